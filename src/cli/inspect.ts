@@ -1,0 +1,49 @@
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import { TinyforgeError } from '../errors.ts';
+import { loadGraph } from '../model/load.ts';
+import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
+import { planArena } from '../plan/arena.ts';
+import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
+import { inspectionJson } from '../report/json.ts';
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
+    .argument('<model>', 'model file (.tflite)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((modelPath: string, opts: { json?: boolean }) => {
+      const graph = loadGraph(modelPath);
+      const missing = unsupportedOps(graph);
+      let prepared;
+      let problem: string | undefined;
+      try {
+        prepared = missing.length === 0 ? prepareGraph(graph, basename(modelPath)) : undefined;
+      } catch (e) {
+        if (!(e instanceof TinyforgeError)) throw e;
+        problem = e.message;
+      }
+      const plan = prepared ? planArena(prepared) : undefined;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(inspectionJson(graph, prepared, plan, missing, problem))}\n`);
+        return;
+      }
+      const out = [
+        `${basename(modelPath)}: ${graph.ops.length} ops, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}`,
+        formatOps(graph, prepared),
+        formatTensors(graph),
+      ];
+      if (missing.length > 0) out.push(`unsupported ops (${missing.length}): ${missing.join(', ')}`);
+      if (problem) out.push(`cannot compile: ${problem}`);
+      if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
+      if (prepared) {
+        const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
+        out.push(`total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`);
+      }
+      process.stdout.write(`${out.join('\n\n')}\n`);
+    });
+}
+
+function weightBytes(graph: ReturnType<typeof loadGraph>): number {
+  return graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0);
+}

@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { TinyforgeError } from '../errors.ts';
+import { inspectCommand } from './inspect.ts';
+import { compileCommand } from './compile.ts';
+import { runCommand } from './run.ts';
+import { targetsCommand } from './targets.ts';
+
+const program = new Command()
+  .name('tinyforge')
+  .description('Compile int8 neural networks to static C for microcontrollers, build, run and profile them')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+program.addCommand(inspectCommand());
+program.addCommand(compileCommand());
+program.addCommand(runCommand());
+program.addCommand(targetsCommand());
+
+/** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
+function fail(e: unknown): never {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof TinyforgeError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  process.stderr.write(`internal error: ${message} (a tinyforge bug: please report it; TINYFORGE_DEBUG=1 shows the stack)\n`);
+  if (process.env.TINYFORGE_DEBUG) console.error(e);
+  process.exit(70);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  fail(e);
+}

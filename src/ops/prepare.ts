@@ -1,0 +1,80 @@
+import type { Graph, Op } from '../ir/graph.ts';
+import { TinyforgeError } from '../errors.ts';
+import type { OpDef } from './op.ts';
+import { opDef } from './index.ts';
+
+/** One op with its compile-time parameters: what both the reference interpreter and codegen consume. */
+export interface PreparedLayer {
+  /** position in execution order */
+  position: number;
+  op: Op;
+  def: OpDef;
+  params: unknown;
+  macs: number;
+  scratchBytes: number;
+  isAlias: boolean;
+}
+
+export interface PreparedGraph {
+  graph: Graph;
+  layers: PreparedLayer[];
+}
+
+/** Every op the model uses that tinyforge has no kernel for, with its index: `#3 LSTM`. */
+export function unsupportedOps(graph: Graph): string[] {
+  return graph.ops.filter((op) => !opDef(op.kind)).map((op) => `#${op.index} ${op.kind}`);
+}
+
+/**
+ * Checks the whole model, then computes every layer's fixed-point parameters once. All problems are
+ * reported together in one error so the user sees the full list at once.
+ */
+export function prepareGraph(graph: Graph, fileName = graph.name): PreparedGraph {
+  rejectFloatModel(graph, fileName);
+  const missing = unsupportedOps(graph);
+  if (missing.length > 0) {
+    throw new TinyforgeError(`${fileName}: unsupported ops (${missing.length}): ${missing.join(', ')}`);
+  }
+  const problems: string[] = [];
+  const layers: PreparedLayer[] = [];
+  graph.ops.forEach((op, position) => {
+    const def = opDef(op.kind)!;
+    try {
+      def.check(graph, op);
+      const params = def.prepare(graph, op);
+      layers.push({
+        position, op, def, params,
+        macs: def.macs(graph, op),
+        scratchBytes: def.scratchBytes?.(params) ?? 0,
+        isAlias: def.isAlias === true,
+      });
+    } catch (e) {
+      if (!(e instanceof TinyforgeError)) throw e;
+      problems.push(e.message);
+    }
+  });
+  if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
+  return { graph, layers };
+}
+
+/**
+ * A float model has float32 tensors flowing between compute ops; int8 models only meet float at a
+ * QUANTIZE input or a DEQUANTIZE output.
+ */
+function rejectFloatModel(graph: Graph, fileName: string): void {
+  const boundary = new Set<number>();
+  for (const op of graph.ops) {
+    if (op.kind === 'QUANTIZE') op.inputs.forEach((i) => boundary.add(i));
+    if (op.kind === 'DEQUANTIZE') op.outputs.forEach((o) => boundary.add(o));
+  }
+  const floatTensor = graph.ops
+    .flatMap((op) => [...op.inputs, ...op.outputs])
+    .filter((i) => i >= 0)
+    .map((i) => graph.tensors[i]!)
+    .find((t) => t.dtype === 'float32' && !boundary.has(t.index));
+  if (floatTensor) {
+    throw new TinyforgeError(
+      `${fileName}: float model (tensor ${floatTensor.index} "${floatTensor.name}" is float32): tinyforge compiles int8 models; quantize it first (int8 post-training quantization)`,
+    );
+  }
+}

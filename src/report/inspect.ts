@@ -1,0 +1,55 @@
+import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
+import type { PreparedGraph } from '../ops/prepare.ts';
+import type { MemoryPlan } from '../plan/arena.ts';
+import { formatTable } from './table.ts';
+
+const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
+
+export function formatTensors(graph: Graph): string {
+  const rows = graph.tensors.map((t) => [
+    t.index, t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name, `${t.dtype}[${t.shape.join(',')}]`,
+    t.quant ? (t.quant.scale.length > 1 ? `per-channel(${t.quant.scale.length}) axis ${t.quant.axis}` : `s=${t.quant.scale[0]?.toPrecision(6)} z=${t.quant.zeroPoint[0]}`) : '-',
+    isConstant(t) ? 'const' : t.isVariable ? 'variable' : 'activation', byteSize(t),
+  ]);
+  return formatTable(['#', 'name', 'type', 'quantization', 'kind', 'bytes'], rows, 'Tensors');
+}
+
+/** Ops with shapes and cost; works on a graph tinyforge cannot compile too (MACs then unknown). */
+export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
+  const rows = graph.ops.map((op, position) => {
+    const layer = prepared?.layers[position];
+    const weights = op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
+    return [
+      op.index, op.kind,
+      op.inputs.filter((i) => i >= 0 && !isConstant(graph.tensors[i]!)).map((i) => shape(graph, i)).join(' '),
+      op.outputs.map((i) => shape(graph, i)).join(' '),
+      layer ? layer.macs : '?', weights,
+    ];
+  });
+  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes'], rows, 'Ops');
+}
+
+export function formatPlan(graph: Graph, plan: MemoryPlan): string {
+  const rows = plan.buffers.map((b) => [
+    b.scratchOf !== undefined ? `scratch of layer ${b.scratchOf}` : b.tensors.map((t) => `${t} ${graph.tensors[t]!.name}`).join(' = ').slice(0, 60),
+    b.offset, b.bytes, b.firstUse, b.lastUse,
+  ]);
+  const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)');
+  return `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}`;
+}
+
+export function formatTimeline(plan: MemoryPlan, width = 64): string {
+  if (plan.arenaBytes === 0) return '';
+  const layers = Math.max(0, ...plan.buffers.map((b) => b.lastUse)) + 1;
+  const lines = [];
+  for (let at = 0; at < layers; at++) {
+    const row = new Array(width).fill('.');
+    for (const b of plan.buffers.filter((x) => x.firstUse <= at && at <= x.lastUse)) {
+      const from = Math.floor((b.offset / plan.arenaBytes) * width);
+      const to = Math.max(from + 1, Math.ceil(((b.offset + b.bytes) / plan.arenaBytes) * width));
+      for (let c = from; c < Math.min(to, width); c++) row[c] = b.scratchOf !== undefined ? 's' : '#';
+    }
+    lines.push(`${String(at).padStart(3)} |${row.join('')}|`);
+  }
+  return `Arena timeline (layer | bytes 0..${plan.arenaBytes}; # tensor, s scratch)\n${lines.join('\n')}`;
+}

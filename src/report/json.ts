@@ -1,0 +1,35 @@
+import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
+import type { PreparedGraph } from '../ops/prepare.ts';
+import type { MemoryPlan } from '../plan/arena.ts';
+
+/** `inspect --json`: the model, its cost per layer and its memory plan. */
+export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined, plan: MemoryPlan | undefined, unsupported: string[], problem?: string) {
+  return {
+    model: graph.name,
+    inputs: graph.inputs,
+    outputs: graph.outputs,
+    unsupported,
+    problem: problem ?? null,
+    tensors: graph.tensors.map((t) => ({
+      index: t.index, name: t.name, dtype: t.dtype, shape: t.shape, bytes: byteSize(t),
+      constant: isConstant(t), variable: t.isVariable === true,
+      scale: t.quant?.scale ?? null, zeroPoint: t.quant?.zeroPoint ?? null,
+    })),
+    layers: graph.ops.map((op, position) => ({
+      index: op.index, op: op.kind, inputs: op.inputs, outputs: op.outputs,
+      macs: prepared?.layers[position]?.macs ?? null,
+      weightBytes: op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0),
+    })),
+    memory: plan ? planJson(plan) : null,
+  };
+}
+
+export function planJson(plan: MemoryPlan) {
+  return {
+    arena: plan.arenaBytes,
+    lowerBound: plan.lowerBound,
+    scratch: plan.scratchBytes,
+    strategy: plan.strategy,
+    buffers: plan.buffers.map((b) => ({ tensors: b.tensors, scratchOf: b.scratchOf ?? null, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse })),
+  };
+}
