@@ -21,7 +21,7 @@ export function renderOpTemplate(dir: string, file: string, view: object): strin
 }
 
 /** Formats numbers as a C initializer list, `perLine` to a line. */
-export function cArrayBody(values: ArrayLike<number | bigint>, perLine = 16): string {
+export function cArrayBody(values: ArrayLike<number | bigint | string>, perLine = 16): string {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += perLine) {
     const row: string[] = [];

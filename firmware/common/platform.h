@@ -1,0 +1,43 @@
+/*
+ * What the test harness needs from a board. Each firmware family (firmware/cortex-m, ...) implements
+ * these; firmware/common/harness.c uses nothing else, so one harness serves every emulated and real
+ * board.
+ */
+#ifndef TF_PLATFORM_H
+#define TF_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Brings up the console (UART) and the counter. Called once, first thing in main. */
+void tf_platform_init(void);
+
+/* Writes bytes to the console, blocking until they are accepted. */
+void tf_platform_write(const char *text, size_t length);
+
+/* The free-running counter, in ticks since tf_platform_init. Must be exact across hardware wraps. */
+uint64_t tf_counter_now(void);
+
+/* Short name of the counter printed in the hello line (e.g. "systick"). */
+extern const char tf_counter_name[];
+
+/* Stack bytes ever used since reset, found by scanning the pattern painted at reset. */
+size_t tf_stack_high_water(void);
+
+/* Bytes reserved for the stack; a high-water mark that reaches it means the stack overflowed. */
+size_t tf_stack_capacity(void);
+
+/*
+ * Repaints the free stack below the caller's frame; tf_stack_used_below() then tells how deep
+ * anything called after it went below `mark` (an address taken in the caller before the call).
+ */
+void tf_stack_repaint_free(void);
+size_t tf_stack_used_below(uintptr_t mark);
+
+/* Reads the current stack pointer (for the mark above). */
+uintptr_t tf_stack_pointer(void);
+
+/* Stops the board and reports `status` (0 = success) to whoever runs it; never returns. */
+void tf_platform_exit(int status) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Reset and exception vectors for the Cortex-M firmware. Reset runs, in order: FPU access on (before
+ * any code the compiler may have given floating-point instructions), stack painting (before anything
+ * uses the stack), .data copy, .bss zeroing, then main. Faults print a TF ERROR line and end the run,
+ * so a crash in generated code shows up as a clear error instead of a timeout.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "platform.h"
+#include "stack_paint.h"
+#include "systick_counter.h"
+
+/* Symbols of the linker script. */
+extern uint32_t __data_load[], __data_start[], __data_end[];
+extern uint32_t __bss_start[], __bss_end[];
+extern uint32_t __stack_limit[], __stack_top[];
+
+extern int main(void);
+void Reset_Handler(void);
+void Default_Handler(void);
+void tf_report_fault(const uint32_t *frame, uint32_t exception);
+
+/* Reached from Reset_Handler with FPU on and the stack painted; plain C from here. */
+static void __attribute__((used, noreturn)) reset_continue(void) {
+  size_t data_bytes = (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start);
+  memcpy(__data_start, __data_load, data_bytes);
+  size_t bss_bytes = (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start);
+  memset(__bss_start, 0, bss_bytes);
+  tf_platform_exit(main());
+}
+
+/*
+ * Naked so that it touches no stack before the paint: CPACR (0xE000ED88) grants CP10/CP11 full
+ * access when the core has an FPU, then every word from __stack_limit up to the initial SP gets
+ * the pattern.
+ */
+void __attribute__((naked, noreturn)) Reset_Handler(void) {
+  __asm__ volatile(
+#if defined(__ARM_FP)
+      "ldr r0, =0xE000ED88\n\t"
+      "ldr r1, [r0]\n\t"
+      "orr r1, r1, #(0xF << 20)\n\t"
+      "str r1, [r0]\n\t"
+      "dsb\n\t"
+      "isb\n\t"
+#endif
+      "ldr r0, =__stack_limit\n\t"
+      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+      "mov r2, sp\n"
+      "1:\n\t"
+      "cmp r0, r2\n\t"
+      "bhs 2f\n\t"
+      "str r1, [r0], #4\n\t"
+      "b 1b\n"
+      "2:\n\t"
+      "b reset_continue\n\t"
+      ".ltorg\n");
+}
+
+/* Every other exception: report which one and where it happened (the stacked PC). */
+void __attribute__((naked)) Default_Handler(void) {
+  __asm__ volatile(
+      "tst lr, #4\n\t"
+      "ite eq\n\t"
+      "mrseq r0, msp\n\t"
+      "mrsne r0, psp\n\t"
+      "mrs r1, ipsr\n\t"
+      "b tf_report_fault\n");
+}
+
+#define NUM_EXTERNAL_IRQS 32
+
+typedef void (*vector_t)(void);
+
+__attribute__((section(".vectors"), used)) static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS] = {
+    [0] = (vector_t)(uintptr_t)__stack_top,
+    [1] = Reset_Handler,
+    [2] = Default_Handler,  /* NMI */
+    [3] = Default_Handler,  /* HardFault */
+    [4] = Default_Handler,  /* MemManage */
+    [5] = Default_Handler,  /* BusFault */
+    [6] = Default_Handler,  /* UsageFault */
+    [11] = Default_Handler, /* SVCall */
+    [12] = Default_Handler, /* DebugMonitor */
+    [14] = Default_Handler, /* PendSV */
+    [15] = SysTick_Handler,
+    [16 ... 16 + NUM_EXTERNAL_IRQS - 1] = Default_Handler,
+};

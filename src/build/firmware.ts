@@ -1,0 +1,196 @@
+/**
+ * Builds a generated model directory (model.h, model.c, weights.c, ...) together with the harness of
+ * a target into an executable: a bare-metal ELF for an MCU board, or a native program for `host`.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import { renderCasesC } from './cases.ts';
+import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
+import { FIRMWARE_DIR, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
+import { findTool, firstErrorLines, runTool } from './toolchain.ts';
+
+export interface BuildOptions {
+  /** `--target` name, e.g. `host` or `cortex-m4` */
+  target: string;
+  /** directory holding the generated model.h and its .c files */
+  modelDir: string;
+  /**
+   * Inputs the on-board harness runs, each all input tensors concatenated in input order. Baked
+   * into the firmware for MCU targets; ignored for `host`, whose executable reads them from a file.
+   */
+  cases: Uint8Array[];
+  /** where objects, the generated cases.c, the map file, the log and the executable go */
+  outDir: string;
+  /** host only: AddressSanitizer + UBSan, aborting on the first report */
+  sanitize?: boolean;
+  /** builds with -DTF_PROFILE: model.c calls the per-layer hooks, the harness times each layer */
+  profile?: boolean;
+  /** board of the target (default: the target's default board); picks linker script and defines */
+  board?: string;
+  /** extra -D or -f flags for every compile (tests use it to shrink the SysTick period) */
+  extraCflags?: string[];
+}
+
+export interface BuildResult {
+  target: string;
+  /** the board the image is linked for; null for host */
+  board: string | null;
+  /** the ELF image (MCU) or the native executable (host) */
+  elf: string;
+  /** linker map (MCU targets) */
+  mapFile: string | null;
+  sizes: FirmwareSizes;
+}
+
+interface CompileUnit {
+  source: string;
+  object: string;
+  /** the generated model's own sources, as opposed to harness and platform code */
+  fromModel: boolean;
+}
+
+const OBJECT_DIR = 'obj';
+
+export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
+  const target = loadTarget(options.target);
+  const modelDir = resolve(options.modelDir);
+  const outDir = resolve(options.outDir);
+  checkModelDir(modelDir);
+  if (options.sanitize && !target.toolchain.sanitizeFlags) {
+    throw new TinyforgeError(`sanitizers are only available for the host target, not ${target.name}`);
+  }
+  const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
+  const cc = findTool(target.toolchain.cc, target.toolchain.install);
+  const size = findTool(target.toolchain.size, target.toolchain.install);
+
+  mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
+  const units = sourcesFor(target, modelDir, outDir, options.cases);
+  const cflags = compileFlags(target, board, modelDir, options);
+  const log: string[] = [];
+
+  await runLimited(units, availableParallelism(), async (unit) => {
+    const args = [...cflags, '-c', unit.source, '-o', unit.object];
+    const result = await runTool(cc, args);
+    log.push(`$ ${cc} ${args.join(' ')}\n${result.stderr}`);
+    if (result.code !== 0) failBuild(`compiling ${basename(unit.source)} for ${target.name}`, result.stderr, outDir, log);
+  });
+
+  const elf = join(outDir, target.firmware === 'host' ? `${target.name}-harness` : 'firmware.elf');
+  const mapFile = board ? join(outDir, 'firmware.map') : null;
+  const linkArgs = [...cflags, ...units.map((u) => u.object), ...linkFlags(target, board, mapFile), '-o', elf];
+  const linked = await runTool(cc, linkArgs);
+  log.push(`$ ${cc} ${linkArgs.join(' ')}\n${linked.stderr}`);
+  if (linked.code !== 0) failBuild(`linking for ${target.name}`, linked.stderr, outDir, log);
+  writeFileSync(join(outDir, 'build.log'), log.join('\n'));
+
+  const sizes = await measure(size, elf, target, units);
+  return { target: target.name, board: board?.name ?? null, elf, mapFile, sizes };
+}
+
+function checkModelDir(modelDir: string): void {
+  if (!existsSync(join(modelDir, 'model.h'))) {
+    throw new TinyforgeError(`${modelDir}: not a generated model directory (no model.h)`);
+  }
+}
+
+/** Every .c file under the model directory (sub-folders too), except hidden ones and our outDir. */
+function modelSources(modelDir: string, outDir: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.name.startsWith('.') || path === outDir) continue;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.c')) found.push(path);
+    }
+  };
+  walk(modelDir);
+  return found;
+}
+
+function sourcesFor(target: TargetDescriptor, modelDir: string, outDir: string, cases: Uint8Array[]): CompileUnit[] {
+  let harnessSources: string[];
+  if (target.firmware === 'host') {
+    harnessSources = [join(FIRMWARE_DIR, 'host', 'host_main.c')];
+  } else {
+    const casesFile = join(outDir, 'cases.c');
+    writeFileSync(casesFile, renderCasesC(cases));
+    const familyDir = join(FIRMWARE_DIR, target.firmware);
+    harnessSources = [
+      join(FIRMWARE_DIR, 'common', 'harness.c'),
+      ...readdirSync(familyDir).filter((f) => f.endsWith('.c')).sort().map((f) => join(familyDir, f)),
+      casesFile,
+    ];
+  }
+  // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
+  const objectName = (prefix: string, source: string, base: string) =>
+    join(outDir, OBJECT_DIR, `${prefix}_${relative(base, source).replace(/\.c$/, '').replace(/[\\/]/g, '__')}.o`);
+  const modelUnits = modelSources(modelDir, outDir).map((s) => ({ source: s, object: objectName('model', s, modelDir), fromModel: true }));
+  const harnessUnits = harnessSources.map((s) => ({ source: s, object: objectName('fw', s, dirname(s)), fromModel: false }));
+  if (modelUnits.length === 0) throw new TinyforgeError(`${modelDir}: no .c files to build`);
+  return [...modelUnits, ...harnessUnits];
+}
+
+function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, options: BuildOptions): string[] {
+  const flags = [...target.toolchain.cflags];
+  if (options.sanitize) flags.push(...(target.toolchain.sanitizeFlags ?? []));
+  if (options.profile) flags.push('-DTF_PROFILE');
+  for (const [name, value] of Object.entries(board?.defines ?? {})) flags.push(`-D${name}=${value}`);
+  flags.push(...(options.extraCflags ?? []));
+  flags.push(`-I${modelDir}`, `-I${join(FIRMWARE_DIR, 'common')}`, `-I${join(FIRMWARE_DIR, target.firmware)}`);
+  return flags;
+}
+
+function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, mapFile: string | null): string[] {
+  const flags = [...target.toolchain.ldflags];
+  if (board) {
+    flags.push(`-T${join(FIRMWARE_DIR, board.linkerScript)}`);
+    if (target.memory) flags.push(`-Wl,--defsym=__stack_size=${target.memory.stackBytes}`);
+  }
+  if (mapFile) flags.push(`-Wl,-Map=${mapFile}`);
+  return flags;
+}
+
+async function measure(
+  size: string,
+  elf: string,
+  target: TargetDescriptor,
+  units: CompileUnit[],
+): Promise<FirmwareSizes> {
+  const readSizes = async (file: string) => {
+    const result = await runTool(size, ['-A', '-d', file]);
+    if (result.code !== 0) throw new TinyforgeError(`${target.toolchain.size} failed on ${file}: ${firstErrorLines(result.stderr, 1)[0] ?? ''}`);
+    return parseSizeOutput(result.stdout.toString('utf8'), file);
+  };
+  const image = await readSizes(elf);
+  if (target.firmware !== 'host') return embeddedSizes(image);
+  let weights = 0;
+  for (const unit of units.filter((u) => u.fromModel)) weights += weightsInObject(await readSizes(unit.object));
+  return hostSizes(image, weights);
+}
+
+function failBuild(what: string, stderr: string, outDir: string, log: string[]): never {
+  const logFile = join(outDir, 'build.log');
+  writeFileSync(logFile, log.join('\n'));
+  const lines = firstErrorLines(stderr);
+  throw new TinyforgeError(`${what} failed: ${lines.join(' | ') || 'no message from the compiler'} (full log: ${logFile})`);
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; the first failure wins. */
+async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length && !failed) {
+      try {
+        await work(items[next++]);
+      } catch (e) {
+        failed = true; // the others stop taking new items
+        throw e;
+      }
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,7 @@
+export { buildFirmware, type BuildOptions, type BuildResult } from './firmware.ts';
+export type { FirmwareSizes } from './sizes.ts';
+export {
+  boardOf, findBoard, listTargets, loadTarget,
+  type BoardDescriptor, type CounterSpec, type TargetDescriptor,
+} from './targets.ts';
+export { findTool } from './toolchain.ts';

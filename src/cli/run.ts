@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { loadGraph } from '../model/load.ts';
+import { readInputCases } from '../run/inputs.ts';
+import { runModel } from '../run/run.ts';
+import { formatRunReport } from '../report/run.ts';
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
+    .argument('<model>', 'model file (.tflite)')
+    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
+    .option('-b, --board <board>', 'board of the target (default: its emulated board)')
+    .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
+    .option('--keep <dir>', 'keep the generated sources and the build in this directory')
+    .option('--timeout <seconds>', 'limit for the run on the board', '300')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (modelPath: string, opts: { target: string; board?: string; input?: string; keep?: string; timeout: string; json?: boolean }) => {
+      const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+      const report = await runModel(modelPath, {
+        target: opts.target, board: opts.board, cases, workDir: opts.keep,
+        timeoutMs: Number(opts.timeout) * 1000,
+        progress: (m) => process.stderr.write(`${m}\n`),
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
+      if (!report.matchesReference) process.exitCode = 3;
+    });
+}

@@ -1,0 +1,200 @@
+/**
+ * CONV_2D, int8: TFLite Micro's ConvPerChannel. Filters OHWI, per-channel (or broadcast per-tensor)
+ * requantization, optional int32 bias, SAME/VALID padding whose taps are skipped (never filled with
+ * the zero point), strides, dilation, groups (filter in-channels dividing the input channels).
+ */
+import { OpError } from '../../errors.ts';
+import type { Conv2DAttrs, Graph, Op } from '../../ir/graph.ts';
+import type { OpDef } from '../op.ts';
+import type { TensorBuffer } from '../../ir/buffers.ts';
+import { activationRange } from '../common/activation.ts';
+import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { outputSize, paddingBefore } from '../common/padding.ts';
+import {
+  type ChannelMultipliers, constInt32, constInt8, convChannelMultipliers, foldedInitExpr, optionalInput,
+  cTerm, convAttrs, requantExprs, requireBias, requireConstant, requireInput,
+  requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+} from '../common/weighted.ts';
+
+export interface Conv2DParams extends ChannelMultipliers {
+  batches: number;
+  inH: number; inW: number; inC: number;
+  outH: number; outW: number; outC: number;
+  kH: number; kW: number;
+  /** input channels each filter sees: inC / groups */
+  filterInC: number;
+  groups: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  padTop: number; padLeft: number;
+  /** -z_in, added to every input value */
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number; actMax: number;
+  hasBias: boolean;
+}
+
+interface Geometry {
+  attrs: Conv2DAttrs;
+  batches: number; inH: number; inW: number; inC: number;
+  outC: number; kH: number; kW: number; filterInC: number;
+  outH: number; outW: number;
+}
+
+function geometry(graph: Graph, op: Op): Geometry {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const attrs = convAttrs(op);
+  requireRank(op, input, 'input', 4);
+  requireRank(op, filter, 'filter', 4);
+  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
+  const [outC, kH, kW, filterInC] = filter.shape as [number, number, number, number];
+  return {
+    attrs, batches, inH, inW, inC, outC, kH, kW, filterInC,
+    outH: outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH),
+    outW: outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW),
+  };
+}
+
+function check(graph: Graph, op: Op): void {
+  const g = geometry(graph, op);
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const bias = optionalInput(graph, op, 2);
+  const output = requireOutput(graph, op);
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+  requireWeightQuant(op, filter, 0, g.outC, true);
+  requireConstant(op, filter, 'filter');
+  if (bias) requireBias(op, bias, g.outC);
+  if (g.filterInC < 1 || g.inC % g.filterInC !== 0) {
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has ${g.filterInC} input channels, which does not divide the input's ${g.inC}`);
+  }
+  const groups = g.inC / g.filterInC;
+  if (g.outC % groups !== 0) {
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has ${g.outC} output channels, not a multiple of the ${groups} groups`);
+  }
+  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}, dilation ${g.attrs.dilationH}x${g.attrs.dilationW}) is larger than the input ${tensorLabel(input)}`);
+  const expected = [g.batches, g.outH, g.outW, g.outC];
+  if (output.shape.join(',') !== expected.join(',')) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
+  }
+}
+
+function prepare(graph: Graph, op: Op): Conv2DParams {
+  const g = geometry(graph, op);
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const output = requireOutput(graph, op);
+  const filterScales = requireWeightQuant(op, filter, 0, g.outC, true);
+  const range = activationRange(g.attrs.activation, output);
+  return {
+    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
+    outH: g.outH, outW: g.outW, outC: g.outC,
+    kH: g.kH, kW: g.kW, filterInC: g.filterInC, groups: g.inC / g.filterInC,
+    strideH: g.attrs.strideH, strideW: g.attrs.strideW, dilationH: g.attrs.dilationH, dilationW: g.attrs.dilationW,
+    padTop: paddingBefore(g.attrs.padding, g.inH, g.kH, g.attrs.strideH, g.attrs.dilationH, g.outH),
+    padLeft: paddingBefore(g.attrs.padding, g.inW, g.kW, g.attrs.strideW, g.attrs.dilationW, g.outW),
+    inputOffset: -input.quant!.zeroPoint[0]!,
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+    actMin: range.min, actMax: range.max,
+    hasBias: optionalInput(graph, op, 2) !== undefined,
+    ...convChannelMultipliers(input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
+  };
+}
+
+function macs(graph: Graph, op: Op): number {
+  const g = geometry(graph, op);
+  return g.batches * g.outH * g.outW * g.outC * g.kH * g.kW * g.filterInC;
+}
+
+function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void {
+  const input = inputs[0] as Int8Array;
+  const filter = inputs[1] as Int8Array;
+  const bias = inputs[2] as Int32Array | undefined;
+  const output = outputs[0] as Int8Array;
+  const filtersPerGroup = p.outC / p.groups;
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < p.outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      const [fyLo, fyHi] = tapRange(iy0, p.inH, p.kH, p.dilationH);
+      for (let ox = 0; ox < p.outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        const [fxLo, fxHi] = tapRange(ix0, p.inW, p.kW, p.dilationW);
+        for (let oc = 0; oc < p.outC; oc++) {
+          const c0 = Math.floor(oc / filtersPerGroup) * p.filterInC;
+          let acc = 0;
+          for (let fy = fyLo; fy < fyHi; fy++) {
+            const iy = iy0 + fy * p.dilationH;
+            for (let fx = fxLo; fx < fxHi; fx++) {
+              const ix = ix0 + fx * p.dilationW;
+              const inBase = ((b * p.inH + iy) * p.inW + ix) * p.inC + c0;
+              const wBase = ((oc * p.kH + fy) * p.kW + fx) * p.filterInC;
+              for (let ic = 0; ic < p.filterInC; ic++) acc += filter[wBase + ic]! * (input[inBase + ic]! + p.inputOffset);
+            }
+          }
+          if (bias) acc += bias[oc]!;
+          const scaled = mbqm(acc | 0, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint;
+          output[o++] = clamp(scaled, p.actMin, p.actMax);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A 1x1 filter at stride 1 over all input channels visits every tap: the layer is a matrix product
+ * over pixels, and the input offset folds into the accumulator start values at compile time.
+ */
+export function isPointwise(p: Conv2DParams): boolean {
+  return p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1 && p.groups === 1 && p.padTop === 0 && p.padLeft === 0;
+}
+
+const def: OpDef<Conv2DParams> = {
+  kind: 'CONV_2D',
+  dir: import.meta.dirname,
+  check,
+  prepare,
+  macs,
+  evaluate,
+  emitC(p, ctx) {
+    const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
+    const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
+    const pointwise = isPointwise(p);
+    const channel = 'oc';
+    const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
+    let accInit = '0';
+    if (pointwise) {
+      accInit = foldedInitExpr(constInt8(filterTensor), p.outC, p.inC, p.inputOffset, biasTensor && constInt32(biasTensor),
+        () => ctx.input(2), (s, t, v) => ctx.addConst(s, t, v), channel);
+    } else if (p.hasBias) {
+      accInit = `${ctx.input(2)}[${channel}]`;
+    }
+    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;
+    return ctx.render('conv_2d.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      summary: `CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
+        + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${macCount} MACs`,
+      input: ctx.input(0),
+      filter: ctx.input(1),
+      output: ctx.output(0),
+      pointwise,
+      grouped: p.groups > 1,
+      filtersPerGroup: p.outC / p.groups,
+      pixels: p.batches * p.outH * p.outW,
+      inImage: p.inH * p.inW * p.inC,
+      inRow: p.inW * p.inC,
+      filterPerOut: p.kH * p.kW * p.filterInC,
+      filterRow: p.kW * p.filterInC,
+      accInit,
+      inputOffsetTerm: cTerm(p.inputOffset),
+      outputZeroPointTerm: cTerm(p.outputZeroPoint),
+      mult,
+      shift,
+    });
+  },
+};
+
+export default def;

@@ -1,0 +1,182 @@
+/**
+ * DEPTHWISE_CONV_2D, int8: TFLite Micro's DepthwiseConvPerChannel. Filter [1, kh, kw, in*mult];
+ * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
+ * one broadcast scale, as micro_speech's layer is); padded taps skipped.
+ */
+import { OpError } from '../../errors.ts';
+import type { Conv2DAttrs, DepthwiseConv2DAttrs, Graph, Op } from '../../ir/graph.ts';
+import type { TensorBuffer } from '../../ir/buffers.ts';
+import type { OpDef } from '../op.ts';
+import { activationRange } from '../common/activation.ts';
+import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { outputSize, paddingBefore } from '../common/padding.ts';
+import {
+  type ChannelMultipliers, cTerm, convAttrs, convChannelMultipliers, optionalInput, requantExprs, requireBias,
+  requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+} from '../common/weighted.ts';
+
+export interface DepthwiseConv2DParams extends ChannelMultipliers {
+  batches: number;
+  inH: number; inW: number; inC: number;
+  outH: number; outW: number; outC: number;
+  depthMultiplier: number;
+  kH: number; kW: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  padTop: number; padLeft: number;
+  /** -z_in, added to every input value */
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number; actMax: number;
+  hasBias: boolean;
+}
+
+/** Filters are quantized along their last axis, the output channel. */
+const QUANTIZED_AXIS = 3;
+
+interface Geometry {
+  attrs: Conv2DAttrs;
+  batches: number; inH: number; inW: number; inC: number;
+  outC: number; kH: number; kW: number;
+  outH: number; outW: number;
+}
+
+function geometry(graph: Graph, op: Op): Geometry {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const attrs = convAttrs(op);
+  requireRank(op, input, 'input', 4);
+  requireRank(op, filter, 'filter', 4);
+  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
+  const [, kH, kW, outC] = filter.shape as [number, number, number, number];
+  return {
+    attrs, batches, inH, inW, inC, outC, kH, kW,
+    outH: outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH),
+    outW: outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW),
+  };
+}
+
+function check(graph: Graph, op: Op): void {
+  const g = geometry(graph, op);
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const bias = optionalInput(graph, op, 2);
+  const output = requireOutput(graph, op);
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+  if (filter.shape[0] !== 1) throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has shape [${filter.shape.join(',')}]; expected [1, kh, kw, channels]`);
+  requireWeightQuant(op, filter, QUANTIZED_AXIS, g.outC, true);
+  requireConstant(op, filter, 'filter');
+  if (bias) requireBias(op, bias, g.outC);
+  if (g.inC < 1 || g.outC % g.inC !== 0) {
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has ${g.outC} channels, not a multiple of the input's ${g.inC}`);
+  }
+  const declared = (op.attrs as Partial<DepthwiseConv2DAttrs>).depthMultiplier;
+  // Old converters wrote 0; the shapes are authoritative then.
+  if (declared !== undefined && declared !== 0 && declared !== g.outC / g.inC) {
+    throw new OpError(op.index, op.kind, `depth_multiplier ${declared} disagrees with the shapes (${g.outC} output channels / ${g.inC} input channels)`);
+  }
+  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}, dilation ${g.attrs.dilationH}x${g.attrs.dilationW}) is larger than the input ${tensorLabel(input)}`);
+  const expected = [g.batches, g.outH, g.outW, g.outC];
+  if (output.shape.join(',') !== expected.join(',')) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
+  }
+}
+
+function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
+  const g = geometry(graph, op);
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const output = requireOutput(graph, op);
+  const filterScales = requireWeightQuant(op, filter, QUANTIZED_AXIS, g.outC, true);
+  const range = activationRange(g.attrs.activation, output);
+  const a = g.attrs;
+  return {
+    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
+    outH: g.outH, outW: g.outW, outC: g.outC,
+    depthMultiplier: g.outC / g.inC,
+    kH: g.kH, kW: g.kW,
+    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
+    padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
+    padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
+    inputOffset: -input.quant!.zeroPoint[0]!,
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+    actMin: range.min, actMax: range.max,
+    hasBias: optionalInput(graph, op, 2) !== undefined,
+    ...convChannelMultipliers(input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
+  };
+}
+
+function macs(graph: Graph, op: Op): number {
+  const g = geometry(graph, op);
+  return g.batches * g.outH * g.outW * g.outC * g.kH * g.kW;
+}
+
+function evaluate(p: DepthwiseConv2DParams, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void {
+  const input = inputs[0] as Int8Array;
+  const filter = inputs[1] as Int8Array;
+  const bias = inputs[2] as Int32Array | undefined;
+  const output = outputs[0] as Int8Array;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < p.outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      const [fyLo, fyHi] = tapRange(iy0, p.inH, p.kH, p.dilationH);
+      for (let ox = 0; ox < p.outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        const [fxLo, fxHi] = tapRange(ix0, p.inW, p.kW, p.dilationW);
+        const outBase = ((b * p.outH + oy) * p.outW + ox) * p.outC;
+        for (let ic = 0; ic < p.inC; ic++) {
+          for (let m = 0; m < p.depthMultiplier; m++) {
+            const oc = ic * p.depthMultiplier + m;
+            let acc = 0;
+            for (let fy = fyLo; fy < fyHi; fy++) {
+              const iy = iy0 + fy * p.dilationH;
+              for (let fx = fxLo; fx < fxHi; fx++) {
+                const ix = ix0 + fx * p.dilationW;
+                const x = input[((b * p.inH + iy) * p.inW + ix) * p.inC + ic]!;
+                acc += filter[(fy * p.kW + fx) * p.outC + oc]! * (x + p.inputOffset);
+              }
+            }
+            if (bias) acc += bias[oc]!;
+            const scaled = mbqm(acc | 0, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint;
+            output[outBase + oc] = clamp(scaled, p.actMin, p.actMax);
+          }
+        }
+      }
+    }
+  }
+}
+
+const def: OpDef<DepthwiseConv2DParams> = {
+  kind: 'DEPTHWISE_CONV_2D',
+  dir: import.meta.dirname,
+  check,
+  prepare,
+  macs,
+  evaluate,
+  emitC(p, ctx) {
+    const channel = 'oc';
+    const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
+    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
+    return ctx.render('depthwise_conv_2d.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      summary: `DEPTHWISE_CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
+        + ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
+      input: ctx.input(0),
+      filter: ctx.input(1),
+      output: ctx.output(0),
+      multiplied: p.depthMultiplier > 1,
+      accInit: p.hasBias ? `${ctx.input(2)}[${channel}]` : '0',
+      inImage: p.inH * p.inW * p.inC,
+      inRow: p.inW * p.inC,
+      filterRow: p.kW * p.outC,
+      inputOffsetTerm: cTerm(p.inputOffset),
+      outputZeroPointTerm: cTerm(p.outputZeroPoint),
+      mult,
+      shift,
+    });
+  },
+};
+
+export default def;

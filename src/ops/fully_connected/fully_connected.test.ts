@@ -1,0 +1,178 @@
+import { expect } from 'chai';
+import fc from './index.ts';
+import { TinyforgeError } from '../../errors.ts';
+import type { FusedActivation } from '../../ir/graph.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
+import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+
+interface FcSpec {
+  input: number[];
+  /** [out, in] */
+  weightShape: [number, number];
+  weights: ArrayLike<number>;
+  bias?: ArrayLike<number>;
+  biasScale?: number;
+  inScale?: number; inZp?: number;
+  wScale?: number | number[];
+  wZp?: number | number[];
+  outScale?: number; outZp?: number;
+  activation?: FusedActivation;
+  keepNumDims?: boolean;
+  outShape?: number[];
+}
+
+function fcGraph(s: FcSpec) {
+  const [out, inF] = s.weightShape;
+  const batches = s.input.reduce((a, b) => a * b, 1) / inF;
+  const outShape = s.outShape ?? (s.keepNumDims ? [...s.input.slice(0, -1), out] : [batches, out]);
+  return singleOpGraph(
+    'FULLY_CONNECTED',
+    [
+      { shape: s.input, scale: s.inScale ?? 1, zeroPoint: s.inZp ?? 0 },
+      { shape: s.weightShape, scale: s.wScale ?? 1, zeroPoint: s.wZp, data: Int8Array.from(s.weights) },
+      s.bias ? { shape: [out], dtype: 'int32', data: Int32Array.from(s.bias), scale: s.biasScale } : null,
+    ],
+    [{ shape: outShape, scale: s.outScale ?? 1, zeroPoint: s.outZp ?? 0 }],
+    { activation: s.activation ?? 'NONE', keepNumDims: s.keepNumDims ?? false },
+  );
+}
+
+function run(s: FcSpec, input: ArrayLike<number>): number[] {
+  const { graph, op } = fcGraph(s);
+  return Array.from(evaluateOp(fc, graph, op, [Int8Array.from(input)])[0] as Int8Array);
+}
+
+const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+
+describe('FULLY_CONNECTED', () => {
+  describe('reference kernel, hand-computed cases (unit scales unless said)', () => {
+    const base: FcSpec = { input: [1, 3], weightShape: [2, 3], weights: [1, 0, -1, 2, 2, 2], bias: [5, -5] };
+
+    it('one row with bias: [1,2,3] . [[1,0,-1],[2,2,2]] + [5,-5]', () => {
+      expect(run(base, [1, 2, 3])).to.deep.equal([3, 7]);
+      expect(run({ ...base, bias: undefined }, [1, 2, 3])).to.deep.equal([-2, 12]);
+    });
+
+    it('a weight zero point (legacy per-tensor) is subtracted from every weight', () => {
+      expect(run({ ...base, weights: [3, 2, 1, 4, 4, 4], wZp: 2 }, [1, 2, 3])).to.deep.equal([3, 7]);
+    });
+
+    it('zero points at the int8 extremes', () => {
+      // x - z = [0, 255, 128]: rows give -128 + 5 and 766 - 5
+      expect(run({ ...base, inZp: -128, outZp: 127 }, [-128, 127, 0])).to.deep.equal([4, 127]);
+      expect(run({ ...base, inZp: -128, outZp: -128 }, [-128, 127, 0])).to.deep.equal([-128, 127]);
+      // x - z = [-255, 0, -127]
+      expect(run({ ...base, inZp: 127, outZp: 0 }, [-128, 127, 0])).to.deep.equal([-123, -128]);
+    });
+
+    it('per-channel weight scales (M = 1, 0.5)', () => {
+      expect(run({ ...base, wScale: [1, 0.5], bias: [5, -4] }, [1, 2, 3])).to.deep.equal([3, 4]);
+    });
+
+    it('batches from a higher-rank input, with and without keep_num_dims', () => {
+      const spec: FcSpec = { input: [2, 3, 4], weightShape: [2, 4], weights: [1, 1, 1, 1, 1, -1, 0, 0] };
+      const input = range(-12, 11);
+      const expected: number[] = [];
+      for (let r = 0; r < 6; r++) {
+        const x = input.slice(r * 4, r * 4 + 4);
+        expected.push(x[0]! + x[1]! + x[2]! + x[3]!, x[0]! - x[1]!);
+      }
+      expect(run(spec, input)).to.deep.equal(expected);
+      const kept = fcGraph({ ...spec, keepNumDims: true });
+      expect(kept.graph.tensors[kept.op.outputs[0]!]!.shape).to.deep.equal([2, 3, 2]);
+      expect(run({ ...spec, keepNumDims: true }, input)).to.deep.equal(expected);
+      expect(fc.prepare(kept.graph, kept.op).batches).to.equal(6);
+    });
+
+    it('clamps to every fused activation range (s_in = s_out = 0.125, z_out = -20)', () => {
+      const input = range(-100, 100);
+      const spec: FcSpec = { input: [201, 1], weightShape: [1, 1], weights: [1], inScale: 0.125, outScale: 0.125, outZp: -20 };
+      const clampTo = (lo: number, hi: number) => input.map((v) => Math.min(hi, Math.max(lo, v - 20)));
+      expect(run(spec, input)).to.deep.equal(clampTo(-128, 127));
+      expect(run({ ...spec, activation: 'RELU' }, input)).to.deep.equal(clampTo(-20, 127));
+      expect(run({ ...spec, activation: 'RELU6' }, input)).to.deep.equal(clampTo(-20, 28));
+      expect(run({ ...spec, activation: 'RELU_N1_TO_1' }, input)).to.deep.equal(clampTo(-28, -12));
+    });
+
+    it('per-tensor multiplier rounds s_in*s_w to float32 first; per-channel keeps the double product', () => {
+      // float32 scales for which the two formulas give different multipliers
+      const sIn = 7.826369028407498e-7, sW = 0.0013153778854757547, sOut = 0.07556053251028061;
+      const tensorWise = fcGraph({ ...base, inScale: sIn, wScale: sW, outScale: sOut, bias: undefined });
+      expect(fc.prepare(tensorWise.graph, tensorWise.op).multiplier).to.deep.equal([1963476051, 1963476051]);
+      const channelWise = fcGraph({ ...base, inScale: sIn, wScale: [sW, sW], outScale: sOut, bias: undefined });
+      expect(fc.prepare(channelWise.graph, channelWise.op).multiplier).to.deep.equal([1963476017, 1963476017]);
+    });
+  });
+
+  describe('check', () => {
+    const ok: FcSpec = { input: [2, 6], weightShape: [4, 6], weights: new Array(24).fill(1), bias: [0, 0, 0, 0] };
+    const fails = (s: FcSpec, pattern: RegExp, mutate?: (g: ReturnType<typeof fcGraph>) => void) => {
+      const g = fcGraph(s);
+      mutate?.(g);
+      expect(() => fc.check(g.graph, g.op)).to.throw(TinyforgeError, pattern);
+    };
+    it('accepts a plain layer', () => {
+      const g = fcGraph(ok);
+      expect(() => fc.check(g.graph, g.op)).not.to.throw();
+    });
+    it('rejects weights that are not 2-D', () => fails(ok, /weights tensor 1 "in1" has shape \[4,6,1\]; expected rank 2/, (g) => { g.graph.tensors[1]!.shape = [4, 6, 1]; }));
+    it('rejects an input that is not whole rows', () => fails({ ...ok, input: [1, 7], outShape: [1, 4] }, /input tensor 0 "in0" has 7 elements, not a multiple of the 6 input features/));
+    it('rejects an output of the wrong size', () => fails({ ...ok, outShape: [1, 4] }, /output tensor 3 "out3" has shape \[1,4\]; expected 2 row\(s\) of 4/));
+    it('rejects per-channel weights with a zero point', () => fails({ ...ok, wScale: [1, 1, 1, 1], wZp: [0, 1, 0, 0] }, /per-channel weights must be symmetric/));
+    it('rejects a bias whose scale is not s_in*s_w (TFLite refuses it too)', () => fails({ ...ok, inScale: 0.5, wScale: 0.5, biasScale: 1 }, /bias tensor 2 "in2" has scale 1; expected input scale \* weight scale = 0.25/));
+    it('rejects a uint8 input', () => fails(ok, /input tensor 0 "in0" is uint8/, (g) => { g.graph.tensors[0]!.dtype = 'uint8'; }));
+    it('rejects TANH', () => fails({ ...ok, activation: 'TANH' }, /fused activation TANH is not supported/));
+  });
+
+  describe('emitted C matches the reference kernel byte for byte', () => {
+    it('random configurations (batches, per-tensor with and without a weight zero point, per-channel, bias, activations)', function () {
+      this.timeout(60000);
+      const rand = rng(5);
+      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+      const cases: CCase[] = [];
+      for (let k = 0; k < 30; k++) {
+        const inF = randomInt(rand, 1, 40);
+        const out = randomInt(rand, 1, 10);
+        const batches = randomInt(rand, 1, 3);
+        const perChannel = k % 3 === 0;
+        const spec: FcSpec = {
+          input: [batches, inF],
+          weightShape: [out, inF],
+          weights: randomInt8(rand, out * inF, -127, 127),
+          bias: rand() < 0.7 ? Int32Array.from({ length: out }, () => randomInt(rand, -20000, 20000)) : undefined,
+          inScale: 0.001 + rand() * 0.1,
+          inZp: k % 4 === 1 ? 0 : randomInt(rand, -128, 127),
+          wScale: perChannel ? Array.from({ length: out }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
+          wZp: !perChannel && k % 3 === 1 ? randomInt(rand, -20, 20) : undefined,
+          outScale: 0.01 + rand() * 0.5,
+          outZp: randomInt(rand, -128, 127),
+          activation: activations[randomInt(rand, 0, 3)],
+        };
+        const { graph, op } = fcGraph(spec);
+        cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)] });
+      }
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+        const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
+        expect(diff, `case ${k} weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`).to.equal(undefined);
+      });
+    });
+  });
+
+  describe('real models: every FULLY_CONNECTED layer against TFLite Micro recordings', () => {
+    for (const [model, layers] of [['hello_world_int8', 3], ['micro_speech', 1], ['mnist_lstm_int8', 1]] as const) {
+      it(`${model}: ${layers} layer(s) x 4 golden cases (reference kernel and C)`, function () {
+        if (!sharedModelsAvailable(this)) return;
+        this.timeout(60000);
+        const ref = goldenReferenceMismatches(fc, model);
+        expect(ref.runs).to.equal(layers * 4);
+        expect(ref.mismatches).to.deep.equal([]);
+        const c = goldenCMismatches(fc, model, layersOfKind(model, 'FULLY_CONNECTED'), [0, 1, 2, 3]);
+        expect(c.runs).to.equal(layers * 4);
+        expect(c.mismatches).to.deep.equal([]);
+      });
+    }
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * FULLY_CONNECTED, int8: TFLite Micro's FullyConnected (per-tensor weights, whose zero point is still
+ * applied as an offset for backward compatibility) and FullyConnectedPerChannel (symmetric weights,
+ * one multiplier per output). Weights [out, in]; every row of `in` input values is one batch.
+ */
+import { OpError } from '../../errors.ts';
+import { type FullyConnectedAttrs, type Graph, type Op, elementCount } from '../../ir/graph.ts';
+import type { TensorBuffer } from '../../ir/buffers.ts';
+import type { OpDef } from '../op.ts';
+import { activationRange } from '../common/activation.ts';
+import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import {
+  type ChannelMultipliers, cTerm, constInt32, constInt8, convChannelMultipliers, fcTensorMultiplier, foldedInitExpr,
+  optionalInput, requantExprs, requireBias, requireClampActivation, requireConstant, requireInput, requireInt8Activation,
+  requireOutput, requireRank, requireWeightQuant, tensorLabel,
+} from '../common/weighted.ts';
+
+export interface FullyConnectedParams extends ChannelMultipliers {
+  batches: number;
+  inFeatures: number;
+  outFeatures: number;
+  /** -z_in */
+  inputOffset: number;
+  /** -z_w: nonzero only for per-tensor weights with a zero point */
+  filterOffset: number;
+  outputZeroPoint: number;
+  actMin: number; actMax: number;
+  /** one multiplier per output (else `multiplier` holds the single per-tensor value for every output) */
+  perChannel: boolean;
+  hasBias: boolean;
+}
+
+function check(graph: Graph, op: Op): void {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'weights');
+  const bias = optionalInput(graph, op, 2);
+  const output = requireOutput(graph, op);
+  requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation);
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+  requireRank(op, filter, 'weights', 2);
+  const [outFeatures, inFeatures] = filter.shape as [number, number];
+  const scales = requireWeightQuant(op, filter, 0, outFeatures, false);
+  if (scales.length > 1 && filter.quant!.zeroPoint.some((z) => z !== 0)) {
+    throw new OpError(op.index, op.kind, `weights ${tensorLabel(filter)} are quantized per channel with a nonzero zero point; per-channel weights must be symmetric`);
+  }
+  requireConstant(op, filter, 'weights');
+  if (bias) requireBias(op, bias, outFeatures);
+  const inCount = elementCount(input.shape);
+  if (inFeatures < 1 || inCount % inFeatures !== 0) {
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has ${inCount} elements, not a multiple of the ${inFeatures} input features of weights ${tensorLabel(filter)}`);
+  }
+  const batches = inCount / inFeatures;
+  if (output.shape[output.shape.length - 1] !== outFeatures || elementCount(output.shape) !== batches * outFeatures) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected ${batches} row(s) of ${outFeatures}`);
+  }
+  if (scales.length === 1 && bias?.quant?.scale.length) {
+    // TFLite refuses a bias whose scale strays from s_in*s_w by more than 2% of an output step.
+    const product = f32(input.quant!.scale[0]!) * scales[0]!;
+    if (Math.abs(product - f32(bias.quant.scale[0]!)) / f32(output.quant!.scale[0]!) > 0.02) {
+      throw new OpError(op.index, op.kind, `bias ${tensorLabel(bias)} has scale ${bias.quant.scale[0]}; expected input scale * weight scale = ${product}`);
+    }
+  }
+}
+
+function prepare(graph: Graph, op: Op): FullyConnectedParams {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'weights');
+  const output = requireOutput(graph, op);
+  const [outFeatures, inFeatures] = filter.shape as [number, number];
+  const scales = requireWeightQuant(op, filter, 0, outFeatures, false);
+  const perChannel = scales.length > 1;
+  const inputScale = input.quant!.scale[0]!;
+  const outputScale = output.quant!.scale[0]!;
+  let multipliers: ChannelMultipliers;
+  if (perChannel) {
+    multipliers = convChannelMultipliers(inputScale, scales, outputScale, outFeatures);
+  } else {
+    const q = fcTensorMultiplier(inputScale, scales[0]!, outputScale);
+    multipliers = { multiplier: new Array<number>(outFeatures).fill(q.multiplier), shift: new Array<number>(outFeatures).fill(q.shift) };
+  }
+  const range = activationRange(requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation), output);
+  return {
+    batches: elementCount(input.shape) / inFeatures,
+    inFeatures,
+    outFeatures,
+    inputOffset: -input.quant!.zeroPoint[0]!,
+    filterOffset: perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0),
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+    actMin: range.min, actMax: range.max,
+    perChannel,
+    hasBias: optionalInput(graph, op, 2) !== undefined,
+    ...multipliers,
+  };
+}
+
+function macs(graph: Graph, op: Op): number {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'weights');
+  return elementCount(input.shape) * filter.shape[0]!;
+}
+
+function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void {
+  const input = inputs[0] as Int8Array;
+  const filter = inputs[1] as Int8Array;
+  const bias = inputs[2] as Int32Array | undefined;
+  const output = outputs[0] as Int8Array;
+  for (let b = 0; b < p.batches; b++) {
+    const xBase = b * p.inFeatures;
+    for (let o = 0; o < p.outFeatures; o++) {
+      const wBase = o * p.inFeatures;
+      let acc = 0;
+      for (let d = 0; d < p.inFeatures; d++) acc += (filter[wBase + d]! + p.filterOffset) * (input[xBase + d]! + p.inputOffset);
+      if (bias) acc += bias[o]!;
+      const scaled = mbqm(acc | 0, p.multiplier[o]!, p.shift[o]!) + p.outputZeroPoint;
+      output[b * p.outFeatures + o] = clamp(scaled, p.actMin, p.actMax);
+    }
+  }
+}
+
+const def: OpDef<FullyConnectedParams> = {
+  kind: 'FULLY_CONNECTED',
+  dir: import.meta.dirname,
+  check,
+  prepare,
+  macs,
+  evaluate,
+  emitC(p, ctx) {
+    const row = 'o';
+    const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
+    // With symmetric weights the input offset folds into per-row start values; a weight zero point
+    // (legacy per-tensor models) keeps both offsets in the inner loop.
+    const folded = p.filterOffset === 0;
+    let accInit: string;
+    if (folded) {
+      const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
+      const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      accInit = foldedInitExpr(weights, p.outFeatures, p.inFeatures, p.inputOffset, biasTensor && constInt32(biasTensor),
+        () => ctx.input(2), (s, t, v) => ctx.addConst(s, t, v), row);
+    } else {
+      accInit = p.hasBias ? `${ctx.input(2)}[${row}]` : '0';
+    }
+    return ctx.render('fully_connected.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      summary: `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}]`
+        + `${p.perChannel ? ' per-channel' : ''}, ${p.batches * p.inFeatures * p.outFeatures} MACs`,
+      input: ctx.input(0),
+      filter: ctx.input(1),
+      output: ctx.output(0),
+      folded,
+      accInit,
+      inputOffsetTerm: cTerm(p.inputOffset),
+      filterOffsetTerm: cTerm(p.filterOffset),
+      outputZeroPointTerm: cTerm(p.outputZeroPoint),
+      mult,
+      shift,
+    });
+  },
+};
+
+export default def;

@@ -1,0 +1,111 @@
+import { OpError } from '../../errors.ts';
+import { DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
+import type { OpDef } from '../op.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, roundHalfAway } from '../common/fixedpoint.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+
+export type QuantizeParams =
+  | { mode: 'float'; count: number; outType: DType; scale: number; zeroPoint: number; outMin: number; outMax: number }
+  | { mode: 'requantize'; count: number; inType: DType; outType: DType; inputZeroPoint: number; outputZeroPoint: number; multiplier: number; shift: number; outMin: number; outMax: number };
+
+const RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], int16: [-32768, 32767] };
+/** beyond this a float rounds to the same clamped int8/int16 value; keeps the C cast defined */
+const FLOAT_LIMIT = 1e6;
+
+/**
+ * QUANTIZE: float32 -> int8/int16 (TFLite's AffineQuantize: round(x / s) in float32, half away from
+ * zero, plus the zero point, clamped) or int8/int16 -> int8/int16 (TFLite's Requantize with the
+ * multiplier s_in / s_out computed in double).
+ */
+const quantize: OpDef<QuantizeParams> = {
+  kind: 'QUANTIZE',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    const input = requireInput(graph, op, 0, 'input');
+    const output = requireOutput(graph, op);
+    if (!RANGE[output.dtype]) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8 and int16 are supported`);
+    requirePerTensor(op.index, op.kind, output, 'output');
+    if (input.dtype !== 'float32') {
+      if (!RANGE[input.dtype]) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8 and int16 are supported`);
+      requirePerTensor(op.index, op.kind, input, 'input');
+    }
+    if (elementCount(input.shape) !== elementCount(output.shape)) {
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`);
+    }
+  },
+
+  prepare(graph, op) {
+    const input = graph.tensors[op.inputs[0]!]!;
+    const output = graph.tensors[op.outputs[0]!]!;
+    const [outMin, outMax] = RANGE[output.dtype]!;
+    const count = elementCount(output.shape);
+    const outScale = f32(output.quant!.scale[0]!);
+    const outZero = output.quant!.zeroPoint[0]!;
+    if (input.dtype === 'float32') return { mode: 'float', count, outType: output.dtype, scale: outScale, zeroPoint: outZero, outMin, outMax };
+    const { multiplier, shift } = quantizeMultiplier(f32(input.quant!.scale[0]!) / outScale);
+    return {
+      mode: 'requantize', count, inType: input.dtype, outType: output.dtype,
+      inputZeroPoint: input.quant!.zeroPoint[0]!, outputZeroPoint: outZero, multiplier, shift, outMin, outMax,
+    };
+  },
+
+  macs(graph, op) {
+    return elementCount(graph.tensors[op.outputs[0]!]!.shape);
+  },
+
+  evaluate(p, inputs, outputs) {
+    const out = outputs[0] as Int8Array | Int16Array;
+    if (p.mode === 'float') {
+      const input = inputs[0] as Float32Array;
+      for (let i = 0; i < p.count; i++) {
+        out[i] = clamp(quantizeFloat(input[i]!, p.scale) + p.zeroPoint, p.outMin, p.outMax);
+      }
+    } else {
+      const input = inputs[0] as Int8Array | Int16Array;
+      for (let i = 0; i < p.count; i++) {
+        out[i] = clamp(mbqm(input[i]! - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint, p.outMin, p.outMax);
+      }
+    }
+  },
+
+  emitC(p, ctx) {
+    const view = {
+      ...p,
+      fnName: ctx.fnName,
+      input: ctx.input(0),
+      output: ctx.output(0),
+      outCType: DTYPE_C[p.outType],
+      shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
+      outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
+    };
+    if (p.mode === 'float') {
+      return ctx.render('quantize_float.c.hbs', { ...view, scaleLiteral: floatLiteral(p.scale), limit: `${FLOAT_LIMIT}.0f` });
+    }
+    return ctx.render('requantize.c.hbs', { ...view, inCType: DTYPE_C[p.inType] });
+  },
+};
+
+/**
+ * round(x / s) as TFLite computes it in float32. NaN becomes 0 (what the Arm float-to-int conversion
+ * gives, where TFLite leaves it undefined); values past +-1e6 saturate, as they would after clamping.
+ */
+export function quantizeFloat(x: number, scale: number): number {
+  const v = f32(f32(x) / scale);
+  if (Number.isNaN(v)) return 0;
+  return roundHalfAway(Math.min(FLOAT_LIMIT, Math.max(-FLOAT_LIMIT, v)));
+}
+
+function requirePerTensor(opIndex: number, kind: string, t: Tensor, role: string): void {
+  const q = t.quant;
+  if (!q || q.scale.length === 0) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} has no quantization parameters`);
+  if (q.scale.length !== 1) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} is quantized per channel; only per-tensor is supported`);
+  if (!(q.scale[0]! > 0)) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} has scale ${q.scale[0]}; it must be positive`);
+}
+
+/** A C float literal that reads back as exactly the float32 `v`. */
+export function floatLiteral(v: number): string {
+  return `${f32(v).toPrecision(9)}f`;
+}
+
+export default quantize;

@@ -1,0 +1,145 @@
+import { OpError } from '../../errors.ts';
+import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
+import type { OpDef } from '../op.ts';
+import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
+import { add32, expOnNegativeValues, reciprocal, rescale } from '../common/gemmlowp.ts';
+import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
+
+/** The scaled input difference is Q5.26: differences past -32 (before beta) are dropped as exp ~ 0. */
+const SCALED_DIFF_INTEGER_BITS = 5;
+/** The sum of exps is Q12.19. */
+const ACCUMULATION_INTEGER_BITS = 12;
+
+export interface SoftmaxParams {
+  outer: number;
+  depth: number;
+  inputMultiplier: number;
+  inputLeftShift: number;
+  /** differences below this contribute nothing */
+  diffMin: number;
+  outputBits: 8 | 16;
+  outMin: number;
+  outMax: number;
+}
+
+/**
+ * SOFTMAX int8 -> int8 (output zero point -128, scale 1/256) or int8 -> int16 (zero point -32768,
+ * scale 1/65536) along the last axis: TFLite Micro's fixed-point softmax (gemmlowp exp, Q12.19 sum,
+ * Newton-Raphson reciprocal), bit for bit.
+ */
+const softmax: OpDef<SoftmaxParams> = {
+  kind: 'SOFTMAX',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    const input = requireInput(graph, op, 0, 'input');
+    const output = requireOutput(graph, op);
+    requireInt8Activation(op, input, 'input');
+    if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; softmax needs at least one axis`);
+    if (output.shape.length !== input.shape.length || output.shape.some((d, i) => d !== input.shape[i])) {
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+    }
+    const scale = output.quant?.scale[0];
+    const zero = output.quant?.zeroPoint[0];
+    if (output.dtype === 'int8') {
+      if (zero !== -128 || f32(scale ?? 0) !== 1 / 256) {
+        throw new OpError(op.index, op.kind, `int8 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/256 and zero point -128`);
+      }
+    } else if (output.dtype === 'int16') {
+      if (zero !== -32768 || !(Math.abs(f32(scale ?? 0) - 1 / 65536) <= 0.001 / 65536)) {
+        throw new OpError(op.index, op.kind, `int16 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/65536 and zero point -32768`);
+      }
+    } else {
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8 and int16 outputs are supported`);
+    }
+    const beta = betaOf(op.attrs as unknown as SoftmaxAttrs);
+    if (!(beta > 0)) throw new OpError(op.index, op.kind, `beta is ${beta}; it must be positive`);
+    if (!(inputBetaRealMultiplier(beta, input.quant!.scale[0]!) > 1)) {
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} times beta ${beta} is too small for TFLite's softmax scaling`);
+    }
+  },
+
+  prepare(graph, op) {
+    const input = graph.tensors[op.inputs[0]!]!;
+    const output = graph.tensors[op.outputs[0]!]!;
+    const depth = input.shape[input.shape.length - 1]!;
+    const { multiplier, shift } = quantizeMultiplier(inputBetaRealMultiplier(betaOf(op.attrs as unknown as SoftmaxAttrs), input.quant!.scale[0]!));
+    const outputBits = output.dtype === 'int16' ? 16 : 8;
+    return {
+      outer: depth === 0 ? 0 : elementCount(input.shape) / depth,
+      depth,
+      inputMultiplier: multiplier,
+      inputLeftShift: shift,
+      diffMin: -calculateInputRadius(SCALED_DIFF_INTEGER_BITS, shift),
+      outputBits,
+      outMin: outputBits === 8 ? -128 : -32768,
+      outMax: outputBits === 8 ? 127 : 32767,
+    };
+  },
+
+  macs(graph, op) {
+    return elementCount(graph.tensors[op.inputs[0]!]!.shape);
+  },
+
+  evaluate(p, inputs, outputs) {
+    const input = inputs[0] as Int8Array;
+    const output = outputs[0] as Int8Array | Int16Array;
+    const scaledDiff = (diff: number) => srdhm(diff * 2 ** p.inputLeftShift, p.inputMultiplier);
+    for (let row = 0; row < p.outer; row++) {
+      const base = row * p.depth;
+      let max = -128;
+      for (let c = 0; c < p.depth; c++) max = Math.max(max, input[base + c]!);
+      let sumOfExps = 0;
+      for (let c = 0; c < p.depth; c++) {
+        const diff = input[base + c]! - max;
+        if (diff >= p.diffMin) {
+          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
+          sumOfExps = add32(sumOfExps, rescale(e, 0, ACCUMULATION_INTEGER_BITS));
+        }
+      }
+      const { value: shiftedScale, numBitsOverUnit } = reciprocal(sumOfExps, ACCUMULATION_INTEGER_BITS);
+      const exponent = numBitsOverUnit + 31 - p.outputBits;
+      for (let c = 0; c < p.depth; c++) {
+        const diff = input[base + c]! - max;
+        if (diff >= p.diffMin) {
+          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
+          const unsaturated = rdbpot(srdhm(shiftedScale, e), exponent);
+          output[base + c] = clamp(unsaturated + p.outMin, p.outMin, p.outMax);
+        } else {
+          output[base + c] = p.outMin;
+        }
+      }
+    }
+  },
+
+  emitC(p, ctx) {
+    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
+    return ctx.render('softmax.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      input: ctx.input(0),
+      output: ctx.output(0),
+      outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
+      shape: input.shape.join('x'),
+      exponentBias: 31 - p.outputBits,
+      outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
+    });
+  },
+};
+
+/** beta is a float in the flatbuffer; TFLite widens it to double. */
+function betaOf(attrs: SoftmaxAttrs): number {
+  return f32(attrs.beta ?? 1);
+}
+
+/** TFLite's PreprocessSoftmaxScaling in double: beta * s_in * 2^(31-5), capped at 2^31 - 1. */
+function inputBetaRealMultiplier(beta: number, inputScale: number): number {
+  return Math.min(beta * f32(inputScale) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS), 2 ** 31 - 1);
+}
+
+/** TFLite's CalculateInputRadius (31 signed bits): the largest |difference| that survives rescaling. */
+function calculateInputRadius(integerBits: number, leftShift: number): number {
+  return Math.floor(((2 ** integerBits - 1) * 2 ** (31 - integerBits)) / 2 ** leftShift);
+}
+
+export default softmax;

@@ -1,0 +1,31 @@
+import type { RunReport } from '../run/run.ts';
+import { formatBytes, formatTable } from './table.ts';
+
+const preview = (values: number[]) => (values.length > 12 ? `[${values.slice(0, 12).join(' ')} …] (${values.length})` : `[${values.join(' ')}]`);
+
+/** The human table of `tinyforge run`. */
+export function formatRunReport(r: RunReport, modelPath: string): string {
+  const unit = r.counter?.kind ?? '';
+  const caseRows = r.cases.map((c) => [
+    c.index, c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO',
+  ]);
+  const cases = formatTable(['case', 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
+  const m = r.memory;
+  const cost: [string, string][] = [
+    ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
+    ['target', `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}`],
+  ];
+  if (r.counter && r.perInference !== null) {
+    cost.push(['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source})`]);
+    if (r.macs > 0) cost.push([`${unit} per MAC`, (r.perInference / r.macs).toFixed(2)]);
+  }
+  cost.push(
+    ['arena', `${formatBytes(m.arena)} (scratch ${m.scratch}; lower bound ${m.lowerBound})`],
+    ['stack', m.stack === null ? 'not measured on the host' : `${formatBytes(m.stack)} (high-water of one inference, by painting)`],
+    ['flash', `${formatBytes(m.flash)} (weights ${formatBytes(m.flashWeights)}, code and constants ${formatBytes(m.flash - m.flashWeights)})`],
+  );
+  if (m.ram !== null) cost.push(['ram', `${formatBytes(m.ram)} (static data incl. arena + stack)`]);
+  const width = Math.max(...cost.map(([k]) => k.length));
+  const verdict = r.matchesReference ? 'all outputs bit-exact with the host reference' : 'MISMATCH: the board and the host reference disagree';
+  return `${cases}\n\n${cost.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n${verdict}`;
+}

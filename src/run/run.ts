@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { type CompiledModel, compileGraph } from '../compile.ts';
+import { writeDirectoryAtomically } from '../codegen/output.ts';
+import { loadGraph } from '../model/load.ts';
+import { type Graph } from '../ir/graph.ts';
+import { fromBytes } from '../ir/buffers.ts';
+import { interpret } from '../ops/interpreter.ts';
+import { boardOf, buildFirmware, loadTarget } from '../build/index.ts';
+import type { BuildResult } from '../build/index.ts';
+import { runOnBoard, runOnHost } from '../device/index.ts';
+import { type InputCase, zeroPointCase } from './inputs.ts';
+
+export interface RunOptions {
+  target: string;
+  board?: string;
+  /** inputs to run; default one input at the zero point */
+  cases?: InputCase[];
+  /** keep the build directory here instead of a temporary one */
+  workDir?: string;
+  timeoutMs?: number;
+  /** host only: build with AddressSanitizer + UBSan */
+  sanitize?: boolean;
+  /** reports progress (to stderr in the CLI) */
+  progress?: (message: string) => void;
+}
+
+export interface CaseReport {
+  index: number;
+  /** one array of integers per output tensor */
+  outputs: number[][];
+  /** counter value for this inference; null on the host (no counter) */
+  count: number | null;
+  /** the outputs equal the TypeScript reference kernels' byte for byte */
+  matchesReference: boolean;
+}
+
+/** `run --json`: the contract of DESIGN.md §6. */
+export interface RunReport {
+  model: string;
+  target: string;
+  board: string | null;
+  counter: { kind: 'instructions' | 'cycles'; source: string } | null;
+  /** outputs of the first inference after initialisation, one integer array per output tensor */
+  outputs: number[][];
+  perInference: number | null;
+  memory: { arena: number; scratch: number; stack: number | null; flash: number; flashWeights: number; ram: number | null; lowerBound: number };
+  cases: CaseReport[];
+  matchesReference: boolean;
+  macs: number;
+}
+
+/** Compiles, builds, runs on the target's board (or natively for `host`) and reads the cost back. */
+export async function runModel(modelPath: string, options: RunOptions): Promise<RunReport> {
+  const progress = options.progress ?? (() => {});
+  const target = loadTarget(options.target);
+  const board = boardOf(target, options.board);
+  const graph = loadGraph(modelPath);
+  const compiled = compileGraph(graph, basename(modelPath));
+  const cases = options.cases ?? [zeroPointCase(graph)];
+  const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
+
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-run-'));
+  try {
+    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}`);
+    const build = await buildFirmware({
+      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'),
+      cases: cases.map(concat), sanitize: options.sanitize,
+    });
+    if (!board) {
+      progress('running on the host');
+      const host = await runOnHost(build.elf, concat(cases.map(concat)), { timeoutMs: options.timeoutMs });
+      const outputBytes = splitCases(host.outputs, expected[0]!.map((o) => o.length), cases.length);
+      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null);
+    }
+    progress(`running on ${board.name}`);
+    const run = await runOnBoard({ board: board.name, elf: build.elf, timeoutMs: options.timeoutMs ?? 300_000, expectedCases: cases.length });
+    return report(
+      compiled, target.name, board.name, { kind: run.counter.kind, source: run.counter.source }, build,
+      run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),
+      run.cases.map((c) => c.count), expected, run.memory.stackInvoke,
+    );
+  } finally {
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function report(
+  compiled: CompiledModel, target: string, board: string | null, counter: RunReport['counter'], build: BuildResult,
+  actual: Uint8Array[][], counts: number[] | null, expected: Uint8Array[][], stack: number | null,
+): RunReport {
+  const { graph, plan } = compiled;
+  const cases = actual.map((outs, index) => ({
+    index,
+    outputs: outs.map((bytes, o) => outputValues(graph, o, bytes)),
+    count: counts ? counts[index]! : null,
+    matchesReference: outs.every((bytes, o) => equalBytes(bytes, expected[index]![o]!)),
+  }));
+  return {
+    model: graph.name,
+    target,
+    board,
+    counter,
+    outputs: cases[0]!.outputs,
+    perInference: cases[0]!.count,
+    memory: {
+      arena: plan.arenaBytes,
+      scratch: plan.scratchBytes,
+      stack,
+      flash: build.sizes.flash,
+      flashWeights: build.sizes.flashWeights,
+      ram: stack === null ? null : build.sizes.ram + stack,
+      lowerBound: plan.lowerBound,
+    },
+    cases,
+    matchesReference: cases.every((c) => c.matchesReference),
+    macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
+  };
+}
+
+/** An output tensor's bytes as integers (or floats for a float output). */
+function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
+  const t = graph.tensors[graph.outputs[output]!]!;
+  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
+  let at = 0;
+  return sizes.map((n) => bytes.slice(at, (at += n)));
+}
+
+function splitCases(bytes: Uint8Array, sizes: number[], count: number): Uint8Array[][] {
+  const perCase = sizes.reduce((a, b) => a + b, 0);
+  return Array.from({ length: count }, (_, c) => splitOutputs(bytes.subarray(c * perCase, (c + 1) * perCase), sizes));
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

@@ -1,0 +1,300 @@
+/**
+ * Test harness for one op at a time: small graphs built in code, the op's TS reference kernel, and its
+ * emitted C compiled by the host gcc (C99, every warning an error, ASan + UBSan) and run, so the two
+ * can be compared byte for byte.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DTYPE_C, type DType, type FusedActivation, type Graph, type Op, type OpAttrs, type Padding, type Quantization, type Tensor, byteSize, elementCount } from '../../src/ir/graph.ts';
+import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
+import type { LayerEmitContext, OpDef } from '../../src/ops/op.ts';
+import { renderOpTemplate } from '../../src/ops/common/render.ts';
+import { outputSize } from '../../src/ops/common/padding.ts';
+import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { runTfliteInterpreter } from './tfjs_tflite.ts';
+
+const COMMON_DIR = resolve(import.meta.dirname, '../../src/ops/common');
+
+// ---------------------------------------------------------------------------------------------
+// Building graphs
+
+export interface TensorSpec {
+  shape: number[];
+  dtype?: DType;
+  /** per-tensor: one scale and zero point */
+  scale?: number | number[];
+  zeroPoint?: number | number[];
+  axis?: number;
+  /** constant contents */
+  data?: TensorBuffer;
+  name?: string;
+}
+
+/** A graph holding exactly one op: inputs (null = absent optional input) and outputs by spec. */
+export function singleOpGraph(kind: string, inputs: (TensorSpec | null)[], outputs: TensorSpec[], attrs: OpAttrs = {}): { graph: Graph; op: Op } {
+  const tensors: Tensor[] = [];
+  const add = (spec: TensorSpec, role: string): number => {
+    const index = tensors.length;
+    const scales = spec.scale === undefined ? undefined : ([] as number[]).concat(spec.scale);
+    const zeros = spec.zeroPoint === undefined ? undefined : ([] as number[]).concat(spec.zeroPoint);
+    const quant: Quantization | undefined = scales ? { scale: scales, zeroPoint: zeros ?? scales.map(() => 0), axis: spec.axis ?? 0 } : undefined;
+    tensors.push({
+      index,
+      name: spec.name ?? `${role}${index}`,
+      shape: spec.shape,
+      dtype: spec.dtype ?? 'int8',
+      quant,
+      data: spec.data ? new Uint8Array(toBytes(spec.data)) : undefined,
+    });
+    return index;
+  };
+  const inIdx = inputs.map((s) => (s ? add(s, 'in') : -1));
+  const outIdx = outputs.map((s) => add(s, 'out'));
+  const op: Op = { index: 0, kind, inputs: inIdx, outputs: outIdx, attrs };
+  const graph: Graph = {
+    name: `test_${kind.toLowerCase()}`,
+    tensors,
+    ops: [op],
+    inputs: inIdx.filter((i) => i >= 0 && !tensors[i]!.data),
+    outputs: outIdx,
+  };
+  return { graph, op };
+}
+
+/** A 2-D pool layer (AVERAGE_POOL_2D / MAX_POOL_2D) on int8 NHWC, input and output sharing quantization. */
+export interface PoolCase {
+  shape: [number, number, number, number];
+  filter: [number, number];
+  stride: [number, number];
+  padding: Padding;
+  activation?: FusedActivation;
+  scale?: number;
+  zeroPoint?: number;
+}
+
+export function poolGraph(kind: string, c: PoolCase): { graph: Graph; op: Op } {
+  const [n, h, w, ch] = c.shape;
+  const outH = outputSize(c.padding, h, c.filter[0], c.stride[0]);
+  const outW = outputSize(c.padding, w, c.filter[1], c.stride[1]);
+  const q = { scale: c.scale ?? 0.05, zeroPoint: c.zeroPoint ?? 0 };
+  return singleOpGraph(kind, [{ shape: c.shape, ...q }], [{ shape: [n, outH, outW, ch], ...q }], {
+    padding: c.padding, strideH: c.stride[0], strideW: c.stride[1], filterH: c.filter[0], filterW: c.filter[1], activation: c.activation ?? 'NONE',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the TS reference kernel
+
+/**
+ * check + prepare + evaluate. `inputs` gives the values of the non-constant inputs in input order
+ * (constants come from the graph); returns one buffer per output.
+ */
+export function evaluateOp(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): TensorBuffer[] {
+  def.check(graph, op);
+  const params = def.prepare(graph, op);
+  const values = opInputValues(graph, op, inputs);
+  const outs = op.outputs.map((o) => allocBuffer(graph.tensors[o]!.dtype, elementCount(graph.tensors[o]!.shape)));
+  def.evaluate(params, values, outs);
+  return outs;
+}
+
+function opInputValues(graph: Graph, op: Op, inputs: TensorBuffer[]): (TensorBuffer | undefined)[] {
+  let next = 0;
+  return op.inputs.map((i) => {
+    if (i < 0) return undefined;
+    const t = graph.tensors[i]!;
+    if (t.data) return fromBytes(t.dtype, t.data);
+    const v = inputs[next++];
+    if (!v) throw new Error(`test: no value given for non-constant input tensor ${i}`);
+    return v;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// An independent interpreter
+
+/**
+ * Writes the single-op graph as a .tflite with our writer, runs it in tfjs-tflite (desktop TFLite)
+ * and compares its first output with the reference kernel's. Returns the first difference, if any.
+ */
+export async function tfliteInterpreterDifference(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): Promise<string | undefined> {
+  const ours = new Uint8Array(toBytes(evaluateOp(def, graph, op, inputs)[0]!));
+  const theirs = await runTfliteInterpreter(writeTflite(graph), inputs.map((b) => new Uint8Array(toBytes(b))));
+  return firstDifference(ours, theirs[0]!);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the emitted C
+
+export interface CCase {
+  def: OpDef;
+  graph: Graph;
+  op: Op;
+  /** values of the non-constant inputs, in input order */
+  inputs: TensorBuffer[];
+}
+
+/**
+ * Emits every case's C into one program (one function each, every tensor in its own static buffer so
+ * ASan sees any access past its end), compiles it with gcc and runs it. Returns, per case, the raw
+ * bytes of each output.
+ */
+export function runCasesInC(cases: CCase[]): Uint8Array[][] {
+  const parts: string[] = [];
+  const calls: string[] = [];
+  const outputSizes: number[][] = [];
+  cases.forEach((c, k) => {
+    const { def, graph, op } = c;
+    def.check(graph, op);
+    const params = def.prepare(graph, op);
+    const values = opInputValues(graph, op, c.inputs);
+    const decls: string[] = [];
+    const named = new Map<number, string>();
+    const pointer = (index: number, readOnly: boolean): string => {
+      const t = graph.tensors[index]!;
+      const ctype = DTYPE_C[t.dtype];
+      let symbol = named.get(index);
+      if (!symbol) {
+        symbol = `c${k}_t${index}`;
+        named.set(index, symbol);
+        if (t.data) {
+          decls.push(`static const ${ctype} ${symbol}[] = { ${cValues(t.dtype, fromBytes(t.dtype, t.data))} };`);
+        } else {
+          decls.push(`static ${ctype} ${symbol}[${Math.max(1, elementCount(t.shape))}] __attribute__((aligned(16)));`);
+        }
+      }
+      return t.data || readOnly ? symbol : `((${ctype} *)${symbol})`;
+    };
+    const fnName = `case${k}_layer`;
+    let scratchSymbol: string | undefined;
+    const scratchBytes = def.scratchBytes?.(params) ?? 0;
+    const ctx: LayerEmitContext = {
+      graph, op, fnName, prefix: `c${k}`,
+      input: (i) => {
+        const index = op.inputs[i];
+        if (index === undefined || index < 0) throw new Error(`test: ${op.kind} asked for absent input ${i}`);
+        return pointer(index, false);
+      },
+      output: (i) => pointer(op.outputs[i]!, false),
+      scratch: () => {
+        if (scratchBytes <= 0) throw new Error(`test: ${op.kind} asked for scratch without declaring scratchBytes`);
+        scratchSymbol ??= `c${k}_scratch`;
+        return scratchSymbol;
+      },
+      addConst: (suffix, ctype, values) => {
+        const symbol = `c${k}_${suffix}`;
+        decls.push(`static const ${ctype} ${symbol}[] = { ${Array.from(values).join(', ')} };`);
+        return symbol;
+      },
+      render: (file, view) => renderOpTemplate(def.dir, file, view),
+    };
+    const code = def.emitC(params, ctx);
+    if (scratchSymbol) decls.push(`static uint8_t ${scratchSymbol}[${scratchBytes}] __attribute__((aligned(16)));`);
+    // fill the non-constant inputs, run, print the outputs
+    const body: string[] = [];
+    op.inputs.forEach((index, i) => {
+      if (index < 0 || graph.tensors[index]!.data) return;
+      const t = graph.tensors[index]!;
+      const symbol = pointer(index, true);
+      const init = `c${k}_init${i}`;
+      decls.push(`static const ${DTYPE_C[t.dtype]} ${init}[] = { ${cValues(t.dtype, values[i]!)} };`);
+      body.push(`  memcpy(${symbol}, ${init}, sizeof ${init});`);
+    });
+    body.push(`  ${fnName}();`);
+    op.outputs.forEach((index) => body.push(`  fwrite(${pointer(index, true)}, 1, ${byteSize(graph.tensors[index]!)}, stdout);`));
+    outputSizes.push(op.outputs.map((index) => byteSize(graph.tensors[index]!)));
+    parts.push(decls.join('\n'), code);
+    calls.push(`static void run_case${k}(void) {\n${body.join('\n')}\n}`);
+  });
+  const headers = readdirSync(COMMON_DIR).filter((f) => f.endsWith('.h')).sort();
+  const program = [
+    '#include <stdint.h>',
+    '#include <stdio.h>',
+    '#include <string.h>',
+    ...headers.map((h) => `#include "${join(COMMON_DIR, h)}"`),
+    ...parts,
+    ...calls,
+    'int main(void) {',
+    ...cases.map((_, k) => `  run_case${k}();`),
+    '  return 0;',
+    '}',
+  ].join('\n');
+  const stdout = compileAndRun(program);
+  const results: Uint8Array[][] = [];
+  let at = 0;
+  for (const sizes of outputSizes) {
+    results.push(sizes.map((n) => stdout.subarray(at, (at += n))));
+  }
+  if (at !== stdout.length) throw new Error(`test: C program wrote ${stdout.length} bytes, expected ${at}`);
+  return results;
+}
+
+/** Compiles one C99 program with every warning an error and the sanitizers, runs it, returns stdout. */
+export function compileAndRun(program: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-op-'));
+  try {
+    const src = join(dir, 'case.c');
+    const exe = join(dir, 'case');
+    writeFileSync(src, program);
+    try {
+      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], { stdio: 'pipe' });
+    } catch (e) {
+      const err = e as { stderr?: Buffer };
+      throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);
+    }
+    return new Uint8Array(execFileSync(exe, [], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function numbered(text: string): string {
+  return text.split('\n').map((l, i) => `${String(i + 1).padStart(4)} ${l}`).join('\n');
+}
+
+function cValues(dtype: DType, values: TensorBuffer): string {
+  if (dtype === 'float32') return Array.from(values as Float32Array, cFloat).join(', ');
+  if (dtype === 'int32') return Array.from(values as Int32Array, (v) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v))).join(', ');
+  return Array.from(values as ArrayLike<number | bigint>, String).join(', ');
+}
+
+/** A C float literal that reads back as exactly `v` (9 significant digits round-trip a float32). */
+export function cFloat(v: number): string {
+  if (Number.isNaN(v)) return '(0.0f / 0.0f)';
+  if (!Number.isFinite(v)) return v > 0 ? '(1.0f / 0.0f)' : '(-1.0f / 0.0f)';
+  return `${v.toPrecision(9)}f`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random data
+
+/** A small deterministic PRNG (mulberry32) so failing cases reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomInt(rand: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+export function randomInt8(rand: () => number, count: number, lo = -128, hi = 127): Int8Array {
+  return Int8Array.from({ length: count }, () => randomInt(rand, lo, hi));
+}
+
+/** A first-difference report: `index 12: expected 5, got 6` or undefined when equal. */
+export function firstDifference(expected: ArrayLike<number>, actual: ArrayLike<number>): string | undefined {
+  if (expected.length !== actual.length) return `length: expected ${expected.length}, got ${actual.length}`;
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] !== actual[i]) return `index ${i}: expected ${expected[i]}, got ${actual[i]}`;
+  }
+  return undefined;
+}
