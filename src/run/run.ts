@@ -7,7 +7,7 @@ import { loadGraph } from '../model/load.ts';
 import { type Graph } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
 import { interpret } from '../ops/interpreter.ts';
-import { boardOf, buildFirmware, loadTarget } from '../build/index.ts';
+import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runOnBoard, runOnHost } from '../device/index.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -56,6 +56,9 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   const board = boardOf(target, options.board);
+  // Missing tools are reported before any work, with the package that installs them.
+  findTool(target.toolchain.cc, target.toolchain.install);
+  if (board?.emulator) findTool(board.emulator.command, board.emulator.install);
   const graph = loadGraph(modelPath);
   const compiled = compileGraph(graph, basename(modelPath));
   const cases = options.cases ?? [zeroPointCase(graph)];
