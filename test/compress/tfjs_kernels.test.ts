@@ -13,9 +13,16 @@ function maxRelativeDifference(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 describe('compress/tfjs_kernels: fast filter gradients for the cpu backend', function () {
+  let previousBackend: string | undefined;
+
   before(async () => {
+    previousBackend = tf.getBackend();
     await tf.setBackend('cpu');
     registerFastTrainingKernels();
+  });
+
+  after(async () => {
+    if (previousBackend) await tf.setBackend(previousBackend);
   });
 
   it('replaces the two stock kernels (so the comparisons below compare different code)', () => {
