@@ -22,12 +22,15 @@ export function buildModel(seed: number): tf.Sequential {
   return model;
 }
 
-/** Trains with Adam on the cpu backend, without shuffling inside fit (the data come pre-shuffled). */
+/**
+ * Trains with Adam on the current backend (cpu for make_model.ts, wasm for compress.ts), without
+ * shuffling inside fit (the data come pre-shuffled).
+ */
 export async function trainModel(
   model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor, epochs: number,
-  onEpoch?: (epoch: number, loss: number, accuracy: number) => void,
+  onEpoch?: (epoch: number, loss: number, accuracy: number) => void, learningRate = 0.01,
 ): Promise<void> {
-  model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(images, labels, {
     epochs, batchSize: 32, shuffle: false, verbose: 0,
     callbacks: { onEpochEnd: (epoch, logs) => onEpoch?.(epoch, logs!.loss!, logs!.acc as number) },

@@ -1,74 +1,137 @@
 /*
- * The test harness that runs on the board: it feeds the cases the build step baked into cases.c to
- * the generated model, times each inference with the board's counter and prints one line per fact.
+ * The device harness: it answers the framed request/response protocol of docs/protocol.md on the
+ * board's console, running the generated model on inputs the host writes and reporting counters
+ * and memory. One harness serves every board; platform.h is all it uses from one.
  *
- *   TF HELLO model=<name> counter=<counter>
- *   TF CASE <i> TICKS <n> OUT <hex of all outputs concatenated>
- *   TF LAYER <i> <layer> TICKS <n>              (only when built with -DTF_PROFILE)
- *   TF MEM arena=<bytes> stack=<bytes> stack_invoke=<bytes>
- *   TF DONE
- *   TF ERROR <what went wrong>                  (then the board exits with a non-zero status)
+ * Every request carries a sequence number. The answer to the last request is kept, and a request
+ * with the same command and sequence number is answered from it without running again: a host
+ * that retries after a lost answer never runs an INVOKE twice. HELLO always runs and clears that
+ * memory (a new host session starts with it).
  *
- * `stack` is the deepest the stack ever went since reset (painted at reset); `stack_invoke` is the
- * deepest any single tf_model_invoke went below the harness's own frame (repainted before each).
- * The model's variable state is cleared before every case so that each case is a first inference.
+ * Build-time facts come as -D flags from the build (src/build/firmware.ts): TF_TARGET_NAME,
+ * TF_BOARD_NAME, TF_CORE_CLOCK_HZ, TF_BUILD_ID and, when the host knows the arena plan,
+ * TF_HARNESS_INPUT0_ARENA_OFFSET (the arena offset of input 0, from which the arena is found:
+ * it enables arena painting for "arena used" and READ_TENSOR). -DTF_PROFILE adds per-layer counters
+ * and INVOKE's stop-after-layer.
  */
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "model.h"
 #include "platform.h"
+#include "tf_frame.h"
 
-extern const unsigned tf_num_cases;
-extern const uint8_t *const tf_case_inputs[];
-extern const size_t tf_case_bytes[];
+#define PROTOCOL_VERSION 1u
 
-/* ---- console formatting (no printf: newlib-nano's lacks 64-bit integers and costs flash) ---- */
+#ifndef TF_TARGET_NAME
+#define TF_TARGET_NAME "unknown"
+#endif
+#ifndef TF_BOARD_NAME
+#define TF_BOARD_NAME "unknown"
+#endif
+#ifndef TF_CORE_CLOCK_HZ
+#define TF_CORE_CLOCK_HZ 0u
+#endif
+#ifndef TF_BUILD_ID
+#define TF_BUILD_ID 0u
+#endif
 
-static void put_text(const char *text) { tf_platform_write(text, strlen(text)); }
+enum command {
+  CMD_HELLO = 0x01,
+  CMD_WRITE_INPUT = 0x02,
+  CMD_INVOKE = 0x03,
+  CMD_READ_OUTPUT = 0x04,
+  CMD_READ_LAYERS = 0x05,
+  CMD_READ_MEMORY = 0x06,
+  CMD_RESET_STATE = 0x07,
+  CMD_READ_TENSOR = 0x08,
+  CMD_END = 0x09,
+};
+#define RESPONSE_BIT 0x80u
+#define CMD_NACK 0xFFu
 
-static void put_u64(uint64_t value) {
-  char digits[21];
-  size_t at = sizeof digits;
-  do {
-    digits[--at] = (char)('0' + (unsigned)(value % 10u));
-    value /= 10u;
-  } while (value != 0u);
-  tf_platform_write(digits + at, sizeof digits - at);
+enum status {
+  ST_OK = 0,
+  ST_BAD_CRC = 1,
+  ST_BAD_VERSION = 2,
+  ST_UNKNOWN_COMMAND = 3,
+  ST_BAD_LENGTH = 4,
+  ST_OUT_OF_RANGE = 5,
+  ST_NOT_SUPPORTED = 6,
+  ST_MODEL_FAILED = 7,
+};
+
+#define FLAG_PROFILE 0x01u
+#define FLAG_ARENA 0x02u
+#define NO_STOP 0xFFFFu
+#define LAYER_HEADER_BYTES 22u
+#define CALIBRATION_PAIRS 64u
+#define ARENA_PATTERN 0xA5u
+#define UNKNOWN_BYTES 0xFFFFFFFFu
+
+/* ---- little-endian payload access ---- */
+
+static void put_u16(uint8_t *at, uint32_t v) {
+  at[0] = (uint8_t)v;
+  at[1] = (uint8_t)(v >> 8);
+}
+static void put_u32(uint8_t *at, uint32_t v) {
+  put_u16(at, v & 0xffffu);
+  put_u16(at + 2, v >> 16);
+}
+static void put_u64(uint8_t *at, uint64_t v) {
+  put_u32(at, (uint32_t)v);
+  put_u32(at + 4, (uint32_t)(v >> 32));
+}
+static uint32_t get_u16(const uint8_t *at) { return (uint32_t)at[0] | ((uint32_t)at[1] << 8); }
+static uint32_t get_u32(const uint8_t *at) { return get_u16(at) | (get_u16(at + 2) << 16); }
+
+/* ---- the arena, when the build told us where it is ---- */
+
+#ifdef TF_HARNESS_INPUT0_ARENA_OFFSET
+static uint8_t *arena_base(void) { return (uint8_t *)tf_model_input(0) - (TF_HARNESS_INPUT0_ARENA_OFFSET); }
+#define ARENA_KNOWN 1
+#else
+#define ARENA_KNOWN 0
+#endif
+
+/* Highest arena byte written so far + 1, found by painting the arena at boot. */
+static uint32_t arena_high_water;
+
+static void arena_paint(void) {
+#if ARENA_KNOWN
+  memset(arena_base(), ARENA_PATTERN, TF_MODEL_ARENA_BYTES);
+#endif
 }
 
-static void put_hex(const uint8_t *bytes, size_t length) {
-  static const char nibbles[] = "0123456789abcdef";
-  char chunk[64];
-  size_t used = 0;
-  for (size_t i = 0; i < length; i++) {
-    chunk[used++] = nibbles[bytes[i] >> 4];
-    chunk[used++] = nibbles[bytes[i] & 0x0fu];
-    if (used == sizeof chunk) {
-      tf_platform_write(chunk, used);
-      used = 0;
-    }
-  }
-  tf_platform_write(chunk, used);
+static void arena_scan(void) {
+#if ARENA_KNOWN
+  const uint8_t *arena = arena_base();
+  uint32_t top = TF_MODEL_ARENA_BYTES;
+  while (top > arena_high_water && arena[top - 1u] == ARENA_PATTERN) top--;
+  if (top > arena_high_water) arena_high_water = top;
+#endif
 }
 
-static void fail(const char *what, unsigned case_index, int has_case) __attribute__((noreturn));
-static void fail(const char *what, unsigned case_index, int has_case) {
-  put_text("TF ERROR ");
-  put_text(what);
-  if (has_case) {
-    put_text(" in case ");
-    put_u64(case_index);
-  }
-  put_text("\n");
-  tf_platform_exit(1);
-}
+/* ---- per-layer counters (model.c calls the hooks when built with -DTF_PROFILE) ---- */
 
-/* ---- per-layer profiling hooks, called by model.c when it is built with -DTF_PROFILE ---- */
-
-static uint64_t layer_started_at;
+/* slot TF_MODEL_NUM_LAYERS is the empty layer the hooks' own cost is measured with */
 static uint64_t layer_ticks[TF_MODEL_NUM_LAYERS + 1];
+static uint64_t layer_started_at;
+static int stop_after_layer = -1;
+static jmp_buf stop_jump;
+
+#ifdef TF_PROFILE
+struct calibration {
+  uint32_t pairs;
+  uint32_t pair_ticks;   /* counter read, begin, end, counter read: as the invoke's total sees the hooks */
+  uint32_t empty_ticks;  /* counter read, counter read */
+  uint32_t inside_ticks; /* what an empty layer records: the part of the hooks inside every layer figure */
+};
+static struct calibration calibration;
+#endif
 
 void tf_profile_layer_begin(int layer) {
   (void)layer;
@@ -77,91 +140,348 @@ void tf_profile_layer_begin(int layer) {
 
 void tf_profile_layer_end(int layer) {
   uint64_t now = tf_counter_now();
-  if (layer >= 0 && layer < TF_MODEL_NUM_LAYERS) layer_ticks[layer] += now - layer_started_at;
+  if (layer >= 0 && layer <= TF_MODEL_NUM_LAYERS) layer_ticks[layer] += now - layer_started_at;
+#if defined(TF_TEST_CORRUPT_LAYER) && ARENA_KNOWN
+  /* Test builds only: a layer whose kernel "computes" one wrong byte, for the validate tests. */
+  if (layer == TF_TEST_CORRUPT_LAYER) arena_base()[TF_TEST_CORRUPT_OFFSET] ^= 0x40u;
+#endif
+  if (layer == stop_after_layer) longjmp(stop_jump, 1);
 }
 
-/* ---- the run ---- */
-
-static size_t total_input_bytes(void) {
-  size_t total = 0;
-  for (int i = 0; i < TF_MODEL_NUM_INPUTS; i++) total += tf_model_input_bytes(i);
-  return total;
-}
-
-static void load_case(const uint8_t *bytes) {
-  for (int i = 0; i < TF_MODEL_NUM_INPUTS; i++) {
-    size_t length = tf_model_input_bytes(i);
-    memcpy(tf_model_input(i), bytes, length);
-    bytes += length;
-  }
-}
-
-static void print_case(unsigned index, uint64_t ticks) {
-  put_text("TF CASE ");
-  put_u64(index);
-  put_text(" TICKS ");
-  put_u64(ticks);
-  put_text(" OUT ");
-  for (int i = 0; i < TF_MODEL_NUM_OUTPUTS; i++) {
-    put_hex((const uint8_t *)tf_model_output(i), tf_model_output_bytes(i));
-  }
-  put_text("\n");
+static void calibrate_hooks(void) {
 #ifdef TF_PROFILE
-  for (int layer = 0; layer < TF_MODEL_NUM_LAYERS; layer++) {
-    put_text("TF LAYER ");
-    put_u64(index);
-    put_text(" ");
-    put_u64((uint64_t)layer);
-    put_text(" TICKS ");
-    put_u64(layer_ticks[layer]);
-    put_text("\n");
+  uint64_t pair = 0, empty = 0;
+  layer_ticks[TF_MODEL_NUM_LAYERS] = 0;
+  for (unsigned i = 0; i < CALIBRATION_PAIRS; i++) {
+    uint64_t t0 = tf_counter_now();
+    uint64_t t1 = tf_counter_now();
+    tf_profile_layer_begin(TF_MODEL_NUM_LAYERS);
+    tf_profile_layer_end(TF_MODEL_NUM_LAYERS);
+    uint64_t t2 = tf_counter_now();
+    empty += t1 - t0;
+    pair += t2 - t1;
   }
+  calibration.pairs = CALIBRATION_PAIRS;
+  calibration.pair_ticks = (uint32_t)pair;
+  calibration.empty_ticks = (uint32_t)empty;
+  calibration.inside_ticks = (uint32_t)layer_ticks[TF_MODEL_NUM_LAYERS];
 #endif
 }
 
-int main(void) {
-  tf_platform_init();
-  put_text("TF HELLO model=" TF_MODEL_NAME " counter=");
-  put_text(tf_counter_name);
-  put_text("\n");
+/* ---- model I/O seen as one byte range: all inputs (or outputs) concatenated in order ---- */
 
-  if (tf_model_init() != 0) fail("tf_model_init failed", 0, 0);
+static uint32_t io_total(int inputs) {
+  uint32_t total = 0;
+  int n = inputs ? TF_MODEL_NUM_INPUTS : TF_MODEL_NUM_OUTPUTS;
+  for (int i = 0; i < n; i++) total += (uint32_t)(inputs ? tf_model_input_bytes(i) : tf_model_output_bytes(i));
+  return total;
+}
 
-  const size_t input_bytes = total_input_bytes();
-  size_t stack_high_water = 0;
-  size_t stack_invoke = 0;
-
-  for (unsigned c = 0; c < tf_num_cases; c++) {
-    if (tf_case_bytes[c] != input_bytes) fail("case size differs from the model's input bytes", c, 1);
-    tf_model_reset();
-    load_case(tf_case_inputs[c]);
-    memset(layer_ticks, 0, sizeof layer_ticks);
-
-    /* Repainting forgets how deep earlier code went, so fold that in first. */
-    size_t so_far = tf_stack_high_water();
-    if (so_far > stack_high_water) stack_high_water = so_far;
-    const uintptr_t mark = tf_stack_pointer();
-    tf_stack_repaint_free();
-
-    const uint64_t started = tf_counter_now();
-    const int status = tf_model_invoke();
-    const uint64_t finished = tf_counter_now();
-
-    size_t depth = tf_stack_used_below(mark);
-    if (depth > stack_invoke) stack_invoke = depth;
-    if (status != 0) fail("tf_model_invoke failed", c, 1);
-    print_case(c, finished - started);
+/* Copies between `bytes` and the range [offset, offset + length) of the concatenated tensors. */
+static int io_copy(int inputs, uint32_t offset, uint8_t *bytes, uint32_t length) {
+  if (offset > io_total(inputs) || length > io_total(inputs) - offset) return ST_OUT_OF_RANGE;
+  uint32_t start = 0;
+  int n = inputs ? TF_MODEL_NUM_INPUTS : TF_MODEL_NUM_OUTPUTS;
+  for (int i = 0; i < n && length > 0u; i++) {
+    uint32_t size = (uint32_t)(inputs ? tf_model_input_bytes(i) : tf_model_output_bytes(i));
+    uint8_t *tensor = (uint8_t *)(inputs ? tf_model_input(i) : tf_model_output(i));
+    if (offset < start + size) {
+      uint32_t within = offset - start;
+      uint32_t take = size - within < length ? size - within : length;
+      if (inputs) memcpy(tensor + within, bytes, take);
+      else memcpy(bytes, tensor + within, take);
+      bytes += take;
+      offset += take;
+      length -= take;
+    }
+    start += size;
   }
+  return ST_OK;
+}
 
+/* ---- requests ---- */
+
+static uint8_t response[TF_FRAME_MAX_PAYLOAD];
+static size_t response_length;
+static size_t stack_high_water;
+static size_t stack_invoke;
+static uint16_t last_runs;
+
+static void answer(uint8_t status) {
+  response[0] = status;
+  response_length = 1;
+}
+
+static size_t put_string(uint8_t *at, const char *text) {
+  size_t length = strlen(text);
+  if (length > 40u) length = 40u;
+  at[0] = (uint8_t)length;
+  memcpy(at + 1, text, length);
+  return length + 1u;
+}
+
+static void do_hello(void) {
+  answer(ST_OK);
+  response[1] = PROTOCOL_VERSION;
+#ifdef TF_PROFILE
+  response[2] = FLAG_PROFILE;
+#else
+  response[2] = 0;
+#endif
+  if (ARENA_KNOWN) response[2] |= FLAG_ARENA;
+  response[3] = 0;
+  put_u16(response + 4, TF_FRAME_MAX_PAYLOAD);
+  put_u32(response + 6, (uint32_t)(TF_CORE_CLOCK_HZ));
+  put_u64(response + 10, (uint64_t)(TF_BUILD_ID));
+  put_u32(response + 18, (uint32_t)TF_MODEL_ARENA_BYTES);
+  response[22] = (uint8_t)TF_MODEL_NUM_INPUTS;
+  response[23] = (uint8_t)TF_MODEL_NUM_OUTPUTS;
+  put_u16(response + 24, (uint32_t)TF_MODEL_NUM_LAYERS);
+  put_u32(response + 26, io_total(1));
+  put_u32(response + 30, io_total(0));
+  size_t at = 34;
+  at += put_string(response + at, TF_TARGET_NAME);
+  at += put_string(response + at, TF_BOARD_NAME);
+  at += put_string(response + at, TF_MODEL_NAME);
+  at += put_string(response + at, tf_counter_name);
+  response_length = at;
+}
+
+static void fold_stack_high_water(void) {
   size_t so_far = tf_stack_high_water();
   if (so_far > stack_high_water) stack_high_water = so_far;
-  if (stack_high_water >= tf_stack_capacity()) fail("stack overflow (high-water reached the stack's limit)", 0, 0);
-  put_text("TF MEM arena=");
-  put_u64(TF_MODEL_ARENA_BYTES);
-  put_text(" stack=");
-  put_u64(stack_high_water);
-  put_text(" stack_invoke=");
-  put_u64(stack_invoke);
-  put_text("\nTF DONE\n");
-  tf_platform_exit(0);
+}
+
+/* One inference; with `stop` >= 0 the end hook of that layer jumps back here, ending it early.
+ * Kept apart so that no caller's variable lives across the setjmp. */
+static int __attribute__((noinline)) invoke_once(int stop) {
+  volatile int status = 0;
+  stop_after_layer = stop;
+  if (setjmp(stop_jump) == 0) status = tf_model_invoke();
+  stop_after_layer = -1;
+  return status;
+}
+
+/* Runs the model `count` times (or once up to the end of layer `stop`), timing each run. */
+static void do_invoke(const tf_frame_t *request) {
+  if (request->length != 4u) {
+    answer(ST_BAD_LENGTH);
+    return;
+  }
+  const uint32_t count = get_u16(request->payload);
+  const uint32_t stop = get_u16(request->payload + 2);
+  if (count == 0u) {
+    answer(ST_OUT_OF_RANGE);
+    return;
+  }
+#ifndef TF_PROFILE
+  if (stop != NO_STOP) {
+    answer(ST_NOT_SUPPORTED);
+    return;
+  }
+#else
+  if (stop != NO_STOP && stop >= (uint32_t)TF_MODEL_NUM_LAYERS) {
+    answer(ST_OUT_OF_RANGE);
+    return;
+  }
+#endif
+  memset(layer_ticks, 0, sizeof layer_ticks);
+  uint64_t total = 0, first = 0, min = UINT64_MAX, max = 0;
+
+  /* Repainting forgets how deep earlier code went, so fold that in first. */
+  fold_stack_high_water();
+  const uintptr_t mark = tf_stack_pointer();
+  tf_stack_repaint_free();
+
+  for (uint32_t run = 0; run < count; run++) {
+    const uint64_t started = tf_counter_now();
+    const int status = invoke_once(stop == NO_STOP ? -1 : (int)stop);
+    const uint64_t ticks = tf_counter_now() - started;
+    if (status != 0) {
+      answer(ST_MODEL_FAILED);
+      put_u16(response + 1, run);
+      response_length = 3;
+      return;
+    }
+    total += ticks;
+    if (run == 0u) first = ticks;
+    if (ticks < min) min = ticks;
+    if (ticks > max) max = ticks;
+  }
+  size_t depth = tf_stack_used_below(mark);
+  if (depth > stack_invoke) stack_invoke = depth;
+  fold_stack_high_water();
+  arena_scan();
+  last_runs = (uint16_t)count;
+
+  answer(ST_OK);
+  put_u16(response + 1, count);
+  put_u64(response + 3, total);
+  put_u64(response + 11, first);
+  put_u64(response + 19, min);
+  put_u64(response + 27, max);
+  response_length = 35;
+}
+
+static void do_write_input(const tf_frame_t *request) {
+  if (request->length < 4u) {
+    answer(ST_BAD_LENGTH);
+    return;
+  }
+  uint8_t *data = (uint8_t *)request->payload + 4;
+  answer((uint8_t)io_copy(1, get_u32(request->payload), data, request->length - 4u));
+}
+
+/* READ_OUTPUT and READ_TENSOR: offset u32, length u16; the answer carries the bytes. */
+static int read_range(const tf_frame_t *request, uint32_t *offset, uint32_t *length) {
+  if (request->length != 6u) return ST_BAD_LENGTH;
+  *offset = get_u32(request->payload);
+  *length = get_u16(request->payload + 4);
+  if (*length > TF_FRAME_MAX_PAYLOAD - 1u) return ST_BAD_LENGTH;
+  return ST_OK;
+}
+
+static void do_read_output(const tf_frame_t *request) {
+  uint32_t offset, length;
+  int status = read_range(request, &offset, &length);
+  if (status == ST_OK) status = io_copy(0, offset, response + 1, length);
+  answer((uint8_t)status);
+  if (status == ST_OK) response_length = 1u + length;
+}
+
+static void do_read_tensor(const tf_frame_t *request) {
+  uint32_t offset, length;
+  int status = read_range(request, &offset, &length);
+#if ARENA_KNOWN
+  if (status == ST_OK && (offset > TF_MODEL_ARENA_BYTES || length > TF_MODEL_ARENA_BYTES - offset)) status = ST_OUT_OF_RANGE;
+  if (status == ST_OK) memcpy(response + 1, arena_base() + offset, length);
+#else
+  if (status == ST_OK) status = ST_NOT_SUPPORTED;
+#endif
+  answer((uint8_t)status);
+  if (status == ST_OK) response_length = 1u + length;
+}
+
+static void do_read_layers(const tf_frame_t *request) {
+#ifndef TF_PROFILE
+  (void)request;
+  answer(ST_NOT_SUPPORTED);
+#else
+  if (request->length != 3u) {
+    answer(ST_BAD_LENGTH);
+    return;
+  }
+  const uint32_t first = get_u16(request->payload);
+  const uint32_t count = request->payload[2];
+  if (count > (TF_FRAME_MAX_PAYLOAD - LAYER_HEADER_BYTES) / 8u) {
+    answer(ST_BAD_LENGTH);
+    return;
+  }
+  if (first > (uint32_t)TF_MODEL_NUM_LAYERS || count > (uint32_t)TF_MODEL_NUM_LAYERS - first) {
+    answer(ST_OUT_OF_RANGE);
+    return;
+  }
+  answer(ST_OK);
+  put_u16(response + 1, (uint32_t)TF_MODEL_NUM_LAYERS);
+  put_u16(response + 3, last_runs);
+  put_u16(response + 5, first);
+  response[7] = (uint8_t)count;
+  put_u16(response + 8, calibration.pairs);
+  put_u32(response + 10, calibration.pair_ticks);
+  put_u32(response + 14, calibration.empty_ticks);
+  put_u32(response + 18, calibration.inside_ticks);
+  for (uint32_t i = 0; i < count; i++) put_u64(response + LAYER_HEADER_BYTES + 8u * i, layer_ticks[first + i]);
+  response_length = LAYER_HEADER_BYTES + 8u * count;
+#endif
+}
+
+static void do_read_memory(void) {
+  fold_stack_high_water();
+  answer(ST_OK);
+  put_u32(response + 1, (uint32_t)TF_MODEL_ARENA_BYTES);
+  put_u32(response + 5, ARENA_KNOWN ? arena_high_water : UNKNOWN_BYTES);
+  put_u32(response + 9, (uint32_t)stack_high_water);
+  put_u32(response + 13, (uint32_t)stack_invoke);
+  put_u32(response + 17, (uint32_t)tf_stack_capacity());
+  response_length = 21;
+}
+
+static void dispatch(const tf_frame_t *request) {
+  switch (request->command) {
+    case CMD_HELLO:
+      do_hello();
+      return;
+    case CMD_WRITE_INPUT:
+      do_write_input(request);
+      return;
+    case CMD_INVOKE:
+      do_invoke(request);
+      return;
+    case CMD_READ_OUTPUT:
+      do_read_output(request);
+      return;
+    case CMD_READ_LAYERS:
+      do_read_layers(request);
+      return;
+    case CMD_READ_MEMORY:
+      do_read_memory();
+      return;
+    case CMD_RESET_STATE:
+      tf_model_reset();
+      answer(ST_OK);
+      return;
+    case CMD_READ_TENSOR:
+      do_read_tensor(request);
+      return;
+    case CMD_END:
+      answer(ST_OK);
+      return;
+    default:
+      answer(ST_UNKNOWN_COMMAND);
+      return;
+  }
+}
+
+static tf_frame_t request;
+
+int main(void) {
+  tf_platform_init();
+  arena_paint();
+  if (tf_model_init() != 0) {
+    static const char message[] = "TF ERROR tf_model_init failed\n";
+    tf_platform_write(message, sizeof message - 1u);
+    return 1;
+  }
+  calibrate_hooks();
+
+  int have_last = 0;
+  uint8_t last_command = 0, last_sequence = 0;
+  for (;;) {
+    const tf_frame_status_t received = tf_frame_receive(&request);
+    if (received == TF_FRAME_BAD_CRC) {
+      const uint8_t nack = ST_BAD_CRC;
+      tf_frame_send(PROTOCOL_VERSION, CMD_NACK, request.sequence, &nack, 1);
+      continue;
+    }
+    const uint8_t reply = (uint8_t)(request.command | RESPONSE_BIT);
+    if (received == TF_FRAME_TOO_LONG) {
+      const uint8_t status = ST_BAD_LENGTH;
+      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, &status, 1);
+      continue;
+    }
+    if (request.version != PROTOCOL_VERSION) {
+      const uint8_t answer_bytes[2] = {ST_BAD_VERSION, PROTOCOL_VERSION};
+      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, answer_bytes, 2);
+      continue;
+    }
+    const int repeated = have_last && request.command != CMD_HELLO && request.command == last_command && request.sequence == last_sequence;
+    if (!repeated) {
+      dispatch(&request);
+      have_last = request.command != CMD_HELLO;
+      last_command = request.command;
+      last_sequence = request.sequence;
+    }
+    tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, response, response_length);
+    if (request.command == CMD_END) tf_platform_exit(0);
+  }
 }

@@ -1,5 +1,5 @@
 /*
- * What the test harness needs from a board. Each firmware family (firmware/cortex-m, ...) implements
+ * What the device harness (harness.c, tf_frame.c) needs from a board. Each firmware family (firmware/cortex-m, ...) implements
  * these; firmware/common/harness.c uses nothing else, so one harness serves every emulated and real
  * board.
  */
@@ -15,10 +15,17 @@ void tf_platform_init(void);
 /* Writes bytes to the console, blocking until they are accepted. */
 void tf_platform_write(const char *text, size_t length);
 
+/*
+ * Reads one byte from the console, blocking until one arrives (the device protocol polls with it).
+ * A UART with a small receive FIFO is fine: the host sends one frame of at most 264 bytes and then
+ * waits for the answer, and the harness drains the UART while a frame arrives.
+ */
+uint8_t tf_platform_read_byte(void);
+
 /* The free-running counter, in ticks since tf_platform_init. Must be exact across hardware wraps. */
 uint64_t tf_counter_now(void);
 
-/* Short name of the counter printed in the hello line (e.g. "systick"). */
+/* Short name of the counter reported by HELLO (e.g. "systick", "dwt"). */
 extern const char tf_counter_name[];
 
 /* Stack bytes ever used since reset, found by scanning the pattern painted at reset. */

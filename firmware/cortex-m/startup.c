@@ -2,14 +2,15 @@
  * Reset and exception vectors for the Cortex-M firmware. Reset runs, in order: FPU access on (before
  * any code the compiler may have given floating-point instructions), stack painting (before anything
  * uses the stack), .data copy, .bss zeroing, then main. Faults print a TF ERROR line and end the run,
- * so a crash in generated code shows up as a clear error instead of a timeout.
+ * so a crash in generated code shows up as a clear error instead of a timeout. Cortex-M0 (the
+ * micro:bit) has no VTOR, and an image for it must be linked at address 0.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "platform.h"
 #include "stack_paint.h"
-#include "systick_counter.h"
+#include "counter.h"
 
 /* Symbols of the linker script. */
 extern uint32_t __data_load[], __data_start[], __data_end[];
@@ -21,8 +22,26 @@ void Reset_Handler(void);
 void Default_Handler(void);
 void tf_report_fault(const uint32_t *frame, uint32_t exception);
 
-/* Reached from Reset_Handler with FPU on and the stack painted; plain C from here. */
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__)
+#define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
+#define HAS_VTOR 1
+#endif
+
+#define NUM_EXTERNAL_IRQS 32
+
+typedef void (*vector_t)(void);
+static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS];
+
+/*
+ * Reached from Reset_Handler with FPU on and the stack painted; plain C from here. The vector table
+ * is made current first: an image linked above address 0 (behind a boot loader, which jumps to our
+ * reset handler with its own table still in VTOR) must take its exceptions itself.
+ */
 static void __attribute__((used, noreturn)) reset_continue(void) {
+#ifdef HAS_VTOR
+  SCB_VTOR = (uint32_t)(uintptr_t)vector_table;
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
   size_t data_bytes = (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start);
   memcpy(__data_start, __data_load, data_bytes);
   size_t bss_bytes = (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start);
@@ -33,14 +52,16 @@ static void __attribute__((used, noreturn)) reset_continue(void) {
 /*
  * Naked so that it touches no stack before the paint: CPACR (0xE000ED88) grants CP10/CP11 full
  * access when the core has an FPU, then every word from __stack_limit up to the initial SP gets
- * the pattern.
+ * the pattern. Thumb-1 instructions only, so it also runs on Armv6-M.
  */
 void __attribute__((naked, noreturn)) Reset_Handler(void) {
   __asm__ volatile(
+      ".syntax unified\n\t"
 #if defined(__ARM_FP)
       "ldr r0, =0xE000ED88\n\t"
       "ldr r1, [r0]\n\t"
-      "orr r1, r1, #(0xF << 20)\n\t"
+      "ldr r2, =0x00F00000\n\t"
+      "orrs r1, r1, r2\n\t"
       "str r1, [r0]\n\t"
       "dsb\n\t"
       "isb\n\t"
@@ -51,27 +72,32 @@ void __attribute__((naked, noreturn)) Reset_Handler(void) {
       "1:\n\t"
       "cmp r0, r2\n\t"
       "bhs 2f\n\t"
-      "str r1, [r0], #4\n\t"
+      "str r1, [r0]\n\t"
+      "adds r0, r0, #4\n\t"
       "b 1b\n"
       "2:\n\t"
-      "b reset_continue\n\t"
+      "bl reset_continue\n\t"
       ".ltorg\n");
 }
 
 /* Every other exception: report which one and where it happened (the stacked PC). */
 void __attribute__((naked)) Default_Handler(void) {
   __asm__ volatile(
-      "tst lr, #4\n\t"
-      "ite eq\n\t"
-      "mrseq r0, msp\n\t"
-      "mrsne r0, psp\n\t"
+      ".syntax unified\n\t"
+      "movs r0, #4\n\t"
+      "mov r1, lr\n\t"
+      "tst r0, r1\n\t"
+      "beq 1f\n\t"
+      "mrs r0, psp\n\t"
+      "b 2f\n"
+      "1:\n\t"
+      "mrs r0, msp\n"
+      "2:\n\t"
       "mrs r1, ipsr\n\t"
-      "b tf_report_fault\n");
+      "ldr r2, =tf_report_fault\n\t"
+      "bx r2\n\t"
+      ".ltorg\n");
 }
-
-#define NUM_EXTERNAL_IRQS 32
-
-typedef void (*vector_t)(void);
 
 __attribute__((section(".vectors"), used)) static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS] = {
     [0] = (vector_t)(uintptr_t)__stack_top,

@@ -5,9 +5,10 @@
  * interrupts masked) shows as ICSR.PENDSTSET: it is counted here and the value is re-read, since
  * the first read may predate the wrap.
  *
- * Under QEMU the processor clock of the MPS2 boards is 25 MHz of virtual time, and with
- * `-icount shift=0` every instruction advances virtual time by 1 ns, so one tick is 40
- * instructions (checked by test/device, which times a loop of known length).
+ * Under QEMU with `-icount shift=0` every instruction advances virtual time by 1 ns, so one tick
+ * is (1e9 / processor clock) instructions: 40 on the 25 MHz MPS2 AN385/AN386/AN500, 50 on the
+ * 20 MHz AN505, 62.5 on the 16 MHz micro:bit (checked by test/device, which times a loop of known
+ * length on each board).
  */
 #include "systick_counter.h"
 
@@ -24,7 +25,7 @@
 
 static volatile uint32_t wraps;
 
-void SysTick_Handler(void) { wraps = wraps + 1u; }
+void systick_counter_count_wrap(void) { wraps = wraps + 1u; }
 
 void systick_counter_start(void) {
   SYST_CSR = 0;

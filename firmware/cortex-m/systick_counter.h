@@ -11,6 +11,7 @@
 
 void systick_counter_start(void);
 uint64_t systick_counter_now(void);
-void SysTick_Handler(void);
+/* Called by the SysTick exception handler (counter.c) on every wrap. */
+void systick_counter_count_wrap(void);
 
 #endif

@@ -2,11 +2,12 @@
  * Builds a generated model directory (model.h, model.c, weights.c, ...) together with the harness of
  * a target into an executable: a bare-metal ELF for an MCU board, or a native program for `host`.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
-import { renderCasesC } from './cases.ts';
+import { finishRp2040Image } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
 import { findTool, firstErrorLines, runTool } from './toolchain.ts';
@@ -16,11 +17,6 @@ export interface BuildOptions {
   target: string;
   /** directory holding the generated model.h and its .c files */
   modelDir: string;
-  /**
-   * Inputs the on-board harness runs, each all input tensors concatenated in input order. Baked
-   * into the firmware for MCU targets; ignored for `host`, whose executable reads them from a file.
-   */
-  cases: Uint8Array[];
   /** where objects, the generated cases.c, the map file, the log and the executable go */
   outDir: string;
   /** host only: AddressSanitizer + UBSan, aborting on the first report */
@@ -31,6 +27,17 @@ export interface BuildOptions {
   board?: string;
   /** extra -D or -f flags for every compile (tests use it to shrink the SysTick period) */
   extraCflags?: string[];
+  /**
+   * MCU targets: the arena offset of input 0 in the model's plan. The harness finds the arena from
+   * it, which enables "arena used" (by painting) and READ_TENSOR; without it both are unavailable.
+   */
+  input0ArenaOffset?: number;
+  /**
+   * MCU targets: link the image this many bytes into the code memory instead of at its start, for
+   * an application that a boot loader there receives and starts (firmware/loader). The board's
+   * linker script must support it (the micro:bit's Cortex-M0 has no VTOR and refuses it).
+   */
+  flashOffset?: number;
 }
 
 export interface BuildResult {
@@ -42,6 +49,13 @@ export interface BuildResult {
   /** linker map (MCU targets) */
   mapFile: string | null;
   sizes: FirmwareSizes;
+  /**
+   * 16 hex digits: a hash of every source and flag of the build (paths excluded), baked into MCU
+   * firmware and reported by HELLO, so a host can tell whether a board runs this very build.
+   */
+  buildId: string;
+  /** RP2040 targets: the flash image as a UF2 file (for a BOOTSEL drive and the emulated board) */
+  uf2?: string;
 }
 
 interface CompileUnit {
@@ -55,6 +69,11 @@ const OBJECT_DIR = 'obj';
 
 export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
   const target = loadTarget(options.target);
+  if (target.firmware === 'xtensa') {
+    throw new TinyforgeError(
+      `${target.name}: no firmware is built here for Xtensa (Debian's xtensa-lx106-elf-gcc cannot build the ESP32's windowed ABI): the generated C is compile-checked only; on a board, build the ESP-IDF project with idf.py`,
+    );
+  }
   const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
   checkModelDir(modelDir);
@@ -66,8 +85,10 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const size = findTool(target.toolchain.size, target.toolchain.install);
 
   mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
-  const units = sourcesFor(target, modelDir, outDir, options.cases);
-  const cflags = compileFlags(target, board, modelDir, options);
+  const units = sourcesFor(target, board, modelDir, outDir);
+  const baseFlags = compileFlags(target, board, modelDir, options);
+  const buildId = hashBuild(target, board, baseFlags, units);
+  const cflags = board ? [...baseFlags, ...harnessDefines(target, board, buildId, options)] : baseFlags;
   const log: string[] = [];
 
   await runLimited(units, availableParallelism(), async (unit) => {
@@ -79,14 +100,45 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
 
   const elf = join(outDir, target.firmware === 'host' ? `${target.name}-harness` : 'firmware.elf');
   const mapFile = board ? join(outDir, 'firmware.map') : null;
-  const linkArgs = [...cflags, ...units.map((u) => u.object), ...linkFlags(target, board, mapFile), '-o', elf];
+  const linkArgs = [...cflags, ...units.map((u) => u.object), ...linkFlags(target, board, mapFile, options.flashOffset), '-o', elf];
   const linked = await runTool(cc, linkArgs);
   log.push(`$ ${cc} ${linkArgs.join(' ')}\n${linked.stderr}`);
   if (linked.code !== 0) failBuild(`linking for ${target.name}`, linked.stderr, outDir, log);
   writeFileSync(join(outDir, 'build.log'), log.join('\n'));
 
+  const uf2 = target.firmware === 'rp2040' ? finishRp2040Image(elf, target) : undefined;
   const sizes = await measure(size, elf, target, units);
-  return { target: target.name, board: board?.name ?? null, elf, mapFile, sizes };
+  return { target: target.name, board: board?.name ?? null, elf, mapFile, sizes, buildId, ...(uf2 ? { uf2 } : {}) };
+}
+
+/** Facts the device harness reports in HELLO (firmware/common/harness.c). */
+function harnessDefines(target: TargetDescriptor, board: BoardDescriptor, buildId: string, options: BuildOptions): string[] {
+  const defines = [
+    `-DTF_TARGET_NAME="${target.name}"`,
+    `-DTF_BOARD_NAME="${board.name}"`,
+    `-DTF_CORE_CLOCK_HZ=${board.clockHz}u`,
+    `-DTF_BUILD_ID=0x${buildId}ull`,
+  ];
+  if (options.input0ArenaOffset !== undefined) defines.push(`-DTF_HARNESS_INPUT0_ARENA_OFFSET=${options.input0ArenaOffset}u`);
+  return defines;
+}
+
+/** Hash of what goes into the image: flags without paths, and every source file's name and text. */
+function hashBuild(target: TargetDescriptor, board: BoardDescriptor | undefined, flags: string[], units: CompileUnit[]): string {
+  const hash = createHash('sha256');
+  hash.update(`${target.name}\0${board?.name ?? ''}\0`);
+  for (const flag of flags) if (!flag.startsWith('-I')) hash.update(`${flag}\0`);
+  for (const unit of [...units].sort((a, b) => basename(a.source).localeCompare(basename(b.source)))) {
+    hash.update(`${basename(unit.source)}\0`);
+    hash.update(readFileSync(unit.source));
+  }
+  for (const dir of new Set(units.map((u) => dirname(u.source)))) {
+    for (const header of readdirSync(dir).filter((f) => f.endsWith('.h')).sort()) {
+      hash.update(`${header}\0`);
+      hash.update(readFileSync(join(dir, header)));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 function checkModelDir(modelDir: string): void {
@@ -110,19 +162,16 @@ function modelSources(modelDir: string, outDir: string): string[] {
   return found;
 }
 
-function sourcesFor(target: TargetDescriptor, modelDir: string, outDir: string, cases: Uint8Array[]): CompileUnit[] {
+function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, outDir: string): CompileUnit[] {
   let harnessSources: string[];
   if (target.firmware === 'host') {
     harnessSources = [join(FIRMWARE_DIR, 'host', 'host_main.c')];
   } else {
-    const casesFile = join(outDir, 'cases.c');
-    writeFileSync(casesFile, renderCasesC(cases));
+    const cFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
     const familyDir = join(FIRMWARE_DIR, target.firmware);
-    harnessSources = [
-      join(FIRMWARE_DIR, 'common', 'harness.c'),
-      ...readdirSync(familyDir).filter((f) => f.endsWith('.c')).sort().map((f) => join(familyDir, f)),
-      casesFile,
-    ];
+    // the board's own drivers (its UART) come from its descriptor, beside the family's shared files
+    const boardSources = (board?.sources ?? []).map((s) => join(FIRMWARE_DIR, s));
+    harnessSources = [...cFiles(join(FIRMWARE_DIR, 'common')), ...cFiles(familyDir), ...boardSources];
   }
   // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
   const objectName = (prefix: string, source: string, base: string) =>
@@ -138,16 +187,21 @@ function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefin
   if (options.sanitize) flags.push(...(target.toolchain.sanitizeFlags ?? []));
   if (options.profile) flags.push('-DTF_PROFILE');
   for (const [name, value] of Object.entries(board?.defines ?? {})) flags.push(`-D${name}=${value}`);
+  // the link address is part of what the image is, so it enters the flags (and the build id) too
+  if (options.flashOffset) flags.push(`-DTF_FLASH_OFFSET=0x${options.flashOffset.toString(16)}u`);
   flags.push(...(options.extraCflags ?? []));
   flags.push(`-I${modelDir}`, `-I${join(FIRMWARE_DIR, 'common')}`, `-I${join(FIRMWARE_DIR, target.firmware)}`);
   return flags;
 }
 
-function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, mapFile: string | null): string[] {
+function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, mapFile: string | null, flashOffset?: number): string[] {
   const flags = [...target.toolchain.ldflags];
   if (board) {
-    flags.push(`-T${join(FIRMWARE_DIR, board.linkerScript)}`);
+    const script = join(FIRMWARE_DIR, board.linkerScript);
+    // -L: the board's script INCLUDEs the family's shared sections from its own folder
+    flags.push(`-T${script}`, `-L${dirname(script)}`);
     if (target.memory) flags.push(`-Wl,--defsym=__stack_size=${target.memory.stackBytes}`);
+    if (flashOffset) flags.push(`-Wl,--defsym=__flash_offset=0x${flashOffset.toString(16)}`);
   }
   if (mapFile) flags.push(`-Wl,-Map=${mapFile}`);
   return flags;

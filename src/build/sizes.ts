@@ -17,7 +17,7 @@ export function parseSizeOutput(text: string, file: string): SectionSizes {
 }
 
 export interface FirmwareSizes {
-  /** code: vectors, .text and unwind tables */
+  /** code: boot stage (RP2040), vectors, .text and unwind tables */
   text: number;
   /** constants other than the weights and the baked-in test cases */
   rodata: number;
@@ -39,9 +39,9 @@ export interface FirmwareSizes {
 
 const sum = (sizes: SectionSizes, names: string[]) => names.reduce((total, n) => total + (sizes.get(n) ?? 0), 0);
 
-/** Sizes of an image linked with firmware/cortex-m/mps2.ld (its output section names). */
+/** Sizes of an image linked with one of the MCU linker scripts (they share these output section names). */
 export function embeddedSizes(sizes: SectionSizes): FirmwareSizes {
-  const text = sum(sizes, ['.vectors', '.text', '.ARM.exidx']);
+  const text = sum(sizes, ['.boot2', '.vectors', '.text', '.ARM.exidx']);
   const rodata = sum(sizes, ['.rodata']);
   const flashWeights = sum(sizes, ['.tf_weights']);
   const data = sum(sizes, ['.data']);

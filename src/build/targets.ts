@@ -9,9 +9,13 @@ import { TinyforgeError } from '../errors.ts';
 export const TARGETS_DIR = resolve(import.meta.dirname, '../../targets');
 export const FIRMWARE_DIR = resolve(import.meta.dirname, '../../firmware');
 
-/** Which firmware tree builds for the target: `firmware/host` or `firmware/cortex-m`. */
-export type FirmwareFamily = 'host' | 'cortex-m';
-export type FpuKind = 'none' | 'fpv4-sp-d16' | 'fpv5-d16' | 'native';
+/**
+ * Which firmware tree builds for the target: `firmware/host`, `firmware/cortex-m`, `firmware/rp2040`,
+ * `firmware/riscv`; `xtensa` targets are compile-checked only (no image is linked here).
+ */
+export type FirmwareFamily = 'host' | 'cortex-m' | 'rp2040' | 'riscv' | 'xtensa';
+export const FIRMWARE_FAMILIES: readonly FirmwareFamily[] = ['host', 'cortex-m', 'rp2040', 'riscv', 'xtensa'];
+export type FpuKind = 'none' | 'fpv4-sp-d16' | 'fpv5-sp-d16' | 'fpv5-d16' | 'native';
 
 export interface MemoryRegion {
   /** start address as the linker script places it */
@@ -24,16 +28,31 @@ export interface CounterSpec {
   kind: 'instructions' | 'cycles';
   /** what produced it, printed with every figure */
   source: string;
-  /** counts per raw tick of the hardware counter, found by experiment (see test/device) */
+  /**
+   * counts per raw tick of the hardware counter, found by experiment (see test/device); not always
+   * whole (62.5 instructions per SysTick tick on the 16 MHz micro:bit under -icount shift=0), so
+   * counts are rounded to integers
+   */
   countsPerTick: number;
 }
 
+/** How an emulated board gets its application image over the serial path, when it can. */
+export interface LoaderSpec {
+  /** the protocol the board's loader firmware speaks: ST's USART boot loader (AN3155) */
+  protocol: 'stm32-usart-bootloader';
+  /** where the application is linked and written: this many bytes into the code memory */
+  flashOffset: number;
+}
+
 export interface EmulatorSpec {
+  /** the emulator's executable, or for an in-process emulator the npm package that is it */
   command: string;
   /** package(s) to install when the command is missing */
   install: string;
-  /** arguments; `{elf}` is replaced by the firmware path */
+  /** arguments; `{elf}` is replaced by the firmware path (unused in process) */
   args: string[];
+  /** runs inside this Node process (rp2040js) rather than as a child process */
+  inProcess?: boolean;
 }
 
 export interface BoardDescriptor {
@@ -47,8 +66,17 @@ export interface BoardDescriptor {
   /** the board's facts handed to the firmware as -D flags */
   defines: Record<string, string>;
   counter: CounterSpec;
+  /**
+   * the counter the firmware picks on this board and names in HELLO (firmware/cortex-m/counter.c:
+   * "dwt" or "systick"); `counter` describes its figures
+   */
+  deviceCounter?: string;
+  /** firmware sources of this board only (its UART driver), relative to `firmware/` */
+  sources?: string[];
   /** present for emulated boards */
   emulator?: EmulatorSpec;
+  /** present when a loader firmware of ours receives the image over the UART (`tinyforge flash`) */
+  loader?: LoaderSpec;
 }
 
 export interface ToolchainSpec {
@@ -68,13 +96,19 @@ export interface TargetDescriptor {
   firmware: FirmwareFamily;
   cpu: string;
   arch: string;
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind };
+  /** `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants */
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
   boards: BoardDescriptor[];
   /** the board used when none is named; null when the target only builds (host) */
   defaultBoard: string | null;
+  /**
+   * what each counter the firmware may pick (by the name HELLO reports) measures on real silicon of
+   * this target, for boards reached through a port
+   */
+  counters?: Record<string, CounterSpec>;
   /** the file it came from */
   file: string;
 }
@@ -170,6 +204,11 @@ class Reader {
     return this.value as boolean;
   }
 
+  positiveNumber(): number {
+    if (typeof this.value !== 'number' || !Number.isFinite(this.value) || this.value <= 0) this.fail('a positive number');
+    return this.value;
+  }
+
   positiveInteger(): number {
     if (!Number.isSafeInteger(this.value) || (this.value as number) <= 0) this.fail('a positive integer');
     return this.value as number;
@@ -214,12 +253,12 @@ function parseCounter(r: Reader): CounterSpec {
   return {
     kind: r.field('kind').oneOf(['instructions', 'cycles'] as const),
     source: r.field('source').string(),
-    countsPerTick: r.field('countsPerTick').positiveInteger(),
+    countsPerTick: r.field('countsPerTick').positiveNumber(),
   };
 }
 
 function parseBoard(r: Reader): BoardDescriptor {
-  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'emulator']);
+  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader']);
   const board: BoardDescriptor = {
     name: r.field('name').string(),
     emulated: r.field('emulated').boolean(),
@@ -230,31 +269,39 @@ function parseBoard(r: Reader): BoardDescriptor {
     counter: parseCounter(r.field('counter')),
   };
   if (r.has('emulator')) {
-    const e = r.field('emulator').only(['command', 'install', 'args']);
+    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess']);
     board.emulator = { command: e.field('command').string(), install: e.field('install').string(), args: e.field('args').strings() };
-    if (!board.emulator.args.includes('{elf}')) e.field('args').fail('a list containing "{elf}"');
+    if (e.has('inProcess')) board.emulator.inProcess = e.field('inProcess').boolean();
+    if (!board.emulator.inProcess && !board.emulator.args.includes('{elf}')) e.field('args').fail('a list containing "{elf}"');
   }
   if (board.emulated && !board.emulator) r.field('emulator').fail('present on an emulated board');
+  if (r.has('deviceCounter')) board.deviceCounter = r.field('deviceCounter').string();
+  if (r.has('sources')) board.sources = r.field('sources').strings();
+  if (r.has('loader')) {
+    const l = r.field('loader').only(['protocol', 'flashOffset']);
+    board.loader = { protocol: l.field('protocol').oneOf(['stm32-usart-bootloader'] as const), flashOffset: l.field('flashOffset').positiveInteger() };
+  }
   return board;
 }
 
 export function parseTargetDescriptor(raw: unknown, file: string): TargetDescriptor {
   const r = new Reader(file, '', raw).only([
-    'name', 'description', 'firmware', 'cpu', 'arch', 'isa', 'memory', 'toolchain', 'boards', 'defaultBoard',
+    'name', 'description', 'firmware', 'cpu', 'arch', 'isa', 'memory', 'toolchain', 'boards', 'defaultBoard', 'counters',
   ]);
-  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu']);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
     name: r.field('name').string(),
     description: r.field('description').string(),
-    firmware: r.field('firmware').oneOf(['host', 'cortex-m'] as const),
+    firmware: r.field('firmware').oneOf(FIRMWARE_FAMILIES),
     cpu: r.field('cpu').string(),
     arch: r.field('arch').string(),
     isa: {
       thumb: isa.field('thumb').boolean(),
       dsp: isa.field('dsp').boolean(),
-      fpu: isa.field('fpu').oneOf(['none', 'fpv4-sp-d16', 'fpv5-d16', 'native'] as const),
+      fpu: isa.field('fpu').oneOf(['none', 'fpv4-sp-d16', 'fpv5-sp-d16', 'fpv5-d16', 'native'] as const),
+      ...(isa.has('armv6m') ? { armv6m: isa.field('armv6m').boolean() } : {}),
     },
     memory:
       mem.value === null
@@ -280,5 +327,31 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
   if (target.defaultBoard !== null && !target.boards.some((b) => b.name === target.defaultBoard)) {
     r.field('defaultBoard').fail(`the name of one of its boards`);
   }
+  if (r.has('counters')) {
+    const c = r.field('counters');
+    target.counters = Object.fromEntries(Object.keys(c.object()).map((name) => [name, parseCounter(c.field(name))]));
+  }
   return target;
+}
+
+/**
+ * What the figures of the counter the firmware reported (HELLO's counter name) mean: on an
+ * emulated board its own `counter` (after checking that the firmware picked the board's expected
+ * counter), on a board reached through a port the target's real-silicon `counters` entry.
+ */
+export function counterFor(target: TargetDescriptor, board: BoardDescriptor | undefined, reported: string): CounterSpec {
+  if (board?.emulated) {
+    if (board.deviceCounter !== undefined && reported !== board.deviceCounter) {
+      throw new TinyforgeError(
+        `${board.name}: the firmware counted with '${reported}', but this board's figures are defined for '${board.deviceCounter}'`,
+      );
+    }
+    return board.counter;
+  }
+  const spec = target.counters?.[reported];
+  if (!spec) {
+    const known = Object.keys(target.counters ?? {}).join(', ') || 'none';
+    throw new TinyforgeError(`${target.name}: the firmware reported counter '${reported}', which this target does not describe (known: ${known})`);
+  }
+  return spec;
 }

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { compileToDirectory } from '../compile.ts';
+import { compileFile, compileToDirectory } from '../compile.ts';
+import { writeDirectoryAtomically } from '../codegen/output.ts';
+import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
 import { formatPlan } from '../report/inspect.ts';
 
@@ -9,9 +11,16 @@ export function compileCommand(): Command {
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
     .requiredOption('-o, --out <dir>', 'output directory (replaced atomically)')
-    .action((modelPath: string, opts: { target: string; out: string }) => {
+    .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
+    .action((modelPath: string, opts: { target: string; out: string; project?: string }) => {
       const target = loadTarget(opts.target);
-      const compiled = compileToDirectory(modelPath, opts.out);
+      if (opts.project !== undefined) {
+        const compiled = compileFile(modelPath, { isa: target.isa });
+        const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target));
+        process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
+        return;
+      }
+      const compiled = compileToDirectory(modelPath, opts.out, { isa: target.isa });
       const files = compiled.generated.files.map((f) => f.name).join(', ');
       process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
     });

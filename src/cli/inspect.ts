@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
+import { optimizeGraph } from '../passes/index.ts';
+import { loadTarget } from '../build/targets.ts';
+import type { Graph } from '../ir/graph.ts';
 import { planArena } from '../plan/arena.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson } from '../report/json.ts';
@@ -11,14 +14,25 @@ export function inspectCommand(): Command {
   return new Command('inspect')
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
     .argument('<model>', 'model file (.tflite)')
+    .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
     .option('--json', 'print one JSON object on stdout')
-    .action((modelPath: string, opts: { json?: boolean }) => {
-      const graph = loadGraph(modelPath);
-      const missing = unsupportedOps(graph);
+    .action((modelPath: string, opts: { json?: boolean; target: string }) => {
+      const target = loadTarget(opts.target);
+      const original = loadGraph(modelPath);
+      const source = basename(modelPath);
+      // Shown as compiled: after the graph passes (constants folded, no-op moves aliased).
+      let graph: Graph = original;
       let prepared;
       let problem: string | undefined;
       try {
-        prepared = missing.length === 0 ? prepareGraph(graph, basename(modelPath)) : undefined;
+        graph = optimizeGraph(original, source);
+      } catch (e) {
+        if (!(e instanceof TinyforgeError)) throw e;
+        problem = e.message;
+      }
+      const missing = unsupportedOps(graph);
+      try {
+        prepared = missing.length === 0 && !problem ? prepareGraph(graph, source, target.isa) : undefined;
       } catch (e) {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;
@@ -29,7 +43,7 @@ export function inspectCommand(): Command {
         return;
       }
       const out = [
-        `${basename(modelPath)}: ${graph.ops.length} ops, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}`,
+        `${source}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
         formatOps(graph, prepared),
         formatTensors(graph),
       ];
@@ -44,6 +58,6 @@ export function inspectCommand(): Command {
     });
 }
 
-function weightBytes(graph: ReturnType<typeof loadGraph>): number {
+function weightBytes(graph: Graph): number {
   return graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0);
 }

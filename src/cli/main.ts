@@ -4,6 +4,16 @@ import { inspectCommand } from './inspect.ts';
 import { compileCommand } from './compile.ts';
 import { runCommand } from './run.ts';
 import { targetsCommand } from './targets.ts';
+import { profileCommand } from './profile.ts';
+import { validateCommand } from './validate.ts';
+import { portsCommand } from './ports.ts';
+import { flashCommand } from './flash.ts';
+import { quantizeCommand } from './quantize.ts';
+import { pruneCommand } from './prune.ts';
+import { qatCommand } from './qat.ts';
+import { distillCommand } from './distill.ts';
+import { lowrankCommand } from './lowrank.ts';
+import { compressCommand } from './compress.ts';
 
 const program = new Command()
   .name('tinyforge')
@@ -16,6 +26,16 @@ program.addCommand(inspectCommand());
 program.addCommand(compileCommand());
 program.addCommand(runCommand());
 program.addCommand(targetsCommand());
+program.addCommand(profileCommand());
+program.addCommand(validateCommand());
+program.addCommand(portsCommand());
+program.addCommand(flashCommand());
+program.addCommand(quantizeCommand());
+program.addCommand(pruneCommand());
+program.addCommand(qatCommand());
+program.addCommand(distillCommand());
+program.addCommand(lowrankCommand());
+program.addCommand(compressCommand());
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
-import type { LayerEmitContext } from '../ops/op.ts';
+import { fromBytes, variableResetByte } from '../ir/buffers.ts';
+import type { KernelIsa, LayerEmitContext } from '../ops/op.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
@@ -34,7 +34,7 @@ interface ConstArray {
  * function per layer, the call sequence), `weights.c`/`weights.h` (const arrays in flash), and the
  * fixed-point headers the kernels include.
  */
-export function generateC(prepared: PreparedGraph, plan: MemoryPlan): GeneratedModel {
+export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa): GeneratedModel {
   const { graph } = prepared;
   const prefix = `tf_${graph.name}`;
   const consts: ConstArray[] = [];
@@ -59,12 +59,14 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan): GeneratedM
 
   const layers = prepared.layers.map((layer) => {
     const fnName = `${prefix}_layer${layer.position}`;
-    const code = layer.isAlias ? '' : layer.def.emitC(layer.params, emitContext(prepared, layer, plan, fnName, prefix, tensorPointer, consts));
+    const code = layer.isAlias ? '' : layer.def.emitC(layer.params, emitContext(prepared, layer, plan, fnName, prefix, tensorPointer, consts, isa));
     return { ...layerView(graph, layer), fnName, code, isAlias: layer.isAlias };
   });
 
   const io = (indices: number[]) => indices.map((i) => ({ offset: plan.tensorOffset.get(i) ?? 0, bytes: byteSize(graph.tensors[i]!), name: graph.tensors[i]!.name, index: i }));
-  const variables = graph.tensors.filter((t) => t.isVariable && !t.data).map((t) => ({ offset: plan.tensorOffset.get(t.index)!, bytes: byteSize(t), name: t.name, index: t.index }));
+  const variables = graph.tensors.filter((t) => t.isVariable && !t.data).map((t) => ({
+    offset: plan.tensorOffset.get(t.index)!, bytes: byteSize(t), name: t.name, index: t.index, fill: variableResetByte(t),
+  }));
   const view = {
     prefix,
     PREFIX: prefix.toUpperCase(),
@@ -95,7 +97,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan): GeneratedM
 
 function emitContext(
   prepared: PreparedGraph, layer: PreparedLayer, plan: MemoryPlan, fnName: string, prefix: string,
-  tensorPointer: (index: number) => string, consts: ConstArray[],
+  tensorPointer: (index: number) => string, consts: ConstArray[], isa: KernelIsa | undefined,
 ): LayerEmitContext {
   const { op } = layer;
   const at = (list: number[], i: number, what: string) => {
@@ -121,6 +123,7 @@ function emitContext(
       return symbol;
     },
     render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
+    isa,
   };
 }
 

@@ -18,9 +18,10 @@ import { type Graph, type Op, type Quantization, type Tensor, cIdentifier, eleme
 import { fromBytes } from '../ir/buffers.ts';
 import { type CalibrationOptions, calibrateRanges } from './calibrate.ts';
 import { checkFloatGraph } from './float_executor.ts';
+import { floatOpDef } from './float_ops/index.ts';
 import { layersModelToFloatGraph } from './from_layers.ts';
 import {
-  SOFTMAX_OUTPUT_QUANT, type ValueRange, activationQuant, dequantizeTensorValues, quantizeBias, quantizeTensorValues, quantizeWeights,
+  type ValueRange, activationQuant, dequantizeTensorValues, quantizeBias, quantizeTensorValues, quantizeWeights,
 } from './quant_params.ts';
 
 export interface PtqOptions extends CalibrationOptions {
@@ -68,11 +69,13 @@ export function quantizeGraph(floatGraph: Graph, ranges: ReadonlyMap<number, Val
 
   for (const index of floatGraph.inputs) setActivation(index, fromRange(index));
   for (const op of floatGraph.ops) {
-    const out = op.outputs[0]!;
-    switch (op.kind) {
-      case 'SOFTMAX': setActivation(out, SOFTMAX_OUTPUT_QUANT); break;
-      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': case 'RESHAPE': setActivation(out, tensors[op.inputs[0]!]!.quant!); break;
-      default: setActivation(out, fromRange(out));
+    const rule = floatOpDef(op.kind)!.outputQuant;
+    for (const out of op.outputs) {
+      switch (rule.kind) {
+        case 'fixed': setActivation(out, rule.quant); break;
+        case 'input': setActivation(out, tensors[op.inputs[rule.input]!]!.quant!); break;
+        case 'range': setActivation(out, fromRange(out)); break;
+      }
     }
   }
 
@@ -93,8 +96,14 @@ export function quantizeGraph(floatGraph: Graph, ranges: ReadonlyMap<number, Val
   }
   for (const t of floatGraph.tensors) {
     if (t.data && !roles.has(t.index)) {
-      if (t.dtype === 'float32') throw fail(`constant tensor ${t.index} "${t.name}" is float32 but is neither weights nor a bias`);
-      tensors[t.index]!.data = new Uint8Array(t.data);
+      if (t.dtype === 'float32') {
+        // a float operand of an elementwise op (a constant to ADD or MUL): int8 over its own range
+        const values = fromBytes('float32', t.data) as Float32Array;
+        const quant = activationQuant({ min: values.reduce((a, v) => Math.min(a, v), 0), max: values.reduce((a, v) => Math.max(a, v), 0) });
+        Object.assign(tensors[t.index]!, { dtype: 'int8', quant, data: bytesOf(quantizeTensorValues(values, quant)) });
+      } else {
+        tensors[t.index]!.data = new Uint8Array(t.data);
+      }
     }
   }
 
@@ -119,13 +128,13 @@ function constantRoles(graph: Graph, options: PtqOptions, fail: (detail: string)
     roles.set(index, role);
   };
   for (const op of graph.ops) {
-    const axis = op.kind === 'CONV_2D' ? 0 : op.kind === 'DEPTHWISE_CONV_2D' ? 3 : op.kind === 'FULLY_CONNECTED' ? (options.perChannelDense ? 0 : undefined) : null;
-    if (axis === null) continue;
-    const weights = op.inputs[1]!;
-    claim(weights, { kind: 'weights', op, axis });
-    const bias = op.inputs[2];
+    const role = floatOpDef(op.kind)?.weights?.(op, options);
+    if (!role) continue;
+    const weights = op.inputs[role.input]!;
+    claim(weights, { kind: 'weights', op, axis: role.axis });
+    const bias = role.bias === undefined ? undefined : op.inputs[role.bias];
     if (bias !== undefined && bias >= 0) {
-      const channels = graph.tensors[weights]!.shape[axis ?? 0]!;
+      const channels = graph.tensors[weights]!.shape[role.axis ?? 0]!;
       if (elementCount(graph.tensors[bias]!.shape) !== channels) {
         throw fail(`op ${op.index} (${op.kind}): bias tensor ${bias} has ${elementCount(graph.tensors[bias]!.shape)} values for ${channels} output channels`);
       }

@@ -1,25 +1,27 @@
 /**
- * Faster filter-gradient kernels for tfjs's `cpu` backend, so that training a small CNN on this
- * machine takes seconds instead of minutes. The stock kernels read every element through
- * `TensorBuffer.get` with a full index computation; these walk the flat NHWC arrays once, output
- * pixel by output pixel, with the channel loop innermost over contiguous memory. Same sums, only a
- * different order of float additions (differences at the level of float rounding).
+ * Gradient kernels that make training a small CNN practical on this machine with `@tensorflow/tfjs`:
+ * - on the `wasm` backend, the three it does not have at all (Conv2DBackpropFilter,
+ *   DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter): without them `fit`
+ *   fails with "Kernel ... not registered";
+ * - on the `cpu` backend, faster replacements of the same three: the stock kernels read every
+ *   element through `TensorBuffer.get` with a full index computation.
+ * Both walk the flat NHWC arrays once, output pixel by output pixel, with the channel loop innermost
+ * over contiguous memory. Same sums as the stock kernels, only a different order of float additions.
  *
- * Cases outside the fast path (channels-first data, dilation) go to the stock kernel unchanged.
+ * Channels-first data goes to the stock cpu kernel; on wasm it is refused (tfjs layers models are
+ * channels-last unless told otherwise).
  */
 import * as tf from '@tensorflow/tfjs';
+import { TinyforgeError } from '../errors.ts';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Values = ArrayLike<number>;
 
-interface CpuBackendData {
-  data: { get(dataId: object): { values: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-/** dW[kh,kw,ci,co] = Σ_b,y,x in(b, y·s + kh − pad, x·s + kw − pad, ci) · dy(b, y, x, co). */
-function conv2dFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, info: Conv2DInfo): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+/** dW[kh,kw,ci,co] = Σ_b,y,x in(b, y·s + kh·d − pad, x·s + kw·d − pad, ci) · dy(b, y, x, co). */
+export function conv2dFilterGradient(x: Values, dy: Values, info: Conv2DInfo): Float32Array {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const dW = new Float32Array(filterHeight * filterWidth * inChannels * outChannels);
@@ -28,10 +30,10 @@ function conv2dFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, info:
       for (let yC = 0; yC < outWidth; yC++) {
         const dyBase = ((b * outHeight + yR) * outWidth + yC) * outChannels;
         for (let wR = 0; wR < filterHeight; wR++) {
-          const xR = yR * strideHeight + wR - top;
+          const xR = yR * strideHeight + wR * dilationHeight - top;
           if (xR < 0 || xR >= inHeight) continue;
           for (let wC = 0; wC < filterWidth; wC++) {
-            const xC = yC * strideWidth + wC - left;
+            const xC = yC * strideWidth + wC * dilationWidth - left;
             if (xC < 0 || xC >= inWidth) continue;
             const xBase = ((b * inHeight + xR) * inWidth + xC) * inChannels;
             const wBase = (wR * filterWidth + wC) * inChannels * outChannels;
@@ -49,9 +51,10 @@ function conv2dFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, info:
   return dW;
 }
 
-/** dW[kh,kw,ci,m] = Σ_b,y,x in(b, y·s + kh − pad, x·s + kw − pad, ci) · dy(b, y, x, ci·mult + m). */
-function depthwiseFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, info: Conv2DInfo): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+/** dW[kh,kw,ci,m] = Σ_b,y,x in(b, y·s + kh·d − pad, x·s + kw·d − pad, ci) · dy(b, y, x, ci·mult + m). */
+export function depthwiseFilterGradient(x: Values, dy: Values, info: Conv2DInfo): Float32Array {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const mult = outChannels / inChannels;
@@ -62,15 +65,16 @@ function depthwiseFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, in
       for (let yC = 0; yC < outWidth; yC++) {
         const dyBase = ((b * outHeight + yR) * outWidth + yC) * outChannels;
         for (let wR = 0; wR < filterHeight; wR++) {
-          const xR = yR * strideHeight + wR - top;
+          const xR = yR * strideHeight + wR * dilationHeight - top;
           if (xR < 0 || xR >= inHeight) continue;
           for (let wC = 0; wC < filterWidth; wC++) {
-            const xC = yC * strideWidth + wC - left;
+            const xC = yC * strideWidth + wC * dilationWidth - left;
             if (xC < 0 || xC >= inWidth) continue;
             const xBase = ((b * inHeight + xR) * inWidth + xC) * inChannels;
             const wBase = (wR * filterWidth + wC) * outChannels;
-            for (let oc = 0; oc < outChannels; oc++) {
-              dW[wBase + oc]! += x[xBase + Math.floor(oc / mult)]! * dy[dyBase + oc]!;
+            for (let ic = 0, oc = 0; ic < inChannels; ic++) {
+              const xv = x[xBase + ic]!;
+              for (let m = 0; m < mult; m++, oc++) dW[wBase + oc]! += xv * dy[dyBase + oc]!;
             }
           }
         }
@@ -80,61 +84,166 @@ function depthwiseFilterGradient(x: ArrayLike<number>, dy: ArrayLike<number>, in
   return dW;
 }
 
-function isUnitDilation(dilations: unknown): boolean {
-  return dilations === undefined || dilations === 1 || (Array.isArray(dilations) && dilations.every((d) => d === 1));
+/** dx(b, y·s + kh·d − pad, x·s + kw·d − pad, ci) += Σ_m W[kh,kw,ci,m] · dy(b, y, x, ci·mult + m). */
+export function depthwiseInputGradient(dy: Values, filter: Values, info: Conv2DInfo): Float32Array {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const mult = outChannels / inChannels;
+  const dx = new Float32Array(batchSize * inHeight * inWidth * inChannels);
+  for (let b = 0; b < batchSize; b++) {
+    for (let yR = 0; yR < outHeight; yR++) {
+      for (let yC = 0; yC < outWidth; yC++) {
+        const dyBase = ((b * outHeight + yR) * outWidth + yC) * outChannels;
+        for (let wR = 0; wR < filterHeight; wR++) {
+          const xR = yR * strideHeight + wR * dilationHeight - top;
+          if (xR < 0 || xR >= inHeight) continue;
+          for (let wC = 0; wC < filterWidth; wC++) {
+            const xC = yC * strideWidth + wC * dilationWidth - left;
+            if (xC < 0 || xC >= inWidth) continue;
+            const xBase = ((b * inHeight + xR) * inWidth + xC) * inChannels;
+            const wBase = (wR * filterWidth + wC) * outChannels;
+            for (let ic = 0, oc = 0; ic < inChannels; ic++) {
+              let sum = 0;
+              for (let m = 0; m < mult; m++, oc++) sum += filter[wBase + oc]! * dy[dyBase + oc]!;
+              dx[xBase + ic]! += sum;
+            }
+          }
+        }
+      }
+    }
+  }
+  return dx;
 }
 
-let registered = false;
+/** How a backend's tensor data are read and a new float32 tensor is made, for our kernels. */
+interface BackendAccess {
+  read(backend: unknown, t: tf.TensorInfo): Values;
+  make(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo;
+}
 
-/**
- * Replaces the cpu backend's Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter with the
- * fast versions above. Idempotent; call before training on the `cpu` backend.
- */
-export function registerFastTrainingKernels(): void {
-  if (registered) return;
-  registered = true;
-  override(tf.Conv2DBackpropFilter, (args, stock) => {
+interface CpuBackend {
+  data: { get(dataId: object): { values: Values } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+interface WasmBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Values;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
+}
+
+const ACCESS: Record<'cpu' | 'wasm', BackendAccess> = {
+  cpu: {
+    read: (backend, t) => (backend as CpuBackend).data.get(t.dataId).values,
+    make: (backend, shape, values) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', values),
+  },
+  wasm: {
+    // a view into the wasm heap: read it before anything allocates (our kernels compute into a JS
+    // array first, and only then allocate the output)
+    read: (backend, t) => (backend as WasmBackend).typedArrayFromHeap(t),
+    make: (backend, shape, values) => (backend as WasmBackend).makeOutput(shape, 'float32', undefined, values),
+  },
+};
+
+function channelsFirst(dataFormat: unknown): boolean {
+  return dataFormat === 'NCHW' || dataFormat === 'channelsFirst';
+}
+
+type TrainingKernel = (args: KernelArgs, access: BackendAccess) => tf.TensorInfo | null;
+
+/** Our kernels by name; `null` from one means "not this case": the stock kernel (cpu) takes it. */
+const KERNELS: Record<string, TrainingKernel> = {
+  [tf.Conv2DBackpropFilter]: (args, access) => {
     const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-    if (attrs.dataFormat === 'NCHW') return stock(args);
+    if (channelsFirst(attrs.dataFormat)) return null;
     const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false,
     );
-    return gradient(args, x, dy, info, conv2dFilterGradient);
-  });
-  override(tf.DepthwiseConv2dNativeBackpropFilter, (args, stock) => {
+    const dW = conv2dFilterGradient(access.read(args.backend, x), access.read(args.backend, dy), info);
+    return access.make(args.backend, info.filterShape, dW);
+  },
+  [tf.DepthwiseConv2dNativeBackpropFilter]: (args, access) => {
     const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-    if (!isUnitDilation(attrs.dilations)) return stock(args);
     const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true,
     );
-    return gradient(args, x, dy, info, depthwiseFilterGradient);
-  });
+    const dW = depthwiseFilterGradient(access.read(args.backend, x), access.read(args.backend, dy), info);
+    return access.make(args.backend, info.filterShape, dW);
+  },
+  [tf.DepthwiseConv2dNativeBackpropInput]: (args, access) => {
+    const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+    const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true,
+    );
+    const dx = depthwiseInputGradient(access.read(args.backend, dy), access.read(args.backend, filter), info);
+    return access.make(args.backend, info.inShape, dx);
+  },
+};
+
+/** The cpu backend's own kernels, kept when ours replace them: fallback and test reference. */
+const stockCpu = new Map<string, tf.KernelFunc>();
+const registeredOn = new Set<string>();
+
+/**
+ * Registers our three gradient kernels for `backend` (`cpu`: replacing the stock ones; `wasm`:
+ * adding the missing ones). Idempotent.
+ */
+export function registerTrainingKernels(backend: 'cpu' | 'wasm'): void {
+  if (registeredOn.has(backend)) return;
+  registeredOn.add(backend);
+  const access = ACCESS[backend];
+  for (const [name, kernel] of Object.entries(KERNELS)) {
+    const existing = tf.getKernel(name, backend);
+    let stock: tf.KernelFunc | undefined;
+    if (existing) {
+      stock = stockCpu.get(name) ?? existing.kernelFunc;
+      if (backend === 'cpu') stockCpu.set(name, stock);
+      tf.unregisterKernel(name, backend);
+    }
+    tf.registerKernel({
+      kernelName: name,
+      backendName: backend,
+      kernelFunc: (args) => {
+        const out = kernel(args, access);
+        if (out) return out;
+        if (stock) return stock(args);
+        throw new TinyforgeError(`${name} on the ${backend} backend: channels-first data is not supported (use channels-last layers)`);
+      },
+    });
+  }
 }
 
-function gradient(
-  args: KernelArgs, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo,
-  compute: (x: ArrayLike<number>, dy: ArrayLike<number>, info: Conv2DInfo) => Float32Array,
-): tf.TensorInfo {
-  const backend = args.backend as unknown as CpuBackendData;
-  const dW = compute(backend.data.get(x.dataId).values, backend.data.get(dy.dataId).values, info);
-  return backend.makeTensorInfo(info.filterShape, 'float32', dW);
+/** Replaces the cpu backend's three gradient kernels with ours (kept for older callers). */
+export function registerFastTrainingKernels(): void {
+  registerTrainingKernels('cpu');
 }
 
-const replaced = new Map<string, tf.KernelFunc>();
-
-function override(kernelName: string, fast: (args: KernelArgs, stock: tf.KernelFunc) => ReturnType<tf.KernelFunc>): void {
-  const stock = tf.getKernel(kernelName, 'cpu');
-  if (!stock) throw new Error(`tfjs cpu backend has no ${kernelName} kernel to replace`);
-  replaced.set(kernelName, stock.kernelFunc);
-  tf.unregisterKernel(kernelName, 'cpu');
-  tf.registerKernel({ ...stock, kernelFunc: (args) => fast(args, stock.kernelFunc) });
-}
-
-/** The cpu backend's own kernel, even after it was replaced: what tests compare the fast ones with. */
+/** The cpu backend's own kernel, even after ours replaced it: what tests compare ours with. */
 export function stockKernel(kernelName: string): tf.KernelFunc {
-  const own = replaced.get(kernelName) ?? tf.getKernel(kernelName, 'cpu')?.kernelFunc;
+  const own = stockCpu.get(kernelName) ?? tf.getKernel(kernelName, 'cpu')?.kernelFunc;
   if (!own) throw new Error(`tfjs cpu backend has no ${kernelName} kernel`);
   return own;
+}
+
+let wasmReady: Promise<void> | undefined;
+
+/**
+ * Makes tfjs train on the `wasm` backend (XNNPACK, SIMD; single-threaded under Node) with our
+ * gradient kernels, and the `cpu` backend's as a fallback. Idempotent; awaits the wasm module's load.
+ */
+export function useTrainingBackend(): Promise<void> {
+  wasmReady ??= (async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerTrainingKernels('cpu');
+    registerTrainingKernels('wasm');
+    const ok = await tf.setBackend('wasm');
+    if (!ok) throw new TinyforgeError('the tfjs wasm backend failed to initialise');
+  })();
+  return wasmReady.then(async () => {
+    if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
+  });
 }

@@ -1,84 +1,116 @@
 /**
- * Runs a harness firmware on an emulated board (QEMU for the MPS2 boards) and reads its console.
- * The emulator command line comes from the board's entry in the target descriptor. A run that does
- * not end within the timeout is killed and reported with the last thing the board printed.
+ * Runs inputs through the device harness of a board (an emulated one started here, or a real one on
+ * a serial port) over the device protocol and collects outputs, counters and memory.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
-import { findBoard } from '../build/targets.ts';
-import { findTool } from '../build/toolchain.ts';
-import { type BoardRun, harnessError, lastLine, parseHarnessOutput } from './harness-output.ts';
+import type { CounterSpec } from '../build/targets.ts';
+import type { DeviceMemory } from './protocol/messages.ts';
+import { type Calibration, type DeviceSession, type SessionOptions, withSession } from './session.ts';
 
-export interface BoardRunOptions {
-  /** `--board` name, e.g. `qemu-mps2-an386` */
-  board: string;
-  /** firmware built for that board by buildFirmware */
-  elf: string;
-  /** hard limit for the whole run, emulator start-up included */
-  timeoutMs: number;
-  /** when given, a different number of case results is an error */
-  expectedCases?: number;
+export interface LayerTiming {
+  /** layer position (prepared.layers index) */
+  index: number;
+  ticks: number;
+  /** ticks × countsPerTick, in the counter's unit, as measured (hooks' inside cost included) */
+  count: number;
 }
 
-interface EmulatorExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
+export interface CaseResult {
+  index: number;
+  /** raw ticks of the board's counter for one tf_model_invoke */
+  ticks: number;
+  /** ticks × countsPerTick, in the unit of `counter.kind` */
+  count: number;
+  /** the same as `count` when the counter counts instructions (emulators); absent otherwise */
+  instructions?: number;
+  /** all output tensors concatenated in output order */
+  outputs: Uint8Array;
+  /** per-layer timings (profile builds only; empty otherwise) */
+  layers: LayerTiming[];
+}
+
+export interface BoardRun {
+  board: string;
+  /** the port or pipe the session went through */
+  port: string;
+  /** TF_MODEL_NAME as the firmware reports it */
+  model: string;
+  /** the firmware's build id (HELLO) */
+  buildId: string;
+  counter: { kind: CounterSpec['kind']; source: string; countsPerTick: number; device: string };
+  cases: CaseResult[];
+  memory: {
+    /** planned arena bytes (TF_MODEL_ARENA_BYTES) */
+    arena: number;
+    /** highest arena byte ever written + 1 (by painting); null when the firmware cannot tell */
+    arenaUsed: number | null;
+    /** deepest stack use since reset (painted stack), harness included */
+    stack: number;
+    /** deepest stack use of any single inference, measured below the harness's frame */
+    stackInvoke: number;
+    /** bytes reserved for the stack */
+    stackCapacity: number;
+  };
+  /** profile builds: the hooks' own cost, in ticks */
+  hookOverhead: Calibration | null;
+}
+
+export interface BoardRunOptions extends Omit<SessionOptions, 'invokeTimeoutMs'> {
+  /** inputs, each all input tensors concatenated in input order; each runs once from a reset state */
+  cases: Uint8Array[];
+  /** limit for each inference (default 120 s) */
+  timeoutMs?: number;
+  /** read per-layer counters after each case (the firmware must be a profile build) */
+  layers?: boolean;
 }
 
 export async function runOnBoard(options: BoardRunOptions): Promise<BoardRun> {
-  const { board } = findBoard(options.board);
-  if (!board.emulated || !board.emulator) {
-    throw new TinyforgeError(`${board.name} is a real board: it is reached through a serial port, not run here`);
-  }
-  const elf = resolve(options.elf);
-  if (!existsSync(elf)) throw new TinyforgeError(`${elf}: firmware not found`);
-  const command = findTool(board.emulator.command, board.emulator.install);
-  const args = board.emulator.args.map((a) => (a === '{elf}' ? elf : a));
-
-  const exit = await runEmulator(command, args, options.timeoutMs);
-  if (exit.timedOut) {
-    throw new TinyforgeError(
-      `${board.name}: no result within ${options.timeoutMs} ms (firmware hung or too slow), killed; last output: ${JSON.stringify(lastLine(exit.stdout))}`,
-    );
-  }
-  const reported = harnessError(exit.stdout);
-  if (reported !== undefined) {
-    throw new TinyforgeError(`${board.name}: firmware reported: ${reported} (exit status ${exit.code ?? exit.signal})`);
-  }
-  if (exit.code !== 0) {
-    const why = exit.stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? `last output: ${JSON.stringify(lastLine(exit.stdout))}`;
-    throw new TinyforgeError(`${board.name}: ${board.emulator.command} exited with status ${exit.code ?? exit.signal}: ${why}`);
-  }
-  return parseHarnessOutput(exit.stdout, board.name, board.counter, options.expectedCases);
+  return withSession({ ...options, invokeTimeoutMs: options.timeoutMs }, (session) => runCases(session, options.cases, options.layers ?? false));
 }
 
-function runEmulator(command: string, args: string[], timeoutMs: number): Promise<EmulatorExit> {
-  return new Promise((resolvePromise, reject) => {
-    // stdin closed: the console is output-only for this harness, and QEMU must not grab a terminal.
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('latin1');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new TinyforgeError(`cannot start ${command}: ${e.message}`));
+/** Each case from a reset state: write inputs, invoke once, read outputs (and layer counters). */
+export async function runCases(session: DeviceSession, cases: Uint8Array[], layers: boolean): Promise<BoardRun> {
+  const { counter, hello } = session;
+  // rounded: a tick is not always a whole number of counts (62.5 instructions on the micro:bit)
+  const withCount = (ticks: number) => Math.round(ticks * counter.countsPerTick);
+  const results: CaseResult[] = [];
+  let hookOverhead: Calibration | null = null;
+  for (const [index, input] of cases.entries()) {
+    await session.resetState();
+    await session.writeInputs(input);
+    const invoked = await session.invoke(1);
+    const outputs = await session.readOutputs();
+    let layerTimings: LayerTiming[] = [];
+    if (layers) {
+      const read = await session.readLayers();
+      hookOverhead = read.calibration;
+      layerTimings = read.ticks.map((ticks, i) => ({ index: i, ticks, count: withCount(ticks) }));
+    }
+    const count = withCount(invoked.firstTicks);
+    results.push({
+      index, ticks: invoked.firstTicks, count, outputs, layers: layerTimings,
+      ...(counter.kind === 'instructions' ? { instructions: count } : {}),
     });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr, timedOut });
-    });
-  });
+  }
+  const memory = await session.readMemory();
+  checkStack(session.portName, memory);
+  return {
+    board: session.boardName,
+    port: session.portName,
+    model: hello.model,
+    buildId: hello.buildId,
+    counter: { kind: counter.kind, source: counter.source, countsPerTick: counter.countsPerTick, device: hello.counter },
+    cases: results,
+    memory: {
+      arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackHighWater,
+      stackInvoke: memory.stackInvoke, stackCapacity: memory.stackCapacity,
+    },
+    hookOverhead,
+  };
+}
+
+export function checkStack(port: string, memory: DeviceMemory): void {
+  if (memory.stackHighWater >= memory.stackCapacity) {
+    throw new TinyforgeError(`${port}: READ_MEMORY: stack overflow (high-water ${memory.stackHighWater} reached the stack's ${memory.stackCapacity} bytes)`);
+  }
 }

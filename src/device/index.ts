@@ -1,3 +1,4 @@
-export { runOnBoard, type BoardRunOptions } from './emulator.ts';
+export { runOnBoard, runCases, type BoardRunOptions, type BoardRun, type CaseResult, type LayerTiming } from './emulator.ts';
+export { DeviceSession, withSession, type SessionOptions, type LayerCounters, type Calibration } from './session.ts';
 export { runOnHost, type HostRun, type HostRunOptions } from './host.ts';
-export { parseHarnessOutput, type BoardRun, type CaseResult, type LayerTiming } from './harness-output.ts';
+export { flashFile, flashImage, flashEmulatedBoard, loadImage, type FlashFileOptions, type FlashFileResult, type FlashReport } from './stm32/index.ts';

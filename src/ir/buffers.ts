@@ -38,3 +38,18 @@ export function toBytes(buf: TensorBuffer): Uint8Array {
 export function tensorBuffer(t: Tensor): TensorBuffer {
   return t.data ? fromBytes(t.dtype, t.data) : allocBuffer(t.dtype, elementCount(t.shape));
 }
+
+/**
+ * The byte a variable tensor (recurrent state) is reset to: TFLite Micro resets int8 state to its
+ * zero point and every other type to zero.
+ */
+export function variableResetByte(t: Tensor): number {
+  return t.dtype === 'int8' ? (t.quant?.zeroPoint[0] ?? 0) & 0xff : 0;
+}
+
+/** A variable tensor's value right after a reset. */
+export function resetVariable(t: Tensor): TensorBuffer {
+  const buf = allocBuffer(t.dtype, elementCount(t.shape));
+  toBytes(buf).fill(variableResetByte(t));
+  return buf;
+}

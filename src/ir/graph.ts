@@ -31,6 +31,11 @@ export interface Tensor {
   index: number;
   name: string;
   shape: number[];
+  /**
+   * The file's shape_signature when it marks a dimension as dynamic (-1); `shape` holds the size the
+   * model was converted at. Absent when every dimension is static.
+   */
+  shapeSignature?: number[];
   dtype: DType;
   quant?: Quantization;
   /** constant contents, raw little-endian bytes; absent for activations */

@@ -1,6 +1,6 @@
 import { TinyforgeError } from '../errors.ts';
 import { byteSize } from '../ir/graph.ts';
-import { type TensorBuffer, fromBytes, tensorBuffer, toBytes } from '../ir/buffers.ts';
+import { type TensorBuffer, fromBytes, resetVariable, tensorBuffer, toBytes } from '../ir/buffers.ts';
 import type { PreparedGraph } from './prepare.ts';
 
 export interface InterpreterRun {
@@ -24,8 +24,9 @@ export function interpret(prepared: PreparedGraph, inputs: Uint8Array[], state =
   const value = (index: number): TensorBuffer => {
     let v = values.get(index) ?? state.get(index);
     if (!v) {
-      v = tensorBuffer(graph.tensors[index]!);
-      if (graph.tensors[index]!.isVariable) state.set(index, v);
+      const t = graph.tensors[index]!;
+      v = t.isVariable && !t.data ? resetVariable(t) : tensorBuffer(t);
+      if (t.isVariable) state.set(index, v);
       values.set(index, v);
     }
     return v;

@@ -1,6 +1,6 @@
 import type { Graph, Op } from '../ir/graph.ts';
 import { TinyforgeError } from '../errors.ts';
-import type { OpDef } from './op.ts';
+import type { KernelIsa, OpDef } from './op.ts';
 import { opDef } from './index.ts';
 
 /** One op with its compile-time parameters: what both the reference interpreter and codegen consume. */
@@ -13,11 +13,15 @@ export interface PreparedLayer {
   macs: number;
   scratchBytes: number;
   isAlias: boolean;
+  /** the output may overlap this input (see OpDef.overlap) */
+  overlap?: { input: number; gap: number };
 }
 
 export interface PreparedGraph {
   graph: Graph;
   layers: PreparedLayer[];
+  /** the ISA the kernels (and so their scratch sizes) were chosen for; absent: portable C */
+  isa?: KernelIsa;
 }
 
 /** Every op the model uses that tinyforge has no kernel for, with its index: `#3 LSTM`. */
@@ -29,7 +33,7 @@ export function unsupportedOps(graph: Graph): string[] {
  * Checks the whole model, then computes every layer's fixed-point parameters once. All problems are
  * reported together in one error so the user sees the full list at once.
  */
-export function prepareGraph(graph: Graph, fileName = graph.name): PreparedGraph {
+export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa): PreparedGraph {
   rejectFloatModel(graph, fileName);
   const missing = unsupportedOps(graph);
   if (missing.length > 0) {
@@ -45,8 +49,9 @@ export function prepareGraph(graph: Graph, fileName = graph.name): PreparedGraph
       layers.push({
         position, op, def, params,
         macs: def.macs(graph, op),
-        scratchBytes: def.scratchBytes?.(params) ?? 0,
+        scratchBytes: def.scratchBytes?.(params, isa) ?? 0,
         isAlias: def.isAlias === true,
+        overlap: def.overlap?.(params, isa),
       });
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
@@ -54,7 +59,7 @@ export function prepareGraph(graph: Graph, fileName = graph.name): PreparedGraph
     }
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
-  return { graph, layers };
+  return { graph, layers, isa };
 }
 
 /**

@@ -56,7 +56,7 @@ export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT):
   const tensorOffset = new Map<number, number>();
   const scratchOffset = new Map<number, number>();
   for (const b of placed) {
-    for (const t of b.tensors) tensorOffset.set(t, b.offset);
+    for (const t of b.tensors) tensorOffset.set(t, b.offset + (b.tensorOffsets?.get(t) ?? 0));
     if (b.scratchOf !== undefined) scratchOffset.set(b.scratchOf, b.offset);
   }
   return {

@@ -14,6 +14,8 @@ export interface BufferRequest {
   bytes: number;
   firstUse: number;
   lastUse: number;
+  /** tensors placed at an offset inside the buffer (in-place and overlapping ops); others at 0 */
+  tensorOffsets?: Map<number, number>;
 }
 
 /**
@@ -52,11 +54,61 @@ export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
       touch(t.index, last);
     }
   }
-  const requests = [...byRoot.values()];
+  const requests = mergeOverlaps(prepared, [...byRoot.values()]);
   layers.forEach((layer, position) => {
     if (layer.scratchBytes > 0) {
       requests.push({ id: `scratch${position}`, tensors: [], scratchOf: position, bytes: layer.scratchBytes, firstUse: position, lastUse: position });
     }
+  });
+  return requests;
+}
+
+/**
+ * Ops whose output may overlap an input (OpDef.overlap: elementwise ops in place, convolutions whose
+ * output overruns the input's rows only after they are read) get the two in one buffer when that
+ * input dies at the op: output at 0, input `gap` bytes in (rounded up to the arena alignment), the
+ * buffer max(output, gap + input) bytes instead of both. Graph outputs and variables never give
+ * their bytes away.
+ */
+function mergeOverlaps(prepared: PreparedGraph, requests: BufferRequest[]): BufferRequest[] {
+  const { graph } = prepared;
+  const keep = new Set<number>([...graph.outputs, ...graph.tensors.filter((t) => t.isVariable).map((t) => t.index)]);
+  const owner = (tensor: number) => requests.find((r) => r.tensors.includes(tensor));
+  prepared.layers.forEach((layer, position) => {
+    const overlap = layer.overlap;
+    if (!overlap || layer.op.outputs.length !== 1) return;
+    const inTensor = layer.op.inputs[overlap.input];
+    const outTensor = layer.op.outputs[0]!;
+    if (inTensor === undefined || inTensor < 0) return;
+    const source = owner(inTensor);
+    const target = owner(outTensor);
+    if (!source || !target || source === target) return;
+    // a buffer is merged once: a chain of merges would hold one rectangle over all their lifetimes
+    if (source.lastUse !== position || target.firstUse !== position || target.tensorOffsets || source.tensorOffsets) return;
+    if (source.tensors.some((t) => keep.has(t))) return;
+    const gap = alignUp(overlap.gap, 16);
+    const offsets = new Map<number, number>();
+    for (const t of target.tensors) offsets.set(t, 0);
+    // neither buffer was merged before (checked above), so every member starts at offset 0; the
+    // source moves so that the input lands `gap` bytes into the merged buffer
+    let shift = gap;
+    let outputAt = 0;
+    if (shift < 0) {
+      outputAt = -shift;
+      shift = 0;
+      for (const t of target.tensors) offsets.set(t, outputAt);
+    }
+    for (const t of source.tensors) offsets.set(t, shift);
+    const merged: BufferRequest = {
+      id: `${target.id}+${source.id}`,
+      tensors: [...target.tensors, ...source.tensors],
+      bytes: Math.max(outputAt + target.bytes, shift + source.bytes),
+      firstUse: Math.min(source.firstUse, target.firstUse),
+      lastUse: Math.max(source.lastUse, target.lastUse),
+      tensorOffsets: offsets,
+    };
+    requests.splice(requests.indexOf(source), 1);
+    requests.splice(requests.indexOf(target), 1, merged);
   });
   return requests;
 }

@@ -9,7 +9,9 @@ import { fromBytes } from '../ir/buffers.ts';
 import { interpret } from '../ops/interpreter.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
+import { checkFits } from '../build/fit.ts';
 import { runOnBoard, runOnHost } from '../device/index.ts';
+import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 
 export interface RunOptions {
@@ -22,6 +24,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** host only: build with AddressSanitizer + UBSan */
   sanitize?: boolean;
+  /** emulated boards: the UART over a pseudo-terminal (default) or the emulator's stdio */
+  link?: EmulatorLink;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
 }
@@ -58,9 +62,10 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const board = boardOf(target, options.board);
   // Missing tools are reported before any work, with the package that installs them.
   findTool(target.toolchain.cc, target.toolchain.install);
-  if (board?.emulator) findTool(board.emulator.command, board.emulator.install);
+  if (board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
   const graph = loadGraph(modelPath);
-  const compiled = compileGraph(graph, basename(modelPath));
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
+  checkFits(compiled, basename(modelPath), target, board); // a model too big is refused before any build
   const cases = options.cases ?? [zeroPointCase(graph)];
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
 
@@ -70,7 +75,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     progress(`building for ${target.name}${board ? ` (${board.name})` : ''}`);
     const build = await buildFirmware({
       target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'),
-      cases: cases.map(concat), sanitize: options.sanitize,
+      sanitize: options.sanitize, input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
     });
     if (!board) {
       progress('running on the host');
@@ -79,7 +84,10 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       return report(compiled, target.name, null, null, build, outputBytes, null, expected, null);
     }
     progress(`running on ${board.name}`);
-    const run = await runOnBoard({ board: board.name, elf: build.elf, timeoutMs: options.timeoutMs ?? 300_000, expectedCases: cases.length });
+    const run = await runOnBoard({
+      board: board.name, elf: build.elf, cases: cases.map(concat), timeoutMs: options.timeoutMs ?? 300_000, link: options.link,
+      progress,
+    });
     return report(
       compiled, target.name, board.name, { kind: run.counter.kind, source: run.counter.source }, build,
       run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),

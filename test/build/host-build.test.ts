@@ -16,7 +16,7 @@ describe('build: host target', function () {
     requireTools(this, ['gcc', 'size']);
     scratch = scratchDir('host-build');
     sanitized = await buildFirmware({
-      target: 'host', modelDir: FAKE_MODEL_DIR, cases: [], outDir: `${scratch.dir}/asan`, sanitize: true, profile: true,
+      target: 'host', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/asan`, sanitize: true, profile: true,
     });
   });
   after(() => scratch?.cleanup());
@@ -39,7 +39,7 @@ describe('build: host target', function () {
     const dir = fakeModelVariant(scratch.dir, 'nested', atInvokeStart('extern int tf_nested_answer(void); if (tf_nested_answer() != 42) return 1;'));
     mkdirSync(join(dir, 'kernels'));
     writeFileSync(join(dir, 'kernels', 'model.c'), 'int tf_nested_answer(void);\nint tf_nested_answer(void) { return 42; }\n');
-    const built = await buildFirmware({ target: 'host', modelDir: dir, cases: [], outDir: join(dir, 'out') });
+    const built = await buildFirmware({ target: 'host', modelDir: dir, outDir: join(dir, 'out') });
     const input = new Uint8Array(FAKE_IO_BYTES).fill(7);
     expect(Array.from((await runOnHost(built.elf, input)).outputs)).to.deep.equal(Array.from(fakeModelExpected(input)));
   });
@@ -52,25 +52,25 @@ describe('build: host target', function () {
   it('turns an AddressSanitizer report into a one-line error', async () => {
     const overflow = 'volatile unsigned past = TF_MODEL_ARENA_BYTES + 16u; uint8_t *volatile base = arena; base[past] = 1;';
     const dir = fakeModelVariant(scratch.dir, 'overflow', atInvokeStart(overflow));
-    const built = await buildFirmware({ target: 'host', modelDir: dir, cases: [], outDir: `${scratch.dir}/overflow-out`, sanitize: true });
+    const built = await buildFirmware({ target: 'host', modelDir: dir, outDir: `${scratch.dir}/overflow-out`, sanitize: true });
     await expectRejection(runOnHost(built.elf, new Uint8Array(FAKE_IO_BYTES)), /status 1\): ERROR: AddressSanitizer: global-buffer-overflow/);
   });
 
   it('turns an UndefinedBehaviorSanitizer report into a one-line error', async () => {
     const dir = fakeModelVariant(scratch.dir, 'shift', atInvokeStart('volatile int by = 40; invocations += 1u << by;'));
-    const built = await buildFirmware({ target: 'host', modelDir: dir, cases: [], outDir: `${scratch.dir}/shift-out`, sanitize: true });
+    const built = await buildFirmware({ target: 'host', modelDir: dir, outDir: `${scratch.dir}/shift-out`, sanitize: true });
     await expectRejection(runOnHost(built.elf, new Uint8Array(FAKE_IO_BYTES)), /model\.c:\d+:\d+: runtime error: shift exponent 40 is too large/);
   });
 
   it('catches unbalanced profiling hooks in a profile build', async () => {
     const dir = fakeModelVariant(scratch.dir, 'unbalanced', (c) => c.replace('  LAYER_END(2);\n', ''));
-    const built = await buildFirmware({ target: 'host', modelDir: dir, cases: [], outDir: `${scratch.dir}/unbalanced-out`, profile: true });
+    const built = await buildFirmware({ target: 'host', modelDir: dir, outDir: `${scratch.dir}/unbalanced-out`, profile: true });
     await expectRejection(runOnHost(built.elf, new Uint8Array(FAKE_IO_BYTES)), /status 4\): error: profiling hooks were not called once per layer/);
   });
 
   it('reports compiler errors with the first error lines and the file', async () => {
     const dir = fakeModelVariant(scratch.dir, 'broken', atInvokeStart('int unused_variable;'));
-    const build = buildFirmware({ target: 'host', modelDir: dir, cases: [], outDir: `${scratch.dir}/broken-out` });
+    const build = buildFirmware({ target: 'host', modelDir: dir, outDir: `${scratch.dir}/broken-out` });
     const error = await expectRejection(build, /^compiling model\.c for host failed: .*model\.c:\d+:\d+: error: unused variable 'unused_variable'/);
     expect(error.message).to.match(/full log: .*build\.log\)$/);
     expect(error.message).not.to.include('\n');
@@ -78,12 +78,12 @@ describe('build: host target', function () {
 
   it('names the missing compiler and how to install it', async () => {
     await withEmptyPath(async () => {
-      const build = buildFirmware({ target: 'host', modelDir: FAKE_MODEL_DIR, cases: [], outDir: `${scratch.dir}/nopath` });
+      const build = buildFirmware({ target: 'host', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/nopath` });
       await expectRejection(build, /^gcc not found: install it with: apt-get install gcc binutils$/);
     });
   });
 
   it('rejects a directory without model.h', async () => {
-    await expectRejection(buildFirmware({ target: 'host', modelDir: scratch.dir, cases: [], outDir: `${scratch.dir}/x` }), /not a generated model directory \(no model\.h\)/);
+    await expectRejection(buildFirmware({ target: 'host', modelDir: scratch.dir, outDir: `${scratch.dir}/x` }), /not a generated model directory \(no model\.h\)/);
   });
 });

@@ -13,7 +13,10 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
   let scratch: ReturnType<typeof scratchDir>;
   const cases = [Uint8Array.from({ length: FAKE_IO_BYTES }, (_, i) => i), new Uint8Array(FAKE_IO_BYTES).fill(0xa5)];
   const build = (name: string, modelDir: string, extra: Partial<Parameters<typeof buildFirmware>[0]> = {}) =>
-    buildFirmware({ target: 'cortex-m4', modelDir, cases, outDir: `${scratch.dir}/${name}`, ...extra });
+    buildFirmware({ target: 'cortex-m4', modelDir, outDir: `${scratch.dir}/${name}`, input0ArenaOffset: 0, ...extra });
+  // the stdio pipe is the quick link; the pty path has its own tests (test/device/protocol*.test.ts)
+  const run = (elf: string, options: Partial<Parameters<typeof runOnBoard>[0]> = {}) =>
+    runOnBoard({ board: BOARD, elf, cases, timeoutMs: QUICK, link: 'stdio', ...options });
 
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
@@ -28,26 +31,30 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     });
 
     it('runs every case and reads back outputs, counter and memory', async () => {
-      const run = await runOnBoard({ board: BOARD, elf: plain.elf, timeoutMs: QUICK, expectedCases: cases.length });
-      expect(run.model).to.equal('fake_xor');
-      expect(run.counter).to.deep.equal({ kind: 'instructions', source: 'SysTick x 40 under QEMU -icount shift=0', countsPerTick: 40 });
-      expect(run.cases.map((c) => Array.from(c.outputs))).to.deep.equal(cases.map((c) => Array.from(fakeModelExpected(c))));
-      for (const c of run.cases) {
+      const result = await run(plain.elf);
+      expect(result.model).to.equal('fake_xor');
+      expect(result.buildId).to.equal(plain.buildId);
+      expect(result.counter).to.deep.equal({ kind: 'instructions', source: 'SysTick x 40 under QEMU -icount shift=0', countsPerTick: 40, device: 'systick' });
+      expect(result.cases.map((c) => Array.from(c.outputs))).to.deep.equal(cases.map((c) => Array.from(fakeModelExpected(c))));
+      for (const c of result.cases) {
         expect(c.ticks).to.be.greaterThan(0);
         expect(c.instructions).to.equal(c.ticks * 40);
         expect(c.count).to.equal(c.ticks * 40);
         expect(c.layers).to.deep.equal([]);
       }
       const ramBytes = loadTarget('cortex-m4').memory!.ram.bytes;
-      expect(run.memory.arena).to.equal(48);
-      expect(run.memory.stack).to.be.greaterThan(0).and.lessThan(plain.sizes.stackReserved).and.lessThan(ramBytes);
-      expect(run.memory.stackInvoke).to.be.greaterThan(0).and.at.most(run.memory.stack);
+      expect(result.memory.arena).to.equal(48);
+      // input, scratch and output fill the fake model's arena: painting sees all of it written
+      expect(result.memory.arenaUsed).to.equal(48);
+      expect(result.memory.stackCapacity).to.equal(plain.sizes.stackReserved);
+      expect(result.memory.stack).to.be.greaterThan(0).and.lessThan(plain.sizes.stackReserved).and.lessThan(ramBytes);
+      expect(result.memory.stackInvoke).to.be.greaterThan(0).and.at.most(result.memory.stack);
     });
 
     it('times each layer in a profile build', async () => {
       const profiled = await build('profile', FAKE_MODEL_DIR, { profile: true });
-      const run = await runOnBoard({ board: BOARD, elf: profiled.elf, timeoutMs: QUICK });
-      for (const c of run.cases) {
+      const result = await run(profiled.elf, { layers: true });
+      for (const c of result.cases) {
         expect(c.layers.map((l) => l.index)).to.deep.equal([0, 1, 2]);
         const layerTicks = c.layers.reduce((sum, l) => sum + l.ticks, 0);
         // each layer's figure can round up by one tick; the hooks' own cost is outside the layers
@@ -57,22 +64,25 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
 
     it('the other MPS2 boards run the same firmware sources (AN385 Cortex-M3, AN500 Cortex-M7)', async () => {
       for (const [target, board] of [['cortex-m3', 'qemu-mps2-an385'], ['cortex-m7', 'qemu-mps2-an500']]) {
-        const built = await buildFirmware({ target, modelDir: FAKE_MODEL_DIR, cases, outDir: `${scratch.dir}/${target}` });
+        const built = await buildFirmware({ target, modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/${target}` });
         expect(built.board).to.equal(board);
-        const run = await runOnBoard({ board, elf: built.elf, timeoutMs: QUICK, expectedCases: cases.length });
-        expect(Array.from(run.cases[1].outputs), board).to.deep.equal(Array.from(fakeModelExpected(cases[1])));
-        expect(run.cases[0].ticks, board).to.be.greaterThan(0);
+        const result = await runOnBoard({ board, elf: built.elf, cases, timeoutMs: QUICK, link: 'stdio' });
+        expect(Array.from(result.cases[1].outputs), board).to.deep.equal(Array.from(fakeModelExpected(cases[1])));
+        expect(result.cases[0].ticks, board).to.be.greaterThan(0);
       }
     });
 
-    it('rejects a result with fewer cases than expected', async () => {
-      await expectRejection(runOnBoard({ board: BOARD, elf: plain.elf, timeoutMs: QUICK, expectedCases: 3 }), /expected 3 case results, got 2/);
+    it('refuses an input whose size differs from the model\'s input bytes', async () => {
+      await expectRejection(
+        run(plain.elf, { cases: [new Uint8Array(FAKE_IO_BYTES - 1)] }),
+        /^qemu-mps2-an386 \(.*stdio\): WRITE_INPUT: 15 bytes given, the model on the device takes 16$/,
+      );
     });
 
     it('names the missing emulator and how to install it', async () => {
       await withEmptyPath(() =>
         expectRejection(
-          runOnBoard({ board: BOARD, elf: plain.elf, timeoutMs: QUICK }),
+          run(plain.elf),
           /^qemu-system-arm not found: install it with: apt-get install qemu-system-arm$/,
         ),
       );
@@ -90,22 +100,22 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     it('a known loop measures 2 instructions per iteration, across a 24-bit SysTick wrap', async function () {
       // 340M iterations = 680M instructions = 17M ticks, past SysTick's 2^24 range (about 1.5 s in QEMU)
       const iterations = [1, 500_001, 340_000_001];
-      const built = await build('loop', LOOP_MODEL_DIR, { cases: iterations.map(loopCase) });
-      const run = await runOnBoard({ board: BOARD, elf: built.elf, timeoutMs: 20_000, expectedCases: 3 });
-      expect(run.cases[2].ticks).to.be.greaterThan(2 ** 24);
-      within40(run.cases[0].ticks, run.cases[1].ticks, iterations[0], iterations[1]);
-      within40(run.cases[0].ticks, run.cases[2].ticks, iterations[0], iterations[2]);
+      const built = await build('loop', LOOP_MODEL_DIR);
+      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: 20_000 });
+      expect(result.cases[2].ticks).to.be.greaterThan(2 ** 24);
+      within40(result.cases[0].ticks, result.cases[1].ticks, iterations[0], iterations[1]);
+      within40(result.cases[0].ticks, result.cases[2].ticks, iterations[0], iterations[2]);
       // the fixed overhead (call, counter reads) is under two ticks
-      expect(run.cases[0].count).to.be.at.most(80);
+      expect(result.cases[0].count).to.be.at.most(80);
     });
 
     it('loses and doubles no wrap when SysTick wraps often', async () => {
       // a 4096-tick period wraps every 163,840 instructions: 4M instructions cross it ~24 times;
       // each wrap adds the handler's few instructions, far below one period
       const iterations = [1, 2_000_001];
-      const built = await build('wraps', LOOP_MODEL_DIR, { cases: iterations.map(loopCase), extraCflags: ['-DTF_SYSTICK_RELOAD=0xFFFu'] });
-      const run = await runOnBoard({ board: BOARD, elf: built.elf, timeoutMs: QUICK });
-      const measured = (run.cases[1].ticks - run.cases[0].ticks) * 40;
+      const built = await build('wraps', LOOP_MODEL_DIR, { extraCflags: ['-DTF_SYSTICK_RELOAD=0xFFFu'] });
+      const result = await run(built.elf, { cases: iterations.map(loopCase) });
+      const measured = (result.cases[1].ticks - result.cases[0].ticks) * 40;
       const expected = 2 * (iterations[1] - iterations[0]);
       expect(measured - expected).to.be.at.least(-40).and.at.most(24 * 16 + 40);
     });
@@ -114,8 +124,8 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
   describe('firmware behaviour', () => {
     it('enables the FPU before main (float code runs on the Cortex-M4)', async () => {
       const dir = fakeModelVariant(scratch.dir, 'float', atInvokeStart('volatile float half = 0.5f; if ((int)(half * 4.0f) != 2) return 1;'));
-      const run = await runOnBoard({ board: BOARD, elf: (await build('float-out', dir)).elf, timeoutMs: QUICK });
-      expect(Array.from(run.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
+      const result = await run((await build('float-out', dir)).elf);
+      expect(Array.from(result.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
     });
 
     it('starts C with initialised .data and zeroed .bss', async () => {
@@ -126,40 +136,33 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       );
       const built = await build('data-out', dir);
       expect(built.sizes.data).to.be.at.least(8);
-      const run = await runOnBoard({ board: BOARD, elf: built.elf, timeoutMs: QUICK });
-      expect(Array.from(run.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
+      const result = await run(built.elf);
+      expect(Array.from(result.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
     });
 
     it('measures the stack an inference uses', async () => {
       const dir = fakeModelVariant(scratch.dir, 'deep', atInvokeStart('volatile uint8_t big[2048]; for (unsigned i = 0; i < sizeof big; i++) big[i] = (uint8_t)i;'));
-      const run = await runOnBoard({ board: BOARD, elf: (await build('deep-out', dir)).elf, timeoutMs: QUICK });
-      expect(run.memory.stackInvoke).to.be.at.least(2048).and.lessThan(2048 + 256);
-      expect(run.memory.stack).to.be.greaterThan(run.memory.stackInvoke);
+      const result = await run((await build('deep-out', dir)).elf);
+      expect(result.memory.stackInvoke).to.be.at.least(2048).and.lessThan(2048 + 256);
+      expect(result.memory.stack).to.be.greaterThan(result.memory.stackInvoke);
     });
 
     it('reports a fault with the exception and the faulting pc', async () => {
       const dir = fakeModelVariant(scratch.dir, 'fault', atInvokeStart('((void (*)(void))(uintptr_t)0x10000000u)(); /* bit 0 clear: not Thumb, an INVSTATE fault */'));
-      const run = runOnBoard({ board: BOARD, elf: (await build('fault-out', dir)).elf, timeoutMs: QUICK });
-      await expectRejection(run, /^qemu-mps2-an386: firmware reported: fault exception=0x00000003 pc=0x10000000 \(exit status 2\)$/);
-    });
-
-    it('reports a case whose size does not match the model inputs', async () => {
-      const built = await build('short-case', FAKE_MODEL_DIR, { cases: [new Uint8Array(FAKE_IO_BYTES - 1)] });
+      const result = run((await build('fault-out', dir)).elf);
       await expectRejection(
-        runOnBoard({ board: BOARD, elf: built.elf, timeoutMs: QUICK }),
-        /firmware reported: case size differs from the model's input bytes in case 0 \(exit status 1\)/,
+        result,
+        /^qemu-mps2-an386 \(.*\): INVOKE x1: qemu-mps2-an386: .*qemu-system-arm exited with status 2; the device printed: "TF ERROR fault exception=0x00000003 pc=0x10000000"$/,
       );
     });
 
-    it('kills a firmware that never ends and says what it printed last', async () => {
+    it('gives up on a firmware that never answers, naming the step', async () => {
       const dir = fakeModelVariant(scratch.dir, 'hang', atInvokeStart('for (;;) {}'));
       const built = await build('hang-out', dir);
       const started = Date.now();
-      await expectRejection(
-        runOnBoard({ board: BOARD, elf: built.elf, timeoutMs: 1500 }),
-        /^qemu-mps2-an386: no result within 1500 ms \(firmware hung or too slow\), killed; last output: "TF HELLO model=fake_xor counter=systick"$/,
-      );
-      expect(Date.now() - started).to.be.lessThan(4000);
+      // INVOKE is tried twice (a lost answer is worth one retry), then the emulator is killed
+      await expectRejection(run(built.elf, { timeoutMs: 1500 }), /^qemu-mps2-an386 \(.*\): INVOKE x1: no answer within 1500 ms after 2 tries$/);
+      expect(Date.now() - started).to.be.lessThan(5000);
     });
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type DType, type FusedActivation, type Graph, type Op, type OpAttrs, type Padding, type Quantization, type Tensor, byteSize, elementCount } from '../../src/ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
-import type { LayerEmitContext, OpDef } from '../../src/ops/op.ts';
+import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/ops/op.ts';
 import { renderOpTemplate } from '../../src/ops/common/render.ts';
 import { outputSize } from '../../src/ops/common/padding.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
@@ -125,6 +125,21 @@ export async function tfliteInterpreterDifference(def: OpDef, graph: Graph, op: 
   return firstDifference(ours, theirs[0]!);
 }
 
+/**
+ * The same over every output of the op (multi-output ops such as SPLIT and UNPACK): the first
+ * difference, prefixed with the output position, or undefined when all agree.
+ */
+export async function tfliteInterpreterDifferences(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): Promise<string | undefined> {
+  const ours = evaluateOp(def, graph, op, inputs).map((b) => new Uint8Array(toBytes(b)));
+  const theirs = await runTfliteInterpreter(writeTflite(graph), inputs.map((b) => new Uint8Array(toBytes(b))));
+  if (theirs.length !== ours.length) return `outputs: expected ${ours.length}, got ${theirs.length}`;
+  for (let i = 0; i < ours.length; i++) {
+    const d = firstDifference(ours[i]!, theirs[i]!);
+    if (d) return `output ${i}: ${d}`;
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running the emitted C
 
@@ -134,6 +149,8 @@ export interface CCase {
   op: Op;
   /** values of the non-constant inputs, in input order */
   inputs: TensorBuffer[];
+  /** emit the kernel variant of this ISA (default: portable C); DSP variants run on the host through dsp.h's C twins */
+  isa?: KernelIsa;
 }
 
 /**
@@ -169,7 +186,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     };
     const fnName = `case${k}_layer`;
     let scratchSymbol: string | undefined;
-    const scratchBytes = def.scratchBytes?.(params) ?? 0;
+    const scratchBytes = def.scratchBytes?.(params, c.isa) ?? 0;
     const ctx: LayerEmitContext = {
       graph, op, fnName, prefix: `c${k}`,
       input: (i) => {
@@ -189,6 +206,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
         return symbol;
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),
+      isa: c.isa,
     };
     const code = def.emitC(params, ctx);
     if (scratchSymbol) decls.push(`static uint8_t ${scratchSymbol}[${scratchBytes}] __attribute__((aligned(16)));`);
@@ -288,6 +306,10 @@ export function randomInt(rand: () => number, lo: number, hi: number): number {
 
 export function randomInt8(rand: () => number, count: number, lo = -128, hi = 127): Int8Array {
   return Int8Array.from({ length: count }, () => randomInt(rand, lo, hi));
+}
+
+export function randomInt16(rand: () => number, count: number, lo = -32768, hi = 32767): Int16Array {
+  return Int16Array.from({ length: count }, () => randomInt(rand, lo, hi));
 }
 
 /** A first-difference report: `index 12: expected 5, got 6` or undefined when equal. */

@@ -7,10 +7,11 @@ import { interpret } from '../../src/ops/interpreter.ts';
 import { splitInputs } from '../../src/ops/interpreter.ts';
 import { toBytes } from '../../src/ir/buffers.ts';
 import { runModel } from '../../src/run/run.ts';
+import { loadTarget } from '../../src/build/targets.ts';
 import { SHARED_MODEL_NAMES, goldenActivation, goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 /** Models of ../shared/models that use only ops tinyforge compiles today. */
-const COMPILABLE = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add'];
+const COMPILABLE = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add', 'mnist_lstm_int8'];
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -31,7 +32,7 @@ describe('real TFLite Micro models (../shared/models)', function () {
     describe(name, () => {
       const load = () => {
         const graph = readTflite(sharedModelPath(name));
-        return compileGraph(graph, basename(sharedModelPath(name)));
+        return compileGraph(graph, basename(sharedModelPath(name)), { isa: loadTarget('cortex-m4').isa });
       };
 
       it('the TypeScript reference reproduces every output and every recorded activation', () => {

@@ -114,6 +114,10 @@ class ModelReader {
     if (t.sparsity()) throw this.fail(`${where}: sparse tensors are not supported`);
 
     const tensor: Tensor = { index, name, shape, dtype };
+    const signature: number[] = [];
+    for (let k = 0; k < t.shapeSignatureLength(); k++) signature.push(t.shapeSignature(k)!);
+    // kept only when it marks a dynamic dimension: the graph passes decide whether that is acceptable
+    if (signature.some((d) => d < 0)) tensor.shapeSignature = signature;
     const quant = this.readQuantization(t, where);
     if (quant) tensor.quant = quant;
 

@@ -120,6 +120,7 @@ class ModelWriter {
   private writeTensor(t: Tensor): number {
     const b = this.builder;
     const shape = tfl.Tensor.createShapeVector(b, t.shape);
+    const signature = t.shapeSignature ? tfl.Tensor.createShapeSignatureVector(b, t.shapeSignature) : 0;
     const name = b.createString(t.name);
     let quantization = 0;
     if (t.quant && t.quant.scale.length > 0) {
@@ -138,6 +139,7 @@ class ModelWriter {
     tfl.Tensor.addName(b, name);
     tfl.Tensor.addQuantization(b, quantization);
     tfl.Tensor.addIsVariable(b, t.isVariable === true);
+    if (signature) tfl.Tensor.addShapeSignature(b, signature);
     return tfl.Tensor.endTensor(b);
   }
 

@@ -90,10 +90,10 @@ describe('ADD', () => {
       const g2 = graphOf([2, 3], [3], [2, 4], q, q, q);
       expect(() => add.check(g2.graph, g2.op)).to.throw(OpError, /gives \[2,3\]/);
     });
-    it('rejects int16 (not supported yet) and an output scale too small for TFLite', () => {
-      const g = singleOpGraph('ADD', [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }, { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }],
+    it('rejects asymmetric int16 (the 16x8 kernel, add_int16.ts) and an output scale too small for TFLite', () => {
+      const g = singleOpGraph('ADD', [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }, { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 2 }],
         [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }], { activation: 'NONE' });
-      expect(() => add.check(g.graph, g.op)).to.throw(OpError, /int16 ADD is not supported/);
+      expect(() => add.check(g.graph, g.op)).to.throw(OpError, /zero point 2; int16 activations must be symmetric/);
       const tiny = graphOf([2], [2], [2], { scale: 1, zeroPoint: 0 }, q, { scale: 1e-7, zeroPoint: 0 });
       expect(() => add.check(tiny.graph, tiny.op)).to.throw(OpError, /too small/);
     });

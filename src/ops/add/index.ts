@@ -5,6 +5,8 @@ import { activationRange } from '../common/activation.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { addInt16, anyOperandInt16 } from './add_int16.ts';
 
 /** TFLite's int8 ADD brings both inputs to a common scale with 20 bits of headroom. */
 const LEFT_SHIFT = 20;
@@ -102,6 +104,9 @@ const add: OpDef<AddParams> = {
     });
   },
 
+  // each element is read before it is written: when input 0 walks with the output (not broadcast)
+  // the output can take its bytes
+  overlap: (p) => (p.loops.length <= 1 && p.loops.every((l) => l.strideA === 1) ? { input: 0, gap: 0 } : undefined),
   emitC(p, ctx) {
     const index = (stride: (l: BroadcastLoop) => number) =>
       p.loops.map((l, k) => ({ k, s: stride(l) })).filter(({ s }) => s !== 0).map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s}`)).join(' + ') || '0';
@@ -137,4 +142,5 @@ function realMultipliers(graph: Graph, op: Op): { input1Real: number; input2Real
   };
 }
 
-export default add;
+// int16 activations (16x8) go to their own kernel in add_int16.ts
+export default withInt16Variant(add, addInt16, anyOperandInt16);

@@ -6,6 +6,11 @@
 import { OpError } from '../../errors.ts';
 import type { Conv2DAttrs, Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
+import { wantsDsp } from '../common/dsp.ts';
+import { dspApplies, dspOverlap, dspScratchBytes, emitConvDsp } from './dsp.ts';
+import { emitConvM0plus, m0plusApplies } from './m0plus.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
@@ -151,6 +156,12 @@ export function isPointwise(p: Conv2DParams): boolean {
   return p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1 && p.groups === 1 && p.padTop === 0 && p.padLeft === 0;
 }
 
+function summary(p: Conv2DParams): string {
+  const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;
+  return `CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
+    + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${macCount} MACs`;
+}
+
 const def: OpDef<Conv2DParams> = {
   kind: 'CONV_2D',
   dir: import.meta.dirname,
@@ -158,7 +169,11 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
+  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : 0),
+  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : undefined),
   emitC(p, ctx) {
+    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitConvDsp(p, ctx, summary(p));
+    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitConvM0plus(p, ctx, summary(p));
     const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
     const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
     const pointwise = isPointwise(p);
@@ -171,12 +186,10 @@ const def: OpDef<Conv2DParams> = {
     } else if (p.hasBias) {
       accInit = `${ctx.input(2)}[${channel}]`;
     }
-    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;
     return ctx.render('conv_2d.c.hbs', {
       ...p,
       fnName: ctx.fnName,
-      summary: `CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-        + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${macCount} MACs`,
+      summary: summary(p),
       input: ctx.input(0),
       filter: ctx.input(1),
       output: ctx.output(0),
@@ -197,4 +210,5 @@ const def: OpDef<Conv2DParams> = {
   },
 };
 
-export default def;
+// int16 activations (16x8) go to their own kernel in conv_2d_int16.ts
+export default withInt16Variant(def, conv2dInt16);

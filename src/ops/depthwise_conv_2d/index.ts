@@ -7,6 +7,11 @@ import { OpError } from '../../errors.ts';
 import type { Conv2DAttrs, DepthwiseConv2DAttrs, Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
+import { wantsDsp } from '../common/dsp.ts';
+import { dspApplies, dspOverlap, dspScratchBytes, emitDepthwiseDsp } from './dsp.ts';
+import { emitDepthwiseM0plus, m0plusApplies } from './m0plus.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { outputSize, paddingBefore } from '../common/padding.ts';
@@ -147,6 +152,12 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorBuffer | undefined)[]
   }
 }
 
+function summary(p: DepthwiseConv2DParams): string {
+  const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
+  return `DEPTHWISE_CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
+    + ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`;
+}
+
 const def: OpDef<DepthwiseConv2DParams> = {
   kind: 'DEPTHWISE_CONV_2D',
   dir: import.meta.dirname,
@@ -154,15 +165,17 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
+  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : 0),
+  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : undefined),
   emitC(p, ctx) {
+    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitDepthwiseDsp(p, ctx, summary(p));
+    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitDepthwiseM0plus(p, ctx, summary(p));
     const channel = 'oc';
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
-    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
     return ctx.render('depthwise_conv_2d.c.hbs', {
       ...p,
       fnName: ctx.fnName,
-      summary: `DEPTHWISE_CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-        + ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
+      summary: summary(p),
       input: ctx.input(0),
       filter: ctx.input(1),
       output: ctx.output(0),
@@ -179,4 +192,5 @@ const def: OpDef<DepthwiseConv2DParams> = {
   },
 };
 
-export default def;
+// int16 activations (16x8) go to their own kernel in depthwise_conv_2d_int16.ts
+export default withInt16Variant(def, depthwiseConv2dInt16);

@@ -4,11 +4,16 @@
  * one multiplier per output). Weights [out, in]; every row of `in` input values is one batch.
  */
 import { OpError } from '../../errors.ts';
-import { type FullyConnectedAttrs, type Graph, type Op, elementCount } from '../../ir/graph.ts';
+import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
+import { pixelPairGap, wantsDsp } from '../common/dsp.ts';
+import { dspApplies, dspScratchBytes, emitFullyConnectedDsp } from './dsp.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import { type SparseRows, emitSparseFullyConnected, encodeSparseRows } from './sparse.ts';
 import {
   type ChannelMultipliers, cTerm, constInt32, constInt8, convChannelMultipliers, fcTensorMultiplier, foldedInitExpr,
   optionalInput, requantExprs, requireBias, requireClampActivation, requireConstant, requireInput, requireInt8Activation,
@@ -28,6 +33,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   /** one multiplier per output (else `multiplier` holds the single per-tensor value for every output) */
   perChannel: boolean;
   hasBias: boolean;
+  /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
+  sparse?: SparseRows;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -90,8 +97,16 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     actMin: range.min, actMax: range.max,
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
+    ...sparseWeights(filter, perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0), outFeatures, inFeatures),
     ...multipliers,
   };
+}
+
+/** Pruned symmetric weights get a sparse encoding (sparse.ts); others stay dense. */
+function sparseWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { sparse?: SparseRows } {
+  if (filterOffset !== 0) return {};
+  const sparse = encodeSparseRows(constInt8(filter), rows, columns);
+  return sparse ? { sparse } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -118,6 +133,11 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
   }
 }
 
+function summary(p: FullyConnectedParams): string {
+  return `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}]`
+    + `${p.perChannel ? ' per-channel' : ''}, ${p.batches * p.inFeatures * p.outFeatures} MACs`;
+}
+
 const def: OpDef<FullyConnectedParams> = {
   kind: 'FULLY_CONNECTED',
   dir: import.meta.dirname,
@@ -126,6 +146,7 @@ const def: OpDef<FullyConnectedParams> = {
   macs,
   evaluate,
   emitC(p, ctx) {
+    if (p.sparse) return emitSparseFullyConnected(p, p.sparse, ctx);
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
     // With symmetric weights the input offset folds into per-row start values; a weight zero point
@@ -143,8 +164,7 @@ const def: OpDef<FullyConnectedParams> = {
     return ctx.render('fully_connected.c.hbs', {
       ...p,
       fnName: ctx.fnName,
-      summary: `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}]`
-        + `${p.perChannel ? ' per-channel' : ''}, ${p.batches * p.inFeatures * p.outFeatures} MACs`,
+      summary: summary(p),
       input: ctx.input(0),
       filter: ctx.input(1),
       output: ctx.output(0),
@@ -159,4 +179,5 @@ const def: OpDef<FullyConnectedParams> = {
   },
 };
 
-export default def;
+// int16 activations (16x8) go to their own kernel in fully_connected_int16.ts
+export default withInt16Variant(def, fullyConnectedInt16);

@@ -4,6 +4,8 @@ import type { OpDef } from '../op.ts';
 import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
 import { add32, expOnNegativeValues, reciprocal, rescale } from '../common/gemmlowp.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { softmaxInt16 } from './softmax_int16.ts';
 
 /** The scaled input difference is Q5.26: differences past -32 (before beta) are dropped as exp ~ 0. */
 const SCALED_DIFF_INTEGER_BITS = 5;
@@ -142,4 +144,5 @@ function calculateInputRadius(integerBits: number, leftShift: number): number {
   return Math.floor(((2 ** integerBits - 1) * 2 ** (31 - integerBits)) / 2 ** leftShift);
 }
 
-export default softmax;
+// int16 input (16x8) goes to its own kernel in softmax_int16.ts
+export default withInt16Variant(softmax, softmaxInt16);

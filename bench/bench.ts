@@ -1,0 +1,241 @@
+/**
+ * `npm run bench`: compiles every model of ../shared/models that tinyforge supports, runs it on the
+ * emulated boards (Cortex-M4 mps2-an386, Cortex-M7 mps2-an500, RP2040 in rp2040js), and prints per
+ * model and board: instructions (or cycles) per inference, per MAC, peak RAM, flash (code and
+ * weights apart) and compile time, each beside TFLite Micro's figures of ../shared/baselines
+ * (reference kernels and CMSIS-NN), with the floors: MACs / 2 instructions (one SMLAD is two MACs)
+ * and the largest live activation set. Writes bench/results.json (the latest run, gitignored).
+ *
+ * On QEMU the instructions of one inference are counted exactly by our TCG plugin
+ * (tools/qemu-plugin, built here with the host gcc) between the entry of the model's invoke
+ * function and its return into the harness; SysTick x 40 must agree within one tick.
+ *
+ *   npm run bench [-- --models person_detect,micro_speech] [--boards qemu-mps2-an386]
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { compileGraph } from '../src/compile.ts';
+import { writeDirectoryAtomically } from '../src/codegen/output.ts';
+import { loadGraph } from '../src/model/load.ts';
+import { interpret } from '../src/ops/interpreter.ts';
+import { unsupportedOps } from '../src/ops/prepare.ts';
+import { buildFirmware, loadTarget, boardOf } from '../src/build/index.ts';
+import { runOnBoard } from '../src/device/index.ts';
+import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SHARED = resolve(ROOT, '../shared');
+const MODELS_DIR = join(SHARED, 'models');
+const BASELINES_DIR = join(SHARED, 'baselines');
+const RESULTS = join(ROOT, 'bench', 'results.json');
+
+interface BoardPlan {
+  target: string;
+  board: string;
+  baseline: string;
+  /** QEMU boards are counted by the plugin; rp2040js counts cycles itself */
+  plugin: boolean;
+}
+
+const BOARDS: BoardPlan[] = [
+  { target: 'cortex-m4', board: 'qemu-mps2-an386', baseline: 'tflm-qemu-m4.json', plugin: true },
+  { target: 'cortex-m7', board: 'qemu-mps2-an500', baseline: 'tflm-qemu-m7.json', plugin: true },
+  { target: 'rp2040', board: 'rp2040js', baseline: 'tflm-rp2040js.json', plugin: false },
+];
+
+interface BaselineVariant {
+  invoke_insns?: number[];
+  invoke_cycles?: number[];
+  arena_used: number;
+  stack_peak: number;
+  flash_excl_model: number;
+}
+
+interface Row {
+  model: string;
+  target: string;
+  board: string;
+  counter: 'instructions' | 'cycles';
+  perInference: number;
+  /** the SysTick (or session counter) figure, for the plugin cross-check */
+  counterFigure: number;
+  bitExact: boolean;
+  macs: number;
+  perMac: number | null;
+  ram: { arena: number; scratch: number; stack: number; peak: number; lowerBound: number };
+  flash: { code: number; weights: number; total: number };
+  compileMs: number;
+  floor: { instructions: number; ram: number };
+  baseline: Record<string, { perInference: number; ram: number; flashCode: number } | undefined>;
+  note?: string;
+}
+
+function args(): { models?: string[]; boards?: string[] } {
+  const out: { models?: string[]; boards?: string[] } = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--models') out.models = argv[++i]!.split(',');
+    else if (argv[i] === '--boards') out.boards = argv[++i]!.split(',');
+  }
+  return out;
+}
+
+function baselineFor(file: string, model: string): Record<string, BaselineVariant> | undefined {
+  const path = join(BASELINES_DIR, file);
+  if (!existsSync(path)) return undefined;
+  const data = JSON.parse(readFileSync(path, 'utf8')) as { models: Record<string, Record<string, BaselineVariant>> };
+  return data.models[model];
+}
+
+async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin: string | undefined): Promise<Row> {
+  const model = basename(modelPath, '.tflite');
+  const target = loadTarget(plan.target);
+  const board = boardOf(target, plan.board)!;
+  const t0 = performance.now();
+  const graph = loadGraph(modelPath);
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
+  const dir = join(work, `${model}-${plan.target}`);
+  const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
+  const compileMs = performance.now() - t0;
+
+  const build = await buildFirmware({
+    target: target.name, board: board.name, modelDir, outDir: join(dir, 'build'),
+    input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+  });
+  const golden = join(MODELS_DIR, 'golden', model, 'in0.bin');
+  const input = existsSync(golden) ? new Uint8Array(readFileSync(golden)) : new Uint8Array(graph.inputs.reduce((n, i) => n + graph.tensors[i]!.shape.reduce((a, b) => a * b, 1), 0));
+  const countsFile = join(dir, 'insn_counts.txt');
+  if (plan.plugin && plugin) {
+    const { start, stops } = invokeWindow(build.elf, compiled.generated.prefix);
+    process.env.TF_BENCH_PLUGIN = [plugin, `start=0x${start.toString(16)}`, ...stops.map((s) => `stop=0x${s.toString(16)}`), `out=${countsFile}`].join(',');
+  }
+  const run = await runOnBoard({ board: board.name, elf: build.elf, cases: [input], timeoutMs: 600_000 });
+  const c = run.cases[0]!;
+  let perInference = c.count;
+  let note: string | undefined;
+  if (plan.plugin && plugin) {
+    const windows = existsSync(countsFile) ? readFileSync(countsFile, 'utf8').trim().split('\n').filter((l) => l !== '').map(Number) : [];
+    if (windows.length === 0) note = 'plugin counted no window: SysTick figure shown';
+    else {
+      perInference = windows[0]!;
+      if (Math.abs(perInference - c.count) > 40 * 2) note = `plugin ${perInference} and SysTick x 40 ${c.count} disagree`;
+    }
+  }
+  const expected = interpret(compiled.prepared, splitInputs(graph, input)).outputs;
+  const expectedBytes = concat(expected);
+  const bitExact = expectedBytes.length === c.outputs.length && expectedBytes.every((v, i) => v === c.outputs[i]);
+  const macs = compiled.prepared.layers.reduce((n, l) => n + l.macs, 0);
+  const stack = run.memory.stackInvoke;
+  const codeFlash = build.sizes.flash - build.sizes.flashWeights;
+  const base = baselineFor(plan.baseline, model);
+  const baseline: Row['baseline'] = {};
+  for (const variant of ['ref', 'cmsis_nn']) {
+    const b = base?.[variant];
+    const figure = b && (run.counter.kind === 'cycles' ? b.invoke_cycles?.[0] : b.invoke_insns?.[0]);
+    baseline[variant] = b && figure !== undefined ? { perInference: figure, ram: b.arena_used + b.stack_peak, flashCode: b.flash_excl_model } : undefined;
+  }
+  return {
+    model, target: plan.target, board: board.name, counter: run.counter.kind,
+    perInference, counterFigure: c.count, bitExact, macs,
+    perMac: macs > 0 ? perInference / macs : null,
+    ram: { arena: compiled.plan.arenaBytes, scratch: compiled.plan.scratchBytes, stack, peak: compiled.plan.arenaBytes + stack, lowerBound: compiled.plan.lowerBound },
+    flash: { code: codeFlash, weights: build.sizes.flashWeights, total: build.sizes.flash },
+    compileMs,
+    floor: { instructions: Math.ceil(macs / 2), ram: compiled.plan.lowerBound },
+    baseline,
+    ...(note ? { note } : {}),
+  };
+}
+
+function splitInputs(graph: ReturnType<typeof loadGraph>, bytes: Uint8Array): Uint8Array[] {
+  let at = 0;
+  return graph.inputs.map((i) => {
+    const t = graph.tensors[i]!;
+    const n = t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'float32' || t.dtype === 'int32' ? 4 : t.dtype === 'int16' ? 2 : 1);
+    return bytes.slice(at, (at += n));
+  });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const ratio = (ours: number, theirs: number | undefined) => (theirs ? `${(ours / theirs).toFixed(2)}x` : '-');
+const n = (v: number) => v.toLocaleString('en-US');
+
+function printRow(r: Row): void {
+  const ref = r.baseline.ref;
+  const cmsis = r.baseline.cmsis_nn;
+  const unit = r.counter === 'cycles' ? 'cycles' : 'instructions';
+  const lines = [
+    `${r.model} on ${r.board} (${r.target})${r.bitExact ? ', bit-exact' : ', OUTPUTS DIFFER FROM THE REFERENCE'}${r.note ? ` [${r.note}]` : ''}`,
+    `  ${unit}: ${n(r.perInference)}  (${r.perMac === null ? 'no MACs' : `${r.perMac.toFixed(2)} per MAC`})  vs TFLM ref ${ratio(r.perInference, ref?.perInference)}, CMSIS-NN ${ratio(r.perInference, cmsis?.perInference)}`
+      + (r.macs > 0 && r.counter === 'instructions' ? `  floor MACs/2 = ${n(r.floor.instructions)} (we are ${(r.perInference / r.floor.instructions).toFixed(2)}x it)` : ''),
+    `  peak RAM: ${n(r.ram.peak)} B (arena ${n(r.ram.arena)} incl. scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)})  vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}`
+      + `  floor (largest live set) ${n(r.floor.ram)} B (we are ${(r.ram.peak / Math.max(r.floor.ram, 1)).toFixed(2)}x it)`,
+    `  flash: code and tables ${n(r.flash.code)} B + weights ${n(r.flash.weights)} B  vs TFLM ref (all but the model) ${ratio(r.flash.code, ref?.flashCode)}, CMSIS-NN ${ratio(r.flash.code, cmsis?.flashCode)}`,
+    `  compile: ${r.compileMs.toFixed(0)} ms`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const opts = args();
+  const work = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  try {
+    const pluginDir = join(work, 'plugin');
+    mkdirSync(pluginDir);
+    const plugin = buildPlugin(pluginDir);
+    const models = readdirSync(MODELS_DIR).filter((f) => f.endsWith('.tflite')).sort()
+      .filter((f) => !opts.models || opts.models.includes(basename(f, '.tflite')));
+    for (const plan of BOARDS.filter((b) => !opts.boards || opts.boards.includes(b.board))) {
+      let target;
+      try {
+        target = loadTarget(plan.target);
+        boardOf(target, plan.board);
+      } catch (e) {
+        skipped.push(`${plan.board}: ${(e as Error).message}`);
+        continue;
+      }
+      const savedPath = process.env.PATH;
+      if (plan.plugin) process.env.PATH = `${pluginWrapper(pluginDir, target.boards.find((b) => b.name === plan.board)!.emulator!.command)}:${savedPath}`;
+      try {
+        for (const file of models) {
+          const path = join(MODELS_DIR, file);
+          const missing = unsupportedOps(loadGraph(path));
+          if (missing.length > 0) {
+            skipped.push(`${basename(file, '.tflite')} on ${plan.board}: unsupported ops ${missing.join(', ')}`);
+            continue;
+          }
+          try {
+            const row = await benchOne(path, plan, work, plan.plugin ? plugin : undefined);
+            rows.push(row);
+            printRow(row);
+          } catch (e) {
+            skipped.push(`${basename(file, '.tflite')} on ${plan.board}: ${(e as Error).message.split('\n')[0]}`);
+            process.stdout.write(`${basename(file, '.tflite')} on ${plan.board}: FAILED: ${(e as Error).message.split('\n')[0]}\n`);
+          }
+        }
+      } finally {
+        process.env.PATH = savedPath;
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const s of skipped) process.stdout.write(`skipped: ${s}\n`);
+  writeFileSync(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), rows, skipped }, null, 1)}\n`);
+  process.stdout.write(`wrote ${RESULTS}\n`);
+  if (rows.some((r) => !r.bitExact)) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,117 @@
+/**
+ * From a float model to a profiled board with tinyforge alone, on MNIST digits:
+ *   1. trains the float CNN of model.ts on 3,000 digits of the `mnist` package (tfjs, wasm backend)
+ *      and saves it as a TensorFlow.js layers model (examples/mnist/float/model.json), unless it is
+ *      there already;
+ *   2. writes the training digits and 500 held-out digits as .npz files;
+ *   3. runs `tinyforge compress` on it: magnitude pruning to 70% sparsity with fine-tuning, int8
+ *      post-training quantization, compile for cortex-m4, build, and run the first 200 held-out
+ *      digits on the emulated board (QEMU mps2-an386), every board output checked against the host
+ *      reference interpreter;
+ *   4. prints the report.
+ *
+ *   npm run example:mnist [-- --json]
+ *
+ * With --json the last line of stdout is one JSON object: `steps` [{name, accuracy, sparsity, flash,
+ * arena, perInference}], `hostInt8Accuracy`, `deviceAccuracy`, `deviceMatchesHost`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
+import { saveLayersModelFile } from '../../src/model/tfjs/io.ts';
+import { npyBytes } from '../../src/data/npy.ts';
+import { writeZip } from '../../src/data/zip.ts';
+import type { CompressReport } from '../../src/compress/pipeline.ts';
+import { formatCompressReport } from '../../src/compress/report.ts';
+import { type Digit, PIXELS, imagesTensor, labelsTensor, loadDigits } from './dataset.ts';
+import { buildModel, trainModel } from './model.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FLOAT_MODEL = join(import.meta.dirname, 'float', 'model.json');
+const WORK = join(ROOT, '.tinyforge-cache', 'mnist');
+const TRAIN_PER_DIGIT = 300;
+const TEST_PER_DIGIT = 50;
+const DEVICE_DIGITS = 200;
+const SEED = 42;
+const FLOAT_EPOCHS = 10;
+const FLOAT_LEARNING_RATE = 0.003;
+
+const json = process.argv.includes('--json');
+/** progress and logs go to stderr; stdout carries the report (or the JSON line) */
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function npz(digits: Digit[]): Uint8Array {
+  const x = new Float32Array(digits.length * PIXELS);
+  digits.forEach((d, i) => x.set(d.pixels, i * PIXELS));
+  return writeZip(new Map([
+    ['x.npy', npyBytes(x, [digits.length, 28, 28, 1])],
+    ['y.npy', npyBytes(Int32Array.from(digits, (d) => d.label), [digits.length])],
+  ]));
+}
+
+async function trainFloatModel(train: Digit[]): Promise<void> {
+  log(`training the float model on ${train.length} digits (tfjs, wasm backend) ...`);
+  await useTrainingBackend();
+  const model = buildModel(SEED);
+  const started = Date.now();
+  await trainModel(model, imagesTensor(train), labelsTensor(train), FLOAT_EPOCHS, (epoch, loss, accuracy) => {
+    log(`  epoch ${epoch + 1}/${FLOAT_EPOCHS}: loss ${loss.toFixed(4)}, training accuracy ${(accuracy * 100).toFixed(2)}%`);
+  }, FLOAT_LEARNING_RATE);
+  await saveLayersModelFile(model, FLOAT_MODEL);
+  log(`saved ${relative(ROOT, FLOAT_MODEL)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+/** Runs the real CLI, passing its stderr through; returns its stdout. */
+function tinyforge(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'tinyforge.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`tinyforge ${args[0]} exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const { train, test } = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
+  if (!existsSync(FLOAT_MODEL)) await trainFloatModel(train);
+  else log(`using ${relative(ROOT, FLOAT_MODEL)} (delete it to train again)`);
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(join(WORK, 'train.npz'), npz(train));
+  writeFileSync(join(WORK, 'test.npz'), npz(test));
+  const output = join(WORK, 'mnist_cnn_compressed_int8.tflite');
+  const stdout = await tinyforge([
+    'compress', relative(ROOT, FLOAT_MODEL), '--data', join(WORK, 'train.npz'), '--eval', join(WORK, 'test.npz'),
+    '--target', 'cortex-m4', '--sparsity', '0.7', '--epochs', '3', '--device-samples', String(DEVICE_DIGITS), '--baseline',
+    '--seed', String(SEED), '-o', output, '--json',
+  ]);
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as CompressReport;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({
+      steps: report.steps.map((s) => ({
+        name: s.name, accuracy: s.accuracy, sparsity: Number(s.sparsity.toFixed(4)), flash: s.flash, arena: s.arena,
+        perInference: s.perInference, measured: s.measured, macs: s.macs,
+      })),
+      hostInt8Accuracy: report.hostInt8Accuracy,
+      deviceAccuracy: report.deviceAccuracy,
+      deviceMatchesHost: report.deviceMatchesHost,
+      deviceDigits: report.deviceCases,
+      target: report.target,
+      board: report.board,
+      counter: report.counter,
+      fits: report.fits.ok,
+      model: relative(ROOT, output),
+    })}\n`);
+  } else {
+    process.stdout.write(`${formatCompressReport(report)}\n`);
+  }
+  if (!report.deviceMatchesHost) process.exitCode = 3;
+}
+
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,102 @@
+/*
+ * The platform (firmware/common/platform.h) of every Cortex-M board: console on the board's UART
+ * driver (uart/), the counter picked on the device (counter.c), the painted stack, the semihosting
+ * exit. Board facts come as -D flags from the board's entry in its target descriptor.
+ *
+ * The inline assembly is Thumb-1 (16-bit encodings, unified syntax), so the same code runs on
+ * Armv6-M (Cortex-M0) and on Armv7-M/Armv8-M.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "console.h"
+#include "counter.h"
+#include "platform.h"
+#include "semihosting.h"
+#include "stack_paint.h"
+
+extern uint32_t __stack_limit[], __stack_top[];
+
+/*
+ * The harness reads the counter's name as `const char tf_counter_name[]`, but the name is only known
+ * after the device has probed its counter: the const name is an alias of a buffer written once in
+ * tf_platform_init, before the harness reads it.
+ */
+#define COUNTER_NAME_BYTES 8u
+static char counter_name_buffer[COUNTER_NAME_BYTES] = "systick";
+extern const char tf_counter_name[COUNTER_NAME_BYTES] __attribute__((alias("counter_name_buffer")));
+
+void tf_platform_init(void) {
+  console_init();
+  counter_start();
+  strncpy(counter_name_buffer, counter_name(), COUNTER_NAME_BYTES - 1u);
+}
+
+void tf_platform_write(const char *text, size_t length) { console_write(text, length); }
+
+uint8_t tf_platform_read_byte(void) { return console_read_byte(); }
+
+uint64_t tf_counter_now(void) { return counter_now(); }
+
+void tf_platform_exit(int status) { semihosting_exit(status); }
+
+/* The lowest word that no longer holds the pattern, or the top if none was touched. */
+static const uint32_t *lowest_touched(void) {
+  const uint32_t *word = __stack_limit;
+  while (word < __stack_top && *word == TF_STACK_PATTERN) word++;
+  return word;
+}
+
+size_t tf_stack_high_water(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)lowest_touched()); }
+
+size_t tf_stack_capacity(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit); }
+
+size_t tf_stack_used_below(uintptr_t mark) {
+  uintptr_t lowest = (uintptr_t)lowest_touched();
+  return lowest < mark ? (size_t)(mark - lowest) : 0u;
+}
+
+uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "mov r0, sp\n\t"
+      "bx lr\n");
+}
+
+/* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
+void __attribute__((naked)) tf_stack_repaint_free(void) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "ldr r0, =__stack_limit\n\t"
+      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+      "mov r2, sp\n"
+      "1:\n\t"
+      "cmp r0, r2\n\t"
+      "bhs 2f\n\t"
+      "str r1, [r0]\n\t"
+      "adds r0, r0, #4\n\t"
+      "b 1b\n"
+      "2:\n\t"
+      "bx lr\n\t"
+      ".ltorg\n");
+}
+
+static void put_hex32(uint32_t value) {
+  char text[10] = {'0', 'x'};
+  for (int i = 0; i < 8; i++) text[2 + i] = "0123456789abcdef"[(value >> (28 - 4 * i)) & 0xfu];
+  console_write(text, sizeof text);
+}
+
+/* Called from Default_Handler with the stacked frame (r0-r3, r12, lr, pc, xpsr) and IPSR. */
+void tf_report_fault(const uint32_t *frame, uint32_t exception);
+void tf_report_fault(const uint32_t *frame, uint32_t exception) {
+  static const char prefix[] = "\nTF ERROR fault exception=";
+  console_init();
+  console_write(prefix, sizeof prefix - 1);
+  put_hex32(exception & 0x1ffu);
+  console_write(" pc=", 4);
+  put_hex32(frame[6]);
+  console_write("\n", 1);
+  semihosting_exit(2);
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
+import type { PruneCliOptions } from '../compress/commands.ts';
+
+export function pruneCommand(): Command {
+  const cmd = new Command('prune')
+    .description('magnitude pruning with a gradual schedule and fine-tuning; --structured removes whole channels so the model shrinks')
+    .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
+    .option('-s, --sparsity <fraction>', 'share of weights set to zero (--structured: share of channels removed)', '0.7')
+    .option('--structured', 'remove whole filters/neurons and rewrite the following layers')
+    .option('--min-weights <n>', 'unstructured: layers with fewer weights stay dense', '256')
+    .option('-o, --output <file.tflite>', 'output (default: <model>_pruned.tflite, float; with --int8 <model>_pruned_int8.tflite)')
+    .option('--int8', 'quantize the pruned model to int8 (calibrated on --data)');
+  addDataOptions(cmd);
+  addTrainOptions(cmd, '3', '0.002');
+  addCalibrationOptions(cmd);
+  return cmd.action(async (modelPath: string, opts: PruneCliOptions) => {
+    const { pruneAction } = await import('../compress/commands.ts');
+    await pruneAction(modelPath, opts);
+  });
+}

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from '../compress/cli_options.ts';
+
+export function quantizeCommand(): Command {
+  const cmd = new Command('quantize')
+    .description('int8 post-training quantization of a float model (.tflite or TensorFlow.js model.json) into a standard int8 .tflite')
+    .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
+    .option('-o, --output <file.tflite>', 'output (default: <model>_int8.tflite)');
+  addDataOptions(cmd, '-c, --calib <path>', 'calibration data: .npz, .npy, .csv, or a folder of images (labels optional)');
+  addCalibrationOptions(cmd);
+  return cmd.action(async (modelPath: string, opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string }) => {
+    const { quantizeAction } = await import('../compress/commands.ts');
+    await quantizeAction(modelPath, opts);
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Magnitude pruning with fine-tuning.
+ *
+ * Unstructured: each weight tensor's smallest-magnitude weights are set to zero and kept there, the
+ * sparsity rising gradually over the first part of fine-tuning along the cubic schedule of Zhu &
+ * Gupta (2017), s(t) = s_final · (1 − (1 − t)³), the masks refreshed every few steps; the rest of
+ * the fine-tuning recovers with the masks fixed. Layers with fewer than `minWeights` weights stay
+ * dense (a 3x3 depthwise filter has nothing to spare), and the others are pruned harder so that the
+ * model as a whole reaches the target. The compiler turns the zeros into a sparse encoding.
+ *
+ * Structured (`structured.ts`): whole output channels go, and the model shrinks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TinyforgeError } from '../errors.ts';
+import { type Graph, elementCount } from '../ir/graph.ts';
+import { fromBytes } from '../ir/buffers.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { Task } from './task.ts';
+import { type FineTuneOptions, fineTune } from './train.ts';
+import { TrainableGraph, type WeightedLayer, weightedLayers } from './trainable.ts';
+
+export interface PruneOptions extends FineTuneOptions {
+  /** the fraction of all conv/depthwise/dense weights that end at zero, in [0, 1) */
+  sparsity: number;
+  /** layers with fewer weights stay dense (default 256) */
+  minWeights?: number;
+  /** the share of fine-tuning over which sparsity ramps up (default 0.6); the rest recovers */
+  rampFraction?: number;
+  /** steps between mask updates during the ramp (default: about 20 updates in all) */
+  updateEvery?: number;
+}
+
+/** Fraction of zeros among the weights of every conv / depthwise / dense layer. */
+export function weightSparsity(graph: Graph): number {
+  let zeros = 0;
+  let count = 0;
+  for (const layer of weightedLayers(graph)) {
+    const t = graph.tensors[layer.weights]!;
+    const values = fromBytes(t.dtype, t.data!) as ArrayLike<number>;
+    for (let i = 0; i < values.length; i++) if (values[i] === 0) zeros++;
+    count += values.length;
+  }
+  return count === 0 ? 0 : zeros / count;
+}
+
+/** The number of weights in conv / depthwise / dense layers. */
+export function weightCount(graph: Graph): number {
+  return weightedLayers(graph).reduce((n, l) => n + elementCount(graph.tensors[l.weights]!.shape), 0);
+}
+
+/**
+ * Each layer's final sparsity: 0 for small layers, the same value for the others, raised so that
+ * the zeros over all layers make `target` (at most 0.98 per layer).
+ */
+export function layerSparsities(graph: Graph, layers: WeightedLayer[], target: number, minWeights: number): Map<WeightedLayer, number> {
+  if (!(target >= 0 && target < 1)) throw new TinyforgeError(`sparsity ${target} is out of range [0, 1)`);
+  const sizes = layers.map((l) => elementCount(graph.tensors[l.weights]!.shape));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const prunable = sizes.reduce((n, s) => n + (s >= minWeights ? s : 0), 0);
+  if (prunable === 0 && target > 0) throw new TinyforgeError(`${graph.name}: no layer has ${minWeights} weights or more to prune`);
+  const perLayer = prunable === 0 ? 0 : (target * total) / prunable;
+  if (perLayer > 0.98) {
+    throw new TinyforgeError(`${graph.name}: sparsity ${target} needs ${(perLayer * 100).toFixed(1)}% of the large layers' weights at zero; lower --sparsity or --min-weights`);
+  }
+  return new Map(layers.map((l, i) => [l, sizes[i]! >= minWeights ? perLayer : 0]));
+}
+
+/** A 0/1 mask keeping all but the `sparsity` fraction of smallest-magnitude values. */
+export function magnitudeMask(values: ArrayLike<number>, sparsity: number): Float32Array {
+  const n = values.length;
+  // rounded up (past float noise) so that a layer never ends below its target
+  const drop = Math.min(n, Math.ceil(n * sparsity - 1e-9));
+  const mask = new Float32Array(n).fill(1);
+  if (drop === 0) return mask;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.abs(values[a]!) - Math.abs(values[b]!) || a - b);
+  for (let k = 0; k < drop; k++) mask[order[k]!] = 0;
+  return mask;
+}
+
+/** Zhu & Gupta's cubic ramp from 0 to `final` over `t` in [0, 1]. */
+export function cubicSchedule(final: number, t: number): number {
+  const p = Math.min(1, Math.max(0, t));
+  return final * (1 - (1 - p) ** 3);
+}
+
+/**
+ * Prunes and fine-tunes the float model in place on `data`; returns the pruned float Graph (its
+ * zeros exact).
+ */
+export async function pruneUnstructured(model: TrainableGraph, data: Dataset, task: Task, options: PruneOptions): Promise<Graph> {
+  const targets = layerSparsities(model.graph, model.layers, options.sparsity, options.minWeights ?? 256);
+  const masks = new Map<number, tf.Tensor>();
+  const ramp = options.rampFraction ?? 0.6;
+  const setMasks = (fraction: number) => {
+    for (const [layer, final] of targets) {
+      if (final === 0) continue;
+      const v = model.variables.get(layer.weights)!;
+      const mask = magnitudeMask(v.dataSync(), cubicSchedule(final, fraction));
+      masks.get(layer.weights)?.dispose();
+      masks.set(layer.weights, tf.tensor(mask, v.shape));
+    }
+  };
+  const applyMasks = () => {
+    tf.tidy(() => {
+      for (const [index, mask] of masks) {
+        const v = model.variables.get(index)!;
+        v.assign(tf.mul(v, mask));
+      }
+    });
+  };
+  let every = options.updateEvery ?? 0;
+  try {
+    await fineTune(model, data, task, { ...options, label: options.label ?? `pruning to ${(options.sparsity * 100).toFixed(0)}%` }, {
+      beforeStep: (step, total) => {
+        const rampSteps = Math.max(1, Math.floor(total * ramp));
+        if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));
+        if (step <= rampSteps && (step % every === 0 || step === rampSteps)) setMasks(Math.min(1, (step + every) / rampSteps));
+      },
+      afterStep: applyMasks,
+    });
+    // exactly the final sparsity, whatever the ramp's last update reached
+    setMasks(1);
+    applyMasks();
+  } finally {
+    for (const m of masks.values()) m.dispose();
+  }
+  return model.toGraph();
+}

@@ -1,0 +1,33 @@
+/** The compression report as a table for people (the JSON form is the report object itself). */
+import { formatTable } from '../report/table.ts';
+import type { CompressReport } from './pipeline.ts';
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+export function formatCompressReport(r: CompressReport): string {
+  const counter = r.counter?.kind ?? 'count';
+  const rows = r.steps.map((s) => [
+    s.name,
+    s.accuracy !== null ? pct(s.accuracy) : `loss ${s.loss!.toPrecision(4)}`,
+    `${(s.sparsity * 100).toFixed(1)}%`,
+    s.weights,
+    s.macs,
+    s.measured ? s.flash.toLocaleString('en-US') : `${s.flash.toLocaleString('en-US')}*`,
+    s.measured ? s.arena.toLocaleString('en-US') : `${s.arena.toLocaleString('en-US')}*`,
+    s.perInference === null ? '-' : s.perInference.toLocaleString('en-US'),
+  ]);
+  const lines = [
+    formatTable(['step', r.task === 'classification' ? 'accuracy' : 'held-out', 'sparsity', 'weights', 'MACs', 'flash (B)', 'arena (B)', `${counter}/inference`], rows,
+      `${r.model} on ${r.target}${r.board ? ` (${r.board})` : ''}`),
+    '* float model: its constants as stored (float32) and the peak of its float activations, not a build',
+  ];
+  if (r.deviceAccuracy !== null && r.hostInt8Accuracy !== null) {
+    lines.push(`int8 on ${r.deviceCases} held-out samples: host reference ${pct(r.hostInt8Accuracy)}, board ${pct(r.deviceAccuracy)}`);
+  }
+  lines.push(`board outputs equal the host reference (all ${r.deviceCases}): ${r.deviceMatchesHost ? 'yes' : 'NO'}`);
+  const limit = (v: number | null) => (v === null ? 'no limit' : v.toLocaleString('en-US'));
+  lines.push(`fits ${r.target}: ${r.fits.ok ? 'yes' : 'NO'} (flash ${r.fits.flash.used.toLocaleString('en-US')} of ${limit(r.fits.flash.limit)} bytes`
+    + `${r.fits.ram.used === null ? '' : `, RAM ${r.fits.ram.used.toLocaleString('en-US')} of ${limit(r.fits.ram.limit)} bytes`})`);
+  lines.push(`int8 model: ${r.output}`);
+  return lines.join('\n');
+}

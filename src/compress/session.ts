@@ -1,0 +1,114 @@
+/**
+ * What every compression command does around its own step: start the training backend, load the
+ * float model and the data, split off held-out data, decide the task, evaluate before and after,
+ * and write the result (the commands' options are in cli_options.ts).
+ */
+import { basename, extname } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import type { Graph } from '../ir/graph.ts';
+import { saveTflite } from '../model/tflite/writer.ts';
+import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../data/dataset.ts';
+import { calibrateRanges } from './calibrate.ts';
+import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './cli_options.ts';
+import { loadFloatModel } from './model_io.ts';
+import { type Progress, terminalProgress } from './progress.ts';
+import { quantizeGraph } from './ptq.ts';
+import { type Metric, type Task, floatMetric, formatMetric, int8Metric, taskFor } from './task.ts';
+import { useTrainingBackend } from './tfjs_kernels.ts';
+import { TrainableGraph, checkFiniteWeights } from './trainable.ts';
+
+export interface Session {
+  graph: Graph;
+  /** training / calibration part of the data */
+  train: Dataset;
+  /** held-out part, for the figures */
+  test: Dataset;
+  /** undefined when the data cannot judge the model (no labels, and not an autoencoder) */
+  task: Task | undefined;
+  progress: Progress;
+  log(message: string): void;
+}
+
+/**
+ * Loads the model and the data for a command (`data`: the path given); messages go to stderr. With
+ * `labelsOptional`, data without labels is accepted (calibration only) and `task` is undefined.
+ */
+export async function openSession(modelPath: string, data: string | undefined, opts: DataCliOptions, labelsOptional = false): Promise<Session> {
+  const progress = terminalProgress();
+  const log = (m: string) => progress.log(m);
+  await useTrainingBackend();
+  const graph = await loadFloatModel(modelPath);
+  if (!data) throw new TinyforgeError('no data given (--data)');
+  const input = graph.tensors[graph.inputs[0]!]!;
+  const load = (path: string) => fitToInput(loadDataset(path, dataOptions(opts, input.shape)), input.shape, input.name);
+  const all = load(data);
+  let task: Task | undefined;
+  try {
+    task = taskFor(graph, all);
+  } catch (e) {
+    if (!(labelsOptional && e instanceof TinyforgeError && !all.labels)) throw e;
+  }
+  let train: Dataset;
+  let test: Dataset;
+  if (opts.eval) {
+    train = all;
+    test = load(opts.eval);
+    if (task) taskFor(graph, test);
+  } else if (task) {
+    ({ train, test } = splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed)));
+  } else {
+    train = all;
+    test = all;
+  }
+  log(`${basename(modelPath)}: ${graph.ops.length} ops, ${task ? task.kind : 'no labels: figures not measured'}`
+    + `${task?.kind === 'classification' ? ` (${task.classes} classes)` : ''}; ${train.count} training/calibration`
+    + `${task ? ` and ${test.count} held-out` : ''} samples`);
+  return { graph, train, test, task, progress, log };
+}
+
+/** The session's task; commands that train need one. */
+export function requireTask(session: Session): Task {
+  if (!session.task) throw new TinyforgeError(`${session.train.source}: the data have no labels, and the model's output is not shaped like its input: training needs labels`);
+  return session.task;
+}
+
+/** The float model's figure on the held-out data. */
+export async function evaluateFloat(session: Session, graph: Graph): Promise<Metric | undefined> {
+  if (!session.task) return undefined;
+  const model = new TrainableGraph(graph);
+  try {
+    return await floatMetric(model, session.test, session.task, session.progress);
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function evaluateInt8(session: Session, graph: Graph): Promise<Metric | undefined> {
+  if (!session.task) return undefined;
+  const { predictions: _, ...metric } = await int8Metric(graph, session.test, session.task, session.progress);
+  return metric;
+}
+
+export function describeMetric(m: Metric | undefined, count: number): string {
+  return m ? `${formatMetric(m)} on ${count} held-out samples` : 'not measured (no labels)';
+}
+
+/** Post-training int8 quantization of `graph` on the first samples of the training data. */
+export function quantizeWithData(graph: Graph, data: Dataset, opts: CalibrationCliOptions): Graph {
+  const samples = Math.min(data.count, positiveNumber(opts.calibSamples, '--calib-samples', true));
+  const calibration = subset(data, Array.from({ length: samples }, (_, i) => i));
+  const x = inputTensor(calibration);
+  try {
+    const ranges = calibrateRanges(graph, [x], { method: opts.ranges, percentile: Number(opts.percentile) });
+    return quantizeGraph(graph, ranges, { perChannelDense: opts.perChannelDense, name: graph.name });
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Writes a model (float or int8) as `.tflite`; NaN weights are refused. */
+export function writeModel(graph: Graph, path: string): void {
+  if (extname(path).toLowerCase() !== '.tflite') throw new TinyforgeError(`${path}: the output must be a .tflite file`);
+  checkFiniteWeights(graph, path);
+  saveTflite(path, graph);
+}

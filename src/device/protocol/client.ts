@@ -1,0 +1,167 @@
+/**
+ * The host side of the device protocol: one request at a time, each waiting for its answer with a
+ * timeout, retried with the same sequence number (the device answers a repeat from memory, so a
+ * retried INVOKE never runs twice). Failures are one-line TinyforgeErrors naming the port and step.
+ */
+import { TinyforgeError } from '../../errors.ts';
+import type { Transport } from '../transport/transport.ts';
+import { type DecodedEvent, FrameDecoder, encodeFrame } from './frame.ts';
+import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Reader, Status, statusText } from './messages.ts';
+
+export interface ClientOptions {
+  /** how long one try waits for its answer (default 2000 ms) */
+  timeoutMs?: number;
+  /** tries after the first (default 3) */
+  retries?: number;
+  /** told about every retry, for progress output */
+  onRetry?: (step: string, why: string, attempt: number) => void;
+}
+
+export interface RequestOptions {
+  /** what the request is for, as the error message names it: "HELLO", "WRITE_INPUT at 512" */
+  step: string;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+/** A device answered, but with an error status. */
+export class DeviceStatusError extends TinyforgeError {
+  constructor(message: string, readonly status: number, readonly payload: Uint8Array) {
+    super(message);
+    this.name = 'DeviceStatusError';
+  }
+}
+
+type Incoming = DecodedEvent | { kind: 'closed'; reason: string };
+
+const NOISE_KEPT = 2048;
+
+export class ProtocolClient {
+  private readonly decoder = new FrameDecoder();
+  private sequence = 0;
+  private waiter: ((event: Incoming) => void) | null = null;
+  private closedReason: string | null = null;
+  private noise = '';
+  private busy = false;
+
+  constructor(readonly transport: Transport, private readonly options: ClientOptions = {}) {
+    transport.onData((bytes) => {
+      for (const event of this.decoder.push(bytes)) {
+        if (event.kind === 'noise') this.keepNoise(event.bytes);
+        else this.waiter?.(event);
+      }
+    });
+    transport.onClose((reason) => {
+      this.closedReason = reason;
+      this.waiter?.({ kind: 'closed', reason });
+    });
+  }
+
+  /** Text the device sent outside frames (a fault report, a boot banner), most recent last. */
+  get unframedOutput(): string {
+    return this.noise;
+  }
+
+  /** Sends one request and returns its answer's payload after the OK status byte. */
+  async request(command: number, payload: Uint8Array, options: RequestOptions): Promise<Reader> {
+    if (this.busy) throw new Error('internal: one request at a time');
+    this.busy = true;
+    try {
+      return await this.exchange(command, payload, options);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async exchange(command: number, payload: Uint8Array, options: RequestOptions): Promise<Reader> {
+    const where = `${this.transport.name}: ${options.step}`;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 2000;
+    const tries = 1 + (options.retries ?? this.options.retries ?? 3);
+    const sequence = this.sequence;
+    this.sequence = (this.sequence + 1) & 0xff;
+    const frame = encodeFrame({ version: PROTOCOL_VERSION, command, sequence, payload });
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      if (attempt > 1) this.options.onRetry?.(options.step, lastProblem, attempt);
+      this.failIfClosed(where);
+      const answer = this.awaitAnswer(command, sequence, timeoutMs);
+      try {
+        await this.transport.write(frame);
+      } catch (e) {
+        this.waiter = null;
+        this.failIfClosed(where);
+        throw new TinyforgeError(`${where}: cannot write to the port: ${(e as Error).message}`);
+      }
+      const outcome = await answer;
+      if (outcome.kind === 'closed') throw this.closedError(where, outcome.reason);
+      if (outcome.kind === 'answer') {
+        const body = outcome.payload;
+        if (body.length === 0) throw new TinyforgeError(`${where}: the device answered with an empty payload`);
+        const status = body[0]!;
+        if (status === Status.OK) return new Reader(body.subarray(1), where);
+        if (status === Status.BAD_VERSION) {
+          throw new DeviceStatusError(`${where}: the device speaks protocol version ${body[1] ?? '?'}, this host version ${PROTOCOL_VERSION}`, status, body);
+        }
+        throw new DeviceStatusError(`${where}: the device answered: ${statusText(status)}`, status, body);
+      }
+      lastProblem = outcome.why;
+    }
+    const said = this.noise.trim() ? `; the device printed: ${JSON.stringify(lastLine(this.noise))}` : '';
+    throw new TinyforgeError(`${where}: ${lastProblem} after ${tries} tries${said}`);
+  }
+
+  private awaitAnswer(
+    command: number, sequence: number, timeoutMs: number,
+  ): Promise<{ kind: 'answer'; payload: Uint8Array } | { kind: 'retry'; why: string } | { kind: 'closed'; reason: string }> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ kind: 'retry', why: `no answer within ${timeoutMs} ms` }), timeoutMs);
+      const finish = (value: Parameters<typeof resolve>[0]) => {
+        clearTimeout(timer);
+        this.waiter = null;
+        resolve(value);
+      };
+      this.waiter = (event) => {
+        switch (event.kind) {
+          case 'closed':
+            return finish({ kind: 'closed', reason: event.reason });
+          case 'bad-crc':
+            return finish({ kind: 'retry', why: 'answer failed its CRC check' });
+          case 'too-long':
+            return finish({ kind: 'retry', why: `answer with a length field of ${event.length} bytes` });
+          case 'frame': {
+            const f = event.frame;
+            if (f.command === NACK) return finish({ kind: 'retry', why: 'the device rejected the request (NACK: CRC error on its side)' });
+            // a late answer to an earlier try or request: not ours, keep waiting
+            if (f.sequence !== sequence || f.command !== (command | RESPONSE_BIT)) return;
+            if (f.version !== PROTOCOL_VERSION && f.payload[0] !== Status.BAD_VERSION) {
+              return finish({ kind: 'retry', why: `answer in protocol version ${f.version}` });
+            }
+            return finish({ kind: 'answer', payload: f.payload });
+          }
+          default:
+            return;
+        }
+      };
+    });
+  }
+
+  private failIfClosed(where: string): void {
+    if (this.closedReason !== null) throw this.closedError(where, this.closedReason);
+  }
+
+  private closedError(where: string, reason: string): TinyforgeError {
+    const said = this.noise.trim() ? `; the device printed: ${JSON.stringify(lastLine(this.noise))}` : '';
+    return new TinyforgeError(`${where}: ${reason}${said}`);
+  }
+
+  private keepNoise(bytes: Uint8Array): void {
+    this.noise = (this.noise + Buffer.from(bytes).toString('latin1')).slice(-NOISE_KEPT);
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n/).map((l) => l.replace(/[^\x20-\x7e]/g, '').trim()).filter((l) => l !== '');
+  return lines.length > 0 ? lines[lines.length - 1]! : '(nothing)';
+}
+
+export { Command };

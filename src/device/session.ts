@@ -1,0 +1,235 @@
+/**
+ * A session with a device harness over the framed protocol: an emulated board started here (QEMU
+ * over a pseudo-terminal or stdio) or a real board on a serial port. `run`, `profile` and
+ * `validate` all go through it.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import { type BoardDescriptor, type CounterSpec, type TargetDescriptor, counterFor, findBoard } from '../build/targets.ts';
+import { findTool } from '../build/toolchain.ts';
+import { ProtocolClient } from './protocol/client.ts';
+import {
+  Command, type DeviceMemory, type Hello, type InvokeResult, LAYERS_PER_READ, NO_STOP, PROTOCOL_VERSION, READ_CHUNK, type Reader,
+  WRITE_CHUNK, parseHello, parseInvoke, parseLayers, parseMemory, requests,
+} from './protocol/messages.ts';
+import { type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
+import { startRp2040js } from './rp2040/board.ts';
+import { SerialTransport } from './transport/serial.ts';
+import type { Transport } from './transport/transport.ts';
+
+export interface SessionOptions {
+  /** an emulated board to start (needs `elf`), or the board behind `port` (for its counter facts) */
+  board?: string;
+  /** a serial port with a board already running our harness */
+  port?: string;
+  /** firmware for the emulated board */
+  elf?: string;
+  /** emulated boards: the UART over a pseudo-terminal (default, the real-port path) or stdio */
+  link?: EmulatorLink;
+  /** per request (default 2000 ms) */
+  timeoutMs?: number;
+  /** per INVOKE (default 120 s): inference on an emulator can take seconds */
+  invokeTimeoutMs?: number;
+  /** tries of the first HELLO (default 8, one per second): the first bytes can arrive ~1 s late */
+  helloTries?: number;
+  /** refuse a device whose firmware reports another build id */
+  expectBuildId?: string;
+  /** retries and other notes */
+  progress?: (message: string) => void;
+}
+
+export interface Calibration {
+  /** ticks the hooks add inside every layer's figure (an empty layer's reading) */
+  insideTicks: number;
+  /** ticks one begin/end pair costs as the whole inference's counter sees it */
+  pairTicks: number;
+}
+
+export interface LayerCounters {
+  /** INVOKE runs the ticks are summed over */
+  runs: number;
+  /** per layer position: ticks summed over `runs` (0 for layers without code, such as reshapes) */
+  ticks: number[];
+  calibration: Calibration;
+}
+
+export class DeviceSession {
+  private constructor(
+    private readonly client: ProtocolClient,
+    readonly hello: Hello,
+    readonly counter: CounterSpec,
+    readonly boardName: string,
+    private readonly emulator: RunningEmulator | null,
+    private readonly options: SessionOptions,
+  ) {}
+
+  static async open(options: SessionOptions): Promise<DeviceSession> {
+    let board: BoardDescriptor | undefined;
+    let target: TargetDescriptor | undefined;
+    if (options.board) ({ target, board } = findBoard(options.board));
+    let transport: Transport;
+    let emulator: RunningEmulator | null = null;
+    if (options.port) {
+      transport = await SerialTransport.open(options.port);
+    } else {
+      if (!board) throw new TinyforgeError('a session needs --board (an emulated board) or --port (a serial port)');
+      if (!board.emulated || !board.emulator) throw new TinyforgeError(`${board.name} is a real board: reach it with --port /dev/ttyXXX`);
+      if (!options.elf) throw new Error('internal: an emulated board needs its firmware');
+      const elf = resolve(options.elf);
+      if (!existsSync(elf)) throw new TinyforgeError(`${elf}: firmware not found`);
+      if (board.emulator.inProcess) {
+        emulator = startRp2040js(board, elf); // the only in-process emulator: rp2040js
+      } else {
+        const command = findTool(board.emulator.command, board.emulator.install);
+        emulator = await startQemu(board, command, elf, { link: options.link ?? 'pty' });
+      }
+      transport = emulator.transport;
+    }
+    const client = new ProtocolClient(transport, {
+      timeoutMs: options.timeoutMs ?? 2000,
+      onRetry: (step, why, attempt) => {
+        // the first HELLO over a fresh pty is expected to need a second try: not worth a note
+        if (step !== 'HELLO' || attempt > 2) options.progress?.(`${transport.name}: ${step}: ${why}; try ${attempt}`);
+      },
+    });
+    try {
+      const hello = parseHello(await client.request(Command.HELLO, requests.hello(), {
+        step: 'HELLO', timeoutMs: 1000, retries: (options.helloTries ?? 8) - 1,
+      }));
+      if (hello.protocolVersion !== PROTOCOL_VERSION) {
+        throw new TinyforgeError(`${transport.name}: HELLO: the device speaks protocol version ${hello.protocolVersion}, this host ${PROTOCOL_VERSION}`);
+      }
+      if (options.expectBuildId && hello.buildId !== options.expectBuildId) {
+        throw new TinyforgeError(
+          `${transport.name}: HELLO: the device runs build ${hello.buildId} of model ${hello.model}, not this build (${options.expectBuildId}): flash it first`,
+        );
+      }
+      // a board's figures hold for the counter it is meant to use: counterFor checks the one HELLO names
+      const counter = board && target
+        ? counterFor(target, board, hello.counter)
+        : { kind: 'cycles' as const, source: `${hello.counter} at ${hello.coreClockHz} Hz`, countsPerTick: 1 };
+      return new DeviceSession(client, hello, counter, board?.name ?? hello.board, emulator, options);
+    } catch (e) {
+      await transport.close().catch(() => {});
+      emulator?.kill();
+      throw e;
+    }
+  }
+
+  get portName(): string {
+    return this.client.transport.name;
+  }
+
+  private request(command: number, payload: Uint8Array, step: string, timeoutMs?: number, retries?: number): Promise<Reader> {
+    return this.client.request(command, payload, { step, timeoutMs, retries });
+  }
+
+  /** Writes all input tensors, concatenated in input order, in frames the device's UART can take. */
+  async writeInputs(bytes: Uint8Array): Promise<void> {
+    if (bytes.length !== this.hello.inputBytes) {
+      throw new TinyforgeError(`${this.portName}: WRITE_INPUT: ${bytes.length} bytes given, the model on the device takes ${this.hello.inputBytes}`);
+    }
+    for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+      await this.request(Command.WRITE_INPUT, requests.writeInput(at, bytes.subarray(at, at + WRITE_CHUNK)), `WRITE_INPUT at ${at}`);
+    }
+  }
+
+  /** Runs the model `count` times (or once up to the end of layer `stopAfter`). */
+  async invoke(count = 1, stopAfter?: number): Promise<InvokeResult> {
+    const step = stopAfter === undefined ? `INVOKE x${count}` : `INVOKE stopping after layer ${stopAfter}`;
+    // One retry covers a lost answer; more would only multiply the wait on a hung model.
+    const reader = await this.request(Command.INVOKE, requests.invoke(count, stopAfter ?? NO_STOP), step, this.options.invokeTimeoutMs ?? 120_000, 1);
+    return parseInvoke(reader);
+  }
+
+  async readOutputs(): Promise<Uint8Array> {
+    return this.readRange(Command.READ_OUTPUT, 'READ_OUTPUT', 0, this.hello.outputBytes);
+  }
+
+  /** Bytes of the arena (after an INVOKE: the tensors live at its end are intact). */
+  async readArena(offset: number, length: number): Promise<Uint8Array> {
+    if (!this.hello.arenaKnown) throw new TinyforgeError(`${this.portName}: READ_TENSOR: this firmware was built without the arena's location`);
+    return this.readRange(Command.READ_TENSOR, 'READ_TENSOR', offset, length);
+  }
+
+  private async readRange(command: number, name: string, offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    for (let at = 0; at < length; at += READ_CHUNK) {
+      const n = Math.min(READ_CHUNK, length - at);
+      const data = (await this.request(command, requests.readRange(offset + at, n), `${name} at ${offset + at}`)).rest();
+      if (data.length !== n) throw new TinyforgeError(`${this.portName}: ${name} at ${offset + at}: asked for ${n} bytes, got ${data.length}`);
+      out.set(data, at);
+    }
+    return out;
+  }
+
+  async readLayers(): Promise<LayerCounters> {
+    if (!this.hello.profile) throw new TinyforgeError(`${this.portName}: READ_LAYERS: the firmware is not a profile build`);
+    const ticks: number[] = [];
+    let runs = 0;
+    let calibration: Calibration = { insideTicks: 0, pairTicks: 0 };
+    for (let first = 0; first < this.hello.numLayers; first += LAYERS_PER_READ) {
+      const count = Math.min(LAYERS_PER_READ, this.hello.numLayers - first);
+      const chunk = parseLayers(await this.request(Command.READ_LAYERS, requests.readLayers(first, count), `READ_LAYERS from ${first}`));
+      if (chunk.first !== first || chunk.ticks.length !== count) throw new TinyforgeError(`${this.portName}: READ_LAYERS from ${first}: answer for ${chunk.first}+${chunk.ticks.length}`);
+      ticks.push(...chunk.ticks);
+      runs = chunk.runs;
+      const c = chunk.calibration;
+      calibration = { insideTicks: c.pairs ? c.insideTicks / c.pairs : 0, pairTicks: c.pairs ? (c.pairTicks - c.emptyTicks) / c.pairs : 0 };
+    }
+    return { runs, ticks, calibration };
+  }
+
+  async readMemory(): Promise<DeviceMemory> {
+    return parseMemory(await this.request(Command.READ_MEMORY, requests.empty(), 'READ_MEMORY'));
+  }
+
+  async resetState(): Promise<void> {
+    await this.request(Command.RESET_STATE, requests.empty(), 'RESET_STATE');
+  }
+
+  /** Text the device printed outside frames (fault reports). */
+  get unframedOutput(): string {
+    return this.client.unframedOutput;
+  }
+
+  /**
+   * Ends the session. An emulated board is told END (its harness exits through semihosting) and
+   * must then exit cleanly; a real board is left running.
+   */
+  async close(): Promise<void> {
+    try {
+      if (this.emulator) {
+        // The harness answers END and exits at once: the emulator may end, and its pty vanish,
+        // before the answer is read. Its exit status is what tells whether END was taken.
+        await this.client.request(Command.END, requests.empty(), { step: 'END', retries: 0 }).catch(() => {});
+        const exit = await Promise.race([this.emulator.exited, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+        if (exit === null) throw new TinyforgeError(`${this.boardName}: the emulator did not exit after END`);
+        if (exit.code !== 0) throw new TinyforgeError(`${this.boardName}: the emulator exited with status ${exit.code ?? exit.signal} after END`);
+      }
+    } finally {
+      await this.abort();
+    }
+  }
+
+  /** Closes the port and stops an emulator without ceremony (after an error). */
+  async abort(): Promise<void> {
+    await this.client.transport.close().catch(() => {});
+    this.emulator?.kill();
+  }
+}
+
+/** Opens a session, runs `work`, and always closes it (cleanly on success, abruptly on error). */
+export async function withSession<T>(options: SessionOptions, work: (session: DeviceSession) => Promise<T>): Promise<T> {
+  const session = await DeviceSession.open(options);
+  let result: T;
+  try {
+    result = await work(session);
+  } catch (e) {
+    await session.abort();
+    throw e;
+  }
+  await session.close();
+  return result;
+}

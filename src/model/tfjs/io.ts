@@ -1,0 +1,95 @@
+/**
+ * TensorFlow.js layers models on the filesystem (`model.json` + weight shards), as Keras models
+ * converted for TF.js and `model.save` write them. tfjs's own `file://` handler lives in tfjs-node,
+ * which cannot be installed here, so these are IO handlers of ours over `node:fs`.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { TinyforgeError } from '../../errors.ts';
+
+const WEIGHTS_FILE = 'weights.bin';
+
+function readJson(path: string): tf.io.ModelJSON {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TinyforgeError(`${path}: not a JSON file (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!json || typeof json !== 'object' || !('modelTopology' in json)) {
+    throw new TinyforgeError(`${path}: not a TensorFlow.js model (no modelTopology)`);
+  }
+  return json as tf.io.ModelJSON;
+}
+
+/** An IOHandler that loads `model.json` and the weight files its manifest names (relative to it). */
+export function fileLoadHandler(path: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = readJson(path);
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: ArrayBuffer[] = [];
+        for (const group of manifest) {
+          for (const shard of group.paths) {
+            const file = join(dirname(path), shard);
+            if (!existsSync(file)) throw new TinyforgeError(`${path}: weight file ${shard} is missing (expected at ${file})`);
+            const bytes = readFileSync(file);
+            buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+          }
+          specs.push(...group.weights);
+        }
+        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+      });
+    },
+  };
+}
+
+/** An IOHandler that writes `model.json` and one `weights.bin` beside it. */
+export function fileSaveHandler(path: string): tf.io.IOHandler {
+  return {
+    save: async (artifacts) => {
+      mkdirSync(dirname(path), { recursive: true });
+      const weights = artifacts.weightData
+        ? new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData].flat() as ArrayBuffer[]))
+        : new Uint8Array(0);
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology!,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: 'tinyforge',
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
+      if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
+      writeFileSync(join(dirname(path), WEIGHTS_FILE), weights);
+      writeFileSync(path, JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+  };
+}
+
+/** `model.json` itself, or the one inside a folder. */
+export function modelJsonPath(path: string): string {
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.json') : path;
+}
+
+/** Loads a tfjs layers model from `model.json` (or a folder holding one). */
+export async function loadLayersModelFile(path: string): Promise<tf.LayersModel> {
+  const file = modelJsonPath(path);
+  if (!existsSync(file)) throw new TinyforgeError(`${file}: no such file`);
+  try {
+    return await tf.loadLayersModel(fileLoadHandler(file));
+  } catch (e) {
+    if (e instanceof TinyforgeError) throw e;
+    throw new TinyforgeError(`${file}: cannot load the TensorFlow.js layers model (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Saves a tfjs layers model as `path` (a `model.json` path, or a folder to hold one). */
+export async function saveLayersModelFile(model: tf.LayersModel, path: string): Promise<string> {
+  const file = basename(path).endsWith('.json') ? path : join(path, 'model.json');
+  await model.save(fileSaveHandler(file));
+  return file;
+}

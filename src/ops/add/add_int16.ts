@@ -1,0 +1,113 @@
+/**
+ * ADD 16x8: int16 activations (zero point 0), TFLite Micro's general int16 path (AddGeneralParamScale):
+ * the int8 algorithm with a left shift of 15 instead of 20 and the int16 range, with broadcasting.
+ */
+import { OpError } from '../../errors.ts';
+import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
+import { activationRange } from '../common/activation.ts';
+import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
+import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
+import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+
+const LEFT_SHIFT = 15;
+const MAX_RANK = 6;
+
+export interface AddInt16Params extends Int16Tagged {
+  size: number;
+  loops: BroadcastLoop[];
+  input1Multiplier: number;
+  input1Shift: number;
+  input2Multiplier: number;
+  input2Shift: number;
+  outputMultiplier: number;
+  outputShift: number;
+  actMin: number;
+  actMax: number;
+}
+
+/** Layers where any operand is int16 are 16x8 layers (the check then wants all three int16). */
+export function anyOperandInt16(graph: Graph, op: Op): boolean {
+  return [...op.inputs, ...op.outputs].some((i) => i >= 0 && graph.tensors[i]?.dtype === 'int16');
+}
+
+/** CalculateOpDataAdd: twice the larger input scale (float max, then double). */
+function realMultipliers(graph: Graph, op: Op) {
+  const s1 = f32(graph.tensors[op.inputs[0]!]!.quant!.scale[0]!);
+  const s2 = f32(graph.tensors[op.inputs[1]!]!.quant!.scale[0]!);
+  const so = f32(graph.tensors[op.outputs[0]!]!.quant!.scale[0]!);
+  const twiceMax = 2 * Math.max(s1, s2);
+  return { input1Real: s1 / twiceMax, input2Real: s2 / twiceMax, outputReal: twiceMax / ((1 << LEFT_SHIFT) * so) };
+}
+
+function check(graph: Graph, op: Op): void {
+  const a = requireInput(graph, op, 0, 'input 1');
+  const b = requireInput(graph, op, 1, 'input 2');
+  const out = requireOutput(graph, op);
+  for (const [t, role] of [[a, 'input 1'], [b, 'input 2'], [out, 'output']] as const) {
+    requireInt16Activation(op, t, role);
+    if (t.shape.length > MAX_RANK) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_RANK} is supported`);
+  }
+  const shape = broadcastShape(a.shape, b.shape);
+  if (!shape) throw new OpError(op.index, op.kind, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
+  if (shape.join(',') !== out.shape.join(',')) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
+  }
+  requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation);
+  if (!(realMultipliers(graph, op).outputReal < 1)) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`);
+  }
+}
+
+function prepare(graph: Graph, op: Op): AddInt16Params {
+  const a = graph.tensors[op.inputs[0]!]!;
+  const b = graph.tensors[op.inputs[1]!]!;
+  const out = graph.tensors[op.outputs[0]!]!;
+  const r = realMultipliers(graph, op);
+  const m1 = quantizeMultiplier(r.input1Real);
+  const m2 = quantizeMultiplier(r.input2Real);
+  const mo = quantizeMultiplier(r.outputReal);
+  const range = activationRange(requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation), out, 16);
+  return {
+    activationBits: 16,
+    size: out.shape.reduce((n, d) => n * d, 1),
+    loops: broadcastLoops(a.shape, b.shape, out.shape),
+    input1Multiplier: m1.multiplier, input1Shift: m1.shift,
+    input2Multiplier: m2.multiplier, input2Shift: m2.shift,
+    outputMultiplier: mo.multiplier, outputShift: mo.shift,
+    actMin: range.min, actMax: range.max,
+  };
+}
+
+export const addInt16: Int16Variant<AddInt16Params> = {
+  check,
+  prepare,
+  evaluate(p, inputs, outputs) {
+    const a = inputs[0] as Int16Array;
+    const b = inputs[1] as Int16Array;
+    const out = outputs[0] as Int16Array;
+    let o = 0;
+    forEachBroadcast(p.loops, (ia, ib) => {
+      const u1 = mbqm(a[ia]! * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift);
+      const u2 = mbqm(b[ib]! * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
+      out[o++] = clamp(mbqm(u1 + u2, p.outputMultiplier, p.outputShift), p.actMin, p.actMax);
+    });
+  },
+  emitC(p, ctx) {
+    const index = (stride: (l: BroadcastLoop) => number) =>
+      p.loops.map((l, k) => ({ k, s: stride(l) })).filter(({ s }) => s !== 0).map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s}`)).join(' + ') || '0';
+    return ctx.render('add_int16.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      input1: ctx.input(0),
+      input2: ctx.input(1),
+      output: ctx.output(0),
+      leftShift: LEFT_SHIFT,
+      shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
+      loops: p.loops.map((l, k) => ({ k, extent: l.extent })),
+      loopVars: p.loops.map((_, k) => `i${k}`).join(', '),
+      index1: index((l) => l.strideA),
+      index2: index((l) => l.strideB),
+    });
+  },
+};

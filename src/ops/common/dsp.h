@@ -1,0 +1,149 @@
+/* Arm DSP-extension building blocks of the int8 kernels' DSP variants (Armv7E-M, Armv8-M Mainline):
+ * our own thin wrappers around SXTB16, SMLAD, SMLABB/SMLATT, PKHBT/PKHTB, SMMULR and SSAT, with
+ * plain C99 twins where the compiler targets no DSP extension (the host), so the very same kernels
+ * are compiled and checked against the TypeScript reference on the host too.
+ *
+ * Packed values: a uint32_t holding two int16 lanes, lane 0 in bits 0-15. */
+#ifndef TF_DSP_H
+#define TF_DSP_H
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define TF_DSP_NATIVE 1
+
+/* bytes 0 and 2, sign-extended into lanes 0 and 1 */
+static inline uint32_t tf_sxtb16(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* bytes 1 and 3, sign-extended into lanes 0 and 1 */
+static inline uint32_t tf_sxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* acc + x.lane0 * y.lane0 + x.lane1 * y.lane1 */
+static inline int32_t tf_smlad(uint32_t x, uint32_t y, int32_t acc) {
+  int32_t r;
+  __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+}
+
+/* acc + x.lane0 * y.lane0 */
+static inline int32_t tf_smlabb(uint32_t x, uint32_t y, int32_t acc) {
+  int32_t r;
+  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+}
+
+/* acc + x.lane1 * y.lane1 */
+static inline int32_t tf_smlatt(uint32_t x, uint32_t y, int32_t acc) {
+  int32_t r;
+  __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+}
+
+/* lanes (lo.lane0, hi.lane0) */
+static inline uint32_t tf_pack_lo(uint32_t lo, uint32_t hi) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
+
+/* lanes (lo.lane1, hi.lane1) */
+static inline uint32_t tf_pack_hi(uint32_t lo, uint32_t hi) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+}
+
+/* lane-wise wrapping int16 addition */
+static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
+  uint32_t r;
+  __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+  return r;
+}
+
+/* (a * b + 2^31) >> 32, the rounded high word of the 64-bit product */
+static inline int32_t tf_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+static inline int32_t tf_ssat8(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+#else
+#define TF_DSP_NATIVE 0
+
+static inline uint32_t tf_lane(int32_t v) { return (uint32_t)v & 0xffffu; }
+static inline int32_t tf_lane0(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x & 0xffffu); }
+static inline int32_t tf_lane1(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x >> 16); }
+
+static inline uint32_t tf_sxtb16(uint32_t x) {
+  return tf_lane((int8_t)(uint8_t)(x & 0xffu)) | (tf_lane((int8_t)(uint8_t)((x >> 16) & 0xffu)) << 16);
+}
+static inline uint32_t tf_sxtb16_ror8(uint32_t x) { return tf_sxtb16((x >> 8) | (x << 24)); }
+/* wraps like the instruction (which only sets the Q flag on overflow) */
+static inline int32_t tf_smlad(uint32_t x, uint32_t y, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane0(x) * tf_lane0(y)) + (uint32_t)(tf_lane1(x) * tf_lane1(y)));
+}
+static inline int32_t tf_smlabb(uint32_t x, uint32_t y, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane0(x) * tf_lane0(y)));
+}
+static inline int32_t tf_smlatt(uint32_t x, uint32_t y, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane1(x) * tf_lane1(y)));
+}
+static inline uint32_t tf_pack_lo(uint32_t lo, uint32_t hi) { return (lo & 0xffffu) | (hi << 16); }
+static inline uint32_t tf_pack_hi(uint32_t lo, uint32_t hi) { return (lo >> 16) | (hi & 0xffff0000u); }
+static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
+  return tf_lane(tf_lane0(x) + tf_lane0(y)) | (tf_lane(tf_lane1(x) + tf_lane1(y)) << 16);
+}
+static inline int32_t tf_smmulr(int32_t a, int32_t b) {
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+static inline int32_t tf_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+#endif
+
+/* Four int8 values as one word (an unaligned load where the core allows it). */
+static inline uint32_t tf_read4(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static inline uint32_t tf_read_u32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static inline void tf_write_u32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/*
+ * TFLite Micro's MultiplyByQuantizedMultiplier(x, m, shift) in four instructions, valid when the
+ * code generator has proved |x| * 2^(lsh1) < 2^31, lsh1 = max(shift, 0) + 1, rsh = max(-shift, 0):
+ * SRDHM(a, m) = floor((a*m + 2^30) / 2^31) (the two nudges of TFLM agree with one floor), which is
+ * SMMULR(2a, m); RDBPOT(v, e) = floor((v + 2^(e-1) - [v < 0]) / 2^e).
+ */
+static inline int32_t tf_requant_fast(int32_t x, int32_t m, int32_t lsh1, int32_t rsh) {
+  const int32_t v = tf_smmulr((int32_t)((uint32_t)x << lsh1), m);
+  if (rsh == 0) return v;
+  return (v + ((int32_t)(1u << (rsh - 1)) - (int32_t)((uint32_t)v >> 31))) >> rsh;
+}
+
+/* The same with the right shift known to be positive (the usual case), one test less. */
+static inline int32_t tf_requant_fast_r(int32_t x, int32_t m, int32_t lsh1, int32_t rsh) {
+  const int32_t v = tf_smmulr((int32_t)((uint32_t)x << lsh1), m);
+  return (v + ((int32_t)(1u << (rsh - 1)) - (int32_t)((uint32_t)v >> 31))) >> rsh;
+}
+
+#endif

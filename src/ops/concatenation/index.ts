@@ -1,0 +1,121 @@
+import { OpError } from '../../errors.ts';
+import { DTYPE_C, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
+import { forEachCoordinate, inputTensors, normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
+import { requireOutput, tensorLabel } from '../common/weighted.ts';
+
+/** Inputs placed one after another along `axis` of the output. */
+export interface ConcatParams extends MovementParams {
+  outShape: number[];
+  axis: number;
+  /** each input's shape with the concatenation axis present (PACK inserts it with extent 1) */
+  pieces: number[][];
+  /** inputs whose quantization differs from the output's (their bytes are copied unchanged, as TFLite Micro) */
+  requantizationIgnored: number[];
+}
+
+/** Movements placing each input's `piece` shape at consecutive offsets along `axis` of the output. */
+export function concatParams(graph: Graph, op: Op, inputs: Tensor[], output: Tensor, axis: number, pieces: number[][]): ConcatParams {
+  const outStrides = denseStrides(output.shape);
+  let offset = 0;
+  const moves = pieces.map((piece, j) => {
+    const copy = stridedCopy(piece, denseStrides(piece), outStrides, 0, offset * outStrides[axis]!);
+    offset += piece[axis]!;
+    return { input: j, output: 0, copy };
+  });
+  return {
+    dtype: output.dtype,
+    ctype: DTYPE_C[output.dtype],
+    moves,
+    outputElements: [elementCount(output.shape)],
+    outShape: [...output.shape],
+    axis,
+    pieces,
+    requantizationIgnored: inputs.map((t, j) => (sameQuantization(t, output) ? -1 : j)).filter((j) => j >= 0),
+  };
+}
+
+function sameQuantization(a: Tensor, b: Tensor): boolean {
+  if (!a.quant || !b.quant) return !a.quant && !b.quant;
+  return Math.fround(a.quant.scale[0]!) === Math.fround(b.quant.scale[0]!) && a.quant.zeroPoint[0] === b.quant.zeroPoint[0];
+}
+
+/** The reference kernel: each input's elements land at its offset along the axis. */
+export function evaluateConcat(p: ConcatParams, inputs: unknown[][], output: unknown[]): void {
+  const outStrides = denseStrides(p.outShape);
+  let offset = 0;
+  p.pieces.forEach((piece, j) => {
+    const input = inputs[j]!;
+    forEachCoordinate(piece, (coord, flat) => {
+      let at = 0;
+      for (let k = 0; k < coord.length; k++) at += (coord[k]! + (k === p.axis ? offset : 0)) * outStrides[k]!;
+      output[at] = input[flat];
+    });
+    offset += piece[p.axis]!;
+  });
+}
+
+export function emitConcat(p: ConcatParams, ctx: LayerEmitContext): string {
+  return ctx.render('../concatenation/concatenation.c.hbs', {
+    fnName: ctx.fnName,
+    kind: ctx.op.kind,
+    dtype: p.dtype,
+    inShapes: p.pieces.map(shapeComment).join(', '),
+    outShape: shapeComment(p.outShape),
+    axis: p.axis,
+    note: p.requantizationIgnored.length === 0 ? ''
+      : `\n * inputs ${p.requantizationIgnored.join(', ')} are quantized unlike the output: TFLite Micro copies their bytes unchanged, and so does this kernel`,
+    copies: p.moves.map((m) => renderCopy(m.copy, p.ctype, ctx.input(m.input), ctx.output(m.output))),
+  });
+}
+
+/**
+ * CONCATENATION (TFLite Micro's reference Concatenation): the inputs one after another along
+ * `axis`. For int8 TFLite Micro copies every input's bytes unchanged even when its scale or zero
+ * point differs from the output's (it records them but does not requantize; desktop TFLite rejects
+ * such a model); this kernel does the same, bit-exact, and says so in the generated comment.
+ */
+const concatenation: OpDef<ConcatParams> = {
+  kind: 'CONCATENATION',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    concatenation.prepare(graph, op);
+  },
+
+  prepare(graph, op) {
+    const output = requireOutput(graph, op);
+    const inputs = inputTensors(graph, op);
+    if (inputs.length === 0) throw new OpError(op.index, op.kind, 'has no inputs');
+    const activation = op.attrs.activation ?? 'NONE';
+    if (activation !== 'NONE') throw new OpError(op.index, op.kind, `fused activation ${String(activation)} is not supported (TFLite Micro requires NONE)`);
+    const rank = output.shape.length;
+    const axis = normalizeAxis(op, op.attrs.axis ?? 0, rank);
+    let total = 0;
+    inputs.forEach((t, j) => {
+      requireSameDtype(op, t, output);
+      const fits = t.shape.length === rank && t.shape.every((d, k) => k === axis || d === output.shape[k]);
+      if (!fits) throw new OpError(op.index, op.kind, `input ${j} ${tensorLabel(t)} ${shapeText(t.shape)} does not match output ${shapeText(output.shape)} outside axis ${axis}`);
+      total += t.shape[axis]!;
+    });
+    if (total !== output.shape[axis]) {
+      throw new OpError(op.index, op.kind, `inputs hold ${total} elements along axis ${axis}; output ${tensorLabel(output)} ${shapeText(output.shape)} holds ${output.shape[axis]}`);
+    }
+    return concatParams(graph, op, inputs, output, axis, inputs.map((t) => [...t.shape]));
+  },
+
+  macs() {
+    return 0;
+  },
+
+  evaluate(p, inputs, outputs) {
+    evaluateConcat(p, inputs as unknown as unknown[][], outputs[0]! as unknown as unknown[]);
+  },
+
+  emitC(p, ctx) {
+    return emitConcat(p, ctx);
+  },
+};
+
+export default concatenation;

@@ -1,0 +1,148 @@
+/**
+ * CONV_2D 16x8: int16 activations (zero point 0), int8 symmetric filters, TFLite Micro's int16
+ * ConvPerChannel. No input or output offsets; the accumulator type follows the bias as in TFLite
+ * Micro's Eval: an int64 bias gives an int64 accumulator and the 64-bit MultiplyByQuantizedMultiplier
+ * (16-bit reduced multiplier, one rounding), an int32 bias or none the int32 accumulator and the usual
+ * double-rounding one. The int8 kernel in index.ts is untouched; withInt16Variant dispatches.
+ */
+import { OpError } from '../../errors.ts';
+import type { Graph, Op } from '../../ir/graph.ts';
+import type { TensorBuffer } from '../../ir/buffers.ts';
+import { activationRange } from '../common/activation.ts';
+import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { mbqm64 } from '../common/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
+import { outputSize, paddingBefore } from '../common/padding.ts';
+import {
+  type ChannelMultipliers, convAttrs, convChannelMultipliers, optionalInput, requantExprs, requireConstant, requireInput,
+  requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+} from '../common/weighted.ts';
+
+export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged {
+  batches: number;
+  inH: number; inW: number; inC: number;
+  outH: number; outW: number; outC: number;
+  kH: number; kW: number;
+  filterInC: number;
+  groups: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  padTop: number; padLeft: number;
+  actMin: number; actMax: number;
+  bias: 'none' | 'int32' | 'int64';
+}
+
+function geometry(graph: Graph, op: Op) {
+  const input = requireInput(graph, op, 0, 'input');
+  const filter = requireInput(graph, op, 1, 'filter');
+  const attrs = convAttrs(op);
+  requireRank(op, input, 'input', 4);
+  requireRank(op, filter, 'filter', 4);
+  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
+  const [outC, kH, kW, filterInC] = filter.shape as [number, number, number, number];
+  const outH = outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH);
+  const outW = outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW);
+  return { input, filter, attrs, batches, inH, inW, inC, outC, kH, kW, filterInC, outH, outW };
+}
+
+function check(graph: Graph, op: Op): void {
+  const g = geometry(graph, op);
+  const output = requireOutput(graph, op);
+  requireInt16Activation(op, g.input, 'input');
+  requireInt16Activation(op, output, 'output');
+  requireWeightQuant(op, g.filter, 0, g.outC, true);
+  requireConstant(op, g.filter, 'filter');
+  int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']);
+  if (g.filterInC < 1 || g.inC % g.filterInC !== 0 || g.outC % (g.inC / g.filterInC) !== 0) {
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${g.filterInC} input channels, which does not group the input's ${g.inC} channels into its ${g.outC} outputs`);
+  }
+  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}) is larger than the input ${tensorLabel(g.input)}`);
+  const expected = [g.batches, g.outH, g.outW, g.outC];
+  if (output.shape.join(',') !== expected.join(',')) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
+  }
+}
+
+function prepare(graph: Graph, op: Op): Conv2DInt16Params {
+  const g = geometry(graph, op);
+  const output = requireOutput(graph, op);
+  const a = g.attrs;
+  const range = activationRange(a.activation, output, 16);
+  return {
+    activationBits: 16,
+    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
+    outH: g.outH, outW: g.outW, outC: g.outC,
+    kH: g.kH, kW: g.kW, filterInC: g.filterInC, groups: g.inC / g.filterInC,
+    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
+    padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
+    padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
+    actMin: range.min, actMax: range.max,
+    bias: int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']),
+    ...convChannelMultipliers(g.input.quant!.scale[0]!, requireWeightQuant(op, g.filter, 0, g.outC, true), output.quant!.scale[0]!, g.outC),
+  };
+}
+
+function evaluate(p: Conv2DInt16Params, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void {
+  const input = inputs[0] as Int16Array;
+  const filter = inputs[1] as Int8Array;
+  const bias = inputs[2] as Int32Array | BigInt64Array | undefined;
+  const output = outputs[0] as Int16Array;
+  const filtersPerGroup = p.outC / p.groups;
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < p.outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      const [fyLo, fyHi] = tapRange(iy0, p.inH, p.kH, p.dilationH);
+      for (let ox = 0; ox < p.outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        const [fxLo, fxHi] = tapRange(ix0, p.inW, p.kW, p.dilationW);
+        for (let oc = 0; oc < p.outC; oc++) {
+          const c0 = Math.floor(oc / filtersPerGroup) * p.filterInC;
+          let acc = 0;
+          for (let fy = fyLo; fy < fyHi; fy++) {
+            const iy = iy0 + fy * p.dilationH;
+            for (let fx = fxLo; fx < fxHi; fx++) {
+              const inBase = ((b * p.inH + iy) * p.inW + ix0 + fx * p.dilationW) * p.inC + c0;
+              const wBase = ((oc * p.kH + fy) * p.kW + fx) * p.filterInC;
+              for (let ic = 0; ic < p.filterInC; ic++) acc += filter[wBase + ic]! * input[inBase + ic]!;
+            }
+          }
+          const scaled = p.bias === 'int64'
+            ? mbqm64(BigInt(acc) + (bias as BigInt64Array)[oc]!, p.multiplier[oc]!, p.shift[oc]!)
+            : mbqm((acc + (bias ? (bias as Int32Array)[oc]! : 0)) | 0, p.multiplier[oc]!, p.shift[oc]!);
+          output[o++] = clamp(scaled, p.actMin, p.actMax);
+        }
+      }
+    }
+  }
+}
+
+export const conv2dInt16: Int16Variant<Conv2DInt16Params> = {
+  check,
+  prepare,
+  evaluate,
+  emitC(p, ctx) {
+    const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
+    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;
+    return ctx.render('conv_2d_int16.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      summary: `CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
+        + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${p.bias} bias, ${macCount} MACs`,
+      input: ctx.input(0),
+      filter: ctx.input(1),
+      output: ctx.output(0),
+      biasPointer: p.bias === 'none' ? undefined : ctx.input(2),
+      accType: p.bias === 'int64' ? 'int64_t' : 'int32_t',
+      requantize: p.bias === 'int64' ? 'tf_mbqm64' : 'tf_mbqm',
+      grouped: p.groups > 1,
+      filtersPerGroup: p.outC / p.groups,
+      inImage: p.inH * p.inW * p.inC,
+      inRow: p.inW * p.inC,
+      filterPerOut: p.kH * p.kW * p.filterInC,
+      filterRow: p.kW * p.filterInC,
+      mult,
+      shift,
+    });
+  },
+};

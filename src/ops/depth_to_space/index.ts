@@ -1,0 +1,31 @@
+import type { OpDef } from '../op.ts';
+import { type BlockParams, blockParams, emitBlocks, evaluateBlocks } from '../space_to_depth/index.ts';
+
+/**
+ * DEPTH_TO_SPACE (TFLite Micro's reference DepthToSpace, DCR order): the inverse of SPACE_TO_DEPTH,
+ * each pixel's channels spread over a block_size × block_size patch. Shares its kernel and template.
+ */
+const depthToSpace: OpDef<BlockParams> = {
+  kind: 'DEPTH_TO_SPACE',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    blockParams(graph, op, false);
+  },
+
+  prepare(graph, op) {
+    return blockParams(graph, op, false);
+  },
+
+  macs() {
+    return 0;
+  },
+
+  evaluate(p, inputs, outputs) {
+    evaluateBlocks(p, inputs[0]! as unknown as unknown[], outputs[0]! as unknown as unknown[], false);
+  },
+
+  emitC: emitBlocks,
+};
+
+export default depthToSpace;

@@ -1,0 +1,115 @@
+/**
+ * Sparse FULLY_CONNECTED weights (pruned models): when most weights of a layer are zero, the
+ * compiler stores only the nonzero ones and the kernel skips the zeros.
+ *
+ * Encoding, row by row: the nonzero weights as int8 `values`, and for each the distance in
+ * columns from the previous one (from the row start for the first) as a uint8 `delta`; a gap longer
+ * than 255 is bridged by filler entries (delta 255, value 0). `counts[o]` is the number of entries
+ * in row o. Two bytes per nonzero instead of one per weight: worth it from about 50% zeros.
+ *
+ * Only the folded form (symmetric weights: Σ w·(x + off) + b = Σ w·x + (b + off·Σw)) is encoded;
+ * integer sums do not depend on their order, so the result is bit-exact with the dense kernel.
+ */
+import type { Graph, Op } from '../../ir/graph.ts';
+import type { LayerEmitContext } from '../op.ts';
+import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import type { ChannelMultipliers } from '../common/weighted.ts';
+
+/** Below this share of zero weights the dense kernel is kept. */
+export const SPARSE_MIN_ZEROS = 0.5;
+/** ... and the sparse form must also be at most this share of the dense weight bytes. */
+const SPARSE_MAX_BYTES_RATIO = 0.9;
+const MAX_DELTA = 255;
+
+export interface SparseRows {
+  /** nonzero weights (and zero fillers), row after row */
+  values: Int8Array;
+  /** column distance of each entry from the previous one in its row */
+  deltas: Uint8Array;
+  /** entries per row */
+  counts: Int32Array;
+  /** fraction of the weights that are zero */
+  zeros: number;
+  /** bytes of the encoding (values + deltas + counts as int16) */
+  bytes: number;
+}
+
+/** `TINYFORGE_SPARSE_KERNELS=off` keeps every layer dense (to measure what the sparse kernels save). */
+export function sparseKernelsEnabled(): boolean {
+  return process.env.TINYFORGE_SPARSE_KERNELS !== 'off';
+}
+
+/** The sparse encoding of `weights` [rows, columns], or undefined when the dense form is as good. */
+export function encodeSparseRows(weights: Int8Array, rows: number, columns: number): SparseRows | undefined {
+  if (!sparseKernelsEnabled()) return undefined;
+  let zeros = 0;
+  for (let i = 0; i < weights.length; i++) if (weights[i] === 0) zeros++;
+  const zeroShare = weights.length === 0 ? 0 : zeros / weights.length;
+  if (zeroShare < SPARSE_MIN_ZEROS) return undefined;
+  const values: number[] = [];
+  const deltas: number[] = [];
+  const counts = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let previous = 0;
+    const start = values.length;
+    for (let c = 0; c < columns; c++) {
+      const w = weights[r * columns + c]!;
+      if (w === 0) continue;
+      let gap = c - previous;
+      while (gap > MAX_DELTA) {
+        values.push(0);
+        deltas.push(MAX_DELTA);
+        gap -= MAX_DELTA;
+      }
+      values.push(w);
+      deltas.push(gap);
+      previous = c;
+    }
+    counts[r] = values.length - start;
+  }
+  // counts live in an int16 table
+  if (counts.some((n) => n > 32767)) return undefined;
+  const bytes = values.length * 2 + rows * 2;
+  if (bytes > SPARSE_MAX_BYTES_RATIO * weights.length) return undefined;
+  return { values: Int8Array.from(values), deltas: Uint8Array.from(deltas), counts, zeros: zeroShare, bytes };
+}
+
+/** What the sparse template needs from FULLY_CONNECTED's prepared parameters. */
+export interface SparseFcParams extends ChannelMultipliers {
+  batches: number;
+  inFeatures: number;
+  outFeatures: number;
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number;
+  actMax: number;
+  hasBias: boolean;
+}
+
+/** The C of a sparse FULLY_CONNECTED layer (the dense weights are never emitted). */
+export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, ctx: LayerEmitContext): string {
+  const graph: Graph = ctx.graph;
+  const op: Op = ctx.op;
+  const row = 'o';
+  const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+  const { mult, shift } = requantExprs(p, row, addConst);
+  const biasTensor = p.hasBias ? graph.tensors[op.inputs[2]!]! : undefined;
+  const accInit = foldedInitExpr(constInt8(graph.tensors[op.inputs[1]!]!), p.outFeatures, p.inFeatures, p.inputOffset,
+    biasTensor && constInt32(biasTensor), () => ctx.input(2), addConst, row);
+  return ctx.render('fully_connected_sparse.c.hbs', {
+    ...p,
+    fnName: ctx.fnName,
+    summary: `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], `
+      + `sparse: ${(sparse.zeros * 100).toFixed(1)}% zeros, ${sparse.values.length} entries (${sparse.bytes} bytes for ${p.outFeatures * p.inFeatures} dense), `
+      + `${p.batches * sparse.values.length} MACs`,
+    input: ctx.input(0),
+    output: ctx.output(0),
+    values: ctx.addConst('sparse_values', 'int8_t', sparse.values),
+    deltas: ctx.addConst('sparse_deltas', 'uint8_t', sparse.deltas),
+    counts: ctx.addConst('sparse_counts', 'int16_t', sparse.counts),
+    accInit,
+    outputZeroPointTerm: cTerm(p.outputZeroPoint),
+    mult,
+    shift,
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * LOGISTIC, int8: TFLite Micro's reference_integer_ops::Logistic (the input rescaled to Q4.27,
+ * gemmlowp's fixed-point sigmoid, rounded to the output's fixed scale 1/256 with zero point -128),
+ * tabulated at compile time for the 256 input values. Int16 (16x8) layers go to the int16 variant
+ * (common/sigmoid_int16_op.ts) through withInt16Variant.
+ */
+import { OpError } from '../../errors.ts';
+import { type Int8SigmoidScaling, int8SigmoidScaling, logisticInt8 } from '../common/gemmlowp_activations.ts';
+import { rejectInt16, requireOutputQuantization, unaryTensors } from '../common/elementwise.ts';
+import { tableOp } from '../common/table_op.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { sigmoidInt16Variant } from '../common/sigmoid_int16_op.ts';
+import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+
+const logistic = tableOp<Int8SigmoidScaling>({
+  kind: 'LOGISTIC',
+  dir: import.meta.dirname,
+  template: 'logistic.c.hbs',
+
+  check(graph, op) {
+    const { input, output } = unaryTensors(graph, op);
+    rejectInt16(op, input, 'input');
+    requireInt8Activation(op, input, 'input');
+    requireInt8Activation(op, output, 'output');
+    requireOutputQuantization(op, output, 1 / 256, -128, '1/256');
+    if (!int8SigmoidScaling(input.quant!.scale[0]!, input.quant!.zeroPoint[0]!)) {
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too small (below 2^-28) for TFLite's int8 sigmoid`);
+    }
+  },
+
+  quantize(graph, op) {
+    const input = graph.tensors[op.inputs[0]!]!;
+    return int8SigmoidScaling(input.quant!.scale[0]!, input.quant!.zeroPoint[0]!)!;
+  },
+
+  value: logisticInt8,
+});
+
+// int16 activations (16x8): TFLite's int16 table kernel, common/sigmoid_int16_op.ts
+export default withInt16Variant(logistic, sigmoidInt16Variant('LOGISTIC', 'logistic_int16.c.hbs'));

@@ -1,0 +1,4 @@
+/** MAXIMUM: elementwise max of the raw stored values, with broadcasting (see common/min_max.ts). */
+import { minMaxOp } from '../common/min_max.ts';
+
+export default minMaxOp('MAXIMUM', import.meta.dirname, 'maximum.c.hbs');

@@ -1,0 +1,4 @@
+/** MINIMUM: elementwise min of the raw stored values, with broadcasting (see common/min_max.ts). */
+import { minMaxOp } from '../common/min_max.ts';
+
+export default minMaxOp('MINIMUM', import.meta.dirname, 'minimum.c.hbs');

@@ -1,0 +1,43 @@
+/**
+ * RELU, int8: TFLite Micro's ReluQuantized. The input is requantized to the output's scale
+ * (multiplier s_in/s_out, the scales widened to double before dividing) and clamped at the output's
+ * zero point; tabulated at compile time for the 256 input values.
+ */
+import { f32, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { activationRange } from '../common/activation.ts';
+import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { type RequantizeClamp, requantizeClamp } from '../common/requantize.ts';
+import { tableOp } from '../common/table_op.ts';
+import { requireInt8Activation } from '../common/weighted.ts';
+
+const relu = tableOp<RequantizeClamp>({
+  kind: 'RELU',
+  dir: import.meta.dirname,
+  template: 'relu.c.hbs',
+
+  check(graph, op) {
+    const { input, output } = unaryTensors(graph, op);
+    rejectInt16(op, input, 'input');
+    requireInt8Activation(op, input, 'input');
+    requireInt8Activation(op, output, 'output');
+  },
+
+  quantize(graph, op) {
+    const input = graph.tensors[op.inputs[0]!]!;
+    const output = graph.tensors[op.outputs[0]!]!;
+    const m = quantizeMultiplier(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!));
+    const range = activationRange('RELU', output);
+    return {
+      inputZeroPoint: input.quant!.zeroPoint[0]!,
+      outputZeroPoint: output.quant!.zeroPoint[0]!,
+      multiplier: m.multiplier,
+      shift: m.shift,
+      actMin: range.min,
+      actMax: range.max,
+    };
+  },
+
+  value: requantizeClamp,
+});
+
+export default relu;

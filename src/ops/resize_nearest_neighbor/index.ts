@@ -1,0 +1,87 @@
+import { DTYPE_C } from '../../ir/graph.ts';
+import type { OpDef } from '../op.ts';
+import { f32, roundHalfAway } from '../common/fixedpoint.ts';
+import { type ResizeGeometry, resizeGeometry } from '../common/resize.ts';
+
+export interface ResizeNearestParams extends ResizeGeometry {
+  dtype: string;
+  ctype: string;
+  /** input row of each output row */
+  rows: number[];
+  /** input column of each output column */
+  cols: number[];
+}
+
+/**
+ * TFLite's GetNearestNeighbor, in float32 as TFLite Micro computes it: scale = in/out (or
+ * (in-1)/(out-1) with align_corners), position = (v + 0.5 if half-pixel) · scale, floored (rounded
+ * half away with align_corners), clamped to the input.
+ */
+export function nearestIndex(v: number, inSize: number, outSize: number, alignCorners: boolean, halfPixel: boolean): number {
+  const scale = alignCorners && outSize > 1 ? f32((inSize - 1) / (outSize - 1)) : f32(inSize / outSize);
+  const position = f32(f32(v + (halfPixel ? 0.5 : 0)) * scale);
+  let index = Math.min(alignCorners ? roundHalfAway(position) : Math.floor(position), inSize - 1);
+  if (halfPixel) index = Math.max(0, index);
+  return index;
+}
+
+/**
+ * RESIZE_NEAREST_NEIGHBOR (TFLite Micro's reference): every output pixel copies the nearest input
+ * pixel's channels. The index arithmetic (float in TFLite Micro) runs here at compile time; the C
+ * only copies, through two small const tables, and repeats the previous output row when two output
+ * rows read the same input row (upscaling).
+ */
+const resizeNearestNeighbor: OpDef<ResizeNearestParams> = {
+  kind: 'RESIZE_NEAREST_NEIGHBOR',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    resizeGeometry(graph, op);
+  },
+
+  prepare(graph, op) {
+    const g = resizeGeometry(graph, op);
+    const dtype = graph.tensors[op.inputs[0]!]!.dtype;
+    return {
+      ...g,
+      dtype,
+      ctype: DTYPE_C[dtype],
+      rows: Array.from({ length: g.outH }, (_, y) => nearestIndex(y, g.inH, g.outH, g.alignCorners, g.halfPixelCenters)),
+      cols: Array.from({ length: g.outW }, (_, x) => nearestIndex(x, g.inW, g.outW, g.alignCorners, g.halfPixelCenters)),
+    };
+  },
+
+  macs() {
+    return 0;
+  },
+
+  evaluate(p, inputs, outputs) {
+    const input = inputs[0]! as unknown as unknown[];
+    const output = outputs[0]! as unknown as unknown[];
+    let o = 0;
+    for (let b = 0; b < p.batches; b++) {
+      for (let y = 0; y < p.outH; y++) {
+        for (let x = 0; x < p.outW; x++) {
+          const at = ((b * p.inH + p.rows[y]!) * p.inW + p.cols[x]!) * p.depth;
+          for (let c = 0; c < p.depth; c++) output[o++] = input[at + c];
+        }
+      }
+    }
+  },
+
+  emitC(p, ctx) {
+    return ctx.render('resize_nearest_neighbor.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      input: ctx.input(0),
+      output: ctx.output(0),
+      rowTable: ctx.addConst('rows', 'int32_t', p.rows.map((r) => r * p.inW * p.depth)),
+      colTable: ctx.addConst('cols', 'int32_t', p.cols.map((c) => c * p.depth)),
+      imageElements: p.inH * p.inW * p.depth,
+      rowElements: p.outW * p.depth,
+      mode: p.alignCorners ? 'align_corners' : p.halfPixelCenters ? 'half_pixel_centers' : 'asymmetric',
+    });
+  },
+};
+
+export default resizeNearestNeighbor;

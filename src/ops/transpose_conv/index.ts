@@ -1,0 +1,177 @@
+/**
+ * TRANSPOSE_CONV, int8: TFLite Micro's reference_integer_ops::TransposeConv. Filters OHWI
+ * [out, kH, kW, in], per-channel (or per-tensor) symmetric int8 weights, optional int32 bias, SAME or
+ * VALID padding computed as TFLite does for the transposed geometry (the padding a forward conv from
+ * the output size would need), strides, fused activation as a clamp (TFLite Micro applies it since
+ * it passes the options' activation to its quantization parameters).
+ *
+ * TFLite Micro scatters every input element into an int32 scratch the size of the output. The
+ * reference kernel here does the same; the emitted C gathers instead (for each output element, the
+ * taps whose input position lands on the stride grid), which needs no scratch: the same int32 terms
+ * are summed, and int32 addition is associative, so the results are identical.
+ */
+import { OpError } from '../../errors.ts';
+import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+import type { OpDef } from '../op.ts';
+import { activationRange } from '../common/activation.ts';
+import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
+import {
+  type ChannelMultipliers, convChannelMultipliers, cTerm, optionalInput, positiveIntAttr, requantExprs, requireBias, requireClampActivation,
+  requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel,
+} from '../common/weighted.ts';
+
+export interface TransposeConvParams extends ChannelMultipliers {
+  batches: number;
+  inH: number; inW: number; inC: number;
+  outH: number; outW: number; outC: number;
+  kH: number; kW: number;
+  strideH: number; strideW: number;
+  padTop: number; padLeft: number;
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number; actMax: number;
+  hasBias: boolean;
+}
+
+/**
+ * TFLite's ComputePaddingHeightWidth on the output size (C integer division): the padding before the
+ * first element along one axis.
+ */
+export function transposePadding(padding: Padding, outSize: number, filter: number, stride: number): number {
+  const virtualIn = padding === 'SAME' ? Math.trunc((outSize + stride - 1) / stride) : Math.trunc((outSize + stride - filter) / stride);
+  const total = Math.max((virtualIn - 1) * stride + filter - outSize, 0);
+  return Math.floor(total / 2);
+}
+
+const INPUT = 2;
+const FILTER = 1;
+const BIAS = 3;
+
+function geometry(graph: Graph, op: Op) {
+  const outputShape = requireInput(graph, op, 0, 'output shape');
+  const filter = requireInput(graph, op, FILTER, 'filter');
+  const input = requireInput(graph, op, INPUT, 'input');
+  const output = requireOutput(graph, op);
+  requireRank(op, input, 'input', 4);
+  requireRank(op, filter, 'filter', 4);
+  requireRank(op, output, 'output', 4);
+  const attrs = op.attrs as Partial<ActivationAttrs> & { padding?: unknown; strideH?: unknown; strideW?: unknown };
+  const padding = (attrs.padding ?? 'SAME') as Padding;
+  if (padding !== 'SAME' && padding !== 'VALID') throw new OpError(op.index, op.kind, `padding ${String(attrs.padding)} is not supported`);
+  return {
+    outputShape, filter, input, output, padding,
+    strideH: positiveIntAttr(op, 'stride_h', attrs.strideH),
+    strideW: positiveIntAttr(op, 'stride_w', attrs.strideW),
+    activation: requireClampActivation(op, attrs.activation),
+  };
+}
+
+const transposeConv: OpDef<TransposeConvParams> = {
+  kind: 'TRANSPOSE_CONV',
+  dir: import.meta.dirname,
+
+  check(graph, op) {
+    const g = geometry(graph, op);
+    const bias = optionalInput(graph, op, BIAS);
+    requireInt8Activation(op, g.input, 'input');
+    requireInt8Activation(op, g.output, 'output');
+    const [outC, , , filterInC] = g.filter.shape as [number, number, number, number];
+    requireWeightQuant(op, g.filter, 0, outC, true);
+    requireConstant(op, g.filter, 'filter');
+    if (bias) requireBias(op, bias, outC);
+    if (filterInC !== g.input.shape[3]) {
+      throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${filterInC} input channels; the input ${tensorLabel(g.input)} has ${g.input.shape[3]}`);
+    }
+    if (outC !== g.output.shape[3] || g.input.shape[0] !== g.output.shape[0]) {
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(g.output)} has shape [${g.output.shape.join(',')}]; expected batch ${g.input.shape[0]} and ${outC} channels`);
+    }
+    if (!g.outputShape.data) throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} is not a constant tensor; dynamic output shapes are not supported`);
+    const declared = Array.from(fromBytes(g.outputShape.dtype, g.outputShape.data) as ArrayLike<number | bigint>, Number);
+    if (declared.join(',') !== g.output.shape.join(',')) {
+      throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} says [${declared.join(',')}]; the output ${tensorLabel(g.output)} is [${g.output.shape.join(',')}]`);
+    }
+  },
+
+  prepare(graph, op) {
+    const g = geometry(graph, op);
+    const [batches, inH, inW, inC] = g.input.shape as [number, number, number, number];
+    const [outC, kH, kW] = g.filter.shape as [number, number, number, number];
+    const [, outH, outW] = g.output.shape as [number, number, number, number];
+    const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
+    const range = activationRange(g.activation, g.output);
+    return {
+      ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
+      batches, inH, inW, inC, outH, outW, outC, kH, kW,
+      strideH: g.strideH,
+      strideW: g.strideW,
+      padTop: transposePadding(g.padding, outH, kH, g.strideH),
+      padLeft: transposePadding(g.padding, outW, kW, g.strideW),
+      inputOffset: -g.input.quant!.zeroPoint[0]!,
+      outputZeroPoint: g.output.quant!.zeroPoint[0]!,
+      actMin: range.min,
+      actMax: range.max,
+      hasBias: optionalInput(graph, op, BIAS) !== undefined,
+    };
+  },
+
+  macs(graph, op) {
+    const input = graph.tensors[op.inputs[INPUT]!]!;
+    const filter = graph.tensors[op.inputs[FILTER]!]!;
+    return input.shape.reduce((n, d) => n * d, 1) * filter.shape[0]! * filter.shape[1]! * filter.shape[2]!;
+  },
+
+  evaluate(p, inputs, outputs) {
+    const x = inputs[INPUT] as Int8Array;
+    const w = inputs[FILTER] as Int8Array;
+    const bias = inputs[BIAS] as Int32Array | undefined;
+    const out = outputs[0] as Int8Array;
+    // TFLite Micro's order: scatter each input element over the outputs it reaches
+    const acc = new Int32Array(p.batches * p.outH * p.outW * p.outC);
+    for (let b = 0; b < p.batches; b++) {
+      for (let iy = 0; iy < p.inH; iy++) {
+        for (let ix = 0; ix < p.inW; ix++) {
+          for (let ic = 0; ic < p.inC; ic++) {
+            const v = x[((b * p.inH + iy) * p.inW + ix) * p.inC + ic]! + p.inputOffset;
+            for (let ky = 0; ky < p.kH; ky++) {
+              const oy = iy * p.strideH - p.padTop + ky;
+              if (oy < 0 || oy >= p.outH) continue;
+              for (let kx = 0; kx < p.kW; kx++) {
+                const ox = ix * p.strideW - p.padLeft + kx;
+                if (ox < 0 || ox >= p.outW) continue;
+                for (let oc = 0; oc < p.outC; oc++) {
+                  const o = ((b * p.outH + oy) * p.outW + ox) * p.outC + oc;
+                  acc[o] = wrapInt32(acc[o]! + v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    for (let o = 0; o < acc.length; o++) {
+      const oc = o % p.outC;
+      const total = wrapInt32(acc[o]! + (bias ? bias[oc]! : 0));
+      out[o] = clamp(mbqm(total, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint, p.actMin, p.actMax);
+    }
+  },
+
+  emitC(p, ctx) {
+    const { mult, shift } = requantExprs(p, 'oc', ctx.addConst);
+    return ctx.render('transpose_conv.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      input: ctx.input(INPUT),
+      filter: ctx.input(FILTER),
+      bias: p.hasBias ? ctx.input(BIAS) : '',
+      output: ctx.output(0),
+      mult,
+      shift,
+      inputOffset: cTerm(p.inputOffset),
+      outputZeroPoint: cTerm(p.outputZeroPoint),
+      macs: transposeConv.macs(ctx.graph, ctx.op),
+    });
+  },
+};
+
+export default transposeConv;

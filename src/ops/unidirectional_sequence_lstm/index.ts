@@ -1,0 +1,305 @@
+/**
+ * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations with an int16 cell state: TFLite Micro's integer LSTM
+ * (lstm_eval: the Keras-style LSTM, no peephole, projection or layer norm; CIFG unsupported as there).
+ * Each time step computes four gates, gate = act(FC(x) + FC(h)): both FCs requantize to int16 Q3.12
+ * and saturate separately before the saturating add, sigmoid (tanh for the cell gate) maps Q3.12 to
+ * Q0.15; then c = sat16(f*c + i*g) (clipped), h = tanh(c)*o requantized to the hidden state's int8.
+ * The hidden and cell states are variable tensors: read and updated in place, kept between
+ * inferences until reset.
+ */
+import { OpError } from '../../errors.ts';
+import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
+import type { TensorBuffer } from '../../ir/buffers.ts';
+import type { OpDef } from '../op.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
+import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
+import {
+  constInt32, constInt8, fcTensorMultiplier, foldedAccumulatorInit, requireConstant, requireInput,
+  requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel,
+} from '../common/weighted.ts';
+
+/** TFLite's input indices (lstm_shared.h). */
+const INPUT = 0;
+const INPUT_WEIGHTS = [1, 2, 3, 4] as const; // input, forget, cell, output gate
+const RECURRENT_WEIGHTS = [5, 6, 7, 8] as const;
+const PEEPHOLE = [9, 10, 11] as const;
+const BIASES = [12, 13, 14, 15] as const;
+const PROJECTION = [16, 17] as const;
+const HIDDEN_STATE = 18;
+const CELL_STATE = 19;
+const LAYER_NORM = [20, 21, 22, 23] as const;
+const GATE_NAMES = ['input', 'forget', 'cell', 'output'] as const;
+
+/** Gate pre-activations are Q3.12; gate outputs are Q0.15. */
+const GATE_INPUT_SCALE = 2 ** -12;
+const GATE_OUTPUT_SCALE = 2 ** -15;
+/** tanh on the cell gate's Q3.12 input */
+const CELL_GATE_TANH: Int16ActivationScaling = lstmTanhScaling(-12);
+/** the sigmoid gates' input scaling (the kernel's power-of-two case: multiply by 3) */
+const GATE_SIGMOID: Int16ActivationScaling = { multiplier: 3, shift: 0 };
+
+export interface LstmGateParams {
+  inputMultiplier: number;
+  inputShift: number;
+  recurrentMultiplier: number;
+  recurrentShift: number;
+}
+
+export interface LstmParams {
+  batches: number;
+  steps: number;
+  inputSize: number;
+  /** state (and output) dimension */
+  units: number;
+  timeMajor: boolean;
+  /** -z of the input and of the hidden state */
+  inputOffset: number;
+  hiddenOffset: number;
+  /** input, forget, cell, output */
+  gates: LstmGateParams[];
+  /** forget gate x cell state -> cell state */
+  forgetMultiplier: number;
+  forgetShift: number;
+  /** input gate x cell gate -> cell state */
+  inputCellMultiplier: number;
+  inputCellShift: number;
+  /** tanh(cell) x output gate -> hidden state (int8) */
+  hiddenMultiplier: number;
+  hiddenShift: number;
+  hiddenZeroPoint: number;
+  /** tanh of the cell state, whose scale is 2^cellScalePower */
+  cellTanh: Int16ActivationScaling;
+  cellScalePower: number;
+  /** |cell| is clipped to this (int16); 0: no clipping */
+  cellClip: number;
+}
+
+interface LstmAttrs {
+  activation?: string;
+  cellClip?: number;
+  projClip?: number;
+  timeMajor?: boolean;
+  asymmetricQuantizeInputs?: boolean;
+}
+
+function present(op: Op, position: number): boolean {
+  const i = op.inputs[position];
+  return i !== undefined && i >= 0;
+}
+
+function check(graph: Graph, op: Op): void {
+  if (op.inputs.length !== 24) throw new OpError(op.index, op.kind, `expected 24 inputs (TFLite's LSTM layout), got ${op.inputs.length}`);
+  const attrs = op.attrs as LstmAttrs;
+  if ((attrs.activation ?? 'TANH') !== 'TANH') throw new OpError(op.index, op.kind, `cell gate activation ${attrs.activation} is not supported (TFLite Micro's integer LSTM uses TANH)`);
+  if (!(f32(attrs.cellClip ?? 0) >= 0)) throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} is negative`);
+  for (const [list, what] of [[PEEPHOLE, 'peephole weights'], [PROJECTION, 'projection'], [LAYER_NORM, 'layer norm coefficients']] as const) {
+    const found = list.find((i) => present(op, i));
+    if (found !== undefined) throw new OpError(op.index, op.kind, `${what} (input ${found}) are not supported: only the standard LSTM (no peephole, projection or layer norm) is`);
+  }
+  if (!present(op, INPUT_WEIGHTS[0])) throw new OpError(op.index, op.kind, 'input-to-input weights are absent (CIFG LSTM), which TFLite Micro does not support');
+
+  const input = requireInput(graph, op, INPUT, 'input');
+  const output = requireOutput(graph, op);
+  const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
+  const cell = requireInput(graph, op, CELL_STATE, 'cell state');
+  if (input.dtype === 'int16') throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is int16; only the int8 LSTM (int16 cell state) is supported`);
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+  requireInt8Activation(op, hidden, 'hidden state');
+  requireRank(op, input, 'input', 3);
+  requireRank(op, output, 'output', 3);
+  for (const [t, role] of [[hidden, 'hidden state'], [cell, 'cell state']] as const) {
+    if (!t.isVariable || isConstant(t)) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is not a variable tensor; the LSTM keeps its state in variable tensors`);
+  }
+  if (cell.dtype !== 'int16') throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} is ${cell.dtype}; the integer LSTM needs an int16 cell state`);
+  const cellScale = cell.quant?.scale;
+  if (!cellScale || cellScale.length !== 1 || !(cellScale[0]! > 0)) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} needs one positive scale`);
+  if (!checkedLog2(cellScale[0]!).exact) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has scale ${cellScale[0]}; the integer LSTM needs a power of two`);
+  if (cell.quant!.zeroPoint[0] !== 0) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has zero point ${cell.quant!.zeroPoint[0]}; it must be 0`);
+
+  const { batches, steps, inputSize } = sizes(op, input, attrs);
+  const units = elementCount(hidden.shape) / Math.max(batches, 1);
+  if (!Number.isInteger(units) || units < 1) throw new OpError(op.index, op.kind, `hidden state ${tensorLabel(hidden)} has ${elementCount(hidden.shape)} elements, not a multiple of the ${batches} batch(es)`);
+  if (elementCount(cell.shape) !== batches * units) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has ${elementCount(cell.shape)} elements; expected ${batches * units}`);
+  const expectedOut = [input.shape[0]!, input.shape[1]!, units];
+  if (output.shape.join(',') !== expectedOut.join(',')) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${expectedOut.join(',')}]`);
+
+  for (let g = 0; g < 4; g++) {
+    const name = GATE_NAMES[g]!;
+    for (const [position, cols, role] of [[INPUT_WEIGHTS[g], inputSize, `input-to-${name} weights`], [RECURRENT_WEIGHTS[g], units, `recurrent-to-${name} weights`]] as const) {
+      const w = requireInput(graph, op, position, role);
+      requireRank(op, w, role, 2);
+      if (w.shape[0] !== units || w.shape[1] !== cols) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
+      const scales = requireWeightQuant(op, w, 0, units, true);
+      if (scales.length !== 1) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} are quantized per channel; TFLite Micro's LSTM takes per-tensor weights`);
+      requireConstant(op, w, role);
+    }
+    const bias = requireInput(graph, op, BIASES[g], `${name} gate bias`);
+    if (bias.dtype !== 'int32') throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} is ${bias.dtype}; int8 LSTMs take int32 biases`);
+    if (elementCount(bias.shape) !== units) throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
+    requireConstant(op, bias, `${name} gate bias`);
+  }
+}
+
+function sizes(op: Op, input: Tensor, attrs: LstmAttrs): { batches: number; steps: number; inputSize: number } {
+  const [d0, d1, inputSize] = input.shape as [number, number, number];
+  return attrs.timeMajor ? { batches: d1, steps: d0, inputSize } : { batches: d0, steps: d1, inputSize };
+}
+
+/** CreateInterGateMulParams: the product of two scales over a third, in double from the float scales. */
+function mulMultiplier(scale1: number, scale2: number, outputScale: number) {
+  return quantizeMultiplier((f32(scale1) * f32(scale2)) / f32(outputScale));
+}
+
+function prepare(graph: Graph, op: Op): LstmParams {
+  const attrs = op.attrs as LstmAttrs;
+  const input = requireInput(graph, op, INPUT, 'input');
+  const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
+  const cell = requireInput(graph, op, CELL_STATE, 'cell state');
+  const { batches, steps, inputSize } = sizes(op, input, attrs);
+  const units = elementCount(hidden.shape) / batches;
+  const inputScale = input.quant!.scale[0]!;
+  const hiddenScale = hidden.quant!.scale[0]!;
+  const cellScale = cell.quant!.scale[0]!;
+  const gates = [0, 1, 2, 3].map((g) => {
+    const wIn = graph.tensors[op.inputs[INPUT_WEIGHTS[g]!]!]!;
+    const wRec = graph.tensors[op.inputs[RECURRENT_WEIGHTS[g]!]!]!;
+    const mIn = fcTensorMultiplier(inputScale, wIn.quant!.scale[0]!, GATE_INPUT_SCALE);
+    const mRec = fcTensorMultiplier(hiddenScale, wRec.quant!.scale[0]!, GATE_INPUT_SCALE);
+    return { inputMultiplier: mIn.multiplier, inputShift: mIn.shift, recurrentMultiplier: mRec.multiplier, recurrentShift: mRec.shift };
+  });
+  const forget = mulMultiplier(GATE_OUTPUT_SCALE, cellScale, cellScale);
+  const inputCell = mulMultiplier(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, cellScale);
+  const hiddenM = mulMultiplier(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, hiddenScale);
+  const cellScalePower = checkedLog2(cellScale).log2;
+  const clip = f32(attrs.cellClip ?? 0);
+  return {
+    batches, steps, inputSize, units,
+    timeMajor: attrs.timeMajor === true,
+    inputOffset: -input.quant!.zeroPoint[0]!,
+    hiddenOffset: -hidden.quant!.zeroPoint[0]!,
+    gates,
+    forgetMultiplier: forget.multiplier, forgetShift: forget.shift,
+    inputCellMultiplier: inputCell.multiplier, inputCellShift: inputCell.shift,
+    hiddenMultiplier: hiddenM.multiplier, hiddenShift: hiddenM.shift,
+    hiddenZeroPoint: hidden.quant!.zeroPoint[0]!,
+    cellTanh: lstmTanhScaling(cellScalePower),
+    cellScalePower,
+    // CreateLstmCellStateInfo: clip / scale in double, clamped to int16, truncated
+    cellClip: clip > 0 ? Math.trunc(Math.min(Math.max(clip / f32(cellScale), -32768), 32767)) : 0,
+  };
+}
+
+function macs(graph: Graph, op: Op): number {
+  const p = prepare(graph, op);
+  return p.batches * p.steps * 4 * p.units * (p.inputSize + p.units);
+}
+
+const sat16 = (v: number) => clamp(v, -32768, 32767);
+
+/** One FC of a gate for one row of `x` (TFLite's FullyConnected, int8 in, int16 Q3.12 out). */
+function gateFc(
+  x: Int8Array, xBase: number, offset: number, w: Int8Array, cols: number, bias: Int32Array | undefined,
+  multiplier: number, shift: number, out: Int16Array | Int32Array,
+): void {
+  for (let r = 0; r < out.length; r++) {
+    let acc = bias ? bias[r]! : 0;
+    const wBase = r * cols;
+    for (let k = 0; k < cols; k++) acc += w[wBase + k]! * (x[xBase + k]! + offset);
+    out[r] = sat16(mbqm(wrapInt32(acc), multiplier, shift));
+  }
+}
+
+function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void {
+  const x = inputs[INPUT] as Int8Array;
+  const hidden = inputs[HIDDEN_STATE] as Int8Array;
+  const cell = inputs[CELL_STATE] as Int16Array;
+  const out = outputs[0] as Int8Array;
+  const S = p.units;
+  const gateOut = [0, 1, 2, 3].map(() => new Int16Array(S));
+  const fromInput = new Int16Array(S);
+  const fromHidden = new Int16Array(S);
+  const h = new Int8Array(S);
+  for (let b = 0; b < p.batches; b++) {
+    for (let t = 0; t < p.steps; t++) {
+      const row = p.timeMajor ? t * p.batches + b : b * p.steps + t;
+      const stateBase = b * S;
+      h.set(hidden.subarray(stateBase, stateBase + S));
+      for (let g = 0; g < 4; g++) {
+        const gp = p.gates[g]!;
+        gateFc(x, row * p.inputSize, p.inputOffset, inputs[INPUT_WEIGHTS[g]!] as Int8Array, p.inputSize, inputs[BIASES[g]!] as Int32Array, gp.inputMultiplier, gp.inputShift, fromInput);
+        gateFc(h, 0, p.hiddenOffset, inputs[RECURRENT_WEIGHTS[g]!] as Int8Array, S, undefined, gp.recurrentMultiplier, gp.recurrentShift, fromHidden);
+        const gate = gateOut[g]!;
+        for (let u = 0; u < S; u++) {
+          const pre = sat16(fromInput[u]! + fromHidden[u]!);
+          gate[u] = g === 2 ? tanhInt16(scaleInt16ActivationInput(pre, CELL_GATE_TANH)) : logisticInt16(scaleInt16ActivationInput(pre, GATE_SIGMOID));
+        }
+      }
+      const [inputGate, forgetGate, cellGate, outputGate] = gateOut as [Int16Array, Int16Array, Int16Array, Int16Array];
+      for (let u = 0; u < S; u++) {
+        const k = stateBase + u;
+        const kept = sat16(mbqm(forgetGate[u]! * cell[k]!, p.forgetMultiplier, p.forgetShift));
+        const added = sat16(mbqm(inputGate[u]! * cellGate[u]!, p.inputCellMultiplier, p.inputCellShift));
+        let c = sat16(kept + added);
+        if (p.cellClip > 0) c = clamp(c, -p.cellClip, p.cellClip);
+        cell[k] = c;
+        const tanhC = tanhInt16(scaleInt16ActivationInput(c, p.cellTanh));
+        const hv = clamp(mbqm(tanhC * outputGate[u]!, p.hiddenMultiplier, p.hiddenShift) + p.hiddenZeroPoint, -128, 127);
+        hidden[k] = hv;
+        out[row * S + u] = hv;
+      }
+    }
+  }
+}
+
+const def: OpDef<LstmParams> = {
+  kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+  dir: import.meta.dirname,
+  check,
+  prepare,
+  macs,
+  // four int16 gate buffers of one state row each
+  scratchBytes: (p) => 4 * p.units * 2,
+  evaluate,
+  emitC(p, ctx) {
+    const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
+    const gates = p.gates.map((g, k) => {
+      const wIn = constInt8(tensor(INPUT_WEIGHTS[k]!));
+      const wRec = constInt8(tensor(RECURRENT_WEIGHTS[k]!));
+      const bias = constInt32(tensor(BIASES[k]!));
+      // the input and hidden offsets fold into per-row start values: Σw(x+o)+b = Σwx + (oΣw+b)
+      const inputInit = p.inputOffset === 0 ? ctx.input(BIASES[k]!) : ctx.addConst(`${GATE_NAMES[k]}_in_init`, 'int32_t', foldedAccumulatorInit(wIn, p.units, p.inputSize, p.inputOffset, bias));
+      const recurrentInit = p.hiddenOffset === 0 ? undefined : ctx.addConst(`${GATE_NAMES[k]}_rec_init`, 'int32_t', foldedAccumulatorInit(wRec, p.units, p.units, p.hiddenOffset));
+      return {
+        ...g,
+        name: GATE_NAMES[k],
+        index: k,
+        inputWeights: ctx.input(INPUT_WEIGHTS[k]!),
+        recurrentWeights: ctx.input(RECURRENT_WEIGHTS[k]!),
+        inputInit,
+        recurrentInit: recurrentInit ? `${recurrentInit}[u]` : '0',
+        isCellGate: k === 2,
+      };
+    });
+    return ctx.render('unidirectional_sequence_lstm.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      summary: `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
+        + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`,
+      input: ctx.input(INPUT),
+      output: ctx.output(0),
+      hidden: ctx.input(HIDDEN_STATE),
+      cell: ctx.input(CELL_STATE),
+      scratch: ctx.scratch(),
+      gates,
+      rowExpr: p.timeMajor ? `t * ${p.batches} + b` : `b * ${p.steps} + t`,
+      gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
+      cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
+      cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
+      hasCellClip: p.cellClip > 0,
+      negCellClip: -p.cellClip,
+    });
+  },
+};
+
+export default def;

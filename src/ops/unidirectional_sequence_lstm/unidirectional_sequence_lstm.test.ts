@@ -1,0 +1,269 @@
+import { expect } from 'chai';
+import lstm, { type LstmParams } from './index.ts';
+import { TinyforgeError } from '../../errors.ts';
+import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
+import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
+import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
+import { type CCase, type TensorSpec, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
+import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+
+interface LstmSpec {
+  batches: number;
+  steps: number;
+  inputSize: number;
+  units: number;
+  timeMajor?: boolean;
+  inScale?: number; inZp?: number;
+  /** the hidden state's and the output's quantization */
+  hScale?: number; hZp?: number;
+  /** log2 of the cell state scale */
+  cellPower?: number;
+  cellClip?: number;
+  /** weight scales: 4 input-to-gate then 4 recurrent-to-gate */
+  wScales?: number[];
+  weights?: Int8Array[];
+  biases?: Int32Array[];
+  seed?: number;
+}
+
+/** A one-op graph in TFLite's 24-input layout; the hidden and cell states are variable tensors. */
+function lstmGraph(s: LstmSpec): { graph: Graph; op: Op } {
+  const rand = rng(s.seed ?? 1);
+  const [d0, d1] = s.timeMajor ? [s.steps, s.batches] : [s.batches, s.steps];
+  const hq = { scale: s.hScale ?? 1 / 128, zeroPoint: s.hZp ?? 0 };
+  const wScales = s.wScales ?? Array.from({ length: 8 }, () => 0.002 + rand() * 0.01);
+  const weight = (k: number, cols: number): TensorSpec => ({
+    shape: [s.units, cols], scale: wScales[k]!, data: s.weights?.[k] ?? randomInt8(rand, s.units * cols, -127, 127),
+  });
+  const bias = (k: number): TensorSpec => ({
+    shape: [s.units], dtype: 'int32', scale: (s.inScale ?? 0.02) * wScales[k]!,
+    data: s.biases?.[k] ?? Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)),
+  });
+  const inputs: (TensorSpec | null)[] = [
+    { shape: [d0, d1, s.inputSize], scale: s.inScale ?? 0.02, zeroPoint: s.inZp ?? 0 },
+    weight(0, s.inputSize), weight(1, s.inputSize), weight(2, s.inputSize), weight(3, s.inputSize),
+    weight(4, s.units), weight(5, s.units), weight(6, s.units), weight(7, s.units),
+    null, null, null,
+    bias(0), bias(1), bias(2), bias(3),
+    null, null,
+    { shape: [s.batches, s.units], ...hq, name: 'hidden_state' },
+    { shape: [s.batches, s.units], dtype: 'int16', scale: 2 ** (s.cellPower ?? -11), zeroPoint: 0, name: 'cell_state' },
+    null, null, null, null,
+  ];
+  const { graph, op } = singleOpGraph('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [{ shape: [d0, d1, s.units], ...hq }], {
+    activation: 'TANH', cellClip: s.cellClip ?? 0, projClip: 0, timeMajor: s.timeMajor ?? false, asymmetricQuantizeInputs: false,
+  });
+  for (const i of [op.inputs[18]!, op.inputs[19]!]) graph.tensors[i]!.isVariable = true;
+  graph.inputs = [op.inputs[0]!];
+  return { graph, op };
+}
+
+/** The states as TFLite Micro resets them: an int8 variable tensor to its zero point, others to 0. */
+const zeroState = (graph: Graph, op: Op): TensorBuffer[] =>
+  [op.inputs[18]!, op.inputs[19]!].map((i) => {
+    const t = graph.tensors[i]!;
+    const buffer = allocBuffer(t.dtype, elementCount(t.shape));
+    if (t.dtype === 'int8') (buffer as Int8Array).fill(t.quant?.zeroPoint[0] ?? 0);
+    return buffer;
+  });
+
+/** Runs the reference kernel; returns the output and the states it leaves behind. */
+function runLstm(graph: Graph, op: Op, input: Int8Array, state = zeroState(graph, op)) {
+  const output = evaluateOp(lstm, graph, op, [input, ...state])[0] as Int8Array;
+  return { output, hidden: state[0] as Int8Array, cell: state[1] as Int16Array, state };
+}
+
+const userError = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TinyforgeError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a TinyforgeError');
+};
+
+describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
+  describe('int16 gate activations (TFLite\'s sigmoid table)', () => {
+    it('sigmoid and tanh of Q3.12 values (multiplied by 3 onto the table) match hand-worked table reads', () => {
+      // sigmoid(0) = 0.5, sigmoid(1) = T[24]/2 = 47911/2 -> Q0.15 23956 (rounded up), sigmoid(2) = T[48]/2 = 57724/2 -> 28862
+      expect(logisticInt16(0)).to.equal(16384);
+      expect(logisticInt16(4096 * 3)).to.equal(23956);
+      expect(logisticInt16(8192 * 3)).to.equal(28862);
+      expect(logisticInt16(-4096 * 3)).to.equal(32768 - 23956);
+      // tanh(0.5) = 2*T[24]/65536 - 1 -> 15143; tanh(0) = 0; saturation at +-1
+      expect(tanhInt16(2048 * 3)).to.equal(15143);
+      expect(tanhInt16(0)).to.equal(0);
+      expect(tanhInt16(32767 * 3)).to.equal(32767);
+      expect(tanhInt16(-32768 * 3)).to.equal(-32767);
+      // sigmoid(8) = 0.99966 is still inside the table; past its end (index 255) the output saturates
+      expect(logisticInt16(32767 * 3)).to.equal(32757);
+      expect(logisticInt16(255 * 512)).to.equal(32767);
+      expect(logisticInt16(-255 * 512)).to.equal(1);
+    });
+
+    it('stay within 1/256 of the real functions over the Q3.12 range', () => {
+      for (let q = -32768; q < 32768; q += 7) {
+        const x = q / 4096;
+        expect(Math.abs(logisticInt16(q * 3) / 32768 - 1 / (1 + Math.exp(-x))), `sigmoid(${x})`).to.be.below(1 / 256);
+        expect(Math.abs(tanhInt16(q * 3) / 32768 - Math.tanh(x)), `tanh(${x})`).to.be.below(1 / 256);
+      }
+    });
+  });
+
+  describe('reference kernel', () => {
+    // One unit, one input, x at its zero point: every gate pre-activation is its bias, because
+    // s_in * s_w = 2^-12 makes the FC an identity onto Q3.12 (and h starts at its zero point, as TFLite
+    // Micro resets it). Gates: i = f = sigmoid(1) = 23956, g = tanh(0.5) = 15143, o = sigmoid(2) = 28862
+    // (Q0.15). Cell scale 2^-11: c = i*g * 2^-30 / 2^-11 = 362765708 / 2^19 -> 692 (0.3379). Hidden scale 2^-7:
+    // tanh(c): 692 * 6 on the table (index 16, fraction 56) -> 10669; h = 10669 * 28862 / 2^23 -> 37.
+    const handSpec: LstmSpec = {
+      batches: 1, steps: 1, inputSize: 1, units: 1, inScale: 2 ** -6, inZp: 3, hScale: 2 ** -7, hZp: 5, cellPower: -11,
+      wScales: [2 ** -6, 2 ** -6, 2 ** -6, 2 ** -6, 0.01, 0.01, 0.01, 0.01],
+      weights: [[7], [-7], [100], [1], [5], [6], [7], [8]].map((w) => Int8Array.from(w)),
+      biases: [[4096], [4096], [2048], [8192]].map((b) => Int32Array.from(b)),
+    };
+
+    it('one step of a one-unit LSTM, worked by hand', () => {
+      const { graph, op } = lstmGraph(handSpec);
+      const { output, hidden, cell } = runLstm(graph, op, Int8Array.from([3]));
+      expect(Array.from(cell)).to.deep.equal([692]);
+      expect(Array.from(hidden)).to.deep.equal([37 + 5]);
+      expect(Array.from(output)).to.deep.equal([42]);
+    });
+
+    it('the forget gate keeps f*c of the previous cell state; clipping bounds the cell', () => {
+      const { graph, op } = lstmGraph({ ...handSpec, steps: 2 });
+      // step 2: c = sat(f*c * 2^-15) + i*g: 23956 * 692 / 2^15 -> 506 (0.7311 * 0.3379 = 0.2470 -> 505.9),
+      // plus the step-1 product 692 again when h adds nothing: h - z = 37 moves the gates, so compare
+      // with a hidden state that stays at its zero point instead (recurrent weights 0)
+      const still = lstmGraph({ ...handSpec, steps: 2, weights: [[7], [-7], [100], [1], [0], [0], [0], [0]].map((w) => Int8Array.from(w)) });
+      const run2 = runLstm(still.graph, still.op, Int8Array.from([3, 3]));
+      expect(Array.from(run2.cell)).to.deep.equal([506 + 692]);
+      const clipped = lstmGraph({ ...handSpec, steps: 2, cellClip: 0.5, weights: [[7], [-7], [100], [1], [0], [0], [0], [0]].map((w) => Int8Array.from(w)) });
+      expect(Array.from(runLstm(clipped.graph, clipped.op, Int8Array.from([3, 3])).cell)).to.deep.equal([1024]);
+      // the recurrent path changes step 2 when h has moved
+      expect(Array.from(runLstm(graph, op, Int8Array.from([3, 3])).cell)[0]).to.not.equal(506 + 692);
+    });
+
+    it('state persists across calls and equals one longer sequence; batches are independent', () => {
+      const spec: LstmSpec = { batches: 2, steps: 3, inputSize: 5, units: 4, hZp: -3, inZp: 7, seed: 5 };
+      const rand = rng(9);
+      const x = randomInt8(rand, 2 * 6 * 5);
+      const long = lstmGraph({ ...spec, steps: 6 });
+      const whole = runLstm(long.graph, long.op, x);
+      // the same sequence in two halves of 3 steps, state carried over
+      const half = lstmGraph(spec);
+      const halves = (b: number, part: number) => x.slice((b * 6 + part * 3) * 5, (b * 6 + part * 3 + 3) * 5);
+      const first = runLstm(half.graph, half.op, Int8Array.from([...halves(0, 0), ...halves(1, 0)]));
+      const second = runLstm(half.graph, half.op, Int8Array.from([...halves(0, 1), ...halves(1, 1)]), first.state);
+      const rows = (o: Int8Array, b: number, from: number, n: number) => Array.from(o.slice((b * (n === 3 ? 3 : 6) + from) * 4, (b * (n === 3 ? 3 : 6) + from + 3) * 4));
+      for (const b of [0, 1]) {
+        expect(rows(first.output, b, 0, 3), `batch ${b} first half`).to.deep.equal(rows(whole.output, b, 0, 6));
+        expect(rows(second.output, b, 0, 3), `batch ${b} second half`).to.deep.equal(rows(whole.output, b, 3, 6));
+      }
+      expect(Array.from(second.hidden)).to.deep.equal(Array.from(whole.hidden));
+      expect(Array.from(second.cell)).to.deep.equal(Array.from(whole.cell));
+      // batch 1 alone gives batch 1's rows
+      const single = lstmGraph({ ...spec, batches: 1, steps: 6 });
+      expect(Array.from(runLstm(single.graph, single.op, x.slice(30)).output)).to.deep.equal(Array.from(whole.output.slice(24)));
+    });
+
+    it('time-major input gives the batch-major result, transposed', () => {
+      const spec: LstmSpec = { batches: 3, steps: 4, inputSize: 2, units: 3, seed: 11, hZp: 10 };
+      const x = randomInt8(rng(2), 3 * 4 * 2);
+      const bm = lstmGraph(spec);
+      const tm = lstmGraph({ ...spec, timeMajor: true });
+      const xT = new Int8Array(x.length);
+      for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) for (let k = 0; k < 2; k++) xT[(t * 3 + b) * 2 + k] = x[(b * 4 + t) * 2 + k]!;
+      const outB = runLstm(bm.graph, bm.op, x).output;
+      const outT = runLstm(tm.graph, tm.op, xT).output;
+      for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) {
+        expect(Array.from(outT.slice((t * 3 + b) * 3, (t * 3 + b) * 3 + 3))).to.deep.equal(Array.from(outB.slice((b * 4 + t) * 3, (b * 4 + t) * 3 + 3)));
+      }
+    });
+
+    it('prepares TFLite Micro\'s multipliers: the forget product is exactly 2^-15, the cell tanh scaling follows the cell scale', () => {
+      const { graph, op } = lstmGraph({ batches: 1, steps: 1, inputSize: 2, units: 2, cellPower: -16, cellClip: 3 });
+      const p = lstm.prepare(graph, op) as LstmParams;
+      expect([p.forgetMultiplier, p.forgetShift]).to.deep.equal([2 ** 30, -14]);
+      expect(p.cellTanh).to.deep.equal({ multiplier: 3, shift: 4 });
+      expect(p.cellClip).to.equal(32767); // 3 / 2^-16 saturates
+      const q = lstm.prepare(...Object.values(lstmGraph({ batches: 1, steps: 1, inputSize: 2, units: 2, cellPower: -10, cellClip: 3 })) as [Graph, Op]) as LstmParams;
+      expect(q.cellTanh).to.deep.equal({ multiplier: 3 << 2, shift: 0 });
+      expect(q.cellClip).to.equal(3072);
+    });
+  });
+
+  describe('rejects what TFLite Micro\'s integer LSTM does not run', () => {
+    const base: LstmSpec = { batches: 1, steps: 2, inputSize: 3, units: 2 };
+    it('peephole, projection, layer norm, CIFG, non-variable state, float cell, non power-of-two cell scale', () => {
+      const mutate = (f: (g: Graph, op: Op) => void) => {
+        const { graph, op } = lstmGraph(base);
+        f(graph, op);
+        return userError(() => lstm.check(graph, op));
+      };
+      expect(mutate((g, op) => { op.inputs[10] = op.inputs[6]!; })).to.match(/op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): peephole weights \(input 10\) are not supported/);
+      expect(mutate((g, op) => { op.inputs[16] = op.inputs[6]!; })).to.match(/projection \(input 16\)/);
+      expect(mutate((g, op) => { op.inputs[21] = op.inputs[6]!; })).to.match(/layer norm coefficients \(input 21\)/);
+      expect(mutate((g, op) => { op.inputs[1] = -1; })).to.match(/CIFG/);
+      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.isVariable = false; })).to.match(/cell state tensor \d+ "cell_state" is not a variable tensor/);
+      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.quant!.scale = [0.0003]; })).to.match(/power of two/);
+      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.dtype = 'int8'; })).to.match(/needs an int16 cell state/);
+      expect(mutate((g, op) => { g.tensors[op.inputs[2]!]!.quant = { scale: [0.1, 0.1], zeroPoint: [0, 0], axis: 0 }; })).to.match(/per channel/);
+      expect(mutate((g, op) => { op.attrs.activation = 'RELU'; })).to.match(/cell gate activation RELU/);
+      expect(mutate((g, op) => { op.inputs.pop(); })).to.match(/expected 24 inputs/);
+    });
+  });
+
+  describe('emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan+UBSan) equals the reference', () => {
+    it('random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9', () => {
+      const rand = rng(2024);
+      const specs: LstmSpec[] = [
+        { batches: 1, steps: 5, inputSize: 6, units: 4, inZp: -128, hZp: 0, cellPower: -11, cellClip: 0, seed: 1 },
+        { batches: 2, steps: 4, inputSize: 3, units: 5, inZp: 17, hZp: -20, cellPower: -16, cellClip: 1.5, seed: 2 },
+        { batches: 3, steps: 3, inputSize: 7, units: 2, timeMajor: true, inZp: 127, hZp: 127, cellPower: -9, cellClip: 0, seed: 3 },
+        { batches: 1, steps: 8, inputSize: 4, units: 8, inZp: 0, hZp: -128, cellPower: -12, cellClip: 10, hScale: 0.05, inScale: 0.1, seed: 4 },
+      ];
+      const cases: CCase[] = specs.map((s) => {
+        const { graph, op } = lstmGraph(s);
+        const x = randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape));
+        return { def: lstm, graph, op, inputs: [x, ...zeroState(graph, op)] };
+      });
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...zeroState(c.graph, c.op)])[0]!);
+        expect(firstDifference(expected, results[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+  });
+
+  describe('golden activations of mnist_lstm_int8 (TFLite Micro\'s run, states starting at zero)', function () {
+    before(function () {
+      sharedModelsAvailable(this);
+    });
+
+    it('the reference kernel reproduces the LSTM output and the final hidden and cell states of all 4 cases', () => {
+      const graph = sharedGraph('mnist_lstm_int8');
+      const op = graph.ops.find((o) => o.kind === lstm.kind)!;
+      for (const c of goldenCases('mnist_lstm_int8')) {
+        const x = fromBytes('int8', goldenActivation(c, op.inputs[0]!)!) as Int8Array;
+        const { output, state } = runLstm(graph, op, x);
+        expect(firstDifference(recordedOutput(op, c), toBytes(output)), `${c.name} output`).to.equal(undefined);
+        expect(firstDifference(goldenActivation(c, op.inputs[18]!)!, toBytes(state[0]!)), `${c.name} hidden state`).to.equal(undefined);
+        expect(firstDifference(goldenActivation(c, op.inputs[19]!)!, toBytes(state[1]!)), `${c.name} cell state`).to.equal(undefined);
+      }
+    });
+
+    it('the emitted C reproduces the LSTM output of all 4 cases', () => {
+      const graph = sharedGraph('mnist_lstm_int8');
+      const op = graph.ops.find((o) => o.kind === lstm.kind)!;
+      const cases = goldenCases('mnist_lstm_int8');
+      const results = runCasesInC(cases.map((c) => ({
+        def: lstm, graph, op, inputs: [fromBytes('int8', goldenActivation(c, op.inputs[0]!)!), ...zeroState(graph, op)],
+      })));
+      cases.forEach((c, k) => expect(firstDifference(recordedOutput(op, c), results[k]![0]!), c.name).to.equal(undefined));
+    });
+  });
+});

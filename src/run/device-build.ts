@@ -1,0 +1,74 @@
+/**
+ * What `profile` and `validate` share: compile the model for a target, build the harness firmware
+ * (a profile build: per-layer counters and stop-after-layer), and say how to reach the board: an
+ * emulated board started here, or a real board on a serial port that must run this very build.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import { type CompiledModel, compileGraph } from '../compile.ts';
+import { writeDirectoryAtomically } from '../codegen/output.ts';
+import type { Graph } from '../ir/graph.ts';
+import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
+import type { BuildResult } from '../build/index.ts';
+import { checkFits } from '../build/fit.ts';
+import type { BoardDescriptor, TargetDescriptor } from '../build/targets.ts';
+import type { SessionOptions } from '../device/session.ts';
+import type { EmulatorLink } from '../device/transport/qemu.ts';
+
+export interface DeviceTargetOptions {
+  target: string;
+  /** an emulated board (default: the target's), or with `port` the real board's descriptor */
+  board?: string;
+  /** a serial port with a board running this build's firmware */
+  port?: string;
+  link?: EmulatorLink;
+  /** keep sources and build here */
+  workDir?: string;
+  /** limit per inference on the board, ms */
+  timeoutMs?: number;
+  /** extra compile flags (tests: -DTF_TEST_CORRUPT_LAYER=...) */
+  extraCflags?: string[];
+  progress?: (message: string) => void;
+}
+
+export interface DeviceBuild {
+  target: TargetDescriptor;
+  board: BoardDescriptor | undefined;
+  compiled: CompiledModel;
+  build: BuildResult;
+  session: SessionOptions;
+}
+
+/** Compiles and builds, runs `work` with what it takes to open a session, and cleans up. */
+export async function withDeviceBuild<T>(graph: Graph, modelPath: string, options: DeviceTargetOptions, work: (b: DeviceBuild) => Promise<T>): Promise<T> {
+  const progress = options.progress ?? (() => {});
+  const target = loadTarget(options.target);
+  if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
+  const board = options.port
+    ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated))
+    : boardOf(target, options.board);
+  if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
+  findTool(target.toolchain.cc, target.toolchain.install);
+  if (!options.port && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
+  checkFits(compiled, basename(modelPath), target, board); // a model too big is refused before any build
+
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-device-'));
+  try {
+    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}, profile build`);
+    const build = await buildFirmware({
+      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile: true,
+      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), extraCflags: options.extraCflags,
+    });
+    const session: SessionOptions = options.port
+      ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
+      : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
+    progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
+    return await work({ target, board, compiled, build, session });
+  } finally {
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}

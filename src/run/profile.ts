@@ -1,0 +1,163 @@
+/**
+ * `tinyforge profile`: runs the model on the board in a profile build and reads back the counter
+ * per layer, net of the profiling hooks' own cost (measured on the device with an empty layer).
+ */
+import { TinyforgeError } from '../errors.ts';
+import type { Graph } from '../ir/graph.ts';
+import { fromBytes } from '../ir/buffers.ts';
+import { loadGraph } from '../model/load.ts';
+import { interpret } from '../ops/interpreter.ts';
+import { withSession } from '../device/session.ts';
+import { checkStack } from '../device/emulator.ts';
+import type { MemoryPlan } from '../plan/arena.ts';
+import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type InputCase, zeroPointCase } from './inputs.ts';
+import { equalBytes } from './run.ts';
+
+export interface ProfileOptions extends DeviceTargetOptions {
+  /** the input to profile with (default: every input at its zero point) */
+  input?: InputCase;
+  /** inferences to average over (default 1: emulators are deterministic) */
+  runs?: number;
+}
+
+export interface ProfileLayer {
+  /** layer position = op index */
+  index: number;
+  op: string;
+  inputs: number[][];
+  outputs: number[][];
+  macs: number;
+  /** counter per inference, net of the hooks' inside cost; 0 for layers without code */
+  count: number;
+  /** as measured, hooks included */
+  rawCount: number;
+  /** count / sum of all layer counts */
+  share: number;
+  /** macs / count; null where count is 0 */
+  macsPerCount: number | null;
+  /** the layer emits no code (an alias such as a reshape) */
+  alias: boolean;
+}
+
+export interface ProfileReport {
+  model: string;
+  target: string;
+  board: string | null;
+  port: string;
+  counter: { kind: 'instructions' | 'cycles'; source: string };
+  /** the whole inference, hooks included */
+  perInference: number;
+  runs: number;
+  /** sum of the layers' net counts */
+  layersTotal: number;
+  /** what the hooks cost, in counter units: inside every layer figure, and per layer as the total sees it */
+  hookOverhead: { insideLayer: number; perLayer: number };
+  macs: number;
+  layers: ProfileLayer[];
+  outputs: number[][];
+  matchesReference: boolean;
+  memory: {
+    arena: number; arenaUsed: number | null; scratch: number; stack: number; stackInvoke: number;
+    flash: number; flashWeights: number; ram: number;
+  };
+  /** the arena plan, for the HTML timeline */
+  plan: { arena: number; buffers: { name: string; tensors: number[]; scratchOf: number | null; offset: number; bytes: number; firstUse: number; lastUse: number }[] };
+  buildId: string;
+}
+
+export async function profileModel(modelPath: string, options: ProfileOptions): Promise<ProfileReport> {
+  const graph = loadGraph(modelPath);
+  const runs = options.runs ?? 1;
+  if (!Number.isInteger(runs) || runs < 1 || runs > 65535) throw new TinyforgeError(`--runs must be an integer from 1 to 65535, got ${runs}`);
+  const input = options.input ?? zeroPointCase(graph);
+  return withDeviceBuild(graph, modelPath, options, async ({ target, board, compiled, build, session: sessionOptions }) => {
+    const expected = interpret(compiled.prepared, input).outputs;
+    return withSession(sessionOptions, async (session) => {
+      const cpt = session.counter.countsPerTick;
+      await session.resetState();
+      await session.writeInputs(concat(input));
+      const invoked = await session.invoke(runs);
+      const outputBytes = await session.readOutputs();
+      const counters = await session.readLayers();
+      const memory = await session.readMemory();
+      checkStack(session.portName, memory);
+      if (counters.ticks.length !== compiled.prepared.layers.length) {
+        throw new TinyforgeError(`${session.portName}: READ_LAYERS: ${counters.ticks.length} layers on the device, ${compiled.prepared.layers.length} in the model`);
+      }
+      const inside = counters.calibration.insideTicks;
+      const layers = compiled.prepared.layers.map((layer, i) => {
+        const rawTicks = counters.ticks[i]! / runs;
+        const netTicks = layer.isAlias ? 0 : Math.max(0, rawTicks - inside);
+        const count = Math.round(netTicks * cpt);
+        return {
+          index: layer.position, op: layer.op.kind,
+          inputs: shapes(graph, layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data)),
+          outputs: shapes(graph, layer.op.outputs),
+          macs: layer.macs, count, rawCount: Math.round(rawTicks * cpt), share: 0,
+          macsPerCount: count > 0 ? layer.macs / count : null, alias: layer.isAlias,
+        };
+      });
+      const layersTotal = layers.reduce((n, l) => n + l.count, 0);
+      for (const l of layers) l.share = layersTotal > 0 ? l.count / layersTotal : 0;
+      const outputs = splitOutputs(outputBytes, expected.map((o) => o.length));
+      return {
+        model: graph.name,
+        target: target.name,
+        board: board?.name ?? null,
+        port: session.portName,
+        counter: { kind: session.counter.kind, source: session.counter.source },
+        perInference: Math.round((invoked.totalTicks / runs) * cpt),
+        runs,
+        layersTotal,
+        hookOverhead: { insideLayer: Math.round(inside * cpt), perLayer: Math.round(counters.calibration.pairTicks * cpt) },
+        macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
+        layers,
+        outputs: outputs.map((bytes, o) => outputValues(graph, o, bytes)),
+        matchesReference: outputs.every((bytes, o) => equalBytes(bytes, expected[o]!)),
+        memory: {
+          arena: compiled.plan.arenaBytes, arenaUsed: memory.arenaUsed, scratch: compiled.plan.scratchBytes,
+          stack: memory.stackHighWater, stackInvoke: memory.stackInvoke,
+          flash: build.sizes.flash, flashWeights: build.sizes.flashWeights, ram: build.sizes.ram + memory.stackInvoke,
+        },
+        plan: planView(graph, compiled.plan),
+        buildId: session.hello.buildId,
+      };
+    });
+  });
+}
+
+function shapes(graph: Graph, tensors: number[]): number[][] {
+  return tensors.filter((t) => t >= 0).map((t) => graph.tensors[t]!.shape);
+}
+
+function planView(graph: Graph, plan: MemoryPlan): ProfileReport['plan'] {
+  return {
+    arena: plan.arenaBytes,
+    buffers: plan.buffers.map((b) => ({
+      name: b.scratchOf !== undefined ? `scratch of layer ${b.scratchOf}` : b.tensors.map((t) => graph.tensors[t]!.name || `t${t}`).join(' = '),
+      tensors: b.tensors, scratchOf: b.scratchOf ?? null, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse,
+    })),
+  };
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
+  let at = 0;
+  return sizes.map((n) => bytes.slice(at, (at += n)));
+}
+
+/** An output tensor's bytes as numbers. */
+export function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
+  const t = graph.tensors[graph.outputs[output]!]!;
+  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
+}

@@ -1,0 +1,167 @@
+/**
+ * `tinyforge validate`: runs many inputs on the board and compares every output bit for bit with the
+ * host's reference kernels. Where a case differs, it finds the first layer whose output differs:
+ * the firmware is a profile build, so INVOKE can stop right after layer k, when that layer's output
+ * is certainly intact in the arena, and READ_TENSOR reads it back.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import { type Graph, byteSize } from '../ir/graph.ts';
+import { fromBytes, toBytes } from '../ir/buffers.ts';
+import { loadGraph } from '../model/load.ts';
+import { type InterpreterRun, interpret } from '../ops/interpreter.ts';
+import type { CompiledModel } from '../compile.ts';
+import { type DeviceSession, withSession } from '../device/session.ts';
+import { checkStack } from '../device/emulator.ts';
+import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type InputCase, readInputCases } from './inputs.ts';
+import { concat, outputValues, splitOutputs } from './profile.ts';
+
+export interface NamedInput {
+  /** file name, with `#i` when the file holds several inputs */
+  name: string;
+  tensors: InputCase;
+}
+
+export interface Mismatch {
+  /** output tensor (position among the model's outputs) */
+  output: number;
+  /** element index within it */
+  index: number;
+  expected: number;
+  actual: number;
+}
+
+export interface DifferingLayer {
+  /** layer position = op index */
+  index: number;
+  op: string;
+  /** the output tensor that differs */
+  tensor: number;
+  name: string;
+  /** first differing element of it */
+  element: number;
+  expected: number;
+  actual: number;
+}
+
+export interface ValidateCase {
+  input: string;
+  match: boolean;
+  /** counter for this inference */
+  count: number;
+  firstMismatch?: Mismatch;
+  /** where the search found it; null if every layer's output matched (or the search was not possible) */
+  firstDifferingLayer?: DifferingLayer | null;
+}
+
+export interface ValidateReport {
+  model: string;
+  target: string;
+  board: string | null;
+  port: string;
+  counter: { kind: 'instructions' | 'cycles'; source: string };
+  cases: ValidateCase[];
+  matched: number;
+  total: number;
+  memory: { arena: number; arenaUsed: number | null; stack: number };
+}
+
+export interface ValidateOptions extends DeviceTargetOptions {
+  inputs: NamedInput[];
+}
+
+/** Inputs from a file (several back to back, or a .npy with a batch dimension) or a directory of .bin/.npy files. */
+export function readNamedInputs(graph: Graph, path: string): NamedInput[] {
+  if (!existsSync(path)) throw new TinyforgeError(`${path}: no such input file or directory`);
+  const fromFile = (file: string): NamedInput[] => {
+    const cases = readInputCases(graph, file);
+    return cases.map((tensors, i) => ({ name: cases.length === 1 ? basename(file) : `${basename(file)}#${i}`, tensors }));
+  };
+  if (!statSync(path).isDirectory()) return fromFile(path);
+  const files = readdirSync(path).filter((f) => ['.bin', '.npy'].includes(extname(f).toLowerCase())).sort();
+  if (files.length === 0) throw new TinyforgeError(`${path}: no .bin or .npy files in the directory`);
+  return files.flatMap((f) => fromFile(join(path, f)));
+}
+
+export async function validateModel(modelPath: string, options: ValidateOptions): Promise<ValidateReport> {
+  const graph = loadGraph(modelPath);
+  if (options.inputs.length === 0) throw new TinyforgeError('validate: no inputs');
+  return withDeviceBuild(graph, modelPath, options, async ({ target, board, compiled, session: sessionOptions }) => {
+    const progress = options.progress ?? (() => {});
+    return withSession(sessionOptions, async (session) => {
+      const cases: ValidateCase[] = [];
+      for (const [i, input] of options.inputs.entries()) {
+        const reference = interpret(compiled.prepared, input.tensors);
+        await session.resetState();
+        await session.writeInputs(concat(input.tensors));
+        const invoked = await session.invoke(1);
+        const actual = splitOutputs(await session.readOutputs(), reference.outputs.map((o) => o.length));
+        const mismatch = firstMismatch(graph, reference.outputs, actual);
+        const result: ValidateCase = { input: input.name, match: mismatch === undefined, count: invoked.firstTicks * session.counter.countsPerTick };
+        if (mismatch) {
+          result.firstMismatch = mismatch;
+          progress(`case ${i} (${input.name}) differs at output ${mismatch.output}[${mismatch.index}]: looking for the first layer that differs`);
+          result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference);
+        }
+        cases.push(result);
+      }
+      const memory = await session.readMemory();
+      checkStack(session.portName, memory);
+      return {
+        model: graph.name,
+        target: target.name,
+        board: board?.name ?? null,
+        port: session.portName,
+        counter: { kind: session.counter.kind, source: session.counter.source },
+        cases,
+        matched: cases.filter((c) => c.match).length,
+        total: cases.length,
+        memory: { arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackInvoke },
+      };
+    });
+  });
+}
+
+function firstMismatch(graph: Graph, expected: Uint8Array[], actual: Uint8Array[]): Mismatch | undefined {
+  for (let o = 0; o < expected.length; o++) {
+    const want = outputValues(graph, o, expected[o]!);
+    const got = outputValues(graph, o, actual[o]!);
+    const index = want.findIndex((v, i) => !Object.is(v, got[i]));
+    if (index >= 0) return { output: o, index, expected: want[index]!, actual: got[index]! };
+  }
+  return undefined;
+}
+
+/**
+ * Runs the input once per layer, stopping after that layer, and compares its outputs in the arena
+ * with the reference's: the first layer whose output differs is where the device goes wrong.
+ */
+async function findFirstDifferingLayer(
+  session: DeviceSession, compiled: CompiledModel, input: InputCase, reference: InterpreterRun,
+): Promise<DifferingLayer | null> {
+  if (!session.hello.profile || !session.hello.arenaKnown) return null;
+  const { graph, plan } = compiled;
+  for (const layer of compiled.prepared.layers) {
+    if (layer.isAlias) continue;
+    await session.resetState();
+    await session.writeInputs(concat(input));
+    await session.invoke(1, layer.position);
+    for (const t of layer.op.outputs) {
+      const tensor = graph.tensors[t]!;
+      const offset = plan.tensorOffset.get(t);
+      const want = reference.tensors.get(t);
+      if (offset === undefined || want === undefined) continue;
+      const got = await session.readArena(offset, byteSize(tensor));
+      const wantValues = Array.from(want as ArrayLike<number | bigint>, Number);
+      const gotValues = Array.from(fromBytes(tensor.dtype, got) as ArrayLike<number | bigint>, Number);
+      if (toBytes(want).length !== got.length) throw new Error(`internal: tensor ${t} size differs from the reference`);
+      const element = wantValues.findIndex((v, i) => !Object.is(v, gotValues[i]));
+      if (element >= 0) {
+        return { index: layer.position, op: layer.op.kind, tensor: t, name: tensor.name, element, expected: wantValues[element]!, actual: gotValues[element]! };
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,95 @@
+/**
+ * `tinyforge flash` as a user runs it: an image to a real port (here the fake STM32 boot loader on a
+ * socat pty pair, served in this process while the CLI runs as a child), and the clear refusals.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
+import { requireTools, scratchDir } from '../build/helpers.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { FakeBootloader, type PtyPair, startPtyPair } from '../device/stm32-fake-bootloader.ts';
+
+/** The CLI as a child process without blocking this event loop (the fake device lives in it). */
+function tinyforgeAsync(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd: PROJECT_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('cli: flash', function () {
+  this.timeout(60_000);
+  let scratch: ReturnType<typeof scratchDir>;
+  const payload = Uint8Array.from({ length: 700 }, (_, i) => (i * 13 + 5) & 0xff);
+  let bin: string;
+
+  before(() => {
+    scratch = scratchDir('cli-flash');
+    bin = join(scratch.dir, 'app.bin');
+    writeFileSync(bin, payload);
+  });
+  after(() => scratch.cleanup());
+
+  describe('to a real port (a fake STM32 boot loader)', () => {
+    let pair: PtyPair;
+    let fake: FakeBootloader;
+
+    beforeEach(async function () {
+      requireTools(this, ['socat']);
+      pair = await startPtyPair();
+      fake = await FakeBootloader.open(pair.device, { productId: 0x0413 });
+    });
+    afterEach(async () => {
+      await fake?.close();
+      pair?.kill();
+    });
+
+    it('writes a .bin at 0x08000000, verifies it, starts it, and prints one JSON object', async () => {
+      const r = await tinyforgeAsync(['flash', bin, '--port', pair.host, '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      expect(json).to.deep.include({ target: 'cortex-m4', board: null, port: pair.host, buildId: null, application: null });
+      expect(json.image).to.deep.equal({ source: bin, bytes: 700, start: 0x08000000 });
+      expect(json.flash).to.include({ productId: 0x0413, erase: 'extended erase (0x44)', bytes: 700, blocks: 3, verified: true, started: 0x08000000 });
+      expect(Array.from(fake.memory.subarray(0, 700))).to.deep.equal(Array.from(payload));
+      expect(fake.goAddress).to.equal(0x08000000);
+      expect(r.stderr).to.include('product id 0x0413');
+    });
+
+    it('--no-go writes and verifies at --address without starting', async () => {
+      const r = await tinyforgeAsync(['flash', bin, '--port', pair.host, '--address', '0x08001000', '--no-go']);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/3 blocks written and read back identical/);
+      expect(r.stdout).to.include('not started (--no-go)');
+      expect(Array.from(fake.memory.subarray(0x1000, 0x1000 + 700))).to.deep.equal(Array.from(payload));
+      expect(fake.goAddress).to.equal(null);
+    });
+  });
+
+  describe('refusals', () => {
+    it('says that the micro:bit gets its image from the emulator, not over the serial path', function () {
+      if (!sharedModelsAvailable(this)) return;
+      const r = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--target', 'cortex-m0']);
+      expect(r.status).to.equal(1);
+      expect(r.stderr.trim()).to.equal(
+        'error: qemu-microbit has no loader of ours: its image is loaded by the emulator (QEMU -kernel) when it runs, not flashed over the serial path',
+      );
+    });
+
+    it('names a bad address', () => {
+      const r = tinyforge(['flash', bin, '--port', '/dev/ttyUSB9', '--address', 'eight']);
+      expect(r.status).to.equal(1);
+      expect(r.stderr.trim()).to.equal("error: --address must be a 32-bit address such as 0x08000000, got 'eight'");
+    });
+  });
+});

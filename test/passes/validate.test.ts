@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { optimizeGraph } from '../../src/passes/index.ts';
+import { compileFile, compileGraph } from '../../src/compile.ts';
+import { TinyforgeError } from '../../src/errors.ts';
+import { saveTflite } from '../../src/model/tflite/writer.ts';
+import { readTflite } from '../../src/model/tflite/reader.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+
+const Q = { scale: 0.1, zeroPoint: 0 };
+
+describe('pass: rejecting what cannot be compiled, naming the op', () => {
+  it('rejects a dynamic dimension in a shape_signature (read from the file), naming the op and tensor', () => {
+    const b = new GraphBuilder('dynamic');
+    const x = b.input({ shape: [1, 1, 40], shapeSignature: [1, -1, 40], q: Q, name: 'frames' });
+    const [y] = b.op('RESHAPE', [x], [{ shape: [1, 40], shapeSignature: [-1, 40], q: Q }]);
+    b.output(y!);
+    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-dyn-'));
+    try {
+      const path = join(dir, 'dynamic.tflite');
+      saveTflite(path, b.build());
+      expect(readTflite(path).tensors[x]!.shapeSignature).to.deep.equal([1, -1, 40]);
+      expect(() => compileFile(path)).to.throw(TinyforgeError,
+        /^dynamic\.tflite: op 0 \(RESHAPE\): input tensor 0 "frames" has a dynamic shape \(shape_signature \[1,-1,40\], converted as \[1,1,40\]; dimension 1\): tinyforge compiles static shapes only/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts a dynamic batch converted at 1 (Keras models), as TFLite Micro runs them', () => {
+    const b = new GraphBuilder('batch');
+    const x = b.input({ shape: [1, 4], shapeSignature: [-1, 4], q: Q });
+    const [y] = b.op('RESHAPE', [x], [{ shape: [2, 2], q: Q }]);
+    b.output(y!);
+    expect(() => compileGraph(b.build())).to.not.throw();
+  });
+
+  it('rejects a negative size in a shape and a computed paddings input, naming the op', () => {
+    const b = new GraphBuilder('negative');
+    const x = b.input({ shape: [1, -1], q: Q });
+    const [y] = b.op('RESHAPE', [x], [{ shape: [4], q: Q }]);
+    b.output(y!);
+    expect(() => optimizeGraph(b.build(), 'n.tflite')).to.throw(TinyforgeError, /^n\.tflite: op 0 \(RESHAPE\): input tensor 0 "t0" has a dynamic shape \(shape \[1,-1\]; dimension 1\)/);
+
+    const c = new GraphBuilder('computed');
+    const v = c.input({ shape: [2], q: Q });
+    const p = c.input({ shape: [1, 2], dtype: 'int32', name: 'pads' });
+    const [w] = c.op('PAD', [v, p], [{ shape: [4], q: Q }]);
+    c.output(w!);
+    expect(() => compileGraph(c.build(), 'c.tflite')).to.throw(TinyforgeError, /op 0 \(PAD\): paddings tensor 1 "pads" is computed at run time \(a dynamic shape\)/);
+  });
+
+  it('rejects a float op inside an int8 model, naming it; QUANTIZE/DEQUANTIZE boundaries are fine', () => {
+    const b = new GraphBuilder('island');
+    const x = b.input({ shape: [1, 4], q: Q });
+    const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 4], dtype: 'float32' }]);
+    const [g] = b.op('LOGISTIC', [f!], [{ shape: [1, 4], dtype: 'float32', name: 'sigmoid' }]);
+    const [q] = b.op('QUANTIZE', [g!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
+    const [y] = b.op('RESHAPE', [q!], [{ shape: [4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
+    b.output(y!);
+    expect(() => compileGraph(b.build(), 'island.tflite')).to.throw(TinyforgeError,
+      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\) inside an int8 model: tinyforge runs integer kernels only/);
+
+    const ok = new GraphBuilder('boundary');
+    const fin = ok.input({ shape: [1, 4], dtype: 'float32' });
+    const [qi] = ok.op('QUANTIZE', [fin], [{ shape: [1, 4], q: Q }]);
+    const [r] = ok.op('RESHAPE', [qi!], [{ shape: [4], q: Q }]);
+    const [fo] = ok.op('DEQUANTIZE', [r!], [{ shape: [4], dtype: 'float32' }]);
+    ok.output(fo!);
+    expect(() => compileGraph(ok.build())).to.not.throw();
+  });
+
+  it('leaves an all-float model to the "float model" message', () => {
+    const b = new GraphBuilder('float');
+    const x = b.input({ shape: [4], dtype: 'float32' });
+    const [y] = b.op('RESHAPE', [x], [{ shape: [2, 2], dtype: 'float32' }]);
+    b.output(y!);
+    expect(() => compileGraph(b.build(), 'f.tflite')).to.throw(TinyforgeError, /f\.tflite: float model/);
+  });
+});
