@@ -3,6 +3,8 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
+import { linkOption } from './device-options.ts';
+import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
   return new Command('run')
@@ -11,13 +13,14 @@ export function runCommand(): Command {
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-b, --board <board>', 'board of the target (default: its emulated board)')
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
+    .option('--link <link>', 'emulated boards: the UART over a pseudo-terminal (pty) or the emulator\'s stdio (stdio)', linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board', '300')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (modelPath: string, opts: { target: string; board?: string; input?: string; keep?: string; timeout: string; json?: boolean }) => {
+    .action(async (modelPath: string, opts: { target: string; board?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink }) => {
       const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
       const report = await runModel(modelPath, {
-        target: opts.target, board: opts.board, cases, workDir: opts.keep,
+        target: opts.target, board: opts.board, cases, workDir: opts.keep, link: opts.link,
         timeoutMs: Number(opts.timeout) * 1000,
         progress: (m) => process.stderr.write(`${m}\n`),
       });

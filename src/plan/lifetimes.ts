@@ -18,29 +18,28 @@ export interface BufferRequest {
   tensorOffsets?: Map<number, number>;
 }
 
+export interface Lifetime {
+  firstUse: number;
+  lastUse: number;
+}
+
 /**
- * Works out which bytes must exist when. Model inputs live from the start, outputs to the end,
- * variable tensors (state kept between inferences) for the whole run; alias ops (RESHAPE) merge their
- * input and output into one buffer.
+ * When each arena tensor must hold its bytes (inclusive layer positions). Model inputs live from the
+ * start, outputs to the end, variable tensors (state kept between inferences) for the whole run.
  */
-export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
+export function tensorLifetimes(prepared: PreparedGraph): Map<number, Lifetime> {
   const { graph, layers } = prepared;
   const last = Math.max(layers.length - 1, 0);
-  const aliasRoot = aliasRoots(prepared);
-  const byRoot = new Map<number, BufferRequest>();
+  const lifetimes = new Map<number, Lifetime>();
   const touch = (tensor: number, at: number) => {
     const t = graph.tensors[tensor];
     if (!t || isConstant(t)) return;
-    const root = aliasRoot.get(tensor) ?? tensor;
-    let req = byRoot.get(root);
-    if (!req) {
-      req = { id: `t${root}`, tensors: [], bytes: 0, firstUse: at, lastUse: at };
-      byRoot.set(root, req);
+    const life = lifetimes.get(tensor);
+    if (!life) lifetimes.set(tensor, { firstUse: at, lastUse: at });
+    else {
+      life.firstUse = Math.min(life.firstUse, at);
+      life.lastUse = Math.max(life.lastUse, at);
     }
-    if (!req.tensors.includes(tensor)) req.tensors.push(tensor);
-    req.bytes = Math.max(req.bytes, byteSize(t));
-    req.firstUse = Math.min(req.firstUse, at);
-    req.lastUse = Math.max(req.lastUse, at);
   };
   for (const i of graph.inputs) touch(i, 0);
   layers.forEach((layer, position) => {
@@ -53,6 +52,29 @@ export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
       touch(t.index, 0);
       touch(t.index, last);
     }
+  }
+  return lifetimes;
+}
+
+/**
+ * Works out which bytes must exist when: one request per tensor, except that alias ops (RESHAPE)
+ * merge their input and output into one buffer, and ops that may overlap an input share one.
+ */
+export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
+  const { graph, layers } = prepared;
+  const aliasRoot = aliasRoots(prepared);
+  const byRoot = new Map<number, BufferRequest>();
+  for (const [tensor, life] of tensorLifetimes(prepared)) {
+    const root = aliasRoot.get(tensor) ?? tensor;
+    let req = byRoot.get(root);
+    if (!req) {
+      req = { id: `t${root}`, tensors: [], bytes: 0, ...life };
+      byRoot.set(root, req);
+    }
+    req.tensors.push(tensor);
+    req.bytes = Math.max(req.bytes, byteSize(graph.tensors[tensor]!));
+    req.firstUse = Math.min(req.firstUse, life.firstUse);
+    req.lastUse = Math.max(req.lastUse, life.lastUse);
   }
   const requests = mergeOverlaps(prepared, [...byRoot.values()]);
   layers.forEach((layer, position) => {

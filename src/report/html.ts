@@ -84,7 +84,7 @@ const CHARTS_SCRIPT = `
       labels: data.layers.map(function (l) { return '#' + l.index + ' ' + l.op; }),
       datasets: [{ label: unit, data: data.layers.map(function (l) { return l.count; }), backgroundColor: '#3b7dd8' }]
     },
-    options: { maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { title: { display: true, text: unit } } } }
+    options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { title: { display: true, text: unit } } } }
   });
 
   var colours = ['#3b7dd8', '#e07b39', '#4caf50', '#9c27b0', '#f2b705', '#00a6a6', '#d84b6b', '#795548'];
@@ -101,6 +101,11 @@ const CHARTS_SCRIPT = `
         ctx.strokeStyle = '#333';
         ctx.fillRect(left, top, right - left, bottom - top);
         ctx.strokeRect(left, top, right - left, bottom - top);
+        if (right - left > 70 && bottom - top > 14) {
+          ctx.fillStyle = '#111';
+          ctx.font = '11px sans-serif';
+          ctx.fillText(b.name.length > 40 ? b.name.slice(0, 39) + '…' : b.name, left + 4, top + 12, right - left - 8);
+        }
       });
       ctx.restore();
     }
@@ -111,10 +116,11 @@ const CHARTS_SCRIPT = `
       datasets: [{
         label: 'buffers',
         data: buffers.map(function (b) { return { x: (b.firstUse + b.lastUse) / 2, y: b.offset + b.bytes / 2, buffer: b }; }),
-        pointRadius: 3, pointBackgroundColor: '#000'
+        pointRadius: 2, pointBackgroundColor: '#000'
       }]
     },
     options: {
+      animation: false,
       maintainAspectRatio: false,
       plugins: {
         legend: { display: false },

@@ -3,16 +3,17 @@
  * per layer, net of the profiling hooks' own cost (measured on the device with an empty layer).
  */
 import { TinyforgeError } from '../errors.ts';
-import type { Graph } from '../ir/graph.ts';
+import { type Graph, byteSize } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
 import { loadGraph } from '../model/load.ts';
 import { interpret } from '../ops/interpreter.ts';
 import { withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
-import type { MemoryPlan } from '../plan/arena.ts';
+import { tensorLifetimes } from '../plan/lifetimes.ts';
+import type { CompiledModel } from '../compile.ts';
 import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
-import { equalBytes } from './run.ts';
+import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
 
 export interface ProfileOptions extends DeviceTargetOptions {
   /** the input to profile with (default: every input at its zero point) */
@@ -120,7 +121,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
           stack: memory.stackHighWater, stackInvoke: memory.stackInvoke,
           flash: build.sizes.flash, flashWeights: build.sizes.flashWeights, ram: build.sizes.ram + memory.stackInvoke,
         },
-        plan: planView(graph, compiled.plan),
+        plan: planView(compiled),
         buildId: session.hello.buildId,
       };
     });
@@ -131,33 +132,23 @@ function shapes(graph: Graph, tensors: number[]): number[][] {
   return tensors.filter((t) => t >= 0).map((t) => graph.tensors[t]!.shape);
 }
 
-function planView(graph: Graph, plan: MemoryPlan): ProfileReport['plan'] {
-  return {
-    arena: plan.arenaBytes,
-    buffers: plan.buffers.map((b) => ({
-      name: b.scratchOf !== undefined ? `scratch of layer ${b.scratchOf}` : b.tensors.map((t) => graph.tensors[t]!.name || `t${t}`).join(' = '),
-      tensors: b.tensors, scratchOf: b.scratchOf ?? null, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse,
-    })),
-  };
+/**
+ * The timeline the HTML draws: one rectangle per tensor (its own bytes and lifetime, at its own
+ * offset inside a shared buffer) and per scratch buffer.
+ */
+function planView(compiled: CompiledModel): ProfileReport['plan'] {
+  const { graph, plan, prepared } = compiled;
+  const lifetimes = tensorLifetimes(prepared);
+  const tensors = plan.buffers.flatMap((b) => b.tensors.map((t) => ({
+    name: graph.tensors[t]!.name || `t${t}`, tensors: [t], scratchOf: null,
+    offset: plan.tensorOffset.get(t) ?? b.offset, bytes: byteSize(graph.tensors[t]!),
+    firstUse: lifetimes.get(t)?.firstUse ?? b.firstUse, lastUse: lifetimes.get(t)?.lastUse ?? b.lastUse,
+  })));
+  const scratch = plan.buffers.filter((b) => b.scratchOf !== undefined).map((b) => ({
+    name: `scratch of layer ${b.scratchOf}`, tensors: [], scratchOf: b.scratchOf!, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse,
+  }));
+  return { arena: plan.arenaBytes, buffers: [...tensors, ...scratch] };
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
-export function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
-  let at = 0;
-  return sizes.map((n) => bytes.slice(at, (at += n)));
-}
 
-/** An output tensor's bytes as numbers. */
-export function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
-  const t = graph.tensors[graph.outputs[output]!]!;
-  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
-}

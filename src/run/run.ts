@@ -4,8 +4,6 @@ import { basename, join } from 'node:path';
 import { type CompiledModel, compileGraph } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { loadGraph } from '../model/load.ts';
-import { type Graph } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
 import { interpret } from '../ops/interpreter.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
@@ -13,6 +11,7 @@ import { checkFits } from '../build/fit.ts';
 import { runOnBoard, runOnHost } from '../device/index.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
+import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
 
 export interface RunOptions {
   target: string;
@@ -131,32 +130,11 @@ function report(
   };
 }
 
-/** An output tensor's bytes as integers (or floats for a float output). */
-function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
-  const t = graph.tensors[graph.outputs[output]!]!;
-  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
-}
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
-function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
-  let at = 0;
-  return sizes.map((n) => bytes.slice(at, (at += n)));
-}
 
 function splitCases(bytes: Uint8Array, sizes: number[], count: number): Uint8Array[][] {
   const perCase = sizes.reduce((a, b) => a + b, 0);
   return Array.from({ length: count }, (_, c) => splitOutputs(bytes.subarray(c * perCase, (c + 1) * perCase), sizes));
 }
 
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}

@@ -16,7 +16,7 @@ import { type DeviceSession, withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
 import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, readInputCases } from './inputs.ts';
-import { concat, outputValues, splitOutputs } from './profile.ts';
+import { concat, outputValues, splitOutputs } from './bytes.ts';
 
 export interface NamedInput {
   /** file name, with `#i` when the file holds several inputs */
