@@ -9,7 +9,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { finishRp2040Image } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
-import { FIRMWARE_DIR, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
+import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
 import { findTool, firstErrorLines, runTool } from './toolchain.ts';
 
 export interface BuildOptions {
@@ -162,16 +162,30 @@ function modelSources(modelDir: string, outDir: string): string[] {
   return found;
 }
 
+/** Firmware folders several families build from: Armv6-M and Armv7-M/Armv8-M share SysTick. */
+const SHARED_FIRMWARE: Partial<Record<FirmwareFamily, readonly string[]>> = { 'cortex-m': ['arm'], rp2040: ['arm'] };
+
+/** The folders a family's firmware comes from (besides firmware/common): its own, then shared ones. */
+export function familyFirmwareDirs(family: FirmwareFamily): string[] {
+  return [family, ...(SHARED_FIRMWARE[family] ?? [])].map((d) => join(FIRMWARE_DIR, d));
+}
+
+/** The .c files of a family's folders, ordered by file name as if they were one folder. */
+export function familyFirmwareSources(family: FirmwareFamily): string[] {
+  return familyFirmwareDirs(family)
+    .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => join(dir, f)))
+    .sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
+}
+
 function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, outDir: string): CompileUnit[] {
   let harnessSources: string[];
   if (target.firmware === 'host') {
     harnessSources = [join(FIRMWARE_DIR, 'host', 'host_main.c')];
   } else {
     const cFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
-    const familyDir = join(FIRMWARE_DIR, target.firmware);
     // the board's own drivers (its UART) come from its descriptor, beside the family's shared files
     const boardSources = (board?.sources ?? []).map((s) => join(FIRMWARE_DIR, s));
-    harnessSources = [...cFiles(join(FIRMWARE_DIR, 'common')), ...cFiles(familyDir), ...boardSources];
+    harnessSources = [...cFiles(join(FIRMWARE_DIR, 'common')), ...familyFirmwareSources(target.firmware), ...boardSources];
   }
   // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
   const objectName = (prefix: string, source: string, base: string) =>
@@ -190,7 +204,7 @@ function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefin
   // the link address is part of what the image is, so it enters the flags (and the build id) too
   if (options.flashOffset) flags.push(`-DTF_FLASH_OFFSET=0x${options.flashOffset.toString(16)}u`);
   flags.push(...(options.extraCflags ?? []));
-  flags.push(`-I${modelDir}`, `-I${join(FIRMWARE_DIR, 'common')}`, `-I${join(FIRMWARE_DIR, target.firmware)}`);
+  flags.push(`-I${modelDir}`, `-I${join(FIRMWARE_DIR, 'common')}`, ...familyFirmwareDirs(target.firmware).map((d) => `-I${d}`));
   return flags;
 }
 

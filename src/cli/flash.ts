@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
+import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
+import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
+import { loadTarget } from '../build/targets.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -35,29 +38,77 @@ function describe(r: FlashFileResult): string {
   return lines.join('\n');
 }
 
+function describeRp2040(r: Rp2040FlashResult): string {
+  const lines = [
+    r.drive
+      ? `flashed ${r.image.source} (${r.image.blocks} UF2 blocks) to ${r.board} through its BOOTSEL drive ${r.drive}; the board rebooted into it`
+      : `loaded ${r.image.source} (${r.image.blocks} UF2 blocks) into the flash of ${r.board} and booted it`,
+  ];
+  if (r.application) {
+    lines.push(
+      r.application.answered
+        ? `  the application answers: harness of model ${r.application.model}, build ${r.application.buildId}`
+        : '  the application does not answer the device protocol (not a tinyforge harness?)',
+    );
+  }
+  return lines.join('\n');
+}
+
+function describeEsp(r: EspFlashFileResult): string {
+  const f = r.flash;
+  return [
+    `flashed ${f.images.length} image${f.images.length === 1 ? '' : 's'} to the ${f.chip} on ${r.port} through its ROM loader, verified by MD5`,
+    ...f.images.map((i) => `  ${hex32(i.offset)}  ${i.name} (${i.bytes} bytes, ${i.blocks} blocks) md5 ${i.md5}`),
+    `  ${f.retries ? `${f.retries} requests repeated, ` : ''}${(f.elapsedMs / 1000).toFixed(1)} s`,
+  ].join('\n');
+}
+
+interface FlashCliOptions {
+  target: string; port?: string; board?: string; drive?: string; address?: string; baud: string; profile?: boolean; go: boolean; keep?: string; json?: boolean;
+}
+
+/** Picks the flashing path by target family: AN3155 for Cortex-M, UF2 for the RP2040, the ROM loader for ESP chips. */
+async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ json: unknown; text: string }> {
+  const target = loadTarget(opts.target);
+  const progress = (m: string) => process.stderr.write(`${m}\n`);
+  const address = opts.address === undefined ? undefined : parseAddress(opts.address);
+  if (target.firmware === 'rp2040') {
+    if (opts.port) throw new TinyforgeError('an RP2040 is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port');
+    if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
+    const r = await flashRp2040({ file, target: target.name, board: opts.board, drive: opts.drive, profile: opts.profile, workDir: opts.keep, progress });
+    return { json: r, text: describeRp2040(r) };
+  }
+  if (opts.drive) throw new TinyforgeError(`--drive is for an RP2040 in BOOTSEL; ${target.name} is not one`);
+  if (target.name.startsWith('esp32')) {
+    if (!opts.port) throw new TinyforgeError(`flashing an ${target.name} needs --port (the chip in download mode: hold BOOT while pressing RESET)`);
+    if (opts.board) throw new TinyforgeError(`--board: an ${target.name} is flashed only on a real chip, through --port`);
+    const r = await flashEspFile({ file, target: target.name, port: opts.port, address, baudRate: parseBaud(opts.baud), flash: { run: opts.go }, progress });
+    return { json: r, text: describeEsp(r) };
+  }
+  const r = await flashFile({
+    file, target: target.name, port: opts.port, board: opts.board, address,
+    baudRate: parseBaud(opts.baud), profile: opts.profile, workDir: opts.keep,
+    flash: { noGo: !opts.go }, progress,
+  });
+  return { json: r, text: describe(r) };
+}
+
 export function flashCommand(): Command {
   return new Command('flash')
-    .description('flash an image, or a model built into the harness firmware, through the STM32 USART boot loader protocol (AN3155)')
-    .argument('<file>', 'image (.elf, .bin, .hex) or model (.tflite: compiled and built first)')
+    .description('flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips')
+    .argument('<file>', 'image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-p, --port <port>', 'serial port of a real board in its boot loader (8E1)')
-    .option('-b, --board <board>', 'emulated board (default: the target\'s) when no --port is given')
-    .option('--address <address>', 'where a .bin goes (default: 0x08000000 on a port; the loader\'s application address on an emulated board)')
+    .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
+    .option('-b, --board <board>', 'emulated board (default: the target\'s) when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive')
+    .option('--drive <dir>', 'rp2040: the BOOTSEL drive\'s mount point (default: the only RP2040 drive mounted)')
+    .option('--address <address>', 'where a .bin goes (default: 0x08000000 on an STM32 port; the loader\'s application address on an emulated board; required for an ESP .bin)')
     .option('--baud <rate>', 'baud rate on a real port', '115200')
     .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)')
     .option('--no-go', 'write and verify, but do not start the image')
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (file: string, opts: {
-      target: string; port?: string; board?: string; address?: string; baud: string; profile?: boolean; go: boolean; keep?: string; json?: boolean;
-    }) => {
-      const result = await flashFile({
-        file, target: opts.target, port: opts.port, board: opts.board,
-        address: opts.address === undefined ? undefined : parseAddress(opts.address),
-        baudRate: parseBaud(opts.baud), profile: opts.profile, workDir: opts.keep,
-        flash: { noGo: !opts.go },
-        progress: (m) => process.stderr.write(`${m}\n`),
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${describe(result)}\n`);
+    .action(async (file: string, opts: FlashCliOptions) => {
+      const result = await flashByFamily(file, opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
     });
 }

@@ -11,16 +11,17 @@ export function runCommand(): Command {
     .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', 'board of the target (default: its emulated board)')
+    .option('-b, --board <board>', 'board of the target (default: its emulated board; with --port its real board)')
+    .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', 'emulated boards: the UART over a pseudo-terminal (pty) or the emulator\'s stdio (stdio)', linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board', '300')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (modelPath: string, opts: { target: string; board?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink }) => {
+    .action(async (modelPath: string, opts: { target: string; board?: string; port?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink }) => {
       const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
       const report = await runModel(modelPath, {
-        target: opts.target, board: opts.board, cases, workDir: opts.keep, link: opts.link,
+        target: opts.target, board: opts.board, port: opts.port, cases, workDir: opts.keep, link: opts.link,
         timeoutMs: Number(opts.timeout) * 1000,
         progress: (m) => process.stderr.write(`${m}\n`),
       });

@@ -37,6 +37,18 @@ export interface SessionOptions {
   expectBuildId?: string;
   /** retries and other notes */
   progress?: (message: string) => void;
+  /**
+   * A real port (`port`) that vanishes is reopened: `tries` tries, `delayMs` apart (default 5 ×
+   * 1000 ms). Emulated boards never reconnect: an emulator that exits is gone.
+   */
+  reconnect?: { tries?: number; delayMs?: number };
+}
+
+/** A request that changed the device's state since the last RESET_STATE, to restore it after a reconnection. */
+interface StateChange {
+  command: number;
+  payload: Uint8Array;
+  step: string;
 }
 
 export interface Calibration {
@@ -55,6 +67,10 @@ export interface LayerCounters {
 }
 
 export class DeviceSession {
+  private stateChanges: StateChange[] = [];
+  /** a RESET_STATE was sent in this session: the device's state is fully known to the host */
+  private stateFromReset = false;
+
   private constructor(
     private readonly client: ProtocolClient,
     readonly hello: Hello,
@@ -62,7 +78,12 @@ export class DeviceSession {
     readonly boardName: string,
     private readonly emulator: RunningEmulator | null,
     private readonly options: SessionOptions,
-  ) {}
+  ) {
+    if (client.transport instanceof SerialTransport && !emulator) {
+      const port = client.transport;
+      client.setRecovery({ reopen: (step) => this.reopen(port, step), resync: (step, command) => this.resync(step, command) });
+    }
+  }
 
   static async open(options: SessionOptions): Promise<DeviceSession> {
     let board: BoardDescriptor | undefined;
@@ -121,8 +142,49 @@ export class DeviceSession {
     return this.client.transport.name;
   }
 
-  private request(command: number, payload: Uint8Array, step: string, timeoutMs?: number, retries?: number): Promise<Reader> {
-    return this.client.request(command, payload, { step, timeoutMs, retries });
+  private async request(command: number, payload: Uint8Array, step: string, timeoutMs?: number, retries?: number): Promise<Reader> {
+    const answer = await this.client.request(command, payload, { step, timeoutMs, retries });
+    if (command === Command.RESET_STATE) {
+      this.stateChanges = [];
+      this.stateFromReset = true;
+    }
+    else if (command === Command.WRITE_INPUT || command === Command.INVOKE) this.stateChanges.push({ command, payload, step });
+    return answer;
+  }
+
+  private async reopen(port: SerialTransport, step: string): Promise<void> {
+    const tries = this.options.reconnect?.tries ?? 5;
+    const delayMs = this.options.reconnect?.delayMs ?? 1000;
+    this.options.progress?.(`${port.name}: ${step}: the port vanished; waiting for it to come back`);
+    if (!(await port.reopen({ tries, delayMs }))) {
+      throw new TinyforgeError(`${port.name}: ${step}: port vanished and did not come back within ${(tries * delayMs) / 1000} s (${tries} tries)`);
+    }
+  }
+
+  /**
+   * After a reopen the board may have kept running or restarted, and HELLO cannot tell which; it
+   * also clears the replay memory. So the device's state is rebuilt from the host's record: the
+   * same firmware must answer HELLO, then RESET_STATE and every WRITE_INPUT and INVOKE since the last
+   * RESET_STATE are sent again. Either way the device ends where it was before the interrupted
+   * request, which then runs once on that state (an INVOKE included). Before the session's first
+   * RESET_STATE the state the board started with is unknown, so no INVOKE is repeated then.
+   */
+  private async resync(step: string, command: number): Promise<void> {
+    const where = `${this.portName}: ${step}`;
+    if (!this.stateFromReset && (command === Command.INVOKE || this.stateChanges.some((c) => c.command === Command.INVOKE))) {
+      throw new TinyforgeError(`${where}: the port vanished and the device's state cannot be rebuilt (no RESET_STATE in this session): an INVOKE that may have run is not repeated`);
+    }
+    const hello = parseHello(await this.client.request(Command.HELLO, requests.hello(), { step: `${step}: HELLO after reconnecting`, timeoutMs: 1000, retries: 2 }));
+    const before = this.hello;
+    if (hello.buildId !== before.buildId || hello.model !== before.model || hello.inputBytes !== before.inputBytes || hello.outputBytes !== before.outputBytes) {
+      throw new TinyforgeError(`${where}: the port came back with a device running build ${hello.buildId} of model ${hello.model}, not build ${before.buildId} of ${before.model}`);
+    }
+    if (this.stateFromReset) await this.client.request(Command.RESET_STATE, requests.empty(), { step: `${step}: RESET_STATE after reconnecting` });
+    for (const change of this.stateChanges) {
+      const timeoutMs = change.command === Command.INVOKE ? this.options.invokeTimeoutMs ?? 120_000 : undefined;
+      await this.client.request(change.command, change.payload, { step: `${step}: ${change.step} again after reconnecting`, timeoutMs, retries: change.command === Command.INVOKE ? 1 : undefined });
+    }
+    this.options.progress?.(`${where}: the port came back; device re-synced (${this.stateChanges.length} requests replayed)`);
   }
 
   /** Writes all input tensors, concatenated in input order, in frames the device's UART can take. */

@@ -30,6 +30,8 @@ export interface DeviceTargetOptions {
   timeoutMs?: number;
   /** extra compile flags (tests: -DTF_TEST_CORRUPT_LAYER=...) */
   extraCflags?: string[];
+  /** build the profile variant (default true); `run --port` builds what `tinyforge flash MODEL` puts on the board */
+  profile?: boolean;
   progress?: (message: string) => void;
 }
 
@@ -58,9 +60,10 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-device-'));
   try {
     const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
-    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}, profile build`);
+    const profile = options.profile ?? true;
+    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${profile ? ', profile build' : ''}`);
     const build = await buildFirmware({
-      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile: true,
+      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile,
       input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), extraCflags: options.extraCflags,
     });
     const session: SessionOptions = options.port

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
 import { type CompiledModel, compileGraph } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { loadGraph } from '../model/load.ts';
@@ -8,7 +9,8 @@ import { interpret } from '../ops/interpreter.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { checkFits } from '../build/fit.ts';
-import { runOnBoard, runOnHost } from '../device/index.ts';
+import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
+import { withDeviceBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
@@ -16,6 +18,8 @@ import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
 export interface RunOptions {
   target: string;
   board?: string;
+  /** a serial port with a real board already flashed with this model's harness (`tinyforge flash MODEL`) */
+  port?: string;
   /** inputs to run; default one input at the zero point */
   cases?: InputCase[];
   /** keep the build directory here instead of a temporary one */
@@ -56,6 +60,7 @@ export interface RunReport {
 
 /** Compiles, builds, runs on the target's board (or natively for `host`) and reads the cost back. */
 export async function runModel(modelPath: string, options: RunOptions): Promise<RunReport> {
+  if (options.port) return runOnPort(modelPath, options.port, options);
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   const board = boardOf(target, options.board);
@@ -95,6 +100,29 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   } finally {
     if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A real board on a serial port: the harness it runs must be this model's build (HELLO's build id is
+ * checked), the one `tinyforge flash MODEL` puts there, so the build here is the same, not the profile
+ * variant. The report has the shape of an emulated run.
+ */
+async function runOnPort(modelPath: string, port: string, options: RunOptions): Promise<RunReport> {
+  if (options.sanitize) throw new TinyforgeError('--sanitize is for the host target, not a board on --port');
+  const graph = loadGraph(modelPath);
+  const cases = options.cases ?? [zeroPointCase(graph)];
+  const buildOptions = {
+    target: options.target, board: options.board, port, workDir: options.workDir, timeoutMs: options.timeoutMs, profile: false, progress: options.progress,
+  };
+  return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {
+    const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
+    const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
+    return report(
+      compiled, target.name, run.board, { kind: run.counter.kind, source: run.counter.source }, build,
+      run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),
+      run.cases.map((c) => c.count), expected, run.memory.stackInvoke,
+    );
+  });
 }
 
 function report(

@@ -14,10 +14,15 @@ export interface PtyPair {
   kill(): void;
 }
 
-/** `socat -d -d pty,raw,echo=0 pty,raw,echo=0`: it names both ends on stderr ("PTY is /dev/pts/N"). */
-export function ptyPair(): Promise<PtyPair> {
+/**
+ * `socat -d -d pty,raw,echo=0 pty,raw,echo=0`: it names both ends on stderr ("PTY is /dev/pts/N").
+ * With `links`, socat also makes those symlinks to the two ends, and they become `a` and `b`: a
+ * second socat given the same links stands for the same port coming back.
+ */
+export function ptyPair(links?: [string, string]): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ends = links ? links.map((l) => `pty,raw,echo=0,link=${l}`) : ['pty,raw,echo=0', 'pty,raw,echo=0'];
+    const child: ChildProcess = spawn('socat', ['-d', '-d', ...ends], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -29,7 +34,8 @@ export function ptyPair(): Promise<PtyPair> {
       const paths = [...stderr.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]!);
       if (paths.length === 2) {
         clearTimeout(timer);
-        resolve({ a: paths[0]!, b: paths[1]!, kill: () => child.kill('SIGKILL') });
+        const [a, b] = links ?? [paths[0]!, paths[1]!];
+        resolve({ a, b, kill: () => child.kill('SIGKILL') });
       }
     });
     child.on('error', (e) => {
@@ -52,6 +58,8 @@ export interface FakeFaults {
   silent?: boolean;
   /** answers in another protocol version */
   version?: number;
+  /** HELLO reports this build id (16 hex digits) instead of 0123456789abcdef */
+  buildId?: string;
 }
 
 /**
@@ -66,8 +74,20 @@ export class FakeDevice {
   private last: { command: number; sequence: number; answer: Uint8Array } | null = null;
   private readonly decoder = new FrameDecoder();
 
-  private constructor(private readonly port: SerialTransport, private readonly faults: FakeFaults) {
+  private constructor(private port: SerialTransport, private readonly faults: FakeFaults) {
+    this.listen(port);
+  }
+
+  /** Carries on, its state intact, over another port (the same board on a port that came back). */
+  async moveTo(path: string): Promise<void> {
+    await this.port.close().catch(() => {});
+    this.port = await SerialTransport.open(path);
+    this.listen(this.port);
+  }
+
+  private listen(port: SerialTransport): void {
     port.onData((bytes) => {
+      if (port !== this.port) return;
       for (const event of this.decoder.push(bytes)) {
         if (event.kind === 'frame') void this.handle(event.frame.command, event.frame.sequence, event.frame.payload);
         else if (event.kind === 'bad-crc') void this.send(NACK, event.sequence, Uint8Array.of(Status.BAD_CRC));
@@ -125,8 +145,8 @@ export class FakeDevice {
         head[2] = 0;
         h.setUint16(4, 256, true);
         h.setUint32(6, 25_000_000, true);
-        h.setUint32(10, 0x89abcdef, true);
-        h.setUint32(14, 0x01234567, true);
+        const buildId = BigInt(`0x${this.faults.buildId ?? '0123456789abcdef'}`);
+        h.setBigUint64(10, buildId, true);
         h.setUint32(18, 48, true);
         head[22] = 1;
         head[23] = 1;

@@ -2,6 +2,8 @@
  * The host side of the device protocol: one request at a time, each waiting for its answer with a
  * timeout, retried with the same sequence number (the device answers a repeat from memory, so a
  * retried INVOKE never runs twice). Failures are one-line TinyforgeErrors naming the port and step.
+ * With a `Recovery` set (real serial ports only), a port that vanishes is reopened and the device
+ * re-synced before the interrupted request is sent again (docs/protocol.md, "A port that vanishes").
  */
 import { TinyforgeError } from '../../errors.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -32,17 +34,33 @@ export class DeviceStatusError extends TinyforgeError {
   }
 }
 
+/** How a session brings a vanished port back; without one, a vanished port ends the session. */
+export interface Recovery {
+  /** reopens the port, or throws the one-line error for `step` when it does not come back */
+  reopen(step: string): Promise<void>;
+  /**
+   * Re-syncs the device after a reopen (HELLO, restoring its state) through `request`, which
+   * may be called from here although a request is under way.
+   */
+  resync(step: string, command: number): Promise<void>;
+}
+
+/** A port flapping without end must not keep one request alive for ever. */
+const MAX_RECOVERIES_PER_REQUEST = 3;
+
 type Incoming = DecodedEvent | { kind: 'closed'; reason: string };
 
 const NOISE_KEPT = 2048;
 
 export class ProtocolClient {
-  private readonly decoder = new FrameDecoder();
+  private decoder = new FrameDecoder();
   private sequence = 0;
   private waiter: ((event: Incoming) => void) | null = null;
   private closedReason: string | null = null;
   private noise = '';
   private busy = false;
+  private recovery: Recovery | null = null;
+  private recovering = false;
 
   constructor(readonly transport: Transport, private readonly options: ClientOptions = {}) {
     transport.onData((bytes) => {
@@ -62,14 +80,44 @@ export class ProtocolClient {
     return this.noise;
   }
 
+  /** From now on a vanished port is brought back by `recovery` instead of ending the session. */
+  setRecovery(recovery: Recovery | null): void {
+    this.recovery = recovery;
+  }
+
   /** Sends one request and returns its answer's payload after the OK status byte. */
   async request(command: number, payload: Uint8Array, options: RequestOptions): Promise<Reader> {
+    if (this.recovering) return this.exchange(command, payload, options); // re-sync's own requests
     if (this.busy) throw new Error('internal: one request at a time');
     this.busy = true;
     try {
-      return await this.exchange(command, payload, options);
+      let needsRecovery = false;
+      for (let recoveries = 0; ; ) {
+        try {
+          if (needsRecovery) await this.recover(options.step, command);
+          needsRecovery = false;
+          // after a recovery: sent again with a new sequence number (re-sync's HELLO cleared the replay memory)
+          return await this.exchange(command, payload, options);
+        } catch (e) {
+          if (!(e instanceof PortVanished) || !this.recovery || recoveries >= MAX_RECOVERIES_PER_REQUEST) throw e;
+          needsRecovery = true;
+          recoveries++;
+        }
+      }
     } finally {
       this.busy = false;
+    }
+  }
+
+  private async recover(step: string, command: number): Promise<void> {
+    await this.recovery!.reopen(step);
+    this.closedReason = null;
+    this.decoder = new FrameDecoder(); // a frame cut by the vanishing is not completed by the new port
+    this.recovering = true;
+    try {
+      await this.recovery!.resync(step, command);
+    } finally {
+      this.recovering = false;
     }
   }
 
@@ -90,6 +138,8 @@ export class ProtocolClient {
       } catch (e) {
         this.waiter = null;
         this.failIfClosed(where);
+        // a write into a port that is going away can fail before its close event arrives
+        if (this.recovery) throw new PortVanished(`${where}: cannot write to the port: ${(e as Error).message}`);
         throw new TinyforgeError(`${where}: cannot write to the port: ${(e as Error).message}`);
       }
       const outcome = await answer;
@@ -151,13 +201,16 @@ export class ProtocolClient {
 
   private closedError(where: string, reason: string): TinyforgeError {
     const said = this.noise.trim() ? `; the device printed: ${JSON.stringify(lastLine(this.noise))}` : '';
-    return new TinyforgeError(`${where}: ${reason}${said}`);
+    return new PortVanished(`${where}: ${reason}${said}`);
   }
 
   private keepNoise(bytes: Uint8Array): void {
     this.noise = (this.noise + Buffer.from(bytes).toString('latin1')).slice(-NOISE_KEPT);
   }
 }
+
+/** The port went away under a request: a recoverable failure when the session has a Recovery. */
+class PortVanished extends TinyforgeError {}
 
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n/).map((l) => l.replace(/[^\x20-\x7e]/g, '').trim()).filter((l) => l !== '');

@@ -3,9 +3,10 @@
  * startup, UART driver and linker script, linked at the start of code memory, with the
  * application's offset (the board descriptor's `loader.flashOffset`) baked in.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
+import { familyFirmwareDirs, familyFirmwareSources } from '../../build/firmware.ts';
 import { embeddedSizes, parseSizeOutput } from '../../build/sizes.ts';
 import { FIRMWARE_DIR, type BoardDescriptor, type TargetDescriptor } from '../../build/targets.ts';
 import { findTool, firstErrorLines, runTool } from '../../build/toolchain.ts';
@@ -26,10 +27,9 @@ export async function buildLoader(target: TargetDescriptor, board: BoardDescript
   const size = findTool(target.toolchain.size, target.toolchain.install);
   mkdirSync(outDir, { recursive: true });
 
-  const familyDir = join(FIRMWARE_DIR, 'cortex-m');
   const sources = [
     join(FIRMWARE_DIR, 'loader', 'loader.c'),
-    ...readdirSync(familyDir).filter((f) => f.endsWith('.c')).sort().map((f) => join(familyDir, f)),
+    ...familyFirmwareSources('cortex-m'),
     ...(board.sources ?? []).map((s) => join(FIRMWARE_DIR, s)),
   ];
   const script = join(FIRMWARE_DIR, board.linkerScript);
@@ -38,7 +38,7 @@ export async function buildLoader(target: TargetDescriptor, board: BoardDescript
     ...target.toolchain.cflags,
     ...Object.entries(board.defines).map(([name, value]) => `-D${name}=${value}`),
     `-DTF_LOADER_APP_OFFSET=0x${board.loader.flashOffset.toString(16)}u`,
-    `-I${join(FIRMWARE_DIR, 'common')}`, `-I${familyDir}`,
+    `-I${join(FIRMWARE_DIR, 'common')}`, ...familyFirmwareDirs('cortex-m').map((d) => `-I${d}`),
     ...sources,
     ...target.toolchain.ldflags,
     `-T${script}`, `-L${dirname(script)}`, `-Wl,--defsym=__stack_size=${LOADER_STACK_BYTES}`, `-Wl,-Map=${join(outDir, 'loader.map')}`,

@@ -70,7 +70,7 @@ describe('ADD', () => {
       expect(p.input1Multiplier).to.not.equal(Math.round((1 / 6) * 4 * 2 ** 31));
       expect(p.input1Offset).to.equal(0);
       expect(p.input2Offset).to.equal(-5);
-      expect(p.outputOffset).to.equal(3);
+      expect(p.outputZeroPoint).to.equal(3);
     });
   });
 

@@ -6,8 +6,10 @@ import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
 import { activationRange } from '../common/activation.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
+import { float32Scales } from '../common/binary_elementwise.ts';
+import { broadcastCView } from '../common/elementwise.ts';
 import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 const LEFT_SHIFT = 15;
@@ -33,9 +35,7 @@ export function anyOperandInt16(graph: Graph, op: Op): boolean {
 
 /** CalculateOpDataAdd: twice the larger input scale (float max, then double). */
 function realMultipliers(graph: Graph, op: Op) {
-  const s1 = f32(graph.tensors[op.inputs[0]!]!.quant!.scale[0]!);
-  const s2 = f32(graph.tensors[op.inputs[1]!]!.quant!.scale[0]!);
-  const so = f32(graph.tensors[op.outputs[0]!]!.quant!.scale[0]!);
+  const { s1, s2, so } = float32Scales(graph, op);
   const twiceMax = 2 * Math.max(s1, s2);
   return { input1Real: s1 / twiceMax, input2Real: s2 / twiceMax, outputReal: twiceMax / ((1 << LEFT_SHIFT) * so) };
 }
@@ -94,20 +94,15 @@ export const addInt16: Int16Variant<AddInt16Params> = {
     });
   },
   emitC(p, ctx) {
-    const index = (stride: (l: BroadcastLoop) => number) =>
-      p.loops.map((l, k) => ({ k, s: stride(l) })).filter(({ s }) => s !== 0).map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s}`)).join(' + ') || '0';
     return ctx.render('add_int16.c.hbs', {
       ...p,
+      ...broadcastCView(p.loops),
       fnName: ctx.fnName,
       input1: ctx.input(0),
       input2: ctx.input(1),
       output: ctx.output(0),
       leftShift: LEFT_SHIFT,
       shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
-      loops: p.loops.map((l, k) => ({ k, extent: l.extent })),
-      loopVars: p.loops.map((_, k) => `i${k}`).join(', '),
-      index1: index((l) => l.strideA),
-      index2: index((l) => l.strideB),
     });
   },
 };

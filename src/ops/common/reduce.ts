@@ -10,8 +10,10 @@
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
+import type { LayerEmitContext } from '../op.ts';
+import { rejectInt16 } from './elementwise.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from './fixedpoint.ts';
-import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
+import { cTerm, requireInput, requireInt8Activation, requireOutput, tensorLabel } from './weighted.ts';
 
 /** One loop over the input: trip count and element stride. */
 export interface ReduceLoop {
@@ -176,4 +178,58 @@ export function meanOrSumRequant(inputScale: number, outputScale: number, inputZ
 /** The requantized output of one raw sum (TFLite Micro's QuantizedMeanOrSum, last loop). */
 export function requantizeSum(sum: number, r: MeanOrSumRequant, outputZeroPoint: number): number {
   return clamp(mbqm(wrapInt32(sum - r.zeroPointTimesCount), r.multiplier, r.shift) + outputZeroPoint, -128, 127);
+}
+
+/** MEAN and SUM: an int8 input (int16 is not supported yet) reduced to an int8 output. */
+export function checkInt8MeanOrSum(graph: Graph, op: Op): void {
+  const { input, output } = reductionTensors(graph, op);
+  rejectInt16(op, input, 'input');
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+}
+
+/** What MEAN and SUM both prepare: the loops, the axes and QuantizedMeanOrSum's rescale. */
+export interface MeanOrSumGeometry {
+  layout: ReduceLayout;
+  axes: number[];
+  requant: MeanOrSumRequant;
+  outputZeroPoint: number;
+}
+
+export function meanOrSumGeometry(graph: Graph, op: Op, computeSum: boolean): MeanOrSumGeometry {
+  const { input, output, axes } = reductionTensors(graph, op);
+  const layout = reduceLayout(input.shape, axes);
+  return {
+    layout,
+    axes,
+    requant: meanOrSumRequant(input.quant!.scale[0]!, output.quant!.scale[0]!, input.quant!.zeroPoint[0]!, layout.reducedCount, computeSum),
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+  };
+}
+
+/** The raw int32 sum (wrapping, as TFLite's int32 accumulator) of the input elements at `offsets`. */
+export function rawSum(x: Int8Array, offsets: readonly number[]): number {
+  let total = 0;
+  for (const i of offsets) total = (total + x[i]!) | 0;
+  return total;
+}
+
+/** The template fields mean.c.hbs and sum.c.hbs share. */
+export function meanOrSumCView(p: MeanOrSumGeometry, ctx: LayerEmitContext) {
+  const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
+  const output = ctx.graph.tensors[ctx.op.outputs[0]!]!;
+  return {
+    ...reduceCView(p.layout),
+    fnName: ctx.fnName,
+    input: ctx.input(0),
+    output: ctx.output(0),
+    inShape: input.shape.join('x'),
+    outShape: output.shape.join('x'),
+    axes: p.axes.join(','),
+    count: p.layout.reducedCount,
+    multiplier: p.requant.multiplier,
+    shift: p.requant.shift,
+    zeroPointTimesCount: p.requant.zeroPointTimesCount,
+    outputZeroPoint: cTerm(p.outputZeroPoint),
+  };
 }

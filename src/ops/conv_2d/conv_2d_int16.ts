@@ -8,41 +8,20 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
-import { outputSize, paddingBefore } from '../common/padding.ts';
+import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/conv_geometry.ts';
 import {
-  type ChannelMultipliers, convAttrs, convChannelMultipliers, optionalInput, requantExprs, requireConstant, requireInput,
-  requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+  type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput,
+  requireWeightQuant, tapRange, tensorLabel,
 } from '../common/weighted.ts';
 
-export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number;
+export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   filterInC: number;
   groups: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
-  padTop: number; padLeft: number;
   actMin: number; actMax: number;
   bias: 'none' | 'int32' | 'int64';
-}
-
-function geometry(graph: Graph, op: Op) {
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const attrs = convAttrs(op);
-  requireRank(op, input, 'input', 4);
-  requireRank(op, filter, 'filter', 4);
-  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
-  const [outC, kH, kW, filterInC] = filter.shape as [number, number, number, number];
-  const outH = outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH);
-  const outW = outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW);
-  return { input, filter, attrs, batches, inH, inW, inC, outC, kH, kW, filterInC, outH, outW };
 }
 
 function check(graph: Graph, op: Op): void {
@@ -56,29 +35,17 @@ function check(graph: Graph, op: Op): void {
   if (g.filterInC < 1 || g.inC % g.filterInC !== 0 || g.outC % (g.inC / g.filterInC) !== 0) {
     throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${g.filterInC} input channels, which does not group the input's ${g.inC} channels into its ${g.outC} outputs`);
   }
-  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}) is larger than the input ${tensorLabel(g.input)}`);
-  const expected = [g.batches, g.outH, g.outW, g.outC];
-  if (output.shape.join(',') !== expected.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
-  }
+  requireConvOutput(op, g, g.outC, output, `${g.kH}x${g.kW}`);
 }
 
 function prepare(graph: Graph, op: Op): Conv2DInt16Params {
   const g = geometry(graph, op);
-  const output = requireOutput(graph, op);
-  const a = g.attrs;
-  const range = activationRange(a.activation, output, 16);
   return {
     activationBits: 16,
-    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
-    outH: g.outH, outW: g.outW, outC: g.outC,
-    kH: g.kH, kW: g.kW, filterInC: g.filterInC, groups: g.inC / g.filterInC,
-    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
-    padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
-    padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
-    actMin: range.min, actMax: range.max,
+    ...convWindow(g),
+    filterInC: g.filterInC, groups: g.inC / g.filterInC,
     bias: int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']),
-    ...convChannelMultipliers(g.input.quant!.scale[0]!, requireWeightQuant(op, g.filter, 0, g.outC, true), output.quant!.scale[0]!, g.outC),
+    ...convRequant(graph, op, g, 0, 16),
   };
 }
 

@@ -4,7 +4,7 @@
  * the zero point), strides, dilation, groups (filter in-channels dividing the input channels).
  */
 import { OpError } from '../../errors.ts';
-import type { Conv2DAttrs, Graph, Op } from '../../ir/graph.ts';
+import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
 import { dspApplies, dspOverlap, dspScratchBytes, emitConvDsp } from './dsp.ts';
@@ -12,26 +12,20 @@ import { emitConvM0plus, m0plusApplies } from './m0plus.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
-import { outputSize, paddingBefore } from '../common/padding.ts';
 import {
-  type ChannelMultipliers, constInt32, constInt8, convChannelMultipliers, foldedInitExpr, optionalInput,
-  cTerm, convAttrs, requantExprs, requireBias, requireConstant, requireInput,
-  requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+  type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, filterWithDilation, int8ConvOffsets, requireConvOutput,
+} from '../common/conv_geometry.ts';
+import {
+  type ChannelMultipliers, constInt32, constInt8, foldedInitExpr, optionalInput,
+  cTerm, requantExprs, requireBias, requireConstant, requireInt8Activation, requireOutput, requireWeightQuant, tapRange,
+  tensorLabel,
 } from '../common/weighted.ts';
 
-export interface Conv2DParams extends ChannelMultipliers {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number;
+export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   /** input channels each filter sees: inC / groups */
   filterInC: number;
   groups: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
-  padTop: number; padLeft: number;
   /** -z_in, added to every input value */
   inputOffset: number;
   outputZeroPoint: number;
@@ -39,32 +33,9 @@ export interface Conv2DParams extends ChannelMultipliers {
   hasBias: boolean;
 }
 
-interface Geometry {
-  attrs: Conv2DAttrs;
-  batches: number; inH: number; inW: number; inC: number;
-  outC: number; kH: number; kW: number; filterInC: number;
-  outH: number; outW: number;
-}
-
-function geometry(graph: Graph, op: Op): Geometry {
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const attrs = convAttrs(op);
-  requireRank(op, input, 'input', 4);
-  requireRank(op, filter, 'filter', 4);
-  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
-  const [outC, kH, kW, filterInC] = filter.shape as [number, number, number, number];
-  return {
-    attrs, batches, inH, inW, inC, outC, kH, kW, filterInC,
-    outH: outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH),
-    outW: outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW),
-  };
-}
-
 function check(graph: Graph, op: Op): void {
   const g = geometry(graph, op);
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
+  const { input, filter } = g;
   const bias = optionalInput(graph, op, 2);
   const output = requireOutput(graph, op);
   requireInt8Activation(op, input, 'input');
@@ -79,32 +50,16 @@ function check(graph: Graph, op: Op): void {
   if (g.outC % groups !== 0) {
     throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has ${g.outC} output channels, not a multiple of the ${groups} groups`);
   }
-  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}, dilation ${g.attrs.dilationH}x${g.attrs.dilationW}) is larger than the input ${tensorLabel(input)}`);
-  const expected = [g.batches, g.outH, g.outW, g.outC];
-  if (output.shape.join(',') !== expected.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
-  }
+  requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
 function prepare(graph: Graph, op: Op): Conv2DParams {
   const g = geometry(graph, op);
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const output = requireOutput(graph, op);
-  const filterScales = requireWeightQuant(op, filter, 0, g.outC, true);
-  const range = activationRange(g.attrs.activation, output);
   return {
-    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
-    outH: g.outH, outW: g.outW, outC: g.outC,
-    kH: g.kH, kW: g.kW, filterInC: g.filterInC, groups: g.inC / g.filterInC,
-    strideH: g.attrs.strideH, strideW: g.attrs.strideW, dilationH: g.attrs.dilationH, dilationW: g.attrs.dilationW,
-    padTop: paddingBefore(g.attrs.padding, g.inH, g.kH, g.attrs.strideH, g.attrs.dilationH, g.outH),
-    padLeft: paddingBefore(g.attrs.padding, g.inW, g.kW, g.attrs.strideW, g.attrs.dilationW, g.outW),
-    inputOffset: -input.quant!.zeroPoint[0]!,
-    outputZeroPoint: output.quant!.zeroPoint[0]!,
-    actMin: range.min, actMax: range.max,
-    hasBias: optionalInput(graph, op, 2) !== undefined,
-    ...convChannelMultipliers(input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
+    ...convWindow(g),
+    filterInC: g.filterInC, groups: g.inC / g.filterInC,
+    ...int8ConvOffsets(graph, op),
+    ...convRequant(graph, op, g, 0, 8),
   };
 }
 

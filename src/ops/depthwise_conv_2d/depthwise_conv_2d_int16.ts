@@ -4,85 +4,48 @@
  * 64-bit MultiplyByQuantizedMultiplier per output channel. (TFLite Micro reads the bias as int64
  * whatever its type, so an int32 bias is refused rather than misread.)
  */
-import { OpError } from '../../errors.ts';
-import type { DepthwiseConv2DAttrs, Graph, Op } from '../../ir/graph.ts';
+import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { activationRange } from '../common/activation.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
-import { outputSize, paddingBefore } from '../common/padding.ts';
 import {
-  type ChannelMultipliers, convAttrs, convChannelMultipliers, optionalInput, requantExprs, requireConstant, requireInput,
-  requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+  type ConvWindowParams, convRequant, convWindow, depthwiseGeometry as geometry, requireConvOutput, requireDepthMultiplier, requireDepthwiseFilterShape,
+} from '../common/conv_geometry.ts';
+import {
+  type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput,
+  requireWeightQuant, tapRange,
 } from '../common/weighted.ts';
 
-export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
+export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;
-  kH: number; kW: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
-  padTop: number; padLeft: number;
   actMin: number; actMax: number;
   hasBias: boolean;
 }
 
 const QUANTIZED_AXIS = 3;
 
-function geometry(graph: Graph, op: Op) {
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const attrs = convAttrs(op);
-  requireRank(op, input, 'input', 4);
-  requireRank(op, filter, 'filter', 4);
-  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
-  const [, kH, kW, outC] = filter.shape as [number, number, number, number];
-  const outH = outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH);
-  const outW = outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW);
-  return { input, filter, attrs, batches, inH, inW, inC, outC, kH, kW, outH, outW };
-}
-
 function check(graph: Graph, op: Op): void {
   const g = geometry(graph, op);
   const output = requireOutput(graph, op);
   requireInt16Activation(op, g.input, 'input');
   requireInt16Activation(op, output, 'output');
-  if (g.filter.shape[0] !== 1) throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has shape [${g.filter.shape.join(',')}]; expected [1, kh, kw, channels]`);
+  requireDepthwiseFilterShape(op, g.filter);
   requireWeightQuant(op, g.filter, QUANTIZED_AXIS, g.outC, true);
   requireConstant(op, g.filter, 'filter');
   int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int64']);
-  if (g.inC < 1 || g.outC % g.inC !== 0) throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${g.outC} channels, not a multiple of the input's ${g.inC}`);
-  const declared = (op.attrs as Partial<DepthwiseConv2DAttrs>).depthMultiplier;
-  if (declared !== undefined && declared !== 0 && declared !== g.outC / g.inC) {
-    throw new OpError(op.index, op.kind, `depth_multiplier ${declared} disagrees with the shapes (${g.outC} output channels / ${g.inC} input channels)`);
-  }
-  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}) is larger than the input ${tensorLabel(g.input)}`);
-  const expected = [g.batches, g.outH, g.outW, g.outC];
-  if (output.shape.join(',') !== expected.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
-  }
+  requireDepthMultiplier(op, g.filter, g.inC, g.outC);
+  requireConvOutput(op, g, g.outC, output, `${g.kH}x${g.kW}`);
 }
 
 function prepare(graph: Graph, op: Op): DepthwiseConv2DInt16Params {
   const g = geometry(graph, op);
-  const output = requireOutput(graph, op);
-  const a = g.attrs;
-  const range = activationRange(a.activation, output, 16);
   return {
     activationBits: 16,
-    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
-    outH: g.outH, outW: g.outW, outC: g.outC,
+    ...convWindow(g),
     depthMultiplier: g.outC / g.inC,
-    kH: g.kH, kW: g.kW,
-    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
-    padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
-    padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
-    actMin: range.min, actMax: range.max,
     hasBias: optionalInput(graph, op, 2) !== undefined,
-    ...convChannelMultipliers(g.input.quant!.scale[0]!, requireWeightQuant(op, g.filter, QUANTIZED_AXIS, g.outC, true), output.quant!.scale[0]!, g.outC),
+    ...convRequant(graph, op, g, QUANTIZED_AXIS, 16),
   };
 }
 

@@ -3,8 +3,7 @@
  * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
  * one broadcast scale, as micro_speech's layer is); padded taps skipped.
  */
-import { OpError } from '../../errors.ts';
-import type { Conv2DAttrs, DepthwiseConv2DAttrs, Graph, Op } from '../../ir/graph.ts';
+import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
@@ -12,23 +11,18 @@ import { dspApplies, dspOverlap, dspScratchBytes, emitDepthwiseDsp } from './dsp
 import { emitDepthwiseM0plus, m0plusApplies } from './m0plus.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
-import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
-import { outputSize, paddingBefore } from '../common/padding.ts';
 import {
-  type ChannelMultipliers, cTerm, convAttrs, convChannelMultipliers, optionalInput, requantExprs, requireBias,
-  requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tapRange, tensorLabel,
+  type ConvWindowParams, convRequant, convWindow, depthwiseGeometry as geometry, filterWithDilation, int8ConvOffsets,
+  requireConvOutput, requireDepthMultiplier, requireDepthwiseFilterShape,
+} from '../common/conv_geometry.ts';
+import {
+  type ChannelMultipliers, cTerm, optionalInput, requantExprs, requireBias, requireConstant,
+  requireInt8Activation, requireOutput, requireWeightQuant, tapRange,
 } from '../common/weighted.ts';
 
-export interface DepthwiseConv2DParams extends ChannelMultipliers {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
+export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowParams {
   depthMultiplier: number;
-  kH: number; kW: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
-  padTop: number; padLeft: number;
   /** -z_in, added to every input value */
   inputOffset: number;
   outputZeroPoint: number;
@@ -39,76 +33,28 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers {
 /** Filters are quantized along their last axis, the output channel. */
 const QUANTIZED_AXIS = 3;
 
-interface Geometry {
-  attrs: Conv2DAttrs;
-  batches: number; inH: number; inW: number; inC: number;
-  outC: number; kH: number; kW: number;
-  outH: number; outW: number;
-}
-
-function geometry(graph: Graph, op: Op): Geometry {
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const attrs = convAttrs(op);
-  requireRank(op, input, 'input', 4);
-  requireRank(op, filter, 'filter', 4);
-  const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
-  const [, kH, kW, outC] = filter.shape as [number, number, number, number];
-  return {
-    attrs, batches, inH, inW, inC, outC, kH, kW,
-    outH: outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH),
-    outW: outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW),
-  };
-}
-
 function check(graph: Graph, op: Op): void {
   const g = geometry(graph, op);
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
+  const { input, filter } = g;
   const bias = optionalInput(graph, op, 2);
   const output = requireOutput(graph, op);
   requireInt8Activation(op, input, 'input');
   requireInt8Activation(op, output, 'output');
-  if (filter.shape[0] !== 1) throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has shape [${filter.shape.join(',')}]; expected [1, kh, kw, channels]`);
+  requireDepthwiseFilterShape(op, filter);
   requireWeightQuant(op, filter, QUANTIZED_AXIS, g.outC, true);
   requireConstant(op, filter, 'filter');
   if (bias) requireBias(op, bias, g.outC);
-  if (g.inC < 1 || g.outC % g.inC !== 0) {
-    throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has ${g.outC} channels, not a multiple of the input's ${g.inC}`);
-  }
-  const declared = (op.attrs as Partial<DepthwiseConv2DAttrs>).depthMultiplier;
-  // Old converters wrote 0; the shapes are authoritative then.
-  if (declared !== undefined && declared !== 0 && declared !== g.outC / g.inC) {
-    throw new OpError(op.index, op.kind, `depth_multiplier ${declared} disagrees with the shapes (${g.outC} output channels / ${g.inC} input channels)`);
-  }
-  if (g.outH < 1 || g.outW < 1) throw new OpError(op.index, op.kind, `the filter (${g.kH}x${g.kW}, dilation ${g.attrs.dilationH}x${g.attrs.dilationW}) is larger than the input ${tensorLabel(input)}`);
-  const expected = [g.batches, g.outH, g.outW, g.outC];
-  if (output.shape.join(',') !== expected.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; the attributes give [${expected.join(',')}]`);
-  }
+  requireDepthMultiplier(op, filter, g.inC, g.outC);
+  requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
 function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
   const g = geometry(graph, op);
-  const input = requireInput(graph, op, 0, 'input');
-  const filter = requireInput(graph, op, 1, 'filter');
-  const output = requireOutput(graph, op);
-  const filterScales = requireWeightQuant(op, filter, QUANTIZED_AXIS, g.outC, true);
-  const range = activationRange(g.attrs.activation, output);
-  const a = g.attrs;
   return {
-    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
-    outH: g.outH, outW: g.outW, outC: g.outC,
+    ...convWindow(g),
     depthMultiplier: g.outC / g.inC,
-    kH: g.kH, kW: g.kW,
-    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
-    padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
-    padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
-    inputOffset: -input.quant!.zeroPoint[0]!,
-    outputZeroPoint: output.quant!.zeroPoint[0]!,
-    actMin: range.min, actMax: range.max,
-    hasBias: optionalInput(graph, op, 2) !== undefined,
-    ...convChannelMultipliers(input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
+    ...int8ConvOffsets(graph, op),
+    ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
   };
 }
 

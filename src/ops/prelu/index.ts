@@ -5,10 +5,10 @@
  * on the float32 scales). The result is clamped to int8.
  */
 import type { OpDef } from '../op.ts';
-import { forEachBroadcast } from '../common/broadcast.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors, rejectInt16 } from '../common/elementwise.ts';
-import { cTerm, requireInt8Activation } from '../common/weighted.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
+import { forEachInt8Pair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
+import { cTerm } from '../common/weighted.ts';
 
 export interface PreluParams extends BinaryLayout {
   inputOffset: number;
@@ -25,11 +25,7 @@ const prelu: OpDef<PreluParams> = {
   dir: import.meta.dirname,
 
   check(graph, op) {
-    const { a, b, out } = binaryTensors(graph, op, ['input', 'alpha']);
-    for (const [t, role] of [[a, 'input'], [b, 'alpha'], [out, 'output']] as const) {
-      rejectInt16(op, t, role);
-      requireInt8Activation(op, t, role);
-    }
+    int8BinaryTensors(graph, op, ['input', 'alpha']);
   },
 
   prepare(graph, op) {
@@ -51,25 +47,16 @@ const prelu: OpDef<PreluParams> = {
     };
   },
 
-  macs(graph, op) {
-    return graph.tensors[op.outputs[0]!]!.shape.reduce((n, d) => n * d, 1);
-  },
-
-  overlap(p) {
-    return p.inPlaceInput === undefined ? undefined : { input: p.inPlaceInput, gap: 0 };
-  },
+  macs: outputElementCount,
+  overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array;
-    const alpha = inputs[1] as Int8Array;
-    const out = outputs[0] as Int8Array;
-    let o = 0;
-    forEachBroadcast(p.loops, (ix, ia) => {
-      const v = x[ix]! + p.inputOffset;
+    forEachInt8Pair(p.loops, inputs, outputs, (x, alpha) => {
+      const v = x + p.inputOffset;
       const scaled = v >= 0
         ? mbqm(v, p.identityMultiplier, p.identityShift)
-        : mbqm(v * (alpha[ia]! + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
-      out[o++] = clamp(scaled + p.outputZeroPoint, -128, 127);
+        : mbqm(v * (alpha + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
+      return clamp(scaled + p.outputZeroPoint, -128, 127);
     });
   },
 

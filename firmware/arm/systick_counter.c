@@ -1,14 +1,15 @@
 /*
- * SysTick counts down from RELOAD to 0 on the processor clock (CLKSOURCE = 1) and raises its
- * exception on the 1 -> 0 step; the handler counts those wraps. A read combines the wrap count with
- * the current value. A wrap that has happened but whose exception is still pending (we read with
- * interrupts masked) shows as ICSR.PENDSTSET: it is counted here and the value is re-read, since
- * the first read may predate the wrap.
+ * SysTick counts down from RELOAD to 0 on the processor clock (CLKSOURCE = 1; clk_sys on the RP2040)
+ * and raises its exception on the 1 -> 0 step; the handler counts those wraps. A read combines the
+ * wrap count with the current value. A wrap that has happened but whose exception is still pending
+ * (we read with interrupts masked) shows as ICSR.PENDSTSET: it is counted here and the value is
+ * re-read, since the first read may predate the wrap.
  *
  * Under QEMU with `-icount shift=0` every instruction advances virtual time by 1 ns, so one tick
  * is (1e9 / processor clock) instructions: 40 on the 25 MHz MPS2 AN385/AN386/AN500, 50 on the
  * 20 MHz AN505, 62.5 on the 16 MHz micro:bit (checked by test/device, which times a loop of known
- * length on each board).
+ * length on each board). The RP2040 (Armv6-M) has no DWT cycle counter, so there this is the cycle
+ * count.
  */
 #include "systick_counter.h"
 
@@ -26,6 +27,12 @@
 static volatile uint32_t wraps;
 
 void systick_counter_count_wrap(void) { wraps = wraps + 1u; }
+
+/*
+ * Weak so that a family whose handler has more to do (cortex-m/counter.c also extends the DWT cycle
+ * count) defines its own; here the increment is inlined, keeping the interrupt as short as it can be.
+ */
+__attribute__((weak)) void SysTick_Handler(void) { systick_counter_count_wrap(); }
 
 void systick_counter_start(void) {
   SYST_CSR = 0;

@@ -1,0 +1,138 @@
+/**
+ * `tinyforge flash --target rp2040`: one UF2 image, two places it can go.
+ *
+ * - a real board in BOOTSEL: the UF2 is copied onto its mass-storage drive (found by its
+ *   INFO_UF2.TXT, or named with `--drive`), and the board reboots into it;
+ * - `--board rp2040js`: the same UF2 is written into the emulated chip's flash, the chip boots it, and
+ *   HELLO over the device protocol shows that the image runs.
+ *
+ * The image is a given .uf2, the .uf2 beside a given .elf (what our build writes), a .elf turned into
+ * a UF2 here, or a model built into the harness firmware for the board.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { TinyforgeError } from '../../errors.ts';
+import { compileGraph } from '../../compile.ts';
+import { writeDirectoryAtomically } from '../../codegen/output.ts';
+import { loadGraph } from '../../model/load.ts';
+import { checkFits } from '../../build/fit.ts';
+import { buildFirmware } from '../../build/firmware.ts';
+import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
+import { findTool } from '../../build/toolchain.ts';
+import { DeviceSession } from '../session.ts';
+import { type FlashUf2Options, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
+import { elfToUf2, parseUf2 } from './uf2.ts';
+
+export interface Rp2040FlashOptions {
+  /** a model (.tflite: compiled and built first) or an image (.uf2, .elf) */
+  file: string;
+  /** default rp2040 */
+  target?: string;
+  /** the emulated board (rp2040js) or a real one (default: the target's real board, on its drive) */
+  board?: string;
+  /** the BOOTSEL drive's mount point (default: the only one mounted) */
+  drive?: string;
+  /** folders whose sub-folders are searched for the drive (default: /proc/mounts and the media folders) */
+  driveRoots?: string[];
+  /** build the profile variant of the harness */
+  profile?: boolean;
+  /** keep the generated sources and the build here */
+  workDir?: string;
+  /** waiting for the board to take the image */
+  drivePolling?: FlashUf2Options;
+  progress?: (message: string) => void;
+}
+
+export interface Rp2040FlashResult {
+  target: string;
+  board: string;
+  /** the BOOTSEL drive's mount point, or the emulator's name */
+  drive: string | null;
+  image: { source: string; bytes: number; blocks: number };
+  buildId: string | null;
+  /** rp2040js: the image answered HELLO (null on a real board: it reboots away from us) */
+  application: { answered: boolean; model?: string; buildId?: string } | null;
+}
+
+const isModel = (file: string) => extname(file).toLowerCase() === '.tflite';
+
+export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040FlashResult> {
+  const progress = options.progress ?? (() => {});
+  const target = loadTarget(options.target ?? 'rp2040');
+  if (target.firmware !== 'rp2040') throw new Error(`internal: flashRp2040 for ${target.name}`);
+  const board = options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated);
+  if (!board) throw new TinyforgeError(`target ${target.name} has no real board: give --board`);
+  if (board.emulated && options.drive) throw new TinyforgeError(`--drive is for a real board in BOOTSEL; ${board.name} is emulated`);
+  const extension = extname(options.file).toLowerCase();
+  if (!isModel(options.file) && extension !== '.uf2' && extension !== '.elf') {
+    throw new TinyforgeError(`${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`);
+  }
+  if (!isModel(options.file) && !existsSync(options.file)) throw new TinyforgeError(`${options.file}: no such file`);
+  // a real board's drive is looked for before any build: no drive, no point building
+  const drive = board.emulated ? undefined : pickBootselDrive(options.drive, options.driveRoots);
+
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-flash-'));
+  try {
+    const { uf2, source, buildId } = await prepareUf2(target, board, options, workDir, progress);
+    const bytes = readFileSync(uf2);
+    const blocks = parseUf2(new Uint8Array(bytes), uf2).length; // checked before it reaches any board
+    const image = { source, bytes: bytes.length, blocks };
+    if (drive) {
+      progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
+      await flashUf2ToDrive(uf2, drive, options.drivePolling);
+      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null };
+    }
+    progress(`loading ${basename(uf2)} (${blocks} blocks) into ${board.name}'s flash`);
+    const application = await askHello(board, uf2, buildId, progress);
+    return { target: target.name, board: board.name, drive: null, image, buildId, application };
+  } finally {
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function prepareUf2(
+  target: TargetDescriptor, board: BoardDescriptor, options: Rp2040FlashOptions, workDir: string, progress: (m: string) => void,
+): Promise<{ uf2: string; source: string; buildId: string | null }> {
+  const file = options.file;
+  if (extname(file).toLowerCase() === '.uf2') return { uf2: file, source: file, buildId: null };
+  if (extname(file).toLowerCase() === '.elf') {
+    const beside = join(dirname(file), 'firmware.uf2');
+    if (basename(file) === 'firmware.elf' && existsSync(beside)) return { uf2: beside, source: file, buildId: null };
+    const uf2 = join(workDir, `${basename(file, extname(file))}.uf2`);
+    writeFileSync(uf2, elfToUf2(new Uint8Array(readFileSync(file)), file, target.memory!.flash.bytes));
+    return { uf2, source: file, buildId: null };
+  }
+  findTool(target.toolchain.cc, target.toolchain.install);
+  const graph = loadGraph(file);
+  const compiled = compileGraph(graph, basename(file), { isa: target.isa });
+  checkFits(compiled, basename(file), target, board);
+  const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+  progress(`building for ${target.name} (${board.name})${options.profile ? ', profile build' : ''}`);
+  const build = await buildFirmware({
+    target: target.name, board: board.name, modelDir, outDir: join(workDir, 'build'), profile: options.profile,
+    input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+  });
+  if (!build.uf2) throw new Error('internal: an RP2040 build wrote no UF2');
+  return { uf2: build.uf2, source: `the harness firmware of ${basename(file)}`, buildId: build.buildId };
+}
+
+/**
+ * Boots the UF2 on the emulated chip and asks HELLO. Our harness must answer (with the build just
+ * made); another image may stay silent, which is reported, not an error.
+ */
+async function askHello(
+  board: BoardDescriptor, uf2: string, buildId: string | null, progress: (m: string) => void,
+): Promise<NonNullable<Rp2040FlashResult['application']>> {
+  let session: DeviceSession;
+  try {
+    session = await DeviceSession.open({ board: board.name, elf: uf2, helloTries: buildId ? 8 : 3, expectBuildId: buildId ?? undefined, progress });
+  } catch (e) {
+    if (buildId) throw e;
+    progress(`${board.name}: the image does not answer the device protocol (not a tinyforge harness?)`);
+    return { answered: false };
+  }
+  const check = { answered: true, model: session.hello.model, buildId: session.hello.buildId };
+  await session.close(); // END: the harness exits cleanly, which the emulator checks
+  return check;
+}
