@@ -2,30 +2,14 @@
  * `tinyforge flash` as a user runs it: an image to a real port (here the fake STM32 boot loader on a
  * socat pty pair, served in this process while the CLI runs as a child), and the clear refusals.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { tinyforgeAsync } from './async-cli.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FakeBootloader, type PtyPair, startPtyPair } from '../device/stm32-fake-bootloader.ts';
-
-/** The CLI as a child process without blocking this event loop (the fake device lives in it). */
-function tinyforgeAsync(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd: PROJECT_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolvePromise({ status, stdout, stderr });
-    });
-  });
-}
 
 describe('cli: flash', function () {
   this.timeout(60_000);
