@@ -1,7 +1,8 @@
 /**
- * What `profile` and `validate` share: compile the model for a target, build the harness firmware
- * (a profile build: per-layer counters and stop-after-layer), and say how to reach the board: an
- * emulated board started here, or a real board on a serial port that must run this very build.
+ * What `run`, `profile` and `validate` share: compile the model for a target, build the harness
+ * firmware around it (the profile build has per-layer counters and stop-after-layer), and say how
+ * to reach the board: an emulated board started here, or a real board on a serial port that must run
+ * this very build.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,61 @@ export interface DeviceBuild {
   session: SessionOptions;
 }
 
+/**
+ * Fails early, with the package that installs it, when a tool the work needs is missing: the
+ * target's compiler, and the emulator when an emulated board will be started here.
+ */
+export function requireTools(target: TargetDescriptor, board: BoardDescriptor | undefined, startsEmulator: boolean): void {
+  findTool(target.toolchain.cc, target.toolchain.install);
+  if (startsEmulator && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
+}
+
+export interface TargetBuildOptions {
+  /** keep sources and build here (default: a temporary directory, removed afterwards) */
+  workDir?: string;
+  /** the harness's profile variant: per-layer counters and stop-after-layer */
+  profile: boolean;
+  /** host only: AddressSanitizer + UBSan */
+  sanitize?: boolean;
+  extraCflags?: string[];
+  progress: (message: string) => void;
+}
+
+export interface TargetBuild {
+  compiled: CompiledModel;
+  build: BuildResult;
+}
+
+/** Compiles for the target's ISA and refuses a model too big for the board, before any build. */
+export function compileForTarget(graph: Graph, modelPath: string, target: TargetDescriptor, board: BoardDescriptor | undefined): CompiledModel {
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
+  checkFits(compiled, basename(modelPath), target, board);
+  return compiled;
+}
+
+/**
+ * The one build path of every command that runs a model: write the compiled sources, build the
+ * harness around them, run `work`, and clean up.
+ */
+export async function withTargetBuild<T>(
+  compiled: CompiledModel, target: TargetDescriptor, board: BoardDescriptor | undefined,
+  options: TargetBuildOptions, work: (b: TargetBuild) => Promise<T>,
+): Promise<T> {
+  const { graph } = compiled;
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-build-'));
+  try {
+    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+    options.progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${options.profile ? ', profile build' : ''}`);
+    const build = await buildFirmware({
+      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile: options.profile,
+      sanitize: options.sanitize, input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), extraCflags: options.extraCflags,
+    });
+    return await work({ compiled, build });
+  } finally {
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
 /** Compiles and builds, runs `work` with what it takes to open a session, and cleans up. */
 export async function withDeviceBuild<T>(graph: Graph, modelPath: string, options: DeviceTargetOptions, work: (b: DeviceBuild) => Promise<T>): Promise<T> {
   const progress = options.progress ?? (() => {});
@@ -52,26 +108,14 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated))
     : boardOf(target, options.board);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
-  findTool(target.toolchain.cc, target.toolchain.install);
-  if (!options.port && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
-  checkFits(compiled, basename(modelPath), target, board); // a model too big is refused before any build
-
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-device-'));
-  try {
-    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
-    const profile = options.profile ?? true;
-    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${profile ? ', profile build' : ''}`);
-    const build = await buildFirmware({
-      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile,
-      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), extraCflags: options.extraCflags,
-    });
+  requireTools(target, board, !options.port);
+  const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };
+  const compiled = compileForTarget(graph, modelPath, target, board);
+  return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
     const session: SessionOptions = options.port
       ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
       : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
     progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
-    return await work({ target, board, compiled, build, session });
-  } finally {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
-  }
+    return work({ target, board, compiled, build, session });
+  });
 }

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
-import { type CompiledModel, compileGraph } from '../compile.ts';
-import { writeDirectoryAtomically } from '../codegen/output.ts';
+import type { CompiledModel } from '../compile.ts';
 import { loadGraph } from '../model/load.ts';
 import { interpret } from '../ops/interpreter.ts';
-import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
+import { boardOf, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
-import { checkFits } from '../build/fit.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
-import { withDeviceBuild } from './device-build.ts';
+import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
@@ -64,23 +59,13 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   const board = boardOf(target, options.board);
-  // Missing tools are reported before any work, with the package that installs them.
-  findTool(target.toolchain.cc, target.toolchain.install);
-  if (board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
+  requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
-  checkFits(compiled, basename(modelPath), target, board); // a model too big is refused before any build
   const cases = options.cases ?? [zeroPointCase(graph)];
+  const compiled = compileForTarget(graph, modelPath, target, board);
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
-
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-run-'));
-  try {
-    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
-    progress(`building for ${target.name}${board ? ` (${board.name})` : ''}`);
-    const build = await buildFirmware({
-      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'),
-      sanitize: options.sanitize, input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
-    });
+  const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
+  return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {
     if (!board) {
       progress('running on the host');
       const host = await runOnHost(build.elf, concat(cases.map(concat)), { timeoutMs: options.timeoutMs });
@@ -97,9 +82,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),
       run.cases.map((c) => c.count), expected, run.memory.stackInvoke,
     );
-  } finally {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
