@@ -65,6 +65,8 @@ interface Row {
   perMac: number | null;
   ram: { arena: number; scratch: number; stack: number; peak: number; lowerBound: number };
   flash: { code: number; weights: number; total: number };
+  /** the model's own weights: constant tensor bytes, and those plus the per-channel scales and zero points stored beside them */
+  modelWeights: { buffers: number; withQuantization: number };
   compileMs: number;
   floor: { instructions: number; ram: number };
   baseline: Record<string, { perInference: number; ram: number; flashCode: number } | undefined>;
@@ -141,11 +143,30 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     perMac: macs > 0 ? perInference / macs : null,
     ram: { arena: compiled.plan.arenaBytes, scratch: compiled.plan.scratchBytes, stack, peak: compiled.plan.arenaBytes + stack, lowerBound: compiled.plan.lowerBound },
     flash: { code: codeFlash, weights: build.sizes.flashWeights, total: build.sizes.flash },
+    modelWeights: modelWeightBytes(graph),
     compileMs,
     floor: { instructions: Math.ceil(macs / 2), ram: compiled.plan.lowerBound },
     baseline,
     ...(note ? { note } : {}),
   };
+}
+
+/**
+ * What the .tflite spends on the weights the ops read: constant tensor buffers, and those plus the
+ * per-channel quantization vectors of the file (float32 scale + int64 zero point per channel), which
+ * a compiler turns into per-channel multipliers and shifts.
+ */
+function modelWeightBytes(graph: ReturnType<typeof loadGraph>): Row['modelWeights'] {
+  const used = new Set(graph.ops.flatMap((op) => op.inputs));
+  let buffers = 0;
+  let quantization = 0;
+  for (const t of graph.tensors) {
+    if (!t.data || !used.has(t.index)) continue;
+    buffers += t.data.length;
+    const channels = t.quant?.scale.length ?? 0;
+    if (channels > 1) quantization += channels * (4 + 8);
+  }
+  return { buffers, withQuantization: buffers + quantization };
 }
 
 function splitInputs(graph: ReturnType<typeof loadGraph>, bytes: Uint8Array): Uint8Array[] {
@@ -181,7 +202,27 @@ function printRow(r: Row): void {
     `  peak RAM: ${n(r.ram.peak)} B (arena ${n(r.ram.arena)} incl. scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)})  vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}`
       + `  floor (largest live set) ${n(r.floor.ram)} B (we are ${(r.ram.peak / Math.max(r.floor.ram, 1)).toFixed(2)}x it)`,
     `  flash: code and tables ${n(r.flash.code)} B + weights ${n(r.flash.weights)} B  vs TFLM ref (all but the model) ${ratio(r.flash.code, ref?.flashCode)}, CMSIS-NN ${ratio(r.flash.code, cmsis?.flashCode)}`,
+    `  weights: ${n(r.flash.weights)} B (filters, starts, requantization records) vs the .tflite's ${n(r.modelWeights.buffers)} B of constant buffers ${ratio(r.flash.weights, r.modelWeights.buffers)}, `
+      + `${n(r.modelWeights.withQuantization)} B with its per-channel scales and zero points ${ratio(r.flash.weights, r.modelWeights.withQuantization)}`,
     `  compile: ${r.compileMs.toFixed(0)} ms`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Issue #7's bars per model and board: instructions <= 0.6x CMSIS-NN, peak RAM <= 0.7x and code flash <= 0.3x TFLM ref. */
+const BARS = { perInference: 0.6, ram: 0.7, flashCode: 0.3 };
+
+function printSummary(rows: Row[]): void {
+  if (rows.length === 0) return;
+  const mark = (ours: number, theirs: number | undefined, bar: number) => (theirs ? `${(ours / theirs).toFixed(2)}x${ours / theirs <= bar ? '' : ' (over)'}` : '-');
+  const lines = [
+    '',
+    `| model | board | count | vs CMSIS-NN (bar ${BARS.perInference}x) | peak RAM vs TFLM ref (bar ${BARS.ram}x) | code flash vs TFLM ref (bar ${BARS.flashCode}x) | weights vs .tflite (buffers / with quantization) | bit-exact |`,
+    '|---|---|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.model} | ${r.board} | ${n(r.perInference)} ${r.counter} | ${mark(r.perInference, r.baseline.cmsis_nn?.perInference, BARS.perInference)} `
+      + `| ${n(r.ram.peak)} B, ${mark(r.ram.peak, r.baseline.ref?.ram, BARS.ram)} | ${n(r.flash.code)} B, ${mark(r.flash.code, r.baseline.ref?.flashCode, BARS.flashCode)} `
+      + `| ${ratio(r.flash.weights, r.modelWeights.buffers)} / ${ratio(r.flash.weights, r.modelWeights.withQuantization)} | ${r.bitExact ? 'yes' : 'NO'} |`),
+    '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -232,6 +273,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  printSummary(rows);
   for (const s of skipped) process.stdout.write(`skipped: ${s}\n`);
   writeFileSync(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), rows, skipped }, null, 1)}\n`);
   process.stdout.write(`wrote ${RESULTS}\n`);

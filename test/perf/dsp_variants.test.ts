@@ -142,7 +142,20 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
 
-  it('DEPTHWISE_CONV_2D: channels a multiple of 4 (taps paired), any kernel, stride, dilation, padding', () => {
+  it('CONV_2D: 1x1 over k4 4 to 256 (every entry into the four-step loop), odd pixel counts with batches, odd channels, per-tensor and per-channel, every activation', () => {
+    const ks = [4, 8, 12, 16, 20, 28, 36, 44, 64, 100, 128, 256];
+    const { cases, labels } = randomCases('CONV_2D', 36, 80, (rand) => {
+      const inC = ks[randomInt(rand, 0, ks.length - 1)]!;
+      const side = inC > 64 ? 3 : randomInt(rand, 1, 5);
+      return {
+        input: [randomInt(rand, 1, 3), side, randomInt(rand, 1, side), inC], k: [1, 1], stride: [1, 1], padding: 'VALID',
+        outC: randomInt(rand, 1, 2) === 1 ? 2 * randomInt(rand, 1, 10) + 1 : 2 * randomInt(rand, 1, 10),
+      };
+    });
+    expect(dspMismatches(cases, labels)).to.deep.equal([]);
+  });
+
+  it('DEPTHWISE_CONV_2D: channels a multiple of 4, multiplier 1, any kernel, stride, dilation, padding', () => {
     const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 40, 74, (rand) => {
       const c = 4 * randomInt(rand, 1, 5);
       return { input: [randomInt(rand, 1, 2), randomInt(rand, 1, 8), randomInt(rand, 1, 8), c], outC: c, k: [randomInt(rand, 1, 4), randomInt(rand, 1, 4)], dilation: [randomInt(rand, 1, 2), randomInt(rand, 1, 2)] };
@@ -150,7 +163,7 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
 
-  it('DEPTHWISE_CONV_2D: one input channel with a depth multiplier (as a convolution), and the portable fallback', () => {
+  it('DEPTHWISE_CONV_2D: one input channel with a depth multiplier, other channel counts, and the portable fallback', () => {
     const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 30, 75, (rand) => {
       const one = rand() < 0.6;
       const inC = one ? 1 : randomInt(rand, 2, 6);
@@ -160,9 +173,31 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
 
+  it('DEPTHWISE_CONV_2D: 3x3 multiplier 1 (inside-image path and tap pointers), strides 1 and 2, SAME and VALID, channels 4 to 256, batches', () => {
+    const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 30, 78, (rand) => {
+      const c = rand() < 0.2 ? 4 * randomInt(rand, 17, 64) : 4 * randomInt(rand, 1, 16);
+      const side = c > 64 ? randomInt(rand, 1, 6) : randomInt(rand, 1, 13);
+      return { input: [randomInt(rand, 1, 2), side, randomInt(rand, 1, side + 2), c], outC: c, k: [3, 3], dilation: [1, 1] };
+    });
+    expect(dspMismatches(cases, labels)).to.deep.equal([]);
+  });
+
+  it('DEPTHWISE_CONV_2D: one input channel with a depth multiplier (rows read as words), kernels up to 10x8, borders, odd pixel counts, batches', () => {
+    const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 30, 79, (rand) => {
+      const mult = randomInt(rand, 1, 9);
+      return {
+        input: [randomInt(rand, 1, 2), randomInt(rand, 1, 14), randomInt(rand, 1, 14), 1], outC: mult,
+        k: [randomInt(rand, 1, 10), randomInt(rand, 1, 8)], dilation: [randomInt(rand, 1, 2), 1],
+      };
+    });
+    expect(dspMismatches(cases, labels)).to.deep.equal([]);
+  });
+
   it('DEPTHWISE_CONV_2D: accumulators beyond the SMMULR bound take the exact path', () => {
     const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 6, 76, () => ({ input: [1, 4, 4, 8], outC: 8, k: [3, 3], stride: [1, 1], huge: true, bias: true }));
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
+    const single = randomCases('DEPTHWISE_CONV_2D', 4, 80, () => ({ input: [1, 6, 7, 1], outC: 5, k: [3, 5], stride: [1, 1], huge: true, bias: true }));
+    expect(dspMismatches(single.cases, single.labels)).to.deep.equal([]);
   });
 
   it('real models: every DEPTHWISE_CONV_2D layer of person_detect and micro_speech, golden cases 0 and 3', function () {
@@ -173,7 +208,7 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
     expect(a.runs + b.runs).to.equal(30);
   });
 
-  it('FULLY_CONNECTED: features a multiple of 4 (DSP), others and weight zero points (portable), batches', () => {
+  it('FULLY_CONNECTED: random shapes and batches (symmetric weights: the streaming DSP kernel; weight zero points: portable)', () => {
     const rand = rng(77);
     const cases: CCase[] = [];
     const labels: string[] = [];
@@ -191,6 +226,30 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
       ], [{ shape: [batches, outF], scale: 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }], { activation: ACTIVATIONS[randomInt(rand, 0, 3)] });
       cases.push({ def: fullyConnected, graph, op, inputs: [randomInt8(rand, batches * inF)] });
       labels.push(`FULLY_CONNECTED #${i} [${batches},${inF}]x[${outF}]`);
+    }
+    expect(dspMismatches(cases, labels)).to.deep.equal([]);
+  });
+
+  it('FULLY_CONNECTED streaming kernel: rows 1..9, features 1, 3, 4, 28, 4000, batches 1 and 3, per-channel and per-tensor, every activation, SMMULR and exact', () => {
+    const rand = rng(78);
+    const cases: CCase[] = [];
+    const labels: string[] = [];
+    for (const inF of [1, 3, 4, 28, 4000]) {
+      for (let outF = 1; outF <= 9; outF++) {
+        const batches = outF % 2 === 1 ? 3 : 1;
+        const perChannel = (outF + inF) % 2 === 0;
+        // every third layer: weights and biases too large for the SMMULR bound (the exact path)
+        const huge = outF % 3 === 0;
+        const scales = perChannel ? Array.from({ length: outF }, () => 0.002 + rand() * 0.02) : 0.01;
+        const activation = ACTIVATIONS[(outF + inF) % 4]!;
+        const { graph, op } = singleOpGraph('FULLY_CONNECTED', [
+          { shape: [batches, inF], scale: 0.05, zeroPoint: randomInt(rand, -128, 127) },
+          { shape: [outF, inF], scale: scales, zeroPoint: perChannel ? (scales as number[]).map(() => 0) : 0, data: randomInt8(rand, outF * inF, huge ? -127 : -20, huge ? 127 : 20) },
+          { shape: [outF], dtype: 'int32', data: Int32Array.from({ length: outF }, () => randomInt(rand, huge ? -2e9 : -20000, huge ? 2e9 : 20000)) },
+        ], [{ shape: [batches, outF], scale: huge ? 1e-4 : 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }], { activation });
+        cases.push({ def: fullyConnected, graph, op, inputs: [randomInt8(rand, batches * inF)] });
+        labels.push(`FULLY_CONNECTED [${batches},${inF}]x[${outF}] ${perChannel ? 'per-channel' : 'per-tensor'} ${activation}${huge ? ' huge' : ''}`);
+      }
     }
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });

@@ -5,10 +5,36 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { broadcastLoops } from '../common/broadcast.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
 } from '../../../test/helpers/op_harness.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
+import { planCommonScale, srdhmSplit } from '../common/binary_elementwise.ts';
+import { srdhm } from '../common/fixedpoint.ts';
+import { join } from 'node:path';
+
+/**
+ * Quantizations (input 1, input 2, output, activation) that drive planCommonScale to each of its
+ * SMMLAR output stages for ADD: plain, rounding ties down, with RDBPOT's sign term, and with the
+ * zero point added after the shift (an output scale so much larger that folding it overflows).
+ */
+const ADD_STAGES: Record<string, [Q, Q, Q, FusedActivation]> = {
+  rnd0: [{ scale: 0.0515, zeroPoint: 27 }, { scale: 0.0675, zeroPoint: 9 }, { scale: 0.00103, zeroPoint: 27 }, 'NONE'],
+  rndDown: [{ scale: 0.169, zeroPoint: 13 }, { scale: 0.0673, zeroPoint: -92 }, { scale: 1.72, zeroPoint: -30 }, 'NONE'],
+  signFix: [{ scale: 0.127, zeroPoint: -93 }, { scale: 0.294, zeroPoint: -41 }, { scale: 1.14, zeroPoint: 66 }, 'NONE'],
+  zpAfter: [{ scale: 0.000544, zeroPoint: -121 }, { scale: 0.01, zeroPoint: -124 }, { scale: 1.84, zeroPoint: -66 }, 'RELU'],
+};
+
+/** Every int8 value once: a [256,1] and a [1,256] operand broadcast to all 65536 pairs. */
+const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+
+/** The stage planCommonScale picked, by the names of ADD_STAGES. */
+function stageName(k: ReturnType<typeof planCommonScale>, outputZeroPoint: number): string {
+  if (k.output.kind === 'exact') return 'exact';
+  if (k.output.zeroPointAfter !== 0) return 'zpAfter';
+  if (k.output.signFix) return 'signFix';
+  return k.output.rnd === 2 ** (k.output.rsh - 1) + outputZeroPoint * 2 ** k.output.rsh ? 'rnd0' : 'rndDown';
+}
 
 interface Q { scale: number; zeroPoint: number }
 
@@ -126,6 +152,137 @@ describe('ADD', () => {
         const expected = new Uint8Array(toBytes(evaluateOp(add, cs.graph, cs.op, cs.inputs)[0]!));
         expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
       });
+    });
+  });
+
+  describe('common-scale kernel: input tables, SMMLAR requantization (binary_elementwise.ts)', () => {
+    const pairsCase = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap = false, isa?: CCase['isa']): CCase => {
+      const [a, b] = swap ? [[1, 256], [256, 1]] : [[256, 1], [1, 256]];
+      const { graph, op } = graphOf(a, b, [256, 256], qa, qb, qo, activation);
+      return { def: add, graph, op, inputs: [ALL_INT8, ALL_INT8], ...(isa ? { isa } : {}) };
+    };
+    const expectAllMatch = (cases: CCase[]) => {
+      const c = runCasesInC(cases);
+      cases.forEach((cs, k) => {
+        const expected = new Uint8Array(toBytes(evaluateOp(add, cs.graph, cs.op, cs.inputs)[0]!));
+        expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    };
+
+    it('picks each output stage for the quantizations meant to reach it', () => {
+      for (const [name, [qa, qb, qo, activation]] of Object.entries(ADD_STAGES)) {
+        const { graph, op } = graphOf([1], [1], [1], qa, qb, qo, activation);
+        const p = add.prepare(graph, op);
+        expect(stageName(planCommonScale(p, 20, 1, p.actMin, p.actMax), p.outputZeroPoint), name).to.equal(name);
+      }
+    });
+
+    it('falls back to the exact stage when the pre-scaled sum could overflow (parameters no ADD of TFLite has)', () => {
+      const { graph, op } = graphOf([256, 1], [1, 256], [256, 256], { scale: 0.1, zeroPoint: 3 }, { scale: 0.25, zeroPoint: -7 }, { scale: 0.3, zeroPoint: 1 });
+      // input multipliers near 1 and an output left shift of 2: |sum| * 2^3 reaches 2^31
+      const p = { ...add.prepare(graph, op), input1Multiplier: 2 ** 31 - 1, input1Shift: 0, input2Multiplier: 2 ** 31 - 5, input2Shift: 0, outputShift: 2 };
+      expect(stageName(planCommonScale(p, 20, 1, p.actMin, p.actMax), p.outputZeroPoint)).to.equal('exact');
+      const crafted = { ...add, prepare: () => p };
+      const c = runCasesInC([{ def: crafted, graph, op, inputs: [ALL_INT8, ALL_INT8] }]);
+      const expected = new Uint8Array(toBytes(evaluateOp(crafted, graph, op, [ALL_INT8, ALL_INT8])[0]!));
+      expect(new Set(expected).size, 'outputs vary').to.be.greaterThan(2);
+      expect(firstDifference(expected, c[0]![0]!)).to.equal(undefined);
+    });
+
+    it('keeps one table at most: the input with the larger scale is a shift, equal scales need none', () => {
+      const plan = (qa: Q, qb: Q) => {
+        const { graph, op } = graphOf([1], [1], [1], qa, qb, { scale: 0.3, zeroPoint: 1 });
+        const p = add.prepare(graph, op);
+        return planCommonScale(p, 20, 1, p.actMin, p.actMax).terms.map((t) => t.kind);
+      };
+      expect(plan({ scale: 0.1, zeroPoint: 3 }, { scale: 0.25, zeroPoint: -7 })).to.deep.equal(['table', 'shift']);
+      expect(plan({ scale: 0.25, zeroPoint: 3 }, { scale: 0.1, zeroPoint: -7 })).to.deep.equal(['shift', 'table']);
+      expect(plan({ scale: 0.1, zeroPoint: 3 }, { scale: 0.1, zeroPoint: -7 })).to.deep.equal(['shift', 'shift']);
+    });
+
+    it('equals the reference on all 65536 input pairs, for every stage, either broadcast side, Armv6-M\'s unroll', () => {
+      const cases: CCase[] = [];
+      for (const [qa, qb, qo, activation] of Object.values(ADD_STAGES)) {
+        cases.push(pairsCase(qa, qb, qo, activation), pairsCase(qb, qa, qo, activation, true, { dsp: false, armv6m: true }));
+      }
+      expectAllMatch(cases);
+    });
+
+    it('equals the reference on all 65536 input pairs for random scales, zero points and activations', () => {
+      const rand = rng(2024);
+      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+      const cases: CCase[] = [];
+      for (let k = 0; k < 16; k++) {
+        const q = () => ({ scale: [0.003, 0.02, 0.1, 0.7][randomInt(rand, 0, 3)]! * (0.5 + rand()), zeroPoint: randomInt(rand, -128, 127) });
+        const qa = q();
+        // a quarter with equal input quantizations: no table at all
+        const qb = k % 4 === 0 ? qa : q();
+        const qo = q();
+        const { graph, op } = graphOf([1], [1], [1], qa, qb, qo, activations[k % 4]);
+        try { add.check(graph, op); } catch { continue; }
+        cases.push(pairsCase(qa, qb, qo, activations[k % 4]!, k % 2 === 1));
+      }
+      expect(cases.length).to.be.greaterThan(10);
+      expectAllMatch(cases);
+    });
+
+    it('handles element counts that are not a multiple of 4, a single element, and broadcast rows of 3', () => {
+      const rand = rng(5);
+      const q = () => ({ scale: 0.02 + rand() * 0.2, zeroPoint: randomInt(rand, -128, 127) });
+      const shapes: [number[], number[], number[]][] = [
+        [[1, 7, 3, 1], [1, 7, 3, 1], [1, 7, 3, 1]],
+        [[3], [3], [3]],
+        [[1], [1], [1]],
+        [[1, 5, 5, 3], [3], [1, 5, 5, 3]],
+        [[5, 1], [1, 7], [5, 7]],
+        [[1, 7], [5, 1], [5, 7]],
+        [[2, 3, 1, 6], [3, 5, 1], [2, 3, 5, 6]],
+      ];
+      const cases: CCase[] = shapes.flatMap(([a, b, out], k) => {
+        const { graph, op } = graphOf(a, b, out, q(), q(), q(), k % 2 ? 'RELU' : 'NONE');
+        const inputs = [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))];
+        return [{ def: add, graph, op, inputs }, { def: add, graph, op, inputs, isa: { dsp: false, armv6m: true } }];
+      });
+      expectAllMatch(cases);
+    });
+
+    it('computes SRDHM without BigInt exactly as fixedpoint.ts does', () => {
+      const rand = rng(77);
+      const values = [0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31), 65535, 65536, -65536, 32768];
+      for (const a of values) for (const b of [0, 1, 2 ** 30, 2 ** 31 - 1, 1517269748, 65535, 65536]) expect(srdhmSplit(a, b), `${a} ${b}`).to.equal(srdhm(a, b));
+      for (let k = 0; k < 20000; k++) {
+        const a = Math.floor((rand() - 0.5) * 2 ** 32) >> randomInt(rand, 0, 31);
+        const b = Math.floor(rand() * 2 ** 31);
+        expect(srdhmSplit(a, b), `${a} ${b}`).to.equal(srdhm(a, b));
+      }
+    });
+
+    it('tf_ew_smmlar_split (Armv6-M) equals the 64-bit product for every operand range', () => {
+      const header = join(import.meta.dirname, '..', 'common', 'elementwise_rq.h');
+      const program = `#include <stdio.h>
+#include "${header}"
+static uint32_t s = 2463534242u;
+static uint32_t next(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
+static int32_t wide(int32_t a, int32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32));
+}
+int main(void) {
+  const int32_t as[] = { 0, 1, -1, 65535, 65536, -65536, -65537, 32768, -32768, 0x7fffffff, -0x7fffffff - 1, 0x40000000, -0x40000000 };
+  const int32_t bs[] = { 0, 1, 65535, 65536, 0x40000000, 0x7fff0000, 0x7fffffff, 1517269748 };
+  long bad = 0;
+  for (unsigned i = 0; i < sizeof as / sizeof *as; i++)
+    for (unsigned j = 0; j < sizeof bs / sizeof *bs; j++)
+      for (int32_t acc = -5; acc <= 5; acc += 5) bad += tf_ew_smmlar_split(as[i], bs[j], acc) != wide(as[i], bs[j], acc);
+  for (long k = 0; k < 2000000; k++) {
+    const int32_t a = (int32_t)next() >> (next() & 31);
+    const int32_t b = (int32_t)(next() >> 1) >> (next() & 31);
+    const int32_t acc = (int32_t)(next() >> 9) - (1 << 22);
+    bad += tf_ew_smmlar_split(a, b, acc) != wide(a, b, acc);
+  }
+  printf("%ld", bad);
+  return 0;
+}`;
+      expect(new TextDecoder().decode(compileAndRun(program))).to.equal('0');
     });
   });
 

@@ -3,10 +3,10 @@ import type { ActivationAttrs, FusedActivation, Graph, Op } from '../../ir/graph
 import type { OpDef } from '../op.ts';
 import { type BroadcastLoop, broadcastShape } from '../common/broadcast.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
-import { MAX_BROADCAST_RANK, binaryLoops, broadcastCView, rejectInt16 } from '../common/elementwise.ts';
+import { MAX_BROADCAST_RANK, binaryLoops, rejectInt16 } from '../common/elementwise.ts';
 import {
   type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachInt8Pair, fusedActivationBounds,
-  input1AtCommonScale, input2AtCommonScale, outputElementCount, requireCommonScaleFits,
+  input1AtCommonScale, input2AtCommonScale, outputElementCount, planCommonScale, renderCommonScale, requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
@@ -73,17 +73,10 @@ const add: OpDef<AddParams> = {
   // each element is read before it is written: when input 0 walks with the output (not broadcast)
   // the output can take its bytes
   overlap: (p) => (p.loops.length <= 1 && p.loops.every((l) => l.strideA === 1) ? { input: 0, gap: 0 } : undefined),
+  // each input's share of the sum is a function of its int8 value: a table or a shift (see
+  // planCommonScale), then one SMMLAR requantization when it is proved exact
   emitC(p, ctx) {
-    return ctx.render('add.c.hbs', {
-      ...p,
-      ...broadcastCView(p.loops),
-      fnName: ctx.fnName,
-      input1: ctx.input(0),
-      input2: ctx.input(1),
-      output: ctx.output(0),
-      leftShift: LEFT_SHIFT,
-      shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
-    });
+    return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
 };
 

@@ -9,8 +9,10 @@ import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Tensor } from '../../ir/graph.ts';
 import { activationRange } from './activation.ts';
 import { type BroadcastLoop, forEachBroadcast } from './broadcast.ts';
-import { type BinaryLayout, binaryTensors, rejectInt16 } from './elementwise.ts';
-import { f32, mbqm, quantizeMultiplier } from './fixedpoint.ts';
+import { type BinaryLayout, binaryTensors, broadcastCView, rejectInt16 } from './elementwise.ts';
+import { f32, mbqm, quantizeMultiplier, rdbpot } from './fixedpoint.ts';
+import { cArrayBody, renderOpTemplate } from './render.ts';
+import type { LayerEmitContext } from '../op.ts';
 import { cTerm, requireClampActivation, requireInt8Activation, tensorLabel } from './weighted.ts';
 
 /** binaryTensors, with every operand an int8 activation (int16 gets the "not supported yet" message). */
@@ -130,7 +132,7 @@ export function zeroPointsView(p: BinaryZeroPoints): { offset1: string; offset2:
   return { offset1: cTerm(p.input1Offset), offset2: cTerm(p.input2Offset), outputZeroPoint: cTerm(p.outputZeroPoint) };
 }
 
-/** The template fields of a common-scale op (sub.c.hbs, squared_difference.c.hbs). */
+/** The template fields of a common-scale op (squared_difference.c.hbs). */
 export function commonScaleView(p: CommonScaleParams, leftShift: number) {
   return {
     leftShift,
@@ -142,4 +144,222 @@ export function commonScaleView(p: CommonScaleParams, leftShift: number) {
     outputMultiplier: p.outputMultiplier,
     outputShift: p.outputShift,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The common-scale kernels in C (ADD, SUB): input terms from tables, one SMMLAR requantization
+
+/**
+ * How the kernel gets one input's share of the combined sum from its int8 value q: the share
+ * depends on q alone, so it is a 256-entry table indexed by (uint8_t)q, or, when the table is
+ * bias ± q·2^shift (the input with the larger scale is: its multiplier is exactly 1/2), that
+ * expression with no table at all.
+ */
+export type CommonScaleTerm =
+  | { kind: 'table'; values: Int32Array }
+  | { kind: 'shift'; bias: number; shift: number; negative: boolean };
+
+/**
+ * The output stage. `smmlar`: the sum is pre-scaled by 2^(left shift + 1) in the terms and
+ * out = sat8(((SMMULR(sum, m) + rnd [- (h < 0)]) >> rsh) + zeroPointAfter), clamped to the
+ * activation: rnd folds RDBPOT's half and, unless that overflows, the zero point. `exact`:
+ * TFLite's MultiplyByQuantizedMultiplier step by step.
+ */
+export type CommonScaleOutput =
+  | { kind: 'smmlar'; multiplier: number; rnd: number; rsh: number; signFix: boolean; zeroPointAfter: number }
+  | { kind: 'exact'; multiplier: number; shift: number; zeroPoint: number };
+
+export interface CommonScaleKernel {
+  terms: [CommonScaleTerm, CommonScaleTerm];
+  output: CommonScaleOutput;
+  actMin: number;
+  actMax: number;
+}
+
+const TWO_31 = 2 ** 31;
+
+/**
+ * SaturatingRoundingDoublingHighMul for |a|, |b| < 2^31 (not both INT32_MIN) without BigInt:
+ * floor((a·b + 2^30) / 2^31), which equals TFLite's nudged truncation, with every partial product
+ * an exact double.
+ */
+export function srdhmSplit(a: number, b: number): number {
+  const bh = Math.floor(b / 65536);
+  const bl = b - bh * 65536;
+  const p = a * bh;
+  const ph = Math.floor(p / 32768);
+  const pl = p - ph * 32768;
+  return ph + Math.floor((pl * 65536 + a * bl + 1073741824) / TWO_31);
+}
+
+/** The int8 value of table index u: the kernel indexes by (uint8_t)q. */
+const int8Of = (u: number) => (u << 24) >> 24;
+
+function termOf(values: Float64Array): CommonScaleTerm {
+  const bias = values[0]!;
+  const d = values[1]! - bias;
+  const shift = Math.log2(Math.abs(d));
+  // q * 2^shift (and its negation) must fit int32 for every q on its own: shift <= 23
+  if (Number.isInteger(shift) && shift <= 23 && values.every((v, u) => v === bias + int8Of(u) * d)) {
+    return { kind: 'shift', bias, shift, negative: d < 0 };
+  }
+  return { kind: 'table', values: Int32Array.from(values) };
+}
+
+/**
+ * Plans the C of a common-scale op whose sum is input1AtCommonScale(q1) + sign2 ·
+ * input2AtCommonScale(q2), rescaled by the output multiplier. The SMMLAR stage is taken only when
+ * it gives TFLite's result for all 65536 input pairs (checked here, exhaustively) without any int32
+ * overflow; rounding ties of negative values are the only place it can differ, so variants that
+ * round them down or restore RDBPOT's sign term are tried next, each with the zero point folded
+ * into the rounding constant or added after the shift, before the exact stage.
+ */
+export function planCommonScale(p: CommonScaleParams, leftShift: number, sign2: 1 | -1, actMin: number, actMax: number): CommonScaleKernel {
+  const raw1 = new Float64Array(256);
+  const raw2 = new Float64Array(256);
+  for (let u = 0; u < 256; u++) {
+    raw1[u] = input1AtCommonScale(p, leftShift, int8Of(u));
+    raw2[u] = sign2 * input2AtCommonScale(p, leftShift, int8Of(u));
+  }
+  const output = smmlarStage(p, raw1, raw2, actMin, actMax);
+  const scale = output ? 2 ** (Math.max(p.outputShift, 0) + 1) : 1;
+  const terms: [CommonScaleTerm, CommonScaleTerm] = [termOf(raw1.map((v) => v * scale)), termOf(raw2.map((v) => v * scale))];
+  // one constant for the whole sum: into a table when there is one (its entries stay sums of
+  // real pairs, q = 0 on the other side, so they fit int32 as the sums do)
+  const [t1, t2] = terms;
+  if (t1.kind === 'table' && t2.kind === 'shift') {
+    t1.values.forEach((v, u) => { t1.values[u] = v + t2.bias; });
+    t2.bias = 0;
+  } else if (t1.kind === 'shift' && t2.kind === 'table') {
+    t2.values.forEach((v, u) => { t2.values[u] = v + t1.bias; });
+    t1.bias = 0;
+  } else if (t1.kind === 'shift' && t2.kind === 'shift') {
+    t1.bias += t2.bias;
+    t2.bias = 0;
+  }
+  return {
+    terms,
+    output: output ?? { kind: 'exact', multiplier: p.outputMultiplier, shift: p.outputShift, zeroPoint: p.outputZeroPoint },
+    actMin,
+    actMax,
+  };
+}
+
+function smmlarStage(p: CommonScaleParams, raw1: Float64Array, raw2: Float64Array, actMin: number, actMax: number): CommonScaleOutput | undefined {
+  const left = Math.max(p.outputShift, 0);
+  const e = Math.max(-p.outputShift, 0);
+  const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  // SMMULR(2x, m) is SRDHM(x, m): the pre-scaled sum must fit
+  if ((maxAbs(raw1) + maxAbs(raw2)) * 2 ** (left + 1) >= TWO_31 || e > 31) return undefined;
+  const m = p.outputMultiplier;
+  const zp = p.outputZeroPoint;
+  const h = new Int32Array(65536);
+  let hMin = Infinity;
+  let hMax = -Infinity;
+  for (let u1 = 0; u1 < 256; u1++) {
+    for (let u2 = 0; u2 < 256; u2++) {
+      const v = srdhmSplit((raw1[u1]! + raw2[u2]!) * 2 ** left, m);
+      h[u1 * 256 + u2] = v;
+      hMin = Math.min(hMin, v);
+      hMax = Math.max(hMax, v);
+    }
+  }
+  const half = e > 0 ? 2 ** (e - 1) : 0;
+  // the zero point folded into the rounding constant, or (when that overflows: an output scale
+  // far above the inputs') added after the shift
+  const candidates: { rnd: number; signFix: boolean; zeroPointAfter: number }[] = [];
+  for (const after of [0, zp]) {
+    const rnd = half + (zp - after) * 2 ** e;
+    candidates.push({ rnd, signFix: false, zeroPointAfter: after });
+    if (e > 0) candidates.push({ rnd: rnd - 1, signFix: false, zeroPointAfter: after }, { rnd, signFix: true, zeroPointAfter: after });
+  }
+  const sat = (x: number) => clampTo(clampTo(x, -128, 127), actMin, actMax);
+  for (const c of candidates) {
+    if (hMin + c.rnd - 1 < -TWO_31 || hMax + c.rnd >= TWO_31) continue;
+    let agrees = true;
+    for (let k = 0; k < 65536 && agrees; k++) {
+      const v = h[k]!;
+      const expected = clampTo(rdbpot(v, e) + zp, actMin, actMax);
+      agrees = sat(((v + c.rnd - (c.signFix && v < 0 ? 1 : 0)) >> e) + c.zeroPointAfter) === expected;
+    }
+    if (agrees) return { kind: 'smmlar', multiplier: m, rsh: e, ...c };
+  }
+  return undefined;
+}
+
+/** An int32 C literal (INT32_MIN has none). */
+const cInt32 = (v: number) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v));
+
+const clampTo = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
+
+/** The layer's C: tables as consts, the term and output functions, the unrolled broadcast walk. */
+export function renderCommonScale(kernel: CommonScaleKernel, loops: readonly BroadcastLoop[], kind: string, ctx: LayerEmitContext): string {
+  const f = ctx.fnName;
+  // the tables live beside the kernel in .rodata, not with the weights: they are the kernel's own
+  // constants, counted as code flash
+  const tables: Int32Array[] = [];
+  const termBody = (t: CommonScaleTerm): string => {
+    if (t.kind === 'table') {
+      let i = tables.findIndex((v) => v.every((x, k) => x === t.values[k]));
+      if (i < 0) i = tables.push(t.values) - 1;
+      return `${f}_lut${i + 1}[(uint8_t)q]`;
+    }
+    const scaled = t.shift === 0 ? 'q' : `q * ${2 ** t.shift}`;
+    if (t.bias === 0) return t.negative ? `-(${scaled})` : scaled;
+    return `${cInt32(t.bias)} ${t.negative ? '-' : '+'} ${scaled}`;
+  };
+  const [term1, term2] = kernel.terms.map(termBody) as [string, string];
+  const inner = loops[loops.length - 1] ?? { extent: 1, strideA: 0, strideB: 0 };
+  const outer = broadcastCView(loops.slice(0, -1));
+  const o = kernel.output;
+  const lane = (j: number) => `${inner.strideA === 0 ? 'ta' : `${f}_t1(a[${j}])`} + ${inner.strideB === 0 ? 'tb' : `${f}_t2(b[${j}])`}`;
+  // Armv6-M has too few registers for four lanes in flight (and merging their byte stores into a
+  // word costs more than it saves there)
+  const unroll = ctx.isa?.armv6m ? 1 : 4;
+  const blocks = Math.floor(inner.extent / unroll) * unroll;
+  const describe = (t: CommonScaleTerm) => (t.kind === 'table' ? 'table' : `${t.negative ? '-' : ''}q*2^${t.shift}`);
+  const out = ctx.graph.tensors[ctx.op.outputs[0]!]!;
+  return renderOpTemplate(import.meta.dirname, 'common_scale.c.hbs', {
+    kind,
+    shape: out.shape.join('x'),
+    size: out.shape.reduce((n, d) => n * d, 1),
+    terms: `${describe(kernel.terms[0])}, ${describe(kernel.terms[1])}`,
+    stage: o.kind === 'exact' ? 'exact requantization' : `SMMLAR requantization${o.signFix ? ' with the sign term' : ''}${o.zeroPointAfter ? ', zero point after the shift' : ''}`,
+    fnName: f,
+    tables: tables.map((values, i) => ({ name: `${f}_lut${i + 1}`, body: cArrayBody(Array.from(values, cInt32), 8) })),
+    input1: ctx.input(0),
+    input2: ctx.input(1),
+    output: ctx.output(0),
+    term1,
+    term2,
+    smmlar: o.kind === 'smmlar',
+    signFix: o.kind === 'smmlar' && o.signFix,
+    multiplier: o.multiplier,
+    rnd: o.kind === 'smmlar' ? cInt32(o.rnd) : '0',
+    rsh: o.kind === 'smmlar' ? o.rsh : 0,
+    rshPositive: o.kind === 'smmlar' && o.rsh > 0,
+    zeroPointAfter: o.kind === 'smmlar' ? o.zeroPointAfter : 0,
+    shift: o.kind === 'exact' ? o.shift : 0,
+    zeroPoint: o.kind === 'exact' ? o.zeroPoint : 0,
+    clampLo: kernel.actMin > -128,
+    clampHi: kernel.actMax < 127,
+    actMin: kernel.actMin,
+    actMax: kernel.actMax,
+    outer: outer.loops,
+    loopVars: outer.loopVars,
+    indexA: outer.indexA,
+    indexB: outer.indexB,
+    hoistA: inner.strideA === 0,
+    hoistB: inner.strideB === 0,
+    blocks,
+    unroll,
+    lanes: Array.from({ length: unroll }, (_, j) => ({ j, sum: lane(j) })),
+    stepA: inner.strideA * unroll,
+    stepB: inner.strideB * unroll,
+    tail: inner.extent - blocks,
+    tailSum: lane(0),
+    tailStepA: inner.strideA,
+    tailStepB: inner.strideB,
+    closers: outer.loops.map(() => ({})),
+  });
 }

@@ -1,5 +1,5 @@
 /* Arm DSP-extension building blocks of the int8 kernels' DSP variants (Armv7E-M, Armv8-M Mainline):
- * our own thin wrappers around SXTB16, SMLAD, SMLABB/SMLATT, PKHBT/PKHTB, SMMULR and SSAT, with
+ * our own thin wrappers around SXTB16, SMLAD, SMLABB/SMLATT, PKHBT/PKHTB, SMMULR/SMMLAR and SSAT, with
  * plain C99 twins where the compiler targets no DSP extension (the host), so the very same kernels
  * are compiled and checked against the TypeScript reference on the host too.
  *
@@ -75,6 +75,13 @@ static inline int32_t tf_smmulr(int32_t a, int32_t b) {
   return r;
 }
 
+/* acc + SMMULR(a, b): (acc * 2^32 + a * b + 2^31) >> 32 */
+static inline int32_t tf_dsp_smmlar(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
 static inline int32_t tf_ssat8(int32_t x) {
   int32_t r;
   __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
@@ -109,6 +116,9 @@ static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
 }
 static inline int32_t tf_smmulr(int32_t a, int32_t b) {
   return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+static inline int32_t tf_dsp_smmlar(int32_t a, int32_t b, int32_t acc) {
+  return (int32_t)(((int64_t)acc * 4294967296LL + (int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
 }
 static inline int32_t tf_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
 #endif

@@ -5,50 +5,73 @@
 import type { ChannelMultipliers } from './weighted.ts';
 import type { KernelIsa } from '../op.ts';
 
-/** int32 fields of one channel's record: start, multiplier, lsh1, rnd, rsh1 (see kernels_dsp.h). */
-export const RQ_FIELDS = 5;
+/**
+ * int32 fields of one channel's record: start, multiplier, and one word P packing the shifts and
+ * the rounding (see kernels_dsp.h). FAST: the multiplier stored as 2m - 2^32 (so that SMMLAR(acc,
+ * 2m - 2^32, acc) = SMMULR(2 acc, m)), P = rnd * 256 + (e + 9) with rnd = 2^e + zp * 2^(e+1);
+ * exact: the multiplier as it is, P = lsh1 | rsh1 << 8.
+ */
+export const RQ_FIELDS = 3;
 
 export function wantsDsp(isa: KernelIsa | undefined): boolean {
   return isa?.dsp === true;
 }
 
 /**
- * Largest |accumulator| of each output row: sum |w| * max |x + offset| + |start offset|, with x any
- * int8. `rows` rows of `rowLength` weights; `extra[r]` is the bias (or nothing).
+ * Largest |accumulator| of each output row, x any int8: the sum over the row of the larger end of
+ * w * (x + offset) and the smaller end, each side signed, plus the bias (or nothing). `rows` rows of
+ * `rowLength` weights.
  */
 export function accumulatorBounds(weights: Int8Array, rows: number, rowLength: number, inputOffset: number, bias?: ArrayLike<number>): number[] {
-  const maxX = Math.max(Math.abs(-128 + inputOffset), Math.abs(127 + inputOffset));
+  const lo = -128 + inputOffset;
+  const hi = 127 + inputOffset;
   const bounds: number[] = [];
   for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let k = 0; k < rowLength; k++) sum += Math.abs(weights[r * rowLength + k]!);
-    bounds.push(sum * maxX + Math.abs(bias ? bias[r]! : 0));
+    let min = bias ? bias[r]! : 0;
+    let max = min;
+    for (let k = 0; k < rowLength; k++) {
+      const w = weights[r * rowLength + k]!;
+      min += Math.min(w * lo, w * hi);
+      max += Math.max(w * lo, w * hi);
+    }
+    bounds.push(Math.max(Math.abs(min), Math.abs(max)));
   }
   return bounds;
 }
 
 /**
- * Whether kernels_dsp.h's FAST requantization is exact for every channel: |acc| * 2^(left+1) fits
- * SMMULR's operand, and 2|SRDHM| + 2^e + |zp| * 2^(e+1) (the folded rounding and zero point) stays
- * below 2^31.
+ * Whether kernels_dsp.h's FAST requantization is exact for every channel. Every shift must be <= 0
+ * (the left shift is the constant 1) and every multiplier normalized (>= 2^30, so that 2m - 2^32 is
+ * an int32); |acc| * 2 fits an int32; |h| = |SMMULR(2 acc, m)| < 2^23 (so h >>> 24 is 255 or 0
+ * by its sign); the packed word rnd * 256 + (e + 9) and the numerator h * 512 + P - 255 stay within
+ * int32, and the shift e + 9 within 31.
  */
 export function fastRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number): boolean {
   return bounds.every((b, c) => {
-    const left = Math.max(m.shift[c]!, 0);
-    const right = Math.max(-m.shift[c]!, 0);
-    const high = b * 2 ** left + 1;
-    return b * 2 ** (left + 1) < 2 ** 31 && 2 * high + 2 ** right + Math.abs(outputZeroPoint) * 2 ** (right + 1) < 2 ** 31;
+    const shift = m.shift[c]!;
+    if (shift > 0 || m.multiplier[c]! < 2 ** 30) return false;
+    const e = -shift;
+    // |h| <= b m / 2^31 + 1/2; one more for the rounding of the float product
+    const h = Math.floor((b * m.multiplier[c]!) / 2 ** 31) + 2;
+    const rnd = Math.abs(2 ** e + outputZeroPoint * 2 ** (e + 1));
+    return b * 2 < 2 ** 31 && h < 2 ** 23 && e + 9 <= 31 && 512 * h + 256 * rnd + 512 < 2 ** 31;
   });
 }
 
-/** Per channel { start, multiplier, lsh1, rnd, rsh1 }, flattened (rnd folds the zero point in FAST mode). */
+/** Per channel { start, multiplier, P }, flattened (P as RQ_FIELDS says, by mode). */
 export function requantRecords(start: ArrayLike<number>, m: ChannelMultipliers, channels: number, outputZeroPoint: number, fast: boolean): Int32Array {
   const out = new Int32Array(channels * RQ_FIELDS);
   for (let c = 0; c < channels; c++) {
     const shift = m.shift[c]!;
     const right = Math.max(-shift, 0);
-    const rnd = fast ? 2 ** right + outputZeroPoint * 2 ** (right + 1) : 0;
-    out.set([start[c]!, m.multiplier[c]!, Math.max(shift, 0) + 1, rnd, right + 1], c * RQ_FIELDS);
+    let packed: number;
+    if (fast) {
+      if (shift > 0) throw new Error('FAST requantization records need shifts <= 0');
+      packed = (2 ** right + outputZeroPoint * 2 ** (right + 1)) * 256 + right + 9;
+    } else {
+      packed = (Math.max(shift, 0) + 1) | ((right + 1) << 8);
+    }
+    out.set([start[c]!, fast ? (2 * m.multiplier[c]!) | 0 : m.multiplier[c]!, packed], c * RQ_FIELDS);
   }
   return out;
 }
@@ -66,23 +89,6 @@ export function kernelMode(fast: boolean, actMin: number, actMax: number): { fas
 
 export function roundUp4(n: number): number {
   return Math.ceil(n / 4) * 4;
-}
-
-/**
- * Weight rows of `rowLength` int8, padded with zeros to `k4` and permuted within every group of four
- * as (w0, w2, w1, w3): SXTB16 of the word then gives (w0, w1), with ROR 8 (w2, w3), the natural order
- * of the int16 columns they meet.
- */
-export function permutedRows(weights: Int8Array, rows: number, rowLength: number, k4: number): Int8Array {
-  const out = new Int8Array(rows * k4);
-  const order = [0, 2, 1, 3];
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < rowLength; k++) {
-      const group = k & ~3;
-      out[r * k4 + group + order[k & 3]!] = weights[r * rowLength + k]!;
-    }
-  }
-  return out;
 }
 
 /**

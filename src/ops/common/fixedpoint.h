@@ -4,11 +4,13 @@
 #define TF_FIXEDPOINT_H
 #include <stdint.h>
 
+/* TFLM adds 2^30 (or 1 - 2^30 when negative) and divides by 2^31 truncating; adding 2^30 and
+ * shifting right arithmetically gives the same integer for every product (round half up both ways),
+ * in SMLAL + two shifts instead of a 64-bit division. */
 static inline int32_t tf_srdhm(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  const int64_t ab = (int64_t)a * (int64_t)b + ((int64_t)1 << 30);
+  return (int32_t)(ab >> 31);
 }
 
 static inline int32_t tf_rdbpot(int32_t x, int exponent) {

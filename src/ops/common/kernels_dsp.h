@@ -4,19 +4,26 @@
  * Needs dsp.h and fixedpoint.h first (codegen includes the common headers in name order).
  *
  * Requantization: per output channel a record of TF_RQ_FIELDS int32 built at compile time:
- *   { acc start (bias, input offset folded in where the kernel allows), multiplier,
- *     lsh1 = max(shift,0)+1, rnd, rsh1 = max(-shift,0)+1 }.
- * FAST mode (the generator proved |acc| * 2^lsh1 < 2^31 and no overflow below): SRDHM is SMMULR
- * of the doubled value, and RDBPOT(v, e) + zp = (2v + 2^e + zp*2^(e+1) - [v<0]) >> (e+1) with
- * rnd = 2^e + zp*2^(e+1): bit-exact with TFLite Micro. Otherwise rnd is unused and TFLM's 64-bit
- * steps run. FULL: the activation range is [-128, 127], one SSAT. */
+ *   { acc start (bias, input offset folded in where the kernel allows), multiplier, P }.
+ * FAST mode (every shift <= 0, and the generator proved the bounds of dsp.ts's fastRequantHolds),
+ * with e = -shift and rnd = 2^e + zp * 2^(e+1):
+ *   h = SRDHM(acc, m) = SMMULR(2 acc, m) = acc + SMMULR(acc, 2m - 2^32) = SMMLAR(acc, m', acc),
+ *       the record holding m' = 2m - 2^32 (an int32, as m >= 2^30);
+ *   RDBPOT(h, e) + zp = (2h + rnd - [h<0]) >> (e+1)
+ *                     = (512h + 256 rnd + j - 255 [h<0]) >> (e+9) for any 0 <= j <= 254
+ *       (scaled by 256, the -1 becomes -256 + (j + 1), which stays inside one step of 2^(e+9)),
+ *   and 255 [h<0] = h >>> 24 while |h| < 2^24. So P = 256 rnd + (e+9) is both the addend and,
+ *   in its low byte, the shift (Arm's register-shifted ASR reads the low byte): SMMLAR, ADD, SUB,
+ *   ASR and SSAT per output, exact with TFLite Micro.
+ * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
+ * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_KERNELS_DSP_H
 #define TF_KERNELS_DSP_H
 #if !defined(TF_DSP_H) || !defined(TF_FIXEDPOINT_H)
 #error "include dsp.h and fixedpoint.h before kernels_dsp.h"
 #endif
 
-#define TF_RQ_FIELDS 5
+#define TF_RQ_FIELDS 3
 
 typedef struct {
   int32_t out_zp;
@@ -33,7 +40,13 @@ typedef struct {
 #define TF_LOAD32(p) tf_read_u32(p)
 #endif
 
-/* One channel's requantization constants, held in registers across the pixels of a block. */
+/*
+ * One channel's requantization constants, held in registers across the pixels of a block. Two
+ * forms: from a record (tf_rq_channel), lsh1 = 0 marks it and m, rnd hold the record's multiplier
+ * and P; built by hand, the four fields as named (lsh1 >= 1; FAST: h = SMMULR(acc << lsh1, m),
+ * (2h + rnd - [h<0]) >> rsh1). lsh1 is a constant wherever the record form is built, so the
+ * compiler keeps only that form's code.
+ */
 typedef struct {
   int32_t m, lsh1, rnd, rsh1;
 } tf_rq_channel_t;
@@ -41,15 +54,40 @@ typedef struct {
 static inline __attribute__((always_inline)) tf_rq_channel_t tf_rq_channel(const int32_t *q) {
   tf_rq_channel_t c;
   c.m = q[1];
-  c.lsh1 = q[2];
-  c.rnd = q[3];
-  c.rsh1 = q[4];
+  c.lsh1 = 0;
+  c.rnd = q[2];
+  c.rsh1 = 0;
   return c;
+}
+
+/* x >> (s & 255) as Arm's register-shifted ASR computes it (amounts here stay below 32) */
+static inline __attribute__((always_inline)) int32_t tf_asr_low8(int32_t x, int32_t s) {
+#if TF_DSP_NATIVE
+  int32_t r;
+  __asm__("asr %0, %1, %2" : "=r"(r) : "r"(x), "r"(s));
+  return r;
+#else
+  return x >> (s & 255);
+#endif
+}
+
+/* FAST requantization of an accumulator, before the activation clamp (see above; m is 2m - 2^32). */
+static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, int32_t m, int32_t p) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  const uint32_t n = (uint32_t)p + ((uint32_t)h << 9) - ((uint32_t)h >> 24);
+  return tf_asr_low8((int32_t)n, p);
 }
 
 static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
   int32_t v;
-  if (fast) {
+  if (c.lsh1 == 0) {
+    if (fast) {
+      v = tf_rq_fast_p(acc, c.m, c.rnd);
+    } else {
+      const int lsh = (c.rnd & 255) - 1, rsh = ((c.rnd >> 8) & 255) - 1;
+      v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), c.m), rsh) + rq->out_zp;
+    }
+  } else if (fast) {
     const int32_t h = tf_smmulr((int32_t)((uint32_t)acc << c.lsh1), c.m);
     v = (int32_t)(2u * (uint32_t)h + (uint32_t)c.rnd - ((uint32_t)h >> 31)) >> c.rsh1;
   } else {
@@ -69,53 +107,79 @@ static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq
  * lanes each. k4 / 4 steps of 4 values: two channels by two pixels, 16 MACs in 8 SMLAD.
  */
 #if TF_DSP_NATIVE
-/* 4 values of the 2x2 block: 3 LDRD, 4 SXTB16, 8 SMLAD */
+/* 4 values of the 2x2 block: LDM of the four column words, LDM of the two weight words, 4 SXTB16,
+ * 8 SMLAD. LDM fills registers in number order, so the operands are pinned to registers (r7, the
+ * Thumb frame pointer, is left alone). */
 #define TF_DSP_STEP2X2 \
-  "ldrd %[t0], %[t1], [%[w]], #8\n\t" \
-  "ldrd %[x0], %[x1], [%[x]], #8\n\t" \
-  "sxtb16 %[e], %[t0]\n\t" \
+  "ldm %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+  "ldm %[w]!, {%[w0], %[w1]}\n\t" \
+  "sxtb16 %[e], %[w0]\n\t" \
   "smlad %[aa], %[x0], %[e], %[aa]\n\t" \
   "smlad %[ab], %[x1], %[e], %[ab]\n\t" \
-  "sxtb16 %[e], %[t1]\n\t" \
+  "sxtb16 %[e], %[w1]\n\t" \
   "smlad %[ba], %[x0], %[e], %[ba]\n\t" \
   "smlad %[bb], %[x1], %[e], %[bb]\n\t" \
-  "ldrd %[x0], %[x1], [%[x]], #8\n\t" \
-  "sxtb16 %[t0], %[t0], ror #8\n\t" \
-  "smlad %[aa], %[x0], %[t0], %[aa]\n\t" \
-  "smlad %[ab], %[x1], %[t0], %[ab]\n\t" \
-  "sxtb16 %[t1], %[t1], ror #8\n\t" \
-  "smlad %[ba], %[x0], %[t1], %[ba]\n\t" \
-  "smlad %[bb], %[x1], %[t1], %[bb]\n\t"
+  "sxtb16 %[w0], %[w0], ror #8\n\t" \
+  "smlad %[aa], %[x2], %[w0], %[aa]\n\t" \
+  "smlad %[ab], %[x3], %[w0], %[ab]\n\t" \
+  "sxtb16 %[w1], %[w1], ror #8\n\t" \
+  "smlad %[ba], %[x2], %[w1], %[ba]\n\t" \
+  "smlad %[bb], %[x3], %[w1], %[bb]\n\t"
 #endif
 
-static inline __attribute__((always_inline)) void tf_dsp_dot2x2(
-    const uint32_t *x, const int8_t *w, int k4, int32_t *aa, int32_t *ab, int32_t *ba, int32_t *bb) {
+/* One channel pair of a pixel pair: the two starts at `w`, the 2x2 block over the k4 values that
+ * follow, then the four record words past the weights (into `rec`); returns the blob past them. */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
+    const uint32_t *x, const int8_t *w, int k4, int entry, const uint32_t *const *endp,
+    int32_t *aa, int32_t *ab, int32_t *ba, int32_t *bb, int32_t rec[4]) {
 #if TF_DSP_NATIVE
-  int32_t raa = *aa, rab = *ab, rba = *ba, rbb = *bb;
-  uint32_t t0, t1, e, x0, x1;
-  const uint32_t *const end8 = x + (k4 & ~7);
-  if (x < end8) {
-    __asm__ volatile(
-        "1:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2
-        "cmp %[x], %[end]\n\t"
-        "bne 1b\n\t"
-        : [aa] "+r"(raa), [ab] "+r"(rab), [ba] "+r"(rba), [bb] "+r"(rbb), [x] "+r"(x), [w] "+r"(w),
-          [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
-        : [end] "r"(end8)
-        : "cc", "memory");
-  }
-  if (k4 & 4) {
-    __asm__ volatile(TF_DSP_STEP2X2
-        : [aa] "+r"(raa), [ab] "+r"(rab), [ba] "+r"(rba), [bb] "+r"(rbb), [x] "+r"(x), [w] "+r"(w),
-          [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
-        :
-        : "memory");
-  }
+  register int32_t raa __asm__("r0");
+  register int32_t rab __asm__("r1");
+  register int32_t rba __asm__("r2");
+  register int32_t rbb __asm__("r3");
+  register uint32_t x0 __asm__("r4");
+  register uint32_t x1 __asm__("r5");
+  register uint32_t x2 __asm__("r6");
+  register uint32_t x3 __asm__("r8");
+  register uint32_t w0 __asm__("r9");
+  register uint32_t w1 __asm__("r10");
+  register uint32_t e __asm__("r11");
+  register const uint32_t *rx __asm__("r12") = x;
+  register const int8_t *rw __asm__("lr") = w;
+  /* eight steps (56 bytes of code each) a turn; the first turn is entered `entry` bytes in, past
+   * the steps that k4 / 4 mod 8 does not need: ADD PC (16-bit, PC reads 4 bytes on) jumps there */
+  (void)k4;
+  e = (uint32_t)entry;
+  __asm__ volatile(
+      "ldrd %[aa], %[ba], [%[w]], #8\n\t"
+      "mov %[ab], %[aa]\n\t"
+      "mov %[bb], %[ba]\n\t"
+      "add pc, %[e]\n\t"
+      "nop\n\t"
+      "10:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2
+      "ldr %[e], %[end]\n\t"
+      "cmp %[x], %[e]\n\t"
+      "bne 10b\n\t"
+      "ldm %[w]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+      : [aa] "=&r"(raa), [ab] "=&r"(rab), [ba] "=&r"(rba), [bb] "=&r"(rbb), [x] "+&r"(rx), [w] "+&r"(rw),
+        [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "+&r"(e)
+      : [end] "m"(*endp)
+      : "cc", "memory");
   *aa = raa;
   *ab = rab;
   *ba = rba;
   *bb = rbb;
+  rec[0] = (int32_t)x0;
+  rec[1] = (int32_t)x1;
+  rec[2] = (int32_t)x2;
+  rec[3] = (int32_t)x3;
+  return rw;
 #else
+  (void)entry;
+  (void)endp;
+  *aa = *ab = (int32_t)tf_read_u32(w);
+  *ba = *bb = (int32_t)tf_read_u32(w + 4);
+  w += 8;
   const uint32_t *const end = x + k4;
   for (; x < end; x += 4, w += 8) {
     const uint32_t w1 = tf_read_u32(w), w2 = tf_read_u32(w + 4);
@@ -128,29 +192,51 @@ static inline __attribute__((always_inline)) void tf_dsp_dot2x2(
     *ba = tf_smlad(x[2], tf_sxtb16_ror8(w2), *ba);
     *bb = tf_smlad(x[3], tf_sxtb16_ror8(w2), *bb);
   }
+  for (int i = 0; i < 4; ++i, w += 4) rec[i] = (int32_t)tf_read_u32(w);
+  return w;
 #endif
 }
 
+/* One output of the convolution kernels from the two record words past the start. */
+static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
+  tf_rq_channel_t c;
+  c.m = m;
+  c.lsh1 = 0;
+  c.rnd = p;
+  c.rsh1 = 0;
+  return tf_rq_out(acc, c, rq, fast, full);
+}
+
+/* Where tf_dsp_dot2x2 enters its loop for k4 values (code bytes to skip); unused on the host. */
+static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & 7) * 56; }
+
+/*
+ * Every output channel of a pixel pair. `w`: per channel pair { start a, start b } (int32), the
+ * pair's weights (2 k4 int8, interleaved), { m a, P a, m b, P b }; an odd last channel { start },
+ * its k4 weights, { m, P } (records of TF_RQ_FIELDS words split around the weights, in the order
+ * the loop reads them). `*endp` is cols + k4.
+ */
 static inline __attribute__((always_inline)) void tf_dsp_pair_channels(
-    const uint32_t *cols, int k4, const int8_t *w, int out_c, const int32_t *q, const tf_rq_t *rq,
+    const uint32_t *cols, int k4, int entry, const uint32_t *const *endp, const int8_t *w, int out_c, const tf_rq_t *rq,
     int8_t *out_a, int8_t *out_b, const int fast, const int full) {
-  int c = 0;
-  for (; c + 2 <= out_c; c += 2, w += 2 * k4, q += 2 * TF_RQ_FIELDS) {
-    int32_t aa = q[0], ab = q[0], ba = q[TF_RQ_FIELDS], bb = q[TF_RQ_FIELDS];
-    tf_dsp_dot2x2(cols, w, k4, &aa, &ab, &ba, &bb);
-    const tf_rq_channel_t qa = tf_rq_channel(q), qb = tf_rq_channel(q + TF_RQ_FIELDS);
-    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
-    const int8_t rba = tf_rq_out(ba, qb, rq, fast, full), rbb = tf_rq_out(bb, qb, rq, fast, full);
-    out_a[c] = raa;
-    out_b[c] = rab;
-    out_a[c + 1] = rba;
-    out_b[c + 1] = rbb;
+  /* pixel B's outputs from pixel A's: one pointer (out_b may be the twin in the scratch) */
+  const intptr_t gap = (intptr_t)out_b - (intptr_t)out_a;
+  for (int8_t *const end_a = out_a + (out_c & ~1); out_a < end_a; out_a += 2) {
+    int32_t aa, ab, ba, bb, rec[4];
+    w = tf_dsp_dot2x2(cols, w, k4, entry, endp, &aa, &ab, &ba, &bb, rec);
+    const int32_t ma = rec[0], pa = rec[1], mb = rec[2], pb = rec[3];
+    const int8_t raa = tf_dsp_rq(aa, ma, pa, rq, fast, full), rab = tf_dsp_rq(ab, ma, pa, rq, fast, full);
+    const int8_t rba = tf_dsp_rq(ba, mb, pb, rq, fast, full), rbb = tf_dsp_rq(bb, mb, pb, rq, fast, full);
+    out_a[0] = raa;
+    out_a[1] = rba;
+    out_a[gap] = rab;
+    out_a[gap + 1] = rbb;
   }
-  if (c < out_c) {
-    int32_t aa = q[0], ab = q[0];
-    const uint32_t *x = cols;
-    const uint32_t *const end = cols + k4;
-    for (; x < end; x += 4, w += 4) {
+  out_b = out_a + gap;
+  if (out_c & 1) {
+    int32_t aa = (int32_t)TF_LOAD32(w), ab = aa;
+    w += 4;
+    for (const uint32_t *x = cols; x < cols + k4; x += 4, w += 4) {
       const uint32_t w1 = TF_LOAD32(w);
       const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
       aa = tf_smlad(x[0], e, aa);
@@ -158,80 +244,85 @@ static inline __attribute__((always_inline)) void tf_dsp_pair_channels(
       aa = tf_smlad(x[2], o, aa);
       ab = tf_smlad(x[3], o, ab);
     }
-    const tf_rq_channel_t qa = tf_rq_channel(q);
-    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
-    out_a[c] = raa;
-    out_b[c] = rab;
+    const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
+    *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
+    *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
   }
 }
 
-/* The same for one pixel, whose columns are two words per group of four values (k4 / 2 words). */
-static inline __attribute__((always_inline)) void tf_dsp_single_channels(
-    const uint32_t *cols, int k4, const int8_t *w, int out_c, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-    const int fast, const int full) {
-  int c = 0;
-  for (; c + 2 <= out_c; c += 2, w += 2 * k4, q += 2 * TF_RQ_FIELDS) {
-    const int8_t *wp = w;
-    int32_t a = q[0], b = q[TF_RQ_FIELDS];
-    const uint32_t *x = cols;
-    const uint32_t *const end = cols + k4 / 2;
-    for (; x < end; x += 2, wp += 8) {
-      const uint32_t w1 = TF_LOAD32(wp), w2 = TF_LOAD32(wp + 4);
-      const uint32_t x0 = x[0], x1 = x[1];
-      a = tf_smlad(x0, tf_sxtb16(w1), a);
-      b = tf_smlad(x0, tf_sxtb16(w2), b);
-      a = tf_smlad(x1, tf_sxtb16_ror8(w1), a);
-      b = tf_smlad(x1, tf_sxtb16_ror8(w2), b);
-    }
-    const int8_t ra = tf_rq_out(a, tf_rq_channel(q), rq, fast, full);
-    const int8_t rb = tf_rq_out(b, tf_rq_channel(q + TF_RQ_FIELDS), rq, fast, full);
-    out[c] = ra;
-    out[c + 1] = rb;
+/* The int8 values of a pixel pair (k4 each, a multiple of 4) as SXTB16 halves into columns: per
+ * group of four values, words 0 / 2 for pixel A, 1 / 3 for pixel B. */
+static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *cols, const int8_t *xa, const int8_t *xb, int k4) {
+#if TF_DSP_NATIVE
+  /* eight values a turn: two LDRD, eight SXTB16, two STM (registers pinned for the STM order) */
+  register uint32_t t0 __asm__("r0");
+  register uint32_t t1 __asm__("r1");
+  register uint32_t a0 __asm__("r2");
+  register uint32_t b0 __asm__("r3");
+  register uint32_t a1 __asm__("r6");
+  register uint32_t b1 __asm__("r8");
+  if (k4 & 4) {
+    __asm__ volatile(
+        "ldr %[a0], [%[xa]], #4\n\t"
+        "ldr %[b0], [%[xb]], #4\n\t"
+        "sxtb16 %[t0], %[a0]\n\t"
+        "sxtb16 %[t1], %[b0]\n\t"
+        "sxtb16 %[a0], %[a0], ror #8\n\t"
+        "sxtb16 %[b0], %[b0], ror #8\n\t"
+        "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [xa] "+&r"(xa), [xb] "+&r"(xb), [d] "+&r"(cols)
+        :
+        : "memory");
   }
-  if (c < out_c) {
-    int32_t a = q[0];
-    const uint32_t *x = cols;
-    const uint32_t *const end = cols + k4 / 2;
-    for (; x < end; x += 2, w += 4) {
-      const uint32_t w1 = TF_LOAD32(w);
-      a = tf_smlad(x[0], tf_sxtb16(w1), a);
-      a = tf_smlad(x[1], tf_sxtb16_ror8(w1), a);
-    }
-    out[c] = tf_rq_out(a, tf_rq_channel(q), rq, fast, full);
+  if (k4 >= 8) {
+    const int8_t *const end = xa + (k4 & ~7);
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[a0], %[a1], [%[xa]], #8\n\t"
+        "ldrd %[b0], %[b1], [%[xb]], #8\n\t"
+        "sxtb16 %[t0], %[a0]\n\t"
+        "sxtb16 %[t1], %[b0]\n\t"
+        "sxtb16 %[a0], %[a0], ror #8\n\t"
+        "sxtb16 %[b0], %[b0], ror #8\n\t"
+        "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
+        "sxtb16 %[t0], %[a1]\n\t"
+        "sxtb16 %[t1], %[b1]\n\t"
+        "sxtb16 %[a1], %[a1], ror #8\n\t"
+        "sxtb16 %[b1], %[b1], ror #8\n\t"
+        "stm %[d]!, {%[t0], %[t1], %[a1], %[b1]}\n\t"
+        "cmp %[xa], %[end]\n\t"
+        "bne 1b\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1),
+          [xa] "+&r"(xa), [xb] "+&r"(xb), [d] "+&r"(cols)
+        : [end] "r"(end)
+        : "cc", "memory");
   }
-}
-
-/* One pixel's int8 values (k4 of them, a multiple of 4) as SXTB16 halves into columns: in a pair,
- * words 0/2 of each group of four for pixel A (`slot` 0), 1/3 for pixel B (`slot` 1), `step` 4;
- * alone, words 0/1 of each group, `step` 2. */
-static inline __attribute__((always_inline)) void tf_dsp_pack_pixel(uint32_t *cols, int slot, int step, const int8_t *x, int k4) {
-  uint32_t *d = cols + slot;
-  const int odd = step / 2;
-  for (int k = 0; k < k4; k += 4, d += step) {
-    const uint32_t v = TF_LOAD32(x + k);
-    d[0] = tf_sxtb16(v);
-    d[odd] = tf_sxtb16_ror8(v);
+#else
+  for (const int8_t *const end = xa + k4; xa < end; xa += 4, xb += 4, cols += 4) {
+    const uint32_t a = TF_LOAD32(xa), b = TF_LOAD32(xb);
+    cols[0] = tf_sxtb16(a);
+    cols[1] = tf_sxtb16(b);
+    cols[2] = tf_sxtb16_ror8(a);
+    cols[3] = tf_sxtb16_ror8(b);
   }
+#endif
 }
 
 /*
- * 1x1 convolution at stride 1 and FULLY_CONNECTED: out[p][c] = rq(q[c].start + sum_k w[c][k] *
- * x[p][k]), two pixels at a time (k4 = channels, a multiple of 4): the columns hold SXTB16 halves
- * (bytes 0,2 then 1,3) and so do the weights, in their own byte order, once extended. `cols` holds
- * k4 words.
+ * 1x1 convolution at stride 1: out[p][c] = rq(q[c].start + sum_k w[c][k] * x[p][k]), two pixels at a
+ * time (k4 = channels, a multiple of 4): the columns hold SXTB16 halves (bytes 0,2 then 1,3) and so do
+ * the weights, in their own byte order, once extended. `cols` holds k4 words, then (odd pixel
+ * counts) out_c bytes where a lone last pixel, computed as a pair with itself, writes its twin.
  */
 static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(
-    const int8_t *in, int pixels, int k4, const int8_t *w, int out_c, const int32_t *q, const tf_rq_t *rq,
+    const int8_t *in, int pixels, int k4, const int8_t *w, int out_c, const tf_rq_t *rq,
     int8_t *out, uint32_t *cols, const int fast, const int full) {
-  int p = 0;
-  for (; p + 2 <= pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
-    tf_dsp_pack_pixel(cols, 0, 4, in, k4);
-    tf_dsp_pack_pixel(cols, 1, 4, in + k4, k4);
-    tf_dsp_pair_channels(cols, k4, w, out_c, q, rq, out, out + out_c, fast, full);
-  }
-  if (p < pixels) {
-    tf_dsp_pack_pixel(cols, 0, 2, in, k4);
-    tf_dsp_single_channels(cols, k4, w, out_c, q, rq, out, fast, full);
+  const uint32_t *const end = cols + k4;
+  const int entry = tf_dsp_entry(k4);
+  for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
+    const int pair = p + 1 < pixels;
+    tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
+    tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : (int8_t *)(void *)(cols + k4), fast, full);
   }
 }
 
@@ -242,84 +333,89 @@ typedef struct {
   int16_t k_h, k_w;
   int16_t stride_h, stride_w, dilation_h, dilation_w;
   int16_t pad_top, pad_left;
-  /* the -z_in added to each value (padded taps become 0, the same as skipping them) */
+  /* the -z_in added to each value: padded taps read z_in, which the start's folded offset cancels */
   int16_t input_offset;
   /* k = k_h * k_w * in_c rounded up to a multiple of 4 */
   int16_t k4;
 } tf_conv_geom_t;
 
-/* One output pixel's receptive field as int16 (x + offset, 0 outside the image), in natural order,
- * into `lin` (k4 values; the tail past k stays 0 from the caller). */
-static inline __attribute__((always_inline)) void tf_dsp_im2col_linear(
-    int16_t *lin, const int8_t *image, int oy, int ox, const tf_conv_geom_t *g) {
-  const int iy0 = oy * g->stride_h - g->pad_top;
+/* Filter row ky of an output pixel's receptive field, k_w * in_c int8 values: a pointer into the
+ * image when the row lies inside it at dilation 1, else gathered into `tmp` (taps outside the image
+ * read the input zero point, so that with the offset folded into the start they add 0). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(
+    int8_t *tmp, const int8_t *image, int oy, int ox, int ky, const tf_conv_geom_t *g) {
+  const int iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
   const int ix0 = ox * g->stride_w - g->pad_left;
-  const int off = g->input_offset;
   const int in_c = g->in_c;
-  const int row_bytes = g->in_w * in_c;
-  for (int ky = 0; ky < g->k_h; ++ky) {
-    const int iy = iy0 + ky * g->dilation_h;
-    if (iy < 0 || iy >= g->in_h) {
-      for (int n = g->k_w * in_c; n > 0; --n) *lin++ = 0;
-      continue;
-    }
-    const int8_t *row = image + iy * row_bytes;
-    if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->k_w <= g->in_w) {
-      /* the whole filter row lies inside: one contiguous run */
-      const int8_t *src = row + ix0 * in_c;
-      for (int n = g->k_w * in_c; n > 0; --n) *lin++ = (int16_t)(*src++ + off);
-      continue;
-    }
-    for (int kx = 0; kx < g->k_w; ++kx) {
-      const int ix = ix0 + kx * g->dilation_w;
-      if (ix >= 0 && ix < g->in_w) {
-        const int8_t *src = row + ix * in_c;
-        for (int ic = 0; ic < in_c; ++ic) *lin++ = (int16_t)(src[ic] + off);
-      } else {
-        for (int ic = 0; ic < in_c; ++ic) *lin++ = 0;
-      }
+  const int zp = -g->input_offset;
+  if (iy < 0 || iy >= g->in_h) {
+    memset(tmp, zp, (size_t)(g->k_w * in_c));
+    return tmp;
+  }
+  const int8_t *const src = image + iy * g->in_w * in_c;
+  if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->k_w <= g->in_w) return src + ix0 * in_c;
+  for (int kx = 0; kx < g->k_w; ++kx) {
+    const int ix = ix0 + kx * g->dilation_w;
+    if (ix >= 0 && ix < g->in_w) {
+      memcpy(tmp + kx * in_c, src + ix * in_c, (size_t)in_c);
+    } else {
+      memset(tmp + kx * in_c, zp, (size_t)in_c);
     }
   }
-}
-
-/* Moves a pixel's natural-order values into a pair's columns: pair j of values (2j, 2j+1) is one
- * word, at word 2j + slot. */
-static inline __attribute__((always_inline)) void tf_dsp_interleave(uint32_t *cols, int slot, const int16_t *lin, int k4) {
-  uint32_t *d = cols + slot;
-  for (int j = 0; j < k4; j += 2, d += 2) d[0] = tf_read_u32(lin + j);
+  return tmp;
 }
 
 /*
- * A convolution through columns: two output pixels' receptive fields (int16, offset applied) are
- * gathered, then every output channel is a dot product with a weight row of k4 int8 stored
- * permuted in groups of four (w0, w2, w1, w3) so that SXTB16 yields (w0, w1) and (w2, w3).
+ * A convolution through columns: two output pixels' receptive fields, as int8 in filter order, are
+ * packed and multiplied as the 1x1 kernel does, the weight rows in filter order padded with zeros to
+ * k4 and the input offset folded into the starts. With input channels a multiple of 4 every filter
+ * row packs on its own, straight from the image where it lies inside; otherwise whole fields are
+ * gathered first (their tails past k meet zero weights). `cols`: k4 words of columns, two rows of
+ * k4 bytes, then (odd pixel counts) out_c bytes where a lone last pixel, computed as a pair with
+ * itself, writes its twin.
  */
 static inline __attribute__((always_inline)) void tf_dsp_im2col_body(
-    const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w, const int32_t *q, const tf_rq_t *rq,
+    const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w, const tf_rq_t *rq,
     int8_t *out, uint32_t *cols, const int fast, const int full) {
   const int k4 = g->k4;
-  /* after the columns: one pixel's values in natural order, zero-padded to k4 */
-  int16_t *lin = (int16_t *)(void *)(cols + k4);
-  for (int k = 0; k < k4; ++k) lin[k] = 0;
+  const int run = g->k_w * g->in_c;
+  const int out_c = g->out_c;
+  const int by_rows = (g->in_c & 3) == 0;
+  const uint32_t *const end = cols + k4;
+  const int entry = tf_dsp_entry(k4);
+  int8_t *const row_a = (int8_t *)(void *)(cols + k4);
+  int8_t *const row_b = row_a + k4;
+  int8_t *const twin = row_b + k4;
+  /* the tails past k: any value meets a zero weight, but a defined one */
+  memset(row_a, 0, (size_t)(2 * k4));
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * g->in_c;
     int oy = 0, ox = 0;
-    for (int left = g->out_h * g->out_w; left > 0;) {
-      tf_dsp_im2col_linear(lin, image, oy, ox, g);
+    for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
+      const int pair = left > 1;
+      const int oy_a = oy, ox_a = ox;
       if (++ox == g->out_w) { ox = 0; ++oy; }
-      if (left == 1) {
-        /* a lone last pixel: its natural order is the single-pixel column layout */
-        tf_dsp_single_channels((const uint32_t *)(const void *)lin, k4, w, g->out_c, q, rq, out, fast, full);
-        out += g->out_c;
-        break;
+      const int oy_b = oy, ox_b = ox;
+      if (pair && ++ox == g->out_w) { ox = 0; ++oy; }
+      if (by_rows) {
+        for (int ky = 0; ky < g->k_h; ++ky) {
+          const int8_t *const ra = tf_dsp_filter_row(row_a, image, oy_a, ox_a, ky, g);
+          const int8_t *const rb = pair ? tf_dsp_filter_row(row_b, image, oy_b, ox_b, ky, g) : ra;
+          tf_dsp_pack_pair(cols + ky * run, ra, rb, run);
+        }
+      } else {
+        for (int ky = 0; ky < g->k_h; ++ky) {
+          const int8_t *const ra = tf_dsp_filter_row(row_a + ky * run, image, oy_a, ox_a, ky, g);
+          if (ra != row_a + ky * run) memcpy(row_a + ky * run, ra, (size_t)run);
+          if (pair) {
+            const int8_t *const rb = tf_dsp_filter_row(row_b + ky * run, image, oy_b, ox_b, ky, g);
+            if (rb != row_b + ky * run) memcpy(row_b + ky * run, rb, (size_t)run);
+          }
+        }
+        tf_dsp_pack_pair(cols, row_a, pair ? row_b : row_a, k4);
       }
-      tf_dsp_interleave(cols, 0, lin, k4);
-      tf_dsp_im2col_linear(lin, image, oy, ox, g);
-      if (++ox == g->out_w) { ox = 0; ++oy; }
-      tf_dsp_interleave(cols, 1, lin, k4);
-      tf_dsp_pair_channels(cols, k4, w, g->out_c, q, rq, out, out + g->out_c, fast, full);
-      out += 2 * g->out_c;
-      left -= 2;
+      tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full);
+      out += pair ? 2 * out_c : out_c;
     }
   }
 }

@@ -1,14 +1,16 @@
 /**
  * CONV_2D's Arm DSP variant (kernels_dsp.h): 1x1 stride-1 layers over channels that are a multiple
- * of 4 run as a matrix product over the pixels; every other ungrouped layer gathers two output
- * pixels' receptive fields into int16 columns (im2col, offset applied, padding 0). Both use SMLAD,
- * two pixels by two channels, on weights re-laid at compile time in the order the loop reads them
- * (they replace the model's copy in flash, same size).
+ * of 4 run as a matrix product over the pixels; every other ungrouped layer first gathers two output
+ * pixels' receptive fields as int8 rows (im2col, padding with the input zero point, which the
+ * offset folded into the starts cancels), then runs the same product. Both use SMLAD,
+ * two pixels by two channels, on weights re-laid at compile time in the order the loop reads them,
+ * the requantization records of each channel pair split around the pair's weights (one blob that
+ * replaces the model's filter and bias in flash, 8 bytes more per channel).
  */
 import type { LayerEmitContext } from '../op.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds, fastRequantHolds, interleavedPairs, kernelMode, permutedRows, pixelPairGap, rowWindowGap, requantRecords, roundUp4, rqInit } from '../common/dsp.ts';
+import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, interleavedPairs, kernelMode, pixelPairGap, rowWindowGap, requantRecords, roundUp4, rqInit } from '../common/dsp.ts';
 import { type Conv2DParams, isPointwise } from './index.ts';
 
 const INT16_MAX = 32767;
@@ -24,10 +26,16 @@ function pointwiseDirect(p: Conv2DParams): boolean {
   return isPointwise(p) && p.inC % 4 === 0;
 }
 
-/** Column buffer: a pixel pair's k4 values as int16 (im2col: then one pixel's in natural order). */
+/**
+ * Columns: a pixel pair's k4 values as int16 (im2col: then the pair's two gathered rows of k4 int8);
+ * with an odd pixel count, out_c bytes more for the twin outputs of the last pixel (computed as a
+ * pair).
+ */
 export function dspScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
-  return pointwiseDirect(p) ? k4 * 4 : k4 * 6;
+  const direct = pointwiseDirect(p);
+  const pairs = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
+  return (direct ? k4 * 4 : k4 * 6) + (pairs % 2 === 1 ? roundUp4(p.outC) : 0);
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -35,6 +43,36 @@ export function dspOverlap(p: Conv2DParams): { input: number; gap: number } | un
   if (p.batches !== 1) return undefined;
   if (pointwiseDirect(p)) return { input: 0, gap: pixelPairGap(p.outH * p.outW, p.inC, p.outC) };
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
+}
+
+/** Weight rows of `rowLength` int8 padded with zeros to `k4`. */
+function paddedRows(weights: Int8Array, rows: number, rowLength: number, k4: number): Int8Array {
+  const out = new Int8Array(rows * k4);
+  for (let r = 0; r < rows; r++) out.set(weights.subarray(r * rowLength, (r + 1) * rowLength), r * k4);
+  return out;
+}
+
+/**
+ * The weights (interleavedPairs) with the requantization records split around them in the order
+ * kernels_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
+ * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
+ * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
+ */
+export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number): Int8Array {
+  if (RQ_FIELDS !== 3) throw new Error('withRecords expects { start, m, P } records');
+  const out = new Int8Array(rows.length + records.length * 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (v: number) => { view.setInt32(at, v, true); at += 4; };
+  for (let c = 0; c < channels; c += 2) {
+    const both = c + 1 < channels;
+    const group = both ? [c, c + 1] : [c];
+    for (const r of group) put(records[r * RQ_FIELDS]!);
+    out.set(rows.subarray(c * k4, (c + group.length) * k4), at);
+    at += group.length * k4;
+    for (const r of group) { put(records[r * RQ_FIELDS + 1]!); put(records[r * RQ_FIELDS + 2]!); }
+  }
+  return out;
 }
 
 export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
@@ -49,16 +87,16 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const k4 = roundUp4(k);
   const fast = fastRequantHolds(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint);
   const direct = pointwiseDirect(p);
-  // Direct: the offset folds into the start value; columns: the offset is in the columns.
-  const start = direct ? foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias) : (bias ?? new Int32Array(p.outC));
-  const records = ctx.addConst('rq', 'int32_t', requantRecords(start, p, p.outC, p.outputZeroPoint, fast));
-  const rows = direct ? filter : permutedRows(filter, p.outC, k, k4);
-  const weights = ctx.addConst('w_dsp', 'int8_t', interleavedPairs(rows, p.outC, k4));
+  // the input offset folds into the start values: im2col pads with the input zero point
+  const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
+  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
+  const rows = interleavedPairs(direct ? filter : paddedRows(filter, p.outC, k, k4), p.outC, k4);
+  const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization`,
     fnName: ctx.fnName,
     pointwise: direct,
     input: ctx.input(0),
@@ -67,7 +105,6 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     pixels: p.batches * p.outH * p.outW,
     k4,
     weights,
-    records,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     ...kernelMode(fast, p.actMin, p.actMax),
   });

@@ -1,21 +1,37 @@
 /**
- * DEPTHWISE_CONV_2D's Arm DSP variants (kernels_dsp.h). Depth multiplier 1 over channels that are a
- * multiple of 4: taps paired per channel into SMLAD on int16 weight pairs packed at compile time
- * (twice the bytes of the model's int8 weights). One input channel with a depth multiplier (a
- * convolution in disguise, micro_speech's layer): the CONV_2D im2col kernel on the filter re-laid
- * as OHWI.
+ * DEPTHWISE_CONV_2D's Arm DSP variants (kernels_dw_dsp.h), weights int8 in flash, re-laid at compile
+ * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
+ * channels that are a multiple of 4: four channels per step, SXTB16 into SMLABB/SMLATT, the input
+ * offset folded into the starts; 3x3 windows inside the image read their taps at constant offsets.
+ * One input channel with a depth multiplier (micro_speech's and person_detect's first layers): kernel
+ * rows read as words into columns, two pixels by two channels in SMLAD. Other layers with one input
+ * channel (dilated rows): the CONV_2D im2col kernel on the filter re-laid as OHWI.
  */
 import type { LayerEmitContext } from '../op.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../conv_2d/dsp.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rowWindowGap, rqInit } from '../common/dsp.ts';
+import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 
 const INT16_MAX = 32767;
 
-function pairedApplies(p: DepthwiseConv2DParams): boolean {
-  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft];
+/** Output positions [lo, hi) along one axis whose window lies inside the input (an empty range may be [0, 0)). */
+function insideRange(outSize: number, inSize: number, k: number, stride: number, dilation: number, pad: number): [number, number] {
+  let lo = -1;
+  let hi = 0;
+  for (let o = 0; o < outSize; o++) {
+    const i0 = o * stride - pad;
+    if (i0 >= 0 && i0 + (k - 1) * dilation < inSize) {
+      if (lo < 0) lo = o;
+      hi = o + 1;
+    }
+  }
+  return lo < 0 ? [0, 0] : [lo, hi];
+}
+
+function mult1Applies(p: DepthwiseConv2DParams): boolean {
+  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p.kH * p.kW];
   return p.depthMultiplier === 1 && p.inC % 4 === 0 && dims.every((d) => d <= INT16_MAX);
 }
 
@@ -31,9 +47,21 @@ function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
   };
 }
 
+/** Kernel rows rounded up to whole words, and the columns of a pixel (one input channel). */
+function singleK4(p: DepthwiseConv2DParams): { kw4: number; k4: number } {
+  const kw4 = roundUp4(p.kW);
+  return { kw4, k4: p.kH * kw4 };
+}
+
+/** One input channel, undilated rows: the layer's own kernel (kernels_dw_dsp.h), rows read as words. */
+function singleApplies(p: DepthwiseConv2DParams): boolean {
+  const dims = [p.inH, p.inW, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.padTop, p.padLeft, singleK4(p).k4];
+  return p.inC === 1 && p.dilationW === 1 && dims.every((d) => d <= INT16_MAX);
+}
+
 export function dspApplies(p: DepthwiseConv2DParams): boolean {
   const conv = asConv(p);
-  return pairedApplies(p) || (conv !== undefined && convDspApplies(conv));
+  return mult1Applies(p) || singleApplies(p) || (conv !== undefined && convDspApplies(conv));
 }
 
 /** Both kernels walk output rows in order, reading each pixel's taps before writing it. */
@@ -42,28 +70,47 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
-/** Paired: one pointer per tap (host pointers may be 8 bytes) and a zero-point row. */
+/**
+ * One input channel: a pixel pair's columns and a border run. Depth multiplier 1: the weights
+ * extended to 16 bits (twice their bytes, in RAM only while the layer runs), a pointer per tap (host
+ * pointers may be 8 bytes), then a zero-point row.
+ */
 export function dspScratchBytes(p: DepthwiseConv2DParams): number {
+  if (singleApplies(p)) return singleK4(p).k4 * 4 + singleK4(p).kw4;
   const conv = asConv(p);
-  if (!pairedApplies(p) && conv) return convScratchBytes(conv);
-  return p.kH * p.kW * 8 + p.inC;
+  if (!mult1Applies(p) && conv) return convScratchBytes(conv);
+  return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC;
 }
 
-/** Weights [taps][C] as the kernel reads them: per group of 4 channels, (w_t, w_t+1) pairs, then the odd tap. */
-function packedWeights(filter: Int8Array, taps: number, channels: number): Int32Array {
-  const words: number[] = [];
-  const pair = (lo: number, hi: number) => ((lo & 0xffff) | (hi << 16)) | 0;
-  for (let c = 0; c < channels; c += 4) {
-    let t = 0;
-    for (; t + 2 <= taps; t += 2) {
-      for (const ch of [c, c + 1, c + 2, c + 3]) words.push(pair(filter[t * channels + ch]!, filter[(t + 1) * channels + ch]!));
-    }
-    if (t < taps) {
-      words.push(pair(filter[t * channels + c]!, filter[t * channels + c + 2]!));
-      words.push(pair(filter[t * channels + c + 1]!, filter[t * channels + c + 3]!));
-    }
+/**
+ * One input channel: per output channel a row of k4 int8 (kernel rows padded with zeros to kw4),
+ * channels in pairs whose rows are interleaved four bytes at a time, an odd last row plain.
+ */
+function singleWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int8Array {
+  const { kw4, k4 } = singleK4(p);
+  const row = (m: number, k: number) => {
+    const ky = Math.floor(k / kw4);
+    const kx = k % kw4;
+    return kx < p.kW ? filter[(ky * p.kW + kx) * p.outC + m]! : 0;
+  };
+  const out = new Int8Array(p.outC * k4);
+  let at = 0;
+  let m = 0;
+  for (; m + 2 <= p.outC; m += 2) {
+    for (let g = 0; g < k4; g += 4) for (const r of [m, m + 1]) for (let j = 0; j < 4; j++) out[at++] = row(r, g + j);
   }
-  return Int32Array.from(words);
+  if (m < p.outC) for (let k = 0; k < k4; k++) out[at++] = row(m, k);
+  return out;
+}
+
+/** Filter [taps][C] regrouped as the kernel reads it: per group of four channels, every tap's four bytes. */
+function groupedWeights(filter: Int8Array, taps: number, channels: number): Int8Array {
+  const out = new Int8Array(taps * channels);
+  let at = 0;
+  for (let c = 0; c < channels; c += 4) {
+    for (let t = 0; t < taps; t++) for (let j = 0; j < 4; j++) out[at++] = filter[t * channels + c + j]!;
+  }
+  return out;
 }
 
 export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
@@ -71,7 +118,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
   const conv = asConv(p);
-  if (!pairedApplies(p) && conv) {
+  if (!mult1Applies(p) && !singleApplies(p) && conv) {
     // OHWI from [1, kh, kw, out]: row oc holds filter[t * out + oc] over the taps t.
     const ohwi = new Int8Array(p.outC * taps);
     for (let oc = 0; oc < p.outC; oc++) for (let t = 0; t < taps; t++) ohwi[oc * taps + t] = filter[t * p.outC + oc]!;
@@ -82,16 +129,21 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
   const fast = fastRequantHolds(accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias), p, p.outputZeroPoint);
   const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const single = singleApplies(p);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    single,
+    kw4: singleK4(p).kw4,
     fnName: ctx.fnName,
     input: ctx.input(0),
     output: ctx.output(0),
     scratch: ctx.scratch(),
-    weights: ctx.addConst('w_dsp', 'int32_t', packedWeights(filter, taps, p.outC)),
+    weights: ctx.addConst('w_dsp', 'int8_t', single ? singleWeights(filter, p) : groupedWeights(filter, taps, p.outC)),
     records: ctx.addConst('rq', 'int32_t', requantRecords(start, p, p.outC, p.outputZeroPoint, fast)),
+    rowsInside: insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop).join(', '),
+    colsInside: insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft).join(', '),
     inputZeroPoint: -p.inputOffset,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     ...kernelMode(fast, p.actMin, p.actMax),

@@ -1,42 +1,100 @@
 /**
- * FULLY_CONNECTED's Arm DSP variant: the batches are the pixels of CONV_2D's pointwise kernel
- * (kernels_dsp.h), on symmetric weights over input features that are a multiple of 4.
+ * FULLY_CONNECTED's Arm DSP variant: kernels_fc_dsp.h's streaming kernel, no scratch. Symmetric
+ * weights only (the input offset folds into the per-row starts); a weight zero point keeps the
+ * portable kernel. Flash: the re-laid weights are exactly as many bytes as the model's, the starts
+ * replace the bias; per-tensor requantization constants live in the layer's code, per-channel ones
+ * take two int32 per output (the model spends a float scale and an int64 zero point).
  */
 import type { LayerEmitContext } from '../op.ts';
-import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds, fastRequantHolds, interleavedPairs, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
+import { accumulatorBounds } from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 
-const CONV_DIR = new URL('../conv_2d/', import.meta.url).pathname;
-
 export function dspApplies(p: FullyConnectedParams): boolean {
-  return p.filterOffset === 0 && p.inFeatures % 4 === 0;
+  return p.filterOffset === 0;
 }
 
-export function dspScratchBytes(p: FullyConnectedParams): number {
-  return p.inFeatures * 4;
+/**
+ * Weight rows (`rowLength` int8 each) in the order kernels_fc_dsp.h reads them, no padding: rows in
+ * blocks of four whose whole words alternate (word k of rows 0, 1, 2, 3, then word k+1), then per
+ * left-over column j one word of the four rows' weights j; the last 1-3 rows plain, one after
+ * another.
+ */
+export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array {
+  const out = new Int8Array(rows * rowLength);
+  const whole = rowLength - (rowLength % 4);
+  let n = 0;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    for (let k = 0; k < whole; k += 4) for (let j = 0; j < 4; j++) for (let b = 0; b < 4; b++) out[n++] = weights[(r + j) * rowLength + k + b]!;
+    for (let k = whole; k < rowLength; k++) for (let j = 0; j < 4; j++) out[n++] = weights[(r + j) * rowLength + k]!;
+  }
+  for (; r < rows; r++) for (let k = 0; k < rowLength; k++) out[n++] = weights[r * rowLength + k]!;
+  return out;
+}
+
+/**
+ * Whether tf_fc_rq_out's FAST form is exact for every output: |acc| 2^(left+1) fits SMMULR's operand,
+ * and with |SRDHM| <= |acc| 2^left m / 2^31 + 1 = high the sum 2 high + 2^e + |zp| 2^(e+1) (the
+ * folded rounding and zero point) stays below 2^31.
+ */
+function fastHolds(bounds: readonly number[], p: FullyConnectedParams): boolean {
+  return bounds.every((b, o) => {
+    const left = Math.max(p.shift[o]!, 0);
+    const right = Math.max(-p.shift[o]!, 0);
+    const high = Math.floor((b * 2 ** left * p.multiplier[o]!) / 2 ** 31) + 1;
+    return b * 2 ** (left + 1) < 2 ** 31 && 2 * high + 2 ** right + Math.abs(p.outputZeroPoint) * 2 ** (right + 1) < 2 ** 31;
+  });
+}
+
+/** One channel's tf_fc_chan_t { m, lsh1, rnd, rsh1 } (rnd folds the zero point, FAST mode). */
+function channelRecord(multiplier: number, shift: number, outputZeroPoint: number, fast: boolean): number[] {
+  const right = Math.max(-shift, 0);
+  return [multiplier, Math.max(shift, 0) + 1, fast ? 2 ** right + outputZeroPoint * 2 ** (right + 1) : 0, right + 1];
 }
 
 export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const fast = fastRequantHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p, p.outputZeroPoint);
+  const fast = fastHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p);
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
-  return renderOpTemplate(CONV_DIR, 'conv_2d_dsp.c.hbs', {
+  const single = p.inFeatures === 1;
+  const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
+  const full = p.actMin === -128 && p.actMax === 127;
+  const perChannelRecords: number[] = [];
+  if (!uniform) {
+    for (let o = 0; o < p.outFeatures; o++) {
+      const right = Math.max(-p.shift[o]!, 0);
+      perChannelRecords.push(p.multiplier[o]!, (Math.max(p.shift[o]!, 0) + 1) | ((right + 1) << 8));
+    }
+  }
+  return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
-    how: `matrix product, 2 rows x 2 outputs, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${single ? 'one input feature' : 'streaming, 4 rows per pass'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
     fnName: ctx.fnName,
-    pointwise: true,
+    single,
     input: ctx.input(0),
     output: ctx.output(0),
-    scratch: ctx.scratch(),
-    pixels: p.batches,
-    k4: p.inFeatures,
-    outC: p.outFeatures,
-    weights: ctx.addConst('w_dsp', 'int8_t', interleavedPairs(filter, p.outFeatures, p.inFeatures)),
-    records: ctx.addConst('rq', 'int32_t', requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast)),
-    rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    ...kernelMode(fast, p.actMin, p.actMax),
+    batches: p.batches,
+    inFeatures: p.inFeatures,
+    rows: p.outFeatures,
+    // one input feature needs no blocks: plain weights, the tensor itself
+    weights: single ? ctx.input(1) : ctx.addConst('w_dsp', 'int8_t', rowBlocksOf4(filter, p.outFeatures, p.inFeatures)),
+    // the bias itself when there is no offset to fold; none at all when every start is 0; fewer
+    // than 4 beside the code (a weight table would be padded to 16 bytes)
+    start: start.every((v) => v === 0) ? '(const int32_t *)0'
+      : p.inputOffset === 0 && p.hasBias ? ctx.input(2)
+        : p.outFeatures < 4 ? 'start' : ctx.addConst('start', 'int32_t', start),
+    localStart: p.outFeatures < 4 && !(p.inputOffset === 0 && p.hasBias) && !start.every((v) => v === 0) ? Array.from(start).join(', ') : undefined,
+    uniform,
+    channel: uniform ? channelRecord(p.multiplier[0]!, p.shift[0]!, p.outputZeroPoint, fast).join(', ') : undefined,
+    records: uniform ? undefined : ctx.addConst('rq', 'int32_t', perChannelRecords),
+    rq: `{ ${p.outputZeroPoint}, ${p.actMin}, ${p.actMax} }`,
+    fast: fast ? 1 : 0,
+    full: full ? 1 : 0,
+    // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
+    // per tensor or per channel
+    mode: `${fast ? 'f' : 'x'}${full ? 's' : 'c'}${uniform ? 't' : 'p'}`,
+    perChannel: uniform ? 0 : 1,
   });
 }

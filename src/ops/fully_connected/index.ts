@@ -7,8 +7,8 @@ import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { pixelPairGap, wantsDsp } from '../common/dsp.ts';
-import { dspApplies, dspScratchBytes, emitFullyConnectedDsp } from './dsp.ts';
+import { wantsDsp } from '../common/dsp.ts';
+import { dspApplies, emitFullyConnectedDsp } from './dsp.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
@@ -147,6 +147,9 @@ const def: OpDef<FullyConnectedParams> = {
   evaluate,
   emitC(p, ctx) {
     if (p.sparse) return emitSparseFullyConnected(p, p.sparse, ctx);
+    // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
+    // rows reads the whole input row again)
+    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitFullyConnectedDsp(p, ctx, summary(p));
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
     // With symmetric weights the input offset folds into per-row start values; a weight zero point

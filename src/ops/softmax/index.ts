@@ -114,10 +114,15 @@ const softmax: OpDef<SoftmaxParams> = {
     }
   },
 
+  // short rows keep their exponentials (one int32 each) rather than computing them twice
+  scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
   emitC(p, ctx) {
     const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
+    const cache = cachesExps(p);
     return ctx.render('softmax.c.hbs', {
       ...p,
+      cache,
+      scratch: cache ? ctx.scratch() : undefined,
       fnName: ctx.fnName,
       input: ctx.input(0),
       output: ctx.output(0),
@@ -128,6 +133,11 @@ const softmax: OpDef<SoftmaxParams> = {
     });
   },
 };
+
+/** Rows of up to 64 values: at most 256 bytes of scratch for the cached exponentials. */
+function cachesExps(p: SoftmaxParams): boolean {
+  return p.depth > 0 && p.depth <= 64;
+}
 
 /** beta is a float in the flatbuffer; TFLite widens it to double. */
 function betaOf(attrs: SoftmaxAttrs): number {

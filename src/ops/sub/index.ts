@@ -7,10 +7,11 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
+import { type BinaryLayout, binaryLayout } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, commonScaleView, float32Scales, forEachInt8Pair, fusedActivationBounds,
-  inPlaceOverlap, input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount, requireCommonScaleFits,
+  type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachInt8Pair, fusedActivationBounds,
+  inPlaceOverlap, input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount, planCommonScale, renderCommonScale,
+  requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
 
 /** TFLite's int8 SUB keeps 20 bits of headroom, as ADD does. */
@@ -61,13 +62,9 @@ const sub: OpDef<SubParams> = {
     });
   },
 
+  // input 2's share enters negated (a negated table or shift), the rest is ADD's kernel
   emitC(p, ctx) {
-    return ctx.render('sub.c.hbs', {
-      ...binaryEmitView(p, ctx),
-      ...commonScaleView(p, LEFT_SHIFT),
-      actMin: p.actMin,
-      actMax: p.actMax,
-    });
+    return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
 };
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import sub from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { evaluateOp, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
+import { planCommonScale } from '../common/binary_elementwise.ts';
 import { BROADCAST_SHAPES, type Q, binaryGraph, count, expectCMatchesReference, expectTfliteAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
 
 function run(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, x: number[], y: number[], activation: FusedActivation = 'NONE'): number[] {
@@ -11,6 +12,20 @@ function run(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, x: nu
 }
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+/**
+ * Quantizations (input 1, input 2, output, activation) that drive planCommonScale to each of its
+ * SMMLAR output stages for SUB (input 2's share negated): plain, rounding ties down, with RDBPOT's
+ * sign term, with the zero point added after the shift.
+ */
+const SUB_STAGES: Record<string, [Q, Q, Q, FusedActivation]> = {
+  rnd0: [{ scale: 0.0515, zeroPoint: 27 }, { scale: 0.0675, zeroPoint: 9 }, { scale: 0.00103, zeroPoint: 27 }, 'NONE'],
+  rndDown: [{ scale: 0.184, zeroPoint: 66 }, { scale: 0.0105, zeroPoint: -39 }, { scale: 0.858, zeroPoint: -98 }, 'RELU_N1_TO_1'],
+  signFix: [{ scale: 0.169, zeroPoint: 13 }, { scale: 0.0673, zeroPoint: -92 }, { scale: 1.72, zeroPoint: -30 }, 'NONE'],
+  zpAfter: [{ scale: 0.000544, zeroPoint: -121 }, { scale: 0.01, zeroPoint: -124 }, { scale: 1.84, zeroPoint: -66 }, 'RELU'],
+};
+
+const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
 
 describe('SUB', () => {
   describe('reference kernel', () => {
@@ -51,6 +66,53 @@ describe('SUB', () => {
       const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), { activation: ACTIVATIONS[k % 4] });
       return { def: sub, graph, op, inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))] };
     }));
+  });
+
+  describe('common-scale kernel: input tables, SMMLAR requantization (binary_elementwise.ts)', () => {
+    const pairsCase = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap: boolean, isa?: CCase['isa']): CCase => {
+      const [a, b] = swap ? [[1, 256], [256, 1]] : [[256, 1], [1, 256]];
+      const { graph, op } = binaryGraph('SUB', a, b, [256, 256], qa, qb, qo, { activation });
+      return { def: sub, graph, op, inputs: [ALL_INT8, ALL_INT8], ...(isa ? { isa } : {}) };
+    };
+
+    it('picks each output stage for the quantizations meant to reach it', () => {
+      for (const [name, [qa, qb, qo, activation]] of Object.entries(SUB_STAGES)) {
+        const { graph, op } = binaryGraph('SUB', [1], [1], [1], qa, qb, qo, { activation });
+        const p = sub.prepare(graph, op);
+        const k = planCommonScale(p, 20, -1, p.actMin, p.actMax);
+        const o = k.output;
+        const stage = o.kind === 'exact' ? 'exact' : o.zeroPointAfter !== 0 ? 'zpAfter' : o.signFix ? 'signFix' : o.rnd === 2 ** (o.rsh - 1) + p.outputZeroPoint * 2 ** o.rsh ? 'rnd0' : 'rndDown';
+        expect(stage, name).to.equal(name);
+      }
+    });
+
+    it('equals the reference on all 65536 input pairs: every stage, random quantizations, either side broadcast', () => {
+      const cases: CCase[] = [];
+      for (const [qa, qb, qo, activation] of Object.values(SUB_STAGES)) {
+        cases.push(pairsCase(qa, qb, qo, activation, false), pairsCase(qb, qa, qo, activation, true, { dsp: false, armv6m: true }));
+      }
+      const rand = rng(73);
+      for (let k = 0; k < 10; k++) {
+        const q = () => ({ scale: [0.003, 0.02, 0.1, 0.7][randomInt(rand, 0, 3)]! * (0.5 + rand()), zeroPoint: randomInt(rand, -128, 127) });
+        const qa = q();
+        const qb = k % 3 === 0 ? qa : q();
+        const qo = q();
+        const probe = binaryGraph('SUB', [1], [1], [1], qa, qb, qo, { activation: ACTIVATIONS[k % 4] });
+        try { sub.check(probe.graph, probe.op); } catch { continue; }
+        cases.push(pairsCase(qa, qb, qo, ACTIVATIONS[k % 4]!, k % 2 === 1));
+      }
+      expectCMatchesReference(cases);
+    });
+
+    it('handles element counts that are not a multiple of 4 and broadcast rows of 3', () => {
+      const rand = rng(74);
+      const shapes: [number[], number[], number[]][] = [[[1, 7, 3, 1], [1, 7, 3, 1], [1, 7, 3, 1]], [[3], [3], [3]], [[1, 5, 5, 3], [3], [1, 5, 5, 3]], [[1, 7], [5, 1], [5, 7]]];
+      expectCMatchesReference(shapes.flatMap(([a, b, out], k) => {
+        const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), { activation: ACTIVATIONS[k % 4] });
+        const inputs = [randomInt8(rand, count(a)), randomInt8(rand, count(b))];
+        return [{ def: sub, graph, op, inputs }, { def: sub, graph, op, inputs, isa: { dsp: false, armv6m: true } }];
+      }));
+    });
   });
 
   it('agrees with desktop TFLite (tfjs-tflite) with and without broadcasting, for every activation', async () => {

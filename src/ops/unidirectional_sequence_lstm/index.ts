@@ -11,6 +11,8 @@ import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
+import { wantsDsp } from '../common/dsp.ts';
+import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
@@ -258,11 +260,37 @@ const def: OpDef<LstmParams> = {
   check,
   prepare,
   macs,
-  // four int16 gate buffers of one state row each
-  scratchBytes: (p) => 4 * p.units * 2,
+  // portable: four int16 gate buffers of one state row each; the DSP variant computes a unit's
+  // gates together and keeps the step's inputs and hidden values as int16 instead
+  scratchBytes: (p, isa) => (wantsDsp(isa) ? lstmDspScratchBytes(p) : 4 * p.units * 2),
   evaluate,
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
+    const summary = `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
+      + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
+    const shared = {
+      ...p,
+      fnName: ctx.fnName,
+      summary,
+      input: ctx.input(INPUT),
+      output: ctx.output(0),
+      hidden: ctx.input(HIDDEN_STATE),
+      cell: ctx.input(CELL_STATE),
+      rowExpr: p.timeMajor ? `t * ${p.batches} + b` : `b * ${p.steps} + t`,
+      gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
+      cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
+      cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
+      hasCellClip: p.cellClip > 0,
+      negCellClip: -p.cellClip,
+    };
+    if (wantsDsp(ctx.isa)) {
+      const gateInputs = [0, 1, 2, 3].map((k) => ({
+        inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
+        recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
+        bias: constInt32(tensor(BIASES[k]!)),
+      }));
+      return emitLstmDsp(p, ctx, gateInputs, shared);
+    }
     const gates = p.gates.map((g, k) => {
       const wIn = constInt8(tensor(INPUT_WEIGHTS[k]!));
       const wRec = constInt8(tensor(RECURRENT_WEIGHTS[k]!));
@@ -281,24 +309,7 @@ const def: OpDef<LstmParams> = {
         isCellGate: k === 2,
       };
     });
-    return ctx.render('unidirectional_sequence_lstm.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      summary: `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
-        + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`,
-      input: ctx.input(INPUT),
-      output: ctx.output(0),
-      hidden: ctx.input(HIDDEN_STATE),
-      cell: ctx.input(CELL_STATE),
-      scratch: ctx.scratch(),
-      gates,
-      rowExpr: p.timeMajor ? `t * ${p.batches} + b` : `b * ${p.steps} + t`,
-      gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
-      cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
-      cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
-      hasCellClip: p.cellClip > 0,
-      negCellClip: -p.cellClip,
-    });
+    return ctx.render('unidirectional_sequence_lstm.c.hbs', { ...shared, scratch: ctx.scratch(), gates });
   },
 };
 

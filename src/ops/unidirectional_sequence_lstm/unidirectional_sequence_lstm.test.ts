@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import lstm, { type LstmParams } from './index.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
-import { type CCase, type TensorSpec, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, type TensorSpec, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
 import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 
@@ -110,6 +112,25 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
         expect(Math.abs(tanhInt16(q * 3) / 32768 - Math.tanh(x)), `tanh(${x})`).to.be.below(1 / 256);
       }
     });
+  });
+
+  it('the DSP variant\'s activations equal sigmoid_int16.h\'s for every gate input and a wide range of cell values (C)', () => {
+    const template = readFileSync(join(import.meta.dirname, 'unidirectional_sequence_lstm_dsp.c.hbs'), 'utf8');
+    const helpers = template.slice(template.indexOf('#ifndef TF_LSTM_DSP_ACT'), template.indexOf('#endif') + '#endif'.length);
+    const common = join(import.meta.dirname, '../common');
+    const out = compileAndRun([
+      '#include <stdint.h>', '#include <stdio.h>',
+      `#include "${join(common, 'sigmoid_int16.h')}"`,
+      helpers,
+      'int main(void) {',
+      '  long bad = 0;',
+      '  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += tf_lstm_sigmoid3(pre) != tf_logistic_int16(3 * pre);',
+      '  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += tf_lstm_tanh(x) != tf_tanh_int16(x);',
+      '  printf("%ld", bad);',
+      '  return 0;',
+      '}',
+    ].join('\n'));
+    expect(new TextDecoder().decode(out)).to.equal('0');
   });
 
   describe('reference kernel', () => {
@@ -218,7 +239,39 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   });
 
   describe('emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan+UBSan) equals the reference', () => {
-    it('random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9', () => {
+    for (const isa of [undefined, { dsp: true }]) {
+      it(`random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9 (${isa ? 'Arm DSP variant, C twins' : 'portable'})`, () => {
+        randomLayersMatch(isa);
+      });
+    }
+
+    it('the Arm DSP variant: sizes not a multiple of 4, large weights and biases (exact requantization), states carried over', () => {
+      const rand = rng(77);
+      const specs: LstmSpec[] = [
+        { batches: 1, steps: 3, inputSize: 1, units: 1, inZp: -128, hZp: 3, seed: 21 },
+        { batches: 2, steps: 4, inputSize: 5, units: 3, inZp: 9, hZp: -7, cellPower: -10, cellClip: 2, seed: 22 },
+        { batches: 2, steps: 3, inputSize: 9, units: 6, timeMajor: true, inZp: -3, hZp: 100, cellPower: -14, seed: 23 },
+        { batches: 1, steps: 2, inputSize: 30, units: 7, inZp: 50, hZp: -128, inScale: 0.5, hScale: 0.5, wScales: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], seed: 24,
+          biases: [0, 1, 2, 3].map(() => Int32Array.from({ length: 7 }, () => randomInt(rand, -2e9, 2e9))) },
+      ];
+      const cases: CCase[] = specs.map((s) => {
+        const { graph, op } = lstmGraph(s);
+        const x = randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape));
+        const state = zeroState(graph, op);
+        // a state that is not the reset one
+        (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
+        (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
+        return { def: lstm, graph, op, inputs: [x, ...state], isa: { dsp: true } };
+      });
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const state = c.inputs.slice(1).map((b) => b.slice());
+        const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...state])[0]!);
+        expect(firstDifference(expected, results[k]![0]!), `case ${k} output`).to.equal(undefined);
+      });
+    });
+
+    function randomLayersMatch(isa: { dsp: boolean } | undefined): void {
       const rand = rng(2024);
       const specs: LstmSpec[] = [
         { batches: 1, steps: 5, inputSize: 6, units: 4, inZp: -128, hZp: 0, cellPower: -11, cellClip: 0, seed: 1 },
@@ -229,14 +282,14 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       const cases: CCase[] = specs.map((s) => {
         const { graph, op } = lstmGraph(s);
         const x = randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape));
-        return { def: lstm, graph, op, inputs: [x, ...zeroState(graph, op)] };
+        return { def: lstm, graph, op, inputs: [x, ...zeroState(graph, op)], isa };
       });
       const results = runCasesInC(cases);
       cases.forEach((c, k) => {
         const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...zeroState(c.graph, c.op)])[0]!);
         expect(firstDifference(expected, results[k]![0]!), `case ${k}`).to.equal(undefined);
       });
-    });
+    }
   });
 
   describe('golden activations of mnist_lstm_int8 (TFLite Micro\'s run, states starting at zero)', function () {
@@ -256,14 +309,16 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       }
     });
 
-    it('the emitted C reproduces the LSTM output of all 4 cases', () => {
-      const graph = sharedGraph('mnist_lstm_int8');
-      const op = graph.ops.find((o) => o.kind === lstm.kind)!;
-      const cases = goldenCases('mnist_lstm_int8');
-      const results = runCasesInC(cases.map((c) => ({
-        def: lstm, graph, op, inputs: [fromBytes('int8', goldenActivation(c, op.inputs[0]!)!), ...zeroState(graph, op)],
-      })));
-      cases.forEach((c, k) => expect(firstDifference(recordedOutput(op, c), results[k]![0]!), c.name).to.equal(undefined));
-    });
+    for (const isa of [undefined, { dsp: true }]) {
+      it(`the emitted C reproduces the LSTM output of all 4 cases (${isa ? 'Arm DSP variant, C twins' : 'portable'})`, () => {
+        const graph = sharedGraph('mnist_lstm_int8');
+        const op = graph.ops.find((o) => o.kind === lstm.kind)!;
+        const cases = goldenCases('mnist_lstm_int8');
+        const results = runCasesInC(cases.map((c) => ({
+          def: lstm, graph, op, inputs: [fromBytes('int8', goldenActivation(c, op.inputs[0]!)!), ...zeroState(graph, op)], isa,
+        })));
+        cases.forEach((c, k) => expect(firstDifference(recordedOutput(op, c), results[k]![0]!), c.name).to.equal(undefined));
+      });
+    }
   });
 });

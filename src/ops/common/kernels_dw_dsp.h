@@ -1,0 +1,364 @@
+/* DEPTHWISE_CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): always-inline bodies that
+ * a layer's template instantiates once per model and requantization mode. Needs kernels_dsp.h first
+ * (tf_rq_t, tf_rq_out, TF_LOAD32; codegen includes the common headers in name order).
+ *
+ * Output pixels whose window lies inside the image (the generator gives their range) read every
+ * tap at a constant offset, no checks. The others read through one pointer per tap, a row of the
+ * input zero point standing in for the padding: that adds w * z_in, which the compile-time starts
+ * cancel (they fold -z_in * sum(w) in), the same as TFLite Micro skipping the tap. Weights stay
+ * int8 in flash, re-laid at compile time in the order the loops read them (same byte count); the
+ * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. */
+#ifndef TF_KERNELS_DW_DSP_H
+#define TF_KERNELS_DW_DSP_H
+#if !defined(TF_KERNELS_DSP_H)
+#error "include kernels_dsp.h before kernels_dw_dsp.h"
+#endif
+
+typedef struct {
+  int16_t in_h, in_w, in_c;
+  int16_t out_h, out_w;
+  int16_t k_h, k_w;
+  int16_t stride_h, stride_w, dilation_h, dilation_w;
+  int16_t pad_top, pad_left;
+  /* output rows and columns whose window lies inside the image: [lo, hi) */
+  int16_t oy_lo, oy_hi, ox_lo, ox_hi;
+  int16_t input_zero_point;
+} tf_dwk_geom_t;
+
+/* Tap pointers of output pixel (oy, ox): into the image, or `zp_row` for taps in the padding. */
+static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int oy, int ox, const int8_t *zp_row,
+                               const int8_t **tp) {
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  for (int ky = 0; ky < g->k_h; ++ky) {
+    const int iy = iy0 + ky * g->dilation_h;
+    const int row_in = iy >= 0 && iy < g->in_h;
+    for (int kx = 0; kx < g->k_w; ++kx) {
+      const int ix = ix0 + kx * g->dilation_w;
+      *tp++ = row_in && ix >= 0 && ix < g->in_w ? image + (iy * g->in_w + ix) * g->in_c : zp_row;
+    }
+  }
+}
+
+/* One tap of four channels: SXTB16 splits the input word into channels (0, 2) and (1, 3), which meet
+ * the weights extended the same way (we: channels 0 and 2, wo: 1 and 3) in SMLABB/SMLATT. */
+#define TF_DWK_TAP(x, we, wo)                                \
+  do {                                                       \
+    const uint32_t xw_ = (x), we_ = (we), wo_ = (wo);        \
+    const uint32_t xe_ = tf_sxtb16(xw_), xo_ = tf_sxtb16_ror8(xw_); \
+    a0 = tf_smlabb(xe_, we_, a0);                            \
+    a2 = tf_smlatt(xe_, we_, a2);                            \
+    a1 = tf_smlabb(xo_, wo_, a1);                            \
+    a3 = tf_smlatt(xo_, wo_, a3);                            \
+  } while (0)
+
+#if TF_DSP_NATIVE
+/* The same in asm, the input word in %[x]; one block per kernel row so that the compiler cannot
+ * hoist every load and extension of the unrolled taps ahead of the MACs (it then spills). Every
+ * block keeps to 11 register operands, which any build (frame pointer or not) can allocate. */
+#define TF_DWK_MAC_ASM                                \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t"                 \
+  "sxtb16 %[e], %[x]\n\t"                              \
+  "sxtb16 %[x], %[x], ror #8\n\t"                      \
+  "smlabb %[a0], %[e], %[we], %[a0]\n\t"               \
+  "smlatt %[a2], %[e], %[we], %[a2]\n\t"               \
+  "smlabb %[a1], %[x], %[wo], %[a1]\n\t"               \
+  "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
+#endif
+
+/* Three taps of a kernel row at p, p + c, p + 2c; extended weights read on from *wp. */
+static inline __attribute__((always_inline)) void tf_dwk_row3(
+    const int8_t *p, int c, const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2, int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+#if TF_DSP_NATIVE
+  const uint32_t *wq = *wp;
+  uint32_t x, e, we, wo;
+  __asm__(
+      "ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM
+      "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
+      "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq),
+        [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+      : [p] "r"(p), [c] "r"(c)
+      : "memory");
+  *wp = wq;
+#else
+  const uint32_t *w = *wp;
+  TF_DWK_TAP(TF_LOAD32(p), w[0], w[1]);
+  TF_DWK_TAP(TF_LOAD32(p + c), w[2], w[3]);
+  TF_DWK_TAP(TF_LOAD32(p + 2 * c), w[4], w[5]);
+  *wp = w + 6;
+#endif
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
+
+/* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
+static inline __attribute__((always_inline)) void tf_dwk_row3p(
+    const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2, int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+#if TF_DSP_NATIVE
+  const uint32_t *wq = *wp;
+  uint32_t x, e, we, wo;
+  __asm__(
+      "ldr %[x], [%[tp]]\n\t"
+      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+      "ldr %[x], [%[tp], #4]\n\t"
+      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+      "ldr %[x], [%[tp], #8]\n\t"
+      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq),
+        [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+      : [tp] "r"(tp), [ch] "r"(ch)
+      : "memory");
+  *wp = wq;
+#else
+  const uint32_t *w = *wp;
+  TF_DWK_TAP(TF_LOAD32(tp[0] + ch), w[0], w[1]);
+  TF_DWK_TAP(TF_LOAD32(tp[1] + ch), w[2], w[3]);
+  TF_DWK_TAP(TF_LOAD32(tp[2] + ch), w[4], w[5]);
+  *wp = w + 6;
+#endif
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
+
+static inline __attribute__((always_inline)) void tf_dwk_store4(
+    int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *q, const tf_rq_t *rq,
+    const int fast, const int full) {
+  const int8_t r0 = tf_rq_out(a0, tf_rq_channel(q), rq, fast, full);
+  const int8_t r1 = tf_rq_out(a1, tf_rq_channel(q + TF_RQ_FIELDS), rq, fast, full);
+  const int8_t r2 = tf_rq_out(a2, tf_rq_channel(q + 2 * TF_RQ_FIELDS), rq, fast, full);
+  const int8_t r3 = tf_rq_out(a3, tf_rq_channel(q + 3 * TF_RQ_FIELDS), rq, fast, full);
+  out[0] = r0;
+  out[1] = r1;
+  out[2] = r2;
+  out[3] = r3;
+}
+
+/*
+ * Depth multiplier 1, channels a multiple of 4. Weights in flash: per group of four channels, the
+ * taps in order, four int8 each (the model's [tap][channel] bytes regrouped). Each call first
+ * extends them into the scratch, SXTB16 halves (channels 0, 2 and 1, 3) as a word pair per tap, so
+ * that a tap of a group is one input word, one LDRD, two SXTB16 and four SMLAxy. 3x3 undilated
+ * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
+ * a pointer per tap, then `in_c` bytes of the zero-point row.
+ */
+static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
+    const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w, const int32_t *q, const tf_rq_t *rq,
+    int8_t *out, void *scratch, const int fast, const int full) {
+  const int c = g->in_c;
+  const int taps = g->k_h * g->k_w;
+  const int row_bytes = g->in_w * c;
+  const int step = g->stride_w * c;
+  uint32_t *const wx = (uint32_t *)scratch;
+  const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
+  int8_t *zp_row = (int8_t *)(void *)(tp + taps);
+  const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+  memset(zp_row, g->input_zero_point, (size_t)c);
+  for (int k = 0; k < taps * c / 4; ++k) {
+    const uint32_t v = TF_LOAD32(w + 4 * k);
+    wx[2 * k] = tf_sxtb16(v);
+    wx[2 * k + 1] = tf_sxtb16_ror8(v);
+  }
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_bytes;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      const int row_in = three && oy >= g->oy_lo && oy < g->oy_hi;
+      /* [lo, hi): pixels read in place, with no tap pointers */
+      const int lo = row_in ? g->ox_lo : g->out_w, hi = row_in ? g->ox_hi : g->out_w;
+      for (int ox = 0; ox < g->out_w; ++ox) {
+        if (ox == lo && lo < hi) {
+          const int8_t *x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
+          for (; ox < hi; ++ox, x0 += step) {
+            const int8_t *x = x0;
+            const uint32_t *wp = wx;
+            const int32_t *qc = q;
+            for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += 4 * TF_RQ_FIELDS) {
+              int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+              tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_store4(out, a0, a1, a2, a3, qc, rq, fast, full);
+            }
+          }
+          if (ox == g->out_w) break;
+        }
+        const uint32_t *wp = wx;
+        const int32_t *qc = q;
+        tf_dwk_taps(g, image, oy, ox, zp_row, tp);
+        for (int ch = 0; ch < c; ch += 4, out += 4, qc += 4 * TF_RQ_FIELDS) {
+          int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+          if (three) {
+            tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3p(tp + 6, ch, &wp, &a0, &a1, &a2, &a3);
+          } else {
+            for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + ch), wp[0], wp[1]);
+          }
+          tf_dwk_store4(out, a0, a1, a2, a3, qc, rq, fast, full);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * One input channel with a depth multiplier (out_c = multiplier): a convolution over the window,
+ * whose kernel rows are runs of contiguous input bytes. Each run is read a word at a time (k_w
+ * rounded up to kw4; the weights past k_w are 0) and split by SXTB16 into columns: per four taps,
+ * words A even, B even, A odd, B odd for a pixel pair. Weights: per output channel a row of
+ * k4 = k_h * kw4 int8 (kernel rows of kw4, natural order), channels in pairs whose rows are
+ * interleaved four bytes at a time, an odd last row plain; then two pixels by two channels, 16 MACs
+ * in 3 LDRD, 4 SXTB16, 8 SMLAD. `scratch`: k4 column words, then kw4 bytes for a border run.
+ */
+static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g,
+                                  int kw4, int8_t *run) {
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  const uint32_t zp4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
+  const uint32_t zpe = tf_sxtb16(zp4);
+  /* the part of the run inside the image: [lo, hi) */
+  const int lo = ix0 < 0 ? -ix0 : 0;
+  const int hi = g->in_w - ix0 < g->k_w ? g->in_w - ix0 : g->k_w;
+  const int inside_x = ix0 >= 0 && ix0 + kw4 <= g->in_w;
+  uint32_t *d = cols + slot;
+  for (int ky = 0; ky < g->k_h; ++ky) {
+    const int iy = iy0 + ky * g->dilation_h;
+    if (iy < 0 || iy >= g->in_h) {
+      for (int j = 0; j < kw4; j += 4, d += 4) d[0] = d[2] = zpe;
+      continue;
+    }
+    const int8_t *src = image + iy * g->in_w + ix0;
+    if (!inside_x) {
+      for (int j = 0; j < kw4; j += 4) tf_write_u32(run + j, zp4);
+      for (int kx = lo; kx < hi; ++kx) run[kx] = src[kx];
+      src = run;
+    }
+    for (int j = 0; j < kw4; j += 4, d += 4) {
+      const uint32_t v = tf_read4(src + j);
+      d[0] = tf_sxtb16(v);
+      d[2] = tf_sxtb16_ror8(v);
+    }
+  }
+}
+
+#if TF_DSP_NATIVE
+/* four values of two pixels by two channels: 3 LDRD, 4 SXTB16, 8 SMLAD */
+#define TF_DWK_STEP2X2                         \
+  "ldrd %[t0], %[t1], [%[w]], #8\n\t"          \
+  "ldrd %[x0], %[x1], [%[x]], #8\n\t"          \
+  "sxtb16 %[e], %[t0]\n\t"                     \
+  "smlad %[aa], %[x0], %[e], %[aa]\n\t"        \
+  "smlad %[ab], %[x1], %[e], %[ab]\n\t"        \
+  "sxtb16 %[e], %[t1]\n\t"                     \
+  "smlad %[ba], %[x0], %[e], %[ba]\n\t"        \
+  "smlad %[bb], %[x1], %[e], %[bb]\n\t"        \
+  "ldrd %[x0], %[x1], [%[x]], #8\n\t"          \
+  "sxtb16 %[t0], %[t0], ror #8\n\t"            \
+  "smlad %[aa], %[x0], %[t0], %[aa]\n\t"       \
+  "smlad %[ab], %[x1], %[t0], %[ab]\n\t"       \
+  "sxtb16 %[t1], %[t1], ror #8\n\t"            \
+  "smlad %[ba], %[x0], %[t1], %[ba]\n\t"       \
+  "smlad %[bb], %[x1], %[t1], %[bb]\n\t"
+#endif
+
+/* Two pixels (columns `cols`, k4 / 4 steps of four words) by every output channel. */
+static inline __attribute__((always_inline)) void tf_dwk_pair_channels(
+    const uint32_t *cols, int k4, const int8_t *w, int out_c, const int32_t *q, const tf_rq_t *rq,
+    int8_t *out_a, int8_t *out_b, const int fast, const int full) {
+  int c = 0;
+  for (; c + 2 <= out_c; c += 2, q += 2 * TF_RQ_FIELDS) {
+    int32_t aa = q[0], ab = q[0], ba = q[TF_RQ_FIELDS], bb = q[TF_RQ_FIELDS];
+    const uint32_t *x = cols;
+#if TF_DSP_NATIVE
+    uint32_t t0, t1, e, x0, x1;
+    const uint32_t *const end8 = cols + (k4 & ~7);
+    if (x != end8) {
+      __asm__(
+          "1:\n\t" TF_DWK_STEP2X2 TF_DWK_STEP2X2
+          "cmp %[x], %[end8]\n\t"
+          "bne 1b\n\t"
+          : [aa] "+r"(aa), [ab] "+r"(ab), [ba] "+r"(ba), [bb] "+r"(bb), [x] "+r"(x), [w] "+r"(w),
+            [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
+          : [end8] "r"(end8)
+          : "cc", "memory");
+    }
+    if (k4 & 4) {
+      __asm__(TF_DWK_STEP2X2
+          : [aa] "+r"(aa), [ab] "+r"(ab), [ba] "+r"(ba), [bb] "+r"(bb), [x] "+r"(x), [w] "+r"(w),
+            [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
+          :
+          : "memory");
+    }
+#else
+    for (const uint32_t *const end = cols + k4; x < end; x += 4, w += 8) {
+      const uint32_t w1 = tf_read_u32(w), w2 = tf_read_u32(w + 4);
+      aa = tf_smlad(x[0], tf_sxtb16(w1), aa);
+      ab = tf_smlad(x[1], tf_sxtb16(w1), ab);
+      ba = tf_smlad(x[0], tf_sxtb16(w2), ba);
+      bb = tf_smlad(x[1], tf_sxtb16(w2), bb);
+      aa = tf_smlad(x[2], tf_sxtb16_ror8(w1), aa);
+      ab = tf_smlad(x[3], tf_sxtb16_ror8(w1), ab);
+      ba = tf_smlad(x[2], tf_sxtb16_ror8(w2), ba);
+      bb = tf_smlad(x[3], tf_sxtb16_ror8(w2), bb);
+    }
+#endif
+    const tf_rq_channel_t qa = tf_rq_channel(q), qb = tf_rq_channel(q + TF_RQ_FIELDS);
+    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
+    const int8_t rba = tf_rq_out(ba, qb, rq, fast, full), rbb = tf_rq_out(bb, qb, rq, fast, full);
+    out_a[c] = raa;
+    out_b[c] = rab;
+    out_a[c + 1] = rba;
+    out_b[c + 1] = rbb;
+  }
+  if (c < out_c) {
+    int32_t aa = q[0], ab = q[0];
+    for (const uint32_t *x = cols, *const end = cols + k4; x < end; x += 4, w += 4) {
+      const uint32_t w1 = TF_LOAD32(w);
+      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+      aa = tf_smlad(x[0], e, aa);
+      ab = tf_smlad(x[1], e, ab);
+      aa = tf_smlad(x[2], o, aa);
+      ab = tf_smlad(x[3], o, ab);
+    }
+    const tf_rq_channel_t qa = tf_rq_channel(q);
+    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
+    out_a[c] = raa;
+    out_b[c] = rab;
+  }
+}
+
+static inline __attribute__((always_inline)) void tf_dwk_single_body(
+    const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c, int kw4, const int8_t *w, const int32_t *q,
+    const tf_rq_t *rq, int8_t *out, void *scratch, const int fast, const int full) {
+  const int k4 = g->k_h * kw4;
+  uint32_t *cols = (uint32_t *)scratch;
+  int8_t *run = (int8_t *)(void *)(cols + k4);
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * g->in_w;
+    int oy = 0, ox = 0;
+    for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
+      const int ay = oy, ax = ox;
+      tf_dwk_gather1(cols, 0, image, ay, ax, g, kw4, run);
+      if (++ox == g->out_w) { ox = 0; ++oy; }
+      /* a lone last pixel is paired with itself: both results land on its outputs */
+      int8_t *out_b = out;
+      if (left > 1) {
+        tf_dwk_gather1(cols, 1, image, oy, ox, g, kw4, run);
+        if (++ox == g->out_w) { ox = 0; ++oy; }
+        out_b = out + out_c;
+      } else {
+        tf_dwk_gather1(cols, 1, image, ay, ax, g, kw4, run);
+      }
+      tf_dwk_pair_channels(cols, k4, w, out_c, q, rq, out, out_b, fast, full);
+      out = out_b + out_c;
+    }
+  }
+}
+
+#endif

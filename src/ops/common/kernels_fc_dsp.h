@@ -1,0 +1,335 @@
+/* Streaming int8 matrix-vector loops of FULLY_CONNECTED and of the LSTM's gates on Arm DSP targets:
+ * each word of four inputs is sign-extended once (SXTB16: bytes 0,2; ROR 8: bytes 1,3) and meets
+ * four weight rows, whose words get the same treatment, so the byte orders agree and no permutation
+ * is needed. Weights are laid out at compile time (fully_connected/dsp.ts) so that one pointer walks
+ * them in order, with no padding (never more bytes than the model's): rows in blocks of four whose
+ * words alternate (row 0's word k, row 1's, row 2's, row 3's, then word k+1), then per left-over
+ * input j (n mod 4 of them) one word of the four rows' weights j; the last 1-3 rows plain, one after
+ * another. FULLY_CONNECTED reads its int8 input directly (no scratch) with the input offset folded
+ * into the accumulator starts; the LSTM, which reads each step's inputs once per unit, extends them
+ * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only.
+ * Needs dsp.h and fixedpoint.h first (codegen includes the common headers in name order). */
+#ifndef TF_KERNELS_FC_DSP_H
+#define TF_KERNELS_FC_DSP_H
+#if !defined(TF_DSP_H) || !defined(TF_FIXEDPOINT_H)
+#error "include dsp.h and fixedpoint.h before kernels_fc_dsp.h"
+#endif
+
+/* Word loads of the weights, which the generator keeps 4-byte aligned: plain loads on the device,
+ * memcpy on the host, whose test buffers carry no alignment promise. */
+#if TF_DSP_NATIVE
+#define TF_FC_LOAD32(p) (*(const uint32_t *)(const void *)(p))
+#else
+#define TF_FC_LOAD32(p) tf_read_u32(p)
+#endif
+
+#if TF_DSP_NATIVE
+static inline int32_t tf_fc_ssat16(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+#else
+static inline int32_t tf_fc_ssat16(int32_t x) { return x < -32768 ? -32768 : (x > 32767 ? 32767 : x); }
+#endif
+
+#if TF_DSP_NATIVE
+/* (acc * 2^32 + a * b + 2^31) >> 32 */
+static inline int32_t tf_fc_smmlar(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+#else
+static inline int32_t tf_fc_smmlar(int32_t a, int32_t b, int32_t acc) {
+  return (int32_t)((int64_t)(((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + ((uint64_t)1 << 31)) >> 32);
+}
+#endif
+
+/*
+ * TFLite Micro's MultiplyByQuantizedMultiplier plus a zero point, with the constants as arguments
+ * (literals at the call, so they become immediates), where the generator proved it exact
+ * (unidirectional_sequence_lstm/dsp.ts). SRDHM(a, m) = floor((a m + 2^30) / 2^31), for shifts <= 0:
+ * = floor((2 a m + 2^31) / 2^32) = a + SMMULR(a, 2m - 2^32) = SMMLAR(a, m2, a) with m2 = 2m - 2^32,
+ * an int32 since m >= 2^30, exact for every a; for left shifts SMMULR(a << lsh1, m) while
+ * |a| 2^lsh1 < 2^31. Then RDBPOT(h, e) + zp = (h + 2^(e-1) + zp 2^e - [h<0]) >> e, rnd = 2^(e-1) +
+ * zp 2^e (e >= 1; adding a multiple of 2^e before the floor shift is exact). The caller saturates.
+ */
+static inline __attribute__((always_inline)) int32_t tf_fc_rq_k(int32_t acc, int32_t m2, int32_t rnd, int rsh) {
+  const int32_t h = tf_fc_smmlar(acc, m2, acc);
+  return (int32_t)((uint32_t)h + (uint32_t)rnd - ((uint32_t)h >> 31)) >> rsh;
+}
+
+/* The same with no right shift. */
+static inline __attribute__((always_inline)) int32_t tf_fc_rq_k0(int32_t acc, int32_t m2, int32_t zp) {
+  return tf_fc_smmlar(acc, m2, acc) + zp;
+}
+
+/* A left shift: SMMULR of the shifted accumulator (then no right shift). */
+static inline __attribute__((always_inline)) int32_t tf_fc_rq_kl(int32_t acc, int32_t m, int lsh1, int32_t zp) {
+  return tf_smmulr((int32_t)((uint32_t)acc << lsh1), m) + zp;
+}
+
+/* FULLY_CONNECTED's output quantization and activation range. */
+typedef struct {
+  int32_t out_zp;
+  int32_t act_min;
+  int32_t act_max;
+} tf_fc_rq_t;
+
+/* One output's requantization constants: { m, lsh1 = max(shift,0)+1, rnd, rsh1 = max(-shift,0)+1 }. */
+typedef struct {
+  int32_t m, lsh1, rnd, rsh1;
+} tf_fc_chan_t;
+
+/*
+ * FAST (the generator proved |acc| 2^lsh1 < 2^31 and that no sum below overflows): SRDHM is SMMULR
+ * of the doubled value, and RDBPOT(v, e) + zp = (2v + rnd - [v<0]) >> (e+1) with rnd = 2^e +
+ * zp 2^(e+1), bit-exact with TFLite Micro; else TFLM's 64-bit steps. FULL: the range is [-128, 127].
+ */
+static inline __attribute__((always_inline)) int8_t tf_fc_rq_out(int32_t acc, tf_fc_chan_t c, const tf_fc_rq_t *rq, const int fast, const int full) {
+  int32_t v;
+  if (fast) {
+    const int32_t h = tf_smmulr((int32_t)((uint32_t)acc << c.lsh1), c.m);
+    v = (int32_t)(2u * (uint32_t)h + (uint32_t)c.rnd - ((uint32_t)h >> 31)) >> c.rsh1;
+  } else {
+    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << (c.lsh1 - 1)), c.m), c.rsh1 - 1) + rq->out_zp;
+  }
+  if (full) return (int8_t)tf_ssat8(v);
+  return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
+}
+
+#if TF_DSP_NATIVE
+/* acc + x.lane1 * y.lane0 */
+static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
+  int32_t r;
+  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+}
+#else
+static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane1(x) * tf_lane0(y)));
+}
+#endif
+
+#if TF_DSP_NATIVE
+/* the weights of one word of x for a block of four rows, against xe = (x0, x2), xo = (x1, x3):
+ * 2 LDRD, 8 SXTB16, 8 SMLAD */
+#define TF_FC_W4 \
+  "ldrd %[t0], %[t1], [%[w]], #8\n\t" \
+  "sxtb16 %[e], %[t0]\n\t" \
+  "smlad %[a0], %[xe], %[e], %[a0]\n\t" \
+  "sxtb16 %[t0], %[t0], ror #8\n\t" \
+  "smlad %[a0], %[xo], %[t0], %[a0]\n\t" \
+  "sxtb16 %[e], %[t1]\n\t" \
+  "smlad %[a1], %[xe], %[e], %[a1]\n\t" \
+  "sxtb16 %[t1], %[t1], ror #8\n\t" \
+  "smlad %[a1], %[xo], %[t1], %[a1]\n\t" \
+  "ldrd %[t0], %[t1], [%[w]], #8\n\t" \
+  "sxtb16 %[e], %[t0]\n\t" \
+  "smlad %[a2], %[xe], %[e], %[a2]\n\t" \
+  "sxtb16 %[t0], %[t0], ror #8\n\t" \
+  "smlad %[a2], %[xo], %[t0], %[a2]\n\t" \
+  "sxtb16 %[e], %[t1]\n\t" \
+  "smlad %[a3], %[xe], %[e], %[a3]\n\t" \
+  "sxtb16 %[t1], %[t1], ror #8\n\t" \
+  "smlad %[a3], %[xo], %[t1], %[a3]\n\t"
+/* one word of int8 x (LDR: unaligned allowed), extended here */
+#define TF_FC_STEP4 \
+  "ldr %[xe], [%[x]], #4\n\t" \
+  "sxtb16 %[xo], %[xe], ror #8\n\t" \
+  "sxtb16 %[xe], %[xe]\n\t" TF_FC_W4
+/* one word of x already extended: two int16 lane pairs */
+#define TF_FC_STEP4H \
+  "ldrd %[xe], %[xo], [%[x]], #8\n\t" TF_FC_W4
+/* an odd step, then the loop over pairs of steps, with the accumulators held in registers however
+ * much the caller keeps live */
+#define TF_FC_DOT4_ASM(step, stride) \
+  uint32_t xe, xo, e, t0, t1; \
+  if (words & 1) { \
+    __asm__(step \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
+              [xe] "=&r"(xe), [xo] "=&r"(xo), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
+            : \
+            : "memory"); \
+  } \
+  if (words > 1) { \
+    const void *const end = (const char *)x + (stride) * (words & ~1); \
+    __asm__("1:\n\t" step step \
+            "cmp %[x], %[end]\n\t" \
+            "bne 1b\n\t" \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
+              [xe] "=&r"(xe), [xo] "=&r"(xo), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
+            : [end] "r"(end) \
+            : "cc", "memory"); \
+  }
+#endif
+
+/* The four rows' weights of one word against xe, xo (C twin of TF_FC_W4). */
+#define TF_FC_W4_C(xe, xo) \
+  do { \
+    const uint32_t w0 = TF_FC_LOAD32(w), w1 = TF_FC_LOAD32(w + 4), w2 = TF_FC_LOAD32(w + 8), w3 = TF_FC_LOAD32(w + 12); \
+    a0 = tf_smlad(xe, tf_sxtb16(w0), a0); \
+    a0 = tf_smlad(xo, tf_sxtb16_ror8(w0), a0); \
+    a1 = tf_smlad(xe, tf_sxtb16(w1), a1); \
+    a1 = tf_smlad(xo, tf_sxtb16_ror8(w1), a1); \
+    a2 = tf_smlad(xe, tf_sxtb16(w2), a2); \
+    a2 = tf_smlad(xo, tf_sxtb16_ror8(w2), a2); \
+    a3 = tf_smlad(xe, tf_sxtb16(w3), a3); \
+    a3 = tf_smlad(xo, tf_sxtb16_ror8(w3), a3); \
+    w += 16; \
+  } while (0)
+
+/* Left-over input j (value xj): one word holds the four rows' weights j, (w0, w2) and (w1, w3) once
+ * extended, each lane meeting xj. */
+#define TF_FC_TAIL4(xj) \
+  do { \
+    const uint32_t wv = TF_FC_LOAD32(w); \
+    const uint32_t e = tf_sxtb16(wv), o = tf_sxtb16_ror8(wv); \
+    a0 = tf_smlabb(e, (uint32_t)(xj), a0); \
+    a2 = tf_fc_smlatb(e, (uint32_t)(xj), a2); \
+    a1 = tf_smlabb(o, (uint32_t)(xj), a1); \
+    a3 = tf_fc_smlatb(o, (uint32_t)(xj), a3); \
+    w += 4; \
+  } while (0)
+
+/* acc[r] += sum_k w_r[k] * x[k] for a block of four rows over `words` whole words of x, then `tail`
+ * (0-3) values; returns the weights past the block. */
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4(
+    const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if TF_DSP_NATIVE
+  TF_FC_DOT4_ASM(TF_FC_STEP4, 4)
+#else
+  for (int k = words; k > 0; --k, x += 4) {
+    const uint32_t xv = tf_read4(x);
+    TF_FC_W4_C(tf_sxtb16(xv), tf_sxtb16_ror8(xv));
+  }
+#endif
+  for (int j = 0; j < tail; ++j) TF_FC_TAIL4((int32_t)x[j]);
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  return w;
+}
+
+/*
+ * The same over inputs already extended to int16 (offset applied): `words` pairs of words, each
+ * pair the lanes that meet SXTB16 and SXTB16 ROR 8 of the weight word (bytes 0,2 then 1,3 of the
+ * weights: (x0, x2), (x1, x3) for weights in natural order, (x0, x1), (x2, x3) for weights stored
+ * w0 w2 w1 w3), then `tail` values. xs is 4-byte aligned.
+ */
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4_x16(
+    const int16_t *xs, int words, int tail, const int8_t *w, int32_t *acc) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const uint32_t *x = (const uint32_t *)(const void *)xs;
+#if TF_DSP_NATIVE
+  TF_FC_DOT4_ASM(TF_FC_STEP4H, 8)
+#else
+  for (int k = words; k > 0; --k, x += 2) TF_FC_W4_C(tf_read_u32(x), tf_read_u32(x + 1));
+#endif
+  for (int j = 0; j < tail; ++j) TF_FC_TAIL4(xs[4 * words + j]);
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  return w;
+}
+
+/* The same for one plain row (n bytes, no alignment promised). */
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
+    const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
+  int32_t a = *acc;
+  for (int k = words; k > 0; --k, x += 4, w += 4) {
+    const uint32_t xv = tf_read4(x), wv = tf_read4(w);
+    a = tf_smlad(tf_sxtb16(xv), tf_sxtb16(wv), a);
+    a = tf_smlad(tf_sxtb16_ror8(xv), tf_sxtb16_ror8(wv), a);
+  }
+  for (int j = 0; j < tail; ++j) a = (int32_t)((uint32_t)a + (uint32_t)(w[j] * x[j]));
+  *acc = a;
+  return w + tail;
+}
+
+/* A per-channel requantization record of the FC kernel: { multiplier, lsh1 | rsh1 << 8 } per output
+ * (tf_fc_chan_t less rnd, rebuilt here from rsh1 and `rnd1` = 2 zp + 1: 2^e + zp 2^(e+1) = rnd1 << e). */
+static inline __attribute__((always_inline)) tf_fc_chan_t tf_fc_channel(const int32_t *q, int32_t rnd1) {
+  tf_fc_chan_t c;
+  c.m = q[0];
+  c.lsh1 = q[1] & 0xff;
+  c.rsh1 = q[1] >> 8;
+  c.rnd = (int32_t)((uint32_t)rnd1 << (c.rsh1 - 1));
+  return c;
+}
+
+/*
+ * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
+ * inputs (start NULL: all 0). Per channel (`per_channel`): q holds tf_fc_channel records, one per
+ * output; per tensor: q is one tf_fc_chan_t for every output.
+ */
+static inline __attribute__((always_inline)) void tf_fc_dsp_body(
+    const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
+    const tf_fc_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+  const int words = in_n >> 2, tail = in_n & 3;
+  /* per tensor, loaded once: stores through out (int8_t) could alias them otherwise */
+  tf_fc_chan_t c = { 0, 0, 0, 0 };
+  if (!per_channel) c = (tf_fc_chan_t){ q[0], q[1], q[2], q[3] };
+  const int32_t rnd1 = 2 * rq->out_zp + 1;
+  for (int b = 0; b < batches; ++b, x += in_n) {
+    const int8_t *wp = w;
+    const int32_t *qp = q;
+    int o = 0;
+    for (; o + 4 <= rows; o += 4, out += 4) {
+      int32_t acc[4] = { 0, 0, 0, 0 };
+      if (start) {
+        acc[0] = start[o];
+        acc[1] = start[o + 1];
+        acc[2] = start[o + 2];
+        acc[3] = start[o + 3];
+      }
+      wp = tf_fc_dot4(x, words, tail, wp, acc);
+      const int8_t v0 = tf_fc_rq_out(acc[0], per_channel ? tf_fc_channel(qp, rnd1) : c, rq, fast, full);
+      const int8_t v1 = tf_fc_rq_out(acc[1], per_channel ? tf_fc_channel(qp + 2, rnd1) : c, rq, fast, full);
+      const int8_t v2 = tf_fc_rq_out(acc[2], per_channel ? tf_fc_channel(qp + 4, rnd1) : c, rq, fast, full);
+      const int8_t v3 = tf_fc_rq_out(acc[3], per_channel ? tf_fc_channel(qp + 6, rnd1) : c, rq, fast, full);
+      if (per_channel) qp += 8;
+      out[0] = v0;
+      out[1] = v1;
+      out[2] = v2;
+      out[3] = v3;
+    }
+    for (; o < rows; ++o) {
+      int32_t acc = start ? start[o] : 0;
+      wp = tf_fc_dot1(x, words, tail, wp, &acc);
+      if (per_channel) {
+        c = tf_fc_channel(qp, rnd1);
+        qp += 2;
+      }
+      *out++ = tf_fc_rq_out(acc, c, rq, fast, full);
+    }
+  }
+}
+
+/* One input feature: out[b][o] = rq(start[o] + w[o] * x[b]), the weights in plain order. */
+static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
+    const int8_t *x, int batches, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
+    const tf_fc_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+  tf_fc_chan_t c = { 0, 0, 0, 0 };
+  if (!per_channel) c = (tf_fc_chan_t){ q[0], q[1], q[2], q[3] };
+  const int32_t rnd1 = 2 * rq->out_zp + 1;
+  for (int b = 0; b < batches; ++b) {
+    const int32_t xv = x[b];
+    const int32_t *qp = q;
+    for (int r = 0; r < rows; ++r) {
+      /* int32 wraps as in TFLM's sum; unsigned keeps C from calling it overflow */
+      const int32_t acc = (int32_t)((uint32_t)(start ? start[r] : 0) + (uint32_t)(w[r] * xv));
+      if (per_channel) {
+        c = tf_fc_channel(qp, rnd1);
+        qp += 2;
+      }
+      *out++ = tf_fc_rq_out(acc, c, rq, fast, full);
+    }
+  }
+}
+
+#endif

@@ -1,0 +1,233 @@
+/**
+ * The DSP variants of DEPTHWISE_CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7
+ * (mps2-an500) and Cortex-M33 (mps2-an505), where kernels_dw_dsp.h's inline assembly runs (the host
+ * tests run its C twins): many layers in one model per kernel and board, bit-exact with the
+ * TypeScript reference over every output byte.
+ *
+ * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
+ * in place and through tap pointers, right and bottom padding only, images with no inside pixel,
+ * windows larger than the image), other kernels (5x5, 3x1, 2x4, 1x1, dilated 3x3: the generic tap
+ * loop), batches, outputs written over their dead input (the planner's overlap).
+ * One input channel (depth multipliers 1..9): kernels up to 10x8 (k4 with and without the 4-column
+ * tail, kernel rows of one and two words), odd output channels, odd pixel counts per batch (the last
+ * pixel paired with itself), runs past the right edge, dilated rows; dilated columns fall back to
+ * CONV_2D's im2col kernel.
+ * Both: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
+ * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../compile.ts';
+import type { FusedActivation, Graph, Padding } from '../../ir/graph.ts';
+import { elementCount } from '../../ir/graph.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+import { interpret } from '../interpreter.ts';
+import { saveTflite } from '../../model/tflite/writer.ts';
+import { runModel } from '../../run/run.ts';
+import { loadTarget } from '../../build/targets.ts';
+import { outputSize } from '../common/padding.ts';
+import { requireTools } from '../../../test/build/helpers.ts';
+import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
+
+interface InputSpec {
+  name: string;
+  shape: [number, number, number, number];
+  zeroPoint: number;
+}
+
+interface Layer {
+  /** an input's or an earlier layer's name; default the layer before */
+  from?: string;
+  name?: string;
+  /** depth multiplier, default 1 */
+  mult?: number;
+  k?: [number, number];
+  stride?: [number, number];
+  dilation?: [number, number];
+  padding?: Padding;
+  activation?: FusedActivation;
+  perChannel?: boolean;
+  /** large weights and bias, tiny output scale: accumulators beyond the SMMULR bound (exact path, mostly saturated) */
+  huge?: boolean;
+  /** small weights and a multiplier above 1 on some channels (exact path, few values saturated) */
+  gain?: boolean;
+  /** not a model output, so that the next layer's output may be planned over it */
+  hidden?: boolean;
+}
+
+interface Value {
+  index: number;
+  shape: [number, number, number, number];
+  scale: number;
+}
+
+/** DEPTHWISE_CONV_2D layers from int8 inputs; every layer not `hidden` is a model output. */
+function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[], seed: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const values = new Map<string, Value>();
+  for (const i of inputs) values.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
+  const outs: number[] = [];
+  let previous: Value | undefined;
+  layers.forEach((l, at) => {
+    const x = l.from ? values.get(l.from) : previous;
+    if (!x) throw new Error(`layer ${at}: no input ${l.from ?? '(previous)'}`);
+    const [n, h, w, c] = x.shape;
+    const mult = l.mult ?? 1;
+    const outC = c * mult;
+    const [kh, kw] = l.k ?? [3, 3];
+    const [sh, sw] = l.stride ?? [1, 1];
+    const [dh, dw] = l.dilation ?? [1, 1];
+    const padding = l.padding ?? 'VALID';
+    const oh = outputSize(padding, h, kh, sh, dh);
+    const ow = outputSize(padding, w, kw, sw, dw);
+    const scales = l.perChannel ? Array.from({ length: outC }, () => 0.002 + rand() * 0.02) : [0.01];
+    const limit = l.huge ? 127 : l.gain ? 2 : 60;
+    const filter = b.constant(
+      { shape: [1, kh, kw, outC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } },
+      randomInt8(rand, kh * kw * outC, -limit, limit),
+    );
+    const biasLimit = l.huge ? 2e9 : l.gain ? 50 : 3000;
+    const bias = b.constant({ shape: [outC], dtype: 'int32' }, Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)));
+    // gain: the first channel's multiplier is 1.5, the others' spread around it (some below 1)
+    const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : 0.05 + rand() * 0.1;
+    const [y] = b.op('DEPTHWISE_CONV_2D', [x.index, filter, bias], [{
+      shape: [n, oh, ow, outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) }, name: l.name ?? `dw${at}`,
+    }], {
+      padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: l.activation ?? 'NONE', depthMultiplier: mult,
+    });
+    previous = { index: y!, shape: [n, oh, ow, outC], scale: outScale };
+    if (l.name) values.set(l.name, previous);
+    if (!l.hidden) outs.push(y!);
+  });
+  b.output(...outs);
+  return b.build();
+}
+
+interface Model {
+  graph: Graph;
+  note: string;
+  /** every one must occur in the generated model.c */
+  kinds: RegExp[];
+}
+
+const MODELS: Model[] = [
+  {
+    note: 'depth multiplier 1, channels 4..256: 3x3 s1/s2 SAME/VALID, 5x5, 3x1, 2x4, 1x1, dilated, batches, overlap, every requantization mode',
+    graph: depthwiseModel('dsp_dw_mult1', [
+      { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
+      { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
+      { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
+      { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
+      { name: 'e', shape: [1, 4, 5, 256], zeroPoint: 0 },
+    ], [
+      // 7x9, 4 channels: in place inside rows 1..5 and columns 1..7, tap pointers around them
+      { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
+      { stride: [2, 2], padding: 'SAME' }, // 4x5, padding 1 on every side
+      { activation: 'RELU6', perChannel: true }, // VALID 2x3: every pixel in place
+      { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true }, // generic taps, padding 2
+      { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
+      { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true }, // dilated 3x3: generic taps
+      { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
+      // two batches, 12 channels
+      { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
+      { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // exact, clamp; pad left 0
+      { from: 'b', activation: 'RELU6' }, // per-tensor, all in place
+      { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
+      // 2x2 image, 28 channels: no pixel in place; a window wider than the image
+      { from: 'c', padding: 'SAME', perChannel: true },
+      { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
+      // 64 channels, outputs planned over their dead inputs
+      { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
+      { hidden: true, perChannel: true },
+      { stride: [2, 2], padding: 'SAME', perChannel: true }, // 4x6 -> 2x3: padding right and bottom only
+      // 256 channels
+      { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
+      { from: 'e' },
+      { from: 'e', stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+    ], 21),
+    kinds: [/tf_dwk_mult1_fs\(/, /tf_dwk_mult1_fc\(/, /tf_dwk_mult1_xs\(/, /tf_dwk_mult1_xc\(/],
+  },
+  {
+    note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
+    graph: depthwiseModel('dsp_dw_single', [
+      { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
+      { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
+    ], [
+      // 11x13: 143 pixels and odd sizes all round
+      { from: 's', mult: 2, dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: CONV_2D im2col
+      { from: 's', padding: 'SAME', activation: 'RELU' }, // multiplier 1: only the lone-channel tail, k4 12
+      { from: 's', mult: 2, k: [10, 8], perChannel: true }, // 2x6 pixels, kernel rows of 2 words, k4 80
+      { from: 's', mult: 3, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // k4 20
+      { from: 's', mult: 4, k: [1, 4] }, // k4 4: only the 4-column tail
+      { from: 's', mult: 5, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // exact, k4 32
+      { from: 's', mult: 6, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows, exact, clamp
+      { from: 's', mult: 7, k: [7, 7], stride: [2, 2], padding: 'SAME', perChannel: true }, // k4 56
+      { from: 's', mult: 8, k: [9, 2], stride: [1, 3], activation: 'RELU' }, // k4 36
+      { from: 's', mult: 9, k: [2, 6], dilation: [3, 1], padding: 'SAME', perChannel: true }, // dilated rows, k4 16
+      // the image's last reader, then a reader of that one's dead output: outputs planned over their inputs
+      { from: 's', k: [3, 2], hidden: true },
+      { mult: 5, k: [3, 4], padding: 'SAME', activation: 'RELU' },
+      // two batches of 35 pixels: each batch's last pixel paired with itself
+      { from: 't', mult: 3, padding: 'SAME' },
+      { from: 't', mult: 1, k: [5, 5], perChannel: true }, // 1x3: the last run read past the right edge
+      { from: 't', mult: 8, stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+      { from: 't', mult: 9, k: [2, 2], activation: 'RELU6' },
+    ], 22),
+    kinds: [/tf_dwk_single_fs\(/, /tf_dwk_single_fc\(/, /tf_dwk_single_xs\(/, /tf_dwk_single_xc\(/, /Arm DSP: im2col/],
+  },
+];
+
+const TARGETS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
+
+for (const [board, target] of Object.entries(TARGETS)) {
+  describe(`DEPTHWISE_CONV_2D DSP variants on the emulated board ${board}`, function () {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-dw-dsp-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const { graph, note, kinds } of MODELS) {
+      it(`${graph.name}: ${note}`, async () => {
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        for (const kind of kinds) expect(text).to.match(kind);
+        // every layer runs a DSP kernel, none the portable one
+        expect(text.match(/\(Arm DSP: /g) ?? []).to.have.length(graph.ops.length);
+        // and at least one writes over its own input (the kernels read every tap of a row before writing it)
+        const range = (t: number) => [compiled.plan.tensorOffset.get(t)!, compiled.plan.tensorOffset.get(t)! + elementCount(compiled.graph.tensors[t]!.shape)];
+        const overlapping = compiled.graph.ops.filter((op) => {
+          const [i0, i1] = range(op.inputs[0]!);
+          const [o0, o1] = range(op.outputs[0]!);
+          return i0! < o1! && o0! < i1!;
+        });
+        expect(overlapping, 'layers planned over their input').to.not.be.empty;
+        const rand = rng(5);
+        const inputBytes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));
+        const cases = [
+          inputBytes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)),
+          inputBytes.map((n) => new Uint8Array(randomInt8(rand, n, -40, 40).buffer)),
+        ];
+        const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
+        const path = join(dir, `${graph.name}.tflite`);
+        saveTflite(path, graph);
+        const report = await runModel(path, { target, board, cases });
+        expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
+        report.cases.forEach((c, k) => {
+          expect(c.outputs).to.have.length(graph.outputs.length);
+          c.outputs.forEach((values, o) => {
+            const t = graph.tensors[graph.outputs[o]!]!;
+            expect(values, `case ${k} output ${t.name}`).to.deep.equal(Array.from(fromBytes(t.dtype, reference[k]![o]!) as ArrayLike<number>));
+          });
+        });
+      });
+    }
+  });
+}
