@@ -13,13 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph, Padding } from '../../ir/graph.ts';
-import { elementCount } from '../../ir/graph.ts';
-import { fromBytes } from '../../ir/buffers.ts';
-import { interpret } from '../interpreter.ts';
-import { saveTflite } from '../../model/tflite/writer.ts';
-import { runModel } from '../../run/run.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
 
@@ -121,20 +117,7 @@ for (const [board, target] of Object.entries(TARGETS)) {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         for (const kind of kinds) expect(text).to.match(kind);
-        const rand = rng(5);
-        const inputBytes = elementCount(graph.tensors[graph.inputs[0]!]!.shape);
-        const cases = [[new Uint8Array(randomInt8(rand, inputBytes).buffer)], [new Uint8Array(randomInt8(rand, inputBytes, -40, 40).buffer)]];
-        const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
-        const path = join(dir, `${graph.name}.tflite`);
-        saveTflite(path, graph);
-        const report = await runModel(path, { target, board, cases });
-        expect(report.cases.map((c) => c.matchesReference)).to.deep.equal([true, true]);
-        report.cases.forEach((c, k) => {
-          c.outputs.forEach((values, o) => {
-            const t = graph.tensors[graph.outputs[o]!]!;
-            expect(values, `case ${k} output ${o}`).to.deep.equal(Array.from(fromBytes(t.dtype, reference[k]![o]!) as ArrayLike<number>));
-          });
-        });
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
       });
     }
   });

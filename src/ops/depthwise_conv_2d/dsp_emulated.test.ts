@@ -20,92 +20,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../compile.ts';
-import type { FusedActivation, Graph, Padding } from '../../ir/graph.ts';
-import { elementCount } from '../../ir/graph.ts';
-import { fromBytes } from '../../ir/buffers.ts';
-import { interpret } from '../interpreter.ts';
-import { saveTflite } from '../../model/tflite/writer.ts';
-import { runModel } from '../../run/run.ts';
+import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../build/targets.ts';
-import { outputSize } from '../common/padding.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
-import { randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
-
-interface InputSpec {
-  name: string;
-  shape: [number, number, number, number];
-  zeroPoint: number;
-}
-
-interface Layer {
-  /** an input's or an earlier layer's name; default the layer before */
-  from?: string;
-  name?: string;
-  /** depth multiplier, default 1 */
-  mult?: number;
-  k?: [number, number];
-  stride?: [number, number];
-  dilation?: [number, number];
-  padding?: Padding;
-  activation?: FusedActivation;
-  perChannel?: boolean;
-  /** large weights and bias, tiny output scale: accumulators beyond the SMMULR bound (exact path, mostly saturated) */
-  huge?: boolean;
-  /** small weights and a multiplier above 1 on some channels (exact path, few values saturated) */
-  gain?: boolean;
-  /** not a model output, so that the next layer's output may be planned over it */
-  hidden?: boolean;
-}
-
-interface Value {
-  index: number;
-  shape: [number, number, number, number];
-  scale: number;
-}
-
-/** DEPTHWISE_CONV_2D layers from int8 inputs; every layer not `hidden` is a model output. */
-function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[], seed: number): Graph {
-  const rand = rng(seed);
-  const b = new GraphBuilder(name);
-  const values = new Map<string, Value>();
-  for (const i of inputs) values.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
-  const outs: number[] = [];
-  let previous: Value | undefined;
-  layers.forEach((l, at) => {
-    const x = l.from ? values.get(l.from) : previous;
-    if (!x) throw new Error(`layer ${at}: no input ${l.from ?? '(previous)'}`);
-    const [n, h, w, c] = x.shape;
-    const mult = l.mult ?? 1;
-    const outC = c * mult;
-    const [kh, kw] = l.k ?? [3, 3];
-    const [sh, sw] = l.stride ?? [1, 1];
-    const [dh, dw] = l.dilation ?? [1, 1];
-    const padding = l.padding ?? 'VALID';
-    const oh = outputSize(padding, h, kh, sh, dh);
-    const ow = outputSize(padding, w, kw, sw, dw);
-    const scales = l.perChannel ? Array.from({ length: outC }, () => 0.002 + rand() * 0.02) : [0.01];
-    const limit = l.huge ? 127 : l.gain ? 2 : 60;
-    const filter = b.constant(
-      { shape: [1, kh, kw, outC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } },
-      randomInt8(rand, kh * kw * outC, -limit, limit),
-    );
-    const biasLimit = l.huge ? 2e9 : l.gain ? 50 : 3000;
-    const bias = b.constant({ shape: [outC], dtype: 'int32' }, Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)));
-    // gain: the first channel's multiplier is 1.5, the others' spread around it (some below 1)
-    const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : 0.05 + rand() * 0.1;
-    const [y] = b.op('DEPTHWISE_CONV_2D', [x.index, filter, bias], [{
-      shape: [n, oh, ow, outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) }, name: l.name ?? `dw${at}`,
-    }], {
-      padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: l.activation ?? 'NONE', depthMultiplier: mult,
-    });
-    previous = { index: y!, shape: [n, oh, ow, outC], scale: outScale };
-    if (l.name) values.set(l.name, previous);
-    if (!l.hidden) outs.push(y!);
-  });
-  b.output(...outs);
-  return b.build();
-}
+import { expectExactOnBoard, layersOverTheirInput } from '../../../test/helpers/emulated_variants.ts';
+import { depthwiseModel } from './test_models.ts';
 
 interface Model {
   graph: Graph;
@@ -202,31 +121,8 @@ for (const [board, target] of Object.entries(TARGETS)) {
         // every layer runs a DSP kernel, none the portable one
         expect(text.match(/\(Arm DSP: /g) ?? []).to.have.length(graph.ops.length);
         // and at least one writes over its own input (the kernels read every tap of a row before writing it)
-        const range = (t: number) => [compiled.plan.tensorOffset.get(t)!, compiled.plan.tensorOffset.get(t)! + elementCount(compiled.graph.tensors[t]!.shape)];
-        const overlapping = compiled.graph.ops.filter((op) => {
-          const [i0, i1] = range(op.inputs[0]!);
-          const [o0, o1] = range(op.outputs[0]!);
-          return i0! < o1! && o0! < i1!;
-        });
-        expect(overlapping, 'layers planned over their input').to.not.be.empty;
-        const rand = rng(5);
-        const inputBytes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));
-        const cases = [
-          inputBytes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)),
-          inputBytes.map((n) => new Uint8Array(randomInt8(rand, n, -40, 40).buffer)),
-        ];
-        const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
-        const path = join(dir, `${graph.name}.tflite`);
-        saveTflite(path, graph);
-        const report = await runModel(path, { target, board, cases });
-        expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
-        report.cases.forEach((c, k) => {
-          expect(c.outputs).to.have.length(graph.outputs.length);
-          c.outputs.forEach((values, o) => {
-            const t = graph.tensors[graph.outputs[o]!]!;
-            expect(values, `case ${k} output ${t.name}`).to.deep.equal(Array.from(fromBytes(t.dtype, reference[k]![o]!) as ArrayLike<number>));
-          });
-        });
+        expect(layersOverTheirInput(compiled), 'layers planned over their input').to.not.be.empty;
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
       });
     }
   });

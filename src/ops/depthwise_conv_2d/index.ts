@@ -8,7 +8,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
 import { dspApplies, dspOverlap, dspScratchBytes, emitDepthwiseDsp } from './dsp.ts';
-import { emitDepthwiseM0plus, m0plusApplies } from './m0plus.ts';
+import { emitDepthwiseM0plus, m0plusApplies, m0plusOverlap, m0plusScratchBytes } from './m0plus.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
@@ -111,8 +111,8 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
-  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : 0),
-  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : undefined),
+  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : isa?.armv6m ? m0plusScratchBytes(p) : 0),
+  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : isa?.armv6m ? m0plusOverlap(p) : undefined),
   emitC(p, ctx) {
     if (wantsDsp(ctx.isa) && dspApplies(p)) return emitDepthwiseDsp(p, ctx, summary(p));
     if (ctx.isa?.armv6m && m0plusApplies(p)) return emitDepthwiseM0plus(p, ctx, summary(p));

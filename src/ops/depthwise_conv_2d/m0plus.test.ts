@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import depthwise from './index.ts';
-import { m0plusApplies } from './m0plus.ts';
+import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/padding.ts';
@@ -9,12 +9,29 @@ import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, ru
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
 describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
-  it('is chosen for 4-channel blocks with depth multiplier 1 or a multiple of 4, and emitted only for armv6m', () => {
-    const base = { outC: 8, depthMultiplier: 1 } as Parameters<typeof m0plusApplies>[0];
+  it('is chosen for 4-channel blocks: one input channel, depth multiplier 1, or a multiple of 4', () => {
+    const base = {
+      batches: 1, inH: 5, inW: 5, inC: 8, outH: 5, outW: 5, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1,
+      dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, depthMultiplier: 1, multiplier: [1 << 30], shift: [-3],
+    } as unknown as Parameters<typeof m0plusApplies>[0];
     expect(m0plusApplies(base)).to.equal(true);
-    expect(m0plusApplies({ ...base, depthMultiplier: 8 })).to.equal(true);
-    expect(m0plusApplies({ ...base, depthMultiplier: 2 })).to.equal(false);
-    expect(m0plusApplies({ ...base, outC: 6 })).to.equal(false);
+    expect(m0plusApplies({ ...base, inC: 1, depthMultiplier: 8 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 1, outC: 12, depthMultiplier: 12 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 2, depthMultiplier: 4 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 4, depthMultiplier: 2 })).to.equal(false);
+    expect(m0plusApplies({ ...base, inC: 6, outC: 6 })).to.equal(false);
+    expect(m0plusApplies({ ...base, inC: 1, outC: 6, depthMultiplier: 6 })).to.equal(false);
+  });
+
+  it('plans the output over the input only for one input channel, by the rows its window still needs', () => {
+    const base = {
+      batches: 1, inH: 49, inW: 40, inC: 1, outH: 25, outW: 20, outC: 8, kH: 10, kW: 8, strideH: 2, strideW: 2,
+      dilationH: 1, dilationW: 1, padTop: 4, padLeft: 3, depthMultiplier: 8, multiplier: [1 << 30], shift: [-3],
+    } as unknown as Parameters<typeof m0plusApplies>[0];
+    // output row oy (160 bytes) ends before input row 2 oy - 4 (40 bytes) starts: 24 * 2 - 4 = 44 rows in at oy 24
+    expect(m0plusOverlap(base)).to.deep.equal({ input: 0, gap: 25 * 160 - 44 * 40 });
+    expect(m0plusOverlap({ ...base, batches: 2 })).to.equal(undefined);
+    expect(m0plusOverlap({ ...base, inC: 8, outC: 8, depthMultiplier: 1 })).to.equal(undefined);
   });
 
   it('matches the reference kernel byte for byte (random shapes, paddings, strides, dilations, zero points)', function () {
@@ -22,13 +39,13 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const rand = rng(2040);
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
     const cases: CCase[] = [];
-    while (cases.length < 24) {
-      const mult = [1, 4, 8][randomInt(rand, 0, 2)]!;
+    while (cases.length < 40) {
+      const mult = [1, 4, 8, 12][randomInt(rand, 0, 3)]!;
       const inC = mult === 1 ? 4 * randomInt(rand, 1, 3) : randomInt(rand, 1, 2);
       const outC = inC * mult;
-      const k = [randomInt(rand, 1, 4), randomInt(rand, 1, 4)];
+      const k = [randomInt(rand, 1, 5), randomInt(rand, 1, 5)];
       const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
-      const dilation: [number, number] = [randomInt(rand, 1, 2), 1];
+      const dilation: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
       const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
       const input: [number, number, number, number] = [1, randomInt(rand, 1, 9), randomInt(rand, 1, 9), inC];
       const outH = outputSize(padding, input[1], k[0]!, stride[0], dilation[0]);
@@ -45,7 +62,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
           },
           rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
         ],
-        [{ shape: [1, outH, outW, outC], scale: 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
+        [{ shape: [1, outH, outW, outC], scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
         {
           padding, strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1],
           activation: activations[randomInt(rand, 0, 2)]!, depthMultiplier: mult,

@@ -1,30 +1,144 @@
 /**
- * DEPTHWISE_CONV_2D's Armv6-M variant (Cortex-M0+, the RP2040): no SIMD to lean on, so the gain is in
- * the loop shape. Four output channels are computed per pass over the taps, with the input and weight
- * pointers stepped per tap instead of indices multiplied out per MAC: with depth multiplier 1 each
- * channel reads its own input byte; with a multiplier that is a multiple of 4 (micro_speech's layer)
- * the four channels share one input load per tap. Same integer arithmetic as the portable kernel, so
- * bit-exact with it. Other shapes keep the portable kernel.
+ * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), kernels_m0plus_dw.h: one copy of
+ * each loop per model, layers passing their geometry and tables. One input channel (micro_speech's and
+ * person_detect's first layers): an assembly loop loads each input byte once for 8 output channels
+ * whose accumulators all stay in registers (weights a word at a time), rows of windows inside the image
+ * in one call; kernel rows or columns in the padding are skipped, corners gathered with the zero point.
+ * Depth multiplier 1 over channels that are a multiple of 4: four channels per pass, a word of input
+ * and of weights per tap, inside windows at constant tap offsets. Both fold the input offset into
+ * per-channel starts and requantize exactly with 16x16 products instead of a 64-bit multiply. Weights
+ * are re-laid at compile time in the order the loops read them (same byte count). Other shapes with
+ * 4-channel blocks (in_c > 1 and a multiplier that is a multiple of 4) keep the per-layer loop of
+ * depthwise_conv_2d_m0plus.c.hbs; the rest the portable kernel.
  */
 import type { LayerEmitContext } from '../op.ts';
-import { cTerm, requantExprs } from '../common/weighted.ts';
+import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/weighted.ts';
+import { rowWindowGap } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 
+const INT16_MAX = 32767;
+
+function fitsGeometry(p: DepthwiseConv2DParams): boolean {
+  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.outC, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft];
+  return dims.every((d) => d <= INT16_MAX) && p.multiplier.every((m) => m >= 0) && p.shift.every((s) => s >= -31 && s <= 31);
+}
+
+/** One input channel, out_c a multiple of 4: tf_m0dw_single. */
+function singleApplies(p: DepthwiseConv2DParams): boolean {
+  return p.inC === 1 && p.outC % 4 === 0 && fitsGeometry(p);
+}
+
+/** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
+function mult1Applies(p: DepthwiseConv2DParams): boolean {
+  return p.depthMultiplier === 1 && p.inC % 4 === 0 && fitsGeometry(p);
+}
+
+/** The per-layer loop: 4-channel blocks sharing one input load (multiplier a multiple of 4). */
+function blockApplies(p: DepthwiseConv2DParams): boolean {
+  return p.outC % 4 === 0 && p.depthMultiplier % 4 === 0;
+}
+
 export function m0plusApplies(p: DepthwiseConv2DParams): boolean {
-  return p.outC % 4 === 0 && (p.depthMultiplier === 1 || p.depthMultiplier % 4 === 0);
+  return singleApplies(p) || mult1Applies(p) || blockApplies(p);
+}
+
+/**
+ * Every variant walks output rows in order, reading no input row above the current row's window, so
+ * the output may start rowWindowGap bytes before the input. Declared for the one-input-channel
+ * layers only: those grow the tensor (the output is out_c times the input), so the overlap saves
+ * most of the input. A multiplier-1 layer merged with its input makes one buffer `gap` bytes larger
+ * than either, which the planner keeps for the next layer too (person_detect's peak grew by 2 KB).
+ */
+export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
+  if (p.batches !== 1 || !singleApplies(p)) return undefined;
+  return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
+}
+
+/**
+ * One input channel: per kernel row and column boundary and channel an int32 (the fold's share of the
+ * rows or columns before it), then a gathered window. Multiplier 1: a pixel's accumulators, a pointer
+ * per tap (room for 8-byte host pointers, whole groups of 8 so that what follows stays aligned), an
+ * offset per tap and a zero-point row.
+ */
+export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
+  if (singleApplies(p)) return (p.kH + p.kW + 2) * p.outC * 4 + p.kH * p.kW;
+  if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
+  return 0;
+}
+
+/** Output positions [lo, hi) along one axis whose window lies inside the input ([0, 0) if none). */
+function insideRange(outSize: number, inSize: number, k: number, stride: number, dilation: number, pad: number): [number, number] {
+  let lo = -1;
+  let hi = 0;
+  for (let o = 0; o < outSize; o++) {
+    const i0 = o * stride - pad;
+    if (i0 >= 0 && i0 + (k - 1) * dilation < inSize) {
+      if (lo < 0) lo = o;
+      hi = o + 1;
+    }
+  }
+  return lo < 0 ? [0, 0] : [lo, hi];
+}
+
+/** Filter [taps][C] regrouped: per group of `size` channels (8s then a 4 when `size` is 8), every tap's bytes. */
+function groupedWeights(filter: Int8Array, taps: number, channels: number, size: number): Int8Array {
+  const out = new Int8Array(taps * channels);
+  let at = 0;
+  for (let c = 0; c < channels;) {
+    const g = channels - c >= size ? size : 4;
+    for (let t = 0; t < taps; t++) for (let j = 0; j < g; j++) out[at++] = filter[t * channels + c + j]!;
+    c += g;
+  }
+  return out;
+}
+
+/** Per channel { start, multiplier, left | right << 8 }. */
+function records(start: Int32Array, p: DepthwiseConv2DParams): Int32Array {
+  const out = new Int32Array(p.outC * 3);
+  for (let c = 0; c < p.outC; c++) {
+    const s = p.shift[c]!;
+    out.set([start[c]!, p.multiplier[c]!, Math.max(s, 0) | (Math.max(-s, 0) << 8)], c * 3);
+  }
+  return out;
 }
 
 export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
+  const single = singleApplies(p);
+  if (single || mult1Applies(p)) {
+    const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+    const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+    const taps = p.kH * p.kW;
+    const byChannel = new Int8Array(p.outC * taps);
+    for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
+    const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+    return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
+      ...p,
+      shared: true,
+      single,
+      summary,
+      how: single ? 'one input load per tap for 8 channels, assembly' : '4 channels per pass over tap pointers',
+      fnName: ctx.fnName,
+      input: ctx.input(0),
+      output: ctx.output(0),
+      scratch: ctx.scratch(),
+      weights: ctx.addConst('w_m0', 'int8_t', groupedWeights(filter, taps, p.outC, single ? 8 : 4)),
+      records: ctx.addConst('rq', 'int32_t', records(start, p)),
+      rowsInside: insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop).join(', '),
+      colsInside: insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft).join(', '),
+      inputZeroPoint: -p.inputOffset,
+      rightOnly: p.shift.every((v) => v < 0) ? 1 : 0,
+    });
+  }
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
   return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
     ...p,
+    shared: false,
     fnName: ctx.fnName,
     summary,
     input: ctx.input(0),
     filter: ctx.input(1),
     output: ctx.output(0),
     bias: p.hasBias ? ctx.input(2) : '',
-    sharedInput: p.depthMultiplier > 1,
     inImage: p.inH * p.inW * p.inC,
     inRow: p.inW * p.inC,
     tapStep: p.dilationW * p.inC,

@@ -1,0 +1,48 @@
+/**
+ * The shared end of the emulated kernel-variant tests: run a model's generated firmware on a board
+ * and require every output byte of every case to equal the TypeScript reference.
+ */
+import { expect } from 'chai';
+import { join } from 'node:path';
+import type { CompiledModel } from '../../src/compile.ts';
+import { type Graph, type Op, elementCount } from '../../src/ir/graph.ts';
+import { fromBytes } from '../../src/ir/buffers.ts';
+import { interpret } from '../../src/ops/interpreter.ts';
+import { saveTflite } from '../../src/model/tflite/writer.ts';
+import { runModel } from '../../src/run/run.ts';
+import { randomInt8, rng } from './op_harness.ts';
+
+/** Ops whose first output was planned over bytes of their first input. */
+export function layersOverTheirInput(compiled: CompiledModel): Op[] {
+  const range = (t: number) => {
+    const at = compiled.plan.tensorOffset.get(t)!;
+    return [at, at + elementCount(compiled.graph.tensors[t]!.shape)] as const;
+  };
+  return compiled.graph.ops.filter((op) => {
+    const [i0, i1] = range(op.inputs[0]!);
+    const [o0, o1] = range(op.outputs[0]!);
+    return i0 < o1 && o0 < i1;
+  });
+}
+
+/** Two cases (full-range int8, and -40..40) on the board; each output must equal the reference. */
+export async function expectExactOnBoard(graph: Graph, compiled: CompiledModel, where: { target: string; board: string; dir: string; seed: number }): Promise<void> {
+  const rand = rng(where.seed);
+  const inputBytes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));
+  const cases = [
+    inputBytes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)),
+    inputBytes.map((n) => new Uint8Array(randomInt8(rand, n, -40, 40).buffer)),
+  ];
+  const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
+  const path = join(where.dir, `${graph.name}.tflite`);
+  saveTflite(path, graph);
+  const report = await runModel(path, { target: where.target, board: where.board, cases });
+  expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
+  report.cases.forEach((c, k) => {
+    expect(c.outputs).to.have.length(graph.outputs.length);
+    c.outputs.forEach((values, o) => {
+      const t = graph.tensors[graph.outputs[o]!]!;
+      expect(values, `case ${k} output ${t.name}`).to.deep.equal(Array.from(fromBytes(t.dtype, reference[k]![o]!) as ArrayLike<number>));
+    });
+  });
+}
