@@ -8,7 +8,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
 import { dspApplies, dspOverlap, dspScratchBytes, emitConvDsp } from './dsp.ts';
-import { emitConvM0plus, m0plusApplies } from './m0plus.ts';
+import { emitConvM0plus, m0plusApplies, m0plusScratchBytes } from './m0plus.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
@@ -124,7 +124,7 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : 0),
+  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : isa?.armv6m && m0plusApplies(p) ? m0plusScratchBytes(p) : 0),
   overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : undefined),
   emitC(p, ctx) {
     if (wantsDsp(ctx.isa) && dspApplies(p)) return emitConvDsp(p, ctx, summary(p));

@@ -1,19 +1,93 @@
 import { expect } from 'chai';
+import { resolve } from 'node:path';
 import conv from './index.ts';
-import { m0plusApplies } from './m0plus.ts';
+import { m0plusApplies, m0plusScratchBytes, packedBlob, packedHolds } from './m0plus.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import type { Conv2DParams } from './index.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+const COMMON_DIR = resolve(import.meta.dirname, '../common');
 
-describe('CONV_2D, Armv6-M variant (RP2040)', () => {
+interface Layer {
+  pixels: [number, number, number];
+  inC: number;
+  outC: number;
+  /** weights in [-limit, limit] (128: some -128, which the packed loop refuses) */
+  limit?: number;
+  /** inputs only at the int8 ends (largest products) */
+  extremes?: boolean;
+  bias?: number;
+  perChannel?: boolean;
+  outScale?: number;
+  inZp?: number;
+  activation?: FusedActivation;
+}
+
+function layerCase(l: Layer, rand: () => number): CCase {
+  const input: [number, number, number, number] = [...l.pixels, l.inC];
+  const limit = l.limit ?? 127;
+  const weights = randomInt8(rand, l.outC * l.inC, -limit, Math.min(limit, 127));
+  if (limit === 127) weights.fill(127, 0, Math.min(4, weights.length));
+  else if (limit === 128) weights[weights.length - 1] = -128;
+  const bias = l.bias ?? 5000;
+  const { graph, op } = singleOpGraph(
+    'CONV_2D',
+    [
+      { shape: input, scale: 0.02, zeroPoint: l.inZp ?? randomInt(rand, -128, 127) },
+      {
+        shape: [l.outC, 1, 1, l.inC], scale: l.perChannel ?? true ? Array.from({ length: l.outC }, () => 0.001 + rand() * 0.05) : 0.01,
+        data: weights,
+      },
+      bias > 0 ? { shape: [l.outC], dtype: 'int32', data: Int32Array.from({ length: l.outC }, () => randomInt(rand, -bias, bias)) } : null,
+    ],
+    [{ shape: [...l.pixels, l.outC], scale: l.outScale ?? 0.02 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
+    { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: l.activation ?? 'NONE' },
+  );
+  const n = input.reduce((a, b) => a * b, 1);
+  const x = l.extremes ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127)) : randomInt8(rand, n);
+  return { def: conv, graph, op, inputs: [x], isa: ARMV6M };
+}
+
+function expectBitExact(cases: CCase[]): void {
+  const results = runCasesInC(cases);
+  cases.forEach((c, i) => {
+    const expected = evaluateOp(conv, c.graph, c.op, c.inputs)[0] as Int8Array;
+    expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.graph.tensors[1]!.shape)}`).to.equal(undefined);
+  });
+}
+
+function params(c: CCase): Conv2DParams {
+  return conv.prepare(c.graph, c.op) as Conv2DParams;
+}
+
+function packed(c: CCase): boolean {
+  const bias = c.op.inputs[2]! >= 0 ? constInt32(c.graph.tensors[c.op.inputs[2]!]!) : undefined;
+  return packedHolds(params(c), constInt8(c.graph.tensors[c.op.inputs[1]!]!), bias);
+}
+
+describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   it('is chosen for 1x1 convolutions at stride 1 with an even number of output channels', () => {
-    const pointwise = { kH: 1, kW: 1, strideH: 1, strideW: 1, groups: 1, padTop: 0, padLeft: 0, outC: 8 } as Parameters<typeof m0plusApplies>[0];
+    const pointwise = { kH: 1, kW: 1, strideH: 1, strideW: 1, groups: 1, padTop: 0, padLeft: 0, outC: 8, inC: 6 } as Conv2DParams;
     expect(m0plusApplies(pointwise)).to.equal(true);
     expect(m0plusApplies({ ...pointwise, outC: 7 })).to.equal(false);
     expect(m0plusApplies({ ...pointwise, kH: 3, kW: 3 })).to.equal(false);
     expect(m0plusApplies({ ...pointwise, strideH: 2 })).to.equal(false);
+    expect(m0plusScratchBytes(pointwise)).to.equal(24);
+    expect(m0plusScratchBytes({ ...pointwise, inC: 7 })).to.equal(0);
+  });
+
+  it('lays the packed blob out as the loop reads it, no larger than weights plus 12 bytes per channel', () => {
+    const rand = rng(7);
+    const c = layerCase({ pixels: [1, 2, 3], inC: 4, outC: 4 }, rand);
+    const p = params(c);
+    const filter = constInt8(c.graph.tensors[c.op.inputs[1]!]!);
+    const blob = packedBlob(p, filter, undefined);
+    expect(blob.length).to.equal(4 * 4 + 4 * 12);
+    // channels 0 and 1, input channels 0..1 then 2..3, after the two start words
+    expect(Array.from(blob.subarray(8, 16))).to.deep.equal([filter[0], filter[1], filter[4], filter[5], filter[2], filter[3], filter[6], filter[7]]);
   });
 
   it('matches the reference kernel byte for byte (random 1x1 layers, biases, zero points, per-channel scales)', function () {
@@ -41,10 +115,75 @@ describe('CONV_2D, Armv6-M variant (RP2040)', () => {
       );
       cases.push({ def: conv, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))], isa: ARMV6M });
     }
-    const results = runCasesInC(cases);
-    cases.forEach((c, i) => {
-      const expected = evaluateOp(conv, c.graph, c.op, c.inputs)[0] as Int8Array;
-      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.graph.tensors[1]!.shape)}`).to.equal(undefined);
-    });
+    expectBitExact(cases);
+  });
+
+  it('packed loop: extreme products, odd pixel counts, one pixel, wide layers, tiny and huge scales, and its fallbacks', function () {
+    this.timeout(120000);
+    const rand = rng(71);
+    const layers: Layer[] = [
+      { pixels: [1, 3, 3], inC: 2, outC: 2, extremes: true }, // one chunk, 9 pixels (odd)
+      { pixels: [1, 1, 1], inC: 8, outC: 4 }, // one pixel alone
+      { pixels: [2, 2, 3], inC: 16, outC: 6, extremes: true, activation: 'RELU' },
+      { pixels: [1, 5, 5], inC: 64, outC: 10, extremes: true, perChannel: false }, // accumulators near the +-127 * 128 * 64 bound
+      { pixels: [1, 2, 2], inC: 256, outC: 4, extremes: true, outScale: 4 }, // large shifts
+      { pixels: [1, 3, 2], inC: 12, outC: 8, outScale: 0.0005, activation: 'RELU6' }, // left shifts: the two-channel loop
+      { pixels: [1, 4, 3], inC: 6, outC: 2, bias: 0, inZp: -128 },
+      { pixels: [1, 2, 3], inC: 10, outC: 4, bias: 2_000_000 }, // large starts
+      { pixels: [1, 3, 3], inC: 8, outC: 4, limit: 128, extremes: true }, // -128 weights: the two-channel loop
+      { pixels: [1, 3, 1], inC: 9, outC: 4 }, // odd input channels: the two-channel loop
+    ];
+    const cases = layers.map((l) => layerCase(l, rand));
+    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, false, true, true, false, false]);
+    expectBitExact(cases);
+  });
+
+  it('the requantization without a 64-bit multiply equals tf_mbqm on random and edge accumulators', function () {
+    this.timeout(120000);
+    // every shift 0..-30, multipliers at the ends of [2^30, 2^31) and 0, accumulators to +-(2^30 - 1),
+    // zero points at the ends; v compared before the clamp (an open range)
+    const program = `
+#include <stdint.h>
+#include <stdio.h>
+#include "${resolve(COMMON_DIR, 'fixedpoint.h')}"
+#include "${resolve(COMMON_DIR, 'kernels_m0plus_conv.h')}"
+static uint32_t s = 12345u;
+static uint32_t next(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
+int main(void) {
+  const int32_t ms[] = { 0, 1073741824, 1073741825, 2147483647, 2147483646, 1518500250, 1288490189 };
+  const int32_t zps[] = { -128, 0, 127, -5 };
+  long bad = 0, n = 0;
+  for (int e = 0; e <= 30; ++e) {
+    for (int z = 0; z < 4; ++z) {
+      for (int t = 0; t < 20000; ++t) {
+        const int32_t m = t < 7 ? ms[t] : (int32_t)(next() >> 1);
+        int32_t acc;
+        const uint32_t r = next();
+        switch (t % 4) {
+          case 0: acc = (int32_t)(r % 2147483647u) - 1073741823; acc /= (int32_t)(1 + next() % 65536u); break;
+          case 1: acc = (int32_t)(r & 0x3fffffffu) - (int32_t)((next() & 1u) << 30) + (int32_t)(next() & 1u); break;
+          case 2: acc = (int32_t)(r % 2000001u) - 1000000; break;
+          default: acc = (int32_t)(r % 129u) - 64; break;
+        }
+        if (acc >= 1073741824 || acc <= -1073741824) continue;
+        const int32_t rnd = (int32_t)((1u << e) + (uint32_t)(zps[z] * 2) * (1u << e));
+        if (rnd >= (1 << 22) || rnd <= -(1 << 22)) continue;
+        const int64_t h = (int64_t)acc * m / 2147483648LL;
+        if (2 * (h < 0 ? -h : h) + 4 + (rnd < 0 ? -rnd : rnd) + (1 << 19) >= 2147483647LL) continue;
+        const int32_t p = (rnd - 65536) * 256 + e + 1;
+        const int32_t want = tf_mbqm(acc, m, -e) + zps[z];
+        const int32_t got = tf_m0_requant_raw(acc, m, p);
+        ++n;
+        if (got != want) ++bad;
+      }
+    }
+  }
+  printf("%ld %ld", n, bad);
+  return 0;
+}
+`;
+    const [n, bad] = new TextDecoder().decode(compileAndRun(program)).split(' ').map(Number);
+    expect(n).to.be.greaterThan(1_000_000);
+    expect(bad).to.equal(0);
   });
 });

@@ -1,0 +1,448 @@
+/* The shared 1x1 convolution loop of the Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040;
+ * conv_2d/m0plus.ts): an always-inline body that a layer's template instantiates once per model (a
+ * guarded static function), each layer passing its constants, so flash holds one copy however many
+ * layers use it. On the device the loop, the requantization and the stores are one inline assembly
+ * block per pixel pair; elsewhere (host tests) the same arithmetic runs as C.
+ *
+ * Two pixels share one multiply: per input channel the pair's values are packed into one word
+ * X = x0 + x1 * 2^16 (a scratch row built once per pixel pair), and w * X = w x0 + w x1 2^16 (mod
+ * 2^32). With |w| <= 127 and |x| <= 128 one product is within +-16256, two within +-32512: the sum
+ * of two input channels' products fits the signed low half exactly, so after every two input channels the
+ * halves are split (SXTH, and the rest shifted down) into the two pixels' int32 accumulators. Per
+ * channel pair the loop reads one word of weights [w0(k), w0(k+1), w1(k), w1(k+1)] and two words of
+ * X: 8 MACs in 4 multiplies, 27 cycles on the M0+ (single-cycle multiplier). The generator checks
+ * the weight range and the requantization bounds (conv_2d/m0plus.ts, packedHolds).
+ *
+ * Layer blob, per channel pair: { start0, start1 } (int32, input offset and bias folded in), the
+ * pair's 2k weights in that read order, { m0, P0, m1, P1 }. m is TFLM's multiplier (shift <= 0 only),
+ * P = (rnd - 2^16) * 256 + (e + 1) with e = -shift and rnd = 2^e + zp * 2^(e+1).
+ *
+ * Requantization without a 64-bit multiply (Armv6-M has none): with acc = ah 2^16 + al, m = mh 2^16
+ * + ml (al, ml unsigned 16 bit), SRDHM(acc, m) = floor((acc m + 2^30) / 2^31)
+ *   = 2 ah mh + floor((ah ml + al mh + floor(al ml / 2^16) + 2^14) / 2^15),
+ * where the inner sum T, offset by 2^30, is an unsigned 32-bit value whenever |acc| < 2^30; then
+ * RDBPOT(h, e) + zp = (2h + rnd - [h < 0]) >> (e + 1): four 16x16 multiplies and no carries. */
+#ifndef TF_KERNELS_M0PLUS_CONV_H
+#define TF_KERNELS_M0PLUS_CONV_H
+#include <stdint.h>
+
+#if defined(__thumb__) && defined(__ARM_ARCH_6M__)
+#define TF_M0_NATIVE 1
+#else
+#define TF_M0_NATIVE 0
+#endif
+
+/* A layer's constants (the assembly reads k, out_c, act_min, act_max and c30 at these offsets). */
+typedef struct {
+  int32_t pixels;
+  int32_t k;
+  int32_t out_c;
+  int32_t act_min;
+  int32_t act_max;
+  uint32_t c30; /* 2^30 + 2^14 */
+} tf_m0_pw_t;
+
+/* A little-endian int32 of the layer blob (4-byte aligned there; byte reads off the device, where
+ * the test buffers carry no alignment promise). */
+static inline __attribute__((always_inline)) int32_t tf_m0_word(const int8_t *p) {
+#if TF_M0_NATIVE
+  return *(const int32_t *)(const void *)p;
+#else
+  const uint8_t *b = (const uint8_t *)p;
+  return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+#endif
+}
+
+/* RDBPOT(SRDHM(acc, m), e) + zp, before the activation clamp. With the -2^15 of h and the 2^16 of
+ * 2h folded into the record's rnd (P holds (rnd - 2^16) * 256 + e + 1), and [acc < 0] in place of
+ * [h < 0] (they differ only when h = 0, where the shift drops the -1 as rnd's low bits are 2^e):
+ * v = (4 ah mh + 2 floor(T / 2^15) + rnd - 2^16 - [acc < 0]) >> (e + 1). */
+static inline __attribute__((always_inline)) int32_t tf_m0_requant_raw(int32_t acc, int32_t m, int32_t p) {
+  const uint32_t al = (uint32_t)acc & 0xffffu;
+  const int32_t ah = acc >> 16;
+  const uint32_t mh = (uint32_t)m >> 16;
+  const uint32_t ml = (uint32_t)m & 0xffffu;
+  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
+  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
+  /* the device's ASRS by register reads P's low byte, e + 1 */
+  return v >> (p & 255);
+}
+
+static inline __attribute__((always_inline)) int8_t tf_m0_requant(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {
+  int32_t v = tf_m0_requant_raw(acc, m, p);
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  return (int8_t)v;
+}
+
+/* The pair's packed row: X[i] = x0[i] + x1[i] * 2^16 (x1 absent: the last of an odd pixel count). */
+static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *x0, const int8_t *x1, int k, uint32_t *cols) {
+#if TF_M0_NATIVE
+  /* four channels per word load where the rows are word aligned (arena tensors are; k % 4 == 0) */
+  if (x1 && ((k | (int)(uintptr_t)x0) & 3) == 0) {
+    const uint32_t *a4 = (const uint32_t *)(const void *)x0, *b4 = (const uint32_t *)(const void *)x1;
+    for (int i = 0; i < k; i += 4, cols += 4) {
+      const uint32_t a = *a4++, b = *b4++;
+      cols[0] = (uint32_t)(int32_t)(int8_t)a + (uint32_t)((int32_t)(b << 24) >> 8);
+      cols[1] = (uint32_t)((int32_t)(a << 16) >> 24) + ((uint32_t)((int32_t)(b << 16) >> 24) << 16);
+      cols[2] = (uint32_t)((int32_t)(a << 8) >> 24) + ((uint32_t)((int32_t)(b << 8) >> 24) << 16);
+      cols[3] = (uint32_t)((int32_t)a >> 24) + ((uint32_t)((int32_t)b >> 24) << 16);
+    }
+    return;
+  }
+#endif
+  if (x1) {
+    for (int i = 0; i < k; ++i) cols[i] = (uint32_t)(int32_t)x0[i] + ((uint32_t)(int32_t)x1[i] << 16);
+  } else {
+    for (int i = 0; i < k; ++i) cols[i] = (uint32_t)(int32_t)x0[i];
+  }
+}
+
+/*
+ * One pixel pair, every channel pair: per channel pair the accumulators start from the pair's start
+ * words, run the k/2 steps (four per loop pass, entered so that the first pass runs k/2 mod 4 of
+ * them; the row's 4k bytes tell which), then the four outputs are requantized, clamped and stored:
+ * pixel 0's at o[c], o[c + 1], pixel 1's at o[off1 + c], o[off1 + c + 1], pixel 1's first so that
+ * off1 = 0 (no pixel 1) leaves pixel 0's.
+ */
+static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g,
+                                                                   int8_t *o, int32_t off1) {
+#if TF_M0_NATIVE
+  /* registers: r0 the packed row, r1 the blob, r2..r6 work, r8..r11 the four accumulators (then lo
+   * and hi), r12 the constant 2^30 + 2^14 of the requantization, lr the row's end; on the stack the
+   * row, lo, hi, the outputs' end, 4k and the output place, and the second channel's accumulators
+   * during the first's requantization */
+  register const uint32_t *x __asm__("r0") = cols;
+  register const int8_t *wp __asm__("r1") = w;
+  register const tf_m0_pw_t *rg __asm__("r2") = g;
+  register int8_t *ro __asm__("r3") = o;
+  register int32_t roff __asm__("r4") = off1;
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r3, r4}\n\t"
+      "ldr r3, [r2, #12]\n\t"
+      "ldr r4, [r2, #16]\n\t"
+      "ldr r5, [r2, #8]\n\t"
+      "ldr r6, [sp, #0]\n\t"
+      "adds r5, r5, r6\n\t"
+      "ldr r6, [r2, #4]\n\t"
+      "lsls r6, r6, #2\n\t"
+      "push {r0, r3, r4, r5, r6}\n\t"
+      "ldr r5, [r2, #20]\n\t"
+      "mov r12, r5\n\t"
+      "8:\n"
+      "ldr r0, [sp, #0]\n\t"
+      "ldr r5, [sp, #16]\n\t"
+      "ldmia r1!, {r2, r3}\n\t"
+      "mov r8, r2\n\t"
+      "mov r9, r2\n\t"
+      "mov r10, r3\n\t"
+      "mov r11, r3\n\t"
+      "adds r4, r0, r5\n\t"
+      "mov lr, r4\n\t"
+      "lsls r4, r5, #28\n\t"
+      "bmi 5f\n\t"
+      "lsls r4, r5, #27\n\t"
+      "bmi 3f\n\t"
+      "b 1f\n\t"
+      "5:\n"
+      "lsls r4, r5, #27\n\t"
+      "bmi 2f\n\t"
+      "b 4f\n\t"
+      "1:\n"
+      "ldmia r0!, {r2, r3}\n\t"
+      "ldmia r1!, {r4}\n\t"
+      "sxtb r5, r4\n\t"
+      "muls r5, r2, r5\n\t"
+      "lsls r6, r4, #16\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r3, r6\n\t"
+      "adds r5, r5, r6\n\t"
+      "lsls r6, r4, #8\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r2, r6\n\t"
+      "asrs r4, r4, #24\n\t"
+      "muls r4, r3, r4\n\t"
+      "adds r6, r6, r4\n\t"
+      "sxth r4, r5\n\t"
+      "add r8, r4\n\t"
+      "subs r5, r5, r4\n\t"
+      "asrs r5, r5, #16\n\t"
+      "add r9, r5\n\t"
+      "sxth r4, r6\n\t"
+      "add r10, r4\n\t"
+      "subs r6, r6, r4\n\t"
+      "asrs r6, r6, #16\n\t"
+      "add r11, r6\n\t"
+      "2:\n"
+      "ldmia r0!, {r2, r3}\n\t"
+      "ldmia r1!, {r4}\n\t"
+      "sxtb r5, r4\n\t"
+      "muls r5, r2, r5\n\t"
+      "lsls r6, r4, #16\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r3, r6\n\t"
+      "adds r5, r5, r6\n\t"
+      "lsls r6, r4, #8\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r2, r6\n\t"
+      "asrs r4, r4, #24\n\t"
+      "muls r4, r3, r4\n\t"
+      "adds r6, r6, r4\n\t"
+      "sxth r4, r5\n\t"
+      "add r8, r4\n\t"
+      "subs r5, r5, r4\n\t"
+      "asrs r5, r5, #16\n\t"
+      "add r9, r5\n\t"
+      "sxth r4, r6\n\t"
+      "add r10, r4\n\t"
+      "subs r6, r6, r4\n\t"
+      "asrs r6, r6, #16\n\t"
+      "add r11, r6\n\t"
+      "3:\n"
+      "ldmia r0!, {r2, r3}\n\t"
+      "ldmia r1!, {r4}\n\t"
+      "sxtb r5, r4\n\t"
+      "muls r5, r2, r5\n\t"
+      "lsls r6, r4, #16\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r3, r6\n\t"
+      "adds r5, r5, r6\n\t"
+      "lsls r6, r4, #8\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r2, r6\n\t"
+      "asrs r4, r4, #24\n\t"
+      "muls r4, r3, r4\n\t"
+      "adds r6, r6, r4\n\t"
+      "sxth r4, r5\n\t"
+      "add r8, r4\n\t"
+      "subs r5, r5, r4\n\t"
+      "asrs r5, r5, #16\n\t"
+      "add r9, r5\n\t"
+      "sxth r4, r6\n\t"
+      "add r10, r4\n\t"
+      "subs r6, r6, r4\n\t"
+      "asrs r6, r6, #16\n\t"
+      "add r11, r6\n\t"
+      "4:\n"
+      "ldmia r0!, {r2, r3}\n\t"
+      "ldmia r1!, {r4}\n\t"
+      "sxtb r5, r4\n\t"
+      "muls r5, r2, r5\n\t"
+      "lsls r6, r4, #16\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r3, r6\n\t"
+      "adds r5, r5, r6\n\t"
+      "lsls r6, r4, #8\n\t"
+      "asrs r6, r6, #24\n\t"
+      "muls r6, r2, r6\n\t"
+      "asrs r4, r4, #24\n\t"
+      "muls r4, r3, r4\n\t"
+      "adds r6, r6, r4\n\t"
+      "sxth r4, r5\n\t"
+      "add r8, r4\n\t"
+      "subs r5, r5, r4\n\t"
+      "asrs r5, r5, #16\n\t"
+      "add r9, r5\n\t"
+      "sxth r4, r6\n\t"
+      "add r10, r4\n\t"
+      "subs r6, r6, r4\n\t"
+      "asrs r6, r6, #16\n\t"
+      "add r11, r6\n\t"
+      "cmp r0, lr\n\t"
+      "bne 1b\n\t"
+      "mov r2, r11\n\t"
+      "mov r3, r10\n\t"
+      "push {r2, r3}\n\t"
+      "ldr r2, [sp, #12]\n\t"
+      "mov r10, r2\n\t"
+      "ldr r2, [sp, #16]\n\t"
+      "mov r11, r2\n\t"
+      "ldmia r1!, {r2, r3}\n\t"
+      "lsrs r4, r2, #16\n\t"
+      "uxth r2, r2\n\t"
+      "mov r5, r9\n\t"
+      "asrs r6, r5, #16\n\t"
+      "uxth r5, r5\n\t"
+      "movs r0, r5\n\t"
+      "muls r0, r2, r0\n\t"
+      "lsrs r0, r0, #16\n\t"
+      "muls r5, r4, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "movs r5, r6\n\t"
+      "muls r5, r2, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "add r0, r12\n\t"
+      "lsrs r0, r0, #15\n\t"
+      "lsls r0, r0, #1\n\t"
+      "asrs r5, r6, #31\n\t"
+      "adds r0, r0, r5\n\t"
+      "muls r6, r4, r6\n\t"
+      "lsls r6, r6, #2\n\t"
+      "adds r0, r0, r6\n\t"
+      "asrs r5, r3, #8\n\t"
+      "adds r0, r0, r5\n\t"
+      "asrs r0, r3\n\t"
+      "cmp r0, r10\n\t"
+      "bge 30f\n\t"
+      "mov r0, r10\n\t"
+      "30:\n"
+      "cmp r0, r11\n\t"
+      "ble 31f\n\t"
+      "mov r0, r11\n\t"
+      "31:\n"
+      "ldr r5, [sp, #28]\n\t"
+      "ldr r6, [sp, #32]\n\t"
+      "strb r0, [r5, r6]\n\t"
+      "mov r5, r8\n\t"
+      "asrs r6, r5, #16\n\t"
+      "uxth r5, r5\n\t"
+      "movs r0, r5\n\t"
+      "muls r0, r2, r0\n\t"
+      "lsrs r0, r0, #16\n\t"
+      "muls r5, r4, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "movs r5, r6\n\t"
+      "muls r5, r2, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "add r0, r12\n\t"
+      "lsrs r0, r0, #15\n\t"
+      "lsls r0, r0, #1\n\t"
+      "asrs r5, r6, #31\n\t"
+      "adds r0, r0, r5\n\t"
+      "muls r6, r4, r6\n\t"
+      "lsls r6, r6, #2\n\t"
+      "adds r0, r0, r6\n\t"
+      "asrs r5, r3, #8\n\t"
+      "adds r0, r0, r5\n\t"
+      "asrs r0, r3\n\t"
+      "cmp r0, r10\n\t"
+      "bge 40f\n\t"
+      "mov r0, r10\n\t"
+      "40:\n"
+      "cmp r0, r11\n\t"
+      "ble 41f\n\t"
+      "mov r0, r11\n\t"
+      "41:\n"
+      "ldr r5, [sp, #28]\n\t"
+      "strb r0, [r5, #0]\n\t"
+      "ldmia r1!, {r2, r3}\n\t"
+      "lsrs r4, r2, #16\n\t"
+      "uxth r2, r2\n\t"
+      "pop {r0}\n\t"
+      "movs r5, r0\n\t"
+      "asrs r6, r5, #16\n\t"
+      "uxth r5, r5\n\t"
+      "movs r0, r5\n\t"
+      "muls r0, r2, r0\n\t"
+      "lsrs r0, r0, #16\n\t"
+      "muls r5, r4, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "movs r5, r6\n\t"
+      "muls r5, r2, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "add r0, r12\n\t"
+      "lsrs r0, r0, #15\n\t"
+      "lsls r0, r0, #1\n\t"
+      "asrs r5, r6, #31\n\t"
+      "adds r0, r0, r5\n\t"
+      "muls r6, r4, r6\n\t"
+      "lsls r6, r6, #2\n\t"
+      "adds r0, r0, r6\n\t"
+      "asrs r5, r3, #8\n\t"
+      "adds r0, r0, r5\n\t"
+      "asrs r0, r3\n\t"
+      "cmp r0, r10\n\t"
+      "bge 60f\n\t"
+      "mov r0, r10\n\t"
+      "60:\n"
+      "cmp r0, r11\n\t"
+      "ble 61f\n\t"
+      "mov r0, r11\n\t"
+      "61:\n"
+      "ldr r5, [sp, #24]\n\t"
+      "ldr r6, [sp, #28]\n\t"
+      "adds r6, r6, #1\n\t"
+      "strb r0, [r5, r6]\n\t"
+      "pop {r0}\n\t"
+      "movs r5, r0\n\t"
+      "asrs r6, r5, #16\n\t"
+      "uxth r5, r5\n\t"
+      "movs r0, r5\n\t"
+      "muls r0, r2, r0\n\t"
+      "lsrs r0, r0, #16\n\t"
+      "muls r5, r4, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "movs r5, r6\n\t"
+      "muls r5, r2, r5\n\t"
+      "adds r0, r0, r5\n\t"
+      "add r0, r12\n\t"
+      "lsrs r0, r0, #15\n\t"
+      "lsls r0, r0, #1\n\t"
+      "asrs r5, r6, #31\n\t"
+      "adds r0, r0, r5\n\t"
+      "muls r6, r4, r6\n\t"
+      "lsls r6, r6, #2\n\t"
+      "adds r0, r0, r6\n\t"
+      "asrs r5, r3, #8\n\t"
+      "adds r0, r0, r5\n\t"
+      "asrs r0, r3\n\t"
+      "cmp r0, r10\n\t"
+      "bge 70f\n\t"
+      "mov r0, r10\n\t"
+      "70:\n"
+      "cmp r0, r11\n\t"
+      "ble 71f\n\t"
+      "mov r0, r11\n\t"
+      "71:\n"
+      "ldr r5, [sp, #20]\n\t"
+      "strb r0, [r5, #1]\n\t"
+      "adds r5, r5, #2\n\t"
+      "str r5, [sp, #20]\n\t"
+      "ldr r6, [sp, #12]\n\t"
+      "cmp r5, r6\n\t"
+      "beq 9f\n\t"
+      "b 8b\n\t"
+      "9:\n"
+      "add sp, #28\n\t"
+      : [x] "+l"(x), [w] "+l"(wp), [g] "+l"(rg), [o] "+l"(ro), [off1] "+l"(roff)
+      :
+      : "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+#else
+  /* the same steps in C: the packed sums wrap as the device's registers do */
+  const int k = g->k, lo = g->act_min, hi = g->act_max;
+  for (int c = 0; c < g->out_c; c += 2, o += 2) {
+    int32_t a0 = tf_m0_word(w), b0 = tf_m0_word(w + 4);
+    int32_t a1 = a0, b1 = b0;
+    w += 8;
+    for (int i = 0; i < k; i += 2, w += 4) {
+      const uint32_t pa = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
+      const uint32_t pb = (uint32_t)w[2] * cols[i] + (uint32_t)w[3] * cols[i + 1];
+      const int32_t la = (int16_t)(pa & 0xffffu), lb = (int16_t)(pb & 0xffffu);
+      a0 += la;
+      a1 += (int32_t)(pa - (uint32_t)la) >> 16;
+      b0 += lb;
+      b1 += (int32_t)(pb - (uint32_t)lb) >> 16;
+    }
+    const int32_t ma = tf_m0_word(w), pa = tf_m0_word(w + 4), mb = tf_m0_word(w + 8), pb = tf_m0_word(w + 12);
+    w += 16;
+    o[off1] = tf_m0_requant(a1, ma, pa, lo, hi);
+    o[0] = tf_m0_requant(a0, ma, pa, lo, hi);
+    o[off1 + 1] = tf_m0_requant(b1, mb, pb, lo, hi);
+    o[1] = tf_m0_requant(b0, mb, pb, lo, hi);
+  }
+#endif
+}
+
+/* The whole layer: pixels in pairs (an odd last one alone), channels in pairs. */
+static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int8_t *in, int8_t *out, const int8_t *blob,
+                                                                        uint32_t *cols, const tf_m0_pw_t *g) {
+  const int k = g->k, out_c = g->out_c;
+  for (int p = 0; p < g->pixels; p += 2, in += 2 * k, out += 2 * out_c) {
+    const int pair = p + 1 < g->pixels;
+    tf_m0_pack_pair(in, pair ? in + k : 0, k, cols);
+    tf_m0_pw_pixels(cols, blob, g, out, pair ? out_c : 0);
+  }
+}
+
+#endif

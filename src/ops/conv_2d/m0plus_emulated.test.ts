@@ -1,0 +1,127 @@
+/**
+ * The Armv6-M variant of CONV_2D on the emulated RP2040 (rp2040js) and Cortex-M0 (QEMU micro:bit),
+ * where kernels_m0plus_conv.h's inline assembly runs (the host tests run its C twin): chains of 1x1
+ * layers in one model, bit-exact with the TypeScript reference. The layers cover input channels from 2 to 256 (loop counts 1 to
+ * 128), odd pixel counts (the last pixel alone) and a single pixel, batches, weights at +-127 with
+ * inputs at the int8 ends (the largest packed sums), per-tensor and per-channel scales, activation
+ * clamps, and the two-channel loop the packed one falls back to (odd input channels, a -128 weight).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../compile.ts';
+import type { FusedActivation, Graph } from '../../ir/graph.ts';
+import { loadTarget } from '../../build/targets.ts';
+import { requireTools } from '../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
+import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
+
+interface Layer {
+  outC: number;
+  activation?: FusedActivation;
+  perChannel?: boolean;
+  /** one weight of -128: the packed loop refuses the layer */
+  minWeight?: boolean;
+  /** output scale (default: random in [0.3, 0.8]) */
+  outScale?: number;
+  /** biases within +-bias (default 3000) */
+  bias?: number;
+}
+
+/** A chain of 1x1 CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
+function pointwiseChain(name: string, input: [number, number, number, number], layers: Layer[], seed: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const [n, h, w] = input;
+  let c = input[3];
+  let x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  const outs: number[] = [];
+  for (const l of layers) {
+    const scales = l.perChannel ? Array.from({ length: l.outC }, () => 0.002 + rand() * 0.02) : [0.01];
+    const weights = randomInt8(rand, l.outC * c, -127, 127);
+    weights[0] = 127;
+    weights[1] = -127;
+    if (l.minWeight) weights[2] = -128;
+    const filter = b.constant({ shape: [l.outC, 1, 1, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
+    const bias = b.constant({ shape: [l.outC], dtype: 'int32' }, Int32Array.from({ length: l.outC }, () => randomInt(rand, -(l.bias ?? 3000), l.bias ?? 3000)));
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, h, w, l.outC], q: { scale: l.outScale ?? 0.3 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) } }], {
+      padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: l.activation ?? 'NONE',
+    });
+    outs.push(y!);
+    x = y!;
+    c = l.outC;
+  }
+  b.output(...outs);
+  return b.build();
+}
+
+const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }[] = [
+  {
+    note: 'input channels 2..256, 15 pixels (odd), clamps, per-channel scales, the fallbacks',
+    graph: pointwiseChain('m0_conv_a', [1, 3, 5, 2], [
+      { outC: 4, activation: 'RELU', perChannel: true }, // k 2: one step
+      { outC: 6 }, // k 4
+      { outC: 256, activation: 'RELU6' }, // k 6
+      { outC: 10, perChannel: true }, // k 256
+      { outC: 9 + 1, minWeight: true }, // k 10, a -128 weight: two-channel loop
+      { outC: 12, perChannel: true }, // k 10
+      { outC: 64 }, // k 12
+      { outC: 7 + 1, activation: 'RELU_N1_TO_1' }, // k 64
+    ], 21),
+    packed: 7,
+    twoChannel: 1,
+  },
+  {
+    note: 'batches, a single pixel per image',
+    graph: pointwiseChain('m0_conv_b', [3, 1, 1, 8], [{ outC: 16, perChannel: true }, { outC: 2 }, { outC: 18 }], 22),
+    packed: 3,
+    twoChannel: 0,
+  },
+  {
+    note: 'odd input channels: the two-channel loop, then packed again',
+    graph: pointwiseChain('m0_conv_c', [1, 2, 3, 5], [{ outC: 14 }, { outC: 6, perChannel: true }], 23),
+    packed: 1,
+    twoChannel: 1,
+  },
+  {
+    note: 'requantization ends: right shift 0, accumulators near a million and shift -15',
+    graph: pointwiseChain('m0_conv_d', [1, 3, 3, 4], [
+      { outC: 6, outScale: 0.0008 }, // scale ratio 0.625: shift 0
+      { outC: 8, outScale: 0.0015 },
+      { outC: 4, bias: 1_000_000, outScale: 0.5 }, // starts near a million, shift -15
+      { outC: 10, outScale: 6 },
+    ], 24),
+    packed: 4,
+    twoChannel: 0,
+  },
+];
+
+const BOARDS: { target: string; board: string; name: string; tools: string[] }[] = [
+  { target: 'rp2040', board: 'rp2040js', name: 'RP2040 (rp2040js)', tools: ['arm-none-eabi-gcc'] },
+  { target: 'cortex-m0', board: 'qemu-microbit', name: 'Cortex-M0 (QEMU micro:bit)', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+];
+
+for (const { target, board, name, tools } of BOARDS) {
+  describe(`CONV_2D Armv6-M variant on the emulated ${name}`, function () {
+    let dir: string;
+    before(function () {
+      requireTools(this, tools);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-conv-m0-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const { graph, note, packed, twoChannel } of MODELS) {
+      it(`${graph.name}: ${note}`, async () => {
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        expect(text.match(/two pixels per multiply/g)?.length ?? 0).to.equal(packed);
+        expect(text.match(/2 output channels per pass/g)?.length ?? 0).to.equal(twoChannel);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5, extremes: true });
+      });
+    }
+  });
+}
