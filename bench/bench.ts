@@ -8,7 +8,8 @@
  *
  * On QEMU the instructions of one inference are counted exactly by our TCG plugin
  * (tools/qemu-plugin, built here with the host gcc) between the entry of the model's invoke
- * function and its return into the harness; SysTick x 40 must agree within one tick.
+ * function and its return into the harness; SysTick x 40 must agree within three ticks (two reads at
+ * 40-instruction resolution, and the harness's setjmp and counter reads inside its window).
  *
  *   npm run bench [-- --models person_detect,micro_speech] [--boards qemu-mps2-an386]
  */
@@ -121,7 +122,7 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     if (windows.length === 0) note = 'plugin counted no window: SysTick figure shown';
     else {
       perInference = windows[0]!;
-      if (Math.abs(perInference - c.count) > 40 * 2) note = `plugin ${perInference} and SysTick x 40 ${c.count} disagree`;
+      if (Math.abs(perInference - c.count) > 40 * 3) note = `plugin ${perInference} and SysTick x 40 ${c.count} disagree`;
     }
   }
   const expected = interpret(compiled.prepared, splitInputs(graph, input)).outputs;

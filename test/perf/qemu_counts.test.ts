@@ -31,7 +31,7 @@ function haveTools(): boolean {
 describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4', function () {
   this.timeout(300_000);
 
-  it('micro_speech: bit-exact, plugin count = SysTick x 40 within 80', async function () {
+  it('micro_speech: bit-exact, plugin count = SysTick x 40 within 120', async function () {
     if (!sharedModelsAvailable(this)) return;
     if (!haveTools()) {
       if (process.env.CI === 'true') throw new Error('qemu-system-arm, arm-none-eabi-gcc or gcc missing');
@@ -59,7 +59,9 @@ describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4'
       expect(existsSync(counts)).to.equal(true);
       const windows = readFileSync(counts, 'utf8').trim().split('\n').map(Number);
       expect(windows.length).to.be.greaterThan(0);
-      expect(Math.abs(windows[0]! - run.cases[0]!.count)).to.be.at.most(80);
+      // SysTick is read at 40-instruction resolution on both sides, and its window also holds the
+      // harness's invoke_once (setjmp) and counter reads, about 45 instructions the plugin leaves out
+      expect(Math.abs(windows[0]! - run.cases[0]!.count)).to.be.at.most(120);
     } finally {
       process.env.PATH = savedPath;
       delete process.env.TF_BENCH_PLUGIN;
