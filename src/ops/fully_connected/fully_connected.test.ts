@@ -5,6 +5,7 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+import { rowBlocks84 } from './m0plus.ts';
 
 interface FcSpec {
   input: number[];
@@ -158,6 +159,58 @@ describe('FULLY_CONNECTED', () => {
         const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
         expect(diff, `case ${k} weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`).to.equal(undefined);
       });
+    });
+  });
+
+  describe('Armv6-M variant (RP2040): emitted C (C twins of the assembly) matches the reference byte for byte', () => {
+    it('blocks of 8 and 4 rows and 1-3 left over, one input feature, per-channel, large biases, gains above 1', function () {
+      this.timeout(60000);
+      const rand = rng(2040);
+      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+      const cases: CCase[] = [];
+      for (let k = 0; k < 36; k++) {
+        const inF = k % 6 === 0 ? 1 : randomInt(rand, 1, 70);
+        const out = [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 19, 27][k % 14]!;
+        const batches = randomInt(rand, 1, 3);
+        const perChannel = k % 3 === 0;
+        // large biases push the bound past the pieces (tf_m0_srdhm); small output scales give left shifts
+        const huge = k % 5 === 4;
+        const spec: FcSpec = {
+          input: [batches, inF],
+          weightShape: [out, inF],
+          weights: randomInt8(rand, out * inF, -127, 127),
+          bias: rand() < 0.7 ? Int32Array.from({ length: out }, () => randomInt(rand, huge ? -2e9 : -20000, huge ? 2e9 : 20000)) : undefined,
+          inScale: 0.001 + rand() * 0.1,
+          inZp: k % 4 === 1 ? 0 : randomInt(rand, -128, 127),
+          wScale: perChannel ? Array.from({ length: out }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
+          wZp: !perChannel && k % 7 === 1 ? randomInt(rand, -20, 20) : undefined,
+          outScale: k % 4 === 2 ? 0.00001 + rand() * 0.0001 : 0.01 + rand() * 0.5,
+          outZp: randomInt(rand, -128, 127),
+          activation: activations[randomInt(rand, 0, 3)],
+        };
+        const { graph, op } = fcGraph(spec);
+        cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: { dsp: false, armv6m: true } });
+      }
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+        const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
+        expect(diff, `case ${k} weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`).to.equal(undefined);
+      });
+    });
+
+    it('re-lays the weights in blocks of 8, then 4, then plain rows, byte for byte as many', () => {
+      const rows = 15;
+      const cols = 3;
+      const w = Int8Array.from({ length: rows * cols }, (_, i) => i);
+      const out = rowBlocks84(w, rows, cols);
+      expect(out.length).to.equal(w.length);
+      // block of 8: column 0 of rows 0..7 first
+      expect(Array.from(out.subarray(0, 8))).to.deep.equal([0, 3, 6, 9, 12, 15, 18, 21]);
+      // block of 4 (rows 8..11): column 0, then column 1
+      expect(Array.from(out.subarray(24, 32))).to.deep.equal([24, 27, 30, 33, 25, 28, 31, 34]);
+      // rows 12..14 plain
+      expect(Array.from(out.subarray(36))).to.deep.equal(Array.from(w.subarray(36)));
     });
   });
 

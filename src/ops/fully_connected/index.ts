@@ -9,6 +9,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
 import { dspApplies, emitFullyConnectedDsp } from './dsp.ts';
+import { emitFullyConnectedM0plus, m0plusApplies } from './m0plus.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
@@ -150,6 +151,8 @@ const def: OpDef<FullyConnectedParams> = {
     // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
     // rows reads the whole input row again)
     if (wantsDsp(ctx.isa) && dspApplies(p)) return emitFullyConnectedDsp(p, ctx, summary(p));
+    // Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact requantization without a 64-bit multiply
+    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitFullyConnectedM0plus(p, ctx, summary(p));
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
     // With symmetric weights the input offset folds into per-row start values; a weight zero point

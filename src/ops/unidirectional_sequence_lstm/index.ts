@@ -13,6 +13,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { wantsDsp } from '../common/dsp.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
+import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
@@ -262,7 +263,8 @@ const def: OpDef<LstmParams> = {
   macs,
   // portable: four int16 gate buffers of one state row each; the DSP variant computes a unit's
   // gates together and keeps the step's inputs and hidden values as int16 instead
-  scratchBytes: (p, isa) => (wantsDsp(isa) ? lstmDspScratchBytes(p) : 4 * p.units * 2),
+  // (Armv6-M: the step's int32 accumulators of every gate row)
+  scratchBytes: (p, isa) => (wantsDsp(isa) ? lstmDspScratchBytes(p) : isa?.armv6m ? lstmM0plusScratchBytes(p) : 4 * p.units * 2),
   evaluate,
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
@@ -290,6 +292,13 @@ const def: OpDef<LstmParams> = {
         bias: constInt32(tensor(BIASES[k]!)),
       }));
       return emitLstmDsp(p, ctx, gateInputs, shared);
+    }
+    if (ctx.isa?.armv6m) {
+      return emitLstmM0plus(p, ctx, [0, 1, 2, 3].map((k) => ({
+        inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
+        recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
+        bias: constInt32(tensor(BIASES[k]!)),
+      })), shared);
     }
     const gates = p.gates.map((g, k) => {
       const wIn = constInt8(tensor(INPUT_WEIGHTS[k]!));

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lstm, { type LstmParams } from './index.ts';
+import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
@@ -86,6 +87,11 @@ const userError = (f: () => unknown): string => {
   throw new Error('expected a TinyforgeError');
 };
 
+const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+function variantName(isa: KernelIsa | undefined): string {
+  return !isa ? 'portable' : isa.armv6m ? 'Armv6-M variant, C twins' : 'Arm DSP variant, C twins';
+}
+
 describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   describe('int16 gate activations (TFLite\'s sigmoid table)', () => {
     it('sigmoid and tanh of Q3.12 values (multiplied by 3 onto the table) match hand-worked table reads', () => {
@@ -114,9 +120,12 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     });
   });
 
-  it('the DSP variant\'s activations equal sigmoid_int16.h\'s for every gate input and a wide range of cell values (C)', () => {
-    const template = readFileSync(join(import.meta.dirname, 'unidirectional_sequence_lstm_dsp.c.hbs'), 'utf8');
-    const helpers = template.slice(template.indexOf('#ifndef TF_LSTM_DSP_ACT'), template.indexOf('#endif') + '#endif'.length);
+  for (const [variant, file, guard, prefix] of [
+    ['DSP', 'unidirectional_sequence_lstm_dsp.c.hbs', 'TF_LSTM_DSP_ACT', 'tf_lstm_'],
+    ['Armv6-M', 'unidirectional_sequence_lstm_m0plus.c.hbs', 'TF_LSTM_M0_ACT', 'tf_m0_lstm_'],
+  ] as const) it(`the ${variant} variant's activations equal sigmoid_int16.h's for every gate input and a wide range of cell values (C)`, () => {
+    const template = readFileSync(join(import.meta.dirname, file), 'utf8');
+    const helpers = template.slice(template.indexOf(`#ifndef ${guard}`), template.indexOf('#endif') + '#endif'.length);
     const common = join(import.meta.dirname, '../common');
     const out = compileAndRun([
       '#include <stdint.h>', '#include <stdio.h>',
@@ -124,8 +133,8 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       helpers,
       'int main(void) {',
       '  long bad = 0;',
-      '  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += tf_lstm_sigmoid3(pre) != tf_logistic_int16(3 * pre);',
-      '  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += tf_lstm_tanh(x) != tf_tanh_int16(x);',
+      `  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += ${prefix}sigmoid3(pre) != tf_logistic_int16(3 * pre);`,
+      `  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += ${prefix}tanh(x) != tf_tanh_int16(x);`,
       '  printf("%ld", bad);',
       '  return 0;',
       '}',
@@ -239,13 +248,13 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   });
 
   describe('emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan+UBSan) equals the reference', () => {
-    for (const isa of [undefined, { dsp: true }]) {
-      it(`random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9 (${isa ? 'Arm DSP variant, C twins' : 'portable'})`, () => {
+    for (const isa of [undefined, { dsp: true }, ARMV6M]) {
+      it(`random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9 (${variantName(isa)})`, () => {
         randomLayersMatch(isa);
       });
     }
 
-    it('the Arm DSP variant: sizes not a multiple of 4, large weights and biases (exact requantization), states carried over', () => {
+    for (const isa of [{ dsp: true }, ARMV6M]) it(`the ${variantName(isa)}: sizes not a multiple of 4, odd unit counts, large weights and biases (exact requantization), states carried over`, () => {
       const rand = rng(77);
       const specs: LstmSpec[] = [
         { batches: 1, steps: 3, inputSize: 1, units: 1, inZp: -128, hZp: 3, seed: 21 },
@@ -261,7 +270,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
         // a state that is not the reset one
         (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
         (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
-        return { def: lstm, graph, op, inputs: [x, ...state], isa: { dsp: true } };
+        return { def: lstm, graph, op, inputs: [x, ...state], isa };
       });
       const results = runCasesInC(cases);
       cases.forEach((c, k) => {
@@ -271,7 +280,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       });
     });
 
-    function randomLayersMatch(isa: { dsp: boolean } | undefined): void {
+    function randomLayersMatch(isa: KernelIsa | undefined): void {
       const rand = rng(2024);
       const specs: LstmSpec[] = [
         { batches: 1, steps: 5, inputSize: 6, units: 4, inZp: -128, hZp: 0, cellPower: -11, cellClip: 0, seed: 1 },
@@ -309,8 +318,8 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       }
     });
 
-    for (const isa of [undefined, { dsp: true }]) {
-      it(`the emitted C reproduces the LSTM output of all 4 cases (${isa ? 'Arm DSP variant, C twins' : 'portable'})`, () => {
+    for (const isa of [undefined, { dsp: true }, ARMV6M]) {
+      it(`the emitted C reproduces the LSTM output of all 4 cases (${variantName(isa)})`, () => {
         const graph = sharedGraph('mnist_lstm_int8');
         const op = graph.ops.find((o) => o.kind === lstm.kind)!;
         const cases = goldenCases('mnist_lstm_int8');
