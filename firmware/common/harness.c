@@ -17,7 +17,7 @@
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
+#include "tf_bytes.h"
 
 #include "model.h"
 #include "platform.h"
@@ -102,7 +102,7 @@ static uint32_t arena_high_water;
 
 static void arena_paint(void) {
 #if ARENA_KNOWN
-  memset(arena_base(), ARENA_PATTERN, TF_MODEL_ARENA_BYTES);
+  tf_fill_bytes(arena_base(), ARENA_PATTERN, TF_MODEL_ARENA_BYTES);
 #endif
 }
 
@@ -188,8 +188,8 @@ static int io_copy(int inputs, uint32_t offset, uint8_t *bytes, uint32_t length)
     if (offset < start + size) {
       uint32_t within = offset - start;
       uint32_t take = size - within < length ? size - within : length;
-      if (inputs) memcpy(tensor + within, bytes, take);
-      else memcpy(bytes, tensor + within, take);
+      if (inputs) tf_copy_bytes(tensor + within, bytes, take);
+      else tf_copy_bytes(bytes, tensor + within, take);
       bytes += take;
       offset += take;
       length -= take;
@@ -213,10 +213,9 @@ static void answer(uint8_t status) {
 }
 
 static size_t put_string(uint8_t *at, const char *text) {
-  size_t length = strlen(text);
-  if (length > 40u) length = 40u;
+  const size_t length = tf_text_length(text, 40u);
   at[0] = (uint8_t)length;
-  memcpy(at + 1, text, length);
+  tf_copy_bytes(at + 1, text, length);
   return length + 1u;
 }
 
@@ -285,7 +284,7 @@ static void do_invoke(const tf_frame_t *request) {
     return;
   }
 #endif
-  memset(layer_ticks, 0, sizeof layer_ticks);
+  tf_fill_bytes(layer_ticks, 0, sizeof layer_ticks);
   uint64_t total = 0, first = 0, min = UINT64_MAX, max = 0;
 
   /* Repainting forgets how deep earlier code went, so fold that in first. */
@@ -354,7 +353,7 @@ static void do_read_tensor(const tf_frame_t *request) {
   int status = read_range(request, &offset, &length);
 #if ARENA_KNOWN
   if (status == ST_OK && (offset > TF_MODEL_ARENA_BYTES || length > TF_MODEL_ARENA_BYTES - offset)) status = ST_OUT_OF_RANGE;
-  if (status == ST_OK) memcpy(response + 1, arena_base() + offset, length);
+  if (status == ST_OK) tf_copy_bytes(response + 1, arena_base() + offset, length);
 #else
   if (status == ST_OK) status = ST_NOT_SUPPORTED;
 #endif

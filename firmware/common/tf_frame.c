@@ -92,7 +92,8 @@ void tf_frame_send(uint8_t version, uint8_t command, uint8_t sequence, const uin
   uint16_t crc = tf_crc16_ccitt(0xFFFFu, header, sizeof header);
   crc = tf_crc16_ccitt(crc, payload, length);
   const uint8_t crc_bytes[2] = {(uint8_t)(crc & 0xffu), (uint8_t)(crc >> 8)};
-  out_buffer_t out = {{0}, 0};
+  out_buffer_t out;
+  out.used = 0;
   out_raw(&out, TF_FRAME_SOF);
   out_content(&out, header, sizeof header);
   out_content(&out, payload, length);

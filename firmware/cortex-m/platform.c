@@ -8,7 +8,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
+#include "tf_bytes.h"
 
 #include "console.h"
 #include "counter.h"
@@ -30,7 +30,10 @@ extern const char tf_counter_name[COUNTER_NAME_BYTES] __attribute__((alias("coun
 void tf_platform_init(void) {
   console_init();
   counter_start();
-  strncpy(counter_name_buffer, counter_name(), COUNTER_NAME_BYTES - 1u);
+  const char *name = counter_name();
+  const size_t length = tf_text_length(name, COUNTER_NAME_BYTES - 1u);
+  tf_copy_bytes(counter_name_buffer, name, length);
+  counter_name_buffer[length] = '\0';
 }
 
 void tf_platform_write(const char *text, size_t length) { console_write(text, length); }

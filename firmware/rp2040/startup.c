@@ -6,7 +6,7 @@
  * error instead of a timeout.
  */
 #include <stdint.h>
-#include <string.h>
+#include "tf_bytes.h"
 
 #include "platform.h"
 #include "stack_paint.h"
@@ -24,9 +24,9 @@ void tf_report_fault(const uint32_t *frame, uint32_t exception);
 
 static void __attribute__((used, noreturn)) reset_continue(void) {
   size_t data_bytes = (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start);
-  memcpy(__data_start, __data_load, data_bytes);
+  tf_copy_bytes(__data_start, __data_load, data_bytes);
   size_t bss_bytes = (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start);
-  memset(__bss_start, 0, bss_bytes);
+  tf_fill_bytes(__bss_start, 0, bss_bytes);
   tf_platform_exit(main());
 }
 

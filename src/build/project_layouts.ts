@@ -74,7 +74,7 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor)
     { name: 'main/CMakeLists.txt', text: render('main/CMakeLists.txt.hbs') },
     { name: 'main/app_main.c', text: copy(join(IDF_DIR, 'main', 'app_main.c')) },
     { name: 'main/platform_esp_idf.c', text: copy(join(IDF_DIR, 'main', 'platform_esp_idf.c')) },
-    ...['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h'].map((f) => ({ name: `main/${f}`, text: copy(join(FIRMWARE_DIR, 'common', f)) })),
+    ...['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h', 'tf_bytes.h'].map((f) => ({ name: `main/${f}`, text: copy(join(FIRMWARE_DIR, 'common', f)) })),
     { name: `components/${model.prefix}/CMakeLists.txt`, text: render('component/CMakeLists.txt.hbs') },
     { name: `components/${model.prefix}/idf_component.yml`, text: render('component/idf_component.yml.hbs') },
     ...within(`components/${model.prefix}`, compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt')),

@@ -258,9 +258,10 @@ describe('ADD', () => {
     });
 
     it('tf_ew_smmlar_split (Armv6-M) equals the 64-bit product for every operand range', () => {
-      const header = join(import.meta.dirname, '..', 'common', 'elementwise_rq.h');
+      const common = join(import.meta.dirname, '..', 'common');
       const program = `#include <stdio.h>
-#include "${header}"
+#include "${join(common, 'dsp.h')}"
+#include "${join(common, 'elementwise_rq.h')}"
 static uint32_t s = 2463534242u;
 static uint32_t next(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
 static int32_t wide(int32_t a, int32_t b, int32_t acc) {

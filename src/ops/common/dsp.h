@@ -88,6 +88,19 @@ static inline int32_t tf_ssat8(int32_t x) {
   return r;
 }
 
+static inline int32_t tf_ssat16(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* acc + x.lane1 * y.lane0 */
+static inline int32_t tf_smlatb(uint32_t x, uint32_t y, int32_t acc) {
+  int32_t r;
+  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+}
+
 #else
 #define TF_DSP_NATIVE 0
 
@@ -117,10 +130,15 @@ static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
 static inline int32_t tf_smmulr(int32_t a, int32_t b) {
   return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
 }
+/* wraps like the instruction: unsigned 64-bit sums, so C sees no overflow */
 static inline int32_t tf_dsp_smmlar(int32_t a, int32_t b, int32_t acc) {
-  return (int32_t)(((int64_t)acc * 4294967296LL + (int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+  return (int32_t)((((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + ((uint64_t)1 << 31)) >> 32);
 }
 static inline int32_t tf_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+static inline int32_t tf_ssat16(int32_t x) { return x < -32768 ? -32768 : (x > 32767 ? 32767 : x); }
+static inline int32_t tf_smlatb(uint32_t x, uint32_t y, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane1(x) * tf_lane0(y)));
+}
 #endif
 
 /* Four int8 values as one word (an unaligned load where the core allows it). */

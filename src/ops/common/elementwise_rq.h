@@ -6,13 +6,12 @@
 #define TF_ELEMENTWISE_RQ_H
 #include <stdint.h>
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-/* acc + (a * b + 2^31) >> 32 */
-static inline int32_t tf_ew_smmlar(int32_t a, int32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
+#ifndef TF_DSP_H
+#error "include dsp.h before elementwise_rq.h"
+#endif
+
+#if TF_DSP_NATIVE
+#define tf_ew_smmlar tf_dsp_smmlar
 /* dst = saturate_int8(v >> e), e a literal in 1..31 */
 #define TF_EW_SSAT8_ASR(dst, v, e) __asm__("ssat %0, #8, %1, asr #" #e : "=r"(dst) : "r"(v))
 #define TF_EW_SSAT8(dst, v) __asm__("ssat %0, #8, %1" : "=r"(dst) : "r"(v))
@@ -32,13 +31,10 @@ static inline int32_t tf_ew_smmlar_split(int32_t a, int32_t b, int32_t acc) {
 #if defined(__ARM_ARCH_6M__)
 #define tf_ew_smmlar tf_ew_smmlar_split
 #else
-static inline int32_t tf_ew_smmlar(int32_t a, int32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32));
-}
+#define tf_ew_smmlar tf_dsp_smmlar
 #endif
-static inline int32_t tf_ew_sat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
-#define TF_EW_SSAT8_ASR(dst, v, e) ((dst) = tf_ew_sat8((v) >> (e)))
-#define TF_EW_SSAT8(dst, v) ((dst) = tf_ew_sat8(v))
+#define TF_EW_SSAT8_ASR(dst, v, e) ((dst) = tf_ssat8((v) >> (e)))
+#define TF_EW_SSAT8(dst, v) ((dst) = tf_ssat8(v))
 #define TF_EW_STORE8(dst, v) ((dst) = (v))
 #endif
 

@@ -8,42 +8,12 @@
  * another. FULLY_CONNECTED reads its int8 input directly (no scratch) with the input offset folded
  * into the accumulator starts; the LSTM, which reads each step's inputs once per unit, extends them
  * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only.
- * Needs dsp.h and fixedpoint.h first (codegen includes the common headers in name order). */
+ * Needs kernels_dsp.h first (TF_LOAD32, tf_rq_t, tf_rq_out; codegen includes the common headers in
+ * name order). */
 #ifndef TF_KERNELS_FC_DSP_H
 #define TF_KERNELS_FC_DSP_H
-#if !defined(TF_DSP_H) || !defined(TF_FIXEDPOINT_H)
-#error "include dsp.h and fixedpoint.h before kernels_fc_dsp.h"
-#endif
-
-/* Word loads of the weights, which the generator keeps 4-byte aligned: plain loads on the device,
- * memcpy on the host, whose test buffers carry no alignment promise. */
-#if TF_DSP_NATIVE
-#define TF_FC_LOAD32(p) (*(const uint32_t *)(const void *)(p))
-#else
-#define TF_FC_LOAD32(p) tf_read_u32(p)
-#endif
-
-#if TF_DSP_NATIVE
-static inline int32_t tf_fc_ssat16(int32_t x) {
-  int32_t r;
-  __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
-  return r;
-}
-#else
-static inline int32_t tf_fc_ssat16(int32_t x) { return x < -32768 ? -32768 : (x > 32767 ? 32767 : x); }
-#endif
-
-#if TF_DSP_NATIVE
-/* (acc * 2^32 + a * b + 2^31) >> 32 */
-static inline int32_t tf_fc_smmlar(int32_t a, int32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-#else
-static inline int32_t tf_fc_smmlar(int32_t a, int32_t b, int32_t acc) {
-  return (int32_t)((int64_t)(((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + ((uint64_t)1 << 31)) >> 32);
-}
+#if !defined(TF_KERNELS_DSP_H)
+#error "include kernels_dsp.h before kernels_fc_dsp.h"
 #endif
 
 /*
@@ -56,61 +26,19 @@ static inline int32_t tf_fc_smmlar(int32_t a, int32_t b, int32_t acc) {
  * zp 2^e (e >= 1; adding a multiple of 2^e before the floor shift is exact). The caller saturates.
  */
 static inline __attribute__((always_inline)) int32_t tf_fc_rq_k(int32_t acc, int32_t m2, int32_t rnd, int rsh) {
-  const int32_t h = tf_fc_smmlar(acc, m2, acc);
+  const int32_t h = tf_dsp_smmlar(acc, m2, acc);
   return (int32_t)((uint32_t)h + (uint32_t)rnd - ((uint32_t)h >> 31)) >> rsh;
 }
 
 /* The same with no right shift. */
 static inline __attribute__((always_inline)) int32_t tf_fc_rq_k0(int32_t acc, int32_t m2, int32_t zp) {
-  return tf_fc_smmlar(acc, m2, acc) + zp;
+  return tf_dsp_smmlar(acc, m2, acc) + zp;
 }
 
 /* A left shift: SMMULR of the shifted accumulator (then no right shift). */
 static inline __attribute__((always_inline)) int32_t tf_fc_rq_kl(int32_t acc, int32_t m, int lsh1, int32_t zp) {
   return tf_smmulr((int32_t)((uint32_t)acc << lsh1), m) + zp;
 }
-
-/* FULLY_CONNECTED's output quantization and activation range. */
-typedef struct {
-  int32_t out_zp;
-  int32_t act_min;
-  int32_t act_max;
-} tf_fc_rq_t;
-
-/* One output's requantization constants: { m, lsh1 = max(shift,0)+1, rnd, rsh1 = max(-shift,0)+1 }. */
-typedef struct {
-  int32_t m, lsh1, rnd, rsh1;
-} tf_fc_chan_t;
-
-/*
- * FAST (the generator proved |acc| 2^lsh1 < 2^31 and that no sum below overflows): SRDHM is SMMULR
- * of the doubled value, and RDBPOT(v, e) + zp = (2v + rnd - [v<0]) >> (e+1) with rnd = 2^e +
- * zp 2^(e+1), bit-exact with TFLite Micro; else TFLM's 64-bit steps. FULL: the range is [-128, 127].
- */
-static inline __attribute__((always_inline)) int8_t tf_fc_rq_out(int32_t acc, tf_fc_chan_t c, const tf_fc_rq_t *rq, const int fast, const int full) {
-  int32_t v;
-  if (fast) {
-    const int32_t h = tf_smmulr((int32_t)((uint32_t)acc << c.lsh1), c.m);
-    v = (int32_t)(2u * (uint32_t)h + (uint32_t)c.rnd - ((uint32_t)h >> 31)) >> c.rsh1;
-  } else {
-    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << (c.lsh1 - 1)), c.m), c.rsh1 - 1) + rq->out_zp;
-  }
-  if (full) return (int8_t)tf_ssat8(v);
-  return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
-}
-
-#if TF_DSP_NATIVE
-/* acc + x.lane1 * y.lane0 */
-static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
-  int32_t r;
-  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
-  return r;
-}
-#else
-static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane1(x) * tf_lane0(y)));
-}
-#endif
 
 #if TF_DSP_NATIVE
 /* the weights of one word of x for a block of four rows, against xe = (x0, x2), xo = (x1, x3):
@@ -168,7 +96,7 @@ static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
 /* The four rows' weights of one word against xe, xo (C twin of TF_FC_W4). */
 #define TF_FC_W4_C(xe, xo) \
   do { \
-    const uint32_t w0 = TF_FC_LOAD32(w), w1 = TF_FC_LOAD32(w + 4), w2 = TF_FC_LOAD32(w + 8), w3 = TF_FC_LOAD32(w + 12); \
+    const uint32_t w0 = TF_LOAD32(w), w1 = TF_LOAD32(w + 4), w2 = TF_LOAD32(w + 8), w3 = TF_LOAD32(w + 12); \
     a0 = tf_smlad(xe, tf_sxtb16(w0), a0); \
     a0 = tf_smlad(xo, tf_sxtb16_ror8(w0), a0); \
     a1 = tf_smlad(xe, tf_sxtb16(w1), a1); \
@@ -184,12 +112,12 @@ static inline int32_t tf_fc_smlatb(uint32_t x, uint32_t y, int32_t acc) {
  * extended, each lane meeting xj. */
 #define TF_FC_TAIL4(xj) \
   do { \
-    const uint32_t wv = TF_FC_LOAD32(w); \
+    const uint32_t wv = TF_LOAD32(w); \
     const uint32_t e = tf_sxtb16(wv), o = tf_sxtb16_ror8(wv); \
     a0 = tf_smlabb(e, (uint32_t)(xj), a0); \
-    a2 = tf_fc_smlatb(e, (uint32_t)(xj), a2); \
+    a2 = tf_smlatb(e, (uint32_t)(xj), a2); \
     a1 = tf_smlabb(o, (uint32_t)(xj), a1); \
-    a3 = tf_fc_smlatb(o, (uint32_t)(xj), a3); \
+    a3 = tf_smlatb(o, (uint32_t)(xj), a3); \
     w += 4; \
   } while (0)
 
@@ -252,9 +180,9 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
 }
 
 /* A per-channel requantization record of the FC kernel: { multiplier, lsh1 | rsh1 << 8 } per output
- * (tf_fc_chan_t less rnd, rebuilt here from rsh1 and `rnd1` = 2 zp + 1: 2^e + zp 2^(e+1) = rnd1 << e). */
-static inline __attribute__((always_inline)) tf_fc_chan_t tf_fc_channel(const int32_t *q, int32_t rnd1) {
-  tf_fc_chan_t c;
+ * (tf_rq_channel_t less rnd, rebuilt here from rsh1 and `rnd1` = 2 zp + 1: 2^e + zp 2^(e+1) = rnd1 << e). */
+static inline __attribute__((always_inline)) tf_rq_channel_t tf_fc_channel(const int32_t *q, int32_t rnd1) {
+  tf_rq_channel_t c;
   c.m = q[0];
   c.lsh1 = q[1] & 0xff;
   c.rsh1 = q[1] >> 8;
@@ -265,15 +193,15 @@ static inline __attribute__((always_inline)) tf_fc_chan_t tf_fc_channel(const in
 /*
  * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
  * inputs (start NULL: all 0). Per channel (`per_channel`): q holds tf_fc_channel records, one per
- * output; per tensor: q is one tf_fc_chan_t for every output.
+ * output; per tensor: q is one tf_rq_channel_t for every output.
  */
 static inline __attribute__((always_inline)) void tf_fc_dsp_body(
     const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
-    const tf_fc_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+    const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
   const int words = in_n >> 2, tail = in_n & 3;
   /* per tensor, loaded once: stores through out (int8_t) could alias them otherwise */
-  tf_fc_chan_t c = { 0, 0, 0, 0 };
-  if (!per_channel) c = (tf_fc_chan_t){ q[0], q[1], q[2], q[3] };
+  tf_rq_channel_t c = { 0, 0, 0, 0 };
+  if (!per_channel) c = (tf_rq_channel_t){ q[0], q[1], q[2], q[3] };
   const int32_t rnd1 = 2 * rq->out_zp + 1;
   for (int b = 0; b < batches; ++b, x += in_n) {
     const int8_t *wp = w;
@@ -288,10 +216,10 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
         acc[3] = start[o + 3];
       }
       wp = tf_fc_dot4(x, words, tail, wp, acc);
-      const int8_t v0 = tf_fc_rq_out(acc[0], per_channel ? tf_fc_channel(qp, rnd1) : c, rq, fast, full);
-      const int8_t v1 = tf_fc_rq_out(acc[1], per_channel ? tf_fc_channel(qp + 2, rnd1) : c, rq, fast, full);
-      const int8_t v2 = tf_fc_rq_out(acc[2], per_channel ? tf_fc_channel(qp + 4, rnd1) : c, rq, fast, full);
-      const int8_t v3 = tf_fc_rq_out(acc[3], per_channel ? tf_fc_channel(qp + 6, rnd1) : c, rq, fast, full);
+      const int8_t v0 = tf_rq_out(acc[0], per_channel ? tf_fc_channel(qp, rnd1) : c, rq, fast, full);
+      const int8_t v1 = tf_rq_out(acc[1], per_channel ? tf_fc_channel(qp + 2, rnd1) : c, rq, fast, full);
+      const int8_t v2 = tf_rq_out(acc[2], per_channel ? tf_fc_channel(qp + 4, rnd1) : c, rq, fast, full);
+      const int8_t v3 = tf_rq_out(acc[3], per_channel ? tf_fc_channel(qp + 6, rnd1) : c, rq, fast, full);
       if (per_channel) qp += 8;
       out[0] = v0;
       out[1] = v1;
@@ -305,7 +233,7 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
         c = tf_fc_channel(qp, rnd1);
         qp += 2;
       }
-      *out++ = tf_fc_rq_out(acc, c, rq, fast, full);
+      *out++ = tf_rq_out(acc, c, rq, fast, full);
     }
   }
 }
@@ -313,9 +241,9 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
 /* One input feature: out[b][o] = rq(start[o] + w[o] * x[b]), the weights in plain order. */
 static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
     const int8_t *x, int batches, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
-    const tf_fc_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
-  tf_fc_chan_t c = { 0, 0, 0, 0 };
-  if (!per_channel) c = (tf_fc_chan_t){ q[0], q[1], q[2], q[3] };
+    const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+  tf_rq_channel_t c = { 0, 0, 0, 0 };
+  if (!per_channel) c = (tf_rq_channel_t){ q[0], q[1], q[2], q[3] };
   const int32_t rnd1 = 2 * rq->out_zp + 1;
   for (int b = 0; b < batches; ++b) {
     const int32_t xv = x[b];
@@ -327,7 +255,7 @@ static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
         c = tf_fc_channel(qp, rnd1);
         qp += 2;
       }
-      *out++ = tf_fc_rq_out(acc, c, rq, fast, full);
+      *out++ = tf_rq_out(acc, c, rq, fast, full);
     }
   }
 }

@@ -34,7 +34,7 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
 }
 
 /**
- * Whether tf_fc_rq_out's FAST form is exact for every output: |acc| 2^(left+1) fits SMMULR's operand,
+ * Whether tf_rq_out's FAST form is exact for every output: |acc| 2^(left+1) fits SMMULR's operand,
  * and with |SRDHM| <= |acc| 2^left m / 2^31 + 1 = high the sum 2 high + 2^e + |zp| 2^(e+1) (the
  * folded rounding and zero point) stays below 2^31.
  */
@@ -47,7 +47,7 @@ function fastHolds(bounds: readonly number[], p: FullyConnectedParams): boolean 
   });
 }
 
-/** One channel's tf_fc_chan_t { m, lsh1, rnd, rsh1 } (rnd folds the zero point, FAST mode). */
+/** One channel's tf_rq_channel_t { m, lsh1, rnd, rsh1 } (rnd folds the zero point, FAST mode). */
 function channelRecord(multiplier: number, shift: number, outputZeroPoint: number, fast: boolean): number[] {
   const right = Math.max(-shift, 0);
   return [multiplier, Math.max(shift, 0) + 1, fast ? 2 ** right + outputZeroPoint * 2 ** (right + 1) : 0, right + 1];

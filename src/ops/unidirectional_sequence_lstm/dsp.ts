@@ -37,7 +37,7 @@ export function requantC(acc: string, multiplier: number, shift: number, bound: 
   const high = Math.floor((Math.min(bound, 2 ** 31) * 2 ** left * multiplier) / 2 ** 31) + 1;
   // no saturation where the bound keeps the result inside the type
   const inRange = Math.floor(high / 2 ** right) + 1 + Math.abs(zp) < 2 ** (bits - 1);
-  const sat = inRange ? '' : bits === 8 ? 'tf_ssat8' : 'tf_fc_ssat16';
+  const sat = inRange ? '' : bits === 8 ? 'tf_ssat8' : 'tf_ssat16';
   const round = right > 0 ? 2 ** (right - 1) : 0;
   const sumFits = high + round + Math.abs(zp) * 2 ** right + 1 < 2 ** 31;
   if (left === 0 && multiplier >= 2 ** 30 && sumFits) {
