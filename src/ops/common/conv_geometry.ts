@@ -131,3 +131,17 @@ export function requireDepthMultiplier(op: Op, filter: Tensor, inC: number, outC
     throw new OpError(op.index, op.kind, `depth_multiplier ${declared} disagrees with the shapes (${outC} output channels / ${inC} input channels)`);
   }
 }
+
+/** Output positions [lo, hi) along one axis whose window lies inside the input ([0, 0) if none): the pixels a kernel reads with no bounds checks. */
+export function insideRange(outSize: number, inSize: number, k: number, stride: number, dilation: number, pad: number): [number, number] {
+  let lo = -1;
+  let hi = 0;
+  for (let o = 0; o < outSize; o++) {
+    const i0 = o * stride - pad;
+    if (i0 >= 0 && i0 + (k - 1) * dilation < inSize) {
+      if (lo < 0) lo = o;
+      hi = o + 1;
+    }
+  }
+  return lo < 0 ? [0, 0] : [lo, hi];
+}

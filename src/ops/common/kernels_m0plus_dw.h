@@ -376,10 +376,10 @@ __asm__(".syntax unified\n\t"
         ".syntax divided\n\t");
 #define TF_M0DW_ROW8 1
 #else
-/* the same sums in C (host builds, other targets) */
-static inline void tf_m0dw_mac_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run, int n) {
+/* the same sums in C (host builds, other targets); channel j starts from starts[stride * j] */
+static inline void tf_m0dw_mac_c(const int8_t *x, const int8_t *w, const int32_t *starts, int stride, const tf_m0dw_run_t *run, int n) {
   int32_t *const acc = run->acc;
-  for (int j = 0; j < n; ++j) acc[j] = q[3 * j];
+  for (int j = 0; j < n; ++j) acc[j] = starts[stride * j];
   for (int r = 0; r < run->rows; ++r, x += run->step, w += run->wskip) {
     for (int k = 0; k < run->n; ++k, w += n) {
       for (int j = 0; j < n; ++j) acc[j] += (int32_t)w[j] * x[k];
@@ -387,10 +387,10 @@ static inline void tf_m0dw_mac_c(const int8_t *x, const int8_t *w, const int32_t
   }
 }
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, run, 8);
+  tf_m0dw_mac_c(x, w, q, 3, run, 8);
 }
 static inline void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, run, 4);
+  tf_m0dw_mac_c(x, w, q, 3, run, 4);
 }
 #endif
 

@@ -122,17 +122,8 @@ TF_M0DW_MAC_FN("tf_m0fc_mac8", TF_M0DW_WORD("r6", "r7", "r8", "r9") TF_M0DW_WORD
 TF_M0DW_MAC_FN("tf_m0fc_mac4", TF_M0DW_WORD("r6", "r7", "r8", "r9"), TF_M0FC_LOAD4, TF_M0DW_STORE4);
 #else
 /* the same sums in C (host builds, other targets) */
-static inline void tf_m0fc_mac_c(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0dw_run_t *run, int n) {
-  int32_t *const acc = run->acc;
-  for (int j = 0; j < n; ++j) acc[j] = start[j];
-  for (int r = 0; r < run->rows; ++r, x += run->step, w += run->wskip) {
-    for (int k = 0; k < run->n; ++k, w += n) {
-      for (int j = 0; j < n; ++j) acc[j] += (int32_t)w[j] * x[k];
-    }
-  }
-}
 static inline void tf_m0fc_mac8(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0dw_run_t *run) {
-  tf_m0fc_mac_c(x, w, start, run, 8);
+  tf_m0dw_mac_c(x, w, start, 1, run, 8);
 }
 static inline void tf_m0fc_blocks8(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0fc_blocks_t *b) {
   int32_t *acc = b->acc;
@@ -144,7 +135,7 @@ static inline void tf_m0fc_blocks8(const int8_t *x, const int8_t *w, const int32
   }
 }
 static inline void tf_m0fc_mac4(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0dw_run_t *run) {
-  tf_m0fc_mac_c(x, w, start, run, 4);
+  tf_m0dw_mac_c(x, w, start, 1, run, 4);
 }
 #endif
 

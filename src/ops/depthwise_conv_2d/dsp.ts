@@ -13,22 +13,9 @@ import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convS
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
+import { insideRange } from '../common/conv_geometry.ts';
 
 const INT16_MAX = 32767;
-
-/** Output positions [lo, hi) along one axis whose window lies inside the input (an empty range may be [0, 0)). */
-function insideRange(outSize: number, inSize: number, k: number, stride: number, dilation: number, pad: number): [number, number] {
-  let lo = -1;
-  let hi = 0;
-  for (let o = 0; o < outSize; o++) {
-    const i0 = o * stride - pad;
-    if (i0 >= 0 && i0 + (k - 1) * dilation < inSize) {
-      if (lo < 0) lo = o;
-      hi = o + 1;
-    }
-  }
-  return lo < 0 ? [0, 0] : [lo, hi];
-}
 
 function mult1Applies(p: DepthwiseConv2DParams): boolean {
   const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p.kH * p.kW];

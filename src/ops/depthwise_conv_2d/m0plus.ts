@@ -15,6 +15,7 @@ import type { LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/weighted.ts';
 import { rowWindowGap } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
+import { insideRange } from '../common/conv_geometry.ts';
 
 const INT16_MAX = 32767;
 
@@ -64,20 +65,6 @@ export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
   if (singleApplies(p)) return (p.kH + p.kW + 2) * p.outC * 4 + p.kH * p.kW;
   if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
   return 0;
-}
-
-/** Output positions [lo, hi) along one axis whose window lies inside the input ([0, 0) if none). */
-function insideRange(outSize: number, inSize: number, k: number, stride: number, dilation: number, pad: number): [number, number] {
-  let lo = -1;
-  let hi = 0;
-  for (let o = 0; o < outSize; o++) {
-    const i0 = o * stride - pad;
-    if (i0 >= 0 && i0 + (k - 1) * dilation < inSize) {
-      if (lo < 0) lo = o;
-      hi = o + 1;
-    }
-  }
-  return lo < 0 ? [0, 0] : [lo, hi];
 }
 
 /** Filter [taps][C] regrouped: per group of `size` channels (8s then a 4 when `size` is 8), every tap's bytes. */
