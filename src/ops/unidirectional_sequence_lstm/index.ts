@@ -285,21 +285,14 @@ const def: OpDef<LstmParams> = {
       hasCellClip: p.cellClip > 0,
       negCellClip: -p.cellClip,
     };
-    if (wantsDsp(ctx.isa)) {
-      const gateInputs = [0, 1, 2, 3].map((k) => ({
-        inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
-        recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
-        bias: constInt32(tensor(BIASES[k]!)),
-      }));
-      return emitLstmDsp(p, ctx, gateInputs, shared);
-    }
-    if (ctx.isa?.armv6m) {
-      return emitLstmM0plus(p, ctx, [0, 1, 2, 3].map((k) => ({
-        inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
-        recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
-        bias: constInt32(tensor(BIASES[k]!)),
-      })), shared);
-    }
+    // the variant kernels re-lay each gate's weights and fold its bias at compile time
+    const gateInputs = () => [0, 1, 2, 3].map((k) => ({
+      inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
+      recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
+      bias: constInt32(tensor(BIASES[k]!)),
+    }));
+    if (wantsDsp(ctx.isa)) return emitLstmDsp(p, ctx, gateInputs(), shared);
+    if (ctx.isa?.armv6m) return emitLstmM0plus(p, ctx, gateInputs(), shared);
     const gates = p.gates.map((g, k) => {
       const wIn = constInt8(tensor(INPUT_WEIGHTS[k]!));
       const wRec = constInt8(tensor(RECURRENT_WEIGHTS[k]!));
