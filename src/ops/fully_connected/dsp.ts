@@ -7,7 +7,7 @@
  */
 import type { LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
+import { accumulatorBounds, kernelMode, rqInit } from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {
@@ -59,8 +59,8 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   const fast = fastHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p);
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
+  const mode = kernelMode(fast, p.actMin, p.actMax);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
-  const full = p.actMin === -128 && p.actMax === 127;
   const perChannelRecords: number[] = [];
   if (!uniform) {
     for (let o = 0; o < p.outFeatures; o++) {
@@ -89,12 +89,11 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     uniform,
     channel: uniform ? channelRecord(p.multiplier[0]!, p.shift[0]!, p.outputZeroPoint, fast).join(', ') : undefined,
     records: uniform ? undefined : ctx.addConst('rq', 'int32_t', perChannelRecords),
-    rq: `{ ${p.outputZeroPoint}, ${p.actMin}, ${p.actMax} }`,
-    fast: fast ? 1 : 0,
-    full: full ? 1 : 0,
+    rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
+    ...mode,
     // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
     // per tensor or per channel
-    mode: `${fast ? 'f' : 'x'}${full ? 's' : 'c'}${uniform ? 't' : 'p'}`,
+    mode: `${mode.mode}${uniform ? 't' : 'p'}`,
     perChannel: uniform ? 0 : 1,
   });
 }
