@@ -32,6 +32,36 @@
 #define TF_M0_NATIVE 0
 #endif
 
+/* One step of the packed loop: two input channels of the pixel pair (X words in r2, r3) against
+ * one weight word of two output channels; the low and high halves of each product sum go to the
+ * pixels' accumulators (r8/r9 channel 0, r10/r11 channel 1). */
+#define TF_M0C_STEP \
+  "ldmia r0!, {r2, r3}\n\t" \
+  "ldmia r1!, {r4}\n\t" \
+  "sxtb r5, r4\n\t" \
+  "muls r5, r2, r5\n\t" \
+  "lsls r6, r4, #16\n\t" \
+  "asrs r6, r6, #24\n\t" \
+  "muls r6, r3, r6\n\t" \
+  "adds r5, r5, r6\n\t" \
+  "lsls r6, r4, #8\n\t" \
+  "asrs r6, r6, #24\n\t" \
+  "muls r6, r2, r6\n\t" \
+  "asrs r4, r4, #24\n\t" \
+  "muls r4, r3, r4\n\t" \
+  "adds r6, r6, r4\n\t" \
+  "sxth r4, r5\n\t" \
+  "add r8, r4\n\t" \
+  "subs r5, r5, r4\n\t" \
+  "asrs r5, r5, #16\n\t" \
+  "add r9, r5\n\t" \
+  "sxth r4, r6\n\t" \
+  "add r10, r4\n\t" \
+  "subs r6, r6, r4\n\t" \
+  "asrs r6, r6, #16\n\t" \
+  "add r11, r6\n\t"
+
+
 /* A layer's constants (the assembly reads k, out_c, act_min, act_max and c30 at these offsets). */
 typedef struct {
   int32_t pixels;
@@ -150,105 +180,13 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
       "bmi 2f\n\t"
       "b 4f\n\t"
       "1:\n"
-      "ldmia r0!, {r2, r3}\n\t"
-      "ldmia r1!, {r4}\n\t"
-      "sxtb r5, r4\n\t"
-      "muls r5, r2, r5\n\t"
-      "lsls r6, r4, #16\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r3, r6\n\t"
-      "adds r5, r5, r6\n\t"
-      "lsls r6, r4, #8\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r2, r6\n\t"
-      "asrs r4, r4, #24\n\t"
-      "muls r4, r3, r4\n\t"
-      "adds r6, r6, r4\n\t"
-      "sxth r4, r5\n\t"
-      "add r8, r4\n\t"
-      "subs r5, r5, r4\n\t"
-      "asrs r5, r5, #16\n\t"
-      "add r9, r5\n\t"
-      "sxth r4, r6\n\t"
-      "add r10, r4\n\t"
-      "subs r6, r6, r4\n\t"
-      "asrs r6, r6, #16\n\t"
-      "add r11, r6\n\t"
+      TF_M0C_STEP
       "2:\n"
-      "ldmia r0!, {r2, r3}\n\t"
-      "ldmia r1!, {r4}\n\t"
-      "sxtb r5, r4\n\t"
-      "muls r5, r2, r5\n\t"
-      "lsls r6, r4, #16\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r3, r6\n\t"
-      "adds r5, r5, r6\n\t"
-      "lsls r6, r4, #8\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r2, r6\n\t"
-      "asrs r4, r4, #24\n\t"
-      "muls r4, r3, r4\n\t"
-      "adds r6, r6, r4\n\t"
-      "sxth r4, r5\n\t"
-      "add r8, r4\n\t"
-      "subs r5, r5, r4\n\t"
-      "asrs r5, r5, #16\n\t"
-      "add r9, r5\n\t"
-      "sxth r4, r6\n\t"
-      "add r10, r4\n\t"
-      "subs r6, r6, r4\n\t"
-      "asrs r6, r6, #16\n\t"
-      "add r11, r6\n\t"
+      TF_M0C_STEP
       "3:\n"
-      "ldmia r0!, {r2, r3}\n\t"
-      "ldmia r1!, {r4}\n\t"
-      "sxtb r5, r4\n\t"
-      "muls r5, r2, r5\n\t"
-      "lsls r6, r4, #16\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r3, r6\n\t"
-      "adds r5, r5, r6\n\t"
-      "lsls r6, r4, #8\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r2, r6\n\t"
-      "asrs r4, r4, #24\n\t"
-      "muls r4, r3, r4\n\t"
-      "adds r6, r6, r4\n\t"
-      "sxth r4, r5\n\t"
-      "add r8, r4\n\t"
-      "subs r5, r5, r4\n\t"
-      "asrs r5, r5, #16\n\t"
-      "add r9, r5\n\t"
-      "sxth r4, r6\n\t"
-      "add r10, r4\n\t"
-      "subs r6, r6, r4\n\t"
-      "asrs r6, r6, #16\n\t"
-      "add r11, r6\n\t"
+      TF_M0C_STEP
       "4:\n"
-      "ldmia r0!, {r2, r3}\n\t"
-      "ldmia r1!, {r4}\n\t"
-      "sxtb r5, r4\n\t"
-      "muls r5, r2, r5\n\t"
-      "lsls r6, r4, #16\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r3, r6\n\t"
-      "adds r5, r5, r6\n\t"
-      "lsls r6, r4, #8\n\t"
-      "asrs r6, r6, #24\n\t"
-      "muls r6, r2, r6\n\t"
-      "asrs r4, r4, #24\n\t"
-      "muls r4, r3, r4\n\t"
-      "adds r6, r6, r4\n\t"
-      "sxth r4, r5\n\t"
-      "add r8, r4\n\t"
-      "subs r5, r5, r4\n\t"
-      "asrs r5, r5, #16\n\t"
-      "add r9, r5\n\t"
-      "sxth r4, r6\n\t"
-      "add r10, r4\n\t"
-      "subs r6, r6, r4\n\t"
-      "asrs r6, r6, #16\n\t"
-      "add r11, r6\n\t"
+      TF_M0C_STEP
       "cmp r0, lr\n\t"
       "bne 1b\n\t"
       "mov r2, r11\n\t"
