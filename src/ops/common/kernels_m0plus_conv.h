@@ -35,6 +35,40 @@
 /* One step of the packed loop: two input channels of the pixel pair (X words in r2, r3) against
  * one weight word of two output channels; the low and high halves of each product sum go to the
  * pixels' accumulators (r8/r9 channel 0, r10/r11 channel 1). */
+/* One output's requantization (see above) and activation clamp, into r0: the accumulator in r5,
+ * the multiplier's halves in r2 (low) and r4 (high), P in r3, the SRDHM offset in r12, the
+ * activation range in r10..r11; `lo` and `hi` are the clamp branches' local labels. */
+#define TF_M0C_RQ(lo, hi) \
+  "asrs r6, r5, #16\n\t" \
+  "uxth r5, r5\n\t" \
+  "movs r0, r5\n\t" \
+  "muls r0, r2, r0\n\t" \
+  "lsrs r0, r0, #16\n\t" \
+  "muls r5, r4, r5\n\t" \
+  "adds r0, r0, r5\n\t" \
+  "movs r5, r6\n\t" \
+  "muls r5, r2, r5\n\t" \
+  "adds r0, r0, r5\n\t" \
+  "add r0, r12\n\t" \
+  "lsrs r0, r0, #15\n\t" \
+  "lsls r0, r0, #1\n\t" \
+  "asrs r5, r6, #31\n\t" \
+  "adds r0, r0, r5\n\t" \
+  "muls r6, r4, r6\n\t" \
+  "lsls r6, r6, #2\n\t" \
+  "adds r0, r0, r6\n\t" \
+  "asrs r5, r3, #8\n\t" \
+  "adds r0, r0, r5\n\t" \
+  "asrs r0, r3\n\t" \
+  "cmp r0, r10\n\t" \
+  "bge " #lo "f\n\t" \
+  "mov r0, r10\n\t" \
+  #lo ":\n" \
+  "cmp r0, r11\n\t" \
+  "ble " #hi "f\n\t" \
+  "mov r0, r11\n\t" \
+  #hi ":\n"
+
 #define TF_M0C_STEP \
   "ldmia r0!, {r2, r3}\n\t" \
   "ldmia r1!, {r4}\n\t" \
@@ -200,68 +234,12 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
       "lsrs r4, r2, #16\n\t"
       "uxth r2, r2\n\t"
       "mov r5, r9\n\t"
-      "asrs r6, r5, #16\n\t"
-      "uxth r5, r5\n\t"
-      "movs r0, r5\n\t"
-      "muls r0, r2, r0\n\t"
-      "lsrs r0, r0, #16\n\t"
-      "muls r5, r4, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "movs r5, r6\n\t"
-      "muls r5, r2, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "add r0, r12\n\t"
-      "lsrs r0, r0, #15\n\t"
-      "lsls r0, r0, #1\n\t"
-      "asrs r5, r6, #31\n\t"
-      "adds r0, r0, r5\n\t"
-      "muls r6, r4, r6\n\t"
-      "lsls r6, r6, #2\n\t"
-      "adds r0, r0, r6\n\t"
-      "asrs r5, r3, #8\n\t"
-      "adds r0, r0, r5\n\t"
-      "asrs r0, r3\n\t"
-      "cmp r0, r10\n\t"
-      "bge 30f\n\t"
-      "mov r0, r10\n\t"
-      "30:\n"
-      "cmp r0, r11\n\t"
-      "ble 31f\n\t"
-      "mov r0, r11\n\t"
-      "31:\n"
+      TF_M0C_RQ(30, 31)
       "ldr r5, [sp, #28]\n\t"
       "ldr r6, [sp, #32]\n\t"
       "strb r0, [r5, r6]\n\t"
       "mov r5, r8\n\t"
-      "asrs r6, r5, #16\n\t"
-      "uxth r5, r5\n\t"
-      "movs r0, r5\n\t"
-      "muls r0, r2, r0\n\t"
-      "lsrs r0, r0, #16\n\t"
-      "muls r5, r4, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "movs r5, r6\n\t"
-      "muls r5, r2, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "add r0, r12\n\t"
-      "lsrs r0, r0, #15\n\t"
-      "lsls r0, r0, #1\n\t"
-      "asrs r5, r6, #31\n\t"
-      "adds r0, r0, r5\n\t"
-      "muls r6, r4, r6\n\t"
-      "lsls r6, r6, #2\n\t"
-      "adds r0, r0, r6\n\t"
-      "asrs r5, r3, #8\n\t"
-      "adds r0, r0, r5\n\t"
-      "asrs r0, r3\n\t"
-      "cmp r0, r10\n\t"
-      "bge 40f\n\t"
-      "mov r0, r10\n\t"
-      "40:\n"
-      "cmp r0, r11\n\t"
-      "ble 41f\n\t"
-      "mov r0, r11\n\t"
-      "41:\n"
+      TF_M0C_RQ(40, 41)
       "ldr r5, [sp, #28]\n\t"
       "strb r0, [r5, #0]\n\t"
       "ldmia r1!, {r2, r3}\n\t"
@@ -269,70 +247,14 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
       "uxth r2, r2\n\t"
       "pop {r0}\n\t"
       "movs r5, r0\n\t"
-      "asrs r6, r5, #16\n\t"
-      "uxth r5, r5\n\t"
-      "movs r0, r5\n\t"
-      "muls r0, r2, r0\n\t"
-      "lsrs r0, r0, #16\n\t"
-      "muls r5, r4, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "movs r5, r6\n\t"
-      "muls r5, r2, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "add r0, r12\n\t"
-      "lsrs r0, r0, #15\n\t"
-      "lsls r0, r0, #1\n\t"
-      "asrs r5, r6, #31\n\t"
-      "adds r0, r0, r5\n\t"
-      "muls r6, r4, r6\n\t"
-      "lsls r6, r6, #2\n\t"
-      "adds r0, r0, r6\n\t"
-      "asrs r5, r3, #8\n\t"
-      "adds r0, r0, r5\n\t"
-      "asrs r0, r3\n\t"
-      "cmp r0, r10\n\t"
-      "bge 60f\n\t"
-      "mov r0, r10\n\t"
-      "60:\n"
-      "cmp r0, r11\n\t"
-      "ble 61f\n\t"
-      "mov r0, r11\n\t"
-      "61:\n"
+      TF_M0C_RQ(60, 61)
       "ldr r5, [sp, #24]\n\t"
       "ldr r6, [sp, #28]\n\t"
       "adds r6, r6, #1\n\t"
       "strb r0, [r5, r6]\n\t"
       "pop {r0}\n\t"
       "movs r5, r0\n\t"
-      "asrs r6, r5, #16\n\t"
-      "uxth r5, r5\n\t"
-      "movs r0, r5\n\t"
-      "muls r0, r2, r0\n\t"
-      "lsrs r0, r0, #16\n\t"
-      "muls r5, r4, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "movs r5, r6\n\t"
-      "muls r5, r2, r5\n\t"
-      "adds r0, r0, r5\n\t"
-      "add r0, r12\n\t"
-      "lsrs r0, r0, #15\n\t"
-      "lsls r0, r0, #1\n\t"
-      "asrs r5, r6, #31\n\t"
-      "adds r0, r0, r5\n\t"
-      "muls r6, r4, r6\n\t"
-      "lsls r6, r6, #2\n\t"
-      "adds r0, r0, r6\n\t"
-      "asrs r5, r3, #8\n\t"
-      "adds r0, r0, r5\n\t"
-      "asrs r0, r3\n\t"
-      "cmp r0, r10\n\t"
-      "bge 70f\n\t"
-      "mov r0, r10\n\t"
-      "70:\n"
-      "cmp r0, r11\n\t"
-      "ble 71f\n\t"
-      "mov r0, r11\n\t"
-      "71:\n"
+      TF_M0C_RQ(70, 71)
       "ldr r5, [sp, #20]\n\t"
       "strb r0, [r5, #1]\n\t"
       "adds r5, r5, #2\n\t"
