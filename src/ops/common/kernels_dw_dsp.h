@@ -212,9 +212,9 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
  * whose kernel rows are runs of contiguous input bytes. Each run is read a word at a time (k_w
  * rounded up to kw4; the weights past k_w are 0) and split by SXTB16 into columns: per four taps,
  * words A even, B even, A odd, B odd for a pixel pair. Weights: per output channel a row of
- * k4 = k_h * kw4 int8 (kernel rows of kw4, natural order), channels in pairs whose rows are
- * interleaved four bytes at a time, an odd last row plain; then two pixels by two channels, 16 MACs
- * in 3 LDRD, 4 SXTB16, 8 SMLAD. `scratch`: k4 column words, then kw4 bytes for a border run.
+ * k4 = k_h * kw4 int8 (kernel rows of kw4, natural order), laid out with the records as CONV_2D's
+ * are (conv_2d/dsp.ts withRecords), so that kernels_dsp.h's tf_dsp_pair_channels does two pixels by
+ * two channels. `scratch`: k4 column words, then kw4 bytes for a border run.
  */
 static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g,
                                   int kw4, int8_t *run) {
@@ -247,97 +247,13 @@ static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image,
   }
 }
 
-#if TF_DSP_NATIVE
-/* four values of two pixels by two channels: 3 LDRD, 4 SXTB16, 8 SMLAD */
-#define TF_DWK_STEP2X2                         \
-  "ldrd %[t0], %[t1], [%[w]], #8\n\t"          \
-  "ldrd %[x0], %[x1], [%[x]], #8\n\t"          \
-  "sxtb16 %[e], %[t0]\n\t"                     \
-  "smlad %[aa], %[x0], %[e], %[aa]\n\t"        \
-  "smlad %[ab], %[x1], %[e], %[ab]\n\t"        \
-  "sxtb16 %[e], %[t1]\n\t"                     \
-  "smlad %[ba], %[x0], %[e], %[ba]\n\t"        \
-  "smlad %[bb], %[x1], %[e], %[bb]\n\t"        \
-  "ldrd %[x0], %[x1], [%[x]], #8\n\t"          \
-  "sxtb16 %[t0], %[t0], ror #8\n\t"            \
-  "smlad %[aa], %[x0], %[t0], %[aa]\n\t"       \
-  "smlad %[ab], %[x1], %[t0], %[ab]\n\t"       \
-  "sxtb16 %[t1], %[t1], ror #8\n\t"            \
-  "smlad %[ba], %[x0], %[t1], %[ba]\n\t"       \
-  "smlad %[bb], %[x1], %[t1], %[bb]\n\t"
-#endif
-
-/* Two pixels (columns `cols`, k4 / 4 steps of four words) by every output channel. */
-static inline __attribute__((always_inline)) void tf_dwk_pair_channels(
-    const uint32_t *cols, int k4, const int8_t *w, int out_c, const int32_t *q, const tf_rq_t *rq,
-    int8_t *out_a, int8_t *out_b, const int fast, const int full) {
-  int c = 0;
-  for (; c + 2 <= out_c; c += 2, q += 2 * TF_RQ_FIELDS) {
-    int32_t aa = q[0], ab = q[0], ba = q[TF_RQ_FIELDS], bb = q[TF_RQ_FIELDS];
-    const uint32_t *x = cols;
-#if TF_DSP_NATIVE
-    uint32_t t0, t1, e, x0, x1;
-    const uint32_t *const end8 = cols + (k4 & ~7);
-    if (x != end8) {
-      __asm__(
-          "1:\n\t" TF_DWK_STEP2X2 TF_DWK_STEP2X2
-          "cmp %[x], %[end8]\n\t"
-          "bne 1b\n\t"
-          : [aa] "+r"(aa), [ab] "+r"(ab), [ba] "+r"(ba), [bb] "+r"(bb), [x] "+r"(x), [w] "+r"(w),
-            [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
-          : [end8] "r"(end8)
-          : "cc", "memory");
-    }
-    if (k4 & 4) {
-      __asm__(TF_DWK_STEP2X2
-          : [aa] "+r"(aa), [ab] "+r"(ab), [ba] "+r"(ba), [bb] "+r"(bb), [x] "+r"(x), [w] "+r"(w),
-            [t0] "=&r"(t0), [t1] "=&r"(t1), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1)
-          :
-          : "memory");
-    }
-#else
-    for (const uint32_t *const end = cols + k4; x < end; x += 4, w += 8) {
-      const uint32_t w1 = tf_read_u32(w), w2 = tf_read_u32(w + 4);
-      aa = tf_smlad(x[0], tf_sxtb16(w1), aa);
-      ab = tf_smlad(x[1], tf_sxtb16(w1), ab);
-      ba = tf_smlad(x[0], tf_sxtb16(w2), ba);
-      bb = tf_smlad(x[1], tf_sxtb16(w2), bb);
-      aa = tf_smlad(x[2], tf_sxtb16_ror8(w1), aa);
-      ab = tf_smlad(x[3], tf_sxtb16_ror8(w1), ab);
-      ba = tf_smlad(x[2], tf_sxtb16_ror8(w2), ba);
-      bb = tf_smlad(x[3], tf_sxtb16_ror8(w2), bb);
-    }
-#endif
-    const tf_rq_channel_t qa = tf_rq_channel(q), qb = tf_rq_channel(q + TF_RQ_FIELDS);
-    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
-    const int8_t rba = tf_rq_out(ba, qb, rq, fast, full), rbb = tf_rq_out(bb, qb, rq, fast, full);
-    out_a[c] = raa;
-    out_b[c] = rab;
-    out_a[c + 1] = rba;
-    out_b[c + 1] = rbb;
-  }
-  if (c < out_c) {
-    int32_t aa = q[0], ab = q[0];
-    for (const uint32_t *x = cols, *const end = cols + k4; x < end; x += 4, w += 4) {
-      const uint32_t w1 = TF_LOAD32(w);
-      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-      aa = tf_smlad(x[0], e, aa);
-      ab = tf_smlad(x[1], e, ab);
-      aa = tf_smlad(x[2], o, aa);
-      ab = tf_smlad(x[3], o, ab);
-    }
-    const tf_rq_channel_t qa = tf_rq_channel(q);
-    const int8_t raa = tf_rq_out(aa, qa, rq, fast, full), rab = tf_rq_out(ab, qa, rq, fast, full);
-    out_a[c] = raa;
-    out_b[c] = rab;
-  }
-}
-
 static inline __attribute__((always_inline)) void tf_dwk_single_body(
-    const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c, int kw4, const int8_t *w, const int32_t *q,
+    const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c, int kw4, const int8_t *w,
     const tf_rq_t *rq, int8_t *out, void *scratch, const int fast, const int full) {
   const int k4 = g->k_h * kw4;
+  const int entry = tf_dsp_entry(k4);
   uint32_t *cols = (uint32_t *)scratch;
+  const uint32_t *const end = cols + k4;
   int8_t *run = (int8_t *)(void *)(cols + k4);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w;
@@ -355,7 +271,7 @@ static inline __attribute__((always_inline)) void tf_dwk_single_body(
       } else {
         tf_dwk_gather1(cols, 1, image, ay, ax, g, kw4, run);
       }
-      tf_dwk_pair_channels(cols, k4, w, out_c, q, rq, out, out_b, fast, full);
+      tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, out_b, fast, full);
       out = out_b + out_c;
     }
   }

@@ -9,7 +9,7 @@
  */
 import type { LayerEmitContext } from '../op.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../conv_2d/dsp.ts';
+import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
@@ -117,6 +117,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const fast = fastRequantHolds(accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias), p, p.outputZeroPoint);
   const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = singleApplies(p);
+  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
     ...p,
     summary,
@@ -127,8 +128,10 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     input: ctx.input(0),
     output: ctx.output(0),
     scratch: ctx.scratch(),
-    weights: ctx.addConst('w_dsp', 'int8_t', single ? singleWeights(filter, p) : groupedWeights(filter, taps, p.outC)),
-    records: ctx.addConst('rq', 'int32_t', requantRecords(start, p, p.outC, p.outputZeroPoint, fast)),
+    // one input channel: CONV_2D's blob, records split around each channel pair's rows
+    ...(single
+      ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
+      : { weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)), records: ctx.addConst('rq', 'int32_t', records) }),
     rowsInside: insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop).join(', '),
     colsInside: insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft).join(', '),
     inputZeroPoint: -p.inputOffset,
