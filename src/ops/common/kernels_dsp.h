@@ -40,23 +40,16 @@ typedef struct {
 #define TF_LOAD32(p) tf_read_u32(p)
 #endif
 
-/*
- * One channel's requantization constants, held in registers across the pixels of a block. Two
- * forms: from a record (tf_rq_channel), lsh1 = 0 marks it and m, rnd hold the record's multiplier
- * and P; built by hand, the four fields as named (lsh1 >= 1; FAST: h = SMMULR(acc << lsh1, m),
- * (2h + rnd - [h<0]) >> rsh1). lsh1 is a constant wherever the record form is built, so the
- * compiler keeps only that form's code.
- */
+/* One channel's requantization constants (its record less the start), held in registers across
+ * the pixels of a block. */
 typedef struct {
-  int32_t m, lsh1, rnd, rsh1;
+  int32_t m, p;
 } tf_rq_channel_t;
 
 static inline __attribute__((always_inline)) tf_rq_channel_t tf_rq_channel(const int32_t *q) {
   tf_rq_channel_t c;
   c.m = q[1];
-  c.lsh1 = 0;
-  c.rnd = q[2];
-  c.rsh1 = 0;
+  c.p = q[2];
   return c;
 }
 
@@ -78,23 +71,21 @@ static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, i
   return tf_asr_low8((int32_t)n, p);
 }
 
-static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
+/* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
+static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
   int32_t v;
-  if (c.lsh1 == 0) {
-    if (fast) {
-      v = tf_rq_fast_p(acc, c.m, c.rnd);
-    } else {
-      const int lsh = (c.rnd & 255) - 1, rsh = ((c.rnd >> 8) & 255) - 1;
-      v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), c.m), rsh) + rq->out_zp;
-    }
-  } else if (fast) {
-    const int32_t h = tf_smmulr((int32_t)((uint32_t)acc << c.lsh1), c.m);
-    v = (int32_t)(2u * (uint32_t)h + (uint32_t)c.rnd - ((uint32_t)h >> 31)) >> c.rsh1;
+  if (fast) {
+    v = tf_rq_fast_p(acc, m, p);
   } else {
-    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << (c.lsh1 - 1)), c.m), c.rsh1 - 1) + rq->out_zp;
+    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
+    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
   }
   if (full) return (int8_t)tf_ssat8(v);
   return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
+}
+
+static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
+  return tf_dsp_rq(acc, c.m, c.p, rq, fast, full);
 }
 
 /*
@@ -195,16 +186,6 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
   for (int i = 0; i < 4; ++i, w += 4) rec[i] = (int32_t)tf_read_u32(w);
   return w;
 #endif
-}
-
-/* One output of the convolution kernels from the two record words past the start. */
-static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
-  tf_rq_channel_t c;
-  c.m = m;
-  c.lsh1 = 0;
-  c.rnd = p;
-  c.rsh1 = 0;
-  return tf_rq_out(acc, c, rq, fast, full);
 }
 
 /* Where tf_dsp_dot2x2 enters its loop for k4 values (code bytes to skip); unused on the host. */

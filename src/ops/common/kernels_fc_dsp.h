@@ -8,7 +8,7 @@
  * another. FULLY_CONNECTED reads its int8 input directly (no scratch) with the input offset folded
  * into the accumulator starts; the LSTM, which reads each step's inputs once per unit, extends them
  * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only.
- * Needs kernels_dsp.h first (TF_LOAD32, tf_rq_t, tf_rq_out; codegen includes the common headers in
+ * Needs kernels_dsp.h first (TF_LOAD32, tf_rq_t, tf_dsp_rq; codegen includes the common headers in
  * name order). */
 #ifndef TF_KERNELS_FC_DSP_H
 #define TF_KERNELS_FC_DSP_H
@@ -179,30 +179,17 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
   return w + tail;
 }
 
-/* A per-channel requantization record of the FC kernel: { multiplier, lsh1 | rsh1 << 8 } per output
- * (tf_rq_channel_t less rnd, rebuilt here from rsh1 and `rnd1` = 2 zp + 1: 2^e + zp 2^(e+1) = rnd1 << e). */
-static inline __attribute__((always_inline)) tf_rq_channel_t tf_fc_channel(const int32_t *q, int32_t rnd1) {
-  tf_rq_channel_t c;
-  c.m = q[0];
-  c.lsh1 = q[1] & 0xff;
-  c.rsh1 = q[1] >> 8;
-  c.rnd = (int32_t)((uint32_t)rnd1 << (c.rsh1 - 1));
-  return c;
-}
-
 /*
  * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
- * inputs (start NULL: all 0). Per channel (`per_channel`): q holds tf_fc_channel records, one per
- * output; per tensor: q is one tf_rq_channel_t for every output.
+ * inputs (start NULL: all 0). q holds kernels_dsp.h's requantization records less their start,
+ * { m, P }: one per output (`per_channel`), or one for every output.
  */
 static inline __attribute__((always_inline)) void tf_fc_dsp_body(
     const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
     const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
   const int words = in_n >> 2, tail = in_n & 3;
   /* per tensor, loaded once: stores through out (int8_t) could alias them otherwise */
-  tf_rq_channel_t c = { 0, 0, 0, 0 };
-  if (!per_channel) c = (tf_rq_channel_t){ q[0], q[1], q[2], q[3] };
-  const int32_t rnd1 = 2 * rq->out_zp + 1;
+  int32_t m = q[0], pk = q[1];
   for (int b = 0; b < batches; ++b, x += in_n) {
     const int8_t *wp = w;
     const int32_t *qp = q;
@@ -216,10 +203,10 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
         acc[3] = start[o + 3];
       }
       wp = tf_fc_dot4(x, words, tail, wp, acc);
-      const int8_t v0 = tf_rq_out(acc[0], per_channel ? tf_fc_channel(qp, rnd1) : c, rq, fast, full);
-      const int8_t v1 = tf_rq_out(acc[1], per_channel ? tf_fc_channel(qp + 2, rnd1) : c, rq, fast, full);
-      const int8_t v2 = tf_rq_out(acc[2], per_channel ? tf_fc_channel(qp + 4, rnd1) : c, rq, fast, full);
-      const int8_t v3 = tf_rq_out(acc[3], per_channel ? tf_fc_channel(qp + 6, rnd1) : c, rq, fast, full);
+      const int8_t v0 = per_channel ? tf_dsp_rq(acc[0], qp[0], qp[1], rq, fast, full) : tf_dsp_rq(acc[0], m, pk, rq, fast, full);
+      const int8_t v1 = per_channel ? tf_dsp_rq(acc[1], qp[2], qp[3], rq, fast, full) : tf_dsp_rq(acc[1], m, pk, rq, fast, full);
+      const int8_t v2 = per_channel ? tf_dsp_rq(acc[2], qp[4], qp[5], rq, fast, full) : tf_dsp_rq(acc[2], m, pk, rq, fast, full);
+      const int8_t v3 = per_channel ? tf_dsp_rq(acc[3], qp[6], qp[7], rq, fast, full) : tf_dsp_rq(acc[3], m, pk, rq, fast, full);
       if (per_channel) qp += 8;
       out[0] = v0;
       out[1] = v1;
@@ -230,10 +217,11 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
       int32_t acc = start ? start[o] : 0;
       wp = tf_fc_dot1(x, words, tail, wp, &acc);
       if (per_channel) {
-        c = tf_fc_channel(qp, rnd1);
+        m = qp[0];
+        pk = qp[1];
         qp += 2;
       }
-      *out++ = tf_rq_out(acc, c, rq, fast, full);
+      *out++ = tf_dsp_rq(acc, m, pk, rq, fast, full);
     }
   }
 }
@@ -242,9 +230,7 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
 static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
     const int8_t *x, int batches, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
     const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
-  tf_rq_channel_t c = { 0, 0, 0, 0 };
-  if (!per_channel) c = (tf_rq_channel_t){ q[0], q[1], q[2], q[3] };
-  const int32_t rnd1 = 2 * rq->out_zp + 1;
+  int32_t m = q[0], pk = q[1];
   for (int b = 0; b < batches; ++b) {
     const int32_t xv = x[b];
     const int32_t *qp = q;
@@ -252,10 +238,11 @@ static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
       /* int32 wraps as in TFLM's sum; unsigned keeps C from calling it overflow */
       const int32_t acc = (int32_t)((uint32_t)(start ? start[r] : 0) + (uint32_t)(w[r] * xv));
       if (per_channel) {
-        c = tf_fc_channel(qp, rnd1);
+        m = qp[0];
+        pk = qp[1];
         qp += 2;
       }
-      *out++ = tf_rq_out(acc, c, rq, fast, full);
+      *out++ = tf_dsp_rq(acc, m, pk, rq, fast, full);
     }
   }
 }

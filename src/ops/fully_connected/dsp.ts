@@ -7,7 +7,7 @@
  */
 import type { LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds, kernelMode, rqInit } from '../common/dsp.ts';
+import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {
@@ -33,41 +33,17 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
   return out;
 }
 
-/**
- * Whether tf_rq_out's FAST form is exact for every output: |acc| 2^(left+1) fits SMMULR's operand,
- * and with |SRDHM| <= |acc| 2^left m / 2^31 + 1 = high the sum 2 high + 2^e + |zp| 2^(e+1) (the
- * folded rounding and zero point) stays below 2^31.
- */
-function fastHolds(bounds: readonly number[], p: FullyConnectedParams): boolean {
-  return bounds.every((b, o) => {
-    const left = Math.max(p.shift[o]!, 0);
-    const right = Math.max(-p.shift[o]!, 0);
-    const high = Math.floor((b * 2 ** left * p.multiplier[o]!) / 2 ** 31) + 1;
-    return b * 2 ** (left + 1) < 2 ** 31 && 2 * high + 2 ** right + Math.abs(p.outputZeroPoint) * 2 ** (right + 1) < 2 ** 31;
-  });
-}
-
-/** One channel's tf_rq_channel_t { m, lsh1, rnd, rsh1 } (rnd folds the zero point, FAST mode). */
-function channelRecord(multiplier: number, shift: number, outputZeroPoint: number, fast: boolean): number[] {
-  const right = Math.max(-shift, 0);
-  return [multiplier, Math.max(shift, 0) + 1, fast ? 2 ** right + outputZeroPoint * 2 ** (right + 1) : 0, right + 1];
-}
-
 export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const fast = fastHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p);
+  const fast = fastRequantHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p, p.outputZeroPoint);
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
-  const perChannelRecords: number[] = [];
-  if (!uniform) {
-    for (let o = 0; o < p.outFeatures; o++) {
-      const right = Math.max(-p.shift[o]!, 0);
-      perChannelRecords.push(p.multiplier[o]!, (Math.max(p.shift[o]!, 0) + 1) | ((right + 1) << 8));
-    }
-  }
+  // kernels_dsp.h's records less the start (the kernel reads the starts apart): { m, P } per output
+  const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast);
+  const mp = (o: number) => [records[o * RQ_FIELDS + 1]!, records[o * RQ_FIELDS + 2]!];
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
     how: `${single ? 'one input feature' : 'streaming, 4 rows per pass'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
@@ -87,8 +63,8 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
         : p.outFeatures < 4 ? 'start' : ctx.addConst('start', 'int32_t', start),
     localStart: p.outFeatures < 4 && !(p.inputOffset === 0 && p.hasBias) && !start.every((v) => v === 0) ? Array.from(start).join(', ') : undefined,
     uniform,
-    channel: uniform ? channelRecord(p.multiplier[0]!, p.shift[0]!, p.outputZeroPoint, fast).join(', ') : undefined,
-    records: uniform ? undefined : ctx.addConst('rq', 'int32_t', perChannelRecords),
+    channel: uniform ? mp(0).join(', ') : undefined,
+    records: uniform ? undefined : ctx.addConst('rq', 'int32_t', Int32Array.from(Array.from({ length: p.outFeatures }, (_, o) => mp(o)).flat())),
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     ...mode,
     // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
