@@ -4,7 +4,7 @@ import { loadGraph } from './model/load.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import { type MemoryPlan, planArena } from './plan/arena.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
-import { writeDirectoryAtomically } from './codegen/output.ts';
+import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
 import type { KernelIsa } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 
@@ -36,7 +36,7 @@ export function compileFile(modelPath: string, options: CompileOptions = {}): Co
 }
 
 /** Compiles a model file and writes the C sources to `outDir` (atomically). */
-export function compileToDirectory(modelPath: string, outDir: string, options: CompileOptions = {}): CompiledModel & { outDir: string } {
+export function compileToDirectory(modelPath: string, outDir: string, options: CompileOptions = {}, output: WriteOutputOptions = {}): CompiledModel & { outDir: string } {
   const compiled = compileFile(modelPath, options);
-  return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files) };
+  return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files, output) };
 }

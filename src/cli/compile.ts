@@ -10,17 +10,18 @@ export function compileCommand(): Command {
     .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
-    .requiredOption('-o, --out <dir>', 'output directory (replaced atomically)')
+    .requiredOption('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
+    .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
-    .action((modelPath: string, opts: { target: string; out: string; project?: string }) => {
+    .action((modelPath: string, opts: { target: string; out: string; project?: string; force?: boolean }) => {
       const target = loadTarget(opts.target);
       if (opts.project !== undefined) {
         const compiled = compileFile(modelPath, { isa: target.isa });
-        const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target));
+        const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
         process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
         return;
       }
-      const compiled = compileToDirectory(modelPath, opts.out, { isa: target.isa });
+      const compiled = compileToDirectory(modelPath, opts.out, { isa: target.isa }, { force: opts.force });
       const files = compiled.generated.files.map((f) => f.name).join(', ');
       process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
     });

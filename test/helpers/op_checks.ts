@@ -10,6 +10,7 @@ import type { OpAttrs } from '../../src/ir/graph.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { type CCase, type TensorSpec, evaluateOp, firstDifference, runCasesInC, singleOpGraph, tfliteInterpreterDifference } from './op_harness.ts';
 import { runTfliteInterpreter } from './tfjs_tflite.ts';
+import { tflmOutputs } from './tflm_ref.ts';
 
 /** Every int8 value once, -128..127. */
 export const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
@@ -102,3 +103,15 @@ export const REDUCE_CASES: { in: number[]; axes: number[]; keep: number[]; drop:
   { in: [2, 1, 3, 2, 5], axes: [3, 1], keep: [2, 1, 3, 1, 5], drop: [2, 3, 5] },
   { in: [1, 8], axes: [1], keep: [1, 1], drop: [1] },
 ];
+
+/**
+ * Expects TensorFlow Lite Micro (`tflm-ref`, reference kernels) to give the reference kernel's
+ * outputs, every output byte for byte, on a model written by our writer. The check every op makes.
+ */
+export function expectTflmAgrees(def: OpDef, cases: Omit<CCase, 'def'>[]): void {
+  for (const [k, c] of cases.entries()) {
+    const ours = evaluateOp(def, c.graph, c.op, c.inputs).map((b) => new Uint8Array(toBytes(b)));
+    const theirs = tflmOutputs(c.graph, c.inputs.map((b) => new Uint8Array(toBytes(b))));
+    ours.forEach((o, i) => expect(firstDifference(theirs[i]!, o), `${def.kind} case ${k} output ${i} (expected: TFLite Micro)`).to.equal(undefined));
+  }
+}

@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyforge } from '../helpers/cli.ts';
+import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { OUTPUT_MARKER } from '../../src/codegen/output.ts';
+
+/** A one-op int8 model written by our writer: no shared model needed. */
+function tinyModel(dir: string): string {
+  const b = new GraphBuilder('tiny');
+  const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 3 } });
+  const [y] = b.op('RELU', [x], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 3 } }]);
+  b.output(y!);
+  const path = join(dir, 'tiny.tflite');
+  writeFileSync(path, writeTflite(b.build()));
+  return path;
+}
+
+describe('compile -o: never deletes or overwrites a file tinyforge did not create', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-out-'));
+  const model = tinyModel(dir);
+
+  it('refuses a non-empty directory of the user\'s (-o .) and leaves every file and subfolder as it was', () => {
+    const user = join(dir, 'user');
+    mkdirSync(join(user, 'sub'), { recursive: true });
+    writeFileSync(join(user, 'notes.txt'), 'mine');
+    writeFileSync(join(user, 'model.c'), 'my own model.c');
+    writeFileSync(join(user, 'sub', 'keep.c'), 'int x;');
+    const r = tinyforge(['compile', model, '-o', '.'], { cwd: user });
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/^error: \.: not empty and not a tinyforge output .*--force/);
+    expect(readdirSync(user).sort()).to.deep.equal(['model.c', 'notes.txt', 'sub']);
+    expect(readFileSync(join(user, 'model.c'), 'utf8')).to.equal('my own model.c');
+    expect(readFileSync(join(user, 'sub', 'keep.c'), 'utf8')).to.equal('int x;');
+  });
+
+  it('writes a new or empty directory with its marker, and replaces its own earlier output', () => {
+    const out = join(dir, 'out');
+    expect(tinyforge(['compile', model, '-o', out]).status).to.equal(0);
+    const marker = JSON.parse(readFileSync(join(out, OUTPUT_MARKER), 'utf8')) as { files: string[] };
+    expect(marker.files).to.include('model.c');
+    expect(tinyforge(['compile', model, '-o', out, '--target', 'cortex-m0']).status).to.equal(0);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect(tinyforge(['compile', model, '-o', empty]).status).to.equal(0);
+    expect(existsSync(join(empty, 'model.h'))).to.equal(true);
+  });
+
+  it('refuses its own earlier output once the user has added a file to it', () => {
+    const out = join(dir, 'added');
+    expect(tinyforge(['compile', model, '-o', out]).status).to.equal(0);
+    writeFileSync(join(out, 'main.c'), 'int main(void) { return 0; }');
+    const r = tinyforge(['compile', model, '-o', out]);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.match(/holds main\.c/);
+    expect(readFileSync(join(out, 'main.c'), 'utf8')).to.equal('int main(void) { return 0; }');
+  });
+
+  it('with --force writes into the user\'s directory and deletes nothing already there', () => {
+    const user = join(dir, 'forced');
+    mkdirSync(join(user, 'sub'), { recursive: true });
+    writeFileSync(join(user, 'notes.txt'), 'mine');
+    writeFileSync(join(user, 'sub', 'keep.c'), 'int x;');
+    const r = tinyforge(['compile', model, '-o', user, '--force']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(readFileSync(join(user, 'notes.txt'), 'utf8')).to.equal('mine');
+    expect(readFileSync(join(user, 'sub', 'keep.c'), 'utf8')).to.equal('int x;');
+    expect(existsSync(join(user, 'model.c'))).to.equal(true);
+    expect(readdirSync(user).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('refuses --project layouts into a user directory the same way', () => {
+    const user = join(dir, 'proj');
+    mkdirSync(user);
+    writeFileSync(join(user, 'CMakeLists.txt'), 'project(mine)');
+    const r = tinyforge(['compile', model, '-o', user, '--target', 'rp2040', '--project', 'pico-sdk']);
+    expect(r.status).to.not.equal(0);
+    expect(readFileSync(join(user, 'CMakeLists.txt'), 'utf8')).to.equal('project(mine)');
+  });
+});
