@@ -1,0 +1,314 @@
+/**
+ * The differential fuzzer: generated models through TFLite Micro (`tflm-ref`, the ground truth), our
+ * TS reference, the host C under ASan+UBSan and the emulated boards that select each kernel family,
+ * every output compared byte for byte with TFLite Micro. A mismatch, a build failure, a sanitizer
+ * report or a refusal is narrowed to the one component that causes it and saved as a reproducer
+ * (model, input, TFLite Micro's outputs, the first differing tensor) that test/fuzz/repro.test.ts
+ * keeps as a permanent test.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../src/compile.ts';
+import { type Graph, byteSize } from '../../src/ir/graph.ts';
+import { fromBytes, toBytes } from '../../src/ir/buffers.ts';
+import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { interpret } from '../../src/ops/interpreter.ts';
+import { runModel } from '../../src/run/run.ts';
+import { type Batch, type Component, type ComponentSpec, activationBytes, batchSpecs, buildBatch, loadGenerators } from './batch.ts';
+import type { FuzzDType, FuzzGenerator } from './ops/types.ts';
+import { concatBytes, runTflmRefAsync } from '../helpers/tflm_ref.ts';
+
+/** The emulated board of each kernel family, and host (TS reference + C under the sanitizers). */
+export const FAMILY_TARGETS: Record<string, string> = {
+  host: 'host (C, ASan+UBSan)',
+  'cortex-m4': 'DSP (Armv7E-M)',
+  rp2040: 'Armv6-M (RP2040)',
+  'cortex-m0': 'Armv6-M (Cortex-M0)',
+  'cortex-m3': 'portable (Armv7-M)',
+  esp32c3: 'portable (RV32IMC)',
+};
+
+/** Activation bytes one batch may hold on a board (the micro:bit has 16 KiB of RAM). */
+const BOARD_ACTIVATION_LIMIT: Record<string, number> = { 'cortex-m0': 6 * 1024 };
+const DEFAULT_ACTIVATION_LIMIT = 96 * 1024;
+
+export type FindingKind = 'mismatch' | 'build' | 'refused' | 'tflm-refused' | 'crash';
+
+export interface Finding {
+  kind: FindingKind;
+  /** `ts-reference`, `tflm-ref`, `compile` or a target name */
+  where: string;
+  component: ComponentSpec;
+  ops: string[];
+  detail: string;
+  /** where the reproducer was written */
+  repro?: string;
+}
+
+export interface CampaignOptions {
+  seed: number;
+  /** components (models) in all */
+  count: number;
+  /** components per batch model */
+  batchSize: number;
+  /** where each batch runs besides TFLite Micro and the TS reference: host and emulated targets */
+  targets: string[];
+  dtypes: FuzzDType[];
+  /** only generators whose name or ops include one of these */
+  only?: string[];
+  /** write reproducers here (none when absent) */
+  reproDir?: string;
+  progress?: (line: string) => void;
+}
+
+export interface CampaignResult {
+  seed: number;
+  models: number;
+  batches: number;
+  /** per op: models holding it, and per target how many of them ran there */
+  byOp: Record<string, { models: number; targets: Record<string, number> }>;
+  byTarget: Record<string, number>;
+  findings: Finding[];
+  elapsedMs: number;
+}
+
+/** Runs a campaign: `count` components in batches of `batchSize`. */
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const started = Date.now();
+  const progress = options.progress ?? (() => {});
+  let generators = await loadGenerators();
+  if (options.only?.length) generators = generators.filter((g) => options.only!.some((o) => g.name === o || g.ops.includes(o)));
+  if (generators.length === 0) throw new Error('fuzz: no generator matches');
+  const result: CampaignResult = { seed: options.seed, models: 0, batches: 0, byOp: {}, byTarget: {}, findings: [], elapsedMs: 0 };
+  const work = mkdtempSync(join(tmpdir(), 'tinyforge-fuzz-'));
+  try {
+    for (let k = 0, done = 0; done < options.count; k++) {
+      const n = Math.min(options.batchSize, options.count - done);
+      const specs = batchSpecs(generators, options.seed, k, n, done, options.dtypes);
+      done += n;
+      result.batches++;
+      const found = await runBatch(`fuzz_s${options.seed}_b${k}`, specs, generators, options, work, result);
+      result.findings.push(...found);
+      progress(`batch ${k}: ${done}/${options.count} models, ${result.findings.length} finding(s)${found.length ? `: ${found.map((f) => `${f.kind} ${f.component.generator} on ${f.where}`).join('; ')}` : ''}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  result.elapsedMs = Date.now() - started;
+  return result;
+}
+
+/** The outputs of one component, out of a batch's outputs. */
+function componentOutputs(c: Component, outputs: Uint8Array[]): Uint8Array[] {
+  return outputs.slice(c.outputs[0], c.outputs[1]);
+}
+
+function splitOutputs(graph: Graph, bytes: Uint8Array): Uint8Array[] {
+  let at = 0;
+  return graph.outputs.map((o) => bytes.slice(at, (at += byteSize(graph.tensors[o]!))));
+}
+
+function firstDifference(expected: Uint8Array, actual: Uint8Array): string | undefined {
+  if (expected.length !== actual.length) return `${actual.length} bytes, expected ${expected.length}`;
+  for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) return `byte ${i}: expected ${expected[i]}, got ${actual[i]}`;
+  return undefined;
+}
+
+/** Components whose outputs differ from `expected` (both per graph output, in order). */
+function differingComponents(batch: Batch, expected: Uint8Array[], actual: Uint8Array[]): { component: Component; detail: string }[] {
+  const out: { component: Component; detail: string }[] = [];
+  for (const c of batch.components) {
+    for (let o = c.outputs[0]; o < c.outputs[1]; o++) {
+      const d = firstDifference(expected[o]!, actual[o]!);
+      if (d) {
+        const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
+        out.push({ component: c, detail: `output ${o - c.outputs[0]} (tensor ${t.index} ${t.dtype}${JSON.stringify(t.shape)}): ${d}` });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function spec(c: Component): ComponentSpec {
+  return { generator: c.generator, dtype: c.dtype, seed: c.seed };
+}
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join(' | ').slice(0, 600);
+}
+
+/**
+ * One batch: TFLite Micro first (components it refuses are generator bugs, dropped), then our compile
+ * (components we refuse are findings, dropped), the TS reference, and every target.
+ */
+async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGenerator[], options: CampaignOptions, work: string, result: CampaignResult): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  let batch: Batch;
+  try {
+    batch = buildBatch(name, specs, generators);
+  } catch (e) {
+    // a generator that throws: find which
+    const kept: ComponentSpec[] = [];
+    for (const s of specs) {
+      try {
+        buildBatch(`${name}_probe`, [s], generators);
+        kept.push(s);
+      } catch (err) {
+        findings.push({ kind: 'crash', where: 'generator', component: s, ops: [], detail: message(err) });
+      }
+    }
+    if (kept.length === specs.length) throw e;
+    return [...findings, ...(await runBatch(name, kept, generators, options, work, result))];
+  }
+
+  // TFLite Micro: the ground truth
+  let expected: Uint8Array[];
+  try {
+    const run = await runTflmRefAsync(writeTflite(batch.graph), concatBytes(batch.inputs));
+    expected = splitOutputs(batch.graph, run.outputs);
+  } catch (e) {
+    const bad = await isolate(batch, generators, async (one) => {
+      await runTflmRefAsync(writeTflite(one.graph), concatBytes(one.inputs));
+    });
+    if (bad.length === 0) throw new Error(`${name}: tflm-ref refused the batch but no component alone: ${message(e)}`);
+    for (const b of bad) findings.push({ kind: 'tflm-refused', where: 'tflm-ref', component: spec(b.component), ops: b.component.ops, detail: b.detail });
+    const kept = batch.components.filter((c) => !bad.some((b) => b.component === c)).map(spec);
+    return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
+  }
+
+  // our compiler and the TS reference
+  let actual: Uint8Array[];
+  try {
+    const compiled = compileGraph(batch.graph, `${name}.tflite`);
+    actual = interpret(compiled.prepared, batch.inputs).outputs;
+  } catch (e) {
+    const bad = await isolate(batch, generators, async (one) => {
+      const compiled = compileGraph(one.graph, `${one.graph.name}.tflite`);
+      interpret(compiled.prepared, one.inputs);
+    });
+    if (bad.length === 0) throw new Error(`${name}: compile refused the batch but no component alone: ${message(e)}`);
+    for (const b of bad) {
+      findings.push(await record({ kind: 'refused', where: 'compile', component: spec(b.component), ops: b.component.ops, detail: b.detail }, generators, options));
+    }
+    const kept = batch.components.filter((c) => !bad.some((b) => b.component === c)).map(spec);
+    return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
+  }
+  const wrongInTs = differingComponents(batch, expected, actual);
+  for (const w of wrongInTs) findings.push(await record({ kind: 'mismatch', where: 'ts-reference', component: spec(w.component), ops: w.component.ops, detail: w.detail }, generators, options));
+
+  // count the models
+  result.models += batch.components.length;
+  for (const c of batch.components) for (const op of new Set(c.ops)) (result.byOp[op] ??= { models: 0, targets: {} }).models++;
+
+  // every target, the batch split to what the board holds
+  const expectedOf = new Map(batch.components.map((c) => [c.seed, componentOutputs(c, expected)]));
+  for (const target of options.targets) {
+    const limit = BOARD_ACTIVATION_LIMIT[target] ?? DEFAULT_ACTIVATION_LIMIT;
+    for (const group of groupsWithin(batch, generators, limit)) {
+      const sub = group.length === batch.components.length ? batch : buildBatch(`${name}_${target.replace(/\W/g, '')}${group[0]!.seed}`, group.map(spec), generators);
+      const subExpected = sub.components.flatMap((c) => expectedOf.get(c.seed)!);
+      const failures = await runOnTarget(sub, subExpected, target, work);
+      for (const f of failures) {
+        findings.push(await record({ ...f, where: target, component: spec(f.component), ops: f.component.ops }, generators, options));
+      }
+      result.byTarget[target] = (result.byTarget[target] ?? 0) + sub.components.length;
+      for (const c of sub.components) for (const op of new Set(c.ops)) {
+        const entry = (result.byOp[op] ??= { models: 0, targets: {} });
+        entry.targets[target] = (entry.targets[target] ?? 0) + 1;
+      }
+    }
+  }
+  return findings;
+}
+
+/** Splits a batch's components into groups whose activations fit `limit` bytes each (alone, at least one). */
+function groupsWithin(batch: Batch, generators: FuzzGenerator[], limit: number): Component[][] {
+  if (activationBytes(batch.graph) <= limit) return [batch.components];
+  const groups: Component[][] = [];
+  let current: Component[] = [];
+  let bytes = 0;
+  for (const c of batch.components) {
+    const own = activationBytes(buildBatch('probe', [spec(c)], generators).graph);
+    if (own > limit) continue; // too big for this board alone: runs elsewhere
+    if (bytes + own > limit && current.length) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(c);
+    bytes += own;
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}
+
+/** Runs each component alone through `check`; returns those that throw. */
+async function isolate(batch: Batch, generators: FuzzGenerator[], check: (one: Batch) => Promise<void>): Promise<{ component: Component; detail: string }[]> {
+  const bad: { component: Component; detail: string }[] = [];
+  for (const c of batch.components) {
+    const one = buildBatch(`${batch.graph.name}_one`, [spec(c)], generators);
+    try {
+      await check(one);
+    } catch (e) {
+      bad.push({ component: c, detail: message(e) });
+    }
+  }
+  return bad;
+}
+
+/**
+ * Builds and runs a batch on one target (host: C under ASan+UBSan) and compares every output with
+ * TFLite Micro's. A build or run failure is narrowed to the components that fail alone.
+ */
+async function runOnTarget(batch: Batch, expected: Uint8Array[], target: string, work: string): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
+  const path = join(work, `${batch.graph.name}.tflite`);
+  writeFileSync(path, writeTflite(batch.graph));
+  try {
+    const report = await runModel(path, { target, cases: [batch.inputs], sanitize: target === 'host', timeoutMs: 120_000 });
+    const actual = report.cases[0]!.outputs.map((values, o) => {
+      const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
+      return valuesToBytes(t.dtype, values);
+    });
+    return differingComponents(batch, expected, actual).map((d) => ({ kind: 'mismatch' as const, ...d }));
+  } catch (e) {
+    if (batch.components.length === 1) {
+      const text = message(e);
+      return [{ kind: /sanitizer|runtime error|AddressSanitizer/i.test(text) ? 'crash' : 'build', component: batch.components[0]!, detail: text }];
+    }
+    // narrow down: halves, then each failing half again
+    const half = Math.ceil(batch.components.length / 2);
+    const out: { kind: FindingKind; component: Component; detail: string }[] = [];
+    for (const part of [batch.components.slice(0, half), batch.components.slice(half)]) {
+      if (!part.length) continue;
+      const gens = await loadGenerators();
+      const sub = buildBatch(`${batch.graph.name}_h${part[0]!.seed}`, part.map(spec), gens);
+      const subExpected = part.flatMap((c) => expected.slice(c.outputs[0], c.outputs[1]));
+      out.push(...(await runOnTarget(sub, subExpected, target, work)));
+    }
+    if (out.length === 0) out.push({ kind: 'build', component: batch.components[0]!, detail: `the batch failed, no part alone: ${message(e)}` });
+    return out;
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+function valuesToBytes(dtype: Graph['tensors'][number]['dtype'], values: number[]): Uint8Array {
+  const empty = fromBytes(dtype, new Uint8Array(0));
+  const ctor = empty.constructor as unknown as { from(v: ArrayLike<number | bigint>): typeof empty };
+  const typed = dtype === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : ctor.from(values);
+  return new Uint8Array(toBytes(typed));
+}
+
+/** Writes a finding's reproducer (when a repro dir is set) and returns the finding with its path. */
+async function record(f: Finding, generators: FuzzGenerator[], options: CampaignOptions): Promise<Finding> {
+  if (!options.reproDir) return f;
+  const { saveReproducer } = await import('./repro.ts');
+  return { ...f, repro: await saveReproducer(f, generators, options.reproDir) };
+}
+
+export function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,51 @@
+/**
+ * `npm run fuzz -- --seed S --count N [--target T ...] [--batch K] [--dtype int8|int16] [--only OP]
+ * [--repro DIR] [--json FILE]`: a differential fuzzing campaign against TFLite Micro (tflm-ref).
+ * Prints a line per batch on stderr and a table of models per op and per target at the end; exits 1
+ * on any finding (reproducers are written to test/fuzz/repro/ unless --repro says elsewhere).
+ */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { FAMILY_TARGETS, runCampaign } from './campaign.ts';
+import { REPRO_DIR } from './repro.ts';
+import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import type { FuzzDType } from './ops/types.ts';
+
+const program = new Command('fuzz')
+  .description('differential fuzzing: generated models, every output byte compared with TFLite Micro')
+  .option('--seed <n>', 'campaign seed', '1')
+  .option('--count <n>', 'models (components) in all', '100')
+  .option('--batch <n>', 'components per generated model file', '24')
+  .option('--target <t...>', `where to run besides the TS reference (${Object.keys(FAMILY_TARGETS).join(', ')})`, ['host'])
+  .option('--dtype <d...>', 'activation types', ['int8', 'int16'])
+  .option('--only <op...>', 'only generators of these ops or names')
+  .option('--repro <dir>', 'where reproducers go', REPRO_DIR)
+  .option('--no-repro', 'write no reproducers')
+  .option('--json <file>', 'write the campaign figures as JSON');
+
+program.parse();
+const o = program.opts<{ seed: string; count: string; batch: string; target: string[]; dtype: string[]; only?: string[]; repro: string | false; json?: string }>();
+
+async function main(): Promise<number> {
+  if (!tflmRefAvailable()) return 2;
+  const result = await runCampaign({
+    seed: Number(o.seed), count: Number(o.count), batchSize: Number(o.batch), targets: o.target,
+    dtypes: o.dtype as FuzzDType[], only: o.only, reproDir: o.repro === false ? undefined : o.repro,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const ops = Object.keys(result.byOp).sort();
+  const rows = ops.map((op) => [op, String(result.byOp[op]!.models), ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0))]);
+  const header = ['op', 'models', ...o.target];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
+  process.stdout.write(`seed ${result.seed}: ${result.models} models in ${result.batches} batches, per target ${o.target.map((t) => `${t} ${result.byTarget[t] ?? 0}`).join(', ')}; ${result.findings.length} finding(s) in ${(result.elapsedMs / 1000).toFixed(0)} s\n`);
+  for (const f of result.findings) process.stdout.write(`  ${f.kind} on ${f.where}: ${f.component.generator} (${f.component.dtype}, seed ${f.component.seed}): ${f.detail}${f.repro ? ` -> ${f.repro}` : ''}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 1)}\n`);
+  return result.findings.length ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  process.stderr.write(`fuzz: ${e instanceof Error ? e.stack : e}\n`);
+  process.exit(3);
+});
