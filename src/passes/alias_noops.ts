@@ -9,7 +9,7 @@
  */
 import { TinyforgeError } from '../errors.ts';
 import type { Graph, Op } from '../ir/graph.ts';
-import { isConstant } from '../ir/graph.ts';
+import { elementCount, isConstant } from '../ir/graph.ts';
 import { opDef } from '../ops/index.ts';
 import { type MovementParams, isIdentityMovement } from '../ops/common/strided_copy.ts';
 import type { ResizeNearestParams } from '../ops/resize_nearest_neighbor/index.ts';
@@ -51,7 +51,11 @@ function identitySource(graph: Graph, op: Op): number | undefined {
       return p.inH === p.outH && p.inW === p.outW && p.rows.every(exact) && p.cols.every(exact) ? op.inputs[0] : undefined;
     }
     const p = params as MovementParams;
-    return isIdentityMovement(p) ? op.inputs[p.moves[0]!.input] : undefined;
+    if (!isIdentityMovement(p)) return undefined;
+    // a copy of all the output's elements from offset 0 is the identity only when the input has no
+    // more (a one-element slice of [1,3,1] also copies "everything" of its output; found by the fuzzer)
+    const source = op.inputs[p.moves[0]!.input]!;
+    return elementCount(graph.tensors[source]!.shape) === elementCount(graph.tensors[op.outputs[0]!]!.shape) ? source : undefined;
   } catch (e) {
     if (e instanceof TinyforgeError) return undefined;
     throw e;

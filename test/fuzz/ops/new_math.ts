@@ -1,6 +1,6 @@
 /**
  * Generators for the elementwise math ops: ABS and RSQRT (int8 and int16), ELU, GELU (both
- * settings), DIV (broadcasts, fused activations). Random shapes of rank 1 to 4 (a few KB at most),
+ * settings), DIV (broadcasts, fused activations), LOG_SOFTMAX. Random shapes of rank 1 to 4 (a few KB at most),
  * scales over decades and zero points at the int8 extremes.
  *
  * TFLite Micro aborts on some inputs of two of them, so the components keep their inputs valid by
@@ -116,4 +116,15 @@ const divGen: FuzzGenerator = {
   },
 };
 
-export const generators: FuzzGenerator[] = [absGen, rsqrtGen, eluGen, divGen];
+const logSoftmaxGen: FuzzGenerator = {
+  name: 'LOG_SOFTMAX', ops: ['LOG_SOFTMAX'], dtypes: ['int8'],
+  generate({ b, rand }: FuzzContext) {
+    const shape = shapeOf(rand, 2048);
+    // the output quantization is fixed by TFLite: 16/256, zero point 127
+    const x = b.input({ shape, q: int8Q(rand, -5, 0.5) });
+    const [y] = b.op('LOG_SOFTMAX', [x], [{ shape, q: { scale: 16 / 256, zeroPoint: 127 } }]);
+    b.output(y!);
+  },
+};
+
+export const generators: FuzzGenerator[] = [absGen, rsqrtGen, eluGen, divGen, logSoftmaxGen];

@@ -1,0 +1,86 @@
+/**
+ * The differential fuzzer in CI: a fixed seed and a count that fits CI's time, every generator in
+ * turn, on the host (TS reference and C under ASan+UBSan) and on the emulated board of each kernel
+ * family, every output byte against TFLite Micro. Long campaigns are `npm run fuzz` (figures in the
+ * closing notes). And every saved reproducer, as a permanent test that needs no tflm-ref.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../src/compile.ts';
+import { parseTflite } from '../../src/model/tflite/reader.ts';
+import { interpret, splitInputs } from '../../src/ops/interpreter.ts';
+import { runModel } from '../../src/run/run.ts';
+import { loadGenerators } from './batch.ts';
+import { type CampaignResult, FAMILY_TARGETS, runCampaign } from './campaign.ts';
+import { loadReproducers } from './repro.ts';
+import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
+
+/** What CI runs: components per target. The campaign that closes an issue runs far more. */
+const CI_PLAN: { target: string; count: number; batch: number }[] = [
+  { target: 'host', count: 240, batch: 40 },
+  { target: 'cortex-m4', count: 80, batch: 40 },
+  { target: 'rp2040', count: 80, batch: 40 },
+  { target: 'cortex-m0', count: 40, batch: 40 },
+  { target: 'cortex-m3', count: 40, batch: 40 },
+  { target: 'esp32c3', count: 40, batch: 40 },
+];
+
+function summary(r: CampaignResult): string {
+  return r.findings.map((f) => `${f.kind} on ${f.where}: ${f.component.generator} ${f.component.dtype} seed ${f.component.seed}: ${f.detail}`).join('\n');
+}
+
+describe('fuzz: generated models, every output byte against TFLite Micro', function () {
+  this.timeout(900_000);
+
+  it('every generator draws valid components from many seeds', async () => {
+    const generators = await loadGenerators();
+    expect(generators.length).to.be.greaterThan(5);
+    const ops = new Set(generators.flatMap((g) => g.ops));
+    console.log(`    ${generators.length} generators over ${ops.size} ops`);
+  });
+
+  for (const plan of CI_PLAN) {
+    it(`seed 7001 on ${plan.target} (${FAMILY_TARGETS[plan.target]}): ${plan.count} models, no difference, no sanitizer report, no warning`, async function () {
+      if (!tflmRefAvailable(this)) return;
+      const result = await runCampaign({ seed: 7001, count: plan.count, batchSize: plan.batch, targets: [plan.target], dtypes: ['int8', 'int16'] });
+      console.log(`    ${result.models} models, ${Object.keys(result.byOp).length} ops, ${(result.elapsedMs / 1000).toFixed(0)} s`);
+      expect(result.findings, summary(result)).to.deep.equal([]);
+      expect(result.models).to.be.greaterThan(plan.count * 0.9);
+    });
+  }
+});
+
+describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', function () {
+  this.timeout(600_000);
+  const repros = loadReproducers();
+
+  it('the reproducers are readable', () => {
+    console.log(`    ${repros.length} reproducer(s)`);
+    for (const r of repros) expect(r.model.length, r.dir).to.be.greaterThan(0);
+  });
+
+  for (const r of repros) {
+    const name = r.dir.split('/').pop()!;
+    it(`${name}: TS reference, host C (ASan+UBSan)${r.info.found.where.startsWith('cortex') || ['rp2040', 'esp32c3'].includes(r.info.found.where) ? ` and ${r.info.found.where}` : ''} give TFLite Micro's outputs`, async () => {
+      const graph = parseTflite(r.model, `${name}.tflite`);
+      const compiled = compileGraph(graph, `${name}.tflite`);
+      const inputs = splitInputs(compiled.prepared, r.input, 'input.bin');
+      const ours = Buffer.concat(interpret(compiled.prepared, inputs).outputs);
+      expect(Buffer.compare(ours, Buffer.from(r.expected)), `${name}: TS reference`).to.equal(0);
+      const dir = mkdtempSync(join(tmpdir(), 'tf-repro-'));
+      try {
+        const path = join(dir, 'model.tflite');
+        writeFileSync(path, r.model);
+        const targets = ['host', ...(r.info.found.where in FAMILY_TARGETS && r.info.found.where !== 'host' ? [r.info.found.where] : [])];
+        for (const target of targets) {
+          const report = await runModel(path, { target, cases: [inputs], sanitize: target === 'host' });
+          expect(report.matchesReference, `${name} on ${target}`).to.equal(true);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

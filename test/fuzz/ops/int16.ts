@@ -1,0 +1,501 @@
+/**
+ * Fuzz generators of 16x8 components (int16 activations with zero point 0, int8 weights, int64 /
+ * int32 / int16 biases where TFLite Micro takes them): one generator per op tinyforge runs with int16
+ * activations, drawing shapes, channel counts (1, 2, 3, 5, 7, 12, 17), 1x1 images, strides, dilations,
+ * paddings, fused activations and scales (extreme ones included) at random. Every component stays
+ * small (a few KB of activations) so that many fit one model on a 16 KB-RAM board.
+ *
+ * The op tests use them too (src/ops/<op>/*_int16*.test.ts via int16Cases): each generator adds its
+ * model inputs (b.input) in the op's input order, so a one-component graph's inputs line up with the
+ * op's non-constant inputs.
+ */
+import type { FusedActivation } from '../../../src/ir/graph.ts';
+import type { TensorBuffer } from '../../../src/ir/buffers.ts';
+import type { GraphBuilder, Q, Spec } from '../../helpers/graph_builder.ts';
+import { outputSize } from '../../../src/ops/common/padding.ts';
+import type { FuzzGenerator } from './types.ts';
+
+type Rand = () => number;
+
+const CHANNELS = [1, 2, 3, 5, 7, 12, 17] as const;
+const CLAMP_ACTIVATIONS: readonly FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const int = (rand: Rand, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const logUniform = (rand: Rand, lo: number, hi: number): number => Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo)));
+const count = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+
+/** An int16 activation scale: mostly ordinary, sometimes extreme (tiny or huge). */
+function actScale(rand: Rand): number {
+  const r = rand();
+  if (r < 0.1) return logUniform(rand, 1e-8, 1e-5);
+  if (r < 0.2) return logUniform(rand, 0.05, 50);
+  return logUniform(rand, 1e-5, 0.05);
+}
+
+const q16 = (scale: number): Q => ({ scale, zeroPoint: 0 });
+const a16 = (shape: number[], scale: number): Spec => ({ shape, dtype: 'int16', q: q16(scale) });
+
+/** An NHWC image of at most `maxElems` elements: often 1x1, channels from CHANNELS. */
+function image(rand: Rand, maxElems = 512, channels = pick(rand, CHANNELS)): [number, number, number, number] {
+  for (;;) {
+    const oneByOne = rand() < 0.15;
+    const h = oneByOne ? 1 : int(rand, 1, 7);
+    const w = oneByOne ? 1 : int(rand, 1, 7);
+    const n = rand() < 0.1 ? 2 : 1;
+    if (n * h * w * channels <= maxElems) return [n, h, w, channels];
+  }
+}
+
+/** A shape of rank 1..4 with at most `maxElems` elements. */
+function anyShape(rand: Rand, maxElems = 400, minRank = 1, maxRank = 4): number[] {
+  for (;;) {
+    const rank = int(rand, minRank, maxRank);
+    const shape = Array.from({ length: rank }, (_, i) => (i === rank - 1 ? pick(rand, CHANNELS) : int(rand, 1, 5)));
+    if (count(shape) <= maxElems) return shape;
+  }
+}
+
+/** Symmetric int8 weights, per channel along `axis` (or per tensor), constant. */
+function weights(b: GraphBuilder, rand: Rand, shape: number[], axis: number, perChannel: boolean): { index: number; scales: number[] } {
+  const channels = perChannel ? shape[axis]! : 1;
+  const base = logUniform(rand, 1e-4, 0.1);
+  const scales = Array.from({ length: channels }, () => base * logUniform(rand, 0.3, 3));
+  const extreme = rand() < 0.15;
+  const data = Int8Array.from({ length: count(shape) }, () => (extreme ? pick(rand, [-127, 127, 0]) : int(rand, -127, 127)));
+  const index = b.constant({ shape, dtype: 'int8', quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: perChannel ? axis : 0 } }, data);
+  return { index, scales };
+}
+
+/**
+ * A constant bias of `dtype` for `channels` outputs (absent: -1), quantized at s_in·s_w as converters
+ * write it (TFLite Micro checks that scale for per-tensor weights).
+ */
+function bias(b: GraphBuilder, rand: Rand, dtype: 'none' | 'int16' | 'int32' | 'int64', channels: number, inScale: number, weightScales: number[]): number {
+  if (dtype === 'none') return -1;
+  const big = rand() < 0.2;
+  const values = Array.from({ length: channels }, () => int(rand, big ? -(2 ** 30) : -(2 ** 20), big ? 2 ** 30 : 2 ** 20));
+  let data: TensorBuffer;
+  if (dtype === 'int64') data = BigInt64Array.from(values.map((v) => BigInt(v) * (big ? 64n : 1n)));
+  else if (dtype === 'int32') data = Int32Array.from(values);
+  else data = Int16Array.from(values.map((v) => Math.max(-32768, Math.min(32767, v >> 10))));
+  const scale = weightScales.map((s) => inScale * s);
+  return b.constant({ shape: [channels], dtype, quant: { scale, zeroPoint: scale.map(() => 0), axis: 0 } }, data);
+}
+
+/** The output scale of a weighted layer: near the typical accumulator magnitude, spread both ways. */
+function weightedOutputScale(rand: Rand, inScale: number, weightScale: number, taps: number): number {
+  // random int16 inputs and int8 weights give an accumulator of about 1.4e6·sqrt(taps); aim at a few thousand
+  return inScale * weightScale * 300 * Math.sqrt(taps) * logUniform(rand, 0.05, 20);
+}
+
+function constInts(b: GraphBuilder, values: number[], shape: number[] = [values.length]): number {
+  return b.ints(values, shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function binaryShapes(rand: Rand): [number[], number[], number[]] {
+  const out = anyShape(rand, 300);
+  const drop = (s: number[]) => {
+    const k = rand();
+    if (k < 0.4) return [...s];
+    if (k < 0.6) return [s[s.length - 1]!];
+    if (k < 0.7) return [1];
+    return s.map((d) => (rand() < 0.4 ? 1 : d));
+  };
+  // the broadcast of a and b must be `out`: put back the full extents where both are 1
+  const rank = out.length;
+  const pad = (s: number[]) => [...Array(rank - s.length).fill(1), ...s] as number[];
+  const pa = pad(drop(out)), pb = pad(drop(out));
+  for (let i = 0; i < rank; i++) if (pa[i] === 1 && pb[i] === 1 && out[i] !== 1) pa[i] = out[i]!;
+  // leading 1s may go (a lower rank broadcasts the same)
+  const strip = (s: number[]) => {
+    const t = [...s];
+    while (t.length > 1 && t[0] === 1 && rand() < 0.5) t.shift();
+    return t;
+  };
+  // (only one side: the other keeps the output's rank)
+  return rand() < 0.5 ? [strip(pa), pb, out] : [pa, strip(pb), out];
+}
+
+function addOrSub(kind: 'ADD' | 'SUB'): FuzzGenerator {
+  return {
+    name: `${kind.toLowerCase()}-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      const [sa, sb, so] = binaryShapes(rand);
+      const s1 = actScale(rand);
+      const s2 = rand() < 0.3 ? s1 : s1 * logUniform(rand, 0.1, 10);
+      // TFLite needs 2·max(s1, s2) / (2^15·s_out) < 1
+      const sOut = Math.max(s1, s2) * logUniform(rand, 0.01, 4) * (rand() < 0.1 ? 1 / 8000 : 1);
+      const x = b.input(a16(sa, s1));
+      const y = b.input(a16(sb, s2));
+      const [o] = b.op(kind, [x, y], [a16(so, Math.max(sOut, Math.max(s1, s2) / 16000))], { activation: pick(rand, CLAMP_ACTIVATIONS) });
+      b.output(o!);
+    },
+  };
+}
+
+const mul: FuzzGenerator = {
+  name: 'mul-int16',
+  ops: ['MUL'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const [sa, sb, so] = binaryShapes(rand);
+    const s1 = actScale(rand);
+    const s2 = actScale(rand);
+    const x = b.input(a16(sa, s1));
+    const y = b.input(a16(sb, s2));
+    // products of random int16 inputs are about 2^28: an output scale near s1·s2·2^15 keeps them in range
+    const [o] = b.op('MUL', [x, y], [a16(so, s1 * s2 * 2 ** 15 * logUniform(rand, 0.01, 10))], { activation: pick(rand, CLAMP_ACTIVATIONS) });
+    b.output(o!);
+  },
+};
+
+const conv2d: FuzzGenerator = {
+  name: 'conv2d-int16',
+  ops: ['CONV_2D'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    for (;;) {
+      const [n, h, w, inC] = image(rand, 400);
+      const grouped = rand() < 0.15 && inC > 1;
+      const groups = grouped ? pick(rand, [...Array(inC).keys()].map((k) => k + 1).filter((g) => inC % g === 0 && g > 1)) : 1;
+      const outC = groups * pick(rand, [1, 2, 3]) * (grouped ? 1 : pick(rand, CHANNELS));
+      const kH = int(rand, 1, 3), kW = int(rand, 1, 3);
+      const strideH = int(rand, 1, 2), strideW = int(rand, 1, 2);
+      const dilationH = rand() < 0.2 ? 2 : 1, dilationW = rand() < 0.2 ? 2 : 1;
+      const padding = rand() < 0.5 ? 'SAME' : 'VALID';
+      const outH = outputSize(padding, h, kH, strideH, dilationH);
+      const outW = outputSize(padding, w, kW, strideW, dilationW);
+      if (outH < 1 || outW < 1 || n * outH * outW * outC > 500 || outC * kH * kW * (inC / groups) > 2500) continue;
+      const si = actScale(rand);
+      const x = b.input(a16([n, h, w, inC], si));
+      const wt = weights(b, rand, [outC, kH, kW, inC / groups], 0, rand() < 0.8);
+      const bi = bias(b, rand, pick(rand, ['none', 'int32', 'int64', 'int64'] as const), outC, si, wt.scales);
+      const so = weightedOutputScale(rand, si, wt.scales[0]!, kH * kW * inC / groups);
+      const [o] = b.op('CONV_2D', [x, wt.index, bi], [a16([n, outH, outW, outC], so)], {
+        padding, strideH, strideW, dilationH, dilationW, activation: pick(rand, CLAMP_ACTIVATIONS),
+      });
+      b.output(o!);
+      return;
+    }
+  },
+};
+
+const depthwise: FuzzGenerator = {
+  name: 'depthwise-int16',
+  ops: ['DEPTHWISE_CONV_2D'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    for (;;) {
+      const [n, h, w, inC] = image(rand, 400);
+      const mult = pick(rand, [1, 1, 2, 3]);
+      const outC = inC * mult;
+      const kH = int(rand, 1, 3), kW = int(rand, 1, 3);
+      const strideH = int(rand, 1, 2), strideW = int(rand, 1, 2);
+      const dilationH = rand() < 0.2 ? 2 : 1, dilationW = rand() < 0.2 ? 2 : 1;
+      const padding = rand() < 0.5 ? 'SAME' : 'VALID';
+      const outH = outputSize(padding, h, kH, strideH, dilationH);
+      const outW = outputSize(padding, w, kW, strideW, dilationW);
+      if (outH < 1 || outW < 1 || n * outH * outW * outC > 500) continue;
+      const si = actScale(rand);
+      const x = b.input(a16([n, h, w, inC], si));
+      const wt = weights(b, rand, [1, kH, kW, outC], 3, rand() < 0.8);
+      const bi = bias(b, rand, 'int64', outC, si, wt.scales); // TFLite Micro's int16 DEPTHWISE_CONV_2D crashes without a bias
+      const so = weightedOutputScale(rand, si, wt.scales[0]!, kH * kW);
+      const [o] = b.op('DEPTHWISE_CONV_2D', [x, wt.index, bi], [a16([n, outH, outW, outC], so)], {
+        padding, strideH, strideW, dilationH, dilationW, depthMultiplier: mult, activation: pick(rand, CLAMP_ACTIVATIONS),
+      });
+      b.output(o!);
+      return;
+    }
+  },
+};
+
+const fullyConnected: FuzzGenerator = {
+  name: 'fc-int16',
+  ops: ['FULLY_CONNECTED'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const batches = pick(rand, [1, 1, 2, 3]);
+    const inF = pick(rand, [1, 2, 3, 5, 7, 12, 17, 32, 64, 100]);
+    const outF = pick(rand, CHANNELS);
+    const si = actScale(rand);
+    const x = b.input(a16([batches, inF], si));
+    const wt = weights(b, rand, [outF, inF], 0, false);
+    const bi = bias(b, rand, pick(rand, ['none', 'int64'] as const), outF, si, wt.scales);
+    const so = weightedOutputScale(rand, si, wt.scales[0]!, inF);
+    const [o] = b.op('FULLY_CONNECTED', [x, wt.index, bi], [a16([batches, outF], so)], { activation: pick(rand, CLAMP_ACTIVATIONS), keepNumDims: false });
+    b.output(o!);
+  },
+};
+
+const transposeConv: FuzzGenerator = {
+  name: 'transpose-conv-int16',
+  ops: ['TRANSPOSE_CONV'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    for (;;) {
+      const [n, h, w, inC] = image(rand, 200);
+      const outC = pick(rand, CHANNELS);
+      const kH = int(rand, 1, 4), kW = int(rand, 1, 4);
+      const strideH = int(rand, 1, 3), strideW = int(rand, 1, 3);
+      const padding = rand() < 0.5 ? 'SAME' : 'VALID';
+      const outH = padding === 'SAME' ? h * strideH : (h - 1) * strideH + kH;
+      const outW = padding === 'SAME' ? w * strideW : (w - 1) * strideW + kW;
+      if (n * outH * outW * outC > 600) continue;
+      const si = actScale(rand);
+      const shape = constInts(b, [n, outH, outW, outC]);
+      const wt = weights(b, rand, [outC, kH, kW, inC], 0, rand() < 0.8);
+      const x = b.input(a16([n, h, w, inC], si));
+      const bi = bias(b, rand, pick(rand, ['none', 'int64', 'int64', 'int16'] as const), outC, si, wt.scales);
+      const so = weightedOutputScale(rand, si, wt.scales[0]!, Math.ceil(kH / strideH) * Math.ceil(kW / strideW) * inC);
+      const [o] = b.op('TRANSPOSE_CONV', [shape, wt.index, x, bi], [a16([n, outH, outW, outC], so)], {
+        padding, strideH, strideW, activation: pick(rand, CLAMP_ACTIVATIONS),
+      });
+      b.output(o!);
+      return;
+    }
+  },
+};
+
+/** A one-input op whose output has the input's shape. */
+function unary(kind: string, outScale: (rand: Rand, si: number) => number, attrs: (rand: Rand) => Record<string, unknown> = () => ({})): FuzzGenerator {
+  return {
+    name: `${kind.toLowerCase().replace(/_/g, '-')}-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      const shape = anyShape(rand, 500);
+      const si = actScale(rand);
+      const x = b.input(a16(shape, si));
+      const [o] = b.op(kind, [x], [a16(shape, outScale(rand, si))], attrs(rand));
+      b.output(o!);
+    },
+  };
+}
+
+const leakyRelu = unary('LEAKY_RELU', (rand, si) => si * logUniform(rand, 0.1, 10), (rand) => ({ alpha: pick(rand, [0.01, 0.1, 0.2, 0.3, 0.5, 0.99, 1.5, -0.5, 0]) }));
+const relu = unary('RELU', (rand, si) => si * logUniform(rand, 0.1, 10));
+const relu6 = unary('RELU6', (rand, si) => si * logUniform(rand, 0.5, 2));
+/** LOGISTIC and TANH: TFLite's int16 kernels take input scales up to 32767/12288 and output 2^-15. */
+function sigmoidLike(kind: 'LOGISTIC' | 'TANH'): FuzzGenerator {
+  return {
+    name: `${kind.toLowerCase()}-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      const shape = anyShape(rand, 500);
+      const si = rand() < 0.15 ? pick(rand, [2 ** -12, 2 ** -10, 3 / 32768, 1 / 4096, 2.6]) : logUniform(rand, 1e-7, 2.6);
+      const x = b.input(a16(shape, si));
+      const [o] = b.op(kind, [x], [a16(shape, 2 ** -15)]);
+      b.output(o!);
+    },
+  };
+}
+const logistic = sigmoidLike('LOGISTIC');
+const tanh = sigmoidLike('TANH');
+const softmax: FuzzGenerator = {
+  name: 'softmax-int16',
+  ops: ['SOFTMAX'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 400);
+    const si = logUniform(rand, 1e-5, 0.01);
+    const x = b.input(a16(shape, si));
+    const [o] = b.op('SOFTMAX', [x], [a16(shape, 1 / 32768)], { beta: pick(rand, [1, 1, 0.5, 2]) });
+    b.output(o!);
+  },
+};
+
+const prelu: FuzzGenerator = {
+  name: 'prelu-int16',
+  ops: ['PRELU'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = image(rand, 400);
+    const si = actScale(rand);
+    const x = b.input(a16(shape, si));
+    const alphaShape = rand() < 0.7 ? [shape[3]] : rand() < 0.5 ? [1, 1, shape[3]] : [1];
+    const aScale = logUniform(rand, 1e-3, 0.05);
+    const alpha = b.constant({ shape: alphaShape, dtype: 'int8', q: { scale: aScale, zeroPoint: int(rand, -20, 20) } },
+      Int8Array.from({ length: count(alphaShape) }, () => int(rand, -128, 127)));
+    const [o] = b.op('PRELU', [x, alpha], [a16(shape, si * logUniform(rand, 0.2, 5))]);
+    b.output(o!);
+  },
+};
+
+function pool(kind: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): FuzzGenerator {
+  return {
+    name: `${kind === 'MAX_POOL_2D' ? 'max' : 'avg'}-pool-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      for (;;) {
+        const [n, h, w, c] = image(rand, 500);
+        const filterH = int(rand, 1, 3), filterW = int(rand, 1, 3);
+        const strideH = int(rand, 1, 3), strideW = int(rand, 1, 3);
+        const padding = rand() < 0.5 ? 'SAME' : 'VALID';
+        const outH = outputSize(padding, h, filterH, strideH);
+        const outW = outputSize(padding, w, filterW, strideW);
+        if (outH < 1 || outW < 1) continue;
+        const s = actScale(rand);
+        const x = b.input(a16([n, h, w, c], s));
+        const [o] = b.op(kind, [x], [a16([n, outH, outW, c], s)], { padding, strideH, strideW, filterH, filterW, activation: pick(rand, CLAMP_ACTIVATIONS) });
+        b.output(o!);
+        return;
+      }
+    },
+  };
+}
+
+function reduction(kind: 'MEAN' | 'SUM'): FuzzGenerator {
+  return {
+    name: `${kind.toLowerCase()}-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      const shape = rand() < 0.5 ? image(rand, 500) : anyShape(rand, 500);
+      const rank = shape.length;
+      let axes = shape.map((_, i) => i).filter(() => rand() < 0.5);
+      if (rank === 4 && rand() < 0.4) axes = [1, 2];
+      if (axes.length === 0) axes = [rank - 1];
+      const keepDims = rand() < 0.5;
+      const outShape = keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+      const reduced = count(axes.map((a) => shape[a]!));
+      const si = actScale(rand);
+      const so = kind === 'SUM' ? si * Math.sqrt(reduced) * logUniform(rand, 0.2, 5) : si * (rand() < 0.3 ? 1 : logUniform(rand, 0.2, 5));
+      const x = b.input(a16(shape, si));
+      const ax = constInts(b, axes.map((a) => (rand() < 0.2 ? a - rank : a)));
+      const [o] = b.op(kind, [x, ax], [a16(outShape, so)], { keepDims });
+      b.output(o!);
+    },
+  };
+}
+
+const quantize: FuzzGenerator = {
+  name: 'quantize-int16',
+  ops: ['QUANTIZE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 300);
+    const [from, to] = pick(rand, [['int16', 'int16'], ['int16', 'int8'], ['int8', 'int16'], ['int16', 'int32'], ['int32', 'int16'], ['int8', 'int32'], ['int32', 'int8']] as const);
+    const spec = (dtype: 'int8' | 'int16' | 'int32', scale: number): Spec => ({
+      shape, dtype, q: { scale, zeroPoint: dtype === 'int8' ? int(rand, -128, 127) : 0 },
+    });
+    const si = actScale(rand);
+    // int32 tensors are finely quantized (biases, accumulators); int8 coarsely
+    const bits = { int8: 8, int16: 16, int32: 32 };
+    const so = si * 2 ** (bits[from] - bits[to]) * logUniform(rand, 0.3, 3);
+    const x = b.input(spec(from, si));
+    const [o] = b.op('QUANTIZE', [x], [spec(to, so)]);
+    b.output(o!);
+  },
+};
+
+const dequantize: FuzzGenerator = {
+  name: 'dequantize-int16',
+  ops: ['DEQUANTIZE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 300);
+    const x = b.input(a16(shape, actScale(rand)));
+    const [o] = b.op('DEQUANTIZE', [x], [{ shape, dtype: 'float32' }]);
+    b.output(o!);
+  },
+};
+
+const pad: FuzzGenerator = {
+  name: 'pad-int16',
+  ops: ['PAD', 'PADV2'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    let shape: number[], paddings: number[][], outShape: number[];
+    do {
+      shape = anyShape(rand, 200);
+      paddings = shape.map(() => [int(rand, 0, 2), int(rand, 0, 2)]);
+      outShape = shape.map((d, i) => d + paddings[i]![0]! + paddings[i]![1]!);
+    } while (count(outShape) > 800);
+    const s = actScale(rand);
+    const x = b.input(a16(shape, s));
+    const p = constInts(b, paddings.flat(), [shape.length, 2]);
+    const v2 = rand() < 0.4;
+    const inputs = [x, p];
+    if (v2) inputs.push(b.constant({ shape: [1], dtype: 'int16', q: q16(s) }, Int16Array.from([int(rand, -32768, 32767)])));
+    const [o] = b.op(v2 ? 'PADV2' : 'PAD', inputs, [a16(outShape, s)]);
+    b.output(o!);
+  },
+};
+
+const stridedSlice: FuzzGenerator = {
+  name: 'strided-slice-int16',
+  ops: ['STRIDED_SLICE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 500);
+    const begin: number[] = [], end: number[] = [], strides: number[] = [], outShape: number[] = [];
+    for (const d of shape) {
+      const s = rand() < 0.2 ? -1 : int(rand, 1, 2);
+      if (s > 0) {
+        const lo = int(rand, 0, d - 1), hi = int(rand, lo + 1, d);
+        begin.push(lo); end.push(hi); strides.push(s);
+        outShape.push(Math.ceil((hi - lo) / s));
+      } else {
+        const hi = int(rand, 0, d - 1), lo = int(rand, -1, hi - 1);
+        begin.push(hi); end.push(lo < 0 ? -d - 1 : lo); strides.push(s);
+        outShape.push(hi - lo);
+      }
+    }
+    const sc = actScale(rand);
+    const x = b.input(a16(shape, sc));
+    const [o] = b.op('STRIDED_SLICE', [x, constInts(b, begin), constInts(b, end), constInts(b, strides)], [a16(outShape, sc)], {
+      beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false,
+    });
+    b.output(o!);
+  },
+};
+
+const concatenation: FuzzGenerator = {
+  name: 'concat-int16',
+  ops: ['CONCATENATION'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 150);
+    const axis = int(rand, 0, shape.length - 1);
+    const k = int(rand, 1, 4);
+    const s = actScale(rand);
+    const parts = Array.from({ length: k }, () => shape.map((d, i) => (i === axis ? int(rand, 1, 3) : d)));
+    // TFLite Micro copies int16 inputs as they are (no requantization): any input scale is allowed
+    const xs = parts.map((p) => b.input(a16(p, rand() < 0.7 ? s : actScale(rand))));
+    const outShape = shape.map((d, i) => (i === axis ? parts.reduce((n, p) => n + p[axis]!, 0) : d));
+    const [o] = b.op('CONCATENATION', xs, [a16(outShape, s)], { axis: rand() < 0.3 ? axis - shape.length : axis, activation: 'NONE' });
+    b.output(o!);
+  },
+};
+
+const reshape: FuzzGenerator = {
+  name: 'reshape-int16',
+  ops: ['RESHAPE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 400);
+    const n = count(shape);
+    const outShape = rand() < 0.5 ? [n] : [1, n];
+    const s = actScale(rand);
+    const x = b.input(a16(shape, s));
+    const [o] = b.op('RESHAPE', [x, constInts(b, outShape)], [a16(outShape, s)], { newShape: outShape });
+    b.output(o!);
+  },
+};
+
+/** Every 16x8 op tinyforge compiles, one generator each (PAD also draws PADV2). */
+export const generators: FuzzGenerator[] = [
+  addOrSub('ADD'), addOrSub('SUB'), mul,
+  conv2d, depthwise, fullyConnected, transposeConv,
+  leakyRelu, relu, relu6, prelu, logistic, tanh, softmax,
+  pool('MAX_POOL_2D'), pool('AVERAGE_POOL_2D'), reduction('MEAN'), reduction('SUM'),
+  quantize, dequantize, pad, stridedSlice, concatenation, reshape,
+];
