@@ -2,12 +2,17 @@
  * The host harness (`--target host`): runs the generated model natively, for simulation and for the
  * sanitizer builds of the tests.
  *
- *   <executable> <input-file>
+ *   <executable> <input-file> [<layers-file>]
  *
  * The input file holds one or more cases back to back, each the model's input tensors concatenated
  * in input order (so its size must be a whole multiple of the total input bytes). For each case the
  * model's variable state is reset, the inputs are loaded, the model runs once, and the output
  * tensors, concatenated in output order, are written to stdout as raw bytes.
+ *
+ * With <layers-file> (profile builds given TF_HARNESS_INPUT0_ARENA_OFFSET, the arena offset of input 0),
+ * after every layer of the last case the layer's position (uint32, little-endian) and the whole arena
+ * are appended to that file, and the variable state carries over from case to case (as on a board and
+ * in TFLite Micro) instead of being reset: `validate --reference` reads every layer's output from it.
  *
  * Exit status: 0 success; 2 usage or input-file error; 3 model error (init/invoke returned
  * non-zero); 4 profiling hooks unbalanced. Errors go to stderr as one line starting "error: ".
@@ -23,21 +28,35 @@
 #define EXIT_MODEL 3
 #define EXIT_PROFILE 4
 
-/* Profiling hooks: on the host they only check that every layer is opened and closed once per
- * inference, in order, which catches codegen mistakes in the hook calls. */
+/* Profiling hooks: on the host they only check that layers are opened and closed once per
+ * inference, in order, which catches codegen mistakes in the hook calls. Alias layers (RESHAPE) have
+ * no code and no hooks, so positions may skip; `layers_seen` is the next position allowed. */
 static int open_layer = -1;
 static int layers_seen;
 static int profile_broken;
 
 void tf_profile_layer_begin(int layer) {
-  if (open_layer != -1 || layer != layers_seen) profile_broken = 1;
+  if (open_layer != -1 || layer < layers_seen || layer >= TF_MODEL_NUM_LAYERS) profile_broken = 1;
   open_layer = layer;
 }
+
+#if defined(TF_PROFILE) && defined(TF_HARNESS_INPUT0_ARENA_OFFSET)
+#define LAYER_DUMP 1
+static FILE *layer_dump;
+static int layer_dump_failed;
+#endif
 
 void tf_profile_layer_end(int layer) {
   if (open_layer != layer) profile_broken = 1;
   open_layer = -1;
-  layers_seen++;
+  layers_seen = layer + 1;
+#ifdef LAYER_DUMP
+  if (layer_dump) {
+    const unsigned char position[4] = {(unsigned char)layer, (unsigned char)(layer >> 8), (unsigned char)(layer >> 16), (unsigned char)(layer >> 24)};
+    const unsigned char *arena = (const unsigned char *)tf_model_input(0) - (TF_HARNESS_INPUT0_ARENA_OFFSET);
+    if (fwrite(position, 1, 4, layer_dump) != 4 || fwrite(arena, 1, TF_MODEL_ARENA_BYTES, layer_dump) != TF_MODEL_ARENA_BYTES) layer_dump_failed = 1;
+  }
+#endif
 }
 
 static int fail(int status, const char *what, const char *detail) {
@@ -69,7 +88,11 @@ static unsigned char *read_file(const char *path, size_t *length) {
 }
 
 int main(int argc, char **argv) {
+#ifdef LAYER_DUMP
+  if (argc != 2 && argc != 3) return fail(EXIT_USAGE, "usage", "host-harness <input-file> [<layers-file>]");
+#else
   if (argc != 2) return fail(EXIT_USAGE, "usage", "host-harness <input-file>");
+#endif
 
   size_t file_bytes = 0;
   unsigned char *cases = read_file(argv[1], &file_bytes);
@@ -92,19 +115,29 @@ int main(int argc, char **argv) {
 
   int status = 0;
   for (size_t at = 0; at < file_bytes && status == 0; at += case_bytes) {
+#ifdef LAYER_DUMP
+    if (argc != 3 || at == 0) tf_model_reset(); /* with a layers file the state carries over, as on a board */
+#else
     tf_model_reset();
+#endif
     const unsigned char *next = cases + at;
     for (int i = 0; i < TF_MODEL_NUM_INPUTS; i++) {
       memcpy(tf_model_input(i), next, tf_model_input_bytes(i));
       next += tf_model_input_bytes(i);
     }
     layers_seen = 0;
+#ifdef LAYER_DUMP
+    if (argc == 3 && at + case_bytes == file_bytes && !(layer_dump = fopen(argv[2], "wb"))) {
+      status = fail(EXIT_USAGE, "cannot write layers file", argv[2]);
+      break;
+    }
+#endif
     if (tf_model_invoke() != 0) {
       status = fail(EXIT_MODEL, "tf_model_invoke failed", TF_MODEL_NAME);
       break;
     }
 #ifdef TF_PROFILE
-    if (profile_broken || open_layer != -1 || layers_seen != TF_MODEL_NUM_LAYERS) {
+    if (profile_broken || open_layer != -1) {
       status = fail(EXIT_PROFILE, "profiling hooks were not called once per layer in order", TF_MODEL_NAME);
       break;
     }
@@ -118,6 +151,9 @@ int main(int argc, char **argv) {
     }
   }
   free(cases);
+#ifdef LAYER_DUMP
+  if (layer_dump && (fclose(layer_dump) != 0 || layer_dump_failed) && status == 0) status = fail(EXIT_USAGE, "cannot write layers file", argv[2]);
+#endif
   if (fflush(stdout) != 0 && status == 0) status = fail(EXIT_USAGE, "cannot write outputs to stdout", NULL);
   return status;
 }

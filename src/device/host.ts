@@ -11,6 +11,8 @@ import { runTool } from '../build/toolchain.ts';
 export interface HostRunOptions {
   /** default 60 s; sanitizer builds of big models are slow */
   timeoutMs?: number;
+  /** further arguments after the input file (a profile build's layers file) */
+  extraArgs?: string[];
 }
 
 export interface HostRun {
@@ -27,7 +29,7 @@ export async function runOnHost(executable: string, inputBytes: Uint8Array, opti
   try {
     const inputFile = join(dir, 'input.bin');
     writeFileSync(inputFile, inputBytes);
-    const result = await runTool(resolve(executable), [inputFile], { timeoutMs });
+    const result = await runTool(resolve(executable), [inputFile, ...(options.extraArgs ?? [])], { timeoutMs });
     if (result.signal === 'SIGKILL') throw new TinyforgeError(`${executable}: no result within ${timeoutMs} ms, killed`);
     if (result.code !== 0) {
       throw new TinyforgeError(`${executable} failed (status ${result.code ?? result.signal}): ${reportLine(result.stderr)}`);

@@ -15,6 +15,8 @@ import { fromBytes, toBytes } from '../../src/ir/buffers.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { interpret } from '../../src/ops/interpreter.ts';
 import { runModel } from '../../src/run/run.ts';
+import { compileForEveryTarget } from '../../src/build/gate.ts';
+import { listTargets } from '../../src/build/targets.ts';
 import { type Batch, type Component, type ComponentSpec, activationBytes, batchSpecs, buildBatch, loadGenerators } from './batch.ts';
 import type { FuzzDType, FuzzGenerator } from './ops/types.ts';
 import { concatBytes, runTflmRefAsync } from '../helpers/tflm_ref.ts';
@@ -59,6 +61,8 @@ export interface CampaignOptions {
   only?: string[];
   /** write reproducers here (none when absent) */
   reproDir?: string;
+  /** the build gate: every batch also compiled for every target (-Werror) not in `targets` */
+  gate?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -198,6 +202,8 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
   const wrongInTs = differingComponents(batch, expected, actual);
   for (const w of wrongInTs) findings.push(await record({ kind: 'mismatch', where: 'ts-reference', component: spec(w.component), ops: w.component.ops, detail: w.detail }, generators, options));
 
+  if (options.gate) findings.push(...(await gateBatch(batch, generators, options)));
+
   // count the models
   result.models += batch.components.length;
   for (const c of batch.components) for (const op of new Set(c.ops)) (result.byOp[op] ??= { models: 0, targets: {} }).models++;
@@ -218,6 +224,27 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
         const entry = (result.byOp[op] ??= { models: 0, targets: {} });
         entry.targets[target] = (entry.targets[target] ?? 0) + 1;
       }
+    }
+  }
+  return findings;
+}
+
+/**
+ * The build gate: the batch's C compiled with every other target's toolchain and flags; a target that
+ * fails is narrowed to the components that fail alone.
+ */
+async function gateBatch(batch: Batch, generators: FuzzGenerator[], options: CampaignOptions): Promise<Finding[]> {
+  const targets = listTargets().filter((t) => !options.targets.includes(t));
+  const gate = await compileForEveryTarget(batch.graph, { targets });
+  const findings: Finding[] = [];
+  for (const failed of gate.targets.filter((t) => !t.ok)) {
+    const bad = await isolate(batch, generators, async (one) => {
+      const alone = await compileForEveryTarget(one.graph, { targets: [failed.target] });
+      if (!alone.ok) throw new Error(alone.failures.join('; '));
+    });
+    const blamed = bad.length ? bad : [{ component: batch.components[0]!, detail: `the batch only: ${failed.diagnostics.slice(0, 3).join(' | ')}` }];
+    for (const b of blamed) {
+      findings.push(await record({ kind: 'build', where: `gate:${failed.target}`, component: spec(b.component), ops: b.component.ops, detail: b.detail }, generators, options));
     }
   }
   return findings;

@@ -21,16 +21,17 @@ const program = new Command('fuzz')
   .option('--only <op...>', 'only generators of these ops or names')
   .option('--repro <dir>', 'where reproducers go', REPRO_DIR)
   .option('--no-repro', 'write no reproducers')
+  .option('--gate', 'also compile every batch for every other target with its own flags (-Werror)')
   .option('--json <file>', 'write the campaign figures as JSON');
 
 program.parse();
-const o = program.opts<{ seed: string; count: string; batch: string; target: string[]; dtype: string[]; only?: string[]; repro: string | false; json?: string }>();
+const o = program.opts<{ seed: string; count: string; batch: string; target: string[]; dtype: string[]; only?: string[]; repro: string | false; json?: string; gate?: boolean }>();
 
 async function main(): Promise<number> {
   if (!tflmRefAvailable()) return 2;
   const result = await runCampaign({
     seed: Number(o.seed), count: Number(o.count), batchSize: Number(o.batch), targets: o.target,
-    dtypes: o.dtype as FuzzDType[], only: o.only, reproDir: o.repro === false ? undefined : o.repro,
+    dtypes: o.dtype as FuzzDType[], only: o.only, reproDir: o.repro === false ? undefined : o.repro, gate: o.gate,
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   const ops = Object.keys(result.byOp).sort();
