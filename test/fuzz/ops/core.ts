@@ -27,7 +27,8 @@ function inputImage(b: GraphBuilder, rand: Rand, h: number, w: number, c: number
  * exact path), sometimes above the input's (multiplier > 1), mostly where outputs spread over int8.
  */
 function outScale(rand: Rand, inScale: number, wScale: number, terms: number, floor = 0): number {
-  return Math.max(floor, drawOutScale(rand, inScale, wScale, terms));
+  // below ~3e-9 a fused RELU6's bound, 6 / scale, overflows int32: TFLite Micro refuses the model
+  return Math.max(floor, 1e-8, drawOutScale(rand, inScale, wScale, terms));
 }
 
 function drawOutScale(rand: Rand, inScale: number, wScale: number, terms: number): number {
