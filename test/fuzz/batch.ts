@@ -53,11 +53,17 @@ export interface Component extends ComponentSpec {
   outputs: [number, number];
 }
 
+/**
+ * Inferences per batch: two inputs per build. Each starts from reset state (tflm-ref --reset-each, as
+ * `run` resets the board before each case); state carried across inferences is tested elsewhere.
+ */
+export const INFERENCES = 2;
+
 export interface Batch {
   graph: Graph;
   components: Component[];
-  /** one value per graph input */
-  inputs: Uint8Array[];
+  /** per inference, one value per graph input */
+  cases: Uint8Array[][];
 }
 
 /** Builds the components into one graph, in order, and draws their input values. */
@@ -73,12 +79,14 @@ export function buildBatch(name: string, specs: ComponentSpec[], generators: Fuz
     components.push({ ...spec, ops, inputs: [before.inputs, after.inputs], outputs: [before.outputs, after.outputs] });
   }
   const graph = b.build();
-  const inputs: Uint8Array[] = [];
+  const cases: Uint8Array[][] = Array.from({ length: INFERENCES }, () => []);
   for (const c of components) {
     const rand = rng(mixSeed(c.seed, 0x1badcafe));
-    for (let i = c.inputs[0]; i < c.inputs[1]; i++) inputs.push(randomValues(rand, graph.tensors[graph.inputs[i]!]!.dtype, elementCount(graph.tensors[graph.inputs[i]!]!.shape)));
+    for (const inputs of cases) {
+      for (let i = c.inputs[0]; i < c.inputs[1]; i++) inputs.push(randomValues(rand, graph.tensors[graph.inputs[i]!]!.dtype, elementCount(graph.tensors[graph.inputs[i]!]!.shape)));
+    }
   }
-  return { graph, components, inputs };
+  return { graph, components, cases };
 }
 
 export function findGenerator(generators: FuzzGenerator[], name: string, dtype: FuzzDType): FuzzGenerator {

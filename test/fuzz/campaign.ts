@@ -103,14 +103,25 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   return result;
 }
 
-/** The outputs of one component, out of a batch's outputs. */
-function componentOutputs(c: Component, outputs: Uint8Array[]): Uint8Array[] {
-  return outputs.slice(c.outputs[0], c.outputs[1]);
+/** The outputs of one component in every inference, out of a batch's outputs. */
+function componentOutputs(c: Component, outputs: Uint8Array[][]): Uint8Array[][] {
+  return outputs.map((perCase) => perCase.slice(c.outputs[0], c.outputs[1]));
 }
 
-function splitOutputs(graph: Graph, bytes: Uint8Array): Uint8Array[] {
+/** tflm-ref's output file: one record per inference, each output tensor's bytes in turn. */
+function splitOutputs(graph: Graph, bytes: Uint8Array, inferences: number): Uint8Array[][] {
   let at = 0;
-  return graph.outputs.map((o) => bytes.slice(at, (at += byteSize(graph.tensors[o]!))));
+  return Array.from({ length: inferences }, () => graph.outputs.map((o) => bytes.slice(at, (at += byteSize(graph.tensors[o]!)))));
+}
+
+function allInputs(batch: Batch): Uint8Array {
+  return concatBytes(batch.cases.flat());
+}
+
+/** The TS reference over every inference, each from reset state. */
+function interpretCases(graph: Graph, cases: Uint8Array[][]): Uint8Array[][] {
+  const compiled = compileGraph(graph, `${graph.name}.tflite`);
+  return cases.map((inputs) => interpret(compiled.prepared, inputs).outputs);
 }
 
 function firstDifference(expected: Uint8Array, actual: Uint8Array): string | undefined {
@@ -119,16 +130,18 @@ function firstDifference(expected: Uint8Array, actual: Uint8Array): string | und
   return undefined;
 }
 
-/** Components whose outputs differ from `expected` (both per graph output, in order). */
-function differingComponents(batch: Batch, expected: Uint8Array[], actual: Uint8Array[]): { component: Component; detail: string }[] {
+/** Components whose outputs differ from `expected` (per inference, per graph output, in order). */
+function differingComponents(batch: Batch, expected: Uint8Array[][], actual: Uint8Array[][]): { component: Component; detail: string }[] {
   const out: { component: Component; detail: string }[] = [];
   for (const c of batch.components) {
-    for (let o = c.outputs[0]; o < c.outputs[1]; o++) {
-      const d = firstDifference(expected[o]!, actual[o]!);
-      if (d) {
-        const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
-        out.push({ component: c, detail: `output ${o - c.outputs[0]} (tensor ${t.index} ${t.dtype}${JSON.stringify(t.shape)}): ${d}` });
-        break;
+    search: for (let k = 0; k < expected.length; k++) {
+      for (let o = c.outputs[0]; o < c.outputs[1]; o++) {
+        const d = firstDifference(expected[k]![o]!, actual[k]![o]!);
+        if (d) {
+          const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
+          out.push({ component: c, detail: `inference ${k} output ${o - c.outputs[0]} (tensor ${t.index} ${t.dtype}${JSON.stringify(t.shape)}): ${d}` });
+          break search;
+        }
       }
     }
   }
@@ -168,13 +181,13 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
   }
 
   // TFLite Micro: the ground truth
-  let expected: Uint8Array[];
+  let expected: Uint8Array[][];
   try {
-    const run = await runTflmRefAsync(writeTflite(batch.graph), concatBytes(batch.inputs));
-    expected = splitOutputs(batch.graph, run.outputs);
+    const run = await runTflmRefAsync(writeTflite(batch.graph), allInputs(batch), { resetEach: true });
+    expected = splitOutputs(batch.graph, run.outputs, batch.cases.length);
   } catch (e) {
     const bad = await isolate(batch, generators, async (one) => {
-      await runTflmRefAsync(writeTflite(one.graph), concatBytes(one.inputs));
+      await runTflmRefAsync(writeTflite(one.graph), allInputs(one), { resetEach: true });
     });
     if (bad.length === 0) throw new Error(`${name}: tflm-ref refused the batch but no component alone: ${message(e)}`);
     for (const b of bad) findings.push({ kind: 'tflm-refused', where: 'tflm-ref', component: spec(b.component), ops: b.component.ops, detail: b.detail });
@@ -183,14 +196,12 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
   }
 
   // our compiler and the TS reference
-  let actual: Uint8Array[];
+  let actual: Uint8Array[][];
   try {
-    const compiled = compileGraph(batch.graph, `${name}.tflite`);
-    actual = interpret(compiled.prepared, batch.inputs).outputs;
+    actual = interpretCases(batch.graph, batch.cases);
   } catch (e) {
     const bad = await isolate(batch, generators, async (one) => {
-      const compiled = compileGraph(one.graph, `${one.graph.name}.tflite`);
-      interpret(compiled.prepared, one.inputs);
+      interpretCases(one.graph, one.cases);
     });
     if (bad.length === 0) throw new Error(`${name}: compile refused the batch but no component alone: ${message(e)}`);
     for (const b of bad) {
@@ -214,7 +225,7 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
     const limit = BOARD_ACTIVATION_LIMIT[target] ?? DEFAULT_ACTIVATION_LIMIT;
     for (const group of groupsWithin(batch, generators, limit)) {
       const sub = group.length === batch.components.length ? batch : buildBatch(`${name}_${target.replace(/\W/g, '')}${group[0]!.seed}`, group.map(spec), generators);
-      const subExpected = sub.components.flatMap((c) => expectedOf.get(c.seed)!);
+      const subExpected = sub.cases.map((_, k) => sub.components.flatMap((c) => expectedOf.get(c.seed)![k]!));
       const failures = await runOnTarget(sub, subExpected, target, work);
       for (const f of failures) {
         findings.push(await record({ ...f, where: target, component: spec(f.component), ops: f.component.ops }, generators, options));
@@ -289,15 +300,15 @@ async function isolate(batch: Batch, generators: FuzzGenerator[], check: (one: B
  * Builds and runs a batch on one target (host: C under ASan+UBSan) and compares every output with
  * TFLite Micro's. A build or run failure is narrowed to the components that fail alone.
  */
-async function runOnTarget(batch: Batch, expected: Uint8Array[], target: string, work: string): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
+async function runOnTarget(batch: Batch, expected: Uint8Array[][], target: string, work: string): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
   const path = join(work, `${batch.graph.name}.tflite`);
   writeFileSync(path, writeTflite(batch.graph));
   try {
-    const report = await runModel(path, { target, cases: [batch.inputs], sanitize: target === 'host', timeoutMs: 120_000 });
-    const actual = report.cases[0]!.outputs.map((values, o) => {
+    const report = await runModel(path, { target, cases: batch.cases, sanitize: target === 'host', timeoutMs: 120_000 });
+    const actual = report.cases.map((c) => c.outputs.map((values, o) => {
       const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
       return valuesToBytes(t.dtype, values);
-    });
+    }));
     return differingComponents(batch, expected, actual).map((d) => ({ kind: 'mismatch' as const, ...d }));
   } catch (e) {
     if (batch.components.length === 1) {
@@ -311,7 +322,7 @@ async function runOnTarget(batch: Batch, expected: Uint8Array[], target: string,
       if (!part.length) continue;
       const gens = await loadGenerators();
       const sub = buildBatch(`${batch.graph.name}_h${part[0]!.seed}`, part.map(spec), gens);
-      const subExpected = part.flatMap((c) => expected.slice(c.outputs[0], c.outputs[1]));
+      const subExpected = expected.map((perCase) => part.flatMap((c) => perCase.slice(c.outputs[0], c.outputs[1])));
       out.push(...(await runOnTarget(sub, subExpected, target, work)));
     }
     if (out.length === 0) out.push({ kind: 'build', component: batch.components[0]!, detail: `the batch failed, no part alone: ${message(e)}` });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../src/compile.ts';
+import { byteSize } from '../../src/ir/graph.ts';
 import { parseTflite } from '../../src/model/tflite/reader.ts';
 import { interpret, splitInputs } from '../../src/ops/interpreter.ts';
 import { runModel } from '../../src/run/run.ts';
@@ -50,6 +51,12 @@ describe('fuzz: generated models, every output byte against TFLite Micro', funct
       expect(result.models).to.be.greaterThan(plan.count * 0.9);
     });
   }
+
+  it('build gate: seed 7002, 48 models compiled for every target with its own toolchain and flags (-Werror)', async function () {
+    if (!tflmRefAvailable(this)) return;
+    const result = await runCampaign({ seed: 7002, count: 48, batchSize: 48, targets: ['host'], dtypes: ['int8', 'int16'], gate: true });
+    expect(result.findings, summary(result)).to.deep.equal([]);
+  });
 });
 
 describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', function () {
@@ -66,8 +73,10 @@ describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', functio
     it(`${name}: TS reference, host C (ASan+UBSan)${r.info.found.where.startsWith('cortex') || ['rp2040', 'esp32c3'].includes(r.info.found.where) ? ` and ${r.info.found.where}` : ''} give TFLite Micro's outputs`, async () => {
       const graph = parseTflite(r.model, `${name}.tflite`);
       const compiled = compileGraph(graph, `${name}.tflite`);
-      const inputs = splitInputs(compiled.prepared, r.input, 'input.bin');
-      const ours = Buffer.concat(interpret(compiled.prepared, inputs).outputs);
+      // input.bin holds one record per inference, each run from reset state
+      const record = compiled.prepared.graph.inputs.reduce((n, i) => n + byteSize(compiled.prepared.graph.tensors[i]!), 0);
+      const cases = Array.from({ length: Math.max(1, r.input.length / Math.max(1, record)) }, (_, k) => splitInputs(compiled.prepared, r.input.subarray(k * record, (k + 1) * record), 'input.bin'));
+      const ours = Buffer.concat(cases.flatMap((inputs) => interpret(compiled.prepared, inputs).outputs));
       expect(Buffer.compare(ours, Buffer.from(r.expected)), `${name}: TS reference`).to.equal(0);
       const dir = mkdtempSync(join(tmpdir(), 'tf-repro-'));
       try {
@@ -75,7 +84,7 @@ describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', functio
         writeFileSync(path, r.model);
         const targets = ['host', ...(r.info.found.where in FAMILY_TARGETS && r.info.found.where !== 'host' ? [r.info.found.where] : [])];
         for (const target of targets) {
-          const report = await runModel(path, { target, cases: [inputs], sanitize: target === 'host' });
+          const report = await runModel(path, { target, cases, sanitize: target === 'host' });
           expect(report.matchesReference, `${name} on ${target}`).to.equal(true);
         }
       } finally {

@@ -1,7 +1,8 @@
 /**
  * Minimal reproducers: a fuzz finding's one component alone, as the files anyone can rerun —
- * `model.tflite`, `input.bin` (every input concatenated), `expected.bin` (TFLite Micro's outputs,
- * concatenated), and `repro.json` (generator, seed, where it failed, and the first tensor where our TS
+ * `model.tflite`, `input.bin` (every input concatenated, one record per inference), `expected.bin`
+ * (TFLite Micro's outputs, concatenated, one record per inference, each from reset state), and
+ * `repro.json` (generator, seed, where it failed, and the first tensor where our TS
  * reference parts from TFLite Micro's, from `tflm-ref --layers`). test/fuzz/repro.test.ts runs every
  * one as a permanent test, without needing tflm-ref.
  */
@@ -42,7 +43,7 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
   mkdirSync(dir, { recursive: true });
   const one = buildBatch(`repro_${f.component.seed.toString(16)}`, [f.component], generators);
   const model = writeTflite(one.graph);
-  const input = concatBytes(one.inputs);
+  const input = concatBytes(one.cases.flat());
   writeFileSync(join(dir, 'model.tflite'), model);
   writeFileSync(join(dir, 'input.bin'), input);
   const info: ReproInfo = {
@@ -50,12 +51,13 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
     found: { kind: f.kind, where: f.where, detail: f.detail },
   };
   try {
-    const tflm = await runTflmRefAsync(model, input, { layers: true });
+    const tflm = await runTflmRefAsync(model, input, { layers: true, resetEach: true });
     writeFileSync(join(dir, 'expected.bin'), tflm.outputs);
     info.firstDifferingTensor = null;
     try {
       const compiled = compileGraph(one.graph, `${name}.tflite`);
-      const run = interpret(compiled.prepared, one.inputs);
+      // the last inference, which tflm-ref's --layers dump holds (each from reset state)
+      const run = interpret(compiled.prepared, one.cases[one.cases.length - 1]!);
       const theirs = new Map(tflm.tensors!.map((t) => [t.info.index, t.bytes]));
       outer: for (const op of compiled.graph.ops) {
         for (const o of op.outputs) {

@@ -18,6 +18,8 @@ export interface Spec {
   quant?: Quantization;
   name?: string;
   shapeSignature?: number[];
+  /** state that persists across inferences (SVDF, LSTM, VAR_HANDLE) */
+  variable?: boolean;
 }
 
 export class GraphBuilder {
@@ -35,6 +37,7 @@ export class GraphBuilder {
     if (spec.quant) t.quant = spec.quant;
     if (data) t.data = new Uint8Array(toBytes(data));
     if (spec.shapeSignature) t.shapeSignature = spec.shapeSignature;
+    if (spec.variable) t.isVariable = true;
     this.tensors.push(t);
     return index;
   }
@@ -52,6 +55,13 @@ export class GraphBuilder {
 
   constant(spec: Spec, data: TensorBuffer): number {
     return this.tensor(spec, data);
+  }
+
+  /** A variable tensor: state kept across inferences (LSTM state, a resource variable as the reader lowers it). */
+  variable(spec: Spec): number {
+    const index = this.tensor(spec);
+    this.tensors[index]!.isVariable = true;
+    return index;
   }
 
   /** Adds an op writing new tensors of the given specs; returns their indices. */

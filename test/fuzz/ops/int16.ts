@@ -20,6 +20,15 @@ type Rand = () => number;
 const CHANNELS = [1, 2, 3, 5, 7, 12, 17] as const;
 const CLAMP_ACTIVATIONS: readonly FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
+/**
+ * A fused activation for an output of scale `outScale`. TFLite refuses RELU6 and RELU_N1_TO_1 when 6
+ * or 1 quantized on that scale overflows int32 (CalculateActivationRangeQuantized): RELU there.
+ */
+function fusedActivation(rand: Rand, outScale: number): FusedActivation {
+  const a = pick(rand, CLAMP_ACTIVATIONS);
+  return (a === 'RELU6' || a === 'RELU_N1_TO_1') && 6 / outScale > 2e9 ? 'RELU' : a;
+}
+
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const int = (rand: Rand, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const logUniform = (rand: Rand, lo: number, hi: number): number => Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo)));
@@ -132,7 +141,8 @@ function addOrSub(kind: 'ADD' | 'SUB'): FuzzGenerator {
       const sOut = Math.max(s1, s2) * logUniform(rand, 0.01, 4) * (rand() < 0.1 ? 1 / 8000 : 1);
       const x = b.input(a16(sa, s1));
       const y = b.input(a16(sb, s2));
-      const [o] = b.op(kind, [x, y], [a16(so, Math.max(sOut, Math.max(s1, s2) / 16000))], { activation: pick(rand, CLAMP_ACTIVATIONS) });
+      const outScale = Math.max(sOut, Math.max(s1, s2) / 16000);
+      const [o] = b.op(kind, [x, y], [a16(so, outScale)], { activation: fusedActivation(rand, outScale) });
       b.output(o!);
     },
   };
@@ -149,7 +159,43 @@ const mul: FuzzGenerator = {
     const x = b.input(a16(sa, s1));
     const y = b.input(a16(sb, s2));
     // products of random int16 inputs are about 2^28: an output scale near s1·s2·2^15 keeps them in range
-    const [o] = b.op('MUL', [x, y], [a16(so, s1 * s2 * 2 ** 15 * logUniform(rand, 0.01, 10))], { activation: pick(rand, CLAMP_ACTIVATIONS) });
+    const outScale = s1 * s2 * 2 ** 15 * logUniform(rand, 0.01, 10);
+    const [o] = b.op('MUL', [x, y], [a16(so, outScale)], { activation: fusedActivation(rand, outScale) });
+    b.output(o!);
+  },
+};
+
+const squaredDifference: FuzzGenerator = {
+  name: 'squared-difference-int16',
+  ops: ['SQUARED_DIFFERENCE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const [sa, sb, so] = binaryShapes(rand);
+    const s1 = actScale(rand);
+    const s2 = rand() < 0.3 ? s1 : s1 * logUniform(rand, 0.1, 10);
+    const x = b.input(a16(sa, s1));
+    const y = b.input(a16(sb, s2));
+    // squares of differences reach (2·max)^2·2^30: an output scale near max^2·2^16 keeps them in range
+    const [o] = b.op('SQUARED_DIFFERENCE', [x, y], [a16(so, Math.max(s1, s2) ** 2 * 2 ** 16 * logUniform(rand, 0.01, 10))]);
+    b.output(o!);
+  },
+};
+
+const batchMatmul: FuzzGenerator = {
+  name: 'batch-matmul-int16',
+  ops: ['BATCH_MATMUL'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const m = pick(rand, CHANNELS), k = pick(rand, [1, 2, 3, 5, 8, 17]), n = pick(rand, CHANNELS);
+    const adjX = rand() < 0.3, adjY = rand() < 0.3;
+    const batch = pick(rand, [[], [2], [1], [2, 1]] as number[][]);
+    const otherBatch = batch.length > 0 && rand() < 0.4 ? batch.map((d) => (d === 2 ? 1 : 2)) : batch;
+    const [lb, rb] = rand() < 0.5 ? [batch, otherBatch] : [otherBatch, batch];
+    const outBatch = lb.map((d, i) => Math.max(d, rb[i] ?? 1));
+    const s1 = actScale(rand), s2 = actScale(rand);
+    const x = b.input(a16([...lb, ...(adjX ? [k, m] : [m, k])], s1));
+    const y = b.input(a16([...rb, ...(adjY ? [n, k] : [k, n])], s2));
+    const [o] = b.op('BATCH_MATMUL', [x, y], [a16([...outBatch, m, n], s1 * s2 * 2 ** 15 * Math.sqrt(k) * logUniform(rand, 0.05, 10))], { adjX, adjY });
     b.output(o!);
   },
 };
@@ -177,7 +223,7 @@ const conv2d: FuzzGenerator = {
       const bi = bias(b, rand, pick(rand, ['none', 'int32', 'int64', 'int64'] as const), outC, si, wt.scales);
       const so = weightedOutputScale(rand, si, wt.scales[0]!, kH * kW * inC / groups);
       const [o] = b.op('CONV_2D', [x, wt.index, bi], [a16([n, outH, outW, outC], so)], {
-        padding, strideH, strideW, dilationH, dilationW, activation: pick(rand, CLAMP_ACTIVATIONS),
+        padding, strideH, strideW, dilationH, dilationW, activation: fusedActivation(rand, so),
       });
       b.output(o!);
       return;
@@ -207,7 +253,7 @@ const depthwise: FuzzGenerator = {
       const bi = bias(b, rand, 'int64', outC, si, wt.scales); // TFLite Micro's int16 DEPTHWISE_CONV_2D crashes without a bias
       const so = weightedOutputScale(rand, si, wt.scales[0]!, kH * kW);
       const [o] = b.op('DEPTHWISE_CONV_2D', [x, wt.index, bi], [a16([n, outH, outW, outC], so)], {
-        padding, strideH, strideW, dilationH, dilationW, depthMultiplier: mult, activation: pick(rand, CLAMP_ACTIVATIONS),
+        padding, strideH, strideW, dilationH, dilationW, depthMultiplier: mult, activation: fusedActivation(rand, so),
       });
       b.output(o!);
       return;
@@ -228,7 +274,7 @@ const fullyConnected: FuzzGenerator = {
     const wt = weights(b, rand, [outF, inF], 0, false);
     const bi = bias(b, rand, pick(rand, ['none', 'int64'] as const), outF, si, wt.scales);
     const so = weightedOutputScale(rand, si, wt.scales[0]!, inF);
-    const [o] = b.op('FULLY_CONNECTED', [x, wt.index, bi], [a16([batches, outF], so)], { activation: pick(rand, CLAMP_ACTIVATIONS), keepNumDims: false });
+    const [o] = b.op('FULLY_CONNECTED', [x, wt.index, bi], [a16([batches, outF], so)], { activation: fusedActivation(rand, so), keepNumDims: false });
     b.output(o!);
   },
 };
@@ -254,7 +300,7 @@ const transposeConv: FuzzGenerator = {
       const bi = bias(b, rand, pick(rand, ['none', 'int64', 'int64', 'int16'] as const), outC, si, wt.scales);
       const so = weightedOutputScale(rand, si, wt.scales[0]!, Math.ceil(kH / strideH) * Math.ceil(kW / strideW) * inC);
       const [o] = b.op('TRANSPOSE_CONV', [shape, wt.index, x, bi], [a16([n, outH, outW, outC], so)], {
-        padding, strideH, strideW, activation: pick(rand, CLAMP_ACTIVATIONS),
+        padding, strideH, strideW, activation: fusedActivation(rand, so),
       });
       b.output(o!);
       return;
@@ -344,7 +390,7 @@ function pool(kind: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): FuzzGenerator {
         if (outH < 1 || outW < 1) continue;
         const s = actScale(rand);
         const x = b.input(a16([n, h, w, c], s));
-        const [o] = b.op(kind, [x], [a16([n, outH, outW, c], s)], { padding, strideH, strideW, filterH, filterW, activation: pick(rand, CLAMP_ACTIVATIONS) });
+        const [o] = b.op(kind, [x], [a16([n, outH, outW, c], s)], { padding, strideH, strideW, filterH, filterW, activation: fusedActivation(rand, s) });
         b.output(o!);
         return;
       }
@@ -491,11 +537,159 @@ const reshape: FuzzGenerator = {
   },
 };
 
+/** MAXIMUM / MINIMUM: broadcasting, input and output of one quantization (TFLite Micro compares raw values). */
+function minMax(kind: 'MAXIMUM' | 'MINIMUM'): FuzzGenerator {
+  return {
+    name: `${kind.toLowerCase()}-int16`,
+    ops: [kind],
+    dtypes: ['int16'],
+    generate({ b, rand }) {
+      const [sa, sb, so] = binaryShapes(rand);
+      const s = actScale(rand);
+      const x = b.input(a16(sa, s));
+      const y = b.input(a16(sb, s));
+      const [o] = b.op(kind, [x, y], [a16(so, s)]);
+      b.output(o!);
+    },
+  };
+}
+
+const transpose: FuzzGenerator = {
+  name: 'transpose-int16',
+  ops: ['TRANSPOSE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 400, 2, 4);
+    const perm = shape.map((_, i) => i);
+    for (let i = perm.length - 1; i > 0; i--) {
+      const j = int(rand, 0, i);
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    const s = actScale(rand);
+    const x = b.input(a16(shape, s));
+    const [o] = b.op('TRANSPOSE', [x, constInts(b, perm)], [a16(perm.map((p) => shape[p]!), s)]);
+    b.output(o!);
+  },
+};
+
+const slice: FuzzGenerator = {
+  name: 'slice-int16',
+  ops: ['SLICE'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 500);
+    const begin = shape.map((d) => int(rand, 0, d - 1));
+    const size = shape.map((d, i) => (rand() < 0.2 ? -1 : int(rand, 1, d - begin[i]!)));
+    const outShape = size.map((z, i) => (z === -1 ? shape[i]! - begin[i]! : z));
+    const s = actScale(rand);
+    const x = b.input(a16(shape, s));
+    const [o] = b.op('SLICE', [x, constInts(b, begin), constInts(b, size)], [a16(outShape, s)]);
+    b.output(o!);
+  },
+};
+
+const split: FuzzGenerator = {
+  name: 'split-int16',
+  ops: ['SPLIT', 'SPLIT_V'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 400);
+    const axis = int(rand, 0, shape.length - 1);
+    const s = actScale(rand);
+    if (rand() < 0.5) {
+      const k = pick(rand, [1, 2, 3].filter((d) => shape[axis]! % d === 0));
+      const ax = constInts(b, [rand() < 0.3 ? axis - shape.length : axis], []);
+      const x = b.input(a16(shape, s));
+      const outs = b.op('SPLIT', [ax, x], Array.from({ length: k }, () => a16(shape.map((d, i) => (i === axis ? d / k : d)), s)), { numSplits: k });
+      b.output(...outs);
+    } else {
+      const sizes: number[] = [];
+      let left = shape[axis]!;
+      while (left > 0) {
+        const z = int(rand, 1, left);
+        sizes.push(z);
+        left -= z;
+      }
+      const x = b.input(a16(shape, s));
+      const outs = b.op('SPLIT_V', [x, constInts(b, sizes), constInts(b, [axis], [])], sizes.map((z) => a16(shape.map((d, i) => (i === axis ? z : d)), s)), { numSplits: sizes.length });
+      b.output(...outs);
+    }
+  },
+};
+
+const packUnpack: FuzzGenerator = {
+  name: 'pack-unpack-int16',
+  ops: ['PACK', 'UNPACK'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const shape = anyShape(rand, 150, 1, 3);
+    const s = actScale(rand);
+    const k = int(rand, 1, 3);
+    if (rand() < 0.5) {
+      const axis = int(rand, 0, shape.length);
+      const xs = Array.from({ length: k }, () => b.input(a16(shape, s)));
+      const outShape = [...shape.slice(0, axis), k, ...shape.slice(axis)];
+      const [o] = b.op('PACK', xs, [a16(outShape, s)], { valuesCount: k, axis });
+      b.output(o!);
+    } else {
+      const axis = int(rand, 0, shape.length - 1);
+      const x = b.input(a16(shape, s));
+      const outShape = shape.filter((_, i) => i !== axis);
+      const outs = b.op('UNPACK', [x], Array.from({ length: shape[axis]! }, () => a16(outShape, s)), { num: shape[axis]!, axis });
+      b.output(...outs);
+    }
+  },
+};
+
+const squeezeExpand: FuzzGenerator = {
+  name: 'squeeze-expand-dims-int16',
+  ops: ['SQUEEZE', 'EXPAND_DIMS'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    const s = actScale(rand);
+    if (rand() < 0.5) {
+      const inner = anyShape(rand, 300, 1, 3);
+      const at = int(rand, 0, inner.length);
+      const shape = [...inner.slice(0, at), 1, ...inner.slice(at)];
+      const x = b.input(a16(shape, s));
+      const [o] = b.op('SQUEEZE', [x], [a16(inner, s)], { squeezeDims: [at] });
+      b.output(o!);
+    } else {
+      const shape = anyShape(rand, 300, 1, 3);
+      const at = int(rand, 0, shape.length);
+      const x = b.input(a16(shape, s));
+      const [o] = b.op('EXPAND_DIMS', [x, constInts(b, [at])], [a16([...shape.slice(0, at), 1, ...shape.slice(at)], s)]);
+      b.output(o!);
+    }
+  },
+};
+
+const resizeNearest: FuzzGenerator = {
+  name: 'resize-nearest-int16',
+  ops: ['RESIZE_NEAREST_NEIGHBOR'],
+  dtypes: ['int16'],
+  generate({ b, rand }) {
+    for (;;) {
+      const [n, h, w, c] = image(rand, 200);
+      const oh = int(rand, 1, 9), ow = int(rand, 1, 9);
+      if (n * oh * ow * c > 600) continue;
+      const alignCorners = rand() < 0.3;
+      const halfPixelCenters = !alignCorners && rand() < 0.5;
+      const s = actScale(rand);
+      const x = b.input(a16([n, h, w, c], s));
+      const [o] = b.op('RESIZE_NEAREST_NEIGHBOR', [x, constInts(b, [oh, ow])], [a16([n, oh, ow, c], s)], { alignCorners, halfPixelCenters });
+      b.output(o!);
+      return;
+    }
+  },
+};
+
 /** Every 16x8 op tinyforge compiles, one generator each (PAD also draws PADV2). */
 export const generators: FuzzGenerator[] = [
-  addOrSub('ADD'), addOrSub('SUB'), mul,
-  conv2d, depthwise, fullyConnected, transposeConv,
+  addOrSub('ADD'), addOrSub('SUB'), mul, squaredDifference,
+  conv2d, depthwise, fullyConnected, transposeConv, batchMatmul,
   leakyRelu, relu, relu6, prelu, logistic, tanh, softmax,
   pool('MAX_POOL_2D'), pool('AVERAGE_POOL_2D'), reduction('MEAN'), reduction('SUM'),
   quantize, dequantize, pad, stridedSlice, concatenation, reshape,
+  minMax('MAXIMUM'), minMax('MINIMUM'), transpose, slice, split, packUnpack, squeezeExpand, resizeNearest,
 ];
