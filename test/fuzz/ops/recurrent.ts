@@ -1,12 +1,41 @@
 /**
- * Generators for the stateful layers of audio models: SVDF (int8 input, int8 feature weights, int16
- * or int8 time weights and state, as TFLite Micro's integer SVDF takes them), its state a variable
- * tensor starting at zero. Each inference of a fuzz batch starts from reset state.
+ * Generators for the stateful layers of audio and sensor models: SVDF (int8 input, int8 feature
+ * weights, int16 or int8 time weights and state, as TFLite Micro's integer SVDF takes them) and
+ * UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell state with a power-of-two scale, per-tensor weights:
+ * TFLite Micro's integer LSTM), their state in variable tensors starting at zero. Each inference of a
+ * fuzz batch starts from reset state; a sequence of several steps carries state inside one inference.
  */
 import { chance, int, int32s, int8s, pick, scale, zeroPoint } from '../draw.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
 
+const lstm: FuzzGenerator = {
+  name: 'UNIDIRECTIONAL_SEQUENCE_LSTM', ops: ['UNIDIRECTIONAL_SEQUENCE_LSTM'], dtypes: ['int8'],
+  generate({ b, rand }: FuzzContext) {
+    const batches = chance(rand, 0.7) ? 1 : 2;
+    const steps = pick(rand, [1, 2, 3, 5, 8]);
+    const inputSize = pick(rand, [1, 2, 3, 4, 7, 8, 12, 17, 28]);
+    const units = pick(rand, [1, 2, 3, 4, 5, 8, 12, 16, 20]);
+    const inQ = { scale: scale(rand, -3, -0.5), zeroPoint: zeroPoint(rand) };
+    const outQ = { scale: scale(rand, -3, -1), zeroPoint: zeroPoint(rand) };
+    const x = b.input({ shape: [batches, steps, inputSize], q: inQ });
+    const matrix = (cols: number) => b.constant({ shape: [units, cols], q: { scale: scale(rand, -3, -1.3), zeroPoint: 0 } }, int8s(rand, units * cols, -127, 127));
+    const inputWeights = [0, 1, 2, 3].map(() => matrix(inputSize));
+    const recurrentWeights = [0, 1, 2, 3].map(() => matrix(units));
+    const biases = [0, 1, 2, 3].map(() => b.constant({ shape: [units], dtype: 'int32' }, int32s(rand, units, -20000, 20000)));
+    const hidden = b.tensor({ shape: [batches, units], q: outQ, variable: true });
+    const cell = b.tensor({ shape: [batches, units], dtype: 'int16', q: { scale: 2 ** -int(rand, 9, 13), zeroPoint: 0 }, variable: true });
+    const none = -1;
+    const [y] = b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', [
+      x, ...inputWeights, ...recurrentWeights, none, none, none, ...biases, none, none, hidden, cell, none, none, none, none,
+    ], [{ shape: [batches, steps, units], q: outQ }], {
+      activation: 'TANH', cellClip: chance(rand, 0.3) ? pick(rand, [1, 4, 8]) : 0, projClip: 0, timeMajor: false, asymmetricQuantizeInputs: false,
+    });
+    b.output(y!);
+  },
+};
+
 export const generators: FuzzGenerator[] = [
+  lstm,
   {
     name: 'SVDF', ops: ['SVDF'], dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
