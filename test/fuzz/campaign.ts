@@ -71,7 +71,7 @@ export interface CampaignResult {
   models: number;
   batches: number;
   /** per op: models holding it, and per target how many of them ran there */
-  byOp: Record<string, { models: number; targets: Record<string, number> }>;
+  byOp: Record<string, { models: number; targets: Record<string, number>; dtypes: Record<string, number> }>;
   byTarget: Record<string, number>;
   findings: Finding[];
   elapsedMs: number;
@@ -217,7 +217,13 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
 
   // count the models
   result.models += batch.components.length;
-  for (const c of batch.components) for (const op of new Set(c.ops)) (result.byOp[op] ??= { models: 0, targets: {} }).models++;
+  for (const c of batch.components) {
+    for (const op of new Set(c.ops)) {
+      const entry = (result.byOp[op] ??= { models: 0, targets: {}, dtypes: {} });
+      entry.models++;
+      entry.dtypes[c.dtype] = (entry.dtypes[c.dtype] ?? 0) + 1;
+    }
+  }
 
   // every target, the batch split to what the board holds
   const expectedOf = new Map(batch.components.map((c) => [c.seed, componentOutputs(c, expected)]));
@@ -232,7 +238,7 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
       }
       result.byTarget[target] = (result.byTarget[target] ?? 0) + sub.components.length;
       for (const c of sub.components) for (const op of new Set(c.ops)) {
-        const entry = (result.byOp[op] ??= { models: 0, targets: {} });
+        const entry = (result.byOp[op] ??= { models: 0, targets: {}, dtypes: {} });
         entry.targets[target] = (entry.targets[target] ?? 0) + 1;
       }
     }

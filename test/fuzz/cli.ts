@@ -35,8 +35,8 @@ async function main(): Promise<number> {
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   const ops = Object.keys(result.byOp).sort();
-  const rows = ops.map((op) => [op, String(result.byOp[op]!.models), ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0))]);
-  const header = ['op', 'models', ...o.target];
+  const rows = ops.map((op) => [op, String(result.byOp[op]!.models), String(result.byOp[op]!.dtypes.int8 ?? 0), String(result.byOp[op]!.dtypes.int16 ?? 0), ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0))]);
+  const header = ['op', 'models', 'int8', 'int16', ...o.target];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);

@@ -111,7 +111,9 @@ const divGen: FuzzGenerator = {
     for (let i = 0; i < n; i++) if (values[i] === q2.zeroPoint) values[i] = q2.zeroPoint === 127 ? 126 : q2.zeroPoint + 1;
     const x = b.input({ shape, q: q1 });
     const d = b.constant({ shape: dShape, q: q2 }, values);
-    const [y] = b.op('DIV', [x, d], [{ shape, q: qo }], { activation: activation(rand) });
+    // RELU6 / RELU_N1_TO_1 bounds must quantize within int32 (TFLM fails Prepare otherwise)
+    const act = activation(rand, qo.scale > 1e-8 ? ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] : ['NONE', 'RELU']);
+    const [y] = b.op('DIV', [x, d], [{ shape, q: qo }], { activation: act });
     b.output(y!);
   },
 };
