@@ -3,7 +3,9 @@ import argMax from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { count, expectCMatchesReference, expectTfliteAgrees } from '../../../test/helpers/op_checks.ts';
+import { count, expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { extremeInt8, extremeQ, randInt, randomShape } from '../../../test/helpers/random_cases.ts';
+import { tflmOutputs, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 function graphOf(inShape: number[], axis: number, outType: DType = 'int32', inType: DType = 'int8') {
   const outShape = inShape.filter((_, i) => i !== (axis < 0 ? axis + inShape.length : axis));
@@ -11,12 +13,31 @@ function graphOf(inShape: number[], axis: number, outType: DType = 'int32', inTy
   return singleOpGraph('ARG_MAX', [{ shape: inShape, dtype: inType, ...q }, { shape: [1], dtype: 'int32', data: Int32Array.from([axis]) }], [{ shape: outShape, dtype: outType }], { outputType: outType.toUpperCase() });
 }
 
+/**
+ * Random int8 -> int32 ARG_MAXes (what TFLite Micro supports): any axis (negative a third of the
+ * time), ranks 1..5; narrow value bands or constant inputs make ties, which keep the first index.
+ */
+function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
+  const rand = rng(seed);
+  return Array.from({ length: n }, () => {
+    const shape = randomShape(rand);
+    const axis = randInt(rand, 0, shape.length - 1) - (rand() < 0.33 ? shape.length : 0);
+    const { graph, op } = graphOf(shape, axis);
+    const q = extremeQ(rand);
+    graph.tensors[0]!.quant = { scale: [q.scale], zeroPoint: [q.zeroPoint], axis: 0 };
+    return { graph, op, inputs: [rand() < 0.3 ? randomInt8(rand, count(shape), -2, 2) : extremeInt8(rand, count(shape), q.zeroPoint)] };
+  });
+}
+
 describe('ARG_MAX', () => {
-  it('gives the first index of the largest value along the axis (hand-checked)', () => {
+  it('gives the first index of the largest value along the axis (hand-checked)', function () {
     const { graph, op } = graphOf([2, 3], 1);
-    expect(Array.from(evaluateOp(argMax, graph, op, [Int8Array.from([1, 9, 9, -128, -128, -128])])[0] as Int32Array)).to.deep.equal([1, 0]);
+    const x = Int8Array.from([1, 9, 9, -128, -128, -128]);
+    expect(Array.from(evaluateOp(argMax, graph, op, [x])[0] as Int32Array)).to.deep.equal([1, 0]);
     const g0 = graphOf([3, 2], 0);
-    expect(Array.from(evaluateOp(argMax, g0.graph, g0.op, [Int8Array.from([1, 127, 5, 0, 5, 127])])[0] as Int32Array)).to.deep.equal([1, 0]);
+    const x0 = Int8Array.from([1, 127, 5, 0, 5, 127]);
+    expect(Array.from(evaluateOp(argMax, g0.graph, g0.op, [x0])[0] as Int32Array)).to.deep.equal([1, 0]);
+    if (tflmRefAvailable(this)) expectTflmAgrees(argMax, [{ graph, op, inputs: [x] }, { ...g0, inputs: [x0] }]);
     const neg = graphOf([2, 2, 2], -2, 'int64');
     expect(Array.from(evaluateOp(argMax, neg.graph, neg.op, [Int8Array.from([0, 9, 1, 8, 7, 0, 7, 1])])[0] as BigInt64Array)).to.deep.equal([1n, 0n, 0n, 1n]);
   });
@@ -47,10 +68,18 @@ describe('ARG_MAX', () => {
     expectCMatchesReference(cases);
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite), int32 output, ties included', async () => {
-    const rand = rng(142);
-    await expectTfliteAgrees(argMax, ([[[1, 5, 7, 3], 3], [[4, 6, 5], 1], [[9, 4], 0]] as [number[], number][]).map(([shape, axis]) => ({
-      ...graphOf(shape, axis), inputs: [randomInt8(rand, count(shape), -3, 3)],
-    })));
+  it('TFLite Micro (tflm-ref) agrees on 150 random int8 -> int32 cases, ties included', function () {
+    if (!tflmRefAvailable(this)) return;
+    expectTflmAgrees(argMax, randomCases(142, 150));
+  });
+
+  it('emitted C matches the reference kernel byte for byte on 40 random int8 -> int32 cases', () => {
+    expectCMatchesReference(randomCases(143, 40).map((c) => ({ def: argMax, ...c })));
+  });
+
+  it('int64 output is beyond TFLite Micro (tflm-ref refuses it): it follows desktop TFLite, the same first-index rule', function () {
+    if (!tflmRefAvailable(this)) return;
+    const g = graphOf([4, 6, 5], 1, 'int64');
+    expect(() => tflmOutputs(g.graph, [new Uint8Array(120)])).to.throw(/only int32_t are supported/i);
   });
 });

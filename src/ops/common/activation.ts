@@ -13,7 +13,9 @@ export interface ActivationRange {
 export function activationRange(activation: FusedActivation, output: Tensor, bits: 8 | 16 = 8): ActivationRange {
   const qmin = bits === 8 ? -128 : -32768;
   const qmax = bits === 8 ? 127 : 32767;
-  const scale = output.quant?.scale[0] ?? 1;
+  // TFLite divides in float by the float32 scale: f / scale, both float (a double scale that is not a
+  // float32 value gives a different quotient about once in 50000 scales)
+  const scale = Math.fround(output.quant?.scale[0] ?? 1);
   const zero = output.quant?.zeroPoint[0] ?? 0;
   const q = (r: number) => zero + roundHalfAway(Math.fround(r / scale));
   switch (activation) {

@@ -1,13 +1,28 @@
 import { expect } from 'chai';
 import hardSwish, { hardSwishQuant, hardSwishValue } from './index.ts';
 import { OpError } from '../../errors.ts';
-import { evaluateOp, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
-import { ALL_INT8, expectCMatchesReference, expectTfliteAgrees, randomQ, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { evaluateOp, rng } from '../../../test/helpers/op_harness.ts';
+import { ALL_INT8, expectCMatchesReference, expectTflmAgrees, randomQ, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { extremeInt8, extremeQ, randomShape } from '../../../test/helpers/random_cases.ts';
+import { tflmOutputs, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
+/** The reference kernel's output; every hand-checked case is also checked against tflm-ref. */
 const run = (input: { scale: number; zeroPoint: number }, output: { scale: number; zeroPoint: number }, x: number[]) => {
   const { graph, op } = unaryGraph('HARD_SWISH', [x.length], input, output);
+  if (tflmRefAvailable()) expectTflmAgrees(hardSwish, [{ graph, op, inputs: [Int8Array.from(x)] }]);
   return Array.from(evaluateOp(hardSwish, graph, op, [Int8Array.from(x)])[0] as Int8Array);
 };
+
+/** Quantizations TFLite accepts (s_in/(128·s_out) < 1), scales over decades, zero points at the ends. */
+function acceptedQuants(rand: () => number, n: number): [{ scale: number; zeroPoint: number }, { scale: number; zeroPoint: number }][] {
+  const out: [{ scale: number; zeroPoint: number }, { scale: number; zeroPoint: number }][] = [];
+  while (out.length < n) {
+    const qi = extremeQ(rand, -9, 2);
+    const qo = extremeQ(rand, -9, 2);
+    if (hardSwishQuant(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint).outputExponent <= 0) out.push([qi, qo]);
+  }
+  return out;
+}
 
 const hardSwishReal = (x: number) => (x * Math.min(6, Math.max(0, x + 3))) / 6;
 
@@ -33,21 +48,24 @@ describe('HARD_SWISH', () => {
     }
   });
 
-  it('rejects an output scale too small for TFLite (s_in/(128·s_out) >= 1)', () => {
+  it('rejects an output scale too small for TFLite (s_in/(128·s_out) >= 1), as TFLite Micro does', function () {
     const { graph, op } = unaryGraph('HARD_SWISH', [2], { scale: 1, zeroPoint: 0 }, { scale: 0.001, zeroPoint: 0 });
     expect(() => hardSwish.check(graph, op)).to.throw(OpError, /too small/);
+    if (tflmRefAvailable(this)) expect(() => tflmOutputs(graph, [new Uint8Array(2)])).to.throw();
   });
 
-  it('emitted C matches the reference kernel byte for byte', () => {
+  it('TFLite Micro (tflm-ref) agrees on every input value for 100 random quantizations', function () {
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(52);
-    expectCMatchesReference([[256], [1, 2, 2, 5]].map((shape, k) => {
-      const { graph, op } = unaryGraph('HARD_SWISH', shape, randomQ(rand, -5, -1), randomQ(rand, -5, -1));
-      return { def: hardSwish, graph, op, inputs: [k === 0 ? ALL_INT8 : randomInt8(rand, 20)] };
-    }));
+    expectTflmAgrees(hardSwish, acceptedQuants(rand, 100).map(([qi, qo]) => ({ ...unaryGraph('HARD_SWISH', [256], qi, qo), inputs: [ALL_INT8] })));
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite) on every input value, random quantizations', async () => {
+  it('emitted C matches the reference kernel byte for byte on 30 random cases', () => {
     const rand = rng(53);
-    await expectTfliteAgrees(hardSwish, Array.from({ length: 10 }, () => ({ ...unaryGraph('HARD_SWISH', [256], randomQ(rand, -6, 0), randomQ(rand, -6, 0)), inputs: [ALL_INT8] })));
+    expectCMatchesReference(acceptedQuants(rand, 30).map(([qi, qo]) => {
+      const shape = randomShape(rand);
+      const { graph, op } = unaryGraph('HARD_SWISH', shape, qi, qo);
+      return { def: hardSwish, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
+    }));
   });
 });

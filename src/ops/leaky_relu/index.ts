@@ -1,9 +1,14 @@
 /**
  * LEAKY_RELU, int8: TFLite Micro's QuantizeLeakyRelu. Non-negative inputs (q >= z_in) are rescaled
  * by s_in/s_out, negative ones by s_in·alpha/s_out; both multipliers are computed in float32 (as
- * TFLite Micro's Prepare does) before widening. Tabulated at compile time for the 256 input values.
+ * TFLite Micro's Prepare does) before widening. A negative alpha rounds exact halves the other way
+ * (see alphaScaled). Tabulated at compile time for the 256 input values.
  */
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { leakyReluInt16 } from './leaky_relu_int16.ts';
 import { OpError } from '../../errors.ts';
+import type { Graph, Op } from '../../ir/graph.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
@@ -23,10 +28,39 @@ function alphaOf(attrs: Record<string, unknown>): unknown {
   return attrs.alpha;
 }
 
+/**
+ * A negative alpha gives a negative multiplier. TFLite Micro's result there is the mirror image of
+ * the positive case: -MBQM(x, -m), so an exact half (x·alpha = 7.5 steps) rounds down to 7, where
+ * MBQM(x, m) would round it up to 8 (found by the fuzzer on alpha = -0.5 with one quantization in and
+ * out, and checked against tflm-ref on tie-heavy quantizations; away from ties the two agree).
+ */
+function alphaScaled(x: number, multiplier: number, shift: number): number {
+  return multiplier < 0 ? -mbqm(x, -multiplier, shift) : mbqm(x, multiplier, shift);
+}
+
 export function leakyReluValue(q: number, p: LeakyReluQuant): number {
   const x = q - p.inputZeroPoint;
-  const scaled = x >= 0 ? mbqm(x, p.identityMultiplier, p.identityShift) : mbqm(x, p.alphaMultiplier, p.alphaShift);
+  const scaled = x >= 0 ? mbqm(x, p.identityMultiplier, p.identityShift) : alphaScaled(x, p.alphaMultiplier, p.alphaShift);
   return clamp(p.outputZeroPoint + scaled, -128, 127);
+}
+
+/** TFLite Micro's LeakyReluPrepare: both multipliers in float32 before widening. */
+function quantOf(graph: Graph, op: Op): LeakyReluQuant {
+  const input = graph.tensors[op.inputs[0]!]!;
+  const output = graph.tensors[op.outputs[0]!]!;
+  const si = f32(input.quant!.scale[0]!);
+  const so = f32(output.quant!.scale[0]!);
+  const alpha = f32(alphaOf(op.attrs) as number);
+  const identity = quantizeMultiplier(f32(si / so));
+  const negative = quantizeMultiplier(f32(f32(si * alpha) / so));
+  return {
+    inputZeroPoint: input.quant!.zeroPoint[0]!,
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+    identityMultiplier: identity.multiplier,
+    identityShift: identity.shift,
+    alphaMultiplier: negative.multiplier,
+    alphaShift: negative.shift,
+  };
 }
 
 const leakyRelu = tableOp<LeakyReluQuant>({
@@ -43,27 +77,14 @@ const leakyRelu = tableOp<LeakyReluQuant>({
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
       throw new OpError(op.index, op.kind, `attribute alpha = ${String(alpha)}; expected a finite number`);
     }
+    const q = quantOf(graph, op);
+    requireLeftShiftFits(op, q.identityShift, 's_in/s_out');
+    requireLeftShiftFits(op, q.alphaShift, 's_in·alpha/s_out');
   },
 
-  quantize(graph, op) {
-    const input = graph.tensors[op.inputs[0]!]!;
-    const output = graph.tensors[op.outputs[0]!]!;
-    const si = f32(input.quant!.scale[0]!);
-    const so = f32(output.quant!.scale[0]!);
-    const alpha = f32(alphaOf(op.attrs) as number);
-    const identity = quantizeMultiplier(f32(si / so));
-    const negative = quantizeMultiplier(f32(f32(si * alpha) / so));
-    return {
-      inputZeroPoint: input.quant!.zeroPoint[0]!,
-      outputZeroPoint: output.quant!.zeroPoint[0]!,
-      identityMultiplier: identity.multiplier,
-      identityShift: identity.shift,
-      alphaMultiplier: negative.multiplier,
-      alphaShift: negative.shift,
-    };
-  },
-
+  quantize: quantOf,
   value: leakyReluValue,
 });
 
-export default leakyRelu;
+// int16 activations (16x8) go to their own kernel in leaky_relu_int16.ts
+export default withInt16Variant(leakyRelu, leakyReluInt16);

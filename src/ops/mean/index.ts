@@ -1,35 +1,37 @@
 /**
  * MEAN, int8, over any constant axes (global average pooling from Keras and PyTorch exports is MEAN
- * over H and W): TFLite Micro's EvalIntegerMean. When input and output share scale and zero point it
- * is reference_ops::Mean: the raw sum divided by the count in C integer division (truncating, zero
- * point included). Otherwise QuantizedMeanOrSum: sum - z_in·count, requantized by s_in/s_out with
- * 1/count folded into the multiplier, plus z_out, clamped.
+ * over H and W): TFLite Micro's EvalIntegerMean, which at the pinned commit takes ONE path for every
+ * int8 MEAN: QuantizedMeanOrSum with compute_sum = false. The int32 raw sum minus z_in·count is
+ * requantized by s_in/s_out with 1/count folded into the multiplier (see meanOrSumRequant), plus z_out,
+ * clamped. There is no special case: not for a 4-D reduction over H and W (older TFLite Micro and
+ * desktop TFLite have an integer_ops::Mean path there that divides with rounding), and not for a shared
+ * input/output quantization (older versions, and reference_ops::Mean, divide the raw sum by the count
+ * with C's truncating division; taking that path here put most random shared-quantization cases one
+ * step off TFLite Micro, a likely cause of PyTorch MobileNetV2 exports disagreeing after global
+ * pooling). Checked against tflm-ref on random shapes, axes and scales.
  */
-import { f32 } from '../common/fixedpoint.ts';
 import type { OpDef } from '../op.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
 import {
   type MeanOrSumGeometry, checkInt8MeanOrSum, forEachReduction, inputCount, meanOrSumCView, meanOrSumGeometry, rawSum,
   requantizeSum,
 } from '../common/reduce.ts';
 
-export interface MeanParams extends MeanOrSumGeometry {
-  /** same quantization in and out: plain truncating division of the raw sum */
-  divide: boolean;
-}
+export type MeanParams = MeanOrSumGeometry;
 
 const mean: OpDef<MeanParams> = {
   kind: 'MEAN',
   dir: import.meta.dirname,
 
-  check: checkInt8MeanOrSum,
+  check(graph, op) {
+    checkInt8MeanOrSum(graph, op);
+    requireLeftShiftFits(op, meanOrSumGeometry(graph, op, false).requant.shift, 's_in/(count·s_out)');
+  },
 
   prepare(graph, op) {
-    const input = graph.tensors[op.inputs[0]!]!.quant!;
-    const output = graph.tensors[op.outputs[0]!]!.quant!;
-    return {
-      ...meanOrSumGeometry(graph, op, false),
-      divide: input.zeroPoint[0]! === output.zeroPoint[0]! && f32(input.scale[0]!) === f32(output.scale[0]!),
-    };
+    return meanOrSumGeometry(graph, op, false);
   },
 
   macs: inputCount,
@@ -37,17 +39,16 @@ const mean: OpDef<MeanParams> = {
   evaluate(p, inputs, outputs) {
     const x = inputs[0] as Int8Array;
     const out = outputs[0] as Int8Array;
-    const count = p.layout.reducedCount;
     let o = 0;
     forEachReduction(p.layout, (offsets) => {
-      const sum = rawSum(x, offsets);
-      out[o++] = p.divide ? Math.trunc(sum / count) : requantizeSum(sum, p.requant, p.outputZeroPoint);
+      out[o++] = requantizeSum(rawSum(x, offsets), p.requant, p.outputZeroPoint);
     });
   },
 
   emitC(p, ctx) {
-    return ctx.render('mean.c.hbs', { ...meanOrSumCView(p, ctx), divide: p.divide });
+    return ctx.render('mean.c.hbs', meanOrSumCView(p, ctx));
   },
 };
 
-export default mean;
+// int16 activations (16x8) go to their own kernel (common/mean_sum_int16.ts)
+export default withInt16Variant(mean, meanOrSumInt16('MEAN'));

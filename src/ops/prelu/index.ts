@@ -2,10 +2,15 @@
  * PRELU, int8 with broadcasting (alpha is usually a per-channel constant): TFLite Micro's
  * BroadcastPrelu4DSlow. Non-negative inputs (q >= z_in) are rescaled by s_in/s_out; negative ones are
  * multiplied by the zero-point-corrected alpha and rescaled by s_in·s_alpha/s_out (double arithmetic
- * on the float32 scales). The result is clamped to int8.
+ * on the float32 scales). The result is clamped to int8. Bit-exact with tflm-ref on random alpha
+ * shapes (ranks up to 5), constant or not; multipliers of 2^31 or more are refused (multiplier_fits.ts).
  */
+import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { preluInt16 } from './prelu_int16.ts';
+import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
 import { forEachInt8Pair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
 import { cTerm } from '../common/weighted.ts';
@@ -20,21 +25,29 @@ export interface PreluParams extends BinaryLayout {
   alphaShift: number;
 }
 
+/** TFLite Micro's PreluPrepare: double arithmetic on the float32 scales. */
+function multipliers(graph: Graph, op: Op): { identity: QuantizedMultiplier; negative: QuantizedMultiplier } {
+  const { a: input, b: alpha, out } = binaryTensors(graph, op, ['input', 'alpha']);
+  const si = f32(input.quant!.scale[0]!);
+  const sa = f32(alpha.quant!.scale[0]!);
+  const so = f32(out.quant!.scale[0]!);
+  return { identity: quantizeMultiplier(si / so), negative: quantizeMultiplier((si * sa) / so) };
+}
+
 const prelu: OpDef<PreluParams> = {
   kind: 'PRELU',
   dir: import.meta.dirname,
 
   check(graph, op) {
     int8BinaryTensors(graph, op, ['input', 'alpha']);
+    const { identity, negative } = multipliers(graph, op);
+    requireLeftShiftFits(op, identity.shift, 's_in/s_out');
+    requireLeftShiftFits(op, negative.shift, 's_in·s_alpha/s_out');
   },
 
   prepare(graph, op) {
     const { a: input, b: alpha, out } = binaryTensors(graph, op, ['input', 'alpha']);
-    const si = f32(input.quant!.scale[0]!);
-    const sa = f32(alpha.quant!.scale[0]!);
-    const so = f32(out.quant!.scale[0]!);
-    const identity = quantizeMultiplier(si / so);
-    const negative = quantizeMultiplier((si * sa) / so);
+    const { identity, negative } = multipliers(graph, op);
     return {
       ...binaryLayout(graph, op),
       inputOffset: -input.quant!.zeroPoint[0]!,
@@ -74,4 +87,5 @@ const prelu: OpDef<PreluParams> = {
   },
 };
 
-export default prelu;
+// int16 activations (16x8) go to their own kernel in prelu_int16.ts
+export default withInt16Variant(prelu, preluInt16);

@@ -3,7 +3,10 @@
  * (multiplier s_in/s_out, the scales widened to double before dividing) and clamped at the output's
  * zero point; tabulated at compile time for the 256 input values.
  */
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { reluInt16 } from './relu_int16.ts';
 import { f32, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { activationRange } from '../common/activation.ts';
 import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
 import { type RequantizeClamp, requantizeClamp } from '../common/requantize.ts';
@@ -20,6 +23,7 @@ const relu = tableOp<RequantizeClamp>({
     rejectInt16(op, input, 'input');
     requireInt8Activation(op, input, 'input');
     requireInt8Activation(op, output, 'output');
+    requireLeftShiftFits(op, quantizeMultiplier(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!)).shift, 's_in/s_out');
   },
 
   quantize(graph, op) {
@@ -40,4 +44,5 @@ const relu = tableOp<RequantizeClamp>({
   value: requantizeClamp,
 });
 
-export default relu;
+// int16 activations (16x8) go to their own kernel in relu_int16.ts
+export default withInt16Variant(relu, reluInt16);

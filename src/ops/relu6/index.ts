@@ -4,6 +4,8 @@
  * as having the input's scale and zero point (desktop TFLite requantizes to the output's scale, so
  * the two differ when a model gives RELU6 an output quantization of its own).
  */
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { relu6Int16 } from './relu6_int16.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, roundHalfAway } from '../common/fixedpoint.ts';
@@ -63,4 +65,5 @@ const relu6: OpDef<Relu6Params> = {
   },
 };
 
-export default relu6;
+// int16 activations (16x8) go to their own kernel in relu6_int16.ts
+export default withInt16Variant(relu6, relu6Int16);

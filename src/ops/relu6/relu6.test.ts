@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import relu6 from './index.ts';
-import { OpError } from '../../errors.ts';
-import { evaluateOp, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { ALL_INT8, expectCMatchesReference, expectTfliteAgrees, randomQ, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { evaluateOp, rng } from '../../../test/helpers/op_harness.ts';
+import { ALL_INT8, expectCMatchesReference, expectTflmAgrees, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { extremeInt8, extremeQ, randomShape } from '../../../test/helpers/random_cases.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
+/** The reference kernel's output; every hand-checked case is also checked against tflm-ref. */
 const run = (input: { scale: number; zeroPoint: number }, output: { scale: number; zeroPoint: number }, x: number[]) => {
   const { graph, op } = unaryGraph('RELU6', [x.length], input, output);
+  if (tflmRefAvailable()) expectTflmAgrees(relu6, [{ graph, op, inputs: [Int8Array.from(x)] }]);
   return Array.from(evaluateOp(relu6, graph, op, [Int8Array.from(x)])[0] as Int8Array);
 };
 
@@ -23,26 +26,22 @@ describe('RELU6', () => {
     expect(run(q, { scale: 0.5, zeroPoint: 10 }, [-5, 100])).to.deep.equal([0, 100]);
   });
 
-  it('rejects int16', () => {
-    const i16 = singleOpGraph('RELU6', [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }], [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }]);
-    expect(() => relu6.check(i16.graph, i16.op)).to.throw(OpError, /int16 RELU6 is not supported yet/);
-  });
-
-  it('emitted C matches the reference kernel byte for byte (including bounds at the int8 extremes)', () => {
+  it('TFLite Micro (tflm-ref) agrees on every input value for 100 random quantizations, shared or not', function () {
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(31);
-    const quants = [{ scale: 0.03, zeroPoint: -128 }, { scale: 0.001, zeroPoint: 5 }, { scale: 1, zeroPoint: 127 }, randomQ(rand, -4, 0)];
-    expectCMatchesReference(quants.map((q, k) => {
-      const shape = k === 0 ? [256] : [3, 7];
-      const { graph, op } = unaryGraph('RELU6', shape, q, q);
-      return { def: relu6, graph, op, inputs: [k === 0 ? ALL_INT8 : randomInt8(rand, 21)] };
+    expectTflmAgrees(relu6, Array.from({ length: 100 }, () => {
+      const qi = extremeQ(rand, -9, 2);
+      return { ...unaryGraph('RELU6', [256], qi, rand() < 0.5 ? qi : extremeQ(rand, -9, 2)), inputs: [ALL_INT8] };
     }));
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite) when input and output share quantization (as the converter writes it)', async () => {
+  it('emitted C matches the reference kernel byte for byte on 30 random cases (bounds at the int8 extremes)', () => {
     const rand = rng(32);
-    await expectTfliteAgrees(relu6, Array.from({ length: 8 }, () => {
-      const q = randomQ(rand, -5, 0);
-      return { ...unaryGraph('RELU6', [256], q, q), inputs: [ALL_INT8] };
+    expectCMatchesReference(Array.from({ length: 30 }, () => {
+      const shape = randomShape(rand);
+      const q = extremeQ(rand, -9, 2);
+      const { graph, op } = unaryGraph('RELU6', shape, q, q);
+      return { def: relu6, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), q.zeroPoint)] };
     }));
   });
 });

@@ -6,7 +6,11 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { anyOperandInt16 } from '../add/add_int16.ts';
+import { squaredDifferenceInt16 } from './squared_difference_int16.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
   type CommonScaleParams, type CommonScaleReals, commonScaleParams, commonScaleView, float32Scales, forEachInt8Pair, inPlaceOverlap,
@@ -35,6 +39,7 @@ const squaredDifference: OpDef<SquaredDifferenceParams> = {
 
   check(graph, op) {
     int8BinaryTensors(graph, op);
+    requireLeftShiftFits(op, quantizeMultiplier(realMultipliers(graph, op).output).shift, '(2·max(s1,s2))²/(2^14·s_out)');
   },
 
   prepare(graph, op) {
@@ -62,4 +67,5 @@ const squaredDifference: OpDef<SquaredDifferenceParams> = {
   },
 };
 
-export default squaredDifference;
+// int16 activations (16x8) go to their own kernel in squared_difference_int16.ts
+export default withInt16Variant(squaredDifference, squaredDifferenceInt16, anyOperandInt16);

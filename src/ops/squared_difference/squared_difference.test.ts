@@ -1,12 +1,29 @@
 import { expect } from 'chai';
 import squaredDifference from './index.ts';
 import { OpError } from '../../errors.ts';
-import { evaluateOp, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { BROADCAST_SHAPES, type Q, binaryGraph, count, expectCMatchesReference, expectTfliteAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { type CCase, evaluateOp, rng } from '../../../test/helpers/op_harness.ts';
+import { type Q, binaryGraph, count, expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
+/** The reference kernel's output; every hand-checked case is also checked against tflm-ref. */
 function run(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, x: number[], y: number[]): number[] {
   const { graph, op } = binaryGraph('SQUARED_DIFFERENCE', a, b, out, qa, qb, qo);
-  return Array.from(evaluateOp(squaredDifference, graph, op, [Int8Array.from(x), Int8Array.from(y)])[0] as Int8Array);
+  const inputs = [Int8Array.from(x), Int8Array.from(y)];
+  if (tflmRefAvailable()) expectTflmAgrees(squaredDifference, [{ graph, op, inputs }]);
+  return Array.from(evaluateOp(squaredDifference, graph, op, inputs)[0] as Int8Array);
+}
+
+/** Random SQUARED_DIFFERENCEs: broadcasting of every kind, scales over decades, zero points at the ends. */
+function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
+  const rand = rng(seed);
+  return Array.from({ length: n }, () => {
+    const { a, b, out } = randomBroadcast(rand);
+    const qa = extremeQ(rand, -8, 1);
+    const qb = rand() < 0.3 ? qa : extremeQ(rand, -8, 1);
+    const { graph, op } = binaryGraph('SQUARED_DIFFERENCE', a, b, out, qa, qb, extremeQ(rand, -8, 3));
+    return { graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)] };
+  });
 }
 
 describe('SQUARED_DIFFERENCE', () => {
@@ -26,24 +43,17 @@ describe('SQUARED_DIFFERENCE', () => {
     expect(run([2], [1], [2], qa, qb, qo, [-128, 2], [127])).to.deep.equal([-128, -128 + 169]);
   });
 
-  it('rejects int16 and other dtypes', () => {
-    const i16 = singleOpGraph('SQUARED_DIFFERENCE', [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }, { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }], [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }]);
-    expect(() => squaredDifference.check(i16.graph, i16.op)).to.throw(OpError, /int16 SQUARED_DIFFERENCE is not supported yet/);
+  it('rejects an output multiplier past 2^31', () => {
+    const fine = binaryGraph('SQUARED_DIFFERENCE', [2], [2], [2], { scale: 100, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, { scale: 1e-10, zeroPoint: 0 });
+    expect(() => squaredDifference.check(fine.graph, fine.op)).to.throw(OpError, /left shift by \d+ bits is undefined in C/);
   });
 
-  it('emitted C matches the reference kernel byte for byte on broadcast shapes', () => {
-    const rand = rng(81);
-    expectCMatchesReference(BROADCAST_SHAPES.map(([a, b, out]) => {
-      const { graph, op } = binaryGraph('SQUARED_DIFFERENCE', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 1));
-      return { def: squaredDifference, graph, op, inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))] };
-    }));
+  it('TFLite Micro (tflm-ref) agrees on 200 random cases: broadcasting, extreme quantizations', function () {
+    if (!tflmRefAvailable(this)) return;
+    expectTflmAgrees(squaredDifference, randomCases(81, 200));
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite) with and without broadcasting', async () => {
-    const rand = rng(82);
-    await expectTfliteAgrees(squaredDifference, BROADCAST_SHAPES.slice(0, 4).map(([a, b, out]) => ({
-      ...binaryGraph('SQUARED_DIFFERENCE', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 1)),
-      inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))],
-    })));
+  it('emitted C matches the reference kernel byte for byte on 60 random cases', () => {
+    expectCMatchesReference(randomCases(82, 60).map((c) => ({ def: squaredDifference, ...c })));
   });
 });

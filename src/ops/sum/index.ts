@@ -3,6 +3,9 @@
  * minus z_in·count, requantized by s_in/s_out, plus z_out, clamped to int8.
  */
 import type { OpDef } from '../op.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
 import {
   type MeanOrSumGeometry, checkInt8MeanOrSum, forEachReduction, inputCount, meanOrSumCView, meanOrSumGeometry, rawSum,
   requantizeSum,
@@ -14,7 +17,10 @@ const sum: OpDef<SumParams> = {
   kind: 'SUM',
   dir: import.meta.dirname,
 
-  check: checkInt8MeanOrSum,
+  check(graph, op) {
+    checkInt8MeanOrSum(graph, op);
+    requireLeftShiftFits(op, meanOrSumGeometry(graph, op, true).requant.shift, 's_in/s_out');
+  },
 
   prepare(graph, op) {
     return meanOrSumGeometry(graph, op, true);
@@ -36,4 +42,5 @@ const sum: OpDef<SumParams> = {
   },
 };
 
-export default sum;
+// int16 activations (16x8) go to their own kernel (common/mean_sum_int16.ts)
+export default withInt16Variant(sum, meanOrSumInt16('SUM'));
