@@ -5,3 +5,4 @@ export {
   type BoardDescriptor, type CounterSpec, type TargetDescriptor,
 } from './targets.ts';
 export { findTool } from './toolchain.ts';
+export { compileForEveryTarget, type GateInput, type GateOptions, type GateResult, type GateTargetResult } from './gate.ts';

@@ -56,15 +56,57 @@ import argMax from './arg_max/index.ts';
 import transposeConv from './transpose_conv/index.ts';
 import batchMatmul from './batch_matmul/index.ts';
 import l2Normalization from './l2_normalization/index.ts';
+// comparisons, selection, casts, scans and resource variables
+import equal from './equal/index.ts';
+import notEqual from './not_equal/index.ts';
+import less from './less/index.ts';
+import lessEqual from './less_equal/index.ts';
+import greater from './greater/index.ts';
+import greaterEqual from './greater_equal/index.ts';
+import spaceToBatchNd from './space_to_batch_nd/index.ts';
+import batchToSpaceNd from './batch_to_space_nd/index.ts';
+import gather from './gather/index.ts';
+import readVariable from './read_variable/index.ts';
+import assignVariable from './assign_variable/index.ts';
+import cast from './cast/index.ts';
+import zerosLike from './zeros_like/index.ts';
+import cumsum from './cumsum/index.ts';
+import selectV2 from './select_v2/index.ts';
+import select from './select/index.ts';
+import mirrorPad from './mirror_pad/index.ts';
+import broadcastTo from './broadcast_to/index.ts';
+import argMin from './arg_min/index.ts';
+import reduceMin from './reduce_min/index.ts';
+
+const LOGIC_OPS: OpDef[] = [
+  equal, notEqual, less, lessEqual, greater, greaterEqual, spaceToBatchNd, batchToSpaceNd, gather, readVariable, assignVariable, cast, zerosLike, cumsum, selectV2, select,
+  mirrorPad, broadcastTo, argMin, reduceMin,
+];
 
 const ARITHMETIC_OPS: OpDef[] = [
   mul, sub, maximum, minimum, squaredDifference, relu, relu6, reluN1To1, leakyRelu, prelu, hardSwish, logistic, tanh,
   mean, sum, reduceMax, argMax, transposeConv, batchMatmul, l2Normalization,
 ];
 
+// elementwise math (TFLite Micro's int8/int16 kernels; float32 where TFLM has only float)
+import abs from './abs/index.ts';
+import rsqrt from './rsqrt/index.ts';
+import elu from './elu/index.ts';
+import div from './div/index.ts';
+import gelu from './gelu/index.ts';
+import logSoftmax from './log_softmax/index.ts';
+import neg from './neg/index.ts';
+import square from './square/index.ts';
+import floor from './floor/index.ts';
+import sqrt from './sqrt/index.ts';
+// ADD_N's folder is shared with the logic-ops work (its kernel, this C template); registered once here
+import addNOp from './add_n/index.ts';
+
+const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
+
 /** Every builtin op tinyforge compiles, by TFLite builtin name. */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [conv2d, depthwiseConv2d, fullyConnected, averagePool2d, maxPool2d, add, reshape, softmax, quantize, dequantize, unidirectionalSequenceLstm, svdf, ...SHAPE_OPS, ...ARITHMETIC_OPS].map((d) => [d.kind, d]),
+  [conv2d, depthwiseConv2d, fullyConnected, averagePool2d, maxPool2d, add, reshape, softmax, quantize, dequantize, unidirectionalSequenceLstm, svdf, ...SHAPE_OPS, ...ARITHMETIC_OPS, ...LOGIC_OPS, ...MATH_OPS].map((d) => [d.kind, d]),
 );
 
 export function opDef(kind: string): OpDef | undefined {

@@ -71,6 +71,7 @@ function rejectFloatModel(graph: Graph, fileName: string): void {
   for (const op of graph.ops) {
     if (op.kind === 'QUANTIZE') op.inputs.forEach((i) => boundary.add(i));
     if (op.kind === 'DEQUANTIZE') op.outputs.forEach((o) => boundary.add(o));
+    if (op.kind === 'CAST') [...op.inputs, ...op.outputs].forEach((i) => boundary.add(i));
   }
   const floatTensor = graph.ops
     .flatMap((op) => [...op.inputs, ...op.outputs])

@@ -67,7 +67,9 @@ function foldOne(graph: Graph): Graph | undefined {
       const merged: Op = { ...op, inputs: [source.inputs[0]!, added.index] };
       return replace({ ...graph, tensors: added.tensors }, source, op, merged);
     }
-    if (READ_THROUGH.has(op.kind)) {
+    // (not with a negative padding: TFLite Micro's PAD then reads its input in memory order, which a
+    // permuted read cannot reproduce)
+    if (READ_THROUGH.has(op.kind) && !hasNegativePadding(graph, op)) {
       const existing = op.attrs.inputPermutation as number[] | undefined;
       const composed = existing ? existing.map((s) => first[s]!) : first;
       const merged: Op = { ...op, inputs: [source.inputs[0]!, ...op.inputs.slice(1)], attrs: { ...op.attrs, inputPermutation: composed } };
@@ -75,6 +77,12 @@ function foldOne(graph: Graph): Graph | undefined {
     }
   }
   return undefined;
+}
+
+function hasNegativePadding(graph: Graph, op: Op): boolean {
+  const paddings = graph.tensors[op.inputs[1] ?? -1];
+  if (!paddings?.data || (paddings.dtype !== 'int32' && paddings.dtype !== 'int64')) return true;
+  return Array.from(fromBytes(paddings.dtype, paddings.data) as ArrayLike<number | bigint>, Number).some((v) => v < 0);
 }
 
 const RENAMES = new Set(['RESHAPE', 'SQUEEZE', 'EXPAND_DIMS']);

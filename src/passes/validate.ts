@@ -44,7 +44,8 @@ export function rejectDynamicShapes(graph: Graph, source: string): void {
   if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
 }
 
-const BOUNDARY = new Set(['QUANTIZE', 'DEQUANTIZE']);
+// CAST to or from float32 is a boundary too: converting is that op's job
+const BOUNDARY = new Set(['QUANTIZE', 'DEQUANTIZE', 'CAST']);
 
 /** An op computes on quantized integers: a non-constant int8/int16 tensor with quantization parameters. */
 function isIntegerOp(graph: Graph, op: Op): boolean {

@@ -57,13 +57,6 @@ export class GraphBuilder {
     return this.tensor(spec, data);
   }
 
-  /** A variable tensor: state kept across inferences (LSTM state, a resource variable as the reader lowers it). */
-  variable(spec: Spec): number {
-    const index = this.tensor(spec);
-    this.tensors[index]!.isVariable = true;
-    return index;
-  }
-
   /** Adds an op writing new tensors of the given specs; returns their indices. */
   op(kind: string, inputs: number[], outputs: Spec[], attrs: OpAttrs = {}): number[] {
     const outs = outputs.map((s) => this.tensor(s));

@@ -282,7 +282,10 @@ function cValues(dtype: DType, values: TensorBuffer): string {
 export function cFloat(v: number): string {
   if (Number.isNaN(v)) return '(0.0f / 0.0f)';
   if (!Number.isFinite(v)) return v > 0 ? '(1.0f / 0.0f)' : '(-1.0f / 0.0f)';
-  return `${v.toPrecision(9)}f`;
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = v.toPrecision(9);
+  // 9 digits round-trip a float32; an integer-looking literal needs a point before the f suffix
+  return /[.e]/.test(s) ? `${s}f` : `${s}.0f`;
 }
 
 // ---------------------------------------------------------------------------------------------

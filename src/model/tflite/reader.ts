@@ -9,13 +9,14 @@ import * as tfl from './generated/schema_generated.ts';
 import { CheckedByteBuffer, FlatbufferBoundsError } from './checked_buffer.ts';
 import { dtypeOf, opKindOf, tensorTypeName } from './codes.ts';
 import { OptionsError, optionsSlotOf, optionsToAttrs } from './options.ts';
+import { lowerResourceVariables, resourceTensorIndices } from './resource_variables.ts';
 import { Graph, Op, OpAttrs, Quantization, Tensor, byteSize, cIdentifier } from '../../ir/graph.ts';
 import { TinyforgeError } from '../../errors.ts';
 
 export const TFLITE_FILE_IDENTIFIER = 'TFL3';
 export const TFLITE_SCHEMA_VERSION = 3;
 
-/** Reads a `.tflite` file into the IR (subgraph 0 only). */
+/** Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are lowered). */
 export function readTflite(path: string): Graph {
   let bytes: Buffer;
   try {
@@ -75,16 +76,31 @@ class ModelReader {
     if (version !== TFLITE_SCHEMA_VERSION) throw this.fail(`schema version ${version} is not supported (expected ${TFLITE_SCHEMA_VERSION})`);
     const subgraphCount = this.model.subgraphsLength();
     if (subgraphCount === 0) throw this.fail('the model has no subgraphs');
-    if (subgraphCount > 1) {
-      throw this.fail(`has ${subgraphCount} subgraphs: control-flow subgraphs (IF, WHILE, CALL_ONCE) are unsupported`);
-    }
     const subgraph = this.model.subgraphs(0);
     if (!subgraph) throw this.fail('corrupt flatbuffer (subgraph 0 is missing)');
 
-    const tensors: Tensor[] = [];
-    for (let i = 0; i < subgraph.tensorsLength(); i++) tensors.push(this.readTensor(subgraph, i));
-    const ops: Op[] = [];
+    // RESOURCE tensors (resource variables) are placeholders until lowerResourceVariables
+    const resources = resourceTensorIndices(subgraph);
+    let tensors: Tensor[] = [];
+    for (let i = 0; i < subgraph.tensorsLength(); i++) {
+      tensors.push(resources.has(i) ? { index: i, name: subgraph.tensors(i)?.name() ?? '', shape: [], dtype: 'int32' } : this.readTensor(subgraph, i));
+    }
+    let ops: Op[] = [];
     for (let i = 0; i < subgraph.operatorsLength(); i++) ops.push(this.readOp(subgraph, i, tensors.length));
+    // more subgraphs are accepted only as CALL_ONCE initialisation of resource variables
+    if (subgraphCount > 1 || resources.size > 0) {
+      ({ tensors, ops } = lowerResourceVariables({
+        tensors, ops, resources, subgraphCount,
+        readSubgraph: (k) => {
+          const sub = this.model.subgraphs(k);
+          if (!sub) throw this.fail(`corrupt flatbuffer (subgraph ${k} is missing)`);
+          const subOps: Op[] = [];
+          for (let i = 0; i < sub.operatorsLength(); i++) subOps.push(this.readOp(sub, i, sub.tensorsLength()));
+          return { ops: subOps, tensor: (index) => this.readTensor(sub, index), resources: resourceTensorIndices(sub) };
+        },
+        fail: (problem) => this.fail(problem),
+      }));
+    }
 
     const graph: Graph = {
       name: cIdentifier(basename(this.fileName)),

@@ -1,5 +1,6 @@
 /**
- * Graph -> `.tflite` (schema version 3, identifier TFL3, one subgraph). Constant data goes into
+ * Graph -> `.tflite` (schema version 3, identifier TFL3, one subgraph, plus a CALL_ONCE init subgraph
+ * when the graph has resource variables: see resource_variables.ts). Constant data goes into
  * buffers aligned to 16 bytes, buffer 0 is the empty sentinel, tensors sharing one data array share
  * one buffer, operator codes are deduplicated and carry both the old byte code and the 32-bit one.
  * Operator versions are written as 1 (the IR does not keep them; every TFLite runtime registers
@@ -10,6 +11,7 @@ import * as tfl from './generated/schema_generated.ts';
 import { TfliteBuilder } from './builder.ts';
 import { operatorCodeOf, tensorTypeOf } from './codes.ts';
 import { OptionsError, attrsToOptions, optionsSlotOf } from './options.ts';
+import { raiseResourceVariables } from './resource_variables.ts';
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, oneLine } from './reader.ts';
 import { Graph, Op, Tensor, byteSize } from '../../ir/graph.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -55,11 +57,26 @@ class ModelWriter {
     const tensorCount = this.graph.tensors.length;
     this.checkIndices('graph input', this.graph.inputs, tensorCount, false);
     this.checkIndices('graph output', this.graph.outputs, tensorCount, false);
+    // variable tensors of READ_VARIABLE / ASSIGN_VARIABLE go back to RESOURCE tensors, VAR_HANDLEs and a CALL_ONCE init subgraph
+    const raised = raiseResourceVariables(this.graph.tensors, this.graph.ops);
+    raised.init?.tensors.forEach((t, i) => this.checkTensor(t, i));
 
     // data first: the builder fills back to front, so the bulk ends up at the end of the file
     const buffers = this.writeBuffers();
-    const tensors = this.graph.tensors.map((t) => this.writeTensor(t));
-    const operators = this.graph.ops.map((op, i) => this.writeOperator(op, i));
+    const tensors = this.graph.tensors.map((t, i) => this.writeTensor(t, raised.resources.has(i)));
+    const operators = [...raised.prologue, ...this.graph.ops].map((op, i) => this.writeOperator(op, i));
+    let initSubgraph: number | undefined;
+    if (raised.init) {
+      const init = raised.init;
+      const initTensors = init.tensors.map((t, i) => this.writeTensor(t, init.resources.has(i)));
+      const initOperators = init.ops.map((op, i) => this.writeOperator(op, i, init.tensors.length));
+      initSubgraph = tfl.SubGraph.createSubGraph(b,
+        tfl.SubGraph.createTensorsVector(b, initTensors),
+        tfl.SubGraph.createInputsVector(b, []),
+        tfl.SubGraph.createOutputsVector(b, []),
+        tfl.SubGraph.createOperatorsVector(b, initOperators),
+        b.createString('init'));
+    }
     const operatorCodes = this.opcodes.map((code) => this.writeOperatorCode(code));
 
     const subgraph = tfl.SubGraph.createSubGraph(b,
@@ -69,7 +86,7 @@ class ModelWriter {
       tfl.SubGraph.createOperatorsVector(b, operators),
       b.createString('main'));
     const operatorCodesVector = tfl.Model.createOperatorCodesVector(b, operatorCodes);
-    const subgraphs = tfl.Model.createSubgraphsVector(b, [subgraph]);
+    const subgraphs = tfl.Model.createSubgraphsVector(b, initSubgraph === undefined ? [subgraph] : [subgraph, initSubgraph]);
     const descriptionString = b.createString(description ?? null);
     const buffersVector = tfl.Model.createBuffersVector(b, buffers);
 
@@ -117,13 +134,14 @@ class ModelWriter {
     return tables;
   }
 
-  private writeTensor(t: Tensor): number {
+  /** `resource`: written as a scalar RESOURCE tensor (a resource variable's handle) */
+  private writeTensor(t: Tensor, resource = false): number {
     const b = this.builder;
-    const shape = tfl.Tensor.createShapeVector(b, t.shape);
+    const shape = tfl.Tensor.createShapeVector(b, resource ? [] : t.shape);
     const signature = t.shapeSignature ? tfl.Tensor.createShapeSignatureVector(b, t.shapeSignature) : 0;
     const name = b.createString(t.name);
     let quantization = 0;
-    if (t.quant && t.quant.scale.length > 0) {
+    if (t.quant && t.quant.scale.length > 0 && !resource) {
       const scale = tfl.QuantizationParameters.createScaleVector(b, t.quant.scale);
       const zeroPoint = tfl.QuantizationParameters.createZeroPointVector(b, t.quant.zeroPoint.map((z) => BigInt(z)));
       tfl.QuantizationParameters.startQuantizationParameters(b);
@@ -134,21 +152,20 @@ class ModelWriter {
     }
     tfl.Tensor.startTensor(b);
     tfl.Tensor.addShape(b, shape);
-    tfl.Tensor.addType(b, tensorTypeOf(t.dtype));
+    tfl.Tensor.addType(b, resource ? tfl.TensorType.RESOURCE : tensorTypeOf(t.dtype));
     tfl.Tensor.addBuffer(b, t.data && t.data.length > 0 ? this.bufferIndex.get(t.data)! : 0);
     tfl.Tensor.addName(b, name);
     tfl.Tensor.addQuantization(b, quantization);
-    tfl.Tensor.addIsVariable(b, t.isVariable === true);
+    tfl.Tensor.addIsVariable(b, t.isVariable === true && !resource);
     if (signature) tfl.Tensor.addShapeSignature(b, signature);
     return tfl.Tensor.endTensor(b);
   }
 
-  private writeOperator(op: Op, index: number): number {
+  private writeOperator(op: Op, index: number, tensorCount = this.graph.tensors.length): number {
     const b = this.builder;
     const where = `op ${index} (${op.kind})`;
     const code = operatorCodeOf(op.kind);
     if (!code) throw this.fail(`${where}: ${op.kind} is not a TFLite operator`);
-    const tensorCount = this.graph.tensors.length;
     this.checkIndices(`${where} input`, op.inputs, tensorCount, true);
     this.checkIndices(`${where} output`, op.outputs, tensorCount, false);
 

@@ -5,8 +5,10 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { broadcastLoops } from '../common/broadcast.ts';
 import {
-  type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
+import { BROADCAST_SHAPES, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { planCommonScale, srdhmSplit } from '../common/binary_elementwise.ts';
@@ -299,22 +301,46 @@ int main(void) {
     });
   });
 
-  describe('against the TFLite interpreter (tfjs-tflite), on models written by our writer', () => {
-    it('agrees with and without broadcasting, for every activation', async () => {
+  describe('against TFLite Micro (tflm-ref), on models written by our writer', () => {
+    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+    /** All 65536 input pairs for every stage and for random quantizations over decades. */
+    const pairCases = () => {
       const rand = rng(41);
-      const shapes: [number[], number[], number[]][] = [
-        [[1, 6, 6, 4], [1, 6, 6, 4], [1, 6, 6, 4]],
-        [[1, 5, 5, 8], [8], [1, 5, 5, 8]],
-        [[2, 1, 3], [1, 4, 1], [2, 4, 3]],
-        [[1], [2, 7], [2, 7]],
-      ];
-      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
-      for (const [k, [a, b, out]] of shapes.entries()) {
-        const q = () => ({ scale: 0.01 + rand() * 0.2, zeroPoint: randomInt(rand, -128, 127) });
-        const { graph, op } = graphOf(a, b, out, q(), q(), q(), activations[k]);
-        const inputs = [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))];
-        expect(await tfliteInterpreterDifference(add, graph, op, inputs), `case ${k}`).to.equal(undefined);
+      const cases: Omit<CCase, 'def'>[] = Object.values(ADD_STAGES).map(([qa, qb, qo, act]) => ({ ...graphOf([256, 1], [1, 256], [256, 256], qa, qb, qo, act), inputs: [ALL_INT8, ALL_INT8] }));
+      for (let k = 0; cases.length < 40; k++) {
+        const qa = randomQ(rand, -8, 1);
+        // some with equal input quantizations, some with input scales decades apart
+        const qb = k % 5 === 0 ? qa : randomQ(rand, -8, 1);
+        const qo = k % 7 === 0 ? { scale: qa.scale * (0.5 + rand() * 2), zeroPoint: randomInt(rand, -128, 127) } : randomQ(rand, -8, 1);
+        const g = graphOf([256, 1], [1, 256], [256, 256], qa, qb, qo, activations[k % 4]);
+        try { add.check(g.graph, g.op); } catch { continue; }
+        cases.push({ ...g, inputs: [ALL_INT8, ALL_INT8] });
       }
+      return cases;
+    };
+
+    it('agrees byte for byte on all 65536 input pairs for every stage and random quantizations over decades', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(add, pairCases());
+    });
+
+    it('the emitted C (portable and Armv6-M) matches the reference kernel on those pairs', function () {
+      this.timeout(120000);
+      const cases = pairCases().map((c) => ({ def: add, ...c }));
+      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
+    });
+
+    it('agrees byte for byte with and without broadcasting, for every activation', function () {
+      if (!tflmRefAvailable(this)) return;
+      const rand = rng(42);
+      const cases: Omit<CCase, 'def'>[] = [];
+      for (let k = 0; k < 24; k++) {
+        const [a, b, out] = BROADCAST_SHAPES[k % BROADCAST_SHAPES.length]!;
+        const g = graphOf(a, b, out, randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -6, 0), activations[k % 4]);
+        cases.push({ ...g, inputs: [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))] });
+      }
+      expectTflmAgrees(add, cases);
     });
   });
 });

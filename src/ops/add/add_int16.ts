@@ -1,6 +1,7 @@
 /**
  * ADD 16x8: int16 activations (zero point 0), TFLite Micro's general int16 path (AddGeneralParamScale):
  * the int8 algorithm with a left shift of 15 instead of 20 and the int16 range, with broadcasting.
+ * The kernel (commonScaleInt16) also serves SUB, input 2 negated (sub/sub_int16.ts).
  */
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
@@ -33,76 +34,88 @@ export function anyOperandInt16(graph: Graph, op: Op): boolean {
   return [...op.inputs, ...op.outputs].some((i) => i >= 0 && graph.tensors[i]?.dtype === 'int16');
 }
 
+export interface Int16CommonScaleReals { input1Real: number; input2Real: number; outputReal: number }
+
 /** CalculateOpDataAdd: twice the larger input scale (float max, then double). */
-function realMultipliers(graph: Graph, op: Op) {
+function addRealMultipliers(graph: Graph, op: Op): Int16CommonScaleReals {
   const { s1, s2, so } = float32Scales(graph, op);
   const twiceMax = 2 * Math.max(s1, s2);
   return { input1Real: s1 / twiceMax, input2Real: s2 / twiceMax, outputReal: twiceMax / ((1 << LEFT_SHIFT) * so) };
 }
 
-function check(graph: Graph, op: Op): void {
-  const a = requireInput(graph, op, 0, 'input 1');
-  const b = requireInput(graph, op, 1, 'input 2');
-  const out = requireOutput(graph, op);
-  for (const [t, role] of [[a, 'input 1'], [b, 'input 2'], [out, 'output']] as const) {
-    requireInt16Activation(op, t, role);
-    if (t.shape.length > MAX_RANK) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_RANK} is supported`);
+/**
+ * The common-scale int16 kernel of ADD (sign +1) and SUB (sign -1): each op brings its own Prepare
+ * arithmetic (`realMultipliers`); SUB's is float32 throughout (see sub_int16.ts).
+ */
+export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipliers: (graph: Graph, op: Op) => Int16CommonScaleReals, template: string): Int16Variant<AddInt16Params> {
+  function check(graph: Graph, op: Op): void {
+    const a = requireInput(graph, op, 0, 'input 1');
+    const b = requireInput(graph, op, 1, 'input 2');
+    const out = requireOutput(graph, op);
+    for (const [t, role] of [[a, 'input 1'], [b, 'input 2'], [out, 'output']] as const) {
+      requireInt16Activation(op, t, role);
+      if (t.shape.length > MAX_RANK) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_RANK} is supported`);
+    }
+    const shape = broadcastShape(a.shape, b.shape);
+    if (!shape) throw new OpError(op.index, op.kind, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
+    if (shape.join(',') !== out.shape.join(',')) {
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
+    }
+    requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation);
+    if (!(realMultipliers(graph, op).outputReal < 1)) {
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`);
+    }
   }
-  const shape = broadcastShape(a.shape, b.shape);
-  if (!shape) throw new OpError(op.index, op.kind, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
-  if (shape.join(',') !== out.shape.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
-  }
-  requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation);
-  if (!(realMultipliers(graph, op).outputReal < 1)) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`);
-  }
-}
 
-function prepare(graph: Graph, op: Op): AddInt16Params {
-  const a = graph.tensors[op.inputs[0]!]!;
-  const b = graph.tensors[op.inputs[1]!]!;
-  const out = graph.tensors[op.outputs[0]!]!;
-  const r = realMultipliers(graph, op);
-  const m1 = quantizeMultiplier(r.input1Real);
-  const m2 = quantizeMultiplier(r.input2Real);
-  const mo = quantizeMultiplier(r.outputReal);
-  const range = activationRange(requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation), out, 16);
+  function prepare(graph: Graph, op: Op): AddInt16Params {
+    const a = graph.tensors[op.inputs[0]!]!;
+    const b = graph.tensors[op.inputs[1]!]!;
+    const out = graph.tensors[op.outputs[0]!]!;
+    const r = realMultipliers(graph, op);
+    const m1 = quantizeMultiplier(r.input1Real);
+    const m2 = quantizeMultiplier(r.input2Real);
+    const mo = quantizeMultiplier(r.outputReal);
+    const range = activationRange(requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation), out, 16);
+    return {
+      activationBits: 16,
+      size: out.shape.reduce((n, d) => n * d, 1),
+      loops: broadcastLoops(a.shape, b.shape, out.shape),
+      input1Multiplier: m1.multiplier, input1Shift: m1.shift,
+      input2Multiplier: m2.multiplier, input2Shift: m2.shift,
+      outputMultiplier: mo.multiplier, outputShift: mo.shift,
+      actMin: range.min, actMax: range.max,
+    };
+  }
+
   return {
-    activationBits: 16,
-    size: out.shape.reduce((n, d) => n * d, 1),
-    loops: broadcastLoops(a.shape, b.shape, out.shape),
-    input1Multiplier: m1.multiplier, input1Shift: m1.shift,
-    input2Multiplier: m2.multiplier, input2Shift: m2.shift,
-    outputMultiplier: mo.multiplier, outputShift: mo.shift,
-    actMin: range.min, actMax: range.max,
+    check,
+    prepare,
+    evaluate(p, inputs, outputs) {
+      const a = inputs[0] as Int16Array;
+      const b = inputs[1] as Int16Array;
+      const out = outputs[0] as Int16Array;
+      let o = 0;
+      forEachBroadcast(p.loops, (ia, ib) => {
+        const u1 = mbqm(a[ia]! * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift);
+        const u2 = mbqm(b[ib]! * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
+        out[o++] = clamp(mbqm(sign > 0 ? u1 + u2 : u1 - u2, p.outputMultiplier, p.outputShift), p.actMin, p.actMax);
+      });
+    },
+    emitC(p, ctx) {
+      return ctx.render(template, {
+        ...p,
+        kind,
+        combine: sign > 0 ? '+' : '-',
+        ...broadcastCView(p.loops),
+        fnName: ctx.fnName,
+        input1: ctx.input(0),
+        input2: ctx.input(1),
+        output: ctx.output(0),
+        leftShift: LEFT_SHIFT,
+        shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
+      });
+    },
   };
 }
 
-export const addInt16: Int16Variant<AddInt16Params> = {
-  check,
-  prepare,
-  evaluate(p, inputs, outputs) {
-    const a = inputs[0] as Int16Array;
-    const b = inputs[1] as Int16Array;
-    const out = outputs[0] as Int16Array;
-    let o = 0;
-    forEachBroadcast(p.loops, (ia, ib) => {
-      const u1 = mbqm(a[ia]! * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift);
-      const u2 = mbqm(b[ib]! * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
-      out[o++] = clamp(mbqm(u1 + u2, p.outputMultiplier, p.outputShift), p.actMin, p.actMax);
-    });
-  },
-  emitC(p, ctx) {
-    return ctx.render('add_int16.c.hbs', {
-      ...p,
-      ...broadcastCView(p.loops),
-      fnName: ctx.fnName,
-      input1: ctx.input(0),
-      input2: ctx.input(1),
-      output: ctx.output(0),
-      leftShift: LEFT_SHIFT,
-      shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
-    });
-  },
-};
+export const addInt16 = commonScaleInt16('ADD', 1, addRealMultipliers, 'add_int16.c.hbs');

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import batchMatmul from './index.ts';
 import { OpError } from '../../errors.ts';
-import { type CCase, evaluateOp, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { type Q, count, expectCMatchesReference, expectTfliteWithinOneStep, randomQ } from '../../../test/helpers/op_checks.ts';
+import { type CCase, evaluateOp, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type Q, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const Q1 = { scale: 1, zeroPoint: 0 };
 
@@ -66,12 +67,48 @@ describe('BATCH_MATMUL', () => {
     expectCMatchesReference(SHAPES.flatMap((s) => [randomCase(rand, s, false), randomCase(rand, s, true)]));
   });
 
-  it('is within one step of desktop TFLite (tfjs-tflite), whose optimized int8 path rounds a few elements differently', async () => {
-    // TFLite Micro: plain int32 sums and MultiplyByQuantizedMultiplier (double rounding); the desktop
-    // build routes int8 BATCH_MATMUL through its optimized GEMM, one element in a few hundred lands one
-    // step apart. Bit-exactness is with TFLite Micro.
+  /** Random ranks 2..5, batch dimensions that broadcast (1s on either side, missing leading ones), adjoints, constant rhs or not. */
+  function sweepCase(rand: () => number): CCase {
+    const r = (lo: number, hi: number) => randomInt(rand, lo, hi);
+    const outRank = r(0, 3);
+    const outBatch = Array.from({ length: outRank }, () => r(1, 3));
+    const side = () => {
+      const drop = r(0, outRank);
+      return outBatch.slice(drop).map((d) => (rand() < 0.3 ? 1 : d));
+    };
+    const lb = side();
+    const rb = side();
+    // the output has the broadcast batch of the two (both may have dropped or squeezed dimensions)
+    const rank = Math.max(lb.length, rb.length);
+    const pad = (x: number[]) => [...new Array<number>(rank - x.length).fill(1), ...x];
+    const ob = pad(lb).map((d, i) => Math.max(d, pad(rb)[i]!));
+    const m = r(1, 6);
+    const k = r(1, 9);
+    const n = r(1, 6);
+    const adjX = rand() < 0.5;
+    const adjY = rand() < 0.5;
+    const lhs = [...lb, ...(adjX ? [k, m] : [m, k])];
+    const rhs = [...rb, ...(adjY ? [n, k] : [k, n])];
+    const constantRhs = rand() < 0.3;
+    const rhsValues = randomInt8(rand, count(rhs));
+    const g = graphOf(lhs, rhs, [...ob, m, n], randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -5, 1), adjX, adjY, constantRhs ? rhsValues : undefined);
+    return { def: batchMatmul, ...g, inputs: constantRhs ? [randomInt8(rand, count(lhs))] : [randomInt8(rand, count(lhs)), rhsValues] };
+  }
+
+  it('agrees with TFLite Micro byte for byte (random ranks, broadcasting, adjoints, quantizations)', function () {
+    // TFLite Micro: int32 sums of (q + offset) products, MultiplyByQuantizedMultiplier with the
+    // float32-rounded scale product, clamped to int8. (Desktop TFLite's optimized GEMM rounds a few
+    // elements one step apart; bit-exactness is with TFLite Micro.)
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(162);
-    const { differing, total } = await expectTfliteWithinOneStep(batchMatmul, SHAPES.flatMap((s) => [randomCase(rand, s, false), randomCase(rand, s, true)]));
-    console.log(`    BATCH_MATMUL: ${differing} of ${total} outputs one step from desktop TFLite`);
+    expectTflmAgrees(batchMatmul, [
+      ...SHAPES.flatMap((s) => [randomCase(rand, s, false), randomCase(rand, s, true)]),
+      ...Array.from({ length: 60 }, () => sweepCase(rand)),
+    ]);
+  });
+
+  it('emitted C matches the reference kernel on the random sweep', () => {
+    const rand = rng(163);
+    expectCMatchesReference(Array.from({ length: 40 }, () => sweepCase(rand)));
   });
 });

@@ -8,6 +8,8 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { batchMatmulInt16 } from './batch_matmul_int16.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
 import { broadcastCView, rejectInt16 } from '../common/elementwise.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
@@ -39,7 +41,7 @@ function flag(op: Op, name: 'adjX' | 'adjY'): boolean {
   return v === true;
 }
 
-function geometry(graph: Graph, op: Op): Geometry {
+export function geometry(graph: Graph, op: Op): Geometry {
   const lhs = requireInput(graph, op, 0, 'lhs');
   const rhs = requireInput(graph, op, 1, 'rhs');
   const out = requireOutput(graph, op);
@@ -150,4 +152,5 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
   },
 };
 
-export default batchMatmul;
+// int16 activations (16x8) go to their own kernel in batch_matmul_int16.ts
+export default withInt16Variant(batchMatmul, batchMatmulInt16);

@@ -174,7 +174,11 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
       for (int ox = 0; ox < g->out_w; ++ox) {
         if (ox == lo && lo < hi) {
           const int8_t *x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
-          for (; ox < hi; ++ox, x0 += step) {
+          /* its own count, not `for (; ox < hi; ++ox)` running on from the outer loop's value: a
+           * loop whose start GCC learns only after it has copied and rotated it can be counted
+           * negative once shapes are constants (kernels_fc_dsp.h's row tail failed
+           * -Werror=aggressive-loop-optimizations that way) */
+          for (int n = hi - lo; n > 0; --n, ++ox, x0 += step) {
             const int8_t *x = x0;
             const uint32_t *wp = wx;
             const int32_t *qc = q;

@@ -188,13 +188,21 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
     const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
     const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
   const int words = in_n >> 2, tail = in_n & 3;
+  /* Both row loops count from 0 to bounds computed from `rows` alone: with `rows` a constant each
+   * trip count is a constant from the start (an empty tail loop vanishes at once), and neither
+   * loop's start waits on the other's exit value. A tail loop going on from the block loop's exit
+   * value (`for (; o < rows; ++o)`) learnt its start only after GCC had copied and rotated it: a
+   * dead copy starting at rows + 1 against `!= rows` counted 2^32 - 1 iterations, and start[o]
+   * "overflowed" at iteration 2^30 - 1 (-Werror=aggressive-loop-optimizations, arm-none-eabi-gcc
+   * 12 -O2, 8 or 12 rows: no tail, more than one block). */
+  const int blocks = rows >> 2, left = rows & 3;
   /* per tensor, loaded once: stores through out (int8_t) could alias them otherwise */
   int32_t m = q[0], pk = q[1];
   for (int b = 0; b < batches; ++b, x += in_n) {
     const int8_t *wp = w;
     const int32_t *qp = q;
-    int o = 0;
-    for (; o + 4 <= rows; o += 4, out += 4) {
+    for (int i = 0; i < blocks; ++i, out += 4) {
+      const int o = 4 * i;
       int32_t acc[4] = { 0, 0, 0, 0 };
       if (start) {
         acc[0] = start[o];
@@ -213,7 +221,8 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
       out[2] = v2;
       out[3] = v3;
     }
-    for (; o < rows; ++o) {
+    for (int r = 0; r < left; ++r) {
+      const int o = 4 * blocks + r;
       int32_t acc = start ? start[o] : 0;
       wp = tf_fc_dot1(x, words, tail, wp, &acc);
       if (per_channel) {

@@ -5,6 +5,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Pool2DAttrs } from '../../ir/graph.ts';
 import { activationRange } from './activation.ts';
+import { requireInt16Activation } from './int16_variant.ts';
 import { outputSize, paddingBefore } from './padding.ts';
 import { requireInput, requireInt8Activation, requireOutput, requireRank, tensorLabel } from './weighted.ts';
 
@@ -32,11 +33,12 @@ function poolAttrs(op: Op): Pool2DAttrs {
 }
 
 /** int8 NHWC in and out with one shared quantization, a sane window, the output shape TFLite computes. */
-export function checkPool(graph: Graph, op: Op): void {
+export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
   const input = requireInput(graph, op, 0, 'input');
   const output = requireOutput(graph, op);
-  requireInt8Activation(op, input, 'input');
-  requireInt8Activation(op, output, 'output');
+  const requireActivation = bits === 16 ? requireInt16Activation : requireInt8Activation;
+  requireActivation(op, input, 'input');
+  requireActivation(op, output, 'output');
   requireRank(op, input, 'input', 4);
   requireRank(op, output, 'output', 4);
   const a = poolAttrs(op);
@@ -63,14 +65,14 @@ export function checkPool(graph: Graph, op: Op): void {
   // divides by zero, the case where TFLite Micro fails at run time)
 }
 
-export function preparePool(graph: Graph, op: Op): PoolParams {
+export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams {
   const input = graph.tensors[op.inputs[0]!]!;
   const output = graph.tensors[op.outputs[0]!]!;
   const a = poolAttrs(op);
   const [batches, inH, inW, depth] = input.shape as [number, number, number, number];
   const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
   const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
-  const range = activationRange(a.activation, output);
+  const range = activationRange(a.activation, output, bits);
   return {
     batches, inH, inW, depth, outH, outW,
     filterH: a.filterH, filterW: a.filterW, strideH: a.strideH, strideW: a.strideW,

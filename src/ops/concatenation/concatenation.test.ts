@@ -4,8 +4,10 @@ import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { type TensorBuffer, toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
+import { expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const Q = { scale: 0.1, zeroPoint: 4 };
 
@@ -24,11 +26,14 @@ describe('CONCATENATION', () => {
     expect(Array.from(evaluateOp(concatenation, h.graph, h.op, [Int8Array.from([1, 2]), Int8Array.from([3, 4, 5, 6])])[0] as Int8Array)).to.deep.equal([1, 2, 3, 4, 5, 6]);
   });
 
-  it('copies inputs of another quantization unchanged, as TFLite Micro does, and says so in the C', () => {
+  it('rejects int8 inputs quantized unlike the output, as TFLite Micro\'s Prepare does; copies int16 ones unchanged', () => {
     const g = graphOf([[2], [2]], 0, 'int8', [Q, { scale: 0.4, zeroPoint: -20 }]);
-    expect(Array.from(evaluateOp(concatenation, g.graph, g.op, [Int8Array.from([1, 2]), Int8Array.from([-3, 127])])[0] as Int8Array)).to.deep.equal([1, 2, -3, 127]);
-    const p = concatenation.prepare(g.graph, g.op);
-    expect(p.requantizationIgnored).to.deep.equal([1]);
+    expect(() => concatenation.check(g.graph, g.op)).to.throw(OpError, /TFLite Micro requires every int8 input to share the output's quantization/);
+    const z = graphOf([[2], [2]], 0, 'int8', [Q, { scale: Q.scale, zeroPoint: 5 }]);
+    expect(() => concatenation.check(z.graph, z.op)).to.throw(OpError, /zero point 5/);
+    const h = graphOf([[2], [2]], 0, 'int16', [{ scale: 0.1, zeroPoint: 0 }, { scale: 0.4, zeroPoint: 0 }]);
+    expect(Array.from(evaluateOp(concatenation, h.graph, h.op, [Int16Array.from([1, 2]), Int16Array.from([-3, 127])])[0] as Int16Array)).to.deep.equal([1, 2, -3, 127]);
+    expect(concatenation.prepare(h.graph, h.op).requantizationIgnored).to.deep.equal([0, 1]);
   });
 
   it('rejects a fused activation, mismatched shapes and a wrong total', () => {
@@ -63,11 +68,20 @@ describe('CONCATENATION', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TFLite Micro byte for byte (1-6 inputs, ranks 1-5, negative axes, quantizations over decades)', function () {
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(9);
-    const g = graphOf([[1, 4, 4, 3], [1, 4, 4, 5], [1, 4, 4, 1]], 3);
-    expect(await tfliteInterpreterDifference(concatenation, g.graph, g.op, [randomInt8(rand, 48), randomInt8(rand, 80), randomInt8(rand, 16)])).to.equal(undefined);
-    const h = graphOf([[2, 3], [1, 3]], 0);
-    expect(await tfliteInterpreterDifference(concatenation, h.graph, h.op, [randomInt8(rand, 6), randomInt8(rand, 3)])).to.equal(undefined);
+    const cases = [];
+    for (let k = 0; k < 60; k++) {
+      const rank = randomInt(rand, 1, 5);
+      const axis = randomInt(rand, 0, rank - 1);
+      const base = Array.from({ length: rank }, () => randomInt(rand, 1, 4));
+      const shapes = Array.from({ length: randomInt(rand, 1, 6) }, () => base.map((d, i) => (i === axis ? randomInt(rand, 1, 3) : d)));
+      const q = randomQ(rand);
+      const g = graphOf(shapes, k % 3 === 0 ? axis - rank : axis, 'int8', shapes.map(() => q));
+      g.graph.tensors[g.op.outputs[0]!]!.quant = { scale: [q.scale], zeroPoint: [q.zeroPoint], axis: 0 };
+      cases.push({ ...g, inputs: shapes.map((sh) => randomInt8(rand, sh.reduce((a, b) => a * b, 1))) });
+    }
+    expectTflmAgrees(concatenation, cases);
   });
 });

@@ -11,7 +11,7 @@ export interface ConcatParams extends MovementParams {
   axis: number;
   /** each input's shape with the concatenation axis present (PACK inserts it with extent 1) */
   pieces: number[][];
-  /** inputs whose quantization differs from the output's (their bytes are copied unchanged, as TFLite Micro) */
+  /** inputs whose quantization differs from the output's (their bytes are copied unchanged, as TFLite Micro; int8 CONCATENATION rejects them) */
   requantizationIgnored: number[];
 }
 
@@ -72,9 +72,11 @@ export function emitConcat(p: ConcatParams, ctx: LayerEmitContext): string {
 
 /**
  * CONCATENATION (TFLite Micro's reference Concatenation): the inputs one after another along
- * `axis`. For int8 TFLite Micro copies every input's bytes unchanged even when its scale or zero
- * point differs from the output's (it records them but does not requantize; desktop TFLite rejects
- * such a model); this kernel does the same, bit-exact, and says so in the generated comment.
+ * `axis`, bytes copied unchanged. For int8, TFLite Micro's Prepare requires every input to have the
+ * output's scale (compared as float32) and zero point, and fails the model otherwise (it never
+ * requantizes, unlike desktop TFLite's ConcatenationWithScaling); `check` rejects such a layer the
+ * same way rather than produce what neither TFLite computes. Other types (int16, int32) are copied
+ * unchanged whatever their quantization, as TFLite Micro does (the C comment says so).
  */
 const concatenation: OpDef<ConcatParams> = {
   kind: 'CONCATENATION',
@@ -102,7 +104,13 @@ const concatenation: OpDef<ConcatParams> = {
     if (total !== output.shape[axis]) {
       throw new OpError(op.index, op.kind, `inputs hold ${total} elements along axis ${axis}; output ${tensorLabel(output)} ${shapeText(output.shape)} holds ${output.shape[axis]}`);
     }
-    return concatParams(graph, op, inputs, output, axis, inputs.map((t) => [...t.shape]));
+    const p = concatParams(graph, op, inputs, output, axis, inputs.map((t) => [...t.shape]));
+    if (output.dtype === 'int8' && p.requantizationIgnored.length > 0) {
+      const j = p.requantizationIgnored[0]!;
+      const q = (t: typeof output) => `scale ${t.quant?.scale[0]}, zero point ${t.quant?.zeroPoint[0]}`;
+      throw new OpError(op.index, op.kind, `int8 input ${j} ${tensorLabel(inputs[j]!)} has ${q(inputs[j]!)}; the output ${tensorLabel(output)} has ${q(output)}: TFLite Micro requires every int8 input to share the output's quantization (it does not requantize)`);
+    }
+    return p;
   },
 
   macs() {

@@ -7,6 +7,8 @@ import { outputSize } from '../common/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 interface ConvSpec {
   input: [number, number, number, number];
@@ -50,6 +52,47 @@ function run(s: ConvSpec, input: ArrayLike<number>): number[] {
 }
 
 const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+
+/** A random valid layer (SAME/VALID, strides, dilation, groups, per-channel, bias, activations); the first 3 pointwise, the second with input zero point 0. */
+function randomSpec(rand: () => number, index: number, wide = false): ConvSpec {
+  const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+  for (;;) {
+    const pointwise = index < 3;
+    const groups = !pointwise && rand() < 0.25 ? 2 : 1;
+    const fic = randomInt(rand, 1, 5);
+    const inC = fic * groups;
+    const outC = groups * randomInt(rand, 1, 4);
+    const k = pointwise ? [1, 1] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
+    const stride: [number, number] = pointwise ? [1, 1] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
+    const dilation: [number, number] = pointwise ? [1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+    const padding: Padding = rand() < 0.5 ? 'SAME' : 'VALID';
+    const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 9), randomInt(rand, 1, 9), inC];
+    if (outputSize(padding, input[1], k[0]!, stride[0], dilation[0]) < 1 || outputSize(padding, input[2], k[1]!, stride[1], dilation[1]) < 1) continue;
+    const perChannel = rand() < 0.6;
+    const spec: ConvSpec = {
+      input,
+      filterShape: [outC, k[0]!, k[1]!, fic],
+      filter: randomInt8(rand, outC * k[0]! * k[1]! * fic, -127, 127),
+      bias: rand() < 0.7 ? Int32Array.from({ length: outC }, () => randomInt(rand, -5000, 5000)) : undefined,
+      inScale: 0.001 + rand() * 0.1,
+      inZp: index === 1 ? 0 : randomInt(rand, -128, 127),
+      wScale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
+      outScale: 0.005 + rand() * 0.3,
+      outZp: randomInt(rand, -128, 127),
+      padding, stride, dilation,
+      activation: activations[randomInt(rand, 0, 3)],
+    };
+    if (wide) {
+      // quantizations over decades
+      spec.inScale = Math.exp(-8 + rand() * 8);
+      spec.outScale = Math.exp(-7 + rand() * 8);
+      const ws = () => Math.exp(-10 + rand() * 7);
+      spec.wScale = Array.isArray(spec.wScale) ? spec.wScale.map(ws) : ws();
+      if (spec.bias) spec.bias = Int32Array.from(spec.bias, () => randomInt(rand, -100000, 100000));
+    }
+    return spec;
+  }
+}
 
 // Expected values below were computed independently (Python, input padded with the zero point,
 // which contributes w*(z - z) = 0, i.e. the same as skipping the tap).
@@ -155,33 +198,9 @@ describe('CONV_2D', () => {
       this.timeout(60000);
       const rand = rng(2024);
       const cases: CCase[] = [];
-      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
       while (cases.length < 30) {
-        const pointwise = cases.length < 3;
-        const groups = !pointwise && rand() < 0.25 ? 2 : 1;
-        const fic = randomInt(rand, 1, 5);
-        const inC = fic * groups;
-        const outC = groups * randomInt(rand, 1, 4);
-        const k = pointwise ? [1, 1] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
-        const stride: [number, number] = pointwise ? [1, 1] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
-        const dilation: [number, number] = pointwise ? [1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
-        const padding: Padding = rand() < 0.5 ? 'SAME' : 'VALID';
-        const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 9), randomInt(rand, 1, 9), inC];
-        if (outputSize(padding, input[1], k[0]!, stride[0], dilation[0]) < 1 || outputSize(padding, input[2], k[1]!, stride[1], dilation[1]) < 1) continue;
-        const perChannel = rand() < 0.6;
-        const spec: ConvSpec = {
-          input,
-          filterShape: [outC, k[0]!, k[1]!, fic],
-          filter: randomInt8(rand, outC * k[0]! * k[1]! * fic, -127, 127),
-          bias: rand() < 0.7 ? Int32Array.from({ length: outC }, () => randomInt(rand, -5000, 5000)) : undefined,
-          inScale: 0.001 + rand() * 0.1,
-          inZp: cases.length === 1 ? 0 : randomInt(rand, -128, 127),
-          wScale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
-          outScale: 0.005 + rand() * 0.3,
-          outZp: randomInt(rand, -128, 127),
-          padding, stride, dilation,
-          activation: activations[randomInt(rand, 0, 3)],
-        };
+        const spec = randomSpec(rand, cases.length);
+        const input = spec.input;
         const { graph, op } = convGraph(spec);
         cases.push({ def: conv, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))] });
       }
@@ -191,6 +210,27 @@ describe('CONV_2D', () => {
         const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
         expect(diff, `case ${k} ${JSON.stringify(c.op.attrs)} ${JSON.stringify(c.graph.tensors[1]!.shape)}`).to.equal(undefined);
       });
+    });
+  });
+
+  describe('against TFLite Micro (tflm-ref), quantizations over decades', () => {
+    const sweep = (seed: number, n: number) => {
+      const rand = rng(seed);
+      return Array.from({ length: n }, (_, k) => {
+        const spec = randomSpec(rand, k, true);
+        return { def: conv, ...convGraph(spec), inputs: [randomInt8(rand, spec.input.reduce((a, b) => a * b, 1))] };
+      });
+    };
+
+    it('the reference kernel agrees byte for byte on random layers', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(conv, sweep(2025, 50));
+    });
+
+    it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
+      this.timeout(120000);
+      const cases = sweep(2025, 50);
+      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: true } })), ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
     });
   });
 

@@ -2,8 +2,9 @@
  * CONV_2D 16x8: int16 activations (zero point 0), int8 symmetric filters, TFLite Micro's int16
  * ConvPerChannel. No input or output offsets; the accumulator type follows the bias as in TFLite
  * Micro's Eval: an int64 bias gives an int64 accumulator and the 64-bit MultiplyByQuantizedMultiplier
- * (16-bit reduced multiplier, one rounding), an int32 bias or none the int32 accumulator and the usual
- * double-rounding one. The int8 kernel in index.ts is untouched; withInt16Variant dispatches.
+ * (16-bit reduced multiplier, one rounding), an int32 bias the int32 accumulator and the usual
+ * double-rounding one. Without a bias TFLite Micro takes the int64 path (checked against tflm-ref:
+ * the int32 path was off by one step on about one layer in two). The int8 kernel in index.ts is untouched; withInt16Variant dispatches.
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
@@ -74,8 +75,8 @@ function evaluate(p: Conv2DInt16Params, inputs: (TensorBuffer | undefined)[], ou
               for (let ic = 0; ic < p.filterInC; ic++) acc += filter[wBase + ic]! * input[inBase + ic]!;
             }
           }
-          const scaled = p.bias === 'int64'
-            ? mbqm64(BigInt(acc) + (bias as BigInt64Array)[oc]!, p.multiplier[oc]!, p.shift[oc]!)
+          const scaled = p.bias !== 'int32'
+            ? mbqm64(BigInt(acc) + (bias ? (bias as BigInt64Array)[oc]! : 0n), p.multiplier[oc]!, p.shift[oc]!)
             : mbqm((acc + (bias ? (bias as Int32Array)[oc]! : 0)) | 0, p.multiplier[oc]!, p.shift[oc]!);
           output[o++] = clamp(scaled, p.actMin, p.actMax);
         }
@@ -100,8 +101,8 @@ export const conv2dInt16: Int16Variant<Conv2DInt16Params> = {
       filter: ctx.input(1),
       output: ctx.output(0),
       biasPointer: p.bias === 'none' ? undefined : ctx.input(2),
-      accType: p.bias === 'int64' ? 'int64_t' : 'int32_t',
-      requantize: p.bias === 'int64' ? 'tf_mbqm64' : 'tf_mbqm',
+      accType: p.bias !== 'int32' ? 'int64_t' : 'int32_t',
+      requantize: p.bias !== 'int32' ? 'tf_mbqm64' : 'tf_mbqm',
       grouped: p.groups > 1,
       filtersPerGroup: p.outC / p.groups,
       inImage: p.inH * p.inW * p.inC,

@@ -6,6 +6,8 @@ import { outputSize } from '../common/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 interface DepthwiseSpec {
   input: [number, number, number, number];
@@ -172,6 +174,56 @@ describe('DEPTHWISE_CONV_2D', () => {
         const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
         expect(diff, `case ${k} ${JSON.stringify(c.op.attrs)} ${JSON.stringify(c.graph.tensors[1]!.shape)}`).to.equal(undefined);
       });
+    });
+  });
+
+  describe('against TFLite Micro (tflm-ref), quantizations over decades', () => {
+    /**
+     * Random layers: multipliers 1-3, SAME/VALID, strides, dilations, per-tensor or per-channel, scales
+     * over decades. With `noBias`, some have no bias: TFLite Micro (this commit) aborts on an int8
+     * DEPTHWISE_CONV_2D without one, so only the C is compared there.
+     */
+    const sweep = (seed: number, n: number, noBias = false): CCase[] => {
+      const rand = rng(seed);
+      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+      const cases: CCase[] = [];
+      while (cases.length < n) {
+        const inC = randomInt(rand, 1, 5);
+        const outC = inC * randomInt(rand, 1, 3);
+        const k = [randomInt(rand, 1, 4), randomInt(rand, 1, 4)];
+        const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
+        const dilation: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+        const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+        const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 9), randomInt(rand, 1, 9), inC];
+        if (outputSize(padding, input[1], k[0]!, stride[0], dilation[0]) < 1 || outputSize(padding, input[2], k[1]!, stride[1], dilation[1]) < 1) continue;
+        const ws = () => Math.exp(-10 + rand() * 7);
+        const spec: DepthwiseSpec = {
+          input,
+          filterShape: [1, k[0]!, k[1]!, outC],
+          filter: randomInt8(rand, k[0]! * k[1]! * outC, -127, 127),
+          bias: !noBias || rand() < 0.7 ? Int32Array.from({ length: outC }, () => randomInt(rand, -100000, 100000)) : undefined,
+          inScale: Math.exp(-8 + rand() * 8),
+          inZp: randomInt(rand, -128, 127),
+          wScale: rand() < 0.6 ? Array.from({ length: outC }, ws) : ws(),
+          outScale: Math.exp(-7 + rand() * 8),
+          outZp: randomInt(rand, -128, 127),
+          padding, stride, dilation,
+          activation: activations[randomInt(rand, 0, 3)],
+        };
+        cases.push({ def: depthwise, ...depthwiseGraph(spec), inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))] });
+      }
+      return cases;
+    };
+
+    it('the reference kernel agrees byte for byte on random layers', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(depthwise, sweep(78, 50));
+    });
+
+    it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
+      this.timeout(120000);
+      const cases = sweep(78, 50, true);
+      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: true } })), ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
     });
   });
 

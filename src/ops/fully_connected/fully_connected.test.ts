@@ -5,6 +5,8 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 import { rowBlocks84 } from './m0plus.ts';
 
 interface FcSpec {
@@ -211,6 +213,53 @@ describe('FULLY_CONNECTED', () => {
       expect(Array.from(out.subarray(24, 32))).to.deep.equal([24, 27, 30, 33, 25, 28, 31, 34]);
       // rows 12..14 plain
       expect(Array.from(out.subarray(36))).to.deep.equal(Array.from(w.subarray(36)));
+    });
+  });
+
+  describe('against TFLite Micro (tflm-ref), quantizations over decades', () => {
+    /**
+     * Random layers: batches, keep_num_dims, per-tensor or per-channel, scales over decades, the bias
+     * on scale s_in·s_w (TFLite checks it where there is one weight scale). With `weightZeroPoints`, some
+     * per-tensor weights have a zero point: TFLite Micro (this commit) aborts on those, so only the C
+     * is compared there.
+     */
+    const sweep = (seed: number, n: number, weightZeroPoints = false): CCase[] => {
+      const rand = rng(seed);
+      const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+      return Array.from({ length: n }, (_, k) => {
+        const inF = randomInt(rand, 1, 40);
+        const out = randomInt(rand, 1, 12);
+        const lead = k % 4 === 3 ? [randomInt(rand, 1, 2), randomInt(rand, 1, 3)] : [randomInt(rand, 1, 3)];
+        const perChannel = k % 3 === 0;
+        const ws = () => Math.exp(-10 + rand() * 7);
+        const spec: FcSpec = {
+          input: [...lead, inF],
+          weightShape: [out, inF],
+          weights: randomInt8(rand, out * inF, -127, 127),
+          bias: rand() < 0.7 ? Int32Array.from({ length: out }, () => randomInt(rand, -100000, 100000)) : undefined,
+          inScale: Math.exp(-8 + rand() * 8),
+          inZp: k % 4 === 1 ? 0 : randomInt(rand, -128, 127),
+          wScale: perChannel ? Array.from({ length: out }, ws) : ws(),
+          wZp: weightZeroPoints && !perChannel && k % 3 === 1 ? randomInt(rand, -20, 20) : undefined,
+          outScale: Math.exp(-7 + rand() * 8),
+          outZp: randomInt(rand, -128, 127),
+          activation: activations[randomInt(rand, 0, 3)],
+          keepNumDims: k % 4 === 3 && rand() < 0.5,
+        };
+        if (spec.bias && (!perChannel || out === 1)) spec.biasScale = spec.inScale! * ([] as number[]).concat(spec.wScale!)[0]!;
+        return { def: fc, ...fcGraph(spec), inputs: [randomInt8(rand, spec.input.reduce((a, b) => a * b, 1))] };
+      });
+    };
+
+    it('the reference kernel agrees byte for byte on random layers', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(fc, sweep(6, 60));
+    });
+
+    it('the emitted C (portable, Armv6-M) matches the reference kernel on them', function () {
+      this.timeout(120000);
+      const cases = sweep(6, 60, true);
+      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
     });
   });
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import l2Normalization from './index.ts';
 import { OpError } from '../../errors.ts';
-import { evaluateOp, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
-import { count, expectCMatchesReference, expectTfliteAgrees, randomQ, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { evaluateOp, randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
+import { count, expectCMatchesReference, expectTflmAgrees, randomQ, unaryGraph } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const OUT = { scale: 1 / 128, zeroPoint: 0 };
 const run = (shape: number[], q: { scale: number; zeroPoint: number }, x: number[]) => {
@@ -36,8 +37,32 @@ describe('L2_NORMALIZATION', () => {
     expectCMatchesReference(SHAPES.map((shape) => ({ def: l2Normalization, ...unaryGraph('L2_NORMALIZATION', shape, randomQ(rand), OUT), inputs: [randomInt8(rand, count(shape))] })));
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite)', async () => {
+  /** Random ranks 1..4, rows of 1..40, scales over decades, any zero point; some rows all at the zero point. */
+  function sweepCase(rand: () => number) {
+    const rank = randomInt(rand, 1, 4);
+    const shape = Array.from({ length: rank }, (_, i) => (i === rank - 1 ? randomInt(rand, 1, 40) : randomInt(rand, 1, 3)));
+    const q = randomQ(rand, -9, 2);
+    const x = randomInt8(rand, count(shape));
+    if (rand() < 0.2) x.fill(q.zeroPoint, 0, shape[rank - 1]!);
+    if (rand() < 0.2) for (let i = 0; i < x.length; i++) x[i] = Math.max(-128, Math.min(127, q.zeroPoint + (x[i]! % 3)));
+    return { ...unaryGraph('L2_NORMALIZATION', shape, q, OUT), inputs: [x] };
+  }
+
+  it('agrees with TFLite Micro byte for byte (hand-checked cases, random shapes and quantizations)', function () {
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(172);
-    await expectTfliteAgrees(l2Normalization, SHAPES.map((shape) => ({ ...unaryGraph('L2_NORMALIZATION', shape, randomQ(rand), OUT), inputs: [randomInt8(rand, count(shape))] })));
+    expectTflmAgrees(l2Normalization, [
+      { ...unaryGraph('L2_NORMALIZATION', [4, 2], { scale: 0.5, zeroPoint: 0 }, OUT), inputs: [Int8Array.from([3, 4, 1, 0, 0, -7, 0, 0])] },
+      { ...unaryGraph('L2_NORMALIZATION', [1, 2], { scale: 1, zeroPoint: -128 }, OUT), inputs: [Int8Array.from([-125, -124])] },
+      { ...unaryGraph('L2_NORMALIZATION', [1, 2], { scale: 1, zeroPoint: 127 }, OUT), inputs: [Int8Array.from([124, 123])] },
+      ...Array.from({ length: 60 }, () => sweepCase(rand)),
+      // long rows: sums of squares up to 4096·128²
+      ...[512, 4096].map((depth) => ({ ...unaryGraph('L2_NORMALIZATION', [2, depth], { scale: 0.1, zeroPoint: -128 }, OUT), inputs: [randomInt8(rand, 2 * depth)] })),
+    ]);
+  });
+
+  it('emitted C matches the reference kernel on the random sweep', () => {
+    const rand = rng(173);
+    expectCMatchesReference(Array.from({ length: 40 }, () => ({ def: l2Normalization, ...sweepCase(rand) })));
   });
 });

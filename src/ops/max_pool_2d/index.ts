@@ -1,4 +1,6 @@
 import type { OpDef } from '../op.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { poolInt16 } from '../common/pool_int16.ts';
 import { type PoolParams, checkPool, poolTaps, poolView, poolWindow, preparePool } from '../common/pool.ts';
 import { clamp } from '../common/fixedpoint.ts';
 
@@ -36,4 +38,5 @@ const maxPool2d: OpDef<PoolParams> = {
   },
 };
 
-export default maxPool2d;
+// int16 activations (16x8) go to the int16 pool kernel (common/pool_int16.ts)
+export default withInt16Variant(maxPool2d, poolInt16('MAX_POOL_2D', 'max_pool_2d_int16.c.hbs'));

@@ -1,9 +1,15 @@
 /**
  * MUL, int8 with broadcasting: TFLite Micro's MulElementwise / BroadcastMul6DSlow. The product of
  * the zero-point-corrected inputs is requantized once by s1·s2/s_out (the float32 scales widened to
- * double before multiplying), then the fused activation clamps.
+ * double before multiplying), then the fused activation clamps. Bit-exact with tflm-ref on random
+ * broadcasts, quantizations and activations; a multiplier of 2^31 or more is refused (TFLite Micro's
+ * left shift is undefined in C there, see common/multiplier_fits.ts).
  */
 import type { OpDef } from '../op.ts';
+import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { anyOperandInt16 } from '../add/add_int16.ts';
+import { mulInt16 } from './mul_int16.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
@@ -25,6 +31,8 @@ const mul: OpDef<MulParams> = {
   check(graph, op) {
     int8BinaryTensors(graph, op);
     fusedActivationBounds(graph, op);
+    const { s1, s2, so } = float32Scales(graph, op);
+    requireLeftShiftFits(op, quantizeMultiplier((s1 * s2) / so).shift, 's1·s2/s_out');
   },
 
   prepare(graph, op) {
@@ -61,4 +69,5 @@ const mul: OpDef<MulParams> = {
   },
 };
 
-export default mul;
+// int16 activations (16x8) go to their own kernel in mul_int16.ts
+export default withInt16Variant(mul, mulInt16, anyOperandInt16);

@@ -22,8 +22,15 @@ export interface PadParams extends MovementParams {
 /**
  * PAD and PADV2 (TFLite Micro's reference Pad): output[o] = input[o - before] inside the input,
  * else the pad value: PADV2's constant_values scalar, or for PAD the output zero point (int8) and 0
- * (other dtypes), as TFLite Micro. Negative paddings crop. The C fills the output with the pad value
- * and copies the input into its interior with the merged strided copy.
+ * (other dtypes), as TFLite Micro. The C fills the output with the pad value and copies the input
+ * into its interior with the merged strided copy.
+ *
+ * Negative paddings do NOT crop in TFLite Micro: its loop marks an output element as padding when
+ * some coordinate is below `before` or at/after `size - after` (a negative padding never does), and
+ * fills every other element with the NEXT input element in memory order. So the interior is
+ * `size - max(before, 0) - max(after, 0)` wide along each axis and takes the first elements of the
+ * input, row by row, as if reshaped to the interior (not the cropped window). This kernel does the
+ * same, bit-exact. A folded TRANSPOSE (`inputPermutation`) is only accepted without negative paddings.
  */
 export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
   return {
@@ -47,6 +54,9 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
         throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; input ${shapeText(view.shape)} padded by [${values.join(',')}] gives ${shapeText(expected)}`);
       }
       if (expected.some((d) => d < 0)) throw new OpError(op.index, op.kind, `paddings [${values.join(',')}] crop more than the input holds`);
+      if (view.perm && values.some((v) => v < 0)) {
+        throw new OpError(op.index, op.kind, `negative paddings [${values.join(',')}] with a folded TRANSPOSE (inputPermutation) are not supported`);
+      }
       const constant = optionalInput(graph, op, 2);
       if (constant) checkConstantValue(op, constant, output);
       else if (output.dtype === 'int8' && !output.quant) {
@@ -63,13 +73,12 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
       const after = view.shape.map((_, k) => values[2 * k + 1]!);
       const outShape = [...output.shape];
       const outStrides = denseStrides(outShape);
-      // the part of the input that lands inside the output (all of it unless a padding is negative)
-      const first = before.map((b) => Math.max(0, -b));
-      const extents = view.shape.map((d, k) => Math.max(0, Math.min(d, outShape[k]! - before[k]!) - first[k]!));
-      const copy = stridedCopy(
-        extents, view.strides, outStrides,
-        viewOffset(view.strides, first), viewOffset(outStrides, first.map((f, k) => f + before[k]!)),
-      );
+      // the interior TFLite Micro fills from the input (all of it unless a padding is negative: then
+      // the first elements of the input in memory order, laid out as the smaller interior)
+      const start = before.map((b) => Math.max(0, b));
+      const extents = outShape.map((d, k) => Math.max(0, d - start[k]! - Math.max(0, after[k]!)));
+      const negative = values.some((v) => v < 0);
+      const copy = stridedCopy(extents, negative ? denseStrides(extents) : view.strides, outStrides, 0, viewOffset(outStrides, start));
       const outputElements = elementCount(outShape);
       const constant = optionalInput(graph, op, 2);
       const p: PadParams = {
@@ -98,14 +107,23 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
       const input = inputs[0]! as unknown as unknown[];
       const output = outputs[0]! as unknown as unknown[];
       const pad = p.padValue !== undefined ? castLike(outputs[0]!, p.padValue) : (inputs[2]! as unknown as unknown[])[0];
+      // TFLite Micro's loop: padding where a coordinate is below `before` or at/after `size - after`,
+      // else the next input element (of the input as read: through the folded transpose, if any)
       const at = new Array<number>(p.inShape.length).fill(0);
       forEachCoordinate(p.outShape, (coord, flat) => {
         let inside = true;
         for (let k = 0; k < coord.length; k++) {
-          at[k] = coord[k]! - p.before[k]!;
-          if (at[k]! < 0 || at[k]! >= p.inShape[k]!) inside = false;
+          if (coord[k]! < p.before[k]! || coord[k]! >= p.outShape[k]! - p.after[k]!) inside = false;
         }
-        output[flat] = inside ? input[viewOffset(p.inStrides, at)] : pad;
+        if (!inside) {
+          output[flat] = pad;
+          return;
+        }
+        output[flat] = input[viewOffset(p.inStrides, at)];
+        for (let k = at.length - 1; k >= 0; k--) {
+          if (++at[k]! < p.inShape[k]!) break;
+          at[k] = 0;
+        }
       });
     },
 

@@ -1,21 +1,23 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, roundHalfAway } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export type QuantizeParams =
   | { mode: 'float'; count: number; outType: DType; scale: number; zeroPoint: number; outMin: number; outMax: number }
   | { mode: 'requantize'; count: number; inType: DType; outType: DType; inputZeroPoint: number; outputZeroPoint: number; multiplier: number; shift: number; outMin: number; outMax: number };
 
-const RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], int16: [-32768, 32767] };
+const RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], int16: [-32768, 32767], int32: [-2147483648, 2147483647] };
 /** beyond this a float rounds to the same clamped int8/int16 value; keeps the C cast defined */
 const FLOAT_LIMIT = 1e6;
 
 /**
  * QUANTIZE: float32 -> int8/int16 (TFLite's AffineQuantize: round(x / s) in float32, half away from
  * zero, plus the zero point, clamped) or int8/int16 -> int8/int16 (TFLite's Requantize with the
- * multiplier s_in / s_out computed in double).
+ * multiplier s_in / s_out computed in double). Requantize also runs int8/int16 -> int32 and int32 ->
+ * int8/int16 (TFLite Micro's quantize Eval has those cases, not float32 <-> int32 nor int32 -> int32);
+ * with int32 tensors the zero-point arithmetic wraps as TFLite's int32 arithmetic does on the device.
  */
 const quantize: OpDef<QuantizeParams> = {
   kind: 'QUANTIZE',
@@ -24,11 +26,19 @@ const quantize: OpDef<QuantizeParams> = {
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');
     const output = requireOutput(graph, op);
-    if (!RANGE[output.dtype]) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8 and int16 are supported`);
+    if (!RANGE[output.dtype]) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, int16 and int32 are supported`);
     requirePerTensor(op.index, op.kind, output, 'output');
     if (input.dtype !== 'float32') {
-      if (!RANGE[input.dtype]) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8 and int16 are supported`);
+      if (!RANGE[input.dtype]) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, int16 and int32 are supported`);
       requirePerTensor(op.index, op.kind, input, 'input');
+      // s_in / s_out of 2^31 or more: TFLite Micro's MultiplyByQuantizedMultiplier would shift an
+      // int32 left by 32 or more (undefined behaviour; its result depends on the hardware)
+      if (input.quant && output.quant && quantizeMultiplier(f32(input.quant.scale[0]!) / f32(output.quant.scale[0]!)).shift > 31) {
+        throw new OpError(op.index, op.kind, `input scale ${input.quant.scale[0]} / output scale ${output.quant.scale[0]} is 2^31 or more: TFLite's requantization is undefined there`);
+      }
+    }
+    if (output.dtype === 'int32' && (input.dtype === 'float32' || input.dtype === 'int32')) {
+      throw new OpError(op.index, op.kind, `${input.dtype} -> int32 is not a QUANTIZE TFLite Micro runs (int32 outputs come from int8 or int16)`);
     }
     if (elementCount(input.shape) !== elementCount(output.shape)) {
       throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`);
@@ -55,16 +65,16 @@ const quantize: OpDef<QuantizeParams> = {
   },
 
   evaluate(p, inputs, outputs) {
-    const out = outputs[0] as Int8Array | Int16Array;
+    const out = outputs[0] as Int8Array | Int16Array | Int32Array;
     if (p.mode === 'float') {
       const input = inputs[0] as Float32Array;
       for (let i = 0; i < p.count; i++) {
         out[i] = clamp(quantizeFloat(input[i]!, p.scale) + p.zeroPoint, p.outMin, p.outMax);
       }
     } else {
-      const input = inputs[0] as Int8Array | Int16Array;
+      const input = inputs[0] as Int8Array | Int16Array | Int32Array;
       for (let i = 0; i < p.count; i++) {
-        out[i] = clamp(mbqm(input[i]! - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint, p.outMin, p.outMax);
+        out[i] = clamp(wrapInt32(mbqm(input[i]! - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint), p.outMin, p.outMax);
       }
     }
   },
@@ -77,7 +87,7 @@ const quantize: OpDef<QuantizeParams> = {
       output: ctx.output(0),
       outCType: DTYPE_C[p.outType],
       shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
-      outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
+      outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : p.outMin === -2147483648 ? '(-2147483647 - 1)' : String(p.outMin),
     };
     if (p.mode === 'float') {
       return ctx.render('quantize_float.c.hbs', { ...view, scaleLiteral: floatLiteral(p.scale), limit: `${FLOAT_LIMIT}.0f` });

@@ -3,7 +3,9 @@ import quantize from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { type TensorBuffer, toBytes } from '../../ir/buffers.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference } from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { ALL_INT8, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 function floatGraph(n: number, scale: number, zeroPoint: number, outType: DType = 'int8') {
   return singleOpGraph('QUANTIZE', [{ shape: [n], dtype: 'float32' }], [{ shape: [n], dtype: outType, scale, zeroPoint }]);
@@ -55,6 +57,13 @@ describe('QUANTIZE', () => {
       expect(values(evaluateOp(quantize, over.graph, over.op, [Int8Array.from([1])])[0]!)).to.deep.equal([2]);
     });
 
+    it('rejects s_in / s_out of 2^31 or more (TFLite would shift an int32 left by 32: undefined)', () => {
+      const ok = requantGraph(1, [0.01, 0], [0.01 / 2 ** 30.9, 0]);
+      expect(() => quantize.check(ok.graph, ok.op)).to.not.throw();
+      const bad = requantGraph(1, [0.01, 0], [0.01 / 3e9, 0]);
+      expect(() => quantize.check(bad.graph, bad.op)).to.throw(OpError, /is 2\^31 or more/);
+    });
+
     it('handles zero points -128 and 127', () => {
       const { graph, op } = requantGraph(3, [0.1, -128], [0.1, 127]);
       expect(values(evaluateOp(quantize, graph, op, [Int8Array.from([-128, -127, 127])])[0]!)).to.deep.equal([127, 127, 127]);
@@ -66,7 +75,7 @@ describe('QUANTIZE', () => {
   describe('check', () => {
     it('rejects a float output, per-channel quantization and a size mismatch', () => {
       const f = singleOpGraph('QUANTIZE', [{ shape: [2], dtype: 'float32' }], [{ shape: [2], dtype: 'float32' }]);
-      expect(() => quantize.check(f.graph, f.op)).to.throw(OpError, /output tensor 1 "out1" is float32; only int8 and int16/);
+      expect(() => quantize.check(f.graph, f.op)).to.throw(OpError, /output tensor 1 "out1" is float32; only int8/);
       const pc = singleOpGraph('QUANTIZE', [{ shape: [2], dtype: 'float32' }], [{ shape: [2], scale: [0.1, 0.2], zeroPoint: [0, 0] }]);
       expect(() => quantize.check(pc.graph, pc.op)).to.throw(OpError, /per channel/);
       const sz = singleOpGraph('QUANTIZE', [{ shape: [3], dtype: 'float32' }], [{ shape: [2], scale: 0.1, zeroPoint: 0 }]);
@@ -101,18 +110,42 @@ describe('QUANTIZE', () => {
     });
   });
 
-  describe('against the TFLite interpreter (tfjs-tflite), on models written by our writer', () => {
-    // Exact halves after a float32 division (0.25 / float(0.1)) are left out: desktop TFLite divides
-    // in double there (2.4999999 -> 2) where TFLite Micro, our reference, divides in float (2.5 -> 3).
-    // int8 -> int8 is not compared: tfjs-tflite's XNNPACK delegate requantizes with a coarser
-    // multiplier (scales 0.1 -> 0.07 map 64 to 92, where 64 * 0.1 / 0.07 = 91.43).
-    it('agrees on float32 -> int8 away from ties', async () => {
+  describe('against TFLite Micro (tflm-ref), on models written by our writer', () => {
+    // (desktop TFLite differs on purpose in both: it divides in double on float32 -> int8, and its
+    // XNNPACK delegate requantizes int8 -> int8 with a coarser multiplier)
+    it('agrees byte for byte on float32 -> int8, ties after the float32 division included', function () {
+      if (!tflmRefAvailable(this)) return;
       const rand = rng(71);
-      for (let k = 0; k < 3; k++) {
-        const floats = Float32Array.from({ length: 200 }, () => (rand() - 0.5) * 40);
-        const f = floatGraph(200, [0.1, 0.05, 0.3][k]!, randomInt(rand, -128, 127));
-        expect(await tfliteInterpreterDifference(quantize, f.graph, f.op, [floats]), `case ${k}`).to.equal(undefined);
+      const cases = [];
+      for (let k = 0; k < 30; k++) {
+        const scale = k < 3 ? [0.1, 0.05, 0.3][k]! : Math.exp(-12 + rand() * 14);
+        const zp = k % 10 === 0 ? -128 : k % 10 === 1 ? 127 : randomInt(rand, -128, 127);
+        // random reals over the whole int8 range and past it, and exact (q + 0.5) * scale ties
+        const floats = Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? (rand() - 0.5) * 300 * scale : (randomInt(rand, -140, 140) + 0.5) * scale));
+        cases.push({ ...floatGraph(200, scale, zp), inputs: [floats] });
       }
+      expectTflmAgrees(quantize, cases);
+    });
+
+    it('agrees byte for byte on int8 -> int8 requantization of every value, scales over decades, zero points -128..127', function () {
+      if (!tflmRefAvailable(this)) return;
+      const rand = rng(72);
+      const cases = [];
+      for (let k = 0; k < 60; k++) {
+        const inScale = Math.exp(-10 + rand() * 12);
+        // ratios from 1/1000 to 1000, some equal scales (ratio 1) and some equal zero points
+        const outScale = k % 8 === 0 ? inScale : inScale * Math.exp(-7 + rand() * 14);
+        const zi = k % 10 === 0 ? -128 : k % 10 === 1 ? 127 : randomInt(rand, -128, 127);
+        const zo = k % 6 === 0 ? zi : k % 10 === 2 ? -128 : k % 10 === 3 ? 127 : randomInt(rand, -128, 127);
+        cases.push({ ...requantGraph(256, [inScale, zi], [outScale, zo]), inputs: [ALL_INT8] });
+      }
+      // extreme ratios: 1e-12 (multiplier flushed to 0) up to 1e9 (left shift 30)
+      for (const ratio of [1e-12, 4.6e-10, 1e-6, 1e6, 1e9]) cases.push({ ...requantGraph(256, [0.01, 3], [0.01 / ratio, -7]), inputs: [ALL_INT8] });
+      // the hand-checked cases above
+      for (const [inQ, outQ] of [[[0.5, 0], [0.25, 5]], [[0.375, 0], [0.25, 0]], [[0.9, 0], [0.6, 0]], [[0.3, 0], [0.2, 0]], [[0.1, -128], [0.1, 127]]] as [number, number][][]) {
+        cases.push({ ...requantGraph(256, inQ!, outQ!), inputs: [ALL_INT8] });
+      }
+      expectTflmAgrees(quantize, cases);
     });
   });
 });

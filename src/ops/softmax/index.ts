@@ -27,7 +27,13 @@ export interface SoftmaxParams {
 /**
  * SOFTMAX int8 -> int8 (output zero point -128, scale 1/256) or int8 -> int16 (zero point -32768,
  * scale 1/65536) along the last axis: TFLite Micro's fixed-point softmax (gemmlowp exp, Q12.19 sum,
- * Newton-Raphson reciprocal), bit for bit.
+ * Newton-Raphson reciprocal), bit for bit (checked against tflm-ref on random rows, scales and betas).
+ *
+ * One case TFLite Micro does not define: an int8 output whose row's sum of exponentials reaches 512
+ * (512 or more elements within a step or so of the row's maximum). Its final RoundingDivideByPOT then
+ * gets an exponent of 32 or more: tflm-ref aborts on the assertion, and a release build shifts an
+ * int32 by 32 or more (undefined behaviour, hardware-dependent). Every share is then below 1/512,
+ * under half an output step, so here the whole row is the output minimum (-128), with no shift.
  */
 const softmax: OpDef<SoftmaxParams> = {
   kind: 'SOFTMAX',
@@ -101,6 +107,12 @@ const softmax: OpDef<SoftmaxParams> = {
       }
       const { value: shiftedScale, numBitsOverUnit } = reciprocal(sumOfExps, ACCUMULATION_INTEGER_BITS);
       const exponent = numBitsOverUnit + 31 - p.outputBits;
+      if (exponent > 31) {
+        // a sum of exponentials of 512 or more (int8 output): every share is below 1/512, which
+        // rounds to 0 (TFLite Micro's RoundingDivideByPOT would shift by 32 or more: see above)
+        output.fill(p.outMin, base, base + p.depth);
+        continue;
+      }
       for (let c = 0; c < p.depth; c++) {
         const diff = input[base + c]! - max;
         if (diff >= p.diffMin) {
@@ -129,6 +141,8 @@ const softmax: OpDef<SoftmaxParams> = {
       outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
       shape: input.shape.join('x'),
       exponentBias: 31 - p.outputBits,
+      // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
+      guardsShift: p.outputBits === 8 && p.depth >= 512,
       outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
     });
   },

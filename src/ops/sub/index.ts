@@ -6,6 +6,9 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { anyOperandInt16 } from '../add/add_int16.ts';
+import { subInt16 } from './sub_int16.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryLayout } from '../common/elementwise.ts';
 import {
@@ -68,4 +71,5 @@ const sub: OpDef<SubParams> = {
   },
 };
 
-export default sub;
+// int16 activations (16x8) go to their own kernel in sub_int16.ts
+export default withInt16Variant(sub, subInt16, anyOperandInt16);

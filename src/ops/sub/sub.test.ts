@@ -4,7 +4,8 @@ import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
 import { planCommonScale } from '../common/binary_elementwise.ts';
-import { BROADCAST_SHAPES, type Q, binaryGraph, count, expectCMatchesReference, expectTfliteAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { BROADCAST_SHAPES, type Q, binaryGraph, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 function run(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, x: number[], y: number[], activation: FusedActivation = 'NONE'): number[] {
   const { graph, op } = binaryGraph('SUB', a, b, out, qa, qb, qo, { activation });
@@ -55,7 +56,7 @@ describe('SUB', () => {
     });
   });
 
-  it('rejects an output scale too small for the 20-bit headroom, and int16', () => {
+  it('rejects an output scale too small for the 20-bit headroom', () => {
     const tiny = binaryGraph('SUB', [2], [2], [2], { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, { scale: 1e-7, zeroPoint: 0 });
     expect(() => sub.check(tiny.graph, tiny.op)).to.throw(OpError, /too small/);
   });
@@ -115,11 +116,46 @@ describe('SUB', () => {
     });
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite) with and without broadcasting, for every activation', async () => {
-    const rand = rng(72);
-    await expectTfliteAgrees(sub, BROADCAST_SHAPES.slice(0, 5).map(([a, b, out], k) => ({
-      ...binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), { activation: ACTIVATIONS[k % 4] }),
-      inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))],
-    })));
+  describe('against TFLite Micro (tflm-ref), on models written by our writer', () => {
+    /** All 65536 input pairs for every stage and for random quantizations over decades. */
+    const pairCases = () => {
+      const rand = rng(71);
+      const pairs = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap: boolean) => ({
+        ...binaryGraph('SUB', swap ? [1, 256] : [256, 1], swap ? [256, 1] : [1, 256], [256, 256], qa, qb, qo, { activation }), inputs: [ALL_INT8, ALL_INT8],
+      });
+      const cases = Object.values(SUB_STAGES).map(([qa, qb, qo, act], k) => pairs(qa, qb, qo, act, k % 2 === 1));
+      for (let k = 0; cases.length < 40; k++) {
+        const qa = randomQ(rand, -8, 1);
+        const qb = k % 5 === 0 ? qa : randomQ(rand, -8, 1);
+        const qo = randomQ(rand, -8, 1);
+        const probe = binaryGraph('SUB', [1], [1], [1], qa, qb, qo, { activation: ACTIVATIONS[k % 4] });
+        try { sub.check(probe.graph, probe.op); } catch { continue; }
+        cases.push(pairs(qa, qb, qo, ACTIVATIONS[k % 4]!, k % 2 === 1));
+      }
+      return cases;
+    };
+
+    it('agrees byte for byte on all 65536 input pairs for every stage and random quantizations over decades', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(sub, pairCases());
+    });
+
+    it('the emitted C (portable and Armv6-M) matches the reference kernel on those pairs', function () {
+      this.timeout(120000);
+      const cases = pairCases().map((c) => ({ def: sub, ...c }));
+      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
+    });
+
+    it('agrees byte for byte with and without broadcasting, for every activation', function () {
+      if (!tflmRefAvailable(this)) return;
+      const rand = rng(72);
+      expectTflmAgrees(sub, Array.from({ length: 24 }, (_, k) => {
+        const [a, b, out] = BROADCAST_SHAPES[k % BROADCAST_SHAPES.length]!;
+        return {
+          ...binaryGraph('SUB', a, b, out, randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -6, 0), { activation: ACTIVATIONS[k % 4] }),
+          inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))],
+        };
+      }));
+    });
   });
 });

@@ -14,6 +14,8 @@ import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
+import { withInt16Variant } from '../common/int16_variant.ts';
+import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
 import {
@@ -48,7 +50,7 @@ const INPUT = 2;
 const FILTER = 1;
 const BIAS = 3;
 
-function geometry(graph: Graph, op: Op) {
+export function geometry(graph: Graph, op: Op) {
   const outputShape = requireInput(graph, op, 0, 'output shape');
   const filter = requireInput(graph, op, FILTER, 'filter');
   const input = requireInput(graph, op, INPUT, 'input');
@@ -67,6 +69,24 @@ function geometry(graph: Graph, op: Op) {
   };
 }
 
+/** The filter, shapes and output-shape tensor of a TRANSPOSE_CONV (int8 and 16x8 alike). */
+export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>): void {
+  const [outC, , , filterInC] = g.filter.shape as [number, number, number, number];
+  requireWeightQuant(op, g.filter, 0, outC, true);
+  requireConstant(op, g.filter, 'filter');
+  if (filterInC !== g.input.shape[3]) {
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${filterInC} input channels; the input ${tensorLabel(g.input)} has ${g.input.shape[3]}`);
+  }
+  if (outC !== g.output.shape[3] || g.input.shape[0] !== g.output.shape[0]) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(g.output)} has shape [${g.output.shape.join(',')}]; expected batch ${g.input.shape[0]} and ${outC} channels`);
+  }
+  if (!g.outputShape.data) throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} is not a constant tensor; dynamic output shapes are not supported`);
+  const declared = Array.from(fromBytes(g.outputShape.dtype, g.outputShape.data) as ArrayLike<number | bigint>, Number);
+  if (declared.join(',') !== g.output.shape.join(',')) {
+    throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} says [${declared.join(',')}]; the output ${tensorLabel(g.output)} is [${g.output.shape.join(',')}]`);
+  }
+}
+
 const transposeConv: OpDef<TransposeConvParams> = {
   kind: 'TRANSPOSE_CONV',
   dir: import.meta.dirname,
@@ -76,21 +96,9 @@ const transposeConv: OpDef<TransposeConvParams> = {
     const bias = optionalInput(graph, op, BIAS);
     requireInt8Activation(op, g.input, 'input');
     requireInt8Activation(op, g.output, 'output');
-    const [outC, , , filterInC] = g.filter.shape as [number, number, number, number];
-    requireWeightQuant(op, g.filter, 0, outC, true);
-    requireConstant(op, g.filter, 'filter');
+    const [outC] = g.filter.shape as [number, number, number, number];
     if (bias) requireBias(op, bias, outC);
-    if (filterInC !== g.input.shape[3]) {
-      throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${filterInC} input channels; the input ${tensorLabel(g.input)} has ${g.input.shape[3]}`);
-    }
-    if (outC !== g.output.shape[3] || g.input.shape[0] !== g.output.shape[0]) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(g.output)} has shape [${g.output.shape.join(',')}]; expected batch ${g.input.shape[0]} and ${outC} channels`);
-    }
-    if (!g.outputShape.data) throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} is not a constant tensor; dynamic output shapes are not supported`);
-    const declared = Array.from(fromBytes(g.outputShape.dtype, g.outputShape.data) as ArrayLike<number | bigint>, Number);
-    if (declared.join(',') !== g.output.shape.join(',')) {
-      throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} says [${declared.join(',')}]; the output ${tensorLabel(g.output)} is [${g.output.shape.join(',')}]`);
-    }
+    requireTransposeShapes(op, g);
   },
 
   prepare(graph, op) {
@@ -174,4 +182,5 @@ const transposeConv: OpDef<TransposeConvParams> = {
   },
 };
 
-export default transposeConv;
+// int16 activations (16x8) go to their own kernel in transpose_conv_int16.ts
+export default withInt16Variant(transposeConv, transposeConvInt16, transposeInputIsInt16);

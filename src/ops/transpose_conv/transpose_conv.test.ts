@@ -3,8 +3,9 @@ import transposeConv, { transposePadding } from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { type Q, count, expectCMatchesReference, expectTfliteAgrees } from '../../../test/helpers/op_checks.ts';
+import { type Q, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
 import { outputSize } from '../common/padding.ts';
+import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 interface TCase {
   input: [number, number, number, number];
@@ -114,10 +115,46 @@ describe('TRANSPOSE_CONV', () => {
     expectCMatchesReference(CASES.map((c) => randomCase(c, rand)));
   });
 
-  it('agrees with desktop TFLite (tfjs-tflite), per-tensor and per-channel weights, with and without bias', async () => {
-    // without fused activation: the TFLite inside tfjs-tflite predates TRANSPOSE_CONV's fused
-    // activation and ignores it (as TFLite Micro did before it passed the options' activation on)
+  const ACTS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+  /** A random geometry and quantization: scales over decades, any zero points, per-channel or not, bias or not. */
+  function sweepCase(rand: () => number): Omit<CCase, 'def'> {
+    const r = (lo: number, hi: number) => randomInt(rand, lo, hi);
+    const stride: [number, number] = [r(1, 3), r(1, 3)];
+    const kH = r(1, 4);
+    const kW = r(1, 4);
+    const inC = r(1, 5);
+    const outC = r(1, 5);
+    const inH = r(1, 5);
+    const inW = r(1, 5);
+    const padding: Padding = rand() < 0.5 ? 'SAME' : 'VALID';
+    // SAME: any output size whose forward conv gives the input size
+    const outH = padding === 'SAME' ? inH * stride[0] - r(0, stride[0] - 1) : (inH - 1) * stride[0] + kH;
+    const outW = padding === 'SAME' ? inW * stride[1] - r(0, stride[1] - 1) : (inW - 1) * stride[1] + kW;
+    const perChannel = rand() < 0.5;
+    const filterScales = Array.from({ length: perChannel ? outC : 1 }, () => Math.exp(-9 + rand() * 6));
+    const c: TCase = {
+      input: [r(1, 2), inH, inW, inC], filter: [outC, kH, kW, inC], out: [0, outH, outW, outC], stride, padding,
+      activation: ACTS[r(0, 3)], qi: randomQ(rand, -6, 0), qo: randomQ(rand, -6, 0), filterScales,
+      bias: rand() < 0.3 ? null : Int32Array.from({ length: outC }, () => r(-20000, 20000)),
+    };
+    c.out[0] = c.input[0];
+    const { graph, op } = graphOf(c, rand);
+    return { graph, op, inputs: [randomInt8(rand, count(c.input))] };
+  }
+
+  it('agrees with TFLite Micro byte for byte on random geometries, quantizations and activations', function () {
+    if (!tflmRefAvailable(this)) return;
     const rand = rng(152);
-    await expectTfliteAgrees(transposeConv, CASES.map((c) => randomCase({ ...c, activation: 'NONE' }, rand)));
+    expectTflmAgrees(transposeConv, [
+      ...CASES.map((c) => randomCase(c, rand)),
+      ...Array.from({ length: 60 }, () => sweepCase(rand)),
+    ]);
+  });
+
+  it('emitted C matches the reference kernel on the random sweep', () => {
+    const rand = rng(152);
+    CASES.forEach((c) => randomCase(c, rand));
+    expectCMatchesReference(Array.from({ length: 60 }, () => ({ def: transposeConv, ...sweepCase(rand) })));
   });
 });

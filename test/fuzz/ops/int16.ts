@@ -350,9 +350,17 @@ const softmax: FuzzGenerator = {
   dtypes: ['int16'],
   generate({ b, rand }) {
     const shape = anyShape(rand, 400);
+    const beta = pick(rand, [1, 1, 0.5, 2]);
+    if (rand() < 0.25) {
+      // int8 in, int16 out: TFLite Micro's mixed softmax wants the output at 1/65536 and zero point -32768
+      const x = b.input({ shape, dtype: 'int8', q: { scale: logUniform(rand, 1e-3, 0.5), zeroPoint: int(rand, -128, 127) } });
+      const [o] = b.op('SOFTMAX', [x], [{ shape, dtype: 'int16', q: { scale: 1 / 65536, zeroPoint: -32768 } }], { beta });
+      b.output(o!);
+      return;
+    }
     const si = logUniform(rand, 1e-5, 0.01);
     const x = b.input(a16(shape, si));
-    const [o] = b.op('SOFTMAX', [x], [a16(shape, 1 / 32768)], { beta: pick(rand, [1, 1, 0.5, 2]) });
+    const [o] = b.op('SOFTMAX', [x], [a16(shape, 1 / 32768)], { beta });
     b.output(o!);
   },
 };
@@ -428,10 +436,16 @@ const quantize: FuzzGenerator = {
   dtypes: ['int16'],
   generate({ b, rand }) {
     const shape = anyShape(rand, 300);
-    const [from, to] = pick(rand, [['int16', 'int16'], ['int16', 'int8'], ['int8', 'int16'], ['int16', 'int32'], ['int32', 'int16'], ['int8', 'int32'], ['int32', 'int8']] as const);
+    const [from, to] = pick(rand, [['int16', 'int16'], ['int16', 'int8'], ['int8', 'int16'], ['int16', 'int32'], ['int32', 'int16'], ['int8', 'int32'], ['int32', 'int8'], ['float32', 'int16']] as const);
     const spec = (dtype: 'int8' | 'int16' | 'int32', scale: number): Spec => ({
       shape, dtype, q: { scale, zeroPoint: dtype === 'int8' ? int(rand, -128, 127) : 0 },
     });
+    if (from === 'float32') {
+      const x = b.input({ shape, dtype: 'float32' });
+      const [o] = b.op('QUANTIZE', [x], [spec('int16', pick(rand, [1e-4, 1e-3, 2 ** -12, actScale(rand)]))]);
+      b.output(o!);
+      return;
+    }
     const si = actScale(rand);
     // int32 tensors are finely quantized (biases, accumulators); int8 coarsely
     const bits = { int8: 8, int16: 16, int32: 32 };

@@ -17,8 +17,8 @@ import type { DType } from '../../../src/ir/graph.ts';
 import { type Rand, chance, int, pick, scale, zeroPoint } from '../draw.ts';
 import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
-import { randomBatchSpace } from '../../../src/ops/common/batch_space_cases.ts';
-import { addStreamingState } from '../../../src/ops/common/variable_cases.ts';
+import { randomBatchSpace } from '../../helpers/batch_space_cases.ts';
+import { addStreamingState } from '../../helpers/variable_cases.ts';
 
 const CHANNELS = [1, 2, 3, 5, 7, 12, 17] as const;
 const count = (s: number[]) => s.reduce((a, d) => a * d, 1);

@@ -1,0 +1,4 @@
+/** ASSIGN_VARIABLE: a value into the variable, kept for the next inference (see common/variable_ops.ts). */
+import { variableOp } from '../common/variable_ops.ts';
+
+export default variableOp('ASSIGN_VARIABLE', import.meta.dirname);

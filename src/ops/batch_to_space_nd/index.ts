@@ -1,0 +1,4 @@
+/** BATCH_TO_SPACE_ND: batches back to blocks of pixels, with crops (see common/batch_space.ts). */
+import { batchSpaceOp } from '../common/batch_space.ts';
+
+export default batchSpaceOp('BATCH_TO_SPACE_ND', import.meta.dirname);

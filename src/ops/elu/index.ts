@@ -1,0 +1,38 @@
+/**
+ * ELU, int8: TFLite Micro's lookup table built in float at Prepare (elu.cc PopulateLookupTable):
+ * x = s_in·(q − z_in) in float32, f(x) = x < 0 ? expf(x) − 1 : x, times the float32 1/s_out,
+ * roundf, + z_out, clamped (common/float_table.ts). The table is the whole kernel, as in TFLM.
+ * (TFLM's ELU has no int16 kernel.)
+ */
+import { f32 } from '../common/fixedpoint.ts';
+import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { type FloatTableQuant, expf, floatTableValue } from '../common/float_table.ts';
+import { tableOp } from '../common/table_op.ts';
+import { requireInt8Activation } from '../common/weighted.ts';
+
+export const eluF32 = (x: number): number => (x < 0 ? f32(expf(x) - 1) : x);
+
+export function floatTableQuant(graph: import('../../ir/graph.ts').Graph, op: import('../../ir/graph.ts').Op): FloatTableQuant {
+  const input = graph.tensors[op.inputs[0]!]!;
+  const output = graph.tensors[op.outputs[0]!]!;
+  return {
+    inputScale: input.quant!.scale[0]!,
+    inputZeroPoint: input.quant!.zeroPoint[0]!,
+    outputScale: output.quant!.scale[0]!,
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+  };
+}
+
+export default tableOp<FloatTableQuant>({
+  kind: 'ELU',
+  dir: import.meta.dirname,
+  template: 'elu.c.hbs',
+  check(graph, op) {
+    const { input, output } = unaryTensors(graph, op);
+    rejectInt16(op, input, 'input');
+    requireInt8Activation(op, input, 'input');
+    requireInt8Activation(op, output, 'output');
+  },
+  quantize: floatTableQuant,
+  value: (q, p) => floatTableValue(q, p, eluF32),
+});

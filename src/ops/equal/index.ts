@@ -1,0 +1,4 @@
+/** EQUAL: elementwise comparison with broadcasting into a bool tensor (see common/compare.ts). */
+import { compareOp } from '../common/compare.ts';
+
+export default compareOp('EQUAL', import.meta.dirname);

@@ -1,0 +1,4 @@
+/** GREATER_EQUAL: elementwise comparison with broadcasting into a bool tensor (see common/compare.ts). */
+import { compareOp } from '../common/compare.ts';
+
+export default compareOp('GREATER_EQUAL', import.meta.dirname);

@@ -1,0 +1,4 @@
+/** LESS_EQUAL: elementwise comparison with broadcasting into a bool tensor (see common/compare.ts). */
+import { compareOp } from '../common/compare.ts';
+
+export default compareOp('LESS_EQUAL', import.meta.dirname);

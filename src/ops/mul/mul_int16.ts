@@ -1,0 +1,63 @@
+/**
+ * MUL 16x8: int16 activations (zero point 0), TFLite Micro's reference_integer_ops MulElementwise /
+ * BroadcastMul6DSlow instantiated for int16: the int32 product of the two inputs (at most 2^30, no
+ * overflow) requantized once by s1·s2/s_out (float32 scales widened to double, as for int8), then
+ * the fused activation's clamp on the int16 range.
+ */
+import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
+import { activationRange } from '../common/activation.ts';
+import { forEachBroadcast } from '../common/broadcast.ts';
+import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
+import { float32Scales } from '../common/binary_elementwise.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
+import { requireClampActivation } from '../common/weighted.ts';
+
+export interface MulInt16Params extends Int16Tagged, BinaryLayout {
+  multiplier: number;
+  shift: number;
+  actMin: number;
+  actMax: number;
+}
+
+/** The clamp bounds of a fused activation on an int16 output. */
+export function int16ActivationBounds(graph: Graph, op: Op): { actMin: number; actMax: number } {
+  const activation = requireClampActivation(op, (op.attrs as Partial<ActivationAttrs>).activation);
+  const range = activationRange(activation, graph.tensors[op.outputs[0]!]!, 16);
+  return { actMin: range.min, actMax: range.max };
+}
+
+/** Inputs 0 and 1 and the output of a broadcasting binary op, all int16 activations. */
+export function int16BinaryTensors(graph: Graph, op: Op) {
+  const t = binaryTensors(graph, op);
+  requireInt16Activation(op, t.a, 'input 1');
+  requireInt16Activation(op, t.b, 'input 2');
+  requireInt16Activation(op, t.out, 'output');
+  return t;
+}
+
+export const mulInt16: Int16Variant<MulInt16Params> = {
+  check(graph, op) {
+    int16BinaryTensors(graph, op);
+    int16ActivationBounds(graph, op);
+  },
+  prepare(graph, op) {
+    const { s1, s2, so } = float32Scales(graph, op);
+    const m = quantizeMultiplier((s1 * s2) / so);
+    return { activationBits: 16, ...binaryLayout(graph, op), multiplier: m.multiplier, shift: m.shift, ...int16ActivationBounds(graph, op) };
+  },
+  evaluate(p, inputs, outputs) {
+    const a = inputs[0] as Int16Array;
+    const b = inputs[1] as Int16Array;
+    const out = outputs[0] as Int16Array;
+    let o = 0;
+    forEachBroadcast(p.loops, (ia, ib) => {
+      out[o++] = clamp(mbqm(a[ia]! * b[ib]!, p.multiplier, p.shift), p.actMin, p.actMax);
+    });
+  },
+  emitC(p, ctx) {
+    return ctx.render('mul_int16.c.hbs', { ...binaryEmitView(p, ctx), multiplier: p.multiplier, shift: p.shift, actMin: p.actMin, actMax: p.actMax });
+  },
+};
+
+

@@ -1,0 +1,4 @@
+/** READ_VARIABLE: the variable's current value into the output (see common/variable_ops.ts). */
+import { variableOp } from '../common/variable_ops.ts';
+
+export default variableOp('READ_VARIABLE', import.meta.dirname);

@@ -1,0 +1,4 @@
+/** SELECT (v1): condition ? x : y, equal shapes or a rank-1 condition (see common/select.ts; TFLite Micro lacks it). */
+import { selectOp } from '../common/select.ts';
+
+export default selectOp('SELECT', import.meta.dirname);

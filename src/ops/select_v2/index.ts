@@ -1,0 +1,4 @@
+/** SELECT_V2: condition ? x : y with broadcasting of all three (see common/select.ts). */
+import { selectOp } from '../common/select.ts';
+
+export default selectOp('SELECT_V2', import.meta.dirname);

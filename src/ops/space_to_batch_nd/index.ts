@@ -1,0 +1,4 @@
+/** SPACE_TO_BATCH_ND: blocks of pixels to batches, with padding (see common/batch_space.ts). */
+import { batchSpaceOp } from '../common/batch_space.ts';
+
+export default batchSpaceOp('SPACE_TO_BATCH_ND', import.meta.dirname);

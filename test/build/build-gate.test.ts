@@ -1,0 +1,65 @@
+/**
+ * The build gate: every shared model, and a keyword-spotting DS-CNN built in code, compiled for every
+ * target in targets/ with that target's own toolchain and flags (-Werror included); not one
+ * diagnostic allowed. The firmware is built and linked where it is built here (host, Cortex-M,
+ * RP2040, ESP32-C3: the harness with the model, as `run` builds it), the model's C compile-checked
+ * for Xtensa (ESP32, ESP32-S3). A model too big for a board (person_detect on the micro:bit) has its
+ * C compiled alone there. src/build/gate.ts's compileForEveryTarget does the work; the fuzzer calls
+ * it on fuzzed models.
+ */
+import { expect } from 'chai';
+import { listTargets } from '../../src/build/targets.ts';
+import { compileForEveryTarget, type GateResult } from '../../src/build/gate.ts';
+import { kwsDsCnn } from '../helpers/kws_model.ts';
+import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { FAKE_MODEL_DIR, atInvokeStart, fakeModelVariant, scratchDir } from './helpers.ts';
+
+function expectClean(result: GateResult, what: string): void {
+  expect(result.failures, `${what}: ${result.failures.join('\n')}`).to.deep.equal([]);
+  expect(result.targets.map((t) => t.target)).to.deep.equal(listTargets());
+  for (const t of result.targets) {
+    if (t.mode === 'skipped') continue; // toolchain missing on a user's machine (a failure under CI)
+    expect(t.mode, t.target).to.equal(t.target.startsWith('esp32') && t.target !== 'esp32c3' ? 'compile' : 'link');
+    expect(t.files, t.target).to.include.members(['model.c', 'weights.c']);
+  }
+}
+
+describe('build gate: every model, every target, no warning', function () {
+  let scratch: ReturnType<typeof scratchDir>;
+  before(() => {
+    scratch = scratchDir('gate');
+  });
+  after(() => scratch?.cleanup());
+
+  it('the KWS DS-CNN (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, FULLY_CONNECTED 64 -> 12, SOFTMAX)', async () => {
+    expectClean(await compileForEveryTarget(kwsDsCnn(), { link: true }), 'kws_ds_cnn');
+  });
+
+  for (const name of SHARED_MODEL_NAMES) {
+    it(name, async function () {
+      if (!sharedModelsAvailable(this)) return;
+      expectClean(await compileForEveryTarget(sharedModelPath(name), { link: true }), name);
+    });
+  }
+
+  it('fails on a single warning, naming the target and the warning', async () => {
+    const dir = fakeModelVariant(scratch.dir, 'warns', atInvokeStart('int unused_here;'));
+    const result = await compileForEveryTarget(dir, { targets: ['host', 'cortex-m4', 'esp32'], requireToolchains: false });
+    const ran = result.targets.filter((t) => t.mode !== 'skipped');
+    expect(ran.length).to.be.greaterThan(0);
+    expect(result.ok).to.equal(false);
+    for (const t of ran) {
+      expect(t.ok, t.target).to.equal(false);
+      expect(t.diagnostics.join('\n'), t.target).to.match(/unused variable 'unused_here'/);
+    }
+    expect(result.failures.map((f) => f.split(':')[0])).to.deep.equal(ran.map((t) => t.target));
+  });
+
+  it('a clean model directory passes, linked or compiled only', async () => {
+    for (const link of [false, true]) {
+      const result = await compileForEveryTarget(FAKE_MODEL_DIR, { targets: ['host', 'cortex-m0', 'esp32s3'], link, requireToolchains: false });
+      expect(result.failures, `link ${link}`).to.deep.equal([]);
+      expect(result.targets.filter((t) => t.mode !== 'skipped').every((t) => t.files.includes('model.c'))).to.equal(true);
+    }
+  });
+});
