@@ -70,6 +70,8 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
   const view = {
     prefix,
     PREFIX: prefix.toUpperCase(),
+    // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
+    prefixIsAlias: prefix === 'tf_model',
     name: graph.name,
     arena,
     arenaBytes: Math.max(plan.arenaBytes, 16),
