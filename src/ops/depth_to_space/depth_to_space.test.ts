@@ -40,7 +40,7 @@ describe('DEPTH_TO_SPACE', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const g = graphOf([1, 3, 2, 8], 2);
     expect(await tfliteInterpreterDifference(depthToSpace, g.graph, g.op, [randomInt8(rng(5), 48)])).to.equal(undefined);
   });

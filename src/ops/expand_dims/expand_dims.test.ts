@@ -27,7 +27,7 @@ describe('EXPAND_DIMS', () => {
     expect(Array.from(new Int8Array(runCasesInC([{ def: expandDims, ...g, inputs: [] }])[0]![0]!.slice().buffer))).to.deep.equal([-128, 127]);
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const g = singleOpGraph('EXPAND_DIMS', [{ shape: [4, 3], ...Q }, axis(1)], [{ shape: [4, 1, 3], ...Q }]);
     expect(await tfliteInterpreterDifference(expandDims, g.graph, g.op, [randomInt8(rng(2), 12)])).to.equal(undefined);
   });

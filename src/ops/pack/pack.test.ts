@@ -54,7 +54,7 @@ describe('PACK', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const rand = rng(10);
     const g = graphOf([3, 4], 3, 1);
     expect(await tfliteInterpreterDifference(pack, g.graph, g.op, [randomInt8(rand, 12), randomInt8(rand, 12), randomInt8(rand, 12)])).to.equal(undefined);

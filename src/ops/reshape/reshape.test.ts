@@ -63,7 +63,7 @@ describe('RESHAPE', () => {
     }
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const { graph, op } = singleOpGraph('RESHAPE',
       [{ shape: [2, 6], ...Q }, { shape: [3], dtype: 'int32', data: Int32Array.from([3, 2, 2]) }], [{ shape: [3, 2, 2], ...Q }], { newShape: [3, 2, 2] });
     expect(await tfliteInterpreterDifference(reshape, graph, op, [randomInt8(rng(9), 12)])).to.equal(undefined);

@@ -55,7 +55,7 @@ describe('SLICE', () => {
     expect(slice.prepare(rows.graph, rows.op).moves[0]!.copy.loops).to.deep.equal([{ extent: 120, src: 1, dst: 1 }]);
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const g = graphOf([2, 5, 4, 3], [1, 1, 0, 1], [1, 3, -1, 2]);
     expect(await tfliteInterpreterDifference(slice, g.graph, g.op, [randomInt8(rng(3), 120)])).to.equal(undefined);
   });

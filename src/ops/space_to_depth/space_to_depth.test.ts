@@ -56,7 +56,7 @@ describe('SPACE_TO_DEPTH', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const g = graphOf([1, 6, 4, 3], 2);
     expect(await tfliteInterpreterDifference(spaceToDepth, g.graph, g.op, [randomInt8(rng(4), 72)])).to.equal(undefined);
   });

@@ -55,7 +55,7 @@ describe('SPLIT', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on every output', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on every output', async () => {
     const g = graphOf([1, 4, 6, 3], 2, 3);
     expect(await tfliteInterpreterDifferences(split, g.graph, g.op, [randomInt8(rng(5), 72)])).to.equal(undefined);
   });

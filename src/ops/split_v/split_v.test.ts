@@ -51,7 +51,7 @@ describe('SPLIT_V', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on every output', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on every output', async () => {
     const g = graphOf([1, 7, 3, 2], [2, -1, 1], 1);
     expect(await tfliteInterpreterDifferences(splitV, g.graph, g.op, [randomInt8(rng(6), 42)])).to.equal(undefined);
   });

@@ -28,7 +28,7 @@ describe('SQUEEZE', () => {
     expect(Array.from(new Int8Array(runCasesInC([{ def: squeeze, ...g, inputs: [] }])[0]![0]!.slice().buffer))).to.deep.equal([7, -8, 9]);
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on a model written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
     const g = singleOpGraph('SQUEEZE', [{ shape: [1, 4, 1, 3], ...Q }], [{ shape: [4, 3], ...Q }], { squeezeDims: [0, 2] });
     expect(await tfliteInterpreterDifference(squeeze, g.graph, g.op, [randomInt8(rng(1), 12)])).to.equal(undefined);
   });

@@ -100,7 +100,7 @@ describe('STRIDED_SLICE', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on random slices written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on random slices written by our writer', async () => {
     const rand = rng(23);
     let compared = 0;
     for (let k = 0; k < 40; k++) {

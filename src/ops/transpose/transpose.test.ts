@@ -88,7 +88,7 @@ describe('TRANSPOSE', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on models written by our writer', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on models written by our writer', async () => {
     const rand = rng(11);
     for (const [shape, perm] of [[[1, 3, 5, 4], [0, 2, 3, 1]], [[2, 3, 4], [2, 0, 1]], [[4, 6], [1, 0]]] as [number[], number[]][]) {
       const g = graphOf(shape, perm);

@@ -44,7 +44,7 @@ describe('UNPACK', () => {
     });
   });
 
-  it('agrees with the TFLite interpreter (tfjs-tflite) on every output', async () => {
+  it('agrees with TensorFlow Lite Micro (tflm-ref) on every output', async () => {
     const g = graphOf([2, 3, 4], 1);
     expect(await tfliteInterpreterDifferences(unpack, g.graph, g.op, [randomInt8(rng(7), 24)])).to.equal(undefined);
   });
