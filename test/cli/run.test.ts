@@ -39,12 +39,12 @@ describe('CLI: inspect, compile, run', function () {
     const tensors = [0, 1, 2].map((index) => ({ index, name: `t${index}`, shape: [1, 4], dtype: 'int8' as const, quant: { scale: [0.1], zeroPoint: [0], axis: 0 } }));
     const graph: Graph = {
       name: 'unsupported', tensors, inputs: [0], outputs: [2],
-      ops: [{ index: 0, kind: 'CUMSUM', inputs: [0], outputs: [1], attrs: {} }, { index: 1, kind: 'CUSTOM:my_op', inputs: [1], outputs: [2], attrs: {} }],
+      ops: [{ index: 0, kind: 'TOPK_V2', inputs: [0], outputs: [1], attrs: {} }, { index: 1, kind: 'CUSTOM:my_op', inputs: [1], outputs: [2], attrs: {} }],
     };
     writeFileSync(path, writeTflite(graph));
     const r = tinyforge(['inspect', path]);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/unsupported ops \(2\): #0 CUMSUM, #1 CUSTOM:my_op/);
+    expect(r.stdout).to.match(/unsupported ops \(2\): #0 TOPK_V2, #1 CUSTOM:my_op/);
   });
 
   it('compile writes model.h, model.c, weights.c and prints the plan', () => {
