@@ -36,7 +36,19 @@ export function expectCMatchesReference(cases: CCase[]): void {
   });
 }
 
-/** Expects desktop TFLite to give the reference kernel's first output on every case. */
+/**
+ * For ops TensorFlow Lite Micro has no kernel for (RELU_N1_TO_1, GELU at the tflm-ref commit):
+ * desktop TFLite (tfjs-tflite) as the reference, every output of every case byte for byte.
+ */
+export async function expectDesktopTfliteAgrees(def: OpDef, cases: Omit<CCase, 'def'>[]): Promise<void> {
+  for (const [k, c] of cases.entries()) {
+    const ours = evaluateOp(def, c.graph, c.op, c.inputs).map((b) => new Uint8Array(toBytes(b)));
+    const theirs = await runTfliteInterpreter(writeTflite(c.graph), c.inputs.map((b) => new Uint8Array(toBytes(b))));
+    ours.forEach((o, i) => expect(firstDifference(theirs[i]!, o), `${def.kind} case ${k} output ${i} (expected: desktop TFLite)`).to.equal(undefined));
+  }
+}
+
+/** Expects TensorFlow Lite Micro (tflm-ref) to give the reference kernel's first output on every case. */
 export async function expectTfliteAgrees(def: OpDef, cases: Omit<CCase, 'def'>[]): Promise<void> {
   for (const [k, c] of cases.entries()) {
     expect(await tfliteInterpreterDifference(def, c.graph, c.op, c.inputs), `${def.kind} case ${k}`).to.equal(undefined);
