@@ -1,6 +1,7 @@
 /** Random cases for SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND tests and fuzzing. Test-only. */
 import { randomInt, randomInt8, singleOpGraph } from './op_harness.ts';
 import type { CCase } from './op_harness.ts';
+import { count, pick } from '../fuzz/draw.ts';
 
 export interface BatchSpaceShape {
   inShape: number[];
@@ -8,8 +9,6 @@ export interface BatchSpaceShape {
   block: number[];
   pads: number[];
 }
-
-const pick = <T>(rand: () => number, xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 
 /** A valid random geometry; rank 3 (NHC) one time in four. */
 export function randomBatchSpace(rand: () => number, toBatch: boolean, channels: readonly number[] = [1, 2, 3, 5, 7]): BatchSpaceShape {
@@ -47,6 +46,6 @@ export function batchSpaceCases(kind: string, rand: () => number, n: number): Om
   return Array.from({ length: n }, () => {
     const s = randomBatchSpace(rand, kind === 'SPACE_TO_BATCH_ND');
     const q = { scale: 0.01 + rand(), zeroPoint: randomInt(rand, -128, 127) };
-    return { ...batchSpaceGraph(kind, s, q), inputs: [randomInt8(rand, s.inShape.reduce((a, b) => a * b, 1))] };
+    return { ...batchSpaceGraph(kind, s, q), inputs: [randomInt8(rand, count(s.inShape))] };
   });
 }

@@ -8,6 +8,7 @@ import type { TensorBuffer } from '../../src/ir/buffers.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { rng } from './op_harness.ts';
 import { generators } from '../fuzz/ops/int16.ts';
+import { count } from '../fuzz/draw.ts';
 
 export interface Int16Case {
   graph: Graph;
@@ -16,7 +17,7 @@ export interface Int16Case {
 }
 
 function randomValues(t: Tensor, rand: () => number): TensorBuffer {
-  const n = t.shape.reduce((a, b) => a * b, 1);
+  const n = count(t.shape);
   const extreme = rand() < 0.2;
   const draw = (lo: number, hi: number) => (extreme && rand() < 0.5 ? (rand() < 0.5 ? lo : hi) : lo + Math.floor(rand() * (hi - lo + 1)));
   switch (t.dtype) {

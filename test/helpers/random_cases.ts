@@ -5,12 +5,9 @@
  * and reductions (shape, axes, keep_dims).
  */
 import type { Q } from './op_checks.ts';
+import { CHANNELS, count, int as randInt, pick, reducedShape } from '../fuzz/draw.ts';
 
-export const CHANNELS = [1, 2, 3, 5, 7, 12, 17];
-
-export const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-export const randInt = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+export { CHANNELS, pick, randInt };
 
 /**
  * A per-tensor quantization: zero point -128 or 127 a quarter of the time each, else any; scale
@@ -97,9 +94,6 @@ export function randomReduction(rand: () => number, maxElements = 2048): { in: n
     axes = chosen.map((a) => (rand() < 0.3 ? a - rank : a));
     if (rand() < 0.1) axes.push(axes[0]!);
   }
-  const rank = shape.length;
-  const resolved = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
   const keepDims = rand() < 0.5;
-  const out = keepDims ? shape.map((d, i) => (resolved.has(i) ? 1 : d)) : shape.filter((_, i) => !resolved.has(i));
-  return { in: shape, axes, keepDims, out };
+  return { in: shape, axes, keepDims, out: reducedShape(shape, axes, keepDims) };
 }

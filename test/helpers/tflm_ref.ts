@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Graph } from '../../src/ir/graph.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { concat } from '../../src/run/bytes.ts';
 import { SHARED_DIR } from './shared.ts';
 
 export const TFLM_REF = join(SHARED_DIR, 'tools', 'tflm-ref');
@@ -114,12 +115,5 @@ export function tflmOutputs(graph: Graph, inputs: Uint8Array[]): Uint8Array[] {
   return graph.outputs.map((o) => byIndex.get(o)!);
 }
 
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** Byte arrays end to end (src/run/bytes.ts's concat, under the name the tests import). */
+export const concatBytes = concat;

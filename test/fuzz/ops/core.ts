@@ -7,7 +7,8 @@
  */
 import type { Padding } from '../../../src/ir/graph.ts';
 import type { GraphBuilder } from '../../helpers/graph_builder.ts';
-import { type Rand, activation, chance, channels, int, int32s, int8s, padding, pick, scale, side, windowOut, zeroPoint } from '../draw.ts';
+import { type Rand, activation, chance, channels, count, int, int8Q, padding, pick, side, windowOut2d, zeroPoint } from '../draw.ts';
+import { int32Bias, int8Weights } from './common.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
 
 interface Act {
@@ -18,7 +19,7 @@ interface Act {
 }
 
 function inputImage(b: GraphBuilder, rand: Rand, h: number, w: number, c: number): Act {
-  const q = { scale: scale(rand, -3, 0), zeroPoint: zeroPoint(rand) };
+  const q = int8Q(rand, -3, 0);
   return { index: b.input({ shape: [1, h, w, c], q }), shape: [1, h, w, c], ...q };
 }
 
@@ -39,29 +40,13 @@ function drawOutScale(rand: Rand, inScale: number, wScale: number, terms: number
   return typical * 10 ** (-1 + 1.5 * rand());
 }
 
-interface WeightedOptions {
-  /** per-channel scales along `axis` (conv: 0, depthwise: 3), else one */
-  perChannel: boolean;
-  axis: number;
-  count: number;
-  channels: number;
-}
-
-function weights(b: GraphBuilder, rand: Rand, shape: number[], o: WeightedOptions): { index: number; scales: number[] } {
-  const n = shape.reduce((a, d) => a * d, 1);
-  const scales = o.perChannel ? Array.from({ length: o.channels }, () => scale(rand, -3.5, -1)) : [scale(rand, -3.5, -1)];
-  const limit = pick(rand, [127, 127, 60, 8, 1]);
-  const values = int8s(rand, n, -limit, limit);
-  // TFLite's symmetric int8 weights never hold -128 with per-channel; keep [-127, 127]
-  for (let i = 0; i < values.length; i++) if (values[i] === -128) values[i] = -127;
-  const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: o.axis } }, values);
-  return { index, scales };
+/** Weights as TFLite writes them: symmetric, never -128 (per-channel forbids it). */
+function weights(b: GraphBuilder, rand: Rand, shape: number[], perChannel: boolean, axis: number): { index: number; scales: number[] } {
+  return int8Weights(b, rand, shape, { perChannel, axis, channels: shape[axis]!, limits: [127, 127, 60, 8, 1] });
 }
 
 function bias(b: GraphBuilder, rand: Rand, n: number, inScale: number, wScales: number[]): number {
-  const limit = pick(rand, [0, 100, 5000, 200000, 2 ** 30]);
-  const scales = Array.from({ length: n }, (_, i) => inScale * (wScales.length > 1 ? wScales[i]! : wScales[0]!));
-  return b.constant({ shape: [n], dtype: 'int32', quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, int32s(rand, n, -limit, limit));
+  return int32Bias(b, rand, n, inScale, wScales, [0, 100, 5000, 200000, 2 ** 30]);
 }
 
 function conv(b: GraphBuilder, rand: Rand, x: Act, o: { outC?: number; k?: [number, number]; stride?: [number, number]; dilation?: [number, number]; pad?: Padding } = {}): Act | undefined {
@@ -71,11 +56,9 @@ function conv(b: GraphBuilder, rand: Rand, x: Act, o: { outC?: number; k?: [numb
   const stride = o.stride ?? (chance(rand, 0.7) ? [1, 1] : [int(rand, 1, 3), int(rand, 1, 3)]);
   const dilation = o.dilation ?? (chance(rand, 0.8) ? [1, 1] : [int(rand, 1, 3), int(rand, 1, 3)]);
   const pad = o.pad ?? padding(rand);
-  const oh = windowOut(pad, h, k[0], stride[0], dilation[0]);
-  const ow = windowOut(pad, w, k[1], stride[1], dilation[1]);
+  const [oh, ow] = windowOut2d(pad, h, w, k, stride, dilation);
   if (oh < 1 || ow < 1) return undefined;
-  const perChannel = chance(rand, 0.8);
-  const f = weights(b, rand, [outC, k[0], k[1], c], { perChannel, axis: 0, count: outC, channels: outC });
+  const f = weights(b, rand, [outC, k[0], k[1], c], chance(rand, 0.8), 0);
   const biasIndex = chance(rand, 0.9) ? bias(b, rand, outC, x.scale, f.scales) : -1;
   const q = { scale: outScale(rand, x.scale, f.scales[0]!, k[0] * k[1] * c), zeroPoint: zeroPoint(rand) };
   const [y] = b.op('CONV_2D', [x.index, f.index, biasIndex], [{ shape: [1, oh, ow, outC], q }], {
@@ -92,11 +75,9 @@ function depthwise(b: GraphBuilder, rand: Rand, x: Act, o: { mult?: number; k?: 
   const stride = o.stride ?? (chance(rand, 0.7) ? [1, 1] : [int(rand, 1, 2), int(rand, 1, 2)]);
   const dilation: [number, number] = chance(rand, 0.85) ? [1, 1] : [int(rand, 1, 2), int(rand, 1, 2)];
   const pad = o.pad ?? padding(rand);
-  const oh = windowOut(pad, h, k[0], stride[0], dilation[0]);
-  const ow = windowOut(pad, w, k[1], stride[1], dilation[1]);
+  const [oh, ow] = windowOut2d(pad, h, w, k, stride, dilation);
   if (oh < 1 || ow < 1) return undefined;
-  const perChannel = chance(rand, 0.8);
-  const f = weights(b, rand, [1, k[0], k[1], outC], { perChannel, axis: 3, count: outC, channels: outC });
+  const f = weights(b, rand, [1, k[0], k[1], outC], chance(rand, 0.8), 3);
   // TFLite Micro's DEPTHWISE_CONV_2D aborts without a bias (CONV_2D and FULLY_CONNECTED take none)
   const biasIndex = bias(b, rand, outC, x.scale, f.scales);
   const q = { scale: outScale(rand, x.scale, f.scales[0]!, k[0] * k[1]), zeroPoint: zeroPoint(rand) };
@@ -112,9 +93,9 @@ function depthwise(b: GraphBuilder, rand: Rand, x: Act, o: { mult?: number; k?: 
  */
 function fullyConnected(b: GraphBuilder, rand: Rand, x: Act, rows: number, floor = 0): Act {
   const inN = x.shape[x.shape.length - 1]!;
-  const batches = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
+  const batches = count(x.shape.slice(0, -1));
   // TFLite Micro's int8 FULLY_CONNECTED takes per-tensor weights only
-  const f = weights(b, rand, [rows, inN], { perChannel: false, axis: 0, count: rows, channels: rows });
+  const f = weights(b, rand, [rows, inN], false, 0);
   const biasIndex = chance(rand, 0.85) ? bias(b, rand, rows, x.scale, f.scales) : -1;
   const q = { scale: outScale(rand, x.scale, f.scales[0]!, inN, floor), zeroPoint: zeroPoint(rand) };
   const [y] = b.op('FULLY_CONNECTED', [x.index, f.index, biasIndex], [{ shape: [batches, rows], q }], { activation: activation(rand), keepNumDims: false });
@@ -131,8 +112,7 @@ function pool(b: GraphBuilder, rand: Rand, x: Act, kind: 'AVERAGE_POOL_2D' | 'MA
   const k: [number, number] = global ? [h, w] : [int(rand, 1, 3), int(rand, 1, 3)];
   const stride: [number, number] = global ? [1, 1] : [int(rand, 1, 2), int(rand, 1, 2)];
   const pad = global ? 'VALID' : padding(rand);
-  const oh = windowOut(pad, h, k[0], stride[0]);
-  const ow = windowOut(pad, w, k[1], stride[1]);
+  const [oh, ow] = windowOut2d(pad, h, w, k, stride);
   if (oh < 1 || ow < 1) return undefined;
   const q = { scale: x.scale, zeroPoint: x.zeroPoint };
   const [y] = b.op(kind, [x.index], [{ shape: [1, oh, ow, c], q }], { padding: pad, strideH: stride[0], strideW: stride[1], filterH: k[0], filterW: k[1], activation: 'NONE' });
@@ -181,7 +161,7 @@ const fc: FuzzGenerator = {
   generate({ b, rand }: FuzzContext) {
     const inN = chance(rand, 0.15) ? 1 : chance(rand, 0.5) ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64]) : int(rand, 1, 200);
     const batches = chance(rand, 0.8) ? 1 : int(rand, 2, 4);
-    const q = { scale: scale(rand, -3, 0), zeroPoint: zeroPoint(rand) };
+    const q = int8Q(rand, -3, 0);
     const x = { index: b.input({ shape: [batches, inN], q }), shape: [batches, inN], ...q };
     b.output(fullyConnected(b, rand, x, fcRows(rand)).index);
   },
@@ -191,8 +171,8 @@ const addGen: FuzzGenerator = {
   name: 'ADD', ops: ['ADD'], dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = [1, side(rand, 6), side(rand, 6), channels(rand, 17)];
-    const qa = { scale: scale(rand, -3, 0), zeroPoint: zeroPoint(rand) };
-    const qb = chance(rand, 0.3) ? qa : { scale: scale(rand, -3, 0), zeroPoint: zeroPoint(rand) };
+    const qa = int8Q(rand, -3, 0);
+    const qb = chance(rand, 0.3) ? qa : int8Q(rand, -3, 0);
     const x = { index: b.input({ shape, q: qa }), shape, ...qa };
     const y = { index: b.input({ shape, q: qb }), shape, ...qb };
     b.output(add(b, rand, x, y).index);
@@ -236,8 +216,7 @@ const cnnChain: FuzzGenerator = {
     const x = inputImage(b, rand, int(rand, 4, 10), int(rand, 4, 10), pick(rand, [1, 3]));
     let y = conv(b, rand, x, { outC: channels(rand, 12), k: [3, 3], stride: [1, 1], dilation: [1, 1], pad: padding(rand) })!;
     y = pool(b, rand, y, 'MAX_POOL_2D', false) ?? y;
-    const n = y.shape.reduce((a, d) => a * d, 1);
-    y = reshape(b, y, [1, n]);
+    y = reshape(b, y, [1, count(y.shape)]);
     y = fullyConnected(b, rand, y, fcRows(rand), 1e-6);
     b.output(softmax(b, y).index);
   },

@@ -18,14 +18,11 @@
 import type { FusedActivation } from '../../../src/ir/graph.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
 import { randomBroadcast, randomReduction, randomShape } from '../../helpers/random_cases.ts';
-import { type Rand, activation, chance, int, int8s, pick, scale, zeroPoint } from '../draw.ts';
+import { type Rand, activation, chance, count, int, int8Q, int8s, pick, scale, zeroPoint } from '../draw.ts';
+import { emit } from './common.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
 
-const count = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
-
-function q8(rand: Rand, lo = -3.5, hi = 0.5): Q {
-  return { scale: scale(rand, lo, hi), zeroPoint: zeroPoint(rand) };
-}
+const q8 = (rand: Rand, lo = -3.5, hi = 0.5): Q => int8Q(rand, lo, hi);
 
 /** An operand: a model input, or (a quarter of the time) a constant as converters write them. */
 function operand(b: GraphBuilder, rand: Rand, shape: number[], q: Q): number {
@@ -46,8 +43,7 @@ function reduction(kind: 'MEAN' | 'SUM' | 'REDUCE_MAX'): FuzzGenerator {
         qo = chance(rand, 0.8) ? { scale: (qi.scale * Math.sqrt(n) * 16) * 10 ** (-1 + 2 * rand()), zeroPoint: zeroPoint(rand) } : q8(rand);
       }
       const x = b.input({ shape: r.in, q: qi });
-      const [y] = b.op(kind, [x, b.ints(r.axes)], [{ shape: r.out, q: qo }], { keepDims: r.keepDims });
-      b.output(y!);
+      emit(b, kind, [x, b.ints(r.axes)], [{ shape: r.out, q: qo }], { keepDims: r.keepDims });
     },
   };
 }
@@ -65,9 +61,8 @@ function binary(kind: 'MUL' | 'SQUARED_DIFFERENCE' | 'MAXIMUM' | 'MINIMUM'): Fuz
       const x = b.input({ shape: a, q: qa });
       const y = operand(b, rand, bs, qb);
       const attrs = kind === 'MUL' ? { activation: activation(rand) as FusedActivation } : {};
-      const [z] = b.op(kind, chance(rand, 0.5) ? [x, y] : [y, x], [{ shape: out, q: qo }], attrs);
       // swapping the operands swaps their shapes and quantizations too: the output shape is the same
-      b.output(z!);
+      emit(b, kind, chance(rand, 0.5) ? [x, y] : [y, x], [{ shape: out, q: qo }], attrs);
     },
   };
 }
@@ -82,8 +77,7 @@ const prelu: FuzzGenerator = {
     const qa = q8(rand, -3, 0);
     const x = b.input({ shape, q: qx });
     const alpha = chance(rand, 0.75) ? b.constant({ shape: alphaShape, q: qa }, int8s(rand, count(alphaShape))) : b.input({ shape: alphaShape, q: qa });
-    const [y] = b.op('PRELU', [x, alpha], [{ shape, q: q8(rand) }]);
-    b.output(y!);
+    emit(b, 'PRELU', [x, alpha], [{ shape, q: q8(rand) }]);
   },
 };
 
@@ -95,8 +89,7 @@ function unary(kind: string, draw: (rand: Rand, qi: Q) => { qo: Q; attrs?: Recor
       const qi = q8(rand);
       const { qo, attrs } = draw(rand, qi);
       const x = b.input({ shape, q: qi });
-      const [y] = b.op(kind, [x], [{ shape, q: qo }], attrs ?? {});
-      b.output(y!);
+      emit(b, kind, [x], [{ shape, q: qo }], attrs ?? {});
     },
   };
 }
@@ -123,8 +116,7 @@ const argMax: FuzzGenerator = {
     const axis = int(rand, 0, shape.length - 1) - (chance(rand, 0.3) ? shape.length : 0);
     const resolved = axis < 0 ? axis + shape.length : axis;
     const x = b.input({ shape, q: q8(rand) });
-    const [y] = b.op('ARG_MAX', [x, b.ints([axis])], [{ shape: shape.filter((_, i) => i !== resolved), dtype: 'int32' }], { outputType: 'INT32' });
-    b.output(y!);
+    emit(b, 'ARG_MAX', [x, b.ints([axis])], [{ shape: shape.filter((_, i) => i !== resolved), dtype: 'int32' }], { outputType: 'INT32' });
   },
 };
 

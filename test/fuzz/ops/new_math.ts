@@ -14,7 +14,8 @@
  * oracle runs GELU.
  */
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
-import { type Rand, activation, chance, channels, int, int8s, pick, scale, side, zeroPoint } from '../draw.ts';
+import { type Rand, activation, chance, channels, count, int, int16Q as drawInt16Q, int8Q as drawInt8Q, int8s, pick, side, zeroPoint } from '../draw.ts';
+import { emit } from './common.ts';
 import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
 
 /** A small activation shape: rank 1 to 4, at most `max` elements. */
@@ -25,18 +26,12 @@ function shapeOf(rand: Rand, max = 2048): number[] {
       : rank === 2 ? [int(rand, 1, 4), channels(rand, 64)]
       : rank === 3 ? [int(rand, 1, 3), side(rand, 8), channels(rand, 16)]
       : [1, side(rand, 8), side(rand, 8), channels(rand, 16)];
-    if (shape.reduce((a, d) => a * d, 1) <= max) return shape;
+    if (count(shape) <= max) return shape;
   }
 }
 
-function int8Q(rand: Rand, lo = -4, hi = 0.5): Q {
-  return { scale: scale(rand, lo, hi), zeroPoint: zeroPoint(rand) };
-}
-
-/** int16 activations: symmetric, zero point 0 */
-function int16Q(rand: Rand, lo = -5, hi = -1): Q {
-  return { scale: scale(rand, lo, hi), zeroPoint: 0 };
-}
+const int8Q = (rand: Rand, lo = -4, hi = 0.5): Q => drawInt8Q(rand, lo, hi);
+const int16Q = (rand: Rand, lo = -5, hi = -1): Q => drawInt16Q(rand, lo, hi);
 
 function unaryInput(b: GraphBuilder, rand: Rand, dtype: FuzzDType, q: Q): { index: number; shape: number[] } {
   const shape = shapeOf(rand, dtype === 'int16' ? 1024 : 2048);
@@ -51,8 +46,7 @@ const absGen: FuzzGenerator = {
     const qo = chance(rand, 0.33) ? { scale: qi.scale, zeroPoint: dtype === 'int16' ? 0 : zeroPoint(rand) }
       : dtype === 'int16' ? { scale: qi.scale * 10 ** (-0.5 + rand() * 1.5), zeroPoint: 0 } : { scale: qi.scale * 10 ** (-0.7 + rand() * 1.4), zeroPoint: zeroPoint(rand) };
     const x = unaryInput(b, rand, dtype, qi);
-    const [y] = b.op('ABS', [x.index], [{ shape: x.shape, dtype, q: qo }]);
-    b.output(y!);
+    emit(b, 'ABS', [x.index], [{ shape: x.shape, dtype, q: qo }]);
   },
 };
 
@@ -67,8 +61,7 @@ const rsqrtGen: FuzzGenerator = {
     const top = 1 / Math.sqrt(qa.scale);
     const range = dtype === 'int16' ? 32767 : 255;
     const qo = { scale: (top / range) * 10 ** (-1 + 2 * rand()), zeroPoint: dtype === 'int16' ? 0 : zeroPoint(rand) };
-    const [y] = b.op('RSQRT', [a!], [{ shape: x.shape, dtype, q: qo }]);
-    b.output(y!);
+    emit(b, 'RSQRT', [a!], [{ shape: x.shape, dtype, q: qo }]);
   },
 };
 
@@ -78,8 +71,7 @@ const eluGen: FuzzGenerator = {
     const qi = int8Q(rand, -3, 0);
     const qo = chance(rand, 0.3) ? { ...qi } : int8Q(rand, -3, 0);
     const x = unaryInput(b, rand, 'int8', qi);
-    const [y] = b.op('ELU', [x.index], [{ shape: x.shape, q: qo }]);
-    b.output(y!);
+    emit(b, 'ELU', [x.index], [{ shape: x.shape, q: qo }]);
   },
 };
 
@@ -89,8 +81,7 @@ export const geluGenerator: FuzzGenerator = {
     const qi = int8Q(rand, -3, -0.5);
     const qo = chance(rand, 0.3) ? { ...qi } : int8Q(rand, -3, -0.5);
     const x = unaryInput(b, rand, 'int8', qi);
-    const [y] = b.op('GELU', [x.index], [{ shape: x.shape, q: qo }], { approximate: chance(rand, 0.5) });
-    b.output(y!);
+    emit(b, 'GELU', [x.index], [{ shape: x.shape, q: qo }], { approximate: chance(rand, 0.5) });
   },
 };
 
@@ -105,7 +96,7 @@ const divGen: FuzzGenerator = {
     const q2 = int8Q(rand, -3, 0);
     const log2m = 6 + rand() * 16;
     const qo = { scale: q1.scale / (q2.scale * 2 ** log2m), zeroPoint: zeroPoint(rand) };
-    const n = dShape.reduce((a, d) => a * d, 1);
+    const n = count(dShape);
     // divisor values anywhere except the zero point
     const values = int8s(rand, n);
     for (let i = 0; i < n; i++) if (values[i] === q2.zeroPoint) values[i] = q2.zeroPoint === 127 ? 126 : q2.zeroPoint + 1;
@@ -113,8 +104,7 @@ const divGen: FuzzGenerator = {
     const d = b.constant({ shape: dShape, q: q2 }, values);
     // RELU6 / RELU_N1_TO_1 bounds must quantize within int32 (TFLM fails Prepare otherwise)
     const act = activation(rand, qo.scale > 1e-8 ? ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] : ['NONE', 'RELU']);
-    const [y] = b.op('DIV', [x, d], [{ shape, q: qo }], { activation: act });
-    b.output(y!);
+    emit(b, 'DIV', [x, d], [{ shape, q: qo }], { activation: act });
   },
 };
 
@@ -124,8 +114,7 @@ const logSoftmaxGen: FuzzGenerator = {
     const shape = shapeOf(rand, 2048);
     // the output quantization is fixed by TFLite: 16/256, zero point 127
     const x = b.input({ shape, q: int8Q(rand, -5, 0.5) });
-    const [y] = b.op('LOG_SOFTMAX', [x], [{ shape, q: { scale: 16 / 256, zeroPoint: 127 } }]);
-    b.output(y!);
+    emit(b, 'LOG_SOFTMAX', [x], [{ shape, q: { scale: 16 / 256, zeroPoint: 127 } }]);
   },
 };
 

@@ -14,17 +14,15 @@
  * Invoke, and the fuzzer's random int32 inputs would be.
  */
 import type { DType } from '../../../src/ir/graph.ts';
-import { type Rand, chance, int, pick, scale, zeroPoint } from '../draw.ts';
+import { type Rand, CHANNELS, chance, count, int, int16Q, int8Q, pick, reducedShape, zeroPoint } from '../draw.ts';
+import { emit } from './common.ts';
 import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
 import { randomBatchSpace } from '../../helpers/batch_space_cases.ts';
 import { addStreamingState } from '../../helpers/variable_cases.ts';
 
-const CHANNELS = [1, 2, 3, 5, 7, 12, 17] as const;
-const count = (s: number[]) => s.reduce((a, d) => a * d, 1);
-
 function q(rand: Rand, dtype: FuzzDType, hi = 0): Q {
-  return dtype === 'int16' ? { scale: scale(rand, -5, Math.min(hi, -1)), zeroPoint: 0 } : { scale: scale(rand, -4, hi), zeroPoint: zeroPoint(rand) };
+  return dtype === 'int16' ? int16Q(rand, -5, Math.min(hi, -1)) : int8Q(rand, -4, hi);
 }
 
 /** A small shape of rank 1-4 ending in an edge channel count, 1x1 spatially a fifth of the time, at most `max` elements. */
@@ -57,8 +55,7 @@ function comparison(kind: string, dtypes: FuzzDType[]): FuzzGenerator {
       const qb = chance(rand, 0.33) ? qa : q(rand, dtype, -0.01);
       const a = b.input({ shape: sa!, dtype, q: qa });
       const c = b.input({ shape: sb!, dtype, q: qb });
-      const [y] = b.op(kind, [a, c], [{ shape: out, dtype: 'bool' }]);
-      b.output(y!);
+      emit(b, kind, [a, c], [{ shape: out, dtype: 'bool' }]);
     },
   };
 }
@@ -71,8 +68,7 @@ function batchSpace(kind: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPACE_ND'): FuzzGenera
       while (count(s.inShape) + count(s.outShape) > 3000) s = randomBatchSpace(rand, kind === 'SPACE_TO_BATCH_ND', CHANNELS);
       const qq = q(rand, 'int8');
       const x = b.input({ shape: s.inShape, q: qq });
-      const [y] = b.op(kind, [x, b.ints(s.block), b.ints(s.pads, [s.block.length, 2])], [{ shape: s.outShape, q: qq }]);
-      b.output(y!);
+      emit(b, kind, [x, b.ints(s.block), b.ints(s.pads, [s.block.length, 2])], [{ shape: s.outShape, q: qq }]);
     },
   };
 }
@@ -83,11 +79,10 @@ function reduceMin(b: GraphBuilder, rand: Rand): void {
   const axes = shape.map((_, i) => i).filter(() => chance(rand, 0.5));
   if (axes.length === 0) axes.push(shape.length - 1);
   const keep = chance(rand, 0.5);
-  const out = keep ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+  const out = reducedShape(shape, axes, keep);
   const qq = q(rand, 'int8');
   const x = b.input({ shape, q: qq });
-  const [y] = b.op('REDUCE_MIN', [x, b.ints(axes)], [{ shape: out, q: qq }], { keepDims: keep });
-  b.output(y!);
+  emit(b, 'REDUCE_MIN', [x, b.ints(axes)], [{ shape: out, q: qq }], { keepDims: keep });
 }
 
 export const generators: FuzzGenerator[] = [
@@ -106,8 +101,7 @@ export const generators: FuzzGenerator[] = [
       const x = b.input({ shape, q: qq });
       const pos = b.ints(positions, posShape);
       const out = [...shape.slice(0, axis), ...posShape.slice(batchDims), ...shape.slice(axis + 1)];
-      const [y] = b.op('GATHER', [x, pos], [{ shape: out, q: qq }], { axis: chance(rand, 0.3) ? axis - rank : axis, batchDims });
-      b.output(y!);
+      emit(b, 'GATHER', [x, pos], [{ shape: out, q: qq }], { axis: chance(rand, 0.3) ? axis - rank : axis, batchDims });
     },
   },
   {
@@ -117,8 +111,7 @@ export const generators: FuzzGenerator[] = [
       const from = pick<DType>(rand, [dtype, 'int32', 'bool', 'float32']);
       const to = pick<DType>(rand, ['int8', 'int16', 'int32', 'float32'].filter((t) => t !== from) as DType[]);
       const x = b.input({ shape, dtype: from });
-      const [y] = b.op('CAST', [x], [{ shape, dtype: to }], { inDataType: from.toUpperCase(), outDataType: to.toUpperCase() });
-      b.output(y!);
+      emit(b, 'CAST', [x], [{ shape, dtype: to }], { inDataType: from.toUpperCase(), outDataType: to.toUpperCase() });
     },
   },
   {
@@ -128,8 +121,7 @@ export const generators: FuzzGenerator[] = [
       const dtype = pick<DType>(rand, ['int8', 'int32']);
       const qq = dtype === 'int8' ? q(rand, 'int8') : undefined;
       const x = b.input({ shape, dtype, ...(qq ? { q: qq } : {}) });
-      const [y] = b.op('ZEROS_LIKE', [x], [{ shape, dtype, ...(qq ? { q: qq } : {}) }]);
-      b.output(y!);
+      emit(b, 'ZEROS_LIKE', [x], [{ shape, dtype, ...(qq ? { q: qq } : {}) }]);
     },
   },
   {
@@ -142,8 +134,7 @@ export const generators: FuzzGenerator[] = [
       const c = b.input({ shape: shapes[0]!, dtype: 'bool' });
       const x = b.input({ shape: shapes[1]!, dtype, q: qq });
       const z = b.input({ shape: shapes[2]!, dtype, q: qq });
-      const [y] = b.op('SELECT_V2', [c, x, z], [{ shape: out, dtype, q: qq }]);
-      b.output(y!);
+      emit(b, 'SELECT_V2', [c, x, z], [{ shape: out, dtype, q: qq }]);
     },
   },
   comparison('EQUAL', ['int8']),
@@ -161,8 +152,7 @@ export const generators: FuzzGenerator[] = [
       const qi = q(rand, 'int8', -0.5);
       const qo = { scale: qi.scale * 10 ** (rand() * 2), zeroPoint: zeroPoint(rand) };
       const x = b.input({ shape, q: qi });
-      const [y] = b.op('CUMSUM', [x, b.ints([axis])], [{ shape, q: qo }], { exclusive: chance(rand, 0.5), reverse: chance(rand, 0.5) });
-      b.output(y!);
+      emit(b, 'CUMSUM', [x, b.ints([axis])], [{ shape, q: qo }], { exclusive: chance(rand, 0.5), reverse: chance(rand, 0.5) });
     },
   },
   {
@@ -186,8 +176,7 @@ export const generators: FuzzGenerator[] = [
       const qq = q(rand, 'int8');
       const x = b.input({ shape, q: qq });
       const out = shape.map((d, i) => d + pads[2 * i]! + pads[2 * i + 1]!);
-      const [y] = b.op('MIRROR_PAD', [x, b.ints(pads, [shape.length, 2])], [{ shape: out, q: qq }], { mode });
-      b.output(y!);
+      emit(b, 'MIRROR_PAD', [x, b.ints(pads, [shape.length, 2])], [{ shape: out, q: qq }], { mode });
     },
   },
   {
@@ -197,8 +186,7 @@ export const generators: FuzzGenerator[] = [
       const shape = broadcastable(rand, out);
       const qq = q(rand, dtype);
       const x = b.input({ shape, dtype, q: qq });
-      const [y] = b.op('BROADCAST_TO', [x, b.ints(out)], [{ shape: out, dtype, q: qq }]);
-      b.output(y!);
+      emit(b, 'BROADCAST_TO', [x, b.ints(out)], [{ shape: out, dtype, q: qq }]);
     },
   },
   {
@@ -207,8 +195,7 @@ export const generators: FuzzGenerator[] = [
       const shape = shapeOf(rand);
       const axis = int(rand, 0, shape.length - 1);
       const x = b.input({ shape, q: q(rand, 'int8') });
-      const [y] = b.op('ARG_MIN', [x, b.ints([axis])], [{ shape: shape.filter((_, i) => i !== axis), dtype: 'int32' }], { outputType: 'INT32' });
-      b.output(y!);
+      emit(b, 'ARG_MIN', [x, b.ints([axis])], [{ shape: shape.filter((_, i) => i !== axis), dtype: 'int32' }], { outputType: 'INT32' });
     },
   },
   {

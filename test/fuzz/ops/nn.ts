@@ -10,14 +10,11 @@
  */
 import type { FusedActivation, Padding } from '../../../src/ir/graph.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
-import { type Rand, activation, chance, channels, int, int32s, int8s, padding, pick, scale, side, windowOut, zeroPoint } from '../draw.ts';
+import { type Rand, activation, broadcastShape, chance, channels, count, int, int8Q, int8s, padding, pick, side, windowOut2d, zeroPoint } from '../draw.ts';
+import { emit, int32Bias, int8Weights } from './common.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
 
-const count = (s: number[]) => s.reduce((a, d) => a * d, 1);
-
-function q(rand: Rand, lo = -4, hi = 0): Q {
-  return { scale: scale(rand, lo, hi), zeroPoint: zeroPoint(rand) };
-}
+const q = (rand: Rand, lo = -4, hi = 0): Q => int8Q(rand, lo, hi);
 
 /** A model input of `shape` (int8), quantized `qq`. */
 function input(b: GraphBuilder, shape: number[], qq: Q): number {
@@ -47,8 +44,7 @@ function unary(b: GraphBuilder, rand: Rand, kind: string, out: (inQ: Q) => Q, at
   const shape = shapeOf(rand, 4, 12);
   const qi = q(rand, inLo, inHi);
   const x = input(b, shape, qi);
-  const [y] = b.op(kind, [x], [{ shape, q: out(qi) }], attrs);
-  b.output(y!);
+  emit(b, kind, [x], [{ shape, q: out(qi) }], attrs);
 }
 
 function pool(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', { b, rand }: FuzzContext): void {
@@ -59,14 +55,12 @@ function pool(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', { b, rand }: FuzzContext)
   const stride: [number, number] = global ? [1, 1] : [int(rand, 1, 3), int(rand, 1, 3)];
   // VALID needs the window inside the input; SAME takes windows wider than it
   const pad: Padding = filter[0] > h || filter[1] > w ? 'SAME' : padding(rand);
-  const oh = windowOut(pad, h, filter[0], stride[0]);
-  const ow = windowOut(pad, w, filter[1], stride[1]);
+  const [oh, ow] = windowOut2d(pad, h, w, filter, stride);
   const qq = q(rand, -4, 1);
   const x = input(b, shape, qq);
-  const [y] = b.op(kind, [x], [{ shape: [n, oh, ow, c], q: qq }], {
+  emit(b, kind, [x], [{ shape: [n, oh, ow, c], q: qq }], {
     padding: pad, strideH: stride[0], strideW: stride[1], filterH: filter[0], filterW: filter[1], activation: activation(rand),
   });
-  b.output(y!);
 }
 
 function resize(kind: 'RESIZE_BILINEAR' | 'RESIZE_NEAREST_NEIGHBOR', { b, rand }: FuzzContext): void {
@@ -77,24 +71,14 @@ function resize(kind: 'RESIZE_BILINEAR' | 'RESIZE_NEAREST_NEIGHBOR', { b, rand }
   const qq = q(rand);
   const x = input(b, [n, h, w, c], qq);
   const size = b.ints([oh, ow]);
-  const [y] = b.op(kind, [x, size], [{ shape: [n, oh, ow, c], q: qq }], {
+  emit(b, kind, [x, size], [{ shape: [n, oh, ow, c], q: qq }], {
     alignCorners: mode === 1 || mode === 3, halfPixelCenters: mode === 2 || mode === 3,
   });
-  b.output(y!);
 }
 
 /** Per-tensor or per-channel symmetric int8 weights along `axis`; returns the tensor and its scales. */
 function weights(b: GraphBuilder, rand: Rand, shape: number[], channelsN: number, axis: number): { index: number; scales: number[] } {
-  const scales = chance(rand, 0.6) ? Array.from({ length: channelsN }, () => scale(rand, -3.5, -1)) : [scale(rand, -3.5, -1)];
-  const limit = pick(rand, [127, 127, 40, 3]);
-  const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis } }, int8s(rand, count(shape), -limit, limit));
-  return { index, scales };
-}
-
-function bias(b: GraphBuilder, rand: Rand, n: number, inScale: number, wScales: number[]): number {
-  const limit = pick(rand, [0, 100, 5000, 200000]);
-  const scales = Array.from({ length: n }, (_, i) => inScale * (wScales.length > 1 ? wScales[i]! : wScales[0]!));
-  return b.constant({ shape: [n], dtype: 'int32', quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, int32s(rand, n, -limit, limit));
+  return int8Weights(b, rand, shape, { perChannel: chance(rand, 0.6), axis, channels: channelsN, limits: [127, 127, 40, 3] });
 }
 
 const CLAMPS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
@@ -116,14 +100,13 @@ export const generators: FuzzGenerator[] = [
       const qi = q(rand, -3, 0);
       const x = input(b, [1, inH, inW, inC], qi);
       const f = weights(b, rand, [outC, k[0], k[1], inC], outC, 0);
-      const biasIndex = chance(rand, 0.7) ? bias(b, rand, outC, qi.scale, f.scales) : -1;
+      const biasIndex = chance(rand, 0.7) ? int32Bias(b, rand, outC, qi.scale, f.scales, [0, 100, 5000, 200000]) : -1;
       const typical = qi.scale * f.scales[0]! * 64 * Math.sqrt(inC * Math.ceil(k[0] / stride[0]) * Math.ceil(k[1] / stride[1]));
       const qo = { scale: typical * 10 ** (-1.5 + 2 * rand()), zeroPoint: zeroPoint(rand) };
       const shape = b.ints([1, outH, outW, outC]);
-      const [y] = b.op('TRANSPOSE_CONV', [shape, f.index, x, biasIndex], [{ shape: [1, outH, outW, outC], q: qo }], {
+      emit(b, 'TRANSPOSE_CONV', [shape, f.index, x, biasIndex], [{ shape: [1, outH, outW, outC], q: qo }], {
         padding: pad, strideH: stride[0], strideW: stride[1], activation: activation(rand, CLAMPS),
       });
-      b.output(y!);
     },
   },
   {
@@ -133,9 +116,7 @@ export const generators: FuzzGenerator[] = [
       const batchOf = () => outBatch.slice(int(rand, 0, outBatch.length)).map((d) => (chance(rand, 0.3) ? 1 : d));
       const lb = batchOf();
       const rb = batchOf();
-      const rank = Math.max(lb.length, rb.length);
-      const ext = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
-      const ob = ext(lb).map((d, i) => Math.max(d, ext(rb)[i]!));
+      const ob = broadcastShape(lb, rb);
       const m = int(rand, 1, 8);
       const kk = int(rand, 1, 16);
       const n = int(rand, 1, 8);
@@ -149,8 +130,7 @@ export const generators: FuzzGenerator[] = [
       const rhs = chance(rand, 0.3) ? b.constant({ shape: rhsShape, q: qr }, int8s(rand, count(rhsShape))) : input(b, rhsShape, qr);
       const typical = ql.scale * qr.scale * 128 * 64 * Math.sqrt(kk);
       const qo = { scale: typical * 10 ** (-1.5 + 2 * rand()), zeroPoint: zeroPoint(rand) };
-      const [y] = b.op('BATCH_MATMUL', [lhs, rhs], [{ shape: [...ob, m, n], q: qo }], { adjX, adjY, asymmetricQuantizeInputs: false });
-      b.output(y!);
+      emit(b, 'BATCH_MATMUL', [lhs, rhs], [{ shape: [...ob, m, n], q: qo }], { adjX, adjY, asymmetricQuantizeInputs: false });
     },
   },
   { name: 'RESIZE_BILINEAR', ops: ['RESIZE_BILINEAR'], dtypes: ['int8'], generate: (ctx) => resize('RESIZE_BILINEAR', ctx) },
@@ -178,15 +158,11 @@ export const generators: FuzzGenerator[] = [
       // a third of the time one side is the full shape
       const a = chance(rand, 0.3) ? out : operand();
       const c = operand();
-      // the output: the broadcast of the two
-      const rank = Math.max(a.length, c.length);
-      const ext = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
       const qa = q(rand, -4, 0);
       const qc = chance(rand, 0.2) ? qa : q(rand, -4, 0);
       const x = input(b, a, qa);
       const yIn = input(b, c, qc);
-      const [y] = b.op('SUB', [x, yIn], [{ shape: ext(a).map((d, i) => Math.max(d, ext(c)[i]!)), q: q(rand, -4, 0.5) }], { activation: activation(rand) });
-      b.output(y!);
+      emit(b, 'SUB', [x, yIn], [{ shape: broadcastShape(a, c), q: q(rand, -4, 0.5) }], { activation: activation(rand) });
     },
   },
   { name: 'AVERAGE_POOL_2D', ops: ['AVERAGE_POOL_2D'], dtypes: ['int8'], generate: (ctx) => pool('AVERAGE_POOL_2D', ctx) },
@@ -201,8 +177,7 @@ export const generators: FuzzGenerator[] = [
       const qq = q(rand);
       const xs = pieces.map((s) => input(b, s, qq));
       const outShape = base.map((d, i) => (i === axis ? pieces.reduce((n, s) => n + s[i]!, 0) : d));
-      const [y] = b.op('CONCATENATION', xs, [{ shape: outShape, q: qq }], { axis: chance(rand, 0.3) ? axis - base.length : axis, activation: 'NONE' });
-      b.output(y!);
+      emit(b, 'CONCATENATION', xs, [{ shape: outShape, q: qq }], { axis: chance(rand, 0.3) ? axis - base.length : axis, activation: 'NONE' });
     },
   },
   {
@@ -218,8 +193,7 @@ export const generators: FuzzGenerator[] = [
       const p = b.ints(paddings, [shape.length, 2]);
       const v2 = chance(rand, 0.4);
       const inputs = v2 ? [x, p, b.constant({ shape: [], q: qq }, Int8Array.from([int(rand, -128, 127)]))] : [x, p];
-      const [y] = b.op(v2 ? 'PADV2' : 'PAD', inputs, [{ shape: outShape, q: qq }]);
-      b.output(y!);
+      emit(b, v2 ? 'PADV2' : 'PAD', inputs, [{ shape: outShape, q: qq }]);
     },
   },
   {
@@ -227,8 +201,7 @@ export const generators: FuzzGenerator[] = [
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, 4, 8, 256);
       const x = input(b, shape, q(rand, -6, 2));
-      const [y] = b.op('DEQUANTIZE', [x], [{ shape, dtype: 'float32' }]);
-      b.output(y!);
+      emit(b, 'DEQUANTIZE', [x], [{ shape, dtype: 'float32' }]);
     },
   },
   {
@@ -239,8 +212,7 @@ export const generators: FuzzGenerator[] = [
       // ratios from 1/1000 to 1000, sometimes equal scales or zero points
       const qo = { scale: chance(rand, 0.15) ? qi.scale : qi.scale * 10 ** (-3 + 6 * rand()), zeroPoint: chance(rand, 0.2) ? qi.zeroPoint : zeroPoint(rand) };
       const x = input(b, shape, qi);
-      const [y] = b.op('QUANTIZE', [x], [{ shape, q: qo }]);
-      b.output(y!);
+      emit(b, 'QUANTIZE', [x], [{ shape, q: qo }]);
     },
   },
 ];

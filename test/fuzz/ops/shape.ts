@@ -3,12 +3,13 @@
  * SPLIT, SPLIT_V, PACK, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, on int8 and int16 tensors of rank 1
  * to 5 (the element size and the odd shapes are what copy loops get wrong).
  */
-import { type Rand, chance, int, pick, scale } from '../draw.ts';
+import { type Rand, chance, count, int, int16Q, int8Q, pick, shuffle } from '../draw.ts';
+import { emit } from './common.ts';
 import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
 import type { GraphBuilder } from '../../helpers/graph_builder.ts';
 
 function q(rand: Rand, dtype: FuzzDType) {
-  return { scale: scale(rand, -3, 0), zeroPoint: dtype === 'int16' ? 0 : int(rand, -128, 127) };
+  return dtype === 'int16' ? int16Q(rand, -3, 0) : int8Q(rand, -3, 0);
 }
 
 function shapeOf(rand: Rand, rank: number, max = 5): number[] {
@@ -18,17 +19,6 @@ function shapeOf(rand: Rand, rank: number, max = 5): number[] {
 function input(b: GraphBuilder, rand: Rand, dtype: FuzzDType, shape: number[]) {
   const qq = q(rand, dtype);
   return { index: b.input({ shape, dtype, q: qq }), q: qq };
-}
-
-const count = (s: number[]) => s.reduce((a, d) => a * d, 1);
-
-function shuffle<T>(rand: Rand, items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = int(rand, 0, i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 const both: FuzzDType[] = ['int8', 'int16'];
@@ -41,8 +31,7 @@ export const generators: FuzzGenerator[] = [
       const shape = shapeOf(rand, rank, rank > 3 ? 4 : 6);
       const perm = shuffle(rand, shape.map((_, i) => i));
       const x = input(b, rand, dtype, shape);
-      const [y] = b.op('TRANSPOSE', [x.index, b.ints(perm)], [{ shape: perm.map((p) => shape[p]!), dtype, q: x.q }]);
-      b.output(y!);
+      emit(b, 'TRANSPOSE', [x.index, b.ints(perm)], [{ shape: perm.map((p) => shape[p]!), dtype, q: x.q }]);
     },
   },
   {
@@ -53,8 +42,7 @@ export const generators: FuzzGenerator[] = [
       const size = shape.map((d, i) => (chance(rand, 0.2) ? -1 : int(rand, 1, d - begin[i]!)));
       const x = input(b, rand, dtype, shape);
       const out = size.map((s, i) => (s === -1 ? shape[i]! - begin[i]! : s));
-      const [y] = b.op('SLICE', [x.index, b.ints(begin), b.ints(size)], [{ shape: out, dtype, q: x.q }]);
-      b.output(y!);
+      emit(b, 'SLICE', [x.index, b.ints(begin), b.ints(size)], [{ shape: out, dtype, q: x.q }]);
     },
   },
   {
@@ -100,10 +88,9 @@ export const generators: FuzzGenerator[] = [
       });
       if (out.some((n) => n === 0)) return this.generate({ b, rand, dtype });
       const x = input(b, rand, dtype, shape);
-      const [y] = b.op('STRIDED_SLICE', [x.index, b.ints(begin), b.ints(end), b.ints(strides)], [{ shape: out, dtype, q: x.q }], {
+      emit(b, 'STRIDED_SLICE', [x.index, b.ints(begin), b.ints(end), b.ints(strides)], [{ shape: out, dtype, q: x.q }], {
         beginMask, endMask, shrinkAxisMask: shrinkMask, ellipsisMask: 0, newAxisMask: 0, offset: false,
       });
-      b.output(y!);
     },
   },
   {
@@ -115,8 +102,7 @@ export const generators: FuzzGenerator[] = [
       shape[axis] = n * int(rand, 1, 3);
       const x = input(b, rand, dtype, shape);
       const part = shape.map((d, i) => (i === axis ? d / n : d));
-      const outs = b.op('SPLIT', [b.ints([chance(rand, 0.3) ? axis - shape.length : axis], []), x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { numSplits: n });
-      b.output(...outs);
+      emit(b, 'SPLIT', [b.ints([chance(rand, 0.3) ? axis - shape.length : axis], []), x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { numSplits: n });
     },
   },
   {
@@ -134,8 +120,7 @@ export const generators: FuzzGenerator[] = [
       if (sizes.length > 1 && chance(rand, 0.3)) sizes[int(rand, 0, sizes.length - 1)] = -1;
       const resolved = sizes.map((s) => (s === -1 ? d - sizes.filter((t) => t !== -1).reduce((a, t) => a + t, 0) : s));
       const x = input(b, rand, dtype, shape);
-      const outs = b.op('SPLIT_V', [x.index, b.ints(sizes), b.ints([axis], [])], resolved.map((s) => ({ shape: shape.map((e, i) => (i === axis ? s : e)), dtype, q: x.q })), { numSplits: sizes.length });
-      b.output(...outs);
+      emit(b, 'SPLIT_V', [x.index, b.ints(sizes), b.ints([axis], [])], resolved.map((s) => ({ shape: shape.map((e, i) => (i === axis ? s : e)), dtype, q: x.q })), { numSplits: sizes.length });
     },
   },
   {
@@ -147,8 +132,7 @@ export const generators: FuzzGenerator[] = [
       const qq = q(rand, dtype);
       const xs = Array.from({ length: n }, () => b.input({ shape, dtype, q: qq }));
       const out = [...shape.slice(0, axis), n, ...shape.slice(axis)];
-      const [y] = b.op('PACK', xs, [{ shape: out, dtype, q: qq }], { valuesCount: n, axis });
-      b.output(y!);
+      emit(b, 'PACK', xs, [{ shape: out, dtype, q: qq }], { valuesCount: n, axis });
     },
   },
   {
@@ -159,8 +143,7 @@ export const generators: FuzzGenerator[] = [
       const n = shape[axis]!;
       const x = input(b, rand, dtype, shape);
       const part = shape.filter((_, i) => i !== axis);
-      const outs = b.op('UNPACK', [x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { num: n, axis });
-      b.output(...outs);
+      emit(b, 'UNPACK', [x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { num: n, axis });
     },
   },
   {
@@ -202,8 +185,7 @@ export const generators: FuzzGenerator[] = [
       const bs = int(rand, 1, 3);
       const shape = [int(rand, 1, 2), bs * int(rand, 1, 3), bs * int(rand, 1, 3), int(rand, 1, 5)];
       const x = input(b, rand, dtype, shape);
-      const [y] = b.op('SPACE_TO_DEPTH', [x.index], [{ shape: [shape[0]!, shape[1]! / bs, shape[2]! / bs, shape[3]! * bs * bs], dtype, q: x.q }], { blockSize: bs });
-      b.output(y!);
+      emit(b, 'SPACE_TO_DEPTH', [x.index], [{ shape: [shape[0]!, shape[1]! / bs, shape[2]! / bs, shape[3]! * bs * bs], dtype, q: x.q }], { blockSize: bs });
     },
   },
   {
@@ -212,8 +194,7 @@ export const generators: FuzzGenerator[] = [
       const bs = int(rand, 1, 3);
       const shape = [int(rand, 1, 2), int(rand, 1, 3), int(rand, 1, 3), bs * bs * int(rand, 1, 3)];
       const x = input(b, rand, dtype, shape);
-      const [y] = b.op('DEPTH_TO_SPACE', [x.index], [{ shape: [shape[0]!, shape[1]! * bs, shape[2]! * bs, shape[3]! / (bs * bs)], dtype, q: x.q }], { blockSize: bs });
-      b.output(y!);
+      emit(b, 'DEPTH_TO_SPACE', [x.index], [{ shape: [shape[0]!, shape[1]! * bs, shape[2]! * bs, shape[3]! / (bs * bs)], dtype, q: x.q }], { blockSize: bs });
     },
   },
 ];

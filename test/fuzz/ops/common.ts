@@ -1,0 +1,32 @@
+/**
+ * Graph-building pieces shared by the fuzz generators: one op whose outputs are the component's
+ * outputs, symmetric int8 weights and int32 biases as converters write them.
+ */
+import type { OpAttrs } from '../../../src/ir/graph.ts';
+import type { GraphBuilder, Spec } from '../../helpers/graph_builder.ts';
+import { type Rand, count, int32s, int8s, pick, scale } from '../draw.ts';
+
+/** Adds op `kind` and makes all its outputs model outputs; returns them. */
+export function emit(b: GraphBuilder, kind: string, inputs: number[], outputs: Spec[], attrs: OpAttrs = {}): number[] {
+  const outs = b.op(kind, inputs, outputs, attrs);
+  b.output(...outs);
+  return outs;
+}
+
+/**
+ * Constant symmetric int8 weights in [-limit, limit] (limit drawn from `limits`: full range or
+ * narrow), scales in [10^-3.5, 10^-1], per channel along `axis` (`channels` of them) or per tensor.
+ */
+export function int8Weights(b: GraphBuilder, rand: Rand, shape: number[], o: { perChannel: boolean; axis: number; channels: number; limits: readonly number[] }): { index: number; scales: number[] } {
+  const scales = o.perChannel ? Array.from({ length: o.channels }, () => scale(rand, -3.5, -1)) : [scale(rand, -3.5, -1)];
+  const limit = pick(rand, o.limits);
+  const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: o.axis } }, int8s(rand, count(shape), -limit, limit));
+  return { index, scales };
+}
+
+/** A constant int32 bias for `n` outputs at s_in·s_w (per channel where the weights are), values within ±limit. */
+export function int32Bias(b: GraphBuilder, rand: Rand, n: number, inScale: number, wScales: number[], limits: readonly number[]): number {
+  const limit = pick(rand, limits);
+  const scales = Array.from({ length: n }, (_, i) => inScale * (wScales.length > 1 ? wScales[i]! : wScales[0]!));
+  return b.constant({ shape: [n], dtype: 'int32', quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, int32s(rand, n, -limit, limit));
+}
