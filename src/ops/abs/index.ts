@@ -39,17 +39,21 @@ export function absValue(q: number, p: AbsQuant, lo = -128, hi = 127): number {
   return clamp(mbqm(value, p.multiplier, p.shift) + p.outputZeroPoint, lo, hi);
 }
 
+/** int8 (bits 8) or int16 (bits 16) in and out, and a rescale TFLite Micro can run. */
+function checkAbs(graph: Graph, op: Op, bits: 8 | 16): void {
+  const { input, output } = unaryTensors(graph, op);
+  const requireActivation = bits === 8 ? requireInt8Activation : requireInt16Activation;
+  requireActivation(op, input, 'input');
+  requireActivation(op, output, 'output');
+  const p = absQuant(graph, op);
+  if (p.needsRescale && p.shift > 30) throw new OpError(op.index, op.kind, `output scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]}`);
+}
+
 const absInt8 = tableOp<AbsQuant>({
   kind: 'ABS',
   dir: import.meta.dirname,
   template: 'abs.c.hbs',
-  check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
-    const p = absQuant(graph, op);
-    if (p.needsRescale && p.shift > 30) throw new OpError(op.index, op.kind, `output scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]}`);
-  },
+  check: (graph, op) => checkAbs(graph, op, 8),
   quantize: absQuant,
   value: (q, p) => absValue(q, p),
 });
@@ -59,13 +63,7 @@ interface AbsInt16Params extends Int16Tagged, AbsQuant {
 }
 
 export default withInt16Variant(absInt8, {
-  check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    requireInt16Activation(op, input, 'input');
-    requireInt16Activation(op, output, 'output');
-    const p = absQuant(graph, op);
-    if (p.needsRescale && p.shift > 30) throw new OpError(op.index, op.kind, `output scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]}`);
-  },
+  check: (graph, op) => checkAbs(graph, op, 16),
   prepare(graph, op): AbsInt16Params {
     return { activationBits: 16, size: elementCount(graph.tensors[op.inputs[0]!]!.shape), ...absQuant(graph, op) };
   },

@@ -6,10 +6,10 @@
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
 import { activationRange } from '../common/activation.ts';
-import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
+import { type BroadcastLoop, broadcastLoops, broadcastShape } from '../common/broadcast.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { float32Scales } from '../common/binary_elementwise.ts';
+import { type CommonScaleReals, float32Scales, forEachPair } from '../common/binary_elementwise.ts';
 import { broadcastCView } from '../common/elementwise.ts';
 import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
@@ -34,20 +34,18 @@ export function anyOperandInt16(graph: Graph, op: Op): boolean {
   return [...op.inputs, ...op.outputs].some((i) => i >= 0 && graph.tensors[i]?.dtype === 'int16');
 }
 
-export interface Int16CommonScaleReals { input1Real: number; input2Real: number; outputReal: number }
-
 /** CalculateOpDataAdd: twice the larger input scale (float max, then double). */
-function addRealMultipliers(graph: Graph, op: Op): Int16CommonScaleReals {
+function addRealMultipliers(graph: Graph, op: Op): CommonScaleReals {
   const { s1, s2, so } = float32Scales(graph, op);
   const twiceMax = 2 * Math.max(s1, s2);
-  return { input1Real: s1 / twiceMax, input2Real: s2 / twiceMax, outputReal: twiceMax / ((1 << LEFT_SHIFT) * so) };
+  return { input1: s1 / twiceMax, input2: s2 / twiceMax, output: twiceMax / ((1 << LEFT_SHIFT) * so) };
 }
 
 /**
  * The common-scale int16 kernel of ADD (sign +1) and SUB (sign -1): each op brings its own Prepare
  * arithmetic (`realMultipliers`); SUB's is float32 throughout (see sub_int16.ts).
  */
-export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipliers: (graph: Graph, op: Op) => Int16CommonScaleReals, template: string): Int16Variant<AddInt16Params> {
+export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipliers: (graph: Graph, op: Op) => CommonScaleReals, template: string): Int16Variant<AddInt16Params> {
   function check(graph: Graph, op: Op): void {
     const a = requireInput(graph, op, 0, 'input 1');
     const b = requireInput(graph, op, 1, 'input 2');
@@ -62,7 +60,7 @@ export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipli
       throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
     }
     requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation);
-    if (!(realMultipliers(graph, op).outputReal < 1)) {
+    if (!(realMultipliers(graph, op).output < 1)) {
       throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`);
     }
   }
@@ -72,9 +70,9 @@ export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipli
     const b = graph.tensors[op.inputs[1]!]!;
     const out = graph.tensors[op.outputs[0]!]!;
     const r = realMultipliers(graph, op);
-    const m1 = quantizeMultiplier(r.input1Real);
-    const m2 = quantizeMultiplier(r.input2Real);
-    const mo = quantizeMultiplier(r.outputReal);
+    const m1 = quantizeMultiplier(r.input1);
+    const m2 = quantizeMultiplier(r.input2);
+    const mo = quantizeMultiplier(r.output);
     const range = activationRange(requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation), out, 16);
     return {
       activationBits: 16,
@@ -91,14 +89,10 @@ export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipli
     check,
     prepare,
     evaluate(p, inputs, outputs) {
-      const a = inputs[0] as Int16Array;
-      const b = inputs[1] as Int16Array;
-      const out = outputs[0] as Int16Array;
-      let o = 0;
-      forEachBroadcast(p.loops, (ia, ib) => {
-        const u1 = mbqm(a[ia]! * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift);
-        const u2 = mbqm(b[ib]! * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
-        out[o++] = clamp(mbqm(sign > 0 ? u1 + u2 : u1 - u2, p.outputMultiplier, p.outputShift), p.actMin, p.actMax);
+      forEachPair(p.loops, inputs, outputs, (q1, q2) => {
+        const u1 = mbqm(q1 * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift);
+        const u2 = mbqm(q2 * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
+        return clamp(mbqm(sign > 0 ? u1 + u2 : u1 - u2, p.outputMultiplier, p.outputShift), p.actMin, p.actMax);
       });
     },
     emitC(p, ctx) {

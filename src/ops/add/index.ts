@@ -5,7 +5,7 @@ import { type BroadcastLoop, broadcastShape } from '../common/broadcast.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { MAX_BROADCAST_RANK, binaryLoops, rejectInt16 } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachInt8Pair, fusedActivationBounds,
+  type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachPair, fusedActivationBounds,
   input1AtCommonScale, input2AtCommonScale, outputElementCount, planCommonScale, renderCommonScale, requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
@@ -64,7 +64,7 @@ const add: OpDef<AddParams> = {
   macs: outputElementCount,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (q1, q2) => {
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => {
       const sum = input1AtCommonScale(p, LEFT_SHIFT, q1) + input2AtCommonScale(p, LEFT_SHIFT, q2);
       return clamp(mbqm(sum, p.outputMultiplier, p.outputShift) + p.outputZeroPoint, p.actMin, p.actMax);
     });

@@ -10,7 +10,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { ADD_SCAN_LEFT_SHIFT, type AddScanParams, addScanParams, scaledInput, scaledOutput } from '../common/add_scan.ts';
 import { sameShape } from '../common/elementwise.ts';
-import { inputTensors, shapeComment } from '../common/shape_ops.ts';
+import { checkedByPrepare, inputTensors, shapeComment } from '../common/shape_ops.ts';
 import { requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export interface AddNParams extends AddScanParams {
@@ -32,10 +32,7 @@ function prepareAddN(graph: Graph, op: Op): AddNParams {
 const addN: OpDef<AddNParams> = {
   kind: 'ADD_N',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareAddN(graph, op);
-  },
-  prepare: prepareAddN,
+  ...checkedByPrepare(prepareAddN),
   macs: (graph, op) => graph.tensors[op.outputs[0]!]!.shape.reduce((a, b) => a * b, 1) * (op.inputs.length - 1),
   evaluate(p, inputs, outputs) {
     const ins = inputs as Int8Array[];

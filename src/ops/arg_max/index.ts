@@ -4,19 +4,13 @@
  * int32; outputs int32 (TFLite Micro's only output type) or int64 (desktop TFLite's default).
  */
 import { OpError } from '../../errors.ts';
-import { DTYPE_C, type DType, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
+import { type DType, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type ArgMinMaxParams, emitArgMinMax, evaluateArgMinMax } from '../common/arg_min_max.ts';
 
-export interface ArgMaxParams {
-  outer: number;
-  axisSize: number;
-  inner: number;
-  axis: number;
-  inputType: DType;
-  outputType: DType;
-}
+export type ArgMaxParams = ArgMinMaxParams;
 
 const INPUT_TYPES: readonly DType[] = ['int8', 'int16', 'int32'];
 const OUTPUT_TYPES: readonly DType[] = ['int32', 'int64'];
@@ -65,39 +59,10 @@ const argMax: OpDef<ArgMaxParams> = {
   macs: () => 0,
 
   evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array | Int16Array | Int32Array;
-    const out = outputs[0] as Int32Array | BigInt64Array;
-    for (let o = 0; o < p.outer; o++) {
-      for (let i = 0; i < p.inner; i++) {
-        const base = o * p.axisSize * p.inner + i;
-        let best = x[base]!;
-        let index = 0;
-        for (let k = 1; k < p.axisSize; k++) {
-          const v = x[base + k * p.inner]!;
-          if (v > best) {
-            best = v;
-            index = k;
-          }
-        }
-        if (out instanceof BigInt64Array) out[o * p.inner + i] = BigInt(index);
-        else out[o * p.inner + i] = index;
-      }
-    }
+    evaluateArgMinMax(p, inputs[0] as Int8Array | Int16Array | Int32Array, outputs[0] as Int32Array | BigInt64Array, (v, best) => v > best);
   },
 
-  emitC(p, ctx) {
-    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    return ctx.render('arg_max.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      inCtype: DTYPE_C[p.inputType],
-      outCtype: DTYPE_C[p.outputType],
-      inShape: input.shape.join('x'),
-      stride: p.axisSize * p.inner,
-    });
-  },
+  emitC: (p, ctx) => emitArgMinMax('arg_max.c.hbs', p, ctx),
 };
 
 export default argMax;

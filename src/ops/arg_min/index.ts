@@ -4,10 +4,10 @@
  * and uint8 aside), int32 or int64 output. The rules and layout are ARG_MAX's.
  */
 import { OpError } from '../../errors.ts';
-import { DTYPE_C } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import argMax, { type ArgMaxParams } from '../arg_max/index.ts';
 import { tensorLabel } from '../common/weighted.ts';
+import { emitArgMinMax, evaluateArgMinMax } from '../common/arg_min_max.ts';
 
 const argMin: OpDef<ArgMaxParams> = {
   kind: 'ARG_MIN',
@@ -23,39 +23,10 @@ const argMin: OpDef<ArgMaxParams> = {
   macs: () => 0,
 
   evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array;
-    const out = outputs[0] as Int32Array | BigInt64Array;
-    for (let o = 0; o < p.outer; o++) {
-      for (let i = 0; i < p.inner; i++) {
-        const base = o * p.axisSize * p.inner + i;
-        let best = x[base]!;
-        let index = 0;
-        for (let k = 1; k < p.axisSize; k++) {
-          const v = x[base + k * p.inner]!;
-          if (v < best) {
-            best = v;
-            index = k;
-          }
-        }
-        if (out instanceof BigInt64Array) out[o * p.inner + i] = BigInt(index);
-        else out[o * p.inner + i] = index;
-      }
-    }
+    evaluateArgMinMax(p, inputs[0] as Int8Array, outputs[0] as Int32Array | BigInt64Array, (v, best) => v < best);
   },
 
-  emitC(p, ctx) {
-    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    return ctx.render('arg_min.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      inCtype: DTYPE_C[p.inputType],
-      outCtype: DTYPE_C[p.outputType],
-      inShape: input.shape.join('x'),
-      stride: p.axisSize * p.inner,
-    });
-  },
+  emitC: (p, ctx) => emitArgMinMax('arg_min.c.hbs', p, ctx),
 };
 
 export default argMin;

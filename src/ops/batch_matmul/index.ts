@@ -7,7 +7,7 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { batchMatmulInt16 } from './batch_matmul_int16.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
@@ -28,7 +28,7 @@ export interface BatchMatMulParams {
   shift: number;
 }
 
-interface Geometry {
+export interface Geometry {
   lhs: Tensor; rhs: Tensor; out: Tensor;
   adjX: boolean; adjY: boolean;
   m: number; k: number; n: number;
@@ -68,6 +68,60 @@ export function geometry(graph: Graph, op: Op): Geometry {
   return { lhs, rhs, out, adjX, adjY, m, k: kl, n, lhsBatch, rhsBatch, outBatch };
 }
 
+/** What the int8 and int16 kernels both prepare: the batch walk, the matrix sizes and the rescale. */
+export type MatmulLayout = Pick<BatchMatMulParams, 'loops' | 'batches' | 'm' | 'k' | 'n' | 'adjX' | 'adjY' | 'multiplier' | 'shift'>;
+
+export function matmulLayout(g: Geometry): MatmulLayout {
+  const { multiplier, shift } = fcTensorMultiplier(g.lhs.quant!.scale[0]!, g.rhs.quant!.scale[0]!, g.out.quant!.scale[0]!);
+  return {
+    loops: broadcastLoops(g.lhsBatch, g.rhsBatch, g.outBatch),
+    batches: g.outBatch.reduce((a, b) => a * b, 1),
+    m: g.m, k: g.k, n: g.n,
+    adjX: g.adjX, adjY: g.adjY,
+    multiplier,
+    shift,
+  };
+}
+
+/**
+ * Visits the output cells in order (batch, m, n); for each, where its dot product starts in lhs and
+ * rhs and the step from one k to the next (element (m, k) of lhs and (k, n) of rhs, transposed when
+ * adj_x / adj_y).
+ */
+export function forEachDot(p: MatmulLayout, visit: (lAt: number, lStride: number, rAt: number, rStride: number) => void): void {
+  forEachBroadcast(p.loops, (la, rb) => {
+    const lBase = la * p.m * p.k;
+    const rBase = rb * p.k * p.n;
+    for (let m = 0; m < p.m; m++) {
+      for (let n = 0; n < p.n; n++) {
+        visit(lBase + (p.adjX ? m : m * p.k), p.adjX ? p.m : 1, rBase + (p.adjY ? n * p.k : n), p.adjY ? 1 : p.n);
+      }
+    }
+  });
+}
+
+/** The template fields batch_matmul.c.hbs and batch_matmul_int16.c.hbs share. */
+export function matmulCView(p: MatmulLayout, ctx: LayerEmitContext) {
+  const lhs = ctx.graph.tensors[ctx.op.inputs[0]!]!;
+  const rhs = ctx.graph.tensors[ctx.op.inputs[1]!]!;
+  return {
+    ...broadcastCView(p.loops),
+    fnName: ctx.fnName,
+    lhs: ctx.input(0),
+    rhs: ctx.input(1),
+    output: ctx.output(0),
+    lhsShape: lhs.shape.join('x'),
+    rhsShape: rhs.shape.join('x'),
+    outShape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
+    lhsSize: p.m * p.k,
+    rhsSize: p.k * p.n,
+    // element (m, k) of lhs and (k, n) of rhs, transposed when adj_x / adj_y
+    lhsIndex: p.adjX ? `k * ${p.m} + m` : `m * ${p.k} + k`,
+    rhsIndex: p.adjY ? `n * ${p.k} + k` : `k * ${p.n} + n`,
+    macs: p.batches * p.m * p.n * p.k,
+  };
+}
+
 const batchMatmul: OpDef<BatchMatMulParams> = {
   kind: 'BATCH_MATMUL',
   dir: import.meta.dirname,
@@ -82,17 +136,11 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
 
   prepare(graph, op) {
     const g = geometry(graph, op);
-    const { multiplier, shift } = fcTensorMultiplier(g.lhs.quant!.scale[0]!, g.rhs.quant!.scale[0]!, g.out.quant!.scale[0]!);
     return {
-      loops: broadcastLoops(g.lhsBatch, g.rhsBatch, g.outBatch),
-      batches: g.outBatch.reduce((a, b) => a * b, 1),
-      m: g.m, k: g.k, n: g.n,
-      adjX: g.adjX, adjY: g.adjY,
+      ...matmulLayout(g),
       lhsOffset: -g.lhs.quant!.zeroPoint[0]!,
       rhsOffset: -g.rhs.quant!.zeroPoint[0]!,
       outputZeroPoint: g.out.quant!.zeroPoint[0]!,
-      multiplier,
-      shift,
     };
   },
 
@@ -105,49 +153,23 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
     const lhs = inputs[0] as Int8Array;
     const rhs = inputs[1] as Int8Array;
     const out = outputs[0] as Int8Array;
-    const lhsSize = p.m * p.k;
-    const rhsSize = p.k * p.n;
     let o = 0;
-    forEachBroadcast(p.loops, (la, rb) => {
-      const lBase = la * lhsSize;
-      const rBase = rb * rhsSize;
-      for (let m = 0; m < p.m; m++) {
-        for (let n = 0; n < p.n; n++) {
-          let acc = 0;
-          for (let k = 0; k < p.k; k++) {
-            const l = lhs[lBase + (p.adjX ? k * p.m + m : m * p.k + k)]! + p.lhsOffset;
-            const r = rhs[rBase + (p.adjY ? n * p.k + k : k * p.n + n)]! + p.rhsOffset;
-            acc = wrapInt32(acc + l * r);
-          }
-          out[o++] = clamp(mbqm(acc, p.multiplier, p.shift) + p.outputZeroPoint, -128, 127);
-        }
+    forEachDot(p, (lAt, lStride, rAt, rStride) => {
+      let acc = 0;
+      for (let k = 0; k < p.k; k++, lAt += lStride, rAt += rStride) {
+        acc = wrapInt32(acc + (lhs[lAt]! + p.lhsOffset) * (rhs[rAt]! + p.rhsOffset));
       }
+      out[o++] = clamp(mbqm(acc, p.multiplier, p.shift) + p.outputZeroPoint, -128, 127);
     });
   },
 
   emitC(p, ctx) {
-    const lhs = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    const rhs = ctx.graph.tensors[ctx.op.inputs[1]!]!;
-    const view = broadcastCView(p.loops);
     return ctx.render('batch_matmul.c.hbs', {
       ...p,
-      ...view,
-      fnName: ctx.fnName,
-      lhs: ctx.input(0),
-      rhs: ctx.input(1),
-      output: ctx.output(0),
-      lhsShape: lhs.shape.join('x'),
-      rhsShape: rhs.shape.join('x'),
-      outShape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
-      lhsSize: p.m * p.k,
-      rhsSize: p.k * p.n,
-      // element (m, k) of lhs and (k, n) of rhs, transposed when adj_x / adj_y
-      lhsIndex: p.adjX ? `k * ${p.m} + m` : `m * ${p.k} + k`,
-      rhsIndex: p.adjY ? `n * ${p.k} + k` : `k * ${p.n} + n`,
+      ...matmulCView(p, ctx),
       lhsOffset: cTerm(p.lhsOffset),
       rhsOffset: cTerm(p.rhsOffset),
       outputZeroPoint: cTerm(p.outputZeroPoint),
-      macs: p.batches * p.m * p.n * p.k,
     });
   },
 };

@@ -9,7 +9,7 @@ import { DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { type StridedCopy, applyCopy, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { constIndexValues, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
+import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment, shapeText } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 const DTYPES = ['int8', 'int16', 'int32', 'bool'];
@@ -36,9 +36,7 @@ function prepareBroadcast(graph: Graph, op: Op): BroadcastToParams {
   dims.forEach((d, i) => {
     if (d !== 1 && d !== target[i]) throw new OpError(op.index, op.kind, `input ${shapeText(input.shape)} does not broadcast to ${shapeText(target)}`);
   });
-  if (output.shape.length !== rank || output.shape.some((d, i) => d !== target[i])) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected ${shapeText(target)}`);
-  }
+  requireShape(op, output, 'output', target);
   const inStrides = denseStrides(dims).map((s, i) => (dims[i] === 1 ? 0 : s));
   return { dtype: input.dtype, copy: stridedCopy(target, inStrides, denseStrides(target)), inShape: [...input.shape], outShape: target };
 }
@@ -46,10 +44,7 @@ function prepareBroadcast(graph: Graph, op: Op): BroadcastToParams {
 const broadcastTo: OpDef<BroadcastToParams> = {
   kind: 'BROADCAST_TO',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareBroadcast(graph, op);
-  },
-  prepare: prepareBroadcast,
+  ...checkedByPrepare(prepareBroadcast),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
     applyCopy(p.copy, inputs[0] as TensorBuffer, outputs[0]!);

@@ -16,7 +16,7 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, type DType, type Graph, type Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { sameShape } from '../common/elementwise.ts';
-import { shapeComment } from '../common/shape_ops.ts';
+import { checkedByPrepare, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 const INPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'float32', 'bool'];
@@ -72,10 +72,7 @@ function cExpression(from: DType, to: DType): string {
 const cast: OpDef<CastParams> = {
   kind: 'CAST',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareCast(graph, op);
-  },
-  prepare: prepareCast,
+  ...checkedByPrepare(prepareCast),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
     const a = inputs[0] as unknown as ArrayLike<number>;

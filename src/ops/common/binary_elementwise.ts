@@ -60,6 +60,20 @@ export interface CommonScaleReals {
   output: number;
 }
 
+/**
+ * TFLite Micro's CalculateOpDataSub (int8 and int16 alike, `leftShift` 20 or 15): the inputs brought to
+ * twice the larger input scale, every quotient a float32 quotient.
+ */
+export function subRealMultipliers(graph: Graph, op: Op, leftShift: number): CommonScaleReals {
+  const { s1, s2, so } = float32Scales(graph, op);
+  const twiceMaxInputScale = f32(2 * Math.max(s1, s2));
+  return {
+    input1: f32(s1 / twiceMaxInputScale),
+    input2: f32(s2 / twiceMaxInputScale),
+    output: f32(twiceMaxInputScale / f32((1 << leftShift) * so)),
+  };
+}
+
 export interface CommonScaleParams extends BinaryZeroPoints {
   input1Multiplier: number;
   input1Shift: number;
@@ -104,13 +118,13 @@ export function input2AtCommonScale(p: CommonScaleParams, leftShift: number, q: 
 }
 
 /**
- * Walks the broadcast of two int8 inputs over the int8 output in output order; `combine` gets the two
- * input elements and returns the output element, already clamped to int8.
+ * Walks the broadcast of two inputs over the output in output order; `combine` gets the two input
+ * elements and returns the output element, already clamped to the output's type.
  */
-export function forEachInt8Pair(loops: readonly BroadcastLoop[], inputs: readonly unknown[], outputs: readonly unknown[], combine: (q1: number, q2: number) => number): void {
-  const a = inputs[0] as Int8Array;
-  const b = inputs[1] as Int8Array;
-  const out = outputs[0] as Int8Array;
+export function forEachPair(loops: readonly BroadcastLoop[], inputs: readonly unknown[], outputs: readonly unknown[], combine: (q1: number, q2: number) => number): void {
+  const a = inputs[0] as ArrayLike<number>;
+  const b = inputs[1] as ArrayLike<number>;
+  const out = outputs[0] as { [i: number]: number };
   let o = 0;
   forEachBroadcast(loops, (ia, ib) => {
     out[o++] = combine(a[ia]!, b[ib]!);

@@ -6,7 +6,7 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { LayerEmitContext } from '../op.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape } from './broadcast.ts';
-import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
+import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from './weighted.ts';
 
 /** TFLite's broadcasting kernels go up to 6 dimensions. */
 export const MAX_BROADCAST_RANK = 6;
@@ -25,6 +25,20 @@ export function unaryTensors(graph: Graph, op: Op): { input: Tensor; output: Ten
     throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected the input's ${shapeText(input.shape)}`);
   }
   return { input, output };
+}
+
+/** An int8 layer's input and output: int16 refused (no 16x8 kernel), both int8 activations. */
+export function requireInt8InOut(op: Op, input: Tensor, output: Tensor): void {
+  rejectInt16(op, input, 'input');
+  requireInt8Activation(op, input, 'input');
+  requireInt8Activation(op, output, 'output');
+}
+
+/** The input and output of a one-input int8 layer (unaryTensors, then requireInt8InOut). */
+export function int8UnaryTensors(graph: Graph, op: Op): { input: Tensor; output: Tensor } {
+  const t = unaryTensors(graph, op);
+  requireInt8InOut(op, t.input, t.output);
+  return t;
 }
 
 /**

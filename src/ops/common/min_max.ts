@@ -8,7 +8,7 @@ import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { forEachBroadcast } from './broadcast.ts';
+import { forEachPair } from './binary_elementwise.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from './elementwise.ts';
 import { tensorLabel } from './weighted.ts';
 
@@ -44,15 +44,7 @@ export function minMaxOp(kind: 'MAXIMUM' | 'MINIMUM', dir: string, template: str
       return p.inPlaceInput === undefined ? undefined : { input: p.inPlaceInput, gap: 0 };
     },
 
-    evaluate(p, inputs, outputs) {
-      const a = inputs[0] as Int8Array | Int16Array | Int32Array;
-      const b = inputs[1] as Int8Array | Int16Array | Int32Array;
-      const out = outputs[0] as Int8Array | Int16Array | Int32Array;
-      let o = 0;
-      forEachBroadcast(p.loops, (ia, ib) => {
-        out[o++] = pick(a[ia]!, b[ib]!);
-      });
-    },
+    evaluate: (p, inputs, outputs) => forEachPair(p.loops, inputs, outputs, pick),
 
     emitC(p, ctx) {
       return ctx.render(template, { ...binaryEmitView(p, ctx), ctype: DTYPE_C[p.dtype], dtype: p.dtype });

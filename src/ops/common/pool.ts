@@ -5,6 +5,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Pool2DAttrs } from '../../ir/graph.ts';
 import { activationRange } from './activation.ts';
+import { clamp } from './fixedpoint.ts';
 import { requireInt16Activation } from './int16_variant.ts';
 import { outputSize, paddingBefore } from './padding.ts';
 import { requireInput, requireInt8Activation, requireOutput, requireRank, tensorLabel } from './weighted.ts';
@@ -93,6 +94,39 @@ export function poolWindow(p: PoolParams, outY: number, outX: number): { y0: num
 }
 
 /** Taps visited per evaluation (the cost figure both pools report). */
+/**
+ * The reference pools' walk (int8 and int16 alike): for every output element in order, `reduce` gets
+ * the in-bounds taps of its window and their count; its result is clamped to the fused activation.
+ */
+export function forEachPoolWindow(p: PoolParams, input: Int8Array | Int16Array, output: Int8Array | Int16Array, reduce: (taps: number[], count: number) => number): void {
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    const image = b * p.inH * p.inW * p.depth;
+    for (let oy = 0; oy < p.outH; oy++) {
+      for (let ox = 0; ox < p.outW; ox++) {
+        const { y0, y1, x0, x1, count } = poolWindow(p, oy, ox);
+        for (let c = 0; c < p.depth; c++) {
+          const taps: number[] = [];
+          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) taps.push(input[image + (y * p.inW + x) * p.depth + c]!);
+          output[o++] = clamp(reduce(taps, count), p.actMin, p.actMax);
+        }
+      }
+    }
+  }
+}
+
+/** AVERAGE_POOL_2D's reduction: the int32 sum rounded half away from zero, C's truncating division. */
+export function averageOfTaps(taps: readonly number[], count: number): number {
+  const sum = taps.reduce((s, v) => s + v, 0);
+  const half = Math.trunc(count / 2);
+  return Math.trunc(sum > 0 ? (sum + half) / count : (sum - half) / count);
+}
+
+/** MAX_POOL_2D's reduction, starting from the type's lowest value. */
+export function maxOfTaps(lowest: number): (taps: readonly number[]) => number {
+  return (taps) => taps.reduce((m, v) => Math.max(m, v), lowest);
+}
+
 export function poolTaps(graph: Graph, op: Op): number {
   const p = preparePool(graph, op);
   let taps = 0;

@@ -11,9 +11,9 @@ import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { LayerEmitContext } from '../op.ts';
-import { rejectInt16 } from './elementwise.ts';
+import { requireInt8InOut } from './elementwise.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from './fixedpoint.ts';
-import { cTerm, requireInput, requireInt8Activation, requireOutput, tensorLabel } from './weighted.ts';
+import { cTerm, requireInput, requireOutput, tensorLabel } from './weighted.ts';
 
 /** One loop over the input: trip count and element stride. */
 export interface ReduceLoop {
@@ -183,9 +183,7 @@ export function requantizeSum(sum: number, r: MeanOrSumRequant, outputZeroPoint:
 /** MEAN and SUM: an int8 input reduced to an int8 output (16x8 layers go to mean_sum_int16.ts). */
 export function checkInt8MeanOrSum(graph: Graph, op: Op): void {
   const { input, output } = reductionTensors(graph, op);
-  rejectInt16(op, input, 'input');
-  requireInt8Activation(op, input, 'input');
-  requireInt8Activation(op, output, 'output');
+  requireInt8InOut(op, input, output);
 }
 
 /** What MEAN and SUM both prepare: the loops, the axes and QuantizedMeanOrSum's rescale. */
@@ -214,8 +212,8 @@ export function rawSum(x: Int8Array, offsets: readonly number[]): number {
   return total;
 }
 
-/** The template fields mean.c.hbs and sum.c.hbs share. */
-export function meanOrSumCView(p: MeanOrSumGeometry, ctx: LayerEmitContext) {
+/** The template fields every reduction template (REDUCE_MAX/MIN, MEAN, SUM) shares. */
+export function reductionCView(p: { layout: ReduceLayout; axes: readonly number[] }, ctx: LayerEmitContext) {
   const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
   const output = ctx.graph.tensors[ctx.op.outputs[0]!]!;
   return {
@@ -227,6 +225,26 @@ export function meanOrSumCView(p: MeanOrSumGeometry, ctx: LayerEmitContext) {
     outShape: output.shape.join('x'),
     axes: p.axes.join(','),
     count: p.layout.reducedCount,
+  };
+}
+
+/**
+ * REDUCE_MAX / REDUCE_MIN's reference kernel: ReduceGeneric over the raw int8 values, starting from
+ * `init` and keeping a value when `beats(value, best)`.
+ */
+export function reduceExtremum(layout: ReduceLayout, x: Int8Array, out: Int8Array, init: number, beats: (v: number, best: number) => boolean): void {
+  let o = 0;
+  forEachReduction(layout, (offsets) => {
+    let best = init;
+    for (const i of offsets) if (beats(x[i]!, best)) best = x[i]!;
+    out[o++] = best;
+  });
+}
+
+/** The template fields mean.c.hbs and sum.c.hbs share. */
+export function meanOrSumCView(p: MeanOrSumGeometry, ctx: LayerEmitContext) {
+  return {
+    ...reductionCView(p, ctx),
     multiplier: p.requant.multiplier,
     shift: p.requant.shift,
     zeroPointTimesCount: p.requant.zeroPointTimesCount,

@@ -49,6 +49,19 @@ export function requireSameDtype(op: Op, input: Tensor, output: Tensor): void {
   if (!(input.dtype in DTYPE_C)) throw new OpError(op.index, op.kind, `dtype ${input.dtype} is not supported`);
 }
 
+/**
+ * `check` and `prepare` of an op whose prepare does every check (the prepared parameters thrown away
+ * by check); a data-movement op's `macs` is 0.
+ */
+export function checkedByPrepare<P>(prepare: (graph: Graph, op: Op) => P): { check(graph: Graph, op: Op): void; prepare(graph: Graph, op: Op): P } {
+  return {
+    check(graph, op) {
+      prepare(graph, op);
+    },
+    prepare,
+  };
+}
+
 export function requireShape(op: Op, t: Tensor, role: string, expected: readonly number[]): void {
   if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
     throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has shape ${shapeText(t.shape)}; expected ${shapeText(expected)}`);

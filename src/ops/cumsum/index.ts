@@ -10,7 +10,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type AddScanParams, addScanCHelpers, addScanParams, scaledInput, scaledOutput } from '../common/add_scan.ts';
 import { sameShape } from '../common/elementwise.ts';
-import { constIndexValues, normalizeAxis, shapeComment } from '../common/shape_ops.ts';
+import { checkedByPrepare, constIndexValues, normalizeAxis, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export interface CumsumParams extends AddScanParams {
@@ -50,10 +50,7 @@ function prepareCumsum(graph: Graph, op: Op): CumsumParams {
 const cumsum: OpDef<CumsumParams> = {
   kind: 'CUMSUM',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareCumsum(graph, op);
-  },
-  prepare: prepareCumsum,
+  ...checkedByPrepare(prepareCumsum),
   macs: (graph, op) => graph.tensors[op.outputs[0]!]!.shape.reduce((a, b) => a * b, 1),
   evaluate(p, inputs, outputs) {
     const x = inputs[0] as Int8Array;

@@ -18,7 +18,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachInt8Pair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
+  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachPair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
   outputElementCount, zeroPointsView,
 } from '../common/binary_elementwise.ts';
 import { clamp, f32, quantizeMultiplier, rdbpot, roundHalfAway, srdhm } from '../common/fixedpoint.ts';
@@ -92,7 +92,7 @@ const div: OpDef<DivParams> = {
   overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (q1, q2) => divValue(q1, q2, p));
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => divValue(q1, q2, p));
   },
 
   emitC(p, ctx) {

@@ -5,10 +5,9 @@
  * (TFLM's ELU has no int16 kernel.)
  */
 import { f32 } from '../common/fixedpoint.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
 import { type FloatTableQuant, expf, floatTableValue } from '../common/float_table.ts';
 import { tableOp } from '../common/table_op.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
 
 export const eluF32 = (x: number): number => (x < 0 ? f32(expf(x) - 1) : x);
 
@@ -28,10 +27,7 @@ export default tableOp<FloatTableQuant>({
   dir: import.meta.dirname,
   template: 'elu.c.hbs',
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    int8UnaryTensors(graph, op);
   },
   quantize: floatTableQuant,
   value: (q, p) => floatTableValue(q, p, eluF32),

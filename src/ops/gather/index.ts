@@ -12,7 +12,7 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, isConstant } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
+import { checkedByPrepare, normalizeAxis, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export interface GatherParams {
@@ -50,9 +50,7 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
   }
   const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const expected = [...input.shape.slice(0, axis), ...positions.shape.slice(batchDims), ...input.shape.slice(axis + 1)];
-  if (output.shape.length !== expected.length || output.shape.some((d, k) => d !== expected[k])) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected ${shapeText(expected)}`);
-  }
+  requireShape(op, output, 'output', expected);
   const axisSize = input.shape[axis]!;
   if (isConstant(positions)) {
     const bad = Array.from(fromBytes('int32', positions.data!) as Int32Array).find((v) => v < 0 || v >= axisSize);
@@ -76,10 +74,7 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
 const gather: OpDef<GatherParams> = {
   kind: 'GATHER',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareGather(graph, op);
-  },
-  prepare: prepareGather,
+  ...checkedByPrepare(prepareGather),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
     const src = inputs[0] as Int8Array;

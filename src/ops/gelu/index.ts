@@ -15,10 +15,9 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import { OpError } from '../../errors.ts';
 import { f32 } from '../common/fixedpoint.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
 import { type FloatTableQuant, floatTableValue } from '../common/float_table.ts';
 import { tableOp } from '../common/table_op.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
 import { floatTableQuant } from '../elu/index.ts';
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
@@ -78,10 +77,7 @@ export default tableOp<GeluQuant>({
   dir: import.meta.dirname,
   template: 'gelu.c.hbs',
   check(graph: Graph, op: Op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    int8UnaryTensors(graph, op);
     const a = op.attrs.approximate;
     if (a !== undefined && typeof a !== 'boolean') throw new OpError(op.index, op.kind, `attribute approximate is ${JSON.stringify(a)}; expected a boolean`);
   },

@@ -9,9 +9,9 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import { INT32_MAX, f32, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
-import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { tensorLabel } from '../common/weighted.ts';
 
 export interface HardSwishQuant {
   inputZeroPoint: number;
@@ -103,10 +103,7 @@ const hardSwish = tableOp<HardSwishQuant>({
   template: 'hard_swish.c.hbs',
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    const { input, output } = int8UnaryTensors(graph, op);
     const p = quantOf(graph, op);
     if (p.outputExponent > 0) {
       throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]} (TFLite needs s_in/(128·s_out) < 1)`);

@@ -9,8 +9,8 @@ import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
 import { invSqrtQuantizedMultiplierExp } from '../common/inv_sqrt.ts';
-import { rejectInt16, requireOutputQuantization, unaryTensors } from '../common/elementwise.ts';
-import { cTerm, requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
+import { cTerm, tensorLabel } from '../common/weighted.ts';
 
 /** The output is Q0.7: 1/128 per step */
 const OUTPUT_SCALE_BITS = 7;
@@ -28,10 +28,7 @@ const l2Normalization: OpDef<L2NormalizationParams> = {
   dir: import.meta.dirname,
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    const { input, output } = int8UnaryTensors(graph, op);
     requireOutputQuantization(op, output, 1 / 128, 0, '1/128');
     if (input.shape.length < 1 || input.shape.length > 4) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has rank ${input.shape.length}; TFLite supports rank 1 to 4`);
     const activation = (op.attrs as { activation?: unknown }).activation ?? 'NONE';

@@ -10,9 +10,8 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
 
 export interface LeakyReluQuant {
   inputZeroPoint: number;
@@ -69,10 +68,7 @@ const leakyRelu = tableOp<LeakyReluQuant>({
   template: 'leaky_relu.c.hbs',
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    int8UnaryTensors(graph, op);
     const alpha = alphaOf(op.attrs);
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
       throw new OpError(op.index, op.kind, `attribute alpha = ${String(alpha)}; expected a finite number`);

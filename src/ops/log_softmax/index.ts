@@ -15,8 +15,8 @@ import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { INT32_MAX, INT32_MIN, clamp, f32, mbqm, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
 import { add32, expOnNegativeValues, oneOverOnePlusXForXIn0To1, rescale, roundingHalfSum, srmulpot } from '../common/gemmlowp.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
-import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
+import { tensorLabel } from '../common/weighted.ts';
 
 const INPUT_INTEGER_BITS = 5;
 const ACCUMULATION_INTEGER_BITS = 12;
@@ -124,10 +124,7 @@ const logSoftmax: OpDef<LogSoftmaxParams> = {
   dir: import.meta.dirname,
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    const { input, output } = int8UnaryTensors(graph, op);
     if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; LOG_SOFTMAX needs at least one axis`);
     if (f32(output.quant!.scale[0]!) !== OUTPUT_SCALE || output.quant!.zeroPoint[0] !== OUTPUT_ZERO_POINT) {
       throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has scale ${output.quant!.scale[0]}, zero point ${output.quant!.zeroPoint[0]}; TFLite requires scale 16/256 and zero point 127`);

@@ -12,7 +12,7 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { denseStrides } from '../common/strided_copy.ts';
-import { constIndexValues, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
+import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export interface MirrorPadParams {
@@ -52,9 +52,7 @@ function prepareMirror(graph: Graph, op: Op): MirrorPadParams {
     }
   });
   const expected = input.shape.map((d, k) => d + pads[2 * k]! + pads[2 * k + 1]!);
-  if (output.shape.length !== rank || output.shape.some((d, k) => d !== expected[k])) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected ${shapeText(expected)}`);
-  }
+  requireShape(op, output, 'output', expected);
   const strides = denseStrides(input.shape);
   const maps = expected.map((n, k) => Array.from({ length: n }, (_, p) => mirrorIndex(p, pads[2 * k]!, input.shape[k]!, reflect) * strides[k]!));
   return { mode, inShape: [...input.shape], outShape: expected, before: input.shape.map((_, k) => pads[2 * k]!), maps };
@@ -63,10 +61,7 @@ function prepareMirror(graph: Graph, op: Op): MirrorPadParams {
 const mirrorPad: OpDef<MirrorPadParams> = {
   kind: 'MIRROR_PAD',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareMirror(graph, op);
-  },
-  prepare: prepareMirror,
+  ...checkedByPrepare(prepareMirror),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
     const x = inputs[0] as Int8Array;

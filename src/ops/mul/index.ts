@@ -13,7 +13,7 @@ import { mulInt16 } from './mul_int16.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachInt8Pair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
+  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachPair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
   outputElementCount, zeroPointsView,
 } from '../common/binary_elementwise.ts';
 
@@ -51,7 +51,7 @@ const mul: OpDef<MulParams> = {
   overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (q1, q2) => {
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => {
       const product = (q1 + p.input1Offset) * (q2 + p.input2Offset);
       return clamp(mbqm(product, p.multiplier, p.shift) + p.outputZeroPoint, p.actMin, p.actMax);
     });

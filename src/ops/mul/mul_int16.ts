@@ -6,10 +6,9 @@
  */
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
 import { activationRange } from '../common/activation.ts';
-import { forEachBroadcast } from '../common/broadcast.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
-import { float32Scales } from '../common/binary_elementwise.ts';
+import { float32Scales, forEachPair } from '../common/binary_elementwise.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
 import { requireClampActivation } from '../common/weighted.ts';
 
@@ -47,13 +46,7 @@ export const mulInt16: Int16Variant<MulInt16Params> = {
     return { activationBits: 16, ...binaryLayout(graph, op), multiplier: m.multiplier, shift: m.shift, ...int16ActivationBounds(graph, op) };
   },
   evaluate(p, inputs, outputs) {
-    const a = inputs[0] as Int16Array;
-    const b = inputs[1] as Int16Array;
-    const out = outputs[0] as Int16Array;
-    let o = 0;
-    forEachBroadcast(p.loops, (ia, ib) => {
-      out[o++] = clamp(mbqm(a[ia]! * b[ib]!, p.multiplier, p.shift), p.actMin, p.actMax);
-    });
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => clamp(mbqm(q1 * q2, p.multiplier, p.shift), p.actMin, p.actMax));
   },
   emitC(p, ctx) {
     return ctx.render('mul_int16.c.hbs', { ...binaryEmitView(p, ctx), multiplier: p.multiplier, shift: p.shift, actMin: p.actMin, actMax: p.actMax });

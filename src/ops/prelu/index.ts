@@ -12,7 +12,7 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { preluInt16 } from './prelu_int16.ts';
 import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
-import { forEachInt8Pair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
+import { forEachPair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
 import { cTerm } from '../common/weighted.ts';
 
 export interface PreluParams extends BinaryLayout {
@@ -64,7 +64,7 @@ const prelu: OpDef<PreluParams> = {
   overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (x, alpha) => {
+    forEachPair(p.loops, inputs, outputs, (x, alpha) => {
       const v = x + p.inputOffset;
       const scaled = v >= 0
         ? mbqm(v, p.identityMultiplier, p.identityShift)

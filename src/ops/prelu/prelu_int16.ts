@@ -7,7 +7,7 @@
  */
 import { OpError } from '../../errors.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { forEachBroadcast } from '../common/broadcast.ts';
+import { forEachPair } from '../common/binary_elementwise.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
 import { cTerm, requireInt8Activation, tensorLabel } from '../common/weighted.ts';
@@ -45,14 +45,10 @@ export const preluInt16: Int16Variant<PreluInt16Params> = {
     };
   },
   evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int16Array;
-    const alpha = inputs[1] as Int8Array;
-    const out = outputs[0] as Int16Array;
-    let o = 0;
-    forEachBroadcast(p.loops, (ia, ib) => {
-      const v = x[ia]!;
-      const scaled = v >= 0 ? mbqm(v, p.identityMultiplier, p.identityShift) : mbqm(v * (alpha[ib]! + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
-      out[o++] = clamp(scaled, -32768, 32767);
+    // input 0 is the int16 input, input 1 the int8 alpha
+    forEachPair(p.loops, inputs, outputs, (v, alpha) => {
+      const scaled = v >= 0 ? mbqm(v, p.identityMultiplier, p.identityShift) : mbqm(v * (alpha + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
+      return clamp(scaled, -32768, 32767);
     });
   },
   emitC(p, ctx) {

@@ -5,9 +5,9 @@
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { f32 } from '../common/fixedpoint.ts';
-import { type ReduceLayout, forEachReduction, inputCount, reduceCView, reduceLayout, reductionTensors } from '../common/reduce.ts';
-import { rejectInt16 } from '../common/elementwise.ts';
-import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { type ReduceLayout, reduceExtremum, reduceLayout, reductionCView, reductionTensors } from '../common/reduce.ts';
+import { requireInt8InOut } from '../common/elementwise.ts';
+import { tensorLabel } from '../common/weighted.ts';
 
 export interface ReduceMaxParams {
   layout: ReduceLayout;
@@ -20,9 +20,7 @@ const reduceMax: OpDef<ReduceMaxParams> = {
 
   check(graph, op) {
     const { input, output } = reductionTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    requireInt8InOut(op, input, output);
     if (f32(input.quant!.scale[0]!) !== f32(output.quant!.scale[0]!) || input.quant!.zeroPoint[0] !== output.quant!.zeroPoint[0]) {
       throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} must have the input's scale and zero point (TFLite Micro requires it); got ${output.quant!.scale[0]} @ ${output.quant!.zeroPoint[0]} for ${input.quant!.scale[0]} @ ${input.quant!.zeroPoint[0]}`);
     }
@@ -35,31 +33,8 @@ const reduceMax: OpDef<ReduceMaxParams> = {
 
   macs: () => 0,
 
-  evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array;
-    const out = outputs[0] as Int8Array;
-    let o = 0;
-    forEachReduction(p.layout, (offsets) => {
-      let best = -128;
-      for (const i of offsets) if (x[i]! > best) best = x[i]!;
-      out[o++] = best;
-    });
-  },
-
-  emitC(p, ctx) {
-    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    const output = ctx.graph.tensors[ctx.op.outputs[0]!]!;
-    return ctx.render('reduce_max.c.hbs', {
-      ...reduceCView(p.layout),
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      inShape: input.shape.join('x'),
-      outShape: output.shape.join('x'),
-      axes: p.axes.join(','),
-      count: p.layout.reducedCount,
-    });
-  },
+  evaluate: (p, inputs, outputs) => reduceExtremum(p.layout, inputs[0] as Int8Array, outputs[0] as Int8Array, -128, (v, best) => v > best),
+  emitC: (p, ctx) => ctx.render('reduce_max.c.hbs', reductionCView(p, ctx)),
 };
 
 export default reduceMax;

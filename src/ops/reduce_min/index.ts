@@ -5,7 +5,7 @@
  */
 import type { OpDef } from '../op.ts';
 import reduceMax, { type ReduceMaxParams } from '../reduce_max/index.ts';
-import { forEachReduction, reduceCView } from '../common/reduce.ts';
+import { reduceExtremum, reductionCView } from '../common/reduce.ts';
 
 const reduceMin: OpDef<ReduceMaxParams> = {
   kind: 'REDUCE_MIN',
@@ -14,31 +14,8 @@ const reduceMin: OpDef<ReduceMaxParams> = {
   prepare: (graph, op) => reduceMax.prepare(graph, op),
   macs: () => 0,
 
-  evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array;
-    const out = outputs[0] as Int8Array;
-    let o = 0;
-    forEachReduction(p.layout, (offsets) => {
-      let best = 127;
-      for (const i of offsets) if (x[i]! < best) best = x[i]!;
-      out[o++] = best;
-    });
-  },
-
-  emitC(p, ctx) {
-    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    const output = ctx.graph.tensors[ctx.op.outputs[0]!]!;
-    return ctx.render('reduce_min.c.hbs', {
-      ...reduceCView(p.layout),
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      inShape: input.shape.join('x'),
-      outShape: output.shape.join('x'),
-      axes: p.axes.join(','),
-      count: p.layout.reducedCount,
-    });
-  },
+  evaluate: (p, inputs, outputs) => reduceExtremum(p.layout, inputs[0] as Int8Array, outputs[0] as Int8Array, 127, (v, best) => v < best),
+  emitC: (p, ctx) => ctx.render('reduce_min.c.hbs', reductionCView(p, ctx)),
 };
 
 export default reduceMin;

@@ -7,11 +7,9 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { reluInt16 } from './relu_int16.ts';
 import { f32, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { activationRange } from '../common/activation.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
-import { type RequantizeClamp, requantizeClamp } from '../common/requantize.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
+import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/requantize.ts';
 import { tableOp } from '../common/table_op.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
 
 const relu = tableOp<RequantizeClamp>({
   kind: 'RELU',
@@ -19,26 +17,14 @@ const relu = tableOp<RequantizeClamp>({
   template: 'relu.c.hbs',
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    const { input, output } = int8UnaryTensors(graph, op);
     requireLeftShiftFits(op, quantizeMultiplier(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!)).shift, 's_in/s_out');
   },
 
   quantize(graph, op) {
     const input = graph.tensors[op.inputs[0]!]!;
     const output = graph.tensors[op.outputs[0]!]!;
-    const m = quantizeMultiplier(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!));
-    const range = activationRange('RELU', output);
-    return {
-      inputZeroPoint: input.quant!.zeroPoint[0]!,
-      outputZeroPoint: output.quant!.zeroPoint[0]!,
-      multiplier: m.multiplier,
-      shift: m.shift,
-      actMin: range.min,
-      actMax: range.max,
-    };
+    return requantizeClampParams(input, output, f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!), 'RELU');
   },
 
   value: requantizeClamp,

@@ -9,8 +9,7 @@ import { relu6Int16 } from './relu6_int16.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, roundHalfAway } from '../common/fixedpoint.ts';
-import { rejectInt16, unaryTensors } from '../common/elementwise.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
+import { int8UnaryTensors } from '../common/elementwise.ts';
 
 export interface Relu6Params {
   size: number;
@@ -25,10 +24,7 @@ const relu6: OpDef<Relu6Params> = {
   dir: import.meta.dirname,
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    int8UnaryTensors(graph, op);
   },
 
   prepare(graph, op) {

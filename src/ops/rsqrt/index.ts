@@ -58,16 +58,20 @@ function checkRange(graph: Graph, op: Op): void {
   }
 }
 
+/** int8 (bits 8) or int16 (bits 16) in and out, and scales TFLite's int rsqrt handles. */
+function checkRsqrt(graph: Graph, op: Op, bits: 8 | 16): void {
+  const { input, output } = unaryTensors(graph, op);
+  const requireActivation = bits === 8 ? requireInt8Activation : requireInt16Activation;
+  requireActivation(op, input, 'input');
+  requireActivation(op, output, 'output');
+  checkRange(graph, op);
+}
+
 const rsqrtInt8 = tableOp<RsqrtQuant>({
   kind: 'RSQRT',
   dir: import.meta.dirname,
   template: 'rsqrt.c.hbs',
-  check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
-    checkRange(graph, op);
-  },
+  check: (graph, op) => checkRsqrt(graph, op, 8),
   quantize: rsqrtQuant,
   value: (q, p) => rsqrtValue(q, p),
 });
@@ -77,12 +81,7 @@ interface RsqrtInt16Params extends Int16Tagged, RsqrtQuant {
 }
 
 export default withInt16Variant(rsqrtInt8, {
-  check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    requireInt16Activation(op, input, 'input');
-    requireInt16Activation(op, output, 'output');
-    checkRange(graph, op);
-  },
+  check: (graph, op) => checkRsqrt(graph, op, 16),
   prepare(graph, op): RsqrtInt16Params {
     return { activationBits: 16, size: elementCount(graph.tensors[op.inputs[0]!]!.shape), ...rsqrtQuant(graph, op) };
   },

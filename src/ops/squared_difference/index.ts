@@ -13,7 +13,7 @@ import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixed
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, commonScaleView, float32Scales, forEachInt8Pair, inPlaceOverlap,
+  type CommonScaleParams, type CommonScaleReals, commonScaleParams, commonScaleView, float32Scales, forEachPair, inPlaceOverlap,
   input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount,
 } from '../common/binary_elementwise.ts';
 
@@ -53,7 +53,7 @@ const squaredDifference: OpDef<SquaredDifferenceParams> = {
   overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (q1, q2) => {
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => {
       const diff = input1AtCommonScale(p, LEFT_SHIFT, q1) - input2AtCommonScale(p, LEFT_SHIFT, q2);
       return clamp(mbqm(wrapInt32(diff * diff), p.outputMultiplier, p.outputShift) + p.outputZeroPoint, -128, 127);
     });

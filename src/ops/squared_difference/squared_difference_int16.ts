@@ -6,10 +6,9 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { forEachBroadcast } from '../common/broadcast.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
-import { float32Scales } from '../common/binary_elementwise.ts';
+import { float32Scales, forEachPair } from '../common/binary_elementwise.ts';
 import { type Int16Tagged, type Int16Variant } from '../common/int16_variant.ts';
 import { int16BinaryTensors } from '../mul/mul_int16.ts';
 
@@ -44,13 +43,9 @@ export const squaredDifferenceInt16: Int16Variant<SquaredDifferenceInt16Params> 
     };
   },
   evaluate(p, inputs, outputs) {
-    const a = inputs[0] as Int16Array;
-    const b = inputs[1] as Int16Array;
-    const out = outputs[0] as Int16Array;
-    let o = 0;
-    forEachBroadcast(p.loops, (ia, ib) => {
-      const diff = mbqm(a[ia]! * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift) - mbqm(b[ib]! * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
-      out[o++] = clamp(mbqm(diff * diff, p.outputMultiplier, p.outputShift), -32768, 32767);
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => {
+      const diff = mbqm(q1 * (1 << LEFT_SHIFT), p.input1Multiplier, p.input1Shift) - mbqm(q2 * (1 << LEFT_SHIFT), p.input2Multiplier, p.input2Shift);
+      return clamp(mbqm(diff * diff, p.outputMultiplier, p.outputShift), -32768, 32767);
     });
   },
   emitC(p, ctx) {

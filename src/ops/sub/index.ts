@@ -9,10 +9,10 @@ import type { OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { subInt16 } from './sub_int16.ts';
-import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryLayout } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachInt8Pair, fusedActivationBounds,
+  type CommonScaleParams, type CommonScaleReals, commonScaleParams, forEachPair, subRealMultipliers, fusedActivationBounds,
   inPlaceOverlap, input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount, planCommonScale, renderCommonScale,
   requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
@@ -25,16 +25,8 @@ export interface SubParams extends BinaryLayout, CommonScaleParams {
   actMax: number;
 }
 
-/** TFLite Micro's CalculateOpDataSub (int8): every quotient is a float32 quotient. */
-function realMultipliers(graph: Graph, op: Op): CommonScaleReals {
-  const { s1, s2, so } = float32Scales(graph, op);
-  const twiceMaxInputScale = f32(2 * Math.max(s1, s2));
-  return {
-    input1: f32(s1 / twiceMaxInputScale),
-    input2: f32(s2 / twiceMaxInputScale),
-    output: f32(twiceMaxInputScale / f32((1 << LEFT_SHIFT) * so)),
-  };
-}
+/** TFLite Micro's CalculateOpDataSub (int8). */
+const realMultipliers = (graph: Graph, op: Op): CommonScaleReals => subRealMultipliers(graph, op, LEFT_SHIFT);
 
 const sub: OpDef<SubParams> = {
   kind: 'SUB',
@@ -58,7 +50,7 @@ const sub: OpDef<SubParams> = {
   overlap: inPlaceOverlap,
 
   evaluate(p, inputs, outputs) {
-    forEachInt8Pair(p.loops, inputs, outputs, (q1, q2) => {
+    forEachPair(p.loops, inputs, outputs, (q1, q2) => {
       const x1 = input1AtCommonScale(p, LEFT_SHIFT, q1);
       const x2 = input2AtCommonScale(p, LEFT_SHIFT, q2);
       return clamp(mbqm(x1 - x2, p.outputMultiplier, p.outputShift) + p.outputZeroPoint, p.actMin, p.actMax);

@@ -6,11 +6,11 @@
  */
 import { OpError } from '../../errors.ts';
 import { type Int8SigmoidScaling, int8SigmoidScaling, tanhInt8 } from '../common/gemmlowp_activations.ts';
-import { rejectInt16, requireOutputQuantization, unaryTensors } from '../common/elementwise.ts';
+import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { sigmoidInt16Variant } from '../common/sigmoid_int16_op.ts';
-import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { tensorLabel } from '../common/weighted.ts';
 
 const tanh = tableOp<Int8SigmoidScaling>({
   kind: 'TANH',
@@ -18,10 +18,7 @@ const tanh = tableOp<Int8SigmoidScaling>({
   template: 'tanh.c.hbs',
 
   check(graph, op) {
-    const { input, output } = unaryTensors(graph, op);
-    rejectInt16(op, input, 'input');
-    requireInt8Activation(op, input, 'input');
-    requireInt8Activation(op, output, 'output');
+    const { input, output } = int8UnaryTensors(graph, op);
     requireOutputQuantization(op, output, 1 / 128, 0, '1/128');
     if (!int8SigmoidScaling(input.quant!.scale[0]!, input.quant!.zeroPoint[0]!)) {
       throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too small (below 2^-28) for TFLite's int8 tanh`);

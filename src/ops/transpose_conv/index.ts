@@ -13,7 +13,8 @@
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
+import type { ConvWindowParams } from '../common/conv_geometry.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
 import { activationRange } from '../common/activation.ts';
@@ -23,13 +24,10 @@ import {
   requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel,
 } from '../common/weighted.ts';
 
-export interface TransposeConvParams extends ChannelMultipliers {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number;
-  strideH: number; strideW: number;
-  padTop: number; padLeft: number;
+/** The sizes, window and per-channel rescale the int8 and 16x8 kernels both carry (no dilation). */
+export interface TransposeWindow extends ChannelMultipliers, Omit<ConvWindowParams, 'dilationH' | 'dilationW'> {}
+
+export interface TransposeConvParams extends TransposeWindow {
   inputOffset: number;
   outputZeroPoint: number;
   actMin: number; actMax: number;
@@ -87,6 +85,65 @@ export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>): 
   }
 }
 
+export function transposeWindow(op: Op, g: ReturnType<typeof geometry>): TransposeWindow {
+  const [batches, inH, inW, inC] = g.input.shape as [number, number, number, number];
+  const [outC, kH, kW] = g.filter.shape as [number, number, number, number];
+  const [, outH, outW] = g.output.shape as [number, number, number, number];
+  const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
+  return {
+    ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
+    batches, inH, inW, inC, outH, outW, outC, kH, kW,
+    strideH: g.strideH,
+    strideW: g.strideW,
+    padTop: transposePadding(g.padding, outH, kH, g.strideH),
+    padLeft: transposePadding(g.padding, outW, kW, g.strideW),
+  };
+}
+
+/**
+ * TFLite Micro's order: scatter each input element (plus `inputOffset`) over the outputs it reaches,
+ * into `acc` the size of the output. An Int32Array wraps every partial sum as TFLite Micro's int32
+ * scratch does; a Float64Array holds the int64 scratch's sums exactly (below 2^53 for any layer that
+ * fits a microcontroller).
+ */
+export function scatterTransposeConv(p: TransposeWindow, x: Int8Array | Int16Array, w: Int8Array, inputOffset: number, acc: Int32Array | Float64Array): void {
+  for (let b = 0; b < p.batches; b++) {
+    for (let iy = 0; iy < p.inH; iy++) {
+      for (let ix = 0; ix < p.inW; ix++) {
+        for (let ic = 0; ic < p.inC; ic++) {
+          const v = x[((b * p.inH + iy) * p.inW + ix) * p.inC + ic]! + inputOffset;
+          for (let ky = 0; ky < p.kH; ky++) {
+            const oy = iy * p.strideH - p.padTop + ky;
+            if (oy < 0 || oy >= p.outH) continue;
+            for (let kx = 0; kx < p.kW; kx++) {
+              const ox = ix * p.strideW - p.padLeft + kx;
+              if (ox < 0 || ox >= p.outW) continue;
+              for (let oc = 0; oc < p.outC; oc++) {
+                acc[((b * p.outH + oy) * p.outW + ox) * p.outC + oc] += v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The template fields transpose_conv.c.hbs and transpose_conv_int16.c.hbs share. */
+export function transposeCView<P extends TransposeWindow>(p: P, ctx: LayerEmitContext) {
+  const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
+  return {
+    ...p,
+    fnName: ctx.fnName,
+    input: ctx.input(INPUT),
+    filter: ctx.input(FILTER),
+    output: ctx.output(0),
+    mult,
+    shift,
+    macs: p.batches * p.inH * p.inW * p.inC * p.outC * p.kH * p.kW,
+  };
+}
+
 const transposeConv: OpDef<TransposeConvParams> = {
   kind: 'TRANSPOSE_CONV',
   dir: import.meta.dirname,
@@ -103,18 +160,9 @@ const transposeConv: OpDef<TransposeConvParams> = {
 
   prepare(graph, op) {
     const g = geometry(graph, op);
-    const [batches, inH, inW, inC] = g.input.shape as [number, number, number, number];
-    const [outC, kH, kW] = g.filter.shape as [number, number, number, number];
-    const [, outH, outW] = g.output.shape as [number, number, number, number];
-    const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
     const range = activationRange(g.activation, g.output);
     return {
-      ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
-      batches, inH, inW, inC, outH, outW, outC, kH, kW,
-      strideH: g.strideH,
-      strideW: g.strideW,
-      padTop: transposePadding(g.padding, outH, kH, g.strideH),
-      padLeft: transposePadding(g.padding, outW, kW, g.strideW),
+      ...transposeWindow(op, g),
       inputOffset: -g.input.quant!.zeroPoint[0]!,
       outputZeroPoint: g.output.quant!.zeroPoint[0]!,
       actMin: range.min,
@@ -130,33 +178,10 @@ const transposeConv: OpDef<TransposeConvParams> = {
   },
 
   evaluate(p, inputs, outputs) {
-    const x = inputs[INPUT] as Int8Array;
-    const w = inputs[FILTER] as Int8Array;
     const bias = inputs[BIAS] as Int32Array | undefined;
     const out = outputs[0] as Int8Array;
-    // TFLite Micro's order: scatter each input element over the outputs it reaches
     const acc = new Int32Array(p.batches * p.outH * p.outW * p.outC);
-    for (let b = 0; b < p.batches; b++) {
-      for (let iy = 0; iy < p.inH; iy++) {
-        for (let ix = 0; ix < p.inW; ix++) {
-          for (let ic = 0; ic < p.inC; ic++) {
-            const v = x[((b * p.inH + iy) * p.inW + ix) * p.inC + ic]! + p.inputOffset;
-            for (let ky = 0; ky < p.kH; ky++) {
-              const oy = iy * p.strideH - p.padTop + ky;
-              if (oy < 0 || oy >= p.outH) continue;
-              for (let kx = 0; kx < p.kW; kx++) {
-                const ox = ix * p.strideW - p.padLeft + kx;
-                if (ox < 0 || ox >= p.outW) continue;
-                for (let oc = 0; oc < p.outC; oc++) {
-                  const o = ((b * p.outH + oy) * p.outW + ox) * p.outC + oc;
-                  acc[o] = wrapInt32(acc[o]! + v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!);
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    scatterTransposeConv(p, inputs[INPUT] as Int8Array, inputs[FILTER] as Int8Array, p.inputOffset, acc);
     for (let o = 0; o < acc.length; o++) {
       const oc = o % p.outC;
       const total = wrapInt32(acc[o]! + (bias ? bias[oc]! : 0));
@@ -165,19 +190,11 @@ const transposeConv: OpDef<TransposeConvParams> = {
   },
 
   emitC(p, ctx) {
-    const { mult, shift } = requantExprs(p, 'oc', ctx.addConst);
     return ctx.render('transpose_conv.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      input: ctx.input(INPUT),
-      filter: ctx.input(FILTER),
+      ...transposeCView(p, ctx),
       bias: p.hasBias ? ctx.input(BIAS) : '',
-      output: ctx.output(0),
-      mult,
-      shift,
       inputOffset: cTerm(p.inputOffset),
       outputZeroPoint: cTerm(p.outputZeroPoint),
-      macs: transposeConv.macs(ctx.graph, ctx.op),
     });
   },
 };

@@ -14,20 +14,14 @@ import { activationRange } from '../common/activation.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { type ChannelMultipliers, convChannelMultipliers, optionalInput, requantExprs, requireWeightQuant, tensorLabel } from '../common/weighted.ts';
-import { geometry, requireTransposeShapes, transposePadding } from './index.ts';
+import { optionalInput, tensorLabel } from '../common/weighted.ts';
+import { type TransposeWindow, geometry, requireTransposeShapes, scatterTransposeConv, transposeCView, transposeWindow } from './index.ts';
 
 const INPUT = 2;
 const FILTER = 1;
 const BIAS = 3;
 
-export interface TransposeConvInt16Params extends ChannelMultipliers, Int16Tagged {
-  batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number;
-  strideH: number; strideW: number;
-  padTop: number; padLeft: number;
+export interface TransposeConvInt16Params extends TransposeWindow, Int16Tagged {
   actMin: number; actMax: number;
   bias: 'none' | 'int16' | 'int64';
 }
@@ -61,51 +55,21 @@ export const transposeConvInt16: Int16Variant<TransposeConvInt16Params> = {
 
   prepare(graph, op) {
     const g = geometry(graph, op);
-    const [batches, inH, inW, inC] = g.input.shape as [number, number, number, number];
-    const [outC, kH, kW] = g.filter.shape as [number, number, number, number];
-    const [, outH, outW] = g.output.shape as [number, number, number, number];
-    const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
+    const window = transposeWindow(op, g);
     const range = activationRange(g.activation, g.output, 16);
     return {
       activationBits: 16,
-      ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
-      batches, inH, inW, inC, outH, outW, outC, kH, kW,
-      strideH: g.strideH, strideW: g.strideW,
-      padTop: transposePadding(g.padding, outH, kH, g.strideH),
-      padLeft: transposePadding(g.padding, outW, kW, g.strideW),
+      ...window,
       actMin: range.min, actMax: range.max,
-      bias: biasKind(graph, op, outC),
+      bias: biasKind(graph, op, window.outC),
     };
   },
 
   evaluate(p, inputs, outputs) {
-    const x = inputs[INPUT] as Int16Array;
-    const w = inputs[FILTER] as Int8Array;
     const bias = inputs[BIAS] as Int16Array | BigInt64Array | undefined;
     const out = outputs[0] as Int16Array;
-    // TFLite Micro's order: scatter each input element over the outputs it reaches. The partial sums
-    // stay below 2^53 for any layer that fits a microcontroller, so doubles hold them exactly.
     const acc = new Float64Array(p.batches * p.outH * p.outW * p.outC);
-    for (let b = 0; b < p.batches; b++) {
-      for (let iy = 0; iy < p.inH; iy++) {
-        for (let ix = 0; ix < p.inW; ix++) {
-          for (let ic = 0; ic < p.inC; ic++) {
-            const v = x[((b * p.inH + iy) * p.inW + ix) * p.inC + ic]!;
-            for (let ky = 0; ky < p.kH; ky++) {
-              const oy = iy * p.strideH - p.padTop + ky;
-              if (oy < 0 || oy >= p.outH) continue;
-              for (let kx = 0; kx < p.kW; kx++) {
-                const ox = ix * p.strideW - p.padLeft + kx;
-                if (ox < 0 || ox >= p.outW) continue;
-                for (let oc = 0; oc < p.outC; oc++) {
-                  acc[((b * p.outH + oy) * p.outW + ox) * p.outC + oc] += v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    scatterTransposeConv(p, inputs[INPUT] as Int16Array, inputs[FILTER] as Int8Array, 0, acc);
     for (let o = 0; o < acc.length; o++) {
       const oc = o % p.outC;
       const total = BigInt(acc[o]!) + (bias ? BigInt(bias[oc]!) : 0n);
@@ -114,19 +78,11 @@ export const transposeConvInt16: Int16Variant<TransposeConvInt16Params> = {
   },
 
   emitC(p, ctx) {
-    const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
     return ctx.render('transpose_conv_int16.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      input: ctx.input(INPUT),
-      filter: ctx.input(FILTER),
+      ...transposeCView(p, ctx),
       biasPointer: p.bias === 'none' ? undefined : ctx.input(BIAS),
       biasCType: p.bias === 'int16' ? 'int16_t' : 'int64_t',
       partialCType: p.inC < 512 ? 'int32_t' : 'int64_t',
-      output: ctx.output(0),
-      mult,
-      shift,
-      macs: p.batches * p.inH * p.inW * p.inC * p.outC * p.kH * p.kW,
     });
   },
 };

@@ -7,7 +7,7 @@ import { OpError } from '../../errors.ts';
 import { type DType, type Graph, type Op, byteSize } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { sameShape } from '../common/elementwise.ts';
-import { requireSameDtype, shapeComment } from '../common/shape_ops.ts';
+import { checkedByPrepare, requireSameDtype, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 const DTYPES: readonly DType[] = ['int8', 'int32', 'int64'];
@@ -30,10 +30,7 @@ function prepareZeros(graph: Graph, op: Op): ZerosLikeParams {
 const zerosLike: OpDef<ZerosLikeParams> = {
   kind: 'ZEROS_LIKE',
   dir: import.meta.dirname,
-  check(graph, op) {
-    prepareZeros(graph, op);
-  },
-  prepare: prepareZeros,
+  ...checkedByPrepare(prepareZeros),
   macs: () => 0,
   evaluate(_p, _inputs, outputs) {
     const out = outputs[0]!;
