@@ -1,14 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { fromBytes, variableResetByte } from '../ir/buffers.ts';
 import type { KernelIsa, LayerEmitContext } from '../ops/op.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
+import { cFilesFor } from './c_files.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../templates');
-const COMMON_HEADERS_DIR = resolve(import.meta.dirname, '../ops/common');
 
 /** A generated file: its name inside the output directory and its text. */
 export interface GeneratedFile {
@@ -32,7 +31,7 @@ interface ConstArray {
 /**
  * Lowers a prepared, planned graph to C: `model.h` (public API), `model.c` (arena, one specialised
  * function per layer, the call sequence), `weights.c`/`weights.h` (const arrays in flash), and the
- * fixed-point headers the kernels include.
+ * C files the layers' kernel variants need (c_files.ts), no others.
  */
 export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa): GeneratedModel {
   const { graph } = prepared;
@@ -57,11 +56,23 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     return `((${DTYPE_C[t.dtype]} *)(${arena} + ${offset}))`;
   };
 
+  const definedOnce = new Set<string>();
+  const declaredCFiles = new Set<string>();
   const layers = prepared.layers.map((layer) => {
     const fnName = `${prefix}_layer${layer.position}`;
-    const code = layer.isAlias ? '' : layer.def.emitC(layer.params, emitContext(prepared, layer, plan, fnName, prefix, tensorPointer, consts, isa));
-    return { ...layerView(graph, layer), fnName, code, isAlias: layer.isAlias };
+    if (layer.isAlias) return { ...layerView(graph, layer), fnName, code: '', isAlias: true };
+    // file-scope blocks the layer shares with others go before the first layer that needs them
+    const shared: string[] = [];
+    const defineOnce = (key: string, code: string) => {
+      if (definedOnce.has(key)) return;
+      definedOnce.add(key);
+      shared.push(code);
+    };
+    const code = layer.variant.emit(layer.params, emitContext(prepared, layer, plan, fnName, prefix, tensorPointer, consts, isa, defineOnce));
+    layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
+  const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'));
 
   const io = (indices: number[]) => indices.map((i) => ({ offset: plan.tensorOffset.get(i) ?? 0, bytes: byteSize(graph.tensors[i]!), name: graph.tensors[i]!.name, index: i }));
   const variables = graph.tensors.filter((t) => t.isVariable && !t.data).map((t) => ({
@@ -84,7 +95,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     numLayers: layers.length,
     consts,
     weightBytes: consts.reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0),
-    headers: commonHeaders().map((h) => h.name),
+    headers: cFiles.roots,
   };
   const files: GeneratedFile[] = [
     { name: 'model.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view) },
@@ -92,7 +103,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     { name: 'weights.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view) },
     { name: 'weights.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view) },
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
-    ...commonHeaders(),
+    ...cFiles.files.map((f) => ({ name: f.name, text: f.text })),
   ];
   return { prefix, files };
 }
@@ -100,6 +111,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
 function emitContext(
   prepared: PreparedGraph, layer: PreparedLayer, plan: MemoryPlan, fnName: string, prefix: string,
   tensorPointer: (index: number) => string, consts: ConstArray[], isa: KernelIsa | undefined,
+  defineOnce: (key: string, code: string) => void,
 ): LayerEmitContext {
   const { op } = layer;
   const at = (list: number[], i: number, what: string) => {
@@ -126,6 +138,7 @@ function emitContext(
     },
     render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
     isa,
+    defineOnce,
   };
 }
 
@@ -156,12 +169,4 @@ function layerView(graph: Graph, layer: PreparedLayer) {
     outputs: layer.op.outputs.map(shape).join(', '),
     macs: layer.macs,
   };
-}
-
-/** The shared C headers kernels include (fixed-point helpers), copied into every output. */
-function commonHeaders(): GeneratedFile[] {
-  return readdirSync(COMMON_HEADERS_DIR)
-    .filter((f) => f.endsWith('.h'))
-    .sort()
-    .map((f) => ({ name: f, text: readFileSync(join(COMMON_HEADERS_DIR, f), 'utf8') }));
 }

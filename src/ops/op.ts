@@ -10,10 +10,61 @@ export interface KernelIsa {
   dsp: boolean;
   /** Armv6-M (Cortex-M0+, the RP2040): Thumb-1 only, few registers, single-cycle multiplier */
   armv6m?: boolean;
+  /** RV32IMC (the ESP32-C3 class): 31 registers, a single-cycle multiplier, no SIMD, compressed code */
+  rv32?: boolean;
 }
 
 /** The portable variant: no ISA extension assumed. */
 export const PORTABLE_ISA: KernelIsa = { dsp: false };
+
+/**
+ * The instruction-set families kernel variants are written for. A target belongs to exactly one
+ * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.
+ */
+export type IsaFamily = 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
+
+export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
+  if (isa?.dsp) return 'arm-dsp';
+  if (isa?.armv6m) return 'armv6m';
+  if (isa?.rv32) return 'rv32';
+  return 'portable';
+}
+
+/** Where the output may overlap an input: see `KernelVariant.overlap`. */
+export interface OverlapRule {
+  input: number;
+  gap: number;
+}
+
+/**
+ * One kernel of an op for one ISA family: everything the planner and codegen need to know about the
+ * code that runs a layer, decided once per layer (`OpDef.selectVariant`). An op lists its target
+ * variants in `OpDef.variants`; the portable C (the op's own `emitC`) is the variant of last resort.
+ */
+export interface KernelVariant<P = any> {
+  /** short name, shown in the layer's comment and by inspect/profile: `arm-dsp`, `armv6m packed`, ... */
+  name: string;
+  family: IsaFamily;
+  /** whether it covers this layer (shape, quantization); only asked on targets of its family */
+  applies(p: P): boolean;
+  /** bytes of scratch it needs while it runs (default 0) */
+  scratchBytes?(p: P): number;
+  /**
+   * The output may overlap input `input` (when that input dies at this op): the kernel stays correct
+   * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place).
+   * The planner then places both in one buffer of max(output, gap + input) bytes.
+   */
+  overlap?(p: P): OverlapRule | undefined;
+  /** the C for one layer: must define `static void <ctx.fnName>(void)` */
+  emit(p: P, ctx: LayerEmitContext): string;
+  /**
+   * The C files the emitted code needs, relative to `src/ops` (`conv_2d/conv_2d_dsp.h`); each file
+   * includes what it needs itself, and codegen copies exactly these and their includes. The shared
+   * helpers of `common/` (fixed-point, gemmlowp, ...) need not be listed: they are included when the
+   * emitted code names them.
+   */
+  cFiles?: readonly string[];
+}
 
 /**
  * What codegen hands an op when it lowers one layer to C. Pointer expressions are ready to use and
@@ -39,8 +90,13 @@ export interface LayerEmitContext {
   addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t', values: ArrayLike<number>): string;
   /** renders a handlebars template that lives beside the op (path relative to the op's folder) */
   render(templatePath: string, view: object): string;
-  /** the target's ISA: picks the kernel variant (absent: the portable C variant) */
+  /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */
   isa?: KernelIsa;
+  /**
+   * File-scope C shared by several layers (a kernel body instantiated once per model and mode):
+   * emitted once, before the first layer that asks for it under this key.
+   */
+  defineOnce(key: string, code: string): void;
 }
 
 /**
@@ -57,18 +113,21 @@ export interface OpDef<P = any> {
   prepare(graph: Graph, op: Op): P;
   /** multiply-accumulates of one evaluation (0 for data movement) */
   macs(graph: Graph, op: Op): number;
-  /** bytes of scratch the C kernel (the variant chosen for `isa`) needs while it runs (default 0) */
-  scratchBytes?(p: P, isa?: KernelIsa): number;
-  /**
-   * The output may overlap input `input` (when that input dies at this op): the kernel stays correct
-   * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place).
-   * The planner then places both in one buffer of max(output, gap + input) bytes.
-   */
-  overlap?(p: P, isa?: KernelIsa): { input: number; gap: number } | undefined;
   /** the bit-exact reference kernel; absent optional inputs are `undefined` */
   evaluate(p: P, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void;
+  /** The portable C variant (runs on every target): scratch, overlap rule, emitter and C files. */
+  scratchBytes?(p: P): number;
+  overlap?(p: P): OverlapRule | undefined;
   /** the C for one layer: must define `static void <ctx.fnName>(void)` */
   emitC(p: P, ctx: LayerEmitContext): string;
+  cFiles?: readonly string[];
+  /** The target variants, in order of preference: the first of the target's family that applies runs. */
+  variants?: readonly KernelVariant<P>[];
+  /**
+   * The one decision of which kernel runs a layer on a target (default `selectVariant` in
+   * variant.ts: the first of `variants` of the target's family that applies, else the portable C).
+   */
+  selectVariant?(p: P, isa: KernelIsa | undefined): KernelVariant<P>;
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
 }

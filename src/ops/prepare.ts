@@ -1,6 +1,7 @@
 import type { Graph, Op } from '../ir/graph.ts';
 import { TinyforgeError } from '../errors.ts';
-import type { KernelIsa, OpDef } from './op.ts';
+import type { KernelIsa, KernelVariant, OpDef, OverlapRule } from './op.ts';
+import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
 
 /** One op with its compile-time parameters: what both the reference interpreter and codegen consume. */
@@ -11,10 +12,12 @@ export interface PreparedLayer {
   def: OpDef;
   params: unknown;
   macs: number;
+  /** the kernel chosen for the target (variant.ts): scratch, overlap, emitter and C files */
+  variant: KernelVariant;
   scratchBytes: number;
   isAlias: boolean;
-  /** the output may overlap this input (see OpDef.overlap) */
-  overlap?: { input: number; gap: number };
+  /** the output may overlap this input (see KernelVariant.overlap) */
+  overlap?: OverlapRule;
 }
 
 export interface PreparedGraph {
@@ -46,12 +49,13 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     try {
       def.check(graph, op);
       const params = def.prepare(graph, op);
+      const variant = selectVariant(def, params, isa);
       layers.push({
-        position, op, def, params,
+        position, op, def, params, variant,
         macs: def.macs(graph, op),
-        scratchBytes: def.scratchBytes?.(params, isa) ?? 0,
+        scratchBytes: variant.scratchBytes?.(params) ?? 0,
         isAlias: def.isAlias === true,
-        overlap: def.overlap?.(params, isa),
+        overlap: variant.overlap?.(params),
       });
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;

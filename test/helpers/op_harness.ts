@@ -4,17 +4,18 @@
  * can be compared byte for byte.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type DType, type FusedActivation, type Graph, type Op, type OpAttrs, type Padding, type Quantization, type Tensor, byteSize, elementCount } from '../../src/ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
 import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/ops/op.ts';
 import { renderOpTemplate } from '../../src/ops/common/render.ts';
+import { selectVariant } from '../../src/ops/variant.ts';
+import { type CFile, cFilesFor } from '../../src/codegen/c_files.ts';
 import { outputSize } from '../../src/ops/common/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
 
-const COMMON_DIR = resolve(import.meta.dirname, '../../src/ops/common');
 
 // ---------------------------------------------------------------------------------------------
 // Building graphs
@@ -165,6 +166,8 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
   const parts: string[] = [];
   const calls: string[] = [];
   const outputSizes: number[][] = [];
+  const definedOnce = new Set<string>();
+  const declaredCFiles = new Set<string>();
   cases.forEach((c, k) => {
     const { def, graph, op } = c;
     def.check(graph, op);
@@ -189,7 +192,9 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     };
     const fnName = `case${k}_layer`;
     let scratchSymbol: string | undefined;
-    const scratchBytes = def.scratchBytes?.(params, c.isa) ?? 0;
+    const variant = selectVariant(def, params, c.isa);
+    variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    const scratchBytes = variant.scratchBytes?.(params) ?? 0;
     const ctx: LayerEmitContext = {
       graph, op, fnName, prefix: `c${k}`,
       input: (i) => {
@@ -210,8 +215,13 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),
       isa: c.isa,
+      defineOnce: (key, code) => {
+        if (definedOnce.has(key)) return;
+        definedOnce.add(key);
+        decls.push(code);
+      },
     };
-    const code = def.emitC(params, ctx);
+    const code = variant.emit(params, ctx);
     if (scratchSymbol) decls.push(`static uint8_t ${scratchSymbol}[${scratchBytes}] __attribute__((aligned(16)));`);
     // fill the non-constant inputs, run, print the outputs
     const body: string[] = [];
@@ -229,12 +239,12 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     parts.push(decls.join('\n'), code);
     calls.push(`static void run_case${k}(void) {\n${body.join('\n')}\n}`);
   });
-  const headers = readdirSync(COMMON_DIR).filter((f) => f.endsWith('.h')).sort();
+  const cFiles = cFilesFor(declaredCFiles, parts.join('\n'));
   const program = [
     '#include <stdint.h>',
     '#include <stdio.h>',
     '#include <string.h>',
-    ...headers.map((h) => `#include "${join(COMMON_DIR, h)}"`),
+    ...cFiles.roots.map((h) => `#include "${h}"`),
     ...parts,
     ...calls,
     'int main(void) {',
@@ -242,7 +252,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     '  return 0;',
     '}',
   ].join('\n');
-  const stdout = compileAndRun(program);
+  const stdout = compileAndRun(program, cFiles.files);
   const results: Uint8Array[][] = [];
   let at = 0;
   for (const sizes of outputSizes) {
@@ -252,10 +262,14 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
   return results;
 }
 
-/** Compiles one C99 program with every warning an error and the sanitizers, runs it, returns stdout. */
-export function compileAndRun(program: string): Uint8Array {
+/**
+ * Compiles one C99 program with every warning an error and the sanitizers, runs it, returns stdout.
+ * `files` (kernel headers) are written beside it, as codegen writes them beside model.c.
+ */
+export function compileAndRun(program: string, files: readonly CFile[] = []): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-op-'));
   try {
+    for (const f of files) writeFileSync(join(dir, f.name), f.text);
     const src = join(dir, 'case.c');
     const exe = join(dir, 'case');
     writeFileSync(src, program);

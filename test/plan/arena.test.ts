@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Graph, Op, Tensor } from '../../src/ir/graph.ts';
 import type { OpDef } from '../../src/ops/op.ts';
 import type { PreparedGraph } from '../../src/ops/prepare.ts';
+import { portableVariant } from '../../src/ops/variant.ts';
 import { planArena } from '../../src/plan/arena.ts';
 import { bufferRequests } from '../../src/plan/lifetimes.ts';
 
@@ -18,7 +19,7 @@ function graphOf(sizes: number[], ops: [number[], number[], { alias?: boolean; s
   return {
     graph,
     layers: graphOps.map((op, position) => ({
-      position, op, def: stubDef(ops[position]![2]?.alias), params: {}, macs: 0,
+      position, op, def: stubDef(ops[position]![2]?.alias), variant: portableVariant(stubDef(ops[position]![2]?.alias)), params: {}, macs: 0,
       scratchBytes: ops[position]![2]?.scratch ?? 0, isAlias: ops[position]![2]?.alias ?? false,
     })),
   };

@@ -6,9 +6,7 @@
 #define TF_ELEMENTWISE_RQ_H
 #include <stdint.h>
 
-#ifndef TF_DSP_H
-#error "include dsp.h before elementwise_rq.h"
-#endif
+#include "dsp.h"
 
 #if TF_DSP_NATIVE
 #define tf_ew_smmlar tf_dsp_smmlar

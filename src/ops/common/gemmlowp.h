@@ -1,12 +1,9 @@
 /* gemmlowp-style fixed-point functions of TFLite Micro's int8 softmax (exp on negative values,
  * 1/(1+x), the reciprocal of a Q12.19 sum) as static inline C99, no float, no libc. The TS twin is
- * gemmlowp.ts. A raw int32 with n integer bits stands for raw / 2^(31-n). Needs fixedpoint.h first
- * (codegen includes the common headers in name order, and "fixedpoint" sorts before "gemmlowp"). */
+ * gemmlowp.ts. A raw int32 with n integer bits stands for raw / 2^(31-n). Includes fixedpoint.h. */
 #ifndef TF_GEMMLOWP_H
 #define TF_GEMMLOWP_H
-#ifndef TF_FIXEDPOINT_H
-#error "include the fixed-point header (fixedpoint.h) before gemmlowp.h"
-#endif
+#include "fixedpoint.h"
 
 /* int32 addition that wraps (gemmlowp's plain Add), done in uint32 so it is defined C. */
 static inline int32_t tf_add_wrap(int32_t a, int32_t b) {

@@ -4,6 +4,7 @@
  * desktop TFLite, on the host under sanitizers and on the emulated Cortex-M4.
  */
 import { expect } from 'chai';
+import { selectVariant } from '../variant.ts';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +80,12 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
     const p16 = conv.prepare(g16.graph, g16.op);
     expect(isInt16Params(p8)).to.equal(false);
     expect(isInt16Params(p16)).to.equal(true);
-    expect(conv.overlap?.(p16)).to.equal(undefined);
+    const dsp = { dsp: true };
+    // on a DSP target the int8 layer gets the DSP kernel, the int16 one the portable int16 kernel
+    expect(selectVariant(conv, p8, dsp).name).to.equal('arm-dsp');
+    const v16 = selectVariant(conv, p16, dsp);
+    expect(v16.name).to.equal('portable int16');
+    expect(v16.overlap?.(p16)).to.equal(undefined);
   });
 
   it('mbqm64: one rounding after a 16-bit multiplier; fixedpoint64.h agrees on 3000 random cases', () => {

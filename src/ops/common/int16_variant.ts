@@ -7,7 +7,8 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
+import { selectVariant } from '../variant.ts';
 import { tensorLabel } from './weighted.ts';
 
 /** Prepared parameters of an int16 variant carry this tag. */
@@ -45,13 +46,20 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
   variant: Int16Variant<P16>,
   selects: (graph: Graph, op: Op) => boolean = firstInputIsInt16,
 ): OpDef<P8> {
+  // 16x8 layers run portable C on every target
+  const int16Kernel: KernelVariant<P16> = {
+    name: 'portable int16',
+    family: 'portable',
+    applies: () => true,
+    scratchBytes: variant.scratchBytes ? (p) => variant.scratchBytes!(p) : undefined,
+    emit: (p, ctx) => variant.emitC(p, ctx),
+  };
   const dispatcher: OpDef<P8 | P16> = {
     ...(base as OpDef<P8 | P16>),
     check: (graph, op) => (selects(graph, op) ? variant.check(graph, op) : base.check(graph, op)),
     prepare: (graph, op) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op)),
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
-    scratchBytes: (p, isa?: KernelIsa) => (isInt16Params(p) ? variant.scratchBytes?.(p as P16) ?? 0 : base.scratchBytes?.(p as P8, isa) ?? 0),
-    overlap: (p, isa?: KernelIsa) => (isInt16Params(p) ? undefined : base.overlap?.(p as P8, isa)),
+    selectVariant: (p, isa) => (isInt16Params(p) ? int16Kernel : selectVariant(base, p as P8, isa)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),
   };

@@ -4,9 +4,8 @@
  * order, and both sort before this one). */
 #ifndef TF_INV_SQRT_H
 #define TF_INV_SQRT_H
-#ifndef TF_GEMMLOWP_H
-#error "include gemmlowp.h (and fixedpoint.h) before inv_sqrt.h"
-#endif
+#include "fixedpoint.h"
+#include "gemmlowp.h"
 
 /* 1/sqrt(input) = multiplier * 2^(shift - 31) for reverse_shift = -1 (shift is a left shift). */
 static inline void tf_inv_sqrt_quantized_multiplier_exp(int32_t input, int reverse_shift, int32_t *multiplier, int *shift) {

@@ -1,7 +1,7 @@
 /* The shared loops of the int8 DSP kernel variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED):
  * always-inline bodies that a layer's template instantiates once per model and mode (a guarded
  * static function), each layer passing its constants, so flash holds one copy per kernel kind.
- * Needs dsp.h and fixedpoint.h first (codegen includes the common headers in name order).
+ * Includes dsp.h and fixedpoint.h.
  *
  * Requantization: per output channel a record of TF_RQ_FIELDS int32 built at compile time:
  *   { acc start (bias, input offset folded in where the kernel allows), multiplier, P }.
@@ -19,9 +19,8 @@
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_KERNELS_DSP_H
 #define TF_KERNELS_DSP_H
-#if !defined(TF_DSP_H) || !defined(TF_FIXEDPOINT_H)
-#error "include dsp.h and fixedpoint.h before kernels_dsp.h"
-#endif
+#include "dsp.h"
+#include "fixedpoint.h"
 
 #define TF_RQ_FIELDS 3
 

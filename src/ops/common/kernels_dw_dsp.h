@@ -1,6 +1,6 @@
 /* DEPTHWISE_CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): always-inline bodies that
- * a layer's template instantiates once per model and requantization mode. Needs kernels_dsp.h first
- * (tf_rq_t, tf_rq_out, TF_LOAD32; codegen includes the common headers in name order).
+ * a layer's template instantiates once per model and requantization mode. Includes kernels_dsp.h
+ * (tf_rq_t, tf_rq_out, TF_LOAD32).
  *
  * Output pixels whose window lies inside the image (the generator gives their range) read every
  * tap at a constant offset, no checks. The others read through one pointer per tap, a row of the
@@ -10,9 +10,7 @@
  * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. */
 #ifndef TF_KERNELS_DW_DSP_H
 #define TF_KERNELS_DW_DSP_H
-#if !defined(TF_KERNELS_DSP_H)
-#error "include kernels_dsp.h before kernels_dw_dsp.h"
-#endif
+#include "kernels_dsp.h"
 
 typedef struct {
   int16_t in_h, in_w, in_c;

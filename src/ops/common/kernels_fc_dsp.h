@@ -8,13 +8,10 @@
  * another. FULLY_CONNECTED reads its int8 input directly (no scratch) with the input offset folded
  * into the accumulator starts; the LSTM, which reads each step's inputs once per unit, extends them
  * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only.
- * Needs kernels_dsp.h first (TF_LOAD32, tf_rq_t, tf_dsp_rq; codegen includes the common headers in
- * name order). */
+ * Includes kernels_dsp.h (TF_LOAD32, tf_rq_t, tf_dsp_rq). */
 #ifndef TF_KERNELS_FC_DSP_H
 #define TF_KERNELS_FC_DSP_H
-#if !defined(TF_KERNELS_DSP_H)
-#error "include kernels_dsp.h before kernels_fc_dsp.h"
-#endif
+#include "kernels_dsp.h"
 
 /*
  * TFLite Micro's MultiplyByQuantizedMultiplier plus a zero point, with the constants as arguments

@@ -8,6 +8,7 @@
 #ifndef TF_KERNELS_M0PLUS_FC_H
 #define TF_KERNELS_M0PLUS_FC_H
 #include <stdint.h>
+#include "kernels_m0plus_dw.h"
 
 /* tf_m0fc_blocks8's layout: n input bytes, how many blocks of 8 rows, where their accumulators go */
 typedef struct {

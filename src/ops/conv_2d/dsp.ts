@@ -11,7 +11,9 @@ import type { LayerEmitContext } from '../op.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, interleavedPairs, kernelMode, pixelPairGap, rowWindowGap, requantRecords, roundUp4, rqInit } from '../common/dsp.ts';
-import { type Conv2DParams, isPointwise } from './index.ts';
+import type { Conv2DParams } from './index.ts';
+import type { KernelVariant } from '../op.ts';
+import { isPointwise, summary } from './describe.ts';
 
 const INT16_MAX = 32767;
 
@@ -109,3 +111,13 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     ...kernelMode(fast, p.actMin, p.actMax),
   });
 }
+
+export const convDspVariant: KernelVariant<Conv2DParams> = {
+  name: 'arm-dsp',
+  family: 'arm-dsp',
+  applies: dspApplies,
+  scratchBytes: dspScratchBytes,
+  overlap: dspOverlap,
+  emit: (p, ctx) => emitConvDsp(p, ctx, summary(p)),
+  cFiles: ['common/kernels_dsp.h'],
+};

@@ -6,9 +6,9 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { wantsDsp } from '../common/dsp.ts';
-import { dspApplies, dspOverlap, dspScratchBytes, emitConvDsp } from './dsp.ts';
-import { emitConvM0plus, m0plusApplies, m0plusScratchBytes } from './m0plus.ts';
+import { convDspVariant } from './dsp.ts';
+import { convM0plusVariant } from './m0plus.ts';
+import { isPointwise, summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
@@ -103,19 +103,6 @@ function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs
   }
 }
 
-/**
- * A 1x1 filter at stride 1 over all input channels visits every tap: the layer is a matrix product
- * over pixels, and the input offset folds into the accumulator start values at compile time.
- */
-export function isPointwise(p: Conv2DParams): boolean {
-  return p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1 && p.groups === 1 && p.padTop === 0 && p.padLeft === 0;
-}
-
-function summary(p: Conv2DParams): string {
-  const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;
-  return `CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-    + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${macCount} MACs`;
-}
 
 const def: OpDef<Conv2DParams> = {
   kind: 'CONV_2D',
@@ -124,11 +111,8 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : isa?.armv6m && m0plusApplies(p) ? m0plusScratchBytes(p) : 0),
-  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : undefined),
+  variants: [convDspVariant, convM0plusVariant],
   emitC(p, ctx) {
-    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitConvDsp(p, ctx, summary(p));
-    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitConvM0plus(p, ctx, summary(p));
     const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
     const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
     const pointwise = isPointwise(p);
@@ -164,6 +148,8 @@ const def: OpDef<Conv2DParams> = {
     });
   },
 };
+
+export { isPointwise } from './describe.ts';
 
 // int16 activations (16x8) go to their own kernel in conv_2d_int16.ts
 export default withInt16Variant(def, conv2dInt16);

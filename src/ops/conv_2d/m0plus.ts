@@ -13,7 +13,9 @@
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import { type Conv2DParams, isPointwise } from './index.ts';
+import type { Conv2DParams } from './index.ts';
+import type { KernelVariant } from '../op.ts';
+import { isPointwise, summary } from './describe.ts';
 
 export function m0plusApplies(p: Conv2DParams): boolean {
   return isPointwise(p) && p.outC % 2 === 0;
@@ -117,3 +119,12 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
     shift,
   });
 }
+
+export const convM0plusVariant: KernelVariant<Conv2DParams> = {
+  name: 'armv6m',
+  family: 'armv6m',
+  applies: m0plusApplies,
+  scratchBytes: m0plusScratchBytes,
+  emit: (p, ctx) => emitConvM0plus(p, ctx, summary(p)),
+  cFiles: ['common/kernels_m0plus_conv.h'],
+};

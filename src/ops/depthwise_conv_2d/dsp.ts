@@ -7,7 +7,8 @@
  * rows read as words into columns, two pixels by two channels in SMLAD. Other layers with one input
  * channel (dilated rows): the CONV_2D im2col kernel on the filter re-laid as OHWI.
  */
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
@@ -139,3 +140,13 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     ...kernelMode(fast, p.actMin, p.actMax),
   });
 }
+
+export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 'arm-dsp',
+  family: 'arm-dsp',
+  applies: dspApplies,
+  scratchBytes: dspScratchBytes,
+  overlap: dspOverlap,
+  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
+  cFiles: ['common/kernels_dsp.h', 'common/kernels_dw_dsp.h'],
+};

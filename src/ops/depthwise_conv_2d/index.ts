@@ -6,9 +6,9 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { wantsDsp } from '../common/dsp.ts';
-import { dspApplies, dspOverlap, dspScratchBytes, emitDepthwiseDsp } from './dsp.ts';
-import { emitDepthwiseM0plus, m0plusApplies, m0plusOverlap, m0plusScratchBytes } from './m0plus.ts';
+import { depthwiseDspVariant } from './dsp.ts';
+import { depthwiseM0plusVariant } from './m0plus.ts';
+import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
@@ -98,11 +98,6 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorBuffer | undefined)[]
   }
 }
 
-function summary(p: DepthwiseConv2DParams): string {
-  const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
-  return `DEPTHWISE_CONV_2D [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-    + ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`;
-}
 
 const def: OpDef<DepthwiseConv2DParams> = {
   kind: 'DEPTHWISE_CONV_2D',
@@ -111,11 +106,8 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
-  scratchBytes: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspScratchBytes(p) : isa?.armv6m ? m0plusScratchBytes(p) : 0),
-  overlap: (p, isa) => (wantsDsp(isa) && dspApplies(p) ? dspOverlap(p) : isa?.armv6m ? m0plusOverlap(p) : undefined),
+  variants: [depthwiseDspVariant, depthwiseM0plusVariant],
   emitC(p, ctx) {
-    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitDepthwiseDsp(p, ctx, summary(p));
-    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitDepthwiseM0plus(p, ctx, summary(p));
     const channel = 'oc';
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
     return ctx.render('depthwise_conv_2d.c.hbs', {

@@ -11,7 +11,8 @@
  * 4-channel blocks (in_c > 1 and a multiplier that is a multiple of 4) keep the per-layer loop of
  * depthwise_conv_2d_m0plus.c.hbs; the rest the portable kernel.
  */
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { summary } from './describe.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/weighted.ts';
 import { rowWindowGap } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
@@ -135,3 +136,13 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     shift,
   });
 }
+
+export const depthwiseM0plusVariant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 'armv6m',
+  family: 'armv6m',
+  applies: m0plusApplies,
+  scratchBytes: m0plusScratchBytes,
+  overlap: m0plusOverlap,
+  emit: (p, ctx) => emitDepthwiseM0plus(p, ctx, summary(p)),
+  cFiles: ['common/kernels_m0plus_dw.h'],
+};

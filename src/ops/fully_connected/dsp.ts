@@ -5,7 +5,8 @@
  * replace the bias; per-tensor requantization constants live in the layer's code, per-channel ones
  * take two int32 per output (the model spends a float scale and an int64 zero point).
  */
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
@@ -73,3 +74,11 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     perChannel: uniform ? 0 : 1,
   });
 }
+
+export const fcDspVariant: KernelVariant<FullyConnectedParams> = {
+  name: 'arm-dsp',
+  family: 'arm-dsp',
+  applies: dspApplies,
+  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p)),
+  cFiles: ['common/kernels_dsp.h', 'common/kernels_fc_dsp.h'],
+};

@@ -79,6 +79,7 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
         scratch: () => { throw new Error('no scratch'); },
         addConst: (suffix) => `t_${suffix}`,
         render: (file, view) => renderOpTemplate(fc.dir, file, view),
+        defineOnce: () => { throw new Error('no shared definitions'); },
       };
       const code = fc.emitC(p, ctx);
       expect(asked).to.not.include(1);

@@ -7,14 +7,15 @@ import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { wantsDsp } from '../common/dsp.ts';
-import { dspApplies, emitFullyConnectedDsp } from './dsp.ts';
-import { emitFullyConnectedM0plus, m0plusApplies } from './m0plus.ts';
+import { firstApplicableVariant } from '../variant.ts';
+import { fcDspVariant } from './dsp.ts';
+import { fcM0plusVariant } from './m0plus.ts';
+import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
-import { type SparseRows, emitSparseFullyConnected, encodeSparseRows } from './sparse.ts';
+import { type SparseRows, encodeSparseRows, fcSparseVariant } from './sparse.ts';
 import {
   type ChannelMultipliers, cTerm, constInt32, constInt8, convChannelMultipliers, fcTensorMultiplier, foldedInitExpr,
   optionalInput, requantExprs, requireBias, requireClampActivation, requireConstant, requireInput, requireInt8Activation,
@@ -134,10 +135,6 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
   }
 }
 
-function summary(p: FullyConnectedParams): string {
-  return `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}]`
-    + `${p.perChannel ? ' per-channel' : ''}, ${p.batches * p.inFeatures * p.outFeatures} MACs`;
-}
 
 const def: OpDef<FullyConnectedParams> = {
   kind: 'FULLY_CONNECTED',
@@ -146,13 +143,13 @@ const def: OpDef<FullyConnectedParams> = {
   prepare,
   macs,
   evaluate,
+  // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
+  // rows reads the whole input row again); Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact
+  // requantization without a 64-bit multiply
+  variants: [fcDspVariant, fcM0plusVariant],
+  // pruned weights run the sparse kernel on every target: it is what the compressed model stores
+  selectVariant: (p, isa) => (p.sparse ? fcSparseVariant : firstApplicableVariant(def, p, isa)),
   emitC(p, ctx) {
-    if (p.sparse) return emitSparseFullyConnected(p, p.sparse, ctx);
-    // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
-    // rows reads the whole input row again)
-    if (wantsDsp(ctx.isa) && dspApplies(p)) return emitFullyConnectedDsp(p, ctx, summary(p));
-    // Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact requantization without a 64-bit multiply
-    if (ctx.isa?.armv6m && m0plusApplies(p)) return emitFullyConnectedM0plus(p, ctx, summary(p));
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
     // With symmetric weights the input offset folds into per-row start values; a weight zero point

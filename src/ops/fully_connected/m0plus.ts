@@ -6,7 +6,8 @@
  * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
  */
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
@@ -87,3 +88,11 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
     rqSingle: rq(allZero ? '(int32_t)w[o] * x0' : 's[o] + (int32_t)w[o] * x0', 'o'),
   });
 }
+
+export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
+  name: 'armv6m',
+  family: 'armv6m',
+  applies: m0plusApplies,
+  emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
+  cFiles: ['common/kernels_m0plus_dw.h', 'common/kernels_m0plus_fc.h'],
+};

@@ -11,7 +11,8 @@
  * integer sums do not depend on their order, so the result is bit-exact with the dense kernel.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { FullyConnectedParams } from './index.ts';
 import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { ChannelMultipliers } from '../common/weighted.ts';
 
@@ -113,3 +114,11 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
     shift,
   });
 }
+
+/** Pruned weights (FullyConnectedParams.sparse): the same kernel on every target. */
+export const fcSparseVariant: KernelVariant<FullyConnectedParams> = {
+  name: 'sparse',
+  family: 'portable',
+  applies: (p) => p.sparse !== undefined,
+  emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx),
+};

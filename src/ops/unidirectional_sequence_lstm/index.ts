@@ -10,8 +10,7 @@
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
-import { wantsDsp } from '../common/dsp.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
@@ -255,6 +254,37 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
   }
 }
 
+/** The template view every variant starts from: pointers, the layer's description, fixed constants. */
+function lstmView(p: LstmParams, ctx: LayerEmitContext): Record<string, unknown> {
+  const summary = `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
+    + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
+  return {
+    ...p,
+    fnName: ctx.fnName,
+    summary,
+    input: ctx.input(INPUT),
+    output: ctx.output(0),
+    hidden: ctx.input(HIDDEN_STATE),
+    cell: ctx.input(CELL_STATE),
+    rowExpr: p.timeMajor ? `t * ${p.batches} + b` : `b * ${p.steps} + t`,
+    gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
+    cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
+    cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
+    hasCellClip: p.cellClip > 0,
+    negCellClip: -p.cellClip,
+  };
+}
+
+/** Each gate's weights and bias: the variant kernels re-lay them and fold the bias at compile time. */
+function lstmGateInputs(ctx: LayerEmitContext) {
+  const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
+  return [0, 1, 2, 3].map((k) => ({
+    inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
+    recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
+    bias: constInt32(tensor(BIASES[k]!)),
+  }));
+}
+
 const def: OpDef<LstmParams> = {
   kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   dir: import.meta.dirname,
@@ -264,35 +294,17 @@ const def: OpDef<LstmParams> = {
   // portable: four int16 gate buffers of one state row each; the DSP variant computes a unit's
   // gates together and keeps the step's inputs and hidden values as int16 instead
   // (Armv6-M: the step's int32 accumulators of every gate row)
-  scratchBytes: (p, isa) => (wantsDsp(isa) ? lstmDspScratchBytes(p) : isa?.armv6m ? lstmM0plusScratchBytes(p) : 4 * p.units * 2),
+  scratchBytes: (p) => 4 * p.units * 2,
   evaluate,
+  variants: [
+    { name: 'arm-dsp', family: 'arm-dsp', applies: () => true, scratchBytes: lstmDspScratchBytes,
+      emit: (p, ctx) => emitLstmDsp(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['common/kernels_dsp.h', 'common/kernels_fc_dsp.h'] },
+    { name: 'armv6m', family: 'armv6m', applies: () => true, scratchBytes: lstmM0plusScratchBytes,
+      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['common/kernels_m0plus_dw.h', 'common/kernels_m0plus_fc.h'] },
+  ],
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
-    const summary = `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
-      + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
-    const shared = {
-      ...p,
-      fnName: ctx.fnName,
-      summary,
-      input: ctx.input(INPUT),
-      output: ctx.output(0),
-      hidden: ctx.input(HIDDEN_STATE),
-      cell: ctx.input(CELL_STATE),
-      rowExpr: p.timeMajor ? `t * ${p.batches} + b` : `b * ${p.steps} + t`,
-      gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
-      cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
-      cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
-      hasCellClip: p.cellClip > 0,
-      negCellClip: -p.cellClip,
-    };
-    // the variant kernels re-lay each gate's weights and fold its bias at compile time
-    const gateInputs = () => [0, 1, 2, 3].map((k) => ({
-      inputWeights: constInt8(tensor(INPUT_WEIGHTS[k]!)),
-      recurrentWeights: constInt8(tensor(RECURRENT_WEIGHTS[k]!)),
-      bias: constInt32(tensor(BIASES[k]!)),
-    }));
-    if (wantsDsp(ctx.isa)) return emitLstmDsp(p, ctx, gateInputs(), shared);
-    if (ctx.isa?.armv6m) return emitLstmM0plus(p, ctx, gateInputs(), shared);
+    const shared = lstmView(p, ctx);
     const gates = p.gates.map((g, k) => {
       const wIn = constInt8(tensor(INPUT_WEIGHTS[k]!));
       const wRec = constInt8(tensor(RECURRENT_WEIGHTS[k]!));
