@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { selectVariant } from '../variant.ts';
 import fc from './index.ts';
 import { SPARSE_MIN_ZEROS, encodeSparseRows } from './sparse.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
@@ -81,7 +82,9 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
         render: (file, view) => renderOpTemplate(fc.dir, file, view),
         defineOnce: () => { throw new Error('no shared definitions'); },
       };
-      const code = fc.emitC(p, ctx);
+      const variant = selectVariant(fc, p, undefined);
+      expect(variant.name).to.equal('sparse');
+      const code = variant.emit(p, ctx);
       expect(asked).to.not.include(1);
       expect(code).to.include('t_sparse_values').and.include('t_sparse_deltas').and.include('sparse:');
     }
