@@ -253,7 +253,7 @@ async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promi
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length && !failed) {
       try {
-        await work(items[next++]);
+        await work(items[next++]!);
       } catch (e) {
         failed = true; // the others stop taking new items
         throw e;

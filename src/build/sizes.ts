@@ -10,7 +10,7 @@ export function parseSizeOutput(text: string, file: string): SectionSizes {
   const sizes: SectionSizes = new Map();
   for (const line of text.split('\n')) {
     const m = /^(\S+)\s+(\d+)\s+(\d+)\s*$/.exec(line.trim());
-    if (m) sizes.set(m[1], (sizes.get(m[1]) ?? 0) + Number(m[2]));
+    if (m) sizes.set(m[1]!, (sizes.get(m[1]!) ?? 0) + Number(m[2]));
   }
   if (sizes.size === 0) throw new TinyforgeError(`${file}: size printed no sections`);
   return sizes;

@@ -354,6 +354,6 @@ function inputName(s: tf.SymbolicTensor): string {
 /** A Keras size/stride argument: a number or a pair. */
 function pair(value: unknown, fallback: number): [number, number] {
   if (typeof value === 'number') return [value, value];
-  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) return [value[0], value[1]];
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) return [value[0]!, value[1]!];
   return [fallback, fallback];
 }

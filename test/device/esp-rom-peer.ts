@@ -110,11 +110,11 @@ export class FakeEspRom {
         this.blocksReceived.push(seq);
         if (seq === this.options.damageBlock && !this.damaged) {
           this.damaged = true;
-          block[7] ^= 0x10;
+          block[7]! ^= 0x10;
         }
         if (block.length !== length) return this.answer(command, 1, 0x05);
         if (espChecksum(block) !== checksum) return this.answer(command, 1, 0x07);
-        if (this.options.badFlashByte !== undefined && seq === 0) block[this.options.badFlashByte] ^= 0x01;
+        if (this.options.badFlashByte !== undefined && seq === 0) block[this.options.badFlashByte]! ^= 0x01;
         this.flash.set(block, this.writeOffset + seq * length);
         this.blocksWritten++;
         const garble = seq === this.options.garbleAnswerToBlock && !this.garbled;

@@ -105,7 +105,7 @@ export class FakeDevice {
 
   private async send(command: number, sequence: number, payload: Uint8Array, corrupt = false): Promise<void> {
     const frame = encodeFrame({ version: this.faults.version ?? PROTOCOL_VERSION, command, sequence, payload });
-    if (corrupt) frame[frame.length - 1] ^= 0x01;
+    if (corrupt) frame[frame.length - 1]! ^= 0x01;
     if (this.faults.garbage) await this.port.write(this.faults.garbage);
     await this.port.write(frame);
   }

@@ -83,7 +83,7 @@ describe('device protocol: the C harness on QEMU mps2-an386 (raw frames over std
   it('NACKs a frame whose CRC fails, skips garbage and cut frames, then answers the next good one', async () => {
     const l = await start(plain);
     const bad = encodeFrame({ version: PROTOCOL_VERSION, command: Command.HELLO, sequence: 7, payload: new Uint8Array(0) });
-    bad[bad.length - 1] ^= 0x10;
+    bad[bad.length - 1]! ^= 0x10;
     await l.send(bad);
     const nack = await l.next();
     expect(nack).to.deep.include({ command: NACK, sequence: 7 });

@@ -46,7 +46,7 @@ describe('device protocol: framing', () => {
 
   it('reports a frame whose CRC fails, and one whose length field is impossible', () => {
     const wire = encodeFrame({ version: 1, command: 0x81, sequence: 4, payload: ascii('abc') });
-    wire[wire.length - 3] ^= 0x01; // a payload bit flipped on the line
+    wire[wire.length - 3]! ^= 0x01; // a payload bit flipped on the line
     expect(new FrameDecoder().push(wire)).to.deep.equal([{ kind: 'bad-crc', sequence: 4, command: 0x81 }]);
     const tooLong = Uint8Array.of(SOF, 1, 0x81, 0, 0xff, 0x7f);
     expect(new FrameDecoder().push(tooLong)).to.deep.equal([{ kind: 'too-long', length: 0x7fff }]);

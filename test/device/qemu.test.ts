@@ -63,12 +63,12 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     });
 
     it('the other MPS2 boards run the same firmware sources (AN385 Cortex-M3, AN500 Cortex-M7)', async () => {
-      for (const [target, board] of [['cortex-m3', 'qemu-mps2-an385'], ['cortex-m7', 'qemu-mps2-an500']]) {
+      for (const [target, board] of [['cortex-m3', 'qemu-mps2-an385'], ['cortex-m7', 'qemu-mps2-an500']] as const) {
         const built = await buildFirmware({ target, modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/${target}` });
         expect(built.board).to.equal(board);
         const result = await runOnBoard({ board, elf: built.elf, cases, timeoutMs: QUICK, link: 'stdio' });
-        expect(Array.from(result.cases[1].outputs), board).to.deep.equal(Array.from(fakeModelExpected(cases[1])));
-        expect(result.cases[0].ticks, board).to.be.greaterThan(0);
+        expect(Array.from(result.cases[1]!.outputs), board).to.deep.equal(Array.from(fakeModelExpected(cases[1]!)));
+        expect(result.cases[0]!.ticks, board).to.be.greaterThan(0);
       }
     });
 
@@ -102,11 +102,11 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       const iterations = [1, 500_001, 340_000_001];
       const built = await build('loop', LOOP_MODEL_DIR);
       const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: 20_000 });
-      expect(result.cases[2].ticks).to.be.greaterThan(2 ** 24);
-      within40(result.cases[0].ticks, result.cases[1].ticks, iterations[0], iterations[1]);
-      within40(result.cases[0].ticks, result.cases[2].ticks, iterations[0], iterations[2]);
+      expect(result.cases[2]!.ticks).to.be.greaterThan(2 ** 24);
+      within40(result.cases[0]!.ticks, result.cases[1]!.ticks, iterations[0]!, iterations[1]!);
+      within40(result.cases[0]!.ticks, result.cases[2]!.ticks, iterations[0]!, iterations[2]!);
       // the fixed overhead (call, counter reads) is under two ticks
-      expect(result.cases[0].count).to.be.at.most(80);
+      expect(result.cases[0]!.count).to.be.at.most(80);
     });
 
     it('loses and doubles no wrap when SysTick wraps often', async () => {
@@ -115,8 +115,8 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       const iterations = [1, 2_000_001];
       const built = await build('wraps', LOOP_MODEL_DIR, { extraCflags: ['-DTF_SYSTICK_RELOAD=0xFFFu'] });
       const result = await run(built.elf, { cases: iterations.map(loopCase) });
-      const measured = (result.cases[1].ticks - result.cases[0].ticks) * 40;
-      const expected = 2 * (iterations[1] - iterations[0]);
+      const measured = (result.cases[1]!.ticks - result.cases[0]!.ticks) * 40;
+      const expected = 2 * (iterations[1]! - iterations[0]!);
       expect(measured - expected).to.be.at.least(-40).and.at.most(24 * 16 + 40);
     });
   });
@@ -125,7 +125,7 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     it('enables the FPU before main (float code runs on the Cortex-M4)', async () => {
       const dir = fakeModelVariant(scratch.dir, 'float', atInvokeStart('volatile float half = 0.5f; if ((int)(half * 4.0f) != 2) return 1;'));
       const result = await run((await build('float-out', dir)).elf);
-      expect(Array.from(result.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
+      expect(Array.from(result.cases[0]!.outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0]!)));
     });
 
     it('starts C with initialised .data and zeroed .bss', async () => {
@@ -137,7 +137,7 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       const built = await build('data-out', dir);
       expect(built.sizes.data).to.be.at.least(8);
       const result = await run(built.elf);
-      expect(Array.from(result.cases[0].outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0])));
+      expect(Array.from(result.cases[0]!.outputs)).to.deep.equal(Array.from(fakeModelExpected(cases[0]!)));
     });
 
     it('measures the stack an inference uses', async () => {

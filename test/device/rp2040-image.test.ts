@@ -35,7 +35,7 @@ describe('RP2040 images: boot2 CRC, UF2, BOOTSEL drive', function () {
       expect(segments[0]!.physicalAddress).to.equal(0x10000000);
       const stage = segments[0]!.data.slice(0, BOOT2_BYTES);
       expect(boot2Valid(stage)).to.equal(true);
-      stage[0] ^= 1;
+      stage[0]! ^= 1;
       expect(boot2Valid(stage)).to.equal(false);
     });
   });

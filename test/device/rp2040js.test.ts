@@ -96,7 +96,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
 
     it('refuses an image whose second stage fails its CRC, as the boot ROM would', async () => {
       const uf2 = new Uint8Array(readFileSync(plain.uf2!));
-      uf2[32 + 10] ^= 0xff; // a byte of boot2, in the first block's payload
+      uf2[32 + 10]! ^= 0xff; // a byte of boot2, in the first block's payload
       expect(() => Rp2040Emulation.start(uf2, 'broken.uf2')).to.throw(/broken\.uf2: the first 256 bytes of flash are not a second stage with a valid CRC32/);
     });
   });

@@ -229,7 +229,7 @@ export class FakeBootloader {
         const at = address - this.flashBase;
         this.memory.set(data, at);
         const stuck = this.options.stuckByteAt;
-        if (stuck !== undefined && stuck >= address && stuck < address + data.length) this.memory[stuck - this.flashBase] ^= 0x10;
+        if (stuck !== undefined && stuck >= address && stuck < address + data.length) this.memory[stuck - this.flashBase]! ^= 0x10;
         this.send([ACK]);
       } else if (code === 0x43 || code === 0x44) {
         const first = await this.bytes(code === 0x44 ? 3 : 2);

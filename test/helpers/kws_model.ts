@@ -43,9 +43,9 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
     const oh = Math.ceil(shape[1] / stride);
     const ow = Math.ceil(shape[2] / stride);
     const outScale = outScaleFor(kh * kw * inC, 0.006);
-    [x] = b.op('CONV_2D', [x, w, bias(outC, 2000)], [{ shape: [1, oh, ow, outC], q: { scale: outScale, zeroPoint: -128 }, name }], {
+    x = b.op('CONV_2D', [x, w, bias(outC, 2000)], [{ shape: [1, oh, ow, outC], q: { scale: outScale, zeroPoint: -128 }, name }], {
       padding: 'SAME', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'RELU',
-    });
+    })[0]!;
     shape = [1, oh, ow, outC];
     scale = outScale;
   };
@@ -54,9 +54,9 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
     const scales = perChannel(c);
     const w = b.constant({ shape: [1, 3, 3, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } }, randomInt8(rand, 9 * c));
     const outScale = outScaleFor(9, 0.006);
-    [x] = b.op('DEPTHWISE_CONV_2D', [x, w, bias(c, 2000)], [{ shape: [...shape], q: { scale: outScale, zeroPoint: -128 }, name }], {
+    x = b.op('DEPTHWISE_CONV_2D', [x, w, bias(c, 2000)], [{ shape: [...shape], q: { scale: outScale, zeroPoint: -128 }, name }], {
       padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU', depthMultiplier: 1,
-    });
+    })[0]!;
     scale = outScale;
   };
 
@@ -65,19 +65,19 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
     depthwise(`dw${i}`);
     conv(1, 1, 1, ch, `pw${i}`);
   }
-  [x] = b.op('AVERAGE_POOL_2D', [x], [{ shape: [1, 1, 1, ch], q: { scale, zeroPoint: -128 }, name: 'pool' }], {
+  x = b.op('AVERAGE_POOL_2D', [x], [{ shape: [1, 1, 1, ch], q: { scale, zeroPoint: -128 }, name: 'pool' }], {
     padding: 'VALID', strideH: shape[1], strideW: shape[2], filterH: shape[1], filterW: shape[2], activation: 'NONE',
-  });
+  })[0]!;
   const newShape = b.ints([1, ch]);
-  [x] = b.op('RESHAPE', [x, newShape], [{ shape: [1, ch], q: { scale, zeroPoint: -128 }, name: 'flat' }], { newShape: [1, ch] });
+  x = b.op('RESHAPE', [x, newShape], [{ shape: [1, ch], q: { scale, zeroPoint: -128 }, name: 'flat' }], { newShape: [1, ch] })[0]!;
   // logits of scale 0.02 (a spread of a few units, so that SOFTMAX is not one-hot), the weight scale
   // chosen for the int8 logits to spread over most of their range
   const logitScale = 0.02;
   const fcW = b.constant({ shape: [classes, ch], q: { scale: (0.005 * logitScale) / outScaleFor(ch, 0.005), zeroPoint: 0 } }, randomInt8(rand, classes * ch));
-  [x] = b.op('FULLY_CONNECTED', [x, fcW, bias(classes, 5000)], [{ shape: [1, classes], q: { scale: logitScale, zeroPoint: randomInt(rand, -10, 10) }, name: 'logits' }], {
+  x = b.op('FULLY_CONNECTED', [x, fcW, bias(classes, 5000)], [{ shape: [1, classes], q: { scale: logitScale, zeroPoint: randomInt(rand, -10, 10) }, name: 'logits' }], {
     activation: 'NONE', keepNumDims: false,
-  });
-  [x] = b.op('SOFTMAX', [x], [{ shape: [1, classes], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'probs' }], { beta: 1 });
+  })[0]!;
+  x = b.op('SOFTMAX', [x], [{ shape: [1, classes], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'probs' }], { beta: 1 })[0]!;
   b.output(x);
   return b.build();
 }

@@ -119,7 +119,7 @@ export function scatterTransposeConv(p: TransposeWindow, x: Int8Array | Int16Arr
               const ox = ix * p.strideW - p.padLeft + kx;
               if (ox < 0 || ox >= p.outW) continue;
               for (let oc = 0; oc < p.outC; oc++) {
-                acc[((b * p.outH + oy) * p.outW + ox) * p.outC + oc] += v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!;
+                acc[((b * p.outH + oy) * p.outW + ox) * p.outC + oc]! += v * w[((oc * p.kH + ky) * p.kW + kx) * p.inC + ic]!;
               }
             }
           }

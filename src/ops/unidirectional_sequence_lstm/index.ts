@@ -128,7 +128,7 @@ function check(graph: Graph, op: Op): void {
 
   for (let g = 0; g < 4; g++) {
     const name = GATE_NAMES[g]!;
-    for (const [position, cols, role] of [[INPUT_WEIGHTS[g], inputSize, `input-to-${name} weights`], [RECURRENT_WEIGHTS[g], units, `recurrent-to-${name} weights`]] as const) {
+    for (const [position, cols, role] of [[INPUT_WEIGHTS[g]!, inputSize, `input-to-${name} weights`], [RECURRENT_WEIGHTS[g]!, units, `recurrent-to-${name} weights`]] as const) {
       const w = requireInput(graph, op, position, role);
       requireRank(op, w, role, 2);
       if (w.shape[0] !== units || w.shape[1] !== cols) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
@@ -136,7 +136,7 @@ function check(graph: Graph, op: Op): void {
       if (scales.length !== 1) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} are quantized per channel; TFLite Micro's LSTM takes per-tensor weights`);
       requireConstant(op, w, role);
     }
-    const bias = requireInput(graph, op, BIASES[g], `${name} gate bias`);
+    const bias = requireInput(graph, op, BIASES[g]!, `${name} gate bias`);
     if (bias.dtype !== 'int32') throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} is ${bias.dtype}; int8 LSTMs take int32 biases`);
     if (elementCount(bias.shape) !== units) throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
     requireConstant(op, bias, `${name} gate bias`);
