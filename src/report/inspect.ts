@@ -24,9 +24,11 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
       op.inputs.filter((i) => i >= 0 && !isConstant(graph.tensors[i]!)).map((i) => shape(graph, i)).join(' '),
       op.outputs.map((i) => shape(graph, i)).join(' '),
       layer ? layer.macs : '?', weights,
+      // the kernel selectVariant chose for the target (aliases run no code)
+      layer ? (layer.isAlias ? 'alias' : layer.variant.name) : '?',
     ];
   });
-  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes'], rows, 'Ops');
+  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes', 'kernel'], rows, 'Ops');
 }
 
 export function formatPlan(graph: Graph, plan: MemoryPlan): string {
