@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Hygiene the field expects, checked on every run: the license, an SPDX line in every source file,
+ * and the formatters (prettier for TypeScript, clang-format for the hand-written C) finding nothing
+ * to change. `npm run format` fixes the last two.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'node_modules', '.bin');
+
+function tracked(...patterns: string[]): string[] {
+  return execFileSync('git', ['ls-files', '-z', '--', ...patterns], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f.length > 0 && existsSync(join(ROOT, f)));
+}
+
+const TS_SOURCES = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'];
+const C_SOURCES = ['src/**/*.h', 'src/**/*.c', 'src/**/*.S', 'firmware/**/*.c', 'firmware/**/*.h', 'firmware/**/*.S', 'tools/**/*.c', 'tools/**/*.h'];
+// flatc's output is regenerated, not edited
+const GENERATED = /^src\/model\/tflite\/generated\//;
+
+describe('hygiene: license, SPDX lines, formatting', function () {
+  this.timeout(300_000);
+
+  it('ships the Apache-2.0 license that package.json names', () => {
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).to.match(/Apache License\s+Version 2\.0/);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).license).to.equal('Apache-2.0');
+  });
+
+  it('every source file carries an SPDX line in its first lines', () => {
+    const missing = tracked(...TS_SOURCES, ...C_SOURCES, 'src/**/*.fbs')
+      .filter((f) => !GENERATED.test(f))
+      .filter((f) => !readFileSync(join(ROOT, f), 'utf8').split('\n').slice(0, 20).some((l) => l.includes('SPDX-License-Identifier: Apache-2.0')));
+    expect(missing, 'files without an SPDX-License-Identifier line').to.deep.equal([]);
+  });
+
+  it('prettier finds nothing to change in the TypeScript', () => {
+    const files = tracked(...TS_SOURCES).filter((f) => !GENERATED.test(f));
+    try {
+      execFileSync(join(BIN, 'prettier'), ['--check', '--log-level', 'warn', ...files], { cwd: ROOT, stdio: 'pipe' });
+    } catch (e) {
+      const out = (e as { stdout?: Buffer; stderr?: Buffer });
+      expect.fail(`prettier would reformat (run npm run format):\n${out.stderr?.toString() ?? ''}${out.stdout?.toString() ?? ''}`);
+    }
+  });
+
+  it('clang-format finds nothing to change in the hand-written C', () => {
+    const unformatted = tracked(...C_SOURCES).filter((f) => {
+      try {
+        execFileSync(join(BIN, 'clang-format'), ['--dry-run', '--Werror', f], { cwd: ROOT, stdio: 'pipe' });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unformatted, 'C files clang-format would change (run npm run format)').to.deep.equal([]);
+  });
+});
