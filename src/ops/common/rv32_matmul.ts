@@ -46,8 +46,14 @@ export function rv32MatmulWeights(weights: Int8Array, columns: number, depth: nu
   return out;
 }
 
-/** Per group: C start values, then (per-channel requantization) C multipliers and C shifts. */
+/** Right shifts only and non-negative multipliers: the records hold e = -shift for tf_rv32_mbqm_right. */
+export function rv32RightOnly(m: ChannelMultipliers): boolean {
+  return m.shift.every((s) => s <= 0 && s >= -31) && m.multiplier.every((v) => v >= 0);
+}
+
+/** Per group: C start values, then (per-channel requantization) C multipliers and C shifts (or e = -shift). */
 export function rv32MatmulRecords(start: Int32Array, m: ChannelMultipliers, columns: number, groupColumns: number, perChannel: boolean): Int32Array {
+  const rightOnly = rv32RightOnly(m);
   const groups = Math.ceil(columns / groupColumns);
   const fields = perChannel ? 3 : 1;
   const out = new Int32Array(groups * groupColumns * fields);
@@ -59,7 +65,7 @@ export function rv32MatmulRecords(start: Int32Array, m: ChannelMultipliers, colu
       out[at] = start[n]!;
       if (perChannel) {
         out[at + groupColumns] = m.multiplier[n]!;
-        out[at + 2 * groupColumns] = m.shift[n]!;
+        out[at + 2 * groupColumns] = rightOnly ? -m.shift[n]! : m.shift[n]!;
       }
     }
   }
@@ -124,6 +130,7 @@ export function emitRv32Matmul(
     input: io.input,
     output: io.output,
     perChannel,
+    rightOnly: rv32RightOnly(l),
     recMult: c,
     recShift: 2 * c,
     mult: l.multiplier[0],
