@@ -8,6 +8,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convM0plusVariant } from './m0plus.ts';
+import { convRv32Variant } from './rv32.ts';
 import { isPointwise, summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -111,7 +112,7 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [convDspVariant, convM0plusVariant],
+  variants: [convDspVariant, convM0plusVariant, convRv32Variant],
   emitC(p, ctx) {
     const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
     const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;

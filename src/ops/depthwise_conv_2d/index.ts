@@ -8,6 +8,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
 import { depthwiseM0plusVariant } from './m0plus.ts';
+import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
@@ -106,7 +107,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [depthwiseDspVariant, depthwiseM0plusVariant],
+  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant],
   emitC(p, ctx) {
     const channel = 'oc';
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));

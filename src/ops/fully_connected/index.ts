@@ -10,6 +10,7 @@ import type { OpDef } from '../op.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcM0plusVariant } from './m0plus.ts';
+import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
@@ -146,7 +147,7 @@ const def: OpDef<FullyConnectedParams> = {
   // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
   // rows reads the whole input row again); Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
-  variants: [fcDspVariant, fcM0plusVariant],
+  variants: [fcDspVariant, fcM0plusVariant, fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
   selectVariant: (p, isa) => (p.sparse ? fcSparseVariant : firstApplicableVariant(def, p, isa)),
   emitC(p, ctx) {

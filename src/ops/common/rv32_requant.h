@@ -1,0 +1,17 @@
+/* Requantization for the RV32IMC kernel variants (rv32_matmul.ts, depthwise_conv_2d/rv32.ts). */
+#ifndef TF_RV32_REQUANT_H
+#define TF_RV32_REQUANT_H
+#include <stdint.h>
+
+/* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
+ * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN
+ * saturation case (it needs both operands INT32_MIN), so the same integer in fewer instructions:
+ * MUL + MULH for the product, then the rounding division by 2^e. */
+static inline int32_t tf_rv32_mbqm_right(int32_t x, int32_t multiplier, int e) {
+  const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)((1u << e) - 1u);
+  const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+  return (high >> e) + ((high & mask) > threshold ? 1 : 0);
+}
+
+#endif
