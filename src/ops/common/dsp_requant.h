@@ -18,6 +18,7 @@
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_DSP_REQUANT_H
 #define TF_DSP_REQUANT_H
+#include <stdint.h>
 #include "dsp.h"
 #include "fixedpoint.h"
 

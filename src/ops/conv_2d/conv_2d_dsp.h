@@ -6,6 +6,8 @@
 #ifndef TF_CONV_2D_DSP_H
 #define TF_CONV_2D_DSP_H
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "dsp.h"
 #include "dsp_requant.h"
 
@@ -18,11 +20,13 @@
  * Columns of a pixel pair: per four values, words 0 / 2 hold pixel A's, 1 / 3 pixel B's, two int16
  * lanes each. k4 / 4 steps of 4 values: two channels by two pixels, 16 MACs in 8 SMLAD.
  */
+
 /* The unrolled loop of tf_dsp_dot2x2: TF_DSP_STEPS_PER_TURN steps of TF_DSP_STEP2X2_BYTES code bytes
  * each (two 32-bit LDM, a high register in each list, four SXTB16 and eight SMLAD, every one a
  * 32-bit encoding). tf_dsp_entry computes the jump into it from these; the assembler checks both
  * where the loop is emitted (.if/.error in tf_dsp_dot2x2), so a change of the step's code fails the
- * build instead of jumping into the middle of an instruction. */
+ * build instead of jumping into the middle of an instruction. The steps a turn are a power of 2
+ * (tf_dsp_entry takes the count modulo by a mask). */
 #define TF_DSP_STEPS_PER_TURN 8
 #define TF_DSP_STEP2X2_BYTES 56
 

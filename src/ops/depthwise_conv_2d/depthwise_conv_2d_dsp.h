@@ -9,6 +9,8 @@
  * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. */
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_H
 #define TF_DEPTHWISE_CONV_2D_DSP_H
+#include <stdint.h>
+#include <string.h>
 #include "dsp.h"
 #include "dsp_requant.h"
 /* the one-channel kernel runs CONV_2D's pair loop (tf_dsp_pair_channels, tf_dsp_entry) */

@@ -10,6 +10,7 @@
  * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only. */
 #ifndef TF_FULLY_CONNECTED_DSP_H
 #define TF_FULLY_CONNECTED_DSP_H
+#include <stdint.h>
 #include "dsp.h"
 #include "dsp_requant.h"
 

@@ -3,6 +3,8 @@
  * the gates' matrix-vector products are FULLY_CONNECTED's streaming kernel (tf_fc_dot4_x16). */
 #ifndef TF_UNIDIRECTIONAL_SEQUENCE_LSTM_DSP_H
 #define TF_UNIDIRECTIONAL_SEQUENCE_LSTM_DSP_H
+#include <stdint.h>
+#include <string.h>
 #include "dsp.h"
 #include "fixedpoint.h"
 #include "sigmoid_int16.h"
