@@ -41,9 +41,12 @@ function cFileRegistry(): Map<string, CFile> {
 /** The identifiers a shared header defines (functions, macros, types): how codegen sees it is used. */
 function definedNames(text: string): string[] {
   const names = new Set<string>();
-  for (const m of text.matchAll(/^\s*#\s*define\s+([A-Za-z_]\w*)/gm)) names.add(m[1]!);
-  for (const m of text.matchAll(/^static\s+inline\b[^(;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) names.add(m[1]!);
-  for (const m of text.matchAll(/^typedef\b[^;]*?\b([A-Za-z_]\w*)\s*;/gm)) names.add(m[1]!);
+  // `static inline __attribute__((always_inline)) T f(`: the attribute is no function name
+  const plain = text.replace(/__attribute__\s*\(\([^()]*(?:\([^()]*\)[^()]*)*\)\)/g, '');
+  for (const m of plain.matchAll(/^\s*#\s*define\s+([A-Za-z_]\w*)/gm)) names.add(m[1]!);
+  for (const m of plain.matchAll(/^static\s+inline\b[^(;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) names.add(m[1]!);
+  // `typedef struct { fields; } name;`: the name after the body, not the first field
+  for (const m of plain.matchAll(/^typedef\b(?:[^;{]*\{[^}]*\})?[^;]*?\b([A-Za-z_]\w*)\s*;/gm)) names.add(m[1]!);
   // include guards say nothing about use
   return [...names].filter((n) => !/^TF_\w+_H$/.test(n));
 }

@@ -2,7 +2,7 @@
  * A keyword-spotting DS-CNN of the MLPerf Tiny class (test/helpers/kws_model.ts: CONV_2D 10x4 stride 2,
  * four depthwise-separable blocks, AVERAGE_POOL_2D, FULLY_CONNECTED 64 -> 12, SOFTMAX) on the
  * emulated Cortex-M4 (Arm DSP kernels) and RP2040 (Armv6-M kernels), bit-exact with the TypeScript
- * reference. Its 12-row FC once failed to build for the DSP targets (kernels_fc_dsp.h).
+ * reference. Its 12-row FC once failed to build for the DSP targets (fully_connected_dsp.h).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The Arm DSP kernel variants (kernels_dsp.h, chosen for targets with `isa.dsp`) against the
+ * The Arm DSP kernel variants (the ops' *_dsp.h headers, chosen for targets with `isa.dsp`) against the
  * TypeScript reference kernels, bit for bit: random layers, edge shapes (odd pixel counts, channels
  * not a multiple of 4, padding, strides, per-channel scales, accumulators too large for the SMMULR
  * path) and every recorded layer of the real models. On the host, dsp.h's C twins stand in for the

@@ -1,5 +1,5 @@
 /**
- * Compile-time side of the DSP kernel variants (`kernels_dsp.h`): per-channel requantization
+ * Compile-time side of the DSP kernel variants (`common/dsp_requant.h` and the ops' `*_dsp.h`): per-channel requantization
  * records, the accumulator bound that licenses the SMMULR requantization, and weight layouts.
  */
 import type { ChannelMultipliers } from './weighted.ts';
@@ -7,7 +7,7 @@ import type { KernelIsa } from '../op.ts';
 
 /**
  * int32 fields of one channel's record: start, multiplier, and one word P packing the shifts and
- * the rounding (see kernels_dsp.h). FAST: the multiplier stored as 2m - 2^32 (so that SMMLAR(acc,
+ * the rounding (see dsp_requant.h). FAST: the multiplier stored as 2m - 2^32 (so that SMMLAR(acc,
  * 2m - 2^32, acc) = SMMULR(2 acc, m)), P = rnd * 256 + (e + 9) with rnd = 2^e + zp * 2^(e+1);
  * exact: the multiplier as it is, P = lsh1 | rsh1 << 8.
  */
@@ -40,7 +40,7 @@ export function accumulatorBounds(weights: Int8Array, rows: number, rowLength: n
 }
 
 /**
- * Whether kernels_dsp.h's FAST requantization is exact for every channel. Every shift must be <= 0
+ * Whether dsp_requant.h's FAST requantization is exact for every channel. Every shift must be <= 0
  * (the left shift is the constant 1) and every multiplier normalized (>= 2^30, so that 2m - 2^32 is
  * an int32); |acc| * 2 fits an int32; |h| = |SMMULR(2 acc, m)| < 2^23 (so h >>> 24 is 255 or 0
  * by its sign); the packed word rnd * 256 + (e + 9) and the numerator h * 512 + P - 255 stay within
@@ -76,15 +76,24 @@ export function requantRecords(start: ArrayLike<number>, m: ChannelMultipliers, 
   return out;
 }
 
-/** The C initializer of a `tf_rq_t`. */
+/** The C initializer of a `tf_rq_t` (dsp_requant.h). */
 export function rqInit(outputZeroPoint: number, actMin: number, actMax: number): string {
-  return `{ ${outputZeroPoint}, ${actMin}, ${actMax} }`;
+  return `{ .out_zp = ${outputZeroPoint}, .act_min = ${actMin}, .act_max = ${actMax} }`;
 }
 
-/** The compile-time mode of a DSP kernel instance: `fast` and `full` flags and their name suffix. */
-export function kernelMode(fast: boolean, actMin: number, actMax: number): { fast: number; full: number; mode: string } {
+/**
+ * The compile-time mode of a DSP kernel instance: the `fast` (SMMLAR requantization, else TFLM's
+ * exact 64-bit steps) and `full` (activation range [-128, 127]: one SSAT, else a clamp) flags, the
+ * suffix naming the shared function (f/x, then s/c), and those words for the C comment.
+ */
+export function kernelMode(fast: boolean, actMin: number, actMax: number): { fast: number; full: number; mode: string; modeText: string } {
   const full = actMin === -128 && actMax === 127;
-  return { fast: fast ? 1 : 0, full: full ? 1 : 0, mode: `${fast ? 'f' : 'x'}${full ? 's' : 'c'}` };
+  return {
+    fast: fast ? 1 : 0,
+    full: full ? 1 : 0,
+    mode: `${fast ? 'f' : 'x'}${full ? 's' : 'c'}`,
+    modeText: `${fast ? 'SMMLAR' : 'exact 64-bit'} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
+  };
 }
 
 export function roundUp4(n: number): number {
@@ -92,7 +101,7 @@ export function roundUp4(n: number): number {
 }
 
 /**
- * Rows (k4 int8 each) in the order kernels_dsp.h reads them: channels in pairs whose rows are
+ * Rows (k4 int8 each) in the order conv_2d_dsp.h reads them: channels in pairs whose rows are
  * interleaved four bytes at a time, an odd last row as it is. Same size as the input.
  */
 export function interleavedPairs(rows: Int8Array, count: number, k4: number): Int8Array {

@@ -1,5 +1,5 @@
 /**
- * CONV_2D's Arm DSP variant (kernels_dsp.h): 1x1 stride-1 layers over channels that are a multiple
+ * CONV_2D's Arm DSP variant (conv_2d_dsp.h): 1x1 stride-1 layers over channels that are a multiple
  * of 4 run as a matrix product over the pixels; every other ungrouped layer first gathers two output
  * pixels' receptive fields as int8 rows (im2col, padding with the input zero point, which the
  * offset folded into the starts cancels), then runs the same product. Both use SMLAD,
@@ -56,7 +56,7 @@ function paddedRows(weights: Int8Array, rows: number, rowLength: number, k4: num
 
 /**
  * The weights (interleavedPairs) with the requantization records split around them in the order
- * kernels_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
+ * conv_2d_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
  * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
  * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
  */
@@ -94,7 +94,9 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const rows = interleavedPairs(direct ? filter : paddedRows(filter, p.outC, k, k4), p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
+  const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
+  ctx.defineOnce(`tf_dsp_${direct ? 'pointwise' : 'im2col'}_${mode.mode}`, renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, ...mode }));
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,
@@ -108,7 +110,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     k4,
     weights,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    ...kernelMode(fast, p.actMin, p.actMax),
+    mode: mode.mode,
   });
 }
 
@@ -119,5 +121,5 @@ export const convDspVariant: KernelVariant<Conv2DParams> = {
   scratchBytes: dspScratchBytes,
   overlap: dspOverlap,
   emit: (p, ctx) => emitConvDsp(p, ctx, summary(p)),
-  cFiles: ['common/kernels_dsp.h'],
+  cFiles: ['conv_2d/conv_2d_dsp.h'],
 };

@@ -1,5 +1,5 @@
 /**
- * DEPTHWISE_CONV_2D's Arm DSP variants (kernels_dw_dsp.h), weights int8 in flash, re-laid at compile
+ * DEPTHWISE_CONV_2D's Arm DSP variants (depthwise_conv_2d_dsp.h), weights int8 in flash, re-laid at compile
  * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
  * channels that are a multiple of 4: four channels per step, SXTB16 into SMLABB/SMLATT, the input
  * offset folded into the starts; 3x3 windows inside the image read their taps at constant offsets.
@@ -41,7 +41,7 @@ function singleK4(p: DepthwiseConv2DParams): { kw4: number; k4: number } {
   return { kw4, k4: p.kH * kw4 };
 }
 
-/** One input channel, undilated rows: the layer's own kernel (kernels_dw_dsp.h), rows read as words. */
+/** One input channel, undilated rows: the layer's own kernel (depthwise_conv_2d_dsp.h), rows read as words. */
 function singleApplies(p: DepthwiseConv2DParams): boolean {
   const dims = [p.inH, p.inW, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.padTop, p.padLeft, singleK4(p).k4];
   return p.inC === 1 && p.dilationW === 1 && dims.every((d) => d <= INT16_MAX);
@@ -119,6 +119,10 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = singleApplies(p);
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
+  const mode = kernelMode(fast, p.actMin, p.actMax);
+  ctx.defineOnce(`tf_dwk_${single ? 'single' : 'mult1'}_${mode.mode}`, ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, ...mode }));
+  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
     ...p,
     summary,
@@ -133,11 +137,10 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     ...(single
       ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
       : { weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)), records: ctx.addConst('rq', 'int32_t', records) }),
-    rowsInside: insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop).join(', '),
-    colsInside: insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft).join(', '),
+    rowsLo, rowsHi, colsLo, colsHi,
     inputZeroPoint: -p.inputOffset,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    ...kernelMode(fast, p.actMin, p.actMax),
+    mode: mode.mode,
   });
 }
 
@@ -148,5 +151,6 @@ export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: dspScratchBytes,
   overlap: dspOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
-  cFiles: ['common/kernels_dsp.h', 'common/kernels_dw_dsp.h'],
+  // the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)
+  cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
 };

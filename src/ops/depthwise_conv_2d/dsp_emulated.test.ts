@@ -1,6 +1,6 @@
 /**
  * The DSP variants of DEPTHWISE_CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7
- * (mps2-an500) and Cortex-M33 (mps2-an505), where kernels_dw_dsp.h's inline assembly runs (the host
+ * (mps2-an500) and Cortex-M33 (mps2-an505), where depthwise_conv_2d_dsp.h's inline assembly runs (the host
  * tests run its C twins): many layers in one model per kernel and board, bit-exact with the
  * TypeScript reference over every output byte.
  *

@@ -1,5 +1,5 @@
 /**
- * FULLY_CONNECTED's Arm DSP variant: kernels_fc_dsp.h's streaming kernel, no scratch. Symmetric
+ * FULLY_CONNECTED's Arm DSP variant: fully_connected_dsp.h's streaming kernel, no scratch. Symmetric
  * weights only (the input offset folds into the per-row starts); a weight zero point keeps the
  * portable kernel. Flash: the re-laid weights are exactly as many bytes as the model's, the starts
  * replace the bias; per-tensor requantization constants live in the layer's code, per-channel ones
@@ -16,7 +16,7 @@ export function dspApplies(p: FullyConnectedParams): boolean {
 }
 
 /**
- * Weight rows (`rowLength` int8 each) in the order kernels_fc_dsp.h reads them, no padding: rows in
+ * Weight rows (`rowLength` int8 each) in the order fully_connected_dsp.h reads them, no padding: rows in
  * blocks of four whose whole words alternate (word k of rows 0, 1, 2, 3, then word k+1), then per
  * left-over column j one word of the four rows' weights j; the last 1-3 rows plain, one after
  * another.
@@ -42,9 +42,13 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   const single = p.inFeatures === 1;
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
-  // kernels_dsp.h's records less the start (the kernel reads the starts apart): { m, P } per output
+  // dsp_requant.h's records less the start (the kernel reads the starts apart): { m, P } per output
   const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast);
   const mp = (o: number) => [records[o * RQ_FIELDS + 1]!, records[o * RQ_FIELDS + 2]!];
+  // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
+  // per tensor or per channel
+  const shared = { ...mode, single, mode: `${mode.mode}${uniform ? 't' : 'p'}`, perChannel: uniform ? 0 : 1 };
+  ctx.defineOnce(`tf_fc${single ? '1' : ''}_dsp_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
     how: `${single ? 'one input feature' : 'streaming, 4 rows per pass'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
@@ -67,11 +71,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     channel: uniform ? mp(0).join(', ') : undefined,
     records: uniform ? undefined : ctx.addConst('rq', 'int32_t', Int32Array.from(Array.from({ length: p.outFeatures }, (_, o) => mp(o)).flat())),
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    ...mode,
-    // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
-    // per tensor or per channel
-    mode: `${mode.mode}${uniform ? 't' : 'p'}`,
-    perChannel: uniform ? 0 : 1,
+    mode: shared.mode,
   });
 }
 
@@ -80,5 +80,5 @@ export const fcDspVariant: KernelVariant<FullyConnectedParams> = {
   family: 'arm-dsp',
   applies: dspApplies,
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p)),
-  cFiles: ['common/kernels_dsp.h', 'common/kernels_fc_dsp.h'],
+  cFiles: ['fully_connected/fully_connected_dsp.h'],
 };

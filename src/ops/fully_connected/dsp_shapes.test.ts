@@ -1,5 +1,5 @@
 /**
- * The Arm DSP FULLY_CONNECTED kernel (kernels_fc_dsp.h) over every small shape: row counts 1-13 (no
+ * The Arm DSP FULLY_CONNECTED kernel (fully_connected_dsp.h) over every small shape: row counts 1-13 (no
  * block of four, blocks with and without a row tail) against input lengths 1-9, 64 and 250 (no
  * whole word, words with and without a tail).
  *
@@ -55,7 +55,7 @@ function fcShapesModel(name: string, rows: number[], inSizes: number[], seed: nu
 }
 
 /**
- * A C file calling kernels_fc_dsp.h's body for `r` rows and every input length with literal
+ * A C file calling fully_connected_dsp.h's body for `r` rows and every input length with literal
  * arguments (per tensor with starts, one batch, SMMULR requantization; per channel with no starts,
  * two batches, exact), the weights, starts and records extern arrays of their sizes as in a
  * generated model. One file per row count: in one file for all, the inliner's unit growth limit
@@ -108,7 +108,7 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
       const modelDir = writeDirectoryAtomically(join(dir, `${target}-headers`), compiled.generated.files);
       const modelC = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       const includes = [...modelC.matchAll(/^#include "([^"]+\.h)"/gm)].map((m) => m[1]!).filter((h) => h !== 'model.h' && h !== 'weights.h');
-      expect(includes).to.include('kernels_fc_dsp.h');
+      expect(includes).to.include('fully_connected_dsp.h');
       const failures: string[] = [];
       let next = 0;
       await Promise.all([0, 1].map(async () => {

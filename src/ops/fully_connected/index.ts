@@ -144,7 +144,7 @@ const def: OpDef<FullyConnectedParams> = {
   prepare,
   macs,
   evaluate,
-  // Arm DSP: the streaming kernel of kernels_fc_dsp.h, no scratch (and no overlap: every block of
+  // Arm DSP: the streaming kernel of fully_connected_dsp.h, no scratch (and no overlap: every block of
   // rows reads the whole input row again); Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
   variants: [fcDspVariant, fcM0plusVariant, fcRv32Variant],

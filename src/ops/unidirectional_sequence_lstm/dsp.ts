@@ -1,9 +1,9 @@
 /**
  * The LSTM's Arm DSP variant: per time step and unit, the four gates' rows over x and over h are one
- * block of kernels_fc_dsp.h's streaming kernel each (weights re-laid out so a block is unit u's
+ * block of fully_connected_dsp.h's streaming kernel each (weights re-laid out so a block is unit u's
  * input, forget, cell and output rows), then the gate and cell arithmetic of that unit right away,
  * so no gate buffers: the new hidden values go to the output row, which the next step reads as h.
- * Requantizations take kernels_dsp.h's SMMULR path wherever the compile-time bounds below prove it
+ * Requantizations take the SMMULR path (unidirectional_sequence_lstm_dsp.h) wherever the compile-time bounds below prove it
  * exact, else TFLite Micro's 64-bit steps.
  */
 import type { LayerEmitContext } from '../op.ts';
@@ -25,7 +25,7 @@ function cInt32(v: number): string {
 
 /**
  * C for mbqm(acc) + zp saturated to `bits` (TFLite Micro's MultiplyByQuantizedMultiplier), in
- * kernels_fc_dsp.h's SMMLAR / SMMULR forms where `bound` (on |acc|) proves them exact, else TFLM's
+ * unidirectional_sequence_lstm_dsp.h's SMMLAR / SMMULR forms where `bound` (on |acc|) proves them exact, else TFLM's
  * 64-bit steps. Shifts <= 0: SMMLAR is exact for any acc and |SRDHM| <= min(bound, 2^31) m / 2^31 + 1
  * = high; the rounding sum high + 2^(e-1) + |zp| 2^e + 1 must stay inside int32. Left shifts: acc <<
  * (shift+1) must fit int32, and high + |zp| too. The saturation goes where high / 2^e + 1 + |zp| may
@@ -42,10 +42,10 @@ export function requantC(acc: string, multiplier: number, shift: number, bound: 
   const sumFits = high + round + Math.abs(zp) * 2 ** right + 1 < 2 ** 31;
   if (left === 0 && multiplier >= 2 ** 30 && sumFits) {
     const m2 = cInt32(2 * multiplier - 2 ** 32);
-    if (right === 0) return `${sat}(tf_fc_rq_k0(${acc}, ${m2}, ${zp}))`;
-    return `${sat}(tf_fc_rq_k(${acc}, ${m2}, ${round + zp * 2 ** right}, ${right}))`;
+    if (right === 0) return `${sat}(tf_lstm_rq_k0(${acc}, ${m2}, ${zp}))`;
+    return `${sat}(tf_lstm_rq_k(${acc}, ${m2}, ${round + zp * 2 ** right}, ${right}))`;
   }
-  if (left > 0 && bound * 2 ** (left + 1) <= 2 ** 31 - 1 && sumFits) return `${sat}(tf_fc_rq_kl(${acc}, ${multiplier}, ${left + 1}, ${zp}))`;
+  if (left > 0 && bound * 2 ** (left + 1) <= 2 ** 31 - 1 && sumFits) return `${sat}(tf_lstm_rq_kl(${acc}, ${multiplier}, ${left + 1}, ${zp}))`;
   return `${sat}(tf_mbqm(${acc}, ${multiplier}, ${shift})${zp === 0 ? '' : ` + ${zp}`})`;
 }
 

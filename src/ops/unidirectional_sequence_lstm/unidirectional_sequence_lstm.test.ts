@@ -7,6 +7,7 @@ import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
+import { cFilesFor } from '../../codegen/c_files.ts';
 import { type CCase, type TensorSpec, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
 import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
@@ -121,12 +122,17 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   });
 
   for (const [variant, file, guard, prefix] of [
-    ['DSP', 'unidirectional_sequence_lstm_dsp.c.hbs', 'TF_LSTM_DSP_ACT', 'tf_lstm_'],
+    ['DSP', 'unidirectional_sequence_lstm_dsp.h', undefined, 'tf_lstm_'],
     ['Armv6-M', 'unidirectional_sequence_lstm_m0plus.c.hbs', 'TF_LSTM_M0_ACT', 'tf_m0_lstm_'],
   ] as const) it(`the ${variant} variant's activations equal sigmoid_int16.h's for every gate input and a wide range of cell values (C)`, () => {
-    const template = readFileSync(join(import.meta.dirname, file), 'utf8');
-    const helpers = template.slice(template.indexOf(`#ifndef ${guard}`), template.indexOf('#endif') + '#endif'.length);
     const common = join(import.meta.dirname, '../common');
+    // a header is included whole, shipped with what it includes as codegen ships it; a template's
+    // guarded block is cut out
+    const source = readFileSync(join(import.meta.dirname, file), 'utf8');
+    const helpers = guard === undefined
+      ? `#include "${file}"`
+      : source.slice(source.indexOf(`#ifndef ${guard}`), source.indexOf('#endif') + '#endif'.length);
+    const headers = guard === undefined ? cFilesFor([`unidirectional_sequence_lstm/${file}`], '').files : [];
     const out = compileAndRun([
       '#include <stdint.h>', '#include <stdio.h>',
       `#include "${join(common, 'sigmoid_int16.h')}"`,
@@ -138,7 +144,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       '  printf("%ld", bad);',
       '  return 0;',
       '}',
-    ].join('\n'));
+    ].join('\n'), headers);
     expect(new TextDecoder().decode(out)).to.equal('0');
   });
 

@@ -1,6 +1,5 @@
 /* DEPTHWISE_CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): always-inline bodies that
- * a layer's template instantiates once per model and requantization mode. Includes kernels_dsp.h
- * (tf_rq_t, tf_rq_out, TF_LOAD32).
+ * a layer's template instantiates once per model and requantization mode (ctx.defineOnce).
  *
  * Output pixels whose window lies inside the image (the generator gives their range) read every
  * tap at a constant offset, no checks. The others read through one pointer per tap, a row of the
@@ -8,9 +7,14 @@
  * cancel (they fold -z_in * sum(w) in), the same as TFLite Micro skipping the tap. Weights stay
  * int8 in flash, re-laid at compile time in the order the loops read them (same byte count); the
  * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. */
-#ifndef TF_KERNELS_DW_DSP_H
-#define TF_KERNELS_DW_DSP_H
-#include "kernels_dsp.h"
+#ifndef TF_DEPTHWISE_CONV_2D_DSP_H
+#define TF_DEPTHWISE_CONV_2D_DSP_H
+#include <stdint.h>
+#include <string.h>
+#include "dsp.h"
+#include "dsp_requant.h"
+/* the one-channel kernel runs CONV_2D's pair loop (tf_dsp_pair_channels, tf_dsp_entry) */
+#include "conv_2d_dsp.h"
 
 typedef struct {
   int16_t in_h, in_w, in_c;
@@ -103,13 +107,14 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(
   __asm__(
       "ldr %[x], [%[tp]]\n\t"
       "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[tp], #4]\n\t"
+      "ldr %[x], [%[tp], %[tp1]]\n\t"
       "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[tp], #8]\n\t"
+      "ldr %[x], [%[tp], %[tp2]]\n\t"
       "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq),
         [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
-      : [tp] "r"(tp), [ch] "r"(ch)
+        /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
+      : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
       : "memory");
   *wp = wq;
 #else
@@ -174,7 +179,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
           const int8_t *x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
           /* its own count, not `for (; ox < hi; ++ox)` running on from the outer loop's value: a
            * loop whose start GCC learns only after it has copied and rotated it can be counted
-           * negative once shapes are constants (kernels_fc_dsp.h's row tail failed
+           * negative once shapes are constants (fully_connected_dsp.h's row tail failed
            * -Werror=aggressive-loop-optimizations that way) */
           for (int n = hi - lo; n > 0; --n, ++ox, x0 += step) {
             const int8_t *x = x0;
@@ -215,7 +220,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
  * rounded up to kw4; the weights past k_w are 0) and split by SXTB16 into columns: per four taps,
  * words A even, B even, A odd, B odd for a pixel pair. Weights: per output channel a row of
  * k4 = k_h * kw4 int8 (kernel rows of kw4, natural order), laid out with the records as CONV_2D's
- * are (conv_2d/dsp.ts withRecords), so that kernels_dsp.h's tf_dsp_pair_channels does two pixels by
+ * are (conv_2d/dsp.ts withRecords), so that conv_2d_dsp.h's tf_dsp_pair_channels does two pixels by
  * two channels. `scratch`: k4 column words, then kw4 bytes for a border run.
  */
 static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g,

@@ -7,35 +7,12 @@
  * input j (n mod 4 of them) one word of the four rows' weights j; the last 1-3 rows plain, one after
  * another. FULLY_CONNECTED reads its int8 input directly (no scratch) with the input offset folded
  * into the accumulator starts; the LSTM, which reads each step's inputs once per unit, extends them
- * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only.
- * Includes kernels_dsp.h (TF_LOAD32, tf_rq_t, tf_dsp_rq). */
-#ifndef TF_KERNELS_FC_DSP_H
-#define TF_KERNELS_FC_DSP_H
-#include "kernels_dsp.h"
-
-/*
- * TFLite Micro's MultiplyByQuantizedMultiplier plus a zero point, with the constants as arguments
- * (literals at the call, so they become immediates), where the generator proved it exact
- * (unidirectional_sequence_lstm/dsp.ts). SRDHM(a, m) = floor((a m + 2^30) / 2^31), for shifts <= 0:
- * = floor((2 a m + 2^31) / 2^32) = a + SMMULR(a, 2m - 2^32) = SMMLAR(a, m2, a) with m2 = 2m - 2^32,
- * an int32 since m >= 2^30, exact for every a; for left shifts SMMULR(a << lsh1, m) while
- * |a| 2^lsh1 < 2^31. Then RDBPOT(h, e) + zp = (h + 2^(e-1) + zp 2^e - [h<0]) >> e, rnd = 2^(e-1) +
- * zp 2^e (e >= 1; adding a multiple of 2^e before the floor shift is exact). The caller saturates.
- */
-static inline __attribute__((always_inline)) int32_t tf_fc_rq_k(int32_t acc, int32_t m2, int32_t rnd, int rsh) {
-  const int32_t h = tf_dsp_smmlar(acc, m2, acc);
-  return (int32_t)((uint32_t)h + (uint32_t)rnd - ((uint32_t)h >> 31)) >> rsh;
-}
-
-/* The same with no right shift. */
-static inline __attribute__((always_inline)) int32_t tf_fc_rq_k0(int32_t acc, int32_t m2, int32_t zp) {
-  return tf_dsp_smmlar(acc, m2, acc) + zp;
-}
-
-/* A left shift: SMMULR of the shifted accumulator (then no right shift). */
-static inline __attribute__((always_inline)) int32_t tf_fc_rq_kl(int32_t acc, int32_t m, int lsh1, int32_t zp) {
-  return tf_smmulr((int32_t)((uint32_t)acc << lsh1), m) + zp;
-}
+ * to int16 once per step, offset applied (tf_fc_dot4_x16). Symmetric weights only. */
+#ifndef TF_FULLY_CONNECTED_DSP_H
+#define TF_FULLY_CONNECTED_DSP_H
+#include <stdint.h>
+#include "dsp.h"
+#include "dsp_requant.h"
 
 #if TF_DSP_NATIVE
 /* the weights of one word of x for a block of four rows, against xe = (x0, x2), xo = (x1, x3):
@@ -178,7 +155,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
 
 /*
  * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
- * inputs (start NULL: all 0). q holds kernels_dsp.h's requantization records less their start,
+ * inputs (start NULL: all 0). q holds dsp_requant.h's requantization records less their start,
  * { m, P }: one per output (`per_channel`), or one for every output.
  */
 static inline __attribute__((always_inline)) void tf_fc_dsp_body(

@@ -1,91 +1,15 @@
-/* The shared loops of the int8 DSP kernel variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED):
- * always-inline bodies that a layer's template instantiates once per model and mode (a guarded
- * static function), each layer passing its constants, so flash holds one copy per kernel kind.
- * Includes dsp.h and fixedpoint.h.
- *
- * Requantization: per output channel a record of TF_RQ_FIELDS int32 built at compile time:
- *   { acc start (bias, input offset folded in where the kernel allows), multiplier, P }.
- * FAST mode (every shift <= 0, and the generator proved the bounds of dsp.ts's fastRequantHolds),
- * with e = -shift and rnd = 2^e + zp * 2^(e+1):
- *   h = SRDHM(acc, m) = SMMULR(2 acc, m) = acc + SMMULR(acc, 2m - 2^32) = SMMLAR(acc, m', acc),
- *       the record holding m' = 2m - 2^32 (an int32, as m >= 2^30);
- *   RDBPOT(h, e) + zp = (2h + rnd - [h<0]) >> (e+1)
- *                     = (512h + 256 rnd + j - 255 [h<0]) >> (e+9) for any 0 <= j <= 254
- *       (scaled by 256, the -1 becomes -256 + (j + 1), which stays inside one step of 2^(e+9)),
- *   and 255 [h<0] = h >>> 24 while |h| < 2^24. So P = 256 rnd + (e+9) is both the addend and,
- *   in its low byte, the shift (Arm's register-shifted ASR reads the low byte): SMMLAR, ADD, SUB,
- *   ASR and SSAT per output, exact with TFLite Micro.
- * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
- * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
-#ifndef TF_KERNELS_DSP_H
-#define TF_KERNELS_DSP_H
+/* CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): the 1x1 matrix product and the
+ * im2col convolution, two pixels by two channels in SMLAD. Always-inline bodies that the layer
+ * templates instantiate once per model and requantization mode (ctx.defineOnce), each layer passing
+ * its constants, so flash holds one copy per kernel kind. DEPTHWISE_CONV_2D's one-channel kernel
+ * reuses the pair loop (tf_dsp_pair_channels). */
+#ifndef TF_CONV_2D_DSP_H
+#define TF_CONV_2D_DSP_H
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "dsp.h"
-#include "fixedpoint.h"
-
-#define TF_RQ_FIELDS 3
-
-typedef struct {
-  int32_t out_zp;
-  int32_t act_min;
-  int32_t act_max;
-} tf_rq_t;
-
-/* Word loads of data the generator keeps 4-byte aligned (weights, arena tensors at offsets that are
- * multiples of 4): plain loads on the device so the compiler may pair them (LDRD); memcpy on the
- * host, whose test buffers carry no alignment promise. */
-#if TF_DSP_NATIVE
-#define TF_LOAD32(p) (*(const uint32_t *)(const void *)(p))
-#else
-#define TF_LOAD32(p) tf_read_u32(p)
-#endif
-
-/* One channel's requantization constants (its record less the start), held in registers across
- * the pixels of a block. */
-typedef struct {
-  int32_t m, p;
-} tf_rq_channel_t;
-
-static inline __attribute__((always_inline)) tf_rq_channel_t tf_rq_channel(const int32_t *q) {
-  tf_rq_channel_t c;
-  c.m = q[1];
-  c.p = q[2];
-  return c;
-}
-
-/* x >> (s & 255) as Arm's register-shifted ASR computes it (amounts here stay below 32) */
-static inline __attribute__((always_inline)) int32_t tf_asr_low8(int32_t x, int32_t s) {
-#if TF_DSP_NATIVE
-  int32_t r;
-  __asm__("asr %0, %1, %2" : "=r"(r) : "r"(x), "r"(s));
-  return r;
-#else
-  return x >> (s & 255);
-#endif
-}
-
-/* FAST requantization of an accumulator, before the activation clamp (see above; m is 2m - 2^32). */
-static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, int32_t m, int32_t p) {
-  const int32_t h = tf_dsp_smmlar(acc, m, acc);
-  const uint32_t n = (uint32_t)p + ((uint32_t)h << 9) - ((uint32_t)h >> 24);
-  return tf_asr_low8((int32_t)n, p);
-}
-
-/* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
-static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
-  int32_t v;
-  if (fast) {
-    v = tf_rq_fast_p(acc, m, p);
-  } else {
-    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
-    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
-  }
-  if (full) return (int8_t)tf_ssat8(v);
-  return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
-}
-
-static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
-  return tf_dsp_rq(acc, c.m, c.p, rq, fast, full);
-}
+#include "dsp_requant.h"
 
 /*
  * Weights of the DSP kernels are laid out at compile time in the order the loops read them: rows of
@@ -96,6 +20,16 @@ static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq
  * Columns of a pixel pair: per four values, words 0 / 2 hold pixel A's, 1 / 3 pixel B's, two int16
  * lanes each. k4 / 4 steps of 4 values: two channels by two pixels, 16 MACs in 8 SMLAD.
  */
+
+/* The unrolled loop of tf_dsp_dot2x2: TF_DSP_STEPS_PER_TURN steps of TF_DSP_STEP2X2_BYTES code bytes
+ * each (two 32-bit LDM, a high register in each list, four SXTB16 and eight SMLAD, every one a
+ * 32-bit encoding). tf_dsp_entry computes the jump into it from these; the assembler checks both
+ * where the loop is emitted (.if/.error in tf_dsp_dot2x2), so a change of the step's code fails the
+ * build instead of jumping into the middle of an instruction. The steps a turn are a power of 2
+ * (tf_dsp_entry takes the count modulo by a mask). */
+#define TF_DSP_STEPS_PER_TURN 8
+#define TF_DSP_STEP2X2_BYTES 56
+
 #if TF_DSP_NATIVE
 /* 4 values of the 2x2 block: LDM of the four column words, LDM of the two weight words, 4 SXTB16,
  * 8 SMLAD. LDM fills registers in number order, so the operands are pinned to registers (r7, the
@@ -136,24 +70,39 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
   register uint32_t e __asm__("r11");
   register const uint32_t *rx __asm__("r12") = x;
   register const int8_t *rw __asm__("lr") = w;
-  /* eight steps (56 bytes of code each) a turn; the first turn is entered `entry` bytes in, past
-   * the steps that k4 / 4 mod 8 does not need: ADD PC (16-bit, PC reads 4 bytes on) jumps there */
+  /* TF_DSP_STEPS_PER_TURN steps a turn; the first turn is entered `entry` bytes in (tf_dsp_entry),
+   * past the steps that k4 / 4 mod TF_DSP_STEPS_PER_TURN does not need: ADD PC (16-bit; PC reads 4
+   * bytes on, at label 10 past the NOP) jumps there. The .if blocks make the assembler check the
+   * layout that jump assumes: label 10 four bytes past the ADD, each step TF_DSP_STEP2X2_BYTES long,
+   * the turn TF_DSP_STEPS_PER_TURN steps. */
   (void)k4;
   e = (uint32_t)entry;
   __asm__ volatile(
       "ldrd %[aa], %[ba], [%[w]], #8\n\t"
       "mov %[ab], %[aa]\n\t"
       "mov %[bb], %[ba]\n\t"
+      "11:\n\t"
       "add pc, %[e]\n\t"
       "nop\n\t"
-      "10:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2
+      "10:\n\t" TF_DSP_STEP2X2
+      "12:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2
+      "13:\n\t"
+      ".if (10b - 11b) != 4\n\t"
+      ".error \"tf_dsp_dot2x2: the loop must start 4 bytes past ADD PC (where PC reads)\"\n\t"
+      ".endif\n\t"
+      ".if (12b - 10b) != %c[step]\n\t"
+      ".error \"tf_dsp_dot2x2: TF_DSP_STEP2X2 is no longer TF_DSP_STEP2X2_BYTES of code (tf_dsp_entry)\"\n\t"
+      ".endif\n\t"
+      ".if (13b - 10b) != %c[step] * %c[steps]\n\t"
+      ".error \"tf_dsp_dot2x2: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry)\"\n\t"
+      ".endif\n\t"
       "ldr %[e], %[end]\n\t"
       "cmp %[x], %[e]\n\t"
       "bne 10b\n\t"
       "ldm %[w]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
       : [aa] "=&r"(raa), [ab] "=&r"(rab), [ba] "=&r"(rba), [bb] "=&r"(rbb), [x] "+&r"(rx), [w] "+&r"(rw),
         [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "+&r"(e)
-      : [end] "m"(*endp)
+      : [end] "m"(*endp), [step] "i"(TF_DSP_STEP2X2_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
       : "cc", "memory");
   *aa = raa;
   *ab = rab;
@@ -187,8 +136,11 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
 #endif
 }
 
-/* Where tf_dsp_dot2x2 enters its loop for k4 values (code bytes to skip); unused on the host. */
-static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & 7) * 56; }
+/* Where tf_dsp_dot2x2 enters its loop for k4 values: the code bytes of the steps to skip so that the
+ * first turn runs (k4 / 4) mod TF_DSP_STEPS_PER_TURN of them (all of them at 0); unused on the host. */
+static inline int tf_dsp_entry(int k4) {
+  return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2_BYTES;
+}
 
 /*
  * Every output channel of a pixel pair. `w`: per channel pair { start a, start b } (int32), the

@@ -1,0 +1,90 @@
+/* Requantization shared by the int8 Arm DSP kernel variants (CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED): the per-layer constants (tf_rq_t), the per-channel records, the word loads of
+ * compile-time aligned data, and one output from an accumulator.
+ *
+ * Per output channel a record of TF_RQ_FIELDS int32 built at compile time (common/dsp.ts
+ * requantRecords): { acc start (bias, input offset folded in where the kernel allows), multiplier, P }.
+ * FAST mode (every shift <= 0, and the generator proved the bounds of dsp.ts's fastRequantHolds),
+ * with e = -shift and rnd = 2^e + zp * 2^(e+1):
+ *   h = SRDHM(acc, m) = SMMULR(2 acc, m) = acc + SMMULR(acc, 2m - 2^32) = SMMLAR(acc, m', acc),
+ *       the record holding m' = 2m - 2^32 (an int32, as m >= 2^30);
+ *   RDBPOT(h, e) + zp = (2h + rnd - [h<0]) >> (e+1)
+ *                     = (512h + 256 rnd + j - 255 [h<0]) >> (e+9) for any 0 <= j <= 254
+ *       (scaled by 256, the -1 becomes -256 + (j + 1), which stays inside one step of 2^(e+9)),
+ *   and 255 [h<0] = h >>> 24 while |h| < 2^24. So P = 256 rnd + (e+9) is both the addend and,
+ *   in its low byte, the shift (Arm's register-shifted ASR reads the low byte): SMMLAR, ADD, SUB,
+ *   ASR and SSAT per output, exact with TFLite Micro.
+ * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
+ * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
+#ifndef TF_DSP_REQUANT_H
+#define TF_DSP_REQUANT_H
+#include <stdint.h>
+#include "dsp.h"
+#include "fixedpoint.h"
+
+#define TF_RQ_FIELDS 3
+
+typedef struct {
+  int32_t out_zp;
+  int32_t act_min;
+  int32_t act_max;
+} tf_rq_t;
+
+/* Word loads of data the generator keeps 4-byte aligned (weights, arena tensors at offsets that are
+ * multiples of 4): plain loads on the device so the compiler may pair them (LDRD); memcpy on the
+ * host, whose test buffers carry no alignment promise. */
+#if TF_DSP_NATIVE
+#define TF_LOAD32(p) (*(const uint32_t *)(const void *)(p))
+#else
+#define TF_LOAD32(p) tf_read_u32(p)
+#endif
+
+/* One channel's requantization constants (its record less the start), held in registers across
+ * the pixels of a block. */
+typedef struct {
+  int32_t m, p;
+} tf_rq_channel_t;
+
+static inline __attribute__((always_inline)) tf_rq_channel_t tf_rq_channel(const int32_t *q) {
+  tf_rq_channel_t c;
+  c.m = q[1];
+  c.p = q[2];
+  return c;
+}
+
+/* x >> (s & 255) as Arm's register-shifted ASR computes it (amounts here stay below 32) */
+static inline __attribute__((always_inline)) int32_t tf_asr_low8(int32_t x, int32_t s) {
+#if TF_DSP_NATIVE
+  int32_t r;
+  __asm__("asr %0, %1, %2" : "=r"(r) : "r"(x), "r"(s));
+  return r;
+#else
+  return x >> (s & 255);
+#endif
+}
+
+/* FAST requantization of an accumulator, before the activation clamp (see above; m is 2m - 2^32). */
+static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, int32_t m, int32_t p) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  const uint32_t n = (uint32_t)p + ((uint32_t)h << 9) - ((uint32_t)h >> 24);
+  return tf_asr_low8((int32_t)n, p);
+}
+
+/* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
+static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
+  int32_t v;
+  if (fast) {
+    v = tf_rq_fast_p(acc, m, p);
+  } else {
+    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
+    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
+  }
+  if (full) return (int8_t)tf_ssat8(v);
+  return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
+}
+
+static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
+  return tf_dsp_rq(acc, c.m, c.p, rq, fast, full);
+}
+
+#endif
