@@ -1,5 +1,5 @@
 /**
- * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), kernels_m0plus_dw.h: one copy of
+ * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), depthwise_conv_2d_m0plus.h (+ .S): one copy of
  * each loop per model, layers passing their geometry and tables. One input channel (micro_speech's and
  * person_detect's first layers): an assembly loop loads each input byte once for 8 output channels
  * whose accumulators all stay in registers (weights a word at a time), rows of windows inside the image
@@ -144,5 +144,5 @@ export const depthwiseM0plusVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: m0plusScratchBytes,
   overlap: m0plusOverlap,
   emit: (p, ctx) => emitDepthwiseM0plus(p, ctx, summary(p)),
-  cFiles: ['common/kernels_m0plus_dw.h'],
+  cFiles: ['depthwise_conv_2d/depthwise_conv_2d_m0plus.h', 'depthwise_conv_2d/depthwise_conv_2d_m0plus.S', 'common/m0plus_mac.h'],
 };

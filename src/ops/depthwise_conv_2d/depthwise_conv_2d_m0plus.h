@@ -14,10 +14,12 @@
  * Per channel, three int32: the start, the multiplier (>= 0) and left | right << 8 (TFLite's shift
  * split into its two sides). The requantization is TFLite Micro's, exact, its 64-bit product built
  * from four 16x16 MULS (libgcc's __aeabi_lmul costs some 50 cycles more). */
-#ifndef TF_KERNELS_M0PLUS_DW_H
-#define TF_KERNELS_M0PLUS_DW_H
+#ifndef TF_DEPTHWISE_CONV_2D_M0PLUS_H
+#define TF_DEPTHWISE_CONV_2D_M0PLUS_H
 #include <stdint.h>
 #include <string.h>
+#include "m0plus_mac.h"
+#include "m0plus_rq.h"
 
 typedef struct {
   int16_t in_h, in_w, in_c, out_h, out_w, out_c;
@@ -28,16 +30,6 @@ typedef struct {
   /* every channel's shift < 0 (no left shift, a right shift >= 1): tf_m0dw_rqn applies */
   int16_t rq_right_only;
 } tf_m0dw_geom_t;
-
-/* TFLite's SaturatingRoundingDoublingHighMul for m >= 0 (which never saturates): (x * m + 2^30) >> 31
- * from the products of 16-bit halves, the low ones' carries kept in `mid` (below 2^32 unsigned). */
-static inline int32_t tf_m0_srdhm(int32_t x, int32_t m) {
-  const uint32_t xl = (uint32_t)x & 0xffffu, ml = (uint32_t)m & 0xffffu;
-  const int32_t xh = x >> 16, mh = m >> 16;
-  const int32_t p2 = xh * (int32_t)ml;
-  const uint32_t mid = ((uint32_t)p2 & 0x7fffu) + xl * (uint32_t)mh + ((xl * ml) >> 16) + 0x4000u;
-  return (int32_t)(((uint32_t)(xh * mh) << 1) + (uint32_t)(p2 >> 15) + (mid >> 15));
-}
 
 /* MultiplyByQuantizedMultiplier, + output zero point, clamp. The rounding right shift by r >= 1 is
  * floor((q + 2^(r-1) - [q < 0]) / 2^r), taken as ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0], which
@@ -60,14 +52,10 @@ static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_g
  * `n` (>= 1) contiguous input bytes, run r at x + r * step, adding tap by tap, the weights skipping
  * `wskip` bytes after each run.
  */
-typedef struct {
-  int32_t n, rows, step, wskip;
-  int32_t *acc;
-} tf_m0dw_run_t;
-
 #if defined(__ARM_ARCH_6M__) && defined(__thumb__)
-void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) __asm__("tf_m0dw_mac8");
-void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) __asm__("tf_m0dw_mac4");
+/* depthwise_conv_2d_m0plus.S: common/m0plus_mac.h's block loop, the starts 12 bytes apart (records) */
+void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
 
 /* One tap word: four weights of w (destroyed) times x (r0) into four accumulators. */
 #define TF_M0DW_WORD(a, b, c, d)  \
@@ -86,70 +74,6 @@ void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m
   "asrs r2, r2, #8\n\t"           \
   "muls r2, r0, r2\n\t"           \
   "add " d ", r2\n\t"
-
-/* r0 input, r1 product, r2 weight word, r3 run end, r4 -taps left, r5 weights; accumulators r6, r7,
- * r8..r12, lr; [sp] acc, [sp + 4] n, [sp + 8] step, [sp + 12] wskip, [sp + 16] runs left. Taps in
- * pairs (an odd count enters at the second): 36 cycles a tap of 8 channels, 18 a run. */
-#define TF_M0DW_MAC_FN(name, body, load, store)                                            \
-  __asm__(".syntax unified\n\t"                                                         \
-          ".pushsection .text." name ",\"ax\",%progbits\n\t"                                  \
-          ".balign 4\n\t"                                                                  \
-          ".thumb\n\t"                                                                     \
-          ".thumb_func\n\t"                                                                \
-          ".type " name ", %function\n"                                                    \
-          name ":\n\t"                                                                     \
-          "push {r4, r5, r6, r7, lr}\n\t"                                                  \
-          "mov r4, r8\n\t"                                                                 \
-          "mov r5, r9\n\t"                                                                 \
-          "mov r6, r10\n\t"                                                                \
-          "mov r7, r11\n\t"                                                                \
-          "push {r4, r5, r6, r7}\n\t"                                                      \
-          "sub sp, #20\n\t"                                                                \
-          "mov r5, r1\n\t"                                                                 \
-          "mov r6, r0\n\t"                                                                 \
-          "ldr r0, [r3, #16]\n\t"                                                          \
-          "str r0, [sp, #0]\n\t"                                                           \
-          "ldm r3!, {r0, r1, r4, r7}\n\t"                                                  \
-          "str r0, [sp, #4]\n\t"                                                           \
-          "str r1, [sp, #16]\n\t"                                                          \
-          "str r4, [sp, #8]\n\t"                                                           \
-          "str r7, [sp, #12]\n\t"                                                          \
-          "adds r3, r6, r0\n\t"                                                            \
-          load                                                                             \
-          "1:\n\t"                                                                         \
-          "ldr r4, [sp, #4]\n\t"                                                           \
-          "rsbs r4, r4, #0\n\t"                                                            \
-          "lsls r2, r4, #31\n\t"                                                           \
-          "bne 3f\n"                                                                       \
-          "2:\n\t"                                                                         \
-          "ldrsb r0, [r3, r4]\n\t"                                                         \
-          body                                                                             \
-          "adds r4, #1\n"                                                                  \
-          "3:\n\t"                                                                         \
-          "ldrsb r0, [r3, r4]\n\t"                                                         \
-          body                                                                             \
-          "adds r4, #1\n\t"                                                                \
-          "bne 2b\n\t"                                                                     \
-          "ldr r2, [sp, #8]\n\t"                                                           \
-          "adds r3, r3, r2\n\t"                                                            \
-          "ldr r2, [sp, #12]\n\t"                                                          \
-          "adds r5, r5, r2\n\t"                                                            \
-          "ldr r2, [sp, #16]\n\t"                                                          \
-          "subs r2, #1\n\t"                                                                \
-          "str r2, [sp, #16]\n\t"                                                          \
-          "bne 1b\n\t"                                                                     \
-          "ldr r2, [sp, #0]\n\t"                                                           \
-          store                                                                            \
-          "add sp, #20\n\t"                                                                \
-          "pop {r4, r5, r6, r7}\n\t"                                                       \
-          "mov r8, r4\n\t"                                                                 \
-          "mov r9, r5\n\t"                                                                 \
-          "mov r10, r6\n\t"                                                                \
-          "mov r11, r7\n\t"                                                                \
-          "pop {r4, r5, r6, r7, pc}\n\t"                                                   \
-          ".size " name ", . - " name "\n\t"                                               \
-          ".popsection\n\t"                                                              \
-          ".syntax divided\n\t")
 
 /* the starts: field 0 of each channel's record (12 bytes apart) */
 #define TF_M0DW_LOAD4            \
@@ -187,9 +111,6 @@ void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m
   "mov r0, lr\n\t"               \
   "str r0, [r2, #28]\n\t"
 
-TF_M0DW_MAC_FN("tf_m0dw_mac8", TF_M0DW_WORD("r6", "r7", "r8", "r9") TF_M0DW_WORD("r10", "r11", "r12", "lr"),
-               TF_M0DW_LOAD8, TF_M0DW_STORE8);
-TF_M0DW_MAC_FN("tf_m0dw_mac4", TF_M0DW_WORD("r6", "r7", "r8", "r9"), TF_M0DW_LOAD4, TF_M0DW_STORE4);
 
 /* tf_m0dw_rq over k[0] channels (k = { n, output zero point, act_min, act_max }) for layers whose
  * shifts are all right shifts: r3 x then q, r4 m then mh, r5 xl, r6 ml, r7 the low products' sum;
@@ -376,16 +297,7 @@ __asm__(".syntax unified\n\t"
         ".syntax divided\n\t");
 #define TF_M0DW_ROW8 1
 #else
-/* the same sums in C (host builds, other targets); channel j starts from starts[stride * j] */
-static inline void tf_m0dw_mac_c(const int8_t *x, const int8_t *w, const int32_t *starts, int stride, const tf_m0dw_run_t *run, int n) {
-  int32_t *const acc = run->acc;
-  for (int j = 0; j < n; ++j) acc[j] = starts[stride * j];
-  for (int r = 0; r < run->rows; ++r, x += run->step, w += run->wskip) {
-    for (int k = 0; k < run->n; ++k, w += n) {
-      for (int j = 0; j < n; ++j) acc[j] += (int32_t)w[j] * x[k];
-    }
-  }
-}
+/* the same sums in C (host builds, other targets) */
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_mac_c(x, w, q, 3, run, 8);
 }
