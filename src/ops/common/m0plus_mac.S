@@ -43,19 +43,7 @@
         mov r12, r6
         mov lr, r6
 6:
-        ldr r4, [sp, #12]
-        rsbs r4, r4, #0
-        lsls r2, r4, #31
-        bne 3f
-2:
-        ldrsb r0, [r3, r4]
-        tf_m0_tap 8
-        adds r4, #1
-3:
-        ldrsb r0, [r3, r4]
-        tf_m0_tap 8
-        adds r4, #1
-        bne 2b
+        tf_m0_run 8, 12
         ldr r2, [sp, #4]
         tf_m0_store_acc 8
         adds r2, #32

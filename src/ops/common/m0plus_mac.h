@@ -132,6 +132,25 @@
         .endif
         .endm
 
+/* One run of n (>= 1, read from [sp + n_slot]) contiguous input bytes ending at r3 into the block's
+ * accumulators, the weights at r5 (post-incremented); r4 counts -taps left up to 0, r0..r2 destroyed.
+ * Taps in pairs (an odd count enters at the second): 36 cycles a tap of 8 rows. */
+        .macro tf_m0_run width, n_slot
+        ldr r4, [sp, #(\n_slot)]
+        rsbs r4, r4, #0
+        lsls r2, r4, #31
+        bne .Lrun_odd\@
+.Lrun_pair\@:
+        ldrsb r0, [r3, r4]
+        tf_m0_tap \width
+        adds r4, #1
+.Lrun_odd\@:
+        ldrsb r0, [r3, r4]
+        tf_m0_tap \width
+        adds r4, #1
+        bne .Lrun_pair\@
+        .endm
+
 /*
  *   void name(const int8_t *x, const int8_t *w, const int32_t *starts, const tf_m0dw_run_t *run);
  * Starts the block's `width` accumulators from `starts` (`stride` bytes apart) and runs run->rows
@@ -157,19 +176,7 @@
         adds r3, r6, r0
         tf_m0_load_starts \width, \stride
 1:
-        ldr r4, [sp, #4]
-        rsbs r4, r4, #0
-        lsls r2, r4, #31
-        bne 3f
-2:
-        ldrsb r0, [r3, r4]
-        tf_m0_tap \width
-        adds r4, #1
-3:
-        ldrsb r0, [r3, r4]
-        tf_m0_tap \width
-        adds r4, #1
-        bne 2b
+        tf_m0_run \width, 4
         ldr r2, [sp, #8]
         adds r3, r3, r2
         ldr r2, [sp, #12]

@@ -11,14 +11,62 @@
  * reading no input above its own window, so the output may be planned over the dying input
  * (rowWindowGap).
  *
- * Per channel, three int32: the start, the multiplier (>= 0) and left | right << 8 (TFLite's shift
- * split into its two sides). The requantization is TFLite Micro's, exact, its 64-bit product built
- * from four 16x16 MULS (libgcc's __aeabi_lmul costs some 50 cycles more). */
+ * Per channel, a record of three int32: the start, the multiplier (>= 0) and left | right << 8
+ * (TFLite's shift split into its two sides). The requantization is TFLite Micro's, exact, its 64-bit
+ * product built from four 16x16 MULS (libgcc's __aeabi_lmul costs some 50 cycles more).
+ *
+ * The loops that run per tap or per channel are assembly (depthwise_conv_2d_m0plus.S), reading the
+ * structs below at the offsets defined here once: the assembler checks the orders its LDMs need, the
+ * C checks the structs against them. Elsewhere (host tests, other targets) C twins run the same sums.
+ * Safe to include from a .S file. */
 #ifndef TF_DEPTHWISE_CONV_2D_M0PLUS_H
 #define TF_DEPTHWISE_CONV_2D_M0PLUS_H
+#include "m0plus_mac.h"
+
+/* tf_m0dw_rec_t, a channel's record; the block loops read the starts TF_M0DW_REC_BYTES apart */
+#define TF_M0DW_REC_START 0
+#define TF_M0DW_REC_MULT 4
+#define TF_M0DW_REC_SHIFTS 8
+#define TF_M0DW_REC_BYTES 12
+/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM */
+#define TF_M0DW_RQ_N 0
+#define TF_M0DW_RQ_ZERO_POINT 4
+#define TF_M0DW_RQ_ACT_MIN 8
+#define TF_M0DW_RQ_ACT_MAX 12
+/* tf_m0dw_row_t: n, rows, step, pixels, then xstep, outstep, out, k: two LDMs */
+#define TF_M0DW_ROW_N 0
+#define TF_M0DW_ROW_ROWS 4
+#define TF_M0DW_ROW_STEP 8
+#define TF_M0DW_ROW_PIXELS 12
+#define TF_M0DW_ROW_XSTEP 16
+#define TF_M0DW_ROW_OUTSTEP 20
+#define TF_M0DW_ROW_OUT 24
+#define TF_M0DW_ROW_K 28
+/* tf_m0dw_pix_t: c, acc, tend, base, one LDM */
+#define TF_M0DW_PIX_C 0
+#define TF_M0DW_PIX_ACC 4
+#define TF_M0DW_PIX_TEND 8
+#define TF_M0DW_PIX_BASE 12
+
+#ifdef __ASSEMBLER__
+        .if TF_M0DW_REC_START != 0
+        .error "tf_m0dw_rec_t: the block loops load the starts from the record's first word"
+        .endif
+        .if TF_M0DW_RQ_N != 0 || TF_M0DW_RQ_ZERO_POINT != 4 || TF_M0DW_RQ_ACT_MIN != 8 || TF_M0DW_RQ_ACT_MAX != 12
+        .error "tf_m0dw_rq_t: n, output zero point, act_min, act_max must be the first four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_ROW_N != 0 || TF_M0DW_ROW_ROWS != 4 || TF_M0DW_ROW_STEP != 8 || TF_M0DW_ROW_PIXELS != 12
+        .error "tf_m0dw_row_t: n, rows, step, pixels must be the first four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_ROW_XSTEP != 16 || TF_M0DW_ROW_OUTSTEP != 20 || TF_M0DW_ROW_OUT != 24 || TF_M0DW_ROW_K != 28
+        .error "tf_m0dw_row_t: xstep, outstep, out, k must be the next four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_PIX_C != 0 || TF_M0DW_PIX_ACC != 4 || TF_M0DW_PIX_TEND != 8 || TF_M0DW_PIX_BASE != 12
+        .error "tf_m0dw_pix_t: c, acc, tend, base must be the first four words, in order (one LDM)"
+        .endif
+#else /* C */
 #include <stdint.h>
 #include <string.h>
-#include "m0plus_mac.h"
 #include "m0plus_rq.h"
 
 typedef struct {
@@ -31,291 +79,165 @@ typedef struct {
   int16_t rq_right_only;
 } tf_m0dw_geom_t;
 
-/* MultiplyByQuantizedMultiplier, + output zero point, clamp. The rounding right shift by r >= 1 is
- * floor((q + 2^(r-1) - [q < 0]) / 2^r), taken as ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0], which
- * cannot overflow (|q| < 2^31 - 1 since m < 2^31). */
-static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_geom_t *g) {
-  const uint32_t p = (uint32_t)rec[2];
-  const int right = (int)(p >> 8);
-  int32_t q = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 0xffu)), rec[1]);
-  if (right > 0) q = (((q + (q >> 31)) >> (right - 1)) + 1) >> 1;
-  q += g->output_zero_point;
-  if (q < g->act_min) q = g->act_min;
-  if (q > g->act_max) q = g->act_max;
-  return (int8_t)q;
-}
+/* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
+typedef struct {
+  int32_t start, multiplier;
+  uint32_t shifts; /* left | right << 8 */
+} tf_m0dw_rec_t;
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, start, TF_M0DW_REC_START);
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, multiplier, TF_M0DW_REC_MULT);
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, shifts, TF_M0DW_REC_SHIFTS);
+TF_M0_CHECK_SIZE(tf_m0dw_rec_t, TF_M0DW_REC_BYTES);
+/* a record's fields as indices into the int32 tables */
+#define TF_M0DW_REC_WORDS (TF_M0DW_REC_BYTES / 4)
 
-/*
- * One input channel (out_c = depth multiplier, a multiple of 4). Weights: per group of 8 output
- * channels (then one of 4 if out_c % 8 == 4), every tap (kernel rows in order) as 8 (or 4) int8.
- * tf_m0dw_mac8/4 start acc[0..7] (acc[0..3]) from the records' starts and run `rows` (>= 1) runs of
- * `n` (>= 1) contiguous input bytes, run r at x + r * step, adding tap by tap, the weights skipping
- * `wskip` bytes after each run.
- */
-#if defined(__ARM_ARCH_6M__) && defined(__thumb__)
-/* depthwise_conv_2d_m0plus.S: common/m0plus_mac.h's block loop, the starts 12 bytes apart (records) */
-void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
-void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+/* tf_m0dw_rqn's constants: how many channels, then the output zero point and activation range */
+typedef struct {
+  int32_t n, output_zero_point, act_min, act_max;
+} tf_m0dw_rq_t;
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, n, TF_M0DW_RQ_N);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, output_zero_point, TF_M0DW_RQ_ZERO_POINT);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
 
-/* One tap word: four weights of w (destroyed) times x (r0) into four accumulators. */
-#define TF_M0DW_WORD(a, b, c, d)  \
-  "ldm r5!, {r2}\n\t"             \
-  "sxtb r1, r2\n\t"               \
-  "muls r1, r0, r1\n\t"           \
-  "add " a ", r1\n\t"             \
-  "asrs r2, r2, #8\n\t"           \
-  "sxtb r1, r2\n\t"               \
-  "muls r1, r0, r1\n\t"           \
-  "add " b ", r1\n\t"             \
-  "asrs r2, r2, #8\n\t"           \
-  "sxtb r1, r2\n\t"               \
-  "muls r1, r0, r1\n\t"           \
-  "add " c ", r1\n\t"             \
-  "asrs r2, r2, #8\n\t"           \
-  "muls r2, r0, r2\n\t"           \
-  "add " d ", r2\n\t"
-
-/* the starts: field 0 of each channel's record (12 bytes apart) */
-#define TF_M0DW_LOAD4            \
-  "ldr r6, [r2, #0]\n\t"         \
-  "ldr r7, [r2, #12]\n\t"        \
-  "ldr r0, [r2, #24]\n\t"        \
-  "mov r8, r0\n\t"               \
-  "ldr r0, [r2, #36]\n\t"        \
-  "mov r9, r0\n\t"
-#define TF_M0DW_LOAD8            \
-  TF_M0DW_LOAD4                  \
-  "ldr r0, [r2, #48]\n\t"        \
-  "mov r10, r0\n\t"              \
-  "ldr r0, [r2, #60]\n\t"        \
-  "mov r11, r0\n\t"              \
-  "ldr r0, [r2, #72]\n\t"        \
-  "mov r12, r0\n\t"              \
-  "ldr r0, [r2, #84]\n\t"        \
-  "mov lr, r0\n\t"
-#define TF_M0DW_STORE4           \
-  "str r6, [r2, #0]\n\t"         \
-  "str r7, [r2, #4]\n\t"         \
-  "mov r0, r8\n\t"               \
-  "str r0, [r2, #8]\n\t"         \
-  "mov r0, r9\n\t"               \
-  "str r0, [r2, #12]\n\t"
-#define TF_M0DW_STORE8           \
-  TF_M0DW_STORE4                 \
-  "mov r0, r10\n\t"              \
-  "str r0, [r2, #16]\n\t"        \
-  "mov r0, r11\n\t"              \
-  "str r0, [r2, #20]\n\t"        \
-  "mov r0, r12\n\t"              \
-  "str r0, [r2, #24]\n\t"        \
-  "mov r0, lr\n\t"               \
-  "str r0, [r2, #28]\n\t"
-
-
-/* tf_m0dw_rq over k[0] channels (k = { n, output zero point, act_min, act_max }) for layers whose
- * shifts are all right shifts: r3 x then q, r4 m then mh, r5 xl, r6 ml, r7 the low products' sum;
- * r8 zero point, r9 min, r10 max, r11 end, r12 2^14. 45 cycles a channel. */
-void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const int32_t *k) __asm__("tf_m0dw_rqn");
-__asm__(".syntax unified\n\t"
-        ".pushsection .text.tf_m0dw_rqn,\"ax\",%progbits\n\t"
-        ".balign 4\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type tf_m0dw_rqn, %function\n"
-        "tf_m0dw_rqn:\n\t"
-        "push {r4, r5, r6, r7, lr}\n\t"
-        "mov r4, r8\n\t"
-        "mov r5, r9\n\t"
-        "mov r6, r10\n\t"
-        "mov r7, r11\n\t"
-        "push {r4, r5, r6, r7}\n\t"
-        "ldm r3!, {r4, r5, r6, r7}\n\t"
-        "adds r4, r0, r4\n\t"
-        "mov r11, r4\n\t"
-        "mov r8, r5\n\t"
-        "mov r9, r6\n\t"
-        "mov r10, r7\n\t"
-        "movs r4, #1\n\t"
-        "lsls r4, r4, #14\n\t"
-        "mov r12, r4\n"
-        "1:\n\t"
-        "ldm r1!, {r3}\n\t"
-        "ldr r4, [r2, #4]\n\t"
-        "uxth r5, r3\n\t"
-        "asrs r3, r3, #16\n\t"
-        "uxth r6, r4\n\t"
-        "asrs r4, r4, #16\n\t"
-        "mov r7, r5\n\t"
-        "muls r7, r6, r7\n\t"
-        "muls r5, r4, r5\n\t"
-        "muls r6, r3, r6\n\t"
-        "muls r3, r4, r3\n\t"
-        "lsrs r7, r7, #16\n\t"
-        "adds r7, r7, r5\n\t"
-        "lsls r5, r6, #17\n\t"
-        "lsrs r5, r5, #17\n\t"
-        "adds r7, r7, r5\n\t"
-        "add r7, r12\n\t"
-        "lsrs r7, r7, #15\n\t"
-        "asrs r6, r6, #15\n\t"
-        "lsls r3, r3, #1\n\t"
-        "adds r3, r3, r6\n\t"
-        "adds r3, r3, r7\n\t"
-        "ldr r4, [r2, #8]\n\t"
-        "lsrs r4, r4, #8\n\t"
-        "subs r4, #1\n\t"
-        "asrs r5, r3, #31\n\t"
-        "adds r3, r3, r5\n\t"
-        "asrs r3, r3, r4\n\t"
-        "adds r3, #1\n\t"
-        "asrs r3, r3, #1\n\t"
-        "add r3, r8\n\t"
-        "cmp r3, r9\n\t"
-        "bge 2f\n\t"
-        "mov r3, r9\n"
-        "2:\n\t"
-        "cmp r3, r10\n\t"
-        "ble 3f\n\t"
-        "mov r3, r10\n"
-        "3:\n\t"
-        "strb r3, [r0]\n\t"
-        "adds r0, #1\n\t"
-        "adds r2, #12\n\t"
-        "cmp r0, r11\n\t"
-        "bne 1b\n\t"
-        "pop {r4, r5, r6, r7}\n\t"
-        "mov r8, r4\n\t"
-        "mov r9, r5\n\t"
-        "mov r10, r6\n\t"
-        "mov r11, r7\n\t"
-        "pop {r4, r5, r6, r7, pc}\n\t"
-        ".size tf_m0dw_rqn, . - tf_m0dw_rqn\n\t"
-        ".popsection\n\t"
-        ".syntax divided\n\t");
-#define TF_M0DW_RQN 1
-
-/*
- * A run of output pixels (one group of 8 channels) whose windows lie inside the image, requantized by
- * tf_m0dw_rqn: per pixel the loop of tf_m0dw_mac8 over k_h runs of k_w, the accumulators stored in the
- * frame for the call, then x and out step on. r = { n, rows, step, pixels, xstep, outstep, out, k }.
- * Frame (84 bytes, keeping sp 8-aligned for the call): [0, 32) acc, 32 n, 36 step, 40 rows, 44 runs
- * left, 48 pixels left, 52 x, 56 out, 60 q, 64 xstep, 68 outstep, 72 w, 76 k.
- */
+/* tf_m0dw_row8's pixels: per pixel `rows` runs of `n` at x + r * step; x steps by xstep and out by
+ * outstep between pixels; k the requantization's constants. */
 typedef struct {
   int32_t n, rows, step, pixels, xstep, outstep;
   int8_t *out;
-  const int32_t *k;
+  const tf_m0dw_rq_t *k;
 } tf_m0dw_row_t;
-void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) __asm__("tf_m0dw_row8");
-#define TF_M0DW_TAP8 TF_M0DW_WORD("r6", "r7", "r8", "r9") TF_M0DW_WORD("r10", "r11", "r12", "lr")
-__asm__(".syntax unified\n\t"
-        ".pushsection .text.tf_m0dw_row8,\"ax\",%progbits\n\t"
-        ".balign 4\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type tf_m0dw_row8, %function\n"
-        "tf_m0dw_row8:\n\t"
-        "push {r4, r5, r6, r7, lr}\n\t"
-        "mov r4, r8\n\t"
-        "mov r5, r9\n\t"
-        "mov r6, r10\n\t"
-        "mov r7, r11\n\t"
-        "push {r4, r5, r6, r7}\n\t"
-        "sub sp, #84\n\t"
-        "str r0, [sp, #52]\n\t"
-        "str r1, [sp, #72]\n\t"
-        "str r2, [sp, #60]\n\t"
-        "ldm r3!, {r0, r1, r2, r4}\n\t"
-        "str r0, [sp, #32]\n\t"
-        "str r1, [sp, #40]\n\t"
-        "str r2, [sp, #36]\n\t"
-        "str r4, [sp, #48]\n\t"
-        "ldm r3!, {r0, r1, r2, r4}\n\t"
-        "str r0, [sp, #64]\n\t"
-        "str r1, [sp, #68]\n\t"
-        "str r2, [sp, #56]\n\t"
-        "str r4, [sp, #76]\n"
-        "1:\n\t"
-        "ldr r2, [sp, #60]\n\t"
-        TF_M0DW_LOAD8
-        "ldr r5, [sp, #72]\n\t"
-        "ldr r0, [sp, #52]\n\t"
-        "ldr r1, [sp, #32]\n\t"
-        "adds r3, r0, r1\n\t"
-        "ldr r1, [sp, #40]\n\t"
-        "str r1, [sp, #44]\n"
-        "4:\n\t"
-        "ldr r4, [sp, #32]\n\t"
-        "rsbs r4, r4, #0\n\t"
-        "lsls r2, r4, #31\n\t"
-        "bne 3f\n"
-        "2:\n\t"
-        "ldrsb r0, [r3, r4]\n\t"
-        TF_M0DW_TAP8
-        "adds r4, #1\n"
-        "3:\n\t"
-        "ldrsb r0, [r3, r4]\n\t"
-        TF_M0DW_TAP8
-        "adds r4, #1\n\t"
-        "bne 2b\n\t"
-        "ldr r2, [sp, #36]\n\t"
-        "adds r3, r3, r2\n\t"
-        "ldr r2, [sp, #44]\n\t"
-        "subs r2, #1\n\t"
-        "str r2, [sp, #44]\n\t"
-        "bne 4b\n\t"
-        "mov r2, sp\n\t"
-        TF_M0DW_STORE8
-        "ldr r0, [sp, #56]\n\t"
-        "mov r1, sp\n\t"
-        "ldr r2, [sp, #60]\n\t"
-        "ldr r3, [sp, #76]\n\t"
-        "bl tf_m0dw_rqn\n\t"
-        "ldr r0, [sp, #56]\n\t"
-        "ldr r1, [sp, #68]\n\t"
-        "adds r0, r0, r1\n\t"
-        "str r0, [sp, #56]\n\t"
-        "ldr r0, [sp, #52]\n\t"
-        "ldr r1, [sp, #64]\n\t"
-        "adds r0, r0, r1\n\t"
-        "str r0, [sp, #52]\n\t"
-        "ldr r0, [sp, #48]\n\t"
-        "subs r0, #1\n\t"
-        "str r0, [sp, #48]\n\t"
-        "beq 5f\n\t"
-        "b 1b\n"
-        "5:\n\t"
-        "add sp, #84\n\t"
-        "pop {r4, r5, r6, r7}\n\t"
-        "mov r8, r4\n\t"
-        "mov r9, r5\n\t"
-        "mov r10, r6\n\t"
-        "mov r11, r7\n\t"
-        "pop {r4, r5, r6, r7, pc}\n\t"
-        ".size tf_m0dw_row8, . - tf_m0dw_row8\n\t"
-        ".popsection\n\t"
-        ".syntax divided\n\t");
-#define TF_M0DW_ROW8 1
+
+/* tf_m0dw_px4's pixel: c channels, acc their accumulators; the taps' table ends at tend, its entries
+ * (32-bit on Armv6-M) offsets from base, or pointers when base is null. */
+typedef struct {
+  int32_t c;
+  int32_t *acc;
+  const void *tend;
+  const int8_t *base;
+} tf_m0dw_pix_t;
+
+#if TF_M0_NATIVE
+/* pointers are 32-bit only here: elsewhere the C twins read these structs by name */
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, n, TF_M0DW_ROW_N);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, rows, TF_M0DW_ROW_ROWS);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, step, TF_M0DW_ROW_STEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, pixels, TF_M0DW_ROW_PIXELS);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, xstep, TF_M0DW_ROW_XSTEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, outstep, TF_M0DW_ROW_OUTSTEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, out, TF_M0DW_ROW_OUT);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, k, TF_M0DW_ROW_K);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, c, TF_M0DW_PIX_C);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, acc, TF_M0DW_PIX_ACC);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, tend, TF_M0DW_PIX_TEND);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, base, TF_M0DW_PIX_BASE);
+#endif
+
+/* MultiplyByQuantizedMultiplier, + output zero point, clamp. The rounding right shift by r >= 1 is
+ * floor((q + 2^(r-1) - [q < 0]) / 2^r), taken as ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0], which
+ * cannot overflow (|q| < 2^31 - 1 since m < 2^31). */
+static inline int8_t tf_m0dw_rq_clamp(int32_t acc, const int32_t *rec, int32_t zero_point, int32_t act_min, int32_t act_max) {
+  const uint32_t p = (uint32_t)rec[TF_M0DW_REC_SHIFTS / 4];
+  const int right = (int)(p >> 8);
+  int32_t q = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 0xffu)), rec[TF_M0DW_REC_MULT / 4]);
+  if (right > 0) q = (((q + (q >> 31)) >> (right - 1)) + 1) >> 1;
+  q += zero_point;
+  if (q < act_min) q = act_min;
+  if (q > act_max) q = act_max;
+  return (int8_t)q;
+}
+static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_geom_t *g) {
+  return tf_m0dw_rq_clamp(acc, rec, g->output_zero_point, g->act_min, g->act_max);
+}
+
+/* The C twins of the assembly: the same sums, on the host and other targets. */
+/* tf_m0dw_mac8/4 (common/m0plus_mac.h's block loop over the records' starts) */
+static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 8);
+}
+static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 4);
+}
+/* tf_m0dw_rqn: k->n channels whose shifts are all right shifts */
+static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
+    out[j] = tf_m0dw_rq_clamp(acc[j], q, k->output_zero_point, k->act_min, k->act_max);
+  }
+}
+/* tf_m0dw_row8: a run of pixels, one group of 8 channels */
+static inline void tf_m0dw_row8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  int32_t acc[8];
+  const tf_m0dw_run_t run = { .n = r->n, .rows = r->rows, .step = r->step, .wskip = 0, .acc = acc };
+  int8_t *out = r->out;
+  for (int p = 0; p < r->pixels; ++p, x += r->xstep, out += r->outstep) {
+    tf_m0dw_mac8_c(x, w, q, &run);
+    tf_m0dw_rqn_c(out, acc, q, r->k);
+  }
+}
+/* tf_m0dw_px4: every group of four channels of one pixel over the taps' table (any alignment) */
+static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  const int8_t *const base = p->base;
+  const int taps = (int)(((const char *)p->tend - (const char *)table) / (base ? (int)sizeof(int32_t) : (int)sizeof(const int8_t *)));
+  int32_t *acc = p->acc;
+  for (int ch = 0; ch < p->c; ch += 4, q += 4 * TF_M0DW_REC_WORDS, acc += 4) {
+    int32_t a0 = q[0], a1 = q[TF_M0DW_REC_WORDS], a2 = q[2 * TF_M0DW_REC_WORDS], a3 = q[3 * TF_M0DW_REC_WORDS];
+    for (int k = 0; k < taps; ++k, w += 4) {
+      const int8_t *const x = (base ? base + ((const int32_t *)table)[k] : ((const int8_t *const *)table)[k]) + ch;
+      a0 += (int32_t)w[0] * x[0];
+      a1 += (int32_t)w[1] * x[1];
+      a2 += (int32_t)w[2] * x[2];
+      a3 += (int32_t)w[3] * x[3];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+  }
+}
+
+#if TF_M0_NATIVE
+/* depthwise_conv_2d_m0plus.S */
+/* One input channel (out_c = depth multiplier, a multiple of 4). Weights: per group of 8 output
+ * channels (then one of 4 if out_c % 8 == 4), every tap (kernel rows in order) as 8 (or 4) int8.
+ * Start acc[0..7] (acc[0..3]) from the records' starts and run `rows` (>= 1) runs of `n` (>= 1)
+ * contiguous input bytes, run r at x + r * step, adding tap by tap, the weights skipping `wskip`
+ * bytes after each run. */
+void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+/* tf_m0dw_rq over k->n channels, for layers whose shifts are all right shifts. 45 cycles a channel. */
+void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
+/* A run of output pixels (one group of 8 channels) whose windows lie inside the image: per pixel
+ * tf_m0dw_mac8's loop over `rows` runs of `n`, then tf_m0dw_rqn, then x and out step on. */
+void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
+/* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
+ * the table word-aligned). 30 cycles a tap of 4 channels. */
+void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
 #else
-/* the same sums in C (host builds, other targets) */
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, 3, run, 8);
+  tf_m0dw_mac8_c(x, w, q, run);
 }
 static inline void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, 3, run, 4);
+  tf_m0dw_mac4_c(x, w, q, run);
+}
+static inline void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  tf_m0dw_rqn_c(out, acc, q, k);
+}
+static inline void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  tf_m0dw_row8_c(x, w, q, r);
+}
+static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  tf_m0dw_px4_c(table, w, q, p);
 }
 #endif
 
 /* Requantizes and stores `n` channels (a call: the loops around it keep their registers). */
 static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const int32_t *acc, const int32_t *q, int n, const tf_m0dw_geom_t *g) {
-#if defined(TF_M0DW_RQN)
   if (g->rq_right_only) {
-    const int32_t k[4] = { n, g->output_zero_point, g->act_min, g->act_max };
-    tf_m0dw_rqn(out, acc, q, k);
+    const tf_m0dw_rq_t k = { .n = n, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
+    tf_m0dw_rqn(out, acc, q, &k);
     return;
   }
-#endif
-  for (int j = 0; j < n; ++j) out[j] = tf_m0dw_rq(acc[j], q + 3 * j, g);
+  for (int j = 0; j < n; ++j) out[j] = tf_m0dw_rq(acc[j], q + TF_M0DW_REC_WORDS * j, g);
 }
 
 /*
@@ -356,11 +278,9 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
   }
   const int32_t *const pre_all = pre + g->k_h * out_c;
   const int in_w = g->in_w, dh = g->dilation_h;
-#if defined(TF_M0DW_ROW8)
   /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
   const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
-  const int32_t k8[4] = { 8, g->output_zero_point, g->act_min, g->act_max };
-#endif
+  const tf_m0dw_rq_t k8 = { .n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
   for (int b = 0; b < batches; ++b) {
     const int8_t *const image = in + b * g->in_h * in_w;
     for (int oy = 0; oy < g->out_h; ++oy) {
@@ -372,18 +292,18 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       const int all_rows = rows == g->k_h;
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
-#if defined(TF_M0DW_ROW8)
       if (runs && all_rows) {
-        tf_m0dw_row_t r = { k_w, rows, dh * in_w, g->ox_hi - g->ox_lo, g->stride_w, out_c, 0, k8 };
+        tf_m0dw_row_t r = {
+          .n = k_w, .rows = rows, .step = dh * in_w, .pixels = g->ox_hi - g->ox_lo, .xstep = g->stride_w, .outstep = out_c, .out = 0, .k = &k8,
+        };
         const int8_t *const x0 = image + iy0 * in_w + g->ox_lo * g->stride_w - g->pad_left;
         for (int c = 0; c + 8 <= out_c; c += 8) {
           r.out = out + g->ox_lo * out_c + c;
-          tf_m0dw_row8(x0, w + c * taps, q + 3 * c, &r);
+          tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
         }
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }
-#endif
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int c_from = ox >= run_lo && ox < run_hi ? out_c & ~7 : 0;
         if (c_from == out_c) continue;
@@ -397,8 +317,8 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
         if (rows <= 0 || (g->dilation_w == 1 && cols <= 0)) {
           /* no tap in the image: the bias alone */
           for (int c = 0; c < out_c; c += 4) {
-            for (int j = 0; j < 4; ++j) acc[j] = q[3 * (c + j)] - pre_all[c + j];
-            tf_m0dw_store(out + c, acc, q + 3 * c, 4, g);
+            for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - pre_all[c + j];
+            tf_m0dw_store(out + c, acc, q + TF_M0DW_REC_WORDS * c, 4, g);
           }
           continue;
         }
@@ -437,7 +357,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
           hi = pre + fy_hi * out_c;
         }
         const int whole = all_rows && cols == k_w;
-        const int32_t *qc = q + 3 * c_from;
+        const int32_t *qc = q + TF_M0DW_REC_WORDS * c_from;
         for (int c = c_from; c < out_c;) {
           const int gs = out_c - c >= 8 ? 8 : 4;
           const int8_t *const wg = w + c * taps + first * gs;
@@ -449,7 +369,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
           }
           tf_m0dw_store(out + c, acc, qc, gs, g);
           c += gs;
-          qc += 3 * gs;
+          qc += TF_M0DW_REC_WORDS * gs;
         }
       }
     }
@@ -458,132 +378,11 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
 
 /*
  * Depth multiplier 1, channels a multiple of 4. Weights: per group of four channels, every tap's
- * four int8. Per output pixel a pointer per tap (into the image, or a row of the input zero point for
- * taps in the padding); tf_m0dw_px4 then runs every group of four channels over them, the input read
- * a word per tap (the image and the scratch are word-aligned, channels a multiple of 4), the
- * accumulators stored for one requantization call per pixel.
+ * four int8. Per output pixel a table of taps (offsets from the window's first byte inside the image,
+ * else a pointer per tap into the image or a row of the input zero point for taps in the padding);
+ * tf_m0dw_px4 runs every group of four channels over them, the accumulators stored for one
+ * requantization call per pixel.
  */
-typedef struct {
-  int32_t c;
-  int32_t *acc;
-  /* the end of the taps' table (32-bit entries on Armv6-M), and what each entry is added to */
-  const void *tend;
-  const int8_t *base;
-} tf_m0dw_pix_t;
-
-#if defined(__ARM_ARCH_6M__) && defined(__thumb__)
-/* Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r0 input word,
- * r1 product, r2 weight word, r3 input pointer then value, r4 table, r5 weights, accumulators r6, r7,
- * r8, r9; r10 table end, r11 base + channel, r12 records; [sp] acc, [sp + 4] base + channels,
- * [sp + 8] table. 30 cycles a tap of 4 channels. */
-void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) __asm__("tf_m0dw_px4");
-__asm__(".syntax unified\n\t"
-        ".pushsection .text.tf_m0dw_px4,\"ax\",%progbits\n\t"
-        ".balign 4\n\t"
-        ".thumb\n\t"
-        ".thumb_func\n\t"
-        ".type tf_m0dw_px4, %function\n"
-        "tf_m0dw_px4:\n\t"
-        "push {r4, r5, r6, r7, lr}\n\t"
-        "mov r4, r8\n\t"
-        "mov r5, r9\n\t"
-        "mov r6, r10\n\t"
-        "mov r7, r11\n\t"
-        "push {r4, r5, r6, r7}\n\t"
-        "sub sp, #12\n\t"
-        "mov r5, r1\n\t"
-        "mov r12, r2\n\t"
-        "str r0, [sp, #8]\n\t"
-        "ldm r3!, {r0, r1, r2, r4}\n\t"
-        "adds r0, r0, r4\n\t"
-        "str r0, [sp, #4]\n\t"
-        "str r1, [sp, #0]\n\t"
-        "mov r10, r2\n\t"
-        "mov r11, r4\n"
-        "1:\n\t"
-        "mov r1, r12\n\t"
-        "ldr r6, [r1, #0]\n\t"
-        "ldr r7, [r1, #12]\n\t"
-        "ldr r0, [r1, #24]\n\t"
-        "mov r8, r0\n\t"
-        "ldr r0, [r1, #36]\n\t"
-        "mov r9, r0\n\t"
-        "adds r1, #48\n\t"
-        "mov r12, r1\n\t"
-        "ldr r4, [sp, #8]\n"
-        "2:\n\t"
-        "ldm r4!, {r3}\n\t"
-        "add r3, r11\n\t"
-        "ldr r0, [r3]\n\t"
-        "ldm r5!, {r2}\n\t"
-        "sxtb r3, r0\n\t"
-        "sxtb r1, r2\n\t"
-        "muls r1, r3, r1\n\t"
-        "add r6, r1\n\t"
-        "asrs r0, r0, #8\n\t"
-        "asrs r2, r2, #8\n\t"
-        "sxtb r3, r0\n\t"
-        "sxtb r1, r2\n\t"
-        "muls r1, r3, r1\n\t"
-        "add r7, r1\n\t"
-        "asrs r0, r0, #8\n\t"
-        "asrs r2, r2, #8\n\t"
-        "sxtb r3, r0\n\t"
-        "sxtb r1, r2\n\t"
-        "muls r1, r3, r1\n\t"
-        "add r8, r1\n\t"
-        "asrs r0, r0, #8\n\t"
-        "asrs r2, r2, #8\n\t"
-        "muls r2, r0, r2\n\t"
-        "add r9, r2\n\t"
-        "cmp r4, r10\n\t"
-        "bne 2b\n\t"
-        "ldr r1, [sp, #0]\n\t"
-        "str r6, [r1, #0]\n\t"
-        "str r7, [r1, #4]\n\t"
-        "mov r0, r8\n\t"
-        "str r0, [r1, #8]\n\t"
-        "mov r0, r9\n\t"
-        "str r0, [r1, #12]\n\t"
-        "adds r1, #16\n\t"
-        "str r1, [sp, #0]\n\t"
-        "movs r0, #4\n\t"
-        "add r11, r0\n\t"
-        "ldr r0, [sp, #4]\n\t"
-        "cmp r0, r11\n\t"
-        "bne 1b\n\t"
-        "add sp, #12\n\t"
-        "pop {r4, r5, r6, r7}\n\t"
-        "mov r8, r4\n\t"
-        "mov r9, r5\n\t"
-        "mov r10, r6\n\t"
-        "mov r11, r7\n\t"
-        "pop {r4, r5, r6, r7, pc}\n\t"
-        ".size tf_m0dw_px4, . - tf_m0dw_px4\n\t"
-        ".popsection\n\t"
-        ".syntax divided\n\t");
-#define TF_M0DW_PX4 1
-#endif
-
-/* the same sums in C: host builds, other targets, inputs that are not word-aligned; the taps as pointers */
-static inline void tf_m0dw_px4_c(const int8_t *const *tp, int taps, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
-  int32_t *acc = p->acc;
-  for (int ch = 0; ch < p->c; ch += 4, q += 12, acc += 4) {
-    int32_t a0 = q[0], a1 = q[3], a2 = q[6], a3 = q[9];
-    for (int k = 0; k < taps; ++k, w += 4) {
-      const int8_t *const x = tp[k] + ch;
-      a0 += (int32_t)w[0] * x[0];
-      a1 += (int32_t)w[1] * x[1];
-      a2 += (int32_t)w[2] * x[2];
-      a3 += (int32_t)w[3] * x[3];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-  }
-}
-
 /*
  * Windows inside the image read their taps at constant offsets from the window's first byte; the
  * others through a pointer per tap. `scratch`: in_c int32 accumulators, a pointer per tap (8 bytes:
@@ -594,40 +393,32 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
   const int c = g->in_c, k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w;
   const int out_h = g->out_h, out_w = g->out_w, stride_h = g->stride_h, stride_w = g->stride_w;
   const int dh = g->dilation_h, dw = g->dilation_w, pad_top = g->pad_top, pad_left = g->pad_left;
-#if defined(TF_M0DW_PX4)
   const int oy_lo = g->oy_lo, oy_hi = g->oy_hi, ox_lo = g->ox_lo, ox_hi = g->ox_hi;
-#endif
   const int taps = k_h * k_w;
   int32_t *const acc = (int32_t *)scratch;
   const int8_t **const tp = (const int8_t **)(void *)(acc + c);
   int32_t *const toff = (int32_t *)(void *)(tp + 8 * ((taps + 7) / 8));
   int8_t *const zp_row = (int8_t *)(void *)(toff + taps);
   const int row_bytes = in_w * c;
-  tf_m0dw_pix_t pix = { c, acc, 0, 0 };
+  tf_m0dw_pix_t pix = { .c = c, .acc = acc, .tend = 0, .base = 0 };
   memset(zp_row, g->input_zero_point, (size_t)c);
   for (int ky = 0, t = 0; ky < k_h; ++ky) {
     for (int kx = 0; kx < k_w; ++kx) toff[t++] = ky * dh * row_bytes + kx * dw * c;
   }
-#if defined(TF_M0DW_PX4)
+  /* tf_m0dw_px4 loads words: off the device any alignment would do, but the host runs the same paths */
   const int aligned = ((uintptr_t)in & 3u) == 0;
-#endif
   for (int b = 0; b < batches; ++b) {
     const int8_t *const image = in + b * in_h * row_bytes;
     for (int oy = 0; oy < out_h; ++oy) {
       const int iy0 = oy * stride_h - pad_top;
-#if defined(TF_M0DW_PX4)
       const int row_in = oy >= oy_lo && oy < oy_hi;
-#endif
       for (int ox = 0; ox < out_w; ++ox, out += c) {
         const int ix0 = ox * stride_w - pad_left;
-#if defined(TF_M0DW_PX4)
         if (aligned && row_in && ox >= ox_lo && ox < ox_hi) {
           pix.tend = toff + taps;
           pix.base = image + iy0 * row_bytes + ix0 * c;
           tf_m0dw_px4(toff, w, q, &pix);
-        } else
-#endif
-        {
+        } else {
           const int8_t **t = tp;
           for (int ky = 0; ky < k_h; ++ky) {
             const int iy = iy0 + ky * dh;
@@ -638,21 +429,17 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
               *t++ = row_ok && ix >= 0 && ix < in_w ? row + ix * c : zp_row;
             }
           }
-#if defined(TF_M0DW_PX4)
-          if (aligned) {
-            pix.tend = tp + taps;
-            pix.base = 0;
-            tf_m0dw_px4(tp, w, q, &pix);
-          } else
-#endif
-          {
-            tf_m0dw_px4_c(tp, taps, w, q, &pix);
-          }
+          pix.tend = tp + taps;
+          pix.base = 0;
+          if (aligned) tf_m0dw_px4(tp, w, q, &pix);
+          else tf_m0dw_px4_c(tp, w, q, &pix);
         }
         tf_m0dw_store(out, acc, q, c, g);
       }
     }
   }
 }
+
+#endif /* __ASSEMBLER__ */
 
 #endif
