@@ -2,7 +2,8 @@
  * whether this build runs the assembly, and the build-time check that a struct field the assembly
  * reads sits at the offset the assembly was written for. Each kernel's header defines its offsets
  * once (TF_M0_PW_K ...): the .S reads them as immediates, the C checks them against offsetof.
- * Safe to include from a .S file (the C parts are hidden from the assembler). */
+ * Safe to include from a .S file, which gets the function frame macros below (the C parts are hidden
+ * from the assembler). */
 #ifndef TF_M0PLUS_H
 #define TF_M0PLUS_H
 
@@ -14,7 +15,36 @@
 #define TF_M0_NATIVE 0
 #endif
 
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* A global function in its own section (dropped when unused); weak: two models linked into one image
+ * each ship the same file. */
+        .macro tf_m0_function name
+        .section .text.\name, "ax", %progbits
+        .balign 4
+        .weak \name
+        .type \name, %function
+        .thumb_func
+\name:
+        .endm
+
+/* Saves r4..r11 (AAPCS callee-saved) / restores them and returns. */
+        .macro tf_m0_save_r4_r11
+        push {r4, r5, r6, r7, lr}
+        mov r4, r8
+        mov r5, r9
+        mov r6, r10
+        mov r7, r11
+        push {r4, r5, r6, r7}
+        .endm
+        .macro tf_m0_restore_r4_r11_return
+        pop {r4, r5, r6, r7}
+        mov r8, r4
+        mov r9, r5
+        mov r10, r6
+        mov r11, r7
+        pop {r4, r5, r6, r7, pc}
+        .endm
+#else
 #include <stddef.h>
 /* A compile error (an array of size -1) unless `type`'s `field` lies at byte `offset`: C99 has no
  * _Static_assert, and a file-scope typedef compiles to nothing. */

@@ -33,35 +33,6 @@
         .error "tf_m0fc_blocks_t: n, blocks, acc must be the first three words, in order (one LDM)"
         .endif
 
-/* A global function in its own section (dropped when unused); weak: two models linked into one image
- * each ship the same file. */
-        .macro tf_m0_function name
-        .section .text.\name, "ax", %progbits
-        .balign 4
-        .weak \name
-        .type \name, %function
-        .thumb_func
-\name:
-        .endm
-
-/* Saves r4..r11 (AAPCS callee-saved) / restores them and returns. */
-        .macro tf_m0_save_r4_r11
-        push {r4, r5, r6, r7, lr}
-        mov r4, r8
-        mov r5, r9
-        mov r6, r10
-        mov r7, r11
-        push {r4, r5, r6, r7}
-        .endm
-        .macro tf_m0_restore_r4_r11_return
-        pop {r4, r5, r6, r7}
-        mov r8, r4
-        mov r9, r5
-        mov r10, r6
-        mov r11, r7
-        pop {r4, r5, r6, r7, pc}
-        .endm
-
 /* One tap word: four weights of the word at r5 (post-incremented) times the input in r0, into four
  * accumulators; r1, r2 destroyed. 15 cycles. */
         .macro tf_m0_tap_word a, b, c, d

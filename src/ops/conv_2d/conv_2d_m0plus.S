@@ -91,18 +91,8 @@
         .error "tf_m0_pw_t: a field the assembly reads is beyond LDR's immediate offset"
         .endif
 
-        .section .text.tf_m0_pw_pixels_s, "ax", %progbits
-        .balign 4
-        .weak tf_m0_pw_pixels_s
-        .type tf_m0_pw_pixels_s, %function
-        .thumb_func
-tf_m0_pw_pixels_s:
-        push {r4, r5, r6, r7, lr}
-        mov r4, r8
-        mov r5, r9
-        mov r6, r10
-        mov r7, r11
-        push {r4, r5, r6, r7}
+        tf_m0_function tf_m0_pw_pixels_s
+        tf_m0_save_r4_r11
         ldr r4, [sp, #36]                 /* off1, the fifth argument, above the 9 saved registers */
         push {r3, r4}
         ldr r3, [r2, #TF_M0_PW_ACT_MIN]
@@ -196,11 +186,6 @@ tf_m0_pw_pixels_s:
         b .Lpw_pair
 .Lpw_done:
         add sp, #28
-        pop {r4, r5, r6, r7}
-        mov r8, r4
-        mov r9, r5
-        mov r10, r6
-        mov r11, r7
-        pop {r4, r5, r6, r7, pc}
+        tf_m0_restore_r4_r11_return
         .size tf_m0_pw_pixels_s, . - tf_m0_pw_pixels_s
 #endif
