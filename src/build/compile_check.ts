@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { FIRMWARE_DIR, loadTarget } from './targets.ts';
-import { findTool, firstErrorLines, runTool } from './toolchain.ts';
+import { findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 export interface CompileCheckOptions {
   target: string;
@@ -34,13 +34,13 @@ export async function compileCheck(options: CompileCheckOptions): Promise<Compil
   const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
   const cc = findTool(target.toolchain.cc, target.toolchain.install);
-  const sources = readdirSync(modelDir).filter((f) => f.endsWith('.c')).sort();
-  if (sources.length === 0) throw new TinyforgeError(`${modelDir}: no .c files to check`);
+  const sources = readdirSync(modelDir).filter(isCompiledSource).sort();
+  if (sources.length === 0) throw new TinyforgeError(`${modelDir}: no .c or .S files to check`);
   mkdirSync(outDir, { recursive: true });
   const flags = [...target.toolchain.cflags, ...(options.extraCflags ?? []), `-I${modelDir}`, `-isystem`, CHECK_INCLUDE_DIR];
   const log: string[] = [];
   for (const source of sources) {
-    const args = [...flags, '-c', join(modelDir, source), '-o', join(outDir, `${basename(source, '.c')}.o`)];
+    const args = [...flags, '-c', join(modelDir, source), '-o', join(outDir, `${objectStem(source)}.o`)];
     const result = await runTool(cc, args);
     log.push(`$ ${cc} ${args.join(' ')}\n${result.stderr}`);
     if (result.code !== 0 || result.stderr.trim() !== '') {

@@ -10,7 +10,7 @@ import { TinyforgeError } from '../errors.ts';
 import { finishRp2040Image } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
-import { findTool, firstErrorLines, runTool } from './toolchain.ts';
+import { findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 export interface BuildOptions {
   /** `--target` name, e.g. `host` or `cortex-m4` */
@@ -147,7 +147,7 @@ function checkModelDir(modelDir: string): void {
   }
 }
 
-/** Every .c file under the model directory (sub-folders too), except hidden ones and our outDir. */
+/** Every .c and .S file under the model directory (sub-folders too), except hidden ones and our outDir. */
 function modelSources(modelDir: string, outDir: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -155,7 +155,7 @@ function modelSources(modelDir: string, outDir: string): string[] {
       const path = join(dir, entry.name);
       if (entry.name.startsWith('.') || path === outDir) continue;
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && entry.name.endsWith('.c')) found.push(path);
+      else if (entry.isFile() && isCompiledSource(entry.name)) found.push(path);
     }
   };
   walk(modelDir);
@@ -189,10 +189,10 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
   }
   // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
   const objectName = (prefix: string, source: string, base: string) =>
-    join(outDir, OBJECT_DIR, `${prefix}_${relative(base, source).replace(/\.c$/, '').replace(/[\\/]/g, '__')}.o`);
+    join(outDir, OBJECT_DIR, `${prefix}_${objectStem(relative(base, source)).replace(/[\\/]/g, '__')}.o`);
   const modelUnits = modelSources(modelDir, outDir).map((s) => ({ source: s, object: objectName('model', s, modelDir), fromModel: true }));
   const harnessUnits = harnessSources.map((s) => ({ source: s, object: objectName('fw', s, dirname(s)), fromModel: false }));
-  if (modelUnits.length === 0) throw new TinyforgeError(`${modelDir}: no .c files to build`);
+  if (modelUnits.length === 0) throw new TinyforgeError(`${modelDir}: no .c or .S files to build`);
   return [...modelUnits, ...harnessUnits];
 }
 

@@ -20,7 +20,7 @@ import type { Graph } from '../ir/graph.ts';
 import { loadGraph } from '../model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from './targets.ts';
-import { findTool, runTool } from './toolchain.ts';
+import { findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 /**
  * What to check: a graph (generated per ISA here), a `.tflite` path (likewise), a model directory
@@ -156,7 +156,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
         Object.assign(base, { mode: 'skipped', skipped: (e as Error).message, ok: !requireTools, diagnostics: requireTools ? [(e as Error).message] : [] });
         continue;
       }
-      const files = readdirSync(src).filter((f) => f.endsWith('.c')).sort();
+      const files = readdirSync(src).filter(isCompiledSource).sort();
       base.files = files;
       if (options.link && t.firmware !== 'xtensa') {
         base.mode = 'link';
@@ -173,7 +173,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
       const objDir = join(workDir, 'obj', t.name);
       mkdirSync(objDir, { recursive: true });
       const xtensa = t.firmware === 'xtensa' ? ['-isystem', CHECK_INCLUDE_DIR] : [];
-      const args = [...t.toolchain.cflags, ...(options.extraCflags ?? []), `-I${modelDir}`, ...xtensa, '-c', join(modelDir, file), '-o', join(objDir, `${basename(file, '.c')}.o`)];
+      const args = [...t.toolchain.cflags, ...(options.extraCflags ?? []), `-I${modelDir}`, ...xtensa, '-c', join(modelDir, file), '-o', join(objDir, `${objectStem(file)}.o`)];
       const out = await runTool(cc, args);
       const lines = diagnosticLines(out.stderr);
       if (out.code !== 0 || lines.length > 0) fail(r, lines.length > 0 ? lines : [`${file}: ${cc} exited with ${out.code ?? out.signal}`]);

@@ -19,6 +19,7 @@ import type { GeneratedFile } from '../codegen/generate.ts';
 import { renderTemplateFile } from '../ops/common/render.ts';
 import { TinyforgeError } from '../errors.ts';
 import { FIRMWARE_DIR, type TargetDescriptor } from './targets.ts';
+import { isCompiledSource } from './toolchain.ts';
 
 const IDF_DIR = join(FIRMWARE_DIR, 'esp32', 'idf');
 const PICO_DIR = join(FIRMWARE_DIR, 'rp2040', 'pico-sdk');
@@ -35,7 +36,7 @@ function modelView(compiled: CompiledModel) {
   return {
     name: graph.name,
     prefix: generated.prefix,
-    sources: generated.files.filter((f) => f.name.endsWith('.c')).map((f) => f.name),
+    sources: generated.files.filter((f) => isCompiledSource(f.name)).map((f) => f.name),
     arenaBytes: plan.arenaBytes,
     macs: prepared.layers.reduce((n, l) => n + l.macs, 0),
     weightBytes: graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0),

@@ -64,3 +64,16 @@ export function firstErrorLines(log: string, limit = 3): string[] {
   const errors = lines.filter((l) => /\berror\b|undefined reference|multiple definition|will not fit|overflowed by/i.test(l));
   return (errors.length > 0 ? errors : lines.filter((l) => l !== '')).slice(0, limit);
 }
+
+/**
+ * Whether a generated model's file is a translation unit of its own: C, or preprocessed assembly
+ * (`.S`: kernels written as assembly, which assemble to nothing on targets they are not for).
+ */
+export function isCompiledSource(name: string): boolean {
+  return /\.(c|S)$/.test(name);
+}
+
+/** The object file's stem for a source: `x.c` -> `x`, `x.S` -> `x_S` (so x.c and x.S cannot clash). */
+export function objectStem(name: string): string {
+  return name.replace(/\.c$/, '').replace(/\.S$/, '_S');
+}

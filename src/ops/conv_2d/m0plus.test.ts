@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { resolve } from 'node:path';
 import conv from './index.ts';
 import { m0plusApplies, m0plusScratchBytes, packedBlob, packedHolds } from './m0plus.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
@@ -7,9 +6,9 @@ import type { KernelIsa } from '../op.ts';
 import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import type { Conv2DParams } from './index.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
+import { cFilesFor } from '../../codegen/c_files.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
-const COMMON_DIR = resolve(import.meta.dirname, '../common');
 
 interface Layer {
   pixels: [number, number, number];
@@ -145,8 +144,8 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     const program = `
 #include <stdint.h>
 #include <stdio.h>
-#include "${resolve(COMMON_DIR, 'fixedpoint.h')}"
-#include "${resolve(COMMON_DIR, 'kernels_m0plus_conv.h')}"
+#include "fixedpoint.h"
+#include "conv_2d_m0plus.h"
 static uint32_t s = 12345u;
 static uint32_t next(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
 int main(void) {
@@ -182,7 +181,7 @@ int main(void) {
   return 0;
 }
 `;
-    const [n, bad] = new TextDecoder().decode(compileAndRun(program)).split(' ').map(Number);
+    const [n, bad] = new TextDecoder().decode(compileAndRun(program, cFilesFor(['conv_2d/conv_2d_m0plus.h'], 'tf_mbqm').files)).split(' ').map(Number);
     expect(n).to.be.greaterThan(1_000_000);
     expect(bad).to.equal(0);
   });

@@ -1,7 +1,7 @@
 /**
  * CONV_2D's Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040) for 1x1 convolutions at stride 1 (most
  * of a MobileNet). Where the weights and requantization bounds allow (packedHolds), one shared loop
- * (kernels_m0plus_conv.h, one copy per model) multiplies two pixels at once, packed in the halves of
+ * (conv_2d_m0plus.h, its channel loop in conv_2d_m0plus.S; one copy per model) multiplies two pixels at once, packed in the halves of
  * a word (a scratch row of one word per input channel), for 2 pixels x 2 channels per pass, and
  * requantizes exactly without a 64-bit multiply; each layer passes a blob of its weights in read
  * order with per-channel records { start, multiplier, rounding and shift } (the blob replaces the
@@ -35,7 +35,7 @@ export function m0plusScratchBytes(p: Conv2DParams): number {
  * Whether the packed loop is exact for this layer: weights within +-127 (two products per half
  * word), shifts <= 0 with e + 1 <= 31, every accumulator and every partial sum within +-2^30, and
  * the rounding numerator 2h + rnd within int32 with room for its partial sums (see
- * kernels_m0plus_conv.h).
+ * conv_2d_m0plus.h).
  */
 export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined): boolean {
   if (!packedShape(p)) return false;
@@ -88,6 +88,13 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
   return out;
 }
 
+/** The shared 1x1 loop (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
+const POINTWISE_INSTANCE = `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model */
+static void tf_m0_pointwise(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
+  tf_m0_pointwise_body(in, out, blob, cols, g);
+}
+`;
+
 export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
@@ -95,6 +102,7 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
   const bias = biasTensor && constInt32(biasTensor);
   const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
   if (packedHolds(p, filter, bias)) {
+    ctx.defineOnce('tf_m0_pointwise', POINTWISE_INSTANCE);
     return ctx.render('conv_2d_m0plus.c.hbs', {
       ...view,
       packed: true,
@@ -126,5 +134,5 @@ export const convM0plusVariant: KernelVariant<Conv2DParams> = {
   applies: m0plusApplies,
   scratchBytes: m0plusScratchBytes,
   emit: (p, ctx) => emitConvM0plus(p, ctx, summary(p)),
-  cFiles: ['common/kernels_m0plus_conv.h'],
+  cFiles: ['conv_2d/conv_2d_m0plus.h', 'conv_2d/conv_2d_m0plus.S'],
 };

@@ -1,6 +1,6 @@
 /**
  * The Armv6-M variant of CONV_2D on the emulated RP2040 (rp2040js) and Cortex-M0 (QEMU micro:bit),
- * where kernels_m0plus_conv.h's inline assembly runs (the host tests run its C twin): chains of 1x1
+ * where conv_2d_m0plus.S's assembly runs (the host tests run its C twin): chains of 1x1
  * layers in one model, bit-exact with the TypeScript reference. The layers cover input channels from 2 to 256 (loop counts 1 to
  * 128), odd pixel counts (the last pixel alone) and a single pixel, batches, weights at +-127 with
  * inputs at the int8 ends (the largest packed sums), per-tensor and per-channel scales, activation

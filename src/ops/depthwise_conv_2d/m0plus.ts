@@ -1,5 +1,5 @@
 /**
- * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), kernels_m0plus_dw.h: one copy of
+ * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), depthwise_conv_2d_m0plus.h (+ .S): one copy of
  * each loop per model, layers passing their geometry and tables. One input channel (micro_speech's and
  * person_detect's first layers): an assembly loop loads each input byte once for 8 output channels
  * whose accumulators all stay in registers (weights a word at a time), rows of windows inside the image
@@ -90,6 +90,28 @@ function records(start: Int32Array, p: DepthwiseConv2DParams): Int32Array {
   return out;
 }
 
+/** The shared loops' one copy per model (depthwise_conv_2d_m0plus.h), placed before the first layer calling it. */
+const SHARED_LOOPS = {
+  single: {
+    name: 'tf_m0dw_single',
+    code: `/* the shared Armv6-M depthwise loop (one input channel), one copy per model */
+static void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                           int8_t *out, void *scratch) {
+  tf_m0dw_single_body(in, batches, g, w, q, out, scratch);
+}
+`,
+  },
+  mult1: {
+    name: 'tf_m0dw_mult1',
+    code: `/* the shared Armv6-M depthwise loop (depth multiplier 1), one copy per model */
+static void tf_m0dw_mult1(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                          int8_t *out, void *scratch) {
+  tf_m0dw_mult1_body(in, batches, g, w, q, out, scratch);
+}
+`,
+  },
+};
+
 export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
   const single = singleApplies(p);
   if (single || mult1Applies(p)) {
@@ -99,10 +121,13 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const byChannel = new Int8Array(p.outC * taps);
     for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
     const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+    const loop = single ? SHARED_LOOPS.single : SHARED_LOOPS.mult1;
+    ctx.defineOnce(loop.name, loop.code);
+    const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+    const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
     return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
       ...p,
-      shared: true,
-      single,
+      sharedLoop: loop.name,
       summary,
       how: single ? 'one input load per tap for 8 channels, assembly' : '4 channels per pass over tap pointers',
       fnName: ctx.fnName,
@@ -111,8 +136,10 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       scratch: ctx.scratch(),
       weights: ctx.addConst('w_m0', 'int8_t', groupedWeights(filter, taps, p.outC, single ? 8 : 4)),
       records: ctx.addConst('rq', 'int32_t', records(start, p)),
-      rowsInside: insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop).join(', '),
-      colsInside: insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft).join(', '),
+      oyLo,
+      oyHi,
+      oxLo,
+      oxHi,
       inputZeroPoint: -p.inputOffset,
       rightOnly: p.shift.every((v) => v < 0) ? 1 : 0,
     });
@@ -120,7 +147,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
   return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
     ...p,
-    shared: false,
+    sharedLoop: '',
     fnName: ctx.fnName,
     summary,
     input: ctx.input(0),
@@ -144,5 +171,5 @@ export const depthwiseM0plusVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: m0plusScratchBytes,
   overlap: m0plusOverlap,
   emit: (p, ctx) => emitDepthwiseM0plus(p, ctx, summary(p)),
-  cFiles: ['common/kernels_m0plus_dw.h'],
+  cFiles: ['depthwise_conv_2d/depthwise_conv_2d_m0plus.h', 'depthwise_conv_2d/depthwise_conv_2d_m0plus.S', 'common/m0plus_mac.h'],
 };

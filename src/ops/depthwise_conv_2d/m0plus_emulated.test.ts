@@ -1,6 +1,6 @@
 /**
  * The Armv6-M variants of DEPTHWISE_CONV_2D on the emulated RP2040 (rp2040js), where
- * kernels_m0plus_dw.h's assembly runs (the host tests run its C twins): many layers in one model per
+ * depthwise_conv_2d_m0plus.h's and .S's assembly runs (the host tests run its C twins): many layers in one model per
  * kernel, bit-exact with the TypeScript reference over every output byte.
  *
  * One input channel (tf_m0dw_single: groups of 8 channels, then a 4): micro_speech's 10x8 stride-2

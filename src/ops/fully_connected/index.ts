@@ -145,7 +145,7 @@ const def: OpDef<FullyConnectedParams> = {
   macs,
   evaluate,
   // Arm DSP: the streaming kernel of fully_connected_dsp.h, no scratch (and no overlap: every block of
-  // rows reads the whole input row again); Armv6-M: kernels_m0plus_fc.h's blocks of 8 rows, exact
+  // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
   variants: [fcDspVariant, fcM0plusVariant, fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores

@@ -1,5 +1,5 @@
 /**
- * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): kernels_m0plus_fc.h's register-blocked
+ * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): common/m0plus_mac.h's register-blocked (assembly: common/m0plus_mac.S)
  * loop over blocks of 8 rows (then one of 4), the last 1-3 rows in C; one input feature is a plain
  * loop over the rows. Symmetric weights only (the input offset folds into the per-row starts); a
  * weight zero point keeps the portable kernel. The weights are re-laid in the order the loop reads
@@ -94,5 +94,5 @@ export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
   family: 'armv6m',
   applies: m0plusApplies,
   emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
-  cFiles: ['common/kernels_m0plus_dw.h', 'common/kernels_m0plus_fc.h'],
+  cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
 };

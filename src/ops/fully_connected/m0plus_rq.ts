@@ -10,11 +10,25 @@
  *   / 2^k), so x m = s_top 2^K + L with K = k (n - 1) and 0 <= L < 2^K; |s_i| <= X (2^k - 1) + X stays
  *   within int32. Then floor((s_top 2^K + L + 2^30) / 2^31) = floor((s_top + 2^(30-K)) / 2^(31-K)) since
  *   L / 2^K < 1 cannot carry past an integer numerator. Zero pieces cost nothing (pure shifts).
- * - otherwise kernels_m0plus_dw.h's tf_m0_srdhm (four 16x16 products, any x).
+ * - otherwise common/m0plus_rq.h's tf_m0_srdhm (four 16x16 products, any x).
  *
  * The rounding right shift is tf_m0_rshift; the saturation is dropped where the bound keeps the result
  * inside the type.
  */
+
+/** A block comment wrapped at 100 columns. */
+function cComment(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + word.length + 1 > 96) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return `/* ${lines.join('\n * ')} */\n`;
+}
 
 /** an int32 as a C literal */
 function lit(v: number): string {
@@ -26,6 +40,8 @@ export interface M0Requant {
   body: string;
   /** largest |q| (before the saturation), or Infinity */
   qBound: number;
+  /** what the constants of `body` are and the bound that makes it exact, for a comment in the C */
+  why: string;
 }
 
 /**
@@ -86,14 +102,25 @@ export function m0Requant(multiplier: number, shift: number, bound: number): M0R
   // |srdhm| <= X m / 2^31 + 1
   let high = X < 2 ** 31 ? Math.floor((X * multiplier) / 2 ** 31) + 1 : 2 ** 31;
   const pow = Number.isInteger(Math.log2(multiplier)) ? Math.log2(multiplier) : -1;
+  const head = `MultiplyByQuantizedMultiplier(acc, ${multiplier}, ${shift})${left > 0 ? ` (x = acc << ${left})` : ' (x = acc)'} for |x| <= ${X < 2 ** 31 ? X : 'any int32'}`;
+  let why: string;
   if (multiplier === 0) {
     lines.push('int32_t q = 0;');
     high = 0;
+    why = `${head}: the multiplier is 0`;
   } else if (pow >= 0 && pow <= 30 && X + 2 ** (30 - pow) <= 2 ** 31 - 1) {
     lines.push(`int32_t q = (${x} + ${2 ** (30 - pow)}) >> ${31 - pow};`);
+    why = `${head}: the multiplier is 2^${pow}, so SRDHM = floor((x + 2^${30 - pow}) / 2^${31 - pow}), the sum within int32 as |x| + 2^${30 - pow} < 2^31`
+      + (right > 0 ? `; then TFLite's rounding right shift by ${right} (tf_m0_rshift)` : '');
   } else {
     const plan = X < 2 ** 31 ? piecePlan(multiplier, X) : undefined;
     if (plan) {
+      const a0 = plan.B - plan.K;
+      why = `${head}: SRDHM = floor((x m + 2^30) / 2^31) with m = ${multiplier} = m' 2^${31 - plan.B} (m' < 2^${plan.B}) cut into ${plan.k}-bit pieces `
+        + `[${plan.pieces.join(', ')}] (lowest first); s_i = x p_i + floor(s_(i-1) / 2^${plan.k}) leaves x m' = s 2^${plan.K} + L with 0 <= L < 2^${plan.K}, `
+        + `so SRDHM = floor((s + 2^${a0 - 1}) / 2^${a0}) exactly (L / 2^${plan.K} < 1 cannot carry past an integer numerator); `
+        + `|s| <= ${X} * ${plan.pieces[plan.pieces.length - 1]!} + ${X} < 2^31 keeps every step within int32`
+        + (right > 0 ? `; then TFLite's rounding right shift by ${right}` : '');
       lines.push(`const int32_t x = ${x};`);
       // tf_m0_k hides the piece from gcc, which would otherwise expand x * p into a chain of shifts and
       // adds (MULS is one cycle on the RP2040)
@@ -121,16 +148,20 @@ export function m0Requant(multiplier: number, shift: number, bound: number): M0R
         // differ, -2^(a-1) <= s < 0, the numerator lies in [0, 2^(a+r)) either way (r >= 1): 0.
         lines.push(`int32_t q = (s + (int32_t)((uint32_t)(s >> 31) << ${a}) + ${2 ** (a - 1) + 2 ** (a + right - 1)}) >> ${a + right};`);
         const qBound = high >= 2 ** 31 ? Infinity : Math.floor(high / 2 ** right) + 1;
-        return { body: lines.join(' '), qBound };
+        why += ` folded into the same shift: q = floor((s + 2^${a - 1} + 2^${a + right - 1} - [s < 0] 2^${a}) / 2^${a + right}) (nested floors; [s < 0] may stand `
+          + `for [s + 2^${a - 1} < 0], both giving 0 where they differ), the numerator within int32 as |s| + 2^${a - 1} + 2^${a + right - 1} + 2^${a} < 2^31`;
+        return { body: lines.join('\n  '), qBound, why };
       }
       lines.push(`int32_t q = (s + ${2 ** (a - 1)}) >> ${a};`);
     } else {
       lines.push(`int32_t q = tf_m0_srdhm(${x}, tf_m0_k(${lit(multiplier)}));`);
+      why = `${head}: no piece plan fits the bound, so m0plus_rq.h's tf_m0_srdhm (four 16x16 products, exact for any x)`
+        + (right > 0 ? `, then TFLite's rounding right shift by ${right}` : '');
     }
   }
   if (right > 0) lines.push(`q = tf_m0_rshift(q, ${right});`);
   const qBound = high >= 2 ** 31 ? Infinity : Math.floor(high / 2 ** right) + 1;
-  return { body: lines.join(' '), qBound };
+  return { body: lines.join('\n  '), qBound, why };
 }
 
 /**
@@ -146,5 +177,7 @@ export function m0RequantFn(name: string, multiplier: number, shift: number, bou
     if (lo === -32768 && hi === 32767) lines.push('q = tf_m0_sat16(q);');
     else lines.push(`if (q < ${lo}) q = ${lo};`, `if (q > ${hi}) q = ${hi};`);
   }
-  return `static inline int32_t ${name}(int32_t acc) {\n  ${lines.join('\n  ')}\n  return q;\n}\n`;
+  const clamp = inside ? `; |q| <= ${rq.qBound}, so q + ${zp} stays in [${lo}, ${hi}] without a clamp` : '';
+  const comment = cComment(`${rq.why}${clamp}.`);
+  return `${comment}static inline int32_t ${name}(int32_t acc) {\n  ${lines.join('\n  ')}\n  return q;\n}\n`;
 }

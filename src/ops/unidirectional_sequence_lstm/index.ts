@@ -300,7 +300,7 @@ const def: OpDef<LstmParams> = {
     { name: 'arm-dsp', family: 'arm-dsp', applies: () => true, scratchBytes: lstmDspScratchBytes,
       emit: (p, ctx) => emitLstmDsp(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['fully_connected/fully_connected_dsp.h', 'unidirectional_sequence_lstm/unidirectional_sequence_lstm_dsp.h'] },
     { name: 'armv6m', family: 'armv6m', applies: () => true, scratchBytes: lstmM0plusScratchBytes,
-      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['common/kernels_m0plus_dw.h', 'common/kernels_m0plus_fc.h'] },
+      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'] },
   ],
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;

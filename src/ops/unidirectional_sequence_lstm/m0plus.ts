@@ -1,7 +1,7 @@
 /**
  * The LSTM's Armv6-M variant (Cortex-M0/M0+, the RP2040): per time step, units in pairs, the pair's
  * eight gate rows (unit u's input, forget, cell and output rows, then unit u+1's) run as one block of
- * kernels_m0plus_fc.h's loop over x and one over h (an odd last unit a block of 4), all accumulators
+ * common/m0plus_mac.h's loop (common/m0plus_mac.S) over x and one over h (an odd last unit a block of 4), all accumulators
  * of a block in registers, every block of a step in one call (tf_m0fc_blocks8) into the scratch; then
  * each unit's gate and cell arithmetic: the new hidden values go to the output row, which the next
  * step reads as h. Every requantization is

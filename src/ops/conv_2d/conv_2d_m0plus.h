@@ -22,81 +22,21 @@
  *   = 2 ah mh + floor((ah ml + al mh + floor(al ml / 2^16) + 2^14) / 2^15),
  * where the inner sum T, offset by 2^30, is an unsigned 32-bit value whenever |acc| < 2^30; then
  * RDBPOT(h, e) + zp = (2h + rnd - [h < 0]) >> (e + 1): four 16x16 multiplies and no carries. */
-#ifndef TF_KERNELS_M0PLUS_CONV_H
-#define TF_KERNELS_M0PLUS_CONV_H
+#ifndef TF_CONV_2D_M0PLUS_H
+#define TF_CONV_2D_M0PLUS_H
+#include "m0plus.h"
+
+/* tf_m0_pw_t's fields the assembly reads: defined once here, checked against the struct below */
+#define TF_M0_PW_K 4
+#define TF_M0_PW_OUT_C 8
+#define TF_M0_PW_ACT_MIN 12
+#define TF_M0_PW_ACT_MAX 16
+#define TF_M0_PW_C30 20
+
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
-#if defined(__thumb__) && defined(__ARM_ARCH_6M__)
-#define TF_M0_NATIVE 1
-#else
-#define TF_M0_NATIVE 0
-#endif
-
-/* One step of the packed loop: two input channels of the pixel pair (X words in r2, r3) against
- * one weight word of two output channels; the low and high halves of each product sum go to the
- * pixels' accumulators (r8/r9 channel 0, r10/r11 channel 1). */
-/* One output's requantization (see above) and activation clamp, into r0: the accumulator in r5,
- * the multiplier's halves in r2 (low) and r4 (high), P in r3, the SRDHM offset in r12, the
- * activation range in r10..r11; `lo` and `hi` are the clamp branches' local labels. */
-#define TF_M0C_RQ(lo, hi) \
-  "asrs r6, r5, #16\n\t" \
-  "uxth r5, r5\n\t" \
-  "movs r0, r5\n\t" \
-  "muls r0, r2, r0\n\t" \
-  "lsrs r0, r0, #16\n\t" \
-  "muls r5, r4, r5\n\t" \
-  "adds r0, r0, r5\n\t" \
-  "movs r5, r6\n\t" \
-  "muls r5, r2, r5\n\t" \
-  "adds r0, r0, r5\n\t" \
-  "add r0, r12\n\t" \
-  "lsrs r0, r0, #15\n\t" \
-  "lsls r0, r0, #1\n\t" \
-  "asrs r5, r6, #31\n\t" \
-  "adds r0, r0, r5\n\t" \
-  "muls r6, r4, r6\n\t" \
-  "lsls r6, r6, #2\n\t" \
-  "adds r0, r0, r6\n\t" \
-  "asrs r5, r3, #8\n\t" \
-  "adds r0, r0, r5\n\t" \
-  "asrs r0, r3\n\t" \
-  "cmp r0, r10\n\t" \
-  "bge " #lo "f\n\t" \
-  "mov r0, r10\n\t" \
-  #lo ":\n" \
-  "cmp r0, r11\n\t" \
-  "ble " #hi "f\n\t" \
-  "mov r0, r11\n\t" \
-  #hi ":\n"
-
-#define TF_M0C_STEP \
-  "ldmia r0!, {r2, r3}\n\t" \
-  "ldmia r1!, {r4}\n\t" \
-  "sxtb r5, r4\n\t" \
-  "muls r5, r2, r5\n\t" \
-  "lsls r6, r4, #16\n\t" \
-  "asrs r6, r6, #24\n\t" \
-  "muls r6, r3, r6\n\t" \
-  "adds r5, r5, r6\n\t" \
-  "lsls r6, r4, #8\n\t" \
-  "asrs r6, r6, #24\n\t" \
-  "muls r6, r2, r6\n\t" \
-  "asrs r4, r4, #24\n\t" \
-  "muls r4, r3, r4\n\t" \
-  "adds r6, r6, r4\n\t" \
-  "sxth r4, r5\n\t" \
-  "add r8, r4\n\t" \
-  "subs r5, r5, r4\n\t" \
-  "asrs r5, r5, #16\n\t" \
-  "add r9, r5\n\t" \
-  "sxth r4, r6\n\t" \
-  "add r10, r4\n\t" \
-  "subs r6, r6, r4\n\t" \
-  "asrs r6, r6, #16\n\t" \
-  "add r11, r6\n\t"
-
-
-/* A layer's constants (the assembly reads k, out_c, act_min, act_max and c30 at these offsets). */
+/* A layer's constants (the assembly reads k, out_c, act_min, act_max and c30 at the offsets above). */
 typedef struct {
   int32_t pixels;
   int32_t k;
@@ -105,6 +45,16 @@ typedef struct {
   int32_t act_max;
   uint32_t c30; /* 2^30 + 2^14 */
 } tf_m0_pw_t;
+TF_M0_CHECK_OFFSET(tf_m0_pw_t, k, TF_M0_PW_K);
+TF_M0_CHECK_OFFSET(tf_m0_pw_t, out_c, TF_M0_PW_OUT_C);
+TF_M0_CHECK_OFFSET(tf_m0_pw_t, act_min, TF_M0_PW_ACT_MIN);
+TF_M0_CHECK_OFFSET(tf_m0_pw_t, act_max, TF_M0_PW_ACT_MAX);
+TF_M0_CHECK_OFFSET(tf_m0_pw_t, c30, TF_M0_PW_C30);
+
+#if TF_M0_NATIVE
+/* conv_2d_m0plus.S: every channel pair of one pixel pair (tf_m0_pw_pixels below, in assembly) */
+void tf_m0_pw_pixels_s(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g, int8_t *o, int32_t off1);
+#endif
 
 /* A little-endian int32 of the layer blob (4-byte aligned there; byte reads off the device, where
  * the test buffers carry no alignment promise). */
@@ -172,102 +122,7 @@ static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *
 static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g,
                                                                    int8_t *o, int32_t off1) {
 #if TF_M0_NATIVE
-  /* registers: r0 the packed row, r1 the blob, r2..r6 work, r8..r11 the four accumulators (then lo
-   * and hi), r12 the constant 2^30 + 2^14 of the requantization, lr the row's end; on the stack the
-   * row, lo, hi, the outputs' end, 4k and the output place, and the second channel's accumulators
-   * during the first's requantization */
-  register const uint32_t *x __asm__("r0") = cols;
-  register const int8_t *wp __asm__("r1") = w;
-  register const tf_m0_pw_t *rg __asm__("r2") = g;
-  register int8_t *ro __asm__("r3") = o;
-  register int32_t roff __asm__("r4") = off1;
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "push {r3, r4}\n\t"
-      "ldr r3, [r2, #12]\n\t"
-      "ldr r4, [r2, #16]\n\t"
-      "ldr r5, [r2, #8]\n\t"
-      "ldr r6, [sp, #0]\n\t"
-      "adds r5, r5, r6\n\t"
-      "ldr r6, [r2, #4]\n\t"
-      "lsls r6, r6, #2\n\t"
-      "push {r0, r3, r4, r5, r6}\n\t"
-      "ldr r5, [r2, #20]\n\t"
-      "mov r12, r5\n\t"
-      "8:\n"
-      "ldr r0, [sp, #0]\n\t"
-      "ldr r5, [sp, #16]\n\t"
-      "ldmia r1!, {r2, r3}\n\t"
-      "mov r8, r2\n\t"
-      "mov r9, r2\n\t"
-      "mov r10, r3\n\t"
-      "mov r11, r3\n\t"
-      "adds r4, r0, r5\n\t"
-      "mov lr, r4\n\t"
-      "lsls r4, r5, #28\n\t"
-      "bmi 5f\n\t"
-      "lsls r4, r5, #27\n\t"
-      "bmi 3f\n\t"
-      "b 1f\n\t"
-      "5:\n"
-      "lsls r4, r5, #27\n\t"
-      "bmi 2f\n\t"
-      "b 4f\n\t"
-      "1:\n"
-      TF_M0C_STEP
-      "2:\n"
-      TF_M0C_STEP
-      "3:\n"
-      TF_M0C_STEP
-      "4:\n"
-      TF_M0C_STEP
-      "cmp r0, lr\n\t"
-      "bne 1b\n\t"
-      "mov r2, r11\n\t"
-      "mov r3, r10\n\t"
-      "push {r2, r3}\n\t"
-      "ldr r2, [sp, #12]\n\t"
-      "mov r10, r2\n\t"
-      "ldr r2, [sp, #16]\n\t"
-      "mov r11, r2\n\t"
-      "ldmia r1!, {r2, r3}\n\t"
-      "lsrs r4, r2, #16\n\t"
-      "uxth r2, r2\n\t"
-      "mov r5, r9\n\t"
-      TF_M0C_RQ(30, 31)
-      "ldr r5, [sp, #28]\n\t"
-      "ldr r6, [sp, #32]\n\t"
-      "strb r0, [r5, r6]\n\t"
-      "mov r5, r8\n\t"
-      TF_M0C_RQ(40, 41)
-      "ldr r5, [sp, #28]\n\t"
-      "strb r0, [r5, #0]\n\t"
-      "ldmia r1!, {r2, r3}\n\t"
-      "lsrs r4, r2, #16\n\t"
-      "uxth r2, r2\n\t"
-      "pop {r0}\n\t"
-      "movs r5, r0\n\t"
-      TF_M0C_RQ(60, 61)
-      "ldr r5, [sp, #24]\n\t"
-      "ldr r6, [sp, #28]\n\t"
-      "adds r6, r6, #1\n\t"
-      "strb r0, [r5, r6]\n\t"
-      "pop {r0}\n\t"
-      "movs r5, r0\n\t"
-      TF_M0C_RQ(70, 71)
-      "ldr r5, [sp, #20]\n\t"
-      "strb r0, [r5, #1]\n\t"
-      "adds r5, r5, #2\n\t"
-      "str r5, [sp, #20]\n\t"
-      "ldr r6, [sp, #12]\n\t"
-      "cmp r5, r6\n\t"
-      "beq 9f\n\t"
-      "b 8b\n\t"
-      "9:\n"
-      "add sp, #28\n\t"
-      : [x] "+l"(x), [w] "+l"(wp), [g] "+l"(rg), [o] "+l"(ro), [off1] "+l"(roff)
-      :
-      : "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+  tf_m0_pw_pixels_s(cols, w, g, o, off1);
 #else
   /* the same steps in C: the packed sums wrap as the device's registers do */
   const int k = g->k, lo = g->act_min, hi = g->act_max;
@@ -305,4 +160,5 @@ static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int
   }
 }
 
+#endif /* __ASSEMBLER__ */
 #endif

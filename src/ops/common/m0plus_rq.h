@@ -1,0 +1,48 @@
+/* The exact requantization helpers of the Armv6-M kernels (Cortex-M0/M0+, the RP2040): Thumb-1 has
+ * no 32x32->64 multiply (libgcc's __aeabi_lmul costs some 50 cycles), so TFLite Micro's
+ * MultiplyByQuantizedMultiplier is built from 32-bit products. Depthwise, FULLY_CONNECTED and the LSTM
+ * (fully_connected/m0plus_rq.ts's per-layer code) use them. */
+#ifndef TF_M0PLUS_RQ_H
+#define TF_M0PLUS_RQ_H
+#include <stdint.h>
+
+/* TFLite's SaturatingRoundingDoublingHighMul for m >= 0 (which never saturates): (x * m + 2^30) >> 31
+ * from the products of 16-bit halves, the low ones' carries kept in `mid` (below 2^32 unsigned). */
+static inline int32_t tf_m0_srdhm(int32_t x, int32_t m) {
+  const uint32_t xl = (uint32_t)x & 0xffffu, ml = (uint32_t)m & 0xffffu;
+  const int32_t xh = x >> 16, mh = m >> 16;
+  const int32_t p2 = xh * (int32_t)ml;
+  const uint32_t mid = ((uint32_t)p2 & 0x7fffu) + xl * (uint32_t)mh + ((xl * ml) >> 16) + 0x4000u;
+  return (int32_t)(((uint32_t)(xh * mh) << 1) + (uint32_t)(p2 >> 15) + (mid >> 15));
+}
+
+/* A constant gcc cannot see through: an int32 in a register, for MULS (gcc's Armv6-M cost model turns
+ * x * constant into chains of shifts and adds that take longer than loading it and one MULS). */
+static inline __attribute__((always_inline)) int32_t tf_m0_k(int32_t v) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(v));
+#endif
+  return v;
+}
+
+/* TFLite's rounding right shift by r >= 1 (round half away from zero) as in tf_m0dw_rq: floor((q +
+ * 2^(r-1) - [q < 0]) / 2^r) = ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0]; |q| < 2^31 - 1. */
+static inline __attribute__((always_inline)) int32_t tf_m0_rshift(int32_t q, int r) {
+  return (((q + (q >> 31)) >> (r - 1)) + 1) >> 1;
+}
+
+/* Saturates to int16: in range exactly when (x + 2^15) >> 16 is 0. */
+static inline __attribute__((always_inline)) int32_t tf_m0_sat16(int32_t x) {
+  return (int32_t)(((uint32_t)x + 0x8000u) >> 16) == 0 ? x : (x >> 31) ^ 0x7fff;
+}
+
+/* MultiplyByQuantizedMultiplier for any int32 acc and multiplier m >= 0 (per-channel records:
+ * { m, left | right << 8 }), exact: tf_m0_srdhm's four 16x16 products. */
+static inline int32_t tf_m0_mbqm_rec(int32_t acc, const int32_t *rec) {
+  const uint32_t p = (uint32_t)rec[1];
+  const int right = (int)(p >> 8);
+  int32_t q = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 0xffu)), rec[0]);
+  return right > 0 ? tf_m0_rshift(q, right) : q;
+}
+
+#endif

@@ -1,0 +1,208 @@
+/* The Armv6-M depthwise loops (depthwise_conv_2d_m0plus.h, which defines and checks the offsets of
+ * the structs read here): common/m0plus_mac.h's block loop with the starts read from the per-channel
+ * records, the requantization of a group of channels, a run of pixels inside the image (one input
+ * channel) and one pixel of a depth-multiplier-1 layer. */
+#include "depthwise_conv_2d_m0plus.h"
+
+#if TF_M0_NATIVE
+        .syntax unified
+        .thumb
+
+        tf_m0_mac_fn tf_m0dw_mac8, 8, TF_M0DW_REC_BYTES
+        tf_m0_mac_fn tf_m0dw_mac4, 4, TF_M0DW_REC_BYTES
+
+/*
+ *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
+ * tf_m0dw_rq (the C twin's arithmetic) over k->n channels whose shifts are all right shifts. r0 out,
+ * r1 acc, r2 records; r3 x then q, r4 m then mh, r5 xl, r6 ml, r7 the low products' sum; r8 zero
+ * point, r9 min, r10 max, r11 end, r12 2^14. 45 cycles a channel.
+ */
+        tf_m0_function tf_m0dw_rqn
+        tf_m0_save_r4_r11
+        ldm r3!, {r4, r5, r6, r7}         /* n, zero point, act_min, act_max */
+        adds r4, r0, r4
+        mov r11, r4
+        mov r8, r5
+        mov r9, r6
+        mov r10, r7
+        movs r4, #1
+        lsls r4, r4, #14
+        mov r12, r4
+1:
+        ldm r1!, {r3}
+        ldr r4, [r2, #TF_M0DW_REC_MULT]
+        uxth r5, r3
+        asrs r3, r3, #16
+        uxth r6, r4
+        asrs r4, r4, #16
+        mov r7, r5
+        muls r7, r6, r7
+        muls r5, r4, r5
+        muls r6, r3, r6
+        muls r3, r4, r3
+        lsrs r7, r7, #16
+        adds r7, r7, r5
+        lsls r5, r6, #17
+        lsrs r5, r5, #17
+        adds r7, r7, r5
+        add r7, r12
+        lsrs r7, r7, #15
+        asrs r6, r6, #15
+        lsls r3, r3, #1
+        adds r3, r3, r6
+        adds r3, r3, r7
+        ldr r4, [r2, #TF_M0DW_REC_SHIFTS]
+        lsrs r4, r4, #8                   /* the right shift */
+        subs r4, #1
+        asrs r5, r3, #31
+        adds r3, r3, r5
+        asrs r3, r3, r4
+        adds r3, #1
+        asrs r3, r3, #1
+        add r3, r8
+        cmp r3, r9
+        bge 2f
+        mov r3, r9
+2:
+        cmp r3, r10
+        ble 3f
+        mov r3, r10
+3:
+        strb r3, [r0]
+        adds r0, #1
+        adds r2, #TF_M0DW_REC_BYTES
+        cmp r0, r11
+        bne 1b
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_rqn, . - tf_m0dw_rqn
+
+/*
+ *   void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
+ * Per pixel the loop of tf_m0dw_mac8 over r->rows runs of r->n, the accumulators stored in the frame
+ * for tf_m0dw_rqn, then x and out step on. Frame (84 bytes, keeping sp 8-aligned for the call):
+ * [0, 32) acc, 32 n, 36 step, 40 rows, 44 runs left, 48 pixels left, 52 x, 56 out, 60 q, 64 xstep,
+ * 68 outstep, 72 w, 76 k.
+ */
+        tf_m0_function tf_m0dw_row8
+        tf_m0_save_r4_r11
+        sub sp, #84
+        str r0, [sp, #52]
+        str r1, [sp, #72]
+        str r2, [sp, #60]
+        ldm r3!, {r0, r1, r2, r4}         /* n, rows, step, pixels */
+        str r0, [sp, #32]
+        str r1, [sp, #40]
+        str r2, [sp, #36]
+        str r4, [sp, #48]
+        ldm r3!, {r0, r1, r2, r4}         /* xstep, outstep, out, k */
+        str r0, [sp, #64]
+        str r1, [sp, #68]
+        str r2, [sp, #56]
+        str r4, [sp, #76]
+1:
+        ldr r2, [sp, #60]
+        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
+        ldr r5, [sp, #72]
+        ldr r0, [sp, #52]
+        ldr r1, [sp, #32]
+        adds r3, r0, r1
+        ldr r1, [sp, #40]
+        str r1, [sp, #44]
+4:
+        tf_m0_run 8, 32
+        ldr r2, [sp, #36]
+        adds r3, r3, r2
+        ldr r2, [sp, #44]
+        subs r2, #1
+        str r2, [sp, #44]
+        bne 4b
+        mov r2, sp
+        tf_m0_store_acc 8
+        ldr r0, [sp, #56]
+        mov r1, sp
+        ldr r2, [sp, #60]
+        ldr r3, [sp, #76]
+        bl tf_m0dw_rqn
+        ldr r0, [sp, #56]
+        ldr r1, [sp, #68]
+        adds r0, r0, r1
+        str r0, [sp, #56]
+        ldr r0, [sp, #52]
+        ldr r1, [sp, #64]
+        adds r0, r0, r1
+        str r0, [sp, #52]
+        ldr r0, [sp, #48]
+        subs r0, #1
+        str r0, [sp, #48]
+        beq 5f
+        b 1b
+5:
+        add sp, #84
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_row8, . - tf_m0dw_row8
+
+/*
+ *   void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+ * Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r0 input word,
+ * r1 product, r2 weight word, r3 input pointer then value, r4 table, r5 weights, accumulators r6, r7,
+ * r8, r9; r10 table end, r11 base + channel, r12 records; [sp] acc, [sp + 4] base + channels,
+ * [sp + 8] table. 30 cycles a tap of 4 channels.
+ */
+        tf_m0_function tf_m0dw_px4
+        tf_m0_save_r4_r11
+        sub sp, #12
+        mov r5, r1
+        mov r12, r2
+        str r0, [sp, #8]
+        ldm r3!, {r0, r1, r2, r4}         /* c, acc, tend, base */
+        adds r0, r0, r4
+        str r0, [sp, #4]
+        str r1, [sp, #0]
+        mov r10, r2
+        mov r11, r4
+1:
+        mov r2, r12
+        tf_m0_load_starts 4, TF_M0DW_REC_BYTES
+        adds r2, #(4 * TF_M0DW_REC_BYTES)
+        mov r12, r2
+        ldr r4, [sp, #8]
+2:
+        ldm r4!, {r3}
+        add r3, r11
+        ldr r0, [r3]
+        ldm r5!, {r2}
+        sxtb r3, r0
+        sxtb r1, r2
+        muls r1, r3, r1
+        add r6, r1
+        asrs r0, r0, #8
+        asrs r2, r2, #8
+        sxtb r3, r0
+        sxtb r1, r2
+        muls r1, r3, r1
+        add r7, r1
+        asrs r0, r0, #8
+        asrs r2, r2, #8
+        sxtb r3, r0
+        sxtb r1, r2
+        muls r1, r3, r1
+        add r8, r1
+        asrs r0, r0, #8
+        asrs r2, r2, #8
+        muls r2, r0, r2
+        add r9, r2
+        cmp r4, r10
+        bne 2b
+        ldr r2, [sp, #0]
+        tf_m0_store_acc 4
+        adds r2, #16
+        str r2, [sp, #0]
+        movs r0, #4
+        add r11, r0
+        ldr r0, [sp, #4]
+        cmp r0, r11
+        bne 1b
+        add sp, #12
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_px4, . - tf_m0dw_px4
+#endif

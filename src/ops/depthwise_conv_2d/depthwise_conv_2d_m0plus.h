@@ -1,0 +1,445 @@
+/* DEPTHWISE_CONV_2D's int8 kernels for Armv6-M (Cortex-M0/M0+, the RP2040): one shared copy per
+ * model, every layer passing its geometry, weights and per-channel records. Thumb-1 has no SIMD and
+ * one product per MULS, so a MAC costs at least a load, a MULS and an ADD: the loops keep every
+ * accumulator of a channel group in registers (high ones included, which ADD can reach), load each
+ * input once for the whole group, and take the weights a word at a time in the order they are read.
+ *
+ * The input offset is folded into the per-channel starts (bias + off * sum of the weights). Taps in
+ * the padding either read the input zero point (a gathered window, a zero-point row), which adds
+ * w * z_in = -w * off and cancels the fold, or are skipped with their share of the fold taken off
+ * the start: the same sums as TFLite Micro skipping them. Output rows are walked in order, a row
+ * reading no input above its own window, so the output may be planned over the dying input
+ * (rowWindowGap).
+ *
+ * Per channel, a record of three int32: the start, the multiplier (>= 0) and left | right << 8
+ * (TFLite's shift split into its two sides). The requantization is TFLite Micro's, exact, its 64-bit
+ * product built from four 16x16 MULS (libgcc's __aeabi_lmul costs some 50 cycles more).
+ *
+ * The loops that run per tap or per channel are assembly (depthwise_conv_2d_m0plus.S), reading the
+ * structs below at the offsets defined here once: the assembler checks the orders its LDMs need, the
+ * C checks the structs against them. Elsewhere (host tests, other targets) C twins run the same sums.
+ * Safe to include from a .S file. */
+#ifndef TF_DEPTHWISE_CONV_2D_M0PLUS_H
+#define TF_DEPTHWISE_CONV_2D_M0PLUS_H
+#include "m0plus_mac.h"
+
+/* tf_m0dw_rec_t, a channel's record; the block loops read the starts TF_M0DW_REC_BYTES apart */
+#define TF_M0DW_REC_START 0
+#define TF_M0DW_REC_MULT 4
+#define TF_M0DW_REC_SHIFTS 8
+#define TF_M0DW_REC_BYTES 12
+/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM */
+#define TF_M0DW_RQ_N 0
+#define TF_M0DW_RQ_ZERO_POINT 4
+#define TF_M0DW_RQ_ACT_MIN 8
+#define TF_M0DW_RQ_ACT_MAX 12
+/* tf_m0dw_row_t: n, rows, step, pixels, then xstep, outstep, out, k: two LDMs */
+#define TF_M0DW_ROW_N 0
+#define TF_M0DW_ROW_ROWS 4
+#define TF_M0DW_ROW_STEP 8
+#define TF_M0DW_ROW_PIXELS 12
+#define TF_M0DW_ROW_XSTEP 16
+#define TF_M0DW_ROW_OUTSTEP 20
+#define TF_M0DW_ROW_OUT 24
+#define TF_M0DW_ROW_K 28
+/* tf_m0dw_pix_t: c, acc, tend, base, one LDM */
+#define TF_M0DW_PIX_C 0
+#define TF_M0DW_PIX_ACC 4
+#define TF_M0DW_PIX_TEND 8
+#define TF_M0DW_PIX_BASE 12
+
+#ifdef __ASSEMBLER__
+        .if TF_M0DW_REC_START != 0
+        .error "tf_m0dw_rec_t: the block loops load the starts from the record's first word"
+        .endif
+        .if TF_M0DW_RQ_N != 0 || TF_M0DW_RQ_ZERO_POINT != 4 || TF_M0DW_RQ_ACT_MIN != 8 || TF_M0DW_RQ_ACT_MAX != 12
+        .error "tf_m0dw_rq_t: n, output zero point, act_min, act_max must be the first four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_ROW_N != 0 || TF_M0DW_ROW_ROWS != 4 || TF_M0DW_ROW_STEP != 8 || TF_M0DW_ROW_PIXELS != 12
+        .error "tf_m0dw_row_t: n, rows, step, pixels must be the first four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_ROW_XSTEP != 16 || TF_M0DW_ROW_OUTSTEP != 20 || TF_M0DW_ROW_OUT != 24 || TF_M0DW_ROW_K != 28
+        .error "tf_m0dw_row_t: xstep, outstep, out, k must be the next four words, in order (one LDM)"
+        .endif
+        .if TF_M0DW_PIX_C != 0 || TF_M0DW_PIX_ACC != 4 || TF_M0DW_PIX_TEND != 8 || TF_M0DW_PIX_BASE != 12
+        .error "tf_m0dw_pix_t: c, acc, tend, base must be the first four words, in order (one LDM)"
+        .endif
+#else /* C */
+#include <stdint.h>
+#include <string.h>
+#include "m0plus_rq.h"
+
+typedef struct {
+  int16_t in_h, in_w, in_c, out_h, out_w, out_c;
+  int16_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  /* outputs whose window lies inside the image: rows and columns [lo, hi) */
+  int16_t oy_lo, oy_hi, ox_lo, ox_hi;
+  int16_t input_zero_point, output_zero_point, act_min, act_max;
+  /* every channel's shift < 0 (no left shift, a right shift >= 1): tf_m0dw_rqn applies */
+  int16_t rq_right_only;
+} tf_m0dw_geom_t;
+
+/* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
+typedef struct {
+  int32_t start, multiplier;
+  uint32_t shifts; /* left | right << 8 */
+} tf_m0dw_rec_t;
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, start, TF_M0DW_REC_START);
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, multiplier, TF_M0DW_REC_MULT);
+TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, shifts, TF_M0DW_REC_SHIFTS);
+TF_M0_CHECK_SIZE(tf_m0dw_rec_t, TF_M0DW_REC_BYTES);
+/* a record's fields as indices into the int32 tables */
+#define TF_M0DW_REC_WORDS (TF_M0DW_REC_BYTES / 4)
+
+/* tf_m0dw_rqn's constants: how many channels, then the output zero point and activation range */
+typedef struct {
+  int32_t n, output_zero_point, act_min, act_max;
+} tf_m0dw_rq_t;
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, n, TF_M0DW_RQ_N);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, output_zero_point, TF_M0DW_RQ_ZERO_POINT);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
+
+/* tf_m0dw_row8's pixels: per pixel `rows` runs of `n` at x + r * step; x steps by xstep and out by
+ * outstep between pixels; k the requantization's constants. */
+typedef struct {
+  int32_t n, rows, step, pixels, xstep, outstep;
+  int8_t *out;
+  const tf_m0dw_rq_t *k;
+} tf_m0dw_row_t;
+
+/* tf_m0dw_px4's pixel: c channels, acc their accumulators; the taps' table ends at tend, its entries
+ * (32-bit on Armv6-M) offsets from base, or pointers when base is null. */
+typedef struct {
+  int32_t c;
+  int32_t *acc;
+  const void *tend;
+  const int8_t *base;
+} tf_m0dw_pix_t;
+
+#if TF_M0_NATIVE
+/* pointers are 32-bit only here: elsewhere the C twins read these structs by name */
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, n, TF_M0DW_ROW_N);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, rows, TF_M0DW_ROW_ROWS);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, step, TF_M0DW_ROW_STEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, pixels, TF_M0DW_ROW_PIXELS);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, xstep, TF_M0DW_ROW_XSTEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, outstep, TF_M0DW_ROW_OUTSTEP);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, out, TF_M0DW_ROW_OUT);
+TF_M0_CHECK_OFFSET(tf_m0dw_row_t, k, TF_M0DW_ROW_K);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, c, TF_M0DW_PIX_C);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, acc, TF_M0DW_PIX_ACC);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, tend, TF_M0DW_PIX_TEND);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, base, TF_M0DW_PIX_BASE);
+#endif
+
+/* MultiplyByQuantizedMultiplier, + output zero point, clamp. The rounding right shift by r >= 1 is
+ * floor((q + 2^(r-1) - [q < 0]) / 2^r), taken as ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0], which
+ * cannot overflow (|q| < 2^31 - 1 since m < 2^31). */
+static inline int8_t tf_m0dw_rq_clamp(int32_t acc, const int32_t *rec, int32_t zero_point, int32_t act_min, int32_t act_max) {
+  const uint32_t p = (uint32_t)rec[TF_M0DW_REC_SHIFTS / 4];
+  const int right = (int)(p >> 8);
+  int32_t q = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 0xffu)), rec[TF_M0DW_REC_MULT / 4]);
+  if (right > 0) q = (((q + (q >> 31)) >> (right - 1)) + 1) >> 1;
+  q += zero_point;
+  if (q < act_min) q = act_min;
+  if (q > act_max) q = act_max;
+  return (int8_t)q;
+}
+static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_geom_t *g) {
+  return tf_m0dw_rq_clamp(acc, rec, g->output_zero_point, g->act_min, g->act_max);
+}
+
+/* The C twins of the assembly: the same sums, on the host and other targets. */
+/* tf_m0dw_mac8/4 (common/m0plus_mac.h's block loop over the records' starts) */
+static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 8);
+}
+static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 4);
+}
+/* tf_m0dw_rqn: k->n channels whose shifts are all right shifts */
+static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
+    out[j] = tf_m0dw_rq_clamp(acc[j], q, k->output_zero_point, k->act_min, k->act_max);
+  }
+}
+/* tf_m0dw_row8: a run of pixels, one group of 8 channels */
+static inline void tf_m0dw_row8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  int32_t acc[8];
+  const tf_m0dw_run_t run = { .n = r->n, .rows = r->rows, .step = r->step, .wskip = 0, .acc = acc };
+  int8_t *out = r->out;
+  for (int p = 0; p < r->pixels; ++p, x += r->xstep, out += r->outstep) {
+    tf_m0dw_mac8_c(x, w, q, &run);
+    tf_m0dw_rqn_c(out, acc, q, r->k);
+  }
+}
+/* tf_m0dw_px4: every group of four channels of one pixel over the taps' table (any alignment) */
+static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  const int8_t *const base = p->base;
+  const int taps = (int)(((const char *)p->tend - (const char *)table) / (base ? (int)sizeof(int32_t) : (int)sizeof(const int8_t *)));
+  int32_t *acc = p->acc;
+  for (int ch = 0; ch < p->c; ch += 4, q += 4 * TF_M0DW_REC_WORDS, acc += 4) {
+    int32_t a0 = q[0], a1 = q[TF_M0DW_REC_WORDS], a2 = q[2 * TF_M0DW_REC_WORDS], a3 = q[3 * TF_M0DW_REC_WORDS];
+    for (int k = 0; k < taps; ++k, w += 4) {
+      const int8_t *const x = (base ? base + ((const int32_t *)table)[k] : ((const int8_t *const *)table)[k]) + ch;
+      a0 += (int32_t)w[0] * x[0];
+      a1 += (int32_t)w[1] * x[1];
+      a2 += (int32_t)w[2] * x[2];
+      a3 += (int32_t)w[3] * x[3];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+  }
+}
+
+#if TF_M0_NATIVE
+/* depthwise_conv_2d_m0plus.S */
+/* One input channel (out_c = depth multiplier, a multiple of 4). Weights: per group of 8 output
+ * channels (then one of 4 if out_c % 8 == 4), every tap (kernel rows in order) as 8 (or 4) int8.
+ * Start acc[0..7] (acc[0..3]) from the records' starts and run `rows` (>= 1) runs of `n` (>= 1)
+ * contiguous input bytes, run r at x + r * step, adding tap by tap, the weights skipping `wskip`
+ * bytes after each run. */
+void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
+/* tf_m0dw_rq over k->n channels, for layers whose shifts are all right shifts. 45 cycles a channel. */
+void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
+/* A run of output pixels (one group of 8 channels) whose windows lie inside the image: per pixel
+ * tf_m0dw_mac8's loop over `rows` runs of `n`, then tf_m0dw_rqn, then x and out step on. */
+void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
+/* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
+ * the table word-aligned). 30 cycles a tap of 4 channels. */
+void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+#else
+static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac8_c(x, w, q, run);
+}
+static inline void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
+  tf_m0dw_mac4_c(x, w, q, run);
+}
+static inline void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  tf_m0dw_rqn_c(out, acc, q, k);
+}
+static inline void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  tf_m0dw_row8_c(x, w, q, r);
+}
+static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  tf_m0dw_px4_c(table, w, q, p);
+}
+#endif
+
+/* Requantizes and stores `n` channels (a call: the loops around it keep their registers). */
+static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const int32_t *acc, const int32_t *q, int n, const tf_m0dw_geom_t *g) {
+  if (g->rq_right_only) {
+    const tf_m0dw_rq_t k = { .n = n, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
+    tf_m0dw_rqn(out, acc, q, &k);
+    return;
+  }
+  for (int j = 0; j < n; ++j) out[j] = tf_m0dw_rq(acc[j], q + TF_M0DW_REC_WORDS * j, g);
+}
+
+/*
+ * Kernel rows or columns wholly in the padding are skipped, not read as zero points: their share of
+ * the fold comes off the start. In the scratch, per channel: `pre` (k_h + 1 rows), off * the sum of
+ * the weights of kernel rows [0, ky), and `cpre` (k_w + 1 rows), off * the sum of the weights of
+ * columns [0, kx) over every kernel row; rows [lo, hi) keep pre[hi] - pre[lo] of the start's
+ * pre[k_h], columns likewise. Windows cut on both sides (corners), or with dilated columns, are
+ * gathered into `win` over their rows in the image, zero points in the padded columns.
+ * `scratch`: (k_h + k_w + 2) * out_c int32, then k_h * k_w bytes.
+ */
+static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w,
+                                       const int32_t *q, int8_t *out, void *scratch) {
+  const int k_w = g->k_w, taps = g->k_h * k_w;
+  const int out_c = g->out_c;
+  int32_t *const pre = (int32_t *)scratch;
+  int32_t *const cpre = pre + (g->k_h + 1) * out_c;
+  int8_t *const win = (int8_t *)(void *)(cpre + (k_w + 1) * out_c);
+  const int32_t off = -(int32_t)g->input_zero_point;
+  for (int c = 0; c < out_c;) {
+    const int gs = out_c - c >= 8 ? 8 : 4;
+    const int8_t *wg = w + c * taps;
+    for (int j = 0; j < gs; ++j) {
+      int32_t sum = 0;
+      pre[c + j] = 0;
+      for (int ky = 0; ky < g->k_h; ++ky) {
+        for (int kx = 0; kx < k_w; ++kx) sum += wg[(ky * k_w + kx) * gs + j];
+        pre[(ky + 1) * out_c + c + j] = off * sum;
+      }
+      sum = 0;
+      cpre[c + j] = 0;
+      for (int kx = 0; kx < k_w; ++kx) {
+        for (int ky = 0; ky < g->k_h; ++ky) sum += wg[(ky * k_w + kx) * gs + j];
+        cpre[(kx + 1) * out_c + c + j] = off * sum;
+      }
+    }
+    c += gs;
+  }
+  const int32_t *const pre_all = pre + g->k_h * out_c;
+  const int in_w = g->in_w, dh = g->dilation_h;
+  /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
+  const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
+  const tf_m0dw_rq_t k8 = { .n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *const image = in + b * g->in_h * in_w;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      const int iy0 = oy * g->stride_h - g->pad_top;
+      const int fy_lo = iy0 < 0 ? (dh - 1 - iy0) / dh : 0;
+      const int fy_end = (g->in_h + dh - 1 - iy0) / dh;
+      const int fy_hi = fy_end < g->k_h ? fy_end : g->k_h;
+      const int rows = fy_hi - fy_lo;
+      const int all_rows = rows == g->k_h;
+      /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
+      int run_lo = 0, run_hi = 0;
+      if (runs && all_rows) {
+        tf_m0dw_row_t r = {
+          .n = k_w, .rows = rows, .step = dh * in_w, .pixels = g->ox_hi - g->ox_lo, .xstep = g->stride_w, .outstep = out_c, .out = 0, .k = &k8,
+        };
+        const int8_t *const x0 = image + iy0 * in_w + g->ox_lo * g->stride_w - g->pad_left;
+        for (int c = 0; c + 8 <= out_c; c += 8) {
+          r.out = out + g->ox_lo * out_c + c;
+          tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
+        }
+        run_lo = g->ox_lo;
+        run_hi = g->ox_hi;
+      }
+      for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
+        const int c_from = ox >= run_lo && ox < run_hi ? out_c & ~7 : 0;
+        if (c_from == out_c) continue;
+        const int ix0 = ox * g->stride_w - g->pad_left;
+        /* columns [fx_lo, fx_hi) in the image (undilated columns) */
+        const int fx_lo = ix0 < 0 ? -ix0 : 0;
+        const int fx_hi = in_w - ix0 < k_w ? in_w - ix0 : k_w;
+        const int cols = fx_hi - fx_lo;
+        const int in_place = g->dilation_w == 1 && (all_rows || cols == k_w);
+        int32_t acc[8];
+        if (rows <= 0 || (g->dilation_w == 1 && cols <= 0)) {
+          /* no tap in the image: the bias alone */
+          for (int c = 0; c < out_c; c += 4) {
+            for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - pre_all[c + j];
+            tf_m0dw_store(out + c, acc, q + TF_M0DW_REC_WORDS * c, 4, g);
+          }
+          continue;
+        }
+        const int8_t *x;
+        tf_m0dw_run_t run;
+        int first;
+        const int32_t *lo, *hi;
+        run.acc = acc;
+        if (in_place) {
+          x = image + (iy0 + fy_lo * dh) * in_w + ix0 + fx_lo;
+          run.n = cols;
+          run.rows = rows;
+          run.step = dh * in_w;
+          first = fy_lo * k_w + fx_lo;
+          if (all_rows) {
+            lo = cpre + fx_lo * out_c;
+            hi = cpre + fx_hi * out_c;
+          } else {
+            lo = pre + fy_lo * out_c;
+            hi = pre + fy_hi * out_c;
+          }
+        } else {
+          int8_t *d = win;
+          for (int ky = fy_lo; ky < fy_hi; ++ky) {
+            const int8_t *const row = image + (iy0 + ky * dh) * in_w;
+            for (int kx = 0, ix = ix0; kx < k_w; ++kx, ix += g->dilation_w) {
+              *d++ = ix >= 0 && ix < in_w ? row[ix] : (int8_t)g->input_zero_point;
+            }
+          }
+          x = win;
+          run.n = rows * k_w;
+          run.rows = 1;
+          run.step = 0;
+          first = fy_lo * k_w;
+          lo = pre + fy_lo * out_c;
+          hi = pre + fy_hi * out_c;
+        }
+        const int whole = all_rows && cols == k_w;
+        const int32_t *qc = q + TF_M0DW_REC_WORDS * c_from;
+        for (int c = c_from; c < out_c;) {
+          const int gs = out_c - c >= 8 ? 8 : 4;
+          const int8_t *const wg = w + c * taps + first * gs;
+          run.wskip = (k_w - run.n) * gs;
+          if (gs == 8) tf_m0dw_mac8(x, wg, qc, &run);
+          else tf_m0dw_mac4(x, wg, qc, &run);
+          if (!whole) {
+            for (int j = 0; j < gs; ++j) acc[j] += hi[c + j] - lo[c + j] - pre_all[c + j];
+          }
+          tf_m0dw_store(out + c, acc, qc, gs, g);
+          c += gs;
+          qc += TF_M0DW_REC_WORDS * gs;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Depth multiplier 1, channels a multiple of 4. Weights: per group of four channels, every tap's
+ * four int8. Per output pixel a table of taps (offsets from the window's first byte inside the image,
+ * else a pointer per tap into the image or a row of the input zero point for taps in the padding);
+ * tf_m0dw_px4 runs every group of four channels over them, the accumulators stored for one
+ * requantization call per pixel.
+ */
+/*
+ * Windows inside the image read their taps at constant offsets from the window's first byte; the
+ * others through a pointer per tap. `scratch`: in_c int32 accumulators, a pointer per tap (8 bytes:
+ * host pointers), an int32 offset per tap, then in_c bytes of the input zero point.
+ */
+static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                                      int8_t *out, void *scratch) {
+  const int c = g->in_c, k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w;
+  const int out_h = g->out_h, out_w = g->out_w, stride_h = g->stride_h, stride_w = g->stride_w;
+  const int dh = g->dilation_h, dw = g->dilation_w, pad_top = g->pad_top, pad_left = g->pad_left;
+  const int oy_lo = g->oy_lo, oy_hi = g->oy_hi, ox_lo = g->ox_lo, ox_hi = g->ox_hi;
+  const int taps = k_h * k_w;
+  int32_t *const acc = (int32_t *)scratch;
+  const int8_t **const tp = (const int8_t **)(void *)(acc + c);
+  int32_t *const toff = (int32_t *)(void *)(tp + 8 * ((taps + 7) / 8));
+  int8_t *const zp_row = (int8_t *)(void *)(toff + taps);
+  const int row_bytes = in_w * c;
+  tf_m0dw_pix_t pix = { .c = c, .acc = acc, .tend = 0, .base = 0 };
+  memset(zp_row, g->input_zero_point, (size_t)c);
+  for (int ky = 0, t = 0; ky < k_h; ++ky) {
+    for (int kx = 0; kx < k_w; ++kx) toff[t++] = ky * dh * row_bytes + kx * dw * c;
+  }
+  /* tf_m0dw_px4 loads words: off the device any alignment would do, but the host runs the same paths */
+  const int aligned = ((uintptr_t)in & 3u) == 0;
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *const image = in + b * in_h * row_bytes;
+    for (int oy = 0; oy < out_h; ++oy) {
+      const int iy0 = oy * stride_h - pad_top;
+      const int row_in = oy >= oy_lo && oy < oy_hi;
+      for (int ox = 0; ox < out_w; ++ox, out += c) {
+        const int ix0 = ox * stride_w - pad_left;
+        if (aligned && row_in && ox >= ox_lo && ox < ox_hi) {
+          pix.tend = toff + taps;
+          pix.base = image + iy0 * row_bytes + ix0 * c;
+          tf_m0dw_px4(toff, w, q, &pix);
+        } else {
+          const int8_t **t = tp;
+          for (int ky = 0; ky < k_h; ++ky) {
+            const int iy = iy0 + ky * dh;
+            const int row_ok = iy >= 0 && iy < in_h;
+            const int8_t *const row = image + iy * row_bytes;
+            for (int kx = 0; kx < k_w; ++kx) {
+              const int ix = ix0 + kx * dw;
+              *t++ = row_ok && ix >= 0 && ix < in_w ? row + ix * c : zp_row;
+            }
+          }
+          pix.tend = tp + taps;
+          pix.base = 0;
+          if (aligned) tf_m0dw_px4(tp, w, q, &pix);
+          else tf_m0dw_px4_c(tp, w, q, &pix);
+        }
+        tf_m0dw_store(out, acc, q, c, g);
+      }
+    }
+  }
+}
+
+#endif /* __ASSEMBLER__ */
+
+#endif
