@@ -1,16 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { loadGraph } from './model/load.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import { type MemoryPlan, planArena } from './plan/arena.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
+import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
 import type { KernelIsa } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 
+export type { Provenance } from './codegen/banner.ts';
+
 export interface CompileOptions {
   /** the target's ISA (a target descriptor's `isa`): picks kernel variants; absent: portable C */
   isa?: KernelIsa;
+  /**
+   * What the banner of every generated file says made it: target name, model file and its sha256,
+   * command line. Absent parts say so (a library call with no file); the C itself does not depend on it.
+   */
+  provenance?: Provenance;
 }
 
 export interface CompiledModel {
@@ -27,12 +36,35 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const graph = optimizeGraph(input, source);
   const prepared = prepareGraph(graph, source, options.isa);
   const plan = planArena(prepared);
-  const generated = generateC(prepared, plan, options.isa);
+  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
   return { source, graph, prepared, plan, generated };
 }
 
+/** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */
+export function modelFileProvenance(modelPath: string): Provenance {
+  try {
+    return { modelFile: basename(modelPath), modelSha256: sha256Hex(readFileSync(modelPath)) };
+  } catch {
+    return { modelFile: basename(modelPath) };
+  }
+}
+
+/**
+ * The provenance of the sources `run`, `profile`, `validate` and `flash` build into tinyforge's
+ * harness firmware. The same for all four, so `tinyforge run --port` finds the build that
+ * `tinyforge flash` put on the board (the build id hashes the sources, banner included).
+ */
+export function harnessProvenance(modelPath: string, target: string): Provenance {
+  return {
+    ...modelFileProvenance(modelPath),
+    target,
+    command: `tinyforge run, profile, validate or flash of ${basename(modelPath)} for --target ${target} (the device harness build)`,
+  };
+}
+
 export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
-  return compileGraph(loadGraph(modelPath), basename(modelPath), options);
+  const graph = loadGraph(modelPath);
+  return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
 }
 
 /** Compiles a model file and writes the C sources to `outDir` (atomically). */

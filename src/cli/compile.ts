@@ -4,6 +4,7 @@ import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
 import { formatPlan } from '../report/inspect.ts';
+import { commandLine } from '../codegen/banner.ts';
 
 export function compileCommand(): Command {
   return new Command('compile')
@@ -15,13 +16,15 @@ export function compileCommand(): Command {
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
     .action((modelPath: string, opts: { target: string; out: string; project?: string; force?: boolean }) => {
       const target = loadTarget(opts.target);
+      // the banner of every generated file: the target and the command line that made it
+      const options = { isa: target.isa, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
       if (opts.project !== undefined) {
-        const compiled = compileFile(modelPath, { isa: target.isa });
+        const compiled = compileFile(modelPath, options);
         const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
         process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
         return;
       }
-      const compiled = compileToDirectory(modelPath, opts.out, { isa: target.isa }, { force: opts.force });
+      const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
       const files = compiled.generated.files.map((f) => f.name).join(', ');
       process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
     });

@@ -14,11 +14,12 @@ import { qatCommand } from './qat.ts';
 import { distillCommand } from './distill.ts';
 import { lowrankCommand } from './lowrank.ts';
 import { compressCommand } from './compress.ts';
+import { TOOL_VERSION } from '../codegen/banner.ts';
 
 const program = new Command()
   .name('tinyforge')
   .description('Compile int8 neural networks to static C for microcontrollers, build, run and profile them')
-  .version('0.1.0')
+  .version(TOOL_VERSION)
   .showHelpAfterError()
   .exitOverride();
 

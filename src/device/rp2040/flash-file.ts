@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
-import { compileGraph } from '../../compile.ts';
+import { compileGraph, harnessProvenance } from '../../compile.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
 import { loadGraph } from '../../model/load.ts';
 import { checkFits } from '../../build/fit.ts';
@@ -105,7 +105,7 @@ async function prepareUf2(
   }
   findTool(target.toolchain.cc, target.toolchain.install);
   const graph = loadGraph(file);
-  const compiled = compileGraph(graph, basename(file), { isa: target.isa });
+  const compiled = compileGraph(graph, basename(file), { isa: target.isa, provenance: harnessProvenance(file, target.name) });
   checkFits(compiled, basename(file), target, board);
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board.name})${options.profile ? ', profile build' : ''}`);

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
-import { compileGraph } from '../../compile.ts';
+import { compileGraph, harnessProvenance } from '../../compile.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
 import { loadGraph } from '../../model/load.ts';
 import { checkFits } from '../../build/fit.ts';
@@ -123,7 +123,7 @@ async function prepareImage(
   // a model: compiled and built into the harness firmware, linked where the board's loader puts applications
   findTool(target.toolchain.cc, target.toolchain.install);
   const graph = loadGraph(options.file);
-  const compiled = compileGraph(graph, basename(options.file), { isa: target.isa });
+  const compiled = compileGraph(graph, basename(options.file), { isa: target.isa, provenance: harnessProvenance(options.file, target.name) });
   checkFits(compiled, basename(options.file), target, board);
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board!.name}), linked at +0x${board!.loader!.flashOffset.toString(16)} behind the loader`);

@@ -141,6 +141,7 @@ const softmax: OpDef<SoftmaxParams> = {
       outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
       shape: input.shape.join('x'),
       exponentBias: 31 - p.outputBits,
+      outBits: p.outputBits,
       // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
       guardsShift: p.outputBits === 8 && p.depth >= 512,
       outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
