@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `npm run bench -- --sweep`: the perf sweep. Every layer of the grid (bench/sweep_grid.ts) as a
  * one-op int8 model, compiled for each target, built, run once on the emulated board, and reported
@@ -100,7 +101,15 @@ function arenaBudget(target: ReturnType<typeof loadTarget>): number {
   return target.memory!.ram.bytes - target.memory!.stackBytes - 16 * 1024;
 }
 
-async function runLayer(l: LayerSpec, plan: TargetPlan, dir: string, plugin: string, pluginDir: string, modelFile: string, input: Uint8Array): Promise<SweepRow> {
+async function runLayer(
+  l: LayerSpec,
+  plan: TargetPlan,
+  dir: string,
+  plugin: string,
+  pluginDir: string,
+  modelFile: string,
+  input: Uint8Array,
+): Promise<SweepRow> {
   const t0 = performance.now();
   const target = loadTarget(plan.target);
   const board = boardOf(target, plan.board)!;
@@ -108,17 +117,33 @@ async function runLayer(l: LayerSpec, plan: TargetPlan, dir: string, plugin: str
   const compiled = compileGraph(graph, graph.name, { isa: target.isa });
   const layer = compiled.prepared.layers.find((x) => !x.isAlias) ?? compiled.prepared.layers[0]!;
   const base: SweepRow = {
-    op: l.op, shape: l.shape, target: plan.target, counter: board.counter?.kind === 'cycles' ? 'cycles' : 'instructions',
-    macs: layer.macs, variant: layer.variant.name, count: null, perMac: null, bitExact: null, arena: compiled.plan.arenaBytes, seconds: 0,
+    op: l.op,
+    shape: l.shape,
+    target: plan.target,
+    counter: board.counter?.kind === 'cycles' ? 'cycles' : 'instructions',
+    macs: layer.macs,
+    variant: layer.variant.name,
+    count: null,
+    perMac: null,
+    bitExact: null,
+    arena: compiled.plan.arenaBytes,
+    seconds: 0,
   };
   const done = (r: SweepRow) => ({ ...r, seconds: (performance.now() - t0) / 1000 });
-  if (compiled.plan.arenaBytes > arenaBudget(target)) return done({ ...base, skipped: `arena ${compiled.plan.arenaBytes} B over the board's ${arenaBudget(target)}` });
+  if (compiled.plan.arenaBytes > arenaBudget(target))
+    return done({ ...base, skipped: `arena ${compiled.plan.arenaBytes} B over the board's ${arenaBudget(target)}` });
   const work = join(dir, `${plan.target}`);
   rmSync(work, { recursive: true, force: true });
   const modelDir = writeDirectoryAtomically(join(work, 'model'), compiled.generated.files);
   let build;
   try {
-    build = await buildFirmware({ target: target.name, board: board.name, modelDir, outDir: join(work, 'build'), input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!) });
+    build = await buildFirmware({
+      target: target.name,
+      board: board.name,
+      modelDir,
+      outDir: join(work, 'build'),
+      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+    });
   } catch (e) {
     return done({ ...base, skipped: `build: ${(e as Error).message.split('\n')[0]}` });
   }
@@ -138,8 +163,15 @@ async function runLayer(l: LayerSpec, plan: TargetPlan, dir: string, plugin: str
   const c = run.cases[0]!;
   let count = c.count;
   if (plan.plugin) {
-    const windows = existsSync(countsFile) ? readFileSync(countsFile, 'utf8').trim().split('\n').filter((x) => x !== '').map(Number) : [];
-    if (windows.length === 0 || Math.abs(windows[0]! - c.count) > 40 * 3) throw new Error(`${l.shape} on ${plan.target}: plugin ${windows[0]} and SysTick x 40 ${c.count} disagree`);
+    const windows = existsSync(countsFile)
+      ? readFileSync(countsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((x) => x !== '')
+          .map(Number)
+      : [];
+    if (windows.length === 0 || Math.abs(windows[0]! - c.count) > 40 * 3)
+      throw new Error(`${l.shape} on ${plan.target}: plugin ${windows[0]} and SysTick x 40 ${c.count} disagree`);
     count = windows[0]!;
   }
   const expected = interpret(compiled.prepared, splitInputs(graph, input)).outputs;
@@ -155,7 +187,12 @@ function cmsisRun(modelFile: string, inputFile: string, ours: number, expected: 
     const out = execFileSync(CMSIS_RUN, [modelFile, inputFile], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
     const j = JSON.parse(out.trim().split('\n').pop()!) as { outputs_hex?: string; invoke_instructions?: number; arena_used_bytes?: number; error?: string };
     if (j.error || j.invoke_instructions === undefined) return { error: j.error ?? 'no count' };
-    return { instructions: j.invoke_instructions, arena: j.arena_used_bytes ?? 0, ratio: ours / j.invoke_instructions, sameOutputs: j.outputs_hex === expected.toString('hex') };
+    return {
+      instructions: j.invoke_instructions,
+      arena: j.arena_used_bytes ?? 0,
+      ratio: ours / j.invoke_instructions,
+      sameOutputs: j.outputs_hex === expected.toString('hex'),
+    };
   } catch (e) {
     const stdout = (e as { stdout?: string }).stdout ?? '';
     return { error: stdout.trim() || (e as Error).message.split('\n')[0]! };
@@ -174,8 +211,14 @@ const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === u
 
 function printRow(r: SweepRow): void {
   const unit = r.counter === 'cycles' ? 'cyc' : 'ins';
-  const cm = r.cmsis ? ('error' in r.cmsis ? `  CMSIS-NN: ${r.cmsis.error}` : `  CMSIS-NN ${r.cmsis.instructions.toLocaleString('en-US')} ins, ours/theirs ${r.cmsis.ratio.toFixed(2)}x${r.cmsis.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}`) : '';
-  const what = r.skipped ? `skipped: ${r.skipped}` : `${r.count!.toLocaleString('en-US')} ${unit}, ${fmt(r.perMac)} ${unit}/MAC${r.bitExact ? '' : ' NOT BIT-EXACT'}`;
+  const cm = r.cmsis
+    ? 'error' in r.cmsis
+      ? `  CMSIS-NN: ${r.cmsis.error}`
+      : `  CMSIS-NN ${r.cmsis.instructions.toLocaleString('en-US')} ins, ours/theirs ${r.cmsis.ratio.toFixed(2)}x${r.cmsis.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}`
+    : '';
+  const what = r.skipped
+    ? `skipped: ${r.skipped}`
+    : `${r.count!.toLocaleString('en-US')} ${unit}, ${fmt(r.perMac)} ${unit}/MAC${r.bitExact ? '' : ' NOT BIT-EXACT'}`;
   process.stdout.write(`${r.op.padEnd(7)} ${r.shape.padEnd(24)} ${r.target.padEnd(9)} ${r.variant.padEnd(22)} ${what}${cm}  [${r.seconds.toFixed(1)} s]\n`);
 }
 
@@ -205,8 +248,13 @@ export function summarize(rows: SweepRow[]): Summary[] {
     const best = sorted[0]!;
     const ratios = g.flatMap((r) => (r.cmsis && !('error' in r.cmsis) ? [r.cmsis.ratio] : [])).sort((a, b) => a - b);
     out.push({
-      op: best.op, target: best.target, counter: best.counter, n: g.length, best,
-      median: sorted[Math.floor((sorted.length - 1) / 2)]!, worst: sorted[sorted.length - 1]!,
+      op: best.op,
+      target: best.target,
+      counter: best.counter,
+      n: g.length,
+      best,
+      median: sorted[Math.floor((sorted.length - 1) / 2)]!,
+      worst: sorted[sorted.length - 1]!,
       flagged: sorted.filter((r) => r.perMac! > FLAG_RATIO * best.perMac!),
       cmsisMedian: ratios.length > 0 ? ratios[Math.floor((ratios.length - 1) / 2)]! : null,
     });
@@ -219,8 +267,11 @@ export function summaryTable(summaries: Summary[]): string {
   const lines = [
     `| op | target | unit/MAC | layers | best | median | worst | > ${FLAG_RATIO}x best | ours/CMSIS-NN median |`,
     '|---|---|---|---:|---|---|---|---|---:|',
-    ...summaries.map((s) => `| ${s.op} | ${s.target} | ${s.counter === 'cycles' ? 'cycles' : 'instr.'} | ${s.n} | ${cell(s.best)} | ${cell(s.median)} | ${cell(s.worst)} | `
-      + `${s.flagged.length === 0 ? '-' : s.flagged.map((r) => `${r.shape} ${(r.perMac! / s.best.perMac!).toFixed(1)}x`).join('; ')} | ${s.cmsisMedian === null ? '-' : `${s.cmsisMedian.toFixed(2)}x`} |`),
+    ...summaries.map(
+      (s) =>
+        `| ${s.op} | ${s.target} | ${s.counter === 'cycles' ? 'cycles' : 'instr.'} | ${s.n} | ${cell(s.best)} | ${cell(s.median)} | ${cell(s.worst)} | ` +
+        `${s.flagged.length === 0 ? '-' : s.flagged.map((r) => `${r.shape} ${(r.perMac! / s.best.perMac!).toFixed(1)}x`).join('; ')} | ${s.cmsisMedian === null ? '-' : `${s.cmsisMedian.toFixed(2)}x`} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -230,7 +281,9 @@ export async function runSweep(argv: string[]): Promise<void> {
   const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
   const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target));
   const cmsis = opts.cmsis && plans.some((p) => p.target === 'cortex-m4') && existsSync(CMSIS_RUN);
-  process.stdout.write(`perf sweep: ${grid.layers.length} layers (${opts.quick ? 'quick' : 'full'} grid) on ${plans.map((p) => p.target).join(', ')}${cmsis ? ', CMSIS-NN on cortex-m4' : ''}; ${grid.pruned.length} combinations pruned\n`);
+  process.stdout.write(
+    `perf sweep: ${grid.layers.length} layers (${opts.quick ? 'quick' : 'full'} grid) on ${plans.map((p) => p.target).join(', ')}${cmsis ? ', CMSIS-NN on cortex-m4' : ''}; ${grid.pruned.length} combinations pruned\n`,
+  );
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-sweep-'));
   const rows: SweepRow[] = [];
   const started = Date.now();
@@ -250,7 +303,20 @@ export async function runSweep(argv: string[]): Promise<void> {
         try {
           row = await runLayer(l, plan, dir, plugin, pluginDir, cmsis ? modelFile : '', input);
         } catch (e) {
-          row = { op: l.op, shape: l.shape, target: plan.target, counter: 'instructions', macs: sizeOf(l).macs, variant: '?', count: null, perMac: null, bitExact: null, arena: 0, seconds: 0, skipped: `FAILED: ${(e as Error).message.split('\n')[0]}` };
+          row = {
+            op: l.op,
+            shape: l.shape,
+            target: plan.target,
+            counter: 'instructions',
+            macs: sizeOf(l).macs,
+            variant: '?',
+            count: null,
+            perMac: null,
+            bitExact: null,
+            arena: 0,
+            seconds: 0,
+            skipped: `FAILED: ${(e as Error).message.split('\n')[0]}`,
+          };
         }
         rows.push(row);
         printRow(row);
@@ -265,9 +331,14 @@ export async function runSweep(argv: string[]): Promise<void> {
   for (const p of grid.pruned) process.stdout.write(`pruned: ${p}\n`);
   const failed = rows.filter((r) => r.bitExact === false || r.skipped?.startsWith('FAILED') || (r.cmsis && 'sameOutputs' in r.cmsis && !r.cmsis.sameOutputs));
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  process.stdout.write(`${rows.filter((r) => r.count !== null).length} runs in ${minutes} min; ${rows.filter((r) => r.skipped).length} skipped; ${failed.length} not bit-exact or failed\n`);
+  process.stdout.write(
+    `${rows.filter((r) => r.count !== null).length} runs in ${minutes} min; ${rows.filter((r) => r.skipped).length} skipped; ${failed.length} not bit-exact or failed\n`,
+  );
   if (opts.json) {
-    writeFileSync(OUT_JSON, `${JSON.stringify({ date: new Date().toISOString(), grid: opts.quick ? 'quick' : 'full', minutes: Number(minutes), rows, pruned: grid.pruned }, null, 1)}\n`);
+    writeFileSync(
+      OUT_JSON,
+      `${JSON.stringify({ date: new Date().toISOString(), grid: opts.quick ? 'quick' : 'full', minutes: Number(minutes), rows, pruned: grid.pruned }, null, 1)}\n`,
+    );
     process.stdout.write(`wrote ${OUT_JSON}\n`);
   }
   if (failed.length > 0) process.exitCode = 1;

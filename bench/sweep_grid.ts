@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The perf sweep's grid: single-layer int8 models of the shapes real networks use (channels 1 to 512,
  * images 1x1 to 224x224, kernels 1 to 7, FC 8 to 4096), each drawn deterministically from its name so
@@ -21,8 +22,14 @@ export const SWEEP_OPS = ['conv', 'dw', 'fc', 'avgpool', 'maxpool', 'add', 'mean
 export type SweepOp = (typeof SWEEP_OPS)[number];
 
 export const OP_KIND: Record<SweepOp, string> = {
-  conv: 'CONV_2D', dw: 'DEPTHWISE_CONV_2D', fc: 'FULLY_CONNECTED', avgpool: 'AVERAGE_POOL_2D',
-  maxpool: 'MAX_POOL_2D', add: 'ADD', mean: 'MEAN', softmax: 'SOFTMAX',
+  conv: 'CONV_2D',
+  dw: 'DEPTHWISE_CONV_2D',
+  fc: 'FULLY_CONNECTED',
+  avgpool: 'AVERAGE_POOL_2D',
+  maxpool: 'MAX_POOL_2D',
+  add: 'ADD',
+  mean: 'MEAN',
+  softmax: 'SOFTMAX',
 };
 
 export const IMAGES = [1, 7, 14, 28, 56, 112, 224] as const;
@@ -67,34 +74,51 @@ const same = (size: number, k: number, s: number) => outputSize('SAME' as Paddin
 export function sizeOf(l: LayerSpec): SizedLayer {
   const { image: n, inC, outC, k, stride } = l;
   const o = same(n, k, stride);
-  let macs = 0, inBytes = 0, outBytes = 0, weightBytes = 0;
+  let macs = 0,
+    inBytes = 0,
+    outBytes = 0,
+    weightBytes = 0;
   switch (l.op) {
     case 'conv':
       macs = o * o * outC * k * k * inC;
-      inBytes = n * n * inC; outBytes = o * o * outC; weightBytes = k * k * inC * outC;
+      inBytes = n * n * inC;
+      outBytes = o * o * outC;
+      weightBytes = k * k * inC * outC;
       break;
     case 'dw':
       macs = o * o * outC * k * k;
-      inBytes = n * n * inC; outBytes = o * o * outC; weightBytes = k * k * outC;
+      inBytes = n * n * inC;
+      outBytes = o * o * outC;
+      weightBytes = k * k * outC;
       break;
     case 'fc':
-      macs = inC * outC; inBytes = inC; outBytes = outC; weightBytes = inC * outC;
+      macs = inC * outC;
+      inBytes = inC;
+      outBytes = outC;
+      weightBytes = inC * outC;
       break;
     case 'avgpool':
     case 'maxpool': {
       const p = l.k === 0 ? 1 : outputSize('VALID', n, k, stride, 1);
       macs = p * p * inC * (l.k === 0 ? n * n : k * k);
-      inBytes = n * n * inC; outBytes = p * p * inC;
+      inBytes = n * n * inC;
+      outBytes = p * p * inC;
       break;
     }
     case 'add':
-      macs = n * n * inC; inBytes = 2 * n * n * inC; outBytes = n * n * inC;
+      macs = n * n * inC;
+      inBytes = 2 * n * n * inC;
+      outBytes = n * n * inC;
       break;
     case 'mean':
-      macs = n * n * inC; inBytes = n * n * inC; outBytes = inC;
+      macs = n * n * inC;
+      inBytes = n * n * inC;
+      outBytes = inC;
       break;
     case 'softmax':
-      macs = inC; inBytes = inC; outBytes = inC;
+      macs = inC;
+      inBytes = inC;
+      outBytes = inC;
       break;
   }
   return { ...l, macs, activationBytes: inBytes + outBytes, weightBytes };
@@ -107,14 +131,21 @@ export function fits(l: SizedLayer, caps: SweepCaps): boolean {
 function label(l: Omit<LayerSpec, 'shape'>): string {
   const img = `${l.image}x${l.image}`;
   switch (l.op) {
-    case 'conv': return `k${l.k}s${l.stride} ${img}x${l.inC}->${l.outC}`;
-    case 'dw': return `k${l.k}s${l.stride}m${l.mult} ${img}x${l.inC}`;
-    case 'fc': return `${l.inC}->${l.outC}`;
+    case 'conv':
+      return `k${l.k}s${l.stride} ${img}x${l.inC}->${l.outC}`;
+    case 'dw':
+      return `k${l.k}s${l.stride}m${l.mult} ${img}x${l.inC}`;
+    case 'fc':
+      return `${l.inC}->${l.outC}`;
     case 'avgpool':
-    case 'maxpool': return l.k === 0 ? `global ${img}x${l.inC}` : `k${l.k}s${l.stride} ${img}x${l.inC}`;
-    case 'add': return `${img}x${l.inC}`;
-    case 'mean': return `HW ${img}x${l.inC}`;
-    case 'softmax': return `1x${l.inC}`;
+    case 'maxpool':
+      return l.k === 0 ? `global ${img}x${l.inC}` : `k${l.k}s${l.stride} ${img}x${l.inC}`;
+    case 'add':
+      return `${img}x${l.inC}`;
+    case 'mean':
+      return `HW ${img}x${l.inC}`;
+    case 'softmax':
+      return `1x${l.inC}`;
   }
 }
 
@@ -134,17 +165,72 @@ function largestImage(make: (image: number) => LayerSpec, caps: SweepCaps, max =
 
 /** Channel pairs (in, out) along the ladder real CNNs climb, stem convs on 1 and 3 channels first. */
 const CONV_PAIRS: [number, number][] = [
-  [1, 8], [3, 8], [3, 16], [8, 8], [8, 16], [16, 16], [16, 32], [32, 32], [32, 64], [64, 64],
-  [64, 128], [128, 128], [128, 256], [256, 256], [256, 512], [512, 512],
+  [1, 8],
+  [3, 8],
+  [3, 16],
+  [8, 8],
+  [8, 16],
+  [16, 16],
+  [16, 32],
+  [32, 32],
+  [32, 64],
+  [64, 64],
+  [64, 128],
+  [128, 128],
+  [128, 256],
+  [256, 256],
+  [256, 512],
+  [512, 512],
 ];
 const CONV_SETS: { k: number; stride: number; pairs: [number, number][]; small?: boolean }[] = [
   { k: 1, stride: 1, pairs: CONV_PAIRS, small: true },
   { k: 3, stride: 1, pairs: CONV_PAIRS, small: true },
-  { k: 3, stride: 2, pairs: [[1, 8], [3, 16], [16, 32], [64, 128], [256, 512]] },
-  { k: 5, stride: 1, pairs: [[1, 8], [8, 16], [32, 32], [64, 64]] },
-  { k: 5, stride: 2, pairs: [[3, 16], [32, 64]] },
-  { k: 7, stride: 2, pairs: [[1, 8], [3, 16], [16, 32]] },
-  { k: 7, stride: 1, pairs: [[8, 8], [32, 32]] },
+  {
+    k: 3,
+    stride: 2,
+    pairs: [
+      [1, 8],
+      [3, 16],
+      [16, 32],
+      [64, 128],
+      [256, 512],
+    ],
+  },
+  {
+    k: 5,
+    stride: 1,
+    pairs: [
+      [1, 8],
+      [8, 16],
+      [32, 32],
+      [64, 64],
+    ],
+  },
+  {
+    k: 5,
+    stride: 2,
+    pairs: [
+      [3, 16],
+      [32, 64],
+    ],
+  },
+  {
+    k: 7,
+    stride: 2,
+    pairs: [
+      [1, 8],
+      [3, 16],
+      [16, 32],
+    ],
+  },
+  {
+    k: 7,
+    stride: 1,
+    pairs: [
+      [8, 8],
+      [32, 32],
+    ],
+  },
 ];
 const DW_SETS: { k: number; stride: number; mult: number; channels: number[] }[] = [
   { k: 3, stride: 1, mult: 1, channels: [8, 16, 32, 64, 128, 256, 512] },
@@ -206,7 +292,10 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
   if (ops.has('dw')) {
     for (const set of DW_SETS) {
       for (const c of set.channels) {
-        add(largestImage((image) => spec({ op: 'dw', image, inC: c, outC: c * set.mult, k: set.k, stride: set.stride, mult: set.mult }), caps), `dw k${set.k}s${set.stride}m${set.mult} x${c}`);
+        add(
+          largestImage((image) => spec({ op: 'dw', image, inC: c, outC: c * set.mult, k: set.k, stride: set.stride, mult: set.mult }), caps),
+          `dw k${set.k}s${set.stride}m${set.mult} x${c}`,
+        );
       }
     }
   }
@@ -219,16 +308,34 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
   }
   for (const op of ['avgpool', 'maxpool'] as const) {
     if (!ops.has(op)) continue;
-    for (const [k, stride, c] of [[2, 2, 16], [3, 2, 32], [2, 2, 64], [3, 2, 128]] as const) {
-      add(largestImage((image) => spec({ op, image, inC: c, outC: c, k, stride, mult: 1 }), caps), `${op} k${k}s${stride} x${c}`);
+    for (const [k, stride, c] of [
+      [2, 2, 16],
+      [3, 2, 32],
+      [2, 2, 64],
+      [3, 2, 128],
+    ] as const) {
+      add(
+        largestImage((image) => spec({ op, image, inC: c, outC: c, k, stride, mult: 1 }), caps),
+        `${op} k${k}s${stride} x${c}`,
+      );
     }
     for (const c of [64, 256, 1024]) add(spec({ op, image: 7, inC: c, outC: c, k: 0, stride: 1, mult: 1 }), `${op} global 7x7x${c}`);
   }
   if (ops.has('add')) {
-    for (const c of [8, 32, 128, 512]) add(largestImage((image) => spec({ op: 'add', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), caps), `add x${c}`);
+    for (const c of [8, 32, 128, 512])
+      add(
+        largestImage((image) => spec({ op: 'add', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), caps),
+        `add x${c}`,
+      );
   }
   if (ops.has('mean')) {
-    for (const [image, c] of [[7, 64], [7, 256], [7, 1024], [14, 128]] as const) add(spec({ op: 'mean', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `mean ${image}x${c}`);
+    for (const [image, c] of [
+      [7, 64],
+      [7, 256],
+      [7, 1024],
+      [14, 128],
+    ] as const)
+      add(spec({ op: 'mean', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `mean ${image}x${c}`);
   }
   if (ops.has('softmax')) {
     for (const c of [10, 100, 1000, 4096]) add(spec({ op: 'softmax', image: 0, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `softmax ${c}`);
@@ -280,7 +387,14 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
       const f = int8Weights(b, rand, [l.outC, l.k, l.k, l.inC], { perChannel: true, axis: 0, channels: l.outC, limits: full });
       const bias = int32Bias(b, rand, l.outC, qIn.scale, f.scales, [5000]);
       const q = { scale: outScale(qIn.scale, f.scales[0]!, l.k * l.k * l.inC), zeroPoint: -128 };
-      const [y] = b.op('CONV_2D', [x, f.index, bias], [{ shape: [1, o, o, l.outC], q }], { padding: 'SAME', strideH: l.stride, strideW: l.stride, dilationH: 1, dilationW: 1, activation: ACTIVATION });
+      const [y] = b.op('CONV_2D', [x, f.index, bias], [{ shape: [1, o, o, l.outC], q }], {
+        padding: 'SAME',
+        strideH: l.stride,
+        strideW: l.stride,
+        dilationH: 1,
+        dilationW: 1,
+        activation: ACTIVATION,
+      });
       b.output(y!);
       break;
     }
@@ -289,7 +403,15 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
       const f = int8Weights(b, rand, [1, l.k, l.k, l.outC], { perChannel: true, axis: 3, channels: l.outC, limits: full });
       const bias = int32Bias(b, rand, l.outC, qIn.scale, f.scales, [5000]);
       const q = { scale: outScale(qIn.scale, f.scales[0]!, l.k * l.k), zeroPoint: -128 };
-      const [y] = b.op('DEPTHWISE_CONV_2D', [x, f.index, bias], [{ shape: [1, o, o, l.outC], q }], { padding: 'SAME', strideH: l.stride, strideW: l.stride, dilationH: 1, dilationW: 1, activation: ACTIVATION, depthMultiplier: l.mult });
+      const [y] = b.op('DEPTHWISE_CONV_2D', [x, f.index, bias], [{ shape: [1, o, o, l.outC], q }], {
+        padding: 'SAME',
+        strideH: l.stride,
+        strideW: l.stride,
+        dilationH: 1,
+        dilationW: 1,
+        activation: ACTIVATION,
+        depthMultiplier: l.mult,
+      });
       b.output(y!);
       break;
     }
@@ -308,7 +430,14 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
       const global = l.k === 0;
       const k = global ? n : l.k;
       const p = global ? 1 : outputSize('VALID', n, k, l.stride, 1);
-      const [y] = b.op(OP_KIND[l.op], [x], [{ shape: [1, p, p, l.inC], q: qIn }], { padding: 'VALID', strideH: global ? 1 : l.stride, strideW: global ? 1 : l.stride, filterH: k, filterW: k, activation: 'NONE' });
+      const [y] = b.op(OP_KIND[l.op], [x], [{ shape: [1, p, p, l.inC], q: qIn }], {
+        padding: 'VALID',
+        strideH: global ? 1 : l.stride,
+        strideW: global ? 1 : l.stride,
+        filterH: k,
+        filterW: k,
+        activation: 'NONE',
+      });
       b.output(y!);
       break;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The perf sweep's grid and model generation (bench/sweep_grid.ts), without the emulated runs: every
  * layer stays within the caps, the models are valid (they write to .tflite, read back, compile for
@@ -17,7 +18,11 @@ const ISAS = ['cortex-m4', 'rp2040', 'esp32c3'].map((t) => loadTarget(t).isa);
 describe('perf sweep grid', () => {
   it('the full grid covers every op within the caps, and prunes what is over them', () => {
     const { layers, pruned } = sweepGrid();
-    for (const op of SWEEP_OPS) expect(layers.some((l) => l.op === op), op).to.equal(true);
+    for (const op of SWEEP_OPS)
+      expect(
+        layers.some((l) => l.op === op),
+        op,
+      ).to.equal(true);
     for (const l of layers) expect(fits(sizeOf(l), FULL_CAPS), `${l.op} ${l.shape}`).to.equal(true);
     // 3x3 512->512 (2.4 MB of filters) and a 4096x4096 FC cannot be on every board
     expect(pruned.some((p) => p.startsWith('conv k3s1 512->512'))).to.equal(true);
@@ -79,7 +84,17 @@ describe('perf sweep grid', () => {
 
   it('the summary flags shapes over 1.5x the best of their op and target', () => {
     const row = (shape: string, perMac: number, target = 'cortex-m4'): SweepRow => ({
-      op: 'conv', shape, target, counter: 'instructions', macs: 100, variant: 'x', count: perMac * 100, perMac, bitExact: true, arena: 0, seconds: 0,
+      op: 'conv',
+      shape,
+      target,
+      counter: 'instructions',
+      macs: 100,
+      variant: 'x',
+      count: perMac * 100,
+      perMac,
+      bitExact: true,
+      arena: 0,
+      seconds: 0,
     });
     const [m4, rp] = summarize([row('a', 1), row('b', 1.4), row('c', 1.6), row('d', 10, 'rp2040')]);
     expect(m4!.best.shape).to.equal('a');
