@@ -276,6 +276,31 @@ export function summaryTable(summaries: Summary[]): string {
   return lines.join('\n');
 }
 
+/** One line per layer, the targets side by side: count per MAC (variant where not portable), and ours/CMSIS-NN on the M4. */
+export function layerTable(rows: SweepRow[]): string {
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const layers = [...new Map(rows.map((r) => [`${r.op}\t${r.shape}`, r])).values()];
+  const unit = (t: string) => (rows.find((r) => r.target === t)?.counter === 'cycles' ? 'cycles' : 'instr.');
+  const cell = (r: SweepRow | undefined) =>
+    !r
+      ? '-'
+      : r.perMac === null
+        ? (r.skipped ?? '-')
+        : `${fmt(r.perMac)}${r.variant === 'portable' ? '' : ` ${r.variant}`}${r.bitExact ? '' : ' (NOT BIT-EXACT)'}`;
+  const hasCmsis = rows.some((r) => r.cmsis);
+  const lines = [
+    `| op | shape | MACs | ${targets.map((t) => `${t} ${unit(t)}/MAC`).join(' | ')}${hasCmsis ? ' | M4 ours/CMSIS-NN (instr., arena) |' : ' |'}`,
+    `|---|---|---:|${targets.map(() => '---|').join('')}${hasCmsis ? '---:|' : ''}`,
+    ...layers.map((l) => {
+      const of = rows.filter((r) => r.op === l.op && r.shape === l.shape);
+      const m4 = of.find((r) => r.cmsis)?.cmsis;
+      const ratio = !m4 ? '-' : 'error' in m4 ? m4.error : `${m4.ratio.toFixed(2)}x, ${(of.find((r) => r.cmsis)!.arena / Math.max(1, m4.arena)).toFixed(2)}x`;
+      return `| ${l.op} | ${l.shape} | ${l.macs.toLocaleString('en-US')} | ${targets.map((t) => cell(of.find((r) => r.target === t))).join(' | ')}${hasCmsis ? ` | ${ratio} |` : ' |'}`;
+    }),
+  ];
+  return lines.join('\n');
+}
+
 export async function runSweep(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
   const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
@@ -327,7 +352,7 @@ export async function runSweep(argv: string[]): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   const summaries = summarize(rows);
-  process.stdout.write(`\n${summaryTable(summaries)}\n\n`);
+  process.stdout.write(`\n${layerTable(rows)}\n\n${summaryTable(summaries)}\n\n`);
   for (const p of grid.pruned) process.stdout.write(`pruned: ${p}\n`);
   const failed = rows.filter((r) => r.bitExact === false || r.skipped?.startsWith('FAILED') || (r.cmsis && 'sameOutputs' in r.cmsis && !r.cmsis.sameOutputs));
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
