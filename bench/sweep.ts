@@ -16,6 +16,7 @@
  *
  *   npm run bench -- --sweep [--quick] [--ops conv,dw,fc,avgpool,maxpool,add,mean,softmax]
  *                            [--targets cortex-m4,rp2040,esp32c3] [--json] [--no-cmsis]
+ *   npm run bench -- --sweep --report bench/sweep.json    (the tables of a saved run, even a partial one)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,8 @@ interface SweepOptions {
   ops?: SweepOp[];
   targets?: string[];
   json: boolean;
+  /** reprint the tables of a saved --json run instead of running */
+  report?: string;
   cmsis: boolean;
 }
 
@@ -82,6 +85,7 @@ function parseArgs(argv: string[]): SweepOptions {
     if (a === '--sweep') continue;
     else if (a === '--quick') o.quick = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--report') o.report = argv[++i]!;
     else if (a === '--no-cmsis') o.cmsis = false;
     else if (a === '--ops') {
       o.ops = argv[++i]!.split(',') as SweepOp[];
@@ -303,6 +307,13 @@ export function layerTable(rows: SweepRow[]): string {
 
 export async function runSweep(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
+  if (opts.report) {
+    const saved = JSON.parse(readFileSync(opts.report, 'utf8')) as { date: string; grid: string; complete?: boolean; rows: SweepRow[] };
+    process.stdout.write(
+      `${saved.grid} grid, ${saved.date}${saved.complete === false ? ' (partial)' : ''}\n\n${layerTable(saved.rows)}\n\n${summaryTable(summarize(saved.rows))}\n`,
+    );
+    return;
+  }
   const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
   const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target));
   const cmsis = opts.cmsis && plans.some((p) => p.target === 'cortex-m4') && existsSync(CMSIS_RUN);
@@ -312,6 +323,13 @@ export async function runSweep(argv: string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-sweep-'));
   const rows: SweepRow[] = [];
   const started = Date.now();
+  // rewritten after every layer, so a long run stopped early still leaves its figures
+  const save = (complete: boolean) =>
+    opts.json &&
+    writeFileSync(
+      OUT_JSON,
+      `${JSON.stringify({ date: new Date().toISOString(), grid: opts.quick ? 'quick' : 'full', complete, minutes: Number(((Date.now() - started) / 60000).toFixed(1)), rows, pruned: grid.pruned }, null, 1)}\n`,
+    );
   try {
     const pluginDir = join(work, 'plugin');
     mkdirSync(pluginDir);
@@ -347,6 +365,7 @@ export async function runSweep(argv: string[]): Promise<void> {
         printRow(row);
       }
       rmSync(dir, { recursive: true, force: true });
+      save(false);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -360,10 +379,7 @@ export async function runSweep(argv: string[]): Promise<void> {
     `${rows.filter((r) => r.count !== null).length} runs in ${minutes} min; ${rows.filter((r) => r.skipped).length} skipped; ${failed.length} not bit-exact or failed\n`,
   );
   if (opts.json) {
-    writeFileSync(
-      OUT_JSON,
-      `${JSON.stringify({ date: new Date().toISOString(), grid: opts.quick ? 'quick' : 'full', minutes: Number(minutes), rows, pruned: grid.pruned }, null, 1)}\n`,
-    );
+    save(true);
     process.stdout.write(`wrote ${OUT_JSON}\n`);
   }
   if (failed.length > 0) process.exitCode = 1;
