@@ -29,7 +29,7 @@ import { interpret } from '../src/ops/interpreter.ts';
 import { buildFirmware, boardOf, loadTarget } from '../src/build/index.ts';
 import { runOnBoard } from '../src/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
-import { type LayerSpec, SWEEP_OPS, type SweepOp, layerGraph, sizeOf, sweepGrid } from './sweep_grid.ts';
+import { type LayerSpec, SWEEP_OPS, type SweepOp, interleaved, layerGraph, sizeOf, sweepGrid } from './sweep_grid.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CMSIS_RUN = resolve(ROOT, '../shared/tools/tflm-cmsis-m4/run');
@@ -283,7 +283,7 @@ export function summaryTable(summaries: Summary[]): string {
 /** One line per layer, the targets side by side: count per MAC (variant where not portable), and ours/CMSIS-NN on the M4. */
 export function layerTable(rows: SweepRow[]): string {
   const targets = [...new Set(rows.map((r) => r.target))];
-  const layers = [...new Map(rows.map((r) => [`${r.op}\t${r.shape}`, r])).values()];
+  const layers = [...new Map(rows.map((r) => [`${r.op}\t${r.shape}`, r])).values()].sort((a, b) => SWEEP_OPS.indexOf(a.op) - SWEEP_OPS.indexOf(b.op));
   const unit = (t: string) => (rows.find((r) => r.target === t)?.counter === 'cycles' ? 'cycles' : 'instr.');
   const cell = (r: SweepRow | undefined) =>
     !r
@@ -334,7 +334,7 @@ export async function runSweep(argv: string[]): Promise<void> {
     const pluginDir = join(work, 'plugin');
     mkdirSync(pluginDir);
     const plugin = buildPlugin(pluginDir);
-    for (const [i, l] of grid.layers.entries()) {
+    for (const [i, l] of interleaved(grid.layers).entries()) {
       const dir = join(work, `layer${i}`);
       mkdirSync(dir);
       const { graph, input } = layerGraph(l);
