@@ -266,6 +266,16 @@ export function summarize(rows: SweepRow[]): Summary[] {
   return out.sort((a, b) => SWEEP_OPS.indexOf(a.op) - SWEEP_OPS.indexOf(b.op) || a.target.localeCompare(b.target));
 }
 
+/** How many shapes are flagged, the three worst named (the per-layer table has them all). */
+function flaggedCell(s: Summary): string {
+  if (s.flagged.length === 0) return '-';
+  const worst = [...s.flagged]
+    .reverse()
+    .slice(0, 3)
+    .map((r) => `${r.shape} ${(r.perMac! / s.best.perMac!).toFixed(1)}x`);
+  return `${s.flagged.length}: ${worst.join('; ')}${s.flagged.length > 3 ? '; ...' : ''}`;
+}
+
 export function summaryTable(summaries: Summary[]): string {
   const cell = (r: SweepRow) => `${fmt(r.perMac)} (${r.shape}${r.variant === 'portable' ? '' : `, ${r.variant}`})`;
   const lines = [
@@ -274,7 +284,7 @@ export function summaryTable(summaries: Summary[]): string {
     ...summaries.map(
       (s) =>
         `| ${s.op} | ${s.target} | ${s.counter === 'cycles' ? 'cycles' : 'instr.'} | ${s.n} | ${cell(s.best)} | ${cell(s.median)} | ${cell(s.worst)} | ` +
-        `${s.flagged.length === 0 ? '-' : s.flagged.map((r) => `${r.shape} ${(r.perMac! / s.best.perMac!).toFixed(1)}x`).join('; ')} | ${s.cmsisMedian === null ? '-' : `${s.cmsisMedian.toFixed(2)}x`} |`,
+        `${flaggedCell(s)} | ${s.cmsisMedian === null ? '-' : `${s.cmsisMedian.toFixed(2)}x`} |`,
     ),
   ];
   return lines.join('\n');
