@@ -12,6 +12,7 @@
  * 40-instruction resolution, and the harness's setjmp and counter reads inside its window).
  *
  *   npm run bench [-- --models person_detect,micro_speech] [--boards qemu-mps2-an386]
+ *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -281,4 +282,7 @@ async function main(): Promise<void> {
   if (rows.some((r) => !r.bitExact)) process.exitCode = 1;
 }
 
-await main();
+if (process.argv.includes('--sweep')) {
+  const { runSweep } = await import('./sweep.ts');
+  await runSweep(process.argv.slice(2));
+} else await main();

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run bench -- --sweep`: the perf sweep. Every layer of the grid (bench/sweep_grid.ts) as a
+ * one-op int8 model, compiled for each target, built, run once on the emulated board, and reported
+ * as instructions (cycles on the RP2040) per MAC (per tap or element for MAC-free ops, as the ops'
+ * own `macs` count them), with the kernel variant chosen and whether the output is bit-exact with the
+ * TS reference; on the Cortex-M4 the same .tflite also runs under TFLite Micro + CMSIS-NN
+ * (../shared/tools/tflm-cmsis-m4/run, exact instructions of Invoke on the same emulated board) for
+ * ours / theirs. Then per op and target: best, median and worst per MAC with their shapes, and every
+ * shape more than 1.5x the best of its op and target flagged.
+ *
+ * One model per layer (no batching): the whole-invoke count is then the layer's count exactly, on
+ * QEMU by the instruction-window plugin, and the CMSIS-NN run sees the very same model.
+ * Counts include the invoke call's fixed cost (tens of instructions for us; TFLite Micro's
+ * interpreter adds about a thousand per Invoke), which only tiny layers notice.
+ *
+ *   npm run bench -- --sweep [--quick] [--ops conv,dw,fc,avgpool,maxpool,add,mean,softmax]
+ *                            [--targets cortex-m4,rp2040,esp32c3] [--json] [--no-cmsis]
+ *   npm run bench -- --sweep --report bench/sweep.json    (the tables of a saved run, even a partial one)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileGraph } from '../src/compile.ts';
+import { writeDirectoryAtomically } from '../src/codegen/output.ts';
+import { writeTflite } from '../src/model/tflite/writer.ts';
+import { interpret } from '../src/ops/interpreter.ts';
+import { buildFirmware, boardOf, loadTarget } from '../src/build/index.ts';
+import { runOnBoard } from '../src/device/index.ts';
+import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
+import { type LayerSpec, SWEEP_OPS, type SweepOp, interleaved, layerGraph, sizeOf, sweepGrid } from './sweep_grid.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CMSIS_RUN = resolve(ROOT, '../shared/tools/tflm-cmsis-m4/run');
+const OUT_JSON = join(ROOT, 'bench', 'sweep.json');
+/** a shape this much above the best per-MAC figure of its op and target is flagged */
+export const FLAG_RATIO = 1.5;
+
+interface TargetPlan {
+  target: string;
+  board: string;
+  /** counted exactly by the plugin (QEMU Arm boards); otherwise the board's own counter */
+  plugin: boolean;
+}
+
+const TARGETS: TargetPlan[] = [
+  { target: 'cortex-m4', board: 'qemu-mps2-an386', plugin: true },
+  { target: 'rp2040', board: 'rp2040js', plugin: false },
+  // minstret under -icount: exact instructions without a plugin
+  { target: 'esp32c3', board: 'qemu-riscv32-virt', plugin: false },
+];
+
+export interface SweepRow {
+  op: SweepOp;
+  shape: string;
+  target: string;
+  counter: 'instructions' | 'cycles';
+  macs: number;
+  variant: string;
+  /** per inference; null when the layer did not run (see `skipped`) */
+  count: number | null;
+  perMac: number | null;
+  bitExact: boolean | null;
+  arena: number;
+  cmsis?: { instructions: number; arena: number; ratio: number; sameOutputs: boolean } | { error: string };
+  skipped?: string;
+  seconds: number;
+}
+
+interface SweepOptions {
+  quick: boolean;
+  ops?: SweepOp[];
+  targets?: string[];
+  json: boolean;
+  /** reprint the tables of a saved --json run instead of running */
+  report?: string;
+  cmsis: boolean;
+}
+
+function parseArgs(argv: string[]): SweepOptions {
+  const o: SweepOptions = { quick: false, json: false, cmsis: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--sweep') continue;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--json') o.json = true;
+    else if (a === '--report') o.report = argv[++i]!;
+    else if (a === '--no-cmsis') o.cmsis = false;
+    else if (a === '--ops') {
+      o.ops = argv[++i]!.split(',') as SweepOp[];
+      const bad = o.ops.filter((op) => !SWEEP_OPS.includes(op));
+      if (bad.length > 0) throw new Error(`--ops: unknown ${bad.join(', ')} (known: ${SWEEP_OPS.join(', ')})`);
+    } else if (a === '--targets') {
+      o.targets = argv[++i]!.split(',');
+      const bad = o.targets.filter((t) => !TARGETS.some((p) => p.target === t));
+      if (bad.length > 0) throw new Error(`--targets: unknown ${bad.join(', ')} (known: ${TARGETS.map((p) => p.target).join(', ')})`);
+    } else throw new Error(`sweep: unknown option ${a}`);
+  }
+  return o;
+}
+
+/** What the target's RAM leaves the arena: all of it but the stack and the harness's own statics. */
+function arenaBudget(target: ReturnType<typeof loadTarget>): number {
+  return target.memory!.ram.bytes - target.memory!.stackBytes - 16 * 1024;
+}
+
+async function runLayer(
+  l: LayerSpec,
+  plan: TargetPlan,
+  dir: string,
+  plugin: string,
+  pluginDir: string,
+  modelFile: string,
+  input: Uint8Array,
+): Promise<SweepRow> {
+  const t0 = performance.now();
+  const target = loadTarget(plan.target);
+  const board = boardOf(target, plan.board)!;
+  const { graph } = layerGraph(l);
+  const compiled = compileGraph(graph, graph.name, { isa: target.isa });
+  const layer = compiled.prepared.layers.find((x) => !x.isAlias) ?? compiled.prepared.layers[0]!;
+  const base: SweepRow = {
+    op: l.op,
+    shape: l.shape,
+    target: plan.target,
+    counter: board.counter?.kind === 'cycles' ? 'cycles' : 'instructions',
+    macs: layer.macs,
+    variant: layer.variant.name,
+    count: null,
+    perMac: null,
+    bitExact: null,
+    arena: compiled.plan.arenaBytes,
+    seconds: 0,
+  };
+  const done = (r: SweepRow) => ({ ...r, seconds: (performance.now() - t0) / 1000 });
+  if (compiled.plan.arenaBytes > arenaBudget(target))
+    return done({ ...base, skipped: `arena ${compiled.plan.arenaBytes} B over the board's ${arenaBudget(target)}` });
+  const work = join(dir, `${plan.target}`);
+  rmSync(work, { recursive: true, force: true });
+  const modelDir = writeDirectoryAtomically(join(work, 'model'), compiled.generated.files);
+  let build;
+  try {
+    build = await buildFirmware({
+      target: target.name,
+      board: board.name,
+      modelDir,
+      outDir: join(work, 'build'),
+      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+    });
+  } catch (e) {
+    return done({ ...base, skipped: `build: ${(e as Error).message.split('\n')[0]}` });
+  }
+  const countsFile = join(work, 'insn_counts.txt');
+  const savedPath = process.env.PATH;
+  if (plan.plugin) {
+    const { start, stops } = invokeWindow(build.elf, compiled.generated.prefix);
+    process.env.TF_BENCH_PLUGIN = [plugin, `start=0x${start.toString(16)}`, ...stops.map((s) => `stop=0x${s.toString(16)}`), `out=${countsFile}`].join(',');
+    process.env.PATH = `${pluginWrapper(pluginDir, board.emulator!.command)}:${savedPath}`;
+  }
+  let run;
+  try {
+    run = await runOnBoard({ board: board.name, elf: build.elf, cases: [input], timeoutMs: 600_000 });
+  } finally {
+    process.env.PATH = savedPath;
+  }
+  const c = run.cases[0]!;
+  let count = c.count;
+  if (plan.plugin) {
+    const windows = existsSync(countsFile)
+      ? readFileSync(countsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((x) => x !== '')
+          .map(Number)
+      : [];
+    if (windows.length === 0 || Math.abs(windows[0]! - c.count) > 40 * 3)
+      throw new Error(`${l.shape} on ${plan.target}: plugin ${windows[0]} and SysTick x 40 ${c.count} disagree`);
+    count = windows[0]!;
+  }
+  const expected = interpret(compiled.prepared, splitInputs(graph, input)).outputs;
+  const expectedBytes = Buffer.concat(expected);
+  const bitExact = Buffer.from(c.outputs).equals(expectedBytes);
+  const row: SweepRow = { ...base, counter: run.counter.kind, count, perMac: layer.macs > 0 ? count / layer.macs : null, bitExact };
+  if (plan.target === 'cortex-m4' && modelFile) row.cmsis = cmsisRun(modelFile, join(dir, 'input.bin'), count, expectedBytes);
+  return done(row);
+}
+
+function cmsisRun(modelFile: string, inputFile: string, ours: number, expected: Buffer): SweepRow['cmsis'] {
+  try {
+    const out = execFileSync(CMSIS_RUN, [modelFile, inputFile], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+    const j = JSON.parse(out.trim().split('\n').pop()!) as { outputs_hex?: string; invoke_instructions?: number; arena_used_bytes?: number; error?: string };
+    if (j.error || j.invoke_instructions === undefined) return { error: j.error ?? 'no count' };
+    return {
+      instructions: j.invoke_instructions,
+      arena: j.arena_used_bytes ?? 0,
+      ratio: ours / j.invoke_instructions,
+      sameOutputs: j.outputs_hex === expected.toString('hex'),
+    };
+  } catch (e) {
+    const stdout = (e as { stdout?: string }).stdout ?? '';
+    return { error: stdout.trim() || (e as Error).message.split('\n')[0]! };
+  }
+}
+
+function splitInputs(graph: ReturnType<typeof layerGraph>['graph'], bytes: Uint8Array): Uint8Array[] {
+  let at = 0;
+  return graph.inputs.map((i) => {
+    const n = graph.tensors[i]!.shape.reduce((a, b) => a * b, 1);
+    return bytes.slice(at, (at += n));
+  });
+}
+
+const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+function printRow(r: SweepRow): void {
+  const unit = r.counter === 'cycles' ? 'cyc' : 'ins';
+  const cm = r.cmsis
+    ? 'error' in r.cmsis
+      ? `  CMSIS-NN: ${r.cmsis.error}`
+      : `  CMSIS-NN ${r.cmsis.instructions.toLocaleString('en-US')} ins, ours/theirs ${r.cmsis.ratio.toFixed(2)}x${r.cmsis.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}`
+    : '';
+  const what = r.skipped
+    ? `skipped: ${r.skipped}`
+    : `${r.count!.toLocaleString('en-US')} ${unit}, ${fmt(r.perMac)} ${unit}/MAC${r.bitExact ? '' : ' NOT BIT-EXACT'}`;
+  process.stdout.write(`${r.op.padEnd(7)} ${r.shape.padEnd(24)} ${r.target.padEnd(9)} ${r.variant.padEnd(22)} ${what}${cm}  [${r.seconds.toFixed(1)} s]\n`);
+}
+
+export interface Summary {
+  op: SweepOp;
+  target: string;
+  counter: string;
+  n: number;
+  best: SweepRow;
+  median: SweepRow;
+  worst: SweepRow;
+  flagged: SweepRow[];
+  cmsisMedian: number | null;
+}
+
+/** Per op and target: best, median, worst per MAC and the shapes over FLAG_RATIO x the best. */
+export function summarize(rows: SweepRow[]): Summary[] {
+  const groups = new Map<string, SweepRow[]>();
+  for (const r of rows) {
+    if (r.perMac === null) continue;
+    const key = `${r.op}\t${r.target}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out: Summary[] = [];
+  for (const [, g] of groups) {
+    const sorted = [...g].sort((a, b) => a.perMac! - b.perMac!);
+    const best = sorted[0]!;
+    const ratios = g.flatMap((r) => (r.cmsis && !('error' in r.cmsis) ? [r.cmsis.ratio] : [])).sort((a, b) => a - b);
+    out.push({
+      op: best.op,
+      target: best.target,
+      counter: best.counter,
+      n: g.length,
+      best,
+      median: sorted[Math.floor((sorted.length - 1) / 2)]!,
+      worst: sorted[sorted.length - 1]!,
+      flagged: sorted.filter((r) => r.perMac! > FLAG_RATIO * best.perMac!),
+      cmsisMedian: ratios.length > 0 ? ratios[Math.floor((ratios.length - 1) / 2)]! : null,
+    });
+  }
+  return out.sort((a, b) => SWEEP_OPS.indexOf(a.op) - SWEEP_OPS.indexOf(b.op) || a.target.localeCompare(b.target));
+}
+
+/** How many shapes are flagged, the three worst named (the per-layer table has them all). */
+function flaggedCell(s: Summary): string {
+  if (s.flagged.length === 0) return '-';
+  const worst = [...s.flagged]
+    .reverse()
+    .slice(0, 3)
+    .map((r) => `${r.shape} ${(r.perMac! / s.best.perMac!).toFixed(1)}x`);
+  return `${s.flagged.length}: ${worst.join('; ')}${s.flagged.length > 3 ? '; ...' : ''}`;
+}
+
+export function summaryTable(summaries: Summary[]): string {
+  const cell = (r: SweepRow) => `${fmt(r.perMac)} (${r.shape}${r.variant === 'portable' ? '' : `, ${r.variant}`})`;
+  const lines = [
+    `| op | target | unit/MAC | layers | best | median | worst | > ${FLAG_RATIO}x best | ours/CMSIS-NN median |`,
+    '|---|---|---|---:|---|---|---|---|---:|',
+    ...summaries.map(
+      (s) =>
+        `| ${s.op} | ${s.target} | ${s.counter === 'cycles' ? 'cycles' : 'instr.'} | ${s.n} | ${cell(s.best)} | ${cell(s.median)} | ${cell(s.worst)} | ` +
+        `${flaggedCell(s)} | ${s.cmsisMedian === null ? '-' : `${s.cmsisMedian.toFixed(2)}x`} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** One line per layer, the targets side by side: count per MAC (variant where not portable), and ours/CMSIS-NN on the M4. */
+export function layerTable(rows: SweepRow[]): string {
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const layers = [...new Map(rows.map((r) => [`${r.op}\t${r.shape}`, r])).values()].sort((a, b) => SWEEP_OPS.indexOf(a.op) - SWEEP_OPS.indexOf(b.op));
+  const unit = (t: string) => (rows.find((r) => r.target === t)?.counter === 'cycles' ? 'cycles' : 'instr.');
+  const cell = (r: SweepRow | undefined) =>
+    !r
+      ? '-'
+      : r.perMac === null
+        ? (r.skipped ?? '-')
+        : `${fmt(r.perMac)}${r.variant === 'portable' ? '' : ` ${r.variant}`}${r.bitExact ? '' : ' (NOT BIT-EXACT)'}`;
+  const hasCmsis = rows.some((r) => r.cmsis);
+  const lines = [
+    `| op | shape | MACs | ${targets.map((t) => `${t} ${unit(t)}/MAC`).join(' | ')}${hasCmsis ? ' | M4 ours/CMSIS-NN (instr., arena) |' : ' |'}`,
+    `|---|---|---:|${targets.map(() => '---|').join('')}${hasCmsis ? '---:|' : ''}`,
+    ...layers.map((l) => {
+      const of = rows.filter((r) => r.op === l.op && r.shape === l.shape);
+      const m4 = of.find((r) => r.cmsis)?.cmsis;
+      const ratio = !m4 ? '-' : 'error' in m4 ? m4.error : `${m4.ratio.toFixed(2)}x, ${(of.find((r) => r.cmsis)!.arena / Math.max(1, m4.arena)).toFixed(2)}x`;
+      return `| ${l.op} | ${l.shape} | ${l.macs.toLocaleString('en-US')} | ${targets.map((t) => cell(of.find((r) => r.target === t))).join(' | ')}${hasCmsis ? ` | ${ratio} |` : ' |'}`;
+    }),
+  ];
+  return lines.join('\n');
+}
+
+export async function runSweep(argv: string[]): Promise<void> {
+  const opts = parseArgs(argv);
+  if (opts.report) {
+    const saved = JSON.parse(readFileSync(opts.report, 'utf8')) as { date: string; grid: string; complete?: boolean; rows: SweepRow[] };
+    process.stdout.write(
+      `${saved.grid} grid, ${saved.date}${saved.complete === false ? ' (partial)' : ''}\n\n${layerTable(saved.rows)}\n\n${summaryTable(summarize(saved.rows))}\n`,
+    );
+    return;
+  }
+  const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
+  const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target));
+  const cmsis = opts.cmsis && plans.some((p) => p.target === 'cortex-m4') && existsSync(CMSIS_RUN);
+  process.stdout.write(
+    `perf sweep: ${grid.layers.length} layers (${opts.quick ? 'quick' : 'full'} grid) on ${plans.map((p) => p.target).join(', ')}${cmsis ? ', CMSIS-NN on cortex-m4' : ''}; ${grid.pruned.length} combinations pruned\n`,
+  );
+  const work = mkdtempSync(join(tmpdir(), 'tinyforge-sweep-'));
+  const rows: SweepRow[] = [];
+  const started = Date.now();
+  // rewritten after every layer, so a long run stopped early still leaves its figures
+  const save = (complete: boolean) =>
+    opts.json &&
+    writeFileSync(
+      OUT_JSON,
+      `${JSON.stringify({ date: new Date().toISOString(), grid: opts.quick ? 'quick' : 'full', complete, minutes: Number(((Date.now() - started) / 60000).toFixed(1)), rows, pruned: grid.pruned }, null, 1)}\n`,
+    );
+  try {
+    const pluginDir = join(work, 'plugin');
+    mkdirSync(pluginDir);
+    const plugin = buildPlugin(pluginDir);
+    for (const [i, l] of interleaved(grid.layers).entries()) {
+      const dir = join(work, `layer${i}`);
+      mkdirSync(dir);
+      const { graph, input } = layerGraph(l);
+      const modelFile = join(dir, 'model.tflite');
+      writeFileSync(modelFile, writeTflite(graph));
+      writeFileSync(join(dir, 'input.bin'), input);
+      for (const plan of plans) {
+        let row: SweepRow;
+        try {
+          row = await runLayer(l, plan, dir, plugin, pluginDir, cmsis ? modelFile : '', input);
+        } catch (e) {
+          row = {
+            op: l.op,
+            shape: l.shape,
+            target: plan.target,
+            counter: 'instructions',
+            macs: sizeOf(l).macs,
+            variant: '?',
+            count: null,
+            perMac: null,
+            bitExact: null,
+            arena: 0,
+            seconds: 0,
+            skipped: `FAILED: ${(e as Error).message.split('\n')[0]}`,
+          };
+        }
+        rows.push(row);
+        printRow(row);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      save(false);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const summaries = summarize(rows);
+  process.stdout.write(`\n${layerTable(rows)}\n\n${summaryTable(summaries)}\n\n`);
+  for (const p of grid.pruned) process.stdout.write(`pruned: ${p}\n`);
+  const failed = rows.filter((r) => r.bitExact === false || r.skipped?.startsWith('FAILED') || (r.cmsis && 'sameOutputs' in r.cmsis && !r.cmsis.sameOutputs));
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  process.stdout.write(
+    `${rows.filter((r) => r.count !== null).length} runs in ${minutes} min; ${rows.filter((r) => r.skipped).length} skipped; ${failed.length} not bit-exact or failed\n`,
+  );
+  if (opts.json) {
+    save(true);
+    process.stdout.write(`wrote ${OUT_JSON}\n`);
+  }
+  if (failed.length > 0) process.exitCode = 1;
+}
