@@ -16,6 +16,7 @@
 #endif
 
 #ifdef __ASSEMBLER__
+/* clang-format off: assembler source, whose operands clang-format would respace as C */
 /* A global function in its own section (dropped when unused); weak: two models linked into one image
  * each ship the same file. */
         .macro tf_m0_function name
@@ -44,6 +45,7 @@
         mov r11, r7
         pop {r4, r5, r6, r7, pc}
         .endm
+/* clang-format on */
 #else
 #include <stddef.h>
 /* A compile error (an array of size -1) unless `type`'s `field` lies at byte `offset`: C99 has no

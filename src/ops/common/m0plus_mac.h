@@ -25,6 +25,7 @@
 #define TF_M0_BLOCKS_ACC 8
 
 #ifdef __ASSEMBLER__
+/* clang-format off: assembler source, whose operands clang-format would respace as C */
 /* the LDMs above read consecutive words */
         .if TF_M0_RUN_ROWS != TF_M0_RUN_N + 4 || TF_M0_RUN_STEP != TF_M0_RUN_N + 8 || TF_M0_RUN_WSKIP != TF_M0_RUN_N + 12 || TF_M0_RUN_N != 0
         .error "tf_m0dw_run_t: n, rows, step, wskip must be the first four words, in order (one LDM)"
@@ -163,6 +164,7 @@
         .size \name, . - \name
         .endm
 
+/* clang-format on */
 #else /* C */
 #include <stdint.h>
 

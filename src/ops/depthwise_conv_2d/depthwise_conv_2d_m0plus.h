@@ -49,6 +49,7 @@
 #define TF_M0DW_PIX_BASE 12
 
 #ifdef __ASSEMBLER__
+/* clang-format off: assembler source, whose operands clang-format would respace as C */
         .if TF_M0DW_REC_START != 0
         .error "tf_m0dw_rec_t: the block loops load the starts from the record's first word"
         .endif
@@ -64,6 +65,7 @@
         .if TF_M0DW_PIX_C != 0 || TF_M0DW_PIX_ACC != 4 || TF_M0DW_PIX_TEND != 8 || TF_M0DW_PIX_BASE != 12
         .error "tf_m0dw_pix_t: c, acc, tend, base must be the first four words, in order (one LDM)"
         .endif
+/* clang-format on */
 #else /* C */
 #include <stdint.h>
 #include <string.h>
