@@ -104,11 +104,16 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
   const compileMs = performance.now() - t0;
 
   const build = await buildFirmware({
-    target: target.name, board: board.name, modelDir, outDir: join(dir, 'build'),
+    target: target.name,
+    board: board.name,
+    modelDir,
+    outDir: join(dir, 'build'),
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
   });
   const golden = join(MODELS_DIR, 'golden', model, 'in0.bin');
-  const input = existsSync(golden) ? new Uint8Array(readFileSync(golden)) : new Uint8Array(graph.inputs.reduce((n, i) => n + graph.tensors[i]!.shape.reduce((a, b) => a * b, 1), 0));
+  const input = existsSync(golden)
+    ? new Uint8Array(readFileSync(golden))
+    : new Uint8Array(graph.inputs.reduce((n, i) => n + graph.tensors[i]!.shape.reduce((a, b) => a * b, 1), 0));
   const countsFile = join(dir, 'insn_counts.txt');
   if (plan.plugin && plugin) {
     const { start, stops } = invokeWindow(build.elf, compiled.generated.prefix);
@@ -119,7 +124,13 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
   let perInference = c.count;
   let note: string | undefined;
   if (plan.plugin && plugin) {
-    const windows = existsSync(countsFile) ? readFileSync(countsFile, 'utf8').trim().split('\n').filter((l) => l !== '').map(Number) : [];
+    const windows = existsSync(countsFile)
+      ? readFileSync(countsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(Number)
+      : [];
     if (windows.length === 0) note = 'plugin counted no window: SysTick figure shown';
     else {
       perInference = windows[0]!;
@@ -140,10 +151,22 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     baseline[variant] = b && figure !== undefined ? { perInference: figure, ram: b.arena_used + b.stack_peak, flashCode: b.flash_excl_model } : undefined;
   }
   return {
-    model, target: plan.target, board: board.name, counter: run.counter.kind,
-    perInference, counterFigure: c.count, bitExact, macs,
+    model,
+    target: plan.target,
+    board: board.name,
+    counter: run.counter.kind,
+    perInference,
+    counterFigure: c.count,
+    bitExact,
+    macs,
     perMac: macs > 0 ? perInference / macs : null,
-    ram: { arena: compiled.plan.arenaBytes, scratch: compiled.plan.scratchBytes, stack, peak: compiled.plan.arenaBytes + stack, lowerBound: compiled.plan.lowerBound },
+    ram: {
+      arena: compiled.plan.arenaBytes,
+      scratch: compiled.plan.scratchBytes,
+      stack,
+      peak: compiled.plan.arenaBytes + stack,
+      lowerBound: compiled.plan.lowerBound,
+    },
     flash: { code: codeFlash, weights: build.sizes.flashWeights, total: build.sizes.flash },
     modelWeights: modelWeightBytes(graph),
     compileMs,
@@ -199,13 +222,15 @@ function printRow(r: Row): void {
   const unit = r.counter === 'cycles' ? 'cycles' : 'instructions';
   const lines = [
     `${r.model} on ${r.board} (${r.target})${r.bitExact ? ', bit-exact' : ', OUTPUTS DIFFER FROM THE REFERENCE'}${r.note ? ` [${r.note}]` : ''}`,
-    `  ${unit}: ${n(r.perInference)}  (${r.perMac === null ? 'no MACs' : `${r.perMac.toFixed(2)} per MAC`})  vs TFLM ref ${ratio(r.perInference, ref?.perInference)}, CMSIS-NN ${ratio(r.perInference, cmsis?.perInference)}`
-      + (r.macs > 0 && r.counter === 'instructions' ? `  floor MACs/2 = ${n(r.floor.instructions)} (we are ${(r.perInference / r.floor.instructions).toFixed(2)}x it)` : ''),
-    `  peak RAM: ${n(r.ram.peak)} B (arena ${n(r.ram.arena)} incl. scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)})  vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}`
-      + `  floor (largest live set) ${n(r.floor.ram)} B (we are ${(r.ram.peak / Math.max(r.floor.ram, 1)).toFixed(2)}x it)`,
+    `  ${unit}: ${n(r.perInference)}  (${r.perMac === null ? 'no MACs' : `${r.perMac.toFixed(2)} per MAC`})  vs TFLM ref ${ratio(r.perInference, ref?.perInference)}, CMSIS-NN ${ratio(r.perInference, cmsis?.perInference)}` +
+      (r.macs > 0 && r.counter === 'instructions'
+        ? `  floor MACs/2 = ${n(r.floor.instructions)} (we are ${(r.perInference / r.floor.instructions).toFixed(2)}x it)`
+        : ''),
+    `  peak RAM: ${n(r.ram.peak)} B (arena ${n(r.ram.arena)} incl. scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)})  vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}` +
+      `  floor (largest live set) ${n(r.floor.ram)} B (we are ${(r.ram.peak / Math.max(r.floor.ram, 1)).toFixed(2)}x it)`,
     `  flash: code and tables ${n(r.flash.code)} B + weights ${n(r.flash.weights)} B  vs TFLM ref (all but the model) ${ratio(r.flash.code, ref?.flashCode)}, CMSIS-NN ${ratio(r.flash.code, cmsis?.flashCode)}`,
-    `  weights: ${n(r.flash.weights)} B (filters, starts, requantization records) vs the .tflite's ${n(r.modelWeights.buffers)} B of constant buffers ${ratio(r.flash.weights, r.modelWeights.buffers)}, `
-      + `${n(r.modelWeights.withQuantization)} B with its per-channel scales and zero points ${ratio(r.flash.weights, r.modelWeights.withQuantization)}`,
+    `  weights: ${n(r.flash.weights)} B (filters, starts, requantization records) vs the .tflite's ${n(r.modelWeights.buffers)} B of constant buffers ${ratio(r.flash.weights, r.modelWeights.buffers)}, ` +
+      `${n(r.modelWeights.withQuantization)} B with its per-channel scales and zero points ${ratio(r.flash.weights, r.modelWeights.withQuantization)}`,
     `  compile: ${r.compileMs.toFixed(0)} ms`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -216,14 +241,18 @@ const BARS = { perInference: 0.6, ram: 0.7, flashCode: 0.3 };
 
 function printSummary(rows: Row[]): void {
   if (rows.length === 0) return;
-  const mark = (ours: number, theirs: number | undefined, bar: number) => (theirs ? `${(ours / theirs).toFixed(2)}x${ours / theirs <= bar ? '' : ' (over)'}` : '-');
+  const mark = (ours: number, theirs: number | undefined, bar: number) =>
+    theirs ? `${(ours / theirs).toFixed(2)}x${ours / theirs <= bar ? '' : ' (over)'}` : '-';
   const lines = [
     '',
     `| model | board | count | vs CMSIS-NN (bar ${BARS.perInference}x) | peak RAM vs TFLM ref (bar ${BARS.ram}x) | code flash vs TFLM ref (bar ${BARS.flashCode}x) | weights vs .tflite (buffers / with quantization) | bit-exact |`,
     '|---|---|---:|---:|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.model} | ${r.board} | ${n(r.perInference)} ${r.counter} | ${mark(r.perInference, r.baseline.cmsis_nn?.perInference, BARS.perInference)} `
-      + `| ${n(r.ram.peak)} B, ${mark(r.ram.peak, r.baseline.ref?.ram, BARS.ram)} | ${n(r.flash.code)} B, ${mark(r.flash.code, r.baseline.ref?.flashCode, BARS.flashCode)} `
-      + `| ${ratio(r.flash.weights, r.modelWeights.buffers)} / ${ratio(r.flash.weights, r.modelWeights.withQuantization)} | ${r.bitExact ? 'yes' : 'NO'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.board} | ${n(r.perInference)} ${r.counter} | ${mark(r.perInference, r.baseline.cmsis_nn?.perInference, BARS.perInference)} ` +
+        `| ${n(r.ram.peak)} B, ${mark(r.ram.peak, r.baseline.ref?.ram, BARS.ram)} | ${n(r.flash.code)} B, ${mark(r.flash.code, r.baseline.ref?.flashCode, BARS.flashCode)} ` +
+        `| ${ratio(r.flash.weights, r.modelWeights.buffers)} / ${ratio(r.flash.weights, r.modelWeights.withQuantization)} | ${r.bitExact ? 'yes' : 'NO'} |`,
+    ),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -238,7 +267,9 @@ async function main(): Promise<void> {
     const pluginDir = join(work, 'plugin');
     mkdirSync(pluginDir);
     const plugin = buildPlugin(pluginDir);
-    const models = readdirSync(MODELS_DIR).filter((f) => f.endsWith('.tflite')).sort()
+    const models = readdirSync(MODELS_DIR)
+      .filter((f) => f.endsWith('.tflite'))
+      .sort()
       .filter((f) => !opts.models || opts.models.includes(basename(f, '.tflite')));
     for (const plan of BOARDS.filter((b) => !opts.boards || opts.boards.includes(b.board))) {
       let target;

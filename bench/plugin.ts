@@ -13,8 +13,11 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** Builds the plugin with the host gcc into `dir` (never committed as a binary). */
 export function buildPlugin(dir: string): string {
   const so = join(dir, 'libinsn_window.so');
-  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden',
-    join(ROOT, 'tools', 'qemu-plugin', 'insn_window.c'), '-o', so], { stdio: 'pipe' });
+  execFileSync(
+    'gcc',
+    ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden', join(ROOT, 'tools', 'qemu-plugin', 'insn_window.c'), '-o', so],
+    { stdio: 'pipe' },
+  );
   return so;
 }
 
@@ -46,4 +49,3 @@ export function invokeWindow(elf: string, prefix: string): { start: number; stop
   if (stops.length === 0) throw new Error(`${elf}: no call to ${symbol}`);
   return { start, stops };
 }
-

@@ -68,7 +68,12 @@ export function compileFile(modelPath: string, options: CompileOptions = {}): Co
 }
 
 /** Compiles a model file and writes the C sources to `outDir` (atomically). */
-export function compileToDirectory(modelPath: string, outDir: string, options: CompileOptions = {}, output: WriteOutputOptions = {}): CompiledModel & { outDir: string } {
+export function compileToDirectory(
+  modelPath: string,
+  outDir: string,
+  options: CompileOptions = {},
+  output: WriteOutputOptions = {},
+): CompiledModel & { outDir: string } {
   const compiled = compileFile(modelPath, options);
   return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files, output) };
 }

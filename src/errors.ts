@@ -4,7 +4,10 @@
  * escapes is a bug in tinyforge and is reported as such.
  */
 export class TinyforgeError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'TinyforgeError';
   }
@@ -12,7 +15,11 @@ export class TinyforgeError extends Error {
 
 /** A problem with one op of a model (unsupported attribute, wrong dtype, bad shape). */
 export class OpError extends TinyforgeError {
-  constructor(readonly opIndex: number, readonly opKind: string, detail: string) {
+  constructor(
+    readonly opIndex: number,
+    readonly opKind: string,
+    detail: string,
+  ) {
     super(`op ${opIndex} (${opKind}): ${detail}`);
     this.name = 'OpError';
   }

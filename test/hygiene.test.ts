@@ -36,7 +36,13 @@ describe('hygiene: license, SPDX lines, formatting', function () {
   it('every source file carries an SPDX line in its first lines', () => {
     const missing = tracked(...TS_SOURCES, ...C_SOURCES, ...ASM_SOURCES, 'src/**/*.fbs')
       .filter((f) => !GENERATED.test(f))
-      .filter((f) => !readFileSync(join(ROOT, f), 'utf8').split('\n').slice(0, 20).some((l) => l.includes('SPDX-License-Identifier: Apache-2.0')));
+      .filter(
+        (f) =>
+          !readFileSync(join(ROOT, f), 'utf8')
+            .split('\n')
+            .slice(0, 20)
+            .some((l) => l.includes('SPDX-License-Identifier: Apache-2.0')),
+      );
     expect(missing, 'files without an SPDX-License-Identifier line').to.deep.equal([]);
   });
 
@@ -45,7 +51,7 @@ describe('hygiene: license, SPDX lines, formatting', function () {
     try {
       execFileSync(join(BIN, 'prettier'), ['--check', '--log-level', 'warn', ...files], { cwd: ROOT, stdio: 'pipe' });
     } catch (e) {
-      const out = (e as { stdout?: Buffer; stderr?: Buffer });
+      const out = e as { stdout?: Buffer; stderr?: Buffer };
       expect.fail(`prettier would reformat (run npm run format):\n${out.stderr?.toString() ?? ''}${out.stdout?.toString() ?? ''}`);
     }
   });

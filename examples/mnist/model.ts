@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The example's float architecture: Conv2D(8, 3x3, stride 2) -> DepthwiseConv2D(3x3) ->
  * Conv2D(16, 1x1) -> AveragePooling2D(2) -> Flatten -> Dense(10, softmax), ReLU after each
@@ -10,10 +11,18 @@ import { IMAGE_SIZE } from './dataset.ts';
 export function buildModel(seed: number): tf.Sequential {
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
   const model = tf.sequential({ name: 'mnist_cnn' });
-  model.add(tf.layers.conv2d({
-    name: 'conv1', inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], filters: 8, kernelSize: 3, strides: 2, padding: 'same',
-    activation: 'relu', kernelInitializer: init(1),
-  }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1],
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   model.add(tf.layers.depthwiseConv2d({ name: 'dwconv', kernelSize: 3, padding: 'same', activation: 'relu', depthwiseInitializer: init(2) }));
   model.add(tf.layers.conv2d({ name: 'pwconv', filters: 16, kernelSize: 1, activation: 'relu', kernelInitializer: init(3) }));
   model.add(tf.layers.averagePooling2d({ name: 'pool', poolSize: 2 }));
@@ -27,12 +36,19 @@ export function buildModel(seed: number): tf.Sequential {
  * shuffling inside fit (the data come pre-shuffled).
  */
 export async function trainModel(
-  model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor, epochs: number,
-  onEpoch?: (epoch: number, loss: number, accuracy: number) => void, learningRate = 0.01,
+  model: tf.LayersModel,
+  images: tf.Tensor,
+  labels: tf.Tensor,
+  epochs: number,
+  onEpoch?: (epoch: number, loss: number, accuracy: number) => void,
+  learningRate = 0.01,
 ): Promise<void> {
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(images, labels, {
-    epochs, batchSize: 32, shuffle: false, verbose: 0,
+    epochs,
+    batchSize: 32,
+    shuffle: false,
+    verbose: 0,
     callbacks: { onEpochEnd: (epoch, logs) => onEpoch?.(epoch, logs!.loss!, logs!.acc as number) },
   });
 }

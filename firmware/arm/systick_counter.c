@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SysTick counts down from RELOAD to 0 on the processor clock (CLKSOURCE = 1; clk_sys on the RP2040)
  * and raises its exception on the 1 -> 0 step; the handler counts those wraps. A read combines the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A 64-bit tick counter built from SysTick (24 bits, on the processor clock) and its wrap
  * interrupt: the same peripheral on every Armv6-M and Armv7-M/Armv8-M core, so the Cortex-M and

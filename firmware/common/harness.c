@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device harness: it answers the framed request/response protocol of docs/protocol.md on the
  * board's console, running the generated model on inputs the host writes and reporting counters
@@ -188,8 +189,10 @@ static int io_copy(int inputs, uint32_t offset, uint8_t *bytes, uint32_t length)
     if (offset < start + size) {
       uint32_t within = offset - start;
       uint32_t take = size - within < length ? size - within : length;
-      if (inputs) tf_copy_bytes(tensor + within, bytes, take);
-      else tf_copy_bytes(bytes, tensor + within, take);
+      if (inputs)
+        tf_copy_bytes(tensor + within, bytes, take);
+      else
+        tf_copy_bytes(bytes, tensor + within, take);
       bytes += take;
       offset += take;
       length -= take;
@@ -407,37 +410,37 @@ static void do_read_memory(void) {
 
 static void dispatch(const tf_frame_t *request) {
   switch (request->command) {
-    case CMD_HELLO:
-      do_hello();
-      return;
-    case CMD_WRITE_INPUT:
-      do_write_input(request);
-      return;
-    case CMD_INVOKE:
-      do_invoke(request);
-      return;
-    case CMD_READ_OUTPUT:
-      do_read_output(request);
-      return;
-    case CMD_READ_LAYERS:
-      do_read_layers(request);
-      return;
-    case CMD_READ_MEMORY:
-      do_read_memory();
-      return;
-    case CMD_RESET_STATE:
-      tf_model_reset();
-      answer(ST_OK);
-      return;
-    case CMD_READ_TENSOR:
-      do_read_tensor(request);
-      return;
-    case CMD_END:
-      answer(ST_OK);
-      return;
-    default:
-      answer(ST_UNKNOWN_COMMAND);
-      return;
+  case CMD_HELLO:
+    do_hello();
+    return;
+  case CMD_WRITE_INPUT:
+    do_write_input(request);
+    return;
+  case CMD_INVOKE:
+    do_invoke(request);
+    return;
+  case CMD_READ_OUTPUT:
+    do_read_output(request);
+    return;
+  case CMD_READ_LAYERS:
+    do_read_layers(request);
+    return;
+  case CMD_READ_MEMORY:
+    do_read_memory();
+    return;
+  case CMD_RESET_STATE:
+    tf_model_reset();
+    answer(ST_OK);
+    return;
+  case CMD_READ_TENSOR:
+    do_read_tensor(request);
+    return;
+  case CMD_END:
+    answer(ST_OK);
+    return;
+  default:
+    answer(ST_UNKNOWN_COMMAND);
+    return;
   }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the device harness (harness.c, tf_frame.c) needs from a board. Each firmware family (firmware/cortex-m, ...) implements
  * these; firmware/common/harness.c uses nothing else, so one harness serves every emulated and real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Byte moves of the harness and the startup code, as plain loops: the harness links no libc string
  * routine, since newlib's memcpy, memset and strlen for the bigger cores are speed-tuned (some 700
  * bytes together) and flash outside the model is what a user pays for the harness. None of these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Framing of the device protocol: see tf_frame.h and docs/protocol.md. */
 #include "tf_frame.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The board's console UART, as the platform layer uses it. Each board compiles exactly one driver
  * from uart/ (named by `sources` in its target descriptor); the driver takes its base address and

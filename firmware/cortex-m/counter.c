@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Counter selection. Armv7-M and Armv8-M Mainline cores may have the DWT's 32-bit cycle counter
  * CYCCNT: DEMCR.TRCENA (0xE000EDFC bit 24) powers the DWT, DWT_CTRL (0xE0001000) bit 25 NOCYCCNT

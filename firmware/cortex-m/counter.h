@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The board's counter: the DWT cycle counter where the core has one and it runs (real Cortex-M3,
  * M4, M7, M33), else SysTick (Cortex-M0/M0+, which have no CYCCNT, and QEMU, which does not emulate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The platform (firmware/common/platform.h) of every Cortex-M board: console on the board's UART
  * driver (uart/), the counter picked on the device (counter.c), the painted stack, the semihosting
@@ -61,28 +62,26 @@ size_t tf_stack_used_below(uintptr_t mark) {
 }
 
 uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "mov r0, sp\n\t"
-      "bx lr\n");
+  __asm__ volatile(".syntax unified\n\t"
+                   "mov r0, sp\n\t"
+                   "bx lr\n");
 }
 
 /* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
 void __attribute__((naked)) tf_stack_repaint_free(void) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "ldr r0, =__stack_limit\n\t"
-      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
-      "mov r2, sp\n"
-      "1:\n\t"
-      "cmp r0, r2\n\t"
-      "bhs 2f\n\t"
-      "str r1, [r0]\n\t"
-      "adds r0, r0, #4\n\t"
-      "b 1b\n"
-      "2:\n\t"
-      "bx lr\n\t"
-      ".ltorg\n");
+  __asm__ volatile(".syntax unified\n\t"
+                   "ldr r0, =__stack_limit\n\t"
+                   "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+                   "mov r2, sp\n"
+                   "1:\n\t"
+                   "cmp r0, r2\n\t"
+                   "bhs 2f\n\t"
+                   "str r1, [r0]\n\t"
+                   "adds r0, r0, #4\n\t"
+                   "b 1b\n"
+                   "2:\n\t"
+                   "bx lr\n\t"
+                   ".ltorg\n");
 }
 
 static void put_hex32(uint32_t value) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Semihosting on M-profile: `bkpt 0xAB` with the operation in r0 and its argument in r1.
  * SYS_EXIT (0x18) on 32-bit Arm takes the reason code itself in r1, and QEMU maps

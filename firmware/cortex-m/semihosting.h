@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Arm semihosting calls used to end a run under an emulator (QEMU: -semihosting-config enable=on). */
 #ifndef TF_SEMIHOSTING_H
 #define TF_SEMIHOSTING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reset and exception vectors for the Cortex-M firmware. Reset runs, in order: FPU access on (before
  * any code the compiler may have given floating-point instructions), stack painting (before anything
@@ -55,48 +56,46 @@ static void __attribute__((used, noreturn)) reset_continue(void) {
  * the pattern. Thumb-1 instructions only, so it also runs on Armv6-M.
  */
 void __attribute__((naked, noreturn)) Reset_Handler(void) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
+  __asm__ volatile(".syntax unified\n\t"
 #if defined(__ARM_FP)
-      "ldr r0, =0xE000ED88\n\t"
-      "ldr r1, [r0]\n\t"
-      "ldr r2, =0x00F00000\n\t"
-      "orrs r1, r1, r2\n\t"
-      "str r1, [r0]\n\t"
-      "dsb\n\t"
-      "isb\n\t"
+                   "ldr r0, =0xE000ED88\n\t"
+                   "ldr r1, [r0]\n\t"
+                   "ldr r2, =0x00F00000\n\t"
+                   "orrs r1, r1, r2\n\t"
+                   "str r1, [r0]\n\t"
+                   "dsb\n\t"
+                   "isb\n\t"
 #endif
-      "ldr r0, =__stack_limit\n\t"
-      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
-      "mov r2, sp\n"
-      "1:\n\t"
-      "cmp r0, r2\n\t"
-      "bhs 2f\n\t"
-      "str r1, [r0]\n\t"
-      "adds r0, r0, #4\n\t"
-      "b 1b\n"
-      "2:\n\t"
-      "bl reset_continue\n\t"
-      ".ltorg\n");
+                   "ldr r0, =__stack_limit\n\t"
+                   "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+                   "mov r2, sp\n"
+                   "1:\n\t"
+                   "cmp r0, r2\n\t"
+                   "bhs 2f\n\t"
+                   "str r1, [r0]\n\t"
+                   "adds r0, r0, #4\n\t"
+                   "b 1b\n"
+                   "2:\n\t"
+                   "bl reset_continue\n\t"
+                   ".ltorg\n");
 }
 
 /* Every other exception: report which one and where it happened (the stacked PC). */
 void __attribute__((naked)) Default_Handler(void) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "movs r0, #4\n\t"
-      "mov r1, lr\n\t"
-      "tst r0, r1\n\t"
-      "beq 1f\n\t"
-      "mrs r0, psp\n\t"
-      "b 2f\n"
-      "1:\n\t"
-      "mrs r0, msp\n"
-      "2:\n\t"
-      "mrs r1, ipsr\n\t"
-      "ldr r2, =tf_report_fault\n\t"
-      "bx r2\n\t"
-      ".ltorg\n");
+  __asm__ volatile(".syntax unified\n\t"
+                   "movs r0, #4\n\t"
+                   "mov r1, lr\n\t"
+                   "tst r0, r1\n\t"
+                   "beq 1f\n\t"
+                   "mrs r0, psp\n\t"
+                   "b 2f\n"
+                   "1:\n\t"
+                   "mrs r0, msp\n"
+                   "2:\n\t"
+                   "mrs r1, ipsr\n\t"
+                   "ldr r2, =tf_report_fault\n\t"
+                   "bx r2\n\t"
+                   ".ltorg\n");
 }
 
 __attribute__((section(".vectors"), used)) static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The host harness (`--target host`): runs the generated model natively, for simulation and for the
  * sanitizer builds of the tests.
@@ -52,9 +53,11 @@ void tf_profile_layer_end(int layer) {
   layers_seen = layer + 1;
 #ifdef LAYER_DUMP
   if (layer_dump) {
-    const unsigned char position[4] = {(unsigned char)layer, (unsigned char)(layer >> 8), (unsigned char)(layer >> 16), (unsigned char)(layer >> 24)};
+    const unsigned char position[4] = {(unsigned char)layer, (unsigned char)(layer >> 8), (unsigned char)(layer >> 16),
+                                       (unsigned char)(layer >> 24)};
     const unsigned char *arena = (const unsigned char *)tf_model_input(0) - (TF_HARNESS_INPUT0_ARENA_OFFSET);
-    if (fwrite(position, 1, 4, layer_dump) != 4 || fwrite(arena, 1, TF_MODEL_ARENA_BYTES, layer_dump) != TF_MODEL_ARENA_BYTES) layer_dump_failed = 1;
+    if (fwrite(position, 1, 4, layer_dump) != 4 || fwrite(arena, 1, TF_MODEL_ARENA_BYTES, layer_dump) != TF_MODEL_ARENA_BYTES)
+      layer_dump_failed = 1;
   }
 #endif
 }
@@ -102,8 +105,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < TF_MODEL_NUM_INPUTS; i++) case_bytes += tf_model_input_bytes(i);
   if (case_bytes == 0 || file_bytes == 0 || file_bytes % case_bytes != 0) {
     char detail[160];
-    snprintf(detail, sizeof detail, "%zu bytes is not a whole number of cases of %zu bytes (model %s)",
-             file_bytes, case_bytes, TF_MODEL_NAME);
+    snprintf(detail, sizeof detail, "%zu bytes is not a whole number of cases of %zu bytes (model %s)", file_bytes, case_bytes,
+             TF_MODEL_NAME);
     free(cases);
     return fail(EXIT_USAGE, "input file size", detail);
   }
@@ -152,7 +155,8 @@ int main(int argc, char **argv) {
   }
   free(cases);
 #ifdef LAYER_DUMP
-  if (layer_dump && (fclose(layer_dump) != 0 || layer_dump_failed) && status == 0) status = fail(EXIT_USAGE, "cannot write layers file", argv[2]);
+  if (layer_dump && (fclose(layer_dump) != 0 || layer_dump_failed) && status == 0)
+    status = fail(EXIT_USAGE, "cannot write layers file", argv[2]);
 #endif
   if (fflush(stdout) != 0 && status == 0) status = fail(EXIT_USAGE, "cannot write outputs to stdout", NULL);
   return status;

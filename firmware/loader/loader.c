@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A boot loader for the emulated MPS2 boards that speaks the device side of ST's USART boot loader
  * protocol (application note AN3155) on the console UART, so that `tinyforge flash` puts an
@@ -48,8 +49,7 @@
 extern uint8_t __flash_region_start[], __flash_region_end[];
 extern uint8_t __ram_region_start[], __ram_region_end[];
 
-static const uint8_t commands[] = {CMD_GET,  CMD_GET_VERSION,  CMD_GET_ID,        CMD_READ_MEMORY,
-                                   CMD_GO,   CMD_WRITE_MEMORY, CMD_EXTENDED_ERASE};
+static const uint8_t commands[] = {CMD_GET, CMD_GET_VERSION, CMD_GET_ID, CMD_READ_MEMORY, CMD_GO, CMD_WRITE_MEMORY, CMD_EXTENDED_ERASE};
 
 static uint8_t block[MAX_BLOCK];
 
@@ -63,9 +63,7 @@ static int within(uintptr_t address, uint32_t length, uintptr_t start, uintptr_t
   return address >= start && address <= end && length <= end - address;
 }
 
-static int in_app_region(uintptr_t address, uint32_t length) {
-  return within(address, length, app_start(), (uintptr_t)__flash_region_end);
-}
+static int in_app_region(uintptr_t address, uint32_t length) { return within(address, length, app_start(), (uintptr_t)__flash_region_end); }
 
 static int readable(uintptr_t address, uint32_t length) {
   return within(address, length, (uintptr_t)__flash_region_start, (uintptr_t)__flash_region_end) ||
@@ -190,7 +188,8 @@ static void extended_erase(void) {
     send(NACK);
     return;
   }
-  for (uint32_t i = 0; i < count; i++) memset((void *)((uintptr_t)__flash_region_start + (uintptr_t)pages[i] * PAGE_BYTES), 0xFF, PAGE_BYTES);
+  for (uint32_t i = 0; i < count; i++)
+    memset((void *)((uintptr_t)__flash_region_start + (uintptr_t)pages[i] * PAGE_BYTES), 0xFF, PAGE_BYTES);
   send(ACK);
 }
 
@@ -238,14 +237,30 @@ int main(void) {
       continue;
     }
     switch (code) {
-      case CMD_GET: get(); break;
-      case CMD_GET_VERSION: get_version(); break;
-      case CMD_GET_ID: get_id(); break;
-      case CMD_READ_MEMORY: read_memory(); break;
-      case CMD_WRITE_MEMORY: write_memory(); break;
-      case CMD_EXTENDED_ERASE: extended_erase(); break;
-      case CMD_GO: go(); break;
-      default: send(NACK); break;
+    case CMD_GET:
+      get();
+      break;
+    case CMD_GET_VERSION:
+      get_version();
+      break;
+    case CMD_GET_ID:
+      get_id();
+      break;
+    case CMD_READ_MEMORY:
+      read_memory();
+      break;
+    case CMD_WRITE_MEMORY:
+      write_memory();
+      break;
+    case CMD_EXTENDED_ERASE:
+      extended_erase();
+      break;
+    case CMD_GO:
+      go();
+      break;
+    default:
+      send(NACK);
+      break;
     }
   }
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The platform of QEMU's RISC-V `virt` machine standing in for an ESP32-C3: console on the 16550
  * UART, the machine-mode retired-instruction counter (minstret; exact under QEMU -icount shift=0),
@@ -66,23 +67,21 @@ size_t tf_stack_used_below(uintptr_t mark) {
 }
 
 uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
-  __asm__ volatile(
-      "mv a0, sp\n\t"
-      "ret\n");
+  __asm__ volatile("mv a0, sp\n\t"
+                   "ret\n");
 }
 
 /* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
 void __attribute__((naked)) tf_stack_repaint_free(void) {
-  __asm__ volatile(
-      "la t0, __stack_limit\n\t"
-      "li t1, " TF_STACK_PATTERN_TEXT "\n"
-      "1:\n\t"
-      "bgeu t0, sp, 2f\n\t"
-      "sw t1, 0(t0)\n\t"
-      "addi t0, t0, 4\n\t"
-      "j 1b\n"
-      "2:\n\t"
-      "ret\n");
+  __asm__ volatile("la t0, __stack_limit\n\t"
+                   "li t1, " TF_STACK_PATTERN_TEXT "\n"
+                   "1:\n\t"
+                   "bgeu t0, sp, 2f\n\t"
+                   "sw t1, 0(t0)\n\t"
+                   "addi t0, t0, 4\n\t"
+                   "j 1b\n"
+                   "2:\n\t"
+                   "ret\n");
 }
 
 static void put_hex32(uint32_t value) {

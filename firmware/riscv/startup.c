@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reset and trap entry of the RISC-V firmware (machine mode, rv32imc). _start sets the global
  * pointer and the stack, paints the stack (before anything uses it), installs the trap vector, then
@@ -27,30 +28,28 @@ static void __attribute__((used, noreturn)) reset_continue(void) {
 }
 
 void __attribute__((naked, noreturn, section(".text.start"))) _start(void) {
-  __asm__ volatile(
-      ".option push\n\t"
-      ".option norelax\n\t"
-      "la gp, __global_pointer$\n\t"
-      ".option pop\n\t"
-      "la sp, __stack_top\n\t"
-      "la t0, __stack_limit\n\t"
-      "li t1, " TF_STACK_PATTERN_TEXT "\n"
-      "1:\n\t"
-      "bgeu t0, sp, 2f\n\t"
-      "sw t1, 0(t0)\n\t"
-      "addi t0, t0, 4\n\t"
-      "j 1b\n"
-      "2:\n\t"
-      "la t0, tf_trap_entry\n\t"
-      "csrw mtvec, t0\n\t"
-      "j reset_continue\n");
+  __asm__ volatile(".option push\n\t"
+                   ".option norelax\n\t"
+                   "la gp, __global_pointer$\n\t"
+                   ".option pop\n\t"
+                   "la sp, __stack_top\n\t"
+                   "la t0, __stack_limit\n\t"
+                   "li t1, " TF_STACK_PATTERN_TEXT "\n"
+                   "1:\n\t"
+                   "bgeu t0, sp, 2f\n\t"
+                   "sw t1, 0(t0)\n\t"
+                   "addi t0, t0, 4\n\t"
+                   "j 1b\n"
+                   "2:\n\t"
+                   "la t0, tf_trap_entry\n\t"
+                   "csrw mtvec, t0\n\t"
+                   "j reset_continue\n");
 }
 
 /* Direct-mode trap vector (4-byte aligned): hands the cause, the faulting pc and the value to C. */
 void __attribute__((naked, aligned(4))) tf_trap_entry(void) {
-  __asm__ volatile(
-      "csrr a0, mcause\n\t"
-      "csrr a1, mepc\n\t"
-      "csrr a2, mtval\n\t"
-      "j tf_report_trap\n");
+  __asm__ volatile("csrr a0, mcause\n\t"
+                   "csrr a1, mepc\n\t"
+                   "csrr a2, mtval\n\t"
+                   "j tf_report_trap\n");
 }

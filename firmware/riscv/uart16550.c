@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * 16550 registers, one byte apart: RBR/THR at +0, IER +1, FCR +2, LCR +3, LSR +5 (bit 0 data ready,
  * bit 5 transmit holding register empty). QEMU's model sends instantly and ignores the baud divisor,

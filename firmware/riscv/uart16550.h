@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A 16550-compatible UART with byte-spaced registers (QEMU virt's console at 0x10000000). */
 #ifndef TF_UART16550_H
 #define TF_UART16550_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The flash second stage ("boot2"). The RP2040's boot ROM copies the first 256 bytes of flash into
  * SRAM (0x20041f00), checks the CRC32 in its last 4 bytes and jumps to it; until this code has set
@@ -30,27 +31,26 @@
 void tf_boot2(void) __attribute__((naked, noreturn, section(".boot2"), used));
 
 void tf_boot2(void) {
-  __asm__ volatile(
-      "ldr r3, =" SSI_BASE "\n\t"
-      "movs r1, #0\n\t"
-      "str r1, [r3, #" SSI_SSIENR_OFFSET "]\n\t" /* the SSI ignores configuration while enabled */
-      "movs r1, #" SSI_BAUD_DIVISOR "\n\t"
-      "str r1, [r3, #" SSI_BAUDR_OFFSET "]\n\t"
-      "ldr r1, =" SSI_CTRLR0_VALUE "\n\t"
-      "str r1, [r3, #" SSI_CTRLR0_OFFSET "]\n\t"
-      "ldr r1, =" SSI_SPI_CTRLR0_VALUE "\n\t"
-      "movs r2, #" SSI_SPI_CTRLR0_OFFSET "\n\t"
-      "str r1, [r3, r2]\n\t"
-      "movs r1, #0\n\t"
-      "str r1, [r3, #" SSI_CTRLR1_OFFSET "]\n\t" /* NDF = 0: one data frame per XIP access */
-      "movs r1, #1\n\t"
-      "str r1, [r3, #" SSI_SSIENR_OFFSET "]\n\t"
-      /* Into the image: VTOR, then SP and PC from the vector table behind this stage. */
-      "ldr r0, =0x10000100\n\t"
-      "ldr r1, =0xe000ed08\n\t"
-      "str r0, [r1]\n\t"
-      "ldmia r0!, {r1, r2}\n\t"
-      "msr msp, r1\n\t"
-      "bx r2\n\t"
-      ".ltorg\n");
+  __asm__ volatile("ldr r3, =" SSI_BASE "\n\t"
+                   "movs r1, #0\n\t"
+                   "str r1, [r3, #" SSI_SSIENR_OFFSET "]\n\t" /* the SSI ignores configuration while enabled */
+                   "movs r1, #" SSI_BAUD_DIVISOR "\n\t"
+                   "str r1, [r3, #" SSI_BAUDR_OFFSET "]\n\t"
+                   "ldr r1, =" SSI_CTRLR0_VALUE "\n\t"
+                   "str r1, [r3, #" SSI_CTRLR0_OFFSET "]\n\t"
+                   "ldr r1, =" SSI_SPI_CTRLR0_VALUE "\n\t"
+                   "movs r2, #" SSI_SPI_CTRLR0_OFFSET "\n\t"
+                   "str r1, [r3, r2]\n\t"
+                   "movs r1, #0\n\t"
+                   "str r1, [r3, #" SSI_CTRLR1_OFFSET "]\n\t" /* NDF = 0: one data frame per XIP access */
+                   "movs r1, #1\n\t"
+                   "str r1, [r3, #" SSI_SSIENR_OFFSET "]\n\t"
+                   /* Into the image: VTOR, then SP and PC from the vector table behind this stage. */
+                   "ldr r0, =0x10000100\n\t"
+                   "ldr r1, =0xe000ed08\n\t"
+                   "str r0, [r1]\n\t"
+                   "ldmia r0!, {r1, r2}\n\t"
+                   "msr msp, r1\n\t"
+                   "bx r2\n\t"
+                   ".ltorg\n");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Clock bring-up in the order the RP2040 datasheet gives (section 2.15/2.18): start the crystal, move
  * clk_ref onto it and clk_sys onto clk_ref (both glitchless muxes: wait for SELECTED), lock the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Brings the RP2040's clocks up: crystal, system PLL, clk_ref, clk_sys and clk_peri. */
 #ifndef TF_RP2040_CLOCKS_H
 #define TF_RP2040_CLOCKS_H

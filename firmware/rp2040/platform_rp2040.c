@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The platform of the RP2040 (Raspberry Pi Pico, and the rp2040js emulator that models the same
  * chip): clocks at 125 MHz, console on UART0 (GP0 TX, GP1 RX), SysTick cycle counter, painted stack.
@@ -63,24 +64,21 @@ size_t tf_stack_used_below(uintptr_t mark) {
   return lowest < mark ? (size_t)(mark - lowest) : 0u;
 }
 
-uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
-  __asm__ volatile("mov r0, sp\n\tbx lr\n");
-}
+uintptr_t __attribute__((naked)) tf_stack_pointer(void) { __asm__ volatile("mov r0, sp\n\tbx lr\n"); }
 
 /* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
 void __attribute__((naked)) tf_stack_repaint_free(void) {
-  __asm__ volatile(
-      "ldr r0, =__stack_limit\n\t"
-      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
-      "mov r2, sp\n"
-      "1:\n\t"
-      "cmp r0, r2\n\t"
-      "bhs 2f\n\t"
-      "stmia r0!, {r1}\n\t"
-      "b 1b\n"
-      "2:\n\t"
-      "bx lr\n\t"
-      ".ltorg\n");
+  __asm__ volatile("ldr r0, =__stack_limit\n\t"
+                   "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+                   "mov r2, sp\n"
+                   "1:\n\t"
+                   "cmp r0, r2\n\t"
+                   "bhs 2f\n\t"
+                   "stmia r0!, {r1}\n\t"
+                   "b 1b\n"
+                   "2:\n\t"
+                   "bx lr\n\t"
+                   ".ltorg\n");
 }
 
 static void put_hex32(uint32_t value) {

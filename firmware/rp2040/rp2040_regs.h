@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The RP2040 registers this firmware touches (RP2040 datasheet, chapter 2 and 4). Every peripheral on
  * the APB/AHB has atomic aliases: +0x1000 XOR, +0x2000 SET bits, +0x3000 CLEAR bits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stack painting: the stack region is filled with a pattern, and untouched words still hold it. */
 #ifndef TF_STACK_PAINT_H
 #define TF_STACK_PAINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reset and exception vectors of the RP2040 firmware (Cortex-M0+, Armv6-M: Thumb-1 only, no FPU).
  * The second stage (boot2.c) enters Reset_Handler with VTOR and the stack pointer set from this
@@ -32,37 +33,35 @@ static void __attribute__((used, noreturn)) reset_continue(void) {
 
 /* Naked so that it touches no stack before the paint: every word from __stack_limit to the SP. */
 void __attribute__((naked, noreturn)) Reset_Handler(void) {
-  __asm__ volatile(
-      "ldr r0, =__stack_limit\n\t"
-      "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
-      "mov r2, sp\n"
-      "1:\n\t"
-      "cmp r0, r2\n\t"
-      "bhs 2f\n\t"
-      "stmia r0!, {r1}\n\t"
-      "b 1b\n"
-      "2:\n\t"
-      "ldr r0, =reset_continue\n\t"
-      "bx r0\n\t"
-      ".ltorg\n");
+  __asm__ volatile("ldr r0, =__stack_limit\n\t"
+                   "ldr r1, =" TF_STACK_PATTERN_TEXT "\n\t"
+                   "mov r2, sp\n"
+                   "1:\n\t"
+                   "cmp r0, r2\n\t"
+                   "bhs 2f\n\t"
+                   "stmia r0!, {r1}\n\t"
+                   "b 1b\n"
+                   "2:\n\t"
+                   "ldr r0, =reset_continue\n\t"
+                   "bx r0\n\t"
+                   ".ltorg\n");
 }
 
 /* Every other exception: report which one and where it happened (the stacked PC). */
 void __attribute__((naked)) Default_Handler(void) {
-  __asm__ volatile(
-      "mov r0, lr\n\t"
-      "movs r1, #4\n\t"
-      "tst r0, r1\n\t"
-      "beq 1f\n\t"
-      "mrs r0, psp\n\t"
-      "b 2f\n"
-      "1:\n\t"
-      "mrs r0, msp\n"
-      "2:\n\t"
-      "mrs r1, ipsr\n\t"
-      "ldr r2, =tf_report_fault\n\t"
-      "bx r2\n\t"
-      ".ltorg\n");
+  __asm__ volatile("mov r0, lr\n\t"
+                   "movs r1, #4\n\t"
+                   "tst r0, r1\n\t"
+                   "beq 1f\n\t"
+                   "mrs r0, psp\n\t"
+                   "b 2f\n"
+                   "1:\n\t"
+                   "mrs r0, msp\n"
+                   "2:\n\t"
+                   "mrs r1, ipsr\n\t"
+                   "ldr r2, =tf_report_fault\n\t"
+                   "bx r2\n\t"
+                   ".ltorg\n");
 }
 
 #define NUM_EXTERNAL_IRQS 32

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PL011 on UART0. The baud rate divisor is clk_peri / (16 x baud) as a 16.6 fixed-point number
  * (IBRD integer part, FBRD 6-bit fraction, rounded); LCR_H must be written after IBRD/FBRD, since

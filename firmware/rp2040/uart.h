@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UART0 of the RP2040 (an Arm PL011) on GP0 (TX) and GP1 (RX), 8N1, FIFOs on, interrupt-driven RX. */
 #ifndef TF_RP2040_UART_H
 #define TF_RP2040_UART_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Compile-checking generated C for a target whose firmware cannot be built here (the Xtensa ESP32 and
  * ESP32-S3: Debian ships only the ESP8266's xtensa-lx106-elf-gcc, whose call0 ABI cannot build the

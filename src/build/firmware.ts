@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Builds a generated model directory (model.h, model.c, weights.c, ...) together with the harness of
  * a target into an executable: a bare-metal ELF for an MCU board, or a native program for `host`.
@@ -133,7 +134,9 @@ function hashBuild(target: TargetDescriptor, board: BoardDescriptor | undefined,
     hash.update(readFileSync(unit.source));
   }
   for (const dir of new Set(units.map((u) => dirname(u.source)))) {
-    for (const header of readdirSync(dir).filter((f) => f.endsWith('.h')).sort()) {
+    for (const header of readdirSync(dir)
+      .filter((f) => f.endsWith('.h'))
+      .sort()) {
       hash.update(`${header}\0`);
       hash.update(readFileSync(join(dir, header)));
     }
@@ -173,7 +176,11 @@ export function familyFirmwareDirs(family: FirmwareFamily): string[] {
 /** The .c files of a family's folders, ordered by file name as if they were one folder. */
 export function familyFirmwareSources(family: FirmwareFamily): string[] {
   return familyFirmwareDirs(family)
-    .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => join(dir, f)))
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.c'))
+        .map((f) => join(dir, f)),
+    )
     .sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
 }
 
@@ -182,7 +189,11 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
   if (target.firmware === 'host') {
     harnessSources = [join(FIRMWARE_DIR, 'host', 'host_main.c')];
   } else {
-    const cFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
+    const cFiles = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.c'))
+        .sort()
+        .map((f) => join(dir, f));
     // the board's own drivers (its UART) come from its descriptor, beside the family's shared files
     const boardSources = (board?.sources ?? []).map((s) => join(FIRMWARE_DIR, s));
     harnessSources = [...cFiles(join(FIRMWARE_DIR, 'common')), ...familyFirmwareSources(target.firmware), ...boardSources];
@@ -221,12 +232,7 @@ function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined,
   return flags;
 }
 
-async function measure(
-  size: string,
-  elf: string,
-  target: TargetDescriptor,
-  units: CompileUnit[],
-): Promise<FirmwareSizes> {
+async function measure(size: string, elf: string, target: TargetDescriptor, units: CompileUnit[]): Promise<FirmwareSizes> {
   const readSizes = async (file: string) => {
     const result = await runTool(size, ['-A', '-d', file]);
     if (result.code !== 0) throw new TinyforgeError(`${target.toolchain.size} failed on ${file}: ${firstErrorLines(result.stderr, 1)[0] ?? ''}`);

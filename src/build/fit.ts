@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Whether a compiled model can fit a target's memory, decided from the plan before anything is
  * built, so that a model too big for a board is refused in one line saying by how much instead of

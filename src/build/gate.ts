@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The build gate: a model's generated C compiled for every target with that target's own toolchain
  * and flags (-Werror included), failing on any diagnostic at all. The C depends on the target's ISA
@@ -78,15 +79,20 @@ export interface GateResult {
 
 /** Lines of a compiler or linker log that are diagnostics (anything but blank lines). */
 function diagnosticLines(stderr: string): string[] {
-  return stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  return stderr
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; every item runs (no early stop). */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 function isCompiledModel(x: GateInput): x is CompiledModel {
@@ -173,7 +179,16 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
       const objDir = join(workDir, 'obj', t.name);
       mkdirSync(objDir, { recursive: true });
       const xtensa = t.firmware === 'xtensa' ? ['-isystem', CHECK_INCLUDE_DIR] : [];
-      const args = [...t.toolchain.cflags, ...(options.extraCflags ?? []), `-I${modelDir}`, ...xtensa, '-c', join(modelDir, file), '-o', join(objDir, `${objectStem(file)}.o`)];
+      const args = [
+        ...t.toolchain.cflags,
+        ...(options.extraCflags ?? []),
+        `-I${modelDir}`,
+        ...xtensa,
+        '-c',
+        join(modelDir, file),
+        '-o',
+        join(objDir, `${objectStem(file)}.o`),
+      ];
       const out = await runTool(cc, args);
       const lines = diagnosticLines(out.stderr);
       if (out.code !== 0 || lines.length > 0) fail(r, lines.length > 0 ? lines : [`${file}: ${cc} exited with ${out.code ?? out.signal}`]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The generated model as a project of a vendor SDK, so it drops into the user's own build:
  *
@@ -59,7 +60,8 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor)
   const model = modelView(compiled);
   const flashMiB = (target.memory?.flash.bytes ?? 4 * 1024 * 1024) / (1024 * 1024);
   const view = {
-    ...model, ...chip,
+    ...model,
+    ...chip,
     target: target.name,
     board: `${chip.idfTarget}-esp-idf`,
     buildId: modelBuildId(compiled),
@@ -78,7 +80,10 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor)
     ...['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h', 'tf_bytes.h'].map((f) => ({ name: `main/${f}`, text: copy(join(FIRMWARE_DIR, 'common', f)) })),
     { name: `components/${model.prefix}/CMakeLists.txt`, text: render('component/CMakeLists.txt.hbs') },
     { name: `components/${model.prefix}/idf_component.yml`, text: render('component/idf_component.yml.hbs') },
-    ...within(`components/${model.prefix}`, compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt')),
+    ...within(
+      `components/${model.prefix}`,
+      compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt'),
+    ),
   ];
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The last build step of an RP2040 image: the second stage's CRC32 goes into the ELF (the linker left
  * it zero), and the flash contents are written as a UF2 file beside it: the file a Pico takes on its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Section sizes of a built image, read with binutils `size -A -d` (System V format, decimal).
  */
@@ -47,7 +48,11 @@ export function embeddedSizes(sizes: SectionSizes): FirmwareSizes {
   const data = sum(sizes, ['.data']);
   const bss = sum(sizes, ['.bss']);
   return {
-    text, rodata, data, bss, flashWeights,
+    text,
+    rodata,
+    data,
+    bss,
+    flashWeights,
     flash: text + rodata + flashWeights + data,
     flashCases: sum(sizes, ['.tf_cases']),
     ram: data + bss,
@@ -67,7 +72,10 @@ export function hostSizes(sizes: SectionSizes, weightsInObjects: number): Firmwa
   const bss = sum(sizes, ['.bss']);
   const rodata = Math.max(rodataAll - weightsInObjects, 0);
   return {
-    text, rodata, data, bss,
+    text,
+    rodata,
+    data,
+    bss,
     flashWeights: weightsInObjects,
     flash: text + rodataAll + data,
     flashCases: 0,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Target descriptors: one JSON file per `--target` in `targets/`, checked against the types below
  * when loaded so a wrong field fails with a one-line message naming the file and field.
@@ -157,9 +158,7 @@ export function boardOf(target: TargetDescriptor, boardName?: string): BoardDesc
   if (wanted === null || wanted === undefined) return undefined;
   const board = target.boards.find((b) => b.name === wanted);
   if (!board) {
-    throw new TinyforgeError(
-      `target ${target.name} has no board '${wanted}' (boards: ${target.boards.map((b) => b.name).join(', ') || 'none'})`,
-    );
+    throw new TinyforgeError(`target ${target.name} has no board '${wanted}' (boards: ${target.boards.map((b) => b.name).join(', ') || 'none'})`);
   }
   return board;
 }
@@ -289,7 +288,17 @@ function parseBoard(r: Reader): BoardDescriptor {
 
 export function parseTargetDescriptor(raw: unknown, file: string): TargetDescriptor {
   const r = new Reader(file, '', raw).only([
-    'name', 'description', 'firmware', 'cpu', 'arch', 'isa', 'memory', 'toolchain', 'boards', 'defaultBoard', 'counters',
+    'name',
+    'description',
+    'firmware',
+    'cpu',
+    'arch',
+    'isa',
+    'memory',
+    'toolchain',
+    'boards',
+    'defaultBoard',
+    'counters',
   ]);
   const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags']);
@@ -346,9 +355,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
 export function counterFor(target: TargetDescriptor, board: BoardDescriptor | undefined, reported: string): CounterSpec {
   if (board?.emulated) {
     if (board.deviceCounter !== undefined && reported !== board.deviceCounter) {
-      throw new TinyforgeError(
-        `${board.name}: the firmware counted with '${reported}', but this board's figures are defined for '${board.deviceCounter}'`,
-      );
+      throw new TinyforgeError(`${board.name}: the firmware counted with '${reported}', but this board's figures are defined for '${board.deviceCounter}'`);
     }
     return board.counter;
   }

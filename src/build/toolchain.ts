@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Finding and running external tools (compilers, size, emulators). Tools are looked up on PATH
  * ourselves, so a missing one is a clear TinyforgeError with the install command, not a spawn ENOENT.
@@ -11,7 +12,10 @@ import { TinyforgeError } from '../errors.ts';
 export function findTool(command: string, install: string, env: NodeJS.ProcessEnv = process.env): string {
   const candidates = isAbsolute(command)
     ? [command]
-    : (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, command));
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { compileFile, compileToDirectory } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';

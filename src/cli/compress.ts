@@ -1,18 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
 import type { CompressCliOptions } from '../compress/commands.ts';
 
 export function compressCommand(): Command {
   const cmd = new Command('compress')
-    .description('the usual recipe in one command: prune, fine-tune, quantize to int8, compile, build and run on the target; report each step and whether it fits')
+    .description(
+      'the usual recipe in one command: prune, fine-tune, quantize to int8, compile, build and run on the target; report each step and whether it fits',
+    )
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-b, --board <board>', 'board of the target (default: its emulated board)')
     .option('-s, --sparsity <fraction>', 'share of weights pruned to zero (0: no pruning); --structured: share of channels removed', '0.7')
     .option('--structured', 'prune whole channels instead of single weights')
     .option('--min-weights <n>', 'layers with fewer weights stay dense', '256')
-    .option('--max-flash <bytes>', 'flash the result must fit (default: the target\'s)')
-    .option('--max-ram <bytes>', 'RAM the result must fit (default: the target\'s)')
+    .option('--max-flash <bytes>', "flash the result must fit (default: the target's)")
+    .option('--max-ram <bytes>', "RAM the result must fit (default: the target's)")
     .option('--device-samples <n>', 'held-out samples to run on the board', '20')
     .option('--baseline', 'also quantize, build and run the unpruned model, as a dense int8 baseline row')
     .option('-o, --output <file.tflite>', 'int8 output (default: <model>_compressed_int8.tflite)')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
 import type { DistillCliOptions } from '../compress/commands.ts';
 
 export function distillCommand(): Command {
   const cmd = new Command('distill')
-    .description('knowledge distillation: train the student on the teacher\'s softened outputs (temperature, alpha) and the labels, then export it to int8')
+    .description("knowledge distillation: train the student on the teacher's softened outputs (temperature, alpha) and the labels, then export it to int8")
     .requiredOption('--teacher <model>', 'the trained teacher (float .tflite or TensorFlow.js model.json)')
     .requiredOption('--student <model>', 'the student to train (float .tflite or model.json, e.g. untrained)')
     .option('-T, --temperature <t>', 'softening temperature', '4')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
@@ -7,7 +8,8 @@ import { loadTarget } from '../build/targets.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff) throw new TinyforgeError(`--address must be a 32-bit address such as 0x08000000, got '${text}'`);
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff)
+    throw new TinyforgeError(`--address must be a 32-bit address such as 0x08000000, got '${text}'`);
   return value;
 }
 
@@ -64,7 +66,16 @@ function describeEsp(r: EspFlashFileResult): string {
 }
 
 interface FlashCliOptions {
-  target: string; port?: string; board?: string; drive?: string; address?: string; baud: string; profile?: boolean; go: boolean; keep?: string; json?: boolean;
+  target: string;
+  port?: string;
+  board?: string;
+  drive?: string;
+  address?: string;
+  baud: string;
+  profile?: boolean;
+  go: boolean;
+  keep?: string;
+  json?: boolean;
 }
 
 /** Picks the flashing path by target family: AN3155 for Cortex-M, UF2 for the RP2040, the ROM loader for ESP chips. */
@@ -86,22 +97,40 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
     return { json: r, text: describeEsp(r) };
   }
   const r = await flashFile({
-    file, target: target.name, port: opts.port, board: opts.board, address,
-    baudRate: parseBaud(opts.baud), profile: opts.profile, workDir: opts.keep,
-    flash: { noGo: !opts.go }, progress,
+    file,
+    target: target.name,
+    port: opts.port,
+    board: opts.board,
+    address,
+    baudRate: parseBaud(opts.baud),
+    profile: opts.profile,
+    workDir: opts.keep,
+    flash: { noGo: !opts.go },
+    progress,
   });
   return { json: r, text: describe(r) };
 }
 
 export function flashCommand(): Command {
   return new Command('flash')
-    .description('flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips')
-    .argument('<file>', 'image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)')
+    .description(
+      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips',
+    )
+    .argument(
+      '<file>',
+      'image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)',
+    )
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
-    .option('-b, --board <board>', 'emulated board (default: the target\'s) when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive')
-    .option('--drive <dir>', 'rp2040: the BOOTSEL drive\'s mount point (default: the only RP2040 drive mounted)')
-    .option('--address <address>', 'where a .bin goes (default: 0x08000000 on an STM32 port; the loader\'s application address on an emulated board; required for an ESP .bin)')
+    .option(
+      '-b, --board <board>',
+      "emulated board (default: the target's) when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive",
+    )
+    .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
+    .option(
+      '--address <address>',
+      "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
+    )
     .option('--baud <rate>', 'baud rate on a real port', '115200')
     .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)')
     .option('--no-go', 'write and verify, but do not start the image')

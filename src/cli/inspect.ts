@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
@@ -52,7 +53,9 @@ export function inspectCommand(): Command {
       if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
       if (prepared) {
         const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
-        out.push(`total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`);
+        out.push(
+          `total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`,
+        );
       }
       process.stdout.write(`${out.join('\n\n')}\n`);
     });

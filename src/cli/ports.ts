@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { listPorts } from '../device/transport/ports.ts';
 import { formatTable } from '../report/table.ts';

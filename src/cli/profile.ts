@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
@@ -13,29 +14,48 @@ export function profileCommand(): Command {
     .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', 'emulated board to start (default: the target\'s), or with --port the real board')
+    .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over', '1')
-    .option('--link <link>', 'emulated boards: the UART over a pseudo-terminal (pty) or the emulator\'s stdio (stdio)', 'pty')
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board', '120')
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart, arena timeline)')
-    .action(async (modelPath: string, opts: {
-      target: string; board?: string; port?: string; input?: string; runs: string; link: string; timeout: string; json?: boolean; html?: string;
-    }) => {
-      const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
-      const runs = Number(opts.runs);
-      if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
-      const report = await profileModel(modelPath, {
-        target: opts.target, board: opts.board, port: opts.port, input, runs, link: linkOption(opts.link),
-        timeoutMs: Number(opts.timeout) * 1000, progress: (m) => process.stderr.write(`${m}\n`),
-      });
-      if (opts.html) {
-        writeFileSync(opts.html, profileHtml(report, modelPath));
-        process.stderr.write(`wrote ${opts.html}\n`);
-      }
-      process.stdout.write(opts.json ? `${JSON.stringify(profileJson(report))}\n` : `${formatProfileReport(report, modelPath)}\n`);
-      if (!report.matchesReference) process.exitCode = 3;
-    });
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          target: string;
+          board?: string;
+          port?: string;
+          input?: string;
+          runs: string;
+          link: string;
+          timeout: string;
+          json?: boolean;
+          html?: string;
+        },
+      ) => {
+        const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
+        const runs = Number(opts.runs);
+        if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
+        const report = await profileModel(modelPath, {
+          target: opts.target,
+          board: opts.board,
+          port: opts.port,
+          input,
+          runs,
+          link: linkOption(opts.link),
+          timeoutMs: Number(opts.timeout) * 1000,
+          progress: (m) => process.stderr.write(`${m}\n`),
+        });
+        if (opts.html) {
+          writeFileSync(opts.html, profileHtml(report, modelPath));
+          process.stderr.write(`wrote ${opts.html}\n`);
+        }
+        process.stdout.write(opts.json ? `${JSON.stringify(profileJson(report))}\n` : `${formatProfileReport(report, modelPath)}\n`);
+        if (!report.matchesReference) process.exitCode = 3;
+      },
+    );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
 import type { PruneCliOptions } from '../compress/commands.ts';

@@ -1,5 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
+import {
+  type CalibrationCliOptions,
+  type DataCliOptions,
+  type TrainCliOptions,
+  addCalibrationOptions,
+  addDataOptions,
+  addTrainOptions,
+} from '../compress/cli_options.ts';
 
 export function qatCommand(): Command {
   const cmd = new Command('qat')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from '../compress/cli_options.ts';
 

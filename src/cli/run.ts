@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -14,18 +15,28 @@ export function runCommand(): Command {
     .option('-b, --board <board>', 'board of the target (default: its emulated board; with --port its real board)')
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
-    .option('--link <link>', 'emulated boards: the UART over a pseudo-terminal (pty) or the emulator\'s stdio (stdio)', linkOption, 'pty' as EmulatorLink)
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board', '300')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (modelPath: string, opts: { target: string; board?: string; port?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink }) => {
-      const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
-      const report = await runModel(modelPath, {
-        target: opts.target, board: opts.board, port: opts.port, cases, workDir: opts.keep, link: opts.link,
-        timeoutMs: Number(opts.timeout) * 1000,
-        progress: (m) => process.stderr.write(`${m}\n`),
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
-      if (!report.matchesReference) process.exitCode = 3;
-    });
+    .action(
+      async (
+        modelPath: string,
+        opts: { target: string; board?: string; port?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink },
+      ) => {
+        const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        const report = await runModel(modelPath, {
+          target: opts.target,
+          board: opts.board,
+          port: opts.port,
+          cases,
+          workDir: opts.keep,
+          link: opts.link,
+          timeoutMs: Number(opts.timeout) * 1000,
+          progress: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
+        if (!report.matchesReference) process.exitCode = 3;
+      },
+    );
 }

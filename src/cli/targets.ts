@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { listTargets, loadTarget } from '../build/index.ts';
 import type { BoardDescriptor, TargetDescriptor } from '../build/targets.ts';
@@ -30,21 +31,27 @@ export function targetKind(target: TargetDescriptor): TargetKind {
 }
 
 export function describeTargets(): TargetListing[] {
-  return listTargets().map(loadTarget).map((t) => ({
-    name: t.name,
-    description: t.description,
-    cpu: t.cpu,
-    arch: t.arch,
-    isa: t.isa,
-    flashBytes: t.memory?.flash.bytes ?? null,
-    ramBytes: t.memory?.ram.bytes ?? null,
-    stackBytes: t.memory?.stackBytes ?? null,
-    kind: targetKind(t),
-    defaultBoard: t.defaultBoard,
-    boards: t.boards.map((b) => ({
-      name: b.name, kind: b.emulated ? 'emulated' as const : 'real hardware' as const, clockHz: b.clockHz, counter: b.counter, description: b.description,
-    })),
-  }));
+  return listTargets()
+    .map(loadTarget)
+    .map((t) => ({
+      name: t.name,
+      description: t.description,
+      cpu: t.cpu,
+      arch: t.arch,
+      isa: t.isa,
+      flashBytes: t.memory?.flash.bytes ?? null,
+      ramBytes: t.memory?.ram.bytes ?? null,
+      stackBytes: t.memory?.stackBytes ?? null,
+      kind: targetKind(t),
+      defaultBoard: t.defaultBoard,
+      boards: t.boards.map((b) => ({
+        name: b.name,
+        kind: b.emulated ? ('emulated' as const) : ('real hardware' as const),
+        clockHz: b.clockHz,
+        counter: b.counter,
+        description: b.description,
+      })),
+    }));
 }
 
 const kib = (bytes: number | null) => (bytes === null ? '-' : bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`);
@@ -63,14 +70,12 @@ export function formatTargets(listing: TargetListing[]): string {
       const counter = t.kind === 'native' ? '-' : 'none (no figure measured)';
       return [[...common, t.kind === 'native' ? '(native build)' : '(none here)', counter, t.kind]];
     }
-    return t.boards.map((b) => [
-      ...common, b.name + (b.name === t.defaultBoard ? ' *' : ''), `${b.counter.kind}: ${b.counter.source}`, b.kind,
-    ]);
+    return t.boards.map((b) => [...common, b.name + (b.name === t.defaultBoard ? ' *' : ''), `${b.counter.kind}: ${b.counter.source}`, b.kind]);
   });
   return [
     formatTable(['target', 'isa', 'flash', 'ram', 'board', 'counter', 'kind'], rows),
     '',
-    '* the default board (no --board). Emulated figures are the emulator\'s: QEMU counts instructions, rp2040js cycles of its timing model.',
+    "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
     'Compile-checked only: the Xtensa C is compiled warning-free by xtensa-lx106-elf-gcc; ESP32 firmware is built by idf.py on a board.',
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
@@ -8,41 +9,80 @@ import { type ReferenceReport, referenceVerdict, validateAgainstReference } from
 
 export function validateCommand(): Command {
   return new Command('validate')
-    .description('run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer\'s output with a per-tensor dump (docs/reference-dumps.md)')
+    .description(
+      "run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md)",
+    )
     .argument('<model>', 'model file (.tflite)')
     .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
-    .option('--reference <dir>', 'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs')
-    .option('--input <file>', 'with --reference: the input the reference was made with (raw, several inferences back to back, or .npy); default: the reference\'s own input tensors')
+    .option(
+      '--reference <dir>',
+      'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs',
+    )
+    .option(
+      '--input <file>',
+      "with --reference: the input the reference was made with (raw, several inferences back to back, or .npy); default: the reference's own input tensors",
+    )
     .option('-t, --target <target>', 'target (see `tinyforge targets`; with --reference also host)', 'cortex-m4')
-    .option('-b, --board <board>', 'emulated board to start (default: the target\'s), or with --port the real board')
+    .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
-    .option('--link <link>', 'emulated boards: the UART over a pseudo-terminal (pty) or the emulator\'s stdio (stdio)', 'pty')
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board', '120')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (modelPath: string, opts: { inputs?: string; reference?: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean }) => {
-      if (opts.reference !== undefined) {
-        if (opts.inputs !== undefined) throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
-        await validateReference(modelPath, { ...opts, reference: opts.reference });
-        return;
-      }
-      if (opts.input !== undefined) throw new TinyforgeError('--input goes with --reference DIR; for many inputs give --inputs PATH');
-      if (opts.inputs === undefined) throw new TinyforgeError('give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)');
-      const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
-      const report = await validateModel(modelPath, {
-        target: opts.target, board: opts.board, port: opts.port, inputs, link: linkOption(opts.link),
-        timeoutMs: Number(opts.timeout) * 1000, progress: (m) => process.stderr.write(`${m}\n`),
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
-      if (report.matched !== report.total) process.exitCode = 3;
-    });
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          inputs?: string;
+          reference?: string;
+          input?: string;
+          target: string;
+          board?: string;
+          port?: string;
+          link: string;
+          timeout: string;
+          json?: boolean;
+        },
+      ) => {
+        if (opts.reference !== undefined) {
+          if (opts.inputs !== undefined)
+            throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
+          await validateReference(modelPath, { ...opts, reference: opts.reference });
+          return;
+        }
+        if (opts.input !== undefined) throw new TinyforgeError('--input goes with --reference DIR; for many inputs give --inputs PATH');
+        if (opts.inputs === undefined)
+          throw new TinyforgeError(
+            'give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)',
+          );
+        const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
+        const report = await validateModel(modelPath, {
+          target: opts.target,
+          board: opts.board,
+          port: opts.port,
+          inputs,
+          link: linkOption(opts.link),
+          timeoutMs: Number(opts.timeout) * 1000,
+          progress: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
+        if (report.matched !== report.total) process.exitCode = 3;
+      },
+    );
 }
 
 async function validateReference(
-  modelPath: string, opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
+  modelPath: string,
+  opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
 ): Promise<void> {
   const report = await validateAgainstReference(modelPath, {
-    target: opts.target, board: opts.board, port: opts.port, reference: opts.reference, input: opts.input, link: linkOption(opts.link),
-    timeoutMs: Number(opts.timeout) * 1000, progress: (m) => process.stderr.write(`${m}\n`),
+    target: opts.target,
+    board: opts.board,
+    port: opts.port,
+    reference: opts.reference,
+    input: opts.input,
+    link: linkOption(opts.link),
+    timeoutMs: Number(opts.timeout) * 1000,
+    progress: (m) => process.stderr.write(`${m}\n`),
   });
   const verdict = referenceVerdict(report);
   if (opts.json) {
@@ -57,7 +97,9 @@ async function validateReference(
 function formatReferenceReport(r: ReferenceReport): string {
   const result = (c: { differing: number; elements: number; element?: number; expected?: number; actual?: number }) =>
     c.differing === 0 ? 'equal' : `${c.differing} of ${c.elements} differ; first [${c.element}]: expected ${c.expected}, got ${c.actual}`;
-  const rows: (string | number)[][] = r.layers.flatMap((l) => l.tensors.map((t) => [`${l.position}`, l.op, `${l.opIndex}`, `${t.tensor} "${t.name}"`, result(t)]));
+  const rows: (string | number)[][] = r.layers.flatMap((l) =>
+    l.tensors.map((t) => [`${l.position}`, l.op, `${l.opIndex}`, `${t.tensor} "${t.name}"`, result(t)]),
+  );
   for (const o of r.outputs) rows.push([`output ${o.output}`, '', '', `${o.tensor} "${o.name}"`, result(o)]);
   for (const v of r.state) rows.push(['state', '', '', `${v.tensor} "${v.name}"`, result(v)]);
   const lines = [
@@ -68,7 +110,10 @@ function formatReferenceReport(r: ReferenceReport): string {
   if (r.notComparable.length > 0) {
     lines.push('', 'not comparable:', ...r.notComparable.map((n) => `  tensor ${n.tensor} "${n.name}": ${n.reason}`));
   }
-  lines.push('', `also checked: ${r.checked.inputs} model input${r.checked.inputs === 1 ? '' : 's'} equal the input, ${r.checked.constants} constants equal the model file's`);
+  lines.push(
+    '',
+    `also checked: ${r.checked.inputs} model input${r.checked.inputs === 1 ? '' : 's'} equal the input, ${r.checked.constants} constants equal the model file's`,
+  );
   if (r.absent.length > 0) lines.push(`not in the reference: tensor${r.absent.length === 1 ? '' : 's'} ${r.absent.join(', ')}`);
   return lines.join('\n');
 }
@@ -86,8 +131,9 @@ function formatValidateReport(r: ValidateReport): string {
     return [c.input, c.match ? 'yes' : 'NO', c.count, detail];
   });
   const table = formatTable(['input', 'bit-exact', r.counter.kind, 'first mismatch'], rows);
-  const verdict = r.matched === r.total
-    ? `all ${r.total} inputs bit-exact with the host reference on ${r.board ?? r.target}`
-    : `MISMATCH: ${r.total - r.matched} of ${r.total} inputs differ from the host reference on ${r.board ?? r.target}`;
+  const verdict =
+    r.matched === r.total
+      ? `all ${r.total} inputs bit-exact with the host reference on ${r.board ?? r.target}`
+      : `MISMATCH: ${r.total - r.matched} of ${r.total} inputs differ from the host reference on ${r.board ?? r.target}`;
   return `${table}\n\n${verdict}`;
 }

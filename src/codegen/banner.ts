@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The banner at the top of every generated file: which tool and version made it, for which target,
  * from which model file (name and sha256 of its bytes) and by which command, so a file found in a
@@ -13,9 +14,7 @@ import { cCommentText, cmakeCommentText } from './c_text.ts';
 export const TOOL_NAME = 'tinyforge';
 
 /** tinyforge's version, from its package.json. */
-export const TOOL_VERSION: string = (
-  JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
-).version;
+export const TOOL_VERSION: string = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 
 /** What a compile was asked for, as the banner tells it. */
 export interface Provenance {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Which C files a generated model ships: exactly those its layers' kernel variants declare
  * (`KernelVariant.cFiles`), the shared helpers of `src/ops/common/` whose names the emitted code

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Model strings (tensor names, the model's name, its file name, the command line) into generated C and
  * CMake. A model file is untrusted input: a tensor whose name holds a comment end (star, slash) and
@@ -58,7 +59,10 @@ export function cStringLiteral(text: string): string {
  * after a prefix (which also keeps it clear of the reserved `_[A-Z]` and `__` names).
  */
 export function cIdentifier(text: string, maxLength = 32, fallback = 'unnamed'): string {
-  let id = text.replace(/[^A-Za-z0-9_]+/g, '_').replace(/_+/g, '_').replace(/^_|_$/g, '');
+  let id = text
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_|_$/g, '');
   if (id.length > maxLength) id = id.slice(0, maxLength).replace(/_$/, '');
   return id || fallback;
 }

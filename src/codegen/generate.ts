@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { fromBytes, variableResetByte } from '../ir/buffers.ts';
@@ -61,9 +62,7 @@ export function tensorNameIdentifier(name: string): string {
  * C files the layers' kernel variants need (c_files.ts), no others. `provenance` feeds the banner every
  * file starts with.
  */
-export function generateC(
-  prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa, provenance: Provenance = {},
-): GeneratedModel {
+export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa, provenance: Provenance = {}): GeneratedModel {
   const { graph } = prepared;
   const prefix = `tf_${cSymbolName(graph.name)}`;
   const PREFIX = prefix.toUpperCase();
@@ -109,10 +108,15 @@ export function generateC(
 
   const inputs = graph.inputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_INPUT${n}`, 'Input', n));
   const outputs = graph.outputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_OUTPUT${n}`, 'Output', n));
-  const variables = graph.tensors.filter((t) => t.isVariable && !t.data).map((t) => ({
-    offsetSymbol: offsets.tensor.get(t.index)!, bytes: byteSize(t), index: t.index, nameComment: cCommentText(t.name),
-    fill: `0x${variableResetByte(t).toString(16).padStart(2, '0')}u`,
-  }));
+  const variables = graph.tensors
+    .filter((t) => t.isVariable && !t.data)
+    .map((t) => ({
+      offsetSymbol: offsets.tensor.get(t.index)!,
+      bytes: byteSize(t),
+      index: t.index,
+      nameComment: cCommentText(t.name),
+      fill: `0x${variableResetByte(t).toString(16).padStart(2, '0')}u`,
+    }));
   const weightBytes = consts.reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
   const nameComment = cCommentText(graph.name);
   const lines = bannerLines(provenance, isa, graph.name);
@@ -151,8 +155,8 @@ export function generateC(
       modelC: banner(`model.c: the arena, one function per layer and the call sequence of ${summary}.`).c,
       weightsH: banner(`weights.h: the constant tables of model ${nameComment} (${weightBytes} bytes in flash).`).c,
       weightsC: banner(
-        `weights.c: the weights, biases and requantization tables of model ${nameComment}.\n`
-        + 'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
+        `weights.c: the weights, biases and requantization tables of model ${nameComment}.\n` +
+          'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
         null,
       ).c,
       cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
@@ -193,9 +197,11 @@ function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX:
       if (offset === undefined || tensor.has(index)) continue;
       const symbol = `${PREFIX}_T${index}_${tensorNameIdentifier(t.name)}`;
       tensor.set(index, symbol);
-      const shared = b.tensors.length > 1 ? `, shares its buffer with tensor${b.tensors.length > 2 ? 's' : ''} ${b.tensors.filter((i) => i !== index).join(', ')}` : '';
+      const shared =
+        b.tensors.length > 1 ? `, shares its buffer with tensor${b.tensors.length > 2 ? 's' : ''} ${b.tensors.filter((i) => i !== index).join(', ')}` : '';
       list.push({
-        symbol, offset,
+        symbol,
+        offset,
         comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B, ${live(b.firstUse, b.lastUse)}${shared}`,
       });
     }
@@ -211,7 +217,8 @@ function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX:
   const width = Math.max(0, ...list.map((c) => c.symbol.length));
   const offsetWidth = Math.max(0, ...list.map((c) => `${c.offset}u`.length));
   return {
-    tensor, scratch,
+    tensor,
+    scratch,
     list: list.map((c) => ({ ...c, symbol: c.symbol.padEnd(width), value: `${c.offset}u`.padStart(offsetWidth) })),
   };
 }
@@ -228,7 +235,8 @@ type QuantKind = 'NONE' | 'INT8' | 'UINT8' | 'INT16' | 'INT32' | 'FLOAT32';
 /** How the float helpers convert a tensor: its type with per-tensor quantization, a float copy, or not at all. */
 function quantKind(t: Tensor): { kind: QuantKind; why?: string } {
   if (t.dtype === 'float32') return { kind: 'FLOAT32' };
-  if (t.dtype !== 'int8' && t.dtype !== 'uint8' && t.dtype !== 'int16' && t.dtype !== 'int32') return { kind: 'NONE', why: `${t.dtype} is not a quantized type` };
+  if (t.dtype !== 'int8' && t.dtype !== 'uint8' && t.dtype !== 'int16' && t.dtype !== 'int32')
+    return { kind: 'NONE', why: `${t.dtype} is not a quantized type` };
   if (!t.quant || t.quant.scale.length === 0) return { kind: 'NONE', why: 'no quantization parameters' };
   if (t.quant.scale.length > 1) return { kind: 'NONE', why: `per-channel quantization (${t.quant.scale.length} scales along axis ${t.quant.axis})` };
   return { kind: t.dtype.toUpperCase() as QuantKind };
@@ -241,8 +249,8 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
   const perTensor = t.quant && t.quant.scale.length === 1 ? { scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0] ?? 0 } : undefined;
   const elements = elementCount(t.shape);
   const defines: [string, string, string][] = [
-    ['NAME', cStringLiteral(t.name), 'the tensor\'s name in the model'],
-    ['TENSOR', String(index), 'the tensor\'s index in the model'],
+    ['NAME', cStringLiteral(t.name), "the tensor's name in the model"],
+    ['TENSOR', String(index), "the tensor's index in the model"],
     ['TYPE', DTYPE_C[t.dtype], `element type (${t.dtype})`],
     ['RANK', String(t.shape.length), 'number of dimensions'],
     ['DIMS', `{ ${t.shape.join(', ')} }`, 'the shape, as an initializer'],
@@ -289,8 +297,15 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
 }
 
 function emitContext(
-  prepared: PreparedGraph, layer: PreparedLayer, scratchSymbols: Map<number, string>, arena: string, fnName: string, prefix: string,
-  tensorPointer: (index: number) => string, consts: ConstArray[], isa: KernelIsa | undefined,
+  prepared: PreparedGraph,
+  layer: PreparedLayer,
+  scratchSymbols: Map<number, string>,
+  arena: string,
+  fnName: string,
+  prefix: string,
+  tensorPointer: (index: number) => string,
+  consts: ConstArray[],
+  isa: KernelIsa | undefined,
   defineOnce: (key: string, code: string) => void,
 ): LayerEmitContext {
   const { op } = layer;
@@ -313,7 +328,13 @@ function emitContext(
     },
     addConst: (suffix, ctype, values) => {
       const symbol = `${prefix}_l${layer.position}_${suffix}`;
-      consts.push({ symbol, ctype, count: values.length, body: cArrayBody(values), comment: `layer ${layer.position} (${op.kind}${layerName(prepared.graph, layer)}) ${suffix}` });
+      consts.push({
+        symbol,
+        ctype,
+        count: values.length,
+        body: cArrayBody(values),
+        comment: `layer ${layer.position} (${op.kind}${layerName(prepared.graph, layer)}) ${suffix}`,
+      });
       return symbol;
     },
     render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
@@ -326,7 +347,13 @@ function tensorConst(symbol: string, t: Tensor): ConstArray {
   const values = fromBytes(t.dtype, t.data!);
   const ctype = DTYPE_C[t.dtype];
   const body = t.dtype === 'float32' ? cArrayBody(Array.from(values as Float32Array, floatLiteral)) : cArrayBody(values as ArrayLike<number>);
-  return { symbol, ctype, count: elementCount(t.shape) || values.length, body, comment: `tensor ${t.index} "${cCommentText(t.name)}" ${t.dtype}[${t.shape.join(', ')}]` };
+  return {
+    symbol,
+    ctype,
+    count: elementCount(t.shape) || values.length,
+    body,
+    comment: `tensor ${t.index} "${cCommentText(t.name)}" ${t.dtype}[${t.shape.join(', ')}]`,
+  };
 }
 
 /** A float as a C float literal that reads back as the same float32 (9 significant digits round-trip). */
@@ -365,7 +392,10 @@ function layerView(graph: Graph, layer: PreparedLayer) {
     opIndex: layer.op.index,
     kind: layer.op.kind,
     name: layerName(graph, layer),
-    inputs: layer.op.inputs.filter((i) => i >= 0 && !graph.tensors[i]!.data).map(shape).join(', '),
+    inputs: layer.op.inputs
+      .filter((i) => i >= 0 && !graph.tensors[i]!.data)
+      .map(shape)
+      .join(', '),
     outputs: layer.op.outputs.map(shape).join(', '),
     macs: layer.macs,
   };

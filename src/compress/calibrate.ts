@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Calibration: the range of real values every activation tensor is quantized over, from the values
  * it takes when the float graph runs on representative inputs. Three estimators:
@@ -79,12 +80,18 @@ export class Histogram {
   private readonly width: number;
   total = 0;
 
-  constructor(readonly lo: number, readonly hi: number) {
+  constructor(
+    readonly lo: number,
+    readonly hi: number,
+  ) {
     this.width = (hi - lo) / HISTOGRAM_BINS;
   }
 
   add(values: ArrayLike<number>): void {
-    if (this.width <= 0) { this.total += values.length; return; }
+    if (this.width <= 0) {
+      this.total += values.length;
+      return;
+    }
     for (let i = 0; i < values.length; i++) {
       const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((values[i]! - this.lo) / this.width)));
       this.counts[bin]!++;

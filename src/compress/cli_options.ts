@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Command-line options the compression commands share, and their checks. Kept free of tfjs imports so
  * that the CLI starts fast; the commands load the compression modules when they run.
@@ -29,7 +30,11 @@ export interface TrainCliOptions {
   lr?: string;
 }
 
-export function addDataOptions(cmd: Command, dataFlag = '-d, --data <path>', dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)'): Command {
+export function addDataOptions(
+  cmd: Command,
+  dataFlag = '-d, --data <path>',
+  dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)',
+): Command {
   return cmd
     .option(dataFlag, dataHelp)
     .option('--labels <file.npy>', 'labels for a .npy of inputs')
@@ -51,7 +56,9 @@ export function addTrainOptions(cmd: Command, epochs: string, lr: string): Comma
 
 export function addCalibrationOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--ranges <method>', 'activation ranges: observed min/max, a percentile, or least squared error').choices(RANGE_CHOICES).default('minmax'))
+    .addOption(
+      new Option('--ranges <method>', 'activation ranges: observed min/max, a percentile, or least squared error').choices(RANGE_CHOICES).default('minmax'),
+    )
     .option('--percentile <p>', 'for --ranges percentile: share of values kept, in percent', '99.99')
     .option('--calib-samples <n>', 'calibration samples (taken from the data)', '300')
     .option('--per-channel-dense', 'quantize dense weights per output channel (TFLite default: per tensor)');
@@ -67,7 +74,8 @@ export function positiveNumber(value: string | undefined, flag: string, integer 
 
 export function fraction(value: string, flag: string, allowZero = false): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n >= 1 || (!allowZero && n === 0)) throw new TinyforgeError(`${flag} ${value}: expected a number in ${allowZero ? '[0' : '(0'}, 1)`);
+  if (!Number.isFinite(n) || n < 0 || n >= 1 || (!allowZero && n === 0))
+    throw new TinyforgeError(`${flag} ${value}: expected a number in ${allowZero ? '[0' : '(0'}, 1)`);
   return n;
 }
 
@@ -83,10 +91,15 @@ export function trainOptions(opts: TrainCliOptions & { seed: string }, progress:
 
 export function dataOptions(opts: DataCliOptions, inputShape: number[]): DataOptions {
   const range = (opts.pixelRange ?? '0,1').split(',').map(Number);
-  if (range.length !== 2 || range.some((v) => !Number.isFinite(v))) throw new TinyforgeError(`--pixel-range ${opts.pixelRange}: expected two numbers, e.g. 0,1 or -1,1`);
+  if (range.length !== 2 || range.some((v) => !Number.isFinite(v)))
+    throw new TinyforgeError(`--pixel-range ${opts.pixelRange}: expected two numbers, e.g. 0,1 or -1,1`);
   return {
-    labels: opts.labels, inputKey: opts.inputKey, labelKey: opts.labelKey, labelColumn: opts.labelColumn,
-    inputShape: inputShape.slice(1), pixelRange: range as [number, number],
+    labels: opts.labels,
+    inputKey: opts.inputKey,
+    labelKey: opts.labelKey,
+    labelColumn: opts.labelColumn,
+    inputShape: inputShape.slice(1),
+    pixelRange: range as [number, number],
   };
 }
 
@@ -100,6 +113,8 @@ export interface CalibrationCliOptions {
 /** The default output path: `<model>_<suffix>.tflite` beside the model. */
 export function defaultOutput(modelPath: string, suffix: string): string {
   const base = basename(modelPath) === 'model.json' ? basename(dirname(modelPath)) : basename(modelPath, extname(modelPath));
-  return join(dirname(modelPath) === '.' ? '.' : basename(modelPath) === 'model.json' ? dirname(dirname(modelPath)) : dirname(modelPath), `${base || 'model'}_${suffix}.tflite`);
+  return join(
+    dirname(modelPath) === '.' ? '.' : basename(modelPath) === 'model.json' ? dirname(dirname(modelPath)) : dirname(modelPath),
+    `${base || 'model'}_${suffix}.tflite`,
+  );
 }
-

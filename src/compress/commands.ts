@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the compression commands do (`tinyforge quantize|prune|qat|distill|lowrank|compress`), loaded
  * only when one of them runs: each opens a session (model, data, held-out split), prints the held-out
@@ -5,9 +6,7 @@
  */
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
-import {
-  type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, defaultOutput, fraction, positiveNumber, trainOptions,
-} from './cli_options.ts';
+import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, defaultOutput, fraction, positiveNumber, trainOptions } from './cli_options.ts';
 import { distill } from './distill.ts';
 import { factorizeGraph } from './lowrank.ts';
 import { floatMacs, loadFloatModel } from './model_io.ts';
@@ -76,7 +75,9 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
   const task = requireTask(session);
   const sparsity = fraction(opts.sparsity, '--sparsity');
   const before = await evaluateFloat(session, session.graph);
-  session.log(`before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`);
+  session.log(
+    `before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
+  );
   let pruned: Graph;
   if (opts.structured) {
     const result = pruneChannels(session.graph, sparsity);
@@ -87,11 +88,17 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
     model.dispose();
   } else {
     const model = new TrainableGraph(session.graph);
-    pruned = await pruneUnstructured(model, session.train, task, { ...trainOptions(opts, session.progress), sparsity, minWeights: positiveNumber(opts.minWeights, '--min-weights', true) });
+    pruned = await pruneUnstructured(model, session.train, task, {
+      ...trainOptions(opts, session.progress),
+      sparsity,
+      minWeights: positiveNumber(opts.minWeights, '--min-weights', true),
+    });
     model.dispose();
   }
   const after = await evaluateFloat(session, pruned);
-  session.log(`after:  ${describeMetric(after, session.test.count)}; ${weightCount(pruned)} weights, sparsity ${pct(weightSparsity(pruned))}, ${floatMacs(pruned)} MACs`);
+  session.log(
+    `after:  ${describeMetric(after, session.test.count)}; ${weightCount(pruned)} weights, sparsity ${pct(weightSparsity(pruned))}, ${floatMacs(pruned)} MACs`,
+  );
   let result = pruned;
   if (opts.int8) {
     result = quantizeWithData(pruned, session.train, opts);
@@ -111,8 +118,11 @@ export async function qatAction(modelPath: string, opts: DataCliOptions & TrainC
   session.log(`int8, PTQ:          ${describeMetric(await evaluateInt8(session, ptq), session.test.count)}`);
   const model = new TrainableGraph(session.graph);
   const int8 = await quantizationAwareTraining(model, session.train, task, {
-    ...trainOptions(opts, session.progress), calibrationSamples: positiveNumber(opts.calibSamples, '--calib-samples', true),
-    method: opts.ranges, percentile: Number(opts.percentile), perChannelDense: opts.perChannelDense,
+    ...trainOptions(opts, session.progress),
+    calibrationSamples: positiveNumber(opts.calibSamples, '--calib-samples', true),
+    method: opts.ranges,
+    percentile: Number(opts.percentile),
+    perChannelDense: opts.perChannelDense,
   });
   model.dispose();
   session.log(`int8, QAT:          ${describeMetric(await evaluateInt8(session, int8), session.test.count)}`);
@@ -132,7 +142,9 @@ export async function distillAction(opts: DistillCliOptions): Promise<void> {
   const teacher = new TrainableGraph(teacherGraph);
   const student = new TrainableGraph(session.graph);
   await distill(teacher, student, session.train, task, {
-    ...trainOptions(opts, session.progress), temperature: positiveNumber(opts.temperature, '--temperature'), alpha,
+    ...trainOptions(opts, session.progress),
+    temperature: positiveNumber(opts.temperature, '--temperature'),
+    alpha,
   });
   const trained = student.toGraph();
   teacher.dispose();
@@ -149,7 +161,9 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
   if ((opts.rank === undefined) === (opts.energy === undefined)) throw new TinyforgeError('give exactly one of --rank R and --energy E');
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
-  session.log(`before: ${describeMetric(await evaluateFloat(session, session.graph), session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`);
+  session.log(
+    `before: ${describeMetric(await evaluateFloat(session, session.graph), session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`,
+  );
   const factorized = factorizeGraph(session.graph, {
     rank: opts.rank === undefined ? undefined : positiveNumber(opts.rank, '--rank', true),
     energy: opts.energy === undefined ? undefined : Number(opts.energy),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Knowledge distillation (Hinton et al., 2015): the student learns from the teacher's softened
  * output distribution as well as from the labels,
@@ -34,26 +35,32 @@ export async function distill(teacher: TrainableGraph, student: TrainableGraph, 
   if (outSize(teacher) !== outSize(student)) {
     throw new TinyforgeError(`teacher has ${outSize(teacher)} outputs and student ${outSize(student)}; they must match`);
   }
-  return fineTune(student, data, task, { ...options, label: options.label ?? `distilling (T=${T}, alpha=${alpha})` }, {
-    loss: (result, y, x) => {
-      const batch = y.shape[0]!;
-      const hard = taskLoss(task, result, y);
-      // the teacher is fixed: its values are constants of the student's loss
-      const teacherOut = tf.tidy(() => {
-        const r = teacher.forward([x]);
-        return tf.reshape(task.kind === 'classification' ? r.logits : r.outputs[0]!, [batch, -1]);
-      });
-      let soft: tf.Tensor;
-      if (task.kind === 'classification') {
-        const pTeacher = tf.softmax(tf.div(teacherOut, T));
-        const logQStudent = tf.logSoftmax(tf.div(tf.reshape(result.logits, [batch, -1]), T));
-        // KL(p‖q) = Σ p (log p − log q); log p is constant here, kept so the value reads as a KL
-        const logP = tf.log(tf.add(pTeacher, 1e-12));
-        soft = tf.mul(tf.mean(tf.sum(tf.mul(pTeacher, tf.sub(logP, logQStudent)), 1)), T * T);
-      } else {
-        soft = tf.losses.meanSquaredError(teacherOut, tf.reshape(result.outputs[0]!, [batch, -1]));
-      }
-      return tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar;
+  return fineTune(
+    student,
+    data,
+    task,
+    { ...options, label: options.label ?? `distilling (T=${T}, alpha=${alpha})` },
+    {
+      loss: (result, y, x) => {
+        const batch = y.shape[0]!;
+        const hard = taskLoss(task, result, y);
+        // the teacher is fixed: its values are constants of the student's loss
+        const teacherOut = tf.tidy(() => {
+          const r = teacher.forward([x]);
+          return tf.reshape(task.kind === 'classification' ? r.logits : r.outputs[0]!, [batch, -1]);
+        });
+        let soft: tf.Tensor;
+        if (task.kind === 'classification') {
+          const pTeacher = tf.softmax(tf.div(teacherOut, T));
+          const logQStudent = tf.logSoftmax(tf.div(tf.reshape(result.logits, [batch, -1]), T));
+          // KL(p‖q) = Σ p (log p − log q); log p is constant here, kept so the value reads as a KL
+          const logP = tf.log(tf.add(pTeacher, 1e-12));
+          soft = tf.mul(tf.mean(tf.sum(tf.mul(pTeacher, tf.sub(logP, logQStudent)), 1)), T * T);
+        } else {
+          soft = tf.losses.meanSquaredError(teacherOut, tf.reshape(result.outputs[0]!, [batch, -1]));
+        }
+        return tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar;
+      },
     },
-  });
+  );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Runs a float32 Graph (TFLite layouts, as `layersModelToFloatGraph` makes it or a float `.tflite`
  * holds it) with tfjs ops, a whole batch at once: what calibration observes, the float reference a
@@ -92,7 +93,8 @@ export function checkFloatGraph(graph: Graph): void {
     }
     for (const i of [op.inputs[0]!, ...op.outputs]) {
       const t = graph.tensors[i]!;
-      if (t.dtype !== 'float32') throw new TinyforgeError(`${graph.name}: op ${op.index} (${op.kind}): tensor ${i} "${t.name}" is ${t.dtype}; expected a float model`);
+      if (t.dtype !== 'float32')
+        throw new TinyforgeError(`${graph.name}: op ${op.index} (${op.kind}): tensor ${i} "${t.name}" is ${t.dtype}; expected a float model`);
     }
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * tfjs LayersModel -> float32 Graph in TFLite's layouts and op set: the first half of post-training
  * quantization (the converter's "float model"). Keeping the float model in our IR lets calibration,
@@ -12,8 +13,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../errors.ts';
 import {
-  type Conv2DAttrs, type DType, type DepthwiseConv2DAttrs, type FullyConnectedAttrs, type FusedActivation, type Graph,
-  type Op, type OpAttrs, type Padding, type Pool2DAttrs, type Tensor, cIdentifier, elementCount,
+  type Conv2DAttrs,
+  type DType,
+  type DepthwiseConv2DAttrs,
+  type FullyConnectedAttrs,
+  type FusedActivation,
+  type Graph,
+  type Op,
+  type OpAttrs,
+  type Padding,
+  type Pool2DAttrs,
+  type Tensor,
+  cIdentifier,
+  elementCount,
 } from '../ir/graph.ts';
 
 /** Ops that can apply a ReLU/ReLU6 clamp on their output (TFLite's fused_activation_function). */
@@ -45,7 +57,10 @@ class FloatGraphBuilder {
   private readonly symbolicUses = new Map<number, number>();
   private readonly producer = new Map<number, Op>();
 
-  constructor(private readonly model: tf.LayersModel, private readonly name: string) {}
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly name: string,
+  ) {}
 
   build(): Graph {
     const layers = this.model.layers;
@@ -135,32 +150,56 @@ class FloatGraphBuilder {
   private lowerLayer(layer: tf.layers.Layer): void {
     const config = layer.getConfig() as Config;
     switch (layer.getClassName()) {
-      case 'Conv2D': return this.conv2d(layer, config);
-      case 'DepthwiseConv2D': return this.depthwise(layer, config);
-      case 'Dense': return this.dense(layer, config);
-      case 'AveragePooling2D': return this.pool(layer, config, 'AVERAGE_POOL_2D');
-      case 'MaxPooling2D': return this.pool(layer, config, 'MAX_POOL_2D');
-      case 'GlobalAveragePooling2D': return this.globalAveragePool(layer, config);
-      case 'Add': return this.add(layer);
-      case 'Flatten': case 'Reshape': return this.reshape(layer, this.singleInput(layer), this.output(layer), layer.name);
-      case 'Dropout': case 'SpatialDropout1D': case 'GaussianNoise': case 'GaussianDropout': case 'AlphaDropout':
+      case 'Conv2D':
+        return this.conv2d(layer, config);
+      case 'DepthwiseConv2D':
+        return this.depthwise(layer, config);
+      case 'Dense':
+        return this.dense(layer, config);
+      case 'AveragePooling2D':
+        return this.pool(layer, config, 'AVERAGE_POOL_2D');
+      case 'MaxPooling2D':
+        return this.pool(layer, config, 'MAX_POOL_2D');
+      case 'GlobalAveragePooling2D':
+        return this.globalAveragePool(layer, config);
+      case 'Add':
+        return this.add(layer);
+      case 'Flatten':
+      case 'Reshape':
+        return this.reshape(layer, this.singleInput(layer), this.output(layer), layer.name);
+      case 'Dropout':
+      case 'SpatialDropout1D':
+      case 'GaussianNoise':
+      case 'GaussianDropout':
+      case 'AlphaDropout':
         return this.identity(layer);
-      case 'Activation': return this.activationLayer(layer, this.activationOf(layer, config.activation));
-      case 'ReLU': return this.activationLayer(layer, this.reluLayer(layer, config));
-      case 'Softmax': return this.activationLayer(layer, this.softmaxLayer(layer, config));
+      case 'Activation':
+        return this.activationLayer(layer, this.activationOf(layer, config.activation));
+      case 'ReLU':
+        return this.activationLayer(layer, this.reluLayer(layer, config));
+      case 'Softmax':
+        return this.activationLayer(layer, this.softmaxLayer(layer, config));
       default:
-        throw this.fail(layer, 'layer type is not supported by tinyforge int8 quantization '
-          + '(supported: Conv2D, DepthwiseConv2D, Dense, AveragePooling2D, MaxPooling2D, GlobalAveragePooling2D, Add, Flatten, Reshape, Activation, ReLU, Softmax, Dropout)');
+        throw this.fail(
+          layer,
+          'layer type is not supported by tinyforge int8 quantization ' +
+            '(supported: Conv2D, DepthwiseConv2D, Dense, AveragePooling2D, MaxPooling2D, GlobalAveragePooling2D, Add, Flatten, Reshape, Activation, ReLU, Softmax, Dropout)',
+        );
     }
   }
 
   private activationOf(layer: tf.layers.Layer, activation: unknown): LoweredActivation {
     switch (activation ?? 'linear') {
-      case 'linear': return { fused: 'NONE' };
-      case 'relu': return { fused: 'RELU' };
-      case 'relu6': return { fused: 'RELU6' };
-      case 'softmax': return { softmax: true };
-      default: throw this.fail(layer, `activation "${String(activation)}" is not supported (supported: linear, relu, relu6, softmax)`);
+      case 'linear':
+        return { fused: 'NONE' };
+      case 'relu':
+        return { fused: 'RELU' };
+      case 'relu6':
+        return { fused: 'RELU6' };
+      case 'softmax':
+        return { softmax: true };
+      default:
+        throw this.fail(layer, `activation "${String(activation)}" is not supported (supported: linear, relu, relu6, softmax)`);
     }
   }
 
@@ -229,7 +268,13 @@ class FloatGraphBuilder {
     const [strideH, strideW] = pair(config.strides, 1);
     const [dilationH, dilationW] = pair(config.dilationRate, 1);
     const attrs: DepthwiseConv2DAttrs = {
-      padding: this.padding(layer, config), strideH, strideW, dilationH, dilationW, activation: 'NONE', depthMultiplier: mult,
+      padding: this.padding(layer, config),
+      strideH,
+      strideW,
+      dilationH,
+      dilationW,
+      activation: 'NONE',
+      depthMultiplier: mult,
     };
     this.weightedOp(layer, config, 'DEPTHWISE_CONV_2D', attrs as unknown as OpAttrs, [
       input,

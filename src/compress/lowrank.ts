@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Low-rank factorization of dense layers and 1x1 convolutions: W [out, in] ≈ (U·√S)(√S·Vᵀ) with the
  * top r singular values, so one layer of out·in weights becomes two of r·in and out·r, a saving
@@ -103,9 +104,16 @@ export function factorizeGraph(graph: Graph, options: LowRankOptions): { graph: 
     const middle = addTensor({ name: `${outT.name}/lowrank`, shape: [...outT.shape.slice(0, -1), rank], dtype: 'float32' });
     ops.push({ index: nextOpIndex++, kind: op.kind, inputs: [op.inputs[0]!, w1, b1], outputs: [middle], attrs: { ...op.attrs, activation: 'NONE' } });
     const secondAttrs = conv ? { ...op.attrs, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padding: 'VALID' } : { ...op.attrs };
-    ops.push({ index: op.index, kind: op.kind, inputs: [middle, w2, ...(op.inputs.length > 2 ? [op.inputs[2]!] : [])], outputs: [...op.outputs], attrs: secondAttrs });
+    ops.push({
+      index: op.index,
+      kind: op.kind,
+      inputs: [middle, w2, ...(op.inputs.length > 2 ? [op.inputs[2]!] : [])],
+      outputs: [...op.outputs],
+      attrs: secondAttrs,
+    });
     layers.push({ name: outT.name, kind: op.kind, shape: [out, inn], rank, weightsBefore: before, weightsAfter: after, energy: total > 0 ? kept / total : 1 });
   }
-  if (layers.length === 0) throw new TinyforgeError(`${graph.name}: no dense or 1x1 conv layer gets smaller at this rank (factorizing needs rank < out·in/(out+in))`);
+  if (layers.length === 0)
+    throw new TinyforgeError(`${graph.name}: no dense or 1x1 conv layer gets smaller at this rank (factorizing needs rank < out·in/(out+in))`);
   return { graph: { ...graph, tensors, ops, inputs: [...graph.inputs], outputs: [...graph.outputs] }, layers };
 }

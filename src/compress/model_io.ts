@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The float models compression starts from: a float `.tflite` (read by tinyforge's reader, kept in
  * TFLite layouts) or a TensorFlow.js layers model (`model.json` + weights, converted to the same float

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The usual compression recipe in one call: float model -> magnitude pruning with fine-tuning ->
  * int8 post-training quantization -> compile, build and run on the target's board. Every step is
@@ -95,12 +96,25 @@ function metricFields(m: Metric): Pick<StepReport, 'accuracy' | 'loss'> {
 
 function floatStep(name: string, graph: Graph, metric: Metric): StepReport {
   return {
-    name, ...metricFields(metric), sparsity: weightSparsity(graph), weights: weightCount(graph), macs: floatMacs(graph),
-    flash: constantBytes(graph), arena: activationPeakBytes(graph), perInference: null, measured: false,
+    name,
+    ...metricFields(metric),
+    sparsity: weightSparsity(graph),
+    weights: weightCount(graph),
+    macs: floatMacs(graph),
+    flash: constantBytes(graph),
+    arena: activationPeakBytes(graph),
+    perInference: null,
+    measured: false,
   };
 }
 
-export async function compressModel(graph: Graph, train: Dataset, test: Dataset, task: Task, options: CompressOptions): Promise<{ report: CompressReport; int8: Graph }> {
+export async function compressModel(
+  graph: Graph,
+  train: Dataset,
+  test: Dataset,
+  task: Task,
+  options: CompressOptions,
+): Promise<{ report: CompressReport; int8: Graph }> {
   const progress = options.progress ?? silentProgress;
   const target = loadTarget(options.target);
   checkFiniteWeights(graph);
@@ -130,7 +144,15 @@ export async function compressModel(graph: Graph, train: Dataset, test: Dataset,
   const deviceCount = Math.max(1, Math.min(test.count, options.deviceSamples ?? 20));
   let baselineMatches = true;
   if (options.baseline && options.sparsity > 0) {
-    const dense = await quantizeAndRun(graph, train, test, task, options, join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`), 1);
+    const dense = await quantizeAndRun(
+      graph,
+      train,
+      test,
+      task,
+      options,
+      join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`),
+      1,
+    );
     steps.splice(1, 0, { ...dense.step, name: 'quantize, not pruned (baseline)' });
     baselineMatches = dense.run.matchesReference;
     progress.log(`baseline: ${describe(steps[1]!)}`);
@@ -174,7 +196,10 @@ async function quantizeAndRun(float: Graph, train: Dataset, test: Dataset, task:
   const progress = options.progress ?? silentProgress;
   const target = loadTarget(options.target);
   const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
-  const calibration = subset(train, Array.from({ length: Math.min(train.count, options.calibrationSamples ?? 300) }, (_, i) => i));
+  const calibration = subset(
+    train,
+    Array.from({ length: Math.min(train.count, options.calibrationSamples ?? 300) }, (_, i) => i),
+  );
   const x = inputTensor(calibration);
   progress.start('calibrating', 1);
   let int8: Graph;
@@ -195,20 +220,33 @@ async function quantizeAndRun(float: Graph, train: Dataset, test: Dataset, task:
   let run;
   try {
     run = await runModel(output, {
-      target: target.name, board: board?.name, cases: inputs, workDir: options.workDir, timeoutMs: options.timeoutMs ?? 600_000,
+      target: target.name,
+      board: board?.name,
+      cases: inputs,
+      workDir: options.workDir,
+      timeoutMs: options.timeoutMs ?? 600_000,
     });
   } finally {
     progress.stop();
   }
   const step: StepReport = {
-    name: 'quantize (int8)', ...metricFields(int8Result), sparsity: weightSparsity(int8), weights: weightCount(int8), macs: floatMacs(int8),
-    flash: run.memory.flash, arena: run.memory.arena, perInference: run.perInference, measured: true,
+    name: 'quantize (int8)',
+    ...metricFields(int8Result),
+    sparsity: weightSparsity(int8),
+    weights: weightCount(int8),
+    macs: floatMacs(int8),
+    flash: run.memory.flash,
+    arena: run.memory.arena,
+    perInference: run.perInference,
+    measured: true,
   };
   return { int8, step, int8Result, run };
 }
 
 function describe(s: StepReport): string {
   const figure = s.accuracy !== null ? `accuracy ${(s.accuracy * 100).toFixed(2)}%` : `loss ${s.loss!.toPrecision(4)}`;
-  return `${figure}, sparsity ${(s.sparsity * 100).toFixed(1)}%, ${s.weights} weights, ${s.macs} MACs, flash ${s.flash} B, arena ${s.arena} B`
-    + (s.perInference === null ? '' : `, ${s.perInference} per inference`);
+  return (
+    `${figure}, sparsity ${(s.sparsity * 100).toFixed(1)}%, ${s.weights} weights, ${s.macs} MACs, flash ${s.flash} B, arena ${s.arena} B` +
+    (s.perInference === null ? '' : `, ${s.perInference} per inference`)
+  );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Progress of long compression steps (training epochs, calibration, evaluation, builds). The library
  * reports through this interface; the CLI shows bars on stderr (cli-progress), tests stay silent.
@@ -23,25 +24,49 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
     let started = 0;
     let note = '';
     return {
-      start(l) { label = l; started = Date.now(); note = ''; stream.write(`${label} ...\n`); },
-      update(_done, n) { if (n) note = n; },
-      stop() { if (label) stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s${note ? ` (${note})` : ''}\n`); label = ''; },
-      log(message) { stream.write(`${message}\n`); },
+      start(l) {
+        label = l;
+        started = Date.now();
+        note = '';
+        stream.write(`${label} ...\n`);
+      },
+      update(_done, n) {
+        if (n) note = n;
+      },
+      stop() {
+        if (label) stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s${note ? ` (${note})` : ''}\n`);
+        label = '';
+      },
+      log(message) {
+        stream.write(`${message}\n`);
+      },
     };
   }
   let bar: cliProgress.SingleBar | undefined;
   return {
     start(label, total) {
       bar?.stop();
-      bar = new cliProgress.SingleBar({
-        format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {note}`,
-        stream, hideCursor: true, clearOnComplete: false,
-      }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} {note}`,
+          stream,
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(total, 0, { note: '' });
     },
-    update(done, note) { bar?.update(done, { note: note ?? '' }); },
-    stop() { bar?.stop(); bar = undefined; },
-    log(message) { stream.write(`${message}\n`); },
+    update(done, note) {
+      bar?.update(done, { note: note ?? '' });
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+    log(message) {
+      stream.write(`${message}\n`);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Magnitude pruning with fine-tuning.
  *
@@ -60,7 +61,9 @@ export function layerSparsities(graph: Graph, layers: WeightedLayer[], target: n
   if (prunable === 0 && target > 0) throw new TinyforgeError(`${graph.name}: no layer has ${minWeights} weights or more to prune`);
   const perLayer = prunable === 0 ? 0 : (target * total) / prunable;
   if (perLayer > 0.98) {
-    throw new TinyforgeError(`${graph.name}: sparsity ${target} needs ${(perLayer * 100).toFixed(1)}% of the large layers' weights at zero; lower --sparsity or --min-weights`);
+    throw new TinyforgeError(
+      `${graph.name}: sparsity ${target} needs ${(perLayer * 100).toFixed(1)}% of the large layers' weights at zero; lower --sparsity or --min-weights`,
+    );
   }
   return new Map(layers.map((l, i) => [l, sizes[i]! >= minWeights ? perLayer : 0]));
 }
@@ -110,14 +113,20 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
   };
   let every = options.updateEvery ?? 0;
   try {
-    await fineTune(model, data, task, { ...options, label: options.label ?? `pruning to ${(options.sparsity * 100).toFixed(0)}%` }, {
-      beforeStep: (step, total) => {
-        const rampSteps = Math.max(1, Math.floor(total * ramp));
-        if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));
-        if (step <= rampSteps && (step % every === 0 || step === rampSteps)) setMasks(Math.min(1, (step + every) / rampSteps));
+    await fineTune(
+      model,
+      data,
+      task,
+      { ...options, label: options.label ?? `pruning to ${(options.sparsity * 100).toFixed(0)}%` },
+      {
+        beforeStep: (step, total) => {
+          const rampSteps = Math.max(1, Math.floor(total * ramp));
+          if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));
+          if (step <= rampSteps && (step % every === 0 || step === rampSteps)) setMasks(Math.min(1, (step + every) / rampSteps));
+        },
+        afterStep: applyMasks,
       },
-      afterStep: applyMasks,
-    });
+    );
     // exactly the final sparsity, whatever the ramp's last update reached
     setMasks(1);
     applyMasks();

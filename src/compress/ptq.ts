@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * int8 post-training quantization, as TFLite's converter does it (DESIGN.md §2):
  * - weights symmetric int8 in [-127, 127], zero point 0: per output channel for CONV_2D (axis 0 of
@@ -20,9 +21,7 @@ import { type CalibrationOptions, calibrateRanges } from './calibrate.ts';
 import { checkFloatGraph } from './float_executor.ts';
 import { floatOpDef } from './float_ops/index.ts';
 import { layersModelToFloatGraph } from './from_layers.ts';
-import {
-  type ValueRange, activationQuant, dequantizeTensorValues, quantizeBias, quantizeTensorValues, quantizeWeights,
-} from './quant_params.ts';
+import { type ValueRange, activationQuant, dequantizeTensorValues, quantizeBias, quantizeTensorValues, quantizeWeights } from './quant_params.ts';
 
 export interface PtqOptions extends CalibrationOptions {
   /** the graph's name (a C identifier, the prefix of generated symbols); default: the model's name */
@@ -42,9 +41,7 @@ export function quantizeLayersModel(model: tf.LayersModel, calibrationInputs: tf
 }
 
 /** Where a constant sits in the op that reads it, which decides how it is quantized. */
-type ConstantRole =
-  | { kind: 'weights'; op: Op; axis: number | undefined }
-  | { kind: 'bias'; op: Op; weights: number };
+type ConstantRole = { kind: 'weights'; op: Op; axis: number | undefined } | { kind: 'bias'; op: Op; weights: number };
 
 /**
  * The int8 version of a float graph given every activation's calibrated range (by tensor index).
@@ -72,9 +69,15 @@ export function quantizeGraph(floatGraph: Graph, ranges: ReadonlyMap<number, Val
     const rule = floatOpDef(op.kind)!.outputQuant;
     for (const out of op.outputs) {
       switch (rule.kind) {
-        case 'fixed': setActivation(out, rule.quant); break;
-        case 'input': setActivation(out, tensors[op.inputs[rule.input]!]!.quant!); break;
-        case 'range': setActivation(out, fromRange(out)); break;
+        case 'fixed':
+          setActivation(out, rule.quant);
+          break;
+        case 'input':
+          setActivation(out, tensors[op.inputs[rule.input]!]!.quant!);
+          break;
+        case 'range':
+          setActivation(out, fromRange(out));
+          break;
       }
     }
   }
@@ -123,7 +126,8 @@ function constantRoles(graph: Graph, options: PtqOptions, fail: (detail: string)
   const claim = (index: number | undefined, role: ConstantRole) => {
     if (index === undefined || index < 0) return;
     const t = graph.tensors[index]!;
-    if (!t.data || t.dtype !== 'float32') throw fail(`op ${role.op.index} (${role.op.kind}): ${role.kind} tensor ${index} "${t.name}" is not a float32 constant`);
+    if (!t.data || t.dtype !== 'float32')
+      throw fail(`op ${role.op.index} (${role.op.kind}): ${role.kind} tensor ${index} "${t.name}" is not a float32 constant`);
     if (roles.has(index)) throw fail(`constant tensor ${index} "${t.name}" is read by two ops; each needs its own quantization`);
     roles.set(index, role);
   };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Quantization-aware fine-tuning: the forward pass sees the model as its int8 form will compute it,
  * and training adapts the weights to that.
@@ -76,16 +77,21 @@ function rangedTensors(graph: Graph): Set<number> {
  */
 export async function quantizationAwareTraining(model: TrainableGraph, data: Dataset, task: Task, options: QatOptions): Promise<Graph> {
   const graph = model.graph;
-  const calibration = subset(data, Array.from({ length: Math.min(data.count, options.calibrationSamples ?? 256) }, (_, i) => i));
+  const calibration = subset(
+    data,
+    Array.from({ length: Math.min(data.count, options.calibrationSamples ?? 256) }, (_, i) => i),
+  );
   const x0 = inputTensor(calibration);
   const ranges = calibrateRanges(model.toGraph(), [x0], options);
   x0.dispose();
   const ranged = rangedTensors(graph);
   const momentum = options.rangeMomentum ?? 0.9;
-  const weightAxis = new Map(model.layers.flatMap((l) => {
-    const axis = floatOpDef(l.op.kind)!.weights!(l.op, options).axis;
-    return [[l.weights, axis] as const];
-  }));
+  const weightAxis = new Map(
+    model.layers.flatMap((l) => {
+      const axis = floatOpDef(l.op.kind)!.weights!(l.op, options).axis;
+      return [[l.weights, axis] as const];
+    }),
+  );
   let training = true;
   const track = (index: number, value: tf.Tensor): tf.Tensor => {
     if (!ranged.has(index)) return value;
@@ -97,14 +103,21 @@ export async function quantizationAwareTraining(model: TrainableGraph, data: Dat
     }
     return fakeQuantActivation(value, ranges.get(index)!);
   };
-  const forward = (x: tf.Tensor) => model.forward([track(graph.inputs[0]!, x)], {
-    weight: (index, w) => (weightAxis.has(index) ? fakeQuantWeights(w, weightAxis.get(index)) : w),
-    transformActivation: track,
-  });
-  await fineTune(model, data, task, { ...options, label: options.label ?? 'quantization-aware training' }, {
-    forward,
-    loss: (result, y) => taskLoss(task, result, y),
-  });
+  const forward = (x: tf.Tensor) =>
+    model.forward([track(graph.inputs[0]!, x)], {
+      weight: (index, w) => (weightAxis.has(index) ? fakeQuantWeights(w, weightAxis.get(index)) : w),
+      transformActivation: track,
+    });
+  await fineTune(
+    model,
+    data,
+    task,
+    { ...options, label: options.label ?? 'quantization-aware training' },
+    {
+      forward,
+      loss: (result, y) => taskLoss(task, result, y),
+    },
+  );
   training = false;
   return quantizeGraph(model.toGraph(), ranges, options);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The arithmetic of int8 post-training quantization, as TFLite's converter does it: symmetric
  * weights in [-127, 127], asymmetric activations over [-128, 127] from an observed range, int32

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** The compression report as a table for people (the JSON form is the report object itself). */
 import { formatTable } from '../report/table.ts';
 import type { CompressReport } from './pipeline.ts';
@@ -17,8 +18,11 @@ export function formatCompressReport(r: CompressReport): string {
     s.perInference === null ? '-' : s.perInference.toLocaleString('en-US'),
   ]);
   const lines = [
-    formatTable(['step', r.task === 'classification' ? 'accuracy' : 'held-out', 'sparsity', 'weights', 'MACs', 'flash (B)', 'arena (B)', `${counter}/inference`], rows,
-      `${r.model} on ${r.target}${r.board ? ` (${r.board})` : ''}`),
+    formatTable(
+      ['step', r.task === 'classification' ? 'accuracy' : 'held-out', 'sparsity', 'weights', 'MACs', 'flash (B)', 'arena (B)', `${counter}/inference`],
+      rows,
+      `${r.model} on ${r.target}${r.board ? ` (${r.board})` : ''}`,
+    ),
     '* float model: its constants as stored (float32) and the peak of its float activations, not a build',
   ];
   if (r.deviceAccuracy !== null && r.hostInt8Accuracy !== null) {
@@ -26,8 +30,10 @@ export function formatCompressReport(r: CompressReport): string {
   }
   lines.push(`board outputs equal the host reference (all ${r.deviceCases}): ${r.deviceMatchesHost ? 'yes' : 'NO'}`);
   const limit = (v: number | null) => (v === null ? 'no limit' : v.toLocaleString('en-US'));
-  lines.push(`fits ${r.target}: ${r.fits.ok ? 'yes' : 'NO'} (flash ${r.fits.flash.used.toLocaleString('en-US')} of ${limit(r.fits.flash.limit)} bytes`
-    + `${r.fits.ram.used === null ? '' : `, RAM ${r.fits.ram.used.toLocaleString('en-US')} of ${limit(r.fits.ram.limit)} bytes`})`);
+  lines.push(
+    `fits ${r.target}: ${r.fits.ok ? 'yes' : 'NO'} (flash ${r.fits.flash.used.toLocaleString('en-US')} of ${limit(r.fits.flash.limit)} bytes` +
+      `${r.fits.ram.used === null ? '' : `, RAM ${r.fits.ram.used.toLocaleString('en-US')} of ${limit(r.fits.ram.limit)} bytes`})`,
+  );
   lines.push(`int8 model: ${r.output}`);
   return lines.join('\n');
 }

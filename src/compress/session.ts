@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What every compression command does around its own step: start the training backend, load the
  * float model and the data, split off held-out data, decide the task, evaluate before and after,
@@ -60,15 +61,18 @@ export async function openSession(modelPath: string, data: string | undefined, o
     train = all;
     test = all;
   }
-  log(`${basename(modelPath)}: ${graph.ops.length} ops, ${task ? task.kind : 'no labels: figures not measured'}`
-    + `${task?.kind === 'classification' ? ` (${task.classes} classes)` : ''}; ${train.count} training/calibration`
-    + `${task ? ` and ${test.count} held-out` : ''} samples`);
+  log(
+    `${basename(modelPath)}: ${graph.ops.length} ops, ${task ? task.kind : 'no labels: figures not measured'}` +
+      `${task?.kind === 'classification' ? ` (${task.classes} classes)` : ''}; ${train.count} training/calibration` +
+      `${task ? ` and ${test.count} held-out` : ''} samples`,
+  );
   return { graph, train, test, task, progress, log };
 }
 
 /** The session's task; commands that train need one. */
 export function requireTask(session: Session): Task {
-  if (!session.task) throw new TinyforgeError(`${session.train.source}: the data have no labels, and the model's output is not shaped like its input: training needs labels`);
+  if (!session.task)
+    throw new TinyforgeError(`${session.train.source}: the data have no labels, and the model's output is not shaped like its input: training needs labels`);
   return session.task;
 }
 
@@ -96,7 +100,10 @@ export function describeMetric(m: Metric | undefined, count: number): string {
 /** Post-training int8 quantization of `graph` on the first samples of the training data. */
 export function quantizeWithData(graph: Graph, data: Dataset, opts: CalibrationCliOptions): Graph {
   const samples = Math.min(data.count, positiveNumber(opts.calibSamples, '--calib-samples', true));
-  const calibration = subset(data, Array.from({ length: samples }, (_, i) => i));
+  const calibration = subset(
+    data,
+    Array.from({ length: samples }, (_, i) => i),
+  );
   const x = inputTensor(calibration);
   try {
     const ranges = calibrateRanges(graph, [x], { method: opts.ranges, percentile: Number(opts.percentile) });

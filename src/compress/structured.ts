@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Structured pruning: removes whole output channels (filters of CONV_2D, neurons of a hidden
  * FULLY_CONNECTED) with the smallest L2 norms, and rewrites everything their values flowed into, so
@@ -65,7 +66,13 @@ function weakestChannels(filter: Tensor, drop: number): Set<number> {
     for (let i = c * inner; i < (c + 1) * inner; i++) s += values[i]! * values[i]!;
     return s;
   });
-  return new Set(norms.map((n, c) => [n, c] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, drop).map(([, c]) => c));
+  return new Set(
+    norms
+      .map((n, c) => [n, c] as const)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      .slice(0, drop)
+      .map(([, c]) => c),
+  );
 }
 
 function addConstantEdit(edit: Edit, tensor: number, axis: number, positions: Set<number>): void {

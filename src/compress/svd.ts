@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Singular value decomposition of a small dense matrix by one-sided Jacobi rotations (Hestenes),
  * in float64: accurate to rounding, simple, and fast enough for layer-sized matrices (thousands of
@@ -68,7 +69,10 @@ export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
     for (let i = 0; i < m; i++) s += w[i * n + j]! ** 2;
     return Math.sqrt(s);
   });
-  const order = norms.map((s, j) => [s, j] as const).sort((x, y) => y[0] - x[0]).map(([, j]) => j);
+  const order = norms
+    .map((s, j) => [s, j] as const)
+    .sort((x, y) => y[0] - x[0])
+    .map(([, j]) => j);
   const k = n;
   const u = new Float64Array(m * k);
   const vOut = new Float64Array(n * k);

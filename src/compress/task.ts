@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What a model is trained and judged on, decided from the model and the data: classification
  * (labels are classes: accuracy, cross-entropy), regression (labels are values: mean squared error)
@@ -15,10 +16,7 @@ import { dequantizeOutput, quantizeInput } from './ptq.ts';
 import type { TrainableGraph, ForwardResult } from './trainable.ts';
 import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';
 
-export type Task =
-  | { kind: 'classification'; classes: number }
-  | { kind: 'regression' }
-  | { kind: 'reconstruction' };
+export type Task = { kind: 'classification'; classes: number } | { kind: 'regression' } | { kind: 'reconstruction' };
 
 export interface Metric {
   /** accuracy (fraction correct, higher is better) or loss (mean squared error, lower is better) */
@@ -40,7 +38,9 @@ export function taskFor(graph: Graph, dataset: Dataset): Task {
   const labels = dataset.labels;
   if (!labels) {
     if (elementCount(input.shape.slice(1)) === outSize) return { kind: 'reconstruction' };
-    throw new TinyforgeError(`${dataset.source}: the data have no labels, and the model's output [${output.shape}] is not shaped like its input (labels are needed to train or judge it)`);
+    throw new TinyforgeError(
+      `${dataset.source}: the data have no labels, and the model's output [${output.shape}] is not shaped like its input (labels are needed to train or judge it)`,
+    );
   }
   if (labels.kind === 'classes') {
     const max = labels.values.reduce((m, v) => Math.max(m, v), 0);
@@ -61,7 +61,18 @@ export function batchTensors(dataset: Dataset, indices: readonly number[], task:
     const x = tf.tensor(xs, [indices.length, ...inputShape.slice(1)]);
     const labels = dataset.labels;
     if (task.kind === 'classification' && labels?.kind === 'classes') {
-      return { x, y: tf.oneHot(tf.tensor1d(indices.map((i) => labels.values[i]!), 'int32'), task.classes).toFloat() };
+      return {
+        x,
+        y: tf
+          .oneHot(
+            tf.tensor1d(
+              indices.map((i) => labels.values[i]!),
+              'int32',
+            ),
+            task.classes,
+          )
+          .toFloat(),
+      };
     }
     if (task.kind === 'regression' && labels?.kind === 'targets') {
       const w = labels.values.length / dataset.count;
@@ -82,9 +93,7 @@ export function taskLoss(task: Task, result: ForwardResult, y: tf.Tensor): tf.Sc
 }
 
 function metricOf(task: Task, correctOrSquaredError: number, count: number, values: number): Metric {
-  return task.kind === 'classification'
-    ? { name: 'accuracy', value: correctOrSquaredError / count }
-    : { name: 'loss', value: correctOrSquaredError / values };
+  return task.kind === 'classification' ? { name: 'accuracy', value: correctOrSquaredError / count } : { name: 'loss', value: correctOrSquaredError / values };
 }
 
 /** Accuracy or loss of the float model on a data set. */
@@ -100,7 +109,9 @@ export async function floatMetric(model: TrainableGraph, dataset: Dataset, task:
     if (task.kind === 'classification') {
       const predicted = tf.tidy(() => tf.argMax(out, 1).dataSync());
       const truth = tf.tidy(() => tf.argMax(y, 1).dataSync());
-      predicted.forEach((p, k) => { if (p === truth[k]) total++; });
+      predicted.forEach((p, k) => {
+        if (p === truth[k]) total++;
+      });
     } else {
       total += tf.tidy(() => tf.sum(tf.squaredDifference(out, y)).dataSync()[0]!);
       values += out.size;
@@ -131,13 +142,19 @@ export async function int8Metric(graph: Graph, dataset: Dataset, task: Task, pro
       predictions.push(p);
       if (dataset.labels?.kind === 'classes' && p === dataset.labels.values[n]) total++;
     } else {
-      const target = task.kind === 'regression' && dataset.labels?.kind === 'targets'
-        ? dataset.labels.values.subarray(n * out.length, (n + 1) * out.length)
-        : dataset.x.subarray(n * size, (n + 1) * size);
-      out.forEach((v, k) => { total += (v - target[k]!) ** 2; });
+      const target =
+        task.kind === 'regression' && dataset.labels?.kind === 'targets'
+          ? dataset.labels.values.subarray(n * out.length, (n + 1) * out.length)
+          : dataset.x.subarray(n * size, (n + 1) * size);
+      out.forEach((v, k) => {
+        total += (v - target[k]!) ** 2;
+      });
       values += out.length;
     }
-    if (n % 25 === 24) { progress.update(n + 1); await yieldToEventLoop(); }
+    if (n % 25 === 24) {
+      progress.update(n + 1);
+      await yieldToEventLoop();
+    }
   }
   progress.stop();
   return { ...metricOf(task, total, dataset.count, values), predictions };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Gradient kernels that make training a small CNN practical on this machine with `@tensorflow/tfjs`:
  * - on the `wasm` backend, the three it does not have at all (Conv2DBackpropFilter,
@@ -159,7 +160,13 @@ const KERNELS: Record<string, TrainingKernel> = {
     if (channelsFirst(attrs.dataFormat)) return null;
     const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false,
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
     );
     const dW = conv2dFilterGradient(access.read(args.backend, x), access.read(args.backend, dy), info);
     return access.make(args.backend, info.filterShape, dW);
@@ -168,7 +175,13 @@ const KERNELS: Record<string, TrainingKernel> = {
     const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
     const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true,
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
     );
     const dW = depthwiseFilterGradient(access.read(args.backend, x), access.read(args.backend, dy), info);
     return access.make(args.backend, info.filterShape, dW);
@@ -177,7 +190,13 @@ const KERNELS: Record<string, TrainingKernel> = {
     const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
     const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true,
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
     );
     const dx = depthwiseInputGradient(access.read(args.backend, dy), access.read(args.backend, filter), info);
     return access.make(args.backend, info.inShape, dx);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Fine-tuning loop shared by pruning, QAT, distillation and low-rank: Adam over the model's
  * variables, seeded shuffles, mini-batches, and hooks for what each method adds (its own loss, masks

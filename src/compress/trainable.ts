@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A float Graph whose weights and biases are tfjs variables: the model that pruning, QAT,
  * distillation and low-rank fine-tuning train. The forward pass is the float executor's (TFLite
@@ -32,7 +33,10 @@ export function weightedLayers(graph: Graph, options: { perChannelDense?: boolea
     if (weights < 0 || !graph.tensors[weights]!.data) continue;
     const bias = role.bias === undefined ? undefined : op.inputs[role.bias];
     layers.push({
-      op, weights, axis: role.axis, outputAxis: op.kind === 'DEPTHWISE_CONV_2D' ? 3 : 0,
+      op,
+      weights,
+      axis: role.axis,
+      outputAxis: op.kind === 'DEPTHWISE_CONV_2D' ? 3 : 0,
       ...(bias !== undefined && bias >= 0 && graph.tensors[bias]!.data ? { bias } : {}),
     });
   }
@@ -77,7 +81,10 @@ export class TrainableGraph {
   }
 
   /** Runs the model; call inside `tf.tidy` or a gradient function. */
-  forward(inputs: tf.Tensor[], options: Omit<FloatRunOptions, 'constant' | 'extra'> & { weight?: (index: number, value: tf.Tensor) => tf.Tensor } = {}): ForwardResult {
+  forward(
+    inputs: tf.Tensor[],
+    options: Omit<FloatRunOptions, 'constant' | 'extra'> & { weight?: (index: number, value: tf.Tensor) => tf.Tensor } = {},
+  ): ForwardResult {
     const weight = options.weight;
     const values = evaluateFloatGraph(this.graph, inputs, {
       ...options,
@@ -107,7 +114,8 @@ export class TrainableGraph {
       if (!v) return t;
       const values = v.dataSync() as Float32Array;
       for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i]!)) throw new TinyforgeError(`${name}: training made tensor ${t.index} "${t.name}" non-finite (NaN or infinite weights); lower the learning rate`);
+        if (!Number.isFinite(values[i]!))
+          throw new TinyforgeError(`${name}: training made tensor ${t.index} "${t.name}" non-finite (NaN or infinite weights); lower the learning rate`);
       }
       return { ...t, data: new Uint8Array(Float32Array.from(values).buffer) };
     });

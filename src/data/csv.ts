@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Numeric CSV tables: one sample per row, comma-separated (double-quoted fields allowed), an
  * optional header row (detected: a first row with any non-numeric field).
@@ -17,9 +18,16 @@ function splitLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (ch === '"') quoted = false; else field += ch;
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { fields.push(field.trim()); field = ''; } else field += ch;
+    else if (ch === ',') {
+      fields.push(field.trim());
+      field = '';
+    } else field += ch;
   }
   fields.push(field.trim());
   return fields;
@@ -28,7 +36,10 @@ function splitLine(line: string): string[] {
 const isNumber = (s: string) => s !== '' && Number.isFinite(Number(s));
 
 export function parseCsv(text: string, source: string): CsvTable {
-  const lines = text.split(/\r?\n/).map((l, i) => ({ fields: splitLine(l), line: i + 1, empty: l.trim() === '' })).filter((l) => !l.empty);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ fields: splitLine(l), line: i + 1, empty: l.trim() === '' }))
+    .filter((l) => !l.empty);
   if (lines.length === 0) throw new TinyforgeError(`${source}: empty CSV file`);
   const hasHeader = lines[0]!.fields.some((f) => !isNumber(f));
   const width = lines[0]!.fields.length;

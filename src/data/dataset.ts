@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Data sets for calibration, fine-tuning and evaluation, from the formats people keep them in:
  * - `.npz`: inputs under `x` (or `inputs`, `data`, `images`, `features`, `x_train`, `x_test`), labels
@@ -19,9 +20,7 @@ import { decodeImage, imageToInput, isImageFile } from './images.ts';
 import { type NumericArray, parseNpyArray } from './npy.ts';
 import { readZip } from './zip.ts';
 
-export type Labels =
-  | { kind: 'classes'; values: Int32Array }
-  | { kind: 'targets'; values: Float32Array; sampleShape: number[] };
+export type Labels = { kind: 'classes'; values: Int32Array } | { kind: 'targets'; values: Float32Array; sampleShape: number[] };
 
 export interface Dataset {
   /** where it came from, for messages */
@@ -67,7 +66,8 @@ export function loadDataset(path: string, options: DataOptions = {}): Dataset {
   }
   if (dataset.count === 0) throw new TinyforgeError(`${path}: the data set is empty`);
   for (let i = 0; i < dataset.x.length; i++) {
-    if (!Number.isFinite(dataset.x[i]!)) throw new TinyforgeError(`${path}: input value ${i} (sample ${Math.floor(i / (dataset.x.length / dataset.count))}) is not finite`);
+    if (!Number.isFinite(dataset.x[i]!))
+      throw new TinyforgeError(`${path}: input value ${i} (sample ${Math.floor(i / (dataset.x.length / dataset.count))}) is not finite`);
   }
   return dataset;
 }
@@ -147,7 +147,10 @@ function loadCsv(path: string, options: DataOptions): Dataset {
   const y = new Float64Array(count);
   table.rows.forEach((row, n) => {
     let at = n * features;
-    row.forEach((v, c) => { if (c === labelColumn) y[n] = v; else x[at++] = v; });
+    row.forEach((v, c) => {
+      if (c === labelColumn) y[n] = v;
+      else x[at++] = v;
+    });
   });
   const dataset: Dataset = { source: path, count, sampleShape: [features], x };
   if (labelColumn !== undefined) dataset.labels = toLabels({ shape: [count], values: y, integer: false });
@@ -155,7 +158,10 @@ function loadCsv(path: string, options: DataOptions): Dataset {
 }
 
 function listImages(dir: string): string[] {
-  return readdirSync(dir).filter((f) => isImageFile(f) && statSync(join(dir, f)).isFile()).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => isImageFile(f) && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 function loadImageFolder(path: string, options: DataOptions): Dataset {
@@ -164,10 +170,13 @@ function loadImageFolder(path: string, options: DataOptions): Dataset {
     throw new TinyforgeError(`${path}: a folder of images needs a model with an image input [height, width, channels]${shape ? `, not [${shape}]` : ''}`);
   }
   const [height, width, channels] = shape as [number, number, number];
-  const classNames = readdirSync(path).filter((f) => statSync(join(path, f)).isDirectory() && !f.startsWith('.')).sort();
-  const files: { file: string; label?: number }[] = classNames.length > 0
-    ? classNames.flatMap((name, label) => listImages(join(path, name)).map((file) => ({ file, label })))
-    : listImages(path).map((file) => ({ file }));
+  const classNames = readdirSync(path)
+    .filter((f) => statSync(join(path, f)).isDirectory() && !f.startsWith('.'))
+    .sort();
+  const files: { file: string; label?: number }[] =
+    classNames.length > 0
+      ? classNames.flatMap((name, label) => listImages(join(path, name)).map((file) => ({ file, label })))
+      : listImages(path).map((file) => ({ file }));
   if (files.length === 0) throw new TinyforgeError(`${path}: no PNG or JPEG images found (in the folder or its class sub-folders)`);
   const size = height * width * channels;
   const x = new Float32Array(files.length * size);
@@ -189,7 +198,9 @@ export function fitToInput(dataset: Dataset, inputShape: readonly number[], inpu
   const wantSize = want.reduce((n, d) => n * d, 1);
   const haveSize = dataset.sampleShape.reduce((n, d) => n * d, 1);
   if (wantSize !== haveSize) {
-    throw new TinyforgeError(`${dataset.source}: samples have shape [${dataset.sampleShape}] (${haveSize} values) but model input "${inputName}" takes [${want}] (${wantSize} values)`);
+    throw new TinyforgeError(
+      `${dataset.source}: samples have shape [${dataset.sampleShape}] (${haveSize} values) but model input "${inputName}" takes [${want}] (${wantSize} values)`,
+    );
   }
   return { ...dataset, sampleShape: [...want] };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * PNG and JPEG images as model inputs: decoded (pngjs, jpeg-js), converted to the model's channel
  * count (1: luminance, 3: RGB, 4: RGBA), resized bilinearly to its height and width when they
@@ -55,10 +56,13 @@ export function imageToInput(image: Rgba, height: number, width: number, channel
       const x0 = Math.floor(sx);
       const x1 = Math.min(image.width - 1, x0 + 1);
       const fx = sx - x0;
-      const rgba = [0, 1, 2, 3].map((c) => (sample(x0, y0, c) * (1 - fx) + sample(x1, y0, c) * fx) * (1 - fy)
-        + (sample(x0, y1, c) * (1 - fx) + sample(x1, y1, c) * fx) * fy);
+      const rgba = [0, 1, 2, 3].map(
+        (c) => (sample(x0, y0, c) * (1 - fx) + sample(x1, y0, c) * fx) * (1 - fy) + (sample(x0, y1, c) * (1 - fx) + sample(x1, y1, c) * fx) * fy,
+      );
       const values = channels === 1 ? [0.299 * rgba[0]! + 0.587 * rgba[1]! + 0.114 * rgba[2]!] : rgba.slice(0, channels);
-      values.forEach((v, c) => { out[(y * width + x) * channels + c] = lo + (v / 255) * (hi - lo); });
+      values.forEach((v, c) => {
+        out[(y * width + x) * channels + c] = lo + (v / 255) * (hi - lo);
+      });
     }
   }
   return out;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `.npy` arrays for datasets: numpy's own format (versions 1-3, C order, little-endian), read into
  * numbers whatever the element type (float64 and int64 included, numpy's defaults), and written
@@ -27,7 +28,11 @@ export function parseNpyArray(bytes: Uint8Array, source: string): NumericArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new TinyforgeError(`${source}: unreadable .npy header`);
   if (/'fortran_order'\s*:\s*True/.test(header)) throw new TinyforgeError(`${source}: Fortran-order .npy arrays are not supported (save with C order)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const count = shape.reduce((n, d) => n * d, 1);
   const start = headerStart + headerLen;
   const kind = descr.slice(1);
@@ -37,15 +42,25 @@ export function parseNpyArray(bytes: Uint8Array, source: string): NumericArray {
   // a copy (Buffer.slice would share the file buffer) so that typed arrays start aligned
   const data = new Uint8Array(bytes.subarray(start, start + count * itemBytes)).buffer;
   switch (kind) {
-    case 'f4': return { shape, values: new Float32Array(data), integer: false };
-    case 'f8': return { shape, values: new Float64Array(data), integer: false };
-    case 'i1': return { shape, values: new Int8Array(data), integer: true };
-    case 'u1': case 'b1': return { shape, values: new Uint8Array(data), integer: true };
-    case 'i2': return { shape, values: new Int16Array(data), integer: true };
-    case 'u2': return { shape, values: new Uint16Array(data), integer: true };
-    case 'i4': return { shape, values: new Int32Array(data), integer: true };
-    case 'u4': return { shape, values: new Uint32Array(data), integer: true };
-    case 'i8': case 'u8': {
+    case 'f4':
+      return { shape, values: new Float32Array(data), integer: false };
+    case 'f8':
+      return { shape, values: new Float64Array(data), integer: false };
+    case 'i1':
+      return { shape, values: new Int8Array(data), integer: true };
+    case 'u1':
+    case 'b1':
+      return { shape, values: new Uint8Array(data), integer: true };
+    case 'i2':
+      return { shape, values: new Int16Array(data), integer: true };
+    case 'u2':
+      return { shape, values: new Uint16Array(data), integer: true };
+    case 'i4':
+      return { shape, values: new Int32Array(data), integer: true };
+    case 'u4':
+      return { shape, values: new Uint32Array(data), integer: true };
+    case 'i8':
+    case 'u8': {
       const wide = kind === 'i8' ? new BigInt64Array(data) : new BigUint64Array(data);
       const out = new Float64Array(count);
       for (let i = 0; i < count; i++) out[i] = Number(wide[i]!);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The parts of the ZIP format that `.npz` files use (numpy's `savez` and `savez_compressed`): read
  * members stored or deflated, with ZIP64 sizes; write members stored. Sizes and offsets come from
@@ -17,7 +18,10 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, Uint8Arr
   const bad = (what: string) => new TinyforgeError(`${source}: not a valid .npz/zip file (${what})`);
   let eocd = -1;
   for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 65535); at--) {
-    if (view.getUint32(at, true) === EOCD) { eocd = at; break; }
+    if (view.getUint32(at, true) === EOCD) {
+      eocd = at;
+      break;
+    }
   }
   if (eocd < 0) throw bad('no end of central directory');
   let entries = view.getUint16(eocd + 10, true);
@@ -39,13 +43,19 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, Uint8Arr
     let local = view.getUint32(offset + 42, true);
     const name = new TextDecoder().decode(bytes.subarray(offset + 46, offset + 46 + nameLength));
     // ZIP64 extra field: the 64-bit values of whichever 32-bit fields are saturated, in order
-    for (let e = offset + 46 + nameLength; e + 4 <= offset + 46 + nameLength + extraLength;) {
+    for (let e = offset + 46 + nameLength; e + 4 <= offset + 46 + nameLength + extraLength; ) {
       const id = view.getUint16(e, true);
       const length = view.getUint16(e + 2, true);
       if (id === 0x0001) {
         let at = e + 4;
-        if (size === 0xffffffff) { size = Number(view.getBigUint64(at, true)); at += 8; }
-        if (compressed === 0xffffffff) { compressed = Number(view.getBigUint64(at, true)); at += 8; }
+        if (size === 0xffffffff) {
+          size = Number(view.getBigUint64(at, true));
+          at += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = Number(view.getBigUint64(at, true));
+          at += 8;
+        }
         if (local === 0xffffffff) local = Number(view.getBigUint64(at, true));
       }
       e += 4 + length;
@@ -124,6 +134,9 @@ export function writeZip(members: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const parts = [...locals, ...centrals, end];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Runs inputs through the device harness of a board (an emulated one started here, or a real one on
  * a serial port) over the device protocol and collects outputs, counters and memory.
@@ -88,7 +89,11 @@ export async function runCases(session: DeviceSession, cases: Uint8Array[], laye
     }
     const count = withCount(invoked.firstTicks);
     results.push({
-      index, ticks: invoked.firstTicks, count, outputs, layers: layerTimings,
+      index,
+      ticks: invoked.firstTicks,
+      count,
+      outputs,
+      layers: layerTimings,
       ...(counter.kind === 'instructions' ? { instructions: count } : {}),
     });
   }
@@ -102,8 +107,11 @@ export async function runCases(session: DeviceSession, cases: Uint8Array[], laye
     counter: { kind: counter.kind, source: counter.source, countsPerTick: counter.countsPerTick, device: hello.counter },
     cases: results,
     memory: {
-      arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackHighWater,
-      stackInvoke: memory.stackInvoke, stackCapacity: memory.stackCapacity,
+      arena: memory.arenaPlanned,
+      arenaUsed: memory.arenaUsed,
+      stack: memory.stackHighWater,
+      stackInvoke: memory.stackInvoke,
+      stackCapacity: memory.stackCapacity,
     },
     hookOverhead,
   };

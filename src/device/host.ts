@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Runs a `--target host` harness executable (firmware/host/host_main.c) on input bytes and returns
  * its raw outputs. Sanitizer reports and harness errors become a TinyforgeError quoting the report.
@@ -42,8 +43,10 @@ export async function runOnHost(executable: string, inputBytes: Uint8Array, opti
 
 /** The line of a failure report that names the problem (sanitizer summary or harness error). */
 function reportLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const line =
-    lines.find((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|^error: /.test(l)) ?? lines[0] ?? 'no message';
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const line = lines.find((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|^error: /.test(l)) ?? lines[0] ?? 'no message';
   return line.replace(/^==\d+==/, '');
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 export { runOnBoard, runCases, type BoardRunOptions, type BoardRun, type CaseResult, type LayerTiming } from './emulator.ts';
 export { DeviceSession, withSession, type SessionOptions, type LayerCounters, type Calibration } from './session.ts';
 export { runOnHost, type HostRun, type HostRunOptions } from './host.ts';

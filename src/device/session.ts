@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A session with a device harness over the framed protocol: an emulated board started here (QEMU
  * over a pseudo-terminal or stdio) or a real board on a serial port. `run`, `profile` and
@@ -10,8 +11,21 @@ import { type BoardDescriptor, type CounterSpec, type TargetDescriptor, counterF
 import { findTool } from '../build/toolchain.ts';
 import { ProtocolClient } from './protocol/client.ts';
 import {
-  Command, type DeviceMemory, type Hello, type InvokeResult, LAYERS_PER_READ, NO_STOP, PROTOCOL_VERSION, READ_CHUNK, type Reader,
-  WRITE_CHUNK, parseHello, parseInvoke, parseLayers, parseMemory, requests,
+  Command,
+  type DeviceMemory,
+  type Hello,
+  type InvokeResult,
+  LAYERS_PER_READ,
+  NO_STOP,
+  PROTOCOL_VERSION,
+  READ_CHUNK,
+  type Reader,
+  WRITE_CHUNK,
+  parseHello,
+  parseInvoke,
+  parseLayers,
+  parseMemory,
+  requests,
 } from './protocol/messages.ts';
 import { type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { startRp2040js } from './rp2040/board.ts';
@@ -115,9 +129,13 @@ export class DeviceSession {
       },
     });
     try {
-      const hello = parseHello(await client.request(Command.HELLO, requests.hello(), {
-        step: 'HELLO', timeoutMs: 1000, retries: (options.helloTries ?? 8) - 1,
-      }));
+      const hello = parseHello(
+        await client.request(Command.HELLO, requests.hello(), {
+          step: 'HELLO',
+          timeoutMs: 1000,
+          retries: (options.helloTries ?? 8) - 1,
+        }),
+      );
       if (hello.protocolVersion !== PROTOCOL_VERSION) {
         throw new TinyforgeError(`${transport.name}: HELLO: the device speaks protocol version ${hello.protocolVersion}, this host ${PROTOCOL_VERSION}`);
       }
@@ -127,9 +145,10 @@ export class DeviceSession {
         );
       }
       // a board's figures hold for the counter it is meant to use: counterFor checks the one HELLO names
-      const counter = board && target
-        ? counterFor(target, board, hello.counter)
-        : { kind: 'cycles' as const, source: `${hello.counter} at ${hello.coreClockHz} Hz`, countsPerTick: 1 };
+      const counter =
+        board && target
+          ? counterFor(target, board, hello.counter)
+          : { kind: 'cycles' as const, source: `${hello.counter} at ${hello.coreClockHz} Hz`, countsPerTick: 1 };
       return new DeviceSession(client, hello, counter, board?.name ?? hello.board, emulator, options);
     } catch (e) {
       await transport.close().catch(() => {});
@@ -147,8 +166,7 @@ export class DeviceSession {
     if (command === Command.RESET_STATE) {
       this.stateChanges = [];
       this.stateFromReset = true;
-    }
-    else if (command === Command.WRITE_INPUT || command === Command.INVOKE) this.stateChanges.push({ command, payload, step });
+    } else if (command === Command.WRITE_INPUT || command === Command.INVOKE) this.stateChanges.push({ command, payload, step });
     return answer;
   }
 
@@ -172,17 +190,32 @@ export class DeviceSession {
   private async resync(step: string, command: number): Promise<void> {
     const where = `${this.portName}: ${step}`;
     if (!this.stateFromReset && (command === Command.INVOKE || this.stateChanges.some((c) => c.command === Command.INVOKE))) {
-      throw new TinyforgeError(`${where}: the port vanished and the device's state cannot be rebuilt (no RESET_STATE in this session): an INVOKE that may have run is not repeated`);
+      throw new TinyforgeError(
+        `${where}: the port vanished and the device's state cannot be rebuilt (no RESET_STATE in this session): an INVOKE that may have run is not repeated`,
+      );
     }
-    const hello = parseHello(await this.client.request(Command.HELLO, requests.hello(), { step: `${step}: HELLO after reconnecting`, timeoutMs: 1000, retries: 2 }));
+    const hello = parseHello(
+      await this.client.request(Command.HELLO, requests.hello(), { step: `${step}: HELLO after reconnecting`, timeoutMs: 1000, retries: 2 }),
+    );
     const before = this.hello;
-    if (hello.buildId !== before.buildId || hello.model !== before.model || hello.inputBytes !== before.inputBytes || hello.outputBytes !== before.outputBytes) {
-      throw new TinyforgeError(`${where}: the port came back with a device running build ${hello.buildId} of model ${hello.model}, not build ${before.buildId} of ${before.model}`);
+    if (
+      hello.buildId !== before.buildId ||
+      hello.model !== before.model ||
+      hello.inputBytes !== before.inputBytes ||
+      hello.outputBytes !== before.outputBytes
+    ) {
+      throw new TinyforgeError(
+        `${where}: the port came back with a device running build ${hello.buildId} of model ${hello.model}, not build ${before.buildId} of ${before.model}`,
+      );
     }
     if (this.stateFromReset) await this.client.request(Command.RESET_STATE, requests.empty(), { step: `${step}: RESET_STATE after reconnecting` });
     for (const change of this.stateChanges) {
-      const timeoutMs = change.command === Command.INVOKE ? this.options.invokeTimeoutMs ?? 120_000 : undefined;
-      await this.client.request(change.command, change.payload, { step: `${step}: ${change.step} again after reconnecting`, timeoutMs, retries: change.command === Command.INVOKE ? 1 : undefined });
+      const timeoutMs = change.command === Command.INVOKE ? (this.options.invokeTimeoutMs ?? 120_000) : undefined;
+      await this.client.request(change.command, change.payload, {
+        step: `${step}: ${change.step} again after reconnecting`,
+        timeoutMs,
+        retries: change.command === Command.INVOKE ? 1 : undefined,
+      });
     }
     this.options.progress?.(`${where}: the port came back; device re-synced (${this.stateChanges.length} requests replayed)`);
   }
@@ -234,7 +267,8 @@ export class DeviceSession {
     for (let first = 0; first < this.hello.numLayers; first += LAYERS_PER_READ) {
       const count = Math.min(LAYERS_PER_READ, this.hello.numLayers - first);
       const chunk = parseLayers(await this.request(Command.READ_LAYERS, requests.readLayers(first, count), `READ_LAYERS from ${first}`));
-      if (chunk.first !== first || chunk.ticks.length !== count) throw new TinyforgeError(`${this.portName}: READ_LAYERS from ${first}: answer for ${chunk.first}+${chunk.ticks.length}`);
+      if (chunk.first !== first || chunk.ticks.length !== count)
+        throw new TinyforgeError(`${this.portName}: READ_LAYERS from ${first}: answer for ${chunk.first}+${chunk.ticks.length}`);
       ticks.push(...chunk.ticks);
       runs = chunk.runs;
       const c = chunk.calibration;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { DType, Tensor, elementCount } from './graph.ts';
 
 export type TensorBuffer = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array;
@@ -5,12 +6,19 @@ export type TensorBuffer = Int8Array | Uint8Array | Int16Array | Int32Array | Bi
 /** A zero-filled typed array for `count` elements of `dtype`. */
 export function allocBuffer(dtype: DType, count: number): TensorBuffer {
   switch (dtype) {
-    case 'int8': return new Int8Array(count);
-    case 'uint8': case 'bool': return new Uint8Array(count);
-    case 'int16': return new Int16Array(count);
-    case 'int32': return new Int32Array(count);
-    case 'int64': return new BigInt64Array(count);
-    case 'float32': return new Float32Array(count);
+    case 'int8':
+      return new Int8Array(count);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(count);
+    case 'int16':
+      return new Int16Array(count);
+    case 'int32':
+      return new Int32Array(count);
+    case 'int64':
+      return new BigInt64Array(count);
+    case 'float32':
+      return new Float32Array(count);
   }
 }
 
@@ -21,12 +29,19 @@ export function allocBuffer(dtype: DType, count: number): TensorBuffer {
 export function fromBytes(dtype: DType, bytes: Uint8Array): TensorBuffer {
   const copy = new Uint8Array(bytes);
   switch (dtype) {
-    case 'int8': return new Int8Array(copy.buffer);
-    case 'uint8': case 'bool': return copy;
-    case 'int16': return new Int16Array(copy.buffer);
-    case 'int32': return new Int32Array(copy.buffer);
-    case 'int64': return new BigInt64Array(copy.buffer);
-    case 'float32': return new Float32Array(copy.buffer);
+    case 'int8':
+      return new Int8Array(copy.buffer);
+    case 'uint8':
+    case 'bool':
+      return copy;
+    case 'int16':
+      return new Int16Array(copy.buffer);
+    case 'int32':
+      return new Int32Array(copy.buffer);
+    case 'int64':
+      return new BigInt64Array(copy.buffer);
+    case 'float32':
+      return new Float32Array(copy.buffer);
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The graph IR: plain typed data shared by every stage after import. Nothing here knows about
  * flatbuffers, tfjs or C; importers build it, passes rewrite it, the planner and codegen read it.
@@ -7,12 +8,24 @@ export type DType = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32' |
 
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Record<DType, number> = {
-  int8: 1, uint8: 1, int16: 2, int32: 4, int64: 8, float32: 4, bool: 1,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  float32: 4,
+  bool: 1,
 };
 
 /** The C type a dtype is stored as. */
 export const DTYPE_C: Record<DType, string> = {
-  int8: 'int8_t', uint8: 'uint8_t', int16: 'int16_t', int32: 'int32_t', int64: 'int64_t', float32: 'float', bool: 'uint8_t',
+  int8: 'int8_t',
+  uint8: 'uint8_t',
+  int16: 'int16_t',
+  int32: 'int32_t',
+  int64: 'int64_t',
+  float32: 'float',
+  bool: 'uint8_t',
 };
 
 /**
@@ -126,6 +139,9 @@ export function isConstant(t: Tensor): boolean {
 
 /** Turns any file name into a C identifier usable as a symbol prefix. */
 export function cIdentifier(name: string): string {
-  const id = name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/_+/g, '_');
+  const id = name
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .replace(/_+/g, '_');
   return /^[A-Za-z_]/.test(id) ? id : `m_${id}`;
 }

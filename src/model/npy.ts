@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 
 export interface NpyArray {
@@ -26,7 +27,11 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   if (!descr || shapeText === undefined) throw new TinyforgeError(`${source}: unreadable .npy header`);
   if (fortran) throw new TinyforgeError(`${source}: Fortran-order .npy arrays are not supported (save with C order)`);
   if (!SUPPORTED.has(descr)) throw new TinyforgeError(`${source}: .npy dtype ${descr} not supported (int8, uint8, int16, int32, float32)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const itemBytes = Number(descr.slice(2));
   const count = shape.reduce((n, d) => n * d, 1);
   const start = headerStart + headerLen;

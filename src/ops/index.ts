@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from './op.ts';
 import conv2d from './conv_2d/index.ts';
 import depthwiseConv2d from './depthwise_conv_2d/index.ts';
@@ -31,8 +32,22 @@ import spaceToDepth from './space_to_depth/index.ts';
 import depthToSpace from './depth_to_space/index.ts';
 
 const SHAPE_OPS: OpDef[] = [
-  pad, padv2, concatenation, transpose, stridedSlice, slice, split, splitV, pack, unpack, squeeze, expandDims,
-  resizeNearestNeighbor, resizeBilinear, spaceToDepth, depthToSpace,
+  pad,
+  padv2,
+  concatenation,
+  transpose,
+  stridedSlice,
+  slice,
+  split,
+  splitV,
+  pack,
+  unpack,
+  squeeze,
+  expandDims,
+  resizeNearestNeighbor,
+  resizeBilinear,
+  spaceToDepth,
+  depthToSpace,
 ];
 
 // elementwise, activations, reductions and others
@@ -79,13 +94,49 @@ import argMin from './arg_min/index.ts';
 import reduceMin from './reduce_min/index.ts';
 
 const LOGIC_OPS: OpDef[] = [
-  equal, notEqual, less, lessEqual, greater, greaterEqual, spaceToBatchNd, batchToSpaceNd, gather, readVariable, assignVariable, cast, zerosLike, cumsum, selectV2, select,
-  mirrorPad, broadcastTo, argMin, reduceMin,
+  equal,
+  notEqual,
+  less,
+  lessEqual,
+  greater,
+  greaterEqual,
+  spaceToBatchNd,
+  batchToSpaceNd,
+  gather,
+  readVariable,
+  assignVariable,
+  cast,
+  zerosLike,
+  cumsum,
+  selectV2,
+  select,
+  mirrorPad,
+  broadcastTo,
+  argMin,
+  reduceMin,
 ];
 
 const ARITHMETIC_OPS: OpDef[] = [
-  mul, sub, maximum, minimum, squaredDifference, relu, relu6, reluN1To1, leakyRelu, prelu, hardSwish, logistic, tanh,
-  mean, sum, reduceMax, argMax, transposeConv, batchMatmul, l2Normalization,
+  mul,
+  sub,
+  maximum,
+  minimum,
+  squaredDifference,
+  relu,
+  relu6,
+  reluN1To1,
+  leakyRelu,
+  prelu,
+  hardSwish,
+  logistic,
+  tanh,
+  mean,
+  sum,
+  reduceMax,
+  argMax,
+  transposeConv,
+  batchMatmul,
+  l2Normalization,
 ];
 
 // elementwise math (TFLite Micro's int8/int16 kernels; float32 where TFLM has only float)
@@ -106,7 +157,24 @@ const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, 
 
 /** Every builtin op tinyforge compiles, by TFLite builtin name. */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [conv2d, depthwiseConv2d, fullyConnected, averagePool2d, maxPool2d, add, reshape, softmax, quantize, dequantize, unidirectionalSequenceLstm, svdf, ...SHAPE_OPS, ...ARITHMETIC_OPS, ...LOGIC_OPS, ...MATH_OPS].map((d) => [d.kind, d]),
+  [
+    conv2d,
+    depthwiseConv2d,
+    fullyConnected,
+    averagePool2d,
+    maxPool2d,
+    add,
+    reshape,
+    softmax,
+    quantize,
+    dequantize,
+    unidirectionalSequenceLstm,
+    svdf,
+    ...SHAPE_OPS,
+    ...ARITHMETIC_OPS,
+    ...LOGIC_OPS,
+    ...MATH_OPS,
+  ].map((d) => [d.kind, d]),
 );
 
 export function opDef(kind: string): OpDef | undefined {

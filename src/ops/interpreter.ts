@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 import { byteSize } from '../ir/graph.ts';
 import { type TensorBuffer, fromBytes, resetVariable, tensorBuffer, toBytes } from '../ir/buffers.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
 import type { TensorBuffer } from '../ir/buffers.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
 import { TinyforgeError } from '../errors.ts';
 import type { KernelIsa, KernelVariant, OpDef, OverlapRule } from './op.ts';
@@ -51,7 +52,11 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
       const params = def.prepare(graph, op);
       const variant = selectVariant(def, params, isa);
       layers.push({
-        position, op, def, params, variant,
+        position,
+        op,
+        def,
+        params,
+        variant,
         macs: def.macs(graph, op),
         scratchBytes: variant.scratchBytes?.(params) ?? 0,
         isAlias: def.isAlias === true,

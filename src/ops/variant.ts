@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The one place a layer's kernel is chosen: an op's target variants (`OpDef.variants`) are tried in
  * order on targets of their ISA family; the portable C variant (the op's own `emitC`) runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * No-op data movement becomes an alias. An op that moves every element of its input to the same
  * place in its output (a TRANSPOSE that only moves dimensions of extent 1, such as NCHW → NHWC of a
@@ -16,8 +17,18 @@ import type { ResizeNearestParams } from '../ops/resize_nearest_neighbor/index.t
 import type { Interpolation, ResizeBilinearParams } from '../ops/resize_bilinear/index.ts';
 
 const MOVEMENT_KINDS = new Set([
-  'TRANSPOSE', 'PAD', 'PADV2', 'SLICE', 'STRIDED_SLICE', 'SPLIT', 'SPLIT_V', 'UNPACK', 'CONCATENATION', 'PACK',
-  'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE',
+  'TRANSPOSE',
+  'PAD',
+  'PADV2',
+  'SLICE',
+  'STRIDED_SLICE',
+  'SPLIT',
+  'SPLIT_V',
+  'UNPACK',
+  'CONCATENATION',
+  'PACK',
+  'SPACE_TO_DEPTH',
+  'DEPTH_TO_SPACE',
 ]);
 const RESIZE_KINDS = new Set(['RESIZE_NEAREST_NEIGHBOR', 'RESIZE_BILINEAR']);
 

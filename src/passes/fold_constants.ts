@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Constant folding: every op whose inputs are all known at compile time runs here, once, with its
  * own reference kernel, and its outputs become constant tensors (TFLite's converter leaves such

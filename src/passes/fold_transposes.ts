@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TRANSPOSE folding. Models exported from PyTorch (through ONNX) take NCHW input and transpose it
  * to NHWC before the first layer, often followed by an explicit PAD. A TRANSPOSE is a full copy
@@ -110,7 +111,9 @@ function foldIntoFullyConnected(graph: Graph, transpose: Op, consumers: Map<numb
     const sigma = new Array<number>(n);
     const at = new Array<number>(input.shape.length).fill(0);
     forEachCoordinate(transposedShape, (coord, i) => {
-      perm.forEach((p, k) => { at[p] = coord[k]!; });
+      perm.forEach((p, k) => {
+        at[p] = coord[k]!;
+      });
       sigma[flatOffset(input.shape, at)] = i;
     });
     const rows = weights.shape[0]!;

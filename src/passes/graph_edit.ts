@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Small helpers the graph passes share. Passes are pure (Graph in, new Graph out): they copy the
  * arrays they change and never mutate the input graph's ops or tensors. Tensor indices stay stable
@@ -34,7 +35,13 @@ export function isFixedConstant(t: Tensor): boolean {
 }
 
 /** Appends a constant tensor; returns the new graph's tensor list and the new index. */
-export function appendConstant(tensors: readonly Tensor[], name: string, dtype: DType, shape: number[], values: TensorBuffer): { tensors: Tensor[]; index: number } {
+export function appendConstant(
+  tensors: readonly Tensor[],
+  name: string,
+  dtype: DType,
+  shape: number[],
+  values: TensorBuffer,
+): { tensors: Tensor[]; index: number } {
   const index = tensors.length;
   const tensor: Tensor = { index, name, shape, dtype, data: new Uint8Array(toBytes(values)) };
   return { tensors: [...tensors, tensor], index };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The graph passes, run by compileGraph before ops are prepared. Each is a pure function
  * Graph → Graph (or a check that throws a TinyforgeError naming the op at fault):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Dead-op removal and RESHAPE's shape input. TFLite Micro's RESHAPE takes the target shape from its
  * (static) output tensor and never reads the optional shape input, so the input is dropped; ops

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What tinyforge cannot compile, reported up front with the op at fault: dynamic shapes (a -1 in a
  * tensor's shape or shape_signature) and float ops inside an int8 model. All problems are listed in
@@ -17,7 +18,9 @@ import { opLabel } from './graph_edit.ts';
  */
 export function dynamicDimensions(t: Tensor): number[] {
   const dims: number[] = [];
-  t.shape.forEach((d, k) => { if (d < 0) dims.push(k); });
+  t.shape.forEach((d, k) => {
+    if (d < 0) dims.push(k);
+  });
   (t.shapeSignature ?? []).forEach((d, k) => {
     const batchOfOne = k === 0 && t.shape.length >= 2 && t.shape[0] === 1;
     if (d < 0 && !batchOfOne && !dims.includes(k)) dims.push(k);
@@ -33,8 +36,12 @@ export function rejectDynamicShapes(graph: Graph, source: string): void {
     const dims = dynamicDimensions(t);
     if (dims.length === 0) return;
     reported.add(t.index);
-    const signature = t.shapeSignature ? `shape_signature [${t.shapeSignature.join(',')}], converted as [${t.shape.join(',')}]` : `shape [${t.shape.join(',')}]`;
-    problems.push(`${where}${tensorLabel(t)} has a dynamic shape (${signature}; dimension ${dims.join(', ')}): tinyforge compiles static shapes only; export the model with fixed sizes`);
+    const signature = t.shapeSignature
+      ? `shape_signature [${t.shapeSignature.join(',')}], converted as [${t.shape.join(',')}]`
+      : `shape [${t.shape.join(',')}]`;
+    problems.push(
+      `${where}${tensorLabel(t)} has a dynamic shape (${signature}; dimension ${dims.join(', ')}): tinyforge compiles static shapes only; export the model with fixed sizes`,
+    );
   };
   for (const op of graph.ops) {
     for (const i of op.inputs) if (i >= 0) report(graph.tensors[i]!, `${opLabel(op)}: input `);
@@ -70,6 +77,9 @@ export function rejectFloatIslands(graph: Graph, source: string): void {
     .filter((op) => !BOUNDARY.has(op.kind))
     .map((op) => ({ op, t: floatTensorOf(graph, op) }))
     .filter((x): x is { op: Op; t: Tensor } => x.t !== undefined)
-    .map(({ op, t }) => `${opLabel(op)} computes in float32 (${tensorLabel(t)}) inside an int8 model: tinyforge runs integer kernels only; quantize this op too (full-integer quantization) or end the model before it`);
+    .map(
+      ({ op, t }) =>
+        `${opLabel(op)} computes in float32 (${tensorLabel(t)}) inside an int8 model: tinyforge runs integer kernels only; quantize this op too (full-integer quantization) or end the model before it`,
+    );
   if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
 }

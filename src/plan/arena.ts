@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { PreparedGraph } from '../ops/prepare.ts';
 import { type BufferRequest, alignUp, bufferRequests, liveBytesLowerBound } from './lifetimes.ts';
 
@@ -29,7 +30,7 @@ type Order = { name: string; compare: (a: BufferRequest, b: BufferRequest) => nu
 
 const bySize = (a: BufferRequest, b: BufferRequest) => b.bytes - a.bytes;
 const byFirstUse = (a: BufferRequest, b: BufferRequest) => a.firstUse - b.firstUse;
-const byLifetime = (a: BufferRequest, b: BufferRequest) => (b.lastUse - b.firstUse) - (a.lastUse - a.firstUse);
+const byLifetime = (a: BufferRequest, b: BufferRequest) => b.lastUse - b.firstUse - (a.lastUse - a.firstUse);
 const byArea = (a: BufferRequest, b: BufferRequest) => b.bytes * (b.lastUse - b.firstUse + 1) - a.bytes * (a.lastUse - a.firstUse + 1);
 
 /** Placement orders tried; the smallest arena wins. The first is TFLite Micro's greedy planner. */
@@ -74,9 +75,7 @@ export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT):
 function placeGreedy(ordered: BufferRequest[], alignment: number): PlacedBuffer[] {
   const placed: PlacedBuffer[] = [];
   for (const req of ordered) {
-    const conflicts = placed
-      .filter((p) => p.firstUse <= req.lastUse && req.firstUse <= p.lastUse)
-      .sort((a, b) => a.offset - b.offset);
+    const conflicts = placed.filter((p) => p.firstUse <= req.lastUse && req.firstUse <= p.lastUse).sort((a, b) => a.offset - b.offset);
     let offset = 0;
     for (const c of conflicts) {
       if (offset + req.bytes <= c.offset) break;

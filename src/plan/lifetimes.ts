@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
 import type { PreparedGraph } from '../ops/prepare.ts';
 

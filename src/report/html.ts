@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `profile --html`: one self-contained HTML file, viewable offline: the per-layer counter as a bar
  * chart and the arena timeline (each buffer a rectangle: layers it lives across × bytes it holds),
@@ -27,13 +28,23 @@ const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1').rep
 export function profileHtml(report: ProfileReport, modelPath: string): string {
   const unit = report.counter.kind;
   const data = JSON.stringify({
-    model: report.model, target: report.target, board: report.board, counter: report.counter, perInference: report.perInference,
+    model: report.model,
+    target: report.target,
+    board: report.board,
+    counter: report.counter,
+    perInference: report.perInference,
     layers: report.layers.map((l) => ({ index: l.index, op: l.op, macs: l.macs, count: l.count, share: l.share, alias: l.alias })),
-    plan: report.plan, memory: report.memory,
+    plan: report.plan,
+    memory: report.memory,
   }).replace(/</g, '\\u003c');
-  const rows = report.layers.map((l) => `<tr><td>${l.index}</td><td>${escapeHtml(l.op)}</td><td>${escapeHtml(l.outputs.map((s) => `[${s.join('x')}]`).join(' '))}</td>`
-    + `<td class="n">${l.macs.toLocaleString('en-US')}</td><td class="n">${l.alias ? '-' : l.count.toLocaleString('en-US')}</td>`
-    + `<td class="n">${l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`}</td><td class="n">${l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2)}</td></tr>`).join('\n');
+  const rows = report.layers
+    .map(
+      (l) =>
+        `<tr><td>${l.index}</td><td>${escapeHtml(l.op)}</td><td>${escapeHtml(l.outputs.map((s) => `[${s.join('x')}]`).join(' '))}</td>` +
+        `<td class="n">${l.macs.toLocaleString('en-US')}</td><td class="n">${l.alias ? '-' : l.count.toLocaleString('en-US')}</td>` +
+        `<td class="n">${l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`}</td><td class="n">${l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2)}</td></tr>`,
+    )
+    .join('\n');
   const m = report.memory;
   return `<!DOCTYPE html>
 <html lang="en">

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
 import type { PreparedGraph } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
@@ -7,9 +8,16 @@ const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.t
 
 export function formatTensors(graph: Graph): string {
   const rows = graph.tensors.map((t) => [
-    t.index, t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name, `${t.dtype}[${t.shape.join(',')}]`,
-    t.quant ? (t.quant.scale.length > 1 ? `per-channel(${t.quant.scale.length}) axis ${t.quant.axis}` : `s=${t.quant.scale[0]?.toPrecision(6)} z=${t.quant.zeroPoint[0]}`) : '-',
-    isConstant(t) ? 'const' : t.isVariable ? 'variable' : 'activation', byteSize(t),
+    t.index,
+    t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name,
+    `${t.dtype}[${t.shape.join(',')}]`,
+    t.quant
+      ? t.quant.scale.length > 1
+        ? `per-channel(${t.quant.scale.length}) axis ${t.quant.axis}`
+        : `s=${t.quant.scale[0]?.toPrecision(6)} z=${t.quant.zeroPoint[0]}`
+      : '-',
+    isConstant(t) ? 'const' : t.isVariable ? 'variable' : 'activation',
+    byteSize(t),
   ]);
   return formatTable(['#', 'name', 'type', 'quantization', 'kind', 'bytes'], rows, 'Tensors');
 }
@@ -20,10 +28,15 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
     const layer = prepared?.layers[position];
     const weights = op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
     return [
-      op.index, op.kind,
-      op.inputs.filter((i) => i >= 0 && !isConstant(graph.tensors[i]!)).map((i) => shape(graph, i)).join(' '),
+      op.index,
+      op.kind,
+      op.inputs
+        .filter((i) => i >= 0 && !isConstant(graph.tensors[i]!))
+        .map((i) => shape(graph, i))
+        .join(' '),
       op.outputs.map((i) => shape(graph, i)).join(' '),
-      layer ? layer.macs : '?', weights,
+      layer ? layer.macs : '?',
+      weights,
       // the kernel selectVariant chose for the target (aliases run no code)
       layer ? (layer.isAlias ? 'alias' : layer.variant.name) : '?',
     ];
@@ -33,8 +46,16 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
 
 export function formatPlan(graph: Graph, plan: MemoryPlan): string {
   const rows = plan.buffers.map((b) => [
-    b.scratchOf !== undefined ? `scratch of layer ${b.scratchOf}` : b.tensors.map((t) => `${t} ${graph.tensors[t]!.name}`).join(' = ').slice(0, 60),
-    b.offset, b.bytes, b.firstUse, b.lastUse,
+    b.scratchOf !== undefined
+      ? `scratch of layer ${b.scratchOf}`
+      : b.tensors
+          .map((t) => `${t} ${graph.tensors[t]!.name}`)
+          .join(' = ')
+          .slice(0, 60),
+    b.offset,
+    b.bytes,
+    b.firstUse,
+    b.lastUse,
   ]);
   const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)');
   return `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}`;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
 import type { PreparedGraph } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
@@ -11,12 +12,21 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
     unsupported,
     problem: problem ?? null,
     tensors: graph.tensors.map((t) => ({
-      index: t.index, name: t.name, dtype: t.dtype, shape: t.shape, bytes: byteSize(t),
-      constant: isConstant(t), variable: t.isVariable === true,
-      scale: t.quant?.scale ?? null, zeroPoint: t.quant?.zeroPoint ?? null,
+      index: t.index,
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      bytes: byteSize(t),
+      constant: isConstant(t),
+      variable: t.isVariable === true,
+      scale: t.quant?.scale ?? null,
+      zeroPoint: t.quant?.zeroPoint ?? null,
     })),
     layers: graph.ops.map((op, position) => ({
-      index: op.index, op: op.kind, inputs: op.inputs, outputs: op.outputs,
+      index: op.index,
+      op: op.kind,
+      inputs: op.inputs,
+      outputs: op.outputs,
       macs: prepared?.layers[position]?.macs ?? null,
       weightBytes: op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0),
     })),
@@ -30,6 +40,13 @@ export function planJson(plan: MemoryPlan) {
     lowerBound: plan.lowerBound,
     scratch: plan.scratchBytes,
     strategy: plan.strategy,
-    buffers: plan.buffers.map((b) => ({ tensors: b.tensors, scratchOf: b.scratchOf ?? null, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse })),
+    buffers: plan.buffers.map((b) => ({
+      tensors: b.tensors,
+      scratchOf: b.scratchOf ?? null,
+      offset: b.offset,
+      bytes: b.bytes,
+      firstUse: b.firstUse,
+      lastUse: b.lastUse,
+    })),
   };
 }

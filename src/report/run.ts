@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { RunReport } from '../run/run.ts';
 import { formatBytes, formatTable } from './table.ts';
 
@@ -6,9 +7,7 @@ const preview = (values: number[]) => (values.length > 12 ? `[${values.slice(0, 
 /** The human table of `tinyforge run`. */
 export function formatRunReport(r: RunReport, modelPath: string): string {
   const unit = r.counter?.kind ?? '';
-  const caseRows = r.cases.map((c) => [
-    c.index, c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO',
-  ]);
+  const caseRows = r.cases.map((c) => [c.index, c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
   const cases = formatTable(['case', 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
   const m = r.memory;
   const cost: [string, string][] = [

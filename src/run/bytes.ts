@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Graph } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What `run`, `profile` and `validate` share: compile the model for a target, build the harness
  * firmware around it (the profile build has per-layer counters and stop-after-layer), and say how
@@ -81,8 +82,11 @@ export function compileForTarget(graph: Graph, modelPath: string, target: Target
  * harness around them, run `work`, and clean up.
  */
 export async function withTargetBuild<T>(
-  compiled: CompiledModel, target: TargetDescriptor, board: BoardDescriptor | undefined,
-  options: TargetBuildOptions, work: (b: TargetBuild) => Promise<T>,
+  compiled: CompiledModel,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  options: TargetBuildOptions,
+  work: (b: TargetBuild) => Promise<T>,
 ): Promise<T> {
   const { graph } = compiled;
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-build-'));
@@ -90,8 +94,14 @@ export async function withTargetBuild<T>(
     const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
     options.progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${options.profile ? ', profile build' : ''}`);
     const build = await buildFirmware({
-      target: target.name, board: board?.name, modelDir, outDir: join(workDir, 'build'), profile: options.profile,
-      sanitize: options.sanitize, input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), extraCflags: options.extraCflags,
+      target: target.name,
+      board: board?.name,
+      modelDir,
+      outDir: join(workDir, 'build'),
+      profile: options.profile,
+      sanitize: options.sanitize,
+      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+      extraCflags: options.extraCflags,
     });
     return await work({ compiled, build });
   } finally {
@@ -104,9 +114,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
-  const board = options.port
-    ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated))
-    : boardOf(target, options.board);
+  const board = options.port ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated)) : boardOf(target, options.board);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
   const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };

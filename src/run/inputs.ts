@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
@@ -29,21 +30,25 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
     const cases: InputCase[] = [];
     let at = 0;
     for (let c = 0; c < count / perCase; c++) {
-      cases.push(tensors.map((t) => {
-        const n = elementCount(t.shape);
-        const slice = values.slice(at, (at += n));
-        return encode(t, isFloat && t.dtype !== 'float32' ? Array.from(slice, (v) => quantizeValue(t, v, path)) : Array.from(slice), path);
-      }));
+      cases.push(
+        tensors.map((t) => {
+          const n = elementCount(t.shape);
+          const slice = values.slice(at, (at += n));
+          return encode(t, isFloat && t.dtype !== 'float32' ? Array.from(slice, (v) => quantizeValue(t, v, path)) : Array.from(slice), path);
+        }),
+      );
     }
     return cases;
   }
   const sizes = tensors.map(byteSize);
   const perCase = sizes.reduce((a, b) => a + b, 0);
   if (bytes.length === 0 || bytes.length % perCase !== 0) {
-    throw new TinyforgeError(`${path}: ${bytes.length} bytes is not a whole number of inputs of ${perCase} bytes (${sizes.join(' + ')}: all input tensors concatenated)`);
+    throw new TinyforgeError(
+      `${path}: ${bytes.length} bytes is not a whole number of inputs of ${perCase} bytes (${sizes.join(' + ')}: all input tensors concatenated)`,
+    );
   }
   const cases: InputCase[] = [];
-  for (let at = 0; at < bytes.length;) cases.push(sizes.map((n) => bytes.slice(at, (at += n))));
+  for (let at = 0; at < bytes.length; ) cases.push(sizes.map((n) => bytes.slice(at, (at += n))));
   return cases;
 }
 
@@ -58,11 +63,16 @@ export function zeroPointCase(graph: Graph): InputCase {
 function npyValues(descr: string, data: Uint8Array): Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array {
   const buf = new Uint8Array(data).buffer;
   switch (descr) {
-    case '|i1': return new Int8Array(buf);
-    case '<i2': return new Int16Array(buf);
-    case '<i4': return new Int32Array(buf);
-    case '<f4': return new Float32Array(buf);
-    default: return new Uint8Array(buf);
+    case '|i1':
+      return new Int8Array(buf);
+    case '<i2':
+      return new Int16Array(buf);
+    case '<i4':
+      return new Int32Array(buf);
+    case '<f4':
+      return new Float32Array(buf);
+    default:
+      return new Uint8Array(buf);
   }
 }
 
@@ -76,12 +86,24 @@ function encode(t: Tensor, values: number[], source: string): Uint8Array {
   const view = new DataView(out.buffer);
   values.forEach((v, i) => {
     switch (t.dtype) {
-      case 'int8': view.setInt8(i, clamp(v, -128, 127)); break;
-      case 'uint8': case 'bool': view.setUint8(i, clamp(v, 0, 255)); break;
-      case 'int16': view.setInt16(i * 2, clamp(v, -32768, 32767), true); break;
-      case 'int32': view.setInt32(i * 4, v, true); break;
-      case 'float32': view.setFloat32(i * 4, v, true); break;
-      default: throw new TinyforgeError(`${source}: inputs of type ${t.dtype} (tensor ${t.index} "${t.name}") are not supported`);
+      case 'int8':
+        view.setInt8(i, clamp(v, -128, 127));
+        break;
+      case 'uint8':
+      case 'bool':
+        view.setUint8(i, clamp(v, 0, 255));
+        break;
+      case 'int16':
+        view.setInt16(i * 2, clamp(v, -32768, 32767), true);
+        break;
+      case 'int32':
+        view.setInt32(i * 4, v, true);
+        break;
+      case 'float32':
+        view.setFloat32(i * 4, v, true);
+        break;
+      default:
+        throw new TinyforgeError(`${source}: inputs of type ${t.dtype} (tensor ${t.index} "${t.name}") are not supported`);
     }
   });
   return out;

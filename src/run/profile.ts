@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge profile`: runs the model on the board in a profile build and reads back the counter
  * per layer, net of the profiling hooks' own cost (measured on the device with an empty layer).
@@ -59,11 +60,20 @@ export interface ProfileReport {
   outputs: number[][];
   matchesReference: boolean;
   memory: {
-    arena: number; arenaUsed: number | null; scratch: number; stack: number; stackInvoke: number;
-    flash: number; flashWeights: number; ram: number;
+    arena: number;
+    arenaUsed: number | null;
+    scratch: number;
+    stack: number;
+    stackInvoke: number;
+    flash: number;
+    flashWeights: number;
+    ram: number;
   };
   /** the arena plan, for the HTML timeline */
-  plan: { arena: number; buffers: { name: string; tensors: number[]; scratchOf: number | null; offset: number; bytes: number; firstUse: number; lastUse: number }[] };
+  plan: {
+    arena: number;
+    buffers: { name: string; tensors: number[]; scratchOf: number | null; offset: number; bytes: number; firstUse: number; lastUse: number }[];
+  };
   buildId: string;
 }
 
@@ -84,7 +94,9 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       const memory = await session.readMemory();
       checkStack(session.portName, memory);
       if (counters.ticks.length !== compiled.prepared.layers.length) {
-        throw new TinyforgeError(`${session.portName}: READ_LAYERS: ${counters.ticks.length} layers on the device, ${compiled.prepared.layers.length} in the model`);
+        throw new TinyforgeError(
+          `${session.portName}: READ_LAYERS: ${counters.ticks.length} layers on the device, ${compiled.prepared.layers.length} in the model`,
+        );
       }
       const inside = counters.calibration.insideTicks;
       const layers = compiled.prepared.layers.map((layer, i) => {
@@ -92,16 +104,27 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         const netTicks = layer.isAlias ? 0 : Math.max(0, rawTicks - inside);
         const count = Math.round(netTicks * cpt);
         return {
-          index: layer.position, op: layer.op.kind,
-          inputs: shapes(graph, layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data)),
+          index: layer.position,
+          op: layer.op.kind,
+          inputs: shapes(
+            graph,
+            layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data),
+          ),
           outputs: shapes(graph, layer.op.outputs),
-          macs: layer.macs, count, rawCount: Math.round(rawTicks * cpt), share: 0,
-          macsPerCount: count > 0 ? layer.macs / count : null, alias: layer.isAlias,
+          macs: layer.macs,
+          count,
+          rawCount: Math.round(rawTicks * cpt),
+          share: 0,
+          macsPerCount: count > 0 ? layer.macs / count : null,
+          alias: layer.isAlias,
         };
       });
       const layersTotal = layers.reduce((n, l) => n + l.count, 0);
       for (const l of layers) l.share = layersTotal > 0 ? l.count / layersTotal : 0;
-      const outputs = splitOutputs(outputBytes, expected.map((o) => o.length));
+      const outputs = splitOutputs(
+        outputBytes,
+        expected.map((o) => o.length),
+      );
       return {
         model: graph.name,
         target: target.name,
@@ -117,9 +140,14 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         outputs: outputs.map((bytes, o) => outputValues(graph, o, bytes)),
         matchesReference: outputs.every((bytes, o) => equalBytes(bytes, expected[o]!)),
         memory: {
-          arena: compiled.plan.arenaBytes, arenaUsed: memory.arenaUsed, scratch: compiled.plan.scratchBytes,
-          stack: memory.stackHighWater, stackInvoke: memory.stackInvoke,
-          flash: build.sizes.flash, flashWeights: build.sizes.flashWeights, ram: build.sizes.ram + memory.stackInvoke,
+          arena: compiled.plan.arenaBytes,
+          arenaUsed: memory.arenaUsed,
+          scratch: compiled.plan.scratchBytes,
+          stack: memory.stackHighWater,
+          stackInvoke: memory.stackInvoke,
+          flash: build.sizes.flash,
+          flashWeights: build.sizes.flashWeights,
+          ram: build.sizes.ram + memory.stackInvoke,
         },
         plan: planView(compiled),
         buildId: session.hello.buildId,
@@ -139,16 +167,27 @@ function shapes(graph: Graph, tensors: number[]): number[][] {
 function planView(compiled: CompiledModel): ProfileReport['plan'] {
   const { graph, plan, prepared } = compiled;
   const lifetimes = tensorLifetimes(prepared);
-  const tensors = plan.buffers.flatMap((b) => b.tensors.map((t) => ({
-    name: graph.tensors[t]!.name || `t${t}`, tensors: [t], scratchOf: null,
-    offset: plan.tensorOffset.get(t) ?? b.offset, bytes: byteSize(graph.tensors[t]!),
-    firstUse: lifetimes.get(t)?.firstUse ?? b.firstUse, lastUse: lifetimes.get(t)?.lastUse ?? b.lastUse,
-  })));
-  const scratch = plan.buffers.filter((b) => b.scratchOf !== undefined).map((b) => ({
-    name: `scratch of layer ${b.scratchOf}`, tensors: [], scratchOf: b.scratchOf!, offset: b.offset, bytes: b.bytes, firstUse: b.firstUse, lastUse: b.lastUse,
-  }));
+  const tensors = plan.buffers.flatMap((b) =>
+    b.tensors.map((t) => ({
+      name: graph.tensors[t]!.name || `t${t}`,
+      tensors: [t],
+      scratchOf: null,
+      offset: plan.tensorOffset.get(t) ?? b.offset,
+      bytes: byteSize(graph.tensors[t]!),
+      firstUse: lifetimes.get(t)?.firstUse ?? b.firstUse,
+      lastUse: lifetimes.get(t)?.lastUse ?? b.lastUse,
+    })),
+  );
+  const scratch = plan.buffers
+    .filter((b) => b.scratchOf !== undefined)
+    .map((b) => ({
+      name: `scratch of layer ${b.scratchOf}`,
+      tensors: [],
+      scratchOf: b.scratchOf!,
+      offset: b.offset,
+      bytes: b.bytes,
+      firstUse: b.firstUse,
+      lastUse: b.lastUse,
+    }));
   return { arena: plan.arenaBytes, buffers: [...tensors, ...scratch] };
 }
-
-
-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Per-tensor reference dumps (docs/reference-dumps.md): a directory with `index.json` (one entry per
  * tensor: index, name, type, shape, scale, zero_point, bytes) and `<index>.bin` (the tensor's raw
@@ -12,7 +13,14 @@ import { DTYPE_BYTES, type DType, type Graph, type Tensor, elementCount } from '
 
 /** Type names a dump may use (TFLite's, any case; `float` and `int` spellings included). */
 const TYPE_NAMES: Record<string, DType> = {
-  int8: 'int8', uint8: 'uint8', int16: 'int16', int32: 'int32', int64: 'int64', float32: 'float32', float: 'float32', bool: 'bool',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  float32: 'float32',
+  float: 'float32',
+  bool: 'bool',
 };
 
 export interface ReferenceTensor {
@@ -71,7 +79,8 @@ export function readReferenceDump(dir: string): ReferenceDump {
     if (typeof name !== 'string') throw new TinyforgeError(`${at}: "name" must be a string`);
     if (typeof e.type !== 'string' || e.type === '') throw new TinyforgeError(`${at}: "type" must be a type name such as "int8"`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new TinyforgeError(`${at}: "shape" must be a list of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new TinyforgeError(`${at}: "shape" must be a list of non-negative integers`);
     const bytes = e.bytes;
     if (!Number.isInteger(bytes) || (bytes as number) < 0) throw new TinyforgeError(`${at}: "bytes" must be a non-negative integer`);
     const scale = e.scale ?? 0;
@@ -128,13 +137,18 @@ export function matchReference(graph: Graph, dump: ReferenceDump, modelLabel: st
       if (ref.name && named.length === 1) match = { ref, tensor: named[0]!.index, by: 'name' };
     }
     if (!match) {
-      const found = atIndex ? `; the model's tensor ${ref.index} is "${atIndex.name}" ${atIndex.dtype} [${atIndex.shape.join(',')}]` : `; the model has ${graph.tensors.length} tensors`;
+      const found = atIndex
+        ? `; the model's tensor ${ref.index} is "${atIndex.name}" ${atIndex.dtype} [${atIndex.shape.join(',')}]`
+        : `; the model has ${graph.tensors.length} tensors`;
       throw new TinyforgeError(
         `${dump.indexFile}: tensor ${ref.index} "${ref.name}" ${ref.type} [${ref.shape.join(',')}] is not a tensor of ${modelLabel} by index or by name${found}: is the reference from another model?`,
       );
     }
     const other = taken.get(match.tensor);
-    if (other) throw new TinyforgeError(`${dump.indexFile}: tensors ${other.index} and ${ref.index} both match the model's tensor ${match.tensor} "${graph.tensors[match.tensor]!.name}"`);
+    if (other)
+      throw new TinyforgeError(
+        `${dump.indexFile}: tensors ${other.index} and ${ref.index} both match the model's tensor ${match.tensor} "${graph.tensors[match.tensor]!.name}"`,
+      );
     taken.set(match.tensor, ref);
     return match;
   });

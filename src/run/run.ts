@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 import type { CompiledModel } from '../compile.ts';
 import { loadGraph } from '../model/load.ts';
@@ -69,18 +70,37 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     if (!board) {
       progress('running on the host');
       const host = await runOnHost(build.elf, concat(cases.map(concat)), { timeoutMs: options.timeoutMs });
-      const outputBytes = splitCases(host.outputs, expected[0]!.map((o) => o.length), cases.length);
+      const outputBytes = splitCases(
+        host.outputs,
+        expected[0]!.map((o) => o.length),
+        cases.length,
+      );
       return report(compiled, target.name, null, null, build, outputBytes, null, expected, null);
     }
     progress(`running on ${board.name}`);
     const run = await runOnBoard({
-      board: board.name, elf: build.elf, cases: cases.map(concat), timeoutMs: options.timeoutMs ?? 300_000, link: options.link,
+      board: board.name,
+      elf: build.elf,
+      cases: cases.map(concat),
+      timeoutMs: options.timeoutMs ?? 300_000,
+      link: options.link,
       progress,
     });
     return report(
-      compiled, target.name, board.name, { kind: run.counter.kind, source: run.counter.source }, build,
-      run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),
-      run.cases.map((c) => c.count), expected, run.memory.stackInvoke,
+      compiled,
+      target.name,
+      board.name,
+      { kind: run.counter.kind, source: run.counter.source },
+      build,
+      run.cases.map((c) =>
+        splitOutputs(
+          c.outputs,
+          expected[0]!.map((o) => o.length),
+        ),
+      ),
+      run.cases.map((c) => c.count),
+      expected,
+      run.memory.stackInvoke,
     );
   });
 }
@@ -95,22 +115,46 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
   const buildOptions = {
-    target: options.target, board: options.board, port, workDir: options.workDir, timeoutMs: options.timeoutMs, profile: false, progress: options.progress,
+    target: options.target,
+    board: options.board,
+    port,
+    workDir: options.workDir,
+    timeoutMs: options.timeoutMs,
+    profile: false,
+    progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {
     const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
     const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
     return report(
-      compiled, target.name, run.board, { kind: run.counter.kind, source: run.counter.source }, build,
-      run.cases.map((c) => splitOutputs(c.outputs, expected[0]!.map((o) => o.length))),
-      run.cases.map((c) => c.count), expected, run.memory.stackInvoke,
+      compiled,
+      target.name,
+      run.board,
+      { kind: run.counter.kind, source: run.counter.source },
+      build,
+      run.cases.map((c) =>
+        splitOutputs(
+          c.outputs,
+          expected[0]!.map((o) => o.length),
+        ),
+      ),
+      run.cases.map((c) => c.count),
+      expected,
+      run.memory.stackInvoke,
     );
   });
 }
 
 function report(
-  compiled: CompiledModel, target: string, board: string | null, counter: RunReport['counter'], build: BuildResult,
-  actual: Uint8Array[][], counts: number[] | null, expected: Uint8Array[][], stack: number | null,
+  compiled: CompiledModel,
+  target: string,
+  board: string | null,
+  counter: RunReport['counter'],
+  build: BuildResult,
+  actual: Uint8Array[][],
+  counts: number[] | null,
+  expected: Uint8Array[][],
+  stack: number | null,
 ): RunReport {
   const { graph, plan } = compiled;
   const cases = actual.map((outs, index) => ({
@@ -141,11 +185,7 @@ function report(
   };
 }
 
-
-
-
 function splitCases(bytes: Uint8Array, sizes: number[], count: number): Uint8Array[][] {
   const perCase = sizes.reduce((a, b) => a + b, 0);
   return Array.from({ length: count }, (_, c) => splitOutputs(bytes.subarray(c * perCase, (c + 1) * perCase), sizes));
 }
-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge validate MODEL --reference DIR`: runs the model on the device (an emulated board, a
  * real board on a port, or natively for `host`) on one input, reads back every layer's output tensor
@@ -140,7 +141,12 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     const plan = planReads(original, compiled, byTensor, records[records.length - 1]!);
     const device = await run(plan);
     return compare(compiled, original, plan, device, byTensor, {
-      model: compiled.graph.name, target: target.name, reference: dump.dir, input: source, inferences: records.length, checked,
+      model: compiled.graph.name,
+      target: target.name,
+      reference: dump.dir,
+      input: source,
+      inferences: records.length,
+      checked,
     });
   };
 
@@ -151,43 +157,58 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     const compiled = compileForTarget(original, modelPath, target, board);
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);
     if (input0 === undefined) throw new TinyforgeError(`${modelLabel}: input 0 is not in the arena: the host harness cannot find the layers' tensors`);
-    const buildOptions = { workDir: options.workDir, profile: true, extraCflags: [...(options.extraCflags ?? []), `-DTF_HARNESS_INPUT0_ARENA_OFFSET=${input0}u`], progress };
-    return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => work(compiled, async (plan) => {
-      progress('running on the host');
-      return runHost(build.elf, compiled, records, plan, options.timeoutMs);
-    }));
+    const buildOptions = {
+      workDir: options.workDir,
+      profile: true,
+      extraCflags: [...(options.extraCflags ?? []), `-DTF_HARNESS_INPUT0_ARENA_OFFSET=${input0}u`],
+      progress,
+    };
+    return withTargetBuild(compiled, target, board, buildOptions, ({ build }) =>
+      work(compiled, async (plan) => {
+        progress('running on the host');
+        return runHost(build.elf, compiled, records, plan, options.timeoutMs);
+      }),
+    );
   }
-  return withDeviceBuild(original, modelPath, { ...options, profile: true }, ({ compiled, board, session: sessionOptions }) => work(compiled, ({ reads, state: stateReads }) =>
-    withSession(sessionOptions, async (session): Promise<DeviceResult> => {
-      if (!session.hello.profile || !session.hello.arenaKnown) {
-        throw new TinyforgeError(`${session.portName}: the firmware is not a profile build that knows its arena: flash it with \`tinyforge flash MODEL --profile\``);
-      }
-      const inferAll = async (stopAfter?: number) => {
-        await session.resetState();
-        for (const [i, record] of records.entries()) {
-          await session.writeInputs(concat(record));
-          await session.invoke(1, i === records.length - 1 ? stopAfter : undefined);
+  return withDeviceBuild(original, modelPath, { ...options, profile: true }, ({ compiled, board, session: sessionOptions }) =>
+    work(compiled, ({ reads, state: stateReads }) =>
+      withSession(sessionOptions, async (session): Promise<DeviceResult> => {
+        if (!session.hello.profile || !session.hello.arenaKnown) {
+          throw new TinyforgeError(
+            `${session.portName}: the firmware is not a profile build that knows its arena: flash it with \`tinyforge flash MODEL --profile\``,
+          );
         }
-      };
-      await inferAll();
-      const outputs = splitOutputs(await session.readOutputs(), compiled.graph.outputs.map((o) => byteSize(compiled.graph.tensors[o]!)));
-      const state = new Map<number, Uint8Array>();
-      for (const r of stateReads) state.set(r.tensor, await session.readArena(r.offset, r.bytes));
-      const tensors = new Map<number, Uint8Array>();
-      for (const [position, list] of reads) {
-        progress(`layer ${position}: reading ${list.length} tensor${list.length === 1 ? '' : 's'}`);
-        await inferAll(position);
-        for (const r of list) tensors.set(r.tensor, await session.readArena(r.offset, r.bytes));
-      }
-      return { tensors, state, outputs, board: board?.name ?? null, port: session.portName };
-    })));
+        const inferAll = async (stopAfter?: number) => {
+          await session.resetState();
+          for (const [i, record] of records.entries()) {
+            await session.writeInputs(concat(record));
+            await session.invoke(1, i === records.length - 1 ? stopAfter : undefined);
+          }
+        };
+        await inferAll();
+        const outputs = splitOutputs(
+          await session.readOutputs(),
+          compiled.graph.outputs.map((o) => byteSize(compiled.graph.tensors[o]!)),
+        );
+        const state = new Map<number, Uint8Array>();
+        for (const r of stateReads) state.set(r.tensor, await session.readArena(r.offset, r.bytes));
+        const tensors = new Map<number, Uint8Array>();
+        for (const [position, list] of reads) {
+          progress(`layer ${position}: reading ${list.length} tensor${list.length === 1 ? '' : 's'}`);
+          await inferAll(position);
+          for (const r of list) tensors.set(r.tensor, await session.readArena(r.offset, r.bytes));
+        }
+        return { tensors, state, outputs, board: board?.name ?? null, port: session.portName };
+      }),
+    ),
+  );
 }
 
 /** The inferences to run: the --input file's, else the reference's own input tensors, else the zero point. */
 function inputRecords(graph: Graph, byTensor: Map<number, MatchedReference>, input: string | undefined): { records: InputCase[]; source: string } {
   if (input !== undefined) return { records: readInputCases(graph, input), source: basename(input) };
   const refs = graph.inputs.map((i) => byTensor.get(i));
-  if (refs.every((r) => r !== undefined)) return { records: [refs.map((r) => r!.ref.data)], source: 'the reference\'s input tensors' };
+  if (refs.every((r) => r !== undefined)) return { records: [refs.map((r) => r!.ref.data)], source: "the reference's input tensors" };
   return { records: [zeroPointCase(graph)], source: 'zero point' };
 }
 
@@ -202,12 +223,17 @@ function checkWithoutDevice(graph: Graph, matched: MatchedReference[], last: Inp
     if (position >= 0) {
       const at = firstByteDifference(m.ref.data, last[position]!);
       if (at >= 0) {
-        throw new TinyforgeError(`${m.ref.file}: model input ${position} (${label}) differs from the input given (${source}) at byte ${at}: the reference was made with another input (give it with --input)`);
+        throw new TinyforgeError(
+          `${m.ref.file}: model input ${position} (${label}) differs from the input given (${source}) at byte ${at}: the reference was made with another input (give it with --input)`,
+        );
       }
       inputs++;
     } else if (isConstant(t) && !t.isVariable) {
       const at = firstByteDifference(m.ref.data, t.data!);
-      if (at >= 0) throw new TinyforgeError(`${m.ref.file}: constant ${label} differs from the model file's at byte ${at}: is the reference from another version of the model?`);
+      if (at >= 0)
+        throw new TinyforgeError(
+          `${m.ref.file}: constant ${label} differs from the model file's at byte ${at}: is the reference from another version of the model?`,
+        );
       constants++;
     }
   }
@@ -247,7 +273,8 @@ function planReads(original: Graph, compiled: CompiledModel, byTensor: Map<numbe
     if (original.inputs.includes(tensor) || (isConstant(t) && !t.isVariable)) continue; // checked without the device
     if (t.isVariable) {
       const offset = plan.tensorOffset.get(tensor);
-      if (offset === undefined || graph.tensors[tensor]?.dtype !== t.dtype) skip(tensor, 'a variable tensor (state) the compiled model does not keep in the arena');
+      if (offset === undefined || graph.tensors[tensor]?.dtype !== t.dtype)
+        skip(tensor, 'a variable tensor (state) the compiled model does not keep in the arena');
       else state.push({ tensor, offset, bytes: byteSize(t) });
       continue;
     }
@@ -275,7 +302,13 @@ function planReads(original: Graph, compiled: CompiledModel, byTensor: Map<numbe
   return { reads: new Map([...reads].sort((a, b) => a[0] - b[0])), state, source, notComparable };
 }
 
-async function runHost(executable: string, compiled: CompiledModel, records: InputCase[], { reads, state: stateReads }: ReadPlan, timeoutMs?: number): Promise<DeviceResult> {
+async function runHost(
+  executable: string,
+  compiled: CompiledModel,
+  records: InputCase[],
+  { reads, state: stateReads }: ReadPlan,
+  timeoutMs?: number,
+): Promise<DeviceResult> {
   const { graph, plan } = compiled;
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-layers-'));
   try {
@@ -333,7 +366,11 @@ function compareTensor(original: Graph, m: MatchedReference, got: Uint8Array): T
 }
 
 function compare(
-  compiled: CompiledModel, original: Graph, plan: ReadPlan, device: DeviceResult, byTensor: Map<number, MatchedReference>,
+  compiled: CompiledModel,
+  original: Graph,
+  plan: ReadPlan,
+  device: DeviceResult,
+  byTensor: Map<number, MatchedReference>,
   facts: Pick<ReferenceReport, 'model' | 'target' | 'reference' | 'input' | 'inferences' | 'checked'>,
 ): ReferenceReport {
   const layers: LayerComparison[] = [];
@@ -349,8 +386,18 @@ function compare(
       tensors.push(c);
       if (c.differing > 0 && !firstDifference) {
         firstDifference = {
-          kind: 'layer', position: layer.position, op: layer.op.kind, opIndex: layer.op.index, output: null,
-          tensor: c.tensor, name: c.name, element: c.element!, expected: c.expected!, actual: c.actual!, differing: c.differing, elements: c.elements,
+          kind: 'layer',
+          position: layer.position,
+          op: layer.op.kind,
+          opIndex: layer.op.index,
+          output: null,
+          tensor: c.tensor,
+          name: c.name,
+          element: c.element!,
+          expected: c.expected!,
+          actual: c.actual!,
+          differing: c.differing,
+          elements: c.elements,
         };
       }
     }
@@ -365,8 +412,18 @@ function compare(
     outputs.push(c);
     if (c.differing > 0 && !firstDifference) {
       firstDifference = {
-        kind: 'output', position: null, op: null, opIndex: null, output: position,
-        tensor: c.tensor, name: c.name, element: c.element!, expected: c.expected!, actual: c.actual!, differing: c.differing, elements: c.elements,
+        kind: 'output',
+        position: null,
+        op: null,
+        opIndex: null,
+        output: position,
+        tensor: c.tensor,
+        name: c.name,
+        element: c.element!,
+        expected: c.expected!,
+        actual: c.actual!,
+        differing: c.differing,
+        elements: c.elements,
       };
     }
   });
@@ -376,19 +433,45 @@ function compare(
     state.push(c);
     if (c.differing > 0 && !firstDifference) {
       firstDifference = {
-        kind: 'state', position: null, op: null, opIndex: null, output: null,
-        tensor: c.tensor, name: c.name, element: c.element!, expected: c.expected!, actual: c.actual!, differing: c.differing, elements: c.elements,
+        kind: 'state',
+        position: null,
+        op: null,
+        opIndex: null,
+        output: null,
+        tensor: c.tensor,
+        name: c.name,
+        element: c.element!,
+        expected: c.expected!,
+        actual: c.actual!,
+        differing: c.differing,
+        elements: c.elements,
       };
     }
   }
   const absent = original.tensors
-    .filter((t) => !isConstant(t) && !byTensor.has(t.index) && (compiled.graph.inputs.includes(t.index) || compiled.prepared.layers.some((l) => l.op.outputs.includes(t.index))))
+    .filter(
+      (t) =>
+        !isConstant(t) &&
+        !byTensor.has(t.index) &&
+        (compiled.graph.inputs.includes(t.index) || compiled.prepared.layers.some((l) => l.op.outputs.includes(t.index))),
+    )
     .map((t) => t.index);
   return {
-    model: facts.model, target: facts.target, board: device.board, port: device.port,
-    reference: facts.reference, input: facts.input, inferences: facts.inferences,
+    model: facts.model,
+    target: facts.target,
+    board: device.board,
+    port: device.port,
+    reference: facts.reference,
+    input: facts.input,
+    inferences: facts.inferences,
     match: firstDifference === null,
-    firstDifference, layers, outputs, state, notComparable: notComparable.sort((a, b) => a.tensor - b.tensor), checked: facts.checked, absent,
+    firstDifference,
+    layers,
+    outputs,
+    state,
+    notComparable: notComparable.sort((a, b) => a.tensor - b.tensor),
+    checked: facts.checked,
+    absent,
   };
 }
 
@@ -401,6 +484,7 @@ export function referenceVerdict(r: ReferenceReport): string {
     const state = r.state.length > 0 ? `, ${r.state.length} variable tensor${r.state.length === 1 ? '' : 's'}` : '';
     return `all ${tensors} layer outputs${state} and ${r.outputs.length} model output${r.outputs.length === 1 ? '' : 's'} equal the reference ${r.reference} on ${where}`;
   }
-  const at = d.kind === 'layer' ? `layer ${d.position} ${d.op} (op ${d.opIndex})` : d.kind === 'output' ? `model output ${d.output}` : 'the state after the inference';
+  const at =
+    d.kind === 'layer' ? `layer ${d.position} ${d.op} (op ${d.opIndex})` : d.kind === 'output' ? `model output ${d.output}` : 'the state after the inference';
   return `DIFFERS from the reference ${r.reference} on ${where}: first at ${at}, tensor ${d.tensor} "${d.name}": element ${d.element} expected ${d.expected}, got ${d.actual} (${d.differing} of ${d.elements} elements differ)`;
 }

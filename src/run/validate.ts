@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge validate`: runs many inputs on the board and compares every output bit for bit with the
  * host's reference kernels. Where a case differs, it finds the first layer whose output differs:
@@ -80,7 +81,9 @@ export function readNamedInputs(graph: Graph, path: string): NamedInput[] {
     return cases.map((tensors, i) => ({ name: cases.length === 1 ? basename(file) : `${basename(file)}#${i}`, tensors }));
   };
   if (!statSync(path).isDirectory()) return fromFile(path);
-  const files = readdirSync(path).filter((f) => ['.bin', '.npy'].includes(extname(f).toLowerCase())).sort();
+  const files = readdirSync(path)
+    .filter((f) => ['.bin', '.npy'].includes(extname(f).toLowerCase()))
+    .sort();
   if (files.length === 0) throw new TinyforgeError(`${path}: no .bin or .npy files in the directory`);
   return files.flatMap((f) => fromFile(join(path, f)));
 }
@@ -97,7 +100,10 @@ export async function validateModel(modelPath: string, options: ValidateOptions)
         await session.resetState();
         await session.writeInputs(concat(input.tensors));
         const invoked = await session.invoke(1);
-        const actual = splitOutputs(await session.readOutputs(), reference.outputs.map((o) => o.length));
+        const actual = splitOutputs(
+          await session.readOutputs(),
+          reference.outputs.map((o) => o.length),
+        );
         const mismatch = firstMismatch(graph, reference.outputs, actual);
         const result: ValidateCase = { input: input.name, match: mismatch === undefined, count: invoked.firstTicks * session.counter.countsPerTick };
         if (mismatch) {
@@ -139,7 +145,10 @@ function firstMismatch(graph: Graph, expected: Uint8Array[], actual: Uint8Array[
  * with the reference's: the first layer whose output differs is where the device goes wrong.
  */
 async function findFirstDifferingLayer(
-  session: DeviceSession, compiled: CompiledModel, input: InputCase, reference: InterpreterRun,
+  session: DeviceSession,
+  compiled: CompiledModel,
+  input: InputCase,
+  reference: InterpreterRun,
 ): Promise<DifferingLayer | null> {
   if (!session.hello.profile || !session.hello.arenaKnown) return null;
   const { graph, plan } = compiled;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The build gate: every shared model, and a keyword-spotting DS-CNN built in code, compiled for every
  * target in targets/ with that target's own toolchain and flags (-Werror included); not one

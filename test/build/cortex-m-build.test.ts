@@ -1,9 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
-import {
-  FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir, withEmptyPath,
-} from './helpers.ts';
+import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir, withEmptyPath } from './helpers.ts';
 
 describe('build: cortex-m targets', function () {
   let scratch: ReturnType<typeof scratchDir>;
@@ -54,10 +53,7 @@ describe('build: cortex-m targets', function () {
   it('names the missing cross compiler and how to install it', async () => {
     await withEmptyPath(async () => {
       const build = buildFirmware({ target: 'cortex-m4', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/nopath` });
-      await expectRejection(
-        build,
-        /^arm-none-eabi-gcc not found: install it with: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi$/,
-      );
+      await expectRejection(build, /^arm-none-eabi-gcc not found: install it with: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi$/);
     });
   });
 });

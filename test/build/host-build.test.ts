@@ -1,10 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFirmware, type BuildResult } from '../../src/build/index.ts';
 import { runOnHost } from '../../src/device/index.ts';
 import {
-  FAKE_IO_BYTES, FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelExpected, fakeModelVariant, requireTools, scratchDir,
+  FAKE_IO_BYTES,
+  FAKE_MODEL_DIR,
+  atInvokeStart,
+  expectRejection,
+  fakeModelExpected,
+  fakeModelVariant,
+  requireTools,
+  scratchDir,
   withEmptyPath,
 } from './helpers.ts';
 
@@ -16,7 +24,11 @@ describe('build: host target', function () {
     requireTools(this, ['gcc', 'size']);
     scratch = scratchDir('host-build');
     sanitized = await buildFirmware({
-      target: 'host', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/asan`, sanitize: true, profile: true,
+      target: 'host',
+      modelDir: FAKE_MODEL_DIR,
+      outDir: `${scratch.dir}/asan`,
+      sanitize: true,
+      profile: true,
     });
   });
   after(() => scratch?.cleanup());
@@ -84,6 +96,9 @@ describe('build: host target', function () {
   });
 
   it('rejects a directory without model.h', async () => {
-    await expectRejection(buildFirmware({ target: 'host', modelDir: scratch.dir, outDir: `${scratch.dir}/x` }), /not a generated model directory \(no model\.h\)/);
+    await expectRejection(
+      buildFirmware({ target: 'host', modelDir: scratch.dir, outDir: `${scratch.dir}/x` }),
+      /not a generated model directory \(no model\.h\)/,
+    );
   });
 });

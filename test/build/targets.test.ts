@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +16,17 @@ describe('build/targets', () => {
     const m4 = loadTarget('cortex-m4');
     expect(m4.isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv4-sp-d16' });
     expect(m4.toolchain.cflags).to.deep.equal([
-      '-O2', '-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-std=c99',
-      '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections',
+      '-O2',
+      '-mcpu=cortex-m4',
+      '-mthumb',
+      '-mfloat-abi=hard',
+      '-mfpu=fpv4-sp-d16',
+      '-std=c99',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-ffunction-sections',
+      '-fdata-sections',
     ]);
     expect(m4.toolchain.ldflags).to.include.members(['--specs=nano.specs', '-Wl,--gc-sections']);
     expect(m4.memory).to.deep.equal({
@@ -27,7 +37,9 @@ describe('build/targets', () => {
     const board = boardOf(m4);
     expect(board?.name).to.equal('qemu-mps2-an386');
     expect(board?.counter).to.deep.equal({
-      kind: 'instructions', source: 'SysTick x 40 under QEMU -icount shift=0', countsPerTick: 40,
+      kind: 'instructions',
+      source: 'SysTick x 40 under QEMU -icount shift=0',
+      countsPerTick: 40,
     });
     expect(board?.emulator?.args).to.include.members(['-icount', 'shift=0', 'enable=on,target=native', '{elf}']);
   });

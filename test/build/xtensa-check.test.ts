@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { basename, join } from 'node:path';
 import { buildFirmware, loadTarget } from '../../src/build/index.ts';
@@ -20,7 +21,10 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
   after(() => scratch?.cleanup());
 
   // both get the portable kernels today: the S3 checks one model, the ESP32 all that fit
-  const checks: [string, string[]][] = [['esp32', ['hello_world_int8', 'micro_speech', 'person_detect']], ['esp32s3', ['micro_speech']]];
+  const checks: [string, string[]][] = [
+    ['esp32', ['hello_world_int8', 'micro_speech', 'person_detect']],
+    ['esp32s3', ['micro_speech']],
+  ];
   for (const [target, models] of checks) {
     it(`${target}: the generated C of ${models.join(', ')} compiles warning-free with -Werror`, async function () {
       if (!sharedModelsAvailable(this)) return;
@@ -54,7 +58,9 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
   it('tinyforge targets tells real hardware, emulated and compile-checked-only targets apart, with memory and counter', () => {
     const r = tinyforge(['targets', '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const { targets } = JSON.parse(r.stdout) as { targets: { name: string; kind: string; flashBytes: number; ramBytes: number; boards: { name: string; kind: string; counter: { kind: string } }[] }[] };
+    const { targets } = JSON.parse(r.stdout) as {
+      targets: { name: string; kind: string; flashBytes: number; ramBytes: number; boards: { name: string; kind: string; counter: { kind: string } }[] }[];
+    };
     const byName = new Map(targets.map((t) => [t.name, t]));
     expect(byName.get('esp32')).to.include({ kind: 'compile-checked only', flashBytes: 4 * 1024 * 1024, ramBytes: 520 * 1024 });
     expect(byName.get('esp32s3')!.kind).to.equal('compile-checked only');
@@ -62,7 +68,10 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
     expect(byName.get('esp32c3')!.boards[0]).to.deep.include({ name: 'qemu-riscv32-virt', kind: 'emulated' });
     const rp2040 = byName.get('rp2040')!;
     expect(rp2040).to.include({ kind: 'emulated', flashBytes: 2 * 1024 * 1024, ramBytes: 264 * 1024 });
-    expect(rp2040.boards.map((b) => [b.name, b.kind, b.counter.kind])).to.deep.equal([['rp2040js', 'emulated', 'cycles'], ['pico', 'real hardware', 'cycles']]);
+    expect(rp2040.boards.map((b) => [b.name, b.kind, b.counter.kind])).to.deep.equal([
+      ['rp2040js', 'emulated', 'cycles'],
+      ['pico', 'real hardware', 'cycles'],
+    ]);
     expect(byName.get('host')!.kind).to.equal('native');
     const table = tinyforge(['targets']).stdout;
     expect(table).to.match(/^esp32 .*\(none here\) .*compile-checked only$/m);

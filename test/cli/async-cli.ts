@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The real CLI as a child process without blocking this event loop: the tests' fake devices
  * (ROM loader, BOOTSEL drive, an emulated board behind a pty) live in this process while it runs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,9 +22,11 @@ function tinyGraph(kinds: string[], dtype: 'int8' | 'float32' = 'int8'): Graph {
   const q = dtype === 'int8' ? { quant: { scale: [0.1], zeroPoint: [0], axis: 0 } } : {};
   const tensors = Array.from({ length: kinds.length + 1 }, (_, index) => ({ index, name: `t${index}`, shape: [1, 4], dtype, ...q }));
   return {
-    name: 'tiny', tensors,
+    name: 'tiny',
+    tensors,
     ops: kinds.map((kind, index) => ({ index, kind, inputs: [index], outputs: [index + 1], attrs: {} })),
-    inputs: [0], outputs: [kinds.length],
+    inputs: [0],
+    outputs: [kinds.length],
   };
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash --target esp32c3 --port P` as a user runs it, against the fake ROM loader on a
  * socat pty pair (served in this process while the CLI runs as a child): an ESP-IDF build folder, a
@@ -30,9 +31,13 @@ describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function ()
     mkdirSync(join(idfBuild, 'bootloader'), { recursive: true });
     writeFileSync(join(idfBuild, 'bootloader', 'bootloader.bin'), bootloader);
     writeFileSync(join(idfBuild, 'app.bin'), app);
-    writeFileSync(join(idfBuild, 'flasher_args.json'), JSON.stringify({
-      flash_files: { '0x0': 'bootloader/bootloader.bin', '0x10000': 'app.bin' }, extra_esptool_args: { chip: 'esp32c3' },
-    }));
+    writeFileSync(
+      join(idfBuild, 'flasher_args.json'),
+      JSON.stringify({
+        flash_files: { '0x0': 'bootloader/bootloader.bin', '0x10000': 'app.bin' },
+        extra_esptool_args: { chip: 'esp32c3' },
+      }),
+    );
     appBin = join(scratch.dir, 'app.bin');
     writeFileSync(appBin, app);
   });
@@ -59,8 +64,10 @@ describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function ()
     const json = JSON.parse(r.stdout);
     expect(json).to.deep.include({ target: 'esp32c3', port });
     expect(json.flash).to.deep.include({ chip: 'ESP32-C3', retries: 0, verified: true });
-    expect(json.flash.images.map((i: { offset: number; name: string; bytes: number }) => [i.offset, i.name, i.bytes]))
-      .to.deep.equal([[0, 'bootloader/bootloader.bin', 700], [0x10000, 'app.bin', 2500]]);
+    expect(json.flash.images.map((i: { offset: number; name: string; bytes: number }) => [i.offset, i.name, i.bytes])).to.deep.equal([
+      [0, 'bootloader/bootloader.bin', 700],
+      [0x10000, 'app.bin', 2500],
+    ]);
     expect(holds(0, bootloader) && holds(0x10000, app)).to.equal(true);
     expect(chip!.rebooted).to.equal(true);
   });
@@ -84,7 +91,7 @@ describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function ()
     expect(chip!.rebooted).to.equal(false);
   });
 
-  it('another chip than the target\'s is refused before anything is written', async () => {
+  it("another chip than the target's is refused before anything is written", async () => {
     const port = await startChip({ magic: 0x00f01d83 });
     const r = await tinyforgeAsync(['flash', idfBuild, '--target', 'esp32c3', '--port', port]);
     expect(r.status).to.equal(1);
@@ -98,13 +105,18 @@ describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function ()
       expect(r.status).to.equal(1);
       return r.stderr.trim();
     };
-    expect(refusal([idfBuild, '--target', 'esp32c3']))
-      .to.equal('error: flashing an esp32c3 needs --port (the chip in download mode: hold BOOT while pressing RESET)');
-    expect(refusal([appBin, '--target', 'esp32c3', '--port', '/dev/ttyUSB9']))
-      .to.equal(`error: ${appBin}: a raw .bin needs --address (the flash offset, e.g. 0x10000 for the application)`);
-    expect(refusal(['model.tflite', '--target', 'esp32s3', '--port', '/dev/ttyUSB9'])).to.match(/^error: model\.tflite: ESP firmware is built by ESP-IDF, not here: .*idf\.py build/);
-    expect(refusal([idfBuild, '--target', 'esp32', '--port', '/dev/ttyUSB9']))
-      .to.equal(`error: ${idfBuild}: the build is for an ESP32-C3, not an ESP32 (--target)`);
+    expect(refusal([idfBuild, '--target', 'esp32c3'])).to.equal(
+      'error: flashing an esp32c3 needs --port (the chip in download mode: hold BOOT while pressing RESET)',
+    );
+    expect(refusal([appBin, '--target', 'esp32c3', '--port', '/dev/ttyUSB9'])).to.equal(
+      `error: ${appBin}: a raw .bin needs --address (the flash offset, e.g. 0x10000 for the application)`,
+    );
+    expect(refusal(['model.tflite', '--target', 'esp32s3', '--port', '/dev/ttyUSB9'])).to.match(
+      /^error: model\.tflite: ESP firmware is built by ESP-IDF, not here: .*idf\.py build/,
+    );
+    expect(refusal([idfBuild, '--target', 'esp32', '--port', '/dev/ttyUSB9'])).to.equal(
+      `error: ${idfBuild}: the build is for an ESP32-C3, not an ESP32 (--target)`,
+    );
     expect(refusal([join(scratch.dir, 'x.hex'), '--target', 'esp32c3', '--port', '/dev/ttyUSB9'])).to.match(/x\.hex: no such file or folder$/);
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash --target rp2040` as a user runs it: the model built into the harness and loaded
  * into rp2040js's flash (HELLO shows it runs), the same UF2 to a BOOTSEL drive (a folder with an
@@ -44,7 +45,7 @@ describe('cli: flash --target rp2040', function () {
   });
   after(() => scratch?.cleanup());
 
-  it('builds the model\'s harness, loads the UF2 into rp2040js\'s flash, and the booted image answers HELLO', async () => {
+  it("builds the model's harness, loads the UF2 into rp2040js's flash, and the booted image answers HELLO", async () => {
     const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--target', 'rp2040', '--board', 'rp2040js', '--keep', keep, '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const json = JSON.parse(r.stdout);
@@ -67,7 +68,7 @@ describe('cli: flash --target rp2040', function () {
     expect(r.stdout).to.include(`the application answers: harness of model hello_world_int8, build ${builtId}`);
   });
 
-  it('copies a model\'s UF2 (built for the Pico) to the BOOTSEL drive named with --drive and waits for the reboot', async () => {
+  it("copies a model's UF2 (built for the Pico) to the BOOTSEL drive named with --drive and waits for the reboot", async () => {
     const drivePath = join(scratch.dir, 'RPI-RP2');
     const board = fakeBootselDrive(drivePath);
     try {
@@ -75,7 +76,9 @@ describe('cli: flash --target rp2040', function () {
       expect(r.status, r.stderr).to.equal(0);
       const json = JSON.parse(r.stdout);
       expect(json).to.deep.include({ target: 'rp2040', board: 'pico', drive: drivePath, application: null });
-      expect(json.buildId).to.match(/^[0-9a-f]{16}$/).and.not.equal(builtId); // a build for the real board, not the emulator
+      expect(json.buildId)
+        .to.match(/^[0-9a-f]{16}$/)
+        .and.not.equal(builtId); // a build for the real board, not the emulator
       const got = board.received();
       expect(got, 'the drive received a UF2').to.not.equal(null);
       expect(parseUf2(got!, 'received').length).to.equal(json.image.blocks);

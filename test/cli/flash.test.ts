@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash` as a user runs it: an image to a real port (here the fake STM32 boot loader on a
  * socat pty pair, served in this process while the CLI runs as a child), and the clear refusals.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
   const dir = mkdtempSync(join(tmpdir(), 'tf-out-'));
   const model = tinyModel(dir);
 
-  it('refuses a non-empty directory of the user\'s (-o .) and leaves every file and subfolder as it was', () => {
+  it("refuses a non-empty directory of the user's (-o .) and leaves every file and subfolder as it was", () => {
     const user = join(dir, 'user');
     mkdirSync(join(user, 'sub'), { recursive: true });
     writeFileSync(join(user, 'notes.txt'), 'mine');
@@ -59,7 +60,7 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(readFileSync(join(out, 'main.c'), 'utf8')).to.equal('int main(void) { return 0; }');
   });
 
-  it('with --force writes into the user\'s directory and deletes nothing already there', () => {
+  it("with --force writes into the user's directory and deletes nothing already there", () => {
     const user = join(dir, 'forced');
     mkdirSync(join(user, 'sub'), { recursive: true });
     writeFileSync(join(user, 'notes.txt'), 'mine');

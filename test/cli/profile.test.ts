@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,7 +44,10 @@ describe('CLI: profile and ports', function () {
     expect(json.outputs).to.have.length(1);
     expect(json.perInference).to.be.a('number').greaterThan(0);
     expect(json.layers.map((l: { index: number; op: string }) => [l.index, l.op])).to.deep.equal([
-      [0, 'RESHAPE'], [1, 'DEPTHWISE_CONV_2D'], [2, 'FULLY_CONNECTED'], [3, 'SOFTMAX'],
+      [0, 'RESHAPE'],
+      [1, 'DEPTHWISE_CONV_2D'],
+      [2, 'FULLY_CONNECTED'],
+      [3, 'SOFTMAX'],
     ]);
     for (const l of json.layers) for (const k of ['index', 'op', 'macs', 'count']) expect(l[k], k).to.not.equal(undefined);
     expect(json.layers[0].count, 'a reshape emits no code').to.equal(0);
@@ -52,9 +56,15 @@ describe('CLI: profile and ports', function () {
     // the layers, net of the hooks, add up to the inference less the hooks' share outside the layers
     const sum = json.layers.reduce((n: number, l: { count: number }) => n + l.count, 0);
     expect(sum).to.equal(json.layersTotal);
-    expect(sum).to.be.at.most(json.perInference).and.greaterThan(json.perInference * 0.99);
-    expect(json.memory.arenaUsed).to.be.at.most(json.memory.arena).and.greaterThan(json.memory.arena - 16);
-    expect(stderr).to.match(/profile build/).and.match(/wrote .*report\.html/);
+    expect(sum)
+      .to.be.at.most(json.perInference)
+      .and.greaterThan(json.perInference * 0.99);
+    expect(json.memory.arenaUsed)
+      .to.be.at.most(json.memory.arena)
+      .and.greaterThan(json.memory.arena - 16);
+    expect(stderr)
+      .to.match(/profile build/)
+      .and.match(/wrote .*report\.html/);
   });
 
   it('--html writes one self-contained file with the chart data and the arena timeline', () => {
@@ -82,14 +92,18 @@ describe('CLI: profile and ports', function () {
     }
     const r = spawnSync(browser!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${html}`], { encoding: 'utf8', timeout: 60_000 });
     // Chart.js sizes each canvas it has drawn on
-    expect(r.stdout).to.match(/<canvas id="layers-chart"[^>]*style="[^"]*height/).and.match(/<canvas id="arena-chart"[^>]*style="[^"]*height/);
+    expect(r.stdout)
+      .to.match(/<canvas id="layers-chart"[^>]*style="[^"]*height/)
+      .and.match(/<canvas id="arena-chart"[^>]*style="[^"]*height/);
   });
 
   it('the table names ops, shapes, counts and shares', () => {
     const r = tinyforge(['profile', sharedModelPath('micro_speech'), '--link', 'stdio']);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/DEPTHWISE_CONV_2D\s+\[1x49x40x1\] -> \[1x25x20x8\]\s+320,000\s+[\d,]+\s+\d+\.\d%/);
-    expect(r.stdout).to.match(/per inference\s+[\d,]+ instructions/).and.match(/outputs bit-exact with the host reference/);
+    expect(r.stdout)
+      .to.match(/per inference\s+[\d,]+ instructions/)
+      .and.match(/outputs bit-exact with the host reference/);
   });
 
   it('refuses the host target, a bad --runs and an unknown board in one line', () => {

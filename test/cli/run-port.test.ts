@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge run MODEL --port P` as a user runs it on a real board already flashed with the model.
  * The "board" here is the image `tinyforge flash` copied to a (fake) BOOTSEL drive, booted on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,10 @@ describe('CLI: inspect, compile, run', function () {
   it('inspect prints ops, MACs, tensors and the memory plan; --json is one object', () => {
     const r = tinyforge(['inspect', sharedModelPath('micro_speech')]);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/DEPTHWISE_CONV_2D/).and.match(/Memory plan/).and.match(/arena: \d+ bytes \(peak\)/);
+    expect(r.stdout)
+      .to.match(/DEPTHWISE_CONV_2D/)
+      .and.match(/Memory plan/)
+      .and.match(/arena: \d+ bytes \(peak\)/);
     const j = JSON.parse(tinyforge(['inspect', sharedModelPath('micro_speech'), '--json']).stdout);
     expect(j.layers.map((l: { op: string }) => l.op)).to.deep.equal(['RESHAPE', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SOFTMAX']);
     expect(j.memory.arena).to.be.greaterThan(0);
@@ -36,10 +40,22 @@ describe('CLI: inspect, compile, run', function () {
 
   it('inspect lists unsupported ops without failing', () => {
     const path = join(dir, 'unsupported.tflite');
-    const tensors = [0, 1, 2].map((index) => ({ index, name: `t${index}`, shape: [1, 4], dtype: 'int8' as const, quant: { scale: [0.1], zeroPoint: [0], axis: 0 } }));
+    const tensors = [0, 1, 2].map((index) => ({
+      index,
+      name: `t${index}`,
+      shape: [1, 4],
+      dtype: 'int8' as const,
+      quant: { scale: [0.1], zeroPoint: [0], axis: 0 },
+    }));
     const graph: Graph = {
-      name: 'unsupported', tensors, inputs: [0], outputs: [2],
-      ops: [{ index: 0, kind: 'TOPK_V2', inputs: [0], outputs: [1], attrs: {} }, { index: 1, kind: 'CUSTOM:my_op', inputs: [1], outputs: [2], attrs: {} }],
+      name: 'unsupported',
+      tensors,
+      inputs: [0],
+      outputs: [2],
+      ops: [
+        { index: 0, kind: 'TOPK_V2', inputs: [0], outputs: [1], attrs: {} },
+        { index: 1, kind: 'CUSTOM:my_op', inputs: [1], outputs: [2], attrs: {} },
+      ],
     };
     writeFileSync(path, writeTflite(graph));
     const r = tinyforge(['inspect', path]);
@@ -52,7 +68,9 @@ describe('CLI: inspect, compile, run', function () {
     const r = tinyforge(['compile', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '-o', out]);
     expect(r.status, r.stderr).to.equal(0);
     for (const f of ['model.h', 'model.c', 'weights.c', 'weights.h', 'fixedpoint.h', 'CMakeLists.txt']) expect(existsSync(join(out, f)), f).to.equal(true);
-    expect(readFileSync(join(out, 'model.c'), 'utf8')).to.match(/FULLY_CONNECTED/).and.not.match(/malloc/);
+    expect(readFileSync(join(out, 'model.c'), 'utf8'))
+      .to.match(/FULLY_CONNECTED/)
+      .and.not.match(/malloc/);
     expect(r.stdout).to.match(/Memory plan/);
   });
 

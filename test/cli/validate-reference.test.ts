@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge validate MODEL --reference DIR`: every layer's output read back from the device and
  * compared with TFLite Micro's per-tensor dump (tflm-ref --layers DIR).
@@ -63,7 +64,10 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect(j).to.include({ model: 'micro_speech', target: 'host', board: null, match: true, firstDifference: null, inferences: 1 });
       expect(j.input).to.match(/reference/);
       expect(j.layers.map((l: { position: number; op: string; opIndex: number }) => [l.position, l.op, l.opIndex])).to.deep.equal([
-        [0, 'RESHAPE', 0], [1, 'DEPTHWISE_CONV_2D', 1], [2, 'FULLY_CONNECTED', 2], [3, 'SOFTMAX', 3],
+        [0, 'RESHAPE', 0],
+        [1, 'DEPTHWISE_CONV_2D', 1],
+        [2, 'FULLY_CONNECTED', 2],
+        [3, 'SOFTMAX', 3],
       ]);
       for (const l of j.layers) for (const t of l.tensors) expect(t, `layer ${l.position}`).to.include({ differing: 0, matchedBy: 'index' });
       expect(j.outputs).to.have.length(1);
@@ -130,14 +134,26 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect(r.status, r.stderr).to.equal(3);
       const j = JSON.parse(r.stdout);
       expect(j).to.include({ match: false, board: 'qemu-mps2-an386' });
-      expect(j.firstDifference).to.include({ kind: 'layer', position: 2, op: 'FULLY_CONNECTED', opIndex: 2, tensor: 6, name: 'add_1', element: 3, differing: 1, elements: 4 });
+      expect(j.firstDifference).to.include({
+        kind: 'layer',
+        position: 2,
+        op: 'FULLY_CONNECTED',
+        opIndex: 2,
+        tensor: 6,
+        name: 'add_1',
+        element: 3,
+        differing: 1,
+        elements: 4,
+      });
       expect((j.firstDifference.expected ^ j.firstDifference.actual) & 0xff).to.equal(0x10);
       expect(j.outputs[0].differing).to.equal(0);
-      expect(r.stderr.trim().split('\n').at(-1)).to.match(/^DIFFERS from the reference .*: first at layer 2 FULLY_CONNECTED \(op 2\), tensor 6 "add_1": element 3 /);
+      expect(r.stderr.trim().split('\n').at(-1)).to.match(
+        /^DIFFERS from the reference .*: first at layer 2 FULLY_CONNECTED \(op 2\), tensor 6 "add_1": element 3 /,
+      );
     });
   });
 
-  it('matches entries by the model file\'s index, and by name where the index does not fit', () => {
+  it("matches entries by the model file's index, and by name where the index does not fit", () => {
     const renumbered = join(dir, 'renumbered');
     cpSync(ref, renumbered, { recursive: true });
     const entries = JSON.parse(readFileSync(join(ref, 'index.json'), 'utf8')) as { index: number; name: string }[];
@@ -166,13 +182,24 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       [['--reference', join(dir, 'nope')], /^error: .*nope: no such reference directory$/],
       [['--reference', bad('empty', {})], /^error: .*empty[/\\]index\.json: not found \(.*\)$/],
       [['--reference', bad('garbled', { 'index.json': '[{"index": 0,' })], /^error: .*garbled[/\\]index\.json: not valid JSON \(.*\)$/],
-      [['--reference', bad('object', { 'index.json': '{"tensors": []}' })], /^error: .*object[/\\]index\.json: expected a JSON array of tensor entries, got object$/],
-      [['--reference', bad('no-shape', { 'index.json': '[{"index": 9, "name": "labels_softmax", "type": "int8", "bytes": 4}]' })],
-        /^error: .*no-shape[/\\]index\.json: entry 0 \(tensor 9\): "shape" must be a list of non-negative integers$/],
+      [
+        ['--reference', bad('object', { 'index.json': '{"tensors": []}' })],
+        /^error: .*object[/\\]index\.json: expected a JSON array of tensor entries, got object$/,
+      ],
+      [
+        ['--reference', bad('no-shape', { 'index.json': '[{"index": 9, "name": "labels_softmax", "type": "int8", "bytes": 4}]' })],
+        /^error: .*no-shape[/\\]index\.json: entry 0 \(tensor 9\): "shape" must be a list of non-negative integers$/,
+      ],
       [['--reference', missingBin], /^error: .*missing-bin[/\\]0\.bin: not found \(index\.json lists tensor 0 "Conv2D_bias"\)$/],
       [['--reference', short], /^error: .*short[/\\]6\.bin: 3 bytes, index\.json says tensor 6 "add_1" \(int8 \[1,4\]\) has 4$/],
-      [['--reference', otherRef], /^error: .*hello-ref[/\\]index\.json: tensor 0 ".*" int8 \[1,1\] is not a tensor of micro_speech\.tflite by index or by name.*: is the reference from another model\?$/],
-      [['--reference', ref, '--input', join(dir, 'zeros.bin')], /^error: .*ref[/\\]3\.bin: model input 0 \(tensor 3 "Reshape_1"\) differs from the input given \(zeros\.bin\) at byte \d+: the reference was made with another input/],
+      [
+        ['--reference', otherRef],
+        /^error: .*hello-ref[/\\]index\.json: tensor 0 ".*" int8 \[1,1\] is not a tensor of micro_speech\.tflite by index or by name.*: is the reference from another model\?$/,
+      ],
+      [
+        ['--reference', ref, '--input', join(dir, 'zeros.bin')],
+        /^error: .*ref[/\\]3\.bin: model input 0 \(tensor 3 "Reshape_1"\) differs from the input given \(zeros\.bin\) at byte \d+: the reference was made with another input/,
+      ],
       [['--reference', ref, '--inputs', input], /^error: give --inputs .* or --reference .*, not both$/],
     ];
     writeFileSync(join(dir, 'zeros.bin'), new Uint8Array(1960));
@@ -185,7 +212,10 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
     }
     for (const [args, pattern] of cases.slice(0, 9)) {
       const options = { target: 'host', reference: args[1]!, input: args[3] };
-      const error = await validateAgainstReference(model, options).then(() => null, (e: unknown) => e);
+      const error = await validateAgainstReference(model, options).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, args.join(' ')).to.be.instanceOf(TinyforgeError);
       expect(`error: ${(error as Error).message}`, args.join(' ')).to.match(pattern);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,9 @@ describe('CLI: validate', function () {
     writeFileSync(file, Buffer.concat(cases.map((c) => c.input)));
     const r = tinyforge(['validate', sharedModelPath('hello_world_int8'), '--inputs', file, '--link', 'stdio']);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.include('all.bin#0').and.include(`all.bin#${cases.length - 1}`);
+    expect(r.stdout)
+      .to.include('all.bin#0')
+      .and.include(`all.bin#${cases.length - 1}`);
     expect(r.stdout).to.match(new RegExp(`all ${cases.length} inputs bit-exact with the host reference on qemu-mps2-an386`));
   });
 
@@ -63,7 +66,9 @@ describe('CLI: validate', function () {
     const element = logits.indexOf(Math.max(...logits));
     const offset = compiled.plan.tensorOffset.get(fc.op.outputs[0]!)! + element;
     const report = await validateModel(sharedModelPath('micro_speech'), {
-      target: 'cortex-m4', link: 'stdio', inputs: [{ name: 'sawtooth', tensors: [c!.input] }],
+      target: 'cortex-m4',
+      link: 'stdio',
+      inputs: [{ name: 'sawtooth', tensors: [c!.input] }],
       extraCflags: ['-DTF_TEST_CORRUPT_LAYER=2', `-DTF_TEST_CORRUPT_OFFSET=${offset}`],
     });
     expect(report.matched).to.equal(0);
@@ -72,7 +77,7 @@ describe('CLI: validate', function () {
     expect(k!.firstMismatch!.output).to.equal(0);
     const layer = k!.firstDifferingLayer!;
     expect(layer).to.include({ index: 2, op: 'FULLY_CONNECTED', tensor: fc.op.outputs[0], element });
-    expect(((layer.expected & 0xff) ^ (layer.actual & 0xff)), 'the flipped bit').to.equal(0x40);
+    expect((layer.expected & 0xff) ^ (layer.actual & 0xff), 'the flipped bit').to.equal(0x40);
   });
 
   it('refuses missing inputs and a directory without inputs, naming them', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The generated C as an embedded engineer reads it: model.h documents every input and output and
  * offers float helpers, every file carries a banner, arena offsets are named after the model's
@@ -24,7 +25,9 @@ const OPS_DIR = join(import.meta.dirname, '../../src/ops');
 
 /** Where a shipped kernel file comes from: its one namesake under src/ops/<folder>/. */
 function kernelFileSource(name: string): string {
-  const found = readdirSync(OPS_DIR).map((d) => join(OPS_DIR, d, name)).filter((p) => existsSync(p));
+  const found = readdirSync(OPS_DIR)
+    .map((d) => join(OPS_DIR, d, name))
+    .filter((p) => existsSync(p));
   expect(found, name).to.have.length(1);
   return found[0]!;
 }
@@ -47,9 +50,15 @@ function evilGraph(): Graph {
   const b = new GraphBuilder(EVIL.model);
   const x = b.input({ shape: [1, 8], q: { scale: 0.5, zeroPoint: -3 }, name: EVIL.input });
   const [r] = b.op('RELU', [x], [{ shape: [1, 8], q: { scale: 0.5, zeroPoint: -3 }, name: EVIL.relu }]);
-  const w = b.constant({ shape: [4, 8], q: { scale: 0.02, zeroPoint: 0 }, name: EVIL.weights }, Int8Array.from({ length: 32 }, (_, i) => ((i * 37) % 255) - 127));
+  const w = b.constant(
+    { shape: [4, 8], q: { scale: 0.02, zeroPoint: 0 }, name: EVIL.weights },
+    Int8Array.from({ length: 32 }, (_, i) => ((i * 37) % 255) - 127),
+  );
   const bias = b.constant({ shape: [4], dtype: 'int32', q: { scale: 0.01, zeroPoint: 0 }, name: 'bias' }, Int32Array.from([10, -20, 30, -40]));
-  const [fc] = b.op('FULLY_CONNECTED', [r!, w, bias], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 2 }, name: EVIL.fc }], { activation: 'NONE', keepNumDims: false });
+  const [fc] = b.op('FULLY_CONNECTED', [r!, w, bias], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 2 }, name: EVIL.fc }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
   const [out] = b.op('SOFTMAX', [fc!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 }, name: EVIL.output }], { beta: 1 });
   b.output(out!);
   return b.build();
@@ -82,7 +91,9 @@ function codeOnly(c: string): string {
 function runOnHost(dir: string, modelDir: string, main: string): Buffer {
   writeFileSync(join(dir, 'main.c'), main);
   const exe = join(dir, 'main');
-  execFileSync('gcc', [...HOST_FLAGS, '-I', modelDir, join(modelDir, 'model.c'), join(modelDir, 'weights.c'), join(dir, 'main.c'), '-o', exe], { stdio: 'pipe' });
+  execFileSync('gcc', [...HOST_FLAGS, '-I', modelDir, join(modelDir, 'model.c'), join(modelDir, 'weights.c'), join(dir, 'main.c'), '-o', exe], {
+    stdio: 'pipe',
+  });
   return execFileSync(exe, [], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -175,7 +186,10 @@ describe('generated C: readable, documented, and safe from model strings', funct
       execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-c', join(modelDir, c.name), '-o', join(dir, `${c.name}.o`)], { stdio: 'pipe' });
     }
     // the string literals hold the names byte for byte
-    const out = runOnHost(dir, modelDir, `#include <stdio.h>
+    const out = runOnHost(
+      dir,
+      modelDir,
+      `#include <stdio.h>
 #include "model.h"
 int main(void) {
   fputs(TF_MODEL_NAME, stdout); putchar(0);
@@ -183,11 +197,12 @@ int main(void) {
   fputs(TF_MODEL_OUTPUT0_NAME, stdout); putchar(0);
   return tf_model_init();
 }
-`);
+`,
+    );
     expect(out.toString('utf8').split('\0')).to.deep.equal([EVIL.model, EVIL.input, EVIL.output, '']);
   });
 
-  it('model.h documents each input and output; the float helpers quantize as TFLite\'s QUANTIZE and dequantize as DEQUANTIZE', function () {
+  it("model.h documents each input and output; the float helpers quantize as TFLite's QUANTIZE and dequantize as DEQUANTIZE", function () {
     requireTools(this, ['gcc']);
     const compiled = compileGraph(evilGraph(), 'evil.tflite');
     const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
@@ -204,7 +219,10 @@ int main(void) {
 
     const xs = [-1000, -1.75, -1.25, -0.75, -0.25, 0.25, 0.75, 1.25, 1.74, NaN, 1e30, -1e30, 60.2, 3];
     const inputs = [xs.slice(0, 8), xs.slice(6, 14)];
-    const out = runOnHost(dir, modelDir, `#include <stdio.h>
+    const out = runOnHost(
+      dir,
+      modelDir,
+      `#include <stdio.h>
 #include "model.h"
 static const float xs[2][8] = { ${inputs.map(floatArray).join(', ')} };
 int main(void) {
@@ -226,7 +244,8 @@ int main(void) {
   }
   return bad;
 }
-`);
+`,
+    );
     const quantize = (x: number) => (Number.isNaN(x) ? -3 : Math.min(127, Math.max(-128, roundHalfAway(f32(f32(x) / 0.5)) - 3)));
     let at = 0;
     for (const values of inputs) {
@@ -254,7 +273,10 @@ int main(void) {
     expect(header).to.include('float32: not quantized (the float helpers copy it)');
     const x16s = [-400, -327.68, -0.005, 0.015, 1.234, 500];
     const xfs = [-100, 0.125, 2.9];
-    const out = runOnHost(dir, modelDir, `#include <stdio.h>
+    const out = runOnHost(
+      dir,
+      modelDir,
+      `#include <stdio.h>
 #include "model.h"
 static const float a[6] = ${floatArray(x16s)};
 static const float f[3] = ${floatArray(xfs)};
@@ -274,7 +296,8 @@ int main(void) {
   fwrite(back, sizeof back[0], 3, stdout);
   return bad;
 }
-`);
+`,
+    );
     const bytes = new Uint8Array(out);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const i16 = x16s.map((x) => Math.min(32767, Math.max(-32768, roundHalfAway(f32(f32(x) / f32(0.01))))));
@@ -289,7 +312,12 @@ int main(void) {
 
   it('banners say tool, version, target, model file, its sha256 and the command; the same inputs give the same files', () => {
     const graph = evilGraph();
-    const provenance = { target: 'cortex-m4', modelFile: 'kws.tflite', modelSha256: 'ab'.repeat(32), command: 'tinyforge compile kws.tflite -t cortex-m4 -o out' };
+    const provenance = {
+      target: 'cortex-m4',
+      modelFile: 'kws.tflite',
+      modelSha256: 'ab'.repeat(32),
+      command: 'tinyforge compile kws.tflite -t cortex-m4 -o out',
+    };
     const a = compileGraph(graph, 'kws.tflite', { provenance }).generated.files;
     const b = compileGraph(evilGraph(), 'kws.tflite', { provenance }).generated.files;
     expect(a.map((f) => f.text)).to.deep.equal(b.map((f) => f.text));
@@ -307,12 +335,14 @@ int main(void) {
     expect(compileGraph(graph).generated.files[0]!.text).to.include('command: none: compiled through the tinyforge library API (compileGraph)');
   });
 
-  it('arena offsets are named constants carrying the tensor names; layers carry the model\'s names', () => {
+  it("arena offsets are named constants carrying the tensor names; layers carry the model's names", () => {
     const compiled = compileGraph(evilGraph(), 'evil.tflite');
     const modelC = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
     const P = 'TF_EVIL_ERROR_MODEL_INJECTED_Q_ERROR_NL';
     const offset = compiled.plan.tensorOffset.get(0)!;
-    expect(modelC).to.match(new RegExp(`#define ${P}_T0_IN_ERROR_INJECTED +${offset}u /\\* tensor 0 "in \\*\\\\/ #error injected /\\\\\\*", int8\\[1,8\\], 8 B, live `));
+    expect(modelC).to.match(
+      new RegExp(`#define ${P}_T0_IN_ERROR_INJECTED +${offset}u /\\* tensor 0 "in \\*\\\\/ #error injected /\\\\\\*", int8\\[1,8\\], 8 B, live `),
+    );
     expect(modelC).to.match(new RegExp(`#define ${P}_L2_SCRATCH +\\d+u /\\* layer 2 SOFTMAX `));
     expect(modelC).to.include(`(tf_evil_error_model_injected_q_error_nl_arena + ${P}_T0_IN_ERROR_INJECTED)`);
     expect(modelC).to.include(`{ .offset = ${P}_T0_IN_ERROR_INJECTED, .bytes = ${P}_INPUT0_BYTES }`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,9 @@ describe('variable tensors', () => {
     saveTflite(path, graphWithState());
     const report = await runModel(path, { target: 'host', sanitize: true, cases: [[input], [input]] });
     expect(report.matchesReference).to.equal(true);
-    expect(report.cases.map((c) => c.outputs[0])).to.deep.equal([[0, 1, -2, 3, -4, 50, -60, 7], [0, 1, -2, 3, -4, 50, -60, 7]]);
+    expect(report.cases.map((c) => c.outputs[0])).to.deep.equal([
+      [0, 1, -2, 3, -4, 50, -60, 7],
+      [0, 1, -2, 3, -4, 50, -60, 7],
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The compression commands as a user runs them (the real `tinyforge` executable), on float models
  * in both input formats (a float .tflite and a TensorFlow.js model.json) and real MNIST digits in
@@ -39,11 +40,14 @@ function npz(d: Dataset): Uint8Array {
 }
 
 function mlp(): tf.Sequential {
-  return tf.sequential({ name: 'mlp', layers: [
-    tf.layers.flatten({ inputShape: [28, 28, 1] }),
-    tf.layers.dense({ units: 48, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-    tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-  ] });
+  return tf.sequential({
+    name: 'mlp',
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units: 48, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
 }
 
 /** The figures a command prints on stderr: `<label> NN.NN% on N held-out samples`. */
@@ -67,8 +71,24 @@ describe('compress commands and model formats', function () {
     test = data.test;
     trainNpz = join(dir, 'train.npz');
     testNpz = join(dir, 'test.npz');
-    writeFileSync(trainNpz, npz(subset(data.train, Array.from({ length: 1000 }, (_, i) => i))));
-    writeFileSync(testNpz, npz(subset(data.test, Array.from({ length: 200 }, (_, i) => i))));
+    writeFileSync(
+      trainNpz,
+      npz(
+        subset(
+          data.train,
+          Array.from({ length: 1000 }, (_, i) => i),
+        ),
+      ),
+    );
+    writeFileSync(
+      testNpz,
+      npz(
+        subset(
+          data.test,
+          Array.from({ length: 200 }, (_, i) => i),
+        ),
+      ),
+    );
     // a trained MLP, saved in both formats
     const model = new TrainableGraph(layersModelToFloatGraph(mlp(), 'mlp'));
     await fineTune(model, data.train, taskFor(model.graph, data.train), { epochs: 3, learningRate: 0.003 });
@@ -81,7 +101,9 @@ describe('compress commands and model formats', function () {
     tfjsModel = join(dir, 'tfjs', 'model.json');
   });
 
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   describe('TensorFlow.js layers models through our filesystem IO handler', () => {
     it('saves model.json + weights.bin and loads them back with the same weights', async () => {
@@ -106,16 +128,22 @@ describe('compress commands and model formats', function () {
       const back = await loadLayersModelFile(join(shardDir, 'model.json'));
       expect(Array.from(back.getWeights()[2]!.dataSync())).to.deep.equal(Array.from(mlp().getWeights()[2]!.dataSync()));
       rmSync(join(shardDir, 'group1-shard2of2.bin'));
-      await loadLayersModelFile(join(shardDir, 'model.json')).then(() => expect.fail('loaded'), (e: Error) => {
-        expect(e).to.be.instanceOf(TinyforgeError);
-        expect(e.message).to.match(/weight file group1-shard2of2.bin is missing/);
-      });
+      await loadLayersModelFile(join(shardDir, 'model.json')).then(
+        () => expect.fail('loaded'),
+        (e: Error) => {
+          expect(e).to.be.instanceOf(TinyforgeError);
+          expect(e.message).to.match(/weight file group1-shard2of2.bin is missing/);
+        },
+      );
     });
 
     it('refuses files that are not tfjs models, in one line', async () => {
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, '{"hello": 1}');
-      await loadLayersModelFile(bad).then(() => expect.fail('loaded'), (e: Error) => expect(e.message).to.match(/bad.json: not a TensorFlow.js model/));
+      await loadLayersModelFile(bad).then(
+        () => expect.fail('loaded'),
+        (e: Error) => expect(e.message).to.match(/bad.json: not a TensorFlow.js model/),
+      );
     });
   });
 
@@ -166,7 +194,22 @@ describe('compress commands and model formats', function () {
 
     it('`prune --structured --int8` shrinks the model and reports before and after', () => {
       const out = join(dir, 'pruned_int8.tflite');
-      const r = tinyforge(['prune', floatTflite, '--data', trainNpz, '--eval', testNpz, '--structured', '--sparsity', '0.5', '--epochs', '1', '--int8', '-o', out]);
+      const r = tinyforge([
+        'prune',
+        floatTflite,
+        '--data',
+        trainNpz,
+        '--eval',
+        testNpz,
+        '--structured',
+        '--sparsity',
+        '0.5',
+        '--epochs',
+        '1',
+        '--int8',
+        '-o',
+        out,
+      ]);
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stderr).to.match(/: 48 -> 24 channels/);
       expect(r.stderr).to.match(/before: .* 38,?1\d\d weights/);
@@ -179,23 +222,54 @@ describe('compress commands and model formats', function () {
       const qat = tinyforge(['qat', floatTflite, '--data', trainNpz, '--eval', testNpz, '--epochs', '1', '-o', join(dir, 'qat.tflite')]);
       expect(qat.status, qat.stderr).to.equal(0);
       expect([...accuracies(qat.stderr).keys()]).to.deep.equal(['float', 'int8, PTQ', 'int8, QAT']);
-      const distill = tinyforge(['distill', '--teacher', floatTflite, '--student', tfjsModel, '--data', trainNpz, '--eval', testNpz, '--epochs', '2', '-o', join(dir, 'student.tflite')]);
+      const distill = tinyforge([
+        'distill',
+        '--teacher',
+        floatTflite,
+        '--student',
+        tfjsModel,
+        '--data',
+        trainNpz,
+        '--eval',
+        testNpz,
+        '--epochs',
+        '2',
+        '-o',
+        join(dir, 'student.tflite'),
+      ]);
       expect(distill.status, distill.stderr).to.equal(0);
       const d = accuracies(distill.stderr);
       expect(d.get('student after')!).to.be.above(d.get('student before')! + 0.3);
-      const lowrank = tinyforge(['lowrank', floatTflite, '--data', trainNpz, '--eval', testNpz, '--rank', '12', '--epochs', '1', '--int8', '-o', join(dir, 'lowrank.tflite')]);
+      const lowrank = tinyforge([
+        'lowrank',
+        floatTflite,
+        '--data',
+        trainNpz,
+        '--eval',
+        testNpz,
+        '--rank',
+        '12',
+        '--epochs',
+        '1',
+        '--int8',
+        '-o',
+        join(dir, 'lowrank.tflite'),
+      ]);
       expect(lowrank.status, lowrank.stderr).to.equal(0);
       expect(lowrank.stderr).to.match(/\[48,784\] -> rank 12/);
       for (const f of ['qat.tflite', 'student.tflite', 'lowrank.tflite']) expect(() => prepareGraph(readTflite(join(dir, f))), f).to.not.throw();
     });
 
     it('refuses broken input with one line and a non-zero exit: an int8 model, NaN weights, empty or mismatched data', () => {
-      const nanGraph: Graph = { ...trained, tensors: trained.tensors.map((t) => {
-        if (!t.data || t.dtype !== 'float32' || t.shape.length !== 2) return t;
-        const v = new Float32Array(t.data.slice().buffer);
-        v[3] = NaN;
-        return { ...t, data: new Uint8Array(v.buffer) };
-      }) };
+      const nanGraph: Graph = {
+        ...trained,
+        tensors: trained.tensors.map((t) => {
+          if (!t.data || t.dtype !== 'float32' || t.shape.length !== 2) return t;
+          const v = new Float32Array(t.data.slice().buffer);
+          v[3] = NaN;
+          return { ...t, data: new Uint8Array(v.buffer) };
+        }),
+      };
       const nan = join(dir, 'nan.tflite');
       writeFileSync(nan, writeTflite(nanGraph));
       const empty = join(dir, 'empty.npy');
@@ -206,13 +280,18 @@ describe('compress commands and model formats', function () {
         [['quantize', join(dir, 'mlp_int8.tflite'), '--calib', trainNpz], /already an int8 model/],
         [['quantize', nan, '--calib', trainNpz], /nan.tflite: tensor \d+ ".*" has a non-finite value \(NaN\)/],
         [['quantize', floatTflite, '--calib', empty], /empty.npy: the data set is empty/],
-        [['quantize', floatTflite, '--calib', wrong], /wrong.npy: samples have shape \[10\] \(10 values\) but model input ".*" takes \[28,28,1\] \(784 values\)/],
+        [
+          ['quantize', floatTflite, '--calib', wrong],
+          /wrong.npy: samples have shape \[10\] \(10 values\) but model input ".*" takes \[28,28,1\] \(784 values\)/,
+        ],
         [['prune', floatTflite], /no data given \(--data\)/],
       ];
       for (const [args, pattern] of cases) {
         const r = tinyforge(args);
         expect(r.status, args.join(' ')).to.equal(1);
-        expect(r.stderr.trim().split('\n').at(-1)).to.match(pattern).and.match(/^error: /);
+        expect(r.stderr.trim().split('\n').at(-1))
+          .to.match(pattern)
+          .and.match(/^error: /);
         expect(r.stderr).to.not.match(/\n\s+at /);
       }
     });

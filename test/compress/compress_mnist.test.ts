@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The compression recipe on real data (MNIST digits from the `mnist` package): a small CNN trained
  * here, pruned to 70% sparsity with fine-tuning, quantized to int8, compiled for the Cortex-M4 and
@@ -41,12 +42,19 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     floatAccuracy = (await floatMetric(model, test, taskFor(float, test))).value;
     model.dispose();
     ({ report, int8 } = await compressModel(float, train, test, taskFor(float, train), {
-      target: 'cortex-m4', sparsity: 0.7, epochs: 3, learningRate: 0.002, seed: 5, deviceSamples: 200,
+      target: 'cortex-m4',
+      sparsity: 0.7,
+      epochs: 3,
+      learningRate: 0.002,
+      seed: 5,
+      deviceSamples: 200,
       output: join(dir, 'mnist_compressed_int8.tflite'),
     }));
   });
 
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('trained a float model worth compressing (>= 90% on 500 held-out digits)', () => {
     expect(test.count).to.equal(500);
@@ -99,7 +107,11 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     let dense;
     let denseM3;
     try {
-      expect(compileGraph(int8).generated.files.map((f) => f.text).join('\n')).to.not.include('sparse:');
+      expect(
+        compileGraph(int8)
+          .generated.files.map((f) => f.text)
+          .join('\n'),
+      ).to.not.include('sparse:');
       dense = await runModel(report.output, { target: 'cortex-m4', cases });
       denseM3 = await runModel(report.output, { target: 'cortex-m3', cases });
     } finally {

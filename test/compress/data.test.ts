@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,13 +36,21 @@ function deflatedZip(members: Map<string, Uint8Array>): Uint8Array {
     const nameBytes = new TextEncoder().encode(name);
     const local = new Uint8Array(30 + nameBytes.length);
     const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true); lv.setUint16(8, 8, true); lv.setUint32(14, crc32(data), true);
-    lv.setUint32(18, body.length, true); lv.setUint32(22, data.length, true); lv.setUint16(26, nameBytes.length, true);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(8, 8, true);
+    lv.setUint32(14, crc32(data), true);
+    lv.setUint32(18, body.length, true);
+    lv.setUint32(22, data.length, true);
+    lv.setUint16(26, nameBytes.length, true);
     local.set(nameBytes, 30);
     const c = new Uint8Array(46 + nameBytes.length);
     const cv = new DataView(c.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint16(10, 8, true); cv.setUint32(16, crc32(data), true);
-    cv.setUint32(20, body.length, true); cv.setUint32(24, data.length, true); cv.setUint16(28, nameBytes.length, true);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(10, 8, true);
+    cv.setUint32(16, crc32(data), true);
+    cv.setUint32(20, body.length, true);
+    cv.setUint32(24, data.length, true);
+    cv.setUint16(28, nameBytes.length, true);
     cv.setUint32(42, offset, true);
     c.set(nameBytes, 46);
     parts.push(local, body);
@@ -50,19 +59,31 @@ function deflatedZip(members: Map<string, Uint8Array>): Uint8Array {
   }
   const end = new Uint8Array(22);
   const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, members.size, true); ev.setUint16(10, members.size, true);
-  ev.setUint32(12, central.reduce((n, c) => n + c.length, 0), true); ev.setUint32(16, offset, true);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, members.size, true);
+  ev.setUint16(10, members.size, true);
+  ev.setUint32(
+    12,
+    central.reduce((n, c) => n + c.length, 0),
+    true,
+  );
+  ev.setUint32(16, offset, true);
   const all = [...parts, ...central, end];
   const out = new Uint8Array(all.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of all) { out.set(p, at); at += p.length; }
+  for (const p of all) {
+    out.set(p, at);
+    at += p.length;
+  }
   expect(out.length).to.not.equal(stored.length);
   return out;
 }
 
 describe('data: data sets from .npy, .npz, CSV and image folders', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'tinyforge-data-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-data-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, bytes: Uint8Array | string) => {
     const path = join(dir, name);
@@ -90,17 +111,31 @@ describe('data: data sets from .npy, .npz, CSV and image folders', () => {
       expect(() => parseNpyArray(good.subarray(0, good.length - 3), 'cut.npy')).to.throw(TinyforgeError, /cut.npy: truncated .npy data/);
       expect(() => parseNpyArray(npyOf('>f4', [1], new Uint8Array(4)), 'be.npy')).to.throw(TinyforgeError, /be.npy: big-endian/);
       const fortran = new TextDecoder('latin1').decode(good).replace("'fortran_order': False", "'fortran_order': True ");
-      expect(() => parseNpyArray(Uint8Array.from(fortran, (ch) => ch.charCodeAt(0)), 'f.npy')).to.throw(TinyforgeError, /Fortran-order/);
+      expect(() =>
+        parseNpyArray(
+          Uint8Array.from(fortran, (ch) => ch.charCodeAt(0)),
+          'f.npy',
+        ),
+      ).to.throw(TinyforgeError, /Fortran-order/);
       expect(() => parseNpyArray(new Uint8Array(20), 'x.npy')).to.throw(TinyforgeError, /not a .npy file/);
     });
 
     it('reads stored and deflated .npz members alike, inputs under x and labels under y', () => {
       const members = new Map([
-        ['x.npy', npyBytes(Float32Array.from({ length: 6 * 4 }, (_, i) => i / 10), [6, 2, 2])],
+        [
+          'x.npy',
+          npyBytes(
+            Float32Array.from({ length: 6 * 4 }, (_, i) => i / 10),
+            [6, 2, 2],
+          ),
+        ],
         ['y.npy', npyOf('<i8', [6], BigInt64Array.from([0n, 1n, 2n, 0n, 1n, 2n]))],
       ]);
       expect([...readZip(deflatedZip(members), 'z.npz').keys()]).to.deep.equal(['x.npy', 'y.npy']);
-      for (const [name, bytes] of [['stored.npz', writeZip(members)], ['deflated.npz', deflatedZip(members)]] as const) {
+      for (const [name, bytes] of [
+        ['stored.npz', writeZip(members)],
+        ['deflated.npz', deflatedZip(members)],
+      ] as const) {
         const d = loadDataset(file(name, bytes));
         expect(d.count).to.equal(6);
         expect(d.sampleShape).to.deep.equal([2, 2]);
@@ -111,11 +146,18 @@ describe('data: data sets from .npy, .npz, CSV and image folders', () => {
 
     it('takes named arrays, one-hot labels as classes, and float labels as regression targets', () => {
       const oneHot = Float32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 0]);
-      const d = loadDataset(file('named.npz', writeZip(new Map([
-        ['images.npy', npyBytes(new Float32Array(3 * 2), [3, 2])],
-        ['targets.npy', npyBytes(oneHot, [3, 3])],
-        ['other.npy', npyBytes(Float32Array.from([0.5, 1.5, 2.5]), [3])],
-      ]))));
+      const d = loadDataset(
+        file(
+          'named.npz',
+          writeZip(
+            new Map([
+              ['images.npy', npyBytes(new Float32Array(3 * 2), [3, 2])],
+              ['targets.npy', npyBytes(oneHot, [3, 3])],
+              ['other.npy', npyBytes(Float32Array.from([0.5, 1.5, 2.5]), [3])],
+            ]),
+          ),
+        ),
+      );
       expect(d.labels).to.deep.equal({ kind: 'classes', values: Int32Array.from([0, 2, 1]) });
       const r = loadDataset(join(dir, 'named.npz'), { labelKey: 'other' });
       expect(r.labels!.kind).to.equal('targets');
@@ -165,8 +207,14 @@ describe('data: data sets from .npy, .npz, CSV and image folders', () => {
       const root = join(dir, 'images');
       mkdirSync(join(root, 'cat'), { recursive: true });
       mkdirSync(join(root, 'dog'), { recursive: true });
-      writeFileSync(join(root, 'cat', 'a.png'), png(4, 4, () => [255, 255, 255, 255]));
-      writeFileSync(join(root, 'cat', 'b.png'), png(4, 4, (x) => (x < 2 ? [0, 0, 0, 255] : [255, 0, 0, 255])));
+      writeFileSync(
+        join(root, 'cat', 'a.png'),
+        png(4, 4, () => [255, 255, 255, 255]),
+      );
+      writeFileSync(
+        join(root, 'cat', 'b.png'),
+        png(4, 4, (x) => (x < 2 ? [0, 0, 0, 255] : [255, 0, 0, 255])),
+      );
       const gray = Buffer.alloc(4 * 4 * 4, 128);
       writeFileSync(join(root, 'dog', 'c.jpg'), jpeg.encode({ data: gray, width: 4, height: 4 }, 100).data);
       writeFileSync(join(root, 'dog', 'notes.txt'), 'ignored');
@@ -184,7 +232,10 @@ describe('data: data sets from .npy, .npz, CSV and image folders', () => {
     it('resizes to the model input and maps pixels to the requested range, in RGB', () => {
       const root = join(dir, 'flat');
       mkdirSync(root, { recursive: true });
-      writeFileSync(join(root, 'one.png'), png(8, 8, () => [255, 0, 0, 255]));
+      writeFileSync(
+        join(root, 'one.png'),
+        png(8, 8, () => [255, 0, 0, 255]),
+      );
       const d = loadDataset(root, { inputShape: [2, 2, 3], pixelRange: [-1, 1] });
       expect(d.labels).to.equal(undefined);
       expect(Array.from(d.x.subarray(0, 3))).to.deep.equal([1, -1, -1]);
@@ -205,18 +256,32 @@ describe('data: data sets from .npy, .npz, CSV and image folders', () => {
     it('refuses a data shape that does not match the model input, naming both', () => {
       const d = loadDataset(file('s.npy', npyBytes(new Float32Array(2 * 10), [2, 10])));
       expect(fitToInput(d, [1, 2, 5], 'in').sampleShape).to.deep.equal([2, 5]);
-      expect(() => fitToInput(d, [1, 28, 28, 1], 'image')).to.throw(TinyforgeError, /s.npy: samples have shape \[10\] \(10 values\) but model input "image" takes \[28,28,1\] \(784 values\)/);
+      expect(() => fitToInput(d, [1, 28, 28, 1], 'image')).to.throw(
+        TinyforgeError,
+        /s.npy: samples have shape \[10\] \(10 values\) but model input "image" takes \[28,28,1\] \(784 values\)/,
+      );
     });
 
     it('refuses empty data, non-finite inputs and unknown formats', () => {
       expect(() => loadDataset(file('e.npy', npyBytes(new Float32Array(0), [0, 3])))).to.throw(TinyforgeError, /e.npy: the data set is empty/);
-      expect(() => loadDataset(file('nan.npy', npyBytes(Float32Array.from([1, NaN]), [1, 2])))).to.throw(TinyforgeError, /nan.npy: input value 1 \(sample 0\) is not finite/);
+      expect(() => loadDataset(file('nan.npy', npyBytes(Float32Array.from([1, NaN]), [1, 2])))).to.throw(
+        TinyforgeError,
+        /nan.npy: input value 1 \(sample 0\) is not finite/,
+      );
       expect(() => loadDataset(file('d.parquet', 'x'))).to.throw(TinyforgeError, /unknown data format ".parquet"/);
       expect(() => loadDataset(join(dir, 'missing.npz'))).to.throw(TinyforgeError, /no such file/);
     });
 
     it('splits with a seed: disjoint, complete, the same every time', () => {
-      const d = loadDataset(file('split.npy', npyBytes(Float32Array.from({ length: 50 }, (_, i) => i), [50, 1])));
+      const d = loadDataset(
+        file(
+          'split.npy',
+          npyBytes(
+            Float32Array.from({ length: 50 }, (_, i) => i),
+            [50, 1],
+          ),
+        ),
+      );
       const a = splitDataset(d, 0.2, 7);
       const b = splitDataset(d, 0.2, 7);
       expect(a.test.count).to.equal(10);

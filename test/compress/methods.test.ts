@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Each compression method on its own, on real MNIST digits where it matters: pruning's schedule
  * and masks, structured pruning's graph rewrite, QAT where PTQ fails, distillation where labels
@@ -29,15 +30,23 @@ import { buildModel } from '../../examples/mnist/model.ts';
 import { mnistData, trainedMnistCnn } from './mnist_fixture.ts';
 
 function mlp(units: number, seed: number): tf.Sequential {
-  return tf.sequential({ name: 'mlp', layers: [
-    tf.layers.flatten({ inputShape: [28, 28, 1] }),
-    tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-    tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-  ] });
+  return tf.sequential({
+    name: 'mlp',
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
 }
 
 function ptq(graph: Graph, data: Dataset): Graph {
-  const x = inputTensor(subset(data, Array.from({ length: 300 }, (_, i) => i)));
+  const x = inputTensor(
+    subset(
+      data,
+      Array.from({ length: 300 }, (_, i) => i),
+    ),
+  );
   try {
     return quantizeGraph(graph, calibrateRanges(graph, [x]));
   } finally {
@@ -97,7 +106,10 @@ describe('compress methods on MNIST digits', function () {
     it('removes channels through depthwise, pool and flatten, and shrinks weights, MACs and the following layers', async () => {
       const cnn = await trainedMnistCnn();
       const { graph, layers } = pruneChannels(cnn, 0.5);
-      expect([...layers]).to.deep.equal([['conv1', [8, 4]], ['pwconv', [16, 8]]]);
+      expect([...layers]).to.deep.equal([
+        ['conv1', [8, 4]],
+        ['pwconv', [16, 8]],
+      ]);
       const shape = (name: string) => graph.tensors.find((t) => t.name === name)!.shape;
       expect(shape('conv1/kernel')).to.deep.equal([4, 3, 3, 1]);
       expect(shape('dwconv/depthwise_kernel')).to.deep.equal([1, 3, 3, 4]);
@@ -135,10 +147,14 @@ describe('compress methods on MNIST digits', function () {
       const full = tf.tidy(() => runFloatGraph(conv1Only(zeroed), [x])[0]!.arraySync() as number[][][][]);
       const small = tf.tidy(() => runFloatGraph(conv1Only(graph), [x])[0]!.arraySync() as number[][][][]);
       const kept = [0, 2, 3, 4, 5, 7];
-      full.forEach((img, n) => img.forEach((row, y) => row.forEach((px, xx) => {
-        expect(small[n]![y]![xx]!).to.deep.equal(kept.map((c) => px[c]!));
-        expect(px[1]).to.equal(0);
-      })));
+      full.forEach((img, n) =>
+        img.forEach((row, y) =>
+          row.forEach((px, xx) => {
+            expect(small[n]![y]![xx]!).to.deep.equal(kept.map((c) => px[c]!));
+            expect(px[1]).to.equal(0);
+          }),
+        ),
+      );
       x.dispose();
     });
 
@@ -151,13 +167,29 @@ describe('compress methods on MNIST digits', function () {
   describe('quantization-aware training', () => {
     it('fake-quantizes weights per channel as PTQ does, with a straight-through gradient', () => {
       tf.tidy(() => {
-        const w = tf.tensor2d([[0.5, -1, 0.26], [0.01, 0.02, -0.04]]);
+        const w = tf.tensor2d([
+          [0.5, -1, 0.26],
+          [0.01, 0.02, -0.04],
+        ]);
         const q = fakeQuantWeights(w, 0).arraySync() as number[][];
         expect(q[0]![1]).to.be.closeTo(-1, 1e-6);
-        expect(q[0]![2]).to.be.closeTo((Math.round((0.26 / 1) * 127) / 127), 1e-6);
+        expect(q[0]![2]).to.be.closeTo(Math.round((0.26 / 1) * 127) / 127, 1e-6);
         expect(q[1]![2]).to.be.closeTo(-0.04, 1e-6);
-        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantWeights(v, 0), tf.tensor2d([[1, 2, 3], [4, 5, 6]]))))(w);
-        expect(g.arraySync()).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+        const g = tf.grad((v: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              fakeQuantWeights(v, 0),
+              tf.tensor2d([
+                [1, 2, 3],
+                [4, 5, 6],
+              ]),
+            ),
+          ),
+        )(w);
+        expect(g.arraySync()).to.deep.equal([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]);
       });
     });
 
@@ -170,7 +202,9 @@ describe('compress methods on MNIST digits', function () {
         const s = q.scale[0]!;
         expect(y[0]).to.be.closeTo(s * (-128 - q.zeroPoint[0]!), 1e-6);
         expect(Math.abs(y[1]! - 0.1)).to.be.at.most(s / 2 + 1e-7);
-        const g = tf.grad((v: tf.Tensor) => tf.sum(fakeQuantActivation(v, range)))(x).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => tf.sum(fakeQuantActivation(v, range)))(x)
+          .dataSync();
         expect(Array.from(g)).to.deep.equal([0, 1, 1, 0]);
       });
     });
@@ -217,7 +251,10 @@ describe('compress methods on MNIST digits', function () {
      */
     it('teaches a small student with 300 labelled digits better than the labels alone', async () => {
       const teacher = new TrainableGraph(await trainedMnistCnn());
-      const few = subset(train, Array.from({ length: 300 }, (_, i) => i));
+      const few = subset(
+        train,
+        Array.from({ length: 300 }, (_, i) => i),
+      );
       const alone = new TrainableGraph(layersModelToFloatGraph(mlp(16, 5), 'student'));
       await fineTune(alone, few, task, { epochs: 15, learningRate: 0.003, seed: 3 });
       const student = new TrainableGraph(layersModelToFloatGraph(mlp(16, 5), 'student'));
@@ -230,14 +267,19 @@ describe('compress methods on MNIST digits', function () {
       expect(distilledInt8).to.be.at.least(d - 0.01);
     });
 
-    it('refuses a student whose outputs differ from the teacher\'s', async () => {
+    it("refuses a student whose outputs differ from the teacher's", async () => {
       const teacher = new TrainableGraph(await trainedMnistCnn());
-      const other = new TrainableGraph(layersModelToFloatGraph(tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 5 })] }), 'five'));
+      const other = new TrainableGraph(
+        layersModelToFloatGraph(tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 5 })] }), 'five'),
+      );
       try {
-        await distill(teacher, other, subset(train, [0, 1]), task, { epochs: 1 }).then(() => expect.fail('accepted'), (e: Error) => {
-          expect(e).to.be.instanceOf(TinyforgeError);
-          expect(e.message).to.match(/teacher has 10 outputs and student 5/);
-        });
+        await distill(teacher, other, subset(train, [0, 1]), task, { epochs: 1 }).then(
+          () => expect.fail('accepted'),
+          (e: Error) => {
+            expect(e).to.be.instanceOf(TinyforgeError);
+            expect(e.message).to.match(/teacher has 10 outputs and student 5/);
+          },
+        );
       } finally {
         teacher.dispose();
         other.dispose();
@@ -247,9 +289,13 @@ describe('compress methods on MNIST digits', function () {
 
   describe('low-rank factorization', () => {
     it('decomposes matrices by SVD: U S V^T reconstructs them, singular values decreasing', () => {
-      for (const [m, n] of [[7, 4], [4, 9], [12, 12]] as const) {
+      for (const [m, n] of [
+        [7, 4],
+        [4, 9],
+        [12, 12],
+      ] as const) {
         let seed = m * 31 + n;
-        const a = Float64Array.from({ length: m * n }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5);
+        const a = Float64Array.from({ length: m * n }, () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
         const d = svd(a, m, n);
         for (let r = 1; r < d.k; r++) expect(d.s[r]!).to.be.at.most(d.s[r - 1]!);
         for (let i = 0; i < m; i++) {
@@ -308,7 +354,11 @@ describe('compress methods on MNIST digits', function () {
       const graph: Graph = { ...cnn, tensors };
       const { graph: split, layers } = factorizeGraph(graph, { energy: 1, minWeights: 100 });
       expect(layers.map((l) => [l.name, l.rank, l.weightsAfter])).to.deep.equal([['pwconv', 2, 2 * (16 + 8)]]);
-      expect(split.ops.filter((o) => o.kind === 'CONV_2D').map((o) => split.tensors[o.inputs[1]!]!.shape)).to.deep.equal([[8, 3, 3, 1], [2, 1, 1, 8], [16, 1, 1, 2]]);
+      expect(split.ops.filter((o) => o.kind === 'CONV_2D').map((o) => split.tensors[o.inputs[1]!]!.shape)).to.deep.equal([
+        [8, 3, 3, 1],
+        [2, 1, 1, 8],
+        [16, 1, 1, 2],
+      ]);
       const x = inputTensor(subset(test, [0, 1, 2]));
       expect(maxOutputDifference(graph, split, x)).to.be.below(1e-5);
       x.dispose();
@@ -348,7 +398,12 @@ describe('compress methods on MNIST digits', function () {
 
     it('gives narrower int8 scales than min/max on a trained CNN, and the model still works', async () => {
       const cnn = await trainedMnistCnn();
-      const x = inputTensor(subset(train, Array.from({ length: 200 }, (_, i) => i)));
+      const x = inputTensor(
+        subset(
+          train,
+          Array.from({ length: 200 }, (_, i) => i),
+        ),
+      );
       const ranges = Object.fromEntries((['minmax', 'percentile', 'mse'] as const).map((method) => [method, calibrateRanges(cnn, [x], { method })]));
       x.dispose();
       const conv1 = cnn.tensors.find((t) => t.name === 'pwconv')!.index;
@@ -356,7 +411,19 @@ describe('compress methods on MNIST digits', function () {
       expect(ranges.mse!.get(conv1)!.max).to.be.at.most(ranges.minmax!.get(conv1)!.max);
       for (const method of ['percentile', 'mse'] as const) {
         const int8 = quantizeGraph(cnn, ranges[method]!);
-        expect((await int8Metric(int8, subset(test, Array.from({ length: 200 }, (_, i) => i)), task)).value, method).to.be.at.least(0.85);
+        expect(
+          (
+            await int8Metric(
+              int8,
+              subset(
+                test,
+                Array.from({ length: 200 }, (_, i) => i),
+              ),
+              task,
+            )
+          ).value,
+          method,
+        ).to.be.at.least(0.85);
       }
     });
   });

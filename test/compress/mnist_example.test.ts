@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,7 +25,15 @@ describe('examples/mnist: the shipped int8 model and digits', () => {
   it('is an int8 model of the TFLite op set that prepareGraph accepts', () => {
     const graph = readTflite(join(EXAMPLE_DIR, summary.model));
     expect(graph.name).to.equal('mnist_cnn_int8');
-    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['CONV_2D', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX']);
+    expect(graph.ops.map((op) => op.kind)).to.deep.equal([
+      'CONV_2D',
+      'DEPTHWISE_CONV_2D',
+      'CONV_2D',
+      'AVERAGE_POOL_2D',
+      'RESHAPE',
+      'FULLY_CONNECTED',
+      'SOFTMAX',
+    ]);
     const input = graph.tensors[graph.inputs[0]!]!;
     expect(input.dtype).to.equal('int8');
     expect(elementCount(input.shape)).to.equal(summary.bytesPerDigit);

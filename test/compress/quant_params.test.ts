@@ -1,6 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import {
-  SOFTMAX_OUTPUT_QUANT, activationQuant, dequantizeTensorValues, quantizeBias, quantizeTensorValues, quantizeValue, quantizeWeights,
+  SOFTMAX_OUTPUT_QUANT,
+  activationQuant,
+  dequantizeTensorValues,
+  quantizeBias,
+  quantizeTensorValues,
+  quantizeValue,
+  quantizeWeights,
 } from '../../src/compress/quant_params.ts';
 
 describe('compress/quant_params', () => {
@@ -18,7 +25,13 @@ describe('compress/quant_params', () => {
       expect(allNegative.zeroPoint).to.deep.equal([127]);
     });
 
-    for (const [min, max] of [[-1, 1], [-0.3, 7.9], [-100, 3], [-1e-3, 2e-3], [0, 6]] as const) {
+    for (const [min, max] of [
+      [-1, 1],
+      [-0.3, 7.9],
+      [-100, 3],
+      [-1e-3, 2e-3],
+      [0, 6],
+    ] as const) {
       it(`covers [${min}, ${max}] within half a step, with z = round(-128 - min/s)`, () => {
         const q = activationQuant({ min, max });
         const s = q.scale[0]!;
@@ -101,12 +114,12 @@ describe('compress/quant_params', () => {
     it('uses scale s_in * s_w[c] in float32 and rounds half away from zero', () => {
       const sIn = 0.02;
       const sW = [0.01, 0.5];
-      const q = quantizeBias([0.0011, -0.0150], sIn, sW);
+      const q = quantizeBias([0.0011, -0.015], sIn, sW);
       const s0 = Math.fround(Math.fround(sIn) * Math.fround(sW[0]!));
       const s1 = Math.fround(Math.fround(sIn) * Math.fround(sW[1]!));
       expect(q.quant.scale).to.deep.equal([s0, s1]);
       expect(q.quant.zeroPoint).to.deep.equal([0, 0]);
-      expect(Array.from(q.values)).to.deep.equal([Math.round(0.0011 / s0), -Math.round(0.0150 / s1)]);
+      expect(Array.from(q.values)).to.deep.equal([Math.round(0.0011 / s0), -Math.round(0.015 / s1)]);
     });
 
     it('with per-tensor weights gives one scale for every element', () => {

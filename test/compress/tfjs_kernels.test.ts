@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastTrainingKernels, stockKernel, useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
@@ -85,12 +86,17 @@ describe('compress/tfjs_kernels: fast filter gradients for the cpu backend', fun
       const [g1, g2] = tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a as tf.Tensor4D, b as tf.Tensor4D))([w1, w2]);
       // central differences on a few weights of each filter, in float64 arithmetic on float32 data
       const eps = 1e-2;
-      for (const [w, g, which] of [[w1, g1!, 0], [w2, g2!, 1]] as const) {
+      for (const [w, g, which] of [
+        [w1, g1!, 0],
+        [w2, g2!, 1],
+      ] as const) {
         const values = w.dataSync();
         const grad = g.dataSync();
         for (const i of [0, 5, values.length - 1]) {
-          const plus = Float32Array.from(values); plus[i]! += eps;
-          const minus = Float32Array.from(values); minus[i]! -= eps;
+          const plus = Float32Array.from(values);
+          plus[i]! += eps;
+          const minus = Float32Array.from(values);
+          minus[i]! -= eps;
           const at = (v: Float32Array) => {
             const t = tf.tensor4d(v, w.shape);
             return loss(which === 0 ? t : w1, which === 1 ? t : w2).dataSync()[0]!;
@@ -121,7 +127,10 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
   });
 
   /** Runs `kernel` on wasm with our kernel, and on cpu with tfjs's stock kernel; returns both results. */
-  async function onBothBackends(kernel: string, make: () => { inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }): Promise<[Float32Array, Float32Array, number[]]> {
+  async function onBothBackends(
+    kernel: string,
+    make: () => { inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> },
+  ): Promise<[Float32Array, Float32Array, number[]]> {
     await tf.setBackend('wasm');
     const wasm = tf.tidy(() => {
       const { inputs, attrs } = make();
@@ -140,7 +149,10 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
   const relativeDifference = (a: Float32Array, b: Float32Array) => {
     let diff = 0;
     let scale = 1e-6;
-    a.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - b[i]!)); scale = Math.max(scale, Math.abs(b[i]!)); });
+    a.forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(v - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    });
     return diff / scale;
   };
 
@@ -161,7 +173,10 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
       const [ours, stock, shape] = await onBothBackends(tf.Conv2DBackpropFilter, () => {
         const x = tf.randomNormal([...c.x], 0, 1, 'float32', 21) as tf.Tensor4D;
         const y = tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, c.strides as [number, number] | number, c.pad);
-        return { inputs: { x, dy: tf.randomNormal(y.shape, 0, 1, 'float32', 22) }, attrs: { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape } };
+        return {
+          inputs: { x, dy: tf.randomNormal(y.shape, 0, 1, 'float32', 22) },
+          attrs: { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape },
+        };
       });
       expect(shape).to.deep.equal(filterShape);
       expect(relativeDifference(ours, stock)).to.be.below(1e-5);
@@ -176,7 +191,8 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
   for (const c of depthwiseCases) {
     const label = `x [${c.x}], ${c.k.join('x')}, multiplier ${c.mult}, stride ${c.strides}, dilation ${c.dilations}, ${c.pad}`;
     const filterShape = [c.k[0], c.k[1], c.x[3], c.mult] as [number, number, number, number];
-    const dyOf = (x: tf.Tensor4D) => tf.randomNormal(tf.depthwiseConv2d(x, tf.zeros(filterShape) as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations).shape, 0, 1, 'float32', 24);
+    const dyOf = (x: tf.Tensor4D) =>
+      tf.randomNormal(tf.depthwiseConv2d(x, tf.zeros(filterShape) as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations).shape, 0, 1, 'float32', 24);
     it(`DepthwiseConv2dNativeBackpropFilter equals tfjs's cpu kernel: ${label}`, async () => {
       const [ours, stock, shape] = await onBothBackends(tf.DepthwiseConv2dNativeBackpropFilter, () => {
         const x = tf.randomNormal([...c.x], 0, 1, 'float32', 23) as tf.Tensor4D;
@@ -189,7 +205,10 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
       const [ours, stock, shape] = await onBothBackends(tf.DepthwiseConv2dNativeBackpropInput, () => {
         const x = tf.randomNormal([...c.x], 0, 1, 'float32', 23) as tf.Tensor4D;
         const filter = tf.randomNormal(filterShape, 0, 1, 'float32', 25);
-        return { inputs: { dy: dyOf(x), filter }, attrs: { strides: c.strides, dilations: c.dilations, pad: c.pad, dimRoundingMode: undefined, inputShape: [...c.x] } };
+        return {
+          inputs: { dy: dyOf(x), filter },
+          attrs: { strides: c.strides, dilations: c.dilations, pad: c.pad, dimRoundingMode: undefined, inputShape: [...c.x] },
+        };
       });
       expect(shape).to.deep.equal([...c.x]);
       expect(relativeDifference(ours, stock)).to.be.below(1e-5);
@@ -210,9 +229,27 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
         const forward = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.depthwiseConv2d(a, b, strides, 'same', 'NHWC', 2);
         const dy = tf.randomNormal(forward(x, w).shape, 0, 1, 'float32', 43);
         const functional = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.mul(dy, forward(a, b))).dataSync()[0]!;
-        const unit = (shape: readonly number[], i: number) => tf.tensor4d(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, k) => (k === i ? 1 : 0)), shape as [number, number, number, number]);
-        const dW = (tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { strides, dilations: 2, pad: 'same', filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
-        const dX = (tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: w }, { strides, dilations: 2, pad: 'same', inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
+        const unit = (shape: readonly number[], i: number) =>
+          tf.tensor4d(
+            Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, k) => (k === i ? 1 : 0)),
+            shape as [number, number, number, number],
+          );
+        const dW = (
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, {
+            strides,
+            dilations: 2,
+            pad: 'same',
+            filterShape: w.shape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor
+        ).dataSync();
+        const dX = (
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: w }, {
+            strides,
+            dilations: 2,
+            pad: 'same',
+            inputShape: x.shape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor
+        ).dataSync();
         dW.forEach((g, i) => expect(g, `dW[${i}], stride ${strides}`).to.be.closeTo(functional(x, unit(w.shape, i)), 1e-4));
         dX.forEach((g, i) => expect(g, `dX[${i}], stride ${strides}`).to.be.closeTo(functional(unit(x.shape, i), w), 1e-4));
       });
@@ -249,15 +286,34 @@ describe('compress/tfjs_kernels: the three missing gradient kernels on the wasm 
   });
 
   it('lets a layers model with conv and depthwise layers train with fit on wasm', async () => {
-    const model = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-    ] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 4,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+      ],
+    });
     model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
     // class 1: a bright square in the top-left corner
-    const x = tf.tidy(() => tf.concat([tf.zeros([16, 8, 8, 1]), tf.pad(tf.ones([16, 4, 4, 1]), [[0, 0], [0, 4], [0, 4], [0, 0]])]));
+    const x = tf.tidy(() =>
+      tf.concat([
+        tf.zeros([16, 8, 8, 1]),
+        tf.pad(tf.ones([16, 4, 4, 1]), [
+          [0, 0],
+          [0, 4],
+          [0, 4],
+          [0, 0],
+        ]),
+      ]),
+    );
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...new Array(16).fill(0), ...new Array(16).fill(1)], 'int32'), 2).toFloat());
     const history = await model.fit(x, y, { epochs: 15, batchSize: 8, verbose: 0 });
     expect(tf.getBackend()).to.equal('wasm');

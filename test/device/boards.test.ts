@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The emulated Cortex-M family: micro:bit (M0), MPS2 AN385 (M3), AN386 (M4), AN500 (M7) and AN505
  * (M33). Each builds the harness with its own startup, linker script and UART driver, runs the real
@@ -68,7 +69,11 @@ describe('device: the emulated Cortex-M boards', function () {
       expect(target.toolchain.cflags, b.target).to.include.members([...b.cpuFlags, '-mthumb']);
       expect(target.defaultBoard).to.equal(b.board);
       const board = target.boards[0]!;
-      expect(board.counter, b.board).to.deep.equal({ kind: 'instructions', source: `SysTick x ${b.perTick} under QEMU -icount shift=0`, countsPerTick: b.perTick });
+      expect(board.counter, b.board).to.deep.equal({
+        kind: 'instructions',
+        source: `SysTick x ${b.perTick} under QEMU -icount shift=0`,
+        countsPerTick: b.perTick,
+      });
       expect(board.deviceCounter).to.equal('systick');
       expect(board.clockHz * b.perTick, 'one tick is one processor clock period of 1 ns instructions').to.equal(1e9);
       // real silicon: the DWT cycle counter where the core has one (not Armv6-M)
@@ -78,7 +83,11 @@ describe('device: the emulated Cortex-M boards', function () {
       // the loader runs an application behind it through VTOR, which the Cortex-M0 lacks
       expect(board.loader === undefined, b.board).to.equal(b.target === 'cortex-m0');
     }
-    expect(loadTarget('cortex-m0').memory).to.deep.equal({ flash: { origin: 0, bytes: 256 << 10 }, ram: { origin: 0x20000000, bytes: 16 << 10 }, stackBytes: 3072 });
+    expect(loadTarget('cortex-m0').memory).to.deep.equal({
+      flash: { origin: 0, bytes: 256 << 10 },
+      ram: { origin: 0x20000000, bytes: 16 << 10 },
+      stackBytes: 3072,
+    });
     expect(loadTarget('cortex-m33').memory).to.deep.include({ flash: { origin: 0x10000000, bytes: 4 << 20 }, ram: { origin: 0x38000000, bytes: 4 << 20 } });
     expect(loadTarget('cortex-m7').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16' });
     expect(loadTarget('cortex-m33').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-sp-d16' });
@@ -135,7 +144,9 @@ describe('device: the emulated Cortex-M boards', function () {
       runModel(sharedModelPath('person_detect'), { target: 'cortex-m0', progress: (m) => (built ||= m.startsWith('building')) }),
       /^person_detect\.tflite does not fit cortex-m0 \(qemu-microbit\): RAM needs at least [\d,]+ bytes \(arena [\d,]+ \+ stack 3,072 \+ harness ~512\) of 16,384: [\d,]+ bytes over$/,
     );
-    expect(error.message).to.include(`RAM needs at least ${n(ram.total)} bytes (arena ${n(ram.arena)} `).and.include(`${n(ram.total - 16384)} bytes over`);
+    expect(error.message)
+      .to.include(`RAM needs at least ${n(ram.total)} bytes (arena ${n(ram.arena)} `)
+      .and.include(`${n(ram.total - 16384)} bytes over`);
     expect(built, 'nothing was built').to.equal(false);
     expect(Date.now() - started).to.be.lessThan(20_000);
   });

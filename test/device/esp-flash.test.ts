@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,12 +47,19 @@ describe('device/esp: the ROM loader protocol', () => {
       mkdirSync(join(scratch.dir, 'bootloader'));
       writeFileSync(join(scratch.dir, 'bootloader', 'bootloader.bin'), bootloader);
       writeFileSync(join(scratch.dir, 'app.bin'), app);
-      writeFileSync(join(scratch.dir, 'flasher_args.json'), JSON.stringify({
-        flash_files: { '0x0': 'bootloader/bootloader.bin', '0x10000': 'app.bin' }, extra_esptool_args: { chip: 'esp32c3' },
-      }));
+      writeFileSync(
+        join(scratch.dir, 'flasher_args.json'),
+        JSON.stringify({
+          flash_files: { '0x0': 'bootloader/bootloader.bin', '0x10000': 'app.bin' },
+          extra_esptool_args: { chip: 'esp32c3' },
+        }),
+      );
       const read = imagesFromIdfBuild(scratch.dir);
       expect(read.chip).to.equal('ESP32-C3');
-      expect(read.images.map((i) => [i.offset, i.name, i.data.length])).to.deep.equal([[0, 'bootloader/bootloader.bin', 700], [0x10000, 'app.bin', 2500]]);
+      expect(read.images.map((i) => [i.offset, i.name, i.data.length])).to.deep.equal([
+        [0, 'bootloader/bootloader.bin', 700],
+        [0x10000, 'app.bin', 2500],
+      ]);
       writeFileSync(join(scratch.dir, 'flasher_args.json'), JSON.stringify({ flash_files: { '0x8000': 'missing.bin' } }));
       expect(() => imagesFromIdfBuild(scratch.dir)).to.throw(/flasher_args\.json: missing\.bin does not exist/);
       expect(() => imagesFromIdfBuild(join(scratch.dir, 'bootloader'))).to.throw(/no flasher_args\.json \(run idf\.py build/);
@@ -88,7 +96,10 @@ describe('device/esp: flashing through the ROM loader, against a fake chip on a 
     await connect({ ignoreSyncs: 2 });
     const report = await flashEsp(host, images(), { ...quick, chip: 'ESP32-C3' });
     expect(report).to.deep.include({ port: pair.a, chip: 'ESP32-C3', retries: 0, verified: true });
-    expect(report.images.map((i) => [i.offset, i.bytes, i.blocks])).to.deep.equal([[0, 700, 1], [0x10000, 2500, 3]]);
+    expect(report.images.map((i) => [i.offset, i.bytes, i.blocks])).to.deep.equal([
+      [0, 700, 1],
+      [0x10000, 2500, 3],
+    ]);
     expect(flashed(0, bootloader) && flashed(0x10000, app)).to.equal(true);
     expect(peer.flash[0x10000 + 2500]).to.equal(0xff); // the last block's padding
     expect(peer.rebooted).to.equal(true);
@@ -119,7 +130,10 @@ describe('device/esp: flashing through the ROM loader, against a fake chip on a 
 
   it('fails the verify when the flash does not hold what was sent (MD5)', async () => {
     await connect({ badFlashByte: 5 });
-    await expectRejection(flashEsp(host, images(), quick), /verify bootloader\/bootloader\.bin at 0x0: the flash holds MD5 [0-9a-f]{32}, the image has [0-9a-f]{32}/);
+    await expectRejection(
+      flashEsp(host, images(), quick),
+      /verify bootloader\/bootloader\.bin at 0x0: the flash holds MD5 [0-9a-f]{32}, the image has [0-9a-f]{32}/,
+    );
     expect(peer.rebooted).to.equal(false);
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -21,7 +22,7 @@ describe('project layouts: ESP-IDF project and component, pico-sdk library', fun
     sharedModelsAvailable(this);
   });
 
-  it('ESP-IDF: the model as a component, main/ running the device harness with the plan\'s facts', () => {
+  it("ESP-IDF: the model as a component, main/ running the device harness with the plan's facts", () => {
     const compiled = compile('esp32c3');
     const files = byName(espIdfProject(compiled, loadTarget('esp32c3')));
     const component = 'components/tf_micro_speech';
@@ -43,7 +44,7 @@ describe('project layouts: ESP-IDF project and component, pico-sdk library', fun
     expect(byName(espIdfProject(compile('esp32s3'), loadTarget('esp32s3'))).get('sdkconfig.defaults')).to.include('CONFIG_ESPTOOLPY_FLASHSIZE_8MB=y');
   });
 
-  it('pico-sdk: an INTERFACE library of the model\'s sources and an example that links it', () => {
+  it("pico-sdk: an INTERFACE library of the model's sources and an example that links it", () => {
     const compiled = compile('rp2040');
     const files = byName(picoSdkLibrary(compiled));
     const cmake = files.get('CMakeLists.txt')!;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A device-side peer for the Espressif ROM loader tests: the ESP32-family ROM's serial download mode
  * as far as flashing needs it (SYNC, READ_REG of the chip magic, SPI_ATTACH, FLASH_BEGIN/DATA/END,
@@ -41,7 +42,10 @@ export class FakeEspRom {
   private damaged = false;
   private garbled = false;
 
-  private constructor(private readonly port: SerialTransport, private readonly options: PeerOptions) {
+  private constructor(
+    private readonly port: SerialTransport,
+    private readonly options: PeerOptions,
+  ) {
     port.onData((bytes) => {
       for (const event of this.decoder.push(bytes)) if (event.kind === 'packet') void this.handle(event.packet);
     });
@@ -122,7 +126,9 @@ export class FakeEspRom {
         return this.answer(command, 0, 0, new Uint8Array(0), 0, garble);
       }
       case EspCommand.SPI_FLASH_MD5: {
-        const digest = createHash('md5').update(this.flash.subarray(word(0), word(0) + word(1))).digest('hex');
+        const digest = createHash('md5')
+          .update(this.flash.subarray(word(0), word(0) + word(1)))
+          .digest('hex');
         return this.answer(command, 0, 0, new TextEncoder().encode(digest));
       }
       case EspCommand.FLASH_END:

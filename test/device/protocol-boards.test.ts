@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * End to end over the device protocol on every emulated board in targets/ (a loop, so boards added
  * later are covered): the real models of ../shared/models in a profile build, over the board's UART
@@ -23,7 +24,10 @@ function emulatedBoards(): { target: TargetDescriptor; board: BoardDescriptor }[
 }
 
 /** models and how many of their golden cases run (person_detect is slow on boards without DSP) */
-const MODELS: [string, number][] = [['micro_speech', 4], ['person_detect', 1]];
+const MODELS: [string, number][] = [
+  ['micro_speech', 4],
+  ['person_detect', 1],
+];
 
 describe('device protocol: real models on every emulated board, over its serial line (a pty for QEMU)', function () {
   before(function () {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Test doubles for the device protocol: a pair of connected pseudo-terminals made by socat, and a
  * fake device in TypeScript that speaks the device side with faults on request.
@@ -74,7 +75,10 @@ export class FakeDevice {
   private last: { command: number; sequence: number; answer: Uint8Array } | null = null;
   private readonly decoder = new FrameDecoder();
 
-  private constructor(private port: SerialTransport, private readonly faults: FakeFaults) {
+  private constructor(
+    private port: SerialTransport,
+    private readonly faults: FakeFaults,
+  ) {
     this.listen(port);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The device side (firmware/common/harness.c, tf_frame.c) on QEMU mps2-an386, spoken to with raw
  * frames so faults can be made on purpose: CRC errors, garbage, cut frames, repeated sequence

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { crc16Ccitt } from '../../src/device/protocol/crc.ts';
 import { type DecodedEvent, FrameDecoder, MAX_PAYLOAD, SOF, encodeFrame } from '../../src/device/protocol/frame.ts';
@@ -9,7 +10,8 @@ import { expectRejection, requireTools } from '../build/helpers.ts';
 import { FakeDevice, type FakeFaults, type PtyPair, ptyPair } from './protocol-fakes.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
-const frames = (events: DecodedEvent[]) => events.filter((e) => e.kind === 'frame').map((e) => (e as { frame: { sequence: number; payload: Uint8Array } }).frame);
+const frames = (events: DecodedEvent[]) =>
+  events.filter((e) => e.kind === 'frame').map((e) => (e as { frame: { sequence: number; payload: Uint8Array } }).frame);
 
 describe('device protocol: framing', () => {
   it('CRC-16/CCITT-FALSE gives the catalogue check value 0x29B1 for "123456789"', () => {
@@ -80,7 +82,15 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     pair = await ptyPair();
     device = await FakeDevice.attach(pair.b);
     const session = await DeviceSession.open({ port: pair.a, timeoutMs: 500 });
-    expect(session.hello).to.deep.include({ protocolVersion: PROTOCOL_VERSION, model: 'fake_xor', board: 'fake-board', target: 'fake-target', counter: 'systick', buildId: '0123456789abcdef', inputBytes: 16 });
+    expect(session.hello).to.deep.include({
+      protocolVersion: PROTOCOL_VERSION,
+      model: 'fake_xor',
+      board: 'fake-board',
+      target: 'fake-target',
+      counter: 'systick',
+      buildId: '0123456789abcdef',
+      inputBytes: 16,
+    });
     expect(session.counter.kind).to.equal('cycles');
     const input = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
     await session.writeInputs(input);
@@ -98,7 +108,7 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     );
   });
 
-  it('talks through garbage bytes before every answer and keeps them as the device\'s text', async () => {
+  it("talks through garbage bytes before every answer and keeps them as the device's text", async () => {
     const client = await connect({ garbage: ascii('boot banner\r\n\x00\x7d') });
     await client.request(Command.HELLO, new Uint8Array(0), { step: 'HELLO' });
     expect(client.unframedOutput).to.include('boot banner');

@@ -1,9 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
 import { runOnBoard } from '../../src/device/index.ts';
 import {
-  FAKE_IO_BYTES, FAKE_MODEL_DIR, LOOP_MODEL_DIR, atInvokeStart, expectRejection, fakeModelExpected, fakeModelVariant, loopCase,
-  requireTools, scratchDir, withEmptyPath,
+  FAKE_IO_BYTES,
+  FAKE_MODEL_DIR,
+  LOOP_MODEL_DIR,
+  atInvokeStart,
+  expectRejection,
+  fakeModelExpected,
+  fakeModelVariant,
+  loopCase,
+  requireTools,
+  scratchDir,
+  withEmptyPath,
 } from '../build/helpers.ts';
 
 const BOARD = 'qemu-mps2-an386';
@@ -58,12 +68,17 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
         expect(c.layers.map((l) => l.index)).to.deep.equal([0, 1, 2]);
         const layerTicks = c.layers.reduce((sum, l) => sum + l.ticks, 0);
         // each layer's figure can round up by one tick; the hooks' own cost is outside the layers
-        expect(layerTicks).to.be.greaterThan(0).and.at.most(c.ticks + c.layers.length);
+        expect(layerTicks)
+          .to.be.greaterThan(0)
+          .and.at.most(c.ticks + c.layers.length);
       }
     });
 
     it('the other MPS2 boards run the same firmware sources (AN385 Cortex-M3, AN500 Cortex-M7)', async () => {
-      for (const [target, board] of [['cortex-m3', 'qemu-mps2-an385'], ['cortex-m7', 'qemu-mps2-an500']] as const) {
+      for (const [target, board] of [
+        ['cortex-m3', 'qemu-mps2-an385'],
+        ['cortex-m7', 'qemu-mps2-an500'],
+      ] as const) {
         const built = await buildFirmware({ target, modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/${target}` });
         expect(built.board).to.equal(board);
         const result = await runOnBoard({ board, elf: built.elf, cases, timeoutMs: QUICK, link: 'stdio' });
@@ -72,7 +87,7 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       }
     });
 
-    it('refuses an input whose size differs from the model\'s input bytes', async () => {
+    it("refuses an input whose size differs from the model's input bytes", async () => {
       await expectRejection(
         run(plain.elf, { cases: [new Uint8Array(FAKE_IO_BYTES - 1)] }),
         /^qemu-mps2-an386 \(.*stdio\): WRITE_INPUT: 15 bytes given, the model on the device takes 16$/,
@@ -80,12 +95,7 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     });
 
     it('names the missing emulator and how to install it', async () => {
-      await withEmptyPath(() =>
-        expectRejection(
-          run(plain.elf),
-          /^qemu-system-arm not found: install it with: apt-get install qemu-system-arm$/,
-        ),
-      );
+      await withEmptyPath(() => expectRejection(run(plain.elf), /^qemu-system-arm not found: install it with: apt-get install qemu-system-arm$/));
     });
   });
 
@@ -117,7 +127,9 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       const result = await run(built.elf, { cases: iterations.map(loopCase) });
       const measured = (result.cases[1]!.ticks - result.cases[0]!.ticks) * 40;
       const expected = 2 * (iterations[1]! - iterations[0]!);
-      expect(measured - expected).to.be.at.least(-40).and.at.most(24 * 16 + 40);
+      expect(measured - expected)
+        .to.be.at.least(-40)
+        .and.at.most(24 * 16 + 40);
     });
   });
 
@@ -131,7 +143,10 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     it('starts C with initialised .data and zeroed .bss', async () => {
       const dir = fakeModelVariant(scratch.dir, 'data', (c) =>
         atInvokeStart('if (initialised[0] != 0x5a5a1234u || initialised[1] != 7u || zeroed[0] != 0u || zeroed[3] != 0u) return 1;')(
-          c.replace('static uint32_t invocations;', 'static uint32_t invocations;\nstatic volatile uint32_t initialised[2] = {0x5a5a1234u, 7u};\nstatic volatile uint32_t zeroed[4];'),
+          c.replace(
+            'static uint32_t invocations;',
+            'static uint32_t invocations;\nstatic volatile uint32_t initialised[2] = {0x5a5a1234u, 7u};\nstatic volatile uint32_t zeroed[4];',
+          ),
         ),
       );
       const built = await build('data-out', dir);
@@ -141,14 +156,24 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
     });
 
     it('measures the stack an inference uses', async () => {
-      const dir = fakeModelVariant(scratch.dir, 'deep', atInvokeStart('volatile uint8_t big[2048]; for (unsigned i = 0; i < sizeof big; i++) big[i] = (uint8_t)i;'));
+      const dir = fakeModelVariant(
+        scratch.dir,
+        'deep',
+        atInvokeStart('volatile uint8_t big[2048]; for (unsigned i = 0; i < sizeof big; i++) big[i] = (uint8_t)i;'),
+      );
       const result = await run((await build('deep-out', dir)).elf);
-      expect(result.memory.stackInvoke).to.be.at.least(2048).and.lessThan(2048 + 256);
+      expect(result.memory.stackInvoke)
+        .to.be.at.least(2048)
+        .and.lessThan(2048 + 256);
       expect(result.memory.stack).to.be.greaterThan(result.memory.stackInvoke);
     });
 
     it('reports a fault with the exception and the faulting pc', async () => {
-      const dir = fakeModelVariant(scratch.dir, 'fault', atInvokeStart('((void (*)(void))(uintptr_t)0x10000000u)(); /* bit 0 clear: not Thumb, an INVSTATE fault */'));
+      const dir = fakeModelVariant(
+        scratch.dir,
+        'fault',
+        atInvokeStart('((void (*)(void))(uintptr_t)0x10000000u)(); /* bit 0 clear: not Thumb, an INVSTATE fault */'),
+      );
       const result = run((await build('fault-out', dir)).elf);
       await expectRejection(
         result,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,7 +109,10 @@ describe('device protocol: a real port that vanishes and comes back (socat ptys 
     await sleep(300);
     pair = await ptyPair(links);
     await device.moveTo(links[1]);
-    await expectRejection(invoked, /: INVOKE x1: the port vanished and the device's state cannot be rebuilt \(no RESET_STATE in this session\): an INVOKE that may have run is not repeated$/);
+    await expectRejection(
+      invoked,
+      /: INVOKE x1: the port vanished and the device's state cannot be rebuilt \(no RESET_STATE in this session\): an INVOKE that may have run is not repeated$/,
+    );
     expect(device.invocations).to.equal(1);
   });
 
@@ -135,6 +139,9 @@ describe('device protocol: a real port that vanishes and comes back (socat ptys 
     await sleep(300);
     pair = await ptyPair(links);
     devices.push(await FakeDevice.attach(links[1], { buildId: 'fedcba9876543210' }));
-    await expectRejection(session!.writeInputs(input), /: WRITE_INPUT at 0: the port came back with a device running build fedcba9876543210 of model fake_xor, not build 0123456789abcdef of fake_xor$/);
+    await expectRejection(
+      session!.writeInputs(input),
+      /: WRITE_INPUT at 0: the port came back with a device running build fedcba9876543210 of model fake_xor, not build 0123456789abcdef of fake_xor$/,
+    );
   });
 });

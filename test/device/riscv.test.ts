@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { resolve } from 'node:path';
 import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
 import { runOnBoard } from '../../src/device/index.ts';
 import { runModel } from '../../src/run/run.ts';
 import {
-  FAKE_IO_BYTES, FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelExpected, fakeModelVariant, loopCase, requireTools, scratchDir,
+  FAKE_IO_BYTES,
+  FAKE_MODEL_DIR,
+  atInvokeStart,
+  expectRejection,
+  fakeModelExpected,
+  fakeModelVariant,
+  loopCase,
+  requireTools,
+  scratchDir,
 } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
@@ -32,7 +41,7 @@ describe('device: ESP32-C3 class RISC-V on QEMU riscv32 virt', function () {
       plain = await build('plain', FAKE_MODEL_DIR);
     });
 
-    it('links rv32imc code into the chip\'s 4 MiB flash and 400 KiB SRAM', () => {
+    it("links rv32imc code into the chip's 4 MiB flash and 400 KiB SRAM", () => {
       const target = loadTarget('esp32c3');
       expect(plain.board).to.equal(BOARD);
       expect(plain.sizes.flashWeights).to.equal(256);
@@ -72,7 +81,7 @@ describe('device: ESP32-C3 class RISC-V on QEMU riscv32 virt', function () {
     expect(counts[0]).to.be.below(100); // the call and counter reads around the loop
   });
 
-  describe('real models, bit-exact against TFLite Micro\'s golden outputs', () => {
+  describe("real models, bit-exact against TFLite Micro's golden outputs", () => {
     for (const model of ['hello_world_int8', 'micro_speech', 'person_detect']) {
       it(`${model}: every golden case, instructions, stack and flash read back`, async function () {
         if (!sharedModelsAvailable(this)) return;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +56,9 @@ describe('RP2040 images: boot2 CRC, UF2, BOOTSEL drive', function () {
       writeUf2IntoFlash(uf2, flash, 'x.uf2');
       for (const s of readLoadSegments(elf, built.elf)) {
         const at = s.physicalAddress - 0x10000000;
-        expect(Buffer.from(flash.subarray(at, at + s.data.length)).equals(Buffer.from(s.data)), `segment at 0x${s.physicalAddress.toString(16)}`).to.equal(true);
+        expect(Buffer.from(flash.subarray(at, at + s.data.length)).equals(Buffer.from(s.data)), `segment at 0x${s.physicalAddress.toString(16)}`).to.equal(
+          true,
+        );
       }
     });
 

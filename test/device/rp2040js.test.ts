@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,7 +9,15 @@ import { ProtocolClient } from '../../src/device/protocol/client.ts';
 import { Command, parseHello, requests } from '../../src/device/protocol/messages.ts';
 import { runModel } from '../../src/run/run.ts';
 import {
-  FAKE_IO_BYTES, FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelExpected, fakeModelVariant, loopCase, requireTools, scratchDir,
+  FAKE_IO_BYTES,
+  FAKE_MODEL_DIR,
+  atInvokeStart,
+  expectRejection,
+  fakeModelExpected,
+  fakeModelVariant,
+  loopCase,
+  requireTools,
+  scratchDir,
 } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
@@ -25,8 +34,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
   const cases = [Uint8Array.from({ length: FAKE_IO_BYTES }, (_, i) => i), new Uint8Array(FAKE_IO_BYTES).fill(0xa5)];
   const build = (name: string, modelDir: string, extra: Partial<Parameters<typeof buildFirmware>[0]> = {}) =>
     buildFirmware({ target: 'rp2040', modelDir, outDir: `${scratch.dir}/${name}`, input0ArenaOffset: 0, ...extra });
-  const run = (elf: string, options: Partial<Parameters<typeof runOnBoard>[0]> = {}) =>
-    runOnBoard({ board: BOARD, elf, cases, timeoutMs: QUICK, ...options });
+  const run = (elf: string, options: Partial<Parameters<typeof runOnBoard>[0]> = {}) => runOnBoard({ board: BOARD, elf, cases, timeoutMs: QUICK, ...options });
 
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc']);
@@ -54,7 +62,10 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       expect(result.model).to.equal('fake_xor');
       expect(result.buildId).to.equal(plain.buildId);
       expect(result.counter).to.deep.equal({
-        kind: 'cycles', source: "SysTick at clk_sys under rp2040js's Cortex-M0+ timing model", countsPerTick: 1, device: 'systick',
+        kind: 'cycles',
+        source: "SysTick at clk_sys under rp2040js's Cortex-M0+ timing model",
+        countsPerTick: 1,
+        device: 'systick',
       });
       expect(result.cases.map((c) => Array.from(c.outputs))).to.deep.equal(cases.map((c) => Array.from(fakeModelExpected(c))));
       for (const c of result.cases) {
@@ -73,7 +84,9 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       const result = await run(profiled.elf, { layers: true });
       for (const c of result.cases) {
         expect(c.layers.map((l) => l.index)).to.deep.equal([0, 1, 2]);
-        expect(c.layers.reduce((sum, l) => sum + l.ticks, 0)).to.be.greaterThan(0).and.at.most(c.ticks);
+        expect(c.layers.reduce((sum, l) => sum + l.ticks, 0))
+          .to.be.greaterThan(0)
+          .and.at.most(c.ticks);
       }
     });
 
@@ -101,7 +114,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
     });
   });
 
-  describe('the SysTick counter counts the timing model\'s cycles', () => {
+  describe("the SysTick counter counts the timing model's cycles", () => {
     it('a known loop costs 3 cycles per iteration, exactly, also across 24-bit SysTick wraps', async () => {
       const iterations = [1, 100_001, 7_000_001];
       const built = await build('loop', LOOP_MODEL_DIR);
@@ -109,7 +122,10 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       const delta = (i: number) => result.cases[i]!.count - result.cases[0]!.count;
       const expected = (i: number) => CYCLES_PER_LOOP * (iterations[i]! - iterations[0]!);
       // 21M cycles cross at most two wraps of 2^24; each adds only its interrupt handler's cycles
-      for (const i of [1, 2]) expect(delta(i) - expected(i), `case ${i}`).to.be.at.least(0).and.at.most(2 * WRAP_HANDLER_CYCLES);
+      for (const i of [1, 2])
+        expect(delta(i) - expected(i), `case ${i}`)
+          .to.be.at.least(0)
+          .and.at.most(2 * WRAP_HANDLER_CYCLES);
       expect(result.cases[0]!.count).to.be.below(200); // call and counter reads around the loop
     });
 
@@ -121,7 +137,9 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       const wraps = Math.ceil((CYCLES_PER_LOOP * 1_000_000) / 4096);
       const excess = result.cases[1]!.count - result.cases[0]!.count - CYCLES_PER_LOOP * 1_000_000;
       // a lost wrap would cost 4096 cycles, a doubled one add 4096: only the handlers' cycles remain
-      expect(excess).to.be.at.least(0).and.at.most(wraps * WRAP_HANDLER_CYCLES);
+      expect(excess)
+        .to.be.at.least(0)
+        .and.at.most(wraps * WRAP_HANDLER_CYCLES);
     });
   });
 
@@ -130,14 +148,18 @@ describe('device: RP2040 on rp2040js (in process)', function () {
     let misbehaving: BuildResult;
     const failCase = (how: number) => [new Uint8Array(FAKE_IO_BYTES).fill(how)];
     before(async () => {
-      const dir = fakeModelVariant(scratch.dir, 'misbehave', atInvokeStart(
-        'switch (arena[0]) {\n' +
-        '    case 1: __asm__ volatile("svc #0"); break; /* SVCall: no handler of ours */\n' +
-        '    case 2: if (*(volatile uint32_t *)0x30000000u == 1u) return 1; break;\n' +
-        '    case 3: for (;;) { __asm__ volatile(""); }\n' +
-        '    default: break;\n' +
-        '  }',
-      ));
+      const dir = fakeModelVariant(
+        scratch.dir,
+        'misbehave',
+        atInvokeStart(
+          'switch (arena[0]) {\n' +
+            '    case 1: __asm__ volatile("svc #0"); break; /* SVCall: no handler of ours */\n' +
+            '    case 2: if (*(volatile uint32_t *)0x30000000u == 1u) return 1; break;\n' +
+            '    case 3: for (;;) { __asm__ volatile(""); }\n' +
+            '    default: break;\n' +
+            '  }',
+        ),
+      );
       misbehaving = await build('misbehave-out', dir);
     });
 
@@ -154,8 +176,12 @@ describe('device: RP2040 on rp2040js (in process)', function () {
     });
   });
 
-  describe('real models, bit-exact against TFLite Micro\'s golden outputs', () => {
-    const models: [string, number][] = [['hello_world_int8', 4], ['micro_speech', 4], ['person_detect', 1]];
+  describe("real models, bit-exact against TFLite Micro's golden outputs", () => {
+    const models: [string, number][] = [
+      ['hello_world_int8', 4],
+      ['micro_speech', 4],
+      ['person_detect', 1],
+    ];
     for (const [model, caseCount] of models) {
       it(`${model}: ${caseCount} golden case(s), cycles, stack and flash read back`, async function () {
         if (!sharedModelsAvailable(this)) return;

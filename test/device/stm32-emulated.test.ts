@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The serial flashing path end to end on an emulated board: our AN3155 loader runs on QEMU
  * mps2-an386, the host flashes the harness firmware of a real model through it over the UART's
@@ -42,7 +43,11 @@ describe('device/stm32: flashing an emulated board through our AN3155 loader', f
 
       const golden = goldenCases('hello_world_int8');
       const session = await DeviceSession.open({ port: flashed.port, board: BOARD, expectBuildId: flashed.buildId! });
-      const run = await runCases(session, golden.map((c) => c.input), false);
+      const run = await runCases(
+        session,
+        golden.map((c) => c.input),
+        false,
+      );
       await session.close();
       expect(run.cases.map((c) => Buffer.from(c.outputs).toString('hex'))).to.deep.equal(golden.map((c) => Buffer.from(c.output).toString('hex')));
       expect(run.counter).to.include({ kind: 'instructions', device: 'systick' });
@@ -55,7 +60,10 @@ describe('device/stm32: flashing an emulated board through our AN3155 loader', f
 
   it('refuses an image that is not linked behind the loader, naming the application region', async () => {
     const image = makeImage('at-zero.bin', [{ address: 0, data: new Uint8Array(64) }]);
-    await expectRejection(flashEmulatedBoard(BOARD, image), /^at-zero\.bin: bytes at 0x0\.\.0x40 lie outside qemu-mps2-an386's application region 0x10000\.\.0x400000/);
+    await expectRejection(
+      flashEmulatedBoard(BOARD, image),
+      /^at-zero\.bin: bytes at 0x0\.\.0x40 lie outside qemu-mps2-an386's application region 0x10000\.\.0x400000/,
+    );
   });
 
   it('the loader protects itself, answers reads of its own code, and refuses GO to an empty vector table', async () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Test helpers for the AN3155 host side: a pair of connected pseudo-terminals from socat, and a
  * fake STM32 boot loader (the device side of AN3155, in TypeScript) on one end of it, with faults
@@ -37,7 +38,9 @@ export function startPtyPair(timeoutMs = 5000): Promise<PtyPair> {
       if (ptys.length === 2 && /starting data transfer loop/.test(stderr)) {
         clearTimeout(timer);
         resolve({
-          host: ptys[0]!, device: ptys[1]!, process: child,
+          host: ptys[0]!,
+          device: ptys[1]!,
+          process: child,
           kill: () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           },
@@ -91,7 +94,10 @@ export class FakeBootloader {
   private corruptionsLeft: number;
   private garbageLeft: number;
 
-  private constructor(private readonly port: SerialPort, private readonly options: FakeOptions) {
+  private constructor(
+    private readonly port: SerialPort,
+    private readonly options: FakeOptions,
+  ) {
     this.flashBase = options.flashBase ?? 0x08000000;
     this.memory = new Uint8Array(options.flashBytes ?? 64 * 1024).fill(0xff);
     this.nacksToSend = options.nackWriteAt?.times ?? 0;

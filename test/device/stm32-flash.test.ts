@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,8 +40,16 @@ describe('device/stm32: AN3155 host side against a fake boot loader on a socat p
   });
 
   it('splits an image into 4-byte aligned blocks of at most 256 bytes, padded with 0xFF', () => {
-    const blocks = blocksOf([{ address: BASE + 2, data: Uint8Array.of(1, 2, 3) }, { address: BASE + 0x400, data: new Uint8Array(600) }]);
-    expect(blocks.map((b) => [b.address - BASE, b.data.length])).to.deep.equal([[0, 8], [0x400, 256], [0x500, 256], [0x600, 88]]);
+    const blocks = blocksOf([
+      { address: BASE + 2, data: Uint8Array.of(1, 2, 3) },
+      { address: BASE + 0x400, data: new Uint8Array(600) },
+    ]);
+    expect(blocks.map((b) => [b.address - BASE, b.data.length])).to.deep.equal([
+      [0, 8],
+      [0x400, 256],
+      [0x500, 256],
+      [0x600, 88],
+    ]);
     expect(Array.from(blocks[0]!.data)).to.deep.equal([0xff, 0xff, 1, 2, 3, 0xff, 0xff, 0xff]);
   });
 
@@ -160,7 +169,10 @@ describe('device/stm32: flashFile refusals (before any port is touched)', () => 
   });
 
   it('names a port that does not open, and takes --port or --board, not both', async () => {
-    await expectRejection(flashFile({ file: bin, target: 'cortex-m4', port: join(scratch.dir, 'no-such-port') }), /no-such-port: cannot open the serial port: /);
+    await expectRejection(
+      flashFile({ file: bin, target: 'cortex-m4', port: join(scratch.dir, 'no-such-port') }),
+      /no-such-port: cannot open the serial port: /,
+    );
     await expectRejection(
       flashFile({ file: bin, target: 'cortex-m4', port: '/dev/ttyUSB9', board: 'qemu-mps2-an386' }),
       /^give --port \(a real board\) or --board \(an emulated one\), not both$/,
@@ -169,6 +181,9 @@ describe('device/stm32: flashFile refusals (before any port is touched)', () => 
 
   it('flashes Cortex-M targets only, and names a board without a loader', async () => {
     await expectRejection(flashFile({ file: bin, target: 'host' }), /^flashing over AN3155 is for Cortex-M targets \(STM32 boot loader\); host is host$/);
-    await expectRejection(flashFile({ file: bin, target: 'cortex-m0' }), /^qemu-microbit has no loader of ours: its image is loaded by the emulator \(QEMU -kernel\)/);
+    await expectRejection(
+      flashFile({ file: bin, target: 'cortex-m0' }),
+      /^qemu-microbit has no loader of ours: its image is loaded by the emulator \(QEMU -kernel\)/,
+    );
   });
 });

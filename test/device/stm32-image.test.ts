@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,9 +20,15 @@ describe('device/stm32: images to flash', () => {
 
   it('reads Intel HEX with linear base addresses, merging adjacent records', () => {
     const file = join(scratch.dir, 'app.hex');
-    writeFileSync(file, [record(4, 0, [0x08, 0x00]), record(0, 0x0000, [1, 2, 3, 4]), record(0, 0x0004, [5, 6]), record(0, 0x0100, [9]), record(1, 0, [])].join('\r\n'));
+    writeFileSync(
+      file,
+      [record(4, 0, [0x08, 0x00]), record(0, 0x0000, [1, 2, 3, 4]), record(0, 0x0004, [5, 6]), record(0, 0x0100, [9]), record(1, 0, [])].join('\r\n'),
+    );
     const image = loadImage(file);
-    expect(image.segments.map((s) => [s.address, Array.from(s.data)])).to.deep.equal([[0x08000000, [1, 2, 3, 4, 5, 6]], [0x08000100, [9]]]);
+    expect(image.segments.map((s) => [s.address, Array.from(s.data)])).to.deep.equal([
+      [0x08000000, [1, 2, 3, 4, 5, 6]],
+      [0x08000100, [9]],
+    ]);
     expect(image.start).to.equal(0x08000000);
     expect(image.bytes).to.equal(7);
   });
@@ -50,7 +57,12 @@ describe('device/stm32: images to flash', () => {
     const fake = join(scratch.dir, 'fake.elf');
     writeFileSync(fake, 'not an elf at all');
     expect(() => loadImage(fake)).to.throw(TinyforgeError, /fake\.elf: not a usable ELF image: no ELF magic$/);
-    expect(() => makeImage('x', [{ address: 0, data: new Uint8Array(8) }, { address: 4, data: new Uint8Array(8) }])).to.throw(TinyforgeError, /x: segments overlap at 0x4$/);
+    expect(() =>
+      makeImage('x', [
+        { address: 0, data: new Uint8Array(8) },
+        { address: 4, data: new Uint8Array(8) },
+      ]),
+    ).to.throw(TinyforgeError, /x: segments overlap at 0x4$/);
     expect(() => makeImage('y', [])).to.throw(TinyforgeError, /y: the image holds no bytes to flash$/);
   });
 });

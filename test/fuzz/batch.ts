@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Batches of fuzz components as one model: many generated components side by side (disjoint
  * subgraphs, each with its own inputs and outputs) make one .tflite, so one TFLite Micro run, one
@@ -15,19 +16,23 @@ const OPS_DIR = join(import.meta.dirname, 'ops');
 
 /** Every generator in test/fuzz/ops/*.ts (each file exports `generators`), sorted by name. */
 export async function loadGenerators(): Promise<FuzzGenerator[]> {
-  const files = readdirSync(OPS_DIR).filter((f) => f.endsWith('.ts') && f !== 'types.ts' && !f.endsWith('.test.ts')).sort();
+  const files = readdirSync(OPS_DIR)
+    .filter((f) => f.endsWith('.ts') && f !== 'types.ts' && !f.endsWith('.test.ts'))
+    .sort();
   const all: FuzzGenerator[] = [];
   for (const f of files) {
     const mod = (await import(join(OPS_DIR, f))) as { generators?: FuzzGenerator[] };
     all.push(...(mod.generators ?? []));
   }
   const seen = new Set<string>();
-  return all.filter((g) => {
-    const key = `${g.name}/${g.dtypes.join(',')}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).sort((a, b) => a.name.localeCompare(b.name) || a.dtypes.join().localeCompare(b.dtypes.join()));
+  return all
+    .filter((g) => {
+      const key = `${g.name}/${g.dtypes.join(',')}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name) || a.dtypes.join().localeCompare(b.dtypes.join()));
 }
 
 /** A 32-bit mix of integers: the seed of component `c` of batch `k` of campaign seed `s`. */
@@ -83,7 +88,8 @@ export function buildBatch(name: string, specs: ComponentSpec[], generators: Fuz
   for (const c of components) {
     const rand = rng(mixSeed(c.seed, 0x1badcafe));
     for (const inputs of cases) {
-      for (let i = c.inputs[0]; i < c.inputs[1]; i++) inputs.push(randomValues(rand, graph.tensors[graph.inputs[i]!]!.dtype, elementCount(graph.tensors[graph.inputs[i]!]!.shape)));
+      for (let i = c.inputs[0]; i < c.inputs[1]; i++)
+        inputs.push(randomValues(rand, graph.tensors[graph.inputs[i]!]!.dtype, elementCount(graph.tensors[graph.inputs[i]!]!.shape)));
     }
   }
   return { graph, components, cases };

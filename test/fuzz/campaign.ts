@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The differential fuzzer: generated models through TFLite Micro (`tflm-ref`, the ground truth), our
  * TS reference, the host C under ASan+UBSan and the emulated boards that select each kernel family,
@@ -94,7 +95,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       result.batches++;
       const found = await runBatch(`fuzz_s${options.seed}_b${k}`, specs, generators, options, work, result);
       result.findings.push(...found);
-      progress(`batch ${k}: ${done}/${options.count} models, ${result.findings.length} finding(s)${found.length ? `: ${found.map((f) => `${f.kind} ${f.component.generator} on ${f.where}`).join('; ')}` : ''}`);
+      progress(
+        `batch ${k}: ${done}/${options.count} models, ${result.findings.length} finding(s)${found.length ? `: ${found.map((f) => `${f.kind} ${f.component.generator} on ${f.where}`).join('; ')}` : ''}`,
+      );
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -160,7 +163,14 @@ function message(e: unknown): string {
  * One batch: TFLite Micro first (components it refuses are generator bugs, dropped), then our compile
  * (components we refuse are findings, dropped), the TS reference, and every target.
  */
-async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGenerator[], options: CampaignOptions, work: string, result: CampaignResult): Promise<Finding[]> {
+async function runBatch(
+  name: string,
+  specs: ComponentSpec[],
+  generators: FuzzGenerator[],
+  options: CampaignOptions,
+  work: string,
+  result: CampaignResult,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   let batch: Batch;
   try {
@@ -205,13 +215,18 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
     });
     if (bad.length === 0) throw new Error(`${name}: compile refused the batch but no component alone: ${message(e)}`);
     for (const b of bad) {
-      findings.push(await record({ kind: 'refused', where: 'compile', component: spec(b.component), ops: b.component.ops, detail: b.detail }, generators, options));
+      findings.push(
+        await record({ kind: 'refused', where: 'compile', component: spec(b.component), ops: b.component.ops, detail: b.detail }, generators, options),
+      );
     }
     const kept = batch.components.filter((c) => !bad.some((b) => b.component === c)).map(spec);
     return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
   }
   const wrongInTs = differingComponents(batch, expected, actual);
-  for (const w of wrongInTs) findings.push(await record({ kind: 'mismatch', where: 'ts-reference', component: spec(w.component), ops: w.component.ops, detail: w.detail }, generators, options));
+  for (const w of wrongInTs)
+    findings.push(
+      await record({ kind: 'mismatch', where: 'ts-reference', component: spec(w.component), ops: w.component.ops, detail: w.detail }, generators, options),
+    );
 
   if (options.gate) findings.push(...(await gateBatch(batch, generators, options)));
 
@@ -230,17 +245,19 @@ async function runBatch(name: string, specs: ComponentSpec[], generators: FuzzGe
   for (const target of options.targets) {
     const limit = BOARD_ACTIVATION_LIMIT[target] ?? DEFAULT_ACTIVATION_LIMIT;
     for (const group of groupsWithin(batch, generators, limit)) {
-      const sub = group.length === batch.components.length ? batch : buildBatch(`${name}_${target.replace(/\W/g, '')}${group[0]!.seed}`, group.map(spec), generators);
+      const sub =
+        group.length === batch.components.length ? batch : buildBatch(`${name}_${target.replace(/\W/g, '')}${group[0]!.seed}`, group.map(spec), generators);
       const subExpected = sub.cases.map((_, k) => sub.components.flatMap((c) => expectedOf.get(c.seed)![k]!));
       const failures = await runOnTarget(sub, subExpected, target, work);
       for (const f of failures) {
         findings.push(await record({ ...f, where: target, component: spec(f.component), ops: f.component.ops }, generators, options));
       }
       result.byTarget[target] = (result.byTarget[target] ?? 0) + sub.components.length;
-      for (const c of sub.components) for (const op of new Set(c.ops)) {
-        const entry = (result.byOp[op] ??= { models: 0, targets: {}, dtypes: {} });
-        entry.targets[target] = (entry.targets[target] ?? 0) + 1;
-      }
+      for (const c of sub.components)
+        for (const op of new Set(c.ops)) {
+          const entry = (result.byOp[op] ??= { models: 0, targets: {}, dtypes: {} });
+          entry.targets[target] = (entry.targets[target] ?? 0) + 1;
+        }
     }
   }
   return findings;
@@ -261,7 +278,13 @@ async function gateBatch(batch: Batch, generators: FuzzGenerator[], options: Cam
     });
     const blamed = bad.length ? bad : [{ component: batch.components[0]!, detail: `the batch only: ${failed.diagnostics.slice(0, 3).join(' | ')}` }];
     for (const b of blamed) {
-      findings.push(await record({ kind: 'build', where: `gate:${failed.target}`, component: spec(b.component), ops: b.component.ops, detail: b.detail }, generators, options));
+      findings.push(
+        await record(
+          { kind: 'build', where: `gate:${failed.target}`, component: spec(b.component), ops: b.component.ops, detail: b.detail },
+          generators,
+          options,
+        ),
+      );
     }
   }
   return findings;
@@ -306,15 +329,22 @@ async function isolate(batch: Batch, generators: FuzzGenerator[], check: (one: B
  * Builds and runs a batch on one target (host: C under ASan+UBSan) and compares every output with
  * TFLite Micro's. A build or run failure is narrowed to the components that fail alone.
  */
-async function runOnTarget(batch: Batch, expected: Uint8Array[][], target: string, work: string): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
+async function runOnTarget(
+  batch: Batch,
+  expected: Uint8Array[][],
+  target: string,
+  work: string,
+): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
   const path = join(work, `${batch.graph.name}.tflite`);
   writeFileSync(path, writeTflite(batch.graph));
   try {
     const report = await runModel(path, { target, cases: batch.cases, sanitize: target === 'host', timeoutMs: 120_000 });
-    const actual = report.cases.map((c) => c.outputs.map((values, o) => {
-      const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
-      return valuesToBytes(t.dtype, values);
-    }));
+    const actual = report.cases.map((c) =>
+      c.outputs.map((values, o) => {
+        const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
+        return valuesToBytes(t.dtype, values);
+      }),
+    );
     return differingComponents(batch, expected, actual).map((d) => ({ kind: 'mismatch' as const, ...d }));
   } catch (e) {
     if (batch.components.length === 1) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `npm run fuzz -- --seed S --count N [--target T ...] [--batch K] [--dtype int8|int16] [--only OP]
  * [--repro DIR] [--json FILE]`: a differential fuzzing campaign against TFLite Micro (tflm-ref).
@@ -25,28 +26,58 @@ const program = new Command('fuzz')
   .option('--json <file>', 'write the campaign figures as JSON');
 
 program.parse();
-const o = program.opts<{ seed: string; count: string; batch: string; target: string[]; dtype: string[]; only?: string[]; repro: string | false; json?: string; gate?: boolean }>();
+const o = program.opts<{
+  seed: string;
+  count: string;
+  batch: string;
+  target: string[];
+  dtype: string[];
+  only?: string[];
+  repro: string | false;
+  json?: string;
+  gate?: boolean;
+}>();
 
 async function main(): Promise<number> {
   if (!tflmRefAvailable()) return 2;
   const result = await runCampaign({
-    seed: Number(o.seed), count: Number(o.count), batchSize: Number(o.batch), targets: o.target,
-    dtypes: o.dtype as FuzzDType[], only: o.only, reproDir: o.repro === false ? undefined : o.repro, gate: o.gate,
+    seed: Number(o.seed),
+    count: Number(o.count),
+    batchSize: Number(o.batch),
+    targets: o.target,
+    dtypes: o.dtype as FuzzDType[],
+    only: o.only,
+    reproDir: o.repro === false ? undefined : o.repro,
+    gate: o.gate,
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   const ops = Object.keys(result.byOp).sort();
-  const rows = ops.map((op) => [op, String(result.byOp[op]!.models), String(result.byOp[op]!.dtypes.int8 ?? 0), String(result.byOp[op]!.dtypes.int16 ?? 0), ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0))]);
+  const rows = ops.map((op) => [
+    op,
+    String(result.byOp[op]!.models),
+    String(result.byOp[op]!.dtypes.int8 ?? 0),
+    String(result.byOp[op]!.dtypes.int16 ?? 0),
+    ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0)),
+  ]);
   const header = ['op', 'models', 'int8', 'int16', ...o.target];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
-  process.stdout.write(`seed ${result.seed}: ${result.models} models in ${result.batches} batches, per target ${o.target.map((t) => `${t} ${result.byTarget[t] ?? 0}`).join(', ')}; ${result.findings.length} finding(s) in ${(result.elapsedMs / 1000).toFixed(0)} s\n`);
-  for (const f of result.findings) process.stdout.write(`  ${f.kind} on ${f.where}: ${f.component.generator} (${f.component.dtype}, seed ${f.component.seed}): ${f.detail}${f.repro ? ` -> ${f.repro}` : ''}\n`);
+  process.stdout.write(
+    `seed ${result.seed}: ${result.models} models in ${result.batches} batches, per target ${o.target.map((t) => `${t} ${result.byTarget[t] ?? 0}`).join(', ')}; ${result.findings.length} finding(s) in ${(result.elapsedMs / 1000).toFixed(0)} s\n`,
+  );
+  for (const f of result.findings)
+    process.stdout.write(
+      `  ${f.kind} on ${f.where}: ${f.component.generator} (${f.component.dtype}, seed ${f.component.seed}): ${f.detail}${f.repro ? ` -> ${f.repro}` : ''}\n`,
+    );
   if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 1)}\n`);
   return result.findings.length ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`fuzz: ${e instanceof Error ? e.stack : e}\n`);
-  process.exit(3);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`fuzz: ${e instanceof Error ? e.stack : e}\n`);
+    process.exit(3);
+  },
+);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Random draws shared by the fuzz generators, weighted towards the edges kernels get wrong: channel
  * counts that are not multiples of the unroll (1, 2, 3, 5, 7, 12, 17), 1x1 and 1-pixel images, scales
@@ -95,7 +96,14 @@ export function windowOut(pad: Padding, size: number, k: number, stride: number,
 }
 
 /** Output height and width of a 2-D windowed op (0 where the window does not fit). */
-export function windowOut2d(pad: Padding, h: number, w: number, k: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number] = [1, 1]): [number, number] {
+export function windowOut2d(
+  pad: Padding,
+  h: number,
+  w: number,
+  k: readonly [number, number],
+  stride: readonly [number, number],
+  dilation: readonly [number, number] = [1, 1],
+): [number, number] {
   return [outputSize(pad, h, k[0], stride[0], dilation[0]), outputSize(pad, w, k[1], stride[1], dilation[1])];
 }
 
@@ -103,7 +111,8 @@ export function windowOut2d(pad: Padding, h: number, w: number, k: readonly [num
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const ext = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const ea = ext(a), eb = ext(b);
+  const ea = ext(a),
+    eb = ext(b);
   return ea.map((d, i) => Math.max(d, eb[i]!));
 }
 

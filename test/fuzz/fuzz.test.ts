@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The differential fuzzer in CI: a fixed seed and a count that fits CI's time, every generator in
  * turn, on the host (TS reference and C under ASan+UBSan) and on the emulated board of each kernel
@@ -75,7 +76,9 @@ describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', functio
       const compiled = compileGraph(graph, `${name}.tflite`);
       // input.bin holds one record per inference, each run from reset state
       const record = compiled.prepared.graph.inputs.reduce((n, i) => n + byteSize(compiled.prepared.graph.tensors[i]!), 0);
-      const cases = Array.from({ length: Math.max(1, r.input.length / Math.max(1, record)) }, (_, k) => splitInputs(compiled.prepared, r.input.subarray(k * record, (k + 1) * record), 'input.bin'));
+      const cases = Array.from({ length: Math.max(1, r.input.length / Math.max(1, record)) }, (_, k) =>
+        splitInputs(compiled.prepared, r.input.subarray(k * record, (k + 1) * record), 'input.bin'),
+      );
       const ours = Buffer.concat(cases.flatMap((inputs) => interpret(compiled.prepared, inputs).outputs));
       expect(Buffer.compare(ours, Buffer.from(r.expected)), `${name}: TS reference`).to.equal(0);
       const dir = mkdtempSync(join(tmpdir(), 'tf-repro-'));

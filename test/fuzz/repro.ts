@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Minimal reproducers: a fuzz finding's one component alone, as the files anyone can rerun —
  * `model.tflite`, `input.bin` (every input concatenated, one record per inference), `expected.bin`
@@ -47,7 +48,10 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
   writeFileSync(join(dir, 'model.tflite'), model);
   writeFileSync(join(dir, 'input.bin'), input);
   const info: ReproInfo = {
-    generator: f.component.generator, dtype: f.component.dtype, seed: f.component.seed, ops: f.ops,
+    generator: f.component.generator,
+    dtype: f.component.dtype,
+    seed: f.component.seed,
+    ops: f.ops,
     found: { kind: f.kind, where: f.where, detail: f.detail },
   };
   try {
@@ -69,8 +73,19 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
           for (let i = 0; i < Math.min(bytes.length, ref.length); i++) {
             if (bytes[i] !== ref[i]) {
               const element = Math.floor(i / width);
-              const read = (b: Uint8Array) => Number(new (ours.constructor as new (buf: ArrayBuffer) => ArrayLike<number | bigint>)(b.slice(element * width, (element + 1) * width).buffer)[0]);
-              info.firstDifferingTensor = { op: op.index, kind: op.kind, tensor: o, name: compiled.graph.tensors[o]!.name, element, expected: read(ref), got: read(bytes) };
+              const read = (b: Uint8Array) =>
+                Number(
+                  new (ours.constructor as new (buf: ArrayBuffer) => ArrayLike<number | bigint>)(b.slice(element * width, (element + 1) * width).buffer)[0],
+                );
+              info.firstDifferingTensor = {
+                op: op.index,
+                kind: op.kind,
+                tensor: o,
+                name: compiled.graph.tensors[o]!.name,
+                element,
+                expected: read(ref),
+                got: read(bytes),
+              };
               break outer;
             }
           }
@@ -89,14 +104,17 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
 /** Every saved reproducer under `root` that has TFLite Micro's outputs. */
 export function loadReproducers(root = REPRO_DIR): Reproducer[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root).sort().filter((d) => existsSync(join(root, d, 'expected.bin'))).map((d) => {
-    const dir = join(root, d);
-    return {
-      dir,
-      info: JSON.parse(readFileSync(join(dir, 'repro.json'), 'utf8')) as ReproInfo,
-      model: new Uint8Array(readFileSync(join(dir, 'model.tflite'))),
-      input: new Uint8Array(readFileSync(join(dir, 'input.bin'))),
-      expected: new Uint8Array(readFileSync(join(dir, 'expected.bin'))),
-    };
-  });
+  return readdirSync(root)
+    .sort()
+    .filter((d) => existsSync(join(root, d, 'expected.bin')))
+    .map((d) => {
+      const dir = join(root, d);
+      return {
+        dir,
+        info: JSON.parse(readFileSync(join(dir, 'repro.json'), 'utf8')) as ReproInfo,
+        model: new Uint8Array(readFileSync(join(dir, 'model.tflite'))),
+        input: new Uint8Array(readFileSync(join(dir, 'input.bin'))),
+        expected: new Uint8Array(readFileSync(join(dir, 'expected.bin'))),
+      };
+    });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Random cases for SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND tests and fuzzing. Test-only. */
 import { randomInt, randomInt8, singleOpGraph } from './op_harness.ts';
 import type { CCase } from './op_harness.ts';
@@ -15,8 +16,10 @@ export function randomBatchSpace(rand: () => number, toBatch: boolean, channels:
   const rank = rand() < 0.25 ? 3 : 4;
   const B = randomInt(rand, 1, 2);
   const C = pick(rand, channels);
-  const bh = randomInt(rand, 1, 3), bw = rank === 4 ? randomInt(rand, 1, 3) : 1;
-  const h = randomInt(rand, 1, 4), w = rank === 4 ? randomInt(rand, 1, 4) : 1;
+  const bh = randomInt(rand, 1, 3),
+    bw = rank === 4 ? randomInt(rand, 1, 3) : 1;
+  const h = randomInt(rand, 1, 4),
+    w = rank === 4 ? randomInt(rand, 1, 4) : 1;
   // the batch side is [B·bh·bw, h, w, C]; the space side h·bh − top − bottom rows
   const split = (total: number) => {
     const cut = randomInt(rand, 0, Math.min(total - 1, 3));
@@ -35,11 +38,15 @@ export function randomBatchSpace(rand: () => number, toBatch: boolean, channels:
 
 export function batchSpaceGraph(kind: string, s: BatchSpaceShape, q = { scale: 0.05, zeroPoint: -7 }) {
   const spatial = s.block.length;
-  return singleOpGraph(kind, [
-    { shape: s.inShape, ...q },
-    { shape: [spatial], dtype: 'int32', data: Int32Array.from(s.block) },
-    { shape: [spatial, 2], dtype: 'int32', data: Int32Array.from(s.pads) },
-  ], [{ shape: s.outShape, ...q }]);
+  return singleOpGraph(
+    kind,
+    [
+      { shape: s.inShape, ...q },
+      { shape: [spatial], dtype: 'int32', data: Int32Array.from(s.block) },
+      { shape: [spatial, 2], dtype: 'int32', data: Int32Array.from(s.pads) },
+    ],
+    [{ shape: s.outShape, ...q }],
+  );
 }
 
 export function batchSpaceCases(kind: string, rand: () => number, n: number): Omit<CCase, 'def'>[] {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Random cases for the comparison ops' tests (shared by the six op folders). Test-only. */
 import type { DType } from '../../src/ir/graph.ts';
 import type { TensorBuffer } from '../../src/ir/buffers.ts';
@@ -27,7 +28,14 @@ export function compareCases(def: OpDef, rand: () => number, dtypes: DType[]): O
     for (const [a, b, out] of BROADCAST_SHAPES.filter(([, , o]) => o.length <= 4)) {
       const qa = q(rand, dtype);
       const qb = dtype === 'int8' && rand() < 0.3 ? qa : q(rand, dtype);
-      const g = singleOpGraph(def.kind, [{ shape: a, dtype, ...qa }, { shape: b, dtype, ...qb }], [{ shape: out, dtype: 'bool' }]);
+      const g = singleOpGraph(
+        def.kind,
+        [
+          { shape: a, dtype, ...qa },
+          { shape: b, dtype, ...qb },
+        ],
+        [{ shape: out, dtype: 'bool' }],
+      );
       const va = values(rand, dtype, count(a));
       // equal stored values are the interesting ones: copy some across when the shapes allow it
       const vb = values(rand, dtype, count(b));

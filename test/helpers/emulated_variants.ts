@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The shared end of the emulated kernel-variant tests: run a model's generated firmware on a board
  * and require every output byte of every case to equal the TypeScript reference.
@@ -29,14 +30,15 @@ export function layersOverTheirInput(compiled: CompiledModel): Op[] {
  * Two cases on the board, full-range int8 and then -40..40 (or only -128 and 127, `extremes`, where
  * the largest products are the point); each output must equal the reference.
  */
-export async function expectExactOnBoard(graph: Graph, compiled: CompiledModel, where: { target: string; board: string; dir: string; seed: number; extremes?: boolean }): Promise<void> {
+export async function expectExactOnBoard(
+  graph: Graph,
+  compiled: CompiledModel,
+  where: { target: string; board: string; dir: string; seed: number; extremes?: boolean },
+): Promise<void> {
   const rand = rng(where.seed);
   const inputBytes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));
   const second = (n: number) => (where.extremes ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127)) : randomInt8(rand, n, -40, 40));
-  const cases = [
-    inputBytes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)),
-    inputBytes.map((n) => new Uint8Array(second(n).buffer)),
-  ];
+  const cases = [inputBytes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)), inputBytes.map((n) => new Uint8Array(second(n).buffer))];
   const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
   const path = join(where.dir, `${graph.name}.tflite`);
   saveTflite(path, graph);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * One op checked on every layer of its kind in the real models: the recorded input activations of a
  * golden case (TFLite Micro's own run) go through the op's reference kernel, or through its emitted
@@ -62,7 +63,9 @@ export function goldenReferenceMismatches(def: OpDef, model: string): { runs: nu
     for (const c of cases) {
       const recorded = recordedInputs(graph, op, c);
       let next = 0;
-      const inputs = op.inputs.map((i) => (i < 0 ? undefined : graph.tensors[i]!.data ? fromBytes(graph.tensors[i]!.dtype, graph.tensors[i]!.data!) : recorded[next++]));
+      const inputs = op.inputs.map((i) =>
+        i < 0 ? undefined : graph.tensors[i]!.data ? fromBytes(graph.tensors[i]!.dtype, graph.tensors[i]!.data!) : recorded[next++],
+      );
       const out = graph.tensors[op.outputs[0]!]!;
       const result = allocBuffer(out.dtype, elementCount(out.shape));
       def.evaluate(params, inputs, [result]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Builds small multi-op graphs in code for pass and model tests: tensors by spec, ops in execution
  * order, model inputs and outputs. What the op tests' singleOpGraph is for one op.

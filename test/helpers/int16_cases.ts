@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Random 16x8 layers for the op tests, drawn by the int16 fuzz generators (test/fuzz/ops/int16.ts):
  * each case is a one-component graph (the generator's op, its constants, its model inputs) with
@@ -21,11 +22,16 @@ function randomValues(t: Tensor, rand: () => number): TensorBuffer {
   const extreme = rand() < 0.2;
   const draw = (lo: number, hi: number) => (extreme && rand() < 0.5 ? (rand() < 0.5 ? lo : hi) : lo + Math.floor(rand() * (hi - lo + 1)));
   switch (t.dtype) {
-    case 'int8': return Int8Array.from({ length: n }, () => draw(-128, 127));
-    case 'int16': return Int16Array.from({ length: n }, () => draw(-32768, 32767));
-    case 'int32': return Int32Array.from({ length: n }, () => (rand() < 0.5 ? draw(-2147483648, 2147483647) : draw(-(2 ** 20), 2 ** 20)));
-    case 'float32': return Float32Array.from({ length: n }, () => (rand() - 0.5) * 20);
-    default: throw new Error(`int16 cases: no random values for ${t.dtype}`);
+    case 'int8':
+      return Int8Array.from({ length: n }, () => draw(-128, 127));
+    case 'int16':
+      return Int16Array.from({ length: n }, () => draw(-32768, 32767));
+    case 'int32':
+      return Int32Array.from({ length: n }, () => (rand() < 0.5 ? draw(-2147483648, 2147483647) : draw(-(2 ** 20), 2 ** 20)));
+    case 'float32':
+      return Float32Array.from({ length: n }, () => (rand() - 0.5) * 20);
+    default:
+      throw new Error(`int16 cases: no random values for ${t.dtype}`);
   }
 }
 

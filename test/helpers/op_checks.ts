@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Short forms of the three checks every op test makes: the emitted C (host gcc, sanitizers) equals
  * the reference kernel byte for byte, desktop TFLite (tfjs-tflite) equals it on a model written by our
@@ -43,7 +44,10 @@ export function expectCMatchesReference(cases: CCase[]): void {
 export async function expectDesktopTfliteAgrees(def: OpDef, cases: Omit<CCase, 'def'>[]): Promise<void> {
   for (const [k, c] of cases.entries()) {
     const ours = evaluateOp(def, c.graph, c.op, c.inputs).map((b) => new Uint8Array(toBytes(b)));
-    const theirs = await runTfliteInterpreter(writeTflite(c.graph), c.inputs.map((b) => new Uint8Array(toBytes(b))));
+    const theirs = await runTfliteInterpreter(
+      writeTflite(c.graph),
+      c.inputs.map((b) => new Uint8Array(toBytes(b))),
+    );
     ours.forEach((o, i) => expect(firstDifference(theirs[i]!, o), `${def.kind} case ${k} output ${i} (expected: desktop TFLite)`).to.equal(undefined));
   }
 }
@@ -64,16 +68,36 @@ export type { TensorSpec };
 
 /** A two-input op (with broadcasting) on int8 tensors. */
 export function binaryGraph(kind: string, a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, attrs: OpAttrs = {}) {
-  return singleOpGraph(kind, [{ shape: a, ...qa }, { shape: b, ...qb }], [{ shape: out, ...qo }], attrs);
+  return singleOpGraph(
+    kind,
+    [
+      { shape: a, ...qa },
+      { shape: b, ...qb },
+    ],
+    [{ shape: out, ...qo }],
+    attrs,
+  );
 }
 
 /** Shapes that exercise broadcasting: equal, per-channel vector, scalar, both sides, rank 5. */
 export const BROADCAST_SHAPES: [number[], number[], number[]][] = [
-  [[1, 5, 7, 3], [1, 5, 7, 3], [1, 5, 7, 3]],
+  [
+    [1, 5, 7, 3],
+    [1, 5, 7, 3],
+    [1, 5, 7, 3],
+  ],
   [[1, 4, 4, 8], [8], [1, 4, 4, 8]],
   [[1], [3, 3], [3, 3]],
-  [[2, 1, 3], [1, 4, 1], [2, 4, 3]],
-  [[6, 1, 3, 1, 2], [3, 4, 2], [6, 1, 3, 4, 2]],
+  [
+    [2, 1, 3],
+    [1, 4, 1],
+    [2, 4, 3],
+  ],
+  [
+    [6, 1, 3, 1, 2],
+    [3, 4, 2],
+    [6, 1, 3, 4, 2],
+  ],
   [[1], [1], [1]],
 ];
 
@@ -89,7 +113,14 @@ export async function expectTfliteWithinOneStep(def: OpDef, cases: Omit<CCase, '
   let total = 0;
   for (const [k, c] of cases.entries()) {
     const ours = evaluateOp(def, c.graph, c.op, c.inputs)[0] as Int8Array;
-    const theirs = new Int8Array((await runTfliteInterpreter(writeTflite(c.graph), c.inputs.map((b) => new Uint8Array(toBytes(b)))))[0]!.buffer);
+    const theirs = new Int8Array(
+      (
+        await runTfliteInterpreter(
+          writeTflite(c.graph),
+          c.inputs.map((b) => new Uint8Array(toBytes(b))),
+        )
+      )[0]!.buffer,
+    );
     expect(theirs.length, `${def.kind} case ${k}`).to.equal(ours.length);
     for (let i = 0; i < ours.length; i++) {
       expect(Math.abs(ours[i]! - theirs[i]!), `${def.kind} case ${k} element ${i}: ours ${ours[i]}, desktop TFLite ${theirs[i]}`).to.be.at.most(1);
@@ -102,7 +133,15 @@ export async function expectTfliteWithinOneStep(def: OpDef, cases: Omit<CCase, '
 
 /** A reduction (MEAN, SUM, REDUCE_MAX) with a constant int32 axis input. */
 export function reduceGraph(kind: string, inShape: number[], axes: number[], outShape: number[], qi: Q, qo: Q, keepDims: boolean) {
-  return singleOpGraph(kind, [{ shape: inShape, ...qi }, { shape: [axes.length], dtype: 'int32', data: Int32Array.from(axes) }], [{ shape: outShape, ...qo }], { keepDims });
+  return singleOpGraph(
+    kind,
+    [
+      { shape: inShape, ...qi },
+      { shape: [axes.length], dtype: 'int32', data: Int32Array.from(axes) },
+    ],
+    [{ shape: outShape, ...qo }],
+    { keepDims },
+  );
 }
 
 /** Reductions that exercise the loop collapsing: global pooling, one axis, non-adjacent axes, all, negative, rank 5. */
@@ -123,7 +162,10 @@ export const REDUCE_CASES: { in: number[]; axes: number[]; keep: number[]; drop:
 export function expectTflmAgrees(def: OpDef, cases: Omit<CCase, 'def'>[]): void {
   for (const [k, c] of cases.entries()) {
     const ours = evaluateOp(def, c.graph, c.op, c.inputs).map((b) => new Uint8Array(toBytes(b)));
-    const theirs = tflmOutputs(c.graph, c.inputs.map((b) => new Uint8Array(toBytes(b))));
+    const theirs = tflmOutputs(
+      c.graph,
+      c.inputs.map((b) => new Uint8Array(toBytes(b))),
+    );
     ours.forEach((o, i) => expect(firstDifference(theirs[i]!, o), `${def.kind} case ${k} output ${i} (expected: TFLite Micro)`).to.equal(undefined));
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Test harness for one op at a time: small graphs built in code, the op's TS reference kernel, and its
  * emitted C compiled by the host gcc (C99, every warning an error, ASan + UBSan) and run, so the two
@@ -7,7 +8,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DTYPE_C, type DType, type FusedActivation, type Graph, type Op, type OpAttrs, type Padding, type Quantization, type Tensor, byteSize, elementCount } from '../../src/ir/graph.ts';
+import {
+  DTYPE_C,
+  type DType,
+  type FusedActivation,
+  type Graph,
+  type Op,
+  type OpAttrs,
+  type Padding,
+  type Quantization,
+  type Tensor,
+  byteSize,
+  elementCount,
+} from '../../src/ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
 import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/ops/op.ts';
 import { renderOpTemplate } from '../../src/ops/common/render.ts';
@@ -15,7 +28,6 @@ import { selectVariant } from '../../src/ops/variant.ts';
 import { type CFile, cFilesFor } from '../../src/codegen/c_files.ts';
 import { outputSize } from '../../src/ops/common/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
-
 
 // ---------------------------------------------------------------------------------------------
 // Building graphs
@@ -80,7 +92,12 @@ export function poolGraph(kind: string, c: PoolCase): { graph: Graph; op: Op } {
   const outW = outputSize(c.padding, w, c.filter[1], c.stride[1]);
   const q = { scale: c.scale ?? 0.05, zeroPoint: c.zeroPoint ?? 0 };
   return singleOpGraph(kind, [{ shape: c.shape, ...q }], [{ shape: [n, outH, outW, ch], ...q }], {
-    padding: c.padding, strideH: c.stride[0], strideW: c.stride[1], filterH: c.filter[0], filterW: c.filter[1], activation: c.activation ?? 'NONE',
+    padding: c.padding,
+    strideH: c.stride[0],
+    strideW: c.stride[1],
+    filterH: c.filter[0],
+    filterW: c.filter[1],
+    activation: c.activation ?? 'NONE',
   });
 }
 
@@ -124,7 +141,10 @@ function opInputValues(graph: Graph, op: Op, inputs: TensorBuffer[]): (TensorBuf
 export async function tfliteInterpreterDifference(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): Promise<string | undefined> {
   if (!tflmRefAvailable()) return undefined;
   const ours = new Uint8Array(toBytes(evaluateOp(def, graph, op, inputs)[0]!));
-  const theirs = tflmOutputs(graph, inputs.map((b) => new Uint8Array(toBytes(b))));
+  const theirs = tflmOutputs(
+    graph,
+    inputs.map((b) => new Uint8Array(toBytes(b))),
+  );
   return firstDifference(theirs[0]!, ours);
 }
 
@@ -135,7 +155,10 @@ export async function tfliteInterpreterDifference(def: OpDef, graph: Graph, op: 
 export async function tfliteInterpreterDifferences(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): Promise<string | undefined> {
   if (!tflmRefAvailable()) return undefined;
   const ours = evaluateOp(def, graph, op, inputs).map((b) => new Uint8Array(toBytes(b)));
-  const theirs = tflmOutputs(graph, inputs.map((b) => new Uint8Array(toBytes(b))));
+  const theirs = tflmOutputs(
+    graph,
+    inputs.map((b) => new Uint8Array(toBytes(b))),
+  );
   if (theirs.length !== ours.length) return `outputs: expected ${ours.length}, got ${theirs.length}`;
   for (let i = 0; i < ours.length; i++) {
     const d = firstDifference(theirs[i]!, ours[i]!);
@@ -196,7 +219,10 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     variant.cFiles?.forEach((f) => declaredCFiles.add(f));
     const scratchBytes = variant.scratchBytes?.(params) ?? 0;
     const ctx: LayerEmitContext = {
-      graph, op, fnName, prefix: `c${k}`,
+      graph,
+      op,
+      fnName,
+      prefix: `c${k}`,
       input: (i) => {
         const index = op.inputs[i];
         if (index === undefined || index < 0) throw new Error(`test: ${op.kind} asked for absent input ${i}`);
@@ -274,7 +300,9 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], { stdio: 'pipe' });
+      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], {
+        stdio: 'pipe',
+      });
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);
@@ -286,7 +314,10 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
 }
 
 function numbered(text: string): string {
-  return text.split('\n').map((l, i) => `${String(i + 1).padStart(4)} ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l, i) => `${String(i + 1).padStart(4)} ${l}`)
+    .join('\n');
 }
 
 function cValues(dtype: DType, values: TensorBuffer): string {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Random draws at the extremes for op tests and fuzz generators: quantizations with zero points at
  * the int8 ends and scales over decades, int8 data that is sometimes constant at an end, shapes with

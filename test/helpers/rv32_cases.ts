@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Random layers for the RV32IMC variant tests (conv_2d, depthwise_conv_2d and fully_connected
  * rv32.test.ts): cases with `isa: RV32`, and the check that the variant was chosen and matches the
@@ -62,7 +63,18 @@ export function randomPointwise(def: OpDef, rand: () => number): CCase {
     [{ shape: [input[0], input[1], input[2], outC], scale: outScale(rand), zeroPoint: randomInt(rand, -128, 127) }],
     { padding: rand() < 0.5 ? 'SAME' : 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: ACTIVATIONS[randomInt(rand, 0, 3)]! },
   );
-  return { def, graph, op, inputs: [randomInt8(rand, input.reduce((a, v) => a * v, 1))], isa: RV32 };
+  return {
+    def,
+    graph,
+    op,
+    inputs: [
+      randomInt8(
+        rand,
+        input.reduce((a, v) => a * v, 1),
+      ),
+    ],
+    isa: RV32,
+  };
 }
 
 /** A depthwise layer the variant covers (multiplier 1 over 4k channels, or a multiple of 4), or undefined. */
@@ -88,11 +100,27 @@ export function randomDepthwise(def: OpDef, rand: () => number): CCase | undefin
     ],
     [{ shape: [input[0], outH, outW, outC], scale: outScale(rand), zeroPoint: randomInt(rand, -128, 127) }],
     {
-      padding, strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1],
-      activation: ACTIVATIONS[randomInt(rand, 0, 3)]!, depthMultiplier: mult,
+      padding,
+      strideH: stride[0],
+      strideW: stride[1],
+      dilationH: dilation[0],
+      dilationW: dilation[1],
+      activation: ACTIVATIONS[randomInt(rand, 0, 3)]!,
+      depthMultiplier: mult,
     },
   );
-  return { def, graph, op, inputs: [randomInt8(rand, input.reduce((a, v) => a * v, 1))], isa: RV32 };
+  return {
+    def,
+    graph,
+    op,
+    inputs: [
+      randomInt8(
+        rand,
+        input.reduce((a, v) => a * v, 1),
+      ),
+    ],
+    isa: RV32,
+  };
 }
 
 /** Every case runs the rv32 variant and equals the TypeScript reference byte for byte. */
@@ -102,6 +130,8 @@ export function expectRv32BitExact(cases: CCase[]): void {
   cases.forEach((c, i) => {
     const expected = evaluateOp(c.def, c.graph, c.op, c.inputs)[0] as Int8Array;
     const shapes = c.op.inputs.map((t) => (t >= 0 ? JSON.stringify(c.graph.tensors[t]!.shape) : '-')).join(' ');
-    expect(firstDifference(new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength), results[i]![0]!), `case ${i} ${shapes}`).to.equal(undefined);
+    expect(firstDifference(new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength), results[i]![0]!), `case ${i} ${shapes}`).to.equal(
+      undefined,
+    );
   });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * An independent TFLite interpreter for tests: @tensorflow/tfjs-tflite (desktop TFLite compiled to
  * WASM) run under Node. It is built for browsers, so its first load needs a web-worker-like stage:
@@ -96,7 +97,8 @@ export async function runTfliteInterpreter(modelBytes: Uint8Array, inputs: Uint8
     if (inputTensors.length !== inputs.length) throw new Error(`the model has ${inputTensors.length} inputs, ${inputs.length} given`);
     inputTensors.forEach((t, i) => {
       const view = bytesOf(t.data());
-      if (view.length !== inputs[i]!.length) throw new Error(`input ${i} '${t.name}' (${t.dataType}[${t.shape}]) takes ${view.length} bytes, ${inputs[i]!.length} given`);
+      if (view.length !== inputs[i]!.length)
+        throw new Error(`input ${i} '${t.name}' (${t.dataType}[${t.shape}]) takes ${view.length} bytes, ${inputs[i]!.length} given`);
       view.set(inputs[i]!);
     });
     if (!runner.infer()) throw new Error('tfjs-tflite: inference failed');
@@ -116,10 +118,12 @@ let consoleSink: string[] | undefined;
  */
 function routedConsole(): () => void {
   const saved = { log: console.log, warn: console.warn };
-  const route = (print: (...args: unknown[]) => void) => (...args: unknown[]) => {
-    if (consoleSink) consoleSink.push(args.map(String).join(' '));
-    else print.apply(console, args);
-  };
+  const route =
+    (print: (...args: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      if (consoleSink) consoleSink.push(args.map(String).join(' '));
+      else print.apply(console, args);
+    };
   Object.assign(console, { log: route(saved.log), warn: route(saved.warn) });
   return () => Object.assign(console, saved);
 }
@@ -127,7 +131,12 @@ function routedConsole(): () => void {
 function captureConsole(): { lines: string[]; restore(): void } {
   const lines: string[] = [];
   consoleSink = lines;
-  return { lines, restore: () => { consoleSink = undefined; } };
+  return {
+    lines,
+    restore: () => {
+      consoleSink = undefined;
+    },
+  };
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite Micro itself as the test oracle: `../shared/tools/tflm-ref` (reference kernels, the commit
  * of the goldens) runs any .tflite and writes its outputs, and with --layers every tensor. Test-only:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A realistic streaming component for the resource-variable tests and the fuzzer: a state of the
  * last `frames` frames is read, the new frame appended (the window a streaming conv would consume),

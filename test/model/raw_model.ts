@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Builds small .tflite flatbuffers field by field with the plain flatbuffers Builder, including
  * ones our writer would refuse to produce (out-of-range indices, unsupported types, several
@@ -43,7 +44,10 @@ export interface RawModel {
 /** A valid model by default: int8[1,4] -> RELU -> int8[1,4]. */
 export function rawModel(spec: RawModel = {}): Uint8Array {
   const b = new flatbuffers.Builder(1024);
-  const tensors = spec.tensors ?? [{ shape: [1, 4], name: 'in', scale: [0.5], zeroPoint: [-3n] }, { shape: [1, 4], name: 'out', scale: [0.5], zeroPoint: [-3n] }];
+  const tensors = spec.tensors ?? [
+    { shape: [1, 4], name: 'in', scale: [0.5], zeroPoint: [-3n] },
+    { shape: [1, 4], name: 'out', scale: [0.5], zeroPoint: [-3n] },
+  ];
   const ops = spec.ops ?? [{ opcode: 0, inputs: [0], outputs: [1] }];
   const codes = spec.codes ?? [{ deprecated: tfl.BuiltinOperator.RELU, builtin: tfl.BuiltinOperator.RELU }];
   const buffers = spec.buffers ?? [null];
@@ -106,19 +110,28 @@ export function rawModel(spec: RawModel = {}): Uint8Array {
     tfl.OperatorCode.addBuiltinCode(b, c.builtin ?? 0);
     return tfl.OperatorCode.endOperatorCode(b);
   });
-  const subgraphOffsets = Array.from({ length: spec.subgraphs ?? 1 }, () => tfl.SubGraph.createSubGraph(b,
-    tfl.SubGraph.createTensorsVector(b, tensorOffsets),
-    tfl.SubGraph.createInputsVector(b, spec.inputs ?? [0]),
-    tfl.SubGraph.createOutputsVector(b, spec.outputs ?? [1]),
-    tfl.SubGraph.createOperatorsVector(b, opOffsets),
-    0));
+  const subgraphOffsets = Array.from({ length: spec.subgraphs ?? 1 }, () =>
+    tfl.SubGraph.createSubGraph(
+      b,
+      tfl.SubGraph.createTensorsVector(b, tensorOffsets),
+      tfl.SubGraph.createInputsVector(b, spec.inputs ?? [0]),
+      tfl.SubGraph.createOutputsVector(b, spec.outputs ?? [1]),
+      tfl.SubGraph.createOperatorsVector(b, opOffsets),
+      0,
+    ),
+  );
   const description = spec.description === undefined ? 0 : b.createString(spec.description);
-  const model = tfl.Model.createModel(b, spec.version ?? 3,
+  const model = tfl.Model.createModel(
+    b,
+    spec.version ?? 3,
     tfl.Model.createOperatorCodesVector(b, codeOffsets),
     tfl.Model.createSubgraphsVector(b, subgraphOffsets),
     description,
     tfl.Model.createBuffersVector(b, bufferOffsets),
-    0, 0, 0);
+    0,
+    0,
+    0,
+  );
   b.finish(model, spec.identifier ?? 'TFL3');
   return b.asUint8Array().slice();
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,16 +40,21 @@ function parseOrUserError(bytes: Uint8Array, file: string): Graph | string {
 function prng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
 
 /** The golden activation index: idx, name, type, shape, bytes, scale, zero point per tensor. */
 function goldenTensorTable(model: string): { idx: number; name: string; type: string; shape: number[]; scale: number; zeroPoint: number }[] {
-  const lines = readFileSync(join(SHARED_MODELS, 'golden', model, 'act0', 'index.tsv'), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(join(SHARED_MODELS, 'golden', model, 'act0', 'index.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   return lines.map((line) => {
     const [idx, name, type, shape, , scale, zeroPoint] = line.split('\t');
     return { idx: Number(idx), name: name!, type: type!, shape: JSON.parse(shape!) as number[], scale: Number(scale), zeroPoint: Number(zeroPoint) };
@@ -75,8 +81,13 @@ describe('model/tflite reader', () => {
       expect(io(speech, speech.outputs)).to.deep.equal(['int8[1,4]']);
 
       const person = readTflite(sharedModelPath('person_detect'));
-      expect([count(person, 'CONV_2D'), count(person, 'DEPTHWISE_CONV_2D'), count(person, 'AVERAGE_POOL_2D'), count(person, 'RESHAPE'), count(person, 'SOFTMAX')])
-        .to.deep.equal([14, 14, 1, 1, 1]);
+      expect([
+        count(person, 'CONV_2D'),
+        count(person, 'DEPTHWISE_CONV_2D'),
+        count(person, 'AVERAGE_POOL_2D'),
+        count(person, 'RESHAPE'),
+        count(person, 'SOFTMAX'),
+      ]).to.deep.equal([14, 14, 1, 1, 1]);
       expect(io(person, person.inputs)).to.deep.equal(['int8[1,96,96,1]']);
       expect(io(person, person.outputs)).to.deep.equal(['int8[1,2]']);
 
@@ -114,7 +125,13 @@ describe('model/tflite reader', () => {
       const speech = readTflite(sharedModelPath('micro_speech'));
       expect(speech.ops[0]!.attrs).to.deep.equal({ newShape: [-1, 49, 40, 1] });
       expect(speech.ops[1]!.attrs).to.deep.equal({
-        padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation: 'RELU', depthMultiplier: 8,
+        padding: 'SAME',
+        strideH: 2,
+        strideW: 2,
+        dilationH: 1,
+        dilationW: 1,
+        activation: 'RELU',
+        depthMultiplier: 8,
       });
       expect(speech.ops[2]!.attrs).to.deep.equal({ activation: 'NONE', keepNumDims: false });
       expect(speech.ops[3]!.attrs).to.deep.equal({ beta: 1 });
@@ -132,14 +149,22 @@ describe('model/tflite reader', () => {
       if (!sharedModelsAvailable(this)) return;
       const lstm = readTflite(sharedModelPath('mnist_lstm_int8'));
       expect(lstm.ops[0]!.attrs).to.deep.equal({
-        activation: 'TANH', cellClip: 10, projClip: 0, timeMajor: false, asymmetricQuantizeInputs: false,
-        diagonalRecurrentTensors: false, intermediates: [18, 19, 20, 21, 22],
+        activation: 'TANH',
+        cellClip: 10,
+        projClip: 0,
+        timeMajor: false,
+        asymmetricQuantizeInputs: false,
+        diagonalRecurrentTensors: false,
+        intermediates: [18, 19, 20, 21, 22],
       });
       expect(lstm.ops[0]!.inputs).to.include(-1); // absent optional inputs (no peepholes, no projection)
       // a RESHAPE without options: no newShape (the shape input tensor and the output decide)
       expect(lstm.ops[1]!.attrs).to.deep.equal({});
       // the LSTM's two state tensors are variables
-      expect(lstm.tensors.filter((t) => t.isVariable).map((t) => [t.index, t.dtype])).to.deep.equal([[16, 'int8'], [17, 'int16']]);
+      expect(lstm.tensors.filter((t) => t.isVariable).map((t) => [t.index, t.dtype])).to.deep.equal([
+        [16, 'int8'],
+        [17, 'int16'],
+      ]);
       expect(lstm.tensors[0]!.isVariable).to.equal(undefined);
     });
 
@@ -193,11 +218,20 @@ describe('model/tflite reader', () => {
     });
 
     it('treats absent or empty quantization and buffer 0 or empty buffers as none', () => {
-      const g = parseTflite(rawModel({
-        tensors: [{ shape: [2], scale: [] }, { shape: [2], buffer: 1 }, { shape: [2], buffer: 2, scale: [0.25] }],
-        buffers: [null, new Uint8Array(0), new Uint8Array([1, 2])],
-        inputs: [0], outputs: [1], ops: [{ opcode: 0, inputs: [0, 2], outputs: [1] }],
-      }), 'm.tflite');
+      const g = parseTflite(
+        rawModel({
+          tensors: [
+            { shape: [2], scale: [] },
+            { shape: [2], buffer: 1 },
+            { shape: [2], buffer: 2, scale: [0.25] },
+          ],
+          buffers: [null, new Uint8Array(0), new Uint8Array([1, 2])],
+          inputs: [0],
+          outputs: [1],
+          ops: [{ opcode: 0, inputs: [0, 2], outputs: [1] }],
+        }),
+        'm.tflite',
+      );
       expect(g.tensors[0]!.quant).to.equal(undefined);
       expect(g.tensors[1]!.data).to.equal(undefined);
       expect([...g.tensors[2]!.data!]).to.deep.equal([1, 2]);
@@ -205,17 +239,28 @@ describe('model/tflite reader', () => {
       expect(g.tensors[2]!.quant).to.deep.equal({ scale: [0.25], zeroPoint: [0], axis: 0 });
     });
 
-    it('reads a float model (rejecting float is the compiler\'s job)', () => {
-      const g = parseTflite(rawModel({ tensors: [{ shape: [3], type: tfl.TensorType.FLOAT32 }, { shape: [3], type: tfl.TensorType.FLOAT32 }] }), 'float.tflite');
+    it("reads a float model (rejecting float is the compiler's job)", () => {
+      const g = parseTflite(
+        rawModel({
+          tensors: [
+            { shape: [3], type: tfl.TensorType.FLOAT32 },
+            { shape: [3], type: tfl.TensorType.FLOAT32 },
+          ],
+        }),
+        'float.tflite',
+      );
       expect(g.tensors.map((t) => t.dtype)).to.deep.equal(['float32', 'float32']);
     });
 
     it('gives tensors that share a buffer the same data array', () => {
-      const g = parseTflite(rawModel({
-        tensors: [{ shape: [2] }, { shape: [2] }, { shape: [2], buffer: 1 }, { shape: [2], buffer: 1 }],
-        buffers: [null, new Uint8Array([7, 8])],
-        ops: [{ opcode: 0, inputs: [0, 2, 3], outputs: [1] }],
-      }), 'm.tflite');
+      const g = parseTflite(
+        rawModel({
+          tensors: [{ shape: [2] }, { shape: [2] }, { shape: [2], buffer: 1 }, { shape: [2], buffer: 1 }],
+          buffers: [null, new Uint8Array([7, 8])],
+          ops: [{ opcode: 0, inputs: [0, 2, 3], outputs: [1] }],
+        }),
+        'm.tflite',
+      );
       expect(g.tensors[2]!.data).to.equal(g.tensors[3]!.data);
     });
   });
@@ -245,8 +290,9 @@ describe('model/tflite reader', () => {
     });
 
     it('rejects a wrong file identifier', () => {
-      expect(userError(() => parseTflite(rawModel({ identifier: 'TFL2' }), 'model.tflite')))
-        .to.equal('model.tflite: not a TFLite model (file identifier "TFL2", expected "TFL3")');
+      expect(userError(() => parseTflite(rawModel({ identifier: 'TFL2' }), 'model.tflite'))).to.equal(
+        'model.tflite: not a TFLite model (file identifier "TFL2", expected "TFL3")',
+      );
       const text = new TextEncoder().encode('{"format": "layers-model", "modelTopology": {}}');
       expect(userError(() => parseTflite(text, 'model.json'))).to.match(/^model\.json: not a TFLite model/);
     });
@@ -256,47 +302,82 @@ describe('model/tflite reader', () => {
     });
 
     it('rejects control-flow subgraphs and models without subgraphs', () => {
-      expect(userError(() => parseTflite(rawModel({ subgraphs: 2 }), 'cf.tflite'))).to.match(/^cf\.tflite: has 2 subgraphs: control-flow subgraphs .* are unsupported$/);
+      expect(userError(() => parseTflite(rawModel({ subgraphs: 2 }), 'cf.tflite'))).to.match(
+        /^cf\.tflite: has 2 subgraphs: control-flow subgraphs .* are unsupported$/,
+      );
       expect(userError(() => parseTflite(rawModel({ subgraphs: 0 }), 'none.tflite'))).to.equal('none.tflite: the model has no subgraphs');
     });
 
     it('rejects out-of-range tensor, buffer and opcode indices', () => {
-      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [5], outputs: [1] }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0 (RELU) input 0: tensor index 5 is out of range (2 tensors)');
-      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [0], outputs: [-1] }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0 (RELU) output 0: tensor index -1 is out of range (2 tensors)');
-      expect(userError(() => parseTflite(rawModel({ outputs: [2] }), 'm.tflite')))
-        .to.equal('m.tflite: subgraph output 0: tensor index 2 is out of range (2 tensors)');
-      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 3, inputs: [0], outputs: [1] }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0: opcode index 3 is out of range (1 operator codes)');
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], buffer: 9 }, { shape: [1] }] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 '': buffer index 9 is out of range (1 buffers)");
-      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [0], outputs: [1], intermediates: [7] }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0 (RELU) intermediate 0: tensor index 7 is out of range (2 tensors)');
+      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [5], outputs: [1] }] }), 'm.tflite'))).to.equal(
+        'm.tflite: op 0 (RELU) input 0: tensor index 5 is out of range (2 tensors)',
+      );
+      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [0], outputs: [-1] }] }), 'm.tflite'))).to.equal(
+        'm.tflite: op 0 (RELU) output 0: tensor index -1 is out of range (2 tensors)',
+      );
+      expect(userError(() => parseTflite(rawModel({ outputs: [2] }), 'm.tflite'))).to.equal(
+        'm.tflite: subgraph output 0: tensor index 2 is out of range (2 tensors)',
+      );
+      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 3, inputs: [0], outputs: [1] }] }), 'm.tflite'))).to.equal(
+        'm.tflite: op 0: opcode index 3 is out of range (1 operator codes)',
+      );
+      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], buffer: 9 }, { shape: [1] }] }), 'm.tflite'))).to.equal(
+        "m.tflite: tensor 0 '': buffer index 9 is out of range (1 buffers)",
+      );
+      expect(userError(() => parseTflite(rawModel({ ops: [{ opcode: 0, inputs: [0], outputs: [1], intermediates: [7] }] }), 'm.tflite'))).to.equal(
+        'm.tflite: op 0 (RELU) intermediate 0: tensor index 7 is out of range (2 tensors)',
+      );
     });
 
     it('rejects unsupported tensors and inconsistent data', () => {
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], type: tfl.TensorType.FLOAT16, name: 'h' }, { shape: [1] }] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 'h': tensor type FLOAT16 is not supported");
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], sparse: true }, { shape: [1] }] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 '': sparse tensors are not supported");
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], type: tfl.TensorType.STRING, name: 'two\nlines' }, { shape: [1] }] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 'two?lines': tensor type STRING is not supported");
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1, -1] }, { shape: [1] }] }), 'm.tflite')))
-        .to.match(/negative dimension -1/);
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [4], buffer: 1, type: tfl.TensorType.INT32 }, { shape: [1] }], buffers: [null, new Uint8Array(3)] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 '': buffer 1 holds 3 bytes, but int32[4] needs 16");
-      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [2], scale: [1, 2], zeroPoint: [0n] }, { shape: [1] }] }), 'm.tflite')))
-        .to.equal("m.tflite: tensor 0 '': 2 quantization scales but 1 zero points");
+      expect(
+        userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], type: tfl.TensorType.FLOAT16, name: 'h' }, { shape: [1] }] }), 'm.tflite')),
+      ).to.equal("m.tflite: tensor 0 'h': tensor type FLOAT16 is not supported");
+      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], sparse: true }, { shape: [1] }] }), 'm.tflite'))).to.equal(
+        "m.tflite: tensor 0 '': sparse tensors are not supported",
+      );
+      expect(
+        userError(() => parseTflite(rawModel({ tensors: [{ shape: [1], type: tfl.TensorType.STRING, name: 'two\nlines' }, { shape: [1] }] }), 'm.tflite')),
+      ).to.equal("m.tflite: tensor 0 'two?lines': tensor type STRING is not supported");
+      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [1, -1] }, { shape: [1] }] }), 'm.tflite'))).to.match(/negative dimension -1/);
+      expect(
+        userError(() =>
+          parseTflite(
+            rawModel({ tensors: [{ shape: [4], buffer: 1, type: tfl.TensorType.INT32 }, { shape: [1] }], buffers: [null, new Uint8Array(3)] }),
+            'm.tflite',
+          ),
+        ),
+      ).to.equal("m.tflite: tensor 0 '': buffer 1 holds 3 bytes, but int32[4] needs 16");
+      expect(userError(() => parseTflite(rawModel({ tensors: [{ shape: [2], scale: [1, 2], zeroPoint: [0n] }, { shape: [1] }] }), 'm.tflite'))).to.equal(
+        "m.tflite: tensor 0 '': 2 quantization scales but 1 zero points",
+      );
     });
 
     it('rejects options of the wrong table and unknown enum values', () => {
-      const poolOptions = { type: tfl.BuiltinOptions.Pool2DOptions, build: (b: import('flatbuffers').Builder) => tfl.Pool2DOptions.createPool2DOptions(b, 0, 1, 1, 2, 2, 0) };
-      expect(userError(() => parseTflite(rawModel({ codes: [{ deprecated: tfl.BuiltinOperator.SOFTMAX }], ops: [{ opcode: 0, inputs: [0], outputs: [1], options: poolOptions }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0 (SOFTMAX): carries Pool2DOptions, expected SoftmaxOptions');
-      const badActivation = { type: tfl.BuiltinOptions.AddOptions, build: (b: import('flatbuffers').Builder) => tfl.AddOptions.createAddOptions(b, 9 as tfl.ActivationFunctionType, true) };
-      expect(userError(() => parseTflite(rawModel({ codes: [{ deprecated: tfl.BuiltinOperator.ADD }], ops: [{ opcode: 0, inputs: [0, 0], outputs: [1], options: badActivation }] }), 'm.tflite')))
-        .to.equal('m.tflite: op 0 (ADD): unknown activation value 9');
+      const poolOptions = {
+        type: tfl.BuiltinOptions.Pool2DOptions,
+        build: (b: import('flatbuffers').Builder) => tfl.Pool2DOptions.createPool2DOptions(b, 0, 1, 1, 2, 2, 0),
+      };
+      expect(
+        userError(() =>
+          parseTflite(
+            rawModel({ codes: [{ deprecated: tfl.BuiltinOperator.SOFTMAX }], ops: [{ opcode: 0, inputs: [0], outputs: [1], options: poolOptions }] }),
+            'm.tflite',
+          ),
+        ),
+      ).to.equal('m.tflite: op 0 (SOFTMAX): carries Pool2DOptions, expected SoftmaxOptions');
+      const badActivation = {
+        type: tfl.BuiltinOptions.AddOptions,
+        build: (b: import('flatbuffers').Builder) => tfl.AddOptions.createAddOptions(b, 9 as tfl.ActivationFunctionType, true),
+      };
+      expect(
+        userError(() =>
+          parseTflite(
+            rawModel({ codes: [{ deprecated: tfl.BuiltinOperator.ADD }], ops: [{ opcode: 0, inputs: [0, 0], outputs: [1], options: badActivation }] }),
+            'm.tflite',
+          ),
+        ),
+      ).to.equal('m.tflite: op 0 (ADD): unknown activation value 9');
     });
 
     it('gives a one-line error for every truncation of a real model, never a wrong graph', function () {
@@ -326,7 +407,11 @@ describe('model/tflite reader', () => {
       const random = prng(20240611);
       let failures = 0;
       let trials = 0;
-      for (const [model, count] of [['hello_world_int8', 1500], ['micro_speech', 300], ['mnist_lstm_int8', 300]] as const) {
+      for (const [model, count] of [
+        ['hello_world_int8', 1500],
+        ['micro_speech', 300],
+        ['mnist_lstm_int8', 300],
+      ] as const) {
         const original = new Uint8Array(readFileSync(sharedModelPath(model)));
         for (let trial = 0; trial < count; trial++) {
           const bytes = original.slice();
@@ -360,7 +445,9 @@ describe('model/tflite reader', () => {
       tfl.Model.addSubgraphs(b, subgraphs);
       b.finish(tfl.Model.endModel(b), 'TFL3');
       const started = Date.now();
-      expect(userError(() => parseTflite(b.asUint8Array(), 'bomb.tflite'))).to.match(/^bomb\.tflite: truncated or corrupt flatbuffer \(its tables refer to far more data than the \d+-byte file holds/);
+      expect(userError(() => parseTflite(b.asUint8Array(), 'bomb.tflite'))).to.match(
+        /^bomb\.tflite: truncated or corrupt flatbuffer \(its tables refer to far more data than the \d+-byte file holds/,
+      );
       expect(Date.now() - started).to.be.lessThan(3000);
     });
 
@@ -368,14 +455,18 @@ describe('model/tflite reader', () => {
       const bytes = rawModel();
       const view = new DataView(bytes.buffer);
       view.setUint32(0, bytes.length + 100, true); // root table offset
-      expect(userError(() => parseTflite(bytes, 'm.tflite'))).to.match(/^m\.tflite: truncated or corrupt flatbuffer \(read of \d+ bytes at offset \d+ is outside the \d+-byte file\)$/);
+      expect(userError(() => parseTflite(bytes, 'm.tflite'))).to.match(
+        /^m\.tflite: truncated or corrupt flatbuffer \(read of \d+ bytes at offset \d+ is outside the \d+-byte file\)$/,
+      );
       // a tensors vector claiming 2^31-1 elements: refused up front, not looped over
       const huge = rawModel();
       const bb = new flatbuffers.ByteBuffer(huge);
       const subgraph = tfl.Model.getRootAsModel(bb).subgraphs(0)!;
       const field = subgraph.bb_pos + bb.__offset(subgraph.bb_pos, 4);
       new DataView(huge.buffer).setInt32(field + bb.readInt32(field), 0x7fffffff, true);
-      expect(userError(() => parseTflite(huge, 'm.tflite'))).to.match(/^m\.tflite: truncated or corrupt flatbuffer \(vector of 2147483647 elements at offset \d+ runs past the end of the \d+-byte file\)$/);
+      expect(userError(() => parseTflite(huge, 'm.tflite'))).to.match(
+        /^m\.tflite: truncated or corrupt flatbuffer \(vector of 2147483647 elements at offset \d+ runs past the end of the \d+-byte file\)$/,
+      );
     });
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The shared models in an independent interpreter (tfjs-tflite: desktop TFLite in WASM), against the
  * TFLite Micro golden outputs, and our written copies against the originals. Desktop TFLite is not
@@ -74,7 +75,9 @@ describe('tfjs-tflite as an independent interpreter', function () {
         await runCase(new Uint8Array(readFileSync(sharedModelPath(model))), graph, goldenCases(model)[0]!);
         accepted.push(model);
       } catch (e) {
-        expect((e as Error).message, model).to.match(/^tfjs-tflite refused the model \(it rejects some per-channel quantized models\): .*quantized_dimension must be in range \[0, 1\)\. Was 3/);
+        expect((e as Error).message, model).to.match(
+          /^tfjs-tflite refused the model \(it rejects some per-channel quantized models\): .*quantized_dimension must be in range \[0, 1\)\. Was 3/,
+        );
       }
     }
     expect(accepted).to.deep.equal(ACCEPTED);
@@ -82,7 +85,9 @@ describe('tfjs-tflite as an independent interpreter', function () {
 
   it('refuses a non-model with a clear error, and leaves no browser globals behind once loaded', async function () {
     let refusal = '';
-    await runTfliteInterpreter(new Uint8Array(16), []).catch((e: Error) => { refusal = e.message; });
+    await runTfliteInterpreter(new Uint8Array(16), []).catch((e: Error) => {
+      refusal = e.message;
+    });
     expect(refusal).to.match(/^tfjs-tflite refused the model/);
     const g = globalThis as Record<string, unknown>;
     expect(['self', 'importScripts', 'location'].filter((name) => name in g)).to.deep.equal([]);
@@ -104,7 +109,7 @@ describe('tfjs-tflite as an independent interpreter', function () {
     });
   }
 
-  it('person_detect: runs once its rank-1 tensors\' quantized dimension is 0 (the file says 3, which desktop TFLite refuses)', async function () {
+  it("person_detect: runs once its rank-1 tensors' quantized dimension is 0 (the file says 3, which desktop TFLite refuses)", async function () {
     if (!sharedModelsAvailable(this)) return;
     const graph = readTflite(sharedModelPath('person_detect'));
     const biases = graph.tensors.filter((t) => t.shape.length === 1 && t.quant && t.quant.axis >= 1);

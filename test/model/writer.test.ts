@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,7 +110,11 @@ describe('model/tflite writer', () => {
           expect(start % 16, `${name} buffer ${i} at ${start}`).to.equal(0);
           withData++;
         }
-        const constants = new Set(readTflite(sharedModelPath(name)).tensors.filter((t) => t.data).map((t) => t.name));
+        const constants = new Set(
+          readTflite(sharedModelPath(name))
+            .tensors.filter((t) => t.data)
+            .map((t) => t.name),
+        );
         expect(withData, name).to.equal(constants.size);
       }
     });
@@ -125,8 +130,13 @@ describe('model/tflite writer', () => {
       if (!sharedModelsAvailable(this)) return;
       const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(writeTflite(readTflite(sharedModelPath('person_detect')))));
       const codes = Array.from({ length: model.operatorCodesLength() }, (_, i) => model.operatorCodes(i)!);
-      expect(codes.map((c) => tfl.BuiltinOperator[c.builtinCode()]).sort())
-        .to.deep.equal(['AVERAGE_POOL_2D', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'RESHAPE', 'SOFTMAX']);
+      expect(codes.map((c) => tfl.BuiltinOperator[c.builtinCode()]).sort()).to.deep.equal([
+        'AVERAGE_POOL_2D',
+        'CONV_2D',
+        'DEPTHWISE_CONV_2D',
+        'RESHAPE',
+        'SOFTMAX',
+      ]);
       for (const c of codes) expect(c.deprecatedBuiltinCode()).to.equal(c.builtinCode());
     });
   });
@@ -134,7 +144,10 @@ describe('model/tflite writer', () => {
   describe('synthetic graphs', () => {
     const attributed: { kind: string; attrs: OpAttrs }[] = [
       { kind: 'CONV_2D', attrs: { padding: 'VALID', strideH: 2, strideW: 3, dilationH: 2, dilationW: 1, activation: 'RELU6' } },
-      { kind: 'DEPTHWISE_CONV_2D', attrs: { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 2, activation: 'RELU_N1_TO_1', depthMultiplier: 2 } },
+      {
+        kind: 'DEPTHWISE_CONV_2D',
+        attrs: { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 2, activation: 'RELU_N1_TO_1', depthMultiplier: 2 },
+      },
       { kind: 'MAX_POOL_2D', attrs: { padding: 'SAME', strideH: 2, strideW: 2, filterH: 3, filterW: 2, activation: 'NONE' } },
       { kind: 'AVERAGE_POOL_2D', attrs: { padding: 'VALID', strideH: 1, strideW: 1, filterH: 5, filterW: 5, activation: 'RELU' } },
       { kind: 'FULLY_CONNECTED', attrs: { activation: 'TANH', keepNumDims: true } },
@@ -150,7 +163,10 @@ describe('model/tflite writer', () => {
       { kind: 'STRIDED_SLICE', attrs: { beginMask: 1, endMask: 2, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 4, offset: true } },
       { kind: 'TRANSPOSE', attrs: {} },
       { kind: 'LEAKY_RELU', attrs: { alpha: Math.fround(0.2) } },
-      { kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM', attrs: { activation: 'TANH', cellClip: 10, projClip: 0, timeMajor: true, asymmetricQuantizeInputs: false, diagonalRecurrentTensors: false } },
+      {
+        kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+        attrs: { activation: 'TANH', cellClip: 10, projClip: 0, timeMajor: true, asymmetricQuantizeInputs: false, diagonalRecurrentTensors: false },
+      },
       { kind: 'SVDF', attrs: { rank: 2, activation: 'RELU', asymmetricQuantizeInputs: false } },
       { kind: 'SPLIT', attrs: { numSplits: 3 } },
       { kind: 'PACK', attrs: { valuesCount: 2, axis: 1 } },
@@ -169,7 +185,18 @@ describe('model/tflite writer', () => {
       { kind: 'CUSTOM:MyOp', attrs: { customOptions: new Uint8Array([1, 2, 3]) } },
       { kind: 'CUSTOM:Plain', attrs: {} },
       { kind: 'BUILTIN_250', attrs: {} },
-      { kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM', attrs: { activation: 'NONE', cellClip: 0, projClip: 0, timeMajor: false, asymmetricQuantizeInputs: false, diagonalRecurrentTensors: true, intermediates: [1, 0] } },
+      {
+        kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+        attrs: {
+          activation: 'NONE',
+          cellClip: 0,
+          projClip: 0,
+          timeMajor: false,
+          asymmetricQuantizeInputs: false,
+          diagonalRecurrentTensors: true,
+          intermediates: [1, 0],
+        },
+      },
     ];
 
     it('writes back the options of every mapped op kind', () => {
@@ -195,7 +222,13 @@ describe('model/tflite writer', () => {
     });
 
     it('keeps codes above 127 in the 32-bit field, with the byte field saturated', () => {
-      const bytes = writeTflite(graphOf([{ kind: 'CUMSUM', attrs: { exclusive: false, reverse: false } }, { kind: 'ADD', attrs: { activation: 'NONE' } }, { kind: 'CUMSUM', attrs: { exclusive: false, reverse: true } }]));
+      const bytes = writeTflite(
+        graphOf([
+          { kind: 'CUMSUM', attrs: { exclusive: false, reverse: false } },
+          { kind: 'ADD', attrs: { activation: 'NONE' } },
+          { kind: 'CUMSUM', attrs: { exclusive: false, reverse: true } },
+        ]),
+      );
       const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
       expect(model.operatorCodesLength()).to.equal(2);
       const cumsum = model.operatorCodes(0)!;
@@ -205,10 +238,13 @@ describe('model/tflite writer', () => {
     });
 
     it('writes scalars, unnamed tensors and variables without empty vectors', () => {
-      const graph = graphOf([{ kind: 'ADD', attrs: { activation: 'NONE' } }], [
-        { index: 2, name: '', shape: [], dtype: 'int32', data: new Uint8Array([1, 0, 0, 0]) },
-        { index: 3, name: 'state', shape: [1, 2], dtype: 'int16', quant: { scale: [1, 2], zeroPoint: [0, 0], axis: 1 }, isVariable: true },
-      ]);
+      const graph = graphOf(
+        [{ kind: 'ADD', attrs: { activation: 'NONE' } }],
+        [
+          { index: 2, name: '', shape: [], dtype: 'int32', data: new Uint8Array([1, 0, 0, 0]) },
+          { index: 3, name: 'state', shape: [1, 2], dtype: 'int16', quant: { scale: [1, 2], zeroPoint: [0, 0], axis: 1 }, isVariable: true },
+        ],
+      );
       graph.ops[0]!.inputs = [0, 2, 3, -1];
       const bytes = writeTflite(graph);
       expect(zeroLengthVectors(bytes)).to.deep.equal([]);
@@ -217,18 +253,21 @@ describe('model/tflite writer', () => {
 
     it('shares one buffer between tensors that share their data, and keeps distinct ones apart', () => {
       const shared = new Uint8Array([1, 2, 3, 4]);
-      const graph = graphOf([{ kind: 'ADD', attrs: { activation: 'NONE' } }], [
-        { index: 2, name: 'a', shape: [4], dtype: 'int8', data: shared },
-        { index: 3, name: 'b', shape: [4], dtype: 'int8', data: shared },
-        { index: 4, name: 'c', shape: [4], dtype: 'int8', data: new Uint8Array([1, 2, 3, 4]) },
-      ]);
+      const graph = graphOf(
+        [{ kind: 'ADD', attrs: { activation: 'NONE' } }],
+        [
+          { index: 2, name: 'a', shape: [4], dtype: 'int8', data: shared },
+          { index: 3, name: 'b', shape: [4], dtype: 'int8', data: shared },
+          { index: 4, name: 'c', shape: [4], dtype: 'int8', data: new Uint8Array([1, 2, 3, 4]) },
+        ],
+      );
       const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(writeTflite(graph)));
       expect(model.buffersLength()).to.equal(3);
       const tensors = model.subgraphs(0)!;
       expect([2, 3, 4].map((i) => tensors.tensors(i)!.buffer())).to.deep.equal([1, 1, 2]);
     });
 
-    it('writes the description: given, else the graph\'s, else none', () => {
+    it("writes the description: given, else the graph's, else none", () => {
       const graph = graphOf([{ kind: 'RELU', attrs: {} }]);
       expect(parseTflite(writeTflite(graph), 'm.tflite').description).to.equal(undefined);
       expect(parseTflite(writeTflite({ ...graph, description: 'from graph' }), 'm.tflite').description).to.equal('from graph');
@@ -246,25 +285,34 @@ describe('model/tflite writer', () => {
 
   describe('bad graphs', () => {
     it('names the op and attribute at fault', () => {
-      expect(userError(() => writeTflite(graphOf([{ kind: 'NOT_AN_OP', attrs: {} }]))))
-        .to.equal('synthetic: op 0 (NOT_AN_OP): NOT_AN_OP is not a TFLite operator');
+      expect(userError(() => writeTflite(graphOf([{ kind: 'NOT_AN_OP', attrs: {} }])))).to.equal(
+        'synthetic: op 0 (NOT_AN_OP): NOT_AN_OP is not a TFLite operator',
+      );
       expect(userError(() => writeTflite(graphOf([{ kind: 'CUSTOM', attrs: {} }])))).to.match(/CUSTOM is not a TFLite operator/);
-      expect(userError(() => writeTflite(graphOf([{ kind: 'CONV_2D', attrs: { padding: 'FULL' } }]))))
-        .to.equal('synthetic: op 0 (CONV_2D): padding "FULL" is not one of SAME, VALID');
-      expect(userError(() => writeTflite(graphOf([{ kind: 'CONV_2D', attrs: { strideH: '2' } }]))))
-        .to.equal('synthetic: op 0 (CONV_2D): attribute strideH is a string, expected a number');
-      expect(userError(() => writeTflite(graphOf([{ kind: 'SQUEEZE', attrs: { squeezeDims: { 0: 1 } } }]))))
-        .to.equal('synthetic: op 0 (SQUEEZE): attribute squeezeDims is an object, expected an array');
-      expect(userError(() => writeTflite(graphOf([{ kind: 'ADD', attrs: { activation: 'GELU' } }])))).to.match(/^synthetic: op 0 \(ADD\): activation "GELU" is not one of NONE, RELU/);
-      expect(userError(() => writeTflite(graphOf([{ kind: 'CUSTOM:x', attrs: { customOptions: [1, 2] } }]))))
-        .to.equal('synthetic: op 0 (CUSTOM:x): attribute customOptions must be a Uint8Array');
+      expect(userError(() => writeTflite(graphOf([{ kind: 'CONV_2D', attrs: { padding: 'FULL' } }])))).to.equal(
+        'synthetic: op 0 (CONV_2D): padding "FULL" is not one of SAME, VALID',
+      );
+      expect(userError(() => writeTflite(graphOf([{ kind: 'CONV_2D', attrs: { strideH: '2' } }])))).to.equal(
+        'synthetic: op 0 (CONV_2D): attribute strideH is a string, expected a number',
+      );
+      expect(userError(() => writeTflite(graphOf([{ kind: 'SQUEEZE', attrs: { squeezeDims: { 0: 1 } } }])))).to.equal(
+        'synthetic: op 0 (SQUEEZE): attribute squeezeDims is an object, expected an array',
+      );
+      expect(userError(() => writeTflite(graphOf([{ kind: 'ADD', attrs: { activation: 'GELU' } }])))).to.match(
+        /^synthetic: op 0 \(ADD\): activation "GELU" is not one of NONE, RELU/,
+      );
+      expect(userError(() => writeTflite(graphOf([{ kind: 'CUSTOM:x', attrs: { customOptions: [1, 2] } }])))).to.equal(
+        'synthetic: op 0 (CUSTOM:x): attribute customOptions must be a Uint8Array',
+      );
     });
 
     it('rejects out-of-range tensor indices and data of the wrong size', () => {
       const graph = graphOf([{ kind: 'RELU', attrs: {} }]);
       graph.ops[0]!.inputs = [7];
       expect(userError(() => writeTflite(graph))).to.equal('synthetic: op 0 (RELU) input 0: tensor index 7 is out of range (2 tensors)');
-      expect(userError(() => writeTflite({ ...graphOf([]), outputs: [-1] }))).to.equal('synthetic: graph output 0: tensor index -1 is out of range (2 tensors)');
+      expect(userError(() => writeTflite({ ...graphOf([]), outputs: [-1] }))).to.equal(
+        'synthetic: graph output 0: tensor index -1 is out of range (2 tensors)',
+      );
       const wrongSize = graphOf([], [{ index: 2, name: 'w', shape: [2, 2], dtype: 'int8', data: new Uint8Array(3) }]);
       expect(userError(() => writeTflite(wrongSize))).to.equal("synthetic: tensor 2 'w': 3 data bytes, but int8[2,2] needs 4");
     });

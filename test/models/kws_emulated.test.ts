@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A keyword-spotting DS-CNN of the MLPerf Tiny class (test/helpers/kws_model.ts: CONV_2D 10x4 stride 2,
  * four depthwise-separable blocks, AVERAGE_POOL_2D, FULLY_CONNECTED 64 -> 12, SOFTMAX) on the
@@ -35,7 +36,10 @@ describe('KWS DS-CNN on the emulated boards', function () {
     expect(new Set(outs[0]).size).to.be.greaterThan(1);
   });
 
-  const boards: [string, string, string[]][] = [['cortex-m4', 'qemu-mps2-an386', ['qemu-system-arm']], ['rp2040', 'rp2040js', []]];
+  const boards: [string, string, string[]][] = [
+    ['cortex-m4', 'qemu-mps2-an386', ['qemu-system-arm']],
+    ['rp2040', 'rp2040js', []],
+  ];
   for (const [target, board, tools] of boards) {
     it(`${target} (${board}): bit-exact`, async function () {
       requireTools(this, tools);

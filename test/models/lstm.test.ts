@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * mnist_lstm_int8 beyond the golden cases (those run in real_models.test.ts): the LSTM's state lives
  * in variable tensors that persist from one inference to the next and are cleared by the reset. The
@@ -92,8 +93,26 @@ int main(void) {
 `;
       writeFileSync(join(dir, 'main.c'), main);
       const exe = join(dir, 'lstm');
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-        '-I', modelDir, join(modelDir, 'model.c'), join(modelDir, 'weights.c'), join(dir, 'main.c'), '-o', exe], { stdio: 'pipe' });
+      execFileSync(
+        'gcc',
+        [
+          '-std=c99',
+          '-Wall',
+          '-Wextra',
+          '-Werror',
+          '-O1',
+          '-fsanitize=address,undefined',
+          '-fno-sanitize-recover=all',
+          '-I',
+          modelDir,
+          join(modelDir, 'model.c'),
+          join(modelDir, 'weights.c'),
+          join(dir, 'main.c'),
+          '-o',
+          exe,
+        ],
+        { stdio: 'pipe' },
+      );
       const out = new Uint8Array(execFileSync(exe, [], { stdio: ['ignore', 'pipe', 'pipe'] }));
       expect([0, 1, 2].map((k) => hex(out.subarray(k * 10, k * 10 + 10)))).to.deep.equal(expected);
     } finally {
@@ -110,7 +129,10 @@ int main(void) {
       const m4 = compileGraph(readTflite(sharedModelPath(MODEL)), `${MODEL}.tflite`, { isa: target.isa });
       const modelDir = writeDirectoryAtomically(join(dir, 'model'), m4.generated.files);
       const build = await buildFirmware({
-        target: target.name, board: board?.name, modelDir, outDir: join(dir, 'build'),
+        target: target.name,
+        board: board?.name,
+        modelDir,
+        outDir: join(dir, 'build'),
         input0ArenaOffset: m4.plan.tensorOffset.get(m4.graph.inputs[0]!),
       });
       const got = await withSession({ board: board!.name, elf: build.elf, invokeTimeoutMs: 120_000 }, async (session) => {
@@ -134,7 +156,7 @@ int main(void) {
     }
   });
 
-  it('desktop TFLite (tfjs-tflite) runs another integer LSTM: it differs from TFLite Micro\'s recordings by a few output steps', async () => {
+  it("desktop TFLite (tfjs-tflite) runs another integer LSTM: it differs from TFLite Micro's recordings by a few output steps", async () => {
     // desktop TFLite's 8x8->16 LSTM (its lstm_eval) takes the gates' sigmoid and tanh from gemmlowp's
     // fixed-point functions where TFLite Micro interpolates the int16 sigmoid table (the same split as
     // int16 LOGISTIC/TANH at power-of-two scales), and derives its rescalings from effective scales of

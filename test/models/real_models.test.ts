@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { basename } from 'node:path';
 import { compileGraph } from '../../src/compile.ts';
@@ -51,7 +52,9 @@ describe('real TFLite Micro models (../shared/models)', function () {
         const cases = goldenCases(name);
         const compiled = load();
         const report = await runModel(sharedModelPath(name), {
-          target: 'host', sanitize: true, cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+          target: 'host',
+          sanitize: true,
+          cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
         });
         report.cases.forEach((r, i) => {
           expect(hex(Buffer.from(Int8Array.from(r.outputs.flat()).buffer)), cases[i]!.name).to.equal(hex(cases[i]!.output));
@@ -63,7 +66,8 @@ describe('real TFLite Micro models (../shared/models)', function () {
         const cases = goldenCases(name);
         const compiled = load();
         const report = await runModel(sharedModelPath(name), {
-          target: 'cortex-m4', cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+          target: 'cortex-m4',
+          cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
         });
         expect(report.board).to.equal('qemu-mps2-an386');
         expect(report.counter?.kind).to.equal('instructions');
@@ -72,11 +76,15 @@ describe('real TFLite Micro models (../shared/models)', function () {
           expect(r.count).to.be.greaterThan(0);
         });
         expect(report.memory.arena).to.equal(compiled.plan.arenaBytes);
-        expect(report.memory.stack).to.be.greaterThan(0).and.lessThan(64 * 1024);
+        expect(report.memory.stack)
+          .to.be.greaterThan(0)
+          .and.lessThan(64 * 1024);
         const hasWeights = compiled.graph.tensors.some((t) => t.data && compiled.graph.ops.some((op) => op.kind !== 'RESHAPE' && op.inputs.includes(t.index)));
         expect(report.memory.flashWeights > 0).to.equal(hasWeights);
         expect(report.memory.flashWeights).to.be.at.most(report.memory.flash);
-        console.log(`    ${name}: ${report.perInference} instructions, arena ${report.memory.arena}, stack ${report.memory.stack}, flash ${report.memory.flash} (weights ${report.memory.flashWeights})`);
+        console.log(
+          `    ${name}: ${report.perInference} instructions, arena ${report.memory.arena}, stack ${report.memory.stack}, flash ${report.memory.flash} (weights ${report.memory.flashWeights})`,
+        );
       });
     });
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Every elementwise, activation, reduction and "other" op of issue 5 items 1 and 3 once on the
  * emulated Cortex-M4 (QEMU mps2-an386), all in one model written by our writer (one QEMU build and
@@ -23,8 +24,26 @@ import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 
 /** The ops this model must contain, each at least once. */
 export const ARITH_OPS = [
-  'MUL', 'SUB', 'MAXIMUM', 'MINIMUM', 'SQUARED_DIFFERENCE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'LEAKY_RELU', 'PRELU', 'HARD_SWISH',
-  'LOGISTIC', 'TANH', 'TRANSPOSE_CONV', 'BATCH_MATMUL', 'L2_NORMALIZATION', 'MEAN', 'SUM', 'REDUCE_MAX', 'ARG_MAX',
+  'MUL',
+  'SUB',
+  'MAXIMUM',
+  'MINIMUM',
+  'SQUARED_DIFFERENCE',
+  'RELU',
+  'RELU6',
+  'RELU_N1_TO_1',
+  'LEAKY_RELU',
+  'PRELU',
+  'HARD_SWISH',
+  'LOGISTIC',
+  'TANH',
+  'TRANSPOSE_CONV',
+  'BATCH_MATMUL',
+  'L2_NORMALIZATION',
+  'MEAN',
+  'SUM',
+  'REDUCE_MAX',
+  'ARG_MAX',
 ];
 
 export function arithOpsModel(): Graph {
@@ -49,11 +68,24 @@ export function arithOpsModel(): Graph {
   const [r6] = b.op('RELU6', [r!], [s([1, 4, 4, 8], 0.04, -128)]);
   const [rn] = b.op('RELU_N1_TO_1', [s1!], [s([1, 4, 4, 8], 1 / 128, 0)]);
 
-  const filter = b.constant({ shape: [4, 3, 3, 8], quant: { scale: [0.01, 0.02, 0.015, 0.012], zeroPoint: [0, 0, 0, 0], axis: 0 } }, randomInt8(rand, 4 * 72, -127, 127));
-  const bias = b.constant({ shape: [4], dtype: 'int32' }, Int32Array.from({ length: 4 }, () => randomInt(rand, -300, 300)));
-  const [tc] = b.op('TRANSPOSE_CONV', [b.ints([1, 8, 8, 4]), filter, hs!, bias], [s([1, 8, 8, 4], 0.15, 3)],
-    { padding: 'SAME', strideH: 2, strideW: 2, activation: 'RELU' });
-  const [bm] = b.op('BATCH_MATMUL', [tc!, b.constant(s([4, 6], 0.02, 0), randomInt8(rand, 24, -127, 127))], [s([1, 8, 8, 6], 0.5, -5)], { adjX: false, adjY: false });
+  const filter = b.constant(
+    { shape: [4, 3, 3, 8], quant: { scale: [0.01, 0.02, 0.015, 0.012], zeroPoint: [0, 0, 0, 0], axis: 0 } },
+    randomInt8(rand, 4 * 72, -127, 127),
+  );
+  const bias = b.constant(
+    { shape: [4], dtype: 'int32' },
+    Int32Array.from({ length: 4 }, () => randomInt(rand, -300, 300)),
+  );
+  const [tc] = b.op('TRANSPOSE_CONV', [b.ints([1, 8, 8, 4]), filter, hs!, bias], [s([1, 8, 8, 4], 0.15, 3)], {
+    padding: 'SAME',
+    strideH: 2,
+    strideW: 2,
+    activation: 'RELU',
+  });
+  const [bm] = b.op('BATCH_MATMUL', [tc!, b.constant(s([4, 6], 0.02, 0), randomInt8(rand, 24, -127, 127))], [s([1, 8, 8, 6], 0.5, -5)], {
+    adjX: false,
+    adjY: false,
+  });
   const [l2] = b.op('L2_NORMALIZATION', [bm!], [s([1, 8, 8, 6], 1 / 128, 0)], { activation: 'NONE' });
   const [meanRequant] = b.op('MEAN', [l2!, b.ints([1, 2])], [s([1, 6], 1 / 256, 0)], { keepDims: false });
   const [meanDivide] = b.op('MEAN', [l2!, b.ints([3])], [s([1, 8, 8, 1], 1 / 128, 0)], { keepDims: true });
@@ -78,7 +110,10 @@ describe('elementwise, activation and reduction ops on the emulated Cortex-M4 (Q
     const graph = arithOpsModel();
     const compiled = compileGraph(graph);
     const kinds = new Set(compiled.graph.ops.map((op) => op.kind));
-    expect(ARITH_OPS.filter((k) => !kinds.has(k)), 'ops missing from the compiled model').to.deep.equal([]);
+    expect(
+      ARITH_OPS.filter((k) => !kinds.has(k)),
+      'ops missing from the compiled model',
+    ).to.deep.equal([]);
 
     const rand = rng(6);
     const inputBytes = elementCount(graph.tensors[graph.inputs[0]!]!.shape);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Every shape / data-movement op once on the emulated Cortex-M4 (QEMU mps2-an386), batched into two
  * small models written by our writer (one QEMU run each): the generated C must match the TypeScript
@@ -43,10 +44,31 @@ export function shapeOpsModel(): Graph {
   const [wide] = b.op('DEPTH_TO_SPACE', [deep!], [{ shape: [1, 4, 4, 8], q: A }], { blockSize: 2 });
   const [near] = b.op('RESIZE_NEAREST_NEIGHBOR', [wide!, b.ints([8, 8])], [{ shape: [1, 8, 8, 8], q: A }], { alignCorners: false, halfPixelCenters: true });
   const [bil] = b.op('RESIZE_BILINEAR', [near!, b.ints([6, 6])], [{ shape: [1, 6, 6, 8], q: A }], { alignCorners: false, halfPixelCenters: false });
-  const [left, right] = b.op('SPLIT', [b.ints([3], []), bil!], [{ shape: [1, 6, 6, 4], q: A }, { shape: [1, 6, 6, 4], q: A }], { numSplits: 2 });
-  const [top, bottom] = b.op('SPLIT_V', [left!, b.ints([2, -1]), b.ints([1], [])], [{ shape: [1, 2, 6, 4], q: A }, { shape: [1, 4, 6, 4], q: A }], { numSplits: 2 });
+  const [left, right] = b.op(
+    'SPLIT',
+    [b.ints([3], []), bil!],
+    [
+      { shape: [1, 6, 6, 4], q: A },
+      { shape: [1, 6, 6, 4], q: A },
+    ],
+    { numSplits: 2 },
+  );
+  const [top, bottom] = b.op(
+    'SPLIT_V',
+    [left!, b.ints([2, -1]), b.ints([1], [])],
+    [
+      { shape: [1, 2, 6, 4], q: A },
+      { shape: [1, 4, 6, 4], q: A },
+    ],
+    { numSplits: 2 },
+  );
   const [cut] = b.op('SLICE', [top!, b.ints([0, 0, 1, 0]), b.ints([1, 2, 4, -1])], [{ shape: [1, 2, 4, 4], q: A }]);
-  const rows = b.op('UNPACK', [bottom!], [0, 1, 2, 3].map(() => ({ shape: [1, 6, 4], q: A })), { num: 4, axis: 1 });
+  const rows = b.op(
+    'UNPACK',
+    [bottom!],
+    [0, 1, 2, 3].map(() => ({ shape: [1, 6, 4], q: A })),
+    { num: 4, axis: 1 },
+  );
   const [stacked] = b.op('PACK', [rows[0]!, rows[3]!], [{ shape: [2, 1, 6, 4], q: A }], { valuesCount: 2, axis: 0 });
   const [squeezed] = b.op('SQUEEZE', [stacked!], [{ shape: [2, 6, 4], q: A }], { squeezeDims: [1] });
   const [expanded] = b.op('EXPAND_DIMS', [squeezed!, b.ints([-1], [])], [{ shape: [2, 6, 4, 1], q: A }]);
@@ -59,7 +81,15 @@ export function shapeOpsModel(): Graph {
   const [flat] = b.op('RESHAPE', [cut!, target!], [{ shape: [1, 32], q: A }]);
   // the int16 branch
   const [z8] = b.op('RESIZE_NEAREST_NEIGHBOR', [z, b.ints([6, 8])], [{ shape: [1, 6, 8, 2], dtype: 'int16', q: q16 }]);
-  const [zl, zr] = b.op('SPLIT', [b.ints([2], []), z8!], [{ shape: [1, 6, 4, 2], dtype: 'int16', q: q16 }, { shape: [1, 6, 4, 2], dtype: 'int16', q: q16 }], { numSplits: 2 });
+  const [zl, zr] = b.op(
+    'SPLIT',
+    [b.ints([2], []), z8!],
+    [
+      { shape: [1, 6, 4, 2], dtype: 'int16', q: q16 },
+      { shape: [1, 6, 4, 2], dtype: 'int16', q: q16 },
+    ],
+    { numSplits: 2 },
+  );
   const [zj] = b.op('CONCATENATION', [zr!, zl!], [{ shape: [1, 6, 4, 4], dtype: 'int16', q: q16 }], { axis: 3, activation: 'NONE' });
   const [zp] = b.op('PAD', [zj!, b.ints([0, 0, 1, 0, 0, 1, 0, 0], [4, 2])], [{ shape: [1, 7, 5, 4], dtype: 'int16', q: q16 }]);
   b.output(flat!, expanded!, framed!, rows[1]!, zp!);
@@ -76,34 +106,65 @@ export function pytorchStyleModel(): Graph {
   const [nhwc] = b.op('TRANSPOSE', [x, b.ints([0, 2, 3, 1])], [{ shape: [1, 12, 12, 3], q: qIn }]);
   const [padded] = b.op('PAD', [nhwc!, b.ints([0, 0, 1, 1, 1, 1, 0, 0], [4, 2])], [{ shape: [1, 14, 14, 3], q: qIn }]);
   const filter = b.constant({ shape: [8, 3, 3, 3], q: { scale: 0.01, zeroPoint: 0 } }, randomInt8(rand, 8 * 27, -127, 127));
-  const bias = b.constant({ shape: [8], dtype: 'int32', q: { scale: 0.0002, zeroPoint: 0 } }, Int32Array.from({ length: 8 }, () => randomInt(rand, -2000, 2000)));
-  const [conv] = b.op('CONV_2D', [padded!, filter, bias], [{ shape: [1, 12, 12, 8], q: qConv }],
-    { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU' });
+  const bias = b.constant(
+    { shape: [8], dtype: 'int32', q: { scale: 0.0002, zeroPoint: 0 } },
+    Int32Array.from({ length: 8 }, () => randomInt(rand, -2000, 2000)),
+  );
+  const [conv] = b.op('CONV_2D', [padded!, filter, bias], [{ shape: [1, 12, 12, 8], q: qConv }], {
+    padding: 'VALID',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    activation: 'RELU',
+  });
   const qPool = { scale: 0.04, zeroPoint: -128 };
   // global average pooling: MEAN over H, W as PyTorch exports it once MEAN is registered, else AVERAGE_POOL_2D
   const [pooled] = opDef('MEAN')
     ? b.op('MEAN', [conv!, b.ints([1, 2])], [{ shape: [1, 1, 1, 8], q: qPool }], { keepDims: true })
-    : b.op('AVERAGE_POOL_2D', [conv!], [{ shape: [1, 1, 1, 8], q: qPool }], { padding: 'VALID', strideH: 1, strideW: 1, filterH: 12, filterW: 12, activation: 'NONE' });
+    : b.op('AVERAGE_POOL_2D', [conv!], [{ shape: [1, 1, 1, 8], q: qPool }], {
+        padding: 'VALID',
+        strideH: 1,
+        strideW: 1,
+        filterH: 12,
+        filterW: 12,
+        activation: 'NONE',
+      });
   const [flat] = b.op('RESHAPE', [pooled!, b.ints([1, 8])], [{ shape: [1, 8], q: qPool }]);
   const weights = b.constant({ shape: [4, 8], q: { scale: 0.02, zeroPoint: 0 } }, randomInt8(rand, 32, -127, 127));
-  const [logits] = b.op('FULLY_CONNECTED', [flat!, weights, -1], [{ shape: [1, 4], q: { scale: 0.5, zeroPoint: 10 } }], { activation: 'NONE', keepNumDims: false });
+  const [logits] = b.op('FULLY_CONNECTED', [flat!, weights, -1], [{ shape: [1, 4], q: { scale: 0.5, zeroPoint: 10 } }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
   // a second head flattens in NCHW order, as PyTorch's x.view(n, -1) exports: TRANSPOSE → RESHAPE → FC
-  const [small] = b.op('MAX_POOL_2D', [conv!], [{ shape: [1, 3, 3, 8], q: qConv }], { padding: 'VALID', strideH: 4, strideW: 4, filterH: 4, filterW: 4, activation: 'NONE' });
+  const [small] = b.op('MAX_POOL_2D', [conv!], [{ shape: [1, 3, 3, 8], q: qConv }], {
+    padding: 'VALID',
+    strideH: 4,
+    strideW: 4,
+    filterH: 4,
+    filterW: 4,
+    activation: 'NONE',
+  });
   const [nchw] = b.op('TRANSPOSE', [small!, b.ints([0, 3, 1, 2])], [{ shape: [1, 8, 3, 3], q: qConv }]);
   const [flatNchw] = b.op('RESHAPE', [nchw!, b.ints([1, 72])], [{ shape: [1, 72], q: qConv }]);
   const headWeights = b.constant({ shape: [3, 72], quant: { scale: [0.01, 0.02, 0.015], zeroPoint: [0, 0, 0], axis: 0 } }, randomInt8(rand, 216, -127, 127));
-  const [head] = b.op('FULLY_CONNECTED', [flatNchw!, headWeights, -1], [{ shape: [1, 3], q: { scale: 2, zeroPoint: -20 } }], { activation: 'RELU', keepNumDims: false });
+  const [head] = b.op('FULLY_CONNECTED', [flatNchw!, headWeights, -1], [{ shape: [1, 3], q: { scale: 2, zeroPoint: -20 } }], {
+    activation: 'RELU',
+    keepNumDims: false,
+  });
   b.output(logits!, head!);
   return b.build();
 }
 
 function randomCases(graph: Graph, seed: number, count: number): Uint8Array[][] {
   const rand = rng(seed);
-  return Array.from({ length: count }, () => graph.inputs.map((i) => {
-    const t = graph.tensors[i]!;
-    const n = elementCount(t.shape);
-    return new Uint8Array((t.dtype === 'int16' ? randomInt16(rand, n, -3000, 3000) : randomInt8(rand, n)).buffer);
-  }));
+  return Array.from({ length: count }, () =>
+    graph.inputs.map((i) => {
+      const t = graph.tensors[i]!;
+      const n = elementCount(t.shape);
+      return new Uint8Array((t.dtype === 'int16' ? randomInt16(rand, n, -3000, 3000) : randomInt8(rand, n)).buffer);
+    }),
+  );
 }
 
 describe('shape ops on the emulated Cortex-M4 (QEMU mps2-an386)', function () {
@@ -124,11 +185,32 @@ describe('shape ops on the emulated Cortex-M4 (QEMU mps2-an386)', function () {
     expect(kinds.filter((k) => k === 'TRANSPOSE').length).to.equal(1);
     expect(kinds).to.not.include('SHAPE');
     expect(compiled.graph.ops.find((op) => op.kind === 'PAD' && op.attrs.inputPermutation)).to.not.equal(undefined);
-    for (const kind of ['PAD', 'PADV2', 'CONCATENATION', 'TRANSPOSE', 'STRIDED_SLICE', 'SLICE', 'SPLIT', 'SPLIT_V', 'PACK', 'UNPACK', 'SQUEEZE', 'EXPAND_DIMS',
-      'RESIZE_NEAREST_NEIGHBOR', 'RESIZE_BILINEAR', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE']) {
+    for (const kind of [
+      'PAD',
+      'PADV2',
+      'CONCATENATION',
+      'TRANSPOSE',
+      'STRIDED_SLICE',
+      'SLICE',
+      'SPLIT',
+      'SPLIT_V',
+      'PACK',
+      'UNPACK',
+      'SQUEEZE',
+      'EXPAND_DIMS',
+      'RESIZE_NEAREST_NEIGHBOR',
+      'RESIZE_BILINEAR',
+      'SPACE_TO_DEPTH',
+      'DEPTH_TO_SPACE',
+    ]) {
       expect(kinds, kind).to.include(kind);
     }
-    expect(compiled.prepared.layers.filter((l) => l.isAlias).map((l) => l.op.kind).sort()).to.deep.equal(['EXPAND_DIMS', 'RESHAPE', 'SQUEEZE']);
+    expect(
+      compiled.prepared.layers
+        .filter((l) => l.isAlias)
+        .map((l) => l.op.kind)
+        .sort(),
+    ).to.deep.equal(['EXPAND_DIMS', 'RESHAPE', 'SQUEEZE']);
 
     const path = join(dir, 'shape_ops.tflite');
     saveTflite(path, graph);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The batch/space, comparison, selection, scan, gather and cast ops in one model, compiled whole: a
  * dilated convolution as the converter writes it (SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND),
@@ -30,9 +31,19 @@ function logicModel(): Graph {
   const [s2b] = b.op('SPACE_TO_BATCH_ND', [x, b.ints([2, 2]), b.ints([1, 1, 1, 1], [2, 2])], [{ shape: [4, 4, 4, 3], q: qx }]);
   const scales = [0.01, 0.02, 0.015, 0.03];
   const filter = b.constant({ shape: [4, 3, 3, 3], quant: { scale: scales, zeroPoint: [0, 0, 0, 0], axis: 0 } }, randomInt8(rand, 108, -127, 127));
-  const bias = b.constant({ shape: [4], dtype: 'int32', quant: { scale: scales.map((s) => s * qx.scale), zeroPoint: [0, 0, 0, 0], axis: 0 } }, Int32Array.from([100, -200, 0, 3000]));
+  const bias = b.constant(
+    { shape: [4], dtype: 'int32', quant: { scale: scales.map((s) => s * qx.scale), zeroPoint: [0, 0, 0, 0], axis: 0 } },
+    Int32Array.from([100, -200, 0, 3000]),
+  );
   const qc = { scale: 0.1, zeroPoint: 5 };
-  const [conv] = b.op('CONV_2D', [s2b!, filter, bias], [{ shape: [4, 2, 2, 4], q: qc }], { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' });
+  const [conv] = b.op('CONV_2D', [s2b!, filter, bias], [{ shape: [4, 2, 2, 4], q: qc }], {
+    padding: 'VALID',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    activation: 'NONE',
+  });
   const [dilated] = b.op('BATCH_TO_SPACE_ND', [conv!, b.ints([2, 2]), b.ints([0, 0, 0, 0], [2, 2])], [{ shape: [1, 4, 4, 4], q: qc }]);
   const qy = { scale: 0.08, zeroPoint: 10 };
   const y = b.input({ shape: [1, 4, 4, 4], q: qy });
@@ -48,7 +59,17 @@ function logicModel(): Graph {
 
 function inputCases(graph: Graph): Uint8Array[][] {
   const rand = rng(7);
-  return [0, 1, 2].map(() => graph.inputs.map((i) => new Uint8Array(randomInt8(rand, graph.tensors[i]!.shape.reduce((a, d) => a * d, 1)).buffer)));
+  return [0, 1, 2].map(() =>
+    graph.inputs.map(
+      (i) =>
+        new Uint8Array(
+          randomInt8(
+            rand,
+            graph.tensors[i]!.shape.reduce((a, d) => a * d, 1),
+          ).buffer,
+        ),
+    ),
+  );
 }
 
 describe('a model of the logic, scan, gather and batch/space ops, compiled whole', function () {
@@ -61,12 +82,15 @@ describe('a model of the logic, scan, gather and batch/space ops, compiled whole
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the TS reference gives TFLite Micro\'s outputs byte for byte', function () {
+  it("the TS reference gives TFLite Micro's outputs byte for byte", function () {
     if (!tflmRefAvailable(this)) return;
     const graph = logicModel();
     const compiled = compileGraph(graph);
     const kinds = new Set(compiled.graph.ops.map((op) => op.kind));
-    expect(LOGIC_MODEL_OPS.filter((k) => !kinds.has(k)), 'ops missing from the compiled model').to.deep.equal([]);
+    expect(
+      LOGIC_MODEL_OPS.filter((k) => !kinds.has(k)),
+      'ops missing from the compiled model',
+    ).to.deep.equal([]);
     for (const cs of inputCases(graph)) {
       const ours = interpret(compiled.prepared, cs).outputs;
       const theirs = tflmOutputs(graph, cs);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The elementwise math ops in one model written by our writer: int8 ABS, RSQRT, ELU, DIV,
  * LOG_SOFTMAX and int16 ABS and RSQRT. The compiled C must give TFLite Micro's outputs (tflm-ref)
@@ -63,12 +64,15 @@ describe('elementwise math ops in one model (host, Cortex-M4, Cortex-M0)', funct
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the TS reference gives TFLite Micro\'s outputs byte for byte', function () {
+  it("the TS reference gives TFLite Micro's outputs byte for byte", function () {
     if (!tflmRefAvailable(this)) return;
     const graph = mathOpsModel();
     const compiled = compileGraph(graph);
     const kinds = new Set(compiled.graph.ops.map((op) => op.kind));
-    expect(MATH_OPS.filter((k) => !kinds.has(k)), 'ops missing from the compiled model').to.deep.equal([]);
+    expect(
+      MATH_OPS.filter((k) => !kinds.has(k)),
+      'ops missing from the compiled model',
+    ).to.deep.equal([]);
     for (const cs of inputCases(graph)) {
       const ours = interpret(compiled.prepared, cs).outputs;
       const theirs = tflmOutputs(graph, cs);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { aliasNoOps } from '../../src/passes/index.ts';
 import { compileGraph } from '../../src/compile.ts';
@@ -14,7 +15,12 @@ function single(kind: string, shape: number[], extra: (b: GraphBuilder) => numbe
   const b = new GraphBuilder(kind.toLowerCase());
   const x = b.input({ shape, q: Q });
   const ins = kind === 'SPLIT' ? [...extra(b), x] : [x, ...extra(b)];
-  const outs = b.op(kind, ins, outputs.map((s) => ({ shape: s, q: Q })), attrs);
+  const outs = b.op(
+    kind,
+    ins,
+    outputs.map((s) => ({ shape: s, q: Q })),
+    attrs,
+  );
   b.output(...outs);
   return b.build();
 }
@@ -30,7 +36,10 @@ describe('pass: no-op data movement becomes an alias', () => {
     ['PACK of one input', single('PACK', [2, 3], () => [], [[1, 2, 3]], { valuesCount: 1, axis: 0 })],
     ['UNPACK of a unit axis', single('UNPACK', [1, 2, 3], () => [], [[2, 3]], { num: 1, axis: 0 })],
     ['SPACE_TO_DEPTH with block 1', single('SPACE_TO_DEPTH', [1, 2, 2, 3], () => [], [[1, 2, 2, 3]], { blockSize: 1 })],
-    ['RESIZE_NEAREST_NEIGHBOR to the same size', single('RESIZE_NEAREST_NEIGHBOR', [1, 3, 3, 2], (b) => [b.ints([3, 3])], [[1, 3, 3, 2]], { halfPixelCenters: true })],
+    [
+      'RESIZE_NEAREST_NEIGHBOR to the same size',
+      single('RESIZE_NEAREST_NEIGHBOR', [1, 3, 3, 2], (b) => [b.ints([3, 3])], [[1, 3, 3, 2]], { halfPixelCenters: true }),
+    ],
     ['RESIZE_BILINEAR to the same size', single('RESIZE_BILINEAR', [1, 3, 3, 2], (b) => [b.ints([3, 3])], [[1, 3, 3, 2]], { alignCorners: true })],
   ];
   for (const [what, graph] of cases) {

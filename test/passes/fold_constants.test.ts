@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { foldConstants, optimizeGraph } from '../../src/passes/index.ts';
 import { compileGraph } from '../../src/compile.ts';
@@ -9,12 +10,15 @@ import { GraphBuilder } from '../helpers/graph_builder.ts';
 const Q = { scale: 0.1, zeroPoint: 0 };
 
 describe('pass: constant folding', () => {
-  it('folds a SHAPE → STRIDED_SLICE → PACK chain (a flatten\'s target shape) and drops it with the RESHAPE shape input', () => {
+  it("folds a SHAPE → STRIDED_SLICE → PACK chain (a flatten's target shape) and drops it with the RESHAPE shape input", () => {
     const b = new GraphBuilder('flatten');
     const x = b.input({ shape: [1, 4, 4, 2], q: Q });
     const [shape] = b.op('SHAPE', [x], [{ shape: [4], dtype: 'int32' }], { outType: 'INT32' });
     const [batch] = b.op('STRIDED_SLICE', [shape!, b.ints([0]), b.ints([1]), b.ints([1])], [{ shape: [], dtype: 'int32' }], { shrinkAxisMask: 1 });
-    const [target] = b.op('PACK', [batch!, b.tensor({ shape: [], dtype: 'int32' }, Int32Array.from([-1]))], [{ shape: [2], dtype: 'int32' }], { valuesCount: 2, axis: 0 });
+    const [target] = b.op('PACK', [batch!, b.tensor({ shape: [], dtype: 'int32' }, Int32Array.from([-1]))], [{ shape: [2], dtype: 'int32' }], {
+      valuesCount: 2,
+      axis: 0,
+    });
     const [y] = b.op('RESHAPE', [x, target!], [{ shape: [1, 32], q: Q }]);
     b.output(y!);
     const graph = b.build();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { optimizeGraph } from '../../src/passes/index.ts';
 import { compileGraph } from '../../src/compile.ts';
@@ -30,7 +31,9 @@ describe('pass: TRANSPOSE folding', () => {
     const { plain, compiled } = bothWays(graph, input);
     expect(compiled).to.deep.equal(plain);
     expect(compileGraph(graph).plan.buffers.length).to.equal(2);
-    expect(compileGraph(graph).generated.files.find((f) => f.name === 'model.c')!.text).to.match(/input read through perm \(0, 2, 3, 1\) \(a folded TRANSPOSE\)/);
+    expect(compileGraph(graph).generated.files.find((f) => f.name === 'model.c')!.text).to.match(
+      /input read through perm \(0, 2, 3, 1\) \(a folded TRANSPOSE\)/,
+    );
   });
 
   it('composes two TRANSPOSEs into one, and an inverse pair into an alias', () => {
@@ -55,7 +58,7 @@ describe('pass: TRANSPOSE folding', () => {
     expect(optimizeGraph(inv.build()).ops.map((op) => op.kind)).to.deep.equal(['RESHAPE']);
   });
 
-  it('folds an NCHW flatten (TRANSPOSE → RESHAPE → FULLY_CONNECTED) into the weights\' column order, bit-exact', () => {
+  it("folds an NCHW flatten (TRANSPOSE → RESHAPE → FULLY_CONNECTED) into the weights' column order, bit-exact", () => {
     const rand = rng(3);
     for (const perChannel of [false, true]) {
       const b = new GraphBuilder('flatten');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +23,10 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
       const path = join(dir, 'dynamic.tflite');
       saveTflite(path, b.build());
       expect(readTflite(path).tensors[x]!.shapeSignature).to.deep.equal([1, -1, 40]);
-      expect(() => compileFile(path)).to.throw(TinyforgeError,
-        /^dynamic\.tflite: op 0 \(RESHAPE\): input tensor 0 "frames" has a dynamic shape \(shape_signature \[1,-1,40\], converted as \[1,1,40\]; dimension 1\): tinyforge compiles static shapes only/);
+      expect(() => compileFile(path)).to.throw(
+        TinyforgeError,
+        /^dynamic\.tflite: op 0 \(RESHAPE\): input tensor 0 "frames" has a dynamic shape \(shape_signature \[1,-1,40\], converted as \[1,1,40\]; dimension 1\): tinyforge compiles static shapes only/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -42,14 +45,20 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     const x = b.input({ shape: [1, -1], q: Q });
     const [y] = b.op('RESHAPE', [x], [{ shape: [4], q: Q }]);
     b.output(y!);
-    expect(() => optimizeGraph(b.build(), 'n.tflite')).to.throw(TinyforgeError, /^n\.tflite: op 0 \(RESHAPE\): input tensor 0 "t0" has a dynamic shape \(shape \[1,-1\]; dimension 1\)/);
+    expect(() => optimizeGraph(b.build(), 'n.tflite')).to.throw(
+      TinyforgeError,
+      /^n\.tflite: op 0 \(RESHAPE\): input tensor 0 "t0" has a dynamic shape \(shape \[1,-1\]; dimension 1\)/,
+    );
 
     const c = new GraphBuilder('computed');
     const v = c.input({ shape: [2], q: Q });
     const p = c.input({ shape: [1, 2], dtype: 'int32', name: 'pads' });
     const [w] = c.op('PAD', [v, p], [{ shape: [4], q: Q }]);
     c.output(w!);
-    expect(() => compileGraph(c.build(), 'c.tflite')).to.throw(TinyforgeError, /op 0 \(PAD\): paddings tensor 1 "pads" is computed at run time \(a dynamic shape\)/);
+    expect(() => compileGraph(c.build(), 'c.tflite')).to.throw(
+      TinyforgeError,
+      /op 0 \(PAD\): paddings tensor 1 "pads" is computed at run time \(a dynamic shape\)/,
+    );
   });
 
   it('rejects a float op inside an int8 model, naming it; QUANTIZE/DEQUANTIZE boundaries are fine', () => {
@@ -60,8 +69,10 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     const [q] = b.op('QUANTIZE', [g!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
     const [y] = b.op('RESHAPE', [q!], [{ shape: [4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
     b.output(y!);
-    expect(() => compileGraph(b.build(), 'island.tflite')).to.throw(TinyforgeError,
-      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\) inside an int8 model: tinyforge runs integer kernels only/);
+    expect(() => compileGraph(b.build(), 'island.tflite')).to.throw(
+      TinyforgeError,
+      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\) inside an int8 model: tinyforge runs integer kernels only/,
+    );
 
     const ok = new GraphBuilder('boundary');
     const fin = ok.input({ shape: [1, 4], dtype: 'float32' });

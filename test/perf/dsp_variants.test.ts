@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The Arm DSP kernel variants (the ops' *_dsp.h headers, chosen for targets with `isa.dsp`) against the
  * TypeScript reference kernels, bit for bit: random layers, edge shapes (odd pixel counts, channels
@@ -25,7 +26,10 @@ function dspMismatches(cases: CCase[], labels: string[]): string[] {
   const mismatches: string[] = [];
   cases.forEach((c, k) => {
     const expected = evaluateOp(c.def, c.graph, c.op, c.inputs)[0]!;
-    const diff = firstDifference(new Int8Array(expected.buffer, expected.byteOffset, expected.length), new Int8Array(results[k]![0]!.buffer, results[k]![0]!.byteOffset, results[k]![0]!.length));
+    const diff = firstDifference(
+      new Int8Array(expected.buffer, expected.byteOffset, expected.length),
+      new Int8Array(results[k]![0]!.buffer, results[k]![0]!.byteOffset, results[k]![0]!.length),
+    );
     if (diff) mismatches.push(`${labels[k]}: ${diff}`);
   });
   return mismatches;
@@ -63,15 +67,36 @@ function weightedGraph(c: WeightedCase, rand: () => number): { graph: Graph; op:
     c.kind,
     [
       { shape: c.input, scale: 0.05, zeroPoint: c.inZp },
-      { shape: filterShape, scale: scales, zeroPoint: c.perChannel ? (scales as number[]).map(() => 0) : 0, axis: c.kind === 'CONV_2D' ? 0 : 3, data: randomInt8(rand, elements(filterShape), -weightLimit, weightLimit) },
-      c.bias ? { shape: [c.outC], dtype: 'int32', data: Int32Array.from({ length: c.outC }, () => randomInt(rand, c.huge ? -2e9 : -20000, c.huge ? 2e9 : 20000)) } : null,
+      {
+        shape: filterShape,
+        scale: scales,
+        zeroPoint: c.perChannel ? (scales as number[]).map(() => 0) : 0,
+        axis: c.kind === 'CONV_2D' ? 0 : 3,
+        data: randomInt8(rand, elements(filterShape), -weightLimit, weightLimit),
+      },
+      c.bias
+        ? { shape: [c.outC], dtype: 'int32', data: Int32Array.from({ length: c.outC }, () => randomInt(rand, c.huge ? -2e9 : -20000, c.huge ? 2e9 : 20000)) }
+        : null,
     ],
     [{ shape: [n, outH, outW, c.outC], scale: c.huge ? 1e-6 : 0.02 + rand() * 0.2, zeroPoint: randomInt(rand, -128, 127) }],
-    { padding: c.padding, strideH: c.stride[0], strideW: c.stride[1], dilationH: c.dilation[0], dilationW: c.dilation[1], activation: c.activation, ...(c.kind === 'DEPTHWISE_CONV_2D' ? { depthMultiplier: c.outC / inC } : {}) },
+    {
+      padding: c.padding,
+      strideH: c.stride[0],
+      strideW: c.stride[1],
+      dilationH: c.dilation[0],
+      dilationW: c.dilation[1],
+      activation: c.activation,
+      ...(c.kind === 'DEPTHWISE_CONV_2D' ? { depthMultiplier: c.outC / inC } : {}),
+    },
   );
 }
 
-function randomCases(kind: WeightedCase['kind'], count: number, seed: number, shape: (rand: () => number) => Partial<WeightedCase>): { cases: CCase[]; labels: string[] } {
+function randomCases(
+  kind: WeightedCase['kind'],
+  count: number,
+  seed: number,
+  shape: (rand: () => number) => Partial<WeightedCase>,
+): { cases: CCase[]; labels: string[] } {
   const rand = rng(seed);
   const cases: CCase[] = [];
   const labels: string[] = [];
@@ -125,7 +150,10 @@ function goldenDspMismatches(def: OpDef, model: string, ops: Op[], caseIndices: 
 describe('DSP kernel variants (host, C twins of the instructions)', () => {
   it('CONV_2D: 1x1 matrix products (channels a multiple of 4, odd pixel counts, odd channel counts)', () => {
     const { cases, labels } = randomCases('CONV_2D', 24, 71, (rand) => ({
-      input: [1, randomInt(rand, 1, 5), randomInt(rand, 1, 5), 4 * randomInt(rand, 1, 6)], k: [1, 1], stride: [1, 1], padding: 'VALID',
+      input: [1, randomInt(rand, 1, 5), randomInt(rand, 1, 5), 4 * randomInt(rand, 1, 6)],
+      k: [1, 1],
+      stride: [1, 1],
+      padding: 'VALID',
     }));
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
@@ -137,7 +165,11 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
 
   it('CONV_2D: accumulators beyond the SMMULR bound take the exact path', () => {
     const { cases, labels } = randomCases('CONV_2D', 8, 73, (rand) => ({
-      input: [1, 3, 3, 8 * randomInt(rand, 1, 4)], k: [rand() < 0.5 ? 1 : 3, 1], stride: [1, 1], huge: true, bias: true,
+      input: [1, 3, 3, 8 * randomInt(rand, 1, 4)],
+      k: [rand() < 0.5 ? 1 : 3, 1],
+      stride: [1, 1],
+      huge: true,
+      bias: true,
     }));
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
@@ -148,7 +180,10 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
       const inC = ks[randomInt(rand, 0, ks.length - 1)]!;
       const side = inC > 64 ? 3 : randomInt(rand, 1, 5);
       return {
-        input: [randomInt(rand, 1, 3), side, randomInt(rand, 1, side), inC], k: [1, 1], stride: [1, 1], padding: 'VALID',
+        input: [randomInt(rand, 1, 3), side, randomInt(rand, 1, side), inC],
+        k: [1, 1],
+        stride: [1, 1],
+        padding: 'VALID',
         outC: randomInt(rand, 1, 2) === 1 ? 2 * randomInt(rand, 1, 10) + 1 : 2 * randomInt(rand, 1, 10),
       };
     });
@@ -158,7 +193,12 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
   it('DEPTHWISE_CONV_2D: channels a multiple of 4, multiplier 1, any kernel, stride, dilation, padding', () => {
     const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 40, 74, (rand) => {
       const c = 4 * randomInt(rand, 1, 5);
-      return { input: [randomInt(rand, 1, 2), randomInt(rand, 1, 8), randomInt(rand, 1, 8), c], outC: c, k: [randomInt(rand, 1, 4), randomInt(rand, 1, 4)], dilation: [randomInt(rand, 1, 2), randomInt(rand, 1, 2)] };
+      return {
+        input: [randomInt(rand, 1, 2), randomInt(rand, 1, 8), randomInt(rand, 1, 8), c],
+        outC: c,
+        k: [randomInt(rand, 1, 4), randomInt(rand, 1, 4)],
+        dilation: [randomInt(rand, 1, 2), randomInt(rand, 1, 2)],
+      };
     });
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
@@ -186,15 +226,24 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
     const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 30, 79, (rand) => {
       const mult = randomInt(rand, 1, 9);
       return {
-        input: [randomInt(rand, 1, 2), randomInt(rand, 1, 14), randomInt(rand, 1, 14), 1], outC: mult,
-        k: [randomInt(rand, 1, 10), randomInt(rand, 1, 8)], dilation: [randomInt(rand, 1, 2), 1],
+        input: [randomInt(rand, 1, 2), randomInt(rand, 1, 14), randomInt(rand, 1, 14), 1],
+        outC: mult,
+        k: [randomInt(rand, 1, 10), randomInt(rand, 1, 8)],
+        dilation: [randomInt(rand, 1, 2), 1],
       };
     });
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
   });
 
   it('DEPTHWISE_CONV_2D: accumulators beyond the SMMULR bound take the exact path', () => {
-    const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 6, 76, () => ({ input: [1, 4, 4, 8], outC: 8, k: [3, 3], stride: [1, 1], huge: true, bias: true }));
+    const { cases, labels } = randomCases('DEPTHWISE_CONV_2D', 6, 76, () => ({
+      input: [1, 4, 4, 8],
+      outC: 8,
+      k: [3, 3],
+      stride: [1, 1],
+      huge: true,
+      bias: true,
+    }));
     expect(dspMismatches(cases, labels)).to.deep.equal([]);
     const single = randomCases('DEPTHWISE_CONV_2D', 4, 80, () => ({ input: [1, 6, 7, 1], outC: 5, k: [3, 5], stride: [1, 1], huge: true, bias: true }));
     expect(dspMismatches(single.cases, single.labels)).to.deep.equal([]);
@@ -219,11 +268,16 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
       const perChannel = rand() < 0.4;
       const wZp = !perChannel && rand() < 0.2 ? randomInt(rand, -5, 5) : 0;
       const scales = perChannel ? Array.from({ length: outF }, () => 0.002 + rand() * 0.02) : 0.01;
-      const { graph, op } = singleOpGraph('FULLY_CONNECTED', [
-        { shape: [batches, inF], scale: 0.05, zeroPoint: randomInt(rand, -128, 127) },
-        { shape: [outF, inF], scale: scales, zeroPoint: perChannel ? (scales as number[]).map(() => 0) : wZp, data: randomInt8(rand, outF * inF, -127, 127) },
-        rand() < 0.8 ? { shape: [outF], dtype: 'int32', data: Int32Array.from({ length: outF }, () => randomInt(rand, -20000, 20000)) } : null,
-      ], [{ shape: [batches, outF], scale: 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }], { activation: ACTIVATIONS[randomInt(rand, 0, 3)] });
+      const { graph, op } = singleOpGraph(
+        'FULLY_CONNECTED',
+        [
+          { shape: [batches, inF], scale: 0.05, zeroPoint: randomInt(rand, -128, 127) },
+          { shape: [outF, inF], scale: scales, zeroPoint: perChannel ? (scales as number[]).map(() => 0) : wZp, data: randomInt8(rand, outF * inF, -127, 127) },
+          rand() < 0.8 ? { shape: [outF], dtype: 'int32', data: Int32Array.from({ length: outF }, () => randomInt(rand, -20000, 20000)) } : null,
+        ],
+        [{ shape: [batches, outF], scale: 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }],
+        { activation: ACTIVATIONS[randomInt(rand, 0, 3)] },
+      );
       cases.push({ def: fullyConnected, graph, op, inputs: [randomInt8(rand, batches * inF)] });
       labels.push(`FULLY_CONNECTED #${i} [${batches},${inF}]x[${outF}]`);
     }
@@ -242,11 +296,21 @@ describe('DSP kernel variants (host, C twins of the instructions)', () => {
         const huge = outF % 3 === 0;
         const scales = perChannel ? Array.from({ length: outF }, () => 0.002 + rand() * 0.02) : 0.01;
         const activation = ACTIVATIONS[(outF + inF) % 4]!;
-        const { graph, op } = singleOpGraph('FULLY_CONNECTED', [
-          { shape: [batches, inF], scale: 0.05, zeroPoint: randomInt(rand, -128, 127) },
-          { shape: [outF, inF], scale: scales, zeroPoint: perChannel ? (scales as number[]).map(() => 0) : 0, data: randomInt8(rand, outF * inF, huge ? -127 : -20, huge ? 127 : 20) },
-          { shape: [outF], dtype: 'int32', data: Int32Array.from({ length: outF }, () => randomInt(rand, huge ? -2e9 : -20000, huge ? 2e9 : 20000)) },
-        ], [{ shape: [batches, outF], scale: huge ? 1e-4 : 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }], { activation });
+        const { graph, op } = singleOpGraph(
+          'FULLY_CONNECTED',
+          [
+            { shape: [batches, inF], scale: 0.05, zeroPoint: randomInt(rand, -128, 127) },
+            {
+              shape: [outF, inF],
+              scale: scales,
+              zeroPoint: perChannel ? (scales as number[]).map(() => 0) : 0,
+              data: randomInt8(rand, outF * inF, huge ? -127 : -20, huge ? 127 : 20),
+            },
+            { shape: [outF], dtype: 'int32', data: Int32Array.from({ length: outF }, () => randomInt(rand, huge ? -2e9 : -20000, huge ? 2e9 : 20000)) },
+          ],
+          [{ shape: [batches, outF], scale: huge ? 1e-4 : 0.05 + rand() * 0.3, zeroPoint: randomInt(rand, -128, 127) }],
+          { activation },
+        );
         cases.push({ def: fullyConnected, graph, op, inputs: [randomInt8(rand, batches * inF)] });
         labels.push(`FULLY_CONNECTED [${batches},${inF}]x[${outF}] ${perChannel ? 'per-channel' : 'per-tensor'} ${activation}${huge ? ' huge' : ''}`);
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * On the emulated Cortex-M4: a model whose layers take the DSP variants (micro_speech: its depthwise
  * layer as an im2col convolution) runs bit-exact with the recorded TFLite Micro output, and our
@@ -47,7 +48,12 @@ describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4'
       const modelDir = writeDirectoryAtomically(join(work, 'model'), compiled.generated.files);
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text).to.match(/Arm DSP: im2col/);
-      const build = await buildFirmware({ target: 'cortex-m4', modelDir, outDir: join(work, 'build'), input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!) });
+      const build = await buildFirmware({
+        target: 'cortex-m4',
+        modelDir,
+        outDir: join(work, 'build'),
+        input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+      });
       const plugin = buildPlugin(work);
       const { start, stops } = invokeWindow(build.elf, compiled.generated.prefix);
       const counts = join(work, 'counts.txt');

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A QEMU TCG plugin that counts the guest instructions executed between two points: from the first
  * instruction at `start` (the entry of the model's invoke function) to the next instruction at any
@@ -95,10 +96,14 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
   (void)info;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
-    if (strncmp(arg, "start=", 6) == 0) start_address = strtoull(arg + 6, NULL, 0);
-    else if (strncmp(arg, "stop=", 5) == 0 && stop_count < MAX_STOPS) stop_addresses[stop_count++] = strtoull(arg + 5, NULL, 0);
-    else if (strncmp(arg, "out=", 4) == 0) snprintf(out_path, sizeof out_path, "%s", arg + 4);
-    else return -1;
+    if (strncmp(arg, "start=", 6) == 0)
+      start_address = strtoull(arg + 6, NULL, 0);
+    else if (strncmp(arg, "stop=", 5) == 0 && stop_count < MAX_STOPS)
+      stop_addresses[stop_count++] = strtoull(arg + 5, NULL, 0);
+    else if (strncmp(arg, "out=", 4) == 0)
+      snprintf(out_path, sizeof out_path, "%s", arg + 4);
+    else
+      return -1;
   }
   if (start_address == UINT64_MAX || stop_count == 0 || out_path[0] == '\0') return -1;
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_translated);

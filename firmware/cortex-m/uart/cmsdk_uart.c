@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Arm CMSDK APB UART, the console of the MPS2 FPGA images (AN385, AN386, AN500, AN505): DATA at
  * +0x00, STATE at +0x04 (bit 0 = TX buffer full, bit 1 = RX buffer full), CTRL at +0x08 (bit 0 =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The UART of the Nordic nRF51 (the BBC micro:bit's nRF51822), polled. Tasks are triggered by
  * writing 1 (STARTRX +0x000, STARTTX +0x008); events are flags the driver clears (RXDRDY +0x108,

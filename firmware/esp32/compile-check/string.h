@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The declarations of <string.h> the generated model code uses, for compile-checking it with
  * Debian's xtensa-lx106-elf-gcc, which ships without a C library (-ffreestanding gives the compiler's

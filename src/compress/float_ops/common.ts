@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
@@ -14,11 +15,17 @@ export function addBias(ctx: FloatEvalContext, y: tf.Tensor, biasInput = 2): tf.
 /** The fused activation of TFLite ops, on float values. */
 export function activate(y: tf.Tensor, activation: unknown): tf.Tensor {
   switch ((activation ?? 'NONE') as FusedActivation) {
-    case 'NONE': return y;
-    case 'RELU': return tf.relu(y);
-    case 'RELU6': return tf.relu6(y);
-    case 'RELU_N1_TO_1': return tf.clipByValue(y, -1, 1);
-    case 'TANH': return tf.tanh(y);
-    default: throw new TinyforgeError(`fused activation ${String(activation)} is not supported for float evaluation`);
+    case 'NONE':
+      return y;
+    case 'RELU':
+      return tf.relu(y);
+    case 'RELU6':
+      return tf.relu6(y);
+    case 'RELU_N1_TO_1':
+      return tf.clipByValue(y, -1, 1);
+    case 'TANH':
+      return tf.tanh(y);
+    default:
+      throw new TinyforgeError(`fused activation ${String(activation)} is not supported for float evaluation`);
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** CONV_2D and DEPTHWISE_CONV_2D in TFLite layouts: filters OHWI and [1, kh, kw, C·mult]. */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DAttrs, DepthwiseConv2DAttrs } from '../../ir/graph.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Pools, ADD, MUL, RESHAPE-like moves, PAD, MEAN and the activation ops. (CONCATENATION is left out:
  * TFLite's int8 kernel needs every input at the output's scale, a constraint PTQ here does not impose.)

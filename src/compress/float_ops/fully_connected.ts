@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** FULLY_CONNECTED: weights [out, in]; every row of `in` input values is one sample. */
 import * as tf from '@tensorflow/tfjs';
 import type { FullyConnectedAttrs } from '../../ir/graph.ts';

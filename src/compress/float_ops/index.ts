@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Float semantics of every op the compression pipeline can evaluate, by TFLite builtin name. */
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully_connected.ts';

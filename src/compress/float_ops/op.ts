@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * One op's float32 semantics for compression: how it evaluates on float tensors (tfjs ops, so that
  * the same code runs calibration, the float reference and training with gradients), and how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash --target esp32|esp32s3|esp32c3 --port P`: an ESP-IDF build folder (what
  * `idf.py build` wrote: flasher_args.json names the images and their offsets) or one raw .bin at
@@ -55,7 +56,8 @@ function espImages(file: string, address: number | undefined, chip: string): Esp
   }
   if (!existsSync(file)) throw new TinyforgeError(`${file}: no such file or folder`);
   if (statSync(file).isDirectory()) {
-    if (address !== undefined) throw new TinyforgeError(`--address is for a raw .bin; ${file} is an ESP-IDF build folder whose flasher_args.json gives the offsets`);
+    if (address !== undefined)
+      throw new TinyforgeError(`--address is for a raw .bin; ${file} is an ESP-IDF build folder whose flasher_args.json gives the offsets`);
     const build = imagesFromIdfBuild(file);
     if (build.chip && build.chip !== chip) throw new TinyforgeError(`${file}: the build is for an ${build.chip}, not an ${chip} (--target)`);
     return build.images;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Flashes images into an ESP32-family chip through its ROM serial loader: SYNC, identify the chip by
  * its magic word, attach the SPI flash, then per image FLASH_BEGIN (erases), FLASH_DATA blocks and a
@@ -73,7 +74,9 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
   }
   if (!synced) throw new TinyforgeError(`${transport.name}: SYNC: no answer from a ROM loader after ${syncTries} tries (is the chip in download mode?)`);
 
-  const magic = (await client.command('READ_REG chip magic', EspCommand.READ_REG, words(CHIP_MAGIC_REGISTER), { timeoutMs, tries, onRetry: onRetry('READ_REG') })).value >>> 0;
+  const magic =
+    (await client.command('READ_REG chip magic', EspCommand.READ_REG, words(CHIP_MAGIC_REGISTER), { timeoutMs, tries, onRetry: onRetry('READ_REG') })).value >>>
+    0;
   const chip = chipFromMagic(magic);
   if (!chip) throw new TinyforgeError(`${transport.name}: READ_REG: unknown chip (magic 0x${magic.toString(16)})`);
   if (options.chip && options.chip.toUpperCase() !== chip) throw new TinyforgeError(`${transport.name}: the device is an ${chip}, not an ${options.chip}`);
@@ -88,7 +91,9 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     const at = `0x${image.offset.toString(16)}`;
     const mib = size / (1024 * 1024);
     await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0), {
-      timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)), tries, onRetry: onRetry('FLASH_BEGIN'),
+      timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
+      tries,
+      onRetry: onRetry('FLASH_BEGIN'),
     });
     for (let seq = 0; seq < blocks; seq++) {
       const block = new Uint8Array(ROM_FLASH_BLOCK).fill(0xff);
@@ -98,13 +103,19 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
       payload.set(block, 16);
       const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
       await client.command(step, EspCommand.FLASH_DATA, payload, {
-        timeoutMs, tries, checksum: espChecksum(block), retryOnErrors: DAMAGED_IN_TRANSIT, onRetry: onRetry(step),
+        timeoutMs,
+        tries,
+        checksum: espChecksum(block),
+        retryOnErrors: DAMAGED_IN_TRANSIT,
+        onRetry: onRetry(step),
       });
       options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
     }
     const expected = createHash('md5').update(image.data).digest('hex');
     const md5 = await client.command(`SPI_FLASH_MD5 ${image.name} at ${at}`, EspCommand.SPI_FLASH_MD5, words(image.offset, size, 0, 0), {
-      timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)), tries, onRetry: onRetry('SPI_FLASH_MD5'),
+      timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)),
+      tries,
+      onRetry: onRetry('SPI_FLASH_MD5'),
     });
     const got = new TextDecoder().decode(md5.data).toLowerCase();
     if (got !== expected) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The host side of Espressif's ROM serial loader (the UART download mode of the ESP32 family),
  * spoken directly, without uploading esptool's stub:
@@ -85,7 +86,10 @@ export interface EspResponse {
 
 /** A device that answered with a failure status (as opposed to not answering). */
 export class EspStatusError extends TinyforgeError {
-  constructor(message: string, readonly error: number) {
+  constructor(
+    message: string,
+    readonly error: number,
+  ) {
     super(message);
     this.name = 'EspStatusError';
   }
@@ -118,7 +122,10 @@ export class EspRomClient {
   private closedReason: string | null = null;
 
   /** `statusBytes`: 4 for the ESP32-family ROMs (2 for esptool's stub and the ESP8266) */
-  constructor(readonly transport: Transport, private readonly statusBytes = 4) {
+  constructor(
+    readonly transport: Transport,
+    private readonly statusBytes = 4,
+  ) {
     transport.onData((bytes) => {
       for (const event of this.decoder.push(bytes)) {
         if (event.kind === 'bad-escape') {

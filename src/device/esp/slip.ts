@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SLIP framing as Espressif's ROM loader uses it: every packet starts and ends with 0xC0, and inside
  * it 0xC0 is sent as 0xDB 0xDC and 0xDB 0xDD stands for 0xDB.

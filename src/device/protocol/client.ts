@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The host side of the device protocol: one request at a time, each waiting for its answer with a
  * timeout, retried with the same sequence number (the device answers a repeat from memory, so a
@@ -28,7 +29,11 @@ export interface RequestOptions {
 
 /** A device answered, but with an error status. */
 export class DeviceStatusError extends TinyforgeError {
-  constructor(message: string, readonly status: number, readonly payload: Uint8Array) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly payload: Uint8Array,
+  ) {
     super(message);
     this.name = 'DeviceStatusError';
   }
@@ -62,7 +67,10 @@ export class ProtocolClient {
   private recovery: Recovery | null = null;
   private recovering = false;
 
-  constructor(readonly transport: Transport, private readonly options: ClientOptions = {}) {
+  constructor(
+    readonly transport: Transport,
+    private readonly options: ClientOptions = {},
+  ) {
     transport.onData((bytes) => {
       for (const event of this.decoder.push(bytes)) {
         if (event.kind === 'noise') this.keepNoise(event.bytes);
@@ -161,7 +169,9 @@ export class ProtocolClient {
   }
 
   private awaitAnswer(
-    command: number, sequence: number, timeoutMs: number,
+    command: number,
+    sequence: number,
+    timeoutMs: number,
   ): Promise<{ kind: 'answer'; payload: Uint8Array } | { kind: 'retry'; why: string } | { kind: 'closed'; reason: string }> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish({ kind: 'retry', why: `no answer within ${timeoutMs} ms` }), timeoutMs);
@@ -213,7 +223,10 @@ export class ProtocolClient {
 class PortVanished extends TinyforgeError {}
 
 function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.replace(/[^\x20-\x7e]/g, '').trim()).filter((l) => l !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/[^\x20-\x7e]/g, '').trim())
+    .filter((l) => l !== '');
   return lines.length > 0 ? lines[lines.length - 1]! : '(nothing)';
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Frames of the device protocol (docs/protocol.md): SOF 0x7E, then the escaped content
  *   version u8 | command u8 | sequence u8 | length u16 LE | payload | crc16 u16 LE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Requests and responses of the device protocol, version 1 (docs/protocol.md has the byte tables).
  * Every multi-byte field is little-endian. A response's command is the request's with bit 7 set;
@@ -85,7 +86,10 @@ class Writer {
 /** Reads a response payload; running past its end is a protocol error naming the command. */
 export class Reader {
   private at = 0;
-  constructor(private readonly bytes: Uint8Array, private readonly what: string) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+  ) {}
   private need(n: number): void {
     if (this.at + n > this.bytes.length) throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes)`);
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The `rp2040js` board as the device session sees an emulator: a transport on UART0, an exit, a kill.
  * The image is the UF2 file the build wrote beside the ELF (src/build/rp2040_image.ts): the file a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The RP2040's flash second stage must carry a CRC32 of its first 252 bytes in bytes 252..255, or the
  * boot ROM refuses it (and drops into USB boot). Parameters (RP2040 datasheet, "Checksum"):

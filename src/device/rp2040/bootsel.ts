@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Flashing a real RP2040 board: held in BOOTSEL at power-up, the chip's boot ROM shows a USB mass
  * storage drive ("RPI-RP2") whose INFO_UF2.TXT names the board. Copying a UF2 file onto it writes
@@ -49,7 +50,9 @@ function defaultRoots(): string[] {
 
 function subdirectories(root: string): string[] {
   try {
-    return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name));
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(root, e.name));
   } catch {
     return [];
   }

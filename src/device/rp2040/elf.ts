@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The loadable contents of a 32-bit little-endian ELF executable (what arm-none-eabi-gcc links): its
  * PT_LOAD program headers, each with the bytes it places in memory. Only what the RP2040 image

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The RP2040 emulated in this process by rp2040js, seen by the host as a serial line (a Transport)
  * on the chip's UART0.

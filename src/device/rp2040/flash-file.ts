@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash --target rp2040`: one UF2 image, two places it can go.
  *
@@ -66,7 +67,9 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
   if (board.emulated && options.drive) throw new TinyforgeError(`--drive is for a real board in BOOTSEL; ${board.name} is emulated`);
   const extension = extname(options.file).toLowerCase();
   if (!isModel(options.file) && extension !== '.uf2' && extension !== '.elf') {
-    throw new TinyforgeError(`${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`);
+    throw new TinyforgeError(
+      `${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`,
+    );
   }
   if (!isModel(options.file) && !existsSync(options.file)) throw new TinyforgeError(`${options.file}: no such file`);
   // a real board's drive is looked for before any build: no drive, no point building
@@ -92,7 +95,11 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
 }
 
 async function prepareUf2(
-  target: TargetDescriptor, board: BoardDescriptor, options: Rp2040FlashOptions, workDir: string, progress: (m: string) => void,
+  target: TargetDescriptor,
+  board: BoardDescriptor,
+  options: Rp2040FlashOptions,
+  workDir: string,
+  progress: (m: string) => void,
 ): Promise<{ uf2: string; source: string; buildId: string | null }> {
   const file = options.file;
   if (extname(file).toLowerCase() === '.uf2') return { uf2: file, source: file, buildId: null };
@@ -110,7 +117,11 @@ async function prepareUf2(
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board.name})${options.profile ? ', profile build' : ''}`);
   const build = await buildFirmware({
-    target: target.name, board: board.name, modelDir, outDir: join(workDir, 'build'), profile: options.profile,
+    target: target.name,
+    board: board.name,
+    modelDir,
+    outDir: join(workDir, 'build'),
+    profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
   });
   if (!build.uf2) throw new Error('internal: an RP2040 build wrote no UF2');
@@ -122,7 +133,10 @@ async function prepareUf2(
  * made); another image may stay silent, which is reported, not an error.
  */
 async function askHello(
-  board: BoardDescriptor, uf2: string, buildId: string | null, progress: (m: string) => void,
+  board: BoardDescriptor,
+  uf2: string,
+  buildId: string | null,
+  progress: (m: string) => void,
 ): Promise<NonNullable<Rp2040FlashResult['application']>> {
   let session: DeviceSession;
   try {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * UF2 (Microsoft's USB Flashing Format) for the RP2040: 512-byte blocks, each self-contained —
  *   magic 0x0A324655, magic 0x9E5D5157, flags, target address, payload size, block number,
@@ -94,7 +95,9 @@ export function parseUf2(uf2: Uint8Array, file: string, flashBytes = RP2040_FLAS
     const flags = view.getUint32(8, true);
     if (flags & UF2_FLAG_NOT_MAIN_FLASH) continue;
     if (!(flags & UF2_FLAG_FAMILY_ID_PRESENT) || view.getUint32(28, true) !== RP2040_FAMILY_ID) {
-      throw new TinyforgeError(`${where}: not for the RP2040 (family id 0x${view.getUint32(28, true).toString(16)}, expected 0x${RP2040_FAMILY_ID.toString(16)})`);
+      throw new TinyforgeError(
+        `${where}: not for the RP2040 (family id 0x${view.getUint32(28, true).toString(16)}, expected 0x${RP2040_FAMILY_ID.toString(16)})`,
+      );
     }
     const address = view.getUint32(12, true);
     const size = view.getUint32(16, true);

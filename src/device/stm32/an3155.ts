@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The host side of ST's USART boot loader protocol (application note AN3155), one command at a
  * time. Facts of the protocol:

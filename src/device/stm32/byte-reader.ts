@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Reads a byte stream from a Transport the way a request/response boot loader protocol needs it:
  * "the next n bytes, within t ms". Bytes that arrive while nobody waits are queued; a port that
@@ -7,7 +8,11 @@ import type { Transport } from '../transport/transport.ts';
 
 /** A read that did not complete: `timeout` (nothing, or too little, arrived) or `closed`. */
 export class ReadFailure extends Error {
-  constructor(readonly kind: 'timeout' | 'closed', message: string, readonly received: Uint8Array) {
+  constructor(
+    readonly kind: 'timeout' | 'closed',
+    message: string,
+    readonly received: Uint8Array,
+  ) {
     super(message);
     this.name = 'ReadFailure';
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Flashing an emulated board the way a real STM32 is flashed: QEMU starts our AN3155 loader
  * (firmware/loader) paused, with the UART on a pseudo-terminal; the host opens it, lets QEMU run,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `tinyforge flash`: puts an image, or a model built into the harness firmware, on a board.
  *
@@ -114,7 +115,11 @@ function pickBoard(target: TargetDescriptor, options: FlashFileOptions): BoardDe
 }
 
 async function prepareImage(
-  target: TargetDescriptor, board: BoardDescriptor | undefined, options: FlashFileOptions, workDir: string, progress: (m: string) => void,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  options: FlashFileOptions,
+  workDir: string,
+  progress: (m: string) => void,
 ): Promise<{ image: FlashImage; buildId: string | null }> {
   if (!isModel(options.file)) {
     const defaultAddress = board?.loader ? target.memory!.flash.origin + board.loader.flashOffset : STM32_FLASH_BASE;
@@ -128,13 +133,24 @@ async function prepareImage(
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board!.name}), linked at +0x${board!.loader!.flashOffset.toString(16)} behind the loader`);
   const build = await buildFirmware({
-    target: target.name, board: board!.name, modelDir, outDir: join(workDir, 'build'), profile: options.profile,
-    input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!), flashOffset: board!.loader!.flashOffset,
+    target: target.name,
+    board: board!.name,
+    modelDir,
+    outDir: join(workDir, 'build'),
+    profile: options.profile,
+    input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+    flashOffset: board!.loader!.flashOffset,
   });
   return { image: { ...loadImage(build.elf), source: `the harness firmware of ${basename(options.file)}` }, buildId: build.buildId };
 }
 
-async function flashReal(target: TargetDescriptor, port: string, image: FlashImage, buildId: string | null, options: FlashFileOptions): Promise<FlashFileResult> {
+async function flashReal(
+  target: TargetDescriptor,
+  port: string,
+  image: FlashImage,
+  buildId: string | null,
+  options: FlashFileOptions,
+): Promise<FlashFileResult> {
   const transport = await openBootloaderPort(port, options.baudRate ?? BOOTLOADER_BAUD);
   try {
     const flash = await flashImage(transport, image, { ...options.flash, progress: options.progress ?? options.flash?.progress });
@@ -145,7 +161,12 @@ async function flashReal(target: TargetDescriptor, port: string, image: FlashIma
 }
 
 async function flashEmulated(
-  target: TargetDescriptor, board: BoardDescriptor, image: FlashImage, buildId: string | null, options: FlashFileOptions, progress: (m: string) => void,
+  target: TargetDescriptor,
+  board: BoardDescriptor,
+  image: FlashImage,
+  buildId: string | null,
+  options: FlashFileOptions,
+  progress: (m: string) => void,
 ): Promise<FlashFileResult> {
   progress(`starting ${board.name} with the AN3155 loader`);
   const emulated = await flashEmulatedBoard(board.name, image, { ...options.flash, progress: options.progress ?? options.flash?.progress });
@@ -153,7 +174,13 @@ async function flashEmulated(
     let application: ApplicationCheck | null = null;
     if (emulated.report.started !== null) application = await askHello(board, emulated.ptyPath, buildId, progress);
     const result: FlashFileResult = {
-      target: target.name, board: board.name, port: emulated.ptyPath, image: imageSummary(image), buildId, flash: emulated.report, application,
+      target: target.name,
+      board: board.name,
+      port: emulated.ptyPath,
+      image: imageSummary(image),
+      buildId,
+      flash: emulated.report,
+      application,
     };
     if (options.keepRunning) return { ...result, emulator: emulated };
     emulated.kill();

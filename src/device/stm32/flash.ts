@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Flashes an image through an STM32-style USART boot loader (AN3155): sync, GET, GET ID, erase,
  * write every block, read every block back and compare, and only then GO. A block the device
@@ -109,7 +110,11 @@ export async function flashImage(transport: Transport, image: FlashImage, option
   // An emulated board takes bytes late: a second 0x7F of the sync may still be on its way and
   // shift the device by one byte, so GET is retried after realigning.
   const info: BootloaderInfo = await retried('get', () => client.get());
-  for (const [code, name] of [[Cmd.WRITE_MEMORY, 'WRITE MEMORY'], [Cmd.READ_MEMORY, 'READ MEMORY'], [Cmd.GO, 'GO']] as const) {
+  for (const [code, name] of [
+    [Cmd.WRITE_MEMORY, 'WRITE MEMORY'],
+    [Cmd.READ_MEMORY, 'READ MEMORY'],
+    [Cmd.GO, 'GO'],
+  ] as const) {
     if (!info.commands.includes(code)) throw new TinyforgeError(`${port}: get: the boot loader does not list ${name} (0x${code.toString(16)})`);
   }
   const productId = await once('get id', () => client.getId());
@@ -151,8 +156,16 @@ export async function flashImage(transport: Transport, image: FlashImage, option
     startedAt = image.start;
   }
   return {
-    port, bootloaderVersion: info.version, productId, erase, bytes, blocks: blocks.length, retries,
-    verified: true, started: startedAt, elapsedMs: Date.now() - started,
+    port,
+    bootloaderVersion: info.version,
+    productId,
+    erase,
+    bytes,
+    blocks: blocks.length,
+    retries,
+    verified: true,
+    started: startedAt,
+    elapsedMs: Date.now() - started,
   };
 }
 

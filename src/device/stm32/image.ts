@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Firmware images to flash: an ELF (its loadable segments at their load addresses), a raw binary
  * (at a base address the user gives), or Intel HEX. All become a list of contiguous segments.
@@ -47,7 +48,10 @@ export function loadImage(file: string, binAddress?: number): FlashImage {
 }
 
 export function makeImage(source: string, segments: Segment[]): FlashImage {
-  const merged = mergeSegments(segments.filter((s) => s.data.length > 0), source);
+  const merged = mergeSegments(
+    segments.filter((s) => s.data.length > 0),
+    source,
+  );
   if (merged.length === 0) throw new TinyforgeError(`${source}: the image holds no bytes to flash`);
   return { source, segments: merged, start: merged[0]!.address, bytes: merged.reduce((n, s) => n + s.data.length, 0) };
 }

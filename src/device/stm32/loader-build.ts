@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Builds our AN3155 loader (firmware/loader/loader.c) for an emulated board: the board's own
  * startup, UART driver and linker script, linked at the start of code memory, with the
@@ -27,33 +28,38 @@ export async function buildLoader(target: TargetDescriptor, board: BoardDescript
   const size = findTool(target.toolchain.size, target.toolchain.install);
   mkdirSync(outDir, { recursive: true });
 
-  const sources = [
-    join(FIRMWARE_DIR, 'loader', 'loader.c'),
-    ...familyFirmwareSources('cortex-m'),
-    ...(board.sources ?? []).map((s) => join(FIRMWARE_DIR, s)),
-  ];
+  const sources = [join(FIRMWARE_DIR, 'loader', 'loader.c'), ...familyFirmwareSources('cortex-m'), ...(board.sources ?? []).map((s) => join(FIRMWARE_DIR, s))];
   const script = join(FIRMWARE_DIR, board.linkerScript);
   const elf = join(outDir, 'loader.elf');
   const args = [
     ...target.toolchain.cflags,
     ...Object.entries(board.defines).map(([name, value]) => `-D${name}=${value}`),
     `-DTF_LOADER_APP_OFFSET=0x${board.loader.flashOffset.toString(16)}u`,
-    `-I${join(FIRMWARE_DIR, 'common')}`, ...familyFirmwareDirs('cortex-m').map((d) => `-I${d}`),
+    `-I${join(FIRMWARE_DIR, 'common')}`,
+    ...familyFirmwareDirs('cortex-m').map((d) => `-I${d}`),
     ...sources,
     ...target.toolchain.ldflags,
-    `-T${script}`, `-L${dirname(script)}`, `-Wl,--defsym=__stack_size=${LOADER_STACK_BYTES}`, `-Wl,-Map=${join(outDir, 'loader.map')}`,
-    '-o', elf,
+    `-T${script}`,
+    `-L${dirname(script)}`,
+    `-Wl,--defsym=__stack_size=${LOADER_STACK_BYTES}`,
+    `-Wl,-Map=${join(outDir, 'loader.map')}`,
+    '-o',
+    elf,
   ];
   const built = await runTool(cc, args);
   writeFileSync(join(outDir, 'loader-build.log'), `$ ${cc} ${args.join(' ')}\n${built.stderr}`);
   if (built.code !== 0) {
-    throw new TinyforgeError(`building the loader for ${board.name} failed: ${firstErrorLines(built.stderr).join(' | ')} (log: ${join(outDir, 'loader-build.log')})`);
+    throw new TinyforgeError(
+      `building the loader for ${board.name} failed: ${firstErrorLines(built.stderr).join(' | ')} (log: ${join(outDir, 'loader-build.log')})`,
+    );
   }
   const measured = await runTool(size, ['-A', '-d', elf]);
   if (measured.code !== 0) throw new TinyforgeError(`${target.toolchain.size} failed on ${elf}`);
   const flashBytes = embeddedSizes(parseSizeOutput(measured.stdout.toString('utf8'), elf)).flash;
   if (flashBytes > board.loader.flashOffset) {
-    throw new TinyforgeError(`${board.name}: the loader takes ${flashBytes} bytes of code memory, more than the application offset ${board.loader.flashOffset}`);
+    throw new TinyforgeError(
+      `${board.name}: the loader takes ${flashBytes} bytes of code memory, more than the application offset ${board.loader.flashOffset}`,
+    );
   }
   return { elf, flashBytes };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** A serial port set up the way ST's USART boot loader wants it: 8 data bits, even parity, 1 stop bit. */
 import { SerialTransport } from '../transport/serial.ts';
 

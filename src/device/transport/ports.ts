@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** The serial ports present, as serialport lists them (through udev on Linux). */
 import { SerialPort } from 'serialport';
 import { TinyforgeError } from '../../errors.ts';
@@ -22,8 +23,11 @@ export async function listPorts(): Promise<PortInfo[]> {
   }
   return ports
     .map((p) => ({
-      path: p.path, manufacturer: p.manufacturer ?? null, serialNumber: p.serialNumber ?? null,
-      vendorId: p.vendorId ?? null, productId: p.productId ?? null,
+      path: p.path,
+      manufacturer: p.manufacturer ?? null,
+      serialNumber: p.serialNumber ?? null,
+      vendorId: p.vendorId ?? null,
+      productId: p.productId ?? null,
     }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Starts an emulated board's QEMU with its UART as the serial line of the device protocol:
  *
@@ -74,7 +75,10 @@ export async function startQemu(board: BoardDescriptor, command: string, elf: st
   });
   exited.catch(() => {});
   const describeExit = () => {
-    const why = stderr.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('char device redirected'));
+    const why = stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('char device redirected'));
     return `${board.name}: ${command} exited with status ${exitInfo?.code ?? exitInfo?.signal ?? '?'}${why ? ` (${why})` : ''}`;
   };
   const kill = () => {
@@ -94,7 +98,8 @@ export async function startQemu(board: BoardDescriptor, command: string, elf: st
     const qmp = new QmpClient(child);
     const ptyPath = await withTimeout(
       waitFor(() => /char device redirected to (\/dev\/pts\/\d+)/.exec(stdout + stderr)?.[1], [child.stdout, child.stderr], exited, describeExit),
-      startTimeoutMs, `${board.name}: ${command} did not name its pseudo-terminal within ${startTimeoutMs} ms`,
+      startTimeoutMs,
+      `${board.name}: ${command} did not name its pseudo-terminal within ${startTimeoutMs} ms`,
     );
     const serial = await SerialTransport.open(ptyPath);
     const transport = new EmulatorPtyTransport(serial, `${ptyPath} (${board.name})`, exited, describeExit);
@@ -111,13 +116,21 @@ class EmulatorPtyTransport implements Transport {
   private readonly listeners: ((reason: string) => void)[] = [];
   private closedReason: string | null = null;
 
-  constructor(private readonly serial: SerialTransport, readonly name: string, exited: Promise<EmulatorExit>, describeExit: () => string) {
+  constructor(
+    private readonly serial: SerialTransport,
+    readonly name: string,
+    exited: Promise<EmulatorExit>,
+    describeExit: () => string,
+  ) {
     const fire = (reason: string) => {
       if (this.closedReason !== null) return;
       this.closedReason = reason;
       for (const l of this.listeners) l(reason);
     };
-    exited.then(() => fire(describeExit()), () => {});
+    exited.then(
+      () => fire(describeExit()),
+      () => {},
+    );
     serial.onClose((reason) => fire(reason));
   }
   write(bytes: Uint8Array): Promise<void> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A serial port through `serialport`: a real board's /dev/tty* or QEMU's pseudo-terminal (which
  * serialport opens like any port). Opening is retried briefly (a USB port may still be appearing);
@@ -28,7 +29,11 @@ export class SerialTransport implements Transport {
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private readonly dataListeners: ((bytes: Uint8Array) => void)[] = [];
 
-  private constructor(private port: SerialPort, readonly name: string, private readonly options: SerialOptions) {
+  private constructor(
+    private port: SerialPort,
+    readonly name: string,
+    private readonly options: SerialOptions,
+  ) {
     this.listen(port);
   }
 

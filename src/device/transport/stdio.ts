@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * An emulator's stdin/stdout as the serial line (QEMU `-serial stdio`). The pipe exists from the
  * first instruction, so nothing the board sends is lost; the transport closes when the process ends.
@@ -10,7 +11,11 @@ export class StdioTransport implements Transport {
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private ended = false;
 
-  constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable | null>, readonly name: string, describeExit: () => string) {
+  constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, Readable | null>,
+    readonly name: string,
+    describeExit: () => string,
+  ) {
     child.on('exit', () => {
       this.ended = true;
       const reason = describeExit();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A byte pipe to a device: a serial port (real or QEMU's pseudo-terminal) or an emulator's stdio.
  * The protocol client (src/device/protocol/client.ts) is all that talks through it.

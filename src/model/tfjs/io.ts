@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TensorFlow.js layers models on the filesystem (`model.json` + weight shards), as Keras models
  * converted for TF.js and `model.save` write them. tfjs's own `file://` handler lives in tfjs-node,
@@ -51,9 +52,7 @@ export function fileSaveHandler(path: string): tf.io.IOHandler {
   return {
     save: async (artifacts) => {
       mkdirSync(dirname(path), { recursive: true });
-      const weights = artifacts.weightData
-        ? new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData].flat() as ArrayBuffer[]))
-        : new Uint8Array(0);
+      const weights = artifacts.weightData ? new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData].flat() as ArrayBuffer[])) : new Uint8Array(0);
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology!,
         format: artifacts.format ?? 'layers-model',

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import * as flatbuffers from 'flatbuffers';
 
 /** Reads allowed per byte of file (a real model needs well under one; see CheckedByteBuffer). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Tensor types and operator codes between the flatbuffer's enums and the IR's names. */
 import * as tfl from './generated/schema_generated.ts';
 import { DType } from '../../ir/graph.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Builtin operator options <-> IR attributes.
  *
@@ -254,7 +255,12 @@ function enumName(field: string, enumObject: EnumObject, value: number): string 
 
 function enumValue(field: string, enumObject: EnumObject, name: unknown): number {
   const value = typeof name === 'string' ? enumObject[name] : undefined;
-  if (typeof value !== 'number') throw new OptionsError(`${field} ${JSON.stringify(name)} is not one of ${Object.keys(enumObject).filter((k) => isNaN(Number(k))).join(', ')}`);
+  if (typeof value !== 'number')
+    throw new OptionsError(
+      `${field} ${JSON.stringify(name)} is not one of ${Object.keys(enumObject)
+        .filter((k) => isNaN(Number(k)))
+        .join(', ')}`,
+    );
   return value;
 }
 
@@ -264,9 +270,7 @@ export function optionsToAttrs(kind: string, unpacked: object): OpAttrs {
   for (const [field, value] of Object.entries(unpacked)) {
     const name = RENAMED[field] ?? field;
     const enumObject = ENUM_FIELDS[field];
-    all[name] = enumObject && typeof value === 'number' ? enumName(name, enumObject, value)
-      : Array.isArray(value) ? [...value]
-      : value;
+    all[name] = enumObject && typeof value === 'number' ? enumName(name, enumObject, value) : Array.isArray(value) ? [...value] : value;
   }
 
   if (kind === 'FULLY_CONNECTED' && all.weightsFormat !== 'DEFAULT') {

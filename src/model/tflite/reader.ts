@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * `.tflite` -> Graph. Reads the flatbuffer through the generated accessors over a bounds-checked
  * byte buffer, and checks every index the IR relies on (tensor, buffer, opcode), so any malformed
@@ -23,8 +24,14 @@ export function readTflite(path: string): Graph {
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a .tflite file'
-      : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? (e as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a .tflite file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read (${code ?? (e as Error).message})`;
     throw new TinyforgeError(`${path}: ${why}`);
   }
   return parseTflite(bytes, path);
@@ -62,7 +69,10 @@ class ModelReader {
   /** buffer index -> its bytes, so tensors sharing a buffer share one array (the writer dedupes on it) */
   private readonly bufferData = new Map<number, Uint8Array | undefined>();
 
-  constructor(private readonly bytes: Uint8Array, private readonly fileName: string) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly fileName: string,
+  ) {
     this.bb = new CheckedByteBuffer(bytes);
     this.model = tfl.Model.getRootAsModel(this.bb);
   }
@@ -90,7 +100,10 @@ class ModelReader {
     // more subgraphs are accepted only as CALL_ONCE initialisation of resource variables
     if (subgraphCount > 1 || resources.size > 0) {
       ({ tensors, ops } = lowerResourceVariables({
-        tensors, ops, resources, subgraphCount,
+        tensors,
+        ops,
+        resources,
+        subgraphCount,
         readSubgraph: (k) => {
           const sub = this.model.subgraphs(k);
           if (!sub) throw this.fail(`corrupt flatbuffer (subgraph ${k} is missing)`);
@@ -232,9 +245,8 @@ class ModelReader {
     const names: Record<number, string> = slot.union === 1 ? tfl.BuiltinOptions : tfl.BuiltinOptions2;
     let unpacked: object | null = null;
     if (fileTag === slot.tag) {
-      const table = slot.union === 1
-        ? tfl.unionToBuiltinOptions(fileTag, op.builtinOptions.bind(op))
-        : tfl.unionToBuiltinOptions2(fileTag, op.builtinOptions2.bind(op));
+      const table =
+        slot.union === 1 ? tfl.unionToBuiltinOptions(fileTag, op.builtinOptions.bind(op)) : tfl.unionToBuiltinOptions2(fileTag, op.builtinOptions2.bind(op));
       unpacked = table?.unpack() ?? null;
     } else if (fileTag !== 0) {
       throw new OptionsError(`carries ${names[fileTag] ?? `options type ${fileTag}`}, expected ${slot.table}`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Resource variables (streaming state) between the TFLite form and the IR.
  *
@@ -72,7 +73,8 @@ export function lowerResourceVariables(input: LoweringInput): { tensors: Tensor[
     redirect.set(out, canonical.get(key)!);
   }
   for (const r of resources) {
-    if (!redirect.has(r)) throw fail(`tensor ${r} '${tensors[r]!.name}' is a RESOURCE no VAR_HANDLE of subgraph 0 produces (resources passed between subgraphs are unsupported)`);
+    if (!redirect.has(r))
+      throw fail(`tensor ${r} '${tensors[r]!.name}' is a RESOURCE no VAR_HANDLE of subgraph 0 produces (resources passed between subgraphs are unsupported)`);
   }
   // the init subgraphs CALL_ONCE names: VAR_HANDLE + ASSIGN_VARIABLE of constants only
   const initValues = new Map<string, Tensor>();
@@ -93,7 +95,8 @@ export function lowerResourceVariables(input: LoweringInput): { tensors: Tensor[
       } else if (op.kind === 'ASSIGN_VARIABLE') {
         const key = keys.get(op.inputs[0]!);
         const value = sub.tensor(op.inputs[1]!);
-        if (key === undefined || !value.data) throw fail(`init subgraph ${k}: ASSIGN_VARIABLE (op ${op.index}) must assign a constant to a VAR_HANDLE of that subgraph`);
+        if (key === undefined || !value.data)
+          throw fail(`init subgraph ${k}: ASSIGN_VARIABLE (op ${op.index}) must assign a constant to a VAR_HANDLE of that subgraph`);
         initValues.set(key, value);
       } else {
         throw fail(`init subgraph ${k} holds ${op.kind} (op ${op.index}); only VAR_HANDLE and ASSIGN_VARIABLE are supported in CALL_ONCE subgraphs`);
@@ -135,7 +138,9 @@ export function lowerResourceVariables(input: LoweringInput): { tensors: Tensor[
     }
     const fill = variableResetByte(v);
     if (init.data!.some((b) => b !== fill)) {
-      throw fail(`variable '${v.name}': its initial value is not uniformly ${v.dtype === 'int8' ? 'the zero point' : 'zero'}; only such initial values are supported (the generated code resets a variable to one byte, as TFLite Micro's ResetAll)`);
+      throw fail(
+        `variable '${v.name}': its initial value is not uniformly ${v.dtype === 'int8' ? 'the zero point' : 'zero'}; only such initial values are supported (the generated code resets a variable to one byte, as TFLite Micro's ResetAll)`,
+      );
     }
   }
   const loweredOps = ops
@@ -174,7 +179,13 @@ export function raiseResourceVariables(tensors: readonly Tensor[], ops: readonly
     taken.add(name);
     sharedName.set(t.index, name);
   }
-  const handle = (index: number, t: Tensor, output: number): Op => ({ index, kind: 'VAR_HANDLE', inputs: [], outputs: [output], attrs: { container: '', sharedName: sharedName.get(t.index)! } });
+  const handle = (index: number, t: Tensor, output: number): Op => ({
+    index,
+    kind: 'VAR_HANDLE',
+    inputs: [],
+    outputs: [output],
+    attrs: { container: '', sharedName: sharedName.get(t.index)! },
+  });
   const prologue: Op[] = [
     { index: -1, kind: 'CALL_ONCE', inputs: [], outputs: [], attrs: { initSubgraphIndex: 1 } },
     ...vars.map((t) => handle(-1, t, t.index)),
@@ -186,7 +197,13 @@ export function raiseResourceVariables(tensors: readonly Tensor[], ops: readonly
     const r = initTensors.length;
     initTensors.push({ index: r, name: `${v.name}_handle`, shape: [], dtype: 'int32' });
     initResources.add(r);
-    const value: Tensor = { index: r + 1, name: `${v.name}_init`, shape: [...v.shape], dtype: v.dtype, data: new Uint8Array(byteSize(v)).fill(variableResetByte(v)) };
+    const value: Tensor = {
+      index: r + 1,
+      name: `${v.name}_init`,
+      shape: [...v.shape],
+      dtype: v.dtype,
+      data: new Uint8Array(byteSize(v)).fill(variableResetByte(v)),
+    };
     if (v.quant) value.quant = v.quant;
     initTensors.push(value);
     initOps.push(handle(initOps.length, v, r), { index: initOps.length + 1, kind: 'ASSIGN_VARIABLE', inputs: [r, r + 1], outputs: [], attrs: {} });

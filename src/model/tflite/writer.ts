@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Graph -> `.tflite` (schema version 3, identifier TFL3, one subgraph, plus a CALL_ONCE init subgraph
  * when the graph has resource variables: see resource_variables.ts). Constant data goes into
@@ -70,21 +71,25 @@ class ModelWriter {
       const init = raised.init;
       const initTensors = init.tensors.map((t, i) => this.writeTensor(t, init.resources.has(i)));
       const initOperators = init.ops.map((op, i) => this.writeOperator(op, i, init.tensors.length));
-      initSubgraph = tfl.SubGraph.createSubGraph(b,
+      initSubgraph = tfl.SubGraph.createSubGraph(
+        b,
         tfl.SubGraph.createTensorsVector(b, initTensors),
         tfl.SubGraph.createInputsVector(b, []),
         tfl.SubGraph.createOutputsVector(b, []),
         tfl.SubGraph.createOperatorsVector(b, initOperators),
-        b.createString('init'));
+        b.createString('init'),
+      );
     }
     const operatorCodes = this.opcodes.map((code) => this.writeOperatorCode(code));
 
-    const subgraph = tfl.SubGraph.createSubGraph(b,
+    const subgraph = tfl.SubGraph.createSubGraph(
+      b,
       tfl.SubGraph.createTensorsVector(b, tensors),
       tfl.SubGraph.createInputsVector(b, this.graph.inputs),
       tfl.SubGraph.createOutputsVector(b, this.graph.outputs),
       tfl.SubGraph.createOperatorsVector(b, operators),
-      b.createString('main'));
+      b.createString('main'),
+    );
     const operatorCodesVector = tfl.Model.createOperatorCodesVector(b, operatorCodes);
     const subgraphs = tfl.Model.createSubgraphsVector(b, initSubgraph === undefined ? [subgraph] : [subgraph, initSubgraph]);
     const descriptionString = b.createString(description ?? null);
@@ -143,7 +148,10 @@ class ModelWriter {
     let quantization = 0;
     if (t.quant && t.quant.scale.length > 0 && !resource) {
       const scale = tfl.QuantizationParameters.createScaleVector(b, t.quant.scale);
-      const zeroPoint = tfl.QuantizationParameters.createZeroPointVector(b, t.quant.zeroPoint.map((z) => BigInt(z)));
+      const zeroPoint = tfl.QuantizationParameters.createZeroPointVector(
+        b,
+        t.quant.zeroPoint.map((z) => BigInt(z)),
+      );
       tfl.QuantizationParameters.startQuantizationParameters(b);
       tfl.QuantizationParameters.addScale(b, scale);
       tfl.QuantizationParameters.addZeroPoint(b, zeroPoint);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The template op folder: copy it to `src/ops/<op>/` to add an op (docs/adding-an-op.md). It is a
  * complete, tested op that no model can reach (it is not registered in src/ops/index.ts and its

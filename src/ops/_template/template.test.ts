@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import template from './index.ts';
 import { evaluateOp, rng } from '../../../test/helpers/op_harness.ts';

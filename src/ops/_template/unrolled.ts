@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The template op's target variant: the loop unrolled by four for the RV32IMC family (many
  * registers, no SIMD), with the tail handled apart. A variant is one file: when it applies, what
@@ -13,16 +14,17 @@ export const templateUnrolledVariant: KernelVariant<TemplateParams> = {
   // below one block of four the portable loop is as good
   applies: (p) => p.size >= 4,
   overlap: () => ({ input: 0, gap: 0 }),
-  emit: (p, ctx) => ctx.render('template_unrolled.c.hbs', {
-    ...p,
-    fnName: ctx.fnName,
-    input: ctx.input(0),
-    output: ctx.output(0),
-    blocks: Math.floor(p.size / 4),
-    tail: p.size % 4,
-    inputOffsetTerm: cTerm(p.inputOffset),
-    outputZeroPointTerm: cTerm(p.outputZeroPoint),
-  }),
+  emit: (p, ctx) =>
+    ctx.render('template_unrolled.c.hbs', {
+      ...p,
+      fnName: ctx.fnName,
+      input: ctx.input(0),
+      output: ctx.output(0),
+      blocks: Math.floor(p.size / 4),
+      tail: p.size % 4,
+      inputOffsetTerm: cTerm(p.inputOffset),
+      outputZeroPointTerm: cTerm(p.outputZeroPoint),
+    }),
   // the helpers of common/ (tf_mbqm, tf_clamp) need no listing: codegen includes what the code names
   cFiles: [],
 };

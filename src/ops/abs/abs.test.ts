@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import abs from './index.ts';
 import { evaluateOp, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
@@ -10,12 +11,27 @@ const SHAPES = [[256], [1, 4, 4, 16], [2, 128], [1, 16, 16]];
 function int8Quants(seed: number, n: number) {
   const rand = rng(seed);
   const out: [{ scale: number; zeroPoint: number }, { scale: number; zeroPoint: number }][] = [
-    [{ scale: 0.05, zeroPoint: -128 }, { scale: 0.05, zeroPoint: -128 }],
-    [{ scale: 0.05, zeroPoint: 127 }, { scale: 0.05, zeroPoint: -128 }],
-    [{ scale: 0.02, zeroPoint: 0 }, { scale: 0.02, zeroPoint: 100 }],
-    [{ scale: 1e-3, zeroPoint: -5 }, { scale: 0.5, zeroPoint: -128 }],
+    [
+      { scale: 0.05, zeroPoint: -128 },
+      { scale: 0.05, zeroPoint: -128 },
+    ],
+    [
+      { scale: 0.05, zeroPoint: 127 },
+      { scale: 0.05, zeroPoint: -128 },
+    ],
+    [
+      { scale: 0.02, zeroPoint: 0 },
+      { scale: 0.02, zeroPoint: 100 },
+    ],
+    [
+      { scale: 1e-3, zeroPoint: -5 },
+      { scale: 0.5, zeroPoint: -128 },
+    ],
     // s_in/s_out divided in double would give another multiplier and a different output at q = -69: TFLM divides in float
-    [{ scale: 0.010309536010026932, zeroPoint: 0 }, { scale: 0.0031131641007959843, zeroPoint: -128 }],
+    [
+      { scale: 0.010309536010026932, zeroPoint: 0 },
+      { scale: 0.0031131641007959843, zeroPoint: -128 },
+    ],
   ];
   for (let k = 0; k < n; k++) out.push([randomQ(rand, -8, 1), randomQ(rand, -8, 1)]);
   return out;
@@ -23,7 +39,8 @@ function int8Quants(seed: number, n: number) {
 
 const int16Graph = (shape: number[], si: number, so: number) =>
   singleOpGraph('ABS', [{ shape, dtype: 'int16', scale: si, zeroPoint: 0 }], [{ shape, dtype: 'int16', scale: so, zeroPoint: 0 }]);
-const randomInt16 = (rand: () => number, n: number) => Int16Array.from({ length: n }, (_, i) => (i === 0 ? -32768 : i === 1 ? 32767 : Math.floor(rand() * 65536) - 32768));
+const randomInt16 = (rand: () => number, n: number) =>
+  Int16Array.from({ length: n }, (_, i) => (i === 0 ? -32768 : i === 1 ? 32767 : Math.floor(rand() * 65536) - 32768));
 
 describe('ABS', () => {
   it('computes |x| (hand-checked)', () => {
@@ -38,9 +55,25 @@ describe('ABS', () => {
     const cases = int8Quants(2, 4).map(([qi, qo], k) => {
       const shape = SHAPES[k % SHAPES.length]!;
       const { graph, op } = unaryGraph('ABS', shape, qi, qo);
-      return { def: abs, graph, op, inputs: [shape.length === 1 ? ALL_INT8 : randomInt8(rand, shape.reduce((a, b) => a * b, 1))] };
+      return {
+        def: abs,
+        graph,
+        op,
+        inputs: [
+          shape.length === 1
+            ? ALL_INT8
+            : randomInt8(
+                rand,
+                shape.reduce((a, b) => a * b, 1),
+              ),
+        ],
+      };
     });
-    for (const [si, so] of [[1e-3, 1e-3], [1e-3, 2e-3], [5e-4, 1e-4]]) {
+    for (const [si, so] of [
+      [1e-3, 1e-3],
+      [1e-3, 2e-3],
+      [5e-4, 1e-4],
+    ]) {
       const { graph, op } = int16Graph([3, 40], si!, so!);
       cases.push({ def: abs, graph, op, inputs: [randomInt16(rand, 120) as unknown as Int8Array] });
     }
@@ -49,13 +82,22 @@ describe('ABS', () => {
 
   it('agrees with TFLite Micro on every int8 input value, random quantizations', function () {
     if (!tflmRefAvailable(this)) return;
-    expectTflmAgrees(abs, int8Quants(3, 16).map(([qi, qo]) => ({ ...unaryGraph('ABS', [256], qi, qo), inputs: [ALL_INT8] })));
+    expectTflmAgrees(
+      abs,
+      int8Quants(3, 16).map(([qi, qo]) => ({ ...unaryGraph('ABS', [256], qi, qo), inputs: [ALL_INT8] })),
+    );
   });
 
   it('agrees with TFLite Micro on int16, equal and different scales', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(4);
-    const cases = [[1e-3, 1e-3], [1e-3, 2e-3], [5e-4, 1e-4], [2 ** -12, 2 ** -10], [0.3, 0.01]].map(([si, so]) => ({ ...int16Graph([2, 64], si!, so!), inputs: [randomInt16(rand, 128)] }));
+    const cases = [
+      [1e-3, 1e-3],
+      [1e-3, 2e-3],
+      [5e-4, 1e-4],
+      [2 ** -12, 2 ** -10],
+      [0.3, 0.01],
+    ].map(([si, so]) => ({ ...int16Graph([2, 64], si!, so!), inputs: [randomInt16(rand, 128)] }));
     expectTflmAgrees(abs, cases as never);
   });
 });

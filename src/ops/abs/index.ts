@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ABS, int8 and int16 (TFLite Micro's elementwise.cc). int8: |q − z_in| + z_out, clamped, when the
  * float32 scales are equal; otherwise |q − z_in| requantized by MultiplyByQuantizedMultiplier with
@@ -46,7 +47,8 @@ function checkAbs(graph: Graph, op: Op, bits: 8 | 16): void {
   requireActivation(op, input, 'input');
   requireActivation(op, output, 'output');
   const p = absQuant(graph, op);
-  if (p.needsRescale && p.shift > 30) throw new OpError(op.index, op.kind, `output scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]}`);
+  if (p.needsRescale && p.shift > 30)
+    throw new OpError(op.index, op.kind, `output scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]}`);
 }
 
 const absInt8 = tableOp<AbsQuant>({

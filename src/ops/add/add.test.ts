@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import add from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -5,7 +6,15 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { broadcastLoops } from '../common/broadcast.ts';
 import {
-  type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
+  type CCase,
+  compileAndRun,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { BROADCAST_SHAPES, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
@@ -38,10 +47,21 @@ function stageName(k: ReturnType<typeof planCommonScale>, outputZeroPoint: numbe
   return k.output.rnd === 2 ** (k.output.rsh - 1) + outputZeroPoint * 2 ** k.output.rsh ? 'rnd0' : 'rndDown';
 }
 
-interface Q { scale: number; zeroPoint: number }
+interface Q {
+  scale: number;
+  zeroPoint: number;
+}
 
 function graphOf(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, activation: FusedActivation = 'NONE') {
-  return singleOpGraph('ADD', [{ shape: a, ...qa }, { shape: b, ...qb }], [{ shape: out, ...qo }], { activation });
+  return singleOpGraph(
+    'ADD',
+    [
+      { shape: a, ...qa },
+      { shape: b, ...qb },
+    ],
+    [{ shape: out, ...qo }],
+    { activation },
+  );
 }
 
 function run(a: number[], b: number[], out: number[], qa: Q, qb: Q, qo: Q, x: number[], y: number[], activation: FusedActivation = 'NONE'): number[] {
@@ -69,8 +89,9 @@ describe('ADD', () => {
 
     it('broadcasts: a per-channel vector, a scalar, a column', () => {
       const q = { scale: 1, zeroPoint: 0 };
-      expect(run([1, 2, 2, 3], [3], [1, 2, 2, 3], q, q, q, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], [10, 20, 30]))
-        .to.deep.equal([10, 20, 30, 11, 21, 31, 12, 22, 32, 13, 23, 33]);
+      expect(run([1, 2, 2, 3], [3], [1, 2, 2, 3], q, q, q, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], [10, 20, 30])).to.deep.equal([
+        10, 20, 30, 11, 21, 31, 12, 22, 32, 13, 23, 33,
+      ]);
       expect(run([1], [2, 3], [2, 3], q, q, q, [5], [1, 2, 3, 4, 5, 6])).to.deep.equal([6, 7, 8, 9, 10, 11]);
       expect(run([2, 1], [1, 3], [2, 3], q, q, q, [10, 20], [1, 2, 3])).to.deep.equal([11, 12, 13, 21, 22, 23]);
       expect(run([2, 1, 2], [1, 2, 1], [2, 2, 2], q, q, q, [1, 2, 3, 4], [10, 20])).to.deep.equal([11, 12, 21, 22, 13, 14, 23, 24]);
@@ -86,7 +107,7 @@ describe('ADD', () => {
       expect(run([6], [6], [6], q, q, q, x, y, 'RELU_N1_TO_1')).to.deep.equal([-30, -30, -20, -10, -10, -10]);
     });
 
-    it('computes TFLite\'s multipliers (left shift 20, twice the larger input scale)', () => {
+    it("computes TFLite's multipliers (left shift 20, twice the larger input scale)", () => {
       const { graph, op } = graphOf([1], [1], [1], { scale: 0.1, zeroPoint: 0 }, { scale: 0.3, zeroPoint: 5 }, { scale: 0.2, zeroPoint: 3 });
       const p = add.prepare(graph, op);
       // s1/(2*0.3) = 1/6 and s2/(2*0.3) = 1/2 as Q31 multipliers with right shifts
@@ -105,7 +126,10 @@ describe('ADD', () => {
   describe('broadcast loops', () => {
     it('merge contiguous dimensions and drop ones', () => {
       expect(broadcastLoops([1, 8, 8, 16], [1, 8, 8, 16], [1, 8, 8, 16])).to.deep.equal([{ extent: 1024, strideA: 1, strideB: 1 }]);
-      expect(broadcastLoops([1, 8, 8, 16], [16], [1, 8, 8, 16])).to.deep.equal([{ extent: 64, strideA: 16, strideB: 0 }, { extent: 16, strideA: 1, strideB: 1 }]);
+      expect(broadcastLoops([1, 8, 8, 16], [16], [1, 8, 8, 16])).to.deep.equal([
+        { extent: 64, strideA: 16, strideB: 0 },
+        { extent: 16, strideA: 1, strideB: 1 },
+      ]);
       expect(broadcastLoops([1], [1], [1])).to.deep.equal([]);
     });
   });
@@ -119,8 +143,15 @@ describe('ADD', () => {
       expect(() => add.check(g2.graph, g2.op)).to.throw(OpError, /gives \[2,3\]/);
     });
     it('rejects asymmetric int16 (the 16x8 kernel, add_int16.ts) and an output scale too small for TFLite', () => {
-      const g = singleOpGraph('ADD', [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }, { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 2 }],
-        [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }], { activation: 'NONE' });
+      const g = singleOpGraph(
+        'ADD',
+        [
+          { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 },
+          { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 2 },
+        ],
+        [{ shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }],
+        { activation: 'NONE' },
+      );
       expect(() => add.check(g.graph, g.op)).to.throw(OpError, /zero point 2; int16 activations must be symmetric/);
       const tiny = graphOf([2], [2], [2], { scale: 1, zeroPoint: 0 }, q, { scale: 1e-7, zeroPoint: 0 });
       expect(() => add.check(tiny.graph, tiny.op)).to.throw(OpError, /too small/);
@@ -136,18 +167,44 @@ describe('ADD', () => {
       const rand = rng(99);
       const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
       const shapes: [number[], number[], number[]][] = [
-        [[1, 5, 7, 3], [1, 5, 7, 3], [1, 5, 7, 3]],
+        [
+          [1, 5, 7, 3],
+          [1, 5, 7, 3],
+          [1, 5, 7, 3],
+        ],
         [[1, 4, 4, 8], [8], [1, 4, 4, 8]],
-        [[2, 1, 3], [1, 4, 1], [2, 4, 3]],
+        [
+          [2, 1, 3],
+          [1, 4, 1],
+          [2, 4, 3],
+        ],
         [[1], [3, 3], [3, 3]],
-        [[6, 1, 3, 1, 2], [3, 4, 2], [6, 1, 3, 4, 2]],
+        [
+          [6, 1, 3, 1, 2],
+          [3, 4, 2],
+          [6, 1, 3, 4, 2],
+        ],
         [[1], [1], [1]],
       ];
       const cases: CCase[] = [];
       shapes.forEach(([a, b, out], k) => {
         const q = () => ({ scale: [0.01, 0.05, 0.2, 1.3][randomInt(rand, 0, 3)]! * (0.5 + rand()), zeroPoint: randomInt(rand, -128, 127) });
         const { graph, op } = graphOf(a, b, out, q(), q(), q(), activations[k % 4]);
-        cases.push({ def: add, graph, op, inputs: [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))] });
+        cases.push({
+          def: add,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              a.reduce((x, y) => x * y, 1),
+            ),
+            randomInt8(
+              rand,
+              b.reduce((x, y) => x * y, 1),
+            ),
+          ],
+        });
       });
       const c = runCasesInC(cases);
       cases.forEach((cs, k) => {
@@ -159,7 +216,15 @@ describe('ADD', () => {
 
   describe('common-scale kernel: input tables, SMMLAR requantization (binary_elementwise.ts)', () => {
     const pairsCase = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap = false, isa?: CCase['isa']): CCase => {
-      const [a, b] = swap ? [[1, 256], [256, 1]] : [[256, 1], [1, 256]];
+      const [a, b] = swap
+        ? [
+            [1, 256],
+            [256, 1],
+          ]
+        : [
+            [256, 1],
+            [1, 256],
+          ];
       const { graph, op } = graphOf(a, b, [256, 256], qa, qb, qo, activation);
       return { def: add, graph, op, inputs: [ALL_INT8, ALL_INT8], ...(isa ? { isa } : {}) };
     };
@@ -202,7 +267,7 @@ describe('ADD', () => {
       expect(plan({ scale: 0.1, zeroPoint: 3 }, { scale: 0.1, zeroPoint: -7 })).to.deep.equal(['shift', 'shift']);
     });
 
-    it('equals the reference on all 65536 input pairs, for every stage, either broadcast side, Armv6-M\'s unroll', () => {
+    it("equals the reference on all 65536 input pairs, for every stage, either broadcast side, Armv6-M's unroll", () => {
       const cases: CCase[] = [];
       for (const [qa, qb, qo, activation] of Object.values(ADD_STAGES)) {
         cases.push(pairsCase(qa, qb, qo, activation), pairsCase(qb, qa, qo, activation, true, { dsp: false, armv6m: true }));
@@ -221,7 +286,11 @@ describe('ADD', () => {
         const qb = k % 4 === 0 ? qa : q();
         const qo = q();
         const { graph, op } = graphOf([1], [1], [1], qa, qb, qo, activations[k % 4]);
-        try { add.check(graph, op); } catch { continue; }
+        try {
+          add.check(graph, op);
+        } catch {
+          continue;
+        }
         cases.push(pairsCase(qa, qb, qo, activations[k % 4]!, k % 2 === 1));
       }
       expect(cases.length).to.be.greaterThan(10);
@@ -232,18 +301,46 @@ describe('ADD', () => {
       const rand = rng(5);
       const q = () => ({ scale: 0.02 + rand() * 0.2, zeroPoint: randomInt(rand, -128, 127) });
       const shapes: [number[], number[], number[]][] = [
-        [[1, 7, 3, 1], [1, 7, 3, 1], [1, 7, 3, 1]],
+        [
+          [1, 7, 3, 1],
+          [1, 7, 3, 1],
+          [1, 7, 3, 1],
+        ],
         [[3], [3], [3]],
         [[1], [1], [1]],
         [[1, 5, 5, 3], [3], [1, 5, 5, 3]],
-        [[5, 1], [1, 7], [5, 7]],
-        [[1, 7], [5, 1], [5, 7]],
-        [[2, 3, 1, 6], [3, 5, 1], [2, 3, 5, 6]],
+        [
+          [5, 1],
+          [1, 7],
+          [5, 7],
+        ],
+        [
+          [1, 7],
+          [5, 1],
+          [5, 7],
+        ],
+        [
+          [2, 3, 1, 6],
+          [3, 5, 1],
+          [2, 3, 5, 6],
+        ],
       ];
       const cases: CCase[] = shapes.flatMap(([a, b, out], k) => {
         const { graph, op } = graphOf(a, b, out, q(), q(), q(), k % 2 ? 'RELU' : 'NONE');
-        const inputs = [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))];
-        return [{ def: add, graph, op, inputs }, { def: add, graph, op, inputs, isa: { dsp: false, armv6m: true } }];
+        const inputs = [
+          randomInt8(
+            rand,
+            a.reduce((x, y) => x * y, 1),
+          ),
+          randomInt8(
+            rand,
+            b.reduce((x, y) => x * y, 1),
+          ),
+        ];
+        return [
+          { def: add, graph, op, inputs },
+          { def: add, graph, op, inputs, isa: { dsp: false, armv6m: true } },
+        ];
       });
       expectAllMatch(cases);
     });
@@ -251,7 +348,8 @@ describe('ADD', () => {
     it('computes SRDHM without BigInt exactly as fixedpoint.ts does', () => {
       const rand = rng(77);
       const values = [0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31), 65535, 65536, -65536, 32768];
-      for (const a of values) for (const b of [0, 1, 2 ** 30, 2 ** 31 - 1, 1517269748, 65535, 65536]) expect(srdhmSplit(a, b), `${a} ${b}`).to.equal(srdhm(a, b));
+      for (const a of values)
+        for (const b of [0, 1, 2 ** 30, 2 ** 31 - 1, 1517269748, 65535, 65536]) expect(srdhmSplit(a, b), `${a} ${b}`).to.equal(srdhm(a, b));
       for (let k = 0; k < 20000; k++) {
         const a = Math.floor((rand() - 0.5) * 2 ** 32) >> randomInt(rand, 0, 31);
         const b = Math.floor(rand() * 2 ** 31);
@@ -307,14 +405,21 @@ int main(void) {
     /** All 65536 input pairs for every stage and for random quantizations over decades. */
     const pairCases = () => {
       const rand = rng(41);
-      const cases: Omit<CCase, 'def'>[] = Object.values(ADD_STAGES).map(([qa, qb, qo, act]) => ({ ...graphOf([256, 1], [1, 256], [256, 256], qa, qb, qo, act), inputs: [ALL_INT8, ALL_INT8] }));
+      const cases: Omit<CCase, 'def'>[] = Object.values(ADD_STAGES).map(([qa, qb, qo, act]) => ({
+        ...graphOf([256, 1], [1, 256], [256, 256], qa, qb, qo, act),
+        inputs: [ALL_INT8, ALL_INT8],
+      }));
       for (let k = 0; cases.length < 40; k++) {
         const qa = randomQ(rand, -8, 1);
         // some with equal input quantizations, some with input scales decades apart
         const qb = k % 5 === 0 ? qa : randomQ(rand, -8, 1);
         const qo = k % 7 === 0 ? { scale: qa.scale * (0.5 + rand() * 2), zeroPoint: randomInt(rand, -128, 127) } : randomQ(rand, -8, 1);
         const g = graphOf([256, 1], [1, 256], [256, 256], qa, qb, qo, activations[k % 4]);
-        try { add.check(g.graph, g.op); } catch { continue; }
+        try {
+          add.check(g.graph, g.op);
+        } catch {
+          continue;
+        }
         cases.push({ ...g, inputs: [ALL_INT8, ALL_INT8] });
       }
       return cases;
@@ -338,7 +443,19 @@ int main(void) {
       for (let k = 0; k < 24; k++) {
         const [a, b, out] = BROADCAST_SHAPES[k % BROADCAST_SHAPES.length]!;
         const g = graphOf(a, b, out, randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -6, 0), activations[k % 4]);
-        cases.push({ ...g, inputs: [randomInt8(rand, a.reduce((x, y) => x * y, 1)), randomInt8(rand, b.reduce((x, y) => x * y, 1))] });
+        cases.push({
+          ...g,
+          inputs: [
+            randomInt8(
+              rand,
+              a.reduce((x, y) => x * y, 1),
+            ),
+            randomInt8(
+              rand,
+              b.reduce((x, y) => x * y, 1),
+            ),
+          ],
+        });
       }
       expectTflmAgrees(add, cases);
     });

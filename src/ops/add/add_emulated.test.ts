@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The common-scale kernel of ADD and SUB (binary_elementwise.ts) on emulated devices, where its
  * target-specific paths run: SMMLAR and SSAT-with-shift inline assembly on the Cortex-M4 (QEMU

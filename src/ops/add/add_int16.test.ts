@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import add from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -10,7 +11,15 @@ import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 const i16 = (scale: number) => ({ dtype: 'int16' as const, scale, zeroPoint: 0 });
 
 function addGraph(a: number[], b: number[], out: number[], s1: number, s2: number, so: number, activation: FusedActivation = 'NONE') {
-  return singleOpGraph('ADD', [{ shape: a, ...i16(s1) }, { shape: b, ...i16(s2) }], [{ shape: out, ...i16(so) }], { activation });
+  return singleOpGraph(
+    'ADD',
+    [
+      { shape: a, ...i16(s1) },
+      { shape: b, ...i16(s2) },
+    ],
+    [{ shape: out, ...i16(so) }],
+    { activation },
+  );
 }
 
 function run(g: ReturnType<typeof addGraph>, a: ArrayLike<number>, b: ArrayLike<number>): number[] {
@@ -30,7 +39,15 @@ describe('ADD 16x8 (int16 activations)', () => {
       expect(run(addGraph([2], [2], [2], 0.25, 0.25, 0.25, 'RELU6'), [20, -20], [10, 1])).to.deep.equal([24, 0]);
     });
     it('rejects mixed int8 and int16 operands', () => {
-      const g = singleOpGraph('ADD', [{ shape: [2], ...i16(1) }, { shape: [2], scale: 1, zeroPoint: 0 }], [{ shape: [2], ...i16(1) }], { activation: 'NONE' });
+      const g = singleOpGraph(
+        'ADD',
+        [
+          { shape: [2], ...i16(1) },
+          { shape: [2], scale: 1, zeroPoint: 0 },
+        ],
+        [{ shape: [2], ...i16(1) }],
+        { activation: 'NONE' },
+      );
       expect(() => add.check(g.graph, g.op)).to.throw(OpError, /input 2 tensor 1 "in1" is int8; this int16 layer needs int16 activations throughout/);
     });
   });
@@ -38,7 +55,22 @@ describe('ADD 16x8 (int16 activations)', () => {
   const randomLayers = (seed: number) => {
     const rand = rng(seed);
     const shapes: [number[], number[], number[]][] = [
-      [[1, 5, 5, 3], [1, 5, 5, 3], [1, 5, 5, 3]], [[2, 3, 4], [4], [2, 3, 4]], [[3, 1], [1, 7], [3, 7]], [[1, 2, 2, 2, 2], [2, 1, 2, 1, 2], [2, 2, 2, 2, 2]],
+      [
+        [1, 5, 5, 3],
+        [1, 5, 5, 3],
+        [1, 5, 5, 3],
+      ],
+      [[2, 3, 4], [4], [2, 3, 4]],
+      [
+        [3, 1],
+        [1, 7],
+        [3, 7],
+      ],
+      [
+        [1, 2, 2, 2, 2],
+        [2, 1, 2, 1, 2],
+        [2, 2, 2, 2, 2],
+      ],
     ];
     return shapes.map(([a, b, o], k) => {
       const s1 = 0.0005 + rand() * 0.01;
@@ -58,7 +90,10 @@ describe('ADD 16x8 (int16 activations)', () => {
   it('desktop TFLite (tfjs-tflite) gives the same outputs on models written by our writer', async () => {
     for (const [k, l] of randomLayers(96).entries()) {
       if (l.graph.tensors[0]!.shape.length > 4) continue; // this tfjs-tflite build aborts on 5-D int16 broadcasting
-      const theirs = await runTfliteInterpreter(writeTflite(l.graph), l.inputs.map((b) => new Uint8Array(toBytes(b))));
+      const theirs = await runTfliteInterpreter(
+        writeTflite(l.graph),
+        l.inputs.map((b) => new Uint8Array(toBytes(b))),
+      );
       expect(firstDifference(toBytes(evaluateOp(add, l.graph, l.op, l.inputs)[0]!), theirs[0]!), `layer ${k}`).to.equal(undefined);
     }
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ADD 16x8: int16 activations (zero point 0), TFLite Micro's general int16 path (AddGeneralParamScale):
  * the int8 algorithm with a left shift of 15 instead of 20 and the int16 range, with broadcasting.
@@ -45,23 +46,41 @@ function addRealMultipliers(graph: Graph, op: Op): CommonScaleReals {
  * The common-scale int16 kernel of ADD (sign +1) and SUB (sign -1): each op brings its own Prepare
  * arithmetic (`realMultipliers`); SUB's is float32 throughout (see sub_int16.ts).
  */
-export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipliers: (graph: Graph, op: Op) => CommonScaleReals, template: string): Int16Variant<AddInt16Params> {
+export function commonScaleInt16(
+  kind: 'ADD' | 'SUB',
+  sign: 1 | -1,
+  realMultipliers: (graph: Graph, op: Op) => CommonScaleReals,
+  template: string,
+): Int16Variant<AddInt16Params> {
   function check(graph: Graph, op: Op): void {
     const a = requireInput(graph, op, 0, 'input 1');
     const b = requireInput(graph, op, 1, 'input 2');
     const out = requireOutput(graph, op);
-    for (const [t, role] of [[a, 'input 1'], [b, 'input 2'], [out, 'output']] as const) {
+    for (const [t, role] of [
+      [a, 'input 1'],
+      [b, 'input 2'],
+      [out, 'output'],
+    ] as const) {
       requireInt16Activation(op, t, role);
-      if (t.shape.length > MAX_RANK) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_RANK} is supported`);
+      if (t.shape.length > MAX_RANK)
+        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_RANK} is supported`);
     }
     const shape = broadcastShape(a.shape, b.shape);
     if (!shape) throw new OpError(op.index, op.kind, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
     if (shape.join(',') !== out.shape.join(',')) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`,
+      );
     }
     requireClampActivation(op, (op.attrs as unknown as ActivationAttrs).activation);
     if (!(realMultipliers(graph, op).output < 1)) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^15*s_out) < 1)`,
+      );
     }
   }
 
@@ -78,10 +97,14 @@ export function commonScaleInt16(kind: 'ADD' | 'SUB', sign: 1 | -1, realMultipli
       activationBits: 16,
       size: out.shape.reduce((n, d) => n * d, 1),
       loops: broadcastLoops(a.shape, b.shape, out.shape),
-      input1Multiplier: m1.multiplier, input1Shift: m1.shift,
-      input2Multiplier: m2.multiplier, input2Shift: m2.shift,
-      outputMultiplier: mo.multiplier, outputShift: mo.shift,
-      actMin: range.min, actMax: range.max,
+      input1Multiplier: m1.multiplier,
+      input1Shift: m1.shift,
+      input2Multiplier: m2.multiplier,
+      input2Shift: m2.shift,
+      outputMultiplier: mo.multiplier,
+      outputShift: mo.shift,
+      actMin: range.min,
+      actMax: range.max,
     };
   }
 

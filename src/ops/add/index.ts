@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, FusedActivation, Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -5,8 +6,18 @@ import { type BroadcastLoop, broadcastShape } from '../common/broadcast.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { MAX_BROADCAST_RANK, binaryLoops, rejectInt16 } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, float32Scales, forEachPair, fusedActivationBounds,
-  input1AtCommonScale, input2AtCommonScale, outputElementCount, planCommonScale, renderCommonScale, requireCommonScaleFits,
+  type CommonScaleParams,
+  type CommonScaleReals,
+  commonScaleParams,
+  float32Scales,
+  forEachPair,
+  fusedActivationBounds,
+  input1AtCommonScale,
+  input2AtCommonScale,
+  outputElementCount,
+  planCommonScale,
+  renderCommonScale,
+  requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
@@ -37,15 +48,24 @@ const add: OpDef<AddParams> = {
     const a = requireInput(graph, op, 0, 'input 1');
     const b = requireInput(graph, op, 1, 'input 2');
     const out = requireOutput(graph, op);
-    for (const [t, role] of [[a, 'input 1'], [b, 'input 2'], [out, 'output']] as const) {
+    for (const [t, role] of [
+      [a, 'input 1'],
+      [b, 'input 2'],
+      [out, 'output'],
+    ] as const) {
       rejectInt16(op, t, role);
       requireInt8Activation(op, t, role);
-      if (t.shape.length > MAX_BROADCAST_RANK) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_BROADCAST_RANK} is supported`);
+      if (t.shape.length > MAX_BROADCAST_RANK)
+        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_BROADCAST_RANK} is supported`);
     }
     const shape = broadcastShape(a.shape, b.shape);
     if (!shape) throw new OpError(op.index, op.kind, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
     if (shape.length !== out.shape.length || shape.some((d, i) => d !== out.shape[i])) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(out)} has shape [${out.shape.join(',')}]; [${a.shape.join(',')}] + [${b.shape.join(',')}] gives [${shape.join(',')}]`,
+      );
     }
     const activation = (op.attrs as unknown as ActivationAttrs).activation ?? 'NONE';
     if (!SUPPORTED_ACTIVATIONS.has(activation)) throw new OpError(op.index, op.kind, `unsupported fused activation ${activation}`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ADD_N, int8 (TFLite Micro's AddN quantized path; its other type is float32): the elementwise sum of
  * N ≥ 2 inputs of one shape and one quantization, rescaled to the output (see common/add_scan.ts,
@@ -24,7 +25,12 @@ function prepareAddN(graph: Graph, op: Op): AddNParams {
   const output = requireOutput(graph, op);
   if (inputs.length < 2) throw new OpError(op.index, op.kind, `expected at least 2 inputs, got ${inputs.length}`);
   inputs.forEach((t, i) => {
-    if (!sameShape(t.shape, output.shape)) throw new OpError(op.index, op.kind, `input ${i} ${tensorLabel(t)} has shape [${t.shape.join(',')}]; every input and the output must have one shape [${output.shape.join(',')}] (ADD_N does not broadcast)`);
+    if (!sameShape(t.shape, output.shape))
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${i} ${tensorLabel(t)} has shape [${t.shape.join(',')}]; every input and the output must have one shape [${output.shape.join(',')}] (ADD_N does not broadcast)`,
+      );
   });
   return { ...addScanParams(graph, op, inputs, output), inputs: inputs.length, size: output.shape.reduce((a, b) => a * b, 1), shape: [...output.shape] };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ARG_MAX along one constant axis: TFLite Micro's ArgMinMax with std::greater, i.e. the first index
  * of the largest raw value (ties keep the earlier index). Inputs int8 (as TFLite Micro), int16 or
@@ -20,7 +21,8 @@ function resolve(graph: Graph, op: Op): { input: Tensor; output: Tensor; axis: n
   const axisTensor = requireInput(graph, op, 1, 'axis');
   const output = requireOutput(graph, op);
   if (!axisTensor.data) throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisTensor)} is not a constant tensor; only a constant axis is supported`);
-  if (axisTensor.dtype !== 'int32' && axisTensor.dtype !== 'int64') throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisTensor)} is ${axisTensor.dtype}; expected int32`);
+  if (axisTensor.dtype !== 'int32' && axisTensor.dtype !== 'int64')
+    throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisTensor)} is ${axisTensor.dtype}; expected int32`);
   const values = Array.from(fromBytes(axisTensor.dtype, axisTensor.data) as ArrayLike<number | bigint>, Number);
   if (values.length !== 1) throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisTensor)} has ${values.length} values; expected one`);
   const rank = input.shape.length;
@@ -35,11 +37,17 @@ const argMax: OpDef<ArgMaxParams> = {
 
   check(graph, op) {
     const { input, output, axis } = resolve(graph, op);
-    if (!INPUT_TYPES.includes(input.dtype)) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only ${INPUT_TYPES.join(', ')} are supported`);
-    if (!OUTPUT_TYPES.includes(output.dtype)) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; ARG_MAX outputs int32 or int64`);
+    if (!INPUT_TYPES.includes(input.dtype))
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only ${INPUT_TYPES.join(', ')} are supported`);
+    if (!OUTPUT_TYPES.includes(output.dtype))
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; ARG_MAX outputs int32 or int64`);
     const expected = input.shape.filter((_, i) => i !== axis);
     if (expected.join(',') !== output.shape.join(',')) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; reducing axis ${axis} of [${input.shape.join(',')}] gives [${expected.join(',')}]`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; reducing axis ${axis} of [${input.shape.join(',')}] gives [${expected.join(',')}]`,
+      );
     }
     if (input.shape[axis] === 0) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is empty along axis ${axis}`);
   },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ARG_MIN along one constant axis: TFLite Micro's ArgMinMax with std::less, the first index of the
  * smallest raw value (ties keep the earlier index). int8 input (TFLite Micro's integer type; float32
@@ -16,7 +17,8 @@ const argMin: OpDef<ArgMaxParams> = {
   check(graph, op) {
     argMax.check(graph, op);
     const input = graph.tensors[op.inputs[0]!]!;
-    if (input.dtype !== 'int8') throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ARG_MIN supports int8 (and float32, uint8)`);
+    if (input.dtype !== 'int8')
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ARG_MIN supports int8 (and float32, uint8)`);
   },
 
   prepare: (graph, op) => argMax.prepare(graph, op),

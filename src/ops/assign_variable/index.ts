@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** ASSIGN_VARIABLE: a value into the variable, kept for the next inference (see common/variable_ops.ts). */
 import { variableOp } from '../common/variable_ops.ts';
 

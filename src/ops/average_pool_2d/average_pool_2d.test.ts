@@ -1,10 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import averagePool2d from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, type PoolCase, evaluateOp, firstDifference, poolGraph, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
+  type CCase,
+  type PoolCase,
+  evaluateOp,
+  firstDifference,
+  poolGraph,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
@@ -31,12 +41,10 @@ describe('AVERAGE_POOL_2D', () => {
     it('counts only in-bounds taps with SAME padding on odd sizes', () => {
       // 3x3 input, 3x3 filter, stride 1, SAME: corners average 4 taps, edges 6, centre 9
       const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-      expect(run({ shape: [1, 3, 3, 1], filter: [3, 3], stride: [1, 1], padding: 'SAME' }, x))
-        .to.deep.equal([3, 4, 4, 5, 5, 6, 6, 7, 7]);
+      expect(run({ shape: [1, 3, 3, 1], filter: [3, 3], stride: [1, 1], padding: 'SAME' }, x)).to.deep.equal([3, 4, 4, 5, 5, 6, 6, 7, 7]);
       // 5x5 input, 2x2 filter, stride 2, SAME: out 3x3, padding total 1 -> 0 before, last row/column half windows
       const y = Array.from({ length: 25 }, (_, i) => i);
-      expect(run({ shape: [1, 5, 5, 1], filter: [2, 2], stride: [2, 2], padding: 'SAME' }, y))
-        .to.deep.equal([3, 5, 7, 13, 15, 17, 21, 23, 24]);
+      expect(run({ shape: [1, 5, 5, 1], filter: [2, 2], stride: [2, 2], padding: 'SAME' }, y)).to.deep.equal([3, 5, 7, 13, 15, 17, 21, 23, 24]);
     });
 
     it('keeps channels and batches apart', () => {
@@ -45,7 +53,14 @@ describe('AVERAGE_POOL_2D', () => {
     });
 
     it('clamps to each fused activation range (zero point -10, scale 0.05)', () => {
-      const base = { shape: [1, 1, 4, 1] as [number, number, number, number], filter: [1, 1] as [number, number], stride: [1, 1] as [number, number], padding: 'VALID' as Padding, scale: 0.05, zeroPoint: -10 };
+      const base = {
+        shape: [1, 1, 4, 1] as [number, number, number, number],
+        filter: [1, 1] as [number, number],
+        stride: [1, 1] as [number, number],
+        padding: 'VALID' as Padding,
+        scale: 0.05,
+        zeroPoint: -10,
+      };
       const x = [-128, -20, 100, 127];
       expect(run({ ...base, activation: 'NONE' }, x)).to.deep.equal([-128, -20, 100, 127]);
       expect(run({ ...base, activation: 'RELU' }, x)).to.deep.equal([-10, -10, 100, 127]);
@@ -69,11 +84,23 @@ describe('AVERAGE_POOL_2D', () => {
       const { graph, op } = poolGraph('AVERAGE_POOL_2D', { shape: [1, 4, 4, 1], filter: [2, 2], stride: [2, 2], padding: 'VALID' });
       graph.tensors[op.outputs[0]!]!.shape = [1, 3, 2, 1];
       expect(() => averagePool2d.check(graph, op)).to.throw(OpError, /gives \[1,2,2,1\]/);
-      const r3 = singleOpGraph('AVERAGE_POOL_2D', [{ shape: [4, 4, 1], scale: 1, zeroPoint: 0 }], [{ shape: [2, 2, 1], scale: 1, zeroPoint: 0 }],
-        { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE' });
+      const r3 = singleOpGraph('AVERAGE_POOL_2D', [{ shape: [4, 4, 1], scale: 1, zeroPoint: 0 }], [{ shape: [2, 2, 1], scale: 1, zeroPoint: 0 }], {
+        padding: 'VALID',
+        strideH: 2,
+        strideW: 2,
+        filterH: 2,
+        filterW: 2,
+        activation: 'NONE',
+      });
       expect(() => averagePool2d.check(r3.graph, r3.op)).to.throw(OpError, /expected rank 4/);
-      const f = singleOpGraph('AVERAGE_POOL_2D', [{ shape: [1, 4, 4, 1], dtype: 'float32' }], [{ shape: [1, 2, 2, 1], dtype: 'float32' }],
-        { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE' });
+      const f = singleOpGraph('AVERAGE_POOL_2D', [{ shape: [1, 4, 4, 1], dtype: 'float32' }], [{ shape: [1, 2, 2, 1], dtype: 'float32' }], {
+        padding: 'VALID',
+        strideH: 2,
+        strideW: 2,
+        filterH: 2,
+        filterW: 2,
+        activation: 'NONE',
+      });
       expect(() => averagePool2d.check(f.graph, f.op)).to.throw(OpError, /float32; only int8/);
     });
   });
@@ -97,7 +124,17 @@ describe('AVERAGE_POOL_2D', () => {
           c.filter = [Math.min(c.filter[0], c.shape[1]), Math.min(c.filter[1], c.shape[2])];
         }
         const { graph, op } = poolGraph('AVERAGE_POOL_2D', c);
-        cases.push({ def: averagePool2d, graph, op, inputs: [randomInt8(rand, c.shape.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          def: averagePool2d,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              c.shape.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
       const c = runCasesInC(cases);
       cases.forEach((cs, k) => {

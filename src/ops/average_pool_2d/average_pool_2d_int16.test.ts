@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * AVERAGE_POOL_2D 16x8 (int16 activations): random layers from the int16 fuzz generator (windows, strides, SAME/VALID, every fused activation) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)

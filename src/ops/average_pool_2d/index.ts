@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { poolInt16 } from '../common/pool_int16.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import batchMatmul from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,10 +9,26 @@ import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 const Q1 = { scale: 1, zeroPoint: 0 };
 
 function graphOf(lhs: number[], rhs: number[], out: number[], ql: Q, qr: Q, qo: Q, adjX = false, adjY = false, rhsValues?: Int8Array) {
-  return singleOpGraph('BATCH_MATMUL', [{ shape: lhs, ...ql }, { shape: rhs, ...qr, data: rhsValues }], [{ shape: out, ...qo }], { adjX, adjY, asymmetricQuantizeInputs: false });
+  return singleOpGraph(
+    'BATCH_MATMUL',
+    [
+      { shape: lhs, ...ql },
+      { shape: rhs, ...qr, data: rhsValues },
+    ],
+    [{ shape: out, ...qo }],
+    { adjX, adjY, asymmetricQuantizeInputs: false },
+  );
 }
 
-const run = (g: ReturnType<typeof graphOf>, ...xs: number[][]) => Array.from(evaluateOp(batchMatmul, g.graph, g.op, xs.map((x) => Int8Array.from(x)))[0] as Int8Array);
+const run = (g: ReturnType<typeof graphOf>, ...xs: number[][]) =>
+  Array.from(
+    evaluateOp(
+      batchMatmul,
+      g.graph,
+      g.op,
+      xs.map((x) => Int8Array.from(x)),
+    )[0] as Int8Array,
+  );
 
 describe('BATCH_MATMUL', () => {
   describe('reference kernel', () => {
@@ -27,7 +44,11 @@ describe('BATCH_MATMUL', () => {
       // lhs [2,1,1,2] batches; rhs [3,2,1] shared across lhs batches and broadcast in the second dim
       const g = graphOf([2, 1, 1, 2], [3, 2, 1], [2, 3, 1, 1], { scale: 0.5, zeroPoint: -128 }, { scale: 0.5, zeroPoint: 10 }, { scale: 0.25, zeroPoint: -5 });
       // lhs reals: batch0 (1, 2), batch1 (-1, 0); rhs reals per batch: (1,1), (0,2), (-1,3)
-      const out = run(g, [-126, -124, -130 + 0, -128].map((v) => Math.max(-128, v)), [12, 12, 10, 14, 8, 16]);
+      const out = run(
+        g,
+        [-126, -124, -130 + 0, -128].map((v) => Math.max(-128, v)),
+        [12, 12, 10, 14, 8, 16],
+      );
       // batch0: 3, 4, 5 -> 12-5, 16-5, 20-5; batch1 (lhs real (0, 0) after clamping -130 to -128): 0 -> -5
       expect(out).to.deep.equal([7, 11, 15, -5, -5, -5]);
     });
@@ -58,7 +79,17 @@ describe('BATCH_MATMUL', () => {
     const lhsShape = adjX ? [...lhs.slice(0, -2), lhs[lhs.length - 1]!, lhs[lhs.length - 2]!] : lhs;
     const rhsShape = adjY ? [...rhs.slice(0, -2), rhs[rhs.length - 1]!, rhs[rhs.length - 2]!] : rhs;
     const rhsValues = randomInt8(rand, count(rhs));
-    const g = graphOf(lhsShape, rhsShape, out, randomQ(rand, -5, -2), randomQ(rand, -5, -2), randomQ(rand, -4, 0), adjX, adjY, constantRhs ? rhsValues : undefined);
+    const g = graphOf(
+      lhsShape,
+      rhsShape,
+      out,
+      randomQ(rand, -5, -2),
+      randomQ(rand, -5, -2),
+      randomQ(rand, -4, 0),
+      adjX,
+      adjY,
+      constantRhs ? rhsValues : undefined,
+    );
     return { def: batchMatmul, ...g, inputs: constantRhs ? [randomInt8(rand, count(lhs))] : [randomInt8(rand, count(lhs)), rhsValues] };
   }
 
@@ -91,7 +122,17 @@ describe('BATCH_MATMUL', () => {
     const rhs = [...rb, ...(adjY ? [n, k] : [k, n])];
     const constantRhs = rand() < 0.3;
     const rhsValues = randomInt8(rand, count(rhs));
-    const g = graphOf(lhs, rhs, [...ob, m, n], randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -5, 1), adjX, adjY, constantRhs ? rhsValues : undefined);
+    const g = graphOf(
+      lhs,
+      rhs,
+      [...ob, m, n],
+      randomQ(rand, -6, 0),
+      randomQ(rand, -6, 0),
+      randomQ(rand, -5, 1),
+      adjX,
+      adjY,
+      constantRhs ? rhsValues : undefined,
+    );
     return { def: batchMatmul, ...g, inputs: constantRhs ? [randomInt8(rand, count(lhs))] : [randomInt8(rand, count(lhs)), rhsValues] };
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * BATCH_MATMUL 16x8 (int16 operands): random layers from the int16 fuzz generator (adj_x / adj_y, broadcast batches, extreme scales) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * BATCH_MATMUL 16x8 (both operands int16, zero points 0): TFLite Micro's reference BatchMatMul
  * instantiated with an int64 accumulator for int16, so the requantization is the 64-bit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * BATCH_MATMUL, int8: TFLite Micro's reference BatchMatMul (int32 accumulation). Operands of rank 2
  * to 5, batch dimensions broadcast, adj_x / adj_y read an operand as transposed in its last two
@@ -19,8 +20,11 @@ export interface BatchMatMulParams {
   /** the broadcast walk over the batch dimensions, strides in whole matrices */
   loops: BroadcastLoop[];
   batches: number;
-  m: number; k: number; n: number;
-  adjX: boolean; adjY: boolean;
+  m: number;
+  k: number;
+  n: number;
+  adjX: boolean;
+  adjY: boolean;
   lhsOffset: number;
   rhsOffset: number;
   outputZeroPoint: number;
@@ -29,15 +33,23 @@ export interface BatchMatMulParams {
 }
 
 export interface Geometry {
-  lhs: Tensor; rhs: Tensor; out: Tensor;
-  adjX: boolean; adjY: boolean;
-  m: number; k: number; n: number;
-  lhsBatch: number[]; rhsBatch: number[]; outBatch: number[];
+  lhs: Tensor;
+  rhs: Tensor;
+  out: Tensor;
+  adjX: boolean;
+  adjY: boolean;
+  m: number;
+  k: number;
+  n: number;
+  lhsBatch: number[];
+  rhsBatch: number[];
+  outBatch: number[];
 }
 
 function flag(op: Op, name: 'adjX' | 'adjY'): boolean {
   const v = (op.attrs as Record<string, unknown>)[name];
-  if (v !== undefined && typeof v !== 'boolean') throw new OpError(op.index, op.kind, `attribute ${name === 'adjX' ? 'adj_x' : 'adj_y'} = ${String(v)}; expected a boolean`);
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new OpError(op.index, op.kind, `attribute ${name === 'adjX' ? 'adj_x' : 'adj_y'} = ${String(v)}; expected a boolean`);
   return v === true;
 }
 
@@ -45,8 +57,12 @@ export function geometry(graph: Graph, op: Op): Geometry {
   const lhs = requireInput(graph, op, 0, 'lhs');
   const rhs = requireInput(graph, op, 1, 'rhs');
   const out = requireOutput(graph, op);
-  for (const [t, role] of [[lhs, 'lhs'], [rhs, 'rhs']] as const) {
-    if (t.shape.length < 2 || t.shape.length > 5) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; BATCH_MATMUL takes rank 2 to 5`);
+  for (const [t, role] of [
+    [lhs, 'lhs'],
+    [rhs, 'rhs'],
+  ] as const) {
+    if (t.shape.length < 2 || t.shape.length > 5)
+      throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; BATCH_MATMUL takes rank 2 to 5`);
   }
   const adjX = flag(op, 'adjX');
   const adjY = flag(op, 'adjY');
@@ -55,7 +71,11 @@ export function geometry(graph: Graph, op: Op): Geometry {
   const [m, kl] = adjX ? [l1, l0] : [l0, l1];
   const [kr, n] = adjY ? [r1, r0] : [r0, r1];
   if (kl !== kr) {
-    throw new OpError(op.index, op.kind, `lhs ${tensorLabel(lhs)} [${lhs.shape.join(',')}]${adjX ? ' (adj_x)' : ''} and rhs ${tensorLabel(rhs)} [${rhs.shape.join(',')}]${adjY ? ' (adj_y)' : ''} do not agree on the accumulation depth (${kl} vs ${kr})`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `lhs ${tensorLabel(lhs)} [${lhs.shape.join(',')}]${adjX ? ' (adj_x)' : ''} and rhs ${tensorLabel(rhs)} [${rhs.shape.join(',')}]${adjY ? ' (adj_y)' : ''} do not agree on the accumulation depth (${kl} vs ${kr})`,
+    );
   }
   const lhsBatch = lhs.shape.slice(0, -2);
   const rhsBatch = rhs.shape.slice(0, -2);
@@ -76,8 +96,11 @@ export function matmulLayout(g: Geometry): MatmulLayout {
   return {
     loops: broadcastLoops(g.lhsBatch, g.rhsBatch, g.outBatch),
     batches: g.outBatch.reduce((a, b) => a * b, 1),
-    m: g.m, k: g.k, n: g.n,
-    adjX: g.adjX, adjY: g.adjY,
+    m: g.m,
+    k: g.k,
+    n: g.n,
+    adjX: g.adjX,
+    adjY: g.adjY,
     multiplier,
     shift,
   };
@@ -128,7 +151,11 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
 
   check(graph, op) {
     const g = geometry(graph, op);
-    for (const [t, role] of [[g.lhs, 'lhs'], [g.rhs, 'rhs'], [g.out, 'output']] as const) {
+    for (const [t, role] of [
+      [g.lhs, 'lhs'],
+      [g.rhs, 'rhs'],
+      [g.out, 'output'],
+    ] as const) {
       rejectInt16(op, t, role);
       requireInt8Activation(op, t, role);
     }

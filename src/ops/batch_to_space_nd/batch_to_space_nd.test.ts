@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** BATCH_TO_SPACE_ND: batches back to blocks of pixels, with crops (see common/batch_space.ts). */
 import { batchSpaceOp } from '../common/batch_space.ts';
 

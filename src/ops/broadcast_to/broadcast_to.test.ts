@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,16 +9,53 @@ import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const SHAPES: [number[], number[]][] = [
-  [[1, 3], [4, 3]], [[3, 1], [3, 5]], [[2], [3, 1, 2]], [[1], [2, 2, 2, 2, 2]], [[5, 1, 7], [2, 5, 3, 7]], [[1, 1], [1, 1]], [[17], [2, 17]],
+  [
+    [1, 3],
+    [4, 3],
+  ],
+  [
+    [3, 1],
+    [3, 5],
+  ],
+  [[2], [3, 1, 2]],
+  [[1], [2, 2, 2, 2, 2]],
+  [
+    [5, 1, 7],
+    [2, 5, 3, 7],
+  ],
+  [
+    [1, 1],
+    [1, 1],
+  ],
+  [[17], [2, 17]],
 ];
 
 function cases(rand: () => number): Omit<CCase, 'def'>[] {
-  return (['int8', 'int16', 'int32', 'bool'] as DType[]).flatMap((dtype) => SHAPES.map(([shape, target]) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const q = dtype === 'int8' || dtype === 'int16' ? { scale: 0.1, zeroPoint: 0 } : {};
-    const x = dtype === 'int8' ? randomInt8(rand, n) : dtype === 'int16' ? randomInt16(rand, n) : dtype === 'int32' ? Int32Array.from({ length: n }, () => randomInt(rand, -2e9, 2e9)) : Uint8Array.from({ length: n }, () => randomInt(rand, 0, 1));
-    return { ...singleOpGraph('BROADCAST_TO', [{ shape, dtype, ...q }, { shape: [target.length], dtype: 'int32', data: Int32Array.from(target) }], [{ shape: target, dtype, ...q }]), inputs: [x] };
-  }));
+  return (['int8', 'int16', 'int32', 'bool'] as DType[]).flatMap((dtype) =>
+    SHAPES.map(([shape, target]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const q = dtype === 'int8' || dtype === 'int16' ? { scale: 0.1, zeroPoint: 0 } : {};
+      const x =
+        dtype === 'int8'
+          ? randomInt8(rand, n)
+          : dtype === 'int16'
+            ? randomInt16(rand, n)
+            : dtype === 'int32'
+              ? Int32Array.from({ length: n }, () => randomInt(rand, -2e9, 2e9))
+              : Uint8Array.from({ length: n }, () => randomInt(rand, 0, 1));
+      return {
+        ...singleOpGraph(
+          'BROADCAST_TO',
+          [
+            { shape, dtype, ...q },
+            { shape: [target.length], dtype: 'int32', data: Int32Array.from(target) },
+          ],
+          [{ shape: target, dtype, ...q }],
+        ),
+        inputs: [x],
+      };
+    }),
+  );
 }
 
 describe('BROADCAST_TO', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * BROADCAST_TO (TFLite Micro's broadcast_to.cc): the input repeated along every dimension where it
  * has extent 1 (or is missing on the left) up to the constant target shape, at most rank 5. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -11,8 +12,33 @@ import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 const INPUTS: DType[] = ['int8', 'int16', 'int32', 'float32', 'bool'];
 const OUTPUTS: DType[] = ['int8', 'int16', 'int32', 'float32'];
 
-const SPECIAL_FLOATS = [0, -0, 0.5, -0.5, 1.9999, -1.9999, 127.7, 128, -128.9, -129, 255.5, 300.25, -300.25, 32767.9, 32768, -32769, 65537.5,
-  2147483520, -2147483648, 3e9, -3e9, 1e20, Infinity, -Infinity, NaN];
+const SPECIAL_FLOATS = [
+  0,
+  -0,
+  0.5,
+  -0.5,
+  1.9999,
+  -1.9999,
+  127.7,
+  128,
+  -128.9,
+  -129,
+  255.5,
+  300.25,
+  -300.25,
+  32767.9,
+  32768,
+  -32769,
+  65537.5,
+  2147483520,
+  -2147483648,
+  3e9,
+  -3e9,
+  1e20,
+  Infinity,
+  -Infinity,
+  NaN,
+];
 
 function values(rand: () => number, dtype: DType, n: number): TensorBuffer {
   const b = allocBuffer(dtype, n) as unknown as number[];
@@ -27,11 +53,13 @@ function values(rand: () => number, dtype: DType, n: number): TensorBuffer {
 }
 
 function cases(rand: () => number): Omit<CCase, 'def'>[] {
-  return INPUTS.flatMap((from) => OUTPUTS.map((to) => {
-    const shape = [randomInt(rand, 1, 3), from === 'float32' ? 16 : randomInt(rand, 1, 9)];
-    const g = singleOpGraph('CAST', [{ shape, dtype: from }], [{ shape, dtype: to }], { inDataType: from.toUpperCase(), outDataType: to.toUpperCase() });
-    return { ...g, inputs: [values(rand, from, shape[0]! * shape[1]!)] };
-  }));
+  return INPUTS.flatMap((from) =>
+    OUTPUTS.map((to) => {
+      const shape = [randomInt(rand, 1, 3), from === 'float32' ? 16 : randomInt(rand, 1, 9)];
+      const g = singleOpGraph('CAST', [{ shape, dtype: from }], [{ shape, dtype: to }], { inDataType: from.toUpperCase(), outDataType: to.toUpperCase() });
+      return { ...g, inputs: [values(rand, from, shape[0]! * shape[1]!)] };
+    }),
+  );
 }
 
 describe('CAST', () => {
@@ -39,7 +67,9 @@ describe('CAST', () => {
     const run = (from: DType, to: DType, xs: number[]) => {
       const g = singleOpGraph('CAST', [{ shape: [xs.length], dtype: from }], [{ shape: [xs.length], dtype: to }]);
       const input = allocBuffer(from, xs.length) as unknown as number[];
-      xs.forEach((x, i) => { input[i] = x; });
+      xs.forEach((x, i) => {
+        input[i] = x;
+      });
       return Array.from(evaluateOp(def, g.graph, g.op, [input as unknown as TensorBuffer])[0] as unknown as ArrayLike<number>);
     };
     expect(run('int32', 'int8', [127, 128, -129, 256 + 5])).to.deep.equal([127, -128, 127, 5]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CAST (TFLite Micro's cast.cc): each element converted as C++ static_cast does, quantization
  * ignored (the stored values are converted, not the real values). Inputs int8, int16, int32,
@@ -51,9 +52,16 @@ export function castValue(v: number, from: DType, to: DType): number {
 function prepareCast(graph: Graph, op: Op): CastParams {
   const input = requireInput(graph, op, 0, 'input');
   const output = requireOutput(graph, op);
-  if (!INPUTS.includes(input.dtype)) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's CAST takes ${INPUTS.join(', ')}`);
-  if (!OUTPUTS.includes(output.dtype)) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; TFLite Micro's CAST writes ${OUTPUTS.join(', ')}`);
-  if (!sameShape(input.shape, output.shape)) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+  if (!INPUTS.includes(input.dtype))
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's CAST takes ${INPUTS.join(', ')}`);
+  if (!OUTPUTS.includes(output.dtype))
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; TFLite Micro's CAST writes ${OUTPUTS.join(', ')}`);
+  if (!sameShape(input.shape, output.shape))
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+    );
   return { from: input.dtype, to: output.dtype, size: input.shape.reduce((a, b) => a * b, 1), shape: [...input.shape] };
 }
 

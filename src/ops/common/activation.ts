@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { FusedActivation, Tensor } from '../../ir/graph.ts';
 import { roundHalfAway } from './fixedpoint.ts';
 
@@ -19,10 +20,15 @@ export function activationRange(activation: FusedActivation, output: Tensor, bit
   const zero = output.quant?.zeroPoint[0] ?? 0;
   const q = (r: number) => zero + roundHalfAway(Math.fround(r / scale));
   switch (activation) {
-    case 'NONE': return { min: qmin, max: qmax };
-    case 'RELU': return { min: Math.max(qmin, q(0)), max: qmax };
-    case 'RELU6': return { min: Math.max(qmin, q(0)), max: Math.min(qmax, q(6)) };
-    case 'RELU_N1_TO_1': return { min: Math.max(qmin, q(-1)), max: Math.min(qmax, q(1)) };
-    default: throw new Error(`fused activation ${activation} has no quantized range`);
+    case 'NONE':
+      return { min: qmin, max: qmax };
+    case 'RELU':
+      return { min: Math.max(qmin, q(0)), max: qmax };
+    case 'RELU6':
+      return { min: Math.max(qmin, q(0)), max: Math.min(qmax, q(6)) };
+    case 'RELU_N1_TO_1':
+      return { min: Math.max(qmin, q(-1)), max: Math.min(qmax, q(1)) };
+    default:
+      throw new Error(`fused activation ${activation} has no quantized range`);
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What ADD_N and CUMSUM share (TFLite Micro's int8 AddN and CumSum): every input has one scale s and
  * zero point z (ADD_N requires all inputs alike), each element is brought to a common fixed-point
@@ -27,7 +28,8 @@ export interface AddScanParams {
 }
 
 function requirePerTensor(op: Op, t: Tensor, role: string): { scale: number; zeroPoint: number } {
-  if (t.dtype !== 'int8') throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's int8 ${op.kind} needs int8 (its other type is float32)`);
+  if (t.dtype !== 'int8')
+    throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's int8 ${op.kind} needs int8 (its other type is float32)`);
   if (!t.quant || t.quant.scale.length !== 1) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} needs one scale and zero point`);
   return { scale: f32(t.quant.scale[0]!), zeroPoint: t.quant.zeroPoint[0]! };
 }
@@ -38,7 +40,11 @@ export function addScanParams(graph: Graph, op: Op, inputs: Tensor[], output: Te
   inputs.forEach((t, i) => {
     const q = requirePerTensor(op, t, `input ${i}`);
     if (q.scale !== first.scale || q.zeroPoint !== first.zeroPoint) {
-      throw new OpError(op.index, op.kind, `input ${i} ${tensorLabel(t)} has scale ${t.quant!.scale[0]} and zero point ${q.zeroPoint}; TFLite Micro needs every input quantized like input 0 (${inputs[0]!.quant!.scale[0]}, ${first.zeroPoint})`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${i} ${tensorLabel(t)} has scale ${t.quant!.scale[0]} and zero point ${q.zeroPoint}; TFLite Micro needs every input quantized like input 0 (${inputs[0]!.quant!.scale[0]}, ${first.zeroPoint})`,
+      );
     }
   });
   const out = requirePerTensor(op, output, 'output');
@@ -48,7 +54,11 @@ export function addScanParams(graph: Graph, op: Op, inputs: Tensor[], output: Te
   const mi = quantizeMultiplier(realInput);
   const mo = quantizeMultiplier(realOutput);
   if (!(realOutput > 0 && realOutput < 1) || mo.shift > 0) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} scale ${output.quant!.scale[0]} is too small for the input scale (TFLite Micro needs 2·s_in / (2^20·s_out) < 1)`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} scale ${output.quant!.scale[0]} is too small for the input scale (TFLite Micro needs 2·s_in / (2^20·s_out) < 1)`,
+    );
   }
   const inputOffset = -first.zeroPoint;
   return {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the ops that only rename a shape (SQUEEZE, EXPAND_DIMS; RESHAPE has its own) share: they are
  * aliases (the planner gives the output the input's bytes and no code runs), with a byte copy as the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ARG_MIN / ARG_MAX shared work: TFLite Micro's ArgMinMax keeps the first index whose raw value
  * beats every earlier one along the constant axis (ties keep the earlier index); the two ops only

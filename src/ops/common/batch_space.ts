@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (TFLite Micro's reference kernels), int8 (the only integer
  * type TFLite Micro's kernels take; float32 aside). The converter wraps dilated convolutions in them.
@@ -46,7 +47,8 @@ function prepareBatchSpace(graph: Graph, op: Op, toBatch: boolean): BatchSpacePa
   const padT = requireInput(graph, op, 2, toBatch ? 'paddings' : 'crops');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8') throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ${op.kind} supports int8 (and float32)`);
+  if (input.dtype !== 'int8')
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ${op.kind} supports int8 (and float32)`);
   const rank = input.shape.length;
   if (rank !== 3 && rank !== 4) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has rank ${rank}; expected 3 or 4`);
   if (output.shape.length !== rank) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has rank ${output.shape.length}; expected ${rank}`);
@@ -67,18 +69,24 @@ function prepareBatchSpace(graph: Graph, op: Op, toBatch: boolean): BatchSpacePa
   const [IB, IH, IW, C] = inS as [number, number, number, number];
   let expected: number[];
   if (toBatch) {
-    const ph = IH + top + bottom, pw = IW + left + right;
+    const ph = IH + top + bottom,
+      pw = IW + left + right;
     if (ph % bh !== 0 || pw % bw !== 0) throw new OpError(op.index, op.kind, `padded size ${ph}x${pw} is not a multiple of the block ${bh}x${bw}`);
     expected = [IB * bh * bw, ph / bh, pw / bw, C];
   } else {
     if (IB % (bh * bw) !== 0) throw new OpError(op.index, op.kind, `input batch ${IB} is not a multiple of the block ${bh}x${bw}`);
-    const oh = IH * bh - top - bottom, ow = IW * bw - left - right;
+    const oh = IH * bh - top - bottom,
+      ow = IW * bw - left - right;
     if (oh < 1 || ow < 1) throw new OpError(op.index, op.kind, `crops [${padValues.join(',')}] remove the whole output`);
     expected = [IB / (bh * bw), oh, ow, C];
   }
   const outS = ext(output.shape);
   if (outS.some((d, k) => d !== expected[k])) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected ${shapeText(rank === 4 ? expected : [expected[0]!, expected[1]!, expected[3]!])}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; expected ${shapeText(rank === 4 ? expected : [expected[0]!, expected[1]!, expected[3]!])}`,
+    );
   }
   const [OB, OH, OW] = outS as [number, number, number, number];
   // the space side [B, H, W, C] and the batch side [bh·bw·B, h, w, C]
@@ -99,9 +107,11 @@ function prepareBatchSpace(graph: Graph, op: Op, toBatch: boolean): BatchSpacePa
       const batchOffset = (sh * bw + sw) * B * h * w * C + (y0 * w + x0) * C;
       const spaceStrides = [SH * SW * C, bh * SW * C, bw * C, 1];
       const spaceOffset = ((y0 * bh + sh - top) * SW + (x0 * bw + sw - left)) * C;
-      copies.push(toBatch
-        ? stridedCopy(extents, spaceStrides, batchStrides, spaceOffset, batchOffset)
-        : stridedCopy(extents, batchStrides, spaceStrides, batchOffset, spaceOffset));
+      copies.push(
+        toBatch
+          ? stridedCopy(extents, spaceStrides, batchStrides, spaceOffset, batchOffset)
+          : stridedCopy(extents, batchStrides, spaceStrides, batchOffset, spaceOffset),
+      );
       covered += elementCount(extents);
     }
   }
@@ -138,9 +148,12 @@ export function batchSpaceOp(kind: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPACE_ND', di
     },
     emitC(p, ctx: LayerEmitContext) {
       const copies = p.copies.map((c) => renderCopy(c, p.ctype, ctx.input(0), ctx.output(0))).join('\n');
-      const fill = p.fill === undefined ? '' : `  memset(${ctx.output(0)}, ${p.fill}, ${p.outputBytes}); /* padding: raw 0, as TFLite Micro (not the zero point) */\n`;
-      return `/* ${kind} ${p.dtype} [${shapeComment(p.inShape)}] -> [${shapeComment(p.outShape)}], block ${p.block.join('x')}, ${toBatch ? 'paddings' : 'crops'} top ${p.top} left ${p.left}, 0 MACs */\n`
-        + `static void ${ctx.fnName}(void) {\n${fill}${copies}\n}\n`;
+      const fill =
+        p.fill === undefined ? '' : `  memset(${ctx.output(0)}, ${p.fill}, ${p.outputBytes}); /* padding: raw 0, as TFLite Micro (not the zero point) */\n`;
+      return (
+        `/* ${kind} ${p.dtype} [${shapeComment(p.inShape)}] -> [${shapeComment(p.outShape)}], block ${p.block.join('x')}, ${toBatch ? 'paddings' : 'crops'} top ${p.top} left ${p.left}, 0 MACs */\n` +
+        `static void ${ctx.fnName}(void) {\n${fill}${copies}\n}\n`
+      );
     },
   };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the int8 broadcasting binary ops ADD, SUB, MUL and SQUARED_DIFFERENCE share (PRELU uses the
  * checks and the walk too): the operand checks, the zero points, the "common scale" parameters (both
@@ -18,7 +19,11 @@ import { cTerm, requireClampActivation, requireInt8Activation, tensorLabel } fro
 /** binaryTensors, with every operand an int8 activation (int16 gets the "not supported yet" message). */
 export function int8BinaryTensors(graph: Graph, op: Op, names: [string, string] = ['input 1', 'input 2']): { a: Tensor; b: Tensor; out: Tensor } {
   const tensors = binaryTensors(graph, op, names);
-  for (const [t, role] of [[tensors.a, names[0]], [tensors.b, names[1]], [tensors.out, 'output']] as const) {
+  for (const [t, role] of [
+    [tensors.a, names[0]],
+    [tensors.b, names[1]],
+    [tensors.out, 'output'],
+  ] as const) {
     rejectInt16(op, t, role);
     requireInt8Activation(op, t, role);
   }
@@ -104,7 +109,11 @@ export function commonScaleParams(graph: Graph, op: Op, real: CommonScaleReals):
  */
 export function requireCommonScaleFits(op: Op, out: Tensor, outputReal: number, leftShift: number): void {
   if (!(outputReal < 1)) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^${leftShift}*s_out) < 1)`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs 2*max(s1,s2)/(2^${leftShift}*s_out) < 1)`,
+    );
   }
 }
 
@@ -121,7 +130,12 @@ export function input2AtCommonScale(p: CommonScaleParams, leftShift: number, q: 
  * Walks the broadcast of two inputs over the output in output order; `combine` gets the two input
  * elements and returns the output element, already clamped to the output's type.
  */
-export function forEachPair(loops: readonly BroadcastLoop[], inputs: readonly unknown[], outputs: readonly unknown[], combine: (q1: number, q2: number) => number): void {
+export function forEachPair(
+  loops: readonly BroadcastLoop[],
+  inputs: readonly unknown[],
+  outputs: readonly unknown[],
+  combine: (q1: number, q2: number) => number,
+): void {
   const a = inputs[0] as ArrayLike<number>;
   const b = inputs[1] as ArrayLike<number>;
   const out = outputs[0] as { [i: number]: number };
@@ -169,9 +183,7 @@ export function commonScaleView(p: CommonScaleParams, leftShift: number) {
  * bias ± q·2^shift (the input with the larger scale is: its multiplier is exactly 1/2), that
  * expression with no table at all.
  */
-export type CommonScaleTerm =
-  | { kind: 'table'; values: Int32Array }
-  | { kind: 'shift'; bias: number; shift: number; negative: boolean };
+export type CommonScaleTerm = { kind: 'table'; values: Int32Array } | { kind: 'shift'; bias: number; shift: number; negative: boolean };
 
 /**
  * The output stage. `smmlar`: the sum is pre-scaled by 2^(left shift + 1) in the terms and
@@ -242,10 +254,14 @@ export function planCommonScale(p: CommonScaleParams, leftShift: number, sign2: 
   // real pairs, q = 0 on the other side, so they fit int32 as the sums do)
   const [t1, t2] = terms;
   if (t1.kind === 'table' && t2.kind === 'shift') {
-    t1.values.forEach((v, u) => { t1.values[u] = v + t2.bias; });
+    t1.values.forEach((v, u) => {
+      t1.values[u] = v + t2.bias;
+    });
     t2.bias = 0;
   } else if (t1.kind === 'shift' && t2.kind === 'table') {
-    t2.values.forEach((v, u) => { t2.values[u] = v + t1.bias; });
+    t2.values.forEach((v, u) => {
+      t2.values[u] = v + t1.bias;
+    });
     t1.bias = 0;
   } else if (t1.kind === 'shift' && t2.kind === 'shift') {
     t1.bias += t2.bias;
@@ -338,7 +354,10 @@ export function renderCommonScale(kernel: CommonScaleKernel, loops: readonly Bro
     shape: out.shape.join('x'),
     size: out.shape.reduce((n, d) => n * d, 1),
     terms: `${describe(kernel.terms[0])}, ${describe(kernel.terms[1])}`,
-    stage: o.kind === 'exact' ? 'exact requantization' : `SMMLAR requantization${o.signFix ? ' with the sign term' : ''}${o.zeroPointAfter ? ', zero point after the shift' : ''}`,
+    stage:
+      o.kind === 'exact'
+        ? 'exact requantization'
+        : `SMMLAR requantization${o.signFix ? ' with the sign term' : ''}${o.zeroPointAfter ? ', zero point after the shift' : ''}`,
     fnName: f,
     tables: tables.map((values, i) => ({ name: `${f}_lut${i + 1}`, body: cArrayBody(Array.from(values, cInt32), 8) })),
     input1: ctx.input(0),

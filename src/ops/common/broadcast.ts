@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Numpy-style broadcasting of two operands (TFLite's BroadcastBinaryFunction semantics), reduced to
  * the fewest loops: dimensions of extent 1 are dropped and neighbours whose strides chain are merged,
@@ -40,7 +41,8 @@ export function broadcastLoops(a: readonly number[], b: readonly number[], out: 
     }
     return strides;
   };
-  const sa = stridesOf(a), sb = stridesOf(b);
+  const sa = stridesOf(a),
+    sb = stridesOf(b);
   const loops: BroadcastLoop[] = [];
   for (let i = 0; i < rank; i++) {
     if (out[i] === 1) continue;
@@ -48,7 +50,8 @@ export function broadcastLoops(a: readonly number[], b: readonly number[], out: 
   }
   // merge a loop into the one inside it when both operands step through them contiguously
   for (let i = loops.length - 2; i >= 0; i--) {
-    const outer = loops[i]!, inner = loops[i + 1]!;
+    const outer = loops[i]!,
+      inner = loops[i + 1]!;
     if (outer.strideA === inner.strideA * inner.extent && outer.strideB === inner.strideB * inner.extent) {
       loops.splice(i, 2, { extent: outer.extent * inner.extent, strideA: inner.strideA, strideB: inner.strideB });
     }

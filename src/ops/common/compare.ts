@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER and GREATER_EQUAL (TFLite Micro's comparisons.cc): a
  * broadcasting comparison writing a bool tensor (one byte, 0 or 1, per element).
@@ -38,7 +39,12 @@ const DTYPES: Record<CompareKind, readonly DType[]> = {
 };
 
 const C_OPERATOR: Record<CompareKind, string> = {
-  EQUAL: '==', NOT_EQUAL: '!=', LESS: '<', LESS_EQUAL: '<=', GREATER: '>', GREATER_EQUAL: '>=',
+  EQUAL: '==',
+  NOT_EQUAL: '!=',
+  LESS: '<',
+  LESS_EQUAL: '<=',
+  GREATER: '>',
+  GREATER_EQUAL: '>=',
 };
 
 export const COMPARE_LEFT_SHIFT = 8;
@@ -58,12 +64,18 @@ export interface CompareParams extends BinaryLayout {
 
 export function compareFn(kind: CompareKind): (a: number, b: number) => boolean {
   switch (kind) {
-    case 'EQUAL': return (a, b) => a === b;
-    case 'NOT_EQUAL': return (a, b) => a !== b;
-    case 'LESS': return (a, b) => a < b;
-    case 'LESS_EQUAL': return (a, b) => a <= b;
-    case 'GREATER': return (a, b) => a > b;
-    case 'GREATER_EQUAL': return (a, b) => a >= b;
+    case 'EQUAL':
+      return (a, b) => a === b;
+    case 'NOT_EQUAL':
+      return (a, b) => a !== b;
+    case 'LESS':
+      return (a, b) => a < b;
+    case 'LESS_EQUAL':
+      return (a, b) => a <= b;
+    case 'GREATER':
+      return (a, b) => a > b;
+    case 'GREATER_EQUAL':
+      return (a, b) => a >= b;
   }
 }
 
@@ -85,11 +97,16 @@ function scaleMultiplier(op: Op, graph: Graph, index: number, role: string): { m
 function check(graph: Graph, op: Op, kind: CompareKind): void {
   const { a, b, out } = binaryTensors(graph, op);
   const allowed = DTYPES[kind];
-  if (!allowed.includes(a.dtype)) throw new OpError(op.index, op.kind, `input 1 ${tensorLabel(a)} is ${a.dtype}; TFLite Micro's ${kind} supports ${allowed.join(', ')}`);
+  if (!allowed.includes(a.dtype))
+    throw new OpError(op.index, op.kind, `input 1 ${tensorLabel(a)} is ${a.dtype}; TFLite Micro's ${kind} supports ${allowed.join(', ')}`);
   if (b.dtype !== a.dtype) throw new OpError(op.index, op.kind, `input 2 ${tensorLabel(b)} is ${b.dtype}; input 1 is ${a.dtype}`);
   if (out.dtype !== 'bool') throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} is ${out.dtype}; expected bool`);
   if (!sameShape(a.shape, b.shape) && out.shape.length > 4) {
-    throw new OpError(op.index, op.kind, `broadcasting output ${tensorLabel(out)} has rank ${out.shape.length}; TFLite Micro broadcasts comparisons up to rank 4`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `broadcasting output ${tensorLabel(out)} has rank ${out.shape.length}; TFLite Micro broadcasts comparisons up to rank 4`,
+    );
   }
   if (a.dtype === 'int8') {
     scaleMultiplier(op, graph, op.inputs[0]!, 'input 1');
@@ -112,8 +129,12 @@ function prepare(graph: Graph, op: Op, kind: CompareKind): CompareParams {
     kind,
     dtype,
     scaled,
-    input1Offset: m1.offset, input1Multiplier: m1.multiplier, input1Shift: m1.shift,
-    input2Offset: m2.offset, input2Multiplier: m2.multiplier, input2Shift: m2.shift,
+    input1Offset: m1.offset,
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Offset: m2.offset,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
   };
 }
 
@@ -151,8 +172,12 @@ export function compareOp(kind: CompareKind, dir: string): OpDef<CompareParams> 
         ctype: DTYPE_C[p.dtype],
         scaled: p.scaled,
         op: C_OPERATOR[kind],
-        m1: p.input1Multiplier, s1: p.input1Shift, z1: p.input1Offset,
-        m2: p.input2Multiplier, s2: p.input2Shift, z2: p.input2Offset,
+        m1: p.input1Multiplier,
+        s1: p.input1Shift,
+        z1: p.input1Offset,
+        m2: p.input2Multiplier,
+        s2: p.input2Shift,
+        z2: p.input2Offset,
         leftShift: COMPARE_LEFT_SHIFT,
       });
     },

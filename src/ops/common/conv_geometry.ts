@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The window geometry CONV_2D and DEPTHWISE_CONV_2D share, in their int8 and 16x8 kernels: an NHWC
  * input, a 4-D filter whose axes 1 and 2 are the kernel height and width, the stride/dilation/padding
@@ -9,17 +10,29 @@ import type { Conv2DAttrs, DepthwiseConv2DAttrs, Graph, Op, Tensor } from '../..
 import { activationRange } from './activation.ts';
 import { outputSize, paddingBefore } from './padding.ts';
 import {
-  type ChannelMultipliers, convAttrs, convChannelMultipliers, optionalInput, requireInput, requireOutput, requireRank,
-  requireWeightQuant, tensorLabel,
+  type ChannelMultipliers,
+  convAttrs,
+  convChannelMultipliers,
+  optionalInput,
+  requireInput,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
 } from './weighted.ts';
 
 export interface ConvGeometry {
   input: Tensor;
   filter: Tensor;
   attrs: Conv2DAttrs;
-  batches: number; inH: number; inW: number; inC: number;
-  kH: number; kW: number;
-  outH: number; outW: number;
+  batches: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  kH: number;
+  kW: number;
+  outH: number;
+  outW: number;
 }
 
 /** Input 0 [N,H,W,C] and filter input 1 (rank 4, taps on axes 1 and 2) with the output size. */
@@ -32,7 +45,15 @@ export function convGeometry(graph: Graph, op: Op): ConvGeometry {
   const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
   const [, kH, kW] = filter.shape as [number, number, number, number];
   return {
-    input, filter, attrs, batches, inH, inW, inC, kH, kW,
+    input,
+    filter,
+    attrs,
+    batches,
+    inH,
+    inW,
+    inC,
+    kH,
+    kW,
     outH: outputSize(attrs.padding, inH, kH, attrs.strideH, attrs.dilationH),
     outW: outputSize(attrs.padding, inW, kW, attrs.strideW, attrs.dilationW),
   };
@@ -54,22 +75,39 @@ export function depthwiseGeometry(graph: Graph, op: Op): ConvGeometry & { outC: 
 /** The sizes and window every conv kernel's parameters carry. */
 export interface ConvWindowParams {
   batches: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kH: number; kW: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
   /** the padding before the first row and column */
-  padTop: number; padLeft: number;
+  padTop: number;
+  padLeft: number;
 }
 
 export function convWindow(g: ConvGeometry & { outC: number }): ConvWindowParams {
   const a = g.attrs;
   return {
-    batches: g.batches, inH: g.inH, inW: g.inW, inC: g.inC,
-    outH: g.outH, outW: g.outW, outC: g.outC,
-    kH: g.kH, kW: g.kW,
-    strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
+    batches: g.batches,
+    inH: g.inH,
+    inW: g.inW,
+    inC: g.inC,
+    outH: g.outH,
+    outW: g.outW,
+    outC: g.outC,
+    kH: g.kH,
+    kW: g.kW,
+    strideH: a.strideH,
+    strideW: a.strideW,
+    dilationH: a.dilationH,
+    dilationW: a.dilationW,
     padTop: paddingBefore(a.padding, g.inH, g.kH, a.strideH, a.dilationH, g.outH),
     padLeft: paddingBefore(a.padding, g.inW, g.kW, a.strideW, a.dilationW, g.outW),
   };
@@ -79,12 +117,19 @@ export function convWindow(g: ConvGeometry & { outC: number }): ConvWindowParams
  * The per-output-channel requantization (filter scales along `quantizedAxis`) and the fused
  * activation's clamp, for int8 or 16x8 activations.
  */
-export function convRequant(graph: Graph, op: Op, g: ConvGeometry & { outC: number }, quantizedAxis: number, bits: 8 | 16): ChannelMultipliers & { actMin: number; actMax: number } {
+export function convRequant(
+  graph: Graph,
+  op: Op,
+  g: ConvGeometry & { outC: number },
+  quantizedAxis: number,
+  bits: 8 | 16,
+): ChannelMultipliers & { actMin: number; actMax: number } {
   const output = requireOutput(graph, op);
   const filterScales = requireWeightQuant(op, g.filter, quantizedAxis, g.outC, true);
   const range = activationRange(g.attrs.activation, output, bits);
   return {
-    actMin: range.min, actMax: range.max,
+    actMin: range.min,
+    actMax: range.max,
     ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
   };
 }
@@ -117,7 +162,8 @@ export function filterWithDilation(g: ConvGeometry): string {
 
 /** A depthwise filter is [1, kh, kw, channels]. */
 export function requireDepthwiseFilterShape(op: Op, filter: Tensor): void {
-  if (filter.shape[0] !== 1) throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has shape [${filter.shape.join(',')}]; expected [1, kh, kw, channels]`);
+  if (filter.shape[0] !== 1)
+    throw new OpError(op.index, op.kind, `filter ${tensorLabel(filter)} has shape [${filter.shape.join(',')}]; expected [1, kh, kw, channels]`);
 }
 
 /** Output channels are a whole multiple of the input channels, and depth_multiplier (if set) agrees. */

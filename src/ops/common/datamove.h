@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the data-movement kernels (shape ops: PAD, TRANSPOSE, SLICE, CONCATENATION, ...) use beyond
  * fixedpoint.h: memcpy/memset for contiguous runs and fills of wider elements. */
 #ifndef TF_DATAMOVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Arm DSP-extension building blocks of the int8 kernels' DSP variants (Armv7E-M, Armv8-M Mainline):
  * our own thin wrappers around SXTB16, SMLAD, SMLABB/SMLATT, PKHBT/PKHTB, SMMULR/SMMLAR and SSAT, with
  * plain C99 twins where the compiler targets no DSP extension (the host), so the very same kernels
@@ -127,9 +128,7 @@ static inline uint32_t tf_pack_hi(uint32_t lo, uint32_t hi) { return (lo >> 16) 
 static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
   return tf_lane(tf_lane0(x) + tf_lane0(y)) | (tf_lane(tf_lane1(x) + tf_lane1(y)) << 16);
 }
-static inline int32_t tf_smmulr(int32_t a, int32_t b) {
-  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
-}
+static inline int32_t tf_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32); }
 /* wraps like the instruction: unsigned 64-bit sums, so C sees no overflow */
 static inline int32_t tf_dsp_smmlar(int32_t a, int32_t b, int32_t acc) {
   return (int32_t)((((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + ((uint64_t)1 << 31)) >> 32);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Compile-time side of the DSP kernel variants (`common/dsp_requant.h` and the ops' `*_dsp.h`): per-channel requantization
  * records, the accumulator bound that licenses the SMMULR requantization, and weight layouts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Requantization shared by the int8 Arm DSP kernel variants (CONV_2D, DEPTHWISE_CONV_2D,
  * FULLY_CONNECTED): the per-layer constants (tf_rq_t), the per-channel records, the word loads of
  * compile-time aligned data, and one output from an accumulator.
@@ -71,7 +72,8 @@ static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, i
 }
 
 /* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
-static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast, const int full) {
+static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast,
+                                                              const int full) {
   int32_t v;
   if (fast) {
     v = tf_rq_fast_p(acc, m, p);
@@ -83,7 +85,8 @@ static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32
   return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
 }
 
-static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast, const int full) {
+static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast,
+                                                              const int full) {
   return tf_dsp_rq(acc, c.m, c.p, rq, fast, full);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the elementwise ops share: the shape rules of unary ops (output shaped like the input) and of
  * binary ops with numpy broadcasting, and the C loop nest that walks a broadcast (see broadcast.ts).
@@ -49,7 +50,11 @@ export function binaryTensors(graph: Graph, op: Op, names: [string, string] = ['
   const a = requireInput(graph, op, 0, names[0]);
   const b = requireInput(graph, op, 1, names[1]);
   const out = requireOutput(graph, op);
-  for (const [t, role] of [[a, names[0]], [b, names[1]], [out, 'output']] as const) {
+  for (const [t, role] of [
+    [a, names[0]],
+    [b, names[1]],
+    [out, 'output'],
+  ] as const) {
     if (t.shape.length > MAX_BROADCAST_RANK) {
       throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has rank ${t.shape.length}; at most ${MAX_BROADCAST_RANK} is supported`);
     }
@@ -57,7 +62,11 @@ export function binaryTensors(graph: Graph, op: Op, names: [string, string] = ['
   const shape = broadcastShape(a.shape, b.shape);
   if (!shape) throw new OpError(op.index, op.kind, `shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} do not broadcast`);
   if (!sameShape(shape, out.shape)) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape ${shapeText(out.shape)}; ${shapeText(a.shape)} and ${shapeText(b.shape)} broadcast to ${shapeText(shape)}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(out)} has shape ${shapeText(out.shape)}; ${shapeText(a.shape)} and ${shapeText(b.shape)} broadcast to ${shapeText(shape)}`,
+    );
   }
   return { a, b, out };
 }
@@ -83,7 +92,11 @@ export interface BroadcastCView {
 
 export function broadcastCView(loops: readonly BroadcastLoop[]): BroadcastCView {
   const index = (stride: (l: BroadcastLoop) => number) =>
-    loops.map((l, k) => ({ k, s: stride(l) })).filter(({ s }) => s !== 0).map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s}`)).join(' + ') || '0';
+    loops
+      .map((l, k) => ({ k, s: stride(l) }))
+      .filter(({ s }) => s !== 0)
+      .map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s}`))
+      .join(' + ') || '0';
   return {
     loops: loops.map((l, k) => ({ k, extent: l.extent })),
     loopVars: loops.map((_, k) => `i${k}`).join(', '),
@@ -105,7 +118,11 @@ export function requireOutputQuantization(op: Op, output: Tensor, scale: number,
   const s = output.quant?.scale[0];
   const z = output.quant?.zeroPoint[0];
   if (s === undefined || Math.fround(s) !== scale || z !== zeroPoint) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has scale ${s}, zero point ${z}; TFLite requires scale ${scaleText} and zero point ${zeroPoint}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has scale ${s}, zero point ${z}; TFLite requires scale ${scaleText} and zero point ${zeroPoint}`,
+    );
   }
 }
 
@@ -139,7 +156,10 @@ export function binaryLayout(graph: Graph, op: Op): BinaryLayout {
 }
 
 /** The view fields every broadcasting binary template uses. */
-export function binaryEmitView(layout: BinaryLayout, ctx: LayerEmitContext): BroadcastCView & { fnName: string; input1: string; input2: string; output: string; shape: string; size: number; broadcast: boolean } {
+export function binaryEmitView(
+  layout: BinaryLayout,
+  ctx: LayerEmitContext,
+): BroadcastCView & { fnName: string; input1: string; input2: string; output: string; shape: string; size: number; broadcast: boolean } {
   const out = ctx.graph.tensors[ctx.op.outputs[0]!]!;
   const a = ctx.graph.tensors[ctx.op.inputs[0]!]!;
   const b = ctx.graph.tensors[ctx.op.inputs[1]!]!;

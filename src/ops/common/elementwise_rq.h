@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The output stage of the int8 common-scale kernels (ADD, SUB; binary_elementwise.ts plans it):
  * SMMLAR gives SRDHM and the rounding constant in one instruction, SSAT with a shifted operand the
  * rounding right shift and the int8 saturation in another. Plain C99 twins elsewhere (the host,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fixed-point helpers of TFLite Micro's int8 arithmetic, as static inline C99 (no float, no libc).
  * Generated into every model's output; the TS twin is fixedpoint.ts. */
 #ifndef TF_FIXEDPOINT_H
@@ -26,8 +27,6 @@ static inline int32_t tf_mbqm(int32_t x, int32_t multiplier, int shift) {
   return tf_rdbpot(tf_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
-static inline int32_t tf_clamp(int32_t x, int32_t lo, int32_t hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
-}
+static inline int32_t tf_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
 #endif

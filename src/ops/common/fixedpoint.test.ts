@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { compileAndRun } from '../../../test/helpers/op_harness.ts';
  * every product: checked on the edges (ties of both signs, extremes) and a few million random pairs.
  */
 describe('fixedpoint.h tf_srdhm', () => {
-  it('equals TFLite Micro\'s nudge-and-divide form on edges and random operands', () => {
+  it("equals TFLite Micro's nudge-and-divide form on edges and random operands", () => {
     const header = readFileSync(join(import.meta.dirname, 'fixedpoint.h'), 'utf8');
     const program = `${header}
 #include <stdio.h>

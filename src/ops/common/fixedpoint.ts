@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite Micro's fixed-point arithmetic, bit for bit (DESIGN.md §2). The C side lives in
  * `fixedpoint.h` beside this file; both are tested against each other.
@@ -17,8 +18,14 @@ export function frexp(x: number): { mantissa: number; exponent: number } {
   let e = Math.max(-1073, Math.floor(Math.log2(Math.abs(x))) + 1);
   let m = x * Math.pow(2, -e);
   // log2 can be off by one near powers of two; normalise exactly
-  while (Math.abs(m) < 0.5) { m *= 2; e -= 1; }
-  while (Math.abs(m) >= 1) { m /= 2; e += 1; }
+  while (Math.abs(m) < 0.5) {
+    m *= 2;
+    e -= 1;
+  }
+  while (Math.abs(m) >= 1) {
+    m /= 2;
+    e += 1;
+  }
   return { mantissa: m, exponent: e };
 }
 
@@ -58,7 +65,7 @@ export function srdhm(a: number, b: number): number {
 
 /** RoundingDivideByPOT. */
 export function rdbpot(x: number, exponent: number): number {
-  const mask = (1 << exponent) - 1 | 0;
+  const mask = ((1 << exponent) - 1) | 0;
   const remainder = x & mask;
   const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);

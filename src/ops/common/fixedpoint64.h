@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MultiplyByQuantizedMultiplier for a 64-bit accumulator (TFLite's int16x8 kernels with an int64 bias):
  * the multiplier is reduced to 16 bits and one rounding shift follows. The TS twin is fixedpoint64.ts. */
 #ifndef TF_FIXEDPOINT64_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite's MultiplyByQuantizedMultiplier for a 64-bit accumulator (the int16x8 kernels with an int64
  * bias): the multiplier is first reduced to 16 bits, then one rounding shift. It rounds differently

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite Micro's float-built int8 lookup tables (PopulateLookupTable of ELU, and of the ops built the
  * same way): at Prepare, for every int8 value v, dequantize in float32 (s_in·(v − z_in)), apply the

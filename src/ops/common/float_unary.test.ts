@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The float32-only ops (NEG, SQUARE, FLOOR, SQRT): TS reference vs emitted C vs TFLite Micro on
  * float bit patterns of every kind (normal over the whole exponent range, subnormal, zeros of both
@@ -14,7 +15,10 @@ import { rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
-const SPECIAL = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc12345, 0x00000001, 0x807fffff, 0x3f800000, 0xbf000000, 0x4b000000, 0xcb000001, 0x4affffff, 0xbeffffff, 0x7f7fffff];
+const SPECIAL = [
+  0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc12345, 0x00000001, 0x807fffff, 0x3f800000, 0xbf000000, 0x4b000000, 0xcb000001, 0x4affffff, 0xbeffffff,
+  0x7f7fffff,
+];
 
 function floats(rand: () => number, n: number, opts: { nan?: boolean; negative?: boolean } = {}): Float32Array {
   const u = new Uint32Array(n);
@@ -53,17 +57,41 @@ describe('float32-only elementwise ops (NEG, SQUARE, FLOOR, SQRT)', () => {
 
   it('emitted C matches the reference kernel bit for bit', () => {
     const rand = rng(71);
-    expectCMatchesReference(OPS.flatMap(([kind, def, o]) => SHAPES.map((shape) => ({
-      // the harness writes C float literals, which carry no NaN payload: NaNs are checked against TFLM only
-      def, ...graphOf(kind, shape), inputs: [floats(rand, shape.reduce((a, b) => a * b, 1), { ...o, nan: false }) as unknown as Int8Array],
-    }))));
+    expectCMatchesReference(
+      OPS.flatMap(([kind, def, o]) =>
+        SHAPES.map((shape) => ({
+          // the harness writes C float literals, which carry no NaN payload: NaNs are checked against TFLM only
+          def,
+          ...graphOf(kind, shape),
+          inputs: [
+            floats(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              { ...o, nan: false },
+            ) as unknown as Int8Array,
+          ],
+        })),
+      ),
+    );
   });
 
   for (const [kind, def, o] of OPS) {
     it(`${kind} agrees with TFLite Micro bit for bit`, function () {
       if (!tflmRefAvailable(this)) return;
       const rand = rng(72);
-      expectTflmAgrees(def, SHAPES.map((shape) => ({ ...graphOf(kind, shape), inputs: [floats(rand, shape.reduce((a, b) => a * b, 1), o) as unknown as Int8Array] })));
+      expectTflmAgrees(
+        def,
+        SHAPES.map((shape) => ({
+          ...graphOf(kind, shape),
+          inputs: [
+            floats(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              o,
+            ) as unknown as Int8Array,
+          ],
+        })),
+      );
     });
   }
 });

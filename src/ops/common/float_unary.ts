@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * float32 elementwise ops that TFLite Micro runs in float only (NEG, SQUARE, FLOOR, SQRT): TFLM
  * rejects int8 and int16 for them, so float32 is the only form a converter can leave them in. The
@@ -52,9 +53,16 @@ export function floatUnaryOp(spec: FloatUnarySpec): OpDef<FloatUnaryParams> {
     dir: spec.dir,
     check(graph: Graph, op: Op) {
       const { input, output } = unaryTensors(graph, op);
-      for (const [t, role] of [[input, 'input'], [output, 'output']] as const) {
+      for (const [t, role] of [
+        [input, 'input'],
+        [output, 'output'],
+      ] as const) {
         if (t.dtype !== 'float32') {
-          throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${op.kind} is float32 only (it has no quantized kernel), so only float32 is supported`);
+          throw new OpError(
+            op.index,
+            op.kind,
+            `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${op.kind} is float32 only (it has no quantized kernel), so only float32 is supported`,
+          );
         }
       }
     },

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemmlowp-style fixed-point functions of TFLite Micro's int8 softmax (exp on negative values,
  * 1/(1+x), the reciprocal of a Q12.19 sum) as static inline C99, no float, no libc. The TS twin is
  * gemmlowp.ts. A raw int32 with n integer bits stands for raw / 2^(31-n). Includes fixedpoint.h. */
@@ -6,9 +7,7 @@
 #include "fixedpoint.h"
 
 /* int32 addition that wraps (gemmlowp's plain Add), done in uint32 so it is defined C. */
-static inline int32_t tf_add_wrap(int32_t a, int32_t b) {
-  return (int32_t)((uint32_t)a + (uint32_t)b);
-}
+static inline int32_t tf_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 
 /* x * 2^exponent for 0 < exponent < 31, saturating (SaturatingRoundingMultiplyByPOT, exponent > 0). */
 static inline int32_t tf_sat_shift_left(int32_t x, int exponent) {
@@ -41,8 +40,7 @@ static inline int32_t tf_exp_on_interval_between_negative_one_quarter_and_0_excl
 static inline int32_t tf_exp_on_negative_values_q5_26(int32_t a) {
   const int32_t one_quarter = 1 << 24;
   const int32_t a_mod_quarter_minus_one_quarter = tf_add_wrap(a & (one_quarter - 1), -one_quarter);
-  int32_t result = tf_exp_on_interval_between_negative_one_quarter_and_0_excl(
-      tf_sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
+  int32_t result = tf_exp_on_interval_between_negative_one_quarter_and_0_excl(tf_sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
   const int32_t remainder = (int32_t)((uint32_t)a_mod_quarter_minus_one_quarter - (uint32_t)a);
   /* exp(-2^k) for k = -2..4, one bit of the remainder each */
   if (remainder & (1 << 24)) result = tf_srdhm(result, 1672461947);
@@ -61,8 +59,7 @@ static inline int32_t tf_one_over_one_plus_x_for_x_in_0_1(int32_t a) {
   int32_t x = tf_add_wrap(1515870810, tf_srdhm(half_denominator, -1010580540));
   int i;
   for (i = 0; i < 3; i++) {
-    const int32_t one_minus_half_denominator_times_x =
-        (int32_t)((1u << 29) - (uint32_t)tf_srdhm(half_denominator, x));
+    const int32_t one_minus_half_denominator_times_x = (int32_t)((1u << 29) - (uint32_t)tf_srdhm(half_denominator, x));
     x = tf_add_wrap(x, tf_sat_shift_left(tf_srdhm(x, one_minus_half_denominator_times_x), 2));
   }
   return tf_sat_shift_left(x, 1);

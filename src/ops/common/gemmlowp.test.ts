@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,18 +57,25 @@ describe('gemmlowp.h agrees with gemmlowp.ts', () => {
     const sums = [1, 2 ** 19, 2 ** 20 - 1, INT32_MAX];
     for (let i = 0; i < 2000; i++) sums.push(1 + Math.floor(rand() * (2 ** 31 - 1)));
     const dir = import.meta.dirname;
-    const headers = readdirSync(dir).filter((f) => f.endsWith('.h')).sort();
-    const arr = (name: string, v: number[]) => `static const int32_t ${name}[${v.length}] = { ${v.map((x) => (x === -2147483648 ? '(-2147483647 - 1)' : String(x))).join(', ')} };`;
+    const headers = readdirSync(dir)
+      .filter((f) => f.endsWith('.h'))
+      .sort();
+    const arr = (name: string, v: number[]) =>
+      `static const int32_t ${name}[${v.length}] = { ${v.map((x) => (x === -2147483648 ? '(-2147483647 - 1)' : String(x))).join(', ')} };`;
     const program = [
-      '#include <stdint.h>', '#include <stdio.h>',
+      '#include <stdint.h>',
+      '#include <stdio.h>',
       ...headers.map((h) => `#include "${join(dir, h)}"`),
-      arr('exp_in', expIn), arr('recip_in', recipIn), arr('sums', sums),
+      arr('exp_in', expIn),
+      arr('recip_in', recipIn),
+      arr('sums', sums),
       'int main(void) {',
       '  unsigned i;',
       `  for (i = 0; i < ${expIn.length}u; ++i) { int32_t r = tf_exp_on_negative_values_q5_26(exp_in[i]); fwrite(&r, 4, 1, stdout); }`,
       `  for (i = 0; i < ${recipIn.length}u; ++i) { int32_t r = tf_one_over_one_plus_x_for_x_in_0_1(recip_in[i]); fwrite(&r, 4, 1, stdout); }`,
       `  for (i = 0; i < ${sums.length}u; ++i) { int n; int32_t r = tf_reciprocal(sums[i], 12, &n); fwrite(&r, 4, 1, stdout); fwrite(&n, 4, 1, stdout); }`,
-      '  return 0;', '}',
+      '  return 0;',
+      '}',
     ].join('\n');
     const out = compileAndRun(program);
     const got = new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The gemmlowp fixed-point functions TFLite Micro's int8 softmax is built from (exp on negative
  * values, 1/(1+x) by Newton-Raphson, the reciprocal of a Q12.19 sum), on raw int32 values. A value
@@ -10,7 +11,13 @@ const EXP_MINUS_ONE_EIGHTH = 1895147668;
 const ONE_THIRD = 715827883;
 /** exp(-2^k) for k = -2..4, the barrel shifter of exp_on_negative_values */
 const EXP_BARREL: ReadonlyArray<readonly [exponent: number, multiplier: number]> = [
-  [-2, 1672461947], [-1, 1302514674], [0, 790015084], [1, 290630308], [2, 39332535], [3, 720401], [4, 242],
+  [-2, 1672461947],
+  [-1, 1302514674],
+  [0, 790015084],
+  [1, 290630308],
+  [2, 39332535],
+  [3, 720401],
+  [4, 242],
 ];
 /** 48/17 and -32/17 in Q2.29: the Newton-Raphson division start */
 const FORTY_EIGHT_OVER_17 = 1515870810;

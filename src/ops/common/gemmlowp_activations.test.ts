@@ -1,10 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { INT32_MAX } from './fixedpoint.ts';
-import {
-  int8SigmoidScaling, logistic, logisticInt8, oneMinusXOverOnePlusXForXIn0To1, tanh, tanhInt8,
-} from './gemmlowp_activations.ts';
+import { int8SigmoidScaling, logistic, logisticInt8, oneMinusXOverOnePlusXForXIn0To1, tanh, tanhInt8 } from './gemmlowp_activations.ts';
 import { int8Table } from './lookup_table.ts';
 import { compileAndRun } from '../../../test/helpers/op_harness.ts';
 
@@ -65,10 +64,13 @@ static int8_t sigmoid_int8(int is_tanh, int32_t q, int32_t zp, int32_t mult, int
 const COMMON_DIR = import.meta.dirname;
 
 function cTables(cases: { zp: number; mult: number; shift: number; radius: number }[]): Uint8Array {
-  const headers = readdirSync(COMMON_DIR).filter((f) => f.endsWith('.h')).sort();
+  const headers = readdirSync(COMMON_DIR)
+    .filter((f) => f.endsWith('.h'))
+    .sort();
   const rows = cases.map((c) => `{ ${c.zp}, ${c.mult}, ${c.shift}, ${c.radius} }`).join(',\n');
   const program = [
-    '#include <stdint.h>', '#include <stdio.h>',
+    '#include <stdint.h>',
+    '#include <stdio.h>',
     ...headers.map((h) => `#include "${join(COMMON_DIR, h)}"`),
     C_SIGMOID,
     `static const int32_t cases[][4] = {\n${rows}\n};`,
@@ -107,7 +109,7 @@ describe('gemmlowp logistic and tanh (TS)', () => {
     expect(oneMinusXOverOnePlusXForXIn0To1(0)).to.be.closeTo(INT32_MAX, 2);
   });
 
-  it('TFLite Micro\'s int8 input scaling: frexp of scale·2^27, radius floor(15·2^27 / 2^shift)', () => {
+  it("TFLite Micro's int8 input scaling: frexp of scale·2^27, radius floor(15·2^27 / 2^shift)", () => {
     // scale 1: 2^27 = 0.5·2^28 -> multiplier 2^30, shift 28, radius 7 (15/2 rounded down)
     expect(int8SigmoidScaling(1, 3)).to.deep.equal({ inputZeroPoint: 3, inputMultiplier: 2 ** 30, inputLeftShift: 28, inputRangeRadius: 7 });
     // scale 1/256: 2^19 -> shift 20, radius 15·2^27/2^20 = 1920
@@ -115,7 +117,7 @@ describe('gemmlowp logistic and tanh (TS)', () => {
     // scale 0.1 (float32 0.100000001490116...): mantissa 0.8 rounded in Q31
     const s = int8SigmoidScaling(0.1, 0)!;
     expect(s.inputLeftShift).to.equal(24);
-    expect(s.inputMultiplier).to.equal(Math.round(Math.fround(0.1) * 2 ** 27 / 2 ** 24 * 2 ** 31));
+    expect(s.inputMultiplier).to.equal(Math.round(((Math.fround(0.1) * 2 ** 27) / 2 ** 24) * 2 ** 31));
     expect(int8SigmoidScaling(2 ** -30, 0)).to.equal(undefined);
   });
 
@@ -134,7 +136,10 @@ describe('gemmlowp logistic and tanh (TS)', () => {
           const x = Math.fround(scale) * (q - zp);
           const lo = logisticInt8(q, s);
           const th = tanhInt8(q, s);
-          expect(Math.abs(lo - Math.max(-128, Math.min(127, Math.round(256 / (1 + Math.exp(-x))) - 128))), `logistic scale ${scale} zp ${zp} q ${q}`).to.be.at.most(1);
+          expect(
+            Math.abs(lo - Math.max(-128, Math.min(127, Math.round(256 / (1 + Math.exp(-x))) - 128))),
+            `logistic scale ${scale} zp ${zp} q ${q}`,
+          ).to.be.at.most(1);
           expect(Math.abs(th - Math.max(-128, Math.min(127, Math.round(128 * Math.tanh(x))))), `tanh scale ${scale} zp ${zp} q ${q}`).to.be.at.most(1);
         }
         // exactly at the zero point: sigmoid 1/2 -> 0, tanh 0 -> 0 (unless the radius is 0, as for
@@ -157,8 +162,14 @@ describe('gemmlowp logistic and tanh (TS)', () => {
     cases.forEach(({ scale, zp }, k) => {
       const s = int8SigmoidScaling(scale, zp)!;
       // row i of each C table is the value for the input byte i, as int8Table indexes
-      expect(int8Table((q) => logisticInt8(q, s)), `logistic scale ${scale} zp ${zp}`).to.deep.equal(Array.from(c.subarray(k * 512, k * 512 + 256)));
-      expect(int8Table((q) => tanhInt8(q, s)), `tanh scale ${scale} zp ${zp}`).to.deep.equal(Array.from(c.subarray(k * 512 + 256, k * 512 + 512)));
+      expect(
+        int8Table((q) => logisticInt8(q, s)),
+        `logistic scale ${scale} zp ${zp}`,
+      ).to.deep.equal(Array.from(c.subarray(k * 512, k * 512 + 256)));
+      expect(
+        int8Table((q) => tanhInt8(q, s)),
+        `tanh scale ${scale} zp ${zp}`,
+      ).to.deep.equal(Array.from(c.subarray(k * 512 + 256, k * 512 + 512)));
     });
   });
 });

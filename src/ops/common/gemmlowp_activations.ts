@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * gemmlowp's fixed-point logistic and tanh (on raw int32 values; a value with n integer bits is
  * raw / 2^(31-n)) and the way TFLite Micro feeds them int8 data: its int8 LOGISTIC and TANH kernels
@@ -28,17 +29,17 @@ export function oneMinusXOverOnePlusXForXIn0To1(a: number): number {
 export function logistic(a: number, integerBits: number): number {
   if (a === 0) return 1 << 30;
   // exp of minus the magnitude, then 1/(1+e) for a > 0 and its complement for a < 0
-  const resultIfPositive = oneOverOnePlusXForXIn0To1(expOnNegativeValues(a > 0 ? (-a | 0) : a, integerBits));
+  const resultIfPositive = oneOverOnePlusXForXIn0To1(expOnNegativeValues(a > 0 ? -a | 0 : a, integerBits));
   return a > 0 ? resultIfPositive : add32(INT32_MAX, -resultIfPositive);
 }
 
 /** gemmlowp::tanh for `a` with `integerBits` integer bits; Q0.31 result. */
 export function tanh(a: number, integerBits: number): number {
   if (a === 0) return 0;
-  const negativeMagnitude = a < 0 ? a : (-a | 0);
+  const negativeMagnitude = a < 0 ? a : -a | 0;
   // exp(2n) read as the same raw value with one more integer bit (ExactMulByPot<1>)
   const t = oneMinusXOverOnePlusXForXIn0To1(expOnNegativeValues(negativeMagnitude, integerBits + 1));
-  return a < 0 ? (-t | 0) : t;
+  return a < 0 ? -t | 0 : t;
 }
 
 /** The int8 input rescale of TFLite Micro's LOGISTIC and TANH: (q - zp) to Q4.27. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The 16x8 plumbing: the int8/int16 dispatch, the 64-bit requantization and the int16 table lookup
  * in C against TS, and a whole 16x8 model (all seven int16 ops chained, written by our writer) run by
@@ -24,7 +25,11 @@ import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 
 const dir = import.meta.dirname;
-const includes = () => readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((h) => `#include "${join(dir, h)}"`);
+const includes = () =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.h'))
+    .sort()
+    .map((h) => `#include "${join(dir, h)}"`);
 
 /** A 16x8 model: CONV_2D -> DEPTHWISE_CONV_2D -> ADD (both) -> LOGISTIC -> TANH -> FULLY_CONNECTED -> SOFTMAX. */
 function chainModel(seed: number): Graph {
@@ -36,11 +41,24 @@ function chainModel(seed: number): Graph {
   };
   const weights = (name: string, shape: number[], scales: number[], axis: number): number => {
     const n = shape.reduce((a, b) => a * b, 1);
-    tensors.push({ index: tensors.length, name, shape, dtype: 'int8', quant: { scale: scales, zeroPoint: scales.map(() => 0), axis }, data: new Uint8Array(toBytes(randomInt8(rand, n, -127, 127))) });
+    tensors.push({
+      index: tensors.length,
+      name,
+      shape,
+      dtype: 'int8',
+      quant: { scale: scales, zeroPoint: scales.map(() => 0), axis },
+      data: new Uint8Array(toBytes(randomInt8(rand, n, -127, 127))),
+    });
     return tensors.length - 1;
   };
   const bias64 = (name: string, n: number, range: number): number => {
-    tensors.push({ index: tensors.length, name, shape: [n], dtype: 'int64', data: new Uint8Array(toBytes(BigInt64Array.from({ length: n }, () => BigInt(randomInt(rand, -range, range))))) });
+    tensors.push({
+      index: tensors.length,
+      name,
+      shape: [n],
+      dtype: 'int64',
+      data: new Uint8Array(toBytes(BigInt64Array.from({ length: n }, () => BigInt(randomInt(rand, -range, range))))),
+    });
     return tensors.length - 1;
   };
   const input = t('input', [1, 6, 6, 2], 0.001);
@@ -74,8 +92,24 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
   it('the dispatcher sends int8 layers to the int8 kernel and int16 layers to the int16 one', () => {
     const q8 = { scale: 0.5, zeroPoint: 0 };
     const attrs = { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' };
-    const g8 = singleOpGraph('CONV_2D', [{ shape: [1, 1, 1, 1], ...q8 }, { shape: [1, 1, 1, 1], scale: 1, data: Int8Array.from([1]) }], [{ shape: [1, 1, 1, 1], ...q8 }], attrs);
-    const g16 = singleOpGraph('CONV_2D', [{ shape: [1, 1, 1, 1], dtype: 'int16', ...q8 }, { shape: [1, 1, 1, 1], scale: 1, data: Int8Array.from([1]) }], [{ shape: [1, 1, 1, 1], dtype: 'int16', ...q8 }], attrs);
+    const g8 = singleOpGraph(
+      'CONV_2D',
+      [
+        { shape: [1, 1, 1, 1], ...q8 },
+        { shape: [1, 1, 1, 1], scale: 1, data: Int8Array.from([1]) },
+      ],
+      [{ shape: [1, 1, 1, 1], ...q8 }],
+      attrs,
+    );
+    const g16 = singleOpGraph(
+      'CONV_2D',
+      [
+        { shape: [1, 1, 1, 1], dtype: 'int16', ...q8 },
+        { shape: [1, 1, 1, 1], scale: 1, data: Int8Array.from([1]) },
+      ],
+      [{ shape: [1, 1, 1, 1], dtype: 'int16', ...q8 }],
+      attrs,
+    );
     const p8 = conv.prepare(g8.graph, g8.op);
     const p16 = conv.prepare(g16.graph, g16.op);
     expect(isInt16Params(p8)).to.equal(false);
@@ -104,7 +138,8 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
       cases.push([BigInt(Math.floor((rand() * 2 - 1) * bound)), multiplier, shift]);
     }
     const program = [
-      '#include <stdio.h>', ...includes(),
+      '#include <stdio.h>',
+      ...includes(),
       `static const int64_t x[${cases.length}] = { ${cases.map((c) => `${c[0]}LL`).join(', ')} };`,
       `static const int32_t m[${cases.length}] = { ${cases.map((c) => c[1]).join(', ')} };`,
       `static const int8_t s[${cases.length}] = { ${cases.map((c) => c[2]).join(', ')} };`,
@@ -117,12 +152,14 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
   it('lut_int16.h agrees with lut_int16.ts on every int16 input', () => {
     const { exp } = softmaxInt16Tables();
     const program = [
-      '#include <stdio.h>', ...includes(),
+      '#include <stdio.h>',
+      ...includes(),
       `static const int16_t lut[513] = { ${Array.from(exp).join(', ')} };`,
       'int main(void) { for (int32_t v = -32768; v <= 32767; ++v) { const int16_t r = tf_lut_int16_lookup((int16_t)v, lut); fwrite(&r, 2, 1, stdout); } return 0; }',
     ].join('\n');
     const c = new Int16Array(compileAndRun(program).slice().buffer);
-    for (let v = -32768; v <= 32767; v++) if (c[v + 32768] !== lutLookupInt16(v, exp)) expect.fail(`lookup ${v}: C ${c[v + 32768]}, TS ${lutLookupInt16(v, exp)}`);
+    for (let v = -32768; v <= 32767; v++)
+      if (c[v + 32768] !== lutLookupInt16(v, exp)) expect.fail(`lookup ${v}: C ${c[v + 32768]}, TS ${lutLookupInt16(v, exp)}`);
   });
 
   describe('a 16x8 model of all seven int16 ops (CONV_2D, DEPTHWISE_CONV_2D, ADD, LOGISTIC, TANH, FULLY_CONNECTED, SOFTMAX)', () => {
@@ -130,7 +167,7 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
     const inputs = [0, 1, 2].map((k) => new Uint8Array(toBytes(randomInt16(rng(200 + k), 72, -20000, 20000))));
     const compiled = compileGraph(graph, 'chain16x8.tflite');
 
-    it('desktop TFLite (tfjs-tflite) gives the reference\'s outputs', async () => {
+    it("desktop TFLite (tfjs-tflite) gives the reference's outputs", async () => {
       const model = writeTflite(graph);
       for (const input of inputs) {
         const ours = interpret(compiled.prepared, [input]).outputs[0]!;
@@ -140,22 +177,25 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
     });
 
     for (const target of ['host', 'cortex-m4'] as const) {
-      it(target === 'host' ? 'the generated C on the host under ASan+UBSan matches the reference' : 'runs bit-exact on the emulated Cortex-M4 (QEMU mps2-an386)', async function () {
-        requireTools(this, target === 'host' ? ['gcc'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
-        const work = mkdtempSync(join(tmpdir(), 'tinyforge-16x8-'));
-        try {
-          const path = join(work, 'chain16x8.tflite');
-          saveTflite(path, graph);
-          const report = await runModel(path, { target, sanitize: target === 'host', cases: inputs.map((i) => [i]) });
-          expect(report.matchesReference).to.equal(true);
-          if (target !== 'host') {
-            expect(report.cases.every((c) => c.count! > 0)).to.equal(true);
-            console.log(`    16x8 chain model on ${report.board}: ${report.perInference} instructions per inference`);
+      it(
+        target === 'host' ? 'the generated C on the host under ASan+UBSan matches the reference' : 'runs bit-exact on the emulated Cortex-M4 (QEMU mps2-an386)',
+        async function () {
+          requireTools(this, target === 'host' ? ['gcc'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
+          const work = mkdtempSync(join(tmpdir(), 'tinyforge-16x8-'));
+          try {
+            const path = join(work, 'chain16x8.tflite');
+            saveTflite(path, graph);
+            const report = await runModel(path, { target, sanitize: target === 'host', cases: inputs.map((i) => [i]) });
+            expect(report.matchesReference).to.equal(true);
+            if (target !== 'host') {
+              expect(report.cases.every((c) => c.count! > 0)).to.equal(true);
+              console.log(`    16x8 chain model on ${report.board}: ${report.perInference} instructions per inference`);
+            }
+          } finally {
+            rmSync(work, { recursive: true, force: true });
           }
-        } finally {
-          rmSync(work, { recursive: true, force: true });
-        }
-      });
+        },
+      );
     }
   });
 });

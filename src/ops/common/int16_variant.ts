@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * 16x8 quantization (int16 activations, int8 weights) as a separate kernel variant of an int8 op. The
  * op's int8 definition stays as it is; `withInt16Variant` puts a dispatcher in front of it that sends
@@ -75,7 +76,8 @@ export function requireInt16Activation(op: Op, t: Tensor, role: string): void {
   if (!q || q.scale.length === 0) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has no quantization parameters`);
   if (q.scale.length !== 1) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is quantized per channel; activations must be per tensor`);
   if (!(q.scale[0]! > 0)) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has scale ${q.scale[0]}; it must be positive`);
-  if (q.zeroPoint[0] !== 0) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has zero point ${q.zeroPoint[0]}; int16 activations must be symmetric (zero point 0)`);
+  if (q.zeroPoint[0] !== 0)
+    throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has zero point ${q.zeroPoint[0]}; int16 activations must be symmetric (zero point 0)`);
 }
 
 /** The bias of a 16x8 layer: absent, int32 or int64, one value per output channel, constant. */

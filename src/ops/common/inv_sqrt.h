@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TFLite's GetInvSqrtQuantizedMultiplierExp (1/sqrt of a positive int32 as a multiplier and shift,
  * Newton-Raphson in Q3.28) as static inline C99, used by int8 L2_NORMALIZATION. The TS twin is
  * inv_sqrt.ts. Needs fixedpoint.h and gemmlowp.h first (the common headers are included in name

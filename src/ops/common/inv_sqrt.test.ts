@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +24,12 @@ describe('inverse square root multiplier (GetInvSqrtQuantizedMultiplierExp)', ()
     const inputs = [0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 1 << 26, (1 << 27) - 1, 1 << 27, (1 << 29) - 1, 1 << 29, 2147483647];
     for (let i = 0; i < 300; i++) inputs.push(Math.floor(rand() ** 4 * 2147483647));
     const dir = import.meta.dirname;
-    const headers = readdirSync(dir).filter((f) => f.endsWith('.h')).sort();
+    const headers = readdirSync(dir)
+      .filter((f) => f.endsWith('.h'))
+      .sort();
     const program = [
-      '#include <stdint.h>', '#include <stdio.h>',
+      '#include <stdint.h>',
+      '#include <stdio.h>',
       ...headers.map((h) => `#include "${join(dir, h)}"`),
       `static const int32_t inputs[] = { ${inputs.join(', ')} };`,
       'int main(void) {',

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite's GetInvSqrtQuantizedMultiplierExp: 1/sqrt(x) of a positive int32 as a quantized multiplier
  * and shift, by five Newton-Raphson steps in gemmlowp Q3.28 (used by int8 L2_NORMALIZATION on the sum

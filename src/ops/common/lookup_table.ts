@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Unary int8 -> int8 ops as a 256-entry table. An int8 activation takes only 256 values, so an
  * elementwise op whose output depends on nothing but its input value (LOGISTIC, TANH, HARD_SWISH,

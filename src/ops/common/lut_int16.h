@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TFLite's interpolating lookup into a 513-entry int16 table (lut_lookup_with_interpolation): the top
  * 9 bits of the input pick the sample, the low 7 bits interpolate to the next. Tables are computed at
  * compile time (lut_int16.ts) and emitted per layer. */

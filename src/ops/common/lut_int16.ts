@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite's int16 lookup tables (gen_lut / lut_lookup_with_interpolation): a function sampled at 512
  * steps over [inputMin, inputMax] plus one end value, each sample nudged so that linear interpolation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the Armv6-M kernels (Cortex-M0/M0+, the RP2040) share between their C and their assembly:
  * whether this build runs the assembly, and the build-time check that a struct field the assembly
  * reads sits at the offset the assembly was written for. Each kernel's header defines its offsets
@@ -16,7 +17,8 @@
 #endif
 
 #ifdef __ASSEMBLER__
-/* clang-format off: assembler source, whose operands clang-format would respace as C */
+/* assembler source, whose operands clang-format would respace as C */
+/* clang-format off */
 /* A global function in its own section (dropped when unused); weak: two models linked into one image
  * each ship the same file. */
         .macro tf_m0_function name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Armv6-M row-block loops of FULLY_CONNECTED and the LSTM (common/m0plus_mac.h): blocks of 8 or 4
  * weight rows over one input row, starts contiguous (bias + input offset * sum of the row's weights). */
 #include "m0plus_mac.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The row-block multiply-accumulate loop of the Armv6-M kernels (Cortex-M0/M0+, the RP2040), shared by
  * DEPTHWISE_CONV_2D, FULLY_CONNECTED and the LSTM. A block of 8 (or 4) weight rows runs over runs of
  * input bytes with every accumulator in a register, each input byte loaded once for the block and the
@@ -25,7 +26,8 @@
 #define TF_M0_BLOCKS_ACC 8
 
 #ifdef __ASSEMBLER__
-/* clang-format off: assembler source, whose operands clang-format would respace as C */
+/* assembler source, whose operands clang-format would respace as C */
+/* clang-format off */
 /* the LDMs above read consecutive words */
         .if TF_M0_RUN_ROWS != TF_M0_RUN_N + 4 || TF_M0_RUN_STEP != TF_M0_RUN_N + 8 || TF_M0_RUN_WSKIP != TF_M0_RUN_N + 12 || TF_M0_RUN_N != 0
         .error "tf_m0dw_run_t: n, rows, step, wskip must be the first four words, in order (one LDM)"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The exact requantization helpers of the Armv6-M kernels (Cortex-M0/M0+, the RP2040): Thumb-1 has
  * no 32x32->64 multiply (libgcc's __aeabi_lmul costs some 50 cycles), so TFLite Micro's
  * MultiplyByQuantizedMultiplier is built from 32-bit products. Depthwise, FULLY_CONNECTED and the LSTM
@@ -27,9 +28,7 @@ static inline __attribute__((always_inline)) int32_t tf_m0_k(int32_t v) {
 
 /* TFLite's rounding right shift by r >= 1 (round half away from zero) as in tf_m0dw_rq: floor((q +
  * 2^(r-1) - [q < 0]) / 2^r) = ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0]; |q| < 2^31 - 1. */
-static inline __attribute__((always_inline)) int32_t tf_m0_rshift(int32_t q, int r) {
-  return (((q + (q >> 31)) >> (r - 1)) + 1) >> 1;
-}
+static inline __attribute__((always_inline)) int32_t tf_m0_rshift(int32_t q, int r) { return (((q + (q >> 31)) >> (r - 1)) + 1) >> 1; }
 
 /* Saturates to int16: in range exactly when (x + 2^15) >> 16 is 0. */
 static inline __attribute__((always_inline)) int32_t tf_m0_sat16(int32_t x) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MEAN and SUM 16x8: TFLite Micro's EvalIntegerMean<int16_t> / QuantizedMeanOrSum<int16_t, int32_t>,
  * the int8 algorithms on int16 tensors (zero points 0): an int32 sum per output element (wrapping as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MAXIMUM and MINIMUM (TFLite Micro's MaximumMinimumBroadcastSlow): the elementwise max/min of the
  * raw stored values with broadcasting. Nothing is requantized: TFLite Micro compares the stored
@@ -26,8 +27,12 @@ export function minMaxOp(kind: 'MAXIMUM' | 'MINIMUM', dir: string, template: str
 
     check(graph, op) {
       const { a, b, out } = binaryTensors(graph, op);
-      if (!SUPPORTED.includes(out.dtype)) throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} is ${out.dtype}; only ${SUPPORTED.join(', ')} are supported`);
-      for (const [t, role] of [[a, 'input 1'], [b, 'input 2']] as const) {
+      if (!SUPPORTED.includes(out.dtype))
+        throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} is ${out.dtype}; only ${SUPPORTED.join(', ')} are supported`);
+      for (const [t, role] of [
+        [a, 'input 1'],
+        [b, 'input 2'],
+      ] as const) {
         if (t.dtype !== out.dtype) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is ${t.dtype}; the output is ${out.dtype}`);
       }
     },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A guard for requantizing multipliers of 2^31 and more. TFLite Micro's MultiplyByQuantizedMultiplier
  * (double rounding) shifts x left by the multiplier's exponent with `x * (1 << shift)`: for an
@@ -15,6 +16,10 @@ export const MAX_LEFT_SHIFT = 31;
 /** Throws when a quantized multiplier's exponent `shift` is past MAX_LEFT_SHIFT; `what` names the ratio. */
 export function requireLeftShiftFits(op: Op, shift: number, what: string): void {
   if (shift > MAX_LEFT_SHIFT) {
-    throw new OpError(op.index, op.kind, `the rescale ${what} is 2^${shift - 1} or more: TFLite Micro's left shift by ${shift} bits is undefined in C (its result depends on the CPU); the output scale is far too fine for the inputs`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `the rescale ${what} is 2^${shift - 1} or more: TFLite Micro's left shift by ${shift} bits is undefined in C (its result depends on the CPU); the output scale is far too fine for the inputs`,
+    );
   }
 }

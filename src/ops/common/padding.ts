@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Padding } from '../../ir/graph.ts';
 
 /** Output size of a windowed op along one axis (TFLite's ComputeOutSize). */

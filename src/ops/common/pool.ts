@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What AVERAGE_POOL_2D and MAX_POOL_2D share: the checks, TFLite Micro's pooling Prepare (output size
  * from the padding mode, padding before, activation range) and the window of one output pixel.
@@ -44,23 +45,35 @@ export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
   requireRank(op, output, 'output', 4);
   const a = poolAttrs(op);
   if (a.padding !== 'SAME' && a.padding !== 'VALID') throw new OpError(op.index, op.kind, `unsupported padding ${String(a.padding)}`);
-  for (const [name, v] of [['stride height', a.strideH], ['stride width', a.strideW], ['filter height', a.filterH], ['filter width', a.filterW]] as const) {
+  for (const [name, v] of [
+    ['stride height', a.strideH],
+    ['stride width', a.strideW],
+    ['filter height', a.filterH],
+    ['filter width', a.filterW],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new OpError(op.index, op.kind, `${name} is ${v}; it must be a positive integer`);
   }
   if (!SUPPORTED_ACTIVATIONS.has(a.activation)) throw new OpError(op.index, op.kind, `unsupported fused activation ${a.activation}`);
   // the kernel rescales nothing: the output must mean the same as the input
-  const qi = input.quant!, qo = output.quant!;
+  const qi = input.quant!,
+    qo = output.quant!;
   if (qi.scale[0] !== qo.scale[0] || qi.zeroPoint[0] !== qo.zeroPoint[0]) {
-    throw new OpError(op.index, op.kind,
-      `input ${tensorLabel(input)} (scale ${qi.scale[0]}, zero point ${qi.zeroPoint[0]}) and output ${tensorLabel(output)} (scale ${qo.scale[0]}, zero point ${qo.zeroPoint[0]}) must share quantization`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `input ${tensorLabel(input)} (scale ${qi.scale[0]}, zero point ${qi.zeroPoint[0]}) and output ${tensorLabel(output)} (scale ${qo.scale[0]}, zero point ${qo.zeroPoint[0]}) must share quantization`,
+    );
   }
   const [n, h, w, c] = input.shape as [number, number, number, number];
   const outH = outputSize(a.padding, h, a.filterH, a.strideH);
   const outW = outputSize(a.padding, w, a.filterW, a.strideW);
   const expected = [n, outH, outW, c];
   if (outH < 1 || outW < 1 || output.shape.some((d, i) => d !== expected[i])) {
-    throw new OpError(op.index, op.kind,
-      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; a ${a.filterH}x${a.filterW} ${a.padding} window at stride ${a.strideH}x${a.strideW} over [${input.shape.join(',')}] gives [${expected.join(',')}]`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; a ${a.filterH}x${a.filterW} ${a.padding} window at stride ${a.strideH}x${a.strideW} over [${input.shape.join(',')}] gives [${expected.join(',')}]`,
+    );
   }
   // (with these output sizes every window holds at least one input pixel, so the average never
   // divides by zero, the case where TFLite Micro fails at run time)
@@ -75,8 +88,16 @@ export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams 
   const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
   const range = activationRange(a.activation, output, bits);
   return {
-    batches, inH, inW, depth, outH, outW,
-    filterH: a.filterH, filterW: a.filterW, strideH: a.strideH, strideW: a.strideW,
+    batches,
+    inH,
+    inW,
+    depth,
+    outH,
+    outW,
+    filterH: a.filterH,
+    filterW: a.filterW,
+    strideH: a.strideH,
+    strideW: a.strideW,
     padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
     padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
     actMin: range.min,
@@ -88,8 +109,10 @@ export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams 
 export function poolWindow(p: PoolParams, outY: number, outX: number): { y0: number; y1: number; x0: number; x1: number; count: number } {
   const originY = outY * p.strideH - p.padTop;
   const originX = outX * p.strideW - p.padLeft;
-  const y0 = Math.max(0, originY), y1 = Math.min(p.inH, originY + p.filterH);
-  const x0 = Math.max(0, originX), x1 = Math.min(p.inW, originX + p.filterW);
+  const y0 = Math.max(0, originY),
+    y1 = Math.min(p.inH, originY + p.filterH);
+  const x0 = Math.max(0, originX),
+    x1 = Math.min(p.inW, originX + p.filterW);
   return { y0, y1, x0, x1, count: Math.max(0, y1 - y0) * Math.max(0, x1 - x0) };
 }
 
@@ -98,7 +121,12 @@ export function poolWindow(p: PoolParams, outY: number, outX: number): { y0: num
  * The reference pools' walk (int8 and int16 alike): for every output element in order, `reduce` gets
  * the in-bounds taps of its window and their count; its result is clamped to the fused activation.
  */
-export function forEachPoolWindow(p: PoolParams, input: Int8Array | Int16Array, output: Int8Array | Int16Array, reduce: (taps: number[], count: number) => number): void {
+export function forEachPoolWindow(
+  p: PoolParams,
+  input: Int8Array | Int16Array,
+  output: Int8Array | Int16Array,
+  reduce: (taps: number[], count: number) => number,
+): void {
   let o = 0;
   for (let b = 0; b < p.batches; b++) {
     const image = b * p.inH * p.inW * p.depth;
@@ -137,7 +165,11 @@ export function poolTaps(graph: Graph, op: Op): number {
 /** The template view both pool kernels render from (every number baked into the C). */
 export function poolView(p: PoolParams, fnName: string, input: string, output: string, kind: string, macs: number) {
   return {
-    fnName, kind, input, output, macs,
+    fnName,
+    kind,
+    input,
+    output,
+    macs,
     ...p,
     inRowStride: p.inW * p.depth,
     inImageStride: p.inH * p.inW * p.depth,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * AVERAGE_POOL_2D and MAX_POOL_2D 16x8: TFLite Micro's reference int16 pools are the int8 ones on the
  * int16 range (int32 sums; the average rounds half away from zero with C's truncating division over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the reductions over axes (MEAN, SUM, REDUCE_MAX) share: the axis input, the output shape rule
  * (with or without keep_dims), and the loop structure. The input's dimensions are reduced to the
@@ -61,7 +62,11 @@ export function requireReducedShape(op: Op, input: Tensor, output: Tensor, axes:
   const expected = keep ? input.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : input.shape.filter((_, i) => !axes.includes(i));
   const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join(',');
   if (squeeze(expected) !== squeeze(output.shape)) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; reducing axes [${axes.join(',')}] of [${input.shape.join(',')}] gives [${expected.join(',')}]`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; reducing axes [${axes.join(',')}] of [${input.shape.join(',')}] gives [${expected.join(',')}]`,
+    );
   }
 }
 
@@ -136,8 +141,7 @@ export function reduceCView(layout: ReduceLayout): {
   base: string;
   offset: string;
 } {
-  const terms = (loops: ReduceLoop[], v: string) =>
-    loops.map((l, k) => (l.stride === 1 ? `${v}${k}` : `${v}${k} * ${l.stride}`)).join(' + ') || '0';
+  const terms = (loops: ReduceLoop[], v: string) => loops.map((l, k) => (l.stride === 1 ? `${v}${k}` : `${v}${k} * ${l.stride}`)).join(' + ') || '0';
   const vars = [...layout.outer.map((_, k) => `o${k}`), ...layout.inner.map((_, k) => `r${k}`)];
   return {
     outerLoops: layout.outer.map((l, k) => ({ k, extent: l.extent })),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The requantizing clamp of TFLite's quantized RELU family (ReluQuantized): the input re-expressed
  * on the output's scale, out = clamp(z_out + MBQM(q - z_in, m, shift), act_min, act_max).

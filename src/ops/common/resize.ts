@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** What RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR share: NHWC shapes, the constant size, the options. */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
@@ -23,11 +24,17 @@ export function resizeGeometry(graph: Graph, op: Op): ResizeGeometry {
   requireRank(op, input, 'input', 4);
   if (sizeTensor.dtype !== 'int32') throw new OpError(op.index, op.kind, `size ${tensorLabel(sizeTensor)} is ${sizeTensor.dtype}; expected int32`);
   const size = constIndexValues(op, sizeTensor, 'size');
-  if (size.length !== 2 || size.some((s) => s < 1)) throw new OpError(op.index, op.kind, `size ${tensorLabel(sizeTensor)} = ${shapeText(size)}; expected [height, width], both positive`);
+  if (size.length !== 2 || size.some((s) => s < 1))
+    throw new OpError(op.index, op.kind, `size ${tensorLabel(sizeTensor)} = ${shapeText(size)}; expected [height, width], both positive`);
   const [batches, inH, inW, depth] = input.shape as [number, number, number, number];
   requireShape(op, output, 'output', [batches, size[0]!, size[1]!, depth]);
   return {
-    batches, inH, inW, depth, outH: size[0]!, outW: size[1]!,
+    batches,
+    inH,
+    inW,
+    depth,
+    outH: size[0]!,
+    outW: size[1]!,
     alignCorners: op.attrs.alignCorners === true,
     halfPixelCenters: op.attrs.halfPixelCenters === true,
   };

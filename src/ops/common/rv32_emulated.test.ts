@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The RV32IMC variants (CONV_2D 1x1, DEPTHWISE_CONV_2D, FULLY_CONNECTED) on the emulated ESP32-C3
  * core (QEMU riscv32 virt, the riscv64-unknown-elf-gcc build): small models chaining every kernel
@@ -21,31 +22,71 @@ import { randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts'
  * [n, h, w, 1] -> depthwise x8 (one input channel, SAME, stride 2) -> depthwise x1 (3x3 SAME) ->
  * 1x1 conv -> fully connected over the flattened pixels; every layer's output is a model output.
  */
-function chain(name: string, input: [number, number, number, number], c: { mid: number; outC: number; features: number; perChannel: boolean; outScale: number }, seed: number): Graph {
+function chain(
+  name: string,
+  input: [number, number, number, number],
+  c: { mid: number; outC: number; features: number; perChannel: boolean; outScale: number },
+  seed: number,
+): Graph {
   const rand = rng(seed);
   const b = new GraphBuilder(name);
   const [n, h, w] = input;
   const scales = (k: number) => (c.perChannel ? Array.from({ length: k }, () => 0.002 + rand() * 0.02) : [0.01]);
   const q = () => ({ scale: 0.2 + rand() * 0.3, zeroPoint: randomInt(rand, -20, 20) });
-  const biasOf = (k: number) => b.constant({ shape: [k], dtype: 'int32' }, Int32Array.from({ length: k }, () => randomInt(rand, -3000, 3000)));
+  const biasOf = (k: number) =>
+    b.constant(
+      { shape: [k], dtype: 'int32' },
+      Int32Array.from({ length: k }, () => randomInt(rand, -3000, 3000)),
+    );
   const x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
   const h2 = Math.ceil(h / 2);
   const w2 = Math.ceil(w / 2);
   const dwScales1 = scales(c.mid);
-  const dw1Filter = b.constant({ shape: [1, 3, 3, c.mid], quant: { scale: dwScales1, zeroPoint: dwScales1.map(() => 0), axis: 3 } }, randomInt8(rand, 9 * c.mid, -127, 127));
+  const dw1Filter = b.constant(
+    { shape: [1, 3, 3, c.mid], quant: { scale: dwScales1, zeroPoint: dwScales1.map(() => 0), axis: 3 } },
+    randomInt8(rand, 9 * c.mid, -127, 127),
+  );
   const [y1] = b.op('DEPTHWISE_CONV_2D', [x, dw1Filter, biasOf(c.mid)], [{ shape: [n, h2, w2, c.mid], q: q() }], {
-    padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation: 'RELU', depthMultiplier: c.mid,
+    padding: 'SAME',
+    strideH: 2,
+    strideW: 2,
+    dilationH: 1,
+    dilationW: 1,
+    activation: 'RELU',
+    depthMultiplier: c.mid,
   });
   const dwScales2 = scales(c.mid);
-  const dw2Filter = b.constant({ shape: [1, 3, 3, c.mid], quant: { scale: dwScales2, zeroPoint: dwScales2.map(() => 0), axis: 3 } }, randomInt8(rand, 9 * c.mid, -127, 127));
+  const dw2Filter = b.constant(
+    { shape: [1, 3, 3, c.mid], quant: { scale: dwScales2, zeroPoint: dwScales2.map(() => 0), axis: 3 } },
+    randomInt8(rand, 9 * c.mid, -127, 127),
+  );
   const [y2] = b.op('DEPTHWISE_CONV_2D', [y1!, dw2Filter, biasOf(c.mid)], [{ shape: [n, h2, w2, c.mid], q: q() }], {
-    padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE', depthMultiplier: 1,
+    padding: 'SAME',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    activation: 'NONE',
+    depthMultiplier: 1,
   });
   const pwScales = scales(c.outC);
-  const pwFilter = b.constant({ shape: [c.outC, 1, 1, c.mid], quant: { scale: pwScales, zeroPoint: pwScales.map(() => 0), axis: 0 } }, randomInt8(rand, c.outC * c.mid, -127, 127));
-  const [y3] = b.op('CONV_2D', [y2!, pwFilter, biasOf(c.outC)], [{ shape: [n, h2, w2, c.outC], q: { scale: c.outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
-    padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU6',
-  });
+  const pwFilter = b.constant(
+    { shape: [c.outC, 1, 1, c.mid], quant: { scale: pwScales, zeroPoint: pwScales.map(() => 0), axis: 0 } },
+    randomInt8(rand, c.outC * c.mid, -127, 127),
+  );
+  const [y3] = b.op(
+    'CONV_2D',
+    [y2!, pwFilter, biasOf(c.outC)],
+    [{ shape: [n, h2, w2, c.outC], q: { scale: c.outScale, zeroPoint: randomInt(rand, -20, 20) } }],
+    {
+      padding: 'VALID',
+      strideH: 1,
+      strideW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      activation: 'RELU6',
+    },
+  );
   const inF = h2 * w2 * c.outC;
   const fcFilter = b.constant({ shape: [c.features, inF], quant: { scale: [0.004], zeroPoint: [0], axis: 0 } }, randomInt8(rand, c.features * inF, -127, 127));
   const [y4] = b.op('FULLY_CONNECTED', [y3!, fcFilter, biasOf(c.features)], [{ shape: [n, c.features], q: q() }], { activation: 'NONE', keepNumDims: false });
@@ -54,8 +95,14 @@ function chain(name: string, input: [number, number, number, number], c: { mid: 
 }
 
 const MODELS: { graph: Graph; note: string }[] = [
-  { note: 'per-channel scales, 8 channels (groups of 8 and 4), a 3-column tail, odd pixel counts', graph: chain('rv32_a', [1, 9, 11, 1], { mid: 8, outC: 7, features: 5, perChannel: true, outScale: 0.4 }, 31) },
-  { note: 'two images, per-tensor scales, 12 channels, left shifts in the 1x1 layer, 2 batches x 10 features', graph: chain('rv32_b', [2, 5, 6, 1], { mid: 12, outC: 16, features: 10, perChannel: false, outScale: 0.00005 }, 32) },
+  {
+    note: 'per-channel scales, 8 channels (groups of 8 and 4), a 3-column tail, odd pixel counts',
+    graph: chain('rv32_a', [1, 9, 11, 1], { mid: 8, outC: 7, features: 5, perChannel: true, outScale: 0.4 }, 31),
+  },
+  {
+    note: 'two images, per-tensor scales, 12 channels, left shifts in the 1x1 layer, 2 batches x 10 features',
+    graph: chain('rv32_b', [2, 5, 6, 1], { mid: 12, outC: 16, features: 10, perChannel: false, outScale: 0.00005 }, 32),
+  },
 ];
 
 describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', function () {

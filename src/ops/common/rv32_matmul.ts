@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The RV32IMC (ESP32-C3 class) matrix product behind CONV_2D's 1x1 layers and FULLY_CONNECTED:
  * out[r][n] = requant(start[n] + sum_k w[n][k] * x[r][k]), start = bias + input offset * sum_k w
@@ -76,7 +77,9 @@ export function rv32MatmulRecords(start: Int32Array, m: ChannelMultipliers, colu
 function passFunction(fnName: string, rows: number, l: Rv32MatmulLayer, c: number): string {
   const lines: string[] = [];
   const acc = (r: number, j: number) => `a${r}_${j}`;
-  lines.push(`static inline __attribute__((always_inline)) void ${fnName}_pass${rows}(const int8_t *x, const int8_t *w, const int32_t *rec, int8_t *out, const int stores) {`);
+  lines.push(
+    `static inline __attribute__((always_inline)) void ${fnName}_pass${rows}(const int8_t *x, const int8_t *w, const int32_t *rec, int8_t *out, const int stores) {`,
+  );
   for (let r = 0; r < rows; r++) {
     const init = Array.from({ length: c }, (_, j) => `${acc(r, j)} = ${r === 0 ? `rec[${j}]` : acc(0, j)}`);
     lines.push(`  int32_t ${init.join(', ')};`);
@@ -103,7 +106,10 @@ function passFunction(fnName: string, rows: number, l: Rv32MatmulLayer, c: numbe
  * op in the layer comment.
  */
 export function emitRv32Matmul(
-  l: Rv32MatmulLayer, weights: Int8Array, bias: Int32Array | undefined, ctx: LayerEmitContext,
+  l: Rv32MatmulLayer,
+  weights: Int8Array,
+  bias: Int32Array | undefined,
+  ctx: LayerEmitContext,
   io: { input: string; output: string; summary: string },
 ): string {
   const block = rv32Block(l.rows, l.columns);
@@ -117,12 +123,17 @@ export function emitRv32Matmul(
   const fullBlocks = Math.floor(l.rows / block.rows);
   const restRows = l.rows % block.rows;
   const passes = [block.rows, ...(restRows ? [restRows] : [])].map((rows) => passFunction(ctx.fnName, rows, l, c));
-  const groupLoop = (rows: number) => [
-    `    const int8_t *w = ${w};`,
-    `    const int32_t *rec = ${rec};`,
-    ...(fullGroups > 0 ? [`    for (int g = 0; g < ${fullGroups}; ++g, w += ${c * l.depth}, rec += ${c * (perChannel ? 3 : 1)}) ${ctx.fnName}_pass${rows}(x, w, rec, out + g * ${c}, ${c});`] : []),
-    ...(tail ? [`    ${ctx.fnName}_pass${rows}(x, w, rec, out + ${fullGroups * c}, ${tail});`] : []),
-  ].join('\n');
+  const groupLoop = (rows: number) =>
+    [
+      `    const int8_t *w = ${w};`,
+      `    const int32_t *rec = ${rec};`,
+      ...(fullGroups > 0
+        ? [
+            `    for (int g = 0; g < ${fullGroups}; ++g, w += ${c * l.depth}, rec += ${c * (perChannel ? 3 : 1)}) ${ctx.fnName}_pass${rows}(x, w, rec, out + g * ${c}, ${c});`,
+          ]
+        : []),
+      ...(tail ? [`    ${ctx.fnName}_pass${rows}(x, w, rec, out + ${fullGroups * c}, ${tail});`] : []),
+    ].join('\n');
   return ctx.render('../common/rv32_matmul.c.hbs', {
     fnName: ctx.fnName,
     summary: io.summary,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Requantization for the RV32IMC kernel variants (rv32_matmul.ts, depthwise_conv_2d/rv32.ts). */
 #ifndef TF_RV32_REQUANT_H
 #define TF_RV32_REQUANT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SELECT_V2 and SELECT: output = condition ? x : y, elementwise, the stored values copied as they are
  * (TFLite Micro's select.cc requantizes nothing: x, y and the output share one quantization).
@@ -50,7 +51,8 @@ function selectLoops(shapes: number[][], out: number[]): SelectLoop[] {
     if (extent !== 1) loops.push({ extent, strides: [strides[0]![i]!, strides[1]![i]!, strides[2]![i]!] });
   });
   for (let i = loops.length - 2; i >= 0; i--) {
-    const o = loops[i]!, n = loops[i + 1]!;
+    const o = loops[i]!,
+      n = loops[i + 1]!;
     if (o.strides.every((s, k) => s === n.strides[k]! * n.extent)) loops.splice(i, 2, { extent: o.extent * n.extent, strides: n.strides });
   }
   return loops;
@@ -63,19 +65,35 @@ function prepareSelect(graph: Graph, op: Op, v2: boolean): SelectParams {
   const out = requireOutput(graph, op);
   if (cond.dtype !== 'bool') throw new OpError(op.index, op.kind, `condition ${tensorLabel(cond)} is ${cond.dtype}; expected bool`);
   if (!DTYPES.includes(x.dtype)) throw new OpError(op.index, op.kind, `x ${tensorLabel(x)} is ${x.dtype}; ${op.kind} supports ${DTYPES.join(', ')}`);
-  for (const [t, role] of [[y, 'y'], [out, 'output']] as const) {
+  for (const [t, role] of [
+    [y, 'y'],
+    [out, 'output'],
+  ] as const) {
     if (t.dtype !== x.dtype) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is ${t.dtype}; x is ${x.dtype}`);
   }
   let shapes = [cond.shape, x.shape, y.shape];
   if (v2) {
     const shape = broadcastShape(broadcastShape(cond.shape, x.shape) ?? [-1], y.shape);
-    if (!shape || shape.includes(-1)) throw new OpError(op.index, op.kind, `condition ${shapeText(cond.shape)}, x ${shapeText(x.shape)} and y ${shapeText(y.shape)} do not broadcast`);
-    if (!sameShape(shape, out.shape)) throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape ${shapeText(out.shape)}; the operands broadcast to ${shapeText(shape)}`);
-    if (shape.length > 5 && !(sameShape(cond.shape, x.shape) && sameShape(x.shape, y.shape))) throw new OpError(op.index, op.kind, `rank ${shape.length}: TFLite Micro broadcasts SELECT_V2 up to rank 5`);
+    if (!shape || shape.includes(-1))
+      throw new OpError(op.index, op.kind, `condition ${shapeText(cond.shape)}, x ${shapeText(x.shape)} and y ${shapeText(y.shape)} do not broadcast`);
+    if (!sameShape(shape, out.shape))
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has shape ${shapeText(out.shape)}; the operands broadcast to ${shapeText(shape)}`);
+    if (shape.length > 5 && !(sameShape(cond.shape, x.shape) && sameShape(x.shape, y.shape)))
+      throw new OpError(op.index, op.kind, `rank ${shape.length}: TFLite Micro broadcasts SELECT_V2 up to rank 5`);
   } else {
-    if (!sameShape(x.shape, y.shape) || !sameShape(x.shape, out.shape)) throw new OpError(op.index, op.kind, `x ${shapeText(x.shape)}, y ${shapeText(y.shape)} and the output ${shapeText(out.shape)} must have one shape (SELECT does not broadcast)`);
+    if (!sameShape(x.shape, y.shape) || !sameShape(x.shape, out.shape))
+      throw new OpError(
+        op.index,
+        op.kind,
+        `x ${shapeText(x.shape)}, y ${shapeText(y.shape)} and the output ${shapeText(out.shape)} must have one shape (SELECT does not broadcast)`,
+      );
     const rankOne = cond.shape.length === 1 && x.shape.length > 1 && cond.shape[0] === x.shape[0];
-    if (!sameShape(cond.shape, x.shape) && !rankOne) throw new OpError(op.index, op.kind, `condition ${shapeText(cond.shape)} must have x's shape ${shapeText(x.shape)} or be a vector over its first dimension`);
+    if (!sameShape(cond.shape, x.shape) && !rankOne)
+      throw new OpError(
+        op.index,
+        op.kind,
+        `condition ${shapeText(cond.shape)} must have x's shape ${shapeText(x.shape)} or be a vector over its first dimension`,
+      );
     // a rank-1 condition picks slices along dimension 0: as a broadcast of [n, 1, 1, ...]
     if (rankOne) shapes = [[cond.shape[0]!, ...x.shape.slice(1).map(() => 1)], x.shape, y.shape];
   }
@@ -116,7 +134,12 @@ export function selectOp(kind: 'SELECT' | 'SELECT_V2', dir: string): OpDef<Selec
     },
     emitC(p, ctx) {
       const ctype = DTYPE_C[p.dtype];
-      const index = (k: number) => p.loops.map((l, i) => ({ i, s: l.strides[k]! })).filter(({ s }) => s !== 0).map(({ i, s }) => (s === 1 ? `i${i}` : `i${i} * ${s}`)).join(' + ') || '0';
+      const index = (k: number) =>
+        p.loops
+          .map((l, i) => ({ i, s: l.strides[k]! }))
+          .filter(({ s }) => s !== 0)
+          .map(({ i, s }) => (s === 1 ? `i${i}` : `i${i} * ${s}`))
+          .join(' + ') || '0';
       const vars = p.loops.map((_, i) => `i${i}`).join(', ');
       const open = p.loops.map((l, i) => `${'  '.repeat(i + 1)}for (i${i} = 0; i${i} < ${l.extent}; ++i${i}) {`).join('\n');
       const close = p.loops.map((_, i) => `${'  '.repeat(p.loops.length - i)}}`).join('\n');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the shape and data-movement ops share: reading their constant index inputs (axes, paddings,
  * begin/end, sizes), dtype and shape checks with messages that name the tensor, and a coordinate walk

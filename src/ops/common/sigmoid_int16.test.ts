@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,15 @@ import tanh from '../tanh/index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
-import { SIGMOID_TABLE_Q16, checkedLog2, int16ActivationScaling, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from './sigmoid_int16.ts';
+import {
+  SIGMOID_TABLE_Q16,
+  checkedLog2,
+  int16ActivationScaling,
+  logisticInt16,
+  lstmTanhScaling,
+  scaleInt16ActivationInput,
+  tanhInt16,
+} from './sigmoid_int16.ts';
 import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt16, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 
@@ -20,7 +29,7 @@ function run(kind: 'LOGISTIC' | 'TANH', inScale: number, input: ArrayLike<number
   return Array.from(evaluateOp(defs[kind], graph, op, [Int16Array.from(input)])[0] as Int16Array);
 }
 
-describe('int16 LOGISTIC and TANH (TFLite\'s sigmoid table)', () => {
+describe("int16 LOGISTIC and TANH (TFLite's sigmoid table)", () => {
   describe('the table and the input scaling', () => {
     it('the table is sigmoid(i/24) in Q0.16 to within one step, increasing, from 0.5 to 1', () => {
       expect(SIGMOID_TABLE_Q16).to.have.length(256);
@@ -47,7 +56,7 @@ describe('int16 LOGISTIC and TANH (TFLite\'s sigmoid table)', () => {
     });
   });
 
-  describe('ops, hand-computed at the table\'s sample points (input scale 2^-12: x * 3 on the table)', () => {
+  describe("ops, hand-computed at the table's sample points (input scale 2^-12: x * 3 on the table)", () => {
     it('LOGISTIC: sigmoid(0) = 1/2, sigmoid(+-1) from T[24] = 47911, sigmoid(8) still on the table', () => {
       expect(run('LOGISTIC', 2 ** -12, [0, 4096, -4096, 32767, -32768])).to.deep.equal([16384, 23956, 8812, 32757, 11]);
     });
@@ -69,11 +78,19 @@ describe('int16 LOGISTIC and TANH (TFLite\'s sigmoid table)', () => {
   });
 
   it('sigmoid_int16.h agrees with sigmoid_int16.ts on every int16 input under four scalings', () => {
-    const scalings = [{ multiplier: 3, shift: 0 }, { multiplier: 6, shift: 0 }, { multiplier: 24576, shift: 12 }, { multiplier: 3, shift: 3 }];
+    const scalings = [
+      { multiplier: 3, shift: 0 },
+      { multiplier: 6, shift: 0 },
+      { multiplier: 24576, shift: 12 },
+      { multiplier: 3, shift: 3 },
+    ];
     const dir = import.meta.dirname;
-    const headers = readdirSync(dir).filter((f) => f.endsWith('.h')).sort();
+    const headers = readdirSync(dir)
+      .filter((f) => f.endsWith('.h'))
+      .sort();
     const program = [
-      '#include <stdio.h>', ...headers.map((h) => `#include "${join(dir, h)}"`),
+      '#include <stdio.h>',
+      ...headers.map((h) => `#include "${join(dir, h)}"`),
       'int main(void) {',
       `  static const int32_t m[${scalings.length}] = { ${scalings.map((s) => s.multiplier).join(', ')} };`,
       `  static const int sh[${scalings.length}] = { ${scalings.map((s) => s.shift).join(', ')} };`,
@@ -126,7 +143,7 @@ describe('int16 LOGISTIC and TANH (TFLite\'s sigmoid table)', () => {
       }
     });
 
-    it('differs by a few steps at power-of-two scales, where desktop TFLite computes gemmlowp\'s fixed-point function instead', async () => {
+    it("differs by a few steps at power-of-two scales, where desktop TFLite computes gemmlowp's fixed-point function instead", async () => {
       for (const kind of ['LOGISTIC', 'TANH'] as const) {
         const ours = run(kind, 2 ** -12, input);
         const desktop = await theirs(kind, 2 ** -12);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The int16 (16x8) variant of LOGISTIC and TANH: TFLite Micro's int16 kernels, symmetric int16 in and
  * out (zero points 0), output scale 2^-15. The input is rescaled onto the sigmoid table by a small
@@ -23,12 +24,22 @@ export function sigmoidInt16Variant(kind: 'LOGISTIC' | 'TANH', template: string)
       requireInt16Activation(op, input, 'input');
       requireInt16Activation(op, output, 'output');
       if (input.shape.join(',') !== output.shape.join(',')) {
-        throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+        );
       }
       const out = checkedLog2(output.quant!.scale[0]!);
-      if (!out.exact || out.log2 !== -15) throw new OpError(op.index, op.kind, `int16 output ${tensorLabel(output)} has scale ${output.quant!.scale[0]}; TFLite requires 2^-15`);
+      if (!out.exact || out.log2 !== -15)
+        throw new OpError(op.index, op.kind, `int16 output ${tensorLabel(output)} has scale ${output.quant!.scale[0]}; TFLite requires 2^-15`);
       const s = int16ActivationScaling(kind, input.quant!.scale[0]!);
-      if (s.multiplier > 32767) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too large for TFLite's int16 ${kind.toLowerCase()} (above 32767/12288)`);
+      if (s.multiplier > 32767)
+        throw new OpError(
+          op.index,
+          op.kind,
+          `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too large for TFLite's int16 ${kind.toLowerCase()} (above 32767/12288)`,
+        );
     },
     prepare(graph: Graph, op: Op): SigmoidInt16Params {
       const input = graph.tensors[op.inputs[0]!]!;

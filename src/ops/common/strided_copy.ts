@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The one primitive behind the data-movement ops (TRANSPOSE, SLICE, STRIDED_SLICE, PAD, SPLIT,
  * CONCATENATION, PACK, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE): a nest of loops that copies elements
@@ -37,7 +38,11 @@ export function denseStrides(shape: readonly number[]): number[] {
  * into the one inside it when, on both sides, one step of it equals a full run of the inner loop.
  */
 export function stridedCopy(
-  extents: readonly number[], srcStrides: readonly number[], dstStrides: readonly number[], srcOffset = 0, dstOffset = 0,
+  extents: readonly number[],
+  srcStrides: readonly number[],
+  dstStrides: readonly number[],
+  srcOffset = 0,
+  dstOffset = 0,
 ): StridedCopy {
   const count = extents.reduce((n, e) => n * e, 1);
   if (count === 0) return { loops: [], srcOffset, dstOffset, count: 0 };
@@ -90,8 +95,11 @@ export function renderCopy(copy: StridedCopy, ctype: string, src: string, dst: s
   const contiguous = last !== undefined && last.src === 1 && last.dst === 1;
   const looped = contiguous ? loops.slice(0, -1) : loops;
   const index = (side: 'src' | 'dst') =>
-    looped.map((l, k) => ({ k, s: l[side] })).filter(({ s }) => s !== 0)
-      .map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s < 0 ? `(${s})` : s}`)).join(' + ') || '0';
+    looped
+      .map((l, k) => ({ k, s: l[side] }))
+      .filter(({ s }) => s !== 0)
+      .map(({ k, s }) => (s === 1 ? `i${k}` : `i${k} * ${s < 0 ? `(${s})` : s}`))
+      .join(' + ') || '0';
   return renderOpTemplate(COMMON_DIR, 'strided_copy.c.hbs', {
     empty: copy.count === 0,
     ctype,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The shape of every unary int8 op that is lowered to a lookup table (see lookup_table.ts): the op
  * supplies its checks, its TFLite Micro Prepare (`quantize`) and its reference function for one input

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The shape of an elementwise one-input 16x8 op (RELU, RELU6, LEAKY_RELU): int16 in, int16 out, each
  * output element a function of its input element alone, written once in TS (the reference) and once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * READ_VARIABLE and ASSIGN_VARIABLE on the IR's lowered resource variables (see
  * src/model/tflite/resource_variables.ts): input 0 is the variable tensor itself (persistent,
@@ -31,7 +32,11 @@ function prepareCopy(graph: Graph, op: Op, assign: boolean): VariableCopyParams 
   const value = assign ? requireInput(graph, op, 1, 'value') : graph.tensors[op.outputs[0]!];
   if (!value) throw new OpError(op.index, op.kind, 'missing output 0');
   if (value.dtype !== variable.dtype || byteSize(value) !== byteSize(variable)) {
-    throw new OpError(op.index, op.kind, `${assign ? 'value' : 'output'} ${tensorLabel(value)} is ${value.dtype}[${value.shape.join(',')}]; the variable ${tensorLabel(variable)} is ${variable.dtype}[${variable.shape.join(',')}]`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `${assign ? 'value' : 'output'} ${tensorLabel(value)} is ${value.dtype}[${value.shape.join(',')}]; the variable ${tensorLabel(variable)} is ${variable.dtype}[${variable.shape.join(',')}]`,
+    );
   }
   if (!(variable.dtype in DTYPE_C)) throw new OpError(op.index, op.kind, `dtype ${variable.dtype} is not supported`);
   return { dtype: variable.dtype, ctype: DTYPE_C[variable.dtype], bytes: byteSize(variable), shape: [...variable.shape], variable: variable.name };
@@ -56,8 +61,10 @@ export function variableOp(kind: 'READ_VARIABLE' | 'ASSIGN_VARIABLE', dir: strin
     },
     emitC(p, ctx) {
       const [dst, src] = assign ? [ctx.input(0), ctx.input(1)] : [ctx.output(0), ctx.input(0)];
-      return `/* ${kind} ${p.dtype} [${shapeComment(p.shape)}] variable "${p.variable.replace(/\*\//g, '* /')}": ${p.bytes} bytes copied ${assign ? 'in' : 'out'} */\n`
-        + `static void ${ctx.fnName}(void) {\n  memcpy(${dst}, ${src}, ${p.bytes});\n}\n`;
+      return (
+        `/* ${kind} ${p.dtype} [${shapeComment(p.shape)}] variable "${p.variable.replace(/\*\//g, '* /')}": ${p.bytes} bytes copied ${assign ? 'in' : 'out'} */\n` +
+        `static void ${ctx.fnName}(void) {\n  memcpy(${dst}, ${src}, ${p.bytes});\n}\n`
+      );
     },
   };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the ops with weights (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) share: tensor checks with
  * messages that name the tensor, TFLite Micro's requantization multipliers, and the compile-time
@@ -188,7 +189,11 @@ export function foldedAccumulatorInit(weights: Int8Array, rows: number, rowLengt
  * when there is no offset (`bias` then yields its C pointer), else a const table of `off·Σw + b`.
  */
 export function foldedInitExpr(
-  weights: Int8Array, rows: number, rowLength: number, inputOffset: number, bias: Int32Array | undefined,
+  weights: Int8Array,
+  rows: number,
+  rowLength: number,
+  inputOffset: number,
+  bias: Int32Array | undefined,
   biasPointer: () => string,
   addConst: (suffix: string, ctype: 'int32_t', values: ArrayLike<number>) => string,
   rowVar: string,

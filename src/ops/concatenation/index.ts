@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
@@ -64,8 +65,10 @@ export function emitConcat(p: ConcatParams, ctx: LayerEmitContext): string {
     inShapes: p.pieces.map(shapeComment).join(', '),
     outShape: shapeComment(p.outShape),
     axis: p.axis,
-    note: p.requantizationIgnored.length === 0 ? ''
-      : `\n * inputs ${p.requantizationIgnored.join(', ')} are quantized unlike the output: TFLite Micro copies their bytes unchanged, and so does this kernel`,
+    note:
+      p.requantizationIgnored.length === 0
+        ? ''
+        : `\n * inputs ${p.requantizationIgnored.join(', ')} are quantized unlike the output: TFLite Micro copies their bytes unchanged, and so does this kernel`,
     copies: p.moves.map((m) => renderCopy(m.copy, p.ctype, ctx.input(m.input), ctx.output(m.output))),
   });
 }
@@ -98,17 +101,37 @@ const concatenation: OpDef<ConcatParams> = {
     inputs.forEach((t, j) => {
       requireSameDtype(op, t, output);
       const fits = t.shape.length === rank && t.shape.every((d, k) => k === axis || d === output.shape[k]);
-      if (!fits) throw new OpError(op.index, op.kind, `input ${j} ${tensorLabel(t)} ${shapeText(t.shape)} does not match output ${shapeText(output.shape)} outside axis ${axis}`);
+      if (!fits)
+        throw new OpError(
+          op.index,
+          op.kind,
+          `input ${j} ${tensorLabel(t)} ${shapeText(t.shape)} does not match output ${shapeText(output.shape)} outside axis ${axis}`,
+        );
       total += t.shape[axis]!;
     });
     if (total !== output.shape[axis]) {
-      throw new OpError(op.index, op.kind, `inputs hold ${total} elements along axis ${axis}; output ${tensorLabel(output)} ${shapeText(output.shape)} holds ${output.shape[axis]}`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `inputs hold ${total} elements along axis ${axis}; output ${tensorLabel(output)} ${shapeText(output.shape)} holds ${output.shape[axis]}`,
+      );
     }
-    const p = concatParams(graph, op, inputs, output, axis, inputs.map((t) => [...t.shape]));
+    const p = concatParams(
+      graph,
+      op,
+      inputs,
+      output,
+      axis,
+      inputs.map((t) => [...t.shape]),
+    );
     if (output.dtype === 'int8' && p.requantizationIgnored.length > 0) {
       const j = p.requantizationIgnored[0]!;
       const q = (t: typeof output) => `scale ${t.quant?.scale[0]}, zero point ${t.quant?.zeroPoint[0]}`;
-      throw new OpError(op.index, op.kind, `int8 input ${j} ${tensorLabel(inputs[j]!)} has ${q(inputs[j]!)}; the output ${tensorLabel(output)} has ${q(output)}: TFLite Micro requires every int8 input to share the output's quantization (it does not requantize)`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `int8 input ${j} ${tensorLabel(inputs[j]!)} has ${q(inputs[j]!)}; the output ${tensorLabel(output)} has ${q(output)}: TFLite Micro requires every int8 input to share the output's quantization (it does not requantize)`,
+      );
     }
     return p;
   },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
 import type { Conv2DParams } from './index.ts';
@@ -16,10 +17,12 @@ interface ConvSpec {
   filterShape: [number, number, number, number];
   filter: ArrayLike<number>;
   bias?: ArrayLike<number>;
-  inScale?: number; inZp?: number;
+  inScale?: number;
+  inZp?: number;
   wScale?: number | number[];
   wZp?: number | number[];
-  outScale?: number; outZp?: number;
+  outScale?: number;
+  outZp?: number;
   padding?: Padding;
   stride?: [number, number];
   dilation?: [number, number];
@@ -79,7 +82,9 @@ function randomSpec(rand: () => number, index: number, wide = false): ConvSpec {
       wScale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
       outScale: 0.005 + rand() * 0.3,
       outZp: randomInt(rand, -128, 127),
-      padding, stride, dilation,
+      padding,
+      stride,
+      dilation,
       activation: activations[randomInt(rand, 0, 3)],
     };
     if (wide) {
@@ -109,7 +114,14 @@ describe('CONV_2D', () => {
     });
 
     it('SAME, stride 2, odd total padding goes after (6x6, 3x3: pad 0 before, 1 after)', () => {
-      const spec: ConvSpec = { input: [1, 6, 6, 1], filterShape: [1, 3, 3, 1], filter: [1, -1, 2, 0, 1, 0, -2, 1, 1], bias: [5], padding: 'SAME', stride: [2, 2] };
+      const spec: ConvSpec = {
+        input: [1, 6, 6, 1],
+        filterShape: [1, 3, 3, 1],
+        filter: [1, -1, 2, 0, 1, 0, -2, 1, 1],
+        bias: [5],
+        padding: 'SAME',
+        stride: [2, 2],
+      };
       expect(run(spec, range(1, 36))).to.deep.equal([21, 27, 0, 57, 63, 0, 90, 96, 40]);
       const { graph, op } = convGraph(spec);
       const p: Conv2DParams = conv.prepare(graph, op);
@@ -133,7 +145,11 @@ describe('CONV_2D', () => {
 
     it('per-channel scales (M = 1, 0.5, 0.25), 2 -> 3 channels, SAME', () => {
       const spec: ConvSpec = {
-        input: [1, 3, 3, 2], filterShape: [3, 2, 2, 2], padding: 'SAME', bias: [0, -4, 8], wScale: [1, 0.5, 0.25],
+        input: [1, 3, 3, 2],
+        filterShape: [3, 2, 2, 2],
+        padding: 'SAME',
+        bias: [0, -4, 8],
+        wScale: [1, 0.5, 0.25],
         filter: [1, 2, 0, -1, 3, 1, -2, 0, 4, 0, 0, 4, -4, 8, 0, 0, 4, 4, 4, 4, 8, -8, 4, 4],
       };
       const input = [3, -1, 0, 4, 2, 2, -3, 1, 5, 0, 1, -2, 0, 0, 7, -7, 2, 1];
@@ -159,7 +175,9 @@ describe('CONV_2D', () => {
 
     it('per-tensor filter scale is broadcast; multipliers use the double product s_in*s_w/s_out', () => {
       // float32 scales for which rounding the product to float32 first would change the multiplier
-      const sIn = 7.826369028407498e-7, sW = 0.0013153778854757547, sOut = 0.07556053251028061;
+      const sIn = 7.826369028407498e-7,
+        sW = 0.0013153778854757547,
+        sOut = 0.07556053251028061;
       const { graph, op } = convGraph({ input: [1, 1, 1, 1], filterShape: [3, 1, 1, 1], filter: [1, 2, 3], inScale: sIn, wScale: sW, outScale: sOut });
       const p = conv.prepare(graph, op);
       expect(p.multiplier).to.deep.equal([1963476017, 1963476017, 1963476017]);
@@ -179,18 +197,29 @@ describe('CONV_2D', () => {
       const g = convGraph(ok);
       expect(() => conv.check(g.graph, g.op)).not.to.throw();
     });
-    it('rejects a non-int8 input', () => fails(ok, /input tensor 0 "in0" is float32/, (g) => { g.graph.tensors[0]!.dtype = 'float32'; }));
-    it('rejects a missing quantization', () => fails(ok, /output tensor 2 "out2" has no quantization/, (g) => { delete g.graph.tensors[2]!.quant; }));
+    it('rejects a non-int8 input', () =>
+      fails(ok, /input tensor 0 "in0" is float32/, (g) => {
+        g.graph.tensors[0]!.dtype = 'float32';
+      }));
+    it('rejects a missing quantization', () =>
+      fails(ok, /output tensor 2 "out2" has no quantization/, (g) => {
+        delete g.graph.tensors[2]!.quant;
+      }));
     it('rejects asymmetric weights', () => fails({ ...ok, wZp: 3 }, /filter tensor 1 "in1" has a nonzero zero point/));
     it('rejects a wrong number of per-channel scales', () => fails({ ...ok, wScale: [1, 2] }, /has 2 scales; expected 1 or 3/));
     it('rejects channels that do not divide into groups', () => fails({ ...ok, input: [1, 4, 4, 3] }, /2 input channels, which does not divide the input's 3/));
     it('rejects unsupported fused activations', () => fails({ ...ok, activation: 'TANH' }, /fused activation TANH is not supported/));
-    it('rejects an output shape the attributes do not give', () => fails({ ...ok, outShape: [1, 4, 4, 3] }, /output tensor 2 "out2" has shape \[1,4,4,3\]; the attributes give \[1,3,3,3\]/));
-    it('rejects a bias of the wrong length', () => fails(ok, /bias tensor 3 "b" has 2 elements; expected 3/, (g) => {
-      g.graph.tensors.push({ index: 3, name: 'b', shape: [2], dtype: 'int32', data: new Uint8Array(8) });
-      g.op.inputs[2] = 3;
-    }));
-    it('rejects zero strides', () => fails(ok, /stride_h = 0/, (g) => { g.op.attrs.strideH = 0; }));
+    it('rejects an output shape the attributes do not give', () =>
+      fails({ ...ok, outShape: [1, 4, 4, 3] }, /output tensor 2 "out2" has shape \[1,4,4,3\]; the attributes give \[1,3,3,3\]/));
+    it('rejects a bias of the wrong length', () =>
+      fails(ok, /bias tensor 3 "b" has 2 elements; expected 3/, (g) => {
+        g.graph.tensors.push({ index: 3, name: 'b', shape: [2], dtype: 'int32', data: new Uint8Array(8) });
+        g.op.inputs[2] = 3;
+      }));
+    it('rejects zero strides', () =>
+      fails(ok, /stride_h = 0/, (g) => {
+        g.op.attrs.strideH = 0;
+      }));
   });
 
   describe('emitted C matches the reference kernel byte for byte', () => {
@@ -202,7 +231,17 @@ describe('CONV_2D', () => {
         const spec = randomSpec(rand, cases.length);
         const input = spec.input;
         const { graph, op } = convGraph(spec);
-        cases.push({ def: conv, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          def: conv,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              input.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
       const results = runCasesInC(cases);
       cases.forEach((c, k) => {
@@ -218,7 +257,16 @@ describe('CONV_2D', () => {
       const rand = rng(seed);
       return Array.from({ length: n }, (_, k) => {
         const spec = randomSpec(rand, k, true);
-        return { def: conv, ...convGraph(spec), inputs: [randomInt8(rand, spec.input.reduce((a, b) => a * b, 1))] };
+        return {
+          def: conv,
+          ...convGraph(spec),
+          inputs: [
+            randomInt8(
+              rand,
+              spec.input.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        };
       });
     };
 
@@ -230,7 +278,11 @@ describe('CONV_2D', () => {
     it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
       this.timeout(120000);
       const cases = sweep(2025, 50);
-      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: true } })), ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
+      expectCMatchesReference([
+        ...cases,
+        ...cases.map((c) => ({ ...c, isa: { dsp: true } })),
+        ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } })),
+      ]);
     });
   });
 

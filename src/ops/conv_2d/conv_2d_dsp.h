@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): the 1x1 matrix product and the
  * im2col convolution, two pixels by two channels in SMLAD. Always-inline bodies that the layer
  * templates instantiate once per model and requantization mode (ctx.defineOnce), each layer passing
@@ -53,9 +54,9 @@
 
 /* One channel pair of a pixel pair: the two starts at `w`, the 2x2 block over the k4 values that
  * follow, then the four record words past the weights (into `rec`); returns the blob past them. */
-static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
-    const uint32_t *x, const int8_t *w, int k4, int entry, const uint32_t *const *endp,
-    int32_t *aa, int32_t *ab, int32_t *ba, int32_t *bb, int32_t rec[4]) {
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(const uint32_t *x, const int8_t *w, int k4, int entry,
+                                                                         const uint32_t *const *endp, int32_t *aa, int32_t *ab, int32_t *ba,
+                                                                         int32_t *bb, int32_t rec[4]) {
 #if TF_DSP_NATIVE
   register int32_t raa __asm__("r0");
   register int32_t rab __asm__("r1");
@@ -77,33 +78,32 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
    * the turn TF_DSP_STEPS_PER_TURN steps. */
   (void)k4;
   e = (uint32_t)entry;
-  __asm__ volatile(
-      "ldrd %[aa], %[ba], [%[w]], #8\n\t"
-      "mov %[ab], %[aa]\n\t"
-      "mov %[bb], %[ba]\n\t"
-      "11:\n\t"
-      "add pc, %[e]\n\t"
-      "nop\n\t"
-      "10:\n\t" TF_DSP_STEP2X2
-      "12:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2
-      "13:\n\t"
-      ".if (10b - 11b) != 4\n\t"
-      ".error \"tf_dsp_dot2x2: the loop must start 4 bytes past ADD PC (where PC reads)\"\n\t"
-      ".endif\n\t"
-      ".if (12b - 10b) != %c[step]\n\t"
-      ".error \"tf_dsp_dot2x2: TF_DSP_STEP2X2 is no longer TF_DSP_STEP2X2_BYTES of code (tf_dsp_entry)\"\n\t"
-      ".endif\n\t"
-      ".if (13b - 10b) != %c[step] * %c[steps]\n\t"
-      ".error \"tf_dsp_dot2x2: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry)\"\n\t"
-      ".endif\n\t"
-      "ldr %[e], %[end]\n\t"
-      "cmp %[x], %[e]\n\t"
-      "bne 10b\n\t"
-      "ldm %[w]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
-      : [aa] "=&r"(raa), [ab] "=&r"(rab), [ba] "=&r"(rba), [bb] "=&r"(rbb), [x] "+&r"(rx), [w] "+&r"(rw),
-        [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "+&r"(e)
-      : [end] "m"(*endp), [step] "i"(TF_DSP_STEP2X2_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
-      : "cc", "memory");
+  __asm__ volatile("ldrd %[aa], %[ba], [%[w]], #8\n\t"
+                   "mov %[ab], %[aa]\n\t"
+                   "mov %[bb], %[ba]\n\t"
+                   "11:\n\t"
+                   "add pc, %[e]\n\t"
+                   "nop\n\t"
+                   "10:\n\t" TF_DSP_STEP2X2
+                   "12:\n\t" TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2 TF_DSP_STEP2X2
+                   "13:\n\t"
+                   ".if (10b - 11b) != 4\n\t"
+                   ".error \"tf_dsp_dot2x2: the loop must start 4 bytes past ADD PC (where PC reads)\"\n\t"
+                   ".endif\n\t"
+                   ".if (12b - 10b) != %c[step]\n\t"
+                   ".error \"tf_dsp_dot2x2: TF_DSP_STEP2X2 is no longer TF_DSP_STEP2X2_BYTES of code (tf_dsp_entry)\"\n\t"
+                   ".endif\n\t"
+                   ".if (13b - 10b) != %c[step] * %c[steps]\n\t"
+                   ".error \"tf_dsp_dot2x2: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry)\"\n\t"
+                   ".endif\n\t"
+                   "ldr %[e], %[end]\n\t"
+                   "cmp %[x], %[e]\n\t"
+                   "bne 10b\n\t"
+                   "ldm %[w]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+                   : [aa] "=&r"(raa), [ab] "=&r"(rab), [ba] "=&r"(rba), [bb] "=&r"(rbb), [x] "+&r"(rx), [w] "+&r"(rw), [x0] "=&r"(x0),
+                     [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "+&r"(e)
+                   : [end] "m"(*endp), [step] "i"(TF_DSP_STEP2X2_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
+                   : "cc", "memory");
   *aa = raa;
   *ab = rab;
   *ba = rba;
@@ -138,9 +138,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(
 
 /* Where tf_dsp_dot2x2 enters its loop for k4 values: the code bytes of the steps to skip so that the
  * first turn runs (k4 / 4) mod TF_DSP_STEPS_PER_TURN of them (all of them at 0); unused on the host. */
-static inline int tf_dsp_entry(int k4) {
-  return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2_BYTES;
-}
+static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2_BYTES; }
 
 /*
  * Every output channel of a pixel pair. `w`: per channel pair { start a, start b } (int32), the
@@ -148,9 +146,9 @@ static inline int tf_dsp_entry(int k4) {
  * its k4 weights, { m, P } (records of TF_RQ_FIELDS words split around the weights, in the order
  * the loop reads them). `*endp` is cols + k4.
  */
-static inline __attribute__((always_inline)) void tf_dsp_pair_channels(
-    const uint32_t *cols, int k4, int entry, const uint32_t *const *endp, const int8_t *w, int out_c, const tf_rq_t *rq,
-    int8_t *out_a, int8_t *out_b, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dsp_pair_channels(const uint32_t *cols, int k4, int entry, const uint32_t *const *endp,
+                                                                       const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out_a,
+                                                                       int8_t *out_b, const int fast, const int full) {
   /* pixel B's outputs from pixel A's: one pointer (out_b may be the twin in the scratch) */
   const intptr_t gap = (intptr_t)out_b - (intptr_t)out_a;
   for (int8_t *const end_a = out_a + (out_c & ~1); out_a < end_a; out_a += 2) {
@@ -194,40 +192,38 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *col
   register uint32_t a1 __asm__("r6");
   register uint32_t b1 __asm__("r8");
   if (k4 & 4) {
-    __asm__ volatile(
-        "ldr %[a0], [%[xa]], #4\n\t"
-        "ldr %[b0], [%[xb]], #4\n\t"
-        "sxtb16 %[t0], %[a0]\n\t"
-        "sxtb16 %[t1], %[b0]\n\t"
-        "sxtb16 %[a0], %[a0], ror #8\n\t"
-        "sxtb16 %[b0], %[b0], ror #8\n\t"
-        "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
-        : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [xa] "+&r"(xa), [xb] "+&r"(xb), [d] "+&r"(cols)
-        :
-        : "memory");
+    __asm__ volatile("ldr %[a0], [%[xa]], #4\n\t"
+                     "ldr %[b0], [%[xb]], #4\n\t"
+                     "sxtb16 %[t0], %[a0]\n\t"
+                     "sxtb16 %[t1], %[b0]\n\t"
+                     "sxtb16 %[a0], %[a0], ror #8\n\t"
+                     "sxtb16 %[b0], %[b0], ror #8\n\t"
+                     "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
+                     : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [xa] "+&r"(xa), [xb] "+&r"(xb), [d] "+&r"(cols)
+                     :
+                     : "memory");
   }
   if (k4 >= 8) {
     const int8_t *const end = xa + (k4 & ~7);
-    __asm__ volatile(
-        "1:\n\t"
-        "ldrd %[a0], %[a1], [%[xa]], #8\n\t"
-        "ldrd %[b0], %[b1], [%[xb]], #8\n\t"
-        "sxtb16 %[t0], %[a0]\n\t"
-        "sxtb16 %[t1], %[b0]\n\t"
-        "sxtb16 %[a0], %[a0], ror #8\n\t"
-        "sxtb16 %[b0], %[b0], ror #8\n\t"
-        "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
-        "sxtb16 %[t0], %[a1]\n\t"
-        "sxtb16 %[t1], %[b1]\n\t"
-        "sxtb16 %[a1], %[a1], ror #8\n\t"
-        "sxtb16 %[b1], %[b1], ror #8\n\t"
-        "stm %[d]!, {%[t0], %[t1], %[a1], %[b1]}\n\t"
-        "cmp %[xa], %[end]\n\t"
-        "bne 1b\n\t"
-        : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1),
-          [xa] "+&r"(xa), [xb] "+&r"(xb), [d] "+&r"(cols)
-        : [end] "r"(end)
-        : "cc", "memory");
+    __asm__ volatile("1:\n\t"
+                     "ldrd %[a0], %[a1], [%[xa]], #8\n\t"
+                     "ldrd %[b0], %[b1], [%[xb]], #8\n\t"
+                     "sxtb16 %[t0], %[a0]\n\t"
+                     "sxtb16 %[t1], %[b0]\n\t"
+                     "sxtb16 %[a0], %[a0], ror #8\n\t"
+                     "sxtb16 %[b0], %[b0], ror #8\n\t"
+                     "stm %[d]!, {%[t0], %[t1], %[a0], %[b0]}\n\t"
+                     "sxtb16 %[t0], %[a1]\n\t"
+                     "sxtb16 %[t1], %[b1]\n\t"
+                     "sxtb16 %[a1], %[a1], ror #8\n\t"
+                     "sxtb16 %[b1], %[b1], ror #8\n\t"
+                     "stm %[d]!, {%[t0], %[t1], %[a1], %[b1]}\n\t"
+                     "cmp %[xa], %[end]\n\t"
+                     "bne 1b\n\t"
+                     : [t0] "=&r"(t0), [t1] "=&r"(t1), [a0] "=&r"(a0), [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1), [xa] "+&r"(xa),
+                       [xb] "+&r"(xb), [d] "+&r"(cols)
+                     : [end] "r"(end)
+                     : "cc", "memory");
   }
 #else
   for (const int8_t *const end = xa + k4; xa < end; xa += 4, xb += 4, cols += 4) {
@@ -246,9 +242,9 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *col
  * the weights, in their own byte order, once extended. `cols` holds k4 words, then (odd pixel
  * counts) out_c bytes where a lone last pixel, computed as a pair with itself, writes its twin.
  */
-static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(
-    const int8_t *in, int pixels, int k4, const int8_t *w, int out_c, const tf_rq_t *rq,
-    int8_t *out, uint32_t *cols, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(const int8_t *in, int pixels, int k4, const int8_t *w, int out_c,
+                                                                        const tf_rq_t *rq, int8_t *out, uint32_t *cols, const int fast,
+                                                                        const int full) {
   const uint32_t *const end = cols + k4;
   const int entry = tf_dsp_entry(k4);
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
@@ -274,8 +270,8 @@ typedef struct {
 /* Filter row ky of an output pixel's receptive field, k_w * in_c int8 values: a pointer into the
  * image when the row lies inside it at dilation 1, else gathered into `tmp` (taps outside the image
  * read the input zero point, so that with the offset folded into the start they add 0). */
-static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(
-    int8_t *tmp, const int8_t *image, int oy, int ox, int ky, const tf_conv_geom_t *g) {
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int8_t *tmp, const int8_t *image, int oy, int ox, int ky,
+                                                                             const tf_conv_geom_t *g) {
   const int iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
   const int ix0 = ox * g->stride_w - g->pad_left;
   const int in_c = g->in_c;
@@ -306,9 +302,9 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(
  * k4 bytes, then (odd pixel counts) out_c bytes where a lone last pixel, computed as a pair with
  * itself, writes its twin.
  */
-static inline __attribute__((always_inline)) void tf_dsp_im2col_body(
-    const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w, const tf_rq_t *rq,
-    int8_t *out, uint32_t *cols, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
+                                                                     const int8_t *w, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
+                                                                     const int fast, const int full) {
   const int k4 = g->k4;
   const int run = g->k_w * g->in_c;
   const int out_c = g->out_c;
@@ -326,9 +322,15 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(
     for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
       const int pair = left > 1;
       const int oy_a = oy, ox_a = ox;
-      if (++ox == g->out_w) { ox = 0; ++oy; }
+      if (++ox == g->out_w) {
+        ox = 0;
+        ++oy;
+      }
       const int oy_b = oy, ox_b = ox;
-      if (pair && ++ox == g->out_w) { ox = 0; ++oy; }
+      if (pair && ++ox == g->out_w) {
+        ox = 0;
+        ++oy;
+      }
       if (by_rows) {
         for (int ky = 0; ky < g->k_h; ++ky) {
           const int8_t *const ra = tf_dsp_filter_row(row_a, image, oy_a, ox_a, ky, g);

@@ -1,10 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { type TensorBuffer, toBytes } from '../../ir/buffers.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
-import { type CCase, type TensorSpec, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  type TensorSpec,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt16,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 
 interface Conv16Spec {
@@ -30,15 +42,29 @@ function convGraph(s: Conv16Spec) {
   const out = (size: number, k: number, st: number, d: number) => (padding === 'SAME' ? Math.ceil(size / st) : Math.floor((size - ((k - 1) * d + 1)) / st) + 1);
   const wScale = s.wScale ?? 1;
   const bias: TensorSpec | null = s.bias
-    ? { shape: [oc], dtype: s.bias.dtype, data: s.bias.dtype === 'int64' ? BigInt64Array.from(Array.from(s.bias.values, BigInt)) : Int32Array.from(s.bias.values) }
+    ? {
+        shape: [oc],
+        dtype: s.bias.dtype,
+        data: s.bias.dtype === 'int64' ? BigInt64Array.from(Array.from(s.bias.values, BigInt)) : Int32Array.from(s.bias.values),
+      }
     : null;
-  return singleOpGraph('CONV_2D', [
-    { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
-    { shape: s.filterShape, scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, axis: 0, data: Int8Array.from(s.filter) },
-    bias,
-  ], [{ shape: [n, out(h, kh, sh, dh), out(w, kw, sw, dw), oc], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }], {
-    padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: s.activation ?? 'NONE',
-  });
+  return singleOpGraph(
+    'CONV_2D',
+    [
+      { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
+      { shape: s.filterShape, scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, axis: 0, data: Int8Array.from(s.filter) },
+      bias,
+    ],
+    [{ shape: [n, out(h, kh, sh, dh), out(w, kw, sw, dw), oc], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }],
+    {
+      padding,
+      strideH: sh,
+      strideW: sw,
+      dilationH: dh,
+      dilationW: dw,
+      activation: s.activation ?? 'NONE',
+    },
+  );
 }
 
 function run(s: Conv16Spec, input: ArrayLike<number>): number[] {
@@ -72,7 +98,13 @@ function randomSpec(rand: () => number, k: number): { spec: Conv16Spec; input: I
     dilation: k % 5 === 4 ? [2, 1] : [1, 1],
     activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[k % 4],
   };
-  return { spec, input: randomInt16(rand, input.reduce((a, b) => a * b, 1)) };
+  return {
+    spec,
+    input: randomInt16(
+      rand,
+      input.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 describe('CONV_2D 16x8 (int16 activations, int8 weights)', () => {
@@ -86,16 +118,27 @@ describe('CONV_2D 16x8 (int16 activations, int8 weights)', () => {
     });
 
     it('saturates to int16 and applies RELU, RELU6 (6/0.5 = 12) and RELU_N1_TO_1 as clamps', () => {
-      expect(run(box, ones(9).map(() => 30000))).to.deep.equal([32767]);
-      expect(run(box, ones(9).map(() => -30000))).to.deep.equal([-32768]);
+      expect(
+        run(
+          box,
+          ones(9).map(() => 30000),
+        ),
+      ).to.deep.equal([32767]);
+      expect(
+        run(
+          box,
+          ones(9).map(() => -30000),
+        ),
+      ).to.deep.equal([-32768]);
       expect(run({ ...box, activation: 'RELU' }, range(-9, -1))).to.deep.equal([0]);
       expect(run({ ...box, activation: 'RELU6' }, range(1, 9))).to.deep.equal([12]);
       expect(run({ ...box, activation: 'RELU_N1_TO_1' }, range(-9, -1))).to.deep.equal([-2]);
     });
 
     it('SAME, stride 2, odd input; dilation 2', () => {
-      expect(run({ input: [1, 5, 5, 1], filterShape: [1, 3, 3, 1], filter: ones(9), padding: 'SAME', stride: [2, 2] }, range(1, 25)))
-        .to.deep.equal([16, 33, 28, 69, 117, 87, 76, 123, 88]);
+      expect(run({ input: [1, 5, 5, 1], filterShape: [1, 3, 3, 1], filter: ones(9), padding: 'SAME', stride: [2, 2] }, range(1, 25))).to.deep.equal([
+        16, 33, 28, 69, 117, 87, 76, 123, 88,
+      ]);
       expect(run({ input: [1, 5, 5, 1], filterShape: [1, 3, 3, 1], filter: ones(9), dilation: [2, 2] }, range(1, 25))).to.deep.equal([117]);
     });
 
@@ -121,10 +164,27 @@ describe('CONV_2D 16x8 (int16 activations, int8 weights)', () => {
         f(g);
         return () => conv.check(g.graph, g.op);
       };
-      expect(bad((g) => { g.graph.tensors[0]!.quant!.zeroPoint = [1]; })).to.throw(OpError, /input tensor 0 "in0" has zero point 1; int16 activations must be symmetric/);
-      expect(bad((g) => { g.graph.tensors[3]!.dtype = 'int8'; })).to.throw(OpError, /output tensor 3 "out3" is int8; this int16 layer needs int16 activations/);
-      expect(bad((g) => { g.graph.tensors[2]!.dtype = 'int16'; g.graph.tensors[2]!.data = new Uint8Array(2); })).to.throw(OpError, /bias tensor 2 "in2" is int16; int16 layers of this op take a int32 or int64 bias/);
-      expect(bad((g) => { g.graph.tensors[1]!.quant!.zeroPoint = [3]; })).to.throw(OpError, /nonzero zero point/);
+      expect(
+        bad((g) => {
+          g.graph.tensors[0]!.quant!.zeroPoint = [1];
+        }),
+      ).to.throw(OpError, /input tensor 0 "in0" has zero point 1; int16 activations must be symmetric/);
+      expect(
+        bad((g) => {
+          g.graph.tensors[3]!.dtype = 'int8';
+        }),
+      ).to.throw(OpError, /output tensor 3 "out3" is int8; this int16 layer needs int16 activations/);
+      expect(
+        bad((g) => {
+          g.graph.tensors[2]!.dtype = 'int16';
+          g.graph.tensors[2]!.data = new Uint8Array(2);
+        }),
+      ).to.throw(OpError, /bias tensor 2 "in2" is int16; int16 layers of this op take a int32 or int64 bias/);
+      expect(
+        bad((g) => {
+          g.graph.tensors[1]!.quant!.zeroPoint = [3];
+        }),
+      ).to.throw(OpError, /nonzero zero point/);
     });
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D 16x8: int16 activations (zero point 0), int8 symmetric filters, TFLite Micro's int16
  * ConvPerChannel. No input or output offsets; the accumulator type follows the bias as in TFLite
@@ -14,14 +15,21 @@ import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
 import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/conv_geometry.ts';
 import {
-  type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput,
-  requireWeightQuant, tapRange, tensorLabel,
+  type ChannelMultipliers,
+  optionalInput,
+  requantExprs,
+  requireConstant,
+  requireOutput,
+  requireWeightQuant,
+  tapRange,
+  tensorLabel,
 } from '../common/weighted.ts';
 
 export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   filterInC: number;
   groups: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   bias: 'none' | 'int32' | 'int64';
 }
 
@@ -34,7 +42,11 @@ function check(graph: Graph, op: Op): void {
   requireConstant(op, g.filter, 'filter');
   int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']);
   if (g.filterInC < 1 || g.inC % g.filterInC !== 0 || g.outC % (g.inC / g.filterInC) !== 0) {
-    throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${g.filterInC} input channels, which does not group the input's ${g.inC} channels into its ${g.outC} outputs`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `filter ${tensorLabel(g.filter)} has ${g.filterInC} input channels, which does not group the input's ${g.inC} channels into its ${g.outC} outputs`,
+    );
   }
   requireConvOutput(op, g, g.outC, output, `${g.kH}x${g.kW}`);
 }
@@ -44,7 +56,8 @@ function prepare(graph: Graph, op: Op): Conv2DInt16Params {
   return {
     activationBits: 16,
     ...convWindow(g),
-    filterInC: g.filterInC, groups: g.inC / g.filterInC,
+    filterInC: g.filterInC,
+    groups: g.inC / g.filterInC,
     bias: int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']),
     ...convRequant(graph, op, g, 0, 16),
   };
@@ -75,9 +88,10 @@ function evaluate(p: Conv2DInt16Params, inputs: (TensorBuffer | undefined)[], ou
               for (let ic = 0; ic < p.filterInC; ic++) acc += filter[wBase + ic]! * input[inBase + ic]!;
             }
           }
-          const scaled = p.bias !== 'int32'
-            ? mbqm64(BigInt(acc) + (bias ? (bias as BigInt64Array)[oc]! : 0n), p.multiplier[oc]!, p.shift[oc]!)
-            : mbqm((acc + (bias ? (bias as Int32Array)[oc]! : 0)) | 0, p.multiplier[oc]!, p.shift[oc]!);
+          const scaled =
+            p.bias !== 'int32'
+              ? mbqm64(BigInt(acc) + (bias ? (bias as BigInt64Array)[oc]! : 0n), p.multiplier[oc]!, p.shift[oc]!)
+              : mbqm((acc + (bias ? (bias as Int32Array)[oc]! : 0)) | 0, p.multiplier[oc]!, p.shift[oc]!);
           output[o++] = clamp(scaled, p.actMin, p.actMax);
         }
       }
@@ -95,8 +109,9 @@ export const conv2dInt16: Int16Variant<Conv2DInt16Params> = {
     return ctx.render('conv_2d_int16.c.hbs', {
       ...p,
       fnName: ctx.fnName,
-      summary: `CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-        + ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${p.bias} bias, ${macCount} MACs`,
+      summary:
+        `CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]` +
+        ` stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}${p.groups > 1 ? ` groups ${p.groups}` : ''}, ${p.bias} bias, ${macCount} MACs`,
       input: ctx.input(0),
       filter: ctx.input(1),
       output: ctx.output(0),

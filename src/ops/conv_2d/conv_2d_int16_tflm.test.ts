@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D 16x8 (int16 activations, int8 weights): random layers from the int16 fuzz generator (strides, dilations, groups, 1x1 images, per-channel weights, int64 / int32 / no bias, every fused activation) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)

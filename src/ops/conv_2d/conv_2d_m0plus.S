@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Armv6-M 1x1 convolution's inner kernel (conv_2d_m0plus.h explains the arithmetic): every
  * channel pair of one pixel pair, from the packed row to the four stored outputs of each pair.
  *

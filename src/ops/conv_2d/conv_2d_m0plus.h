@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared 1x1 convolution loop of the Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040;
  * conv_2d/m0plus.ts): an always-inline body that a layer's template instantiates once per model (a
  * guarded static function), each layer passing its constants, so flash holds one copy however many
@@ -119,8 +120,8 @@ static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *
  * pixel 0's at o[c], o[c + 1], pixel 1's at o[off1 + c], o[off1 + c + 1], pixel 1's first so that
  * off1 = 0 (no pixel 1) leaves pixel 0's.
  */
-static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g,
-                                                                   int8_t *o, int32_t off1) {
+static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g, int8_t *o,
+                                                                  int32_t off1) {
 #if TF_M0_NATIVE
   tf_m0_pw_pixels_s(cols, w, g, o, off1);
 #else
@@ -150,8 +151,8 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
 }
 
 /* The whole layer: pixels in pairs (an odd last one alone), channels in pairs. */
-static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int8_t *in, int8_t *out, const int8_t *blob,
-                                                                        uint32_t *cols, const tf_m0_pw_t *g) {
+static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols,
+                                                                       const tf_m0_pw_t *g) {
   const int k = g->k, out_c = g->out_c;
   for (int p = 0; p < g->pixels; p += 2, in += 2 * k, out += 2 * out_c) {
     const int pair = p + 1 < g->pixels;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D's Arm DSP variant (conv_2d_dsp.h): 1x1 stride-1 layers over channels that are a multiple
  * of 4 run as a matrix product over the pixels; every other ungrouped layer first gathers two output
@@ -10,7 +11,18 @@
 import type { LayerEmitContext } from '../op.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, interleavedPairs, kernelMode, pixelPairGap, rowWindowGap, requantRecords, roundUp4, rqInit } from '../common/dsp.ts';
+import {
+  RQ_FIELDS,
+  accumulatorBounds,
+  fastRequantHolds,
+  interleavedPairs,
+  kernelMode,
+  pixelPairGap,
+  rowWindowGap,
+  requantRecords,
+  roundUp4,
+  rqInit,
+} from '../common/dsp.ts';
 import type { Conv2DParams } from './index.ts';
 import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';
@@ -20,7 +32,23 @@ const INT16_MAX = 32767;
 /** Whether the DSP variant covers the layer (else the portable kernel is emitted). */
 export function dspApplies(p: Conv2DParams): boolean {
   if (p.groups !== 1) return false;
-  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.outC, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, roundUp4(p.kH * p.kW * p.inC)];
+  const dims = [
+    p.inH,
+    p.inW,
+    p.inC,
+    p.outH,
+    p.outW,
+    p.outC,
+    p.kH,
+    p.kW,
+    p.strideH,
+    p.strideW,
+    p.dilationH,
+    p.dilationW,
+    p.padTop,
+    p.padLeft,
+    roundUp4(p.kH * p.kW * p.inC),
+  ];
   return dims.every((d) => d <= INT16_MAX);
 }
 
@@ -65,14 +93,20 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
   const out = new Int8Array(rows.length + records.length * 4);
   const view = new DataView(out.buffer);
   let at = 0;
-  const put = (v: number) => { view.setInt32(at, v, true); at += 4; };
+  const put = (v: number) => {
+    view.setInt32(at, v, true);
+    at += 4;
+  };
   for (let c = 0; c < channels; c += 2) {
     const both = c + 1 < channels;
     const group = both ? [c, c + 1] : [c];
     for (const r of group) put(records[r * RQ_FIELDS]!);
     out.set(rows.subarray(c * k4, (c + group.length) * k4), at);
     at += group.length * k4;
-    for (const r of group) { put(records[r * RQ_FIELDS + 1]!); put(records[r * RQ_FIELDS + 2]!); }
+    for (const r of group) {
+      put(records[r * RQ_FIELDS + 1]!);
+      put(records[r * RQ_FIELDS + 2]!);
+    }
   }
   return out;
 }
@@ -96,7 +130,10 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
-  ctx.defineOnce(`tf_dsp_${direct ? 'pointwise' : 'im2col'}_${mode.mode}`, renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, ...mode }));
+  ctx.defineOnce(
+    `tf_dsp_${direct ? 'pointwise' : 'im2col'}_${mode.mode}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, ...mode }),
+  );
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,

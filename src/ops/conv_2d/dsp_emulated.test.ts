@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The DSP variant of CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7 (mps2-an500) and
  * Cortex-M33 (mps2-an505), where the inline assembly runs (the host tests run dsp.h's C twins):
@@ -49,10 +50,18 @@ function convChain(name: string, input: [number, number, number, number], layers
       { shape: [l.outC, k, k, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
       randomInt8(rand, l.outC * k * k * c, -limit, limit),
     );
-    const bias = b.constant({ shape: [l.outC], dtype: 'int32' }, Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000)));
+    const bias = b.constant(
+      { shape: [l.outC], dtype: 'int32' },
+      Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000)),
+    );
     const outScale = l.huge ? 1e-6 : 0.05 + rand() * 0.1;
     const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
-      padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: l.activation ?? 'NONE',
+      padding,
+      strideH: stride,
+      strideW: stride,
+      dilationH: 1,
+      dilationW: 1,
+      activation: l.activation ?? 'NONE',
     });
     outs.push(y!);
     x = y!;
@@ -65,36 +74,54 @@ function convChain(name: string, input: [number, number, number, number], layers
 const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
   {
     note: 'pointwise k4 4..44 (every entry into the loop), odd channels, odd pixels, clamps, exact path',
-    graph: convChain('dsp_conv_a', [1, 5, 5, 4], [
-      { outC: 7, activation: 'RELU', perChannel: true }, // k4 4, odd out_c, clamp
-      { outC: 12 }, // 1x1 over 7 channels: im2col, k4 8
-      { outC: 20, activation: 'RELU6' }, // k4 12
-      { outC: 9, perChannel: true }, // k4 20, odd out_c
-      { outC: 24, huge: true }, // 1x1 over 9: im2col k4 12, exact path
-      { outC: 11, perChannel: true }, // k4 24
-      { outC: 36 }, // 1x1 over 11: im2col k4 12
-      { outC: 44, perChannel: true, activation: 'RELU_N1_TO_1' }, // k4 36
-      { outC: 28 }, // k4 44
-      { outC: 32, perChannel: true }, // k4 28
-      { outC: 5, activation: 'RELU' }, // k4 32
-    ], 11),
+    graph: convChain(
+      'dsp_conv_a',
+      [1, 5, 5, 4],
+      [
+        { outC: 7, activation: 'RELU', perChannel: true }, // k4 4, odd out_c, clamp
+        { outC: 12 }, // 1x1 over 7 channels: im2col, k4 8
+        { outC: 20, activation: 'RELU6' }, // k4 12
+        { outC: 9, perChannel: true }, // k4 20, odd out_c
+        { outC: 24, huge: true }, // 1x1 over 9: im2col k4 12, exact path
+        { outC: 11, perChannel: true }, // k4 24
+        { outC: 36 }, // 1x1 over 11: im2col k4 12
+        { outC: 44, perChannel: true, activation: 'RELU_N1_TO_1' }, // k4 36
+        { outC: 28 }, // k4 44
+        { outC: 32, perChannel: true }, // k4 28
+        { outC: 5, activation: 'RELU' }, // k4 32
+      ],
+      11,
+    ),
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/, /exact 64-bit/],
   },
   {
     note: 'batches and odd pixel counts, im2col with padding and strides, k4 up to 144',
-    graph: convChain('dsp_conv_b', [3, 3, 3, 8], [
-      { outC: 16, perChannel: true }, // pointwise, 27 pixels over 3 batches
-      { outC: 9, k: 3, padding: 'SAME', perChannel: true }, // im2col k4 144
-      { outC: 6, k: 3, stride: 2, padding: 'SAME', activation: 'RELU' }, // im2col k4 84 (entry 1)
-      { outC: 8, k: 2, padding: 'VALID', perChannel: true }, // im2col k4 24
-      { outC: 3, huge: true }, // pointwise k4 8, exact path
-    ], 12),
+    graph: convChain(
+      'dsp_conv_b',
+      [3, 3, 3, 8],
+      [
+        { outC: 16, perChannel: true }, // pointwise, 27 pixels over 3 batches
+        { outC: 9, k: 3, padding: 'SAME', perChannel: true }, // im2col k4 144
+        { outC: 6, k: 3, stride: 2, padding: 'SAME', activation: 'RELU' }, // im2col k4 84 (entry 1)
+        { outC: 8, k: 2, padding: 'VALID', perChannel: true }, // im2col k4 24
+        { outC: 3, huge: true }, // pointwise k4 8, exact path
+      ],
+      12,
+    ),
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/, /exact 64-bit/],
   },
   {
     // one layer per kernel: the compiler inlines each body into its only caller
     note: 'one im2col layer (k4 144), then one 1x1 layer (k4 16), each kernel used once',
-    graph: convChain('dsp_conv_c', [1, 6, 7, 16], [{ outC: 16, k: 3, padding: 'SAME', perChannel: true }, { outC: 10, activation: 'RELU6' }], 13),
+    graph: convChain(
+      'dsp_conv_c',
+      [1, 6, 7, 16],
+      [
+        { outC: 16, k: 3, padding: 'SAME', perChannel: true },
+        { outC: 10, activation: 'RELU6' },
+      ],
+      13,
+    ),
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/],
   },
 ];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D, int8: TFLite Micro's ConvPerChannel. Filters OHWI, per-channel (or broadcast per-tensor)
  * requantization, optional int32 bias, SAME/VALID padding whose taps are skipped (never filled with
@@ -15,11 +16,28 @@ import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import {
-  type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, filterWithDilation, int8ConvOffsets, requireConvOutput,
+  type ConvWindowParams,
+  conv2dGeometry as geometry,
+  convRequant,
+  convWindow,
+  filterWithDilation,
+  int8ConvOffsets,
+  requireConvOutput,
 } from '../common/conv_geometry.ts';
 import {
-  type ChannelMultipliers, constInt32, constInt8, foldedInitExpr, optionalInput,
-  cTerm, requantExprs, requireBias, requireConstant, requireInt8Activation, requireOutput, requireWeightQuant, tapRange,
+  type ChannelMultipliers,
+  constInt32,
+  constInt8,
+  foldedInitExpr,
+  optionalInput,
+  cTerm,
+  requantExprs,
+  requireBias,
+  requireConstant,
+  requireInt8Activation,
+  requireOutput,
+  requireWeightQuant,
+  tapRange,
   tensorLabel,
 } from '../common/weighted.ts';
 
@@ -30,7 +48,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   /** -z_in, added to every input value */
   inputOffset: number;
   outputZeroPoint: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   hasBias: boolean;
 }
 
@@ -58,7 +77,8 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
   const g = geometry(graph, op);
   return {
     ...convWindow(g),
-    filterInC: g.filterInC, groups: g.inC / g.filterInC,
+    filterInC: g.filterInC,
+    groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
   };
@@ -104,7 +124,6 @@ function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs
   }
 }
 
-
 const def: OpDef<Conv2DParams> = {
   kind: 'CONV_2D',
   dir: import.meta.dirname,
@@ -121,8 +140,16 @@ const def: OpDef<Conv2DParams> = {
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
     let accInit = '0';
     if (pointwise) {
-      accInit = foldedInitExpr(constInt8(filterTensor), p.outC, p.inC, p.inputOffset, biasTensor && constInt32(biasTensor),
-        () => ctx.input(2), (s, t, v) => ctx.addConst(s, t, v), channel);
+      accInit = foldedInitExpr(
+        constInt8(filterTensor),
+        p.outC,
+        p.inC,
+        p.inputOffset,
+        biasTensor && constInt32(biasTensor),
+        () => ctx.input(2),
+        (s, t, v) => ctx.addConst(s, t, v),
+        channel,
+      );
     } else if (p.hasBias) {
       accInit = `${ctx.input(2)}[${channel}]`;
     }

@@ -1,9 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
 import { m0plusApplies, m0plusScratchBytes, packedBlob, packedHolds } from './m0plus.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
-import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  compileAndRun,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import type { Conv2DParams } from './index.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
 import { cFilesFor } from '../../codegen/c_files.ts';
@@ -37,7 +48,8 @@ function layerCase(l: Layer, rand: () => number): CCase {
     [
       { shape: input, scale: 0.02, zeroPoint: l.inZp ?? randomInt(rand, -128, 127) },
       {
-        shape: [l.outC, 1, 1, l.inC], scale: l.perChannel ?? true ? Array.from({ length: l.outC }, () => 0.001 + rand() * 0.05) : 0.01,
+        shape: [l.outC, 1, 1, l.inC],
+        scale: (l.perChannel ?? true) ? Array.from({ length: l.outC }, () => 0.001 + rand() * 0.05) : 0.01,
         data: weights,
       },
       bias > 0 ? { shape: [l.outC], dtype: 'int32', data: Int32Array.from({ length: l.outC }, () => randomInt(rand, -bias, bias)) } : null,
@@ -104,7 +116,8 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
         [
           { shape: input, scale: 0.001 + rand() * 0.1, zeroPoint: rand() < 0.2 ? 0 : randomInt(rand, -128, 127) },
           {
-            shape: [outC, 1, 1, inC], scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
+            shape: [outC, 1, 1, inC],
+            scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
             data: randomInt8(rand, outC * inC, -127, 127),
           },
           rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -5000, 5000)) } : null,
@@ -112,7 +125,18 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
         [{ shape: [input[0], input[1], input[2], outC], scale: 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
         { padding: rand() < 0.5 ? 'SAME' : 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: activations[randomInt(rand, 0, 2)]! },
       );
-      cases.push({ def: conv, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))], isa: ARMV6M });
+      cases.push({
+        def: conv,
+        graph,
+        op,
+        inputs: [
+          randomInt8(
+            rand,
+            input.reduce((a, b) => a * b, 1),
+          ),
+        ],
+        isa: ARMV6M,
+      });
     }
     expectBitExact(cases);
   });
@@ -181,7 +205,10 @@ int main(void) {
   return 0;
 }
 `;
-    const [n, bad] = new TextDecoder().decode(compileAndRun(program, cFilesFor(['conv_2d/conv_2d_m0plus.h'], 'tf_mbqm').files)).split(' ').map(Number);
+    const [n, bad] = new TextDecoder()
+      .decode(compileAndRun(program, cFilesFor(['conv_2d/conv_2d_m0plus.h'], 'tf_mbqm').files))
+      .split(' ')
+      .map(Number);
     expect(n).to.be.greaterThan(1_000_000);
     expect(bad).to.equal(0);
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D's Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040) for 1x1 convolutions at stride 1 (most
  * of a MobileNet). Where the weights and requantization bounds allow (packedHolds), one shared loop
@@ -48,7 +49,10 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array
     if (shift > 0 || -shift + 1 > 31 || m < 0 || m >= 2 ** 31) return false;
     let sumW = 0;
     let sumAbs = 0;
-    for (let i = 0; i < k; i++) { sumW += filter[c * k + i]!; sumAbs += Math.abs(filter[c * k + i]!); }
+    for (let i = 0; i < k; i++) {
+      sumW += filter[c * k + i]!;
+      sumAbs += Math.abs(filter[c * k + i]!);
+    }
     const start = Math.abs((bias ? bias[c]! : 0) + p.inputOffset * sumW);
     if (bounds[c]! >= 2 ** 30 || start + 128 * sumAbs >= 2 ** 30) return false;
     const e = -shift;
@@ -69,7 +73,10 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
   const out = new Int8Array((p.outC / 2) * (2 * k + 24));
   const view = new DataView(out.buffer);
   let at = 0;
-  const put = (v: number) => { view.setInt32(at, v, true); at += 4; };
+  const put = (v: number) => {
+    view.setInt32(at, v, true);
+    at += 4;
+  };
   for (let c = 0; c < p.outC; c += 2) {
     put(start[c]!);
     put(start[c + 1]!);
@@ -111,8 +118,17 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
     });
   }
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
-  const init = (channel: string) => foldedInitExpr(filter, p.outC, p.inC, p.inputOffset, bias,
-    () => ctx.input(2), (s, t, v) => ctx.addConst(s, t, v), channel);
+  const init = (channel: string) =>
+    foldedInitExpr(
+      filter,
+      p.outC,
+      p.inC,
+      p.inputOffset,
+      bias,
+      () => ctx.input(2),
+      (s, t, v) => ctx.addConst(s, t, v),
+      channel,
+    );
   const accInit0 = init('c');
   // the table (if any) is added once: the second channel reads the same one
   const accInit1 = accInit0.endsWith('[c]') ? `${accInit0.slice(0, -3)}[c + 1]` : accInit0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The Armv6-M variant of CONV_2D on the emulated RP2040 (rp2040js) and Cortex-M0 (QEMU micro:bit),
  * where conv_2d_m0plus.S's assembly runs (the host tests run its C twin): chains of 1x1
@@ -45,10 +46,23 @@ function pointwiseChain(name: string, input: [number, number, number, number], l
     weights[1] = -127;
     if (l.minWeight) weights[2] = -128;
     const filter = b.constant({ shape: [l.outC, 1, 1, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
-    const bias = b.constant({ shape: [l.outC], dtype: 'int32' }, Int32Array.from({ length: l.outC }, () => randomInt(rand, -(l.bias ?? 3000), l.bias ?? 3000)));
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, h, w, l.outC], q: { scale: l.outScale ?? 0.3 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) } }], {
-      padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: l.activation ?? 'NONE',
-    });
+    const bias = b.constant(
+      { shape: [l.outC], dtype: 'int32' },
+      Int32Array.from({ length: l.outC }, () => randomInt(rand, -(l.bias ?? 3000), l.bias ?? 3000)),
+    );
+    const [y] = b.op(
+      'CONV_2D',
+      [x, filter, bias],
+      [{ shape: [n, h, w, l.outC], q: { scale: l.outScale ?? 0.3 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) } }],
+      {
+        padding: 'VALID',
+        strideH: 1,
+        strideW: 1,
+        dilationH: 1,
+        dilationW: 1,
+        activation: l.activation ?? 'NONE',
+      },
+    );
     outs.push(y!);
     x = y!;
     c = l.outC;
@@ -60,16 +74,21 @@ function pointwiseChain(name: string, input: [number, number, number, number], l
 const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }[] = [
   {
     note: 'input channels 2..256, 15 pixels (odd), clamps, per-channel scales, the fallbacks',
-    graph: pointwiseChain('m0_conv_a', [1, 3, 5, 2], [
-      { outC: 4, activation: 'RELU', perChannel: true }, // k 2: one step
-      { outC: 6 }, // k 4
-      { outC: 256, activation: 'RELU6' }, // k 6
-      { outC: 10, perChannel: true }, // k 256
-      { outC: 9 + 1, minWeight: true }, // k 10, a -128 weight: two-channel loop
-      { outC: 12, perChannel: true }, // k 10
-      { outC: 64 }, // k 12
-      { outC: 7 + 1, activation: 'RELU_N1_TO_1' }, // k 64
-    ], 21),
+    graph: pointwiseChain(
+      'm0_conv_a',
+      [1, 3, 5, 2],
+      [
+        { outC: 4, activation: 'RELU', perChannel: true }, // k 2: one step
+        { outC: 6 }, // k 4
+        { outC: 256, activation: 'RELU6' }, // k 6
+        { outC: 10, perChannel: true }, // k 256
+        { outC: 9 + 1, minWeight: true }, // k 10, a -128 weight: two-channel loop
+        { outC: 12, perChannel: true }, // k 10
+        { outC: 64 }, // k 12
+        { outC: 7 + 1, activation: 'RELU_N1_TO_1' }, // k 64
+      ],
+      21,
+    ),
     packed: 7,
     twoChannel: 1,
   },
@@ -87,12 +106,17 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
   },
   {
     note: 'requantization ends: right shift 0, accumulators near a million and shift -15',
-    graph: pointwiseChain('m0_conv_d', [1, 3, 3, 4], [
-      { outC: 6, outScale: 0.0008 }, // scale ratio 0.625: shift 0
-      { outC: 8, outScale: 0.0015 },
-      { outC: 4, bias: 1_000_000, outScale: 0.5 }, // starts near a million, shift -15
-      { outC: 10, outScale: 6 },
-    ], 24),
+    graph: pointwiseChain(
+      'm0_conv_d',
+      [1, 3, 3, 4],
+      [
+        { outC: 6, outScale: 0.0008 }, // scale ratio 0.625: shift 0
+        { outC: 8, outScale: 0.0015 },
+        { outC: 4, bias: 1_000_000, outScale: 0.5 }, // starts near a million, shift -15
+        { outC: 10, outScale: 6 },
+      ],
+      24,
+    ),
     packed: 4,
     twoChannel: 0,
   },

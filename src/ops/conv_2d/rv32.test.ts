@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
 import { convRv32Applies } from './rv32.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D's RV32IMC variant (the ESP32-C3 class) for 1x1 convolutions at stride 1: the layer is a
  * matrix product over the pixels, run by the register-blocked kernel of common/rv32_matmul.ts
@@ -21,9 +22,10 @@ export const convRv32Variant: KernelVariant<Conv2DParams> = {
   emit(p, ctx) {
     const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
     const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-    return emitRv32Matmul(
-      { ...p, rows: p.batches * p.outH * p.outW, depth: p.inC, columns: p.outC },
-      weights, bias, ctx, { input: ctx.input(0), output: ctx.output(0), summary: summary(p) },
-    );
+    return emitRv32Matmul({ ...p, rows: p.batches * p.outH * p.outW, depth: p.inC, columns: p.outC }, weights, bias, ctx, {
+      input: ctx.input(0),
+      output: ctx.output(0),
+      summary: summary(p),
+    });
   },
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * CUMSUM, int8 (TFLite Micro's CumSum quantized path; its other type is float32): running sums along
  * one constant axis, `exclusive` (each output the sum before its element) and `reverse` (summing from
@@ -28,7 +29,12 @@ function prepareCumsum(graph: Graph, op: Op): CumsumParams {
   const input = requireInput(graph, op, 0, 'input');
   const axisT = requireInput(graph, op, 1, 'axis');
   const output = requireOutput(graph, op);
-  if (!sameShape(input.shape, output.shape)) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+  if (!sameShape(input.shape, output.shape))
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+    );
   if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar`);
   if (axisT.dtype !== 'int32') throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisT)} is ${axisT.dtype}; TFLite Micro needs int32`);
   const values = constIndexValues(op, axisT, 'axis');

@@ -1,9 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthToSpace from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+  tfliteInterpreterDifference,
 } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.1, zeroPoint: 3 };
@@ -14,10 +23,12 @@ function graphOf(shape: [number, number, number, number], block: number) {
 }
 
 describe('DEPTH_TO_SPACE', () => {
-  it('spreads each pixel\'s channels over a block (DCR order, hand-checked)', () => {
+  it("spreads each pixel's channels over a block (DCR order, hand-checked)", () => {
     const g = graphOf([1, 1, 2, 4], 2);
     // pixel 0 channels 1..4 -> 2x2 patch at columns 0-1; pixel 1 channels 5..8 at columns 2-3
-    expect(Array.from(evaluateOp(depthToSpace, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8])])[0] as Int8Array)).to.deep.equal([1, 2, 5, 6, 3, 4, 7, 8]);
+    expect(Array.from(evaluateOp(depthToSpace, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8])])[0] as Int8Array)).to.deep.equal([
+      1, 2, 5, 6, 3, 4, 7, 8,
+    ]);
   });
 
   it('rejects a depth that is not a multiple of block²', () => {
@@ -30,8 +41,22 @@ describe('DEPTH_TO_SPACE', () => {
     const cases: CCase[] = [];
     for (let k = 0; k < 6; k++) {
       const block = randomInt(rand, 1, 3);
-      const shape: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 1, 3), block * block * randomInt(rand, 1, 3)];
-      cases.push({ def: depthToSpace, ...graphOf(shape, block), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+      const shape: [number, number, number, number] = [
+        randomInt(rand, 1, 2),
+        randomInt(rand, 1, 3),
+        randomInt(rand, 1, 3),
+        block * block * randomInt(rand, 1, 3),
+      ];
+      cases.push({
+        def: depthToSpace,
+        ...graphOf(shape, block),
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      });
     }
     const c = runCasesInC(cases);
     cases.forEach((cc, k) => {

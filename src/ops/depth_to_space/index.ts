@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
 import { type BlockParams, blockParams, emitBlocks, evaluateBlocks } from '../space_to_depth/index.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -15,11 +16,13 @@ interface DepthwiseSpec {
   filterShape: [number, number, number, number];
   filter: ArrayLike<number>;
   bias?: ArrayLike<number>;
-  inScale?: number; inZp?: number;
+  inScale?: number;
+  inZp?: number;
   wScale?: number | number[];
   wZp?: number | number[];
   wAxis?: number;
-  outScale?: number; outZp?: number;
+  outScale?: number;
+  outZp?: number;
   padding?: Padding;
   stride?: [number, number];
   dilation?: [number, number];
@@ -44,7 +47,12 @@ function depthwiseGraph(s: DepthwiseSpec) {
     ],
     [{ shape: outShape, scale: s.outScale ?? 1, zeroPoint: s.outZp ?? 0 }],
     {
-      padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: s.activation ?? 'NONE',
+      padding,
+      strideH: sh,
+      strideW: sw,
+      dilationH: dh,
+      dilationW: dw,
+      activation: s.activation ?? 'NONE',
       depthMultiplier: s.depthMultiplier ?? oc / c,
     },
   );
@@ -63,7 +71,10 @@ describe('DEPTHWISE_CONV_2D', () => {
   describe('reference kernel, hand-computed cases', () => {
     it('depth multiplier 2, per-channel M = 1, 0.5, 1, 0.25, with bias', () => {
       const spec: DepthwiseSpec = {
-        input: [1, 3, 3, 2], filterShape: [1, 2, 2, 4], bias: [3, -2, 0, 4], wScale: [1, 0.5, 1, 0.25],
+        input: [1, 3, 3, 2],
+        filterShape: [1, 2, 2, 4],
+        bias: [3, -2, 0, 4],
+        wScale: [1, 0.5, 1, 0.25],
         filter: [1, 2, -1, 4, 0, 2, 3, -4, 2, -2, 1, 0, -1, 6, 2, 8],
       };
       const input = [1, -2, 3, 0, -1, 4, 2, 2, 0, -3, 5, 1, 6, -6, 1, 1, -2, 3];
@@ -72,8 +83,12 @@ describe('DEPTHWISE_CONV_2D', () => {
 
     it('SAME with unequal strides (1, 2) and dilations (2, 1) on an odd input', () => {
       const spec: DepthwiseSpec = {
-        input: [1, 5, 5, 1], filterShape: [1, 3, 3, 1], filter: [1, 0, -1, 2, 1, 0, 0, 1, 3],
-        padding: 'SAME', stride: [1, 2], dilation: [2, 1],
+        input: [1, 5, 5, 1],
+        filterShape: [1, 3, 3, 1],
+        filter: [1, 0, -1, 2, 1, 0, 0, 1, 3],
+        padding: 'SAME',
+        stride: [1, 2],
+        dilation: [2, 1],
       };
       expect(run(spec, range(1, 25))).to.deep.equal([48, 62, 28, 73, 97, 48, 96, 127, 72, 9, 50, 67, 9, 65, 87]);
     });
@@ -81,8 +96,14 @@ describe('DEPTHWISE_CONV_2D', () => {
     it('SAME, stride 2: padded taps contribute nothing even with z_in = -128', () => {
       // every input at the zero point: each output is exactly bias + z_out, whatever the taps
       const spec: DepthwiseSpec = {
-        input: [1, 4, 4, 3], filterShape: [1, 3, 3, 3], filter: range(1, 27), bias: [7, -9, 100],
-        inZp: -128, outZp: 127, padding: 'SAME', stride: [2, 2],
+        input: [1, 4, 4, 3],
+        filterShape: [1, 3, 3, 3],
+        filter: range(1, 27),
+        bias: [7, -9, 100],
+        inZp: -128,
+        outZp: 127,
+        padding: 'SAME',
+        stride: [2, 2],
       };
       const out = run(spec, new Array(48).fill(-128));
       expect(out).to.deep.equal(new Array(4).fill([127, 118, 127]).flat());
@@ -113,7 +134,9 @@ describe('DEPTHWISE_CONV_2D', () => {
       expect(p.depthMultiplier).to.equal(3);
       expect(p.multiplier).to.deep.equal(new Array(6).fill(1 << 30));
       expect(p.shift).to.deep.equal(new Array(6).fill(0));
-      expect(run({ input: [1, 1, 1, 2], filterShape: [1, 1, 1, 6], filter: [2, 4, 6, 8, 10, 12], wScale: 0.5 }, [10, -10])).to.deep.equal([10, 20, 30, -40, -50, -60]);
+      expect(run({ input: [1, 1, 1, 2], filterShape: [1, 1, 1, 6], filter: [2, 4, 6, 8, 10, 12], wScale: 0.5 }, [10, -10])).to.deep.equal([
+        10, 20, 30, -40, -50, -60,
+      ]);
     });
   });
 
@@ -128,12 +151,23 @@ describe('DEPTHWISE_CONV_2D', () => {
       const g = depthwiseGraph(ok);
       expect(() => depthwise.check(g.graph, g.op)).not.to.throw();
     });
-    it('rejects a filter whose first dimension is not 1', () => fails({ ...ok, filterShape: [2, 3, 3, 2], filter: new Array(36).fill(1) }, /filter tensor 1 "in1" has shape \[2,3,3,2\]; expected \[1, kh, kw, channels\]/));
-    it('rejects channels that are not a multiple of the input channels', () => fails({ ...ok, filterShape: [1, 3, 3, 3], filter: new Array(27).fill(1), depthMultiplier: 1 }, /3 channels, not a multiple of the input's 2/));
+    it('rejects a filter whose first dimension is not 1', () =>
+      fails(
+        { ...ok, filterShape: [2, 3, 3, 2], filter: new Array(36).fill(1) },
+        /filter tensor 1 "in1" has shape \[2,3,3,2\]; expected \[1, kh, kw, channels\]/,
+      ));
+    it('rejects channels that are not a multiple of the input channels', () =>
+      fails({ ...ok, filterShape: [1, 3, 3, 3], filter: new Array(27).fill(1), depthMultiplier: 1 }, /3 channels, not a multiple of the input's 2/));
     it('rejects a depth_multiplier attribute that contradicts the shapes', () => fails({ ...ok, depthMultiplier: 3 }, /depth_multiplier 3 disagrees/));
     it('rejects per-channel scales along the wrong axis', () => fails({ ...ok, wScale: [1, 1, 1, 1], wAxis: 0 }, /quantized along axis 0; expected axis 3/));
-    it('rejects an int16 output', () => fails(ok, /output tensor 2 "out2" is int16/, (g) => { g.graph.tensors[2]!.dtype = 'int16'; }));
-    it('rejects a non-constant filter', () => fails(ok, /filter tensor 1 "in1" is not a constant tensor/, (g) => { delete g.graph.tensors[1]!.data; }));
+    it('rejects an int16 output', () =>
+      fails(ok, /output tensor 2 "out2" is int16/, (g) => {
+        g.graph.tensors[2]!.dtype = 'int16';
+      }));
+    it('rejects a non-constant filter', () =>
+      fails(ok, /filter tensor 1 "in1" is not a constant tensor/, (g) => {
+        delete g.graph.tensors[1]!.data;
+      }));
   });
 
   describe('emitted C matches the reference kernel byte for byte', () => {
@@ -162,11 +196,23 @@ describe('DEPTHWISE_CONV_2D', () => {
           wScale: rand() < 0.6 ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.001 + rand() * 0.05,
           outScale: 0.002 + rand() * 0.1,
           outZp: randomInt(rand, -128, 127),
-          padding, stride, dilation,
+          padding,
+          stride,
+          dilation,
           activation: activations[randomInt(rand, 0, 3)],
         };
         const { graph, op } = depthwiseGraph(spec);
-        cases.push({ def: depthwise, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          def: depthwise,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              input.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
       const results = runCasesInC(cases);
       cases.forEach((c, k) => {
@@ -207,10 +253,21 @@ describe('DEPTHWISE_CONV_2D', () => {
           wScale: rand() < 0.6 ? Array.from({ length: outC }, ws) : ws(),
           outScale: Math.exp(-7 + rand() * 8),
           outZp: randomInt(rand, -128, 127),
-          padding, stride, dilation,
+          padding,
+          stride,
+          dilation,
           activation: activations[randomInt(rand, 0, 3)],
         };
-        cases.push({ def: depthwise, ...depthwiseGraph(spec), inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          def: depthwise,
+          ...depthwiseGraph(spec),
+          inputs: [
+            randomInt8(
+              rand,
+              input.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
       return cases;
     };
@@ -223,7 +280,11 @@ describe('DEPTHWISE_CONV_2D', () => {
     it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
       this.timeout(120000);
       const cases = sweep(78, 50, true);
-      expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: true } })), ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
+      expectCMatchesReference([
+        ...cases,
+        ...cases.map((c) => ({ ...c, isa: { dsp: true } })),
+        ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } })),
+      ]);
     });
   });
 

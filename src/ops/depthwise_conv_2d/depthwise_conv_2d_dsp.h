@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DEPTHWISE_CONV_2D's int8 Arm DSP kernels (Armv7E-M, Armv8-M Mainline): always-inline bodies that
  * a layer's template instantiates once per model and requantization mode (ctx.defineOnce).
  *
@@ -28,8 +29,7 @@ typedef struct {
 } tf_dwk_geom_t;
 
 /* Tap pointers of output pixel (oy, ox): into the image, or `zp_row` for taps in the padding. */
-static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int oy, int ox, const int8_t *zp_row,
-                               const int8_t **tp) {
+static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int oy, int ox, const int8_t *zp_row, const int8_t **tp) {
   const int iy0 = oy * g->stride_h - g->pad_top;
   const int ix0 = ox * g->stride_w - g->pad_left;
   for (int ky = 0; ky < g->k_h; ++ky) {
@@ -44,45 +44,43 @@ static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int 
 
 /* One tap of four channels: SXTB16 splits the input word into channels (0, 2) and (1, 3), which meet
  * the weights extended the same way (we: channels 0 and 2, wo: 1 and 3) in SMLABB/SMLATT. */
-#define TF_DWK_TAP(x, we, wo)                                \
-  do {                                                       \
-    const uint32_t xw_ = (x), we_ = (we), wo_ = (wo);        \
+#define TF_DWK_TAP(x, we, wo) \
+  do { \
+    const uint32_t xw_ = (x), we_ = (we), wo_ = (wo); \
     const uint32_t xe_ = tf_sxtb16(xw_), xo_ = tf_sxtb16_ror8(xw_); \
-    a0 = tf_smlabb(xe_, we_, a0);                            \
-    a2 = tf_smlatt(xe_, we_, a2);                            \
-    a1 = tf_smlabb(xo_, wo_, a1);                            \
-    a3 = tf_smlatt(xo_, wo_, a3);                            \
+    a0 = tf_smlabb(xe_, we_, a0); \
+    a2 = tf_smlatt(xe_, we_, a2); \
+    a1 = tf_smlabb(xo_, wo_, a1); \
+    a3 = tf_smlatt(xo_, wo_, a3); \
   } while (0)
 
 #if TF_DSP_NATIVE
 /* The same in asm, the input word in %[x]; one block per kernel row so that the compiler cannot
  * hoist every load and extension of the unrolled taps ahead of the MACs (it then spills). Every
  * block keeps to 11 register operands, which any build (frame pointer or not) can allocate. */
-#define TF_DWK_MAC_ASM                                \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t"                 \
-  "sxtb16 %[e], %[x]\n\t"                              \
-  "sxtb16 %[x], %[x], ror #8\n\t"                      \
-  "smlabb %[a0], %[e], %[we], %[a0]\n\t"               \
-  "smlatt %[a2], %[e], %[we], %[a2]\n\t"               \
-  "smlabb %[a1], %[x], %[wo], %[a1]\n\t"               \
+#define TF_DWK_MAC_ASM \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
+  "sxtb16 %[e], %[x]\n\t" \
+  "sxtb16 %[x], %[x], ror #8\n\t" \
+  "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+  "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+  "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
   "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
 #endif
 
 /* Three taps of a kernel row at p, p + c, p + 2c; extended weights read on from *wp. */
-static inline __attribute__((always_inline)) void tf_dwk_row3(
-    const int8_t *p, int c, const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2, int32_t *acc3) {
+static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, int c, const uint32_t **wp, int32_t *acc0, int32_t *acc1,
+                                                              int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if TF_DSP_NATIVE
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
-  __asm__(
-      "ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
-      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq),
-        [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
-      : [p] "r"(p), [c] "r"(c)
-      : "memory");
+  __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
+          "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          : [p] "r"(p), [c] "r"(c)
+          : "memory");
   *wp = wq;
 #else
   const uint32_t *w = *wp;
@@ -98,24 +96,21 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(
 }
 
 /* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
-static inline __attribute__((always_inline)) void tf_dwk_row3p(
-    const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2, int32_t *acc3) {
+static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0,
+                                                               int32_t *acc1, int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if TF_DSP_NATIVE
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
-  __asm__(
-      "ldr %[x], [%[tp]]\n\t"
-      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[tp], %[tp1]]\n\t"
-      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-      "ldr %[x], [%[tp], %[tp2]]\n\t"
-      "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq),
-        [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
-        /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
-      : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
-      : "memory");
+  __asm__("ldr %[x], [%[tp]]\n\t"
+          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
+          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
+          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
+          : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
+          : "memory");
   *wp = wq;
 #else
   const uint32_t *w = *wp;
@@ -130,9 +125,8 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(
   *acc3 = a3;
 }
 
-static inline __attribute__((always_inline)) void tf_dwk_store4(
-    int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *q, const tf_rq_t *rq,
-    const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dwk_store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                                const int32_t *q, const tf_rq_t *rq, const int fast, const int full) {
   const int8_t r0 = tf_rq_out(a0, tf_rq_channel(q), rq, fast, full);
   const int8_t r1 = tf_rq_out(a1, tf_rq_channel(q + TF_RQ_FIELDS), rq, fast, full);
   const int8_t r2 = tf_rq_out(a2, tf_rq_channel(q + 2 * TF_RQ_FIELDS), rq, fast, full);
@@ -151,9 +145,9 @@ static inline __attribute__((always_inline)) void tf_dwk_store4(
  * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
  * a pointer per tap, then `in_c` bytes of the zero-point row.
  */
-static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
-    const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w, const int32_t *q, const tf_rq_t *rq,
-    int8_t *out, void *scratch, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
+                                                                    const int32_t *q, const tf_rq_t *rq, int8_t *out, void *scratch,
+                                                                    const int fast, const int full) {
   const int c = g->in_c;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = g->in_w * c;
@@ -223,8 +217,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(
  * are (conv_2d/dsp.ts withRecords), so that conv_2d_dsp.h's tf_dsp_pair_channels does two pixels by
  * two channels. `scratch`: k4 column words, then kw4 bytes for a border run.
  */
-static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g,
-                                  int kw4, int8_t *run) {
+static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g, int kw4,
+                                  int8_t *run) {
   const int iy0 = oy * g->stride_h - g->pad_top;
   const int ix0 = ox * g->stride_w - g->pad_left;
   const uint32_t zp4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
@@ -254,9 +248,9 @@ static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image,
   }
 }
 
-static inline __attribute__((always_inline)) void tf_dwk_single_body(
-    const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c, int kw4, const int8_t *w,
-    const tf_rq_t *rq, int8_t *out, void *scratch, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dwk_single_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c,
+                                                                     int kw4, const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                                                                     void *scratch, const int fast, const int full) {
   const int k4 = g->k_h * kw4;
   const int entry = tf_dsp_entry(k4);
   uint32_t *cols = (uint32_t *)scratch;
@@ -268,12 +262,18 @@ static inline __attribute__((always_inline)) void tf_dwk_single_body(
     for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
       const int ay = oy, ax = ox;
       tf_dwk_gather1(cols, 0, image, ay, ax, g, kw4, run);
-      if (++ox == g->out_w) { ox = 0; ++oy; }
+      if (++ox == g->out_w) {
+        ox = 0;
+        ++oy;
+      }
       /* a lone last pixel is paired with itself: both results land on its outputs */
       int8_t *out_b = out;
       if (left > 1) {
         tf_dwk_gather1(cols, 1, image, oy, ox, g, kw4, run);
-        if (++ox == g->out_w) { ox = 0; ++oy; }
+        if (++ox == g->out_w) {
+          ox = 0;
+          ++oy;
+        }
         out_b = out + out_c;
       } else {
         tf_dwk_gather1(cols, 1, image, ay, ax, g, kw4, run);

@@ -1,10 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt16,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 
 interface Dw16Spec {
@@ -31,13 +42,24 @@ function dwGraph(s: Dw16Spec) {
   const [dh, dw] = s.dilation ?? [1, 1];
   const out = (size: number, k: number, st: number, d: number) => (padding === 'SAME' ? Math.ceil(size / st) : Math.floor((size - ((k - 1) * d + 1)) / st) + 1);
   const wScale = s.wScale ?? 1;
-  return singleOpGraph('DEPTHWISE_CONV_2D', [
-    { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
-    { shape: [1, kh, kw, c * m], scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, axis: 3, data: Int8Array.from(s.filter) },
-    s.bias ? { shape: [c * m], dtype: 'int64', data: BigInt64Array.from(Array.from(s.bias, BigInt)) } : null,
-  ], [{ shape: [n, out(h, kh, sh, dh), out(w, kw, sw, dw), c * m], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }], {
-    padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: s.activation ?? 'NONE', depthMultiplier: m,
-  });
+  return singleOpGraph(
+    'DEPTHWISE_CONV_2D',
+    [
+      { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
+      { shape: [1, kh, kw, c * m], scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, axis: 3, data: Int8Array.from(s.filter) },
+      s.bias ? { shape: [c * m], dtype: 'int64', data: BigInt64Array.from(Array.from(s.bias, BigInt)) } : null,
+    ],
+    [{ shape: [n, out(h, kh, sh, dh), out(w, kw, sw, dw), c * m], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }],
+    {
+      padding,
+      strideH: sh,
+      strideW: sw,
+      dilationH: dh,
+      dilationW: dw,
+      activation: s.activation ?? 'NONE',
+      depthMultiplier: m,
+    },
+  );
 }
 
 function run(s: Dw16Spec, input: ArrayLike<number>): number[] {
@@ -53,7 +75,9 @@ function randomSpec(rand: () => number, k: number): { spec: Dw16Spec; input: Int
   const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, kh + 2, 7), randomInt(rand, kw + 2, 7), c];
   return {
     spec: {
-      input, kernel: [kh, kw], multiplier: m,
+      input,
+      kernel: [kh, kw],
+      multiplier: m,
       filter: randomInt8(rand, kh * kw * c * m, -127, 127),
       bias: k % 4 === 3 ? undefined : Array.from({ length: c * m }, () => randomInt(rand, -100000, 100000)),
       inScale: 0.001 + rand() * 0.01,
@@ -64,14 +88,23 @@ function randomSpec(rand: () => number, k: number): { spec: Dw16Spec; input: Int
       dilation: k % 5 === 4 ? [1, 2] : [1, 1],
       activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[k % 4],
     },
-    input: randomInt16(rand, input.reduce((a, b) => a * b, 1)),
+    input: randomInt16(
+      rand,
+      input.reduce((a, b) => a * b, 1),
+    ),
   };
 }
 
 describe('DEPTHWISE_CONV_2D 16x8 (int16 activations, int8 weights)', () => {
   describe('reference kernel, hand-computed (multiplier 1 unless said)', () => {
     it('each channel convolves alone; depth multiplier 2 gives channel ic*2+m; int64 bias', () => {
-      const spec: Dw16Spec = { input: [1, 2, 2, 2], kernel: [2, 2], multiplier: 2, filter: [1, 1, 2, -1, 1, 1, 2, -1, 1, 1, 2, -1, 1, 1, 2, -1], bias: [0, 5, 0, 100000] };
+      const spec: Dw16Spec = {
+        input: [1, 2, 2, 2],
+        kernel: [2, 2],
+        multiplier: 2,
+        filter: [1, 1, 2, -1, 1, 1, 2, -1, 1, 1, 2, -1, 1, 1, 2, -1],
+        bias: [0, 5, 0, 100000],
+      };
       // channel 0 = [1,3,5,7], channel 1 = [2,4,6,8]; every tap has weights [1, 1, 2, -1] for outputs 0..3:
       // out0 = sum(ch0) = 16, out1 = sum(ch0) + 5, out2 = 2 * sum(ch1) = 40, out3 = -sum(ch1) + 100000 saturates
       expect(run(spec, [1, 2, 3, 4, 5, 6, 7, 8])).to.deep.equal([16, 21, 40, 32767]);

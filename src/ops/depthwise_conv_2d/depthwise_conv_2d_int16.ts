@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D 16x8: int16 activations (zero point 0), int8 symmetric filters [1, kh, kw, C*mult],
  * TFLite Micro's int16 DepthwiseConvPerChannel: an int64 accumulator, an optional int64 bias, the
@@ -10,16 +11,20 @@ import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
 import {
-  type ConvWindowParams, convRequant, convWindow, depthwiseGeometry as geometry, requireConvOutput, requireDepthMultiplier, requireDepthwiseFilterShape,
+  type ConvWindowParams,
+  convRequant,
+  convWindow,
+  depthwiseGeometry as geometry,
+  requireConvOutput,
+  requireDepthMultiplier,
+  requireDepthwiseFilterShape,
 } from '../common/conv_geometry.ts';
-import {
-  type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput,
-  requireWeightQuant, tapRange,
-} from '../common/weighted.ts';
+import { type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput, requireWeightQuant, tapRange } from '../common/weighted.ts';
 
 export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   hasBias: boolean;
 }
 
@@ -92,8 +97,9 @@ export const depthwiseConv2dInt16: Int16Variant<DepthwiseConv2DInt16Params> = {
     return ctx.render('depthwise_conv_2d_int16.c.hbs', {
       ...p,
       fnName: ctx.fnName,
-      summary: `DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]`
-        + ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
+      summary:
+        `DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]` +
+        ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
       input: ctx.input(0),
       filter: ctx.input(1),
       output: ctx.output(0),

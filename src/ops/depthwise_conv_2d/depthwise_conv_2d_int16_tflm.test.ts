@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D 16x8 (int16 activations, int8 weights): random layers from the int16 fuzz generator (depth multipliers, strides, dilations, per-channel weights, every fused activation) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DEPTHWISE_CONV_2D's int8 kernels for Armv6-M (Cortex-M0/M0+, the RP2040): one shared copy per
  * model, every layer passing its geometry, weights and per-channel records. Thumb-1 has no SIMD and
  * one product per MULS, so a MAC costs at least a load, a MULS and an ADD: the loops keep every
@@ -49,7 +50,8 @@
 #define TF_M0DW_PIX_BASE 12
 
 #ifdef __ASSEMBLER__
-/* clang-format off: assembler source, whose operands clang-format would respace as C */
+/* assembler source, whose operands clang-format would respace as C */
+/* clang-format off */
         .if TF_M0DW_REC_START != 0
         .error "tf_m0dw_rec_t: the block loops load the starts from the record's first word"
         .endif
@@ -169,7 +171,7 @@ static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t 
 /* tf_m0dw_row8: a run of pixels, one group of 8 channels */
 static inline void tf_m0dw_row8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
   int32_t acc[8];
-  const tf_m0dw_run_t run = { .n = r->n, .rows = r->rows, .step = r->step, .wskip = 0, .acc = acc };
+  const tf_m0dw_run_t run = {.n = r->n, .rows = r->rows, .step = r->step, .wskip = 0, .acc = acc};
   int8_t *out = r->out;
   for (int p = 0; p < r->pixels; ++p, x += r->xstep, out += r->outstep) {
     tf_m0dw_mac8_c(x, w, q, &run);
@@ -221,21 +223,18 @@ static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t 
 static inline void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_mac4_c(x, w, q, run);
 }
-static inline void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
-  tf_m0dw_rqn_c(out, acc, q, k);
-}
-static inline void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
-  tf_m0dw_row8_c(x, w, q, r);
-}
+static inline void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) { tf_m0dw_rqn_c(out, acc, q, k); }
+static inline void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) { tf_m0dw_row8_c(x, w, q, r); }
 static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   tf_m0dw_px4_c(table, w, q, p);
 }
 #endif
 
 /* Requantizes and stores `n` channels (a call: the loops around it keep their registers). */
-static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const int32_t *acc, const int32_t *q, int n, const tf_m0dw_geom_t *g) {
+static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const int32_t *acc, const int32_t *q, int n,
+                                                            const tf_m0dw_geom_t *g) {
   if (g->rq_right_only) {
-    const tf_m0dw_rq_t k = { .n = n, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
+    const tf_m0dw_rq_t k = {.n = n, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
     tf_m0dw_rqn(out, acc, q, &k);
     return;
   }
@@ -251,8 +250,8 @@ static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const i
  * gathered into `win` over their rows in the image, zero points in the padded columns.
  * `scratch`: (k_h + k_w + 2) * out_c int32, then k_h * k_w bytes.
  */
-static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w,
-                                       const int32_t *q, int8_t *out, void *scratch) {
+static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                                       int8_t *out, void *scratch) {
   const int k_w = g->k_w, taps = g->k_h * k_w;
   const int out_c = g->out_c;
   int32_t *const pre = (int32_t *)scratch;
@@ -282,7 +281,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
   const int in_w = g->in_w, dh = g->dilation_h;
   /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
   const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
-  const tf_m0dw_rq_t k8 = { .n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max };
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
   for (int b = 0; b < batches; ++b) {
     const int8_t *const image = in + b * g->in_h * in_w;
     for (int oy = 0; oy < g->out_h; ++oy) {
@@ -296,7 +295,14 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       int run_lo = 0, run_hi = 0;
       if (runs && all_rows) {
         tf_m0dw_row_t r = {
-          .n = k_w, .rows = rows, .step = dh * in_w, .pixels = g->ox_hi - g->ox_lo, .xstep = g->stride_w, .outstep = out_c, .out = 0, .k = &k8,
+            .n = k_w,
+            .rows = rows,
+            .step = dh * in_w,
+            .pixels = g->ox_hi - g->ox_lo,
+            .xstep = g->stride_w,
+            .outstep = out_c,
+            .out = 0,
+            .k = &k8,
         };
         const int8_t *const x0 = image + iy0 * in_w + g->ox_lo * g->stride_w - g->pad_left;
         for (int c = 0; c + 8 <= out_c; c += 8) {
@@ -364,8 +370,10 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
           const int gs = out_c - c >= 8 ? 8 : 4;
           const int8_t *const wg = w + c * taps + first * gs;
           run.wskip = (k_w - run.n) * gs;
-          if (gs == 8) tf_m0dw_mac8(x, wg, qc, &run);
-          else tf_m0dw_mac4(x, wg, qc, &run);
+          if (gs == 8)
+            tf_m0dw_mac8(x, wg, qc, &run);
+          else
+            tf_m0dw_mac4(x, wg, qc, &run);
           if (!whole) {
             for (int j = 0; j < gs; ++j) acc[j] += hi[c + j] - lo[c + j] - pre_all[c + j];
           }
@@ -402,7 +410,7 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
   int32_t *const toff = (int32_t *)(void *)(tp + 8 * ((taps + 7) / 8));
   int8_t *const zp_row = (int8_t *)(void *)(toff + taps);
   const int row_bytes = in_w * c;
-  tf_m0dw_pix_t pix = { .c = c, .acc = acc, .tend = 0, .base = 0 };
+  tf_m0dw_pix_t pix = {.c = c, .acc = acc, .tend = 0, .base = 0};
   memset(zp_row, g->input_zero_point, (size_t)c);
   for (int ky = 0, t = 0; ky < k_h; ++ky) {
     for (int kx = 0; kx < k_w; ++kx) toff[t++] = ky * dh * row_bytes + kx * dw * c;
@@ -433,8 +441,10 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
           }
           pix.tend = tp + taps;
           pix.base = 0;
-          if (aligned) tf_m0dw_px4(tp, w, q, &pix);
-          else tf_m0dw_px4_c(tp, w, q, &pix);
+          if (aligned)
+            tf_m0dw_px4(tp, w, q, &pix);
+          else
+            tf_m0dw_px4_c(tp, w, q, &pix);
         }
         tf_m0dw_store(out, acc, q, c, g);
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D's Arm DSP variants (depthwise_conv_2d_dsp.h), weights int8 in flash, re-laid at compile
  * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
@@ -27,11 +28,30 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
 function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
   if (p.inC !== 1) return undefined;
   return {
-    batches: p.batches, inH: p.inH, inW: p.inW, inC: 1, outH: p.outH, outW: p.outW, outC: p.outC,
-    kH: p.kH, kW: p.kW, filterInC: 1, groups: 1, strideH: p.strideH, strideW: p.strideW,
-    dilationH: p.dilationH, dilationW: p.dilationW, padTop: p.padTop, padLeft: p.padLeft,
-    inputOffset: p.inputOffset, outputZeroPoint: p.outputZeroPoint, actMin: p.actMin, actMax: p.actMax,
-    hasBias: p.hasBias, multiplier: p.multiplier, shift: p.shift,
+    batches: p.batches,
+    inH: p.inH,
+    inW: p.inW,
+    inC: 1,
+    outH: p.outH,
+    outW: p.outW,
+    outC: p.outC,
+    kH: p.kH,
+    kW: p.kW,
+    filterInC: 1,
+    groups: 1,
+    strideH: p.strideH,
+    strideW: p.strideW,
+    dilationH: p.dilationH,
+    dilationW: p.dilationW,
+    padTop: p.padTop,
+    padLeft: p.padLeft,
+    inputOffset: p.inputOffset,
+    outputZeroPoint: p.outputZeroPoint,
+    actMin: p.actMin,
+    actMax: p.actMax,
+    hasBias: p.hasBias,
+    multiplier: p.multiplier,
+    shift: p.shift,
   };
 }
 
@@ -137,7 +157,10 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     ...(single
       ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
       : { weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)), records: ctx.addConst('rq', 'int32_t', records) }),
-    rowsLo, rowsHi, colsLo, colsHi,
+    rowsLo,
+    rowsHi,
+    colsLo,
+    colsHi,
     inputZeroPoint: -p.inputOffset,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     mode: mode.mode,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The DSP variants of DEPTHWISE_CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7
  * (mps2-an500) and Cortex-M33 (mps2-an505), where depthwise_conv_2d_dsp.h's inline assembly runs (the host
@@ -36,66 +37,76 @@ interface Model {
 const MODELS: Model[] = [
   {
     note: 'depth multiplier 1, channels 4..256: 3x3 s1/s2 SAME/VALID, 5x5, 3x1, 2x4, 1x1, dilated, batches, overlap, every requantization mode',
-    graph: depthwiseModel('dsp_dw_mult1', [
-      { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
-      { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
-      { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
-      { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
-      { name: 'e', shape: [1, 4, 5, 256], zeroPoint: 0 },
-    ], [
-      // 7x9, 4 channels: in place inside rows 1..5 and columns 1..7, tap pointers around them
-      { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
-      { stride: [2, 2], padding: 'SAME' }, // 4x5, padding 1 on every side
-      { activation: 'RELU6', perChannel: true }, // VALID 2x3: every pixel in place
-      { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true }, // generic taps, padding 2
-      { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
-      { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true }, // dilated 3x3: generic taps
-      { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
-      // two batches, 12 channels
-      { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
-      { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // exact, clamp; pad left 0
-      { from: 'b', activation: 'RELU6' }, // per-tensor, all in place
-      { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
-      // 2x2 image, 28 channels: no pixel in place; a window wider than the image
-      { from: 'c', padding: 'SAME', perChannel: true },
-      { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
-      // 64 channels, outputs planned over their dead inputs
-      { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
-      { hidden: true, perChannel: true },
-      { stride: [2, 2], padding: 'SAME', perChannel: true }, // 4x6 -> 2x3: padding right and bottom only
-      // 256 channels
-      { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
-      { from: 'e' },
-      { from: 'e', stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
-    ], 21),
+    graph: depthwiseModel(
+      'dsp_dw_mult1',
+      [
+        { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
+        { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
+        { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
+        { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
+        { name: 'e', shape: [1, 4, 5, 256], zeroPoint: 0 },
+      ],
+      [
+        // 7x9, 4 channels: in place inside rows 1..5 and columns 1..7, tap pointers around them
+        { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
+        { stride: [2, 2], padding: 'SAME' }, // 4x5, padding 1 on every side
+        { activation: 'RELU6', perChannel: true }, // VALID 2x3: every pixel in place
+        { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true }, // generic taps, padding 2
+        { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
+        { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true }, // dilated 3x3: generic taps
+        { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
+        // two batches, 12 channels
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
+        { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // exact, clamp; pad left 0
+        { from: 'b', activation: 'RELU6' }, // per-tensor, all in place
+        { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
+        // 2x2 image, 28 channels: no pixel in place; a window wider than the image
+        { from: 'c', padding: 'SAME', perChannel: true },
+        { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
+        // 64 channels, outputs planned over their dead inputs
+        { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
+        { hidden: true, perChannel: true },
+        { stride: [2, 2], padding: 'SAME', perChannel: true }, // 4x6 -> 2x3: padding right and bottom only
+        // 256 channels
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'e' },
+        { from: 'e', stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+      ],
+      21,
+    ),
     kinds: [/tf_dwk_mult1_fs\(/, /tf_dwk_mult1_fc\(/, /tf_dwk_mult1_xs\(/, /tf_dwk_mult1_xc\(/],
   },
   {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
-    graph: depthwiseModel('dsp_dw_single', [
-      { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
-      { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
-    ], [
-      // 11x13: 143 pixels and odd sizes all round
-      { from: 's', mult: 2, dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: CONV_2D im2col
-      { from: 's', padding: 'SAME', activation: 'RELU' }, // multiplier 1: only the lone-channel tail, k4 12
-      { from: 's', mult: 2, k: [10, 8], perChannel: true }, // 2x6 pixels, kernel rows of 2 words, k4 80
-      { from: 's', mult: 3, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // k4 20
-      { from: 's', mult: 4, k: [1, 4] }, // k4 4: only the 4-column tail
-      { from: 's', mult: 5, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // exact, k4 32
-      { from: 's', mult: 6, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows, exact, clamp
-      { from: 's', mult: 7, k: [7, 7], stride: [2, 2], padding: 'SAME', perChannel: true }, // k4 56
-      { from: 's', mult: 8, k: [9, 2], stride: [1, 3], activation: 'RELU' }, // k4 36
-      { from: 's', mult: 9, k: [2, 6], dilation: [3, 1], padding: 'SAME', perChannel: true }, // dilated rows, k4 16
-      // the image's last reader, then a reader of that one's dead output: outputs planned over their inputs
-      { from: 's', k: [3, 2], hidden: true },
-      { mult: 5, k: [3, 4], padding: 'SAME', activation: 'RELU' },
-      // two batches of 35 pixels: each batch's last pixel paired with itself
-      { from: 't', mult: 3, padding: 'SAME' },
-      { from: 't', mult: 1, k: [5, 5], perChannel: true }, // 1x3: the last run read past the right edge
-      { from: 't', mult: 8, stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
-      { from: 't', mult: 9, k: [2, 2], activation: 'RELU6' },
-    ], 22),
+    graph: depthwiseModel(
+      'dsp_dw_single',
+      [
+        { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
+        { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
+      ],
+      [
+        // 11x13: 143 pixels and odd sizes all round
+        { from: 's', mult: 2, dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: CONV_2D im2col
+        { from: 's', padding: 'SAME', activation: 'RELU' }, // multiplier 1: only the lone-channel tail, k4 12
+        { from: 's', mult: 2, k: [10, 8], perChannel: true }, // 2x6 pixels, kernel rows of 2 words, k4 80
+        { from: 's', mult: 3, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // k4 20
+        { from: 's', mult: 4, k: [1, 4] }, // k4 4: only the 4-column tail
+        { from: 's', mult: 5, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // exact, k4 32
+        { from: 's', mult: 6, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows, exact, clamp
+        { from: 's', mult: 7, k: [7, 7], stride: [2, 2], padding: 'SAME', perChannel: true }, // k4 56
+        { from: 's', mult: 8, k: [9, 2], stride: [1, 3], activation: 'RELU' }, // k4 36
+        { from: 's', mult: 9, k: [2, 6], dilation: [3, 1], padding: 'SAME', perChannel: true }, // dilated rows, k4 16
+        // the image's last reader, then a reader of that one's dead output: outputs planned over their inputs
+        { from: 's', k: [3, 2], hidden: true },
+        { mult: 5, k: [3, 4], padding: 'SAME', activation: 'RELU' },
+        // two batches of 35 pixels: each batch's last pixel paired with itself
+        { from: 't', mult: 3, padding: 'SAME' },
+        { from: 't', mult: 1, k: [5, 5], perChannel: true }, // 1x3: the last run read past the right edge
+        { from: 't', mult: 8, stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+        { from: 't', mult: 9, k: [2, 2], activation: 'RELU6' },
+      ],
+      22,
+    ),
     kinds: [/tf_dwk_single_fs\(/, /tf_dwk_single_fc\(/, /tf_dwk_single_xs\(/, /tf_dwk_single_xc\(/, /Arm DSP: im2col/],
   },
 ];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D, int8: TFLite Micro's DepthwiseConvPerChannel. Filter [1, kh, kw, in*mult];
  * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
@@ -14,12 +15,27 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import {
-  type ConvWindowParams, convRequant, convWindow, depthwiseGeometry as geometry, filterWithDilation, int8ConvOffsets,
-  requireConvOutput, requireDepthMultiplier, requireDepthwiseFilterShape,
+  type ConvWindowParams,
+  convRequant,
+  convWindow,
+  depthwiseGeometry as geometry,
+  filterWithDilation,
+  int8ConvOffsets,
+  requireConvOutput,
+  requireDepthMultiplier,
+  requireDepthwiseFilterShape,
 } from '../common/conv_geometry.ts';
 import {
-  type ChannelMultipliers, cTerm, optionalInput, requantExprs, requireBias, requireConstant,
-  requireInt8Activation, requireOutput, requireWeightQuant, tapRange,
+  type ChannelMultipliers,
+  cTerm,
+  optionalInput,
+  requantExprs,
+  requireBias,
+  requireConstant,
+  requireInt8Activation,
+  requireOutput,
+  requireWeightQuant,
+  tapRange,
 } from '../common/weighted.ts';
 
 export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowParams {
@@ -27,7 +43,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   /** -z_in, added to every input value */
   inputOffset: number;
   outputZeroPoint: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   hasBias: boolean;
 }
 
@@ -98,7 +115,6 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorBuffer | undefined)[]
     }
   }
 }
-
 
 const def: OpDef<DepthwiseConv2DParams> = {
   kind: 'DEPTHWISE_CONV_2D',

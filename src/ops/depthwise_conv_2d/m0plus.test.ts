@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
@@ -11,8 +12,24 @@ const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   it('is chosen for 4-channel blocks: one input channel, depth multiplier 1, or a multiple of 4', () => {
     const base = {
-      batches: 1, inH: 5, inW: 5, inC: 8, outH: 5, outW: 5, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1,
-      dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, depthMultiplier: 1, multiplier: [1 << 30], shift: [-3],
+      batches: 1,
+      inH: 5,
+      inW: 5,
+      inC: 8,
+      outH: 5,
+      outW: 5,
+      outC: 8,
+      kH: 3,
+      kW: 3,
+      strideH: 1,
+      strideW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      padTop: 1,
+      padLeft: 1,
+      depthMultiplier: 1,
+      multiplier: [1 << 30],
+      shift: [-3],
     } as unknown as Parameters<typeof m0plusApplies>[0];
     expect(m0plusApplies(base)).to.equal(true);
     expect(m0plusApplies({ ...base, inC: 1, depthMultiplier: 8 })).to.equal(true);
@@ -25,8 +42,24 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
 
   it('plans the output over the input only for one input channel, by the rows its window still needs', () => {
     const base = {
-      batches: 1, inH: 49, inW: 40, inC: 1, outH: 25, outW: 20, outC: 8, kH: 10, kW: 8, strideH: 2, strideW: 2,
-      dilationH: 1, dilationW: 1, padTop: 4, padLeft: 3, depthMultiplier: 8, multiplier: [1 << 30], shift: [-3],
+      batches: 1,
+      inH: 49,
+      inW: 40,
+      inC: 1,
+      outH: 25,
+      outW: 20,
+      outC: 8,
+      kH: 10,
+      kW: 8,
+      strideH: 2,
+      strideW: 2,
+      dilationH: 1,
+      dilationW: 1,
+      padTop: 4,
+      padLeft: 3,
+      depthMultiplier: 8,
+      multiplier: [1 << 30],
+      shift: [-3],
     } as unknown as Parameters<typeof m0plusApplies>[0];
     // output row oy (160 bytes) ends before input row 2 oy - 4 (40 bytes) starts: 24 * 2 - 4 = 44 rows in at oy 24
     expect(m0plusOverlap(base)).to.deep.equal({ input: 0, gap: 25 * 160 - 44 * 40 });
@@ -57,18 +90,36 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
         [
           { shape: input, scale: 0.001 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) },
           {
-            shape: [1, k[0]!, k[1]!, outC], scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01, axis: 3,
+            shape: [1, k[0]!, k[1]!, outC],
+            scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
+            axis: 3,
             data: randomInt8(rand, k[0]! * k[1]! * outC, -127, 127),
           },
           rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
         ],
         [{ shape: [1, outH, outW, outC], scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
         {
-          padding, strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1],
-          activation: activations[randomInt(rand, 0, 2)]!, depthMultiplier: mult,
+          padding,
+          strideH: stride[0],
+          strideW: stride[1],
+          dilationH: dilation[0],
+          dilationW: dilation[1],
+          activation: activations[randomInt(rand, 0, 2)]!,
+          depthMultiplier: mult,
         },
       );
-      cases.push({ def: depthwise, graph, op, inputs: [randomInt8(rand, input.reduce((a, b) => a * b, 1))], isa: ARMV6M });
+      cases.push({
+        def: depthwise,
+        graph,
+        op,
+        inputs: [
+          randomInt8(
+            rand,
+            input.reduce((a, b) => a * b, 1),
+          ),
+        ],
+        isa: ARMV6M,
+      });
     }
     const results = runCasesInC(cases);
     cases.forEach((c, i) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D's Armv6-M variants (Cortex-M0/M0+, the RP2040), depthwise_conv_2d_m0plus.h (+ .S): one copy of
  * each loop per model, layers passing their geometry and tables. One input channel (micro_speech's and
@@ -72,7 +73,7 @@ export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
 function groupedWeights(filter: Int8Array, taps: number, channels: number, size: number): Int8Array {
   const out = new Int8Array(taps * channels);
   let at = 0;
-  for (let c = 0; c < channels;) {
+  for (let c = 0; c < channels; ) {
     const g = channels - c >= size ? size : 4;
     for (let t = 0; t < taps; t++) for (let j = 0; j < g; j++) out[at++] = filter[t * channels + c + j]!;
     c += g;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The Armv6-M variants of DEPTHWISE_CONV_2D on the emulated RP2040 (rp2040js), where
  * depthwise_conv_2d_m0plus.h's and .S's assembly runs (the host tests run its C twins): many layers in one model per
@@ -34,58 +35,68 @@ interface Model {
 const MODELS: Model[] = [
   {
     note: 'one input channel: 10x8 stride 2, groups of 8 and 4, cut windows, corners, odd runs, dilations, batches, overlap',
-    graph: depthwiseModel('m0_dw_single', [
-      { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
-      { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
-      { name: 'm', shape: [1, 49, 40, 1], zeroPoint: -128 },
-    ], [
-      { from: 'm', mult: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', perChannel: true }, // micro_speech's layer
-      { from: 's', mult: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', activation: 'RELU' }, // every window cut
-      { from: 's', mult: 4, padding: 'SAME', activation: 'RELU', perChannel: true }, // one group of 4, runs of 3
-      { from: 's', mult: 12, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // 8 + 4
-      { from: 's', mult: 8, k: [1, 1] }, // runs of 1
-      { from: 's', mult: 8, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // C requantization
-      { from: 's', mult: 16, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows
-      { from: 's', mult: 4, k: [2, 6], dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: gathered
-      { from: 's', mult: 8, k: [7, 7], perChannel: true }, // VALID: every window in place
-      { from: 's', mult: 20, k: [9, 2], stride: [1, 3], activation: 'RELU' },
-      // two batches of 35 pixels
-      { from: 't', mult: 8, padding: 'SAME', huge: true },
-      { from: 't', mult: 4, k: [5, 5], padding: 'SAME', perChannel: true }, // windows larger than the image
-      // the image's last reader (one channel, the portable kernel), then a reader of its dead output
-      { from: 's', k: [3, 2], hidden: true },
-      { mult: 8, k: [3, 4], padding: 'SAME', activation: 'RELU' },
-    ], 31),
+    graph: depthwiseModel(
+      'm0_dw_single',
+      [
+        { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
+        { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
+        { name: 'm', shape: [1, 49, 40, 1], zeroPoint: -128 },
+      ],
+      [
+        { from: 'm', mult: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', perChannel: true }, // micro_speech's layer
+        { from: 's', mult: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', activation: 'RELU' }, // every window cut
+        { from: 's', mult: 4, padding: 'SAME', activation: 'RELU', perChannel: true }, // one group of 4, runs of 3
+        { from: 's', mult: 12, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // 8 + 4
+        { from: 's', mult: 8, k: [1, 1] }, // runs of 1
+        { from: 's', mult: 8, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // C requantization
+        { from: 's', mult: 16, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows
+        { from: 's', mult: 4, k: [2, 6], dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: gathered
+        { from: 's', mult: 8, k: [7, 7], perChannel: true }, // VALID: every window in place
+        { from: 's', mult: 20, k: [9, 2], stride: [1, 3], activation: 'RELU' },
+        // two batches of 35 pixels
+        { from: 't', mult: 8, padding: 'SAME', huge: true },
+        { from: 't', mult: 4, k: [5, 5], padding: 'SAME', perChannel: true }, // windows larger than the image
+        // the image's last reader (one channel, the portable kernel), then a reader of its dead output
+        { from: 's', k: [3, 2], hidden: true },
+        { mult: 8, k: [3, 4], padding: 'SAME', activation: 'RELU' },
+      ],
+      31,
+    ),
     kinds: [/tf_m0dw_single\(/],
     overlap: true,
   },
   {
     note: 'depth multiplier 1: 3x3 s1/s2 SAME/VALID, 5x5, 3x1, 2x4, 1x1, dilated, batches, no inside pixel, 4..64 channels; in_c 2 x 4',
-    graph: depthwiseModel('m0_dw_mult1', [
-      { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
-      { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
-      { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
-      { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
-      { name: 'u', shape: [1, 5, 6, 2], zeroPoint: 9 },
-    ], [
-      { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
-      { stride: [2, 2], padding: 'SAME' },
-      { activation: 'RELU6', perChannel: true },
-      { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true },
-      { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
-      { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true },
-      { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
-      { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // C requantization, no clamp
-      { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true },
-      { from: 'b', activation: 'RELU6' },
-      { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
-      { from: 'c', padding: 'SAME', perChannel: true },
-      { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
-      { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
-      { hidden: true, perChannel: true },
-      { stride: [2, 2], padding: 'SAME', perChannel: true },
-      { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: the per-layer loop
-    ], 32),
+    graph: depthwiseModel(
+      'm0_dw_mult1',
+      [
+        { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
+        { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
+        { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
+        { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
+        { name: 'u', shape: [1, 5, 6, 2], zeroPoint: 9 },
+      ],
+      [
+        { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
+        { stride: [2, 2], padding: 'SAME' },
+        { activation: 'RELU6', perChannel: true },
+        { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true },
+        { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
+        { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true },
+        { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // C requantization, no clamp
+        { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true },
+        { from: 'b', activation: 'RELU6' },
+        { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
+        { from: 'c', padding: 'SAME', perChannel: true },
+        { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
+        { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
+        { hidden: true, perChannel: true },
+        { stride: [2, 2], padding: 'SAME', perChannel: true },
+        { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: the per-layer loop
+      ],
+      32,
+    ),
     kinds: [/tf_m0dw_mult1\(/, /one input load per tap for all 4/],
     overlap: false,
   },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { depthwiseRv32Applies, rv32Group } from './rv32.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D's RV32IMC variant (the ESP32-C3 class). Output channels go in groups of G per
  * pass with G accumulators in registers: when the depth multiplier is a multiple of G (one input
@@ -133,7 +134,10 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     inRow: p.inW * p.inC,
     rowStep: p.dilationH * p.inW * p.inC,
     tapStep,
-    rowLo, rowHi, colLo, colHi,
+    rowLo,
+    rowHi,
+    colLo,
+    colHi,
   });
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Multi-layer DEPTHWISE_CONV_2D models for the emulated variant tests (dsp_emulated, m0plus_emulated):
  * random int8 weights and biases, chosen requantization regimes, layers reading inputs or each other.
@@ -44,7 +45,8 @@ export function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[
   const rand = rng(seed);
   const b = new GraphBuilder(name);
   const values = new Map<string, Value>();
-  for (const i of inputs) values.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
+  for (const i of inputs)
+    values.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
   const outs: number[] = [];
   let previous: Value | undefined;
   layers.forEach((l, at) => {
@@ -66,14 +68,32 @@ export function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[
       randomInt8(rand, kh * kw * outC, -limit, limit),
     );
     const biasLimit = l.huge ? 2e9 : l.gain ? 50 : 3000;
-    const bias = b.constant({ shape: [outC], dtype: 'int32' }, Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)));
+    const bias = b.constant(
+      { shape: [outC], dtype: 'int32' },
+      Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)),
+    );
     // gain: the first channel's multiplier is 1.5, the others' spread around it (some below 1)
     const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : 0.05 + rand() * 0.1;
-    const [y] = b.op('DEPTHWISE_CONV_2D', [x.index, filter, bias], [{
-      shape: [n, oh, ow, outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) }, name: l.name ?? `dw${at}`,
-    }], {
-      padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: l.activation ?? 'NONE', depthMultiplier: mult,
-    });
+    const [y] = b.op(
+      'DEPTHWISE_CONV_2D',
+      [x.index, filter, bias],
+      [
+        {
+          shape: [n, oh, ow, outC],
+          q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) },
+          name: l.name ?? `dw${at}`,
+        },
+      ],
+      {
+        padding,
+        strideH: sh,
+        strideW: sw,
+        dilationH: dh,
+        dilationW: dw,
+        activation: l.activation ?? 'NONE',
+        depthMultiplier: mult,
+      },
+    );
     previous = { index: y!, shape: [n, oh, ow, outC], scale: outScale };
     if (l.name) values.set(l.name, previous);
     if (!l.hidden) outs.push(y!);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -28,7 +29,11 @@ const dequantize: OpDef<DequantizeParams> = {
     if (!q || q.scale.length === 0) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has no quantization parameters`);
     if (q.scale.length !== 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is quantized per channel; only per-tensor is supported`);
     if (elementCount(input.shape) !== elementCount(output.shape)) {
-      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`,
+      );
     }
   },
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DIV, int8 with broadcasting and a fused activation (TFLite Micro's reference DivElementwise). Per
  * element, x1 = q1 − z1 and x2 = q2 − z2 (both negated when x2 < 0); 1/x2 from GetReciprocal (Q0.31,
@@ -18,8 +19,15 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachPair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
-  outputElementCount, zeroPointsView,
+  type BinaryZeroPoints,
+  binaryZeroPoints,
+  float32Scales,
+  forEachPair,
+  fusedActivationBounds,
+  inPlaceOverlap,
+  int8BinaryTensors,
+  outputElementCount,
+  zeroPointsView,
 } from '../common/binary_elementwise.ts';
 import { clamp, f32, quantizeMultiplier, rdbpot, roundHalfAway, srdhm } from '../common/fixedpoint.ts';
 import { reciprocal } from '../common/gemmlowp.ts';
@@ -70,11 +78,20 @@ const div: OpDef<DivParams> = {
     const activation = (op.attrs as { activation?: string }).activation;
     const bound = activation === 'RELU6' ? 6 : activation === 'RELU_N1_TO_1' ? 1 : 0;
     if (bound > 0 && !(Math.abs(roundHalfAway(f32(bound / f32(out.quant!.scale[0]!)))) <= 2 ** 31 - 1)) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the ${activation} bounds (TFLite's activation range overflows int32)`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the ${activation} bounds (TFLite's activation range overflows int32)`,
+      );
     }
     const m = outputMultiplier(graph, op);
     // the shift of the last step must stay a right shift for every |x1| <= 255 (headroom >= 23)
-    if (m.shift > 23) throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs s1/(s2·s_out) < 2^23)`);
+    if (m.shift > 23)
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(out)} scale ${out.quant!.scale[0]} is too small for the input scales (TFLite needs s1/(s2·s_out) < 2^23)`,
+      );
   },
 
   prepare(graph, op) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import elu from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,10 +9,22 @@ import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 function quants(seed: number, n: number) {
   const rand = rng(seed);
   const out = [
-    [{ scale: 0.05, zeroPoint: 127 }, { scale: 0.05, zeroPoint: -128 }],
-    [{ scale: 0.05, zeroPoint: -128 }, { scale: 0.05, zeroPoint: 127 }],
-    [{ scale: 0.1, zeroPoint: 0 }, { scale: 1e-4, zeroPoint: 0 }],
-    [{ scale: 20, zeroPoint: 0 }, { scale: 1e-6, zeroPoint: 0 }],
+    [
+      { scale: 0.05, zeroPoint: 127 },
+      { scale: 0.05, zeroPoint: -128 },
+    ],
+    [
+      { scale: 0.05, zeroPoint: -128 },
+      { scale: 0.05, zeroPoint: 127 },
+    ],
+    [
+      { scale: 0.1, zeroPoint: 0 },
+      { scale: 1e-4, zeroPoint: 0 },
+    ],
+    [
+      { scale: 20, zeroPoint: 0 },
+      { scale: 1e-6, zeroPoint: 0 },
+    ],
   ];
   for (let k = 0; k < n; k++) out.push([randomQ(rand, -8, 2), randomQ(rand, -8, 2)]);
   return out;
@@ -26,20 +39,40 @@ describe('ELU', () => {
   });
 
   it('rejects int16 (TFLM has no int16 ELU)', () => {
-    const { graph, op } = singleOpGraph('ELU', [{ shape: [2], dtype: 'int16', scale: 1e-3, zeroPoint: 0 }], [{ shape: [2], dtype: 'int16', scale: 1e-3, zeroPoint: 0 }]);
+    const { graph, op } = singleOpGraph(
+      'ELU',
+      [{ shape: [2], dtype: 'int16', scale: 1e-3, zeroPoint: 0 }],
+      [{ shape: [2], dtype: 'int16', scale: 1e-3, zeroPoint: 0 }],
+    );
     expect(() => elu.check(graph, op)).to.throw(OpError, /int16/);
   });
 
   it('emitted C matches the reference kernel byte for byte', () => {
     const rand = rng(21);
-    expectCMatchesReference(quants(22, 3).map(([qi, qo], k) => {
-      const shape = [[256], [1, 6, 6, 4], [3, 7]][k % 3]!;
-      return { def: elu, ...unaryGraph('ELU', shape, qi!, qo!), inputs: [shape.length === 1 ? ALL_INT8 : randomInt8(rand, shape.reduce((a, b) => a * b, 1))] };
-    }));
+    expectCMatchesReference(
+      quants(22, 3).map(([qi, qo], k) => {
+        const shape = [[256], [1, 6, 6, 4], [3, 7]][k % 3]!;
+        return {
+          def: elu,
+          ...unaryGraph('ELU', shape, qi!, qo!),
+          inputs: [
+            shape.length === 1
+              ? ALL_INT8
+              : randomInt8(
+                  rand,
+                  shape.reduce((a, b) => a * b, 1),
+                ),
+          ],
+        };
+      }),
+    );
   });
 
   it('agrees with TFLite Micro on every int8 input value, random quantizations', function () {
     if (!tflmRefAvailable(this)) return;
-    expectTflmAgrees(elu, quants(23, 40).map(([qi, qo]) => ({ ...unaryGraph('ELU', [256], qi!, qo!), inputs: [ALL_INT8] })));
+    expectTflmAgrees(
+      elu,
+      quants(23, 40).map(([qi, qo]) => ({ ...unaryGraph('ELU', [256], qi!, qo!), inputs: [ALL_INT8] })),
+    );
   });
 });

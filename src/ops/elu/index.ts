@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ELU, int8: TFLite Micro's lookup table built in float at Prepare (elu.cc PopulateLookupTable):
  * x = s_in·(q − z_in) in float32, f(x) = x < 0 ? expf(x) − 1 : x, times the float32 1/s_out,

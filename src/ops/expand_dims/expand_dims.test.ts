@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import expandDims from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -18,7 +19,14 @@ describe('EXPAND_DIMS', () => {
     expect(() => expandDims.check(wrong.graph, wrong.op)).to.throw(OpError, /expected \[1,3,2\]/);
     const range = singleOpGraph('EXPAND_DIMS', [{ shape: [3, 2], ...Q }, axis(3)], [{ shape: [3, 2, 1], ...Q }]);
     expect(() => expandDims.check(range.graph, range.op)).to.throw(OpError, /axis 3 is out of range for rank 3/);
-    const dynamic = singleOpGraph('EXPAND_DIMS', [{ shape: [3], ...Q }, { shape: [1], dtype: 'int32' }], [{ shape: [1, 3], ...Q }]);
+    const dynamic = singleOpGraph(
+      'EXPAND_DIMS',
+      [
+        { shape: [3], ...Q },
+        { shape: [1], dtype: 'int32' },
+      ],
+      [{ shape: [1, 3], ...Q }],
+    );
     expect(() => expandDims.check(dynamic.graph, dynamic.op)).to.throw(OpError, /axis tensor 1 "in1" is computed at run time/);
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type AliasParams, aliasParams, copyBytes, emitAliasCopy } from '../common/alias_copy.ts';

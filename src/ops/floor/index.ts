@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FLOOR, float32 only (TFLite Micro's FLOOR is float-only: "input->type != kTfLiteFloat32" for
  * int8). std::floor, exact: values of magnitude 2^23 and above (and infinities) are already

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's Arm DSP variant: fully_connected_dsp.h's streaming kernel, no scratch. Symmetric
  * weights only (the input offset folds into the per-row starts); a weight zero point keeps the
@@ -63,9 +64,13 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     weights: single ? ctx.input(1) : ctx.addConst('w_dsp', 'int8_t', rowBlocksOf4(filter, p.outFeatures, p.inFeatures)),
     // the bias itself when there is no offset to fold; none at all when every start is 0; fewer
     // than 4 beside the code (a weight table would be padded to 16 bytes)
-    start: start.every((v) => v === 0) ? '(const int32_t *)0'
-      : p.inputOffset === 0 && p.hasBias ? ctx.input(2)
-        : p.outFeatures < 4 ? 'start' : ctx.addConst('start', 'int32_t', start),
+    start: start.every((v) => v === 0)
+      ? '(const int32_t *)0'
+      : p.inputOffset === 0 && p.hasBias
+        ? ctx.input(2)
+        : p.outFeatures < 4
+          ? 'start'
+          : ctx.addConst('start', 'int32_t', start),
     localStart: p.outFeatures < 4 && !(p.inputOffset === 0 && p.hasBias) && !start.every((v) => v === 0) ? Array.from(start).join(', ') : undefined,
     uniform,
     channel: uniform ? mp(0).join(', ') : undefined,

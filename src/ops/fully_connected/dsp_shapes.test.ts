@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The Arm DSP FULLY_CONNECTED kernel (fully_connected_dsp.h) over every small shape: row counts 1-13 (no
  * block of four, blocks with and without a row tail) against input lengths 1-9, 64 and 250 (no
@@ -36,7 +37,9 @@ const DSP_TARGETS = ['cortex-m4', 'cortex-m7', 'cortex-m33'];
 function fcShapesModel(name: string, rows: number[], inSizes: number[], seed: number): Graph {
   const rand = rng(seed);
   const b = new GraphBuilder(name);
-  const inputs = new Map(inSizes.map((n, k) => [n, b.input({ shape: [k % 2 ? 2 : 1, n], q: { scale: 0.05, zeroPoint: randomInt(rand, -20, 20) }, name: `x${n}` })]));
+  const inputs = new Map(
+    inSizes.map((n, k) => [n, b.input({ shape: [k % 2 ? 2 : 1, n], q: { scale: 0.05, zeroPoint: randomInt(rand, -20, 20) }, name: `x${n}` })]),
+  );
   for (const n of inSizes) {
     for (const r of rows) {
       const perChannel = (r + n) % 2 === 0;
@@ -44,10 +47,18 @@ function fcShapesModel(name: string, rows: number[], inSizes: number[], seed: nu
       const ws = perChannel ? Array.from({ length: r }, () => 0.002 + rand() * 0.02) : [0.002 + rand() * 0.02];
       const w = b.constant({ shape: [r, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, randomInt8(rand, r * n, -127, 127));
       const ins = [inputs.get(n)!, w];
-      if (r % 3 !== 0) ins.push(b.constant({ shape: [r], dtype: 'int32' }, Int32Array.from({ length: r }, () => randomInt(rand, -3000, 3000))));
-      const scale = 0.02 + rand() * 0.1 * Math.sqrt(n) / 4;
-      const [y] = b.op('FULLY_CONNECTED', ins, [{ shape: [batches, r], q: { scale, zeroPoint: randomInt(rand, -50, 50) }, name: `fc_${r}x${n}` }],
-        { activation: r % 4 === 1 ? 'RELU' : 'NONE', keepNumDims: false });
+      if (r % 3 !== 0)
+        ins.push(
+          b.constant(
+            { shape: [r], dtype: 'int32' },
+            Int32Array.from({ length: r }, () => randomInt(rand, -3000, 3000)),
+          ),
+        );
+      const scale = 0.02 + (rand() * 0.1 * Math.sqrt(n)) / 4;
+      const [y] = b.op('FULLY_CONNECTED', ins, [{ shape: [batches, r], q: { scale, zeroPoint: randomInt(rand, -50, 50) }, name: `fc_${r}x${n}` }], {
+        activation: r % 4 === 1 ? 'RELU' : 'NONE',
+        keepNumDims: false,
+      });
       b.output(y!);
     }
   }
@@ -111,21 +122,36 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
       expect(includes).to.include('fully_connected_dsp.h');
       const failures: string[] = [];
       let next = 0;
-      await Promise.all([0, 1].map(async () => {
-        while (next < ROWS.length) {
-          const r = ROWS[next++]!;
-          const sweep = join(dir, `${target}-sweep-${r}.c`);
-          writeFileSync(sweep, shapesSweepC(includes, r));
-          const result = await runTool(t.toolchain.cc, [...t.toolchain.cflags, `-I${modelDir}`, '-c', sweep, '-o', join(dir, `${target}-sweep-${r}.o`)]);
-          if (result.code !== 0 || result.stderr.trim() !== '') failures.push(`${r} rows: ${result.stderr.split('\n').filter((l) => /error|warning/.test(l)).slice(0, 3).join(' | ')}`);
-        }
-      }));
+      await Promise.all(
+        [0, 1].map(async () => {
+          while (next < ROWS.length) {
+            const r = ROWS[next++]!;
+            const sweep = join(dir, `${target}-sweep-${r}.c`);
+            writeFileSync(sweep, shapesSweepC(includes, r));
+            const result = await runTool(t.toolchain.cc, [...t.toolchain.cflags, `-I${modelDir}`, '-c', sweep, '-o', join(dir, `${target}-sweep-${r}.o`)]);
+            if (result.code !== 0 || result.stderr.trim() !== '')
+              failures.push(
+                `${r} rows: ${result.stderr
+                  .split('\n')
+                  .filter((l) => /error|warning/.test(l))
+                  .slice(0, 3)
+                  .join(' | ')}`,
+              );
+          }
+        }),
+      );
       expect(failures).to.deep.equal([]);
     });
   }
 
   it('whole models with 8, 12 and 13 rows (64 and 250 inputs) pass the build gate on the DSP targets', async () => {
-    for (const [rows, n] of [[8, 64], [12, 64], [12, 250], [13, 9], [12, 7]] as const) {
+    for (const [rows, n] of [
+      [8, 64],
+      [12, 64],
+      [12, 250],
+      [13, 9],
+      [12, 7],
+    ] as const) {
       const graph = fcShapesModel(`fc_${rows}x${n}`, [rows], [n], rows * 100 + n);
       const gate = await compileForEveryTarget(graph, { targets: DSP_TARGETS, workDir: join(dir, `gate-${rows}-${n}`) });
       expect(gate.failures, `${rows} rows x ${n}`).to.deep.equal([]);

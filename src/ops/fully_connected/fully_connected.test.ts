@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import fc from './index.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -16,10 +17,12 @@ interface FcSpec {
   weights: ArrayLike<number>;
   bias?: ArrayLike<number>;
   biasScale?: number;
-  inScale?: number; inZp?: number;
+  inScale?: number;
+  inZp?: number;
   wScale?: number | number[];
   wZp?: number | number[];
-  outScale?: number; outZp?: number;
+  outScale?: number;
+  outZp?: number;
   activation?: FusedActivation;
   keepNumDims?: boolean;
   outShape?: number[];
@@ -100,7 +103,9 @@ describe('FULLY_CONNECTED', () => {
 
     it('per-tensor multiplier rounds s_in*s_w to float32 first; per-channel keeps the double product', () => {
       // float32 scales for which the two formulas give different multipliers
-      const sIn = 7.826369028407498e-7, sW = 0.0013153778854757547, sOut = 0.07556053251028061;
+      const sIn = 7.826369028407498e-7,
+        sW = 0.0013153778854757547,
+        sOut = 0.07556053251028061;
       const tensorWise = fcGraph({ ...base, inScale: sIn, wScale: sW, outScale: sOut, bias: undefined });
       expect(fc.prepare(tensorWise.graph, tensorWise.op).multiplier).to.deep.equal([1963476051, 1963476051]);
       const channelWise = fcGraph({ ...base, inScale: sIn, wScale: [sW, sW], outScale: sOut, bias: undefined });
@@ -119,12 +124,21 @@ describe('FULLY_CONNECTED', () => {
       const g = fcGraph(ok);
       expect(() => fc.check(g.graph, g.op)).not.to.throw();
     });
-    it('rejects weights that are not 2-D', () => fails(ok, /weights tensor 1 "in1" has shape \[4,6,1\]; expected rank 2/, (g) => { g.graph.tensors[1]!.shape = [4, 6, 1]; }));
-    it('rejects an input that is not whole rows', () => fails({ ...ok, input: [1, 7], outShape: [1, 4] }, /input tensor 0 "in0" has 7 elements, not a multiple of the 6 input features/));
+    it('rejects weights that are not 2-D', () =>
+      fails(ok, /weights tensor 1 "in1" has shape \[4,6,1\]; expected rank 2/, (g) => {
+        g.graph.tensors[1]!.shape = [4, 6, 1];
+      }));
+    it('rejects an input that is not whole rows', () =>
+      fails({ ...ok, input: [1, 7], outShape: [1, 4] }, /input tensor 0 "in0" has 7 elements, not a multiple of the 6 input features/));
     it('rejects an output of the wrong size', () => fails({ ...ok, outShape: [1, 4] }, /output tensor 3 "out3" has shape \[1,4\]; expected 2 row\(s\) of 4/));
-    it('rejects per-channel weights with a zero point', () => fails({ ...ok, wScale: [1, 1, 1, 1], wZp: [0, 1, 0, 0] }, /per-channel weights must be symmetric/));
-    it('rejects a bias whose scale is not s_in*s_w (TFLite refuses it too)', () => fails({ ...ok, inScale: 0.5, wScale: 0.5, biasScale: 1 }, /bias tensor 2 "in2" has scale 1; expected input scale \* weight scale = 0.25/));
-    it('rejects a uint8 input', () => fails(ok, /input tensor 0 "in0" is uint8/, (g) => { g.graph.tensors[0]!.dtype = 'uint8'; }));
+    it('rejects per-channel weights with a zero point', () =>
+      fails({ ...ok, wScale: [1, 1, 1, 1], wZp: [0, 1, 0, 0] }, /per-channel weights must be symmetric/));
+    it('rejects a bias whose scale is not s_in*s_w (TFLite refuses it too)', () =>
+      fails({ ...ok, inScale: 0.5, wScale: 0.5, biasScale: 1 }, /bias tensor 2 "in2" has scale 1; expected input scale \* weight scale = 0.25/));
+    it('rejects a uint8 input', () =>
+      fails(ok, /input tensor 0 "in0" is uint8/, (g) => {
+        g.graph.tensors[0]!.dtype = 'uint8';
+      }));
     it('rejects TANH', () => fails({ ...ok, activation: 'TANH' }, /fused activation TANH is not supported/));
   });
 
@@ -247,7 +261,16 @@ describe('FULLY_CONNECTED', () => {
           keepNumDims: k % 4 === 3 && rand() < 0.5,
         };
         if (spec.bias && (!perChannel || out === 1)) spec.biasScale = spec.inScale! * ([] as number[]).concat(spec.wScale!)[0]!;
-        return { def: fc, ...fcGraph(spec), inputs: [randomInt8(rand, spec.input.reduce((a, b) => a * b, 1))] };
+        return {
+          def: fc,
+          ...fcGraph(spec),
+          inputs: [
+            randomInt8(
+              rand,
+              spec.input.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        };
       });
     };
 
@@ -264,7 +287,11 @@ describe('FULLY_CONNECTED', () => {
   });
 
   describe('real models: every FULLY_CONNECTED layer against TFLite Micro recordings', () => {
-    for (const [model, layers] of [['hello_world_int8', 3], ['micro_speech', 1], ['mnist_lstm_int8', 1]] as const) {
+    for (const [model, layers] of [
+      ['hello_world_int8', 3],
+      ['micro_speech', 1],
+      ['mnist_lstm_int8', 1],
+    ] as const) {
       it(`${model}: ${layers} layer(s) x 4 golden cases (reference kernel and C)`, function () {
         if (!sharedModelsAvailable(this)) return;
         this.timeout(60000);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Streaming int8 matrix-vector loops of FULLY_CONNECTED and of the LSTM's gates on Arm DSP targets:
  * each word of four inputs is sign-extended once (SXTB16: bytes 0,2; ROR 8: bytes 1,3) and meets
  * four weight rows, whose words get the same treatment, so the byte orders agree and no permutation
@@ -42,26 +43,24 @@
   "sxtb16 %[xo], %[xe], ror #8\n\t" \
   "sxtb16 %[xe], %[xe]\n\t" TF_FC_W4
 /* one word of x already extended: two int16 lane pairs */
-#define TF_FC_STEP4H \
-  "ldrd %[xe], %[xo], [%[x]], #8\n\t" TF_FC_W4
+#define TF_FC_STEP4H "ldrd %[xe], %[xo], [%[x]], #8\n\t" TF_FC_W4
 /* an odd step, then the loop over pairs of steps, with the accumulators held in registers however
  * much the caller keeps live */
 #define TF_FC_DOT4_ASM(step, stride) \
   uint32_t xe, xo, e, t0, t1; \
   if (words & 1) { \
     __asm__(step \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
-              [xe] "=&r"(xe), [xo] "=&r"(xo), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [xe] "=&r"(xe), [xo] "=&r"(xo), \
+              [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
             : \
             : "memory"); \
   } \
   if (words > 1) { \
     const void *const end = (const char *)x + (stride) * (words & ~1); \
-    __asm__("1:\n\t" step step \
-            "cmp %[x], %[end]\n\t" \
+    __asm__("1:\n\t" step step "cmp %[x], %[end]\n\t" \
             "bne 1b\n\t" \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
-              [xe] "=&r"(xe), [xo] "=&r"(xo), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [xe] "=&r"(xe), [xo] "=&r"(xo), \
+              [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1) \
             : [end] "r"(end) \
             : "cc", "memory"); \
   }
@@ -97,8 +96,7 @@
 
 /* acc[r] += sum_k w_r[k] * x[k] for a block of four rows over `words` whole words of x, then `tail`
  * (0-3) values; returns the weights past the block. */
-static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4(
-    const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4(const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
 #if TF_DSP_NATIVE
   TF_FC_DOT4_ASM(TF_FC_STEP4, 4)
@@ -122,8 +120,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4(
  * weights: (x0, x2), (x1, x3) for weights in natural order, (x0, x1), (x2, x3) for weights stored
  * w0 w2 w1 w3), then `tail` values. xs is 4-byte aligned.
  */
-static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4_x16(
-    const int16_t *xs, int words, int tail, const int8_t *w, int32_t *acc) {
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4_x16(const int16_t *xs, int words, int tail, const int8_t *w,
+                                                                          int32_t *acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const uint32_t *x = (const uint32_t *)(const void *)xs;
 #if TF_DSP_NATIVE
@@ -140,8 +138,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot4_x16(
 }
 
 /* The same for one plain row (n bytes, no alignment promised). */
-static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
-    const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
+static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
   int32_t a = *acc;
   for (int k = words; k > 0; --k, x += 4, w += 4) {
     const uint32_t xv = tf_read4(x), wv = tf_read4(w);
@@ -158,9 +155,9 @@ static inline __attribute__((always_inline)) const int8_t *tf_fc_dot1(
  * inputs (start NULL: all 0). q holds dsp_requant.h's requantization records less their start,
  * { m, P }: one per output (`per_channel`), or one for every output.
  */
-static inline __attribute__((always_inline)) void tf_fc_dsp_body(
-    const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
-    const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+static inline __attribute__((always_inline)) void tf_fc_dsp_body(const int8_t *x, int batches, int in_n, const int8_t *w, int rows,
+                                                                 const int32_t *start, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                 const int fast, const int full, const int per_channel) {
   const int words = in_n >> 2, tail = in_n & 3;
   /* Both row loops count from 0 to bounds computed from `rows` alone: with `rows` a constant each
    * trip count is a constant from the start (an empty tail loop vanishes at once), and neither
@@ -177,7 +174,7 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
     const int32_t *qp = q;
     for (int i = 0; i < blocks; ++i, out += 4) {
       const int o = 4 * i;
-      int32_t acc[4] = { 0, 0, 0, 0 };
+      int32_t acc[4] = {0, 0, 0, 0};
       if (start) {
         acc[0] = start[o];
         acc[1] = start[o + 1];
@@ -210,9 +207,9 @@ static inline __attribute__((always_inline)) void tf_fc_dsp_body(
 }
 
 /* One input feature: out[b][o] = rq(start[o] + w[o] * x[b]), the weights in plain order. */
-static inline __attribute__((always_inline)) void tf_fc1_dsp_body(
-    const int8_t *x, int batches, const int8_t *w, int rows, const int32_t *start, const int32_t *q,
-    const tf_rq_t *rq, int8_t *out, const int fast, const int full, const int per_channel) {
+static inline __attribute__((always_inline)) void tf_fc1_dsp_body(const int8_t *x, int batches, const int8_t *w, int rows,
+                                                                  const int32_t *start, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                  const int fast, const int full, const int per_channel) {
   int32_t m = q[0], pk = q[1];
   for (int b = 0; b < batches; ++b) {
     const int32_t xv = x[b];

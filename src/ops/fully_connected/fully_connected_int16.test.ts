@@ -1,10 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import fc from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt16,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 
 interface Fc16Spec {
@@ -22,11 +33,16 @@ function fcGraph(s: Fc16Spec) {
   const [out, inF] = s.weightShape;
   const batches = s.input.reduce((a, b) => a * b, 1) / inF;
   const wScale = s.wScale ?? 1;
-  return singleOpGraph('FULLY_CONNECTED', [
-    { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
-    { shape: s.weightShape, scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, data: Int8Array.from(s.weights) },
-    s.bias ? { shape: [out], dtype: 'int64', data: BigInt64Array.from(Array.from(s.bias, BigInt)) } : null,
-  ], [{ shape: [batches, out], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }], { activation: s.activation ?? 'NONE', keepNumDims: false });
+  return singleOpGraph(
+    'FULLY_CONNECTED',
+    [
+      { shape: s.input, dtype: 'int16', scale: s.inScale ?? 0.5, zeroPoint: 0 },
+      { shape: s.weightShape, scale: wScale, zeroPoint: Array.isArray(wScale) ? wScale.map(() => 0) : 0, data: Int8Array.from(s.weights) },
+      s.bias ? { shape: [out], dtype: 'int64', data: BigInt64Array.from(Array.from(s.bias, BigInt)) } : null,
+    ],
+    [{ shape: [batches, out], dtype: 'int16', scale: s.outScale ?? 0.5, zeroPoint: 0 }],
+    { activation: s.activation ?? 'NONE', keepNumDims: false },
+  );
 }
 
 function run(s: Fc16Spec, input: ArrayLike<number>): number[] {
@@ -40,9 +56,13 @@ function randomSpec(rand: () => number, k: number): { spec: Fc16Spec; input: Int
   const batches = randomInt(rand, 1, 3);
   return {
     spec: {
-      input: [batches, inF], weightShape: [out, inF], weights: randomInt8(rand, out * inF, -127, 127),
+      input: [batches, inF],
+      weightShape: [out, inF],
+      weights: randomInt8(rand, out * inF, -127, 127),
       bias: k % 3 === 2 ? undefined : Array.from({ length: out }, () => randomInt(rand, -1000000, 1000000)),
-      inScale: 0.001 + rand() * 0.01, wScale: 0.002 + rand() * 0.02, outScale: 0.02 + rand() * 0.1,
+      inScale: 0.001 + rand() * 0.01,
+      wScale: 0.002 + rand() * 0.02,
+      outScale: 0.02 + rand() * 0.1,
       activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[k % 4],
     },
     input: randomInt16(rand, batches * inF),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED 16x8: int16 activations (zero point 0), int8 per-tensor symmetric weights, TFLite
  * Micro's int16 FullyConnected: an int64 accumulator, an optional int64 bias, the 64-bit
@@ -12,8 +13,15 @@ import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
 import {
-  fcTensorMultiplier, optionalInput, requireClampActivation, requireConstant, requireInput, requireOutput, requireRank,
-  requireWeightQuant, tensorLabel,
+  fcTensorMultiplier,
+  optionalInput,
+  requireClampActivation,
+  requireConstant,
+  requireInput,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
 } from '../common/weighted.ts';
 
 export interface FullyConnectedInt16Params extends Int16Tagged {
@@ -22,7 +30,8 @@ export interface FullyConnectedInt16Params extends Int16Tagged {
   outFeatures: number;
   multiplier: number;
   shift: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   hasBias: boolean;
 }
 
@@ -36,12 +45,21 @@ function check(graph: Graph, op: Op): void {
   requireRank(op, filter, 'weights', 2);
   const [outFeatures, inFeatures] = filter.shape as [number, number];
   const scales = requireWeightQuant(op, filter, 0, outFeatures, true);
-  if (scales.length !== 1) throw new OpError(op.index, op.kind, `weights ${tensorLabel(filter)} are quantized per channel; int16 FULLY_CONNECTED takes per-tensor weights (as TFLite Micro)`);
+  if (scales.length !== 1)
+    throw new OpError(
+      op.index,
+      op.kind,
+      `weights ${tensorLabel(filter)} are quantized per channel; int16 FULLY_CONNECTED takes per-tensor weights (as TFLite Micro)`,
+    );
   requireConstant(op, filter, 'weights');
   int16BiasKind(op, optionalInput(graph, op, 2), outFeatures, ['int64']);
   const inCount = elementCount(input.shape);
   if (inFeatures < 1 || inCount % inFeatures !== 0) {
-    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has ${inCount} elements, not a multiple of the ${inFeatures} input features of weights ${tensorLabel(filter)}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `input ${tensorLabel(input)} has ${inCount} elements, not a multiple of the ${inFeatures} input features of weights ${tensorLabel(filter)}`,
+    );
   }
   const batches = inCount / inFeatures;
   if (output.shape[output.shape.length - 1] !== outFeatures || elementCount(output.shape) !== batches * outFeatures) {
@@ -63,7 +81,8 @@ function prepare(graph: Graph, op: Op): FullyConnectedInt16Params {
     outFeatures,
     multiplier: q.multiplier,
     shift: q.shift,
-    actMin: range.min, actMax: range.max,
+    actMin: range.min,
+    actMax: range.max,
     hasBias: optionalInput(graph, op, 2) !== undefined,
   };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
 import fc from './index.ts';
@@ -31,8 +32,10 @@ function sparseGraph(c: SparseCase, rand: () => number) {
     [
       { shape: [c.batches, c.inF], scale: 0.05, zeroPoint: c.inZp },
       {
-        shape: [c.out, c.inF], data: c.weights,
-        scale: c.perChannel ? Array.from({ length: c.out }, () => 0.002 + rand() * 0.01) : 0.006, zeroPoint: c.perChannel ? new Array(c.out).fill(0) : 0,
+        shape: [c.out, c.inF],
+        data: c.weights,
+        scale: c.perChannel ? Array.from({ length: c.out }, () => 0.002 + rand() * 0.01) : 0.006,
+        zeroPoint: c.perChannel ? new Array(c.out).fill(0) : 0,
       },
       c.bias ? { shape: [c.out], dtype: 'int32', data: Int32Array.from({ length: c.out }, () => randomInt(rand, -3000, 3000)) } : null,
     ],
@@ -45,7 +48,9 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
   it('encodes rows as nonzero values and column deltas, bridging gaps over 255 with zero fillers', () => {
     const columns = 700;
     const w = new Int8Array(2 * columns);
-    w[3] = 5; w[4] = -7; w[600] = 9; // row 0: gap 596 = 255 + 255 + 86
+    w[3] = 5;
+    w[4] = -7;
+    w[600] = 9; // row 0: gap 596 = 255 + 255 + 86
     w[columns + 699] = 1; // row 1: only the last column
     const s = encodeSparseRows(w, 2, columns)!;
     expect(Array.from(s.values)).to.deep.equal([5, -7, 0, 0, 9, 0, 0, 1]);
@@ -55,7 +60,10 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
     // replaying the deltas lands on every nonzero column
     let at = 0;
     const seen: number[] = [];
-    for (let k = 0; k < 5; k++) { at += s.deltas[k]!; if (s.values[k] !== 0) seen.push(at); }
+    for (let k = 0; k < 5; k++) {
+      at += s.deltas[k]!;
+      if (s.values[k] !== 0) seen.push(at);
+    }
     expect(seen).to.deep.equal([3, 4, 600]);
   });
 
@@ -68,19 +76,32 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
   it('prepare picks the sparse form for pruned weights only, and the emitted C never holds the dense weights', () => {
     const rand = rng(5);
     for (const zeros of [0.1, 0.75]) {
-      const { graph, op } = sparseGraph({ batches: 1, out: 12, inF: 300, weights: sparseWeights(rand, 12 * 300, zeros), perChannel: false, bias: true, inZp: 3, activation: 'NONE' }, rand);
+      const { graph, op } = sparseGraph(
+        { batches: 1, out: 12, inF: 300, weights: sparseWeights(rand, 12 * 300, zeros), perChannel: false, bias: true, inZp: 3, activation: 'NONE' },
+        rand,
+      );
       const p = fc.prepare(graph, op);
       expect(p.sparse !== undefined, `zeros ${zeros}`).to.equal(zeros > 0.5);
       if (!p.sparse) continue;
       const asked: number[] = [];
       const ctx: LayerEmitContext = {
-        graph, op, fnName: 'layer', prefix: 't',
-        input: (i) => { asked.push(i); return `in${i}`; },
+        graph,
+        op,
+        fnName: 'layer',
+        prefix: 't',
+        input: (i) => {
+          asked.push(i);
+          return `in${i}`;
+        },
         output: () => 'out0',
-        scratch: () => { throw new Error('no scratch'); },
+        scratch: () => {
+          throw new Error('no scratch');
+        },
         addConst: (suffix) => `t_${suffix}`,
         render: (file, view) => renderOpTemplate(fc.dir, file, view),
-        defineOnce: () => { throw new Error('no shared definitions'); },
+        defineOnce: () => {
+          throw new Error('no shared definitions');
+        },
       };
       const variant = selectVariant(fc, p, undefined);
       expect(variant.name).to.equal('sparse');
@@ -93,13 +114,23 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
   it('computes bit-exactly what the dense reference kernel computes (host C, ASan + UBSan)', () => {
     const rand = rng(11);
     const cases: CCase[] = [];
-    const shapes: [number, number, number][] = [[1, 10, 784], [2, 16, 300], [3, 7, 40], [1, 5, 1000]];
+    const shapes: [number, number, number][] = [
+      [1, 10, 784],
+      [2, 16, 300],
+      [3, 7, 40],
+      [1, 5, 1000],
+    ];
     for (const [batches, out, inF] of shapes) {
       for (const zeros of [0.7, 0.9, 0.995]) {
         for (const perChannel of [false, true]) {
           const c: SparseCase = {
-            batches, out, inF, weights: sparseWeights(rand, out * inF, zeros), perChannel,
-            bias: rand() < 0.7, inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
+            batches,
+            out,
+            inF,
+            weights: sparseWeights(rand, out * inF, zeros),
+            perChannel,
+            bias: rand() < 0.7,
+            inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
             activation: (['NONE', 'RELU', 'RELU6'] as const)[randomInt(rand, 0, 2)]!,
           };
           const { graph, op } = sparseGraph(c, rand);

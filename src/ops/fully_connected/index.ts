@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED, int8: TFLite Micro's FullyConnected (per-tensor weights, whose zero point is still
  * applied as an offset for backward compatibility) and FullyConnectedPerChannel (symmetric weights,
@@ -18,9 +19,24 @@ import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { type SparseRows, encodeSparseRows, fcSparseVariant } from './sparse.ts';
 import {
-  type ChannelMultipliers, cTerm, constInt32, constInt8, convChannelMultipliers, fcTensorMultiplier, foldedInitExpr,
-  optionalInput, requantExprs, requireBias, requireClampActivation, requireConstant, requireInput, requireInt8Activation,
-  requireOutput, requireRank, requireWeightQuant, tensorLabel,
+  type ChannelMultipliers,
+  cTerm,
+  constInt32,
+  constInt8,
+  convChannelMultipliers,
+  fcTensorMultiplier,
+  foldedInitExpr,
+  optionalInput,
+  requantExprs,
+  requireBias,
+  requireClampActivation,
+  requireConstant,
+  requireInput,
+  requireInt8Activation,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
 } from '../common/weighted.ts';
 
 export interface FullyConnectedParams extends ChannelMultipliers {
@@ -32,7 +48,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   /** -z_w: nonzero only for per-tensor weights with a zero point */
   filterOffset: number;
   outputZeroPoint: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   /** one multiplier per output (else `multiplier` holds the single per-tensor value for every output) */
   perChannel: boolean;
   hasBias: boolean;
@@ -52,13 +69,21 @@ function check(graph: Graph, op: Op): void {
   const [outFeatures, inFeatures] = filter.shape as [number, number];
   const scales = requireWeightQuant(op, filter, 0, outFeatures, false);
   if (scales.length > 1 && filter.quant!.zeroPoint.some((z) => z !== 0)) {
-    throw new OpError(op.index, op.kind, `weights ${tensorLabel(filter)} are quantized per channel with a nonzero zero point; per-channel weights must be symmetric`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `weights ${tensorLabel(filter)} are quantized per channel with a nonzero zero point; per-channel weights must be symmetric`,
+    );
   }
   requireConstant(op, filter, 'weights');
   if (bias) requireBias(op, bias, outFeatures);
   const inCount = elementCount(input.shape);
   if (inFeatures < 1 || inCount % inFeatures !== 0) {
-    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has ${inCount} elements, not a multiple of the ${inFeatures} input features of weights ${tensorLabel(filter)}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `input ${tensorLabel(input)} has ${inCount} elements, not a multiple of the ${inFeatures} input features of weights ${tensorLabel(filter)}`,
+    );
   }
   const batches = inCount / inFeatures;
   if (output.shape[output.shape.length - 1] !== outFeatures || elementCount(output.shape) !== batches * outFeatures) {
@@ -97,7 +122,8 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     inputOffset: -input.quant!.zeroPoint[0]!,
     filterOffset: perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0),
     outputZeroPoint: output.quant!.zeroPoint[0]!,
-    actMin: range.min, actMax: range.max,
+    actMin: range.min,
+    actMax: range.max,
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0), outFeatures, inFeatures),
@@ -136,7 +162,6 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
   }
 }
 
-
 const def: OpDef<FullyConnectedParams> = {
   kind: 'FULLY_CONNECTED',
   dir: import.meta.dirname,
@@ -160,8 +185,16 @@ const def: OpDef<FullyConnectedParams> = {
     if (folded) {
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
       const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-      accInit = foldedInitExpr(weights, p.outFeatures, p.inFeatures, p.inputOffset, biasTensor && constInt32(biasTensor),
-        () => ctx.input(2), (s, t, v) => ctx.addConst(s, t, v), row);
+      accInit = foldedInitExpr(
+        weights,
+        p.outFeatures,
+        p.inFeatures,
+        p.inputOffset,
+        biasTensor && constInt32(biasTensor),
+        () => ctx.input(2),
+        (s, t, v) => ctx.addConst(s, t, v),
+        row,
+      );
     } else {
       accInit = p.hasBias ? `${ctx.input(2)}[${row}]` : '0';
     }

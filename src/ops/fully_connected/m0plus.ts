@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): common/m0plus_mac.h's register-blocked (assembly: common/m0plus_mac.S)
  * loop over blocks of 8 rows (then one of 4), the last 1-3 rows in C; one input feature is a plain
@@ -50,9 +51,10 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
     const records: number[] = [];
     for (let o = 0; o < p.outFeatures; o++) records.push(p.multiplier[o]!, Math.max(p.shift[o]!, 0) | (Math.max(-p.shift[o]!, 0) << 8));
     rqTable = ctx.addConst('rq', 'int32_t', records);
-    rqFn = `static inline int32_t ${rqName}(int32_t acc, const int32_t *rec) {\n`
-      + `  int32_t q = tf_m0_mbqm_rec(acc, rec) + ${p.outputZeroPoint};\n`
-      + `  if (q < ${p.actMin}) q = ${p.actMin};\n  if (q > ${p.actMax}) q = ${p.actMax};\n  return q;\n}\n`;
+    rqFn =
+      `static inline int32_t ${rqName}(int32_t acc, const int32_t *rec) {\n` +
+      `  int32_t q = tf_m0_mbqm_rec(acc, rec) + ${p.outputZeroPoint};\n` +
+      `  if (q < ${p.actMin}) q = ${p.actMin};\n  if (q > ${p.actMax}) q = ${p.actMax};\n  return q;\n}\n`;
   }
   const rq = (acc: string, row: string) => (uniform ? `${rqName}(${acc})` : `${rqName}(${acc}, ${rqTable} + 2 * (${row}))`);
   const single = p.inFeatures === 1;
@@ -62,7 +64,9 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   const allZero = start.every((v) => v === 0);
   return ctx.render('fully_connected_m0plus.c.hbs', {
     summary,
-    how: single ? 'one input feature' : `blocks of 8 rows${group4 ? ' and 4' : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
+    how: single
+      ? 'one input feature'
+      : `blocks of 8 rows${group4 ? ' and 4' : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
     fnName: ctx.fnName,
     rqFn,
     input: ctx.input(0),

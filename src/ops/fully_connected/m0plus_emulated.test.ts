@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The Armv6-M variants of FULLY_CONNECTED and UNIDIRECTIONAL_SEQUENCE_LSTM on the emulated RP2040
  * (rp2040js), where common/m0plus_mac.S's assembly runs (the host tests run its C twins): many layers in
@@ -38,25 +39,35 @@ function fcModel(name: string, inputs: { name: string; shape: number[]; zeroPoin
   const rand = rng(seed);
   const b = new GraphBuilder(name);
   const byName = new Map<string, { index: number; shape: number[]; scale: number }>();
-  for (const i of inputs) byName.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
+  for (const i of inputs)
+    byName.set(i.name, { index: b.input({ shape: i.shape, q: { scale: 0.05, zeroPoint: i.zeroPoint }, name: i.name }), shape: i.shape, scale: 0.05 });
   let last = inputs[0]!.name;
   layers.forEach((l, k) => {
     const src = byName.get(l.from ?? last)!;
     const inF = src.shape[src.shape.length - 1]!;
     const batches = src.shape.slice(0, -1).reduce((x, y) => x * y, 1);
     const wScales = l.perChannel ? Array.from({ length: l.out }, () => 0.002 + rand() * 0.02) : [0.002 + rand() * 0.02];
-    const w = b.constant({ shape: [l.out, inF], quant: { scale: wScales, zeroPoint: wScales.map(() => 0), axis: 0 } }, randomInt8(rand, l.out * inF, -127, 127));
+    const w = b.constant(
+      { shape: [l.out, inF], quant: { scale: wScales, zeroPoint: wScales.map(() => 0), axis: 0 } },
+      randomInt8(rand, l.out * inF, -127, 127),
+    );
     const ins = [src.index, w];
     if (!l.noBias) {
       const biasScales = wScales.map((s) => s * src.scale);
       const lim = l.huge ? 2e8 : 3000;
-      ins.push(b.constant({ shape: [l.out], dtype: 'int32', quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), axis: 0 } },
-        Int32Array.from({ length: l.out }, () => randomInt(rand, -lim, lim))));
+      ins.push(
+        b.constant(
+          { shape: [l.out], dtype: 'int32', quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), axis: 0 } },
+          Int32Array.from({ length: l.out }, () => randomInt(rand, -lim, lim)),
+        ),
+      );
     }
     const scale = l.gain ? 0.00002 + rand() * 0.00005 : 0.05 + rand() * 0.2;
     const layerName = `fc${k}`;
-    const [o] = b.op('FULLY_CONNECTED', ins, [{ shape: [batches, l.out], q: { scale, zeroPoint: randomInt(rand, -100, 100) }, name: layerName }],
-      { activation: l.activation ?? 'NONE', keepNumDims: false });
+    const [o] = b.op('FULLY_CONNECTED', ins, [{ shape: [batches, l.out], q: { scale, zeroPoint: randomInt(rand, -100, 100) }, name: layerName }], {
+      activation: l.activation ?? 'NONE',
+      keepNumDims: false,
+    });
     byName.set(layerName, { index: o!, shape: [batches, l.out], scale });
     b.output(o!);
     last = layerName;
@@ -65,8 +76,15 @@ function fcModel(name: string, inputs: { name: string; shape: number[]; zeroPoin
 }
 
 interface LstmLayer {
-  batches: number; steps: number; inputSize: number; units: number;
-  timeMajor?: boolean; inZp: number; hZp: number; cellPower: number; cellClip?: number;
+  batches: number;
+  steps: number;
+  inputSize: number;
+  units: number;
+  timeMajor?: boolean;
+  inZp: number;
+  hZp: number;
+  cellPower: number;
+  cellClip?: number;
 }
 
 function lstmModel(name: string, layers: LstmLayer[], seed: number): Graph {
@@ -78,16 +96,34 @@ function lstmModel(name: string, layers: LstmLayer[], seed: number): Graph {
     const x = b.input({ shape: [d0, d1, s.inputSize], q: { scale: inScale, zeroPoint: s.inZp }, name: `x${k}` });
     const hq = { scale: 1 / 128, zeroPoint: s.hZp };
     const wScales = Array.from({ length: 8 }, () => 0.002 + rand() * 0.01);
-    const weight = (g: number, cols: number) => b.constant({ shape: [s.units, cols], q: { scale: wScales[g]!, zeroPoint: 0 } }, randomInt8(rand, s.units * cols, -127, 127));
-    const bias = (g: number) => b.constant({ shape: [s.units], dtype: 'int32', q: { scale: inScale * wScales[g]!, zeroPoint: 0 } },
-      Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)));
-    const ins = [x, ...[0, 1, 2, 3].map((g) => weight(g, s.inputSize)), ...[4, 5, 6, 7].map((g) => weight(g, s.units)), -1, -1, -1,
-      ...[0, 1, 2, 3].map(bias), -1, -1];
+    const weight = (g: number, cols: number) =>
+      b.constant({ shape: [s.units, cols], q: { scale: wScales[g]!, zeroPoint: 0 } }, randomInt8(rand, s.units * cols, -127, 127));
+    const bias = (g: number) =>
+      b.constant(
+        { shape: [s.units], dtype: 'int32', q: { scale: inScale * wScales[g]!, zeroPoint: 0 } },
+        Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)),
+      );
+    const ins = [
+      x,
+      ...[0, 1, 2, 3].map((g) => weight(g, s.inputSize)),
+      ...[4, 5, 6, 7].map((g) => weight(g, s.units)),
+      -1,
+      -1,
+      -1,
+      ...[0, 1, 2, 3].map(bias),
+      -1,
+      -1,
+    ];
     const h = b.tensor({ shape: [s.batches, s.units], q: hq, name: `h${k}` });
     const c = b.tensor({ shape: [s.batches, s.units], dtype: 'int16', q: { scale: 2 ** s.cellPower, zeroPoint: 0 }, name: `c${k}` });
     ins.push(h, c, -1, -1, -1, -1);
-    const [o] = b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', ins, [{ shape: [d0, d1, s.units], q: hq, name: `lstm${k}` }],
-      { activation: 'TANH', cellClip: s.cellClip ?? 0, projClip: 0, timeMajor: s.timeMajor ?? false, asymmetricQuantizeInputs: false });
+    const [o] = b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', ins, [{ shape: [d0, d1, s.units], q: hq, name: `lstm${k}` }], {
+      activation: 'TANH',
+      cellClip: s.cellClip ?? 0,
+      projClip: 0,
+      timeMajor: s.timeMajor ?? false,
+      asymmetricQuantizeInputs: false,
+    });
     b.output(o!);
   });
   const graph = b.build();
@@ -98,33 +134,42 @@ function lstmModel(name: string, layers: LstmLayer[], seed: number): Graph {
 const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
   {
     note: 'FC: blocks of 8, 4 and 1-3 rows, one input feature, batches, per-channel, gains above 1, huge biases, clamps',
-    graph: fcModel('m0_fc', [
-      { name: 'a', shape: [1, 37], zeroPoint: -5 },
-      { name: 'b', shape: [3, 16], zeroPoint: 60 },
-      { name: 'one', shape: [4, 1], zeroPoint: -128 },
-    ], [
-      { out: 16, activation: 'RELU' }, // two blocks of 8
-      { out: 13, perChannel: true }, // 8 + 4 + 1
-      { from: 'a', out: 7, gain: true }, // 4 + 3, left shifts
-      { from: 'a', out: 10, huge: true, activation: 'RELU6' }, // 8 + 2, tf_m0_srdhm
-      { from: 'b', out: 27, perChannel: true, activation: 'RELU_N1_TO_1' }, // 3 batches, 8 * 3 + 3
-      { from: 'b', out: 2, noBias: true },
-      { from: 'one', out: 16 }, // one input feature
-      { from: 'one', out: 3, noBias: true, perChannel: true },
-      { from: 'b', out: 4, gain: true, perChannel: true }, // one block of 4
-      { from: 'a', out: 8, huge: true, gain: true, perChannel: true },
-    ], 41),
+    graph: fcModel(
+      'm0_fc',
+      [
+        { name: 'a', shape: [1, 37], zeroPoint: -5 },
+        { name: 'b', shape: [3, 16], zeroPoint: 60 },
+        { name: 'one', shape: [4, 1], zeroPoint: -128 },
+      ],
+      [
+        { out: 16, activation: 'RELU' }, // two blocks of 8
+        { out: 13, perChannel: true }, // 8 + 4 + 1
+        { from: 'a', out: 7, gain: true }, // 4 + 3, left shifts
+        { from: 'a', out: 10, huge: true, activation: 'RELU6' }, // 8 + 2, tf_m0_srdhm
+        { from: 'b', out: 27, perChannel: true, activation: 'RELU_N1_TO_1' }, // 3 batches, 8 * 3 + 3
+        { from: 'b', out: 2, noBias: true },
+        { from: 'one', out: 16 }, // one input feature
+        { from: 'one', out: 3, noBias: true, perChannel: true },
+        { from: 'b', out: 4, gain: true, perChannel: true }, // one block of 4
+        { from: 'a', out: 8, huge: true, gain: true, perChannel: true },
+      ],
+      41,
+    ),
     kinds: [/tf_m0fc_mac8\(/, /tf_m0fc_mac4\(/, /one input feature/],
   },
   {
     note: 'LSTM: unit pairs and an odd unit, hidden zero points and none, time-major batches, clipping, odd input sizes',
-    graph: lstmModel('m0_lstm', [
-      { batches: 1, steps: 6, inputSize: 9, units: 5, inZp: -7, hZp: 12, cellPower: -11 },
-      { batches: 2, steps: 4, inputSize: 4, units: 8, timeMajor: true, inZp: 30, hZp: 0, cellPower: -12, cellClip: 3 },
-      { batches: 1, steps: 3, inputSize: 28, units: 1, inZp: -128, hZp: -100, cellPower: -15 },
-      { batches: 2, steps: 5, inputSize: 3, units: 6, inZp: 0, hZp: 5, cellPower: -9 },
-      { batches: 1, steps: 2, inputSize: 5, units: 3, inZp: 3, hZp: 0, cellPower: -11 }, // odd unit, zero starts
-    ], 42),
+    graph: lstmModel(
+      'm0_lstm',
+      [
+        { batches: 1, steps: 6, inputSize: 9, units: 5, inZp: -7, hZp: 12, cellPower: -11 },
+        { batches: 2, steps: 4, inputSize: 4, units: 8, timeMajor: true, inZp: 30, hZp: 0, cellPower: -12, cellClip: 3 },
+        { batches: 1, steps: 3, inputSize: 28, units: 1, inZp: -128, hZp: -100, cellPower: -15 },
+        { batches: 2, steps: 5, inputSize: 3, units: 6, inZp: 0, hZp: 5, cellPower: -9 },
+        { batches: 1, steps: 2, inputSize: 5, units: 3, inZp: 3, hZp: 0, cellPower: -11 }, // odd unit, zero starts
+      ],
+      42,
+    ),
     kinds: [/tf_m0fc_blocks8\(/, /tf_m0fc_mac4\(/],
   },
 ];

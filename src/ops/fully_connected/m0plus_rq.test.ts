@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { m0Requant, pieceSrdhm, piecePlan, pieceTop } from './m0plus_rq.ts';
 import { randomInt, rng } from '../../../test/helpers/op_harness.ts';
@@ -29,7 +30,7 @@ describe('Armv6-M requantization pieces (m0plus_rq.ts)', () => {
     expect(plans).to.be.above(300);
   });
 
-  it('the fused form of both roundings equals SRDHM then TFLite\'s rounding right shift', () => {
+  it("the fused form of both roundings equals SRDHM then TFLite's rounding right shift", () => {
     const rand = rng(32);
     for (let k = 0; k < 300; k++) {
       const X = Math.floor(2 ** (rand() * 22));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TFLite Micro's MultiplyByQuantizedMultiplier for Armv6-M, exact, as per-layer C with the multiplier
  * and shift baked in. Thumb-1 has no 32x32->64 multiply (libgcc's __aeabi_lmul costs ~50 cycles), so
@@ -110,17 +111,19 @@ export function m0Requant(multiplier: number, shift: number, bound: number): M0R
     why = `${head}: the multiplier is 0`;
   } else if (pow >= 0 && pow <= 30 && X + 2 ** (30 - pow) <= 2 ** 31 - 1) {
     lines.push(`int32_t q = (${x} + ${2 ** (30 - pow)}) >> ${31 - pow};`);
-    why = `${head}: the multiplier is 2^${pow}, so SRDHM = floor((x + 2^${30 - pow}) / 2^${31 - pow}), the sum within int32 as |x| + 2^${30 - pow} < 2^31`
-      + (right > 0 ? `; then TFLite's rounding right shift by ${right} (tf_m0_rshift)` : '');
+    why =
+      `${head}: the multiplier is 2^${pow}, so SRDHM = floor((x + 2^${30 - pow}) / 2^${31 - pow}), the sum within int32 as |x| + 2^${30 - pow} < 2^31` +
+      (right > 0 ? `; then TFLite's rounding right shift by ${right} (tf_m0_rshift)` : '');
   } else {
     const plan = X < 2 ** 31 ? piecePlan(multiplier, X) : undefined;
     if (plan) {
       const a0 = plan.B - plan.K;
-      why = `${head}: SRDHM = floor((x m + 2^30) / 2^31) with m = ${multiplier} = m' 2^${31 - plan.B} (m' < 2^${plan.B}) cut into ${plan.k}-bit pieces `
-        + `[${plan.pieces.join(', ')}] (lowest first); s_i = x p_i + floor(s_(i-1) / 2^${plan.k}) leaves x m' = s 2^${plan.K} + L with 0 <= L < 2^${plan.K}, `
-        + `so SRDHM = floor((s + 2^${a0 - 1}) / 2^${a0}) exactly (L / 2^${plan.K} < 1 cannot carry past an integer numerator); `
-        + `|s| <= ${X} * ${plan.pieces[plan.pieces.length - 1]!} + ${X} < 2^31 keeps every step within int32`
-        + (right > 0 ? `; then TFLite's rounding right shift by ${right}` : '');
+      why =
+        `${head}: SRDHM = floor((x m + 2^30) / 2^31) with m = ${multiplier} = m' 2^${31 - plan.B} (m' < 2^${plan.B}) cut into ${plan.k}-bit pieces ` +
+        `[${plan.pieces.join(', ')}] (lowest first); s_i = x p_i + floor(s_(i-1) / 2^${plan.k}) leaves x m' = s 2^${plan.K} + L with 0 <= L < 2^${plan.K}, ` +
+        `so SRDHM = floor((s + 2^${a0 - 1}) / 2^${a0}) exactly (L / 2^${plan.K} < 1 cannot carry past an integer numerator); ` +
+        `|s| <= ${X} * ${plan.pieces[plan.pieces.length - 1]!} + ${X} < 2^31 keeps every step within int32` +
+        (right > 0 ? `; then TFLite's rounding right shift by ${right}` : '');
       lines.push(`const int32_t x = ${x};`);
       // tf_m0_k hides the piece from gcc, which would otherwise expand x * p into a chain of shifts and
       // adds (MULS is one cycle on the RP2040)
@@ -148,15 +151,17 @@ export function m0Requant(multiplier: number, shift: number, bound: number): M0R
         // differ, -2^(a-1) <= s < 0, the numerator lies in [0, 2^(a+r)) either way (r >= 1): 0.
         lines.push(`int32_t q = (s + (int32_t)((uint32_t)(s >> 31) << ${a}) + ${2 ** (a - 1) + 2 ** (a + right - 1)}) >> ${a + right};`);
         const qBound = high >= 2 ** 31 ? Infinity : Math.floor(high / 2 ** right) + 1;
-        why += ` folded into the same shift: q = floor((s + 2^${a - 1} + 2^${a + right - 1} - [s < 0] 2^${a}) / 2^${a + right}) (nested floors; [s < 0] may stand `
-          + `for [s + 2^${a - 1} < 0], both giving 0 where they differ), the numerator within int32 as |s| + 2^${a - 1} + 2^${a + right - 1} + 2^${a} < 2^31`;
+        why +=
+          ` folded into the same shift: q = floor((s + 2^${a - 1} + 2^${a + right - 1} - [s < 0] 2^${a}) / 2^${a + right}) (nested floors; [s < 0] may stand ` +
+          `for [s + 2^${a - 1} < 0], both giving 0 where they differ), the numerator within int32 as |s| + 2^${a - 1} + 2^${a + right - 1} + 2^${a} < 2^31`;
         return { body: lines.join('\n  '), qBound, why };
       }
       lines.push(`int32_t q = (s + ${2 ** (a - 1)}) >> ${a};`);
     } else {
       lines.push(`int32_t q = tf_m0_srdhm(${x}, tf_m0_k(${lit(multiplier)}));`);
-      why = `${head}: no piece plan fits the bound, so m0plus_rq.h's tf_m0_srdhm (four 16x16 products, exact for any x)`
-        + (right > 0 ? `, then TFLite's rounding right shift by ${right}` : '');
+      why =
+        `${head}: no piece plan fits the bound, so m0plus_rq.h's tf_m0_srdhm (four 16x16 products, exact for any x)` +
+        (right > 0 ? `, then TFLite's rounding right shift by ${right}` : '');
     }
   }
   if (right > 0) lines.push(`q = tf_m0_rshift(q, ${right});`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import fc from './index.ts';
 import { fcRv32Applies } from './rv32.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's RV32IMC variant (the ESP32-C3 class): the register-blocked matrix product of
  * common/rv32_matmul.ts over the batches, the input offset folded into per-row start values. Dense
@@ -20,9 +21,10 @@ export const fcRv32Variant: KernelVariant<FullyConnectedParams> = {
   emit(p, ctx) {
     const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
     const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-    return emitRv32Matmul(
-      { ...p, rows: p.batches, depth: p.inFeatures, columns: p.outFeatures },
-      weights, bias, ctx, { input: ctx.input(0), output: ctx.output(0), summary: summary(p) },
-    );
+    return emitRv32Matmul({ ...p, rows: p.batches, depth: p.inFeatures, columns: p.outFeatures }, weights, bias, ctx, {
+      input: ctx.input(0),
+      output: ctx.output(0),
+      summary: summary(p),
+    });
   },
 };

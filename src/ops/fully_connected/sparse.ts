@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Sparse FULLY_CONNECTED weights (pruned models): when most weights of a layer are zero, the
  * compiler stores only the nonzero ones and the kernel skips the zeros.
@@ -95,14 +96,23 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
   const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, row, addConst);
   const biasTensor = p.hasBias ? graph.tensors[op.inputs[2]!]! : undefined;
-  const accInit = foldedInitExpr(constInt8(graph.tensors[op.inputs[1]!]!), p.outFeatures, p.inFeatures, p.inputOffset,
-    biasTensor && constInt32(biasTensor), () => ctx.input(2), addConst, row);
+  const accInit = foldedInitExpr(
+    constInt8(graph.tensors[op.inputs[1]!]!),
+    p.outFeatures,
+    p.inFeatures,
+    p.inputOffset,
+    biasTensor && constInt32(biasTensor),
+    () => ctx.input(2),
+    addConst,
+    row,
+  );
   return ctx.render('fully_connected_sparse.c.hbs', {
     ...p,
     fnName: ctx.fnName,
-    summary: `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], `
-      + `sparse: ${(sparse.zeros * 100).toFixed(1)}% zeros, ${sparse.values.length} entries (${sparse.bytes} bytes for ${p.outFeatures * p.inFeatures} dense), `
-      + `${p.batches * sparse.values.length} MACs`,
+    summary:
+      `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], ` +
+      `sparse: ${(sparse.zeros * 100).toFixed(1)}% zeros, ${sparse.values.length} entries (${sparse.bytes} bytes for ${p.outFeatures * p.inFeatures} dense), ` +
+      `${p.batches * sparse.values.length} MACs`,
     input: ctx.input(0),
     output: ctx.output(0),
     values: ctx.addConst('sparse_values', 'int8_t', sparse.values),

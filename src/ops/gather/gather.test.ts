@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -19,24 +20,69 @@ function cases(rand: () => number, n: number): Omit<CCase, 'def'>[] {
     const positions = Int32Array.from({ length: posShape.reduce((a, b) => a * b, 1) }, () => randomInt(rand, 0, shape[axis]! - 1));
     const outShape = [...shape.slice(0, axis), ...posShape.slice(batchDims), ...shape.slice(axis + 1)];
     const constant = k % 2 === 0;
-    const g = singleOpGraph('GATHER', [{ shape, ...Q }, { shape: posShape, dtype: 'int32', ...(constant ? { data: positions } : {}) }], [{ shape: outShape, ...Q }], { axis: axis - (rand() < 0.3 ? rank : 0), batchDims });
-    const x = randomInt8(rand, shape.reduce((a, b) => a * b, 1));
+    const g = singleOpGraph(
+      'GATHER',
+      [
+        { shape, ...Q },
+        { shape: posShape, dtype: 'int32', ...(constant ? { data: positions } : {}) },
+      ],
+      [{ shape: outShape, ...Q }],
+      { axis: axis - (rand() < 0.3 ? rank : 0), batchDims },
+    );
+    const x = randomInt8(
+      rand,
+      shape.reduce((a, b) => a * b, 1),
+    );
     return { ...g, inputs: constant ? [x] : [x, positions] };
   });
 }
 
 describe('GATHER', () => {
   it('picks rows along the axis (hand-checked)', () => {
-    const g = singleOpGraph('GATHER', [{ shape: [3, 2], ...Q }, { shape: [2], dtype: 'int32', data: Int32Array.from([2, 0]) }], [{ shape: [2, 2], ...Q }], { axis: 0, batchDims: 0 });
+    const g = singleOpGraph(
+      'GATHER',
+      [
+        { shape: [3, 2], ...Q },
+        { shape: [2], dtype: 'int32', data: Int32Array.from([2, 0]) },
+      ],
+      [{ shape: [2, 2], ...Q }],
+      { axis: 0, batchDims: 0 },
+    );
     expect(Array.from(evaluateOp(def, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6])])[0] as Int8Array)).to.deep.equal([5, 6, 1, 2]);
-    const h = singleOpGraph('GATHER', [{ shape: [2, 3], ...Q }, { shape: [], dtype: 'int32', data: Int32Array.from([1]) }], [{ shape: [2], ...Q }], { axis: 1, batchDims: 0 });
+    const h = singleOpGraph(
+      'GATHER',
+      [
+        { shape: [2, 3], ...Q },
+        { shape: [], dtype: 'int32', data: Int32Array.from([1]) },
+      ],
+      [{ shape: [2], ...Q }],
+      { axis: 1, batchDims: 0 },
+    );
     expect(Array.from(evaluateOp(def, h.graph, h.op, [Int8Array.from([1, 2, 3, 4, 5, 6])])[0] as Int8Array)).to.deep.equal([2, 5]);
   });
 
   it('writes zeros for a run-time position out of range, rejects a constant one', () => {
-    const g = singleOpGraph('GATHER', [{ shape: [3, 2], ...Q }, { shape: [2], dtype: 'int32' }], [{ shape: [2, 2], ...Q }], { axis: 0, batchDims: 0 });
-    expect(Array.from(evaluateOp(def, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6]), Int32Array.from([3, 1])])[0] as Int8Array)).to.deep.equal([0, 0, 3, 4]);
-    const h = singleOpGraph('GATHER', [{ shape: [3, 2], ...Q }, { shape: [1], dtype: 'int32', data: Int32Array.from([-1]) }], [{ shape: [1, 2], ...Q }], { axis: 0, batchDims: 0 });
+    const g = singleOpGraph(
+      'GATHER',
+      [
+        { shape: [3, 2], ...Q },
+        { shape: [2], dtype: 'int32' },
+      ],
+      [{ shape: [2, 2], ...Q }],
+      { axis: 0, batchDims: 0 },
+    );
+    expect(Array.from(evaluateOp(def, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6]), Int32Array.from([3, 1])])[0] as Int8Array)).to.deep.equal([
+      0, 0, 3, 4,
+    ]);
+    const h = singleOpGraph(
+      'GATHER',
+      [
+        { shape: [3, 2], ...Q },
+        { shape: [1], dtype: 'int32', data: Int32Array.from([-1]) },
+      ],
+      [{ shape: [1, 2], ...Q }],
+      { axis: 0, batchDims: 0 },
+    );
     expect(() => def.check(h.graph, h.op)).to.throw(OpError, /position -1 is out of range/);
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * GATHER (TFLite Micro's gather.cc), int8 params with int32 positions (the types TFLite Micro's
  * kernel takes, float32 aside): output = params[batch, outer, positions[batch, coord], inner], the
@@ -34,8 +35,10 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
   const positions = requireInput(graph, op, 1, 'positions');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8') throw new OpError(op.index, op.kind, `params ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's GATHER supports int8 (and float32)`);
-  if (positions.dtype !== 'int32') throw new OpError(op.index, op.kind, `positions ${tensorLabel(positions)} is ${positions.dtype}; TFLite Micro's GATHER supports int32 positions`);
+  if (input.dtype !== 'int8')
+    throw new OpError(op.index, op.kind, `params ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's GATHER supports int8 (and float32)`);
+  if (positions.dtype !== 'int32')
+    throw new OpError(op.index, op.kind, `positions ${tensorLabel(positions)} is ${positions.dtype}; TFLite Micro's GATHER supports int32 positions`);
   const rank = input.shape.length;
   if (rank === 0) throw new OpError(op.index, op.kind, `params ${tensorLabel(input)} is a scalar`);
   const axis = normalizeAxis(op, op.attrs.axis ?? 0, rank);
@@ -43,7 +46,11 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
   if (typeof batchDims !== 'number' || !Number.isInteger(batchDims)) throw new OpError(op.index, op.kind, `batch_dims ${String(batchDims)} is not an integer`);
   if (batchDims < 0) batchDims += positions.shape.length;
   if (batchDims < 0 || batchDims > axis || batchDims >= rank || batchDims > positions.shape.length) {
-    throw new OpError(op.index, op.kind, `batch_dims ${String(op.attrs.batchDims)} is out of range for axis ${axis} and positions of rank ${positions.shape.length}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `batch_dims ${String(op.attrs.batchDims)} is out of range for axis ${axis} and positions of rank ${positions.shape.length}`,
+    );
   }
   for (let i = 0; i < batchDims; i++) {
     if (input.shape[i] !== positions.shape[i]) throw new OpError(op.index, op.kind, `params and positions differ in batch dimension ${i}`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * GELU, int8, both settings of `approximate`: TFLite's lookup table built in float at Prepare
  * (LUTPopulate: dequantize in float32, transform, times the float32 1/s_out, roundf, + z_out, clamp;
@@ -52,7 +53,7 @@ export function erfc(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return (TWO_OVER_SQRT_PI / 2) * Math.exp(-x * x) / f;
+  return ((TWO_OVER_SQRT_PI / 2) * Math.exp(-x * x)) / f;
 }
 
 const MINUS_SQRT1_2 = f32(-Math.SQRT1_2);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** GREATER: elementwise comparison with broadcasting into a bool tensor (see common/compare.ts). */
 import { compareOp } from '../common/compare.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import hardSwish, { hardSwishQuant, hardSwishValue } from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -35,7 +36,16 @@ describe('HARD_SWISH', () => {
 
   it('stays within one step of the real function for random quantizations, zero points at the int8 extremes', () => {
     const rand = rng(51);
-    const quants = [[{ scale: 0.04, zeroPoint: -128 }, { scale: 0.03, zeroPoint: -128 }], [{ scale: 0.1, zeroPoint: 127 }, { scale: 0.02, zeroPoint: 100 }]];
+    const quants = [
+      [
+        { scale: 0.04, zeroPoint: -128 },
+        { scale: 0.03, zeroPoint: -128 },
+      ],
+      [
+        { scale: 0.1, zeroPoint: 127 },
+        { scale: 0.02, zeroPoint: 100 },
+      ],
+    ];
     for (let k = 0; k < 20; k++) quants.push([randomQ(rand, -6, 0), randomQ(rand, -6, 0)]);
     for (const [qi, qo] of quants) {
       const p = hardSwishQuant(qi!.scale, qi!.zeroPoint, qo!.scale, qo!.zeroPoint);
@@ -57,15 +67,31 @@ describe('HARD_SWISH', () => {
   it('TFLite Micro (tflm-ref) agrees on every input value for 100 random quantizations', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(52);
-    expectTflmAgrees(hardSwish, acceptedQuants(rand, 100).map(([qi, qo]) => ({ ...unaryGraph('HARD_SWISH', [256], qi, qo), inputs: [ALL_INT8] })));
+    expectTflmAgrees(
+      hardSwish,
+      acceptedQuants(rand, 100).map(([qi, qo]) => ({ ...unaryGraph('HARD_SWISH', [256], qi, qo), inputs: [ALL_INT8] })),
+    );
   });
 
   it('emitted C matches the reference kernel byte for byte on 30 random cases', () => {
     const rand = rng(53);
-    expectCMatchesReference(acceptedQuants(rand, 30).map(([qi, qo]) => {
-      const shape = randomShape(rand);
-      const { graph, op } = unaryGraph('HARD_SWISH', shape, qi, qo);
-      return { def: hardSwish, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
-    }));
+    expectCMatchesReference(
+      acceptedQuants(rand, 30).map(([qi, qo]) => {
+        const shape = randomShape(rand);
+        const { graph, op } = unaryGraph('HARD_SWISH', shape, qi, qo);
+        return {
+          def: hardSwish,
+          graph,
+          op,
+          inputs: [
+            extremeInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              qi.zeroPoint,
+            ),
+          ],
+        };
+      }),
+    );
   });
 });

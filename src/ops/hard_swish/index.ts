@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * HARD_SWISH, int8: TFLite Micro's reference HardSwish, x·relu6(x+3)/6 computed in 16-bit fixed
  * point. The input is moved to a "hires" scale (x·2^7), multiplied by a 16-bit output multiplier,
@@ -106,7 +107,11 @@ const hardSwish = tableOp<HardSwishQuant>({
     const { input, output } = int8UnaryTensors(graph, op);
     const p = quantOf(graph, op);
     if (p.outputExponent > 0) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]} (TFLite needs s_in/(128·s_out) < 1)`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} scale ${output.quant!.scale[0]} is too small for the input scale ${input.quant!.scale[0]} (TFLite needs s_in/(128·s_out) < 1)`,
+      );
     }
     if (p.reluishExponent > 30) {
       throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too large for TFLite's hard-swish scaling`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * L2_NORMALIZATION, int8, along the last axis: TFLite Micro's reference_integer_ops::L2Normalization.
  * Per row, the sum of squares of (q - z_in) in int32 gives 1/sqrt as a multiplier and shift
@@ -30,9 +31,11 @@ const l2Normalization: OpDef<L2NormalizationParams> = {
   check(graph, op) {
     const { input, output } = int8UnaryTensors(graph, op);
     requireOutputQuantization(op, output, 1 / 128, 0, '1/128');
-    if (input.shape.length < 1 || input.shape.length > 4) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has rank ${input.shape.length}; TFLite supports rank 1 to 4`);
+    if (input.shape.length < 1 || input.shape.length > 4)
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has rank ${input.shape.length}; TFLite supports rank 1 to 4`);
     const activation = (op.attrs as { activation?: unknown }).activation ?? 'NONE';
-    if (activation !== 'NONE') throw new OpError(op.index, op.kind, `fused activation ${String(activation)} is not supported (TFLite's L2_NORMALIZATION takes none)`);
+    if (activation !== 'NONE')
+      throw new OpError(op.index, op.kind, `fused activation ${String(activation)} is not supported (TFLite's L2_NORMALIZATION takes none)`);
   },
 
   prepare(graph, op) {

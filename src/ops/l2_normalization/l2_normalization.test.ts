@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import l2Normalization from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -34,7 +35,9 @@ describe('L2_NORMALIZATION', () => {
 
   it('emitted C matches the reference kernel byte for byte', () => {
     const rand = rng(171);
-    expectCMatchesReference(SHAPES.map((shape) => ({ def: l2Normalization, ...unaryGraph('L2_NORMALIZATION', shape, randomQ(rand), OUT), inputs: [randomInt8(rand, count(shape))] })));
+    expectCMatchesReference(
+      SHAPES.map((shape) => ({ def: l2Normalization, ...unaryGraph('L2_NORMALIZATION', shape, randomQ(rand), OUT), inputs: [randomInt8(rand, count(shape))] })),
+    );
   });
 
   /** Random ranks 1..4, rows of 1..40, scales over decades, any zero point; some rows all at the zero point. */
@@ -57,7 +60,10 @@ describe('L2_NORMALIZATION', () => {
       { ...unaryGraph('L2_NORMALIZATION', [1, 2], { scale: 1, zeroPoint: 127 }, OUT), inputs: [Int8Array.from([124, 123])] },
       ...Array.from({ length: 60 }, () => sweepCase(rand)),
       // long rows: sums of squares up to 4096·128²
-      ...[512, 4096].map((depth) => ({ ...unaryGraph('L2_NORMALIZATION', [2, depth], { scale: 0.1, zeroPoint: -128 }, OUT), inputs: [randomInt8(rand, 2 * depth)] })),
+      ...[512, 4096].map((depth) => ({
+        ...unaryGraph('L2_NORMALIZATION', [2, depth], { scale: 0.1, zeroPoint: -128 }, OUT),
+        inputs: [randomInt8(rand, 2 * depth)],
+      })),
     ]);
   });
 

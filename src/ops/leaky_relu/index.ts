@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * LEAKY_RELU, int8: TFLite Micro's QuantizeLeakyRelu. Non-negative inputs (q >= z_in) are rescaled
  * by s_in/s_out, negative ones by s_in·alpha/s_out; both multipliers are computed in float32 (as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import leakyRelu from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -14,7 +15,8 @@ const run = (input: { scale: number; zeroPoint: number }, output: { scale: numbe
 };
 
 /** Alphas of every kind: the usual, 0, 1, above 1, negative, tiny, and random float32 values. */
-const randomAlpha = (rand: () => number) => pick(rand, [0.01, 0.1, 0.2, 0.3, 0, 1, 1.5, 7.3, -0.5, -2, 1e-7, 3e-5, Math.fround(rand()), Math.fround(rand() * 4 - 2)]);
+const randomAlpha = (rand: () => number) =>
+  pick(rand, [0.01, 0.1, 0.2, 0.3, 0, 1, 1.5, 7.3, -0.5, -2, 1e-7, 3e-5, Math.fround(rand()), Math.fround(rand() * 4 - 2)]);
 
 describe('LEAKY_RELU', () => {
   it('scales negative inputs by alpha and requantizes (hand-checked)', () => {
@@ -39,9 +41,13 @@ describe('LEAKY_RELU', () => {
   it('TFLite Micro (tflm-ref) agrees on every input value for 100 random alphas and quantizations', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(41);
-    expectTflmAgrees(leakyRelu, Array.from({ length: 100 }, () => ({
-      ...unaryGraph('LEAKY_RELU', [256], extremeQ(rand, -9, 2), extremeQ(rand, -9, 2), { alpha: randomAlpha(rand) }), inputs: [ALL_INT8],
-    })));
+    expectTflmAgrees(
+      leakyRelu,
+      Array.from({ length: 100 }, () => ({
+        ...unaryGraph('LEAKY_RELU', [256], extremeQ(rand, -9, 2), extremeQ(rand, -9, 2), { alpha: randomAlpha(rand) }),
+        inputs: [ALL_INT8],
+      })),
+    );
   });
 
   it('TFLite Micro (tflm-ref) agrees where x·alpha lands on exact halves: a negative alpha rounds them down', function () {
@@ -51,21 +57,37 @@ describe('LEAKY_RELU', () => {
     // and alpha +0.5: -7.5 -> -7, rounded up as usual
     expect(run({ scale: 0.1, zeroPoint: 0 }, { scale: 0.1, zeroPoint: 0 }, 0.5, [-15, -5])).to.deep.equal([-7, -2]);
     const rand = rng(43);
-    expectTflmAgrees(leakyRelu, Array.from({ length: 60 }, () => {
-      const qi = { scale: 2 ** randInt(rand, -10, 2), zeroPoint: randInt(rand, -128, 127) };
-      const qo = rand() < 0.5 ? qi : { scale: qi.scale * 2 ** randInt(rand, -3, 3), zeroPoint: randInt(rand, -128, 127) };
-      const alpha = pick(rand, [-0.5, -0.25, -0.75, -1, -1.5, -2, -0.125, 0.5, 0.25, 1.5, -3.5]);
-      return { ...unaryGraph('LEAKY_RELU', [256], qi, qo, { alpha }), inputs: [ALL_INT8] };
-    }));
+    expectTflmAgrees(
+      leakyRelu,
+      Array.from({ length: 60 }, () => {
+        const qi = { scale: 2 ** randInt(rand, -10, 2), zeroPoint: randInt(rand, -128, 127) };
+        const qo = rand() < 0.5 ? qi : { scale: qi.scale * 2 ** randInt(rand, -3, 3), zeroPoint: randInt(rand, -128, 127) };
+        const alpha = pick(rand, [-0.5, -0.25, -0.75, -1, -1.5, -2, -0.125, 0.5, 0.25, 1.5, -3.5]);
+        return { ...unaryGraph('LEAKY_RELU', [256], qi, qo, { alpha }), inputs: [ALL_INT8] };
+      }),
+    );
   });
 
   it('emitted C matches the reference kernel byte for byte on 30 random cases', () => {
     const rand = rng(42);
-    expectCMatchesReference(Array.from({ length: 30 }, () => {
-      const shape = randomShape(rand);
-      const qi = extremeQ(rand, -9, 2);
-      const { graph, op } = unaryGraph('LEAKY_RELU', shape, qi, extremeQ(rand, -9, 2), { alpha: randomAlpha(rand) });
-      return { def: leakyRelu, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
-    }));
+    expectCMatchesReference(
+      Array.from({ length: 30 }, () => {
+        const shape = randomShape(rand);
+        const qi = extremeQ(rand, -9, 2);
+        const { graph, op } = unaryGraph('LEAKY_RELU', shape, qi, extremeQ(rand, -9, 2), { alpha: randomAlpha(rand) });
+        return {
+          def: leakyRelu,
+          graph,
+          op,
+          inputs: [
+            extremeInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              qi.zeroPoint,
+            ),
+          ],
+        };
+      }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * LEAKY_RELU 16x8: TFLite Micro's QuantizeLeakyRelu<int16_t>, the int8 algorithm on the int16 range:
  * x >= 0 is rescaled by s_in/s_out, x < 0 by s_in·alpha/s_out, both multipliers computed in float32
@@ -17,7 +18,8 @@ interface LeakyInt16Quant {
 export const leakyReluInt16 = unaryInt16<LeakyInt16Quant>({
   check(_graph, op) {
     const alpha = op.attrs.alpha;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new OpError(op.index, op.kind, `attribute alpha = ${String(alpha)}; expected a finite number`);
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+      throw new OpError(op.index, op.kind, `attribute alpha = ${String(alpha)}; expected a finite number`);
   },
   quantize(graph, op) {
     const si = f32(graph.tensors[op.inputs[0]!]!.quant!.scale[0]!);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * LOG_SOFTMAX, int8, over the last axis: TFLite Micro's reference LogSoftmaxQuantized. The output
  * quantization is fixed (scale 16/256, zero point 127: values in [-16, 0)). Per row: the maximum;
@@ -45,7 +46,13 @@ export function logSoftmaxScaling(inputScale: number): Omit<LogSoftmaxParams, 'o
   const reverse = quantizeMultiplier(2 ** (31 - m.shift) / m.multiplier);
   if (reverse.shift > 0) return undefined;
   const radius = Math.floor(((2 ** INPUT_INTEGER_BITS - 1) * 2 ** (31 - INPUT_INTEGER_BITS)) / 2 ** m.shift);
-  return { inputMultiplier: m.multiplier, inputLeftShift: m.shift, reverseScalingDivisor: reverse.multiplier, reverseScalingShift: reverse.shift, diffMin: -radius };
+  return {
+    inputMultiplier: m.multiplier,
+    inputLeftShift: m.shift,
+    reverseScalingDivisor: reverse.multiplier,
+    reverseScalingShift: reverse.shift,
+    diffMin: -radius,
+  };
 }
 
 const LOG_2 = 1488522236;
@@ -127,9 +134,18 @@ const logSoftmax: OpDef<LogSoftmaxParams> = {
     const { input, output } = int8UnaryTensors(graph, op);
     if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; LOG_SOFTMAX needs at least one axis`);
     if (f32(output.quant!.scale[0]!) !== OUTPUT_SCALE || output.quant!.zeroPoint[0] !== OUTPUT_ZERO_POINT) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has scale ${output.quant!.scale[0]}, zero point ${output.quant!.zeroPoint[0]}; TFLite requires scale 16/256 and zero point 127`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} has scale ${output.quant!.scale[0]}, zero point ${output.quant!.zeroPoint[0]}; TFLite requires scale 16/256 and zero point 127`,
+      );
     }
-    if (!scalingOf(graph, op)) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too small (below 2^-25) for TFLite's log-softmax scaling`);
+    if (!scalingOf(graph, op))
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} is too small (below 2^-25) for TFLite's log-softmax scaling`,
+      );
   },
 
   prepare(graph, op) {

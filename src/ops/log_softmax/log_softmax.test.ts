@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import logSoftmax, { logXForXGreaterThanOrEqualTo1 } from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -6,7 +7,15 @@ import { expectCMatchesReference, expectTflmAgrees, unaryGraph } from '../../../
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const OUT = { scale: 16 / 256, zeroPoint: 127 };
-const SHAPES = [[1, 10], [4, 7], [2, 3, 16], [1, 1], [1, 2, 2, 33], [3, 100], [1, 300]];
+const SHAPES = [
+  [1, 10],
+  [4, 7],
+  [2, 3, 16],
+  [1, 1],
+  [1, 2, 2, 33],
+  [3, 100],
+  [1, 300],
+];
 
 function inQ(rand: () => number) {
   return { scale: Math.exp(-9 + rand() * 9), zeroPoint: Math.floor(rand() * 256) - 128 };
@@ -33,7 +42,18 @@ describe('LOG_SOFTMAX', () => {
 
   it('emitted C matches the reference kernel byte for byte', () => {
     const rand = rng(61);
-    expectCMatchesReference(SHAPES.map((shape) => ({ def: logSoftmax, ...unaryGraph('LOG_SOFTMAX', shape, inQ(rand), OUT), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] })));
+    expectCMatchesReference(
+      SHAPES.map((shape) => ({
+        def: logSoftmax,
+        ...unaryGraph('LOG_SOFTMAX', shape, inQ(rand), OUT),
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      })),
+    );
   });
 
   it('agrees with TFLite Micro, random rows, scales and zero points', function () {

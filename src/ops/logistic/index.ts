@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * LOGISTIC, int8: TFLite Micro's reference_integer_ops::Logistic (the input rescaled to Q4.27,
  * gemmlowp's fixed-point sigmoid, rounded to the output's fixed scale 1/256 with zero point -128),

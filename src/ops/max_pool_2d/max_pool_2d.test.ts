@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import maxPool2d from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, type PoolCase, evaluateOp, firstDifference, poolGraph, randomInt, randomInt8, rng, runCasesInC,
+  type CCase,
+  type PoolCase,
+  evaluateOp,
+  firstDifference,
+  poolGraph,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
 } from '../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
@@ -79,7 +88,17 @@ describe('MAX_POOL_2D', () => {
         };
         if (c.padding === 'VALID') c.filter = [Math.min(c.filter[0], c.shape[1]), Math.min(c.filter[1], c.shape[2])];
         const { graph, op } = poolGraph('MAX_POOL_2D', c);
-        cases.push({ def: maxPool2d, graph, op, inputs: [randomInt8(rand, c.shape.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          def: maxPool2d,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              c.shape.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
       const c = runCasesInC(cases);
       cases.forEach((cs, k) => {

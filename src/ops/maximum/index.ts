@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** MAXIMUM: elementwise max of the raw stored values, with broadcasting (see common/min_max.ts). */
 import { minMaxOp } from '../common/min_max.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import maximum from './index.ts';
 import minimum from '../minimum/index.ts';
@@ -17,7 +18,14 @@ const typed = (dtype: DType, values: number[]) => {
 
 function graphOf(kind: string, a: number[], b: number[], out: number[], dtype: DType = 'int8') {
   const q = dtype === 'int32' ? {} : { scale: 0.1, zeroPoint: dtype === 'int8' ? -3 : 0 };
-  return singleOpGraph(kind, [{ shape: a, dtype, ...q }, { shape: b, dtype, ...q }], [{ shape: out, dtype, ...q }]);
+  return singleOpGraph(
+    kind,
+    [
+      { shape: a, dtype, ...q },
+      { shape: b, dtype, ...q },
+    ],
+    [{ shape: out, dtype, ...q }],
+  );
 }
 
 /**
@@ -52,13 +60,24 @@ describe('MAXIMUM and MINIMUM', () => {
 
   it('work on int16 and int32 tensors too', () => {
     const g16 = graphOf('MAXIMUM', [3], [1], [3], 'int16');
-    expect(Array.from(evaluateOp(maximum, g16.graph, g16.op, [typed('int16', [-32768, 300, 32767]), typed('int16', [299])])[0] as Int16Array)).to.deep.equal([299, 300, 32767]);
+    expect(Array.from(evaluateOp(maximum, g16.graph, g16.op, [typed('int16', [-32768, 300, 32767]), typed('int16', [299])])[0] as Int16Array)).to.deep.equal([
+      299, 300, 32767,
+    ]);
     const g32 = graphOf('MINIMUM', [2], [2], [2], 'int32');
-    expect(Array.from(evaluateOp(minimum, g32.graph, g32.op, [typed('int32', [-2147483648, 100000]), typed('int32', [0, 99999])])[0] as Int32Array)).to.deep.equal([-2147483648, 99999]);
+    expect(
+      Array.from(evaluateOp(minimum, g32.graph, g32.op, [typed('int32', [-2147483648, 100000]), typed('int32', [0, 99999])])[0] as Int32Array),
+    ).to.deep.equal([-2147483648, 99999]);
   });
 
   it('reject mixed dtypes and float', () => {
-    const mixed = singleOpGraph('MAXIMUM', [{ shape: [2], scale: 1, zeroPoint: 0 }, { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 }], [{ shape: [2], scale: 1, zeroPoint: 0 }]);
+    const mixed = singleOpGraph(
+      'MAXIMUM',
+      [
+        { shape: [2], scale: 1, zeroPoint: 0 },
+        { shape: [2], dtype: 'int16', scale: 1, zeroPoint: 0 },
+      ],
+      [{ shape: [2], scale: 1, zeroPoint: 0 }],
+    );
     expect(() => maximum.check(mixed.graph, mixed.op)).to.throw(OpError, /input 2 .* is int16; the output is int8/);
     const f = graphOf('MINIMUM', [2], [2], [2], 'float32');
     expect(() => minimum.check(f.graph, f.op)).to.throw(OpError, /is float32; only int8, int16, int32/);
@@ -75,7 +94,11 @@ describe('MAXIMUM and MINIMUM', () => {
     for (const dtype of ['int16', 'int32'] as const) {
       for (const def of [maximum, minimum]) {
         const { graph, op } = graphOf(def.kind, [2, 3, 4], [3, 1], [2, 3, 4], dtype);
-        const big = (n: number) => typed(dtype, Array.from({ length: n }, () => Math.floor((rand() - 0.5) * (dtype === 'int16' ? 65535 : 4e9))));
+        const big = (n: number) =>
+          typed(
+            dtype,
+            Array.from({ length: n }, () => Math.floor((rand() - 0.5) * (dtype === 'int16' ? 65535 : 4e9))),
+          );
         expectTflmAgrees(def, [{ graph, op, inputs: [big(24), big(3)] }]);
       }
     }
@@ -86,7 +109,11 @@ describe('MAXIMUM and MINIMUM', () => {
     const cases = randomCases(93, 60);
     for (const dtype of ['int16', 'int32'] as const) {
       const { graph, op } = graphOf('MAXIMUM', [2, 3, 4], [3, 1], [2, 3, 4], dtype);
-      const big = (n: number) => typed(dtype, Array.from({ length: n }, () => Math.floor((rand() - 0.5) * (dtype === 'int16' ? 65535 : 4e9))));
+      const big = (n: number) =>
+        typed(
+          dtype,
+          Array.from({ length: n }, () => Math.floor((rand() - 0.5) * (dtype === 'int16' ? 65535 : 4e9))),
+        );
       cases.push({ def: maximum, graph, op, inputs: [big(24), big(3)] });
     }
     expectCMatchesReference(cases);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MEAN, int8, over any constant axes (global average pooling from Keras and PyTorch exports is MEAN
  * over H and W): TFLite Micro's EvalIntegerMean, which at the pinned commit takes ONE path for every
@@ -15,7 +16,13 @@ import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
 import {
-  type MeanOrSumGeometry, checkInt8MeanOrSum, forEachReduction, inputCount, meanOrSumCView, meanOrSumGeometry, rawSum,
+  type MeanOrSumGeometry,
+  checkInt8MeanOrSum,
+  forEachReduction,
+  inputCount,
+  meanOrSumCView,
+  meanOrSumGeometry,
+  rawSum,
   requantizeSum,
 } from '../common/reduce.ts';
 

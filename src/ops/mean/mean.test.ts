@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import mean from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -26,7 +27,17 @@ function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
     const qi = extremeQ(rand, -10, 3);
     const qo = rand() < 0.35 ? qi : extremeQ(rand, -10, 3);
     const { graph, op } = reduceGraph('MEAN', r.in, r.axes, r.out, qi, qo, r.keepDims);
-    return { graph, op, inputs: [extremeInt8(rand, r.in.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
+    return {
+      graph,
+      op,
+      inputs: [
+        extremeInt8(
+          rand,
+          r.in.reduce((a, b) => a * b, 1),
+          qi.zeroPoint,
+        ),
+      ],
+    };
   });
 }
 
@@ -52,7 +63,7 @@ describe('MEAN', () => {
       expect(run([2, 2], [1], [2], { scale: 1, zeroPoint: 0 }, { scale: 0.1, zeroPoint: 0 }, [100, 100, -100, -100], false)).to.deep.equal([127, -128]);
     });
 
-    it('folds 1/count like TFLite Micro: shift = min(floor(log2 n), 32, 31 + e), m\' = (m << shift) / n', () => {
+    it("folds 1/count like TFLite Micro: shift = min(floor(log2 n), 32, 31 + e), m' = (m << shift) / n", () => {
       const { graph, op } = reduceGraph('MEAN', [1, 7, 7, 1], [1, 2], [1, 1, 1, 1], { scale: 0.02, zeroPoint: 0 }, { scale: 0.03, zeroPoint: 0 }, true);
       const p = mean.prepare(graph, op);
       // 0.02/0.03 = 0.6667 -> m = round(0.6667·2^31), e = 0; n = 49 -> shift 5
@@ -65,7 +76,15 @@ describe('MEAN', () => {
   describe('check', () => {
     it('rejects a non-constant axis, an axis out of range, a wrong output shape, a multiplier past 2^31', () => {
       const q = { scale: 0.1, zeroPoint: 0 };
-      const dyn = singleOpGraph('MEAN', [{ shape: [2, 3], ...q }, { shape: [1], dtype: 'int32' }], [{ shape: [2], ...q }], { keepDims: false });
+      const dyn = singleOpGraph(
+        'MEAN',
+        [
+          { shape: [2, 3], ...q },
+          { shape: [1], dtype: 'int32' },
+        ],
+        [{ shape: [2], ...q }],
+        { keepDims: false },
+      );
       expect(() => mean.check(dyn.graph, dyn.op)).to.throw(OpError, /axis .* is not a constant tensor/);
       const range = reduceGraph('MEAN', [2, 3], [2], [2], q, q, false);
       expect(() => mean.check(range.graph, range.op)).to.throw(OpError, /axis 2 is out of range/);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MEAN 16x8 (int16 activations): random layers from the int16 fuzz generator (any axes, keep_dims or not, shared and different quantization) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)
@@ -16,8 +17,16 @@ describe('MEAN 16x8 (int16 activations) against TFLite Micro', () => {
     expectTflmAgrees(def, int16Cases('mean-int16', 60, 1));
   });
 
-  const global = () => singleOpGraph('MEAN', [{ shape: [1, 2, 2, 1], dtype: 'int16', scale: 0.5, zeroPoint: 0 }, { shape: [2], dtype: 'int32', data: Int32Array.from([1, 2]) }],
-    [{ shape: [1, 1, 1, 1], dtype: 'int16', scale: 0.5, zeroPoint: 0 }], { keepDims: true });
+  const global = () =>
+    singleOpGraph(
+      'MEAN',
+      [
+        { shape: [1, 2, 2, 1], dtype: 'int16', scale: 0.5, zeroPoint: 0 },
+        { shape: [2], dtype: 'int32', data: Int32Array.from([1, 2]) },
+      ],
+      [{ shape: [1, 1, 1, 1], dtype: 'int16', scale: 0.5, zeroPoint: 0 }],
+      { keepDims: true },
+    );
 
   it('hand-computed: with one quantization in and out it still requantizes, rounding (no truncating division)', () => {
     const { graph, op } = global();
@@ -29,7 +38,15 @@ describe('MEAN 16x8 (int16 activations) against TFLite Micro', () => {
 
   it('the hand-computed layer agrees with tflm-ref', function () {
     if (!tflmRefAvailable(this)) return;
-    expectTflmAgrees(def, [[1, 2, 2, 1], [-1, -2, -2, -1], [32767, 32767, 32767, 32767], [-32768, -32768, -32768, -32767]].map((v) => ({ ...global(), inputs: [Int16Array.from(v)] })));
+    expectTflmAgrees(
+      def,
+      [
+        [1, 2, 2, 1],
+        [-1, -2, -2, -1],
+        [32767, 32767, 32767, 32767],
+        [-32768, -32768, -32768, -32767],
+      ].map((v) => ({ ...global(), inputs: [Int16Array.from(v)] })),
+    );
   });
 
   it('emitted C equals the reference kernel on 30 random layers', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import minimum from './index.ts';
 import { singleOpGraph } from '../../../test/helpers/op_harness.ts';
@@ -8,7 +9,14 @@ import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 describe('MINIMUM', () => {
   it('is registered under its own kind, with its own template, and takes the smaller value in C', () => {
     expect(minimum.kind).to.equal('MINIMUM');
-    const { graph, op } = singleOpGraph('MINIMUM', [{ shape: [3], scale: 1, zeroPoint: 0 }, { shape: [3], scale: 1, zeroPoint: 0 }], [{ shape: [3], scale: 1, zeroPoint: 0 }]);
+    const { graph, op } = singleOpGraph(
+      'MINIMUM',
+      [
+        { shape: [3], scale: 1, zeroPoint: 0 },
+        { shape: [3], scale: 1, zeroPoint: 0 },
+      ],
+      [{ shape: [3], scale: 1, zeroPoint: 0 }],
+    );
     expectCMatchesReference([{ def: minimum, graph, op, inputs: [Int8Array.from([1, -5, 127]), Int8Array.from([0, 3, -128])] }]);
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MIRROR_PAD, int8 (TFLite Micro's mirror_pad.cc; its other type is float32): each output coordinate
  * reads the input at a mirrored coordinate, per dimension: before the input, REFLECT maps p to
@@ -38,7 +39,8 @@ function prepareMirror(graph: Graph, op: Op): MirrorPadParams {
   const paddings = requireInput(graph, op, 1, 'paddings');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8') throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's MIRROR_PAD supports int8 (and float32)`);
+  if (input.dtype !== 'int8')
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's MIRROR_PAD supports int8 (and float32)`);
   const mode = op.attrs.mode ?? 'REFLECT';
   if (mode !== 'REFLECT' && mode !== 'SYMMETRIC') throw new OpError(op.index, op.kind, `mode ${String(mode)} is not REFLECT or SYMMETRIC`);
   const rank = input.shape.length;

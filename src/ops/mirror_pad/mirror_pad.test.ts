@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -10,7 +11,15 @@ const Q = { scale: 0.1, zeroPoint: 2 };
 
 function graphOf(shape: number[], pads: number[], mode: 'REFLECT' | 'SYMMETRIC') {
   const out = shape.map((d, k) => d + pads[2 * k]! + pads[2 * k + 1]!);
-  return singleOpGraph('MIRROR_PAD', [{ shape, ...Q }, { shape: [shape.length, 2], dtype: 'int32', data: Int32Array.from(pads) }], [{ shape: out, ...Q }], { mode });
+  return singleOpGraph(
+    'MIRROR_PAD',
+    [
+      { shape, ...Q },
+      { shape: [shape.length, 2], dtype: 'int32', data: Int32Array.from(pads) },
+    ],
+    [{ shape: out, ...Q }],
+    { mode },
+  );
 }
 
 function cases(rand: () => number, n: number): Omit<CCase, 'def'>[] {
@@ -18,7 +27,15 @@ function cases(rand: () => number, n: number): Omit<CCase, 'def'>[] {
     const mode = k % 2 === 0 ? 'REFLECT' : 'SYMMETRIC';
     const shape = Array.from({ length: randomInt(rand, 1, 4) }, () => randomInt(rand, 1, 5));
     const pads = shape.flatMap((d) => [0, 0].map(() => randomInt(rand, 0, Math.min(3, mode === 'REFLECT' ? d - 1 : d))));
-    return { ...graphOf(shape, pads, mode), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] };
+    return {
+      ...graphOf(shape, pads, mode),
+      inputs: [
+        randomInt8(
+          rand,
+          shape.reduce((a, b) => a * b, 1),
+        ),
+      ],
+    };
   });
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MUL, int8 with broadcasting: TFLite Micro's MulElementwise / BroadcastMul6DSlow. The product of
  * the zero-point-corrected inputs is requantized once by s1·s2/s_out (the float32 scales widened to
@@ -13,8 +14,15 @@ import { mulInt16 } from './mul_int16.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type BinaryZeroPoints, binaryZeroPoints, float32Scales, forEachPair, fusedActivationBounds, inPlaceOverlap, int8BinaryTensors,
-  outputElementCount, zeroPointsView,
+  type BinaryZeroPoints,
+  binaryZeroPoints,
+  float32Scales,
+  forEachPair,
+  fusedActivationBounds,
+  inPlaceOverlap,
+  int8BinaryTensors,
+  outputElementCount,
+  zeroPointsView,
 } from '../common/binary_elementwise.ts';
 
 export interface MulParams extends BinaryLayout, BinaryZeroPoints {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import mul from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -35,7 +36,9 @@ describe('MUL', () => {
       // 0.5·(6-2) · 0.25·(8+4) = 2·3 = 6 -> at scale 0.1, zero point -10: 60 - 10 = 50
       expect(run([1], [1], [1], { scale: 0.5, zeroPoint: 2 }, { scale: 0.25, zeroPoint: -4 }, { scale: 0.1, zeroPoint: -10 }, [6], [8])).to.deep.equal([50]);
       // negative product and saturation at both ends
-      expect(run([3], [3], [3], { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, [-3, 20, -20], [4, 20, 20])).to.deep.equal([-12, 127, -128]);
+      expect(run([3], [3], [3], { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, [-3, 20, -20], [4, 20, 20])).to.deep.equal([
+        -12, 127, -128,
+      ]);
     });
 
     it('broadcasts a per-channel vector and a scalar', () => {
@@ -62,7 +65,9 @@ describe('MUL', () => {
       // s_out = 0.108108112627...: 6 / s_out in double rounds to 55.4999.. -> 55, but TFLite divides by
       // the float32 scale in float, 55.5 -> 56
       const qo = { scale: 0.10810811262733545, zeroPoint: 0 };
-      expect(run([4], [4], [4], { scale: 1, zeroPoint: 0 }, { scale: 0.5, zeroPoint: 0 }, qo, [120, 127, 60, -5], [1, 2, 2, 2], 'RELU6')).to.deep.equal([56, 56, 56, 0]);
+      expect(run([4], [4], [4], { scale: 1, zeroPoint: 0 }, { scale: 0.5, zeroPoint: 0 }, qo, [120, 127, 60, -5], [1, 2, 2, 2], 'RELU6')).to.deep.equal([
+        56, 56, 56, 0,
+      ]);
     });
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * MUL 16x8: int16 activations (zero point 0), TFLite Micro's reference_integer_ops MulElementwise /
  * BroadcastMul6DSlow instantiated for int16: the int32 product of the two inputs (at most 2^30, no
@@ -52,5 +53,3 @@ export const mulInt16: Int16Variant<MulInt16Params> = {
     return ctx.render('mul_int16.c.hbs', { ...binaryEmitView(p, ctx), multiplier: p.multiplier, shift: p.shift, actMin: p.actMin, actMax: p.actMax });
   },
 };
-
-

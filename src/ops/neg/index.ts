@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * NEG, float32 only (TFLite Micro has no int8 or int16 NEG: tflm-ref rejects them, "Type INT8 not
  * supported"). -x: the sign bit flipped, NaNs included, as the FPU's negation does.

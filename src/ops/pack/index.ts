@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type ConcatParams, concatParams, emitConcat, evaluateConcat } from '../concatenation/index.ts';
@@ -37,7 +38,14 @@ const pack: OpDef<ConcatParams> = {
     const expected = [...first.shape];
     expected.splice(axis, 0, inputs.length);
     requireShape(op, output, 'output', expected);
-    return concatParams(graph, op, inputs, output, axis, inputs.map(() => piece));
+    return concatParams(
+      graph,
+      op,
+      inputs,
+      output,
+      axis,
+      inputs.map(() => piece),
+    );
   },
 
   macs() {

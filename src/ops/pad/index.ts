@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -47,11 +48,19 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
       const rank = view.shape.length;
       const values = constIndexValues(op, paddings, 'paddings');
       if (values.length !== rank * 2) {
-        throw new OpError(op.index, op.kind, `paddings ${tensorLabel(paddings)} holds ${values.length} values; expected ${rank * 2} (before and after for each of ${rank} dimensions)`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `paddings ${tensorLabel(paddings)} holds ${values.length} values; expected ${rank * 2} (before and after for each of ${rank} dimensions)`,
+        );
       }
       const expected = view.shape.map((d, k) => d + values[2 * k]! + values[2 * k + 1]!);
       if (output.shape.length !== rank || output.shape.some((d, k) => d !== expected[k])) {
-        throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; input ${shapeText(view.shape)} padded by [${values.join(',')}] gives ${shapeText(expected)}`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; input ${shapeText(view.shape)} padded by [${values.join(',')}] gives ${shapeText(expected)}`,
+        );
       }
       if (expected.some((d) => d < 0)) throw new OpError(op.index, op.kind, `paddings [${values.join(',')}] crop more than the input holds`);
       if (view.perm && values.some((v) => v < 0)) {
@@ -130,11 +139,15 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
     emitC(p, ctx) {
       const n = p.outputElements[0]!;
       const value = p.padValue !== undefined ? cLiteral(p.dtype, p.padValue) : `${ctx.input(2)}[0]`;
-      const fill = !p.fills ? ''
-        : p.dtype === 'int8' || p.dtype === 'uint8' || p.dtype === 'bool' ? `memset(out, pad, ${n});`
-        : p.dtype === 'int16' ? `tf_fill_i16(out, pad, ${n});`
-        : p.dtype === 'int32' ? `tf_fill_i32(out, pad, ${n});`
-        : `{ int32_t i; for (i = 0; i < ${n}; ++i) out[i] = pad; }`;
+      const fill = !p.fills
+        ? ''
+        : p.dtype === 'int8' || p.dtype === 'uint8' || p.dtype === 'bool'
+          ? `memset(out, pad, ${n});`
+          : p.dtype === 'int16'
+            ? `tf_fill_i16(out, pad, ${n});`
+            : p.dtype === 'int32'
+              ? `tf_fill_i32(out, pad, ${n});`
+              : `{ int32_t i; for (i = 0; i < ${n}; ++i) out[i] = pad; }`;
       return ctx.render('pad.c.hbs', {
         fnName: ctx.fnName,
         kind: ctx.op.kind,
@@ -157,9 +170,11 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
 /** PADV2's constant_values: a scalar of the input's dtype; for int8 on the output's scale and zero point. */
 function checkConstantValue(op: Op, t: Tensor, output: Tensor): void {
   if (t.dtype !== output.dtype) throw new OpError(op.index, op.kind, `constant_values ${tensorLabel(t)} is ${t.dtype}; expected ${output.dtype}`);
-  if (elementCount(t.shape) !== 1) throw new OpError(op.index, op.kind, `constant_values ${tensorLabel(t)} has shape ${shapeText(t.shape)}; expected one value`);
+  if (elementCount(t.shape) !== 1)
+    throw new OpError(op.index, op.kind, `constant_values ${tensorLabel(t)} has shape ${shapeText(t.shape)}; expected one value`);
   if (output.dtype === 'int8') {
-    const a = t.quant, b = output.quant;
+    const a = t.quant,
+      b = output.quant;
     if (!a || !b || Math.fround(a.scale[0]!) !== Math.fround(b.scale[0]!) || a.zeroPoint[0] !== b.zeroPoint[0]) {
       throw new OpError(op.index, op.kind, `constant_values ${tensorLabel(t)} must share the output's scale and zero point (TFLite Micro requires it)`);
     }
@@ -170,13 +185,21 @@ function constantValue(t: Tensor): number | undefined {
   if (!t.data) return undefined;
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   switch (t.dtype) {
-    case 'int8': return view.getInt8(0);
-    case 'uint8': case 'bool': return view.getUint8(0);
-    case 'int16': return view.getInt16(0, true);
-    case 'int32': return view.getInt32(0, true);
-    case 'int64': return Number(view.getBigInt64(0, true));
-    case 'float32': return view.getFloat32(0, true);
-    default: return undefined;
+    case 'int8':
+      return view.getInt8(0);
+    case 'uint8':
+    case 'bool':
+      return view.getUint8(0);
+    case 'int16':
+      return view.getInt16(0, true);
+    case 'int32':
+      return view.getInt32(0, true);
+    case 'int64':
+      return Number(view.getBigInt64(0, true));
+    case 'float32':
+      return view.getFloat32(0, true);
+    default:
+      return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { padOp } from '../pad/index.ts';
 
 /** PADV2: PAD with an explicit fill value (input 2); shares PAD's kernel and template (in ../pad). */

@@ -1,10 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import padv2 from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
-import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
-} from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
@@ -13,11 +12,15 @@ const Q = { scale: 0.25, zeroPoint: 10 };
 /** PADV2 with its fill value as a constant (`value`) or as a run-time scalar input (`value` undefined). */
 function graphOf(shape: number[], paddings: number[], value?: number) {
   const outShape = shape.map((d, k) => d + paddings[2 * k]! + paddings[2 * k + 1]!);
-  return singleOpGraph('PADV2', [
-    { shape, ...Q },
-    { shape: [shape.length, 2], dtype: 'int32', data: Int32Array.from(paddings) },
-    value === undefined ? { shape: [1], ...Q } : { shape: [], ...Q, data: Int8Array.from([value]) },
-  ], [{ shape: outShape, ...Q }]);
+  return singleOpGraph(
+    'PADV2',
+    [
+      { shape, ...Q },
+      { shape: [shape.length, 2], dtype: 'int32', data: Int32Array.from(paddings) },
+      value === undefined ? { shape: [1], ...Q } : { shape: [], ...Q, data: Int8Array.from([value]) },
+    ],
+    [{ shape: outShape, ...Q }],
+  );
 }
 
 describe('PADV2', () => {
@@ -29,9 +32,15 @@ describe('PADV2', () => {
   });
 
   it('requires constant_values on the output scale and zero point (TFLite Micro)', () => {
-    const g = singleOpGraph('PADV2', [
-      { shape: [2], ...Q }, { shape: [1, 2], dtype: 'int32', data: Int32Array.from([1, 1]) }, { shape: [], scale: 0.5, zeroPoint: 10, data: Int8Array.from([3]) },
-    ], [{ shape: [4], ...Q }]);
+    const g = singleOpGraph(
+      'PADV2',
+      [
+        { shape: [2], ...Q },
+        { shape: [1, 2], dtype: 'int32', data: Int32Array.from([1, 1]) },
+        { shape: [], scale: 0.5, zeroPoint: 10, data: Int8Array.from([3]) },
+      ],
+      [{ shape: [4], ...Q }],
+    );
     expect(() => padv2.check(g.graph, g.op)).to.throw(OpError, /constant_values tensor 2 "in2" must share the output's scale and zero point/);
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * PRELU, int8 with broadcasting (alpha is usually a per-channel constant): TFLite Micro's
  * BroadcastPrelu4DSlow. Non-negative inputs (q >= z_in) are rescaled by s_in/s_out; negative ones are
@@ -66,9 +67,7 @@ const prelu: OpDef<PreluParams> = {
   evaluate(p, inputs, outputs) {
     forEachPair(p.loops, inputs, outputs, (x, alpha) => {
       const v = x + p.inputOffset;
-      const scaled = v >= 0
-        ? mbqm(v, p.identityMultiplier, p.identityShift)
-        : mbqm(v * (alpha + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
+      const scaled = v >= 0 ? mbqm(v, p.identityMultiplier, p.identityShift) : mbqm(v * (alpha + p.alphaOffset), p.alphaMultiplier, p.alphaShift);
       return clamp(scaled + p.outputZeroPoint, -128, 127);
     });
   },

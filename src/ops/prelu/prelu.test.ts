@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import prelu from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,7 +9,14 @@ import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 /** PRELU with a constant alpha (how converters write it) or a non-constant one. */
 function graphOf(x: number[], alpha: number[], qx: Q, qa: Q, qo: Q, alphaValues?: Int8Array) {
-  return singleOpGraph('PRELU', [{ shape: x, ...qx }, { shape: alpha, ...qa, data: alphaValues }], [{ shape: x, ...qo }]);
+  return singleOpGraph(
+    'PRELU',
+    [
+      { shape: x, ...qx },
+      { shape: alpha, ...qa, data: alphaValues },
+    ],
+    [{ shape: x, ...qo }],
+  );
 }
 
 /** The reference kernel's output on x; the case is also checked against tflm-ref. */
@@ -26,9 +34,7 @@ function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
   const rand = rng(seed);
   return Array.from({ length: n }, () => {
     const x = randomShape(rand);
-    const alpha = pick(rand, [
-      [x[x.length - 1]!], [1], x, x.map((d) => (rand() < 0.5 ? 1 : d)), [1, 1, x[x.length - 1]!].slice(3 - Math.min(3, x.length)),
-    ]);
+    const alpha = pick(rand, [[x[x.length - 1]!], [1], x, x.map((d) => (rand() < 0.5 ? 1 : d)), [1, 1, x[x.length - 1]!].slice(3 - Math.min(3, x.length))]);
     const qx = extremeQ(rand, -8, 1);
     const qa = extremeQ(rand, -9, 0);
     const alphaValues = extremeInt8(rand, count(alpha), qa.zeroPoint);
@@ -58,7 +64,14 @@ describe('PRELU', () => {
     const q = { scale: 1, zeroPoint: 0 };
     const bad = graphOf([1, 4, 4, 3], [2], q, q, q);
     expect(() => prelu.check(bad.graph, bad.op)).to.throw(OpError, /do not broadcast/);
-    const wide = singleOpGraph('PRELU', [{ shape: [1, 3], ...q }, { shape: [2, 3], ...q }], [{ shape: [1, 3], ...q }]);
+    const wide = singleOpGraph(
+      'PRELU',
+      [
+        { shape: [1, 3], ...q },
+        { shape: [2, 3], ...q },
+      ],
+      [{ shape: [1, 3], ...q }],
+    );
     expect(() => prelu.check(wide.graph, wide.op)).to.throw(OpError, /broadcast to \[2,3\]/);
     const fine = graphOf([2], [1], { scale: 300, zeroPoint: 0 }, { scale: 100, zeroPoint: 0 }, { scale: 1e-5, zeroPoint: 0 });
     expect(() => prelu.check(fine.graph, fine.op)).to.throw(OpError, /s_in·s_alpha\/s_out is 2\^\d+ or more/);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * PRELU 16x8 (int16 activations, int8 alpha): random layers from the int16 fuzz generator (per-channel and scalar alphas with zero points) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)
@@ -18,8 +19,14 @@ describe('PRELU 16x8 (int16 activations, int8 alpha) against TFLite Micro', () =
   });
 
   it('refuses an int16 alpha (TFLite Micro takes an int8 alpha whatever the input type)', () => {
-    const { graph, op } = singleOpGraph('PRELU', [{ shape: [2, 3], dtype: 'int16', scale: 0.01, zeroPoint: 0 }, { shape: [3], dtype: 'int16', scale: 0.01, zeroPoint: 0, data: Int16Array.from([1, 2, 3]) }],
-      [{ shape: [2, 3], dtype: 'int16', scale: 0.01, zeroPoint: 0 }]);
+    const { graph, op } = singleOpGraph(
+      'PRELU',
+      [
+        { shape: [2, 3], dtype: 'int16', scale: 0.01, zeroPoint: 0 },
+        { shape: [3], dtype: 'int16', scale: 0.01, zeroPoint: 0, data: Int16Array.from([1, 2, 3]) },
+      ],
+      [{ shape: [2, 3], dtype: 'int16', scale: 0.01, zeroPoint: 0 }],
+    );
     expect(() => def.check(graph, op)).to.throw(OpError, /alpha tensor 1 "in1" is int16; TFLite Micro's PRELU takes an int8 alpha/);
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * PRELU 16x8: TFLite Micro's BroadcastPrelu4DSlow with an int16 input and output (zero point 0) and
  * an int8 alpha (TFLite Micro's Prepare insists on an int8 alpha whatever the input type; its zero
@@ -24,10 +25,12 @@ export const preluInt16: Int16Variant<PreluInt16Params> = {
   check(graph, op) {
     const { a, b, out } = binaryTensors(graph, op, ['input', 'alpha']);
     requireInt16Activation(op, a, 'input');
-    if (b.dtype !== 'int8') throw new OpError(op.index, op.kind, `alpha ${tensorLabel(b)} is ${b.dtype}; TFLite Micro's PRELU takes an int8 alpha (also with an int16 input)`);
+    if (b.dtype !== 'int8')
+      throw new OpError(op.index, op.kind, `alpha ${tensorLabel(b)} is ${b.dtype}; TFLite Micro's PRELU takes an int8 alpha (also with an int16 input)`);
     requireInt8Activation(op, b, 'alpha');
     requireInt16Activation(op, out, 'output');
-    if (out.shape.length > 4) throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has rank ${out.shape.length}; TFLite Micro's PRELU takes at most 4`);
+    if (out.shape.length > 4)
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(out)} has rank ${out.shape.length}; TFLite Micro's PRELU takes at most 4`);
   },
   prepare(graph, op) {
     const { a: input, b: alpha, out } = binaryTensors(graph, op, ['input', 'alpha']);
@@ -40,8 +43,10 @@ export const preluInt16: Int16Variant<PreluInt16Params> = {
       activationBits: 16,
       ...binaryLayout(graph, op),
       alphaOffset: -alpha.quant!.zeroPoint[0]!,
-      identityMultiplier: identity.multiplier, identityShift: identity.shift,
-      alphaMultiplier: negative.multiplier, alphaShift: negative.shift,
+      identityMultiplier: identity.multiplier,
+      identityShift: identity.shift,
+      alphaMultiplier: negative.multiplier,
+      alphaShift: negative.shift,
     };
   },
   evaluate(p, inputs, outputs) {
@@ -55,8 +60,10 @@ export const preluInt16: Int16Variant<PreluInt16Params> = {
     return ctx.render('prelu_int16.c.hbs', {
       ...binaryEmitView(p, ctx),
       alphaOffset: cTerm(p.alphaOffset),
-      identityMultiplier: p.identityMultiplier, identityShift: p.identityShift,
-      alphaMultiplier: p.alphaMultiplier, alphaShift: p.alphaShift,
+      identityMultiplier: p.identityMultiplier,
+      identityShift: p.identityShift,
+      alphaMultiplier: p.alphaMultiplier,
+      alphaShift: p.alphaShift,
     });
   },
 };

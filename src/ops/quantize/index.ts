@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -6,7 +7,18 @@ import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts'
 
 export type QuantizeParams =
   | { mode: 'float'; count: number; outType: DType; scale: number; zeroPoint: number; outMin: number; outMax: number }
-  | { mode: 'requantize'; count: number; inType: DType; outType: DType; inputZeroPoint: number; outputZeroPoint: number; multiplier: number; shift: number; outMin: number; outMax: number };
+  | {
+      mode: 'requantize';
+      count: number;
+      inType: DType;
+      outType: DType;
+      inputZeroPoint: number;
+      outputZeroPoint: number;
+      multiplier: number;
+      shift: number;
+      outMin: number;
+      outMax: number;
+    };
 
 const RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], int16: [-32768, 32767], int32: [-2147483648, 2147483647] };
 /** beyond this a float rounds to the same clamped int8/int16 value; keeps the C cast defined */
@@ -26,22 +38,32 @@ const quantize: OpDef<QuantizeParams> = {
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');
     const output = requireOutput(graph, op);
-    if (!RANGE[output.dtype]) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, int16 and int32 are supported`);
+    if (!RANGE[output.dtype])
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, int16 and int32 are supported`);
     requirePerTensor(op.index, op.kind, output, 'output');
     if (input.dtype !== 'float32') {
-      if (!RANGE[input.dtype]) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, int16 and int32 are supported`);
+      if (!RANGE[input.dtype])
+        throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, int16 and int32 are supported`);
       requirePerTensor(op.index, op.kind, input, 'input');
       // s_in / s_out of 2^31 or more: TFLite Micro's MultiplyByQuantizedMultiplier would shift an
       // int32 left by 32 or more (undefined behaviour; its result depends on the hardware)
       if (input.quant && output.quant && quantizeMultiplier(f32(input.quant.scale[0]!) / f32(output.quant.scale[0]!)).shift > 31) {
-        throw new OpError(op.index, op.kind, `input scale ${input.quant.scale[0]} / output scale ${output.quant.scale[0]} is 2^31 or more: TFLite's requantization is undefined there`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `input scale ${input.quant.scale[0]} / output scale ${output.quant.scale[0]} is 2^31 or more: TFLite's requantization is undefined there`,
+        );
       }
     }
     if (output.dtype === 'int32' && (input.dtype === 'float32' || input.dtype === 'int32')) {
       throw new OpError(op.index, op.kind, `${input.dtype} -> int32 is not a QUANTIZE TFLite Micro runs (int32 outputs come from int8 or int16)`);
     }
     if (elementCount(input.shape) !== elementCount(output.shape)) {
-      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} [${input.shape.join(',')}] and output ${tensorLabel(output)} [${output.shape.join(',')}] differ in size`,
+      );
     }
   },
 
@@ -55,8 +77,16 @@ const quantize: OpDef<QuantizeParams> = {
     if (input.dtype === 'float32') return { mode: 'float', count, outType: output.dtype, scale: outScale, zeroPoint: outZero, outMin, outMax };
     const { multiplier, shift } = quantizeMultiplier(f32(input.quant!.scale[0]!) / outScale);
     return {
-      mode: 'requantize', count, inType: input.dtype, outType: output.dtype,
-      inputZeroPoint: input.quant!.zeroPoint[0]!, outputZeroPoint: outZero, multiplier, shift, outMin, outMax,
+      mode: 'requantize',
+      count,
+      inType: input.dtype,
+      outType: output.dtype,
+      inputZeroPoint: input.quant!.zeroPoint[0]!,
+      outputZeroPoint: outZero,
+      multiplier,
+      shift,
+      outMin,
+      outMax,
     };
   },
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import quantize from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -12,7 +13,11 @@ function floatGraph(n: number, scale: number, zeroPoint: number, outType: DType 
 }
 
 function requantGraph(n: number, inQ: [number, number], outQ: [number, number], inType: DType = 'int8', outType: DType = 'int8') {
-  return singleOpGraph('QUANTIZE', [{ shape: [n], dtype: inType, scale: inQ[0], zeroPoint: inQ[1] }], [{ shape: [n], dtype: outType, scale: outQ[0], zeroPoint: outQ[1] }]);
+  return singleOpGraph(
+    'QUANTIZE',
+    [{ shape: [n], dtype: inType, scale: inQ[0], zeroPoint: inQ[1] }],
+    [{ shape: [n], dtype: outType, scale: outQ[0], zeroPoint: outQ[1] }],
+  );
 }
 
 function values(buf: TensorBuffer): number[] {
@@ -24,8 +29,7 @@ describe('QUANTIZE', () => {
     it('rounds half away from zero, adds the zero point and clamps (NaN -> zero point, infinities clamp)', () => {
       const x = [0, 0.25, -0.25, 0.75, 1.0, -1.26, 100, -100, NaN, Infinity, -Infinity];
       const { graph, op } = floatGraph(x.length, 0.5, -10);
-      expect(values(evaluateOp(quantize, graph, op, [Float32Array.from(x)])[0]!))
-        .to.deep.equal([-10, -9, -11, -8, -8, -13, 127, -128, -10, 127, -128]);
+      expect(values(evaluateOp(quantize, graph, op, [Float32Array.from(x)])[0]!)).to.deep.equal([-10, -9, -11, -8, -8, -13, 127, -128, -10, 127, -128]);
     });
 
     it('divides in float32, as TFLite does, not in double', () => {
@@ -41,7 +45,7 @@ describe('QUANTIZE', () => {
   });
 
   describe('int8 -> int8 requantize', () => {
-    it('scales by s_in / s_out with TFLite\'s multiplier (ties of negative values round up)', () => {
+    it("scales by s_in / s_out with TFLite's multiplier (ties of negative values round up)", () => {
       const a = requantGraph(5, [0.5, 0], [0.25, 5]);
       expect(values(evaluateOp(quantize, a.graph, a.op, [Int8Array.from([10, -10, 100, -100, 0])])[0]!)).to.deep.equal([25, -15, 127, -128, 5]);
       // 1.5x: 1.5 -> 2 but -1.5 -> -1 and -4.5 -> -4 (SaturatingRoundingDoublingHighMul's ties)
@@ -142,7 +146,28 @@ describe('QUANTIZE', () => {
       // extreme ratios: 1e-12 (multiplier flushed to 0) up to 1e9 (left shift 30)
       for (const ratio of [1e-12, 4.6e-10, 1e-6, 1e6, 1e9]) cases.push({ ...requantGraph(256, [0.01, 3], [0.01 / ratio, -7]), inputs: [ALL_INT8] });
       // the hand-checked cases above
-      for (const [inQ, outQ] of [[[0.5, 0], [0.25, 5]], [[0.375, 0], [0.25, 0]], [[0.9, 0], [0.6, 0]], [[0.3, 0], [0.2, 0]], [[0.1, -128], [0.1, 127]]] as [number, number][][]) {
+      for (const [inQ, outQ] of [
+        [
+          [0.5, 0],
+          [0.25, 5],
+        ],
+        [
+          [0.375, 0],
+          [0.25, 0],
+        ],
+        [
+          [0.9, 0],
+          [0.6, 0],
+        ],
+        [
+          [0.3, 0],
+          [0.2, 0],
+        ],
+        [
+          [0.1, -128],
+          [0.1, 127],
+        ],
+      ] as [number, number][][]) {
         cases.push({ ...requantGraph(256, inQ!, outQ!), inputs: [ALL_INT8] });
       }
       expectTflmAgrees(quantize, cases);

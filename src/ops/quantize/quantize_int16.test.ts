@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * QUANTIZE between int8, int16 and int32: random layers from the int16 fuzz generator (int16->int16, int16<->int8, int8/int16->int32, int32->int8/int16) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)
@@ -23,9 +24,16 @@ describe('QUANTIZE between int8, int16 and int32 against TFLite Micro', () => {
 
   it('hand-computed: int32 -> int16 saturates, int16 -> int32 widens, int8 -> int32 with the output scale', () => {
     const a = layer('int32', 1 / 65536, 'int16', 1 / 256);
-    expect(Array.from(evaluateOp(def, a.graph, a.op, [Int32Array.from([256, -256 * 3, 2147483647, -2147483648])])[0] as Int16Array)).to.deep.equal([1, -3, 32767, -32768]);
+    expect(Array.from(evaluateOp(def, a.graph, a.op, [Int32Array.from([256, -256 * 3, 2147483647, -2147483648])])[0] as Int16Array)).to.deep.equal([
+      1, -3, 32767, -32768,
+    ]);
     const b = layer('int16', 0.5, 'int32', 1 / 1024);
-    expect(Array.from(evaluateOp(def, b.graph, b.op, [Int16Array.from([1, -1, 32767, -32768])])[0] as Int32Array)).to.deep.equal([512, -512, 32767 * 512, -32768 * 512]);
+    expect(Array.from(evaluateOp(def, b.graph, b.op, [Int16Array.from([1, -1, 32767, -32768])])[0] as Int32Array)).to.deep.equal([
+      512,
+      -512,
+      32767 * 512,
+      -32768 * 512,
+    ]);
   });
 
   it('refuses float32 -> int32 and int32 -> int32 (not QUANTIZE cases TFLite Micro runs)', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** READ_VARIABLE: the variable's current value into the output (see common/variable_ops.ts). */
 import { variableOp } from '../common/variable_ops.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Resource variables end to end: a streaming model (state read, frame appended, oldest frame dropped,
  * state assigned) written by our writer in the converter's form (CALL_ONCE init subgraph, VAR_HANDLE,
@@ -35,10 +36,12 @@ const SPECS: StreamingSpec[] = [
 
 /** K inferences' inputs for a graph, each input random. */
 function inferences(graph: Graph, rand: () => number, k: number): Uint8Array[][] {
-  return Array.from({ length: k }, () => graph.inputs.map((i) => {
-    const n = graph.tensors[i]!.shape.reduce((a, b) => a * b, 1);
-    return new Uint8Array(randomInt8(rand, n).buffer);
-  }));
+  return Array.from({ length: k }, () =>
+    graph.inputs.map((i) => {
+      const n = graph.tensors[i]!.shape.reduce((a, b) => a * b, 1);
+      return new Uint8Array(randomInt8(rand, n).buffer);
+    }),
+  );
 }
 
 /** The TS reference over the inferences, state carried: every inference's outputs concatenated. */
@@ -54,7 +57,14 @@ describe('READ_VARIABLE and ASSIGN_VARIABLE (resource variables, streaming state
     g.graph.tensors[0]!.isVariable = true;
     const x = Int8Array.from([1, 2, 3, 4, 5, 6]);
     expect(Array.from(evaluateOp(readVariable, g.graph, g.op, [x])[0] as Int8Array)).to.deep.equal([1, 2, 3, 4, 5, 6]);
-    const a = singleOpGraph('ASSIGN_VARIABLE', [{ shape: [2, 3], scale: 0.1, zeroPoint: 1 }, { shape: [2, 3], scale: 0.1, zeroPoint: 1 }], []);
+    const a = singleOpGraph(
+      'ASSIGN_VARIABLE',
+      [
+        { shape: [2, 3], scale: 0.1, zeroPoint: 1 },
+        { shape: [2, 3], scale: 0.1, zeroPoint: 1 },
+      ],
+      [],
+    );
     a.graph.tensors[0]!.isVariable = true;
     const v = new Int8Array(6);
     assignVariable.evaluate(assignVariable.prepare(a.graph, a.op), [v, x], []);
@@ -75,28 +85,46 @@ describe('READ_VARIABLE and ASSIGN_VARIABLE (resource variables, streaming state
     for (const dtype of ['int8', 'int16', 'int32'] as const) {
       const r = singleOpGraph('READ_VARIABLE', [{ shape: [3, 4], dtype }], [{ shape: [3, 4], dtype }]);
       r.graph.tensors[0]!.isVariable = true;
-      const a = singleOpGraph('ASSIGN_VARIABLE', [{ shape: [3, 4], dtype }, { shape: [3, 4], dtype }], []);
+      const a = singleOpGraph(
+        'ASSIGN_VARIABLE',
+        [
+          { shape: [3, 4], dtype },
+          { shape: [3, 4], dtype },
+        ],
+        [],
+      );
       a.graph.tensors[0]!.isVariable = true;
-      const v = () => (dtype === 'int8' ? randomInt8(rand, 12) : dtype === 'int16' ? Int16Array.from(randomInt8(rand, 12), (x) => x * 200) : Int32Array.from(randomInt8(rand, 12), (x) => x * 1e7));
+      const v = () =>
+        dtype === 'int8'
+          ? randomInt8(rand, 12)
+          : dtype === 'int16'
+            ? Int16Array.from(randomInt8(rand, 12), (x) => x * 200)
+            : Int32Array.from(randomInt8(rand, 12), (x) => x * 1e7);
       cases.push({ def: readVariable, ...r, inputs: [v()] }, { def: assignVariable, ...a, inputs: [v(), v()] });
     }
     expectCMatchesReference(cases);
   });
 
-  it('are written in the converter\'s form (CALL_ONCE init subgraph, VAR_HANDLE, RESOURCE tensors) and read back to the IR form', () => {
+  it("are written in the converter's form (CALL_ONCE init subgraph, VAR_HANDLE, RESOURCE tensors) and read back to the IR form", () => {
     const graph = streamingGraph(SPECS[0]!);
     const bytes = writeTflite(graph);
     const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
     expect(model.subgraphsLength()).to.equal(2);
-    const kinds = (sg: tfl.SubGraph) => Array.from({ length: sg.operatorsLength() }, (_, i) => tfl.BuiltinOperator[model.operatorCodes(sg.operators(i)!.opcodeIndex())!.builtinCode()]);
+    const kinds = (sg: tfl.SubGraph) =>
+      Array.from({ length: sg.operatorsLength() }, (_, i) => tfl.BuiltinOperator[model.operatorCodes(sg.operators(i)!.opcodeIndex())!.builtinCode()]);
     expect(kinds(model.subgraphs(0)!).slice(0, 3)).to.deep.equal(['CALL_ONCE', 'VAR_HANDLE', 'READ_VARIABLE']);
     expect(kinds(model.subgraphs(1)!)).to.deep.equal(['VAR_HANDLE', 'ASSIGN_VARIABLE']);
     expect(model.subgraphs(0)!.tensors(0)!.type()).to.equal(tfl.TensorType.RESOURCE);
     const back = parseTflite(bytes, 'streaming.tflite');
     expect(back.ops.map((op) => op.kind)).to.deep.equal(graph.ops.map((op) => op.kind));
     const state = back.tensors[0]!;
-    expect({ dtype: state.dtype, shape: state.shape, isVariable: state.isVariable, name: state.name, zp: state.quant?.zeroPoint })
-      .to.deep.equal({ dtype: 'int8', shape: [1, 3, 5], isVariable: true, name: 'state', zp: [-7] });
+    expect({ dtype: state.dtype, shape: state.shape, isVariable: state.isVariable, name: state.name, zp: state.quant?.zeroPoint }).to.deep.equal({
+      dtype: 'int8',
+      shape: [1, 3, 5],
+      isVariable: true,
+      name: 'state',
+      zp: [-7],
+    });
   });
 
   it('the reader rejects an initial value other than the reset value', () => {
@@ -156,8 +184,26 @@ int main(void) {
 `;
         writeFileSync(join(dir, `main${k}.c`), main);
         const exe = join(dir, `streaming${k}`);
-        execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-          '-I', modelDir, join(modelDir, 'model.c'), join(modelDir, 'weights.c'), join(dir, `main${k}.c`), '-o', exe], { stdio: 'pipe' });
+        execFileSync(
+          'gcc',
+          [
+            '-std=c99',
+            '-Wall',
+            '-Wextra',
+            '-Werror',
+            '-O1',
+            '-fsanitize=address,undefined',
+            '-fno-sanitize-recover=all',
+            '-I',
+            modelDir,
+            join(modelDir, 'model.c'),
+            join(modelDir, 'weights.c'),
+            join(dir, `main${k}.c`),
+            '-o',
+            exe,
+          ],
+          { stdio: 'pipe' },
+        );
         const out = new Uint8Array(execFileSync(exe, [], { stdio: ['ignore', 'pipe', 'pipe'] }));
         expect(Buffer.from(out).toString('hex'), JSON.stringify(spec)).to.equal(Buffer.from(expected).toString('hex'));
       }

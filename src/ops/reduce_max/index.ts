@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * REDUCE_MAX, int8, over any constant axes: TFLite Micro's ReduceGeneric with max, starting from -128,
  * on the raw values. TFLite Micro requires the output to share the input's scale and zero point.
@@ -22,7 +23,11 @@ const reduceMax: OpDef<ReduceMaxParams> = {
     const { input, output } = reductionTensors(graph, op);
     requireInt8InOut(op, input, output);
     if (f32(input.quant!.scale[0]!) !== f32(output.quant!.scale[0]!) || input.quant!.zeroPoint[0] !== output.quant!.zeroPoint[0]) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} must have the input's scale and zero point (TFLite Micro requires it); got ${output.quant!.scale[0]} @ ${output.quant!.zeroPoint[0]} for ${input.quant!.scale[0]} @ ${input.quant!.zeroPoint[0]}`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} must have the input's scale and zero point (TFLite Micro requires it); got ${output.quant!.scale[0]} @ ${output.quant!.zeroPoint[0]} for ${input.quant!.scale[0]} @ ${input.quant!.zeroPoint[0]}`,
+      );
     }
   },
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import reduceMax from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -13,7 +14,17 @@ function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
     const r = randomReduction(rand);
     const q = extremeQ(rand, -10, 3);
     const { graph, op } = reduceGraph('REDUCE_MAX', r.in, r.axes, r.out, q, q, r.keepDims);
-    return { graph, op, inputs: [extremeInt8(rand, r.in.reduce((a, b) => a * b, 1), q.zeroPoint)] };
+    return {
+      graph,
+      op,
+      inputs: [
+        extremeInt8(
+          rand,
+          r.in.reduce((a, b) => a * b, 1),
+          q.zeroPoint,
+        ),
+      ],
+    };
   });
 }
 

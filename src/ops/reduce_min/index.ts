@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * REDUCE_MIN, int8, over any constant axes: TFLite Micro's ReduceGeneric with min, starting from 127,
  * on the raw values; like REDUCE_MAX (whose rules it shares) the output must have the input's scale

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RELU, int8: TFLite Micro's ReluQuantized. The input is requantized to the output's scale
  * (multiplier s_in/s_out, the scales widened to double before dividing) and clamped at the output's

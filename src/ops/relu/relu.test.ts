@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import relu from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -43,19 +44,35 @@ describe('RELU', () => {
   it('TFLite Micro (tflm-ref) agrees on every input value for 100 random quantizations (shared a fifth of the time)', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(11);
-    expectTflmAgrees(relu, Array.from({ length: 100 }, () => {
-      const qi = extremeQ(rand, -9, 2);
-      return { ...unaryGraph('RELU', [256], qi, rand() < 0.2 ? qi : extremeQ(rand, -9, 2)), inputs: [ALL_INT8] };
-    }));
+    expectTflmAgrees(
+      relu,
+      Array.from({ length: 100 }, () => {
+        const qi = extremeQ(rand, -9, 2);
+        return { ...unaryGraph('RELU', [256], qi, rand() < 0.2 ? qi : extremeQ(rand, -9, 2)), inputs: [ALL_INT8] };
+      }),
+    );
   });
 
   it('emitted C matches the reference kernel byte for byte on 30 random cases', () => {
     const rand = rng(12);
-    expectCMatchesReference(Array.from({ length: 30 }, () => {
-      const shape = randomShape(rand);
-      const qi = extremeQ(rand, -9, 2);
-      const { graph, op } = unaryGraph('RELU', shape, qi, extremeQ(rand, -9, 2));
-      return { def: relu, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
-    }));
+    expectCMatchesReference(
+      Array.from({ length: 30 }, () => {
+        const shape = randomShape(rand);
+        const qi = extremeQ(rand, -9, 2);
+        const { graph, op } = unaryGraph('RELU', shape, qi, extremeQ(rand, -9, 2));
+        return {
+          def: relu,
+          graph,
+          op,
+          inputs: [
+            extremeInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              qi.zeroPoint,
+            ),
+          ],
+        };
+      }),
+    );
   });
 });

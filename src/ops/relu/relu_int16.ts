@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RELU 16x8: TFLite Micro's ReluQuantized<int16_t>: the input requantized to the output's scale by
  * s_in/s_out (float32 scales widened to double before dividing), clamped below at the output's zero

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RELU6, int8: TFLite Micro's Relu6Quantized, a clamp of the raw input values between the input's
  * zero point and the input's quantized 6.0. TFLite Micro does not requantize: it reads the output

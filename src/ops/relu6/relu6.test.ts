@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import relu6 from './index.ts';
 import { evaluateOp, rng } from '../../../test/helpers/op_harness.ts';
@@ -13,7 +14,7 @@ const run = (input: { scale: number; zeroPoint: number }, output: { scale: numbe
 };
 
 describe('RELU6', () => {
-  it('clamps the raw values to the input\'s 0 and 6 (hand-checked)', () => {
+  it("clamps the raw values to the input's 0 and 6 (hand-checked)", () => {
     const q = { scale: 0.05, zeroPoint: -28 };
     // 6 / 0.05 = 120 -> six = 92
     expect(run(q, q, [-128, -28, -27, 91, 92, 93, 127])).to.deep.equal([-28, -28, -27, 91, 92, 92, 92]);
@@ -29,19 +30,35 @@ describe('RELU6', () => {
   it('TFLite Micro (tflm-ref) agrees on every input value for 100 random quantizations, shared or not', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(31);
-    expectTflmAgrees(relu6, Array.from({ length: 100 }, () => {
-      const qi = extremeQ(rand, -9, 2);
-      return { ...unaryGraph('RELU6', [256], qi, rand() < 0.5 ? qi : extremeQ(rand, -9, 2)), inputs: [ALL_INT8] };
-    }));
+    expectTflmAgrees(
+      relu6,
+      Array.from({ length: 100 }, () => {
+        const qi = extremeQ(rand, -9, 2);
+        return { ...unaryGraph('RELU6', [256], qi, rand() < 0.5 ? qi : extremeQ(rand, -9, 2)), inputs: [ALL_INT8] };
+      }),
+    );
   });
 
   it('emitted C matches the reference kernel byte for byte on 30 random cases (bounds at the int8 extremes)', () => {
     const rand = rng(32);
-    expectCMatchesReference(Array.from({ length: 30 }, () => {
-      const shape = randomShape(rand);
-      const q = extremeQ(rand, -9, 2);
-      const { graph, op } = unaryGraph('RELU6', shape, q, q);
-      return { def: relu6, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), q.zeroPoint)] };
-    }));
+    expectCMatchesReference(
+      Array.from({ length: 30 }, () => {
+        const shape = randomShape(rand);
+        const q = extremeQ(rand, -9, 2);
+        const { graph, op } = unaryGraph('RELU6', shape, q, q);
+        return {
+          def: relu6,
+          graph,
+          op,
+          inputs: [
+            extremeInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              q.zeroPoint,
+            ),
+          ],
+        };
+      }),
+    );
   });
 });

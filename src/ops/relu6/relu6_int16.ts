@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RELU6 16x8: TFLite Micro's Relu6Quantized<int16_t>: a clamp of the raw input between 0 (the zero
  * point) and the input's quantized 6.0 (FloatToQuantizedType: float32 division, round half away,

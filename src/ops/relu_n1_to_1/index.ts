@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RELU_N1_TO_1, int8: the input requantized to the output's scale and clamped to [-1, 1] in real
  * terms. TFLite Micro registers no kernel for it; this follows desktop TFLite's reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import reluN1To1 from './index.ts';
 import { evaluateOp, rng } from '../../../test/helpers/op_harness.ts';
@@ -26,16 +27,32 @@ describe('RELU_N1_TO_1', () => {
 
   it('emitted C matches the reference kernel byte for byte on 30 random cases', () => {
     const rand = rng(21);
-    expectCMatchesReference(Array.from({ length: 30 }, () => {
-      const shape = randomShape(rand);
-      const qi = extremeQ(rand, -8, 1);
-      const { graph, op } = unaryGraph('RELU_N1_TO_1', shape, qi, extremeQ(rand, -9, -1));
-      return { def: reluN1To1, graph, op, inputs: [extremeInt8(rand, shape.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
-    }));
+    expectCMatchesReference(
+      Array.from({ length: 30 }, () => {
+        const shape = randomShape(rand);
+        const qi = extremeQ(rand, -8, 1);
+        const { graph, op } = unaryGraph('RELU_N1_TO_1', shape, qi, extremeQ(rand, -9, -1));
+        return {
+          def: reluN1To1,
+          graph,
+          op,
+          inputs: [
+            extremeInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+              qi.zeroPoint,
+            ),
+          ],
+        };
+      }),
+    );
   });
 
   it('agrees with desktop TFLite (tfjs-tflite) on every input value, 20 random quantizations', async () => {
     const rand = rng(22);
-    await expectDesktopTfliteAgrees(reluN1To1, Array.from({ length: 20 }, () => ({ ...unaryGraph('RELU_N1_TO_1', [256], extremeQ(rand, -8, 1), extremeQ(rand, -9, -1)), inputs: [ALL_INT8] })));
+    await expectDesktopTfliteAgrees(
+      reluN1To1,
+      Array.from({ length: 20 }, () => ({ ...unaryGraph('RELU_N1_TO_1', [256], extremeQ(rand, -8, 1), extremeQ(rand, -9, -1)), inputs: [ALL_INT8] })),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, byteSize, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -27,8 +28,11 @@ const reshape: OpDef<ReshapeParams> = {
       throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype} but output ${tensorLabel(output)} is ${output.dtype}`);
     }
     if (elementCount(input.shape) !== elementCount(output.shape)) {
-      throw new OpError(op.index, op.kind,
-        `input ${tensorLabel(input)} [${input.shape.join(',')}] has ${elementCount(input.shape)} elements but output ${tensorLabel(output)} [${output.shape.join(',')}] has ${elementCount(output.shape)}`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} [${input.shape.join(',')}] has ${elementCount(input.shape)} elements but output ${tensorLabel(output)} [${output.shape.join(',')}] has ${elementCount(output.shape)}`,
+      );
     }
   },
 
@@ -46,8 +50,7 @@ const reshape: OpDef<ReshapeParams> = {
     const input = inputs[0]!;
     const output = outputs[0]!;
     if (input === output) return;
-    new Uint8Array(output.buffer, output.byteOffset, output.byteLength)
-      .set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+    new Uint8Array(output.buffer, output.byteOffset, output.byteLength).set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
   },
 
   emitC(p, ctx) {

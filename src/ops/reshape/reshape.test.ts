@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import reshape from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -15,8 +16,15 @@ describe('RESHAPE', () => {
   });
 
   it('copies the bytes unchanged, ignoring the optional shape input', () => {
-    const { graph, op } = singleOpGraph('RESHAPE',
-      [{ shape: [1, 6], ...Q }, { shape: [2], dtype: 'int32', data: Int32Array.from([2, 3]) }], [{ shape: [2, 3], ...Q }], { newShape: [2, 3] });
+    const { graph, op } = singleOpGraph(
+      'RESHAPE',
+      [
+        { shape: [1, 6], ...Q },
+        { shape: [2], dtype: 'int32', data: Int32Array.from([2, 3]) },
+      ],
+      [{ shape: [2, 3], ...Q }],
+      { newShape: [2, 3] },
+    );
     const x = Int8Array.from([1, -2, 3, -4, 5, -128]);
     expect(Array.from(evaluateOp(reshape, graph, op, [x])[0] as Int8Array)).to.deep.equal([1, -2, 3, -4, 5, -128]);
   });
@@ -64,8 +72,15 @@ describe('RESHAPE', () => {
   });
 
   it('agrees with TensorFlow Lite Micro (tflm-ref) on a model written by our writer', async () => {
-    const { graph, op } = singleOpGraph('RESHAPE',
-      [{ shape: [2, 6], ...Q }, { shape: [3], dtype: 'int32', data: Int32Array.from([3, 2, 2]) }], [{ shape: [3, 2, 2], ...Q }], { newShape: [3, 2, 2] });
+    const { graph, op } = singleOpGraph(
+      'RESHAPE',
+      [
+        { shape: [2, 6], ...Q },
+        { shape: [3], dtype: 'int32', data: Int32Array.from([3, 2, 2]) },
+      ],
+      [{ shape: [3, 2, 2], ...Q }],
+      { newShape: [3, 2, 2] },
+    );
     expect(await tfliteInterpreterDifference(reshape, graph, op, [randomInt8(rng(9), 12)])).to.equal(undefined);
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type ResizeGeometry, resizeGeometry } from '../common/resize.ts';
@@ -71,10 +72,11 @@ const resizeBilinear: OpDef<ResizeBilinearParams> = {
       for (const r of p.rows) {
         for (const q of p.cols) {
           for (let c = 0; c < p.depth; c++) {
-            const sum = at(b, r.lo, q.lo, c) * (1024 - r.frac) * (1024 - q.frac)
-              + at(b, r.hi, q.lo, c) * r.frac * (1024 - q.frac)
-              + at(b, r.lo, q.hi, c) * (1024 - r.frac) * q.frac
-              + at(b, r.hi, q.hi, c) * r.frac * q.frac;
+            const sum =
+              at(b, r.lo, q.lo, c) * (1024 - r.frac) * (1024 - q.frac) +
+              at(b, r.hi, q.lo, c) * r.frac * (1024 - q.frac) +
+              at(b, r.lo, q.hi, c) * (1024 - r.frac) * q.frac +
+              at(b, r.hi, q.hi, c) * r.frac * q.frac;
             output[o++] = Math.trunc((sum + (sum > 0 ? 1 << 19 : -(1 << 19))) / (1 << 20));
           }
         }
@@ -89,8 +91,16 @@ const resizeBilinear: OpDef<ResizeBilinearParams> = {
       fnName: ctx.fnName,
       input: ctx.input(0),
       output: ctx.output(0),
-      rowTable: ctx.addConst('rows', 'int32_t', p.rows.flatMap((r) => [r.lo * rowStride, r.hi * rowStride, r.frac])),
-      colTable: ctx.addConst('cols', 'int32_t', p.cols.flatMap((q) => [q.lo * p.depth, q.hi * p.depth, q.frac])),
+      rowTable: ctx.addConst(
+        'rows',
+        'int32_t',
+        p.rows.flatMap((r) => [r.lo * rowStride, r.hi * rowStride, r.frac]),
+      ),
+      colTable: ctx.addConst(
+        'cols',
+        'int32_t',
+        p.cols.flatMap((q) => [q.lo * p.depth, q.hi * p.depth, q.frac]),
+      ),
       imageElements: p.inH * rowStride,
       macs: resizeBilinear.macs(ctx.graph, ctx.op),
       mode: p.alignCorners ? 'align_corners' : p.halfPixelCenters ? 'half_pixel_centers' : 'asymmetric',

@@ -1,23 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import resizeBilinear, { interpolation, scale10 } from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
-import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
-} from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.05, zeroPoint: 0 };
 
 function graphOf(shape: [number, number, number, number], outH: number, outW: number, alignCorners = false, halfPixelCenters = false) {
   const [b, , , c] = shape;
-  return singleOpGraph('RESIZE_BILINEAR', [{ shape, ...Q }, { shape: [2], dtype: 'int32', data: Int32Array.from([outH, outW]) }],
-    [{ shape: [b, outH, outW, c], ...Q }], { alignCorners, halfPixelCenters });
+  return singleOpGraph(
+    'RESIZE_BILINEAR',
+    [
+      { shape, ...Q },
+      { shape: [2], dtype: 'int32', data: Int32Array.from([outH, outW]) },
+    ],
+    [{ shape: [b, outH, outW, c], ...Q }],
+    { alignCorners, halfPixelCenters },
+  );
 }
 
 describe('RESIZE_BILINEAR', () => {
-  it('computes TFLite\'s Q10 scales and interpolation positions', () => {
+  it("computes TFLite's Q10 scales and interpolation positions", () => {
     expect(scale10(2, 3, false)).to.equal(683);
     expect(scale10(3, 5, true)).to.equal(512);
     expect(interpolation(1, 683, false, 2)).to.deep.equal({ lo: 0, hi: 1, frac: 683 });
@@ -39,8 +45,14 @@ describe('RESIZE_BILINEAR', () => {
   });
 
   it('rejects int16, align_corners with half_pixel_centers, and a computed size', () => {
-    const i16 = singleOpGraph('RESIZE_BILINEAR', [{ shape: [1, 2, 2, 1], dtype: 'int16', ...Q }, { shape: [2], dtype: 'int32', data: Int32Array.from([4, 4]) }],
-      [{ shape: [1, 4, 4, 1], dtype: 'int16', ...Q }]);
+    const i16 = singleOpGraph(
+      'RESIZE_BILINEAR',
+      [
+        { shape: [1, 2, 2, 1], dtype: 'int16', ...Q },
+        { shape: [2], dtype: 'int32', data: Int32Array.from([4, 4]) },
+      ],
+      [{ shape: [1, 4, 4, 1], dtype: 'int16', ...Q }],
+    );
     expect(() => resizeBilinear.check(i16.graph, i16.op)).to.throw(OpError, /only int8 is supported/);
     const both = graphOf([1, 2, 2, 1], 4, 4, true, true);
     expect(() => resizeBilinear.check(both.graph, both.op)).to.throw(OpError, /align_corners and half_pixel_centers cannot both be set/);
@@ -76,7 +88,12 @@ describe('RESIZE_BILINEAR', () => {
     }
     // large up- and down-scaling factors, values at the int8 extremes
     for (const [ih, iw, oh, ow, align, half] of [
-      [2, 2, 60, 50, false, false], [2, 3, 64, 64, false, true], [30, 30, 3, 4, false, true], [3, 3, 64, 80, true, false], [1, 1, 20, 20, false, true], [40, 1, 3, 33, false, true],
+      [2, 2, 60, 50, false, false],
+      [2, 3, 64, 64, false, true],
+      [30, 30, 3, 4, false, true],
+      [3, 3, 64, 80, true, false],
+      [1, 1, 20, 20, false, true],
+      [40, 1, 3, 33, false, true],
     ] as [number, number, number, number, boolean, boolean][]) {
       const x = Int8Array.from({ length: ih * iw * 2 }, (_, i) => [-128, 127, randomInt(rand, -128, 127)][i % 3]!);
       cases.push({ ...graphOf([1, ih, iw, 2], oh, ow, align, half), inputs: [x] });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { f32, roundHalfAway } from '../common/fixedpoint.ts';
@@ -75,8 +76,16 @@ const resizeNearestNeighbor: OpDef<ResizeNearestParams> = {
       fnName: ctx.fnName,
       input: ctx.input(0),
       output: ctx.output(0),
-      rowTable: ctx.addConst('rows', 'int32_t', p.rows.map((r) => r * p.inW * p.depth)),
-      colTable: ctx.addConst('cols', 'int32_t', p.cols.map((c) => c * p.depth)),
+      rowTable: ctx.addConst(
+        'rows',
+        'int32_t',
+        p.rows.map((r) => r * p.inW * p.depth),
+      ),
+      colTable: ctx.addConst(
+        'cols',
+        'int32_t',
+        p.cols.map((c) => c * p.depth),
+      ),
       imageElements: p.inH * p.inW * p.depth,
       rowElements: p.outW * p.depth,
       mode: p.alignCorners ? 'align_corners' : p.halfPixelCenters ? 'half_pixel_centers' : 'asymmetric',

@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import resizeNearest, { nearestIndex } from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt16, randomInt8, rng, runCasesInC, singleOpGraph,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt16,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
@@ -13,8 +22,15 @@ const Q = { scale: 0.1, zeroPoint: -128 };
 
 function graphOf(shape: [number, number, number, number], outH: number, outW: number, alignCorners = false, halfPixelCenters = false, dtype: DType = 'int8') {
   const [b, , , c] = shape;
-  return singleOpGraph('RESIZE_NEAREST_NEIGHBOR', [{ shape, dtype, ...Q }, { shape: [2], dtype: 'int32', data: Int32Array.from([outH, outW]) }],
-    [{ shape: [b, outH, outW, c], dtype, ...Q }], { alignCorners, halfPixelCenters });
+  return singleOpGraph(
+    'RESIZE_NEAREST_NEIGHBOR',
+    [
+      { shape, dtype, ...Q },
+      { shape: [2], dtype: 'int32', data: Int32Array.from([outH, outW]) },
+    ],
+    [{ shape: [b, outH, outW, c], dtype, ...Q }],
+    { alignCorners, halfPixelCenters },
+  );
 }
 
 describe('RESIZE_NEAREST_NEIGHBOR', () => {
@@ -39,7 +55,14 @@ describe('RESIZE_NEAREST_NEIGHBOR', () => {
     const g = graphOf([1, 2, 2, 1], 4, 4);
     g.graph.tensors[2]!.shape = [1, 4, 5, 1];
     expect(() => resizeNearest.check(g.graph, g.op)).to.throw(OpError, /output tensor 2 "out2" has shape \[1,4,5,1\]; expected \[1,4,4,1\]/);
-    const d = singleOpGraph('RESIZE_NEAREST_NEIGHBOR', [{ shape: [1, 2, 2, 1], ...Q }, { shape: [2], dtype: 'int32' }], [{ shape: [1, 4, 4, 1], ...Q }]);
+    const d = singleOpGraph(
+      'RESIZE_NEAREST_NEIGHBOR',
+      [
+        { shape: [1, 2, 2, 1], ...Q },
+        { shape: [2], dtype: 'int32' },
+      ],
+      [{ shape: [1, 4, 4, 1], ...Q }],
+    );
     expect(() => resizeNearest.check(d.graph, d.op)).to.throw(OpError, /size tensor 1 "in1" is computed at run time/);
   });
 
@@ -51,7 +74,8 @@ describe('RESIZE_NEAREST_NEIGHBOR', () => {
       const dtype: DType = k % 3 === 2 ? 'int16' : 'int8';
       const n = shape.reduce((a, b) => a * b, 1);
       cases.push({
-        def: resizeNearest, ...graphOf(shape, randomInt(rand, 1, 9), randomInt(rand, 1, 9), k % 3 === 1, k % 3 === 2, dtype),
+        def: resizeNearest,
+        ...graphOf(shape, randomInt(rand, 1, 9), randomInt(rand, 1, 9), k % 3 === 1, k % 3 === 2, dtype),
         inputs: [dtype === 'int16' ? randomInt16(rand, n) : randomInt8(rand, n)],
       });
     }
@@ -69,7 +93,15 @@ describe('RESIZE_NEAREST_NEIGHBOR', () => {
     for (let k = 0; k < 60; k++) {
       const shape: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 8), randomInt(rand, 1, 8), randomInt(rand, 1, 4)];
       const g = graphOf(shape, randomInt(rand, 1, 13), randomInt(rand, 1, 13), (k & 1) === 1, (k & 2) === 2);
-      cases.push({ ...g, inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+      cases.push({
+        ...g,
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      });
     }
     expectTflmAgrees(resizeNearest, cases);
   });

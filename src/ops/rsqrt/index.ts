@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * RSQRT, int8 and int16 (TFLite Micro's elementwise.cc). For v = q − z_in > 0: 1/sqrt(v) as a
  * quantized multiplier (GetInvSqrtQuantizedMultiplierExp, Newton-Raphson in Q3.28), brought to an
@@ -54,7 +55,11 @@ function checkRange(graph: Graph, op: Op): void {
   const output = graph.tensors[op.outputs[0]!]!;
   // the final MBQM shifts a ~2^20 value: left by at most 10 without overflow, right by at most 31 (TFLM asserts)
   if (p.shift - K_SHIFT > 10 || p.shift - K_SHIFT < -31) {
-    throw new OpError(op.index, op.kind, `scales of input ${tensorLabel(input)} (${input.quant!.scale[0]}) and output ${tensorLabel(output)} (${output.quant!.scale[0]}) give 1/(sqrt(s_in)·s_out) = 2^${p.shift}, outside the range TFLite's int rsqrt handles (2^-11..2^30)`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `scales of input ${tensorLabel(input)} (${input.quant!.scale[0]}) and output ${tensorLabel(output)} (${output.quant!.scale[0]}) give 1/(sqrt(s_in)·s_out) = 2^${p.shift}, outside the range TFLite's int rsqrt handles (2^-11..2^30)`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import rsqrt from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -11,17 +12,32 @@ type Q = { scale: number; zeroPoint: number };
 function quants(seed: number, n: number): [Q, Q][] {
   const rand = rng(seed);
   const out: [Q, Q][] = [
-    [{ scale: 0.05, zeroPoint: -128 }, { scale: 0.05, zeroPoint: -128 }],
-    [{ scale: 0.01, zeroPoint: 0 }, { scale: 0.1, zeroPoint: -128 }],
-    [{ scale: 1, zeroPoint: 126 }, { scale: 0.01, zeroPoint: 127 }],
+    [
+      { scale: 0.05, zeroPoint: -128 },
+      { scale: 0.05, zeroPoint: -128 },
+    ],
+    [
+      { scale: 0.01, zeroPoint: 0 },
+      { scale: 0.1, zeroPoint: -128 },
+    ],
+    [
+      { scale: 1, zeroPoint: 126 },
+      { scale: 0.01, zeroPoint: 127 },
+    ],
     // TFLM's multiplier takes sqrtf and a float product: in double it would round q = -100 (82.4995 steps) the other way
-    [{ scale: 0.000012125329180635463, zeroPoint: -115 }, { scale: 0.8987826529236609, zeroPoint: 0 }],
+    [
+      { scale: 0.000012125329180635463, zeroPoint: -115 },
+      { scale: 0.8987826529236609, zeroPoint: 0 },
+    ],
   ];
   for (let k = 0; k < n; k++) {
     const si = Math.exp(-9 + rand() * 10);
     // 1/sqrt(s_in) is the largest output (q = z + 1); spread the output scale around it
     const so = (1 / Math.sqrt(si) / 127) * Math.exp(-2 + rand() * 4);
-    out.push([{ scale: si, zeroPoint: Math.floor(rand() * 256) - 128 }, { scale: so, zeroPoint: Math.floor(rand() * 256) - 128 }]);
+    out.push([
+      { scale: si, zeroPoint: Math.floor(rand() * 256) - 128 },
+      { scale: so, zeroPoint: Math.floor(rand() * 256) - 128 },
+    ]);
   }
   return out;
 }
@@ -45,7 +61,7 @@ describe('RSQRT', () => {
     expect(Array.from(evaluateOp(rsqrt, graph, op, [Int8Array.from([5, 4, -128])])[0] as Int8Array)).to.deep.equal([127, 127, 127]);
   });
 
-  it('rejects scales outside the range of TFLite\'s shifts', () => {
+  it("rejects scales outside the range of TFLite's shifts", () => {
     const { graph, op } = unaryGraph('RSQRT', [3], { scale: 1e-6, zeroPoint: 0 }, { scale: 1e-8, zeroPoint: 0 });
     expect(() => rsqrt.check(graph, op)).to.throw(OpError, /outside the range/);
   });
@@ -55,27 +71,57 @@ describe('RSQRT', () => {
     const cases = quants(12, 3).map(([qi, qo], k) => {
       const shape = [[256], [1, 5, 5, 8], [2, 33]][k % 3]!;
       const { graph, op } = unaryGraph('RSQRT', shape, qi, qo);
-      return { def: rsqrt, graph, op, inputs: [shape.length === 1 ? ALL_INT8 : randomInt8(rand, shape.reduce((a, b) => a * b, 1))] };
+      return {
+        def: rsqrt,
+        graph,
+        op,
+        inputs: [
+          shape.length === 1
+            ? ALL_INT8
+            : randomInt8(
+                rand,
+                shape.reduce((a, b) => a * b, 1),
+              ),
+        ],
+      };
     });
-    for (const [si, so] of [[1e-4, 1e-3], [2 ** -10, 2 ** -8], [0.01, 0.05]]) {
+    for (const [si, so] of [
+      [1e-4, 1e-3],
+      [2 ** -10, 2 ** -8],
+      [0.01, 0.05],
+    ]) {
       const { graph, op } = int16Graph([4, 50], si!, so!);
-      cases.push({ def: rsqrt, graph, op, inputs: [Int16Array.from({ length: 200 }, (_, i) => (i < 3 ? [0, 1, 32767][i]! : Math.floor(rand() * 65536) - 32768)) as unknown as Int8Array] });
+      cases.push({
+        def: rsqrt,
+        graph,
+        op,
+        inputs: [Int16Array.from({ length: 200 }, (_, i) => (i < 3 ? [0, 1, 32767][i]! : Math.floor(rand() * 65536) - 32768)) as unknown as Int8Array],
+      });
     }
     expectCMatchesReference(cases);
   });
 
   it('agrees with TFLite Micro on every non-negative int8 input, random quantizations', function () {
     if (!tflmRefAvailable(this)) return;
-    expectTflmAgrees(rsqrt, quants(13, 20).map(([qi, qo]) => {
-      const x = nonNegative(qi.zeroPoint);
-      return { ...unaryGraph('RSQRT', [x.length], qi, qo), inputs: [x] };
-    }));
+    expectTflmAgrees(
+      rsqrt,
+      quants(13, 20).map(([qi, qo]) => {
+        const x = nonNegative(qi.zeroPoint);
+        return { ...unaryGraph('RSQRT', [x.length], qi, qo), inputs: [x] };
+      }),
+    );
   });
 
   it('agrees with TFLite Micro on int16 (non-negative inputs)', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(14);
-    const cases = [[1e-4, 1e-3], [2 ** -10, 2 ** -8], [0.01, 0.05], [3e-5, 0.2], [1e-3, 2e-4]].map(([si, so]) => ({
+    const cases = [
+      [1e-4, 1e-3],
+      [2 ** -10, 2 ** -8],
+      [0.01, 0.05],
+      [3e-5, 0.2],
+      [1e-3, 2e-4],
+    ].map(([si, so]) => ({
       ...int16Graph([3, 100], si!, so!),
       inputs: [Int16Array.from({ length: 300 }, (_, i) => (i < 4 ? [0, 1, 2, 32767][i]! : i < 100 ? i : Math.floor(rand() * 32768)))],
     }));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** SELECT (v1): condition ? x : y, equal shapes or a rank-1 condition (see common/select.ts; TFLite Micro lacks it). */
 import { selectOp } from '../common/select.ts';
 

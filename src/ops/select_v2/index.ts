@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** SELECT_V2: condition ? x : y with broadcasting of all three (see common/select.ts). */
 import { selectOp } from '../common/select.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,9 +9,19 @@ import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
 const SHAPES: [number[], number[], number[], number[]][] = [
-  [[2, 3, 4], [2, 3, 4], [2, 3, 4], [2, 3, 4]],
+  [
+    [2, 3, 4],
+    [2, 3, 4],
+    [2, 3, 4],
+    [2, 3, 4],
+  ],
   [[1], [4, 5], [4, 5], [4, 5]],
-  [[3, 1], [1, 4], [3, 4], [3, 4]],
+  [
+    [3, 1],
+    [1, 4],
+    [3, 4],
+    [3, 4],
+  ],
   [[2, 1, 3], [3], [1, 4, 1], [2, 4, 3]],
   [[1, 2, 1, 2, 3], [2, 2, 2, 1], [3], [1, 2, 2, 2, 3]],
   [[7], [17, 7], [1], [17, 7]],
@@ -19,12 +30,22 @@ const SHAPES: [number[], number[], number[], number[]][] = [
 const count = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function cases(rand: () => number, dtypes: DType[]): Omit<CCase, 'def'>[] {
-  return dtypes.flatMap((dtype) => SHAPES.map(([c, x, y, out]) => {
-    const q = dtype === 'int8' ? { scale: 0.1, zeroPoint: -4 } : { scale: 0.001, zeroPoint: 0 };
-    const g = singleOpGraph('SELECT_V2', [{ shape: c, dtype: 'bool' }, { shape: x, dtype, ...q }, { shape: y, dtype, ...q }], [{ shape: out, dtype, ...q }]);
-    const v = (s: number[]) => (dtype === 'int8' ? randomInt8(rand, count(s)) : randomInt16(rand, count(s)));
-    return { ...g, inputs: [Uint8Array.from({ length: count(c) }, () => (rand() < 0.5 ? 1 : 0)), v(x), v(y)] };
-  }));
+  return dtypes.flatMap((dtype) =>
+    SHAPES.map(([c, x, y, out]) => {
+      const q = dtype === 'int8' ? { scale: 0.1, zeroPoint: -4 } : { scale: 0.001, zeroPoint: 0 };
+      const g = singleOpGraph(
+        'SELECT_V2',
+        [
+          { shape: c, dtype: 'bool' },
+          { shape: x, dtype, ...q },
+          { shape: y, dtype, ...q },
+        ],
+        [{ shape: out, dtype, ...q }],
+      );
+      const v = (s: number[]) => (dtype === 'int8' ? randomInt8(rand, count(s)) : randomInt16(rand, count(s)));
+      return { ...g, inputs: [Uint8Array.from({ length: count(c) }, () => (rand() < 0.5 ? 1 : 0)), v(x), v(y)] };
+    }),
+  );
 }
 
 describe('SELECT_V2', () => {

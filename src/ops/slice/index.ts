@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -44,7 +45,13 @@ const slice: OpDef<SliceParams> = {
 
   prepare(graph, op) {
     const { begin, size } = resolve(graph, op);
-    return sliceParams(graph, op, begin.map((b, k) => (size[k]! > 0 ? b : 0)), begin.map(() => 1), size);
+    return sliceParams(
+      graph,
+      op,
+      begin.map((b, k) => (size[k]! > 0 ? b : 0)),
+      begin.map(() => 1),
+      size,
+    );
   },
 
   macs() {

@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import slice from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { DType } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+  tfliteInterpreterDifference,
 } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.5, zeroPoint: -7 };
@@ -12,11 +21,15 @@ const Q = { scale: 0.5, zeroPoint: -7 };
 function graphOf(shape: number[], begin: number[], size: number[], indexType: DType = 'int32') {
   const outShape = size.map((s, k) => (s === -1 ? shape[k]! - begin[k]! : s));
   const ints = (v: number[]) => (indexType === 'int64' ? BigInt64Array.from(v.map(BigInt)) : Int32Array.from(v));
-  return singleOpGraph('SLICE', [
-    { shape, ...Q },
-    { shape: [shape.length], dtype: indexType, data: ints(begin) },
-    { shape: [shape.length], dtype: indexType, data: ints(size) },
-  ], [{ shape: outShape, ...Q }]);
+  return singleOpGraph(
+    'SLICE',
+    [
+      { shape, ...Q },
+      { shape: [shape.length], dtype: indexType, data: ints(begin) },
+      { shape: [shape.length], dtype: indexType, data: ints(size) },
+    ],
+    [{ shape: outShape, ...Q }],
+  );
 }
 
 describe('SLICE', () => {
@@ -31,8 +44,15 @@ describe('SLICE', () => {
   it('rejects a slice past the input and a wrong output shape', () => {
     const g = graphOf([3, 4], [2, 0], [2, 4]);
     expect(() => slice.check(g.graph, g.op)).to.throw(OpError, /axis 0: begin 2 size 2 lies outside the input's 3 elements/);
-    const w = singleOpGraph('SLICE', [{ shape: [4], ...Q }, { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
-      { shape: [1], dtype: 'int32', data: Int32Array.from([2]) }], [{ shape: [3], ...Q }]);
+    const w = singleOpGraph(
+      'SLICE',
+      [
+        { shape: [4], ...Q },
+        { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
+        { shape: [1], dtype: 'int32', data: Int32Array.from([2]) },
+      ],
+      [{ shape: [3], ...Q }],
+    );
     expect(() => slice.check(w.graph, w.op)).to.throw(OpError, /has shape \[3\]; the slice gives \[2\]/);
   });
 
@@ -44,7 +64,16 @@ describe('SLICE', () => {
       const shape = Array.from({ length: rank }, () => randomInt(rand, 1, 5));
       const begin = shape.map((d) => randomInt(rand, 0, d - 1));
       const size = shape.map((d, i) => (rand() < 0.3 ? -1 : randomInt(rand, 1, d - begin[i]!)));
-      cases.push({ def: slice, ...graphOf(shape, begin, size), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+      cases.push({
+        def: slice,
+        ...graphOf(shape, begin, size),
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      });
     }
     const c = runCasesInC(cases);
     cases.forEach((cc, k) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -45,17 +46,29 @@ const softmax: OpDef<SoftmaxParams> = {
     requireInt8Activation(op, input, 'input');
     if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; softmax needs at least one axis`);
     if (output.shape.length !== input.shape.length || output.shape.some((d, i) => d !== input.shape[i])) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+      );
     }
     const scale = output.quant?.scale[0];
     const zero = output.quant?.zeroPoint[0];
     if (output.dtype === 'int8') {
       if (zero !== -128 || f32(scale ?? 0) !== 1 / 256) {
-        throw new OpError(op.index, op.kind, `int8 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/256 and zero point -128`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `int8 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/256 and zero point -128`,
+        );
       }
     } else if (output.dtype === 'int16') {
       if (zero !== -32768 || !(Math.abs(f32(scale ?? 0) - 1 / 65536) <= 0.001 / 65536)) {
-        throw new OpError(op.index, op.kind, `int16 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/65536 and zero point -32768`);
+        throw new OpError(
+          op.index,
+          op.kind,
+          `int16 output ${tensorLabel(output)} has scale ${scale}, zero point ${zero}; TFLite requires scale 1/65536 and zero point -32768`,
+        );
       }
     } else {
       throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8 and int16 outputs are supported`);
@@ -63,7 +76,11 @@ const softmax: OpDef<SoftmaxParams> = {
     const beta = betaOf(op.attrs as unknown as SoftmaxAttrs);
     if (!(beta > 0)) throw new OpError(op.index, op.kind, `beta is ${beta}; it must be positive`);
     if (!(inputBetaRealMultiplier(beta, input.quant!.scale[0]!) > 1)) {
-      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} times beta ${beta} is too small for TFLite's softmax scaling`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} scale ${input.quant!.scale[0]} times beta ${beta} is too small for TFLite's softmax scaling`,
+      );
     }
   },
 

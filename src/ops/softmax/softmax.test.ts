@@ -1,9 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import softmax from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, type TensorSpec, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph,
+  type CCase,
+  type TensorSpec,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
@@ -59,7 +68,7 @@ describe('SOFTMAX', () => {
       expect(sharp).to.deep.equal([127, -128]);
     });
 
-    it('takes diff_min from TFLite\'s input radius; elements below it output -128', () => {
+    it("takes diff_min from TFLite's input radius; elements below it output -128", () => {
       const { graph, op } = graphOf([1, 3], 1, 0);
       const p = softmax.prepare(graph, op);
       // beta * scale * 2^26 = 2^26 is 2^31 * 2^-5: shift 27, radius floor(31 * 2^26 / 2^27) = 15
@@ -80,12 +89,19 @@ describe('SOFTMAX', () => {
       // 600 equal values: each share is 1/600 < 1/512; tflm-ref aborts on its RoundingDivideByPOT
       // assertion here, so the check is against the exact answer (every share under half a step)
       const cases: CCase[] = [];
-      for (const [depth, value] of [[600, 5], [512, -3], [1000, 127]] as [number, number][]) {
+      for (const [depth, value] of [
+        [600, 5],
+        [512, -3],
+        [1000, 127],
+      ] as [number, number][]) {
         const { graph, op } = graphOf([2, depth], 0.05, 3);
         const x = new Int8Array(2 * depth).fill(value);
         x[depth] = 127; // the second row has one dominant element: defined, computed as usual
         const out = evaluateOp(softmax, graph, op, [x])[0] as Int8Array;
-        expect(Array.from(out.subarray(0, depth)).every((v) => v === -128), `depth ${depth}`).to.equal(true);
+        expect(
+          Array.from(out.subarray(0, depth)).every((v) => v === -128),
+          `depth ${depth}`,
+        ).to.equal(true);
         cases.push({ def: softmax, graph, op, inputs: [x] });
       }
       const c = runCasesInC(cases);
@@ -124,7 +140,11 @@ describe('SOFTMAX', () => {
         cases.push({ def: softmax, graph, op, inputs: [randomInt8(rand, outer * depth)] });
       }
       // the extremes: all -128, all 127, one 127 among -128
-      for (const values of [[-128, -128, -128], [127, 127, 127], [-128, 127, -128]]) {
+      for (const values of [
+        [-128, -128, -128],
+        [127, 127, 127],
+        [-128, 127, -128],
+      ]) {
         const { graph, op } = graphOf([1, 3], 0.1, 0);
         cases.push({ def: softmax, graph, op, inputs: [Int8Array.from(values)] });
       }
@@ -163,14 +183,31 @@ describe('SOFTMAX', () => {
         let scale = Math.exp(-9 + rand() * 11);
         while (!(scale * beta > 1e-5)) scale *= 10;
         const { graph, op } = graphOf(shape, scale, randomInt(rand, -128, 127), k % 5 === 4 ? OUT16 : OUT8, beta);
-        cases.push({ graph, op, inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+        cases.push({
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              shape.reduce((a, b) => a * b, 1),
+            ),
+          ],
+        });
       }
-      for (const values of [[-128, -128, -128], [127, 127, 127], [-128, 127, -128]]) {
+      for (const values of [
+        [-128, -128, -128],
+        [127, 127, 127],
+        [-128, 127, -128],
+      ]) {
         const { graph, op } = graphOf([1, 3], 0.1, 0);
         cases.push({ graph, op, inputs: [Int8Array.from(values)] });
       }
       // long rows (classifiers of 1000 classes), sums of exponentials below 512
-      for (const [depth, scale] of [[1001, 0.1], [4000, 0.05], [300, 2]] as [number, number][]) {
+      for (const [depth, scale] of [
+        [1001, 0.1],
+        [4000, 0.05],
+        [300, 2],
+      ] as [number, number][]) {
         const { graph, op } = graphOf([2, depth], scale, 3);
         cases.push({ graph, op, inputs: [randomInt8(rand, 2 * depth)] });
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import softmax from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -8,7 +9,9 @@ import { type CCase, evaluateOp, firstDifference, randomInt, randomInt16, rng, r
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
 
 function smGraph(shape: number[], inScale: number, beta = 1, outScale = 1 / 32768) {
-  return singleOpGraph('SOFTMAX', [{ shape, dtype: 'int16', scale: inScale, zeroPoint: 0 }], [{ shape, dtype: 'int16', scale: outScale, zeroPoint: 0 }], { beta });
+  return singleOpGraph('SOFTMAX', [{ shape, dtype: 'int16', scale: inScale, zeroPoint: 0 }], [{ shape, dtype: 'int16', scale: outScale, zeroPoint: 0 }], {
+    beta,
+  });
 }
 
 function run(g: ReturnType<typeof smGraph>, input: ArrayLike<number>): number[] {
@@ -17,7 +20,7 @@ function run(g: ReturnType<typeof smGraph>, input: ArrayLike<number>): number[] 
 
 describe('SOFTMAX 16x8 (int16 in and out)', () => {
   describe('reference kernel', () => {
-    it('uses TFLite\'s 513-entry tables: exp over [-10, 0] and 1/(1+x) over [0, 1], in [-1, 1] as int16', () => {
+    it("uses TFLite's 513-entry tables: exp over [-10, 0] and 1/(1+x) over [0, 1], in [-1, 1] as int16", () => {
       const { exp, reciprocal } = softmaxInt16Tables();
       expect([exp.length, reciprocal.length]).to.deep.equal([513, 513]);
       expect(exp[512]).to.equal(32767); // exp(0) * 32768 clamps
@@ -40,7 +43,11 @@ describe('SOFTMAX 16x8 (int16 in and out)', () => {
 
     it('is within 1/1000 of the real softmax (beta and input scale folded in)', () => {
       const rand = rng(5);
-      for (const [scale, beta] of [[0.0005, 1], [0.001, 2], [0.0002, 0.5]] as const) {
+      for (const [scale, beta] of [
+        [0.0005, 1],
+        [0.001, 2],
+        [0.0002, 0.5],
+      ] as const) {
         const x = randomInt16(rand, 10, -8000, 8000);
         const got = run(smGraph([1, 10], scale, beta), x);
         const e = Array.from(x, (v) => Math.exp(beta * scale * v));
@@ -57,21 +64,41 @@ describe('SOFTMAX 16x8 (int16 in and out)', () => {
 
   const randomLayers = (seed: number) => {
     const rand = rng(seed);
-    return [[1, 10], [3, 7], [2, 2, 33], [1, 1]].map((shape, k) => {
+    return [
+      [1, 10],
+      [3, 7],
+      [2, 2, 33],
+      [1, 1],
+    ].map((shape, k) => {
       const g = smGraph(shape, 0.0001 + rand() * 0.002, [1, 0.5, 2, 1][k]!);
-      return { ...g, inputs: [randomInt16(rand, shape.reduce((a, b) => a * b, 1), -randomInt(rand, 100, 32768), 32767)] };
+      return {
+        ...g,
+        inputs: [
+          randomInt16(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+            -randomInt(rand, 100, 32768),
+            32767,
+          ),
+        ],
+      };
     });
   };
 
   it('emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan+UBSan) equals the reference', () => {
     const cases: CCase[] = randomLayers(2020).map((l) => ({ def: softmax, ...l }));
     const results = runCasesInC(cases);
-    cases.forEach((c, k) => expect(firstDifference(toBytes(evaluateOp(softmax, c.graph, c.op, c.inputs)[0]!), results[k]![0]!), `case ${k}`).to.equal(undefined));
+    cases.forEach((c, k) =>
+      expect(firstDifference(toBytes(evaluateOp(softmax, c.graph, c.op, c.inputs)[0]!), results[k]![0]!), `case ${k}`).to.equal(undefined),
+    );
   });
 
   it('desktop TFLite (tfjs-tflite) gives the same outputs on models written by our writer', async () => {
     for (const [k, l] of randomLayers(95).entries()) {
-      const theirs = await runTfliteInterpreter(writeTflite(l.graph), l.inputs.map((b) => new Uint8Array(toBytes(b))));
+      const theirs = await runTfliteInterpreter(
+        writeTflite(l.graph),
+        l.inputs.map((b) => new Uint8Array(toBytes(b))),
+      );
       expect(firstDifference(toBytes(evaluateOp(softmax, l.graph, l.op, l.inputs)[0]!), theirs[0]!), `layer ${k}`).to.equal(undefined);
     }
   });

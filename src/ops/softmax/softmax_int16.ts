@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SOFTMAX 16x8: int16 input and output (zero points 0, output scale 1/32768), TFLite Micro's
  * SoftmaxInt16: the input difference from the row maximum is scaled so that [-65535, 0] spans
@@ -37,7 +38,11 @@ function check(graph: Graph, op: Op): void {
   requireInt16Activation(op, output, 'output');
   if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; softmax needs at least one axis`);
   if (output.shape.join(',') !== input.shape.join(',')) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+    );
   }
   const scale = f32(output.quant!.scale[0]!);
   if (!(Math.abs(scale - 1 / 32768) <= f32(0.001 / 32768))) {

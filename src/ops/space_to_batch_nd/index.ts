@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** SPACE_TO_BATCH_ND: blocks of pixels to batches, with padding (see common/batch_space.ts). */
 import { batchSpaceOp } from '../common/batch_space.ts';
 

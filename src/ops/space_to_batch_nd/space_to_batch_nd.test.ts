@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import batchToSpace from '../batch_to_space_nd/index.ts';
@@ -10,7 +11,11 @@ import { batchSpaceCases, batchSpaceGraph } from '../../../test/helpers/batch_sp
 describe('SPACE_TO_BATCH_ND', () => {
   it('moves each block offset to its own batch and pads with raw 0, not the zero point, as TFLite Micro (hand-checked)', () => {
     // [1,2,3,1], block 2x2, paddings [[0,0],[0,1]]: 2x4 padded -> four batches of 1x2
-    const g = batchSpaceGraph('SPACE_TO_BATCH_ND', { inShape: [1, 2, 3, 1], outShape: [4, 1, 2, 1], block: [2, 2], pads: [0, 0, 0, 1] }, { scale: 1, zeroPoint: -9 });
+    const g = batchSpaceGraph(
+      'SPACE_TO_BATCH_ND',
+      { inShape: [1, 2, 3, 1], outShape: [4, 1, 2, 1], block: [2, 2], pads: [0, 0, 0, 1] },
+      { scale: 1, zeroPoint: -9 },
+    );
     const out = evaluateOp(def, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6])])[0] as Int8Array;
     expect(Array.from(out)).to.deep.equal([1, 3, 2, 0, 4, 6, 5, 0]);
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';

@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import spaceToDepth from './index.ts';
 import depthToSpace from '../depth_to_space/index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+  tfliteInterpreterDifference,
 } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.1, zeroPoint: -1 };
@@ -21,10 +30,14 @@ describe('SPACE_TO_DEPTH', () => {
     expect(Array.from(evaluateOp(spaceToDepth, g.graph, g.op, [Int8Array.from([1, 2, 3, 4])])[0] as Int8Array)).to.deep.equal([1, 2, 3, 4]);
     // [1,2,4,1]: two output pixels, the left one holds columns 0-1 of both rows
     const h = graphOf([1, 2, 4, 1], 2);
-    expect(Array.from(evaluateOp(spaceToDepth, h.graph, h.op, [Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8])])[0] as Int8Array)).to.deep.equal([1, 2, 5, 6, 3, 4, 7, 8]);
+    expect(Array.from(evaluateOp(spaceToDepth, h.graph, h.op, [Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8])])[0] as Int8Array)).to.deep.equal([
+      1, 2, 5, 6, 3, 4, 7, 8,
+    ]);
     // two channels keep their order inside each position
     const c = graphOf([1, 2, 2, 2], 2);
-    expect(Array.from(evaluateOp(spaceToDepth, c.graph, c.op, [Int8Array.from([1, 10, 2, 20, 3, 30, 4, 40])])[0] as Int8Array)).to.deep.equal([1, 10, 2, 20, 3, 30, 4, 40]);
+    expect(Array.from(evaluateOp(spaceToDepth, c.graph, c.op, [Int8Array.from([1, 10, 2, 20, 3, 30, 4, 40])])[0] as Int8Array)).to.deep.equal([
+      1, 10, 2, 20, 3, 30, 4, 40,
+    ]);
   });
 
   it('is undone by DEPTH_TO_SPACE', () => {
@@ -46,8 +59,22 @@ describe('SPACE_TO_DEPTH', () => {
     const cases: CCase[] = [];
     for (let k = 0; k < 6; k++) {
       const block = randomInt(rand, 1, 3);
-      const shape: [number, number, number, number] = [randomInt(rand, 1, 2), block * randomInt(rand, 1, 3), block * randomInt(rand, 1, 3), randomInt(rand, 1, 4)];
-      cases.push({ def: spaceToDepth, ...graphOf(shape, block), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+      const shape: [number, number, number, number] = [
+        randomInt(rand, 1, 2),
+        block * randomInt(rand, 1, 3),
+        block * randomInt(rand, 1, 3),
+        randomInt(rand, 1, 4),
+      ];
+      cases.push({
+        def: spaceToDepth,
+        ...graphOf(shape, block),
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      });
     }
     const c = runCasesInC(cases);
     cases.forEach((cc, k) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../split/index.ts';
@@ -30,7 +31,14 @@ const splitV: OpDef<SplitParams> = {
     if (unknown > 1 || sizes.some((s) => s < -1) || known > dim || (unknown === 0 && known !== dim)) {
       throw new OpError(op.index, op.kind, `size_splits [${sizes.join(',')}] do not split axis ${axis} of ${dim} elements`);
     }
-    return splitParams(graph, op, 0, axis, sizes.map((s) => (s === -1 ? dim - known : s)), true);
+    return splitParams(
+      graph,
+      op,
+      0,
+      axis,
+      sizes.map((s) => (s === -1 ? dim - known : s)),
+      true,
+    );
   },
 
   macs() {

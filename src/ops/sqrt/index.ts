@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SQRT, float32 only (TFLite Micro's SQRT is float-only). std::sqrt is exactly rounded by IEEE 754,
  * so the kernel computes the correctly rounded square root itself, in integers (a 24-bit integer

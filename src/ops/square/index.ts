@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SQUARE, float32 only (TFLite Micro's SQUARE is float-only). x·x, one IEEE float product (exact
  * rounding, so the same bits on every FPU and in soft float); a NaN comes out quieted.

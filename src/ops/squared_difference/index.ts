@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SQUARED_DIFFERENCE, int8 with broadcasting: TFLite Micro's quantized SquaredDifference. Both inputs
  * are shifted left by 7, brought to twice the larger input scale (double arithmetic on the float32
@@ -13,8 +14,17 @@ import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixed
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, commonScaleView, float32Scales, forEachPair, inPlaceOverlap,
-  input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount,
+  type CommonScaleParams,
+  type CommonScaleReals,
+  commonScaleParams,
+  commonScaleView,
+  float32Scales,
+  forEachPair,
+  inPlaceOverlap,
+  input1AtCommonScale,
+  input2AtCommonScale,
+  int8BinaryTensors,
+  outputElementCount,
 } from '../common/binary_elementwise.ts';
 
 /** 255^2 · 2^14 still fits an int32 */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SQUARED_DIFFERENCE 16x8: TFLite Micro's quantized SquaredDifference on int16 (zero points 0) with a
  * left shift of 0 (int8 uses 7): both inputs are brought to twice the larger input scale (each at
@@ -15,9 +16,12 @@ import { int16BinaryTensors } from '../mul/mul_int16.ts';
 const LEFT_SHIFT = 0;
 
 export interface SquaredDifferenceInt16Params extends Int16Tagged, BinaryLayout {
-  input1Multiplier: number; input1Shift: number;
-  input2Multiplier: number; input2Shift: number;
-  outputMultiplier: number; outputShift: number;
+  input1Multiplier: number;
+  input1Shift: number;
+  input2Multiplier: number;
+  input2Shift: number;
+  outputMultiplier: number;
+  outputShift: number;
 }
 
 function reals(graph: Graph, op: Op) {
@@ -33,13 +37,18 @@ export const squaredDifferenceInt16: Int16Variant<SquaredDifferenceInt16Params> 
   },
   prepare(graph, op) {
     const r = reals(graph, op);
-    const m1 = quantizeMultiplier(r.input1), m2 = quantizeMultiplier(r.input2), mo = quantizeMultiplier(r.output);
+    const m1 = quantizeMultiplier(r.input1),
+      m2 = quantizeMultiplier(r.input2),
+      mo = quantizeMultiplier(r.output);
     return {
       activationBits: 16,
       ...binaryLayout(graph, op),
-      input1Multiplier: m1.multiplier, input1Shift: m1.shift,
-      input2Multiplier: m2.multiplier, input2Shift: m2.shift,
-      outputMultiplier: mo.multiplier, outputShift: mo.shift,
+      input1Multiplier: m1.multiplier,
+      input1Shift: m1.shift,
+      input2Multiplier: m2.multiplier,
+      input2Shift: m2.shift,
+      outputMultiplier: mo.multiplier,
+      outputShift: mo.shift,
     };
   },
   evaluate(p, inputs, outputs) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type AliasParams, aliasParams, copyBytes, emitAliasCopy } from '../common/alias_copy.ts';
@@ -19,13 +20,19 @@ const squeeze: OpDef<AliasParams> = {
     requireSameDtype(op, input, output);
     const rank = input.shape.length;
     const listed = (op.attrs.squeezeDims as number[] | undefined) ?? [];
-    const dims = listed.length === 0
-      ? input.shape.map((d, k) => (d === 1 ? k : -1)).filter((k) => k >= 0)
-      : listed.map((d) => normalizeAxis(op, d, rank, 'squeeze dimension'));
+    const dims =
+      listed.length === 0
+        ? input.shape.map((d, k) => (d === 1 ? k : -1)).filter((k) => k >= 0)
+        : listed.map((d) => normalizeAxis(op, d, rank, 'squeeze dimension'));
     for (const k of dims) {
       if (input.shape[k] !== 1) throw new OpError(op.index, op.kind, `dimension ${k} of input ${tensorLabel(input)} has extent ${input.shape[k]}, not 1`);
     }
-    requireShape(op, output, 'output', input.shape.filter((_, k) => !dims.includes(k)));
+    requireShape(
+      op,
+      output,
+      'output',
+      input.shape.filter((_, k) => !dims.includes(k)),
+    );
   },
 
   prepare: aliasParams,

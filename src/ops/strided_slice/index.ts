@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -20,7 +21,12 @@ export function sliceParams(graph: Graph, op: Op, starts: number[], steps: numbe
   const output = graph.tensors[op.outputs[0]!]!;
   const inStrides = denseStrides(input.shape);
   const outStrides = denseStrides(counts);
-  const copy = stridedCopy(counts, inStrides.map((s, k) => s * steps[k]!), outStrides, starts.reduce((n, s, k) => n + s * inStrides[k]!, 0));
+  const copy = stridedCopy(
+    counts,
+    inStrides.map((s, k) => s * steps[k]!),
+    outStrides,
+    starts.reduce((n, s, k) => n + s * inStrides[k]!, 0),
+  );
   return {
     dtype: input.dtype,
     ctype: DTYPE_C[input.dtype],
@@ -92,7 +98,11 @@ export function resolveStridedSlice(graph: Graph, op: Op): { starts: number[]; s
   const rank = input.shape.length;
   const a = op.attrs as StridedSliceAttrs;
   if (a.ellipsisMask || a.newAxisMask) {
-    throw new OpError(op.index, op.kind, `ellipsis_mask ${a.ellipsisMask ?? 0} / new_axis_mask ${a.newAxisMask ?? 0} are not supported (TFLite Micro ignores them); re-export with explicit indices`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `ellipsis_mask ${a.ellipsisMask ?? 0} / new_axis_mask ${a.newAxisMask ?? 0} are not supported (TFLite Micro ignores them); re-export with explicit indices`,
+    );
   }
   if (a.offset) throw new OpError(op.index, op.kind, 'offset = true is not supported (TFLite Micro ignores it)');
   const vectors = (['begin', 'end', 'strides'] as const).map((role, k) => {
@@ -102,19 +112,26 @@ export function resolveStridedSlice(graph: Graph, op: Op): { starts: number[]; s
     return v;
   });
   const [begin, end, strides] = vectors as [number[], number[], number[]];
-  const starts: number[] = [], steps: number[] = [], counts: number[] = [], kept: number[] = [];
+  const starts: number[] = [],
+    steps: number[] = [],
+    counts: number[] = [],
+    kept: number[] = [];
   for (let k = 0; k < rank; k++) {
     const size = input.shape[k]!;
     const step = strides[k]!;
     if (step === 0) throw new OpError(op.index, op.kind, `stride of axis ${k} is 0`);
-    const shrink = ((a.shrinkAxisMask ?? 0) >> k & 1) === 1;
-    const start = startForAxis(begin[k]!, step, size, ((a.beginMask ?? 0) >> k & 1) === 1);
-    const stop = stopForAxis(end[k]!, step, size, ((a.endMask ?? 0) >> k & 1) === 1, shrink, start);
+    const shrink = (((a.shrinkAxisMask ?? 0) >> k) & 1) === 1;
+    const start = startForAxis(begin[k]!, step, size, (((a.beginMask ?? 0) >> k) & 1) === 1);
+    const stop = stopForAxis(end[k]!, step, size, (((a.endMask ?? 0) >> k) & 1) === 1, shrink, start);
     const count = Math.max(0, Math.ceil((stop - start) / step));
     if (shrink && (start < 0 || start >= size || step < 0)) {
-      throw new OpError(op.index, op.kind, step < 0
-        ? `shrunk axis ${k} has a negative stride (TFLite Micro then copies nothing)`
-        : `shrunk axis ${k} index ${begin[k]} is outside the input's ${size} elements`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        step < 0
+          ? `shrunk axis ${k} has a negative stride (TFLite Micro then copies nothing)`
+          : `shrunk axis ${k} index ${begin[k]} is outside the input's ${size} elements`,
+      );
     }
     starts.push(count > 0 ? start : 0);
     steps.push(step);
@@ -138,7 +155,11 @@ const stridedSlice: OpDef<SliceParams> = {
     requireSameDtype(op, input, output);
     const { kept } = resolveStridedSlice(graph, op);
     if (output.shape.length !== kept.length || output.shape.some((d, k) => d !== kept[k])) {
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; the slice of ${shapeText(input.shape)} gives ${shapeText(kept)}`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `output ${tensorLabel(output)} has shape ${shapeText(output.shape)}; the slice of ${shapeText(input.shape)} gives ${shapeText(kept)}`,
+      );
     }
   },
 

@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import stridedSlice, { resolveStridedSlice } from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { DType, OpAttrs } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifference,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+  tfliteInterpreterDifference,
 } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.1, zeroPoint: 2 };
@@ -13,12 +22,18 @@ const Q = { scale: 0.1, zeroPoint: 2 };
 function graphOf(shape: number[], begin: number[], end: number[], strides: number[], attrs: OpAttrs = {}, dtype: DType = 'int8') {
   const rank = shape.length;
   const q = dtype === 'int8' ? Q : {};
-  const build = (outShape: number[]) => singleOpGraph('STRIDED_SLICE', [
-    { shape, dtype, ...q },
-    { shape: [rank], dtype: 'int32', data: Int32Array.from(begin) },
-    { shape: [rank], dtype: 'int32', data: Int32Array.from(end) },
-    { shape: [rank], dtype: 'int32', data: Int32Array.from(strides) },
-  ], [{ shape: outShape, dtype, ...q }], attrs);
+  const build = (outShape: number[]) =>
+    singleOpGraph(
+      'STRIDED_SLICE',
+      [
+        { shape, dtype, ...q },
+        { shape: [rank], dtype: 'int32', data: Int32Array.from(begin) },
+        { shape: [rank], dtype: 'int32', data: Int32Array.from(end) },
+        { shape: [rank], dtype: 'int32', data: Int32Array.from(strides) },
+      ],
+      [{ shape: outShape, dtype, ...q }],
+      attrs,
+    );
   const probe = build([]);
   return build(resolveStridedSlice(probe.graph, probe.op).kept);
 }
@@ -56,14 +71,38 @@ describe('STRIDED_SLICE', () => {
       const e = graphOf([2, 2], [0, 0], [2, 2], [1, 1]);
       e.op.attrs = { ellipsisMask: 1 };
       expect(() => stridedSlice.check(e.graph, e.op)).to.throw(OpError, /ellipsis_mask 1 \/ new_axis_mask 0 are not supported/);
-      const z = singleOpGraph('STRIDED_SLICE', [{ shape: [4], ...Q }, { shape: [1], dtype: 'int32', data: Int32Array.from([0]) },
-        { shape: [1], dtype: 'int32', data: Int32Array.from([4]) }, { shape: [1], dtype: 'int32', data: Int32Array.from([0]) }], [{ shape: [4], ...Q }]);
+      const z = singleOpGraph(
+        'STRIDED_SLICE',
+        [
+          { shape: [4], ...Q },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([0]) },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([4]) },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([0]) },
+        ],
+        [{ shape: [4], ...Q }],
+      );
       expect(() => stridedSlice.check(z.graph, z.op)).to.throw(OpError, /stride of axis 0 is 0/);
-      const d = singleOpGraph('STRIDED_SLICE', [{ shape: [4], ...Q }, { shape: [1], dtype: 'int32' },
-        { shape: [1], dtype: 'int32', data: Int32Array.from([4]) }, { shape: [1], dtype: 'int32', data: Int32Array.from([1]) }], [{ shape: [4], ...Q }]);
+      const d = singleOpGraph(
+        'STRIDED_SLICE',
+        [
+          { shape: [4], ...Q },
+          { shape: [1], dtype: 'int32' },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([4]) },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
+        ],
+        [{ shape: [4], ...Q }],
+      );
       expect(() => stridedSlice.check(d.graph, d.op)).to.throw(OpError, /begin tensor 1 "in1" is computed at run time/);
-      const w = singleOpGraph('STRIDED_SLICE', [{ shape: [4], ...Q }, { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
-        { shape: [1], dtype: 'int32', data: Int32Array.from([4]) }, { shape: [1], dtype: 'int32', data: Int32Array.from([1]) }], [{ shape: [4], ...Q }]);
+      const w = singleOpGraph(
+        'STRIDED_SLICE',
+        [
+          { shape: [4], ...Q },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([4]) },
+          { shape: [1], dtype: 'int32', data: Int32Array.from([1]) },
+        ],
+        [{ shape: [4], ...Q }],
+      );
       expect(() => stridedSlice.check(w.graph, w.op)).to.throw(OpError, /has shape \[4\]; the slice of \[4\] gives \[3\]/);
     });
   });
@@ -74,7 +113,10 @@ describe('STRIDED_SLICE', () => {
     const strides = shape.map(() => [1, 1, 2, 3, -1, -2][randomInt(rand, 0, 5)]!);
     const begin = shape.map((d) => randomInt(rand, -d - 1, d + 1));
     const end = shape.map((d) => randomInt(rand, -d - 1, d + 1));
-    const attrs = { beginMask: randomInt(rand, 0, (1 << rank) - 1) & randomInt(rand, 0, 15), endMask: randomInt(rand, 0, (1 << rank) - 1) & randomInt(rand, 0, 15) };
+    const attrs = {
+      beginMask: randomInt(rand, 0, (1 << rank) - 1) & randomInt(rand, 0, 15),
+      endMask: randomInt(rand, 0, (1 << rank) - 1) & randomInt(rand, 0, 15),
+    };
     const n = shape.reduce((a, b) => a * b, 1);
     let values: TensorBuffer = randomInt8(rand, n);
     if (dtype !== 'int8') {

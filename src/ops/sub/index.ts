@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SUB, int8 with broadcasting: TFLite Micro's SubElementwise / BroadcastQuantSubSlow. Like ADD, both
  * inputs are shifted left by 20 and brought to twice the larger input scale, subtracted, and
@@ -12,8 +13,19 @@ import { subInt16 } from './sub_int16.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryLayout } from '../common/elementwise.ts';
 import {
-  type CommonScaleParams, type CommonScaleReals, commonScaleParams, forEachPair, subRealMultipliers, fusedActivationBounds,
-  inPlaceOverlap, input1AtCommonScale, input2AtCommonScale, int8BinaryTensors, outputElementCount, planCommonScale, renderCommonScale,
+  type CommonScaleParams,
+  type CommonScaleReals,
+  commonScaleParams,
+  forEachPair,
+  subRealMultipliers,
+  fusedActivationBounds,
+  inPlaceOverlap,
+  input1AtCommonScale,
+  input2AtCommonScale,
+  int8BinaryTensors,
+  outputElementCount,
+  planCommonScale,
+  renderCommonScale,
   requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import sub from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -46,7 +47,7 @@ describe('SUB', () => {
       expect(run([3], [3], [3], qz, qz, qz, [-100, -120, -60], [-120, -100, -128], 'RELU_N1_TO_1')).to.deep.equal([-126, -128, -126]);
     });
 
-    it('divides the scales in float32 as TFLite Micro\'s SUB does (not in double as its ADD)', () => {
+    it("divides the scales in float32 as TFLite Micro's SUB does (not in double as its ADD)", () => {
       const { graph, op } = binaryGraph('SUB', [1], [1], [1], { scale: 0.1, zeroPoint: 0 }, { scale: 0.3, zeroPoint: 0 }, { scale: 0.2, zeroPoint: 0 });
       const p = sub.prepare(graph, op);
       const s1 = Math.fround(0.1);
@@ -63,15 +64,27 @@ describe('SUB', () => {
 
   it('emitted C matches the reference kernel byte for byte on broadcast shapes and every activation', () => {
     const rand = rng(71);
-    expectCMatchesReference(BROADCAST_SHAPES.map(([a, b, out], k) => {
-      const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), { activation: ACTIVATIONS[k % 4] });
-      return { def: sub, graph, op, inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))] };
-    }));
+    expectCMatchesReference(
+      BROADCAST_SHAPES.map(([a, b, out], k) => {
+        const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), {
+          activation: ACTIVATIONS[k % 4],
+        });
+        return { def: sub, graph, op, inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))] };
+      }),
+    );
   });
 
   describe('common-scale kernel: input tables, SMMLAR requantization (binary_elementwise.ts)', () => {
     const pairsCase = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap: boolean, isa?: CCase['isa']): CCase => {
-      const [a, b] = swap ? [[1, 256], [256, 1]] : [[256, 1], [1, 256]];
+      const [a, b] = swap
+        ? [
+            [1, 256],
+            [256, 1],
+          ]
+        : [
+            [256, 1],
+            [1, 256],
+          ];
       const { graph, op } = binaryGraph('SUB', a, b, [256, 256], qa, qb, qo, { activation });
       return { def: sub, graph, op, inputs: [ALL_INT8, ALL_INT8], ...(isa ? { isa } : {}) };
     };
@@ -82,7 +95,16 @@ describe('SUB', () => {
         const p = sub.prepare(graph, op);
         const k = planCommonScale(p, 20, -1, p.actMin, p.actMax);
         const o = k.output;
-        const stage = o.kind === 'exact' ? 'exact' : o.zeroPointAfter !== 0 ? 'zpAfter' : o.signFix ? 'signFix' : o.rnd === 2 ** (o.rsh - 1) + p.outputZeroPoint * 2 ** o.rsh ? 'rnd0' : 'rndDown';
+        const stage =
+          o.kind === 'exact'
+            ? 'exact'
+            : o.zeroPointAfter !== 0
+              ? 'zpAfter'
+              : o.signFix
+                ? 'signFix'
+                : o.rnd === 2 ** (o.rsh - 1) + p.outputZeroPoint * 2 ** o.rsh
+                  ? 'rnd0'
+                  : 'rndDown';
         expect(stage, name).to.equal(name);
       }
     });
@@ -99,7 +121,11 @@ describe('SUB', () => {
         const qb = k % 3 === 0 ? qa : q();
         const qo = q();
         const probe = binaryGraph('SUB', [1], [1], [1], qa, qb, qo, { activation: ACTIVATIONS[k % 4] });
-        try { sub.check(probe.graph, probe.op); } catch { continue; }
+        try {
+          sub.check(probe.graph, probe.op);
+        } catch {
+          continue;
+        }
         cases.push(pairsCase(qa, qb, qo, ACTIVATIONS[k % 4]!, k % 2 === 1));
       }
       expectCMatchesReference(cases);
@@ -107,12 +133,32 @@ describe('SUB', () => {
 
     it('handles element counts that are not a multiple of 4 and broadcast rows of 3', () => {
       const rand = rng(74);
-      const shapes: [number[], number[], number[]][] = [[[1, 7, 3, 1], [1, 7, 3, 1], [1, 7, 3, 1]], [[3], [3], [3]], [[1, 5, 5, 3], [3], [1, 5, 5, 3]], [[1, 7], [5, 1], [5, 7]]];
-      expectCMatchesReference(shapes.flatMap(([a, b, out], k) => {
-        const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), { activation: ACTIVATIONS[k % 4] });
-        const inputs = [randomInt8(rand, count(a)), randomInt8(rand, count(b))];
-        return [{ def: sub, graph, op, inputs }, { def: sub, graph, op, inputs, isa: { dsp: false, armv6m: true } }];
-      }));
+      const shapes: [number[], number[], number[]][] = [
+        [
+          [1, 7, 3, 1],
+          [1, 7, 3, 1],
+          [1, 7, 3, 1],
+        ],
+        [[3], [3], [3]],
+        [[1, 5, 5, 3], [3], [1, 5, 5, 3]],
+        [
+          [1, 7],
+          [5, 1],
+          [5, 7],
+        ],
+      ];
+      expectCMatchesReference(
+        shapes.flatMap(([a, b, out], k) => {
+          const { graph, op } = binaryGraph('SUB', a, b, out, randomQ(rand, -5, 0), randomQ(rand, -5, 0), randomQ(rand, -5, 0), {
+            activation: ACTIVATIONS[k % 4],
+          });
+          const inputs = [randomInt8(rand, count(a)), randomInt8(rand, count(b))];
+          return [
+            { def: sub, graph, op, inputs },
+            { def: sub, graph, op, inputs, isa: { dsp: false, armv6m: true } },
+          ];
+        }),
+      );
     });
   });
 
@@ -121,7 +167,8 @@ describe('SUB', () => {
     const pairCases = () => {
       const rand = rng(71);
       const pairs = (qa: Q, qb: Q, qo: Q, activation: FusedActivation, swap: boolean) => ({
-        ...binaryGraph('SUB', swap ? [1, 256] : [256, 1], swap ? [256, 1] : [1, 256], [256, 256], qa, qb, qo, { activation }), inputs: [ALL_INT8, ALL_INT8],
+        ...binaryGraph('SUB', swap ? [1, 256] : [256, 1], swap ? [256, 1] : [1, 256], [256, 256], qa, qb, qo, { activation }),
+        inputs: [ALL_INT8, ALL_INT8],
       });
       const cases = Object.values(SUB_STAGES).map(([qa, qb, qo, act], k) => pairs(qa, qb, qo, act, k % 2 === 1));
       for (let k = 0; cases.length < 40; k++) {
@@ -129,7 +176,11 @@ describe('SUB', () => {
         const qb = k % 5 === 0 ? qa : randomQ(rand, -8, 1);
         const qo = randomQ(rand, -8, 1);
         const probe = binaryGraph('SUB', [1], [1], [1], qa, qb, qo, { activation: ACTIVATIONS[k % 4] });
-        try { sub.check(probe.graph, probe.op); } catch { continue; }
+        try {
+          sub.check(probe.graph, probe.op);
+        } catch {
+          continue;
+        }
         cases.push(pairs(qa, qb, qo, ACTIVATIONS[k % 4]!, k % 2 === 1));
       }
       return cases;
@@ -149,13 +200,16 @@ describe('SUB', () => {
     it('agrees byte for byte with and without broadcasting, for every activation', function () {
       if (!tflmRefAvailable(this)) return;
       const rand = rng(72);
-      expectTflmAgrees(sub, Array.from({ length: 24 }, (_, k) => {
-        const [a, b, out] = BROADCAST_SHAPES[k % BROADCAST_SHAPES.length]!;
-        return {
-          ...binaryGraph('SUB', a, b, out, randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -6, 0), { activation: ACTIVATIONS[k % 4] }),
-          inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))],
-        };
-      }));
+      expectTflmAgrees(
+        sub,
+        Array.from({ length: 24 }, (_, k) => {
+          const [a, b, out] = BROADCAST_SHAPES[k % BROADCAST_SHAPES.length]!;
+          return {
+            ...binaryGraph('SUB', a, b, out, randomQ(rand, -6, 0), randomQ(rand, -6, 0), randomQ(rand, -6, 0), { activation: ACTIVATIONS[k % 4] }),
+            inputs: [randomInt8(rand, count(a)), randomInt8(rand, count(b))],
+          };
+        }),
+      );
     });
   });
 });

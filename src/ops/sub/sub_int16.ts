@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SUB 16x8: int16 activations (zero point 0), TFLite Micro's general quantized SUB with the int16
  * headroom: inputs shifted left by 15 (not 20), brought to twice the larger input scale, subtracted

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SUM, int8, over any constant axes: TFLite Micro's QuantizedMeanOrSum with compute_sum: the raw sum
  * minus z_in·count, requantized by s_in/s_out, plus z_out, clamped to int8.
@@ -7,7 +8,13 @@ import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
 import {
-  type MeanOrSumGeometry, checkInt8MeanOrSum, forEachReduction, inputCount, meanOrSumCView, meanOrSumGeometry, rawSum,
+  type MeanOrSumGeometry,
+  checkInt8MeanOrSum,
+  forEachReduction,
+  inputCount,
+  meanOrSumCView,
+  meanOrSumGeometry,
+  rawSum,
   requantizeSum,
 } from '../common/reduce.ts';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import sum from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -21,7 +22,17 @@ function randomCases(seed: number, n: number): Omit<CCase, 'def'>[] {
     const qi = extremeQ(rand, -10, 3);
     const qo = rand() < 0.2 ? qi : extremeQ(rand, -10, 3);
     const { graph, op } = reduceGraph('SUM', r.in, r.axes, r.out, qi, qo, r.keepDims);
-    return { graph, op, inputs: [extremeInt8(rand, r.in.reduce((a, b) => a * b, 1), qi.zeroPoint)] };
+    return {
+      graph,
+      op,
+      inputs: [
+        extremeInt8(
+          rand,
+          r.in.reduce((a, b) => a * b, 1),
+          qi.zeroPoint,
+        ),
+      ],
+    };
   });
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * SVDF, int8 (TFLite Micro's EvalIntegerSvdfReference): a rank-r singular-value-decomposition filter
  * over time. Each call shifts the activation state (a variable tensor of `memory` past values per
@@ -11,7 +12,16 @@ import { type Graph, type Op, elementCount, isConstant } from '../../ir/graph.ts
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
-import { optionalInput, requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel } from '../common/weighted.ts';
+import {
+  optionalInput,
+  requireConstant,
+  requireInput,
+  requireInt8Activation,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
+} from '../common/weighted.ts';
 
 const INPUT = 0;
 const WEIGHTS_FEATURE = 1;
@@ -53,7 +63,8 @@ function shapes(graph: Graph, op: Op) {
 }
 
 function check(graph: Graph, op: Op): void {
-  if (op.inputs.length !== 5) throw new OpError(op.index, op.kind, `expected 5 inputs (input, weights_feature, weights_time, bias, activation_state), got ${op.inputs.length}`);
+  if (op.inputs.length !== 5)
+    throw new OpError(op.index, op.kind, `expected 5 inputs (input, weights_feature, weights_time, bias, activation_state), got ${op.inputs.length}`);
   const { input, wf, wt, rank, batches, inputSize, filters, memory, units } = shapes(graph, op);
   const bias = optionalInput(graph, op, BIAS);
   const state = requireInput(graph, op, STATE, 'activation state');
@@ -64,25 +75,39 @@ function check(graph: Graph, op: Op): void {
   requireRank(op, wf, 'weights_feature', 2);
   requireRank(op, wt, 'weights_time', 2);
   requireRank(op, output, 'output', 2);
-  if (!Number.isInteger(rank) || rank < 1 || filters % rank !== 0) throw new OpError(op.index, op.kind, `rank ${rank} does not divide the ${filters} filters of weights_feature ${tensorLabel(wf)}`);
-  if (wf.shape[1] !== inputSize) throw new OpError(op.index, op.kind, `weights_feature ${tensorLabel(wf)} has shape [${wf.shape.join(',')}]; expected [${filters},${inputSize}]`);
-  if (wt.shape[0] !== filters) throw new OpError(op.index, op.kind, `weights_time ${tensorLabel(wt)} has shape [${wt.shape.join(',')}]; expected [${filters},memory]`);
-  if (output.shape[0] !== batches || output.shape[1] !== units) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${batches},${units}]`);
+  if (!Number.isInteger(rank) || rank < 1 || filters % rank !== 0)
+    throw new OpError(op.index, op.kind, `rank ${rank} does not divide the ${filters} filters of weights_feature ${tensorLabel(wf)}`);
+  if (wf.shape[1] !== inputSize)
+    throw new OpError(op.index, op.kind, `weights_feature ${tensorLabel(wf)} has shape [${wf.shape.join(',')}]; expected [${filters},${inputSize}]`);
+  if (wt.shape[0] !== filters)
+    throw new OpError(op.index, op.kind, `weights_time ${tensorLabel(wt)} has shape [${wt.shape.join(',')}]; expected [${filters},memory]`);
+  if (output.shape[0] !== batches || output.shape[1] !== units)
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${batches},${units}]`);
   requireWeightQuant(op, wf, 0, filters, false);
   requireConstant(op, wf, 'weights_feature');
-  if (wf.quant!.scale.length !== 1) throw new OpError(op.index, op.kind, `weights_feature ${tensorLabel(wf)} is quantized per channel; SVDF takes per-tensor weights`);
-  if (wt.dtype !== 'int16' && wt.dtype !== 'int8') throw new OpError(op.index, op.kind, `weights_time ${tensorLabel(wt)} is ${wt.dtype}; int8 SVDF takes int16 or int8 time weights`);
+  if (wf.quant!.scale.length !== 1)
+    throw new OpError(op.index, op.kind, `weights_feature ${tensorLabel(wf)} is quantized per channel; SVDF takes per-tensor weights`);
+  if (wt.dtype !== 'int16' && wt.dtype !== 'int8')
+    throw new OpError(op.index, op.kind, `weights_time ${tensorLabel(wt)} is ${wt.dtype}; int8 SVDF takes int16 or int8 time weights`);
   if (!wt.quant || wt.quant.scale.length !== 1) throw new OpError(op.index, op.kind, `weights_time ${tensorLabel(wt)} needs one (per-tensor) scale`);
   requireConstant(op, wt, 'weights_time');
-  if (state.dtype !== wt.dtype) throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} is ${state.dtype}; it must have weights_time's type ${wt.dtype}`);
-  if (!state.quant || state.quant.scale.length !== 1 || !(state.quant.scale[0]! > 0)) throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} needs one positive scale`);
-  if (!state.isVariable || isConstant(state)) throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} is not a variable tensor; SVDF keeps its memory in a variable tensor`);
+  if (state.dtype !== wt.dtype)
+    throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} is ${state.dtype}; it must have weights_time's type ${wt.dtype}`);
+  if (!state.quant || state.quant.scale.length !== 1 || !(state.quant.scale[0]! > 0))
+    throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} needs one positive scale`);
+  if (!state.isVariable || isConstant(state))
+    throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} is not a variable tensor; SVDF keeps its memory in a variable tensor`);
   if (elementCount(state.shape) !== batches * memory * filters) {
-    throw new OpError(op.index, op.kind, `activation state ${tensorLabel(state)} has ${elementCount(state.shape)} elements; expected batches * memory * filters = ${batches * memory * filters}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `activation state ${tensorLabel(state)} has ${elementCount(state.shape)} elements; expected batches * memory * filters = ${batches * memory * filters}`,
+    );
   }
   if (bias) {
     if (bias.dtype !== 'int32') throw new OpError(op.index, op.kind, `bias ${tensorLabel(bias)} is ${bias.dtype}; int8 SVDF takes an int32 bias`);
-    if (elementCount(bias.shape) !== units) throw new OpError(op.index, op.kind, `bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units} (one per unit)`);
+    if (elementCount(bias.shape) !== units)
+      throw new OpError(op.index, op.kind, `bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units} (one per unit)`);
     requireConstant(op, bias, 'bias');
   }
 }
@@ -97,13 +122,20 @@ function prepare(graph: Graph, op: Op): SvdfParams {
   const feature = quantizeMultiplier(f32(f32(sIn * f32(wf.quant!.scale[0]!)) / sState));
   const out = quantizeMultiplier(f32(f32(sState * f32(wt.quant!.scale[0]!)) / f32(output.quant!.scale[0]!)));
   return {
-    batches, inputSize, filters, rank, units, memory,
+    batches,
+    inputSize,
+    filters,
+    rank,
+    units,
+    memory,
     stateBits: wt.dtype === 'int16' ? 16 : 8,
     inputZeroPoint: input.quant!.zeroPoint[0]!,
     stateZeroPoint: state.quant!.zeroPoint[0]!,
     outputZeroPoint: output.quant!.zeroPoint[0]!,
-    featureMultiplier: feature.multiplier, featureShift: feature.shift,
-    outputMultiplier: out.multiplier, outputShift: out.shift,
+    featureMultiplier: feature.multiplier,
+    featureShift: feature.shift,
+    outputMultiplier: out.multiplier,
+    outputShift: out.shift,
     hasBias: optionalInput(graph, op, BIAS) !== undefined,
   };
 }

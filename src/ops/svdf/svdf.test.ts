@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +20,14 @@ interface SvdfSpec {
   rank: number;
   memory: number;
   stateType?: 'int16' | 'int8';
-  inScale?: number; inZp?: number;
+  inScale?: number;
+  inZp?: number;
   wfScale?: number;
   wtScale?: number;
-  stateScale?: number; stateZp?: number;
-  outScale?: number; outZp?: number;
+  stateScale?: number;
+  stateZp?: number;
+  outScale?: number;
+  outZp?: number;
   weightsFeature?: ArrayLike<number>;
   weightsTime?: ArrayLike<number>;
   bias?: ArrayLike<number> | null;
@@ -39,21 +43,37 @@ function svdfGraph(s: SvdfSpec): { graph: Graph; op: Op } {
   const wtRange = stateType === 'int16' ? 2000 : 127;
   const stateScale = s.stateScale ?? 0.01;
   const wtScale = s.wtScale ?? 0.001;
-  const { graph, op } = singleOpGraph('SVDF', [
-    { shape: [s.batches, s.inputSize], scale: s.inScale ?? 0.05, zeroPoint: s.inZp ?? 0 },
-    { shape: [s.filters, s.inputSize], scale: s.wfScale ?? 0.01, data: Int8Array.from(s.weightsFeature ?? randomInt8(rand, s.filters * s.inputSize, -127, 127)) },
-    {
-      shape: [s.filters, s.memory], dtype: stateType, scale: wtScale,
-      data: stateType === 'int16'
-        ? Int16Array.from(s.weightsTime ?? Array.from({ length: s.filters * s.memory }, () => randomInt(rand, -wtRange, wtRange)))
-        : Int8Array.from(s.weightsTime ?? randomInt8(rand, s.filters * s.memory, -127, 127)),
-    },
-    s.bias === null ? null : {
-      shape: [units], dtype: 'int32', scale: Math.fround(stateScale * wtScale),
-      data: Int32Array.from(s.bias ?? Array.from({ length: units }, () => randomInt(rand, -2000, 2000))),
-    },
-    { shape: [s.batches, s.memory * s.filters], dtype: stateType, scale: stateScale, zeroPoint: s.stateZp ?? 0, name: 'activation_state' },
-  ], [{ shape: [s.batches, units], scale: s.outScale ?? 0.05, zeroPoint: s.outZp ?? 0 }], { rank: s.rank, activation: s.activation ?? 'NONE', asymmetricQuantizeInputs: false });
+  const { graph, op } = singleOpGraph(
+    'SVDF',
+    [
+      { shape: [s.batches, s.inputSize], scale: s.inScale ?? 0.05, zeroPoint: s.inZp ?? 0 },
+      {
+        shape: [s.filters, s.inputSize],
+        scale: s.wfScale ?? 0.01,
+        data: Int8Array.from(s.weightsFeature ?? randomInt8(rand, s.filters * s.inputSize, -127, 127)),
+      },
+      {
+        shape: [s.filters, s.memory],
+        dtype: stateType,
+        scale: wtScale,
+        data:
+          stateType === 'int16'
+            ? Int16Array.from(s.weightsTime ?? Array.from({ length: s.filters * s.memory }, () => randomInt(rand, -wtRange, wtRange)))
+            : Int8Array.from(s.weightsTime ?? randomInt8(rand, s.filters * s.memory, -127, 127)),
+      },
+      s.bias === null
+        ? null
+        : {
+            shape: [units],
+            dtype: 'int32',
+            scale: Math.fround(stateScale * wtScale),
+            data: Int32Array.from(s.bias ?? Array.from({ length: units }, () => randomInt(rand, -2000, 2000))),
+          },
+      { shape: [s.batches, s.memory * s.filters], dtype: stateType, scale: stateScale, zeroPoint: s.stateZp ?? 0, name: 'activation_state' },
+    ],
+    [{ shape: [s.batches, units], scale: s.outScale ?? 0.05, zeroPoint: s.outZp ?? 0 }],
+    { rank: s.rank, activation: s.activation ?? 'NONE', asymmetricQuantizeInputs: false },
+  );
   graph.tensors[op.inputs[4]!]!.isVariable = true;
   graph.inputs = [op.inputs[0]!];
   return { graph, op };
@@ -66,7 +86,8 @@ function stateOf(graph: Graph, op: Op): TensorBuffer {
   return buffer;
 }
 
-const run = (graph: Graph, op: Op, x: ArrayLike<number>, state: TensorBuffer) => Array.from(evaluateOp(svdf, graph, op, [Int8Array.from(x), state])[0] as Int8Array);
+const run = (graph: Graph, op: Op, x: ArrayLike<number>, state: TensorBuffer) =>
+  Array.from(evaluateOp(svdf, graph, op, [Int8Array.from(x), state])[0] as Int8Array);
 
 const values = (b: TensorBuffer) => Array.from(b as Int16Array);
 
@@ -83,8 +104,19 @@ const userError = (f: () => unknown): string => {
 describe('SVDF', () => {
   describe('reference kernel, hand-computed (unit scales: every multiplier is 1)', () => {
     const unit: SvdfSpec = {
-      batches: 1, inputSize: 2, filters: 2, rank: 2, memory: 3, inScale: 1, wfScale: 1, wtScale: 1, stateScale: 1, outScale: 1,
-      weightsFeature: [1, 1, 2, -1], weightsTime: [1, 2, 3, 4, 5, 6], bias: [10],
+      batches: 1,
+      inputSize: 2,
+      filters: 2,
+      rank: 2,
+      memory: 3,
+      inScale: 1,
+      wfScale: 1,
+      wtScale: 1,
+      stateScale: 1,
+      outScale: 1,
+      weightsFeature: [1, 1, 2, -1],
+      weightsTime: [1, 2, 3, 4, 5, 6],
+      bias: [10],
     };
 
     it('rank 2: two calls fill the memory from the right; unit = bias + sum over its filters of state . weights_time', () => {
@@ -122,7 +154,7 @@ describe('SVDF', () => {
       expect(run(big.graph, big.op, [1, 2], stateOf(big.graph, big.op))).to.deep.equal([127]);
     });
 
-    it('requantizes with TFLite Micro\'s float-then-double effective scales', () => {
+    it("requantizes with TFLite Micro's float-then-double effective scales", () => {
       const { graph, op } = svdfGraph({ ...unit, inScale: 0.5, stateScale: 0.25, wtScale: 0.5, outScale: 0.125 });
       // feature multiplier 0.5*1/0.25 = 2: features [6, 0]; output multiplier 0.25*0.5/0.125 = 1: 10 + 18
       const state = stateOf(graph, op);
@@ -138,11 +170,31 @@ describe('SVDF', () => {
         f(graph, op);
         return userError(() => svdf.check(graph, op));
       };
-      expect(mutate((g, op) => { op.attrs.rank = 4; })).to.match(/op 0 \(SVDF\): rank 4 does not divide the 6 filters/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[4]!]!.isVariable = false; })).to.match(/activation state tensor \d+ "activation_state" is not a variable tensor/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[4]!]!.dtype = 'int8'; })).to.match(/must have weights_time's type int16/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[4]!]!.shape = [1, 29]; })).to.match(/expected batches \* memory \* filters = 30/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[0]!]!.dtype = 'int16'; })).to.match(/input tensor 0 .* is int16/);
+      expect(
+        mutate((g, op) => {
+          op.attrs.rank = 4;
+        }),
+      ).to.match(/op 0 \(SVDF\): rank 4 does not divide the 6 filters/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[4]!]!.isVariable = false;
+        }),
+      ).to.match(/activation state tensor \d+ "activation_state" is not a variable tensor/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[4]!]!.dtype = 'int8';
+        }),
+      ).to.match(/must have weights_time's type int16/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[4]!]!.shape = [1, 29];
+        }),
+      ).to.match(/expected batches \* memory \* filters = 30/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[0]!]!.dtype = 'int16';
+        }),
+      ).to.match(/input tensor 0 .* is int16/);
     });
   });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TANH, int8: TFLite Micro's reference_integer_ops::Tanh (the input rescaled to Q4.27,
  * gemmlowp's fixed-point tanh, rounded to the output's fixed scale 1/128 with zero point 0),

@@ -1,11 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import tanh from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import { int8SigmoidScaling, tanhInt8 } from '../common/gemmlowp_activations.ts';
-import {
-  type CCase, evaluateOp, firstDifference, randomInt8, rng, runCasesInC, singleOpGraph,
-} from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 
@@ -27,8 +26,12 @@ describe('TANH', () => {
       expect(Array.from(out)).to.deep.equal([0, 97, -97, 127, -128]);
     });
 
-    it('is TFLite Micro\'s fixed-point tanh for every input value (the table is the reference function)', () => {
-      for (const [scale, zp] of [[0.1, -128], [0.05, 3], [1 / 16, 127]] as const) {
+    it("is TFLite Micro's fixed-point tanh for every input value (the table is the reference function)", () => {
+      for (const [scale, zp] of [
+        [0.1, -128],
+        [0.05, 3],
+        [1 / 16, 127],
+      ] as const) {
         const { graph, op } = graphOf([256], scale, zp);
         const out = evaluateOp(tanh, graph, op, [ALL])[0] as Int8Array;
         const s = int8SigmoidScaling(scale, zp)!;
@@ -42,7 +45,11 @@ describe('TANH', () => {
       const bad = graphOf([4], 0.1, 0, { scale: 1 / 256, zeroPoint: -128 });
       expect(() => tanh.check(bad.graph, bad.op)).to.throw(OpError, /requires scale 1\/128 and zero point 0/);
       // int16 goes to the 16x8 kernel (sigmoid_int16_op.ts), which wants symmetric int16
-      const i16 = singleOpGraph('TANH', [{ shape: [4], dtype: 'int16', scale: 1 / 4096, zeroPoint: 3 }], [{ shape: [4], dtype: 'int16', scale: 1 / 32768, zeroPoint: 0 }]);
+      const i16 = singleOpGraph(
+        'TANH',
+        [{ shape: [4], dtype: 'int16', scale: 1 / 4096, zeroPoint: 3 }],
+        [{ shape: [4], dtype: 'int16', scale: 1 / 32768, zeroPoint: 0 }],
+      );
       expect(() => tanh.check(i16.graph, i16.op)).to.throw(OpError, /zero point 3; int16 activations must be symmetric/);
       const tiny = graphOf([4], 2 ** -30, 0);
       expect(() => tanh.check(tiny.graph, tiny.op)).to.throw(OpError, /too small/);
@@ -54,10 +61,26 @@ describe('TANH', () => {
   describe('emitted C', () => {
     it('matches the reference kernel byte for byte', () => {
       const rand = rng(5);
-      const cases: CCase[] = [[[1, 3, 5, 7], 0.07, -20], [[256], 0.02, 0], [[1], 0.5, 127]].map(([shape, scale, zp]) => {
+      const cases: CCase[] = [
+        [[1, 3, 5, 7], 0.07, -20],
+        [[256], 0.02, 0],
+        [[1], 0.5, 127],
+      ].map(([shape, scale, zp]) => {
         const s = shape as number[];
         const { graph, op } = graphOf(s, scale as number, zp as number);
-        return { def: tanh, graph, op, inputs: [s[0] === 256 ? ALL : randomInt8(rand, s.reduce((a, b) => a * b, 1))] };
+        return {
+          def: tanh,
+          graph,
+          op,
+          inputs: [
+            s[0] === 256
+              ? ALL
+              : randomInt8(
+                  rand,
+                  s.reduce((a, b) => a * b, 1),
+                ),
+          ],
+        };
       });
       const c = runCasesInC(cases);
       cases.forEach((cs, k) => {

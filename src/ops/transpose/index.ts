@@ -1,10 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import {
-  constIndexValues, flatOffset, forEachCoordinate, isPermutation, requireSameDtype, requireShape, shapeComment,
-} from '../common/shape_ops.ts';
+import { constIndexValues, flatOffset, forEachCoordinate, isPermutation, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export interface TransposeParams extends MovementParams {
@@ -31,9 +30,18 @@ const transpose: OpDef<TransposeParams> = {
     const rank = input.shape.length;
     const perm = constIndexValues(op, permTensor, 'perm').map((p) => (p < 0 ? p + rank : p));
     if (!isPermutation(perm, rank)) {
-      throw new OpError(op.index, op.kind, `perm ${tensorLabel(permTensor)} = [${constIndexValues(op, permTensor, 'perm').join(',')}] is not a permutation of rank ${rank}`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `perm ${tensorLabel(permTensor)} = [${constIndexValues(op, permTensor, 'perm').join(',')}] is not a permutation of rank ${rank}`,
+      );
     }
-    requireShape(op, output, 'output', perm.map((p) => input.shape[p]!));
+    requireShape(
+      op,
+      output,
+      'output',
+      perm.map((p) => input.shape[p]!),
+    );
   },
 
   prepare(graph, op) {
@@ -49,7 +57,17 @@ const transpose: OpDef<TransposeParams> = {
       inShape: [...input.shape],
       outShape,
       perm,
-      moves: [{ input: 0, output: 0, copy: stridedCopy(outShape, perm.map((p) => inStrides[p]!), denseStrides(outShape)) }],
+      moves: [
+        {
+          input: 0,
+          output: 0,
+          copy: stridedCopy(
+            outShape,
+            perm.map((p) => inStrides[p]!),
+            denseStrides(outShape),
+          ),
+        },
+      ],
       outputElements: [elementCount(outShape)],
     };
   },
@@ -63,7 +81,9 @@ const transpose: OpDef<TransposeParams> = {
     const output = outputs[0]! as unknown as unknown[];
     const inCoord = new Array<number>(p.inShape.length).fill(0);
     forEachCoordinate(p.outShape, (coord, flat) => {
-      p.perm.forEach((axis, k) => { inCoord[axis] = coord[k]!; });
+      p.perm.forEach((axis, k) => {
+        inCoord[axis] = coord[k]!;
+      });
       output[flat] = input[flatOffset(p.inShape, inCoord)];
     });
   },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TRANSPOSE_CONV, int8: TFLite Micro's reference_integer_ops::TransposeConv. Filters OHWI
  * [out, kH, kW, in], per-channel (or per-tensor) symmetric int8 weights, optional int32 bias, SAME or
@@ -20,8 +21,21 @@ import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int1
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
 import {
-  type ChannelMultipliers, convChannelMultipliers, cTerm, optionalInput, positiveIntAttr, requantExprs, requireBias, requireClampActivation,
-  requireConstant, requireInput, requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel,
+  type ChannelMultipliers,
+  convChannelMultipliers,
+  cTerm,
+  optionalInput,
+  positiveIntAttr,
+  requantExprs,
+  requireBias,
+  requireClampActivation,
+  requireConstant,
+  requireInput,
+  requireInt8Activation,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
 } from '../common/weighted.ts';
 
 /** The sizes, window and per-channel rescale the int8 and 16x8 kernels both carry (no dilation). */
@@ -30,7 +44,8 @@ export interface TransposeWindow extends ChannelMultipliers, Omit<ConvWindowPara
 export interface TransposeConvParams extends TransposeWindow {
   inputOffset: number;
   outputZeroPoint: number;
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   hasBias: boolean;
 }
 
@@ -60,7 +75,11 @@ export function geometry(graph: Graph, op: Op) {
   const padding = (attrs.padding ?? 'SAME') as Padding;
   if (padding !== 'SAME' && padding !== 'VALID') throw new OpError(op.index, op.kind, `padding ${String(attrs.padding)} is not supported`);
   return {
-    outputShape, filter, input, output, padding,
+    outputShape,
+    filter,
+    input,
+    output,
+    padding,
     strideH: positiveIntAttr(op, 'stride_h', attrs.strideH),
     strideW: positiveIntAttr(op, 'stride_w', attrs.strideW),
     activation: requireClampActivation(op, attrs.activation),
@@ -73,15 +92,28 @@ export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>): 
   requireWeightQuant(op, g.filter, 0, outC, true);
   requireConstant(op, g.filter, 'filter');
   if (filterInC !== g.input.shape[3]) {
-    throw new OpError(op.index, op.kind, `filter ${tensorLabel(g.filter)} has ${filterInC} input channels; the input ${tensorLabel(g.input)} has ${g.input.shape[3]}`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `filter ${tensorLabel(g.filter)} has ${filterInC} input channels; the input ${tensorLabel(g.input)} has ${g.input.shape[3]}`,
+    );
   }
   if (outC !== g.output.shape[3] || g.input.shape[0] !== g.output.shape[0]) {
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(g.output)} has shape [${g.output.shape.join(',')}]; expected batch ${g.input.shape[0]} and ${outC} channels`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(g.output)} has shape [${g.output.shape.join(',')}]; expected batch ${g.input.shape[0]} and ${outC} channels`,
+    );
   }
-  if (!g.outputShape.data) throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} is not a constant tensor; dynamic output shapes are not supported`);
+  if (!g.outputShape.data)
+    throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} is not a constant tensor; dynamic output shapes are not supported`);
   const declared = Array.from(fromBytes(g.outputShape.dtype, g.outputShape.data) as ArrayLike<number | bigint>, Number);
   if (declared.join(',') !== g.output.shape.join(',')) {
-    throw new OpError(op.index, op.kind, `output shape ${tensorLabel(g.outputShape)} says [${declared.join(',')}]; the output ${tensorLabel(g.output)} is [${g.output.shape.join(',')}]`);
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output shape ${tensorLabel(g.outputShape)} says [${declared.join(',')}]; the output ${tensorLabel(g.output)} is [${g.output.shape.join(',')}]`,
+    );
   }
 }
 
@@ -92,7 +124,15 @@ export function transposeWindow(op: Op, g: ReturnType<typeof geometry>): Transpo
   const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
   return {
     ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
-    batches, inH, inW, inC, outH, outW, outC, kH, kW,
+    batches,
+    inH,
+    inW,
+    inC,
+    outH,
+    outW,
+    outC,
+    kH,
+    kW,
     strideH: g.strideH,
     strideW: g.strideW,
     padTop: transposePadding(g.padding, outH, kH, g.strideH),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import transposeConv, { transposePadding } from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -25,14 +26,22 @@ interface TCase {
 function graphOf(c: TCase, rand = rng(1)) {
   const weights = c.weights ?? randomInt8(rand, count(c.filter), -127, 127);
   const scales = c.filterScales ?? [1];
-  return singleOpGraph('TRANSPOSE_CONV', [
-    { shape: [4], dtype: 'int32', data: Int32Array.from(c.out) },
-    { shape: c.filter, scale: scales, zeroPoint: scales.map(() => 0), axis: 0, data: weights },
-    { shape: c.input, ...(c.qi ?? { scale: 1, zeroPoint: 0 }) },
-    c.bias === null || c.bias === undefined ? null : { shape: [c.filter[0]], dtype: 'int32', data: c.bias },
-  ], [{ shape: c.out, ...(c.qo ?? { scale: 1, zeroPoint: 0 }) }], {
-    padding: c.padding, strideH: c.stride[0], strideW: c.stride[1], activation: c.activation ?? 'NONE',
-  });
+  return singleOpGraph(
+    'TRANSPOSE_CONV',
+    [
+      { shape: [4], dtype: 'int32', data: Int32Array.from(c.out) },
+      { shape: c.filter, scale: scales, zeroPoint: scales.map(() => 0), axis: 0, data: weights },
+      { shape: c.input, ...(c.qi ?? { scale: 1, zeroPoint: 0 }) },
+      c.bias === null || c.bias === undefined ? null : { shape: [c.filter[0]], dtype: 'int32', data: c.bias },
+    ],
+    [{ shape: c.out, ...(c.qo ?? { scale: 1, zeroPoint: 0 }) }],
+    {
+      padding: c.padding,
+      strideH: c.stride[0],
+      strideW: c.stride[1],
+      activation: c.activation ?? 'NONE',
+    },
+  );
 }
 
 const run = (c: TCase, x: number[]) => {
@@ -44,23 +53,32 @@ describe('TRANSPOSE_CONV', () => {
   describe('reference kernel', () => {
     it('spreads one input value over the kernel (VALID, stride 1)', () => {
       const weights = Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(run({ input: [1, 1, 1, 1], filter: [1, 3, 3, 1], out: [1, 3, 3, 1], stride: [1, 1], padding: 'VALID', weights }, [2]))
-        .to.deep.equal([2, 4, 6, 8, 10, 12, 14, 16, 18]);
+      expect(run({ input: [1, 1, 1, 1], filter: [1, 3, 3, 1], out: [1, 3, 3, 1], stride: [1, 1], padding: 'VALID', weights }, [2])).to.deep.equal([
+        2, 4, 6, 8, 10, 12, 14, 16, 18,
+      ]);
     });
 
     it('overlaps contributions with stride 2, SAME (hand-checked)', () => {
       const weights = new Int8Array(9).fill(1);
       // rows/columns 0,1 take input row/column 0; 2 takes both; 3 takes 1 (padding 0: total 1, before 0)
-      expect(run({ input: [1, 2, 2, 1], filter: [1, 3, 3, 1], out: [1, 4, 4, 1], stride: [2, 2], padding: 'SAME', weights }, [1, 2, 3, 4]))
-        .to.deep.equal([1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4]);
+      expect(run({ input: [1, 2, 2, 1], filter: [1, 3, 3, 1], out: [1, 4, 4, 1], stride: [2, 2], padding: 'SAME', weights }, [1, 2, 3, 4])).to.deep.equal([
+        1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4,
+      ]);
     });
 
     it('adds the bias, requantizes per channel, applies the zero points and the fused activation', () => {
       // 2 output channels with scales 0.5 and 0.25; input 1 @ -128 (x = q + 128); output 1 @ -10
       const c: TCase = {
-        input: [1, 1, 1, 1], filter: [2, 1, 1, 1], out: [1, 1, 1, 2], stride: [1, 1], padding: 'VALID',
-        weights: Int8Array.from([4, 4]), filterScales: [0.5, 0.25], bias: Int32Array.from([10, -100]),
-        qi: { scale: 1, zeroPoint: -128 }, qo: { scale: 1, zeroPoint: -10 },
+        input: [1, 1, 1, 1],
+        filter: [2, 1, 1, 1],
+        out: [1, 1, 1, 2],
+        stride: [1, 1],
+        padding: 'VALID',
+        weights: Int8Array.from([4, 4]),
+        filterScales: [0.5, 0.25],
+        bias: Int32Array.from([10, -100]),
+        qi: { scale: 1, zeroPoint: -128 },
+        qo: { scale: 1, zeroPoint: -10 },
       };
       // x = 10: ch0 (40 + 10)·0.5 = 25 -> 15; ch1 (40 - 100)·0.25 = -15 -> -25
       expect(run(c, [-118])).to.deep.equal([15, -25]);
@@ -134,8 +152,15 @@ describe('TRANSPOSE_CONV', () => {
     const perChannel = rand() < 0.5;
     const filterScales = Array.from({ length: perChannel ? outC : 1 }, () => Math.exp(-9 + rand() * 6));
     const c: TCase = {
-      input: [r(1, 2), inH, inW, inC], filter: [outC, kH, kW, inC], out: [0, outH, outW, outC], stride, padding,
-      activation: ACTS[r(0, 3)], qi: randomQ(rand, -6, 0), qo: randomQ(rand, -6, 0), filterScales,
+      input: [r(1, 2), inH, inW, inC],
+      filter: [outC, kH, kW, inC],
+      out: [0, outH, outW, outC],
+      stride,
+      padding,
+      activation: ACTS[r(0, 3)],
+      qi: randomQ(rand, -6, 0),
+      qo: randomQ(rand, -6, 0),
+      filterScales,
       bias: rand() < 0.3 ? null : Int32Array.from({ length: outC }, () => r(-20000, 20000)),
     };
     c.out[0] = c.input[0];
@@ -146,10 +171,7 @@ describe('TRANSPOSE_CONV', () => {
   it('agrees with TFLite Micro byte for byte on random geometries, quantizations and activations', function () {
     if (!tflmRefAvailable(this)) return;
     const rand = rng(152);
-    expectTflmAgrees(transposeConv, [
-      ...CASES.map((c) => randomCase(c, rand)),
-      ...Array.from({ length: 60 }, () => sweepCase(rand)),
-    ]);
+    expectTflmAgrees(transposeConv, [...CASES.map((c) => randomCase(c, rand)), ...Array.from({ length: 60 }, () => sweepCase(rand))]);
   });
 
   it('emitted C matches the reference kernel on the random sweep', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TRANSPOSE_CONV 16x8 (int16 activations, int8 weights): random layers from the int16 fuzz generator (strides 1-3, SAME/VALID, per-channel weights, int64 / int16 / no bias, every fused activation) against TensorFlow Lite Micro
  * (tflm-ref) byte for byte, and the emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan + UBSan)
@@ -17,12 +18,26 @@ describe('TRANSPOSE_CONV 16x8 (int16 activations, int8 weights) against TFLite M
     expectTflmAgrees(def, int16Cases('transpose-conv-int16', 60, 1));
   });
 
-  const layer = (bias: 'int16' | 'int32' | 'int64' | null) => singleOpGraph('TRANSPOSE_CONV', [
-    { shape: [4], dtype: 'int32', data: Int32Array.from([1, 2, 2, 1]) },
-    { shape: [1, 1, 1, 1], dtype: 'int8', scale: 1, zeroPoint: 0, data: Int8Array.from([3]) },
-    { shape: [1, 1, 1, 1], dtype: 'int16', scale: 0.25, zeroPoint: 0 },
-    bias === null ? null : { shape: [1], dtype: bias, scale: 0.25, zeroPoint: 0, data: bias === 'int16' ? Int16Array.from([2]) : bias === 'int32' ? Int32Array.from([2]) : BigInt64Array.from([2n]) },
-  ], [{ shape: [1, 2, 2, 1], dtype: 'int16', scale: 1, zeroPoint: 0 }], { padding: 'VALID', strideH: 2, strideW: 2, activation: 'NONE' });
+  const layer = (bias: 'int16' | 'int32' | 'int64' | null) =>
+    singleOpGraph(
+      'TRANSPOSE_CONV',
+      [
+        { shape: [4], dtype: 'int32', data: Int32Array.from([1, 2, 2, 1]) },
+        { shape: [1, 1, 1, 1], dtype: 'int8', scale: 1, zeroPoint: 0, data: Int8Array.from([3]) },
+        { shape: [1, 1, 1, 1], dtype: 'int16', scale: 0.25, zeroPoint: 0 },
+        bias === null
+          ? null
+          : {
+              shape: [1],
+              dtype: bias,
+              scale: 0.25,
+              zeroPoint: 0,
+              data: bias === 'int16' ? Int16Array.from([2]) : bias === 'int32' ? Int32Array.from([2]) : BigInt64Array.from([2n]),
+            },
+      ],
+      [{ shape: [1, 2, 2, 1], dtype: 'int16', scale: 1, zeroPoint: 0 }],
+      { padding: 'VALID', strideH: 2, strideW: 2, activation: 'NONE' },
+    );
 
   it('hand-computed: stride 2 scatters one input into a 2x2 output; int16 and int64 biases agree, one 64-bit rounding', () => {
     // 7 * 3 = 21 (+ 2 bias = 23) at 0.25: 5.75 -> 6 (the 1x1 filter reaches only the top-left output);
@@ -43,7 +58,10 @@ describe('TRANSPOSE_CONV 16x8 (int16 activations, int8 weights) against TFLite M
 
   it('hand-computed layers agree with tflm-ref', function () {
     if (!tflmRefAvailable(this)) return;
-    expectTflmAgrees(def, (['int16', 'int64', null] as const).map((b) => ({ ...layer(b), inputs: [Int16Array.from([7])] })));
+    expectTflmAgrees(
+      def,
+      (['int16', 'int64', null] as const).map((b) => ({ ...layer(b), inputs: [Int16Array.from([7])] })),
+    );
   });
 
   it('emitted C equals the reference kernel on 30 random layers', () => {

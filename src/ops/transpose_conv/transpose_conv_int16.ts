@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * TRANSPOSE_CONV 16x8: int16 activations (zero point 0), int8 symmetric per-channel filters, TFLite
  * Micro's reference_integer_ops::TransposeConv for int16: every product is scattered into an int64
@@ -22,7 +23,8 @@ const FILTER = 1;
 const BIAS = 3;
 
 export interface TransposeConvInt16Params extends TransposeWindow, Int16Tagged {
-  actMin: number; actMax: number;
+  actMin: number;
+  actMax: number;
   bias: 'none' | 'int16' | 'int64';
 }
 
@@ -60,7 +62,8 @@ export const transposeConvInt16: Int16Variant<TransposeConvInt16Params> = {
     return {
       activationBits: 16,
       ...window,
-      actMin: range.min, actMax: range.max,
+      actMin: range.min,
+      actMax: range.max,
       bias: biasKind(graph, op, window.outC),
     };
   },

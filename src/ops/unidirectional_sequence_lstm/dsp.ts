@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The LSTM's Arm DSP variant: per time step and unit, the four gates' rows over x and over h are one
  * block of fully_connected_dsp.h's streaming kernel each (weights re-laid out so a block is unit u's
@@ -112,15 +113,49 @@ export function emitLstmDsp(p: LstmParams, ctx: LayerEmitContext, gates: LstmGat
     gateViews,
     xStride: even(p.inputSize),
     hStride: even(S),
-    inWords: p.inputSize >> 2, inTail: p.inputSize & 3,
-    unitWords: S >> 2, unitTail: S & 3,
+    inWords: p.inputSize >> 2,
+    inTail: p.inputSize & 3,
+    unitWords: S >> 2,
+    unitTail: S & 3,
     inputLanes: p.inputOffset === 0 ? undefined : lanes(p.inputOffset),
     // inputs are extended in SXTB16's order, (x0, x2) (x1, x3): the weights stay in natural order;
     // hidden values are written one by one in natural order: their weights go w0 w2 w1 w3
-    inWeights: ctx.addConst('w_in_dsp', 'int8_t', rowBlocksOf4(unitMajor(gates.map((g) => g.inputWeights), S, p.inputSize), 4 * S, p.inputSize)),
-    recWeights: ctx.addConst('w_rec_dsp', 'int8_t', rowBlocksOf4(unitMajor(gates.map((g) => pairOrderRows(g.recurrentWeights, S, S)), S, S), 4 * S, S)),
+    inWeights: ctx.addConst(
+      'w_in_dsp',
+      'int8_t',
+      rowBlocksOf4(
+        unitMajor(
+          gates.map((g) => g.inputWeights),
+          S,
+          p.inputSize,
+        ),
+        4 * S,
+        p.inputSize,
+      ),
+    ),
+    recWeights: ctx.addConst(
+      'w_rec_dsp',
+      'int8_t',
+      rowBlocksOf4(
+        unitMajor(
+          gates.map((g) => pairOrderRows(g.recurrentWeights, S, S)),
+          S,
+          S,
+        ),
+        4 * S,
+        S,
+      ),
+    ),
     // the offsets are applied to the values, so the starts are the biases, interleaved by unit
-    inStarts: ctx.addConst('in_start', 'int32_t', unitMajor(gates.map((g) => g.bias), S, 1)),
+    inStarts: ctx.addConst(
+      'in_start',
+      'int32_t',
+      unitMajor(
+        gates.map((g) => g.bias),
+        S,
+        1,
+      ),
+    ),
     kept: requantC('(int32_t)f * c[u]', p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, 16),
     added: requantC('i * g', p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, 16),
     hiddenOut: requantC('tanh_c * o', p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, 8),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations with an int16 cell state: TFLite Micro's integer LSTM
  * (lstm_eval: the Keras-style LSTM, no peephole, projection or layer norm; CIFG unsupported as there).
@@ -16,8 +17,17 @@ import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
-  constInt32, constInt8, fcTensorMultiplier, foldedAccumulatorInit, requireConstant, requireInput,
-  requireInt8Activation, requireOutput, requireRank, requireWeightQuant, tensorLabel,
+  constInt32,
+  constInt8,
+  fcTensorMultiplier,
+  foldedAccumulatorInit,
+  requireConstant,
+  requireInput,
+  requireInt8Activation,
+  requireOutput,
+  requireRank,
+  requireWeightQuant,
+  tensorLabel,
 } from '../common/weighted.ts';
 
 /** TFLite's input indices (lstm_shared.h). */
@@ -92,13 +102,20 @@ function present(op: Op, position: number): boolean {
 function check(graph: Graph, op: Op): void {
   if (op.inputs.length !== 24) throw new OpError(op.index, op.kind, `expected 24 inputs (TFLite's LSTM layout), got ${op.inputs.length}`);
   const attrs = op.attrs as LstmAttrs;
-  if ((attrs.activation ?? 'TANH') !== 'TANH') throw new OpError(op.index, op.kind, `cell gate activation ${attrs.activation} is not supported (TFLite Micro's integer LSTM uses TANH)`);
+  if ((attrs.activation ?? 'TANH') !== 'TANH')
+    throw new OpError(op.index, op.kind, `cell gate activation ${attrs.activation} is not supported (TFLite Micro's integer LSTM uses TANH)`);
   if (!(f32(attrs.cellClip ?? 0) >= 0)) throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} is negative`);
-  for (const [list, what] of [[PEEPHOLE, 'peephole weights'], [PROJECTION, 'projection'], [LAYER_NORM, 'layer norm coefficients']] as const) {
+  for (const [list, what] of [
+    [PEEPHOLE, 'peephole weights'],
+    [PROJECTION, 'projection'],
+    [LAYER_NORM, 'layer norm coefficients'],
+  ] as const) {
     const found = list.find((i) => present(op, i));
-    if (found !== undefined) throw new OpError(op.index, op.kind, `${what} (input ${found}) are not supported: only the standard LSTM (no peephole, projection or layer norm) is`);
+    if (found !== undefined)
+      throw new OpError(op.index, op.kind, `${what} (input ${found}) are not supported: only the standard LSTM (no peephole, projection or layer norm) is`);
   }
-  if (!present(op, INPUT_WEIGHTS[0])) throw new OpError(op.index, op.kind, 'input-to-input weights are absent (CIFG LSTM), which TFLite Micro does not support');
+  if (!present(op, INPUT_WEIGHTS[0]))
+    throw new OpError(op.index, op.kind, 'input-to-input weights are absent (CIFG LSTM), which TFLite Micro does not support');
 
   const input = requireInput(graph, op, INPUT, 'input');
   const output = requireOutput(graph, op);
@@ -110,35 +127,56 @@ function check(graph: Graph, op: Op): void {
   requireInt8Activation(op, hidden, 'hidden state');
   requireRank(op, input, 'input', 3);
   requireRank(op, output, 'output', 3);
-  for (const [t, role] of [[hidden, 'hidden state'], [cell, 'cell state']] as const) {
-    if (!t.isVariable || isConstant(t)) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is not a variable tensor; the LSTM keeps its state in variable tensors`);
+  for (const [t, role] of [
+    [hidden, 'hidden state'],
+    [cell, 'cell state'],
+  ] as const) {
+    if (!t.isVariable || isConstant(t))
+      throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is not a variable tensor; the LSTM keeps its state in variable tensors`);
   }
-  if (cell.dtype !== 'int16') throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} is ${cell.dtype}; the integer LSTM needs an int16 cell state`);
+  if (cell.dtype !== 'int16')
+    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} is ${cell.dtype}; the integer LSTM needs an int16 cell state`);
   const cellScale = cell.quant?.scale;
-  if (!cellScale || cellScale.length !== 1 || !(cellScale[0]! > 0)) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} needs one positive scale`);
-  if (!checkedLog2(cellScale[0]!).exact) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has scale ${cellScale[0]}; the integer LSTM needs a power of two`);
-  if (cell.quant!.zeroPoint[0] !== 0) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has zero point ${cell.quant!.zeroPoint[0]}; it must be 0`);
+  if (!cellScale || cellScale.length !== 1 || !(cellScale[0]! > 0))
+    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} needs one positive scale`);
+  if (!checkedLog2(cellScale[0]!).exact)
+    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has scale ${cellScale[0]}; the integer LSTM needs a power of two`);
+  if (cell.quant!.zeroPoint[0] !== 0)
+    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has zero point ${cell.quant!.zeroPoint[0]}; it must be 0`);
 
   const { batches, steps, inputSize } = sizes(op, input, attrs);
   const units = elementCount(hidden.shape) / Math.max(batches, 1);
-  if (!Number.isInteger(units) || units < 1) throw new OpError(op.index, op.kind, `hidden state ${tensorLabel(hidden)} has ${elementCount(hidden.shape)} elements, not a multiple of the ${batches} batch(es)`);
-  if (elementCount(cell.shape) !== batches * units) throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has ${elementCount(cell.shape)} elements; expected ${batches * units}`);
+  if (!Number.isInteger(units) || units < 1)
+    throw new OpError(
+      op.index,
+      op.kind,
+      `hidden state ${tensorLabel(hidden)} has ${elementCount(hidden.shape)} elements, not a multiple of the ${batches} batch(es)`,
+    );
+  if (elementCount(cell.shape) !== batches * units)
+    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has ${elementCount(cell.shape)} elements; expected ${batches * units}`);
   const expectedOut = [input.shape[0]!, input.shape[1]!, units];
-  if (output.shape.join(',') !== expectedOut.join(',')) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${expectedOut.join(',')}]`);
+  if (output.shape.join(',') !== expectedOut.join(','))
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${expectedOut.join(',')}]`);
 
   for (let g = 0; g < 4; g++) {
     const name = GATE_NAMES[g]!;
-    for (const [position, cols, role] of [[INPUT_WEIGHTS[g]!, inputSize, `input-to-${name} weights`], [RECURRENT_WEIGHTS[g]!, units, `recurrent-to-${name} weights`]] as const) {
+    for (const [position, cols, role] of [
+      [INPUT_WEIGHTS[g]!, inputSize, `input-to-${name} weights`],
+      [RECURRENT_WEIGHTS[g]!, units, `recurrent-to-${name} weights`],
+    ] as const) {
       const w = requireInput(graph, op, position, role);
       requireRank(op, w, role, 2);
-      if (w.shape[0] !== units || w.shape[1] !== cols) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
+      if (w.shape[0] !== units || w.shape[1] !== cols)
+        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
       const scales = requireWeightQuant(op, w, 0, units, true);
-      if (scales.length !== 1) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} are quantized per channel; TFLite Micro's LSTM takes per-tensor weights`);
+      if (scales.length !== 1)
+        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} are quantized per channel; TFLite Micro's LSTM takes per-tensor weights`);
       requireConstant(op, w, role);
     }
     const bias = requireInput(graph, op, BIASES[g]!, `${name} gate bias`);
     if (bias.dtype !== 'int32') throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} is ${bias.dtype}; int8 LSTMs take int32 biases`);
-    if (elementCount(bias.shape) !== units) throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
+    if (elementCount(bias.shape) !== units)
+      throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
     requireConstant(op, bias, `${name} gate bias`);
   }
 }
@@ -176,14 +214,20 @@ function prepare(graph: Graph, op: Op): LstmParams {
   const cellScalePower = checkedLog2(cellScale).log2;
   const clip = f32(attrs.cellClip ?? 0);
   return {
-    batches, steps, inputSize, units,
+    batches,
+    steps,
+    inputSize,
+    units,
     timeMajor: attrs.timeMajor === true,
     inputOffset: -input.quant!.zeroPoint[0]!,
     hiddenOffset: -hidden.quant!.zeroPoint[0]!,
     gates,
-    forgetMultiplier: forget.multiplier, forgetShift: forget.shift,
-    inputCellMultiplier: inputCell.multiplier, inputCellShift: inputCell.shift,
-    hiddenMultiplier: hiddenM.multiplier, hiddenShift: hiddenM.shift,
+    forgetMultiplier: forget.multiplier,
+    forgetShift: forget.shift,
+    inputCellMultiplier: inputCell.multiplier,
+    inputCellShift: inputCell.shift,
+    hiddenMultiplier: hiddenM.multiplier,
+    hiddenShift: hiddenM.shift,
     hiddenZeroPoint: hidden.quant!.zeroPoint[0]!,
     cellTanh: lstmTanhScaling(cellScalePower),
     cellScalePower,
@@ -201,8 +245,15 @@ const sat16 = (v: number) => clamp(v, -32768, 32767);
 
 /** One FC of a gate for one row of `x` (TFLite's FullyConnected, int8 in, int16 Q3.12 out). */
 function gateFc(
-  x: Int8Array, xBase: number, offset: number, w: Int8Array, cols: number, bias: Int32Array | undefined,
-  multiplier: number, shift: number, out: Int16Array | Int32Array,
+  x: Int8Array,
+  xBase: number,
+  offset: number,
+  w: Int8Array,
+  cols: number,
+  bias: Int32Array | undefined,
+  multiplier: number,
+  shift: number,
+  out: Int16Array | Int32Array,
 ): void {
   for (let r = 0; r < out.length; r++) {
     let acc = bias ? bias[r]! : 0;
@@ -229,7 +280,17 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
       h.set(hidden.subarray(stateBase, stateBase + S));
       for (let g = 0; g < 4; g++) {
         const gp = p.gates[g]!;
-        gateFc(x, row * p.inputSize, p.inputOffset, inputs[INPUT_WEIGHTS[g]!] as Int8Array, p.inputSize, inputs[BIASES[g]!] as Int32Array, gp.inputMultiplier, gp.inputShift, fromInput);
+        gateFc(
+          x,
+          row * p.inputSize,
+          p.inputOffset,
+          inputs[INPUT_WEIGHTS[g]!] as Int8Array,
+          p.inputSize,
+          inputs[BIASES[g]!] as Int32Array,
+          gp.inputMultiplier,
+          gp.inputShift,
+          fromInput,
+        );
         gateFc(h, 0, p.hiddenOffset, inputs[RECURRENT_WEIGHTS[g]!] as Int8Array, S, undefined, gp.recurrentMultiplier, gp.recurrentShift, fromHidden);
         const gate = gateOut[g]!;
         for (let u = 0; u < S; u++) {
@@ -256,8 +317,9 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
 
 /** The template view every variant starts from: pointers, the layer's description, fixed constants. */
 function lstmView(p: LstmParams, ctx: LayerEmitContext): Record<string, unknown> {
-  const summary = `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}`
-    + `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
+  const summary =
+    `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}` +
+    `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
   return {
     ...p,
     fnName: ctx.fnName,
@@ -297,10 +359,22 @@ const def: OpDef<LstmParams> = {
   scratchBytes: (p) => 4 * p.units * 2,
   evaluate,
   variants: [
-    { name: 'arm-dsp', family: 'arm-dsp', applies: () => true, scratchBytes: lstmDspScratchBytes,
-      emit: (p, ctx) => emitLstmDsp(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['fully_connected/fully_connected_dsp.h', 'unidirectional_sequence_lstm/unidirectional_sequence_lstm_dsp.h'] },
-    { name: 'armv6m', family: 'armv6m', applies: () => true, scratchBytes: lstmM0plusScratchBytes,
-      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)), cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'] },
+    {
+      name: 'arm-dsp',
+      family: 'arm-dsp',
+      applies: () => true,
+      scratchBytes: lstmDspScratchBytes,
+      emit: (p, ctx) => emitLstmDsp(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
+      cFiles: ['fully_connected/fully_connected_dsp.h', 'unidirectional_sequence_lstm/unidirectional_sequence_lstm_dsp.h'],
+    },
+    {
+      name: 'armv6m',
+      family: 'armv6m',
+      applies: () => true,
+      scratchBytes: lstmM0plusScratchBytes,
+      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
+      cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+    },
   ],
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
@@ -310,8 +384,12 @@ const def: OpDef<LstmParams> = {
       const wRec = constInt8(tensor(RECURRENT_WEIGHTS[k]!));
       const bias = constInt32(tensor(BIASES[k]!));
       // the input and hidden offsets fold into per-row start values: Σw(x+o)+b = Σwx + (oΣw+b)
-      const inputInit = p.inputOffset === 0 ? ctx.input(BIASES[k]!) : ctx.addConst(`${GATE_NAMES[k]}_in_init`, 'int32_t', foldedAccumulatorInit(wIn, p.units, p.inputSize, p.inputOffset, bias));
-      const recurrentInit = p.hiddenOffset === 0 ? undefined : ctx.addConst(`${GATE_NAMES[k]}_rec_init`, 'int32_t', foldedAccumulatorInit(wRec, p.units, p.units, p.hiddenOffset));
+      const inputInit =
+        p.inputOffset === 0
+          ? ctx.input(BIASES[k]!)
+          : ctx.addConst(`${GATE_NAMES[k]}_in_init`, 'int32_t', foldedAccumulatorInit(wIn, p.units, p.inputSize, p.inputOffset, bias));
+      const recurrentInit =
+        p.hiddenOffset === 0 ? undefined : ctx.addConst(`${GATE_NAMES[k]}_rec_init`, 'int32_t', foldedAccumulatorInit(wRec, p.units, p.units, p.hiddenOffset));
       return {
         ...g,
         name: GATE_NAMES[k],

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The LSTM's Armv6-M variant (Cortex-M0/M0+, the RP2040): per time step, units in pairs, the pair's
  * eight gate rows (unit u's input, forget, cell and output rows, then unit u+1's) run as one block of
@@ -71,8 +72,14 @@ export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: Lstm
   helpers.push(m0RequantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
   helpers.push(m0RequantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
   helpers.push(m0RequantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
-  const inStarts = unitMajor(gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)), S);
-  const recStarts = unitMajor(gates.map((g) => foldedAccumulatorInit(g.recurrentWeights, S, S, p.hiddenOffset)), S);
+  const inStarts = unitMajor(
+    gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)),
+    S,
+  );
+  const recStarts = unitMajor(
+    gates.map((g) => foldedAccumulatorInit(g.recurrentWeights, S, S, p.hiddenOffset)),
+    S,
+  );
   const recZero = recStarts.every((v) => v === 0);
   return ctx.render('unidirectional_sequence_lstm_m0plus.c.hbs', {
     ...view,
@@ -83,8 +90,24 @@ export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: Lstm
     odd: (S & 1) === 1,
     w8in: 8 * p.inputSize,
     w8rec: 8 * S,
-    inWeights: ctx.addConst('w_in_m0', 'int8_t', lstmBlocks(gates.map((g) => g.inputWeights), S, p.inputSize)),
-    recWeights: ctx.addConst('w_rec_m0', 'int8_t', lstmBlocks(gates.map((g) => g.recurrentWeights), S, S)),
+    inWeights: ctx.addConst(
+      'w_in_m0',
+      'int8_t',
+      lstmBlocks(
+        gates.map((g) => g.inputWeights),
+        S,
+        p.inputSize,
+      ),
+    ),
+    recWeights: ctx.addConst(
+      'w_rec_m0',
+      'int8_t',
+      lstmBlocks(
+        gates.map((g) => g.recurrentWeights),
+        S,
+        S,
+      ),
+    ),
     inStarts: ctx.addConst('in_start', 'int32_t', inStarts),
     recStarts: recZero ? undefined : ctx.addConst('rec_start', 'int32_t', recStarts),
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,18 @@ import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
 import { cFilesFor } from '../../codegen/c_files.ts';
-import { type CCase, type TensorSpec, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  type TensorSpec,
+  compileAndRun,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
 import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 
@@ -18,9 +30,11 @@ interface LstmSpec {
   inputSize: number;
   units: number;
   timeMajor?: boolean;
-  inScale?: number; inZp?: number;
+  inScale?: number;
+  inZp?: number;
   /** the hidden state's and the output's quantization */
-  hScale?: number; hZp?: number;
+  hScale?: number;
+  hZp?: number;
   /** log2 of the cell state scale */
   cellPower?: number;
   cellClip?: number;
@@ -38,25 +52,48 @@ function lstmGraph(s: LstmSpec): { graph: Graph; op: Op } {
   const hq = { scale: s.hScale ?? 1 / 128, zeroPoint: s.hZp ?? 0 };
   const wScales = s.wScales ?? Array.from({ length: 8 }, () => 0.002 + rand() * 0.01);
   const weight = (k: number, cols: number): TensorSpec => ({
-    shape: [s.units, cols], scale: wScales[k]!, data: s.weights?.[k] ?? randomInt8(rand, s.units * cols, -127, 127),
+    shape: [s.units, cols],
+    scale: wScales[k]!,
+    data: s.weights?.[k] ?? randomInt8(rand, s.units * cols, -127, 127),
   });
   const bias = (k: number): TensorSpec => ({
-    shape: [s.units], dtype: 'int32', scale: (s.inScale ?? 0.02) * wScales[k]!,
+    shape: [s.units],
+    dtype: 'int32',
+    scale: (s.inScale ?? 0.02) * wScales[k]!,
     data: s.biases?.[k] ?? Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)),
   });
   const inputs: (TensorSpec | null)[] = [
     { shape: [d0, d1, s.inputSize], scale: s.inScale ?? 0.02, zeroPoint: s.inZp ?? 0 },
-    weight(0, s.inputSize), weight(1, s.inputSize), weight(2, s.inputSize), weight(3, s.inputSize),
-    weight(4, s.units), weight(5, s.units), weight(6, s.units), weight(7, s.units),
-    null, null, null,
-    bias(0), bias(1), bias(2), bias(3),
-    null, null,
+    weight(0, s.inputSize),
+    weight(1, s.inputSize),
+    weight(2, s.inputSize),
+    weight(3, s.inputSize),
+    weight(4, s.units),
+    weight(5, s.units),
+    weight(6, s.units),
+    weight(7, s.units),
+    null,
+    null,
+    null,
+    bias(0),
+    bias(1),
+    bias(2),
+    bias(3),
+    null,
+    null,
     { shape: [s.batches, s.units], ...hq, name: 'hidden_state' },
     { shape: [s.batches, s.units], dtype: 'int16', scale: 2 ** (s.cellPower ?? -11), zeroPoint: 0, name: 'cell_state' },
-    null, null, null, null,
+    null,
+    null,
+    null,
+    null,
   ];
   const { graph, op } = singleOpGraph('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [{ shape: [d0, d1, s.units], ...hq }], {
-    activation: 'TANH', cellClip: s.cellClip ?? 0, projClip: 0, timeMajor: s.timeMajor ?? false, asymmetricQuantizeInputs: false,
+    activation: 'TANH',
+    cellClip: s.cellClip ?? 0,
+    projClip: 0,
+    timeMajor: s.timeMajor ?? false,
+    asymmetricQuantizeInputs: false,
   });
   for (const i of [op.inputs[18]!, op.inputs[19]!]) graph.tensors[i]!.isVariable = true;
   graph.inputs = [op.inputs[0]!];
@@ -94,7 +131,7 @@ function variantName(isa: KernelIsa | undefined): string {
 }
 
 describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
-  describe('int16 gate activations (TFLite\'s sigmoid table)', () => {
+  describe("int16 gate activations (TFLite's sigmoid table)", () => {
     it('sigmoid and tanh of Q3.12 values (multiplied by 3 onto the table) match hand-worked table reads', () => {
       // sigmoid(0) = 0.5, sigmoid(1) = T[24]/2 = 47911/2 -> Q0.15 23956 (rounded up), sigmoid(2) = T[48]/2 = 57724/2 -> 28862
       expect(logisticInt16(0)).to.equal(16384);
@@ -124,29 +161,32 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   for (const [variant, file, guard, prefix] of [
     ['DSP', 'unidirectional_sequence_lstm_dsp.h', undefined, 'tf_lstm_'],
     ['Armv6-M', 'unidirectional_sequence_lstm_m0plus.c.hbs', 'TF_LSTM_M0_ACT', 'tf_m0_lstm_'],
-  ] as const) it(`the ${variant} variant's activations equal sigmoid_int16.h's for every gate input and a wide range of cell values (C)`, () => {
-    const common = join(import.meta.dirname, '../common');
-    // a header is included whole, shipped with what it includes as codegen ships it; a template's
-    // guarded block is cut out
-    const source = readFileSync(join(import.meta.dirname, file), 'utf8');
-    const helpers = guard === undefined
-      ? `#include "${file}"`
-      : source.slice(source.indexOf(`#ifndef ${guard}`), source.indexOf('#endif') + '#endif'.length);
-    const headers = guard === undefined ? cFilesFor([`unidirectional_sequence_lstm/${file}`], '').files : [];
-    const out = compileAndRun([
-      '#include <stdint.h>', '#include <stdio.h>',
-      `#include "${join(common, 'sigmoid_int16.h')}"`,
-      helpers,
-      'int main(void) {',
-      '  long bad = 0;',
-      `  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += ${prefix}sigmoid3(pre) != tf_logistic_int16(3 * pre);`,
-      `  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += ${prefix}tanh(x) != tf_tanh_int16(x);`,
-      '  printf("%ld", bad);',
-      '  return 0;',
-      '}',
-    ].join('\n'), headers);
-    expect(new TextDecoder().decode(out)).to.equal('0');
-  });
+  ] as const)
+    it(`the ${variant} variant's activations equal sigmoid_int16.h's for every gate input and a wide range of cell values (C)`, () => {
+      const common = join(import.meta.dirname, '../common');
+      // a header is included whole, shipped with what it includes as codegen ships it; a template's
+      // guarded block is cut out
+      const source = readFileSync(join(import.meta.dirname, file), 'utf8');
+      const helpers = guard === undefined ? `#include "${file}"` : source.slice(source.indexOf(`#ifndef ${guard}`), source.indexOf('#endif') + '#endif'.length);
+      const headers = guard === undefined ? cFilesFor([`unidirectional_sequence_lstm/${file}`], '').files : [];
+      const out = compileAndRun(
+        [
+          '#include <stdint.h>',
+          '#include <stdio.h>',
+          `#include "${join(common, 'sigmoid_int16.h')}"`,
+          helpers,
+          'int main(void) {',
+          '  long bad = 0;',
+          `  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += ${prefix}sigmoid3(pre) != tf_logistic_int16(3 * pre);`,
+          `  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += ${prefix}tanh(x) != tf_tanh_int16(x);`,
+          '  printf("%ld", bad);',
+          '  return 0;',
+          '}',
+        ].join('\n'),
+        headers,
+      );
+      expect(new TextDecoder().decode(out)).to.equal('0');
+    });
 
   describe('reference kernel', () => {
     // One unit, one input, x at its zero point: every gate pre-activation is its bias, because
@@ -155,7 +195,15 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     // (Q0.15). Cell scale 2^-11: c = i*g * 2^-30 / 2^-11 = 362765708 / 2^19 -> 692 (0.3379). Hidden scale 2^-7:
     // tanh(c): 692 * 6 on the table (index 16, fraction 56) -> 10669; h = 10669 * 28862 / 2^23 -> 37.
     const handSpec: LstmSpec = {
-      batches: 1, steps: 1, inputSize: 1, units: 1, inScale: 2 ** -6, inZp: 3, hScale: 2 ** -7, hZp: 5, cellPower: -11,
+      batches: 1,
+      steps: 1,
+      inputSize: 1,
+      units: 1,
+      inScale: 2 ** -6,
+      inZp: 3,
+      hScale: 2 ** -7,
+      hZp: 5,
+      cellPower: -11,
       wScales: [2 ** -6, 2 ** -6, 2 ** -6, 2 ** -6, 0.01, 0.01, 0.01, 0.01],
       weights: [[7], [-7], [100], [1], [5], [6], [7], [8]].map((w) => Int8Array.from(w)),
       biases: [[4096], [4096], [2048], [8192]].map((b) => Int32Array.from(b)),
@@ -194,7 +242,8 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       const halves = (b: number, part: number) => x.slice((b * 6 + part * 3) * 5, (b * 6 + part * 3 + 3) * 5);
       const first = runLstm(half.graph, half.op, Int8Array.from([...halves(0, 0), ...halves(1, 0)]));
       const second = runLstm(half.graph, half.op, Int8Array.from([...halves(0, 1), ...halves(1, 1)]), first.state);
-      const rows = (o: Int8Array, b: number, from: number, n: number) => Array.from(o.slice((b * (n === 3 ? 3 : 6) + from) * 4, (b * (n === 3 ? 3 : 6) + from + 3) * 4));
+      const rows = (o: Int8Array, b: number, from: number, n: number) =>
+        Array.from(o.slice((b * (n === 3 ? 3 : 6) + from) * 4, (b * (n === 3 ? 3 : 6) + from + 3) * 4));
       for (const b of [0, 1]) {
         expect(rows(first.output, b, 0, 3), `batch ${b} first half`).to.deep.equal(rows(whole.output, b, 0, 6));
         expect(rows(second.output, b, 0, 3), `batch ${b} second half`).to.deep.equal(rows(whole.output, b, 3, 6));
@@ -215,24 +264,27 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) for (let k = 0; k < 2; k++) xT[(t * 3 + b) * 2 + k] = x[(b * 4 + t) * 2 + k]!;
       const outB = runLstm(bm.graph, bm.op, x).output;
       const outT = runLstm(tm.graph, tm.op, xT).output;
-      for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) {
-        expect(Array.from(outT.slice((t * 3 + b) * 3, (t * 3 + b) * 3 + 3))).to.deep.equal(Array.from(outB.slice((b * 4 + t) * 3, (b * 4 + t) * 3 + 3)));
-      }
+      for (let b = 0; b < 3; b++)
+        for (let t = 0; t < 4; t++) {
+          expect(Array.from(outT.slice((t * 3 + b) * 3, (t * 3 + b) * 3 + 3))).to.deep.equal(Array.from(outB.slice((b * 4 + t) * 3, (b * 4 + t) * 3 + 3)));
+        }
     });
 
-    it('prepares TFLite Micro\'s multipliers: the forget product is exactly 2^-15, the cell tanh scaling follows the cell scale', () => {
+    it("prepares TFLite Micro's multipliers: the forget product is exactly 2^-15, the cell tanh scaling follows the cell scale", () => {
       const { graph, op } = lstmGraph({ batches: 1, steps: 1, inputSize: 2, units: 2, cellPower: -16, cellClip: 3 });
       const p = lstm.prepare(graph, op) as LstmParams;
       expect([p.forgetMultiplier, p.forgetShift]).to.deep.equal([2 ** 30, -14]);
       expect(p.cellTanh).to.deep.equal({ multiplier: 3, shift: 4 });
       expect(p.cellClip).to.equal(32767); // 3 / 2^-16 saturates
-      const q = lstm.prepare(...Object.values(lstmGraph({ batches: 1, steps: 1, inputSize: 2, units: 2, cellPower: -10, cellClip: 3 })) as [Graph, Op]) as LstmParams;
+      const q = lstm.prepare(
+        ...(Object.values(lstmGraph({ batches: 1, steps: 1, inputSize: 2, units: 2, cellPower: -10, cellClip: 3 })) as [Graph, Op]),
+      ) as LstmParams;
       expect(q.cellTanh).to.deep.equal({ multiplier: 3 << 2, shift: 0 });
       expect(q.cellClip).to.equal(3072);
     });
   });
 
-  describe('rejects what TFLite Micro\'s integer LSTM does not run', () => {
+  describe("rejects what TFLite Micro's integer LSTM does not run", () => {
     const base: LstmSpec = { batches: 1, steps: 2, inputSize: 3, units: 2 };
     it('peephole, projection, layer norm, CIFG, non-variable state, float cell, non power-of-two cell scale', () => {
       const mutate = (f: (g: Graph, op: Op) => void) => {
@@ -240,16 +292,56 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
         f(graph, op);
         return userError(() => lstm.check(graph, op));
       };
-      expect(mutate((g, op) => { op.inputs[10] = op.inputs[6]!; })).to.match(/op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): peephole weights \(input 10\) are not supported/);
-      expect(mutate((g, op) => { op.inputs[16] = op.inputs[6]!; })).to.match(/projection \(input 16\)/);
-      expect(mutate((g, op) => { op.inputs[21] = op.inputs[6]!; })).to.match(/layer norm coefficients \(input 21\)/);
-      expect(mutate((g, op) => { op.inputs[1] = -1; })).to.match(/CIFG/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.isVariable = false; })).to.match(/cell state tensor \d+ "cell_state" is not a variable tensor/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.quant!.scale = [0.0003]; })).to.match(/power of two/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[19]!]!.dtype = 'int8'; })).to.match(/needs an int16 cell state/);
-      expect(mutate((g, op) => { g.tensors[op.inputs[2]!]!.quant = { scale: [0.1, 0.1], zeroPoint: [0, 0], axis: 0 }; })).to.match(/per channel/);
-      expect(mutate((g, op) => { op.attrs.activation = 'RELU'; })).to.match(/cell gate activation RELU/);
-      expect(mutate((g, op) => { op.inputs.pop(); })).to.match(/expected 24 inputs/);
+      expect(
+        mutate((g, op) => {
+          op.inputs[10] = op.inputs[6]!;
+        }),
+      ).to.match(/op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): peephole weights \(input 10\) are not supported/);
+      expect(
+        mutate((g, op) => {
+          op.inputs[16] = op.inputs[6]!;
+        }),
+      ).to.match(/projection \(input 16\)/);
+      expect(
+        mutate((g, op) => {
+          op.inputs[21] = op.inputs[6]!;
+        }),
+      ).to.match(/layer norm coefficients \(input 21\)/);
+      expect(
+        mutate((g, op) => {
+          op.inputs[1] = -1;
+        }),
+      ).to.match(/CIFG/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[19]!]!.isVariable = false;
+        }),
+      ).to.match(/cell state tensor \d+ "cell_state" is not a variable tensor/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[19]!]!.quant!.scale = [0.0003];
+        }),
+      ).to.match(/power of two/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[19]!]!.dtype = 'int8';
+        }),
+      ).to.match(/needs an int16 cell state/);
+      expect(
+        mutate((g, op) => {
+          g.tensors[op.inputs[2]!]!.quant = { scale: [0.1, 0.1], zeroPoint: [0, 0], axis: 0 };
+        }),
+      ).to.match(/per channel/);
+      expect(
+        mutate((g, op) => {
+          op.attrs.activation = 'RELU';
+        }),
+      ).to.match(/cell gate activation RELU/);
+      expect(
+        mutate((g, op) => {
+          op.inputs.pop();
+        }),
+      ).to.match(/expected 24 inputs/);
     });
   });
 
@@ -260,31 +352,43 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       });
     }
 
-    for (const isa of [{ dsp: true }, ARMV6M]) it(`the ${variantName(isa)}: sizes not a multiple of 4, odd unit counts, large weights and biases (exact requantization), states carried over`, () => {
-      const rand = rng(77);
-      const specs: LstmSpec[] = [
-        { batches: 1, steps: 3, inputSize: 1, units: 1, inZp: -128, hZp: 3, seed: 21 },
-        { batches: 2, steps: 4, inputSize: 5, units: 3, inZp: 9, hZp: -7, cellPower: -10, cellClip: 2, seed: 22 },
-        { batches: 2, steps: 3, inputSize: 9, units: 6, timeMajor: true, inZp: -3, hZp: 100, cellPower: -14, seed: 23 },
-        { batches: 1, steps: 2, inputSize: 30, units: 7, inZp: 50, hZp: -128, inScale: 0.5, hScale: 0.5, wScales: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], seed: 24,
-          biases: [0, 1, 2, 3].map(() => Int32Array.from({ length: 7 }, () => randomInt(rand, -2e9, 2e9))) },
-      ];
-      const cases: CCase[] = specs.map((s) => {
-        const { graph, op } = lstmGraph(s);
-        const x = randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape));
-        const state = zeroState(graph, op);
-        // a state that is not the reset one
-        (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
-        (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
-        return { def: lstm, graph, op, inputs: [x, ...state], isa };
+    for (const isa of [{ dsp: true }, ARMV6M])
+      it(`the ${variantName(isa)}: sizes not a multiple of 4, odd unit counts, large weights and biases (exact requantization), states carried over`, () => {
+        const rand = rng(77);
+        const specs: LstmSpec[] = [
+          { batches: 1, steps: 3, inputSize: 1, units: 1, inZp: -128, hZp: 3, seed: 21 },
+          { batches: 2, steps: 4, inputSize: 5, units: 3, inZp: 9, hZp: -7, cellPower: -10, cellClip: 2, seed: 22 },
+          { batches: 2, steps: 3, inputSize: 9, units: 6, timeMajor: true, inZp: -3, hZp: 100, cellPower: -14, seed: 23 },
+          {
+            batches: 1,
+            steps: 2,
+            inputSize: 30,
+            units: 7,
+            inZp: 50,
+            hZp: -128,
+            inScale: 0.5,
+            hScale: 0.5,
+            wScales: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+            seed: 24,
+            biases: [0, 1, 2, 3].map(() => Int32Array.from({ length: 7 }, () => randomInt(rand, -2e9, 2e9))),
+          },
+        ];
+        const cases: CCase[] = specs.map((s) => {
+          const { graph, op } = lstmGraph(s);
+          const x = randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape));
+          const state = zeroState(graph, op);
+          // a state that is not the reset one
+          (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
+          (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
+          return { def: lstm, graph, op, inputs: [x, ...state], isa };
+        });
+        const results = runCasesInC(cases);
+        cases.forEach((c, k) => {
+          const state = c.inputs.slice(1).map((b) => b.slice());
+          const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...state])[0]!);
+          expect(firstDifference(expected, results[k]![0]!), `case ${k} output`).to.equal(undefined);
+        });
       });
-      const results = runCasesInC(cases);
-      cases.forEach((c, k) => {
-        const state = c.inputs.slice(1).map((b) => b.slice());
-        const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...state])[0]!);
-        expect(firstDifference(expected, results[k]![0]!), `case ${k} output`).to.equal(undefined);
-      });
-    });
 
     function randomLayersMatch(isa: KernelIsa | undefined): void {
       const rand = rng(2024);
@@ -307,7 +411,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     }
   });
 
-  describe('golden activations of mnist_lstm_int8 (TFLite Micro\'s run, states starting at zero)', function () {
+  describe("golden activations of mnist_lstm_int8 (TFLite Micro's run, states starting at zero)", function () {
     before(function () {
       sharedModelsAvailable(this);
     });
@@ -329,9 +433,15 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
         const graph = sharedGraph('mnist_lstm_int8');
         const op = graph.ops.find((o) => o.kind === lstm.kind)!;
         const cases = goldenCases('mnist_lstm_int8');
-        const results = runCasesInC(cases.map((c) => ({
-          def: lstm, graph, op, inputs: [fromBytes('int8', goldenActivation(c, op.inputs[0]!)!), ...zeroState(graph, op)], isa,
-        })));
+        const results = runCasesInC(
+          cases.map((c) => ({
+            def: lstm,
+            graph,
+            op,
+            inputs: [fromBytes('int8', goldenActivation(c, op.inputs[0]!)!), ...zeroState(graph, op)],
+            isa,
+          })),
+        );
         cases.forEach((c, k) => expect(firstDifference(recordedOutput(op, c), results[k]![0]!), c.name).to.equal(undefined));
       });
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UNIDIRECTIONAL_SEQUENCE_LSTM's Arm DSP variant (Armv7E-M, Armv8-M Mainline): the requantization
  * forms and the gate activations its layers' code calls (unidirectional_sequence_lstm_dsp.c.hbs);
  * the gates' matrix-vector products are FULLY_CONNECTED's streaming kernel (tf_fc_dot4_x16). */
@@ -33,7 +34,6 @@ static inline __attribute__((always_inline)) int32_t tf_lstm_rq_k0(int32_t acc, 
 static inline __attribute__((always_inline)) int32_t tf_lstm_rq_kl(int32_t acc, int32_t m, int lsh1, int32_t zp) {
   return tf_smmulr((int32_t)((uint32_t)acc << lsh1), m) + zp;
 }
-
 
 /* sigmoid_int16.h's tf_logistic_int16(3 * pre) for an int16 pre: |3 pre| < 255 * 2^9 never reaches the
  * saturation, and the negative side is the mirror of the rounded positive one:

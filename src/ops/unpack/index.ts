@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../split/index.ts';
@@ -22,7 +23,11 @@ const unpack: OpDef<SplitParams> = {
     const dim = input.shape[axis]!;
     const num = op.attrs.num;
     if ((typeof num === 'number' && num !== 0 && num !== dim) || op.outputs.length !== dim) {
-      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has ${dim} slices along axis ${axis}, but num is ${String(num)} and there are ${op.outputs.length} outputs`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `input ${tensorLabel(input)} has ${dim} slices along axis ${axis}, but num is ${String(num)} and there are ${op.outputs.length} outputs`,
+      );
     }
     return splitParams(graph, op, 0, axis, new Array<number>(dim).fill(1), false);
   },

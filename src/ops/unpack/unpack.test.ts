@@ -1,9 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import unpack from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import {
-  type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph, tfliteInterpreterDifferences,
+  type CCase,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+  tfliteInterpreterDifferences,
 } from '../../../test/helpers/op_harness.ts';
 
 const Q = { scale: 0.2, zeroPoint: -128 };
@@ -11,15 +20,27 @@ const Q = { scale: 0.2, zeroPoint: -128 };
 function graphOf(shape: number[], axis: number) {
   const a = axis < 0 ? axis + shape.length : axis;
   const piece = shape.filter((_, k) => k !== a);
-  return singleOpGraph('UNPACK', [{ shape, ...Q }], Array.from({ length: shape[a]! }, () => ({ shape: piece, ...Q })), { num: shape[a], axis });
+  return singleOpGraph(
+    'UNPACK',
+    [{ shape, ...Q }],
+    Array.from({ length: shape[a]! }, () => ({ shape: piece, ...Q })),
+    { num: shape[a], axis },
+  );
 }
 
 describe('UNPACK', () => {
   it('splits along the axis into slices without that axis (hand-checked)', () => {
     const g = graphOf([2, 3], 1);
-    expect(evaluateOp(unpack, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6])]).map((o) => Array.from(o as Int8Array))).to.deep.equal([[1, 4], [2, 5], [3, 6]]);
+    expect(evaluateOp(unpack, g.graph, g.op, [Int8Array.from([1, 2, 3, 4, 5, 6])]).map((o) => Array.from(o as Int8Array))).to.deep.equal([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     const h = graphOf([2, 3], -2);
-    expect(evaluateOp(unpack, h.graph, h.op, [Int8Array.from([1, 2, 3, 4, 5, 6])]).map((o) => Array.from(o as Int8Array))).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+    expect(evaluateOp(unpack, h.graph, h.op, [Int8Array.from([1, 2, 3, 4, 5, 6])]).map((o) => Array.from(o as Int8Array))).to.deep.equal([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('rejects a num that differs from the axis extent', () => {
@@ -34,7 +55,16 @@ describe('UNPACK', () => {
     for (let k = 0; k < 6; k++) {
       const rank = randomInt(rand, 1, 4);
       const shape = Array.from({ length: rank }, () => randomInt(rand, 1, 4));
-      cases.push({ def: unpack, ...graphOf(shape, randomInt(rand, -rank, rank - 1)), inputs: [randomInt8(rand, shape.reduce((a, b) => a * b, 1))] });
+      cases.push({
+        def: unpack,
+        ...graphOf(shape, randomInt(rand, -rank, rank - 1)),
+        inputs: [
+          randomInt8(
+            rand,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+      });
     }
     const c = runCasesInC(cases);
     cases.forEach((cc, k) => {

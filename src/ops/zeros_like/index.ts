@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * ZEROS_LIKE (TFLite Micro's zeros_like.cc): an output shaped like the input, every stored value 0.
  * int8, int32 and int64, the integer types TFLite Micro fills (int16 it rejects). Surprise kept:
@@ -22,8 +23,18 @@ function prepareZeros(graph: Graph, op: Op): ZerosLikeParams {
   const input = requireInput(graph, op, 0, 'input');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (!DTYPES.includes(input.dtype)) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ZEROS_LIKE supports ${DTYPES.join(', ')} (and float32)`);
-  if (!sameShape(input.shape, output.shape)) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`);
+  if (!DTYPES.includes(input.dtype))
+    throw new OpError(
+      op.index,
+      op.kind,
+      `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ZEROS_LIKE supports ${DTYPES.join(', ')} (and float32)`,
+    );
+  if (!sameShape(input.shape, output.shape))
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
+    );
   return { dtype: input.dtype, bytes: byteSize(output), shape: [...output.shape] };
 }
 

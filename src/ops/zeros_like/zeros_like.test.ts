@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import def from './index.ts';
 import { OpError } from '../../errors.ts';
@@ -13,7 +14,12 @@ function cases(rand: () => number): Omit<CCase, 'def'>[] {
     const shape = [randomInt(rand, 1, 3), randomInt(rand, 1, 7)];
     const n = shape[0]! * shape[1]!;
     const q = dtype === 'int8' ? { scale: 0.1, zeroPoint: randomInt(rand, -100, 100) } : {};
-    const x: TensorBuffer = dtype === 'int8' ? randomInt8(rand, n) : dtype === 'int32' ? Int32Array.from(randomInt8(rand, n), (v) => v * 99991) : BigInt64Array.from(randomInt8(rand, n), (v) => BigInt(v) * 12345678901n);
+    const x: TensorBuffer =
+      dtype === 'int8'
+        ? randomInt8(rand, n)
+        : dtype === 'int32'
+          ? Int32Array.from(randomInt8(rand, n), (v) => v * 99991)
+          : BigInt64Array.from(randomInt8(rand, n), (v) => BigInt(v) * 12345678901n);
     return { ...singleOpGraph('ZEROS_LIKE', [{ shape, dtype, ...q }], [{ shape, dtype, ...q }]), inputs: [x] };
   });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Graph-building pieces shared by the fuzz generators: one op whose outputs are the component's
  * outputs, symmetric int8 weights and int32 biases as converters write them.
@@ -17,7 +18,12 @@ export function emit(b: GraphBuilder, kind: string, inputs: number[], outputs: S
  * Constant symmetric int8 weights in [-limit, limit] (limit drawn from `limits`: full range or
  * narrow), scales in [10^-3.5, 10^-1], per channel along `axis` (`channels` of them) or per tensor.
  */
-export function int8Weights(b: GraphBuilder, rand: Rand, shape: number[], o: { perChannel: boolean; axis: number; channels: number; limits: readonly number[] }): { index: number; scales: number[] } {
+export function int8Weights(
+  b: GraphBuilder,
+  rand: Rand,
+  shape: number[],
+  o: { perChannel: boolean; axis: number; channels: number; limits: readonly number[] },
+): { index: number; scales: number[] } {
   const scales = o.perChannel ? Array.from({ length: o.channels }, () => scale(rand, -3.5, -1)) : [scale(rand, -3.5, -1)];
   const limit = pick(rand, o.limits);
   const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: o.axis } }, int8s(rand, count(shape), -limit, limit));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the weighted layers and the chains real models are made of: CONV_2D (pointwise,
  * im2col, every kernel size, stride and dilation), DEPTHWISE_CONV_2D (one input channel, multiplier 1
@@ -49,7 +50,12 @@ function bias(b: GraphBuilder, rand: Rand, n: number, inScale: number, wScales: 
   return int32Bias(b, rand, n, inScale, wScales, [0, 100, 5000, 200000, 2 ** 30]);
 }
 
-function conv(b: GraphBuilder, rand: Rand, x: Act, o: { outC?: number; k?: [number, number]; stride?: [number, number]; dilation?: [number, number]; pad?: Padding } = {}): Act | undefined {
+function conv(
+  b: GraphBuilder,
+  rand: Rand,
+  x: Act,
+  o: { outC?: number; k?: [number, number]; stride?: [number, number]; dilation?: [number, number]; pad?: Padding } = {},
+): Act | undefined {
   const [, h, w, c] = x.shape as [number, number, number, number];
   const outC = o.outC ?? channels(rand);
   const k = o.k ?? (chance(rand, 0.35) ? [1, 1] : [int(rand, 1, 5), int(rand, 1, 5)]);
@@ -62,12 +68,22 @@ function conv(b: GraphBuilder, rand: Rand, x: Act, o: { outC?: number; k?: [numb
   const biasIndex = chance(rand, 0.9) ? bias(b, rand, outC, x.scale, f.scales) : -1;
   const q = { scale: outScale(rand, x.scale, f.scales[0]!, k[0] * k[1] * c), zeroPoint: zeroPoint(rand) };
   const [y] = b.op('CONV_2D', [x.index, f.index, biasIndex], [{ shape: [1, oh, ow, outC], q }], {
-    padding: pad, strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1], activation: activation(rand),
+    padding: pad,
+    strideH: stride[0],
+    strideW: stride[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+    activation: activation(rand),
   });
   return { index: y!, shape: [1, oh, ow, outC], ...q };
 }
 
-function depthwise(b: GraphBuilder, rand: Rand, x: Act, o: { mult?: number; k?: [number, number]; stride?: [number, number]; pad?: Padding } = {}): Act | undefined {
+function depthwise(
+  b: GraphBuilder,
+  rand: Rand,
+  x: Act,
+  o: { mult?: number; k?: [number, number]; stride?: [number, number]; pad?: Padding } = {},
+): Act | undefined {
   const [, h, w, c] = x.shape as [number, number, number, number];
   const mult = o.mult ?? (chance(rand, 0.7) ? 1 : pick(rand, [2, 3, 4, 8]));
   const outC = c * mult;
@@ -82,7 +98,13 @@ function depthwise(b: GraphBuilder, rand: Rand, x: Act, o: { mult?: number; k?: 
   const biasIndex = bias(b, rand, outC, x.scale, f.scales);
   const q = { scale: outScale(rand, x.scale, f.scales[0]!, k[0] * k[1]), zeroPoint: zeroPoint(rand) };
   const [y] = b.op('DEPTHWISE_CONV_2D', [x.index, f.index, biasIndex], [{ shape: [1, oh, ow, outC], q }], {
-    padding: pad, strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1], activation: activation(rand), depthMultiplier: mult,
+    padding: pad,
+    strideH: stride[0],
+    strideW: stride[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+    activation: activation(rand),
+    depthMultiplier: mult,
   });
   return { index: y!, shape: [1, oh, ow, outC], ...q };
 }
@@ -115,7 +137,14 @@ function pool(b: GraphBuilder, rand: Rand, x: Act, kind: 'AVERAGE_POOL_2D' | 'MA
   const [oh, ow] = windowOut2d(pad, h, w, k, stride);
   if (oh < 1 || ow < 1) return undefined;
   const q = { scale: x.scale, zeroPoint: x.zeroPoint };
-  const [y] = b.op(kind, [x.index], [{ shape: [1, oh, ow, c], q }], { padding: pad, strideH: stride[0], strideW: stride[1], filterH: k[0], filterW: k[1], activation: 'NONE' });
+  const [y] = b.op(kind, [x.index], [{ shape: [1, oh, ow, c], q }], {
+    padding: pad,
+    strideH: stride[0],
+    strideW: stride[1],
+    filterH: k[0],
+    filterW: k[1],
+    activation: 'NONE',
+  });
   return { index: y!, shape: [1, oh, ow, c], ...q };
 }
 
@@ -139,7 +168,9 @@ function reshape(b: GraphBuilder, x: Act, shape: number[]): Act {
 }
 
 const conv2d: FuzzGenerator = {
-  name: 'CONV_2D', ops: ['CONV_2D'], dtypes: ['int8'],
+  name: 'CONV_2D',
+  ops: ['CONV_2D'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const x = inputImage(b, rand, side(rand, 10), side(rand, 10), channels(rand, 24));
     const y = conv(b, rand, x) ?? conv(b, rand, x, { pad: 'SAME' })!;
@@ -148,7 +179,9 @@ const conv2d: FuzzGenerator = {
 };
 
 const depthwiseConv2d: FuzzGenerator = {
-  name: 'DEPTHWISE_CONV_2D', ops: ['DEPTHWISE_CONV_2D'], dtypes: ['int8'],
+  name: 'DEPTHWISE_CONV_2D',
+  ops: ['DEPTHWISE_CONV_2D'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const x = inputImage(b, rand, side(rand, 12), side(rand, 12), chance(rand, 0.25) ? 1 : channels(rand, 24));
     const y = depthwise(b, rand, x) ?? depthwise(b, rand, x, { pad: 'SAME' })!;
@@ -157,7 +190,9 @@ const depthwiseConv2d: FuzzGenerator = {
 };
 
 const fc: FuzzGenerator = {
-  name: 'FULLY_CONNECTED', ops: ['FULLY_CONNECTED'], dtypes: ['int8'],
+  name: 'FULLY_CONNECTED',
+  ops: ['FULLY_CONNECTED'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const inN = chance(rand, 0.15) ? 1 : chance(rand, 0.5) ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64]) : int(rand, 1, 200);
     const batches = chance(rand, 0.8) ? 1 : int(rand, 2, 4);
@@ -168,7 +203,9 @@ const fc: FuzzGenerator = {
 };
 
 const addGen: FuzzGenerator = {
-  name: 'ADD', ops: ['ADD'], dtypes: ['int8'],
+  name: 'ADD',
+  ops: ['ADD'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = [1, side(rand, 6), side(rand, 6), channels(rand, 17)];
     const qa = int8Q(rand, -3, 0);
@@ -181,7 +218,9 @@ const addGen: FuzzGenerator = {
 
 /** A keyword-spotting DS-CNN in miniature: conv, depthwise-separable blocks, average pool, FC, softmax. */
 const kwsChain: FuzzGenerator = {
-  name: 'chain-ds-cnn', ops: ['CONV_2D', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX'], dtypes: ['int8'],
+  name: 'chain-ds-cnn',
+  ops: ['CONV_2D', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const x = inputImage(b, rand, int(rand, 6, 16), int(rand, 3, 8), 1);
     const width = pick(rand, [4, 8, 12, 16]);
@@ -199,7 +238,9 @@ const kwsChain: FuzzGenerator = {
 
 /** A residual block: two 3x3 convs and an ADD of the block's input (three tensors alive at once). */
 const residualChain: FuzzGenerator = {
-  name: 'chain-residual', ops: ['CONV_2D', 'ADD'], dtypes: ['int8'],
+  name: 'chain-residual',
+  ops: ['CONV_2D', 'ADD'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const c = pick(rand, [2, 4, 8, 16]);
     const x = inputImage(b, rand, int(rand, 2, 8), int(rand, 2, 8), c);
@@ -211,7 +252,9 @@ const residualChain: FuzzGenerator = {
 
 /** conv, max pool, FC, softmax: the MNIST-class CNN. */
 const cnnChain: FuzzGenerator = {
-  name: 'chain-cnn', ops: ['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX'], dtypes: ['int8'],
+  name: 'chain-cnn',
+  ops: ['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const x = inputImage(b, rand, int(rand, 4, 10), int(rand, 4, 10), pick(rand, [1, 3]));
     let y = conv(b, rand, x, { outC: channels(rand, 12), k: [3, 3], stride: [1, 1], dilation: [1, 1], pad: padding(rand) })!;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the elementwise and reduction ops checked bit-exact against TFLite Micro in their
  * tests: MEAN, SUM, REDUCE_MAX (global H,W pooling of 1x1 to 14x14 images, any axes of ranks 1..5,
@@ -31,7 +32,9 @@ function operand(b: GraphBuilder, rand: Rand, shape: number[], q: Q): number {
 
 function reduction(kind: 'MEAN' | 'SUM' | 'REDUCE_MAX'): FuzzGenerator {
   return {
-    name: kind, ops: [kind], dtypes: ['int8'],
+    name: kind,
+    ops: [kind],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const r = randomReduction(rand, 1024);
       const qi = q8(rand);
@@ -40,7 +43,7 @@ function reduction(kind: 'MEAN' | 'SUM' | 'REDUCE_MAX'): FuzzGenerator {
       if (kind === 'SUM') {
         // the sum of n steps lands between a tenth and ten times the output range, sometimes anywhere
         const n = count(r.in) / Math.max(1, count(r.out));
-        qo = chance(rand, 0.8) ? { scale: (qi.scale * Math.sqrt(n) * 16) * 10 ** (-1 + 2 * rand()), zeroPoint: zeroPoint(rand) } : q8(rand);
+        qo = chance(rand, 0.8) ? { scale: qi.scale * Math.sqrt(n) * 16 * 10 ** (-1 + 2 * rand()), zeroPoint: zeroPoint(rand) } : q8(rand);
       }
       const x = b.input({ shape: r.in, q: qi });
       emit(b, kind, [x, b.ints(r.axes)], [{ shape: r.out, q: qo }], { keepDims: r.keepDims });
@@ -50,7 +53,9 @@ function reduction(kind: 'MEAN' | 'SUM' | 'REDUCE_MAX'): FuzzGenerator {
 
 function binary(kind: 'MUL' | 'SQUARED_DIFFERENCE' | 'MAXIMUM' | 'MINIMUM'): FuzzGenerator {
   return {
-    name: kind, ops: [kind], dtypes: ['int8'],
+    name: kind,
+    ops: [kind],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const { a, b: bs, out } = randomBroadcast(rand, 1024);
       const minMax = kind === 'MAXIMUM' || kind === 'MINIMUM';
@@ -68,7 +73,9 @@ function binary(kind: 'MUL' | 'SQUARED_DIFFERENCE' | 'MAXIMUM' | 'MINIMUM'): Fuz
 }
 
 const prelu: FuzzGenerator = {
-  name: 'PRELU', ops: ['PRELU'], dtypes: ['int8'],
+  name: 'PRELU',
+  ops: ['PRELU'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = randomShape(rand, 1024);
     const c = shape[shape.length - 1]!;
@@ -83,7 +90,9 @@ const prelu: FuzzGenerator = {
 
 function unary(kind: string, draw: (rand: Rand, qi: Q) => { qo: Q; attrs?: Record<string, unknown> }): FuzzGenerator {
   return {
-    name: kind, ops: [kind], dtypes: ['int8'],
+    name: kind,
+    ops: [kind],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = randomShape(rand, 1024);
       const qi = q8(rand);
@@ -95,7 +104,8 @@ function unary(kind: string, draw: (rand: Rand, qi: Q) => { qo: Q; attrs?: Recor
 }
 
 /** An output quantization near the input's (shared a third of the time), or anywhere. */
-const nearQ = (rand: Rand, qi: Q): Q => (chance(rand, 0.33) ? qi : chance(rand, 0.7) ? { scale: qi.scale * 10 ** (-1 + 2 * rand()), zeroPoint: zeroPoint(rand) } : q8(rand));
+const nearQ = (rand: Rand, qi: Q): Q =>
+  chance(rand, 0.33) ? qi : chance(rand, 0.7) ? { scale: qi.scale * 10 ** (-1 + 2 * rand()), zeroPoint: zeroPoint(rand) } : q8(rand);
 
 const leakyRelu = unary('LEAKY_RELU', (rand, qi) => ({
   qo: nearQ(rand, qi),
@@ -107,10 +117,14 @@ const relu6 = unary('RELU6', (rand, qi) => ({ qo: chance(rand, 0.8) ? qi : nearQ
 const hardSwish = unary('HARD_SWISH', (rand, qi) => ({ qo: { scale: qi.scale * 10 ** (-2 + 2.5 * rand()), zeroPoint: zeroPoint(rand) } }));
 
 /** Not in `generators`: TFLite Micro has no RELU_N1_TO_1 kernel (see the header). */
-export const reluN1To1Generator = unary('RELU_N1_TO_1', (rand, qi) => ({ qo: { scale: scale(rand, -3, -1.5), zeroPoint: chance(rand, 0.5) ? int(rand, -10, 10) : zeroPoint(rand) } }));
+export const reluN1To1Generator = unary('RELU_N1_TO_1', (rand, qi) => ({
+  qo: { scale: scale(rand, -3, -1.5), zeroPoint: chance(rand, 0.5) ? int(rand, -10, 10) : zeroPoint(rand) },
+}));
 
 const argMax: FuzzGenerator = {
-  name: 'ARG_MAX', ops: ['ARG_MAX'], dtypes: ['int8'],
+  name: 'ARG_MAX',
+  ops: ['ARG_MAX'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = randomShape(rand, 1024);
     const axis = int(rand, 0, shape.length - 1) - (chance(rand, 0.3) ? shape.length : 0);
@@ -121,7 +135,17 @@ const argMax: FuzzGenerator = {
 };
 
 export const generators: FuzzGenerator[] = [
-  reduction('MEAN'), reduction('SUM'), reduction('REDUCE_MAX'),
-  binary('MUL'), binary('SQUARED_DIFFERENCE'), binary('MAXIMUM'), binary('MINIMUM'),
-  prelu, leakyRelu, relu, relu6, hardSwish, argMax,
+  reduction('MEAN'),
+  reduction('SUM'),
+  reduction('REDUCE_MAX'),
+  binary('MUL'),
+  binary('SQUARED_DIFFERENCE'),
+  binary('MAXIMUM'),
+  binary('MINIMUM'),
+  prelu,
+  leakyRelu,
+  relu,
+  relu6,
+  hardSwish,
+  argMax,
 ];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Fuzz generators of 16x8 components (int16 activations with zero point 0, int8 weights, int64 /
  * int32 / int16 biases where TFLite Micro takes them): one generator per op tinyforge runs with int16
@@ -97,10 +98,22 @@ type BiasDType = 'none' | 'int16' | 'int32' | 'int64';
  * scale near the accumulator's for `taps` products and a fused activation; `inputs` orders the op's
  * inputs (default input, weights, bias).
  */
-function weightedLayer(b: GraphBuilder, rand: Rand, kind: string, o: {
-  inShape: number[]; wShape: number[]; wAxis: number; perChannel: number; biasDTypes: readonly BiasDType[];
-  outShape: number[]; taps: number; attrs: Record<string, unknown>; inputs?: (x: number, w: number, bias: number) => number[];
-}): void {
+function weightedLayer(
+  b: GraphBuilder,
+  rand: Rand,
+  kind: string,
+  o: {
+    inShape: number[];
+    wShape: number[];
+    wAxis: number;
+    perChannel: number;
+    biasDTypes: readonly BiasDType[];
+    outShape: number[];
+    taps: number;
+    attrs: Record<string, unknown>;
+    inputs?: (x: number, w: number, bias: number) => number[];
+  },
+): void {
   const si = actScale(rand);
   const x = b.input(a16(o.inShape, si));
   const wt = weights(b, rand, o.wShape, o.wAxis, o.perChannel > 0 && rand() < o.perChannel);
@@ -117,9 +130,12 @@ function weightedLayer(b: GraphBuilder, rand: Rand, kind: string, o: {
  * it does not fit).
  */
 function window2d(rand: Rand, h: number, w: number, kMax: number, strideMax: number, dilated: boolean) {
-  const kH = int(rand, 1, kMax), kW = int(rand, 1, kMax);
-  const strideH = int(rand, 1, strideMax), strideW = int(rand, 1, strideMax);
-  const dilationH = dilated && rand() < 0.2 ? 2 : 1, dilationW = dilated && rand() < 0.2 ? 2 : 1;
+  const kH = int(rand, 1, kMax),
+    kW = int(rand, 1, kMax);
+  const strideH = int(rand, 1, strideMax),
+    strideW = int(rand, 1, strideMax);
+  const dilationH = dilated && rand() < 0.2 ? 2 : 1,
+    dilationW = dilated && rand() < 0.2 ? 2 : 1;
   const padding: Padding = drawPadding(rand);
   const [outH, outW] = windowOut2d(padding, h, w, [kH, kW], [strideH, strideW], [dilationH, dilationW]);
   const attrs = dilated ? { padding, strideH, strideW, dilationH, dilationW } : { padding, strideH, strideW };
@@ -145,7 +161,8 @@ function binaryShapes(rand: Rand): [number[], number[], number[]] {
   // the broadcast of a and b must be `out`: put back the full extents where both are 1
   const rank = out.length;
   const pad = (s: number[]) => [...Array(rank - s.length).fill(1), ...s] as number[];
-  const pa = pad(drop(out)), pb = pad(drop(out));
+  const pa = pad(drop(out)),
+    pb = pad(drop(out));
   for (let i = 0; i < rank; i++) if (pa[i] === 1 && pb[i] === 1 && out[i] !== 1) pa[i] = out[i]!;
   // leading 1s may go (a lower rank broadcasts the same)
   const strip = (s: number[]) => {
@@ -193,13 +210,17 @@ const squaredDifference = gen16('squared-difference-int16', ['SQUARED_DIFFERENCE
 });
 
 const batchMatmul = gen16('batch-matmul-int16', ['BATCH_MATMUL'], ({ b, rand }) => {
-  const m = pick(rand, CHANNELS), k = pick(rand, [1, 2, 3, 5, 8, 17]), n = pick(rand, CHANNELS);
-  const adjX = rand() < 0.3, adjY = rand() < 0.3;
+  const m = pick(rand, CHANNELS),
+    k = pick(rand, [1, 2, 3, 5, 8, 17]),
+    n = pick(rand, CHANNELS);
+  const adjX = rand() < 0.3,
+    adjY = rand() < 0.3;
   const batch = pick(rand, [[], [2], [1], [2, 1]] as number[][]);
   const otherBatch = batch.length > 0 && rand() < 0.4 ? batch.map((d) => (d === 2 ? 1 : 2)) : batch;
   const [lb, rb] = rand() < 0.5 ? [batch, otherBatch] : [otherBatch, batch];
   const outBatch = lb.map((d, i) => Math.max(d, rb[i] ?? 1));
-  const s1 = actScale(rand), s2 = actScale(rand);
+  const s1 = actScale(rand),
+    s2 = actScale(rand);
   const x = b.input(a16([...lb, ...(adjX ? [k, m] : [m, k])], s1));
   const y = b.input(a16([...rb, ...(adjY ? [n, k] : [k, n])], s2));
   emit(b, 'BATCH_MATMUL', [x, y], [a16([...outBatch, m, n], s1 * s2 * 2 ** 15 * Math.sqrt(k) * logUniform(rand, 0.05, 10))], { adjX, adjY });
@@ -209,13 +230,24 @@ const conv2d = gen16('conv2d-int16', ['CONV_2D'], ({ b, rand }) => {
   for (;;) {
     const [n, h, w, inC] = image(rand, 400);
     const grouped = rand() < 0.15 && inC > 1;
-    const groups = grouped ? pick(rand, [...Array(inC).keys()].map((k) => k + 1).filter((g) => inC % g === 0 && g > 1)) : 1;
+    const groups = grouped
+      ? pick(
+          rand,
+          [...Array(inC).keys()].map((k) => k + 1).filter((g) => inC % g === 0 && g > 1),
+        )
+      : 1;
     const outC = groups * pick(rand, [1, 2, 3]) * (grouped ? 1 : pick(rand, CHANNELS));
     const { kH, kW, outH, outW, attrs } = window2d(rand, h, w, 3, 2, true);
     if (outH < 1 || outW < 1 || n * outH * outW * outC > 500 || outC * kH * kW * (inC / groups) > 2500) continue;
     weightedLayer(b, rand, 'CONV_2D', {
-      inShape: [n, h, w, inC], wShape: [outC, kH, kW, inC / groups], wAxis: 0, perChannel: 0.8, biasDTypes: ['none', 'int32', 'int64', 'int64'],
-      outShape: [n, outH, outW, outC], taps: kH * kW * inC / groups, attrs,
+      inShape: [n, h, w, inC],
+      wShape: [outC, kH, kW, inC / groups],
+      wAxis: 0,
+      perChannel: 0.8,
+      biasDTypes: ['none', 'int32', 'int64', 'int64'],
+      outShape: [n, outH, outW, outC],
+      taps: (kH * kW * inC) / groups,
+      attrs,
     });
     return;
   }
@@ -230,8 +262,14 @@ const depthwise = gen16('depthwise-int16', ['DEPTHWISE_CONV_2D'], ({ b, rand }) 
     if (outH < 1 || outW < 1 || n * outH * outW * outC > 500) continue;
     // TFLite Micro's int16 DEPTHWISE_CONV_2D crashes without a bias
     weightedLayer(b, rand, 'DEPTHWISE_CONV_2D', {
-      inShape: [n, h, w, inC], wShape: [1, kH, kW, outC], wAxis: 3, perChannel: 0.8, biasDTypes: ['int64'],
-      outShape: [n, outH, outW, outC], taps: kH * kW, attrs: { ...attrs, depthMultiplier: mult },
+      inShape: [n, h, w, inC],
+      wShape: [1, kH, kW, outC],
+      wAxis: 3,
+      perChannel: 0.8,
+      biasDTypes: ['int64'],
+      outShape: [n, outH, outW, outC],
+      taps: kH * kW,
+      attrs: { ...attrs, depthMultiplier: mult },
     });
     return;
   }
@@ -242,8 +280,14 @@ const fullyConnected = gen16('fc-int16', ['FULLY_CONNECTED'], ({ b, rand }) => {
   const inF = pick(rand, [1, 2, 3, 5, 7, 12, 17, 32, 64, 100]);
   const outF = pick(rand, CHANNELS);
   weightedLayer(b, rand, 'FULLY_CONNECTED', {
-    inShape: [batches, inF], wShape: [outF, inF], wAxis: 0, perChannel: 0, biasDTypes: ['none', 'int64'],
-    outShape: [batches, outF], taps: inF, attrs: { keepNumDims: false },
+    inShape: [batches, inF],
+    wShape: [outF, inF],
+    wAxis: 0,
+    perChannel: 0,
+    biasDTypes: ['none', 'int64'],
+    outShape: [batches, outF],
+    taps: inF,
+    attrs: { keepNumDims: false },
   });
 });
 
@@ -251,16 +295,24 @@ const transposeConv = gen16('transpose-conv-int16', ['TRANSPOSE_CONV'], ({ b, ra
   for (;;) {
     const [n, h, w, inC] = image(rand, 200);
     const outC = pick(rand, CHANNELS);
-    const kH = int(rand, 1, 4), kW = int(rand, 1, 4);
-    const strideH = int(rand, 1, 3), strideW = int(rand, 1, 3);
+    const kH = int(rand, 1, 4),
+      kW = int(rand, 1, 4);
+    const strideH = int(rand, 1, 3),
+      strideW = int(rand, 1, 3);
     const padding = drawPadding(rand);
     const outH = padding === 'SAME' ? h * strideH : (h - 1) * strideH + kH;
     const outW = padding === 'SAME' ? w * strideW : (w - 1) * strideW + kW;
     if (n * outH * outW * outC > 600) continue;
     const shape = b.ints([n, outH, outW, outC]);
     weightedLayer(b, rand, 'TRANSPOSE_CONV', {
-      inShape: [n, h, w, inC], wShape: [outC, kH, kW, inC], wAxis: 0, perChannel: 0.8, biasDTypes: ['none', 'int64', 'int64', 'int16'],
-      outShape: [n, outH, outW, outC], taps: Math.ceil(kH / strideH) * Math.ceil(kW / strideW) * inC, attrs: { padding, strideH, strideW },
+      inShape: [n, h, w, inC],
+      wShape: [outC, kH, kW, inC],
+      wAxis: 0,
+      perChannel: 0.8,
+      biasDTypes: ['none', 'int64', 'int64', 'int16'],
+      outShape: [n, outH, outW, outC],
+      taps: Math.ceil(kH / strideH) * Math.ceil(kW / strideW) * inC,
+      attrs: { padding, strideH, strideW },
       inputs: (x, w, bias) => [shape, w, x, bias],
     });
     return;
@@ -277,7 +329,11 @@ function unary(kind: string, outScale: (rand: Rand, si: number) => number, attrs
   });
 }
 
-const leakyRelu = unary('LEAKY_RELU', (rand, si) => si * logUniform(rand, 0.1, 10), (rand) => ({ alpha: pick(rand, [0.01, 0.1, 0.2, 0.3, 0.5, 0.99, 1.5, -0.5, 0]) }));
+const leakyRelu = unary(
+  'LEAKY_RELU',
+  (rand, si) => si * logUniform(rand, 0.1, 10),
+  (rand) => ({ alpha: pick(rand, [0.01, 0.1, 0.2, 0.3, 0.5, 0.99, 1.5, -0.5, 0]) }),
+);
 const relu = unary('RELU', (rand, si) => si * logUniform(rand, 0.1, 10));
 const relu6 = unary('RELU6', (rand, si) => si * logUniform(rand, 0.5, 2));
 /** LOGISTIC and TANH: TFLite's int16 kernels take input scales up to 32767/12288 and output 2^-15. */
@@ -311,8 +367,10 @@ const prelu = gen16('prelu-int16', ['PRELU'], ({ b, rand }) => {
   const x = b.input(a16(shape, si));
   const alphaShape = rand() < 0.7 ? [shape[3]] : rand() < 0.5 ? [1, 1, shape[3]] : [1];
   const aScale = logUniform(rand, 1e-3, 0.05);
-  const alpha = b.constant({ shape: alphaShape, dtype: 'int8', q: { scale: aScale, zeroPoint: int(rand, -20, 20) } },
-    Int8Array.from({ length: count(alphaShape) }, () => int(rand, -128, 127)));
+  const alpha = b.constant(
+    { shape: alphaShape, dtype: 'int8', q: { scale: aScale, zeroPoint: int(rand, -20, 20) } },
+    Int8Array.from({ length: count(alphaShape) }, () => int(rand, -128, 127)),
+  );
   emit(b, 'PRELU', [x, alpha], [a16(shape, si * logUniform(rand, 0.2, 5))]);
 });
 
@@ -350,9 +408,20 @@ function reduction(kind: 'MEAN' | 'SUM'): FuzzGenerator {
 
 const quantize = gen16('quantize-int16', ['QUANTIZE'], ({ b, rand }) => {
   const shape = anyShape(rand, 300);
-  const [from, to] = pick(rand, [['int16', 'int16'], ['int16', 'int8'], ['int8', 'int16'], ['int16', 'int32'], ['int32', 'int16'], ['int8', 'int32'], ['int32', 'int8'], ['float32', 'int16']] as const);
+  const [from, to] = pick(rand, [
+    ['int16', 'int16'],
+    ['int16', 'int8'],
+    ['int8', 'int16'],
+    ['int16', 'int32'],
+    ['int32', 'int16'],
+    ['int8', 'int32'],
+    ['int32', 'int8'],
+    ['float32', 'int16'],
+  ] as const);
   const spec = (dtype: 'int8' | 'int16' | 'int32', scale: number): Spec => ({
-    shape, dtype, q: { scale, zeroPoint: dtype === 'int8' ? int(rand, -128, 127) : 0 },
+    shape,
+    dtype,
+    q: { scale, zeroPoint: dtype === 'int8' ? int(rand, -128, 127) : 0 },
   });
   if (from === 'float32') {
     const x = b.input({ shape, dtype: 'float32' });
@@ -391,23 +460,37 @@ const pad = gen16('pad-int16', ['PAD', 'PADV2'], ({ b, rand }) => {
 
 const stridedSlice = gen16('strided-slice-int16', ['STRIDED_SLICE'], ({ b, rand }) => {
   const shape = anyShape(rand, 500);
-  const begin: number[] = [], end: number[] = [], strides: number[] = [], outShape: number[] = [];
+  const begin: number[] = [],
+    end: number[] = [],
+    strides: number[] = [],
+    outShape: number[] = [];
   for (const d of shape) {
     const s = rand() < 0.2 ? -1 : int(rand, 1, 2);
     if (s > 0) {
-      const lo = int(rand, 0, d - 1), hi = int(rand, lo + 1, d);
-      begin.push(lo); end.push(hi); strides.push(s);
+      const lo = int(rand, 0, d - 1),
+        hi = int(rand, lo + 1, d);
+      begin.push(lo);
+      end.push(hi);
+      strides.push(s);
       outShape.push(Math.ceil((hi - lo) / s));
     } else {
-      const hi = int(rand, 0, d - 1), lo = int(rand, -1, hi - 1);
-      begin.push(hi); end.push(lo < 0 ? -d - 1 : lo); strides.push(s);
+      const hi = int(rand, 0, d - 1),
+        lo = int(rand, -1, hi - 1);
+      begin.push(hi);
+      end.push(lo < 0 ? -d - 1 : lo);
+      strides.push(s);
       outShape.push(hi - lo);
     }
   }
   const sc = actScale(rand);
   const x = b.input(a16(shape, sc));
   emit(b, 'STRIDED_SLICE', [x, b.ints(begin), b.ints(end), b.ints(strides)], [a16(outShape, sc)], {
-    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false,
+    beginMask: 0,
+    endMask: 0,
+    ellipsisMask: 0,
+    newAxisMask: 0,
+    shrinkAxisMask: 0,
+    offset: false,
   });
 });
 
@@ -445,10 +528,23 @@ function minMax(kind: 'MAXIMUM' | 'MINIMUM'): FuzzGenerator {
 
 const transpose = gen16('transpose-int16', ['TRANSPOSE'], ({ b, rand }) => {
   const shape = anyShape(rand, 400, 2, 4);
-  const perm = shuffle(rand, shape.map((_, i) => i));
+  const perm = shuffle(
+    rand,
+    shape.map((_, i) => i),
+  );
   const s = actScale(rand);
   const x = b.input(a16(shape, s));
-  emit(b, 'TRANSPOSE', [x, b.ints(perm)], [a16(perm.map((p) => shape[p]!), s)]);
+  emit(
+    b,
+    'TRANSPOSE',
+    [x, b.ints(perm)],
+    [
+      a16(
+        perm.map((p) => shape[p]!),
+        s,
+      ),
+    ],
+  );
 });
 
 const slice = gen16('slice-int16', ['SLICE'], ({ b, rand }) => {
@@ -466,10 +562,24 @@ const split = gen16('split-int16', ['SPLIT', 'SPLIT_V'], ({ b, rand }) => {
   const axis = int(rand, 0, shape.length - 1);
   const s = actScale(rand);
   if (rand() < 0.5) {
-    const k = pick(rand, [1, 2, 3].filter((d) => shape[axis]! % d === 0));
+    const k = pick(
+      rand,
+      [1, 2, 3].filter((d) => shape[axis]! % d === 0),
+    );
     const ax = b.ints([rand() < 0.3 ? axis - shape.length : axis], []);
     const x = b.input(a16(shape, s));
-    emit(b, 'SPLIT', [ax, x], Array.from({ length: k }, () => a16(shape.map((d, i) => (i === axis ? d / k : d)), s)), { numSplits: k });
+    emit(
+      b,
+      'SPLIT',
+      [ax, x],
+      Array.from({ length: k }, () =>
+        a16(
+          shape.map((d, i) => (i === axis ? d / k : d)),
+          s,
+        ),
+      ),
+      { numSplits: k },
+    );
   } else {
     const sizes: number[] = [];
     let left = shape[axis]!;
@@ -479,7 +589,18 @@ const split = gen16('split-int16', ['SPLIT', 'SPLIT_V'], ({ b, rand }) => {
       left -= z;
     }
     const x = b.input(a16(shape, s));
-    emit(b, 'SPLIT_V', [x, b.ints(sizes), b.ints([axis], [])], sizes.map((z) => a16(shape.map((d, i) => (i === axis ? z : d)), s)), { numSplits: sizes.length });
+    emit(
+      b,
+      'SPLIT_V',
+      [x, b.ints(sizes), b.ints([axis], [])],
+      sizes.map((z) =>
+        a16(
+          shape.map((d, i) => (i === axis ? z : d)),
+          s,
+        ),
+      ),
+      { numSplits: sizes.length },
+    );
   }
 });
 
@@ -496,7 +617,13 @@ const packUnpack = gen16('pack-unpack-int16', ['PACK', 'UNPACK'], ({ b, rand }) 
     const axis = int(rand, 0, shape.length - 1);
     const x = b.input(a16(shape, s));
     const outShape = shape.filter((_, i) => i !== axis);
-    emit(b, 'UNPACK', [x], Array.from({ length: shape[axis]! }, () => a16(outShape, s)), { num: shape[axis]!, axis });
+    emit(
+      b,
+      'UNPACK',
+      [x],
+      Array.from({ length: shape[axis]! }, () => a16(outShape, s)),
+      { num: shape[axis]!, axis },
+    );
   }
 });
 
@@ -519,7 +646,8 @@ const squeezeExpand = gen16('squeeze-expand-dims-int16', ['SQUEEZE', 'EXPAND_DIM
 const resizeNearest = gen16('resize-nearest-int16', ['RESIZE_NEAREST_NEIGHBOR'], ({ b, rand }) => {
   for (;;) {
     const [n, h, w, c] = image(rand, 200);
-    const oh = int(rand, 1, 9), ow = int(rand, 1, 9);
+    const oh = int(rand, 1, 9),
+      ow = int(rand, 1, 9);
     if (n * oh * ow * c > 600) continue;
     const alignCorners = rand() < 0.3;
     const halfPixelCenters = !alignCorners && rand() < 0.5;
@@ -532,10 +660,38 @@ const resizeNearest = gen16('resize-nearest-int16', ['RESIZE_NEAREST_NEIGHBOR'],
 
 /** Every 16x8 op tinyforge compiles, one generator each (PAD also draws PADV2). */
 export const generators: FuzzGenerator[] = [
-  addOrSub('ADD'), addOrSub('SUB'), mul, squaredDifference,
-  conv2d, depthwise, fullyConnected, transposeConv, batchMatmul,
-  leakyRelu, relu, relu6, prelu, logistic, tanh, softmax,
-  pool('MAX_POOL_2D'), pool('AVERAGE_POOL_2D'), reduction('MEAN'), reduction('SUM'),
-  quantize, dequantize, pad, stridedSlice, concatenation, reshape,
-  minMax('MAXIMUM'), minMax('MINIMUM'), transpose, slice, split, packUnpack, squeezeExpand, resizeNearest,
+  addOrSub('ADD'),
+  addOrSub('SUB'),
+  mul,
+  squaredDifference,
+  conv2d,
+  depthwise,
+  fullyConnected,
+  transposeConv,
+  batchMatmul,
+  leakyRelu,
+  relu,
+  relu6,
+  prelu,
+  logistic,
+  tanh,
+  softmax,
+  pool('MAX_POOL_2D'),
+  pool('AVERAGE_POOL_2D'),
+  reduction('MEAN'),
+  reduction('SUM'),
+  quantize,
+  dequantize,
+  pad,
+  stridedSlice,
+  concatenation,
+  reshape,
+  minMax('MAXIMUM'),
+  minMax('MINIMUM'),
+  transpose,
+  slice,
+  split,
+  packUnpack,
+  squeezeExpand,
+  resizeNearest,
 ];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the elementwise math ops: ABS and RSQRT (int8 and int16), ELU, GELU (both
  * settings), DIV (broadcasts, fused activations), LOG_SOFTMAX. Random shapes of rank 1 to 4 (a few KB at most),
@@ -22,10 +23,14 @@ import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
 function shapeOf(rand: Rand, max = 2048): number[] {
   for (;;) {
     const rank = int(rand, 1, 4);
-    const shape = rank === 1 ? [chance(rand, 0.2) ? pick(rand, [1, 256]) : int(rand, 1, 300)]
-      : rank === 2 ? [int(rand, 1, 4), channels(rand, 64)]
-      : rank === 3 ? [int(rand, 1, 3), side(rand, 8), channels(rand, 16)]
-      : [1, side(rand, 8), side(rand, 8), channels(rand, 16)];
+    const shape =
+      rank === 1
+        ? [chance(rand, 0.2) ? pick(rand, [1, 256]) : int(rand, 1, 300)]
+        : rank === 2
+          ? [int(rand, 1, 4), channels(rand, 64)]
+          : rank === 3
+            ? [int(rand, 1, 3), side(rand, 8), channels(rand, 16)]
+            : [1, side(rand, 8), side(rand, 8), channels(rand, 16)];
     if (count(shape) <= max) return shape;
   }
 }
@@ -39,22 +44,32 @@ function unaryInput(b: GraphBuilder, rand: Rand, dtype: FuzzDType, q: Q): { inde
 }
 
 const absGen: FuzzGenerator = {
-  name: 'ABS', ops: ['ABS'], dtypes: ['int8', 'int16'],
+  name: 'ABS',
+  ops: ['ABS'],
+  dtypes: ['int8', 'int16'],
   generate({ b, rand, dtype }: FuzzContext) {
     const qi = dtype === 'int16' ? int16Q(rand) : int8Q(rand);
     // equal scales (no rescale) a third of the time; else the output scale around half the input's
-    const qo = chance(rand, 0.33) ? { scale: qi.scale, zeroPoint: dtype === 'int16' ? 0 : zeroPoint(rand) }
-      : dtype === 'int16' ? { scale: qi.scale * 10 ** (-0.5 + rand() * 1.5), zeroPoint: 0 } : { scale: qi.scale * 10 ** (-0.7 + rand() * 1.4), zeroPoint: zeroPoint(rand) };
+    const qo = chance(rand, 0.33)
+      ? { scale: qi.scale, zeroPoint: dtype === 'int16' ? 0 : zeroPoint(rand) }
+      : dtype === 'int16'
+        ? { scale: qi.scale * 10 ** (-0.5 + rand() * 1.5), zeroPoint: 0 }
+        : { scale: qi.scale * 10 ** (-0.7 + rand() * 1.4), zeroPoint: zeroPoint(rand) };
     const x = unaryInput(b, rand, dtype, qi);
     emit(b, 'ABS', [x.index], [{ shape: x.shape, dtype, q: qo }]);
   },
 };
 
 const rsqrtGen: FuzzGenerator = {
-  name: 'RSQRT', ops: ['ABS', 'RSQRT'], dtypes: ['int8', 'int16'],
+  name: 'RSQRT',
+  ops: ['ABS', 'RSQRT'],
+  dtypes: ['int8', 'int16'],
   generate({ b, rand, dtype }: FuzzContext) {
     const qi = dtype === 'int16' ? int16Q(rand, -4, -1) : int8Q(rand, -3, 0.5);
-    const qa = dtype === 'int16' ? { scale: qi.scale * 10 ** (rand() * 0.5), zeroPoint: 0 } : { scale: qi.scale * 10 ** (-0.3 + rand() * 0.6), zeroPoint: zeroPoint(rand) };
+    const qa =
+      dtype === 'int16'
+        ? { scale: qi.scale * 10 ** (rand() * 0.5), zeroPoint: 0 }
+        : { scale: qi.scale * 10 ** (-0.3 + rand() * 0.6), zeroPoint: zeroPoint(rand) };
     const x = unaryInput(b, rand, dtype, qi);
     const [a] = b.op('ABS', [x.index], [{ shape: x.shape, dtype, q: qa }]);
     // the largest output, 1/sqrt(one step), lands between a tenth and ten times the output range
@@ -66,7 +81,9 @@ const rsqrtGen: FuzzGenerator = {
 };
 
 const eluGen: FuzzGenerator = {
-  name: 'ELU', ops: ['ELU'], dtypes: ['int8'],
+  name: 'ELU',
+  ops: ['ELU'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const qi = int8Q(rand, -3, 0);
     const qo = chance(rand, 0.3) ? { ...qi } : int8Q(rand, -3, 0);
@@ -76,7 +93,9 @@ const eluGen: FuzzGenerator = {
 };
 
 export const geluGenerator: FuzzGenerator = {
-  name: 'GELU', ops: ['GELU'], dtypes: ['int8'],
+  name: 'GELU',
+  ops: ['GELU'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const qi = int8Q(rand, -3, -0.5);
     const qo = chance(rand, 0.3) ? { ...qi } : int8Q(rand, -3, -0.5);
@@ -86,7 +105,9 @@ export const geluGenerator: FuzzGenerator = {
 };
 
 const divGen: FuzzGenerator = {
-  name: 'DIV', ops: ['DIV'], dtypes: ['int8'],
+  name: 'DIV',
+  ops: ['DIV'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = shapeOf(rand, 1536);
     // the divisor: same shape, the last axis only, or a scalar
@@ -109,7 +130,9 @@ const divGen: FuzzGenerator = {
 };
 
 const logSoftmaxGen: FuzzGenerator = {
-  name: 'LOG_SOFTMAX', ops: ['LOG_SOFTMAX'], dtypes: ['int8'],
+  name: 'LOG_SOFTMAX',
+  ops: ['LOG_SOFTMAX'],
+  dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
     const shape = shapeOf(rand, 2048);
     // the output quantization is fixed by TFLite: 16/256, zero point 127

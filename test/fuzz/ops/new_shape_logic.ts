@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the batch/space, gather, cast, comparison, selection, scan and resource-variable
  * ops: BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND, GATHER, CAST, ZEROS_LIKE, SELECT_V2, EQUAL,
@@ -46,7 +47,9 @@ function broadcastable(rand: Rand, out: number[]): number[] {
 
 function comparison(kind: string, dtypes: FuzzDType[]): FuzzGenerator {
   return {
-    name: kind, ops: [kind], dtypes,
+    name: kind,
+    ops: [kind],
+    dtypes,
     generate({ b, rand, dtype }: FuzzContext) {
       const out = shapeOf(rand);
       const [sa, sb] = chance(rand, 0.5) ? [out, out] : chance(rand, 0.5) ? [out, broadcastable(rand, out)] : [broadcastable(rand, out), out];
@@ -62,7 +65,9 @@ function comparison(kind: string, dtypes: FuzzDType[]): FuzzGenerator {
 
 function batchSpace(kind: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPACE_ND'): FuzzGenerator {
   return {
-    name: kind, ops: [kind], dtypes: ['int8'],
+    name: kind,
+    ops: [kind],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       let s = randomBatchSpace(rand, kind === 'SPACE_TO_BATCH_ND', CHANNELS);
       while (count(s.inShape) + count(s.outShape) > 3000) s = randomBatchSpace(rand, kind === 'SPACE_TO_BATCH_ND', CHANNELS);
@@ -89,7 +94,9 @@ export const generators: FuzzGenerator[] = [
   batchSpace('SPACE_TO_BATCH_ND'),
   batchSpace('BATCH_TO_SPACE_ND'),
   {
-    name: 'GATHER', ops: ['GATHER'], dtypes: ['int8'],
+    name: 'GATHER',
+    ops: ['GATHER'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 4), 256);
       const rank = shape.length;
@@ -105,7 +112,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'CAST', ops: ['CAST'], dtypes: ['int8', 'int16'],
+    name: 'CAST',
+    ops: ['CAST'],
+    dtypes: ['int8', 'int16'],
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand);
       const from = pick<DType>(rand, [dtype, 'int32', 'bool', 'float32']);
@@ -115,7 +124,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'ZEROS_LIKE', ops: ['ZEROS_LIKE'], dtypes: ['int8'],
+    name: 'ZEROS_LIKE',
+    ops: ['ZEROS_LIKE'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand);
       const dtype = pick<DType>(rand, ['int8', 'int32']);
@@ -125,7 +136,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'SELECT_V2', ops: ['SELECT_V2'], dtypes: ['int8', 'int16'],
+    name: 'SELECT_V2',
+    ops: ['SELECT_V2'],
+    dtypes: ['int8', 'int16'],
     generate({ b, rand, dtype }: FuzzContext) {
       const out = shapeOf(rand);
       const shapes = [0, 1, 2].map(() => (chance(rand, 0.4) ? out : broadcastable(rand, out)));
@@ -144,7 +157,9 @@ export const generators: FuzzGenerator[] = [
   comparison('GREATER', ['int8', 'int16']),
   comparison('GREATER_EQUAL', ['int8']),
   {
-    name: 'CUMSUM', ops: ['CUMSUM'], dtypes: ['int8'],
+    name: 'CUMSUM',
+    ops: ['CUMSUM'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       // a long scan over few channels a fifth of the time
       const shape = chance(rand, 0.2) ? [int(rand, 8, 40), pick(rand, CHANNELS)] : shapeOf(rand);
@@ -156,18 +171,24 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'STREAMING_STATE', ops: ['READ_VARIABLE', 'CONCATENATION', 'SLICE', 'ASSIGN_VARIABLE'], dtypes: ['int8'],
+    name: 'STREAMING_STATE',
+    ops: ['READ_VARIABLE', 'CONCATENATION', 'SLICE', 'ASSIGN_VARIABLE'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const qq = q(rand, 'int8');
       const withAdd = chance(rand, 0.5);
       addStreamingState(b, {
-        frames: int(rand, 1, 4), channels: pick(rand, CHANNELS), q: qq,
+        frames: int(rand, 1, 4),
+        channels: pick(rand, CHANNELS),
+        q: qq,
         ...(withAdd ? { add: { q: q(rand, 'int8', -1), out: { scale: qq.scale * 2, zeroPoint: zeroPoint(rand) } } } : {}),
       });
     },
   },
   {
-    name: 'MIRROR_PAD', ops: ['MIRROR_PAD'], dtypes: ['int8'],
+    name: 'MIRROR_PAD',
+    ops: ['MIRROR_PAD'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 4), 160);
       const mode = pick(rand, ['REFLECT', 'SYMMETRIC'] as const);
@@ -180,7 +201,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'BROADCAST_TO', ops: ['BROADCAST_TO'], dtypes: ['int8', 'int16'],
+    name: 'BROADCAST_TO',
+    ops: ['BROADCAST_TO'],
+    dtypes: ['int8', 'int16'],
     generate({ b, rand, dtype }: FuzzContext) {
       const out = shapeOf(rand, int(rand, 1, 5), 640);
       const shape = broadcastable(rand, out);
@@ -190,7 +213,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'ARG_MIN', ops: ['ARG_MIN'], dtypes: ['int8'],
+    name: 'ARG_MIN',
+    ops: ['ARG_MIN'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand);
       const axis = int(rand, 0, shape.length - 1);
@@ -199,7 +224,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'REDUCE_MIN', ops: ['REDUCE_MIN'], dtypes: ['int8'],
+    name: 'REDUCE_MIN',
+    ops: ['REDUCE_MIN'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       reduceMin(b, rand);
     },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the int8 layers around the weighted ones: TRANSPOSE_CONV (per-tensor and per-channel
  * weights, with and without bias), BATCH_MATMUL (adjoints, broadcast batches, constant rhs),
@@ -59,7 +60,12 @@ function pool(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', { b, rand }: FuzzContext)
   const qq = q(rand, -4, 1);
   const x = input(b, shape, qq);
   emit(b, kind, [x], [{ shape: [n, oh, ow, c], q: qq }], {
-    padding: pad, strideH: stride[0], strideW: stride[1], filterH: filter[0], filterW: filter[1], activation: activation(rand),
+    padding: pad,
+    strideH: stride[0],
+    strideW: stride[1],
+    filterH: filter[0],
+    filterW: filter[1],
+    activation: activation(rand),
   });
 }
 
@@ -72,7 +78,8 @@ function resize(kind: 'RESIZE_BILINEAR' | 'RESIZE_NEAREST_NEIGHBOR', { b, rand }
   const x = input(b, [n, h, w, c], qq);
   const size = b.ints([oh, ow]);
   emit(b, kind, [x, size], [{ shape: [n, oh, ow, c], q: qq }], {
-    alignCorners: mode === 1 || mode === 3, halfPixelCenters: mode === 2 || mode === 3,
+    alignCorners: mode === 1 || mode === 3,
+    halfPixelCenters: mode === 2 || mode === 3,
   });
 }
 
@@ -85,7 +92,9 @@ const CLAMPS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 export const generators: FuzzGenerator[] = [
   {
-    name: 'TRANSPOSE_CONV', ops: ['TRANSPOSE_CONV'], dtypes: ['int8'],
+    name: 'TRANSPOSE_CONV',
+    ops: ['TRANSPOSE_CONV'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const inC = channels(rand, 6);
       const outC = channels(rand, 6);
@@ -105,12 +114,17 @@ export const generators: FuzzGenerator[] = [
       const qo = { scale: typical * 10 ** (-1.5 + 2 * rand()), zeroPoint: zeroPoint(rand) };
       const shape = b.ints([1, outH, outW, outC]);
       emit(b, 'TRANSPOSE_CONV', [shape, f.index, x, biasIndex], [{ shape: [1, outH, outW, outC], q: qo }], {
-        padding: pad, strideH: stride[0], strideW: stride[1], activation: activation(rand, CLAMPS),
+        padding: pad,
+        strideH: stride[0],
+        strideW: stride[1],
+        activation: activation(rand, CLAMPS),
       });
     },
   },
   {
-    name: 'BATCH_MATMUL', ops: ['BATCH_MATMUL'], dtypes: ['int8'],
+    name: 'BATCH_MATMUL',
+    ops: ['BATCH_MATMUL'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const outBatch = Array.from({ length: int(rand, 0, 3) }, () => int(rand, 1, 3));
       const batchOf = () => outBatch.slice(int(rand, 0, outBatch.length)).map((d) => (chance(rand, 0.3) ? 1 : d));
@@ -136,21 +150,32 @@ export const generators: FuzzGenerator[] = [
   { name: 'RESIZE_BILINEAR', ops: ['RESIZE_BILINEAR'], dtypes: ['int8'], generate: (ctx) => resize('RESIZE_BILINEAR', ctx) },
   { name: 'RESIZE_NEAREST_NEIGHBOR', ops: ['RESIZE_NEAREST_NEIGHBOR'], dtypes: ['int8'], generate: (ctx) => resize('RESIZE_NEAREST_NEIGHBOR', ctx) },
   {
-    name: 'SOFTMAX', ops: ['SOFTMAX'], dtypes: ['int8'],
+    name: 'SOFTMAX',
+    ops: ['SOFTMAX'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const beta = pick(rand, [1, 1, 0.5, 2, 0.1, 4]);
       // TFLite needs input scale x beta x 2^26 >= 1: scales from 1e-4 up
       unary(b, rand, 'SOFTMAX', () => ({ scale: 1 / 256, zeroPoint: -128 }), { beta }, -4, 1);
     },
   },
-  { name: 'LOGISTIC', ops: ['LOGISTIC'], dtypes: ['int8'], generate: ({ b, rand }) => unary(b, rand, 'LOGISTIC', () => ({ scale: 1 / 256, zeroPoint: -128 }), {}, -5, 1.3) },
+  {
+    name: 'LOGISTIC',
+    ops: ['LOGISTIC'],
+    dtypes: ['int8'],
+    generate: ({ b, rand }) => unary(b, rand, 'LOGISTIC', () => ({ scale: 1 / 256, zeroPoint: -128 }), {}, -5, 1.3),
+  },
   { name: 'TANH', ops: ['TANH'], dtypes: ['int8'], generate: ({ b, rand }) => unary(b, rand, 'TANH', () => ({ scale: 1 / 128, zeroPoint: 0 }), {}, -5, 1.3) },
   {
-    name: 'L2_NORMALIZATION', ops: ['L2_NORMALIZATION'], dtypes: ['int8'],
+    name: 'L2_NORMALIZATION',
+    ops: ['L2_NORMALIZATION'],
+    dtypes: ['int8'],
     generate: ({ b, rand }) => unary(b, rand, 'L2_NORMALIZATION', () => ({ scale: 1 / 128, zeroPoint: 0 }), { activation: 'NONE' }, -4, 1),
   },
   {
-    name: 'SUB', ops: ['SUB'], dtypes: ['int8'],
+    name: 'SUB',
+    ops: ['SUB'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const out = shapeOf(rand, 5, 6, 512);
       // each side drops leading dimensions or squeezes some to 1 (broadcasting), or is a scalar
@@ -168,7 +193,9 @@ export const generators: FuzzGenerator[] = [
   { name: 'AVERAGE_POOL_2D', ops: ['AVERAGE_POOL_2D'], dtypes: ['int8'], generate: (ctx) => pool('AVERAGE_POOL_2D', ctx) },
   { name: 'MAX_POOL_2D', ops: ['MAX_POOL_2D'], dtypes: ['int8'], generate: (ctx) => pool('MAX_POOL_2D', ctx) },
   {
-    name: 'CONCATENATION', ops: ['CONCATENATION'], dtypes: ['int8'],
+    name: 'CONCATENATION',
+    ops: ['CONCATENATION'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const base = shapeOf(rand, 5, 5, 256);
       const axis = int(rand, 0, base.length - 1);
@@ -181,7 +208,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'PAD', ops: ['PAD', 'PADV2'], dtypes: ['int8'],
+    name: 'PAD',
+    ops: ['PAD', 'PADV2'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, 5, 5, 256);
       // now and then a negative padding (TFLite Micro then fills the interior in memory order)
@@ -197,7 +226,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'DEQUANTIZE', ops: ['DEQUANTIZE'], dtypes: ['int8'],
+    name: 'DEQUANTIZE',
+    ops: ['DEQUANTIZE'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, 4, 8, 256);
       const x = input(b, shape, q(rand, -6, 2));
@@ -205,7 +236,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'QUANTIZE', ops: ['QUANTIZE'], dtypes: ['int8'],
+    name: 'QUANTIZE',
+    ops: ['QUANTIZE'],
+    dtypes: ['int8'],
     generate({ b, rand }: FuzzContext) {
       const shape = shapeOf(rand, 4, 12);
       const qi = q(rand, -5, 1);

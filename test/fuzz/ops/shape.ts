@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for data movement: RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, SLICE, STRIDED_SLICE,
  * SPLIT, SPLIT_V, PACK, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, on int8 and int16 tensors of rank 1
@@ -25,17 +26,24 @@ const both: FuzzDType[] = ['int8', 'int16'];
 
 export const generators: FuzzGenerator[] = [
   {
-    name: 'TRANSPOSE', ops: ['TRANSPOSE'], dtypes: both,
+    name: 'TRANSPOSE',
+    ops: ['TRANSPOSE'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const rank = int(rand, 1, 5);
       const shape = shapeOf(rand, rank, rank > 3 ? 4 : 6);
-      const perm = shuffle(rand, shape.map((_, i) => i));
+      const perm = shuffle(
+        rand,
+        shape.map((_, i) => i),
+      );
       const x = input(b, rand, dtype, shape);
       emit(b, 'TRANSPOSE', [x.index, b.ints(perm)], [{ shape: perm.map((p) => shape[p]!), dtype, q: x.q }]);
     },
   },
   {
-    name: 'SLICE', ops: ['SLICE'], dtypes: both,
+    name: 'SLICE',
+    ops: ['SLICE'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 5), 6);
       const begin = shape.map((d) => int(rand, 0, d - 1));
@@ -46,7 +54,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'STRIDED_SLICE', ops: ['STRIDED_SLICE'], dtypes: both,
+    name: 'STRIDED_SLICE',
+    ops: ['STRIDED_SLICE'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       // TFLite Micro's STRIDED_SLICE takes rank 4 at most
       const shape = shapeOf(rand, int(rand, 1, 4), 7);
@@ -82,19 +92,26 @@ export const generators: FuzzGenerator[] = [
         const n = negative ? Math.ceil((s - e) / -step) : Math.ceil((e - s) / step);
         // negative end -1 means "before index 0" only through the end mask; write it as an index otherwise
         begin.push(chance(rand, 0.3) ? s - d : s);
-        end.push(negative && e === -1 && !(endMask >> k & 1) ? -d - 1 : e);
+        end.push(negative && e === -1 && !((endMask >> k) & 1) ? -d - 1 : e);
         strides.push(step);
         out.push(Math.max(n, 0));
       });
       if (out.some((n) => n === 0)) return this.generate({ b, rand, dtype });
       const x = input(b, rand, dtype, shape);
       emit(b, 'STRIDED_SLICE', [x.index, b.ints(begin), b.ints(end), b.ints(strides)], [{ shape: out, dtype, q: x.q }], {
-        beginMask, endMask, shrinkAxisMask: shrinkMask, ellipsisMask: 0, newAxisMask: 0, offset: false,
+        beginMask,
+        endMask,
+        shrinkAxisMask: shrinkMask,
+        ellipsisMask: 0,
+        newAxisMask: 0,
+        offset: false,
       });
     },
   },
   {
-    name: 'SPLIT', ops: ['SPLIT'], dtypes: both,
+    name: 'SPLIT',
+    ops: ['SPLIT'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 4), 4);
       const axis = int(rand, 0, shape.length - 1);
@@ -102,17 +119,25 @@ export const generators: FuzzGenerator[] = [
       shape[axis] = n * int(rand, 1, 3);
       const x = input(b, rand, dtype, shape);
       const part = shape.map((d, i) => (i === axis ? d / n : d));
-      emit(b, 'SPLIT', [b.ints([chance(rand, 0.3) ? axis - shape.length : axis], []), x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { numSplits: n });
+      emit(
+        b,
+        'SPLIT',
+        [b.ints([chance(rand, 0.3) ? axis - shape.length : axis], []), x.index],
+        Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })),
+        { numSplits: n },
+      );
     },
   },
   {
-    name: 'SPLIT_V', ops: ['SPLIT_V'], dtypes: both,
+    name: 'SPLIT_V',
+    ops: ['SPLIT_V'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 4), 6);
       const axis = int(rand, 0, shape.length - 1);
       const d = shape[axis]!;
       const sizes: number[] = [];
-      for (let left = d; left > 0;) {
+      for (let left = d; left > 0; ) {
         const s = int(rand, 1, left);
         sizes.push(s);
         left -= s;
@@ -120,11 +145,19 @@ export const generators: FuzzGenerator[] = [
       if (sizes.length > 1 && chance(rand, 0.3)) sizes[int(rand, 0, sizes.length - 1)] = -1;
       const resolved = sizes.map((s) => (s === -1 ? d - sizes.filter((t) => t !== -1).reduce((a, t) => a + t, 0) : s));
       const x = input(b, rand, dtype, shape);
-      emit(b, 'SPLIT_V', [x.index, b.ints(sizes), b.ints([axis], [])], resolved.map((s) => ({ shape: shape.map((e, i) => (i === axis ? s : e)), dtype, q: x.q })), { numSplits: sizes.length });
+      emit(
+        b,
+        'SPLIT_V',
+        [x.index, b.ints(sizes), b.ints([axis], [])],
+        resolved.map((s) => ({ shape: shape.map((e, i) => (i === axis ? s : e)), dtype, q: x.q })),
+        { numSplits: sizes.length },
+      );
     },
   },
   {
-    name: 'PACK', ops: ['PACK'], dtypes: both,
+    name: 'PACK',
+    ops: ['PACK'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 3), 5);
       const n = int(rand, 1, 4);
@@ -136,18 +169,28 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'UNPACK', ops: ['UNPACK'], dtypes: both,
+    name: 'UNPACK',
+    ops: ['UNPACK'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 2, 4), 4);
       const axis = int(rand, 0, shape.length - 1);
       const n = shape[axis]!;
       const x = input(b, rand, dtype, shape);
       const part = shape.filter((_, i) => i !== axis);
-      emit(b, 'UNPACK', [x.index], Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })), { num: n, axis });
+      emit(
+        b,
+        'UNPACK',
+        [x.index],
+        Array.from({ length: n }, () => ({ shape: part, dtype, q: x.q })),
+        { num: n, axis },
+      );
     },
   },
   {
-    name: 'SQUEEZE', ops: ['SQUEEZE'], dtypes: both,
+    name: 'SQUEEZE',
+    ops: ['SQUEEZE'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 2, 5), 4).map((d) => (chance(rand, 0.4) ? 1 : d));
       const ones = shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
@@ -163,7 +206,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'EXPAND_DIMS', ops: ['EXPAND_DIMS', 'RESHAPE'], dtypes: both,
+    name: 'EXPAND_DIMS',
+    ops: ['EXPAND_DIMS', 'RESHAPE'],
+    dtypes: both,
     generate({ b, rand, dtype }: FuzzContext) {
       const shape = shapeOf(rand, int(rand, 1, 3), 5);
       const axis = int(rand, -shape.length - 1, shape.length);
@@ -174,13 +219,20 @@ export const generators: FuzzGenerator[] = [
       const flat = [count(out)];
       const [z] = b.op('RESHAPE', [y!, b.ints(flat)], [{ shape: flat, dtype, q: x.q }], { newShape: flat });
       const [w] = b.op('STRIDED_SLICE', [z!, b.ints([count(out) - 1]), b.ints([-count(out) - 1]), b.ints([-1])], [{ shape: flat, dtype, q: x.q }], {
-        beginMask: 0, endMask: 0, shrinkAxisMask: 0, ellipsisMask: 0, newAxisMask: 0, offset: false,
+        beginMask: 0,
+        endMask: 0,
+        shrinkAxisMask: 0,
+        ellipsisMask: 0,
+        newAxisMask: 0,
+        offset: false,
       });
       b.output(w!);
     },
   },
   {
-    name: 'SPACE_TO_DEPTH', ops: ['SPACE_TO_DEPTH'], dtypes: ['int8'],
+    name: 'SPACE_TO_DEPTH',
+    ops: ['SPACE_TO_DEPTH'],
+    dtypes: ['int8'],
     generate({ b, rand, dtype }: FuzzContext) {
       const bs = int(rand, 1, 3);
       const shape = [int(rand, 1, 2), bs * int(rand, 1, 3), bs * int(rand, 1, 3), int(rand, 1, 5)];
@@ -189,7 +241,9 @@ export const generators: FuzzGenerator[] = [
     },
   },
   {
-    name: 'DEPTH_TO_SPACE', ops: ['DEPTH_TO_SPACE'], dtypes: ['int8'],
+    name: 'DEPTH_TO_SPACE',
+    ops: ['DEPTH_TO_SPACE'],
+    dtypes: ['int8'],
     generate({ b, rand, dtype }: FuzzContext) {
       const bs = int(rand, 1, 3);
       const shape = [int(rand, 1, 2), int(rand, 1, 3), int(rand, 1, 3), bs * bs * int(rand, 1, 3)];

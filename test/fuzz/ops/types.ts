@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What a fuzz generator is: a function that adds one random, valid component (its own input
  * tensors, one op or a small chain, its outputs) to a graph being built. The fuzzer puts many

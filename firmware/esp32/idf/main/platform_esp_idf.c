@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The platform (platform.h) of tinyforge's device harness on ESP-IDF: console on UART0 through the
  * UART driver, the CPU's cycle counter (CCOUNT on Xtensa, the performance counter on RISC-V, both
