@@ -69,7 +69,8 @@ export interface KernelVariant<P = any> {
 
 /**
  * What codegen hands an op when it lowers one layer to C. Pointer expressions are ready to use and
- * already typed (e.g. `((int8_t *)(tf_arena + 256))` or the name of a const weight array).
+ * already typed (e.g. `((int8_t *)(tf_kws_arena + TF_KWS_T12_CONV1_RELU))`, an arena offset named after the
+ * tensor, or the name of a const weight array).
  */
 export interface LayerEmitContext {
   graph: Graph;
