@@ -15,9 +15,6 @@ export interface KernelIsa {
   rv32?: boolean;
 }
 
-/** The portable variant: no ISA extension assumed. */
-export const PORTABLE_ISA: KernelIsa = { dsp: false };
-
 /**
  * The instruction-set families kernel variants are written for. A target belongs to exactly one
  * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.

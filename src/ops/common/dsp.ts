@@ -4,7 +4,6 @@
  * records, the accumulator bound that licenses the SMMULR requantization, and weight layouts.
  */
 import type { ChannelMultipliers } from './weighted.ts';
-import type { KernelIsa } from '../op.ts';
 
 /**
  * int32 fields of one channel's record: start, multiplier, and one word P packing the shifts and
@@ -13,10 +12,6 @@ import type { KernelIsa } from '../op.ts';
  * exact: the multiplier as it is, P = lsh1 | rsh1 << 8.
  */
 export const RQ_FIELDS = 3;
-
-export function wantsDsp(isa: KernelIsa | undefined): boolean {
-  return isa?.dsp === true;
-}
 
 /**
  * Largest |accumulator| of each output row, x any int8: the sum over the row of the larger end of

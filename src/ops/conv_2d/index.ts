@@ -177,7 +177,5 @@ const def: OpDef<Conv2DParams> = {
   },
 };
 
-export { isPointwise } from './describe.ts';
-
 // int16 activations (16x8) go to their own kernel in conv_2d_int16.ts
 export default withInt16Variant(def, conv2dInt16);
