@@ -29,7 +29,7 @@ export const FAMILY_TARGETS: Record<string, string> = {
   rp2040: 'Armv6-M (RP2040)',
   'cortex-m0': 'Armv6-M (Cortex-M0)',
   'cortex-m3': 'portable (Armv7-M)',
-  esp32c3: 'portable (RV32IMC)',
+  esp32c3: 'RV32IMC (ESP32-C3)',
 };
 
 /** Activation bytes one batch may hold on a board (the micro:bit has 16 KiB of RAM). */
