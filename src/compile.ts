@@ -9,6 +9,7 @@ import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
 import type { KernelIsa } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
+import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 
@@ -20,6 +21,8 @@ export interface CompileOptions {
    * command line. Absent parts say so (a library call with no file); the C itself does not depend on it.
    */
   provenance?: Provenance;
+  /** fit the arena and constant tables to this budget, trading speed for memory (plan/budget.ts) */
+  budget?: MemoryBudget;
 }
 
 export interface CompiledModel {
@@ -29,15 +32,22 @@ export interface CompiledModel {
   prepared: PreparedGraph;
   plan: MemoryPlan;
   generated: GeneratedModel;
+  /** what fitting to `CompileOptions.budget` moved and cost; absent without a budget */
+  budget?: BudgetOutcome;
 }
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
   const graph = optimizeGraph(input, source);
-  const prepared = prepareGraph(graph, source, options.isa);
-  const plan = planArena(prepared);
-  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
-  return { source, graph, prepared, plan, generated };
+  const fastest = prepareGraph(graph, source, options.isa);
+  if (!options.budget) {
+    const plan = planArena(fastest);
+    const generated = generateC(fastest, plan, options.isa, { modelFile: source, ...options.provenance });
+    return { source, graph, prepared: fastest, plan, generated };
+  }
+  const fitted = fitToBudget(fastest, options.budget, (p, plan) => generateC(p, plan, options.isa).layerConstBytes, source);
+  const generated = generateC(fitted.prepared, fitted.plan, options.isa, { modelFile: source, ...options.provenance });
+  return { source, graph, prepared: fitted.prepared, plan: fitted.plan, generated, budget: fitted.outcome };
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */

@@ -6,6 +6,15 @@ import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
 import { formatPlan } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
+import { formatBudget } from '../plan/budget.ts';
+import type { CompiledModel } from '../compile.ts';
+import { byteSizeOption } from './device-options.ts';
+
+/** The plan, and what fitting a budget moved. */
+function summary(compiled: CompiledModel): string {
+  const plan = formatPlan(compiled.graph, compiled.plan);
+  return compiled.budget ? `${plan}\n${formatBudget(compiled.budget)}` : plan;
+}
 
 export function compileCommand(): Command {
   return new Command('compile')
@@ -14,19 +23,26 @@ export function compileCommand(): Command {
     .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
     .requiredOption('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
     .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
+    .option(
+      '--max-ram <bytes>',
+      'fit the arena (activations + scratch) in this many bytes, moving layers to slower, more frugal kernels if needed (49152, 48K)',
+      byteSizeOption('--max-ram'),
+    )
+    .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
-    .action((modelPath: string, opts: { target: string; out: string; project?: string; force?: boolean }) => {
+    .action((modelPath: string, opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number }) => {
       const target = loadTarget(opts.target);
+      const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
       // the banner of every generated file: the target and the command line that made it
-      const options = { isa: target.isa, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
+      const options = { isa: target.isa, budget, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
       if (opts.project !== undefined) {
         const compiled = compileFile(modelPath, options);
         const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
-        process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
+        process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
         return;
       }
       const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
       const files = compiled.generated.files.map((f) => f.name).join(', ');
-      process.stdout.write(`${formatPlan(compiled.graph, compiled.plan)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
+      process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
     });
 }

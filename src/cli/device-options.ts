@@ -7,3 +7,17 @@ export function linkOption(value: string): EmulatorLink {
   if (value !== 'pty' && value !== 'stdio') throw new TinyforgeError(`--link must be pty or stdio, got '${value}'`);
   return value;
 }
+
+/**
+ * A byte count as engineers write it: `49152`, `48K`/`48KB`/`48KiB` (1024 bytes), `1M`/`1MB` (1024 KB).
+ * `option` names the flag in the error.
+ */
+export function byteSizeOption(option: string): (value: string) => number {
+  return (value) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib)?\s*$/i.exec(value);
+    const unit = m?.[2]?.toLowerCase().charAt(0);
+    const bytes = m ? Math.floor(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1)) : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new TinyforgeError(`${option} must be a positive byte count (49152, 48K, 1M), got '${value}'`);
+    return bytes;
+  };
+}

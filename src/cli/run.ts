@@ -4,7 +4,7 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { linkOption } from './device-options.ts';
+import { byteSizeOption, linkOption } from './device-options.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
@@ -18,11 +18,24 @@ export function runCommand(): Command {
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board', '300')
+    .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
+    .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
     .option('--json', 'print one JSON object on stdout')
     .action(
       async (
         modelPath: string,
-        opts: { target: string; board?: string; port?: string; input?: string; keep?: string; timeout: string; json?: boolean; link: EmulatorLink },
+        opts: {
+          target: string;
+          board?: string;
+          port?: string;
+          input?: string;
+          keep?: string;
+          timeout: string;
+          json?: boolean;
+          link: EmulatorLink;
+          maxRam?: number;
+          maxFlash?: number;
+        },
       ) => {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
         const report = await runModel(modelPath, {
@@ -32,6 +45,7 @@ export function runCommand(): Command {
           cases,
           workDir: opts.keep,
           link: opts.link,
+          budget: opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined,
           timeoutMs: Number(opts.timeout) * 1000,
           progress: (m) => process.stderr.write(`${m}\n`),
         });

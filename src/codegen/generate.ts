@@ -24,6 +24,10 @@ export interface GeneratedFile {
 export interface GeneratedModel {
   prefix: string;
   files: GeneratedFile[];
+  /** bytes of constant tables (weights.c) in all */
+  weightBytes: number;
+  /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
+  layerConstBytes: number[];
 }
 
 interface ConstArray {
@@ -89,9 +93,12 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
 
   const definedOnce = new Set<string>();
   const declaredCFiles = new Set<string>();
+  const layerConstBytes: number[] = [];
   const layers = prepared.layers.map((layer) => {
     const fnName = `${prefix}_layer${layer.position}`;
+    layerConstBytes[layer.position] = 0;
     if (layer.isAlias) return { ...layerView(graph, layer), fnName, code: '', isAlias: true };
+    const constsBefore = consts.length;
     // file-scope blocks the layer shares with others go before the first layer that needs them
     const shared: string[] = [];
     const defineOnce = (key: string, code: string) => {
@@ -102,6 +109,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     const ctx = emitContext(prepared, layer, offsets.scratch, arena, fnName, prefix, tensorPointer, consts, isa, defineOnce);
     const code = layer.variant.emit(layer.params, ctx);
     layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
   const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'));
@@ -170,7 +178,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
     ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/ops/${f.path}).`).c}${f.text}` })),
   ];
-  return { prefix, files };
+  return { prefix, files, weightBytes, layerConstBytes };
 }
 
 /**

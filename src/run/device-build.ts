@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../compile.ts';
+import type { MemoryBudget } from '../plan/budget.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import type { Graph } from '../ir/graph.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
@@ -71,8 +72,14 @@ export interface TargetBuild {
 }
 
 /** Compiles for the target's ISA and refuses a model too big for the board, before any build. */
-export function compileForTarget(graph: Graph, modelPath: string, target: TargetDescriptor, board: BoardDescriptor | undefined): CompiledModel {
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, provenance: harnessProvenance(modelPath, target.name) });
+export function compileForTarget(
+  graph: Graph,
+  modelPath: string,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  budget?: MemoryBudget,
+): CompiledModel {
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, provenance: harnessProvenance(modelPath, target.name) });
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }

@@ -6,6 +6,7 @@ import { interpret } from '../ops/interpreter.ts';
 import { boardOf, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
+import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -25,6 +26,8 @@ export interface RunOptions {
   sanitize?: boolean;
   /** emulated boards: the UART over a pseudo-terminal (default) or the emulator's stdio */
   link?: EmulatorLink;
+  /** fit the arena / constant tables to this budget (compile --max-ram / --max-flash) */
+  budget?: MemoryBudget;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
 }
@@ -63,7 +66,8 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const compiled = compileForTarget(graph, modelPath, target, board);
+  const compiled = compileForTarget(graph, modelPath, target, board, options.budget);
+  if (compiled.budget) progress(formatBudget(compiled.budget));
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What a kernel costs per MAC, for the choices the compiler makes without running the model
+ * (`--max-ram`/`--max-flash` trading speed for memory). The figures are the medians of the perf
+ * sweep (`npm run bench -- --sweep`, docs/kernels.md): instructions per MAC on the emulated
+ * Cortex-M4 and ESP32-C3, cycles per MAC on the RP2040, for the family kernels and for the portable
+ * C on the same targets. They rank schedules; they do not promise a latency (issue 17's timing model
+ * will).
+ */
+import type { IsaFamily } from '../ops/op.ts';
+
+type CostRow = Partial<Record<IsaFamily, number>>;
+
+/**
+ * Per op: the family kernel's cost per MAC on its family, and (`portable`) the portable C's cost on
+ * each family. Ops absent here have no family kernel, so no choice to price.
+ */
+const FAMILY_KERNEL: Record<string, CostRow> = {
+  CONV_2D: { 'arm-dsp': 1.17, armv6m: 6.6, rv32: 7.3 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 9.0 },
+  FULLY_CONNECTED: { 'arm-dsp': 1.42, armv6m: 4.7, rv32: 3.8 },
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 1.6, armv6m: 5.5, rv32: 4.5 },
+};
+
+/** The portable C of the same ops on each family's target. */
+const PORTABLE_ON: Record<string, CostRow> = {
+  CONV_2D: { 'arm-dsp': 5.9, armv6m: 20.5, rv32: 8.4, portable: 5.9 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp': 19, armv6m: 49, rv32: 20.3, portable: 19 },
+  FULLY_CONNECTED: { 'arm-dsp': 5.4, armv6m: 14, rv32: 7.1, portable: 5.4 },
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 5.4, armv6m: 14, rv32: 7.1, portable: 5.4 },
+};
+
+/** A cost for ops the tables do not list: only differences between two kernels matter. */
+const UNLISTED = 4;
+
+/** Estimated instructions (cycles on the RP2040) per MAC of `opKind` run by a kernel of `kernelFamily` on a `targetFamily` target. */
+export function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily: IsaFamily): number {
+  if (kernelFamily === 'portable') return PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
+  return FAMILY_KERNEL[opKind]?.[kernelFamily] ?? PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
+}
