@@ -13,6 +13,7 @@ import { loadTarget } from '../../src/build/targets.ts';
 import { TinyforgeError } from '../../src/errors.ts';
 import { byteSizeOption } from '../../src/cli/device-options.ts';
 import { formatBudget, kernelChoices } from '../../src/plan/budget.ts';
+import type { KernelIsa } from '../../src/ops/op.ts';
 import { requireTools } from '../build/helpers.ts';
 import { expectExactOnBoard } from '../helpers/emulated_variants.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
@@ -21,7 +22,7 @@ const DSP = { dsp: true };
 const RV32 = { dsp: false, rv32: true };
 
 /** The arena the most frugal schedule needs, from the refusal of a 1-byte budget. */
-function frugalArena(isa: object): number {
+function frugalArena(isa: KernelIsa): number {
   try {
     compileGraph(kwsDsCnn(), 'kws.tflite', { isa, budget: { ram: 1 } });
   } catch (e) {
