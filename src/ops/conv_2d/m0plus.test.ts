@@ -90,10 +90,10 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     expect(m0plusApplies({ ...pointwise, groups: 2 })).to.equal(false);
     expect(m0plusApplies({ ...pointwise, kH: 3, inW: 40000 })).to.equal(false);
     expect(m0plusScratchBytes(pointwise)).to.equal(24);
-    // im2col: the packed row (taps rounded up to even) and a zero-point row of a kernel row's bytes
-    expect(m0plusScratchBytes({ ...pointwise, inC: 7 })).to.equal(4 * 8 + 8);
-    expect(m0plusScratchBytes({ ...pointwise, kH: 3, kW: 3, inC: 1 })).to.equal(4 * 10 + 4);
-    expect(m0plusScratchBytes({ ...pointwise, kH: 10, kW: 8, inC: 1, strideH: 2, strideW: 2 })).to.equal(4 * 80 + 8);
+    // im2col: the packed row (taps rounded up to even), a zero-point row and two gathered rows of a kernel row's bytes
+    expect(m0plusScratchBytes({ ...pointwise, inC: 7 })).to.equal(4 * 8 + 3 * 8);
+    expect(m0plusScratchBytes({ ...pointwise, kH: 3, kW: 3, inC: 1 })).to.equal(4 * 10 + 3 * 4);
+    expect(m0plusScratchBytes({ ...pointwise, kH: 10, kW: 8, inC: 1, strideH: 2, strideW: 2 })).to.equal(4 * 80 + 3 * 8);
   });
 
   it('lays the packed blob out as the loop reads it, no larger than weights plus 12 bytes per channel', () => {

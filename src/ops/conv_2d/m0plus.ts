@@ -54,11 +54,11 @@ function packedLoop(p: Conv2DParams): 'pointwise' | 'im2col' | undefined {
   return im2colShape(p) ? 'im2col' : undefined;
 }
 
-/** The pixel pair's packed row: one word per tap; im2col also a zero-point row of a kernel row's bytes. */
+/** The pixel pair's packed row: one word per tap; im2col also a zero-point row and two gathered rows of a kernel row's bytes. */
 export function m0plusScratchBytes(p: Conv2DParams): number {
   const loop = packedLoop(p);
   if (loop === 'pointwise') return 4 * p.inC;
-  if (loop === 'im2col') return 4 * taps(p).kEven + Math.ceil((p.kW * p.inC) / 4) * 4;
+  if (loop === 'im2col') return 4 * taps(p).kEven + 3 * Math.ceil((p.kW * p.inC) / 4) * 4;
   return 0;
 }
 
