@@ -161,5 +161,147 @@ static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int
   }
 }
 
+/* Any other convolution (kernel size, stride, dilation, padding, odd channel counts; groups 1): the
+ * same channel-pair loop over a pixel pair's receptive fields gathered into the packed row (im2col,
+ * k = kernel rows x columns x input channels in the filter's OHWI order, rounded up to even with a
+ * zero-weight tap). Taps in the padding read the input zero point, which the input offset folded
+ * into the start values cancels (x + input_offset = 0), so the sums are the portable kernel's. */
+typedef struct {
+  tf_m0_pw_t pw;    /* pixels: every output pixel of every batch; k: the taps, even; out_c: the channel pairs' */
+  int32_t channels; /* all output channels: the output's pixel stride (odd: the last one runs alone) */
+  int16_t in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+  int16_t in_zp;
+} tf_m0_conv_t;
+
+/* X = a[i] + b[i] * 2^16 over n bytes of two sources (input rows, gathered rows or the zero-point
+ * row). */
+static inline __attribute__((always_inline)) uint32_t *tf_m0_pack2(const int8_t *a, const int8_t *b, int n, uint32_t *cols) {
+#if TF_M0_NATIVE
+  /* four taps per word load where both sources are word aligned */
+  if (((n | (int)(uintptr_t)a | (int)(uintptr_t)b) & 3) == 0) {
+    const uint32_t *a4 = (const uint32_t *)(const void *)a, *b4 = (const uint32_t *)(const void *)b;
+    for (int i = 0; i < n; i += 4, cols += 4) {
+      const uint32_t x = *a4++, y = *b4++;
+      cols[0] = (uint32_t)(int32_t)(int8_t)x + (uint32_t)((int32_t)(y << 24) >> 8);
+      cols[1] = (uint32_t)((int32_t)(x << 16) >> 24) + ((uint32_t)((int32_t)(y << 16) >> 24) << 16);
+      cols[2] = (uint32_t)((int32_t)(x << 8) >> 24) + ((uint32_t)((int32_t)(y << 8) >> 24) << 16);
+      cols[3] = (uint32_t)((int32_t)x >> 24) + ((uint32_t)((int32_t)y >> 24) << 16);
+    }
+    return cols;
+  }
+#endif
+  /* two taps per pass: byte loads at immediate offsets (Thumb-1's LDRSB has only a register offset) */
+  for (; n >= 2; n -= 2, a += 2, b += 2, cols += 2) {
+    cols[0] = (uint32_t)(int32_t)a[0] + ((uint32_t)(int32_t)b[0] << 16);
+    cols[1] = (uint32_t)(int32_t)a[1] + ((uint32_t)(int32_t)b[1] << 16);
+  }
+  if (n) *cols++ = (uint32_t)(int32_t)a[0] + ((uint32_t)(int32_t)b[0] << 16);
+  return cols;
+}
+
+/* Where a pixel's window starts: its image, top-left tap (may lie in the padding), and the kernel
+ * columns inside the image, [fx_lo, fx_hi) (all of them and dilation 1: every row is contiguous). */
+typedef struct {
+  const int8_t *image;
+  int iy, ix, fx_lo, fx_hi, whole_rows;
+} tf_m0_window_t;
+
+static inline __attribute__((always_inline)) void tf_m0_window(const tf_m0_conv_t *g, const int8_t *in, int b, int oy, int ox,
+                                                               tf_m0_window_t *w) {
+  const int dil = g->dil_w, ix = ox * g->stride_w - g->pad_left;
+  w->image = in + b * g->in_h * g->in_w * g->in_c;
+  w->iy = oy * g->stride_h - g->pad_top;
+  w->ix = ix;
+  /* as the portable kernel's tap range: the first column at or after 0, the last before in_w */
+  w->fx_lo = ix < 0 ? (dil - 1 - ix) / dil : 0;
+  const int end = (g->in_w + dil - 1 - ix) / dil;
+  w->fx_hi = end < g->k_w ? end : g->k_w;
+  w->whole_rows = dil == 1 && w->fx_lo == 0 && w->fx_hi == g->k_w;
+}
+
+/* A kernel row's bytes: the image's (contiguous), the zero-point row when the image row is outside,
+ * else gathered into `tmp` (the zero point where a column lies in the padding). */
+static inline __attribute__((always_inline)) const int8_t *tf_m0_row(const tf_m0_conv_t *g, const tf_m0_window_t *w, int iy,
+                                                                     const int8_t *zp_row, int8_t *tmp) {
+  if (iy < 0 || iy >= g->in_h) return zp_row;
+  const int8_t *const row = w->image + iy * g->in_w * g->in_c;
+  if (w->whole_rows) return row + w->ix * g->in_c;
+  const int in_c = g->in_c, row_bytes = g->k_w * in_c, lo = w->fx_lo * in_c, hi = w->fx_hi * in_c;
+  for (int i = 0; i < lo; ++i) tmp[i] = (int8_t)g->in_zp;
+  for (int i = hi > lo ? hi : lo; i < row_bytes; ++i) tmp[i] = (int8_t)g->in_zp;
+  for (int fx = w->fx_lo; fx < w->fx_hi; ++fx) {
+    const int8_t *const x = row + (w->ix + fx * g->dil_w) * in_c;
+    for (int c = 0; c < in_c; ++c) tmp[fx * in_c + c] = x[c];
+  }
+  return tmp;
+}
+
+/* The pair's packed row over every kernel row, then the zero tap of an odd count. `tmp`: two
+ * gathered rows of k_w * in_c bytes. */
+static inline __attribute__((always_inline)) void tf_m0_im2col_pair(const tf_m0_conv_t *g, const tf_m0_window_t *w0,
+                                                                    const tf_m0_window_t *w1, const int8_t *zp_row, int8_t *tmp0,
+                                                                    int8_t *tmp1, uint32_t *cols) {
+  const int row_bytes = g->k_w * g->in_c;
+  for (int fy = 0; fy < g->k_h; ++fy) {
+    const int dy = fy * g->dil_h;
+    cols = tf_m0_pack2(tf_m0_row(g, w0, w0->iy + dy, zp_row, tmp0), tf_m0_row(g, w1, w1->iy + dy, zp_row, tmp1), row_bytes, cols);
+  }
+  if ((g->k_h * row_bytes) & 1) *cols = 0;
+}
+
+/* The odd last output channel of a pixel pair: blob { start, k weights rounded up to a whole word, m, P }. */
+static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const uint32_t *cols, const int8_t *w, const tf_m0_conv_t *g,
+                                                                          int8_t *o, int32_t off1) {
+  const int k = g->pw.k;
+  int32_t a0 = tf_m0_word(w), a1 = a0;
+  w += 4;
+  for (int i = 0; i < k; i += 2, w += 2) {
+    const uint32_t s = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
+    const int32_t l = (int16_t)(s & 0xffffu);
+    a0 += l;
+    a1 += (int32_t)(s - (uint32_t)l) >> 16;
+  }
+  w += (k & 2); /* the weights' whole words */
+  const int32_t m = tf_m0_word(w), p = tf_m0_word(w + 4);
+  o[off1] = tf_m0_requant(a1, m, p, g->pw.act_min, g->pw.act_max);
+  o[0] = tf_m0_requant(a0, m, p, g->pw.act_min, g->pw.act_max);
+}
+
+/* The whole layer: output pixels in pairs (an odd last one alone, pixel 1 then repeating pixel 0's
+ * window, its outputs overwritten), in order across rows and batches. `scratch`: the packed row (k
+ * words), then the zero-point row and two gathered rows (k_w * in_c bytes each, rounded up to words). */
+static inline __attribute__((always_inline)) void tf_m0_conv_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch,
+                                                                  const tf_m0_conv_t *g) {
+  const int row_bytes = g->k_w * g->in_c, channels = g->channels;
+  int8_t *const zp_row = (int8_t *)(void *)(scratch + g->pw.k);
+  const int row_words = (row_bytes + 3) >> 2;
+  int8_t *const tmp0 = zp_row + 4 * row_words, *const tmp1 = tmp0 + 4 * row_words;
+  for (int i = 0; i < row_bytes; ++i) zp_row[i] = (int8_t)g->in_zp;
+  const int8_t *const last = blob + (g->pw.out_c / 2) * (2 * g->pw.k + 24);
+  int b = 0, oy = 0, ox = 0;
+  for (int p = 0; p < g->pw.pixels; p += 2, out += 2 * channels) {
+    tf_m0_window_t w0, w1;
+    tf_m0_window(g, in, b, oy, ox, &w0);
+    const int pair = p + 1 < g->pw.pixels;
+    if (++ox == g->out_w) {
+      ox = 0;
+      if (++oy == g->out_h) oy = 0, ++b;
+    }
+    if (pair) {
+      tf_m0_window(g, in, b, oy, ox, &w1);
+      if (++ox == g->out_w) {
+        ox = 0;
+        if (++oy == g->out_h) oy = 0, ++b;
+      }
+    } else {
+      w1 = w0;
+    }
+    tf_m0_im2col_pair(g, &w0, &w1, zp_row, tmp0, tmp1, scratch);
+    const int32_t off1 = pair ? channels : 0;
+    if (g->pw.out_c) tf_m0_pw_pixels(scratch, blob, &g->pw, out, off1);
+    if (channels & 1) tf_m0_conv_last_channel(scratch, last, g, out + channels - 1, off1);
+  }
+}
+
 #endif /* __ASSEMBLER__ */
 #endif

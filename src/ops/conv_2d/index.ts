@@ -10,7 +10,7 @@ import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
-import { isPointwise, summary } from './describe.ts';
+import { emitConvPortable } from './portable.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
@@ -26,12 +26,7 @@ import {
 } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
-  constInt32,
-  constInt8,
-  foldedInitExpr,
   optionalInput,
-  cTerm,
-  requantExprs,
   requireBias,
   requireConstant,
   requireInt8Activation,
@@ -132,49 +127,7 @@ const def: OpDef<Conv2DParams> = {
   macs,
   evaluate,
   variants: [convDspVariant, convM0plusVariant, convRv32Variant],
-  emitC(p, ctx) {
-    const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
-    const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-    const pointwise = isPointwise(p);
-    const channel = 'oc';
-    const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
-    let accInit = '0';
-    if (pointwise) {
-      accInit = foldedInitExpr(
-        constInt8(filterTensor),
-        p.outC,
-        p.inC,
-        p.inputOffset,
-        biasTensor && constInt32(biasTensor),
-        () => ctx.input(2),
-        (s, t, v) => ctx.addConst(s, t, v),
-        channel,
-      );
-    } else if (p.hasBias) {
-      accInit = `${ctx.input(2)}[${channel}]`;
-    }
-    return ctx.render('conv_2d.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      summary: summary(p),
-      input: ctx.input(0),
-      filter: ctx.input(1),
-      output: ctx.output(0),
-      pointwise,
-      grouped: p.groups > 1,
-      filtersPerGroup: p.outC / p.groups,
-      pixels: p.batches * p.outH * p.outW,
-      inImage: p.inH * p.inW * p.inC,
-      inRow: p.inW * p.inC,
-      filterPerOut: p.kH * p.kW * p.filterInC,
-      filterRow: p.kW * p.filterInC,
-      accInit,
-      inputOffsetTerm: cTerm(p.inputOffset),
-      outputZeroPointTerm: cTerm(p.outputZeroPoint),
-      mult,
-      shift,
-    });
-  },
+  emitC: emitConvPortable,
 };
 
 // int16 activations (16x8) go to their own kernel in conv_2d_int16.ts

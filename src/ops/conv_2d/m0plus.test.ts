@@ -80,14 +80,20 @@ function packed(c: CCase): boolean {
 }
 
 describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
-  it('is chosen for 1x1 convolutions at stride 1 with an even number of output channels', () => {
-    const pointwise = { kH: 1, kW: 1, strideH: 1, strideW: 1, groups: 1, padTop: 0, padLeft: 0, outC: 8, inC: 6 } as Conv2DParams;
+  it('covers every ungrouped layer: 1x1 at stride 1 with even channels as a matrix product, the rest by im2col', () => {
+    const geometry = { inH: 8, inW: 8, outH: 8, outW: 8, dilationH: 1, dilationW: 1 };
+    const pointwise = { ...geometry, kH: 1, kW: 1, strideH: 1, strideW: 1, groups: 1, padTop: 0, padLeft: 0, outC: 8, inC: 6 } as Conv2DParams;
     expect(m0plusApplies(pointwise)).to.equal(true);
-    expect(m0plusApplies({ ...pointwise, outC: 7 })).to.equal(false);
-    expect(m0plusApplies({ ...pointwise, kH: 3, kW: 3 })).to.equal(false);
-    expect(m0plusApplies({ ...pointwise, strideH: 2 })).to.equal(false);
+    expect(m0plusApplies({ ...pointwise, outC: 7 })).to.equal(true);
+    expect(m0plusApplies({ ...pointwise, kH: 3, kW: 3 })).to.equal(true);
+    expect(m0plusApplies({ ...pointwise, strideH: 2 })).to.equal(true);
+    expect(m0plusApplies({ ...pointwise, groups: 2 })).to.equal(false);
+    expect(m0plusApplies({ ...pointwise, kH: 3, inW: 40000 })).to.equal(false);
     expect(m0plusScratchBytes(pointwise)).to.equal(24);
-    expect(m0plusScratchBytes({ ...pointwise, inC: 7 })).to.equal(0);
+    // im2col: the packed row (taps rounded up to even), a zero-point row and two gathered rows of a kernel row's bytes
+    expect(m0plusScratchBytes({ ...pointwise, inC: 7 })).to.equal(4 * 8 + 3 * 8);
+    expect(m0plusScratchBytes({ ...pointwise, kH: 3, kW: 3, inC: 1 })).to.equal(4 * 10 + 3 * 4);
+    expect(m0plusScratchBytes({ ...pointwise, kH: 10, kW: 8, inC: 1, strideH: 2, strideW: 2 })).to.equal(4 * 80 + 3 * 8);
   });
 
   it('lays the packed blob out as the loop reads it, no larger than weights plus 12 bytes per channel', () => {
@@ -154,10 +160,70 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
       { pixels: [1, 4, 3], inC: 6, outC: 2, bias: 0, inZp: -128 },
       { pixels: [1, 2, 3], inC: 10, outC: 4, bias: 2_000_000 }, // large starts
       { pixels: [1, 3, 3], inC: 8, outC: 4, limit: 128, extremes: true }, // -128 weights: the two-channel loop
-      { pixels: [1, 3, 1], inC: 9, outC: 4 }, // odd input channels: the two-channel loop
+      { pixels: [1, 3, 1], inC: 9, outC: 4 }, // odd input channels: im2col with a zero-weight tap
     ];
     const cases = layers.map((l) => layerCase(l, rand));
-    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, false, true, true, false, false]);
+    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, false, true, true, false, true]);
+    expectBitExact(cases);
+  });
+
+  it('im2col: random kernels 1-7, strides 1-3, dilations 1-2, SAME and VALID, odd channels, one input channel', function () {
+    this.timeout(120000);
+    const rand = rng(2026);
+    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
+    const cases: CCase[] = [];
+    // the last three the packed loop must refuse (portable C): a -128 weight; starts near 2^30 over
+    // k = 576 taps (partial sums could leave +-2^30); a left shift (tiny output scale)
+    for (let n = 0; n < 39; n++) {
+      const refuse = n - 36;
+      const kH = refuse === 1 ? 3 : randomInt(rand, 1, 7);
+      const kW = refuse === 1 || rand() < 0.7 ? kH : randomInt(rand, 1, 7);
+      const strideH = randomInt(rand, 1, 3);
+      const strideW = rand() < 0.7 ? strideH : randomInt(rand, 1, 3);
+      const dilationH = rand() < 0.25 ? 2 : 1;
+      const dilationW = rand() < 0.25 ? 2 : 1;
+      const same = rand() < 0.5;
+      const inC = refuse === 1 ? 64 : rand() < 0.3 ? 1 : randomInt(rand, 1, 24);
+      const outC = randomInt(rand, 1, 13);
+      const spanH = (kH - 1) * dilationH + 1;
+      const spanW = (kW - 1) * dilationW + 1;
+      const inH = randomInt(rand, same ? 1 : spanH, spanH + 9);
+      const inW = randomInt(rand, same ? 1 : spanW, spanW + 9);
+      const outH = same ? Math.ceil(inH / strideH) : Math.ceil((inH - spanH + 1) / strideH);
+      const outW = same ? Math.ceil(inW / strideW) : Math.ceil((inW - spanW + 1) / strideW);
+      const batches = rand() < 0.2 ? 2 : 1;
+      const perChannel = rand() < 0.7;
+      const weights = randomInt8(rand, outC * kH * kW * inC, -127, 127);
+      weights.fill(rand() < 0.5 ? 127 : -127, 0, Math.min(3, weights.length));
+      if (refuse === 0) weights[weights.length - 1] = -128;
+      const biasRange = refuse === 1 ? 1_070_000_000 : 5000;
+      const { graph, op } = singleOpGraph(
+        'CONV_2D',
+        [
+          { shape: [batches, inH, inW, inC], scale: 0.001 + rand() * 0.1, zeroPoint: rand() < 0.2 ? 0 : randomInt(rand, -128, 127) },
+          {
+            shape: [outC, kH, kW, inC],
+            scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
+            data: weights,
+          },
+          refuse === 1 || rand() < 0.7
+            ? {
+                shape: [outC],
+                dtype: 'int32',
+                data: Int32Array.from({ length: outC }, () => (rand() < 0.5 ? -1 : 1) * randomInt(rand, biasRange - 5000, biasRange)),
+              }
+            : null,
+        ],
+        [{ shape: [batches, outH, outW, outC], scale: refuse === 2 ? 0.00001 : 0.05 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
+        { padding: same ? 'SAME' : 'VALID', strideH, strideW, dilationH, dilationW, activation: activations[randomInt(rand, 0, 2)]! },
+      );
+      const size = batches * inH * inW * inC;
+      const x = rand() < 0.3 ? Int8Array.from({ length: size }, () => (rand() < 0.5 ? -128 : 127)) : randomInt8(rand, size);
+      cases.push({ def: conv, graph, op, inputs: [x], isa: ARMV6M });
+    }
+    // nearly all of them packed (the rest portable C, also compared)
+    expect(cases.slice(0, 36).filter(packed).length).to.be.greaterThan(30);
+    expect(cases.slice(36).map(packed)).to.deep.equal([false, false, false]);
     expectBitExact(cases);
   });
 

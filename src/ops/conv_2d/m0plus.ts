@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D's Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040) for 1x1 convolutions at stride 1 (most
- * of a MobileNet). Where the weights and requantization bounds allow (packedHolds), one shared loop
+ * CONV_2D's Armv6-M variant (Cortex-M0/M0+, e.g. the RP2040) for every ungrouped int8 convolution.
+ * Where the weights and requantization bounds allow (packedHolds), one shared loop
  * (conv_2d_m0plus.h, its channel loop in conv_2d_m0plus.S; one copy per model) multiplies two pixels at once, packed in the halves of
- * a word (a scratch row of one word per input channel), for 2 pixels x 2 channels per pass, and
+ * a word (a scratch row of one word per tap), for 2 pixels x 2 channels per pass, and
  * requantizes exactly without a 64-bit multiply; each layer passes a blob of its weights in read
  * order with per-channel records { start, multiplier, rounding and shift } (the blob replaces the
- * filter, bias and multiplier tables: the weights' bytes plus 12 per channel). Otherwise two output
- * channels per pass over a pixel's input channels, each input byte loaded once for two MACs. The
- * input offset is folded into the start values at compile time in both; the same integer sums as
- * the portable kernel, so bit-exact with it.
+ * filter, bias and multiplier tables: the weights' bytes plus 12 per channel). 1x1 layers at stride 1
+ * with an even channel count pack the pixel pair's input rows directly; every other shape first
+ * gathers the pair's receptive fields into the row (im2col: taps in the padding read the input zero
+ * point, an odd tap count gets a zero-weight tap, an odd last output channel runs alone in C).
+ * Otherwise a 1x1 layer runs two output channels per pass over a pixel's input channels, each input
+ * byte loaded once for two MACs, and any other layer the portable kernel. The input offset is folded
+ * into the start values at compile time; the same integer sums as the portable kernel, so bit-exact
+ * with it.
  */
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
@@ -17,19 +21,45 @@ import { constInt32, constInt8, cTerm, foldedAccumulatorInit, foldedInitExpr, re
 import type { Conv2DParams } from './index.ts';
 import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';
+import { emitConvPortable } from './portable.ts';
+import { renderOpTemplate } from '../common/render.ts';
 
+const INT16_MAX = 32767;
+
+/** Taps per output pixel (the filter's OHWI row), and rounded up to even (the packed loop's steps). */
+function taps(p: Conv2DParams): { k: number; kEven: number } {
+  const k = p.kH * p.kW * p.inC;
+  return { k, kEven: k + (k % 2) };
+}
+
+/** The 1x1 loop packing input rows directly: the layer is a matrix product over pixel pairs. */
+function pointwiseShape(p: Conv2DParams): boolean {
+  return isPointwise(p) && p.outC % 2 === 0 && p.inC % 2 === 0 && p.inC <= INT16_MAX;
+}
+
+/** The im2col loop's geometry fields are int16 (tf_m0_conv_t). */
+function im2colShape(p: Conv2DParams): boolean {
+  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft];
+  return p.groups === 1 && dims.every((d) => d <= INT16_MAX) && taps(p).kEven <= INT16_MAX;
+}
+
+/** 1x1 layers with an even channel count (the two-channel loop covers what packing refuses), and every ungrouped layer in the int16 geometry. */
 export function m0plusApplies(p: Conv2DParams): boolean {
-  return isPointwise(p) && p.outC % 2 === 0;
+  return (isPointwise(p) && p.outC % 2 === 0) || im2colShape(p);
 }
 
-/** The packed loop needs input channels in pairs (the compile-time checks may still refuse it). */
-function packedShape(p: Conv2DParams): boolean {
-  return m0plusApplies(p) && p.inC % 2 === 0 && p.inC <= 32767;
+/** Which loop the layer gets when the packed loop's checks pass (else the two-channel loop or portable C). */
+function packedLoop(p: Conv2DParams): 'pointwise' | 'im2col' | undefined {
+  if (pointwiseShape(p)) return 'pointwise';
+  return im2colShape(p) ? 'im2col' : undefined;
 }
 
-/** The pixel pair's packed row: one word per input channel. */
+/** The pixel pair's packed row: one word per tap; im2col also a zero-point row and two gathered rows of a kernel row's bytes. */
 export function m0plusScratchBytes(p: Conv2DParams): number {
-  return packedShape(p) ? 4 * p.inC : 0;
+  const loop = packedLoop(p);
+  if (loop === 'pointwise') return 4 * p.inC;
+  if (loop === 'im2col') return 4 * taps(p).kEven + 3 * Math.ceil((p.kW * p.inC) / 4) * 4;
+  return 0;
 }
 
 /**
@@ -39,9 +69,9 @@ export function m0plusScratchBytes(p: Conv2DParams): number {
  * conv_2d_m0plus.h).
  */
 export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined): boolean {
-  if (!packedShape(p)) return false;
+  if (!packedLoop(p)) return false;
   if (filter.some((w) => w < -127)) return false;
-  const k = p.inC;
+  const { k } = taps(p);
   const bounds = accumulatorBounds(filter, p.outC, k, p.inputOffset, bias);
   for (let c = 0; c < p.outC; c++) {
     const shift = p.shift[c]!;
@@ -64,41 +94,59 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array
 }
 
 /**
- * Per channel pair: { start0, start1 }, the 2k weights as [w0(i), w0(i+1), w1(i), w1(i+1)] for
- * i = 0, 2, ..., then { m0, P0, m1, P1 }; little-endian int32 fields, 4-byte aligned as k is even.
+ * Per channel pair: { start0, start1 }, the 2 kEven weights as [w0(i), w0(i+1), w1(i), w1(i+1)] for
+ * i = 0, 2, ... (a zero weight after an odd tap count), then { m0, P0, m1, P1 }; an odd last channel
+ * { start }, its kEven weights rounded up to a whole word (zeros), { m, P }. Little-endian int32
+ * fields, 4-byte aligned.
  */
 export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined): Int8Array {
-  const k = p.inC;
+  const { k, kEven } = taps(p);
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
-  const out = new Int8Array((p.outC / 2) * (2 * k + 24));
+  const pairs = Math.floor(p.outC / 2);
+  const lastWeights = Math.ceil(kEven / 4) * 4;
+  const out = new Int8Array(pairs * (2 * kEven + 24) + (p.outC % 2) * (lastWeights + 12));
   const view = new DataView(out.buffer);
   let at = 0;
   const put = (v: number) => {
     view.setInt32(at, v, true);
     at += 4;
   };
-  for (let c = 0; c < p.outC; c += 2) {
+  const weight = (c: number, i: number) => (i < k ? filter[c * k + i]! : 0);
+  const records = (r: number) => {
+    const e = -p.shift[r]!;
+    put(p.multiplier[r]!);
+    put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1);
+  };
+  for (let c = 0; c + 1 < p.outC; c += 2) {
     put(start[c]!);
     put(start[c + 1]!);
-    for (let i = 0; i < k; i += 2) {
-      out[at++] = filter[c * k + i]!;
-      out[at++] = filter[c * k + i + 1]!;
-      out[at++] = filter[(c + 1) * k + i]!;
-      out[at++] = filter[(c + 1) * k + i + 1]!;
+    for (let i = 0; i < kEven; i += 2) {
+      out[at++] = weight(c, i);
+      out[at++] = weight(c, i + 1);
+      out[at++] = weight(c + 1, i);
+      out[at++] = weight(c + 1, i + 1);
     }
-    for (const r of [c, c + 1]) {
-      const e = -p.shift[r]!;
-      put(p.multiplier[r]!);
-      put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1);
-    }
+    records(c);
+    records(c + 1);
+  }
+  if (p.outC % 2) {
+    const c = p.outC - 1;
+    put(start[c]!);
+    for (let i = 0; i < lastWeights; i++) out[at++] = weight(c, i);
+    records(c);
   }
   return out;
 }
 
-/** The shared 1x1 loop (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
+/** The shared loops (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
 const POINTWISE_INSTANCE = `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model */
 static void tf_m0_pointwise(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
   tf_m0_pointwise_body(in, out, blob, cols, g);
+}
+`;
+const IM2COL_INSTANCE = `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model */
+static void tf_m0_conv(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
+  tf_m0_conv_body(in, out, blob, scratch, g);
 }
 `;
 
@@ -107,16 +155,46 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
   const filter = constInt8(filterTensor);
   const bias = biasTensor && constInt32(biasTensor);
+  const emitted = emitConvM0plusWith(p, ctx, summary, filter, bias);
+  if (emitted !== undefined) return emitted;
+  if (isPointwise(p) && p.outC % 2 === 0) return emitTwoChannel(p, ctx, summary, filter, bias);
+  return emitConvPortable(p, ctx);
+}
+
+/**
+ * The packed loops with the filter (OHWI) and bias given, so that layers of other ops that are
+ * convolutions can use them; undefined when packedHolds refuses the layer.
+ */
+export function emitConvM0plusWith(
+  p: Conv2DParams,
+  ctx: LayerEmitContext,
+  summary: string,
+  filter: Int8Array,
+  bias: Int32Array | undefined,
+): string | undefined {
+  if (!packedHolds(p, filter, bias)) return undefined;
   const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
-  if (packedHolds(p, filter, bias)) {
+  const blob = ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias));
+  if (packedLoop(p) === 'pointwise') {
     ctx.defineOnce('tf_m0_pointwise', POINTWISE_INSTANCE);
-    return ctx.render('conv_2d_m0plus.c.hbs', {
-      ...view,
-      packed: true,
-      blob: ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias)),
-      scratch: ctx.scratch(),
-    });
+    return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', { ...view, im2col: false, packed: true, blob, scratch: ctx.scratch() });
   }
+  ctx.defineOnce('tf_m0_conv', IM2COL_INSTANCE);
+  const { kEven } = taps(p);
+  return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
+    ...view,
+    im2col: true,
+    packed: true,
+    kEven,
+    pairC: p.outC - (p.outC % 2),
+    inZp: -p.inputOffset,
+    blob,
+    scratch: ctx.scratch(),
+  });
+}
+
+function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): string {
+  const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
   const init = (channel: string) =>
     foldedInitExpr(
@@ -132,8 +210,9 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
   const accInit0 = init('c');
   // the table (if any) is added once: the second channel reads the same one
   const accInit1 = accInit0.endsWith('[c]') ? `${accInit0.slice(0, -3)}[c + 1]` : accInit0;
-  return ctx.render('conv_2d_m0plus.c.hbs', {
+  return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
     ...view,
+    im2col: false,
     packed: false,
     filter: ctx.input(1),
     accInit0,

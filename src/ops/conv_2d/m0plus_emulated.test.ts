@@ -2,7 +2,8 @@
 /**
  * The Armv6-M variant of CONV_2D on the emulated RP2040 (rp2040js) and Cortex-M0 (QEMU micro:bit),
  * where conv_2d_m0plus.S's assembly runs (the host tests run its C twin): chains of 1x1
- * layers in one model, bit-exact with the TypeScript reference. The layers cover input channels from 2 to 256 (loop counts 1 to
+ * layers, and chains of other windows (im2col: kernels 1x2 to 10x8, strides 1-3, dilation, SAME and
+ * VALID, odd channel and tap counts, one input channel, batches) in one model, bit-exact with the TypeScript reference. The layers cover input channels from 2 to 256 (loop counts 1 to
  * 128), odd pixel counts (the last pixel alone) and a single pixel, batches, weights at +-127 with
  * inputs at the int8 ends (the largest packed sums), per-tensor and per-channel scales, activation
  * clamps, and the two-channel loop the packed one falls back to (odd input channels, a -128 weight).
@@ -71,6 +72,53 @@ function pointwiseChain(name: string, input: [number, number, number, number], l
   return b.build();
 }
 
+interface WindowLayer {
+  outC: number;
+  k: [number, number];
+  stride: [number, number];
+  dilation?: [number, number];
+  padding: 'SAME' | 'VALID';
+  activation?: FusedActivation;
+}
+
+/** A chain of CONV_2D layers of any window (im2col), random weights at +-127 included, per-channel scales. */
+function windowChain(name: string, input: [number, number, number, number], layers: WindowLayer[], seed: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  let [n, h, w, c] = input;
+  let x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  const outs: number[] = [];
+  for (const l of layers) {
+    const [kH, kW] = l.k;
+    const [dH, dW] = l.dilation ?? [1, 1];
+    const [sH, sW] = l.stride;
+    const out = (size: number, k: number, d: number, s: number) => (l.padding === 'SAME' ? Math.ceil(size / s) : Math.ceil((size - (k - 1) * d) / s));
+    const [oh, ow] = [out(h, kH, dH, sH), out(w, kW, dW, sW)];
+    const scales = Array.from({ length: l.outC }, () => 0.001 + rand() * 0.01);
+    const weights = randomInt8(rand, l.outC * kH * kW * c, -127, 127);
+    weights[0] = 127;
+    weights[1] = -127;
+    const filter = b.constant({ shape: [l.outC, kH, kW, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
+    const bias = b.constant(
+      { shape: [l.outC], dtype: 'int32' },
+      Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
+    );
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: 0.3 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) } }], {
+      padding: l.padding,
+      strideH: sH,
+      strideW: sW,
+      dilationH: dH,
+      dilationW: dW,
+      activation: l.activation ?? 'NONE',
+    });
+    outs.push(y!);
+    x = y!;
+    [h, w, c] = [oh, ow, l.outC];
+  }
+  b.output(...outs);
+  return b.build();
+}
+
 const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }[] = [
   {
     note: 'input channels 2..256, 15 pixels (odd), clamps, per-channel scales, the fallbacks',
@@ -99,10 +147,10 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
     twoChannel: 0,
   },
   {
-    note: 'odd input channels: the two-channel loop, then packed again',
+    note: 'odd input channels: im2col with a zero-weight tap, then the 1x1 loop',
     graph: pointwiseChain('m0_conv_c', [1, 2, 3, 5], [{ outC: 14 }, { outC: 6, perChannel: true }], 23),
-    packed: 1,
-    twoChannel: 1,
+    packed: 2,
+    twoChannel: 0,
   },
   {
     note: 'requantization ends: right shift 0, accumulators near a million and shift -15',
@@ -116,6 +164,38 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
         { outC: 10, outScale: 6 },
       ],
       24,
+    ),
+    packed: 4,
+    twoChannel: 0,
+  },
+  {
+    note: 'im2col: one input channel 10x8 stride 2 and 3x3 stride 2, odd channels and taps, 3x3, 7x7, dilation, strides 3, VALID',
+    graph: windowChain(
+      'm0_conv_e',
+      [1, 15, 13, 1],
+      [
+        { outC: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', activation: 'RELU' }, // micro_speech's stem shape
+        { outC: 7, k: [3, 3], stride: [1, 1], padding: 'SAME' }, // k 72, odd out_c
+        { outC: 5, k: [3, 3], stride: [2, 1], padding: 'VALID' }, // k 63: a zero-weight tap
+        { outC: 12, k: [1, 2], stride: [1, 1], dilation: [1, 2], padding: 'SAME', activation: 'RELU6' },
+      ],
+      25,
+    ),
+    packed: 4,
+    twoChannel: 0,
+  },
+  {
+    note: 'im2col: batches, 7x7 stride 3, 3x3 stride 2 on one channel, dilation 2 on both axes, a single output pixel',
+    graph: windowChain(
+      'm0_conv_f',
+      [2, 14, 11, 1],
+      [
+        { outC: 8, k: [3, 3], stride: [2, 2], padding: 'SAME' }, // person_detect's stem shape
+        { outC: 3, k: [7, 7], stride: [3, 3], padding: 'SAME' },
+        { outC: 9, k: [2, 2], stride: [1, 1], dilation: [2, 2], padding: 'SAME' },
+        { outC: 4, k: [3, 2], stride: [1, 1], padding: 'VALID', activation: 'RELU' }, // 3x2 -> 1x1 output
+      ],
+      26,
     ),
     packed: 4,
     twoChannel: 0,

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * CONV_2D's portable C (conv_2d.c.hbs): the op's own emitter on every target, and the fallback of
+ * target variants for layers their compile-time checks refuse (e.g. the Armv6-M packed loop's).
+ */
+import type { LayerEmitContext } from '../op.ts';
+import { constInt32, constInt8, cTerm, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import type { Conv2DParams } from './index.ts';
+import { isPointwise, summary } from './describe.ts';
+
+export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string {
+  const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
+  const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
+  const pointwise = isPointwise(p);
+  const channel = 'oc';
+  const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
+  let accInit = '0';
+  if (pointwise) {
+    accInit = foldedInitExpr(
+      constInt8(filterTensor),
+      p.outC,
+      p.inC,
+      p.inputOffset,
+      biasTensor && constInt32(biasTensor),
+      () => ctx.input(2),
+      (s, t, v) => ctx.addConst(s, t, v),
+      channel,
+    );
+  } else if (p.hasBias) {
+    accInit = `${ctx.input(2)}[${channel}]`;
+  }
+  return ctx.render('conv_2d.c.hbs', {
+    ...p,
+    fnName: ctx.fnName,
+    summary: summary(p),
+    input: ctx.input(0),
+    filter: ctx.input(1),
+    output: ctx.output(0),
+    pointwise,
+    grouped: p.groups > 1,
+    filtersPerGroup: p.outC / p.groups,
+    pixels: p.batches * p.outH * p.outW,
+    inImage: p.inH * p.inW * p.inC,
+    inRow: p.inW * p.inC,
+    filterPerOut: p.kH * p.kW * p.filterInC,
+    filterRow: p.kW * p.filterInC,
+    accInit,
+    inputOffsetTerm: cTerm(p.inputOffset),
+    outputZeroPointTerm: cTerm(p.outputZeroPoint),
+    mult,
+    shift,
+  });
+}
