@@ -10,6 +10,7 @@ import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
+import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { isPointwise, summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -131,7 +132,8 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [convDspVariant, convM0plusVariant, convRv32Variant],
+  // a lone output pixel over the whole input is an FC: its kernels first
+  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspVariant, convM0plusVariant, convRv32Variant],
   emitC(p, ctx) {
     const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
     const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
