@@ -56,12 +56,12 @@ static inline int tf_pool_words_ok(const int8_t *in, const int8_t *out, int32_t 
 static inline int32_t tf_pool_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /* The window of output pixel (oy, ox), clipped to the image: rows [y0, y1), columns [x0, x1). */
-#define TF_POOL_WINDOW(g, oy, ox)                                                                      \
-  const int32_t origin_y = (oy) * (g)->stride_h - (g)->pad_top;                                        \
-  const int32_t origin_x = (ox) * (g)->stride_w - (g)->pad_left;                                       \
-  const int32_t y0 = origin_y > 0 ? origin_y : 0;                                                      \
-  const int32_t y1 = origin_y + (g)->filter_h < (g)->in_h ? origin_y + (g)->filter_h : (g)->in_h;      \
-  const int32_t x0 = origin_x > 0 ? origin_x : 0;                                                      \
+#define TF_POOL_WINDOW(g, oy, ox) \
+  const int32_t origin_y = (oy) * (g)->stride_h - (g)->pad_top; \
+  const int32_t origin_x = (ox) * (g)->stride_w - (g)->pad_left; \
+  const int32_t y0 = origin_y > 0 ? origin_y : 0; \
+  const int32_t y1 = origin_y + (g)->filter_h < (g)->in_h ? origin_y + (g)->filter_h : (g)->in_h; \
+  const int32_t x0 = origin_x > 0 ? origin_x : 0; \
   const int32_t x1 = origin_x + (g)->filter_w < (g)->in_w ? origin_x + (g)->filter_w : (g)->in_w
 
 /* One channel of a window, any core: the sum of its taps. */
