@@ -16,6 +16,16 @@ export function maxWindowTaps(p: PoolParams): number {
 
 const MAX_TAPS = 256;
 
+/**
+ * The fewest taps per window for which the word loops pay where they pay least: the average's
+ * per-output division and the Armv6-M SWAR max cost more than the portable loop saves on 2x2
+ * windows (perf sweep: M4 avg 2x2 5.2 instr./tap against 4.0, RP2040 2x2 12-13.7 cycles/tap
+ * against 6-8.5), and win from 3x3 on (M4 avg 3x3 s2 4.0 against 10.7-13.0, RP2040 9.8-10.4
+ * against 21-32; global 7x7 2.0 and 4.8-7.3 against 5.2-14.7). The DSP max (SSUB8/SEL, no
+ * division) wins at every size (2x2: 1.2-1.3 against 4.0-4.1).
+ */
+const MIN_TAPS = 9;
+
 type PoolKind = 'avg' | 'max';
 
 function geometry(p: PoolParams): number[] {
@@ -52,7 +62,7 @@ function variant(kind: PoolKind, dsp: boolean): KernelVariant<PoolParams> {
     name: dsp ? 'arm-dsp' : 'armv6m',
     family: dsp ? 'arm-dsp' : 'armv6m',
     // DSP: any depth from 4 (unaligned word loads); Armv6-M: whole words only (aligned loads)
-    applies: (p) => maxWindowTaps(p) <= MAX_TAPS && (dsp ? p.depth >= 4 : p.depth % 4 === 0),
+    applies: (p) => maxWindowTaps(p) <= MAX_TAPS && (kind === 'max' && dsp ? true : maxWindowTaps(p) >= MIN_TAPS) && (dsp ? p.depth >= 4 : p.depth % 4 === 0),
     emit: (p, ctx) => emitPool(kind, dsp, p, ctx),
     cFiles: ['common/pool_words.h'],
   };
