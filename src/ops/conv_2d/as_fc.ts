@@ -64,7 +64,9 @@ const note = (p: Conv2DParams) => `${summary(p)} (one pixel, the window the whol
 export const convAsFcDspVariant: KernelVariant<Conv2DParams> = {
   name: 'arm-dsp fc',
   family: 'arm-dsp',
-  applies: (p) => isFullWindow(p) && fcDspApplies(asFullyConnected(p)),
+  // FC's rows go in blocks of 4: fewer output channels run its plain C rows, slower than CONV_2D's
+  // pair loop (person_detect's 256->2 logits: +4,440 instructions on the M4)
+  applies: (p) => isFullWindow(p) && p.outC >= 4 && fcDspApplies(asFullyConnected(p)),
   emit: (p, ctx) => emitFullyConnectedDsp(asFullyConnected(p), inFcFolder(ctx), note(p)),
   cFiles: fcDspVariant.cFiles,
 };
@@ -72,7 +74,8 @@ export const convAsFcDspVariant: KernelVariant<Conv2DParams> = {
 export const convAsFcM0plusVariant: KernelVariant<Conv2DParams> = {
   name: 'armv6m fc',
   family: 'armv6m',
-  applies: (p) => isFullWindow(p) && fcM0plusApplies(asFullyConnected(p)),
+  // blocks of 8 rows (then 4); with fewer the C rows lose to CONV_2D's loop (256->2: +6,257 cycles)
+  applies: (p) => isFullWindow(p) && p.outC >= 8 && fcM0plusApplies(asFullyConnected(p)),
   emit: (p, ctx) => emitFullyConnectedM0plus(asFullyConnected(p), inFcFolder(ctx), note(p)),
   cFiles: fcM0plusVariant.cFiles,
 };
