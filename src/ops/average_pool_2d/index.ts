@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
+import { avgPoolVariants } from '../common/pool_variants.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { poolInt16 } from '../common/pool_int16.ts';
 import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolTaps, poolView, preparePool } from '../common/pool.ts';
@@ -14,6 +15,7 @@ const averagePool2d: OpDef<PoolParams> = {
   check: checkPool,
   prepare: preparePool,
   macs: poolTaps,
+  variants: avgPoolVariants,
 
   evaluate: (p, inputs, outputs) => forEachPoolWindow(p, inputs[0] as Int8Array, outputs[0] as Int8Array, averageOfTaps),
 

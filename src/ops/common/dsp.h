@@ -102,6 +102,35 @@ static inline int32_t tf_smlatb(uint32_t x, uint32_t y, int32_t acc) {
   return r;
 }
 
+/* acc + (bytes 0 and 2 of x, sign-extended) lane by lane (wrapping) */
+static inline uint32_t tf_sxtab16(uint32_t acc, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(acc), "r"(x));
+  return r;
+}
+
+/* acc + (bytes 1 and 3 of x, sign-extended) lane by lane (wrapping) */
+static inline uint32_t tf_sxtab16_ror8(uint32_t acc, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+  return r;
+}
+
+/* the larger int8 of each byte pair: SSUB8 sets a GE flag per byte where x >= y, SEL picks by them
+ * (one asm block: nothing may touch the flags in between) */
+static inline uint32_t tf_smax8(uint32_t x, uint32_t y) {
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(x), "r"(y) : "cc");
+  return r;
+}
+
+/* the smaller int8 of each byte pair */
+static inline uint32_t tf_smin8(uint32_t x, uint32_t y) {
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(x), "r"(y) : "cc");
+  return r;
+}
+
 #else
 #define TF_DSP_NATIVE 0
 
@@ -137,6 +166,26 @@ static inline int32_t tf_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 
 static inline int32_t tf_ssat16(int32_t x) { return x < -32768 ? -32768 : (x > 32767 ? 32767 : x); }
 static inline int32_t tf_smlatb(uint32_t x, uint32_t y, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(tf_lane1(x) * tf_lane0(y)));
+}
+static inline uint32_t tf_sxtab16(uint32_t acc, uint32_t x) { return tf_sadd16(acc, tf_sxtb16(x)); }
+static inline uint32_t tf_sxtab16_ror8(uint32_t acc, uint32_t x) { return tf_sadd16(acc, tf_sxtb16_ror8(x)); }
+static inline uint32_t tf_smax8(uint32_t x, uint32_t y) {
+  uint32_t r = 0;
+  int i;
+  for (i = 0; i < 32; i += 8) {
+    const int32_t a = (int8_t)(uint8_t)(x >> i), b = (int8_t)(uint8_t)(y >> i);
+    r |= (uint32_t)(uint8_t)(a >= b ? a : b) << i;
+  }
+  return r;
+}
+static inline uint32_t tf_smin8(uint32_t x, uint32_t y) {
+  uint32_t r = 0;
+  int i;
+  for (i = 0; i < 32; i += 8) {
+    const int32_t a = (int8_t)(uint8_t)(x >> i), b = (int8_t)(uint8_t)(y >> i);
+    r |= (uint32_t)(uint8_t)(a >= b ? b : a) << i;
+  }
+  return r;
 }
 #endif
 

@@ -11,6 +11,7 @@ import { convDspVariant } from './dsp.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
+import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
@@ -126,7 +127,8 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [convDspVariant, convM0plusVariant, convRv32Variant],
+  // a lone output pixel over the whole input is an FC: its kernels first
+  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspVariant, convM0plusVariant, convRv32Variant],
   emitC: emitConvPortable,
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
+import { maxPoolVariants } from '../common/pool_variants.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { poolInt16 } from '../common/pool_int16.ts';
 import { type PoolParams, maxOfTaps, checkPool, forEachPoolWindow, poolTaps, poolView, preparePool } from '../common/pool.ts';
@@ -11,6 +12,7 @@ const maxPool2d: OpDef<PoolParams> = {
   check: checkPool,
   prepare: preparePool,
   macs: poolTaps,
+  variants: maxPoolVariants,
 
   evaluate: (p, inputs, outputs) => forEachPoolWindow(p, inputs[0] as Int8Array, outputs[0] as Int8Array, maxOfTaps(-128)),
 

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The int8 AVERAGE_POOL_2D and MAX_POOL_2D variants of the Arm DSP and Armv6-M families
+ * (common/pool_words.h): four channels per word, one shared loop per model, op and family, each
+ * layer passing its geometry as a const struct. Average pools divide by a reciprocal multiply exact
+ * for windows of up to 256 taps (pool_words.h proves it, pool_words.test.ts checks every sum), the
+ * bound that also keeps a lane's sum in 16 bits; larger windows keep the portable kernel.
+ */
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { PoolParams } from './pool.ts';
+
+/** The most taps any window holds (windows are clipped to the image). */
+export function maxWindowTaps(p: PoolParams): number {
+  return Math.min(p.filterH, p.inH) * Math.min(p.filterW, p.inW);
+}
+
+const MAX_TAPS = 256;
+
+/**
+ * The fewest taps per window for which the word loops pay where they pay least: the average's
+ * per-output division and the Armv6-M SWAR max cost more than the portable loop saves on 2x2
+ * windows (perf sweep: M4 avg 2x2 5.2 instr./tap against 4.0, RP2040 2x2 12-13.7 cycles/tap
+ * against 6-8.5), and win from 3x3 on (M4 avg 3x3 s2 4.0 against 10.7-13.0, RP2040 9.8-10.4
+ * against 21-32; global 7x7 2.0 and 4.8-7.3 against 5.2-14.7). The DSP max (SSUB8/SEL, no
+ * division) wins at every size (2x2: 1.2-1.3 against 4.0-4.1).
+ */
+const MIN_TAPS = 9;
+
+type PoolKind = 'avg' | 'max';
+
+function geometry(p: PoolParams): number[] {
+  return [p.batches, p.inH, p.inW, p.depth, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft, p.actMin, p.actMax];
+}
+
+function emitPool(kind: PoolKind, dsp: boolean, p: PoolParams, ctx: LayerEmitContext): string {
+  const shared = `tf_${kind}pool_${dsp ? 'dsp' : 'm0'}`;
+  const body = kind === 'avg' ? 'tf_avgpool_words_body' : 'tf_maxpool_words_body';
+  ctx.defineOnce(
+    shared,
+    `/* the shared ${kind === 'avg' ? 'AVERAGE' : 'MAX'}_POOL_2D loop (${dsp ? 'Arm DSP' : 'Armv6-M'}), one copy per model */\n` +
+      `static void ${shared}(const tf_pool_geom_t *g, const int8_t *in, int8_t *out) { ${body}(g, in, out, ${dsp ? 1 : 0}); }\n`,
+  );
+  const how =
+    kind === 'avg'
+      ? dsp
+        ? 'Arm DSP: 4 channels per word, SXTAB16 sums, reciprocal division'
+        : 'Armv6-M: 4 channels per word, biased 16-bit lane sums, reciprocal division'
+      : dsp
+        ? 'Arm DSP: 4 channels per word, SSUB8/SEL max'
+        : 'Armv6-M: 4 channels per word, SWAR byte max';
+  const op = kind === 'avg' ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
+  return (
+    `/* ${op} [${p.batches}x${p.inH}x${p.inW}x${p.depth}] -> [${p.batches}x${p.outH}x${p.outW}x${p.depth}], filter ${p.filterH}x${p.filterW}, ` +
+    `stride ${p.strideH}x${p.strideW} (${how}) */\n` +
+    `static const tf_pool_geom_t ${ctx.fnName}_geom = { ${geometry(p).join(', ')} };\n` +
+    `static void ${ctx.fnName}(void) { ${shared}(&${ctx.fnName}_geom, ${ctx.input(0)}, ${ctx.output(0)}); }\n`
+  );
+}
+
+function variant(kind: PoolKind, dsp: boolean): KernelVariant<PoolParams> {
+  return {
+    name: dsp ? 'arm-dsp' : 'armv6m',
+    family: dsp ? 'arm-dsp' : 'armv6m',
+    // DSP: any depth from 4 (unaligned word loads); Armv6-M: whole words only (aligned loads)
+    applies: (p) => maxWindowTaps(p) <= MAX_TAPS && (kind === 'max' && dsp ? true : maxWindowTaps(p) >= MIN_TAPS) && (dsp ? p.depth >= 4 : p.depth % 4 === 0),
+    emit: (p, ctx) => emitPool(kind, dsp, p, ctx),
+    cFiles: ['common/pool_words.h'],
+  };
+}
+
+export const avgPoolVariants: readonly KernelVariant<PoolParams>[] = [variant('avg', true), variant('avg', false)];
+export const maxPoolVariants: readonly KernelVariant<PoolParams>[] = [variant('max', true), variant('max', false)];

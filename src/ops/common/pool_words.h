@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The int8 AVERAGE_POOL_2D and MAX_POOL_2D variants: four channels per 32-bit word, windows walked
+ * pixel by pixel with the channels of a tap read as one word (unaligned loads where the core allows).
+ * Bit-exact with TFLite Micro's reference kernels (and our TypeScript twin, common/pool.ts).
+ *
+ * - Arm DSP (M4/M7/M33): average sums with SXTAB16 (two 16-bit lanes per word, channels 0/2 and 1/3),
+ *   max with SSUB8 + SEL (a byte-wise signed max), the activation clamp the same way on four lanes.
+ * - Armv6-M (M0/M0+): average sums bytes biased to unsigned (x ^ 0x80 = x + 128) in two 16-bit lanes
+ *   of a word, masked with 0x00ff00ff; max compares four biased bytes at once with plain ALU
+ *   operations (tf_umax8_swar below).
+ * Both: at most 256 taps per window (the generator checks), so a lane's sum fits 16 bits: signed
+ * |sum| <= 128 * 256, biased sum <= 255 * 256. Average divides by a reciprocal (tf_pool_divide).
+ * Channels past the last whole word run one at a time. */
+#ifndef TF_POOL_WORDS_H
+#define TF_POOL_WORDS_H
+#include <stdint.h>
+#include <string.h>
+#include "dsp.h"
+
+typedef struct {
+  int32_t batches, in_h, in_w, depth, out_h, out_w;
+  int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+  int32_t act_min, act_max;
+} tf_pool_geom_t;
+
+/* TFLite Micro's rounding division of a window's sum by its tap count (half away from zero with C's
+ * truncating division): sign(s) * floor((|s| + floor(count / 2)) / count). floor(n / count) is
+ * (n * r) >> 24 with r = ceil(2^24 / count): with e = r * count - 2^24 (0 <= e < count), n * r / 2^24
+ * = n / count + n * e / (count * 2^24), and the excess n * e / (count * 2^24) < 1 / count whenever
+ * n * e < 2^24, which holds for n <= 128.5 * count and count <= 256 (n * e < 33,000 * 256 < 2^24), so
+ * it never carries past the next multiple of 1 / count. n * r < 2^32 for the same ranges. pool.test.ts
+ * checks every sum of every count 1..256 against the division. */
+static inline uint32_t tf_pool_reciprocal(int32_t count) { return ((1u << 24) + (uint32_t)count - 1u) / (uint32_t)count; }
+
+static inline int32_t tf_pool_divide(int32_t sum, int32_t half, uint32_t reciprocal) {
+  const uint32_t n = (uint32_t)(sum < 0 ? -sum : sum) + (uint32_t)half;
+  const int32_t q = (int32_t)((n * reciprocal) >> 24);
+  return sum < 0 ? -q : q;
+}
+
+/* Armv6-M has no unaligned loads (memcpy would load bytes): the Armv6-M path reads words only from
+ * word-aligned tensors (the arena aligns them; the kernel checks) with depth a multiple of 4. */
+static inline uint32_t tf_pool_load_aligned(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+  return v;
+}
+
+static inline void tf_pool_store_aligned(int8_t *p, uint32_t v) { memcpy(__builtin_assume_aligned(p, 4), &v, 4); }
+
+/* Whether the word loops may run: any alignment on the DSP cores, word-aligned tensors on Armv6-M. */
+static inline int tf_pool_words_ok(const int8_t *in, const int8_t *out, int32_t depth, int dsp) {
+  return dsp || ((((uintptr_t)in | (uintptr_t)out) & 3u) == 0 && (depth & 3) == 0);
+}
+
+static inline int32_t tf_pool_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* The window of output pixel (oy, ox), clipped to the image: rows [y0, y1), columns [x0, x1). */
+#define TF_POOL_WINDOW(g, oy, ox) \
+  const int32_t origin_y = (oy) * (g)->stride_h - (g)->pad_top; \
+  const int32_t origin_x = (ox) * (g)->stride_w - (g)->pad_left; \
+  const int32_t y0 = origin_y > 0 ? origin_y : 0; \
+  const int32_t y1 = origin_y + (g)->filter_h < (g)->in_h ? origin_y + (g)->filter_h : (g)->in_h; \
+  const int32_t x0 = origin_x > 0 ? origin_x : 0; \
+  const int32_t x1 = origin_x + (g)->filter_w < (g)->in_w ? origin_x + (g)->filter_w : (g)->in_w
+
+/* One channel of a window, any core: the sum of its taps. */
+static inline int32_t tf_pool_sum1(const int8_t *at, int32_t rows, int32_t cols, int32_t row_step, int32_t depth) {
+  int32_t sum = 0, y, x;
+  for (y = 0; y < rows; ++y, at += row_step) {
+    const int8_t *p = at;
+    for (x = 0; x < cols; ++x, p += depth) sum += *p;
+  }
+  return sum;
+}
+
+static inline int32_t tf_pool_max1(const int8_t *at, int32_t rows, int32_t cols, int32_t row_step, int32_t depth) {
+  int32_t max = -128, y, x;
+  for (y = 0; y < rows; ++y, at += row_step) {
+    const int8_t *p = at;
+    for (x = 0; x < cols; ++x, p += depth)
+      if (*p > max) max = *p;
+  }
+  return max;
+}
+
+/* AVERAGE_POOL_2D. dsp selects the SXTAB16 sums (1) or the biased masked sums (0). */
+static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *in, int8_t *out, int dsp) {
+  const int32_t depth = g->depth, row_step = g->in_w * depth, lo = g->act_min, hi = g->act_max;
+  const int words = tf_pool_words_ok(in, out, depth, dsp);
+  int32_t b, oy, ox, c, last_count = 0;
+  uint32_t reciprocal = 0;
+  for (b = 0; b < g->batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_step;
+    for (oy = 0; oy < g->out_h; ++oy) {
+      for (ox = 0; ox < g->out_w; ++ox) {
+        TF_POOL_WINDOW(g, oy, ox);
+        const int32_t rows = y1 - y0, cols = x1 - x0, count = rows * cols, half = count >> 1;
+        const int8_t *window = image + y0 * row_step + x0 * depth;
+        /* neighbouring pixels mostly share a count: one division per change */
+        if (count != last_count) {
+          last_count = count;
+          reciprocal = tf_pool_reciprocal(count);
+        }
+        for (c = 0; words && c + 4 <= depth; c += 4, out += 4) {
+          const int8_t *at = window + c;
+          uint32_t even = 0, odd = 0; /* lanes: channels c, c + 2 and c + 1, c + 3 */
+          int32_t y, x, s0, s1, s2, s3;
+          for (y = 0; y < rows; ++y, at += row_step) {
+            const int8_t *p = at;
+            if (dsp) {
+              for (x = 0; x < cols; ++x, p += depth) {
+                const uint32_t w = tf_read4(p);
+                even = tf_sxtab16(even, w);
+                odd = tf_sxtab16_ror8(odd, w);
+              }
+            } else {
+              for (x = 0; x < cols; ++x, p += depth) {
+                const uint32_t w = tf_pool_load_aligned(p) ^ 0x80808080u;
+                even += w & 0x00ff00ffu;
+                odd += (w >> 8) & 0x00ff00ffu;
+              }
+            }
+          }
+          if (dsp) {
+            s0 = (int16_t)(uint16_t)even;
+            s2 = (int16_t)(uint16_t)(even >> 16);
+            s1 = (int16_t)(uint16_t)odd;
+            s3 = (int16_t)(uint16_t)(odd >> 16);
+          } else {
+            const int32_t bias = count << 7;
+            s0 = (int32_t)(even & 0xffffu) - bias;
+            s2 = (int32_t)(even >> 16) - bias;
+            s1 = (int32_t)(odd & 0xffffu) - bias;
+            s3 = (int32_t)(odd >> 16) - bias;
+          }
+          out[0] = (int8_t)tf_pool_clamp(tf_pool_divide(s0, half, reciprocal), lo, hi);
+          out[1] = (int8_t)tf_pool_clamp(tf_pool_divide(s1, half, reciprocal), lo, hi);
+          out[2] = (int8_t)tf_pool_clamp(tf_pool_divide(s2, half, reciprocal), lo, hi);
+          out[3] = (int8_t)tf_pool_clamp(tf_pool_divide(s3, half, reciprocal), lo, hi);
+        }
+        for (; c < depth; ++c)
+          *out++ = (int8_t)tf_pool_clamp(tf_pool_divide(tf_pool_sum1(window + c, rows, cols, row_step, depth), half, reciprocal), lo, hi);
+      }
+    }
+  }
+}
+
+/* The byte-wise max of four unsigned bytes per word without SIMD instructions. Per byte, a >= b is
+ * decided by the top bits when they differ, else by the low seven bits, whose comparison is the top
+ * bit of (a | 0x80) - (b & 0x7f) (128 + a7 - b7, in 1..255: no borrow into the next byte). The
+ * resulting top bits spread to whole-byte masks by m * 2 - m / 128 (0x100 - 1 per byte; the top
+ * byte's 0x100 falls off the word and 0 - 1 wraps to 0xff there, just as well). */
+static inline uint32_t tf_umax8_swar(uint32_t a, uint32_t b) {
+  const uint32_t low7 = (a | 0x80808080u) - (b & 0x7f7f7f7fu);
+  const uint32_t ge = ((a & ~b) | (~(a ^ b) & low7)) & 0x80808080u;
+  const uint32_t mask = (ge << 1) - (ge >> 7);
+  return b ^ ((a ^ b) & mask);
+}
+
+/* MAX_POOL_2D. dsp selects SSUB8/SEL on the signed bytes (1) or tf_umax8_swar on the biased ones (0). */
+static inline void tf_maxpool_words_body(const tf_pool_geom_t *g, const int8_t *in, int8_t *out, int dsp) {
+  const int32_t depth = g->depth, row_step = g->in_w * depth, lo = g->act_min, hi = g->act_max;
+  /* the activation bounds in every byte (biased by 0x80 for the unsigned compare) */
+  const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  const uint32_t lo4u = lo4 ^ 0x80808080u, hi4u = hi4 ^ 0x80808080u;
+  const int words = tf_pool_words_ok(in, out, depth, dsp);
+  int32_t b, oy, ox, c;
+  for (b = 0; b < g->batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_step;
+    for (oy = 0; oy < g->out_h; ++oy) {
+      for (ox = 0; ox < g->out_w; ++ox) {
+        TF_POOL_WINDOW(g, oy, ox);
+        const int32_t rows = y1 - y0, cols = x1 - x0;
+        const int8_t *window = image + y0 * row_step + x0 * depth;
+        for (c = 0; words && c + 4 <= depth; c += 4, out += 4) {
+          const int8_t *at = window + c;
+          int32_t y, x;
+          uint32_t max;
+          if (dsp) {
+            max = lo4; /* the clamp's lower bound: no smaller value survives it anyway */
+            for (y = 0; y < rows; ++y, at += row_step) {
+              const int8_t *p = at;
+              for (x = 0; x < cols; ++x, p += depth) max = tf_smax8(tf_read4(p), max);
+            }
+            max = tf_smin8(max, hi4);
+          } else {
+            max = lo4u;
+            for (y = 0; y < rows; ++y, at += row_step) {
+              const int8_t *p = at;
+              for (x = 0; x < cols; ++x, p += depth) max = tf_umax8_swar(tf_pool_load_aligned(p) ^ 0x80808080u, max);
+            }
+            /* min(max, hi) = max ^ hi ^ max(max, hi) */
+            max = (max ^ hi4u ^ tf_umax8_swar(max, hi4u)) ^ 0x80808080u;
+          }
+          if (dsp)
+            tf_write_u32(out, max);
+          else
+            tf_pool_store_aligned(out, max);
+        }
+        for (; c < depth; ++c) *out++ = (int8_t)tf_pool_clamp(tf_pool_max1(window + c, rows, cols, row_step, depth), lo, hi);
+      }
+    }
+  }
+}
+
+#endif
