@@ -106,8 +106,8 @@ const add: OpDef<AddParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
 
-  // Armv6-M: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
-  variants: [sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace)],
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  variants: [sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace), sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32')],
 };
 
 /**

@@ -213,6 +213,7 @@ export function sumTablesVariant<P extends CommonScaleLayer>(
   leftShift: number,
   sign2: 1 | -1,
   overlap: KernelVariant<P>['overlap'],
+  family: KernelVariant<P>['family'] = 'armv6m',
 ): KernelVariant<P> {
   const plans = new WeakMap<P, SumTablesKernel | null>();
   const plan = (p: P) => {
@@ -220,8 +221,8 @@ export function sumTablesVariant<P extends CommonScaleLayer>(
     return plans.get(p)!;
   };
   return {
-    name: 'armv6m sum tables',
-    family: 'armv6m',
+    name: `${family} sum tables`,
+    family,
     applies: (p) => plan(p) !== null,
     overlap,
     emit: (p, ctx) => renderSumTables(plan(p)!, p.loops, kind, ctx),

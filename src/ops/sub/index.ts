@@ -75,8 +75,8 @@ const sub: OpDef<SubParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
 
-  // Armv6-M: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
-  variants: [sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap)],
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  variants: [sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap), sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32')],
 };
 
 // int16 activations (16x8) go to their own kernel in sub_int16.ts
