@@ -14,7 +14,7 @@
  * Counts include the invoke call's fixed cost (tens of instructions for us; TFLite Micro's
  * interpreter adds about a thousand per Invoke), which only tiny layers notice.
  *
- *   npm run bench -- --sweep [--quick] [--ops conv,dw,fc,avgpool,maxpool,add,mean,softmax]
+ *   npm run bench -- --sweep [--quick] [--ops conv,dw,fc,avgpool,maxpool,add,mul,mean,softmax]
  *                            [--targets cortex-m4,rp2040,esp32c3] [--json] [--no-cmsis]
  *   npm run bench -- --sweep --report bench/sweep.json    (the tables of a saved run, even a partial one)
  */

@@ -18,7 +18,7 @@ import { rng } from '../test/helpers/op_harness.ts';
 import { int32Bias, int8Weights } from '../test/fuzz/ops/common.ts';
 import { int8Q, int8s } from '../test/fuzz/draw.ts';
 
-export const SWEEP_OPS = ['conv', 'dw', 'fc', 'avgpool', 'maxpool', 'add', 'mean', 'softmax'] as const;
+export const SWEEP_OPS = ['conv', 'dw', 'fc', 'avgpool', 'maxpool', 'add', 'mul', 'mean', 'softmax'] as const;
 export type SweepOp = (typeof SWEEP_OPS)[number];
 
 export const OP_KIND: Record<SweepOp, string> = {
@@ -28,6 +28,7 @@ export const OP_KIND: Record<SweepOp, string> = {
   avgpool: 'AVERAGE_POOL_2D',
   maxpool: 'MAX_POOL_2D',
   add: 'ADD',
+  mul: 'MUL',
   mean: 'MEAN',
   softmax: 'SOFTMAX',
 };
@@ -110,6 +111,7 @@ export function sizeOf(l: LayerSpec): SizedLayer {
       break;
     }
     case 'add':
+    case 'mul':
       macs = n * n * inC;
       inBytes = 2 * n * n * inC;
       outBytes = n * n * inC;
@@ -145,6 +147,7 @@ function label(l: Omit<LayerSpec, 'shape'>): string {
     case 'maxpool':
       return l.k === 0 ? `global ${img}x${l.inC}` : `k${l.k}s${l.stride} ${img}x${l.inC}`;
     case 'add':
+    case 'mul':
       return `${img}x${l.inC}`;
     case 'mean':
       return `HW ${img}x${l.inC}`;
@@ -258,6 +261,7 @@ const QUICK: LayerSpec[] = [
   spec({ op: 'avgpool', image: 28, inC: 16, outC: 16, k: 2, stride: 2, mult: 1 }),
   spec({ op: 'maxpool', image: 28, inC: 16, outC: 16, k: 2, stride: 2, mult: 1 }),
   spec({ op: 'add', image: 28, inC: 16, outC: 16, k: 1, stride: 1, mult: 1 }),
+  spec({ op: 'mul', image: 28, inC: 16, outC: 16, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'mean', image: 7, inC: 256, outC: 256, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'softmax', image: 0, inC: 1000, outC: 1000, k: 1, stride: 1, mult: 1 }),
 ];
@@ -338,11 +342,12 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
     }
     for (const c of [64, 256, 1024]) add(spec({ op, image: 7, inC: c, outC: c, k: 0, stride: 1, mult: 1 }), `${op} global 7x7x${c}`);
   }
-  if (ops.has('add')) {
+  for (const op of ['add', 'mul'] as const) {
+    if (!ops.has(op)) continue;
     for (const c of [8, 32, 128, 256])
       add(
-        largestImage((image) => spec({ op: 'add', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), caps),
-        `add x${c}`,
+        largestImage((image) => spec({ op, image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), caps),
+        `${op} x${c}`,
       );
   }
   if (ops.has('mean')) {
@@ -464,6 +469,16 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
       const z = input(image(l.inC), qB);
       const q = { scale: Math.max(qIn.scale, qB.scale) * 1.5, zeroPoint: 0 };
       const [y] = b.op('ADD', [x, z], [{ shape: image(l.inC), q }], { activation: 'NONE' });
+      b.output(y!);
+      break;
+    }
+    case 'mul': {
+      const qB = int8Q(rand, -2, -1);
+      const x = input(image(l.inC));
+      const z = input(image(l.inC), qB);
+      // products of the two inputs' ranges spread over int8
+      const q = { scale: qIn.scale * qB.scale * 64, zeroPoint: 0 };
+      const [y] = b.op('MUL', [x, z], [{ shape: image(l.inC), q }], { activation: 'NONE' });
       b.output(y!);
       break;
     }

@@ -2,8 +2,9 @@
 /**
  * The common-scale kernel of ADD and SUB (binary_elementwise.ts) on emulated devices, where its
  * target-specific paths run: SMMLAR and SSAT-with-shift inline assembly on the Cortex-M4 (QEMU
- * mps2-an386), the 16-bit-product SMMLAR and the one-lane loop on the RP2040 (rp2040js). Every
- * output stage planCommonScale can pick, for ADD and SUB, on all pairs of int8 inputs (a subset of
+ * mps2-an386); on the RP2040 (rp2040js) the Armv6-M variants: ADD and SUB's sum tables
+ * (common/sum_tables.ts) and MUL's three-product requantization (mul/m0plus.ts). Every output stage
+ * planCommonScale can pick, and random quantizations, on all pairs of int8 inputs (a subset of
  * input 2's values on the RP2040, whose RAM is small), byte for byte with the TypeScript reference.
  */
 import { expect } from 'chai';
@@ -18,6 +19,9 @@ import { saveTflite } from '../../model/tflite/writer.ts';
 import { runModel } from '../../run/run.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { GraphBuilder, type Q } from '../../../test/helpers/graph_builder.ts';
+import { rng } from '../../../test/helpers/op_harness.ts';
+import { extremeQ } from '../../../test/helpers/random_cases.ts';
+import { opDef } from '../index.ts';
 
 type Stage = [Q, Q, Q, FusedActivation];
 
@@ -49,8 +53,38 @@ function stagesModel(n: number): Graph {
   return b.build();
 }
 
-async function expectBitExact(target: string, n: number, dir: string): Promise<void> {
-  const graph = stagesModel(n);
+/**
+ * ADD, SUB and MUL layers of random quantizations (zero points at the int8 ends, scales over decades,
+ * every activation) that TFLite accepts, each on its own pair of inputs [1,256,1] and [1,1,n].
+ */
+function randomModel(n: number, seed: number, layers: number): Graph {
+  const rand = rng(seed);
+  const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+  const b = new GraphBuilder('elementwise_random');
+  const outputs: number[] = [];
+  for (let k = 0; outputs.length < layers; k++) {
+    const kind = ['ADD', 'SUB', 'MUL'][k % 3]!;
+    const [qa, qb, qo] = [extremeQ(rand, -8, 1), extremeQ(rand, -8, 1), extremeQ(rand, -8, 1)];
+    const probe = new GraphBuilder('probe');
+    const pa = probe.input({ shape: [1, 256, 1], q: qa });
+    const pb = probe.input({ shape: [1, 1, n], q: qb });
+    const [po] = probe.op(kind, [pa, pb], [{ shape: [1, 256, n], q: qo }], { activation: activations[k % 4] });
+    probe.output(po!);
+    const pg = probe.build();
+    try {
+      opDef(kind)!.check(pg, pg.ops[0]!);
+    } catch {
+      continue;
+    }
+    const x = b.input({ shape: [1, 256, 1], q: qa });
+    const y = b.input({ shape: [1, 1, n], q: qb });
+    outputs.push(...b.op(kind, [x, y], [{ shape: [1, 256, n], q: qo }], { activation: activations[k % 4] }));
+  }
+  b.output(...outputs);
+  return b.build();
+}
+
+async function expectBitExact(target: string, n: number, dir: string, graph = stagesModel(n)): Promise<void> {
   const all = new Uint8Array(Int8Array.from({ length: 256 }, (_, i) => i - 128).buffer);
   const second = new Uint8Array(Int8Array.from({ length: n }, (_, i) => Math.round(-128 + (i * 255) / (n - 1))).buffer);
   const cases = [graph.inputs.map((_, i) => (i % 2 === 0 ? all : second))];
@@ -83,5 +117,10 @@ describe('ADD and SUB common-scale kernels on emulated devices', function () {
   it('RP2040 (rp2040js): every stage on 256 x 24 input pairs', async function () {
     requireTools(this, ['arm-none-eabi-gcc']);
     await expectBitExact('rp2040', 24, dir);
+  });
+
+  it('RP2040 (rp2040js): sum-table ADD/SUB and split MUL for random quantizations, on 256 x 16 input pairs', async function () {
+    requireTools(this, ['arm-none-eabi-gcc']);
+    await expectBitExact('rp2040', 16, dir, randomModel(16, 1307, 9));
   });
 });

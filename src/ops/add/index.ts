@@ -19,6 +19,7 @@ import {
   renderCommonScale,
   requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
+import { sumTablesVariant } from '../common/sum_tables.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { addInt16, anyOperandInt16 } from './add_int16.ts';
@@ -32,6 +33,14 @@ export interface AddParams extends CommonScaleParams {
   loops: BroadcastLoop[];
   actMin: number;
   actMax: number;
+}
+
+/**
+ * Each element is read before it is written (every kernel): when input 0 walks with the output (not
+ * broadcast) the output can take its bytes.
+ */
+function inPlace(p: AddParams): { input: number; gap: number } | undefined {
+  return p.loops.length <= 1 && p.loops.every((l) => l.strideA === 1) ? { input: 0, gap: 0 } : undefined;
 }
 
 const SUPPORTED_ACTIVATIONS = new Set<FusedActivation>(['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']);
@@ -90,14 +99,15 @@ const add: OpDef<AddParams> = {
     });
   },
 
-  // each element is read before it is written: when input 0 walks with the output (not broadcast)
-  // the output can take its bytes
-  overlap: (p) => (p.loops.length <= 1 && p.loops.every((l) => l.strideA === 1) ? { input: 0, gap: 0 } : undefined),
+  overlap: inPlace,
   // each input's share of the sum is a function of its int8 value: a table or a shift (see
   // planCommonScale), then one SMMLAR requantization when it is proved exact
   emitC(p, ctx) {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
+
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  variants: [sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace), sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32')],
 };
 
 /**

@@ -11,6 +11,7 @@ import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { mulInt16 } from './mul_int16.ts';
+import { mulM0plus } from './m0plus.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
@@ -75,6 +76,9 @@ const mul: OpDef<MulParams> = {
       actMax: p.actMax,
     });
   },
+
+  // Armv6-M: SRDHM from three 32-bit products instead of a 64-bit multiply (m0plus.ts)
+  variants: [mulM0plus],
 };
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts

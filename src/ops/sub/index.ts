@@ -28,6 +28,7 @@ import {
   renderCommonScale,
   requireCommonScaleFits,
 } from '../common/binary_elementwise.ts';
+import { sumTablesVariant } from '../common/sum_tables.ts';
 
 /** TFLite's int8 SUB keeps 20 bits of headroom, as ADD does. */
 const LEFT_SHIFT = 20;
@@ -73,6 +74,9 @@ const sub: OpDef<SubParams> = {
   emitC(p, ctx) {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
+
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  variants: [sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap), sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32')],
 };
 
 // int16 activations (16x8) go to their own kernel in sub_int16.ts
