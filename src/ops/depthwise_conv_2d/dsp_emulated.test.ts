@@ -14,7 +14,7 @@
  * pixel paired with itself), runs past the right edge, dilated rows; dilated columns fall back to
  * CONV_2D's im2col kernel.
  * Any other multiplier and channel count (multipliers 2..4 over several channels, channels off
- * multiples of 4, fewer than 4): 4-lane groups, a pass per multiplier, the last group overlapping.
+ * multiples of 4): 4-lane groups, a pass per multiplier, the last group overlapping.
  * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
@@ -112,13 +112,13 @@ const MODELS: Model[] = [
     kinds: [/tf_dwk_single_fs\(/, /tf_dwk_single_fc\(/, /tf_dwk_single_xs\(/, /tf_dwk_single_xc\(/, /Arm DSP: im2col/],
   },
   {
-    note: 'depth multipliers 2..4 over several channels, channel counts off multiples of 4 (2, 3, 6, 10): 3x3 in place and through pointers, 5x5, 7x7, dilated, strided, batches, every requantization mode',
+    note: 'depth multipliers 2..4 over several channels, channel counts off multiples of 4 (6, 7, 10): 3x3 in place and through pointers, 5x5, 7x7, dilated, strided, batches, every requantization mode',
     graph: depthwiseModel(
       'dsp_dw_multm',
       [
         { name: 'm', shape: [1, 7, 9, 8], zeroPoint: -9 },
         { name: 'n', shape: [1, 6, 5, 6], zeroPoint: 33 },
-        { name: 'o', shape: [2, 5, 4, 3], zeroPoint: -128 },
+        { name: 'o', shape: [2, 5, 4, 7], zeroPoint: -128 },
         { name: 'p', shape: [1, 4, 6, 10], zeroPoint: 90 },
       ],
       [
@@ -130,7 +130,7 @@ const MODELS: Model[] = [
         { from: 'n', mult: 3, k: [7, 7], padding: 'SAME', activation: 'RELU' },
         { from: 'n', mult: 2, k: [2, 3], stride: [1, 2], hidden: true },
         { mult: 2, padding: 'SAME', perChannel: true }, // 12 channels over its dead input
-        { from: 'o', mult: 2, padding: 'SAME', perChannel: true }, // 3 channels: gathered windows, two batches
+        { from: 'o', mult: 2, padding: 'SAME', perChannel: true }, // 7 channels: the last group overlapping, two batches
         { from: 'o', mult: 1, k: [2, 2], activation: 'RELU6' },
         { from: 'o', mult: 4, k: [3, 2], stride: [2, 1], padding: 'SAME', huge: true }, // exact, no clamp
         { from: 'p', mult: 2, padding: 'VALID', activation: 'RELU', perChannel: true }, // 10 channels, all in place
