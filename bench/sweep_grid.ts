@@ -247,6 +247,11 @@ const DW_SETS: { k: number; stride: number; mult: number; channels: number[] }[]
   { k: 5, stride: 1, mult: 1, channels: [16, 64, 256, 512] },
   { k: 3, stride: 1, mult: 2, channels: [1, 8, 32] },
   { k: 3, stride: 1, mult: 4, channels: [1, 8] },
+  // multipliers above 1 over several channels, odd channel counts, larger windows: no kernel cliffs
+  { k: 3, stride: 1, mult: 1, channels: [3, 10] },
+  { k: 3, stride: 1, mult: 3, channels: [1, 5] },
+  { k: 3, stride: 2, mult: 2, channels: [16] },
+  { k: 5, stride: 1, mult: 2, channels: [8] },
 ];
 const FC_SIZES = [8, 64, 256, 1024, 4096];
 
@@ -256,6 +261,8 @@ const QUICK: LayerSpec[] = [
   spec({ op: 'conv', image: 56, inC: 3, outC: 8, k: 3, stride: 2, mult: 1 }),
   spec({ op: 'dw', image: 28, inC: 32, outC: 32, k: 3, stride: 1, mult: 1 }),
   spec({ op: 'dw', image: 14, inC: 8, outC: 16, k: 3, stride: 1, mult: 2 }),
+  spec({ op: 'dw', image: 14, inC: 8, outC: 32, k: 3, stride: 1, mult: 4 }),
+  spec({ op: 'dw', image: 14, inC: 5, outC: 15, k: 3, stride: 1, mult: 3 }),
   spec({ op: 'fc', image: 0, inC: 256, outC: 64, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'fc', image: 0, inC: 1024, outC: 32, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'avgpool', image: 28, inC: 16, outC: 16, k: 2, stride: 2, mult: 1 }),

@@ -209,6 +209,82 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
 }
 
 /*
+ * Any depth multiplier `mult` over any in_c (>= 2; one input channel has its own kernel below): output
+ * channel ch * mult + m reads input channel ch. Lanes of four input channels [s, s + 4) as in the
+ * multiplier-1 kernel, one pass per m over the same input words, each pass's four results stored
+ * `mult` apart. When in_c is not a multiple of 4 the last group starts at in_c - 4, overlapping the
+ * one before (its lanes recomputed and stored again, the same values), so that every word read stays
+ * inside its pixel; below 4 channels each window is gathered into `win`, 4 bytes a tap (lanes past
+ * in_c have zero weights). Weights in flash: per group, per m, the taps in order, four int8 each
+ * (channels s + j's output m); records in the same lane order. `scratch`: the extended weights,
+ * a pointer per tap, the zero-point row (in_c rounded up to 4 bytes), then 4 bytes a tap for `win`.
+ */
+static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int mult,
+                                                                    const int8_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                    void *scratch, const int fast, const int full) {
+  const int c = g->in_c;
+  const int out_c = c * mult;
+  const int groups = (c + 3) / 4;
+  const int lanes = c < 4 ? c : 4;
+  const int last = c < 4 ? 0 : c - 4;
+  const int taps = g->k_h * g->k_w;
+  const int row_bytes = g->in_w * c;
+  uint32_t *const wx = (uint32_t *)scratch;
+  const int8_t **tp = (const int8_t **)(void *)(wx + 2 * taps * groups * mult);
+  int8_t *zp_row = (int8_t *)(void *)(tp + taps);
+  int8_t *win = zp_row + 4 * groups;
+  const int three = c >= 4 && g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+  memset(zp_row, g->input_zero_point, (size_t)(4 * groups));
+  memset(win, 0, (size_t)(4 * taps));
+  for (int k = 0; k < taps * groups * mult; ++k) {
+    const uint32_t v = TF_LOAD32(w + 4 * k);
+    wx[2 * k] = tf_sxtb16(v);
+    wx[2 * k + 1] = tf_sxtb16_ror8(v);
+  }
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_bytes;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      const int row_in = three && oy >= g->oy_lo && oy < g->oy_hi;
+      for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
+        const int in_place = row_in && ox >= g->ox_lo && ox < g->ox_hi;
+        const int8_t *const x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + ox * g->stride_w - g->pad_left) * c;
+        if (!in_place) {
+          tf_dwk_taps(g, image, oy, ox, zp_row, tp);
+          if (c < 4) {
+            for (int t = 0; t < taps; ++t) {
+              for (int j = 0; j < c; ++j) win[4 * t + j] = tp[t][j];
+              tp[t] = win + 4 * t;
+            }
+          }
+        }
+        const uint32_t *wp = wx;
+        const int32_t *qc = q;
+        for (int gi = 0; gi < groups; ++gi) {
+          const int s = 4 * gi < last ? 4 * gi : last;
+          for (int m = 0; m < mult; ++m, qc += 4 * TF_RQ_FIELDS) {
+            int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+            if (in_place) {
+              tf_dwk_row3(x0 + s, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3(x0 + s + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3(x0 + s + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3);
+            } else if (three) {
+              tf_dwk_row3p(tp, s, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3p(tp + 3, s, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3p(tp + 6, s, &wp, &a0, &a1, &a2, &a3);
+            } else {
+              for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + s), wp[0], wp[1]);
+            }
+            int8_t *const o = out + s * mult + m;
+            const int32_t acc[4] = {a0, a1, a2, a3};
+            for (int j = 0; j < lanes; ++j) o[j * mult] = tf_rq_out(acc[j], tf_rq_channel(qc + j * TF_RQ_FIELDS), rq, fast, full);
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
  * One input channel with a depth multiplier (out_c = multiplier): a convolution over the window,
  * whose kernel rows are runs of contiguous input bytes. Each run is read a word at a time (k_w
  * rounded up to kw4; the weights past k_w are 0) and split by SXTB16 into columns: per four taps,

@@ -452,6 +452,94 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
   }
 }
 
+/*
+ * Any depth multiplier `mult` over any in_c: output channel ch * mult + m reads input channel ch.
+ * One tf_m0dw_px4 pass per m over the pixel's taps (c4 = in_c rounded up to 4 lanes), each pass's
+ * accumulators requantized to a row of in_c bytes and stored `mult` apart. Weights: per m, per
+ * group of four input channels, every tap's four int8 (0 in lanes past in_c); records per m in lane
+ * order (zeros past in_c, never stored). Channels a multiple of 4 read the image as tf_m0dw_mult1
+ * does; others (and an unaligned input) gather each window into `win`, c4 bytes a tap, since
+ * Armv6-M loads words only at aligned addresses. `scratch`: c4 * mult int32 accumulators, a pointer
+ * per tap (8 bytes, whole groups of 8), two int32 offsets per tap, then c4 bytes of the zero point,
+ * c4 bytes a tap of `win` and c4 bytes of requantized row.
+ */
+static inline void tf_m0dw_multm_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                                      int8_t *out, void *scratch) {
+  const int c = g->in_c, out_c = g->out_c, mult = out_c / c, c4 = (c + 3) & ~3;
+  const int k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w;
+  const int dh = g->dilation_h, dw = g->dilation_w;
+  const int taps = k_h * k_w;
+  int32_t *const acc = (int32_t *)scratch;
+  const int8_t **const tp = (const int8_t **)(void *)(acc + c4 * mult);
+  int32_t *const toff = (int32_t *)(void *)(tp + 8 * ((taps + 7) / 8));
+  int32_t *const woff = toff + taps;
+  int8_t *const zp_row = (int8_t *)(void *)(woff + taps);
+  int8_t *const win = zp_row + c4;
+  int8_t *const row_out = win + taps * c4;
+  const int row_bytes = in_w * c;
+  const int gathered = (c & 3) != 0 || ((uintptr_t)in & 3u) != 0;
+  tf_m0dw_pix_t pix = {.c = c4, .acc = acc, .tend = 0, .base = 0};
+  memset(zp_row, g->input_zero_point, (size_t)c4);
+  memset(win, 0, (size_t)(taps * c4));
+  for (int ky = 0, t = 0; ky < k_h; ++ky) {
+    for (int kx = 0; kx < k_w; ++kx, ++t) {
+      toff[t] = ky * dh * row_bytes + kx * dw * c;
+      woff[t] = t * c4;
+    }
+  }
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *const image = in + b * in_h * row_bytes;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      const int iy0 = oy * g->stride_h - g->pad_top;
+      const int row_in = oy >= g->oy_lo && oy < g->oy_hi;
+      for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
+        const int ix0 = ox * g->stride_w - g->pad_left;
+        const void *table;
+        if (!gathered && row_in && ox >= g->ox_lo && ox < g->ox_hi) {
+          table = toff;
+          pix.tend = toff + taps;
+          pix.base = image + iy0 * row_bytes + ix0 * c;
+        } else {
+          const int8_t **t = tp;
+          for (int ky = 0; ky < k_h; ++ky) {
+            const int iy = iy0 + ky * dh;
+            const int row_ok = iy >= 0 && iy < in_h;
+            const int8_t *const row = image + iy * row_bytes;
+            for (int kx = 0; kx < k_w; ++kx) {
+              const int ix = ix0 + kx * dw;
+              *t++ = row_ok && ix >= 0 && ix < in_w ? row + ix * c : zp_row;
+            }
+          }
+          if (gathered) {
+            for (int k = 0; k < taps; ++k) {
+              for (int j = 0; j < c; ++j) win[k * c4 + j] = tp[k][j];
+            }
+            table = woff;
+            pix.tend = woff + taps;
+            pix.base = win;
+          } else {
+            table = tp;
+            pix.tend = tp + taps;
+            pix.base = 0;
+          }
+        }
+        for (int m = 0; m < mult; ++m) {
+          pix.acc = acc + m * c4;
+          tf_m0dw_px4(table, w + m * c4 * taps, q + TF_M0DW_REC_WORDS * m * c4, &pix);
+        }
+        if (mult == 1) {
+          tf_m0dw_store(out, acc, q, c, g);
+          continue;
+        }
+        for (int m = 0; m < mult; ++m) {
+          tf_m0dw_store(row_out, acc + m * c4, q + TF_M0DW_REC_WORDS * m * c4, c, g);
+          for (int ch = 0; ch < c; ++ch) out[ch * mult + m] = row_out[ch];
+        }
+      }
+    }
+  }
+}
+
 #endif /* __ASSEMBLER__ */
 
 #endif

@@ -13,7 +13,9 @@
  * tail, kernel rows of one and two words), odd output channels, odd pixel counts per batch (the last
  * pixel paired with itself), runs past the right edge, dilated rows; dilated columns fall back to
  * CONV_2D's im2col kernel.
- * Both: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
+ * Any other multiplier and channel count (multipliers 2..4 over several channels, channels off
+ * multiples of 4): 4-lane groups, a pass per multiplier, the last group overlapping.
+ * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
 import { expect } from 'chai';
@@ -108,6 +110,35 @@ const MODELS: Model[] = [
       22,
     ),
     kinds: [/tf_dwk_single_fs\(/, /tf_dwk_single_fc\(/, /tf_dwk_single_xs\(/, /tf_dwk_single_xc\(/, /Arm DSP: im2col/],
+  },
+  {
+    note: 'depth multipliers 2..4 over several channels, channel counts off multiples of 4 (6, 7, 10): 3x3 in place and through pointers, 5x5, 7x7, dilated, strided, batches, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_multm',
+      [
+        { name: 'm', shape: [1, 7, 9, 8], zeroPoint: -9 },
+        { name: 'n', shape: [1, 6, 5, 6], zeroPoint: 33 },
+        { name: 'o', shape: [2, 5, 4, 7], zeroPoint: -128 },
+        { name: 'p', shape: [1, 4, 6, 10], zeroPoint: 90 },
+      ],
+      [
+        { from: 'm', mult: 2, padding: 'SAME', activation: 'RELU', perChannel: true }, // in place rows 1..5, columns 1..7
+        { from: 'm', mult: 4, stride: [2, 2], padding: 'SAME' },
+        { from: 'm', mult: 3, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
+        { from: 'm', mult: 2, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // exact, clamp
+        { from: 'n', padding: 'SAME', perChannel: true }, // multiplier 1 over 6 channels: the last group overlaps
+        { from: 'n', mult: 3, k: [7, 7], padding: 'SAME', activation: 'RELU' },
+        { from: 'n', mult: 2, k: [2, 3], stride: [1, 2], hidden: true },
+        { mult: 2, padding: 'SAME', perChannel: true }, // 12 channels over its dead input
+        { from: 'o', mult: 2, padding: 'SAME', perChannel: true }, // 7 channels: the last group overlapping, two batches
+        { from: 'o', mult: 1, k: [2, 2], activation: 'RELU6' },
+        { from: 'o', mult: 4, k: [3, 2], stride: [2, 1], padding: 'SAME', huge: true }, // exact, no clamp
+        { from: 'p', mult: 2, padding: 'VALID', activation: 'RELU', perChannel: true }, // 10 channels, all in place
+        { from: 'p', mult: 3, k: [1, 1], stride: [2, 2] },
+      ],
+      23,
+    ),
+    kinds: [/tf_dwk_multm_fs\(/, /tf_dwk_multm_fc\(/, /tf_dwk_multm_xs\(/, /tf_dwk_multm_xc\(/],
   },
 ];
 

@@ -5,12 +5,14 @@ import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/padding.ts';
+import { selectVariant } from '../variant.ts';
+import { depthwiseSweep } from './variant_sweep.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
 describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
-  it('is chosen for 4-channel blocks: one input channel, depth multiplier 1, or a multiple of 4', () => {
+  it('is chosen for every depth multiplier and channel count but one input channel off multiples of 4', () => {
     const base = {
       batches: 1,
       inH: 5,
@@ -35,9 +37,12 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(m0plusApplies({ ...base, inC: 1, depthMultiplier: 8 })).to.equal(true);
     expect(m0plusApplies({ ...base, inC: 1, outC: 12, depthMultiplier: 12 })).to.equal(true);
     expect(m0plusApplies({ ...base, inC: 2, depthMultiplier: 4 })).to.equal(true);
-    expect(m0plusApplies({ ...base, inC: 4, depthMultiplier: 2 })).to.equal(false);
-    expect(m0plusApplies({ ...base, inC: 6, outC: 6 })).to.equal(false);
+    expect(m0plusApplies({ ...base, inC: 4, depthMultiplier: 2 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 6, outC: 6 })).to.equal(true);
+    // one input channel off multiples of 4: the portable C is faster than 4-lane passes using one lane
     expect(m0plusApplies({ ...base, inC: 1, outC: 6, depthMultiplier: 6 })).to.equal(false);
+    // what the 16x16 requantization cannot take: a negative multiplier
+    expect(m0plusApplies({ ...base, inC: 6, outC: 12, depthMultiplier: 2, multiplier: [-1] })).to.equal(false);
   });
 
   it('plans the output over the input only for one input channel, by the rows its window still needs', () => {
@@ -125,6 +130,22 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     cases.forEach((c, i) => {
       const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.op.attrs)}`).to.equal(undefined);
+    });
+  });
+
+  it('runs every depth multiplier and channel count (no portable fallback) and matches the reference byte for byte', function () {
+    this.timeout(120000);
+    const cases = depthwiseSweep(2041, 60, ARMV6M);
+    for (const c of cases) {
+      const p = depthwise.prepare(c.graph, c.op);
+      const portable = p.inC === 1 && p.outC % 4 !== 0;
+      expect(selectVariant(depthwise, p, c.isa).family, JSON.stringify(c.op.attrs)).to.equal(portable ? 'portable' : 'armv6m');
+    }
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
   });
 });

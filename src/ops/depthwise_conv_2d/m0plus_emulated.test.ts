@@ -9,7 +9,8 @@
  * odd and even run lengths, 1x1 windows, dilated rows and columns, batches, an output written over
  * its dead input. Depth multiplier 1 (tf_m0dw_mult1): 3x3 at strides 1 and 2, SAME and VALID, other
  * windows, dilations, batches, images with no inside pixel, 4 to 64 channels. In channels > 1 with a
- * multiplier of 4: the per-layer loop. Every requantization path: all shifts right (the assembly),
+ * multiplier of 4, and any other multiplier and channel count (tf_m0dw_multm): a
+ * tf_m0dw_px4 pass per multiplier, windows gathered when the channels are not a multiple of 4. Every requantization path: all shifts right (the assembly),
  * multipliers above 1 (the C path), clamps, saturating accumulators, per-channel and per-tensor scales.
  */
 import { expect } from 'chai';
@@ -28,6 +29,8 @@ interface Model {
   note: string;
   /** every one must occur in the generated model.c */
   kinds: RegExp[];
+  /** layers meant to run the portable kernel (one input channel off multiples of 4) */
+  portable?: number;
   /** at least one layer must be planned over its input */
   overlap: boolean;
 }
@@ -63,6 +66,7 @@ const MODELS: Model[] = [
       31,
     ),
     kinds: [/tf_m0dw_single\(/],
+    portable: 1,
     overlap: true,
   },
   {
@@ -93,11 +97,41 @@ const MODELS: Model[] = [
         { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
         { hidden: true, perChannel: true },
         { stride: [2, 2], padding: 'SAME', perChannel: true },
-        { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: the per-layer loop
+        { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: tf_m0dw_multm, gathered windows
       ],
       32,
     ),
-    kinds: [/tf_m0dw_mult1\(/, /one input load per tap for all 4/],
+    kinds: [/tf_m0dw_mult1\(/, /tf_m0dw_multm\(/],
+    overlap: false,
+  },
+  {
+    note: 'any depth multiplier over any channels (tf_m0dw_multm): multipliers 2..4 over 8 and 12 channels, 6, 3 and 10 channels (gathered windows), 5x5, 7x7, dilated, strided, batches',
+    graph: depthwiseModel(
+      'm0_dw_multm',
+      [
+        { name: 'm', shape: [1, 7, 9, 8], zeroPoint: -9 },
+        { name: 'n', shape: [1, 6, 5, 6], zeroPoint: 33 },
+        { name: 'o', shape: [2, 5, 4, 3], zeroPoint: -128 },
+        { name: 'p', shape: [1, 4, 6, 10], zeroPoint: 90 },
+      ],
+      [
+        { from: 'm', mult: 2, padding: 'SAME', activation: 'RELU', perChannel: true },
+        { from: 'm', mult: 3, stride: [2, 2], padding: 'SAME' },
+        { from: 'm', mult: 2, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // C requantization, no clamp
+        { from: 'm', mult: 3, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true },
+        { from: 'n', padding: 'SAME', perChannel: true }, // multiplier 1 over 6 channels
+        { from: 'n', mult: 3, k: [7, 7], padding: 'SAME', activation: 'RELU' },
+        { from: 'n', mult: 2, k: [2, 3], stride: [1, 2], hidden: true },
+        { mult: 2, padding: 'SAME', perChannel: true }, // 12 channels, multiplier 2
+        { from: 'o', mult: 2, padding: 'SAME', perChannel: true },
+        { from: 'o', mult: 1, k: [2, 2], activation: 'RELU6' },
+        { from: 'o', mult: 3, k: [3, 2], stride: [2, 1], padding: 'SAME', huge: true },
+        { from: 'p', mult: 2, activation: 'RELU', perChannel: true },
+        { from: 'p', mult: 3, k: [1, 1], stride: [2, 2] },
+      ],
+      33,
+    ),
+    kinds: [/tf_m0dw_multm\(/],
     overlap: false,
   },
 ];
@@ -112,11 +146,13 @@ describe('DEPTHWISE_CONV_2D Armv6-M variants on the emulated RP2040 (rp2040js)',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const { graph, note, kinds, overlap } of MODELS) {
+  for (const { graph, note, kinds, overlap, portable } of MODELS) {
     it(`${graph.name}: ${note}`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa });
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       for (const kind of kinds) expect(text).to.match(kind);
+      // every layer runs an Armv6-M loop but those meant to run the portable one
+      expect(text.match(/\(Armv6-M: /g) ?? []).to.have.length(graph.ops.length - (portable ?? 0));
       if (overlap) {
         expect(layersOverTheirInput(compiled), 'layers planned over their input').to.not.be.empty;
       }
