@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { loadGraph } from './model/load.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
-import { type MemoryPlan, planArena } from './plan/arena.ts';
+import type { MemoryPlan } from './plan/arena.ts';
+import { planMemory } from './plan/schedule.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
@@ -24,7 +25,7 @@ export interface CompileOptions {
 
 export interface CompiledModel {
   source: string;
-  /** the graph as compiled: after the graph passes (constants folded, no-ops aliased, ...) */
+  /** the graph as compiled: after the graph passes (constants folded, no-ops aliased, ...), its ops in the order they run (planMemory) */
   graph: Graph;
   prepared: PreparedGraph;
   plan: MemoryPlan;
@@ -34,10 +35,10 @@ export interface CompiledModel {
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
   const graph = optimizeGraph(input, source);
-  const prepared = prepareGraph(graph, source, options.isa);
-  const plan = planArena(prepared);
+  // the ops may run in another topological order when that needs a smaller arena
+  const { prepared, plan } = planMemory(prepareGraph(graph, source, options.isa));
   const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
-  return { source, graph, prepared, plan, generated };
+  return { source, graph: prepared.graph, prepared, plan, generated };
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */
