@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { loadGraph } from './model/load.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
-import { type MemoryPlan, planArena } from './plan/arena.ts';
+import type { MemoryPlan } from './plan/arena.ts';
+import { planMemory } from './plan/schedule.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
@@ -27,7 +28,7 @@ export interface CompileOptions {
 
 export interface CompiledModel {
   source: string;
-  /** the graph as compiled: after the graph passes (constants folded, no-ops aliased, ...) */
+  /** the graph as compiled: after the graph passes (constants folded, no-ops aliased, ...), its ops in the order they run (planMemory) */
   graph: Graph;
   prepared: PreparedGraph;
   plan: MemoryPlan;
@@ -41,13 +42,15 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const graph = optimizeGraph(input, source);
   const fastest = prepareGraph(graph, source, options.isa);
   if (!options.budget) {
-    const plan = planArena(fastest);
-    const generated = generateC(fastest, plan, options.isa, { modelFile: source, ...options.provenance });
-    return { source, graph, prepared: fastest, plan, generated };
+    // the ops may run in another topological order when that needs a smaller arena
+    const { prepared, plan } = planMemory(fastest);
+    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+    return { source, graph: prepared.graph, prepared, plan, generated };
   }
   const fitted = fitToBudget(fastest, options.budget, (p, plan) => generateC(p, plan, options.isa).layerConstBytes, source);
-  const generated = generateC(fitted.prepared, fitted.plan, options.isa, { modelFile: source, ...options.provenance });
-  return { source, graph, prepared: fitted.prepared, plan: fitted.plan, generated, budget: fitted.outcome };
+  const { prepared, plan } = planMemory(fitted.prepared);
+  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+  return { source, graph: prepared.graph, prepared, plan, generated, budget: fitted.outcome };
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */

@@ -7,7 +7,7 @@ import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { loadTarget } from '../build/targets.ts';
 import type { Graph } from '../ir/graph.ts';
-import { planArena } from '../plan/arena.ts';
+import { planMemory } from '../plan/schedule.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson } from '../report/json.ts';
 
@@ -38,7 +38,10 @@ export function inspectCommand(): Command {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;
       }
-      const plan = prepared ? planArena(prepared) : undefined;
+      const planned = prepared ? planMemory(prepared) : undefined;
+      prepared = planned?.prepared;
+      if (planned) graph = planned.prepared.graph;
+      const plan = planned?.plan;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(inspectionJson(graph, prepared, plan, missing, problem))}\n`);
         return;

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { PreparedGraph } from '../ops/prepare.ts';
-import { type BufferRequest, alignUp, bufferRequests, liveBytesLowerBound } from './lifetimes.ts';
+import { type BufferRequest, type OverlapPair, alignUp, bufferRequests, classicLiveSetFloor, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 
 export interface PlacedBuffer extends BufferRequest {
   offset: number;
+}
+
+/** An input and output buffer the plan lets share bytes (the input at least `gap` after the output). */
+export interface PlannedOverlap {
+  layer: number;
+  input: string;
+  output: string;
+  gap: number;
 }
 
 export interface MemoryPlan {
@@ -12,8 +20,15 @@ export interface MemoryPlan {
   arenaBytes: number;
   /** bytes of the arena used by layer scratch buffers at their largest */
   scratchBytes: number;
-  /** the largest set of bytes live at one time: no plan can be smaller */
+  /** the largest set of bytes live at one time, less what overlapping kernels can share: no plan can be smaller */
   lowerBound: number;
+  /**
+   * The classic live-set floor: every tensor its own buffer, no overlaps or in-place ops, the model's
+   * op order, no scratch: what a whole-tensor planner such as TFLite Micro's can reach at best.
+   */
+  classicFloor: number;
+  /** the overlaps the kernels allow between an input and their output (see OverlapRule) */
+  overlaps: PlannedOverlap[];
   alignment: number;
   /** which placement order produced this plan */
   strategy: string;
@@ -30,6 +45,7 @@ type Order = { name: string; compare: (a: BufferRequest, b: BufferRequest) => nu
 
 const bySize = (a: BufferRequest, b: BufferRequest) => b.bytes - a.bytes;
 const byFirstUse = (a: BufferRequest, b: BufferRequest) => a.firstUse - b.firstUse;
+const byLastUseLate = (a: BufferRequest, b: BufferRequest) => b.lastUse - a.lastUse;
 const byLifetime = (a: BufferRequest, b: BufferRequest) => b.lastUse - b.firstUse - (a.lastUse - a.firstUse);
 const byArea = (a: BufferRequest, b: BufferRequest) => b.bytes * (b.lastUse - b.firstUse + 1) - a.bytes * (a.lastUse - a.firstUse + 1);
 
@@ -39,49 +55,202 @@ const ORDERS: Order[] = [
   { name: 'greedy by lifetime', compare: (a, b) => byLifetime(a, b) || bySize(a, b) },
   { name: 'greedy by size x lifetime', compare: (a, b) => byArea(a, b) || bySize(a, b) },
   { name: 'greedy by first use', compare: (a, b) => byFirstUse(a, b) || bySize(a, b) },
+  // an overlapping output placed before its input: the input then slides in `gap` bytes above it
+  { name: 'greedy by last use', compare: (a, b) => byLastUseLate(a, b) || bySize(a, b) },
 ];
+
+/** Order moves tried after the fixed orders, at most; fewer on large graphs (each costs a placement). */
+const SEARCH_MOVES = 2000;
+const SEARCH_BUDGET = 4_000_000;
 
 /**
  * Plans one static arena: every buffer gets the lowest offset that does not overlap a buffer already
- * placed whose lifetime intersects its own. Several orders are tried and the smallest result kept.
+ * placed whose lifetime intersects its own, except where a kernel lets its output overlap an input
+ * that dies at it (OverlapRule: the input at least `gap` bytes after the output's start). Several
+ * orders are tried, then the best is improved by moving one buffer at a time in it (a seeded,
+ * deterministic local search); the smallest arena is kept.
  */
 export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT): MemoryPlan {
   const requests = bufferRequests(prepared);
-  let best: { placed: PlacedBuffer[]; size: number; name: string } | undefined;
+  const pairs = overlapPairs(prepared, requests);
+  const lowerBound = liveBytesLowerBound(requests, alignment, pairs);
+  const placer = new FirstFit(requests, pairs, alignment);
+  // the same orders with every buffer disjoint too: first fit is not monotone, and so the plan is
+  // never larger than the classic one
+  const disjoint = new FirstFit(requests, [], alignment);
+  let best: { order: number[]; cost: Cost; name: string; placer: FirstFit } | undefined;
   for (const order of ORDERS) {
-    const placed = placeGreedy([...requests].sort(order.compare), alignment);
-    const size = placed.reduce((n, b) => Math.max(n, b.offset + alignUp(b.bytes, alignment)), 0);
-    if (!best || size < best.size) best = { placed, size, name: order.name };
+    const indices = requests.map((_, i) => i).sort((a, b) => order.compare(requests[a]!, requests[b]!));
+    for (const [p, name] of [
+      [placer, order.name],
+      [disjoint, `${order.name}, no overlaps`],
+    ] as const) {
+      const cost = p.cost(p.place(indices));
+      if (!best || less(cost, best.cost)) best = { order: indices, cost, name, placer: p };
+    }
   }
-  const placed = (best?.placed ?? []).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
+  if (best && requests.length > 2 && best.cost.size > lowerBound) {
+    const moves = Math.min(SEARCH_MOVES, Math.floor(SEARCH_BUDGET / requests.length ** 2));
+    const searched = placer.search(best.order, best.cost, moves, alignUp(lowerBound, alignment));
+    if (less(searched.cost, best.cost)) best = { ...searched, name: `${best.name}, then local search`, placer };
+  }
+  const offsets = best ? best.placer.place(best.order) : [];
+  const placed = requests.map((r, i) => ({ ...r, offset: offsets[i]! })).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
   const tensorOffset = new Map<number, number>();
   const scratchOffset = new Map<number, number>();
   for (const b of placed) {
-    for (const t of b.tensors) tensorOffset.set(t, b.offset + (b.tensorOffsets?.get(t) ?? 0));
+    for (const t of b.tensors) tensorOffset.set(t, b.offset);
     if (b.scratchOf !== undefined) scratchOffset.set(b.scratchOf, b.offset);
   }
-  return {
+  const plan: MemoryPlan = {
     buffers: placed,
-    arenaBytes: best?.size ?? 0,
+    arenaBytes: best?.cost.size ?? 0,
     scratchBytes: Math.max(0, ...placed.filter((b) => b.scratchOf !== undefined).map((b) => b.bytes)),
-    lowerBound: liveBytesLowerBound(requests, alignment),
+    lowerBound,
+    classicFloor: classicLiveSetFloor(prepared, alignment),
+    overlaps: pairs.map((p) => ({ layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap })),
     alignment,
     strategy: best?.name ?? 'empty',
     tensorOffset,
     scratchOffset,
   };
+  const problems = planViolations(plan);
+  if (problems.length > 0) throw new Error(`internal error: the memory plan overlaps live buffers: ${problems.slice(0, 5).join('; ')}`);
+  return plan;
 }
 
-function placeGreedy(ordered: BufferRequest[], alignment: number): PlacedBuffer[] {
-  const placed: PlacedBuffer[] = [];
-  for (const req of ordered) {
-    const conflicts = placed.filter((p) => p.firstUse <= req.lastUse && req.firstUse <= p.lastUse).sort((a, b) => a.offset - b.offset);
-    let offset = 0;
-    for (const c of conflicts) {
-      if (offset + req.bytes <= c.offset) break;
-      offset = Math.max(offset, alignUp(c.offset + c.bytes, alignment));
-    }
-    placed.push({ ...req, offset });
+/** A placement's arena bytes, then the sum of its buffers' ends (lower: room left for the next move). */
+type Cost = { size: number; ends: number };
+const less = (a: Cost, b: Cost) => a.size < b.size || (a.size === b.size && a.ends < b.ends);
+
+/**
+ * First fit: each buffer in turn takes the lowest aligned offset outside every interval of offsets a
+ * placed buffer live at the same time forbids. A disjoint neighbour forbids the open interval
+ * (its offset - bytes, its end); an overlap partner forbids less: an input whose output sits at y may
+ * also start at y + gap or above, an output whose input sits at x may also start at x - gap or below.
+ */
+export class FirstFit {
+  /** per buffer: the buffers live with it, and how far below (before) and above (after) their offset it may not start */
+  private readonly neighbours: { other: number; below: number; above: number }[][];
+
+  constructor(
+    private readonly requests: BufferRequest[],
+    pairs: OverlapPair[],
+    private readonly alignment: number,
+  ) {
+    const index = new Map(requests.map((r, i) => [r, i]));
+    const pairGap = new Map<string, number>();
+    for (const p of pairs) pairGap.set(`${index.get(p.input)}/${index.get(p.output)}`, p.gap);
+    this.neighbours = requests.map((r, i) =>
+      requests.flatMap((o, j) => {
+        if (i === j || o.firstUse > r.lastUse || r.firstUse > o.lastUse) return [];
+        const asInput = pairGap.get(`${i}/${j}`);
+        const asOutput = pairGap.get(`${j}/${i}`);
+        const below = asOutput !== undefined ? Math.min(asOutput, r.bytes) : r.bytes;
+        const above = asInput !== undefined ? Math.min(asInput, o.bytes) : o.bytes;
+        return [{ other: j, below, above }];
+      }),
+    );
   }
-  return placed;
+
+  /** Offsets by request index, placing the requests in `order`. */
+  place(order: number[]): number[] {
+    const offsets: number[] = new Array(this.requests.length).fill(-1);
+    for (const i of order) {
+      const forbidden: [number, number][] = [];
+      for (const { other, below, above } of this.neighbours[i]!) {
+        const at = offsets[other]!;
+        if (at >= 0) forbidden.push([at - below, at + above]);
+      }
+      forbidden.sort((a, b) => a[0] - b[0]);
+      let offset = 0;
+      // sorted by their low ends: once the offset is at or below one, it is below all that follow
+      for (const [low, high] of forbidden) {
+        if (offset <= low) break;
+        if (offset < high) offset = alignUp(high, this.alignment);
+      }
+      offsets[i] = offset;
+    }
+    return offsets;
+  }
+
+  cost(offsets: number[]): Cost {
+    let size = 0;
+    let ends = 0;
+    offsets.forEach((at, i) => {
+      const end = at + alignUp(this.requests[i]!.bytes, this.alignment);
+      size = Math.max(size, end);
+      ends += end;
+    });
+    return { size, ends };
+  }
+
+  /**
+   * Moves one buffer to another place in the order, keeping each move that costs no more: first each
+   * buffer to the front in turn (a buffer placed early takes the low offsets its overlap partners
+   * need below them), while that helps, then seeded random moves; until the arena is down to `floor`.
+   */
+  search(start: number[], startCost: Cost, moves: number, floor: number): { order: number[]; cost: Cost } {
+    let order = start;
+    let cost = startCost;
+    let left = moves;
+    const done = () => left <= 0 || cost.size <= floor;
+    const tryMove = (from: number, to: number) => {
+      left--;
+      const next = [...order];
+      next.splice(to, 0, next.splice(from, 1)[0]!);
+      const c = this.cost(this.place(next));
+      if (less(c, cost) || (c.size === cost.size && c.ends === cost.ends)) {
+        const better = less(c, cost);
+        order = next;
+        cost = c;
+        return better;
+      }
+      return false;
+    };
+    for (let improved = true; improved && !done(); ) {
+      improved = false;
+      for (const buffer of [...order]) {
+        if (done()) break;
+        const from = order.indexOf(buffer);
+        if (from > 0 && tryMove(from, 0)) improved = true;
+      }
+    }
+    let seed = 0x2545f491;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    while (!done()) {
+      const from = random(order.length);
+      const to = random(order.length);
+      if (from !== to) tryMove(from, to);
+      else left--;
+    }
+    return { order, cost };
+  }
+}
+
+/**
+ * Every pair of buffers live at the same layer that share bytes without an overlap the kernel allows
+ * (`a/b`); empty for a sound plan.
+ */
+export function planViolations(plan: Pick<MemoryPlan, 'buffers' | 'overlaps'>): string[] {
+  const allowed = new Map<string, number>();
+  for (const o of plan.overlaps) allowed.set(`${o.input}/${o.output}`, o.gap);
+  const bad: string[] = [];
+  const buffers = [...plan.buffers].sort((a, b) => a.firstUse - b.firstUse);
+  for (let i = 0; i < buffers.length; i++) {
+    const a = buffers[i]!;
+    for (let j = i + 1; j < buffers.length && buffers[j]!.firstUse <= a.lastUse; j++) {
+      const b = buffers[j]!;
+      if (a.offset >= b.offset + b.bytes || b.offset >= a.offset + a.bytes) continue;
+      const gapAB = allowed.get(`${a.id}/${b.id}`);
+      const gapBA = allowed.get(`${b.id}/${a.id}`);
+      if (gapAB !== undefined && a.offset >= b.offset + gapAB) continue;
+      if (gapBA !== undefined && b.offset >= a.offset + gapBA) continue;
+      bad.push(`${a.id}@${a.offset}+${a.bytes} [${a.firstUse}..${a.lastUse}] / ${b.id}@${b.offset}+${b.bytes} [${b.firstUse}..${b.lastUse}]`);
+    }
+  }
+  return bad;
 }

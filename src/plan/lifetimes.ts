@@ -15,8 +15,6 @@ export interface BufferRequest {
   bytes: number;
   firstUse: number;
   lastUse: number;
-  /** tensors placed at an offset inside the buffer (in-place and overlapping ops); others at 0 */
-  tensorOffsets?: Map<number, number>;
 }
 
 export interface Lifetime {
@@ -59,7 +57,8 @@ export function tensorLifetimes(prepared: PreparedGraph): Map<number, Lifetime> 
 
 /**
  * Works out which bytes must exist when: one request per tensor, except that alias ops (RESHAPE)
- * merge their input and output into one buffer, and ops that may overlap an input share one.
+ * merge their input and output into one buffer (they are the same bytes), plus one per layer scratch.
+ * Overlapping ops do not merge buffers: see `overlapPairs`.
  */
 export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
   const { graph, layers } = prepared;
@@ -77,7 +76,7 @@ export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
     req.firstUse = Math.min(req.firstUse, life.firstUse);
     req.lastUse = Math.max(req.lastUse, life.lastUse);
   }
-  const requests = mergeOverlaps(prepared, [...byRoot.values()]);
+  const requests = [...byRoot.values()];
   layers.forEach((layer, position) => {
     if (layer.scratchBytes > 0) {
       requests.push({ id: `scratch${position}`, tensors: [], scratchOf: position, bytes: layer.scratchBytes, firstUse: position, lastUse: position });
@@ -87,53 +86,44 @@ export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
 }
 
 /**
- * Ops whose output may overlap an input (OpDef.overlap: elementwise ops in place, convolutions whose
- * output overruns the input's rows only after they are read) get the two in one buffer when that
- * input dies at the op: output at 0, input `gap` bytes in (rounded up to the arena alignment), the
- * buffer max(output, gap + input) bytes instead of both. Graph outputs and variables never give
- * their bytes away.
+ * An input buffer and the output buffer of the layer that reads it for the last time, which may share
+ * bytes: the kernel writes its output behind its reads, so it stays correct when the input starts
+ * `gap` or more bytes after the output's start (OverlapRule).
  */
-function mergeOverlaps(prepared: PreparedGraph, requests: BufferRequest[]): BufferRequest[] {
+export interface OverlapPair {
+  layer: number;
+  input: BufferRequest;
+  output: BufferRequest;
+  gap: number;
+}
+
+/**
+ * The overlaps the layers' kernels allow (OpDef.overlap / KernelVariant.overlap) that the plan may
+ * use: the input dies at the layer, the output is born there, the input is read through no other
+ * operand of the layer, and graph outputs and variables never give their bytes away.
+ */
+export function overlapPairs(prepared: PreparedGraph, requests: BufferRequest[]): OverlapPair[] {
   const { graph } = prepared;
   const keep = new Set<number>([...graph.outputs, ...graph.tensors.filter((t) => t.isVariable).map((t) => t.index)]);
-  const owner = (tensor: number) => requests.find((r) => r.tensors.includes(tensor));
+  const owner = new Map<number, BufferRequest>();
+  for (const r of requests) for (const t of r.tensors) owner.set(t, r);
+  const pairs: OverlapPair[] = [];
   prepared.layers.forEach((layer, position) => {
-    const overlap = layer.overlap;
-    if (!overlap || layer.op.outputs.length !== 1) return;
-    const inTensor = layer.op.inputs[overlap.input];
-    const outTensor = layer.op.outputs[0]!;
+    const rule = layer.overlap;
+    if (!rule || layer.isAlias || layer.op.outputs.length !== 1) return;
+    const inTensor = layer.op.inputs[rule.input];
     if (inTensor === undefined || inTensor < 0) return;
-    const source = owner(inTensor);
-    const target = owner(outTensor);
-    if (!source || !target || source === target) return;
-    // a buffer is merged once: a chain of merges would hold one rectangle over all their lifetimes
-    if (source.lastUse !== position || target.firstUse !== position || target.tensorOffsets || source.tensorOffsets) return;
-    if (source.tensors.some((t) => keep.has(t))) return;
-    const gap = alignUp(overlap.gap, 16);
-    const offsets = new Map<number, number>();
-    for (const t of target.tensors) offsets.set(t, 0);
-    // neither buffer was merged before (checked above), so every member starts at offset 0; the
-    // source moves so that the input lands `gap` bytes into the merged buffer
-    let shift = gap;
-    let outputAt = 0;
-    if (shift < 0) {
-      outputAt = -shift;
-      shift = 0;
-      for (const t of target.tensors) offsets.set(t, outputAt);
-    }
-    for (const t of source.tensors) offsets.set(t, shift);
-    const merged: BufferRequest = {
-      id: `${target.id}+${source.id}`,
-      tensors: [...target.tensors, ...source.tensors],
-      bytes: Math.max(outputAt + target.bytes, shift + source.bytes),
-      firstUse: Math.min(source.firstUse, target.firstUse),
-      lastUse: Math.max(source.lastUse, target.lastUse),
-      tensorOffsets: offsets,
-    };
-    requests.splice(requests.indexOf(source), 1);
-    requests.splice(requests.indexOf(target), 1, merged);
+    const input = owner.get(inTensor);
+    const output = owner.get(layer.op.outputs[0]!);
+    if (!input || !output || input === output) return;
+    if (input.lastUse !== position || output.firstUse !== position) return;
+    if (input.tensors.some((t) => keep.has(t))) return;
+    // the rule is about one operand: the same bytes read through another one could be overwritten
+    const readsTwice = layer.op.inputs.some((t, i) => i !== rule.input && t >= 0 && owner.get(t) === input);
+    if (readsTwice) return;
+    pairs.push({ layer: position, input, output, gap: rule.gap });
   });
-  return requests;
+  return pairs;
 }
 
 /** Maps every tensor produced by an alias op to the tensor whose bytes it reuses. */
@@ -149,15 +139,38 @@ function aliasRoots(prepared: PreparedGraph): Map<number, number> {
   return roots;
 }
 
-/** The largest set of bytes live at any one layer: no arena can be smaller than this. */
-export function liveBytesLowerBound(requests: BufferRequest[], alignment: number): number {
+/**
+ * The largest set of bytes live at any one layer, less what that layer's overlap pair can share at
+ * best (the input `gap` bytes into the output): no arena can be smaller than this.
+ */
+export function liveBytesLowerBound(requests: BufferRequest[], alignment: number, pairs: OverlapPair[] = []): number {
   let best = 0;
   const end = Math.max(0, ...requests.map((r) => r.lastUse));
   for (let at = 0; at <= end; at++) {
     const live = requests.filter((r) => r.firstUse <= at && at <= r.lastUse).reduce((n, r) => n + alignUp(r.bytes, alignment), 0);
-    best = Math.max(best, live);
+    const shared = pairs.filter((p) => p.layer === at).reduce((n, p) => n + overlapSaving(p, alignment), 0);
+    best = Math.max(best, live - shared);
   }
   return best;
+}
+
+/** Bytes an overlap pair saves at best over two disjoint buffers: the input placed `gap` into the output. */
+export function overlapSaving(pair: OverlapPair, alignment: number): number {
+  const input = alignUp(pair.input.bytes, alignment);
+  const output = alignUp(pair.output.bytes, alignment);
+  const together = Math.max(output, alignUp(Math.max(pair.gap, 0), alignment) + input);
+  return Math.max(0, input + output - together);
+}
+
+/**
+ * The classic live-set floor: every tensor its own buffer (aliases share theirs), no overlaps and no
+ * in-place ops, the model's op order, no scratch. The least any planner that places whole tensors
+ * (TFLite Micro's) can reach on this graph; its kernels' scratch comes on top.
+ */
+export function classicLiveSetFloor(prepared: PreparedGraph, alignment: number): number {
+  const layers = [...prepared.layers].sort((a, b) => a.op.index - b.op.index);
+  const tensors = bufferRequests({ ...prepared, layers }).filter((r) => r.scratchOf === undefined);
+  return liveBytesLowerBound(tensors, alignment);
 }
 
 export function alignUp(n: number, alignment: number): number {

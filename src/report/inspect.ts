@@ -2,6 +2,7 @@
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
 import type { PreparedGraph } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
+import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
 
 const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
@@ -58,7 +59,12 @@ export function formatPlan(graph: Graph, plan: MemoryPlan): string {
     b.lastUse,
   ]);
   const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)');
-  return `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}`;
+  const shared = plan.overlaps.length > 0 ? `, ${plan.overlaps.length} layers may write over their dying input` : '';
+  return (
+    `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set less overlaps), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}${shared}\n` +
+    `classic live-set floor: ${plan.classicFloor} bytes (every tensor its own buffer, no overlaps, the model's op order, no scratch: ` +
+    `the best a whole-tensor planner such as TFLite Micro's can do); this arena, scratch included, is ${underFloor(plan.arenaBytes, plan.classicFloor)}`
+  );
 }
 
 export function formatTimeline(plan: MemoryPlan, width = 64): string {

@@ -38,6 +38,7 @@ export function planJson(plan: MemoryPlan) {
   return {
     arena: plan.arenaBytes,
     lowerBound: plan.lowerBound,
+    classicFloor: plan.classicFloor,
     scratch: plan.scratchBytes,
     strategy: plan.strategy,
     buffers: plan.buffers.map((b) => ({

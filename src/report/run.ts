@@ -4,6 +4,13 @@ import { formatBytes, formatTable } from './table.ts';
 
 const preview = (values: number[]) => (values.length > 12 ? `[${values.slice(0, 12).join(' ')} …] (${values.length})` : `[${values.join(' ')}]`);
 
+/** How an arena compares with the classic live-set floor: `17,664 B (32%) under it`, `144 B (10%) over it`. */
+export function underFloor(arena: number, floor: number): string {
+  if (floor <= 0) return 'no floor';
+  const percent = Math.round((Math.abs(floor - arena) / floor) * 100);
+  return `${Math.abs(floor - arena).toLocaleString('en-US')} B (${percent}%) ${arena <= floor ? 'under' : 'over'} it`;
+}
+
 /** The human table of `tinyforge run`. */
 export function formatRunReport(r: RunReport, modelPath: string): string {
   const unit = r.counter?.kind ?? '';
@@ -19,7 +26,10 @@ export function formatRunReport(r: RunReport, modelPath: string): string {
     if (r.macs > 0) cost.push([`${unit} per MAC`, (r.perInference / r.macs).toFixed(2)]);
   }
   cost.push(
-    ['arena', `${formatBytes(m.arena)} (scratch ${m.scratch}; lower bound ${m.lowerBound})`],
+    [
+      'arena',
+      `${formatBytes(m.arena)} (scratch ${m.scratch}; lower bound ${m.lowerBound}; classic live-set floor ${m.classicFloor}, ${underFloor(m.arena, m.classicFloor)})`,
+    ],
     ['stack', m.stack === null ? 'not measured on the host' : `${formatBytes(m.stack)} (high-water of one inference, by painting)`],
     ['flash', `${formatBytes(m.flash)} (weights ${formatBytes(m.flashWeights)}, code and constants ${formatBytes(m.flash - m.flashWeights)})`],
   );

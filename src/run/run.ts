@@ -51,7 +51,16 @@ export interface RunReport {
   /** outputs of the first inference after initialisation, one integer array per output tensor */
   outputs: number[][];
   perInference: number | null;
-  memory: { arena: number; scratch: number; stack: number | null; flash: number; flashWeights: number; ram: number | null; lowerBound: number };
+  memory: {
+    arena: number;
+    scratch: number;
+    stack: number | null;
+    flash: number;
+    flashWeights: number;
+    ram: number | null;
+    lowerBound: number;
+    classicFloor: number;
+  };
   cases: CaseReport[];
   matchesReference: boolean;
   macs: number;
@@ -182,6 +191,7 @@ function report(
       flashWeights: build.sizes.flashWeights,
       ram: stack === null ? null : build.sizes.ram + stack,
       lowerBound: plan.lowerBound,
+      classicFloor: plan.classicFloor,
     },
     cases,
     matchesReference: cases.every((c) => c.matchesReference),

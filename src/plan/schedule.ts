@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Op order for memory: in a branchy graph (residual, inception) the order the model lists its ops in
+ * may keep a branch's tensors alive longer than needed. `planMemory` searches the topological orders
+ * for the one whose largest live set (less what overlapping kernels share, plus scratch) is smallest,
+ * plans the arena in it, and keeps it only when that arena is smaller than in the model's order.
+ */
+import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { type MemoryPlan, ARENA_ALIGNMENT, planArena } from './arena.ts';
+import { alignUp, bufferRequests, overlapSaving } from './lifetimes.ts';
+
+/** Sets of executed ops kept per step of the search (the best by peak, then live bytes). */
+const BEAM = 500;
+/** Larger graphs keep the model's order (the search is quadratic in layers per kept set). */
+const MAX_LAYERS = 300;
+/** Ops read and write state outside their tensors' lifetimes: their relative order must stay. */
+const ORDERED_KINDS = new Set(['READ_VARIABLE', 'ASSIGN_VARIABLE', 'VAR_HANDLE', 'CALL_ONCE']);
+
+/** The prepared graph in the op order with the smallest arena, and its plan. */
+export function planMemory(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT): { prepared: PreparedGraph; plan: MemoryPlan } {
+  const plan = planArena(prepared, alignment);
+  const order = memoryOrder(prepared, alignment);
+  if (!order) return { prepared, plan };
+  const reordered = reorder(prepared, order);
+  const other = planArena(reordered, alignment);
+  return other.arenaBytes < plan.arenaBytes ? { prepared: reordered, plan: { ...other, strategy: `${other.strategy}; ops reordered` } } : { prepared, plan };
+}
+
+/** The layers in `order` (positions into prepared.layers), renumbered; the graph lists its ops so too. */
+export function reorder(prepared: PreparedGraph, order: number[]): PreparedGraph {
+  const layers: PreparedLayer[] = order.map((p, position) => ({ ...prepared.layers[p]!, position }));
+  return { ...prepared, graph: { ...prepared.graph, ops: layers.map((l) => l.op) }, layers };
+}
+
+/**
+ * A topological order of the layers minimizing the largest live set (a beam search over the sets of
+ * executed layers, ties to the model's order), or undefined when it is the model's order or the graph
+ * keeps state whose order matters.
+ */
+export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT): number[] | undefined {
+  const { graph, layers } = prepared;
+  const n = layers.length;
+  if (n < 3 || n > MAX_LAYERS || graph.tensors.some((t) => t.isVariable) || layers.some((l) => ORDERED_KINDS.has(l.op.kind) || l.op.outputs.length === 0))
+    return undefined;
+  const requests = bufferRequests(prepared).filter((r) => r.scratchOf === undefined);
+  const bufferOf = new Map<number, number>();
+  requests.forEach((r, b) => r.tensors.forEach((t) => bufferOf.set(t, b)));
+  const bytes = requests.map((r) => alignUp(r.bytes, alignment));
+  const kept = new Set(graph.outputs.map((t) => bufferOf.get(t)).filter((b) => b !== undefined));
+  const initial = new Set(graph.inputs.map((t) => bufferOf.get(t)).filter((b) => b !== undefined));
+  // per layer: the buffers it reads and writes, the layers it waits for, its scratch and overlap
+  const reads = layers.map((l) => [...new Set(l.op.inputs.filter((t) => t >= 0 && bufferOf.has(t)).map((t) => bufferOf.get(t)!))]);
+  const writes = layers.map((l) => [...new Set(l.op.outputs.filter((t) => bufferOf.has(t)).map((t) => bufferOf.get(t)!))]);
+  const producer = new Map<number, number>();
+  layers.forEach((l, p) => l.op.outputs.forEach((t) => producer.set(t, p)));
+  const after = layers.map((l) => [...new Set(l.op.inputs.filter((t) => producer.has(t)).map((t) => producer.get(t)!))]);
+  const readers = requests.map(() => [] as number[]);
+  reads.forEach((bs, p) => bs.forEach((b) => readers[b]!.push(p)));
+  // a layer's overlap (OverlapRule) saves bytes in any order where its input dies at it
+  const saving = new Map<number, { input: number; save: number }>();
+  layers.forEach((l, p) => {
+    const rule = l.overlap;
+    const input = l.op.inputs[rule?.input ?? -1];
+    if (!rule || l.isAlias || l.op.outputs.length !== 1 || input === undefined || !bufferOf.has(input)) return;
+    const [inBuffer, outBuffer] = [bufferOf.get(input)!, bufferOf.get(l.op.outputs[0]!)!];
+    const readsTwice = l.op.inputs.some((t, i) => i !== rule.input && t >= 0 && bufferOf.get(t) === inBuffer);
+    if (inBuffer === outBuffer || outBuffer === undefined || readsTwice) return;
+    saving.set(p, { input: inBuffer, save: overlapSaving({ layer: p, input: requests[inBuffer]!, output: requests[outBuffer]!, gap: rule.gap }, alignment) });
+  });
+
+  interface State {
+    done: bigint;
+    live: Set<number>;
+    liveBytes: number;
+    peak: number;
+    path: number[];
+  }
+  const bit = (p: number) => 1n << BigInt(p);
+  let states: State[] = [{ done: 0n, live: initial, liveBytes: [...initial].reduce((s, b) => s + bytes[b]!, 0), peak: 0, path: [] }];
+  for (let step = 0; step < n; step++) {
+    const next = new Map<bigint, State>();
+    for (const s of states) {
+      for (let p = 0; p < n; p++) {
+        if (s.done & bit(p) || after[p]!.some((q) => !(s.done & bit(q)))) continue;
+        const done = s.done | bit(p);
+        const born = writes[p]!.filter((b) => !s.live.has(b));
+        let during = s.liveBytes + born.reduce((t, b) => t + bytes[b]!, 0) + alignUp(layers[p]!.scratchBytes, alignment);
+        const dies = (b: number) => !kept.has(b) && readers[b]!.every((q) => done & bit(q));
+        const pair = saving.get(p);
+        if (pair && dies(pair.input)) during -= pair.save;
+        const live = new Set([...s.live, ...born]);
+        let liveBytes = s.liveBytes + born.reduce((t, b) => t + bytes[b]!, 0);
+        for (const b of [...reads[p]!, ...born]) {
+          if (dies(b) && live.has(b)) {
+            live.delete(b);
+            liveBytes -= bytes[b]!;
+          }
+        }
+        const peak = Math.max(s.peak, during);
+        const old = next.get(done);
+        if (!old || peak < old.peak) next.set(done, { done, live, liveBytes, peak, path: [...s.path, p] });
+      }
+    }
+    states = [...next.values()].sort((a, b) => a.peak - b.peak || a.liveBytes - b.liveBytes || compareOrder(a.path, b.path)).slice(0, BEAM);
+  }
+  const best = states[0];
+  if (!best || best.path.every((p, i) => p === i)) return undefined;
+  return best.path;
+}
+
+/** Lexicographic on layer positions: the order closest to the model's first. */
+function compareOrder(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
