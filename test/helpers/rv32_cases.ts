@@ -130,13 +130,16 @@ export function randomConv(def: OpDef, rand: () => number): CCase | undefined {
   };
 }
 
-/** A depthwise layer the variant covers (multiplier 1 over 4k channels, or a multiple of 4), or undefined. */
+/**
+ * A random depthwise layer (multipliers 1-4 mostly, some 5-16 and a prime 11; any channel count), or
+ * undefined when the window leaves no output.
+ */
 export function randomDepthwise(def: OpDef, rand: () => number): CCase | undefined {
-  const mult = [1, 1, 4, 8, 16][randomInt(rand, 0, 4)]!;
-  const inC = mult === 1 ? 4 * randomInt(rand, 1, 4) : randomInt(rand, 1, 2);
+  const mult = [1, 1, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16][randomInt(rand, 0, 15)]!;
+  const inC = mult === 1 ? randomInt(rand, 1, 17) : randomInt(rand, 1, mult > 4 ? 2 : 5);
   const outC = inC * mult;
-  const k = [randomInt(rand, 1, 5), rand() < 0.1 ? randomInt(rand, 17, 19) : randomInt(rand, 1, 5)];
-  const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+  const k = [randomInt(rand, 1, 7), rand() < 0.1 ? randomInt(rand, 17, 19) : randomInt(rand, 1, 7)];
+  const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
   const dilation: [number, number] = [rand() < 0.8 ? 1 : 2, rand() < 0.8 ? 1 : 2];
   const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
   const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 10), randomInt(rand, 1, 22), inC];
