@@ -129,8 +129,16 @@ function emitIm2col(p: Conv2DParams, ctx: LayerEmitContext): string {
     }
     return out;
   };
-  const w = ctx.addConst('w_rv32', 'int8_t', concat(weightParts, (n) => new Int8Array(n)));
-  const rec = ctx.addConst('rec_rv32', 'int32_t', concat(recordParts, (n) => new Int32Array(n)));
+  const w = ctx.addConst(
+    'w_rv32',
+    'int8_t',
+    concat(weightParts, (n) => new Int8Array(n)),
+  );
+  const rec = ctx.addConst(
+    'rec_rv32',
+    'int32_t',
+    concat(recordParts, (n) => new Int32Array(n)),
+  );
   const layer = { ...p, rows: pixels, depth, columns: p.outC };
   const fullBlocks = Math.floor(pixels / block.rows);
   const restRows = pixels % block.rows;
@@ -143,7 +151,9 @@ function emitIm2col(p: Conv2DParams, ctx: LayerEmitContext): string {
     const lines = [`const int8_t *w = ${w};`, `const int32_t *rec = ${rec};`];
     const groupBody = (x: string, out: string) => [
       ...(fullColumnGroups > 0
-        ? [`for (int n = 0; n < ${fullColumnGroups}; ++n, w += ${c * depth}, rec += ${recordStep}) ${ctx.fnName}_pass${rows}(${x}, w, rec, ${out} + n * ${c}, ${c});`]
+        ? [
+            `for (int n = 0; n < ${fullColumnGroups}; ++n, w += ${c * depth}, rec += ${recordStep}) ${ctx.fnName}_pass${rows}(${x}, w, rec, ${out} + n * ${c}, ${c});`,
+          ]
         : []),
       ...(tail ? [`${ctx.fnName}_pass${rows}(${x}, w, rec, ${out} + ${fullColumnGroups * c}, ${tail});`] : []),
       // the next group's tables follow the padded last column group
