@@ -23,15 +23,16 @@ const MAX_UNROLLED_COLUMNS = 16;
 
 /**
  * Channels per pass. A depth multiplier of 8 or 4k: groups of 8 or 4 channels sharing one input
- * byte; other multipliers: the largest divisor of the multiplier up to 8 (3 for 3, 9 and 27; 5 for
- * 10; 7 for 7; 1 only for a prime multiplier above 8), the channels still sharing the byte;
- * multiplier 1: 4 neighbouring channels, the last pass narrower when the channels are not 4k.
+ * byte; multipliers 1 to 3: groups of whole input channels, 4 (1 or 2 input bytes) or 6 (2 bytes of
+ * multiplier 3), a narrower last pass when the channels do not fill the groups; other multipliers:
+ * the largest divisor of the multiplier up to 8 (5 for 5 and 10, 3 for 9, 1 only for a prime
+ * multiplier above 8), the channels sharing one input byte.
  */
 export function rv32Group(p: DepthwiseConv2DParams): number {
   const m = p.depthMultiplier;
   if (m % 8 === 0) return 8;
   if (m % 4 === 0) return 4;
-  if (m === 1) return 4;
+  if (m <= 3) return 2 * m <= 4 ? 4 : 2 * m;
   for (let g = Math.min(m, 8); g > 1; g--) if (m % g === 0) return g;
   return 1;
 }
@@ -93,7 +94,11 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
         lines.push(`const int32_t x = ${xBase} ${offsetTerm};`);
         lines.push(accs.map((a, j) => `${a} += (int32_t)${wBase.replace('#', String(j))} * x;`).join(' '));
       } else {
-        for (let j = 0; j < n; j++) lines.push(`${accs[j]} += (int32_t)${wBase.replace('#', String(j))} * (${xBase.replace('@', String(j))} ${offsetTerm});`);
+        // channel j reads the group's input byte j / multiplier (gcc loads a byte read twice once)
+        for (let j = 0; j < n; j++) {
+          const byte = String(Math.floor(j / p.depthMultiplier));
+          lines.push(`${accs[j]} += (int32_t)${wBase.replace('#', String(j))} * (${xBase.replace('@', byte)} ${offsetTerm});`);
+        }
       }
       return lines;
     };
@@ -121,7 +126,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const groups = Math.floor(p.outC / g);
   const tail = p.outC % g;
   // input channel of a group's first output channel, as an offset from the pixel's first byte
-  const groupInput = shared ? `(grp * ${g}) / ${p.depthMultiplier}` : `grp * ${g}`;
+  const groupInput = shared ? `(grp * ${g}) / ${p.depthMultiplier}` : `grp * ${g / p.depthMultiplier}`;
   const recordStride = g * (perChannel ? 4 : 2);
   const passes = [
     ...(groups > 0
@@ -134,7 +139,8 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
           },
         ]
       : []),
-    // the last channels of a layer that is not a multiple of G (multiplier 1 only: G divides the multiplier)
+    // the last channels of a layer that is not a multiple of G (multiplier 1 to 3, where G spans input
+    // channels: whole input channels, the tail a multiple of the multiplier)
     ...(tail > 0
       ? [
           (() => {
@@ -144,7 +150,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
               stores: [...last.stores, `out += ${tail};`],
               insideOpen: `{ /* the last ${tail} channel${tail > 1 ? 's' : ''} */`,
               borderOpen: `{ /* the last ${tail} channel${tail > 1 ? 's' : ''} */`,
-              groupInput: `${groups * g}`,
+              groupInput: `${(groups * g) / p.depthMultiplier}`,
             };
           })(),
         ]
@@ -158,7 +164,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     summary: summary(p),
     how: shared
       ? `${g} channel${g > 1 ? 's' : ''} per pass sharing each input load`
-      : `${g} channels per pass over neighbouring input bytes${tail ? `, the last ${tail} in a narrower pass` : ''}`,
+      : `${g} channels per pass over ${p.depthMultiplier > 1 ? `${g / p.depthMultiplier} ` : ''}neighbouring input bytes${tail ? `, the last ${tail} in a narrower pass` : ''}`,
     input: ctx.input(0),
     output: ctx.output(0),
     weights: ctx.addConst('w_rv32', 'int8_t', rv32DepthwiseWeights(filter, taps, p.outC, g)),
