@@ -75,8 +75,9 @@ function gatherFunction(p: Conv2DParams, fnName: string, groupRows: number): str
   lines.push(`      ${fillRow}`);
   lines.push('      continue;');
   lines.push('    }');
-  lines.push(`    const int8_t *const src = image + iy * ${inRow} + ix0 * ${p.inC};`);
+  lines.push(`    const int8_t *const row = image + iy * ${inRow};`);
   lines.push('    if (cols_inside) {');
+  lines.push(`      const int8_t *const src = row + ix0 * ${p.inC};`);
   if (p.groups === 1 && p.dilationW === 1) {
     lines.push(`      memcpy(dst, src, ${rowBytes}); /* the kernel row is contiguous in the input */`);
   } else {
@@ -90,7 +91,7 @@ function gatherFunction(p: Conv2DParams, fnName: string, groupRows: number): str
   lines.push(`        if (ix < 0 || ix >= ${p.inW}) {`);
   for (const l of fillTap(`fx * ${tapBytes}`)) lines.push(`          ${l}`);
   lines.push('        } else {');
-  for (const l of copyTap(`fx * ${tapBytes}`, `src + fx * ${p.dilationW * p.inC}`)) lines.push(`          ${l}`);
+  for (const l of copyTap(`fx * ${tapBytes}`, `row + ix * ${p.inC}`)) lines.push(`          ${l}`);
   lines.push('        }');
   lines.push('      }');
   lines.push('    }');
