@@ -40,10 +40,10 @@ describe('CONV_2D, RV32IMC variant (ESP32-C3)', () => {
   });
 
   it('matches the reference kernel byte for byte (random k x k layers: kernels 1-7, strides 1-3, dilation, padding, groups, one input channel)', function () {
-    this.timeout(240000);
+    this.timeout(300000);
     const rand = rng(3206);
     const cases: CCase[] = [];
-    while (cases.length < 60) {
+    while (cases.length < 40) {
       const c = randomConv(conv, rand);
       if (c) cases.push(c);
     }
