@@ -77,13 +77,69 @@ export function randomPointwise(def: OpDef, rand: () => number): CCase {
   };
 }
 
-/** A depthwise layer the variant covers (multiplier 1 over 4k channels, or a multiple of 4), or undefined. */
+/**
+ * A random CONV_2D of any shape (kernels 1-7, strides 1-3, dilation 1-2, SAME or VALID, odd and single
+ * input channels, sometimes grouped), or undefined when the window leaves no output.
+ */
+export function randomConv(def: OpDef, rand: () => number): CCase | undefined {
+  const groups = rand() < 0.15 ? randomInt(rand, 2, 3) : 1;
+  const filterInC = rand() < 0.25 ? 1 : randomInt(rand, 1, 13);
+  const inC = groups * filterInC;
+  const outC = groups * randomInt(rand, 1, groups > 1 ? 6 : 13);
+  const k: [number, number] = [randomInt(rand, 1, 7), randomInt(rand, 1, 7)];
+  const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
+  const dilation: [number, number] = [rand() < 0.75 ? 1 : 2, rand() < 0.75 ? 1 : 2];
+  const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+  // sometimes many tiny images: the last block of pixels spans images
+  const tiny = rand() < 0.1;
+  const input: [number, number, number, number] = tiny
+    ? [randomInt(rand, 3, 7), randomInt(rand, 1, 2), randomInt(rand, 1, 2), inC]
+    : [randomInt(rand, 1, 2), randomInt(rand, 1, 12), randomInt(rand, 1, 12), inC];
+  const outH = outputSize(padding, input[1], k[0], stride[0], dilation[0]);
+  const outW = outputSize(padding, input[2], k[1], stride[1], dilation[1]);
+  if (outH < 1 || outW < 1) return undefined;
+  const b = bias(rand, outC);
+  const { graph, op } = singleOpGraph(
+    'CONV_2D',
+    [
+      { shape: input, scale: 0.001 + rand() * 0.1, zeroPoint: rand() < 0.2 ? 0 : randomInt(rand, -128, 127) },
+      { shape: [outC, k[0], k[1], filterInC], scale: channelScales(rand, outC, rand() < 0.7), data: randomInt8(rand, outC * k[0] * k[1] * filterInC) },
+      b ? { shape: [outC], dtype: 'int32', data: b } : null,
+    ],
+    [{ shape: [input[0], outH, outW, outC], scale: outScale(rand), zeroPoint: randomInt(rand, -128, 127) }],
+    {
+      padding,
+      strideH: stride[0],
+      strideW: stride[1],
+      dilationH: dilation[0],
+      dilationW: dilation[1],
+      activation: ACTIVATIONS[randomInt(rand, 0, 3)]!,
+    },
+  );
+  return {
+    def,
+    graph,
+    op,
+    inputs: [
+      randomInt8(
+        rand,
+        input.reduce((a, v) => a * v, 1),
+      ),
+    ],
+    isa: RV32,
+  };
+}
+
+/**
+ * A random depthwise layer (multipliers 1-4 mostly, some 5-16 and a prime 11; any channel count), or
+ * undefined when the window leaves no output.
+ */
 export function randomDepthwise(def: OpDef, rand: () => number): CCase | undefined {
-  const mult = [1, 1, 4, 8, 16][randomInt(rand, 0, 4)]!;
-  const inC = mult === 1 ? 4 * randomInt(rand, 1, 4) : randomInt(rand, 1, 2);
+  const mult = [1, 1, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16][randomInt(rand, 0, 15)]!;
+  const inC = mult === 1 ? randomInt(rand, 1, 17) : randomInt(rand, 1, mult > 4 ? 2 : 5);
   const outC = inC * mult;
-  const k = [randomInt(rand, 1, 5), rand() < 0.1 ? randomInt(rand, 17, 19) : randomInt(rand, 1, 5)];
-  const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+  const k = [randomInt(rand, 1, 7), rand() < 0.1 ? randomInt(rand, 17, 19) : randomInt(rand, 1, 7)];
+  const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
   const dilation: [number, number] = [rand() < 0.8 ? 1 : 2, rand() < 0.8 ? 1 : 2];
   const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
   const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 10), randomInt(rand, 1, 22), inC];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The RV32IMC variants (CONV_2D 1x1, DEPTHWISE_CONV_2D, FULLY_CONNECTED) on the emulated ESP32-C3
+ * The RV32IMC variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) on the emulated ESP32-C3
  * core (QEMU riscv32 virt, the riscv64-unknown-elf-gcc build): small models chaining every kernel
  * shape the variants have, bit-exact with the TypeScript reference. The host tests (rv32.test.ts
  * beside each op) run the same C on many random shapes; this checks the target build picks the
@@ -94,6 +94,85 @@ function chain(
   return b.build();
 }
 
+/**
+ * The shapes the im2col CONV_2D and the general depthwise grouping cover: [1, h, w, 1] -> CONV_2D
+ * 10x8 stride 2 SAME on one input channel (micro_speech's shape) -> CONV_2D 3x3 dilation 2 SAME ->
+ * depthwise multiplier 3 stride 3 -> depthwise multiplier 1 over the 15 (not 4k) channels, 5x5 ->
+ * grouped CONV_2D (3 groups of 5 channels) 2x2 VALID; every layer's output is a model output.
+ */
+function convChain(name: string, input: [number, number, number, number], seed: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const perChannel = (k: number) => Array.from({ length: k }, () => 0.002 + rand() * 0.02);
+  const q = () => ({ scale: 0.2 + rand() * 0.3, zeroPoint: randomInt(rand, -20, 20) });
+  const biasOf = (k: number) =>
+    b.constant(
+      { shape: [k], dtype: 'int32' },
+      Int32Array.from({ length: k }, () => randomInt(rand, -3000, 3000)),
+    );
+  const filterOf = (shape: number[], channels: number, axis: number) => {
+    const scales = perChannel(channels);
+    return b.constant(
+      { shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis } },
+      randomInt8(
+        rand,
+        shape.reduce((a, v) => a * v, 1),
+        -127,
+        127,
+      ),
+    );
+  };
+  const conv = { dilationH: 1, dilationW: 1, activation: 'RELU' as const };
+  const [n, h, w] = input;
+  const x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  const h1 = Math.ceil(h / 2);
+  const w1 = Math.ceil(w / 2);
+  const [y1] = b.op('CONV_2D', [x, filterOf([8, 10, 8, 1], 8, 0), biasOf(8)], [{ shape: [n, h1, w1, 8], q: q() }], {
+    ...conv,
+    padding: 'SAME',
+    strideH: 2,
+    strideW: 2,
+  });
+  const [y2] = b.op('CONV_2D', [y1!, filterOf([5, 3, 3, 8], 5, 0), biasOf(5)], [{ shape: [n, h1, w1, 5], q: q() }], {
+    ...conv,
+    padding: 'SAME',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 2,
+    dilationW: 2,
+  });
+  const h3 = Math.ceil(h1 / 3);
+  const w3 = Math.ceil(w1 / 3);
+  const [y3] = b.op('DEPTHWISE_CONV_2D', [y2!, filterOf([1, 3, 3, 15], 15, 3), biasOf(15)], [{ shape: [n, h3, w3, 15], q: q() }], {
+    ...conv,
+    padding: 'SAME',
+    strideH: 3,
+    strideW: 3,
+    depthMultiplier: 3,
+  });
+  const [y4] = b.op('DEPTHWISE_CONV_2D', [y3!, filterOf([1, 5, 5, 15], 15, 3), biasOf(15)], [{ shape: [n, h3, w3, 15], q: q() }], {
+    ...conv,
+    activation: 'NONE',
+    padding: 'SAME',
+    strideH: 1,
+    strideW: 1,
+    depthMultiplier: 1,
+  });
+  const [y5] = b.op('CONV_2D', [y4!, filterOf([6, 2, 2, 5], 6, 0), biasOf(6)], [{ shape: [n, h3 - 1, w3 - 1, 6], q: q() }], {
+    ...conv,
+    padding: 'VALID',
+    strideH: 1,
+    strideW: 1,
+  });
+  b.output(y1!, y2!, y3!, y4!, y5!);
+  return b.build();
+}
+
+const CONV_MODELS: { graph: Graph; note: string }[] = [
+  { note: 'one image 25x20 (a micro_speech-like stem), odd pixel counts', graph: convChain('rv32_conv_a', [1, 25, 20, 1], 41) },
+  { note: 'three images 13x17: pixel blocks spanning rows and images', graph: convChain('rv32_conv_b', [3, 13, 17, 1], 42) },
+];
+
 const MODELS: { graph: Graph; note: string }[] = [
   {
     note: 'per-channel scales, 8 channels (groups of 8 and 4), a 3-column tail, odd pixel counts',
@@ -121,6 +200,16 @@ describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', functi
       expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(['rv32', 'rv32', 'rv32', 'rv32']);
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text.match(/\(RV32IMC: /g)?.length ?? 0).to.equal(4);
+      await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 });
+    });
+  }
+
+  for (const { graph, note } of CONV_MODELS) {
+    it(`${graph.name}: k x k CONV_2D (im2col), grouped CONV_2D, depthwise multiplier 3 and 15 channels at multiplier 1: ${note}`, async () => {
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('esp32c3').isa });
+      expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(['rv32', 'rv32', 'rv32', 'rv32', 'rv32']);
+      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      expect(text.match(/\(RV32IMC: im2col/g)?.length ?? 0).to.equal(3);
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 });
     });
   }

@@ -53,8 +53,14 @@ export function rv32RightOnly(m: ChannelMultipliers): boolean {
 }
 
 /** Per group: C start values, then (per-channel requantization) C multipliers and C shifts (or e = -shift). */
-export function rv32MatmulRecords(start: Int32Array, m: ChannelMultipliers, columns: number, groupColumns: number, perChannel: boolean): Int32Array {
-  const rightOnly = rv32RightOnly(m);
+export function rv32MatmulRecords(
+  start: Int32Array,
+  m: ChannelMultipliers,
+  columns: number,
+  groupColumns: number,
+  perChannel: boolean,
+  rightOnly = rv32RightOnly(m),
+): Int32Array {
   const groups = Math.ceil(columns / groupColumns);
   const fields = perChannel ? 3 : 1;
   const out = new Int32Array(groups * groupColumns * fields);
@@ -73,8 +79,11 @@ export function rv32MatmulRecords(start: Int32Array, m: ChannelMultipliers, colu
   return out;
 }
 
-/** The C of one register block of `rows` rows: a static inline function storing `stores` columns. */
-function passFunction(fnName: string, rows: number, l: Rv32MatmulLayer, c: number): string {
+/**
+ * The C of one register block of `rows` rows: a static inline function storing `stores` columns.
+ * Row r's inputs are x[r * depth ...], its outputs out[r * columns ...].
+ */
+export function rv32PassFunction(fnName: string, rows: number, l: Rv32MatmulLayer, c: number): string {
   const lines: string[] = [];
   const acc = (r: number, j: number) => `a${r}_${j}`;
   lines.push(
@@ -102,6 +111,26 @@ function passFunction(fnName: string, rows: number, l: Rv32MatmulLayer, c: numbe
 }
 
 /**
+ * `<fnName>_rq(acc, rec, j)`: column j's requantization, clamp and narrowing; per-channel multipliers
+ * and shifts are read from a group's records (`rv32MatmulRecords`, groups of `c` columns).
+ */
+export function rv32RqFunction(l: Rv32MatmulLayer, c: number, ctx: LayerEmitContext): string {
+  const text = ctx.render('../common/rv32_matmul_rq.c.hbs', {
+    fnName: ctx.fnName,
+    perChannel: !isUniform(l),
+    rightOnly: rv32RightOnly(l),
+    recMult: c,
+    recShift: 2 * c,
+    mult: l.multiplier[0],
+    shift: l.shift[0],
+    outputZeroPointTerm: cTerm(l.outputZeroPoint),
+    actMin: l.actMin,
+    actMax: l.actMax,
+  });
+  return `${text.trimEnd()}\n`;
+}
+
+/**
  * Emits the layer: `weights` are [columns][depth] int8 (symmetric), `bias` optional. `how` names the
  * op in the layer comment.
  */
@@ -122,7 +151,7 @@ export function emitRv32Matmul(
   const tail = l.columns % c;
   const fullBlocks = Math.floor(l.rows / block.rows);
   const restRows = l.rows % block.rows;
-  const passes = [block.rows, ...(restRows ? [restRows] : [])].map((rows) => passFunction(ctx.fnName, rows, l, c));
+  const passes = [block.rows, ...(restRows ? [restRows] : [])].map((rows) => rv32PassFunction(ctx.fnName, rows, l, c));
   const groupLoop = (rows: number) =>
     [
       `    const int8_t *w = ${w};`,
@@ -140,15 +169,7 @@ export function emitRv32Matmul(
     how: `${block.rows} row${block.rows > 1 ? 's' : ''} x ${c} columns per pass in registers, weights re-laid in read order`,
     input: io.input,
     output: io.output,
-    perChannel,
-    rightOnly: rv32RightOnly(l),
-    recMult: c,
-    recShift: 2 * c,
-    mult: l.multiplier[0],
-    shift: l.shift[0],
-    outputZeroPointTerm: cTerm(l.outputZeroPoint),
-    actMin: l.actMin,
-    actMax: l.actMax,
+    rq: rv32RqFunction(l, c, ctx),
     passes,
     fullBlocks,
     blockRows: block.rows,

@@ -21,35 +21,45 @@ import { summary } from './describe.ts';
 /** Columns of a kernel row unrolled in the straight-line path (more: a loop over them). */
 const MAX_UNROLLED_COLUMNS = 16;
 
-/** Channels per pass, 0 when the variant does not cover the layer. */
+/**
+ * Channels per pass. A depth multiplier of 8 or 4k: groups of 8 or 4 channels sharing one input
+ * byte; multipliers 1 to 3: groups of whole input channels, 4 (1 or 2 input bytes) or 6 (2 bytes of
+ * multiplier 3), a narrower last pass when the channels do not fill the groups; other multipliers:
+ * the largest divisor of the multiplier up to 8 (5 for 5 and 10, 3 for 9, 1 only for a prime
+ * multiplier above 8), the channels sharing one input byte.
+ */
 export function rv32Group(p: DepthwiseConv2DParams): number {
-  if (p.depthMultiplier % 8 === 0) return 8;
-  if (p.depthMultiplier % 4 === 0) return 4;
-  if (p.depthMultiplier === 1 && p.inC % 4 === 0) return 4;
-  return 0;
+  const m = p.depthMultiplier;
+  if (m % 8 === 0) return 8;
+  if (m % 4 === 0) return 4;
+  if (m <= 3) return 2 * m <= 4 ? 4 : 2 * m;
+  for (let g = Math.min(m, 8); g > 1; g--) if (m % g === 0) return g;
+  return 1;
 }
 
-export function depthwiseRv32Applies(p: DepthwiseConv2DParams): boolean {
-  return rv32Group(p) > 0;
+/** Every int8 depthwise layer the op accepts. */
+export function depthwiseRv32Applies(_p: DepthwiseConv2DParams): boolean {
+  return true;
 }
 
-/** Filter [taps][outC] as [group][tap][G]. */
+/** Filter [taps][outC] as [group][tap][G], zero weights padding a narrower last group to G. */
 export function rv32DepthwiseWeights(filter: Int8Array, taps: number, outC: number, g: number): Int8Array {
-  const out = new Int8Array(taps * outC);
+  const groups = Math.ceil(outC / g);
+  const out = new Int8Array(taps * groups * g);
   let at = 0;
-  for (let c = 0; c < outC; c += g) for (let t = 0; t < taps; t++) for (let j = 0; j < g; j++) out[at++] = filter[t * outC + c + j]!;
+  for (let c = 0; c < outC; c += g) for (let t = 0; t < taps; t++) for (let j = 0; j < g; j++) out[at++] = c + j < outC ? filter[t * outC + c + j]! : 0;
   return out;
 }
 
 /**
- * Per group: G starts of a window inside the image (bias + input offset * the channel's weight sum),
+ * Per group (a narrower last group padded to G): G starts of a window inside the image (bias + input offset * the channel's weight sum),
  * G biases (windows over the padding), then per-channel requantization: G multipliers and G shifts
  * (e = -shift when every shift is a right shift, for tf_rv32_mbqm_right).
  */
 function records(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array | undefined, g: number, perChannel: boolean): Int32Array {
   const taps = p.kH * p.kW;
   const fields = perChannel ? 4 : 2;
-  const out = new Int32Array(p.outC * fields);
+  const out = new Int32Array(Math.ceil(p.outC / g) * g * fields);
   for (let c = 0; c < p.outC; c++) {
     let sum = 0;
     for (let t = 0; t < taps; t++) sum += filter[t * p.outC + c]!;
@@ -73,56 +83,95 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
   const tapStep = p.dilationW * p.inC;
-  const accs = Array.from({ length: g }, (_, j) => `a${j}`);
-  // one tap's multiply-accumulates: `#` in the weight and `@` in the input expression is the channel j
-  const macLines = (xBase: string, wBase: string, offsetTerm: string) => {
-    const lines: string[] = [];
-    if (shared) {
-      lines.push(`const int32_t x = ${xBase} ${offsetTerm};`);
-      lines.push(accs.map((a, j) => `${a} += (int32_t)${wBase.replace('#', String(j))} * x;`).join(' '));
+  // one pass of `n` channels (n = g, or fewer in a narrower last group); `#` in the weight and `@`
+  // in the input expression is the channel j
+  const pass = (n: number) => {
+    const accs = Array.from({ length: n }, (_, j) => `a${j}`);
+    // one tap's multiply-accumulates
+    const macLines = (xBase: string, wBase: string, offsetTerm: string) => {
+      const lines: string[] = [];
+      if (shared) {
+        lines.push(`const int32_t x = ${xBase} ${offsetTerm};`);
+        lines.push(accs.map((a, j) => `${a} += (int32_t)${wBase.replace('#', String(j))} * x;`).join(' '));
+      } else {
+        // channel j reads the group's input byte j / multiplier (gcc loads a byte read twice once)
+        for (let j = 0; j < n; j++) {
+          const byte = String(Math.floor(j / p.depthMultiplier));
+          lines.push(`${accs[j]} += (int32_t)${wBase.replace('#', String(j))} * (${xBase.replace('@', byte)} ${offsetTerm});`);
+        }
+      }
+      return lines;
+    };
+    // the straight-line path: one kernel row's columns at constant offsets from `row` and `w`
+    const insideRow: string[] = [];
+    if (p.kW <= MAX_UNROLLED_COLUMNS) {
+      for (let fx = 0; fx < p.kW; fx++) {
+        const xExpr = shared ? `row[${fx * tapStep}]` : `row[${fx * tapStep} + @]`;
+        // the empty asm keeps gcc's scheduler from hoisting every tap's loads to the top of the row
+        // (more live values than registers: spills); it emits no instruction
+        insideRow.push(`{ ${macLines(xExpr, `w[${fx * g} + #]`, '').join(' ')} TF_RV32_TAP_BARRIER(); }`);
+      }
     } else {
-      for (let j = 0; j < g; j++) lines.push(`${accs[j]} += (int32_t)${wBase.replace('#', String(j))} * (${xBase.replace('@', String(j))} ${offsetTerm});`);
+      insideRow.push(`for (int fx = 0; fx < ${p.kW}; ++fx) {`);
+      insideRow.push(`  ${macLines(shared ? `row[fx * ${tapStep}]` : `row[fx * ${tapStep} + @]`, `w[fx * ${g} + #]`, '').join(' ')}`);
+      insideRow.push('}');
     }
-    return lines;
+    return {
+      accDecl: accs.map((a, j) => `${a} = start[${j}]`).join(', '),
+      insideRow,
+      borderTap: macLines(shared ? 'x_tap[0]' : 'x_tap[@]', `w_tap[#]`, cTerm(p.inputOffset)),
+      stores: accs.map((a, j) => `out[${j}] = ${ctx.fnName}_rq(${a}, rec, ${j});`),
+    };
   };
-  // the straight-line path: one kernel row's columns at constant offsets from `row` and `w`
-  const unrolled = p.kW <= MAX_UNROLLED_COLUMNS;
-  const insideRow: string[] = [];
-  if (unrolled) {
-    for (let fx = 0; fx < p.kW; fx++) {
-      const xExpr = shared ? `row[${fx * tapStep}]` : `row[${fx * tapStep} + @]`;
-      // the empty asm keeps gcc's scheduler from hoisting every tap's loads to the top of the row
-      // (more live values than registers: spills); it emits no instruction
-      insideRow.push(`{ ${macLines(xExpr, `w[${fx * g} + #]`, '').join(' ')} TF_RV32_TAP_BARRIER(); }`);
-    }
-  } else {
-    insideRow.push(`for (int fx = 0; fx < ${p.kW}; ++fx) {`);
-    insideRow.push(`  ${macLines(shared ? `row[fx * ${tapStep}]` : `row[fx * ${tapStep} + @]`, `w[fx * ${g} + #]`, '').join(' ')}`);
-    insideRow.push('}');
-  }
-  const borderTap = macLines(shared ? 'x_tap[0]' : 'x_tap[@]', `w_tap[#]`, cTerm(p.inputOffset));
+  const groups = Math.floor(p.outC / g);
+  const tail = p.outC % g;
+  // input channel of a group's first output channel, as an offset from the pixel's first byte
+  const groupInput = shared ? `(grp * ${g}) / ${p.depthMultiplier}` : `grp * ${g / p.depthMultiplier}`;
+  const recordStride = g * (perChannel ? 4 : 2);
+  const passes = [
+    ...(groups > 0
+      ? [
+          {
+            ...pass(g),
+            insideOpen: `for (int grp = 0; grp < ${groups}; ++grp, rec += ${recordStride}, out += ${g}) {`,
+            borderOpen: `for (int grp = 0; grp < ${groups}; ++grp, rec += ${recordStride}, w += ${taps * g}, out += ${g}) {`,
+            groupInput,
+          },
+        ]
+      : []),
+    // the last channels of a layer that is not a multiple of G (multiplier 1 to 3, where G spans input
+    // channels: whole input channels, the tail a multiple of the multiplier)
+    ...(tail > 0
+      ? [
+          (() => {
+            const last = pass(tail);
+            return {
+              ...last,
+              stores: [...last.stores, `out += ${tail};`],
+              insideOpen: `{ /* the last ${tail} channel${tail > 1 ? 's' : ''} */`,
+              borderOpen: `{ /* the last ${tail} channel${tail > 1 ? 's' : ''} */`,
+              groupInput: `${(groups * g) / p.depthMultiplier}`,
+            };
+          })(),
+        ]
+      : []),
+  ];
   const [rowLo, rowHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colLo, colHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_rv32.c.hbs', {
     ...p,
     fnName: ctx.fnName,
     summary: summary(p),
-    how: shared ? `${g} channels per pass sharing each input load` : `${g} channels per pass over neighbouring input bytes`,
+    how: shared
+      ? `${g} channel${g > 1 ? 's' : ''} per pass sharing each input load`
+      : `${g} channels per pass over ${p.depthMultiplier > 1 ? `${g / p.depthMultiplier} ` : ''}neighbouring input bytes${tail ? `, the last ${tail} in a narrower pass` : ''}`,
     input: ctx.input(0),
     output: ctx.output(0),
     weights: ctx.addConst('w_rv32', 'int8_t', rv32DepthwiseWeights(filter, taps, p.outC, g)),
     records: ctx.addConst('rec_rv32', 'int32_t', records(p, filter, bias, g, perChannel)),
     g,
-    groups: p.outC / g,
-    recordStride: g * (perChannel ? 4 : 2),
-    groupWeights: taps * g,
+    passes,
     kernelRowWeights: p.kW * g,
-    // input channel of a group's first output channel, as an offset from the pixel's first byte
-    groupInput: shared ? `(grp * ${g}) / ${p.depthMultiplier}` : `grp * ${g}`,
-    accDecl: accs.map((a, j) => `${a} = start[${j}]`).join(', '),
-    stores: accs.map((a, j) => `out[${j}] = ${ctx.fnName}_rq(${a}, rec, ${j});`),
-    insideRow,
-    borderTap,
     perChannel,
     rightOnly: rv32RightOnly(p),
     recMult: 2 * g,
