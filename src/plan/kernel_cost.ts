@@ -16,10 +16,16 @@ type CostRow = Partial<Record<IsaFamily, number>>;
  * each family. Ops absent here have no family kernel, so no choice to price.
  */
 const FAMILY_KERNEL: Record<string, CostRow> = {
-  CONV_2D: { 'arm-dsp': 1.17, armv6m: 6.6, rv32: 7.3 },
-  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 9.0 },
+  CONV_2D: { 'arm-dsp': 1.17, armv6m: 6.2, rv32: 4.1 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 8.6 },
   FULLY_CONNECTED: { 'arm-dsp': 1.42, armv6m: 4.7, rv32: 3.8 },
   UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 1.6, armv6m: 5.5, rv32: 4.5 },
+  // per element (what `macs` counts for them)
+  ADD: { armv6m: 23.1, rv32: 15.1 },
+  SUB: { armv6m: 23.1, rv32: 15.1 },
+  MUL: { armv6m: 35 },
+  AVERAGE_POOL_2D: { 'arm-dsp': 4, armv6m: 10 },
+  MAX_POOL_2D: { 'arm-dsp': 2.2, armv6m: 10 },
 };
 
 /** The portable C of the same ops on each family's target. */
@@ -28,6 +34,11 @@ const PORTABLE_ON: Record<string, CostRow> = {
   DEPTHWISE_CONV_2D: { 'arm-dsp': 19, armv6m: 49, rv32: 20.3, portable: 19 },
   FULLY_CONNECTED: { 'arm-dsp': 5.4, armv6m: 14, rv32: 7.1, portable: 5.4 },
   UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 5.4, armv6m: 14, rv32: 7.1, portable: 5.4 },
+  ADD: { 'arm-dsp': 8, armv6m: 62, rv32: 17.8, portable: 8 },
+  SUB: { 'arm-dsp': 8, armv6m: 62, rv32: 17.8, portable: 8 },
+  MUL: { 'arm-dsp': 27, armv6m: 94, rv32: 24.2, portable: 27 },
+  AVERAGE_POOL_2D: { 'arm-dsp': 12, armv6m: 22, rv32: 7.8, portable: 12 },
+  MAX_POOL_2D: { 'arm-dsp': 12, armv6m: 30, rv32: 7.5, portable: 12 },
 };
 
 /** A cost for ops the tables do not list: only differences between two kernels matter. */
