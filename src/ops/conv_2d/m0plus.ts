@@ -223,11 +223,25 @@ function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string,
   });
 }
 
+/**
+ * 1x1 layers walk the pixels in order. The packed loop reads a pixel pair (into the scratch row)
+ * before writing it; the two-channel loop and the portable C, which a layer falls back to when the
+ * packed loop's bounds do not hold (decided on the weights, after planning), read a pixel while
+ * writing it. Either way output pixel p may overwrite input pixels before p only: with the input
+ * `gap` bytes after the output, (p + 1) out_c <= gap + p in_c for every p.
+ */
+export function m0plusOverlap(p: Conv2DParams): { input: number; gap: number } | undefined {
+  if (!isPointwise(p) || p.outC % 2 !== 0) return undefined;
+  const pixels = p.batches * p.outH * p.outW;
+  return { input: 0, gap: Math.max(p.outC, pixels * (p.outC - p.inC) + p.inC) };
+}
+
 export const convM0plusVariant: KernelVariant<Conv2DParams> = {
   name: 'armv6m',
   family: 'armv6m',
   applies: m0plusApplies,
   scratchBytes: m0plusScratchBytes,
+  overlap: m0plusOverlap,
   emit: (p, ctx) => emitConvM0plus(p, ctx, summary(p)),
   cFiles: ['conv_2d/conv_2d_m0plus.h', 'conv_2d/conv_2d_m0plus.S'],
 };

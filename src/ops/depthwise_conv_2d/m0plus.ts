@@ -65,14 +65,15 @@ export function m0plusApplies(p: DepthwiseConv2DParams): boolean {
 }
 
 /**
- * Every variant walks output rows in order, reading no input row above the current row's window, so
- * the output may start rowWindowGap bytes before the input. Declared for the one-input-channel
- * layers only: those grow the tensor (the output is out_c times the input), so the overlap saves
- * most of the input. A multiplier-1 layer merged with its input makes one buffer `gap` bytes larger
- * than either, which the planner keeps for the next layer too (person_detect's peak grew by 2 KB).
+ * The one-input-channel and multiplier-1 loops walk output rows in order, writing each pixel after
+ * reading its window and reading no input row above the current row's window, so the output may
+ * start rowWindowGap bytes before the input. (The planner places each tensor on its own, so the
+ * overlap no longer widens a merged buffer for the next layer.) Not declared for the multiplier-m
+ * and block loops, whose passes are not checked for it.
  */
 export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
-  if (p.batches !== 1 || !singleApplies(p)) return undefined;
+  const kernel = m0plusKernel(p);
+  if (p.batches !== 1 || (kernel !== 'single' && kernel !== 'mult1')) return undefined;
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
