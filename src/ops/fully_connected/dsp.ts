@@ -40,6 +40,8 @@ export interface DspLayout {
   /** the kernel functions' prefix: `<kernel>_body` in its header */
   kernel: 'tf_fc_dsp' | 'tf_fcp_dsp';
   relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
+  /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
+  fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;
   how: string;
 }
 
@@ -52,6 +54,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
   const mode = kernelMode(fast, p.actMin, p.actMax);
+  const fix = single ? undefined : layout.fix?.(filter, p.outFeatures, p.inFeatures);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
   // dsp_requant.h's records less the start (the kernel reads the starts apart): { m, P } per output
   const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast);
@@ -89,6 +92,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     mode: shared.mode,
     kernel,
+    fix: layout.fix && !single ? (fix ? `(const uint16_t *)${ctx.addConst('fix', 'int16_t', fix)}` : '(const uint16_t *)0') : undefined,
   });
 }
 

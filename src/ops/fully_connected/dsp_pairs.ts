@@ -23,16 +23,35 @@ function highByte(r: number, s: number): number {
 }
 
 /**
- * Whether every row pair the kernel forms, (4i, 4i + 1) and (4i + 2, 4i + 3), fits the halfword over
- * the whole words of x (the left-over columns and rows keep plain bytes).
+ * The weights that do not fit their halfword (s_k = -128 under a negative r_k, over the whole words
+ * of x; left-over columns and rows keep plain bytes), stored as -127: fully_connected_dsp_pairs.h's
+ * `fix` table, int16 pairs { block, 2 k + p } for column k of pair p's second row, in block order,
+ * ended by block -1 (0xffff read unsigned); undefined when every weight fits.
  */
-export function pairsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+export function pairFixes(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined {
   const whole = rowLength - (rowLength % WORD);
   const blockRows = rows - (rows % BLOCK_ROWS);
-  for (let r = 0; r < blockRows; r += 2) {
-    for (let k = 0; k < whole; k++) if (highByte(weights[r * rowLength + k]!, weights[(r + 1) * rowLength + k]!) < -128) return false;
+  const fixes: number[] = [];
+  for (let r = 0; r < blockRows; r += BLOCK_ROWS) {
+    for (let p = 0; p < 2; p++) {
+      const lo = r + 2 * p;
+      for (let k = 0; k < whole; k++)
+        if (highByte(weights[lo * rowLength + k]!, weights[(lo + 1) * rowLength + k]!) < -128) fixes.push(r / BLOCK_ROWS, 2 * k + p);
+    }
   }
-  return true;
+  if (fixes.length === 0) return undefined;
+  fixes.push(-1, 0);
+  return Int16Array.from(fixes);
+}
+
+/**
+ * Whether the kernel covers the layer's weights: always, but for a correction table whose entries
+ * would not fit int16 (32,767 blocks or 16,384 columns; the layer then keeps fully_connected_dsp.h's
+ * kernel).
+ */
+export function pairsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+  if (rows / BLOCK_ROWS < 32767 && rowLength < 16384) return true;
+  return pairFixes(weights, rows, rowLength) === undefined;
 }
 
 /**
@@ -54,7 +73,8 @@ export function rowPairsOf4(weights: ArrayLike<number>, rows: number, rowLength:
           for (const col of [c, c + 2]) {
             const lo = weights[pr * rowLength + col]!;
             put(lo);
-            put(highByte(lo, weights[(pr + 1) * rowLength + col]!));
+            // s = -128 under r < 0 is stored as -127, its x_k taken back by the fix table
+            put(Math.max(-128, highByte(lo, weights[(pr + 1) * rowLength + col]!)));
           }
         }
       }
@@ -65,7 +85,7 @@ export function rowPairsOf4(weights: ArrayLike<number>, rows: number, rowLength:
   return out;
 }
 
-const PAIRS: DspLayout = { kernel: 'tf_fcp_dsp', relay: rowPairsOf4, how: 'streaming, 4 rows per pass as 2 row pairs per halfword' };
+const PAIRS: DspLayout = { kernel: 'tf_fcp_dsp', relay: rowPairsOf4, fix: pairFixes, how: 'streaming, 4 rows per pass as 2 row pairs per halfword' };
 
 export function dspPairsApplies(p: FullyConnectedParams): boolean {
   return dspApplies(p) && p.outFeatures >= BLOCK_ROWS && p.inFeatures >= WORD && p.rowPairsFit === true;

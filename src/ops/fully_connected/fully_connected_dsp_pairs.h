@@ -2,8 +2,10 @@
 /* FULLY_CONNECTED on Arm DSP targets with two weight rows in one halfword: for a row pair (r, s) and
  * an input column k the weights r_k, s_k are stored as the int16 lane r_k + 256 * s_k, as bytes
  * (low, high) = (r_k, s_k - [r_k < 0]): the low byte read unsigned adds 256 exactly when r_k < 0, the
- * high byte takes it back (fully_connected/dsp_pairs.ts stores them and refuses a layer whose
- * s_k - [r_k < 0] would not fit a byte: s_k = -128 under a negative r_k). One weight word holds the
+ * high byte takes it back. The one pair that does not fit, s_k = -128 under a negative r_k (never in
+ * TFLite's symmetric weights, which stay in [-127, 127]), is stored as s_k = -127 and listed in the
+ * layer's `fix` table: the kernel subtracts x_k from row s's sum once the block's sums are in
+ * (fully_connected/dsp_pairs.ts builds both). One weight word holds the
  * pair's lanes for columns (k, k + 2), matching the input lanes SXTB16 makes of a word of x, (x0, x2),
  * or (k + 1, k + 3) for SXTB16 ROR 8's (x1, x3). Then per word W and input lanes X:
  *   SMLAD(SXTB16(W), X)  adds row r's products exactly (SXTB16 takes the low bytes, r_k itself),
@@ -53,7 +55,8 @@
 
 /* acc = { row 0, row 1, row 2, row 3 } += the block's dot products over `words` whole words of x,
  * then `tail` (0-3) left-over values; returns the weights past the block. */
-static inline __attribute__((always_inline)) const int8_t *tf_fcp_dot4(const int8_t *x, int words, int tail, const int8_t *w, int32_t *acc) {
+static inline __attribute__((always_inline)) const int8_t *tf_fcp_dot4(const int8_t *x, int words, int tail, const int8_t *w,
+                                                                       int32_t *acc) {
   int32_t a0 = acc[0], a1 = acc[0], a2 = acc[2], a3 = acc[2];
   uint32_t s1 = (uint32_t)acc[1], s3 = (uint32_t)acc[3];
   while (words > 0) {
@@ -111,10 +114,13 @@ static inline __attribute__((always_inline)) const int8_t *tf_fcp_dot4(const int
 /*
  * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
  * inputs (start NULL: all 0), as fully_connected_dsp.h's tf_fc_dsp_body with the paired blocks.
+ * fix (NULL: none) lists the weights stored as -127 for -128, as uint16 pairs { block, 2 k + p }
+ * (column k of pair p's second row) in block order, ended by block 0xffff.
  */
 static inline __attribute__((always_inline)) void tf_fcp_dsp_body(const int8_t *x, int batches, int in_n, const int8_t *w, int rows,
                                                                   const int32_t *start, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-                                                                  const int fast, const int full, const int per_channel) {
+                                                                  const uint16_t *fix, const int fast, const int full,
+                                                                  const int per_channel) {
   const int words = in_n >> 2, tail = in_n & 3;
   /* both row loops count from 0 to bounds of `rows` alone (fully_connected_dsp.h says why) */
   const int blocks = rows >> 2, left = rows & 3;
@@ -122,6 +128,7 @@ static inline __attribute__((always_inline)) void tf_fcp_dsp_body(const int8_t *
   for (int b = 0; b < batches; ++b, x += in_n) {
     const int8_t *wp = w;
     const int32_t *qp = q;
+    const uint16_t *fp = fix;
     for (int i = 0; i < blocks; ++i, out += 4) {
       const int o = 4 * i;
       int32_t acc[4] = {0, 0, 0, 0};
@@ -132,6 +139,17 @@ static inline __attribute__((always_inline)) void tf_fcp_dsp_body(const int8_t *
         acc[3] = start[o + 3];
       }
       wp = tf_fcp_dot4(x, words, tail, wp, acc);
+      if (fp) {
+        /* the sums used s_k = -127 for -128: one x_k too many */
+        for (; fp[0] == (uint16_t)i; fp += 2) {
+          const unsigned e = fp[1];
+          const uint32_t xk = (uint32_t)(int32_t)x[e >> 1];
+          if (e & 1)
+            acc[3] = (int32_t)((uint32_t)acc[3] - xk);
+          else
+            acc[1] = (int32_t)((uint32_t)acc[1] - xk);
+        }
+      }
       const int8_t v0 = per_channel ? tf_dsp_rq(acc[0], qp[0], qp[1], rq, fast, full) : tf_dsp_rq(acc[0], m, pk, rq, fast, full);
       const int8_t v1 = per_channel ? tf_dsp_rq(acc[1], qp[2], qp[3], rq, fast, full) : tf_dsp_rq(acc[1], m, pk, rq, fast, full);
       const int8_t v2 = per_channel ? tf_dsp_rq(acc[2], qp[4], qp[5], rq, fast, full) : tf_dsp_rq(acc[2], m, pk, rq, fast, full);
