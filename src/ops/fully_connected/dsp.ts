@@ -35,24 +35,38 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
   return out;
 }
 
-export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
+/** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_pairs.ts). */
+export interface DspLayout {
+  /** the kernel functions' prefix: `<kernel>_body` in its header */
+  kernel: 'tf_fc_dsp' | 'tf_fcp_dsp';
+  relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
+  /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
+  fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;
+  how: string;
+}
+
+const BLOCKS_OF_4: DspLayout = { kernel: 'tf_fc_dsp', relay: rowBlocksOf4, how: 'streaming, 4 rows per pass' };
+
+export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string, layout: DspLayout = BLOCKS_OF_4): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const fast = fastRequantHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p, p.outputZeroPoint);
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
   const mode = kernelMode(fast, p.actMin, p.actMax);
+  const fix = single ? undefined : layout.fix?.(filter, p.outFeatures, p.inFeatures);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
   // dsp_requant.h's records less the start (the kernel reads the starts apart): { m, P } per output
   const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast);
   const mp = (o: number) => [records[o * RQ_FIELDS + 1]!, records[o * RQ_FIELDS + 2]!];
   // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
   // per tensor or per channel
-  const shared = { ...mode, single, mode: `${mode.mode}${uniform ? 't' : 'p'}`, perChannel: uniform ? 0 : 1 };
-  ctx.defineOnce(`tf_fc${single ? '1' : ''}_dsp_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
+  const kernel = single ? 'tf_fc1_dsp' : layout.kernel;
+  const shared = { ...mode, single, mode: `${mode.mode}${uniform ? 't' : 'p'}`, perChannel: uniform ? 0 : 1, kernel, pairs: layout !== BLOCKS_OF_4 };
+  ctx.defineOnce(`${kernel}_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
-    how: `${single ? 'one input feature' : 'streaming, 4 rows per pass'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${single ? 'one input feature' : layout.how}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
     fnName: ctx.fnName,
     single,
     input: ctx.input(0),
@@ -61,7 +75,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     inFeatures: p.inFeatures,
     rows: p.outFeatures,
     // one input feature needs no blocks: plain weights, the tensor itself
-    weights: single ? ctx.input(1) : ctx.addConst('w_dsp', 'int8_t', rowBlocksOf4(filter, p.outFeatures, p.inFeatures)),
+    weights: single ? ctx.input(1) : ctx.addConst('w_dsp', 'int8_t', layout.relay(filter, p.outFeatures, p.inFeatures)),
     // the bias itself when there is no offset to fold; none at all when every start is 0; fewer
     // than 4 beside the code (a weight table would be padded to 16 bytes)
     start: start.every((v) => v === 0)
@@ -77,6 +91,8 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     records: uniform ? undefined : ctx.addConst('rq', 'int32_t', Int32Array.from(Array.from({ length: p.outFeatures }, (_, o) => mp(o)).flat())),
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     mode: shared.mode,
+    kernel,
+    fix: layout.fix && !single ? (fix ? `(const uint16_t *)${ctx.addConst('fix', 'int16_t', fix)}` : '(const uint16_t *)0') : undefined,
   });
 }
 

@@ -90,10 +90,17 @@ function shapesSweepC(includes: string[], r: number): string {
         '                          const int32_t *q, const tf_rq_t *rq, int8_t *out) {',
         `  tf_fc_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, ${1 - v}, 1, ${v});`,
         '}',
+        // the two-rows-in-one-halfword body of the same shape, with and without a fix table
+        `static void fcp_mode_${id}(const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start,`,
+        '                           const int32_t *q, const tf_rq_t *rq, int8_t *out, const uint16_t *fix) {',
+        `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, ${1 - v}, 1, ${v});`,
+        '}',
+        `extern const uint16_t f_${id}[4];`,
         `void fc_${id}(void);`,
         `void fc_${id}(void) {`,
         '  static const tf_rq_t rq = { 5, -128, 127 };',
         `  fc_mode_${id}((int8_t *)(arena + 1024), ${1 + v}, ${n}, w_${id}, ${r}, ${withStart ? `s_${id}` : '(const int32_t *)0'}, q_${id}, &rq, (int8_t *)(arena + 0));`,
+        `  fcp_mode_${id}((int8_t *)(arena + 1024), ${1 + v}, ${n}, w_${id}, ${r}, ${withStart ? `s_${id}` : '(const int32_t *)0'}, q_${id}, &rq, (int8_t *)(arena + 0), ${v ? `f_${id}` : '(const uint16_t *)0'});`,
         '}',
       );
     }
@@ -119,7 +126,8 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
       const modelDir = writeDirectoryAtomically(join(dir, `${target}-headers`), compiled.generated.files);
       const modelC = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       const includes = [...modelC.matchAll(/^#include "([^"]+\.h)"/gm)].map((m) => m[1]!).filter((h) => h !== 'model.h' && h !== 'weights.h');
-      expect(includes).to.include('fully_connected_dsp.h');
+      // the pairs header brings fully_connected_dsp.h (its tail rows and columns) with it
+      expect(includes).to.include('fully_connected_dsp_pairs.h');
       const failures: string[] = [];
       let next = 0;
       await Promise.all(

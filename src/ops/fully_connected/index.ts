@@ -10,6 +10,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
+import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
@@ -53,6 +54,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   /** one multiplier per output (else `multiplier` holds the single per-tensor value for every output) */
   perChannel: boolean;
   hasBias: boolean;
+  /** symmetric weights whose row pairs fit one halfword each (dsp_pairs.ts: the faster Arm DSP kernel) */
+  rowPairsFit?: boolean;
   /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
   sparse?: SparseRows;
 }
@@ -127,6 +130,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0), outFeatures, inFeatures),
+    rowPairsFit: pairsFit(constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
 }
@@ -169,10 +173,11 @@ const def: OpDef<FullyConnectedParams> = {
   prepare,
   macs,
   evaluate,
-  // Arm DSP: the streaming kernel of fully_connected_dsp.h, no scratch (and no overlap: every block of
+  // Arm DSP: two rows in one halfword (fully_connected_dsp_pairs.h) where the weights allow, else
+  // the streaming kernel of fully_connected_dsp.h, both no scratch (and no overlap: every block of
   // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
-  variants: [fcDspVariant, fcM0plusVariant, fcRv32Variant],
+  variants: [fcDspPairsVariant, fcDspVariant, fcM0plusVariant, fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
   selectVariant: (p, isa) => (p.sparse ? fcSparseVariant : firstApplicableVariant(def, p, isa)),
   emitC(p, ctx) {
