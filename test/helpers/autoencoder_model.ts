@@ -22,7 +22,7 @@ export function fcAutoencoder(options: { seed?: number; name?: string; widths?: 
     // an accumulator of inF products of int8 weights and inputs spread ~40, over a few standard deviations
     const outScale = (scale * wScale * Math.sqrt(inF) * 73 * 40) / 60;
     const relu = i !== widths.length - 1 && outF !== Math.min(...widths);
-    const w = b.constant({ shape: [outF, inF], q: { scale: wScale, zeroPoint: 0 } }, randomInt8(rand, outF * inF));
+    const w = b.constant({ shape: [outF, inF], q: { scale: wScale, zeroPoint: 0 } }, randomInt8(rand, outF * inF, -127, 127));
     const bias = b.constant(
       { shape: [outF], dtype: 'int32' },
       Int32Array.from({ length: outF }, () => randomInt(rand, -3000, 3000)),

@@ -46,7 +46,7 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
     const scales = perChannel(outC);
     const w = b.constant(
       { shape: [outC, kh, kw, inC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
-      randomInt8(rand, outC * kh * kw * inC),
+      randomInt8(rand, outC * kh * kw * inC, -127, 127),
     );
     const oh = Math.ceil(shape[1] / stride);
     const ow = Math.ceil(shape[2] / stride);
@@ -65,7 +65,7 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
   const depthwise = (name: string) => {
     const c = shape[3];
     const scales = perChannel(c);
-    const w = b.constant({ shape: [1, 3, 3, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } }, randomInt8(rand, 9 * c));
+    const w = b.constant({ shape: [1, 3, 3, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } }, randomInt8(rand, 9 * c, -127, 127));
     const outScale = outScaleFor(9, 0.006);
     x = b.op('DEPTHWISE_CONV_2D', [x, w, bias(c, 2000)], [{ shape: [...shape], q: { scale: outScale, zeroPoint: -128 }, name }], {
       padding: 'SAME',
@@ -97,7 +97,10 @@ export function kwsDsCnn(options: KwsOptions = {}): Graph {
   // logits of scale 0.02 (a spread of a few units, so that SOFTMAX is not one-hot), the weight scale
   // chosen for the int8 logits to spread over most of their range
   const logitScale = 0.02;
-  const fcW = b.constant({ shape: [classes, ch], q: { scale: (0.005 * logitScale) / outScaleFor(ch, 0.005), zeroPoint: 0 } }, randomInt8(rand, classes * ch));
+  const fcW = b.constant(
+    { shape: [classes, ch], q: { scale: (0.005 * logitScale) / outScaleFor(ch, 0.005), zeroPoint: 0 } },
+    randomInt8(rand, classes * ch, -127, 127),
+  );
   x = b.op(
     'FULLY_CONNECTED',
     [x, fcW, bias(classes, 5000)],

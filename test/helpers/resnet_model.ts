@@ -47,7 +47,10 @@ export function resnet8(options: ResNetOptions = {}): Graph {
   const conv = (x: Activation, k: number, stride: number, outC: number, relu: boolean, name: string): Activation => {
     const inC = x.shape[3];
     const scales = perChannel(outC);
-    const w = b.constant({ shape: [outC, k, k, inC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, randomInt8(rand, outC * k * k * inC));
+    const w = b.constant(
+      { shape: [outC, k, k, inC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
+      randomInt8(rand, outC * k * k * inC, -127, 127),
+    );
     const shape: Shape = [1, Math.ceil(x.shape[1] / stride), Math.ceil(x.shape[2] / stride), outC];
     const scale = outScaleFor(x.scale, k * k * inC, 0.006);
     const tensor = b.op('CONV_2D', [x.tensor, w, bias(outC, 2000)], [{ shape, q: { scale, zeroPoint: relu ? -128 : randomInt(rand, -8, 8) }, name }], {
@@ -93,7 +96,10 @@ export function resnet8(options: ResNetOptions = {}): Graph {
     newShape: [1, 64],
   })[0]!;
   const logitScale = 0.02;
-  const fcW = b.constant({ shape: [10, 64], q: { scale: (0.005 * logitScale) / outScaleFor(x.scale, 64, 0.005), zeroPoint: 0 } }, randomInt8(rand, 640));
+  const fcW = b.constant(
+    { shape: [10, 64], q: { scale: (0.005 * logitScale) / outScaleFor(x.scale, 64, 0.005), zeroPoint: 0 } },
+    randomInt8(rand, 640, -127, 127),
+  );
   const logits = b.op(
     'FULLY_CONNECTED',
     [flat, fcW, bias(10, 5000)],
