@@ -45,7 +45,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(m0plusApplies({ ...base, inC: 6, outC: 12, depthMultiplier: 2, multiplier: [-1] })).to.equal(false);
   });
 
-  it('plans the output over the input only for one input channel, by the rows its window still needs', () => {
+  it('plans the output over the input for one input channel and multiplier 1, by the rows its window still needs', () => {
     const base = {
       batches: 1,
       inH: 49,
@@ -69,7 +69,10 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     // output row oy (160 bytes) ends before input row 2 oy - 4 (40 bytes) starts: 24 * 2 - 4 = 44 rows in at oy 24
     expect(m0plusOverlap(base)).to.deep.equal({ input: 0, gap: 25 * 160 - 44 * 40 });
     expect(m0plusOverlap({ ...base, batches: 2 })).to.equal(undefined);
-    expect(m0plusOverlap({ ...base, inC: 8, outC: 8, depthMultiplier: 1 })).to.equal(undefined);
+    // multiplier 1 (the tf_m0dw_mult1 loop) walks rows the same way; multiplier 2 (tf_m0dw_multm's passes) declares none
+    expect(m0plusOverlap({ ...base, inC: 8, outC: 8, depthMultiplier: 1 })).to.deep.equal({ input: 0, gap: 3 * 160 });
+    // (8 channels: input rows of 320 bytes; output row 2 ends 480 bytes in, while input row 0 is still needed)
+    expect(m0plusOverlap({ ...base, inC: 8, outC: 16, depthMultiplier: 2 })).to.equal(undefined);
   });
 
   it('matches the reference kernel byte for byte (random shapes, paddings, strides, dilations, zero points)', function () {

@@ -121,7 +121,7 @@ const SHARED_LOOPS = {
   single: {
     name: 'tf_m0dw_single',
     code: `/* the shared Armv6-M depthwise loop (one input channel), one copy per model */
-static void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+static __attribute__((noinline)) void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                            int8_t *out, void *scratch) {
   tf_m0dw_single_body(in, batches, g, w, q, out, scratch);
 }
@@ -130,7 +130,7 @@ static void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *
   multm: {
     name: 'tf_m0dw_multm',
     code: `/* the shared Armv6-M depthwise loop (any depth multiplier over any channels), one copy per model */
-static void tf_m0dw_multm(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+static __attribute__((noinline)) void tf_m0dw_multm(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                           int8_t *out, void *scratch) {
   tf_m0dw_multm_body(in, batches, g, w, q, out, scratch);
 }
@@ -139,7 +139,7 @@ static void tf_m0dw_multm(const int8_t *in, int batches, const tf_m0dw_geom_t *g
   mult1: {
     name: 'tf_m0dw_mult1',
     code: `/* the shared Armv6-M depthwise loop (depth multiplier 1), one copy per model */
-static void tf_m0dw_mult1(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+static __attribute__((noinline)) void tf_m0dw_mult1(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                           int8_t *out, void *scratch) {
   tf_m0dw_mult1_body(in, batches, g, w, q, out, scratch);
 }
