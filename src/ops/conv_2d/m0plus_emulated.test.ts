@@ -143,7 +143,8 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
   {
     note: 'batches, a single pixel per image',
     graph: pointwiseChain('m0_conv_b', [3, 1, 1, 8], [{ outC: 16, perChannel: true }, { outC: 2 }, { outC: 18 }], 22),
-    packed: 3,
+    // one pixel over the whole input: the 16- and 18-channel layers take the FC kernel (conv_2d/as_fc.ts)
+    packed: 1,
     twoChannel: 0,
   },
   {
