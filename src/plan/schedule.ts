@@ -9,10 +9,15 @@ import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { type MemoryPlan, ARENA_ALIGNMENT, planArena } from './arena.ts';
 import { alignUp, bufferRequests, overlapSaving } from './lifetimes.ts';
 
-/** Sets of executed ops kept per step of the search (the best by peak, then live bytes). */
+/** Sets of executed ops kept per step of the search (the best by peak, then live bytes), at most. */
 const BEAM = 500;
-/** Larger graphs keep the model's order (the search is quadratic in layers per kept set). */
-const MAX_LAYERS = 300;
+/**
+ * The search's work bound: each of n steps tries n layers on every kept set and copies its n-long
+ * path and live set, so n^3 per kept set. Wide graphs keep fewer sets (143 parallel layers: 6), and
+ * a graph too large for even one keeps the model's order. A bound on layers alone let a 143-layer
+ * graph run for minutes.
+ */
+const SEARCH_WORK = 20_000_000;
 /** Ops read and write state outside their tensors' lifetimes: their relative order must stay. */
 const ORDERED_KINDS = new Set(['READ_VARIABLE', 'ASSIGN_VARIABLE', 'VAR_HANDLE', 'CALL_ONCE']);
 
@@ -40,7 +45,8 @@ export function reorder(prepared: PreparedGraph, order: number[]): PreparedGraph
 export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT): number[] | undefined {
   const { graph, layers } = prepared;
   const n = layers.length;
-  if (n < 3 || n > MAX_LAYERS || graph.tensors.some((t) => t.isVariable) || layers.some((l) => ORDERED_KINDS.has(l.op.kind) || l.op.outputs.length === 0))
+  const beam = Math.min(BEAM, Math.floor(SEARCH_WORK / n ** 3));
+  if (n < 3 || beam < 1 || graph.tensors.some((t) => t.isVariable) || layers.some((l) => ORDERED_KINDS.has(l.op.kind) || l.op.outputs.length === 0))
     return undefined;
   const requests = bufferRequests(prepared).filter((r) => r.scratchOf === undefined);
   const bufferOf = new Map<number, number>();
@@ -101,7 +107,7 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
         if (!old || peak < old.peak) next.set(done, { done, live, liveBytes, peak, path: [...s.path, p] });
       }
     }
-    states = [...next.values()].sort((a, b) => a.peak - b.peak || a.liveBytes - b.liveBytes || compareOrder(a.path, b.path)).slice(0, BEAM);
+    states = [...next.values()].sort((a, b) => a.peak - b.peak || a.liveBytes - b.liveBytes || compareOrder(a.path, b.path)).slice(0, beam);
   }
   const best = states[0];
   if (!best || best.path.every((p, i) => p === i)) return undefined;
