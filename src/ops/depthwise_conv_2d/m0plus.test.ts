@@ -2,12 +2,12 @@
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
-import type { FusedActivation, Padding } from '../../ir/graph.ts';
+import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/padding.ts';
 import { selectVariant } from '../variant.ts';
-import { depthwiseSweep } from './variant_sweep.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
@@ -78,12 +78,10 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   it('matches the reference kernel byte for byte (random shapes, paddings, strides, dilations, zero points)', function () {
     this.timeout(120000);
     const rand = rng(2040);
-    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
     const cases: CCase[] = [];
     while (cases.length < 40) {
       const mult = [1, 4, 8, 12][randomInt(rand, 0, 3)]!;
       const inC = mult === 1 ? 4 * randomInt(rand, 1, 3) : randomInt(rand, 1, 2);
-      const outC = inC * mult;
       const k = [randomInt(rand, 1, 5), randomInt(rand, 1, 5)];
       const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
       const dilation: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
@@ -92,42 +90,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
       const outH = outputSize(padding, input[1], k[0]!, stride[0], dilation[0]);
       const outW = outputSize(padding, input[2], k[1]!, stride[1], dilation[1]);
       if (outH < 1 || outW < 1) continue;
-      const perChannel = rand() < 0.6;
-      const { graph, op } = singleOpGraph(
-        'DEPTHWISE_CONV_2D',
-        [
-          { shape: input, scale: 0.001 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) },
-          {
-            shape: [1, k[0]!, k[1]!, outC],
-            scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
-            axis: 3,
-            data: randomInt8(rand, k[0]! * k[1]! * outC, -127, 127),
-          },
-          rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
-        ],
-        [{ shape: [1, outH, outW, outC], scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
-        {
-          padding,
-          strideH: stride[0],
-          strideW: stride[1],
-          dilationH: dilation[0],
-          dilationW: dilation[1],
-          activation: activations[randomInt(rand, 0, 2)]!,
-          depthMultiplier: mult,
-        },
-      );
-      cases.push({
-        def: depthwise,
-        graph,
-        op,
-        inputs: [
-          randomInt8(
-            rand,
-            input.reduce((a, b) => a * b, 1),
-          ),
-        ],
-        isa: ARMV6M,
-      });
+      cases.push(depthwiseCase(rand, { mult, k, stride, dilation, padding, input, outH, outW }, ARMV6M));
     }
     const results = runCasesInC(cases);
     cases.forEach((c, i) => {
