@@ -9,10 +9,10 @@ import { expect } from 'chai';
 import add from '../add/index.ts';
 import sub from '../sub/index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { toBytes } from '../../ir/buffers.ts';
 import type { KernelIsa, OpDef } from '../op.ts';
-import { type CCase, evaluateOp, firstDifference, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 import { type CommonScaleLayer, planSumTables } from './sum_tables.ts';
 
@@ -21,14 +21,6 @@ const RV32: KernelIsa = { dsp: false, rv32: true };
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
 const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
-
-function expectAllMatch(cases: CCase[]): void {
-  const c = runCasesInC(cases);
-  cases.forEach((cs, k) => {
-    const expected = new Uint8Array(toBytes(evaluateOp(cs.def, cs.graph, cs.op, cs.inputs)[0]!));
-    expect(firstDifference(expected, c[k]![0]!), `case ${k} (${cs.op.kind})`).to.equal(undefined);
-  });
-}
 
 /** A random layer of ADD or SUB that TFLite accepts: input 2 sometimes quantized as input 1. */
 function randomLayer(rand: () => number, def: OpDef, k: number, shapes: { a: number[]; b: number[]; out: number[] }) {
@@ -82,7 +74,7 @@ describe('ADD and SUB sum tables (Armv6-M, RV32)', () => {
       expect(selectVariant(def, def.prepare(graph, op), isa).name).to.match(/sum tables$/);
       cases.push({ def, graph, op, inputs: [ALL_INT8, ALL_INT8], isa });
     }
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 
   it('the emitted C equals the reference on random broadcasts and data', () => {
@@ -100,6 +92,6 @@ describe('ADD and SUB sum tables (Armv6-M, RV32)', () => {
         isa: k % 3 === 2 ? RV32 : ARMV6M,
       });
     }
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 });

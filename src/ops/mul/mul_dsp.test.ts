@@ -10,9 +10,9 @@ import { expect } from 'chai';
 import mul from './index.ts';
 import { planMulDsp } from './dsp.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { toBytes } from '../../ir/buffers.ts';
-import { type CCase, evaluateOp, firstDifference, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 
 const DSP = { dsp: true } as const;
@@ -22,14 +22,6 @@ const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 const PAIRS1 = Int8Array.from({ length: 65536 }, (_, i) => (i >> 8) - 128);
 const PAIRS2 = Int8Array.from({ length: 65536 }, (_, i) => (i & 255) - 128);
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-
-function expectAllMatch(cases: CCase[]): void {
-  const c = runCasesInC(cases);
-  cases.forEach((cs, k) => {
-    const expected = new Uint8Array(toBytes(evaluateOp(cs.def, cs.graph, cs.op, cs.inputs)[0]!));
-    expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
-  });
-}
 
 describe('MUL Arm DSP variant (SIMD products, one SMMLAR)', () => {
   it('equals the reference on all 65536 input pairs for random quantizations, activations and each path', () => {
@@ -85,7 +77,7 @@ describe('MUL Arm DSP variant (SIMD products, one SMMLAR)', () => {
     }
     expect(dsp).to.be.greaterThan(cases.length * 0.8);
     expect(stages.size, [...stages].join(' ')).to.be.greaterThan(2);
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 
   it('equals the reference on random broadcasts and data', () => {
@@ -114,6 +106,6 @@ describe('MUL Arm DSP variant (SIMD products, one SMMLAR)', () => {
     }
     expect(cases.length).to.be.greaterThan(30);
     expect(dsp).to.be.greaterThan(cases.length / 2);
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 });

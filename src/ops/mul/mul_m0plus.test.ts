@@ -7,23 +7,15 @@
 import { expect } from 'chai';
 import mul from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { toBytes } from '../../ir/buffers.ts';
-import { type CCase, evaluateOp, firstDifference, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 
 const ARMV6M = { dsp: false, armv6m: true } as const;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
 const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
-
-function expectAllMatch(cases: CCase[]): void {
-  const c = runCasesInC(cases);
-  cases.forEach((cs, k) => {
-    const expected = new Uint8Array(toBytes(evaluateOp(cs.def, cs.graph, cs.op, cs.inputs)[0]!));
-    expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
-  });
-}
 
 describe('MUL Armv6-M variant (three 32-bit products)', () => {
   it('equals the reference on all 65536 input pairs for random quantizations and activations', () => {
@@ -59,7 +51,7 @@ describe('MUL Armv6-M variant (three 32-bit products)', () => {
       cases.push({ def: mul, graph, op, inputs: [ALL_INT8, ALL_INT8], isa: ARMV6M });
     }
     expect(armv6m).to.be.greaterThan(cases.length * 0.6);
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 
   it('equals the reference on random broadcasts and data', () => {
@@ -85,6 +77,6 @@ describe('MUL Armv6-M variant (three 32-bit products)', () => {
       cases.push({ def: mul, graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)], isa: ARMV6M });
     }
     expect(cases.length).to.be.greaterThan(20);
-    expectAllMatch(cases);
+    expectCMatchesReference(cases);
   });
 });
