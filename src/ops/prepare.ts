@@ -28,6 +28,11 @@ export interface PreparedGraph {
   isa?: KernelIsa;
 }
 
+/** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */
+export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes' | 'overlap'>, variant: KernelVariant): PreparedLayer {
+  return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
+}
+
 /** Every op the model uses that tinyforge has no kernel for, with its index: `#3 LSTM`. */
 export function unsupportedOps(graph: Graph): string[] {
   return graph.ops.filter((op) => !opDef(op.kind)).map((op) => `#${op.index} ${op.kind}`);
@@ -50,18 +55,8 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     try {
       def.check(graph, op);
       const params = def.prepare(graph, op);
-      const variant = selectVariant(def, params, isa);
-      layers.push({
-        position,
-        op,
-        def,
-        params,
-        variant,
-        macs: def.macs(graph, op),
-        scratchBytes: variant.scratchBytes?.(params) ?? 0,
-        isAlias: def.isAlias === true,
-        overlap: variant.overlap?.(params),
-      });
+      const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias: def.isAlias === true };
+      layers.push(withVariant(layer, selectVariant(def, params, isa)));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
       problems.push(e.message);

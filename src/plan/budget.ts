@@ -11,9 +11,9 @@
  * the stack are outside both: they do not depend on these choices.
  */
 import { TinyforgeError } from '../errors.ts';
-import type { KernelIsa, KernelVariant } from '../ops/op.ts';
+import type { KernelVariant } from '../ops/op.ts';
 import { isaFamily } from '../ops/op.ts';
-import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
 import { portableVariant } from '../ops/variant.ts';
 import { type MemoryPlan, planArena } from './arena.ts';
 import { costPerMac } from './kernel_cost.ts';
@@ -59,10 +59,6 @@ export function kernelChoices(layer: PreparedLayer): KernelVariant[] {
   return [selected, ...others, portableVariant(layer.def)];
 }
 
-function withVariant(layer: PreparedLayer, variant: KernelVariant): PreparedLayer {
-  return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
-}
-
 const n = (v: number) => v.toLocaleString('en-US');
 
 /**
@@ -78,7 +74,7 @@ export function fitToBudget(
 ): { prepared: PreparedGraph; plan: MemoryPlan; outcome: BudgetOutcome } {
   const choices = prepared.layers.map(kernelChoices);
   const picked = prepared.layers.map(() => 0);
-  const targetFamily = isaFamily(prepared.isa as KernelIsa | undefined);
+  const targetFamily = isaFamily(prepared.isa);
   const graphWith = (pick: number[]): PreparedGraph => ({
     ...prepared,
     layers: prepared.layers.map((l, i) => (pick[i] === 0 ? l : withVariant(l, choices[i]![pick[i]!]!))),
