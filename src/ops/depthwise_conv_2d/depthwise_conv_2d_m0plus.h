@@ -243,41 +243,22 @@ static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const i
 
 /*
  * Kernel rows or columns wholly in the padding are skipped, not read as zero points: their share of
- * the fold comes off the start. In the scratch, per channel: `pre` (k_h + 1 rows), off * the sum of
- * the weights of kernel rows [0, ky), and `cpre` (k_w + 1 rows), off * the sum of the weights of
- * columns [0, kx) over every kernel row; rows [lo, hi) keep pre[hi] - pre[lo] of the start's
- * pre[k_h], columns likewise. Windows cut on both sides (corners), or with dilated columns, are
- * gathered into `win` over their rows in the image, zero points in the padded columns.
- * `scratch`: (k_h + k_w + 2) * out_c int32, then k_h * k_w bytes.
+ * the fold comes off the start. `sums` (a constant table, fold_sums in depthwise_conv_2d/m0plus.ts),
+ * per channel: `pre` (k_h + 1 rows), the sum of the weights of kernel rows [0, ky), and `cpre`
+ * (k_w + 1 rows), the sum of the weights of columns [0, kx) over every kernel row; rows [lo, hi)
+ * keep off * (pre[hi] - pre[lo]) of the start's off * pre[k_h], columns likewise. Windows cut on
+ * both sides (corners), or with dilated columns, are gathered into `win` over their rows in the
+ * image, zero points in the padded columns. `scratch`: k_h * k_w bytes (`win`).
  */
 static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                                       int8_t *out, void *scratch) {
+                                       const int16_t *sums, int8_t *out, void *scratch) {
   const int k_w = g->k_w, taps = g->k_h * k_w;
   const int out_c = g->out_c;
-  int32_t *const pre = (int32_t *)scratch;
-  int32_t *const cpre = pre + (g->k_h + 1) * out_c;
-  int8_t *const win = (int8_t *)(void *)(cpre + (k_w + 1) * out_c);
+  const int16_t *const pre = sums;
+  const int16_t *const cpre = pre + (g->k_h + 1) * out_c;
+  int8_t *const win = (int8_t *)scratch;
   const int32_t off = -(int32_t)g->input_zero_point;
-  for (int c = 0; c < out_c;) {
-    const int gs = out_c - c >= 8 ? 8 : 4;
-    const int8_t *wg = w + c * taps;
-    for (int j = 0; j < gs; ++j) {
-      int32_t sum = 0;
-      pre[c + j] = 0;
-      for (int ky = 0; ky < g->k_h; ++ky) {
-        for (int kx = 0; kx < k_w; ++kx) sum += wg[(ky * k_w + kx) * gs + j];
-        pre[(ky + 1) * out_c + c + j] = off * sum;
-      }
-      sum = 0;
-      cpre[c + j] = 0;
-      for (int kx = 0; kx < k_w; ++kx) {
-        for (int ky = 0; ky < g->k_h; ++ky) sum += wg[(ky * k_w + kx) * gs + j];
-        cpre[(kx + 1) * out_c + c + j] = off * sum;
-      }
-    }
-    c += gs;
-  }
-  const int32_t *const pre_all = pre + g->k_h * out_c;
+  const int16_t *const pre_all = pre + g->k_h * out_c;
   const int in_w = g->in_w, dh = g->dilation_h;
   /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
   const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
@@ -325,7 +306,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
         if (rows <= 0 || (g->dilation_w == 1 && cols <= 0)) {
           /* no tap in the image: the bias alone */
           for (int c = 0; c < out_c; c += 4) {
-            for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - pre_all[c + j];
+            for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - off * pre_all[c + j];
             tf_m0dw_store(out + c, acc, q + TF_M0DW_REC_WORDS * c, 4, g);
           }
           continue;
@@ -333,7 +314,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
         const int8_t *x;
         tf_m0dw_run_t run;
         int first;
-        const int32_t *lo, *hi;
+        const int16_t *lo, *hi;
         run.acc = acc;
         if (in_place) {
           x = image + (iy0 + fy_lo * dh) * in_w + ix0 + fx_lo;
@@ -375,7 +356,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
           else
             tf_m0dw_mac4(x, wg, qc, &run);
           if (!whole) {
-            for (int j = 0; j < gs; ++j) acc[j] += hi[c + j] - lo[c + j] - pre_all[c + j];
+            for (int j = 0; j < gs; ++j) acc[j] += off * (hi[c + j] - lo[c + j] - pre_all[c + j]);
           }
           tf_m0dw_store(out + c, acc, qc, gs, g);
           c += gs;

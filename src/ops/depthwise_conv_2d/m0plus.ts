@@ -26,9 +26,12 @@ function fitsGeometry(p: DepthwiseConv2DParams): boolean {
   return dims.every((d) => d <= INT16_MAX) && p.multiplier.every((m) => m >= 0) && p.shift.every((s) => s >= -31 && s <= 31);
 }
 
-/** One input channel, out_c a multiple of 4: tf_m0dw_single. */
+/**
+ * One input channel, out_c a multiple of 4: tf_m0dw_single. Its weight sums are int16 (foldSums):
+ * at most 255 taps of |w| <= 128.
+ */
 function singleApplies(p: DepthwiseConv2DParams): boolean {
-  return p.inC === 1 && p.outC % 4 === 0 && fitsGeometry(p);
+  return p.inC === 1 && p.outC % 4 === 0 && p.kH * p.kW <= 255 && fitsGeometry(p);
 }
 
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
@@ -78,13 +81,13 @@ export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: n
 }
 
 /**
- * One input channel: per kernel row and column boundary and channel an int32 (the fold's share of the
- * rows or columns before it), then a gathered window. Multiplier 1: a pixel's accumulators, a pointer
+ * One input channel: a gathered window (the fold's shares of skipped rows and columns are a constant
+ * table, foldSums). Multiplier 1: a pixel's accumulators, a pointer
  * per tap (room for 8-byte host pointers, whole groups of 8 so that what follows stays aligned), an
  * offset per tap and a zero-point row.
  */
 export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
-  if (singleApplies(p)) return (p.kH + p.kW + 2) * p.outC * 4 + p.kH * p.kW;
+  if (singleApplies(p)) return p.kH * p.kW;
   if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
   if (m0plusKernel(p) === 'multm') {
     const c4 = Math.ceil(p.inC / 4) * 4;
@@ -106,6 +109,30 @@ function groupedWeights(filter: Int8Array, taps: number, channels: number, size:
   return out;
 }
 
+/**
+ * tf_m0dw_single's `sums`: per kernel row boundary ky (0..k_h) and channel the sum of the channel's
+ * weights in rows [0, ky), then per column boundary kx (0..k_w) in columns [0, kx) over every row.
+ * Constant, so that the layer's scratch is the gathered window alone (the int32 tables it replaced
+ * were computed per call into (k_h + k_w + 2) * out_c * 4 bytes of the arena).
+ */
+export function foldSums(filter: Int8Array, p: DepthwiseConv2DParams): Int16Array {
+  const out = new Int16Array((p.kH + p.kW + 2) * p.outC);
+  const cols = (p.kH + 1) * p.outC;
+  for (let c = 0; c < p.outC; c++) {
+    for (let ky = 0; ky < p.kH; ky++) {
+      let row = 0;
+      for (let kx = 0; kx < p.kW; kx++) row += filter[(ky * p.kW + kx) * p.outC + c]!;
+      out[(ky + 1) * p.outC + c] = out[ky * p.outC + c]! + row;
+    }
+    for (let kx = 0; kx < p.kW; kx++) {
+      let col = 0;
+      for (let ky = 0; ky < p.kH; ky++) col += filter[(ky * p.kW + kx) * p.outC + c]!;
+      out[cols + (kx + 1) * p.outC + c] = out[cols + kx * p.outC + c]! + col;
+    }
+  }
+  return out;
+}
+
 /** Per channel { start, multiplier, left | right << 8 }. */
 function records(start: Int32Array, p: DepthwiseConv2DParams): Int32Array {
   const out = new Int32Array(p.outC * 3);
@@ -122,8 +149,8 @@ const SHARED_LOOPS = {
     name: 'tf_m0dw_single',
     code: `/* the shared Armv6-M depthwise loop (one input channel), one copy per model */
 static __attribute__((noinline)) void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                           int8_t *out, void *scratch) {
-  tf_m0dw_single_body(in, batches, g, w, q, out, scratch);
+                           const int16_t *sums, int8_t *out, void *scratch) {
+  tf_m0dw_single_body(in, batches, g, w, q, sums, out, scratch);
 }
 `,
   },
@@ -204,6 +231,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       scratch: ctx.scratch(),
       weights: ctx.addConst('w_m0', 'int8_t', tables.weights),
       records: ctx.addConst('rq', 'int32_t', tables.records),
+      sums: single ? ctx.addConst('wsum', 'int16_t', foldSums(filter, p)) : '',
       oyLo,
       oyHi,
       oxLo,
