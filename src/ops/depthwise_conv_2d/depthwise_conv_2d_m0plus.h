@@ -243,26 +243,137 @@ static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const i
 
 /*
  * Kernel rows or columns wholly in the padding are skipped, not read as zero points: their share of
- * the fold comes off the start. `sums` (a constant table, fold_sums in depthwise_conv_2d/m0plus.ts),
+ * the fold comes off the start. `sums` (a constant table, foldSums in depthwise_conv_2d/m0plus.ts),
  * per channel: `pre` (k_h + 1 rows), the sum of the weights of kernel rows [0, ky), and `cpre`
  * (k_w + 1 rows), the sum of the weights of columns [0, kx) over every kernel row; rows [lo, hi)
  * keep off * (pre[hi] - pre[lo]) of the start's off * pre[k_h], columns likewise. Windows cut on
  * both sides (corners), or with dilated columns, are gathered into `win` over their rows in the
- * image, zero points in the padded columns. `scratch`: k_h * k_w bytes (`win`).
+ * image, zero points in the padded columns.
+ *
+ * One output pixel (oy, ox) from channel c_from on, out at its first channel. Not inlined: its
+ * locals are off the stack while the interior rows' assembly runs (micro_speech's peak RAM).
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t *image, const tf_m0dw_geom_t *g, const int8_t *w,
+                                                                   const int32_t *q, const int16_t *sums, int8_t *out, int8_t *win, int oy,
+                                                                   int ox, int c_from) {
+  const int k_w = g->k_w, taps = g->k_h * k_w;
+  const int out_c = g->out_c, in_w = g->in_w, dh = g->dilation_h;
+  const int16_t *const pre = sums;
+  const int16_t *const cpre = pre + (g->k_h + 1) * out_c;
+  const int16_t *const pre_all = pre + g->k_h * out_c;
+  const int32_t off = -(int32_t)g->input_zero_point;
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int fy_lo = iy0 < 0 ? (dh - 1 - iy0) / dh : 0;
+  const int fy_end = (g->in_h + dh - 1 - iy0) / dh;
+  const int fy_hi = fy_end < g->k_h ? fy_end : g->k_h;
+  const int rows = fy_hi - fy_lo;
+  const int all_rows = rows == g->k_h;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  /* columns [fx_lo, fx_hi) in the image (undilated columns) */
+  const int fx_lo = ix0 < 0 ? -ix0 : 0;
+  const int fx_hi = in_w - ix0 < k_w ? in_w - ix0 : k_w;
+  const int cols = fx_hi - fx_lo;
+  const int in_place = g->dilation_w == 1 && (all_rows || cols == k_w);
+  int32_t acc[8];
+  if (rows <= 0 || (g->dilation_w == 1 && cols <= 0)) {
+    /* no tap in the image: the bias alone */
+    for (int c = 0; c < out_c; c += 4) {
+      for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - off * pre_all[c + j];
+      tf_m0dw_store(out + c, acc, q + TF_M0DW_REC_WORDS * c, 4, g);
+    }
+    return;
+  }
+  const int8_t *x;
+  tf_m0dw_run_t run;
+  int first;
+  const int16_t *lo, *hi;
+  run.acc = acc;
+  if (in_place) {
+    x = image + (iy0 + fy_lo * dh) * in_w + ix0 + fx_lo;
+    run.n = cols;
+    run.rows = rows;
+    run.step = dh * in_w;
+    first = fy_lo * k_w + fx_lo;
+    if (all_rows) {
+      lo = cpre + fx_lo * out_c;
+      hi = cpre + fx_hi * out_c;
+    } else {
+      lo = pre + fy_lo * out_c;
+      hi = pre + fy_hi * out_c;
+    }
+  } else {
+    int8_t *d = win;
+    for (int ky = fy_lo; ky < fy_hi; ++ky) {
+      const int8_t *const row = image + (iy0 + ky * dh) * in_w;
+      for (int kx = 0, ix = ix0; kx < k_w; ++kx, ix += g->dilation_w) {
+        *d++ = ix >= 0 && ix < in_w ? row[ix] : (int8_t)g->input_zero_point;
+      }
+    }
+    x = win;
+    run.n = rows * k_w;
+    run.rows = 1;
+    run.step = 0;
+    first = fy_lo * k_w;
+    lo = pre + fy_lo * out_c;
+    hi = pre + fy_hi * out_c;
+  }
+  const int whole = all_rows && cols == k_w;
+  const int32_t *qc = q + TF_M0DW_REC_WORDS * c_from;
+  for (int c = c_from; c < out_c;) {
+    const int gs = out_c - c >= 8 ? 8 : 4;
+    const int8_t *const wg = w + c * taps + first * gs;
+    run.wskip = (k_w - run.n) * gs;
+    if (gs == 8)
+      tf_m0dw_mac8(x, wg, qc, &run);
+    else
+      tf_m0dw_mac4(x, wg, qc, &run);
+    if (!whole) {
+      for (int j = 0; j < gs; ++j) acc[j] += off * (hi[c + j] - lo[c + j] - pre_all[c + j]);
+    }
+    tf_m0dw_store(out + c, acc, qc, gs, g);
+    c += gs;
+    qc += TF_M0DW_REC_WORDS * gs;
+  }
+}
+
+/*
+ * A row of windows inside the image (`row` at its first input row), the 8-channel groups of pixels
+ * [ox_lo, ox_hi) through tf_m0dw_row8 (all shifts right); out at the row's first pixel. Not inlined,
+ * like tf_m0dw_single_pixel: only one of the two frames is on the stack at a time.
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *row, const tf_m0dw_geom_t *g, const int8_t *w,
+                                                                  const int32_t *q, int8_t *out) {
+  const int out_c = g->out_c, taps = g->k_h * g->k_w;
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+  tf_m0dw_row_t r = {
+      .n = g->k_w,
+      .rows = g->k_h,
+      .step = g->dilation_h * g->in_w,
+      .pixels = g->ox_hi - g->ox_lo,
+      .xstep = g->stride_w,
+      .outstep = out_c,
+      .out = 0,
+      .k = &k8,
+  };
+  const int8_t *const x0 = row + g->ox_lo * g->stride_w - g->pad_left;
+  for (int c = 0; c + 8 <= out_c; c += 8) {
+    r.out = out + g->ox_lo * out_c + c;
+    tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
+  }
+}
+
+/*
+ * One input channel: rows of windows inside the image through tf_m0dw_row8 (groups of 8 channels,
+ * all shifts right), every other pixel and group through tf_m0dw_single_pixel. `sums`: see
+ * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`).
  */
 static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                                        const int16_t *sums, int8_t *out, void *scratch) {
-  const int k_w = g->k_w, taps = g->k_h * k_w;
   const int out_c = g->out_c;
-  const int16_t *const pre = sums;
-  const int16_t *const cpre = pre + (g->k_h + 1) * out_c;
   int8_t *const win = (int8_t *)scratch;
-  const int32_t off = -(int32_t)g->input_zero_point;
-  const int16_t *const pre_all = pre + g->k_h * out_c;
   const int in_w = g->in_w, dh = g->dilation_h;
   /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
   const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
-  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
   for (int b = 0; b < batches; ++b) {
     const int8_t *const image = in + b * g->in_h * in_w;
     for (int oy = 0; oy < g->out_h; ++oy) {
@@ -275,93 +386,13 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
       if (runs && all_rows) {
-        tf_m0dw_row_t r = {
-            .n = k_w,
-            .rows = rows,
-            .step = dh * in_w,
-            .pixels = g->ox_hi - g->ox_lo,
-            .xstep = g->stride_w,
-            .outstep = out_c,
-            .out = 0,
-            .k = &k8,
-        };
-        const int8_t *const x0 = image + iy0 * in_w + g->ox_lo * g->stride_w - g->pad_left;
-        for (int c = 0; c + 8 <= out_c; c += 8) {
-          r.out = out + g->ox_lo * out_c + c;
-          tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
-        }
+        tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int c_from = ox >= run_lo && ox < run_hi ? out_c & ~7 : 0;
-        if (c_from == out_c) continue;
-        const int ix0 = ox * g->stride_w - g->pad_left;
-        /* columns [fx_lo, fx_hi) in the image (undilated columns) */
-        const int fx_lo = ix0 < 0 ? -ix0 : 0;
-        const int fx_hi = in_w - ix0 < k_w ? in_w - ix0 : k_w;
-        const int cols = fx_hi - fx_lo;
-        const int in_place = g->dilation_w == 1 && (all_rows || cols == k_w);
-        int32_t acc[8];
-        if (rows <= 0 || (g->dilation_w == 1 && cols <= 0)) {
-          /* no tap in the image: the bias alone */
-          for (int c = 0; c < out_c; c += 4) {
-            for (int j = 0; j < 4; ++j) acc[j] = q[TF_M0DW_REC_WORDS * (c + j)] - off * pre_all[c + j];
-            tf_m0dw_store(out + c, acc, q + TF_M0DW_REC_WORDS * c, 4, g);
-          }
-          continue;
-        }
-        const int8_t *x;
-        tf_m0dw_run_t run;
-        int first;
-        const int16_t *lo, *hi;
-        run.acc = acc;
-        if (in_place) {
-          x = image + (iy0 + fy_lo * dh) * in_w + ix0 + fx_lo;
-          run.n = cols;
-          run.rows = rows;
-          run.step = dh * in_w;
-          first = fy_lo * k_w + fx_lo;
-          if (all_rows) {
-            lo = cpre + fx_lo * out_c;
-            hi = cpre + fx_hi * out_c;
-          } else {
-            lo = pre + fy_lo * out_c;
-            hi = pre + fy_hi * out_c;
-          }
-        } else {
-          int8_t *d = win;
-          for (int ky = fy_lo; ky < fy_hi; ++ky) {
-            const int8_t *const row = image + (iy0 + ky * dh) * in_w;
-            for (int kx = 0, ix = ix0; kx < k_w; ++kx, ix += g->dilation_w) {
-              *d++ = ix >= 0 && ix < in_w ? row[ix] : (int8_t)g->input_zero_point;
-            }
-          }
-          x = win;
-          run.n = rows * k_w;
-          run.rows = 1;
-          run.step = 0;
-          first = fy_lo * k_w;
-          lo = pre + fy_lo * out_c;
-          hi = pre + fy_hi * out_c;
-        }
-        const int whole = all_rows && cols == k_w;
-        const int32_t *qc = q + TF_M0DW_REC_WORDS * c_from;
-        for (int c = c_from; c < out_c;) {
-          const int gs = out_c - c >= 8 ? 8 : 4;
-          const int8_t *const wg = w + c * taps + first * gs;
-          run.wskip = (k_w - run.n) * gs;
-          if (gs == 8)
-            tf_m0dw_mac8(x, wg, qc, &run);
-          else
-            tf_m0dw_mac4(x, wg, qc, &run);
-          if (!whole) {
-            for (int j = 0; j < gs; ++j) acc[j] += off * (hi[c + j] - lo[c + j] - pre_all[c + j]);
-          }
-          tf_m0dw_store(out + c, acc, qc, gs, g);
-          c += gs;
-          qc += TF_M0DW_REC_WORDS * gs;
-        }
+        if (c_from != out_c) tf_m0dw_single_pixel(image, g, w, q, sums, out, win, oy, ox, c_from);
       }
     }
   }
