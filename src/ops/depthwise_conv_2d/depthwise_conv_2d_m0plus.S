@@ -9,8 +9,8 @@
         .syntax unified
         .thumb
 
-        tf_m0_mac_fn tf_m0dw_mac8, 8, TF_M0DW_REC_BYTES
-        tf_m0_mac_fn tf_m0dw_mac4, 4, TF_M0DW_REC_BYTES
+        tf_m0dw_pair_mac_fn tf_m0dw_mac8, 8, TF_M0DW_REC_BYTES
+        tf_m0dw_pair_mac_fn tf_m0dw_mac4, 4, TF_M0DW_REC_BYTES
 
 /*
  *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
@@ -102,7 +102,7 @@
         str r4, [sp, #76]
 1:
         ldr r2, [sp, #60]
-        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
+        tf_m0dw_pair_load_starts 8, TF_M0DW_REC_BYTES
         ldr r5, [sp, #72]
         ldr r0, [sp, #52]
         ldr r1, [sp, #32]
@@ -110,7 +110,7 @@
         ldr r1, [sp, #40]
         str r1, [sp, #44]
 4:
-        tf_m0_run 8, 32
+        tf_m0dw_pair_run 8, 32
         ldr r2, [sp, #36]
         adds r3, r3, r2
         ldr r2, [sp, #44]
@@ -118,7 +118,8 @@
         str r2, [sp, #44]
         bne 4b
         mov r2, sp
-        tf_m0_store_acc 8
+        ldr r3, [sp, #60]
+        tf_m0dw_pair_store_acc 8, TF_M0DW_REC_BYTES
         ldr r0, [sp, #56]
         mov r1, sp
         ldr r2, [sp, #60]

@@ -67,6 +67,142 @@
         .if TF_M0DW_PIX_C != 0 || TF_M0DW_PIX_ACC != 4 || TF_M0DW_PIX_TEND != 8 || TF_M0DW_PIX_BASE != 12
         .error "tf_m0dw_pix_t: c, acc, tend, base must be the first four words, in order (one LDM)"
         .endif
+
+/* The one-input-channel loops' channel pairs (weights as depthwise_conv_2d/m0plus.ts's pairedWeights
+ * lays them out): per tap a halfword V = w_a + 256 w_b for each pair of channels (a, b), two pairs to
+ * a word. One MULS by x gives x w_a + 256 x w_b; a second by sxtb(V) = w_a gives x w_a alone. The
+ * pair's accumulators: A_a (w_a's sum) and A_ab (both), both started from a's start, so that
+ * A_ab - A_a = 256 * (b's sum) exactly (at most 255 taps: |sum| < 2^23) and b = start_b + that >> 8.
+ * One word of two pairs into A_a, A_ab, A_c, A_cd, the weights at r5 (post-incremented), x in r0;
+ * r1, r2 destroyed. 14 cycles (tf_m0_tap_word's four bytes take 16). */
+        .macro tf_m0dw_pair_word a, ab, c, cd
+        ldm r5!, {r2}
+        sxth r1, r2
+        muls r1, r0, r1
+        add \ab, r1
+        sxtb r1, r2
+        muls r1, r0, r1
+        add \a, r1
+        asrs r2, r2, #16
+        sxtb r1, r2
+        muls r1, r0, r1
+        add \c, r1
+        muls r2, r0, r2
+        add \cd, r2
+        .endm
+
+/* One tap of a block of `width` (8 or 4) channels in pairs: A_0 r6, A_01 r7, A_2 r8, A_23 r9 (then
+ * r10, r11, r12, lr). */
+        .macro tf_m0dw_pair_tap width
+        tf_m0dw_pair_word r6, r7, r8, r9
+        .if \width == 8
+        tf_m0dw_pair_word r10, r11, r12, lr
+        .elseif \width != 4
+        .error "tf_m0dw_pair_tap: a block is 8 or 4 channels"
+        .endif
+        .endm
+
+/* tf_m0_run with channel pairs (the same registers and frame slot) */
+        .macro tf_m0dw_pair_run width, n_slot
+        ldr r4, [sp, #(\n_slot)]
+        rsbs r4, r4, #0
+        lsls r2, r4, #31
+        bne .Lprun_odd\@
+.Lprun_pair\@:
+        ldrsb r0, [r3, r4]
+        tf_m0dw_pair_tap \width
+        adds r4, #1
+.Lprun_odd\@:
+        ldrsb r0, [r3, r4]
+        tf_m0dw_pair_tap \width
+        adds r4, #1
+        bne .Lprun_pair\@
+        .endm
+
+/* The pairs' accumulators from the starts at r2, `stride` bytes apart: both of a pair from its first
+ * channel's start (r0 destroyed). */
+        .macro tf_m0dw_pair_load_starts width, stride
+        ldr r6, [r2, #0]
+        mov r7, r6
+        ldr r0, [r2, #(2 * \stride)]
+        mov r8, r0
+        mov r9, r0
+        .if \width == 8
+        ldr r0, [r2, #(4 * \stride)]
+        mov r10, r0
+        mov r11, r0
+        ldr r0, [r2, #(6 * \stride)]
+        mov r12, r0
+        mov lr, r0
+        .endif
+        .endm
+
+/* One pair's second sum: start_b (at r3 + `at`) + (A_ab - A_a) >> 8 into r0 (r1 destroyed). */
+        .macro tf_m0dw_pair_second a, ab, at
+        mov r0, \ab
+        mov r1, \a
+        subs r0, r0, r1
+        asrs r0, r0, #8
+        ldr r1, [r3, #(\at)]
+        adds r0, r0, r1
+        .endm
+
+/* The block's `width` sums to int32 at r2, the second of each pair from its start at r3 + `stride` *
+ * its channel (r0, r1 destroyed). */
+        .macro tf_m0dw_pair_store_acc width, stride
+        str r6, [r2, #0]
+        tf_m0dw_pair_second r6, r7, \stride
+        str r0, [r2, #4]
+        mov r0, r8
+        str r0, [r2, #8]
+        tf_m0dw_pair_second r8, r9, (3 * \stride)
+        str r0, [r2, #12]
+        .if \width == 8
+        mov r0, r10
+        str r0, [r2, #16]
+        tf_m0dw_pair_second r10, r11, (5 * \stride)
+        str r0, [r2, #20]
+        mov r0, r12
+        str r0, [r2, #24]
+        tf_m0dw_pair_second r12, lr, (7 * \stride)
+        str r0, [r2, #28]
+        .endif
+        .endm
+
+/* tf_m0_mac_fn with channel pairs; the starts kept at [sp + 20] for the second sums. */
+        .macro tf_m0dw_pair_mac_fn name, width, stride
+        tf_m0_function \name
+        tf_m0_save_r4_r11
+        sub sp, #24
+        mov r5, r1
+        mov r6, r0
+        str r2, [sp, #20]
+        ldr r0, [r3, #TF_M0_RUN_ACC]
+        str r0, [sp, #0]
+        ldm r3!, {r0, r1, r4, r7}         /* n, rows, step, wskip */
+        str r0, [sp, #4]
+        str r1, [sp, #16]
+        str r4, [sp, #8]
+        str r7, [sp, #12]
+        adds r3, r6, r0
+        tf_m0dw_pair_load_starts \width, \stride
+1:
+        tf_m0dw_pair_run \width, 4
+        ldr r2, [sp, #8]
+        adds r3, r3, r2
+        ldr r2, [sp, #12]
+        adds r5, r5, r2
+        ldr r2, [sp, #16]
+        subs r2, #1
+        str r2, [sp, #16]
+        bne 1b
+        ldr r2, [sp, #0]
+        ldr r3, [sp, #20]
+        tf_m0dw_pair_store_acc \width, \stride
+        add sp, #24
+        tf_m0_restore_r4_r11_return
+        .size \name, . - \name
+        .endm
 /* clang-format on */
 #else /* C */
 #include <stdint.h>
@@ -155,12 +291,31 @@ static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_g
 }
 
 /* The C twins of the assembly: the same sums, on the host and other targets. */
-/* tf_m0dw_mac8/4 (common/m0plus_mac.h's block loop over the records' starts) */
+/* tf_m0dw_mac8/4: common/m0plus_mac.h's block loop over the records' starts with the weights in
+ * channel pairs (tf_m0dw_pair_word's arithmetic, wrapping as the registers do) */
+static inline void tf_m0dw_pair_mac_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run, int n) {
+  uint32_t a[4], ab[4];
+  for (int p = 0; p < n / 2; ++p) a[p] = ab[p] = (uint32_t)q[TF_M0DW_REC_WORDS * 2 * p];
+  for (int r = 0; r < run->rows; ++r, x += run->step, w += run->wskip) {
+    for (int k = 0; k < run->n; ++k, w += n) {
+      const int32_t xv = x[k];
+      for (int p = 0; p < n / 2; ++p) {
+        const int32_t v = (int16_t)(uint16_t)((uint32_t)(uint8_t)w[2 * p] | (uint32_t)(uint8_t)w[2 * p + 1] << 8);
+        a[p] += (uint32_t)(xv * (int32_t)(int8_t)v);
+        ab[p] += (uint32_t)(xv * v);
+      }
+    }
+  }
+  for (int p = 0; p < n / 2; ++p) {
+    run->acc[2 * p] = (int32_t)a[p];
+    run->acc[2 * p + 1] = q[TF_M0DW_REC_WORDS * (2 * p + 1)] + ((int32_t)(ab[p] - a[p]) >> 8);
+  }
+}
 static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 8);
+  tf_m0dw_pair_mac_c(x, w, q, run, 8);
 }
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
-  tf_m0dw_mac_c(x, w, q, TF_M0DW_REC_WORDS, run, 4);
+  tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
 /* tf_m0dw_rqn: k->n channels whose shifts are all right shifts */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {

@@ -8,7 +8,8 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
-import { depthwiseM0plusVariant } from './m0plus.ts';
+import { channelPairsFit, depthwiseM0plusVariant } from './m0plus.ts';
+import { constInt8 } from '../common/weighted.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
@@ -46,6 +47,11 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /**
+   * Every pair of output channels (2i, 2i + 1) at every tap fits the int16 w_2i + 256 w_2i+1 (not
+   * w_2i+1 = -128 under a negative w_2i): the Armv6-M one-input-channel loop's channel pairs.
+   */
+  channelPairsFit?: boolean;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -73,6 +79,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     depthMultiplier: g.outC / g.inC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
+    channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
   };
 }
 

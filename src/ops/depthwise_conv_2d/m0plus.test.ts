@@ -114,4 +114,46 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
   });
+
+  it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {
+    this.timeout(120000);
+    const rand = rng(2042);
+    const cases: CCase[] = [];
+    const fits: boolean[] = [];
+    while (cases.length < 24) {
+      const mult = [4, 8, 12, 16][randomInt(rand, 0, 3)]!;
+      const k = [randomInt(rand, 1, 10), randomInt(rand, 1, 8)];
+      const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const padding: Padding = rand() < 0.7 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [1, randomInt(rand, 1, 14), randomInt(rand, 1, 12), 1];
+      const outH = outputSize(padding, input[1], k[0]!, stride[0], 1);
+      const outW = outputSize(padding, input[2], k[1]!, stride[1], 1);
+      if (outH < 1 || outW < 1) continue;
+      const c = depthwiseCase(rand, { mult, k, stride, dilation: [1, 1], padding, input, outH, outW }, ARMV6M);
+      // the full int8 range: -128 on even channels anywhere, on odd ones over a non-negative partner,
+      // and in every third layer one pair that does not fit (-128 over a negative partner)
+      const filter = c.graph.tensors[c.op.inputs[1]!]!.data!;
+      const w = new Int8Array(filter.buffer, filter.byteOffset, filter.length);
+      for (let i = 0; i < w.length; i++) {
+        if (rand() < 0.15) w[i] = i % 2 === 0 || w[i - 1]! >= 0 ? -128 : 127;
+      }
+      const misfit = cases.length % 3 === 2;
+      if (misfit) {
+        w[0] = -1;
+        w[1] = -128;
+      }
+      cases.push(c);
+      fits.push(!misfit);
+    }
+    cases.forEach((c, i) => {
+      const p = depthwise.prepare(c.graph, c.op);
+      expect(p.channelPairsFit, `case ${i}`).to.equal(fits[i]);
+      expect(selectVariant(depthwise, p, c.isa).family).to.equal('armv6m');
+    });
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.op.attrs)}`).to.equal(undefined);
+    });
+  });
 });

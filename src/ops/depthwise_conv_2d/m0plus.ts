@@ -27,11 +27,40 @@ function fitsGeometry(p: DepthwiseConv2DParams): boolean {
 }
 
 /**
- * One input channel, out_c a multiple of 4: tf_m0dw_single. Its weight sums are int16 (foldSums):
- * at most 255 taps of |w| <= 128.
+ * One input channel, out_c a multiple of 4: tf_m0dw_single. Its weight sums are int16 (foldSums)
+ * and its channel pairs' second sums exact (tf_m0dw_pair_word) over at most 255 taps of |w| <= 128;
+ * the pairs must fit their halfword (TFLite's symmetric weights, in [-127, 127], always do).
  */
 function singleApplies(p: DepthwiseConv2DParams): boolean {
-  return p.inC === 1 && p.outC % 4 === 0 && p.kH * p.kW <= 255 && fitsGeometry(p);
+  return p.inC === 1 && p.outC % 4 === 0 && p.kH * p.kW <= 255 && p.channelPairsFit !== false && fitsGeometry(p);
+}
+
+/** The high byte of the halfword w_a + 256 w_b as stored (low byte w_a): w_b - [w_a < 0]. */
+function pairHigh(a: number, b: number): number {
+  return b - (a < 0 ? 1 : 0);
+}
+
+/** Whether every channel pair (2i, 2i + 1) of a [1, kH, kW, outC] filter fits its halfword. */
+export function channelPairsFit(filter: Int8Array, outC: number): boolean {
+  for (let t = 0; t + outC <= filter.length; t += outC) {
+    for (let c = 0; c + 1 < outC; c += 2) if (pairHigh(filter[t + c]!, filter[t + c + 1]!) < -128) return false;
+  }
+  return true;
+}
+
+/**
+ * tf_m0dw_single's weights: groupedWeights' order (per group of 8 channels, then a 4, every tap's
+ * bytes) with each channel pair (a, b) stored as the int16 w_a + 256 w_b (depthwise_conv_2d_m0plus.h,
+ * tf_m0dw_pair_word): bytes (w_a, w_b - [w_a < 0]).
+ */
+export function pairedWeights(grouped: Int8Array): Int8Array {
+  const out = Int8Array.from(grouped);
+  for (let i = 0; i + 1 < out.length; i += 2) {
+    const high = pairHigh(grouped[i]!, grouped[i + 1]!);
+    if (high < -128) throw new Error('depthwise: a channel pair does not fit its halfword (channelPairsFit)');
+    out[i + 1] = high;
+  }
+  return out;
 }
 
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
@@ -213,7 +242,9 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const tables =
       kernel === 'multm'
         ? multmTables(filter, records(start, p), p)
-        : { weights: groupedWeights(filter, taps, p.outC, single ? 8 : 4), records: records(start, p) };
+        : single
+          ? { weights: pairedWeights(groupedWeights(filter, taps, p.outC, 8)), records: records(start, p) }
+          : { weights: groupedWeights(filter, taps, p.outC, 4), records: records(start, p) };
     const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
     const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
     return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
