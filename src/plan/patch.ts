@@ -67,6 +67,12 @@ export interface PatchStageParams {
   outputBuffer?: number;
   subScratch: number;
   scratchBytes: number;
+  /**
+   * The output may start this many bytes before the input (OverlapRule): bands run top to bottom,
+   * each reads its input rows before it writes its output rows, and no band writes over input rows
+   * a later band still reads.
+   */
+  overlapGap: number;
   /** the model's MACs of the chain, and those the halo rows add */
   macs: number;
   extraMacs: number;
@@ -146,22 +152,32 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     };
   });
   const bands = Math.ceil(last.outH / tileRows);
-  // band buffers: each layer's input band, then the last output band if it cannot be written in place
-  let at = 0;
-  const inputBuffer = bandLayers.map((b) => {
-    const offset = at;
-    at += alignUp(b.inRows * b.inRowBytes, ARENA_ALIGNMENT);
-    return offset;
-  });
+  // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
+  // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
   const lastBand = bandLayers[bandLayers.length - 1]!;
-  let outputBuffer: number | undefined;
-  if (lastBand.outRowBytes % ARENA_ALIGNMENT !== 0) {
-    outputBuffer = at;
-    at += alignUp(lastBand.outRows * lastBand.outRowBytes, ARENA_ALIGNMENT);
-  }
+  const writesInPlace = lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
+  const regionBytes = [0, 1].map((parity) => {
+    const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
+    if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
+    return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
+  });
+  const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
+  const inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
+  // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
+  const outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
+  let at = regionBytes[0]! + regionBytes[1]!;
   const subScratch = at;
   at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes)), ARENA_ALIGNMENT);
   const macs = chain.reduce((n, l) => n + l.macs, 0);
+  // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
+  const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
+  const bandRow = (band: number) => Math.min(band * tileRows, last.outH - tileRows);
+  let overlapGap = 0;
+  for (let band = 0; band + 1 < bands; band++) {
+    const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
+    const stillRead = Math.min(Math.max(firstInputRow(bandRow(band + 1)), 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
+    overlapGap = Math.max(overlapGap, written - stillRead);
+  }
   const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0);
   const params: PatchStageParams = {
     choice: { ...choice, tileRows },
@@ -173,12 +189,23 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     outputBuffer,
     subScratch,
     scratchBytes: at,
+    overlapGap,
     macs,
     extraMacs: Math.round(executed - macs),
   };
   const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [chain[chain.length - 1]!.op.outputs[0]!], attrs: {} };
   const variant = stageVariant(params);
-  const stage: PreparedLayer = { position: choice.start, op, def: stageDef, params, macs, variant, scratchBytes: params.scratchBytes, isAlias: false };
+  const stage: PreparedLayer = {
+    position: choice.start,
+    op,
+    def: stageDef,
+    params,
+    macs,
+    variant,
+    scratchBytes: params.scratchBytes,
+    isAlias: false,
+    overlap: variant.overlap?.(params),
+  };
   const next = [...layers.slice(0, choice.start), stage, ...layers.slice(choice.start + choice.length)].map((l, position) => ({ ...l, position }));
   return { ...prepared, graph: { ...graph, ops: next.map((l) => l.op) }, layers: next };
 }
@@ -240,6 +267,7 @@ function stageVariant(p: PatchStageParams): KernelVariant<PatchStageParams> {
     family: 'portable',
     applies: () => true,
     scratchBytes: (q) => q.scratchBytes,
+    overlap: (q) => ({ input: 0, gap: alignUp(q.overlapGap, ARENA_ALIGNMENT) }),
     emit: emitStage,
     cFiles,
   };

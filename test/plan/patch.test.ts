@@ -104,6 +104,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
   });
 
   it('a band stage covers whole generated chains and leaves only their input and output in the arena', () => {
+    const paths = { overlapped: 0, outputBuffer: 0, inPlace: 0 };
     for (let seed = 1; seed <= 30; seed++) {
       const chain = randomChain(seed);
       const prepared = prepareGraph(chain.graph, chain.graph.name);
@@ -115,8 +116,17 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       // (extraMacs may be negative: rows a strided layer below never reads are not computed in bands)
       expect(p.macs).to.equal(prepared.layers.reduce((n, l) => n + l.macs, 0));
       // the arena holds the chain's input, its output and the band buffers: never a whole intermediate
-      expect(planArena(staged).tensorOffset.size).to.equal(2);
+      const plan = planArena(staged);
+      expect(plan.tensorOffset.size).to.equal(2);
+      if (plan.overlaps.length > 0) paths.overlapped++;
+      if (p.outputBuffer !== undefined) paths.outputBuffer++;
+      else paths.inPlace++;
     }
+    // the draw covers each path of the emitted stage: output over its input, output rows via a buffer or in place
+    expect(
+      Object.values(paths).every((n) => n > 0),
+      JSON.stringify(paths),
+    ).to.equal(true);
   });
 
   it('the C of generated chains run in random bands equals the whole-tensor reference on the host (ASan+UBSan)', async () => {
@@ -140,9 +150,15 @@ describe('row-band patch stages (plan/patch.ts)', function () {
   for (const [target, seeds] of [
     ['cortex-m4', [11, 12, 13]],
     ['rp2040', [14, 15]],
+    ['esp32c3', [16]],
   ] as const) {
     it(`the same on the emulated ${target} (its own kernel variants on band geometry)`, async function () {
-      requireTools(this, target === 'rp2040' ? ['arm-none-eabi-gcc'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      const tools = {
+        'cortex-m4': ['arm-none-eabi-gcc', 'qemu-system-arm'],
+        rp2040: ['arm-none-eabi-gcc'],
+        esp32c3: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'],
+      };
+      requireTools(this, tools[target]);
       for (const seed of seeds) {
         const chain = randomChain(seed);
         const rand = rng(seed * 7);
