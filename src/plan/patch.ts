@@ -368,6 +368,12 @@ function describeParams(p: PatchStageParams): string {
 
 /** Output rows per band tried: small bands cost recompute, large ones band buffers. */
 const TILE_ROWS = [1, 2, 3, 4, 6, 8, 12, 16];
+/**
+ * `auto` without a budget takes no stage that recomputes more than this share of the model's MACs:
+ * 1-row bands can double a chain's work for the last few hundred bytes (ResNet-8 on the RP2040:
+ * -25% arena for +39% cycles). A budget lifts the cap (it asks for the bytes).
+ */
+export const AUTO_MAX_EXTRA_MACS = 0.1;
 /** Stages fully planned (the best by the live-bytes bound); the rest are judged by that bound. */
 const PLANNED = 6;
 
@@ -394,7 +400,8 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
 
 /**
  * The graph with a band stage, when one makes the arena smaller than without (`choice` forces one
- * stage). Without `ramBudget`: the smallest arena, ties to fewer recomputed MACs. With it: the
+ * stage). Without `ramBudget`: the smallest arena among stages recomputing at most
+ * AUTO_MAX_EXTRA_MACS of the model's MACs, ties to fewer recomputed MACs. With it: the
  * stage with the fewest recomputed MACs among those that fit the budget (taller bands recompute
  * less), else the smallest arena. Plans in the memory-optimal op order.
  */
@@ -405,6 +412,7 @@ export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base
     const patched = planMemory(applyPatch(prepared, option));
     return { ...patched, before, stage: patched.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
   }
+  const maxExtra = AUTO_MAX_EXTRA_MACS * prepared.layers.reduce((n, l) => n + l.macs, 0);
   const bound = (g: PreparedGraph) => {
     const requests = bufferRequests(g);
     return liveBytesLowerBound(requests, ARENA_ALIGNMENT, overlapPairs(g, requests));
@@ -415,7 +423,7 @@ export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base
       const stage = g.layers[choice.start]!;
       return { g, bound: bound(g), extra: (stage.params as PatchStageParams).extraMacs };
     })
-    .filter((c) => c.bound < before)
+    .filter((c) => c.bound < before && (ramBudget !== undefined || c.extra <= maxExtra))
     .sort((a, b) => a.bound - b.bound || a.extra - b.extra);
   // under a budget, the cheapest stages whose bound fits are planned too
   const cheapFits = ramBudget === undefined ? [] : ranked.filter((c) => c.bound <= ramBudget).sort((a, b) => a.extra - b.extra);
