@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { loadGraph } from './model/load.ts';
+import { TinyforgeError } from './errors.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
@@ -64,7 +65,19 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
     const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
     return { source, graph: prepared.graph, prepared, plan, generated, patch };
   }
-  const fitted = fitToBudget(banded.prepared, options.budget, (p, plan) => generateC(p, plan, options.isa).layerConstBytes, source);
+  const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
+  // a stage the budget took that does not fit alone: frugal kernels without it first, with it if they fall short
+  const stageFitsAlone = !stage || ram === undefined || banded.plan.arenaBytes <= ram || options.patch !== undefined;
+  let fitted: ReturnType<typeof fitToBudget>;
+  if (stageFitsAlone) fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+  else {
+    try {
+      fitted = fitToBudget(fastest, options.budget, constBytes, source);
+    } catch (e) {
+      if (!(e instanceof TinyforgeError)) throw e;
+      fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+    }
+  }
   const { prepared, plan } = planMemory(fitted.prepared);
   const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);

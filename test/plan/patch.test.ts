@@ -23,6 +23,8 @@ import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
 import { requireTools } from '../build/helpers.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 interface Chain {
   graph: Graph;
@@ -195,5 +197,21 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     const fitted = compileGraph(chain.graph, 'budget', { budget: { ram: budget } });
     expect(fitted.plan.arenaBytes).to.be.at.most(budget);
     expect(fitted.patch?.stage.extraMacs).to.be.at.most(plain.patch.stage.extraMacs);
+  });
+
+  it('inspect --patch auto shows the stage on person_detect and a lower arena; a malformed --patch is a clean error', function () {
+    if (!sharedModelsAvailable(this)) return;
+    const r = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', '--patch', 'auto']);
+    expect(r.status, r.stderr).to.equal(0);
+    const m =
+      /patch stage \(layer 0\): .* in \d+ bands of \d+ output rows?, band buffers [\d,]+ B, \+[\d,]+ MACs recomputed .*; arena ([\d,]+) -> ([\d,]+) B/.exec(
+        r.stdout,
+      );
+    expect(m, r.stdout.slice(-600)).to.not.equal(null);
+    const [before, after] = [m![1]!, m![2]!].map((v) => Number(v.replace(/,/g, '')));
+    expect(after!).to.be.below(before!);
+    const bad = tinyforge(['inspect', sharedModelPath('person_detect'), '--patch', 'rows']);
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr).to.match(/--patch must be auto, off, or START:LENGTH:ROWS/);
   });
 });
