@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { loadGraph } from './model/load.ts';
+import { TinyforgeError } from './errors.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
@@ -11,6 +12,7 @@ import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/out
 import type { KernelIsa } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
+import { PATCH_STAGE, type PatchOption, type PatchReport, type PatchStageParams, planWithPatch } from './plan/patch.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 
@@ -24,6 +26,12 @@ export interface CompileOptions {
   provenance?: Provenance;
   /** fit the arena and constant tables to this budget, trading speed for memory (plan/budget.ts) */
   budget?: MemoryBudget;
+  /**
+   * Row-band execution of an initial convolution chain (plan/patch.ts): `auto` uses the stage that
+   * lowers the arena most, if any; a choice forces one. Default: off, except that a `budget.ram` the
+   * whole-tensor plan misses tries `auto` first (bands cost recomputed halo rows).
+   */
+  patch?: PatchOption;
 }
 
 export interface CompiledModel {
@@ -35,22 +43,53 @@ export interface CompiledModel {
   generated: GeneratedModel;
   /** what fitting to `CompileOptions.budget` moved and cost; absent without a budget */
   budget?: BudgetOutcome;
+  /** the row-band stage, when one runs */
+  patch?: PatchReport;
 }
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
   const graph = optimizeGraph(input, source);
   const fastest = prepareGraph(graph, source, options.isa);
+  // the ops may run in another topological order when that needs a smaller arena
+  const whole = planMemory(fastest);
+  const ram = options.budget?.ram;
+  const patchOption = options.patch ?? (ram !== undefined && whole.plan.arenaBytes > ram ? 'auto' : 'off');
+  const banded = planWithPatch(fastest, patchOption, whole, ram);
+  const stage = banded.stage;
+  const patch = stage
+    ? { stage: stage.params as PatchStageParams, position: stage.position, arenaBefore: banded.before, arenaAfter: banded.plan.arenaBytes }
+    : undefined;
   if (!options.budget) {
-    // the ops may run in another topological order when that needs a smaller arena
-    const { prepared, plan } = planMemory(fastest);
+    const { prepared, plan } = banded;
     const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
-    return { source, graph: prepared.graph, prepared, plan, generated };
+    return { source, graph: prepared.graph, prepared, plan, generated, patch };
   }
-  const fitted = fitToBudget(fastest, options.budget, (p, plan) => generateC(p, plan, options.isa).layerConstBytes, source);
+  const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
+  // a stage the budget took that does not fit alone: frugal kernels without it first, with it if they fall short
+  const stageFitsAlone = !stage || ram === undefined || banded.plan.arenaBytes <= ram || options.patch !== undefined;
+  let fitted: ReturnType<typeof fitToBudget>;
+  if (stageFitsAlone) fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+  else {
+    try {
+      fitted = fitToBudget(fastest, options.budget, constBytes, source);
+    } catch (e) {
+      if (!(e instanceof TinyforgeError)) throw e;
+      fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+    }
+  }
   const { prepared, plan } = planMemory(fitted.prepared);
   const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
-  return { source, graph: prepared.graph, prepared, plan, generated, budget: fitted.outcome };
+  const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
+  return {
+    source,
+    graph: prepared.graph,
+    prepared,
+    plan,
+    generated,
+    budget: fitted.outcome,
+    patch: patch && kept ? { ...patch, position: kept.position, arenaAfter: plan.arenaBytes } : undefined,
+  };
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */

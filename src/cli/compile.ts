@@ -8,12 +8,16 @@ import { formatPlan } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
 import { formatBudget } from '../plan/budget.ts';
 import type { CompiledModel } from '../compile.ts';
-import { byteSizeOption } from './device-options.ts';
+import { byteSizeOption, patchOption } from './device-options.ts';
+import { type PatchOption, formatPatch } from '../plan/patch.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
   const plan = formatPlan(compiled.graph, compiled.plan);
-  return compiled.budget ? `${plan}\n${formatBudget(compiled.budget)}` : plan;
+  const lines = [plan];
+  if (compiled.patch) lines.push(formatPatch(compiled.patch));
+  if (compiled.budget) lines.push(formatBudget(compiled.budget));
+  return lines.join('\n');
 }
 
 export function compileCommand(): Command {
@@ -29,20 +33,30 @@ export function compileCommand(): Command {
       byteSizeOption('--max-ram'),
     )
     .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
+    .option(
+      '--patch <mode>',
+      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (when it lowers the arena), off, or START:LENGTH:ROWS; default off unless --max-ram needs it',
+      patchOption,
+    )
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
-    .action((modelPath: string, opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number }) => {
-      const target = loadTarget(opts.target);
-      const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
-      // the banner of every generated file: the target and the command line that made it
-      const options = { isa: target.isa, budget, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
-      if (opts.project !== undefined) {
-        const compiled = compileFile(modelPath, options);
-        const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
-        process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
-        return;
-      }
-      const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
-      const files = compiled.generated.files.map((f) => f.name).join(', ');
-      process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
-    });
+    .action(
+      (
+        modelPath: string,
+        opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number; patch?: PatchOption },
+      ) => {
+        const target = loadTarget(opts.target);
+        const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
+        // the banner of every generated file: the target and the command line that made it
+        const options = { isa: target.isa, budget, patch: opts.patch, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
+        if (opts.project !== undefined) {
+          const compiled = compileFile(modelPath, options);
+          const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
+          process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
+          return;
+        }
+        const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
+        const files = compiled.generated.files.map((f) => f.name).join(', ');
+        process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
+      },
+    );
 }

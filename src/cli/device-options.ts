@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
+import type { PatchOption } from '../plan/patch.ts';
 
 /** `--link pty|stdio` of the commands that talk to a board. */
 export function linkOption(value: string): EmulatorLink {
@@ -12,6 +13,15 @@ export function linkOption(value: string): EmulatorLink {
  * A byte count as engineers write it: `49152`, `48K`/`48KB`/`48KiB` (1024 bytes), `1M`/`1MB` (1024 KB).
  * `option` names the flag in the error.
  */
+/** `--patch auto|off|START:LENGTH:ROWS` (plan/patch.ts). */
+export function patchOption(value: string): PatchOption {
+  if (value === 'auto' || value === 'off') return value;
+  const m = /^(\d+):(\d+):(\d+)$/.exec(value);
+  if (!m)
+    throw new TinyforgeError(`--patch must be auto, off, or START:LENGTH:ROWS (first layer position, number of layers, output rows per band), got '${value}'`);
+  return { start: Number(m[1]), length: Number(m[2]), tileRows: Number(m[3]) };
+}
+
 export function byteSizeOption(option: string): (value: string) => number {
   return (value) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib)?\s*$/i.exec(value);

@@ -7,7 +7,8 @@ import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { loadTarget } from '../build/targets.ts';
 import type { Graph } from '../ir/graph.ts';
-import { planMemory } from '../plan/schedule.ts';
+import { type PatchOption, describePatchStage, planWithPatch } from '../plan/patch.ts';
+import { patchOption } from './device-options.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson } from '../report/json.ts';
 
@@ -16,8 +17,13 @@ export function inspectCommand(): Command {
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
+    .option(
+      '--patch <mode>',
+      'show the plan with an initial convolution chain run in row bands: auto, off, START:LENGTH:ROWS (as compile --patch)',
+      patchOption,
+    )
     .option('--json', 'print one JSON object on stdout')
-    .action((modelPath: string, opts: { json?: boolean; target: string }) => {
+    .action((modelPath: string, opts: { json?: boolean; target: string; patch?: PatchOption }) => {
       const target = loadTarget(opts.target);
       const original = loadGraph(modelPath);
       const source = basename(modelPath);
@@ -38,12 +44,16 @@ export function inspectCommand(): Command {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;
       }
-      const planned = prepared ? planMemory(prepared) : undefined;
+      const planned = prepared ? planWithPatch(prepared, opts.patch ?? 'off') : undefined;
+      const stageLine = planned?.stage
+        ? `${describePatchStage(planned.stage)}; arena ${planned.before.toLocaleString('en-US')} -> ${planned.plan.arenaBytes.toLocaleString('en-US')} B`
+        : undefined;
       prepared = planned?.prepared;
       if (planned) graph = planned.prepared.graph;
       const plan = planned?.plan;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(inspectionJson(graph, prepared, plan, missing, problem))}\n`);
+        const json = inspectionJson(graph, prepared, plan, missing, problem);
+        process.stdout.write(`${JSON.stringify(stageLine ? { ...json, patch: stageLine } : json)}\n`);
         return;
       }
       const out = [
@@ -54,6 +64,7 @@ export function inspectCommand(): Command {
       if (missing.length > 0) out.push(`unsupported ops (${missing.length}): ${missing.join(', ')}`);
       if (problem) out.push(`cannot compile: ${problem}`);
       if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
+      if (stageLine) out.push(stageLine);
       if (prepared) {
         const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
         out.push(

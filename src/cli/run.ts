@@ -4,7 +4,8 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { byteSizeOption, linkOption } from './device-options.ts';
+import { byteSizeOption, linkOption, patchOption } from './device-options.ts';
+import type { PatchOption } from '../plan/patch.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
@@ -20,6 +21,7 @@ export function runCommand(): Command {
     .option('--timeout <seconds>', 'limit for the run on the board', '300')
     .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
     .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
+    .option('--patch <mode>', 'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch)', patchOption)
     .option('--json', 'print one JSON object on stdout')
     .action(
       async (
@@ -35,6 +37,7 @@ export function runCommand(): Command {
           link: EmulatorLink;
           maxRam?: number;
           maxFlash?: number;
+          patch?: PatchOption;
         },
       ) => {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
@@ -46,6 +49,7 @@ export function runCommand(): Command {
           workDir: opts.keep,
           link: opts.link,
           budget: opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined,
+          patch: opts.patch,
           timeoutMs: Number(opts.timeout) * 1000,
           progress: (m) => process.stderr.write(`${m}\n`),
         });

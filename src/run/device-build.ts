@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../compile.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
+import type { PatchOption } from '../plan/patch.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import type { Graph } from '../ir/graph.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
@@ -78,8 +79,9 @@ export function compileForTarget(
   target: TargetDescriptor,
   board: BoardDescriptor | undefined,
   budget?: MemoryBudget,
+  patch?: PatchOption,
 ): CompiledModel {
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, provenance: harnessProvenance(modelPath, target.name) });
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, provenance: harnessProvenance(modelPath, target.name) });
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }

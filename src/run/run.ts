@@ -7,6 +7,7 @@ import { boardOf, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
+import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -28,6 +29,8 @@ export interface RunOptions {
   link?: EmulatorLink;
   /** fit the arena / constant tables to this budget (compile --max-ram / --max-flash) */
   budget?: MemoryBudget;
+  /** row-band execution of an initial convolution chain (compile --patch) */
+  patch?: PatchOption;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
 }
@@ -75,8 +78,9 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const compiled = compileForTarget(graph, modelPath, target, board, options.budget);
+  const compiled = compileForTarget(graph, modelPath, target, board, options.budget, options.patch);
   if (compiled.budget) progress(formatBudget(compiled.budget));
+  if (compiled.patch) progress(formatPatch(compiled.patch));
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Patch-based execution of an initial chain of convolutions in row bands (MCUNetV2's idea, bands
+ * instead of 2-D patches): the high-resolution tensors inside the chain never exist whole. For each
+ * band of `tileRows` rows of the chain's LAST output, the rows each layer needs (its receptive field
+ * back through strides, dilation and padding) are computed into small band buffers, layer by layer,
+ * and the last layer writes its rows straight into the full output tensor. Rows of a band that fall
+ * outside the image are the padding: they are set to the tensor's zero point after the layer before
+ * wrote them (an int8 convolution skips padded taps, which is the same as reading the input zero
+ * point), so every layer runs on its band with VALID height and its own width padding. Bands overlap
+ * by the halo, whose rows are computed again (the recompute cost, `extraMacs`).
+ *
+ * Each band layer is an ordinary prepared layer with a smaller height (`inH`, `outH`, `padTop` 0):
+ * the same kernel variants emit it with compile-time constants, and the stage is one layer to the
+ * planner (its band buffers are its scratch). The reference semantics stay the original layers'.
+ */
+import { type Op, type Tensor, isConstant } from '../ir/graph.ts';
+import { type TensorBuffer, tensorBuffer } from '../ir/buffers.ts';
+import type { KernelVariant, LayerEmitContext, OpDef } from '../ops/op.ts';
+import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
+import { selectVariant } from '../ops/variant.ts';
+import { renderOpTemplate } from '../ops/common/render.ts';
+import type { ConvWindowParams } from '../ops/common/conv_geometry.ts';
+import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
+import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
+import { planMemory } from './schedule.ts';
+
+/** A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows. */
+export interface PatchChoice {
+  start: number;
+  length: number;
+  tileRows: number;
+}
+
+/** `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; or one stage. */
+export type PatchOption = 'off' | 'auto' | PatchChoice;
+
+const PATCHABLE = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);
+
+interface BandLayer {
+  original: PreparedLayer;
+  band: PreparedLayer;
+  /** rows of its input (and output) per band */
+  inRows: number;
+  outRows: number;
+  /** the height of its full input tensor */
+  inH: number;
+  inRowBytes: number;
+  outRowBytes: number;
+  strideH: number;
+  padTop: number;
+  inputZeroPoint: number;
+  /** its op's input i → the stage op's input index (-1: absent) */
+  inputMap: number[];
+}
+
+export interface PatchStageParams {
+  choice: PatchChoice;
+  layers: BandLayer[];
+  /** intermediate tensors (the reference interpreter's buffers for them) */
+  intermediates: Tensor[];
+  bands: number;
+  /** the last layer's output height */
+  outH: number;
+  /** offsets in the stage scratch: the band buffer holding each layer's input, the last layer's output band (when its rows are not 16-byte aligned in the tensor), the band layers' own scratch */
+  inputBuffer: number[];
+  outputBuffer?: number;
+  subScratch: number;
+  scratchBytes: number;
+  /**
+   * The output may start this many bytes before the input (OverlapRule): bands run top to bottom,
+   * each reads its input rows before it writes its output rows, and no band writes over input rows
+   * a later band still reads.
+   */
+  overlapGap: number;
+  /** the model's MACs of the chain, and those the halo rows add */
+  macs: number;
+  extraMacs: number;
+}
+
+/** The window geometry of a conv / depthwise layer (both prepare ConvWindowParams). */
+const windowOf = (l: PreparedLayer) => l.params as ConvWindowParams & { inputOffset: number };
+
+/** The layers from `start` a band stage may cover, at most `max`: int8 convolutions, one consumer each. */
+export function patchableChain(prepared: PreparedGraph, start: number, max = 8): number {
+  const { graph, layers } = prepared;
+  const uses = new Map<number, number>();
+  for (const l of layers) for (const t of l.op.inputs) if (t >= 0) uses.set(t, (uses.get(t) ?? 0) + 1);
+  const keep = new Set([...graph.outputs, ...graph.tensors.filter((t) => t.isVariable).map((t) => t.index)]);
+  let n = 0;
+  for (let p = start; p < layers.length && n < max; p++, n++) {
+    const l = layers[p]!;
+    if (!PATCHABLE.has(l.op.kind) || l.isAlias) break;
+    const input = graph.tensors[l.op.inputs[0]!]!;
+    const output = graph.tensors[l.op.outputs[0]!]!;
+    if (input.dtype !== 'int8' || output.dtype !== 'int8' || input.shape[0] !== 1 || windowOf(l).batches !== 1) break;
+    if (l.op.inputs.slice(1).some((t) => t >= 0 && !isConstant(graph.tensors[t]!))) break;
+    if (n > 0) {
+      const before = layers[p - 1]!;
+      const link = before.op.outputs[0]!;
+      if (l.op.inputs[0] !== link || uses.get(link) !== 1 || keep.has(link)) break;
+    }
+  }
+  return n;
+}
+
+/** The prepared graph with the chain replaced by one band stage. */
+export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
+  const { graph, layers, isa } = prepared;
+  const chain = layers.slice(choice.start, choice.start + choice.length);
+  if (chain.length !== choice.length || choice.length < 2 || patchableChain(prepared, choice.start, choice.length) < choice.length) {
+    throw new Error(`internal: layers ${choice.start}..${choice.start + choice.length - 1} are not a chain a band stage can run`);
+  }
+  const last = windowOf(chain[chain.length - 1]!);
+  const tileRows = Math.max(1, Math.min(choice.tileRows, last.outH));
+  // the stage reads the chain's input and every weight, bias and table of its layers
+  const stageInputs: number[] = [chain[0]!.op.inputs[0]!];
+  const inputMaps = chain.map((l) =>
+    l.op.inputs.map((t, i) => {
+      if (i === 0) return 0;
+      if (t < 0) return -1;
+      stageInputs.push(t);
+      return stageInputs.length - 1;
+    }),
+  );
+  // rows per band, from the last layer back: a layer's input rows are the previous one's output rows
+  const outRows: number[] = new Array(chain.length);
+  const inRows: number[] = new Array(chain.length);
+  let rows = tileRows;
+  for (let k = chain.length - 1; k >= 0; k--) {
+    const w = windowOf(chain[k]!);
+    outRows[k] = rows;
+    rows = (rows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
+    inRows[k] = rows;
+  }
+  const bandLayers: BandLayer[] = chain.map((l, k) => {
+    const w = windowOf(l);
+    const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
+    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa));
+    return {
+      original: l,
+      band,
+      inRows: inRows[k]!,
+      outRows: outRows[k]!,
+      inH: w.inH,
+      inRowBytes: w.inW * w.inC,
+      outRowBytes: w.outW * w.outC,
+      strideH: w.strideH,
+      padTop: w.padTop,
+      inputZeroPoint: -w.inputOffset,
+      inputMap: inputMaps[k]!,
+    };
+  });
+  const bands = Math.ceil(last.outH / tileRows);
+  // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
+  // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
+  const lastBand = bandLayers[bandLayers.length - 1]!;
+  const writesInPlace = lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
+  const regionBytes = [0, 1].map((parity) => {
+    const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
+    if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
+    return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
+  });
+  const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
+  const inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
+  // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
+  const outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
+  let at = regionBytes[0]! + regionBytes[1]!;
+  const subScratch = at;
+  at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes)), ARENA_ALIGNMENT);
+  const macs = chain.reduce((n, l) => n + l.macs, 0);
+  // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
+  const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
+  const bandRow = (band: number) => Math.min(band * tileRows, last.outH - tileRows);
+  let overlapGap = 0;
+  for (let band = 0; band + 1 < bands; band++) {
+    const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
+    const stillRead = Math.min(Math.max(firstInputRow(bandRow(band + 1)), 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
+    overlapGap = Math.max(overlapGap, written - stillRead);
+  }
+  const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0);
+  const params: PatchStageParams = {
+    choice: { ...choice, tileRows },
+    layers: bandLayers,
+    intermediates: chain.slice(0, -1).map((l) => graph.tensors[l.op.outputs[0]!]!),
+    bands,
+    outH: last.outH,
+    inputBuffer,
+    outputBuffer,
+    subScratch,
+    scratchBytes: at,
+    overlapGap,
+    macs,
+    extraMacs: Math.round(executed - macs),
+  };
+  const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [chain[chain.length - 1]!.op.outputs[0]!], attrs: {} };
+  const variant = stageVariant(params);
+  const stage: PreparedLayer = {
+    position: choice.start,
+    op,
+    def: stageDef,
+    params,
+    macs,
+    variant,
+    scratchBytes: params.scratchBytes,
+    isAlias: false,
+    overlap: variant.overlap?.(params),
+  };
+  const next = [...layers.slice(0, choice.start), stage, ...layers.slice(choice.start + choice.length)].map((l, position) => ({ ...l, position }));
+  return { ...prepared, graph: { ...graph, ops: next.map((l) => l.op) }, layers: next };
+}
+
+export const PATCH_STAGE = 'PATCH_STAGE';
+
+/** The band stage a compile used: its layers and what it saved and cost. */
+export interface PatchReport {
+  stage: PatchStageParams;
+  position: number;
+  /** arena bytes with whole tensors, and with the stage */
+  arenaBefore: number;
+  arenaAfter: number;
+}
+
+/** The stage a compile used and the arena it saved, one line. */
+export function formatPatch(r: PatchReport): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  return `${describeStage(r.stage, r.position)}; arena ${n(r.arenaBefore)} -> ${n(r.arenaAfter)} B`;
+}
+
+/** The stage's layers, band geometry and cost, one line (inspect, compile). */
+export function describePatchStage(layer: PreparedLayer): string | undefined {
+  if (layer.op.kind !== PATCH_STAGE) return undefined;
+  return describeStage(layer.params as PatchStageParams, layer.position);
+}
+
+function describeStage(p: PatchStageParams, position: number): string {
+  const kinds = p.layers.map((b) => `${b.original.op.kind}#${b.original.op.index}`).join(' -> ');
+  const pct = p.macs > 0 ? ((100 * p.extraMacs) / p.macs).toFixed(1) : '0';
+  return `patch stage (layer ${position}): ${kinds} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
+}
+
+const stageDef: OpDef<PatchStageParams> = {
+  kind: PATCH_STAGE,
+  dir: import.meta.dirname,
+  check() {},
+  prepare() {
+    throw new Error('internal: a patch stage is made by applyPatch, not prepared from a model op');
+  },
+  macs: () => 0,
+  // the reference: the original layers on whole tensors
+  evaluate(p, inputs, outputs) {
+    let current = inputs[0]!;
+    p.layers.forEach((b, k) => {
+      const ins = b.original.op.inputs.map((_, i) => (i === 0 ? current : b.inputMap[i]! < 0 ? undefined : inputs[b.inputMap[i]!]));
+      const out: TensorBuffer = k === p.layers.length - 1 ? outputs[0]! : tensorBuffer(p.intermediates[k]!);
+      b.original.def.evaluate(b.original.params, ins, [out]);
+      current = out;
+    });
+  },
+  emitC: (p, ctx) => emitStage(p, ctx),
+};
+
+function stageVariant(p: PatchStageParams): KernelVariant<PatchStageParams> {
+  const cFiles = [...new Set(p.layers.flatMap((b) => b.band.variant.cFiles ?? []))];
+  return {
+    name: `row bands (${p.layers.map((b) => b.band.variant.name).join(', ')})`,
+    family: 'portable',
+    applies: () => true,
+    scratchBytes: (q) => q.scratchBytes,
+    overlap: (q) => ({ input: 0, gap: alignUp(q.overlapGap, ARENA_ALIGNMENT) }),
+    emit: emitStage,
+    cFiles,
+  };
+}
+
+function emitStage(p: PatchStageParams, ctx: LayerEmitContext): string {
+  const fn = ctx.fnName;
+  const scratch = ctx.scratch();
+  const buffer = (offset: number) => `((int8_t *)(${scratch} + ${offset}u))`;
+  const last = p.layers.length - 1;
+  const copyRows = `${ctx.prefix}_band_copy_rows`;
+  const fillRows = `${ctx.prefix}_band_fill_rows`;
+  ctx.defineOnce(
+    'patch band rows',
+    `/* Row bands (plan/patch.ts): rows [first, first + count) of a tensor of height rows of row_bytes
+ * bytes; a row outside the tensor is padding, the tensor's zero point. */
+static void ${copyRows}(int8_t *band, const int8_t *tensor, int first, int count, int height, int row_bytes, int8_t zero_point) {
+  int r;
+  for (r = 0; r < count; r++) {
+    const int y = first + r;
+    if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
+    else memcpy(band + r * row_bytes, tensor + y * row_bytes, (size_t)row_bytes);
+  }
+}
+
+static void ${fillRows}(int8_t *band, int first, int count, int height, int row_bytes, int8_t zero_point) {
+  int r;
+  for (r = 0; r < count; r++) {
+    const int y = first + r;
+    if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
+  }
+}`,
+  );
+  const subs = p.layers.map((b, k) => {
+    const sub: LayerEmitContext = {
+      ...ctx,
+      op: b.original.op,
+      fnName: `${fn}_band${k}`,
+      input: (i) => (i === 0 ? (k === 0 ? `((int8_t *)${fn}_source)` : buffer(p.inputBuffer[k]!)) : ctx.input(b.inputMap[i]!)),
+      output: () => (k < last ? buffer(p.inputBuffer[k + 1]!) : p.outputBuffer !== undefined ? buffer(p.outputBuffer) : `((int8_t *)${fn}_destination)`),
+      scratch: () => `(${scratch} + ${p.subScratch}u)`,
+      addConst: (suffix, ctype, values) => ctx.addConst(`band${k}_${suffix}`, ctype, values),
+      render: (file, view) => renderOpTemplate(b.original.def.dir, file, view),
+    };
+    return b.band.variant.emit(b.band.params, sub);
+  });
+  const first = p.layers[0]!;
+  const lastBand = p.layers[last]!;
+  const outputTensor = ctx.output(0);
+  // where each layer's input band starts in its input tensor, from the last layer's output row back
+  const rowLines: string[] = [];
+  let below = 'row';
+  for (let k = last; k >= 0; k--) {
+    const b = p.layers[k]!;
+    rowLines.push(`    const int first${k} = ${below} * ${b.strideH} - ${b.padTop};`);
+    below = `first${k}`;
+  }
+  const body: string[] = [];
+  const directInput = first.inRowBytes % ARENA_ALIGNMENT === 0;
+  body.push(
+    directInput
+      ? `    if (first0 >= 0 && first0 + ${first.inRows} <= ${first.inH}) ${fn}_source = ${ctx.input(0)} + first0 * ${first.inRowBytes};
+    else {
+      ${copyRows}(${buffer(p.inputBuffer[0]!)}, ${ctx.input(0)}, first0, ${first.inRows}, ${first.inH}, ${first.inRowBytes}, ${first.inputZeroPoint});
+      ${fn}_source = ${buffer(p.inputBuffer[0]!)};
+    }`
+      : `    ${copyRows}(${buffer(p.inputBuffer[0]!)}, ${ctx.input(0)}, first0, ${first.inRows}, ${first.inH}, ${first.inRowBytes}, ${first.inputZeroPoint});
+    ${fn}_source = ${buffer(p.inputBuffer[0]!)};`,
+  );
+  p.layers.forEach((b, k) => {
+    if (k > 0) body.push(`    ${fillRows}(${buffer(p.inputBuffer[k]!)}, first${k}, ${b.inRows}, ${b.inH}, ${b.inRowBytes}, ${b.inputZeroPoint});`);
+    if (k === last && p.outputBuffer === undefined) body.push(`    ${fn}_destination = ${outputTensor} + row * ${lastBand.outRowBytes};`);
+    body.push(`    ${fn}_band${k}();`);
+  });
+  if (p.outputBuffer !== undefined)
+    body.push(`    memcpy(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes}u);`);
+  const pointers = [`static int8_t *${fn}_source;`];
+  if (p.outputBuffer === undefined) pointers.push(`static int8_t *${fn}_destination;`);
+  return `/* ${describeParams(p)} */
+${pointers.join('\n')}
+${subs.join('\n')}
+static void ${fn}(void) {
+  int band;
+  for (band = 0; band < ${p.bands}; band++) {
+    /* the last band ends at the last row (it may overlap the one before) */
+    const int row = band * ${p.choice.tileRows} < ${p.outH - p.choice.tileRows} ? band * ${p.choice.tileRows} : ${p.outH - p.choice.tileRows};
+${rowLines.join('\n')}
+${body.join('\n')}
+  }
+}
+`;
+}
+
+function describeParams(p: PatchStageParams): string {
+  const kinds = p.layers.map((b) => `${b.original.op.kind} ${b.inRows}->${b.outRows} rows`).join(', ');
+  return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}; ${p.extraMacs} MACs recomputed in the halos`;
+}
+
+/** Output rows per band tried: small bands cost recompute, large ones band buffers. */
+const TILE_ROWS = [1, 2, 3, 4, 6, 8, 12, 16];
+/**
+ * `auto` without a budget takes no stage that recomputes more than this share of the model's MACs:
+ * 1-row bands can double a chain's work for the last few hundred bytes (ResNet-8 on the RP2040:
+ * -25% arena for +39% cycles). A budget lifts the cap (it asks for the bytes).
+ */
+export const AUTO_MAX_EXTRA_MACS = 0.1;
+/** Stages fully planned (the best by the live-bytes bound); the rest are judged by that bound. */
+const PLANNED = 6;
+
+export interface PatchOutcome {
+  prepared: PreparedGraph;
+  plan: MemoryPlan;
+  /** arena bytes without a stage */
+  before: number;
+  stage?: PreparedLayer;
+}
+
+/** Every band stage the graph admits (chains of 2+ layers, band heights below the output height). */
+export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
+  const out: PatchChoice[] = [];
+  prepared.layers.forEach((_, start) => {
+    const most = patchableChain(prepared, start);
+    for (let length = 2; length <= most; length++) {
+      const outH = windowOf(prepared.layers[start + length - 1]!).outH;
+      for (const tileRows of TILE_ROWS) if (tileRows < outH) out.push({ start, length, tileRows });
+    }
+  });
+  return out;
+}
+
+/**
+ * The graph with a band stage, when one makes the arena smaller than without (`choice` forces one
+ * stage). Without `ramBudget`: the smallest arena among stages recomputing at most
+ * AUTO_MAX_EXTRA_MACS of the model's MACs, ties to fewer recomputed MACs. With it: the
+ * stage with the fewest recomputed MACs among those that fit the budget (taller bands recompute
+ * less), else the smallest arena. Plans in the memory-optimal op order.
+ */
+export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base = planMemory(prepared), ramBudget?: number): PatchOutcome {
+  const before = base.plan.arenaBytes;
+  if (option === 'off') return { ...base, before };
+  if (option !== 'auto') {
+    const patched = planMemory(applyPatch(prepared, option));
+    return { ...patched, before, stage: patched.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
+  }
+  const maxExtra = AUTO_MAX_EXTRA_MACS * prepared.layers.reduce((n, l) => n + l.macs, 0);
+  const bound = (g: PreparedGraph) => {
+    const requests = bufferRequests(g);
+    return liveBytesLowerBound(requests, ARENA_ALIGNMENT, overlapPairs(g, requests));
+  };
+  const ranked = patchCandidates(prepared)
+    .map((choice) => {
+      const g = applyPatch(prepared, choice);
+      const stage = g.layers[choice.start]!;
+      return { g, bound: bound(g), extra: (stage.params as PatchStageParams).extraMacs };
+    })
+    .filter((c) => c.bound < before && (ramBudget !== undefined || c.extra <= maxExtra))
+    .sort((a, b) => a.bound - b.bound || a.extra - b.extra);
+  // under a budget, the cheapest stages whose bound fits are planned too
+  const cheapFits = ramBudget === undefined ? [] : ranked.filter((c) => c.bound <= ramBudget).sort((a, b) => a.extra - b.extra);
+  const planned = [...new Set([...ranked.slice(0, PLANNED), ...cheapFits.slice(0, PLANNED)])].map((c) => ({
+    ...planMemory(c.g),
+    before,
+    extra: c.extra,
+  }));
+  const fits = (o: { plan: MemoryPlan }) => ramBudget !== undefined && o.plan.arenaBytes <= ramBudget;
+  let best: (PatchOutcome & { extra: number }) | undefined;
+  for (const o of planned) {
+    const size = o.plan.arenaBytes;
+    if (size >= before) continue;
+    const better = !best
+      ? true
+      : fits(best)
+        ? fits(o) && (o.extra < best.extra || (o.extra === best.extra && size < best.plan.arenaBytes))
+        : fits(o) || size < best.plan.arenaBytes || (size === best.plan.arenaBytes && o.extra < best.extra);
+    if (better) best = { ...o, stage: o.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
+  }
+  return best ?? { ...base, before };
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Row-band stages (plan/patch.ts) on GENERATED convolution chains: random CONV_2D / DEPTHWISE_CONV_2D
+ * stacks (kernels 1/3/5, strides 1/2, dilation 1/2, SAME/VALID, channel counts, non-zero zero points
+ * so materialised padding rows matter), run in random band heights. The compiled C with the stage
+ * must give the outputs of the reference WITHOUT it (whole tensors), on the host under ASan+UBSan
+ * and on the emulated Cortex-M4 (DSP kernels) and RP2040 (Armv6-M kernels).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../src/compile.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import { saveTflite } from '../../src/model/tflite/writer.ts';
+import { interpret } from '../../src/ops/interpreter.ts';
+import { prepareGraph } from '../../src/ops/prepare.ts';
+import { outputSize } from '../../src/ops/common/padding.ts';
+import { PATCH_STAGE, type PatchStageParams, applyPatch, patchableChain, planWithPatch } from '../../src/plan/patch.ts';
+import { planArena } from '../../src/plan/arena.ts';
+import { runModel } from '../../src/run/run.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
+import { resnet8 } from '../helpers/resnet_model.ts';
+import { requireTools } from '../build/helpers.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+
+interface Chain {
+  graph: Graph;
+  layers: number;
+  outH: number;
+}
+
+/** A random chain of 2-4 int8 convolutions on a random image; the last layer's output is the model's. */
+function randomChain(seed: number): Chain {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const b = new GraphBuilder(`chain${seed}`);
+  let h = randomInt(rand, 6, 24);
+  let w = randomInt(rand, 3, 14);
+  let c = pick([1, 2, 3, 4, 8]);
+  let q = { scale: 0.02 + rand() * 0.05, zeroPoint: randomInt(rand, -100, 100) };
+  let x = b.input({ shape: [1, h, w, c], q });
+  const layers = randomInt(rand, 2, 4);
+  let made = 0;
+  for (let i = 0; i < layers; i++) {
+    const depthwise = rand() < 0.5;
+    const k = pick([1, 3, 3, 5]);
+    const stride = pick([1, 1, 2]);
+    const dilation = k > 1 && rand() < 0.2 ? 2 : 1;
+    const padding = pick(['SAME', 'SAME', 'VALID'] as const);
+    const oh = outputSize(padding, h, k, stride, dilation);
+    const ow = outputSize(padding, w, k, stride, dilation);
+    if (oh < 2 || ow < 1) continue;
+    const multiplier = depthwise ? pick([1, 1, 2]) : 1;
+    const outC = depthwise ? c * multiplier : pick([1, 3, 4, 8, 16]);
+    const inPerFilter = depthwise ? 1 : c;
+    const scales = Array.from({ length: outC }, () => 0.002 + rand() * 0.01);
+    const filterShape = depthwise ? [1, k, k, outC] : [outC, k, k, c];
+    const filter = b.constant(
+      { shape: filterShape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: depthwise ? 3 : 0 } },
+      randomInt8(rand, outC * k * k * inPerFilter, -127, 127),
+    );
+    const bias = b.constant(
+      { shape: [outC], dtype: 'int32', quant: { scale: scales.map((s) => s * q.scale), zeroPoint: scales.map(() => 0), axis: 0 } },
+      Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)),
+    );
+    const outQ = { scale: q.scale * 0.01 * Math.sqrt(k * k * inPerFilter) * 40 + 0.01, zeroPoint: randomInt(rand, -60, 60) };
+    const attrs = {
+      padding,
+      strideH: stride,
+      strideW: stride,
+      dilationH: dilation,
+      dilationW: dilation,
+      activation: pick(['NONE', 'RELU', 'RELU6'] as const),
+      ...(depthwise ? { depthMultiplier: multiplier } : {}),
+    };
+    x = b.op(depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', [x, filter, bias], [{ shape: [1, oh, ow, outC], q: outQ }], attrs)[0]!;
+    [h, w, c, q] = [oh, ow, outC, outQ];
+    made++;
+  }
+  if (made < 2) return randomChain(seed + 1000);
+  b.output(x);
+  return { graph: b.build(), layers: made, outH: h };
+}
+
+function inputCases(graph: Graph, seed: number): Uint8Array[][] {
+  const rand = rng(seed);
+  return [0, 1].map(() =>
+    graph.inputs.map((i) => {
+      const n = graph.tensors[i]!.shape.reduce((a, d) => a * d, 1);
+      return new Uint8Array(randomInt8(rand, n).buffer);
+    }),
+  );
+}
+
+describe('row-band patch stages (plan/patch.ts)', function () {
+  this.timeout(600_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-patch-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a band stage covers whole generated chains and leaves only their input and output in the arena', () => {
+    const paths = { overlapped: 0, outputBuffer: 0, inPlace: 0 };
+    for (let seed = 1; seed <= 30; seed++) {
+      const chain = randomChain(seed);
+      const prepared = prepareGraph(chain.graph, chain.graph.name);
+      expect(patchableChain(prepared, 0), `seed ${seed}`).to.equal(chain.layers);
+      const staged = applyPatch(prepared, { start: 0, length: chain.layers, tileRows: 1 });
+      expect(staged.layers.map((l) => l.op.kind)).to.deep.equal([PATCH_STAGE]);
+      const p = staged.layers[0]!.params as PatchStageParams;
+      expect(p.bands).to.equal(chain.outH);
+      // (extraMacs may be negative: rows a strided layer below never reads are not computed in bands)
+      expect(p.macs).to.equal(prepared.layers.reduce((n, l) => n + l.macs, 0));
+      // the arena holds the chain's input, its output and the band buffers: never a whole intermediate
+      const plan = planArena(staged);
+      expect(plan.tensorOffset.size).to.equal(2);
+      if (plan.overlaps.length > 0) paths.overlapped++;
+      if (p.outputBuffer !== undefined) paths.outputBuffer++;
+      else paths.inPlace++;
+    }
+    // the draw covers each path of the emitted stage: output over its input, output rows via a buffer or in place
+    expect(
+      Object.values(paths).every((n) => n > 0),
+      JSON.stringify(paths),
+    ).to.equal(true);
+  });
+
+  it('the C of generated chains run in random bands equals the whole-tensor reference on the host (ASan+UBSan)', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const chain = randomChain(seed);
+      const rand = rng(seed * 7);
+      const tileRows = randomInt(rand, 1, chain.outH);
+      const path = join(dir, `chain${seed}.tflite`);
+      saveTflite(path, chain.graph);
+      const cases = inputCases(chain.graph, seed);
+      const whole = compileGraph(chain.graph, 'whole');
+      const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
+      const report = await runModel(path, { target: 'host', cases, sanitize: true, patch: { start: 0, length: chain.layers, tileRows } });
+      expect(
+        report.cases.map((c) => c.outputs),
+        `seed ${seed}, ${chain.layers} layers, bands of ${tileRows} rows`,
+      ).to.deep.equal(expected);
+    }
+  });
+
+  for (const [target, seeds] of [
+    ['cortex-m4', [11, 12, 13]],
+    ['rp2040', [14, 15]],
+    ['esp32c3', [16]],
+  ] as const) {
+    it(`the same on the emulated ${target} (its own kernel variants on band geometry)`, async function () {
+      const tools = {
+        'cortex-m4': ['arm-none-eabi-gcc', 'qemu-system-arm'],
+        rp2040: ['arm-none-eabi-gcc'],
+        esp32c3: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'],
+      };
+      requireTools(this, tools[target]);
+      for (const seed of seeds) {
+        const chain = randomChain(seed);
+        const rand = rng(seed * 7);
+        const tileRows = randomInt(rand, 1, chain.outH);
+        const path = join(dir, `chain${seed}_${target}.tflite`);
+        saveTflite(path, chain.graph);
+        const cases = inputCases(chain.graph, seed);
+        const whole = compileGraph(chain.graph, 'whole');
+        const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
+        const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows } });
+        expect(
+          report.cases.map((c) => c.outputs),
+          `seed ${seed}, bands of ${tileRows} rows`,
+        ).to.deep.equal(expected);
+      }
+    });
+  }
+
+  it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {
+    const prepared = prepareGraph(resnet8(), 'resnet8', { dsp: true });
+    const off = planWithPatch(prepared, 'off');
+    expect(off.stage).to.equal(undefined);
+    const auto = planWithPatch(prepared, 'auto');
+    expect(auto.plan.arenaBytes).to.be.at.most(off.plan.arenaBytes);
+    if (auto.stage) expect(auto.plan.arenaBytes).to.be.below(off.plan.arenaBytes);
+  });
+
+  it('under a RAM budget the whole-tensor plan misses, compile picks a stage that fits with the fewest recomputed MACs', () => {
+    const chain = randomChain(3);
+    const whole = compileGraph(chain.graph, 'whole');
+    const plain = compileGraph(chain.graph, 'auto', { patch: 'auto' });
+    if (!plain.patch) return; // this chain gains nothing from bands
+    const budget = Math.floor((whole.plan.arenaBytes + plain.plan.arenaBytes) / 2);
+    const fitted = compileGraph(chain.graph, 'budget', { budget: { ram: budget } });
+    expect(fitted.plan.arenaBytes).to.be.at.most(budget);
+    expect(fitted.patch?.stage.extraMacs).to.be.at.most(plain.patch.stage.extraMacs);
+  });
+
+  it('inspect --patch auto shows the stage on person_detect and a lower arena; a malformed --patch is a clean error', function () {
+    if (!sharedModelsAvailable(this)) return;
+    const r = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', '--patch', 'auto']);
+    expect(r.status, r.stderr).to.equal(0);
+    const m =
+      /patch stage \(layer 0\): .* in \d+ bands of \d+ output rows?, band buffers [\d,]+ B, \+[\d,]+ MACs recomputed .*; arena ([\d,]+) -> ([\d,]+) B/.exec(
+        r.stdout,
+      );
+    expect(m, r.stdout.slice(-600)).to.not.equal(null);
+    const [before, after] = [m![1]!, m![2]!].map((v) => Number(v.replace(/,/g, '')));
+    expect(after!).to.be.below(before!);
+    const bad = tinyforge(['inspect', sharedModelPath('person_detect'), '--patch', 'rows']);
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr).to.match(/--patch must be auto, off, or START:LENGTH:ROWS/);
+  });
+});
