@@ -111,6 +111,28 @@ export function rv32PassFunction(fnName: string, rows: number, l: Rv32MatmulLaye
 }
 
 /**
+ * The same register block for one row of `depth` inputs, `c` columns, storing the raw int32 sums
+ * (kernels that requantize them their own way, the LSTM's gate rows): `name(x, w, start, out)`,
+ * w in rv32MatmulWeights' order for groups of c; `start` absent: the sums start at 0. Not inlined:
+ * inside a caller's larger loop gcc would hoist that loop's constants into the registers the c
+ * accumulators need and spill the weights.
+ */
+export function rv32AccumulatePass(name: string, depth: number, c: number, withStart: boolean): string {
+  const acc = (j: number) => `a${j}`;
+  const init = Array.from({ length: c }, (_, j) => `${acc(j)} = ${withStart ? `start[${j}]` : '0'}`);
+  return [
+    `static __attribute__((noinline)) void ${name}(const int8_t *x, const int8_t *w, ${withStart ? 'const int32_t *start, ' : ''}int32_t *out) {`,
+    `  int32_t ${init.join(', ')};`,
+    `  for (const int8_t *const x_end = x + ${depth}; x != x_end; ++x, w += ${c}) {`,
+    `    const int32_t x0 = *x;`,
+    `    ${Array.from({ length: c }, (_, j) => `${acc(j)} += w[${j}] * x0;`).join(' ')}`,
+    '  }',
+    `  ${Array.from({ length: c }, (_, j) => `out[${j}] = ${acc(j)};`).join(' ')}`,
+    '}',
+  ].join('\n');
+}
+
+/**
  * `<fnName>_rq(acc, rec, j)`: column j's requantization, clamp and narrowing; per-channel multipliers
  * and shifts are read from a group's records (`rv32MatmulRecords`, groups of `c` columns).
  */
@@ -139,14 +161,14 @@ export function emitRv32Matmul(
   weights: Int8Array,
   bias: Int32Array | undefined,
   ctx: LayerEmitContext,
-  io: { input: string; output: string; summary: string },
+  io: { input: string; output: string; summary: string; records?: string },
 ): string {
   const block = rv32Block(l.rows, l.columns);
   const c = block.columns;
   const perChannel = !isUniform(l);
   const start = foldedAccumulatorInit(weights, l.columns, l.depth, l.inputOffset, bias);
   const w = ctx.addConst('w_rv32', 'int8_t', rv32MatmulWeights(weights, l.columns, l.depth, c));
-  const rec = ctx.addConst('rec_rv32', 'int32_t', rv32MatmulRecords(start, l, l.columns, c, perChannel));
+  const rec = io.records ?? ctx.addConst('rec_rv32', 'int32_t', rv32MatmulRecords(start, l, l.columns, c, perChannel));
   const fullGroups = Math.floor(l.columns / c);
   const tail = l.columns % c;
   const fullBlocks = Math.floor(l.rows / block.rows);

@@ -15,4 +15,15 @@ static inline int32_t tf_rv32_mbqm_right(int32_t x, int32_t multiplier, int e) {
   return (high >> e) + ((high & mask) > threshold ? 1 : 0);
 }
 
+/* TFLite's SaturatingRoundingDoublingHighMul(x, m) for m >= 0, m2 = 2m (rv32_rq.ts): floor((x m2 + 2^31)
+ * / 2^32), the high word of the signed x unsigned product plus the low word's top bit. The empty asm
+ * keeps m2 in a register: with a constant gcc splits the product into three multiplies. */
+static inline __attribute__((always_inline)) int32_t tf_rv32_srdhm2(int32_t x, uint32_t m2) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(m2));
+#endif
+  const int64_t p = (int64_t)x * (int64_t)m2;
+  return (int32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+}
+
 #endif

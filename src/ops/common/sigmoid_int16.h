@@ -54,4 +54,31 @@ static inline int16_t tf_tanh_int16(int32_t scaled) {
   return (int16_t)(result >> 8);
 }
 
+/* The integer LSTM's gate activations (its Arm DSP, Armv6-M and RV32 variants): tf_logistic_int16(3 * pre) for an int16 pre: |3 pre| < 255 * 2^9 never reaches the
+ * saturation, and the negative side is the mirror of the rounded positive one:
+ * ((2^25 + 511 - R) >> 10) = 2^15 - ((R + 512) >> 10) for the interpolated R. */
+static inline __attribute__((always_inline)) int32_t tf_lstm_sigmoid3(int32_t pre) {
+  const int32_t x = 3 * pre;
+  const uint32_t a = (uint32_t)(x < 0 ? -x : x);
+  const uint32_t uh = a >> 9;
+  const uint32_t ua = tf_sigmoid_table_q16[uh], ub = tf_sigmoid_table_q16[uh + 1u];
+  const int32_t p = (int32_t)(((ua << 9) + (a & 0x1FFu) * (ub - ua) + 512u) >> 10);
+  return x < 0 ? 32768 - p : p;
+}
+
+/* tf_tanh_int16 with the same mirror: x >= 0 gives ((R + 128) >> 8) - 2^15, x < 0 its negation. */
+static inline __attribute__((always_inline)) int32_t tf_lstm_tanh(int32_t x) {
+  const uint32_t a = (uint32_t)(x < 0 ? -x : x);
+  const uint32_t uh = a >> 8;
+  uint32_t r;
+  if (uh >= 255u) {
+    r = 0xFFFFu << 8;
+  } else {
+    const uint32_t ua = tf_sigmoid_table_q16[uh], ub = tf_sigmoid_table_q16[uh + 1u];
+    r = (ua << 8) + (a & 0xFFu) * (ub - ua);
+  }
+  const int32_t p = (int32_t)((r + 128u) >> 8) - 32768;
+  return x < 0 ? -p : p;
+}
+
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's Arm DSP variant: fully_connected_dsp.h's streaming kernel, no scratch. Symmetric
- * weights only (the input offset folds into the per-row starts); a weight zero point keeps the
- * portable kernel. Flash: the re-laid weights are exactly as many bytes as the model's, the starts
+ * weights (the input offset folds into the per-row starts); weight_offset.ts runs those with a zero
+ * point through it. Flash: the re-laid weights are exactly as many bytes as the model's, the starts
  * replace the bias; per-tensor requantization constants live in the layer's code, per-channel ones
  * take two int32 per output (the model spends a float scale and an int64 zero point).
  */
@@ -50,7 +50,8 @@ const BLOCKS_OF_4: DspLayout = { kernel: 'tf_fc_dsp', relay: rowBlocksOf4, how: 
 export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string, layout: DspLayout = BLOCKS_OF_4): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const fast = fastRequantHolds(accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias), p, p.outputZeroPoint);
+  const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
+  const fast = fastRequantHolds(bounds, p, p.outputZeroPoint);
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
   const mode = kernelMode(fast, p.actMin, p.actMax);

@@ -9,6 +9,8 @@ import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 import { rowBlocks84 } from './m0plus.ts';
+import { selectVariant } from '../variant.ts';
+import { isaFamily } from '../op.ts';
 
 interface FcSpec {
   input: number[];
@@ -283,6 +285,42 @@ describe('FULLY_CONNECTED', () => {
       this.timeout(120000);
       const cases = sweep(6, 60, true);
       expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
+    });
+
+    it("layers with a weight zero point run every family's kernel exactly: weights with the offset folded in, or per-batch corrected starts", function () {
+      this.timeout(300000);
+      // every layer has a weight zero point; half the layers' weights leave room for it in int8 (folded
+      // at compile time), the rest span the whole range (the per-batch correction); input offsets
+      // reach both ends, large biases and left shifts (tiny output scales) test the bounds
+      const rand = rng(61);
+      const cases: CCase[] = Array.from({ length: 40 }, (_, k) => {
+        const inF = randomInt(rand, 1, 40);
+        const out = randomInt(rand, 1, 20);
+        const wZp = randomInt(rand, 1, 40) * (rand() < 0.5 ? -1 : 1);
+        const fits = k % 2 === 0;
+        const weights = fits ? randomInt8(rand, out * inF, Math.max(-128, -128 + wZp), Math.min(127, 127 + wZp)) : randomInt8(rand, out * inF, -128, 127);
+        const spec: FcSpec = {
+          input: [randomInt(rand, 1, 3), inF],
+          weightShape: [out, inF],
+          weights,
+          bias: rand() < 0.7 ? Int32Array.from({ length: out }, () => randomInt(rand, k % 5 === 4 ? -2e9 : -100000, k % 5 === 4 ? 2e9 : 100000)) : undefined,
+          inScale: Math.exp(-8 + rand() * 8),
+          inZp: [0, -128, 127, randomInt(rand, -128, 127)][k % 4],
+          wScale: Math.exp(-10 + rand() * 7),
+          wZp,
+          outScale: k % 7 === 3 ? 1e-6 : Math.exp(-7 + rand() * 8),
+          outZp: randomInt(rand, -128, 127),
+          activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)],
+        };
+        if (spec.bias) spec.biasScale = spec.inScale! * (spec.wScale as number);
+        return { def: fc, ...fcGraph(spec), inputs: [randomInt8(rand, spec.input[0]! * inF)] };
+      });
+      const families = [{ dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
+      for (const isa of families) {
+        const picked = cases.map((c) => selectVariant(fc, fc.prepare(c.graph, c.op), isa).family);
+        expect(new Set(picked), JSON.stringify(isa)).to.deep.equal(new Set([isaFamily(isa)]));
+      }
+      expectCMatchesReference(families.flatMap((isa) => cases.map((c) => ({ ...c, isa }))));
     });
   });
 

@@ -14,6 +14,7 @@ import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
+import { foldedWeights, withWeightOffset } from './weight_offset.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
@@ -56,6 +57,10 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   hasBias: boolean;
   /** symmetric weights whose row pairs fit one halfword each (dsp_pairs.ts: the faster Arm DSP kernel) */
   rowPairsFit?: boolean;
+  /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
+  weightOffsetFolds?: boolean;
+  /** added to the compile-time bound on |accumulator| (weight_offset.ts's per-batch correction) */
+  accumulatorSlack?: number;
   /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
   sparse?: SparseRows;
 }
@@ -118,19 +123,22 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     multipliers = { multiplier: new Array<number>(outFeatures).fill(q.multiplier), shift: new Array<number>(outFeatures).fill(q.shift) };
   }
   const range = activationRange(requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation), output);
+  const filterOffset = perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0);
+  const folded = filterOffset === 0 ? undefined : foldedWeights(constInt8(filter), filterOffset);
   return {
     batches: elementCount(input.shape) / inFeatures,
     inFeatures,
     outFeatures,
     inputOffset: -input.quant!.zeroPoint[0]!,
-    filterOffset: perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0),
+    filterOffset,
+    ...(filterOffset !== 0 ? { weightOffsetFolds: folded !== undefined } : {}),
     outputZeroPoint: output.quant!.zeroPoint[0]!,
     actMin: range.min,
     actMax: range.max,
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
-    ...sparseWeights(filter, perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0), outFeatures, inFeatures),
-    rowPairsFit: pairsFit(constInt8(filter), outFeatures, inFeatures),
+    ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
+    rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
 }
@@ -177,7 +185,8 @@ const def: OpDef<FullyConnectedParams> = {
   // the streaming kernel of fully_connected_dsp.h, both no scratch (and no overlap: every block of
   // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
-  variants: [fcDspPairsVariant, fcDspVariant, fcM0plusVariant, fcRv32Variant],
+  // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
+  variants: [withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
   selectVariant: (p, isa) => (p.sparse ? fcSparseVariant : firstApplicableVariant(def, p, isa)),
   emitC(p, ctx) {

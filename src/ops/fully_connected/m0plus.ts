@@ -2,8 +2,8 @@
 /**
  * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): common/m0plus_mac.h's register-blocked (assembly: common/m0plus_mac.S)
  * loop over blocks of 8 rows (then one of 4), the last 1-3 rows in C; one input feature is a plain
- * loop over the rows. Symmetric weights only (the input offset folds into the per-row starts); a
- * weight zero point keeps the portable kernel. The weights are re-laid in the order the loop reads
+ * loop over the rows. Symmetric weights (the input offset folds into the per-row starts);
+ * weight_offset.ts runs those with a zero point through it. The weights are re-laid in the order the loop reads
  * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
  */
@@ -39,7 +39,7 @@ export function rowBlocks84(weights: ArrayLike<number>, rows: number, rowLength:
 export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
+  const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
   const rqName = `${ctx.fnName}_rq`;

@@ -8,7 +8,8 @@
  * feature, odd and even input lengths, batches, per-channel scales, gains above 1 (left shifts),
  * accumulators beyond the pieces' bound (tf_m0_srdhm), clamps. LSTM: pairs of units in one
  * tf_m0fc_blocks8 call per step, an odd last unit (tf_m0fc_mac4), hidden zero points (recurrent
- * starts) and none (null starts), time-major batches, cell clipping, odd input sizes.
+ * starts) and none (null starts), time-major batches, cell clipping, odd input sizes. Weight zero
+ * points (weight_offset.ts): folded weights and per-batch corrected starts.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +34,9 @@ interface FcLayer {
   /** a tiny output scale: multipliers above 1 */
   gain?: boolean;
   noBias?: boolean;
+  /** a (legacy, per-tensor) weight zero point; `narrow`: weights that leave room for it in int8 */
+  weightZeroPoint?: number;
+  narrow?: boolean;
 }
 
 function fcModel(name: string, inputs: { name: string; shape: number[]; zeroPoint: number }[], layers: FcLayer[], seed: number): Graph {
@@ -47,9 +51,10 @@ function fcModel(name: string, inputs: { name: string; shape: number[]; zeroPoin
     const inF = src.shape[src.shape.length - 1]!;
     const batches = src.shape.slice(0, -1).reduce((x, y) => x * y, 1);
     const wScales = l.perChannel ? Array.from({ length: l.out }, () => 0.002 + rand() * 0.02) : [0.002 + rand() * 0.02];
+    const z = l.weightZeroPoint ?? 0;
     const w = b.constant(
-      { shape: [l.out, inF], quant: { scale: wScales, zeroPoint: wScales.map(() => 0), axis: 0 } },
-      randomInt8(rand, l.out * inF, -127, 127),
+      { shape: [l.out, inF], quant: { scale: wScales, zeroPoint: wScales.map(() => z), axis: 0 } },
+      l.narrow ? randomInt8(rand, l.out * inF, -128 + Math.max(z, 0), 127 + Math.min(z, 0)) : randomInt8(rand, l.out * inF, z === 0 ? -127 : -128, 127),
     );
     const ins = [src.index, w];
     if (!l.noBias) {
@@ -158,6 +163,27 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
     kinds: [/tf_m0fc_mac8\(/, /tf_m0fc_mac4\(/, /one input feature/],
   },
   {
+    note: 'FC with weight zero points: per-batch corrected starts (full-range weights) and folded weights, batches, one input feature, huge biases',
+    graph: fcModel(
+      'm0_fc_wzp',
+      [
+        { name: 'a', shape: [1, 37], zeroPoint: -5 },
+        { name: 'b', shape: [3, 16], zeroPoint: 127 },
+        { name: 'one', shape: [4, 1], zeroPoint: -128 },
+      ],
+      [
+        { out: 13, weightZeroPoint: 9 },
+        { from: 'b', out: 27, weightZeroPoint: -30, activation: 'RELU' },
+        { from: 'a', out: 10, weightZeroPoint: 3, huge: true },
+        { from: 'a', out: 8, weightZeroPoint: -7, narrow: true, gain: true },
+        { from: 'b', out: 5, weightZeroPoint: 40, narrow: true, noBias: true },
+        { from: 'one', out: 6, weightZeroPoint: 2 },
+      ],
+      43,
+    ),
+    kinds: [/tf_m0fc_mac8\(/, /per batch row/],
+  },
+  {
     note: 'LSTM: unit pairs and an odd unit, hidden zero points and none, time-major batches, clipping, odd input sizes',
     graph: lstmModel(
       'm0_lstm',
@@ -189,6 +215,7 @@ describe('FULLY_CONNECTED and LSTM Armv6-M variants on the emulated RP2040 (rp20
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa });
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       for (const kind of kinds) expect(text).to.match(kind);
+      expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(compiled.prepared.layers.map(() => 'armv6m'));
       await expectExactOnBoard(graph, compiled, { target: 'rp2040', board: 'rp2040js', dir, seed: 7 });
     });
   }

@@ -14,6 +14,7 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
+import { emitLstmRv32 } from './rv32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
@@ -355,7 +356,7 @@ const def: OpDef<LstmParams> = {
   macs,
   // portable: four int16 gate buffers of one state row each; the DSP variant computes a unit's
   // gates together and keeps the step's inputs and hidden values as int16 instead
-  // (Armv6-M: the step's int32 accumulators of every gate row)
+  // (Armv6-M: the step's int32 accumulators of every gate row; RV32: none)
   scratchBytes: (p) => 4 * p.units * 2,
   evaluate,
   variants: [
@@ -374,6 +375,14 @@ const def: OpDef<LstmParams> = {
       scratchBytes: lstmM0plusScratchBytes,
       emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
       cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+    },
+    {
+      name: 'rv32',
+      family: 'rv32',
+      applies: () => true,
+      // a unit pair's gate sums live on the stack
+      scratchBytes: () => 0,
+      emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
     },
   ],
   emitC(p, ctx) {

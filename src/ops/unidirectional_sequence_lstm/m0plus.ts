@@ -50,7 +50,7 @@ export function lstmBlocks(perGate: Int8Array[], units: number, rowLength: numbe
 }
 
 /** per-row values of the four gates in the blocks' row order: unit-major, gate-minor */
-function unitMajor(perGate: ArrayLike<number>[], units: number): number[] {
+export function unitMajor(perGate: ArrayLike<number>[], units: number): number[] {
   const out: number[] = [];
   for (let u = 0; u < units; u++) for (const g of perGate) out.push(g[u]!);
   return out;

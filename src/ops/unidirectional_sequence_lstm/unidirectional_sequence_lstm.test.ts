@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import lstm, { type LstmParams } from './index.ts';
 import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
-import { cFilesFor } from '../../codegen/c_files.ts';
 import {
   type CCase,
   type TensorSpec,
@@ -22,6 +19,13 @@ import {
   singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../build/targets.ts';
+import { requireTools } from '../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 
 interface LstmSpec {
@@ -126,8 +130,9 @@ const userError = (f: () => unknown): string => {
 };
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+const RV32: KernelIsa = { dsp: false, rv32: true };
 function variantName(isa: KernelIsa | undefined): string {
-  return !isa ? 'portable' : isa.armv6m ? 'Armv6-M variant, C twins' : 'Arm DSP variant, C twins';
+  return !isa ? 'portable' : isa.armv6m ? 'Armv6-M variant, C twins' : isa.rv32 ? 'RV32 variant' : 'Arm DSP variant, C twins';
 }
 
 describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
@@ -158,35 +163,24 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     });
   });
 
-  for (const [variant, file, guard, prefix] of [
-    ['DSP', 'unidirectional_sequence_lstm_dsp.h', undefined, 'tf_lstm_'],
-    ['Armv6-M', 'unidirectional_sequence_lstm_m0plus.c.hbs', 'TF_LSTM_M0_ACT', 'tf_m0_lstm_'],
-  ] as const)
-    it(`the ${variant} variant's activations equal sigmoid_int16.h's for every gate input and a wide range of cell values (C)`, () => {
-      const common = join(import.meta.dirname, '../common');
-      // a header is included whole, shipped with what it includes as codegen ships it; a template's
-      // guarded block is cut out
-      const source = readFileSync(join(import.meta.dirname, file), 'utf8');
-      const helpers = guard === undefined ? `#include "${file}"` : source.slice(source.indexOf(`#ifndef ${guard}`), source.indexOf('#endif') + '#endif'.length);
-      const headers = guard === undefined ? cFilesFor([`unidirectional_sequence_lstm/${file}`], '').files : [];
-      const out = compileAndRun(
-        [
-          '#include <stdint.h>',
-          '#include <stdio.h>',
-          `#include "${join(common, 'sigmoid_int16.h')}"`,
-          helpers,
-          'int main(void) {',
-          '  long bad = 0;',
-          `  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += ${prefix}sigmoid3(pre) != tf_logistic_int16(3 * pre);`,
-          `  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += ${prefix}tanh(x) != tf_tanh_int16(x);`,
-          '  printf("%ld", bad);',
-          '  return 0;',
-          '}',
-        ].join('\n'),
-        headers,
-      );
-      expect(new TextDecoder().decode(out)).to.equal('0');
-    });
+  it("the variants' gate activations (sigmoid_int16.h's tf_lstm_sigmoid3, tf_lstm_tanh) equal tf_logistic_int16 and tf_tanh_int16 for every gate input and a wide range of cell values (C)", () => {
+    const out = compileAndRun(
+      [
+        '#include <stdint.h>',
+        '#include <stdio.h>',
+        `#include "${join(import.meta.dirname, '../common/sigmoid_int16.h')}"`,
+        'int main(void) {',
+        '  long bad = 0;',
+        '  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += tf_lstm_sigmoid3(pre) != tf_logistic_int16(3 * pre);',
+        '  for (int32_t x = -(1 << 21); x <= (1 << 21); ++x) bad += tf_lstm_tanh(x) != tf_tanh_int16(x);',
+        '  printf("%ld", bad);',
+        '  return 0;',
+        '}',
+      ].join('\n'),
+      [],
+    );
+    expect(new TextDecoder().decode(out)).to.equal('0');
+  });
 
   describe('reference kernel', () => {
     // One unit, one input, x at its zero point: every gate pre-activation is its bias, because
@@ -346,13 +340,13 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
   });
 
   describe('emitted C (gcc -std=c99 -Wall -Wextra -Werror, ASan+UBSan) equals the reference', () => {
-    for (const isa of [undefined, { dsp: true }, ARMV6M]) {
+    for (const isa of [undefined, { dsp: true }, ARMV6M, RV32]) {
       it(`random layers: batch- and time-major, zero points, clipping, cell scales 2^-16..2^-9 (${variantName(isa)})`, () => {
         randomLayersMatch(isa);
       });
     }
 
-    for (const isa of [{ dsp: true }, ARMV6M])
+    for (const isa of [{ dsp: true }, ARMV6M, RV32])
       it(`the ${variantName(isa)}: sizes not a multiple of 4, odd unit counts, large weights and biases (exact requantization), states carried over`, () => {
         const rand = rng(77);
         const specs: LstmSpec[] = [
@@ -411,6 +405,37 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     }
   });
 
+  describe('the RV32 variant on the emulated ESP32-C3 (QEMU riscv32 virt)', function () {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-lstm-rv32-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a random LSTM: 2 batches, 9 inputs, 7 units (3 pairs and an odd unit), zero points, clipping: bit-exact with the reference', async () => {
+      const rand = rng(4242);
+      const units = 7;
+      const { graph } = lstmGraph({
+        batches: 2,
+        steps: 5,
+        inputSize: 9,
+        units,
+        inZp: randomInt(rand, -60, 60),
+        hZp: randomInt(rand, -60, 60),
+        cellPower: -12,
+        cellClip: 3,
+        seed: 99,
+      });
+      graph.name = 'lstm_rv32';
+      const compiled = compileGraph(graph, 'lstm_rv32.tflite', { isa: loadTarget('esp32c3').isa });
+      expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['rv32']);
+      await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 5 });
+    });
+  });
+
   describe("golden activations of mnist_lstm_int8 (TFLite Micro's run, states starting at zero)", function () {
     before(function () {
       sharedModelsAvailable(this);
@@ -428,7 +453,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       }
     });
 
-    for (const isa of [undefined, { dsp: true }, ARMV6M]) {
+    for (const isa of [undefined, { dsp: true }, ARMV6M, RV32]) {
       it(`the emitted C reproduces the LSTM output of all 4 cases (${variantName(isa)})`, () => {
         const graph = sharedGraph('mnist_lstm_int8');
         const op = graph.ops.find((o) => o.kind === lstm.kind)!;

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The LSTM's RV32IMC variant (the ESP32-C3 class): per time step, units in pairs, the pair's eight
+ * gate rows (unit u's input, forget, cell and output rows, then unit u+1's) are one 1 x 8 register
+ * block of common/rv32_matmul.ts's product over x and one over h (an odd last unit a block of 4),
+ * each input byte loaded once for the 8 rows; then each unit's gate and cell arithmetic right away:
+ * no gate buffers, no scratch. The new hidden values go to the output row, which the next step reads
+ * as h. Weights re-laid in read order (m0plus.ts's lstmBlocks, same bytes); the input starts (bias +
+ * input offset * sum of the row) replace the biases, the hidden offset's fold adds one int32 per row
+ * when nonzero. Every requantization is common/rv32_rq.ts's exact form for the compile-time bound of
+ * its operand (MULHSU, or one add and shift for TFLite's power-of-two cell multipliers).
+ */
+import type { LayerEmitContext } from '../op.ts';
+import { accumulatorBounds } from '../common/dsp.ts';
+import { foldedAccumulatorInit } from '../common/weighted.ts';
+import { rv32AccumulatePass } from '../common/rv32_matmul.ts';
+import { rv32RequantFn } from '../common/rv32_rq.ts';
+import { type LstmM0GateInputs, lstmBlocks, unitMajor } from './m0plus.ts';
+import type { LstmParams } from './index.ts';
+
+/** sigmoid outputs lie in [0, 32768], tanh outputs in [-32768, 32768] (generous), the cell any int16 */
+const GATE_TIMES_CELL = 32768 * 32768;
+const GATE_TIMES_GATE = 32768 * 32768;
+
+export function emitLstmRv32(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
+  if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM RV32 variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
+  const S = p.units;
+  const fn = ctx.fnName;
+  const max = (a: number[]) => Math.max(0, ...a);
+  const helpers: string[] = [];
+  const gateViews = p.gates.map((g, k) => {
+    const inBound = max(accumulatorBounds(gates[k]!.inputWeights, S, p.inputSize, p.inputOffset, gates[k]!.bias));
+    const recBound = max(accumulatorBounds(gates[k]!.recurrentWeights, S, S, p.hiddenOffset));
+    helpers.push(rv32RequantFn(`${fn}_in${k}`, g.inputMultiplier, g.inputShift, inBound, 0, -32768, 32767));
+    helpers.push(rv32RequantFn(`${fn}_rec${k}`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, -32768, 32767));
+    return { pre: `tf_clamp(${fn}_in${k}(a[${k}]) + ${fn}_rec${k}(r[${k}]), -32768, 32767)` };
+  });
+  helpers.push(rv32RequantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
+  helpers.push(rv32RequantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
+  helpers.push(rv32RequantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
+  const inStarts = unitMajor(
+    gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)),
+    S,
+  );
+  const recStarts = unitMajor(
+    gates.map((g) => foldedAccumulatorInit(g.recurrentWeights, S, S, p.hiddenOffset)),
+    S,
+  );
+  const withRec = recStarts.some((v) => v !== 0);
+  const pairs = S >> 1;
+  const odd = (S & 1) === 1;
+  const passes = [
+    ...(pairs > 0 ? [rv32AccumulatePass(`${fn}_x8`, p.inputSize, 8, true), rv32AccumulatePass(`${fn}_h8`, S, 8, withRec)] : []),
+    ...(odd ? [rv32AccumulatePass(`${fn}_x4`, p.inputSize, 4, true), rv32AccumulatePass(`${fn}_h4`, S, 4, withRec)] : []),
+  ];
+  const inWeights = ctx.addConst(
+    'w_in_rv32',
+    'int8_t',
+    lstmBlocks(
+      gates.map((g) => g.inputWeights),
+      S,
+      p.inputSize,
+    ),
+  );
+  const recWeights = ctx.addConst(
+    'w_rec_rv32',
+    'int8_t',
+    lstmBlocks(
+      gates.map((g) => g.recurrentWeights),
+      S,
+      S,
+    ),
+  );
+  const inStart = ctx.addConst('in_start', 'int32_t', inStarts);
+  const recStart = withRec ? ctx.addConst('rec_start', 'int32_t', recStarts) : undefined;
+  return ctx.render('unidirectional_sequence_lstm_rv32.c.hbs', {
+    ...view,
+    helpers: helpers.join(''),
+    gateViews,
+    passes,
+    pairs,
+    odd,
+    inWeights,
+    recWeights,
+    inStart,
+    recArg: recStart ? 'sr, ' : '',
+    recStart,
+    w8in: 8 * p.inputSize,
+    w8rec: 8 * S,
+  });
+}
