@@ -18,12 +18,13 @@ import { rng } from '../test/helpers/op_harness.ts';
 import { int32Bias, int8Weights } from '../test/fuzz/ops/common.ts';
 import { int8Q, int8s } from '../test/fuzz/draw.ts';
 
-export const SWEEP_OPS = ['conv', 'dw', 'fc', 'avgpool', 'maxpool', 'add', 'mul', 'mean', 'softmax'] as const;
+export const SWEEP_OPS = ['conv', 'dw', 'tconv', 'fc', 'avgpool', 'maxpool', 'add', 'mul', 'mean', 'softmax'] as const;
 export type SweepOp = (typeof SWEEP_OPS)[number];
 
 export const OP_KIND: Record<SweepOp, string> = {
   conv: 'CONV_2D',
   dw: 'DEPTHWISE_CONV_2D',
+  tconv: 'TRANSPOSE_CONV',
   fc: 'FULLY_CONNECTED',
   avgpool: 'AVERAGE_POOL_2D',
   maxpool: 'MAX_POOL_2D',
@@ -90,6 +91,14 @@ export function sizeOf(l: LayerSpec): SizedLayer {
       outBytes = o * o * outC;
       weightBytes = k * k * inC * outC;
       break;
+    case 'tconv': {
+      // the image is the input's side; the output is stride times larger (SAME)
+      macs = n * n * inC * outC * k * k;
+      inBytes = n * n * inC;
+      outBytes = n * stride * n * stride * outC;
+      weightBytes = k * k * inC * outC;
+      break;
+    }
     case 'dw':
       macs = o * o * outC * k * k;
       inBytes = n * n * inC;
@@ -138,6 +147,8 @@ function label(l: Omit<LayerSpec, 'shape'>): string {
   const img = `${l.image}x${l.image}`;
   switch (l.op) {
     case 'conv':
+      return `k${l.k}s${l.stride} ${img}x${l.inC}->${l.outC}`;
+    case 'tconv':
       return `k${l.k}s${l.stride} ${img}x${l.inC}->${l.outC}`;
     case 'dw':
       return `k${l.k}s${l.stride}m${l.mult} ${img}x${l.inC}`;
@@ -263,6 +274,7 @@ const QUICK: LayerSpec[] = [
   spec({ op: 'dw', image: 14, inC: 8, outC: 16, k: 3, stride: 1, mult: 2 }),
   spec({ op: 'dw', image: 14, inC: 8, outC: 32, k: 3, stride: 1, mult: 4 }),
   spec({ op: 'dw', image: 14, inC: 5, outC: 15, k: 3, stride: 1, mult: 3 }),
+  spec({ op: 'tconv', image: 14, inC: 16, outC: 8, k: 3, stride: 2, mult: 1 }),
   spec({ op: 'fc', image: 0, inC: 256, outC: 64, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'fc', image: 0, inC: 1024, outC: 32, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'avgpool', image: 28, inC: 16, outC: 16, k: 2, stride: 2, mult: 1 }),
@@ -325,6 +337,22 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
           `dw k${set.k}s${set.stride}m${set.mult} x${c}`,
         );
       }
+    }
+  }
+  if (ops.has('tconv')) {
+    // decoder upsampling layers: channels falling as the image grows
+    for (const [k, stride, inC, outC] of [
+      [3, 2, 16, 8],
+      [3, 2, 64, 32],
+      [4, 2, 32, 16],
+      [2, 2, 64, 32],
+      [3, 1, 16, 16],
+      [5, 2, 32, 1],
+    ] as const) {
+      add(
+        largestImage((image) => spec({ op: 'tconv', image, inC, outC, k, stride, mult: 1 }), caps, 56),
+        `tconv k${k}s${stride} ${inC}->${outC}`,
+      );
     }
   }
   if (ops.has('fc')) {
@@ -440,6 +468,22 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
         dilationW: 1,
         activation: ACTIVATION,
         depthMultiplier: l.mult,
+      });
+      b.output(y!);
+      break;
+    }
+    case 'tconv': {
+      const x = input(image(l.inC));
+      const f = int8Weights(b, rand, [l.outC, l.k, l.k, l.inC], { perChannel: true, axis: 0, channels: l.outC, limits: full });
+      const bias = int32Bias(b, rand, l.outC, qIn.scale, f.scales, [5000]);
+      // each output sums about k*k*inC/stride^2 products
+      const q = { scale: outScale(qIn.scale, f.scales[0]!, (l.k * l.k * l.inC) / (l.stride * l.stride)), zeroPoint: -128 };
+      const out = [1, n * l.stride, n * l.stride, l.outC];
+      const [y] = b.op('TRANSPOSE_CONV', [b.ints(out), f.index, x, bias], [{ shape: out, q }], {
+        padding: 'SAME',
+        strideH: l.stride,
+        strideW: l.stride,
+        activation: 'NONE',
       });
       b.output(y!);
       break;

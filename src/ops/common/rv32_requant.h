@@ -26,4 +26,17 @@ static inline __attribute__((always_inline)) int32_t tf_rv32_srdhm2(int32_t x, u
   return (int32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
 }
 
+/* The high word of the signed 64-bit product a * b: one MULH. Written out for RISC-V because gcc,
+ * seeing a constant operand, may fold a power of two of the other into it and, the constant then
+ * above INT32_MAX, emit an unsigned MULHU with two correction products instead. */
+static inline int32_t tf_rv32_mulh(int32_t a, int32_t b) {
+#if defined(__riscv)
+  int32_t high;
+  __asm__("mulh %0, %1, %2" : "=r"(high) : "r"(a), "r"(b));
+  return high;
+#else
+  return (int32_t)(((int64_t)a * b) >> 32);
+#endif
+}
+
 #endif

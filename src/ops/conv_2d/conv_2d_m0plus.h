@@ -90,6 +90,15 @@ static inline __attribute__((always_inline)) int8_t tf_m0_requant(int32_t acc, i
   return (int8_t)v;
 }
 
+/* The same for a layer with left shifts (an effective scale >= 1 on some channel): P's low byte is
+ * e + 1 + 32 L, L = TFLite's left shift of the channel (e = 0 then). TFLite requantizes
+ * SRDHM(acc * 2^L, m); the generator proves |acc| 2^L < 2^30 (packedHolds), so the accumulator is
+ * pre-shifted and the right-shift requantization above, with e = 0, gives exactly that plus zp. */
+static inline __attribute__((always_inline)) int8_t tf_m0_requant_lsh(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {
+  const int left = (p >> 5) & 7;
+  return tf_m0_requant((int32_t)((uint32_t)acc << left), m, p - (left << 5), lo, hi);
+}
+
 /* The pair's packed row: X[i] = x0[i] + x1[i] * 2^16 (x1 absent: the last of an odd pixel count). */
 static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *x0, const int8_t *x1, int k, uint32_t *cols) {
 #if TF_M0_NATIVE
@@ -121,43 +130,56 @@ static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *
  * off1 = 0 (no pixel 1) leaves pixel 0's.
  */
 static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g, int8_t *o,
-                                                                  int32_t off1) {
+                                                                  int32_t off1, int lsh) {
 #if TF_M0_NATIVE
-  tf_m0_pw_pixels_s(cols, w, g, o, off1);
-#else
-  /* the same steps in C: the packed sums wrap as the device's registers do */
-  const int k = g->k, lo = g->act_min, hi = g->act_max;
-  for (int c = 0; c < g->out_c; c += 2, o += 2) {
-    int32_t a0 = tf_m0_word(w), b0 = tf_m0_word(w + 4);
-    int32_t a1 = a0, b1 = b0;
-    w += 8;
-    for (int i = 0; i < k; i += 2, w += 4) {
-      const uint32_t pa = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
-      const uint32_t pb = (uint32_t)w[2] * cols[i] + (uint32_t)w[3] * cols[i + 1];
-      const int32_t la = (int16_t)(pa & 0xffffu), lb = (int16_t)(pb & 0xffffu);
-      a0 += la;
-      a1 += (int32_t)(pa - (uint32_t)la) >> 16;
-      b0 += lb;
-      b1 += (int32_t)(pb - (uint32_t)lb) >> 16;
-    }
-    const int32_t ma = tf_m0_word(w), pa = tf_m0_word(w + 4), mb = tf_m0_word(w + 8), pb = tf_m0_word(w + 12);
-    w += 16;
-    o[off1] = tf_m0_requant(a1, ma, pa, lo, hi);
-    o[0] = tf_m0_requant(a0, ma, pa, lo, hi);
-    o[off1 + 1] = tf_m0_requant(b1, mb, pb, lo, hi);
-    o[1] = tf_m0_requant(b0, mb, pb, lo, hi);
+  /* the assembly requantizes right shifts only; left-shift layers (lsh, a constant of the
+   * instantiation) run the C below, also on the device */
+  if (!lsh) {
+    tf_m0_pw_pixels_s(cols, w, g, o, off1);
+    return;
   }
 #endif
+  {
+    /* the same steps in C: the packed sums wrap as the device's registers do */
+    const int k = g->k, lo = g->act_min, hi = g->act_max;
+    for (int c = 0; c < g->out_c; c += 2, o += 2) {
+      int32_t a0 = tf_m0_word(w), b0 = tf_m0_word(w + 4);
+      int32_t a1 = a0, b1 = b0;
+      w += 8;
+      for (int i = 0; i < k; i += 2, w += 4) {
+        const uint32_t pa = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
+        const uint32_t pb = (uint32_t)w[2] * cols[i] + (uint32_t)w[3] * cols[i + 1];
+        const int32_t la = (int16_t)(pa & 0xffffu), lb = (int16_t)(pb & 0xffffu);
+        a0 += la;
+        a1 += (int32_t)(pa - (uint32_t)la) >> 16;
+        b0 += lb;
+        b1 += (int32_t)(pb - (uint32_t)lb) >> 16;
+      }
+      const int32_t ma = tf_m0_word(w), pa = tf_m0_word(w + 4), mb = tf_m0_word(w + 8), pb = tf_m0_word(w + 12);
+      w += 16;
+      if (lsh) {
+        o[off1] = tf_m0_requant_lsh(a1, ma, pa, lo, hi);
+        o[0] = tf_m0_requant_lsh(a0, ma, pa, lo, hi);
+        o[off1 + 1] = tf_m0_requant_lsh(b1, mb, pb, lo, hi);
+        o[1] = tf_m0_requant_lsh(b0, mb, pb, lo, hi);
+      } else {
+        o[off1] = tf_m0_requant(a1, ma, pa, lo, hi);
+        o[0] = tf_m0_requant(a0, ma, pa, lo, hi);
+        o[off1 + 1] = tf_m0_requant(b1, mb, pb, lo, hi);
+        o[1] = tf_m0_requant(b0, mb, pb, lo, hi);
+      }
+    }
+  }
 }
 
 /* The whole layer: pixels in pairs (an odd last one alone), channels in pairs. */
 static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols,
-                                                                       const tf_m0_pw_t *g) {
+                                                                       const tf_m0_pw_t *g, int lsh) {
   const int k = g->k, out_c = g->out_c;
   for (int p = 0; p < g->pixels; p += 2, in += 2 * k, out += 2 * out_c) {
     const int pair = p + 1 < g->pixels;
     tf_m0_pack_pair(in, pair ? in + k : 0, k, cols);
-    tf_m0_pw_pixels(cols, blob, g, out, pair ? out_c : 0);
+    tf_m0_pw_pixels(cols, blob, g, out, pair ? out_c : 0, lsh);
   }
 }
 
@@ -251,7 +273,7 @@ static inline __attribute__((always_inline)) void tf_m0_im2col_pair(const tf_m0_
 
 /* The odd last output channel of a pixel pair: blob { start, k weights rounded up to a whole word, m, P }. */
 static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const uint32_t *cols, const int8_t *w, const tf_m0_conv_t *g,
-                                                                          int8_t *o, int32_t off1) {
+                                                                          int8_t *o, int32_t off1, int lsh) {
   const int k = g->pw.k;
   int32_t a0 = tf_m0_word(w), a1 = a0;
   w += 4;
@@ -263,15 +285,20 @@ static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const 
   }
   w += (k & 2); /* the weights' whole words */
   const int32_t m = tf_m0_word(w), p = tf_m0_word(w + 4);
-  o[off1] = tf_m0_requant(a1, m, p, g->pw.act_min, g->pw.act_max);
-  o[0] = tf_m0_requant(a0, m, p, g->pw.act_min, g->pw.act_max);
+  if (lsh) {
+    o[off1] = tf_m0_requant_lsh(a1, m, p, g->pw.act_min, g->pw.act_max);
+    o[0] = tf_m0_requant_lsh(a0, m, p, g->pw.act_min, g->pw.act_max);
+  } else {
+    o[off1] = tf_m0_requant(a1, m, p, g->pw.act_min, g->pw.act_max);
+    o[0] = tf_m0_requant(a0, m, p, g->pw.act_min, g->pw.act_max);
+  }
 }
 
 /* The whole layer: output pixels in pairs (an odd last one alone, pixel 1 then repeating pixel 0's
  * window, its outputs overwritten), in order across rows and batches. `scratch`: the packed row (k
  * words), then the zero-point row and two gathered rows (k_w * in_c bytes each, rounded up to words). */
 static inline __attribute__((always_inline)) void tf_m0_conv_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch,
-                                                                  const tf_m0_conv_t *g) {
+                                                                  const tf_m0_conv_t *g, int lsh) {
   const int row_bytes = g->k_w * g->in_c, channels = g->channels;
   int8_t *const zp_row = (int8_t *)(void *)(scratch + g->pw.k);
   const int row_words = (row_bytes + 3) >> 2;
@@ -298,8 +325,8 @@ static inline __attribute__((always_inline)) void tf_m0_conv_body(const int8_t *
     }
     tf_m0_im2col_pair(g, &w0, &w1, zp_row, tmp0, tmp1, scratch);
     const int32_t off1 = pair ? channels : 0;
-    if (g->pw.out_c) tf_m0_pw_pixels(scratch, blob, &g->pw, out, off1);
-    if (channels & 1) tf_m0_conv_last_channel(scratch, last, g, out + channels - 1, off1);
+    if (g->pw.out_c) tf_m0_pw_pixels(scratch, blob, &g->pw, out, off1, lsh);
+    if (channels & 1) tf_m0_conv_last_channel(scratch, last, g, out + channels - 1, off1, lsh);
   }
 }
 

@@ -156,14 +156,14 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
       { pixels: [2, 2, 3], inC: 16, outC: 6, extremes: true, activation: 'RELU' },
       { pixels: [1, 5, 5], inC: 64, outC: 10, extremes: true, perChannel: false }, // accumulators near the +-127 * 128 * 64 bound
       { pixels: [1, 2, 2], inC: 256, outC: 4, extremes: true, outScale: 4 }, // large shifts
-      { pixels: [1, 3, 2], inC: 12, outC: 8, outScale: 0.0005, activation: 'RELU6' }, // left shifts: the two-channel loop
+      { pixels: [1, 3, 2], inC: 12, outC: 8, outScale: 0.0005, activation: 'RELU6' }, // left shifts: the accumulator pre-shifted
       { pixels: [1, 4, 3], inC: 6, outC: 2, bias: 0, inZp: -128 },
       { pixels: [1, 2, 3], inC: 10, outC: 4, bias: 2_000_000 }, // large starts
       { pixels: [1, 3, 3], inC: 8, outC: 4, limit: 128, extremes: true }, // -128 weights: the two-channel loop
       { pixels: [1, 3, 1], inC: 9, outC: 4 }, // odd input channels: im2col with a zero-weight tap
     ];
     const cases = layers.map((l) => layerCase(l, rand));
-    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, false, true, true, false, true]);
+    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, true, true, true, false, true]);
     expectBitExact(cases);
   });
 
@@ -224,6 +224,51 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     // nearly all of them packed (the rest portable C, also compared)
     expect(cases.slice(0, 36).filter(packed).length).to.be.greaterThan(30);
     expect(cases.slice(36).map(packed)).to.deep.equal([false, false, false]);
+    expectBitExact(cases);
+  });
+
+  it('left shifts (an effective scale of 1 to 128 on some channels): the packed loops, accumulator pre-shifted, on random layers', function () {
+    this.timeout(120000);
+    const rand = rng(2027);
+    const cases: CCase[] = [];
+    for (let n = 0; n < 30; n++) {
+      const pointwise = n % 3 === 0;
+      const k = pointwise ? 1 : randomInt(rand, 1, 5);
+      const stride = pointwise ? 1 : randomInt(rand, 1, 2);
+      const same = rand() < 0.5;
+      const inC = pointwise ? 2 * randomInt(rand, 1, 8) : randomInt(rand, 1, 12);
+      const outC = pointwise ? 2 * randomInt(rand, 1, 6) : randomInt(rand, 1, 9);
+      const inH = randomInt(rand, k, k + 6);
+      const inW = randomInt(rand, k, k + 6);
+      const outH = same ? Math.ceil(inH / stride) : Math.ceil((inH - k + 1) / stride);
+      const outW = same ? Math.ceil(inW / stride) : Math.ceil((inW - k + 1) / stride);
+      const inScale = 0.01 + rand() * 0.05;
+      const wScales = Array.from({ length: outC }, () => 0.002 + rand() * 0.02);
+      // effective scales s_in s_w / s_out from 1/4 to 128: left shifts 0-7, mixed with right shifts per channel
+      const outScale = (inScale * wScales[0]!) / 2 ** (-2 + rand() * 9);
+      const { graph, op } = singleOpGraph(
+        'CONV_2D',
+        [
+          { shape: [1, inH, inW, inC], scale: inScale, zeroPoint: randomInt(rand, -128, 127) },
+          { shape: [outC, k, k, inC], scale: wScales, data: randomInt8(rand, outC * k * k * inC, -127, 127) },
+          rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -300, 300)) } : null,
+        ],
+        [{ shape: [1, outH, outW, outC], scale: outScale, zeroPoint: randomInt(rand, -128, 127) }],
+        { padding: same ? 'SAME' : 'VALID', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' },
+      );
+      try {
+        conv.check(graph, op);
+      } catch {
+        continue;
+      }
+      // inputs near the zero point: the outputs spread over int8 rather than saturate
+      const zp = graph.tensors[0]!.quant!.zeroPoint[0]!;
+      const x = Int8Array.from({ length: inH * inW * inC }, () => Math.max(-128, Math.min(127, zp + randomInt(rand, -3, 3))));
+      cases.push({ def: conv, graph, op, inputs: [x], isa: ARMV6M });
+    }
+    const shifted = cases.filter((c) => conv.prepare(c.graph, c.op).shift.some((sh) => sh > 0));
+    expect(shifted.length).to.be.greaterThan(15);
+    expect(shifted.filter(packed).length).to.be.greaterThan(shifted.length * 0.8);
     expectBitExact(cases);
   });
 

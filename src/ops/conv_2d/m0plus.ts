@@ -76,7 +76,9 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array
   for (let c = 0; c < p.outC; c++) {
     const shift = p.shift[c]!;
     const m = p.multiplier[c]!;
-    if (shift > 0 || -shift + 1 > 31 || m < 0 || m >= 2 ** 31) return false;
+    // a left shift L pre-shifts the accumulator (tf_m0_requant_lsh): L in 3 bits, |acc| 2^L bounded below
+    const left = Math.max(shift, 0);
+    if (left > 7 || -shift + 1 > 31 || m < 0 || m >= 2 ** 31) return false;
     let sumW = 0;
     let sumAbs = 0;
     for (let i = 0; i < k; i++) {
@@ -84,10 +86,10 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array
       sumAbs += Math.abs(filter[c * k + i]!);
     }
     const start = Math.abs((bias ? bias[c]! : 0) + p.inputOffset * sumW);
-    if (bounds[c]! >= 2 ** 30 || start + 128 * sumAbs >= 2 ** 30) return false;
-    const e = -shift;
+    if (bounds[c]! * 2 ** left >= 2 ** 30 || start + 128 * sumAbs >= 2 ** 30) return false;
+    const e = Math.max(-shift, 0);
     const rnd = Math.abs(2 ** e + p.outputZeroPoint * 2 ** (e + 1));
-    const h = Math.floor((bounds[c]! * m) / 2 ** 31) + 2;
+    const h = Math.floor((bounds[c]! * 2 ** left * m) / 2 ** 31) + 2;
     if (rnd >= 2 ** 22 || 2 * h + rnd + 2 ** 19 >= 2 ** 31) return false;
   }
   return true;
@@ -113,9 +115,10 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
   };
   const weight = (c: number, i: number) => (i < k ? filter[c * k + i]! : 0);
   const records = (r: number) => {
-    const e = -p.shift[r]!;
+    const e = Math.max(-p.shift[r]!, 0);
     put(p.multiplier[r]!);
-    put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1);
+    // the low byte: e + 1 (the assembly's ASRS reads it), and the left shift in bits 5-7 (C only)
+    put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1 + 32 * leftShift(p, r));
   };
   for (let c = 0; c + 1 < p.outC; c += 2) {
     put(start[c]!);
@@ -139,16 +142,23 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
 }
 
 /** The shared loops (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
-const POINTWISE_INSTANCE = `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model */
-static void tf_m0_pointwise(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
-  tf_m0_pointwise_body(in, out, blob, cols, g);
+const pointwiseInstance = (lsh: boolean) => `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model${lsh ? ', left-shift requantization' : ''} */
+static void tf_m0_pointwise${lsh ? '_lsh' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
+  tf_m0_pointwise_body(in, out, blob, cols, g, ${lsh ? 1 : 0});
 }
 `;
-const IM2COL_INSTANCE = `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model */
-static void tf_m0_conv(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
-  tf_m0_conv_body(in, out, blob, scratch, g);
+const im2colInstance = (
+  lsh: boolean,
+) => `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model${lsh ? ', left-shift requantization' : ''} */
+static void tf_m0_conv${lsh ? '_lsh' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
+  tf_m0_conv_body(in, out, blob, scratch, g, ${lsh ? 1 : 0});
 }
 `;
+
+/** TFLite's left shift of channel c (0 when it shifts right). */
+const leftShift = (p: Conv2DParams, c: number) => Math.max(p.shift[c]!, 0);
+/** Whether some channel shifts left: the layer then runs the C requantization with a pre-shift. */
+const anyLeftShift = (p: Conv2DParams) => p.shift.some((s) => s > 0);
 
 export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
@@ -175,11 +185,13 @@ export function emitConvM0plusWith(
   if (!packedHolds(p, filter, bias)) return undefined;
   const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
   const blob = ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias));
+  const lsh = anyLeftShift(p);
+  const suffix = lsh ? '_lsh' : '';
   if (packedLoop(p) === 'pointwise') {
-    ctx.defineOnce('tf_m0_pointwise', POINTWISE_INSTANCE);
-    return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', { ...view, im2col: false, packed: true, blob, scratch: ctx.scratch() });
+    ctx.defineOnce(`tf_m0_pointwise${suffix}`, pointwiseInstance(lsh));
+    return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', { ...view, im2col: false, packed: true, blob, scratch: ctx.scratch(), suffix });
   }
-  ctx.defineOnce('tf_m0_conv', IM2COL_INSTANCE);
+  ctx.defineOnce(`tf_m0_conv${suffix}`, im2colInstance(lsh));
   const { kEven } = taps(p);
   return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
     ...view,
@@ -190,6 +202,7 @@ export function emitConvM0plusWith(
     inZp: -p.inputOffset,
     blob,
     scratch: ctx.scratch(),
+    suffix,
   });
 }
 

@@ -79,6 +79,8 @@ interface WindowLayer {
   dilation?: [number, number];
   padding: 'SAME' | 'VALID';
   activation?: FusedActivation;
+  /** output scale (default: random in [0.3, 0.8]) */
+  outScale?: number;
 }
 
 /** A chain of CONV_2D layers of any window (im2col), random weights at +-127 included, per-channel scales. */
@@ -103,7 +105,8 @@ function windowChain(name: string, input: [number, number, number, number], laye
       { shape: [l.outC], dtype: 'int32' },
       Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
     );
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: 0.3 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) } }], {
+    const scale = 0.3 + rand() * 0.5;
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: l.outScale ?? scale, zeroPoint: randomInt(rand, -20, 20) } }], {
       padding: l.padding,
       strideH: sH,
       strideW: sW,
@@ -199,6 +202,34 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
       26,
     ),
     packed: 4,
+    twoChannel: 0,
+  },
+  {
+    note: 'left shifts (effective scales above 1, mixed with right shifts per channel): the packed loops, accumulator pre-shifted',
+    graph: windowChain(
+      'm0_conv_g',
+      [1, 6, 5, 3],
+      [
+        { outC: 6, k: [3, 3], stride: [1, 1], padding: 'SAME', outScale: 0.00005 }, // s_in s_w / s_out 1..11
+        { outC: 5, k: [2, 2], stride: [2, 2], padding: 'VALID', outScale: 1e-7 }, // 0.5..5.5
+      ],
+      27,
+    ),
+    packed: 2,
+    twoChannel: 0,
+  },
+  {
+    note: 'left shifts on 1x1 layers: the pointwise loop, accumulator pre-shifted',
+    graph: pointwiseChain(
+      'm0_conv_h',
+      [1, 3, 3, 4],
+      [
+        { outC: 6, outScale: 0.0002 },
+        { outC: 4, outScale: 0.000004 },
+      ],
+      28,
+    ),
+    packed: 2,
     twoChannel: 0,
   },
 ];

@@ -13,6 +13,7 @@ import { anyOperandInt16 } from '../add/add_int16.ts';
 import { mulInt16 } from './mul_int16.ts';
 import { mulM0plus } from './m0plus.ts';
 import { mulDsp } from './dsp.ts';
+import { mulRv32 } from './rv32.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
@@ -80,7 +81,7 @@ const mul: OpDef<MulParams> = {
 
   // Arm DSP: four elements per word, one SMMLAR requantization (dsp.ts); Armv6-M: SRDHM from three
   // 32-bit products instead of a 64-bit multiply (m0plus.ts)
-  variants: [mulDsp, mulM0plus],
+  variants: [mulDsp, mulM0plus, mulRv32],
 };
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts

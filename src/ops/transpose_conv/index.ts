@@ -18,6 +18,7 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import type { ConvWindowParams } from '../common/conv_geometry.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
+import { transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant } from './phases.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
 import {
@@ -228,6 +229,9 @@ const transposeConv: OpDef<TransposeConvParams> = {
       out[o] = clamp(mbqm(total, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint, p.actMin, p.actMax);
     }
   },
+
+  // the tuned CONV_2D kernels, one stride-1 convolution per output phase (phases.ts)
+  variants: [transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant],
 
   emitC(p, ctx) {
     return ctx.render('transpose_conv.c.hbs', {

@@ -7,6 +7,8 @@ import { type CCase, evaluateOp, randomInt, randomInt8, rng, singleOpGraph } fro
 import { type Q, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../test/helpers/op_checks.ts';
 import { outputSize } from '../common/padding.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
+import type { KernelIsa } from '../op.ts';
+import { selectVariant } from '../variant.ts';
 
 interface TCase {
   input: [number, number, number, number];
@@ -179,4 +181,19 @@ describe('TRANSPOSE_CONV', () => {
     CASES.forEach((c) => randomCase(c, rand));
     expectCMatchesReference(Array.from({ length: 60 }, () => ({ def: transposeConv, ...sweepCase(rand) })));
   });
+
+  const FAMILIES: [string, KernelIsa][] = [
+    ['arm-dsp', { dsp: true }],
+    ['armv6m', { dsp: false, armv6m: true }],
+    ['rv32', { dsp: false, rv32: true }],
+  ];
+  for (const [family, isa] of FAMILIES) {
+    it(`${family}: the phase convolutions match the reference kernel on the random sweep (ASan+UBSan)`, function () {
+      this.timeout(300000);
+      const rand = rng(family.length * 7919 + 153);
+      const cases = Array.from({ length: 60 }, () => ({ def: transposeConv, ...sweepCase(rand), isa }));
+      for (const c of cases) expect(selectVariant(transposeConv, transposeConv.prepare(c.graph, c.op), isa).family).to.equal(family);
+      expectCMatchesReference(cases);
+    });
+  }
 });
