@@ -3,15 +3,11 @@ import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
-import { add32, expOnNegativeValues, reciprocal, rescale } from '../common/gemmlowp.ts';
+import { add32, reciprocal } from '../common/gemmlowp.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { softmaxInt16 } from './softmax_int16.ts';
-
-/** The scaled input difference is Q5.26: differences past -32 (before beta) are dropped as exp ~ 0. */
-const SCALED_DIFF_INTEGER_BITS = 5;
-/** The sum of exps is Q12.19. */
-const ACCUMULATION_INTEGER_BITS = 12;
+import { ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS, expOfDifference, expToSumPrecision, softmaxTableVariants } from './table.ts';
 
 export interface SoftmaxParams {
   outer: number;
@@ -109,7 +105,6 @@ const softmax: OpDef<SoftmaxParams> = {
   evaluate(p, inputs, outputs) {
     const input = inputs[0] as Int8Array;
     const output = outputs[0] as Int8Array | Int16Array;
-    const scaledDiff = (diff: number) => srdhm(diff * 2 ** p.inputLeftShift, p.inputMultiplier);
     for (let row = 0; row < p.outer; row++) {
       const base = row * p.depth;
       let max = -128;
@@ -118,8 +113,8 @@ const softmax: OpDef<SoftmaxParams> = {
       for (let c = 0; c < p.depth; c++) {
         const diff = input[base + c]! - max;
         if (diff >= p.diffMin) {
-          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
-          sumOfExps = add32(sumOfExps, rescale(e, 0, ACCUMULATION_INTEGER_BITS));
+          const e = expOfDifference(p, diff);
+          sumOfExps = add32(sumOfExps, expToSumPrecision(e));
         }
       }
       const { value: shiftedScale, numBitsOverUnit } = reciprocal(sumOfExps, ACCUMULATION_INTEGER_BITS);
@@ -133,7 +128,7 @@ const softmax: OpDef<SoftmaxParams> = {
       for (let c = 0; c < p.depth; c++) {
         const diff = input[base + c]! - max;
         if (diff >= p.diffMin) {
-          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
+          const e = expOfDifference(p, diff);
           const unsaturated = rdbpot(srdhm(shiftedScale, e), exponent);
           output[base + c] = clamp(unsaturated + p.outMin, p.outMin, p.outMax);
         } else {
@@ -145,6 +140,7 @@ const softmax: OpDef<SoftmaxParams> = {
 
   // short rows keep their exponentials (one int32 each) rather than computing them twice
   scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
+  variants: softmaxTableVariants,
   emitC(p, ctx) {
     const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
     const cache = cachesExps(p);
