@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* SOFTMAX's per-row reciprocal on Armv6-M (Cortex-M0/M0+, the RP2040): gemmlowp.h's tf_reciprocal
- * with every SaturatingRoundingDoublingHighMul built from 32-bit products (m0plus_rq.h's
+/* SOFTMAX's fixed-point functions on Armv6-M (Cortex-M0/M0+, the RP2040): gemmlowp.h's exp and
+ * reciprocal with every SaturatingRoundingDoublingHighMul built from 32-bit products (m0plus_rq.h's
  * tf_m0_srdhm) instead of libgcc's 64-bit multiply, some 50 cycles each on these cores. Same
- * arithmetic, same results: softmax_table.test.ts compares it with tf_reciprocal on the host. */
+ * arithmetic, same results: softmax_table.test.ts compares them with gemmlowp.h's on the host. */
 #ifndef TF_SOFTMAX_M0_H
 #define TF_SOFTMAX_M0_H
 #include "gemmlowp.h"
@@ -16,6 +16,36 @@ static inline int32_t tf_m0_srdhm_any(int32_t x, int32_t m) {
   if (x == INT32_MIN) return m == INT32_MIN ? INT32_MAX : -m;
   if (m == INT32_MIN) return x >= 0 ? tf_m0_srdhm(m, x) : -x;
   return tf_m0_srdhm(-x, -m);
+}
+
+/* tf_exp_on_interval_between_negative_one_quarter_and_0_excl and tf_exp_on_negative_values_q5_26
+ * (gemmlowp.h) with tf_m0_srdhm_any, and tf_m0_srdhm where the multiplier is a positive constant. */
+static inline int32_t tf_m0_exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
+  const int32_t exp_minus_one_eighth = 1895147668;
+  const int32_t one_third = 715827883;
+  const int32_t x = tf_add_wrap(a, 1 << 28);
+  const int32_t x2 = tf_m0_srdhm_any(x, x);
+  const int32_t x3 = tf_m0_srdhm_any(x2, x);
+  const int32_t x4 = tf_m0_srdhm_any(x2, x2);
+  const int32_t x4_over_4 = tf_rdbpot(x4, 2);
+  const int32_t poly = tf_rdbpot(tf_add_wrap(tf_m0_srdhm(tf_add_wrap(x4_over_4, x3), one_third), x2), 1);
+  return tf_add_wrap(exp_minus_one_eighth, tf_m0_srdhm(tf_add_wrap(x, poly), exp_minus_one_eighth));
+}
+
+static inline int32_t tf_m0_exp_on_negative_values_q5_26(int32_t a) {
+  const int32_t one_quarter = 1 << 24;
+  const int32_t a_mod_quarter_minus_one_quarter = tf_add_wrap(a & (one_quarter - 1), -one_quarter);
+  int32_t result = tf_m0_exp_on_interval_between_negative_one_quarter_and_0_excl(tf_sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
+  const int32_t remainder = (int32_t)((uint32_t)a_mod_quarter_minus_one_quarter - (uint32_t)a);
+  /* exp(-2^k) for k = -2..4, one bit of the remainder each */
+  if (remainder & (1 << 24)) result = tf_m0_srdhm(result, 1672461947);
+  if (remainder & (1 << 25)) result = tf_m0_srdhm(result, 1302514674);
+  if (remainder & (1 << 26)) result = tf_m0_srdhm(result, 790015084);
+  if (remainder & (1 << 27)) result = tf_m0_srdhm(result, 290630308);
+  if (remainder & (1 << 28)) result = tf_m0_srdhm(result, 39332535);
+  if (remainder & (1 << 29)) result = tf_m0_srdhm(result, 720401);
+  if (remainder & (1 << 30)) result = tf_m0_srdhm(result, 242);
+  return a == 0 ? INT32_MAX : result;
 }
 
 /* tf_one_over_one_plus_x_for_x_in_0_1 and tf_reciprocal (gemmlowp.h) with tf_m0_srdhm_any. */

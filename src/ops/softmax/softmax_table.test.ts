@@ -31,7 +31,7 @@ function rowData(rand: () => number, n: number, zeroPoint: number): Int8Array {
   return extremeInt8(rand, n, zeroPoint);
 }
 
-function randomCases(seed: number, isa: KernelIsa, want: number): CCase[] {
+function randomCases(seed: number, isa: KernelIsa, want: number, variant = 'exp table'): CCase[] {
   const rand = rng(seed);
   const cases: CCase[] = [];
   while (cases.length < want) {
@@ -49,7 +49,7 @@ function randomCases(seed: number, isa: KernelIsa, want: number): CCase[] {
     } catch {
       continue;
     }
-    if (!selectVariant(softmax, softmax.prepare(graph, op), isa).name.endsWith('exp table')) continue;
+    if (!selectVariant(softmax, softmax.prepare(graph, op), isa).name.endsWith(variant)) continue;
     cases.push({ def: softmax, graph, op, inputs: [rowData(rand, outer * depth, zeroPoint)], isa });
   }
   return cases;
@@ -63,14 +63,21 @@ describe('SOFTMAX exp-table variants', () => {
     });
   }
 
-  it('keeps the portable kernel where the table would cost more flash than it saves (a 4-class row)', () => {
+  it('keeps the row kernel where the table would cost more flash than it saves (a 4-class row)', () => {
     const { graph, op } = singleOpGraph('SOFTMAX', [{ shape: [1, 4], scale: 0.1, zeroPoint: 0 }], [{ shape: [1, 4], scale: 1 / 256, zeroPoint: -128 }], {
       beta: 1,
     });
-    for (const [, isa] of FAMILIES) expect(selectVariant(softmax, softmax.prepare(graph, op), isa).name).to.equal('portable');
+    for (const [family, isa] of FAMILIES) {
+      expect(selectVariant(softmax, softmax.prepare(graph, op), isa).name).to.equal(family === 'armv6m' ? 'armv6m rows' : 'portable');
+    }
   });
 
-  it('the Armv6-M reciprocal (32-bit products) equals gemmlowp.h tf_reciprocal on random and edge sums', () => {
+  it('armv6m rows (32-bit-product exp and reciprocal): equals the reference on random small layers', function () {
+    this.timeout(240000);
+    expectCMatchesReference(randomCases(4242, FAMILIES[1]![1], 40, 'armv6m rows'));
+  });
+
+  it('the Armv6-M SRDHM, exp and reciprocal (32-bit products) equal gemmlowp.h on random and edge values', () => {
     const ops = join(import.meta.dirname, '..');
     const files = ['common/fixedpoint.h', 'common/gemmlowp.h', 'common/m0plus_rq.h', 'softmax/softmax_m0.h'].map((path) => ({
       name: path.split('/')[1]!,
@@ -92,6 +99,12 @@ int main(void) {
     const int32_t a = (int32_t)next(), b = (int32_t)(next() >> (next() & 31)) * ((next() & 1) ? -1 : 1);
     if (tf_m0_srdhm_any(a, b) != tf_srdhm(a, b) || tf_m0_srdhm_any(b, a) != tf_srdhm(b, a)) bad++;
   }
+  for (i = 0; i < 1000000; ++i) {
+    /* Q5.26 differences <= 0: every value near 0, then any */
+    const int32_t a = i < 500000 ? -(int32_t)i : -(int32_t)(next() >> (next() & 31));
+    if (tf_m0_exp_on_negative_values_q5_26(a) != tf_exp_on_negative_values_q5_26(a)) bad++;
+  }
+  if (tf_m0_exp_on_negative_values_q5_26(INT32_MIN) != tf_exp_on_negative_values_q5_26(INT32_MIN)) bad++;
   for (i = 0; i < 300000; ++i) {
     /* Q12.19 sums from exp(0) = 2^19 up to 2^31 - 1 */
     const int32_t x = (int32_t)((1u << 19) + next() % (0x80000000u - (1u << 19)));
