@@ -167,7 +167,7 @@ function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, m0: boolean): st
     guardsShift: p.outputBits === 8 && p.depth >= 512,
     outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
     how: m0 ? ' (Armv6-M: SRDHM from 32-bit products)' : '',
-    srdhm: m0 ? 'tf_m0_srdhm' : 'tf_srdhm',
+    srdhm: m0 ? 'tf_m0_srdhm_any' : 'tf_srdhm',
     exp: m0 ? 'tf_m0_exp_on_negative_values_q5_26' : 'tf_exp_on_negative_values_q5_26',
     reciprocal: m0 ? 'tf_m0_reciprocal' : 'tf_reciprocal',
   });

@@ -11,7 +11,14 @@
 /* SRDHM for any signed operands: tf_m0_srdhm needs m >= 0, and x * m = (-x) * (-m). INT32_MIN has
  * no negation: INT32_MIN * m for m < 0 is 2^31 * |m|, whose SRDHM is |m| exactly (and
  * INT32_MIN * INT32_MIN saturates, as tf_srdhm). */
-static inline int32_t tf_m0_srdhm_any(int32_t x, int32_t m) {
+/* called from a dozen places: one out-of-line copy keeps the code small (a call costs ~4 cycles) */
+#if defined(__GNUC__)
+#define TF_SOFTMAX_M0_OUTLINE static __attribute__((unused, noinline))
+#else
+#define TF_SOFTMAX_M0_OUTLINE static inline
+#endif
+
+TF_SOFTMAX_M0_OUTLINE int32_t tf_m0_srdhm_any(int32_t x, int32_t m) {
   if (m >= 0) return tf_m0_srdhm(x, m);
   if (x == INT32_MIN) return m == INT32_MIN ? INT32_MAX : -m;
   if (m == INT32_MIN) return x >= 0 ? tf_m0_srdhm(m, x) : -x;
@@ -19,7 +26,7 @@ static inline int32_t tf_m0_srdhm_any(int32_t x, int32_t m) {
 }
 
 /* tf_exp_on_interval_between_negative_one_quarter_and_0_excl and tf_exp_on_negative_values_q5_26
- * (gemmlowp.h) with tf_m0_srdhm_any, and tf_m0_srdhm where the multiplier is a positive constant. */
+ * (gemmlowp.h) with tf_m0_srdhm_any (one out-of-line copy: smaller than the 64-bit code it replaces). */
 static inline int32_t tf_m0_exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
   const int32_t exp_minus_one_eighth = 1895147668;
   const int32_t one_third = 715827883;
@@ -28,23 +35,23 @@ static inline int32_t tf_m0_exp_on_interval_between_negative_one_quarter_and_0_e
   const int32_t x3 = tf_m0_srdhm_any(x2, x);
   const int32_t x4 = tf_m0_srdhm_any(x2, x2);
   const int32_t x4_over_4 = tf_rdbpot(x4, 2);
-  const int32_t poly = tf_rdbpot(tf_add_wrap(tf_m0_srdhm(tf_add_wrap(x4_over_4, x3), one_third), x2), 1);
-  return tf_add_wrap(exp_minus_one_eighth, tf_m0_srdhm(tf_add_wrap(x, poly), exp_minus_one_eighth));
+  const int32_t poly = tf_rdbpot(tf_add_wrap(tf_m0_srdhm_any(tf_add_wrap(x4_over_4, x3), one_third), x2), 1);
+  return tf_add_wrap(exp_minus_one_eighth, tf_m0_srdhm_any(tf_add_wrap(x, poly), exp_minus_one_eighth));
 }
 
-static inline int32_t tf_m0_exp_on_negative_values_q5_26(int32_t a) {
+TF_SOFTMAX_M0_OUTLINE int32_t tf_m0_exp_on_negative_values_q5_26(int32_t a) {
   const int32_t one_quarter = 1 << 24;
   const int32_t a_mod_quarter_minus_one_quarter = tf_add_wrap(a & (one_quarter - 1), -one_quarter);
   int32_t result = tf_m0_exp_on_interval_between_negative_one_quarter_and_0_excl(tf_sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
   const int32_t remainder = (int32_t)((uint32_t)a_mod_quarter_minus_one_quarter - (uint32_t)a);
   /* exp(-2^k) for k = -2..4, one bit of the remainder each */
-  if (remainder & (1 << 24)) result = tf_m0_srdhm(result, 1672461947);
-  if (remainder & (1 << 25)) result = tf_m0_srdhm(result, 1302514674);
-  if (remainder & (1 << 26)) result = tf_m0_srdhm(result, 790015084);
-  if (remainder & (1 << 27)) result = tf_m0_srdhm(result, 290630308);
-  if (remainder & (1 << 28)) result = tf_m0_srdhm(result, 39332535);
-  if (remainder & (1 << 29)) result = tf_m0_srdhm(result, 720401);
-  if (remainder & (1 << 30)) result = tf_m0_srdhm(result, 242);
+  if (remainder & (1 << 24)) result = tf_m0_srdhm_any(result, 1672461947);
+  if (remainder & (1 << 25)) result = tf_m0_srdhm_any(result, 1302514674);
+  if (remainder & (1 << 26)) result = tf_m0_srdhm_any(result, 790015084);
+  if (remainder & (1 << 27)) result = tf_m0_srdhm_any(result, 290630308);
+  if (remainder & (1 << 28)) result = tf_m0_srdhm_any(result, 39332535);
+  if (remainder & (1 << 29)) result = tf_m0_srdhm_any(result, 720401);
+  if (remainder & (1 << 30)) result = tf_m0_srdhm_any(result, 242);
   return a == 0 ? INT32_MAX : result;
 }
 
