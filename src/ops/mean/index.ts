@@ -15,6 +15,7 @@ import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
+import { meanWordsVariants } from './words.ts';
 import {
   type MeanOrSumGeometry,
   checkInt8MeanOrSum,
@@ -52,6 +53,7 @@ const mean: OpDef<MeanParams> = {
     });
   },
 
+  variants: meanWordsVariants,
   emitC(p, ctx) {
     return ctx.render('mean.c.hbs', meanOrSumCView(p, ctx));
   },

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
 import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
-import { add32, expOnNegativeValues, reciprocal, rescale } from '../common/gemmlowp.ts';
+import { add32, reciprocal } from '../common/gemmlowp.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { softmaxInt16 } from './softmax_int16.ts';
-
-/** The scaled input difference is Q5.26: differences past -32 (before beta) are dropped as exp ~ 0. */
-const SCALED_DIFF_INTEGER_BITS = 5;
-/** The sum of exps is Q12.19. */
-const ACCUMULATION_INTEGER_BITS = 12;
+import { ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS, expOfDifference, expToSumPrecision, softmaxTableVariants } from './table.ts';
 
 export interface SoftmaxParams {
   outer: number;
@@ -109,7 +105,6 @@ const softmax: OpDef<SoftmaxParams> = {
   evaluate(p, inputs, outputs) {
     const input = inputs[0] as Int8Array;
     const output = outputs[0] as Int8Array | Int16Array;
-    const scaledDiff = (diff: number) => srdhm(diff * 2 ** p.inputLeftShift, p.inputMultiplier);
     for (let row = 0; row < p.outer; row++) {
       const base = row * p.depth;
       let max = -128;
@@ -118,8 +113,8 @@ const softmax: OpDef<SoftmaxParams> = {
       for (let c = 0; c < p.depth; c++) {
         const diff = input[base + c]! - max;
         if (diff >= p.diffMin) {
-          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
-          sumOfExps = add32(sumOfExps, rescale(e, 0, ACCUMULATION_INTEGER_BITS));
+          const e = expOfDifference(p, diff);
+          sumOfExps = add32(sumOfExps, expToSumPrecision(e));
         }
       }
       const { value: shiftedScale, numBitsOverUnit } = reciprocal(sumOfExps, ACCUMULATION_INTEGER_BITS);
@@ -133,7 +128,7 @@ const softmax: OpDef<SoftmaxParams> = {
       for (let c = 0; c < p.depth; c++) {
         const diff = input[base + c]! - max;
         if (diff >= p.diffMin) {
-          const e = expOnNegativeValues(scaledDiff(diff), SCALED_DIFF_INTEGER_BITS);
+          const e = expOfDifference(p, diff);
           const unsaturated = rdbpot(srdhm(shiftedScale, e), exponent);
           output[base + c] = clamp(unsaturated + p.outMin, p.outMin, p.outMax);
         } else {
@@ -145,26 +140,50 @@ const softmax: OpDef<SoftmaxParams> = {
 
   // short rows keep their exponentials (one int32 each) rather than computing them twice
   scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
-  emitC(p, ctx) {
-    const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
-    const cache = cachesExps(p);
-    return ctx.render('softmax.c.hbs', {
-      ...p,
-      cache,
-      scratch: cache ? ctx.scratch() : undefined,
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
-      shape: input.shape.join('x'),
-      exponentBias: 31 - p.outputBits,
-      outBits: p.outputBits,
-      // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
-      guardsShift: p.outputBits === 8 && p.depth >= 512,
-      outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
-    });
-  },
+  variants: [...softmaxTableVariants, softmaxM0Rows()],
+  emitC: (p, ctx) => emitRowKernel(p, ctx, false),
 };
+
+/**
+ * The row kernel (exp per element, cached for short rows): the portable C, or on Armv6-M (`m0`) the
+ * same arithmetic with every SRDHM from 32-bit products (softmax_m0.h), for the small layers the
+ * exp table does not pay for (a keyword spotter's 4 classes).
+ */
+function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, m0: boolean): string {
+  const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
+  const cache = cachesExps(p);
+  return ctx.render('softmax.c.hbs', {
+    ...p,
+    cache,
+    scratch: cache ? ctx.scratch() : undefined,
+    fnName: ctx.fnName,
+    input: ctx.input(0),
+    output: ctx.output(0),
+    outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
+    shape: input.shape.join('x'),
+    exponentBias: 31 - p.outputBits,
+    outBits: p.outputBits,
+    // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
+    guardsShift: p.outputBits === 8 && p.depth >= 512,
+    outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
+    how: m0 ? ' (Armv6-M: SRDHM from 32-bit products)' : '',
+    srdhm: m0 ? 'tf_m0_srdhm_any' : 'tf_srdhm',
+    exp: m0 ? 'tf_m0_exp_on_negative_values_q5_26' : 'tf_exp_on_negative_values_q5_26',
+    reciprocal: m0 ? 'tf_m0_reciprocal' : 'tf_reciprocal',
+  });
+}
+
+/** Armv6-M's row kernel, for the layers the table variant leaves (a function: `softmax` is built first). */
+function softmaxM0Rows(): KernelVariant<SoftmaxParams> {
+  return {
+    name: 'armv6m rows',
+    family: 'armv6m',
+    applies: () => true,
+    scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
+    emit: (p, ctx) => emitRowKernel(p, ctx, true),
+    cFiles: ['softmax/softmax_m0.h'],
+  };
+}
 
 /** Rows of up to 64 values: at most 256 bytes of scratch for the cached exponentials. */
 function cachesExps(p: SoftmaxParams): boolean {

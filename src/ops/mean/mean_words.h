@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* MEAN int8 over the dimensions outside the channels (global average pooling: [N,H,W,C] over H and
+ * W, keep_dims or not), four channels per 32-bit word, bit-exact with TFLite Micro's
+ * QuantizedMeanOrSum (and the TypeScript twin, common/reduce.ts):
+ * - Arm DSP (M4/M7/M33): SXTAB16 sums two 16-bit lanes per word (channels c, c+2 and c+1, c+3),
+ *   any alignment;
+ * - Armv6-M and RV32: bytes biased to unsigned (x ^ 0x80 = x + 128) summed in two 16-bit lanes of a
+ *   word masked with 0x00ff00ff, from word-aligned tensors with whole words of channels (checked at
+ *   run time; otherwise, and for channels past the last word, one channel at a time).
+ * Lanes are emptied into int32 sums every 256 taps, so a lane never overflows: signed |sum| <=
+ * 128 * 256, biased sum <= 255 * 256. int32 addition is associative (even wrapping), so the order
+ * of the sums does not matter. Each channel's sum is then requantized as TFLite Micro does:
+ * (sum - z_in * count) by the multiplier and shift of s_in / (s_out * count), + z_out, clamped;
+ * on Armv6-M the SRDHM comes from 32-bit products (m0plus_rq.h), the multiplier being >= 0. */
+#ifndef TF_MEAN_WORDS_H
+#define TF_MEAN_WORDS_H
+#include <stdint.h>
+#include <string.h>
+#include "dsp.h"
+#include "fixedpoint.h"
+#include "m0plus_rq.h"
+
+typedef struct {
+  int32_t groups;       /* the kept dimensions outside the channels (batches), merged */
+  int32_t group_stride; /* input elements between groups */
+  int32_t channels;     /* the innermost kept dimension, stride 1 */
+  int32_t taps;         /* reduced elements per output */
+  int32_t tap_stride;   /* input elements between taps */
+  int32_t zero_point_times_count, multiplier, left, right, output_zero_point;
+} tf_mean_geom_t;
+
+static inline int32_t tf_mean_requant(const tf_mean_geom_t *g, int32_t sum, int m0) {
+  const int32_t x = (int32_t)((uint32_t)sum - (uint32_t)g->zero_point_times_count);
+  int32_t q;
+  if (m0) {
+    q = tf_m0_srdhm((int32_t)((uint32_t)x << g->left), g->multiplier);
+    if (g->right > 0) q = tf_m0_rshift(q, g->right);
+  } else {
+    q = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)x << g->left), g->multiplier), g->right);
+  }
+  return tf_clamp(q + g->output_zero_point, -128, 127);
+}
+
+static inline uint32_t tf_mean_load_aligned(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+  return v;
+}
+
+/* dsp: SXTAB16 lanes (1) or biased masked lanes (0); m0: the Armv6-M requantization. */
+static inline void tf_mean_words_body(const tf_mean_geom_t *g, const int8_t *in, int8_t *out, int dsp, int m0) {
+  const int32_t channels = g->channels, taps = g->taps, step = g->tap_stride;
+  const int words = dsp || ((((uintptr_t)in) & 3u) == 0 && ((channels | step | g->group_stride) & 3) == 0);
+  int32_t grp, c, t, i, n;
+  for (grp = 0; grp < g->groups; ++grp, in += g->group_stride) {
+    for (c = 0; words && c + 4 <= channels; c += 4, out += 4) {
+      const int8_t *p = in + c;
+      int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (t = 0; t < taps; t += n) {
+        uint32_t even = 0, odd = 0; /* lanes: channels c, c + 2 and c + 1, c + 3 */
+        n = taps - t < 256 ? taps - t : 256;
+        if (dsp) {
+          for (i = 0; i < n; ++i, p += step) {
+            const uint32_t w = tf_read4(p);
+            even = tf_sxtab16(even, w);
+            odd = tf_sxtab16_ror8(odd, w);
+          }
+          s0 += (int16_t)(uint16_t)even;
+          s2 += (int16_t)(uint16_t)(even >> 16);
+          s1 += (int16_t)(uint16_t)odd;
+          s3 += (int16_t)(uint16_t)(odd >> 16);
+        } else {
+          const int32_t bias = n << 7;
+          for (i = 0; i < n; ++i, p += step) {
+            const uint32_t w = tf_mean_load_aligned(p) ^ 0x80808080u;
+            even += w & 0x00ff00ffu;
+            odd += (w >> 8) & 0x00ff00ffu;
+          }
+          s0 += (int32_t)(even & 0xffffu) - bias;
+          s2 += (int32_t)(even >> 16) - bias;
+          s1 += (int32_t)(odd & 0xffffu) - bias;
+          s3 += (int32_t)(odd >> 16) - bias;
+        }
+      }
+      out[0] = (int8_t)tf_mean_requant(g, s0, m0);
+      out[1] = (int8_t)tf_mean_requant(g, s1, m0);
+      out[2] = (int8_t)tf_mean_requant(g, s2, m0);
+      out[3] = (int8_t)tf_mean_requant(g, s3, m0);
+    }
+    for (; c < channels; ++c) {
+      const int8_t *p = in + c;
+      int32_t s = 0;
+      for (t = 0; t < taps; ++t, p += step) s += *p;
+      *out++ = (int8_t)tf_mean_requant(g, s, m0);
+    }
+  }
+}
+
+#endif
