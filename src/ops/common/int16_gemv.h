@@ -46,10 +46,15 @@ static inline int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t 
 }
 
 /* out[r] for `rows` rows of `depth` weights each (the model's layout, row after row) against x. Two
- * rows share each input load; the partial sums stay in int32 for TF_S16_CHUNK inputs at a time. */
-static inline void tf_s16_gemv(const int16_t *x, int depth, const int8_t *w, int rows, const tf_s16_rq_t *q, int16_t *out) {
-  int r = 0;
-  for (; r + 2 <= rows; r += 2, w += 2 * depth) {
+ * rows share each input load; the partial sums stay in int32 for TF_S16_CHUNK inputs at a time. Not
+ * inline: the layers of a model share one copy. The row loops count from 0 to
+ * bounds computed from `rows` alone (see tf_fc_dsp_body: a loop continuing from another's exit value
+ * trips GCC's aggressive-loop-optimizations when `rows` is a constant). */
+static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, const int8_t *w, int rows, const tf_s16_rq_t *q,
+                                                int16_t *out) {
+  const int pairs = rows >> 1;
+  for (int i = 0; i < pairs; ++i, w += 2 * depth) {
+    const int r = 2 * i;
     const int8_t *w0 = w, *w1 = w + depth;
     int64_t s0 = 0, s1 = 0;
     for (int k0 = 0; k0 < depth; k0 += TF_S16_CHUNK) {
@@ -67,7 +72,8 @@ static inline void tf_s16_gemv(const int16_t *x, int depth, const int8_t *w, int
     out[r] = tf_s16_requantize(s0, r, q);
     out[r + 1] = tf_s16_requantize(s1, r + 1, q);
   }
-  if (r < rows) {
+  if (rows & 1) {
+    const int r = rows - 1;
     int64_t s = 0;
     for (int k0 = 0; k0 < depth; k0 += TF_S16_CHUNK) {
       const int n = depth - k0 < TF_S16_CHUNK ? depth - k0 : TF_S16_CHUNK;

@@ -17,10 +17,13 @@
 /* whole words (four inputs) per int32 partial sum: 127 * 4 + 3 left-over inputs <= TF_S16_CHUNK */
 #define TF_S16_CHUNK_WORDS 127
 
-static inline void tf_s16_gemv_dsp(const int16_t *x, int depth, const int8_t *w, int rows, const tf_s16_rq_t *q, int16_t *out) {
+/* Shared by the layers of a model as tf_s16_gemv; row loops as its. */
+static __attribute__((unused)) void tf_s16_gemv_dsp(const int16_t *x, int depth, const int8_t *w, int rows, const tf_s16_rq_t *q,
+                                                    int16_t *out) {
   const int words = depth >> 2, tail = depth & 3;
-  int r = 0;
-  for (; r + 4 <= rows; r += 4) {
+  const int blocks = rows >> 2, left = rows & 3;
+  for (int i = 0; i < blocks; ++i) {
+    const int r = 4 * i;
     int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     const int16_t *xp = x;
     int left = words;
@@ -41,7 +44,8 @@ static inline void tf_s16_gemv_dsp(const int16_t *x, int depth, const int8_t *w,
     out[r + 2] = tf_s16_requantize(s2, r + 2, q);
     out[r + 3] = tf_s16_requantize(s3, r + 3, q);
   }
-  for (; r < rows; ++r) {
+  for (int j = 0; j < left; ++j) {
+    const int r = 4 * blocks + j;
     int64_t s = 0;
     const int16_t *xp = x;
     int left = words;
