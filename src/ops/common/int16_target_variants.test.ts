@@ -85,7 +85,8 @@ describe('16x8 target variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) aga
       for (const c of cases) {
         const name = selectVariant(c.def, c.def.prepare(c.graph, c.op), isa).name;
         const grouped = c.op.kind === 'CONV_2D' && c.graph.tensors[c.op.inputs[1]!]!.shape[3] !== c.graph.tensors[c.op.inputs[0]!]!.shape[3];
-        expect(name, c.graph.name).to.equal(grouped ? 'portable int16' : `${family} int16`);
+        if (grouped) expect(name, c.graph.name).to.equal('portable int16');
+        else expect(name, c.graph.name).to.match(new RegExp(`^${family} int16`));
       }
       expectCMatchesReference(cases);
     });

@@ -7,6 +7,7 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
+import { type Int16GemvFamily, pairOrderRows } from '../common/int16_gemv.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
@@ -20,7 +21,17 @@ import {
   requireDepthMultiplier,
   requireDepthwiseFilterShape,
 } from '../common/conv_geometry.ts';
-import { type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput, requireWeightQuant, tapRange } from '../common/weighted.ts';
+import {
+  type ChannelMultipliers,
+  constInt8,
+  isUniform,
+  optionalInput,
+  requantExprs,
+  requireConstant,
+  requireOutput,
+  requireWeightQuant,
+  tapRange,
+} from '../common/weighted.ts';
 
 export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;
@@ -93,7 +104,14 @@ export const depthwiseConv2dInt16: Int16Variant<DepthwiseConv2DInt16Params> = {
   prepare,
   evaluate,
   emitC: (p, ctx) => emitDepthwiseInt16(p, ctx),
-  variants: [narrowVariant('arm-dsp'), narrowVariant('armv6m'), narrowVariant('rv32')],
+  variants: [
+    channelBlockVariant('arm-dsp'),
+    channelBlockVariant('armv6m'),
+    channelBlockVariant('rv32'),
+    narrowVariant('arm-dsp'),
+    narrowVariant('armv6m'),
+    narrowVariant('rv32'),
+  ],
 };
 
 /**
@@ -138,5 +156,32 @@ function narrowVariant(family: IsaFamily): KernelVariant<DepthwiseConv2DInt16Par
     family,
     applies: (p) => p.kH * p.kW <= INT32_SUM_TAPS,
     emit: (p, ctx) => emitDepthwiseInt16(p, ctx, `${family} int16: int32 sums`),
+  };
+}
+
+/**
+ * Depth multiplier 1: depthwise_conv_2d_int16.h's kernel, four channels' int32 sums in registers over
+ * the window (Arm DSP: SMLABB / SMLATT on int16 pairs, the filter's words stored w0 w2 w1 w3).
+ */
+function channelBlockVariant(family: Int16GemvFamily): KernelVariant<DepthwiseConv2DInt16Params> {
+  return {
+    name: `${family} int16 channel blocks`,
+    family,
+    applies: (p) => p.depthMultiplier === 1 && p.kH * p.kW <= INT32_SUM_TAPS,
+    emit(p, ctx) {
+      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      const weights = family === 'arm-dsp' ? ctx.addConst('w16', 'int8_t', pairOrderRows(filter, p.kH * p.kW, p.outC)) : ctx.input(1);
+      const perChannel = !isUniform(p);
+      const mult = perChannel ? ctx.addConst('mult', 'int32_t', p.multiplier) : 'mult_one';
+      const shift = perChannel ? ctx.addConst('shift', 'int32_t', p.shift) : 'shift_one';
+      const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
+      return `/* DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs (${family} int16: channel blocks of 4) */
+static void ${ctx.fnName}(void) {
+${perChannel ? '' : `  static const int32_t mult_one[1] = { ${p.multiplier[0]} }, shift_one[1] = { ${p.shift[0]} };\n`}  const tf_s16_dw_t p = { ${p.batches}, ${p.inH}, ${p.inW}, ${p.inC}, ${p.outH}, ${p.outW}, ${p.kH}, ${p.kW}, ${p.strideH}, ${p.strideW}, ${p.dilationH}, ${p.dilationW}, ${p.padTop}, ${p.padLeft}, ${p.hasBias ? ctx.input(2) : '0'}, ${mult}, ${shift}, ${perChannel ? 1 : 0}, ${p.actMin}, ${p.actMax} };
+  ${family === 'arm-dsp' ? 'tf_s16_dw_dsp' : 'tf_s16_dw'}(${ctx.input(0)}, ${weights}, &p, ${ctx.output(0)});
+}
+`;
+    },
+    cFiles: ['depthwise_conv_2d/depthwise_conv_2d_int16.h'],
   };
 }
