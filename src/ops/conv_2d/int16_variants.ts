@@ -6,7 +6,8 @@
  * on the int16 pairs, the filter re-laid in blocks of four rows; Armv6-M and RV32: a plain C loop, two
  * rows per input load, the model's filter). A 1x1 filter reads the input pixel in place (no scratch).
  * Requantization per channel as the portable kernel: tf_mbqm64 on the int64 sum (int64 or no bias),
- * tf_mbqm on the int32 one (int32 bias). Grouped convolutions keep the portable kernel.
+ * tf_mbqm on the int32 one (int32 bias). Grouped convolutions, and on Arm DSP targets layers of
+ * fewer than four output channels, keep the portable kernel.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt8 } from '../common/weighted.ts';
@@ -73,11 +74,21 @@ ${column}
 `;
 }
 
+/**
+ * Arm DSP: fewer than four filters leave the kernel's 4-row blocks empty, and fewer than 8 inputs per
+ * output leave the call and the column copy unpaid, while the portable loop's int64 sum is one SMLAL
+ * per product there (measured on the M4: a 3x2x17 filter of one output channel 5,280 instructions
+ * portable, 6,040 with the im2col column; 1x1x1 filters to 36 channels 10,240 and 10,760).
+ */
+export function convInt16DspPays(p: Conv2DInt16Params): boolean {
+  return p.outC >= 4 && p.kH * p.kW * p.inC >= 8;
+}
+
 function variant(family: Int16GemvFamily): KernelVariant<Conv2DInt16Params> {
   return {
     name: `${family} int16`,
     family,
-    applies: (p) => p.groups === 1,
+    applies: (p) => p.groups === 1 && (family !== 'arm-dsp' || convInt16DspPays(p)),
     scratchBytes: convInt16GemvScratchBytes,
     emit: (p, ctx) => emit(family, p, ctx),
     cFiles: INT16_GEMV_FILES[family],

@@ -3,7 +3,8 @@
  * FULLY_CONNECTED 16x8's target variants: each batch row goes through common/int16_gemv's kernel
  * (Arm DSP: SMLAD on the int16 inputs as they are, the weights re-laid in blocks of four rows; Armv6-M
  * and RV32: a plain C loop, two rows per input load, the model's weights). Both keep int32 partial
- * sums (exact, see int16_gemv.h) and requantize as the portable kernel (tf_mbqm64). No scratch.
+ * sums (exact, see int16_gemv.h) and requantize as the portable kernel (tf_mbqm64). No scratch. On
+ * Arm DSP targets rows of 1-3 inputs keep the portable loop (one SMLAL per product, no call).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt8 } from '../common/weighted.ts';
@@ -37,7 +38,13 @@ ${decls}
 }
 
 function variant(family: Int16GemvFamily): KernelVariant<FullyConnectedInt16Params> {
-  return { name: `${family} int16`, family, applies: () => true, emit: (p, ctx) => emit(family, p, ctx), cFiles: INT16_GEMV_FILES[family] };
+  return {
+    name: `${family} int16`,
+    family,
+    applies: (p) => family !== 'arm-dsp' || p.inFeatures >= 4,
+    emit: (p, ctx) => emit(family, p, ctx),
+    cFiles: INT16_GEMV_FILES[family],
+  };
 }
 
 export const fcInt16Variants: readonly KernelVariant<FullyConnectedInt16Params>[] = [variant('arm-dsp'), variant('armv6m'), variant('rv32')];
