@@ -112,12 +112,13 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
     expect(isInt16Params(p8)).to.equal(false);
     expect(isInt16Params(p16)).to.equal(true);
     const dsp = { dsp: true };
-    // on a DSP target the int8 layer gets the int8 DSP kernel, the int16 one the int16 DSP kernel;
-    // without a target variant family, the portable int16 kernel
+    // on a DSP target the int8 layer gets the int8 DSP kernel; the int16 one the portable int16 kernel
+    // (one weight: too small for the 16x8 DSP kernel), on RV32 the int16 RV32 kernel
     expect(selectVariant(conv, p8, dsp).name).to.equal('arm-dsp');
     const v16 = selectVariant(conv, p16, dsp);
-    expect(v16.name).to.equal('arm-dsp int16');
+    expect(v16.name).to.equal('portable int16');
     expect(v16.overlap?.(p16)).to.equal(undefined);
+    expect(selectVariant(conv, p16, { dsp: false, rv32: true }).name).to.equal('rv32 int16');
     expect(selectVariant(conv, p16, undefined).name).to.equal('portable int16');
   });
 
