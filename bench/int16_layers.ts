@@ -91,7 +91,7 @@ async function main(): Promise<void> {
             invoke_instructions?: number;
             outputs_hex?: string;
           };
-          const same = j.outputs_hex === Buffer.from(new Uint8Array(r.outputs[0]!.length * 2).fill(0)).toString('hex') ? '' : '';
+          const same = j.outputs_hex === Buffer.from(Int16Array.from(r.outputs[0]!).buffer).toString('hex') ? '' : ' (outputs differ)';
           cells.push(
             `cmsis-nn ${((j.invoke_instructions ?? NaN) / macs).toFixed(3)}/MAC (ours/theirs ${((r.perInference ?? NaN) / (j.invoke_instructions ?? NaN)).toFixed(2)})${same}`,
           );
