@@ -3,12 +3,13 @@
  * 16x8 quantization (int16 activations, int8 weights) as a separate kernel variant of an int8 op. The
  * op's int8 definition stays as it is; `withInt16Variant` puts a dispatcher in front of it that sends
  * layers with int16 activations to the variant (picked in check/prepare by dtype) and, afterwards,
- * their prepared parameters (tagged `activationBits: 16`) to the variant's evaluate and emitC.
+ * their prepared parameters (tagged `activationBits: 16`) to the variant's evaluate and emitC, and to
+ * its target variants (`Int16Variant.variants`, picked per ISA family like `OpDef.variants`).
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
+import { type KernelVariant, type LayerEmitContext, type OpDef, isaFamily } from '../op.ts';
 import { selectVariant } from '../variant.ts';
 import { tensorLabel } from './weighted.ts';
 
@@ -25,6 +26,8 @@ export interface Int16Variant<P extends Int16Tagged> {
   scratchBytes?(p: P): number;
   evaluate(p: P, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void;
   emitC(p: P, ctx: LayerEmitContext): string;
+  /** the target variants of 16x8 layers, in order of preference (as `OpDef.variants`); else portable C */
+  variants?: readonly KernelVariant<P>[];
 }
 
 export function isInt16Params(p: unknown): p is Int16Tagged {
@@ -47,7 +50,7 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
   variant: Int16Variant<P16>,
   selects: (graph: Graph, op: Op) => boolean = firstInputIsInt16,
 ): OpDef<P8> {
-  // 16x8 layers run portable C on every target
+  // the portable C, where no target variant of the family applies
   const int16Kernel: KernelVariant<P16> = {
     name: 'portable int16',
     family: 'portable',
@@ -60,7 +63,10 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
     check: (graph, op) => (selects(graph, op) ? variant.check(graph, op) : base.check(graph, op)),
     prepare: (graph, op) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op)),
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
-    selectVariant: (p, isa) => (isInt16Params(p) ? int16Kernel : selectVariant(base, p as P8, isa)) as KernelVariant<P8 | P16>,
+    selectVariant: (p, isa) =>
+      (isInt16Params(p)
+        ? (variant.variants?.find((v) => v.family === isaFamily(isa) && v.applies(p as P16)) ?? int16Kernel)
+        : selectVariant(base, p as P8, isa)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),
   };

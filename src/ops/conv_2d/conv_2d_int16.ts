@@ -11,6 +11,7 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { convInt16Variants } from './int16_variants.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
 import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/conv_geometry.ts';
@@ -103,6 +104,7 @@ export const conv2dInt16: Int16Variant<Conv2DInt16Params> = {
   check,
   prepare,
   evaluate,
+  variants: convInt16Variants,
   emitC(p, ctx) {
     const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
     const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;

@@ -6,6 +6,8 @@
  * whatever its type, so an int32 bias is refused rather than misread.)
  */
 import type { Graph, Op } from '../../ir/graph.ts';
+import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
+import { type Int16GemvFamily, pairOrderRows } from '../common/int16_gemv.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
@@ -19,7 +21,17 @@ import {
   requireDepthMultiplier,
   requireDepthwiseFilterShape,
 } from '../common/conv_geometry.ts';
-import { type ChannelMultipliers, optionalInput, requantExprs, requireConstant, requireOutput, requireWeightQuant, tapRange } from '../common/weighted.ts';
+import {
+  type ChannelMultipliers,
+  constInt8,
+  isUniform,
+  optionalInput,
+  requantExprs,
+  requireConstant,
+  requireOutput,
+  requireWeightQuant,
+  tapRange,
+} from '../common/weighted.ts';
 
 export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;
@@ -91,24 +103,85 @@ export const depthwiseConv2dInt16: Int16Variant<DepthwiseConv2DInt16Params> = {
   check,
   prepare,
   evaluate,
-  emitC(p, ctx) {
-    const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
-    const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
-    return ctx.render('depthwise_conv_2d_int16.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      summary:
-        `DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]` +
-        ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
-      input: ctx.input(0),
-      filter: ctx.input(1),
-      output: ctx.output(0),
-      biasPointer: p.hasBias ? ctx.input(2) : undefined,
-      inImage: p.inH * p.inW * p.inC,
-      inRow: p.inW * p.inC,
-      filterRow: p.kW * p.outC,
-      mult,
-      shift,
-    });
-  },
+  emitC: (p, ctx) => emitDepthwiseInt16(p, ctx),
+  variants: [
+    channelBlockVariant('arm-dsp'),
+    channelBlockVariant('armv6m'),
+    channelBlockVariant('rv32'),
+    narrowVariant('arm-dsp'),
+    narrowVariant('armv6m'),
+    narrowVariant('rv32'),
+  ],
 };
+
+/**
+ * The most taps whose int32 sum is exact: one product is at most 128 * 32768 = 2^22 in magnitude, and
+ * 511 * 2^22 < 2^31.
+ */
+export const INT32_SUM_TAPS = 511;
+
+/**
+ * The C of one layer: TFLite Micro's int64 sum (`narrow` absent: the portable C), or, named `narrow`,
+ * the same loops summing each output's taps in int32 (exact up to INT32_SUM_TAPS taps) and widening
+ * once before the bias and the 64-bit requantization: on 32-bit cores an int64 sum costs a carry and
+ * a sign extension per product.
+ */
+function emitDepthwiseInt16(p: DepthwiseConv2DInt16Params, ctx: LayerEmitContext, narrow?: string): string {
+  const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
+  const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
+  return ctx.render('depthwise_conv_2d_int16.c.hbs', {
+    ...p,
+    fnName: ctx.fnName,
+    summary:
+      `DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}]` +
+      ` multiplier ${p.depthMultiplier} stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs`,
+    input: ctx.input(0),
+    filter: ctx.input(1),
+    output: ctx.output(0),
+    biasPointer: p.hasBias ? ctx.input(2) : undefined,
+    inImage: p.inH * p.inW * p.inC,
+    inRow: p.inW * p.inC,
+    filterRow: p.kW * p.outC,
+    mult,
+    shift,
+    narrow,
+    taps: p.kH * p.kW,
+  });
+}
+
+/** The int32-sum loops as the target variant of one family (any layer of at most INT32_SUM_TAPS taps). */
+function narrowVariant(family: IsaFamily): KernelVariant<DepthwiseConv2DInt16Params> {
+  return {
+    name: `${family} int16`,
+    family,
+    applies: (p) => p.kH * p.kW <= INT32_SUM_TAPS,
+    emit: (p, ctx) => emitDepthwiseInt16(p, ctx, `${family} int16: int32 sums`),
+  };
+}
+
+/**
+ * Depth multiplier 1: depthwise_conv_2d_int16.h's kernel, four channels' int32 sums in registers over
+ * the window (Arm DSP: SMLABB / SMLATT on int16 pairs, the filter's words stored w0 w2 w1 w3).
+ */
+function channelBlockVariant(family: Int16GemvFamily): KernelVariant<DepthwiseConv2DInt16Params> {
+  return {
+    name: `${family} int16 channel blocks`,
+    family,
+    applies: (p) => p.depthMultiplier === 1 && p.kH * p.kW <= INT32_SUM_TAPS,
+    emit(p, ctx) {
+      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      const weights = family === 'arm-dsp' ? ctx.addConst('w16', 'int8_t', pairOrderRows(filter, p.kH * p.kW, p.outC)) : ctx.input(1);
+      const perChannel = !isUniform(p);
+      const mult = perChannel ? ctx.addConst('mult', 'int32_t', p.multiplier) : 'mult_one';
+      const shift = perChannel ? ctx.addConst('shift', 'int32_t', p.shift) : 'shift_one';
+      const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
+      return `/* DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs (${family} int16: channel blocks of 4) */
+static void ${ctx.fnName}(void) {
+${perChannel ? '' : `  static const int32_t mult_one[1] = { ${p.multiplier[0]} }, shift_one[1] = { ${p.shift[0]} };\n`}  const tf_s16_dw_t p = { ${p.batches}, ${p.inH}, ${p.inW}, ${p.inC}, ${p.outH}, ${p.outW}, ${p.kH}, ${p.kW}, ${p.strideH}, ${p.strideW}, ${p.dilationH}, ${p.dilationW}, ${p.padTop}, ${p.padLeft}, ${p.hasBias ? ctx.input(2) : '0'}, ${mult}, ${shift}, ${perChannel ? 1 : 0}, ${p.actMin}, ${p.actMax} };
+  ${family === 'arm-dsp' ? 'tf_s16_dw_dsp' : 'tf_s16_dw'}(${ctx.input(0)}, ${weights}, &p, ${ctx.output(0)});
+}
+`;
+    },
+    cFiles: ['depthwise_conv_2d/depthwise_conv_2d_int16.h'],
+  };
+}

@@ -9,6 +9,7 @@ import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { activationRange } from '../common/activation.ts';
+import { fcInt16Variants } from './int16_variants.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
@@ -106,6 +107,7 @@ export const fullyConnectedInt16: Int16Variant<FullyConnectedInt16Params> = {
   check,
   prepare,
   evaluate,
+  variants: fcInt16Variants,
   emitC(p, ctx) {
     return ctx.render('fully_connected_int16.c.hbs', {
       ...p,

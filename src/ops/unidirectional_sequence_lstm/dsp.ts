@@ -10,6 +10,7 @@
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
 import { rowBlocksOf4 } from '../fully_connected/dsp.ts';
+import { pairOrderRows } from '../common/int16_gemv.ts';
 import type { LstmParams } from './index.ts';
 
 /**
@@ -61,23 +62,6 @@ export interface LstmGateInputs {
 function unitMajor(perGate: Int8Array[] | Int32Array[], units: number, rowLength: number): number[] {
   const out: number[] = [];
   for (let u = 0; u < units; u++) for (const g of perGate) for (let k = 0; k < rowLength; k++) out.push(g[u * rowLength + k]!);
-  return out;
-}
-
-/**
- * Rows whose whole words are stored w0 w2 w1 w3: SXTB16 then gives (w0, w1) and ROR 8 (w2, w3),
- * the order of hidden values kept in natural order as int16 pairs. Left-over columns stay.
- */
-function pairOrderRows(rows: Int8Array, count: number, rowLength: number): Int8Array {
-  const out = Int8Array.from(rows);
-  const whole = rowLength - (rowLength % 4);
-  for (let r = 0; r < count; r++) {
-    for (let k = 0; k < whole; k += 4) {
-      const at = r * rowLength + k;
-      out[at + 1] = rows[at + 2]!;
-      out[at + 2] = rows[at + 1]!;
-    }
-  }
   return out;
 }
 
