@@ -6,6 +6,9 @@
  * and reductions (shape, axes, keep_dims).
  */
 import type { Q } from './op_checks.ts';
+import { type CCase, singleOpGraph } from './op_harness.ts';
+import type { FusedActivation } from '../../src/ir/graph.ts';
+import type { KernelIsa, OpDef } from '../../src/ops/op.ts';
 import { CHANNELS, count, int as randInt, pick, reducedShape } from '../fuzz/draw.ts';
 
 export { CHANNELS, pick, randInt };
@@ -97,4 +100,31 @@ export function randomReduction(rand: () => number, maxElements = 2048): { in: n
   }
   const keepDims = rand() < 0.5;
   return { in: shape, axes, keepDims, out: reducedShape(shape, axes, keepDims) };
+}
+
+const BROADCAST_ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+/**
+ * Up to `tries` single-op cases of a broadcasting binary op (MUL, ADD, ...) for `isa`: random
+ * broadcast shapes, quantizations at the extremes (scales e^[-6, 0]), every fused activation in turn
+ * and extreme data; draws the op's check refuses are skipped.
+ */
+export function randomBroadcastCases(def: OpDef, rand: () => number, tries: number, isa?: KernelIsa): CCase[] {
+  const cases: CCase[] = [];
+  for (let k = 0; k < tries; k++) {
+    const { a, b, out } = randomBroadcast(rand);
+    const [qa, qb, qo] = [extremeQ(rand, -6, 0), extremeQ(rand, -6, 0), extremeQ(rand, -6, 0)];
+    const inputs = [
+      { shape: a, ...qa },
+      { shape: b, ...qb },
+    ];
+    const { graph, op } = singleOpGraph(def.kind, inputs, [{ shape: out, ...qo }], { activation: BROADCAST_ACTIVATIONS[k % 4] });
+    try {
+      def.check(graph, op);
+    } catch {
+      continue;
+    }
+    cases.push({ def, graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)], isa });
+  }
+  return cases;
 }

@@ -11,13 +11,12 @@ import mul from './index.ts';
 import { planMulDsp } from './dsp.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { extremeQ, randomBroadcastCases } from '../../../test/helpers/random_cases.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 
 const DSP = { dsp: true } as const;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
-const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 // every pair (q1, q2) once: q1 = i >> 8, q2 = i & 255 (as int8)
 const PAIRS1 = Int8Array.from({ length: 65536 }, (_, i) => (i >> 8) - 128);
 const PAIRS2 = Int8Array.from({ length: 65536 }, (_, i) => (i & 255) - 128);
@@ -81,29 +80,8 @@ describe('MUL Arm DSP variant (SIMD products, one SMMLAR)', () => {
   });
 
   it('equals the reference on random broadcasts and data', () => {
-    const rand = rng(78);
-    const cases: CCase[] = [];
-    let dsp = 0;
-    for (let k = 0; k < 40; k++) {
-      const { a, b, out } = randomBroadcast(rand);
-      const [qa, qb, qo] = [extremeQ(rand, -6, 0), extremeQ(rand, -6, 0), extremeQ(rand, -6, 0)];
-      const { graph, op } = singleOpGraph(
-        'MUL',
-        [
-          { shape: a, ...qa },
-          { shape: b, ...qb },
-        ],
-        [{ shape: out, ...qo }],
-        { activation: ACTIVATIONS[k % 4] },
-      );
-      try {
-        mul.check(graph, op);
-      } catch {
-        continue;
-      }
-      if (selectVariant(mul, mul.prepare(graph, op), DSP).name === 'dsp') dsp++;
-      cases.push({ def: mul, graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)], isa: DSP });
-    }
+    const cases = randomBroadcastCases(mul, rng(78), 40, DSP);
+    const dsp = cases.filter((c) => selectVariant(mul, mul.prepare(c.graph, c.op), DSP).name === 'dsp').length;
     expect(cases.length).to.be.greaterThan(30);
     expect(dsp).to.be.greaterThan(cases.length / 2);
     expectCMatchesReference(cases);

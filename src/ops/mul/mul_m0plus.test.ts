@@ -8,14 +8,13 @@ import { expect } from 'chai';
 import mul from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { extremeQ, randomBroadcastCases } from '../../../test/helpers/random_cases.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 
 const ARMV6M = { dsp: false, armv6m: true } as const;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 
 describe('MUL Armv6-M variant (three 32-bit products)', () => {
   it('equals the reference on all 65536 input pairs for random quantizations and activations', () => {
@@ -55,27 +54,7 @@ describe('MUL Armv6-M variant (three 32-bit products)', () => {
   });
 
   it('equals the reference on random broadcasts and data', () => {
-    const rand = rng(77);
-    const cases: CCase[] = [];
-    for (let k = 0; k < 30; k++) {
-      const { a, b, out } = randomBroadcast(rand);
-      const [qa, qb, qo] = [extremeQ(rand, -6, 0), extremeQ(rand, -6, 0), extremeQ(rand, -6, 0)];
-      const { graph, op } = singleOpGraph(
-        'MUL',
-        [
-          { shape: a, ...qa },
-          { shape: b, ...qb },
-        ],
-        [{ shape: out, ...qo }],
-        { activation: ACTIVATIONS[k % 4] },
-      );
-      try {
-        mul.check(graph, op);
-      } catch {
-        continue;
-      }
-      cases.push({ def: mul, graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)], isa: ARMV6M });
-    }
+    const cases = randomBroadcastCases(mul, rng(77), 30, ARMV6M);
     expect(cases.length).to.be.greaterThan(20);
     expectCMatchesReference(cases);
   });

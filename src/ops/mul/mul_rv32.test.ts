@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import mul from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { extremeInt8, extremeQ, randomBroadcast } from '../../../test/helpers/random_cases.ts';
+import { extremeQ, randomBroadcastCases } from '../../../test/helpers/random_cases.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { selectVariant } from '../variant.ts';
 import { planMulRv32 } from './rv32.ts';
@@ -17,7 +17,6 @@ import { planMulRv32 } from './rv32.ts';
 const RV32 = { dsp: false, rv32: true } as const;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 
 describe('MUL RV32 variant (MULH)', () => {
   it('equals the reference on all 65536 input pairs for random quantizations and activations', () => {
@@ -59,27 +58,7 @@ describe('MUL RV32 variant (MULH)', () => {
   });
 
   it('equals the reference on random broadcasts and data', () => {
-    const rand = rng(78);
-    const cases: CCase[] = [];
-    for (let k = 0; k < 30; k++) {
-      const { a, b, out } = randomBroadcast(rand);
-      const [qa, qb, qo] = [extremeQ(rand, -6, 0), extremeQ(rand, -6, 0), extremeQ(rand, -6, 0)];
-      const { graph, op } = singleOpGraph(
-        'MUL',
-        [
-          { shape: a, ...qa },
-          { shape: b, ...qb },
-        ],
-        [{ shape: out, ...qo }],
-        { activation: ACTIVATIONS[k % 4] },
-      );
-      try {
-        mul.check(graph, op);
-      } catch {
-        continue;
-      }
-      cases.push({ def: mul, graph, op, inputs: [extremeInt8(rand, count(a), qa.zeroPoint), extremeInt8(rand, count(b), qb.zeroPoint)], isa: RV32 });
-    }
+    const cases = randomBroadcastCases(mul, rng(78), 30, RV32);
     expect(cases.length).to.be.greaterThan(20);
     expectCMatchesReference(cases);
   });
