@@ -56,22 +56,30 @@ export function unitMajor(perGate: ArrayLike<number>[], units: number): number[]
   return out;
 }
 
-export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
-  if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM Armv6-M variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
+/** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/rv32_rq.ts) */
+export type LstmRequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
+
+/**
+ * What the register-blocked LSTM variants (Armv6-M here, RV32 in rv32.ts) share: each gate's two
+ * requantizations (input and recurrent sums, each for its compile-time bound) and the cell's three, as
+ * C helpers from the family's `requantFn`; the gates' pre-activation expressions (the two requantized
+ * sums added and saturated to int16 by `saturate`); and the input and recurrent starts in unit-major
+ * row order.
+ */
+export function lstmBlockedPrologue(p: LstmParams, gates: LstmM0GateInputs[], fn: string, requantFn: LstmRequantFn, saturate: (sum: string) => string) {
   const S = p.units;
-  const fn = ctx.fnName;
   const max = (a: number[]) => Math.max(0, ...a);
   const helpers: string[] = [];
   const gateViews = p.gates.map((g, k) => {
     const inBound = max(accumulatorBounds(gates[k]!.inputWeights, S, p.inputSize, p.inputOffset, gates[k]!.bias));
     const recBound = max(accumulatorBounds(gates[k]!.recurrentWeights, S, S, p.hiddenOffset));
-    helpers.push(m0RequantFn(`${fn}_in${k}`, g.inputMultiplier, g.inputShift, inBound, 0, -32768, 32767));
-    helpers.push(m0RequantFn(`${fn}_rec${k}`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, -32768, 32767));
-    return { pre: `tf_m0_sat16(${fn}_in${k}(a[${k}]) + ${fn}_rec${k}(r[${k}]))` };
+    helpers.push(requantFn(`${fn}_in${k}`, g.inputMultiplier, g.inputShift, inBound, 0, -32768, 32767));
+    helpers.push(requantFn(`${fn}_rec${k}`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, -32768, 32767));
+    return { pre: saturate(`${fn}_in${k}(a[${k}]) + ${fn}_rec${k}(r[${k}])`) };
   });
-  helpers.push(m0RequantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
-  helpers.push(m0RequantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
-  helpers.push(m0RequantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
+  helpers.push(requantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
+  helpers.push(requantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
+  helpers.push(requantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
   const inStarts = unitMajor(
     gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)),
     S,
@@ -80,6 +88,13 @@ export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: Lstm
     gates.map((g) => foldedAccumulatorInit(g.recurrentWeights, S, S, p.hiddenOffset)),
     S,
   );
+  return { helpers, gateViews, inStarts, recStarts };
+}
+
+export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
+  if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM Armv6-M variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
+  const S = p.units;
+  const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, ctx.fnName, m0RequantFn, (e) => `tf_m0_sat16(${e})`);
   const recZero = recStarts.every((v) => v === 0);
   return ctx.render('unidirectional_sequence_lstm_m0plus.c.hbs', {
     ...view,

@@ -11,41 +11,16 @@
  * its operand (MULHSU, or one add and shift for TFLite's power-of-two cell multipliers).
  */
 import type { LayerEmitContext } from '../op.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
-import { foldedAccumulatorInit } from '../common/weighted.ts';
 import { rv32AccumulatePass } from '../common/rv32_matmul.ts';
 import { rv32RequantFn } from '../common/rv32_rq.ts';
-import { type LstmM0GateInputs, lstmBlocks, unitMajor } from './m0plus.ts';
+import { type LstmM0GateInputs, lstmBlockedPrologue, lstmBlocks } from './m0plus.ts';
 import type { LstmParams } from './index.ts';
-
-/** sigmoid outputs lie in [0, 32768], tanh outputs in [-32768, 32768] (generous), the cell any int16 */
-const GATE_TIMES_CELL = 32768 * 32768;
-const GATE_TIMES_GATE = 32768 * 32768;
 
 export function emitLstmRv32(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM RV32 variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
   const S = p.units;
   const fn = ctx.fnName;
-  const max = (a: number[]) => Math.max(0, ...a);
-  const helpers: string[] = [];
-  const gateViews = p.gates.map((g, k) => {
-    const inBound = max(accumulatorBounds(gates[k]!.inputWeights, S, p.inputSize, p.inputOffset, gates[k]!.bias));
-    const recBound = max(accumulatorBounds(gates[k]!.recurrentWeights, S, S, p.hiddenOffset));
-    helpers.push(rv32RequantFn(`${fn}_in${k}`, g.inputMultiplier, g.inputShift, inBound, 0, -32768, 32767));
-    helpers.push(rv32RequantFn(`${fn}_rec${k}`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, -32768, 32767));
-    return { pre: `tf_clamp(${fn}_in${k}(a[${k}]) + ${fn}_rec${k}(r[${k}]), -32768, 32767)` };
-  });
-  helpers.push(rv32RequantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
-  helpers.push(rv32RequantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
-  helpers.push(rv32RequantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
-  const inStarts = unitMajor(
-    gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)),
-    S,
-  );
-  const recStarts = unitMajor(
-    gates.map((g) => foldedAccumulatorInit(g.recurrentWeights, S, S, p.hiddenOffset)),
-    S,
-  );
+  const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, fn, rv32RequantFn, (e) => `tf_clamp(${e}, -32768, 32767)`);
   const withRec = recStarts.some((v) => v !== 0);
   const pairs = S >> 1;
   const odd = (S & 1) === 1;
