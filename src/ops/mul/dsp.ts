@@ -17,8 +17,9 @@
 import type { KernelVariant } from '../op.ts';
 import { broadcastCView } from '../common/elementwise.ts';
 import { inPlaceOverlap } from '../common/binary_elementwise.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp } from '../common/fixedpoint.ts';
 import type { MulParams } from './index.ts';
+import { outputsByProduct } from './product_outputs.ts';
 
 const TWO_31 = 2 ** 31;
 const TWO_32 = 2 ** 32;
@@ -34,7 +35,6 @@ export interface MulDspStage {
 }
 
 /** The largest |q + offset| over int8 q. */
-const maxAbsOffset = (offset: number) => Math.max(Math.abs(-128 + offset), Math.abs(127 + offset));
 
 /** floor((a * m + 2^31) / 2^32) exactly for |a|, m < 2^31: every partial an exact double. */
 function smmulr(a: number, m: number): number {
@@ -60,16 +60,9 @@ export function planMulDsp(p: MulParams): MulDspStage | undefined {
   if (!inner || inner.strideA > 1 || inner.strideB > 1) return undefined;
   const left = Math.max(p.shift, 0);
   const e = Math.max(-p.shift, 0);
-  const xMax = maxAbsOffset(p.input1Offset) * maxAbsOffset(p.input2Offset);
-  if (xMax * 2 ** (left + 1) >= TWO_31 || e > 31 || p.multiplier < 0) return undefined;
-  // expected output and SMMULR per distinct product
-  const expected = new Map<number, number>();
-  for (let q1 = -128; q1 < 128; q1++) {
-    for (let q2 = -128; q2 < 128; q2++) {
-      const x = (q1 + p.input1Offset) * (q2 + p.input2Offset);
-      if (!expected.has(x)) expected.set(x, clamp(mbqm(x, p.multiplier, p.shift) + p.outputZeroPoint, p.actMin, p.actMax));
-    }
-  }
+  const outputs = outputsByProduct(p);
+  if (!outputs) return undefined;
+  const { expected, xMax } = outputs;
   let hMin = 0;
   let hMax = 0;
   for (const x of expected.keys()) {

@@ -13,6 +13,7 @@ import { binaryEmitView } from '../common/elementwise.ts';
 import { inPlaceOverlap, zeroPointsView } from '../common/binary_elementwise.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import type { MulParams } from './index.ts';
+import { maxAbsOffset } from './product_outputs.ts';
 
 const TWO_31 = 2 ** 31;
 
@@ -27,7 +28,6 @@ export interface MulSplit {
 }
 
 /** The largest |q + offset| over int8 q. */
-const maxAbsOffset = (offset: number) => Math.max(Math.abs(-128 + offset), Math.abs(127 + offset));
 
 /** What the C computes, in exact integer steps (every intermediate below 2^31 by the bounds). */
 function splitOutput(p: MulParams, s: MulSplit, x: number): number {

@@ -22,13 +22,13 @@
 import type { KernelVariant } from '../op.ts';
 import { binaryEmitView } from '../common/elementwise.ts';
 import { inPlaceOverlap, zeroPointsView } from '../common/binary_elementwise.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp } from '../common/fixedpoint.ts';
 import type { MulParams } from './index.ts';
+import { outputsByProduct } from './product_outputs.ts';
 
 const TWO_31 = 2 ** 31;
 
 /** The largest |q + offset| over int8 q. */
-const maxAbsOffset = (offset: number) => Math.max(Math.abs(-128 + offset), Math.abs(127 + offset));
 
 export interface MulRv32Stage {
   exact: boolean;
@@ -66,15 +66,9 @@ function stageValue(p: MulParams, st: MulRv32Stage, product: number): number {
 export function planMulRv32(p: MulParams): MulRv32Stage | undefined {
   const left = Math.max(p.shift, 0);
   const e = Math.max(-p.shift, 0);
-  const xMax = maxAbsOffset(p.input1Offset) * maxAbsOffset(p.input2Offset);
-  if (xMax * 2 ** (left + 1) >= TWO_31 || e > 31 || p.multiplier < 0) return undefined;
-  const expected = new Map<number, number>();
-  for (let q1 = -128; q1 < 128; q1++) {
-    for (let q2 = -128; q2 < 128; q2++) {
-      const x = (q1 + p.input1Offset) * (q2 + p.input2Offset);
-      if (!expected.has(x)) expected.set(x, clamp(mbqm(x, p.multiplier, p.shift) + p.outputZeroPoint, p.actMin, p.actMax));
-    }
-  }
+  const outputs = outputsByProduct(p);
+  if (!outputs) return undefined;
+  const { expected, xMax } = outputs;
   const finish = (st: Omit<MulRv32Stage, 'zpFolded' | 'clampLow' | 'clampHigh'>): MulRv32Stage | undefined => {
     const full: MulRv32Stage = { ...st, zpFolded: false, clampLow: true, clampHigh: true };
     let lo = Infinity;
