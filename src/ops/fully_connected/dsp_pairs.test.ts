@@ -158,6 +158,18 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
     add(508, 4, 1, 2, 'min');
     add(1024, 8, 1, 4, 'max');
     add(333, 9, 2, 4, 'random');
+    // the inputs unpacked in scratch (64-256 inputs, 16+ rows): every block tail and column tail
+    for (const [inF, out] of [
+      [64, 16],
+      [65, 17],
+      [66, 18],
+      [67, 19],
+      [128, 128],
+      [255, 21],
+      [256, 20],
+      [250, 16],
+    ] as const)
+      add(inF, out, randomInt(rand, 1, 2), randomInt(rand, 0, 4), (['random', 'min', 'max', 'extremes'] as const)[randomInt(rand, 0, 3)]!);
     for (let k = 0; k < 36; k++) {
       // random shapes over the whole range, at most ~150k weights each to keep the C source small
       let inF = randomInt(rand, 1, 4096);
@@ -194,6 +206,11 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
         [640, 128, 0],
         [509, 7, 1],
         [700, 9, 4],
+        // the inputs unpacked in scratch (64-256 inputs, 16+ rows)
+        [64, 16, 2],
+        [131, 17, 1],
+        [250, 18, 4],
+        [256, 19, 0],
       ];
       for (let k = 0; k < 8; k++) shapes.push([randomInt(rand, 4, 1500), randomInt(rand, 4, 60), k % 5]);
       for (const [n, rows, kind] of shapes) {
@@ -229,6 +246,7 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         expect(text).to.match(/2 row pairs per halfword/);
+        expect(text).to.match(/tf_fcpx_dsp_\w+\(/);
         await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
       });
     }
