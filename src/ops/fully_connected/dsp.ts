@@ -38,7 +38,11 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
 /** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_pairs.ts). */
 export interface DspLayout {
   /** the kernel functions' prefix: `<kernel>_body` in its header */
-  kernel: 'tf_fc_dsp' | 'tf_fcp_dsp';
+  kernel: 'tf_fc_dsp' | 'tf_fcp_dsp' | 'tf_fcpx_dsp';
+  /** the `<body>_body` the kernel function calls (default: `kernel`) */
+  body?: string;
+  /** the kernel takes a scratch of 2 * inFeatures bytes for the unpacked inputs (fully_connected_dsp_pairs.h) */
+  unpacked?: boolean;
   relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
   /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
   fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;
@@ -63,7 +67,16 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
   // per tensor or per channel
   const kernel = single ? 'tf_fc1_dsp' : layout.kernel;
-  const shared = { ...mode, single, mode: `${mode.mode}${uniform ? 't' : 'p'}`, perChannel: uniform ? 0 : 1, kernel, pairs: layout !== BLOCKS_OF_4 };
+  const shared = {
+    ...mode,
+    single,
+    mode: `${mode.mode}${uniform ? 't' : 'p'}`,
+    perChannel: uniform ? 0 : 1,
+    kernel,
+    body: single ? kernel : (layout.body ?? kernel),
+    pairs: layout !== BLOCKS_OF_4,
+    unpacked: !single && layout.unpacked === true,
+  };
   ctx.defineOnce(`${kernel}_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
@@ -93,6 +106,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     mode: shared.mode,
     kernel,
+    scratch: !single && layout.unpacked ? ctx.scratch() : undefined,
     fix: layout.fix && !single ? (fix ? `(const uint16_t *)${ctx.addConst('fix', 'int16_t', fix)}` : '(const uint16_t *)0') : undefined,
   });
 }

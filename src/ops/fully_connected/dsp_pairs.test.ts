@@ -158,6 +158,18 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
     add(508, 4, 1, 2, 'min');
     add(1024, 8, 1, 4, 'max');
     add(333, 9, 2, 4, 'random');
+    // the inputs unpacked in scratch (64-256 inputs, 16+ rows): every block tail and column tail
+    for (const [inF, out] of [
+      [64, 16],
+      [65, 17],
+      [66, 18],
+      [67, 19],
+      [128, 128],
+      [255, 21],
+      [256, 20],
+      [250, 16],
+    ] as const)
+      add(inF, out, randomInt(rand, 1, 2), randomInt(rand, 0, 4), (['random', 'min', 'max', 'extremes'] as const)[randomInt(rand, 0, 3)]!);
     for (let k = 0; k < 36; k++) {
       // random shapes over the whole range, at most ~150k weights each to keep the C source small
       let inF = randomInt(rand, 1, 4096);
@@ -194,10 +206,15 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
         [640, 128, 0],
         [509, 7, 1],
         [700, 9, 4],
+        // the inputs unpacked in scratch (64-256 inputs, 16+ rows)
+        [64, 16, 2],
+        [131, 17, 1],
+        [250, 18, 4],
+        [256, 19, 0],
       ];
       for (let k = 0; k < 8; k++) shapes.push([randomInt(rand, 4, 1500), randomInt(rand, 4, 60), k % 5]);
-      for (const [n, rows, kind] of shapes) {
-        const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 2 ? 0 : randomInt(rand, -20, 20) } });
+      /** one layer over x (scale xScale), its output scale keeping typical sums inside int8 */
+      const layer = (x: number, xScale: number, n: number, rows: number, kind: number): [number, number] => {
         const perChannel = rows % 2 === 0;
         const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
         const accumulator = kind === 1 || kind === 2 ? n * 16384 : Math.sqrt(n) * 128 * 73;
@@ -206,17 +223,25 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
           { shape: [rows], dtype: 'int32' },
           Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
         );
-        const [y] = b.op(
-          'FULLY_CONNECTED',
-          [x, w, bias],
-          [{ shape: [1, rows], q: { scale: (0.05 * 0.005 * accumulator) / (60 + rand() * 60), zeroPoint: randomInt(rand, -30, 30) } }],
-          {
-            activation: 'NONE',
-            keepNumDims: false,
-          },
-        );
-        b.output(y!);
-      }
+        const scale = (xScale * 0.005 * accumulator) / (60 + rand() * 60);
+        const [y] = b.op('FULLY_CONNECTED', [x, w, bias], [{ shape: [1, rows], q: { scale, zeroPoint: randomInt(rand, -30, 30) } }], {
+          activation: 'NONE',
+          keepNumDims: false,
+        });
+        return [y!, scale];
+      };
+      const input = (n: number, kind: number) => b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 2 ? 0 : randomInt(rand, -20, 20) } });
+      for (const [n, rows, kind] of shapes) b.output(layer(input(n, kind), 0.05, n, rows, kind)[0]);
+      // a chain of unpacked layers, each over the last one's dying output (whose buffer the output may take)
+      let [t, tScale] = [input(128, 2), 0.05];
+      for (const [n, rows, kind] of [
+        [128, 128, 2],
+        [128, 64, 1],
+        [64, 96, 4],
+        [96, 20, 0],
+      ] as const)
+        [t, tScale] = layer(t, tScale, n, rows, kind);
+      b.output(t);
       return b.build();
     }
 
@@ -229,6 +254,7 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         expect(text).to.match(/2 row pairs per halfword/);
+        expect(text).to.match(/tf_fcpx_dsp_\w+\(/);
         await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
       });
     }

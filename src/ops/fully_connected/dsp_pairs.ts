@@ -3,7 +3,8 @@
  * FULLY_CONNECTED's faster Arm DSP variant: two weight rows in one halfword
  * (fully_connected_dsp_pairs.h), about 17 instructions per 16 MACs where fully_connected_dsp.h's
  * blocks of four take 21. Same flash (the re-laid weights are exactly the model's bytes), same
- * starts and requantization records, no scratch. It covers symmetric weights whose row pairs fit
+ * starts and requantization records; no scratch but for layers of 64-256 inputs and 16+ rows
+ * (about 2 * inFeatures bytes of unpacked inputs, see PAIRS_UNPACKED). It covers symmetric weights whose row pairs fit
  * the halfword (no s_k = -128 under a negative r_k: TFLite's symmetric weights are in [-127, 127], so
  * only hand-made models miss) and at least one block of four rows over one word of inputs; every
  * other layer keeps fully_connected_dsp.h's kernel.
@@ -87,6 +88,22 @@ export function rowPairsOf4(weights: ArrayLike<number>, rows: number, rowLength:
 
 const PAIRS: DspLayout = { kernel: 'tf_fcp_dsp', relay: rowPairsOf4, fix: pairFixes, how: 'streaming, 4 rows per pass as 2 row pairs per halfword' };
 
+/**
+ * Layers of 64-256 inputs and 16+ rows unpack them once per batch row into a scratch of
+ * 2 * inFeatures bytes and 2 more per left-over column (at most 516): every block of four rows then
+ * reads a word's two SXTB16 lanes with one LDRD, 14 instructions per 16 MACs instead of 17. Shorter
+ * rows gain too little to be worth the RAM, longer ones would need more scratch than their input.
+ * Once unpacked, x is read no more by the blocks: the output may take its buffer.
+ */
+const UNPACKED_IN = { min: 64, max: 256 };
+/** four blocks at least: a classifier head of a few rows would spend more code than time on it */
+const UNPACKED_MIN_ROWS = 16;
+const PAIRS_UNPACKED: DspLayout = { ...PAIRS, kernel: 'tf_fcpx_dsp', body: 'tf_fcp_dsp', unpacked: true, how: `${PAIRS.how} over inputs unpacked once` };
+
+function unpacked(p: FullyConnectedParams): boolean {
+  return p.inFeatures >= UNPACKED_IN.min && p.inFeatures <= UNPACKED_IN.max && p.outFeatures >= UNPACKED_MIN_ROWS;
+}
+
 export function dspPairsApplies(p: FullyConnectedParams): boolean {
   return dspApplies(p) && p.outFeatures >= BLOCK_ROWS && p.inFeatures >= WORD && p.rowPairsFit === true;
 }
@@ -95,6 +112,9 @@ export const fcDspPairsVariant: KernelVariant<FullyConnectedParams> = {
   name: 'arm-dsp-pairs',
   family: 'arm-dsp',
   applies: dspPairsApplies,
-  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS),
+  scratchBytes: (p) => (unpacked(p) ? 2 * p.inFeatures + 2 * (p.inFeatures % WORD) : 0),
+  // unpacked, one batch row and no rows after the blocks (they read x): x is read before any output
+  overlap: (p) => (unpacked(p) && p.batches === 1 && p.outFeatures % BLOCK_ROWS === 0 ? { input: 0, gap: 0 } : undefined),
+  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), unpacked(p) ? PAIRS_UNPACKED : PAIRS),
   cFiles: ['fully_connected/fully_connected_dsp_pairs.h'],
 };

@@ -93,7 +93,12 @@ function shapesSweepC(includes: string[], r: number): string {
         // the two-rows-in-one-halfword body of the same shape, with and without a fix table
         `static void fcp_mode_${id}(const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start,`,
         '                           const int32_t *q, const tf_rq_t *rq, int8_t *out, const uint16_t *fix) {',
-        `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, ${1 - v}, 1, ${v});`,
+        `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, (uint32_t *)0, ${1 - v}, 1, ${v});`,
+        '}',
+        // and over inputs unpacked in scratch (the generated layers of 64-256 inputs)
+        `static void fcpx_mode_${id}(const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start,`,
+        '                            const int32_t *q, const tf_rq_t *rq, int8_t *out, const uint16_t *fix, uint32_t *xs) {',
+        `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, xs, ${1 - v}, 1, ${v});`,
         '}',
         `extern const uint16_t f_${id}[4];`,
         `void fc_${id}(void);`,
@@ -101,6 +106,7 @@ function shapesSweepC(includes: string[], r: number): string {
         '  static const tf_rq_t rq = { 5, -128, 127 };',
         `  fc_mode_${id}((int8_t *)(arena + 1024), ${1 + v}, ${n}, w_${id}, ${r}, ${withStart ? `s_${id}` : '(const int32_t *)0'}, q_${id}, &rq, (int8_t *)(arena + 0));`,
         `  fcp_mode_${id}((int8_t *)(arena + 1024), ${1 + v}, ${n}, w_${id}, ${r}, ${withStart ? `s_${id}` : '(const int32_t *)0'}, q_${id}, &rq, (int8_t *)(arena + 0), ${v ? `f_${id}` : '(const uint16_t *)0'});`,
+        `  fcpx_mode_${id}((int8_t *)(arena + 1024), ${1 + v}, ${n}, w_${id}, ${r}, ${withStart ? `s_${id}` : '(const int32_t *)0'}, q_${id}, &rq, (int8_t *)(arena + 0), ${v ? `f_${id}` : '(const uint16_t *)0'}, (uint32_t *)(arena + 2048));`,
         '}',
       );
     }
