@@ -158,16 +158,17 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
     add(508, 4, 1, 2, 'min');
     add(1024, 8, 1, 4, 'max');
     add(333, 9, 2, 4, 'random');
-    // the inputs unpacked in scratch (64-256 inputs, 16+ rows): every block tail and column tail
+    // the inputs unpacked in scratch (64-128 inputs, 16+ rows): every block tail and column tail; 129 rows past it
     for (const [inF, out] of [
       [64, 16],
       [65, 17],
       [66, 18],
       [67, 19],
       [128, 128],
-      [255, 21],
-      [256, 20],
-      [250, 16],
+      [127, 21],
+      [126, 20],
+      [125, 16],
+      [129, 16],
     ] as const)
       add(inF, out, randomInt(rand, 1, 2), randomInt(rand, 0, 4), (['random', 'min', 'max', 'extremes'] as const)[randomInt(rand, 0, 3)]!);
     for (let k = 0; k < 36; k++) {
@@ -206,11 +207,11 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
         [640, 128, 0],
         [509, 7, 1],
         [700, 9, 4],
-        // the inputs unpacked in scratch (64-256 inputs, 16+ rows)
+        // the inputs unpacked in scratch (64-128 inputs, 16+ rows)
         [64, 16, 2],
         [131, 17, 1],
-        [250, 18, 4],
-        [256, 19, 0],
+        [126, 18, 4],
+        [128, 19, 0],
       ];
       for (let k = 0; k < 8; k++) shapes.push([randomInt(rand, 4, 1500), randomInt(rand, 4, 60), k % 5]);
       /** one layer over x (scale xScale), its output scale keeping typical sums inside int8 */

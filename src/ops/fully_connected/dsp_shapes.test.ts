@@ -95,7 +95,7 @@ function shapesSweepC(includes: string[], r: number): string {
         '                           const int32_t *q, const tf_rq_t *rq, int8_t *out, const uint16_t *fix) {',
         `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, (uint32_t *)0, ${1 - v}, 1, ${v});`,
         '}',
-        // and over inputs unpacked in scratch (the generated layers of 64-256 inputs)
+        // and over inputs unpacked in scratch (the generated layers of 64-128 inputs)
         `static void fcpx_mode_${id}(const int8_t *x, int batches, int in_n, const int8_t *w, int rows, const int32_t *start,`,
         '                            const int32_t *q, const tf_rq_t *rq, int8_t *out, const uint16_t *fix, uint32_t *xs) {',
         `  tf_fcp_dsp_body(x, batches, in_n, w, rows, start, q, rq, out, fix, xs, ${1 - v}, 1, ${v});`,

@@ -111,7 +111,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_fcp_dot4(const int
   return w;
 }
 
-/* The inputs unpacked once per batch row (fully_connected/dsp_pairs.ts gives layers of 64-256 inputs
+/* The inputs unpacked once per batch row (fully_connected/dsp_pairs.ts gives layers of 64-128 inputs
  * a scratch of 8 * words + 4 * tail bytes): per word k of x the lanes SXTB16 makes of it, (x0, x2)
  * then (x1, x3), so that each block reads a word's lanes with one LDRD instead of an LDR and two
  * SXTB16 (the four weight words come in one LDM): 14 instructions per 16 MACs instead of 17; then
