@@ -139,13 +139,16 @@ describe('device/stm32: AN3155 host side against a fake boot loader on a socat p
 
   it('reports the port vanishing mid-transfer (socat killed) with the step it was on', async () => {
     await connect({ stallAfterWrites: 2 });
-    const flashing = flashImage(host, image(), { timeouts: { ...quick, ackMs: 5000 } });
-    const deadline = Date.now() + 5000;
+    // generous bounds: on a loaded 2-core CI machine the first two blocks may take seconds to arrive;
+    // noticing the vanished port must still come well before the ACK timeout
+    const flashing = flashImage(host, image(), { timeouts: { ...quick, ackMs: 20000 } });
+    const deadline = Date.now() + 20000;
     while (fake.writes < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(fake.writes, 'the fake received the first two blocks').to.equal(2);
     pair.kill();
     const started = Date.now();
     await expectRejection(flashing, new RegExp(`^${pair.host}: write memory at 0x08000200: .*(disappeared|closed|write failed)`));
-    expect(Date.now() - started, 'noticed well before the 5 s ACK timeout').to.be.lessThan(3000);
+    expect(Date.now() - started, 'noticed well before the 20 s ACK timeout').to.be.lessThan(10000);
     expect(fake.goAddress).to.equal(null);
   });
 });

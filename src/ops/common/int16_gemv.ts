@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The 16x8 target variants' matrix-vector kernel (common/int16_gemv.h, common/int16_gemv_dsp.h):
+ * The 16x8 target variants' matrix-vector kernel (common/int16_gemv.h, fully_connected/int16_gemv_dsp.h):
  * weight layouts and the C that calls it. CONV_2D (per output pixel, over its im2col column) and
  * FULLY_CONNECTED (per batch row) both reduce to "one int16 vector against every weight row", with
  * TFLite Micro's 16x8 requantization per row (fixedpoint64.h's tf_mbqm64 on the int64 sum plus bias,
@@ -46,7 +46,7 @@ export interface Int16GemvLayer {
 export type Int16GemvFamily = Extract<IsaFamily, 'arm-dsp' | 'armv6m' | 'rv32'>;
 
 export const INT16_GEMV_FILES: Record<Int16GemvFamily, readonly string[]> = {
-  'arm-dsp': ['common/int16_gemv_dsp.h'],
+  'arm-dsp': ['fully_connected/int16_gemv_dsp.h'],
   armv6m: ['common/int16_gemv.h'],
   rv32: ['common/int16_gemv.h'],
 };

@@ -6,7 +6,8 @@
  * four in fully_connected_dsp.h's layout (whole words alternating between the four rows, then one word
  * per left-over input holding the four rows' weights in plain order); the last 1-3 rows one after
  * another. Sums and requantization as int16_gemv.h (int32 partial sums of at most TF_S16_CHUNK
- * products, widened to int64). The input needs no alignment (LDR, never LDRD, on x). */
+ * products, widened to int64). The input needs no alignment (LDR, never LDRD, on x). It lives beside
+ * fully_connected_dsp.h, whose block macros it uses: common/ headers stand alone. */
 #ifndef TF_INT16_GEMV_DSP_H
 #define TF_INT16_GEMV_DSP_H
 #include <stdint.h>
