@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { TinyforgeError } from '../errors.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
+import type { Command } from 'commander';
 import type { PatchOption } from '../plan/patch.ts';
+import type { MemoryBudget } from '../plan/budget.ts';
 
 /** `--link pty|stdio` of the commands that talk to a board. */
 export function linkOption(value: string): EmulatorLink {
@@ -9,10 +11,6 @@ export function linkOption(value: string): EmulatorLink {
   return value;
 }
 
-/**
- * A byte count as engineers write it: `49152`, `48K`/`48KB`/`48KiB` (1024 bytes), `1M`/`1MB` (1024 KB).
- * `option` names the flag in the error.
- */
 /** `--patch auto|off|START:LENGTH:ROWS` (plan/patch.ts). */
 export function patchOption(value: string): PatchOption {
   if (value === 'auto' || value === 'off') return value;
@@ -22,6 +20,10 @@ export function patchOption(value: string): PatchOption {
   return { start: Number(m[1]), length: Number(m[2]), tileRows: Number(m[3]) };
 }
 
+/**
+ * A byte count as engineers write it: `49152`, `48K`/`48KB`/`48KiB` (1024 bytes), `1M`/`1MB` (1024 KB).
+ * `option` names the flag in the error.
+ */
 export function byteSizeOption(option: string): (value: string) => number {
   return (value) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib)?\s*$/i.exec(value);
@@ -30,4 +32,29 @@ export function byteSizeOption(option: string): (value: string) => number {
     if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new TinyforgeError(`${option} must be a positive byte count (49152, 48K, 1M), got '${value}'`);
     return bytes;
   };
+}
+
+/** What `--max-ram`, `--max-flash` and `--patch` leave in a command's options. */
+export interface PlanShapingFlags {
+  maxRam?: number;
+  maxFlash?: number;
+  patch?: PatchOption;
+}
+
+/**
+ * `--max-ram`, `--max-flash` and `--patch` on a command that builds a model for a board (run, profile,
+ * validate, flash): the build must be planned as `compile` would plan it with the same flags, or the
+ * board would run a different arena than the one the user sized.
+ */
+export function planShapingOptions(command: Command): Command {
+  return command
+    .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
+    .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
+    .option('--patch <mode>', 'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch)', patchOption);
+}
+
+/** The budget and row-band choice the flags ask for, as compile options. */
+export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption } {
+  const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
+  return { budget, patch: flags.patch };
 }

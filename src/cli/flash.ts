@@ -5,6 +5,7 @@ import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { loadTarget } from '../build/targets.ts';
+import { type PlanShapingFlags, planShaping, planShapingOptions } from './device-options.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -65,7 +66,7 @@ function describeEsp(r: EspFlashFileResult): string {
   ].join('\n');
 }
 
-interface FlashCliOptions {
+interface FlashCliOptions extends PlanShapingFlags {
   target: string;
   port?: string;
   board?: string;
@@ -83,10 +84,24 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
   const target = loadTarget(opts.target);
   const progress = (m: string) => process.stderr.write(`${m}\n`);
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
+  const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined;
+  if (shaped && (!file.toLowerCase().endsWith('.tflite') || target.name.startsWith('esp32')))
+    throw new TinyforgeError(
+      `${file}: --max-ram, --max-flash and --patch shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
+    );
   if (target.firmware === 'rp2040') {
     if (opts.port) throw new TinyforgeError('an RP2040 is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port');
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
-    const r = await flashRp2040({ file, target: target.name, board: opts.board, drive: opts.drive, profile: opts.profile, workDir: opts.keep, progress });
+    const r = await flashRp2040({
+      file,
+      target: target.name,
+      board: opts.board,
+      drive: opts.drive,
+      profile: opts.profile,
+      shaping: planShaping(opts),
+      workDir: opts.keep,
+      progress,
+    });
     return { json: r, text: describeRp2040(r) };
   }
   if (opts.drive) throw new TinyforgeError(`--drive is for an RP2040 in BOOTSEL; ${target.name} is not one`);
@@ -104,6 +119,7 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
     address,
     baudRate: parseBaud(opts.baud),
     profile: opts.profile,
+    shaping: planShaping(opts),
     workDir: opts.keep,
     flash: { noGo: !opts.go },
     progress,
@@ -112,7 +128,7 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
 }
 
 export function flashCommand(): Command {
-  return new Command('flash')
+  const command = new Command('flash')
     .description(
       'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips',
     )
@@ -132,7 +148,8 @@ export function flashCommand(): Command {
       "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
     )
     .option('--baud <rate>', 'baud rate on a real port', '115200')
-    .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)')
+    .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)');
+  return planShapingOptions(command)
     .option('--no-go', 'write and verify, but do not start the image')
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--json', 'print one JSON object on stdout')

@@ -7,10 +7,10 @@ import { readInputCases } from '../run/inputs.ts';
 import { profileModel } from '../run/profile.ts';
 import { formatProfileReport, profileJson } from '../report/profile.ts';
 import { profileHtml } from '../report/html.ts';
-import { linkOption } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
 
 export function profileCommand(): Command {
-  return new Command('profile')
+  const command = new Command('profile')
     .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
     .argument('<model>', 'model file (.tflite)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
@@ -19,7 +19,8 @@ export function profileCommand(): Command {
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over', '1')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120')
+    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+  return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart, arena timeline)')
     .action(
@@ -35,7 +36,7 @@ export function profileCommand(): Command {
           timeout: string;
           json?: boolean;
           html?: string;
-        },
+        } & PlanShapingFlags,
       ) => {
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
         const runs = Number(opts.runs);
@@ -47,6 +48,7 @@ export function profileCommand(): Command {
           input,
           runs,
           link: linkOption(opts.link),
+          ...planShaping(opts),
           timeoutMs: Number(opts.timeout) * 1000,
           progress: (m) => process.stderr.write(`${m}\n`),
         });

@@ -3,12 +3,12 @@ import { Command } from 'commander';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
-import { linkOption } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
 
 export function validateCommand(): Command {
-  return new Command('validate')
+  const command = new Command('validate')
     .description(
       "run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md)",
     )
@@ -26,7 +26,8 @@ export function validateCommand(): Command {
     .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120')
+    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+  return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
       async (
@@ -41,11 +42,16 @@ export function validateCommand(): Command {
           link: string;
           timeout: string;
           json?: boolean;
-        },
+        } & PlanShapingFlags,
       ) => {
         if (opts.reference !== undefined) {
           if (opts.inputs !== undefined)
             throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
+          // a budget or row bands can keep a layer's output from ever existing whole in the arena
+          if (opts.maxRam !== undefined || opts.maxFlash !== undefined || (opts.patch !== undefined && opts.patch !== 'off'))
+            throw new TinyforgeError(
+              "--reference reads every layer's whole output from the arena: drop --max-ram, --max-flash and --patch (check a budgeted build with --inputs)",
+            );
           await validateReference(modelPath, { ...opts, reference: opts.reference });
           return;
         }
@@ -61,6 +67,7 @@ export function validateCommand(): Command {
           port: opts.port,
           inputs,
           link: linkOption(opts.link),
+          ...planShaping(opts),
           timeoutMs: Number(opts.timeout) * 1000,
           progress: (m) => process.stderr.write(`${m}\n`),
         });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../compile.ts';
-import type { MemoryBudget } from '../plan/budget.ts';
-import type { PatchOption } from '../plan/patch.ts';
+import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
+import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import type { Graph } from '../ir/graph.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
@@ -36,6 +36,10 @@ export interface DeviceTargetOptions {
   extraCflags?: string[];
   /** build the profile variant (default true); `run --port` builds what `tinyforge flash MODEL` puts on the board */
   profile?: boolean;
+  /** fit the arena / constant tables to this budget (compile --max-ram / --max-flash) */
+  budget?: MemoryBudget;
+  /** row-band execution of an initial convolution chain (compile --patch) */
+  patch?: PatchOption;
   progress?: (message: string) => void;
 }
 
@@ -72,16 +76,26 @@ export interface TargetBuild {
   build: BuildResult;
 }
 
+/** How the memory plan is shaped: `--max-ram` / `--max-flash` and `--patch`, as compile takes them. */
+export interface PlanShaping {
+  budget?: MemoryBudget;
+  patch?: PatchOption;
+  /** told what the budget and the row bands changed */
+  progress?: (message: string) => void;
+}
+
 /** Compiles for the target's ISA and refuses a model too big for the board, before any build. */
 export function compileForTarget(
   graph: Graph,
   modelPath: string,
   target: TargetDescriptor,
   board: BoardDescriptor | undefined,
-  budget?: MemoryBudget,
-  patch?: PatchOption,
+  shaping: PlanShaping = {},
 ): CompiledModel {
+  const { budget, patch } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, provenance: harnessProvenance(modelPath, target.name) });
+  if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
+  if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }
@@ -127,7 +141,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
   const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };
-  const compiled = compileForTarget(graph, modelPath, target, board);
+  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, progress });
   return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
     const session: SessionOptions = options.port
       ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }

@@ -6,8 +6,8 @@ import { interpret } from '../ops/interpreter.ts';
 import { boardOf, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
-import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
-import { type PatchOption, formatPatch } from '../plan/patch.ts';
+import type { MemoryBudget } from '../plan/budget.ts';
+import type { PatchOption } from '../plan/patch.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -78,9 +78,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const compiled = compileForTarget(graph, modelPath, target, board, options.budget, options.patch);
-  if (compiled.budget) progress(formatBudget(compiled.budget));
-  if (compiled.patch) progress(formatPatch(compiled.patch));
+  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, progress });
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {
@@ -138,6 +136,8 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     workDir: options.workDir,
     timeoutMs: options.timeoutMs,
     profile: false,
+    budget: options.budget,
+    patch: options.patch,
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {

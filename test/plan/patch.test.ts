@@ -7,7 +7,7 @@
  * and on the emulated Cortex-M4 (DSP kernels) and RP2040 (Armv6-M kernels).
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../src/compile.ts';
@@ -19,6 +19,7 @@ import { outputSize } from '../../src/ops/common/padding.ts';
 import { PATCH_STAGE, type PatchStageParams, applyPatch, patchableChain, planWithPatch } from '../../src/plan/patch.ts';
 import { planArena } from '../../src/plan/arena.ts';
 import { runModel } from '../../src/run/run.ts';
+import { loadTarget } from '../../src/build/targets.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
@@ -178,6 +179,36 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       }
     });
   }
+
+  it('profile and validate build the banded plan they are given (emulated M4, through the CLI); --reference and images refuse it', function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    const chain = randomChain(21);
+    const path = join(dir, 'chain21_cli.tflite');
+    saveTflite(path, chain.graph);
+    const tileRows = Math.max(1, Math.floor(chain.outH / 3));
+    const patch = `0:${chain.layers}:${tileRows}`;
+    const banded = compileGraph(chain.graph, 'banded', { isa: loadTarget('cortex-m4').isa, patch: { start: 0, length: chain.layers, tileRows } });
+    const profile = tinyforge(['profile', path, '--target', 'cortex-m4', '--patch', patch, '--json']);
+    expect(profile.status, profile.stderr).to.equal(0);
+    const p = JSON.parse(profile.stdout) as { matchesReference: boolean; layers: { op: string }[]; memory: { arena: number } };
+    expect(p.matchesReference).to.equal(true);
+    expect(p.layers[0]!.op).to.equal(PATCH_STAGE);
+    expect(p.memory.arena).to.equal(banded.plan.arenaBytes);
+    const inputs = join(dir, 'chain21_inputs.bin');
+    writeFileSync(inputs, Buffer.concat(inputCases(chain.graph, 21).flat()));
+    const validate = tinyforge(['validate', path, '--target', 'cortex-m4', '--inputs', inputs, '--patch', patch, '--json']);
+    expect(validate.status, validate.stderr).to.equal(0);
+    const v = JSON.parse(validate.stdout) as { matched: number; total: number; memory: { arena: number } };
+    expect([v.matched, v.total]).to.deep.equal([2, 2]);
+    expect(v.memory.arena).to.equal(banded.plan.arenaBytes);
+    const reference = tinyforge(['validate', path, '--reference', dir, '--patch', 'auto']);
+    expect(reference.status).to.not.equal(0);
+    expect(reference.stderr.trim().split('\n')).to.have.length(1);
+    expect(reference.stderr).to.match(/--reference reads every layer's whole output .* drop --max-ram, --max-flash and --patch/);
+    const image = tinyforge(['flash', inputs, '--target', 'cortex-m4', '--patch', 'auto']);
+    expect(image.status).to.not.equal(0);
+    expect(image.stderr).to.match(/chain21_inputs\.bin: --max-ram, --max-flash and --patch shape a model's build here; an image is flashed as it is/);
+  });
 
   it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {
     const prepared = prepareGraph(resnet8(), 'resnet8', { dsp: true });

@@ -14,10 +14,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
-import { compileGraph, harnessProvenance } from '../../compile.ts';
+import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
 import { loadGraph } from '../../model/load.ts';
-import { checkFits } from '../../build/fit.ts';
 import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
@@ -36,6 +35,8 @@ export interface Rp2040FlashOptions {
   drive?: string;
   /** folders whose sub-folders are searched for the drive (default: /proc/mounts and the media folders) */
   driveRoots?: string[];
+  /** `--max-ram`, `--max-flash`, `--patch`: the arena planned as `compile` would with them */
+  shaping?: PlanShaping;
   /** build the profile variant of the harness */
   profile?: boolean;
   /** keep the generated sources and the build here */
@@ -112,8 +113,7 @@ async function prepareUf2(
   }
   findTool(target.toolchain.cc, target.toolchain.install);
   const graph = loadGraph(file);
-  const compiled = compileGraph(graph, basename(file), { isa: target.isa, provenance: harnessProvenance(file, target.name) });
-  checkFits(compiled, basename(file), target, board);
+  const compiled = compileForTarget(graph, file, target, board, { ...options.shaping, progress });
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board.name})${options.profile ? ', profile build' : ''}`);
   const build = await buildFirmware({

@@ -15,10 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
-import { compileGraph, harnessProvenance } from '../../compile.ts';
+import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
 import { loadGraph } from '../../model/load.ts';
-import { checkFits } from '../../build/fit.ts';
 import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
@@ -43,6 +42,8 @@ export interface FlashFileOptions {
   /** where a .bin goes (default: 0x08000000 on a port, the loader's application address on an emulated board) */
   address?: number;
   baudRate?: number;
+  /** `--max-ram`, `--max-flash`, `--patch`: the arena planned as `compile` would with them */
+  shaping?: PlanShaping;
   /** build the profile variant of the harness (what `tinyforge profile --port` talks to) */
   profile?: boolean;
   /** keep the generated sources and the build here */
@@ -128,8 +129,7 @@ async function prepareImage(
   // a model: compiled and built into the harness firmware, linked where the board's loader puts applications
   findTool(target.toolchain.cc, target.toolchain.install);
   const graph = loadGraph(options.file);
-  const compiled = compileGraph(graph, basename(options.file), { isa: target.isa, provenance: harnessProvenance(options.file, target.name) });
-  checkFits(compiled, basename(options.file), target, board);
+  const compiled = compileForTarget(graph, options.file, target, board, { ...options.shaping, progress });
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board!.name}), linked at +0x${board!.loader!.flashOffset.toString(16)} behind the loader`);
   const build = await buildFirmware({
