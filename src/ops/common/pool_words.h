@@ -84,7 +84,25 @@ static inline int32_t tf_pool_max1(const int8_t *at, int32_t rows, int32_t cols,
   return max;
 }
 
-/* AVERAGE_POOL_2D. dsp selects the SXTAB16 sums (1) or the biased masked sums (0). */
+/* Four channels' averages from their lane sums (channels 0/2 in even's 16-bit lanes, 1/3 in odd's),
+ * divided, clamped and stored. */
+static inline void tf_pool_avg_store4(int8_t *out, int32_t s0, int32_t s1, int32_t s2, int32_t s3, int32_t half, uint32_t reciprocal,
+                                      int32_t lo, int32_t hi) {
+  out[0] = (int8_t)tf_pool_clamp(tf_pool_divide(s0, half, reciprocal), lo, hi);
+  out[1] = (int8_t)tf_pool_clamp(tf_pool_divide(s1, half, reciprocal), lo, hi);
+  out[2] = (int8_t)tf_pool_clamp(tf_pool_divide(s2, half, reciprocal), lo, hi);
+  out[3] = (int8_t)tf_pool_clamp(tf_pool_divide(s3, half, reciprocal), lo, hi);
+}
+
+static inline void tf_pool_avg_store_lanes(int8_t *out, uint32_t even, uint32_t odd, int32_t half, uint32_t reciprocal, int32_t lo,
+                                           int32_t hi) {
+  tf_pool_avg_store4(out, (int16_t)(uint16_t)even, (int16_t)(uint16_t)odd, (int16_t)(uint16_t)(even >> 16), (int16_t)(uint16_t)(odd >> 16),
+                     half, reciprocal, lo, hi);
+}
+
+/* AVERAGE_POOL_2D. dsp selects the SXTAB16 sums (1) or the biased masked sums (0). On the DSP cores
+ * eight channels (two words per tap, four lane sums) share each walk of the window where the depth
+ * allows: the walk's pointer steps and loop tests weigh as much as the sums themselves. */
 static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *in, int8_t *out, int dsp) {
   const int32_t depth = g->depth, row_step = g->in_w * depth, lo = g->act_min, hi = g->act_max;
   const int words = tf_pool_words_ok(in, out, depth, dsp);
@@ -95,27 +113,47 @@ static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *
     for (oy = 0; oy < g->out_h; ++oy) {
       for (ox = 0; ox < g->out_w; ++ox) {
         TF_POOL_WINDOW(g, oy, ox);
-        const int32_t rows = y1 - y0, cols = x1 - x0, count = rows * cols, half = count >> 1;
+        const int32_t rows = y1 - y0, cols = x1 - x0, count = rows * cols, half = count >> 1, row_span = cols * depth;
         const int8_t *window = image + y0 * row_step + x0 * depth;
         /* neighbouring pixels mostly share a count: one division per change */
         if (count != last_count) {
           last_count = count;
           reciprocal = tf_pool_reciprocal(count);
         }
-        for (c = 0; words && c + 4 <= depth; c += 4, out += 4) {
+        c = 0;
+        if (dsp && words) {
+          for (; c + 8 <= depth; c += 8, out += 8) {
+            const int8_t *at = window + c;
+            uint32_t even_a = 0, odd_a = 0, even_b = 0, odd_b = 0; /* channels c..c+3 and c+4..c+7 */
+            int32_t y;
+            for (y = 0; y < rows; ++y, at += row_step) {
+              const int8_t *p = at, *const end = at + row_span;
+              for (; p != end; p += depth) {
+                const uint32_t wa = tf_read4(p), wb = tf_read4(p + 4);
+                even_a = tf_sxtab16(even_a, wa);
+                odd_a = tf_sxtab16_ror8(odd_a, wa);
+                even_b = tf_sxtab16(even_b, wb);
+                odd_b = tf_sxtab16_ror8(odd_b, wb);
+              }
+            }
+            tf_pool_avg_store_lanes(out, even_a, odd_a, half, reciprocal, lo, hi);
+            tf_pool_avg_store_lanes(out + 4, even_b, odd_b, half, reciprocal, lo, hi);
+          }
+        }
+        for (; words && c + 4 <= depth; c += 4, out += 4) {
           const int8_t *at = window + c;
           uint32_t even = 0, odd = 0; /* lanes: channels c, c + 2 and c + 1, c + 3 */
-          int32_t y, x, s0, s1, s2, s3;
+          int32_t y;
           for (y = 0; y < rows; ++y, at += row_step) {
-            const int8_t *p = at;
+            const int8_t *p = at, *const end = at + row_span;
             if (dsp) {
-              for (x = 0; x < cols; ++x, p += depth) {
+              for (; p != end; p += depth) {
                 const uint32_t w = tf_read4(p);
                 even = tf_sxtab16(even, w);
                 odd = tf_sxtab16_ror8(odd, w);
               }
             } else {
-              for (x = 0; x < cols; ++x, p += depth) {
+              for (; p != end; p += depth) {
                 const uint32_t w = tf_pool_load_aligned(p) ^ 0x80808080u;
                 even += w & 0x00ff00ffu;
                 odd += (w >> 8) & 0x00ff00ffu;
@@ -123,21 +161,12 @@ static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *
             }
           }
           if (dsp) {
-            s0 = (int16_t)(uint16_t)even;
-            s2 = (int16_t)(uint16_t)(even >> 16);
-            s1 = (int16_t)(uint16_t)odd;
-            s3 = (int16_t)(uint16_t)(odd >> 16);
+            tf_pool_avg_store_lanes(out, even, odd, half, reciprocal, lo, hi);
           } else {
             const int32_t bias = count << 7;
-            s0 = (int32_t)(even & 0xffffu) - bias;
-            s2 = (int32_t)(even >> 16) - bias;
-            s1 = (int32_t)(odd & 0xffffu) - bias;
-            s3 = (int32_t)(odd >> 16) - bias;
+            tf_pool_avg_store4(out, (int32_t)(even & 0xffffu) - bias, (int32_t)(odd & 0xffffu) - bias, (int32_t)(even >> 16) - bias,
+                               (int32_t)(odd >> 16) - bias, half, reciprocal, lo, hi);
           }
-          out[0] = (int8_t)tf_pool_clamp(tf_pool_divide(s0, half, reciprocal), lo, hi);
-          out[1] = (int8_t)tf_pool_clamp(tf_pool_divide(s1, half, reciprocal), lo, hi);
-          out[2] = (int8_t)tf_pool_clamp(tf_pool_divide(s2, half, reciprocal), lo, hi);
-          out[3] = (int8_t)tf_pool_clamp(tf_pool_divide(s3, half, reciprocal), lo, hi);
         }
         for (; c < depth; ++c)
           *out++ = (int8_t)tf_pool_clamp(tf_pool_divide(tf_pool_sum1(window + c, rows, cols, row_step, depth), half, reciprocal), lo, hi);
