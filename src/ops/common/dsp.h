@@ -69,6 +69,13 @@ static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
   return r;
 }
 
+/* lane-wise int16 (x + y) >> 1, from the 17-bit sum: a floor halving of each lane */
+static inline uint32_t tf_shadd16(uint32_t x, uint32_t y) {
+  uint32_t r;
+  __asm__("shadd16 %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+  return r;
+}
+
 /* (a * b + 2^31) >> 32, the rounded high word of the 64-bit product */
 static inline int32_t tf_smmulr(int32_t a, int32_t b) {
   int32_t r;
@@ -158,6 +165,9 @@ static inline uint32_t tf_sadd16(uint32_t x, uint32_t y) {
   return tf_lane(tf_lane0(x) + tf_lane0(y)) | (tf_lane(tf_lane1(x) + tf_lane1(y)) << 16);
 }
 static inline int32_t tf_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32); }
+static inline uint32_t tf_shadd16(uint32_t x, uint32_t y) {
+  return tf_lane((tf_lane0(x) + tf_lane0(y)) >> 1) | (tf_lane((tf_lane1(x) + tf_lane1(y)) >> 1) << 16);
+}
 /* wraps like the instruction: unsigned 64-bit sums, so C sees no overflow */
 static inline int32_t tf_dsp_smmlar(int32_t a, int32_t b, int32_t acc) {
   return (int32_t)((((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + ((uint64_t)1 << 31)) >> 32);

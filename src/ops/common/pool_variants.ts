@@ -28,6 +28,16 @@ const MIN_TAPS = 9;
 
 type PoolKind = 'avg' | 'max';
 
+/**
+ * The DSP max pays at every size; the DSP average from MIN_TAPS taps, and on windows of 2^k taps
+ * (2x2, 4x4, 1x2, ...) at every size: those divide in the 16-bit lanes with SHADD16 and clamp four
+ * bytes at once (pool_words.h), no per-channel division left.
+ */
+function dspPays(kind: PoolKind, p: PoolParams): boolean {
+  const taps = maxWindowTaps(p);
+  return kind === 'max' || taps >= MIN_TAPS || (taps & (taps - 1)) === 0;
+}
+
 function geometry(p: PoolParams): number[] {
   return [p.batches, p.inH, p.inW, p.depth, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft, p.actMin, p.actMax];
 }
@@ -62,7 +72,7 @@ function variant(kind: PoolKind, dsp: boolean): KernelVariant<PoolParams> {
     name: dsp ? 'arm-dsp' : 'armv6m',
     family: dsp ? 'arm-dsp' : 'armv6m',
     // DSP: any depth from 4 (unaligned word loads); Armv6-M: whole words only (aligned loads)
-    applies: (p) => maxWindowTaps(p) <= MAX_TAPS && (kind === 'max' && dsp ? true : maxWindowTaps(p) >= MIN_TAPS) && (dsp ? p.depth >= 4 : p.depth % 4 === 0),
+    applies: (p) => maxWindowTaps(p) <= MAX_TAPS && (dsp ? dspPays(kind, p) : maxWindowTaps(p) >= MIN_TAPS) && (dsp ? p.depth >= 4 : p.depth % 4 === 0),
     emit: (p, ctx) => emitPool(kind, dsp, p, ctx),
     cFiles: ['common/pool_words.h'],
   };

@@ -94,10 +94,41 @@ static inline void tf_pool_avg_store4(int8_t *out, int32_t s0, int32_t s1, int32
   out[3] = (int8_t)tf_pool_clamp(tf_pool_divide(s3, half, reciprocal), lo, hi);
 }
 
-static inline void tf_pool_avg_store_lanes(int8_t *out, uint32_t even, uint32_t odd, int32_t half, uint32_t reciprocal, int32_t lo,
-                                           int32_t hi) {
+/* Two lane sums of a window of 2^k taps (k >= 1) divided as TFLite Micro rounds, in the lanes:
+ * sign(s) * ((|s| + 2^(k-1)) >> k) = (s + 2^(k-1) - [s < 0]) >> k, the negative side being
+ * ceil((s - 2^(k-1)) / 2^k) = floor((s + 2^(k-1) - 1) / 2^k). Lane sums stay within int16 (at most
+ * 256 taps), so the bias cannot carry across lanes (2^(k-1) >= 1 >= [s < 0]) and k floor halvings
+ * (SHADD16 with 0) give the arithmetic shift. */
+static inline uint32_t tf_pool_halve_lanes(uint32_t sums, uint32_t half2, int32_t k) {
+  uint32_t t = tf_sadd16(sums, half2 - ((sums >> 15) & 0x00010001u));
+  for (; k > 0; --k) t = tf_shadd16(t, 0);
+  return t;
+}
+
+/* DSP: four channels' lane sums (channels 0/2 in even, 1/3 in odd) divided, clamped and stored.
+ * pow2 >= 1: the window holds 2^pow2 taps, divided in the lanes and clamped on four bytes at once;
+ * pow2 = 0: one tap, the sums are the values; otherwise the reciprocal division per channel. */
+static inline void tf_pool_avg_store_lanes(int8_t *out, uint32_t even, uint32_t odd, int32_t pow2, int32_t half, uint32_t reciprocal,
+                                           uint32_t lo4, uint32_t hi4) {
+  if (pow2 >= 0) {
+    if (pow2 > 0) {
+      const uint32_t half2 = (uint32_t)half * 0x00010001u;
+      even = tf_pool_halve_lanes(even, half2, pow2);
+      odd = tf_pool_halve_lanes(odd, half2, pow2);
+    }
+    tf_write_u32(out, tf_smin8(tf_smax8((even & 0x00ff00ffu) | ((odd & 0x00ff00ffu) << 8), lo4), hi4));
+    return;
+  }
   tf_pool_avg_store4(out, (int16_t)(uint16_t)even, (int16_t)(uint16_t)odd, (int16_t)(uint16_t)(even >> 16), (int16_t)(uint16_t)(odd >> 16),
-                     half, reciprocal, lo, hi);
+                     half, reciprocal, (int8_t)(uint8_t)lo4, (int8_t)(uint8_t)hi4);
+}
+
+/* k for a count of 2^k taps, else -1 */
+static inline int32_t tf_pool_log2_count(int32_t count) {
+  int32_t k = 0;
+  if (count & (count - 1)) return -1;
+  while ((1 << k) < count) ++k;
+  return k;
 }
 
 /* AVERAGE_POOL_2D. dsp selects the SXTAB16 sums (1) or the biased masked sums (0). On the DSP cores
@@ -106,7 +137,9 @@ static inline void tf_pool_avg_store_lanes(int8_t *out, uint32_t even, uint32_t 
 static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *in, int8_t *out, int dsp) {
   const int32_t depth = g->depth, row_step = g->in_w * depth, lo = g->act_min, hi = g->act_max;
   const int words = tf_pool_words_ok(in, out, depth, dsp);
-  int32_t b, oy, ox, c, last_count = 0;
+  /* the activation bounds in every byte, for the four-lane clamp */
+  const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  int32_t b, oy, ox, c, last_count = 0, pow2 = -1;
   uint32_t reciprocal = 0;
   for (b = 0; b < g->batches; ++b) {
     const int8_t *image = in + b * g->in_h * row_step;
@@ -119,6 +152,7 @@ static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *
         if (count != last_count) {
           last_count = count;
           reciprocal = tf_pool_reciprocal(count);
+          pow2 = tf_pool_log2_count(count);
         }
         c = 0;
         if (dsp && words) {
@@ -136,8 +170,8 @@ static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *
                 odd_b = tf_sxtab16_ror8(odd_b, wb);
               }
             }
-            tf_pool_avg_store_lanes(out, even_a, odd_a, half, reciprocal, lo, hi);
-            tf_pool_avg_store_lanes(out + 4, even_b, odd_b, half, reciprocal, lo, hi);
+            tf_pool_avg_store_lanes(out, even_a, odd_a, pow2, half, reciprocal, lo4, hi4);
+            tf_pool_avg_store_lanes(out + 4, even_b, odd_b, pow2, half, reciprocal, lo4, hi4);
           }
         }
         for (; words && c + 4 <= depth; c += 4, out += 4) {
@@ -161,7 +195,7 @@ static inline void tf_avgpool_words_body(const tf_pool_geom_t *g, const int8_t *
             }
           }
           if (dsp) {
-            tf_pool_avg_store_lanes(out, even, odd, half, reciprocal, lo, hi);
+            tf_pool_avg_store_lanes(out, even, odd, pow2, half, reciprocal, lo4, hi4);
           } else {
             const int32_t bias = count << 7;
             tf_pool_avg_store4(out, (int32_t)(even & 0xffffu) - bias, (int32_t)(odd & 0xffffu) - bias, (int32_t)(even >> 16) - bias,
