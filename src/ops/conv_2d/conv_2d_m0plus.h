@@ -7,16 +7,19 @@
  *
  * Two pixels share one multiply: per input channel the pair's values are packed into one word
  * X = x0 + x1 * 2^16 (a scratch row built once per pixel pair), and w * X = w x0 + w x1 2^16 (mod
- * 2^32). With |w| <= 127 and |x| <= 128 one product is within +-16256, two within +-32512: the sum
- * of two input channels' products fits the signed low half exactly, so after every two input channels the
+ * 2^32). With w, x in [-128, 127] one product is within [-16256, 16384], two within [-32512, 32640]
+ * unless both weights are -128 (2^15, which the generator refuses): the sum of two input channels'
+ * products fits the signed low half exactly, so after every two input channels the
  * halves are split (SXTH, and the rest shifted down) into the two pixels' int32 accumulators. Per
  * channel pair the loop reads one word of weights [w0(k), w0(k+1), w1(k), w1(k+1)] and two words of
  * X: 8 MACs in 4 multiplies, 27 cycles on the M0+ (single-cycle multiplier). The generator checks
- * the weight range and the requantization bounds (conv_2d/m0plus.ts, packedHolds).
+ * the weight pairs and, per channel, the requantization bounds (conv_2d/m0plus.ts, packedHolds,
+ * fastChannel).
  *
  * Layer blob, per channel pair: { start0, start1 } (int32, input offset and bias folded in), the
- * pair's 2k weights in that read order, { m0, P0, m1, P1 }. m is TFLM's multiplier (shift <= 0 only),
- * P = (rnd - 2^16) * 256 + (e + 1) with e = -shift and rnd = 2^e + zp * 2^(e+1).
+ * pair's 2k weights in that read order, { m0, P0, m1, P1 }. m is TFLM's multiplier; for a channel
+ * the fast form takes (shift <= 0, bounds below), P = (rnd - 2^16) * 256 + (e + 1) with e = -shift
+ * and rnd = 2^e + zp * 2^(e+1); for the others see tf_m0_requant_wide.
  *
  * Requantization without a 64-bit multiply (Armv6-M has none): with acc = ah 2^16 + al, m = mh 2^16
  * + ml (al, ml unsigned 16 bit), SRDHM(acc, m) = floor((acc m + 2^30) / 2^31)
@@ -36,6 +39,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+#include "m0plus_rq.h"
 
 /* A layer's constants (the assembly reads k, out_c, act_min, act_max and c30 at the offsets above). */
 typedef struct {
@@ -90,13 +94,22 @@ static inline __attribute__((always_inline)) int8_t tf_m0_requant(int32_t acc, i
   return (int8_t)v;
 }
 
-/* The same for a layer with left shifts (an effective scale >= 1 on some channel): P's low byte is
- * e + 1 + 32 L, L = TFLite's left shift of the channel (e = 0 then). TFLite requantizes
- * SRDHM(acc * 2^L, m); the generator proves |acc| 2^L < 2^30 (packedHolds), so the accumulator is
- * pre-shifted and the right-shift requantization above, with e = 0, gives exactly that plus zp. */
-static inline __attribute__((always_inline)) int8_t tf_m0_requant_lsh(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {
-  const int left = (p >> 5) & 7;
-  return tf_m0_requant((int32_t)((uint32_t)acc << left), m, p - (left << 5), lo, hi);
+/* Any channel, in a layer some of whose channels the form above cannot take (a left shift: an
+ * effective scale >= 1; accumulators or partial sums past +-2^30; a right shift past 30). Those
+ * channels' P has bit 7 set: P = zp * 2^16 + right * 2^8 + 128 + left, with TFLite's shift split into
+ * its two sides. TFLite Micro's MultiplyByQuantizedMultiplier for any int32 acc: SRDHM(acc * 2^left,
+ * m), the product wrapping as its int32 arithmetic does (the TS reference's wrapInt32), then the
+ * rounding right shift; tf_m0_srdhm builds SRDHM from four 16x16 products. Other channels (bit 7
+ * clear: P's low byte e + 1 <= 31) keep the form above. */
+static inline __attribute__((always_inline)) int8_t tf_m0_requant_wide(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {
+  if (!(p & 0x80)) return tf_m0_requant(acc, m, p, lo, hi);
+  const int right = (p >> 8) & 0xff;
+  int32_t v = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 31)), m);
+  if (right) v = tf_m0_rshift(v, right);
+  v += p >> 16;
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  return (int8_t)v;
 }
 
 /* The pair's packed row: X[i] = x0[i] + x1[i] * 2^16 (x1 absent: the last of an odd pixel count). */
@@ -130,43 +143,43 @@ static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *
  * off1 = 0 (no pixel 1) leaves pixel 0's.
  */
 static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t *cols, const int8_t *w, const tf_m0_pw_t *g, int8_t *o,
-                                                                  int32_t off1, int lsh) {
+                                                                  int32_t off1, int wide) {
 #if TF_M0_NATIVE
-  /* the assembly requantizes right shifts only; left-shift layers (lsh, a constant of the
-   * instantiation) run the C below, also on the device */
-  if (!lsh) {
+  /* the assembly requantizes with the fast form only; layers with a channel it cannot take (wide, a
+   * constant of the instantiation) run the C below, also on the device */
+  if (!wide) {
     tf_m0_pw_pixels_s(cols, w, g, o, off1);
     return;
   }
 #endif
   {
-    /* the same steps in C: the packed sums wrap as the device's registers do */
+    /* the same steps in C: the packed sums wrap as the device's registers do (unsigned: no C overflow) */
     const int k = g->k, lo = g->act_min, hi = g->act_max;
     for (int c = 0; c < g->out_c; c += 2, o += 2) {
-      int32_t a0 = tf_m0_word(w), b0 = tf_m0_word(w + 4);
-      int32_t a1 = a0, b1 = b0;
+      uint32_t a0 = (uint32_t)tf_m0_word(w), b0 = (uint32_t)tf_m0_word(w + 4);
+      uint32_t a1 = a0, b1 = b0;
       w += 8;
       for (int i = 0; i < k; i += 2, w += 4) {
         const uint32_t pa = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
         const uint32_t pb = (uint32_t)w[2] * cols[i] + (uint32_t)w[3] * cols[i + 1];
         const int32_t la = (int16_t)(pa & 0xffffu), lb = (int16_t)(pb & 0xffffu);
-        a0 += la;
-        a1 += (int32_t)(pa - (uint32_t)la) >> 16;
-        b0 += lb;
-        b1 += (int32_t)(pb - (uint32_t)lb) >> 16;
+        a0 += (uint32_t)la;
+        a1 += (uint32_t)((int32_t)(pa - (uint32_t)la) >> 16);
+        b0 += (uint32_t)lb;
+        b1 += (uint32_t)((int32_t)(pb - (uint32_t)lb) >> 16);
       }
       const int32_t ma = tf_m0_word(w), pa = tf_m0_word(w + 4), mb = tf_m0_word(w + 8), pb = tf_m0_word(w + 12);
       w += 16;
-      if (lsh) {
-        o[off1] = tf_m0_requant_lsh(a1, ma, pa, lo, hi);
-        o[0] = tf_m0_requant_lsh(a0, ma, pa, lo, hi);
-        o[off1 + 1] = tf_m0_requant_lsh(b1, mb, pb, lo, hi);
-        o[1] = tf_m0_requant_lsh(b0, mb, pb, lo, hi);
+      if (wide) {
+        o[off1] = tf_m0_requant_wide((int32_t)a1, ma, pa, lo, hi);
+        o[0] = tf_m0_requant_wide((int32_t)a0, ma, pa, lo, hi);
+        o[off1 + 1] = tf_m0_requant_wide((int32_t)b1, mb, pb, lo, hi);
+        o[1] = tf_m0_requant_wide((int32_t)b0, mb, pb, lo, hi);
       } else {
-        o[off1] = tf_m0_requant(a1, ma, pa, lo, hi);
-        o[0] = tf_m0_requant(a0, ma, pa, lo, hi);
-        o[off1 + 1] = tf_m0_requant(b1, mb, pb, lo, hi);
-        o[1] = tf_m0_requant(b0, mb, pb, lo, hi);
+        o[off1] = tf_m0_requant((int32_t)a1, ma, pa, lo, hi);
+        o[0] = tf_m0_requant((int32_t)a0, ma, pa, lo, hi);
+        o[off1 + 1] = tf_m0_requant((int32_t)b1, mb, pb, lo, hi);
+        o[1] = tf_m0_requant((int32_t)b0, mb, pb, lo, hi);
       }
     }
   }
@@ -174,12 +187,12 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
 
 /* The whole layer: pixels in pairs (an odd last one alone), channels in pairs. */
 static inline __attribute__((always_inline)) void tf_m0_pointwise_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols,
-                                                                       const tf_m0_pw_t *g, int lsh) {
+                                                                       const tf_m0_pw_t *g, int wide) {
   const int k = g->k, out_c = g->out_c;
   for (int p = 0; p < g->pixels; p += 2, in += 2 * k, out += 2 * out_c) {
     const int pair = p + 1 < g->pixels;
     tf_m0_pack_pair(in, pair ? in + k : 0, k, cols);
-    tf_m0_pw_pixels(cols, blob, g, out, pair ? out_c : 0, lsh);
+    tf_m0_pw_pixels(cols, blob, g, out, pair ? out_c : 0, wide);
   }
 }
 
@@ -273,24 +286,24 @@ static inline __attribute__((always_inline)) void tf_m0_im2col_pair(const tf_m0_
 
 /* The odd last output channel of a pixel pair: blob { start, k weights rounded up to a whole word, m, P }. */
 static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const uint32_t *cols, const int8_t *w, const tf_m0_conv_t *g,
-                                                                          int8_t *o, int32_t off1, int lsh) {
+                                                                          int8_t *o, int32_t off1, int wide) {
   const int k = g->pw.k;
-  int32_t a0 = tf_m0_word(w), a1 = a0;
+  uint32_t a0 = (uint32_t)tf_m0_word(w), a1 = a0;
   w += 4;
   for (int i = 0; i < k; i += 2, w += 2) {
     const uint32_t s = (uint32_t)w[0] * cols[i] + (uint32_t)w[1] * cols[i + 1];
     const int32_t l = (int16_t)(s & 0xffffu);
-    a0 += l;
-    a1 += (int32_t)(s - (uint32_t)l) >> 16;
+    a0 += (uint32_t)l;
+    a1 += (uint32_t)((int32_t)(s - (uint32_t)l) >> 16);
   }
   w += (k & 2); /* the weights' whole words */
   const int32_t m = tf_m0_word(w), p = tf_m0_word(w + 4);
-  if (lsh) {
-    o[off1] = tf_m0_requant_lsh(a1, m, p, g->pw.act_min, g->pw.act_max);
-    o[0] = tf_m0_requant_lsh(a0, m, p, g->pw.act_min, g->pw.act_max);
+  if (wide) {
+    o[off1] = tf_m0_requant_wide((int32_t)a1, m, p, g->pw.act_min, g->pw.act_max);
+    o[0] = tf_m0_requant_wide((int32_t)a0, m, p, g->pw.act_min, g->pw.act_max);
   } else {
-    o[off1] = tf_m0_requant(a1, m, p, g->pw.act_min, g->pw.act_max);
-    o[0] = tf_m0_requant(a0, m, p, g->pw.act_min, g->pw.act_max);
+    o[off1] = tf_m0_requant((int32_t)a1, m, p, g->pw.act_min, g->pw.act_max);
+    o[0] = tf_m0_requant((int32_t)a0, m, p, g->pw.act_min, g->pw.act_max);
   }
 }
 
@@ -298,7 +311,7 @@ static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const 
  * window, its outputs overwritten), in order across rows and batches. `scratch`: the packed row (k
  * words), then the zero-point row and two gathered rows (k_w * in_c bytes each, rounded up to words). */
 static inline __attribute__((always_inline)) void tf_m0_conv_body(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch,
-                                                                  const tf_m0_conv_t *g, int lsh) {
+                                                                  const tf_m0_conv_t *g, int wide) {
   const int row_bytes = g->k_w * g->in_c, channels = g->channels;
   int8_t *const zp_row = (int8_t *)(void *)(scratch + g->pw.k);
   const int row_words = (row_bytes + 3) >> 2;
@@ -325,8 +338,8 @@ static inline __attribute__((always_inline)) void tf_m0_conv_body(const int8_t *
     }
     tf_m0_im2col_pair(g, &w0, &w1, zp_row, tmp0, tmp1, scratch);
     const int32_t off1 = pair ? channels : 0;
-    if (g->pw.out_c) tf_m0_pw_pixels(scratch, blob, &g->pw, out, off1, lsh);
-    if (channels & 1) tf_m0_conv_last_channel(scratch, last, g, out + channels - 1, off1, lsh);
+    if (g->pw.out_c) tf_m0_pw_pixels(scratch, blob, &g->pw, out, off1, wide);
+    if (channels & 1) tf_m0_conv_last_channel(scratch, last, g, out + channels - 1, off1, wide);
   }
 }
 

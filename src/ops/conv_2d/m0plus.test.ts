@@ -25,8 +25,10 @@ interface Layer {
   pixels: [number, number, number];
   inC: number;
   outC: number;
-  /** weights in [-limit, limit] (128: some -128, which the packed loop refuses) */
+  /** weights in [-limit, limit] (128: the last weight -128, which the packed loop takes) */
   limit?: number;
+  /** the last channel's last two weights -128, one step of two 2^14 products: the packed loop refuses it */
+  pair128?: boolean;
   /** inputs only at the int8 ends (largest products) */
   extremes?: boolean;
   bias?: number;
@@ -42,6 +44,7 @@ function layerCase(l: Layer, rand: () => number): CCase {
   const weights = randomInt8(rand, l.outC * l.inC, -limit, Math.min(limit, 127));
   if (limit === 127) weights.fill(127, 0, Math.min(4, weights.length));
   else if (limit === 128) weights[weights.length - 1] = -128;
+  if (l.pair128) weights.fill(-128, weights.length - 2);
   const bias = l.bias ?? 5000;
   const { graph, op } = singleOpGraph(
     'CONV_2D',
@@ -159,11 +162,12 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
       { pixels: [1, 3, 2], inC: 12, outC: 8, outScale: 0.0005, activation: 'RELU6' }, // left shifts: the accumulator pre-shifted
       { pixels: [1, 4, 3], inC: 6, outC: 2, bias: 0, inZp: -128 },
       { pixels: [1, 2, 3], inC: 10, outC: 4, bias: 2_000_000 }, // large starts
-      { pixels: [1, 3, 3], inC: 8, outC: 4, limit: 128, extremes: true }, // -128 weights: the two-channel loop
+      { pixels: [1, 3, 3], inC: 8, outC: 4, limit: 128, extremes: true }, // a -128 weight beside a +-127 one: still packed
+      { pixels: [1, 3, 3], inC: 8, outC: 4, extremes: true, pair128: true }, // two -128 in one step: the two-channel loop
       { pixels: [1, 3, 1], inC: 9, outC: 4 }, // odd input channels: im2col with a zero-weight tap
     ];
     const cases = layers.map((l) => layerCase(l, rand));
-    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, true, true, true, false, true]);
+    expect(cases.map(packed)).to.deep.equal([true, true, true, true, true, true, true, true, true, false, true]);
     expectBitExact(cases);
   });
 
@@ -172,12 +176,13 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     const rand = rng(2026);
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
     const cases: CCase[] = [];
-    // the last three the packed loop must refuse (portable C): a -128 weight; starts near 2^30 over
-    // k = 576 taps (partial sums could leave +-2^30); a left shift (tiny output scale)
+    // the last three: two -128 weights in one step (the packed loop refuses it: portable C); starts
+    // near 2^30 over k = 576 taps (partial sums could leave +-2^30) and a left shift (tiny output
+    // scale), which the packed loop's C twin takes (tf_m0_requant_wide)
     for (let n = 0; n < 39; n++) {
       const refuse = n - 36;
-      const kH = refuse === 1 ? 3 : randomInt(rand, 1, 7);
-      const kW = refuse === 1 || rand() < 0.7 ? kH : randomInt(rand, 1, 7);
+      const kH = refuse === 1 || refuse === 0 ? 3 : randomInt(rand, 1, 7);
+      const kW = refuse === 1 || refuse === 0 || rand() < 0.7 ? kH : randomInt(rand, 1, 7);
       const strideH = randomInt(rand, 1, 3);
       const strideW = rand() < 0.7 ? strideH : randomInt(rand, 1, 3);
       const dilationH = rand() < 0.25 ? 2 : 1;
@@ -195,7 +200,7 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
       const perChannel = rand() < 0.7;
       const weights = randomInt8(rand, outC * kH * kW * inC, -127, 127);
       weights.fill(rand() < 0.5 ? 127 : -127, 0, Math.min(3, weights.length));
-      if (refuse === 0) weights[weights.length - 1] = -128;
+      if (refuse === 0) weights.fill(-128, 0, 2);
       const biasRange = refuse === 1 ? 1_070_000_000 : 5000;
       const { graph, op } = singleOpGraph(
         'CONV_2D',
@@ -223,11 +228,11 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     }
     // nearly all of them packed (the rest portable C, also compared)
     expect(cases.slice(0, 36).filter(packed).length).to.be.greaterThan(30);
-    expect(cases.slice(36).map(packed)).to.deep.equal([false, false, false]);
+    expect(cases.slice(36).map(packed)).to.deep.equal([false, true, true]);
     expectBitExact(cases);
   });
 
-  it('left shifts (an effective scale of 1 to 128 on some channels): the packed loops, accumulator pre-shifted, on random layers', function () {
+  it('left shifts (an effective scale of 1 to 128 on some channels): the packed loops C twin (tf_m0_requant_wide), on random layers', function () {
     this.timeout(120000);
     const rand = rng(2027);
     const cases: CCase[] = [];
@@ -269,6 +274,80 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
     const shifted = cases.filter((c) => conv.prepare(c.graph, c.op).shift.some((sh) => sh > 0));
     expect(shifted.length).to.be.greaterThan(15);
     expect(shifted.filter(packed).length).to.be.greaterThan(shifted.length * 0.8);
+    expectBitExact(cases);
+  });
+
+  it('any requantization: left shifts 1..30 mixed per channel with right shifts 0..31, wide accumulators, zero points (random layers)', function () {
+    this.timeout(240000);
+    const rand = rng(2028);
+    const cases: CCase[] = [];
+    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
+    while (cases.length < 48) {
+      const pointwise = rand() < 0.35;
+      const kH = pointwise ? 1 : randomInt(rand, 1, 5);
+      const kW = pointwise || rand() < 0.6 ? kH : randomInt(rand, 1, 5);
+      const stride = pointwise ? 1 : randomInt(rand, 1, 2);
+      const dilation = pointwise || rand() < 0.8 ? 1 : 2;
+      const same = rand() < 0.5;
+      const inC = pointwise ? 2 * randomInt(rand, 1, 10) : randomInt(rand, 1, 12);
+      const outC = pointwise ? 2 * randomInt(rand, 1, 6) : randomInt(rand, 1, 9);
+      const spanH = (kH - 1) * dilation + 1;
+      const spanW = (kW - 1) * dilation + 1;
+      const inH = randomInt(rand, spanH, spanH + 5);
+      const inW = randomInt(rand, spanW, spanW + 5);
+      const outH = same ? Math.ceil(inH / stride) : Math.ceil((inH - spanH + 1) / stride);
+      const outW = same ? Math.ceil(inW / stride) : Math.ceil((inW - spanW + 1) / stride);
+      const batches = rand() < 0.2 ? 2 : 1;
+      const inScale = 0.01 + rand() * 0.05;
+      const outScale = 0.01 + rand() * 0.1;
+      // per channel an effective scale 2^u: u in [-31, 30) gives TFLite shifts -31..30, left and right mixed
+      const maxU = rand() < 0.5 ? 8 : 30;
+      const wScales = Array.from({ length: outC }, () => (outScale * 2 ** (-31 + rand() * (maxU + 31))) / inScale);
+      // a few channels with huge biases: accumulators past +-2^30 (the fast form refuses them)
+      const bigBias = rand() < 0.3;
+      const weights = randomInt8(rand, outC * kH * kW * inC, rand() < 0.2 ? -128 : -127, 127);
+      // inputs near the zero point (small accumulators: left-shifted outputs spread over int8) or anywhere
+      const zp = rand() < 0.2 ? 0 : randomInt(rand, -128, 127);
+      const spread = rand() < 0.5 ? randomInt(rand, 0, 3) : 255;
+      const { graph, op } = singleOpGraph(
+        'CONV_2D',
+        [
+          { shape: [batches, inH, inW, inC], scale: inScale, zeroPoint: zp },
+          { shape: [outC, kH, kW, inC], scale: wScales, data: weights },
+          rand() < 0.8
+            ? {
+                shape: [outC],
+                dtype: 'int32',
+                data: Int32Array.from({ length: outC }, () =>
+                  bigBias && rand() < 0.5 ? randomInt(rand, -2_100_000_000, 2_100_000_000) : randomInt(rand, -300, 300),
+                ),
+              }
+            : null,
+        ],
+        [{ shape: [batches, outH, outW, outC], scale: outScale, zeroPoint: randomInt(rand, -128, 127) }],
+        {
+          padding: same ? 'SAME' : 'VALID',
+          strideH: stride,
+          strideW: stride,
+          dilationH: dilation,
+          dilationW: dilation,
+          activation: activations[randomInt(rand, 0, 2)]!,
+        },
+      );
+      try {
+        conv.check(graph, op);
+      } catch {
+        continue;
+      }
+      const size = batches * inH * inW * inC;
+      const x = Int8Array.from({ length: size }, () => Math.max(-128, Math.min(127, zp + randomInt(rand, -spread, spread))));
+      cases.push({ def: conv, graph, op, inputs: [x], isa: ARMV6M });
+    }
+    const shifts = cases.flatMap((c) => params(c).shift);
+    expect(Math.max(...shifts)).to.be.greaterThan(20);
+    expect(shifts.filter((s) => s > 0).length).to.be.greaterThan(60);
+    // every layer packed (a -128 pair in one step is a 1 in 2^16 event per step)
+    expect(cases.filter(packed).length).to.be.greaterThan(cases.length - 2);
     expectBitExact(cases);
   });
 

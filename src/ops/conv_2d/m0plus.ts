@@ -10,10 +10,12 @@
  * with an even channel count pack the pixel pair's input rows directly; every other shape first
  * gathers the pair's receptive fields into the row (im2col: taps in the padding read the input zero
  * point, an odd tap count gets a zero-weight tap, an odd last output channel runs alone in C).
- * Otherwise a 1x1 layer runs two output channels per pass over a pixel's input channels, each input
- * byte loaded once for two MACs, and any other layer the portable kernel. The input offset is folded
- * into the start values at compile time; the same integer sums as the portable kernel, so bit-exact
- * with it.
+ * Channels whose requantization the fast form cannot take (a left shift, accumulators past +-2^30)
+ * run the loops' C twin with tf_m0_requant_wide, exact for any int32 accumulator. Only a filter with
+ * -128 on both taps of a step (whose two products overflow the half word) is refused: a 1x1 layer
+ * then runs two output channels per pass over a pixel's input channels, each input byte loaded once
+ * for two MACs, and any other layer the portable kernel. The input offset is folded into the start
+ * values at compile time; the same integer sums as the portable kernel, so bit-exact with it.
  */
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
@@ -63,36 +65,53 @@ export function m0plusScratchBytes(p: Conv2DParams): number {
 }
 
 /**
- * Whether the packed loop is exact for this layer: weights within +-127 (two products per half
- * word), shifts <= 0 with e + 1 <= 31, every accumulator and every partial sum within +-2^30, and
- * the rounding numerator 2h + rnd within int32 with room for its partial sums (see
- * conv_2d_m0plus.h).
+ * Whether the packed loops are exact for this layer: the sum of a step's two products fits a signed
+ * half word unless both weights are -128 (2 * 2^14 = 2^15), so no channel may have -128 on both
+ * taps of a step (i, i + 1 for even i; TFLite's symmetric weights never reach -128), and every
+ * multiplier is TFLite's (in [0, 2^31)) with a shift in [-31, 31]. Any accumulator then works: the
+ * channels fastChannel refuses take tf_m0_requant_wide, exact for every int32.
  */
-export function packedHolds(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined): boolean {
+export function packedHolds(p: Conv2DParams, filter: Int8Array, _bias?: Int32Array): boolean {
   if (!packedLoop(p)) return false;
-  if (filter.some((w) => w < -127)) return false;
   const { k } = taps(p);
-  const bounds = accumulatorBounds(filter, p.outC, k, p.inputOffset, bias);
   for (let c = 0; c < p.outC; c++) {
-    const shift = p.shift[c]!;
     const m = p.multiplier[c]!;
-    // a left shift L pre-shifts the accumulator (tf_m0_requant_lsh): L in 3 bits, |acc| 2^L bounded below
-    const left = Math.max(shift, 0);
-    if (left > 7 || -shift + 1 > 31 || m < 0 || m >= 2 ** 31) return false;
-    let sumW = 0;
-    let sumAbs = 0;
-    for (let i = 0; i < k; i++) {
-      sumW += filter[c * k + i]!;
-      sumAbs += Math.abs(filter[c * k + i]!);
-    }
-    const start = Math.abs((bias ? bias[c]! : 0) + p.inputOffset * sumW);
-    if (bounds[c]! * 2 ** left >= 2 ** 30 || start + 128 * sumAbs >= 2 ** 30) return false;
-    const e = Math.max(-shift, 0);
-    const rnd = Math.abs(2 ** e + p.outputZeroPoint * 2 ** (e + 1));
-    const h = Math.floor((bounds[c]! * 2 ** left * m) / 2 ** 31) + 2;
-    if (rnd >= 2 ** 22 || 2 * h + rnd + 2 ** 19 >= 2 ** 31) return false;
+    const shift = p.shift[c]!;
+    if (m < 0 || m >= 2 ** 31 || shift < -31 || shift > 31) return false;
+    for (let i = 0; i + 1 < k; i += 2) if (filter[c * k + i] === -128 && filter[c * k + i + 1] === -128) return false;
   }
   return true;
+}
+
+/**
+ * Whether channel c's requantization takes the fast form (tf_m0_requant_raw, the assembly's): shift
+ * <= 0 with e + 1 <= 31, every accumulator and every partial sum within +-2^30, and the rounding
+ * numerator 2h + rnd within int32 with room for its partial sums (see conv_2d_m0plus.h). `bounds`:
+ * accumulatorBounds of the layer.
+ */
+function fastChannel(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined, bounds: number[], c: number): boolean {
+  const { k } = taps(p);
+  const shift = p.shift[c]!;
+  const m = p.multiplier[c]!;
+  if (shift > 0 || -shift + 1 > 31) return false;
+  let sumW = 0;
+  let sumAbs = 0;
+  for (let i = 0; i < k; i++) {
+    sumW += filter[c * k + i]!;
+    sumAbs += Math.abs(filter[c * k + i]!);
+  }
+  const start = Math.abs((bias ? bias[c]! : 0) + p.inputOffset * sumW);
+  if (bounds[c]! >= 2 ** 30 || start + 128 * sumAbs >= 2 ** 30) return false;
+  const e = -shift;
+  const rnd = Math.abs(2 ** e + p.outputZeroPoint * 2 ** (e + 1));
+  const h = Math.floor((bounds[c]! * m) / 2 ** 31) + 2;
+  return rnd < 2 ** 22 && 2 * h + rnd + 2 ** 19 < 2 ** 31;
+}
+
+/** Per channel, whether the fast form takes it (fastChannel). */
+export function fastChannels(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined): boolean[] {
+  const bounds = accumulatorBounds(filter, p.outC, taps(p).k, p.inputOffset, bias);
+  return Array.from({ length: p.outC }, (_, c) => fastChannel(p, filter, bias, bounds, c));
 }
 
 /**
@@ -114,11 +133,18 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
     at += 4;
   };
   const weight = (c: number, i: number) => (i < k ? filter[c * k + i]! : 0);
+  const fast = fastChannels(p, filter, bias);
   const records = (r: number) => {
-    const e = Math.max(-p.shift[r]!, 0);
     put(p.multiplier[r]!);
-    // the low byte: e + 1 (the assembly's ASRS reads it), and the left shift in bits 5-7 (C only)
-    put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1 + 32 * leftShift(p, r));
+    if (fast[r]) {
+      // the low byte: e + 1, which the assembly's ASRS reads
+      const e = -p.shift[r]!;
+      put((2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1);
+    } else {
+      // bit 7 marks tf_m0_requant_wide's channels
+      const s = p.shift[r]!;
+      put(p.outputZeroPoint * 2 ** 16 + Math.max(-s, 0) * 256 + 128 + Math.max(s, 0));
+    }
   };
   for (let c = 0; c + 1 < p.outC; c += 2) {
     put(start[c]!);
@@ -142,23 +168,18 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
 }
 
 /** The shared loops (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
-const pointwiseInstance = (lsh: boolean) => `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model${lsh ? ', left-shift requantization' : ''} */
-static void tf_m0_pointwise${lsh ? '_lsh' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
-  tf_m0_pointwise_body(in, out, blob, cols, g, ${lsh ? 1 : 0});
+const pointwiseInstance = (wide: boolean) => `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model${wide ? ', any requantization (C)' : ''} */
+static void tf_m0_pointwise${wide ? '_wide' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
+  tf_m0_pointwise_body(in, out, blob, cols, g, ${wide ? 1 : 0});
 }
 `;
 const im2colInstance = (
-  lsh: boolean,
-) => `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model${lsh ? ', left-shift requantization' : ''} */
-static void tf_m0_conv${lsh ? '_lsh' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
-  tf_m0_conv_body(in, out, blob, scratch, g, ${lsh ? 1 : 0});
+  wide: boolean,
+) => `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model${wide ? ', any requantization (C)' : ''} */
+static void tf_m0_conv${wide ? '_wide' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
+  tf_m0_conv_body(in, out, blob, scratch, g, ${wide ? 1 : 0});
 }
 `;
-
-/** TFLite's left shift of channel c (0 when it shifts right). */
-const leftShift = (p: Conv2DParams, c: number) => Math.max(p.shift[c]!, 0);
-/** Whether some channel shifts left: the layer then runs the C requantization with a pre-shift. */
-const anyLeftShift = (p: Conv2DParams) => p.shift.some((s) => s > 0);
 
 export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
@@ -185,13 +206,14 @@ export function emitConvM0plusWith(
   if (!packedHolds(p, filter, bias)) return undefined;
   const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
   const blob = ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias));
-  const lsh = anyLeftShift(p);
-  const suffix = lsh ? '_lsh' : '';
+  // a channel the fast form cannot take (a left shift, wide accumulators): the loop's C twin
+  const wide = !fastChannels(p, filter, bias).every(Boolean);
+  const suffix = wide ? '_wide' : '';
   if (packedLoop(p) === 'pointwise') {
-    ctx.defineOnce(`tf_m0_pointwise${suffix}`, pointwiseInstance(lsh));
+    ctx.defineOnce(`tf_m0_pointwise${suffix}`, pointwiseInstance(wide));
     return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', { ...view, im2col: false, packed: true, blob, scratch: ctx.scratch(), suffix });
   }
-  ctx.defineOnce(`tf_m0_conv${suffix}`, im2colInstance(lsh));
+  ctx.defineOnce(`tf_m0_conv${suffix}`, im2colInstance(wide));
   const { kEven } = taps(p);
   return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
     ...view,

@@ -6,7 +6,9 @@
  * VALID, odd channel and tap counts, one input channel, batches) in one model, bit-exact with the TypeScript reference. The layers cover input channels from 2 to 256 (loop counts 1 to
  * 128), odd pixel counts (the last pixel alone) and a single pixel, batches, weights at +-127 with
  * inputs at the int8 ends (the largest packed sums), per-tensor and per-channel scales, activation
- * clamps, and the two-channel loop the packed one falls back to (odd input channels, a -128 weight).
+ * clamps, the two-channel loop the packed one falls back to (two -128 weights in one step), and
+ * generated chains whose channels mix left shifts up to 30 with right shifts (the packed loops' C
+ * twin, tf_m0_requant_wide).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +26,7 @@ interface Layer {
   outC: number;
   activation?: FusedActivation;
   perChannel?: boolean;
-  /** one weight of -128: the packed loop refuses the layer */
+  /** two weights of -128 in one step (one 2^15 sum): the packed loop refuses the layer */
   minWeight?: boolean;
   /** output scale (default: random in [0.3, 0.8]) */
   outScale?: number;
@@ -45,7 +47,7 @@ function pointwiseChain(name: string, input: [number, number, number, number], l
     const weights = randomInt8(rand, l.outC * c, -127, 127);
     weights[0] = 127;
     weights[1] = -127;
-    if (l.minWeight) weights[2] = -128;
+    if (l.minWeight) weights.fill(-128, 2, 4);
     const filter = b.constant({ shape: [l.outC, 1, 1, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
     const bias = b.constant(
       { shape: [l.outC], dtype: 'int32' },
@@ -81,6 +83,8 @@ interface WindowLayer {
   activation?: FusedActivation;
   /** output scale (default: random in [0.3, 0.8]) */
   outScale?: number;
+  /** per-channel effective scales 2^u, u uniform in [-31, maxLog2]: TFLite shifts from -31 up to maxLog2 + 1 */
+  maxLog2?: number;
 }
 
 /** A chain of CONV_2D layers of any window (im2col), random weights at +-127 included, per-channel scales. */
@@ -89,6 +93,7 @@ function windowChain(name: string, input: [number, number, number, number], laye
   const b = new GraphBuilder(name);
   let [n, h, w, c] = input;
   let x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  let inScale = 0.05;
   const outs: number[] = [];
   for (const l of layers) {
     const [kH, kW] = l.k;
@@ -96,7 +101,11 @@ function windowChain(name: string, input: [number, number, number, number], laye
     const [sH, sW] = l.stride;
     const out = (size: number, k: number, d: number, s: number) => (l.padding === 'SAME' ? Math.ceil(size / s) : Math.ceil((size - (k - 1) * d) / s));
     const [oh, ow] = [out(h, kH, dH, sH), out(w, kW, dW, sW)];
-    const scales = Array.from({ length: l.outC }, () => 0.001 + rand() * 0.01);
+    const scale = 0.3 + rand() * 0.5;
+    const outScale = l.outScale ?? scale;
+    const scales = Array.from({ length: l.outC }, () =>
+      l.maxLog2 === undefined ? 0.001 + rand() * 0.01 : (outScale * 2 ** (-31 + rand() * (l.maxLog2 + 31))) / inScale,
+    );
     const weights = randomInt8(rand, l.outC * kH * kW * c, -127, 127);
     weights[0] = 127;
     weights[1] = -127;
@@ -105,8 +114,7 @@ function windowChain(name: string, input: [number, number, number, number], laye
       { shape: [l.outC], dtype: 'int32' },
       Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
     );
-    const scale = 0.3 + rand() * 0.5;
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: l.outScale ?? scale, zeroPoint: randomInt(rand, -20, 20) } }], {
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
       padding: l.padding,
       strideH: sH,
       strideW: sW,
@@ -117,6 +125,7 @@ function windowChain(name: string, input: [number, number, number, number], laye
     outs.push(y!);
     x = y!;
     [h, w, c] = [oh, ow, l.outC];
+    inScale = outScale;
   }
   b.output(...outs);
   return b.build();
@@ -133,7 +142,7 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
         { outC: 6 }, // k 4
         { outC: 256, activation: 'RELU6' }, // k 6
         { outC: 10, perChannel: true }, // k 256
-        { outC: 9 + 1, minWeight: true }, // k 10, a -128 weight: two-channel loop
+        { outC: 9 + 1, minWeight: true }, // k 10, two -128 weights in one step: two-channel loop
         { outC: 12, perChannel: true }, // k 10
         { outC: 64 }, // k 12
         { outC: 7 + 1, activation: 'RELU_N1_TO_1' }, // k 64
@@ -205,7 +214,7 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
     twoChannel: 0,
   },
   {
-    note: 'left shifts (effective scales above 1, mixed with right shifts per channel): the packed loops, accumulator pre-shifted',
+    note: 'left shifts (effective scales above 1, mixed with right shifts per channel): the packed loops C twin',
     graph: windowChain(
       'm0_conv_g',
       [1, 6, 5, 3],
@@ -219,7 +228,7 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
     twoChannel: 0,
   },
   {
-    note: 'left shifts on 1x1 layers: the pointwise loop, accumulator pre-shifted',
+    note: 'left shifts on 1x1 layers: the pointwise loop C twin',
     graph: pointwiseChain(
       'm0_conv_h',
       [1, 3, 3, 4],
@@ -233,6 +242,35 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
     twoChannel: 0,
   },
 ];
+
+/**
+ * Random chains (kernels 1-5, stride 2 on the first layer only so that no layer shrinks to the one
+ * pixel the FC kernel takes, SAME and VALID, odd channels) whose channels mix left shifts up to 30
+ * with right shifts: every layer runs the packed loops' C twin with tf_m0_requant_wide.
+ */
+function wideChain(seed: number): Graph {
+  const rand = rng(seed);
+  const layers: WindowLayer[] = Array.from({ length: 3 }, (_, i) => {
+    const k = randomInt(rand, 1, 3);
+    return {
+      outC: randomInt(rand, 2, 9),
+      k: [k, rand() < 0.7 ? k : randomInt(rand, 1, 3)] as [number, number],
+      stride: (i === 0 && rand() < 0.5 ? [2, 2] : [1, 1]) as [number, number],
+      padding: 'SAME' as const,
+      activation: (['NONE', 'RELU', 'RELU6'] as const)[randomInt(rand, 0, 2)],
+      maxLog2: rand() < 0.5 ? 6 : 29,
+    };
+  });
+  return windowChain(`m0_conv_wide${seed}`, [1, randomInt(rand, 5, 9), randomInt(rand, 5, 9), randomInt(rand, 1, 6)], layers, seed);
+}
+for (const seed of [31, 32, 33]) {
+  MODELS.push({
+    note: 'generated: per-channel left shifts up to 30 mixed with right shifts (tf_m0_requant_wide)',
+    graph: wideChain(seed),
+    packed: 3,
+    twoChannel: 0,
+  });
+}
 
 const BOARDS: { target: string; board: string; name: string; tools: string[] }[] = [
   { target: 'rp2040', board: 'rp2040js', name: 'RP2040 (rp2040js)', tools: ['arm-none-eabi-gcc'] },
@@ -256,6 +294,7 @@ for (const { target, board, name, tools } of BOARDS) {
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         expect(text.match(/two pixels per multiply/g)?.length ?? 0).to.equal(packed);
         expect(text.match(/2 output channels per pass/g)?.length ?? 0).to.equal(twoChannel);
+        if (graph.name.startsWith('m0_conv_wide')) expect(text).to.include('tf_m0_conv_wide(');
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5, extremes: true });
       });
     }

@@ -8,7 +8,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
-import { channelPairsFit, depthwiseM0plusVariant } from './m0plus.ts';
+import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
 import { constInt8 } from '../common/weighted.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
@@ -52,6 +52,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
    * w_2i+1 = -128 under a negative w_2i): the Armv6-M one-input-channel loop's channel pairs.
    */
   channelPairsFit?: boolean;
+  /** One input channel: no channel has -128 on both taps of a step of CONV_2D's Armv6-M packed loop (m0plus.ts). */
+  convStepsFit?: boolean;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -80,6 +82,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
+    ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
   };
 }
 

@@ -7,12 +7,13 @@ import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/padding.ts';
 import { selectVariant } from '../variant.ts';
 import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import type { FusedActivation } from '../../ir/graph.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
 describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
-  it('is chosen for every depth multiplier and channel count but one input channel off multiples of 4', () => {
+  it('is chosen for every depth multiplier and channel count', () => {
     const base = {
       batches: 1,
       inH: 5,
@@ -39,8 +40,9 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(m0plusApplies({ ...base, inC: 2, depthMultiplier: 4 })).to.equal(true);
     expect(m0plusApplies({ ...base, inC: 4, depthMultiplier: 2 })).to.equal(true);
     expect(m0plusApplies({ ...base, inC: 6, outC: 6 })).to.equal(true);
-    // one input channel off multiples of 4: the portable C is faster than 4-lane passes using one lane
-    expect(m0plusApplies({ ...base, inC: 1, outC: 6, depthMultiplier: 6 })).to.equal(false);
+    // one input channel off multiples of 4: CONV_2D's packed im2col loop
+    expect(m0plusApplies({ ...base, inC: 1, outC: 6, depthMultiplier: 6 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 1, outC: 1, depthMultiplier: 1 })).to.equal(true);
     // what the 16x16 requantization cannot take: a negative multiplier
     expect(m0plusApplies({ ...base, inC: 6, outC: 12, depthMultiplier: 2, multiplier: [-1] })).to.equal(false);
   });
@@ -104,8 +106,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const cases = depthwiseSweep(2041, 60, ARMV6M);
     for (const c of cases) {
       const p = depthwise.prepare(c.graph, c.op);
-      const portable = p.inC === 1 && p.outC % 4 !== 0;
-      expect(selectVariant(depthwise, p, c.isa).family, JSON.stringify(c.op.attrs)).to.equal(portable ? 'portable' : 'armv6m');
+      expect(selectVariant(depthwise, p, c.isa).family, JSON.stringify(c.op.attrs)).to.equal('armv6m');
     }
     const results = runCasesInC(cases);
     cases.forEach((c, i) => {
@@ -154,6 +155,87 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     cases.forEach((c, i) => {
       const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.op.attrs)}`).to.equal(undefined);
+    });
+  });
+
+  it('one input channel, out_c 1..15 (the CONV_2D packed loop) and multiples of 4, and every loop with per-channel left shifts 1..30 mixed with right shifts (random layers)', function () {
+    this.timeout(240000);
+    const rand = rng(2043);
+    const cases: CCase[] = [];
+    let refused = 0;
+    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
+    while (cases.length < 60) {
+      const single = cases.length % 2 === 0;
+      const inC = single ? 1 : randomInt(rand, 2, 12);
+      const mult = single ? randomInt(rand, 1, 15) : randomInt(rand, 1, 4);
+      const outC = inC * mult;
+      const k = rand() < 0.4 ? [3, 3] : [randomInt(rand, 1, 6), randomInt(rand, 1, 6)];
+      const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const dilation: [number, number] = rand() < 0.8 ? [1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [rand() < 0.15 ? 2 : 1, randomInt(rand, 1, 12), randomInt(rand, 1, 12), inC];
+      const outH = outputSize(padding, input[1], k[0]!, stride[0], dilation[0]);
+      const outW = outputSize(padding, input[2], k[1]!, stride[1], dilation[1]);
+      if (outH < 1 || outW < 1) continue;
+      const inScale = 0.01 + rand() * 0.05;
+      const outScale = 0.01 + rand() * 0.1;
+      // half the layers right shifts only (one input channel: the assembly rows), the others per channel
+      // effective scales 2^u with u up to 8 or 29: TFLite shifts from -31 up to 30, mixed
+      const maxU = [-1, -1, 8, 29][randomInt(rand, 0, 3)]!;
+      const wScales = Array.from({ length: outC }, () => (outScale * 2 ** (-31 + rand() * (maxU + 31))) / inScale);
+      const zp = rand() < 0.2 ? 0 : randomInt(rand, -128, 127);
+      const spread = rand() < 0.5 ? randomInt(rand, 0, 3) : 255;
+      const { graph, op } = singleOpGraph(
+        'DEPTHWISE_CONV_2D',
+        [
+          { shape: input, scale: inScale, zeroPoint: zp },
+          { shape: [1, k[0]!, k[1]!, outC], scale: wScales, axis: 3, data: randomInt8(rand, k[0]! * k[1]! * outC, -127, 127) },
+          rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
+        ],
+        [{ shape: [input[0], outH, outW, outC], scale: outScale, zeroPoint: randomInt(rand, -128, 127) }],
+        {
+          padding,
+          strideH: stride[0],
+          strideW: stride[1],
+          dilationH: dilation[0],
+          dilationW: dilation[1],
+          activation: activations[randomInt(rand, 0, 2)]!,
+          depthMultiplier: mult,
+        },
+      );
+      try {
+        depthwise.check(graph, op);
+      } catch {
+        continue;
+      }
+      // one input channel off multiples of 4 runs CONV_2D's packed loop; two -128 weights in one of its
+      // steps (channel 0, taps 0 and 1) make it refuse (convStepsFit): the portable C runs
+      if (single && outC % 4 !== 0 && k[0]! * k[1]! >= 2 && rand() < 0.4) {
+        const data = graph.tensors[op.inputs[1]!]!.data!;
+        const w = new Int8Array(data.buffer, data.byteOffset, data.length);
+        w[0] = -128;
+        w[outC] = -128;
+        if (outC > 1) w[1] = w[outC + 1] = 5;
+        refused++;
+      }
+      const size = input.reduce((a, b) => a * b, 1);
+      const x = Int8Array.from({ length: size }, () => Math.max(-128, Math.min(127, zp + randomInt(rand, -spread, spread))));
+      cases.push({ def: depthwise, graph, op, inputs: [x], isa: ARMV6M });
+    }
+    const params = cases.map((c) => depthwise.prepare(c.graph, c.op));
+    for (const p of params) expect(selectVariant(depthwise, p, ARMV6M).family).to.equal(p.convStepsFit === false ? 'portable' : 'armv6m');
+    expect(params.filter((p) => p.inC === 1 && p.outC % 4 !== 0).length).to.be.greaterThan(15);
+    expect(params.filter((p) => p.convStepsFit === false).length)
+      .to.equal(refused)
+      .and.be.greaterThan(3);
+    const shifts = params.flatMap((p) => p.shift);
+    expect(Math.max(...shifts)).to.be.greaterThan(20);
+    expect(shifts.filter((v) => v > 0).length).to.be.greaterThan(60);
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
   });
 });

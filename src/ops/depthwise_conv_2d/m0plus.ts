@@ -18,6 +18,8 @@ import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } fro
 import { rowWindowGap } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/conv_geometry.ts';
+import type { Conv2DParams } from '../conv_2d/index.ts';
+import { emitConvM0plusWith, m0plusScratchBytes as convScratchBytes } from '../conv_2d/m0plus.ts';
 
 const INT16_MAX = 32767;
 
@@ -83,8 +85,36 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
   return p.inC > 1 && fitsGeometry(p);
 }
 
+/**
+ * One input channel with out_c off a multiple of 4 is a convolution of one input channel: CONV_2D's
+ * packed im2col loop (two pixels per multiply, channels in pairs, an odd last one alone; see
+ * docs/kernels.md for the figures against the portable C). Not where its packed sums could overflow
+ * (two -128 weights in one step of a channel: convStepsFit, from the weights at prepare time).
+ */
+function asConvApplies(p: DepthwiseConv2DParams): boolean {
+  return p.inC === 1 && p.outC % 4 !== 0 && p.convStepsFit !== false && fitsGeometry(p) && convScratchBytes(asConv(p)) > 0;
+}
+
+/**
+ * Whether a one-input-channel [1, k_h, k_w, out_c] filter, read as CONV_2D's OHWI rows, has no
+ * channel with -128 on both taps of a step (i, i + 1 for even i): conv_2d/m0plus.ts's packedHolds.
+ */
+export function convStepsFit(filter: Int8Array, outC: number): boolean {
+  const taps = filter.length / outC;
+  for (let c = 0; c < outC; c++) {
+    for (let t = 0; t + 1 < taps; t += 2) if (filter[t * outC + c] === -128 && filter[(t + 1) * outC + c] === -128) return false;
+  }
+  return true;
+}
+
+/** The one-input-channel layer as a CONV_2D (filter OHWI [out_c, k_h, k_w, 1]). */
+function asConv(p: DepthwiseConv2DParams): Conv2DParams {
+  return { ...p, filterInC: 1, groups: 1 };
+}
+
 /** The loop a layer runs, in order of preference. */
-function m0plusKernel(p: DepthwiseConv2DParams): 'single' | 'mult1' | 'block' | 'multm' | undefined {
+function m0plusKernel(p: DepthwiseConv2DParams): 'conv' | 'single' | 'mult1' | 'block' | 'multm' | undefined {
+  if (asConvApplies(p)) return 'conv';
   if (singleApplies(p)) return 'single';
   if (mult1Applies(p)) return 'mult1';
   if (multmApplies(p)) return 'multm';
@@ -116,6 +146,7 @@ export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: n
  * offset per tap and a zero-point row.
  */
 export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
+  if (asConvApplies(p)) return convScratchBytes(asConv(p));
   if (singleApplies(p)) return p.kH * p.kW;
   if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
   if (m0plusKernel(p) === 'multm') {
@@ -229,6 +260,16 @@ function multmTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DPara
 
 export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
   const kernel = m0plusKernel(p);
+  if (kernel === 'conv') {
+    const taps = p.kH * p.kW;
+    const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+    const ohwi = new Int8Array(p.outC * taps);
+    for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) ohwi[c * taps + t] = filter[t * p.outC + c]!;
+    const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+    const emitted = emitConvM0plusWith(asConv(p), ctx, summary, ohwi, bias);
+    if (emitted === undefined) throw new Error('depthwise: the packed loop refused a layer convStepsFit passed');
+    return emitted;
+  }
   const single = kernel === 'single';
   if (kernel === 'single' || kernel === 'mult1' || kernel === 'multm') {
     const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
@@ -298,5 +339,12 @@ export const depthwiseM0plusVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: m0plusScratchBytes,
   overlap: m0plusOverlap,
   emit: (p, ctx) => emitDepthwiseM0plus(p, ctx, summary(p)),
-  cFiles: ['depthwise_conv_2d/depthwise_conv_2d_m0plus.h', 'depthwise_conv_2d/depthwise_conv_2d_m0plus.S', 'common/m0plus_mac.h'],
+  cFiles: [
+    'depthwise_conv_2d/depthwise_conv_2d_m0plus.h',
+    'depthwise_conv_2d/depthwise_conv_2d_m0plus.S',
+    'common/m0plus_mac.h',
+    // one input channel off multiples of 4 runs CONV_2D's packed loop (unused functions: --gc-sections)
+    'conv_2d/conv_2d_m0plus.h',
+    'conv_2d/conv_2d_m0plus.S',
+  ],
 };

@@ -4,7 +4,8 @@
  * depthwise_conv_2d_m0plus.h's and .S's assembly runs (the host tests run its C twins): many layers in one model per
  * kernel, bit-exact with the TypeScript reference over every output byte.
  *
- * One input channel (tf_m0dw_single: groups of 8 channels, then a 4): micro_speech's 10x8 stride-2
+ * One input channel (tf_m0dw_single: groups of 8 channels, then a 4; out_c off multiples of 4 through
+ * CONV_2D's packed im2col loop; generated layers with out_c 1..15 and left shifts): micro_speech's 10x8 stride-2
  * shape, windows cut at the top, bottom and sides (rows and columns skipped) and at corners (gathered),
  * odd and even run lengths, 1x1 windows, dilated rows and columns, batches, an output written over
  * its dead input. Depth multiplier 1 (tf_m0dw_mult1): 3x3 at strides 1 and 2, SAME and VALID, other
@@ -22,7 +23,8 @@ import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard, layersOverTheirInput } from '../../../test/helpers/emulated_variants.ts';
-import { depthwiseModel } from './test_models.ts';
+import { type Layer, depthwiseModel } from './test_models.ts';
+import { randomInt, rng } from '../../../test/helpers/op_harness.ts';
 
 interface Model {
   graph: Graph;
@@ -59,14 +61,13 @@ const MODELS: Model[] = [
         // two batches of 35 pixels
         { from: 't', mult: 8, padding: 'SAME', huge: true },
         { from: 't', mult: 4, k: [5, 5], padding: 'SAME', perChannel: true }, // windows larger than the image
-        // the image's last reader (one channel, the portable kernel), then a reader of its dead output
+        // the image's last reader (one channel, multiplier 1: CONV_2D's packed loop), then a reader of its dead output
         { from: 's', k: [3, 2], hidden: true },
         { mult: 8, k: [3, 4], padding: 'SAME', activation: 'RELU' },
       ],
       31,
     ),
     kinds: [/tf_m0dw_single\(/],
-    portable: 1,
     overlap: true,
   },
   {
@@ -135,6 +136,44 @@ const MODELS: Model[] = [
     overlap: false,
   },
 ];
+
+/**
+ * One input channel, generated: multipliers 1..15 (mostly off multiples of 4: CONV_2D's packed loop),
+ * kernels 1..7, strides 1..2, SAME and VALID, and requantizations with right shifts only (the
+ * assembly rows), a multiplier above 1 (gain: left shift 1 on some channels) or tiny output scales
+ * (huge: left shifts near 9, accumulators past 2^30).
+ */
+function singleChannelModel(seed: number): Graph {
+  const rand = rng(seed);
+  const layers: Layer[] = Array.from({ length: 8 }, () => {
+    const regime = randomInt(rand, 0, 3);
+    return {
+      from: 'x',
+      mult: rand() < 0.8 ? randomInt(rand, 1, 15) : 4 * randomInt(rand, 1, 4),
+      k: [randomInt(rand, 1, 7), randomInt(rand, 1, 7)] as [number, number],
+      stride: [randomInt(rand, 1, 2), randomInt(rand, 1, 2)] as [number, number],
+      padding: rand() < 0.6 ? ('SAME' as const) : ('VALID' as const),
+      activation: (['NONE', 'RELU', 'RELU6'] as const)[randomInt(rand, 0, 2)],
+      perChannel: rand() < 0.7,
+      gain: regime === 2,
+      huge: regime === 3,
+    };
+  });
+  return depthwiseModel(
+    `m0_dw_single_gen${seed}`,
+    [{ name: 'x', shape: [1, randomInt(rand, 8, 16), randomInt(rand, 8, 14), 1], zeroPoint: randomInt(rand, -128, 127) }],
+    layers,
+    seed,
+  );
+}
+for (const seed of [41, 42]) {
+  MODELS.push({
+    note: 'generated one-input-channel layers: out_c 1..15 and multiples of 4, right shifts, gains and tiny scales (left shifts)',
+    graph: singleChannelModel(seed),
+    kinds: [/tf_m0dw_single\(|tf_m0_conv\(/],
+    overlap: false,
+  });
+}
 
 describe('DEPTHWISE_CONV_2D Armv6-M variants on the emulated RP2040 (rp2040js)', function () {
   let dir: string;
