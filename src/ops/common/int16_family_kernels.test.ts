@@ -11,6 +11,8 @@ import { expect } from 'chai';
 import add from '../add/index.ts';
 import sub from '../sub/index.ts';
 import softmax from '../softmax/index.ts';
+import averagePool from '../average_pool_2d/index.ts';
+import maxPool from '../max_pool_2d/index.ts';
 import type { KernelIsa, OpDef } from '../op.ts';
 import { selectVariant } from '../variant.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
@@ -27,6 +29,8 @@ const OPS: [string, OpDef, string][] = [
   ['ADD', add, 'add-int16'],
   ['SUB', sub, 'sub-int16'],
   ['SOFTMAX', softmax, 'softmax-int16'],
+  ['AVERAGE_POOL_2D', averagePool, 'avg-pool-int16'],
+  ['MAX_POOL_2D', maxPool, 'max-pool-int16'],
 ];
 
 describe('16x8 family kernels (element-wise, pools, MEAN, SOFTMAX) against the int16 reference', () => {
