@@ -10,6 +10,7 @@
 import { expect } from 'chai';
 import add from '../add/index.ts';
 import sub from '../sub/index.ts';
+import mul from '../mul/index.ts';
 import softmax from '../softmax/index.ts';
 import averagePool from '../average_pool_2d/index.ts';
 import maxPool from '../max_pool_2d/index.ts';
@@ -28,6 +29,7 @@ const ISAS: [string, KernelIsa][] = [
 const OPS: [string, OpDef, string][] = [
   ['ADD', add, 'add-int16'],
   ['SUB', sub, 'sub-int16'],
+  ['MUL', mul, 'mul-int16'],
   ['SOFTMAX', softmax, 'softmax-int16'],
   ['AVERAGE_POOL_2D', averagePool, 'avg-pool-int16'],
   ['MAX_POOL_2D', maxPool, 'max-pool-int16'],
