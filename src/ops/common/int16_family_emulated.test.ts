@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The 16x8 family kernels of ADD, SUB, AVERAGE_POOL_2D, MAX_POOL_2D and SOFTMAX in real firmware:
+ * The 16x8 family kernels of ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX and MEAN in real firmware:
  * models of several layers drawn by the int16 fuzz generators (test/fuzz/ops/int16.ts), run on the
  * emulated Cortex-M4 (QEMU mps2-an386: SMMULR, SSUB16/SEL), RP2040 (rp2040js: Armv6-M) and ESP32-C3
  * class (QEMU riscv32 virt: RV32), every output bit-exact with the TS reference on random int16
@@ -38,7 +38,19 @@ function inputs(graph: Graph, seed: number): Uint8Array[][] {
   );
 }
 
-const LAYERS = ['add-int16', 'sub-int16', 'avg-pool-int16', 'max-pool-int16', 'avg-pool-int16', 'max-pool-int16', 'softmax-int16', 'add-int16'];
+const LAYERS = [
+  'add-int16',
+  'sub-int16',
+  'mul-int16',
+  'avg-pool-int16',
+  'max-pool-int16',
+  'avg-pool-int16',
+  'max-pool-int16',
+  'softmax-int16',
+  'mean-int16',
+  'mean-int16',
+  'add-int16',
+];
 
 const BOARDS: { target: string; board: string; tools: string[] }[] = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
@@ -47,7 +59,7 @@ const BOARDS: { target: string; board: string; tools: string[] }[] = [
 ];
 
 for (const { target, board, tools } of BOARDS) {
-  describe(`16x8 ADD / SUB / pool / SOFTMAX family kernels on the emulated ${target} (${board})`, function () {
+  describe(`16x8 ADD / SUB / MUL / pool / SOFTMAX / MEAN family kernels on the emulated ${target} (${board})`, function () {
     this.timeout(120000);
     let dir = '';
     before(function () {
