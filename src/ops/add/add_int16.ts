@@ -13,6 +13,7 @@ import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../
 import { type CommonScaleReals, float32Scales, forEachPair } from '../common/binary_elementwise.ts';
 import { broadcastCView } from '../common/elementwise.ts';
 import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { addInt16Variants } from './add_int16_variants.ts';
 
 const LEFT_SHIFT = 15;
 const MAX_RANK = 6;
@@ -132,6 +133,7 @@ export function commonScaleInt16(
         shape: ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x'),
       });
     },
+    variants: addInt16Variants(kind),
   };
 }
 

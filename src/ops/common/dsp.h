@@ -138,6 +138,13 @@ static inline uint32_t tf_smin8(uint32_t x, uint32_t y) {
   return r;
 }
 
+/* the larger int16 of each halfword pair: SSUB16 sets the GE flags of a lane where x >= y, SEL picks by them */
+static inline uint32_t tf_smax16(uint32_t x, uint32_t y) {
+  uint32_t r, t;
+  __asm__("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(x), "r"(y) : "cc");
+  return r;
+}
+
 #else
 #define TF_DSP_NATIVE 0
 
@@ -196,6 +203,10 @@ static inline uint32_t tf_smin8(uint32_t x, uint32_t y) {
     r |= (uint32_t)(uint8_t)(a >= b ? b : a) << i;
   }
   return r;
+}
+static inline uint32_t tf_smax16(uint32_t x, uint32_t y) {
+  const int32_t a0 = tf_lane0(x), b0 = tf_lane0(y), a1 = tf_lane1(x), b1 = tf_lane1(y);
+  return tf_lane(a0 >= b0 ? a0 : b0) | (tf_lane(a1 >= b1 ? a1 : b1) << 16);
 }
 #endif
 

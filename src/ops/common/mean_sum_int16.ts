@@ -12,6 +12,7 @@ import { clamp, mbqm } from './fixedpoint.ts';
 import { requireLeftShiftFits } from './multiplier_fits.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
+import { meanOrSumInt16Variants } from './mean_sum_int16_variants.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from './int16_variant.ts';
 import { type MeanOrSumGeometry, forEachReduction, inputCount, meanOrSumCView, meanOrSumGeometry, reductionTensors } from './reduce.ts';
 
@@ -46,5 +47,6 @@ export function meanOrSumInt16(kind: 'MEAN' | 'SUM'): Int16Variant<MeanOrSumInt1
     emitC(p, ctx) {
       return ctx.render('../common/mean_sum_int16.c.hbs', { ...meanOrSumCView(p, ctx), kind });
     },
+    variants: meanOrSumInt16Variants(kind),
   };
 }

@@ -7,6 +7,7 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { type Int16Tagged, type Int16Variant } from './int16_variant.ts';
+import { poolInt16Variants } from './pool_int16_variants.ts';
 import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, maxOfTaps, poolTaps, poolView, preparePool } from './pool.ts';
 
 export type PoolInt16Params = PoolParams & Int16Tagged;
@@ -22,5 +23,6 @@ export function poolInt16(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', template: str
     emitC(p, ctx) {
       return ctx.render(template, poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), `${kind} 16x8`, poolTaps(ctx.graph, ctx.op)));
     },
+    variants: poolInt16Variants(kind === 'MAX_POOL_2D' ? 'max' : 'avg'),
   };
 }

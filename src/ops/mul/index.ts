@@ -11,6 +11,7 @@ import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { mulInt16 } from './mul_int16.ts';
+import { mulInt16Variants } from './mul_int16_variants.ts';
 import { mulM0plus } from './m0plus.ts';
 import { mulDsp } from './dsp.ts';
 import { mulRv32 } from './rv32.ts';
@@ -85,4 +86,4 @@ const mul: OpDef<MulParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts
-export default withInt16Variant(mul, mulInt16, anyOperandInt16);
+export default withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16);

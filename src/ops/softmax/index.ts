@@ -7,6 +7,7 @@ import { add32, reciprocal } from '../common/gemmlowp.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { softmaxInt16 } from './softmax_int16.ts';
+import { softmaxInt16Variants } from './softmax_int16_variants.ts';
 import { ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS, expOfDifference, expToSumPrecision, softmaxTableVariants } from './table.ts';
 
 export interface SoftmaxParams {
@@ -206,4 +207,4 @@ function calculateInputRadius(integerBits: number, leftShift: number): number {
 }
 
 // int16 input (16x8) goes to its own kernel in softmax_int16.ts
-export default withInt16Variant(softmax, softmaxInt16);
+export default withInt16Variant(softmax, { ...softmaxInt16, variants: softmaxInt16Variants });
