@@ -24,8 +24,9 @@
 #define TF_DSP_NARROW_HALVES(in_c) (2 * ((in_c) >> 2) + (((in_c)&3) == 0 ? 0 : (((in_c)&3) == 1 ? 1 : 2)))
 
 /* One pixel's outputs from its input words (x[0], and x[1] past 4 inputs); returns out past them. */
-static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_t x0, uint32_t x1, const int in_c, const int8_t *w, int out_c,
-                                                                         const tf_rq_t *rq, int8_t *out, const int fast, const int full) {
+static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_t x0, uint32_t x1, const int in_c, const int8_t *w,
+                                                                         int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
+                                                                         const int full) {
   const int halves = TF_DSP_NARROW_HALVES(in_c);
   /* scalars, not an array: the compiler keeps them in registers */
   const uint32_t h0 = tf_sxtb16(x0);
@@ -45,7 +46,10 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
     register uint32_t r5 __asm__("r5");
     register uint32_t r6 __asm__("r6");
     if (halves == 1) {
-      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d]}" : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [w] "+r"(w) : : "memory");
+      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d]}"
+                       : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [w] "+r"(w)
+                       :
+                       : "memory");
       acc = (int32_t)r0, k0 = r1, m = (int32_t)r2, p = (int32_t)r3;
     } else if (halves == 2) {
       __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e]}"
@@ -92,8 +96,9 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
  * Pixel p's outputs are stored after its inputs are read: the output may start at the input when it
  * ends no later than pixel p + 1's inputs for every p (dsp_narrow.ts narrowOverlap).
  */
-static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_t *in, int pixels, const int in_c, const int8_t *w, int out_c,
-                                                                     const tf_rq_t *rq, int8_t *out, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_t *in, int pixels, const int in_c, const int8_t *w,
+                                                                     int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
+                                                                     const int full) {
   const int bytes = in_c > 4 ? 8 : 4;
   /* pixel p's word reads end at p * in_c + bytes: inside the input for p < safe */
   const int total = pixels * in_c;
