@@ -8,6 +8,7 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
+import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
@@ -128,7 +129,7 @@ const def: OpDef<Conv2DParams> = {
   macs,
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
-  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspVariant, convM0plusVariant, convRv32Variant],
+  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspNarrowVariant, convDspVariant, convM0plusVariant, convRv32Variant],
   emitC: emitConvPortable,
 };
 
