@@ -14,7 +14,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
+import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit, RQ_FIELDS } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/conv_geometry.ts';
@@ -201,6 +201,26 @@ function multmTables(
   return { weights: addConst('w_dsp', 'int8_t', weights), records: addConst('rq', 'int32_t', groupRecords(records, lanes)) };
 }
 
+/**
+ * Channels whose requantization shifts left (a multiplier above 1: TFLite Micro computes
+ * SRDHM(acc * 2^s, m), no right shift) take FAST requantization on an accumulator scaled by 2^s in
+ * the 4-lane kernels: their widened weights (int16, |w| * 2^s within it for s <= 8) and their start
+ * times 2^s, and a record with shift 0. Exact as long as FAST holds for the scaled bounds; else
+ * (or without a left shift) undefined, and the layer keeps its plain records.
+ */
+function laneScaling(
+  p: DepthwiseConv2DParams,
+  kernel: ReturnType<typeof dspKernel>,
+  bounds: readonly number[],
+): { lsh: number[]; m: ChannelMultipliers } | undefined {
+  if (kernel !== 'mult1' && kernel !== 'multm') return undefined;
+  const lsh = p.shift.map((s) => Math.max(s, 0));
+  if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
+  const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
+  const scaledBounds = bounds.map((b, c) => b * 2 ** lsh[c]!);
+  return fastRequantHolds(scaledBounds, m, p.outputZeroPoint) ? { lsh, m } : undefined;
+}
+
 export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -216,11 +236,22 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // rows of the bound: channel c's taps
   const byChannel = new Int8Array(p.outC * taps);
   for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
-  const fast = fastRequantHolds(accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias), p, p.outputZeroPoint);
-  const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = kernel === 'single';
   const multm = kernel === 'multm';
-  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
+  const scaled = laneScaling(p, kernel, bounds);
+  const fast = scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint);
+  const unscaledStart = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
+  const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
+  const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
+  const laneShifts = scaled
+    ? ctx.addConst(
+        'lsh',
+        'uint8_t',
+        laneOrder.map((c) => scaled.lsh[c]!),
+      )
+    : '(const uint8_t *)0';
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // one input channel and undilated rows known when the loop is instantiated: its own copy
   const one = single && p.inC === 1 ? 1 : 0;
@@ -256,6 +287,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
               ),
             ),
           }),
+    laneShifts,
     rowsLo,
     rowsHi,
     colsLo,
