@@ -125,17 +125,97 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
   *acc3 = a3;
 }
 
-static inline __attribute__((always_inline)) void tf_dwk_store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                                                                const int32_t *q, const tf_rq_t *rq, const int fast, const int full) {
-  const int8_t r0 = tf_rq_out(a0, tf_rq_channel(q), rq, fast, full);
-  const int8_t r1 = tf_rq_out(a1, tf_rq_channel(q + TF_RQ_FIELDS), rq, fast, full);
-  const int8_t r2 = tf_rq_out(a2, tf_rq_channel(q + 2 * TF_RQ_FIELDS), rq, fast, full);
-  const int8_t r3 = tf_rq_out(a3, tf_rq_channel(q + 3 * TF_RQ_FIELDS), rq, fast, full);
-  out[0] = r0;
-  out[1] = r1;
-  out[2] = r2;
-  out[3] = r3;
+/* A group of four lanes' records (dsp.ts groupRecords): the four accumulator starts first (loaded
+ * together), then { m, P } per lane. */
+#define TF_DWK_GROUP_WORDS (4 * TF_RQ_FIELDS)
+
+/* Four outputs of a lane group as one word, lane j in byte j: each saturated to int8 by the
+ * requantization (SSAT), then, when the activation range is narrower, clamped four at a time
+ * (SSUB8/SEL against the range's bounds in every byte, lo4 and hi4) instead of two compares each.
+ * FAST mode on the device is one asm block: an LDRD of each lane's { m, P }, dsp_requant.h's
+ * SMMLAR, ADD, SUB, ASR, SSAT, then lanes (0, 2) and (1, 3) paired in halfwords (PKHBT), their low
+ * bytes kept (UXTB16) and interleaved (ORR with LSL 8). */
+static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *q,
+                                                                  uint32_t lo4, uint32_t hi4, const tf_rq_t *rq, const int fast,
+                                                                  const int full) {
+  uint32_t v;
+#if TF_DSP_NATIVE
+  if (fast) {
+    int32_t m, p;
+#define TF_DWK_RQ_ASM(a, at) \
+  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
+  "add %[m], %[p], %[" a "], lsl #9\n\t" \
+  "sub %[m], %[m], %[" a "], lsr #24\n\t" \
+  "asr %[m], %[m], %[p]\n\t" \
+  "ssat %[" a "], #8, %[m]\n\t"
+    __asm__(TF_DWK_RQ_ASM("a0", 16) TF_DWK_RQ_ASM("a1", 24) TF_DWK_RQ_ASM("a2", 32)
+                TF_DWK_RQ_ASM("a3", 40) "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+                                        "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+                                        "uxtb16 %[a0], %[a0]\n\t"
+                                        "uxtb16 %[a1], %[a1]\n\t"
+                                        "orr %[a0], %[a0], %[a1], lsl #8"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "=&r"(m), [p] "=&r"(p)
+            : [q] "r"(q)
+            : "memory");
+#undef TF_DWK_RQ_ASM
+    v = (uint32_t)a0;
+  } else
+#endif
+  {
+    const uint32_t r0 = (uint8_t)tf_dsp_rq(a0, q[4], q[5], rq, fast, 1);
+    const uint32_t r1 = (uint8_t)tf_dsp_rq(a1, q[6], q[7], rq, fast, 1);
+    const uint32_t r2 = (uint8_t)tf_dsp_rq(a2, q[8], q[9], rq, fast, 1);
+    const uint32_t r3 = (uint8_t)tf_dsp_rq(a3, q[10], q[11], rq, fast, 1);
+    v = r0 | r1 << 8 | r2 << 16 | r3 << 24;
+  }
+  return full ? v : tf_smin8(tf_smax8(v, lo4), hi4);
 }
+
+/* A word of four outputs (at a multiple of 4 in the arena on the device; the host's test buffers
+ * promise no alignment) */
+static inline __attribute__((always_inline)) void tf_dwk_put4(int8_t *out, uint32_t v) {
+#if TF_DSP_NATIVE
+  *(uint32_t *)(void *)out = v;
+#else
+  tf_write_u32(out, v);
+#endif
+}
+
+/* Widens the weight words of `n` taps x lane groups into SXTB16 halves (lanes 0, 2 then 1, 3), a
+ * word pair per tap. `lsh` (or null): per lane, the left shift of its requantization, applied to
+ * its weights here (dsp.ts laneScaling: the start and record are scaled to match); lane group
+ * k / taps. Not inlined, and the unscaled loop kept apart: the kernels' tap loops then keep their
+ * accumulators in registers. */
+static inline __attribute__((always_inline)) void tf_dwk_widen_plain(uint32_t *wx, const int8_t *w, int n) {
+  for (int k = 0; k < n; ++k) {
+    const uint32_t v = TF_LOAD32(w + 4 * k);
+    wx[2 * k] = tf_sxtb16(v);
+    wx[2 * k + 1] = tf_sxtb16_ror8(v);
+  }
+}
+static __attribute__((noinline)) void tf_dwk_widen_scaled(uint32_t *wx, const int8_t *w, int n, int taps, const uint8_t *lsh) {
+  for (int k = 0; k < n; ++k) {
+    const uint32_t v = TF_LOAD32(w + 4 * k);
+    uint32_t e = tf_sxtb16(v), o = tf_sxtb16_ror8(v);
+    const uint8_t *s = lsh + 4 * (k / taps);
+    /* |w| * 2^s <= 127 * 256 stays an int16 */
+    e = tf_pack_lo((uint32_t)((int16_t)(e & 0xffffu) * (1 << s[0])), (uint32_t)((int16_t)(e >> 16) * (1 << s[2])));
+    o = tf_pack_lo((uint32_t)((int16_t)(o & 0xffffu) * (1 << s[1])), (uint32_t)((int16_t)(o >> 16) * (1 << s[3])));
+    wx[2 * k] = e;
+    wx[2 * k + 1] = o;
+  }
+}
+#define TF_DWK_WIDEN(wx, w, n, taps, lsh) \
+  do { \
+    if (lsh) \
+      tf_dwk_widen_scaled(wx, w, n, taps, lsh); \
+    else \
+      tf_dwk_widen_plain(wx, w, n); \
+  } while (0)
+
+/* The activation bound in every byte of a word */
+static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 0x01010101u; }
 
 /*
  * Depth multiplier 1, channels a multiple of 4. Weights in flash: per group of four channels, the
@@ -146,8 +226,8 @@ static inline __attribute__((always_inline)) void tf_dwk_store4(int8_t *out, int
  * a pointer per tap, then `in_c` bytes of the zero-point row.
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
-                                                                    const int32_t *q, const tf_rq_t *rq, int8_t *out, void *scratch,
-                                                                    const int fast, const int full) {
+                                                                    const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                    void *scratch, const int fast, const int full) {
   const int c = g->in_c;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = g->in_w * c;
@@ -156,12 +236,9 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
   int8_t *zp_row = (int8_t *)(void *)(tp + taps);
   const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+  const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   memset(zp_row, g->input_zero_point, (size_t)c);
-  for (int k = 0; k < taps * c / 4; ++k) {
-    const uint32_t v = TF_LOAD32(w + 4 * k);
-    wx[2 * k] = tf_sxtb16(v);
-    wx[2 * k + 1] = tf_sxtb16_ror8(v);
-  }
+  TF_DWK_WIDEN(wx, w, taps * c / 4, taps, lsh);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * row_bytes;
     for (int oy = 0; oy < g->out_h; ++oy) {
@@ -179,12 +256,12 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
             const int8_t *x = x0;
             const uint32_t *wp = wx;
             const int32_t *qc = q;
-            for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += 4 * TF_RQ_FIELDS) {
-              int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+            for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS) {
+              int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
               tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3);
               tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
               tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_store4(out, a0, a1, a2, a3, qc, rq, fast, full);
+              tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full));
             }
           }
           if (ox == g->out_w) break;
@@ -192,8 +269,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
         const uint32_t *wp = wx;
         const int32_t *qc = q;
         tf_dwk_taps(g, image, oy, ox, zp_row, tp);
-        for (int ch = 0; ch < c; ch += 4, out += 4, qc += 4 * TF_RQ_FIELDS) {
-          int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+        for (int ch = 0; ch < c; ch += 4, out += 4, qc += TF_DWK_GROUP_WORDS) {
+          int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
           if (three) {
             tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3);
             tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3);
@@ -201,7 +278,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
           } else {
             for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + ch), wp[0], wp[1]);
           }
-          tf_dwk_store4(out, a0, a1, a2, a3, qc, rq, fast, full);
+          tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full));
         }
       }
     }
@@ -209,38 +286,33 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
 }
 
 /*
- * Any depth multiplier `mult` over any in_c (>= 2; one input channel has its own kernel below): output
- * channel ch * mult + m reads input channel ch. Lanes of four input channels [s, s + 4) as in the
- * multiplier-1 kernel, one pass per m over the same input words, each pass's four results stored
- * `mult` apart. When in_c is not a multiple of 4 the last group starts at in_c - 4, overlapping the
- * one before (its lanes recomputed and stored again, the same values), so that every word read stays
- * inside its pixel; below 4 channels each window is gathered into `win`, 4 bytes a tap (lanes past
- * in_c have zero weights). Weights in flash: per group, per m, the taps in order, four int8 each
- * (channels s + j's output m); records in the same lane order. `scratch`: the extended weights,
- * a pointer per tap, the zero-point row (in_c rounded up to 4 bytes), then 4 bytes a tap for `win`.
+ * Any depth multiplier `mult` over in_c >= 4 (fewer input channels have the row kernel below):
+ * output channel ch * mult + m reads input channel ch. Lanes of four input channels [s, s + 4) as in
+ * the multiplier-1 kernel, one pass per m over the same input words, each pass's four results
+ * stored `mult` apart. When in_c is not a multiple of 4 the last group starts at in_c - 4,
+ * overlapping the one before (its lanes recomputed and stored again, the same values), so that
+ * every word read stays inside its pixel. Weights in flash: per group, per m, the taps in order,
+ * four int8 each (channels s + j's output m); records in groups of four lanes in the same order.
+ * `scratch`: the extended weights, a pointer per tap, then the zero-point row (in_c rounded up to 4
+ * bytes).
  */
 static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int mult,
-                                                                    const int8_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-                                                                    void *scratch, const int fast, const int full) {
+                                                                    const int8_t *w, const uint8_t *lsh, const int32_t *q,
+                                                                    const tf_rq_t *rq, int8_t *out, void *scratch, const int fast,
+                                                                    const int full) {
   const int c = g->in_c;
   const int out_c = c * mult;
   const int groups = (c + 3) / 4;
-  const int lanes = c < 4 ? c : 4;
-  const int last = c < 4 ? 0 : c - 4;
+  const int last = c - 4;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = g->in_w * c;
   uint32_t *const wx = (uint32_t *)scratch;
   const int8_t **tp = (const int8_t **)(void *)(wx + 2 * taps * groups * mult);
   int8_t *zp_row = (int8_t *)(void *)(tp + taps);
-  int8_t *win = zp_row + 4 * groups;
-  const int three = c >= 4 && g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+  const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+  const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   memset(zp_row, g->input_zero_point, (size_t)(4 * groups));
-  memset(win, 0, (size_t)(4 * taps));
-  for (int k = 0; k < taps * groups * mult; ++k) {
-    const uint32_t v = TF_LOAD32(w + 4 * k);
-    wx[2 * k] = tf_sxtb16(v);
-    wx[2 * k + 1] = tf_sxtb16_ror8(v);
-  }
+  TF_DWK_WIDEN(wx, w, taps * groups * mult, taps, lsh);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * row_bytes;
     for (int oy = 0; oy < g->out_h; ++oy) {
@@ -248,21 +320,13 @@ static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int in_place = row_in && ox >= g->ox_lo && ox < g->ox_hi;
         const int8_t *const x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + ox * g->stride_w - g->pad_left) * c;
-        if (!in_place) {
-          tf_dwk_taps(g, image, oy, ox, zp_row, tp);
-          if (c < 4) {
-            for (int t = 0; t < taps; ++t) {
-              for (int j = 0; j < c; ++j) win[4 * t + j] = tp[t][j];
-              tp[t] = win + 4 * t;
-            }
-          }
-        }
+        if (!in_place) tf_dwk_taps(g, image, oy, ox, zp_row, tp);
         const uint32_t *wp = wx;
         const int32_t *qc = q;
         for (int gi = 0; gi < groups; ++gi) {
           const int s = 4 * gi < last ? 4 * gi : last;
-          for (int m = 0; m < mult; ++m, qc += 4 * TF_RQ_FIELDS) {
-            int32_t a0 = qc[0], a1 = qc[TF_RQ_FIELDS], a2 = qc[2 * TF_RQ_FIELDS], a3 = qc[3 * TF_RQ_FIELDS];
+          for (int m = 0; m < mult; ++m, qc += TF_DWK_GROUP_WORDS) {
+            int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
             if (in_place) {
               tf_dwk_row3(x0 + s, c, &wp, &a0, &a1, &a2, &a3);
               tf_dwk_row3(x0 + s + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
@@ -274,9 +338,12 @@ static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t
             } else {
               for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + s), wp[0], wp[1]);
             }
+            const uint32_t v = tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full);
             int8_t *const o = out + s * mult + m;
-            const int32_t acc[4] = {a0, a1, a2, a3};
-            for (int j = 0; j < lanes; ++j) o[j * mult] = tf_rq_out(acc[j], tf_rq_channel(qc + j * TF_RQ_FIELDS), rq, fast, full);
+            o[0] = (int8_t)v;
+            o[mult] = (int8_t)(v >> 8);
+            o[2 * mult] = (int8_t)(v >> 16);
+            o[3 * mult] = (int8_t)(v >> 24);
           }
         }
       }
@@ -285,24 +352,32 @@ static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t
 }
 
 /*
- * One input channel with a depth multiplier (out_c = multiplier): a convolution over the window,
- * whose kernel rows are runs of contiguous input bytes. Each run is read a word at a time (k_w
- * rounded up to kw4; the weights past k_w are 0) and split by SXTB16 into columns: per four taps,
- * words A even, B even, A odd, B odd for a pixel pair. Weights: per output channel a row of
- * k4 = k_h * kw4 int8 (kernel rows of kw4, natural order), laid out with the records as CONV_2D's
- * are (conv_2d/dsp.ts withRecords), so that conv_2d_dsp.h's tf_dsp_pair_channels does two pixels by
- * two channels. `scratch`: k4 column words, then kw4 bytes for a border run.
+ * One to three input channels, any depth multiplier (out_c = in_c * multiplier): a convolution over
+ * the window, whose kernel rows are runs of k_w * in_c contiguous input bytes (undilated rows). Each
+ * run is read a word at a time (rounded up to kw4 bytes; the weights of bytes past the run, and of
+ * the other input channels' bytes, are 0) and split by SXTB16 into columns: per four bytes, words
+ * A even, B even, A odd, B odd for a pixel pair. Weights: per output channel a row of
+ * k4 = k_h * kw4 int8 (kernel rows of kw4, tap kx of input channel ch at kx * in_c + ch), laid out
+ * with the records as CONV_2D's are (conv_2d/dsp.ts withRecords), so that conv_2d_dsp.h's
+ * tf_dsp_pair_channels does two pixels by two channels. Runs crossing the image's edge, and dilated
+ * rows, are gathered into `run` first (the zero point standing in for the padding). With one input
+ * channel that costs k_w / kw4 of the MACs, with 2 or 3 a third to a half: still well under the
+ * portable C's per-MAC cost. `scratch`: k4 column words, then kw4 bytes for a gathered run.
  */
-static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g, int kw4,
-                                  int8_t *run) {
+static inline __attribute__((always_inline)) void tf_dwk_gather_body(uint32_t *cols, int slot, const int8_t *image, int oy, int ox,
+                                                                     const tf_dwk_geom_t *g, int kw4, int8_t *run, const int one) {
+  /* one: a single input channel and undilated rows, known when the loop is instantiated */
+  const int c = one ? 1 : g->in_c;
+  const int dil = one ? 1 : g->dilation_w;
   const int iy0 = oy * g->stride_h - g->pad_top;
   const int ix0 = ox * g->stride_w - g->pad_left;
   const uint32_t zp4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
   const uint32_t zpe = tf_sxtb16(zp4);
-  /* the part of the run inside the image: [lo, hi) */
+  /* undilated: the pixels of the run inside the image, [lo, hi) */
   const int lo = ix0 < 0 ? -ix0 : 0;
   const int hi = g->in_w - ix0 < g->k_w ? g->in_w - ix0 : g->k_w;
-  const int inside_x = ix0 >= 0 && ix0 + kw4 <= g->in_w;
+  /* a run read in place: undilated, its kw4 bytes inside the image row */
+  const int inside_x = dil == 1 && ix0 >= 0 && ix0 * c + kw4 <= g->in_w * c;
   uint32_t *d = cols + slot;
   for (int ky = 0; ky < g->k_h; ++ky) {
     const int iy = iy0 + ky * g->dilation_h;
@@ -310,10 +385,18 @@ static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image,
       for (int j = 0; j < kw4; j += 4, d += 4) d[0] = d[2] = zpe;
       continue;
     }
-    const int8_t *src = image + iy * g->in_w + ix0;
+    const int8_t *src = image + (iy * g->in_w + ix0) * c;
     if (!inside_x) {
       for (int j = 0; j < kw4; j += 4) tf_write_u32(run + j, zp4);
-      for (int kx = lo; kx < hi; ++kx) run[kx] = src[kx];
+      if (dil == 1) {
+        for (int j = lo * c; j < hi * c; ++j) run[j] = src[j];
+      } else {
+        for (int kx = 0; kx < g->k_w; ++kx) {
+          const int ix = ix0 + kx * dil;
+          if (ix < 0 || ix >= g->in_w) continue;
+          for (int ch = 0; ch < c; ++ch) run[kx * c + ch] = image[(iy * g->in_w + ix) * c + ch];
+        }
+      }
       src = run;
     }
     for (int j = 0; j < kw4; j += 4, d += 4) {
@@ -324,20 +407,31 @@ static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image,
   }
 }
 
+/* one pixel's columns (not inlined: the pair loop calls it three times), one copy per channel case */
+static inline void tf_dwk_gather1(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g, int kw4,
+                                  int8_t *run) {
+  tf_dwk_gather_body(cols, slot, image, oy, ox, g, kw4, run, 1);
+}
+static inline void tf_dwk_gather3(uint32_t *cols, int slot, const int8_t *image, int oy, int ox, const tf_dwk_geom_t *g, int kw4,
+                                  int8_t *run) {
+  tf_dwk_gather_body(cols, slot, image, oy, ox, g, kw4, run, 0);
+}
+#define TF_DWK_GATHER(one, ...) ((one) ? tf_dwk_gather1(__VA_ARGS__) : tf_dwk_gather3(__VA_ARGS__))
+
 static inline __attribute__((always_inline)) void tf_dwk_single_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int out_c,
                                                                      int kw4, const int8_t *w, const tf_rq_t *rq, int8_t *out,
-                                                                     void *scratch, const int fast, const int full) {
+                                                                     void *scratch, const int one, const int fast, const int full) {
   const int k4 = g->k_h * kw4;
   const int entry = tf_dsp_entry(k4);
   uint32_t *cols = (uint32_t *)scratch;
   const uint32_t *const end = cols + k4;
   int8_t *run = (int8_t *)(void *)(cols + k4);
   for (int b = 0; b < batches; ++b) {
-    const int8_t *image = in + b * g->in_h * g->in_w;
+    const int8_t *image = in + b * g->in_h * g->in_w * (one ? 1 : g->in_c);
     int oy = 0, ox = 0;
     for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
       const int ay = oy, ax = ox;
-      tf_dwk_gather1(cols, 0, image, ay, ax, g, kw4, run);
+      TF_DWK_GATHER(one, cols, 0, image, ay, ax, g, kw4, run);
       if (++ox == g->out_w) {
         ox = 0;
         ++oy;
@@ -345,14 +439,14 @@ static inline __attribute__((always_inline)) void tf_dwk_single_body(const int8_
       /* a lone last pixel is paired with itself: both results land on its outputs */
       int8_t *out_b = out;
       if (left > 1) {
-        tf_dwk_gather1(cols, 1, image, oy, ox, g, kw4, run);
+        TF_DWK_GATHER(one, cols, 1, image, oy, ox, g, kw4, run);
         if (++ox == g->out_w) {
           ox = 0;
           ++oy;
         }
         out_b = out + out_c;
       } else {
-        tf_dwk_gather1(cols, 1, image, ay, ax, g, kw4, run);
+        TF_DWK_GATHER(one, cols, 1, image, ay, ax, g, kw4, run);
       }
       tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, out_b, fast, full);
       out = out_b + out_c;

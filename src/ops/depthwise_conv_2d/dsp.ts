@@ -4,15 +4,17 @@
  * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
  * channels that are a multiple of 4: four channels per step, SXTB16 into SMLABB/SMLATT, the input
  * offset folded into the starts; 3x3 windows inside the image read their taps at constant offsets.
- * One input channel with a depth multiplier (micro_speech's and person_detect's first layers): kernel
- * rows read as words into columns, two pixels by two channels in SMLAD. Other layers with one input
- * channel (dilated rows): the CONV_2D im2col kernel on the filter re-laid as OHWI.
+ * One to three input channels with any depth multiplier (micro_speech's and person_detect's first
+ * layers, RGB stems): kernel rows read as words into columns (zero weights on the other channels'
+ * bytes), two pixels by two channels in SMLAD. One input channel with dilated rows: the CONV_2D
+ * im2col kernel on the filter re-laid as OHWI. Any multiplier over 4 or more channels: 4-lane
+ * groups, a pass per multiplier.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
+import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit, RQ_FIELDS } from '../common/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/conv_geometry.ts';
@@ -55,23 +57,23 @@ function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
   };
 }
 
-/** Kernel rows rounded up to whole words, and the columns of a pixel (one input channel). */
+/** Kernel rows (k_w pixels of in_c bytes) rounded up to whole words, and the columns of a pixel (1 to 3 input channels). */
 function singleK4(p: DepthwiseConv2DParams): { kw4: number; k4: number } {
-  const kw4 = roundUp4(p.kW);
+  const kw4 = roundUp4(p.kW * p.inC);
   return { kw4, k4: p.kH * kw4 };
 }
 
-/** One input channel, undilated rows: the layer's own kernel (depthwise_conv_2d_dsp.h), rows read as words. */
+/**
+ * One to three input channels: the layer's own row kernel (depthwise_conv_2d_dsp.h), kernel rows read
+ * as words. One channel with dilated rows keeps CONV_2D's im2col kernel (below); 2 or 3 channels
+ * gather dilated rows into the run (56x56x3 3x3: portable C 21.4 instructions/MAC).
+ */
 function singleApplies(p: DepthwiseConv2DParams): boolean {
-  const dims = [p.inH, p.inW, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.padTop, p.padLeft, singleK4(p).k4];
-  return p.inC === 1 && p.dilationW === 1 && dims.every((d) => d <= INT16_MAX);
+  const dims = [p.inH, p.inW, p.inC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, singleK4(p).k4];
+  return p.inC <= 3 && (p.inC > 1 || p.dilationW === 1) && dims.every((d) => d <= INT16_MAX);
 }
 
-/**
- * Any depth multiplier over in_c >= 4 (what the kernels above leave): tf_dwk_multm. Below 4
- * channels its gathered windows run at 21.6 instructions/MAC on 56x56x3, no better than the
- * portable C's 21.4, which those layers keep.
- */
+/** Any depth multiplier over in_c >= 4 (what the kernels above leave): tf_dwk_multm. */
 function multmApplies(p: DepthwiseConv2DParams): boolean {
   if (p.inC < 4) return false;
   const dims = [p.inH, p.inW, p.inC, p.outC, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p.kH * p.kW];
@@ -94,18 +96,36 @@ export function dspApplies(p: DepthwiseConv2DParams): boolean {
 
 /**
  * tf_dwk_multm's lanes in the order it reads them: per group of four input channels (the last one
- * starting at in_c - 4 when in_c is not a multiple of 4; lanes past in_c when in_c < 4 are -1), per
- * m, the four output channels (s + j) * mult + m.
+ * starting at in_c - 4 when in_c is not a multiple of 4), per m, the four output channels
+ * (s + j) * mult + m.
  */
 function multmLanes(p: DepthwiseConv2DParams): number[] {
   const c = p.inC;
   const m = p.depthMultiplier;
   const lanes: number[] = [];
   for (let g = 0; g < Math.ceil(c / 4); g++) {
-    const s = c < 4 ? 0 : Math.min(4 * g, c - 4);
-    for (let k = 0; k < m; k++) for (let j = 0; j < 4; j++) lanes.push(s + j < c ? (s + j) * m + k : -1);
+    const s = Math.min(4 * g, c - 4);
+    for (let k = 0; k < m; k++) for (let j = 0; j < 4; j++) lanes.push((s + j) * m + k);
   }
   return lanes;
+}
+
+/**
+ * Records of the lanes (output channels, in groups of four) as depthwise_conv_2d_dsp.h reads them:
+ * per group the four starts (loaded together), then each lane's { m, P }.
+ */
+function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array {
+  if (RQ_FIELDS !== 3) throw new Error('groupRecords expects { start, m, P } records');
+  const out = new Int32Array(lanes.length * RQ_FIELDS);
+  for (let l = 0; l < lanes.length; l++) {
+    const g = l - (l % 4);
+    const j = l % 4;
+    const r = lanes[l]! * RQ_FIELDS;
+    out[g * RQ_FIELDS + j] = records[r]!;
+    out[g * RQ_FIELDS + 4 + 2 * j] = records[r + 1]!;
+    out[g * RQ_FIELDS + 5 + 2 * j] = records[r + 2]!;
+  }
+  return out;
 }
 
 /** Both kernels walk output rows in order, reading each pixel's taps before writing it. */
@@ -115,7 +135,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
 }
 
 /**
- * One input channel: a pixel pair's columns and a border run. Depth multiplier 1: the weights
+ * One to three input channels: a pixel pair's columns and a gathered run. Depth multiplier 1: the weights
  * extended to 16 bits (twice their bytes, in RAM only while the layer runs), a pointer per tap (host
  * pointers may be 8 bytes), then a zero-point row.
  */
@@ -123,21 +143,23 @@ export function dspScratchBytes(p: DepthwiseConv2DParams): number {
   const kernel = dspKernel(p);
   if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
-  // extended weights of every lane, a pointer per tap, the zero-point row, 4 bytes a tap of gathered window
-  if (kernel === 'multm') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + roundUp4(p.inC) + p.kH * p.kW * 4;
+  // extended weights of every lane, a pointer per tap, the zero-point row
+  if (kernel === 'multm') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + roundUp4(p.inC);
   return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC;
 }
 
 /**
- * One input channel: per output channel a row of k4 int8 (kernel rows padded with zeros to kw4),
- * channels in pairs whose rows are interleaved four bytes at a time, an odd last row plain.
+ * 1 to 3 input channels: per output channel m a row of k4 int8 (kernel rows of kw4 bytes: tap kx at
+ * kx * in_c + m's input channel, zeros elsewhere), channels in pairs whose rows are interleaved four
+ * bytes at a time, an odd last row plain.
  */
 function singleWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int8Array {
   const { kw4, k4 } = singleK4(p);
   const row = (m: number, k: number) => {
     const ky = Math.floor(k / kw4);
-    const kx = k % kw4;
-    return kx < p.kW ? filter[(ky * p.kW + kx) * p.outC + m]! : 0;
+    const kx = Math.floor((k % kw4) / p.inC);
+    const ch = (k % kw4) % p.inC;
+    return kx < p.kW && ch === Math.floor(m / p.depthMultiplier) ? filter[(ky * p.kW + kx) * p.outC + m]! : 0;
   };
   const out = new Int8Array(p.outC * k4);
   let at = 0;
@@ -169,18 +191,34 @@ function multmTables(
   const taps = p.kH * p.kW;
   const lanes = multmLanes(p);
   const weights = new Int8Array(lanes.length * taps);
-  const laneRecords = new Int32Array(lanes.length * RQ_FIELDS);
   for (let l = 0; l < lanes.length; l += 4) {
     for (let t = 0; t < taps; t++) {
       for (let j = 0; j < 4; j++) {
-        const oc = lanes[l + j]!;
-        weights[l * taps + t * 4 + j] = oc < 0 ? 0 : filter[t * p.outC + oc]!;
+        weights[l * taps + t * 4 + j] = filter[t * p.outC + lanes[l + j]!]!;
       }
     }
   }
-  // an unused lane's record is any channel's (its result is never stored)
-  lanes.forEach((oc, l) => laneRecords.set(records.subarray(Math.max(oc, 0) * RQ_FIELDS, (Math.max(oc, 0) + 1) * RQ_FIELDS), l * RQ_FIELDS));
-  return { weights: addConst('w_dsp', 'int8_t', weights), records: addConst('rq', 'int32_t', laneRecords) };
+  return { weights: addConst('w_dsp', 'int8_t', weights), records: addConst('rq', 'int32_t', groupRecords(records, lanes)) };
+}
+
+/**
+ * Channels whose requantization shifts left (a multiplier above 1: TFLite Micro computes
+ * SRDHM(acc * 2^s, m), no right shift) take FAST requantization on an accumulator scaled by 2^s in
+ * the 4-lane kernels: their widened weights (int16, |w| * 2^s within it for s <= 8) and their start
+ * times 2^s, and a record with shift 0. Exact as long as FAST holds for the scaled bounds; else
+ * (or without a left shift) undefined, and the layer keeps its plain records.
+ */
+function laneScaling(
+  p: DepthwiseConv2DParams,
+  kernel: ReturnType<typeof dspKernel>,
+  bounds: readonly number[],
+): { lsh: number[]; m: ChannelMultipliers } | undefined {
+  if (kernel !== 'mult1' && kernel !== 'multm') return undefined;
+  const lsh = p.shift.map((s) => Math.max(s, 0));
+  if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
+  const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
+  const scaledBounds = bounds.map((b, c) => b * 2 ** lsh[c]!);
+  return fastRequantHolds(scaledBounds, m, p.outputZeroPoint) ? { lsh, m } : undefined;
 }
 
 export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
@@ -198,13 +236,27 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // rows of the bound: channel c's taps
   const byChannel = new Int8Array(p.outC * taps);
   for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
-  const fast = fastRequantHolds(accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias), p, p.outputZeroPoint);
-  const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = kernel === 'single';
   const multm = kernel === 'multm';
-  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
+  const scaled = laneScaling(p, kernel, bounds);
+  const fast = scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint);
+  const unscaledStart = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
+  const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
+  const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
+  const laneShifts = scaled
+    ? ctx.addConst(
+        'lsh',
+        'uint8_t',
+        laneOrder.map((c) => scaled.lsh[c]!),
+      )
+    : '(const uint8_t *)0';
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  ctx.defineOnce(`tf_dwk_${kernel}_${mode.mode}`, ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, ...mode }));
+  // one input channel and undilated rows known when the loop is instantiated: its own copy
+  const one = single && p.inC === 1 ? 1 : 0;
+  const kname = single && !one ? 'few' : kernel;
+  ctx.defineOnce(`tf_dwk_${kname}_${mode.mode}`, ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, one, kname, ...mode }));
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
@@ -213,17 +265,29 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     how: `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
     single,
     multm,
+    kname,
     kw4: singleK4(p).kw4,
     fnName: ctx.fnName,
     input: ctx.input(0),
     output: ctx.output(0),
     scratch: ctx.scratch(),
-    // one input channel: CONV_2D's blob, records split around each channel pair's rows
+    // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
     ...(single
       ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
       : multm
         ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
-        : { weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)), records: ctx.addConst('rq', 'int32_t', records) }),
+        : {
+            weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
+            records: ctx.addConst(
+              'rq',
+              'int32_t',
+              groupRecords(
+                records,
+                Array.from({ length: p.outC }, (_, c) => c),
+              ),
+            ),
+          }),
+    laneShifts,
     rowsLo,
     rowsHi,
     colsLo,

@@ -13,8 +13,10 @@
  * tail, kernel rows of one and two words), odd output channels, odd pixel counts per batch (the last
  * pixel paired with itself), runs past the right edge, dilated rows; dilated columns fall back to
  * CONV_2D's im2col kernel.
- * Any other multiplier and channel count (multipliers 2..4 over several channels, channels off
+ * Any other multiplier over 4 or more channels (multipliers 2..4 over several channels, channels off
  * multiples of 4): 4-lane groups, a pass per multiplier, the last group overlapping.
+ * Two and three input channels (multipliers 1..5): the one-channel row kernel on runs of k_w x in_c
+ * bytes, dilated columns and border runs gathered.
  * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
@@ -135,10 +137,38 @@ const MODELS: Model[] = [
         { from: 'o', mult: 4, k: [3, 2], stride: [2, 1], padding: 'SAME', huge: true }, // exact, no clamp
         { from: 'p', mult: 2, padding: 'VALID', activation: 'RELU', perChannel: true }, // 10 channels, all in place
         { from: 'p', mult: 3, k: [1, 1], stride: [2, 2] },
+        // the largest image's reader, then a reader of its dead output: outputs planned over their inputs
+        { from: 'm', mult: 2, padding: 'SAME', perChannel: true, hidden: true },
+        { mult: 2, padding: 'SAME', activation: 'RELU' },
       ],
       23,
     ),
     kinds: [/tf_dwk_multm_fs\(/, /tf_dwk_multm_fc\(/, /tf_dwk_multm_xs\(/, /tf_dwk_multm_xc\(/],
+  },
+  {
+    note: 'two and three input channels, depth multipliers 1..5: kernel rows of several words, strides, dilated rows and columns, borders, batches, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_few',
+      [
+        { name: 'u', shape: [1, 9, 11, 3], zeroPoint: 12 },
+        { name: 'v', shape: [2, 6, 7, 2], zeroPoint: -100 },
+      ],
+      [
+        { from: 'u', padding: 'SAME', activation: 'RELU', perChannel: true }, // 3x3 over RGB: rows of 9 bytes read as 12
+        { from: 'u', stride: [2, 2], padding: 'SAME', perChannel: true }, // the stem's stride 2
+        { from: 'u', mult: 2, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp; rows of 15 bytes
+        { from: 'u', mult: 3, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // dilated columns gathered
+        { from: 'u', mult: 4, k: [2, 7], stride: [1, 3], activation: 'RELU6' }, // VALID, runs read in place
+        { from: 'u', k: [3, 2], hidden: true },
+        { mult: 2, padding: 'SAME', perChannel: true }, // over the dead input above
+        { from: 'v', padding: 'SAME', perChannel: true }, // two channels, two batches
+        { from: 'v', mult: 5, k: [4, 3], stride: [2, 1], padding: 'SAME', activation: 'RELU' },
+        { from: 'v', mult: 2, dilation: [1, 2], padding: 'VALID', huge: true }, // exact, no clamp
+        { from: 'v', mult: 3, k: [1, 1], stride: [2, 2], gain: true, perChannel: true },
+      ],
+      24,
+    ),
+    kinds: [/tf_dwk_few_fs\(/, /tf_dwk_few_fc\(/, /tf_dwk_few_xs\(/, /tf_dwk_few_xc\(/],
   },
 ];
 
