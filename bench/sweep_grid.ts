@@ -58,10 +58,11 @@ export interface LayerSpec {
   op: SweepOp;
   /** the shape as printed: `k3s1 28x28x16->32` */
   shape: string;
-  /** image side (windowed ops and ADD / MEAN), 0 for FC and SOFTMAX */
+  /** image side (windowed ops and ADD / MEAN), 0 for FC; SOFTMAX: the rows (0: one) */
   image: number;
   inC: number;
   outC: number;
+  /** kernel side; MEAN: the axes (1: H and W, 2: the channels, 3: every axis to one value) */
   k: number;
   stride: number;
   /** depthwise multiplier */
@@ -128,13 +129,15 @@ export function sizeOf(l: LayerSpec): SizedLayer {
     case 'mean':
       macs = n * n * inC;
       inBytes = n * n * inC;
-      outBytes = inC;
+      outBytes = l.k === 2 ? n * n : l.k === 3 ? 1 : inC;
       break;
-    case 'softmax':
-      macs = inC;
-      inBytes = inC;
-      outBytes = inC;
+    case 'softmax': {
+      const rows = Math.max(1, l.image);
+      macs = rows * inC;
+      inBytes = rows * inC;
+      outBytes = rows * inC;
       break;
+    }
   }
   return { ...l, macs, activationBytes: inBytes + outBytes, weightBytes };
 }
@@ -161,9 +164,9 @@ function label(l: Omit<LayerSpec, 'shape'>): string {
     case 'mul':
       return `${img}x${l.inC}`;
     case 'mean':
-      return `HW ${img}x${l.inC}`;
+      return `${l.k === 2 ? 'C' : l.k === 3 ? 'all' : 'HW'} ${img}x${l.inC}`;
     case 'softmax':
-      return `1x${l.inC}`;
+      return `${Math.max(1, l.image)}x${l.inC}`;
   }
 }
 
@@ -282,7 +285,14 @@ const QUICK: LayerSpec[] = [
   spec({ op: 'add', image: 28, inC: 16, outC: 16, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'mul', image: 28, inC: 16, outC: 16, k: 1, stride: 1, mult: 1 }),
   spec({ op: 'mean', image: 7, inC: 256, outC: 256, k: 1, stride: 1, mult: 1 }),
+  // channel means and whole-tensor means (the runs kernels)
+  spec({ op: 'mean', image: 14, inC: 32, outC: 1, k: 2, stride: 1, mult: 1 }),
+  spec({ op: 'mean', image: 7, inC: 256, outC: 1, k: 3, stride: 1, mult: 1 }),
   spec({ op: 'softmax', image: 0, inC: 1000, outC: 1000, k: 1, stride: 1, mult: 1 }),
+  // classifier heads (the row kernels)
+  spec({ op: 'softmax', image: 0, inC: 2, outC: 2, k: 1, stride: 1, mult: 1 }),
+  spec({ op: 'softmax', image: 0, inC: 10, outC: 10, k: 1, stride: 1, mult: 1 }),
+  spec({ op: 'softmax', image: 8, inC: 10, outC: 10, k: 1, stride: 1, mult: 1 }),
 ];
 
 export interface Grid {
@@ -393,9 +403,17 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
       [14, 128],
     ] as const)
       add(spec({ op: 'mean', image, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `mean ${image}x${c}`);
+    for (const [image, c] of [
+      [14, 32],
+      [7, 256],
+      [28, 3],
+    ] as const)
+      add(spec({ op: 'mean', image, inC: c, outC: 1, k: 2, stride: 1, mult: 1 }), `mean C ${image}x${c}`);
+    add(spec({ op: 'mean', image: 7, inC: 256, outC: 1, k: 3, stride: 1, mult: 1 }), 'mean all 7x7x256');
   }
   if (ops.has('softmax')) {
-    for (const c of [10, 100, 1000, 4096]) add(spec({ op: 'softmax', image: 0, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `softmax ${c}`);
+    for (const c of [2, 4, 10, 12, 100, 1000, 4096]) add(spec({ op: 'softmax', image: 0, inC: c, outC: c, k: 1, stride: 1, mult: 1 }), `softmax ${c}`);
+    add(spec({ op: 'softmax', image: 8, inC: 10, outC: 10, k: 1, stride: 1, mult: 1 }), 'softmax 8x10');
   }
   return { layers, pruned };
 }
@@ -535,14 +553,27 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
     }
     case 'mean': {
       const x = input(image(l.inC));
-      const [y] = b.op('MEAN', [x, b.ints([1, 2])], [{ shape: [1, 1, 1, l.inC], q: qIn }], { keepDims: true });
+      const [axes, out] =
+        l.k === 2
+          ? [[3], [1, l.image, l.image, 1]]
+          : l.k === 3
+            ? [
+                [0, 1, 2, 3],
+                [1, 1, 1, 1],
+              ]
+            : [
+                [1, 2],
+                [1, 1, 1, l.inC],
+              ];
+      const [y] = b.op('MEAN', [x, b.ints(axes)], [{ shape: out, q: qIn }], { keepDims: true });
       b.output(y!);
       break;
     }
     case 'softmax': {
       // TFLite Micro's int8 softmax output: scale 1/256, zero point -128
-      const x = input([1, l.inC], { scale: 0.1, zeroPoint: 0 });
-      const [y] = b.op('SOFTMAX', [x], [{ shape: [1, l.inC], q: { scale: 1 / 256, zeroPoint: -128 } }], { beta: 1 });
+      const shape = [Math.max(1, l.image), l.inC];
+      const x = input(shape, { scale: 0.1, zeroPoint: 0 });
+      const [y] = b.op('SOFTMAX', [x], [{ shape, q: { scale: 1 / 256, zeroPoint: -128 } }], { beta: 1 });
       b.output(y!);
       break;
     }

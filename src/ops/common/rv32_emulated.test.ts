@@ -184,6 +184,36 @@ const MODELS: { graph: Graph; note: string }[] = [
   },
 ];
 
+/**
+ * [n, inF] -> FULLY_CONNECTED with pruned weights (the sparse RV32 kernel) -> MUL by a second input
+ * with an output scale 2^(16..24) finer than the product of the input scales (the wide stage: p << (left
+ * + 1) leaves int32); both outputs are model outputs.
+ */
+function sparseMulChain(name: string, n: number, inF: number, features: number, seed: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const x = b.input({ shape: [n, inF], q: { scale: 0.05, zeroPoint: randomInt(rand, -128, 127) }, name: 'x' });
+  const weights = randomInt8(rand, features * inF, -127, 127).map((w) => (rand() < 0.8 ? 0 : w));
+  const scales = Array.from({ length: features }, () => 0.002 + rand() * 0.02);
+  const filter = b.constant({ shape: [features, inF], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
+  const bias = b.constant(
+    { shape: [features], dtype: 'int32' },
+    Int32Array.from({ length: features }, () => randomInt(rand, -3000, 3000)),
+  );
+  const yScale = 0.3;
+  const [y] = b.op('FULLY_CONNECTED', [x, filter, bias], [{ shape: [n, features], q: { scale: yScale, zeroPoint: 100 } }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
+  const zScale = 0.02;
+  const z = b.input({ shape: [n, features], q: { scale: zScale, zeroPoint: -128 }, name: 'z' });
+  const [m] = b.op('MUL', [y!, z], [{ shape: [n, features], q: { scale: yScale * zScale * 2 ** -(16 + rand() * 8), zeroPoint: randomInt(rand, -128, 127) } }], {
+    activation: 'NONE',
+  });
+  b.output(y!, m!);
+  return b.build();
+}
+
 describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', function () {
   let dir: string;
   before(function () {
@@ -201,6 +231,20 @@ describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', functi
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text.match(/\(RV32IMC: /g)?.length ?? 0).to.equal(4);
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 });
+    });
+  }
+
+  for (const [k, [n, inF, features]] of [
+    [1, 300, 10],
+    [3, 77, 13],
+  ].entries()) {
+    it(`sparse FULLY_CONNECTED ${n}x${inF} -> ${features} and a MUL on its wide (left-shift) stage`, async () => {
+      const graph = sparseMulChain(`rv32_sparse_mul_${k}`, n!, inF!, features!, 60 + k);
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('esp32c3').isa });
+      expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['rv32 sparse', 'rv32']);
+      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      expect(text).to.include('by MULHSU');
+      await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 + k });
     });
   }
 

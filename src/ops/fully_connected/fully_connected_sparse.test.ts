@@ -24,6 +24,8 @@ interface SparseCase {
   bias: boolean;
   inZp: number;
   activation: FusedActivation;
+  /** the output scale (default 0.08: right shifts) */
+  outScale?: number;
 }
 
 function sparseGraph(c: SparseCase, rand: () => number) {
@@ -39,7 +41,7 @@ function sparseGraph(c: SparseCase, rand: () => number) {
       },
       c.bias ? { shape: [c.out], dtype: 'int32', data: Int32Array.from({ length: c.out }, () => randomInt(rand, -3000, 3000)) } : null,
     ],
-    [{ shape: [c.batches, c.out], scale: 0.08, zeroPoint: randomInt(rand, -20, 20) }],
+    [{ shape: [c.batches, c.out], scale: c.outScale ?? 0.08, zeroPoint: randomInt(rand, -20, 20) }],
     { activation: c.activation, keepNumDims: false },
   );
 }
@@ -145,6 +147,39 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
     for (const weights of [empty, new Int8Array(4 * 50)]) {
       const { graph, op } = sparseGraph({ batches: 1, out: 4, inF: 50, weights, perChannel: false, bias: true, inZp: 7, activation: 'NONE' }, rand);
       cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, 50)] });
+    }
+    const results = runCasesInC(cases);
+    cases.forEach((c, k) => {
+      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k}`).to.equal(undefined);
+    });
+  });
+
+  it('RV32IMC: the sparse variant equals the reference on random shapes, sparsities and quantizations (host C, ASan + UBSan)', () => {
+    const rand = rng(4242);
+    const cases: CCase[] = [];
+    const RV32 = { dsp: false, rv32: true } as const;
+    while (cases.length < 40) {
+      const batches = randomInt(rand, 1, 3);
+      const out = randomInt(rand, 1, 24);
+      const inF = randomInt(rand, 2, 900);
+      const c: SparseCase = {
+        batches,
+        out,
+        inF,
+        weights: sparseWeights(rand, out * inF, 0.55 + rand() * 0.45),
+        perChannel: rand() < 0.5,
+        bias: rand() < 0.7,
+        inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
+        activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
+        // a quarter with an output scale finer than s_in * s_w: left shifts (tf_mbqm)
+        outScale: rand() < 0.25 ? 0.00005 * (0.2 + rand()) : 0.02 + rand() * 0.2,
+      };
+      const { graph, op } = sparseGraph(c, rand);
+      const p = fc.prepare(graph, op);
+      if (!p.sparse) continue;
+      expect(selectVariant(fc, p, RV32).name).to.equal('rv32 sparse');
+      cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: RV32 });
     }
     const results = runCasesInC(cases);
     cases.forEach((c, k) => {

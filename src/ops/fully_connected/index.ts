@@ -7,7 +7,7 @@
 import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import { type OpDef, isaFamily } from '../op.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
@@ -19,7 +19,7 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
-import { type SparseRows, encodeSparseRows, fcSparseVariant } from './sparse.ts';
+import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -188,7 +188,7 @@ const def: OpDef<FullyConnectedParams> = {
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   variants: [withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
-  selectVariant: (p, isa) => (p.sparse ? fcSparseVariant : firstApplicableVariant(def, p, isa)),
+  selectVariant: (p, isa) => (p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa)),
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));

@@ -16,6 +16,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { ChannelMultipliers } from '../common/weighted.ts';
+import { rv32RightOnly } from '../common/rv32_matmul.ts';
 
 /** Below this share of zero weights the dense kernel is kept. */
 export const SPARSE_MIN_ZEROS = 0.5;
@@ -88,8 +89,11 @@ export interface SparseFcParams extends ChannelMultipliers {
   hasBias: boolean;
 }
 
-/** The C of a sparse FULLY_CONNECTED layer (the dense weights are never emitted). */
-export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, ctx: LayerEmitContext): string {
+/**
+ * The C of a sparse FULLY_CONNECTED layer (the dense weights are never emitted): the portable loop, or
+ * with `rv32` the RV32IMC one (four entries a pass; MUL + MULH requantization for right shifts).
+ */
+export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, ctx: LayerEmitContext, rv32 = false): string {
   const graph: Graph = ctx.graph;
   const op: Op = ctx.op;
   const row = 'o';
@@ -106,7 +110,8 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
     addConst,
     row,
   );
-  return ctx.render('fully_connected_sparse.c.hbs', {
+  const rightOnly = rv32 && rv32RightOnly(p);
+  return ctx.render(rv32 ? 'fully_connected_sparse_rv32.c.hbs' : 'fully_connected_sparse.c.hbs', {
     ...p,
     fnName: ctx.fnName,
     summary:
@@ -122,13 +127,24 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
     outputZeroPointTerm: cTerm(p.outputZeroPoint),
     mult,
     shift,
+    rightOnly,
+    // tf_rv32_mbqm_right takes e = -shift
+    rightShift: /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`,
   });
 }
 
-/** Pruned weights (FullyConnectedParams.sparse): the same kernel on every target. */
+/** Pruned weights (FullyConnectedParams.sparse): the portable kernel on the Arm targets. */
 export const fcSparseVariant: KernelVariant<FullyConnectedParams> = {
   name: 'sparse',
   family: 'portable',
   applies: (p) => p.sparse !== undefined,
   emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx),
+};
+
+/** Pruned weights on RV32IMC: the same encoding, the loop unrolled by four, RV32's requantization. */
+export const fcSparseRv32Variant: KernelVariant<FullyConnectedParams> = {
+  name: 'rv32 sparse',
+  family: 'rv32',
+  applies: (p) => p.sparse !== undefined,
+  emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx, true),
 };

@@ -96,4 +96,66 @@ static inline void tf_mean_words_body(const tf_mean_geom_t *g, const int8_t *in,
   }
 }
 
+/* MEAN over a contiguous run per output (the channels of [N,H,W,C], or the whole tensor to one value):
+ * g->groups outputs, the run of g->taps elements of each starting g->group_stride after the last.
+ * - Arm DSP: USADA8 adds the four bytes of a word, biased to unsigned (x ^ 0x80 = x + 128), to a 32-bit
+ *   total: one instruction per four elements, no lanes to empty (any alignment);
+ * - Armv6-M and RV32: the biased bytes of aligned words in two masked 16-bit lanes, emptied every 128
+ *   words (a lane gains at most 2 * 255 a word: 128 * 510 < 2^16), the bytes before the first word
+ *   boundary and after the last whole word one at a time.
+ * The bias is taken off once (128 per element); int32 sums of fewer than 2^23 int8 values are exact. */
+#if TF_DSP_NATIVE
+static inline uint32_t tf_usada8(uint32_t x, uint32_t acc) {
+  uint32_t r;
+  __asm__("usada8 %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(0u), "r"(acc));
+  return r;
+}
+#else
+static inline uint32_t tf_usada8(uint32_t x, uint32_t acc) {
+  return acc + (x & 0xffu) + ((x >> 8) & 0xffu) + ((x >> 16) & 0xffu) + (x >> 24);
+}
+#endif
+
+static inline int32_t tf_mean_run_sum(const int8_t *p, int32_t n, int dsp) {
+  int32_t s = 0;
+  if (dsp) {
+    const int32_t words = n >> 2;
+    const int8_t *const end = p + 4 * words;
+    uint32_t total = 0;
+    int32_t k;
+    for (; end - p >= 8; p += 8) {
+      total = tf_usada8(tf_read4(p) ^ 0x80808080u, total);
+      total = tf_usada8(tf_read4(p + 4) ^ 0x80808080u, total);
+    }
+    if (p != end) {
+      total = tf_usada8(tf_read4(p) ^ 0x80808080u, total);
+      p += 4;
+    }
+    s = (int32_t)total - words * 512;
+    /* the 0-3 elements after the last whole word */
+    for (k = n & 3; k > 0; --k) s += *p++;
+    return s;
+  }
+  for (; n > 0 && (((uintptr_t)p) & 3u) != 0; --n) s += *p++;
+  while (n >= 4) {
+    int32_t words = n >> 2;
+    uint32_t lanes = 0;
+    if (words > 128) words = 128;
+    n -= words * 4;
+    s -= words * 512;
+    for (; words > 0; --words, p += 4) {
+      const uint32_t w = tf_mean_load_aligned(p) ^ 0x80808080u;
+      lanes += (w & 0x00ff00ffu) + ((w >> 8) & 0x00ff00ffu);
+    }
+    s += (int32_t)((lanes & 0xffffu) + (lanes >> 16));
+  }
+  for (; n > 0; --n) s += *p++;
+  return s;
+}
+
+static inline void tf_mean_runs_body(const tf_mean_geom_t *g, const int8_t *in, int8_t *out, int dsp, int m0) {
+  int32_t grp;
+  for (grp = 0; grp < g->groups; ++grp, in += g->group_stride) *out++ = (int8_t)tf_mean_requant(g, tf_mean_run_sum(in, g->taps, dsp), m0);
+}
+
 #endif

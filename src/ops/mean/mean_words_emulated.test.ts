@@ -40,6 +40,28 @@ function meanModel(name: string, seed: number, layers: number): Graph {
   return b.build();
 }
 
+/** Channel means ([N,H,W,C] over C, odd run lengths, past 512 elements) and whole-tensor means. */
+function runsModel(name: string, seed: number, layers: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  for (let k = 0; k < layers; k++) {
+    const keepDims = k % 2 === 0;
+    const c = k % 4 === 1 ? randomInt(rand, 513, 1200) : randomInt(rand, 2, 70);
+    const n = 1 + (k % 2);
+    const shape = [n, randomInt(rand, 1, 5), randomInt(rand, 1, 5), c];
+    const scalar = k % 3 === 2;
+    const axes = scalar ? [0, 1, 2, 3] : [3];
+    const out = scalar ? (keepDims ? [1, 1, 1, 1] : []) : keepDims ? [...shape.slice(0, 3), 1] : shape.slice(0, 3);
+    const qi = extremeQ(rand, -6, 1);
+    const qo = rand() < 0.35 ? qi : extremeQ(rand, -6, 1);
+    const x = b.input({ shape, q: qi, name: `x${k}` });
+    const axis = b.constant({ shape: [axes.length], dtype: 'int32' }, Int32Array.from(axes));
+    const [o] = b.op('MEAN', [x, axis], [{ shape: out, q: qo, name: `mean${k}` }], { keepDims });
+    b.output(o!);
+  }
+  return b.build();
+}
+
 const BOARDS = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], kind: /Arm DSP: 4 channels per word/ },
   { target: 'rp2040', board: 'rp2040js', tools: ['arm-none-eabi-gcc'], kind: /Armv6-M: 4 channels per word/ },
@@ -63,6 +85,13 @@ for (const { target, board, tools, kind } of BOARDS) {
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text.match(new RegExp(`MEAN int8.*${kind.source}`, 'g')) ?? [], 'layers on the word variant').to.have.length(10);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 6 });
+    });
+
+    it('random channel and whole-tensor means (the runs variant) are bit-exact with the reference', async () => {
+      const graph = runsModel(`mean_runs_${target.replace('-', '_')}`, 43, 8);
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+      expect(compiled.prepared.layers.map((l) => l.variant.name.endsWith(' runs'))).to.deep.equal(new Array(8).fill(true));
+      await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 8 });
     });
   });
 }

@@ -4,9 +4,9 @@
  * channels per word for reductions whose innermost kept dimension is contiguous (stride 1) under one
  * reduced loop, i.e. the spatial mean converters emit for global average pooling ([N,H,W,C] over
  * H and W, keep_dims or not; also [N,T,C] over T). One shared loop per model and family, each layer
- * passing its geometry as a const struct (as the pool variants). Other reductions (over the
- * channels, over interleaved axes) keep the portable kernel: converters rarely emit them and they
- * reduce a contiguous run or strided scatter this kernel does not cover.
+ * passing its geometry as a const struct (as the pool variants). Reductions over one contiguous run
+ * per output (the channels, or the whole tensor to a scalar) take the runs variants (`tf_mean_runs_body`);
+ * interleaved axes keep the portable kernel.
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { MeanParams } from './index.ts';
@@ -17,6 +17,20 @@ interface MeanWordsGeometry {
   channels: number;
   taps: number;
   tapStride: number;
+}
+
+/**
+ * Reductions over one contiguous run per output (inner stride 1): the channel axis of [N,H,W,C] (or
+ * any trailing axes), and the whole tensor down to one value; `tf_mean_runs_body`.
+ */
+export function meanRunsGeometry(p: MeanParams): MeanWordsGeometry | undefined {
+  const { outer, inner } = p.layout;
+  if (inner.length !== 1 || inner[0]!.stride !== 1 || outer.length > 1) return undefined;
+  const run = inner[0]!;
+  // int32 sums of int8 cannot wrap below 2^23 elements
+  if (run.extent >= 2 ** 23) return undefined;
+  const group = outer[0] ?? { extent: 1, stride: 0 };
+  return { groups: group.extent, groupStride: group.stride, channels: 1, taps: run.extent, tapStride: 1 };
 }
 
 /** The kernel's loops, when the layer's reduction fits them. */
@@ -37,15 +51,22 @@ const HOW: Record<string, string> = {
   rv32: 'RV32: 4 channels per word, biased 16-bit lane sums',
 };
 
-function emitMeanWords(family: IsaFamily, p: MeanParams, ctx: LayerEmitContext): string {
-  const g = meanWordsGeometry(p)!;
+const HOW_RUNS: Record<string, string> = {
+  'arm-dsp': 'Arm DSP: one contiguous run per output, USADA8 over biased words',
+  armv6m: 'Armv6-M: one contiguous run per output, biased 16-bit lane sums, 32-bit-product requantization',
+  rv32: 'RV32: one contiguous run per output, biased 16-bit lane sums',
+};
+
+function emitMeanWords(family: IsaFamily, p: MeanParams, ctx: LayerEmitContext, runs: boolean): string {
+  const g = runs ? meanRunsGeometry(p)! : meanWordsGeometry(p)!;
+  const how = (runs ? HOW_RUNS : HOW)[family]!;
   const dsp = family === 'arm-dsp' ? 1 : 0;
   const m0 = family === 'armv6m' ? 1 : 0;
-  const shared = `tf_mean_words_${family.replace('-', '_')}`;
+  const shared = `tf_mean_${runs ? 'runs' : 'words'}_${family.replace('-', '_')}`;
   ctx.defineOnce(
     shared,
-    `/* the shared MEAN loop (${HOW[family]}), one copy per model */\n` +
-      `static void ${shared}(const tf_mean_geom_t *g, const int8_t *in, int8_t *out) { tf_mean_words_body(g, in, out, ${dsp}, ${m0}); }\n`,
+    `/* the shared MEAN loop (${how}), one copy per model */\n` +
+      `static void ${shared}(const tf_mean_geom_t *g, const int8_t *in, int8_t *out) { tf_mean_${runs ? 'runs' : 'words'}_body(g, in, out, ${dsp}, ${m0}); }\n`,
   );
   const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
   const output = ctx.graph.tensors[ctx.op.outputs[0]!]!;
@@ -64,21 +85,25 @@ function emitMeanWords(family: IsaFamily, p: MeanParams, ctx: LayerEmitContext):
   ];
   return (
     `/* MEAN int8 [${input.shape.join('x')}] -> [${output.shape.join('x')}] over axes [${p.axes.join(',')}]: ${g.groups} x ${g.channels} means of ${g.taps} ` +
-    `(${HOW[family]}); (sum - z_in * count) requantized by s_in / (s_out * count) as TFLite Micro */\n` +
+    `(${how}); (sum - z_in * count) requantized by s_in / (s_out * count) as TFLite Micro */\n` +
     `static const tf_mean_geom_t ${ctx.fnName}_geom = { ${fields.join(', ')} };\n` +
     `static void ${ctx.fnName}(void) { ${shared}(&${ctx.fnName}_geom, ${ctx.input(0)}, ${ctx.output(0)}); }\n`
   );
 }
 
-function variant(family: IsaFamily): KernelVariant<MeanParams> {
+function variant(family: IsaFamily, runs: boolean): KernelVariant<MeanParams> {
+  const geometry = runs ? meanRunsGeometry : meanWordsGeometry;
   return {
-    name: `${family} words`,
+    name: `${family} ${runs ? 'runs' : 'words'}`,
     family,
     // the right shift of TFLite's MultiplyByQuantizedMultiplier is at most 31
-    applies: (p) => meanWordsGeometry(p) !== undefined && p.requant.multiplier >= 0 && -p.requant.shift <= 31,
-    emit: (p, ctx) => emitMeanWords(family, p, ctx),
+    applies: (p) => geometry(p) !== undefined && p.requant.multiplier >= 0 && -p.requant.shift <= 31,
+    emit: (p, ctx) => emitMeanWords(family, p, ctx, runs),
     cFiles: ['mean/mean_words.h'],
   };
 }
 
-export const meanWordsVariants: readonly KernelVariant<MeanParams>[] = [variant('arm-dsp'), variant('armv6m'), variant('rv32')];
+export const meanWordsVariants: readonly KernelVariant<MeanParams>[] = (['arm-dsp', 'armv6m', 'rv32'] as const).flatMap((f) => [
+  variant(f, false),
+  variant(f, true),
+]);

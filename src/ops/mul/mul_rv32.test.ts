@@ -57,6 +57,39 @@ describe('MUL RV32 variant (MULH)', () => {
     expectCMatchesReference(cases);
   });
 
+  it('runs the wide stage (p << (left + 1) past int32) exactly on all 65536 input pairs', () => {
+    const rand = rng(2718);
+    const cases: CCase[] = [];
+    for (let attempt = 0; cases.length < 16 && attempt < 400; attempt++) {
+      const k = cases.length;
+      const qa = extremeQ(rand, -8, 1);
+      const qb = extremeQ(rand, -8, 1);
+      // output scales 2^8 to 2^30 finer than the product of the input scales: left shifts of 8 to 30
+      const qo = { scale: qa.scale * qb.scale * 2 ** -(8 + rand() * 22), zeroPoint: extremeQ(rand).zeroPoint };
+      const { graph, op } = singleOpGraph(
+        'MUL',
+        [
+          { shape: [256, 1], ...qa },
+          { shape: [1, 256], ...qb },
+        ],
+        [{ shape: [256, 256], ...qo }],
+        { activation: ACTIVATIONS[k % 4] },
+      );
+      try {
+        mul.check(graph, op);
+      } catch {
+        continue;
+      }
+      const p = mul.prepare(graph, op);
+      const st = planMulRv32(p);
+      if (!st?.wide) continue;
+      expect(selectVariant(mul, p, RV32).name).to.equal('rv32');
+      cases.push({ def: mul, graph, op, inputs: [ALL_INT8, ALL_INT8], isa: RV32 });
+    }
+    expect(cases.length).to.equal(16);
+    expectCMatchesReference(cases);
+  });
+
   it('equals the reference on random broadcasts and data', () => {
     const cases = randomBroadcastCases(mul, rng(78), 30, RV32);
     expect(cases.length).to.be.greaterThan(20);

@@ -15,14 +15,15 @@ export const maxAbsOffset = (offset: number) => Math.max(Math.abs(-128 + offset)
 /**
  * TFLite's output (requantized, activation-clamped) per distinct product of the layer's input pairs,
  * and the largest |product|; undefined when the stages' shared premise fails: the product shifted left
- * one past the layer's left shift must stay within int32, the right shift at most 31, the multiplier
- * non-negative.
+ * `headroom` bits past the layer's left shift must stay within int32 (the fast stages need one bit:
+ * SRDHM's doubling), the right shift at most 31, the multiplier non-negative. `headroom` null:
+ * no bound on the product (RV32's wide stage takes TFLite's int32 wrap of p << left as it is).
  */
-export function outputsByProduct(p: MulParams): { expected: Map<number, number>; xMax: number } | undefined {
+export function outputsByProduct(p: MulParams, headroom: number | null = 1): { expected: Map<number, number>; xMax: number } | undefined {
   const left = Math.max(p.shift, 0);
   const right = Math.max(-p.shift, 0);
   const xMax = maxAbsOffset(p.input1Offset) * maxAbsOffset(p.input2Offset);
-  if (xMax * 2 ** (left + 1) >= TWO_31 || right > 31 || p.multiplier < 0) return undefined;
+  if ((headroom !== null && xMax * 2 ** (left + headroom) >= TWO_31) || right > 31 || p.multiplier < 0) return undefined;
   const expected = new Map<number, number>();
   for (let q1 = -128; q1 < 128; q1++) {
     for (let q2 = -128; q2 < 128; q2++) {

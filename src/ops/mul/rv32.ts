@@ -16,13 +16,19 @@
  *   h (ties away from zero), before the arithmetic shift; the sign term is left out when rounding
  *   ties up gives the same output for every input pair of the layer.
  *
+ * - wide stage, when p << (left + 1) can leave int32 (a left shift on a product range the fast and exact
+ *   stages cannot double): TFLite computes A = p << left in int32 (wrapping where it overflows, as the
+ *   reference does) and SRDHM(A, m) = floor((A * 2m + 2^31) / 2^32), with 2m < 2^32 unsigned: MULHSU's
+ *   high word plus the low word's top bit (tf_rv32_srdhm2), exact for every A. A left shift means no
+ *   right shift (e = 0), so the zero point and clamps follow directly.
+ *
  * The output zero point joins the rounding addend when that stays within int32; clamps the layer's
  * products cannot reach are left out.
  */
 import type { KernelVariant } from '../op.ts';
 import { binaryEmitView } from '../common/elementwise.ts';
 import { inPlaceOverlap, zeroPointsView } from '../common/binary_elementwise.ts';
-import { clamp } from '../common/fixedpoint.ts';
+import { clamp, wrapInt32 } from '../common/fixedpoint.ts';
 import type { MulParams } from './index.ts';
 import { outputsByProduct } from './product_outputs.ts';
 
@@ -32,6 +38,8 @@ const TWO_31 = 2 ** 31;
 
 export interface MulRv32Stage {
   exact: boolean;
+  /** the wide stage: SRDHM(wrap32(p << s), m) by MULHSU (s = left, no right shift) */
+  wide?: boolean;
   /** p << S into MULH (exact: S = left + 1 + guard) */
   s: number;
   /** exact: the guard bits SRDHM's rounding drops (0: the low word's carry instead) */
@@ -52,6 +60,10 @@ const mulh = (a: number, m: number) => Number((BigInt(a) * BigInt(m)) >> 32n);
 
 /** What the C computes before the clamp, exactly (BigInt products). */
 function stageValue(p: MulParams, st: MulRv32Stage, product: number): number {
+  if (st.wide) {
+    const full = BigInt(wrapInt32(product * 2 ** st.s)) * BigInt(2 * p.multiplier);
+    return Number(full >> 32n) + Number((BigInt.asUintN(32, full) >> 31n) & 1n) + p.outputZeroPoint;
+  }
   const a = product * 2 ** st.s;
   if (!st.exact) return Math.floor((mulh(a, p.multiplier) + st.rnd) / 2 ** st.rsh) + p.outputZeroPoint;
   const full = BigInt(a) * BigInt(p.multiplier);
@@ -66,7 +78,7 @@ function stageValue(p: MulParams, st: MulRv32Stage, product: number): number {
 export function planMulRv32(p: MulParams): MulRv32Stage | undefined {
   const left = Math.max(p.shift, 0);
   const e = Math.max(-p.shift, 0);
-  const outputs = outputsByProduct(p);
+  const outputs = outputsByProduct(p) ?? (e === 0 ? outputsByProduct(p, null) : undefined);
   if (!outputs) return undefined;
   const { expected, xMax } = outputs;
   const finish = (st: Omit<MulRv32Stage, 'zpFolded' | 'clampLow' | 'clampHigh'>): MulRv32Stage | undefined => {
@@ -83,6 +95,12 @@ export function planMulRv32(p: MulParams): MulRv32Stage | undefined {
     const folded = Math.abs(st.rnd + p.outputZeroPoint * 2 ** st.rsh);
     return { ...full, zpFolded: folded + 2 ** 30 + 1 < TWO_31, clampLow: lo < p.actMin, clampHigh: hi > p.actMax };
   };
+  if (xMax * 2 ** (left + 1) >= TWO_31) {
+    const wide = finish({ exact: true, wide: true, s: left, guard: 0, signFix: false, rsh: 0, rnd: 0 });
+    if (!wide) throw new Error(`MUL RV32: the wide stage disagrees with the reference (multiplier ${p.multiplier}, shift ${p.shift})`);
+    // the zero point is added after the clamps (the C clamps h itself, which may be near 2^31)
+    return { ...wide, zpFolded: false };
+  }
   // fast: the most guard bits the product leaves, the last shift within 31
   let sMax = left + 1;
   while (xMax * 2 ** (sMax + 1) < TWO_31) sMax++;
@@ -123,7 +141,14 @@ export const mulRv32: KernelVariant<MulParams> = {
       // x * 2^s, not x << s: a left shift of a negative value is undefined in C
       scale: 2 ** st.s,
       guardRound: st.guard > 0 ? 2 ** (st.guard - 1) : 0,
-      how: st.exact ? 'exact SRDHM from MULH and the low word' : `one MULH with ${st.s - Math.max(p.shift, 0) - 1} guard bits, checked on every input pair`,
+      multiplier2: 2 * p.multiplier,
+      wideLow: p.actMin - zp,
+      wideHigh: p.actMax - zp,
+      how: st.wide
+        ? `SRDHM of p << ${st.s} (int32, as TFLite) by MULHSU`
+        : st.exact
+          ? 'exact SRDHM from MULH and the low word'
+          : `one MULH with ${st.s - Math.max(p.shift, 0) - 1} guard bits, checked on every input pair`,
       actMin: p.actMin,
       actMax: p.actMax,
     });

@@ -141,8 +141,8 @@ const softmax: OpDef<SoftmaxParams> = {
 
   // short rows keep their exponentials (one int32 each) rather than computing them twice
   scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
-  variants: [...softmaxTableVariants, softmaxM0Rows()],
-  emitC: (p, ctx) => emitRowKernel(p, ctx, false),
+  variants: [...softmaxTableVariants, softmaxM0Rows(), softmaxFastRows('arm-dsp'), softmaxFastRows('rv32')],
+  emitC: (p, ctx) => emitRowKernel(p, ctx, 'portable'),
 };
 
 /**
@@ -150,7 +150,11 @@ const softmax: OpDef<SoftmaxParams> = {
  * same arithmetic with every SRDHM from 32-bit products (softmax_m0.h), for the small layers the
  * exp table does not pay for (a keyword spotter's 4 classes).
  */
-function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, m0: boolean): string {
+type RowKernel = 'portable' | 'm0' | 'fast';
+
+function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, kind: RowKernel): string {
+  const m0 = kind === 'm0';
+  const fast = kind === 'fast';
   const input = ctx.graph.tensors[ctx.op.inputs[0]!]!;
   const cache = cachesExps(p);
   return ctx.render('softmax.c.hbs', {
@@ -167,10 +171,12 @@ function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, m0: boolean): st
     // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
     guardsShift: p.outputBits === 8 && p.depth >= 512,
     outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),
-    how: m0 ? ' (Armv6-M: SRDHM from 32-bit products)' : '',
-    srdhm: m0 ? 'tf_m0_srdhm_any' : 'tf_srdhm',
-    exp: m0 ? 'tf_m0_exp_on_negative_values_q5_26' : 'tf_exp_on_negative_values_q5_26',
-    reciprocal: m0 ? 'tf_m0_reciprocal' : 'tf_reciprocal',
+    how: m0 ? ' (Armv6-M: SRDHM from 32-bit products)' : fast ? ' (Arm DSP / RV32: each SRDHM in the cheapest exact form, softmax_fast.h)' : '',
+    // the exponential and the row's scale are >= 0: never both INT32_MIN
+    srdhm: m0 ? 'tf_m0_srdhm_any' : fast ? 'tf_sf_srdhm' : 'tf_srdhm',
+    inputSrdhm: m0 ? 'tf_m0_srdhm_any' : fast ? (p.inputMultiplier >= 2 ** 30 ? 'tf_sf_srdhm_big' : 'tf_sf_srdhm_small') : 'tf_srdhm',
+    exp: m0 ? 'tf_m0_exp_on_negative_values_q5_26' : fast ? 'tf_sf_exp_on_negative_values_q5_26' : 'tf_exp_on_negative_values_q5_26',
+    reciprocal: m0 ? 'tf_m0_reciprocal' : fast ? 'tf_sf_reciprocal' : 'tf_reciprocal',
   });
 }
 
@@ -181,8 +187,23 @@ function softmaxM0Rows(): KernelVariant<SoftmaxParams> {
     family: 'armv6m',
     applies: () => true,
     scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
-    emit: (p, ctx) => emitRowKernel(p, ctx, true),
+    emit: (p, ctx) => emitRowKernel(p, ctx, 'm0'),
     cFiles: ['softmax/softmax_m0.h'],
+  };
+}
+
+/**
+ * The Arm DSP and RV32 row kernels, for the layers the table variant leaves (classifier heads): the
+ * portable kernel's structure with softmax_fast.h's exp and reciprocal (SMMULR/SMMLAR, MULH forms).
+ */
+function softmaxFastRows(family: 'arm-dsp' | 'rv32'): KernelVariant<SoftmaxParams> {
+  return {
+    name: `${family} rows`,
+    family,
+    applies: (p) => p.depth > 0 && p.outer > 0,
+    scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
+    emit: (p, ctx) => emitRowKernel(p, ctx, 'fast'),
+    cFiles: ['softmax/softmax_fast.h'],
   };
 }
 

@@ -68,13 +68,60 @@ describe('SOFTMAX exp-table variants', () => {
       beta: 1,
     });
     for (const [family, isa] of FAMILIES) {
-      expect(selectVariant(softmax, softmax.prepare(graph, op), isa).name).to.equal(family === 'armv6m' ? 'armv6m rows' : 'portable');
+      expect(selectVariant(softmax, softmax.prepare(graph, op), isa).name).to.equal(`${family} rows`);
     }
   });
 
   it('armv6m rows (32-bit-product exp and reciprocal): equals the reference on random small layers', function () {
     this.timeout(240000);
     expectCMatchesReference(randomCases(4242, FAMILIES[1]![1], 40, 'armv6m rows'));
+  });
+
+  for (const [family, isa] of [FAMILIES[0]!, FAMILIES[2]!]) {
+    it(`${family} rows (softmax_fast.h exp and reciprocal): equals the reference on random small layers`, function () {
+      this.timeout(240000);
+      expectCMatchesReference(randomCases(family.length * 31337, isa, 40, `${family} rows`));
+    });
+  }
+
+  it('softmax_fast.h: the SRDHM forms, exp and reciprocal equal gemmlowp.h on their operand ranges', () => {
+    const ops = join(import.meta.dirname, '..');
+    const files = ['common/fixedpoint.h', 'common/gemmlowp.h', 'common/dsp.h', 'common/rv32_requant.h', 'softmax/softmax_fast.h'].map((path) => ({
+      name: path.split('/')[1]!,
+      path,
+      text: readFileSync(join(ops, path), 'utf8'),
+    }));
+    const program = `#include <stdio.h>
+#include "softmax_fast.h"
+static uint32_t state = 4321u;
+static uint32_t next(void) { state ^= state << 13; state ^= state >> 17; state ^= state << 5; return state; }
+int main(void) {
+  long bad = 0, i;
+  for (i = 0; i < 2000000; ++i) {
+    const int32_t a = (int32_t)next();
+    const int32_t small = (int32_t)(next() >> ((next() & 31) | 2)) * ((next() & 1) ? -1 : 1); /* |b| < 2^30 */
+    const int32_t big = (int32_t)((1u << 30) | (next() >> 2));                                  /* [2^30, 2^31) */
+    if (tf_sf_srdhm_small(a, small) != tf_srdhm(a, small) || tf_sf_srdhm_big(a, big) != tf_srdhm(a, big)) bad++;
+    if (tf_sf_srdhm(a, big) != tf_srdhm(a, big) || tf_sf_srdhm(a, small) != tf_srdhm(a, small)) bad++;
+  }
+  for (i = 0; i < 1000000; ++i) {
+    /* Q5.26 differences <= 0: every value near 0, then any */
+    const int32_t a = i < 500000 ? -(int32_t)i : -(int32_t)(next() >> (next() & 31));
+    if (tf_sf_exp_on_negative_values_q5_26(a) != tf_exp_on_negative_values_q5_26(a)) bad++;
+  }
+  if (tf_sf_exp_on_negative_values_q5_26(INT32_MIN) != tf_exp_on_negative_values_q5_26(INT32_MIN)) bad++;
+  for (i = 0; i < 300000; ++i) {
+    /* Q12.19 sums from exp(0) = 2^19 up to 2^31 - 1 */
+    const int32_t x = (int32_t)((1u << 19) + next() % (0x80000000u - (1u << 19)));
+    int nb0, nb1;
+    const int32_t r0 = tf_reciprocal(x, 12, &nb0), r1 = tf_sf_reciprocal(x, 12, &nb1);
+    if (r0 != r1 || nb0 != nb1) bad++;
+  }
+  printf("%ld\\n", bad);
+  return 0;
+}
+`;
+    expect(new TextDecoder().decode(compileAndRun(program, files)).trim()).to.equal('0');
   });
 
   it('the Armv6-M SRDHM, exp and reciprocal (32-bit products) equal gemmlowp.h on random and edge values', () => {

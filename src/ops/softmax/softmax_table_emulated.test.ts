@@ -67,7 +67,35 @@ for (const { target, board, tools, kind } of BOARDS) {
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text.match(new RegExp(kind, 'g')) ?? [], 'layers on the table variant').to.have.length.greaterThan(5);
       if (target === 'rp2040') expect(text, 'the Armv6-M row kernel').to.match(/Armv6-M: SRDHM from 32-bit products/);
+      else expect(text, 'the Arm DSP / RV32 row kernel').to.match(/Arm DSP \/ RV32: each SRDHM/);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
+    });
+
+    it('classifier heads (rows of 2 to 30 classes, batches of rows) on the row kernels are bit-exact', async () => {
+      const rand = rng(77);
+      const b = new GraphBuilder(`softmax_heads_${target.replace('-', '_')}`);
+      let layers = 0;
+      while (layers < 10) {
+        const shape = [layers % 3 === 2 ? randomInt(rand, 2, 8) : 1, [2, 4, 10, 12][layers % 4]! + (layers >= 4 ? randomInt(rand, 0, 18) : 0)];
+        const q = { scale: Math.exp(-5 + rand() * 5), zeroPoint: randomInt(rand, -128, 127) };
+        const beta = rand() < 0.7 ? 1 : Math.exp(-1 + rand() * 2);
+        const outQ = layers % 5 === 4 ? { scale: 1 / 65536, zeroPoint: -32768 } : { scale: 1 / 256, zeroPoint: -128 };
+        const dtype = layers % 5 === 4 ? ('int16' as const) : ('int8' as const);
+        const probe = singleOpGraph('SOFTMAX', [{ shape, ...q }], [{ shape, dtype, ...outQ }], { beta });
+        try {
+          softmax.check(probe.graph, probe.op);
+        } catch {
+          continue;
+        }
+        const x = b.input({ shape, q, name: `x${layers}` });
+        const [o] = b.op('SOFTMAX', [x], [{ shape, dtype, q: outQ, name: `softmax${layers}` }], { beta });
+        b.output(o!);
+        layers++;
+      }
+      const graph = b.build();
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+      expect(compiled.prepared.layers.every((l) => l.variant.family !== 'portable')).to.equal(true);
+      await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });
     });
   });
 }
