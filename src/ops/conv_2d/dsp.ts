@@ -113,11 +113,18 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
 
 /**
  * Below this many values per output (k4) a pair's fixed costs (the chunked extraction of the second
- * channel, ~20 instructions a block against ~6) outweigh the 2 instructions a step of 4 values
- * saves: such layers keep the interleaved layout (measured: 1x1 over 32 channels 1.22 -> 1.25
- * instructions/MAC in pairs; over 64, 1.42 -> 1.38).
+ * channel) outweigh the 2 instructions a step of 4 values saves: such layers keep the interleaved
+ * layout. Measured on the M4 sweep: 1x1 over 32 channels 1.22 -> 1.25 instructions/MAC in pairs,
+ * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
  */
-export const PAIRS_MIN_K4 = 64;
+export const PAIRS_MIN_K4 = 128;
+/** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
+export const PAIRS_MIN_K4_POINTWISE = 64;
+
+/** Whether a layer of k4 values per output takes the `pairs` layout when its weights fit it. */
+export function pairsPay(k4: number, pointwise: boolean): boolean {
+  return k4 >= (pointwise ? PAIRS_MIN_K4_POINTWISE : PAIRS_MIN_K4);
+}
 
 /**
  * Whether the rows fit conv_2d_dsp.h's `pairs` layout: every lane r_k + 256 s_k of a channel pair in
@@ -168,7 +175,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
-  const pairs = k4 >= PAIRS_MIN_K4 && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
+  const pairs = pairsPay(k4, direct) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
   const mode = kernelMode(fast, p.actMin, p.actMax);

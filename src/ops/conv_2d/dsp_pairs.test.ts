@@ -13,7 +13,7 @@ import { outputSize } from '../common/padding.ts';
 import { roundUp4 } from '../common/dsp.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
-import { PAIRS_MIN_K4, channelPairsFit, halfwordPairs } from './dsp.ts';
+import { channelPairsFit, halfwordPairs, pairsPay } from './dsp.ts';
 
 interface Layer {
   input: [number, number, number, number];
@@ -58,14 +58,15 @@ function caseOf(l: Layer, input: Int8Array): CCase {
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
-/** A random layer whose k4 reaches the pairs kernel (k4 >= PAIRS_MIN_K4); weights in [-127, 127]. */
+/** A random layer whose k4 reaches the pairs kernel (dsp.ts pairsPay); weights in [-127, 127]. */
 function randomLayer(rand: () => number): Layer {
   for (;;) {
     const kh = randomInt(rand, 1, 7);
     const kw = randomInt(rand, 1, 7);
     const inC = rand() < 0.3 ? randomInt(rand, 40, 140) : randomInt(rand, 1, 24);
     const k4 = roundUp4(kh * kw * inC);
-    if (k4 < PAIRS_MIN_K4 || k4 > 3000) continue;
+    const pointwise = kh === 1 && kw === 1 && inC % 4 === 0;
+    if (!pairsPay(k4, pointwise) || k4 > 3000) continue;
     const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
     const dilation: [number, number] = rand() < 0.3 ? [randomInt(rand, 1, 2), randomInt(rand, 1, 2)] : [1, 1];
     const padding: Padding = rand() < 0.5 ? 'SAME' : 'VALID';
