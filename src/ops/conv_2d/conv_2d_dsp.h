@@ -136,6 +136,135 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2(const u
 #endif
 }
 
+/*
+ * Channel pairs in one halfword (the `pairs` layout; fully_connected_dsp_pairs.h has the idea): the
+ * rows r, s of a pair are stored as int16 lanes r_k + 256 s_k, per four values two words with the
+ * lanes (0, 2) and (1, 3) (bytes r, s - [r < 0]), the column words' order. SMLAD(SXTB16(W), X) sums
+ * row r and SMLAD(W, X) sums r + 256 s, so s = (difference) >> 8: 12 instructions per 16 MACs (LDM
+ * of the four column words, LDM of the two weight words, 2 SXTB16, 8 SMLAD) against 14. The
+ * combined sums wrap mod 2^32 like the instruction; the difference is exact while |sum of s_k x_k|
+ * < 2^23, which TF_DSP_PAIR_CHUNK_STEPS steps of 4 values (at most 128 x 128 each) keep: the sums
+ * are taken every chunk.
+ */
+#define TF_DSP_STEP2X2P_BYTES 48
+#define TF_DSP_PAIR_CHUNK_STEPS 120
+
+#if TF_DSP_NATIVE
+#define TF_DSP_STEP2X2P \
+  "ldm %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+  "ldm %[w]!, {%[w0], %[w1]}\n\t" \
+  "sxtb16 %[e], %[w0]\n\t" \
+  "smlad %[aa], %[x0], %[e], %[aa]\n\t" \
+  "smlad %[ab], %[x1], %[e], %[ab]\n\t" \
+  "smlad %[ca], %[x0], %[w0], %[ca]\n\t" \
+  "smlad %[cb], %[x1], %[w0], %[cb]\n\t" \
+  "sxtb16 %[e], %[w1]\n\t" \
+  "smlad %[aa], %[x2], %[e], %[aa]\n\t" \
+  "smlad %[ab], %[x3], %[e], %[ab]\n\t" \
+  "smlad %[ca], %[x2], %[w1], %[ca]\n\t" \
+  "smlad %[cb], %[x3], %[w1], %[cb]\n\t"
+#endif
+
+/* Where tf_dsp_dot2x2p enters its loop: as tf_dsp_entry, in its own step size. */
+static inline int tf_dsp_entry_pairs(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2P_BYTES; }
+
+/* The column words of the first chunk: k4 / 4 steps mod TF_DSP_PAIR_CHUNK_STEPS (a whole chunk if
+ * 0), so that the first chunk's part-turn is the one tf_dsp_entry_pairs enters and the rest are
+ * whole chunks (TF_DSP_PAIR_CHUNK_STEPS is a multiple of TF_DSP_STEPS_PER_TURN). */
+static inline int tf_dsp_first_chunk(int k4) {
+  const int steps = (k4 >> 2) % TF_DSP_PAIR_CHUNK_STEPS;
+  return 4 * (steps ? steps : TF_DSP_PAIR_CHUNK_STEPS);
+}
+
+/* One channel pair of a pixel pair in the `pairs` layout: as tf_dsp_dot2x2 (starts, weights, then
+ * the four record words into `rec`; returns the blob past them). `end` is cols + k4, `first` the
+ * words of the first chunk (tf_dsp_first_chunk). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2p(const uint32_t *x, const int8_t *w, const uint32_t *end,
+                                                                          int first, int entry, int32_t *aa, int32_t *ab, int32_t *ba,
+                                                                          int32_t *bb, int32_t rec[4]) {
+  const int32_t start_r = (int32_t)TF_LOAD32(w), start_s = (int32_t)TF_LOAD32(w + 4);
+  w += 8;
+  int32_t sa = start_s, sb = start_s;
+#if TF_DSP_NATIVE
+  const uint32_t *stop = x + first;
+  register int32_t raa __asm__("r0") = start_r;
+  register int32_t rab __asm__("r1") = start_r;
+  register int32_t rca __asm__("r2") = start_r;
+  register int32_t rcb __asm__("r3") = start_r;
+  register uint32_t x0 __asm__("r4");
+  register uint32_t x1 __asm__("r5");
+  register uint32_t x2 __asm__("r6");
+  register uint32_t x3 __asm__("r8");
+  register uint32_t w0 __asm__("r9");
+  register uint32_t w1 __asm__("r10");
+  register uint32_t e __asm__("r11");
+  register const uint32_t *rx __asm__("r12") = x;
+  register const int8_t *rw __asm__("lr") = w;
+  for (;;) {
+    /* a chunk: the first turn entered `entry` bytes in (as tf_dsp_dot2x2; 0 after the first chunk) */
+    e = (uint32_t)entry;
+    __asm__ volatile(
+        "11:\n\t"
+        "add pc, %[e]\n\t"
+        "nop\n\t"
+        "10:\n\t" TF_DSP_STEP2X2P
+        "12:\n\t" TF_DSP_STEP2X2P TF_DSP_STEP2X2P TF_DSP_STEP2X2P TF_DSP_STEP2X2P TF_DSP_STEP2X2P TF_DSP_STEP2X2P TF_DSP_STEP2X2P "13:\n\t"
+        ".if (10b - 11b) != 4\n\t"
+        ".error \"tf_dsp_dot2x2p: the loop must start 4 bytes past ADD PC (where PC reads)\"\n\t"
+        ".endif\n\t"
+        ".if (12b - 10b) != %c[step]\n\t"
+        ".error \"tf_dsp_dot2x2p: TF_DSP_STEP2X2P is no longer TF_DSP_STEP2X2P_BYTES of code (tf_dsp_entry_pairs)\"\n\t"
+        ".endif\n\t"
+        ".if (13b - 10b) != %c[step] * %c[steps]\n\t"
+        ".error \"tf_dsp_dot2x2p: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_pairs)\"\n\t"
+        ".endif\n\t"
+        "ldr %[e], %[stop]\n\t"
+        "cmp %[x], %[e]\n\t"
+        "bne 10b\n\t"
+        : [aa] "+&r"(raa), [ab] "+&r"(rab), [ca] "+&r"(rca), [cb] "+&r"(rcb), [x] "+&r"(rx), [w] "+&r"(rw), [x0] "=&r"(x0), [x1] "=&r"(x1),
+          [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "+&r"(e)
+        : [stop] "m"(stop), [step] "i"(TF_DSP_STEP2X2P_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
+        : "cc", "memory");
+    sa += (int32_t)((uint32_t)rca - (uint32_t)raa) >> 8;
+    sb += (int32_t)((uint32_t)rcb - (uint32_t)rab) >> 8;
+    if (rx == end) break;
+    rca = raa;
+    rcb = rab;
+    entry = 0;
+    stop = rx + 4 * TF_DSP_PAIR_CHUNK_STEPS;
+  }
+  *aa = raa;
+  *ab = rab;
+  w = rw;
+#else
+  (void)entry;
+  int32_t ra = start_r, rb = start_r;
+  for (const uint32_t *stop = x + first;; stop = x + 4 * TF_DSP_PAIR_CHUNK_STEPS) {
+    int32_t ca = ra, cb = rb;
+    for (; x < stop; x += 4, w += 8) {
+      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
+      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
+      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
+      ca = tf_smlad(x[0], w0, ca);
+      cb = tf_smlad(x[1], w0, cb);
+      ra = tf_smlad(x[2], tf_sxtb16(w1), ra);
+      rb = tf_smlad(x[3], tf_sxtb16(w1), rb);
+      ca = tf_smlad(x[2], w1, ca);
+      cb = tf_smlad(x[3], w1, cb);
+    }
+    sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
+    sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
+    if (x == end) break;
+  }
+  *aa = ra;
+  *ab = rb;
+#endif
+  *ba = sa;
+  *bb = sb;
+  for (int i = 0; i < 4; ++i, w += 4) rec[i] = (int32_t)TF_LOAD32(w);
+  return w;
+}
+
 /* Where tf_dsp_dot2x2 enters its loop for k4 values: the code bytes of the steps to skip so that the
  * first turn runs (k4 / 4) mod TF_DSP_STEPS_PER_TURN of them (all of them at 0); unused on the host. */
 static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2_BYTES; }
@@ -146,14 +275,19 @@ static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PE
  * its k4 weights, { m, P } (records of TF_RQ_FIELDS words split around the weights, in the order
  * the loop reads them). `*endp` is cols + k4.
  */
-static inline __attribute__((always_inline)) void tf_dsp_pair_channels(const uint32_t *cols, int k4, int entry, const uint32_t *const *endp,
-                                                                       const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out_a,
-                                                                       int8_t *out_b, const int fast, const int full) {
+static inline __attribute__((always_inline)) void tf_dsp_pair_channels_in(const uint32_t *cols, int k4, int entry,
+                                                                          const uint32_t *const *endp, const int8_t *w, int out_c,
+                                                                          const tf_rq_t *rq, int8_t *out_a, int8_t *out_b, const int fast,
+                                                                          const int full, const int pairs) {
   /* pixel B's outputs from pixel A's: one pointer (out_b may be the twin in the scratch) */
   const intptr_t gap = (intptr_t)out_b - (intptr_t)out_a;
   for (int8_t *const end_a = out_a + (out_c & ~1); out_a < end_a; out_a += 2) {
     int32_t aa, ab, ba, bb, rec[4];
-    w = tf_dsp_dot2x2(cols, w, k4, entry, endp, &aa, &ab, &ba, &bb, rec);
+    if (pairs) {
+      w = tf_dsp_dot2x2p(cols, w, *endp, tf_dsp_first_chunk(k4), entry, &aa, &ab, &ba, &bb, rec);
+    } else {
+      w = tf_dsp_dot2x2(cols, w, k4, entry, endp, &aa, &ab, &ba, &bb, rec);
+    }
     const int32_t ma = rec[0], pa = rec[1], mb = rec[2], pb = rec[3];
     const int8_t raa = tf_dsp_rq(aa, ma, pa, rq, fast, full), rab = tf_dsp_rq(ab, ma, pa, rq, fast, full);
     const int8_t rba = tf_dsp_rq(ba, mb, pb, rq, fast, full), rbb = tf_dsp_rq(bb, mb, pb, rq, fast, full);
@@ -178,6 +312,13 @@ static inline __attribute__((always_inline)) void tf_dsp_pair_channels(const uin
     *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
     *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
   }
+}
+
+/* The same in the plain layout (DEPTHWISE_CONV_2D's one-channel kernel). */
+static inline __attribute__((always_inline)) void tf_dsp_pair_channels(const uint32_t *cols, int k4, int entry, const uint32_t *const *endp,
+                                                                       const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out_a,
+                                                                       int8_t *out_b, const int fast, const int full) {
+  tf_dsp_pair_channels_in(cols, k4, entry, endp, w, out_c, rq, out_a, out_b, fast, full, 0);
 }
 
 /* The int8 values of a pixel pair (k4 each, a multiple of 4) as SXTB16 halves into columns: per
@@ -244,13 +385,14 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *col
  */
 static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(const int8_t *in, int pixels, int k4, const int8_t *w, int out_c,
                                                                         const tf_rq_t *rq, int8_t *out, uint32_t *cols, const int fast,
-                                                                        const int full) {
+                                                                        const int full, const int pairs) {
   const uint32_t *const end = cols + k4;
-  const int entry = tf_dsp_entry(k4);
+  const int entry = pairs ? tf_dsp_entry_pairs(k4) : tf_dsp_entry(k4);
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
     const int pair = p + 1 < pixels;
     tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
-    tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : (int8_t *)(void *)(cols + k4), fast, full);
+    tf_dsp_pair_channels_in(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : (int8_t *)(void *)(cols + k4), fast, full,
+                            pairs);
   }
 }
 
@@ -304,13 +446,13 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
  */
 static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                      const int8_t *w, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
-                                                                     const int fast, const int full) {
+                                                                     const int fast, const int full, const int pairs) {
   const int k4 = g->k4;
   const int run = g->k_w * g->in_c;
   const int out_c = g->out_c;
   const int by_rows = (g->in_c & 3) == 0;
   const uint32_t *const end = cols + k4;
-  const int entry = tf_dsp_entry(k4);
+  const int entry = pairs ? tf_dsp_entry_pairs(k4) : tf_dsp_entry(k4);
   int8_t *const row_a = (int8_t *)(void *)(cols + k4);
   int8_t *const row_b = row_a + k4;
   int8_t *const twin = row_b + k4;
@@ -348,7 +490,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
         }
         tf_dsp_pack_pair(cols, row_a, pair ? row_b : row_a, k4);
       }
-      tf_dsp_pair_channels(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full);
+      tf_dsp_pair_channels_in(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full, pairs);
       out += pair ? 2 * out_c : out_c;
     }
   }

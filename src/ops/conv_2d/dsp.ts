@@ -111,6 +111,54 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
   return out;
 }
 
+/**
+ * Below this many values per output (k4) a pair's fixed costs (the chunked extraction of the second
+ * channel) outweigh the 2 instructions a step of 4 values saves: such layers keep the interleaved
+ * layout. Measured on the M4 sweep: 1x1 over 32 channels 1.22 -> 1.25 instructions/MAC in pairs,
+ * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
+ */
+export const PAIRS_MIN_K4 = 128;
+/** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
+export const PAIRS_MIN_K4_POINTWISE = 64;
+
+/** Whether a layer of k4 values per output takes the `pairs` layout when its weights fit it. */
+export function pairsPay(k4: number, pointwise: boolean): boolean {
+  return k4 >= (pointwise ? PAIRS_MIN_K4_POINTWISE : PAIRS_MIN_K4);
+}
+
+/**
+ * Whether the rows fit conv_2d_dsp.h's `pairs` layout: every lane r_k + 256 s_k of a channel pair in
+ * int16 (all but s_k = -128 under a negative r_k, which TFLite's symmetric int8 weights never hold).
+ */
+export function channelPairsFit(rows: Int8Array, count: number, k4: number): boolean {
+  for (let r = 0; r + 2 <= count; r += 2) {
+    for (let k = 0; k < k4; k++) if (rows[(r + 1) * k4 + k] === -128 && rows[r * k4 + k]! < 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Rows (k4 int8 each) in conv_2d_dsp.h's `pairs` layout: per channel pair (r, s) and four values
+ * k..k+3 two words of int16 lanes r + 256 s, lanes (k, k+2) then (k+1, k+3) (bytes r, s - [r < 0]);
+ * an odd last row as it is. Same size as the input.
+ */
+export function halfwordPairs(rows: Int8Array, count: number, k4: number): Int8Array {
+  const out = new Int8Array(count * k4);
+  let at = 0;
+  let r = 0;
+  for (; r + 2 <= count; r += 2) {
+    for (let g = 0; g < k4; g += 4) {
+      for (const j of [0, 2, 1, 3]) {
+        const lo = rows[r * k4 + g + j]!;
+        out[at++] = lo;
+        out[at++] = rows[(r + 1) * k4 + g + j]! - (lo < 0 ? 1 : 0);
+      }
+    }
+  }
+  if (r < count) out.set(rows.subarray(r * k4, (r + 1) * k4), at);
+  return out;
+}
+
 export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -126,18 +174,21 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   // the input offset folds into the start values: im2col pads with the input zero point
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
-  const rows = interleavedPairs(direct ? filter : paddedRows(filter, p.outC, k, k4), p.outC, k4);
+  const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
+  const pairs = pairsPay(k4, direct) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
+  const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
+  const pairsTag = pairs ? '_pairs' : '';
   ctx.defineOnce(
-    `tf_dsp_${direct ? 'pointwise' : 'im2col'}_${mode.mode}`,
-    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, ...mode }),
+    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${mode.mode}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, ...mode }),
   );
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization`,
+    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization`,
     fnName: ctx.fnName,
     pointwise: direct,
     input: ctx.input(0),
@@ -148,6 +199,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     weights,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
     mode: mode.mode,
+    pairsTag,
   });
 }
 

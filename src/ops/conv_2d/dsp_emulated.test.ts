@@ -6,7 +6,8 @@
  * every entry into the eight-step loop (k4 / 4 mod 8 = 0..7, k4 from 4 to 144), odd output channel
  * counts, odd pixel counts (the last pixel paired with itself), batches, every requantization mode
  * (SMMLAR with and without an activation clamp, the exact 64-bit path), per-tensor and per-channel
- * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4).
+ * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4); the last
+ * model runs the two-channels-in-one-halfword loop over one to three extraction chunks.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -124,6 +125,21 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
       13,
     ),
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/],
+  },
+  {
+    // k4 over one extraction chunk of the halfword pairs (TF_DSP_PAIR_CHUNK_STEPS: 480 values)
+    note: 'two channels in one halfword: k4 576 (2 chunks), 132, 1188 (3 chunks, exact path), odd channels',
+    graph: convChain(
+      'dsp_conv_d',
+      [1, 4, 5, 64],
+      [
+        { outC: 33, k: 3, padding: 'SAME', perChannel: true },
+        { outC: 132, activation: 'RELU' },
+        { outC: 7, k: 3, padding: 'SAME', huge: true },
+      ],
+      14,
+    ),
+    kinds: [/in one halfword/, /Arm DSP: im2col/, /exact 64-bit/],
   },
 ];
 
