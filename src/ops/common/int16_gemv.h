@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "fixedpoint.h"
 #include "fixedpoint64.h"
+#include "int16_requant.h"
 
 #define TF_S16_CHUNK 508
 
@@ -29,18 +30,21 @@ typedef struct {
   /* Q31 multiplier and shift: one per row when per_channel, else [0] for every row */
   const int32_t *multiplier;
   const int32_t *shift;
+  /* int16_requant.h's 32-bit multiplier F per row (0: the 64-bit form), indexed as multiplier */
+  const int32_t *fast;
   int32_t per_channel;
   /* the fused activation's clamp range */
   int32_t act_min, act_max;
 } tf_s16_rq_t;
 
-static inline int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q) {
+/* `dsp` (a constant) picks SMMULR for the 32-bit form */
+static inline __attribute__((always_inline)) int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q, const int dsp) {
   const int c = q->per_channel ? row : 0;
   int32_t v;
   if (q->bias32) {
     v = tf_mbqm((int32_t)(uint32_t)((uint64_t)sum + (uint32_t)q->bias32[row]), q->multiplier[c], q->shift[c]);
   } else {
-    v = tf_mbqm64(q->bias64 ? sum + q->bias64[row] : sum, q->multiplier[c], q->shift[c]);
+    v = tf_s16_mbqm64(q->bias64 ? sum + q->bias64[row] : sum, q->multiplier[c], q->shift[c], q->fast[c], dsp);
   }
   return (int16_t)tf_clamp(v, q->act_min, q->act_max);
 }
@@ -69,8 +73,8 @@ static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, con
       s0 += a0;
       s1 += a1;
     }
-    out[r] = tf_s16_requantize(s0, r, q);
-    out[r + 1] = tf_s16_requantize(s1, r + 1, q);
+    out[r] = tf_s16_requantize(s0, r, q, 0);
+    out[r + 1] = tf_s16_requantize(s1, r + 1, q, 0);
   }
   if (rows & 1) {
     const int r = rows - 1;
@@ -81,7 +85,7 @@ static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, con
       for (int k = 0; k < n; ++k) a += w[k0 + k] * x[k0 + k];
       s += a;
     }
-    out[r] = tf_s16_requantize(s, r, q);
+    out[r] = tf_s16_requantize(s, r, q, 0);
   }
 }
 
