@@ -14,6 +14,7 @@
 #ifndef TF_INT16_GEMV_H
 #define TF_INT16_GEMV_H
 #include <stdint.h>
+#include <string.h> /* the CONV_2D variants' im2col copies */
 #include "fixedpoint.h"
 #include "fixedpoint64.h"
 #include "int16_requant.h"
@@ -38,7 +39,7 @@ typedef struct {
 } tf_s16_rq_t;
 
 /* `dsp` (a constant) picks SMMULR for the 32-bit form */
-static inline __attribute__((always_inline)) int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q, const int dsp) {
+static inline int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q, const int dsp) {
   const int c = q->per_channel ? row : 0;
   int32_t v;
   if (q->bias32) {
@@ -63,12 +64,15 @@ static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, con
     int64_t s0 = 0, s1 = 0;
     for (int k0 = 0; k0 < depth; k0 += TF_S16_CHUNK) {
       const int n = depth - k0 < TF_S16_CHUNK ? depth - k0 : TF_S16_CHUNK;
-      const int16_t *xp = x + k0;
+      /* indices from -n up to 0 off the chunk's ends: the loop tests the count's own flags, and no
+       * bound or constant needs a register of its own */
+      const int16_t *const xe = x + k0 + n;
+      const int8_t *const e0 = w0 + k0 + n, *const e1 = w1 + k0 + n;
       int32_t a0 = 0, a1 = 0;
-      for (int k = 0; k < n; ++k) {
-        const int32_t xv = xp[k];
-        a0 += w0[k0 + k] * xv;
-        a1 += w1[k0 + k] * xv;
+      for (int k = -n; k != 0; ++k) {
+        const int32_t xv = xe[k];
+        a0 += e0[k] * xv;
+        a1 += e1[k] * xv;
       }
       s0 += a0;
       s1 += a1;

@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) int32_t tf_s16_rq_fast(int32_t x, i
 
 /* tf_mbqm64(x, multiplier, shift), through the 32-bit form when x fits int32 and f (the channel's F)
  * is not 0. */
-static inline __attribute__((always_inline)) int32_t tf_s16_mbqm64(int64_t x, int32_t multiplier, int shift, int32_t f, const int dsp) {
+static inline int32_t tf_s16_mbqm64(int64_t x, int32_t multiplier, int shift, int32_t f, const int dsp) {
   if (f != 0 && x == (int64_t)(int32_t)x) return tf_s16_rq_fast((int32_t)x, f, dsp);
   return tf_mbqm64(x, multiplier, shift);
 }

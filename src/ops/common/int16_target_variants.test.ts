@@ -15,6 +15,7 @@ import { selectVariant } from '../variant.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { int16Cases } from '../../../test/helpers/int16_cases.ts';
 import { randomInt, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { int16BoundaryCase } from '../../../test/helpers/int16_boundary_cases.ts';
 
 const ISAS: [string, KernelIsa][] = [
   ['arm-dsp', { dsp: true }],
@@ -77,67 +78,6 @@ function longCase(rand: () => number, k: number) {
   return { graph, op, inputs: [Int16Array.from({ length: batches * depth }, () => extreme(rand, -32768, 32767))] };
 }
 
-/**
- * A random layer whose channels straddle int16_requant.h's fast / 64-bit boundary: per-channel
- * effective scales 2^-21..2^2 (shifts -20..+2, the 32-bit form covering -17..-1), int64 biases near
- * either int32 limit (sum plus bias on both sides of it) or small, full-range inputs and weights:
- * CONV_2D (k 1-3, 3-24 channels), DEPTHWISE_CONV_2D (multiplier 1) or FULLY_CONNECTED (4-600 inputs).
- */
-function boundaryCase(rand: () => number, k: number) {
-  const kind = (['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'] as const)[k % 3]!;
-  const outC = randomInt(rand, 4, 12);
-  const inScale = 2 ** -12;
-  const outScale = 2 ** -3;
-  // effective scale inScale * wScale / outScale = 2^e: wScale = 2^e * outScale / inScale
-  const wScale = Array.from({ length: outC }, () => 2 ** (-21 + 23 * rand()) * (outScale / inScale));
-  const bias = BigInt64Array.from({ length: outC }, () => {
-    const r = rand();
-    const limit = r < 0.4 ? 2 ** 31 : r < 0.8 ? -(2 ** 31) : 0;
-    return BigInt(limit + randomInt(rand, -(2 ** 26), 2 ** 26));
-  });
-  const input = (n: number) => Int16Array.from({ length: n }, () => extreme(rand, -32768, 32767));
-  const weights = (n: number) => Int8Array.from({ length: n }, () => randomInt(rand, -128, 127));
-  const biasTensor = { shape: [outC], dtype: 'int64' as const, data: bias };
-  if (kind === 'FULLY_CONNECTED') {
-    const depth = randomInt(rand, 4, 600);
-    const { graph, op } = singleOpGraph(
-      kind,
-      [
-        { shape: [1, depth], dtype: 'int16', scale: inScale, zeroPoint: 0 },
-        { shape: [outC, depth], scale: wScale[0]!, zeroPoint: 0, data: weights(outC * depth) },
-        biasTensor,
-      ],
-      [{ shape: [1, outC], dtype: 'int16', scale: outScale, zeroPoint: 0 }],
-      { activation: 'NONE', keepNumDims: false },
-    );
-    return { graph, op, inputs: [input(depth)] };
-  }
-  const kh = randomInt(rand, 1, 3);
-  const kw = randomInt(rand, 1, 3);
-  const [h, w] = [randomInt(rand, 3, 6), randomInt(rand, 3, 6)];
-  const inC = kind === 'CONV_2D' ? randomInt(rand, 3, 24) : outC;
-  const wShape = kind === 'CONV_2D' ? [outC, kh, kw, inC] : [1, kh, kw, outC];
-  const { graph, op } = singleOpGraph(
-    kind,
-    [
-      { shape: [1, h, w, inC], dtype: 'int16', scale: inScale, zeroPoint: 0 },
-      { shape: wShape, scale: wScale, zeroPoint: wScale.map(() => 0), axis: kind === 'CONV_2D' ? 0 : 3, data: weights(outC * kh * kw * inC) },
-      biasTensor,
-    ],
-    [{ shape: [1, h, w, outC], dtype: 'int16', scale: outScale, zeroPoint: 0 }],
-    {
-      padding: 'SAME',
-      strideH: 1,
-      strideW: 1,
-      dilationH: 1,
-      dilationW: 1,
-      activation: 'NONE',
-      ...(kind === 'DEPTHWISE_CONV_2D' ? { depthMultiplier: 1 } : {}),
-    },
-  );
-  return { graph, op, inputs: [input(h * w * inC)] };
-}
-
 describe('16x8 target variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) against the int16 reference', () => {
   for (const [family, isa] of ISAS) {
     it(`${family}: 40 random layers of each op equal the reference, each run by the ${family} variant`, () => {
@@ -165,7 +105,7 @@ describe('16x8 target variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) aga
     it(`${family}: 30 random layers with channels on both sides of the 32-bit requantization's bounds (shifts, sums near the int32 limits) equal the reference`, () => {
       const rand = rng(1613);
       const defs = { CONV_2D: conv, DEPTHWISE_CONV_2D: depthwise, FULLY_CONNECTED: fc } as const;
-      const cases = Array.from({ length: 30 }, (_, k) => boundaryCase(rand, k)).map((c) => ({
+      const cases = Array.from({ length: 30 }, (_, k) => int16BoundaryCase(rand, k)).map((c) => ({
         def: defs[c.op.kind as keyof typeof defs],
         ...c,
         isa,
