@@ -16,6 +16,7 @@ import { runModel } from '../../run/run.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { rng } from '../../../test/helpers/op_harness.ts';
+import { int16BoundaryCase } from '../../../test/helpers/int16_boundary_cases.ts';
 import { generators } from '../../../test/fuzz/ops/int16.ts';
 
 /** One graph of independent generated layers, each with its own input and output. */
@@ -38,6 +39,9 @@ function inputs(graph: Graph, seed: number): Uint8Array[][] {
 }
 
 const LAYERS = ['conv2d-int16', 'conv2d-int16', 'conv2d-int16', 'depthwise-int16', 'depthwise-int16', 'fc-int16', 'fc-int16'];
+
+/** CONV_2D only: the Arm DSP kernel's two-pixel blocks, odd pixel counts, odd filters and left-over inputs */
+const CONV_LAYERS = Array.from({ length: 10 }, () => 'conv2d-int16');
 
 const BOARDS: { target: string; board: string; tools: string[] }[] = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
@@ -65,5 +69,28 @@ for (const { target, board, tools } of BOARDS) {
         expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
       });
     }
+
+    it('6 generated layers across the 32-bit requantization bounds (shifts, sums near the int32 limits) are bit-exact with the reference', async () => {
+      const rand = rng(4242);
+      for (let k = 0; k < 6; k++) {
+        const { graph, inputs: xs } = int16BoundaryCase(rand, k);
+        const path = join(dir, `int16_boundary_${k}.tflite`);
+        saveTflite(path, graph);
+        const report = await runModel(path, { target, board, cases: [xs.map((x) => new Uint8Array(x.buffer))] });
+        expect(
+          report.cases.map((c) => c.matchesReference),
+          graph.name,
+        ).to.deep.equal([true]);
+      }
+    });
+
+    it(`a generated model of ${CONV_LAYERS.length} CONV_2D layers is bit-exact with the reference`, async () => {
+      const graph = generatedModel('int16_conv_variants', 3, CONV_LAYERS);
+      const path = join(dir, `${graph.name}.tflite`);
+      saveTflite(path, graph);
+      const cases = inputs(graph, 3);
+      const report = await runModel(path, { target, board, cases });
+      expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
+    });
   });
 }

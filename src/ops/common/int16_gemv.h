@@ -14,8 +14,10 @@
 #ifndef TF_INT16_GEMV_H
 #define TF_INT16_GEMV_H
 #include <stdint.h>
+#include <string.h> /* the CONV_2D variants' im2col copies */
 #include "fixedpoint.h"
 #include "fixedpoint64.h"
+#include "int16_requant.h"
 
 #define TF_S16_CHUNK 508
 
@@ -29,18 +31,21 @@ typedef struct {
   /* Q31 multiplier and shift: one per row when per_channel, else [0] for every row */
   const int32_t *multiplier;
   const int32_t *shift;
+  /* int16_requant.h's 32-bit multiplier F per row (0: the 64-bit form), indexed as multiplier */
+  const int32_t *fast;
   int32_t per_channel;
   /* the fused activation's clamp range */
   int32_t act_min, act_max;
 } tf_s16_rq_t;
 
-static inline int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q) {
+/* `dsp` (a constant) picks SMMULR for the 32-bit form */
+static inline int16_t tf_s16_requantize(int64_t sum, int row, const tf_s16_rq_t *q, const int dsp) {
   const int c = q->per_channel ? row : 0;
   int32_t v;
   if (q->bias32) {
     v = tf_mbqm((int32_t)(uint32_t)((uint64_t)sum + (uint32_t)q->bias32[row]), q->multiplier[c], q->shift[c]);
   } else {
-    v = tf_mbqm64(q->bias64 ? sum + q->bias64[row] : sum, q->multiplier[c], q->shift[c]);
+    v = tf_s16_mbqm64(q->bias64 ? sum + q->bias64[row] : sum, q->multiplier[c], q->shift[c], q->fast[c], dsp);
   }
   return (int16_t)tf_clamp(v, q->act_min, q->act_max);
 }
@@ -59,18 +64,21 @@ static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, con
     int64_t s0 = 0, s1 = 0;
     for (int k0 = 0; k0 < depth; k0 += TF_S16_CHUNK) {
       const int n = depth - k0 < TF_S16_CHUNK ? depth - k0 : TF_S16_CHUNK;
-      const int16_t *xp = x + k0;
+      /* indices from -n up to 0 off the chunk's ends: the loop tests the count's own flags, and no
+       * bound or constant needs a register of its own */
+      const int16_t *const xe = x + k0 + n;
+      const int8_t *const e0 = w0 + k0 + n, *const e1 = w1 + k0 + n;
       int32_t a0 = 0, a1 = 0;
-      for (int k = 0; k < n; ++k) {
-        const int32_t xv = xp[k];
-        a0 += w0[k0 + k] * xv;
-        a1 += w1[k0 + k] * xv;
+      for (int k = -n; k != 0; ++k) {
+        const int32_t xv = xe[k];
+        a0 += e0[k] * xv;
+        a1 += e1[k] * xv;
       }
       s0 += a0;
       s1 += a1;
     }
-    out[r] = tf_s16_requantize(s0, r, q);
-    out[r + 1] = tf_s16_requantize(s1, r + 1, q);
+    out[r] = tf_s16_requantize(s0, r, q, 0);
+    out[r + 1] = tf_s16_requantize(s1, r + 1, q, 0);
   }
   if (rows & 1) {
     const int r = rows - 1;
@@ -81,7 +89,7 @@ static __attribute__((unused)) void tf_s16_gemv(const int16_t *x, int depth, con
       for (int k = 0; k < n; ++k) a += w[k0 + k] * x[k0 + k];
       s += a;
     }
-    out[r] = tf_s16_requantize(s, r, q);
+    out[r] = tf_s16_requantize(s, r, q, 0);
   }
 }
 

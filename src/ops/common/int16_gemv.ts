@@ -26,6 +26,19 @@ export function pairOrderRows(rows: Int8Array, count: number, rowLength: number)
   return out;
 }
 
+/**
+ * int16_requant.h's per-channel 32-bit multipliers: F = m · 2^(32 − ts) for TFLite's 15-bit reduced
+ * multiplier m and ts = 15 − shift in [16, 32] (then (x·m + 2^(ts−1)) >> ts = (x·F + 2^31) >> 32 for
+ * every int32 x), else 0 (the kernels keep the 64-bit form for that channel).
+ */
+export function int16FastMultipliers(multiplier: ArrayLike<number>, shift: ArrayLike<number>): number[] {
+  return Array.from(multiplier, (m, i) => {
+    const reduced = m < 0x7fff0000 ? (m + (1 << 15)) >> 16 : 0x7fff;
+    const totalShift = 15 - shift[i]!;
+    return totalShift >= 16 && totalShift <= 32 && reduced > 0 ? reduced * 2 ** (32 - totalShift) : 0;
+  });
+}
+
 /** One layer's matrix-vector product, as the kernel sees it. */
 export interface Int16GemvLayer {
   /** weight rows (output channels) */
@@ -58,22 +71,29 @@ export function int16GemvWeights(family: Int16GemvFamily, weights: Int8Array, ro
 
 /**
  * The declarations a layer function needs before calling the kernel: `rq` (tf_s16_rq_t) and the
- * weights' symbol; `call(x, out)` is the C statement of one product.
+ * weights' symbol (unless the caller passes its own); `call(x, out)` is the C statement of one product.
  */
 export function int16GemvSetup(
   family: Int16GemvFamily,
   layer: Int16GemvLayer,
   ctx: LayerEmitContext,
   biasPointer: string | undefined,
+  /** the weights' symbol when the caller lays them out for its own kernel */
+  weightsSymbol?: string,
 ): { decls: string; call: (x: string, out: string) => string } {
   const perChannel = Array.from(layer.multiplier).some((m, i) => m !== layer.multiplier[0] || layer.shift[i] !== layer.shift[0]);
   const table = (suffix: string, values: ArrayLike<number>) => (perChannel ? ctx.addConst(suffix, 'int32_t', values) : `${suffix}_one`);
   const mult = table('mult', layer.multiplier);
   const shift = table('shift', layer.shift);
-  const weights = family === 'arm-dsp' ? ctx.addConst('w16', 'int8_t', int16GemvWeights(family, layer.weights, layer.rows, layer.depth)) : ctx.input(1);
+  const fastValues = int16FastMultipliers(layer.multiplier, layer.shift);
+  const fast = table('fast', fastValues);
+  const weights =
+    weightsSymbol ?? (family === 'arm-dsp' ? ctx.addConst('w16', 'int8_t', int16GemvWeights(family, layer.weights, layer.rows, layer.depth)) : ctx.input(1));
   const decls = [
-    ...(perChannel ? [] : [`  static const int32_t mult_one[1] = { ${layer.multiplier[0]} }, shift_one[1] = { ${layer.shift[0]} };`]),
-    `  const tf_s16_rq_t rq = { ${layer.bias === 'int64' ? biasPointer : '0'}, ${layer.bias === 'int32' ? biasPointer : '0'}, ${mult}, ${shift}, ${perChannel ? 1 : 0}, ${layer.actMin}, ${layer.actMax} };`,
+    ...(perChannel
+      ? []
+      : [`  static const int32_t mult_one[1] = { ${layer.multiplier[0]} }, shift_one[1] = { ${layer.shift[0]} }, fast_one[1] = { ${fastValues[0]} };`]),
+    `  const tf_s16_rq_t rq = { ${layer.bias === 'int64' ? biasPointer : '0'}, ${layer.bias === 'int32' ? biasPointer : '0'}, ${mult}, ${shift}, ${fast}, ${perChannel ? 1 : 0}, ${layer.actMin}, ${layer.actMax} };`,
   ].join('\n');
   const kernel = family === 'arm-dsp' ? 'tf_s16_gemv_dsp' : 'tf_s16_gemv';
   return { decls, call: (x, out) => `${kernel}(${x}, ${layer.depth}, ${weights}, ${layer.rows}, &rq, ${out});` };

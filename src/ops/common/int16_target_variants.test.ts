@@ -15,6 +15,7 @@ import { selectVariant } from '../variant.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import { int16Cases } from '../../../test/helpers/int16_cases.ts';
 import { randomInt, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { int16BoundaryCase } from '../../../test/helpers/int16_boundary_cases.ts';
 
 const ISAS: [string, KernelIsa][] = [
   ['arm-dsp', { dsp: true }],
@@ -99,6 +100,18 @@ describe('16x8 target variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) aga
       const rand = rng(7);
       const cases = Array.from({ length: 16 }, (_, k) => longCase(rand, k));
       expectCMatchesReference(cases.map((c) => ({ def: c.op.kind === 'CONV_2D' ? conv : fc, ...c, isa })));
+    });
+
+    it(`${family}: 30 random layers with channels on both sides of the 32-bit requantization's bounds (shifts, sums near the int32 limits) equal the reference`, () => {
+      const rand = rng(1613);
+      const defs = { CONV_2D: conv, DEPTHWISE_CONV_2D: depthwise, FULLY_CONNECTED: fc } as const;
+      const cases = Array.from({ length: 30 }, (_, k) => int16BoundaryCase(rand, k)).map((c) => ({
+        def: defs[c.op.kind as keyof typeof defs],
+        ...c,
+        isa,
+      }));
+      for (const c of cases) expect(selectVariant(c.def, c.def.prepare(c.graph, c.op), isa).name, c.graph.name).to.match(new RegExp(`^${family} int16`));
+      expectCMatchesReference(cases);
     });
   }
 });

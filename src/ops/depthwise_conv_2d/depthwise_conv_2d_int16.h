@@ -3,8 +3,8 @@
  * per output pixel, four channels at a time hold their sums in registers over the window's taps (the
  * input and the filter both channel-contiguous), then the left-over 1-3 channels one by one. Sums are
  * int32: at most 511 taps (the variant's `applies`) of products of at most 128 * 32768 = 2^22, so
- * below 2^31 and exactly TFLite Micro's int64 sum; the requantization is fixedpoint64.h's tf_mbqm64,
- * as the portable kernel. The Arm DSP twin reads two int16 channels per word and the filter's four
+ * below 2^31 and exactly TFLite Micro's int64 sum; the requantization is TFLite Micro's 64-bit one,
+ * through int16_requant.h's 32-bit form where the sum plus bias fits int32. The Arm DSP twin reads two int16 channels per word and the filter's four
  * weights per word, stored w0 w2 w1 w3 (SXTB16: (w0, w1), ROR 8: (w2, w3)), and multiplies lanes with
  * SMLABB / SMLATT; the plain one (Armv6-M, RV32) reads the model's filter. */
 #ifndef TF_DEPTHWISE_CONV_2D_INT16_H
@@ -13,6 +13,7 @@
 #include "dsp.h"
 #include "fixedpoint.h"
 #include "fixedpoint64.h"
+#include "int16_requant.h"
 
 /* One layer's geometry and requantization. */
 typedef struct {
@@ -22,14 +23,16 @@ typedef struct {
   const int64_t *bias;
   /* Q31 multiplier and shift: per channel when per_channel, else [0] for all */
   const int32_t *multiplier, *shift;
+  /* int16_requant.h's 32-bit multiplier F per channel (0: the 64-bit form), indexed as multiplier */
+  const int32_t *fast;
   int32_t per_channel;
   int32_t act_min, act_max;
 } tf_s16_dw_t;
 
-static inline int16_t tf_s16_dw_requantize(int32_t sum, int c, const tf_s16_dw_t *p) {
+static inline __attribute__((always_inline)) int16_t tf_s16_dw_requantize(int32_t sum, int c, const tf_s16_dw_t *p, const int dsp) {
   const int k = p->per_channel ? c : 0;
   const int64_t x = p->bias ? (int64_t)sum + p->bias[c] : (int64_t)sum;
-  return (int16_t)tf_clamp(tf_mbqm64(x, p->multiplier[k], p->shift[k]), p->act_min, p->act_max);
+  return (int16_t)tf_clamp(tf_s16_mbqm64(x, p->multiplier[k], p->shift[k], p->fast[k], dsp), p->act_min, p->act_max);
 }
 
 static inline __attribute__((always_inline)) void tf_s16_dw_body(const int16_t *input, const int8_t *w, const tf_s16_dw_t *p, int16_t *out,
@@ -73,10 +76,10 @@ static inline __attribute__((always_inline)) void tf_s16_dw_body(const int16_t *
               }
             }
           }
-          out[c] = tf_s16_dw_requantize(a0, c, p);
-          out[c + 1] = tf_s16_dw_requantize(a1, c + 1, p);
-          out[c + 2] = tf_s16_dw_requantize(a2, c + 2, p);
-          out[c + 3] = tf_s16_dw_requantize(a3, c + 3, p);
+          out[c] = tf_s16_dw_requantize(a0, c, p, dsp);
+          out[c + 1] = tf_s16_dw_requantize(a1, c + 1, p, dsp);
+          out[c + 2] = tf_s16_dw_requantize(a2, c + 2, p, dsp);
+          out[c + 3] = tf_s16_dw_requantize(a3, c + 3, p, dsp);
         }
         for (int j = 0; j < (C & 3); ++j) {
           const int c = 4 * blocks + j;
@@ -86,7 +89,7 @@ static inline __attribute__((always_inline)) void tf_s16_dw_body(const int16_t *
             const int8_t *wp = w + fy * filter_row + fx_lo * C + c;
             for (int fx = fx_lo; fx < fx_hi; ++fx, xp += x_step, wp += C) a += *wp * *xp;
           }
-          out[c] = tf_s16_dw_requantize(a, c, p);
+          out[c] = tf_s16_dw_requantize(a, c, p, dsp);
         }
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
-import { type Int16GemvFamily, pairOrderRows } from '../common/int16_gemv.ts';
+import { type Int16GemvFamily, int16FastMultipliers, pairOrderRows } from '../common/int16_gemv.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
@@ -174,10 +174,12 @@ function channelBlockVariant(family: Int16GemvFamily): KernelVariant<DepthwiseCo
       const perChannel = !isUniform(p);
       const mult = perChannel ? ctx.addConst('mult', 'int32_t', p.multiplier) : 'mult_one';
       const shift = perChannel ? ctx.addConst('shift', 'int32_t', p.shift) : 'shift_one';
+      const fastValues = int16FastMultipliers(p.multiplier, p.shift);
+      const fast = perChannel ? ctx.addConst('fast', 'int32_t', fastValues) : 'fast_one';
       const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;
       return `/* DEPTHWISE_CONV_2D 16x8 [${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] -> [${p.batches},${p.outH},${p.outW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW} pad ${p.padTop},${p.padLeft}, ${macCount} MACs (${family} int16: channel blocks of 4) */
 static void ${ctx.fnName}(void) {
-${perChannel ? '' : `  static const int32_t mult_one[1] = { ${p.multiplier[0]} }, shift_one[1] = { ${p.shift[0]} };\n`}  const tf_s16_dw_t p = { ${p.batches}, ${p.inH}, ${p.inW}, ${p.inC}, ${p.outH}, ${p.outW}, ${p.kH}, ${p.kW}, ${p.strideH}, ${p.strideW}, ${p.dilationH}, ${p.dilationW}, ${p.padTop}, ${p.padLeft}, ${p.hasBias ? ctx.input(2) : '0'}, ${mult}, ${shift}, ${perChannel ? 1 : 0}, ${p.actMin}, ${p.actMax} };
+${perChannel ? '' : `  static const int32_t mult_one[1] = { ${p.multiplier[0]} }, shift_one[1] = { ${p.shift[0]} }, fast_one[1] = { ${fastValues[0]} };\n`}  const tf_s16_dw_t p = { ${p.batches}, ${p.inH}, ${p.inW}, ${p.inC}, ${p.outH}, ${p.outW}, ${p.kH}, ${p.kW}, ${p.strideH}, ${p.strideW}, ${p.dilationH}, ${p.dilationW}, ${p.padTop}, ${p.padLeft}, ${p.hasBias ? ctx.input(2) : '0'}, ${mult}, ${shift}, ${fast}, ${perChannel ? 1 : 0}, ${p.actMin}, ${p.actMax} };
   ${family === 'arm-dsp' ? 'tf_s16_dw_dsp' : 'tf_s16_dw'}(${ctx.input(0)}, ${weights}, &p, ${ctx.output(0)});
 }
 `;

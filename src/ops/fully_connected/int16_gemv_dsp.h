@@ -40,10 +40,10 @@ static __attribute__((unused)) void tf_s16_gemv_dsp(const int16_t *x, int depth,
       s2 += a2;
       s3 += a3;
     } while (left > 0);
-    out[r] = tf_s16_requantize(s0, r, q);
-    out[r + 1] = tf_s16_requantize(s1, r + 1, q);
-    out[r + 2] = tf_s16_requantize(s2, r + 2, q);
-    out[r + 3] = tf_s16_requantize(s3, r + 3, q);
+    out[r] = tf_s16_requantize(s0, r, q, 1);
+    out[r + 1] = tf_s16_requantize(s1, r + 1, q, 1);
+    out[r + 2] = tf_s16_requantize(s2, r + 2, q, 1);
+    out[r + 3] = tf_s16_requantize(s3, r + 3, q, 1);
   }
   for (int j = 0; j < left; ++j) {
     const int r = 4 * blocks + j;
@@ -64,7 +64,7 @@ static __attribute__((unused)) void tf_s16_gemv_dsp(const int16_t *x, int depth,
       s += a;
     } while (left > 0);
     w += tail;
-    out[r] = tf_s16_requantize(s, r, q);
+    out[r] = tf_s16_requantize(s, r, q, 1);
   }
 }
 
