@@ -21,36 +21,35 @@
  * weights, a<pixel><row> += ... Each pixel's first input word and both weight words are loaded
  * first, then its second input word into the same registers, so 13 registers hold the loop: in C,
  * GCC spilled an accumulator to the stack every trip. */
-static inline __attribute__((always_inline)) void tf_s16_conv2_words(const int16_t **p0, const int16_t **p1, const int8_t **w, int n, int32_t *a00,
-                                                                    int32_t *a01, int32_t *a10, int32_t *a11) {
+static inline __attribute__((always_inline)) void tf_s16_conv2_words(const int16_t **p0, const int16_t **p1, const int8_t **w, int n,
+                                                                     int32_t *a00, int32_t *a01, int32_t *a10, int32_t *a11) {
 #if TF_DSP_NATIVE
   uint32_t xa, xb, wa, wb, t;
-  __asm__ volatile(
-      "1:\n\t"
-      "ldr %[xa], [%[p0]], #4\n\t"
-      "ldr %[xb], [%[p1]], #4\n\t"
-      "ldr %[wa], [%[w]], #4\n\t"
-      "ldr %[wb], [%[w]], #4\n\t"
-      "sxtb16 %[t], %[wa]\n\t"
-      "smlad %[a00], %[xa], %[t], %[a00]\n\t"
-      "smlad %[a10], %[xb], %[t], %[a10]\n\t"
-      "sxtb16 %[t], %[wb]\n\t"
-      "smlad %[a01], %[xa], %[t], %[a01]\n\t"
-      "smlad %[a11], %[xb], %[t], %[a11]\n\t"
-      "ldr %[xa], [%[p0]], #4\n\t"
-      "ldr %[xb], [%[p1]], #4\n\t"
-      "sxtb16 %[t], %[wa], ror #8\n\t"
-      "smlad %[a00], %[xa], %[t], %[a00]\n\t"
-      "smlad %[a10], %[xb], %[t], %[a10]\n\t"
-      "sxtb16 %[t], %[wb], ror #8\n\t"
-      "smlad %[a01], %[xa], %[t], %[a01]\n\t"
-      "smlad %[a11], %[xb], %[t], %[a11]\n\t"
-      "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t"
-      : [p0] "+r"(*p0), [p1] "+r"(*p1), [w] "+r"(*w), [n] "+r"(n), [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11),
-        [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
-      :
-      : "cc");
+  __asm__ volatile("1:\n\t"
+                   "ldr %[xa], [%[p0]], #4\n\t"
+                   "ldr %[xb], [%[p1]], #4\n\t"
+                   "ldr %[wa], [%[w]], #4\n\t"
+                   "ldr %[wb], [%[w]], #4\n\t"
+                   "sxtb16 %[t], %[wa]\n\t"
+                   "smlad %[a00], %[xa], %[t], %[a00]\n\t"
+                   "smlad %[a10], %[xb], %[t], %[a10]\n\t"
+                   "sxtb16 %[t], %[wb]\n\t"
+                   "smlad %[a01], %[xa], %[t], %[a01]\n\t"
+                   "smlad %[a11], %[xb], %[t], %[a11]\n\t"
+                   "ldr %[xa], [%[p0]], #4\n\t"
+                   "ldr %[xb], [%[p1]], #4\n\t"
+                   "sxtb16 %[t], %[wa], ror #8\n\t"
+                   "smlad %[a00], %[xa], %[t], %[a00]\n\t"
+                   "smlad %[a10], %[xb], %[t], %[a10]\n\t"
+                   "sxtb16 %[t], %[wb], ror #8\n\t"
+                   "smlad %[a01], %[xa], %[t], %[a01]\n\t"
+                   "smlad %[a11], %[xb], %[t], %[a11]\n\t"
+                   "subs %[n], %[n], #1\n\t"
+                   "bne 1b\n\t"
+                   : [p0] "+r"(*p0), [p1] "+r"(*p1), [w] "+r"(*w), [n] "+r"(n), [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10),
+                     [a11] "+r"(*a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
+                   :
+                   : "cc");
 #else
   for (; n > 0; --n, *p0 += 4, *p1 += 4, *w += 8) {
     const uint32_t x0a = tf_read_u32(*p0), x0b = tf_read_u32(*p0 + 2);
