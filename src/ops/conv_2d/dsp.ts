@@ -118,8 +118,15 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
  * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
  */
 export const PAIRS_MIN_K4 = 128;
-/** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
-export const PAIRS_MIN_K4_POINTWISE = 64;
+/**
+ * The 1x1 kernel (no gathering around the blocks) gains from 64 values on, and costs little from 32
+ * (1.22 -> 1.25); from 16 it costs more (person_detect's 16->32, 32->32 and 32->64 layers: +195k
+ * M7 instructions, 2%), but a model whose pointwise layers straddle 64 channels (MobileNets: every
+ * one) would otherwise carry both kernel instances, 830 B of code: person_detect's code on the M7
+ * went to 0.31x TFLite Micro's against the 0.3x bar. One instance wins until the compiler can weigh
+ * code against instructions per model (`--prefer size|speed`, issue 14).
+ */
+export const PAIRS_MIN_K4_POINTWISE = 16;
 
 /** Whether a layer of k4 values per output takes the `pairs` layout when its weights fit it. */
 export function pairsPay(k4: number, pointwise: boolean): boolean {
