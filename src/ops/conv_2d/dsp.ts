@@ -9,6 +9,7 @@
  * replaces the model's filter and bias in flash, 8 bytes more per channel).
  */
 import type { LayerEmitContext } from '../op.ts';
+import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import {
@@ -118,19 +119,45 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
  * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
  */
 export const PAIRS_MIN_K4 = 128;
+/** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
+export const PAIRS_MIN_K4_POINTWISE = 64;
 /**
- * The 1x1 kernel (no gathering around the blocks) gains from 64 values on, and costs little from 32
- * (1.22 -> 1.25); from 16 it costs more (person_detect's 16->32, 32->32 and 32->64 layers: +195k
- * M7 instructions, 2%), but a model whose pointwise layers straddle 64 channels (MobileNets: every
- * one) would otherwise carry both kernel instances, 830 B of code: person_detect's code on the M7
- * went to 0.31x TFLite Micro's against the 0.3x bar. One instance wins until the compiler can weigh
- * code against instructions per model (`--prefer size|speed`, issue 14).
+ * Below 64 values the pairs cost instructions on 1x1 layers (32: 1.22 -> 1.25 per MAC; 16: 1.58 ->
+ * 2.12), but a model whose pointwise layers straddle 64 channels (MobileNets: every one) would carry
+ * both kernel instances, 830 B of code: person_detect's code on the M7 went to 0.31x TFLite Micro's
+ * against the 0.3x bar. So in a model that has the pairs instance anyway, its 1x1 layers from 16
+ * values on share it (person_detect: -716 B for +2% instructions); a model without one keeps the
+ * faster interleaved layout. (Weighing code against instructions per model is `--prefer`, issue 14.)
  */
-export const PAIRS_MIN_K4_POINTWISE = 16;
+export const PAIRS_MIN_K4_POINTWISE_SHARED = 16;
+
+const carriesPointwisePairs = new WeakMap<Graph, boolean>();
+
+/** Whether a 1x1 CONV_2D of the model reaches PAIRS_MIN_K4_POINTWISE, so the pairs instance is in its code. */
+function modelCarriesPointwisePairs(graph: Graph): boolean {
+  let known = carriesPointwisePairs.get(graph);
+  if (known === undefined) {
+    known = graph.ops.some((op) => {
+      if (op.kind !== 'CONV_2D') return false;
+      const [outC, kH, kW, inC] = graph.tensors[op.inputs[1]!]?.shape ?? [];
+      const attrs = op.attrs as { strideH?: number; strideW?: number };
+      return (
+        kH === 1 && kW === 1 && attrs.strideH === 1 && attrs.strideW === 1 && (outC ?? 0) >= 2 && (inC ?? 0) % 4 === 0 && (inC ?? 0) >= PAIRS_MIN_K4_POINTWISE
+      );
+    });
+    carriesPointwisePairs.set(graph, known);
+  }
+  return known;
+}
 
 /** Whether a layer of k4 values per output takes the `pairs` layout when its weights fit it. */
 export function pairsPay(k4: number, pointwise: boolean): boolean {
   return k4 >= (pointwise ? PAIRS_MIN_K4_POINTWISE : PAIRS_MIN_K4);
+}
+
+/** pairsPay, or a 1x1 layer sharing the pairs instance its model carries anyway. */
+function pairsChosen(k4: number, pointwise: boolean, graph: Graph): boolean {
+  return pairsPay(k4, pointwise) || (pointwise && k4 >= PAIRS_MIN_K4_POINTWISE_SHARED && modelCarriesPointwisePairs(graph));
 }
 
 /**
@@ -182,7 +209,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
-  const pairs = pairsPay(k4, direct) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
+  const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
   const mode = kernelMode(fast, p.actMin, p.actMax);

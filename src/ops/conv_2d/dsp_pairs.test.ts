@@ -13,7 +13,9 @@ import { outputSize } from '../common/padding.ts';
 import { roundUp4 } from '../common/dsp.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
-import { channelPairsFit, halfwordPairs, pairsPay } from './dsp.ts';
+import { PAIRS_MIN_K4_POINTWISE_SHARED, channelPairsFit, halfwordPairs, pairsPay } from './dsp.ts';
+import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { compileGraph } from '../../compile.ts';
 
 interface Layer {
   input: [number, number, number, number];
@@ -193,6 +195,61 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
         const { layer, input } = boundLayer(rand, shape, sign);
         cases.push(caseOf(layer, input));
       }
+    }
+    expectCMatchesReference(cases);
+  });
+
+  it('1x1 layers of 16..63 values share the pairs instance only in a model that carries it (one kernel in the code), bit-exact', function () {
+    this.timeout(240000);
+    const rand = rng(9021);
+    const cases: CCase[] = [];
+    for (let i = 0; i < 12; i++) {
+      const inC = 4 * randomInt(rand, PAIRS_MIN_K4_POINTWISE_SHARED / 4, 15);
+      const [h, w, midC] = [randomInt(rand, 1, 6), randomInt(rand, 1, 6), 4 * randomInt(rand, 16, 20)];
+      const b = new GraphBuilder(`shared${i}`);
+      const conv1x1 = (x: number, cin: number, cout: number, q: { scale: number; zeroPoint: number }) => {
+        const scales = Array.from({ length: cout }, () => 0.002 + rand() * 0.01);
+        const filter = b.constant(
+          { shape: [cout, 1, 1, cin], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
+          randomInt8(rand, cout * cin, -127, 127),
+        );
+        const out = { scale: 0.05 + rand() * 0.1, zeroPoint: randomInt(rand, -100, 100) };
+        return {
+          out: b.op('CONV_2D', [x, filter, -1], [{ shape: [1, h, w, cout], q: out }], {
+            padding: 'SAME',
+            strideH: 1,
+            strideW: 1,
+            dilationH: 1,
+            dilationW: 1,
+            activation: 'NONE',
+          })[0]!,
+          q: out,
+        };
+      };
+      const inQ = { scale: 0.05, zeroPoint: randomInt(rand, -60, 60) };
+      const x = b.input({ shape: [1, h, w, inC], q: inQ });
+      const narrow = conv1x1(x, inC, midC, inQ);
+      const wide = conv1x1(narrow.out, midC, 8, narrow.q);
+      b.output(wide.out);
+      const graph = b.build();
+      const text = compileGraph(graph, 'shared', { isa: { dsp: true } }).generated.files.find((f) => f.name === 'model.c')!.text;
+      expect(text.match(/2 channels in one halfword/g) ?? [], `${inC} -> ${midC}`).to.have.length(2);
+      expect(text).to.not.match(/static void tf_dsp_pointwise_fs\(/);
+      cases.push({ def: conv, graph, op: graph.ops[0]!, inputs: [randomInt8(rand, h * w * inC)], isa: { dsp: true } });
+      // alone, the same layer keeps the faster interleaved layout
+      const alone = new GraphBuilder(`alone${i}`);
+      const ax = alone.input({ shape: [1, h, w, inC], q: inQ });
+      const af = alone.constant({ shape: [midC, 1, 1, inC], quant: { scale: [0.01], zeroPoint: [0], axis: 0 } }, randomInt8(rand, midC * inC, -127, 127));
+      alone.output(
+        alone.op('CONV_2D', [ax, af, -1], [{ shape: [1, h, w, midC], q: { scale: 0.1, zeroPoint: 0 } }], {
+          padding: 'SAME',
+          strideH: 1,
+          strideW: 1,
+          activation: 'NONE',
+        })[0]!,
+      );
+      const aloneText = compileGraph(alone.build(), 'alone', { isa: { dsp: true } }).generated.files.find((f) => f.name === 'model.c')!.text;
+      expect(aloneText).to.not.match(/in one halfword/);
     }
     expectCMatchesReference(cases);
   });
