@@ -112,9 +112,10 @@ describe('16x8 quantization: shared pieces and a whole int16 model', () => {
     expect(isInt16Params(p8)).to.equal(false);
     expect(isInt16Params(p16)).to.equal(true);
     const dsp = { dsp: true };
-    // on a DSP target the int8 layer gets the int8 DSP kernel; the int16 one the portable int16 kernel
-    // (one weight: too small for the 16x8 DSP kernel), on RV32 the int16 RV32 kernel
-    expect(selectVariant(conv, p8, dsp).name).to.equal('arm-dsp');
+    // on a DSP target the int8 layer gets an int8 DSP kernel (a 1x1 over one channel: the narrow one);
+    // the int16 one the portable int16 kernel (one weight: too small for the 16x8 DSP kernel), on RV32
+    // the int16 RV32 kernel
+    expect(selectVariant(conv, p8, dsp).name).to.equal('arm-dsp narrow');
     const v16 = selectVariant(conv, p16, dsp);
     expect(v16.name).to.equal('portable int16');
     expect(v16.overlap?.(p16)).to.equal(undefined);
