@@ -15,7 +15,7 @@
  * as tf_m0_rshift, with r a compile-time constant.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { broadcastCView } from '../common/elementwise.ts';
+import { int16BinaryLoopC } from '../common/elementwise.ts';
 import type { AddInt16Params } from './add_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';
@@ -51,34 +51,21 @@ const HOW: Record<Family, string> = {
 };
 
 function emit(kind: 'ADD' | 'SUB', family: Family, p: AddInt16Params, ctx: LayerEmitContext): string {
-  const view = broadcastCView(p.loops);
-  const combine = kind === 'ADD' ? '+' : '-';
-  const full = p.actMin <= -32768 && p.actMax >= 32767;
-  const clampExpr = family === 'arm-dsp' && full ? 'tf_ssat16(r)' : `r < ${p.actMin} ? ${p.actMin} : (r > ${p.actMax} ? ${p.actMax} : r)`;
   const shape = ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x');
-  const open = view.loops.map((l) => `${'  '.repeat(l.k + 1)}for (i${l.k} = 0; i${l.k} < ${l.extent}; ++i${l.k}) {\n`).join('');
-  const close = view.loops
-    .map((l) => `${'  '.repeat(l.k + 1)}}\n`)
-    .reverse()
-    .join('');
-  return (
-    `/* ${kind} 16x8 -> [${shape}], ${p.size} elements (${HOW[family]}; TFLite Micro's int16 general path, bit-exact) */\n` +
-    `static void ${ctx.fnName}(void) {\n` +
-    `  const int16_t *in1 = ${ctx.input(0)};\n` +
-    `  const int16_t *in2 = ${ctx.input(1)};\n` +
-    `  int16_t *out = ${ctx.output(0)};\n` +
-    (view.loops.length ? `  int ${view.loopVars};\n` : '') +
-    open +
-    `    const int32_t q1 = in1[${view.indexA}], q2 = in2[${view.indexB}];\n` +
-    `    const int32_t s1 = ${scaleInput(family, 'q1', p.input1Multiplier)};\n` +
-    `    const int32_t s2 = ${scaleInput(family, 'q2', p.input2Multiplier)};\n` +
-    `    const int32_t u1 = ${rshift('s1', -p.input1Shift)}, u2 = ${rshift('s2', -p.input2Shift)};\n` +
-    `    const int32_t sum = u1 ${combine} u2;\n` +
-    `    const int32_t h = ${scaleOutput(family, 'sum', p.outputMultiplier)};\n` +
-    `    const int32_t r = ${rshift('h', -p.outputShift)};\n` +
-    `    *out++ = (int16_t)(${clampExpr});\n` +
-    close +
-    `}\n`
+  return int16BinaryLoopC(
+    ctx.fnName,
+    `${kind} 16x8 -> [${shape}], ${p.size} elements (${HOW[family]}; TFLite Micro's int16 general path, bit-exact)`,
+    { in1: ctx.input(0), in2: ctx.input(1), out: ctx.output(0) },
+    p.loops,
+    [
+      `const int32_t s1 = ${scaleInput(family, 'q1', p.input1Multiplier)};`,
+      `const int32_t s2 = ${scaleInput(family, 'q2', p.input2Multiplier)};`,
+      `const int32_t u1 = ${rshift('s1', -p.input1Shift)}, u2 = ${rshift('s2', -p.input2Shift)};`,
+      `const int32_t sum = u1 ${kind === 'ADD' ? '+' : '-'} u2;`,
+      `const int32_t h = ${scaleOutput(family, 'sum', p.outputMultiplier)};`,
+      `const int32_t r = ${rshift('h', -p.outputShift)};`,
+    ],
+    { dsp: family === 'arm-dsp', actMin: p.actMin, actMax: p.actMax },
   );
 }
 

@@ -105,6 +105,43 @@ export function broadcastCView(loops: readonly BroadcastLoop[]): BroadcastCView 
   };
 }
 
+/**
+ * The C of a 16x8 binary elementwise layer's family kernel: the broadcast loop nest over int16 in1,
+ * in2 and out, `q1` and `q2` loaded per element, then `body` (C statements ending in an int32 `r`),
+ * clamped to the activation (SSAT on the DSP cores when the range is all of int16) and stored.
+ */
+export function int16BinaryLoopC(
+  fnName: string,
+  comment: string,
+  pointers: { in1: string; in2: string; out: string },
+  loops: readonly BroadcastLoop[],
+  body: readonly string[],
+  clamp: { dsp: boolean; actMin: number; actMax: number },
+): string {
+  const view = broadcastCView(loops);
+  const full = clamp.actMin <= -32768 && clamp.actMax >= 32767;
+  const clampExpr = clamp.dsp && full ? 'tf_ssat16(r)' : `r < ${clamp.actMin} ? ${clamp.actMin} : (r > ${clamp.actMax} ? ${clamp.actMax} : r)`;
+  const open = view.loops.map((l) => `${'  '.repeat(l.k + 1)}for (i${l.k} = 0; i${l.k} < ${l.extent}; ++i${l.k}) {\n`).join('');
+  const close = view.loops
+    .map((l) => `${'  '.repeat(l.k + 1)}}\n`)
+    .reverse()
+    .join('');
+  return (
+    `/* ${comment} */\n` +
+    `static void ${fnName}(void) {\n` +
+    `  const int16_t *in1 = ${pointers.in1};\n` +
+    `  const int16_t *in2 = ${pointers.in2};\n` +
+    `  int16_t *out = ${pointers.out};\n` +
+    (view.loops.length ? `  int ${view.loopVars};\n` : '') +
+    open +
+    `    const int32_t q1 = in1[${view.indexA}], q2 = in2[${view.indexB}];\n` +
+    body.map((line) => `    ${line}\n`).join('') +
+    `    *out++ = (int16_t)(${clampExpr});\n` +
+    close +
+    `}\n`
+  );
+}
+
 /** `[1x8x8x16]`: a shape as the layer comments print it. */
 export function shapeComment(t: Tensor): string {
   return `[${t.shape.join('x')}]`;

@@ -9,7 +9,7 @@
  * The rounding right shift is (((x + (x >> 31)) >> (r - 1)) + 1) >> 1, r a compile-time constant.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { broadcastCView } from '../common/elementwise.ts';
+import { int16BinaryLoopC } from '../common/elementwise.ts';
 import type { MulInt16Params } from './mul_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';
@@ -25,35 +25,20 @@ const HOW: Record<Family, string> = {
 };
 
 function emit(family: Family, p: MulInt16Params, ctx: LayerEmitContext): string {
-  const view = broadcastCView(p.loops);
   const shape = ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x');
-  const full = p.actMin <= -32768 && p.actMax >= 32767;
-  const clampExpr = family === 'arm-dsp' && full ? 'tf_ssat16(r)' : `r < ${p.actMin} ? ${p.actMin} : (r > ${p.actMax} ? ${p.actMax} : r)`;
   const high =
     family === 'arm-dsp'
       ? `tf_smmulr(q1 * (q2 * -2), ${-p.multiplier})`
       : family === 'armv6m'
         ? `tf_m0_srdhm(q1 * q2, tf_m0_k(${p.multiplier}))`
         : `tf_rv32_srdhm2(q1 * q2, ${2 * p.multiplier}u)`;
-  const open = view.loops.map((l) => `${'  '.repeat(l.k + 1)}for (i${l.k} = 0; i${l.k} < ${l.extent}; ++i${l.k}) {\n`).join('');
-  const close = view.loops
-    .map((l) => `${'  '.repeat(l.k + 1)}}\n`)
-    .reverse()
-    .join('');
-  return (
-    `/* MUL 16x8 [${shape}], ${p.size} elements (${HOW[family]}; TFLite Micro's int16 MUL, bit-exact) */\n` +
-    `static void ${ctx.fnName}(void) {\n` +
-    `  const int16_t *in1 = ${ctx.input(0)};\n` +
-    `  const int16_t *in2 = ${ctx.input(1)};\n` +
-    `  int16_t *out = ${ctx.output(0)};\n` +
-    (view.loops.length ? `  int ${view.loopVars};\n` : '') +
-    open +
-    `    const int32_t q1 = in1[${view.indexA}], q2 = in2[${view.indexB}];\n` +
-    `    const int32_t h = ${high};\n` +
-    `    const int32_t r = ${rshift('h', -p.shift)};\n` +
-    `    *out++ = (int16_t)(${clampExpr});\n` +
-    close +
-    `}\n`
+  return int16BinaryLoopC(
+    ctx.fnName,
+    `MUL 16x8 [${shape}], ${p.size} elements (${HOW[family]}; TFLite Micro's int16 MUL, bit-exact)`,
+    { in1: ctx.input(0), in2: ctx.input(1), out: ctx.output(0) },
+    p.loops,
+    [`const int32_t h = ${high};`, `const int32_t r = ${rshift('h', -p.shift)};`],
+    { dsp: family === 'arm-dsp', actMin: p.actMin, actMax: p.actMax },
   );
 }
 
