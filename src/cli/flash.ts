@@ -5,6 +5,7 @@ import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { loadTarget } from '../build/targets.ts';
+import { isModelFile } from '../model/load.ts';
 import { type PlanShapingFlags, planShaping, planShapingOptions } from './device-options.ts';
 
 function parseAddress(text: string): number {
@@ -85,7 +86,7 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
   const progress = (m: string) => process.stderr.write(`${m}\n`);
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
   const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined;
-  if (shaped && (!file.toLowerCase().endsWith('.tflite') || target.name.startsWith('esp32')))
+  if (shaped && (!isModelFile(file) || target.name.startsWith('esp32')))
     throw new TinyforgeError(
       `${file}: --max-ram, --max-flash and --patch shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
     );

@@ -6,6 +6,11 @@ import type { Graph } from '../ir/graph.ts';
 import { readTflite } from './tflite/reader.ts';
 
 /** Reads a model file into the IR, by its extension. */
+/** Whether a file is a model tinyforge compiles (a .tflite), rather than a firmware image. */
+export function isModelFile(file: string): boolean {
+  return extname(file).toLowerCase() === '.tflite';
+}
+
 export function loadGraph(path: string): Graph {
   if (!existsSync(path)) throw new TinyforgeError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new TinyforgeError(`${path}: is a directory, expected a model file`);

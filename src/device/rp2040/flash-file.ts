@@ -16,7 +16,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
-import { loadGraph } from '../../model/load.ts';
+import { isModelFile, loadGraph } from '../../model/load.ts';
 import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
@@ -57,8 +57,6 @@ export interface Rp2040FlashResult {
   application: { answered: boolean; model?: string; buildId?: string } | null;
 }
 
-const isModel = (file: string) => extname(file).toLowerCase() === '.tflite';
-
 export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040FlashResult> {
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target ?? 'rp2040');
@@ -67,12 +65,12 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
   if (!board) throw new TinyforgeError(`target ${target.name} has no real board: give --board`);
   if (board.emulated && options.drive) throw new TinyforgeError(`--drive is for a real board in BOOTSEL; ${board.name} is emulated`);
   const extension = extname(options.file).toLowerCase();
-  if (!isModel(options.file) && extension !== '.uf2' && extension !== '.elf') {
+  if (!isModelFile(options.file) && extension !== '.uf2' && extension !== '.elf') {
     throw new TinyforgeError(
       `${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`,
     );
   }
-  if (!isModel(options.file) && !existsSync(options.file)) throw new TinyforgeError(`${options.file}: no such file`);
+  if (!isModelFile(options.file) && !existsSync(options.file)) throw new TinyforgeError(`${options.file}: no such file`);
   // a real board's drive is looked for before any build: no drive, no point building
   const drive = board.emulated ? undefined : pickBootselDrive(options.drive, options.driveRoots);
 

@@ -17,7 +17,7 @@ import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
-import { loadGraph } from '../../model/load.ts';
+import { isModelFile, loadGraph } from '../../model/load.ts';
 import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
@@ -75,8 +75,6 @@ export interface FlashFileResult {
   emulator?: EmulatedFlash;
 }
 
-const isModel = (file: string) => extname(file).toLowerCase() === '.tflite';
-
 export async function flashFile(options: FlashFileOptions): Promise<FlashFileResult> {
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
@@ -97,7 +95,7 @@ export async function flashFile(options: FlashFileOptions): Promise<FlashFileRes
 function pickBoard(target: TargetDescriptor, options: FlashFileOptions): BoardDescriptor | undefined {
   if (options.port) {
     if (options.board) throw new TinyforgeError('give --port (a real board) or --board (an emulated one), not both');
-    if (isModel(options.file)) {
+    if (isModelFile(options.file)) {
       throw new TinyforgeError(
         `${options.file}: building a model for a real board needs that board's descriptor (memory map, UART); ${target.name} describes only emulated boards: build an image for your board and flash the image`,
       );
@@ -122,7 +120,7 @@ async function prepareImage(
   workDir: string,
   progress: (m: string) => void,
 ): Promise<{ image: FlashImage; buildId: string | null }> {
-  if (!isModel(options.file)) {
+  if (!isModelFile(options.file)) {
     const defaultAddress = board?.loader ? target.memory!.flash.origin + board.loader.flashOffset : STM32_FLASH_BASE;
     return { image: loadImage(options.file, options.address ?? defaultAddress), buildId: null };
   }
