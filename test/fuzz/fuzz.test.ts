@@ -21,9 +21,9 @@ import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
 
 /** What CI runs: components per target. The campaign that closes an issue runs far more. */
 const CI_PLAN: { target: string; count: number; batch: number }[] = [
-  { target: 'host', count: 1200, batch: 60 },
-  { target: 'cortex-m4', count: 400, batch: 50 },
-  { target: 'rp2040', count: 400, batch: 50 },
+  { target: 'host', count: 700, batch: 70 },
+  { target: 'cortex-m4', count: 300, batch: 50 },
+  { target: 'rp2040', count: 300, batch: 50 },
   { target: 'cortex-m0', count: 200, batch: 50 },
   { target: 'cortex-m3', count: 200, batch: 50 },
   { target: 'esp32c3', count: 200, batch: 50 },

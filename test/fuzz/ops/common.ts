@@ -5,7 +5,7 @@
  */
 import type { OpAttrs } from '../../../src/ir/graph.ts';
 import type { GraphBuilder, Spec } from '../../helpers/graph_builder.ts';
-import { type Rand, count, int32s, int8s, pick, scale } from '../draw.ts';
+import { type Rand, chance, count, int, int32s, int8s, pick, scale } from '../draw.ts';
 
 /** Adds op `kind` and makes all its outputs model outputs; returns them. */
 export function emit(b: GraphBuilder, kind: string, inputs: number[], outputs: Spec[], attrs: OpAttrs = {}): number[] {
@@ -15,8 +15,32 @@ export function emit(b: GraphBuilder, kind: string, inputs: number[], outputs: S
 }
 
 /**
+ * `n` weight values as compressed models carry them, a third of the time: pruned (most values
+ * zero), 4-bit (within [-8, 7]), palettized (at most 2^b distinct values) or pruned and 4-bit, so
+ * the compiler's sparse, sub-byte and look-up-table storages run in the campaign beside dense int8.
+ */
+function weightValues(rand: Rand, n: number, limit: number): Int8Array {
+  const values = int8s(rand, n, -limit, limit);
+  if (!chance(rand, 0.35)) return values;
+  const form = pick(rand, ['sparse', 'int4', 'palette', 'sparse-int4'] as const);
+  if (form === 'int4' || form === 'sparse-int4') {
+    const lo = chance(rand, 0.5) ? -8 : -7;
+    for (let i = 0; i < n; i++) values[i] = int(rand, lo, 7);
+  }
+  if (form === 'palette') {
+    const palette = int8s(rand, 2 ** int(rand, 1, 6), -limit, limit);
+    for (let i = 0; i < n; i++) values[i] = pick(rand, palette);
+  }
+  if (form === 'sparse' || form === 'sparse-int4') {
+    const zeros = pick(rand, [0.5, 0.7, 0.9, 0.97, 1]);
+    for (let i = 0; i < n; i++) if (rand() < zeros) values[i] = 0;
+  }
+  return values;
+}
+
+/**
  * Constant symmetric int8 weights in [-limit, limit] (limit drawn from `limits`: full range or
- * narrow), scales in [10^-3.5, 10^-1], per channel along `axis` (`channels` of them) or per tensor.
+ * narrow; see weightValues for the compressed forms), scales in [10^-3.5, 10^-1], per channel along `axis` (`channels` of them) or per tensor.
  */
 export function int8Weights(
   b: GraphBuilder,
@@ -26,7 +50,7 @@ export function int8Weights(
 ): { index: number; scales: number[] } {
   const scales = o.perChannel ? Array.from({ length: o.channels }, () => scale(rand, -3.5, -1)) : [scale(rand, -3.5, -1)];
   const limit = pick(rand, o.limits);
-  const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: o.axis } }, int8s(rand, count(shape), -limit, limit));
+  const index = b.constant({ shape, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: o.axis } }, weightValues(rand, count(shape), limit));
   return { index, scales };
 }
 
