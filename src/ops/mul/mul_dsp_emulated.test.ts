@@ -80,11 +80,11 @@ describe('MUL Arm DSP variant on the emulated Cortex-M4', function () {
 
   it('QEMU mps2-an386: random quantizations on all 65536 input pairs, streamed and broadcast', async function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
-    const { graph, inputs } = randomModel(2024, 6);
+    const { graph, inputs } = randomModel(2024, 4);
     const cases = [inputs];
     const compiled = compileGraph(graph);
     const dspLayers = graph.ops.filter((op) => selectVariant(mul, mul.prepare(graph, op), { dsp: true }).name === 'dsp').length;
-    expect(dspLayers, 'layers on the DSP variant').to.be.greaterThan(4);
+    expect(dspLayers, 'layers on the DSP variant').to.be.greaterThan(2);
     const reference = cases.map((cs) => interpret(compiled.prepared, cs).outputs);
     const path = join(dir, 'mul_dsp.tflite');
     saveTflite(path, graph);
