@@ -53,6 +53,8 @@ export class Int8Evaluator {
   readonly lossKind: LossKind;
   readonly baseline: Measurement;
   private readonly inputs: Uint8Array[];
+  /** the samples' float values, for a model whose input quantization differs */
+  private readonly samples: Float32Array[];
   private readonly labels: Int32Array | undefined;
   private readonly reference: Float32Array[];
   private readonly referenceEnergy: number;
@@ -67,7 +69,8 @@ export class Int8Evaluator {
     const count = Math.min(samples, data.count);
     if (count < 1) throw new TinyforgeError(`${data.source}: no samples to measure sensitivity on`);
     const size = data.x.length / data.count;
-    this.inputs = Array.from({ length: count }, (_, n) => quantizeInput(graph, data.x.subarray(n * size, (n + 1) * size)));
+    this.samples = Array.from({ length: count }, (_, n) => data.x.subarray(n * size, (n + 1) * size));
+    this.inputs = this.samples.map((x) => quantizeInput(graph, x));
     this.labels = data.labels?.kind === 'classes' ? data.labels.values.subarray(0, count) : undefined;
     this.lossKind = this.labels ? 'accuracy points' : 'output error';
     const prepared = prepareGraph(graph);
@@ -97,6 +100,12 @@ export class Int8Evaluator {
     const changed = (i: number) => i >= 0 && graph.tensors[i] !== this.graph.tensors[i];
     const start = prepared.layers.findIndex((l) => l.op.inputs.some(changed));
     if (start < 0 && graph.tensors.length === this.graph.tensors.length && this.reference) return this.reference;
+    const a = this.graph.tensors[this.graph.inputs[0]!]!.quant!;
+    const b = graph.tensors[graph.inputs[0]!]!.quant!;
+    if (a.scale[0] !== b.scale[0] || a.zeroPoint[0] !== b.zeroPoint[0]) {
+      // another quantization of the model (e.g. after fine-tuning): the same samples, its own input bytes
+      return this.samples.map((x) => dequantizeOutput(graph, interpret(prepared, [quantizeInput(graph, x)]).outputs[0]!));
+    }
     if (!this.activations || start <= 0 || graph.tensors.length !== this.graph.tensors.length) {
       return this.inputs.map((x) => dequantizeOutput(graph, interpret(prepared, [x]).outputs[0]!));
     }
@@ -166,7 +175,7 @@ export interface SensitivityReport {
 export function configLabel(c: LayerCompression): string {
   const parts = [];
   if (c.bits !== 8) parts.push(`${c.bits}b`);
-  if (c.sparsity > 0) parts.push(`${Math.round(c.sparsity * 100)}%0`);
+  if (c.sparsity > 0) parts.push(`sp${Math.round(c.sparsity * 100)}`);
   return parts.length === 0 ? 'int8' : parts.join('+');
 }
 

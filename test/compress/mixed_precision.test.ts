@@ -189,7 +189,7 @@ describe('mixed precision by sensitivity', function () {
       expect(table)
         .to.match(/logits\/kernel/)
         .and.match(/4b/)
-        .and.match(/90%0/);
+        .and.match(/sp90/);
     });
 
     it('the search meets --max-loss (measured) and --max-flash (estimated bytes), with fewer bytes for a looser loss', () => {
