@@ -286,19 +286,22 @@ async function compressMixed(
   let goal: SearchGoal;
   let weightBudget: number | null = null;
   let baselineMatches = true;
+  // the dense int8 build: the baseline row, and for --max-flash what the firmware takes besides the weights
+  const baseline =
+    options.maxLoss === undefined || options.baseline
+      ? await buildAndRun(dense, test, task, options, join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`), 1)
+      : undefined;
+  if (baseline) {
+    steps.push({ ...baseline.step, name: 'quantize, dense (baseline)' });
+    baselineMatches = baseline.run.matchesReference;
+  }
   if (options.maxLoss !== undefined) {
     goal = { maxLoss: options.maxLoss };
   } else {
-    // the search budgets weight bytes: the dense build tells what the rest of the firmware takes
-    const baseline = await buildAndRun(dense, test, task, options, join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`), 1);
-    steps.push({ ...baseline.step, name: 'quantize, dense (baseline)' });
-    baselineMatches = baseline.run.matchesReference;
     const denseWeights = sensitivity.layers.reduce((n, l) => n + layerWeightBytes(l.weights, l.rows, DENSE_INT8), 0);
-    weightBudget = options.maxFlash! - (baseline.run.memory.flash - denseWeights);
-    if (weightBudget <= 0)
-      throw new TinyforgeError(
-        `--max-flash ${options.maxFlash}: the firmware without its weights already takes ${baseline.run.memory.flash - denseWeights} bytes`,
-      );
+    const rest = baseline!.run.memory.flash - denseWeights;
+    weightBudget = options.maxFlash! - rest;
+    if (weightBudget <= 0) throw new TinyforgeError(`--max-flash ${options.maxFlash}: the firmware without its weights already takes ${rest} bytes`);
     goal = { maxFlash: weightBudget };
   }
   const { result: search } = searchMixedPrecision(dense, sensitivity, evaluator, goal, { float: graph });

@@ -19,7 +19,9 @@
  *    at a drop of exactly 0).
  * 4. Verification: the chosen configuration is applied and measured; when the measured loss misses
  *    `maxLoss` (the losses were not additive), the budget shrinks by the overshoot and the search
- *    runs again, a few times at most; the best configuration that verified is kept.
+ *    runs again, a few times at most; if none verifies, the riskiest layer changes are undone one
+ *    by one (each measured) until one does, and int8 dense is the last resort. The best
+ *    configuration that verified is kept.
  */
 import { TinyforgeError } from '../errors.ts';
 import { type Graph, elementCount } from '../ir/graph.ts';
@@ -393,8 +395,11 @@ export function searchMixedPrecision(
 
   let budget = 'maxLoss' in goal ? goal.maxLoss : undefined;
   let best: { result: SearchResult; graph: Graph } | undefined;
+  let configs: LayerCompression[] = [];
+  let rounds = 0;
   for (let round = 1; round <= maxRounds; round++) {
-    const configs = greedyChoice(r, goal, budget);
+    rounds = round;
+    configs = greedyChoice(r, goal, budget);
     const compressed = apply(configs);
     const result = summarize(configs, evaluator.measure(compressed), round);
     const better = !best || (result.met && (!best.result.met || result.bytes < best.result.bytes));
@@ -405,9 +410,31 @@ export function searchMixedPrecision(
     budget = budget! * Math.min(0.75, 1 / overshoot);
   }
   if (!best!.result.met && 'maxLoss' in goal) {
+    // the budget alone did not get there: undo the riskiest layer change (most estimated loss per
+    // byte saved) one at a time, measuring each, until the loss fits
+    const risk = (i: number) => {
+      const layer = r.layers[i]!;
+      const e = estimate(r, layer, configs[i]!);
+      const saved = layerWeightBytes(layer.weights, layer.rows, DENSE_INT8) - layerWeightBytes(layer.weights, layer.rows, configs[i]!);
+      return (e.loss + e.tie) / Math.max(1, saved);
+    };
+    for (;;) {
+      const changed = configs.map((_, i) => i).filter((i) => configs[i]!.bits !== 8 || configs[i]!.sparsity > 0);
+      if (changed.length <= 1) break; // undoing the last one is the dense model
+      changed.sort((a, b) => risk(b) - risk(a));
+      configs = configs.map((c, i) => (i === changed[0] ? { ...DENSE_INT8 } : c));
+      const compressed = apply(configs);
+      const result = summarize(configs, evaluator.measure(compressed), ++rounds);
+      if (result.met) {
+        best = { result, graph: compressed };
+        break;
+      }
+    }
+  }
+  if (!best!.result.met && 'maxLoss' in goal) {
     // nothing verified: int8 dense meets any maxLoss >= 0 by definition
-    const configs = r.layers.map(() => ({ ...DENSE_INT8 }));
-    best = { result: { ...summarize(configs, evaluator.baseline, maxRounds), met: goal.maxLoss >= 0 }, graph };
+    const dense = r.layers.map(() => ({ ...DENSE_INT8 }));
+    best = { result: { ...summarize(dense, evaluator.baseline, rounds), met: goal.maxLoss >= 0 }, graph };
   }
   best!.result.rounds = Math.max(best!.result.rounds, 1);
   return best!;

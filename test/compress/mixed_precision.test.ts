@@ -31,6 +31,16 @@ import {
 import type { Dataset } from '../../src/data/dataset.ts';
 import { seededRandom } from '../../examples/mnist/dataset.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { npyBytes } from '../../src/data/npy.ts';
+import { writeZip } from '../../src/data/zip.ts';
+import { TrainableGraph } from '../../src/compress/trainable.ts';
+import { pruneUnstructured } from '../../src/compress/prune.ts';
+import { taskFor } from '../../src/compress/task.ts';
+import { subset } from '../../src/data/dataset.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mnistData } from './mnist_fixture.ts';
 
 /** A random conv -> depthwise -> conv -> dense float model and its int8 PTQ, on random inputs. */
@@ -104,7 +114,7 @@ describe('mixed precision by sensitivity', function () {
   });
 
   describe('reduceWeightBits on generated models', () => {
-    const seeds = [1, 2, 3, 4, 5, 6];
+    const seeds = [1, 2, 3, 4];
     let models: ReturnType<typeof generatedModel>[];
     before(() => {
       models = seeds.map(generatedModel);
@@ -160,6 +170,41 @@ describe('mixed precision by sensitivity', function () {
     });
   });
 
+  it('the pruner takes per-layer rates (as the search picks them) in place of one rate for all layers', async () => {
+    const { train } = mnistData();
+    const few = subset(
+      train,
+      Array.from({ length: 128 }, (_, i) => i),
+    );
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    const float = layersModelToFloatGraph(model, 'mlp');
+    model.dispose();
+    const trainable = new TrainableGraph(float);
+    const [first, second] = trainable.layers;
+    const pruned = await pruneUnstructured(trainable, few, taskFor(float, few), {
+      sparsity: 0,
+      layerSparsity: new Map([
+        [first!.op.index, 0.85],
+        [second!.op.index, 0.3],
+      ]),
+      epochs: 1,
+      learningRate: 0.002,
+    });
+    trainable.dispose();
+    const zeros = (index: number) => {
+      const v = fromBytes('float32', pruned.tensors[index]!.data!) as Float32Array;
+      return v.filter((x) => x === 0).length / v.length;
+    };
+    expect(zeros(first!.weights)).to.be.within(0.85, 0.86);
+    expect(zeros(second!.weights)).to.be.within(0.3, 0.31);
+  });
+
   describe('sensitivity and search on the MNIST example CNN', () => {
     let graph: Graph;
     let evaluator: Int8Evaluator;
@@ -169,7 +214,7 @@ describe('mixed precision by sensitivity', function () {
     before(async () => {
       graph = readTflite('examples/mnist/mnist_cnn_int8.tflite');
       digits = mnistData().test;
-      evaluator = new Int8Evaluator(graph, digits, 60);
+      evaluator = new Int8Evaluator(graph, digits, 40);
       report = await analyzeSensitivity(graph, evaluator, { bits: [4, 3, 2], sparsities: [0.5, 0.9] });
     });
 
@@ -222,6 +267,57 @@ describe('mixed precision by sensitivity', function () {
       expect(result.met).to.equal(true);
       expect(result.measured.loss).to.be.at.most(1);
       expect(result.rounds).to.be.greaterThan(1);
+    });
+
+    it('`tinyforge sensitivity` prints the table and the search as JSON, and writes the chosen model', function () {
+      const dir = mkdtempSync(join(tmpdir(), 'tinyforge-mixed-'));
+      try {
+        const few = subset(
+          digits,
+          Array.from({ length: 30 }, (_, i) => i),
+        );
+        const data = join(dir, 'digits.npz');
+        const labels = few.labels!.kind === 'classes' ? few.labels!.values : new Int32Array();
+        writeFileSync(
+          data,
+          writeZip(
+            new Map([
+              ['x.npy', npyBytes(few.x, [few.count, 28, 28, 1])],
+              ['y.npy', npyBytes(labels, [few.count])],
+            ]),
+          ),
+        );
+        const out = join(dir, 'mixed.tflite');
+        const r = tinyforge([
+          'sensitivity',
+          'examples/mnist/mnist_cnn_int8.tflite',
+          '--eval',
+          data,
+          '--bits',
+          '4,2',
+          '--sparsities',
+          '0.5',
+          '--max-loss',
+          '0',
+          '-o',
+          out,
+          '--json',
+        ]);
+        expect(r.status, r.stderr).to.equal(0);
+        const json = JSON.parse(r.stdout) as { sensitivity: SensitivityReport; search: { met: boolean; measured: { loss: number } } };
+        expect(json.sensitivity.layers).to.have.length(4);
+        expect(json.sensitivity.configs.map((c) => [c.bits, c.sparsity])).to.deep.equal([
+          [4, 0],
+          [2, 0],
+          [8, 0.5],
+        ]);
+        expect(json.search.met).to.equal(true);
+        expect(json.search.measured.loss).to.be.at.most(0);
+        expect(readTflite(out).ops.length).to.equal(graph.ops.length);
+        expect(readFileSync(out).length).to.be.greaterThan(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('estimates sparse storage only where it is smaller than dense', () => {
