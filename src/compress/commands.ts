@@ -23,7 +23,7 @@ import { compressModel } from './pipeline.ts';
 import { pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
 import { quantizationAwareTraining } from './qat.ts';
 import { formatCompressReport } from './report.ts';
-import { describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
+import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
 import { pruneChannels } from './structured.ts';
 import { fineTune } from './train.ts';
 import { TrainableGraph } from './trainable.ts';
@@ -35,7 +35,8 @@ import { readTflite } from '../model/tflite/reader.ts';
 import { extname } from 'node:path';
 
 export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
-  sparsity: string;
+  sparsity?: string;
+  maxLoss?: string;
   structured?: boolean;
   minWeights: string;
   output?: string;
@@ -97,9 +98,13 @@ export async function quantizeAction(
 }
 
 export async function pruneAction(modelPath: string, opts: PruneCliOptions): Promise<void> {
+  if (opts.maxLoss !== undefined && (opts.sparsity !== undefined || opts.structured))
+    throw new TinyforgeError('--max-loss chooses per-layer rates: not with --sparsity or --structured');
+  const maxLoss = opts.maxLoss === undefined ? undefined : Number(opts.maxLoss);
+  if (maxLoss !== undefined && !(maxLoss >= 0)) throw new TinyforgeError(`--max-loss ${opts.maxLoss}: expected a number >= 0`);
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
-  const sparsity = fraction(opts.sparsity, '--sparsity');
+  const sparsity = maxLoss === undefined ? fraction(opts.sparsity ?? '0.7', '--sparsity') : 0;
   const before = await evaluateFloat(session, session.graph);
   session.log(
     `before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
@@ -113,10 +118,12 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
     pruned = model.toGraph();
     model.dispose();
   } else {
+    const layerSparsity = maxLoss === undefined ? undefined : await sensitivityRates(session, opts, maxLoss);
     const model = new TrainableGraph(session.graph);
     pruned = await pruneUnstructured(model, session.train, task, {
       ...trainOptions(opts, session.progress),
       sparsity,
+      layerSparsity,
       minWeights: positiveNumber(opts.minWeights, '--min-weights', true),
     });
     model.dispose();
@@ -133,6 +140,17 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'pruned_int8' : 'pruned');
   writeModel(result, output);
   process.stdout.write(`wrote ${output}\n`);
+}
+
+/** Per-layer sparsities (op index -> rate) for `prune --max-loss`: the sensitivity search over sparsities alone. */
+async function sensitivityRates(session: Session, opts: CalibrationCliOptions, maxLoss: number): Promise<Map<number, number>> {
+  const int8 = quantizeWithData(session.graph, session.train, opts);
+  const evaluator = new Int8Evaluator(int8, session.test, 200);
+  const report = await analyzeSensitivity(int8, evaluator, { bits: [], float: session.graph, progress: session.progress });
+  const { result } = searchMixedPrecision(int8, report, evaluator, { maxLoss }, { float: session.graph });
+  session.log(formatSensitivity(report));
+  session.log(formatSearch(result));
+  return new Map(result.layers.filter((l) => l.config.sparsity > 0).map((l) => [l.opIndex, l.config.sparsity]));
 }
 
 export async function qatAction(modelPath: string, opts: DataCliOptions & TrainCliOptions & CalibrationCliOptions & { output?: string }): Promise<void> {
