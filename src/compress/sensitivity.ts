@@ -398,8 +398,11 @@ export function searchMixedPrecision(
   let configs: LayerCompression[] = [];
   let rounds = 0;
   for (let round = 1; round <= maxRounds; round++) {
+    const next = greedyChoice(r, goal, budget);
+    // a tighter budget that picks the same configuration measures the same: go on to the undoing
+    if (round > 1 && JSON.stringify(next) === JSON.stringify(configs)) break;
     rounds = round;
-    configs = greedyChoice(r, goal, budget);
+    configs = next;
     const compressed = apply(configs);
     const result = summarize(configs, evaluator.measure(compressed), round);
     const better = !best || (result.met && (!best.result.met || result.bytes < best.result.bytes));
