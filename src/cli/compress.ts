@@ -11,10 +11,22 @@ export function compressCommand(): Command {
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-b, --board <board>', 'board of the target (default: its emulated board)')
-    .option('-s, --sparsity <fraction>', 'share of weights pruned to zero (0: no pruning); --structured: share of channels removed', '0.7')
+    .option(
+      '-s, --sparsity <fraction>',
+      'one share of weights pruned to zero in every layer (0: no pruning; default 0.7 unless --max-loss or --max-flash choose per layer); --structured: share of channels removed',
+    )
     .option('--structured', 'prune whole channels instead of single weights')
     .option('--min-weights <n>', 'layers with fewer weights stay dense', '256')
-    .option('--max-flash <bytes>', "flash the result must fit (default: the target's)")
+    .option(
+      '--max-flash <bytes>',
+      "flash the result must fit (default: the target's); without --sparsity, per-layer bits and sparsities are searched to fit it with the least loss",
+    )
+    .option(
+      '--max-loss <x>',
+      "search per-layer bits and sparsities (by each layer's measured sensitivity) for the fewest weight bytes losing at most x accuracy points (or x relative output error without class labels)",
+    )
+    .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel) after int8 quantization")
+    .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis and its verification run', '200')
     .option('--max-ram <bytes>', "RAM the result must fit (default: the target's)")
     .option('--device-samples <n>', 'held-out samples to run on the board', '20')
     .option('--baseline', 'also quantize, build and run the unpruned model, as a dense int8 baseline row')

@@ -7,7 +7,11 @@ export function pruneCommand(): Command {
   const cmd = new Command('prune')
     .description('magnitude pruning with a gradual schedule and fine-tuning; --structured removes whole channels so the model shrinks')
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
-    .option('-s, --sparsity <fraction>', 'share of weights set to zero (--structured: share of channels removed)', '0.7')
+    .option('-s, --sparsity <fraction>', 'one share of weights set to zero in every large layer (default 0.7); --structured: share of channels removed')
+    .option(
+      '--max-loss <x>',
+      "instead of one rate: each layer's own sparsity from its measured sensitivity, the most zeros losing at most x accuracy points (int8, before fine-tuning)",
+    )
     .option('--structured', 'remove whole filters/neurons and rewrite the following layers')
     .option('--min-weights <n>', 'unstructured: layers with fewer weights stay dense', '256')
     .option('-o, --output <file.tflite>', 'output (default: <model>_pruned.tflite, float; with --int8 <model>_pruned_int8.tflite)')

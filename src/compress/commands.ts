@@ -6,7 +6,16 @@
  */
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
-import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, defaultOutput, fraction, positiveNumber, trainOptions } from './cli_options.ts';
+import {
+  type CalibrationCliOptions,
+  type DataCliOptions,
+  type TrainCliOptions,
+  dataOptions,
+  defaultOutput,
+  fraction,
+  positiveNumber,
+  trainOptions,
+} from './cli_options.ts';
 import { distill } from './distill.ts';
 import { factorizeGraph } from './lowrank.ts';
 import { floatMacs, loadFloatModel } from './model_io.ts';
@@ -14,13 +23,20 @@ import { compressModel } from './pipeline.ts';
 import { pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
 import { quantizationAwareTraining } from './qat.ts';
 import { formatCompressReport } from './report.ts';
-import { describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
+import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
 import { pruneChannels } from './structured.ts';
 import { fineTune } from './train.ts';
 import { TrainableGraph } from './trainable.ts';
+import { compressLayers, int8WeightedLayers } from './weight_bits.ts';
+import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, formatSearch, formatSensitivity, searchMixedPrecision } from './sensitivity.ts';
+import { terminalProgress } from './progress.ts';
+import { type Dataset, fitToInput, loadDataset } from '../data/dataset.ts';
+import { readTflite } from '../model/tflite/reader.ts';
+import { extname } from 'node:path';
 
 export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
-  sparsity: string;
+  sparsity?: string;
+  maxLoss?: string;
   structured?: boolean;
   minWeights: string;
   output?: string;
@@ -46,7 +62,10 @@ export interface LowRankCliOptions extends DataCliOptions, TrainCliOptions, Cali
 export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
   target: string;
   board?: string;
-  sparsity: string;
+  sparsity?: string;
+  maxLoss?: string;
+  weightBits?: string;
+  sensitivitySamples: string;
   structured?: boolean;
   minWeights: string;
   maxFlash?: string;
@@ -58,22 +77,34 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
   json?: boolean;
 }
 
-export async function quantizeAction(modelPath: string, opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string }): Promise<void> {
+export async function quantizeAction(
+  modelPath: string,
+  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string },
+): Promise<void> {
+  const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const session = await openSession(modelPath, opts.calib, opts, true);
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
-  const int8 = quantizeWithData(session.graph, session.train, opts);
+  let int8 = quantizeWithData(session.graph, session.train, opts);
   const after = await evaluateInt8(session, int8);
   session.log(`int8:  ${describeMetric(after, session.test.count)} (ranges: ${opts.ranges})`);
+  if (bits !== undefined && bits < 8) {
+    int8 = compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float: session.graph });
+    session.log(`${bits}-bit weights: ${describeMetric(await evaluateInt8(session, int8), session.test.count)}`);
+  }
   const output = opts.output ?? defaultOutput(modelPath, 'int8');
   writeModel(int8, output);
   process.stdout.write(`wrote ${output}\n`);
 }
 
 export async function pruneAction(modelPath: string, opts: PruneCliOptions): Promise<void> {
+  if (opts.maxLoss !== undefined && (opts.sparsity !== undefined || opts.structured))
+    throw new TinyforgeError('--max-loss chooses per-layer rates: not with --sparsity or --structured');
+  const maxLoss = opts.maxLoss === undefined ? undefined : Number(opts.maxLoss);
+  if (maxLoss !== undefined && !(maxLoss >= 0)) throw new TinyforgeError(`--max-loss ${opts.maxLoss}: expected a number >= 0`);
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
-  const sparsity = fraction(opts.sparsity, '--sparsity');
+  const sparsity = maxLoss === undefined ? fraction(opts.sparsity ?? '0.7', '--sparsity') : 0;
   const before = await evaluateFloat(session, session.graph);
   session.log(
     `before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
@@ -87,10 +118,12 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
     pruned = model.toGraph();
     model.dispose();
   } else {
+    const layerSparsity = maxLoss === undefined ? undefined : await sensitivityRates(session, opts, maxLoss);
     const model = new TrainableGraph(session.graph);
     pruned = await pruneUnstructured(model, session.train, task, {
       ...trainOptions(opts, session.progress),
       sparsity,
+      layerSparsity,
       minWeights: positiveNumber(opts.minWeights, '--min-weights', true),
     });
     model.dispose();
@@ -107,6 +140,17 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'pruned_int8' : 'pruned');
   writeModel(result, output);
   process.stdout.write(`wrote ${output}\n`);
+}
+
+/** Per-layer sparsities (op index -> rate) for `prune --max-loss`: the sensitivity search over sparsities alone. */
+async function sensitivityRates(session: Session, opts: CalibrationCliOptions, maxLoss: number): Promise<Map<number, number>> {
+  const int8 = quantizeWithData(session.graph, session.train, opts);
+  const evaluator = new Int8Evaluator(int8, session.test, 200);
+  const report = await analyzeSensitivity(int8, evaluator, { bits: [], float: session.graph, progress: session.progress });
+  const { result } = searchMixedPrecision(int8, report, evaluator, { maxLoss }, { float: session.graph });
+  session.log(formatSensitivity(report));
+  session.log(formatSearch(result));
+  return new Map(result.layers.filter((l) => l.config.sparsity > 0).map((l) => [l.opIndex, l.config.sparsity]));
 }
 
 export async function qatAction(modelPath: string, opts: DataCliOptions & TrainCliOptions & CalibrationCliOptions & { output?: string }): Promise<void> {
@@ -188,14 +232,102 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
   process.stdout.write(`wrote ${output}\n`);
 }
 
+export interface SensitivityCliOptions extends DataCliOptions, CalibrationCliOptions {
+  samples: string;
+  bits: string;
+  sparsities: string;
+  maxLoss?: string;
+  maxFlash?: string;
+  output?: string;
+  json?: boolean;
+}
+
+export async function sensitivityAction(modelPath: string, opts: SensitivityCliOptions): Promise<void> {
+  if (opts.maxLoss !== undefined && opts.maxFlash !== undefined) throw new TinyforgeError('give one of --max-loss and --max-flash');
+  const list = (value: string, flag: string, check: (n: number) => boolean) => {
+    const values = value.split(',').map(Number);
+    if (values.length === 0 || values.some((v) => !check(v))) throw new TinyforgeError(`${flag} ${value}: a comma-separated list of valid values expected`);
+    return values;
+  };
+  const bits = list(opts.bits, '--bits', (b) => Number.isInteger(b) && b >= 2 && b <= 7);
+  const sparsities = list(opts.sparsities, '--sparsities', (v) => v > 0 && v < 1);
+  const samples = positiveNumber(opts.samples, '--samples', true);
+  let int8: Graph;
+  let float: Graph | undefined;
+  let data: Dataset;
+  const file = readTfliteIfInt8(modelPath);
+  if (file) {
+    int8 = file;
+    if (!opts.data && !opts.eval) throw new TinyforgeError('no data given (--data or --eval)');
+    const input = int8.tensors[int8.inputs[0]!]!;
+    data = fitToInput(loadDataset((opts.eval ?? opts.data)!, dataOptions(opts, input.shape)), input.shape, input.name);
+  } else {
+    const session = await openSession(modelPath, opts.data, opts, true);
+    float = session.graph;
+    int8 = quantizeWithData(float, session.train, opts);
+    data = session.test;
+  }
+  const progress = terminalProgress();
+  const evaluator = new Int8Evaluator(int8, data, samples);
+  const report = await analyzeSensitivity(int8, evaluator, { bits, sparsities, float, progress });
+  let search: SearchResult | undefined;
+  if (opts.maxLoss !== undefined || opts.maxFlash !== undefined) {
+    const goal: SearchGoal =
+      opts.maxLoss !== undefined
+        ? { maxLoss: Number(opts.maxLoss) >= 0 ? Number(opts.maxLoss) : NaN }
+        : { maxFlash: positiveNumber(opts.maxFlash, '--max-flash', true) };
+    if ('maxLoss' in goal && Number.isNaN(goal.maxLoss)) throw new TinyforgeError(`--max-loss ${opts.maxLoss}: expected a number >= 0`);
+    const found = searchMixedPrecision(int8, report, evaluator, goal, { float });
+    search = found.result;
+    if (opts.output) {
+      writeModel(found.graph, opts.output);
+      progress.log(`wrote ${opts.output}`);
+    }
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ sensitivity: report, ...(search ? { search } : {}) })}\n`);
+  } else {
+    process.stdout.write(`${formatSensitivity(report)}\n${search ? `\n${formatSearch(search)}\n` : ''}`);
+  }
+  if (search && !search.met) process.exitCode = 4;
+}
+
+/** The int8 Graph of an int8 .tflite, or undefined for anything else (a float model). */
+function readTfliteIfInt8(path: string): Graph | undefined {
+  if (extname(path).toLowerCase() !== '.tflite') return undefined;
+  const graph = readTflite(path);
+  return int8WeightedLayers(graph).length > 0 ? graph : undefined;
+}
+
+/** --weight-bits: an integer in 2..8. */
+export function weightBits(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2 || n > 8) throw new TinyforgeError(`--weight-bits ${value}: expected an integer in 2..8`);
+  return n;
+}
+
 export async function compressAction(modelPath: string, opts: CompressCliOptions): Promise<void> {
+  // per-layer search unless one rate is asked for: --max-loss, or --max-flash without --sparsity
+  const mixed = opts.sparsity === undefined && (opts.maxLoss !== undefined || opts.maxFlash !== undefined);
+  if (opts.maxLoss !== undefined && opts.sparsity !== undefined)
+    throw new TinyforgeError('--max-loss searches per-layer sparsities; it does not go with --sparsity');
+  if (mixed && opts.structured) throw new TinyforgeError('--structured prunes one share of channels: give --sparsity');
+  if (mixed && opts.weightBits !== undefined) throw new TinyforgeError('--weight-bits sets every layer; --max-loss / --max-flash search per-layer bits');
+  const maxLoss = opts.maxLoss === undefined ? undefined : Number(opts.maxLoss);
+  if (maxLoss !== undefined && !(maxLoss >= 0)) throw new TinyforgeError(`--max-loss ${opts.maxLoss}: expected a number >= 0`);
+  const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
+  const sparsityText = opts.sparsity ?? '0.7';
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   const { report } = await compressModel(session.graph, session.train, session.test, task, {
     ...trainOptions(opts, session.progress),
     target: opts.target,
     board: opts.board,
-    sparsity: Number(opts.sparsity) === 0 ? 0 : fraction(opts.sparsity, '--sparsity'),
+    sparsity: mixed || Number(sparsityText) === 0 ? 0 : fraction(sparsityText, '--sparsity'),
+    mixed,
+    maxLoss,
+    weightBits: bits,
+    sensitivitySamples: positiveNumber(opts.sensitivitySamples, '--sensitivity-samples', true),
     structured: opts.structured,
     baseline: opts.baseline,
     minWeights: positiveNumber(opts.minWeights, '--min-weights', true),

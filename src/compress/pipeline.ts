@@ -21,6 +21,19 @@ import { type Metric, type Task, argmax, floatMetric, int8Metric } from './task.
 import { fineTune } from './train.ts';
 import { TrainableGraph, checkFiniteWeights } from './trainable.ts';
 import { writeModel } from './session.ts';
+import { TinyforgeError } from '../errors.ts';
+import {
+  Int8Evaluator,
+  type SearchGoal,
+  type SearchResult,
+  type SensitivityReport,
+  analyzeSensitivity,
+  formatLoss,
+  greedyChoice,
+  layerWeightBytes,
+  searchMixedPrecision,
+} from './sensitivity.ts';
+import { DENSE_INT8, type LayerCompression, compressLayers, int8WeightedLayers } from './weight_bits.ts';
 
 export interface CompressOptions {
   target: string;
@@ -37,8 +50,19 @@ export interface CompressOptions {
   rangeMethod?: RangeMethod;
   percentile?: number;
   perChannelDense?: boolean;
-  /** limits the result must fit (default: the target's memory) */
+  /** limits the result must fit (default: the target's memory); with `mixed`, the search's flash goal */
   maxFlash?: number;
+  /**
+   * mixed precision by sensitivity (sensitivity.ts) instead of one sparsity for all layers: per-layer
+   * bits and sparsities that meet `maxLoss` (accuracy points, or output error without classes) with
+   * the fewest weight bytes, or fit `maxFlash` with the least loss
+   */
+  mixed?: boolean;
+  maxLoss?: number;
+  /** held-out samples the sensitivity analysis and the verification run (default 200) */
+  sensitivitySamples?: number;
+  /** every layer's weights at this many bits (2..8) after quantization, without a search */
+  weightBits?: number;
   maxRam?: number;
   /** held-out samples run on the board (at least one: the cost per inference comes from it) */
   deviceSamples?: number;
@@ -88,6 +112,21 @@ export interface CompressReport {
   memory: { flash: number; flashWeights: number; arena: number; ram: number | null };
   fits: { ok: boolean; flash: { used: number; limit: number | null }; ram: { used: number | null; limit: number | null } };
   output: string;
+  /** the sensitivity table, the search's choice and its verification, in mixed mode */
+  mixed?: MixedReport;
+}
+
+export interface MixedReport {
+  sensitivity: SensitivityReport;
+  /** the search on the post-training int8 model (before fine-tuning) */
+  search: SearchResult;
+  /** the weight bytes the maxFlash goal allowed: maxFlash minus the rest of the dense build's flash */
+  weightBudget: number | null;
+  /** the final model's loss against the dense int8 model on the same samples, after fine-tuning */
+  finalLoss: number;
+  met: boolean;
+  /** fine-tuning rounds (more than one when the first missed maxLoss) */
+  rounds: number;
 }
 
 function metricFields(m: Metric): Pick<StepReport, 'accuracy' | 'loss'> {
@@ -126,6 +165,11 @@ export async function compressModel(
   progress.log(`float: ${describe(steps.at(-1)!)}`);
 
   let current = graph;
+  const deviceCount = Math.max(1, Math.min(test.count, options.deviceSamples ?? 20));
+  if (options.mixed) {
+    model.dispose();
+    return compressMixed(graph, train, test, task, options, steps, deviceCount);
+  }
   if (options.sparsity > 0) {
     if (options.structured) {
       const shrunk = pruneChannels(graph, options.sparsity);
@@ -141,7 +185,6 @@ export async function compressModel(
   }
   model.dispose();
 
-  const deviceCount = Math.max(1, Math.min(test.count, options.deviceSamples ?? 20));
   let baselineMatches = true;
   if (options.baseline && options.sparsity > 0) {
     const dense = await quantizeAndRun(
@@ -157,7 +200,33 @@ export async function compressModel(
     baselineMatches = dense.run.matchesReference;
     progress.log(`baseline: ${describe(steps[1]!)}`);
   }
-  const { int8, step, int8Result, run } = await quantizeAndRun(current, train, test, task, options, options.output, deviceCount);
+  const transform = options.weightBits === undefined ? undefined : (int8: Graph, float: Graph) => uniformBits(int8, float, options.weightBits!);
+  const result = await quantizeAndRun(current, train, test, task, options, options.output, deviceCount, transform);
+  return finish(graph, test, task, options, steps, result, deviceCount, baselineMatches);
+}
+
+/** Every weighted layer of `int8` at `bits` bits, from the float weights. */
+function uniformBits(int8: Graph, float: Graph, bits: number): Graph {
+  return compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float });
+}
+
+type Built = Awaited<ReturnType<typeof quantizeAndRun>>;
+
+/** The report once the final int8 model is built and run. */
+function finish(
+  graph: Graph,
+  test: Dataset,
+  task: Task,
+  options: CompressOptions,
+  steps: StepReport[],
+  built: Built,
+  deviceCount: number,
+  baselineMatches: boolean,
+  mixed?: MixedReport,
+): { report: CompressReport; int8: Graph } {
+  const progress = options.progress ?? silentProgress;
+  const target = loadTarget(options.target);
+  const { int8, step, int8Result, run } = built;
   steps.push(step);
   progress.log(`int8: ${describe(step)}`);
 
@@ -187,15 +256,134 @@ export async function compressModel(
     memory: { flash: run.memory.flash, flashWeights: run.memory.flashWeights, arena: run.memory.arena, ram: ramUsed },
     fits: { ok: fitsOk, flash: { used: run.memory.flash, limit: flashLimit }, ram: { used: ramUsed, limit: ramLimit } },
     output: options.output,
+    ...(mixed ? { mixed } : {}),
   };
   return { report, int8 };
 }
 
-/** PTQ of a float graph, its held-out figure, and a build and run of `cases` held-out samples on the board. */
-async function quantizeAndRun(float: Graph, train: Dataset, test: Dataset, task: Task, options: CompressOptions, output: string, cases: number) {
+/**
+ * Mixed precision by sensitivity: the dense int8 model's per-layer sensitivity on held-out samples,
+ * the search for per-layer (bits, sparsity), then the float model pruned at the chosen per-layer
+ * rates with fine-tuning, quantized, its layers reduced to the chosen bits from the fine-tuned float
+ * weights, and the result verified on the same samples; a miss of maxLoss runs the search again with
+ * the budget shrunk by the overshoot (one more round), and the better verified result is kept.
+ */
+async function compressMixed(
+  graph: Graph,
+  train: Dataset,
+  test: Dataset,
+  task: Task,
+  options: CompressOptions,
+  steps: StepReport[],
+  deviceCount: number,
+): Promise<{ report: CompressReport; int8: Graph }> {
   const progress = options.progress ?? silentProgress;
-  const target = loadTarget(options.target);
-  const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
+  if ((options.maxLoss === undefined) === (options.maxFlash === undefined))
+    throw new TinyforgeError('mixed precision needs exactly one of --max-loss and --max-flash');
+  const dense = quantize(graph, train, options);
+  const evaluator = new Int8Evaluator(dense, test, options.sensitivitySamples ?? 200);
+  const sensitivity = await analyzeSensitivity(dense, evaluator, { float: graph, progress });
+  let goal: SearchGoal;
+  let weightBudget: number | null = null;
+  let baselineMatches = true;
+  // the dense int8 build: the baseline row, and for --max-flash what the firmware takes besides the weights
+  const baseline =
+    options.maxLoss === undefined || options.baseline
+      ? await buildAndRun(dense, test, task, options, join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`), 1)
+      : undefined;
+  if (baseline) {
+    steps.push({ ...baseline.step, name: 'quantize, dense (baseline)' });
+    baselineMatches = baseline.run.matchesReference;
+  }
+  if (options.maxLoss !== undefined) {
+    goal = { maxLoss: options.maxLoss };
+  } else {
+    const denseWeights = sensitivity.layers.reduce((n, l) => n + layerWeightBytes(l.weights, l.rows, DENSE_INT8), 0);
+    const rest = baseline!.run.memory.flash - denseWeights;
+    weightBudget = options.maxFlash! - rest;
+    if (weightBudget <= 0) throw new TinyforgeError(`--max-flash ${options.maxFlash}: the firmware without its weights already takes ${rest} bytes`);
+    goal = { maxFlash: weightBudget };
+  }
+  const { result: search } = searchMixedPrecision(dense, sensitivity, evaluator, goal, { float: graph });
+  progress.log(`search: ${search.layers.map((l) => `${l.name} ${l.config.bits}b/${Math.round(l.config.sparsity * 100)}%`).join(', ')}`);
+
+  const training = { epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed, progress };
+  let configs = search.layers.map((l) => l.config);
+  let best: { float: Graph; int8: Graph; loss: number; configs: LayerCompression[] } | undefined;
+  let rounds = 0;
+  const maxLoss = 'maxLoss' in goal ? goal.maxLoss : undefined;
+  let budget = maxLoss;
+  while (rounds < 2) {
+    rounds++;
+    let float = graph;
+    const sparsity = new Map(search.layers.map((l, i) => [l.opIndex, configs[i]!.sparsity] as const).filter(([, v]) => v > 0));
+    if (sparsity.size > 0) {
+      const model = new TrainableGraph(graph);
+      try {
+        float = await pruneUnstructured(model, train, task, { ...training, sparsity: 0, layerSparsity: sparsity });
+      } finally {
+        model.dispose();
+      }
+    }
+    const bits = new Map(search.layers.map((l, i) => [l.opIndex, { bits: configs[i]!.bits, sparsity: 0 }]));
+    const int8 = compressLayers(quantize(float, train, options), bits, { float });
+    const loss = evaluator.measure(int8).loss;
+    progress.log(`round ${rounds}: measured loss ${formatLoss(sensitivity.lossKind, loss)} (${sensitivity.lossKind})`);
+    const met = maxLoss === undefined || loss <= maxLoss + 1e-9;
+    // a second round only runs after a miss: it wins if it meets the goal or misses by less
+    if (!best || met || loss < best.loss) best = { float, int8, loss, configs };
+    if (met || budget === undefined || maxLoss === undefined) break;
+    budget *= Math.min(0.75, maxLoss / Math.max(loss, 1e-9));
+    configs = greedyChoice(sensitivity, goal, budget);
+  }
+  const chosen = best!;
+  if (chosen.configs.some((c) => c.sparsity > 0)) {
+    const modelFloat = new TrainableGraph(chosen.float);
+    try {
+      steps.push(floatStep('prune (per-layer rates)', chosen.float, await floatMetric(modelFloat, test, task, progress)));
+    } finally {
+      modelFloat.dispose();
+    }
+  }
+  const met = maxLoss !== undefined ? chosen.loss <= maxLoss + 1e-9 : search.met;
+  const layers = search.layers.map((l, i) => {
+    const layer = sensitivity.layers[i]!;
+    return { ...l, config: chosen.configs[i]!, bytes: layerWeightBytes(layer.weights, layer.rows, chosen.configs[i]!) };
+  });
+  const finalSearch: SearchResult = { ...search, layers, bytes: layers.reduce((n, l) => n + l.bytes, 0) };
+  const built = await buildAndRun(chosen.int8, test, task, options, options.output, deviceCount);
+  built.step.name = 'quantize, mixed bits + per-layer sparsity';
+  return finish(graph, test, task, options, steps, built, deviceCount, baselineMatches, {
+    sensitivity,
+    search: finalSearch,
+    weightBudget,
+    finalLoss: chosen.loss,
+    met,
+    rounds,
+  });
+}
+
+/**
+ * PTQ of a float graph (then `transform`, e.g. fewer weight bits), its held-out figure, and a build
+ * and run of `cases` held-out samples on the board.
+ */
+async function quantizeAndRun(
+  float: Graph,
+  train: Dataset,
+  test: Dataset,
+  task: Task,
+  options: CompressOptions,
+  output: string,
+  cases: number,
+  transform?: (int8: Graph, float: Graph) => Graph,
+) {
+  const int8 = quantize(float, train, options);
+  return buildAndRun(transform ? transform(int8, float) : int8, test, task, options, output, cases);
+}
+
+/** int8 PTQ of a float graph, calibrated on the first training samples. */
+function quantize(float: Graph, train: Dataset, options: CompressOptions): Graph {
+  const progress = options.progress ?? silentProgress;
   const calibration = subset(
     train,
     Array.from({ length: Math.min(train.count, options.calibrationSamples ?? 300) }, (_, i) => i),
@@ -210,6 +398,14 @@ async function quantizeAndRun(float: Graph, train: Dataset, test: Dataset, task:
     x.dispose();
     progress.stop();
   }
+  return int8;
+}
+
+/** The held-out figure of an int8 graph, and a build and run of `cases` held-out samples on the board. */
+async function buildAndRun(int8: Graph, test: Dataset, task: Task, options: CompressOptions, output: string, cases: number) {
+  const progress = options.progress ?? silentProgress;
+  const target = loadTarget(options.target);
+  const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
   const int8Result = await int8Metric(int8, test, task, progress);
   mkdirSync(dirname(output), { recursive: true });
   writeModel(int8, output);

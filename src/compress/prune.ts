@@ -23,6 +23,11 @@ import { TrainableGraph, type WeightedLayer, weightedLayers } from './trainable.
 export interface PruneOptions extends FineTuneOptions {
   /** the fraction of all conv/depthwise/dense weights that end at zero, in [0, 1) */
   sparsity: number;
+  /**
+   * each layer's own final sparsity by op index (from the sensitivity search, sensitivity.ts), in
+   * place of one rate for all layers; layers not listed stay dense and `sparsity` is ignored
+   */
+  layerSparsity?: ReadonlyMap<number, number>;
   /** layers with fewer weights stay dense (default 256) */
   minWeights?: number;
   /** the share of fine-tuning over which sparsity ramps up (default 0.6); the rest recovers */
@@ -91,7 +96,13 @@ export function cubicSchedule(final: number, t: number): number {
  * zeros exact).
  */
 export async function pruneUnstructured(model: TrainableGraph, data: Dataset, task: Task, options: PruneOptions): Promise<Graph> {
-  const targets = layerSparsities(model.graph, model.layers, options.sparsity, options.minWeights ?? 256);
+  const perLayer = options.layerSparsity;
+  if (perLayer) {
+    for (const [op, s] of perLayer) if (!(s >= 0 && s <= 0.98)) throw new TinyforgeError(`op ${op}: layer sparsity ${s} is out of range [0, 0.98]`);
+  }
+  const targets = perLayer
+    ? new Map(model.layers.map((l) => [l, perLayer.get(l.op.index) ?? 0]))
+    : layerSparsities(model.graph, model.layers, options.sparsity, options.minWeights ?? 256);
   const masks = new Map<number, tf.Tensor>();
   const ramp = options.rampFraction ?? 0.6;
   const setMasks = (fraction: number) => {
@@ -117,7 +128,7 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       model,
       data,
       task,
-      { ...options, label: options.label ?? `pruning to ${(options.sparsity * 100).toFixed(0)}%` },
+      { ...options, label: options.label ?? (perLayer ? 'pruning (per-layer rates)' : `pruning to ${(options.sparsity * 100).toFixed(0)}%`) },
       {
         beforeStep: (step, total) => {
           const rampSteps = Math.max(1, Math.floor(total * ramp));

@@ -2,6 +2,7 @@
 /** The compression report as a table for people (the JSON form is the report object itself). */
 import { formatTable } from '../report/table.ts';
 import type { CompressReport } from './pipeline.ts';
+import { formatLoss, formatSearch, formatSensitivity } from './sensitivity.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -34,6 +35,15 @@ export function formatCompressReport(r: CompressReport): string {
     `fits ${r.target}: ${r.fits.ok ? 'yes' : 'NO'} (flash ${r.fits.flash.used.toLocaleString('en-US')} of ${limit(r.fits.flash.limit)} bytes` +
       `${r.fits.ram.used === null ? '' : `, RAM ${r.fits.ram.used.toLocaleString('en-US')} of ${limit(r.fits.ram.limit)} bytes`})`,
   );
+  if (r.mixed) {
+    const m = r.mixed;
+    lines.push('', formatSensitivity(m.sensitivity), '', formatSearch(m.search));
+    if (m.weightBudget !== null) lines.push(`weight budget from --max-flash: ${m.weightBudget.toLocaleString('en-US')} bytes (estimated storage)`);
+    lines.push(
+      `after fine-tuning (${m.rounds} round(s)): ${formatLoss(m.sensitivity.lossKind, m.finalLoss)} ${m.sensitivity.lossKind} against the dense int8 model on the same ` +
+        `${m.sensitivity.samples} samples; goal ${m.met ? 'met' : 'NOT met'}`,
+    );
+  }
   lines.push(`int8 model: ${r.output}`);
   return lines.join('\n');
 }
