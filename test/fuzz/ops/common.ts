@@ -28,7 +28,7 @@ function weightValues(rand: Rand, n: number, limit: number): Int8Array {
     for (let i = 0; i < n; i++) values[i] = int(rand, lo, 7);
   }
   if (form === 'palette') {
-    const palette = int8s(rand, 2 ** int(rand, 1, 6), -limit, limit);
+    const palette = Array.from(int8s(rand, 2 ** int(rand, 1, 6), -limit, limit));
     for (let i = 0; i < n; i++) values[i] = pick(rand, palette);
   }
   if (form === 'sparse' || form === 'sparse-int4') {
