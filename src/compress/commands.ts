@@ -86,7 +86,7 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
   const sparsity = fraction(opts.sparsity, '--sparsity');
   const before = await evaluateFloat(session, session.graph);
   session.log(
-    `float:  ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
+    `before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
   );
   let untuned: Graph;
   let pruned: Graph;
@@ -262,7 +262,7 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   const before = await evaluateFloat(session, session.graph);
-  session.log(`float:  ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`);
+  session.log(`before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`);
   const factorized = factorizeGraph(session.graph, {
     rank: opts.rank === undefined ? undefined : positiveNumber(opts.rank, '--rank', true),
     energy: opts.energy === undefined ? undefined : Number(opts.energy),
