@@ -14,7 +14,8 @@
  *   npm run example:mnist [-- --json]
  *
  * With --json the last line of stdout is one JSON object: `steps` [{name, accuracy, sparsity, flash,
- * arena, perInference}], `hostInt8Accuracy`, `deviceAccuracy`, `deviceMatchesHost`.
+ * arena, perInference}], `floatAccuracy` (the float model it started from), `hostInt8Accuracy`,
+ * `deviceAccuracy`, `deviceMatchesHost`.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
     '--json',
   ]);
   const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as CompressReport;
+  // the model every step starts from: the report's first row
+  const floatAccuracy = report.steps.find((s) => s.name === 'float')?.accuracy ?? null;
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -134,7 +137,10 @@ async function main(): Promise<void> {
           perInference: s.perInference,
           measured: s.measured,
           macs: s.macs,
+          ...(s.fineTuning ? { fineTuning: s.fineTuning } : {}),
         })),
+        floatModel: relative(ROOT, FLOAT_MODEL),
+        floatAccuracy,
         hostInt8Accuracy: report.hostInt8Accuracy,
         deviceAccuracy: report.deviceAccuracy,
         deviceMatchesHost: report.deviceMatchesHost,
@@ -148,6 +154,11 @@ async function main(): Promise<void> {
     );
   } else {
     process.stdout.write(`${formatCompressReport(report)}\n`);
+    if (floatAccuracy !== null) {
+      process.stdout.write(
+        `started from the float model ${relative(ROOT, FLOAT_MODEL)}: ${(floatAccuracy * 100).toFixed(2)}% on ${TEST_PER_DIGIT * 10} held-out digits\n`,
+      );
+    }
   }
   if (!report.deviceMatchesHost) process.exitCode = 3;
 }

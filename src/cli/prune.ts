@@ -5,7 +5,9 @@ import type { PruneCliOptions } from '../compress/commands.ts';
 
 export function pruneCommand(): Command {
   const cmd = new Command('prune')
-    .description('magnitude pruning with a gradual schedule and fine-tuning; --structured removes whole channels so the model shrinks')
+    .description(
+      'magnitude pruning with a gradual schedule and fine-tuning; --structured removes whole channels so the model shrinks; the fine-tuned model is kept only if it beats the same pruning without fine-tuning on the held-out data',
+    )
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
     .option('-s, --sparsity <fraction>', 'one share of weights set to zero in every large layer (default 0.7); --structured: share of channels removed')
     .option(
@@ -15,7 +17,8 @@ export function pruneCommand(): Command {
     .option('--structured', 'remove whole filters/neurons and rewrite the following layers')
     .option('--min-weights <n>', 'unstructured: layers with fewer weights stay dense', '256')
     .option('-o, --output <file.tflite>', 'output (default: <model>_pruned.tflite, float; with --int8 <model>_pruned_int8.tflite)')
-    .option('--int8', 'quantize the pruned model to int8 (calibrated on --data)');
+    .option('--int8', 'quantize the pruned model to int8 (calibrated on --data)')
+    .option('--json', 'print one JSON object on stdout: the held-out figures, which model the step kept (before or after fine-tuning) and the output');
   addDataOptions(cmd);
   addTrainOptions(cmd, '3', '0.002');
   addCalibrationOptions(cmd);

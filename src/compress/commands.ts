@@ -17,13 +17,15 @@ import {
   trainOptions,
 } from './cli_options.ts';
 import { distill } from './distill.ts';
+import { type FineTuneChoice, describeChoice, keepBetter, mcNemar } from './keep_better.ts';
 import { factorizeGraph } from './lowrank.ts';
 import { floatMacs, loadFloatModel } from './model_io.ts';
 import { compressModel } from './pipeline.ts';
-import { pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
+import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
 import { quantizationAwareTraining } from './qat.ts';
 import { formatCompressReport } from './report.ts';
 import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
+import type { Metric } from './task.ts';
 import { pruneChannels } from './structured.ts';
 import { fineTune } from './train.ts';
 import { TrainableGraph } from './trainable.ts';
@@ -41,6 +43,7 @@ export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, Calibr
   minWeights: string;
   output?: string;
   int8?: boolean;
+  json?: boolean;
 }
 
 export interface DistillCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
@@ -49,6 +52,7 @@ export interface DistillCliOptions extends DataCliOptions, TrainCliOptions, Cali
   temperature: string;
   alpha: string;
   output?: string;
+  json?: boolean;
 }
 
 export interface LowRankCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
@@ -57,6 +61,12 @@ export interface LowRankCliOptions extends DataCliOptions, TrainCliOptions, Cali
   minWeights: string;
   output?: string;
   int8?: boolean;
+  json?: boolean;
+}
+
+export interface QatCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
+  output?: string;
+  json?: boolean;
 }
 
 export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
@@ -109,37 +119,45 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
   session.log(
     `before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, sparsity ${pct(weightSparsity(session.graph))}, ${floatMacs(session.graph)} MACs`,
   );
+  let untuned: Graph;
   let pruned: Graph;
   if (opts.structured) {
     const result = pruneChannels(session.graph, sparsity);
     for (const [layer, [from, to]] of result.layers) session.log(`  ${layer}: ${from} -> ${to} channels`);
+    untuned = result.graph;
     const model = new TrainableGraph(result.graph);
     await fineTune(model, session.train, task, { ...trainOptions(opts, session.progress), label: 'fine-tuning the smaller model' });
     pruned = model.toGraph();
     model.dispose();
   } else {
     const layerSparsity = maxLoss === undefined ? undefined : await sensitivityRates(session, opts, maxLoss);
+    const minWeights = positiveNumber(opts.minWeights, '--min-weights', true);
+    untuned = pruneOneShot(session.graph, sparsity, minWeights, layerSparsity);
     const model = new TrainableGraph(session.graph);
-    pruned = await pruneUnstructured(model, session.train, task, {
-      ...trainOptions(opts, session.progress),
-      sparsity,
-      layerSparsity,
-      minWeights: positiveNumber(opts.minWeights, '--min-weights', true),
-    });
+    pruned = await pruneUnstructured(model, session.train, task, { ...trainOptions(opts, session.progress), sparsity, layerSparsity, minWeights });
     model.dispose();
   }
-  const after = await evaluateFloat(session, pruned);
+  const choice = await chooseFloat(session, untuned, pruned);
+  if (choice?.kept === 'before') pruned = untuned;
   session.log(
-    `after:  ${describeMetric(after, session.test.count)}; ${weightCount(pruned)} weights, sparsity ${pct(weightSparsity(pruned))}, ${floatMacs(pruned)} MACs`,
+    `after:  ${describeMetric(choice ? kept(choice) : undefined, session.test.count)}; ${weightCount(pruned)} weights, sparsity ${pct(weightSparsity(pruned))}, ${floatMacs(pruned)} MACs`,
   );
   let result = pruned;
+  let int8Metric: Metric | undefined;
   if (opts.int8) {
     result = quantizeWithData(pruned, session.train, opts);
-    session.log(`int8:   ${describeMetric(await evaluateInt8(session, result), session.test.count)}`);
+    int8Metric = await evaluateInt8(session, result);
+    session.log(`int8:   ${describeMetric(int8Metric, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'pruned_int8' : 'pruned');
   writeModel(result, output);
-  process.stdout.write(`wrote ${output}\n`);
+  finish(opts.json, output, {
+    before: before ?? null,
+    fineTuning: choiceJson(choice),
+    sparsity: weightSparsity(pruned),
+    weights: weightCount(pruned),
+    ...(opts.int8 ? { int8: int8Metric ?? null } : {}),
+  });
 }
 
 /** Per-layer sparsities (op index -> rate) for `prune --max-loss`: the sensitivity search over sparsities alone. */
@@ -153,15 +171,43 @@ async function sensitivityRates(session: Session, opts: CalibrationCliOptions, m
   return new Map(result.layers.filter((l) => l.config.sparsity > 0).map((l) => [l.opIndex, l.config.sparsity]));
 }
 
-export async function qatAction(modelPath: string, opts: DataCliOptions & TrainCliOptions & CalibrationCliOptions & { output?: string }): Promise<void> {
+/** The held-out figures of a step's model before and after fine-tuning, and the better one (undefined without labels). */
+async function chooseFloat(session: Session, before: Graph, after: Graph): Promise<FineTuneChoice | undefined> {
+  const b = await evaluateFloat(session, before);
+  const a = await evaluateFloat(session, after);
+  if (!b || !a) return undefined;
+  const choice = keepBetter(b, a);
+  session.log(describeChoice(choice));
+  return choice;
+}
+
+const kept = (c: FineTuneChoice): Metric => (c.kept === 'before' ? c.before : c.after);
+
+function choiceJson(c: FineTuneChoice | undefined) {
+  return c ? { kept: c.kept, before: plain(c.before), after: plain(c.after) } : null;
+}
+
+/** A metric without its per-sample detail. */
+function plain(m: Metric): Metric {
+  return { name: m.name, value: m.value };
+}
+
+/** The command's last stdout line: `wrote <file>`, or with --json one object with the figures. */
+function finish(json: boolean | undefined, output: string, figures: Record<string, unknown>): void {
+  const clean = JSON.parse(JSON.stringify(figures, (key, v: unknown) => (key === 'correct' ? undefined : v))) as Record<string, unknown>;
+  process.stdout.write(json ? `${JSON.stringify({ output, ...clean })}\n` : `wrote ${output}\n`);
+}
+
+export async function qatAction(modelPath: string, opts: QatCliOptions): Promise<void> {
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   const float = await evaluateFloat(session, session.graph);
   session.log(`float:              ${describeMetric(float, session.test.count)}`);
   const ptq = quantizeWithData(session.graph, session.train, opts);
-  session.log(`int8, PTQ:          ${describeMetric(await evaluateInt8(session, ptq), session.test.count)}`);
+  const ptqMetric = await evaluateInt8(session, ptq);
+  session.log(`int8, PTQ:          ${describeMetric(ptqMetric, session.test.count)}`);
   const model = new TrainableGraph(session.graph);
-  const int8 = await quantizationAwareTraining(model, session.train, task, {
+  const qat = await quantizationAwareTraining(model, session.train, task, {
     ...trainOptions(opts, session.progress),
     calibrationSamples: positiveNumber(opts.calibSamples, '--calib-samples', true),
     method: opts.ranges,
@@ -169,10 +215,14 @@ export async function qatAction(modelPath: string, opts: DataCliOptions & TrainC
     perChannelDense: opts.perChannelDense,
   });
   model.dispose();
-  session.log(`int8, QAT:          ${describeMetric(await evaluateInt8(session, int8), session.test.count)}`);
+  const qatMetric = await evaluateInt8(session, qat);
+  session.log(`int8, QAT:          ${describeMetric(qatMetric, session.test.count)}`);
+  // PTQ is QAT's "before fine-tuning": the same int8 export of the untrained weights
+  const choice = ptqMetric && qatMetric ? keepBetter(ptqMetric, qatMetric) : undefined;
+  if (choice) session.log(describeChoice(choice).replace('the fine-tuned model', 'the QAT model').replace('before fine-tuning', 'with PTQ'));
   const output = opts.output ?? defaultOutput(modelPath, 'qat_int8');
-  writeModel(int8, output);
-  process.stdout.write(`wrote ${output}\n`);
+  writeModel(choice?.kept === 'before' ? ptq : qat, output);
+  finish(opts.json, output, { float: float ?? null, fineTuning: choiceJson(choice) });
 }
 
 export async function distillAction(opts: DistillCliOptions): Promise<void> {
@@ -183,31 +233,79 @@ export async function distillAction(opts: DistillCliOptions): Promise<void> {
   if (!(alpha >= 0 && alpha <= 1)) throw new TinyforgeError(`--alpha ${opts.alpha}: expected a number in [0, 1]`);
   session.log(`teacher: ${describeMetric(await evaluateFloat(session, teacherGraph), session.test.count)}`);
   session.log(`student before: ${describeMetric(await evaluateFloat(session, session.graph), session.test.count)}`);
+  const teacherMetric = await evaluateFloat(session, teacherGraph);
+  const training = { ...trainOptions(opts, session.progress), temperature: positiveNumber(opts.temperature, '--temperature'), alpha };
   const teacher = new TrainableGraph(teacherGraph);
   const student = new TrainableGraph(session.graph);
-  await distill(teacher, student, session.train, task, {
-    ...trainOptions(opts, session.progress),
-    temperature: positiveNumber(opts.temperature, '--temperature'),
-    alpha,
-  });
-  const trained = student.toGraph();
+  await distill(teacher, student, session.train, task, training);
+  let trained = student.toGraph();
   teacher.dispose();
   student.dispose();
-  session.log(`student after:  ${describeMetric(await evaluateFloat(session, trained), session.test.count)}`);
+  // the same student, seed and epochs on the labels alone: what the teacher adds is the difference
+  const alone = new TrainableGraph(session.graph);
+  await fineTune(alone, session.train, task, { ...trainOptions(opts, session.progress), label: 'the same student without the teacher' });
+  const aloneGraph = alone.toGraph();
+  alone.dispose();
+  const choice = await chooseFloat(session, session.graph, trained);
+  if (choice?.kept === 'before') trained = session.graph;
+  const distilled = choice ? kept(choice) : undefined;
+  const withoutTeacher = await evaluateFloat(session, aloneGraph);
+  session.log(`student after:  ${describeMetric(distilled, session.test.count)}`);
+  session.log(`without the teacher (same student, seed and epochs): ${describeMetric(withoutTeacher, session.test.count)}`);
+  const gain = compareDistilled(distilled, withoutTeacher);
+  if (gain) session.log(gain.text);
   const int8 = quantizeWithData(trained, session.train, opts);
-  session.log(`student int8:   ${describeMetric(await evaluateInt8(session, int8), session.test.count)}`);
+  const int8Figure = await evaluateInt8(session, int8);
+  session.log(`student int8:   ${describeMetric(int8Figure, session.test.count)}`);
   const output = opts.output ?? defaultOutput(opts.student!, 'distilled_int8');
   writeModel(int8, output);
-  process.stdout.write(`wrote ${output}\n`);
+  finish(opts.json, output, {
+    teacher: teacherMetric ?? null,
+    fineTuning: choiceJson(choice),
+    withoutTeacher: withoutTeacher ?? null,
+    teacherGain: gain?.json ?? null,
+    int8: int8Figure ?? null,
+  });
+}
+
+/**
+ * Whether the distilled student beats the one trained on the labels alone by more than noise:
+ * McNemar's test on the held-out samples the two classify differently (classification only).
+ */
+function compareDistilled(distilled: (Metric & { correct?: boolean[] }) | undefined, alone: (Metric & { correct?: boolean[] }) | undefined) {
+  if (!distilled || !alone) return undefined;
+  if (!distilled.correct || !alone.correct) {
+    const text = `teacher's effect on the held-out loss: ${formatMetricDelta(alone, distilled)} (no significance test for losses)`;
+    return { text, json: { difference: distilled.value - alone.value, significant: null } };
+  }
+  const t = mcNemar(distilled.correct, alone.correct);
+  const points = (distilled.value - alone.value) * 100;
+  const text =
+    `the teacher's gain: ${points >= 0 ? '+' : ''}${points.toFixed(2)} points, ` +
+    `${t.significant ? 'beyond noise' : 'within noise'} (McNemar on ${distilled.correct.length} held-out samples: ` +
+    `${t.onlyFirst} right only when distilled, ${t.onlySecond} only without the teacher, chi-square ${t.chiSquare.toFixed(2)}, 5% level 3.84)`;
+  return {
+    text,
+    json: {
+      difference: distilled.value - alone.value,
+      onlyDistilled: t.onlyFirst,
+      onlyWithoutTeacher: t.onlySecond,
+      chiSquare: t.chiSquare,
+      significant: t.significant,
+    },
+  };
+}
+
+function formatMetricDelta(from: Metric, to: Metric): string {
+  return `${from.value.toPrecision(4)} -> ${to.value.toPrecision(4)}`;
 }
 
 export async function lowrankAction(modelPath: string, opts: LowRankCliOptions): Promise<void> {
   if ((opts.rank === undefined) === (opts.energy === undefined)) throw new TinyforgeError('give exactly one of --rank R and --energy E');
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
-  session.log(
-    `before: ${describeMetric(await evaluateFloat(session, session.graph), session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`,
-  );
+  const before = await evaluateFloat(session, session.graph);
+  session.log(`before: ${describeMetric(before, session.test.count)}; ${weightCount(session.graph)} weights, ${floatMacs(session.graph)} MACs`);
   const factorized = factorizeGraph(session.graph, {
     rank: opts.rank === undefined ? undefined : positiveNumber(opts.rank, '--rank', true),
     energy: opts.energy === undefined ? undefined : Number(opts.energy),
@@ -216,20 +314,30 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
   for (const l of factorized.layers) {
     session.log(`  ${l.name}: [${l.shape}] -> rank ${l.rank} (${(l.energy * 100).toFixed(1)}% of the energy), ${l.weightsBefore} -> ${l.weightsAfter} weights`);
   }
-  session.log(`truncated: ${describeMetric(await evaluateFloat(session, factorized.graph), session.test.count)}`);
   const model = new TrainableGraph(factorized.graph);
   await fineTune(model, session.train, task, { ...trainOptions(opts, session.progress), label: 'fine-tuning the factorized model' });
-  const tuned = model.toGraph();
+  let tuned = model.toGraph();
   model.dispose();
-  session.log(`after:  ${describeMetric(await evaluateFloat(session, tuned), session.test.count)}; ${weightCount(tuned)} weights, ${floatMacs(tuned)} MACs`);
+  // the truncated model is the step's "before": fine-tuning that loses on held-out data is dropped
+  const choice = await chooseFloat(session, factorized.graph, tuned);
+  if (choice?.kept === 'before') tuned = factorized.graph;
+  session.log(`after:  ${describeMetric(choice ? kept(choice) : undefined, session.test.count)}; ${weightCount(tuned)} weights, ${floatMacs(tuned)} MACs`);
   let result = tuned;
+  let int8Figure: Metric | undefined;
   if (opts.int8) {
     result = quantizeWithData(tuned, session.train, opts);
-    session.log(`int8:   ${describeMetric(await evaluateInt8(session, result), session.test.count)}`);
+    int8Figure = await evaluateInt8(session, result);
+    session.log(`int8:   ${describeMetric(int8Figure, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'lowrank_int8' : 'lowrank');
   writeModel(result, output);
-  process.stdout.write(`wrote ${output}\n`);
+  finish(opts.json, output, {
+    before: before ?? null,
+    layers: factorized.layers,
+    fineTuning: choiceJson(choice),
+    weights: weightCount(tuned),
+    ...(opts.int8 ? { int8: int8Figure ?? null } : {}),
+  });
 }
 
 export interface SensitivityCliOptions extends DataCliOptions, CalibrationCliOptions {

@@ -10,6 +10,8 @@ import { TinyforgeError } from '../errors.ts';
 import { type Graph, byteSize, cIdentifier, elementCount } from '../ir/graph.ts';
 import { readTflite } from '../model/tflite/reader.ts';
 import { loadLayersModelFile, modelJsonPath } from '../model/tfjs/io.ts';
+import { type KernelIsa } from '../ops/op.ts';
+import { executedMacs, prepareGraph } from '../ops/prepare.ts';
 import { checkFloatGraph } from './float_executor.ts';
 import { layersModelToFloatGraph } from './from_layers.ts';
 import { checkFiniteWeights, weightedLayers } from './trainable.ts';
@@ -48,6 +50,15 @@ export function floatMacs(graph: Graph): number {
     macs += out * perOutput;
   }
   return macs;
+}
+
+/**
+ * Multiply-accumulates one inference of an int8 graph executes on a target of `isa`: each layer asks
+ * the kernel chosen for it (a sparse kernel counts the nonzero weights it multiplies, not the dense
+ * shape), so a kernel that skips work is counted as it runs.
+ */
+export function int8ExecutedMacs(graph: Graph, isa: KernelIsa | undefined): number {
+  return prepareGraph(graph, graph.name, isa).layers.reduce((n, l) => n + executedMacs(l), 0);
 }
 
 /** Bytes of the constant tensors (weights, biases, shapes) as the graph stores them. */

@@ -12,9 +12,10 @@ import { boardOf, loadTarget } from '../build/index.ts';
 import { runModel } from '../run/run.ts';
 import { type Dataset, inputTensor, subset } from '../data/dataset.ts';
 import { type RangeMethod, calibrateRanges } from './calibrate.ts';
-import { activationPeakBytes, constantBytes, floatMacs } from './model_io.ts';
+import { type FineTuneChoice, describeChoice, keepBetter } from './keep_better.ts';
+import { activationPeakBytes, constantBytes, floatMacs, int8ExecutedMacs } from './model_io.ts';
 import { type Progress, silentProgress } from './progress.ts';
-import { pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
+import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
 import { quantizeGraph, quantizeInput } from './ptq.ts';
 import { pruneChannels } from './structured.ts';
 import { type Metric, type Task, argmax, floatMetric, int8Metric } from './task.ts';
@@ -85,7 +86,16 @@ export interface StepReport {
   /** share of zero weights in conv / depthwise / dense layers */
   sparsity: number;
   weights: number;
+  /**
+   * multiply-accumulates per inference: for a compiled step what its kernels execute (a sparse
+   * kernel counts the nonzero weights it multiplies); for a float step the dense count
+   */
   macs: number;
+  /**
+   * a step that fine-tunes: the held-out figure (accuracy or loss) before and after fine-tuning,
+   * and which of the two models the step kept (the better one)
+   */
+  fineTuning?: { kept: 'before' | 'after'; before: number; after: number };
   /** bytes: the built firmware's flash for the compiled step; the constants as stored (float32) before */
   flash: number;
   /** bytes: the planned int8 arena for the compiled step; the float activations' peak before */
@@ -133,10 +143,11 @@ function metricFields(m: Metric): Pick<StepReport, 'accuracy' | 'loss'> {
   return m.name === 'accuracy' ? { accuracy: m.value, loss: null } : { accuracy: null, loss: m.value };
 }
 
-function floatStep(name: string, graph: Graph, metric: Metric): StepReport {
+function floatStep(name: string, graph: Graph, metric: Metric, choice?: FineTuneChoice): StepReport {
   return {
     name,
     ...metricFields(metric),
+    ...(choice ? { fineTuning: { kept: choice.kept, before: choice.before.value, after: choice.after.value } } : {}),
     sparsity: weightSparsity(graph),
     weights: weightCount(graph),
     macs: floatMacs(graph),
@@ -171,17 +182,26 @@ export async function compressModel(
     return compressMixed(graph, train, test, task, options, steps, deviceCount);
   }
   if (options.sparsity > 0) {
+    // the step's model before fine-tuning (same compression) is its fallback: fine-tuning is kept only if it helps
+    let before: Graph;
     if (options.structured) {
-      const shrunk = pruneChannels(graph, options.sparsity);
+      before = pruneChannels(graph, options.sparsity).graph;
       model.dispose();
-      model = new TrainableGraph(shrunk.graph);
+      model = new TrainableGraph(before);
       await fineTune(model, train, task, { ...training, label: 'fine-tuning (channels pruned)' });
       current = model.toGraph();
     } else {
-      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights: options.minWeights });
+      const minWeights = options.minWeights ?? 256;
+      before = pruneOneShot(graph, options.sparsity, minWeights);
+      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights });
     }
-    steps.push(floatStep(options.structured ? 'prune (structured)' : 'prune', current, await floatMetric(model, test, task, progress)));
-    progress.log(`prune: ${describe(steps.at(-1)!)}`);
+    const after = await floatMetric(model, test, task, progress);
+    const untuned = new TrainableGraph(before);
+    const choice = keepBetter(await floatMetric(untuned, test, task, progress), after);
+    untuned.dispose();
+    if (choice.kept === 'before') current = before;
+    steps.push(floatStep(options.structured ? 'prune (structured)' : 'prune', current, choice.kept === 'before' ? choice.before : after, choice));
+    progress.log(`prune: ${describe(steps.at(-1)!)}; ${describeChoice(choice)}`);
   }
   model.dispose();
 
@@ -430,7 +450,7 @@ async function buildAndRun(int8: Graph, test: Dataset, task: Task, options: Comp
     ...metricFields(int8Result),
     sparsity: weightSparsity(int8),
     weights: weightCount(int8),
-    macs: floatMacs(int8),
+    macs: int8ExecutedMacs(int8, target.isa),
     flash: run.memory.flash,
     arena: run.memory.arena,
     perInference: run.perInference,

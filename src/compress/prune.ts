@@ -146,3 +146,23 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
   }
   return model.toGraph();
 }
+
+/**
+ * The model `pruneUnstructured` starts its fine-tuning from, pruned at once: every layer's
+ * smallest-magnitude weights zeroed to the same per-layer sparsities it ends with. It is what the
+ * pruning step is compared with before fine-tuning (keep_better.ts).
+ */
+export function pruneOneShot(graph: Graph, sparsity: number, minWeights = 256, layerSparsity?: ReadonlyMap<number, number>): Graph {
+  const layers = weightedLayers(graph);
+  const targets = layerSparsity ? new Map(layers.map((l) => [l, layerSparsity.get(l.op.index) ?? 0])) : layerSparsities(graph, layers, sparsity, minWeights);
+  const tensors = [...graph.tensors];
+  for (const [layer, final] of targets) {
+    if (final === 0) continue;
+    const t = graph.tensors[layer.weights]!;
+    const values = Float32Array.from(fromBytes('float32', t.data!) as Float32Array);
+    const mask = magnitudeMask(values, final);
+    for (let i = 0; i < values.length; i++) values[i] = values[i]! * mask[i]!;
+    tensors[layer.weights] = { ...t, data: new Uint8Array(values.buffer) };
+  }
+  return { ...graph, tensors };
+}

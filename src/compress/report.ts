@@ -25,7 +25,18 @@ export function formatCompressReport(r: CompressReport): string {
       `${r.model} on ${r.target}${r.board ? ` (${r.board})` : ''}`,
     ),
     '* float model: its constants as stored (float32) and the peak of its float activations, not a build',
+    'MACs: what the kernels execute per inference (a sparse layer counts its nonzero weights); float rows: the dense count',
   ];
+  const figure = (v: number) => (r.task === 'classification' ? pct(v) : `loss ${v.toPrecision(4)}`);
+  for (const s of r.steps) {
+    if (!s.fineTuning) continue;
+    const { kept, before, after } = s.fineTuning;
+    lines.push(
+      kept === 'after'
+        ? `${s.name}: kept the fine-tuned model (held-out ${figure(after)}; ${figure(before)} before fine-tuning)`
+        : `${s.name}: kept the model from BEFORE fine-tuning (held-out ${figure(before)}; fine-tuning made it ${figure(after)})`,
+    );
+  }
   if (r.deviceAccuracy !== null && r.hostInt8Accuracy !== null) {
     lines.push(`int8 on ${r.deviceCases} held-out samples: host reference ${pct(r.hostInt8Accuracy)}, board ${pct(r.deviceAccuracy)}`);
   }

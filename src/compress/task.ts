@@ -97,8 +97,16 @@ function metricOf(task: Task, correctOrSquaredError: number, count: number, valu
 }
 
 /** Accuracy or loss of the float model on a data set. */
-export async function floatMetric(model: TrainableGraph, dataset: Dataset, task: Task, progress: Progress = silentProgress, batchSize = 128): Promise<Metric> {
+export async function floatMetric(
+  model: TrainableGraph,
+  dataset: Dataset,
+  task: Task,
+  progress: Progress = silentProgress,
+  batchSize = 128,
+): Promise<Metric & { correct?: boolean[] }> {
   const inputShape = model.graph.tensors[model.graph.inputs[0]!]!.shape;
+  // classification: which samples it gets right, for paired comparisons of two models (keep_better.ts)
+  const correct: boolean[] = [];
   let total = 0;
   let values = 0;
   progress.start('evaluating (float)', dataset.count);
@@ -110,6 +118,7 @@ export async function floatMetric(model: TrainableGraph, dataset: Dataset, task:
       const predicted = tf.tidy(() => tf.argMax(out, 1).dataSync());
       const truth = tf.tidy(() => tf.argMax(y, 1).dataSync());
       predicted.forEach((p, k) => {
+        correct.push(p === truth[k]);
         if (p === truth[k]) total++;
       });
     } else {
@@ -121,7 +130,7 @@ export async function floatMetric(model: TrainableGraph, dataset: Dataset, task:
     await yieldToEventLoop();
   }
   progress.stop();
-  return metricOf(task, total, dataset.count, values);
+  return task.kind === 'classification' ? { ...metricOf(task, total, dataset.count, values), correct } : metricOf(task, total, dataset.count, values);
 }
 
 /**

@@ -62,6 +62,12 @@ export interface KernelVariant<P = any> {
    * emitted code names them.
    */
   cFiles?: readonly string[];
+  /**
+   * Multiply-accumulates this kernel executes for one evaluation, when that is not the op's dense
+   * count (`OpDef.macs`): a sparse kernel skips the zero weights, so it counts its stored entries.
+   * Reports ask it through `executedMacs` (prepare.ts).
+   */
+  macs?(p: P): number;
 }
 
 /**

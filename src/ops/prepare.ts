@@ -33,6 +33,15 @@ export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes
   return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
 }
 
+/**
+ * Multiply-accumulates the layer's chosen kernel executes per evaluation: the variant's own count
+ * where it has one (sparse kernels skip zeros), else the op's dense count. `layer.macs` stays the
+ * dense count (the work the layer describes, the denominator of instructions per MAC).
+ */
+export function executedMacs(layer: PreparedLayer): number {
+  return layer.variant.macs?.(layer.params) ?? layer.macs;
+}
+
 /** Every op the model uses that tinyforge has no kernel for, with its index: `#3 LSTM`. */
 export function unsupportedOps(graph: Graph): string[] {
   return graph.ops.filter((op) => !opDef(op.kind)).map((op) => `#${op.index} ${op.kind}`);

