@@ -6,6 +6,7 @@
  */
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
+import type { Prefer } from '../ops/op.ts';
 import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, defaultOutput, fraction, positiveNumber, trainOptions } from './cli_options.ts';
 import { distill } from './distill.ts';
 import { factorizeGraph } from './lowrank.ts';
@@ -51,6 +52,7 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
   minWeights: string;
   maxFlash?: string;
   maxRam?: string;
+  prefer?: Prefer;
   deviceSamples: string;
   baseline?: boolean;
   output?: string;
@@ -205,6 +207,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
     perChannelDense: opts.perChannelDense,
     maxFlash: opts.maxFlash === undefined ? undefined : positiveNumber(opts.maxFlash, '--max-flash', true),
     maxRam: opts.maxRam === undefined ? undefined : positiveNumber(opts.maxRam, '--max-ram', true),
+    prefer: opts.prefer,
     deviceSamples: positiveNumber(opts.deviceSamples, '--device-samples', true),
     output: opts.output ?? defaultOutput(modelPath, 'compressed_int8'),
     workDir: opts.keep,

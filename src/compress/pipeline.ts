@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Graph } from '../ir/graph.ts';
 import { boardOf, loadTarget } from '../build/index.ts';
 import { runModel } from '../run/run.ts';
+import type { Prefer } from '../ops/op.ts';
 import { type Dataset, inputTensor, subset } from '../data/dataset.ts';
 import { type RangeMethod, calibrateRanges } from './calibrate.ts';
 import { activationPeakBytes, constantBytes, floatMacs } from './model_io.ts';
@@ -40,6 +41,8 @@ export interface CompressOptions {
   /** limits the result must fit (default: the target's memory) */
   maxFlash?: number;
   maxRam?: number;
+  /** weight storage per layer on the board (compile --prefer): fastest no bigger than dense, or smallest */
+  prefer?: Prefer;
   /** held-out samples run on the board (at least one: the cost per inference comes from it) */
   deviceSamples?: number;
   /** also quantize, build and run the unpruned model: the dense int8 baseline row */
@@ -225,6 +228,7 @@ async function quantizeAndRun(float: Graph, train: Dataset, test: Dataset, task:
       cases: inputs,
       workDir: options.workDir,
       timeoutMs: options.timeoutMs ?? 600_000,
+      prefer: options.prefer,
     });
   } finally {
     progress.stop();

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Pruned DEPTHWISE_CONV_2D weights stored as one (tap, weight) entry per nonzero weight and channel
+ * (common/sparse_taps.ts), one kernel variant per ISA family and the portable C; the cost model
+ * (encoding_choice.ts) decides per layer whether this storage or the dense one runs.
+ */
+import type { Graph, Op } from '../../ir/graph.ts';
+import type { IsaFamily, KernelVariant } from '../op.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
+import { type SparseTaps, depthwiseRows, emitSparseTaps, encodeDepthwiseTaps, sparseTapsCost } from '../common/sparse_taps.ts';
+import type { DepthwiseConv2DParams } from './index.ts';
+
+/** The sparse encoding of an int8 DEPTHWISE_CONV_2D's filter, when enough of it is zero. */
+export function depthwiseSparseTaps(graph: Graph, op: Op, outC: number, taps: number): { sparse?: SparseTaps } {
+  const sparse = encodeDepthwiseTaps(constInt8(graph.tensors[op.inputs[1]!]!), outC, taps);
+  return sparse ? { sparse } : {};
+}
+
+function sparseVariant(family: IsaFamily): KernelVariant<DepthwiseConv2DParams> {
+  return {
+    name: family === 'portable' ? 'sparse' : `${family} sparse`,
+    family,
+    storage: 'sparse',
+    applies: (p) => p.sparse !== undefined,
+    cost: (p, isa) => sparseTapsCost(p, p.sparse!, isa),
+    emit: (p, ctx) => {
+      const taps = p.kH * p.kW;
+      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+      return emitSparseTaps(p, p.sparse!, ctx, {
+        opName: 'DEPTHWISE_CONV_2D',
+        label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
+        channelBase: p.depthMultiplier > 1 ? `oc / ${p.depthMultiplier}` : 'oc',
+        foldRows: depthwiseRows(filter, p.outC, taps),
+        bias,
+        family,
+      });
+    },
+  };
+}
+
+export const depthwiseSparseVariants: readonly KernelVariant<DepthwiseConv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).map(sparseVariant);
