@@ -15,6 +15,7 @@ const FAMILIES: { isa: KernelIsa | undefined; name: string }[] = [
   { isa: { dsp: false, armv6m: true }, name: 'armv6m sparse' },
   { isa: { dsp: false, rv32: true }, name: 'rv32 sparse' },
 ];
+const FORMS = ['groups', 'offsets'] as const;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
 
 /** Weights with about `zeros` of them exactly zero (and, sometimes, long runs of zeros). */
@@ -81,14 +82,17 @@ export function sparseConvCase(rand: () => number, isDepthwise: boolean, isa: Ke
   };
 }
 
-function withForcedSparse<T>(work: () => T): T {
-  const before = process.env.TINYFORGE_SPARSE_KERNELS;
+/** Runs `work` with the sparse kernels forced, in one form. */
+function withForcedSparse<T>(form: string, work: () => T): T {
+  const before = [process.env.TINYFORGE_SPARSE_KERNELS, process.env.TINYFORGE_SPARSE_FORM];
   process.env.TINYFORGE_SPARSE_KERNELS = 'force';
+  process.env.TINYFORGE_SPARSE_FORM = form;
   try {
     return work();
   } finally {
-    if (before === undefined) delete process.env.TINYFORGE_SPARSE_KERNELS;
-    else process.env.TINYFORGE_SPARSE_KERNELS = before;
+    const restore = (name: string, v: string | undefined) => (v === undefined ? delete process.env[name] : (process.env[name] = v));
+    restore('TINYFORGE_SPARSE_KERNELS', before[0]);
+    restore('TINYFORGE_SPARSE_FORM', before[1]);
   }
 }
 
@@ -109,27 +113,32 @@ describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/sparse_taps.ts)', () => {
     expect(encodeConvTaps(prunedWeights(rng(1), 1000, SPARSE_TAPS_MIN_ZEROS - 0.2), 10, 10, 10)).to.equal(undefined);
   });
 
-  it('every family kernel equals the reference on random layers, sparsities 40..99%, zero points, padding, dilation (host C, ASan + UBSan)', () => {
+  it('every family kernel of both forms equals the reference on random layers, sparsities 40..99%, zero points, padding, dilation (host C, ASan + UBSan)', () => {
     const rand = rng(1414);
     const cases: CCase[] = [];
-    withForcedSparse(() => {
-      for (const { isa, name } of FAMILIES) {
-        for (const isDepthwise of [false, true]) {
-          let made = 0;
-          while (made < 12) {
-            const zeros = [0.4, 0.5, 0.7, 0.9, 0.95, 0.99][made % 6]!;
-            const c = sparseConvCase(rand, isDepthwise, isa, zeros);
-            if (!c) continue;
-            const p = c.def.prepare(c.graph, c.op) as { sparse?: unknown };
-            if (!p.sparse) continue;
-            expect(selectVariant(c.def, p, isa).name).to.equal(name);
-            cases.push(c);
-            made++;
+    const results: Uint8Array[][] = [];
+    for (const form of FORMS) {
+      const formCases: CCase[] = [];
+      withForcedSparse(form, () => {
+        for (const { isa, name } of FAMILIES) {
+          for (const isDepthwise of [false, true]) {
+            let made = 0;
+            while (made < 5) {
+              const zeros = [0.4, 0.6, 0.8, 0.95, 0.99][made % 5]!;
+              const c = sparseConvCase(rand, isDepthwise, isa, zeros);
+              if (!c) continue;
+              const p = c.def.prepare(c.graph, c.op) as { sparse?: unknown; sparseOffsets?: unknown };
+              if (!(form === 'groups' ? p.sparse : p.sparseOffsets)) continue;
+              expect(selectVariant(c.def, p, isa).name).to.equal(`${name} ${form}`);
+              formCases.push(c);
+              made++;
+            }
           }
         }
-      }
-    });
-    const results = withForcedSparse(() => runCasesInC(cases));
+        results.push(...runCasesInC(formCases));
+      });
+      cases.push(...formCases);
+    }
     cases.forEach((c, k) => {
       const expected = evaluateOp(c.def, c.graph, c.op, c.inputs)[0] as Int8Array;
       expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${c.op.kind}`).to.equal(undefined);

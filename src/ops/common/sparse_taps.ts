@@ -51,6 +51,12 @@ export function sparseMode(): 'off' | 'force' | 'auto' {
   return v === 'off' ? 'off' : v === 'force' ? 'force' : 'auto';
 }
 
+/** `TINYFORGE_SPARSE_FORM=groups|offsets` limits the sparse kernels to one form (tests of each form). */
+export function sparseFormAllowed(form: 'groups' | 'offsets'): boolean {
+  const only = process.env.TINYFORGE_SPARSE_FORM;
+  return only === undefined || only === form;
+}
+
 /**
  * Below this share of zeros no sparse encoding is built: at two bytes per nonzero it cannot be smaller
  * than dense, and it is never faster there either (docs/kernels.md).
@@ -323,4 +329,157 @@ export function emitSparseTaps(
 /** Whether some window reaches past the last row or column (VALID never; SAME may). */
 function needsBottomRightPadding(p: ConvWindowParams): boolean {
   return (p.outH - 1) * p.strideH - p.padTop + (p.kH - 1) * p.dilationH >= p.inH || (p.outW - 1) * p.strideW - p.padLeft + (p.kW - 1) * p.dilationW >= p.inW;
+}
+
+/**
+ * The offsets form (CONV_2D and DEPTHWISE_CONV_2D): per output channel its nonzero weights, each with
+ * its input offset from the window origin, (fy·dilH·inW + fx·dilW)·inC + ic (uint16). Three bytes per
+ * nonzero and no per-tap bookkeeping, so the inner loop is a load of offset, weight and input and a
+ * multiply-accumulate: faster than the tap groups, bigger at low sparsity. A pixel whose window meets
+ * the padding decodes each offset back into its tap, which needs the offsets of a window to keep
+ * their taps apart: (kW - 1)·dilW < dilH·inW.
+ */
+export interface SparseOffsets {
+  /** entries per output channel */
+  counts: Int16Array;
+  offsets: Uint16Array;
+  values: Int8Array;
+  zeros: number;
+  /** flash bytes: values, offsets, counts */
+  bytes: number;
+}
+
+/**
+ * `rows`: the weights as one row per output channel, tap by tap, `filterInC` values a tap (CONV_2D's
+ * OHWI as it is; DEPTHWISE's transposed by depthwiseRows, filterInC 1).
+ */
+export function encodeOffsets(rows: Int8Array, p: ConvWindowParams, filterInC: number): SparseOffsets | undefined {
+  if (sparseMode() === 'off') return undefined;
+  if ((p.kW - 1) * p.dilationW >= p.dilationH * p.inW && p.kH > 1) return undefined;
+  const zeros = zeroShare(rows);
+  if (zeros < SPARSE_TAPS_MIN_ZEROS) return undefined;
+  const taps = p.kH * p.kW;
+  const counts = new Int16Array(p.outC);
+  const offsets: number[] = [];
+  const values: number[] = [];
+  for (let oc = 0; oc < p.outC; oc++) {
+    for (let t = 0; t < taps; t++) {
+      const fy = Math.floor(t / p.kW);
+      const fx = t % p.kW;
+      const tapOffset = (fy * p.dilationH * p.inW + fx * p.dilationW) * p.inC;
+      for (let ic = 0; ic < filterInC; ic++) {
+        const w = rows[(oc * taps + t) * filterInC + ic]!;
+        if (w === 0) continue;
+        if (tapOffset + ic > 65535) return undefined;
+        offsets.push(tapOffset + ic);
+        values.push(w);
+        counts[oc]!++;
+      }
+    }
+    if (counts[oc]! > 32767) return undefined;
+  }
+  return { counts, offsets: Uint16Array.from(offsets), values: Int8Array.from(values), zeros, bytes: values.length * 3 + p.outC * 2 };
+}
+
+/** Measured costs of the offsets kernels, as SPARSE_TAP_COSTS (bench/sparse_costs.ts). */
+export const SPARSE_OFFSET_COSTS: Record<IsaFamily, { entry: number; output: number }> = {
+  'arm-dsp': { entry: 4, output: 24 },
+  armv6m: { entry: 7, output: 70 },
+  rv32: { entry: 4, output: 20 },
+  portable: { entry: 4, output: 24 },
+};
+
+export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: KernelIsa | undefined): EncodingCost {
+  const c = SPARSE_OFFSET_COSTS[isaFamily(isa)];
+  const pixels = p.batches * p.outH * p.outW;
+  return { flashBytes: s.bytes, instructions: Math.round(pixels * (s.values.length * c.entry + p.outC * c.output)) };
+}
+
+/** The C of a sparse layer in the offsets form; options as emitSparseTaps. */
+export function emitSparseOffsets(
+  p: SparseConvLayer,
+  s: SparseOffsets,
+  ctx: LayerEmitContext,
+  o: { opName: string; channelBase: string; foldRows: Int8Array; bias: Int32Array | undefined; family: IsaFamily; label: string },
+): string {
+  const addConst = (suffix: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
+  const { mult, shift } = requantExprs(p, 'oc', addConst);
+  const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
+  const countsTable = ctx.addConst('sparse_counts', 'int16_t', s.counts);
+  const offsetsTable = ctx.addConst('sparse_offsets', 'uint16_t', s.offsets);
+  const values = ctx.addConst('sparse_values', 'int8_t', s.values);
+  const rv32Right = o.family === 'rv32' && rv32RightOnly(p);
+  const rightShift = /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`;
+  const requant = rv32Right ? `tf_rv32_mbqm_right(acc, ${mult}, ${rightShift})` : `tf_mbqm(acc, ${mult}, ${shift})`;
+  const padded = p.padTop > 0 || p.padLeft > 0 || needsBottomRightPadding(p);
+  const rowStep = p.dilationH * p.inW * p.inC;
+  const columnStep = p.dilationW * p.inC;
+  const unroll2 = o.family !== 'armv6m';
+  const store = [`        acc = ${requant} ${cTerm(p.outputZeroPoint)};`, `        *out++ = (int8_t)tf_clamp(acc, ${p.actMin}, ${p.actMax});`];
+  const interiorLoop = [
+    `      for (int oc = 0; oc < ${p.outC}; ++oc) {`,
+    `        int32_t acc = ${accInit};`,
+    `        const int8_t *x = in + (origin + ${o.channelBase});`,
+    `        int n = ${countsTable}[oc];`,
+    ...(unroll2
+      ? [
+          `        for (; n >= 2; n -= 2) {`,
+          `          acc += (int32_t)v[0] * x[e[0]];`,
+          `          acc += (int32_t)v[1] * x[e[1]];`,
+          `          v += 2;`,
+          `          e += 2;`,
+          `        }`,
+          `        if (n) acc += (int32_t)*v++ * x[*e++];`,
+        ]
+      : [`        for (; n > 0; --n) acc += (int32_t)*v++ * x[*e++];`]),
+    ...store,
+    `      }`,
+  ];
+  // the tap of an offset: its row (offset / rowStep) and column ((offset % rowStep) / columnStep)
+  const borderLoop = [
+    `      for (int oc = 0; oc < ${p.outC}; ++oc) {`,
+    `        int32_t acc = ${accInit};`,
+    `        const intptr_t at = origin + ${o.channelBase};`,
+    `        for (int n = ${countsTable}[oc]; n > 0; --n) {`,
+    `          const int offset = *e++;`,
+    `          const int32_t w = *v++;`,
+    `          const int fy = offset / ${rowStep};`,
+    `          const int fx = (offset - fy * ${rowStep}) / ${columnStep};`,
+    `          if ((unsigned)(iy0 + fy * ${p.dilationH}) < ${p.inH}u && (unsigned)(ix0 + fx * ${p.dilationW}) < ${p.inW}u) acc += w * in[at + offset];`,
+    p.inputOffset !== 0 ? `          else acc -= ${p.inputOffset} * w; /* a padded tap: TFLite Micro skips it, so its share of the folded offset goes back out */` : '',
+    `        }`,
+    ...store,
+    `      }`,
+  ];
+  return [
+    `/* ${o.opName} ${o.label}, sparse offsets (${o.family === 'portable' ? 'portable C' : o.family}): ${(s.zeros * 100).toFixed(1)}% zeros, ` +
+      `${s.values.length} entries (${s.bytes} bytes for ${o.foldRows.length} dense). Per output pixel and channel, only the nonzero ` +
+      `weights, each with its input offset from the window origin (common/sparse_taps.ts): the start value folds in the bias and ` +
+      `the input zero point; a window over the padding decodes each offset's tap and skips padded taps as TFLite Micro does. Then ` +
+      `out = tf_mbqm(acc, multiplier, shift) + output zero point, clamped to ${p.actMin}..${p.actMax} */`,
+    `static void ${ctx.fnName}(void) {`,
+    `  const int8_t *in = ${ctx.input(0)};`,
+    `  int8_t *out = ${ctx.output(0)};`,
+    `  for (int b = 0; b < ${p.batches}; ++b, in += ${p.inH * p.inW * p.inC}) {`,
+    `    for (int oy = 0; oy < ${p.outH}; ++oy) {`,
+    `      const int iy0 = oy * ${p.strideH} - ${p.padTop};`,
+    `      for (int ox = 0; ox < ${p.outW}; ++ox) {`,
+    `        const int ix0 = ox * ${p.strideW} - ${p.padLeft};`,
+    `        /* the window origin may lie in the padding: only in-image taps are ever read through it */`,
+    `        const intptr_t origin = ((intptr_t)iy0 * ${p.inW} + ix0) * ${p.inC};`,
+    `        const uint16_t *e = ${offsetsTable};`,
+    `        const int8_t *v = ${values};`,
+    padded
+      ? `        if (iy0 >= 0 && iy0 + ${(p.kH - 1) * p.dilationH} < ${p.inH} && ix0 >= 0 && ix0 + ${(p.kW - 1) * p.dilationW} < ${p.inW}) {`
+      : `        {`,
+    ...interiorLoop.map((l) => `    ${l}`),
+    ...(padded ? [`        } else {`, ...borderLoop.map((l) => `    ${l}`)] : []),
+    `        }`,
+    `      }`,
+    `    }`,
+    `  }`,
+    `}`,
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
 }

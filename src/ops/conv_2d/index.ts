@@ -13,7 +13,7 @@ import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
 import { convSparseTaps, convSparseVariants } from './sparse.ts';
-import type { SparseTaps } from '../common/sparse_taps.ts';
+import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
@@ -54,6 +54,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   hasBias: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
   sparse?: SparseTaps;
+  /** ... and in the offsets form, where it applies */
+  sparseOffsets?: SparseOffsets;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -84,7 +86,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
-    ...convSparseTaps(graph, op, g.outC, g.kH * g.kW, g.filterInC),
+    ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
   };
 }
 

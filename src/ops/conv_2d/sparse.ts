@@ -7,36 +7,43 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { IsaFamily, KernelVariant } from '../op.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import { type SparseTaps, emitSparseTaps, encodeConvTaps, sparseTapsCost } from '../common/sparse_taps.ts';
+import { type SparseOffsets, type SparseTaps, emitSparseOffsets, encodeOffsets, sparseOffsetsCost, sparseFormAllowed, emitSparseTaps, encodeConvTaps, sparseTapsCost } from '../common/sparse_taps.ts';
 import type { Conv2DParams } from './index.ts';
+import type { ConvWindowParams } from '../common/conv_geometry.ts';
 
 /** The sparse encoding of an int8 CONV_2D's filter, when enough of it is zero. */
-export function convSparseTaps(graph: Graph, op: Op, outC: number, taps: number, filterInC: number): { sparse?: SparseTaps } {
-  const sparse = encodeConvTaps(constInt8(graph.tensors[op.inputs[1]!]!), outC, taps, filterInC);
-  return sparse ? { sparse } : {};
+export function convSparseTaps(graph: Graph, op: Op, w: ConvWindowParams, filterInC: number): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
+  const filter = constInt8(graph.tensors[op.inputs[1]!]!);
+  const sparse = encodeConvTaps(filter, w.outC, w.kH * w.kW, filterInC);
+  const sparseOffsets = sparse && encodeOffsets(filter, w, filterInC);
+  return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
 }
 
-function sparseVariant(family: IsaFamily): KernelVariant<Conv2DParams> {
+function sparseVariant(family: IsaFamily, form: 'groups' | 'offsets'): KernelVariant<Conv2DParams> {
   return {
-    name: family === 'portable' ? 'sparse' : `${family} sparse`,
+    name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
     family,
     storage: 'sparse',
-    applies: (p) => p.sparse !== undefined,
-    cost: (p, isa) => sparseTapsCost(p, p.sparse!, isa),
+    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
+    cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
     emit: (p, ctx) => {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
       const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
       const filtersPerGroup = p.outC / p.groups;
-      return emitSparseTaps(p, p.sparse!, ctx, {
+      const options = {
         opName: 'CONV_2D',
         label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
         channelBase: p.groups > 1 ? `(oc / ${filtersPerGroup}) * ${p.filterInC}` : '0',
         foldRows: filter,
         bias,
         family,
-      });
+      };
+      return form === 'groups' ? emitSparseTaps(p, p.sparse!, ctx, options) : emitSparseOffsets(p, p.sparseOffsets!, ctx, options);
     },
   };
 }
 
-export const convSparseVariants: readonly KernelVariant<Conv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).map(sparseVariant);
+export const convSparseVariants: readonly KernelVariant<Conv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).flatMap((f) => [
+  sparseVariant(f, 'offsets'),
+  sparseVariant(f, 'groups'),
+]);

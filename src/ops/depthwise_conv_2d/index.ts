@@ -15,7 +15,7 @@ import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { depthwiseSparseTaps, depthwiseSparseVariants } from './sparse.ts';
-import type { SparseTaps } from '../common/sparse_taps.ts';
+import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
@@ -60,6 +60,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   convStepsFit?: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
   sparse?: SparseTaps;
+  /** ... and in the offsets form, where it applies */
+  sparseOffsets?: SparseOffsets;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -89,7 +91,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
-    ...depthwiseSparseTaps(graph, op, g.outC, g.kH * g.kW),
+    ...depthwiseSparseTaps(graph, op, convWindow(g)),
   };
 }
 
