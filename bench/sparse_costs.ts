@@ -135,7 +135,9 @@ try {
 }
 if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);
 else {
-  process.stdout.write('| target | layer | zeros | dense instr | sparse instr | sparse/dense | dense flash B | sparse flash B | speed picks | size picks |\n|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write(
+    '| target | layer | zeros | dense instr | sparse instr | sparse/dense | dense flash B | sparse flash B | speed picks | size picks |\n|---|---|---|---|---|---|---|---|---|---|\n',
+  );
   for (const r of rows)
     process.stdout.write(
       `| ${r.target} | ${r.op} | ${Math.round(r.zeros * 100)}% | ${r.denseInstr.toLocaleString('en-US')} | ${r.sparseInstr.toLocaleString('en-US')} | ${(r.sparseInstr / r.denseInstr).toFixed(2)} | ${r.denseFlash} | ${r.sparseFlash} | ${r.speedPicks} | ${r.sizePicks} |\n`,

@@ -235,30 +235,15 @@ export function emitSparseTaps(
   const offsetTerm = p.inputOffset !== 0;
   // a tap inside the image at this pixel (only asked for pixels whose window meets the padding)
   const inside = `(unsigned)(iy0 + (t / ${p.kW}) * ${p.dilationH}) < ${p.inH}u && (unsigned)(ix0 + (t % ${p.kW}) * ${p.dilationW}) < ${p.inW}u`;
-  const unroll2 = o.family !== 'armv6m';
   const groupBody =
     s.form === 'groups'
       ? [
           `          const int t = *tap++;`,
           `          int n = *count++;`,
           padded ? `          if (interior || (${inside})) {` : `          {`,
-          `            const int8_t *xp = in + (at + ${tapOffset}[t]);`,
-          ...(unroll2
-            ? [
-                `            for (; n >= 2; n -= 2) {`,
-                `              xp += d[0];`,
-                `              acc += (int32_t)v[0] * xp[0];`,
-                `              xp += d[1];`,
-                `              acc += (int32_t)v[1] * xp[0];`,
-                `              v += 2;`,
-                `              d += 2;`,
-                `            }`,
-                `            if (n) {`,
-                `              xp += *d++;`,
-                `              acc += (int32_t)*v++ * *xp;`,
-                `            }`,
-              ]
-            : [`            for (; n > 0; --n) {`, `              xp += *d++;`, `              acc += (int32_t)*v++ * *xp;`, `            }`]),
+          `            acc = tf_sparse_dot_gaps(in + (at + ${tapOffset}[t]), v, d, n, acc);`,
+          `            v += n;`,
+          `            d += n;`,
           `          }`,
           ...(padded
             ? [
@@ -414,24 +399,15 @@ export function emitSparseOffsets(
   const padded = p.padTop > 0 || p.padLeft > 0 || needsBottomRightPadding(p);
   const rowStep = p.dilationH * p.inW * p.inC;
   const columnStep = p.dilationW * p.inC;
-  const unroll2 = o.family !== 'armv6m';
   const store = [`        acc = ${requant} ${cTerm(p.outputZeroPoint)};`, `        *out++ = (int8_t)tf_clamp(acc, ${p.actMin}, ${p.actMax});`];
   const interiorLoop = [
     `      for (int oc = 0; oc < ${p.outC}; ++oc) {`,
     `        int32_t acc = ${accInit};`,
     `        const int8_t *x = in + (origin + ${o.channelBase});`,
     `        int n = ${countsTable}[oc];`,
-    ...(unroll2
-      ? [
-          `        for (; n >= 2; n -= 2) {`,
-          `          acc += (int32_t)v[0] * x[e[0]];`,
-          `          acc += (int32_t)v[1] * x[e[1]];`,
-          `          v += 2;`,
-          `          e += 2;`,
-          `        }`,
-          `        if (n) acc += (int32_t)*v++ * x[*e++];`,
-        ]
-      : [`        for (; n > 0; --n) acc += (int32_t)*v++ * x[*e++];`]),
+    `        acc = tf_sparse_dot_offsets(x, v, e, n, acc);`,
+    `        v += n;`,
+    `        e += n;`,
     ...store,
     `      }`,
   ];
@@ -446,7 +422,9 @@ export function emitSparseOffsets(
     `          const int fy = offset / ${rowStep};`,
     `          const int fx = (offset - fy * ${rowStep}) / ${columnStep};`,
     `          if ((unsigned)(iy0 + fy * ${p.dilationH}) < ${p.inH}u && (unsigned)(ix0 + fx * ${p.dilationW}) < ${p.inW}u) acc += w * in[at + offset];`,
-    p.inputOffset !== 0 ? `          else acc -= ${p.inputOffset} * w; /* a padded tap: TFLite Micro skips it, so its share of the folded offset goes back out */` : '',
+    p.inputOffset !== 0
+      ? `          else acc -= ${p.inputOffset} * w; /* a padded tap: TFLite Micro skips it, so its share of the folded offset goes back out */`
+      : '',
     `        }`,
     ...store,
     `      }`,

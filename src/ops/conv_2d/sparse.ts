@@ -7,7 +7,17 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { IsaFamily, KernelVariant } from '../op.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import { type SparseOffsets, type SparseTaps, emitSparseOffsets, encodeOffsets, sparseOffsetsCost, sparseFormAllowed, emitSparseTaps, encodeConvTaps, sparseTapsCost } from '../common/sparse_taps.ts';
+import {
+  type SparseOffsets,
+  type SparseTaps,
+  emitSparseOffsets,
+  encodeOffsets,
+  sparseOffsetsCost,
+  sparseFormAllowed,
+  emitSparseTaps,
+  encodeConvTaps,
+  sparseTapsCost,
+} from '../common/sparse_taps.ts';
 import type { Conv2DParams } from './index.ts';
 import type { ConvWindowParams } from '../common/conv_geometry.ts';
 
