@@ -4,7 +4,7 @@ import { compileFile, compileToDirectory } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
-import { formatPlan } from '../report/inspect.ts';
+import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
 import { formatBudget } from '../plan/budget.ts';
 import type { CompiledModel } from '../compile.ts';
@@ -18,6 +18,8 @@ function summary(compiled: CompiledModel): string {
   const lines = [plan];
   if (compiled.patch) lines.push(formatPatch(compiled.patch));
   if (compiled.budget) lines.push(formatBudget(compiled.budget));
+  const storage = formatStorage(compiled.prepared);
+  if (storage) lines.push(storage);
   return lines.join('\n');
 }
 
