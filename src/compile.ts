@@ -9,7 +9,7 @@ import { planMemory } from './plan/schedule.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
-import type { KernelIsa } from './ops/op.ts';
+import type { KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE, type PatchOption, type PatchReport, type PatchStageParams, planWithPatch } from './plan/patch.ts';
@@ -32,6 +32,8 @@ export interface CompileOptions {
    * whole-tensor plan misses tries `auto` first (bands cost recomputed halo rows).
    */
   patch?: PatchOption;
+  /** where weight storages compete (dense, sparse, ...): the fastest no bigger than dense (default), or the smallest */
+  prefer?: Prefer;
 }
 
 export interface CompiledModel {
@@ -50,7 +52,7 @@ export interface CompiledModel {
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
   const graph = optimizeGraph(input, source);
-  const fastest = prepareGraph(graph, source, options.isa);
+  const fastest = prepareGraph(graph, source, options.isa, options.prefer);
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);
   const ram = options.budget?.ram;

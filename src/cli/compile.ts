@@ -4,11 +4,12 @@ import { compileFile, compileToDirectory } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
-import { formatPlan } from '../report/inspect.ts';
+import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
 import { formatBudget } from '../plan/budget.ts';
 import type { CompiledModel } from '../compile.ts';
-import { byteSizeOption, patchOption } from './device-options.ts';
+import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
+import type { Prefer } from '../ops/op.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
 
 /** The plan, and what fitting a budget moved. */
@@ -17,6 +18,8 @@ function summary(compiled: CompiledModel): string {
   const lines = [plan];
   if (compiled.patch) lines.push(formatPatch(compiled.patch));
   if (compiled.budget) lines.push(formatBudget(compiled.budget));
+  const storage = formatStorage(compiled.prepared);
+  if (storage) lines.push(storage);
   return lines.join('\n');
 }
 
@@ -38,16 +41,23 @@ export function compileCommand(): Command {
       'run an initial convolution chain in row bands so its large tensors never exist whole: auto (when it lowers the arena), off, or START:LENGTH:ROWS; default off unless --max-ram needs it',
       patchOption,
     )
+    .option('--prefer <what>', PREFER_HELP, preferOption)
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
     .action(
       (
         modelPath: string,
-        opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number; patch?: PatchOption },
+        opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number; patch?: PatchOption; prefer?: Prefer },
       ) => {
         const target = loadTarget(opts.target);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it
-        const options = { isa: target.isa, budget, patch: opts.patch, provenance: { target: target.name, command: commandLine(process.argv.slice(2)) } };
+        const options = {
+          isa: target.isa,
+          budget,
+          patch: opts.patch,
+          prefer: opts.prefer,
+          provenance: { target: target.name, command: commandLine(process.argv.slice(2)) },
+        };
         if (opts.project !== undefined) {
           const compiled = compileFile(modelPath, options);
           const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../compress/cli_options.ts';
 import type { CompressCliOptions } from '../compress/commands.ts';
+import { PREFER_HELP, preferOption } from './device-options.ts';
 
 export function compressCommand(): Command {
   const cmd = new Command('compress')
@@ -28,6 +29,7 @@ export function compressCommand(): Command {
     .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel) after int8 quantization")
     .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis and its verification run', '200')
     .option('--max-ram <bytes>', "RAM the result must fit (default: the target's)")
+    .option('--prefer <what>', PREFER_HELP, preferOption)
     .option('--device-samples <n>', 'held-out samples to run on the board', '20')
     .option('--baseline', 'also quantize, build and run the unpruned model, as a dense int8 baseline row')
     .option('-o, --output <file.tflite>', 'int8 output (default: <model>_compressed_int8.tflite)')

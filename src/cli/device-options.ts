@@ -4,6 +4,7 @@ import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { Command } from 'commander';
 import type { PatchOption } from '../plan/patch.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
+import type { Prefer } from '../ops/op.ts';
 
 /** `--link pty|stdio` of the commands that talk to a board. */
 export function linkOption(value: string): EmulatorLink {
@@ -39,7 +40,17 @@ export interface PlanShapingFlags {
   maxRam?: number;
   maxFlash?: number;
   patch?: PatchOption;
+  prefer?: Prefer;
 }
+
+/** `--prefer size|speed`: which wins where weight storages (dense, sparse, ...) compete per layer. */
+export function preferOption(value: string): Prefer {
+  if (value !== 'size' && value !== 'speed') throw new TinyforgeError(`--prefer must be size or speed, got '${value}'`);
+  return value;
+}
+
+export const PREFER_HELP =
+  'per layer weight storage (dense, sparse, ...): speed = the fewest instructions among those no bigger than dense, size = the fewest bytes (default speed)';
 
 /**
  * `--max-ram`, `--max-flash` and `--patch` on a command that builds a model for a board (run, profile,
@@ -50,11 +61,12 @@ export function planShapingOptions(command: Command): Command {
   return command
     .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
     .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
-    .option('--patch <mode>', 'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch)', patchOption);
+    .option('--patch <mode>', 'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch)', patchOption)
+    .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption);
 }
 
 /** The budget and row-band choice the flags ask for, as compile options. */
-export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption } {
+export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; prefer?: Prefer } {
   const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
-  return { budget, patch: flags.patch };
+  return { budget, patch: flags.patch, ...(flags.prefer ? { prefer: flags.prefer } : {}) };
 }

@@ -85,10 +85,10 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
   const target = loadTarget(opts.target);
   const progress = (m: string) => process.stderr.write(`${m}\n`);
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
-  const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined;
+  const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined;
   if (shaped && (!isModelFile(file) || target.name.startsWith('esp32')))
     throw new TinyforgeError(
-      `${file}: --max-ram, --max-flash and --patch shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
+      `${file}: --max-ram, --max-flash, --patch and --prefer shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
     );
   if (target.firmware === 'rp2040') {
     if (opts.port) throw new TinyforgeError('an RP2040 is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port');

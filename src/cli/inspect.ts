@@ -8,7 +8,8 @@ import { optimizeGraph } from '../passes/index.ts';
 import { loadTarget } from '../build/targets.ts';
 import type { Graph } from '../ir/graph.ts';
 import { type PatchOption, describePatchStage, planWithPatch } from '../plan/patch.ts';
-import { patchOption } from './device-options.ts';
+import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';
+import type { Prefer } from '../ops/op.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson } from '../report/json.ts';
 
@@ -22,8 +23,9 @@ export function inspectCommand(): Command {
       'show the plan with an initial convolution chain run in row bands: auto, off, START:LENGTH:ROWS (as compile --patch)',
       patchOption,
     )
+    .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
     .option('--json', 'print one JSON object on stdout')
-    .action((modelPath: string, opts: { json?: boolean; target: string; patch?: PatchOption }) => {
+    .action((modelPath: string, opts: { json?: boolean; target: string; patch?: PatchOption; prefer?: Prefer }) => {
       const target = loadTarget(opts.target);
       const original = loadGraph(modelPath);
       const source = basename(modelPath);
@@ -39,7 +41,7 @@ export function inspectCommand(): Command {
       }
       const missing = unsupportedOps(graph);
       try {
-        prepared = missing.length === 0 && !problem ? prepareGraph(graph, source, target.isa) : undefined;
+        prepared = missing.length === 0 && !problem ? prepareGraph(graph, source, target.isa, opts.prefer) : undefined;
       } catch (e) {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;

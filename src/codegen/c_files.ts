@@ -45,7 +45,8 @@ function definedNames(text: string): string[] {
   // `static inline __attribute__((always_inline)) T f(`: the attribute is no function name
   const plain = text.replace(/__attribute__\s*\(\([^()]*(?:\([^()]*\)[^()]*)*\)\)/g, '');
   for (const m of plain.matchAll(/^\s*#\s*define\s+([A-Za-z_]\w*)/gm)) names.add(m[1]!);
-  for (const m of plain.matchAll(/^static\s+inline\b[^(;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) names.add(m[1]!);
+  // static functions, inline or (sparse_dot.h) kept out of line on purpose
+  for (const m of plain.matchAll(/^static\s+(?:inline\b)?[^(;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) names.add(m[1]!);
   // `typedef struct { fields; } name;`: the name after the body, not the first field
   for (const m of plain.matchAll(/^typedef\b(?:[^;{]*\{[^}]*\})?[^;]*?\b([A-Za-z_]\w*)\s*;/gm)) names.add(m[1]!);
   // include guards say nothing about use

@@ -16,6 +16,7 @@ import {
   positiveNumber,
   trainOptions,
 } from './cli_options.ts';
+import type { Prefer } from '../ops/op.ts';
 import { distill } from './distill.ts';
 import { type FineTuneChoice, describeChoice, keepBetter, mcNemar } from './keep_better.ts';
 import { factorizeGraph } from './lowrank.ts';
@@ -80,6 +81,7 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
   minWeights: string;
   maxFlash?: string;
   maxRam?: string;
+  prefer?: Prefer;
   deviceSamples: string;
   baseline?: boolean;
   output?: string;
@@ -445,6 +447,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
     perChannelDense: opts.perChannelDense,
     maxFlash: opts.maxFlash === undefined ? undefined : positiveNumber(opts.maxFlash, '--max-flash', true),
     maxRam: opts.maxRam === undefined ? undefined : positiveNumber(opts.maxRam, '--max-ram', true),
+    prefer: opts.prefer,
     deviceSamples: positiveNumber(opts.deviceSamples, '--device-samples', true),
     output: opts.output ?? defaultOutput(modelPath, 'compressed_int8'),
     workDir: opts.keep,

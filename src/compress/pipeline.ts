@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Graph } from '../ir/graph.ts';
 import { boardOf, loadTarget } from '../build/index.ts';
 import { runModel } from '../run/run.ts';
+import type { Prefer } from '../ops/op.ts';
 import { type Dataset, inputTensor, subset } from '../data/dataset.ts';
 import { type RangeMethod, calibrateRanges } from './calibrate.ts';
 import { type FineTuneChoice, describeChoice, keepBetter } from './keep_better.ts';
@@ -65,6 +66,8 @@ export interface CompressOptions {
   /** every layer's weights at this many bits (2..8) after quantization, without a search */
   weightBits?: number;
   maxRam?: number;
+  /** weight storage per layer on the board (compile --prefer): fastest no bigger than dense, or smallest */
+  prefer?: Prefer;
   /** held-out samples run on the board (at least one: the cost per inference comes from it) */
   deviceSamples?: number;
   /** also quantize, build and run the unpruned model: the dense int8 baseline row */
@@ -441,6 +444,7 @@ async function buildAndRun(int8: Graph, test: Dataset, task: Task, options: Comp
       cases: inputs,
       workDir: options.workDir,
       timeoutMs: options.timeoutMs ?? 600_000,
+      prefer: options.prefer,
     });
   } finally {
     progress.stop();

@@ -68,7 +68,28 @@ export interface KernelVariant<P = any> {
    * Reports ask it through `executedMacs` (prepare.ts).
    */
   macs?(p: P): number;
+  /**
+   * A storage of the weights other than dense int8 (`sparse`, `int4`, ...): the name inspect shows.
+   * Variants with a `storage` are alternatives the chooser (encoding_choice.ts) weighs by `cost`.
+   */
+  storage?: string;
+  /**
+   * What this variant stores and runs (encoding_choice.ts): bytes of weights + tables + indices in
+   * flash, and estimated instructions (RP2040: cycles) per inference on a target of `isa`'s family,
+   * from measured per-element costs. A variant with `cost` is a storage alternative to the dense
+   * default, chosen per layer by `--prefer size|speed`.
+   */
+  cost?(p: P, isa: KernelIsa | undefined): EncodingCost;
 }
+
+/** A kernel variant's price (KernelVariant.cost, OpDef.denseCost). */
+export interface EncodingCost {
+  flashBytes: number;
+  instructions: number;
+}
+
+/** What wins when storages compete (`--prefer`): the fewest instructions not bigger than dense, or the fewest bytes. */
+export type Prefer = 'size' | 'speed';
 
 /**
  * What codegen hands an op when it lowers one layer to C. Pointer expressions are ready to use and
@@ -92,7 +113,7 @@ export interface LayerEmitContext {
    * Adds a const table in flash beside the weights (per-channel multipliers, re-arranged weights)
    * and returns its symbol. `suffix` must be unique within the layer.
    */
-  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t', values: ArrayLike<number>): string;
+  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t', values: ArrayLike<number>): string;
   /** renders a handlebars template that lives beside the op (path relative to the op's folder) */
   render(templatePath: string, view: object): string;
   /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */
@@ -132,7 +153,12 @@ export interface OpDef<P = any> {
    * The one decision of which kernel runs a layer on a target (default `selectVariant` in
    * variant.ts: the first of `variants` of the target's family that applies, else the portable C).
    */
-  selectVariant?(p: P, isa: KernelIsa | undefined): KernelVariant<P>;
+  selectVariant?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): KernelVariant<P>;
+  /**
+   * The dense default's price on `isa`'s family (weight bytes, estimated instructions): what storage
+   * variants with `cost` are weighed against (encoding_choice.ts). Without it the dense default runs.
+   */
+  denseCost?(p: P, isa: KernelIsa | undefined): EncodingCost;
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
 }

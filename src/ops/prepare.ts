@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
 import { TinyforgeError } from '../errors.ts';
-import type { KernelIsa, KernelVariant, OpDef, OverlapRule } from './op.ts';
+import type { KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
 
@@ -26,6 +26,8 @@ export interface PreparedGraph {
   layers: PreparedLayer[];
   /** the ISA the kernels (and so their scratch sizes) were chosen for; absent: portable C */
   isa?: KernelIsa;
+  /** what won where weight storages competed (encoding_choice.ts); absent: speed */
+  prefer?: Prefer;
 }
 
 /** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */
@@ -51,7 +53,7 @@ export function unsupportedOps(graph: Graph): string[] {
  * Checks the whole model, then computes every layer's fixed-point parameters once. All problems are
  * reported together in one error so the user sees the full list at once.
  */
-export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa): PreparedGraph {
+export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa, prefer?: Prefer): PreparedGraph {
   rejectFloatModel(graph, fileName);
   const missing = unsupportedOps(graph);
   if (missing.length > 0) {
@@ -65,14 +67,14 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
       def.check(graph, op);
       const params = def.prepare(graph, op);
       const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias: def.isAlias === true };
-      layers.push(withVariant(layer, selectVariant(def, params, isa)));
+      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer)));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
       problems.push(e.message);
     }
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
-  return { graph, layers, isa };
+  return { graph, layers, isa, ...(prefer ? { prefer } : {}) };
 }
 
 /**

@@ -5,7 +5,8 @@
  * everywhere else. The planner and codegen both read the chosen variant, so scratch size, overlap
  * rule, emitted code and C files can never disagree.
  */
-import { type KernelIsa, type KernelVariant, type OpDef, isaFamily } from './op.ts';
+import { type KernelIsa, type KernelVariant, type OpDef, type Prefer, isaFamily } from './op.ts';
+import { chooseEncoding } from './encoding_choice.ts';
 
 /** The op's portable C as a variant. */
 export function portableVariant<P>(def: OpDef<P>): KernelVariant<P> {
@@ -23,9 +24,39 @@ export function portableVariant<P>(def: OpDef<P>): KernelVariant<P> {
 /** The first of the op's variants of the target's family that covers the layer, else the portable C. */
 export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
   const family = isaFamily(isa);
-  return def.variants?.find((v) => v.family === family && v.applies(p)) ?? portableVariant(def);
+  return def.variants?.find((v) => v.family === family && !v.cost && v.applies(p)) ?? portableVariant(def);
 }
 
-export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
-  return def.selectVariant ? def.selectVariant(p, isa) : firstApplicableVariant(def, p, isa);
+/**
+ * The storage alternatives (variants with `cost`) that cover the layer on the target: those of its
+ * family and the portable ones (plain C runs anywhere; the cost model prices it on the family).
+ */
+export function storageAlternatives<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P>[] {
+  const family = isaFamily(isa);
+  const own = (def.variants ?? []).filter((v) => v.cost && v.family === family && v.applies(p));
+  // the portable C of a storage only where the family has no kernel of its own for it
+  const portable = (def.variants ?? []).filter((v) => v.cost && v.family === 'portable' && v.applies(p) && !own.some((o) => o.storage === v.storage));
+  return [...own, ...portable];
+}
+
+/**
+ * The dense default (`firstApplicableVariant`) or a storage alternative, by the cost model of
+ * encoding_choice.ts and `prefer`.
+ */
+export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): KernelVariant<P> {
+  const dense = firstApplicableVariant(def, p, isa);
+  const alternatives = storageAlternatives(def, p, isa);
+  if (alternatives.length === 0 || !def.denseCost) return dense;
+  // TINYFORGE_SPARSE_KERNELS=force: the sparse storage wherever it applies (measurements, tests)
+  if (process.env.TINYFORGE_SPARSE_KERNELS === 'force') return alternatives.find((v) => v.storage === 'sparse') ?? dense;
+  const chosen = chooseEncoding(
+    { option: dense, cost: def.denseCost(p, isa) },
+    alternatives.map((v) => ({ option: v, cost: v.cost!(p, isa) })),
+    prefer,
+  );
+  return chosen.option;
+}
+
+export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): KernelVariant<P> {
+  return def.selectVariant ? def.selectVariant(p, isa, prefer) : chooseStorage(def, p, isa, prefer);
 }

@@ -106,7 +106,7 @@ export function patchableChain(prepared: PreparedGraph, start: number, max = 8):
 
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
-  const { graph, layers, isa } = prepared;
+  const { graph, layers, isa, prefer } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
   if (chain.length !== choice.length || choice.length < 2 || patchableChain(prepared, choice.start, choice.length) < choice.length) {
     throw new Error(`internal: layers ${choice.start}..${choice.start + choice.length - 1} are not a chain a band stage can run`);
@@ -136,7 +136,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const bandLayers: BandLayer[] = chain.map((l, k) => {
     const w = windowOf(l);
     const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
-    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa));
+    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer));
     return {
       original: l,
       band,

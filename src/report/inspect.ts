@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
-import type { PreparedGraph } from '../ops/prepare.ts';
+import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
@@ -40,9 +40,32 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
       weights,
       // the kernel selectVariant chose for the target (aliases run no code)
       layer ? (layer.isAlias ? 'alias' : layer.variant.name) : '?',
+      layer ? storageLabel(layer, prepared!) : '?',
     ];
   });
-  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes', 'kernel'], rows, 'Ops');
+  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes', 'kernel', 'weight storage'], rows, 'Ops');
+}
+
+/**
+ * How a layer stores its weights on the target: `sparse 1,020 B` when a storage variant runs it (its
+ * flash bytes), `dense 4,608 B` where the op could have chosen another storage and kept dense, `-`
+ * where there is no choice (encoding_choice.ts).
+ */
+export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  if (layer.variant.storage && layer.variant.cost) return `${layer.variant.storage} ${n(layer.variant.cost(layer.params, prepared.isa).flashBytes)} B`;
+  const dense = layer.def.denseCost;
+  if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params))) return '-';
+  return `dense ${n(dense(layer.params, prepared.isa).flashBytes)} B`;
+}
+
+/** The layers whose weights are stored other than dense int8, one line each (compile's summary). */
+export function formatStorage(prepared: PreparedGraph): string {
+  const lines = prepared.layers
+    .filter((l) => !l.isAlias && (l.variant.storage || l.def.variants?.some((v) => v.cost && v.applies(l.params))))
+    .map((l) => `  layer ${l.position} ${l.op.kind}: ${storageLabel(l, prepared)} (${l.variant.name})`);
+  if (lines.length === 0) return '';
+  return `weight storage (--prefer ${prepared.prefer ?? 'speed'}):\n${lines.join('\n')}`;
 }
 
 export function formatPlan(graph: Graph, plan: MemoryPlan): string {

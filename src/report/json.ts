@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
-import type { PreparedGraph } from '../ops/prepare.ts';
+import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 
 /** `inspect --json`: the model, its cost per layer and its memory plan. */
@@ -29,9 +29,19 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
       outputs: op.outputs,
       macs: prepared?.layers[position]?.macs ?? null,
       weightBytes: op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0),
+      // the kernel chosen and how it stores the weights (encoding_choice.ts): `sparse`, or `dense`, with its bytes
+      kernel: prepared?.layers[position]?.variant.name ?? null,
+      weightStorage: prepared?.layers[position] ? storageJson(prepared.layers[position], prepared) : null,
     })),
     memory: plan ? planJson(plan) : null,
   };
+}
+
+function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: string; bytes: number } | null {
+  const v = layer.variant;
+  if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };
+  if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params))) return null;
+  return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa).flashBytes };
 }
 
 export function planJson(plan: MemoryPlan) {

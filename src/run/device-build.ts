@@ -14,6 +14,7 @@ import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import type { Graph } from '../ir/graph.ts';
+import type { Prefer } from '../ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { checkFits } from '../build/fit.ts';
@@ -40,6 +41,8 @@ export interface DeviceTargetOptions {
   budget?: MemoryBudget;
   /** row-band execution of an initial convolution chain (compile --patch) */
   patch?: PatchOption;
+  /** dense or sparse (or other) weight storage per layer: compile --prefer */
+  prefer?: Prefer;
   progress?: (message: string) => void;
 }
 
@@ -80,6 +83,8 @@ export interface TargetBuild {
 export interface PlanShaping {
   budget?: MemoryBudget;
   patch?: PatchOption;
+  /** weight storage per layer: the fastest no bigger than dense, or the smallest (compile --prefer) */
+  prefer?: Prefer;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
 }
@@ -92,8 +97,8 @@ export function compileForTarget(
   board: BoardDescriptor | undefined,
   shaping: PlanShaping = {},
 ): CompiledModel {
-  const { budget, patch } = shaping;
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, provenance: harnessProvenance(modelPath, target.name) });
+  const { budget, patch, prefer } = shaping;
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, prefer, provenance: harnessProvenance(modelPath, target.name) });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
   if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
   checkFits(compiled, basename(modelPath), target, board);
@@ -141,7 +146,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
   const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };
-  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, progress });
+  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
   return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
     const session: SessionOptions = options.port
       ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }

@@ -8,6 +8,7 @@ import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
 import type { PatchOption } from '../plan/patch.ts';
+import type { Prefer } from '../ops/op.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -31,6 +32,8 @@ export interface RunOptions {
   budget?: MemoryBudget;
   /** row-band execution of an initial convolution chain (compile --patch) */
   patch?: PatchOption;
+  /** weight storage per layer (compile --prefer) */
+  prefer?: Prefer;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
 }
@@ -78,7 +81,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, progress });
+  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {
@@ -138,6 +141,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     profile: false,
     budget: options.budget,
     patch: options.patch,
+    prefer: options.prefer,
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {

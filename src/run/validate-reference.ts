@@ -154,7 +154,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     if (options.port) throw new TinyforgeError('--port is for a board, not the host target');
     const board = boardOf(target, options.board);
     requireTools(target, board, false);
-    const compiled = compileForTarget(original, modelPath, target, board);
+    const compiled = compileForTarget(original, modelPath, target, board, { prefer: options.prefer });
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);
     if (input0 === undefined) throw new TinyforgeError(`${modelLabel}: input 0 is not in the arena: the host harness cannot find the layers' tensors`);
     const buildOptions = {

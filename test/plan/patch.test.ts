@@ -207,7 +207,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     expect(reference.stderr).to.match(/--reference reads every layer's whole output .* drop --max-ram, --max-flash and --patch/);
     const image = tinyforge(['flash', inputs, '--target', 'cortex-m4', '--patch', 'auto']);
     expect(image.status).to.not.equal(0);
-    expect(image.stderr).to.match(/chain21_inputs\.bin: --max-ram, --max-flash and --patch shape a model's build here; an image is flashed as it is/);
+    expect(image.stderr).to.match(/chain21_inputs\.bin: --max-ram, --max-flash, --patch and --prefer shape a model's build here; an image is flashed as it is/);
   });
 
   it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {

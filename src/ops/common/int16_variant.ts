@@ -63,10 +63,10 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
     check: (graph, op) => (selects(graph, op) ? variant.check(graph, op) : base.check(graph, op)),
     prepare: (graph, op) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op)),
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
-    selectVariant: (p, isa) =>
+    selectVariant: (p, isa, prefer) =>
       (isInt16Params(p)
         ? (variant.variants?.find((v) => v.family === isaFamily(isa) && v.applies(p as P16)) ?? int16Kernel)
-        : selectVariant(base, p as P8, isa)) as KernelVariant<P8 | P16>,
+        : selectVariant(base, p as P8, isa, prefer)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),
   };

@@ -12,6 +12,10 @@ import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
+import { convSparseTaps, convSparseVariants } from './sparse.ts';
+import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
+import { firstApplicableVariant } from '../variant.ts';
+import { denseCostFromRates } from '../encoding_choice.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -48,6 +52,10 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
+  sparse?: SparseTaps;
+  /** ... and in the offsets form, where it applies */
+  sparseOffsets?: SparseOffsets;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -78,6 +86,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
+    ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
   };
 }
 
@@ -129,7 +138,25 @@ const def: OpDef<Conv2DParams> = {
   macs,
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
-  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspNarrowVariant, convDspVariant, convM0plusVariant, convRv32Variant],
+  // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
+  variants: [
+    convAsFcDspVariant,
+    convAsFcM0plusVariant,
+    convAsFcRv32Variant,
+    convDspNarrowVariant,
+    convDspVariant,
+    convM0plusVariant,
+    convRv32Variant,
+    ...convSparseVariants,
+  ],
+  denseCost: (p, isa) =>
+    denseCostFromRates(
+      'CONV_2D',
+      p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC,
+      p.outC * p.kH * p.kW * p.filterInC,
+      firstApplicableVariant(def, p, isa).family,
+      isa,
+    ),
   emitC: emitConvPortable,
 };
 

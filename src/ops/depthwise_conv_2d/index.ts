@@ -14,6 +14,10 @@ import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
+import { depthwiseSparseTaps, depthwiseSparseVariants } from './sparse.ts';
+import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
+import { firstApplicableVariant } from '../variant.ts';
+import { denseCostFromRates } from '../encoding_choice.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
 import {
   type ConvWindowParams,
@@ -54,6 +58,10 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   channelPairsFit?: boolean;
   /** One input channel: no channel has -128 on both taps of a step of CONV_2D's Armv6-M packed loop (m0plus.ts). */
   convStepsFit?: boolean;
+  /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
+  sparse?: SparseTaps;
+  /** ... and in the offsets form, where it applies */
+  sparseOffsets?: SparseOffsets;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -83,6 +91,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
+    ...depthwiseSparseTaps(graph, op, convWindow(g)),
   };
 }
 
@@ -133,7 +142,16 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant],
+  // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
+  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants],
+  denseCost: (p, isa) =>
+    denseCostFromRates(
+      'DEPTHWISE_CONV_2D',
+      p.batches * p.outH * p.outW * p.outC * p.kH * p.kW,
+      p.outC * p.kH * p.kW,
+      firstApplicableVariant(def, p, isa).family,
+      isa,
+    ),
   emitC(p, ctx) {
     const channel = 'oc';
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));

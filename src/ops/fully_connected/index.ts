@@ -7,7 +7,8 @@
 import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { type OpDef, isaFamily } from '../op.ts';
+import type { OpDef } from '../op.ts';
+import { denseCostFromRates } from '../encoding_choice.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
@@ -186,9 +187,23 @@ const def: OpDef<FullyConnectedParams> = {
   // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
-  variants: [withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
-  // pruned weights run the sparse kernel on every target: it is what the compressed model stores
-  selectVariant: (p, isa) => (p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa)),
+  // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
+  variants: [
+    withWeightOffset(fcDspPairsVariant),
+    withWeightOffset(fcDspVariant),
+    withWeightOffset(fcM0plusVariant),
+    fcRv32Variant,
+    fcSparseRv32Variant,
+    fcSparseVariant,
+  ],
+  denseCost: (p, isa) =>
+    denseCostFromRates(
+      'FULLY_CONNECTED',
+      p.batches * p.outFeatures * p.inFeatures,
+      p.outFeatures * p.inFeatures,
+      firstApplicableVariant(def, p, isa).family,
+      isa,
+    ),
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));

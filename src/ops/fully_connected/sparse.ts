@@ -12,7 +12,7 @@
  * integer sums do not depend on their order, so the result is bit-exact with the dense kernel.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { ChannelMultipliers } from '../common/weighted.ts';
@@ -138,12 +138,35 @@ function sparseMacs(p: FullyConnectedParams): number {
   return p.batches * (p.sparse?.values.length ?? p.outFeatures * p.inFeatures);
 }
 
+/**
+ * Measured costs of the sparse FC kernels: instructions (RP2040: cycles) per stored entry and per
+ * output value, on each family's emulated target (the portable loop on the Arm ones, the unrolled one
+ * on RV32), from `npx tsx bench/sparse_costs.ts` (docs/kernels.md, "Sparse weights").
+ */
+export const SPARSE_FC_COSTS: Record<IsaFamily, { entry: number; output: number }> = {
+  // FC 512 -> 64 at 70% and 90% (M4) or 95% zeros: M4 7.0 an entry and 52 a row, RP2040 12.5 and 164
+  // cycles, ESP32-C3 (the unrolled loop) 6.75 and 40
+  'arm-dsp': { entry: 7, output: 52 },
+  armv6m: { entry: 12.5, output: 164 },
+  rv32: { entry: 6.75, output: 40 },
+  portable: { entry: 7, output: 52 },
+};
+
+/** Flash bytes of the encoding and estimated instructions per inference on `isa`'s family. */
+export function sparseFcCost(p: FullyConnectedParams, isa: KernelIsa | undefined): EncodingCost {
+  const c = SPARSE_FC_COSTS[isaFamily(isa)];
+  const s = p.sparse!;
+  return { flashBytes: s.bytes, instructions: Math.round(p.batches * (s.values.length * c.entry + p.outFeatures * c.output)) };
+}
+
 /** Pruned weights (FullyConnectedParams.sparse): the portable kernel on the Arm targets. */
 export const fcSparseVariant: KernelVariant<FullyConnectedParams> = {
   name: 'sparse',
   family: 'portable',
+  storage: 'sparse',
   applies: (p) => p.sparse !== undefined,
   macs: sparseMacs,
+  cost: sparseFcCost,
   emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx),
 };
 
@@ -151,7 +174,9 @@ export const fcSparseVariant: KernelVariant<FullyConnectedParams> = {
 export const fcSparseRv32Variant: KernelVariant<FullyConnectedParams> = {
   name: 'rv32 sparse',
   family: 'rv32',
+  storage: 'sparse',
   applies: (p) => p.sparse !== undefined,
   macs: sparseMacs,
+  cost: sparseFcCost,
   emit: (p, ctx) => emitSparseFullyConnected(p, p.sparse!, ctx, true),
 };

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Dense vs sparse weights on the emulated boards: one pruned layer per op (CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED) at several sparsities, compiled once with every layer dense
+ * (TINYFORGE_SPARSE_KERNELS=off) and once sparse (=force), run once; prints instructions per
+ * inference (cycles on the RP2040), weight flash, and the per-entry cost of the sparse kernel these
+ * measurements give (the figures of common/sparse_taps.ts and fully_connected/sparse.ts).
+ *
+ *   npx tsx bench/sparse_costs.ts [--targets cortex-m4,rp2040,esp32c3] [--sparsities 0.5,0.7,0.9,0.95] [--json]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveTflite } from '../src/model/tflite/writer.ts';
+import { runModel } from '../src/run/run.ts';
+import { loadGraph } from '../src/model/load.ts';
+import { prepareGraph } from '../src/ops/prepare.ts';
+import { loadTarget } from '../src/build/targets.ts';
+import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
+import type { Graph } from '../src/ir/graph.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+const targets = arg('--targets', 'cortex-m4').split(',');
+const sparsities = arg('--sparsities', '0.5,0.7,0.9,0.95').split(',').map(Number);
+
+function pruned(rand: () => number, n: number, zeros: number): Int8Array {
+  const w = randomInt8(rand, n, -127, 127);
+  for (let i = 0; i < n; i++) if (rand() < zeros || w[i] === 0) w[i] = 0;
+  return w;
+}
+
+function layer(kind: 'conv' | 'dw' | 'fc', zeros: number): Graph {
+  const rand = rng(7);
+  const bias = (n: number) => ({ shape: [n], dtype: 'int32' as const, data: Int32Array.from({ length: n }, () => randomInt(rand, -3000, 3000)) });
+  if (kind === 'fc')
+    return singleOpGraph(
+      'FULLY_CONNECTED',
+      [{ shape: [1, 512], scale: 0.05, zeroPoint: 3 }, { shape: [64, 512], scale: 0.006, zeroPoint: 0, data: pruned(rand, 64 * 512, zeros) }, bias(64)],
+      [{ shape: [1, 64], scale: 0.08, zeroPoint: -5 }],
+      { activation: 'RELU', keepNumDims: false },
+    ).graph;
+  const conv = { padding: 'SAME' as const, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU' as const };
+  if (kind === 'conv')
+    // 16x16x16 -> 16x16x32, 3x3 SAME
+    return singleOpGraph(
+      'CONV_2D',
+      [
+        { shape: [1, 16, 16, 16], scale: 0.05, zeroPoint: -7 },
+        { shape: [32, 3, 3, 16], scale: Array.from({ length: 32 }, () => 0.004), axis: 0, data: pruned(rand, 32 * 9 * 16, zeros) },
+        bias(32),
+      ],
+      [{ shape: [1, 16, 16, 32], scale: 0.1, zeroPoint: -3 }],
+      conv,
+    ).graph;
+  // 24x24x32 depthwise 3x3 SAME
+  return singleOpGraph(
+    'DEPTHWISE_CONV_2D',
+    [
+      { shape: [1, 24, 24, 32], scale: 0.05, zeroPoint: -7 },
+      { shape: [1, 3, 3, 32], scale: Array.from({ length: 32 }, () => 0.01), axis: 3, data: pruned(rand, 9 * 32, zeros) },
+      bias(32),
+    ],
+    [{ shape: [1, 24, 24, 32], scale: 0.1, zeroPoint: -3 }],
+    { ...conv, depthMultiplier: 1 },
+  ).graph;
+}
+
+interface Row {
+  target: string;
+  op: string;
+  zeros: number;
+  denseInstr: number;
+  sparseInstr: number;
+  denseFlash: number;
+  sparseFlash: number;
+  denseKernel: string;
+  sparseKernel: string;
+  /** what `--prefer speed` / `size` pick on this layer */
+  speedPicks: string;
+  sizePicks: string;
+  entries: number;
+  outputs: number;
+  groups: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sparse-costs-'));
+const rows: Row[] = [];
+try {
+  for (const target of targets) {
+    const isa = loadTarget(target).isa;
+    for (const kind of ['conv', 'dw', 'fc'] as const) {
+      for (const zeros of sparsities) {
+        const graph = layer(kind, zeros);
+        const path = join(dir, `${kind}_${zeros}.tflite`);
+        saveTflite(path, graph);
+        const measure = async (mode: string) => {
+          process.env.TINYFORGE_SPARSE_KERNELS = mode;
+          const prepared = prepareGraph(loadGraph(path), path, isa);
+          const r = await runModel(path, { target });
+          if (!r.cases.every((c) => c.matchesReference)) throw new Error(`${target} ${kind} ${zeros} ${mode}: not bit-exact`);
+          return { instr: r.perInference!, flash: r.memory.flashWeights, layer: prepared.layers[0]! };
+        };
+        const dense = await measure('off');
+        const sparse = await measure('force');
+        delete process.env.TINYFORGE_SPARSE_KERNELS;
+        const pick = (prefer: 'size' | 'speed') => prepareGraph(loadGraph(path), path, isa, prefer).layers[0]!.variant.name;
+        const s = (sparse.layer.params as { sparse?: { values: ArrayLike<number>; taps?: ArrayLike<number>; form?: string } }).sparse;
+        const outShape = graph.tensors[graph.outputs[0]!]!.shape;
+        rows.push({
+          target,
+          op: kind,
+          zeros,
+          denseInstr: dense.instr,
+          sparseInstr: sparse.instr,
+          denseFlash: dense.flash,
+          sparseFlash: sparse.flash,
+          denseKernel: dense.layer.variant.name,
+          sparseKernel: sparse.layer.variant.name,
+          speedPicks: pick('speed'),
+          sizePicks: pick('size'),
+          entries: s?.values.length ?? 0,
+          outputs: outShape.reduce((a, b) => a * b, 1),
+          groups: s?.form === 'groups' ? s.taps!.length : 0,
+        });
+        const r = rows[rows.length - 1]!;
+        process.stderr.write(`${JSON.stringify(r)}\n`);
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);
+else {
+  process.stdout.write(
+    '| target | layer | zeros | dense instr | sparse instr | sparse/dense | dense flash B | sparse flash B | speed picks | size picks |\n|---|---|---|---|---|---|---|---|---|---|\n',
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.target} | ${r.op} | ${Math.round(r.zeros * 100)}% | ${r.denseInstr.toLocaleString('en-US')} | ${r.sparseInstr.toLocaleString('en-US')} | ${(r.sparseInstr / r.denseInstr).toFixed(2)} | ${r.denseFlash} | ${r.sparseFlash} | ${r.speedPicks} | ${r.sizePicks} |\n`,
+    );
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Pruned CONV_2D weights stored as tap groups of nonzero channel entries (common/sparse_taps.ts), one
+ * kernel variant per ISA family and the portable C; the cost model (encoding_choice.ts) decides per
+ * layer whether this storage or the dense one runs.
+ */
+import type { Graph, Op } from '../../ir/graph.ts';
+import type { IsaFamily, KernelVariant } from '../op.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
+import {
+  type SparseOffsets,
+  type SparseTaps,
+  emitSparseOffsets,
+  encodeOffsets,
+  sparseOffsetsCost,
+  sparseFormAllowed,
+  emitSparseTaps,
+  encodeConvTaps,
+  sparseTapsCost,
+} from '../common/sparse_taps.ts';
+import type { Conv2DParams } from './index.ts';
+import type { ConvWindowParams } from '../common/conv_geometry.ts';
+
+/** The sparse encoding of an int8 CONV_2D's filter, when enough of it is zero. */
+export function convSparseTaps(graph: Graph, op: Op, w: ConvWindowParams, filterInC: number): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
+  const filter = constInt8(graph.tensors[op.inputs[1]!]!);
+  const sparse = encodeConvTaps(filter, w.outC, w.kH * w.kW, filterInC);
+  const sparseOffsets = sparse && encodeOffsets(filter, w, filterInC);
+  return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
+}
+
+function sparseVariant(family: IsaFamily, form: 'groups' | 'offsets'): KernelVariant<Conv2DParams> {
+  return {
+    name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
+    family,
+    storage: 'sparse',
+    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
+    cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
+    // each stored entry is one multiply-accumulate per output pixel (padded taps included: a bound)
+    macs: (p) => p.batches * p.outH * p.outW * (form === 'groups' ? p.sparse!.values.length : p.sparseOffsets!.values.length),
+    emit: (p, ctx) => {
+      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+      const filtersPerGroup = p.outC / p.groups;
+      const options = {
+        opName: 'CONV_2D',
+        label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
+        channelBase: p.groups > 1 ? `(oc / ${filtersPerGroup}) * ${p.filterInC}` : '0',
+        foldRows: filter,
+        bias,
+        family,
+      };
+      return form === 'groups' ? emitSparseTaps(p, p.sparse!, ctx, options) : emitSparseOffsets(p, p.sparseOffsets!, ctx, options);
+    },
+  };
+}
+
+export const convSparseVariants: readonly KernelVariant<Conv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).flatMap((f) => [
+  sparseVariant(f, 'offsets'),
+  sparseVariant(f, 'groups'),
+]);

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Dense or another weight storage (sparse, int4, palette, ...), per layer, from a cost model: every
+ * storage variant prices itself (`KernelVariant.cost`: flash bytes of weights + tables + indices,
+ * estimated instructions per inference from measured per-element costs) and the op prices its dense
+ * default (`OpDef.denseCost`). `--prefer` says which wins:
+ * - `speed` (default): the fewest instructions among the options no bigger than dense;
+ * - `size`: the fewest bytes.
+ * An option another option beats on both counts (bigger and slower, or equal on one and worse on the
+ * other) is never chosen, whatever `prefer` says: in particular never a storage both bigger and
+ * slower than dense.
+ */
+import { type EncodingCost, type IsaFamily, type KernelIsa, type Prefer, isaFamily } from './op.ts';
+import { costPerMac } from '../plan/kernel_cost.ts';
+
+export interface PricedOption<T> {
+  option: T;
+  cost: EncodingCost;
+}
+
+/** `a` is at least as good as `b` on both counts and better on one. */
+function dominates(a: EncodingCost, b: EncodingCost): boolean {
+  return a.flashBytes <= b.flashBytes && a.instructions <= b.instructions && (a.flashBytes < b.flashBytes || a.instructions < b.instructions);
+}
+
+/**
+ * The option `prefer` picks among `dense` and `alternatives`. Ties go to the option listed first,
+ * dense before the alternatives.
+ */
+export function chooseEncoding<T>(dense: PricedOption<T>, alternatives: readonly PricedOption<T>[], prefer: Prefer = 'speed'): PricedOption<T> {
+  const all = [dense, ...alternatives];
+  const undominated = all.filter((o) => !all.some((other) => dominates(other.cost, o.cost)));
+  const better =
+    prefer === 'size'
+      ? (a: EncodingCost, b: EncodingCost) => a.flashBytes < b.flashBytes || (a.flashBytes === b.flashBytes && a.instructions < b.instructions)
+      : (a: EncodingCost, b: EncodingCost) => a.instructions < b.instructions || (a.instructions === b.instructions && a.flashBytes < b.flashBytes);
+  // under speed, a storage bigger than dense never wins: compression must not cost flash
+  const eligible = prefer === 'speed' ? undominated.filter((o) => o === dense || o.cost.flashBytes <= dense.cost.flashBytes) : undominated;
+  let best = eligible[0] ?? dense;
+  for (const o of eligible) if (better(o.cost, best.cost)) best = o;
+  return best;
+}
+
+/**
+ * The dense default's price from the per-MAC figures of plan/kernel_cost.ts (the perf sweep's medians
+ * for the family kernel, or the portable C on the target's family): `weightBytes` of int8 weights.
+ */
+export function denseCostFromRates(opKind: string, macs: number, weightBytes: number, denseFamily: IsaFamily, isa: KernelIsa | undefined): EncodingCost {
+  return { flashBytes: weightBytes, instructions: Math.round(macs * costPerMac(opKind, denseFamily, isaFamily(isa))) };
+}
