@@ -15,6 +15,7 @@ import { qatCommand } from './qat.ts';
 import { distillCommand } from './distill.ts';
 import { lowrankCommand } from './lowrank.ts';
 import { compressCommand } from './compress.ts';
+import { palettizeCommand } from './palettize.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 
 const program = new Command()
@@ -38,6 +39,7 @@ program.addCommand(qatCommand());
 program.addCommand(distillCommand());
 program.addCommand(lowrankCommand());
 program.addCommand(compressCommand());
+program.addCommand(palettizeCommand());
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {

@@ -62,6 +62,11 @@ export interface KernelVariant<P = any> {
    * emitted code names them.
    */
   cFiles?: readonly string[];
+  /**
+   * For compressed weight storages (issue 14): bytes of weights + tables + indices the variant stores,
+   * and its estimated instructions per inference on `isa`'s family (from measured per-weight costs).
+   */
+  cost?(p: P, isa: KernelIsa | undefined): { flashBytes: number; instructions: number };
 }
 
 /**
