@@ -5,7 +5,9 @@
  * the zero point), strides, dilation, groups (filter in-channels dividing the input channels).
  */
 import { OpError } from '../../errors.ts';
-import type { Graph, Op } from '../../ir/graph.ts';
+import type { Graph, Op, Tensor } from '../../ir/graph.ts';
+import { convPaletteVariants } from './palette.ts';
+import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
 import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
@@ -28,6 +30,7 @@ import {
 } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
+  constInt8,
   optionalInput,
   requireBias,
   requireConstant,
@@ -48,6 +51,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** filters with ≤ 2^b distinct values each (or in the layer): b-bit indices + LUT, when smaller (palette.ts) */
+  palette?: PaletteEncoding;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -78,7 +83,14 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
+    ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
   };
+}
+
+/** Filters with few distinct values get a palette encoding (common/palette.ts) when it is smaller. */
+function paletteFilters(filter: Tensor, outC: number, rowLength: number): { palette?: PaletteEncoding } {
+  const palette = encodePalette(constInt8(filter), outC, rowLength);
+  return palette ? { palette } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -129,7 +141,17 @@ const def: OpDef<Conv2DParams> = {
   macs,
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
-  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspNarrowVariant, convDspVariant, convM0plusVariant, convRv32Variant],
+  // palette filters (few distinct values) run the LUT kernels when smaller than dense
+  variants: [
+    ...convPaletteVariants,
+    convAsFcDspVariant,
+    convAsFcM0plusVariant,
+    convAsFcRv32Variant,
+    convDspNarrowVariant,
+    convDspVariant,
+    convM0plusVariant,
+    convRv32Variant,
+  ],
   emitC: emitConvPortable,
 };
 
