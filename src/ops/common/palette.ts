@@ -155,6 +155,5 @@ export function paletteCost(e: PaletteEncoding, family: IsaFamily, passes: numbe
 
 /** The C call of palette.h that returns Σ lut[index_k]·x[k] over `n` weights of a byte-aligned row. */
 export function paletteDotCall(bits: number, indices: string, lut: string, x: string, n: string): string {
-  if (bits === 2 || bits === 4) return `tf_palette_dot${bits}(${indices}, ${lut}, ${x}, ${n})`;
-  return `tf_palette_dotn(${indices}, 0, ${bits}, ${lut}, ${x}, ${n})`;
+  return `tf_palette_dot${bits}(${indices}, ${lut}, ${x}, ${n})`;
 }

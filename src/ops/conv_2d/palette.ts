@@ -52,6 +52,8 @@ function emitPaletteConv(p: Conv2DParams, ctx: LayerEmitContext, variantName: st
     grouped: p.groups > 1,
     filtersPerGroup: p.outC / p.groups,
     contiguousTaps: p.dilationW === 1 && p.groups === 1,
+    // every tap's indices start on a byte boundary: the grouped decoders of palette.h
+    tapBytes: (p.filterInC * e.bits) % 8 === 0 ? (p.filterInC * e.bits) / 8 : undefined,
     inImage: p.inH * p.inW * p.inC,
     inRow: p.inW * p.inC,
     filterRow: p.kW * p.filterInC,
