@@ -133,24 +133,21 @@ export function decodePalette(e: PaletteEncoding): Int8Array {
 }
 
 /**
- * Instructions per weight of palette.h's row decode + multiply-accumulate, by family and b, measured
- * on FULLY_CONNECTED 256->64 (docs/kernels.md, "Palette weights": M4 instructions from QEMU's
- * counter; RP2040 cycles from rp2040js; RV32 and the host estimated as the M4's). b = 2, 4 decode with
- * shifts and masks, b = 3, 5, 6 from a bit buffer refilled a byte at a time.
+ * Instructions (RP2040: cycles) per weight of palette.h's row decode + multiply-accumulate, by family,
+ * measured with `npx tsx bench/palette.ts [--target rp2040]` on FULLY_CONNECTED 256->64 (docs/kernels.md,
+ * "Palette weights"): M4 instructions from QEMU's counter, RP2040 cycles from rp2040js; RV32 and the
+ * host taken as the M4's. Every b costs about the same: whole bytes of indices are unpacked in a
+ * register (b = 2..6), so the LUT load and the multiply dominate. CONV_2D's tap runs cost ~10% more
+ * on the M4 and ~15% more on the RP2040 (`conv`).
  */
-const PER_WEIGHT: Record<IsaFamily, Record<number, number>> = {
-  'arm-dsp': { 2: 4.3, 3: 6.3, 4: 4.6, 5: 6.3, 6: 6.3 },
-  armv6m: { 2: 6.5, 3: 9, 4: 7, 5: 9, 6: 9 },
-  rv32: { 2: 4.5, 3: 6.5, 4: 4.8, 5: 6.5, 6: 6.5 },
-  portable: { 2: 4.3, 3: 6.3, 4: 4.6, 5: 6.3, 6: 6.3 },
-};
+const PER_WEIGHT: Record<IsaFamily, number> = { 'arm-dsp': 6.3, armv6m: 14.9, rv32: 6.3, portable: 6.3 };
 /** per row: the call, the requantization and the store */
 const PER_ROW = 30;
 
 /** `KernelVariant.cost` of a palette variant: stored bytes and estimated instructions per inference. */
-export function paletteCost(e: PaletteEncoding, family: IsaFamily, passes: number, extraFlash = 0): { flashBytes: number; instructions: number } {
-  const perWeight = PER_WEIGHT[family][e.bits] ?? 7;
-  return { flashBytes: e.bytes + extraFlash, instructions: Math.round(passes * e.rows * (e.rowLength * perWeight + PER_ROW)) };
+export function paletteCost(e: PaletteEncoding, family: IsaFamily, passes: number, conv = false): { flashBytes: number; instructions: number } {
+  const perWeight = PER_WEIGHT[family] * (!conv ? 1 : family === 'armv6m' ? 1.15 : 1.1);
+  return { flashBytes: e.bytes, instructions: Math.round(passes * e.rows * (e.rowLength * perWeight + PER_ROW)) };
 }
 
 /** The C call of palette.h that returns Σ lut[index_k]·x[k] over `n` weights of a byte-aligned row. */

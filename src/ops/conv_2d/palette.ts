@@ -72,7 +72,7 @@ function paletteVariant(family: IsaFamily, name: string): KernelVariant<Conv2DPa
     // until the chooser lands: whenever the palette is smaller than dense int8 (encodePalette's rule)
     applies: (p) => p.palette !== undefined,
     emit: (p, ctx) => emitPaletteConv(p, ctx, name),
-    cost: (p) => paletteCost(p.palette!, family, p.batches * p.outH * p.outW),
+    cost: (p) => paletteCost(p.palette!, family, p.batches * p.outH * p.outW, true),
     cFiles: ['common/palette.h'],
   };
 }
