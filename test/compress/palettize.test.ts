@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clusterHistogram, palettize } from '../../src/compress/palettize.ts';
+import { palettizeAction, parseLayerBits } from '../../src/compress/palettize_command.ts';
 import { readTflite } from '../../src/model/tflite/reader.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { parseTflite } from '../../src/model/tflite/reader.ts';
@@ -95,5 +99,29 @@ describe('palettize (k-means of int8 weights to 2^b values per channel or layer)
     expect(layers[0]!.bits).to.equal(2);
     expect(out.tensors[first!.t.index]).to.equal(graph.tensors[first!.t.index]);
     expect(maxDistinct(out.tensors[second!.t.index]!, second!.axis, true)).to.be.at.most(4);
+  });
+
+  it('palettize command: writes the clustered .tflite, takes per-layer bits, refuses bad ones', function () {
+    if (!sharedModelsAvailable(this)) return;
+    expect(parseLayerBits('a/b=3, c=2')).to.deep.equal({ 'a/b': 3, c: 2 });
+    expect(() => parseLayerBits('a=7')).to.throw(/2 to 6/);
+    expect(() => parseLayerBits('a')).to.throw(/name>=<bits>/);
+    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-palettize-'));
+    const write = process.stdout.write;
+    const err = process.stderr.write;
+    try {
+      const output = join(dir, 'hw.tflite');
+      process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
+      palettizeAction(sharedModelPath('hello_world_int8'), { bits: '2', minWeights: '1', output });
+      const graph = readTflite(output);
+      for (const { t, axis } of weightTensors(graph)) expect(maxDistinct(t, axis, true)).to.be.at.most(4);
+      expect(() => palettizeAction(sharedModelPath('hello_world_int8'), { bits: '2', minWeights: '1', layerBits: 'nope=3', output })).to.throw(
+        /no weight tensor named "nope"/,
+      );
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = err;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
