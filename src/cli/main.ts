@@ -16,6 +16,7 @@ import { distillCommand } from './distill.ts';
 import { lowrankCommand } from './lowrank.ts';
 import { compressCommand } from './compress.ts';
 import { sensitivityCommand } from './sensitivity.ts';
+import { palettizeCommand } from './palettize.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 
 const program = new Command()
@@ -40,6 +41,7 @@ program.addCommand(distillCommand());
 program.addCommand(lowrankCommand());
 program.addCommand(compressCommand());
 program.addCommand(sensitivityCommand());
+program.addCommand(palettizeCommand());
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {

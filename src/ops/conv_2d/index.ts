@@ -5,7 +5,9 @@
  * the zero point), strides, dilation, groups (filter in-channels dividing the input channels).
  */
 import { OpError } from '../../errors.ts';
-import type { Graph, Op } from '../../ir/graph.ts';
+import type { Graph, Op, Tensor } from '../../ir/graph.ts';
+import { convPaletteVariants } from './palette.ts';
+import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
 import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
@@ -32,6 +34,7 @@ import {
 } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
+  constInt8,
   optionalInput,
   requireBias,
   requireConstant,
@@ -56,6 +59,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   sparse?: SparseTaps;
   /** ... and in the offsets form, where it applies */
   sparseOffsets?: SparseOffsets;
+  /** filters with ≤ 2^b distinct values each (or in the layer): b-bit indices + LUT, when smaller (palette.ts) */
+  palette?: PaletteEncoding;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -87,7 +92,14 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
     ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
+    ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
   };
+}
+
+/** Filters with few distinct values get a palette encoding (common/palette.ts) when it is smaller. */
+function paletteFilters(filter: Tensor, outC: number, rowLength: number): { palette?: PaletteEncoding } {
+  const palette = encodePalette(constInt8(filter), outC, rowLength);
+  return palette ? { palette } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -139,7 +151,9 @@ const def: OpDef<Conv2DParams> = {
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
   // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
+  // palette filters (few distinct values): the LUT kernels, when the cost model prefers them
   variants: [
+    ...convPaletteVariants,
     convAsFcDspVariant,
     convAsFcM0plusVariant,
     convAsFcRv32Variant,

@@ -21,6 +21,8 @@ import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
+import { fcPaletteVariants } from './palette.ts';
+import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -64,6 +66,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   accumulatorSlack?: number;
   /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
   sparse?: SparseRows;
+  /** weights with ≤ 2^b distinct values per row or layer: b-bit indices + LUT, when smaller (palette.ts) */
+  palette?: PaletteEncoding;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -139,6 +143,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
+    ...paletteWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
@@ -149,6 +154,13 @@ function sparseWeights(filter: Tensor, filterOffset: number, rows: number, colum
   if (filterOffset !== 0) return {};
   const sparse = encodeSparseRows(constInt8(filter), rows, columns);
   return sparse ? { sparse } : {};
+}
+
+/** Symmetric weights with few distinct values per row get a palette encoding (common/palette.ts). */
+function paletteWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { palette?: PaletteEncoding } {
+  if (filterOffset !== 0) return {};
+  const palette = encodePalette(constInt8(filter), rows, columns);
+  return palette ? { palette } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -195,6 +207,8 @@ const def: OpDef<FullyConnectedParams> = {
     fcRv32Variant,
     fcSparseRv32Variant,
     fcSparseVariant,
+    // palette weights (few distinct values per row): the LUT kernels, when the cost model prefers them
+    ...fcPaletteVariants,
   ],
   denseCost: (p, isa) =>
     denseCostFromRates(

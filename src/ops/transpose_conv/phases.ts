@@ -270,7 +270,8 @@ static void tf_tconv_spread(const int8_t *src, int pixel_step, int8_t *dst, int 
 `;
 
 function phaseVariant(family: IsaFamily, name: string): KernelVariant<TransposeConvParams> {
-  const cFiles = [...new Set((conv2d.variants ?? []).filter((v) => v.family === family).flatMap((v) => v.cFiles ?? []))];
+  // phases never carry a palette (their filters are re-cut from the transpose filter), so not palette.h
+  const cFiles = [...new Set((conv2d.variants ?? []).filter((v) => v.family === family && !v.name.endsWith('palette')).flatMap((v) => v.cFiles ?? []))];
   return {
     name,
     family,

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+/** `tinyforge palettize`: reads an int8 .tflite, clusters its weights (palettize.ts), writes the result. */
+import { extname } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+import { readTflite } from '../model/tflite/reader.ts';
+import { saveTflite } from '../model/tflite/writer.ts';
+import type { PalettizeCliOptions } from '../cli/palettize.ts';
+import { checkPaletteBits, palettize } from './palettize.ts';
+import { defaultOutput, positiveNumber } from './cli_options.ts';
+
+export function parseLayerBits(list: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of (list ?? '').split(',').filter((s) => s.trim() !== '')) {
+    const at = item.lastIndexOf('=');
+    if (at <= 0) throw new TinyforgeError(`--layer-bits "${item}": expected <weight tensor name>=<bits>`);
+    out[item.slice(0, at).trim()] = checkPaletteBits(Number(item.slice(at + 1)), `--layer-bits ${item.slice(0, at).trim()}`);
+  }
+  return out;
+}
+
+export function palettizeAction(modelPath: string, opts: PalettizeCliOptions): void {
+  if (extname(modelPath).toLowerCase() !== '.tflite') throw new TinyforgeError(`${modelPath}: palettize reads an int8 .tflite`);
+  const graph = readTflite(modelPath);
+  const bits = checkPaletteBits(Number(opts.bits), '--bits');
+  const layerBits = parseLayerBits(opts.layerBits);
+  const result = palettize(graph, { bits, layerBits, perChannel: !opts.perLayer, minWeights: positiveNumber(opts.minWeights, '--min-weights', true) });
+  if (result.layers.length === 0) throw new TinyforgeError(`${modelPath}: no int8 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED weights to palettize`);
+  const unknown = Object.keys(layerBits).filter((name) => !result.layers.some((l) => l.tensor === name));
+  if (unknown.length) throw new TinyforgeError(`--layer-bits: no weight tensor named ${unknown.map((n) => `"${n}"`).join(', ')}`);
+  for (const l of result.layers) {
+    process.stderr.write(
+      `  ${l.kind} ${l.tensor}: ${l.bits} bits ${l.perChannel ? 'per channel' : 'per layer'}, ${l.distinctBefore} -> ${l.distinctAfter} values, rms change ${l.rmse.toFixed(3)} steps\n`,
+    );
+  }
+  const output = opts.output ?? defaultOutput(modelPath, `palette${bits}`);
+  saveTflite(output, result.graph);
+  process.stdout.write(`wrote ${output}\n`);
+}
