@@ -62,6 +62,12 @@ export interface KernelVariant<P = any> {
    * emitted code names them.
    */
   cFiles?: readonly string[];
+  /**
+   * What the variant's weight storage costs (issue 14's per-layer chooser): bytes of weights, tables
+   * and indices it stores in flash, and its estimated instructions per inference on `isa`'s family
+   * (from measured per-element costs, documented beside each variant).
+   */
+  cost?(p: P, isa: KernelIsa | undefined): { flashBytes: number; instructions: number };
 }
 
 /**

@@ -19,6 +19,8 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import { fcInt4Bytes, fcInt4Variants } from './int4.ts';
+import { int4Applies } from '../common/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import {
   type ChannelMultipliers,
@@ -63,6 +65,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   accumulatorSlack?: number;
   /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
   sparse?: SparseRows;
+  /** symmetric weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  int4Weights?: boolean;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -138,6 +142,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
+    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
@@ -186,9 +191,15 @@ const def: OpDef<FullyConnectedParams> = {
   // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
-  variants: [withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
+  variants: [...fcInt4Variants, withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
-  selectVariant: (p, isa) => (p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa)),
+  // (int4 weights, until the per-layer chooser: whichever of int4 and sparse stores fewer bytes)
+  selectVariant: (p, isa) =>
+    p.sparse && !(p.int4Weights && fcInt4Bytes(p) < p.sparse.bytes)
+      ? isaFamily(isa) === 'rv32'
+        ? fcSparseRv32Variant
+        : fcSparseVariant
+      : firstApplicableVariant(def, p, isa),
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
