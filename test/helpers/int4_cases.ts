@@ -29,9 +29,13 @@ export function withInt4Weights(c: CCase, rand: () => number, isa: KernelIsa | u
   if (style === 3) values[0] = -8;
   w.data = new Uint8Array(values.buffer);
   if (rand() < 0.5) w.storageBits = 4;
-  // the TFLM per-tensor bias check (2% of an output step) needs bias scale = input scale * weight scale
+  // TFLite checks a per-tensor bias scale against input scale * weight scale
   const bias = c.op.inputs[2]! >= 0 ? c.graph.tensors[c.op.inputs[2]!] : undefined;
-  if (bias) bias.quant = undefined;
+  const inScale = c.graph.tensors[c.op.inputs[0]!]!.quant!.scale[0]!;
+  if (bias) {
+    const scales = w.quant!.scale.length === 1 ? [w.quant!.scale[0]! * inScale] : w.quant!.scale.map((s) => s * inScale);
+    bias.quant = { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 };
+  }
   return { ...c, isa };
 }
 
@@ -43,7 +47,13 @@ export function int4Cases(kind: Int4Kind, seed: number, n: number, isa: KernelIs
   const cases: CCase[] = [];
   while (cases.length < n) {
     const c =
-      kind === 'fc' ? randomFc(fc, rand) : kind === 'pointwise' ? randomPointwise(conv, rand) : kind === 'conv' ? randomConv(conv, rand) : randomDepthwise(depthwise, rand);
+      kind === 'fc'
+        ? randomFc(fc, rand)
+        : kind === 'pointwise'
+          ? randomPointwise(conv, rand)
+          : kind === 'conv'
+            ? randomConv(conv, rand)
+            : randomDepthwise(depthwise, rand);
     if (!c) continue;
     // long rows too: the DSP pairs' 8-value words and their tails
     cases.push(withInt4Weights(c, rand, isa));

@@ -6,7 +6,7 @@ import type { CCase } from '../../../test/helpers/op_harness.ts';
 import { selectVariant } from '../variant.ts';
 import { packInt4Rows, packInt4Taps } from './int4.ts';
 
-const KINDS: Int4Kind[] = ['fc'];
+const KINDS: Int4Kind[] = ['fc', 'pointwise', 'conv', 'depthwise'];
 const PER_KIND = Number(process.env.TINYFORGE_INT4_CASES ?? 12);
 
 describe('int4 weights (packed two a byte, decoded in registers)', () => {

@@ -12,6 +12,8 @@ import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
+import { convInt4Variants } from './int4.ts';
+import { int4Applies } from '../common/int4.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -28,6 +30,7 @@ import {
 } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
+  constInt8,
   optionalInput,
   requireBias,
   requireConstant,
@@ -48,6 +51,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  int4Weights?: boolean;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -78,6 +83,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC),
   };
 }
 
@@ -129,7 +135,16 @@ const def: OpDef<Conv2DParams> = {
   macs,
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
-  variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspNarrowVariant, convDspVariant, convM0plusVariant, convRv32Variant],
+  variants: [
+    ...convInt4Variants,
+    convAsFcDspVariant,
+    convAsFcM0plusVariant,
+    convAsFcRv32Variant,
+    convDspNarrowVariant,
+    convDspVariant,
+    convM0plusVariant,
+    convRv32Variant,
+  ],
   emitC: emitConvPortable,
 };
 

@@ -4,6 +4,8 @@
  * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
  * one broadcast scale, as micro_speech's layer is); padded taps skipped.
  */
+import { depthwiseInt4Variants } from './int4.ts';
+import { int4Applies } from '../common/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
@@ -54,6 +56,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   channelPairsFit?: boolean;
   /** One input channel: no channel has -128 on both taps of a step of CONV_2D's Armv6-M packed loop (m0plus.ts). */
   convStepsFit?: boolean;
+  /** weights that all fit [-8, 7]: stored packed, the int4 kernel (int4.ts) */
+  int4Weights?: boolean;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -82,6 +86,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
   };
 }
@@ -133,7 +138,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
   prepare,
   macs,
   evaluate,
-  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant],
+  variants: [...depthwiseInt4Variants, depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant],
   emitC(p, ctx) {
     const channel = 'oc';
     const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
