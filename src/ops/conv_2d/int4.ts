@@ -11,8 +11,8 @@ import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes, packInt4Rows } from '../common/int4.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
+import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes } from '../common/int4.ts';
 import { int4RowsC } from '../common/int4_rows.ts';
 
 function patchBytes(p: Conv2DParams): number {
@@ -42,30 +42,15 @@ function convInt4Variant(family: IsaFamily): KernelVariant<Conv2DParams> {
     emit(p, ctx) {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
       const rowLength = patchBytes(p);
-      const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
-      const { mult, shift } = requantExprs(p, 'r', addConst);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-      const init = foldedInitExpr(filter, p.outC, rowLength, p.inputOffset, biasTensor && constInt32(biasTensor), () => ctx.input(2), addConst, 'r');
-      const words = ctx.addConst('w4', 'int32_t', packInt4Rows(filter, p.outC, rowLength));
       const pointwise = isPointwise(p);
-      const rows = int4RowsC({
-        x: pointwise ? 'px' : 'patch',
-        words,
-        rows: p.outC,
-        rowLength,
-        init,
-        mult,
-        shift,
-        outputZeroPoint: p.outputZeroPoint,
-        actMin: p.actMin,
-        actMax: p.actMax,
-        out: 'out',
-        family,
-      });
+      const body = int4RowsC(ctx, p, filter, p.outC, rowLength, biasTensor && constInt32(biasTensor), family, pointwise ? 'px' : 'patch', 'out');
+      const rows = body.rows;
       const head = `/* ${summary(p)}, int4 weights (${convInt4Bytes(p)} bytes for ${p.outC * rowLength} int8), ${family} */`;
       if (pointwise) {
         return `${head}
 static void ${ctx.fnName}(void) {
+${body.prologue}
   const int8_t *px = ${ctx.input(0)};
   int8_t *out = ${ctx.output(0)};
   for (int p = 0; p < ${p.batches * p.outH * p.outW}; ++p, px += ${p.inC}, out += ${p.outC}) ${rows}
@@ -76,6 +61,7 @@ static void ${ctx.fnName}(void) {
       const zeroPoint = -p.inputOffset;
       return `${head}
 static void ${ctx.fnName}(void) {
+${body.prologue}
   const int8_t *const input = ${ctx.input(0)};
   int8_t *const patch = (int8_t *)${ctx.scratch()};
   int8_t *out = ${ctx.output(0)};

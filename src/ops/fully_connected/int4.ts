@@ -9,8 +9,8 @@ import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
-import { constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes, packInt4Rows } from '../common/int4.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
+import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes } from '../common/int4.ts';
 import { int4RowsC } from '../common/int4_rows.ts';
 
 export function fcInt4Bytes(p: FullyConnectedParams): number {
@@ -29,27 +29,12 @@ function fcInt4Variant(family: IsaFamily): KernelVariant<FullyConnectedParams> {
     cFiles: ['common/int4_dot.h'],
     emit(p, ctx) {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-      const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
-      const { mult, shift } = requantExprs(p, 'r', addConst);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-      const init = foldedInitExpr(filter, p.outFeatures, p.inFeatures, p.inputOffset, biasTensor && constInt32(biasTensor), () => ctx.input(2), addConst, 'r');
-      const words = ctx.addConst('w4', 'int32_t', packInt4Rows(filter, p.outFeatures, p.inFeatures));
-      const rows = int4RowsC({
-        x: 'x',
-        words,
-        rows: p.outFeatures,
-        rowLength: p.inFeatures,
-        init,
-        mult,
-        shift,
-        outputZeroPoint: p.outputZeroPoint,
-        actMin: p.actMin,
-        actMax: p.actMax,
-        out: 'out',
-        family,
-      });
+      const body = int4RowsC(ctx, p, filter, p.outFeatures, p.inFeatures, biasTensor && constInt32(biasTensor), family, 'x', 'out');
+      const rows = body.rows;
       return `/* ${summary(p)}, int4 weights (${fcInt4Bytes(p)} bytes for ${p.outFeatures * p.inFeatures} int8), ${family} */
 static void ${ctx.fnName}(void) {
+${body.prologue}
   const int8_t *x = ${ctx.input(0)};
   int8_t *out = ${ctx.output(0)};
   for (int b = 0; b < ${p.batches}; ++b, x += ${p.inFeatures}, out += ${p.outFeatures}) ${rows}
