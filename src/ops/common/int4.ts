@@ -23,9 +23,13 @@ export function int4KernelsEnabled(): boolean {
 /** Rows longer than this could overflow the DSP kernel's 16x accumulator (int4_dot.h). */
 export const INT4_MAX_ROW = 131072 - 1;
 
-/** Whether a layer's weights take the int4 kernels: every value fits a nibble, and the rows are short enough. */
-export function int4Applies(weights: Int8Array, rowLength: number): boolean {
-  return int4KernelsEnabled() && weights.length > 0 && rowLength <= INT4_MAX_ROW && fitsInt4(weights);
+/**
+ * Whether a layer's weights take the int4 kernels: every value fits a nibble, the rows are short
+ * enough, and the packed form (`packedBytes`) is smaller than the int8 weights (until the per-layer
+ * chooser weighs bytes against instructions).
+ */
+export function int4Applies(weights: Int8Array, rowLength: number, packedBytes: number): boolean {
+  return int4KernelsEnabled() && weights.length > 0 && rowLength <= INT4_MAX_ROW && packedBytes < weights.length && fitsInt4(weights);
 }
 
 export function int4RowWords(rowLength: number): number {
@@ -62,13 +66,20 @@ export function int4RowsBytes(rows: number, rowLength: number): number {
 }
 
 /**
- * Instructions per multiply-accumulate of the int4 kernels, by family: arm-dsp measured on the
- * emulated Cortex-M4 (docs/kernels.md, "Int4 weights": FC 256->64 and 1x1 / 3x3 convs); the others
- * estimated from the C (two shifts, a multiply and an add a weight, plus the input load).
+ * Estimated instructions of the int4 row kernels (int4_rows.ts) by family: per multiply-accumulate
+ * and per output (requantization, loop). Arm DSP measured on the emulated Cortex-M4 with
+ * bench/int4.ts (FC 256->64: 34,040 instructions; CONV 1x1 16x16x32->32: 728,880; docs/kernels.md),
+ * Armv6-M on the RP2040 (cycles: FC 256->64 190,132) and RV32 on the ESP32-C3 (FC 256->64: 90,126
+ * instructions); portable as RV32.
  */
-export const INT4_INSTRUCTIONS_PER_MAC: Record<IsaFamily, number> = {
-  'arm-dsp': 1.6,
-  armv6m: 6,
-  rv32: 5,
-  portable: 5,
-};
+const INT4_PER_MAC: Record<IsaFamily, number> = { 'arm-dsp': 2.0, armv6m: 11.5, rv32: 5.4, portable: 5.4 };
+const INT4_PER_OUTPUT: Record<IsaFamily, number> = { 'arm-dsp': 25, armv6m: 40, rv32: 30, portable: 30 };
+
+export function int4RowsInstructions(family: IsaFamily, macs: number, outputs: number): number {
+  return Math.round(macs * INT4_PER_MAC[family] + outputs * INT4_PER_OUTPUT[family]);
+}
+
+/** CONV_2D's one-window copy (memcpy or memset per tap): measured about 20 + inC / 4 a tap on the M4. */
+export function int4WindowCopyInstructions(pixels: number, taps: number, inC: number): number {
+  return Math.round(pixels * taps * (20 + inC / 4));
+}

@@ -13,7 +13,7 @@ import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
 import { convInt4Variants } from './int4.ts';
-import { int4Applies } from '../common/int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/int4.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -83,7 +83,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
-    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
   };
 }
 

@@ -12,7 +12,7 @@ import { isaFamily } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes } from '../common/int4.ts';
+import { int4RowsBytes, int4RowsInstructions, int4WindowCopyInstructions } from '../common/int4.ts';
 import { int4RowsC } from '../common/int4_rows.ts';
 
 function patchBytes(p: Conv2DParams): number {
@@ -31,11 +31,10 @@ function convInt4Variant(family: IsaFamily): KernelVariant<Conv2DParams> {
     scratchBytes: (p) => (isPointwise(p) ? 0 : Math.ceil(patchBytes(p) / 4) * 4),
     cost: (p: Conv2DParams, isa: KernelIsa | undefined) => {
       const pixels = p.batches * p.outH * p.outW;
-      // the window copy: about one instruction per 4 bytes and a few per tap (measured loop shape)
-      const copy = isPointwise(p) ? 0 : pixels * p.kH * p.kW * (6 + p.inC / 4);
+      const copy = isPointwise(p) ? 0 : int4WindowCopyInstructions(pixels, p.kH * p.kW, p.inC);
       return {
         flashBytes: convInt4Bytes(p),
-        instructions: Math.round(pixels * p.outC * patchBytes(p) * INT4_INSTRUCTIONS_PER_MAC[isaFamily(isa)] + copy),
+        instructions: int4RowsInstructions(isaFamily(isa), pixels * p.outC * patchBytes(p), pixels * p.outC) + copy,
       };
     },
     cFiles: ['common/int4_dot.h'],

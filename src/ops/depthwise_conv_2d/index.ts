@@ -86,7 +86,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
-    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
   };
 }

@@ -20,7 +20,7 @@ import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { fcInt4Bytes, fcInt4Variants } from './int4.ts';
-import { int4Applies } from '../common/int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import {
   type ChannelMultipliers,
@@ -142,7 +142,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
-    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures),
+    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };

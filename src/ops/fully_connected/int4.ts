@@ -10,7 +10,7 @@ import { isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import { INT4_INSTRUCTIONS_PER_MAC, int4RowsBytes } from '../common/int4.ts';
+import { int4RowsBytes, int4RowsInstructions } from '../common/int4.ts';
 import { int4RowsC } from '../common/int4_rows.ts';
 
 export function fcInt4Bytes(p: FullyConnectedParams): number {
@@ -24,7 +24,7 @@ function fcInt4Variant(family: IsaFamily): KernelVariant<FullyConnectedParams> {
     applies: (p) => p.int4Weights === true,
     cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => ({
       flashBytes: fcInt4Bytes(p),
-      instructions: Math.round(p.batches * p.inFeatures * p.outFeatures * INT4_INSTRUCTIONS_PER_MAC[isaFamily(isa)]),
+      instructions: int4RowsInstructions(isaFamily(isa), p.batches * p.inFeatures * p.outFeatures, p.batches * p.outFeatures),
     }),
     cFiles: ['common/int4_dot.h'],
     emit(p, ctx) {
