@@ -28,7 +28,8 @@ export function withInt4Weights(c: CCase, rand: () => number, isa: KernelIsa | u
   const values = randomInt8(rand, w.data!.length, lo, hi);
   if (style === 3) values[0] = -8;
   w.data = new Uint8Array(values.buffer);
-  if (rand() < 0.5) w.storageBits = 4;
+  // (DEPTHWISE_CONV_2D takes the int4 kernel only for weights stored as INT4)
+  if (rand() < 0.5 || c.op.kind === 'DEPTHWISE_CONV_2D') w.storageBits = 4;
   // TFLite checks a per-tensor bias scale against input scale * weight scale
   const bias = c.op.inputs[2]! >= 0 ? c.graph.tensors[c.op.inputs[2]!] : undefined;
   const inScale = c.graph.tensors[c.op.inputs[0]!]!.quant!.scale[0]!;

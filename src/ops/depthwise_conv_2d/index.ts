@@ -56,7 +56,7 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   channelPairsFit?: boolean;
   /** One input channel: no channel has -128 on both taps of a step of CONV_2D's Armv6-M packed loop (m0plus.ts). */
   convStepsFit?: boolean;
-  /** weights that all fit [-8, 7]: stored packed, the int4 kernel (int4.ts) */
+  /** weights stored as INT4 in the model (storageBits 4): kept packed, the int4 kernel (int4.ts) */
   int4Weights?: boolean;
 }
 
@@ -86,7 +86,9 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
-    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
+    // only weights stored as INT4 in the model: the int4 depthwise loop is plain C, several times
+    // slower than the int8 SIMD kernels, and depthwise weights are few (docs/kernels.md)
+    int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
   };
 }
