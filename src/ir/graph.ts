@@ -55,6 +55,12 @@ export interface Tensor {
   data?: Uint8Array;
   /** state that persists across inferences (LSTM cell state, ...) */
   isVariable?: boolean;
+  /**
+   * Bits per value in the model file: 4 for a TFLite INT4 constant (two values a byte, low nibble
+   * first). `data` still holds one int8 byte per value (dtype 'int8'); the reader unpacks and the
+   * writer packs again, so everything that evaluates the graph is unaware of it.
+   */
+  storageBits?: 4;
 }
 
 export type FusedActivation = 'NONE' | 'RELU' | 'RELU_N1_TO_1' | 'RELU6' | 'TANH' | 'SIGN_BIT';

@@ -33,7 +33,7 @@ export function layersOverTheirInput(compiled: CompiledModel): Op[] {
 export async function expectExactOnBoard(
   graph: Graph,
   compiled: CompiledModel,
-  where: { target: string; board: string; dir: string; seed: number; extremes?: boolean },
+  where: { target: string; board?: string; dir: string; seed: number; extremes?: boolean },
 ): Promise<void> {
   const rand = rng(where.seed);
   const inputBytes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));

@@ -11,7 +11,8 @@ import { CheckedByteBuffer, FlatbufferBoundsError } from './checked_buffer.ts';
 import { dtypeOf, opKindOf, tensorTypeName } from './codes.ts';
 import { OptionsError, optionsSlotOf, optionsToAttrs } from './options.ts';
 import { lowerResourceVariables, resourceTensorIndices } from './resource_variables.ts';
-import { Graph, Op, OpAttrs, Quantization, Tensor, byteSize, cIdentifier } from '../../ir/graph.ts';
+import { Graph, Op, OpAttrs, Quantization, Tensor, byteSize, cIdentifier, elementCount } from '../../ir/graph.ts';
+import { unpackInt4 } from '../../ir/int4.ts';
 import { TinyforgeError } from '../../errors.ts';
 
 export const TFLITE_FILE_IDENTIFIER = 'TFL3';
@@ -138,7 +139,8 @@ class ModelReader {
       if (dim < 0) throw this.fail(`${where}: negative dimension ${dim} in shape (dynamic shapes are unsupported)`);
       shape.push(dim);
     }
-    const dtype = dtypeOf(t.type());
+    const int4 = t.type() === tfl.TensorType.INT4;
+    const dtype = int4 ? 'int8' : dtypeOf(t.type());
     if (!dtype) throw this.fail(`${where}: tensor type ${tensorTypeName(t.type())} is not supported`);
     if (t.sparsity()) throw this.fail(`${where}: sparse tensors are not supported`);
 
@@ -155,7 +157,17 @@ class ModelReader {
     if (bufferIndex !== 0 && bufferIndex >= bufferCount) {
       throw this.fail(`${where}: buffer index ${bufferIndex} is out of range (${bufferCount} buffers)`);
     }
-    const data = bufferIndex === 0 ? undefined : this.readBuffer(bufferIndex);
+    const stored = bufferIndex === 0 ? undefined : this.readBuffer(bufferIndex);
+    if (int4 && !stored) throw this.fail(`${where}: INT4 tensors are supported only as constants (weights)`);
+    let data = stored;
+    if (int4 && stored) {
+      const count = elementCount(shape);
+      if (stored.length !== Math.ceil(count / 2)) {
+        throw this.fail(`${where}: buffer ${bufferIndex} holds ${stored.length} bytes, but INT4[${shape.join(',')}] needs ${Math.ceil(count / 2)}`);
+      }
+      data = unpackInt4(stored, count);
+      tensor.storageBits = 4;
+    }
     if (data) {
       const expected = byteSize(tensor);
       if (data.length !== expected) {

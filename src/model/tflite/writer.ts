@@ -15,6 +15,7 @@ import { OptionsError, attrsToOptions, optionsSlotOf } from './options.ts';
 import { raiseResourceVariables } from './resource_variables.ts';
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, oneLine } from './reader.ts';
 import { Graph, Op, Tensor, byteSize } from '../../ir/graph.ts';
+import { fitsInt4, packInt4 } from '../../ir/int4.ts';
 import { TinyforgeError } from '../../errors.ts';
 
 export const BUFFER_ALIGNMENT = 16;
@@ -110,7 +111,11 @@ class ModelWriter {
     if (t.data && t.data.length > 0) {
       if (t.data.length !== byteSize(t)) throw this.fail(`${where}: ${t.data.length} data bytes, but ${t.dtype}[${t.shape.join(',')}] needs ${byteSize(t)}`);
       if (!this.bufferIndex.has(t.data)) {
-        this.buffers.push(t.data);
+        // INT4 storage: TFLite's packed nibbles (ir/int4.ts); packInt4 refuses values outside [-8, 7]
+        if (t.storageBits === 4 && (t.dtype !== 'int8' || !fitsInt4(new Int8Array(t.data.buffer, t.data.byteOffset, t.data.length)))) {
+          throw this.fail(`${where}: storageBits 4 needs int8 values in [-8, 7]`);
+        }
+        this.buffers.push(t.storageBits === 4 ? packInt4(t.data) : t.data);
         this.bufferIndex.set(t.data, this.buffers.length); // buffer 0 is the sentinel
       }
     }
@@ -160,7 +165,7 @@ class ModelWriter {
     }
     tfl.Tensor.startTensor(b);
     tfl.Tensor.addShape(b, shape);
-    tfl.Tensor.addType(b, resource ? tfl.TensorType.RESOURCE : tensorTypeOf(t.dtype));
+    tfl.Tensor.addType(b, resource ? tfl.TensorType.RESOURCE : t.storageBits === 4 ? tfl.TensorType.INT4 : tensorTypeOf(t.dtype));
     tfl.Tensor.addBuffer(b, t.data && t.data.length > 0 ? this.bufferIndex.get(t.data)! : 0);
     tfl.Tensor.addName(b, name);
     tfl.Tensor.addQuantization(b, quantization);

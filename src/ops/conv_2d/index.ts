@@ -18,6 +18,8 @@ import { convSparseTaps, convSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
+import { convInt4Variants } from './int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/int4.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -61,6 +63,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   sparseOffsets?: SparseOffsets;
   /** filters with ≤ 2^b distinct values each (or in the layer): b-bit indices + LUT, when smaller (palette.ts) */
   palette?: PaletteEncoding;
+  /** weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  int4Weights?: boolean;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -93,6 +97,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     ...convRequant(graph, op, g, 0, 8),
     ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
     ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
   };
 }
 
@@ -154,6 +159,7 @@ const def: OpDef<Conv2DParams> = {
   // palette filters (few distinct values): the LUT kernels, when the cost model prefers them
   variants: [
     ...convPaletteVariants,
+    ...convInt4Variants,
     convAsFcDspVariant,
     convAsFcM0plusVariant,
     convAsFcRv32Variant,

@@ -4,6 +4,8 @@
  * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
  * one broadcast scale, as micro_speech's layer is); padded taps skipped.
  */
+import { depthwiseInt4Variants } from './int4.ts';
+import { int4Applies } from '../common/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
@@ -62,6 +64,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   sparse?: SparseTaps;
   /** ... and in the offsets form, where it applies */
   sparseOffsets?: SparseOffsets;
+  /** weights stored as INT4 in the model (storageBits 4): kept packed, the int4 kernel (int4.ts) */
+  int4Weights?: boolean;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -90,6 +94,9 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
+    // only weights stored as INT4 in the model: the int4 depthwise loop is plain C, several times
+    // slower than the int8 SIMD kernels, and depthwise weights are few (docs/kernels.md)
+    int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
     ...depthwiseSparseTaps(graph, op, convWindow(g)),
   };
@@ -143,7 +150,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
   macs,
   evaluate,
   // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
-  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants],
+  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants, ...depthwiseInt4Variants],
   denseCost: (p, isa) =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',

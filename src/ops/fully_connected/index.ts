@@ -20,6 +20,8 @@ import { withInt16Variant } from '../common/int16_variant.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import { fcInt4Bytes, fcInt4Variants } from './int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import { fcPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
@@ -68,6 +70,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   sparse?: SparseRows;
   /** weights with ≤ 2^b distinct values per row or layer: b-bit indices + LUT, when smaller (palette.ts) */
   palette?: PaletteEncoding;
+  /** symmetric weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  int4Weights?: boolean;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -144,6 +148,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
     ...paletteWeights(filter, filterOffset, outFeatures, inFeatures),
+    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
@@ -209,6 +214,8 @@ const def: OpDef<FullyConnectedParams> = {
     fcSparseVariant,
     // palette weights (few distinct values per row): the LUT kernels, when the cost model prefers them
     ...fcPaletteVariants,
+    // weights that fit [-8, 7]: packed two to a byte (int4.ts), when the cost model prefers them
+    ...fcInt4Variants,
   ],
   denseCost: (p, isa) =>
     denseCostFromRates(
