@@ -57,6 +57,14 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
   return chosen.option;
 }
 
-export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): KernelVariant<P> {
+/**
+ * `TINYFORGE_PREFER=size|speed`: the default of `--prefer` where the caller passes none (the kernel
+ * tests of the storages run under `size`, where the compressed storages win).
+ */
+export function defaultPrefer(): Prefer {
+  return process.env.TINYFORGE_PREFER === 'size' ? 'size' : 'speed';
+}
+
+export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = defaultPrefer()): KernelVariant<P> {
   return def.selectVariant ? def.selectVariant(p, isa, prefer) : chooseStorage(def, p, isa, prefer);
 }

@@ -5,12 +5,14 @@ import { expectCMatchesReference } from '../../../test/helpers/op_checks.ts';
 import type { CCase } from '../../../test/helpers/op_harness.ts';
 import { selectVariant } from '../variant.ts';
 import { packInt4Rows, packInt4Taps } from './int4.ts';
+import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 const KINDS: Int4Kind[] = ['fc', 'pointwise', 'conv', 'depthwise'];
 // 6 layers per kind and family in CI (96 in one compile); TINYFORGE_INT4_CASES=200 for a long campaign
 const PER_KIND = Number(process.env.TINYFORGE_INT4_CASES ?? 6);
 
 describe('int4 weights (packed two a byte, decoded in registers)', () => {
+  preferInSuite('size', { TINYFORGE_PALETTE_KERNELS: 'off' }); // int4-valued rows would often take a palette under size
   it('packs rows as int4_dot.h reads them: byte j of word k = v[8k+j] | v[8k+j+4] << 4', () => {
     const v = Int8Array.from([1, 2, 3, 4, 5, 6, 7, -8, -1]);
     const words = packInt4Rows(v, 1, 9);

@@ -25,6 +25,7 @@ import { int4Cases } from '../../../test/helpers/int4_cases.ts';
 import { randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { runTflmRef, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
+import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 function fileTensorTypes(bytes: Uint8Array): { type: number; bufferBytes: number }[] {
   const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
@@ -36,6 +37,8 @@ function fileTensorTypes(bytes: Uint8Array): { type: number; bufferBytes: number
 }
 
 describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () => {
+
+  preferInSuite('size');
   it('packs as TFLite: low nibble first, an odd count padded with a zero high nibble', () => {
     expect(Array.from(packInt4(new Uint8Array(Int8Array.from([1, -2, 7]).buffer)))).to.deep.equal([0xe1, 0x07]);
     const values = randomInt8(rng(3), 101, -8, 7);

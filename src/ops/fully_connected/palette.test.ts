@@ -6,8 +6,11 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { decodePalette, encodePalette, paletteBytes } from '../common/palette.ts';
 import { PALETTE_ISAS as ISAS, paletteWeights } from '../../../test/helpers/palette_cases.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 describe('FULLY_CONNECTED with palette (LUT) weights', () => {
+
+  preferInSuite('size');
   it('encodes losslessly, picks the smaller of per-layer and per-channel LUTs, and only when smaller than dense and int4', () => {
     const rand = rng(7);
     for (let k = 0; k < 60; k++) {

@@ -17,6 +17,7 @@ import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { paletteWeights } from '../../../test/helpers/palette_cases.ts';
 import { randomInt, rng } from '../../../test/helpers/op_harness.ts';
+import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 function paletteModel(name: string, seed: number): Graph {
   const rand = rng(seed);
@@ -53,6 +54,7 @@ const BOARDS = [
 
 for (const { target, board, tools, variant } of BOARDS) {
   describe(`palette (LUT) weights on the emulated ${target} (${board})`, function () {
+    preferInSuite('size');
     let dir: string;
     before(function () {
       requireTools(this, tools);
