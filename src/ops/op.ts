@@ -62,6 +62,12 @@ export interface KernelVariant<P = any> {
    * emitted code names them.
    */
   cFiles?: readonly string[];
+  /**
+   * For weight storages (sparse, int4, palette, Huffman): bytes of weights + tables + indices the
+   * variant stores, and its estimated instructions per inference on that family (from measured
+   * per-element costs, documented where they come from). The `--prefer size|speed` chooser reads it.
+   */
+  cost?(p: P, isa: KernelIsa | undefined): { flashBytes: number; instructions: number };
 }
 
 /**

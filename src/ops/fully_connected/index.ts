@@ -20,6 +20,7 @@ import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
+import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanVariant } from './huffman.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -63,6 +64,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   accumulatorSlack?: number;
   /** pruned weights: the sparse encoding the C kernel uses instead of the dense weights (sparse.ts) */
   sparse?: SparseRows;
+  /** weights stored Huffman-coded (huffman.ts; only with TINYFORGE_ENTROPY=on until `--prefer size` lands) */
+  entropy?: HuffmanFc;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -138,6 +141,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
+    ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
@@ -148,6 +152,14 @@ function sparseWeights(filter: Tensor, filterOffset: number, rows: number, colum
   if (filterOffset !== 0) return {};
   const sparse = encodeSparseRows(constInt8(filter), rows, columns);
   return sparse ? { sparse } : {};
+}
+
+/** Symmetric weights stored Huffman-coded when asked for and smaller (huffman.ts). */
+function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { entropy?: HuffmanFc } {
+  if (filterOffset !== 0 || !entropyCodingEnabled()) return {};
+  const weights = constInt8(filter);
+  const entropy = encodeHuffmanFc(weights, rows, columns, encodeSparseRows(weights, rows, columns));
+  return entropy ? { entropy } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -188,7 +200,9 @@ const def: OpDef<FullyConnectedParams> = {
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   variants: [withWeightOffset(fcDspPairsVariant), withWeightOffset(fcDspVariant), withWeightOffset(fcM0plusVariant), fcRv32Variant],
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
-  selectVariant: (p, isa) => (p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa)),
+  // Huffman-coded weights likewise (only when entropy coding is switched on: it trades instructions for flash)
+  selectVariant: (p, isa) =>
+    p.entropy ? fcHuffmanVariant : p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa),
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
