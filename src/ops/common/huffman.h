@@ -96,10 +96,12 @@ static inline void tf_huff_decode(const tf_huff_table *t, tf_huff_reader *r, uin
   uint32_t window = r->window;
   int avail = r->avail;
   for (int i = 0; i < n; ++i) {
-    /* keep at least 25 bits in the window: any code fits */
-    while (avail <= 24) {
-      window |= (uint32_t)*next++ << (24 - avail);
-      avail += 8;
+    /* keep at least 16 bits in the window (any code fits), refilled two bytes at a time: one refill per
+     * two to three symbols on weight streams */
+    if (avail < 16) {
+      window |= (((uint32_t)next[0] << 8) | next[1]) << (16 - avail);
+      next += 2;
+      avail += 16;
     }
     uint32_t entry = t->fast[window >> (32 - TF_HUFF_FAST_BITS)];
     if (entry == 0) entry = tf_huff_slow(t, window);
