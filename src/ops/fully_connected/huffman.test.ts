@@ -97,7 +97,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       const p: FullyConnectedParams = fc.prepare(graph, op);
       if (!p.entropy) continue;
       const isa = isas[cases.length % isas.length];
-      expect(selectVariant(fc, p, isa).name).to.equal('huffman');
+      expect(selectVariant(fc, p, isa).name).to.equal(isa?.dsp ? 'arm-dsp huffman' : 'huffman');
       expect(p.entropy.bytes).to.be.below(p.entropy.replacedBytes);
       kinds[p.entropy.kind]++;
       cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa });

@@ -33,6 +33,7 @@ export const HUFFMAN_BLOCK_ROWS = 16;
 export const HUFFMAN_INSTRUCTIONS = {
   perSymbol: 12,
   perDenseMac: 4,
+  perDenseMacDsp: 2,
   perSparseMac: 5,
   perTable: 1100,
   perRow: 30,
@@ -112,14 +113,17 @@ function scratchLayout(h: HuffmanFc): { tables: number; rowBytes: number; total:
 }
 
 /** Flash bytes and estimated Cortex-M4 instructions per inference (HUFFMAN_INSTRUCTIONS). */
-export function huffmanFcCost(p: FullyConnectedParams): { flashBytes: number; instructions: number } {
+export function huffmanFcCost(p: FullyConnectedParams, dsp = false): { flashBytes: number; instructions: number } {
   const h = p.entropy!;
   const c = HUFFMAN_INSTRUCTIONS;
   const entries = h.kind === 'sparse' ? h.symbols / 2 : 0;
   const macs = h.kind === 'sparse' ? p.batches * entries : p.batches * p.inFeatures * p.outFeatures;
   const tables = h.kind === 'sparse' ? 2 : 1;
   const instructions =
-    c.perSymbol * h.symbols + (h.kind === 'sparse' ? c.perSparseMac : c.perDenseMac) * macs + c.perTable * tables + c.perRow * p.outFeatures * p.batches;
+    c.perSymbol * h.symbols +
+    (h.kind === 'sparse' ? c.perSparseMac : dsp ? c.perDenseMacDsp : c.perDenseMac) * macs +
+    c.perTable * tables +
+    c.perRow * p.outFeatures * p.batches;
   return { flashBytes: h.bytes, instructions };
 }
 
@@ -127,58 +131,66 @@ export function huffmanFcCost(p: FullyConnectedParams): { flashBytes: number; in
  * Huffman-coded weights (FullyConnectedParams.entropy), portable C on every target: per block of rows
  * seek each stream, per row decode into scratch, then the dense (or sparse) row loop per batch.
  */
-export const fcHuffmanVariant: KernelVariant<FullyConnectedParams> = {
-  name: 'huffman',
-  family: 'portable',
-  applies: (p) => p.entropy !== undefined,
-  scratchBytes: (p) => scratchLayout(p.entropy!).total,
-  cost: (p: FullyConnectedParams, _isa: KernelIsa | undefined) => huffmanFcCost(p),
-  cFiles: ['common/huffman.h'],
-  emit(p, ctx) {
-    const h = p.entropy!;
-    const row = 'o';
-    const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
-    const { mult, shift } = requantExprs(p, row, addConst);
-    const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-    const accInit = foldedInitExpr(
-      constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
-      p.outFeatures,
-      p.inFeatures,
-      p.inputOffset,
-      biasTensor && constInt32(biasTensor),
-      () => ctx.input(2),
-      addConst,
-      row,
-    );
-    const stream = (name: string, s: HuffmanStream) => ({
-      bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
-      lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
-      symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
-      offsets: ctx.addConst(`huff_${name}_offsets`, 'int32_t', s.blockOffsets),
-    });
-    const layout = scratchLayout(h);
-    const cost = huffmanFcCost(p);
-    return ctx.render('fully_connected_huffman.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      summary:
-        `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], ` +
-        `huffman (${h.kind}): ${h.bytes} bytes for ${h.replacedBytes} (${h.symbols} symbols decoded, ~${cost.instructions} instructions on the M4)`,
-      sparse: h.kind === 'sparse',
-      input: ctx.input(0),
-      output: ctx.output(0),
-      scratch: ctx.scratch(),
-      values: stream('values', h.values),
-      deltas: h.deltas && stream('deltas', h.deltas),
-      counts: h.counts && ctx.addConst('huff_counts', 'int16_t', h.counts),
-      blocks: h.values.blockOffsets.length,
-      blockRows: HUFFMAN_BLOCK_ROWS,
-      rowBytes: layout.rowBytes,
-      tableBytes: layout.tables,
-      accInit,
-      outputZeroPointTerm: cTerm(p.outputZeroPoint),
-      mult,
-      shift,
-    });
-  },
-};
+export const fcHuffmanVariant: KernelVariant<FullyConnectedParams> = huffmanVariant(false);
+
+/** The same on Arm DSP targets, with the dense-coded rows' dot products four weights a step (SMLAD). */
+export const fcHuffmanDspVariant: KernelVariant<FullyConnectedParams> = huffmanVariant(true);
+
+function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
+  return {
+    name: dsp ? 'arm-dsp huffman' : 'huffman',
+    family: dsp ? 'arm-dsp' : 'portable',
+    applies: (p) => p.entropy !== undefined,
+    scratchBytes: (p) => scratchLayout(p.entropy!).total,
+    cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => huffmanFcCost(p, dsp && isa?.dsp === true),
+    cFiles: dsp ? ['common/huffman.h', 'common/dsp.h'] : ['common/huffman.h'],
+    emit(p, ctx) {
+      const h = p.entropy!;
+      const row = 'o';
+      const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+      const { mult, shift } = requantExprs(p, row, addConst);
+      const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
+      const accInit = foldedInitExpr(
+        constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
+        p.outFeatures,
+        p.inFeatures,
+        p.inputOffset,
+        biasTensor && constInt32(biasTensor),
+        () => ctx.input(2),
+        addConst,
+        row,
+      );
+      const stream = (name: string, s: HuffmanStream) => ({
+        bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
+        lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
+        symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
+        offsets: ctx.addConst(`huff_${name}_offsets`, 'int32_t', s.blockOffsets),
+      });
+      const layout = scratchLayout(h);
+      const cost = huffmanFcCost(p);
+      return ctx.render('fully_connected_huffman.c.hbs', {
+        ...p,
+        fnName: ctx.fnName,
+        summary:
+          `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], ` +
+          `huffman (${h.kind}): ${h.bytes} bytes for ${h.replacedBytes} (${h.symbols} symbols decoded, ~${cost.instructions} instructions on the M4)`,
+        sparse: h.kind === 'sparse',
+        dsp,
+        input: ctx.input(0),
+        output: ctx.output(0),
+        scratch: ctx.scratch(),
+        values: stream('values', h.values),
+        deltas: h.deltas && stream('deltas', h.deltas),
+        counts: h.counts && ctx.addConst('huff_counts', 'int16_t', h.counts),
+        blocks: h.values.blockOffsets.length,
+        blockRows: HUFFMAN_BLOCK_ROWS,
+        rowBytes: layout.rowBytes,
+        tableBytes: layout.tables,
+        accInit,
+        outputZeroPointTerm: cTerm(p.outputZeroPoint),
+        mult,
+        shift,
+      });
+    },
+  };
+}

@@ -64,9 +64,9 @@ describe('FULLY_CONNECTED Huffman-coded weights on the emulated Cortex-M4', func
     const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
     const kinds = compiled.prepared.layers.map((l) => [l.variant.name, (l.params as FullyConnectedParams).entropy?.kind]);
     expect(kinds).to.deep.equal([
-      ['huffman', 'sparse'],
-      ['huffman', 'dense'],
-      ['huffman', 'dense'],
+      ['arm-dsp huffman', 'sparse'],
+      ['arm-dsp huffman', 'dense'],
+      ['arm-dsp huffman', 'dense'],
     ]);
     await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 3 });
   });

@@ -20,7 +20,7 @@ import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
-import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanVariant } from './huffman.ts';
+import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanDspVariant, fcHuffmanVariant } from './huffman.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -202,7 +202,15 @@ const def: OpDef<FullyConnectedParams> = {
   // pruned weights run the sparse kernel on every target: it is what the compressed model stores
   // Huffman-coded weights likewise (only when entropy coding is switched on: it trades instructions for flash)
   selectVariant: (p, isa) =>
-    p.entropy ? fcHuffmanVariant : p.sparse ? (isaFamily(isa) === 'rv32' ? fcSparseRv32Variant : fcSparseVariant) : firstApplicableVariant(def, p, isa),
+    p.entropy
+      ? isaFamily(isa) === 'arm-dsp'
+        ? fcHuffmanDspVariant
+        : fcHuffmanVariant
+      : p.sparse
+        ? isaFamily(isa) === 'rv32'
+          ? fcSparseRv32Variant
+          : fcSparseVariant
+        : firstApplicableVariant(def, p, isa),
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
