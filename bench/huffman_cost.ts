@@ -18,6 +18,7 @@ import { runModel } from '../src/run/run.ts';
 import { compileGraph } from '../src/compile.ts';
 import { loadTarget } from '../src/build/targets.ts';
 import type { FullyConnectedParams } from '../src/ops/fully_connected/index.ts';
+import { huffmanFcCost } from '../src/ops/fully_connected/huffman.ts';
 import { GraphBuilder } from '../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../test/helpers/op_harness.ts';
 
@@ -43,9 +44,11 @@ function trainedLikeWeights(rand: () => number, count: number, zeros: number, bi
   const w = Float64Array.from({ length: count }, () => Math.log(rand() + 1e-12) * (rand() < 0.5 ? -1 : 1));
   const magnitudes = Float64Array.from(w, Math.abs).sort();
   const threshold = zeros > 0 ? magnitudes[Math.floor(zeros * count)]! : 0;
-  const max = magnitudes[count - 1]!;
+  // 8 bits: scaled to the largest weight; fewer: to the 99th percentile and clipped (as a b-bit quantizer
+  // tuned for error does), so the values spread over the whole b-bit range
+  const max = bits === 8 ? magnitudes[count - 1]! : magnitudes[Math.floor(0.99 * count)]!;
   const levels = (1 << (bits - 1)) - 1;
-  return Int8Array.from(w, (v) => (Math.abs(v) < threshold ? 0 : Math.round((v / max) * levels)));
+  return Int8Array.from(w, (v) => (Math.abs(v) < threshold ? 0 : Math.max(-levels, Math.min(levels, Math.round((v / max) * levels)))));
 }
 
 function model(l: Layer, batches: number): Graph {
@@ -95,6 +98,8 @@ try {
     const h = on1.params?.entropy;
     const weights = l.out * l.inF;
     const rowLoop = on2.instructions - on1.instructions;
+    const entries = h?.kind === 'sparse' ? h.symbols / 2 : weights;
+    console.log(`  two batches minus one: ${(rowLoop / entries).toFixed(2)} instructions per MAC (${h?.kind ?? '-'})`);
     const decode = on1.instructions - rowLoop;
     console.log(`${l.name}:`);
     console.log(
@@ -104,6 +109,10 @@ try {
     console.log(
       `  instructions: ${off.instructions} -> ${on1.instructions} (x${(on1.instructions / off.instructions).toFixed(2)}); row loop per batch ${rowLoop}, decode ${decode}`,
     );
+    if (h)
+      console.log(
+        `  cost model: ${huffmanFcCost(on1.params!, true).instructions} instructions (measured ${on1.instructions}), ${huffmanFcCost(on1.params!, true).flashBytes} B`,
+      );
     if (h)
       console.log(
         `  decode: ${(decode / h.symbols).toFixed(2)} instructions per symbol (${h.symbols}), ${(decode / weights).toFixed(2)} per weight; arena ${off.arena} -> ${on1.arena} B`,

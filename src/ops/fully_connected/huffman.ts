@@ -26,15 +26,21 @@ import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../c
 export const HUFFMAN_BLOCK_ROWS = 16;
 
 /**
- * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), measured with
- * `npx tsx bench/huffman_cost.ts` on generated layers (see docs/kernels.md, "Entropy-coded weights"):
- * per decoded symbol, per MAC of the dense and of the sparse row loops, and per table built.
+ * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
+ * on generated 784x300 and 300x100 layers (docs/kernels.md, "Huffman-coded weights"). A symbol costs a
+ * fixed part (table lookup, window shift, store: 11 instructions when its code fits the 8-bit table)
+ * plus a part growing with its code length (a 7-instruction two-byte refill per 16 bits, and the
+ * canonical walk for codes over 8 bits): 8.7 + 1.25 per coded bit fits dense int8 (5.4 bits/symbol,
+ * 15.5 measured) and 4-bit-valued (3.1 bits, 12.6) streams. Row loops per MAC: sparse 8.8 (its gap
+ * load included), dense portable 5.8, dense SMLAD 2.3 (9 instructions per 4 weights); then per code
+ * table built and per row (seek, requantize, store).
  */
 export const HUFFMAN_INSTRUCTIONS = {
-  perSymbol: 12,
-  perDenseMac: 4,
-  perDenseMacDsp: 2,
-  perSparseMac: 5,
+  perSymbol: 8.7,
+  perCodedBit: 1.25,
+  perDenseMac: 5.8,
+  perDenseMacDsp: 2.3,
+  perSparseMac: 8.8,
   perTable: 1100,
   perRow: 30,
 };
@@ -121,10 +127,11 @@ export function huffmanFcCost(p: FullyConnectedParams, dsp = false): { flashByte
   const tables = h.kind === 'sparse' ? 2 : 1;
   const instructions =
     c.perSymbol * h.symbols +
+    c.perCodedBit * (h.values.bitLength + (h.deltas?.bitLength ?? 0)) +
     (h.kind === 'sparse' ? c.perSparseMac : dsp ? c.perDenseMacDsp : c.perDenseMac) * macs +
     c.perTable * tables +
     c.perRow * p.outFeatures * p.batches;
-  return { flashBytes: h.bytes, instructions };
+  return { flashBytes: h.bytes, instructions: Math.round(instructions) };
 }
 
 /**
