@@ -12,6 +12,9 @@ import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
+import { convHuffmanVariant, encodeHuffmanConv } from './huffman.ts';
+import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
+import { firstApplicableVariant } from '../variant.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -27,6 +30,7 @@ import {
   requireConvOutput,
 } from '../common/conv_geometry.ts';
 import {
+  constInt8,
   type ChannelMultipliers,
   optionalInput,
   requireBias,
@@ -48,6 +52,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** the filter stored Huffman-coded (huffman.ts; only with TINYFORGE_ENTROPY=on until `--prefer size` lands) */
+  entropy?: HuffmanFc;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -78,7 +84,16 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
+    ...entropyCodedFilter(graph, op, g.outC),
   };
+}
+
+/** The filter stored Huffman-coded when asked for and smaller than int8 (huffman.ts). */
+function entropyCodedFilter(graph: Graph, op: Op, outC: number): { entropy?: HuffmanFc } {
+  if (!entropyCodingEnabled()) return {};
+  const weights = constInt8(graph.tensors[op.inputs[1]!]!);
+  const entropy = encodeHuffmanConv(weights, outC, weights.length / outC);
+  return entropy ? { entropy } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -130,6 +145,8 @@ const def: OpDef<Conv2DParams> = {
   evaluate,
   // a lone output pixel over the whole input is an FC: its kernels first
   variants: [convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant, convDspNarrowVariant, convDspVariant, convM0plusVariant, convRv32Variant],
+  // a Huffman-coded filter (only when entropy coding is switched on: it trades instructions for flash)
+  selectVariant: (p, isa) => (p.entropy ? convHuffmanVariant : firstApplicableVariant(def, p, isa)),
   emitC: emitConvPortable,
 };
 

@@ -74,6 +74,11 @@ function blockStarts(rows: number, rowStart: (r: number) => number): number[] {
   return starts;
 }
 
+/** One stream of the rows' weight bytes, block offsets every HUFFMAN_BLOCK_ROWS rows (also CONV_2D's per output channel). */
+export function encodeHuffmanRows(weights: Int8Array, rows: number, columns: number): HuffmanFc {
+  return denseCoding(weights, rows, columns);
+}
+
 function denseCoding(weights: Int8Array, rows: number, columns: number): HuffmanFc {
   const values = encodeHuffmanStream(
     new Uint8Array(weights.buffer, weights.byteOffset, weights.length),
