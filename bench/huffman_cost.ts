@@ -85,7 +85,7 @@ async function measure(graph: Graph, entropy: boolean, dir: string) {
   const report = await runModel(path, { target: 'cortex-m4', board: 'qemu-mps2-an386', cases: [input] });
   if (!report.matchesReference) throw new Error(`${graph.name}: outputs differ from the reference`);
   const compiled = compileGraph(graph, path, { isa: loadTarget('cortex-m4').isa });
-  const p = compiled.prepared.layers.find((x) => x.op.kind === 'FULLY_CONNECTED')?.params as FullyConnectedParams | undefined;
+  const p = compiled.prepared.layers[0]?.params as FullyConnectedParams | undefined;
   return { instructions: report.perInference!, flashWeights: report.memory.flashWeights, arena: report.memory.arena, params: p };
 }
 
@@ -117,6 +117,28 @@ try {
       console.log(
         `  decode: ${(decode / h.symbols).toFixed(2)} instructions per symbol (${h.symbols}), ${(decode / weights).toFixed(2)} per weight; arena ${off.arena} -> ${on1.arena} B`,
       );
+  }
+  // LeNet-5's conv2 (14x14x6 -> 10x10x16, 5x5), 70% pruned by magnitude
+  {
+    const rand = rng(5);
+    const b = new GraphBuilder('huff_conv');
+    const x = b.input({ shape: [1, 14, 14, 6], q: { scale: 0.05, zeroPoint: -10 }, name: 'x' });
+    const w = b.constant({ shape: [16, 5, 5, 6], q: { scale: 0.004, zeroPoint: 0 } }, trainedLikeWeights(rand, 16 * 5 * 5 * 6, 0.7, 8));
+    const [o] = b.op('CONV_2D', [x, w], [{ shape: [1, 10, 10, 16], q: { scale: 0.2, zeroPoint: -5 }, name: 'y' }], {
+      padding: 'VALID',
+      strideH: 1,
+      strideW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      activation: 'RELU',
+    });
+    b.output(o!);
+    const graph = b.build();
+    const off = await measure(graph, false, dir);
+    const on = await measure(graph, true, dir);
+    console.log('CONV_2D 14x14x6 -> 10x10x16 5x5, 70% pruned, int8:');
+    console.log(`  weight flash: ${off.flashWeights} B -> ${on.flashWeights} B (${((1 - on.flashWeights / off.flashWeights) * 100).toFixed(1)}% off)`);
+    console.log(`  instructions: ${off.instructions} -> ${on.instructions} (x${(on.instructions / off.instructions).toFixed(2)})`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
