@@ -20,6 +20,8 @@ import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { convInt4Variants } from './int4.ts';
 import { int4Applies, int4RowsBytes } from '../common/int4.ts';
+import { convHuffmanVariant, encodeHuffmanConv } from './huffman.ts';
+import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
@@ -65,6 +67,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   palette?: PaletteEncoding;
   /** weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
   int4Weights?: boolean;
+  /** the filter stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
+  entropy?: HuffmanFc;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -98,6 +102,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
     ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
     int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
+    ...entropyCodedFilter(graph, op, g.outC),
   };
 }
 
@@ -105,6 +110,14 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
 function paletteFilters(filter: Tensor, outC: number, rowLength: number): { palette?: PaletteEncoding } {
   const palette = encodePalette(constInt8(filter), outC, rowLength);
   return palette ? { palette } : {};
+}
+
+/** The filter stored Huffman-coded when asked for and smaller than int8 (huffman.ts). */
+function entropyCodedFilter(graph: Graph, op: Op, outC: number): { entropy?: HuffmanFc } {
+  if (!entropyCodingEnabled()) return {};
+  const weights = constInt8(graph.tensors[op.inputs[1]!]!);
+  const entropy = encodeHuffmanConv(weights, outC, weights.length / outC);
+  return entropy ? { entropy } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -160,6 +173,8 @@ const def: OpDef<Conv2DParams> = {
   variants: [
     ...convPaletteVariants,
     ...convInt4Variants,
+    // Huffman-coded filters (huffman.ts): the smallest, and slowest; only `--prefer size` picks them
+    convHuffmanVariant,
     convAsFcDspVariant,
     convAsFcM0plusVariant,
     convAsFcRv32Variant,

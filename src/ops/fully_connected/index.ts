@@ -25,6 +25,7 @@ import { int4Applies, int4RowsBytes } from '../common/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import { fcPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
+import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanDspVariant, fcHuffmanVariant } from './huffman.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -72,6 +73,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   palette?: PaletteEncoding;
   /** symmetric weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
   int4Weights?: boolean;
+  /** weights stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
+  entropy?: HuffmanFc;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -149,6 +152,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
     ...paletteWeights(filter, filterOffset, outFeatures, inFeatures),
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
+    ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...multipliers,
   };
@@ -166,6 +170,14 @@ function paletteWeights(filter: Tensor, filterOffset: number, rows: number, colu
   if (filterOffset !== 0) return {};
   const palette = encodePalette(constInt8(filter), rows, columns);
   return palette ? { palette } : {};
+}
+
+/** Symmetric weights stored Huffman-coded when asked for and smaller (huffman.ts). */
+function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { entropy?: HuffmanFc } {
+  if (filterOffset !== 0 || !entropyCodingEnabled()) return {};
+  const weights = constInt8(filter);
+  const entropy = encodeHuffmanFc(weights, rows, columns, encodeSparseRows(weights, rows, columns));
+  return entropy ? { entropy } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -216,6 +228,9 @@ const def: OpDef<FullyConnectedParams> = {
     ...fcPaletteVariants,
     // weights that fit [-8, 7]: packed two to a byte (int4.ts), when the cost model prefers them
     ...fcInt4Variants,
+    // Huffman-coded weights (huffman.ts): the smallest, and slowest; only `--prefer size` picks them
+    fcHuffmanDspVariant,
+    fcHuffmanVariant,
   ],
   denseCost: (p, isa) =>
     denseCostFromRates(

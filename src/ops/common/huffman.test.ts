@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import { HUFFMAN_MAX_BITS, canonicalCode, decodeHuffman, encodeHuffmanStream, huffmanCodeFor, limitedCodeLengths } from './huffman.ts';
+import { rng } from '../../../test/helpers/op_harness.ts';
+
+/** Byte streams from several generated distributions: uniform, Laplacian-like, geometric (long tails), one symbol, two. */
+function randomStream(rand: () => number, kind: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const spread = 1 + rand() * 30;
+  for (let i = 0; i < length; i++) {
+    switch (kind) {
+      case 0:
+        out[i] = Math.floor(rand() * 256);
+        break;
+      case 1: {
+        const v = Math.round(Math.log(rand() + 1e-12) * spread * (rand() < 0.5 ? -1 : 1));
+        out[i] = Math.max(-128, Math.min(127, v)) & 255;
+        break;
+      }
+      case 2:
+        // geometric with ratio 1/2 over 40 symbols: Huffman lengths up to 39 before the limit
+        out[i] = Math.min(39, Math.floor(-Math.log2(rand() + 1e-15)));
+        break;
+      case 3:
+        out[i] = 77;
+        break;
+      default:
+        out[i] = rand() < 0.97 ? 0 : 255;
+    }
+  }
+  return out;
+}
+
+function entropyBits(data: Uint8Array): number {
+  const freq = new Float64Array(256);
+  for (const v of data) freq[v]!++;
+  let bits = 0;
+  for (const f of freq) if (f > 0) bits -= f * Math.log2(f / data.length);
+  return bits;
+}
+
+describe('canonical length-limited Huffman coding (common/huffman.ts)', () => {
+  it('round-trips generated streams from every block start, with codes of at most 12 bits obeying Kraft', () => {
+    const rand = rng(14);
+    for (let trial = 0; trial < 60; trial++) {
+      const kind = trial % 5;
+      const length = 1 + Math.floor(rand() * 5000);
+      const data = randomStream(rand, kind, length);
+      const starts = [0];
+      while (starts[starts.length - 1]! < length - 1 && rand() < 0.9) starts.push(starts[starts.length - 1]! + 1 + Math.floor(rand() * 400));
+      const blockStarts = starts.filter((s) => s < length);
+      const s = encodeHuffmanStream(data, blockStarts);
+      const lengths = Array.from(s.code.lengths);
+      expect(Math.max(...lengths)).to.be.at.most(HUFFMAN_MAX_BITS);
+      const kraft = lengths.reduce((a, l) => a + (l > 0 ? 2 ** -l : 0), 0);
+      expect(kraft, `trial ${trial}`).to.be.at.most(1);
+      blockStarts.forEach((start, k) => {
+        const end = blockStarts[k + 1] ?? length;
+        const decoded = decodeHuffman(s.bytes, s.blockOffsets[k]!, end - start, s.code.lengthCounts, s.code.symbols);
+        expect(Array.from(decoded), `trial ${trial} block ${k}`).to.deep.equal(Array.from(data.subarray(start, end)));
+      });
+      // near the entropy: within 3% + 1 bit per symbol of the cost of an unlimited optimal code (>= entropy)
+      if (kind !== 3 && kind !== 4) expect(s.bitLength).to.be.at.most(entropyBits(data) * 1.03 + length * 0.05 + 64);
+    }
+  });
+
+  it('limits lengths: a geometric distribution over 40 symbols gets codes of 12 bits at most, still decodable', () => {
+    const freq = Array.from({ length: 40 }, (_, i) => 2 ** (39 - i));
+    const lengths = limitedCodeLengths(freq);
+    expect(Math.max(...lengths)).to.equal(HUFFMAN_MAX_BITS);
+    expect(lengths[0]).to.equal(1);
+    const code = canonicalCode(lengths);
+    expect(Array.from(code.lengthCounts).reduce((a, b) => a + b)).to.equal(40);
+  });
+
+  it('codes a stream of one symbol with 1 bit per symbol', () => {
+    const code = huffmanCodeFor([5, 5, 5]);
+    expect(code.lengths[5]).to.equal(1);
+    expect(Array.from(code.symbols)).to.deep.equal([5]);
+  });
+});

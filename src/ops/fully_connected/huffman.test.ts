@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import { selectVariant } from '../variant.ts';
+import fc from './index.ts';
+import type { FullyConnectedParams } from './index.ts';
+import type { FusedActivation } from '../../ir/graph.ts';
+import { peakedWeights } from '../../../test/helpers/peaked_weights.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { envInSuite } from '../../../test/helpers/prefer.ts';
+
+interface Layer {
+  batches: number;
+  out: number;
+  inF: number;
+  weights: Int8Array;
+  perChannel: boolean;
+  bias: boolean;
+  inZp: number;
+  activation: FusedActivation;
+  outScale: number;
+}
+
+function layerGraph(c: Layer, rand: () => number) {
+  return singleOpGraph(
+    'FULLY_CONNECTED',
+    [
+      { shape: [c.batches, c.inF], scale: 0.05, zeroPoint: c.inZp },
+      {
+        shape: [c.out, c.inF],
+        data: c.weights,
+        scale: c.perChannel ? Array.from({ length: c.out }, () => 0.002 + rand() * 0.01) : 0.006,
+        zeroPoint: c.perChannel ? new Array(c.out).fill(0) : 0,
+      },
+      c.bias ? { shape: [c.out], dtype: 'int32', data: Int32Array.from({ length: c.out }, () => randomInt(rand, -3000, 3000)) } : null,
+    ],
+    [{ shape: [c.batches, c.out], scale: c.outScale, zeroPoint: randomInt(rand, -20, 20) }],
+    { activation: c.activation, keepNumDims: false },
+  );
+}
+
+describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
+  // the storage competes under --prefer size; palette and int4 off so every layer is Huffman-coded
+  envInSuite({ TINYFORGE_PREFER: 'size', TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+
+  it('only --prefer size picks it (the default speed keeps the faster kernels); TINYFORGE_ENTROPY=off never codes', () => {
+    const rand = rng(1);
+    const { graph, op } = layerGraph(
+      { batches: 1, out: 20, inF: 100, weights: peakedWeights(rand, 2000, 2, 0), perChannel: false, bias: true, inZp: 0, activation: 'NONE', outScale: 0.1 },
+      rand,
+    );
+    const coded = fc.prepare(graph, op);
+    expect(coded.entropy).to.not.equal(undefined);
+    for (const isa of [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }]) {
+      expect(selectVariant(fc, coded, isa, 'speed').storage).to.not.equal('huffman');
+      expect(selectVariant(fc, coded, isa, 'size').storage).to.equal('huffman');
+    }
+    process.env.TINYFORGE_ENTROPY = 'off';
+    try {
+      const p = fc.prepare(graph, op);
+      expect(p.entropy).to.equal(undefined);
+      expect(selectVariant(fc, p, { dsp: true }, 'size').storage).to.not.equal('huffman');
+    } finally {
+      delete process.env.TINYFORGE_ENTROPY;
+    }
+  });
+
+  it('computes bit-exactly what the reference computes, dense and sparse rows, on generated layers (host C, ASan + UBSan)', () => {
+    const rand = rng(2026);
+    const cases: CCase[] = [];
+    const kinds = { dense: 0, sparse: 0 };
+    const isas = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
+    let tries = 0;
+    while (cases.length < 48) {
+      tries++;
+      const batches = randomInt(rand, 1, 3);
+      // dense peaked (some 4-bit-valued) / pruned 50-80% / 80-97% / 97-99% over long rows (gaps over 255: fillers)
+      const shape = cases.length % 4;
+      const out = shape === 3 ? randomInt(rand, 20, 40) : randomInt(rand, 1, 40);
+      const inF = shape === 3 ? randomInt(rand, 600, 900) : randomInt(rand, 1, 900);
+      const zeros = shape === 0 ? 0 : shape === 1 ? 0.5 + rand() * 0.3 : shape === 2 ? 0.8 + rand() * 0.17 : 0.97 + rand() * 0.02;
+      const fourBit = rand() < 0.3;
+      const spread = shape === 3 ? 1 + rand() * 2 : 0.5 + rand() * (fourBit ? 3 : 20);
+      const weights = peakedWeights(rand, out * inF, spread, zeros, fourBit ? -8 : -127, fourBit ? 7 : 127);
+      const c: Layer = {
+        batches,
+        out,
+        inF,
+        weights,
+        perChannel: rand() < 0.5,
+        bias: rand() < 0.7,
+        inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
+        activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
+        outScale: rand() < 0.25 ? 0.00005 * (0.2 + rand()) : 0.02 + rand() * 0.2,
+      };
+      const { graph, op } = layerGraph(c, rand);
+      const p: FullyConnectedParams = fc.prepare(graph, op);
+      if (!p.entropy) continue;
+      const isa = isas[cases.length % isas.length];
+      expect(selectVariant(fc, p, isa).name).to.equal(isa?.dsp ? 'arm-dsp huffman' : 'huffman');
+      expect(p.entropy.bytes).to.be.below(p.entropy.replacedBytes);
+      kinds[p.entropy.kind]++;
+      cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa });
+    }
+    expect(tries).to.be.below(200);
+    expect(kinds.dense).to.be.above(5);
+    expect(kinds.sparse).to.be.above(5);
+    const results = runCasesInC(cases);
+    cases.forEach((c, k) => {
+      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k}`).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Entropy-coded FULLY_CONNECTED weights, for when flash is the limit (issue 14, item 3): the weights
+ * are stored as canonical Huffman streams (common/huffman.ts) and each row is decoded into a small
+ * scratch buffer just before the row's dot products, so RAM holds one row, never the layer.
+ *
+ * Two forms, the smaller is kept:
+ * - dense: one stream of the row's weight bytes (pays when few distinct values dominate: 4-bit-valued
+ *   or clustered weights, or moderately pruned layers where the zero gets a 1-2 bit code);
+ * - sparse: sparse.ts's row encoding (nonzero values and column gaps, counts per row) with the values
+ *   and the gaps each coded as its own stream (the two have very different distributions).
+ * Every stream records the bit offset of each block of HUFFMAN_BLOCK_ROWS rows, so decoding can start
+ * at any block; the kernel seeks at every block start.
+ *
+ * Only symmetric weights (folded input offset, as sparse.ts) are coded. The decode costs instructions
+ * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
+ * chooser (encoding_choice.ts) weighs its `cost` and only `--prefer size` picks it.
+ */
+import type { KernelIsa, KernelVariant } from '../op.ts';
+import type { FullyConnectedParams } from './index.ts';
+import type { SparseRows } from './sparse.ts';
+import { HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
+import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+
+/** Rows per block: each block's bit offsets are stored (4 bytes per stream), so any block can be decoded alone. */
+export const HUFFMAN_BLOCK_ROWS = 16;
+
+/**
+ * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
+ * on generated 784x300 and 300x100 layers (docs/kernels.md, "Huffman-coded weights"). A symbol costs a
+ * fixed part (table lookup, window shift, store: 11 instructions when its code fits the 8-bit table)
+ * plus a part growing with its code length (a 7-instruction two-byte refill per 16 bits, and the
+ * canonical walk for codes over 8 bits): 8.7 + 1.25 per coded bit fits dense int8 (5.4 bits/symbol,
+ * 15.5 measured) and 4-bit-valued (3.1 bits, 12.6) streams. Row loops per MAC: sparse 8.8 (its gap
+ * load included), dense portable 5.8, dense SMLAD 2.3 (9 instructions per 4 weights); then per code
+ * table built and per row (seek, requantize, store).
+ */
+export const HUFFMAN_INSTRUCTIONS = {
+  perSymbol: 8.7,
+  perCodedBit: 1.25,
+  perDenseMac: 5.8,
+  perDenseMacDsp: 2.3,
+  perSparseMac: 8.8,
+  perTable: 1100,
+  perRow: 30,
+};
+
+/**
+ * Layers are Huffman-coded (a storage the chooser weighs: only `--prefer size` picks it, it is the
+ * slowest) unless `TINYFORGE_ENTROPY=off`.
+ */
+export function entropyCodingEnabled(): boolean {
+  return process.env.TINYFORGE_ENTROPY !== 'off';
+}
+
+export interface HuffmanFc {
+  kind: 'dense' | 'sparse';
+  /** dense: the weight bytes; sparse: the nonzero values */
+  values: HuffmanStream;
+  /** sparse: the column gaps */
+  deltas?: HuffmanStream;
+  /** sparse: entries per row */
+  counts?: Int32Array;
+  /** symbols of the longest row (the scratch row's length) */
+  rowSymbols: number;
+  /** symbols decoded per inference (all streams) */
+  symbols: number;
+  /** bytes in flash: streams, code tables, block offsets, row counts */
+  bytes: number;
+  /** bytes of the storage it replaces (dense int8 or sparse.ts's encoding) */
+  replacedBytes: number;
+}
+
+function blockStarts(rows: number, rowStart: (r: number) => number): number[] {
+  const starts: number[] = [];
+  for (let r = 0; r < rows; r += HUFFMAN_BLOCK_ROWS) starts.push(rowStart(r));
+  return starts;
+}
+
+/** One stream of the rows' weight bytes, block offsets every HUFFMAN_BLOCK_ROWS rows (also CONV_2D's per output channel). */
+export function encodeHuffmanRows(weights: Int8Array, rows: number, columns: number): HuffmanFc {
+  return denseCoding(weights, rows, columns);
+}
+
+function denseCoding(weights: Int8Array, rows: number, columns: number): HuffmanFc {
+  const values = encodeHuffmanStream(
+    new Uint8Array(weights.buffer, weights.byteOffset, weights.length),
+    blockStarts(rows, (r) => r * columns),
+  );
+  return { kind: 'dense', values, rowSymbols: columns, symbols: rows * columns, bytes: huffmanStreamBytes(values), replacedBytes: rows * columns };
+}
+
+function sparseCoding(sparse: SparseRows, rows: number): HuffmanFc | undefined {
+  if (sparse.values.length === 0) return undefined;
+  const rowStart = new Int32Array(rows + 1);
+  for (let r = 0; r < rows; r++) rowStart[r + 1] = rowStart[r]! + sparse.counts[r]!;
+  const starts = blockStarts(rows, (r) => rowStart[r]!);
+  const values = encodeHuffmanStream(new Uint8Array(sparse.values.buffer, sparse.values.byteOffset, sparse.values.length), starts);
+  const deltas = encodeHuffmanStream(sparse.deltas, starts);
+  return {
+    kind: 'sparse',
+    values,
+    deltas,
+    counts: sparse.counts,
+    rowSymbols: Math.max(1, ...sparse.counts),
+    symbols: 2 * sparse.values.length,
+    bytes: huffmanStreamBytes(values) + huffmanStreamBytes(deltas) + 2 * rows,
+    replacedBytes: sparse.bytes,
+  };
+}
+
+/**
+ * The smaller Huffman coding of a layer's symmetric weights [rows, columns] (dense, or over `sparse`
+ * when the layer has a sparse encoding), or undefined when it is not smaller than what it replaces.
+ */
+export function encodeHuffmanFc(weights: Int8Array, rows: number, columns: number, sparse: SparseRows | undefined): HuffmanFc | undefined {
+  const candidates = [denseCoding(weights, rows, columns), ...(sparse ? [sparseCoding(sparse, rows)] : [])].filter((c): c is HuffmanFc => c !== undefined);
+  const best = candidates.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+  const replaced = sparse ? sparse.bytes : rows * columns;
+  return best.bytes < replaced ? { ...best, replacedBytes: replaced } : undefined;
+}
+
+function scratchLayout(h: HuffmanFc): { tables: number; rowBytes: number; total: number } {
+  const tables = (h.kind === 'sparse' ? 2 : 1) * HUFFMAN_TABLE_BYTES;
+  const rowBytes = (h.rowSymbols + 15) & ~15;
+  return { tables, rowBytes, total: tables + (h.kind === 'sparse' ? 2 : 1) * rowBytes };
+}
+
+/** Flash bytes and estimated Cortex-M4 instructions per inference (HUFFMAN_INSTRUCTIONS). */
+export function huffmanFcCost(p: FullyConnectedParams, dsp = false): { flashBytes: number; instructions: number } {
+  const h = p.entropy!;
+  const c = HUFFMAN_INSTRUCTIONS;
+  const entries = h.kind === 'sparse' ? h.symbols / 2 : 0;
+  const macs = h.kind === 'sparse' ? p.batches * entries : p.batches * p.inFeatures * p.outFeatures;
+  const tables = h.kind === 'sparse' ? 2 : 1;
+  const instructions =
+    c.perSymbol * h.symbols +
+    c.perCodedBit * (h.values.bitLength + (h.deltas?.bitLength ?? 0)) +
+    (h.kind === 'sparse' ? c.perSparseMac : dsp ? c.perDenseMacDsp : c.perDenseMac) * macs +
+    c.perTable * tables +
+    c.perRow * p.outFeatures * p.batches;
+  return { flashBytes: h.bytes, instructions: Math.round(instructions) };
+}
+
+/**
+ * Huffman-coded weights (FullyConnectedParams.entropy), portable C on every target: per block of rows
+ * seek each stream, per row decode into scratch, then the dense (or sparse) row loop per batch.
+ */
+export const fcHuffmanVariant: KernelVariant<FullyConnectedParams> = huffmanVariant(false);
+
+/** The same on Arm DSP targets, with the dense-coded rows' dot products four weights a step (SMLAD). */
+export const fcHuffmanDspVariant: KernelVariant<FullyConnectedParams> = huffmanVariant(true);
+
+function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
+  return {
+    name: dsp ? 'arm-dsp huffman' : 'huffman',
+    family: dsp ? 'arm-dsp' : 'portable',
+    applies: (p) => p.entropy !== undefined,
+    scratchBytes: (p) => scratchLayout(p.entropy!).total,
+    storage: 'huffman',
+    cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => huffmanFcCost(p, dsp && isa?.dsp === true),
+    cFiles: dsp ? ['common/huffman.h', 'common/dsp.h'] : ['common/huffman.h'],
+    emit(p, ctx) {
+      const h = p.entropy!;
+      const row = 'o';
+      const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+      const { mult, shift } = requantExprs(p, row, addConst);
+      const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
+      const accInit = foldedInitExpr(
+        constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
+        p.outFeatures,
+        p.inFeatures,
+        p.inputOffset,
+        biasTensor && constInt32(biasTensor),
+        () => ctx.input(2),
+        addConst,
+        row,
+      );
+      const stream = (name: string, s: HuffmanStream) => ({
+        bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
+        lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
+        symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
+        offsets: ctx.addConst(`huff_${name}_offsets`, 'int32_t', s.blockOffsets),
+      });
+      const layout = scratchLayout(h);
+      const cost = huffmanFcCost(p);
+      return ctx.render('fully_connected_huffman.c.hbs', {
+        ...p,
+        fnName: ctx.fnName,
+        summary:
+          `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], ` +
+          `huffman (${h.kind}): ${h.bytes} bytes for ${h.replacedBytes} (${h.symbols} symbols decoded, ~${cost.instructions} instructions on the M4)`,
+        sparse: h.kind === 'sparse',
+        dsp,
+        input: ctx.input(0),
+        output: ctx.output(0),
+        scratch: ctx.scratch(),
+        values: stream('values', h.values),
+        deltas: h.deltas && stream('deltas', h.deltas),
+        counts: h.counts && ctx.addConst('huff_counts', 'int16_t', h.counts),
+        blocks: h.values.blockOffsets.length,
+        blockRows: HUFFMAN_BLOCK_ROWS,
+        rowBytes: layout.rowBytes,
+        tableBytes: layout.tables,
+        accInit,
+        outputZeroPointTerm: cTerm(p.outputZeroPoint),
+        mult,
+        shift,
+      });
+    },
+  };
+}
