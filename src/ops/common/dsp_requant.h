@@ -15,6 +15,11 @@
  *   and 255 [h<0] = h >>> 24 while |h| < 2^24. So P = 256 rnd + (e+9) is both the addend and,
  *   in its low byte, the shift (Arm's register-shifted ASR reads the low byte): SMMLAR, ADD, SUB,
  *   ASR and SSAT per output, exact with TFLite Micro.
+ * WIDE mode (`fast` 2: every shift <= -1, dsp.ts wideRequantHolds), for layers whose zero point
+ * overflows FAST's word (zp -128 at shifts of -14 and below) or whose h reaches 2^22:
+ *   RDBPOT(h, e) = (h + 2^(e-1) - [h<0]) >> e = (256h + 2^(e+7) + j - 255 [h<0]) >> (e+8), 0 <= j <= 254,
+ *   P = 2^(e+7) + (e+8) (the low byte free as e >= 1), and the zero point added after the shift:
+ *   SMMLAR, ADD, SUB, ASR, ADD and SSAT per output.
  * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_DSP_REQUANT_H
@@ -71,11 +76,20 @@ static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, i
   return tf_asr_low8((int32_t)n, p);
 }
 
-/* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
+/* WIDE requantization of an accumulator, before the zero point and the clamp (see above). */
+static inline __attribute__((always_inline)) int32_t tf_rq_wide_p(int32_t acc, int32_t m, int32_t p) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  const uint32_t n = (uint32_t)p + ((uint32_t)h << 8) - ((uint32_t)h >> 24);
+  return tf_asr_low8((int32_t)n, p);
+}
+
+/* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above). */
 static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast,
                                                               const int full) {
   int32_t v;
-  if (fast) {
+  if (fast == 2) {
+    v = tf_rq_wide_p(acc, m, p) + rq->out_zp;
+  } else if (fast) {
     v = tf_rq_fast_p(acc, m, p);
   } else {
     const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;

@@ -30,6 +30,8 @@ interface Layer {
   perChannel?: boolean;
   /** large weights and bias, tiny output scale: accumulators beyond the SMMULR bound (exact path) */
   huge?: boolean;
+  /** output zero point -128 at multipliers near 2^-15: FAST's rounding word overflows, the WIDE requantization runs */
+  wide?: boolean;
 }
 
 /** A chain of CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -37,7 +39,8 @@ function convChain(name: string, input: [number, number, number, number], layers
   const rand = rng(seed);
   const b = new GraphBuilder(name);
   let [n, h, w, c] = input;
-  let x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  let inScale = 0.05;
+  let x = b.input({ shape: input, q: { scale: inScale, zeroPoint: -7 }, name: 'x' });
   const outs: number[] = [];
   for (const l of layers) {
     const k = l.k ?? 1;
@@ -55,8 +58,10 @@ function convChain(name: string, input: [number, number, number, number], layers
       { shape: [l.outC], dtype: 'int32' },
       Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000)),
     );
-    const outScale = l.huge ? 1e-6 : 0.05 + rand() * 0.1;
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
+    const outScale = l.huge ? 1e-6 : l.wide ? inScale * scales[0]! * 2 ** 15.5 : 0.05 + rand() * 0.1;
+    const zeroPoint = l.wide ? -128 : randomInt(rand, -20, 20);
+    inScale = outScale;
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint } }], {
       padding,
       strideH: stride,
       strideW: stride,
@@ -125,6 +130,20 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
       13,
     ),
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/],
+  },
+  {
+    note: 'the WIDE requantization (zero point -128, shifts near -15): 1x1 in pairs and interleaved, im2col, clamped and saturating',
+    graph: convChain(
+      'dsp_conv_e',
+      [1, 5, 3, 64],
+      [
+        { outC: 9, perChannel: true, wide: true }, // pairs k4 64
+        { outC: 32, k: 3, padding: 'SAME', wide: true, activation: 'RELU6' }, // im2col k4 84
+        { outC: 12, perChannel: true, wide: true, activation: 'RELU' }, // 1x1 k4 32, interleaved
+      ],
+      15,
+    ),
+    kinds: [/SMMLAR \(wide\) requantization, saturating/, /SMMLAR \(wide\) requantization, clamped/, /Arm DSP: pointwise/, /Arm DSP: im2col/],
   },
   {
     // k4 over one extraction chunk of the halfword pairs (TF_DSP_PAIR_CHUNK_STEPS: 480 values)
