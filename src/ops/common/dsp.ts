@@ -41,14 +41,18 @@ export function accumulatorBounds(weights: Int8Array, rows: number, rowLength: n
  * an int32); |acc| * 2 fits an int32; |h| = |SMMULR(2 acc, m)| < 2^23 (so h >>> 24 is 255 or 0
  * by its sign); the packed word rnd * 256 + (e + 9) and the numerator h * 512 + P - 255 stay within
  * int32, and the shift e + 9 within 31.
+ * `leftShiftOne`: a channel of shift 1 with m < 3 * 2^29 is taken too, as shift 0 with the record's
+ * multiplier 4m - 2^32 (an int32 there): SRDHM(2 acc, m) = SMMULR(4 acc, m) = acc + SMMULR(acc,
+ * 4m - 2^32) = SMMLAR(acc, 4m - 2^32, acc), and h is about twice as large.
  */
-export function fastRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number): boolean {
+export function fastRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number, leftShiftOne = false): boolean {
   return bounds.every((b, c) => {
     const shift = m.shift[c]!;
-    if (shift > 0 || m.multiplier[c]! < 2 ** 30) return false;
-    const e = -shift;
+    const doubled = leftShiftOne && shift === 1 && m.multiplier[c]! < 3 * 2 ** 29;
+    if ((shift > 0 && !doubled) || m.multiplier[c]! < 2 ** 30) return false;
+    const e = Math.max(-shift, 0);
     // |h| <= b m / 2^31 + 1/2; one more for the rounding of the float product
-    const h = Math.floor((b * m.multiplier[c]!) / 2 ** 31) + 2;
+    const h = Math.floor((b * m.multiplier[c]! * (doubled ? 2 : 1)) / 2 ** 31) + 2;
     const rnd = Math.abs(2 ** e + outputZeroPoint * 2 ** (e + 1));
     return b * 2 < 2 ** 31 && h < 2 ** 23 && e + 9 <= 31 && 512 * h + 256 * rnd + 512 < 2 ** 31;
   });
@@ -82,9 +86,12 @@ export const RQ_EXACT = 0;
 export const RQ_FAST = 1;
 export const RQ_WIDE = 2;
 
-/** The fastest requantization exact for these bounds; `wide`: whether the kernel takes RQ_WIDE. */
+/**
+ * The fastest requantization exact for these bounds; `wide`: whether the kernel takes RQ_WIDE and
+ * FAST records of shift 1 (fastRequantHolds' leftShiftOne).
+ */
 export function requantKind(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number, wide = false): RequantKind {
-  if (fastRequantHolds(bounds, m, outputZeroPoint)) return RQ_FAST;
+  if (fastRequantHolds(bounds, m, outputZeroPoint, wide)) return RQ_FAST;
   if (wide && wideRequantHolds(bounds, m)) return RQ_WIDE;
   return RQ_EXACT;
 }
@@ -106,8 +113,12 @@ export function requantRecords(
     const shift = m.shift[c]!;
     const right = Math.max(-shift, 0);
     let packed: number;
+    let stored = kind !== RQ_EXACT ? (2 * m.multiplier[c]!) | 0 : m.multiplier[c]!;
     if (kind === RQ_FAST) {
-      if (shift > 0) throw new Error('FAST requantization records need shifts <= 0');
+      if (shift > 1 || (shift === 1 && m.multiplier[c]! >= 3 * 2 ** 29))
+        throw new Error('FAST requantization records need shifts <= 0 (or 1 under m < 3 * 2^29)');
+      // shift 1: SMMLAR(acc, 4m - 2^32, acc) = SRDHM(2 acc, m) (fastRequantHolds)
+      if (shift === 1) stored = (4 * m.multiplier[c]! - 2 ** 32) | 0;
       packed = (2 ** right + outputZeroPoint * 2 ** (right + 1)) * 256 + right + 9;
     } else if (kind === RQ_WIDE) {
       if (shift > -1) throw new Error('WIDE requantization records need shifts <= -1');
@@ -115,7 +126,7 @@ export function requantRecords(
     } else {
       packed = (Math.max(shift, 0) + 1) | ((right + 1) << 8);
     }
-    out.set([start[c]!, kind !== RQ_EXACT ? (2 * m.multiplier[c]!) | 0 : m.multiplier[c]!, packed], c * RQ_FIELDS);
+    out.set([start[c]!, stored, packed], c * RQ_FIELDS);
   }
   return out;
 }
