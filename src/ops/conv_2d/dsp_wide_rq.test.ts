@@ -44,7 +44,7 @@ describe('DSP WIDE requantization (zero point after the shift, scaled by 2^8)', 
       const zp: number[] = [];
       const expected: number[] = [];
       let atBound = 0;
-      while (acc.length < 40000) {
+      while (acc.length < 16000) {
         const multiplier = 2 ** 30 + Math.floor(rand() * 2 ** 30);
         const shift = kind === RQ_WIDE ? -randomInt(rand, 1, 23) : rand() < 0.5 ? 1 : -randomInt(rand, 0, 20);
         const z = rand() < 0.4 ? -128 : randomInt(rand, -128, 127);
@@ -71,8 +71,8 @@ describe('DSP WIDE requantization (zero point after the shift, scaled by 2^8)', 
           expected.push(Math.max(-128, Math.min(127, mbqm(a, multiplier, shift) + z)));
         }
       }
-      expect(atBound).to.be.greaterThan(1000);
-      if (kind === RQ_FAST) expect(doubled).to.be.greaterThan(1000);
+      expect(atBound).to.be.greaterThan(400);
+      if (kind === RQ_FAST) expect(doubled).to.be.greaterThan(400);
       const arr = (name: string, v: number[]) => `static const int32_t ${name}[] = { ${v.map(cInt).join(', ')} };`;
       const program = `#include <stdio.h>
 #include "dsp_requant.h"
@@ -124,7 +124,7 @@ int main(void) {
     const kinds = [0, 0, 0];
     let fastShiftOne = 0;
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
-    while (cases.length < 40) {
+    while (cases.length < 24) {
       const k = rand() < 0.5 ? 1 : randomInt(rand, 2, 5);
       const inC = rand() < 0.5 ? 4 * randomInt(rand, 1, 40) : randomInt(rand, 1, 70);
       const outC = randomInt(rand, 1, 11);
@@ -161,8 +161,8 @@ int main(void) {
       else kinds[kind]!++;
       cases.push({ def: conv, graph, op, inputs: [randomInt8(rand, h * w * inC)], isa: { dsp: true } });
     }
-    expect(kinds[RQ_WIDE]).to.be.greaterThan(20);
-    expect(fastShiftOne).to.be.greaterThan(3);
+    expect(kinds[RQ_WIDE]).to.be.greaterThan(10);
+    expect(fastShiftOne).to.be.greaterThan(1);
     expectCMatchesReference(cases);
   });
 });
