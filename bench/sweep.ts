@@ -76,6 +76,8 @@ interface SweepOptions {
   /** reprint the tables of a saved --json run instead of running */
   report?: string;
   cmsis: boolean;
+  /** only the layers whose `op shape` contains one of these (e.g. `k1s1 7x7`, `dw k3s1m1 56x56`) */
+  shapes?: string[];
 }
 
 function parseArgs(argv: string[]): SweepOptions {
@@ -87,6 +89,7 @@ function parseArgs(argv: string[]): SweepOptions {
     else if (a === '--json') o.json = true;
     else if (a === '--report') o.report = argv[++i]!;
     else if (a === '--no-cmsis') o.cmsis = false;
+    else if (a === '--shapes') o.shapes = argv[++i]!.split(',');
     else if (a === '--ops') {
       o.ops = argv[++i]!.split(',') as SweepOp[];
       const bad = o.ops.filter((op) => !SWEEP_OPS.includes(op));
@@ -325,6 +328,7 @@ export async function runSweep(argv: string[]): Promise<void> {
     return;
   }
   const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
+  if (opts.shapes) grid.layers = grid.layers.filter((l) => opts.shapes!.some((s) => `${l.op} ${l.shape}`.includes(s)));
   const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target));
   const cmsis = opts.cmsis && plans.some((p) => p.target === 'cortex-m4') && existsSync(CMSIS_RUN);
   process.stdout.write(

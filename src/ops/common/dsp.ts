@@ -41,33 +41,92 @@ export function accumulatorBounds(weights: Int8Array, rows: number, rowLength: n
  * an int32); |acc| * 2 fits an int32; |h| = |SMMULR(2 acc, m)| < 2^23 (so h >>> 24 is 255 or 0
  * by its sign); the packed word rnd * 256 + (e + 9) and the numerator h * 512 + P - 255 stay within
  * int32, and the shift e + 9 within 31.
+ * `leftShiftOne`: a channel of shift 1 with m < 3 * 2^29 is taken too, as shift 0 with the record's
+ * multiplier 4m - 2^32 (an int32 there): SRDHM(2 acc, m) = SMMULR(4 acc, m) = acc + SMMULR(acc,
+ * 4m - 2^32) = SMMLAR(acc, 4m - 2^32, acc), and h is about twice as large.
  */
-export function fastRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number): boolean {
+export function fastRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number, leftShiftOne = false): boolean {
   return bounds.every((b, c) => {
     const shift = m.shift[c]!;
-    if (shift > 0 || m.multiplier[c]! < 2 ** 30) return false;
-    const e = -shift;
+    const doubled = leftShiftOne && shift === 1 && m.multiplier[c]! < 3 * 2 ** 29;
+    if ((shift > 0 && !doubled) || m.multiplier[c]! < 2 ** 30) return false;
+    const e = Math.max(-shift, 0);
     // |h| <= b m / 2^31 + 1/2; one more for the rounding of the float product
-    const h = Math.floor((b * m.multiplier[c]!) / 2 ** 31) + 2;
+    const h = Math.floor((b * m.multiplier[c]! * (doubled ? 2 : 1)) / 2 ** 31) + 2;
     const rnd = Math.abs(2 ** e + outputZeroPoint * 2 ** (e + 1));
     return b * 2 < 2 ** 31 && h < 2 ** 23 && e + 9 <= 31 && 512 * h + 256 * rnd + 512 < 2 ** 31;
   });
 }
 
-/** Per channel { start, multiplier, P }, flattened (P as RQ_FIELDS says, by mode). */
-export function requantRecords(start: ArrayLike<number>, m: ChannelMultipliers, channels: number, outputZeroPoint: number, fast: boolean): Int32Array {
+/**
+ * Whether dsp_requant.h's WIDE requantization (RQ_WIDE) is exact for every channel: the FAST record
+ * without the zero point in its rounding word (added after the shift instead, one ADD per output),
+ * scaled by 2^8 rather than 2^9, so that it holds where the zero point's e + 9 + 8 bits overflow the
+ * FAST word (zp -128 with shifts of -14 and below) and for accumulators up to 2^23 past the
+ * multiplier. Every shift must be <= -1 (the 2^(e-1) rounding term sits above the low byte);
+ * multipliers normalized; |acc| * 2 fits an int32; |h| < 2^23 (h >>> 24 is 255 or 0 by its sign);
+ * 256 h + 2^(e+7) + 512 within int32; the shift e + 8 within 31.
+ */
+export function wideRequantHolds(bounds: readonly number[], m: ChannelMultipliers): boolean {
+  return bounds.every((b, c) => {
+    const shift = m.shift[c]!;
+    if (shift > -1 || m.multiplier[c]! < 2 ** 30) return false;
+    const e = -shift;
+    const h = Math.floor((b * m.multiplier[c]!) / 2 ** 31) + 2;
+    return b * 2 < 2 ** 31 && h < 2 ** 23 && e + 8 <= 31 && 256 * h + 2 ** (e + 7) + 512 < 2 ** 31;
+  });
+}
+
+/**
+ * The requantization a DSP kernel instance runs (dsp_requant.h's `fast` argument): 0 TFLM's exact
+ * 64-bit steps, 1 FAST (SMMLAR, zero point in the rounding word), 2 WIDE (SMMLAR, zero point added).
+ */
+export type RequantKind = 0 | 1 | 2;
+export const RQ_EXACT = 0;
+export const RQ_FAST = 1;
+export const RQ_WIDE = 2;
+
+/**
+ * The fastest requantization exact for these bounds; `wide`: whether the kernel takes RQ_WIDE and
+ * FAST records of shift 1 (fastRequantHolds' leftShiftOne).
+ */
+export function requantKind(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number, wide = false): RequantKind {
+  if (fastRequantHolds(bounds, m, outputZeroPoint, wide)) return RQ_FAST;
+  if (wide && wideRequantHolds(bounds, m)) return RQ_WIDE;
+  return RQ_EXACT;
+}
+
+/**
+ * Per channel { start, multiplier, P }, flattened (P as RQ_FIELDS says, by mode; `fast` true is
+ * RQ_FAST). WIDE: the multiplier as FAST, P = 2^(e+7) + (e + 8).
+ */
+export function requantRecords(
+  start: ArrayLike<number>,
+  m: ChannelMultipliers,
+  channels: number,
+  outputZeroPoint: number,
+  fast: boolean | RequantKind,
+): Int32Array {
+  const kind = fast === true ? RQ_FAST : fast === false ? RQ_EXACT : fast;
   const out = new Int32Array(channels * RQ_FIELDS);
   for (let c = 0; c < channels; c++) {
     const shift = m.shift[c]!;
     const right = Math.max(-shift, 0);
     let packed: number;
-    if (fast) {
-      if (shift > 0) throw new Error('FAST requantization records need shifts <= 0');
+    let stored = kind !== RQ_EXACT ? (2 * m.multiplier[c]!) | 0 : m.multiplier[c]!;
+    if (kind === RQ_FAST) {
+      if (shift > 1 || (shift === 1 && m.multiplier[c]! >= 3 * 2 ** 29))
+        throw new Error('FAST requantization records need shifts <= 0 (or 1 under m < 3 * 2^29)');
+      // shift 1: SMMLAR(acc, 4m - 2^32, acc) = SRDHM(2 acc, m) (fastRequantHolds)
+      if (shift === 1) stored = (4 * m.multiplier[c]! - 2 ** 32) | 0;
       packed = (2 ** right + outputZeroPoint * 2 ** (right + 1)) * 256 + right + 9;
+    } else if (kind === RQ_WIDE) {
+      if (shift > -1) throw new Error('WIDE requantization records need shifts <= -1');
+      packed = 2 ** (right + 7) + right + 8;
     } else {
       packed = (Math.max(shift, 0) + 1) | ((right + 1) << 8);
     }
-    out.set([start[c]!, fast ? (2 * m.multiplier[c]!) | 0 : m.multiplier[c]!, packed], c * RQ_FIELDS);
+    out.set([start[c]!, stored, packed], c * RQ_FIELDS);
   }
   return out;
 }
@@ -78,17 +137,19 @@ export function rqInit(outputZeroPoint: number, actMin: number, actMax: number):
 }
 
 /**
- * The compile-time mode of a DSP kernel instance: the `fast` (SMMLAR requantization, else TFLM's
- * exact 64-bit steps) and `full` (activation range [-128, 127]: one SSAT, else a clamp) flags, the
- * suffix naming the shared function (f/x, then s/c), and those words for the C comment.
+ * The compile-time mode of a DSP kernel instance: the `fast` (RequantKind: 1 SMMLAR requantization
+ * with the zero point in the rounding word, 2 the WIDE one, 0 TFLM's exact 64-bit steps) and `full`
+ * (activation range [-128, 127]: one SSAT, else a clamp) flags, the suffix naming the shared
+ * function (f/w/x, then s/c), and those words for the C comment.
  */
-export function kernelMode(fast: boolean, actMin: number, actMax: number): { fast: number; full: number; mode: string; modeText: string } {
+export function kernelMode(fast: boolean | RequantKind, actMin: number, actMax: number): { fast: number; full: number; mode: string; modeText: string } {
+  const kind = fast === true ? RQ_FAST : fast === false ? RQ_EXACT : fast;
   const full = actMin === -128 && actMax === 127;
   return {
-    fast: fast ? 1 : 0,
+    fast: kind,
     full: full ? 1 : 0,
-    mode: `${fast ? 'f' : 'x'}${full ? 's' : 'c'}`,
-    modeText: `${fast ? 'SMMLAR' : 'exact 64-bit'} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
+    mode: `${['x', 'f', 'w'][kind]}${full ? 's' : 'c'}`,
+    modeText: `${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][kind]} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
   };
 }
 

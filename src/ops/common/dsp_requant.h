@@ -15,11 +15,17 @@
  *   and 255 [h<0] = h >>> 24 while |h| < 2^24. So P = 256 rnd + (e+9) is both the addend and,
  *   in its low byte, the shift (Arm's register-shifted ASR reads the low byte): SMMLAR, ADD, SUB,
  *   ASR and SSAT per output, exact with TFLite Micro.
+ * WIDE mode (`fast` 2: every shift <= -1, dsp.ts wideRequantHolds), for layers whose zero point
+ * overflows FAST's word (zp -128 at shifts of -14 and below) or whose h reaches 2^22:
+ *   RDBPOT(h, e) = (h + 2^(e-1) - [h<0]) >> e = (256h + 2^(e+7) + j - 255 [h<0]) >> (e+8), 0 <= j <= 254,
+ *   P = 2^(e+7) + (e+8) (the low byte free as e >= 1), and the zero point added after the shift:
+ *   SMMLAR, ADD, SUB, ASR, ADD and SSAT per output.
  * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_DSP_REQUANT_H
 #define TF_DSP_REQUANT_H
 #include <stdint.h>
+#include <string.h>
 #include "dsp.h"
 #include "fixedpoint.h"
 
@@ -71,11 +77,35 @@ static inline __attribute__((always_inline)) int32_t tf_rq_fast_p(int32_t acc, i
   return tf_asr_low8((int32_t)n, p);
 }
 
-/* One output from a record's { m, P } (FAST or exact, as the record was built; see above). */
+/* WIDE requantization of an accumulator, before the zero point and the clamp (see above). */
+static inline __attribute__((always_inline)) int32_t tf_rq_wide_p(int32_t acc, int32_t m, int32_t p) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  const uint32_t n = (uint32_t)p + ((uint32_t)h << 8) - ((uint32_t)h >> 24);
+  return tf_asr_low8((int32_t)n, p);
+}
+
+/* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above),
+ * saturated to int8 (SSAT) but kept an int32, before any narrower activation clamp. */
+static inline __attribute__((always_inline)) int32_t tf_dsp_rq_sat(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast) {
+  int32_t v;
+  if (fast == 2) {
+    v = tf_rq_wide_p(acc, m, p) + rq->out_zp;
+  } else if (fast) {
+    v = tf_rq_fast_p(acc, m, p);
+  } else {
+    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
+    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
+  }
+  return tf_ssat8(v);
+}
+
+/* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above). */
 static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast,
                                                               const int full) {
   int32_t v;
-  if (fast) {
+  if (fast == 2) {
+    v = tf_rq_wide_p(acc, m, p) + rq->out_zp;
+  } else if (fast) {
     v = tf_rq_fast_p(acc, m, p);
   } else {
     const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
@@ -83,6 +113,32 @@ static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32
   }
   if (full) return (int8_t)tf_ssat8(v);
   return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
+}
+
+/* Four int8 values (each already in [-128, 127], sign-extended) as the bytes of one word, a0 in the
+ * low byte: three BFI on the device. */
+static inline __attribute__((always_inline)) uint32_t tf_bytes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+#if TF_DSP_NATIVE
+  uint32_t r = (uint32_t)a0;
+  __asm__("bfi %0, %1, #8, #8\n\t"
+          "bfi %0, %2, #16, #8\n\t"
+          "bfi %0, %3, #24, #8"
+          : "+&r"(r)
+          : "r"(a1), "r"(a2), "r"(a3));
+  return r;
+#else
+  return (uint32_t)(uint8_t)a0 | (uint32_t)(uint8_t)a1 << 8 | (uint32_t)(uint8_t)a2 << 16 | (uint32_t)(uint8_t)a3 << 24;
+#endif
+}
+
+/* Two bytes at any address (halfword stores may be unaligned on Armv7E-M and Armv8-M Mainline). */
+static inline __attribute__((always_inline)) void tf_put2(int8_t *out, uint32_t v) {
+#if TF_DSP_NATIVE
+  __asm__("strh %1, %0" : "=m"(*(uint16_t *)(void *)out) : "r"(v));
+#else
+  const uint16_t h = (uint16_t)v;
+  memcpy(out, &h, 2);
+#endif
 }
 
 static inline __attribute__((always_inline)) int8_t tf_rq_out(int32_t acc, tf_rq_channel_t c, const tf_rq_t *rq, const int fast,

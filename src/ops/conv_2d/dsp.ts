@@ -15,11 +15,11 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted
 import {
   RQ_FIELDS,
   accumulatorBounds,
-  fastRequantHolds,
   interleavedPairs,
   kernelMode,
   pixelPairGap,
   rowWindowGap,
+  requantKind,
   requantRecords,
   roundUp4,
   rqInit,
@@ -203,7 +203,7 @@ export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: str
 export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): string {
   const k = p.kH * p.kW * p.inC;
   const k4 = roundUp4(k);
-  const fast = fastRequantHolds(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint);
+  const fast = requantKind(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint, true);
   const direct = pointwiseDirect(p);
   // the input offset folds into the start values: im2col pads with the input zero point
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
@@ -222,7 +222,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization`,
+    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`,
     fnName: ctx.fnName,
     pointwise: direct,
     input: ctx.input(0),

@@ -30,6 +30,10 @@ interface Layer {
   perChannel?: boolean;
   /** large weights and bias, tiny output scale: accumulators beyond the SMMULR bound (exact path) */
   huge?: boolean;
+  /** output zero point -128 at multipliers near 2^-15: FAST's rounding word overflows, the WIDE requantization runs */
+  wide?: boolean;
+  /** one multiplier 1.43 (shift 1, m < 3 * 2^29): FAST records of shift 1 (4m - 2^32) */
+  shiftOne?: boolean;
 }
 
 /** A chain of CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -37,7 +41,8 @@ function convChain(name: string, input: [number, number, number, number], layers
   const rand = rng(seed);
   const b = new GraphBuilder(name);
   let [n, h, w, c] = input;
-  let x = b.input({ shape: input, q: { scale: 0.05, zeroPoint: -7 }, name: 'x' });
+  let inScale = 0.05;
+  let x = b.input({ shape: input, q: { scale: inScale, zeroPoint: -7 }, name: 'x' });
   const outs: number[] = [];
   for (const l of layers) {
     const k = l.k ?? 1;
@@ -55,8 +60,10 @@ function convChain(name: string, input: [number, number, number, number], layers
       { shape: [l.outC], dtype: 'int32' },
       Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000)),
     );
-    const outScale = l.huge ? 1e-6 : 0.05 + rand() * 0.1;
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
+    const outScale = l.huge ? 1e-6 : l.wide ? inScale * scales[0]! * 2 ** 15.5 : l.shiftOne ? (inScale * scales[0]!) / 1.43 : 0.05 + rand() * 0.1;
+    const zeroPoint = l.wide ? -128 : randomInt(rand, -20, 20);
+    inScale = outScale;
+    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint } }], {
       padding,
       strideH: stride,
       strideW: stride,
@@ -72,7 +79,7 @@ function convChain(name: string, input: [number, number, number, number], layers
   return b.build();
 }
 
-const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
+const MODELS: { graph: Graph; note: string; kinds: RegExp[]; absent?: RegExp }[] = [
   {
     note: 'pointwise k4 4..44 (every entry into the loop), odd channels, odd pixels, clamps, exact path',
     graph: convChain(
@@ -127,6 +134,24 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[] }[] = [
     kinds: [/Arm DSP: pointwise/, /Arm DSP: im2col/],
   },
   {
+    note: 'the WIDE requantization (zero point -128, shifts near -15): 1x1 in pairs and interleaved, im2col, clamped and saturating; FAST at shift 1',
+    graph: convChain(
+      'dsp_conv_e',
+      [1, 5, 3, 64],
+      [
+        { outC: 9, perChannel: true, wide: true }, // pairs k4 64
+        { outC: 32, k: 3, padding: 'SAME', wide: true, activation: 'RELU6' }, // im2col k4 84
+        { outC: 12, perChannel: true, wide: true, activation: 'RELU' }, // 1x1 k4 32, interleaved
+        { outC: 8, shiftOne: true }, // 1x1 k4 12 at shift 1 (FAST)
+        { outC: 6, k: 3, padding: 'SAME', shiftOne: true, activation: 'RELU6' }, // im2col k4 72 at shift 1
+      ],
+      15,
+    ),
+    kinds: [/SMMLAR \(wide\) requantization, saturating/, /SMMLAR \(wide\) requantization, clamped/, /Arm DSP: pointwise/, /Arm DSP: im2col/],
+    // the shift-1 layers too: none falls back to the exact path
+    absent: /exact 64-bit/,
+  },
+  {
     // k4 over one extraction chunk of the halfword pairs (TF_DSP_PAIR_CHUNK_STEPS: 480 values)
     note: 'two channels in one halfword: k4 576 (2 chunks), 132, 1188 (3 chunks, exact path), odd channels',
     graph: convChain(
@@ -156,11 +181,12 @@ for (const [board, target] of Object.entries(TARGETS)) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const { graph, note, kinds } of MODELS) {
+    for (const { graph, note, kinds, absent } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         for (const kind of kinds) expect(text).to.match(kind);
+        if (absent) expect(text).not.to.match(absent);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
       });
     }

@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
                                                                   const int full) {
   uint32_t v;
 #if TF_DSP_NATIVE
-  if (fast) {
+  if (fast == 1) {
     int32_t m, p;
 #define TF_DWK_RQ_ASM(a, at) \
   "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
