@@ -9,7 +9,6 @@ import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, ru
 import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 describe('FULLY_CONNECTED with palette (LUT) weights', () => {
-
   preferInSuite('size');
   it('encodes losslessly, picks the smaller of per-layer and per-channel LUTs, and only when smaller than dense and int4', () => {
     const rand = rng(7);
