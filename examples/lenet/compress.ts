@@ -33,6 +33,8 @@ import { loadFloatModel } from '../../src/compress/model_io.ts';
 import { pruneOneShot, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
 import { quantizeGraph, quantizeInput } from '../../src/compress/ptq.ts';
 import { writeModel } from '../../src/compress/session.ts';
+import { compressLayers, int8WeightedLayers } from '../../src/compress/weight_bits.ts';
+import type { Prefer } from '../../src/ops/op.ts';
 import { pruneChannels } from '../../src/compress/structured.ts';
 import { type Task, floatMetric, int8Metric, taskFor } from '../../src/compress/task.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
@@ -61,6 +63,12 @@ const CALIBRATION_SAMPLES = 500;
 interface StepRecipe {
   name: string;
   make(s: Stages): Promise<Graph>;
+  /**
+   * How the compiler stores the weights (`--prefer`): `size` lets the compressed storages win (sparse,
+   * int4, palette, Huffman-coded values and gaps) at some instructions; `speed` (default) keeps the
+   * fastest kernels that are no bigger than dense int8.
+   */
+  prefer?: Prefer;
 }
 
 /**
@@ -74,11 +82,17 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'pruned 95%', make: async (s) => s.ptq(await s.prune(s.float, 0.95)) },
     { name: 'pruned 97%', make: async (s) => s.ptq(await s.prune(s.float, 0.97)) },
     { name: 'neurons -50%, pruned 92%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.92)) },
+    { name: 'pruned 95%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.95), 4), prefer: 'size' },
+    { name: 'pruned 97%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.97), 4), prefer: 'size' },
+    { name: 'pruned 97%, 3-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.97), 3), prefer: 'size' },
+    { name: 'pruned 98%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.98), 4), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
     { name: 'pruned 92%', make: async (s) => s.ptq(await s.prune(s.float, 0.92)) },
     { name: 'channels -50%, pruned 88%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.88)) },
+    { name: 'pruned 92%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.92), 4), prefer: 'size' },
+    { name: 'pruned 95%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.95), 4), prefer: 'size' },
   ],
 };
 
@@ -93,6 +107,8 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 
 export interface StepResult {
   name: string;
+  /** the compiler's --prefer for the step's build (null for the float model) */
+  prefer: Prefer | null;
   /** held-out accuracy (fraction) of the step's model: float under tfjs, int8 under the reference interpreter */
   accuracy: number;
   /** whole firmware flash on cortex-m4 (null for the float model: it is not built) */
@@ -171,6 +187,18 @@ class Stages {
     } finally {
       x.dispose();
     }
+  }
+
+  /**
+   * int8 PTQ of the (pruned) float model, then every weighted layer at `bits` bits per channel,
+   * re-quantized from the float weights (weight_bits.ts): the zeros stay zero.
+   */
+  async bits(floatGraph: Graph, bits: number): Promise<Graph> {
+    const int8 = await this.ptq(floatGraph);
+    const layers = new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }]));
+    const reduced = compressLayers(int8, layers, { float: floatGraph });
+    this.choices.set(reduced, this.choices.get(int8) ?? []);
+    return reduced;
   }
 
   /**
@@ -272,6 +300,7 @@ async function compressOne(name: LenetName, stepFilter: Set<string> | undefined,
   const steps: StepResult[] = [
     {
       name: 'float',
+      prefer: null,
       accuracy: floatAccuracy,
       flashBytes: null,
       ratio: null,
@@ -291,9 +320,11 @@ async function compressOne(name: LenetName, stepFilter: Set<string> | undefined,
     const size = PIXELS;
     const cases = Array.from({ length: Math.min(deviceDigits, test.count) }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);
     log(`${name}: ${recipe.name}: int8 ${pct(accuracy)}; building for ${TARGET} and running ${cases.length} digits on the emulated board ...`);
-    const run = await runModel(file, { target: TARGET, cases, timeoutMs: 600_000 });
+    const prefer = recipe.prefer ?? 'speed';
+    const run = await runModel(file, { target: TARGET, cases, timeoutMs: 600_000, prefer });
     const step: StepResult = {
       name: recipe.name,
+      prefer,
       accuracy,
       flashBytes: run.memory.flash,
       ratio: Number((float32Bytes / run.memory.flash).toFixed(2)),

@@ -7,6 +7,8 @@ import conv from './conv_2d/index.ts';
 import type { EncodingCost, KernelIsa, OpDef } from './op.ts';
 import { randomInt, rng, singleOpGraph } from '../../test/helpers/op_harness.ts';
 import { sparseConvCase } from './common/sparse_cases.ts';
+import { fullyConnected, int4Model } from '../../test/helpers/int4_models.ts';
+import { compileGraph } from '../compile.ts';
 
 describe('per-layer weight storage choice (encoding_choice.ts)', () => {
   it('never picks an option both bigger and slower than another; speed never grows flash past dense; size takes the fewest bytes (random prices)', () => {
@@ -63,8 +65,22 @@ describe('per-layer weight storage choice (encoding_choice.ts)', () => {
     const p = fc.prepare(graph, op);
     expect(p.sparse).to.not.equal(undefined);
     expect(selectVariant(fc, p, { dsp: true }, 'speed').storage).to.equal(undefined);
-    expect(selectVariant(fc, p, { dsp: true }, 'size').storage).to.equal('sparse');
+    // under size the smallest storage: the sparse form or, smaller still, its Huffman-coded values and gaps
+    const small = selectVariant(fc, p, { dsp: true }, 'size');
+    expect(small.storage).to.be.oneOf(['sparse', 'huffman']);
+    expect(small.cost!(p, { dsp: true }).flashBytes).to.be.at.most(p.sparse!.bytes);
     expect(conv.denseCost).to.be.a('function');
+  });
+
+  it('a model that stores INT4 weights keeps them packed under --prefer speed (nothing bigger than the file stores); plain int8 layers with int4 values stay on the faster int8 kernels', () => {
+    for (const stored of [true, false]) {
+      const graph = int4Model('stored_int4', 5, [1, 64], (l) => fullyConnected(l, 16));
+      const g = stored ? graph : { ...graph, tensors: graph.tensors.map((t) => (t.storageBits === 4 ? { ...t, storageBits: undefined } : t)) };
+      for (const isa of [{ dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }] as KernelIsa[]) {
+        const layer = compileGraph(g, 'stored_int4.tflite', { isa, prefer: 'speed' }).prepared.layers.find((l) => l.op.kind === 'FULLY_CONNECTED')!;
+        expect(layer.variant.storage === 'int4', `stored as INT4: ${stored}`).to.equal(stored);
+      }
+    }
   });
 });
 

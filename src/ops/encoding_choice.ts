@@ -27,7 +27,13 @@ function dominates(a: EncodingCost, b: EncodingCost): boolean {
  * The option `prefer` picks among `dense` and `alternatives`. Ties go to the option listed first,
  * dense before the alternatives.
  */
-export function chooseEncoding<T>(dense: PricedOption<T>, alternatives: readonly PricedOption<T>[], prefer: Prefer = 'speed'): PricedOption<T> {
+export function chooseEncoding<T>(
+  dense: PricedOption<T>,
+  alternatives: readonly PricedOption<T>[],
+  prefer: Prefer = 'speed',
+  /** under speed, the most bytes an option may take (default: dense int8's); a model's own smaller storage */
+  maxBytes = dense.cost.flashBytes,
+): PricedOption<T> {
   const all = [dense, ...alternatives];
   const undominated = all.filter((o) => !all.some((other) => dominates(other.cost, o.cost)));
   const better =
@@ -35,7 +41,10 @@ export function chooseEncoding<T>(dense: PricedOption<T>, alternatives: readonly
       ? (a: EncodingCost, b: EncodingCost) => a.flashBytes < b.flashBytes || (a.flashBytes === b.flashBytes && a.instructions < b.instructions)
       : (a: EncodingCost, b: EncodingCost) => a.instructions < b.instructions || (a.instructions === b.instructions && a.flashBytes < b.flashBytes);
   // under speed, a storage bigger than dense never wins: compression must not cost flash
-  const eligible = prefer === 'speed' ? undominated.filter((o) => o === dense || o.cost.flashBytes <= dense.cost.flashBytes) : undominated;
+  // under speed: nothing bigger than dense int8, nor than the model file's own storage of the weights
+  const limit = Math.min(maxBytes, dense.cost.flashBytes);
+  const within = undominated.filter((o) => o.cost.flashBytes <= limit);
+  const eligible = prefer === 'speed' ? (within.length > 0 ? within : [dense]) : undominated;
   let best = eligible[0] ?? dense;
   for (const o of eligible) if (better(o.cost, best.cost)) best = o;
   return best;

@@ -43,6 +43,12 @@ export function storageAlternatives<P>(def: OpDef<P>, p: P, isa: KernelIsa | und
  * The dense default (`firstApplicableVariant`) or a storage alternative, by the cost model of
  * encoding_choice.ts and `prefer`.
  */
+/** A model that stores the weights as INT4 sets the speed choice's byte limit to that storage's. */
+function storedBytes<P>(p: P, alternatives: KernelVariant<P>[], isa: KernelIsa | undefined): number | undefined {
+  if (!(p as { weightsStoredInt4?: boolean }).weightsStoredInt4) return undefined;
+  return alternatives.find((v) => v.storage === 'int4')?.cost!(p, isa).flashBytes;
+}
+
 export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): KernelVariant<P> {
   const dense = firstApplicableVariant(def, p, isa);
   const alternatives = storageAlternatives(def, p, isa);
@@ -53,6 +59,7 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
     { option: dense, cost: def.denseCost(p, isa) },
     alternatives.map((v) => ({ option: v, cost: v.cost!(p, isa) })),
     prefer,
+    storedBytes(p, alternatives, isa),
   );
   return chosen.option;
 }

@@ -12,7 +12,7 @@ const KINDS: Int4Kind[] = ['fc', 'pointwise', 'conv', 'depthwise'];
 const PER_KIND = Number(process.env.TINYFORGE_INT4_CASES ?? 6);
 
 describe('int4 weights (packed two a byte, decoded in registers)', () => {
-  preferInSuite('size', { TINYFORGE_PALETTE_KERNELS: 'off' }); // int4-valued rows would often take a palette under size
+  preferInSuite('size', { TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_ENTROPY: 'off' }); // int4-valued rows would often take a palette under size
   it('packs rows as int4_dot.h reads them: byte j of word k = v[8k+j] | v[8k+j+4] << 4', () => {
     const v = Int8Array.from([1, 2, 3, 4, 5, 6, 7, -8, -1]);
     const words = packInt4Rows(v, 1, 9);

@@ -37,7 +37,7 @@ function fileTensorTypes(bytes: Uint8Array): { type: number; bufferBytes: number
 }
 
 describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () => {
-  preferInSuite('size');
+  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_PALETTE_KERNELS: 'off' });
   it('packs as TFLite: low nibble first, an odd count padded with a zero high nibble', () => {
     expect(Array.from(packInt4(new Uint8Array(Int8Array.from([1, -2, 7]).buffer)))).to.deep.equal([0xe1, 0x07]);
     const values = randomInt8(rng(3), 101, -8, 7);

@@ -66,6 +66,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   /** filters with ≤ 2^b distinct values each (or in the layer): b-bit indices + LUT, when smaller (palette.ts) */
   palette?: PaletteEncoding;
   /** weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  /** the model file stores these weights as INT4: under --prefer speed nothing bigger than that is chosen */
+  weightsStoredInt4?: boolean;
   int4Weights?: boolean;
   /** the filter stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
   entropy?: HuffmanFc;
@@ -101,6 +103,7 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     ...convRequant(graph, op, g, 0, 8),
     ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
     ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
+    weightsStoredInt4: g.filter.storageBits === 4,
     int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
     ...entropyCodedFilter(graph, op, g.outC),
   };

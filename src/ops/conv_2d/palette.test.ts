@@ -9,7 +9,7 @@ import { runCasesInC } from '../../../test/helpers/op_harness.ts';
 import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 describe('CONV_2D with palette (LUT) weights', () => {
-  preferInSuite('size');
+  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
   it('computes bit-exactly what the dense reference computes on generated layers (k x k, strides, dilation, padding, groups, 1x1), b = 2..6, every family (host C, ASan + UBSan)', () => {
     const rand = rng(2718);
     const cases: CCase[] = [];

@@ -65,6 +65,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   /** ... and in the offsets form, where it applies */
   sparseOffsets?: SparseOffsets;
   /** weights stored as INT4 in the model (storageBits 4): kept packed, the int4 kernel (int4.ts) */
+  /** the model file stores these weights as INT4: under --prefer speed nothing bigger than that is chosen */
+  weightsStoredInt4?: boolean;
   int4Weights?: boolean;
 }
 
@@ -96,6 +98,7 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
     // only weights stored as INT4 in the model: the int4 depthwise loop is plain C, several times
     // slower than the int8 SIMD kernels, and depthwise weights are few (docs/kernels.md)
+    weightsStoredInt4: g.filter.storageBits === 4,
     int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
     ...depthwiseSparseTaps(graph, op, convWindow(g)),

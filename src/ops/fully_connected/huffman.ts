@@ -158,6 +158,9 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
     applies: (p) => p.entropy !== undefined,
     scratchBytes: (p) => scratchLayout(p.entropy!).total,
     storage: 'huffman',
+    // sparse rows multiply only their stored entries (as sparse.ts's kernel)
+    macs: (p: FullyConnectedParams) =>
+      p.batches * (p.entropy!.kind === 'sparse' ? p.entropy!.counts!.reduce((n, c) => n + c, 0) : p.outFeatures * p.inFeatures),
     cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => huffmanFcCost(p, dsp && isa?.dsp === true),
     cFiles: dsp ? ['common/huffman.h', 'common/dsp.h'] : ['common/huffman.h'],
     emit(p, ctx) {

@@ -72,6 +72,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   /** weights with ≤ 2^b distinct values per row or layer: b-bit indices + LUT, when smaller (palette.ts) */
   palette?: PaletteEncoding;
   /** symmetric weights that all fit [-8, 7]: stored packed, the int4 kernels (int4.ts) */
+  /** the model file stores these weights as INT4: under --prefer speed nothing bigger than that is chosen */
+  weightsStoredInt4?: boolean;
   int4Weights?: boolean;
   /** weights stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
   entropy?: HuffmanFc;
@@ -151,6 +153,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
     ...paletteWeights(filter, filterOffset, outFeatures, inFeatures),
+    weightsStoredInt4: filter.storageBits === 4,
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),

@@ -9,7 +9,7 @@ import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, ru
 import { preferInSuite } from '../../../test/helpers/prefer.ts';
 
 describe('FULLY_CONNECTED with palette (LUT) weights', () => {
-  preferInSuite('size');
+  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
   it('encodes losslessly, picks the smaller of per-layer and per-channel LUTs, and only when smaller than dense and int4', () => {
     const rand = rng(7);
     for (let k = 0; k < 60; k++) {

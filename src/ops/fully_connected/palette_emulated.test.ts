@@ -54,7 +54,7 @@ const BOARDS = [
 
 for (const { target, board, tools, variant } of BOARDS) {
   describe(`palette (LUT) weights on the emulated ${target} (${board})`, function () {
-    preferInSuite('size');
+    preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
     let dir: string;
     before(function () {
       requireTools(this, tools);
