@@ -153,8 +153,11 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     const { kept, before, after } = prune.fineTuning!;
     expect(prune.accuracy).to.equal(kept === 'after' ? after : before);
     expect(prune.accuracy).to.equal(Math.max(before, after));
-    // the pruned dense layer runs the sparse kernel: it multiplies only its stored entries
-    expect(report.steps.at(-1)!.macs).to.be.below(report.steps[0]!.macs);
+    // MACs are what the kernels execute: under --prefer size the pruned layers take the smallest
+    // storage (sparse or Huffman-coded rows skip the zeros; palette and int4 run every weight), never
+    // more than the compiled dense count of the first int8 step
+    const int8Steps = report.steps.filter((s) => s.measured);
+    expect(report.steps.at(-1)!.macs).to.be.at.most(int8Steps[0]!.macs);
     expect(formatCompressReport(report)).to.match(/prune: kept the (fine-tuned model|model from BEFORE fine-tuning)/);
   });
 
