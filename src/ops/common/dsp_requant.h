@@ -85,32 +85,23 @@ static inline __attribute__((always_inline)) int32_t tf_rq_wide_p(int32_t acc, i
 }
 
 /* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above),
- * saturated to int8 (SSAT) but kept an int32, before any narrower activation clamp. */
+ * with the output zero point, before saturation or clamp. */
+static inline __attribute__((always_inline)) int32_t tf_dsp_rq_raw(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast) {
+  if (fast == 2) return tf_rq_wide_p(acc, m, p) + rq->out_zp;
+  if (fast) return tf_rq_fast_p(acc, m, p);
+  const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
+  return tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
+}
+
+/* ... saturated to int8 (SSAT) but kept an int32, before any narrower activation clamp. */
 static inline __attribute__((always_inline)) int32_t tf_dsp_rq_sat(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast) {
-  int32_t v;
-  if (fast == 2) {
-    v = tf_rq_wide_p(acc, m, p) + rq->out_zp;
-  } else if (fast) {
-    v = tf_rq_fast_p(acc, m, p);
-  } else {
-    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
-    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
-  }
-  return tf_ssat8(v);
+  return tf_ssat8(tf_dsp_rq_raw(acc, m, p, rq, fast));
 }
 
 /* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above). */
 static inline __attribute__((always_inline)) int8_t tf_dsp_rq(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast,
                                                               const int full) {
-  int32_t v;
-  if (fast == 2) {
-    v = tf_rq_wide_p(acc, m, p) + rq->out_zp;
-  } else if (fast) {
-    v = tf_rq_fast_p(acc, m, p);
-  } else {
-    const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;
-    v = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)acc << lsh), m), rsh) + rq->out_zp;
-  }
+  const int32_t v = tf_dsp_rq_raw(acc, m, p, rq, fast);
   if (full) return (int8_t)tf_ssat8(v);
   return (int8_t)tf_clamp(v, rq->act_min, rq->act_max);
 }
