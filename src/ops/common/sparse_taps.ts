@@ -18,7 +18,7 @@
  * the folded offset back out (acc -= off·Σw over those taps). Integer sums do not depend on their
  * order: the result is the dense kernel's, bit for bit.
  */
-import type { EncodingCost, IsaFamily, KernelIsa, LayerEmitContext } from '../op.ts';
+import type { EncodingCost, IsaFamily, KernelIsa, KernelVariant, LayerEmitContext } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { ConvWindowParams } from './conv_geometry.ts';
 import { type ChannelMultipliers, cTerm, foldedInitExpr, requantExprs } from './weighted.ts';
@@ -211,12 +211,7 @@ export function sparseTapsCost(p: SparseConvLayer, s: SparseTaps, isa: KernelIsa
  * `foldRows` are the weights as one row per output channel, for the folded start values. `family`
  * tunes the requantization (RV32: MUL + MULH for right shifts) and the unrolling (two entries a pass).
  */
-export function emitSparseTaps(
-  p: SparseConvLayer,
-  s: SparseTaps,
-  ctx: LayerEmitContext,
-  o: { opName: string; channelBase: string; foldRows: Int8Array; bias: Int32Array | undefined; family: IsaFamily; label: string },
-): string {
+export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmitContext, o: SparseEmitOptions): string {
   const tapsPerWindow = p.kH * p.kW;
   const addConst = (suffix: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
   const { mult, shift } = requantExprs(p, 'oc', addConst);
@@ -385,12 +380,7 @@ export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: Ker
 }
 
 /** The C of a sparse layer in the offsets form; options as emitSparseTaps. */
-export function emitSparseOffsets(
-  p: SparseConvLayer,
-  s: SparseOffsets,
-  ctx: LayerEmitContext,
-  o: { opName: string; channelBase: string; foldRows: Int8Array; bias: Int32Array | undefined; family: IsaFamily; label: string },
-): string {
+export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: LayerEmitContext, o: SparseEmitOptions): string {
   const addConst = (suffix: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
   const { mult, shift } = requantExprs(p, 'oc', addConst);
   const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
@@ -464,4 +454,35 @@ export function emitSparseOffsets(
   ]
     .filter((l) => l !== '')
     .join('\n');
+}
+
+/** What an op tells the sparse kernels about its layer (emitSparseTaps / emitSparseOffsets). */
+export interface SparseEmitOptions {
+  opName: string;
+  channelBase: string;
+  foldRows: Int8Array;
+  bias: Int32Array | undefined;
+  family: IsaFamily;
+  label: string;
+}
+
+/**
+ * The sparse storages of a CONV_2D-like op: the offsets and the tap-groups forms on every family,
+ * each priced (`cost`) and counted (`macs`: a stored entry is one multiply-accumulate per output
+ * pixel, padded taps included, a bound). `options` says how the op's layer reads (channel base, rows).
+ */
+export function sparseTapVariants<P extends SparseConvLayer & { sparse?: SparseTaps; sparseOffsets?: SparseOffsets }>(
+  options: (p: P, ctx: LayerEmitContext, family: IsaFamily) => SparseEmitOptions,
+): readonly KernelVariant<P>[] {
+  const variant = (family: IsaFamily, form: 'groups' | 'offsets'): KernelVariant<P> => ({
+    name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
+    family,
+    storage: 'sparse',
+    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
+    cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
+    macs: (p) => p.batches * p.outH * p.outW * (form === 'groups' ? p.sparse!.values.length : p.sparseOffsets!.values.length),
+    emit: (p, ctx) =>
+      form === 'groups' ? emitSparseTaps(p, p.sparse!, ctx, options(p, ctx, family)) : emitSparseOffsets(p, p.sparseOffsets!, ctx, options(p, ctx, family)),
+  });
+  return (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).flatMap((f) => [variant(f, 'offsets'), variant(f, 'groups')]);
 }

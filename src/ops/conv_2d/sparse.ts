@@ -5,19 +5,8 @@
  * layer whether this storage or the dense one runs.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { IsaFamily, KernelVariant } from '../op.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import {
-  type SparseOffsets,
-  type SparseTaps,
-  emitSparseOffsets,
-  encodeOffsets,
-  sparseOffsetsCost,
-  sparseFormAllowed,
-  emitSparseTaps,
-  encodeConvTaps,
-  sparseTapsCost,
-} from '../common/sparse_taps.ts';
+import { type SparseOffsets, type SparseTaps, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/sparse_taps.ts';
 import type { Conv2DParams } from './index.ts';
 import type { ConvWindowParams } from '../common/conv_geometry.ts';
 
@@ -29,33 +18,15 @@ export function convSparseTaps(graph: Graph, op: Op, w: ConvWindowParams, filter
   return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
 }
 
-function sparseVariant(family: IsaFamily, form: 'groups' | 'offsets'): KernelVariant<Conv2DParams> {
+export const convSparseVariants = sparseTapVariants<Conv2DParams>((p, ctx, family) => {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const filtersPerGroup = p.outC / p.groups;
   return {
-    name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
+    opName: 'CONV_2D',
+    label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
+    channelBase: p.groups > 1 ? `(oc / ${filtersPerGroup}) * ${p.filterInC}` : '0',
+    foldRows: filter,
+    bias: p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined,
     family,
-    storage: 'sparse',
-    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
-    cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
-    // each stored entry is one multiply-accumulate per output pixel (padded taps included: a bound)
-    macs: (p) => p.batches * p.outH * p.outW * (form === 'groups' ? p.sparse!.values.length : p.sparseOffsets!.values.length),
-    emit: (p, ctx) => {
-      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-      const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-      const filtersPerGroup = p.outC / p.groups;
-      const options = {
-        opName: 'CONV_2D',
-        label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [${p.outC},${p.kH},${p.kW},${p.filterInC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
-        channelBase: p.groups > 1 ? `(oc / ${filtersPerGroup}) * ${p.filterInC}` : '0',
-        foldRows: filter,
-        bias,
-        family,
-      };
-      return form === 'groups' ? emitSparseTaps(p, p.sparse!, ctx, options) : emitSparseOffsets(p, p.sparseOffsets!, ctx, options);
-    },
   };
-}
-
-export const convSparseVariants: readonly KernelVariant<Conv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).flatMap((f) => [
-  sparseVariant(f, 'offsets'),
-  sparseVariant(f, 'groups'),
-]);
+});

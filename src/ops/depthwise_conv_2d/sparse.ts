@@ -5,20 +5,8 @@
  * (encoding_choice.ts) decides per layer whether this storage or the dense one runs.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { IsaFamily, KernelVariant } from '../op.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
-import {
-  type SparseOffsets,
-  type SparseTaps,
-  emitSparseOffsets,
-  encodeOffsets,
-  sparseOffsetsCost,
-  sparseFormAllowed,
-  depthwiseRows,
-  emitSparseTaps,
-  encodeDepthwiseTaps,
-  sparseTapsCost,
-} from '../common/sparse_taps.ts';
+import { type SparseOffsets, type SparseTaps, encodeOffsets, depthwiseRows, encodeDepthwiseTaps, sparseTapVariants } from '../common/sparse_taps.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import type { ConvWindowParams } from '../common/conv_geometry.ts';
 
@@ -30,33 +18,11 @@ export function depthwiseSparseTaps(graph: Graph, op: Op, w: ConvWindowParams): 
   return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
 }
 
-function sparseVariant(family: IsaFamily, form: 'groups' | 'offsets'): KernelVariant<DepthwiseConv2DParams> {
-  return {
-    name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
-    family,
-    storage: 'sparse',
-    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
-    cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
-    // each stored entry is one multiply-accumulate per output pixel (padded taps included: a bound)
-    macs: (p) => p.batches * p.outH * p.outW * (form === 'groups' ? p.sparse!.values.length : p.sparseOffsets!.values.length),
-    emit: (p, ctx) => {
-      const taps = p.kH * p.kW;
-      const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-      const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-      const options = {
-        opName: 'DEPTHWISE_CONV_2D',
-        label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
-        channelBase: p.depthMultiplier > 1 ? `oc / ${p.depthMultiplier}` : 'oc',
-        foldRows: depthwiseRows(filter, p.outC, taps),
-        bias,
-        family,
-      };
-      return form === 'groups' ? emitSparseTaps(p, p.sparse!, ctx, options) : emitSparseOffsets(p, p.sparseOffsets!, ctx, options);
-    },
-  };
-}
-
-export const depthwiseSparseVariants: readonly KernelVariant<DepthwiseConv2DParams>[] = (['arm-dsp', 'armv6m', 'rv32', 'portable'] as const).flatMap((f) => [
-  sparseVariant(f, 'offsets'),
-  sparseVariant(f, 'groups'),
-]);
+export const depthwiseSparseVariants = sparseTapVariants<DepthwiseConv2DParams>((p, ctx, family) => ({
+  opName: 'DEPTHWISE_CONV_2D',
+  label: `[${p.batches},${p.inH},${p.inW},${p.inC}] * [1,${p.kH},${p.kW},${p.outC}] stride ${p.strideH}x${p.strideW} dilation ${p.dilationH}x${p.dilationW}`,
+  channelBase: p.depthMultiplier > 1 ? `oc / ${p.depthMultiplier}` : 'oc',
+  foldRows: depthwiseRows(constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!), p.outC, p.kH * p.kW),
+  bias: p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined,
+  family,
+}));
