@@ -3,7 +3,8 @@
  * Sparse LSTM gate weights (sparse.ts): generated pruned LSTMs (random sizes, 50-95% zeros in the
  * eight gate matrices, zero points, clipping, batch- and time-major) run through the sparse kernel on
  * the host (ASan + UBSan), equal to the reference, to the dense kernels and to TFLite Micro; executed
- * MACs, the storage `inspect` shows, and the kernel on the emulated Cortex-M4.
+ * MACs, the storage `inspect` shows, the measured picks under `--prefer`, and the kernel on the
+ * emulated Cortex-M4, RP2040 and ESP32-C3.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -163,7 +164,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
   });
 
   it('generated pruned LSTMs: the sparse kernel equals the reference and the dense kernels of every family (host C, ASan + UBSan)', () => {
-    const cases = sparseCases(31, 10);
+    const cases = sparseCases(31, 8);
     for (const c of cases) expect(selectVariant(lstm, lstm.prepare(c.graph, c.op), undefined).name).to.equal('sparse');
     const sparse = runCasesInC(cases);
     cases.forEach((c, k) => expect(firstDifference(expectedOutput(c), sparse[k]![0]!), `case ${k} (sparse)`).to.equal(undefined));
@@ -216,34 +217,67 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
     }
   });
 
-  describe('on the emulated Cortex-M4 (qemu-mps2-an386)', function () {
+  it('the mnist_lstm-shaped layer (28 steps, 28 inputs, 20 units) gets the measured picks: --prefer speed keeps the Arm kernels dense and takes sparse on the ESP32-C3 from 90% zeros; --prefer size takes sparse', () => {
+    const expected: [string, KernelIsa, number, string][] = [
+      ['cortex-m4', DSP, 0.7, 'arm-dsp'],
+      ['cortex-m4', DSP, 0.95, 'arm-dsp'],
+      ['rp2040', ARMV6M, 0.95, 'armv6m'],
+      ['esp32c3', RV32, 0.7, 'rv32'],
+      ['esp32c3', RV32, 0.9, 'sparse'],
+      ['esp32c3', RV32, 0.95, 'sparse'],
+    ];
+    for (const [target, isa, zeros, speedPick] of expected) {
+      const rand = rng(7);
+      const { graph } = lstmGraph({
+        batches: 1,
+        steps: 28,
+        inputSize: 28,
+        units: 20,
+        inZp: -3,
+        hZp: 2,
+        cellPower: -11,
+        weights: prunedGates(rand, 20, 28, zeros),
+      });
+      expect(prepareGraph(graph, 'lstm', isa, 'speed').layers[0]!.variant.name, `${target} ${zeros} speed`).to.equal(speedPick);
+      expect(prepareGraph(graph, 'lstm', isa, 'size').layers[0]!.variant.name, `${target} ${zeros} size`).to.equal('sparse');
+    }
+  });
+
+  describe('on the emulated boards', function () {
     let dir: string;
     before(function () {
-      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
       dir = mkdtempSync(join(tmpdir(), 'tinyforge-lstm-sparse-'));
     });
     after(() => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    it('a pruned LSTM (2 batches, 6 steps, 28 inputs, 20 units, 85% zeros, zero points, clipping) is bit-exact with the reference', async () => {
-      const rand = rng(808);
-      const { graph } = lstmGraph({
-        batches: 2,
-        steps: 6,
-        inputSize: 28,
-        units: 20,
-        inZp: -17,
-        hZp: 23,
-        cellPower: -11,
-        cellClip: 2,
-        weights: prunedGates(rand, 20, 28, 0.85),
-        seed: 808,
+    const boards = [
+      { target: 'cortex-m4', board: 'qemu-mps2-an386', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+      { target: 'rp2040', board: 'rp2040js', tools: ['arm-none-eabi-gcc'] },
+      { target: 'esp32c3', board: 'qemu-riscv32-virt', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
+    ];
+    for (const [n, { target, board, tools }] of boards.entries()) {
+      it(`${target} (${board}): a pruned LSTM (2 batches, 6 steps, 28 inputs, 20 units, 85% zeros, zero points, clipping) is bit-exact with the reference`, async function () {
+        requireTools(this, tools);
+        const rand = rng(808 + n);
+        const { graph } = lstmGraph({
+          batches: 2,
+          steps: 6,
+          inputSize: 28,
+          units: 20,
+          inZp: randomInt(rand, -60, 60),
+          hZp: randomInt(rand, -60, 60),
+          cellPower: -11,
+          cellClip: 2,
+          weights: prunedGates(rand, 20, 28, 0.85),
+          seed: 808 + n,
+        });
+        graph.name = `lstm_sparse_${n}`;
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['sparse']);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 6 + n });
       });
-      graph.name = 'lstm_sparse_m4';
-      const compiled = compileGraph(graph, 'lstm_sparse_m4.tflite', { isa: loadTarget('cortex-m4').isa });
-      expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['sparse']);
-      await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 6 });
-    });
+    }
   });
 });
