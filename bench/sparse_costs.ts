@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Dense vs sparse weights on the emulated boards: one pruned layer per op (CONV_2D, DEPTHWISE_CONV_2D,
- * FULLY_CONNECTED) at several sparsities, compiled once with every layer dense
+ * FULLY_CONNECTED, and an mnist_lstm-shaped UNIDIRECTIONAL_SEQUENCE_LSTM: 28 steps, 28 inputs, 20 units)
+ * at several sparsities, compiled once with every layer dense
  * (TINYFORGE_SPARSE_KERNELS=off) and once sparse (=force), run once; prints instructions per
  * inference (cycles on the RP2040), weight flash, and the per-entry cost of the sparse kernel these
- * measurements give (the figures of common/sparse_taps.ts and fully_connected/sparse.ts).
+ * measurements give (the figures of common/sparse_taps.ts, fully_connected/sparse.ts and
+ * unidirectional_sequence_lstm/sparse.ts).
  *
- *   npx tsx bench/sparse_costs.ts [--targets cortex-m4,rp2040,esp32c3] [--sparsities 0.5,0.7,0.9,0.95] [--json]
+ *   npx tsx bench/sparse_costs.ts [--targets cortex-m4,rp2040,esp32c3] [--ops conv,dw,fc,lstm] [--sparsities 0.5,0.7,0.9,0.95] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { prepareGraph } from '../src/ops/prepare.ts';
 import { loadTarget } from '../src/build/targets.ts';
 import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
 import type { Graph } from '../src/ir/graph.ts';
+import { lstmGraph } from '../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -25,6 +28,8 @@ function arg(name: string, fallback: string): string {
 }
 const targets = arg('--targets', 'cortex-m4').split(',');
 const sparsities = arg('--sparsities', '0.5,0.7,0.9,0.95').split(',').map(Number);
+const ops = arg('--ops', 'conv,dw,fc').split(',') as Kind[];
+type Kind = 'conv' | 'dw' | 'fc' | 'lstm';
 
 function pruned(rand: () => number, n: number, zeros: number): Int8Array {
   const w = randomInt8(rand, n, -127, 127);
@@ -32,8 +37,14 @@ function pruned(rand: () => number, n: number, zeros: number): Int8Array {
   return w;
 }
 
-function layer(kind: 'conv' | 'dw' | 'fc', zeros: number): Graph {
+function layer(kind: Kind, zeros: number): Graph {
   const rand = rng(7);
+  if (kind === 'lstm') {
+    // mnist_lstm_int8's LSTM: 28 time steps of 28 inputs, 20 units; the eight gate matrices pruned
+    const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => pruned(rand, 20 * (k < 4 ? 28 : 20), zeros));
+    const { graph } = lstmGraph({ batches: 1, steps: 28, inputSize: 28, units: 20, inZp: -3, hZp: 2, cellPower: -11, weights, seed: 7 });
+    return graph;
+  }
   const bias = (n: number) => ({ shape: [n], dtype: 'int32' as const, data: Int32Array.from({ length: n }, () => randomInt(rand, -3000, 3000)) });
   if (kind === 'fc')
     return singleOpGraph(
@@ -91,7 +102,7 @@ const rows: Row[] = [];
 try {
   for (const target of targets) {
     const isa = loadTarget(target).isa;
-    for (const kind of ['conv', 'dw', 'fc'] as const) {
+    for (const kind of ops) {
       for (const zeros of sparsities) {
         const graph = layer(kind, zeros);
         const path = join(dir, `${kind}_${zeros}.tflite`);

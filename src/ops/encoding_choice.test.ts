@@ -6,7 +6,9 @@ import fc from './fully_connected/index.ts';
 import conv from './conv_2d/index.ts';
 import type { EncodingCost, KernelIsa, OpDef } from './op.ts';
 import { randomInt, rng, singleOpGraph } from '../../test/helpers/op_harness.ts';
-import { sparseConvCase } from './common/sparse_cases.ts';
+import { prunedWeights, sparseConvCase } from './common/sparse_cases.ts';
+import lstm from './unidirectional_sequence_lstm/index.ts';
+import { lstmGraph } from './unidirectional_sequence_lstm/lstm_cases.ts';
 import { fullyConnected, int4Model } from '../../test/helpers/int4_models.ts';
 import { compileGraph } from '../compile.ts';
 
@@ -70,6 +72,41 @@ describe('per-layer weight storage choice (encoding_choice.ts)', () => {
     expect(small.storage).to.be.oneOf(['sparse', 'huffman']);
     expect(small.cost!(p, { dsp: true }).flashBytes).to.be.at.most(p.sparse!.bytes);
     expect(conv.denseCost).to.be.a('function');
+  });
+
+  it('UNIDIRECTIONAL_SEQUENCE_LSTM: pruned gate weights are never stored sparse when that is both bigger and slower; speed never grows flash; size takes the smaller (random layers, every family)', () => {
+    const rand = rng(23);
+    const families: (KernelIsa | undefined)[] = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
+    const picks = { sparse: 0, dense: 0 };
+    for (let trial = 0; trial < 40; trial++) {
+      const isa = families[trial % 4];
+      const units = randomInt(rand, 2, 24);
+      const inputSize = randomInt(rand, 2, 64);
+      const zeros = [0.5, 0.7, 0.9, 0.97][trial % 4]!;
+      const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => prunedWeights(rand, units * (k < 4 ? inputSize : units), zeros));
+      const { graph, op } = lstmGraph({
+        batches: 1,
+        steps: randomInt(rand, 1, 30),
+        inputSize,
+        units,
+        inZp: randomInt(rand, -128, 127),
+        hZp: randomInt(rand, -3, 3),
+        weights,
+      });
+      const p = lstm.prepare(graph, op);
+      const dense = lstm.denseCost!(p, isa);
+      for (const prefer of ['speed', 'size'] as const) {
+        const v = selectVariant(lstm, p, isa, prefer);
+        picks[v.storage === 'sparse' ? 'sparse' : 'dense']++;
+        if (!v.cost) continue;
+        const cost = v.cost(p, isa);
+        expect(cost.flashBytes > dense.flashBytes && cost.instructions > dense.instructions, `trial ${trial}`).to.equal(false);
+        if (prefer === 'speed') expect(cost.instructions <= dense.instructions && cost.flashBytes <= dense.flashBytes, `trial ${trial}`).to.equal(true);
+        else expect(cost.flashBytes).to.be.at.most(dense.flashBytes);
+      }
+    }
+    expect(picks.sparse, 'layers stored sparse').to.be.greaterThan(5);
+    expect(picks.dense, 'layers kept dense').to.be.greaterThan(5);
   });
 
   it('a model that stores INT4 weights keeps them packed under --prefer speed (nothing bigger than the file stores); plain int8 layers with int4 values stay on the faster int8 kernels', () => {

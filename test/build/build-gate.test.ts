@@ -9,11 +9,15 @@
  * it on fuzzed models.
  */
 import { expect } from 'chai';
-import { listTargets } from '../../src/build/targets.ts';
+import { listTargets, loadTarget } from '../../src/build/targets.ts';
+import { compileGraph } from '../../src/compile.ts';
 import { compileForEveryTarget, type GateResult } from '../../src/build/gate.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, fakeModelVariant, scratchDir } from './helpers.ts';
+import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { prunedWeights } from '../../src/ops/common/sparse_cases.ts';
+import { rng } from '../helpers/op_harness.ts';
 
 function expectClean(result: GateResult, what: string): void {
   expect(result.failures, `${what}: ${result.failures.join('\n')}`).to.deep.equal([]);
@@ -34,6 +38,23 @@ describe('build gate: every model, every target, no warning', function () {
 
   it('the KWS DS-CNN (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, FULLY_CONNECTED 64 -> 12, SOFTMAX)', async () => {
     expectClean(await compileForEveryTarget(kwsDsCnn(), { link: true }), 'kws_ds_cnn');
+  });
+
+  it('a pruned LSTM under --prefer size (the sparse gate-weight kernel, unidirectional_sequence_lstm/sparse.ts)', async () => {
+    const rand = rng(3);
+    const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => prunedWeights(rand, 20 * (k < 4 ? 28 : 20), 0.9));
+    const { graph } = lstmGraph({ batches: 1, steps: 4, inputSize: 28, units: 20, inZp: 5, hZp: -2, cellClip: 1, weights });
+    graph.name = 'lstm_sparse_gate';
+    const saved = process.env.TINYFORGE_PREFER;
+    process.env.TINYFORGE_PREFER = 'size';
+    try {
+      for (const target of ['cortex-m4', 'rp2040', 'esp32c3'])
+        expect(compileGraph(graph, 'lstm_sparse_gate.tflite', { isa: loadTarget(target).isa }).prepared.layers[0]!.variant.name, target).to.equal('sparse');
+      expectClean(await compileForEveryTarget(graph, { link: true }), 'lstm_sparse_gate');
+    } finally {
+      if (saved === undefined) delete process.env.TINYFORGE_PREFER;
+      else process.env.TINYFORGE_PREFER = saved;
+    }
   });
 
   for (const name of SHARED_MODEL_NAMES) {

@@ -21,7 +21,7 @@ import { rv32RightOnly } from '../common/rv32_matmul.ts';
 /** Below this share of zero weights the dense kernel is kept. */
 export const SPARSE_MIN_ZEROS = 0.5;
 /** ... and the sparse form must also be at most this share of the dense weight bytes. */
-const SPARSE_MAX_BYTES_RATIO = 0.9;
+export const SPARSE_MAX_BYTES_RATIO = 0.9;
 const MAX_DELTA = 255;
 
 export interface SparseRows {
@@ -42,13 +42,11 @@ export function sparseKernelsEnabled(): boolean {
   return process.env.TINYFORGE_SPARSE_KERNELS !== 'off';
 }
 
-/** The sparse encoding of `weights` [rows, columns], or undefined when the dense form is as good. */
-export function encodeSparseRows(weights: Int8Array, rows: number, columns: number): SparseRows | undefined {
-  if (!sparseKernelsEnabled()) return undefined;
-  let zeros = 0;
-  for (let i = 0; i < weights.length; i++) if (weights[i] === 0) zeros++;
-  const zeroShare = weights.length === 0 ? 0 : zeros / weights.length;
-  if (zeroShare < SPARSE_MIN_ZEROS) return undefined;
+/**
+ * The column-gap rows of `weights` [rows, columns], whatever their share of zeros (the LSTM encodes
+ * its eight gate matrices with it and decides for the layer as a whole, unidirectional_sequence_lstm/sparse.ts).
+ */
+export function gapRows(weights: Int8Array, rows: number, columns: number): { values: Int8Array; deltas: Uint8Array; counts: Int32Array } {
   const values: number[] = [];
   const deltas: number[] = [];
   const counts = new Int32Array(rows);
@@ -70,11 +68,27 @@ export function encodeSparseRows(weights: Int8Array, rows: number, columns: numb
     }
     counts[r] = values.length - start;
   }
+  return { values: Int8Array.from(values), deltas: Uint8Array.from(deltas), counts };
+}
+
+/** Share of the weights that are zero. */
+export function zeroShare(weights: Int8Array): number {
+  let zeros = 0;
+  for (let i = 0; i < weights.length; i++) if (weights[i] === 0) zeros++;
+  return weights.length === 0 ? 0 : zeros / weights.length;
+}
+
+/** The sparse encoding of `weights` [rows, columns], or undefined when the dense form is as good. */
+export function encodeSparseRows(weights: Int8Array, rows: number, columns: number): SparseRows | undefined {
+  if (!sparseKernelsEnabled()) return undefined;
+  const zeros = zeroShare(weights);
+  if (zeros < SPARSE_MIN_ZEROS) return undefined;
+  const { values, deltas, counts } = gapRows(weights, rows, columns);
   // counts live in an int16 table
   if (counts.some((n) => n > 32767)) return undefined;
   const bytes = values.length * 2 + rows * 2;
   if (bytes > SPARSE_MAX_BYTES_RATIO * weights.length) return undefined;
-  return { values: Int8Array.from(values), deltas: Uint8Array.from(deltas), counts, zeros: zeroShare, bytes };
+  return { values, deltas, counts, zeros, bytes };
 }
 
 /** What the sparse template needs from FULLY_CONNECTED's prepared parameters. */

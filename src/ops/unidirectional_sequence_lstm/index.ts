@@ -15,6 +15,9 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { emitLstmRv32 } from './rv32.ts';
+import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
+import { denseCostFromRates } from '../encoding_choice.ts';
+import { firstApplicableVariant } from '../variant.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
@@ -85,6 +88,8 @@ export interface LstmParams {
   cellScalePower: number;
   /** |cell| is clipped to this (int16); 0: no clipping */
   cellClip: number;
+  /** pruned gate weights: the sparse encoding of the eight matrices (sparse.ts), a storage the cost model weighs */
+  sparse?: LstmSparse;
 }
 
 interface LstmAttrs {
@@ -214,6 +219,14 @@ function prepare(graph: Graph, op: Op): LstmParams {
   const hiddenM = mulMultiplier(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, hiddenScale);
   const cellScalePower = checkedLog2(cellScale).log2;
   const clip = f32(attrs.cellClip ?? 0);
+  const sparse = encodeLstmSparse(
+    [0, 1, 2, 3].map((g) => ({
+      inputWeights: constInt8(graph.tensors[op.inputs[INPUT_WEIGHTS[g]!]!]!),
+      recurrentWeights: constInt8(graph.tensors[op.inputs[RECURRENT_WEIGHTS[g]!]!]!),
+    })),
+    units,
+    inputSize,
+  );
   return {
     batches,
     steps,
@@ -234,6 +247,7 @@ function prepare(graph: Graph, op: Op): LstmParams {
     cellScalePower,
     // CreateLstmCellStateInfo: clip / scale in double, clamped to int16, truncated
     cellClip: clip > 0 ? Math.trunc(Math.min(Math.max(clip / f32(cellScale), -32768), 32767)) : 0,
+    ...(sparse ? { sparse } : {}),
   };
 }
 
@@ -384,7 +398,18 @@ const def: OpDef<LstmParams> = {
       scratchBytes: () => 0,
       emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
     },
+    // pruned gate weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
+    lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
   ],
+  // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
+  denseCost: (p, isa) =>
+    denseCostFromRates(
+      'UNIDIRECTIONAL_SEQUENCE_LSTM',
+      p.batches * p.steps * 4 * p.units * (p.inputSize + p.units),
+      4 * p.units * (p.inputSize + p.units),
+      firstApplicableVariant(def, p, isa).family,
+      isa,
+    ),
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
     const shared = lstmView(p, ctx);

@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import lstm, { type LstmParams } from './index.ts';
+import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
 import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
-import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
+import { fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
-import {
-  type CCase,
-  type TensorSpec,
-  compileAndRun,
-  evaluateOp,
-  firstDifference,
-  randomInt,
-  randomInt8,
-  rng,
-  runCasesInC,
-  singleOpGraph,
-} from '../../../test/helpers/op_harness.ts';
+import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,91 +17,6 @@ import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
-
-interface LstmSpec {
-  batches: number;
-  steps: number;
-  inputSize: number;
-  units: number;
-  timeMajor?: boolean;
-  inScale?: number;
-  inZp?: number;
-  /** the hidden state's and the output's quantization */
-  hScale?: number;
-  hZp?: number;
-  /** log2 of the cell state scale */
-  cellPower?: number;
-  cellClip?: number;
-  /** weight scales: 4 input-to-gate then 4 recurrent-to-gate */
-  wScales?: number[];
-  weights?: Int8Array[];
-  biases?: Int32Array[];
-  seed?: number;
-}
-
-/** A one-op graph in TFLite's 24-input layout; the hidden and cell states are variable tensors. */
-function lstmGraph(s: LstmSpec): { graph: Graph; op: Op } {
-  const rand = rng(s.seed ?? 1);
-  const [d0, d1] = s.timeMajor ? [s.steps, s.batches] : [s.batches, s.steps];
-  const hq = { scale: s.hScale ?? 1 / 128, zeroPoint: s.hZp ?? 0 };
-  const wScales = s.wScales ?? Array.from({ length: 8 }, () => 0.002 + rand() * 0.01);
-  const weight = (k: number, cols: number): TensorSpec => ({
-    shape: [s.units, cols],
-    scale: wScales[k]!,
-    data: s.weights?.[k] ?? randomInt8(rand, s.units * cols, -127, 127),
-  });
-  const bias = (k: number): TensorSpec => ({
-    shape: [s.units],
-    dtype: 'int32',
-    scale: (s.inScale ?? 0.02) * wScales[k]!,
-    data: s.biases?.[k] ?? Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)),
-  });
-  const inputs: (TensorSpec | null)[] = [
-    { shape: [d0, d1, s.inputSize], scale: s.inScale ?? 0.02, zeroPoint: s.inZp ?? 0 },
-    weight(0, s.inputSize),
-    weight(1, s.inputSize),
-    weight(2, s.inputSize),
-    weight(3, s.inputSize),
-    weight(4, s.units),
-    weight(5, s.units),
-    weight(6, s.units),
-    weight(7, s.units),
-    null,
-    null,
-    null,
-    bias(0),
-    bias(1),
-    bias(2),
-    bias(3),
-    null,
-    null,
-    { shape: [s.batches, s.units], ...hq, name: 'hidden_state' },
-    { shape: [s.batches, s.units], dtype: 'int16', scale: 2 ** (s.cellPower ?? -11), zeroPoint: 0, name: 'cell_state' },
-    null,
-    null,
-    null,
-    null,
-  ];
-  const { graph, op } = singleOpGraph('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [{ shape: [d0, d1, s.units], ...hq }], {
-    activation: 'TANH',
-    cellClip: s.cellClip ?? 0,
-    projClip: 0,
-    timeMajor: s.timeMajor ?? false,
-    asymmetricQuantizeInputs: false,
-  });
-  for (const i of [op.inputs[18]!, op.inputs[19]!]) graph.tensors[i]!.isVariable = true;
-  graph.inputs = [op.inputs[0]!];
-  return { graph, op };
-}
-
-/** The states as TFLite Micro resets them: an int8 variable tensor to its zero point, others to 0. */
-const zeroState = (graph: Graph, op: Op): TensorBuffer[] =>
-  [op.inputs[18]!, op.inputs[19]!].map((i) => {
-    const t = graph.tensors[i]!;
-    const buffer = allocBuffer(t.dtype, elementCount(t.shape));
-    if (t.dtype === 'int8') (buffer as Int8Array).fill(t.quant?.zeroPoint[0] ?? 0);
-    return buffer;
-  });
 
 /** Runs the reference kernel; returns the output and the states it leaves behind. */
 function runLstm(graph: Graph, op: Op, input: Int8Array, state = zeroState(graph, op)) {

@@ -3,7 +3,7 @@
  * Generators for the stateful layers of audio and sensor models: SVDF (int8 input, int8 feature
  * weights, int16 or int8 time weights and state, as TFLite Micro's integer SVDF takes them) and
  * UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell state with a power-of-two scale, per-tensor weights:
- * TFLite Micro's integer LSTM), their state in variable tensors starting at zero. Each inference of a
+ * TFLite Micro's integer LSTM; a third of the time pruned), their state in variable tensors starting at zero. Each inference of a
  * fuzz batch starts from reset state; a sequence of several steps carries state inside one inference.
  */
 import { chance, int, int32s, int8s, pick, scale, zeroPoint } from '../draw.ts';
@@ -21,8 +21,14 @@ const lstm: FuzzGenerator = {
     const inQ = { scale: scale(rand, -3, -0.5), zeroPoint: zeroPoint(rand) };
     const outQ = { scale: scale(rand, -3, -1), zeroPoint: zeroPoint(rand) };
     const x = b.input({ shape: [batches, steps, inputSize], q: inQ });
-    const matrix = (cols: number) =>
-      b.constant({ shape: [units, cols], q: { scale: scale(rand, -3, -1.3), zeroPoint: 0 } }, int8s(rand, units * cols, -127, 127));
+    // a pruned layer a third of the time: the eight gate matrices at one sparsity, so the sparse gate
+    // storage (unidirectional_sequence_lstm/sparse.ts) runs under --prefer size
+    const zeros = chance(rand, 0.35) ? pick(rand, [0.5, 0.7, 0.9, 0.97, 1]) : 0;
+    const matrix = (cols: number) => {
+      const values = int8s(rand, units * cols, -127, 127);
+      if (zeros > 0) for (let i = 0; i < values.length; i++) if (rand() < zeros) values[i] = 0;
+      return b.constant({ shape: [units, cols], q: { scale: scale(rand, -3, -1.3), zeroPoint: 0 } }, values);
+    };
     const inputWeights = [0, 1, 2, 3].map(() => matrix(inputSize));
     const recurrentWeights = [0, 1, 2, 3].map(() => matrix(units));
     const biases = [0, 1, 2, 3].map(() => b.constant({ shape: [units], dtype: 'int32' }, int32s(rand, units, -20000, 20000)));
