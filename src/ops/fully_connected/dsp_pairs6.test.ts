@@ -130,11 +130,13 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       cases.push({ def: fc, graph, op, inputs: [x], isa: DSP });
       variants.push(variantOf(graph, op));
     };
-    // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128): 4096 = 8.5 chunks
+    // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128); chunks of
+    // 448 inputs (4096 = 9 chunks and 64 inputs; 452 = one chunk and one word)
     add(4096, 6, 1, 2, 'min');
     add(4096, 8, 2, 2, 'max');
-    add(480, 12, 1, 2, 'min');
-    add(484, 13, 1, 1, 'extremes');
+    add(448, 12, 1, 2, 'min');
+    add(452, 13, 1, 1, 'extremes');
+    add(1000, 7, 1, 2, 'max');
     // every row tail after the blocks of six (0..11 rows past them)
     for (let out = 6; out <= 17; out++)
       add(4 * randomInt(rand, 64, 300), out, randomInt(rand, 1, 2), randomInt(rand, 0, 2), (['random', 'min', 'max', 'extremes'] as const)[out % 4]!);
@@ -173,7 +175,8 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       const shapes: [number, number, number][] = [
         [4096, 6, 2],
         [1024, 14, 1],
-        [960, 7, 2],
+        [1000, 7, 2],
+        [452, 12, 2],
       ];
       for (let k = 0; k < 7; k++) shapes.push([4 * randomInt(rand, 64, 400), randomInt(rand, 6, 40), k % 3]);
       for (const [n, rows, kind] of shapes) {

@@ -7,33 +7,34 @@
  * weight words (one LDM of three), the x and weight pointers and the loop's end: 14 registers, every
  * one Thumb code has. GCC cannot be given all of them in an inline asm block (and an 8-row block
  * written in C hung GCC 12 -O2 when inlined into many layers), so the whole block, its chunks and its
- * pair extraction are one out-of-line function: its fixed cost (~45 instructions) is paid once per
- * block of 6 * 4 * words MACs.
+ * pair extraction are one out-of-line function: its fixed cost (~38 instructions, ~26 more per chunk
+ * after the first) is paid once per block of 6 * 4 * words MACs.
  *
  * One word of x (4 inputs) against a block: LDR + 2 SXTB16 of x, 2 LDM of three weight words, 6
- * SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 8 such steps per loop turn (+ CMP/BNE). Per pair
+ * SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 16 such steps per loop turn (+ CMP/BNE: 0.005
+ * per MAC, where 8 steps cost 0.010; the turn is 1.5 KB of code, once per model). Per pair
  * (r, s) and word W holding the lanes r_k + 256 s_k:
  *   SMLAD(SXTB16(W), X) adds row r's products exactly, SMLAD(W, X) adds r's + 256 * s's (mod 2^32),
- * so every chunk of at most 120 words (480 inputs: |sum s x| <= 480 * 128 * 128 < 2^23) the
+ * so every chunk of at most 112 words (448 inputs: |sum s x| <= 448 * 128 * 128 < 2^23; 7 turns) the
  * difference of a pair's two accumulators, shifted right by 8, is row s's sum over the chunk exactly.
  *
  *   const int8_t *tf_fcp6_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words)
  *
- * acc[0..5] = start[0..5] (all 0 when start is null) + the six rows' dot products over `words` >= 1
+ * acc[0..5] = start[0..5] (never null: the caller passes zeros) + the six rows' dot products over `words` >= 1
  * whole words of x; returns the weights past the block. Weights: per word k of x, six words in the
  * order (pair 0: columns 4k, 4k+2), (pair 0: 4k+1, 4k+3), then pair 1's two, then pair 2's two; word
  * aligned (LDM). x may be at any alignment (LDR).
  *
  * Registers: r0 x, r1 w, r2 end of the steps, r3 lanes (x0, x2) of the word, lr lanes (x1, x3); r4 row
  * 0, r5 row 0 + 256 row 1, r6 row 2, r7 row 2 + 256 row 3, r8 row 4, r9 row 4 + 256 row 5; r10-r12
- * weight words. Frame: [sp] acc, [sp + 4] words left, [sp + 8] end of the chunk. Rows 1, 3, 5's sums
- * so far live in acc[1], acc[3], acc[5]. */
+ * weight words. Frame: [sp] acc, [sp + 4] end of x, [sp + 8] end of the chunk, [sp + 12], [sp + 16],
+ * [sp + 20] rows 1, 3, 5's sums so far (start included). */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
         .syntax unified
         .thumb
         .text
 
-/* one word of x against the block's six weight words (23 instructions, all 32-bit encodings) */
+/* one word of x against the block's six weight words (23 instructions) */
         .macro tf_fcp6_step
         ldr.w lr, [r0], #4
         sxtb16 r3, lr
@@ -60,14 +61,6 @@
         smlad r8, r12, lr, r8
         .endm
 
-/* row s's sum so far (acc + off, acc at r3) += (racc_s - acc_r) >> 8; r10, r12 destroyed */
-        .macro tf_fcp6_take off, ar, as
-        ldr r12, [r3, #\off]
-        sub r10, \as, \ar
-        add r12, r12, r10, asr #8
-        str r12, [r3, #\off]
-        .endm
-
         .global tf_fcp6_dot
         .type tf_fcp6_dot, %function
         .p2align 2
@@ -75,69 +68,62 @@
 tf_fcp6_dot:
         push {r4-r11, lr}
         ldr r12, [sp, #36]                /* words, the fifth argument */
-        sub sp, #12
+        sub sp, #24
+        add r12, r0, r12, lsl #2
         strd r3, r12, [sp]
-        cbz r2, 1f
         ldm r2, {r4-r9}
-        b 2f
-1:
-        movs r4, #0
-        movs r5, #0
-        movs r6, #0
-        movs r7, #0
-        mov r8, r4
-        mov r9, r4
-2:
-        str r5, [r3, #4]
-        str r7, [r3, #12]
-        str r9, [r3, #20]
-3:                                        /* a chunk: n = min(words left, 120) words */
-        ldr r12, [sp, #4]
-        cmp r12, #120
-        ite hi
-        movhi r3, #120
-        movls r3, r12
-        sub r12, r12, r3
-        str r12, [sp, #4]
+        strd r5, r7, [sp, #12]
+        str r9, [sp, #20]
+1:                                        /* a chunk: up to 112 words, to the end of x */
+        ldr r2, [sp, #4]
+        add r3, r0, #448
+        cmp r3, r2
+        it lo
+        movlo r2, r3
         mov r5, r4
         mov r7, r6
         mov r9, r8
-        add r2, r0, r3, lsl #2
+        sub r3, r2, r0
+        ands r3, r3, #60                  /* 4 * (words % 16): single steps first */
+        beq 3f
         str r2, [sp, #8]
-        ands r3, r3, #7
-        beq 5f
-        add r2, r0, r3, lsl #2            /* n % 8 single steps first */
-4:
+        add r2, r0, r3
+2:
         tf_fcp6_step
         cmp r0, r2
-        bne 4b
+        bne 2b
         ldr r2, [sp, #8]
         cmp r0, r2
-        beq 6f
-5:                                        /* then turns of 8 steps */
+        beq 4f
+3:                                        /* then turns of 16 steps */
+        .rept 16
         tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
-        tf_fcp6_step
+        .endr
         cmp r0, r2
-        bne 5b
-6:
-        ldr r3, [sp]
-        tf_fcp6_take 4, r4, r5
-        tf_fcp6_take 12, r6, r7
-        tf_fcp6_take 20, r8, r9
-        ldr r12, [sp, #4]
-        cmp r12, #0
         bne 3b
-        str r4, [r3]
-        str r6, [r3, #8]
-        str r8, [r3, #16]
+4:                                        /* rows 1, 3, 5 += (r + 256 s - r) >> 8 over the chunk */
+        ldrd r10, r11, [sp, #12]
+        ldr r12, [sp, #20]
+        sub r3, r5, r4
+        add r10, r10, r3, asr #8
+        sub r3, r7, r6
+        add r11, r11, r3, asr #8
+        sub r3, r9, r8
+        add r12, r12, r3, asr #8
+        ldr r2, [sp, #4]
+        cmp r0, r2
+        beq 5f
+        strd r10, r11, [sp, #12]
+        str r12, [sp, #20]
+        b 1b
+5:
+        mov r5, r10
+        mov r7, r11
+        mov r9, r12
+        ldr r3, [sp]
+        stm r3, {r4-r9}
         mov r0, r1
-        add sp, #12
+        add sp, #24
         pop {r4-r11, pc}
         .size tf_fcp6_dot, . - tf_fcp6_dot
 #endif
