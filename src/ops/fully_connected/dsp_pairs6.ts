@@ -76,9 +76,16 @@ export function rowPairsOf6(weights: ArrayLike<number>, rows: number, rowLength:
 
 const PAIRS6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, how: 'streaming, 6 rows per pass as 3 row pairs per halfword' };
 
+/**
+ * Classifier heads under 16 rows keep the four-row kernel: one or two blocks of six gain little
+ * (mnist_lstm's 560 -> 10: 1,280 of 262,320 instructions) for the block's 1.5 KB of code and its
+ * stack (the layer's function, its acc[6] and the block's frame: that model's stack 124 -> 220 B).
+ */
+export const PAIRS6_MIN_ROWS = 16;
+
 /** whether the layer's shape suits the kernel (the weights' fit is checked once, in prepare) */
 export function pairs6Shape(inFeatures: number, outFeatures: number): boolean {
-  return inFeatures >= PAIRS6_MIN_IN && inFeatures % 4 === 0 && sixBlocks(outFeatures) > 0;
+  return inFeatures >= PAIRS6_MIN_IN && inFeatures % 4 === 0 && outFeatures >= PAIRS6_MIN_ROWS;
 }
 
 export function dspPairs6Applies(p: FullyConnectedParams): boolean {
