@@ -22,6 +22,7 @@ import { rowPairsOf6, sixBlocks } from './dsp_pairs6.ts';
 import { selectVariant } from '../variant.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
+import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
@@ -142,7 +143,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     // every row tail after the blocks of six (0, 1, 4, 5, 8 or 9 rows past them: 16..27 rows)
     for (let out = 16; out <= 27; out++)
       add(4 * randomInt(rand, 64, 300), out, randomInt(rand, 1, 2), randomInt(rand, 0, 2), (['random', 'min', 'max', 'extremes'] as const)[out % 4]!);
-    for (let k = 0; k < 16; k++) {
+    for (let k = 0; k < 10; k++) {
       let inF = 4 * randomInt(rand, 64, 1024);
       let out = randomInt(rand, 16, 200);
       while (inF * out > 150000) rand() < 0.5 ? (inF = Math.max(256, 4 * ((inF >> 3) | 0))) : (out = Math.max(16, out >> 1));
@@ -168,16 +169,21 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     });
 
     /** FULLY_CONNECTED layers of generated shapes (and the chunk bound) over one input each. */
-    function pairs6Model(seed: number): Graph {
+    function pairs6Model(seed: number, few = false): Graph {
       const rand = rng(seed);
       const b = new GraphBuilder(`fc_pairs6_${seed}`);
-      const shapes: [number, number, number][] = [
-        [4096, 16, 2],
-        [1024, 22, 1],
-        [1000, 19, 2],
-        [452, 21, 2],
-      ];
-      for (let k = 0; k < 7; k++) shapes.push([4 * randomInt(rand, 64, 400), randomInt(rand, 16, 40), k % 3]);
+      const shapes: [number, number, number][] = few
+        ? [
+            [452, 21, 2],
+            [256, 16, 0],
+          ]
+        : [
+            [4096, 16, 2],
+            [1024, 22, 1],
+            [1000, 19, 2],
+            [452, 21, 2],
+          ];
+      if (!few) for (let k = 0; k < 4; k++) shapes.push([4 * randomInt(rand, 64, 400), randomInt(rand, 16, 40), k % 3]);
       for (const [n, rows, kind] of shapes) {
         const perChannel = rand() < 0.5;
         const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
@@ -201,6 +207,14 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       }
       return b.build();
     }
+
+    it('passes the build gate (-Werror, the assembly too) on the host, the Cortex-M7 and M33', async () => {
+      // (the Cortex-M4 build of the tests below is -Werror too)
+      const graph = pairs6Model(66, true);
+      const targets = ['host', 'cortex-m7', 'cortex-m33'];
+      const gate = await compileForEveryTarget(graph, { targets, workDir: join(dir, 'gate') });
+      expect(gate.failures).to.deep.equal([]);
+    });
 
     for (const [seed, extremes] of [
       [64, true],
