@@ -5,7 +5,7 @@
  * loaded and widened once per six rows instead of four: 23 instructions per 24 MACs in the loop
  * (0.96) against the four-row pairs' 17 per 16 (1.06), no scratch (the input is widened on the fly:
  * a widened copy, 2 bytes per input, is the RAM the unpacked-input kernel is capped for). The
- * block is an out-of-line function of ~45 instructions of fixed cost, so it pays from about 256
+ * block is an out-of-line function of ~40 instructions of fixed cost, so it pays from about 256
  * inputs (a block of 6 * 256 MACs); shorter rows keep dsp_pairs.ts's kernels.
  *
  * It covers symmetric weights whose every row pair (2m, 2m + 1) fits its halfword (no fix table: the
