@@ -12,6 +12,7 @@ import { denseCostFromRates } from '../encoding_choice.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
+import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
 import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
@@ -63,6 +64,8 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   hasBias: boolean;
   /** symmetric weights whose row pairs fit one halfword each (dsp_pairs.ts: the faster Arm DSP kernel) */
   rowPairsFit?: boolean;
+  /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows) */
+  rowPairs6Fit?: boolean;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;
   /** added to the compile-time bound on |accumulator| (weight_offset.ts's per-batch correction) */
@@ -157,6 +160,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
+    ...(pairs6Shape(inFeatures, outFeatures) ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) } : {}),
     ...multipliers,
   };
 }
@@ -221,6 +225,7 @@ const def: OpDef<FullyConnectedParams> = {
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
   variants: [
+    withWeightOffset(fcDspPairs6Variant),
     withWeightOffset(fcDspPairsVariant),
     withWeightOffset(fcDspVariant),
     withWeightOffset(fcM0plusVariant),
