@@ -210,6 +210,20 @@ export function pairsRunApplies(k4: number, fast: number, actMin: number, output
   return k4 <= 4 * PAIR_CHUNK_STEPS && (fast === 1 || (fast === 2 && actMin >= outputZeroPoint));
 }
 
+/**
+ * Which bounds of the activation range the run's four-lane clamp applies (the others cut nothing):
+ * FAST clamps the saturated int8 outputs, so a floor of -128 or a ceiling of 127 needs no step; WIDE
+ * clamps USAT8(v) in [0, 255], so a floor at the zero point or a ceiling 255 above it needs none.
+ */
+export interface RunClamp {
+  lo: boolean;
+  hi: boolean;
+}
+
+export function runClamp(fast: number, actMin: number, actMax: number, outputZeroPoint: number): RunClamp {
+  return fast === 2 ? { lo: actMin > outputZeroPoint, hi: actMax - outputZeroPoint < 255 } : { lo: actMin > -128, hi: actMax < 127 };
+}
+
 /** The four instructions that requantize one accumulator (FAST: saturated, with the zero point; WIDE: neither). */
 function rqLines(acc: string, m: string, p: string, fast: number): string[] {
   const lines = [
@@ -231,7 +245,7 @@ function rqLines(acc: string, m: string, p: string, fast: number): string[] {
  * and enter, 1 LDM of { start s, m, P, m, P }, 4 to extract s, 20 to requantize, 8 (saturated) to 15
  * (clamped) to store and loop; 2 per turn of 8 steps.
  */
-export function pairsRunAsm(name: string, fast: number, full: boolean): string {
+export function pairsRunAsm(name: string, fast: number, clamp: RunClamp): string {
   if (fast !== 1 && fast !== 2) throw new Error('pairsRunAsm: FAST or WIDE requantization only');
   const step = [
     'ldm.w r4!, {r5, r6, r7, r8}',
@@ -285,13 +299,14 @@ export function pairsRunAsm(name: string, fast: number, full: boolean): string {
     ...rqLines('r2', 'r9', 'r10', fast),
     ...rqLines('r3', 'r9', 'r10', fast),
   ];
-  if (fast === 1 && full) {
+  if (fast === 1 && !clamp.lo && !clamp.hi) {
     lines.push('ldm sp, {r4, r5, r6, r7}', 'strb r0, [r5], #1', 'strb r2, [r5], #1', 'strb r1, [r6], #1', 'strb r3, [r6], #1');
   } else {
     lines.push('ldm sp, {r4, r5, r6, r7, r8, r9, r10}', 'bfi r0, r2, #8, #8', 'bfi r0, r1, #16, #8', 'bfi r0, r3, #24, #8');
-    // the clamp on four lanes: signed outputs (FAST) or unsigned v - zp (WIDE); WIDE saturated (zp -128) needs none
+    // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
     const sub = fast === 2 ? 'usub8' : 'ssub8';
-    if (!full) lines.push(`${sub} r1, r0, r8`, 'sel r0, r0, r8', `${sub} r1, r0, r9`, 'sel r0, r9, r0');
+    if (clamp.lo) lines.push(`${sub} r1, r0, r8`, 'sel r0, r0, r8');
+    if (clamp.hi) lines.push(`${sub} r1, r0, r9`, 'sel r0, r9, r0');
     if (fast === 2) lines.push('uadd8 r0, r0, r10');
     lines.push('strh r0, [r5], #2', 'lsr r0, r0, #16', 'strh r0, [r6], #2');
   }
@@ -299,7 +314,7 @@ export function pairsRunAsm(name: string, fast: number, full: boolean): string {
   // the .error texts' quotes escaped; the .if lines splice the header's constants in (TF_DSP_STR)
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel pairs of a 1x1 pairs layer in assembly (conv_2d/dsp.ts pairsRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${full ? 'saturated' : 'clamped'} */`,
+    `/* the channel pairs of a 1x1 pairs layer in assembly (conv_2d/dsp.ts pairsRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */',
@@ -332,17 +347,21 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
   const pairsTag = run ? '_run' : pairs ? '_pairs' : '';
-  const runName = `tf_dsp_pw_run_${mode.mode}`;
+  // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
+  const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
+  const runName = `tf_dsp_pw_run_${runTag}`;
   ctx.defineOnce(
-    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${mode.mode}`,
+    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${runTag}`,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
       pointwise: direct,
       pairs: pairs ? 1 : 0,
       pairsTag,
       run,
       runName,
-      runAsm: run ? pairsRunAsm(runName, fast, mode.full === 1) : '',
+      runAsm: run ? pairsRunAsm(runName, fast, clamp) : '',
       ...mode,
+      runTag,
     }),
   );
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
@@ -358,7 +377,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     k4,
     weights,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    mode: mode.mode,
+    mode: run ? runTag : mode.mode,
     pairsTag,
   });
 }

@@ -52,9 +52,11 @@ function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime
       : wide
         ? inScale * scales[0]! * 2 ** (14 + rand() * 3)
         : inScale * scales[0]! * Math.sqrt(inC) * (20 + rand() * 60);
-  const zeroPoint = regime === 'wide' ? -128 : regime === 'wideLowFloor' ? randomInt(rand, -120, 100) : randomInt(rand, -128, 127);
-  // wideLowFloor: no activation, so the floor -128 lies under the zero point (the C path keeps it)
-  const activation = regime === 'wideLowFloor' ? 'NONE' : ACTIVATIONS[randomInt(rand, 0, 3)]!;
+  // FAST at zero point -128 too: a RELU floor there is no clamp step (dsp.ts runClamp)
+  const zeroPoint = regime === 'wide' || rand() < 0.3 ? -128 : regime === 'wideLowFloor' ? randomInt(rand, -120, 100) : randomInt(rand, -128, 127);
+  // every regime under every activation (16 layers); wideLowFloor: none, so the floor -128 lies under
+  // the zero point (the C path keeps it)
+  const activation = regime === 'wideLowFloor' ? 'NONE' : ACTIVATIONS[(i >> 2) % ACTIVATIONS.length]!;
   return b.op('CONV_2D', [x, filter, bias], [{ shape: [n, h, w, outC], q: { scale: outScale, zeroPoint } }], {
     padding: 'VALID',
     strideH: 1,
@@ -83,12 +85,11 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
   it('random layers take the run where it applies (FAST and WIDE, saturated and clamped) and match the reference on the host twin', function () {
     this.timeout(240000);
     const cases: CCase[] = [];
+    const runs = new Set<string>();
     for (let m = 0; m < 3; m++) {
-      const graph = runModel(8101 + m, 12);
+      const graph = runModel(8101 + m, 16);
       const text = modelText(graph, { dsp: true });
-      expect(text).to.match(/SMMLAR requantization/);
-      expect(text).to.match(/tf_dsp_pw_run_f[sc]\(/);
-      expect(text).to.match(/tf_dsp_pw_run_w[sc]\(/);
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
       const rand = rng(8201 + m);
       graph.ops.forEach((op) => {
         const t = graph.tensors[op.inputs[0]!]!;
@@ -106,6 +107,8 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         });
       });
     }
+    // saturated and clamped (floor, ceiling, both) under FAST; saturated and ceiling under WIDE
+    expect([...runs].sort()).to.include.members(['fch', 'fcl', 'fclh', 'fs', 'wch', 'ws']);
     expectCMatchesReference(cases);
   });
 
@@ -122,7 +125,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
       });
       it('random 1x1 layers through the assembly run are bit-exact', async function () {
         this.timeout(240000);
-        const graph = runModel(8301 + Object.keys(BOARDS).indexOf(board), 12);
+        const graph = runModel(8301 + Object.keys(BOARDS).indexOf(board), 16);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         expect(text).to.match(/\(assembly run\), SMMLAR requantization/);
