@@ -224,7 +224,7 @@ export function runClamp(fast: number, actMin: number, actMax: number, outputZer
   return fast === 2 ? { lo: actMin > outputZeroPoint, hi: actMax - outputZeroPoint < 255 } : { lo: actMin > -128, hi: actMax < 127 };
 }
 
-/** The four instructions that requantize one accumulator (FAST: saturated, with the zero point; WIDE: neither). */
+/** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
 function rqLines(acc: string, m: string, p: string, fast: number): string[] {
   const lines = [
     `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
