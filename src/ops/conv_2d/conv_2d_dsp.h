@@ -409,6 +409,133 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(const in
   }
 }
 
+/*
+ * The 1x1 `pairs` layers' channel-pair run as one assembly routine (dsp.ts pairsRunAsm, one per
+ * model and mode, emitted by the layer template): starts, SMLAD loop, extraction, requantization and
+ * stores of every channel pair of a pixel pair without leaving the assembly. In C the loop's 13
+ * pinned registers left the output pointers, the gap and the chunk's stop on the stack around
+ * every block (~60 instructions a block outside the loop); here the per-block state is one LDM
+ * from the stack and the stop stays in a register (one chunk: k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS).
+ * Layout of a pair in the weights: { start r }, the pair's 2 k4 weight bytes, { start s, m r, P r,
+ * m s, P s } (dsp.ts withRecords, `split`), so one LDM past the loop fetches the rest. WIDE
+ * requantization adds the zero point after the clamp: with act_min >= zp the clamp of v + zp to
+ * [act_min, act_max] is USAT8(v) clamped to [act_min - zp, act_max - zp] (within 0..255, unsigned
+ * lanes), then zp added bytewise (the sum is the int8 output, so the wrap is exact).
+ */
+typedef struct {
+  const uint32_t *cols; /* the pixel pair's columns */
+  int8_t *out_a;        /* pixel A's first output of the run */
+  int8_t *out_b;        /* pixel B's (or the twin in the scratch) */
+  int8_t *end_a;        /* out_a past the last channel pair */
+  uint32_t lo4, hi4;    /* the clamp's bounds in four bytes (WIDE: minus the zero point) */
+  uint32_t zp4;         /* the zero point in four bytes (WIDE) */
+  const uint32_t *stop; /* cols + k4 */
+  int32_t entry;        /* tf_dsp_entry_pairs(k4): code bytes into the loop's first turn */
+} tf_dsp_pw_run_t;
+
+/* a macro's value as a string, for the assembler's layout checks */
+#define TF_DSP_STR_(x) #x
+#define TF_DSP_STR(x) TF_DSP_STR_(x)
+
+#if TF_DSP_NATIVE
+/* the offsets pairsRunAsm's LDM and LDR read (32-bit pointers) */
+_Static_assert(offsetof(tf_dsp_pw_run_t, cols) == 0, "tf_dsp_pw_run_t.cols");
+_Static_assert(offsetof(tf_dsp_pw_run_t, out_a) == 4, "tf_dsp_pw_run_t.out_a");
+_Static_assert(offsetof(tf_dsp_pw_run_t, out_b) == 8, "tf_dsp_pw_run_t.out_b");
+_Static_assert(offsetof(tf_dsp_pw_run_t, end_a) == 12, "tf_dsp_pw_run_t.end_a");
+_Static_assert(offsetof(tf_dsp_pw_run_t, lo4) == 16, "tf_dsp_pw_run_t.lo4");
+_Static_assert(offsetof(tf_dsp_pw_run_t, hi4) == 20, "tf_dsp_pw_run_t.hi4");
+_Static_assert(offsetof(tf_dsp_pw_run_t, zp4) == 24, "tf_dsp_pw_run_t.zp4");
+_Static_assert(offsetof(tf_dsp_pw_run_t, stop) == 28, "tf_dsp_pw_run_t.stop");
+_Static_assert(offsetof(tf_dsp_pw_run_t, entry) == 32, "tf_dsp_pw_run_t.entry");
+#endif
+
+/* the assembly routine: returns the weights past the channel pairs */
+typedef const int8_t *(*tf_dsp_pw_run_fn)(const uint32_t *cols, const int8_t *w, const tf_dsp_pw_run_t *s);
+
+/* The routine's C twin (the host's; the same layout and the same integers). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_run_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
+                                                                              const tf_rq_t *rq, const int fast, const int full) {
+  int8_t *out_b = s->out_b;
+  for (int8_t *out_a = s->out_a; out_a < s->end_a; out_a += 2, out_b += 2) {
+    const int32_t start_r = (int32_t)TF_LOAD32(w);
+    int32_t ra = start_r, rb = start_r, ca = start_r, cb = start_r;
+    w += 4;
+    for (const uint32_t *x = s->cols; x < s->cols + k4; x += 4, w += 8) {
+      const uint32_t w0 = TF_LOAD32(w), w1 = TF_LOAD32(w + 4);
+      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
+      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
+      ca = tf_smlad(x[0], w0, ca);
+      cb = tf_smlad(x[1], w0, cb);
+      ra = tf_smlad(x[2], tf_sxtb16(w1), ra);
+      rb = tf_smlad(x[3], tf_sxtb16(w1), rb);
+      ca = tf_smlad(x[2], w1, ca);
+      cb = tf_smlad(x[3], w1, cb);
+    }
+    const int32_t start_s = (int32_t)TF_LOAD32(w), ma = (int32_t)TF_LOAD32(w + 4), pa = (int32_t)TF_LOAD32(w + 8);
+    const int32_t mb = (int32_t)TF_LOAD32(w + 12), pb = (int32_t)TF_LOAD32(w + 16);
+    w += 20;
+    const int32_t sa = start_s + ((int32_t)((uint32_t)ca - (uint32_t)ra) >> 8);
+    const int32_t sb = start_s + ((int32_t)((uint32_t)cb - (uint32_t)rb) >> 8);
+    const int32_t raa = tf_dsp_rq_sat(ra, ma, pa, rq, fast), rab = tf_dsp_rq_sat(rb, ma, pa, rq, fast);
+    const int32_t rba = tf_dsp_rq_sat(sa, mb, pb, rq, fast), rbb = tf_dsp_rq_sat(sb, mb, pb, rq, fast);
+    const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+    const uint32_t v = full ? tf_bytes4(raa, rba, rab, rbb) : tf_smin8(tf_smax8(tf_bytes4(raa, rba, rab, rbb), lo4), hi4);
+    tf_put2(out_a, v);
+    tf_put2(out_b, v >> 16);
+  }
+  return w;
+}
+
+/* An odd last channel of a pixel pair: { start }, its k4 weights, { m, P }. */
+static inline __attribute__((always_inline)) void tf_dsp_odd_channel(const uint32_t *cols, int k4, const int8_t *w, const tf_rq_t *rq,
+                                                                     int8_t *out_a, int8_t *out_b, const int fast, const int full) {
+  int32_t aa = (int32_t)TF_LOAD32(w), ab = aa;
+  w += 4;
+  for (const uint32_t *x = cols; x < cols + k4; x += 4, w += 4) {
+    const uint32_t w1 = TF_LOAD32(w);
+    const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+    aa = tf_smlad(x[0], e, aa);
+    ab = tf_smlad(x[1], e, ab);
+    aa = tf_smlad(x[2], o, aa);
+    ab = tf_smlad(x[3], o, ab);
+  }
+  const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
+  *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
+  *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
+}
+
+/* tf_dsp_pointwise_body with the channel pairs in the assembly routine `run` (0 on the host: its
+ * twin). FAST or WIDE (with act_min >= zp) requantization, k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS, out_c >= 2. */
+static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(const int8_t *in, int pixels, int k4, const int8_t *w,
+                                                                            int out_c, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
+                                                                            const int fast, const int full, tf_dsp_pw_run_fn run) {
+  const int wide = fast == 2;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  tf_dsp_pw_run_t s;
+  s.cols = cols;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  s.stop = cols + k4;
+  s.entry = tf_dsp_entry_pairs(k4);
+  const int pairs_c = out_c & ~1;
+  for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
+    const int pair = p + 1 < pixels;
+    tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
+    s.out_a = out;
+    s.out_b = pair ? out + out_c : (int8_t *)(void *)(cols + k4);
+    s.end_a = out + pairs_c;
+#if TF_DSP_NATIVE
+    const int8_t *const rest = run(cols, w, &s);
+#else
+    (void)run;
+    const int8_t *const rest = tf_dsp_pw_run_twin(&s, w, k4, rq, fast, full);
+#endif
+    if (out_c & 1) tf_dsp_odd_channel(cols, k4, rest, rq, s.out_a + pairs_c, s.out_b + pairs_c, fast, full);
+  }
+}
+
 /* Geometry of a convolution lowered to columns (im2col). */
 typedef struct {
   int16_t in_h, in_w, in_c;

@@ -87,9 +87,10 @@ function paddedRows(weights: Int8Array, rows: number, rowLength: number, k4: num
  * The weights (interleavedPairs) with the requantization records split around them in the order
  * conv_2d_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
  * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
+ * `split` (the 1x1 assembly run): per pair { start a }, the weights, { start b, m a, P a, m b, P b }.
  * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
  */
-export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number): Int8Array {
+export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number, split = false): Int8Array {
   if (RQ_FIELDS !== 3) throw new Error('withRecords expects { start, m, P } records');
   const out = new Int8Array(rows.length + records.length * 4);
   const view = new DataView(out.buffer);
@@ -101,9 +102,13 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
   for (let c = 0; c < channels; c += 2) {
     const both = c + 1 < channels;
     const group = both ? [c, c + 1] : [c];
-    for (const r of group) put(records[r * RQ_FIELDS]!);
+    // split (the assembly run, conv_2d_dsp.h tf_dsp_pw_run_t): the second start after the weights,
+    // so that one LDM past the loop reads it with the two { m, P }
+    const before = split && both ? [c] : group;
+    for (const r of before) put(records[r * RQ_FIELDS]!);
     out.set(rows.subarray(c * k4, (c + group.length) * k4), at);
     at += group.length * k4;
+    if (split && both) put(records[(c + 1) * RQ_FIELDS]!);
     for (const r of group) {
       put(records[r * RQ_FIELDS + 1]!);
       put(records[r * RQ_FIELDS + 2]!);
@@ -193,6 +198,132 @@ export function halfwordPairs(rows: Int8Array, count: number, k4: number): Int8A
   return out;
 }
 
+/** The steps of 4 values one chunk of the pairs' extraction covers (conv_2d_dsp.h TF_DSP_PAIR_CHUNK_STEPS). */
+const PAIR_CHUNK_STEPS = 120;
+
+/**
+ * Whether a 1x1 `pairs` layer runs its channel pairs in the assembly routine (pairsRunAsm): one
+ * chunk (the stop stays in a register), FAST or WIDE requantization (TFLM's 64-bit steps keep the C),
+ * and under WIDE an activation floor at or above the zero point (the unsigned clamp, conv_2d_dsp.h).
+ */
+export function pairsRunApplies(k4: number, fast: number, actMin: number, outputZeroPoint: number): boolean {
+  return k4 <= 4 * PAIR_CHUNK_STEPS && (fast === 1 || (fast === 2 && actMin >= outputZeroPoint));
+}
+
+/**
+ * Which bounds of the activation range the run's four-lane clamp applies (the others cut nothing):
+ * FAST clamps the saturated int8 outputs, so a floor of -128 or a ceiling of 127 needs no step; WIDE
+ * clamps USAT8(v) in [0, 255], so a floor at the zero point or a ceiling 255 above it needs none.
+ */
+export interface RunClamp {
+  lo: boolean;
+  hi: boolean;
+}
+
+export function runClamp(fast: number, actMin: number, actMax: number, outputZeroPoint: number): RunClamp {
+  return fast === 2 ? { lo: actMin > outputZeroPoint, hi: actMax - outputZeroPoint < 255 } : { lo: actMin > -128, hi: actMax < 127 };
+}
+
+/** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
+function rqLines(acc: string, m: string, p: string, fast: number): string[] {
+  const lines = [
+    `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
+    `add r8, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
+    `sub r8, r8, ${acc}, lsr #24`,
+    `asr ${acc}, r8, ${p}`,
+  ];
+  return [...lines, fast === 2 ? `usat ${acc}, #8, ${acc}` : `ssat ${acc}, #8, ${acc}`];
+}
+
+/**
+ * conv_2d_dsp.h's channel-pair run of a 1x1 `pairs` layer as a naked function (one per model and
+ * mode). Registers: r0..r3 the accumulators (r, pixel A / B; r + 256 s, pixel A / B), r4 the
+ * columns, r5..r8 their words, r9 r10 the weight words, r11 the weights, r12 the stop (cols + k4),
+ * lr the loop's entry address; the tf_dsp_pw_run_t less stop and entry is copied to the stack so one
+ * LDM reloads it per block. The step uses the raw weight word before SXTB16 overwrites it (no
+ * temporary), which frees the register that holds the stop. Per block outside the loop: 5 to start
+ * and enter, 1 LDM of { start s, m, P, m, P }, 4 to extract s, 20 to requantize, 8 (saturated) to 15
+ * (clamped) to store and loop; 2 per turn of 8 steps.
+ */
+export function pairsRunAsm(name: string, fast: number, clamp: RunClamp): string {
+  if (fast !== 1 && fast !== 2) throw new Error('pairsRunAsm: FAST or WIDE requantization only');
+  const step = [
+    'ldm.w r4!, {r5, r6, r7, r8}',
+    'ldm.w r11!, {r9, r10}',
+    'smlad r2, r5, r9, r2',
+    'smlad r3, r6, r9, r3',
+    'sxtb16 r9, r9',
+    'smlad r0, r5, r9, r0',
+    'smlad r1, r6, r9, r1',
+    'smlad r2, r7, r10, r2',
+    'smlad r3, r8, r10, r3',
+    'sxtb16 r10, r10',
+    'smlad r0, r7, r10, r0',
+    'smlad r1, r8, r10, r1',
+  ];
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    'ldr r12, [r2, #28]', // stop
+    'ldr lr, [r2, #32]', // entry bytes
+    'adr.w r3, 10f',
+    'add lr, lr, r3',
+    'ldm r2, {r4-r10}', // cols, out_a, out_b, end_a, lo4, hi4, zp4
+    'push {r4-r10}',
+    'mov r11, r1',
+    '1:',
+    'ldr r0, [r11], #4', // start r
+    'mov r1, r0',
+    'mov r2, r0',
+    'mov r3, r0',
+    'mov pc, lr',
+    '10:',
+    ...step,
+    '12:',
+    ...Array.from({ length: 7 }, () => step).flat(),
+    '13:',
+    '.if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X2P_BYTES) "',
+    '.error "pairsRunAsm: the step is no longer TF_DSP_STEP2X2P_BYTES of code (tf_dsp_entry_pairs)"',
+    '.endif',
+    '.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X2P_BYTES) " * " TF_DSP_STR(TF_DSP_STEPS_PER_TURN) "',
+    '.error "pairsRunAsm: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_pairs)"',
+    '.endif',
+    'cmp r4, r12',
+    'bne 10b',
+    'ldm r11!, {r5, r6, r7, r9, r10}', // start s, m r, P r, m s, P s
+    'sub r2, r2, r0',
+    'add r2, r5, r2, asr #8',
+    'sub r3, r3, r1',
+    'add r3, r5, r3, asr #8',
+    ...rqLines('r0', 'r6', 'r7', fast),
+    ...rqLines('r1', 'r6', 'r7', fast),
+    ...rqLines('r2', 'r9', 'r10', fast),
+    ...rqLines('r3', 'r9', 'r10', fast),
+  ];
+  if (fast === 1 && !clamp.lo && !clamp.hi) {
+    lines.push('ldm sp, {r4, r5, r6, r7}', 'strb r0, [r5], #1', 'strb r2, [r5], #1', 'strb r1, [r6], #1', 'strb r3, [r6], #1');
+  } else {
+    lines.push('ldm sp, {r4, r5, r6, r7, r8, r9, r10}', 'bfi r0, r2, #8, #8', 'bfi r0, r1, #16, #8', 'bfi r0, r3, #24, #8');
+    // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
+    const sub = fast === 2 ? 'usub8' : 'ssub8';
+    if (clamp.lo) lines.push(`${sub} r1, r0, r8`, 'sel r0, r0, r8');
+    if (clamp.hi) lines.push(`${sub} r1, r0, r9`, 'sel r0, r9, r0');
+    if (fast === 2) lines.push('uadd8 r0, r0, r10');
+    lines.push('strh r0, [r5], #2', 'lsr r0, r0, #16', 'strh r0, [r6], #2');
+  }
+  lines.push('strd r5, r6, [sp, #4]', 'cmp r5, r7', 'bne 1b', 'mov r0, r11', 'add sp, #28', 'pop {r4-r11, pc}');
+  // the .error texts' quotes escaped; the .if lines splice the header's constants in (TF_DSP_STR)
+  const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  return [
+    `/* the channel pairs of a 1x1 pairs layer in assembly (conv_2d/dsp.ts pairsRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
+    '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
+}
+
 export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -211,18 +342,32 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
-  const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4));
+  const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
+  const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4, run));
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
-  const pairsTag = pairs ? '_pairs' : '';
+  const pairsTag = run ? '_run' : pairs ? '_pairs' : '';
+  // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
+  const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
+  const runName = `tf_dsp_pw_run_${runTag}`;
   ctx.defineOnce(
-    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${mode.mode}`,
-    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, ...mode }),
+    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${runTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
+      pointwise: direct,
+      pairs: pairs ? 1 : 0,
+      pairsTag,
+      run,
+      runName,
+      runAsm: run ? pairsRunAsm(runName, fast, clamp) : '',
+      ...mode,
+      runTag,
+    }),
   );
   return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`,
+    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`,
     fnName: ctx.fnName,
     pointwise: direct,
     input: ctx.input(0),
@@ -232,7 +377,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
     k4,
     weights,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    mode: mode.mode,
+    mode: run ? runTag : mode.mode,
     pairsTag,
   });
 }

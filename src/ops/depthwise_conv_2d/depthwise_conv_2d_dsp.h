@@ -129,6 +129,10 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
  * together), then { m, P } per lane. */
 #define TF_DWK_GROUP_WORDS (4 * TF_RQ_FIELDS)
 
+/* `full` of the four-lane kernels: 1 the activation range is int8's, 0 it is narrower at both ends,
+ * TF_DWK_CEILING_ONLY its floor is -128 (dsp.ts laneClamp) */
+#define TF_DWK_CEILING_ONLY 2
+
 /* Four outputs of a lane group as one word, lane j in byte j: each saturated to int8 by the
  * requantization (SSAT), then, when the activation range is narrower, clamped four at a time
  * (SSUB8/SEL against the range's bounds in every byte, lo4 and hi4) instead of two compares each.
@@ -169,7 +173,10 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
     const uint32_t r3 = (uint8_t)tf_dsp_rq(a3, q[10], q[11], rq, fast, 1);
     v = r0 | r1 << 8 | r2 << 16 | r3 << 24;
   }
-  return full ? v : tf_smin8(tf_smax8(v, lo4), hi4);
+  if (full == 1) return v;
+  /* a floor of -128 cuts nothing after SSAT: RELU6 under zero point -128 clamps the ceiling only */
+  if (full == TF_DWK_CEILING_ONLY) return tf_smin8(v, hi4);
+  return tf_smin8(tf_smax8(v, lo4), hi4);
 }
 
 /* A word of four outputs (at a multiple of 4 in the arena on the device; the host's test buffers

@@ -255,8 +255,17 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // one input channel and undilated rows known when the loop is instantiated: its own copy
   const one = single && p.inC === 1 ? 1 : 0;
-  const kname = single && !one ? 'few' : kernel;
-  ctx.defineOnce(`tf_dwk_${kname}_${mode.mode}`, ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, one, kname, ...mode }));
+  // multiplier 1 over channels not a multiple of 4 (10, 6, ...): its own copy of the any-multiplier
+  // loop with the multiplier a constant, so the pass loop and the strided stores fold away
+  const kname = single && !one ? 'few' : multm && p.depthMultiplier === 1 ? 'multm1' : kernel;
+  // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
+  // their own instance, `full` TF_DWK_CEILING_ONLY
+  const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
+  const kmode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
+  ctx.defineOnce(
+    `tf_dwk_${kname}_${kmode.mode}`,
+    ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, one, kname, mult1: kname === 'multm1', ...kmode }),
+  );
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
@@ -294,7 +303,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     colsHi,
     inputZeroPoint: -p.inputOffset,
     rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    mode: mode.mode,
+    mode: kmode.mode,
   });
 }
 

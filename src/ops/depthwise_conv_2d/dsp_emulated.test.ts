@@ -29,7 +29,37 @@ import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard, layersOverTheirInput } from '../../../test/helpers/emulated_variants.ts';
-import { depthwiseModel } from './test_models.ts';
+import { type InputSpec, type Layer, depthwiseModel } from './test_models.ts';
+import { randomInt, rng } from '../../../test/helpers/op_harness.ts';
+
+/**
+ * Random four-lane layers (multiplier 1, and 2..3 now and then) over channel counts on and off
+ * multiples of 4 (the multiplier-1 copy of the any-multiplier loop), with and without an output
+ * zero point of -128 under RELU / RELU6 (the ceiling-only clamp), 3x3 in place and other kernels.
+ */
+function randomLaneModel(seed: number, count: number): Graph {
+  const rand = rng(seed);
+  const inputs: InputSpec[] = [];
+  const layers: Layer[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = randomInt(rand, 4, 22);
+    const name = `r${i}`;
+    inputs.push({ name, shape: [randomInt(rand, 1, 2), randomInt(rand, 3, 8), randomInt(rand, 3, 8), c], zeroPoint: randomInt(rand, -128, 100) });
+    layers.push({
+      from: name,
+      mult: rand() < 0.8 ? 1 : randomInt(rand, 2, 3),
+      k: rand() < 0.7 ? [3, 3] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)],
+      padding: rand() < 0.6 ? 'SAME' : 'VALID',
+      activation: (['NONE', 'RELU', 'RELU6'] as const)[randomInt(rand, 0, 2)],
+      perChannel: rand() < 0.6,
+      zpMin: rand() < 0.6,
+    });
+  }
+  // the last layer's output hidden and read by one more: planned over its dead input
+  layers[layers.length - 1]!.hidden = true;
+  layers.push({ padding: 'SAME', activation: 'RELU6', zpMin: true });
+  return depthwiseModel(`dsp_dw_lanes_${seed}`, inputs, layers, seed);
+}
 
 interface Model {
   graph: Graph;
@@ -169,6 +199,11 @@ const MODELS: Model[] = [
       24,
     ),
     kinds: [/tf_dwk_few_fs\(/, /tf_dwk_few_fc\(/, /tf_dwk_few_xs\(/, /tf_dwk_few_xc\(/],
+  },
+  {
+    note: 'random four-lane layers: multiplier 1 over channels off multiples of 4, output zero point -128 under RELU/RELU6 (ceiling-only clamp)',
+    graph: randomLaneModel(31, 14),
+    kinds: [/tf_dwk_multm1_f[sc]h?\(/, /tf_dwk_mult1_fch\(/, /tf_dwk_multm1_fch\(/],
   },
 ];
 

@@ -32,6 +32,8 @@ export interface Layer {
   gain?: boolean;
   /** not a model output, so that the next layer's output may be planned over it */
   hidden?: boolean;
+  /** output zero point -128 (a RELU floor at -128: the four-lane kernels clamp the ceiling only) */
+  zpMin?: boolean;
 }
 
 interface Value {
@@ -80,7 +82,7 @@ export function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[
       [
         {
           shape: [n, oh, ow, outC],
-          q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) },
+          q: { scale: outScale, zeroPoint: l.zpMin ? -128 : randomInt(rand, -20, 20) },
           name: l.name ?? `dw${at}`,
         },
       ],

@@ -3,7 +3,7 @@
  * Random DEPTHWISE_CONV_2D layers for the family variants' host tests (dsp.test.ts, m0plus.test.ts):
  * depth multipliers 1..4 (and a few larger), channel counts off and on multiples of 4, kernels 1..7,
  * strides 1..3, dilations 1..2, SAME and VALID, batches, per-channel and per-tensor scales, every
- * fused activation, zero points across the range.
+ * fused activation, zero points across the range (a fifth at -128).
  */
 import depthwise from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
@@ -67,7 +67,14 @@ export function depthwiseCase(rand: () => number, g: DepthwiseGeometry, isa: Ker
       },
       rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
     ],
-    [{ shape: [input[0], outH, outW, outC], scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
+    // a fifth at zero point -128 (RELU's floor at -128: the four-lane kernels' ceiling-only clamp)
+    [
+      {
+        shape: [input[0], outH, outW, outC],
+        scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1,
+        zeroPoint: rand() < 0.2 ? -128 : randomInt(rand, -128, 127),
+      },
+    ],
     {
       padding,
       strideH: stride[0],
