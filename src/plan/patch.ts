@@ -21,15 +21,21 @@ import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prep
 import { selectVariant } from '../ops/variant.ts';
 import { renderOpTemplate } from '../ops/common/render.ts';
 import type { ConvWindowParams } from '../ops/common/conv_geometry.ts';
+import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
 
-/** A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows. */
+/**
+ * A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows;
+ * with `add`, the residual ADD that sums the chain's output with the chain's input is run in the
+ * same bands (see fusableAdd).
+ */
 export interface PatchChoice {
   start: number;
   length: number;
   tileRows: number;
+  add?: boolean;
 }
 
 /** `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; or one stage. */
@@ -54,8 +60,25 @@ interface BandLayer {
   inputMap: number[];
 }
 
+/**
+ * A residual ADD run inside the stage: each band's ADD sums the last layer's output rows (a band
+ * buffer) with the same rows of the skip tensor, which is the chain's input, and writes the sum's
+ * rows into the stage output. The chain's own output never exists whole, and since the skip dies at
+ * the stage the output may lie over it (a few rows behind: the overlap gap), so a residual block
+ * needs one block-sized tensor instead of three. The ADD is its own kernel, unchanged, on the band's
+ * elements: bit-exact with TFLite Micro's conv -> int8 -> ADD.
+ */
+export interface FusedAdd {
+  original: PreparedLayer;
+  band: PreparedLayer;
+  /** which of the ADD's inputs is the chain's output (the other is the skip: the chain's input) */
+  chainInput: 0 | 1;
+  rowBytes: number;
+}
+
 export interface PatchStageParams {
   choice: PatchChoice;
+  add?: FusedAdd;
   layers: BandLayer[];
   /** intermediate tensors (the reference interpreter's buffers for them) */
   intermediates: Tensor[];
@@ -104,11 +127,45 @@ export function patchableChain(prepared: PreparedGraph, start: number, max = 8):
   return n;
 }
 
+/**
+ * The position of the int8 ADD a band stage over `start..start+length-1` can run in its bands: it
+ * sums the chain's output (read by nothing else, not a model output) and the chain's input, element
+ * by element (same shapes, no broadcast), and comes after the chain. Undefined when there is none.
+ */
+export function fusableAdd(prepared: PreparedGraph, start: number, length: number): number | undefined {
+  const { graph, layers } = prepared;
+  const chain = layers.slice(start, start + length);
+  if (chain.length !== length || length < 1) return undefined;
+  const x = chain[0]!.op.inputs[0]!;
+  const y = chain[length - 1]!.op.outputs[0]!;
+  if (graph.outputs.includes(y) || graph.tensors[y]!.isVariable) return undefined;
+  const readers = layers.filter((l) => l.op.inputs.includes(y));
+  if (readers.length !== 1) return undefined;
+  const add = readers[0]!;
+  if (add.op.kind !== 'ADD' || add.position < start + length || add.isAlias || add.op.outputs.length !== 1) return undefined;
+  const [a, b] = add.op.inputs;
+  if (!((a === y && b === x) || (a === x && b === y))) return undefined;
+  const p = add.params as Partial<AddParams> & { activationBits?: number };
+  const loops = p.loops;
+  if (p.activationBits === 16 || !loops || loops.length !== 1 || loops[0]!.strideA !== 1 || loops[0]!.strideB !== 1) return undefined;
+  const out = graph.tensors[add.op.outputs[0]!]!;
+  const yT = graph.tensors[y]!;
+  if (out.dtype !== 'int8' || yT.dtype !== 'int8' || out.shape.join() !== yT.shape.join()) return undefined;
+  if (graph.outputs.includes(x) || graph.tensors[x]!.isVariable) return undefined;
+  return add.position;
+}
+
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
   const { graph, layers, isa, prefer } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
-  if (chain.length !== choice.length || choice.length < 2 || patchableChain(prepared, choice.start, choice.length) < choice.length) {
+  const addAt = choice.add ? fusableAdd(prepared, choice.start, choice.length) : undefined;
+  if (
+    chain.length !== choice.length ||
+    choice.length < (choice.add ? 1 : 2) ||
+    patchableChain(prepared, choice.start, choice.length) < choice.length ||
+    (choice.add && addAt === undefined)
+  ) {
     throw new Error(`internal: layers ${choice.start}..${choice.start + choice.length - 1} are not a chain a band stage can run`);
   }
   const last = windowOf(chain[chain.length - 1]!);
@@ -155,7 +212,17 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
   // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
   const lastBand = bandLayers[bandLayers.length - 1]!;
-  const writesInPlace = lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
+  let add: FusedAdd | undefined;
+  if (addAt !== undefined) {
+    const original = layers[addAt]!;
+    const y = chain[chain.length - 1]!.op.outputs[0]!;
+    const bandSize = tileRows * lastBand.outRowBytes;
+    const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
+    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer));
+    add = { original, band, chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: lastBand.outRowBytes };
+  }
+  // the last layer's rows go to a band buffer when a fused ADD reads them
+  const writesInPlace = !add && lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
   const regionBytes = [0, 1].map((parity) => {
     const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
     if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
@@ -167,22 +234,25 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
   let at = regionBytes[0]! + regionBytes[1]!;
   const subScratch = at;
-  at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes)), ARENA_ALIGNMENT);
-  const macs = chain.reduce((n, l) => n + l.macs, 0);
+  at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes), add?.band.scratchBytes ?? 0), ARENA_ALIGNMENT);
+  const macs = chain.reduce((n, l) => n + l.macs, 0) + (add?.original.macs ?? 0);
   // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
   const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
   const bandRow = (band: number) => Math.min(band * tileRows, last.outH - tileRows);
   let overlapGap = 0;
   for (let band = 0; band + 1 < bands; band++) {
     const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
-    const stillRead = Math.min(Math.max(firstInputRow(bandRow(band + 1)), 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
+    // a fused ADD also reads the next band's own rows of the input (its skip)
+    const firstRead = add ? Math.min(firstInputRow(bandRow(band + 1)), bandRow(band + 1)) : firstInputRow(bandRow(band + 1));
+    const stillRead = Math.min(Math.max(firstRead, 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
     overlapGap = Math.max(overlapGap, written - stillRead);
   }
-  const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0);
+  const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0) + (add ? add.band.macs * bands : 0);
   const params: PatchStageParams = {
     choice: { ...choice, tileRows },
+    ...(add ? { add } : {}),
     layers: bandLayers,
-    intermediates: chain.slice(0, -1).map((l) => graph.tensors[l.op.outputs[0]!]!),
+    intermediates: (add ? chain : chain.slice(0, -1)).map((l) => graph.tensors[l.op.outputs[0]!]!),
     bands,
     outH: last.outH,
     inputBuffer,
@@ -193,7 +263,8 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     macs,
     extraMacs: Math.round(executed - macs),
   };
-  const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [chain[chain.length - 1]!.op.outputs[0]!], attrs: {} };
+  const stageOutput = add ? add.original.op.outputs[0]! : chain[chain.length - 1]!.op.outputs[0]!;
+  const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [stageOutput], attrs: {} };
   const variant = stageVariant(params);
   const stage: PreparedLayer = {
     position: choice.start,
@@ -206,7 +277,9 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     isAlias: false,
     overlap: variant.overlap?.(params),
   };
-  const next = [...layers.slice(0, choice.start), stage, ...layers.slice(choice.start + choice.length)].map((l, position) => ({ ...l, position }));
+  // the fused ADD runs in the stage: its inputs (the chain's input and output) are ready there
+  const rest = layers.slice(choice.start + choice.length).filter((l) => l.position !== addAt);
+  const next = [...layers.slice(0, choice.start), stage, ...rest].map((l, position) => ({ ...l, position }));
   return { ...prepared, graph: { ...graph, ops: next.map((l) => l.op) }, layers: next };
 }
 
@@ -236,7 +309,8 @@ export function describePatchStage(layer: PreparedLayer): string | undefined {
 function describeStage(p: PatchStageParams, position: number): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind}#${b.original.op.index}`).join(' -> ');
   const pct = p.macs > 0 ? ((100 * p.extraMacs) / p.macs).toFixed(1) : '0';
-  return `patch stage (layer ${position}): ${kinds} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
+  const add = p.add ? ` -> ADD#${p.add.original.op.index} (over its skip input)` : '';
+  return `patch stage (layer ${position}): ${kinds}${add} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
 }
 
 const stageDef: OpDef<PatchStageParams> = {
@@ -252,18 +326,23 @@ const stageDef: OpDef<PatchStageParams> = {
     let current = inputs[0]!;
     p.layers.forEach((b, k) => {
       const ins = b.original.op.inputs.map((_, i) => (i === 0 ? current : b.inputMap[i]! < 0 ? undefined : inputs[b.inputMap[i]!]));
-      const out: TensorBuffer = k === p.layers.length - 1 ? outputs[0]! : tensorBuffer(p.intermediates[k]!);
+      const out: TensorBuffer = k === p.layers.length - 1 && !p.add ? outputs[0]! : tensorBuffer(p.intermediates[k]!);
       b.original.def.evaluate(b.original.params, ins, [out]);
       current = out;
     });
+    if (p.add) {
+      const ins = p.add.chainInput === 0 ? [current, inputs[0]] : [inputs[0], current];
+      p.add.original.def.evaluate(p.add.original.params, ins, outputs);
+    }
   },
   emitC: (p, ctx) => emitStage(p, ctx),
 };
 
 function stageVariant(p: PatchStageParams): KernelVariant<PatchStageParams> {
-  const cFiles = [...new Set(p.layers.flatMap((b) => b.band.variant.cFiles ?? []))];
+  const cFiles = [...new Set([...p.layers.flatMap((b) => b.band.variant.cFiles ?? []), ...(p.add?.band.variant.cFiles ?? [])])];
+  const names = [...p.layers.map((b) => b.band.variant.name), ...(p.add ? [`ADD ${p.add.band.variant.name}`] : [])];
   return {
-    name: `row bands (${p.layers.map((b) => b.band.variant.name).join(', ')})`,
+    name: `row bands (${names.join(', ')})`,
     family: 'portable',
     applies: () => true,
     scratchBytes: (q) => q.scratchBytes,
@@ -291,8 +370,13 @@ static void ${copyRows}(int8_t *band, const int8_t *tensor, int first, int count
     if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
     else memcpy(band + r * row_bytes, tensor + y * row_bytes, (size_t)row_bytes);
   }
-}
-
+}`,
+  );
+  // a one-layer stage (a convolution and its residual ADD) fills no band of its own
+  if (p.layers.length > 1)
+    ctx.defineOnce(
+      'patch band fill rows',
+      `/* Row bands (plan/patch.ts): the rows of a band outside its tensor of height rows are padding. */
 static void ${fillRows}(int8_t *band, int first, int count, int height, int row_bytes, int8_t zero_point) {
   int r;
   for (r = 0; r < count; r++) {
@@ -300,7 +384,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
   }
 }`,
-  );
+    );
   const subs = p.layers.map((b, k) => {
     const sub: LayerEmitContext = {
       ...ctx,
@@ -314,6 +398,21 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     };
     return b.band.variant.emit(b.band.params, sub);
   });
+  const add = p.add;
+  if (add) {
+    // the ADD's own kernel on one band's elements: the last layer's rows and the skip's same rows
+    const sub: LayerEmitContext = {
+      ...ctx,
+      op: add.original.op,
+      fnName: `${fn}_add`,
+      input: (i) => (i === add.chainInput ? buffer(p.outputBuffer!) : `${fn}_skip`),
+      output: () => `${fn}_destination`,
+      scratch: () => `(${scratch} + ${p.subScratch}u)`,
+      addConst: (suffix, ctype, values) => ctx.addConst(`add_${suffix}`, ctype, values),
+      render: (file, view) => renderOpTemplate(add.original.def.dir, file, view),
+    };
+    subs.push(add.band.variant.emit(add.band.params, sub));
+  }
   const first = p.layers[0]!;
   const lastBand = p.layers[last]!;
   const outputTensor = ctx.output(0);
@@ -342,10 +441,17 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     if (k === last && p.outputBuffer === undefined) body.push(`    ${fn}_destination = ${outputTensor} + row * ${lastBand.outRowBytes};`);
     body.push(`    ${fn}_band${k}();`);
   });
-  if (p.outputBuffer !== undefined)
+  if (add) {
+    // the sum's rows over the skip's: each element is read before it is written, and rows a later
+    // band still reads lie at least the overlap gap above
+    body.push(`    ${fn}_skip = ${ctx.input(0)} + row * ${add.rowBytes};`);
+    body.push(`    ${fn}_destination = ${outputTensor} + row * ${add.rowBytes};`);
+    body.push(`    ${fn}_add();`);
+  } else if (p.outputBuffer !== undefined)
     body.push(`    memcpy(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes}u);`);
   const pointers = [`static int8_t *${fn}_source;`];
-  if (p.outputBuffer === undefined) pointers.push(`static int8_t *${fn}_destination;`);
+  if (p.outputBuffer === undefined || add) pointers.push(`static int8_t *${fn}_destination;`);
+  if (add) pointers.push(`static int8_t *${fn}_skip;`);
   return `/* ${describeParams(p)} */
 ${pointers.join('\n')}
 ${subs.join('\n')}
@@ -363,7 +469,8 @@ ${body.join('\n')}
 
 function describeParams(p: PatchStageParams): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind} ${b.inRows}->${b.outRows} rows`).join(', ');
-  return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}; ${p.extraMacs} MACs recomputed in the halos`;
+  const add = p.add ? `, then ADD with the input rows into the output (over the input)` : '';
+  return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}${add}; ${p.extraMacs} MACs recomputed in the halos`;
 }
 
 /** Output rows per band tried: small bands cost recompute, large ones band buffers. */
@@ -390,9 +497,14 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
   const out: PatchChoice[] = [];
   prepared.layers.forEach((_, start) => {
     const most = patchableChain(prepared, start);
-    for (let length = 2; length <= most; length++) {
+    for (let length = 1; length <= most; length++) {
       const outH = windowOf(prepared.layers[start + length - 1]!).outH;
-      for (const tileRows of TILE_ROWS) if (tileRows < outH) out.push({ start, length, tileRows });
+      const add = fusableAdd(prepared, start, length) !== undefined;
+      for (const tileRows of TILE_ROWS) {
+        if (tileRows >= outH) continue;
+        if (length >= 2) out.push({ start, length, tileRows });
+        if (add) out.push({ start, length, tileRows, add: true });
+      }
     }
   });
   return out;
