@@ -36,6 +36,8 @@ export interface PatchChoice {
   length: number;
   tileRows: number;
   add?: boolean;
+  /** keep the rows consecutive bands share in each inner band buffer instead of computing them again (see SteadyLayer) */
+  cache?: boolean;
 }
 
 /** `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; or one stage. */
@@ -43,9 +45,25 @@ export type PatchOption = 'off' | 'auto' | PatchChoice;
 
 const PATCHABLE = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);
 
+/**
+ * A layer's instance for the bands after the first when the stage caches rows (PatchChoice.cache):
+ * the next layer's band buffer keeps its last `keepRows` rows (moved to its top: the rows the next
+ * band shares), so this layer computes only the `band.outH` rows after them, from the last rows of
+ * its own band input (from `inOffsetRows` on). No halo row is computed twice, except in a last band
+ * that the output height clamps (it runs the full instances).
+ */
+interface SteadyLayer {
+  band: PreparedLayer;
+  inOffsetRows: number;
+  keepRows: number;
+  /** rows the next layer's input advances per band */
+  stepRows: number;
+}
+
 interface BandLayer {
   original: PreparedLayer;
   band: PreparedLayer;
+  steady?: SteadyLayer;
   /** rows of its input (and output) per band */
   inRows: number;
   outRows: number;
@@ -209,9 +227,26 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     };
   });
   const bands = Math.ceil(last.outH / tileRows);
-  // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
-  // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
   const lastBand = bandLayers[bandLayers.length - 1]!;
+  // with a cache, every layer but the last gets its steady instance: it writes only the rows after
+  // those the next layer's band keeps from the band before (rows advance by tileRows times the
+  // strides below); rows offset in band buffers stay 16-byte aligned
+  const cache = !!choice.cache && cacheable(bandLayers);
+  if (cache) {
+    for (let k = 0; k + 1 < bandLayers.length; k++) {
+      const next = bandLayers[k + 1]!;
+      const stepRows = bandLayers.slice(k + 1).reduce((n, b) => n * b.strideH, tileRows);
+      const keepRows = Math.max(0, next.inRows - stepRows);
+      if (keepRows === 0) continue;
+      const l = bandLayers[k]!;
+      const w = windowOf(l.original);
+      const outRows = next.inRows - keepRows;
+      const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
+      const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
+      const band = withVariant({ ...l.original, params, macs: (l.original.macs / w.outH) * outRows }, selectVariant(l.original.def, params, isa, prefer));
+      l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
+    }
+  }
   let add: FusedAdd | undefined;
   if (addAt !== undefined) {
     const original = layers[addAt]!;
@@ -223,18 +258,42 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   }
   // the last layer's rows go to a band buffer when a fused ADD reads them
   const writesInPlace = !add && lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
-  const regionBytes = [0, 1].map((parity) => {
-    const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
-    if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
-    return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
-  });
-  const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
-  const inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
-  // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
-  const outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
-  let at = regionBytes[0]! + regionBytes[1]!;
+  let inputBuffer: number[];
+  let outputBuffer: number | undefined;
+  let at: number;
+  if (!cache) {
+    // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
+    // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
+    const regionBytes = [0, 1].map((parity) => {
+      const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
+      if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
+      return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
+    });
+    const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
+    inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
+    // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
+    outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
+    at = regionBytes[0]! + regionBytes[1]!;
+  } else {
+    // cached rows outlive the band: each inner layer's input has its own buffer; the first layer's
+    // copied rows and the last layer's output rows share one (the first layer is done by then)
+    const shared = alignUp(
+      Math.max(bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes, writesInPlace ? 0 : lastBand.outRows * lastBand.outRowBytes),
+      ARENA_ALIGNMENT,
+    );
+    inputBuffer = [0];
+    at = shared;
+    for (const b of bandLayers.slice(1)) {
+      inputBuffer.push(at);
+      at += alignUp(b.inRows * b.inRowBytes, ARENA_ALIGNMENT);
+    }
+    outputBuffer = writesInPlace ? undefined : 0;
+  }
   const subScratch = at;
-  at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes), add?.band.scratchBytes ?? 0), ARENA_ALIGNMENT);
+  at += alignUp(
+    Math.max(0, ...bandLayers.map((b) => Math.max(b.band.scratchBytes, b.steady?.band.scratchBytes ?? 0)), add?.band.scratchBytes ?? 0),
+    ARENA_ALIGNMENT,
+  );
   const macs = chain.reduce((n, l) => n + l.macs, 0) + (add?.original.macs ?? 0);
   // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
   const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
@@ -247,9 +306,13 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     const stillRead = Math.min(Math.max(firstRead, 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
     overlapGap = Math.max(overlapGap, written - stillRead);
   }
-  const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0) + (add ? add.band.macs * bands : 0);
+  // with a cache, the first band and a last band the output height clamps run the full instances
+  const fullBands = cache ? Math.min(bands, 1 + (last.outH % tileRows !== 0 && bands > 1 ? 1 : 0)) : bands;
+  const executed =
+    bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
+    (add ? add.band.macs * bands : 0);
   const params: PatchStageParams = {
-    choice: { ...choice, tileRows },
+    choice: { ...choice, tileRows, ...(choice.cache ? { cache } : {}) },
     ...(add ? { add } : {}),
     layers: bandLayers,
     intermediates: (add ? chain : chain.slice(0, -1)).map((l) => graph.tensors[l.op.outputs[0]!]!),
@@ -309,7 +372,7 @@ export function describePatchStage(layer: PreparedLayer): string | undefined {
 function describeStage(p: PatchStageParams, position: number): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind}#${b.original.op.index}`).join(' -> ');
   const pct = p.macs > 0 ? ((100 * p.extraMacs) / p.macs).toFixed(1) : '0';
-  const add = p.add ? ` -> ADD#${p.add.original.op.index} (over its skip input)` : '';
+  const add = `${p.add ? ` -> ADD#${p.add.original.op.index} (over its skip input)` : ''}${p.layers.some((b) => b.steady) ? ', shared rows cached' : ''}`;
   return `patch stage (layer ${position}): ${kinds}${add} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
 }
 
@@ -396,7 +459,18 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       addConst: (suffix, ctype, values) => ctx.addConst(`band${k}_${suffix}`, ctype, values),
       render: (file, view) => renderOpTemplate(b.original.def.dir, file, view),
     };
-    return b.band.variant.emit(b.band.params, sub);
+    const full = b.band.variant.emit(b.band.params, sub);
+    const steady = b.steady;
+    if (!steady) return full;
+    const inAt = steady.inOffsetRows * b.inRowBytes;
+    const steadySub: LayerEmitContext = {
+      ...sub,
+      fnName: `${fn}_band${k}s`,
+      input: (i) => (i === 0 ? (k === 0 ? `((int8_t *)${fn}_source + ${inAt})` : buffer(p.inputBuffer[k]! + inAt)) : ctx.input(b.inputMap[i]!)),
+      output: () => buffer(p.inputBuffer[k + 1]! + steady.keepRows * b.outRowBytes),
+      addConst: (suffix, ctype, values) => ctx.addConst(`band${k}s_${suffix}`, ctype, values),
+    };
+    return `${full}\n${steady.band.variant.emit(steady.band.params, steadySub)}`;
   });
   const add = p.add;
   if (add) {
@@ -415,6 +489,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
   }
   const first = p.layers[0]!;
   const lastBand = p.layers[last]!;
+  const cached = p.layers.some((b) => b.steady);
   const outputTensor = ctx.output(0);
   // where each layer's input band starts in its input tensor, from the last layer's output row back
   const rowLines: string[] = [];
@@ -439,7 +514,18 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
   p.layers.forEach((b, k) => {
     if (k > 0) body.push(`    ${fillRows}(${buffer(p.inputBuffer[k]!)}, first${k}, ${b.inRows}, ${b.inH}, ${b.inRowBytes}, ${b.inputZeroPoint});`);
     if (k === last && p.outputBuffer === undefined) body.push(`    ${fn}_destination = ${outputTensor} + row * ${lastBand.outRowBytes};`);
-    body.push(`    ${fn}_band${k}();`);
+    const steady = b.steady;
+    if (steady) {
+      // keep the rows the next layer's band shares with the band before, compute the rest
+      const rowBytes = b.outRowBytes;
+      const next = buffer(p.inputBuffer[k + 1]!);
+      body.push(`    if (steady) {
+      memmove(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes}u);
+      ${fn}_band${k}s();
+    } else {
+      ${fn}_band${k}();
+    }`);
+    } else body.push(`    ${fn}_band${k}();`);
   });
   if (add) {
     // the sum's rows over the skip's: each element is read before it is written, and rows a later
@@ -460,7 +546,7 @@ static void ${fn}(void) {
   for (band = 0; band < ${p.bands}; band++) {
     /* the last band ends at the last row (it may overlap the one before) */
     const int row = band * ${p.choice.tileRows} < ${p.outH - p.choice.tileRows} ? band * ${p.choice.tileRows} : ${p.outH - p.choice.tileRows};
-${rowLines.join('\n')}
+${cached ? `    /* the band right after the one before: its cached rows are this band's first */\n    const int steady = band > 0 && row == band * ${p.choice.tileRows};\n` : ''}${rowLines.join('\n')}
 ${body.join('\n')}
   }
 }
@@ -471,6 +557,14 @@ function describeParams(p: PatchStageParams): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind} ${b.inRows}->${b.outRows} rows`).join(', ');
   const add = p.add ? `, then ADD with the input rows into the output (over the input)` : '';
   return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}${add}; ${p.extraMacs} MACs recomputed in the halos`;
+}
+
+/**
+ * Whether a stage's bands can cache rows: two layers or more, and every band row 16-byte aligned
+ * (the steady instances read and write from row offsets inside band buffers and the input tensor).
+ */
+function cacheable(layers: { inRowBytes: number; outRowBytes: number }[]): boolean {
+  return layers.length >= 2 && layers.every((b) => b.inRowBytes % ARENA_ALIGNMENT === 0 && b.outRowBytes % ARENA_ALIGNMENT === 0);
 }
 
 /** Output rows per band tried: small bands cost recompute, large ones band buffers. */
@@ -500,10 +594,18 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
     for (let length = 1; length <= most; length++) {
       const outH = windowOf(prepared.layers[start + length - 1]!).outH;
       const add = fusableAdd(prepared, start, length) !== undefined;
+      const rows = prepared.layers.slice(start, start + length).map((l) => {
+        const w = windowOf(l);
+        return { inRowBytes: w.inW * w.inC, outRowBytes: w.outW * w.outC };
+      });
+      const caches = cacheable(rows) ? [false, true] : [false];
       for (const tileRows of TILE_ROWS) {
         if (tileRows >= outH) continue;
-        if (length >= 2) out.push({ start, length, tileRows });
-        if (add) out.push({ start, length, tileRows, add: true });
+        for (const cache of caches) {
+          const extra = cache ? { cache } : {};
+          if (length >= 2) out.push({ start, length, tileRows, ...extra });
+          if (add) out.push({ start, length, tileRows, add: true, ...extra });
+        }
       }
     }
   });
