@@ -25,6 +25,7 @@ import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
 import { requireTools } from '../build/helpers.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import { patchOption } from '../../src/cli/device-options.ts';
 
 interface Block {
   graph: Graph;
@@ -183,6 +184,14 @@ describe('residual ADDs in row-band stages (plan/patch.ts fusableAdd)', function
       }
     });
   }
+
+  it('--patch START:LENGTH:ROWS takes :add and :cache, in that order', () => {
+    expect(patchOption('1:2:4')).to.deep.equal({ start: 1, length: 2, tileRows: 4 });
+    expect(patchOption('1:2:4:add')).to.deep.equal({ start: 1, length: 2, tileRows: 4, add: true });
+    expect(patchOption('1:2:4:add:cache')).to.deep.equal({ start: 1, length: 2, tileRows: 4, add: true, cache: true });
+    expect(patchOption('0:3:2:cache')).to.deep.equal({ start: 0, length: 3, tileRows: 2, cache: true });
+    expect(() => patchOption('1:2:4:cache:add')).to.throw(/START:LENGTH:ROWS\[:add\]\[:cache\]/);
+  });
 
   it('ResNet-8 on the M4: auto runs stack1 with its ADD in bands and plans under 0.6x the classic live-set floor', () => {
     const prepared = prepareGraph(resnet8(), 'resnet8', { dsp: true });
