@@ -12,13 +12,15 @@ export function linkOption(value: string): EmulatorLink {
   return value;
 }
 
-/** `--patch auto|off|START:LENGTH:ROWS` (plan/patch.ts). */
+/** `--patch auto|off|START:LENGTH:ROWS[:add][:cache]` (plan/patch.ts; `add`: the residual ADD after the chain runs in its bands; `cache`: rows shared by consecutive bands are kept, not computed again). */
 export function patchOption(value: string): PatchOption {
   if (value === 'auto' || value === 'off') return value;
-  const m = /^(\d+):(\d+):(\d+)$/.exec(value);
+  const m = /^(\d+):(\d+):(\d+)(:add)?(:cache)?$/.exec(value);
   if (!m)
-    throw new TinyforgeError(`--patch must be auto, off, or START:LENGTH:ROWS (first layer position, number of layers, output rows per band), got '${value}'`);
-  return { start: Number(m[1]), length: Number(m[2]), tileRows: Number(m[3]) };
+    throw new TinyforgeError(
+      `--patch must be auto, off, or START:LENGTH:ROWS[:add][:cache] (first layer position, number of layers, output rows per band; add: with the residual ADD after them; cache: keep the rows bands share), got '${value}'`,
+    );
+  return { start: Number(m[1]), length: Number(m[2]), tileRows: Number(m[3]), ...(m[4] ? { add: true } : {}), ...(m[5] ? { cache: true } : {}) };
 }
 
 /**

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
-import type { PreparedGraph } from '../ops/prepare.ts';
+import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 
 /**
  * One buffer the arena must hold: a tensor (or a set of aliased tensors sharing bytes) or a layer's
@@ -168,9 +168,18 @@ export function overlapSaving(pair: OverlapPair, alignment: number): number {
  * (TFLite Micro's) can reach on this graph; its kernels' scratch comes on top.
  */
 export function classicLiveSetFloor(prepared: PreparedGraph, alignment: number): number {
-  const layers = [...prepared.layers].sort((a, b) => a.op.index - b.op.index);
+  // a row-band stage (plan/patch.ts) counts as the model's layers it replaces: the floor is the
+  // model's, whatever this plan does
+  const layers = prepared.layers.flatMap((l) => stageOriginals(l) ?? [l]).sort((a, b) => a.op.index - b.op.index);
   const tensors = bufferRequests({ ...prepared, layers }).filter((r) => r.scratchOf === undefined);
   return liveBytesLowerBound(tensors, alignment);
+}
+
+/** The model's layers a row-band stage runs (its band layers' and fused ADD's originals); undefined for other layers. */
+function stageOriginals(layer: PreparedLayer): PreparedLayer[] | undefined {
+  if (layer.op.kind !== 'PATCH_STAGE') return undefined;
+  const p = layer.params as { layers: { original: PreparedLayer }[]; add?: { original: PreparedLayer } };
+  return [...p.layers.map((b) => b.original), ...(p.add ? [p.add.original] : [])];
 }
 
 export function alignUp(n: number, alignment: number): number {

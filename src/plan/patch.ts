@@ -21,15 +21,23 @@ import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prep
 import { selectVariant } from '../ops/variant.ts';
 import { renderOpTemplate } from '../ops/common/render.ts';
 import type { ConvWindowParams } from '../ops/common/conv_geometry.ts';
+import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
 
-/** A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows. */
+/**
+ * A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows;
+ * with `add`, the residual ADD that sums the chain's output with the chain's input is run in the
+ * same bands (see fusableAdd).
+ */
 export interface PatchChoice {
   start: number;
   length: number;
   tileRows: number;
+  add?: boolean;
+  /** keep the rows consecutive bands share in each inner band buffer instead of computing them again (see SteadyLayer) */
+  cache?: boolean;
 }
 
 /** `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; or one stage. */
@@ -37,9 +45,25 @@ export type PatchOption = 'off' | 'auto' | PatchChoice;
 
 const PATCHABLE = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);
 
+/**
+ * A layer's instance for the bands after the first when the stage caches rows (PatchChoice.cache):
+ * the next layer's band buffer keeps its last `keepRows` rows (moved to its top: the rows the next
+ * band shares), so this layer computes only the `band.outH` rows after them, from the last rows of
+ * its own band input (from `inOffsetRows` on). No halo row is computed twice, except in a last band
+ * that the output height clamps (it runs the full instances).
+ */
+interface SteadyLayer {
+  band: PreparedLayer;
+  inOffsetRows: number;
+  keepRows: number;
+  /** rows the next layer's input advances per band */
+  stepRows: number;
+}
+
 interface BandLayer {
   original: PreparedLayer;
   band: PreparedLayer;
+  steady?: SteadyLayer;
   /** rows of its input (and output) per band */
   inRows: number;
   outRows: number;
@@ -54,8 +78,25 @@ interface BandLayer {
   inputMap: number[];
 }
 
+/**
+ * A residual ADD run inside the stage: each band's ADD sums the last layer's output rows (a band
+ * buffer) with the same rows of the skip tensor, which is the chain's input, and writes the sum's
+ * rows into the stage output. The chain's own output never exists whole, and since the skip dies at
+ * the stage the output may lie over it (a few rows behind: the overlap gap), so a residual block
+ * needs one block-sized tensor instead of three. The ADD is its own kernel, unchanged, on the band's
+ * elements: bit-exact with TFLite Micro's conv -> int8 -> ADD.
+ */
+export interface FusedAdd {
+  original: PreparedLayer;
+  band: PreparedLayer;
+  /** which of the ADD's inputs is the chain's output (the other is the skip: the chain's input) */
+  chainInput: 0 | 1;
+  rowBytes: number;
+}
+
 export interface PatchStageParams {
   choice: PatchChoice;
+  add?: FusedAdd;
   layers: BandLayer[];
   /** intermediate tensors (the reference interpreter's buffers for them) */
   intermediates: Tensor[];
@@ -104,11 +145,45 @@ export function patchableChain(prepared: PreparedGraph, start: number, max = 8):
   return n;
 }
 
+/**
+ * The position of the int8 ADD a band stage over `start..start+length-1` can run in its bands: it
+ * sums the chain's output (read by nothing else, not a model output) and the chain's input, element
+ * by element (same shapes, no broadcast), and comes after the chain. Undefined when there is none.
+ */
+export function fusableAdd(prepared: PreparedGraph, start: number, length: number): number | undefined {
+  const { graph, layers } = prepared;
+  const chain = layers.slice(start, start + length);
+  if (chain.length !== length || length < 1) return undefined;
+  const x = chain[0]!.op.inputs[0]!;
+  const y = chain[length - 1]!.op.outputs[0]!;
+  if (graph.outputs.includes(y) || graph.tensors[y]!.isVariable) return undefined;
+  const readers = layers.filter((l) => l.op.inputs.includes(y));
+  if (readers.length !== 1) return undefined;
+  const add = readers[0]!;
+  if (add.op.kind !== 'ADD' || add.position < start + length || add.isAlias || add.op.outputs.length !== 1) return undefined;
+  const [a, b] = add.op.inputs;
+  if (!((a === y && b === x) || (a === x && b === y))) return undefined;
+  const p = add.params as Partial<AddParams> & { activationBits?: number };
+  const loops = p.loops;
+  if (p.activationBits === 16 || !loops || loops.length !== 1 || loops[0]!.strideA !== 1 || loops[0]!.strideB !== 1) return undefined;
+  const out = graph.tensors[add.op.outputs[0]!]!;
+  const yT = graph.tensors[y]!;
+  if (out.dtype !== 'int8' || yT.dtype !== 'int8' || out.shape.join() !== yT.shape.join()) return undefined;
+  if (graph.outputs.includes(x) || graph.tensors[x]!.isVariable) return undefined;
+  return add.position;
+}
+
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
   const { graph, layers, isa, prefer } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
-  if (chain.length !== choice.length || choice.length < 2 || patchableChain(prepared, choice.start, choice.length) < choice.length) {
+  const addAt = choice.add ? fusableAdd(prepared, choice.start, choice.length) : undefined;
+  if (
+    chain.length !== choice.length ||
+    choice.length < (choice.add ? 1 : 2) ||
+    patchableChain(prepared, choice.start, choice.length) < choice.length ||
+    (choice.add && addAt === undefined)
+  ) {
     throw new Error(`internal: layers ${choice.start}..${choice.start + choice.length - 1} are not a chain a band stage can run`);
   }
   const last = windowOf(chain[chain.length - 1]!);
@@ -152,37 +227,95 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     };
   });
   const bands = Math.ceil(last.outH / tileRows);
-  // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
-  // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
   const lastBand = bandLayers[bandLayers.length - 1]!;
-  const writesInPlace = lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
-  const regionBytes = [0, 1].map((parity) => {
-    const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
-    if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
-    return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
-  });
-  const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
-  const inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
-  // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
-  const outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
-  let at = regionBytes[0]! + regionBytes[1]!;
+  // with a cache, every layer but the last gets its steady instance: it writes only the rows after
+  // those the next layer's band keeps from the band before (rows advance by tileRows times the
+  // strides below); rows offset in band buffers stay 16-byte aligned
+  const cache = !!choice.cache && cacheable(bandLayers);
+  if (cache) {
+    for (let k = 0; k + 1 < bandLayers.length; k++) {
+      const next = bandLayers[k + 1]!;
+      const stepRows = bandLayers.slice(k + 1).reduce((n, b) => n * b.strideH, tileRows);
+      const keepRows = Math.max(0, next.inRows - stepRows);
+      if (keepRows === 0) continue;
+      const l = bandLayers[k]!;
+      const w = windowOf(l.original);
+      const outRows = next.inRows - keepRows;
+      const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
+      const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
+      const band = withVariant({ ...l.original, params, macs: (l.original.macs / w.outH) * outRows }, selectVariant(l.original.def, params, isa, prefer));
+      l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
+    }
+  }
+  let add: FusedAdd | undefined;
+  if (addAt !== undefined) {
+    const original = layers[addAt]!;
+    const y = chain[chain.length - 1]!.op.outputs[0]!;
+    const bandSize = tileRows * lastBand.outRowBytes;
+    const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
+    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer));
+    add = { original, band, chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: lastBand.outRowBytes };
+  }
+  // the last layer's rows go to a band buffer when a fused ADD reads them
+  const writesInPlace = !add && lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
+  let inputBuffer: number[];
+  let outputBuffer: number | undefined;
+  let at: number;
+  if (!cache) {
+    // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
+    // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
+    const regionBytes = [0, 1].map((parity) => {
+      const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
+      if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
+      return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
+    });
+    const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
+    inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
+    // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
+    outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
+    at = regionBytes[0]! + regionBytes[1]!;
+  } else {
+    // cached rows outlive the band: each inner layer's input has its own buffer; the first layer's
+    // copied rows and the last layer's output rows share one (the first layer is done by then)
+    const shared = alignUp(
+      Math.max(bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes, writesInPlace ? 0 : lastBand.outRows * lastBand.outRowBytes),
+      ARENA_ALIGNMENT,
+    );
+    inputBuffer = [0];
+    at = shared;
+    for (const b of bandLayers.slice(1)) {
+      inputBuffer.push(at);
+      at += alignUp(b.inRows * b.inRowBytes, ARENA_ALIGNMENT);
+    }
+    outputBuffer = writesInPlace ? undefined : 0;
+  }
   const subScratch = at;
-  at += alignUp(Math.max(0, ...bandLayers.map((b) => b.band.scratchBytes)), ARENA_ALIGNMENT);
-  const macs = chain.reduce((n, l) => n + l.macs, 0);
+  at += alignUp(
+    Math.max(0, ...bandLayers.map((b) => Math.max(b.band.scratchBytes, b.steady?.band.scratchBytes ?? 0)), add?.band.scratchBytes ?? 0),
+    ARENA_ALIGNMENT,
+  );
+  const macs = chain.reduce((n, l) => n + l.macs, 0) + (add?.original.macs ?? 0);
   // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
   const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
   const bandRow = (band: number) => Math.min(band * tileRows, last.outH - tileRows);
   let overlapGap = 0;
   for (let band = 0; band + 1 < bands; band++) {
     const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
-    const stillRead = Math.min(Math.max(firstInputRow(bandRow(band + 1)), 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
+    // a fused ADD also reads the next band's own rows of the input (its skip)
+    const firstRead = add ? Math.min(firstInputRow(bandRow(band + 1)), bandRow(band + 1)) : firstInputRow(bandRow(band + 1));
+    const stillRead = Math.min(Math.max(firstRead, 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
     overlapGap = Math.max(overlapGap, written - stillRead);
   }
-  const executed = bandLayers.reduce((n, b) => n + b.band.macs * bands, 0);
+  // with a cache, the first band and a last band the output height clamps run the full instances
+  const fullBands = cache ? Math.min(bands, 1 + (last.outH % tileRows !== 0 && bands > 1 ? 1 : 0)) : bands;
+  const executed =
+    bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
+    (add ? add.band.macs * bands : 0);
   const params: PatchStageParams = {
-    choice: { ...choice, tileRows },
+    choice: { ...choice, tileRows, ...(choice.cache ? { cache } : {}) },
+    ...(add ? { add } : {}),
     layers: bandLayers,
-    intermediates: chain.slice(0, -1).map((l) => graph.tensors[l.op.outputs[0]!]!),
+    intermediates: (add ? chain : chain.slice(0, -1)).map((l) => graph.tensors[l.op.outputs[0]!]!),
     bands,
     outH: last.outH,
     inputBuffer,
@@ -193,7 +326,8 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     macs,
     extraMacs: Math.round(executed - macs),
   };
-  const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [chain[chain.length - 1]!.op.outputs[0]!], attrs: {} };
+  const stageOutput = add ? add.original.op.outputs[0]! : chain[chain.length - 1]!.op.outputs[0]!;
+  const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [stageOutput], attrs: {} };
   const variant = stageVariant(params);
   const stage: PreparedLayer = {
     position: choice.start,
@@ -206,7 +340,9 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     isAlias: false,
     overlap: variant.overlap?.(params),
   };
-  const next = [...layers.slice(0, choice.start), stage, ...layers.slice(choice.start + choice.length)].map((l, position) => ({ ...l, position }));
+  // the fused ADD runs in the stage: its inputs (the chain's input and output) are ready there
+  const rest = layers.slice(choice.start + choice.length).filter((l) => l.position !== addAt);
+  const next = [...layers.slice(0, choice.start), stage, ...rest].map((l, position) => ({ ...l, position }));
   return { ...prepared, graph: { ...graph, ops: next.map((l) => l.op) }, layers: next };
 }
 
@@ -236,7 +372,8 @@ export function describePatchStage(layer: PreparedLayer): string | undefined {
 function describeStage(p: PatchStageParams, position: number): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind}#${b.original.op.index}`).join(' -> ');
   const pct = p.macs > 0 ? ((100 * p.extraMacs) / p.macs).toFixed(1) : '0';
-  return `patch stage (layer ${position}): ${kinds} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
+  const add = `${p.add ? ` -> ADD#${p.add.original.op.index} (over its skip input)` : ''}${p.layers.some((b) => b.steady) ? ', shared rows cached' : ''}`;
+  return `patch stage (layer ${position}): ${kinds}${add} in ${p.bands} bands of ${p.choice.tileRows} output row${p.choice.tileRows === 1 ? '' : 's'}, band buffers ${p.scratchBytes.toLocaleString('en-US')} B, +${p.extraMacs.toLocaleString('en-US')} MACs recomputed (${pct}% of the chain's)`;
 }
 
 const stageDef: OpDef<PatchStageParams> = {
@@ -252,18 +389,23 @@ const stageDef: OpDef<PatchStageParams> = {
     let current = inputs[0]!;
     p.layers.forEach((b, k) => {
       const ins = b.original.op.inputs.map((_, i) => (i === 0 ? current : b.inputMap[i]! < 0 ? undefined : inputs[b.inputMap[i]!]));
-      const out: TensorBuffer = k === p.layers.length - 1 ? outputs[0]! : tensorBuffer(p.intermediates[k]!);
+      const out: TensorBuffer = k === p.layers.length - 1 && !p.add ? outputs[0]! : tensorBuffer(p.intermediates[k]!);
       b.original.def.evaluate(b.original.params, ins, [out]);
       current = out;
     });
+    if (p.add) {
+      const ins = p.add.chainInput === 0 ? [current, inputs[0]] : [inputs[0], current];
+      p.add.original.def.evaluate(p.add.original.params, ins, outputs);
+    }
   },
   emitC: (p, ctx) => emitStage(p, ctx),
 };
 
 function stageVariant(p: PatchStageParams): KernelVariant<PatchStageParams> {
-  const cFiles = [...new Set(p.layers.flatMap((b) => b.band.variant.cFiles ?? []))];
+  const cFiles = [...new Set([...p.layers.flatMap((b) => b.band.variant.cFiles ?? []), ...(p.add?.band.variant.cFiles ?? [])])];
+  const names = [...p.layers.map((b) => b.band.variant.name), ...(p.add ? [`ADD ${p.add.band.variant.name}`] : [])];
   return {
-    name: `row bands (${p.layers.map((b) => b.band.variant.name).join(', ')})`,
+    name: `row bands (${names.join(', ')})`,
     family: 'portable',
     applies: () => true,
     scratchBytes: (q) => q.scratchBytes,
@@ -291,8 +433,13 @@ static void ${copyRows}(int8_t *band, const int8_t *tensor, int first, int count
     if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
     else memcpy(band + r * row_bytes, tensor + y * row_bytes, (size_t)row_bytes);
   }
-}
-
+}`,
+  );
+  // a one-layer stage (a convolution and its residual ADD) fills no band of its own
+  if (p.layers.length > 1)
+    ctx.defineOnce(
+      'patch band fill rows',
+      `/* Row bands (plan/patch.ts): the rows of a band outside its tensor of height rows are padding. */
 static void ${fillRows}(int8_t *band, int first, int count, int height, int row_bytes, int8_t zero_point) {
   int r;
   for (r = 0; r < count; r++) {
@@ -300,7 +447,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
   }
 }`,
-  );
+    );
   const subs = p.layers.map((b, k) => {
     const sub: LayerEmitContext = {
       ...ctx,
@@ -312,10 +459,37 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       addConst: (suffix, ctype, values) => ctx.addConst(`band${k}_${suffix}`, ctype, values),
       render: (file, view) => renderOpTemplate(b.original.def.dir, file, view),
     };
-    return b.band.variant.emit(b.band.params, sub);
+    const full = b.band.variant.emit(b.band.params, sub);
+    const steady = b.steady;
+    if (!steady) return full;
+    const inAt = steady.inOffsetRows * b.inRowBytes;
+    const steadySub: LayerEmitContext = {
+      ...sub,
+      fnName: `${fn}_band${k}s`,
+      input: (i) => (i === 0 ? (k === 0 ? `((int8_t *)${fn}_source + ${inAt})` : buffer(p.inputBuffer[k]! + inAt)) : ctx.input(b.inputMap[i]!)),
+      output: () => buffer(p.inputBuffer[k + 1]! + steady.keepRows * b.outRowBytes),
+      addConst: (suffix, ctype, values) => ctx.addConst(`band${k}s_${suffix}`, ctype, values),
+    };
+    return `${full}\n${steady.band.variant.emit(steady.band.params, steadySub)}`;
   });
+  const add = p.add;
+  if (add) {
+    // the ADD's own kernel on one band's elements: the last layer's rows and the skip's same rows
+    const sub: LayerEmitContext = {
+      ...ctx,
+      op: add.original.op,
+      fnName: `${fn}_add`,
+      input: (i) => (i === add.chainInput ? buffer(p.outputBuffer!) : `${fn}_skip`),
+      output: () => `${fn}_destination`,
+      scratch: () => `(${scratch} + ${p.subScratch}u)`,
+      addConst: (suffix, ctype, values) => ctx.addConst(`add_${suffix}`, ctype, values),
+      render: (file, view) => renderOpTemplate(add.original.def.dir, file, view),
+    };
+    subs.push(add.band.variant.emit(add.band.params, sub));
+  }
   const first = p.layers[0]!;
   const lastBand = p.layers[last]!;
+  const cached = p.layers.some((b) => b.steady);
   const outputTensor = ctx.output(0);
   // where each layer's input band starts in its input tensor, from the last layer's output row back
   const rowLines: string[] = [];
@@ -340,12 +514,30 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
   p.layers.forEach((b, k) => {
     if (k > 0) body.push(`    ${fillRows}(${buffer(p.inputBuffer[k]!)}, first${k}, ${b.inRows}, ${b.inH}, ${b.inRowBytes}, ${b.inputZeroPoint});`);
     if (k === last && p.outputBuffer === undefined) body.push(`    ${fn}_destination = ${outputTensor} + row * ${lastBand.outRowBytes};`);
-    body.push(`    ${fn}_band${k}();`);
+    const steady = b.steady;
+    if (steady) {
+      // keep the rows the next layer's band shares with the band before, compute the rest
+      const rowBytes = b.outRowBytes;
+      const next = buffer(p.inputBuffer[k + 1]!);
+      body.push(`    if (steady) {
+      memmove(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes}u);
+      ${fn}_band${k}s();
+    } else {
+      ${fn}_band${k}();
+    }`);
+    } else body.push(`    ${fn}_band${k}();`);
   });
-  if (p.outputBuffer !== undefined)
+  if (add) {
+    // the sum's rows over the skip's: each element is read before it is written, and rows a later
+    // band still reads lie at least the overlap gap above
+    body.push(`    ${fn}_skip = ${ctx.input(0)} + row * ${add.rowBytes};`);
+    body.push(`    ${fn}_destination = ${outputTensor} + row * ${add.rowBytes};`);
+    body.push(`    ${fn}_add();`);
+  } else if (p.outputBuffer !== undefined)
     body.push(`    memcpy(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes}u);`);
   const pointers = [`static int8_t *${fn}_source;`];
-  if (p.outputBuffer === undefined) pointers.push(`static int8_t *${fn}_destination;`);
+  if (p.outputBuffer === undefined || add) pointers.push(`static int8_t *${fn}_destination;`);
+  if (add) pointers.push(`static int8_t *${fn}_skip;`);
   return `/* ${describeParams(p)} */
 ${pointers.join('\n')}
 ${subs.join('\n')}
@@ -354,7 +546,7 @@ static void ${fn}(void) {
   for (band = 0; band < ${p.bands}; band++) {
     /* the last band ends at the last row (it may overlap the one before) */
     const int row = band * ${p.choice.tileRows} < ${p.outH - p.choice.tileRows} ? band * ${p.choice.tileRows} : ${p.outH - p.choice.tileRows};
-${rowLines.join('\n')}
+${cached ? `    /* the band right after the one before: its cached rows are this band's first */\n    const int steady = band > 0 && row == band * ${p.choice.tileRows};\n` : ''}${rowLines.join('\n')}
 ${body.join('\n')}
   }
 }
@@ -363,7 +555,16 @@ ${body.join('\n')}
 
 function describeParams(p: PatchStageParams): string {
   const kinds = p.layers.map((b) => `${b.original.op.kind} ${b.inRows}->${b.outRows} rows`).join(', ');
-  return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}; ${p.extraMacs} MACs recomputed in the halos`;
+  const add = p.add ? `, then ADD with the input rows into the output (over the input)` : '';
+  return `row bands: ${p.bands} bands of ${p.choice.tileRows} rows through ${kinds}${add}; ${p.extraMacs} MACs recomputed in the halos`;
+}
+
+/**
+ * Whether a stage's bands can cache rows: two layers or more, and every band row 16-byte aligned
+ * (the steady instances read and write from row offsets inside band buffers and the input tensor).
+ */
+function cacheable(layers: { inRowBytes: number; outRowBytes: number }[]): boolean {
+  return layers.length >= 2 && layers.every((b) => b.inRowBytes % ARENA_ALIGNMENT === 0 && b.outRowBytes % ARENA_ALIGNMENT === 0);
 }
 
 /** Output rows per band tried: small bands cost recompute, large ones band buffers. */
@@ -390,9 +591,22 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
   const out: PatchChoice[] = [];
   prepared.layers.forEach((_, start) => {
     const most = patchableChain(prepared, start);
-    for (let length = 2; length <= most; length++) {
+    for (let length = 1; length <= most; length++) {
       const outH = windowOf(prepared.layers[start + length - 1]!).outH;
-      for (const tileRows of TILE_ROWS) if (tileRows < outH) out.push({ start, length, tileRows });
+      const add = fusableAdd(prepared, start, length) !== undefined;
+      const rows = prepared.layers.slice(start, start + length).map((l) => {
+        const w = windowOf(l);
+        return { inRowBytes: w.inW * w.inC, outRowBytes: w.outW * w.outC };
+      });
+      const caches = cacheable(rows) ? [false, true] : [false];
+      for (const tileRows of TILE_ROWS) {
+        if (tileRows >= outH) continue;
+        for (const cache of caches) {
+          const extra = cache ? { cache } : {};
+          if (length >= 2) out.push({ start, length, tileRows, ...extra });
+          if (add) out.push({ start, length, tileRows, add: true, ...extra });
+        }
+      }
     }
   });
   return out;

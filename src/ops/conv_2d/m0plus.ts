@@ -18,7 +18,7 @@
  * values at compile time; the same integer sums as the portable kernel, so bit-exact with it.
  */
 import type { LayerEmitContext } from '../op.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
+import { accumulatorBounds, rowWindowGap } from '../common/dsp.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { Conv2DParams } from './index.ts';
 import type { KernelVariant } from '../op.ts';
@@ -266,9 +266,17 @@ function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string,
  * `gap` bytes after the output, (p + 1) out_c <= gap + p in_c for every p.
  */
 export function m0plusOverlap(p: Conv2DParams): { input: number; gap: number } | undefined {
-  if (!isPointwise(p) || p.outC % 2 !== 0) return undefined;
-  const pixels = p.batches * p.outH * p.outW;
-  return { input: 0, gap: Math.max(p.outC, pixels * (p.outC - p.inC) + p.inC) };
+  if (isPointwise(p) && p.outC % 2 === 0) {
+    const pixels = p.batches * p.outH * p.outW;
+    return { input: 0, gap: Math.max(p.outC, pixels * (p.outC - p.inC) + p.inC) };
+  }
+  // Every other layer (one image) runs the im2col loop or, when packing is refused, the portable C:
+  // both walk output pixels in raster order, and the im2col loop gathers a pixel pair's whole
+  // windows before writing the pair (a pair may span two rows). So every byte of output rows 0..oy
+  // is written while row oy or an earlier one runs, and lies below the first input row row oy reads
+  // when the input starts rowWindowGap bytes after the output.
+  if (p.batches !== 1) return undefined;
+  return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
 export const convM0plusVariant: KernelVariant<Conv2DParams> = {

@@ -21,6 +21,7 @@ import { constInt32, constInt8, foldedAccumulatorInit, isUniform } from '../comm
 import { emitRv32Matmul, rv32Block, rv32MatmulRecords, rv32MatmulWeights, rv32PassFunction, rv32RightOnly, rv32RqFunction } from '../common/rv32_matmul.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
+import { rowWindowGap } from '../common/dsp.ts';
 
 /** Every int8 CONV_2D: pointwise layers directly, the rest through im2col. */
 export function convRv32Applies(_p: Conv2DParams): boolean {
@@ -197,6 +198,10 @@ export const convRv32Variant: KernelVariant<Conv2DParams> = {
   family: 'rv32',
   applies: convRv32Applies,
   scratchBytes: convRv32ScratchBytes,
+  // the im2col loop (every layer but 1x1) gathers a block of pixels, in raster order, before it
+  // writes the block's outputs: output rows may overwrite input rows no later window reads
+  overlap: (p) =>
+    isPointwise(p) || p.batches !== 1 ? undefined : { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) },
   emit(p, ctx) {
     if (!isPointwise(p)) return emitIm2col(p, ctx);
     const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
