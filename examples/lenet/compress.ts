@@ -54,8 +54,8 @@ const TARGET = 'cortex-m4';
  * train about ten times slower than LeNet-300-100 on tfjs wasm, so it fine-tunes for fewer epochs.
  */
 const FINE_TUNE: Record<LenetName, { epochs: number; learningRate: number; batchSize: number; seed: number }> = {
-  lenet300: { epochs: 4, learningRate: 0.001, batchSize: 32, seed: SEED },
-  lenet5: { epochs: 2, learningRate: 0.001, batchSize: 32, seed: SEED },
+  lenet300: { epochs: 8, learningRate: 0.001, batchSize: 32, seed: SEED },
+  lenet5: { epochs: 2, learningRate: 0.0005, batchSize: 32, seed: SEED },
 };
 const CALIBRATION_SAMPLES = 500;
 
@@ -80,20 +80,35 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
   lenet300: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
     { name: 'pruned 95%', make: async (s) => s.ptq(await s.prune(s.float, 0.95)) },
-    { name: 'pruned 97%', make: async (s) => s.ptq(await s.prune(s.float, 0.97)) },
-    { name: 'neurons -50%, pruned 92%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.92)) },
-    { name: 'pruned 95%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.95), 4), prefer: 'size' },
-    { name: 'pruned 97%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.97), 4), prefer: 'size' },
-    { name: 'pruned 97%, 3-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.97), 3), prefer: 'size' },
-    { name: 'pruned 98%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.98), 4), prefer: 'size' },
+    { name: 'layers 98/95/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(2), 4), prefer: 'size' },
+    { name: 'layers 99/96/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(3), 4), prefer: 'size' },
+    { name: 'layers 99/96/80%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(3), 3), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
-    { name: 'pruned 92%', make: async (s) => s.ptq(await s.prune(s.float, 0.92)) },
-    { name: 'channels -50%, pruned 88%', make: async (s) => s.ptq(await s.prune(await s.structured(s.float, 0.5), 0.88)) },
-    { name: 'pruned 92%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.92), 4), prefer: 'size' },
-    { name: 'pruned 95%, 4-bit, size', make: async (s) => s.bits(await s.prune(s.float, 0.95), 4), prefer: 'size' },
+    { name: 'layers 50/90/99/85%, size', make: async (s) => s.ptq(await s.scheduled(1)), prefer: 'size' },
+    { name: 'layers 50/90/99/85%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(1), 4), prefer: 'size' },
+    { name: 'layers 50/90/99/85%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(1), 3), prefer: 'size' },
   ],
+};
+
+/**
+ * Per-layer pruning rates (weighted layers in order), reached gradually: each schedule's stages run
+ * one after the other, each fine-tuning from the previous one's model with its cubic ramp
+ * (prune.ts). The rates follow the sensitivity of each layer (the README's table): the first dense
+ * layers (784 or 800 inputs, many of them always-zero border pixels) lose nothing at 95% and little
+ * at 99%; the small output layers and LeNet-5's convolutions are pruned least.
+ */
+const SCHEDULES: Record<LenetName, number[][]> = {
+  // fc1 784x300, fc2 300x100, fc3 100x10
+  lenet300: [
+    [0.95, 0.9, 0.7],
+    [0.98, 0.95, 0.8],
+    [0.99, 0.96, 0.8],
+  ],
+  // conv1 5x5x1x20, conv2 5x5x20x50, fc1 800x500, fc2 500x10
+  // (one stage: an epoch of this model takes 2-6 minutes on the shared cores here)
+  lenet5: [[0.5, 0.9, 0.99, 0.85]],
 };
 
 const args = process.argv.slice(2);
@@ -159,6 +174,34 @@ class Stages {
       model.dispose();
       return [pruneOneShot(graph, sparsity, 256), tuned];
     });
+  }
+
+  /**
+   * magnitude pruning of each weighted layer to its own rate (`rates`, layers in order), with
+   * fine-tuning (prune.ts), kept only if it beats one-shot pruning to the same rates
+   */
+  pruneLayers(graph: Graph, rates: number[]): Promise<Graph> {
+    const layers = weightedLayers(graph);
+    if (layers.length !== rates.length) throw new Error(`${this.model}: ${rates.length} rates for ${layers.length} weighted layers`);
+    const layerSparsity = new Map(layers.map((l, i) => [l.op.index, rates[i]!]));
+    return this.stage(graph, `prune([${rates.join(', ')}])`, async () => {
+      const model = new TrainableGraph(graph);
+      const tuned = await pruneUnstructured(model, this.train, this.task, {
+        ...FINE_TUNE[this.model],
+        sparsity: 0,
+        layerSparsity,
+        label: `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}`,
+      });
+      model.dispose();
+      return [pruneOneShot(graph, 0, 256, layerSparsity), tuned];
+    });
+  }
+
+  /** the first `count` stages of the model's gradual per-layer schedule (SCHEDULES) */
+  async scheduled(count: number): Promise<Graph> {
+    let graph = this.float;
+    for (const rates of SCHEDULES[this.model].slice(0, count)) graph = await this.pruneLayers(graph, rates);
+    return graph;
   }
 
   /** removes `ratio` of the channels / hidden neurons (structured.ts), then fine-tunes */
