@@ -73,8 +73,8 @@ interface StepRecipe {
 
 /**
  * The steps of each model, in order. The bars: ≥ 80x at ≤ 0.5 points below float, ≥ 120x at ≤ 1.5.
- * Sparsities follow Deep Compression's LeNet results (92% of LeNet-300-100's weights, 92% of
- * LeNet-5's) pushed to where the held-out accuracy starts to give.
+ * A uniform rate for reference, then the per-layer schedules below, then 4 and 3 bits, all under
+ * --prefer size (Huffman-coded values and gaps where they are the smallest); README.md has the figures.
  */
 const STEPS: Record<LenetName, StepRecipe[]> = {
   lenet300: [
