@@ -52,18 +52,21 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 /**
  * `trainPerDigit` training and `testPerDigit` test samples of each digit (disjoint: the first
- * samples of each class train, the next ones test), each set shuffled with `seed`.
+ * samples of each class train, the next ones test), each set shuffled with `seed`. With
+ * `trainPerDigit` = 'rest', the last `testPerDigit` samples of each digit test and all the others
+ * train (the package's classes are uneven: 863 to 1,127 samples).
  */
-export function loadDigits(trainPerDigit: number, testPerDigit: number, seed = 1): DigitSplit {
+export function loadDigits(trainPerDigit: number | 'rest', testPerDigit: number, seed = 1): DigitSplit {
   const smallest = Math.min(...mnist.map((d) => d.length));
-  if (trainPerDigit + testPerDigit > smallest) {
+  if ((trainPerDigit === 'rest' ? 1 : trainPerDigit) + testPerDigit > smallest) {
     throw new Error(`the mnist package has only ${smallest} samples of its rarest digit; asked for ${trainPerDigit} + ${testPerDigit}`);
   }
   const train: Digit[] = [];
   const test: Digit[] = [];
   mnist.forEach((digit, label) => {
-    for (let i = 0; i < trainPerDigit; i++) train.push({ pixels: digit.get(i), label });
-    for (let i = trainPerDigit; i < trainPerDigit + testPerDigit; i++) test.push({ pixels: digit.get(i), label });
+    const trainCount = trainPerDigit === 'rest' ? digit.length - testPerDigit : trainPerDigit;
+    for (let i = 0; i < trainCount; i++) train.push({ pixels: digit.get(i), label });
+    for (let i = trainCount; i < trainCount + testPerDigit; i++) test.push({ pixels: digit.get(i), label });
   });
   const random = seededRandom(seed);
   return { train: shuffle(train, random), test: shuffle(test, random) };
