@@ -77,7 +77,7 @@ function runModel(seed: number, layers: number): Graph {
   return b.build();
 }
 
-function modelText(graph: Graph, isa: Parameters<typeof compileGraph>[2]['isa']): string {
+function modelText(graph: Graph, isa: NonNullable<Parameters<typeof compileGraph>[2]>['isa']): string {
   return compileGraph(graph, `${graph.name}.tflite`, { isa }).generated.files.find((f) => f.name === 'model.c')!.text;
 }
 
