@@ -273,6 +273,24 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2p(const 
  * first turn runs (k4 / 4) mod TF_DSP_STEPS_PER_TURN of them (all of them at 0); unused on the host. */
 static inline int tf_dsp_entry(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X2_BYTES; }
 
+/* An odd last channel of a pixel pair: { start }, its k4 weights, { m, P }. */
+static inline __attribute__((always_inline)) void tf_dsp_odd_channel(const uint32_t *cols, int k4, const int8_t *w, const tf_rq_t *rq,
+                                                                     int8_t *out_a, int8_t *out_b, const int fast, const int full) {
+  int32_t aa = (int32_t)TF_LOAD32(w), ab = aa;
+  w += 4;
+  for (const uint32_t *x = cols; x < cols + k4; x += 4, w += 4) {
+    const uint32_t w1 = TF_LOAD32(w);
+    const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+    aa = tf_smlad(x[0], e, aa);
+    ab = tf_smlad(x[1], e, ab);
+    aa = tf_smlad(x[2], o, aa);
+    ab = tf_smlad(x[3], o, ab);
+  }
+  const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
+  *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
+  *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
+}
+
 /*
  * Every output channel of a pixel pair. `w`: per channel pair { start a, start b } (int32), the
  * pair's weights (2 k4 int8, interleaved), { m a, P a, m b, P b }; an odd last channel { start },
@@ -309,22 +327,7 @@ static inline __attribute__((always_inline)) void tf_dsp_pair_channels_in(const 
       tf_put2(out_a + gap, v >> 16);
     }
   }
-  out_b = out_a + gap;
-  if (out_c & 1) {
-    int32_t aa = (int32_t)TF_LOAD32(w), ab = aa;
-    w += 4;
-    for (const uint32_t *x = cols; x < cols + k4; x += 4, w += 4) {
-      const uint32_t w1 = TF_LOAD32(w);
-      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-      aa = tf_smlad(x[0], e, aa);
-      ab = tf_smlad(x[1], e, ab);
-      aa = tf_smlad(x[2], o, aa);
-      ab = tf_smlad(x[3], o, ab);
-    }
-    const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
-    *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
-    *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
-  }
+  if (out_c & 1) tf_dsp_odd_channel(cols, k4, w, rq, out_a, out_a + gap, fast, full);
 }
 
 /* The same in the plain layout (DEPTHWISE_CONV_2D's one-channel kernel). */
@@ -485,24 +488,6 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_run_twin(co
     tf_put2(out_b, v >> 16);
   }
   return w;
-}
-
-/* An odd last channel of a pixel pair: { start }, its k4 weights, { m, P }. */
-static inline __attribute__((always_inline)) void tf_dsp_odd_channel(const uint32_t *cols, int k4, const int8_t *w, const tf_rq_t *rq,
-                                                                     int8_t *out_a, int8_t *out_b, const int fast, const int full) {
-  int32_t aa = (int32_t)TF_LOAD32(w), ab = aa;
-  w += 4;
-  for (const uint32_t *x = cols; x < cols + k4; x += 4, w += 4) {
-    const uint32_t w1 = TF_LOAD32(w);
-    const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-    aa = tf_smlad(x[0], e, aa);
-    ab = tf_smlad(x[1], e, ab);
-    aa = tf_smlad(x[2], o, aa);
-    ab = tf_smlad(x[3], o, ab);
-  }
-  const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
-  *out_a = tf_dsp_rq(aa, m, p, rq, fast, full);
-  *out_b = tf_dsp_rq(ab, m, p, rq, fast, full);
 }
 
 /* tf_dsp_pointwise_body with the channel pairs in the assembly routine `run` (0 on the host: its
