@@ -302,32 +302,57 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
  * four int8 each (channels s + j's output m); records in groups of four lanes in the same order.
  * `scratch`: the extended weights, a pointer per tap, then the zero-point row (in_c rounded up to 4
  * bytes).
+ *
+ * `nc` (a constant of the instance): 0 as above; 3 runs the same loop over three input channels
+ * (RGB stems, 3x3 undilated) read in place: a pixel's word holds its 3 channels and the next
+ * pixel's channel 0, which lane 3 meets with weight 0 (one group, lane 3 computed and not stored:
+ * 3 MACs per tap's 4 against the row kernel's 9 of 36). The word of the image's last pixel would
+ * read a byte past the tensor, so the window that ends there goes through tap pointers, and a tap
+ * pointer at that pixel is moved to a copy of it in `scratch` (4 bytes past the zero-point row).
  */
 static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int mult,
                                                                     const int8_t *w, const uint8_t *lsh, const int32_t *q,
                                                                     const tf_rq_t *rq, int8_t *out, void *scratch, const int fast,
-                                                                    const int full) {
-  const int c = g->in_c;
+                                                                    const int full, const int nc) {
+  const int c = nc ? nc : g->in_c;
   const int out_c = c * mult;
   const int groups = (c + 3) / 4;
-  const int last = c - 4;
+  /* nc: the one group starts at channel 0 (lanes past c have weight 0) */
+  const int last = nc ? 0 : c - 4;
+  const int lanes = nc ? nc : 4;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = g->in_w * c;
   uint32_t *const wx = (uint32_t *)scratch;
   const int8_t **tp = (const int8_t **)(void *)(wx + 2 * taps * groups * mult);
   int8_t *zp_row = (int8_t *)(void *)(tp + taps);
+  /* nc: a copy of the image's last pixel, whose word is read from here */
+  int8_t *const tail = zp_row + 4 * groups;
   const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   memset(zp_row, g->input_zero_point, (size_t)(4 * groups));
   TF_DWK_WIDEN(wx, w, taps * groups * mult, taps, lsh);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * row_bytes;
+    const int8_t *const last_px = image + (g->in_h * g->in_w - 1) * c;
+    if (nc) {
+      /* its fourth byte meets weight 0; any value will do */
+      memset(tail, 0, 4);
+      memcpy(tail, last_px, (size_t)c);
+    }
     for (int oy = 0; oy < g->out_h; ++oy) {
       const int row_in = three && oy >= g->oy_lo && oy < g->oy_hi;
+      /* nc: windows of this row end on the image's last row (3x3 in place) */
+      const int last_row = nc && oy * g->stride_h - g->pad_top + 2 == g->in_h - 1;
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
-        const int in_place = row_in && ox >= g->ox_lo && ox < g->ox_hi;
-        const int8_t *const x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + ox * g->stride_w - g->pad_left) * c;
-        if (!in_place) tf_dwk_taps(g, image, oy, ox, zp_row, tp);
+        const int ix0 = ox * g->stride_w - g->pad_left;
+        const int in_place = row_in && ox >= g->ox_lo && ox < g->ox_hi && !(last_row && ix0 + 2 == g->in_w - 1);
+        const int8_t *const x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + ix0) * c;
+        if (!in_place) {
+          tf_dwk_taps(g, image, oy, ox, zp_row, tp);
+          if (nc)
+            for (int t = 0; t < taps; ++t)
+              if (tp[t] == last_px) tp[t] = tail;
+        }
         const uint32_t *wp = wx;
         const int32_t *qc = q;
         for (int gi = 0; gi < groups; ++gi) {
@@ -348,9 +373,9 @@ static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t
             const uint32_t v = tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full);
             int8_t *const o = out + s * mult + m;
             o[0] = (int8_t)v;
-            o[mult] = (int8_t)(v >> 8);
-            o[2 * mult] = (int8_t)(v >> 16);
-            o[3 * mult] = (int8_t)(v >> 24);
+            if (lanes > 1) o[mult] = (int8_t)(v >> 8);
+            if (lanes > 2) o[2 * mult] = (int8_t)(v >> 16);
+            if (lanes > 3) o[3 * mult] = (int8_t)(v >> 24);
           }
         }
       }
