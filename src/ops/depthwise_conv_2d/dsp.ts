@@ -74,10 +74,10 @@ function singleApplies(p: DepthwiseConv2DParams): boolean {
 }
 
 /**
- * Three input channels under an undilated 3x3 window, any multiplier and stride (RGB stems): the
- * any-multiplier loop reading each pixel's 3 bytes and the next pixel's first as one word, lane 3 at
- * weight 0 (tf_dwk_multm's `nc`). 3 MACs per 4 SMLAxy, against the row kernel's 9 in 36: M4 56x56x3
- * multiplier 1 11.74 -> 4.2 instructions/MAC.
+ * Three input channels under an undilated 3x3 window, any multiplier and stride (RGB stems):
+ * tf_dwk_c3_body, the any-multiplier loop reading each pixel's 3 bytes and the next pixel's first as
+ * one word, lane 3 at weight 0 (left out by the device's assembly): 3 SMLAxy per tap, against the
+ * row kernel's 36 MACs per 9. M4 56x56x3 multiplier 1: 11.74 -> 5.24 instructions/MAC.
  */
 function narrowApplies(p: DepthwiseConv2DParams): boolean {
   if (p.inC !== 3 || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
