@@ -66,23 +66,41 @@ static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int 
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
   "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
   "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
+/* three lanes (tf_dwk_c3_body): lane 3, weight 0 and never stored, left out */
+#define TF_DWK_MAC3_ASM \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
+  "sxtb16 %[e], %[x]\n\t" \
+  "sxtb16 %[x], %[x], ror #8\n\t" \
+  "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+  "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+  "smlabb %[a1], %[x], %[wo], %[a1]\n\t"
 #endif
 
 /* Three taps of a kernel row at p, p + c, p + 2c; extended weights read on from *wp. */
 static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, int c, const uint32_t **wp, int32_t *acc0, int32_t *acc1,
-                                                              int32_t *acc2, int32_t *acc3) {
+                                                              int32_t *acc2, int32_t *acc3, const int l3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if TF_DSP_NATIVE
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
-  __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
-          "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
-            [wo] "=&r"(wo)
-          : [p] "r"(p), [c] "r"(c)
-          : "memory");
+  /* l3: lanes 0..2 only (lane 3's accumulator left as it is) */
+  if (l3)
+    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC3_ASM
+            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC3_ASM
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [p] "r"(p), [c] "r"(c)
+            : "memory");
+  else
+    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
+            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [p] "r"(p), [c] "r"(c)
+            : "memory");
   *wp = wq;
 #else
+  /* the C twin runs lane 3 too: its result is dropped */
+  (void)l3;
   const uint32_t *w = *wp;
   TF_DWK_TAP(TF_LOAD32(p), w[0], w[1]);
   TF_DWK_TAP(TF_LOAD32(p + c), w[2], w[3]);
@@ -97,22 +115,32 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
 
 /* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
 static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0,
-                                                               int32_t *acc1, int32_t *acc2, int32_t *acc3) {
+                                                               int32_t *acc1, int32_t *acc2, int32_t *acc3, const int l3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if TF_DSP_NATIVE
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
-  __asm__("ldr %[x], [%[tp]]\n\t"
-          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
-          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
-          "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
-            [wo] "=&r"(wo)
-          /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
-          : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
-          : "memory");
+  if (l3)
+    __asm__("ldr %[x], [%[tp]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
+            : "memory");
+  else
+    __asm__("ldr %[x], [%[tp]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
+            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
+            : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
+            : "memory");
   *wp = wq;
 #else
+  (void)l3;
   const uint32_t *w = *wp;
   TF_DWK_TAP(TF_LOAD32(tp[0] + ch), w[0], w[1]);
   TF_DWK_TAP(TF_LOAD32(tp[1] + ch), w[2], w[3]);
@@ -141,10 +169,30 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
  * bytes kept (UXTB16) and interleaved (ORR with LSL 8). */
 static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *q,
                                                                   uint32_t lo4, uint32_t hi4, const tf_rq_t *rq, const int fast,
-                                                                  const int full) {
+                                                                  const int full, const int l3) {
   uint32_t v;
 #if TF_DSP_NATIVE
-  if (fast == 1) {
+  if (fast == 1 && l3) {
+    /* lanes 0..2 (byte 3 left 0): lane 1's SSAT result masked to its byte instead of paired */
+    int32_t m, p;
+#define TF_DWK_RQ_ASM(a, at) \
+  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
+  "add %[m], %[p], %[" a "], lsl #9\n\t" \
+  "sub %[m], %[m], %[" a "], lsr #24\n\t" \
+  "asr %[m], %[m], %[p]\n\t" \
+  "ssat %[" a "], #8, %[m]\n\t"
+    __asm__(TF_DWK_RQ_ASM("a0", 16) TF_DWK_RQ_ASM("a1", 24) TF_DWK_RQ_ASM("a2", 32) "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+                                                                                    "uxtb16 %[a0], %[a0]\n\t"
+                                                                                    "and %[a1], %[a1], #255\n\t"
+                                                                                    "orr %[a0], %[a0], %[a1], lsl #8"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [m] "=&r"(m), [p] "=&r"(p)
+            : [q] "r"(q)
+            : "memory");
+#undef TF_DWK_RQ_ASM
+    (void)a3;
+    v = (uint32_t)a0;
+  } else if (fast == 1) {
     int32_t m, p;
 #define TF_DWK_RQ_ASM(a, at) \
   "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
@@ -172,6 +220,7 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
     const uint32_t r2 = (uint8_t)tf_dsp_rq(a2, q[8], q[9], rq, fast, 1);
     const uint32_t r3 = (uint8_t)tf_dsp_rq(a3, q[10], q[11], rq, fast, 1);
     v = r0 | r1 << 8 | r2 << 16 | r3 << 24;
+    (void)l3;
   }
   if (full == 1) return v;
   /* a floor of -128 cuts nothing after SSAT: RELU6 under zero point -128 clamps the ceiling only */
@@ -265,10 +314,10 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
             const int32_t *qc = q;
             for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS) {
               int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
-              tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full));
+              tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0));
             }
           }
           if (ox == g->out_w) break;
@@ -279,13 +328,13 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
         for (int ch = 0; ch < c; ch += 4, out += 4, qc += TF_DWK_GROUP_WORDS) {
           int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
           if (three) {
-            tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3);
-            tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3);
-            tf_dwk_row3p(tp + 6, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3, 0);
+            tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3, 0);
+            tf_dwk_row3p(tp + 6, ch, &wp, &a0, &a1, &a2, &a3, 0);
           } else {
             for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + ch), wp[0], wp[1]);
           }
-          tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full));
+          tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0));
         }
       }
     }
@@ -335,23 +384,92 @@ static inline __attribute__((always_inline)) void tf_dwk_multm_body(const int8_t
           for (int m = 0; m < mult; ++m, qc += TF_DWK_GROUP_WORDS) {
             int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
             if (in_place) {
-              tf_dwk_row3(x0 + s, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3(x0 + s + row_bytes, c, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3(x0 + s + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3(x0 + s, c, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3(x0 + s + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3(x0 + s + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
             } else if (three) {
-              tf_dwk_row3p(tp, s, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3p(tp + 3, s, &wp, &a0, &a1, &a2, &a3);
-              tf_dwk_row3p(tp + 6, s, &wp, &a0, &a1, &a2, &a3);
+              tf_dwk_row3p(tp, s, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3p(tp + 3, s, &wp, &a0, &a1, &a2, &a3, 0);
+              tf_dwk_row3p(tp + 6, s, &wp, &a0, &a1, &a2, &a3, 0);
             } else {
               for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + s), wp[0], wp[1]);
             }
-            const uint32_t v = tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full);
+            const uint32_t v = tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0);
             int8_t *const o = out + s * mult + m;
             o[0] = (int8_t)v;
             o[mult] = (int8_t)(v >> 8);
             o[2 * mult] = (int8_t)(v >> 16);
             o[3 * mult] = (int8_t)(v >> 24);
           }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Three input channels under an undilated 3x3 window, any multiplier and stride (RGB stems; dsp.ts
+ * narrowApplies): the loop above over one group from channel 0, pixels read in place. A tap's word
+ * holds the pixel's 3 channels and the next pixel's channel 0, which lane 3 would meet with weight
+ * 0: the device's assembly leaves lane 3 out (3 SMLAxy per tap; the row kernel spent 36 MACs per 9),
+ * the C twin computes it and drops it. The word of the image's last pixel would read a byte past
+ * the tensor, so the in-place window ending there goes through tap pointers, and a tap pointer at
+ * that pixel is moved to a copy of it. Its own loop, not the one above with a flag: sharing it cost
+ * 56x56x10 3.4% (its registers allocated otherwise). Weights and records as tf_dwk_multm's (lane 3:
+ * weight 0, start 0). `scratch`: the extended weights, 9 tap pointers, the zero-point word, the
+ * copy of the last pixel.
+ */
+static inline __attribute__((always_inline)) void tf_dwk_c3_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, int mult,
+                                                                 const int8_t *w, const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq,
+                                                                 int8_t *out, void *scratch, const int fast, const int full) {
+  const int c = 3, taps = 9;
+  const int out_c = c * mult;
+  const int row_bytes = g->in_w * c;
+  uint32_t *const wx = (uint32_t *)scratch;
+  const int8_t **tp = (const int8_t **)(void *)(wx + 2 * taps * mult);
+  int8_t *zp_row = (int8_t *)(void *)(tp + taps);
+  int8_t *const tail = zp_row + 4;
+  const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
+  memset(zp_row, g->input_zero_point, 4);
+  TF_DWK_WIDEN(wx, w, taps * mult, taps, lsh);
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_bytes;
+    const int8_t *const last_px = image + (g->in_h * g->in_w - 1) * c;
+    /* its fourth byte meets weight 0; any value will do */
+    memset(tail, 0, 4);
+    memcpy(tail, last_px, (size_t)c);
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      const int iy0 = oy * g->stride_h - g->pad_top;
+      const int row_in = oy >= g->oy_lo && oy < g->oy_hi;
+      /* windows of this row end on the image's last row */
+      const int last_row = iy0 + 2 == g->in_h - 1;
+      for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
+        const int ix0 = ox * g->stride_w - g->pad_left;
+        const int in_place = row_in && ox >= g->ox_lo && ox < g->ox_hi && !(last_row && ix0 + 2 == g->in_w - 1);
+        const int8_t *const x0 = image + (iy0 * g->in_w + ix0) * c;
+        if (!in_place) {
+          tf_dwk_taps(g, image, oy, ox, zp_row, tp);
+          for (int t = 0; t < taps; ++t)
+            if (tp[t] == last_px) tp[t] = tail;
+        }
+        const uint32_t *wp = wx;
+        const int32_t *qc = q;
+        for (int m = 0; m < mult; ++m, qc += TF_DWK_GROUP_WORDS) {
+          int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
+          if (in_place) {
+            tf_dwk_row3(x0, c, &wp, &a0, &a1, &a2, &a3, 1);
+            tf_dwk_row3(x0 + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 1);
+            tf_dwk_row3(x0 + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 1);
+          } else {
+            tf_dwk_row3p(tp, 0, &wp, &a0, &a1, &a2, &a3, 1);
+            tf_dwk_row3p(tp + 3, 0, &wp, &a0, &a1, &a2, &a3, 1);
+            tf_dwk_row3p(tp + 6, 0, &wp, &a0, &a1, &a2, &a3, 1);
+          }
+          const uint32_t v = tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 1);
+          int8_t *const o = out + m;
+          o[0] = (int8_t)v;
+          o[mult] = (int8_t)(v >> 8);
+          o[2 * mult] = (int8_t)(v >> 16);
         }
       }
     }

@@ -73,6 +73,18 @@ function singleApplies(p: DepthwiseConv2DParams): boolean {
   return p.inC <= 3 && (p.inC > 1 || p.dilationW === 1) && dims.every((d) => d <= INT16_MAX);
 }
 
+/**
+ * Three input channels under an undilated 3x3 window, any multiplier and stride (RGB stems):
+ * tf_dwk_c3_body, the any-multiplier loop reading each pixel's 3 bytes and the next pixel's first as
+ * one word, lane 3 at weight 0 (left out by the device's assembly): 3 SMLAxy per tap, against the
+ * row kernel's 36 MACs per 9. M4 56x56x3 multiplier 1: 11.74 -> 5.24 instructions/MAC.
+ */
+function narrowApplies(p: DepthwiseConv2DParams): boolean {
+  if (p.inC !== 3 || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
+  const dims = [p.inH, p.inW, p.inC, p.outC, p.outH, p.outW, p.strideH, p.strideW, p.padTop, p.padLeft];
+  return dims.every((d) => d <= INT16_MAX);
+}
+
 /** Any depth multiplier over in_c >= 4 (what the kernels above leave): tf_dwk_multm. */
 function multmApplies(p: DepthwiseConv2DParams): boolean {
   if (p.inC < 4) return false;
@@ -81,8 +93,9 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
 }
 
 /** The kernel a layer runs, in order of preference. */
-function dspKernel(p: DepthwiseConv2DParams): 'mult1' | 'single' | 'conv' | 'multm' | undefined {
+function dspKernel(p: DepthwiseConv2DParams): 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
   if (mult1Applies(p)) return 'mult1';
+  if (narrowApplies(p)) return 'narrow';
   if (singleApplies(p)) return 'single';
   const conv = asConv(p);
   if (conv !== undefined && convDspApplies(conv)) return 'conv';
@@ -97,22 +110,25 @@ export function dspApplies(p: DepthwiseConv2DParams): boolean {
 /**
  * tf_dwk_multm's lanes in the order it reads them: per group of four input channels (the last one
  * starting at in_c - 4 when in_c is not a multiple of 4), per m, the four output channels
- * (s + j) * mult + m.
+ * (s + j) * mult + m. Under 4 input channels (the `narrow` kernel) one group from channel 0, the
+ * lanes past in_c -1: weight 0, never stored.
  */
 function multmLanes(p: DepthwiseConv2DParams): number[] {
   const c = p.inC;
   const m = p.depthMultiplier;
   const lanes: number[] = [];
   for (let g = 0; g < Math.ceil(c / 4); g++) {
-    const s = Math.min(4 * g, c - 4);
-    for (let k = 0; k < m; k++) for (let j = 0; j < 4; j++) lanes.push((s + j) * m + k);
+    const s = Math.max(Math.min(4 * g, c - 4), 0);
+    for (let k = 0; k < m; k++) for (let j = 0; j < 4; j++) lanes.push(s + j < c ? (s + j) * m + k : -1);
   }
   return lanes;
 }
 
 /**
  * Records of the lanes (output channels, in groups of four) as depthwise_conv_2d_dsp.h reads them:
- * per group the four starts (loaded together), then each lane's { m, P }.
+ * per group the four starts (loaded together), then each lane's { m, P }. An unused lane (-1) starts
+ * at 0 with the group's first lane's { m, P }: its accumulator stays 0 (weights 0), which every
+ * requantization mode takes in range, and its result is dropped.
  */
 function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array {
   if (RQ_FIELDS !== 3) throw new Error('groupRecords expects { start, m, P } records');
@@ -120,8 +136,9 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
   for (let l = 0; l < lanes.length; l++) {
     const g = l - (l % 4);
     const j = l % 4;
-    const r = lanes[l]! * RQ_FIELDS;
-    out[g * RQ_FIELDS + j] = records[r]!;
+    const unused = lanes[l]! < 0;
+    const r = (unused ? lanes[g]! : lanes[l]!) * RQ_FIELDS;
+    out[g * RQ_FIELDS + j] = unused ? 0 : records[r]!;
     out[g * RQ_FIELDS + 4 + 2 * j] = records[r + 1]!;
     out[g * RQ_FIELDS + 5 + 2 * j] = records[r + 2]!;
   }
@@ -145,6 +162,8 @@ export function dspScratchBytes(p: DepthwiseConv2DParams): number {
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
   // extended weights of every lane, a pointer per tap, the zero-point row
   if (kernel === 'multm') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + roundUp4(p.inC);
+  // and the copy of the image's last pixel
+  if (kernel === 'narrow') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + 4 + 4;
   return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC;
 }
 
@@ -194,7 +213,8 @@ function multmTables(
   for (let l = 0; l < lanes.length; l += 4) {
     for (let t = 0; t < taps; t++) {
       for (let j = 0; j < 4; j++) {
-        weights[l * taps + t * 4 + j] = filter[t * p.outC + lanes[l + j]!]!;
+        const lane = lanes[l + j]!;
+        weights[l * taps + t * 4 + j] = lane < 0 ? 0 : filter[t * p.outC + lane]!;
       }
     }
   }
@@ -213,7 +233,7 @@ function laneScaling(
   kernel: ReturnType<typeof dspKernel>,
   bounds: readonly number[],
 ): { lsh: number[]; m: ChannelMultipliers } | undefined {
-  if (kernel !== 'mult1' && kernel !== 'multm') return undefined;
+  if (kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow') return undefined;
   const lsh = p.shift.map((s) => Math.max(s, 0));
   if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
   const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
@@ -238,7 +258,9 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
   const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = kernel === 'single';
-  const multm = kernel === 'multm';
+  const narrow = kernel === 'narrow';
+  // the narrow kernel is the any-multiplier loop's instance with nc = 3
+  const multm = kernel === 'multm' || narrow;
   const scaled = laneScaling(p, kernel, bounds);
   const fast = scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint);
   const unscaledStart = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
@@ -249,7 +271,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     ? ctx.addConst(
         'lsh',
         'uint8_t',
-        laneOrder.map((c) => scaled.lsh[c]!),
+        laneOrder.map((c) => (c < 0 ? 0 : scaled.lsh[c]!)),
       )
     : '(const uint8_t *)0';
   const mode = kernelMode(fast, p.actMin, p.actMax);
@@ -257,21 +279,22 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const one = single && p.inC === 1 ? 1 : 0;
   // multiplier 1 over channels not a multiple of 4 (10, 6, ...): its own copy of the any-multiplier
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
-  const kname = single && !one ? 'few' : multm && p.depthMultiplier === 1 ? 'multm1' : kernel;
+  const multm1 = multm && p.depthMultiplier === 1;
+  const kname = single && !one ? 'few' : multm ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}` : kernel;
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
   const kmode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
   ctx.defineOnce(
     `tf_dwk_${kname}_${kmode.mode}`,
-    ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, one, kname, mult1: kname === 'multm1', ...kmode }),
+    ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', { single, multm, one, kname, mult1: multm1, nc: narrow ? 3 : 0, ...kmode }),
   );
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
     ...p,
     summary,
-    how: `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
     single,
     multm,
     kname,

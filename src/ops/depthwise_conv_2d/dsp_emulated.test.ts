@@ -16,7 +16,8 @@
  * Any other multiplier over 4 or more channels (multipliers 2..4 over several channels, channels off
  * multiples of 4): 4-lane groups, a pass per multiplier, the last group overlapping.
  * Two and three input channels (multipliers 1..5): the one-channel row kernel on runs of k_w x in_c
- * bytes, dilated columns and border runs gathered.
+ * bytes, dilated columns and border runs gathered; three under an undilated 3x3 window: the
+ * any-multiplier loop with pixels read in place (lane 3 at weight 0).
  * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
@@ -184,13 +185,14 @@ const MODELS: Model[] = [
         { name: 'v', shape: [2, 6, 7, 2], zeroPoint: -100 },
       ],
       [
-        { from: 'u', padding: 'SAME', activation: 'RELU', perChannel: true }, // 3x3 over RGB: rows of 9 bytes read as 12
-        { from: 'u', stride: [2, 2], padding: 'SAME', perChannel: true }, // the stem's stride 2
+        // (3x3 undilated over 3 channels runs the any-multiplier loop: dsp_dw_c3)
+        { from: 'u', k: [3, 4], padding: 'SAME', activation: 'RELU', perChannel: true }, // rows of 12 bytes, whole words
+        { from: 'u', k: [4, 3], stride: [2, 2], padding: 'SAME', perChannel: true }, // rows of 9 bytes read as 12, stride 2
         { from: 'u', mult: 2, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp; rows of 15 bytes
         { from: 'u', mult: 3, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // dilated columns gathered
         { from: 'u', mult: 4, k: [2, 7], stride: [1, 3], activation: 'RELU6' }, // VALID, runs read in place
         { from: 'u', k: [3, 2], hidden: true },
-        { mult: 2, padding: 'SAME', perChannel: true }, // over the dead input above
+        { mult: 2, k: [2, 3], padding: 'SAME', perChannel: true }, // over the dead input above
         { from: 'v', padding: 'SAME', perChannel: true }, // two channels, two batches
         { from: 'v', mult: 5, k: [4, 3], stride: [2, 1], padding: 'SAME', activation: 'RELU' },
         { from: 'v', mult: 2, dilation: [1, 2], padding: 'VALID', huge: true }, // exact, no clamp
@@ -199,6 +201,31 @@ const MODELS: Model[] = [
       24,
     ),
     kinds: [/tf_dwk_few_fs\(/, /tf_dwk_few_fc\(/, /tf_dwk_few_xs\(/, /tf_dwk_few_xc\(/],
+  },
+  {
+    note: "three input channels under 3x3 (pixels read in place, lane 3 at weight 0), multipliers 1..3: strides, SAME and VALID (windows ending on the image's last pixel), batches, over a dead input, every requantization mode",
+    graph: depthwiseModel(
+      'dsp_dw_c3',
+      [
+        { name: 'r', shape: [1, 8, 10, 3], zeroPoint: -20 },
+        { name: 'q', shape: [2, 5, 5, 3], zeroPoint: 77 },
+      ],
+      [
+        { from: 'r', padding: 'SAME', activation: 'RELU', perChannel: true }, // in place inside rows 1..6, columns 1..8
+        { from: 'r', perChannel: true }, // VALID: every window in place but the one ending on the image's last pixel
+        { from: 'r', stride: [2, 2], padding: 'SAME', gain: true, perChannel: true },
+        { from: 'r', mult: 2, padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // exact, clamp
+        { from: 'r', mult: 3, stride: [1, 2], activation: 'RELU6' },
+        { from: 'r', huge: true }, // exact, no clamp
+        { from: 'q', padding: 'SAME', perChannel: true }, // two batches
+        { from: 'q', mult: 2, stride: [2, 2], activation: 'RELU' },
+        // the largest image's reader, then a reader of its dead output: outputs planned over their inputs
+        { from: 'r', padding: 'SAME', hidden: true },
+        { padding: 'SAME', activation: 'RELU6', zpMin: true },
+      ],
+      25,
+    ),
+    kinds: [/tf_dwk_multm1_c3_fs\(/, /tf_dwk_multm1_c3_fc\(/, /tf_dwk_multm1_c3_xs\(/, /tf_dwk_multm_c3_xc\(/, /tf_dwk_multm_c3_fc\(/],
   },
   {
     note: 'random four-lane layers: multiplier 1 over channels off multiples of 4, output zero point -128 under RELU/RELU6 (ceiling-only clamp)',
