@@ -161,6 +161,16 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
  * TF_DWK_CEILING_ONLY its floor is -128 (dsp.ts laneClamp) */
 #define TF_DWK_CEILING_ONLY 2
 
+/* One lane of tf_dwk_out4's FAST requantization in its asm blocks: SMMLAR by m, the rounding shift
+ * by P, SSAT to int8, the record {m, P} at byte `at` of q. */
+#define TF_DWK_RQ_ASM(a, at) \
+  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
+  "add %[m], %[p], %[" a "], lsl #9\n\t" \
+  "sub %[m], %[m], %[" a "], lsr #24\n\t" \
+  "asr %[m], %[m], %[p]\n\t" \
+  "ssat %[" a "], #8, %[m]\n\t"
+
 /* Four outputs of a lane group as one word, lane j in byte j: each saturated to int8 by the
  * requantization (SSAT), then, when the activation range is narrower, clamped four at a time
  * (SSUB8/SEL against the range's bounds in every byte, lo4 and hi4) instead of two compares each.
@@ -175,13 +185,6 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
   if (fast == 1 && l3) {
     /* lanes 0..2 (byte 3 left 0): lane 1's SSAT result masked to its byte instead of paired */
     int32_t m, p;
-#define TF_DWK_RQ_ASM(a, at) \
-  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
-  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
-  "add %[m], %[p], %[" a "], lsl #9\n\t" \
-  "sub %[m], %[m], %[" a "], lsr #24\n\t" \
-  "asr %[m], %[m], %[p]\n\t" \
-  "ssat %[" a "], #8, %[m]\n\t"
     __asm__(TF_DWK_RQ_ASM("a0", 16) TF_DWK_RQ_ASM("a1", 24) TF_DWK_RQ_ASM("a2", 32) "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
                                                                                     "uxtb16 %[a0], %[a0]\n\t"
                                                                                     "and %[a1], %[a1], #255\n\t"
@@ -189,18 +192,10 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [m] "=&r"(m), [p] "=&r"(p)
             : [q] "r"(q)
             : "memory");
-#undef TF_DWK_RQ_ASM
     (void)a3;
     v = (uint32_t)a0;
   } else if (fast == 1) {
     int32_t m, p;
-#define TF_DWK_RQ_ASM(a, at) \
-  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
-  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
-  "add %[m], %[p], %[" a "], lsl #9\n\t" \
-  "sub %[m], %[m], %[" a "], lsr #24\n\t" \
-  "asr %[m], %[m], %[p]\n\t" \
-  "ssat %[" a "], #8, %[m]\n\t"
     __asm__(TF_DWK_RQ_ASM("a0", 16) TF_DWK_RQ_ASM("a1", 24) TF_DWK_RQ_ASM("a2", 32)
                 TF_DWK_RQ_ASM("a3", 40) "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
                                         "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
@@ -210,7 +205,6 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "=&r"(m), [p] "=&r"(p)
             : [q] "r"(q)
             : "memory");
-#undef TF_DWK_RQ_ASM
     v = (uint32_t)a0;
   } else
 #endif
@@ -227,6 +221,7 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
   if (full == TF_DWK_CEILING_ONLY) return tf_smin8(v, hi4);
   return tf_smin8(tf_smax8(v, lo4), hi4);
 }
+#undef TF_DWK_RQ_ASM
 
 /* A word of four outputs (at a multiple of 4 in the arena on the device; the host's test buffers
  * promise no alignment) */
