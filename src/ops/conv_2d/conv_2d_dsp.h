@@ -176,6 +176,23 @@ static inline int tf_dsp_first_chunk(int k4) {
   return 4 * (steps ? steps : TF_DSP_PAIR_CHUNK_STEPS);
 }
 
+/* One step of the `pairs` layout in C (the host's path and the assembly run's twin): two pixels' 4
+ * values against one channel pair's 8 weight bytes. r sums the lanes as read (channel r in the low
+ * byte of each halfword, sign-extended), c the whole halfwords r + 256 s; tf_dsp_dot2x2p recovers s
+ * from their difference. */
+static inline __attribute__((always_inline)) void tf_dsp_pair_step(const uint32_t *x, const int8_t *w, int32_t *ra, int32_t *rb,
+                                                                   int32_t *ca, int32_t *cb) {
+  const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
+  *ra = tf_smlad(x[0], tf_sxtb16(w0), *ra);
+  *rb = tf_smlad(x[1], tf_sxtb16(w0), *rb);
+  *ca = tf_smlad(x[0], w0, *ca);
+  *cb = tf_smlad(x[1], w0, *cb);
+  *ra = tf_smlad(x[2], tf_sxtb16(w1), *ra);
+  *rb = tf_smlad(x[3], tf_sxtb16(w1), *rb);
+  *ca = tf_smlad(x[2], w1, *ca);
+  *cb = tf_smlad(x[3], w1, *cb);
+}
+
 /* One channel pair of a pixel pair in the `pairs` layout: as tf_dsp_dot2x2 (starts, weights, then
  * the four record words into `rec`; returns the blob past them). `end` is cols + k4, `first` the
  * words of the first chunk (tf_dsp_first_chunk). */
@@ -241,17 +258,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot2x2p(const 
   int32_t ra = start_r, rb = start_r;
   for (const uint32_t *stop = x + first;; stop = x + 4 * TF_DSP_PAIR_CHUNK_STEPS) {
     int32_t ca = ra, cb = rb;
-    for (; x < stop; x += 4, w += 8) {
-      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
-      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
-      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
-      ca = tf_smlad(x[0], w0, ca);
-      cb = tf_smlad(x[1], w0, cb);
-      ra = tf_smlad(x[2], tf_sxtb16(w1), ra);
-      rb = tf_smlad(x[3], tf_sxtb16(w1), rb);
-      ca = tf_smlad(x[2], w1, ca);
-      cb = tf_smlad(x[3], w1, cb);
-    }
+    for (; x < stop; x += 4, w += 8) tf_dsp_pair_step(x, w, &ra, &rb, &ca, &cb);
     sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
     sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
     if (x == end) break;
@@ -464,17 +471,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_run_twin(co
     const int32_t start_r = (int32_t)TF_LOAD32(w);
     int32_t ra = start_r, rb = start_r, ca = start_r, cb = start_r;
     w += 4;
-    for (const uint32_t *x = s->cols; x < s->cols + k4; x += 4, w += 8) {
-      const uint32_t w0 = TF_LOAD32(w), w1 = TF_LOAD32(w + 4);
-      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
-      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
-      ca = tf_smlad(x[0], w0, ca);
-      cb = tf_smlad(x[1], w0, cb);
-      ra = tf_smlad(x[2], tf_sxtb16(w1), ra);
-      rb = tf_smlad(x[3], tf_sxtb16(w1), rb);
-      ca = tf_smlad(x[2], w1, ca);
-      cb = tf_smlad(x[3], w1, cb);
-    }
+    for (const uint32_t *x = s->cols; x < s->cols + k4; x += 4, w += 8) tf_dsp_pair_step(x, w, &ra, &rb, &ca, &cb);
     const int32_t start_s = (int32_t)TF_LOAD32(w), ma = (int32_t)TF_LOAD32(w + 4), pa = (int32_t)TF_LOAD32(w + 8);
     const int32_t mb = (int32_t)TF_LOAD32(w + 12), pb = (int32_t)TF_LOAD32(w + 16);
     w += 20;
