@@ -17,6 +17,7 @@ import { lowrankCommand } from './lowrank.ts';
 import { compressCommand } from './compress.ts';
 import { sensitivityCommand } from './sensitivity.ts';
 import { palettizeCommand } from './palettize.ts';
+import { reportCommand } from './report.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 
 const program = new Command()
@@ -42,6 +43,7 @@ program.addCommand(lowrankCommand());
 program.addCommand(compressCommand());
 program.addCommand(sensitivityCommand());
 program.addCommand(palettizeCommand());
+program.addCommand(reportCommand());
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { profileModel } from '../run/profile.ts';
-import { formatProfileReport, profileJson } from '../report/profile.ts';
-import { profileHtml } from '../report/html.ts';
+import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
+import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { TOOL_VERSION } from '../codegen/banner.ts';
+import { assertReplaceable, writeFileAtomically } from '../codegen/output.ts';
 import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
 
 export function profileCommand(): Command {
@@ -22,7 +23,8 @@ export function profileCommand(): Command {
     .option('--timeout <seconds>', 'limit for one inference on the board', '120');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
-    .option('--html <file>', 'also write a self-contained HTML report (per-layer chart, arena timeline)')
+    .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
+    .option('--compare <json>', 'with --html: show this run beside an earlier `profile --json` output (before/after, two targets)')
     .action(
       async (
         modelPath: string,
@@ -36,8 +38,13 @@ export function profileCommand(): Command {
           timeout: string;
           json?: boolean;
           html?: string;
+          compare?: string;
         } & PlanShapingFlags,
       ) => {
+        if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
+        // read the baseline first: a bad file fails before the build
+        const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
+        if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
         const runs = Number(opts.runs);
         if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
@@ -52,11 +59,12 @@ export function profileCommand(): Command {
           timeoutMs: Number(opts.timeout) * 1000,
           progress: (m) => process.stderr.write(`${m}\n`),
         });
+        const json = profileJson(report, provenance(TOOL_VERSION));
         if (opts.html) {
-          writeFileSync(opts.html, profileHtml(report, modelPath));
+          writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
           process.stderr.write(`wrote ${opts.html}\n`);
         }
-        process.stdout.write(opts.json ? `${JSON.stringify(profileJson(report))}\n` : `${formatProfileReport(report, modelPath)}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath)}\n`);
         if (!report.matchesReference) process.exitCode = 3;
       },
     );

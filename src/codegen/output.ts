@@ -127,3 +127,38 @@ function writeIntoDirectory(outDir: string, target: string, files: GeneratedFile
     throw new TinyforgeError(`${outDir}: could not write the output (${(e as Error).message.split('\n')[0]})`);
   }
 }
+
+/**
+ * Fails unless `path` is free or holds a file `isOurs` recognises as an earlier tinyforge output of
+ * the same kind (an earlier report): a user's file of the same name is never overwritten. Commands
+ * call it before their work, so a refusal costs nothing.
+ */
+export function assertReplaceable(path: string, isOurs: (existing: string) => boolean): void {
+  const target = resolve(path);
+  if (!existsSync(target)) {
+    if (!existsSync(dirname(target))) throw new TinyforgeError(`${path}: the folder ${dirname(target)} does not exist`);
+    return;
+  }
+  let existing: string;
+  try {
+    if (!statSync(target).isFile()) throw new Error('not a regular file');
+    existing = readFileSync(target, 'utf8');
+  } catch {
+    throw new TinyforgeError(`${path}: exists and is not a file tinyforge wrote; pick another name`);
+  }
+  if (!isOurs(existing)) throw new TinyforgeError(`${path}: exists and is not a file tinyforge wrote; pick another name or remove it`);
+}
+
+/** Writes one file atomically: a temporary sibling renamed over it, after `assertReplaceable`. */
+export function writeFileAtomically(path: string, text: string, isOurs: (existing: string) => boolean): void {
+  assertReplaceable(path, isOurs);
+  const target = resolve(path);
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, target);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new TinyforgeError(`${path}: could not write it (${(e as Error).message.split('\n')[0]})`);
+  }
+}

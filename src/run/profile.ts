@@ -11,6 +11,7 @@ import { interpret } from '../ops/interpreter.ts';
 import { withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
 import { tensorLifetimes } from '../plan/lifetimes.ts';
+import { layerWeightBytes } from '../report/json.ts';
 import type { CompiledModel } from '../compile.ts';
 import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
@@ -40,6 +41,12 @@ export interface ProfileLayer {
   macsPerCount: number | null;
   /** the layer emits no code (an alias such as a reshape) */
   alias: boolean;
+  /** the kernel variant the compiler chose for the target ('alias' for layers without code) */
+  kernel: string;
+  /** flash bytes of the layer's constant tables as stored (sparse, int4, palette ... or dense) */
+  weightBytes: number;
+  /** arena bytes live while the layer runs: its buffers and its scratch (the plan's figure) */
+  liveBytes: number;
 }
 
 export interface ProfileReport {
@@ -75,6 +82,8 @@ export interface ProfileReport {
     buffers: { name: string; tensors: number[]; scratchOf: number | null; offset: number; bytes: number; firstUse: number; lastUse: number }[];
   };
   buildId: string;
+  /** what the board holds, for the report's breakdown: null where the target has no fixed memory map */
+  capacity: { flash: number; ram: number } | null;
 }
 
 export async function profileModel(modelPath: string, options: ProfileOptions): Promise<ProfileReport> {
@@ -117,6 +126,9 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
           share: 0,
           macsPerCount: count > 0 ? layer.macs / count : null,
           alias: layer.isAlias,
+          kernel: layer.isAlias ? 'alias' : layer.variant.name,
+          weightBytes: layerWeightBytes(layer, compiled.prepared),
+          liveBytes: liveArenaBytes(compiled, layer.position),
         };
       });
       const layersTotal = layers.reduce((n, l) => n + l.count, 0);
@@ -151,9 +163,29 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         },
         plan: planView(compiled),
         buildId: session.hello.buildId,
+        capacity: target.memory ? { flash: target.memory.flash.bytes, ram: target.memory.ram.bytes } : null,
       };
     });
   });
+}
+
+/**
+ * Arena bytes in use while the layer at `position` runs: the union of the byte ranges of every buffer
+ * live across it, scratch included (buffers a layer writes over its dying input share bytes).
+ */
+function liveArenaBytes(compiled: CompiledModel, position: number): number {
+  const ranges = compiled.plan.buffers
+    .filter((b) => b.firstUse <= position && position <= b.lastUse && b.bytes > 0)
+    .map((b) => [b.offset, b.offset + b.bytes] as const)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let end = -1;
+  for (const [from, to] of ranges) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
 }
 
 function shapes(graph: Graph, tensors: number[]): number[][] {

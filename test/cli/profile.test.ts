@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTool } from '../../src/build/toolchain.ts';
@@ -23,6 +24,9 @@ function chromium(): string | null {
 describe('CLI: profile and ports', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-profile-'));
   const html = join(dir, 'report.html');
+  const jsonFile = join(dir, 'm4.json');
+  const otherJsonFile = join(dir, 'rp2040.json');
+  const compareHtml = join(dir, 'compare.html');
   let json: Record<string, any>;
   let stderr: string;
 
@@ -35,6 +39,10 @@ describe('CLI: profile and ports', function () {
     expect(lines, 'exactly one JSON object on stdout').to.have.length(1);
     json = JSON.parse(lines[0]!);
     stderr = r.stderr;
+    writeFileSync(jsonFile, r.stdout);
+    const other = tinyforge(['profile', sharedModelPath('micro_speech'), '--target', 'rp2040', '--json']);
+    expect(other.status, other.stderr).to.equal(0);
+    writeFileSync(otherJsonFile, other.stdout);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,7 +81,7 @@ describe('CLI: profile and ports', function () {
     expect(text, 'Chart.js inlined').to.include('Chart.js v4');
     // nothing is fetched from elsewhere (links in Chart.js's licence comments are only text)
     expect(text, 'no external scripts, styles or images').to.not.match(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|url\(\s*['"]?https?:/);
-    const data = JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*?)<\/script>/s.exec(text)![1]!);
+    const data = JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*?)<\/script>/s.exec(text)![1]!).runs[0];
     expect(data.layers.map((l: { count: number }) => l.count)).to.deep.equal(json.layers.map((l: { count: number }) => l.count));
     expect(data.plan.arena).to.equal(json.memory.arena);
     expect(data.plan.buffers.length).to.be.greaterThan(1);
@@ -81,20 +89,94 @@ describe('CLI: profile and ports', function () {
       expect(b.offset + b.bytes, b.name).to.be.at.most(data.plan.arena);
       expect(b.firstUse, b.name).to.be.at.most(b.lastUse);
     }
-    expect(text).to.include('id="layers-chart"').and.include('id="arena-chart"');
+    expect(text).to.include('id="layers-chart"').and.include('id="arena-chart-0"').and.include('id="memory-chart"');
   });
 
-  it('the HTML draws both charts in a headless browser (when chromium is installed)', function () {
+  /** The page as headless Chromium renders it: its DOM after the scripts ran, and a screenshot. */
+  function render(this: Mocha.Context, file: string): { dom: string; png: PNG } {
     const browser = chromium();
     if (!browser) {
+      if (process.env.CI === 'true') throw new Error('chromium is not installed (scripts/setup.sh installs it): the report must be checked in a browser in CI');
       console.warn('  NOTICE: chromium not installed: the HTML was checked by parsing only');
       this.skip();
     }
-    const r = spawnSync(browser!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${html}`], { encoding: 'utf8', timeout: 60_000 });
+    const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,2400'];
+    const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 }).stdout;
+    const shot = `${file}.png`;
+    spawnSync(browser!, [...common, `--screenshot=${shot}`, `file://${file}`], { timeout: 60_000 });
+    return { dom, png: PNG.sync.read(readFileSync(shot)) };
+  }
+
+  /** Share of the pixels that are not the page's white, and how many distinct colours there are. */
+  function ink(png: PNG): { share: number; colours: number } {
+    const colours = new Set<number>();
+    let inked = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      const rgb = (png.data[i]! << 16) | (png.data[i + 1]! << 8) | png.data[i + 2]!;
+      colours.add(rgb);
+      if (rgb !== 0xffffff) inked++;
+    }
+    return { share: inked / (png.data.length / 4), colours: colours.size };
+  }
+
+  it('the HTML draws every chart in headless Chromium: no script error, not blank', function () {
+    const { dom, png } = render.call(this, html);
+    expect(dom, 'a script failed on the page').to.not.match(/data-errors=/);
+    // memory, per layer, one arena timeline
+    expect(dom).to.match(/<body[^>]*data-rendered="3"/);
     // Chart.js sizes each canvas it has drawn on
-    expect(r.stdout)
-      .to.match(/<canvas id="layers-chart"[^>]*style="[^"]*height/)
-      .and.match(/<canvas id="arena-chart"[^>]*style="[^"]*height/);
+    for (const id of ['memory-chart', 'layers-chart', 'arena-chart-0']) expect(dom).to.match(new RegExp(`<canvas id="${id}"[^>]*style="[^"]*height`));
+    const { share, colours } = ink(png);
+    expect(share, 'share of non-white pixels').to.be.greaterThan(0.08);
+    expect(colours, 'distinct colours (charts drawn, not only text)').to.be.greaterThan(200);
+  });
+
+  it('the HTML has the kernel, weight flash and live arena per layer, capacity, tool version and command line', () => {
+    const text = readFileSync(html, 'utf8');
+    for (const l of json.layers) {
+      expect(l.kernel, `layer ${l.index}`).to.be.a('string').and.not.equal('');
+      expect(text).to.include(`<code>${l.kernel}</code>`);
+    }
+    expect(json.layers[0].kernel).to.equal('alias');
+    // the FC layer stores its 16,000 int8 weights and 4 int32 biases
+    expect(json.layers[2].weightBytes).to.be.at.least(16_000);
+    for (const l of json.layers) expect(l.liveBytes, `layer ${l.index}`).to.be.at.most(json.memory.arena).and.greaterThan(0);
+    expect(json.capacity).to.deep.equal({ flash: 4 * 1024 * 1024, ram: 4 * 1024 * 1024 });
+    expect(json.provenance.tool).to.equal('tinyforge');
+    expect(json.provenance.commandLine.slice(0, 2)).to.deep.equal(['tinyforge', 'profile']);
+    expect(text).to.match(/tinyforge \d+\.\d+\.\d+, \d{4}-\d\d-\d\dT/);
+    expect(text).to.include('flash capacity').and.include('4,194,304 B');
+  });
+
+  it('report compares two runs: both in the charts, side by side per layer, ratios on stdout', function () {
+    const r = tinyforge(['report', jsonFile, otherJsonFile, '--html', compareHtml, '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.runs.map((x: { label: string }) => x.label)).to.deep.equal(['qemu-mps2-an386', 'rp2040js']);
+    expect(summary.ratios.perInference, 'instructions and cycles are not compared').to.equal(null);
+    expect(summary.ratios.flash).to.be.a('number').greaterThan(0);
+    const text = readFileSync(compareHtml, 'utf8');
+    expect(text).to.include('qemu-mps2-an386 vs rp2040js').and.include('<code>armv6m</code>');
+    const { dom } = render.call(this, compareHtml);
+    expect(dom).to.not.match(/data-errors=/);
+    expect(dom).to.match(/<body[^>]*data-rendered="4"/);
+  });
+
+  it('report refuses a file that is not a profile JSON, and never overwrites a file it did not write', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ model: 'x', target: 'cortex-m4' }));
+    let r = tinyforge(['report', bad, '--html', join(dir, 'never.html')]);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr.trim()).to.match(/^error: .*bad\.json: not a tinyforge profile JSON: 'perInference' is missing/);
+    const mine = join(dir, 'notes.html');
+    writeFileSync(mine, '<p>my notes</p>');
+    r = tinyforge(['report', jsonFile, '--html', mine]);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr.trim()).to.match(/^error: .*notes\.html: exists and is not a file tinyforge wrote/);
+    expect(readFileSync(mine, 'utf8')).to.equal('<p>my notes</p>');
+    // an earlier report of ours is replaced
+    r = tinyforge(['report', jsonFile, '--html', compareHtml]);
+    expect(r.status, r.stderr).to.equal(0);
   });
 
   it('the table names ops, shapes, counts and shares', () => {
