@@ -118,22 +118,30 @@ export async function withTargetBuild<T>(
 ): Promise<T> {
   const { graph } = compiled;
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-build-'));
+  // a failed build keeps its folder: the error names the log (and the sources) in it
+  let keepWorkDir = false;
   try {
     const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
     options.progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${options.profile ? ', profile build' : ''}`);
-    const build = await buildFirmware({
-      target: target.name,
-      board: board?.name,
-      modelDir,
-      outDir: join(workDir, 'build'),
-      profile: options.profile,
-      sanitize: options.sanitize,
-      input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
-      extraCflags: options.extraCflags,
-    });
+    let build: BuildResult;
+    try {
+      build = await buildFirmware({
+        target: target.name,
+        board: board?.name,
+        modelDir,
+        outDir: join(workDir, 'build'),
+        profile: options.profile,
+        sanitize: options.sanitize,
+        input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+        extraCflags: options.extraCflags,
+      });
+    } catch (e) {
+      keepWorkDir = e instanceof TinyforgeError && e.message.includes(workDir);
+      throw e;
+    }
     return await work({ compiled, build });
   } finally {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+    if (!options.workDir && !keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   }
 }
 

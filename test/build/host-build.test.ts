@@ -102,3 +102,26 @@ describe('build: host target', function () {
     );
   });
 });
+
+describe('build: a failed build keeps its log where the error says', function () {
+  it('the folder named in the error exists after the command, with the compiler output in build.log', async function () {
+    requireTools(this, ['gcc', 'size']);
+    const { fcAutoencoder } = await import('../helpers/autoencoder_model.ts');
+    const { compileForTarget, withTargetBuild } = await import('../../src/run/device-build.ts');
+    const { loadTarget } = await import('../../src/build/targets.ts');
+    const { existsSync, readFileSync, rmSync } = await import('node:fs');
+    const target = loadTarget('host');
+    const graph = fcAutoencoder({ widths: [16, 8, 16] });
+    const compiled = compileForTarget(graph, 'ae.tflite', target, undefined, {});
+    const options = { profile: false, extraCflags: ['-include', '/nonexistent/missing_header.h'], progress: () => {} };
+    const error = await withTargetBuild(compiled, target, undefined, options, async () => 'built').then(
+      () => expect.fail('the build should fail'),
+      (e: Error) => e,
+    );
+    const log = /full log: (\S+build\.log)\)/.exec(error.message)?.[1];
+    expect(log, error.message).to.be.a('string');
+    expect(existsSync(log!), `${log} kept`).to.equal(true);
+    expect(readFileSync(log!, 'utf8')).to.include('missing_header.h');
+    rmSync(join(log!, '..', '..'), { recursive: true, force: true });
+  });
+});
