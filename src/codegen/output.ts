@@ -133,16 +133,16 @@ function writeIntoDirectory(outDir: string, target: string, files: GeneratedFile
  * the same kind (an earlier report): a user's file of the same name is never overwritten. Commands
  * call it before their work, so a refusal costs nothing.
  */
-export function assertReplaceable(path: string, isOurs: (existing: string) => boolean): void {
+export function assertReplaceable(path: string, isOurs: (existing: Uint8Array) => boolean): void {
   const target = resolve(path);
   if (!existsSync(target)) {
     if (!existsSync(dirname(target))) throw new TinyforgeError(`${path}: the folder ${dirname(target)} does not exist`);
     return;
   }
-  let existing: string;
+  let existing: Uint8Array;
   try {
     if (!statSync(target).isFile()) throw new Error('not a regular file');
-    existing = readFileSync(target, 'utf8');
+    existing = readFileSync(target);
   } catch {
     throw new TinyforgeError(`${path}: exists and is not a file tinyforge wrote; pick another name`);
   }
@@ -150,7 +150,7 @@ export function assertReplaceable(path: string, isOurs: (existing: string) => bo
 }
 
 /** Writes one file atomically: a temporary sibling renamed over it, after `assertReplaceable`. */
-export function writeFileAtomically(path: string, text: string, isOurs: (existing: string) => boolean): void {
+export function writeFileAtomically(path: string, text: string | Uint8Array, isOurs: (existing: Uint8Array) => boolean): void {
   assertReplaceable(path, isOurs);
   const target = resolve(path);
   const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);

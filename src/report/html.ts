@@ -38,7 +38,7 @@ export const escapeHtml = (text: string) =>
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** The page's generator tag: how tinyforge recognises an earlier report it may replace. */
 export const REPORT_GENERATOR = 'tinyforge report';
-export const isTinyforgeReport = (html: string) => html.includes(`<meta name="generator" content="${REPORT_GENERATOR}">`);
+export const isTinyforgeReport = (html: Uint8Array) => Buffer.from(html).includes(`<meta name="generator" content="${REPORT_GENERATOR}">`);
 
 /** Text inside <script> must not close the element early. */
 const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
@@ -278,8 +278,26 @@ describe('model/tflite writer', () => {
       const dir = mkdtempSync(join(tmpdir(), 'tinyforge-writer-'));
       const graph = graphOf([{ kind: 'RELU', attrs: {} }]);
       saveTflite(join(dir, 'out.tflite'), graph);
-      expect(readTflite(join(dir, 'out.tflite'))).to.deep.equal({ ...graph, name: 'out' });
-      expect(userError(() => saveTflite(join(dir, 'missing', 'out.tflite'), graph))).to.equal(`${join(dir, 'missing', 'out.tflite')}: cannot write (ENOENT)`);
+      // the description marks the file as tinyforge's, so a later save may replace it
+      expect(readTflite(join(dir, 'out.tflite'))).to.deep.equal({ ...graph, name: 'out', description: 'written by tinyforge' });
+      saveTflite(join(dir, 'out.tflite'), { ...graph, description: 'second' });
+      expect(readTflite(join(dir, 'out.tflite')).description).to.equal('second (written by tinyforge)');
+      expect(userError(() => saveTflite(join(dir, 'missing', 'out.tflite'), graph))).to.match(/missing\/out\.tflite: the folder .* does not exist/);
+      expect(readdirSync(dir), 'no temporary file left').to.deep.equal(['out.tflite']);
+    });
+
+    it("never overwrites a file it did not write: a user's model or any other file is refused, unchanged", () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tinyforge-writer-'));
+      const graph = graphOf([{ kind: 'RELU', attrs: {} }]);
+      const theirs = join(dir, 'theirs.tflite');
+      writeFileSync(theirs, writeTflite({ ...graph, description: 'TOCO Converted.' }));
+      const before = readFileSync(theirs);
+      expect(userError(() => saveTflite(theirs, graph))).to.match(/theirs\.tflite: exists and is not a file tinyforge wrote/);
+      expect(readFileSync(theirs).equals(before)).to.equal(true);
+      const notes = join(dir, 'notes.txt');
+      writeFileSync(notes, 'mine');
+      expect(userError(() => saveTflite(notes, graph))).to.match(/notes\.txt: exists and is not a file tinyforge wrote/);
+      expect(readFileSync(notes, 'utf8')).to.equal('mine');
     });
   });
 

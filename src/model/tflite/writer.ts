@@ -7,13 +7,13 @@
  * Operator versions are written as 1 (the IR does not keep them; every TFLite runtime registers
  * version 1 of its builtins and picks kernels by tensor types).
  */
-import { writeFileSync } from 'node:fs';
 import * as tfl from './generated/schema_generated.ts';
 import { TfliteBuilder } from './builder.ts';
 import { operatorCodeOf, tensorTypeOf } from './codes.ts';
 import { OptionsError, attrsToOptions, optionsSlotOf } from './options.ts';
 import { raiseResourceVariables } from './resource_variables.ts';
-import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, oneLine } from './reader.ts';
+import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, oneLine, parseTflite } from './reader.ts';
+import { writeFileAtomically } from '../../codegen/output.ts';
 import { Graph, Op, Tensor, byteSize } from '../../ir/graph.ts';
 import { fitsInt4, packInt4 } from '../../ir/int4.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -27,12 +27,24 @@ export function writeTflite(graph: Graph, description?: string): Uint8Array {
   return new ModelWriter(graph).write(description ?? graph.description);
 }
 
+/**
+ * Writes a `.tflite` atomically (a temporary sibling renamed into place). An existing file is
+ * replaced only when it is a model tinyforge wrote (its description names tinyforge): a user's model
+ * of the same name, or the input itself, is never overwritten.
+ */
 export function saveTflite(path: string, graph: Graph, description?: string): void {
-  const bytes = writeTflite(graph, description);
+  const given = description ?? graph.description;
+  const marked = given ? (/tinyforge/.test(given) ? given : `${given} (written by tinyforge)`) : 'written by tinyforge';
+  const bytes = writeTflite(graph, marked);
+  writeFileAtomically(path, bytes, isTinyforgeModel);
+}
+
+/** Whether bytes are a `.tflite` tinyforge wrote: its description says so. */
+export function isTinyforgeModel(bytes: Uint8Array): boolean {
   try {
-    writeFileSync(path, bytes);
-  } catch (e) {
-    throw new TinyforgeError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return /tinyforge/.test(parseTflite(bytes, 'existing file').description ?? '');
+  } catch {
+    return false;
   }
 }
 
