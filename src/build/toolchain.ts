@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
+import { DETACHED, trackChild } from '../lifecycle.ts';
 
 /** Absolute path of `command` found on PATH, or a TinyforgeError telling how to install it. */
 export function findTool(command: string, install: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -39,7 +40,7 @@ export function runTool(path: string, args: string[], options: { cwd?: string; t
   return new Promise((resolvePromise, reject) => {
     // LC_ALL=C: plain ASCII quotes and English messages, so errors read the same everywhere.
     const env = { ...process.env, LC_ALL: 'C' };
-    const child = spawn(path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn(path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...DETACHED }));
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => stdout.push(d));

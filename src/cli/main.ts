@@ -19,6 +19,7 @@ import { sensitivityCommand } from './sensitivity.ts';
 import { palettizeCommand } from './palettize.ts';
 import { reportCommand } from './report.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
+import { installInterruptHandlers } from '../lifecycle.ts';
 
 const program = new Command()
   .name('tinyforge')
@@ -57,6 +58,8 @@ function fail(e: unknown): never {
   if (process.env.TINYFORGE_DEBUG) console.error(e);
   process.exit(70);
 }
+
+installInterruptHandlers();
 
 try {
   await program.parseAsync(process.argv);

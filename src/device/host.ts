@@ -3,11 +3,11 @@
  * Runs a `--target host` harness executable (firmware/host/host_main.c) on input bytes and returns
  * its raw outputs. Sanitizer reports and harness errors become a TinyforgeError quoting the report.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { runTool } from '../build/toolchain.ts';
+import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 
 export interface HostRunOptions {
   /** default 60 s; sanitizer builds of big models are slow */
@@ -26,7 +26,7 @@ export interface HostRun {
 /** `inputBytes`: one or more cases back to back, each all input tensors concatenated. */
 export async function runOnHost(executable: string, inputBytes: Uint8Array, options: HostRunOptions = {}): Promise<HostRun> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-host-'));
+  const dir = makeTempFolder('host');
   try {
     const inputFile = join(dir, 'input.bin');
     writeFileSync(inputFile, inputBytes);
@@ -37,7 +37,7 @@ export async function runOnHost(executable: string, inputBytes: Uint8Array, opti
     }
     return { outputs: new Uint8Array(result.stdout), stderr: result.stderr };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempFolder(dir);
   }
 }
 

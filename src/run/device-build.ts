@@ -5,10 +5,9 @@
  * to reach the board: an emulated board started here, or a real board on a serial port that must run
  * this very build.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
+import { makeTempFolder, removeTempFolder, untrackTempPath } from '../lifecycle.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../compile.ts';
 import { type MemoryBudget, formatBudget } from '../plan/budget.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
@@ -117,7 +116,7 @@ export async function withTargetBuild<T>(
   work: (b: TargetBuild) => Promise<T>,
 ): Promise<T> {
   const { graph } = compiled;
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-build-'));
+  const workDir = options.workDir ?? makeTempFolder('build');
   // a failed build keeps its folder: the error names the log (and the sources) in it
   let keepWorkDir = false;
   try {
@@ -141,7 +140,8 @@ export async function withTargetBuild<T>(
     }
     return await work({ compiled, build });
   } finally {
-    if (!options.workDir && !keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    if (!options.workDir && !keepWorkDir) removeTempFolder(workDir);
+    else if (!options.workDir) untrackTempPath(workDir);
   }
 }
 

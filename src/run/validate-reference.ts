@@ -13,8 +13,7 @@
  * listed as not comparable. Alias layers (RESHAPE and no-op moves) share their input's bytes, so
  * their output is read where the bytes they alias were computed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type Graph, DTYPE_BYTES, byteSize, isConstant } from '../ir/graph.ts';
@@ -29,6 +28,7 @@ import { compileForTarget, requireTools, type DeviceTargetOptions, withDeviceBui
 import { type InputCase, readInputCases, zeroPointCase } from './inputs.ts';
 import { concat, splitOutputs } from './bytes.ts';
 import { type MatchedReference, type ReferenceDump, readReferenceDump, matchReference } from './reference.ts';
+import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 
 export interface ReferenceValidateOptions extends DeviceTargetOptions {
   /** the reference dump directory */
@@ -310,7 +310,7 @@ async function runHost(
   timeoutMs?: number,
 ): Promise<DeviceResult> {
   const { graph, plan } = compiled;
-  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-layers-'));
+  const dir = makeTempFolder('layers');
   try {
     const layersFile = join(dir, 'layers.bin');
     const run = await runOnHost(executable, concat(records.map(concat)), { timeoutMs, extraArgs: [layersFile] });
@@ -339,7 +339,7 @@ async function runHost(
     }
     return { tensors, state, outputs, board: null, port: null };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempFolder(dir);
   }
 }
 

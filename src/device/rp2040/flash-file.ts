@@ -10,8 +10,7 @@
  * The image is a given .uf2, the .uf2 beside a given .elf (what our build writes), a .elf turned into
  * a UF2 here, or a model built into the harness firmware for the board.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
@@ -23,6 +22,7 @@ import { findTool } from '../../build/toolchain.ts';
 import { DeviceSession } from '../session.ts';
 import { type FlashUf2Options, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
 import { elfToUf2, parseUf2 } from './uf2.ts';
+import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {
   /** a model (.tflite: compiled and built first) or an image (.uf2, .elf) */
@@ -74,7 +74,7 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
   // a real board's drive is looked for before any build: no drive, no point building
   const drive = board.emulated ? undefined : pickBootselDrive(options.drive, options.driveRoots);
 
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-flash-'));
+  const workDir = options.workDir ?? makeTempFolder('flash');
   try {
     const { uf2, source, buildId } = await prepareUf2(target, board, options, workDir, progress);
     const bytes = readFileSync(uf2);
@@ -89,7 +89,7 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
     const application = await askHello(board, uf2, buildId, progress);
     return { target: target.name, board: board.name, drive: null, image, buildId, application };
   } finally {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+    if (!options.workDir) removeTempFolder(workDir);
   }
 }
 

@@ -6,8 +6,6 @@
  * verifies it and sends GO. The board keeps running the application afterwards: the caller talks
  * to it on the same pseudo-terminal (`ptyPath`) and ends the emulator with `kill`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { findBoard } from '../../build/targets.ts';
@@ -16,6 +14,7 @@ import { type EmulatorExit, startQemu } from '../transport/qemu.ts';
 import { type FlashOptions, type FlashReport, flashImage } from './flash.ts';
 import type { FlashImage } from './image.ts';
 import { buildLoader } from './loader-build.ts';
+import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface EmulatedFlash {
   report: FlashReport;
@@ -47,7 +46,7 @@ export async function flashEmulatedBoard(boardName: string, image: FlashImage, o
     }
   }
   const qemu = findTool(board.emulator.command, board.emulator.install);
-  const workDir = mkdtempSync(join(tmpdir(), 'tinyforge-loader-'));
+  const workDir = makeTempFolder('loader');
   try {
     const loader = await buildLoader(target, board, workDir);
     const running = await startQemu(board, qemu, loader.elf, { link: 'pty' });
@@ -65,6 +64,6 @@ export async function flashEmulatedBoard(boardName: string, image: FlashImage, o
       throw e;
     }
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    removeTempFolder(workDir);
   }
 }

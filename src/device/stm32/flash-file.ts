@@ -11,8 +11,6 @@
  *   (the micro:bit's Cortex-M0 has no VTOR to run an application behind one) gets its image from the
  *   emulator when it runs, and flashing it is refused saying so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
@@ -27,6 +25,7 @@ import { flashImage } from './flash.ts';
 import { type EmulatedFlash, flashEmulatedBoard } from './emulated.ts';
 import { type FlashImage, loadImage } from './image.ts';
 import { BOOTLOADER_BAUD, openBootloaderPort } from './port.ts';
+import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 /** Where a raw .bin goes on a real STM32 when no --address is given: the start of its flash. */
 export const STM32_FLASH_BASE = 0x08000000;
@@ -82,13 +81,13 @@ export async function flashFile(options: FlashFileOptions): Promise<FlashFileRes
     throw new TinyforgeError(`flashing over AN3155 is for Cortex-M targets (STM32 boot loader); ${target.name} is ${target.firmware}`);
   }
   const board = pickBoard(target, options);
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-flash-'));
+  const workDir = options.workDir ?? makeTempFolder('flash');
   try {
     const { image, buildId } = await prepareImage(target, board, options, workDir, progress);
     if (options.port) return await flashReal(target, options.port, image, buildId, options);
     return await flashEmulated(target, board!, image, buildId, options, progress);
   } finally {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+    if (!options.workDir) removeTempFolder(workDir);
   }
 }
 

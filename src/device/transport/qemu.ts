@@ -14,6 +14,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { TinyforgeError } from '../../errors.ts';
+import { DETACHED, trackChild } from '../../lifecycle.ts';
 import type { BoardDescriptor, EmulatorSpec } from '../../build/targets.ts';
 import { SerialTransport } from './serial.ts';
 import { StdioTransport } from './stdio.ts';
@@ -61,7 +62,7 @@ export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink
 export async function startQemu(board: BoardDescriptor, command: string, elf: string, options: StartOptions): Promise<RunningEmulator> {
   if (!board.emulator) throw new TinyforgeError(`${board.name} is not an emulated board`);
   const args = qemuArgs(board.emulator, elf, options.link);
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+  const child = trackChild(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...DETACHED }) as ChildProcessByStdio<Writable, Readable, Readable>);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));

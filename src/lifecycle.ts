@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What an interrupted command must not leave behind. Every child process tinyforge starts (compilers,
+ * emulators, host builds) and every temporary folder it makes is registered here while it lives; on
+ * SIGINT, SIGTERM or SIGHUP the CLI kills the children, removes the folders, prints one line and exits
+ * with 128 + the signal's number. Outputs are written to temporary siblings and renamed into place
+ * (codegen/output.ts), so an interrupted write leaves only a temporary that is removed here too.
+ *
+ * Temporary folders come from mkdtemp (a fresh, unique name each time), so two commands running at
+ * once never share one.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const children = new Set<ChildProcess>();
+const folders = new Set<string>();
+
+/**
+ * Registers a child process until it exits. Spawn it with `detached: true` (DETACHED) so it leads its
+ * own process group: an interruption then stops its own children too (gcc's cc1, as, collect2).
+ */
+export const DETACHED = { detached: true } as const;
+
+/** Registers a child process until it exits. */
+export function trackChild<C extends ChildProcess>(child: C): C {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.once('error', () => children.delete(child));
+  return child;
+}
+
+/** A new private folder under the system's temp dir (`tinyforge-<what>-XXXXXX`), removed on interruption. */
+export function makeTempFolder(what: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tinyforge-${what}-`));
+  folders.add(dir);
+  return dir;
+}
+
+/** Removes a folder made by makeTempFolder (or any registered path); safe to call twice. */
+export function removeTempFolder(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  folders.delete(dir);
+}
+
+/** Registers a path (a temporary file or folder made elsewhere) for removal on interruption. */
+export function trackTempPath(path: string): void {
+  folders.add(path);
+}
+
+/** Forgets a path registered with trackTempPath or makeTempFolder without removing it (it was kept or renamed). */
+export function untrackTempPath(path: string): void {
+  folders.delete(path);
+}
+
+/** Sends a signal to a child's whole process group (a compiler driver's cc1/as/ld too); false when it is gone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    try {
+      return child.kill(signal === 0 ? undefined : signal);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Blocks this thread for `ms` (the clean-up runs in a signal handler and at exit: no event loop to wait on). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Stops every live child and removes every registered temporary path, now. Children get SIGTERM first
+ * (gcc removes its own temporary files, QEMU closes its pty), then SIGKILL after half a second.
+ */
+export function cleanUpNow(): void {
+  const live = [...children].filter((c) => signalGroup(c, 'SIGTERM'));
+  for (let waited = 0; waited < 500 && live.some((c) => signalGroup(c, 0)); waited += 20) sleepSync(20);
+  for (const child of live) signalGroup(child, 'SIGKILL');
+  children.clear();
+  for (const path of folders) rmSync(path, { recursive: true, force: true });
+  folders.clear();
+}
+
+const SIGNALS: [NodeJS.Signals, number][] = [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+];
+
+/** The CLI's handlers: on a signal, clean up, say so in one line, exit 128 + signal number. */
+export function installInterruptHandlers(write: (line: string) => void = (l) => process.stderr.write(l)): void {
+  for (const [signal, number] of SIGNALS) {
+    process.once(signal, () => {
+      const pending = children.size;
+      cleanUpNow();
+      write(
+        `error: interrupted by ${signal}${pending > 0 ? ` (stopped ${pending} child process${pending > 1 ? 'es' : ''})` : ''}; nothing was left half-written\n`,
+      );
+      process.exit(128 + number);
+    });
+  }
+  process.once('exit', cleanUpNow);
+}

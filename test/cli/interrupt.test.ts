@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * An interrupted command leaves nothing behind: no emulator or compiler still running, no temporary
+ * folder, one line saying what happened, and the exit status of the signal (128 + its number).
+ */
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/cli.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { requireTools } from '../build/helpers.ts';
+
+/** Processes whose command line mentions `text` (the private temp dir of the run). */
+function processesMentioning(text: string): string[] {
+  const r = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes(text) && !l.includes('ps -eo'));
+}
+
+/** Starts `tinyforge args` with its own TMPDIR, sends `signal` once stderr matches `when`, and waits for the exit. */
+function interrupt(
+  args: string[],
+  when: RegExp,
+  signal: NodeJS.Signals,
+  temp: string,
+): Promise<{ status: number | null; stderr: string; seenAtSignal: string[] }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: temp } });
+    let stderr = '';
+    let sent = false;
+    let seenAtSignal: string[] = [];
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        // let the step get going (the emulator started, the compiler running)
+        setTimeout(() => {
+          seenAtSignal = processesMentioning(temp);
+          child.kill(signal);
+        }, 300);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stderr, seenAtSignal });
+    });
+  });
+}
+
+describe('CLI: interrupted commands leave nothing behind', function () {
+  const temps: string[] = [];
+  after(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+  const privateTemp = () => {
+    const t = mkdtempSync(join(tmpdir(), 'tf-interrupt-'));
+    temps.push(t);
+    return t;
+  };
+
+  before(function () {
+    sharedModelsAvailable(this);
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+  });
+
+  for (const [signal, status, when] of [
+    ['SIGTERM', 143, /running on qemu/],
+    ['SIGINT', 130, /building for/],
+  ] as [NodeJS.Signals, number, RegExp][]) {
+    it(`${signal} while ${when.source.replace(/ qemu|for/, '')}: children stopped, temp folder removed, one line, exit ${status}`, async () => {
+      const temp = privateTemp();
+      const r = await interrupt(['run', sharedModelPath('person_detect'), '--target', 'cortex-m4'], when, signal, temp);
+      expect(r.status, r.stderr).to.equal(status);
+      expect(r.stderr.trim().split('\n').pop()).to.match(new RegExp(`^error: interrupted by ${signal}`));
+      expect(r.seenAtSignal.length, 'a child of the run was alive when the signal came').to.be.greaterThan(0);
+      await new Promise((d) => setTimeout(d, 200));
+      expect(processesMentioning(temp), 'processes left running').to.deep.equal([]);
+      // tsx keeps its own cache there
+      expect(
+        readdirSync(temp).filter((f) => !f.startsWith('tsx-')),
+        'temporary files left',
+      ).to.deep.equal([]);
+    });
+  }
+});
