@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
+import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
@@ -83,7 +84,7 @@ interface FlashCliOptions extends PlanShapingFlags {
 /** Picks the flashing path by target family: AN3155 for Cortex-M, UF2 for the RP2040, the ROM loader for ESP chips. */
 async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ json: unknown; text: string }> {
   const target = loadTarget(opts.target);
-  const progress = (m: string) => process.stderr.write(`${m}\n`);
+  const progress = stepReporter().step;
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
   const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined;
   if (shaped && (!isModelFile(file) || target.name.startsWith('esp32')))
@@ -156,6 +157,7 @@ export function flashCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(async (file: string, opts: FlashCliOptions) => {
       const result = await flashByFamily(file, opts);
+      stopActiveSteps();
       process.stdout.write(opts.json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
     });
 }

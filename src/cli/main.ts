@@ -20,6 +20,7 @@ import { palettizeCommand } from './palettize.ts';
 import { reportCommand } from './report.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 import { installInterruptHandlers } from '../lifecycle.ts';
+import { stopActiveSteps } from './steps.ts';
 
 const program = new Command()
   .name('tinyforge')
@@ -48,6 +49,7 @@ program.addCommand(reportCommand());
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {
+  stopActiveSteps();
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (e instanceof TinyforgeError) {
     process.stderr.write(`error: ${e.message}\n`);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
+import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -48,6 +49,7 @@ export function profileCommand(): Command {
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
         const runs = Number(opts.runs);
         if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
+        const steps = stepReporter();
         const report = await profileModel(modelPath, {
           target: opts.target,
           board: opts.board,
@@ -57,8 +59,9 @@ export function profileCommand(): Command {
           link: linkOption(opts.link),
           ...planShaping(opts),
           timeoutMs: Number(opts.timeout) * 1000,
-          progress: (m) => process.stderr.write(`${m}\n`),
+          progress: steps.step,
         });
+        steps.done();
         const json = profileJson(report, provenance(TOOL_VERSION));
         if (opts.html) {
           writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);

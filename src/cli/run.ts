@@ -1,3 +1,4 @@
+import { stepReporter } from './steps.ts';
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { loadGraph } from '../model/load.ts';
@@ -35,6 +36,7 @@ export function runCommand(): Command {
         } & PlanShapingFlags,
       ) => {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        const steps = stepReporter();
         const report = await runModel(modelPath, {
           target: opts.target,
           board: opts.board,
@@ -44,8 +46,9 @@ export function runCommand(): Command {
           link: opts.link,
           ...planShaping(opts),
           timeoutMs: Number(opts.timeout) * 1000,
-          progress: (m) => process.stderr.write(`${m}\n`),
+          progress: steps.step,
         });
+        steps.done();
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
         if (!report.matchesReference) process.exitCode = 3;
       },

@@ -4,6 +4,7 @@ import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
 import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
 
@@ -61,6 +62,7 @@ export function validateCommand(): Command {
             'give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)',
           );
         const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
+        const steps = stepReporter();
         const report = await validateModel(modelPath, {
           target: opts.target,
           board: opts.board,
@@ -69,8 +71,10 @@ export function validateCommand(): Command {
           link: linkOption(opts.link),
           ...planShaping(opts),
           timeoutMs: Number(opts.timeout) * 1000,
-          progress: (m) => process.stderr.write(`${m}\n`),
+          progress: steps.step,
+          onCase: (done, total) => steps.count(done, total, 'inputs compared'),
         });
+        steps.done();
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
         if (report.matched !== report.total) process.exitCode = 3;
       },
@@ -81,6 +85,7 @@ async function validateReference(
   modelPath: string,
   opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
 ): Promise<void> {
+  const steps = stepReporter();
   const report = await validateAgainstReference(modelPath, {
     target: opts.target,
     board: opts.board,
@@ -89,8 +94,9 @@ async function validateReference(
     input: opts.input,
     link: linkOption(opts.link),
     timeoutMs: Number(opts.timeout) * 1000,
-    progress: (m) => process.stderr.write(`${m}\n`),
+    progress: steps.step,
   });
+  steps.done();
   const verdict = referenceVerdict(report);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);

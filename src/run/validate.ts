@@ -71,6 +71,8 @@ export interface ValidateReport {
 
 export interface ValidateOptions extends DeviceTargetOptions {
   inputs: NamedInput[];
+  /** called after each input is compared (the CLI's bar) */
+  onCase?: (done: number, total: number) => void;
 }
 
 /** Inputs from a file (several back to back, or a .npy with a batch dimension) or a directory of .bin/.npy files. */
@@ -112,6 +114,7 @@ export async function validateModel(modelPath: string, options: ValidateOptions)
           result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference);
         }
         cases.push(result);
+        options.onCase?.(cases.length, options.inputs.length);
       }
       const memory = await session.readMemory();
       checkStack(session.portName, memory);
