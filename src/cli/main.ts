@@ -1,51 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { TinyforgeError } from '../errors.ts';
-import { inspectCommand } from './inspect.ts';
-import { compileCommand } from './compile.ts';
-import { runCommand } from './run.ts';
-import { targetsCommand } from './targets.ts';
-import { profileCommand } from './profile.ts';
-import { validateCommand } from './validate.ts';
-import { portsCommand } from './ports.ts';
-import { flashCommand } from './flash.ts';
-import { quantizeCommand } from './quantize.ts';
-import { pruneCommand } from './prune.ts';
-import { qatCommand } from './qat.ts';
-import { distillCommand } from './distill.ts';
-import { lowrankCommand } from './lowrank.ts';
-import { compressCommand } from './compress.ts';
-import { sensitivityCommand } from './sensitivity.ts';
-import { palettizeCommand } from './palettize.ts';
-import { reportCommand } from './report.ts';
-import { TOOL_VERSION } from '../codegen/banner.ts';
 import { installInterruptHandlers } from '../lifecycle.ts';
 import { stopActiveSteps } from './steps.ts';
+import { createProgram } from './program.ts';
 
-const program = new Command()
-  .name('tinyforge')
-  .description('Compile int8 neural networks to static C for microcontrollers, build, run and profile them')
-  .version(TOOL_VERSION)
-  .showHelpAfterError()
-  .exitOverride();
-
-program.addCommand(inspectCommand());
-program.addCommand(compileCommand());
-program.addCommand(runCommand());
-program.addCommand(targetsCommand());
-program.addCommand(profileCommand());
-program.addCommand(validateCommand());
-program.addCommand(portsCommand());
-program.addCommand(flashCommand());
-program.addCommand(quantizeCommand());
-program.addCommand(pruneCommand());
-program.addCommand(qatCommand());
-program.addCommand(distillCommand());
-program.addCommand(lowrankCommand());
-program.addCommand(compressCommand());
-program.addCommand(sensitivityCommand());
-program.addCommand(palettizeCommand());
-program.addCommand(reportCommand());
+const program = createProgram();
 
 /** Every failure ends as one line on stderr and a non-zero exit; a stack trace only on request. */
 function fail(e: unknown): never {

@@ -7,11 +7,14 @@ export function quantizeCommand(): Command {
     .description('int8 post-training quantization of a float model (.tflite or TensorFlow.js model.json) into a standard int8 .tflite')
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
     .option('-o, --output <file.tflite>', 'output (default: <model>_int8.tflite)')
+    .option('--json', 'print one JSON object on stdout: the held-out figures before and after, and the output file')
     .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel, from the float weights); values stay int8 in the file");
   addDataOptions(cmd, '-c, --calib <path>', 'calibration data: .npz, .npy, .csv, or a folder of images (labels optional)');
   addCalibrationOptions(cmd);
-  return cmd.action(async (modelPath: string, opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string }) => {
-    const { quantizeAction } = await import('../compress/commands.ts');
-    await quantizeAction(modelPath, opts);
-  });
+  return cmd.action(
+    async (modelPath: string, opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; json?: boolean }) => {
+      const { quantizeAction } = await import('../compress/commands.ts');
+      await quantizeAction(modelPath, opts);
+    },
+  );
 }

@@ -42,16 +42,8 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('the HTML report of one `profile --json` output, or two compared (before/after compression, two targets)')
     .argument('<json...>', 'one or two files written by `tinyforge profile MODEL --json > FILE` (the first is the baseline)')
-    .requiredOption('--html <file>', 'the self-contained HTML file to write (required)')
+    .requiredOption('--html <file>', 'the self-contained HTML file to write')
     .option('--json', 'also print the totals and ratios as one JSON object on stdout')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  tinyforge profile model.tflite --json > dense.json
-  tinyforge profile model_pruned.tflite --json > pruned.json
-  tinyforge report dense.json pruned.json --html compare.html`,
-    )
     .action((files: string[], opts: { html: string; json?: boolean }) => {
       if (files.length > 2) throw new TinyforgeError(`report shows one run or compares two, got ${files.length} files`);
       const runs = files.map(readProfileJson);

@@ -91,7 +91,7 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
 
 export async function quantizeAction(
   modelPath: string,
-  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string },
+  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; json?: boolean },
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const session = await openSession(modelPath, opts.calib, opts, true);
@@ -100,13 +100,15 @@ export async function quantizeAction(
   let int8 = quantizeWithData(session.graph, session.train, opts);
   const after = await evaluateInt8(session, int8);
   session.log(`int8:  ${describeMetric(after, session.test.count)} (ranges: ${opts.ranges})`);
+  let lowBits: Metric | undefined;
   if (bits !== undefined && bits < 8) {
     int8 = compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float: session.graph });
-    session.log(`${bits}-bit weights: ${describeMetric(await evaluateInt8(session, int8), session.test.count)}`);
+    lowBits = await evaluateInt8(session, int8);
+    session.log(`${bits}-bit weights: ${describeMetric(lowBits, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, 'int8');
   writeModel(int8, output);
-  process.stdout.write(`wrote ${output}\n`);
+  finish(opts.json, output, { float: before ?? null, int8: after ?? null, ...(lowBits ? { weightBits: bits, lowBits } : {}), ranges: opts.ranges });
 }
 
 export async function pruneAction(modelPath: string, opts: PruneCliOptions): Promise<void> {

@@ -34,5 +34,5 @@ export function palettizeAction(modelPath: string, opts: PalettizeCliOptions): v
   }
   const output = opts.output ?? defaultOutput(modelPath, `palette${bits}`);
   saveTflite(output, result.graph);
-  process.stdout.write(`wrote ${output}\n`);
+  process.stdout.write(opts.json ? `${JSON.stringify({ output, layers: result.layers })}\n` : `wrote ${output}\n`);
 }

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The command line's conventions, checked on every command at once (in process: no spawn per command). */
+import { expect } from 'chai';
+import { createProgram } from '../../src/cli/program.ts';
+import { COMMAND_EXAMPLES } from '../../src/cli/examples.ts';
+
+/** Commands whose output is only ever for people or files (none yet): listed here with why. */
+const WITHOUT_JSON: Record<string, string> = {
+  compile: 'writes C sources; its summary goes to stdout (to be added with the project exports)',
+};
+
+describe('CLI: conventions on every command', () => {
+  const program = createProgram();
+  const commands = program.commands;
+
+  it('every command ends its help with examples, each a tinyforge command line of that command', () => {
+    // commander prints the 'after' text only on --help: check it is attached by rendering it
+    let printed = '';
+    const c0 = commands.find((c) => c.name() === 'run')!;
+    c0.configureOutput({ writeOut: (s) => (printed += s) });
+    c0.outputHelp();
+    expect(printed).to.match(/Examples:\n {2}tinyforge run /);
+    expect(commands.length).to.be.greaterThan(15);
+    for (const c of commands) {
+      expect(COMMAND_EXAMPLES[c.name()], `${c.name()} has examples`).to.be.an('array').that.is.not.empty;
+      for (const e of COMMAND_EXAMPLES[c.name()]!) expect(e, c.name()).to.match(new RegExp(`^tinyforge ${c.name()}\\b`));
+    }
+    for (const name of Object.keys(COMMAND_EXAMPLES))
+      expect(
+        commands.map((c) => c.name()),
+        `examples of an unknown command ${name}`,
+      ).to.include(name);
+  });
+
+  it('required options say so in the help', () => {
+    let seen = 0;
+    for (const c of commands) {
+      const help = c.helpInformation();
+      for (const o of c.options.filter((o) => o.mandatory)) {
+        seen++;
+        const line = help.slice(help.indexOf(o.flags));
+        expect(line.slice(0, line.indexOf('\n  -') >= 0 ? line.indexOf('\n  -') : undefined), `${c.name()} ${o.flags}`).to.include('(required)');
+      }
+    }
+    expect(seen, 'distill --teacher/--student, report --html at least').to.be.at.least(3);
+  });
+
+  it('--json on every command, one spelling per option across commands', () => {
+    const spellings = new Map<string, Set<string>>();
+    for (const c of commands) {
+      const longs = c.options.map((o) => o.long).filter((l): l is string => l !== undefined);
+      if (!WITHOUT_JSON[c.name()]) expect(longs, `${c.name()} --json`).to.include('--json');
+      for (const o of c.options) {
+        if (!o.short || !o.long) continue;
+        const set = spellings.get(o.short) ?? new Set();
+        set.add(o.long);
+        spellings.set(o.short, set);
+      }
+    }
+    // a short flag means one thing everywhere (compile's -o/--out, to become --output, is the one exception left)
+    for (const [short, longs] of spellings) {
+      const names = [...longs].filter((l) => l !== '--out');
+      expect(names.length, `${short} is ${[...longs].join(' and ')}`).to.be.at.most(1);
+    }
+  });
+});
