@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run fuzz:inputs -- --seed S --count N [--host-runs K] [--time-limit MS] [--memory-limit MB]
+ * [--repro DIR] [--json FILE]`: mutated models through inspect and compile, accepted ones built and
+ * run on the host under ASan+UBSan and compared with TFLite Micro (docs/fuzzing.md). Prints the table
+ * of outcomes per mutation class; exits 1 on any finding.
+ */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { formatInputFuzz, runInputFuzz } from './campaign.ts';
+
+const program = new Command('fuzz:inputs')
+  .description('input fuzzing: mutated .tflite files through inspect, compile and, when accepted, a sanitized host run')
+  .option('--seed <n>', 'campaign seed', '1')
+  .option('--count <n>', 'mutants', '1000')
+  .option('--host-runs <n>', 'accepted mutants built and run at most (default: all)')
+  .option('--time-limit <ms>', 'per case in process', '10000')
+  .option('--memory-limit <mb>', 'heap of the worker that runs the cases', '768')
+  .option('--repro <dir>', 'write each finding mutant here', 'test/fuzz/repro-inputs')
+  .option('--json <file>', 'write the figures as JSON');
+program.parse();
+const o = program.opts<{ seed: string; count: string; hostRuns?: string; timeLimit: string; memoryLimit: string; repro: string; json?: string }>();
+
+const result = await runInputFuzz({
+  seed: Number(o.seed),
+  count: Number(o.count),
+  hostRuns: o.hostRuns === undefined ? undefined : Number(o.hostRuns),
+  timeLimitMs: Number(o.timeLimit),
+  memoryLimitMb: Number(o.memoryLimit),
+  reproDir: o.repro,
+  log: (line) => process.stderr.write(`${line}\n`),
+});
+process.stdout.write(`${formatInputFuzz(result)}\n`);
+if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 1)}\n`);
+process.exit(result.findings.length > 0 ? 1 : 0);
