@@ -6,6 +6,7 @@ import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { TinyforgeError } from '../errors.ts';
+import { effectiveArgs } from './project_config.ts';
 import { loadTarget } from '../build/targets.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
@@ -27,7 +28,7 @@ function summary(compiled: CompiledModel): string {
 }
 
 export function compileCommand(): Command {
-  return new Command('compile')
+  const command: Command = new Command('compile')
     .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
@@ -75,7 +76,7 @@ export function compileCommand(): Command {
           budget,
           patch: opts.patch,
           prefer: opts.prefer,
-          provenance: { target: target.name, command: commandLine(process.argv.slice(2)) },
+          provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         if (opts.project !== undefined) {
           const compiled = compileFile(modelPath, options);
@@ -89,4 +90,5 @@ export function compileCommand(): Command {
         process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
       },
     );
+  return command;
 }

@@ -11,7 +11,7 @@
  *     "prefer": "speed", "project": "arduino", "out": "out" }
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { listTargets } from '../build/targets.ts';
@@ -134,6 +134,20 @@ function withKey<T>(key: string, file: string, parse: () => T): T {
   }
 }
 
+/** A path the file gave, as the command line would give it: relative to the current directory. */
+const shownPath = (path: string) => relative(process.cwd(), path) || '.';
+
+/** Per command run, the command-line words equivalent to what the project file filled in. */
+const filledFromFile = new WeakMap<Command, string[]>();
+
+/**
+ * The arguments a command was given on its command line plus those the project file filled in, as
+ * command-line words: what a generated file's banner shows as the command that regenerates it.
+ */
+export function effectiveArgs(command: Command, argv: readonly string[]): string[] {
+  return [...argv, ...(filledFromFile.get(command) ?? [])];
+}
+
 /**
  * Before a command runs: fills its model argument and options from the project file (`--config`'s, or
  * ./tinyforge.json when present) where the command line left them out. A flag given on the command
@@ -155,6 +169,7 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
         `give the ${modelArgument.name()} to ${command.name()}${config ? `, or "model" in ${config.file}` : ` (or write a ${CONFIG_FILE} with tinyforge init)`}`,
       );
     command.processedArgs[0] = config.model;
+    filledFromFile.set(command, [shownPath(config.model)]);
   }
   if (!config) return;
   const values: Record<string, unknown> = {
@@ -176,5 +191,11 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     // validate --reference DIR compares with a dump: the file's inputs are for validate --inputs
     if (attribute === 'inputs' && command.getOptionValueSource('reference') === 'cli') continue;
     command.setOptionValueWithSource(attribute, value, 'config');
+    const flag = command.options.find((o) => o.attributeName() === attribute)!.long!;
+    filledFromFile.set(command, [
+      ...(filledFromFile.get(command) ?? []),
+      flag,
+      typeof value === 'string' && isAbsolute(value) ? shownPath(value) : String(value),
+    ]);
   }
 }

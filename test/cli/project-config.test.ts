@@ -141,7 +141,10 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const compile = tinyforge(['compile'], { cwd });
     expect(compile.status, compile.stderr).to.equal(0);
     expect(compile.stdout).to.include(`wrote ${join(cwd, 'out')}: make project for rp2040`);
-    expect(readFileSync(join(cwd, 'out', 'Makefile'), 'utf8')).to.include('ARCH_FLAGS ?= -mcpu=cortex-m0plus');
+    const makefile = readFileSync(join(cwd, 'out', 'Makefile'), 'utf8');
+    expect(makefile).to.include('ARCH_FLAGS ?= -mcpu=cortex-m0plus');
+    // the banner's command regenerates the same output without the file
+    expect(makefile).to.include('#   command: tinyforge compile digits.tflite --target rp2040 --input digit.bin --max-ram 8192 --project make --out out\n');
 
     const forced = tinyforge(['init', 'digits.tflite', '--target', 'cortex-m7', '--force', '-o', 'm7'], { cwd });
     expect(forced.status, forced.stderr).to.equal(0);
