@@ -3,8 +3,9 @@
  * The exports of `compile --project` (docs/exports.md): the `cmake` and `make` ones built here with
  * the Arm toolchain for the Cortex-M4 and with the host's gcc, a small main linked against each (and
  * run on the host); the Arduino, PlatformIO, Zephyr and ESP-IDF ones checked against their
- * conventions, their library sources compiled for the target under -Werror, and the starter apps'
- * sample header built and run on the host. The model is the MNIST CNN in examples/ (a few seconds
+ * conventions, their library sources compiled for the target under -Werror, and the starter apps
+ * that can be (the sample header in C and C++, the PlatformIO example natively, the Arduino sketch
+ * against a stand-in for the core's Serial) built and run on the host. The model is the MNIST CNN in examples/ (a few seconds
  * for everything).
  */
 import { expect } from 'chai';
@@ -175,6 +176,44 @@ describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-id
     expect(sketch).to.include(`#include <${PREFIX}.h>`).and.include('Serial.begin(115200)').and.include(`${PREFIX}_top_class()`);
     expect(existsSync(join(dir, 'examples', 'Classify', `${PREFIX}_sample.h`))).to.equal(true);
     compileSourcesFor('cortex-m4', join(dir, 'src'), scratch.dir);
+  });
+
+  it("arduino: the sketch, built as C++ for the host against a stand-in for the Arduino core's Serial, prints the digit's class", () => {
+    const dir = exportTo('arduino', 'host');
+    // what the sketch uses of the Arduino core, with the Print overloads the core declares; main() runs setup() once
+    const stub = join(scratch.dir, 'Arduino.h');
+    writeFileSync(
+      stub,
+      `#include <stddef.h>
+#include <stdio.h>
+struct StubSerial {
+  void begin(unsigned long) {}
+  explicit operator bool() const { return true; }
+  size_t print(const char *s) { return (size_t)printf("%s", s); }
+  size_t print(int v) { return (size_t)printf("%d", v); }
+  size_t print(unsigned long v) { return (size_t)printf("%lu", v); }
+  size_t println(const char *s) { return (size_t)printf("%s\\n", s); }
+  size_t println(int v) { return (size_t)printf("%d\\n", v); }
+  size_t println(unsigned long v) { return (size_t)printf("%lu\\n", v); }
+};
+static StubSerial Serial;
+static unsigned long millis() { return 0; }
+static unsigned long micros() { return 0; }
+void setup();
+void loop();
+int main() { setup(); return 0; }
+`,
+    );
+    const objects = readdirSync(join(dir, 'src'))
+      .filter((f) => f.endsWith('.c'))
+      .map((f) => {
+        run('gcc', [...STRICT, `-I${join(dir, 'src')}`, '-c', join(dir, 'src', f), '-o', join(scratch.dir, `ino-${f}.o`)]);
+        return join(scratch.dir, `ino-${f}.o`);
+      });
+    const app = join(scratch.dir, 'sketch-app');
+    const sketch = join(dir, 'examples', 'Classify', 'Classify.ino');
+    run('g++', ['-Wall', '-Wextra', '-Werror', '-include', stub, `-I${join(dir, 'src')}`, '-x', 'c++', sketch, '-x', 'none', ...objects, '-o', app]);
+    expect(run(app, []).stdout).to.equal(`top class ${DIGIT_LABEL} (tinyforge's reference: ${DIGIT_LABEL}), 0 us\n`);
   });
 
   it('platformio: library.json, include/ and src/ compile for the RP2040; the example points at the library and runs natively', () => {
