@@ -67,7 +67,9 @@ export function compileCommand(): Command {
         },
       ) => {
         if (opts.out === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
-        if (opts.input !== undefined && opts.project === undefined) throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
+        // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
+        if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
+          throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
         const target = loadTarget(opts.target);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it

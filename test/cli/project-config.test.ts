@@ -146,8 +146,12 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     // the banner's command regenerates the same output without the file
     expect(makefile).to.include('#   command: tinyforge compile digits.tflite --target rp2040 --input digit.bin --max-ram 8192 --project make --out out\n');
 
-    const forced = tinyforge(['init', 'digits.tflite', '--target', 'cortex-m7', '--force', '-o', 'm7'], { cwd });
+    const forced = tinyforge(['init', 'digits.tflite', '--target', 'cortex-m7', '--force', '-o', 'm7', '--inputs', 'digit.bin'], { cwd });
     expect(forced.status, forced.stderr).to.equal(0);
+    // inputs without a project: compile writes the bare sources (the sample is for run, validate, ...)
+    const bare = tinyforge(['compile'], { cwd });
+    expect(bare.status, bare.stderr).to.equal(0);
+    expect(bare.stdout).to.include(`wrote ${join(cwd, 'm7')} for cortex-m7: model.h, model.c`);
     const inspect = tinyforge(['inspect'], { cwd });
     expect(inspect.status, inspect.stderr).to.equal(0);
     expect(inspect.stdout).to.include('digits.tflite: 7 ops, 17 tensors, inputs 0, outputs 16; kernels for cortex-m7');
