@@ -10,7 +10,7 @@
  *     "inputs": "samples/digit.bin", "budget": { "ram": "48K", "flash": "200K" },
  *     "prefer": "speed", "project": "arduino", "out": "out" }
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
@@ -190,6 +190,8 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     if (command.getOptionValueSource(attribute) === 'cli') continue;
     // validate --reference DIR compares with a dump: the file's inputs are for validate --inputs
     if (attribute === 'inputs' && command.getOptionValueSource('reference') === 'cli') continue;
+    if (attribute === 'input' && statSync(value as string).isDirectory())
+      throw new TinyforgeError(`${config.file}: inputs: a directory, which validate --inputs takes; ${command.name()} takes one file: give --input FILE`);
     command.setOptionValueWithSource(attribute, value, 'config');
     const flag = command.options.find((o) => o.attributeName() === attribute)!.long!;
     filledFromFile.set(command, [

@@ -87,6 +87,14 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     // validate takes many inputs (--inputs), and none from the file beside --reference
     expect(parse(validateCommand, ['--config', file]).opts.inputs).to.equal(join(scratch.dir, 'digit.bin'));
     expect(parse(validateCommand, ['--config', file, '--reference', 'dump']).opts.inputs).to.equal(undefined);
+    // a folder of inputs is for validate; run takes one file
+    const folder = write('folder.json', { model: 'digits.tflite', inputs: '.' });
+    expect(parse(validateCommand, ['--config', folder]).opts.inputs).to.equal(scratch.dir);
+    expectError(
+      () => parse(runCommand, ['--config', folder]),
+      `${folder}: inputs: a directory, which validate --inputs takes; run takes one file: give --input FILE`,
+    );
+    expect(parse(runCommand, ['--config', folder, '--input', 'digit.bin']).opts.input).to.equal('digit.bin');
   });
 
   it('names the file and the key of every mistake in it', () => {
