@@ -44,7 +44,7 @@ const BUDGET_KEYS = ['ram', 'flash'] as const;
  * is `--input` where a command takes one input and `--inputs` where it takes many).
  */
 const CONFIGURED: Record<string, Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'project' | 'out', string>>> = {
-  inspect: { target: 'target', prefer: 'prefer' },
+  inspect: { target: 'target', board: 'board', prefer: 'prefer' },
   compile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', project: 'project', out: 'out' },
   run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
   profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
