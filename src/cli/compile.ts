@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+import { basename } from 'node:path';
 import { Command } from 'commander';
 import { compileFile, compileToDirectory } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
-import { projectFiles } from '../build/project_layouts.ts';
+import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
+import { readInputCases } from '../run/inputs.ts';
+import { TinyforgeError } from '../errors.ts';
+import { effectiveArgs } from './project_config.ts';
 import { loadTarget } from '../build/targets.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
@@ -24,11 +28,11 @@ function summary(compiled: CompiledModel): string {
 }
 
 export function compileCommand(): Command {
-  return new Command('compile')
+  const command: Command = new Command('compile')
     .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
-    .argument('<model>', 'model file (.tflite)')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
-    .requiredOption('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
+    .option('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
     .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
     .option(
       '--max-ram <bytes>',
@@ -42,12 +46,30 @@ export function compileCommand(): Command {
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
-    .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
+    .option(
+      '--project <kind>',
+      `lay the sources out as a project to open and build unchanged: ${PROJECT_KINDS.join(', ')} (esp-idf: esp32*, pico-sdk: rp2040; docs/exports.md)`,
+    )
+    .option('-i, --input <file>', 'with --project: the sample input the starter app runs (its first inference; raw bytes or .npy); default: the zero point')
     .action(
       (
         modelPath: string,
-        opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number; patch?: PatchOption; prefer?: Prefer },
+        opts: {
+          target: string;
+          out?: string;
+          project?: string;
+          input?: string;
+          force?: boolean;
+          maxRam?: number;
+          maxFlash?: number;
+          patch?: PatchOption;
+          prefer?: Prefer;
+        },
       ) => {
+        if (opts.out === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+        // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
+        if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
+          throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
         const target = loadTarget(opts.target);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it
@@ -56,11 +78,12 @@ export function compileCommand(): Command {
           budget,
           patch: opts.patch,
           prefer: opts.prefer,
-          provenance: { target: target.name, command: commandLine(process.argv.slice(2)) },
+          provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         if (opts.project !== undefined) {
           const compiled = compileFile(modelPath, options);
-          const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
+          const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
+          const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target, sample), { force: opts.force });
           process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
           return;
         }
@@ -69,4 +92,5 @@ export function compileCommand(): Command {
         process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
       },
     );
+  return command;
 }

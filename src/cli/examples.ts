@@ -31,5 +31,6 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   ],
   sensitivity: ['tinyforge sensitivity float.tflite --data data.npz', 'tinyforge sensitivity float.tflite --data data.npz --max-flash 64K'],
   palettize: ['tinyforge palettize model_int8.tflite --bits 4'],
+  init: ['tinyforge init model.tflite', 'tinyforge init --force'],
   report: ['tinyforge report before.json after.json --html compare.html'],
 };

@@ -135,8 +135,8 @@ export function flashCommand(): Command {
       'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips',
     )
     .argument(
-      '<file>',
-      'image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)',
+      '[file]',
+      'default: "model" of tinyforge.json; image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)',
     )
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')

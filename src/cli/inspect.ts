@@ -16,7 +16,7 @@ import { inspectionJson } from '../report/json.ts';
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
-    .argument('<model>', 'model file (.tflite)')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
     .option(
       '--patch <mode>',

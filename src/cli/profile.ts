@@ -14,7 +14,7 @@ import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } fr
 export function profileCommand(): Command {
   const command = new Command('profile')
     .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
-    .argument('<model>', 'model file (.tflite)')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')

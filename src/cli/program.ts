@@ -20,14 +20,23 @@ import { palettizeCommand } from './palettize.ts';
 import { reportCommand } from './report.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 import { COMMAND_EXAMPLES } from './examples.ts';
+import { initCommand } from './init.ts';
+import { CONFIG_FILE, CONFIGURED_COMMANDS, applyProjectConfig } from './project_config.ts';
 
 export function createProgram(): Command {
   const program = new Command()
     .name('tinyforge')
     .description('Compile int8 neural networks to static C for microcontrollers, build, run and profile them')
     .version(TOOL_VERSION)
+    .option(
+      '--config <file>',
+      `project file: model, target, board, inputs, budget, prefer, project, out (default: ./${CONFIG_FILE} when present; read by ${CONFIGURED_COMMANDS.join(', ')}; flags win)`,
+    )
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, command) => applyProjectConfig(command, (program.opts() as { config?: string }).config));
+
+  program.addCommand(initCommand(program));
 
   program.addCommand(inspectCommand());
   program.addCommand(compileCommand());

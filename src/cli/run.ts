@@ -11,7 +11,7 @@ import type { EmulatorLink } from '../device/transport/qemu.ts';
 export function runCommand(): Command {
   const command = new Command('run')
     .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
-    .argument('<model>', 'model file (.tflite)')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
     .option('-b, --board <board>', 'board of the target (default: its emulated board; with --port its real board)')
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')

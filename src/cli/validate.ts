@@ -13,7 +13,7 @@ export function validateCommand(): Command {
     .description(
       "run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md)",
     )
-    .argument('<model>', 'model file (.tflite)')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
     .option(
       '--reference <dir>',

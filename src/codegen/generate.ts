@@ -7,7 +7,7 @@ import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
 import { cFilesFor } from './c_files.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
-import { type Provenance, bannerLines, renderBanner } from './banner.ts';
+import { type Banners, type Provenance, bannerLines, renderBanner } from './banner.ts';
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../templates');
@@ -28,6 +28,11 @@ export interface GeneratedModel {
   weightBytes: number;
   /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
   layerConstBytes: number[];
+  /**
+   * The banner of a further file made from this model (a project layout's build files and starter
+   * app): the same provenance lines as the generated C's; `license` null claims none.
+   */
+  banner: (what: string, license?: string | null) => Banners;
 }
 
 interface ConstArray {
@@ -178,7 +183,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
     ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/ops/${f.path}).`).c}${f.text}` })),
   ];
-  return { prefix, files, weightBytes, layerConstBytes };
+  return { prefix, files, weightBytes, layerConstBytes, banner };
 }
 
 /**

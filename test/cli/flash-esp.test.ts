@@ -112,7 +112,7 @@ describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function ()
       `error: ${appBin}: a raw .bin needs --address (the flash offset, e.g. 0x10000 for the application)`,
     );
     expect(refusal(['model.tflite', '--target', 'esp32s3', '--port', '/dev/ttyUSB9'])).to.match(
-      /^error: model\.tflite: ESP firmware is built by ESP-IDF, not here: .*idf\.py build/,
+      /^error: model\.tflite: ESP firmware is built by ESP-IDF, not here: .*idf\.py -C DIR\/harness build .*DIR\/harness\/build$/,
     );
     expect(refusal([idfBuild, '--target', 'esp32', '--port', '/dev/ttyUSB9'])).to.equal(
       `error: ${idfBuild}: the build is for an ESP32-C3, not an ESP32 (--target)`,

@@ -11,7 +11,7 @@ import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { scratchDir } from '../build/helpers.ts';
 
-describe('project layouts: ESP-IDF project and component, pico-sdk library', function () {
+describe('project layouts: ESP-IDF project, component and harness, pico-sdk library', function () {
   const compile = (target: string) => {
     const path = sharedModelPath('micro_speech');
     return compileGraph(loadGraph(path), basename(path), { isa: loadTarget(target).isa });
@@ -22,26 +22,29 @@ describe('project layouts: ESP-IDF project and component, pico-sdk library', fun
     sharedModelsAvailable(this);
   });
 
-  it("ESP-IDF: the model as a component, main/ running the device harness with the plan's facts", () => {
+  it("ESP-IDF: the model as a component, harness/ running the device harness with the plan's facts", () => {
     const compiled = compile('esp32c3');
     const files = byName(espIdfProject(compiled, loadTarget('esp32c3')));
     const component = 'components/tf_micro_speech';
     expect(files.get(`${component}/CMakeLists.txt`)).to.match(/idf_component_register\(\s*SRCS "model\.c" "weights\.c"\s*INCLUDE_DIRS "\."\)/);
     expect(files.get(`${component}/idf_component.yml`)).to.match(/targets:\n {2}- esp32c3\n/);
     for (const f of compiled.generated.files.filter((g) => g.name !== 'CMakeLists.txt')) expect(files.get(`${component}/${f.name}`), f.name).to.equal(f.text);
-    const main = files.get('main/CMakeLists.txt')!;
+    const main = files.get('harness/main/CMakeLists.txt')!;
     expect(main).to.include('REQUIRES tf_micro_speech');
     expect(main).to.include('TF_TARGET_NAME="esp32c3"');
     expect(main).to.include(`TF_HARNESS_INPUT0_ARENA_OFFSET=${compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!)}u`);
     expect(main).to.include('TF_CORE_CLOCK_HZ=160000000u');
     // the harness is tinyforge's own, unchanged
     for (const f of ['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h']) {
-      expect(files.get(`main/${f}`), f).to.equal(readFileSync(join(FIRMWARE_DIR, 'common', f), 'utf8'));
+      expect(files.get(`harness/main/${f}`), f).to.equal(readFileSync(join(FIRMWARE_DIR, 'common', f), 'utf8'));
     }
-    expect(files.get('main/platform_esp_idf.c')).to.include('esp_cpu_get_cycle_count');
-    expect(files.get('CMakeLists.txt')).to.match(/include\(\$ENV\{IDF_PATH\}\/tools\/cmake\/project\.cmake\)/);
+    expect(files.get('harness/main/platform_esp_idf.c')).to.include('esp_cpu_get_cycle_count');
+    expect(files.get('harness/CMakeLists.txt')).to.match(/include\(\$ENV\{IDF_PATH\}\/tools\/cmake\/project\.cmake\)/);
+    expect(files.get('harness/CMakeLists.txt')).to.include('TF_PROFILE=1');
+    expect(files.get('harness/sdkconfig.defaults')).to.include('CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y');
     expect(files.get('sdkconfig.defaults')).to.include('CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y');
-    expect(byName(espIdfProject(compile('esp32s3'), loadTarget('esp32s3'))).get('sdkconfig.defaults')).to.include('CONFIG_ESPTOOLPY_FLASHSIZE_8MB=y');
+    expect(files.get('main/main.c')).to.include('tf_micro_speech_top_class()');
+    expect(byName(espIdfProject(compile('esp32s3'), loadTarget('esp32s3'))).get('harness/sdkconfig.defaults')).to.include('CONFIG_ESPTOOLPY_FLASHSIZE_8MB=y');
   });
 
   it("pico-sdk: an INTERFACE library of the model's sources and an example that links it", () => {
@@ -55,15 +58,16 @@ describe('project layouts: ESP-IDF project and component, pico-sdk library', fun
     const listed = ['model.c', 'weights.c', ...asm].map((n) => `  \${CMAKE_CURRENT_LIST_DIR}/${n}\n`).join('');
     expect(cmake).to.include(`target_sources(tf_micro_speech INTERFACE\n${listed})`);
     expect(files.get('example/CMakeLists.txt')).to.include('target_link_libraries(tf_micro_speech_example pico_stdlib tf_micro_speech)');
-    // micro_speech's input zero point is -128: the example feeds exactly that
-    expect(files.get('example/main.c')).to.include('memset(tf_model_input(0), -128, tf_model_input_bytes(0));');
+    // micro_speech's input zero point is -128: the example's default sample is exactly that
+    expect(files.get('example/main.c')).to.include('tf_micro_speech_sample_load();');
+    expect(files.get('example/tf_micro_speech_sample.h')).to.match(/tf_micro_speech_sample_input0\[1960\] = \{\n {2}0x80, 0x80,/);
     expect(files.get('model.c')).to.equal(compiled.generated.files.find((f) => f.name === 'model.c')!.text);
   });
 
   it('refuses a layout for the wrong target, and the CLI writes one', () => {
     expect(() => projectFiles('pico-sdk', compile('esp32c3'), loadTarget('esp32c3'))).to.throw(/a pico-sdk library is for --target rp2040, not esp32c3/);
     expect(() => projectFiles('esp-idf', compile('rp2040'), loadTarget('rp2040'))).to.throw(/target rp2040 is not an ESP chip/);
-    expect(() => projectFiles('zephyr', compile('rp2040'), loadTarget('rp2040'))).to.throw(/unknown project kind 'zephyr'/);
+    expect(() => projectFiles('keil', compile('rp2040'), loadTarget('rp2040'))).to.throw(/unknown project kind 'keil'/);
     const scratch = scratchDir('layout-cli');
     try {
       const r = tinyforge(['compile', sharedModelPath('hello_world_int8'), '--target', 'esp32s3', '--project', 'esp-idf', '-o', join(scratch.dir, 'idf')]);

@@ -51,7 +51,7 @@ function espImages(file: string, address: number | undefined, chip: string): Esp
   const extension = extname(file).toLowerCase();
   if (extension === '.tflite') {
     throw new TinyforgeError(
-      `${file}: ESP firmware is built by ESP-IDF, not here: \`tinyforge compile MODEL --project esp-idf -o DIR\`, run idf.py build in DIR, then flash DIR/build`,
+      `${file}: ESP firmware is built by ESP-IDF, not here: \`tinyforge compile MODEL --project esp-idf -o DIR\`, run idf.py -C DIR/harness build (the device harness that run, profile and validate --port talk to; DIR itself is a starter app), then flash DIR/harness/build`,
     );
   }
   if (!existsSync(file)) throw new TinyforgeError(`${file}: no such file or folder`);
