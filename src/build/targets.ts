@@ -263,7 +263,7 @@ export function buildsFirmware(board: BoardDescriptor): boolean {
 
 /**
  * Where a model runs and whose memory it must fit: on a port, the named real board (or the target's
- * first real board) for both; without a port, an emulated board runs it (the named one, or for a
+ * first real board we build firmware for) for both; without a port, an emulated board runs it (the named one, or for a
  * named real board the target's default emulated board: the emulator of that core) while the fit
  * is checked for the named board.
  */
@@ -273,8 +273,10 @@ export function placeOnBoards(
   port: boolean,
 ): { runOn: BoardDescriptor | undefined; fitFor: BoardDescriptor | undefined } {
   if (port) {
-    const board = boardName !== undefined ? boardOf(target, boardName) : target.boards.find((b) => !b.emulated);
+    const board = boardName !== undefined ? boardOf(target, boardName) : target.boards.find((b) => !b.emulated && buildsFirmware(b));
     if (board && !board.emulated && !buildsFirmware(board)) {
+      // an ESP chip runs our harness from the ESP-IDF project (compile --project esp-idf), which reports its own clock and counter
+      if (target.name.startsWith('esp32')) return { runOn: undefined, fitFor: board };
       throw new TinyforgeError(
         `${board.name}: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port; compile --board ${board.name} gives the C for your own project (docs/boards/)`,
       );

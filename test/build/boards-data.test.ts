@@ -104,6 +104,11 @@ describe('build/targets: real boards as data', () => {
       // the Pico has firmware of ours: on a port it is both
       const rp = findBoard('pico').target;
       expect(placeOnBoards(rp, undefined, true).runOn?.name).to.equal('pico');
+      // an ESP chip on a port runs the ESP-IDF project's harness: no board of ours runs it, the fit is the devkit's
+      const c3 = findBoard('esp32-c3-devkitm-1').target;
+      const onPort = placeOnBoards(c3, 'esp32-c3-devkitm-1', true);
+      expect([onPort.runOn, onPort.fitFor?.name]).to.deep.equal([undefined, 'esp32-c3-devkitm-1']);
+      expect(placeOnBoards(c3, undefined, true)).to.deep.equal({ runOn: undefined, fitFor: undefined });
       // the ESP32-S3 has no emulator here
       expect(() => placeOnBoards(findBoard('esp32-s3-devkitc-1').target, 'esp32-s3-devkitc-1', false)).to.throw(TinyforgeError, /no emulated board/);
     });
