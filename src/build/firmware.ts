@@ -82,6 +82,11 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     throw new TinyforgeError(`sanitizers are only available for the host target, not ${target.name}`);
   }
   const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
+  if (board && board.linkerScript === undefined) {
+    throw new TinyforgeError(
+      `${board.name}: tinyforge builds no firmware for this board yet (no linker script or console driver of ours); compile --board ${board.name} gives the C for your own project (docs/boards/)`,
+    );
+  }
   const cc = findTool(target.toolchain.cc, target.toolchain.install);
   const size = findTool(target.toolchain.size, target.toolchain.install);
 
@@ -221,7 +226,7 @@ function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefin
 
 function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, mapFile: string | null, flashOffset?: number): string[] {
   const flags = [...target.toolchain.ldflags];
-  if (board) {
+  if (board?.linkerScript) {
     const script = join(FIRMWARE_DIR, board.linkerScript);
     // -L: the board's script INCLUDEs the family's shared sections from its own folder
     flags.push(`-T${script}`, `-L${dirname(script)}`);

@@ -12,7 +12,7 @@
  */
 import type { CompiledModel } from '../compile.ts';
 import { TinyforgeError } from '../errors.ts';
-import type { BoardDescriptor, TargetDescriptor } from './targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, memoryFor } from './targets.ts';
 
 /** Static RAM of the device harness and platform besides the arena (frame buffers, counters): at least this. */
 export const HARNESS_RAM_BYTES = 512;
@@ -29,14 +29,19 @@ export function constantBytes(compiled: CompiledModel): number {
   return compiled.graph.tensors.reduce((n, t) => n + (t.data ? t.data.length : 0), 0);
 }
 
-export function estimateFit(compiled: CompiledModel, target: TargetDescriptor): FitEstimate | null {
-  if (!target.memory) return null; // the host: no fixed memory
+/**
+ * The estimate for the target's memory, or with `board` for that board's: a real board's chip
+ * (its largest flash and RAM regions: the arena, stack and harness data are linked into one).
+ */
+export function estimateFit(compiled: CompiledModel, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
+  const memory = memoryFor(target, board);
+  if (!memory) return null; // the host: no fixed memory
   const arena = compiled.plan.arenaBytes;
-  const stack = target.memory.stackBytes;
+  const stack = memory.stackBytes;
   const weights = constantBytes(compiled);
   return {
-    ram: { arena, stack, harness: HARNESS_RAM_BYTES, total: arena + stack + HARNESS_RAM_BYTES, available: target.memory.ram.bytes },
-    flash: { weights, code: CODE_FLASH_BYTES, total: weights + CODE_FLASH_BYTES, available: target.memory.flash.bytes },
+    ram: { arena, stack, harness: HARNESS_RAM_BYTES, total: arena + stack + HARNESS_RAM_BYTES, available: memory.ramBytes },
+    flash: { weights, code: CODE_FLASH_BYTES, total: weights + CODE_FLASH_BYTES, available: memory.flashBytes },
   };
 }
 
@@ -44,7 +49,7 @@ const n = (v: number) => v.toLocaleString('en-US');
 
 /** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
 export function checkFits(compiled: CompiledModel, modelName: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
-  const fit = estimateFit(compiled, target);
+  const fit = estimateFit(compiled, target, board);
   if (!fit) return null;
   const problems: string[] = [];
   const { ram, flash } = fit;
@@ -61,7 +66,7 @@ export function checkFits(compiled: CompiledModel, modelName: string, target: Ta
     );
   }
   if (problems.length > 0) {
-    const where = board ? `${target.name} (${board.name})` : target.name;
+    const where = board ? `${target.name} (${board.name}${board.hardware ? `: ${board.hardware.chip}` : ''})` : target.name;
     throw new TinyforgeError(`${modelName} does not fit ${where}: ${problems.join('; ')}`);
   }
   return fit;

@@ -60,13 +60,18 @@ export interface BoardDescriptor {
   name: string;
   emulated: boolean;
   description: string;
-  /** processor clock (Hz) the board's counter and UART divisor are derived from */
+  /**
+   * processor clock (Hz): the clock our firmware runs the board at (its counter and UART divisor are
+   * derived from it); for a real board we build no firmware for, the chip's maximum, the clock its
+   * figures are estimated for
+   */
   clockHz: number;
-  /** linker script, relative to `firmware/` */
-  linkerScript: string;
+  /** linker script, relative to `firmware/`; absent on a real board we build no firmware for yet */
+  linkerScript?: string;
   /** the board's facts handed to the firmware as -D flags */
   defines: Record<string, string>;
-  counter: CounterSpec;
+  /** what its counts are; absent on a real board we build no firmware for yet */
+  counter?: CounterSpec;
   /**
    * the counter the firmware picks on this board and names in HELLO (firmware/cortex-m/counter.c:
    * "dwt" or "systick"); `counter` describes its figures
@@ -78,6 +83,69 @@ export interface BoardDescriptor {
   emulator?: EmulatorSpec;
   /** present when a loader firmware of ours receives the image over the UART (`tinyforge flash`) */
   loader?: LoaderSpec;
+  /** the silicon of a real board (required when `emulated` is false): docs/adding-a-target.md, Boards */
+  hardware?: BoardHardware;
+}
+
+/** Where a fact about the silicon came from: the vendor document and its section (by title where the number is not at hand). */
+export interface FactSource {
+  document: string;
+  section: string;
+  /** a second source the figures were checked against (a vendor HAL's table, a board manual) */
+  checkedAgainst?: string;
+}
+
+/** A fact that could not be found: stored as unknown, with why, never guessed. */
+export interface UnknownFact {
+  unknown: string;
+}
+
+export interface HardwareRegion {
+  /** the vendor's name for it: "SRAM1+SRAM2+SRAM3", "AXI SRAM", "DTCM" */
+  name: string;
+  origin: number;
+  bytes: number;
+}
+
+/** One clock the chip can run the core at, and the power range that allows it. */
+export interface ClockOption {
+  name: string;
+  maxHz: number;
+}
+
+/** Flash wait states for core clocks up to `maxHz` (in the named power range). */
+export interface WaitStateStep {
+  range: string;
+  maxHz: number;
+  waitStates: number;
+}
+
+export type FlashingMethod = 'stm32-usart-bootloader' | 'uf2' | 'esp-rom-loader' | 'swd-stlink' | 'swd-jlink' | 'swd-cmsis-dap';
+export const FLASHING_METHODS: readonly FlashingMethod[] = ['stm32-usart-bootloader', 'uf2', 'esp-rom-loader', 'swd-stlink', 'swd-jlink', 'swd-cmsis-dap'];
+
+/**
+ * The silicon of a real board: what its fit checks and (later) its timing and energy estimates use,
+ * each figure with the document it came from.
+ */
+export interface BoardHardware {
+  /** the part on the board: "STM32L4R5ZIT6" */
+  chip: string;
+  /** the regions the linker may use; the arena, stack and static data of our harness go in one RAM region */
+  memory: { flash: HardwareRegion[]; ram: HardwareRegion[]; source: FactSource };
+  /** `resetHz` null where the chip starts on an uncalibrated oscillator the source gives no single figure for */
+  clock: { resetHz: number | null; maxHz: number; options: ClockOption[]; source: FactSource };
+  /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
+  flashWaitStates: { accelerator: string; steps: WaitStateStep[]; source: FactSource } | UnknownFact;
+  /** Run-mode supply current per MHz; `volts` null where the source does not state the supply of the figure */
+  runCurrent: { microampsPerMHz: number; volts: number | null; conditions: string; source: FactSource } | UnknownFact;
+  flashing: {
+    method: FlashingMethod;
+    /** how it is done on this board, with which tool */
+    how: string;
+    /** whether `tinyforge flash` does it today */
+    byTinyforge: boolean;
+  };
+  console: { uart: string; baud: number; via: string };
 }
 
 export interface ToolchainSpec {
@@ -161,6 +229,79 @@ export function boardOf(target: TargetDescriptor, boardName?: string): BoardDesc
     throw new TinyforgeError(`target ${target.name} has no board '${wanted}' (boards: ${target.boards.map((b) => b.name).join(', ') || 'none'})`);
   }
   return board;
+}
+
+/** The default target when neither --target nor --board names one. */
+export const DEFAULT_TARGET = 'cortex-m4';
+
+/**
+ * The target and board a command was given: `--board` alone implies its target; with both, the board
+ * must be one of the target's.
+ */
+export function resolveTargetAndBoard(
+  targetName: string | undefined,
+  boardName: string | undefined,
+): { target: TargetDescriptor; board: BoardDescriptor | undefined } {
+  if (boardName !== undefined && targetName === undefined) return findBoard(boardName);
+  const target = loadTarget(targetName ?? DEFAULT_TARGET);
+  if (boardName !== undefined && !target.boards.some((b) => b.name === boardName)) {
+    const owner = listTargets().find((n) => loadTarget(n).boards.some((b) => b.name === boardName));
+    if (owner) throw new TinyforgeError(`board ${boardName} is a ${owner} board, not a ${target.name} one: drop --target or give --target ${owner}`);
+  }
+  return { target, board: boardOf(target, boardName) };
+}
+
+/** The target `--board` implies, or the one given (checked against the board), or the default. */
+export function targetNameFor(targetName: string | undefined, boardName: string | undefined): string {
+  return resolveTargetAndBoard(targetName, boardName).target.name;
+}
+
+/** Whether we build firmware (our harness) for the board: it has a linker script of ours. */
+export function buildsFirmware(board: BoardDescriptor): boolean {
+  return board.linkerScript !== undefined;
+}
+
+/**
+ * Where a model runs and whose memory it must fit: on a port, the named real board (or the target's
+ * first real board we build firmware for) for both; without a port, an emulated board runs it (the named one, or for a
+ * named real board the target's default emulated board: the emulator of that core) while the fit
+ * is checked for the named board.
+ */
+export function placeOnBoards(
+  target: TargetDescriptor,
+  boardName: string | undefined,
+  port: boolean,
+): { runOn: BoardDescriptor | undefined; fitFor: BoardDescriptor | undefined } {
+  if (port) {
+    const board = boardName !== undefined ? boardOf(target, boardName) : target.boards.find((b) => !b.emulated && buildsFirmware(b));
+    if (board && !board.emulated && !buildsFirmware(board)) {
+      // an ESP chip runs our harness from the ESP-IDF project (compile --project esp-idf), which reports its own clock and counter
+      if (target.name.startsWith('esp32')) return { runOn: undefined, fitFor: board };
+      throw new TinyforgeError(
+        `${board.name}: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port; compile --board ${board.name} gives the C for your own project (docs/boards/)`,
+      );
+    }
+    return { runOn: board, fitFor: board };
+  }
+  const named = boardOf(target, boardName);
+  if (!named || named.emulated) return { runOn: named, fitFor: named };
+  const stand = target.boards.find((b) => b.name === target.defaultBoard && b.emulated) ?? target.boards.find((b) => b.emulated);
+  if (!stand) {
+    throw new TinyforgeError(
+      `${named.name} is a real board and ${target.name} has no emulated board to stand in for it: give --port, or compile --board ${named.name}`,
+    );
+  }
+  return { runOn: stand, fitFor: named };
+}
+
+/** The memory a model must fit on a board: its chip's largest flash and RAM regions, else the target's. */
+export function memoryFor(target: TargetDescriptor, board: BoardDescriptor | undefined): { flashBytes: number; ramBytes: number; stackBytes: number } | null {
+  if (!target.memory) return null;
+  const largest = (regions: HardwareRegion[]) => Math.max(...regions.map((r) => r.bytes));
+  if (board?.hardware) {
+    return { flashBytes: largest(board.hardware.memory.flash), ramBytes: largest(board.hardware.memory.ram), stackBytes: target.memory.stackBytes };
+  }
+  return { flashBytes: target.memory.flash.bytes, ramBytes: target.memory.ram.bytes, stackBytes: target.memory.stackBytes };
 }
 
 // ---- validation: small, explicit, with the path of the offending field in the message ----
@@ -259,17 +400,103 @@ function parseCounter(r: Reader): CounterSpec {
   };
 }
 
+function parseSource(r: Reader): FactSource {
+  r.only(['document', 'section', 'checkedAgainst']);
+  return {
+    document: r.field('document').string(),
+    section: r.field('section').string(),
+    ...(r.has('checkedAgainst') ? { checkedAgainst: r.field('checkedAgainst').string() } : {}),
+  };
+}
+
+/** A fact, or `{"unknown": "why"}` where no source gave it. */
+function parseOrUnknown<T>(r: Reader, parse: (r: Reader) => T): T | UnknownFact {
+  if (r.has('unknown')) return { unknown: r.only(['unknown']).field('unknown').string() };
+  return parse(r);
+}
+
+function parseHardwareRegions(r: Reader): HardwareRegion[] {
+  const regions = r.array().map((e) => {
+    e.only(['name', 'origin', 'bytes']);
+    return { name: e.field('name').string(), origin: e.field('origin').nonNegativeInteger(), bytes: e.field('bytes').positiveInteger() };
+  });
+  if (regions.length === 0) r.fail('a non-empty list of regions');
+  return regions;
+}
+
+function parseHardware(r: Reader): BoardHardware {
+  r.only(['chip', 'memory', 'clock', 'flashWaitStates', 'runCurrent', 'flashing', 'console']);
+  const mem = r.field('memory').only(['flash', 'ram', 'source']);
+  const clock = r.field('clock').only(['resetHz', 'maxHz', 'options', 'source']);
+  const flashing = r.field('flashing').only(['method', 'how', 'byTinyforge']);
+  const consoleSpec = r.field('console').only(['uart', 'baud', 'via']);
+  const hardware: BoardHardware = {
+    chip: r.field('chip').string(),
+    memory: { flash: parseHardwareRegions(mem.field('flash')), ram: parseHardwareRegions(mem.field('ram')), source: parseSource(mem.field('source')) },
+    clock: {
+      resetHz: clock.field('resetHz').value === null ? null : clock.field('resetHz').positiveInteger(),
+      maxHz: clock.field('maxHz').positiveInteger(),
+      options: clock
+        .field('options')
+        .array()
+        .map((o) => {
+          o.only(['name', 'maxHz']);
+          return { name: o.field('name').string(), maxHz: o.field('maxHz').positiveInteger() };
+        }),
+      source: parseSource(clock.field('source')),
+    },
+    flashWaitStates: parseOrUnknown(r.field('flashWaitStates'), (w) => {
+      w.only(['accelerator', 'steps', 'source']);
+      const steps = w
+        .field('steps')
+        .array()
+        .map((e) => {
+          e.only(['range', 'maxHz', 'waitStates']);
+          return { range: e.field('range').string(), maxHz: e.field('maxHz').positiveInteger(), waitStates: e.field('waitStates').nonNegativeInteger() };
+        });
+      return { accelerator: w.field('accelerator').string(), steps, source: parseSource(w.field('source')) };
+    }),
+    runCurrent: parseOrUnknown(r.field('runCurrent'), (c) => {
+      c.only(['microampsPerMHz', 'volts', 'conditions', 'source']);
+      return {
+        microampsPerMHz: c.field('microampsPerMHz').positiveNumber(),
+        volts: c.field('volts').value === null ? null : c.field('volts').positiveNumber(),
+        conditions: c.field('conditions').string(),
+        source: parseSource(c.field('source')),
+      };
+    }),
+    flashing: {
+      method: flashing.field('method').oneOf(FLASHING_METHODS),
+      how: flashing.field('how').string(),
+      byTinyforge: flashing.field('byTinyforge').boolean(),
+    },
+    console: { uart: consoleSpec.field('uart').string(), baud: consoleSpec.field('baud').positiveInteger(), via: consoleSpec.field('via').string() },
+  };
+  if (hardware.clock.resetHz !== null && hardware.clock.maxHz < hardware.clock.resetHz) clock.field('maxHz').fail('at least resetHz');
+  for (const [i, o] of hardware.clock.options.entries()) {
+    if (o.maxHz > hardware.clock.maxHz) clock.field('options').array()[i]!.field('maxHz').fail(`at most clock.maxHz (${hardware.clock.maxHz})`);
+  }
+  return hardware;
+}
+
 function parseBoard(r: Reader): BoardDescriptor {
-  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader']);
+  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader', 'hardware']);
   const board: BoardDescriptor = {
     name: r.field('name').string(),
     emulated: r.field('emulated').boolean(),
     description: r.field('description').string(),
     clockHz: r.field('clockHz').positiveInteger(),
-    linkerScript: r.field('linkerScript').string(),
-    defines: r.field('defines').stringMap(),
-    counter: parseCounter(r.field('counter')),
+    defines: r.has('defines') ? r.field('defines').stringMap() : {},
   };
+  if (r.has('linkerScript')) board.linkerScript = r.field('linkerScript').string();
+  if (r.has('counter')) board.counter = parseCounter(r.field('counter'));
+  if (r.has('hardware')) board.hardware = parseHardware(r.field('hardware'));
+  // a board we build firmware for says where it links and what its counts are
+  if ((board.emulated || board.linkerScript !== undefined || board.counter !== undefined) && board.linkerScript === undefined)
+    r.field('linkerScript').fail('present on an emulated board or one with a counter');
+  if (board.linkerScript !== undefined && board.counter === undefined) r.field('counter').fail('present on a board with a linker script');
+  if (!board.emulated && !board.hardware) r.field('hardware').fail('present on a real board (its chip, memory, clocks, flashing, console)');
+  if (board.emulated && board.hardware) r.field('hardware').fail('absent on an emulated board (the silicon is described on the real board)');
   if (r.has('emulator')) {
     const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess']);
     board.emulator = { command: e.field('command').string(), install: e.field('install').string(), args: e.field('args').strings() };
@@ -357,6 +584,7 @@ export function counterFor(target: TargetDescriptor, board: BoardDescriptor | un
     if (board.deviceCounter !== undefined && reported !== board.deviceCounter) {
       throw new TinyforgeError(`${board.name}: the firmware counted with '${reported}', but this board's figures are defined for '${board.deviceCounter}'`);
     }
+    if (!board.counter) throw new Error(`internal: emulated board ${board.name} without a counter`);
     return board.counter;
   }
   const spec = target.counters?.[reported];

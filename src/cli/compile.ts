@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { compileFile, compileToDirectory } from '../compile.ts';
+import { compileFile } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { TinyforgeError } from '../errors.ts';
 import { effectiveArgs } from './project_config.ts';
-import { loadTarget } from '../build/targets.ts';
+import { resolveTargetAndBoard } from '../build/targets.ts';
+import { type FitEstimate, checkFits } from '../build/fit.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { commandLine } from '../codegen/banner.ts';
 import { formatBudget } from '../plan/budget.ts';
@@ -27,11 +28,21 @@ function summary(compiled: CompiledModel): string {
   return lines.join('\n');
 }
 
+/** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
+export function fitSummary(boardName: string, chip: string | undefined, fit: FitEstimate): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  return (
+    `fits ${boardName}${chip ? ` (${chip})` : ''}: flash needs at least ${n(fit.flash.total)} of ${n(fit.flash.available)} bytes, ` +
+    `RAM at least ${n(fit.ram.total)} of ${n(fit.ram.available)} (arena + stack + harness; the linker has the last word)`
+  );
+}
+
 export function compileCommand(): Command {
   const command: Command = new Command('compile')
     .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
-    .option('-t, --target <target>', 'target the C is generated for', 'cortex-m4')
+    .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
+    .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
     .option('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
     .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
     .option(
@@ -55,7 +66,8 @@ export function compileCommand(): Command {
       (
         modelPath: string,
         opts: {
-          target: string;
+          target?: string;
+          board?: string;
           out?: string;
           project?: string;
           input?: string;
@@ -70,7 +82,7 @@ export function compileCommand(): Command {
         // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
         if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
           throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
-        const target = loadTarget(opts.target);
+        const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it
         const options = {
@@ -80,16 +92,19 @@ export function compileCommand(): Command {
           prefer: opts.prefer,
           provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
+        const compiled = compileFile(modelPath, options);
+        // a named board's chip must hold the model: refused before anything is written
+        const fit = opts.board !== undefined ? checkFits(compiled, basename(modelPath), target, board) : null;
+        const fitLine = fit && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
         if (opts.project !== undefined) {
-          const compiled = compileFile(modelPath, options);
           const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
           const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target, sample), { force: opts.force });
-          process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
+          process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
           return;
         }
-        const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
+        const outDir = writeDirectoryAtomically(opts.out, compiled.generated.files, { force: opts.force });
         const files = compiled.generated.files.map((f) => f.name).join(', ');
-        process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
+        process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir} for ${target.name}${board ? ` (${board.name})` : ''}: ${files}\n`);
       },
     );
   return command;

@@ -8,6 +8,7 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge run model.tflite --target rp2040 --input sample.npy --json',
     'tinyforge run model.tflite --port /dev/ttyACM0 --target cortex-m4',
   ],
+  boards: ['tinyforge boards', 'tinyforge boards --json'],
   targets: ['tinyforge targets', 'tinyforge targets --json'],
   profile: [
     'tinyforge profile model.tflite --target cortex-m4 --html report.html',

@@ -5,7 +5,7 @@ import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
-import { loadTarget } from '../build/targets.ts';
+import { type BoardDescriptor, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
 import { type PlanShapingFlags, planShaping, planShapingOptions } from './device-options.ts';
 
@@ -68,8 +68,26 @@ function describeEsp(r: EspFlashFileResult): string {
   ].join('\n');
 }
 
+/**
+ * A real board we build no firmware for: an image goes the way tinyforge can take it to that chip
+ * (AN3155 to an STM32 on --port, the ROM loader to an ESP chip on --port), with no emulated board
+ * named; anything else is refused with how the board is flashed instead.
+ */
+function realBoardWithoutFirmware(file: string, board: BoardDescriptor, opts: FlashCliOptions): undefined {
+  const hardware = board.hardware!;
+  const how = `${board.name} is flashed by ${hardware.flashing.method}: ${hardware.flashing.how}`;
+  if (isModelFile(file) && hardware.flashing.method !== 'esp-rom-loader') {
+    throw new TinyforgeError(
+      `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image (${how})`,
+    );
+  }
+  const anStm32 = hardware.chip.startsWith('STM32');
+  if (!opts.port || !(anStm32 || hardware.flashing.method === 'esp-rom-loader')) throw new TinyforgeError(`${how}; tinyforge does not do this yet`);
+  return undefined;
+}
+
 interface FlashCliOptions extends PlanShapingFlags {
-  target: string;
+  target?: string;
   port?: string;
   board?: string;
   drive?: string;
@@ -82,8 +100,10 @@ interface FlashCliOptions extends PlanShapingFlags {
 }
 
 /** Picks the flashing path by target family: AN3155 for Cortex-M, UF2 for the RP2040, the ROM loader for ESP chips. */
-async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ json: unknown; text: string }> {
-  const target = loadTarget(opts.target);
+async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ json: unknown; text: string }> {
+  let opts = given;
+  const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+  if (board && !board.emulated && board.hardware && board.linkerScript === undefined) opts = { ...opts, board: realBoardWithoutFirmware(file, board, opts) };
   const progress = stepReporter().step;
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
   const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined;
@@ -138,11 +158,11 @@ export function flashCommand(): Command {
       '[file]',
       'default: "model" of tinyforge.json; image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)',
     )
-    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
     .option(
       '-b, --board <board>',
-      "emulated board (default: the target's) when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive",
+      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155',
     )
     .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
     .option(

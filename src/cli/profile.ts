@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { stepReporter } from './steps.ts';
+import { targetNameFor } from '../build/targets.ts';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -15,8 +16,11 @@ export function profileCommand(): Command {
   const command = new Command('profile')
     .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
-    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over', '1')
@@ -30,7 +34,7 @@ export function profileCommand(): Command {
       async (
         modelPath: string,
         opts: {
-          target: string;
+          target?: string;
           board?: string;
           port?: string;
           input?: string;
@@ -51,7 +55,7 @@ export function profileCommand(): Command {
         if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
         const steps = stepReporter();
         const report = await profileModel(modelPath, {
-          target: opts.target,
+          target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
           input,

@@ -5,6 +5,7 @@ import { inspectCommand } from './inspect.ts';
 import { compileCommand } from './compile.ts';
 import { runCommand } from './run.ts';
 import { targetsCommand } from './targets.ts';
+import { boardsCommand } from './boards.ts';
 import { profileCommand } from './profile.ts';
 import { validateCommand } from './validate.ts';
 import { portsCommand } from './ports.ts';
@@ -42,6 +43,7 @@ export function createProgram(): Command {
   program.addCommand(compileCommand());
   program.addCommand(runCommand());
   program.addCommand(targetsCommand());
+  program.addCommand(boardsCommand());
   program.addCommand(profileCommand());
   program.addCommand(validateCommand());
   program.addCommand(portsCommand());

@@ -1,6 +1,7 @@
 import { stepReporter } from './steps.ts';
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
+import { targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
@@ -12,8 +13,11 @@ export function runCommand(): Command {
   const command = new Command('run')
     .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
-    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', 'board of the target (default: its emulated board; with --port its real board)')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
@@ -25,7 +29,7 @@ export function runCommand(): Command {
       async (
         modelPath: string,
         opts: {
-          target: string;
+          target?: string;
           board?: string;
           port?: string;
           input?: string;
@@ -38,7 +42,7 @@ export function runCommand(): Command {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
         const steps = stepReporter();
         const report = await runModel(modelPath, {
-          target: opts.target,
+          target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
           cases,

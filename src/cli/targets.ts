@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { listTargets, loadTarget } from '../build/index.ts';
-import type { BoardDescriptor, TargetDescriptor } from '../build/targets.ts';
+import type { CounterSpec, TargetDescriptor } from '../build/targets.ts';
 import { formatTable } from '../report/table.ts';
 
 /** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
@@ -20,7 +20,8 @@ export interface TargetListing {
   /** the kind of the target's default board, or of the target itself when it has none */
   kind: TargetKind;
   defaultBoard: string | null;
-  boards: { name: string; kind: TargetKind; clockHz: number; counter: BoardDescriptor['counter']; description: string }[];
+  /** `counter` null on a real board we build no firmware for yet */
+  boards: { name: string; kind: TargetKind; clockHz: number; counter: CounterSpec | null; description: string }[];
 }
 
 export function targetKind(target: TargetDescriptor): TargetKind {
@@ -48,7 +49,7 @@ export function describeTargets(): TargetListing[] {
         name: b.name,
         kind: b.emulated ? ('emulated' as const) : ('real hardware' as const),
         clockHz: b.clockHz,
-        counter: b.counter,
+        counter: b.counter ?? null,
         description: b.description,
       })),
     }));
@@ -70,13 +71,19 @@ export function formatTargets(listing: TargetListing[]): string {
       const counter = t.kind === 'native' ? '-' : 'none (no figure measured)';
       return [[...common, t.kind === 'native' ? '(native build)' : '(none here)', counter, t.kind]];
     }
-    return t.boards.map((b) => [...common, b.name + (b.name === t.defaultBoard ? ' *' : ''), `${b.counter.kind}: ${b.counter.source}`, b.kind]);
+    return t.boards.map((b) => [
+      ...common,
+      b.name + (b.name === t.defaultBoard ? ' *' : ''),
+      b.counter ? `${b.counter.kind}: ${b.counter.source}` : 'none (no firmware of ours yet)',
+      b.kind,
+    ]);
   });
   return [
     formatTable(['target', 'isa', 'flash', 'ram', 'board', 'counter', 'kind'], rows),
     '',
     "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
     'Compile-checked only: the Xtensa C is compiled warning-free by xtensa-lx106-elf-gcc; ESP32 firmware is built by idf.py on a board.',
+    'The real boards, with their chips, memory, clocks and flashing: `tinyforge boards`.',
   ].join('\n');
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
+import { targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
@@ -23,8 +24,11 @@ export function validateCommand(): Command {
       '--input <file>',
       "with --reference: the input the reference was made with (raw, several inferences back to back, or .npy); default: the reference's own input tensors",
     )
-    .option('-t, --target <target>', 'target (see `tinyforge targets`; with --reference also host)', 'cortex-m4')
-    .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
+    .option('-t, --target <target>', "target (see `tinyforge targets`; with --reference also host) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board', '120');
@@ -37,7 +41,7 @@ export function validateCommand(): Command {
           inputs?: string;
           reference?: string;
           input?: string;
-          target: string;
+          target?: string;
           board?: string;
           port?: string;
           link: string;
@@ -64,7 +68,7 @@ export function validateCommand(): Command {
         const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
         const steps = stepReporter();
         const report = await validateModel(modelPath, {
-          target: opts.target,
+          target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
           inputs,
@@ -83,11 +87,11 @@ export function validateCommand(): Command {
 
 async function validateReference(
   modelPath: string,
-  opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
+  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
 ): Promise<void> {
   const steps = stepReporter();
   const report = await validateAgainstReference(modelPath, {
-    target: opts.target,
+    target: targetNameFor(opts.target, opts.board),
     board: opts.board,
     port: opts.port,
     reference: opts.reference,

@@ -19,8 +19,17 @@ export function formatRunReport(r: RunReport, modelPath: string): string {
   const m = r.memory;
   const cost: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
-    ['target', `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}`],
+    ['target', `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}${r.realBoard ? ' (emulated)' : ''}`],
   ];
+  if (r.realBoard) {
+    const b = r.realBoard;
+    const n = (v: number) => v.toLocaleString('en-US');
+    cost.push([
+      'real board',
+      `${b.name} (${b.chip}): fits, flash >= ${n(b.flash.needed)} of ${n(b.flash.available)} B, RAM >= ${n(b.ram.needed)} of ${n(b.ram.available)} B; ` +
+        `the counts are ${r.board}'s, not this board's`,
+    ]);
+  }
   if (r.counter && r.perInference !== null) {
     cost.push(['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source})`]);
     if (r.macs > 0) cost.push([`${unit} per MAC`, (r.perInference / r.macs).toFixed(2)]);

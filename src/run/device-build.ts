@@ -17,7 +17,7 @@ import type { Prefer } from '../ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { checkFits } from '../build/fit.ts';
-import type { BoardDescriptor, TargetDescriptor } from '../build/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, placeOnBoards } from '../build/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
@@ -47,7 +47,10 @@ export interface DeviceTargetOptions {
 
 export interface DeviceBuild {
   target: TargetDescriptor;
+  /** the board that runs the model: the port's real board, or an emulated one */
   board: BoardDescriptor | undefined;
+  /** the board whose memory the model was checked against (a named real board an emulator stands in for) */
+  fitFor: BoardDescriptor | undefined;
   compiled: CompiledModel;
   build: BuildResult;
   session: SessionOptions;
@@ -150,16 +153,18 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
-  const board = options.port ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated)) : boardOf(target, options.board);
+  const { runOn: board, fitFor } = placeOnBoards(target, options.board, options.port !== undefined);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
   const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };
-  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  if (fitFor && fitFor !== board)
+    progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);
   return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
     const session: SessionOptions = options.port
       ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
       : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
     progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
-    return work({ target, board, compiled, build, session });
+    return work({ target, board, fitFor, compiled, build, session });
   });
 }

@@ -3,7 +3,9 @@ import { TinyforgeError } from '../errors.ts';
 import type { CompiledModel } from '../compile.ts';
 import { loadGraph } from '../model/load.ts';
 import { interpret } from '../ops/interpreter.ts';
-import { boardOf, loadTarget } from '../build/index.ts';
+import { loadTarget } from '../build/index.ts';
+import { type BoardDescriptor, placeOnBoards } from '../build/targets.ts';
+import { type FitEstimate, estimateFit } from '../build/fit.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
@@ -16,6 +18,7 @@ import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
 
 export interface RunOptions {
   target: string;
+  /** an emulated board; or a real one: without `port` its core's emulator runs the model and the fit is checked for it */
   board?: string;
   /** a serial port with a real board already flashed with this model's harness (`tinyforge flash MODEL`) */
   port?: string;
@@ -70,6 +73,23 @@ export interface RunReport {
   cases: CaseReport[];
   matchesReference: boolean;
   macs: number;
+  /**
+   * the real board the model was checked against when an emulator ran it for that board
+   * (`--board nucleo-l4r5zi` without a port): its chip and the fit of the model in its memory;
+   * the counts are the emulator's, not this board's
+   */
+  realBoard: { name: string; chip: string; flash: { needed: number; available: number }; ram: { needed: number; available: number } } | null;
+}
+
+/** What `realBoard` says about a real board the fit was checked for while `runOn` ran the model. */
+function realBoardOf(fitFor: BoardDescriptor | undefined, runOn: BoardDescriptor | undefined, fit: FitEstimate | null): RunReport['realBoard'] {
+  if (!fitFor || fitFor === runOn || !fitFor.hardware || !fit) return null;
+  return {
+    name: fitFor.name,
+    chip: fitFor.hardware.chip,
+    flash: { needed: fit.flash.total, available: fit.flash.available },
+    ram: { needed: fit.ram.total, available: fit.ram.available },
+  };
 }
 
 /** Compiles, builds, runs on the target's board (or natively for `host`) and reads the cost back. */
@@ -77,11 +97,12 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   if (options.port) return runOnPort(modelPath, options.port, options);
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
-  const board = boardOf(target, options.board);
+  const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const compiled = compileForTarget(graph, modelPath, target, board, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  const realBoard = realBoardOf(fitFor, board, estimateFit(compiled, target, fitFor));
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {
@@ -93,9 +114,13 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         expected[0]!.map((o) => o.length),
         cases.length,
       );
-      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null);
+      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null);
     }
-    progress(`running on ${board.name}`);
+    progress(
+      realBoard
+        ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
+        : `running on ${board.name}`,
+    );
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
@@ -119,6 +144,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       run.cases.map((c) => c.count),
       expected,
       run.memory.stackInvoke,
+      realBoard,
     );
   });
 }
@@ -162,6 +188,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
       run.cases.map((c) => c.count),
       expected,
       run.memory.stackInvoke,
+      null,
     );
   });
 }
@@ -176,6 +203,7 @@ function report(
   counts: number[] | null,
   expected: Uint8Array[][],
   stack: number | null,
+  realBoard: RunReport['realBoard'],
 ): RunReport {
   const { graph, plan } = compiled;
   const cases = actual.map((outs, index) => ({
@@ -204,6 +232,7 @@ function report(
     cases,
     matchesReference: cases.every((c) => c.matchesReference),
     macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
+    realBoard,
   };
 }
 

@@ -192,7 +192,9 @@ describe('CLI: profile and ports', function () {
     for (const [args, pattern] of [
       [['--target', 'host'], /^error: target host has no device to talk to/],
       [['--runs', '0'], /^error: --runs must be an integer from 1 to 65535, got 0/],
-      [['--board', 'qemu-nowhere'], /^error: target cortex-m4 has no board 'qemu-nowhere'/],
+      // --board alone names its target, so an unknown one is looked up among every target's boards
+      [['--board', 'qemu-nowhere'], /^error: unknown board 'qemu-nowhere' \(known: .*qemu-mps2-an386.*nucleo-l4r5zi/],
+      [['--target', 'cortex-m4', '--board', 'qemu-nowhere'], /^error: target cortex-m4 has no board 'qemu-nowhere'/],
       [['--link', 'carrier-pigeon'], /^error: --link must be pty or stdio/],
     ] as [string[], RegExp][]) {
       const r = tinyforge(['profile', sharedModelPath('micro_speech'), ...args]);

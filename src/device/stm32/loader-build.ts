@@ -22,7 +22,7 @@ export interface LoaderBuild {
 }
 
 export async function buildLoader(target: TargetDescriptor, board: BoardDescriptor, outDir: string): Promise<LoaderBuild> {
-  if (!board.loader) throw new TinyforgeError(`${board.name} has no loader: its image is loaded by the emulator`);
+  if (!board.loader || board.linkerScript === undefined) throw new TinyforgeError(`${board.name} has no loader: its image is loaded by the emulator`);
   if (target.firmware !== 'cortex-m') throw new TinyforgeError(`${board.name}: the AN3155 loader is Cortex-M firmware, not for ${target.firmware}`);
   const cc = findTool(target.toolchain.cc, target.toolchain.install);
   const size = findTool(target.toolchain.size, target.toolchain.install);

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { listTargets, loadTarget } from '../build/index.ts';
+import { type BoardDescriptor, type BoardHardware, type TargetDescriptor, buildsFirmware, memoryFor } from '../build/targets.ts';
+import { formatTable } from '../report/table.ts';
+
+/** One board as `tinyforge boards --json` lists it. */
+export interface BoardListing {
+  name: string;
+  kind: 'emulated' | 'real';
+  /** the target whose code runs on it (`--board` alone implies it) */
+  target: string;
+  /** the core, as the target names it (`cortex-m4`) */
+  core: string;
+  /** the part on a real board; null on an emulated one */
+  chip: string | null;
+  /** the memory its fit checks use: a real chip's largest flash and RAM regions, an emulated board's target memory */
+  flashBytes: number | null;
+  ramBytes: number | null;
+  clockHz: number;
+  /** how an image gets onto it, and whether `tinyforge flash` does it today */
+  flashing: { method: string; how: string; byTinyforge: boolean };
+  /** tinyforge builds its firmware (our harness) and runs models on it; false: compile --board gives the C only */
+  firmware: boolean;
+  /** for a real board without a port: the emulated board that runs its core */
+  emulatedBy: string | null;
+  description: string;
+  /** the silicon facts with their sources (real boards) */
+  hardware: BoardHardware | null;
+}
+
+/** How an emulated board receives its image. */
+function emulatedFlashing(board: BoardDescriptor): BoardListing['flashing'] {
+  if (board.loader) return { method: 'stm32-usart-bootloader', how: 'AN3155 to our loader on the emulated UART', byTinyforge: true };
+  if (board.emulator?.inProcess) return { method: 'uf2', how: 'the UF2 written into the emulated flash', byTinyforge: true };
+  return { method: 'emulator', how: 'loaded by the emulator (-kernel), not flashed', byTinyforge: true };
+}
+
+function emulatedStandIn(target: TargetDescriptor): string | null {
+  return (target.boards.find((b) => b.name === target.defaultBoard && b.emulated) ?? target.boards.find((b) => b.emulated))?.name ?? null;
+}
+
+export function describeBoards(): BoardListing[] {
+  return listTargets()
+    .map(loadTarget)
+    .flatMap((target) =>
+      target.boards.map((board): BoardListing => {
+        const memory = memoryFor(target, board);
+        return {
+          name: board.name,
+          kind: board.emulated ? 'emulated' : 'real',
+          target: target.name,
+          core: target.cpu,
+          chip: board.hardware?.chip ?? null,
+          flashBytes: memory?.flashBytes ?? null,
+          ramBytes: memory?.ramBytes ?? null,
+          clockHz: board.clockHz,
+          flashing: board.hardware ? { ...board.hardware.flashing } : emulatedFlashing(board),
+          firmware: buildsFirmware(board),
+          emulatedBy: board.emulated ? null : emulatedStandIn(target),
+          description: board.description,
+          hardware: board.hardware ?? null,
+        };
+      }),
+    )
+    .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'real' ? -1 : 1));
+}
+
+const size = (bytes: number | null) =>
+  bytes === null ? '-' : bytes >= 1024 * 1024 ? `${+(bytes / (1024 * 1024)).toFixed(2)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
+const mhz = (hz: number) => `${+(hz / 1e6).toFixed(1)} MHz`;
+
+export function formatBoards(listing: BoardListing[]): string {
+  const rows = listing.map((b) => [
+    b.name,
+    b.chip ?? '-',
+    b.core === b.target ? b.core : `${b.core} (${b.target})`,
+    size(b.flashBytes),
+    size(b.ramBytes),
+    mhz(b.clockHz),
+    `${b.flashing.method}${b.flashing.byTinyforge ? '' : ' (not by tinyforge yet)'}`,
+    b.kind === 'emulated'
+      ? 'emulated'
+      : b.firmware
+        ? 'real'
+        : b.emulatedBy
+          ? `real (no port: emulated as ${b.emulatedBy})`
+          : 'real (compile-checked only here)',
+  ]);
+  return [
+    formatTable(['board', 'chip', 'core (target)', 'flash', 'ram', 'clock', 'flashing', 'kind'], rows),
+    '',
+    'flash and ram: what the fit checks use (a real chip: its largest flash and RAM regions; the arena, stack and static data',
+    "go in one region). `--board NAME` alone implies the target. A real board without firmware of ours runs on its core's",
+    'emulator while its fit is checked for the chip; compile --board NAME gives the C for your own project (docs/boards/).',
+    'Sources of every figure and the clock, wait-state and current tables: `tinyforge boards --json`.',
+  ].join('\n');
+}
+
+export function boardsCommand(): Command {
+  return new Command('boards')
+    .description('list the boards, real and emulated: chip, core, flash, RAM, clock, how each is flashed')
+    .option('--json', "print one JSON object on stdout (with each real chip's sourced clock, wait-state and current facts)")
+    .action((opts: { json?: boolean }) => {
+      const listing = describeBoards();
+      process.stdout.write(opts.json ? `${JSON.stringify({ boards: listing })}\n` : `${formatBoards(listing)}\n`);
+    });
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `tinyforge boards`, and `--board NAME` on the commands: the target it implies, the fit against the
+ * real chip (refused in one line saying by how much, nothing written), and a run for a real board on
+ * its core's emulator that says which board ran and which one the fit is for.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyforge } from '../helpers/cli.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { requireTools } from '../build/helpers.ts';
+import { fcAutoencoder } from '../helpers/autoencoder_model.ts';
+import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { compileFile } from '../../src/compile.ts';
+import { estimateFit } from '../../src/build/fit.ts';
+import { findBoard } from '../../src/build/targets.ts';
+import type { BoardListing } from '../../src/cli/boards.ts';
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+describe('CLI: boards and --board', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'tf-boards-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, flashing, real or emulated', () => {
+    const r = tinyforge(['boards']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +flashing +kind$/m);
+    expect(r.stdout).to.match(
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
+    );
+    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +uf2 +real$/m);
+    expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
+    expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +stm32-usart-bootloader +emulated$/m);
+
+    const json = tinyforge(['boards', '--json']);
+    expect(json.status, json.stderr).to.equal(0);
+    const { boards } = JSON.parse(json.stdout) as { boards: BoardListing[] };
+    const byName = new Map(boards.map((b) => [b.name, b]));
+    for (const name of ['nucleo-l4r5zi', 'nucleo-h7a3zi-q', 'nucleo-u575zi-q', 'pico', 'pico2', 'esp32-c3-devkitm-1', 'esp32-s3-devkitc-1', 'nrf52840-dk']) {
+      expect(byName.get(name), name).to.deep.include({ kind: 'real' });
+      expect(byName.get(name)!.hardware, name).to.have.keys(['chip', 'memory', 'clock', 'flashWaitStates', 'runCurrent', 'flashing', 'console']);
+    }
+    expect(byName.get('nucleo-u575zi-q')).to.deep.include({
+      target: 'cortex-m33',
+      core: 'cortex-m33',
+      flashBytes: 2 << 20,
+      ramBytes: 768 << 10,
+      firmware: false,
+    });
+    expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
+    expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true });
+  });
+
+  it('compile --board alone implies the target and checks the fit for the chip', function () {
+    if (!sharedModelsAvailable(this)) return;
+    const out = join(dir, 'h7');
+    const r = tinyforge(['compile', sharedModelPath('person_detect'), '--board', 'nucleo-h7a3zi-q', '-o', out]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^fits nucleo-h7a3zi-q \(STM32H7A3ZIT6Q\): flash needs at least [\d,]+ of 2,097,152 bytes, RAM at least [\d,]+ of 1,048,576/m);
+    expect(r.stdout).to.match(/wrote .* for cortex-m7 \(nucleo-h7a3zi-q\): model\.h/);
+    expect(readFileSync(join(out, 'model.c'), 'utf8')).to.match(/target:? +cortex-m7 /);
+  });
+
+  it('compile --board of a model too big for the chip refuses in one line saying by how much, writing nothing', () => {
+    // one FULLY_CONNECTED layer over 700,000 inputs: a 700 KB arena, beyond the STM32L4R5's 640 KiB of SRAM
+    const model = join(dir, 'wide.tflite');
+    const graph = fcAutoencoder({ widths: [700_000, 1], name: 'wide' });
+    writeFileSync(model, writeTflite(graph));
+    const { target, board } = findBoard('nucleo-l4r5zi');
+    const fit = estimateFit(compileFile(model, { isa: target.isa }), target, board)!;
+    expect(fit.ram.total).to.be.greaterThan(640 << 10);
+    expect(fit.flash.total).to.be.lessThan(2 << 20);
+
+    const out = join(dir, 'wide-out');
+    const started = Date.now();
+    const r = tinyforge(['compile', model, '--board', 'nucleo-l4r5zi', '-o', out]);
+    expect(r.status).to.not.equal(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).to.have.length(1);
+    expect(lines[0]).to.equal(
+      `error: wide.tflite does not fit cortex-m4 (nucleo-l4r5zi: STM32L4R5ZIT6): RAM needs at least ${n(fit.ram.total)} bytes ` +
+        `(arena ${n(fit.ram.arena)} + stack ${n(fit.ram.stack)} + harness ~512) of 655,360: ${n(fit.ram.total - 655_360)} bytes over`,
+    );
+    expect(existsSync(out), 'nothing written').to.equal(false);
+    // the same model fits the 4 MiB of the emulated board, which compile without --board does not check
+    expect(Date.now() - started).to.be.lessThan(60_000);
+  });
+
+  it('--board with a --target it does not belong to, and a real board a command cannot reach, are one clear line each', function () {
+    const wrong = tinyforge(['compile', join(dir, 'none.tflite'), '--target', 'rp2040', '--board', 'nucleo-l4r5zi', '-o', join(dir, 'x')]);
+    expect(wrong.stderr.trim()).to.equal('error: board nucleo-l4r5zi is a cortex-m4 board, not a rp2040 one: drop --target or give --target cortex-m4');
+    if (!sharedModelsAvailable(this)) return;
+    const model = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi']);
+    expect(model.status).to.not.equal(0);
+    expect(model.stderr.trim()).to.match(
+      /^error: .*hello_world_int8\.tflite: tinyforge builds no firmware for nucleo-l4r5zi yet; compile --board nucleo-l4r5zi gives the C/,
+    );
+    const image = join(dir, 'app.bin');
+    writeFileSync(image, Buffer.alloc(64));
+    const swd = tinyforge(['flash', image, '--board', 'pico2']);
+    expect(swd.stderr.trim()).to.match(/^error: pico2 is flashed by uf2: hold BOOTSEL .*; tinyforge does not do this yet$/);
+    const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nrf52840-dk', '--port', '/dev/null']);
+    expect(port.stderr.trim()).to.match(/^error: nrf52840-dk: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port/);
+  });
+
+  it("run --board REAL runs on the core's emulator and says which board ran and which real board the fit is for", function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    if (!sharedModelsAvailable(this)) return;
+    const r = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.include(
+      "running on qemu-mps2-an386, the emulator of nucleo-l4r5zi's core; the memory fit is checked for nucleo-l4r5zi (STM32L4R5ZIT6)",
+    );
+    expect(r.stdout).to.match(/^target +cortex-m4 on qemu-mps2-an386 \(emulated\)$/m);
+    expect(r.stdout).to.match(
+      /^real board +nucleo-l4r5zi \(STM32L4R5ZIT6\): fits, flash >= [\d,]+ of 2,097,152 B, RAM >= [\d,]+ of 655,360 B; the counts are qemu-mps2-an386's/m,
+    );
+
+    const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
+    expect(json.status, json.stderr).to.equal(0);
+    const report = JSON.parse(json.stdout);
+    expect(report).to.deep.include({ target: 'cortex-m4', board: 'qemu-mps2-an386', matchesReference: true });
+    expect(report.counter.kind).to.equal('instructions');
+    expect(report.realBoard).to.deep.include({ name: 'nucleo-l4r5zi', chip: 'STM32L4R5ZIT6' });
+    expect(report.realBoard.ram.available).to.equal(640 << 10);
+  });
+});
