@@ -104,7 +104,9 @@ export function compileCommand(): Command {
         }
         const outDir = writeDirectoryAtomically(opts.out, compiled.generated.files, { force: opts.force });
         const files = compiled.generated.files.map((f) => f.name).join(', ');
-        process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir} for ${target.name}${board ? ` (${board.name})` : ''}: ${files}\n`);
+        process.stdout.write(
+          `${summary(compiled)}${fitLine}\n\nwrote ${outDir} for ${target.name}${opts.board !== undefined && board ? ` (${board.name})` : ''}: ${files}\n`,
+        );
       },
     );
   return command;
