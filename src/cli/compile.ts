@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { compileFile, compileToDirectory } from '../compile.ts';
+import { compileFile, modelFileProvenance } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
@@ -11,6 +11,12 @@ import type { CompiledModel } from '../compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
+import { generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
+import type { GeneratedFile } from '../codegen/generate.ts';
+import { TinyforgeError } from '../errors.ts';
+
+/** The name of the client `--client` writes into the output directory when given no file. */
+const CLIENT_IN_OUTPUT = 'client.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -43,11 +49,28 @@ export function compileCommand(): Command {
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
     .option('--project <kind>', 'lay the sources out as a project: esp-idf (esp32, esp32s3, esp32c3) or pico-sdk (rp2040)')
+    .option(
+      '--client [file]',
+      `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
+    )
+    .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
     .action(
       (
         modelPath: string,
-        opts: { target: string; out: string; project?: string; force?: boolean; maxRam?: number; maxFlash?: number; patch?: PatchOption; prefer?: Prefer },
+        opts: {
+          target: string;
+          out: string;
+          project?: string;
+          force?: boolean;
+          maxRam?: number;
+          maxFlash?: number;
+          patch?: PatchOption;
+          prefer?: Prefer;
+          client?: string | true;
+          labels?: string;
+        },
       ) => {
+        if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
         const target = loadTarget(opts.target);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it
@@ -58,15 +81,22 @@ export function compileCommand(): Command {
           prefer: opts.prefer,
           provenance: { target: target.name, command: commandLine(process.argv.slice(2)) },
         };
-        if (opts.project !== undefined) {
-          const compiled = compileFile(modelPath, options);
-          const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
-          process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
-          return;
+        const compiled = compileFile(modelPath, options);
+        const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target) : [...compiled.generated.files];
+        let clientNote = '';
+        if (opts.client !== undefined) {
+          const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
+          const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+          if (opts.client === true) files.push({ name: CLIENT_IN_OUTPUT, text });
+          else {
+            writeClientFile(opts.client, text, opts.force);
+            clientNote = `\nwrote ${opts.client}: typed host client`;
+          }
         }
-        const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
-        const files = compiled.generated.files.map((f) => f.name).join(', ');
-        process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
+        const outDir = writeDirectoryAtomically(opts.out, files, { force: opts.force });
+        const what =
+          opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}: ${files.map((f) => f.name).join(', ')}`;
+        process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}${what}${clientNote}\n`);
       },
     );
 }
