@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/// <reference types="node" />
+/// <reference types="node" preserve="true" />
 /**
  * tinyforge as a Node library: `import { compile, run, profile, openDevice } from 'tinyforge'`.
  *

@@ -98,15 +98,34 @@ function tensorFacts(graph: Graph, indices: number[], role: 'input' | 'output', 
  * label a line. None when the file carries no archive.
  */
 export function labelsFromModel(modelPath: string): string[] | undefined {
+  const archive = appendedArchive(new Uint8Array(readFileSync(modelPath)));
+  if (!archive) return undefined; // a plain flatbuffer: no associated files
   let members: Map<string, Uint8Array>;
   try {
-    members = readZip(new Uint8Array(readFileSync(modelPath)), modelPath);
+    members = readZip(archive, modelPath);
   } catch {
-    return undefined; // a plain flatbuffer: no associated files
+    return undefined; // not an archive after all: a flatbuffer whose bytes happened to look like its end
   }
   const texts = [...members.keys()].filter((name) => name.toLowerCase().endsWith('.txt'));
   const name = texts.length === 1 ? texts[0] : texts.find((t) => /label/i.test(t));
   return name === undefined ? undefined : labelLines(new TextDecoder().decode(members.get(name)!));
+}
+
+/**
+ * The ZIP archive at the end of a model file, as its own bytes. Its offsets may count from the
+ * archive's start (Python's zipfile appending to a flatbuffer) or from the file's: where the central
+ * directory ends up against where it says it is tells which.
+ */
+function appendedArchive(bytes: Uint8Array): Uint8Array | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 65535); at--) {
+    if (view.getUint32(at, true) !== 0x06054b50) continue; // end of central directory
+    const directoryBytes = view.getUint32(at + 12, true);
+    const directoryOffset = view.getUint32(at + 16, true);
+    const prefix = at - directoryBytes - directoryOffset;
+    return prefix >= 0 ? bytes.subarray(prefix) : undefined;
+  }
+  return undefined;
 }
 
 /** A labels file (`--labels`): one label a line, blank lines ignored. */
