@@ -12,7 +12,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CompiledModel, compileFile } from './compile.ts';
+import { type CompiledModel, compileFile, modelFileProvenance } from './compile.ts';
+import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './codegen/client.ts';
 import { writeDirectoryAtomically } from './codegen/output.ts';
 import { projectFiles } from './build/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget } from './build/index.ts';
@@ -67,6 +68,13 @@ export interface CompileOptions extends PlanOptions {
   force?: boolean;
   /** lay the sources out as an `esp-idf` or `pico-sdk` project (needs `outDir`) */
   project?: 'esp-idf' | 'pico-sdk';
+  /**
+   * Also generate the typed host client (docs/api.md): `true` puts it in the result (and as
+   * client.ts in `outDir`), a file name writes it there (replacing only a client tinyforge wrote).
+   */
+  client?: boolean | string;
+  /** the client's class labels, or a file of them one a line; default: those the model file carries */
+  labels?: readonly string[] | string;
 }
 
 export interface CompileResult extends CompiledModel {
@@ -74,6 +82,8 @@ export interface CompileResult extends CompiledModel {
   target: string;
   /** where the sources were written (absolute), or null when `outDir` was not given */
   outDir: string | null;
+  /** the client's TypeScript source, when `client` asked for it */
+  client: string | null;
 }
 
 /** An inference's inputs: every input tensor's raw bytes, concatenated in input order. */
@@ -139,15 +149,19 @@ export interface OpenDeviceOptions {
 /** Compiles a model file to C for a target; with `outDir` writes the sources there. */
 export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
   const target = loadTarget(options.target ?? 'cortex-m4');
-  const compiled = compileFile(model, {
-    isa: target.isa,
-    ...planOptions(options),
-    provenance: { target: target.name, command: `the Node API: compile(${JSON.stringify(model)}, { target: '${target.name}', ... })` },
-  });
+  const command = `the Node API: compile(${JSON.stringify(model)}, { target: '${target.name}', ... })`;
+  const compiled = compileFile(model, { isa: target.isa, ...planOptions(options), provenance: { target: target.name, command } });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
-  if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null };
-  const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : compiled.generated.files;
-  return { ...compiled, target: target.name, outDir: writeDirectoryAtomically(options.outDir, files, { force: options.force }) };
+  let client: string | null = null;
+  if (options.client !== undefined && options.client !== false) {
+    const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : (options.labels?.slice() ?? labelsFromModel(model));
+    client = generateClient(compiled.graph, model, { labels, provenance: { ...modelFileProvenance(model), command } });
+    if (typeof options.client === 'string') writeClientFile(options.client, client, options.force);
+  } else if (options.labels !== undefined) throw new TinyforgeError(`${model}: labels name the classes of the client: ask for the client too`);
+  if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null, client };
+  const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : [...compiled.generated.files];
+  if (client !== null && options.client === true) files.push({ name: CLIENT_IN_OUTPUT, text: client });
+  return { ...compiled, target: target.name, outDir: writeDirectoryAtomically(options.outDir, files, { force: options.force }), client };
 }
 
 /** Compiles, builds and runs a model on a board (emulated by default) or the host; reads the cost back. */

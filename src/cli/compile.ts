@@ -11,12 +11,9 @@ import type { CompiledModel } from '../compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
-import { generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
+import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
 import type { GeneratedFile } from '../codegen/generate.ts';
 import { TinyforgeError } from '../errors.ts';
-
-/** The name of the client `--client` writes into the output directory when given no file. */
-const CLIENT_IN_OUTPUT = 'client.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {

@@ -77,10 +77,10 @@ describe('npm package: built, packed, installed and used with plain Node', funct
       script,
       `import { compile, TinyforgeError, VERSION } from 'tinyforge';
 const model = ${JSON.stringify(sharedModelPath('micro_speech'))};
-const compiled = await compile(model, { target: 'cortex-m4', outDir: 'out-api' });
+const compiled = await compile(model, { target: 'cortex-m4', outDir: 'out-api', client: true, labels: ['silence', 'unknown', 'yes', 'no'] });
 let refused = null;
 try { await compile('no-such-model.tflite'); } catch (e) { refused = { isTinyforgeError: e instanceof TinyforgeError, message: e.message }; }
-console.log(JSON.stringify({ VERSION, target: compiled.target, outDir: compiled.outDir, arena: compiled.plan.arenaBytes, files: compiled.generated.files.map((f) => f.name), refused }));
+console.log(JSON.stringify({ VERSION, target: compiled.target, outDir: compiled.outDir, arena: compiled.plan.arenaBytes, files: compiled.generated.files.map((f) => f.name), client: compiled.client, refused }));
 `,
     );
     const r = node(pkg, [script]);
@@ -91,7 +91,30 @@ console.log(JSON.stringify({ VERSION, target: compiled.target, outDir: compiled.
     expect(out.arena).to.be.above(0);
     expect(out.files).to.include.members(['model.h', 'model.c', 'weights.c']);
     expect(readFileSync(join(pkg.projectDir, 'out-api/model.c'), 'utf8')).to.include('tf_micro_speech_invoke');
+    expect(out.client).to.include('export class MicroSpeechDevice').and.include("['silence', 'unknown', 'yes', 'no']");
+    expect(readFileSync(join(pkg.projectDir, 'out-api/client.ts'), 'utf8')).to.equal(out.client);
     expect(out.refused).to.deep.equal({ isTinyforgeError: true, message: 'no-such-model.tflite: no such file' });
+  });
+
+  it("run() from the installed package builds the harness from the package's own firmware and matches TFLite Micro on the host", function () {
+    if (!sharedModelsAvailable(this)) return;
+    requireTools(this, ['gcc']);
+    const [golden] = goldenCases('hello_world_int8');
+    const script = join(pkg.projectDir, 'run.mjs');
+    writeFileSync(
+      script,
+      `import { run } from 'tinyforge';
+const report = await run(${JSON.stringify(sharedModelPath('hello_world_int8'))}, { target: 'host', inputs: [Int8Array.from(${JSON.stringify(Array.from(new Int8Array(golden!.input.buffer, golden!.input.byteOffset, golden!.input.length)))})] });
+console.log(JSON.stringify({ outputs: report.outputs, matchesReference: report.matchesReference, target: report.target }));
+`,
+    );
+    const r = node(pkg, [script]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.equal({
+      outputs: [Array.from(new Int8Array(golden!.output.buffer, golden!.output.byteOffset, golden!.output.length))],
+      matchesReference: true,
+      target: 'host',
+    });
   });
 
   it('the installed bin runs the built CLI with plain node: compile --client writes clients that typecheck against the declarations', function () {
