@@ -7,7 +7,8 @@
  * outputs dequantized exactly as `tf_model_quantize_input` / `tf_model_dequantize_output` do.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { IndentationText, Project, QuoteKind, Scope, StructureKind, VariableDeclarationKind, type CodeBlockWriter } from 'ts-morph';
+import { createRequire } from 'node:module';
+import type { CodeBlockWriter } from 'ts-morph';
 import { TinyforgeError } from '../errors.ts';
 import { type DType, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { readZip } from '../data/zip.ts';
@@ -169,6 +170,9 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
   const inputBytes = inputs.reduce((n, f) => n + byteSize(f.tensor), 0);
   const outputBytes = outputs.reduce((n, f) => n + byteSize(f.tensor), 0);
 
+  // ts-morph carries the whole TypeScript compiler: loaded on the first client, not by every command
+  // and every `import 'tinyforge'`
+  const { IndentationText, Project, QuoteKind, Scope, VariableDeclarationKind } = createRequire(import.meta.url)('ts-morph') as typeof import('ts-morph');
   const project = new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single },
@@ -381,7 +385,6 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
       ...(classifies
         ? [
             {
-              kind: StructureKind.Method as const,
               name: 'classify',
               isAsync: true,
               returnType: 'Promise<Classification>',
