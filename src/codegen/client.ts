@@ -420,9 +420,15 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
     isExported: true,
     isAsync: true,
     returnType: `Promise<${deviceClass}>`,
-    docs: [`Opens the device the functions below use (see ${deviceClass}.open).`],
+    docs: [`Opens the device the functions below use (see ${deviceClass}.open), closing one opened before.`],
     parameters: [{ name: 'options', type: 'OpenDeviceOptions' }],
-    statements: ['await current?.close();', 'current = undefined;', `current = await ${deviceClass}.open(options);`, 'return current;'],
+    statements: [
+      'const previous = current;',
+      'current = undefined;',
+      'await previous?.close();',
+      `current = await ${deviceClass}.open(options);`,
+      'return current;',
+    ],
   });
   const requireOpen = `if (!current) throw new TinyforgeError('${graph.name} client: call open() first');`;
   if (classifies) {
