@@ -1,6 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx: no build step between a clone and a working tool.
-import { register } from 'tsx/esm/api';
+// SPDX-License-Identifier: Apache-2.0
+// The installed package runs its built CLI (dist/) with plain Node. A source checkout (src/ is
+// here: the npm package does not ship it) runs the TypeScript through tsx instead, so an edit is
+// live at once and a dist/ left over from an earlier `npm run build` can never run stale code.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const checkout = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(checkout)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(checkout.href);
+} else {
+  await import('../dist/cli/main.js');
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { compileFile } from '../compile.ts';
+import { compileFile, modelFileProvenance } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -10,12 +10,15 @@ import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard } from '../build/targets.ts';
 import { type FitEstimate, checkFits } from '../build/fit.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
+import { planJson } from '../report/json.ts';
 import { commandLine } from '../codegen/banner.ts';
 import { formatBudget } from '../plan/budget.ts';
 import type { CompiledModel } from '../compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
+import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
+import type { GeneratedFile } from '../codegen/generate.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -62,6 +65,12 @@ export function compileCommand(): Command {
       `lay the sources out as a project to open and build unchanged: ${PROJECT_KINDS.join(', ')} (esp-idf: esp32*, pico-sdk: rp2040; docs/exports.md)`,
     )
     .option('-i, --input <file>', 'with --project: the sample input the starter app runs (its first inference; raw bytes or .npy); default: the zero point')
+    .option(
+      '--client [file]',
+      `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
+    )
+    .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
+    .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan')
     .action(
       (
         modelPath: string,
@@ -71,17 +80,21 @@ export function compileCommand(): Command {
           out?: string;
           project?: string;
           input?: string;
+          json?: boolean;
           force?: boolean;
           maxRam?: number;
           maxFlash?: number;
           patch?: PatchOption;
           prefer?: Prefer;
+          client?: string | true;
+          labels?: string;
         },
       ) => {
         if (opts.out === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
         // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
         if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
           throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
+        if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
         const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
         const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
         // the banner of every generated file: the target and the command line that made it
@@ -96,17 +109,41 @@ export function compileCommand(): Command {
         // a named board's chip must hold the model: refused before anything is written
         const fit = opts.board !== undefined ? checkFits(compiled, basename(modelPath), target, board) : null;
         const fitLine = fit && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
-        if (opts.project !== undefined) {
-          const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
-          const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target, sample), { force: opts.force });
-          process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
+        const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
+        const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target, sample) : [...compiled.generated.files];
+        let clientNote = '';
+        let clientFile: string | null = null;
+        if (opts.client !== undefined) {
+          const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
+          const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+          if (opts.client === true) {
+            files.push({ name: CLIENT_IN_OUTPUT, text });
+            clientFile = CLIENT_IN_OUTPUT;
+          } else {
+            writeClientFile(opts.client, text, opts.force);
+            clientNote = `\nwrote ${opts.client}: typed host client`;
+            clientFile = opts.client;
+          }
+        }
+        const outDir = writeDirectoryAtomically(opts.out, files, { force: opts.force });
+        if (opts.json) {
+          const json = {
+            outDir,
+            target: target.name,
+            board: opts.board !== undefined && board ? board.name : null,
+            project: opts.project ?? null,
+            files: files.map((f) => f.name),
+            client: clientFile,
+            fit: fit ?? null,
+            memory: planJson(compiled.plan),
+          };
+          process.stdout.write(`${JSON.stringify(json)}\n`);
           return;
         }
-        const outDir = writeDirectoryAtomically(opts.out, compiled.generated.files, { force: opts.force });
-        const files = compiled.generated.files.map((f) => f.name).join(', ');
-        process.stdout.write(
-          `${summary(compiled)}${fitLine}\n\nwrote ${outDir} for ${target.name}${opts.board !== undefined && board ? ` (${board.name})` : ''}: ${files}\n`,
-        );
+        const named = opts.board !== undefined && board ? ` (${board.name})` : '';
+        const what =
+          opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}${named}: ${files.map((f) => f.name).join(', ')}`;
+        process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}\n`);
       },
     );
   return command;

@@ -59,6 +59,16 @@ export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink
   return args;
 }
 
+/**
+ * QEMU processes still running. A program using the library that ends (or throws) without closing
+ * its session must not leave them behind: QEMU outlives its parent, paused or spinning, holding the
+ * pty. One listener for all of them (not one each: a fuzz run starts many).
+ */
+const liveEmulators = new Set<ChildProcessByStdio<Writable, Readable, Readable>>();
+process.on('exit', () => {
+  for (const child of liveEmulators) child.kill('SIGKILL');
+});
+
 export async function startQemu(board: BoardDescriptor, command: string, elf: string, options: StartOptions): Promise<RunningEmulator> {
   if (!board.emulator) throw new TinyforgeError(`${board.name} is not an emulated board`);
   const args = qemuArgs(board.emulator, elf, options.link);
@@ -67,9 +77,14 @@ export async function startQemu(board: BoardDescriptor, command: string, elf: st
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
   let exitInfo: EmulatorExit | null = null;
+  liveEmulators.add(child);
   const exited = new Promise<EmulatorExit>((resolve, reject) => {
-    child.on('error', (e) => reject(new TinyforgeError(`cannot start ${command}: ${e.message}`)));
+    child.on('error', (e) => {
+      liveEmulators.delete(child);
+      reject(new TinyforgeError(`cannot start ${command}: ${e.message}`));
+    });
     child.on('exit', (code, signal) => {
+      liveEmulators.delete(child);
       exitInfo = { code, signal };
       resolve(exitInfo);
     });

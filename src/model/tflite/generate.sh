@@ -7,4 +7,7 @@ cd "$(dirname "$0")"
 command -v flatc >/dev/null || { echo "flatc not found (apt-get install flatbuffers-compiler)" >&2; exit 1; }
 rm -rf generated
 flatc --ts --gen-object-api -o generated schema.fbs
+# flatc 2.x imports its own files without an extension; Node's ESM loader (the built package, dist/)
+# needs one: name the .ts file, as every other source does, and tsc rewrites it to .js when it emits.
+find generated -name '*.ts' -exec sed -i -E "s#(from '\\.{1,2}/[^']+)'#\\1.ts'#" {} +
 echo "generated $(find generated -name '*.ts' | wc -l) files with $(flatc --version)"

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { TensorType } from '../tflite/tensor-type';
+import { TensorType } from '../tflite/tensor-type.ts';
 
 
 export class CastOptions {

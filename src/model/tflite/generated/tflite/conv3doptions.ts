@@ -2,8 +2,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from '../tflite/activation-function-type';
-import { Padding } from '../tflite/padding';
+import { ActivationFunctionType } from '../tflite/activation-function-type.ts';
+import { Padding } from '../tflite/padding.ts';
 
 
 export class Conv3DOptions {

@@ -2,11 +2,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { DimensionType } from '../tflite/dimension-type';
-import { Int32Vector, Int32VectorT } from '../tflite/int32vector';
-import { SparseIndexVector, unionToSparseIndexVector, unionListToSparseIndexVector } from '../tflite/sparse-index-vector';
-import { Uint16Vector, Uint16VectorT } from '../tflite/uint16vector';
-import { Uint8Vector, Uint8VectorT } from '../tflite/uint8vector';
+import { DimensionType } from '../tflite/dimension-type.ts';
+import { Int32Vector, Int32VectorT } from '../tflite/int32vector.ts';
+import { SparseIndexVector, unionToSparseIndexVector, unionListToSparseIndexVector } from '../tflite/sparse-index-vector.ts';
+import { Uint16Vector, Uint16VectorT } from '../tflite/uint16vector.ts';
+import { Uint8Vector, Uint8VectorT } from '../tflite/uint8vector.ts';
 
 
 export class DimensionMetadata {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { CombinerType } from '../tflite/combiner-type';
+import { CombinerType } from '../tflite/combiner-type.ts';
 
 
 export class EmbeddingLookupSparseOptions {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { LSHProjectionType } from '../tflite/lshprojection-type';
+import { LSHProjectionType } from '../tflite/lshprojection-type.ts';
 
 
 export class LSHProjectionOptions {

@@ -2,8 +2,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from '../tflite/activation-function-type';
-import { LSTMKernelType } from '../tflite/lstmkernel-type';
+import { ActivationFunctionType } from '../tflite/activation-function-type.ts';
+import { LSTMKernelType } from '../tflite/lstmkernel-type.ts';
 
 
 export class LSTMOptions {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { MirrorPadMode } from '../tflite/mirror-pad-mode';
+import { MirrorPadMode } from '../tflite/mirror-pad-mode.ts';
 
 
 export class MirrorPadOptions {

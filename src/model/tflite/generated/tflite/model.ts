@@ -2,11 +2,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Buffer, BufferT } from '../tflite/buffer';
-import { Metadata, MetadataT } from '../tflite/metadata';
-import { OperatorCode, OperatorCodeT } from '../tflite/operator-code';
-import { SignatureDef, SignatureDefT } from '../tflite/signature-def';
-import { SubGraph, SubGraphT } from '../tflite/sub-graph';
+import { Buffer, BufferT } from '../tflite/buffer.ts';
+import { Metadata, MetadataT } from '../tflite/metadata.ts';
+import { OperatorCode, OperatorCodeT } from '../tflite/operator-code.ts';
+import { SignatureDef, SignatureDefT } from '../tflite/signature-def.ts';
+import { SubGraph, SubGraphT } from '../tflite/sub-graph.ts';
 
 
 export class Model {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ReduceWindowFunction } from '../tflite/reduce-window-function';
+import { ReduceWindowFunction } from '../tflite/reduce-window-function.ts';
 
 
 export class ReduceWindowOptions {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { DimensionMetadata, DimensionMetadataT } from '../tflite/dimension-metadata';
+import { DimensionMetadata, DimensionMetadataT } from '../tflite/dimension-metadata.ts';
 
 
 export class SparsityParameters {

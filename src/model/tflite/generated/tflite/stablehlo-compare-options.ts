@@ -2,8 +2,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { StablehloComparisonDirection } from '../tflite/stablehlo-comparison-direction';
-import { StablehloComparisonType } from '../tflite/stablehlo-comparison-type';
+import { StablehloComparisonDirection } from '../tflite/stablehlo-comparison-direction.ts';
+import { StablehloComparisonType } from '../tflite/stablehlo-comparison-type.ts';
 
 
 export class StablehloCompareOptions {

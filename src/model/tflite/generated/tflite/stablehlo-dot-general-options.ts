@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { StablehloPrecisionConfig } from '../tflite/stablehlo-precision-config';
+import { StablehloPrecisionConfig } from '../tflite/stablehlo-precision-config.ts';
 
 
 export class StablehloDotGeneralOptions {

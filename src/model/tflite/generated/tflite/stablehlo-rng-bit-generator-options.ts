@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { RngAlgorithm } from '../tflite/rng-algorithm';
+import { RngAlgorithm } from '../tflite/rng-algorithm.ts';
 
 
 export class StablehloRngBitGeneratorOptions {

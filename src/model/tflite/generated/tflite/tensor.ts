@@ -2,10 +2,10 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { QuantizationParameters, QuantizationParametersT } from '../tflite/quantization-parameters';
-import { SparsityParameters, SparsityParametersT } from '../tflite/sparsity-parameters';
-import { TensorType } from '../tflite/tensor-type';
-import { VariantSubType, VariantSubTypeT } from '../tflite/variant-sub-type';
+import { QuantizationParameters, QuantizationParametersT } from '../tflite/quantization-parameters.ts';
+import { SparsityParameters, SparsityParametersT } from '../tflite/sparsity-parameters.ts';
+import { TensorType } from '../tflite/tensor-type.ts';
+import { VariantSubType, VariantSubTypeT } from '../tflite/variant-sub-type.ts';
 
 
 export class Tensor {

@@ -2,7 +2,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from '../tflite/activation-function-type';
+import { ActivationFunctionType } from '../tflite/activation-function-type.ts';
 
 
 export class UnidirectionalSequenceLSTMOptions {

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+/// <reference types="node" preserve="true" />
+/**
+ * tinyforge as a Node library: `import { compile, run, profile, openDevice } from 'tinyforge'`.
+ *
+ * The surface is deliberately small and stable: four functions taking a model file and a plain
+ * options object (the CLI's flags, spelled as camelCase properties), the reports they return (the
+ * CLI's `--json` objects), the device session, and the error class every user-facing failure
+ * throws. Everything else in dist/ is internal and may change between versions. docs/api.md
+ * documents it with an example.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CompiledModel, compileFile, modelFileProvenance } from './compile.ts';
+import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './codegen/client.ts';
+import { writeDirectoryAtomically } from './codegen/output.ts';
+import { projectFiles } from './build/project_layouts.ts';
+import { boardOf, buildFirmware, loadTarget } from './build/index.ts';
+import { loadGraph } from './model/load.ts';
+import { type InputCase, readInputCases } from './run/inputs.ts';
+import { type RunReport, runModel } from './run/run.ts';
+import { type ProfileReport, profileModel } from './run/profile.ts';
+import { compileForTarget, requireTools } from './run/device-build.ts';
+import { DeviceSession, type SessionOptions } from './device/session.ts';
+import { byteSizeOption } from './cli/device-options.ts';
+import { TinyforgeError } from './errors.ts';
+import type { EmulatorLink } from './device/transport/qemu.ts';
+import type { PatchOption } from './plan/patch.ts';
+import type { Prefer } from './ops/op.ts';
+import { byteSize } from './ir/graph.ts';
+
+export { TinyforgeError, OpError } from './errors.ts';
+export { TOOL_VERSION as VERSION } from './codegen/banner.ts';
+export type { CompiledModel } from './compile.ts';
+export type { RunReport, CaseReport } from './run/run.ts';
+export type { ProfileReport, ProfileLayer } from './run/profile.ts';
+export type { DeviceSession, LayerCounters, Calibration } from './device/session.ts';
+export type { Hello, InvokeResult, DeviceMemory } from './device/protocol/messages.ts';
+export type { CounterSpec } from './build/targets.ts';
+export type { Graph, Tensor, DType, Quantization } from './ir/graph.ts';
+export type { GeneratedModel, GeneratedFile } from './codegen/generate.ts';
+export type { PatchOption, PatchChoice, PatchReport } from './plan/patch.ts';
+export type { Prefer } from './ops/op.ts';
+export type { EmulatorLink } from './device/transport/qemu.ts';
+
+/** A byte count: a number, or as the CLI takes it (`'48K'`, `'1M'`, `'49152'`). */
+export type ByteSize = number | string;
+
+/** How the memory plan is shaped: the CLI's `--max-ram`, `--max-flash`, `--patch`, `--prefer`. */
+export interface PlanOptions {
+  /** fit the arena in this many bytes, moving layers to slower, more frugal kernels if needed */
+  maxRam?: ByteSize;
+  /** fit the model's constant tables (weights.c) in this many bytes */
+  maxFlash?: ByteSize;
+  /** row-band execution of an initial convolution chain: `'auto'`, `'off'` or a stage */
+  patch?: PatchOption;
+  /** weight storage per layer where several compete: the fastest no bigger than dense, or the smallest */
+  prefer?: Prefer;
+}
+
+export interface CompileOptions extends PlanOptions {
+  /** the target the C is generated for (`tinyforge targets`); default `cortex-m4` */
+  target?: string;
+  /** write the sources here (new, empty, or an earlier tinyforge output, replaced atomically); absent: in memory only */
+  outDir?: string;
+  /** write into a non-empty directory tinyforge did not create (nothing already there is deleted) */
+  force?: boolean;
+  /** lay the sources out as an `esp-idf` or `pico-sdk` project (needs `outDir`) */
+  project?: 'esp-idf' | 'pico-sdk';
+  /**
+   * Also generate the typed host client (docs/api.md): `true` puts it in the result (and as
+   * client.ts in `outDir`), a file name writes it there (replacing only a client tinyforge wrote).
+   */
+  client?: boolean | string;
+  /** the client's class labels, or a file of them one a line; default: those the model file carries */
+  labels?: readonly string[] | string;
+}
+
+export interface CompileResult extends CompiledModel {
+  /** the target's name */
+  target: string;
+  /** where the sources were written (absolute), or null when `outDir` was not given */
+  outDir: string | null;
+  /** the client's TypeScript source, when `client` asked for it */
+  client: string | null;
+}
+
+/** An inference's inputs: every input tensor's raw bytes, concatenated in input order. */
+export type InputBytes = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array;
+
+export interface RunOptions extends PlanOptions {
+  /** default `cortex-m4`; `host` builds and runs natively */
+  target?: string;
+  /** the target's board (default its emulated board; with `port` its real board) */
+  board?: string;
+  /** a serial port with a real board already flashed with this model (`tinyforge flash MODEL`) */
+  port?: string;
+  /** inputs to run, each an inference's raw bytes; default one input at the zero point */
+  inputs?: InputBytes[];
+  /** or inputs from a file, as `--input` takes it (raw bytes or `.npy`) */
+  inputFile?: string;
+  /** keep the generated sources and the build here (default: a temporary directory, removed) */
+  keep?: string;
+  /** limit for the run on the board, ms (default 300 s) */
+  timeoutMs?: number;
+  /** host target only: build with AddressSanitizer + UBSan */
+  sanitize?: boolean;
+  /** emulated boards: the UART over a pseudo-terminal (default) or the emulator's stdio */
+  link?: EmulatorLink;
+  /** progress notes (the CLI prints them to stderr); default: silent */
+  progress?: (message: string) => void;
+}
+
+export interface ProfileOptions extends Omit<RunOptions, 'inputs' | 'sanitize'> {
+  /** the input to profile with (default: every input at its zero point) */
+  input?: InputBytes;
+  /** inferences to average over (default 1) */
+  runs?: number;
+}
+
+export interface OpenDeviceOptions {
+  /** a serial port with a board already running tinyforge's harness (`tinyforge flash`) */
+  port?: string;
+  /** the emulated board to start, or with `port` the board's descriptor (for its counter facts) */
+  board?: string;
+  /** firmware to start the emulated board with (the harness ELF a build made) */
+  elf?: string;
+  /**
+   * A model file: the harness for it is built for `target` (the build `tinyforge flash` makes) and
+   * its emulated board started; with `port`, the board there must run that very build.
+   */
+  model?: string;
+  /** with `model`: the target to build for (default `cortex-m4`) */
+  target?: string;
+  /** with `model`: build the profile variant (per-layer counters; `DeviceSession.readLayers`) */
+  profileBuild?: boolean;
+  /** emulated boards: the UART over a pseudo-terminal (default) or the emulator's stdio */
+  link?: EmulatorLink;
+  /** per request, ms (default 2000) */
+  timeoutMs?: number;
+  /** per inference, ms (default 120 s) */
+  invokeTimeoutMs?: number;
+  /** real ports: reopen a port that vanishes (default 5 tries, 1000 ms apart) */
+  reconnect?: { tries?: number; delayMs?: number };
+  progress?: (message: string) => void;
+}
+
+/** Compiles a model file to C for a target; with `outDir` writes the sources there. */
+export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const target = loadTarget(options.target ?? 'cortex-m4');
+  const command = `the Node API: compile(${JSON.stringify(model)}, { target: '${target.name}', ... })`;
+  const compiled = compileFile(model, { isa: target.isa, ...planOptions(options), provenance: { target: target.name, command } });
+  if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
+  let client: string | null = null;
+  if (options.client !== undefined && options.client !== false) {
+    const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : (options.labels?.slice() ?? labelsFromModel(model));
+    client = generateClient(compiled.graph, model, { labels, provenance: { ...modelFileProvenance(model), command } });
+    if (typeof options.client === 'string') writeClientFile(options.client, client, options.force);
+  } else if (options.labels !== undefined) throw new TinyforgeError(`${model}: labels name the classes of the client: ask for the client too`);
+  if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null, client };
+  const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : [...compiled.generated.files];
+  if (client !== null && options.client === true) files.push({ name: CLIENT_IN_OUTPUT, text: client });
+  return { ...compiled, target: target.name, outDir: writeDirectoryAtomically(options.outDir, files, { force: options.force }), client };
+}
+
+/** Compiles, builds and runs a model on a board (emulated by default) or the host; reads the cost back. */
+export async function run(model: string, options: RunOptions = {}): Promise<RunReport> {
+  return runModel(model, {
+    target: options.target ?? 'cortex-m4',
+    board: options.board,
+    port: options.port,
+    cases: inputCases(model, options.inputs, options.inputFile),
+    workDir: options.keep,
+    timeoutMs: options.timeoutMs,
+    sanitize: options.sanitize,
+    link: options.link,
+    ...planOptions(options),
+    progress: options.progress,
+  });
+}
+
+/** Runs a model in a profile build and reads back the counter per layer, memory and outputs. */
+export async function profile(model: string, options: ProfileOptions = {}): Promise<ProfileReport> {
+  const inputs = options.input ? [options.input] : undefined;
+  return profileModel(model, {
+    target: options.target ?? 'cortex-m4',
+    board: options.board,
+    port: options.port,
+    input: inputCases(model, inputs, options.inputFile)?.[0],
+    runs: options.runs,
+    workDir: options.keep,
+    timeoutMs: options.timeoutMs,
+    link: options.link,
+    ...planOptions(options),
+    progress: options.progress,
+  });
+}
+
+/**
+ * Opens a session with a device running tinyforge's harness over its serial protocol
+ * (docs/protocol.md): a real board on `port`, an emulated board started from `elf`, or, given
+ * `model`, an emulated board started with that model's harness built here. Close it with `close()`.
+ */
+export async function openDevice(options: OpenDeviceOptions): Promise<DeviceSession> {
+  const session: SessionOptions = {
+    port: options.port,
+    board: options.board,
+    elf: options.elf,
+    link: options.link,
+    timeoutMs: options.timeoutMs,
+    invokeTimeoutMs: options.invokeTimeoutMs,
+    reconnect: options.reconnect,
+    progress: options.progress,
+  };
+  if (options.model === undefined) {
+    if (options.port === undefined && options.elf === undefined) throw new TinyforgeError('openDevice: give a port, an elf (with its board) or a model');
+    return DeviceSession.open(session);
+  }
+  const target = loadTarget(options.target ?? 'cortex-m4');
+  if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
+  const board = options.port ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated)) : boardOf(target, options.board);
+  if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give a port`);
+  requireTools(target, board, !options.port);
+  const compiled = compileForTarget(loadGraph(options.model), options.model, target, board, { progress: options.progress });
+  const workDir = mkdtempSync(join(tmpdir(), 'tinyforge-device-'));
+  try {
+    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+    options.progress?.(`building for ${target.name}${board ? ` (${board.name})` : ''}`);
+    const build = await buildFirmware({
+      target: target.name,
+      board: board?.name,
+      modelDir,
+      outDir: join(workDir, 'build'),
+      profile: options.profileBuild ?? false,
+      input0ArenaOffset: compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!),
+    });
+    // The emulator has read the ELF once HELLO is answered (open waits for it): the build can go.
+    return await DeviceSession.open(
+      options.port ? { ...session, board: board?.name, expectBuildId: build.buildId } : { ...session, board: board!.name, elf: build.elf },
+    );
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function planOptions(options: PlanOptions) {
+  const size = (flag: string, value: ByteSize | undefined) => (typeof value === 'string' ? byteSizeOption(flag)(value) : value);
+  const ram = size('maxRam', options.maxRam);
+  const flash = size('maxFlash', options.maxFlash);
+  return {
+    budget: ram !== undefined || flash !== undefined ? { ram, flash } : undefined,
+    patch: options.patch,
+    prefer: options.prefer,
+  };
+}
+
+/** Raw input bytes (or an input file) as the runner's per-tensor cases, checked against the model's input sizes. */
+function inputCases(model: string, inputs: InputBytes[] | undefined, inputFile: string | undefined): InputCase[] | undefined {
+  if (inputFile !== undefined) return readInputCases(loadGraph(model), inputFile);
+  if (inputs === undefined) return undefined;
+  const graph = loadGraph(model);
+  const sizes = graph.inputs.map((i) => byteSize(graph.tensors[i]!));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  return inputs.map((input, n) => {
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (bytes.length !== total) throw new TinyforgeError(`${model}: input ${n} has ${bytes.length} bytes, the model takes ${total} (${sizes.join(' + ')})`);
+    let at = 0;
+    return sizes.map((s) => bytes.slice(at, (at += s)));
+  });
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The npm package as a user gets it: built once (`npm run build`), packed, unpacked into a scratch
+ * project's node_modules, and used from there with plain Node (no tsx): the library API, the built
+ * CLI, and a client that `compile --client` generated, typechecked against the package's
+ * declarations and driving an emulated board whose classify() scores must equal TFLite Micro's
+ * recorded outputs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type InstalledPackage, installedPackage, plainNodeEnv } from '../helpers/installed_package.ts';
+import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { requireTools } from '../build/helpers.ts';
+import { loadGraph } from '../../src/model/load.ts';
+import { PROJECT_ROOT } from '../helpers/cli.ts';
+
+const LABELS = ['silence', 'unknown', 'yes', 'no'];
+
+/** Runs `node args` in the scratch project as a user would: plain Node, no loader. */
+function node(pkg: InstalledPackage, args: string[], timeoutMs = 120_000) {
+  const r = spawnSync(process.execPath, args, { cwd: pkg.projectDir, env: plainNodeEnv(), encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npm package: built, packed, installed and used with plain Node', function () {
+  this.timeout(300_000);
+  let pkg: InstalledPackage;
+
+  before(function () {
+    pkg = installedPackage();
+    console.log(
+      `  (built in ${(pkg.buildMs / 1000).toFixed(1)} s; tarball ${(pkg.pack.size / 1024).toFixed(0)} KiB, ${pkg.pack.entryCount} files, ${(pkg.pack.unpackedSize / 1024 / 1024).toFixed(1)} MiB unpacked)`,
+    );
+  });
+  after(() => pkg?.cleanup());
+
+  it('npm run build emits JavaScript and declarations for the entry, and the kernel sources the ops read at run time', () => {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/ops/conv_2d/conv_2d.c.hbs', 'dist/ops/conv_2d/conv_2d_dsp.h']) {
+      expect(existsSync(join(PROJECT_ROOT, f)), f).to.equal(true);
+    }
+    // Node's ESM loader needs every relative import to name its .js file
+    const compileJs = readFileSync(join(PROJECT_ROOT, 'dist/compile.js'), 'utf8');
+    expect(compileJs).to.match(/from ["']\.\/model\/load\.js["']/);
+    expect(compileJs).to.not.match(/from ["']\.[^"']*\.ts["']/);
+  });
+
+  it('the tarball holds dist, the runtime assets and the docs, and no sources, tests, bench or examples', () => {
+    const paths = pkg.pack.files.map((f) => f.path);
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'bin/tinyforge.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'targets/cortex-m4.json',
+      'templates/model.c.hbs',
+      'firmware/common/harness.c',
+      'docs/api.md',
+      'docs/protocol.md',
+    ]) {
+      expect(paths, f).to.include(f);
+    }
+    const unwanted = paths.filter((p) => /^(src|test|bench|examples|scripts|tools)\/|\.test\.(js|d\.ts)$|(^|\/)\.ci\//.test(p));
+    expect(unwanted, 'files that must not ship').to.deep.equal([]);
+    expect(paths.filter((p) => !/^(dist|bin|firmware|targets|templates|docs)\/|^(package\.json|README\.md|LICENSE)$/.test(p))).to.deep.equal([]);
+    expect(pkg.pack.size, 'tarball bytes').to.be.below(2 * 1024 * 1024);
+  });
+
+  it("plain node imports 'tinyforge' and compiles a shared model through the library API", function () {
+    if (!sharedModelsAvailable(this)) return;
+    const script = join(pkg.projectDir, 'compile.mjs');
+    writeFileSync(
+      script,
+      `import { compile, TinyforgeError, VERSION } from 'tinyforge';
+const model = ${JSON.stringify(sharedModelPath('micro_speech'))};
+const compiled = await compile(model, { target: 'cortex-m4', outDir: 'out-api', client: true, labels: ['silence', 'unknown', 'yes', 'no'] });
+let refused = null;
+try { await compile('no-such-model.tflite'); } catch (e) { refused = { isTinyforgeError: e instanceof TinyforgeError, message: e.message }; }
+console.log(JSON.stringify({ VERSION, target: compiled.target, outDir: compiled.outDir, arena: compiled.plan.arenaBytes, files: compiled.generated.files.map((f) => f.name), client: compiled.client, refused }));
+`,
+    );
+    const r = node(pkg, [script]);
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.VERSION).to.equal(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
+    expect(out).to.deep.include({ target: 'cortex-m4', outDir: join(pkg.projectDir, 'out-api') });
+    expect(out.arena).to.be.above(0);
+    expect(out.files).to.include.members(['model.h', 'model.c', 'weights.c']);
+    expect(readFileSync(join(pkg.projectDir, 'out-api/model.c'), 'utf8')).to.include('tf_micro_speech_invoke');
+    expect(out.client).to.include('export class MicroSpeechDevice').and.include("['silence', 'unknown', 'yes', 'no']");
+    expect(readFileSync(join(pkg.projectDir, 'out-api/client.ts'), 'utf8')).to.equal(out.client);
+    expect(out.refused).to.deep.equal({ isTinyforgeError: true, message: 'no-such-model.tflite: no such file' });
+  });
+
+  it("run() from the installed package builds the harness from the package's own firmware and matches TFLite Micro on the host", function () {
+    if (!sharedModelsAvailable(this)) return;
+    requireTools(this, ['gcc']);
+    const [golden] = goldenCases('hello_world_int8');
+    const script = join(pkg.projectDir, 'run.mjs');
+    writeFileSync(
+      script,
+      `import { run } from 'tinyforge';
+const report = await run(${JSON.stringify(sharedModelPath('hello_world_int8'))}, { target: 'host', inputs: [Int8Array.from(${JSON.stringify(Array.from(new Int8Array(golden!.input.buffer, golden!.input.byteOffset, golden!.input.length)))})] });
+console.log(JSON.stringify({ outputs: report.outputs, matchesReference: report.matchesReference, target: report.target }));
+`,
+    );
+    const r = node(pkg, [script]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.equal({
+      outputs: [Array.from(new Int8Array(golden!.output.buffer, golden!.output.byteOffset, golden!.output.length))],
+      matchesReference: true,
+      target: 'host',
+    });
+  });
+
+  it('the installed bin runs the built CLI with plain node: compile --client writes clients that typecheck against the declarations', function () {
+    if (!sharedModelsAvailable(this)) return;
+    writeFileSync(join(pkg.projectDir, 'labels.txt'), `${LABELS.join('\n')}\n`);
+    const bin = join(pkg.packageDir, 'bin/tinyforge.js');
+    const speech = node(pkg, [
+      bin,
+      'compile',
+      sharedModelPath('micro_speech'),
+      '-o',
+      'out-cli',
+      '--client',
+      'micro_speech_client.ts',
+      '--labels',
+      'labels.txt',
+    ]);
+    expect(speech.status, speech.stderr).to.equal(0);
+    expect(speech.stdout).to.include('wrote micro_speech_client.ts: typed host client');
+    // two inputs, one output: no classify(), infer() with both inputs by name
+    const add = node(pkg, [bin, 'compile', sharedModelPath('simple_add'), '-o', 'out-add', '--client']);
+    expect(add.status, add.stderr).to.equal(0);
+    expect(readFileSync(join(pkg.projectDir, 'out-add/client.ts'), 'utf8')).to.not.include('classify');
+
+    writeFileSync(join(pkg.projectDir, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(
+      join(pkg.projectDir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: false,
+          types: [],
+          outDir: 'built',
+        },
+        files: ['micro_speech_client.ts', 'out-add/client.ts'],
+      }),
+    );
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const r = node(pkg, [tsc, '-p', 'tsconfig.json']);
+    expect(r.stdout + r.stderr, 'tsc output').to.equal('');
+    expect(r.status).to.equal(0);
+    expect(existsSync(join(pkg.projectDir, 'built/micro_speech_client.js'))).to.equal(true);
+  });
+
+  it("drives an emulated Cortex-M4 through the generated client: classify()'s scores equal TFLite Micro's outputs, for int8 and float inputs", function () {
+    if (!sharedModelsAvailable(this)) return;
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    if (!existsSync(join(pkg.projectDir, 'built/micro_speech_client.js'))) this.skip(); // the test above failed
+    const graph = loadGraph(sharedModelPath('micro_speech'));
+    const input = graph.tensors[graph.inputs[0]!]!.quant!;
+    const output = graph.tensors[graph.outputs[0]!]!.quant!;
+    const golden = goldenCases('micro_speech');
+    const cases = golden.map((c) => {
+      const q = Array.from(new Int8Array(c.input.buffer, c.input.byteOffset, c.input.length));
+      return { name: c.name, int8: q, float: Array.from(Float32Array.from(q, (v) => input.scale[0]! * (v - input.zeroPoint[0]!))) };
+    });
+    writeFileSync(join(pkg.projectDir, 'cases.json'), JSON.stringify(cases));
+    const script = join(pkg.projectDir, 'drive.mjs');
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+import { MicroSpeechDevice, open, classify, close } from './built/micro_speech_client.js';
+const result = (r) => ({ scores: Array.from(r.scores), label: r.label, index: r.index, latency: r.latency });
+await open({ model: ${JSON.stringify(sharedModelPath('micro_speech'))}, target: 'cortex-m4' });
+const runs = [];
+for (const c of JSON.parse(readFileSync('cases.json', 'utf8'))) {
+  runs.push({ name: c.name, int8: result(await classify(Int8Array.from(c.int8))), float: result(await classify(Float32Array.from(c.float))) });
+}
+await close();
+let wrongModel = null;
+try { await MicroSpeechDevice.open({ model: ${JSON.stringify(sharedModelPath('hello_world_int8'))}, target: 'cortex-m4' }); } catch (e) { wrongModel = e.message; }
+console.log(JSON.stringify({ runs, wrongModel }));
+`,
+    );
+    const r = node(pkg, [script], 240_000);
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout) as {
+      runs: { name: string; int8: Classified; float: Classified }[];
+      wrongModel: string | null;
+    };
+    expect(out.runs.map((run) => run.name)).to.deep.equal(golden.map((c) => c.name));
+    out.runs.forEach((run, i) => {
+      const q = new Int8Array(golden[i]!.output.buffer, golden[i]!.output.byteOffset, golden[i]!.output.length);
+      const scores = Array.from(Float32Array.from(q, (v) => output.scale[0]! * (v - output.zeroPoint[0]!)));
+      const best = scores.indexOf(Math.max(...scores));
+      for (const got of [run.int8, run.float]) {
+        expect(got.scores, `${run.name} scores`).to.deep.equal(scores);
+        expect(got).to.deep.include({ index: best, label: LABELS[best] });
+        expect(got.latency.unit).to.equal('instructions');
+        expect(got.latency.count).to.be.above(0);
+        expect(got.latency.seconds).to.equal(null);
+      }
+    });
+    expect(out.wrongModel).to.match(
+      /^\/dev\/pts\/\d+ \(qemu-mps2-an386\): the device runs model hello_world_int8 \(1 input bytes, 1 output bytes\), not micro_speech \(1960, 4\): flash it with this model$/,
+    );
+  });
+});
+
+interface Classified {
+  scores: number[];
+  label: string;
+  index: number;
+  latency: { count: number; unit: string; source: string; seconds: number | null };
+}
