@@ -16,7 +16,10 @@
 #include "systick_counter.h"
 #include "uart.h"
 
-#define CONSOLE_BAUD 115200u
+/* the console's rate: --baud on run/profile/validate/flash builds the harness with another */
+#ifndef TF_CONSOLE_BAUD
+#define TF_CONSOLE_BAUD 115200u
+#endif
 
 extern uint32_t __stack_limit[], __stack_top[];
 
@@ -24,7 +27,7 @@ const char tf_counter_name[] = "systick";
 
 void tf_platform_init(void) {
   rp2040_clocks_init();
-  rp2040_uart_init(TF_CLK_SYS_HZ, CONSOLE_BAUD);
+  rp2040_uart_init(TF_CLK_SYS_HZ, TF_CONSOLE_BAUD);
   systick_counter_start();
 }
 

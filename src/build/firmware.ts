@@ -28,6 +28,8 @@ export interface BuildOptions {
   board?: string;
   /** extra -D or -f flags for every compile (tests use it to shrink the SysTick period) */
   extraCflags?: string[];
+  /** the harness console's baud rate (default 115200 in the firmware): a real port opened at another rate */
+  consoleBaud?: number;
   /**
    * MCU targets: the arena offset of input 0 in the model's plan. The harness finds the arena from
    * it, which enables "arena used" (by painting) and READ_TENSOR; without it both are unavailable.
@@ -212,6 +214,9 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
   return [...modelUnits, ...harnessUnits];
 }
 
+/** The harness console's rate when no --baud is given (TF_CONSOLE_BAUD in the firmware's UART drivers). */
+export const DEFAULT_CONSOLE_BAUD = 115200;
+
 function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, options: BuildOptions): string[] {
   const flags = [...target.toolchain.cflags];
   if (options.sanitize) flags.push(...(target.toolchain.sanitizeFlags ?? []));
@@ -219,6 +224,9 @@ function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefin
   for (const [name, value] of Object.entries(board?.defines ?? {})) flags.push(`-D${name}=${value}`);
   // the link address is part of what the image is, so it enters the flags (and the build id) too
   if (options.flashOffset) flags.push(`-DTF_FLASH_OFFSET=0x${options.flashOffset.toString(16)}u`);
+  // the console's rate is part of what the image is: it enters the flags, so the build id tells images apart
+  // (the firmware's default rate adds nothing, so `--baud 115200` and no --baud build the same image)
+  if (options.consoleBaud !== undefined && options.consoleBaud !== DEFAULT_CONSOLE_BAUD) flags.push(`-DTF_CONSOLE_BAUD=${options.consoleBaud}u`);
   flags.push(...(options.extraCflags ?? []));
   flags.push(`-I${modelDir}`, `-I${join(FIRMWARE_DIR, 'common')}`, ...familyFirmwareDirs(target.firmware).map((d) => `-I${d}`));
   return flags;

@@ -7,7 +7,7 @@ import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { type BoardDescriptor, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
-import { type PlanShapingFlags, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption } from './device-options.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -16,11 +16,7 @@ function parseAddress(text: string): number {
   return value;
 }
 
-function parseBaud(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new TinyforgeError(`--baud must be a positive integer, got '${text}'`);
-  return value;
-}
+const parseBaud = baudOption;
 
 const hex32 = (v: number) => `0x${v.toString(16).padStart(8, '0')}`;
 
@@ -116,6 +112,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
     const r = await flashRp2040({
       file,
+      consoleBaud: parseBaud(opts.baud),
       target: target.name,
       board: opts.board,
       drive: opts.drive,
@@ -140,6 +137,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     board: opts.board,
     address,
     baudRate: parseBaud(opts.baud),
+    consoleBaud: parseBaud(opts.baud),
     profile: opts.profile,
     shaping: planShaping(opts),
     workDir: opts.keep,
@@ -169,7 +167,11 @@ export function flashCommand(): Command {
       '--address <address>',
       "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
     )
-    .option('--baud <rate>', 'baud rate on a real port', '115200')
+    .option(
+      '--baud <rate>',
+      "the serial line's rate: the boot loader's link, and for a model the harness console's (run/profile/validate --port --baud must say the same)",
+      '115200',
+    )
     .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)');
   return planShapingOptions(command)
     .option('--no-go', 'write and verify, but do not start the image')

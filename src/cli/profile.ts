@@ -10,7 +10,7 @@ import { formatProfileReport, profileJson, provenance, readProfileJson } from '.
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 import { assertReplaceable, writeFileAtomically } from '../codegen/output.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -22,6 +22,7 @@ export function profileCommand(): Command {
       "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
     )
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over', '1')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
@@ -37,6 +38,7 @@ export function profileCommand(): Command {
           target?: string;
           board?: string;
           port?: string;
+          baud?: number;
           input?: string;
           runs: string;
           link: string;
@@ -53,11 +55,13 @@ export function profileCommand(): Command {
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
         const runs = Number(opts.runs);
         if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
+        checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await profileModel(modelPath, {
           target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
+          baudRate: opts.baud,
           input,
           runs,
           link: linkOption(opts.link),

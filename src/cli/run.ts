@@ -6,7 +6,7 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
@@ -19,6 +19,7 @@ export function runCommand(): Command {
       "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
     )
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
@@ -32,6 +33,7 @@ export function runCommand(): Command {
           target?: string;
           board?: string;
           port?: string;
+          baud?: number;
           input?: string;
           keep?: string;
           timeout: string;
@@ -40,11 +42,13 @@ export function runCommand(): Command {
         } & PlanShapingFlags,
       ) => {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await runModel(modelPath, {
           target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
+          baudRate: opts.baud,
           cases,
           workDir: opts.keep,
           link: opts.link,

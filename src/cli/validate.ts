@@ -4,7 +4,7 @@ import { targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
@@ -30,6 +30,7 @@ export function validateCommand(): Command {
       "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
     )
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board', '120');
   return planShapingOptions(command)
@@ -44,6 +45,7 @@ export function validateCommand(): Command {
           target?: string;
           board?: string;
           port?: string;
+          baud?: number;
           link: string;
           timeout: string;
           json?: boolean;
@@ -66,11 +68,13 @@ export function validateCommand(): Command {
             'give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)',
           );
         const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
+        checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await validateModel(modelPath, {
           target: targetNameFor(opts.target, opts.board),
           board: opts.board,
           port: opts.port,
+          baudRate: opts.baud,
           inputs,
           link: linkOption(opts.link),
           ...planShaping(opts),

@@ -37,6 +37,8 @@ export interface SessionOptions {
   board?: string;
   /** a serial port with a board already running our harness */
   port?: string;
+  /** the port's baud rate (default 115200): what the harness on the board was built with (--baud) */
+  baudRate?: number;
   /** firmware for the emulated board */
   elf?: string;
   /** emulated boards: the UART over a pseudo-terminal (default, the real-port path) or stdio */
@@ -106,7 +108,7 @@ export class DeviceSession {
     let transport: Transport;
     let emulator: RunningEmulator | null = null;
     if (options.port) {
-      transport = await SerialTransport.open(options.port);
+      transport = await SerialTransport.open(options.port, { baudRate: options.baudRate });
     } else {
       if (!board) throw new TinyforgeError('a session needs --board (an emulated board) or --port (a serial port)');
       if (!board.emulated || !board.emulator) throw new TinyforgeError(`${board.name} is a real board: reach it with --port /dev/ttyXXX`);

@@ -30,6 +30,8 @@ export interface DeviceTargetOptions {
   link?: EmulatorLink;
   /** keep sources and build here */
   workDir?: string;
+  /** a real port's baud rate: the harness is built for it and the port opened at it */
+  baudRate?: number;
   /** limit per inference on the board, ms */
   timeoutMs?: number;
   /** extra compile flags (tests: -DTF_TEST_CORRUPT_LAYER=...) */
@@ -73,6 +75,8 @@ export interface TargetBuildOptions {
   /** host only: AddressSanitizer + UBSan */
   sanitize?: boolean;
   extraCflags?: string[];
+  /** the harness console's baud rate (--baud) */
+  consoleBaud?: number;
   progress: (message: string) => void;
 }
 
@@ -136,6 +140,7 @@ export async function withTargetBuild<T>(
         sanitize: options.sanitize,
         input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
         extraCflags: options.extraCflags,
+        consoleBaud: options.consoleBaud,
       });
     } catch (e) {
       keepWorkDir = e instanceof TinyforgeError && e.message.includes(workDir);
@@ -156,13 +161,19 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   const { runOn: board, fitFor } = placeOnBoards(target, options.board, options.port !== undefined);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
-  const buildOptions = { workDir: options.workDir, profile: options.profile ?? true, extraCflags: options.extraCflags, progress };
+  const buildOptions = {
+    workDir: options.workDir,
+    profile: options.profile ?? true,
+    extraCflags: options.extraCflags,
+    consoleBaud: options.baudRate,
+    progress,
+  };
   const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
   if (fitFor && fitFor !== board)
     progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);
   return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
     const session: SessionOptions = options.port
-      ? { port: options.port, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
+      ? { port: options.port, baudRate: options.baudRate, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
       : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
     progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
     return work({ target, board, fitFor, compiled, build, session });

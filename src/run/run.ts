@@ -22,6 +22,8 @@ export interface RunOptions {
   board?: string;
   /** a serial port with a real board already flashed with this model's harness (`tinyforge flash MODEL`) */
   port?: string;
+  /** the port's baud rate: the harness is built for it (as `flash --baud` built it) */
+  baudRate?: number;
   /** inputs to run; default one input at the zero point */
   cases?: InputCase[];
   /** keep the build directory here instead of a temporary one */
@@ -162,6 +164,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     target: options.target,
     board: options.board,
     port,
+    baudRate: options.baudRate,
     workDir: options.workDir,
     timeoutMs: options.timeoutMs,
     profile: false,

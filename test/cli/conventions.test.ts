@@ -62,3 +62,38 @@ describe('CLI: conventions on every command', () => {
     }
   });
 });
+
+describe('CLI: --baud wherever a port is', function () {
+  it('run, profile, validate and flash take --baud; it needs --port and a sane rate', async function () {
+    const { tinyforge } = await import('../helpers/cli.ts');
+    const program = createProgram();
+    for (const name of ['run', 'profile', 'validate', 'flash']) {
+      const c = program.commands.find((x) => x.name() === name)!;
+      const longs = c.options.map((o) => o.long);
+      expect(longs, name).to.include('--port').and.include('--baud');
+    }
+    let r = tinyforge(['run', 'model.tflite', '--baud', '9600']);
+    expect(r.stderr.trim()).to.equal("error: --baud sets a real serial port's rate: give --port too");
+    r = tinyforge(['run', 'model.tflite', '--port', '/dev/null', '--baud', 'fast']);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr.trim()).to.equal("error: --baud must be a rate in bits per second from 300 to 16000000, got 'fast'");
+  });
+
+  it('the harness is built for the rate: another --baud is another image (build id), 115200 is the default image', async function () {
+    const { requireTools, FAKE_MODEL_DIR, scratchDir } = await import('../build/helpers.ts');
+    requireTools(this, ['arm-none-eabi-gcc']);
+    const { buildFirmware } = await import('../../src/build/index.ts');
+    const scratch = scratchDir('baud');
+    try {
+      const build = (consoleBaud: number | undefined, dir: string) =>
+        buildFirmware({ target: 'cortex-m4', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/${dir}`, ...(consoleBaud ? { consoleBaud } : {}) });
+      const plain = await build(undefined, 'plain');
+      const same = await build(115200, 'same');
+      const slow = await build(9600, 'slow');
+      expect(same.buildId).to.equal(plain.buildId);
+      expect(slow.buildId).to.not.equal(plain.buildId);
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});

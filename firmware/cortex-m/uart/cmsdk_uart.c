@@ -29,10 +29,13 @@
 #define CTRL_TX_ENABLE 0x1u
 #define CTRL_RX_ENABLE 0x2u
 #define BAUDDIV_MIN 16u
-#define CONSOLE_BAUD 115200u
+/* the console's rate: --baud on run/profile/validate/flash builds the harness with another */
+#ifndef TF_CONSOLE_BAUD
+#define TF_CONSOLE_BAUD 115200u
+#endif
 
 void console_init(void) {
-  uint32_t divisor = TF_PERIPHERAL_CLOCK_HZ / CONSOLE_BAUD;
+  uint32_t divisor = TF_PERIPHERAL_CLOCK_HZ / TF_CONSOLE_BAUD;
   if (divisor < BAUDDIV_MIN) divisor = BAUDDIV_MIN;
   UART_CTRL = 0;
   UART_BAUDDIV = divisor;

@@ -27,6 +27,8 @@ import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 export interface Rp2040FlashOptions {
   /** a model (.tflite: compiled and built first) or an image (.uf2, .elf) */
   file: string;
+  /** a model's harness console rate (flash --baud): run/profile/validate --baud must say the same */
+  consoleBaud?: number;
   /** default rp2040 */
   target?: string;
   /** the emulated board (rp2040js) or a real one (default: the target's real board, on its drive) */
@@ -121,6 +123,7 @@ async function prepareUf2(
     outDir: join(workDir, 'build'),
     profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+    consoleBaud: options.consoleBaud,
   });
   if (!build.uf2) throw new Error('internal: an RP2040 build wrote no UF2');
   return { uf2: build.uf2, source: `the harness firmware of ${basename(file)}`, buildId: build.buildId };

@@ -33,6 +33,8 @@ export const STM32_FLASH_BASE = 0x08000000;
 export interface FlashFileOptions {
   /** a model (.tflite: compiled and built first) or an image (.elf, .bin, .hex) */
   file: string;
+  /** a model's harness console rate (flash --baud): run/profile/validate --baud must say the same */
+  consoleBaud?: number;
   target: string;
   /** the emulated board to flash (default: the target's default board when no port is given) */
   board?: string;
@@ -137,6 +139,7 @@ async function prepareImage(
     profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
     flashOffset: board!.loader!.flashOffset,
+    consoleBaud: options.consoleBaud,
   });
   return { image: { ...loadImage(build.elf), source: `the harness firmware of ${basename(options.file)}` }, buildId: build.buildId };
 }

@@ -22,7 +22,9 @@
 #include "platform.h"
 
 #define TF_UART UART_NUM_0
-#define TF_UART_BAUD 115200
+#ifndef TF_CONSOLE_BAUD
+#define TF_CONSOLE_BAUD 115200
+#endif
 #define TF_UART_RX_BUFFER 2048
 #define STACK_PATTERN 0xC0FFEE55u
 /* words left unpainted below the painting function's own frame */
@@ -41,7 +43,7 @@ static void paint_below(uintptr_t limit) {
 
 void tf_platform_init(void) {
   const uart_config_t config = {
-      .baud_rate = TF_UART_BAUD,
+      .baud_rate = TF_CONSOLE_BAUD,
       .data_bits = UART_DATA_8_BITS,
       .parity = UART_PARITY_DISABLE,
       .stop_bits = UART_STOP_BITS_1,
