@@ -83,6 +83,9 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(2), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(3), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(3), 3), prefer: 'size' },
+    { name: 'layers 98/95/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 3-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 3, 'dense per tensor'), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
@@ -90,6 +93,11 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 50/90/99/85%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(1), 4), prefer: 'size' },
     { name: 'layers 50/90/99/85%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(1), 3), prefer: 'size' },
     { name: 'layers 50/90/99/85% twice, size', make: async (s) => s.ptq(await s.scheduled(2)), prefer: 'size' },
+    {
+      name: 'layers 50/90/99/85% twice, 4-bit per-tensor dense, size',
+      make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
   ],
 };
 
@@ -239,11 +247,17 @@ class Stages {
 
   /**
    * int8 PTQ of the (pruned) float model, then every weighted layer at `bits` bits per channel,
-   * re-quantized from the float weights (weight_bits.ts): the zeros stay zero.
+   * re-quantized from the float weights (weight_bits.ts): the zeros stay zero. With `dense per tensor`
+   * the FULLY_CONNECTED layers get one scale each instead (no multiplier and shift tables in flash).
    */
-  async bits(floatGraph: Graph, bits: number): Promise<Graph> {
+  async bits(floatGraph: Graph, bits: number, granularity: 'per channel' | 'dense per tensor' = 'per channel'): Promise<Graph> {
     const int8 = await this.ptq(floatGraph);
-    const layers = new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }]));
+    const layers = new Map(
+      int8WeightedLayers(int8).map((l) => [
+        l.op.index,
+        { bits, sparsity: 0, perTensor: granularity === 'dense per tensor' && l.op.kind === 'FULLY_CONNECTED' },
+      ]),
+    );
     const reduced = compressLayers(int8, layers, { float: floatGraph });
     this.choices.set(reduced, this.choices.get(int8) ?? []);
     return reduced;
