@@ -86,6 +86,8 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 4, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 3, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 5, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, int8 per-tensor, size', make: async (s) => s.ptq(await s.scheduled(3)), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },

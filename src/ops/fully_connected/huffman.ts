@@ -9,9 +9,8 @@
  *   or clustered weights, or moderately pruned layers where the zero gets a 1-2 bit code);
  * - sparse: sparse.ts's row encoding (nonzero values and column gaps, counts per row) with the values
  *   and the gaps each coded as its own stream (the two have very different distributions).
- * The kernel decodes the rows in order, each stream read from its start to its end, so the FC streams
- * keep no block index (CONV_2D's, which seek per block of output channels, do: encodeHuffmanRows). The
- * per-row entry counts of the sparse form are stored as uint8_t when every row holds at most 255.
+ * The kernel decodes the rows in order, each stream read from its start to its end, so the streams keep
+ * no block index (nor do CONV_2D's: it decodes its output channels in order). The per-row entry counts of the sparse form are stored as uint8_t when every row holds at most 255.
  *
  * Only symmetric weights (folded input offset, as sparse.ts) are coded. The decode costs instructions
  * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
@@ -22,9 +21,6 @@ import type { FullyConnectedParams } from './index.ts';
 import type { SparseRows } from './sparse.ts';
 import { HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-
-/** CONV_2D's rows (output channels) per block: each block's bit offset is stored (4 bytes per stream), so any block can be decoded alone. */
-export const HUFFMAN_BLOCK_ROWS = 16;
 
 /**
  * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
@@ -74,24 +70,13 @@ export interface HuffmanFc {
   replacedBytes: number;
 }
 
-function blockStarts(rows: number, rowStart: (r: number) => number): number[] {
-  const starts: number[] = [];
-  for (let r = 0; r < rows; r += HUFFMAN_BLOCK_ROWS) starts.push(rowStart(r));
-  return starts;
-}
-
-/** One stream of the rows' weight bytes, block offsets every HUFFMAN_BLOCK_ROWS rows (CONV_2D's per output channel). */
+/** One stream of the rows' weight bytes (also CONV_2D's, a row per output channel). */
 export function encodeHuffmanRows(weights: Int8Array, rows: number, columns: number): HuffmanFc {
-  return denseCoding(
-    weights,
-    rows,
-    columns,
-    blockStarts(rows, (r) => r * columns),
-  );
+  return denseCoding(weights, rows, columns);
 }
 
-function denseCoding(weights: Int8Array, rows: number, columns: number, starts: number[] = []): HuffmanFc {
-  const values = encodeHuffmanStream(new Uint8Array(weights.buffer, weights.byteOffset, weights.length), starts);
+function denseCoding(weights: Int8Array, rows: number, columns: number): HuffmanFc {
+  const values = encodeHuffmanStream(new Uint8Array(weights.buffer, weights.byteOffset, weights.length), []);
   return { kind: 'dense', values, rowSymbols: columns, symbols: rows * columns, bytes: huffmanStreamBytes(values), replacedBytes: rows * columns };
 }
 
