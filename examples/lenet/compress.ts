@@ -84,6 +84,7 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 99/96/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(3), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(3), 3), prefer: 'size' },
     { name: 'layers 98/95/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 98/95/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 5, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 4, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 3, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 5, 'dense per tensor'), prefer: 'size' },
