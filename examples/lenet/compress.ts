@@ -73,8 +73,9 @@ interface StepRecipe {
 
 /**
  * The steps of each model, in order. The bars: ≥ 80x at ≤ 0.5 points below float, ≥ 120x at ≤ 1.5.
- * A uniform rate for reference, then the per-layer schedules below, then 4 and 3 bits, all under
- * --prefer size (Huffman-coded values and gaps where they are the smallest); README.md has the figures.
+ * A uniform rate for reference, then the per-layer schedules below, then 3 to 5 bits per channel or,
+ * for the dense layers, per tensor (no requantization tables), all under --prefer size (Huffman-coded
+ * values and gaps where they are the smallest); README.md has the figures.
  */
 const STEPS: Record<LenetName, StepRecipe[]> = {
   lenet300: [
