@@ -73,8 +73,9 @@ interface StepRecipe {
 
 /**
  * The steps of each model, in order. The bars: ≥ 80x at ≤ 0.5 points below float, ≥ 120x at ≤ 1.5.
- * A uniform rate for reference, then the per-layer schedules below, then 4 and 3 bits, all under
- * --prefer size (Huffman-coded values and gaps where they are the smallest); README.md has the figures.
+ * A uniform rate for reference, then the per-layer schedules below, then 3 to 5 bits per channel or,
+ * for the dense layers, per tensor (no requantization tables), all under --prefer size (Huffman-coded
+ * values and gaps where they are the smallest); README.md has the figures.
  */
 const STEPS: Record<LenetName, StepRecipe[]> = {
   lenet300: [
@@ -83,6 +84,12 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(2), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(3), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(3), 3), prefer: 'size' },
+    { name: 'layers 98/95/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 98/95/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(2), 5, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 3-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 3, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), 5, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, int8 per-tensor, size', make: async (s) => s.ptq(await s.scheduled(3)), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
@@ -90,6 +97,11 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 50/90/99/85%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(1), 4), prefer: 'size' },
     { name: 'layers 50/90/99/85%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(1), 3), prefer: 'size' },
     { name: 'layers 50/90/99/85% twice, size', make: async (s) => s.ptq(await s.scheduled(2)), prefer: 'size' },
+    {
+      name: 'layers 50/90/99/85% twice, 4-bit per-tensor dense, size',
+      make: async (s) => s.bits(await s.scheduled(2), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
   ],
 };
 
@@ -239,11 +251,17 @@ class Stages {
 
   /**
    * int8 PTQ of the (pruned) float model, then every weighted layer at `bits` bits per channel,
-   * re-quantized from the float weights (weight_bits.ts): the zeros stay zero.
+   * re-quantized from the float weights (weight_bits.ts): the zeros stay zero. With `dense per tensor`
+   * the FULLY_CONNECTED layers get one scale each instead (no multiplier and shift tables in flash).
    */
-  async bits(floatGraph: Graph, bits: number): Promise<Graph> {
+  async bits(floatGraph: Graph, bits: number, granularity: 'per channel' | 'dense per tensor' = 'per channel'): Promise<Graph> {
     const int8 = await this.ptq(floatGraph);
-    const layers = new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }]));
+    const layers = new Map(
+      int8WeightedLayers(int8).map((l) => [
+        l.op.index,
+        { bits, sparsity: 0, perTensor: granularity === 'dense per tensor' && l.op.kind === 'FULLY_CONNECTED' },
+      ]),
+    );
     const reduced = compressLayers(int8, layers, { float: floatGraph });
     this.choices.set(reduced, this.choices.get(int8) ?? []);
     return reduced;

@@ -162,6 +162,8 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     consts,
     weightBytes,
     headers: cFiles.roots,
+    // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)
+    optimizeForSize: prepared.prefer === 'size',
     asmSources: cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name),
     banner: {
       modelH: banner(`model.h: the public API of the compiled ${summary}.`).c,

@@ -7,9 +7,13 @@
  * each channel's scale widened by its step (s' = s·max|q|/(2^(b-1)-1)), and the int32 bias
  * re-quantized to s_in·s' so that the accumulator's scale stays what TFLite expects. Values stay
  * one int8 byte each in the IR (issue 14's shared design): the compiler chooses the storage (int4
- * packed for b ≤ 4, palette, sparse) from the values. A per-tensor FULLY_CONNECTED becomes per
- * channel when its bits drop: one scale for all rows wastes most of 4 bits on the rows with small
- * weights.
+ * packed for b ≤ 4, palette, sparse) from the values. By default a per-tensor FULLY_CONNECTED becomes
+ * per channel when its bits drop: one scale for all rows wastes most of 4 bits on the rows with small
+ * weights. `perTensor` keeps one scale for the whole layer instead (TFLite's converter default for
+ * FULLY_CONNECTED): the compiler then bakes one requantization multiplier and shift into the kernel as
+ * literals, where per channel needs an int32 multiplier and a shift per output row in flash (8 bytes
+ * a row, 5 with the shifts stored as int8) — on small, heavily compressed models that table outweighs
+ * the precision per-channel scales buy.
  *
  * When the float model the int8 one was quantized from is at hand (PTQ keeps tensor indices), the
  * b-bit values come from the float weights directly: one rounding instead of two.
@@ -25,6 +29,8 @@ import { type WeightedLayer, weightedLayers } from './trainable.ts';
 export interface LayerCompression {
   bits: number;
   sparsity: number;
+  /** one scale for the whole layer instead of one per output channel (the module comment says when it pays) */
+  perTensor?: boolean;
 }
 
 export const DENSE_INT8: Readonly<LayerCompression> = { bits: 8, sparsity: 0 };
@@ -60,7 +66,7 @@ export function compressLayers(graph: Graph, configs: ReadonlyMap<number, LayerC
     const layer = layers.get(opIndex);
     if (!layer) throw new TinyforgeError(`${graph.name}: op ${opIndex} is not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED with int8 weights`);
     checkConfig(config);
-    if (config.bits === 8 && config.sparsity === 0) continue;
+    if (config.bits === 8 && config.sparsity === 0 && !config.perTensor) continue;
     const { weights, bias } = compressLayer(graph, layer, config, options.float);
     tensors[layer.weights] = weights;
     if (bias && layer.bias !== undefined) tensors[layer.bias] = bias;
@@ -103,18 +109,22 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
   }
   const oldScaleOf = (c: number) => oldScales[oldScales.length === 1 ? 0 : c]!;
   const qmax = weightMax(config.bits);
-  const maxAbs = new Array<number>(channels).fill(0);
-  for (let i = 0; i < real.length; i++) maxAbs[channelOf(i)] = Math.max(maxAbs[channelOf(i)]!, Math.abs(real[i]!));
+  // per tensor: the whole layer is one "channel" (scale index 0)
+  const scaleIndex = config.perTensor ? () => 0 : channelOf;
+  const maxAbs = new Array<number>(config.perTensor ? 1 : channels).fill(0);
+  for (let i = 0; i < real.length; i++) maxAbs[scaleIndex(i)] = Math.max(maxAbs[scaleIndex(i)]!, Math.abs(real[i]!));
+  const keptScaleFits = (m: number, c: number) =>
+    config.perTensor ? oldScales.length === 1 && m / oldScales[0]! <= qmax + 1e-6 : m / oldScaleOf(c) <= qmax + 1e-6;
   // A channel keeps its scale when its values already fit (from int8: |q| <= qmax), or when it is
   // all zeros (any scale represents it; keeping the old one keeps the requantization multiplier).
   const scales = maxAbs.map((m, c) => {
     if (m === 0) return f32(oldScaleOf(c));
-    if (!fromFloat && m / oldScaleOf(c) <= qmax + 1e-6) return f32(oldScaleOf(c));
+    if (!fromFloat && keptScaleFits(m, c)) return f32(config.perTensor ? oldScales[0]! : oldScaleOf(c));
     return f32(m / qmax);
   });
   const q = new Int8Array(real.length);
   for (let i = 0; i < real.length; i++) {
-    const s = scales[channelOf(i)]!;
+    const s = scales[scaleIndex(i)]!;
     q[i] = clamp(roundHalfAway(real[i]! / s), -qmax, qmax);
   }
   const weights: Tensor = { ...t, data: new Uint8Array(q.buffer), quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: layer.outputAxis } };
@@ -130,7 +140,7 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
       ? Float64Array.from(fromBytes('float32', floatBias.data) as Float32Array)
       : Float64Array.from(oldBias, (v, c) => v * b.quant!.scale[b.quant!.scale.length === 1 ? 0 : c]!);
   const bias = new Int32Array(oldBias.length);
-  for (let c = 0; c < bias.length; c++) bias[c] = clamp(roundHalfAway(realBias[c]! / biasScales[c]!), INT32_MIN, INT32_MAX);
+  for (let c = 0; c < bias.length; c++) bias[c] = clamp(roundHalfAway(realBias[c]! / biasScales[config.perTensor ? 0 : c]!), INT32_MIN, INT32_MAX);
   return {
     weights,
     bias: { ...b, data: new Uint8Array(bias.buffer), quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), axis: 0 } },

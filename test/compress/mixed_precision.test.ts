@@ -32,6 +32,7 @@ import type { Dataset } from '../../src/data/dataset.ts';
 import { seededRandom } from '../../examples/mnist/dataset.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { tinyforge } from '../helpers/cli.ts';
+import { compileGraph } from '../../src/compile.ts';
 import { npyBytes } from '../../src/data/npy.ts';
 import { writeZip } from '../../src/data/zip.ts';
 import { TrainableGraph } from '../../src/compress/trainable.ts';
@@ -156,6 +157,34 @@ describe('mixed precision by sensitivity', function () {
           for (const x of inputs.slice(0, 2)) {
             expect(Array.from(tflmOutputs(reduced, [x])[0]!), int8.name).to.deep.equal(Array.from(referenceOutputs(reduced, [x])[0]!));
           }
+        }
+      }
+    });
+
+    it('per tensor: one scale for the layer, TensorFlow Lite Micro runs it to the reference bytes, and FC compiles without requantization tables', function () {
+      for (const { int8, float, inputs } of models) {
+        for (const source of [undefined, float]) {
+          const configs = new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits: 4, sparsity: 0.5, perTensor: true }]));
+          const reduced = compressLayers(int8, configs, { float: source });
+          for (const layer of int8WeightedLayers(reduced)) {
+            const w = reduced.tensors[layer.weights]!;
+            const where = `${int8.name} op ${layer.op.index} ${layer.op.kind}${source ? ' from float' : ''}`;
+            expect(w.quant!.scale, where).to.have.length(1);
+            expect(Math.max(...Array.from(fromBytes('int8', w.data!) as Int8Array, Math.abs)), where).to.be.at.most(weightMax(4));
+            if (layer.bias !== undefined) {
+              const sIn = reduced.tensors[layer.op.inputs[0]!]!.quant!.scale[0]!;
+              expect(reduced.tensors[layer.bias]!.quant!.scale, where).to.deep.equal([f32(f32(sIn) * w.quant!.scale[0]!)]);
+            }
+          }
+          if (tflmRefAvailable(this)) {
+            expect(Array.from(tflmOutputs(reduced, [inputs[0]!])[0]!), int8.name).to.deep.equal(Array.from(referenceOutputs(reduced, [inputs[0]!])[0]!));
+          }
+          // the dense layer's one multiplier and shift are literals in its kernel: no table of them in flash
+          const compiled = compileGraph(reduced);
+          const code = compiled.generated.files.map((f) => f.text).join('\n');
+          const dense = compiled.prepared.layers.filter((l) => l.op.kind === 'FULLY_CONNECTED');
+          expect(dense, int8.name).to.have.length(1);
+          for (const table of ['mult', 'shift']) expect(code, int8.name).not.to.include(`_l${dense[0]!.position}_${table}`);
         }
       }
     });

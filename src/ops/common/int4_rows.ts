@@ -9,7 +9,7 @@
  */
 import type { IsaFamily, LayerEmitContext } from '../op.ts';
 import type { ChannelMultipliers } from './weighted.ts';
-import { foldedInitExpr, requantExprs } from './weighted.ts';
+import { type TableCType, foldedInitExpr, requantExprs } from './weighted.ts';
 import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit, RQ_FIELDS } from './dsp.ts';
 import { foldedAccumulatorInit } from './weighted.ts';
 import { packInt4Rows } from './int4.ts';
@@ -63,7 +63,7 @@ export function int4RowsC(
     }`,
     };
   }
-  const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+  const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, 'r', addConst);
   const init = foldedInitExpr(weights, rows, rowLength, p.inputOffset, bias, () => ctx.input(2), addConst, 'r');
   const zp = p.outputZeroPoint === 0 ? '' : p.outputZeroPoint > 0 ? ` + ${p.outputZeroPoint}` : ` - ${-p.outputZeroPoint}`;

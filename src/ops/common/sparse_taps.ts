@@ -21,7 +21,7 @@
 import type { EncodingCost, IsaFamily, KernelIsa, KernelVariant, LayerEmitContext } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { ConvWindowParams } from './conv_geometry.ts';
-import { type ChannelMultipliers, cTerm, foldedInitExpr, requantExprs } from './weighted.ts';
+import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from './weighted.ts';
 import { rv32RightOnly } from './rv32_matmul.ts';
 
 const MAX_BYTE = 255;
@@ -213,7 +213,7 @@ export function sparseTapsCost(p: SparseConvLayer, s: SparseTaps, isa: KernelIsa
  */
 export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmitContext, o: SparseEmitOptions): string {
   const tapsPerWindow = p.kH * p.kW;
-  const addConst = (suffix: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
+  const addConst = (suffix: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
   const { mult, shift } = requantExprs(p, 'oc', addConst);
   const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
   const tapOffsets: number[] = [];
@@ -381,7 +381,7 @@ export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: Ker
 
 /** The C of a sparse layer in the offsets form; options as emitSparseTaps. */
 export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: LayerEmitContext, o: SparseEmitOptions): string {
-  const addConst = (suffix: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
+  const addConst = (suffix: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
   const { mult, shift } = requantExprs(p, 'oc', addConst);
   const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
   const countsTable = ctx.addConst('sparse_counts', 'int16_t', s.counts);

@@ -184,9 +184,35 @@ export function foldedAccumulatorInit(weights: Int8Array, rows: number, rowLengt
   return init;
 }
 
+/** The C integer types a const table can be stored as, narrowest first. */
+export type TableCType = 'int8_t' | 'int16_t' | 'int32_t';
+
+/** Adds a const table beside the weights and returns its C symbol (OpContext.addConst). */
+export type ConstTableAdder = (suffix: string, ctype: TableCType, values: ArrayLike<number>) => string;
+
+/**
+ * The narrowest of int8_t, int16_t and int32_t that holds every value. A table of int32 semantics
+ * stored narrower is read back sign-extended to the same int32 values, so kernels that load it compute
+ * exactly what they would with the int32 table (TFLite Micro's int32 bias and shift are a storage
+ * choice here, like the weight storages).
+ */
+export function narrowestIntType(values: ArrayLike<number>): TableCType {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]!);
+    max = Math.max(max, values[i]!);
+  }
+  if (min >= -128 && max <= 127) return 'int8_t';
+  if (min >= -32768 && max <= 32767) return 'int16_t';
+  return 'int32_t';
+}
+
 /**
  * The C expression a row's accumulator starts from when the input offset is folded: the bias itself
- * when there is no offset (`bias` then yields its C pointer), else a const table of `off·Σw + b`.
+ * when there is no offset, else a const table of `off·Σw + b`. Either table is stored in the narrowest
+ * integer type its values fit (narrowestIntType): the model's int32 bias tensor is only referenced
+ * (`biasPointer`) when it needs all 32 bits.
  */
 export function foldedInitExpr(
   weights: Int8Array,
@@ -195,11 +221,16 @@ export function foldedInitExpr(
   inputOffset: number,
   bias: Int32Array | undefined,
   biasPointer: () => string,
-  addConst: (suffix: string, ctype: 'int32_t', values: ArrayLike<number>) => string,
+  addConst: ConstTableAdder,
   rowVar: string,
 ): string {
-  if (inputOffset === 0) return bias ? `${biasPointer()}[${rowVar}]` : '0';
-  return `${addConst('acc_init', 'int32_t', foldedAccumulatorInit(weights, rows, rowLength, inputOffset, bias))}[${rowVar}]`;
+  if (inputOffset === 0) {
+    if (!bias) return '0';
+    const ctype = narrowestIntType(bias);
+    return ctype === 'int32_t' ? `${biasPointer()}[${rowVar}]` : `${addConst('bias', ctype, bias)}[${rowVar}]`;
+  }
+  const init = foldedAccumulatorInit(weights, rows, rowLength, inputOffset, bias);
+  return `${addConst('acc_init', narrowestIntType(init), init)}[${rowVar}]`;
 }
 
 /** Whether every channel shares one multiplier and shift (then C bakes them in as literals). */
@@ -209,16 +240,13 @@ export function isUniform(m: ChannelMultipliers): boolean {
 
 /**
  * The C expressions for a channel's multiplier and shift: literals when all channels share them,
- * else lookups `<table>[<channel>]` into const tables added beside the weights.
+ * else lookups `<table>[<channel>]` into const tables added beside the weights. The shifts (TFLite's
+ * int32 shift, in [-31, 31]) are stored as int8_t: a quarter of the table, the same values.
  */
-export function requantExprs(
-  m: ChannelMultipliers,
-  channelVar: string,
-  addConst: (suffix: string, ctype: 'int32_t', values: ArrayLike<number>) => string,
-): { mult: string; shift: string } {
+export function requantExprs(m: ChannelMultipliers, channelVar: string, addConst: ConstTableAdder): { mult: string; shift: string } {
   if (isUniform(m)) return { mult: String(m.multiplier[0]), shift: String(m.shift[0]) };
   const mult = addConst('mult', 'int32_t', m.multiplier);
-  const shift = addConst('shift', 'int32_t', m.shift);
+  const shift = addConst('shift', narrowestIntType(m.shift), m.shift);
   return { mult: `${mult}[${channelVar}]`, shift: `${shift}[${channelVar}]` };
 }
 

@@ -9,8 +9,8 @@
 import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { HUFFMAN_TABLE_BYTES } from '../common/huffman.ts';
-import { HUFFMAN_BLOCK_ROWS, HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
-import { cTerm, requantExprs } from '../common/weighted.ts';
+import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
+import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import { summary } from './describe.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
@@ -58,16 +58,23 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
       bits: ctx.addConst('huff_bits', 'uint8_t', h.values.bytes),
       lengths: ctx.addConst('huff_lengths', 'int16_t', h.values.code.lengthCounts),
       symbols: ctx.addConst('huff_symbols', 'uint8_t', h.values.code.symbols),
-      offsets: ctx.addConst('huff_offsets', 'int32_t', h.values.blockOffsets),
-      blocks: h.values.blockOffsets.length,
-      blockRows: HUFFMAN_BLOCK_ROWS,
       grouped: p.groups > 1,
       filtersPerGroup: p.outC / p.groups,
       inImage: p.inH * p.inW * p.inC,
       inRow: p.inW * p.inC,
       filterPerOut: rowLength(p),
       filterRow: p.kW * p.filterInC,
-      accInit: p.hasBias ? `${ctx.input(2)}[${channel}]` : '0',
+      // the bias alone (the input offset stays in the loop, padded taps are skipped), in its narrowest C type
+      accInit: foldedInitExpr(
+        new Int8Array(0),
+        p.outC,
+        0,
+        0,
+        p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined,
+        () => ctx.input(2),
+        (s, t, v) => ctx.addConst(s, t, v),
+        channel,
+      ),
       inputOffsetTerm: cTerm(p.inputOffset),
       outputZeroPointTerm: cTerm(p.outputZeroPoint),
       mult,

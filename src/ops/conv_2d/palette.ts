@@ -8,13 +8,13 @@
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import { paletteCost, paletteDotCall } from '../common/palette.ts';
 
 function emitPaletteConv(p: Conv2DParams, ctx: LayerEmitContext, variantName: string): string {
   const e = p.palette!;
   const channel = 'oc';
-  const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+  const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, channel, addConst);
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
   const rowLength = p.kH * p.kW * p.filterInC;

@@ -7,6 +7,7 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { peakedWeights } from '../../../test/helpers/peaked_weights.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { envInSuite } from '../../../test/helpers/prefer.ts';
+import { compileGraph } from '../../compile.ts';
 
 interface Layer {
   batches: number;
@@ -62,6 +63,17 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     } finally {
       delete process.env.TINYFORGE_ENTROPY;
     }
+  });
+
+  it('under --prefer size the model code is compiled for size too (GCC pragma in model.c), under speed not', () => {
+    const rand = rng(3);
+    const { graph } = layerGraph(
+      { batches: 1, out: 12, inF: 64, weights: peakedWeights(rand, 768, 2, 0), perChannel: true, bias: true, inZp: 3, activation: 'RELU', outScale: 0.1 },
+      rand,
+    );
+    const modelC = (prefer: 'size' | 'speed') => compileGraph(graph, 'fc.tflite', { prefer }).generated.files.find((f) => f.name === 'model.c')!.text;
+    expect(modelC('size')).to.include('#pragma GCC optimize("Os")');
+    expect(modelC('speed')).not.to.include('#pragma GCC optimize');
   });
 
   it('computes bit-exactly what the reference computes, dense and sparse rows, on generated layers (host C, ASan + UBSan)', () => {

@@ -9,8 +9,8 @@
  *   or clustered weights, or moderately pruned layers where the zero gets a 1-2 bit code);
  * - sparse: sparse.ts's row encoding (nonzero values and column gaps, counts per row) with the values
  *   and the gaps each coded as its own stream (the two have very different distributions).
- * Every stream records the bit offset of each block of HUFFMAN_BLOCK_ROWS rows, so decoding can start
- * at any block; the kernel seeks at every block start.
+ * The kernel decodes the rows in order, each stream read from its start to its end, so the streams keep
+ * no block index (nor do CONV_2D's: it decodes its output channels in order). The per-row entry counts of the sparse form are stored as uint8_t when every row holds at most 255.
  *
  * Only symmetric weights (folded input offset, as sparse.ts) are coded. The decode costs instructions
  * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
@@ -20,10 +20,7 @@ import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import type { SparseRows } from './sparse.ts';
 import { HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
-import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-
-/** Rows per block: each block's bit offsets are stored (4 bytes per stream), so any block can be decoded alone. */
-export const HUFFMAN_BLOCK_ROWS = 16;
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 
 /**
  * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
@@ -61,6 +58,8 @@ export interface HuffmanFc {
   deltas?: HuffmanStream;
   /** sparse: entries per row */
   counts?: Int32Array;
+  /** sparse: the C type `counts` is stored as (uint8_t when every row holds at most 255 entries) */
+  countsType?: 'uint8_t' | 'uint16_t';
   /** symbols of the longest row (the scratch row's length) */
   rowSymbols: number;
   /** symbols decoded per inference (all streams) */
@@ -71,40 +70,31 @@ export interface HuffmanFc {
   replacedBytes: number;
 }
 
-function blockStarts(rows: number, rowStart: (r: number) => number): number[] {
-  const starts: number[] = [];
-  for (let r = 0; r < rows; r += HUFFMAN_BLOCK_ROWS) starts.push(rowStart(r));
-  return starts;
-}
-
-/** One stream of the rows' weight bytes, block offsets every HUFFMAN_BLOCK_ROWS rows (also CONV_2D's per output channel). */
+/** One stream of the rows' weight bytes (also CONV_2D's, a row per output channel). */
 export function encodeHuffmanRows(weights: Int8Array, rows: number, columns: number): HuffmanFc {
   return denseCoding(weights, rows, columns);
 }
 
 function denseCoding(weights: Int8Array, rows: number, columns: number): HuffmanFc {
-  const values = encodeHuffmanStream(
-    new Uint8Array(weights.buffer, weights.byteOffset, weights.length),
-    blockStarts(rows, (r) => r * columns),
-  );
+  const values = encodeHuffmanStream(new Uint8Array(weights.buffer, weights.byteOffset, weights.length), []);
   return { kind: 'dense', values, rowSymbols: columns, symbols: rows * columns, bytes: huffmanStreamBytes(values), replacedBytes: rows * columns };
 }
 
 function sparseCoding(sparse: SparseRows, rows: number): HuffmanFc | undefined {
   if (sparse.values.length === 0) return undefined;
-  const rowStart = new Int32Array(rows + 1);
-  for (let r = 0; r < rows; r++) rowStart[r + 1] = rowStart[r]! + sparse.counts[r]!;
-  const starts = blockStarts(rows, (r) => rowStart[r]!);
-  const values = encodeHuffmanStream(new Uint8Array(sparse.values.buffer, sparse.values.byteOffset, sparse.values.length), starts);
-  const deltas = encodeHuffmanStream(sparse.deltas, starts);
+  const values = encodeHuffmanStream(new Uint8Array(sparse.values.buffer, sparse.values.byteOffset, sparse.values.length), []);
+  const deltas = encodeHuffmanStream(sparse.deltas, []);
+  const rowSymbols = Math.max(1, ...sparse.counts);
+  const countsType = rowSymbols <= 255 ? 'uint8_t' : 'uint16_t';
   return {
     kind: 'sparse',
     values,
     deltas,
     counts: sparse.counts,
-    rowSymbols: Math.max(1, ...sparse.counts),
+    countsType,
+    rowSymbols,
     symbols: 2 * sparse.values.length,
-    bytes: huffmanStreamBytes(values) + huffmanStreamBytes(deltas) + 2 * rows,
+    bytes: huffmanStreamBytes(values) + huffmanStreamBytes(deltas) + (countsType === 'uint8_t' ? 1 : 2) * rows,
     replacedBytes: sparse.bytes,
   };
 }
@@ -166,7 +156,7 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
     emit(p, ctx) {
       const h = p.entropy!;
       const row = 'o';
-      const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+      const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
       const { mult, shift } = requantExprs(p, row, addConst);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
       const accInit = foldedInitExpr(
@@ -183,7 +173,6 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
         bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
         lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
         symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
-        offsets: ctx.addConst(`huff_${name}_offsets`, 'int32_t', s.blockOffsets),
       });
       const layout = scratchLayout(h);
       const cost = huffmanFcCost(p);
@@ -200,9 +189,7 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
         scratch: ctx.scratch(),
         values: stream('values', h.values),
         deltas: h.deltas && stream('deltas', h.deltas),
-        counts: h.counts && ctx.addConst('huff_counts', 'int16_t', h.counts),
-        blocks: h.values.blockOffsets.length,
-        blockRows: HUFFMAN_BLOCK_ROWS,
+        counts: h.counts && ctx.addConst('huff_counts', h.countsType!, h.counts),
         rowBytes: layout.rowBytes,
         tableBytes: layout.tables,
         accInit,

@@ -14,7 +14,7 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
-import { cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { ChannelMultipliers } from '../common/weighted.ts';
 import { rv32RightOnly } from '../common/rv32_matmul.ts';
 
@@ -111,7 +111,7 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
   const graph: Graph = ctx.graph;
   const op: Op = ctx.op;
   const row = 'o';
-  const addConst = (s: string, t: 'int32_t', v: ArrayLike<number>) => ctx.addConst(s, t, v);
+  const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, row, addConst);
   const biasTensor = p.hasBias ? graph.tensors[op.inputs[2]!]! : undefined;
   const accInit = foldedInitExpr(
