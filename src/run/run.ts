@@ -7,7 +7,7 @@ import { boardOf, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
-import type { PatchOption } from '../plan/patch.ts';
+import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import type { Prefer } from '../ops/op.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
@@ -70,6 +70,8 @@ export interface RunReport {
   cases: CaseReport[];
   matchesReference: boolean;
   macs: number;
+  /** the row-band stage the build runs, what it saved and cost (plan/patch.ts formatPatch); absent: whole tensors */
+  patch?: string;
 }
 
 /** Compiles, builds, runs on the target's board (or natively for `host`) and reads the cost back. */
@@ -204,6 +206,7 @@ function report(
     cases,
     matchesReference: cases.every((c) => c.matchesReference),
     macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
+    ...(compiled.patch ? { patch: formatPatch(compiled.patch) } : {}),
   };
 }
 
