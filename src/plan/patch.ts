@@ -693,9 +693,12 @@ export function estimatedInstructions(prepared: PreparedGraph): number {
   return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : l.macs * costPerMac(l.op.kind, l.variant.family, family)), 0));
 }
 
-/** The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`, else the default policy. */
+/**
+ * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`
+ * (or TINYFORGE_PREFER=speed, which stands for it), else the default policy.
+ */
 export function defaultPatchOption(prefer: Prefer | undefined): PatchOption {
-  return prefer === 'speed' ? 'off' : 'default';
+  return (prefer ?? process.env.TINYFORGE_PREFER) === 'speed' ? 'off' : 'default';
 }
 
 export interface PatchOutcome {
