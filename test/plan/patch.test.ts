@@ -377,6 +377,11 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       expect(whole.stdout).to.not.match(/patch stage|PATCH_STAGE/);
       expect(whole.stdout).to.match(new RegExp(`^arena: ${before} bytes \\(peak\\)`, 'm'));
     }
+    // compile prints the same stage line with its plan
+    const out = join(dir, 'person_detect_c');
+    const compiled = tinyforge(['compile', sharedModelPath('person_detect'), '--target', 'cortex-m4', '-o', out]);
+    expect(compiled.status, compiled.stderr).to.equal(0);
+    expect(compiled.stdout).to.include(m![0]);
   });
 
   it('inspect --patch auto shows the stage on person_detect and a lower arena; a malformed --patch is a clean error', function () {
