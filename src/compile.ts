@@ -30,8 +30,8 @@ export interface CompileOptions {
    * Row-band execution of an initial convolution chain (plan/patch.ts): `auto` uses the stage that
    * lowers the arena most, if any; `off` none; a choice forces one. Absent: the `default` policy (a
    * stage only when it saves at least 10% of the arena for at most 5% more estimated instructions),
-   * or whole tensors under an explicit `prefer: 'speed'`; with a `budget.ram`, whole tensors when
-   * they fit it, else `auto` first (the budget asks for the bytes).
+   * or whole tensors under an explicit `prefer: 'speed'`; `auto` first under a `budget.ram` whole
+   * tensors miss (the budget asks for the bytes).
    */
   patch?: PatchOption;
   /**
@@ -64,7 +64,8 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const whole = planMemory(fastest);
   const ram = options.budget?.ram;
   const patchOption = resolvePatchOption(options, whole.plan.arenaBytes);
-  const banded = planWithPatch(fastest, patchOption, whole, ram);
+  // the default policy weighs its own costs; a budget's search is for `auto` and forced stages
+  const banded = planWithPatch(fastest, patchOption, whole, patchOption === 'default' ? undefined : ram);
   const stage = banded.stage;
   const patch = patchReport(banded, chosenBy(options.patch, patchOption));
   const patchDeclined = formatDeclined(banded);
@@ -102,14 +103,15 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
 }
 
 /**
- * The row-band option a compile plans with: the one asked for; under a RAM budget, whole tensors
- * when they fit it and `auto` when they miss; else the default policy, or whole tensors under an
- * explicit `--prefer speed` (defaultPatchOption).
+ * The row-band option a compile plans with: the one asked for; `auto` under a RAM budget whole
+ * tensors miss (the budget asks for the bytes); else the default policy, or whole tensors under an
+ * explicit `--prefer speed` (defaultPatchOption). A budget whole tensors meet changes nothing: it
+ * never makes the plan bigger than without it.
  */
 export function resolvePatchOption(options: Pick<CompileOptions, 'patch' | 'budget' | 'prefer'>, wholeArenaBytes: number): PatchOption {
   if (options.patch !== undefined) return options.patch;
   const ram = options.budget?.ram;
-  if (ram !== undefined) return wholeArenaBytes > ram ? 'auto' : 'off';
+  if (ram !== undefined && wholeArenaBytes > ram) return 'auto';
   return defaultPatchOption(options.prefer);
 }
 

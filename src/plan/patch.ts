@@ -417,7 +417,7 @@ export interface PatchReport {
   arenaAfter: number;
   /** the model's estimated instructions (RP2040: cycles) per inference, what the stage's are a share of */
   modelInstructions: number;
-  /** what the counter counts on the target: instructions, or cycles on the RP2040 */
+  /** the cost model's unit on the target's family: instructions, or RP2040 cycles on Armv6-M (kernel_cost.ts) */
   unit: 'instructions' | 'cycles';
   /** how the stage was chosen: the default policy, `--patch auto`, one forced stage, or a RAM budget */
   chosenBy: 'default' | 'auto' | 'forced' | 'budget';
@@ -744,7 +744,8 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
  * stage). Without `ramBudget`: `auto` takes the smallest arena among stages recomputing at most
  * AUTO_MAX_EXTRA_MACS of the model's MACs, `default` the smallest among those adding at most
  * DEFAULT_MAX_EXTRA_INSTRUCTIONS of its estimated instructions, and only when it saves at least
- * DEFAULT_MIN_ARENA_SAVING of the arena; ties to fewer added instructions. With it: the stage with
+ * DEFAULT_MIN_ARENA_SAVING of the arena; ties to the cheaper (`auto`: fewer recomputed MACs,
+ * `default`: fewer estimated instructions). With it: the stage with
  * the fewest recomputed MACs among those that fit the budget (taller bands recompute less), else
  * the smallest arena. Plans in the memory-optimal op order.
  */

@@ -323,6 +323,17 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     expect(report.cases.map((c) => c.outputs)).to.deep.equal(expected);
   });
 
+  it('a RAM budget whole tensors meet keeps the default stage (ResNet-8, M4): a budget never makes the plan bigger', () => {
+    const isa = loadTarget('cortex-m4').isa;
+    const plain = compileGraph(resnet8(), 'resnet8.tflite', { isa });
+    const whole = compileGraph(resnet8(), 'resnet8.tflite', { isa, patch: 'off' });
+    const budgeted = compileGraph(resnet8(), 'resnet8.tflite', { isa, budget: { ram: whole.plan.arenaBytes + 1000 } });
+    expect(plain.patch?.chosenBy).to.equal('default');
+    expect(budgeted.patch?.chosenBy).to.equal('default');
+    expect(budgeted.budget!.moves).to.deep.equal([]);
+    expect(budgeted.plan.arenaBytes).to.equal(plain.plan.arenaBytes);
+  });
+
   it('the default declines a stage saving under 10% and says so; auto takes it', () => {
     // the int4 test net's depthwise -> 1x1 pair saves 32 of 736 bytes in bands (4%)
     const graph = int4SmallNet(1);
