@@ -12,7 +12,7 @@ import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/out
 import type { KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
-import { PATCH_STAGE, type PatchOption, type PatchReport, type PatchStageParams, planWithPatch } from './plan/patch.ts';
+import { PATCH_STAGE, type PatchOption, type PatchReport, chosenBy, defaultPatchOption, formatDeclined, patchReport, planWithPatch } from './plan/patch.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 
@@ -28,11 +28,16 @@ export interface CompileOptions {
   budget?: MemoryBudget;
   /**
    * Row-band execution of an initial convolution chain (plan/patch.ts): `auto` uses the stage that
-   * lowers the arena most, if any; a choice forces one. Default: off, except that a `budget.ram` the
-   * whole-tensor plan misses tries `auto` first (bands cost recomputed halo rows).
+   * lowers the arena most, if any; `off` none; a choice forces one. Absent: the `default` policy (a
+   * stage only when it saves at least 10% of the arena for at most 5% more estimated instructions),
+   * or whole tensors under an explicit `prefer: 'speed'`; `auto` first under a `budget.ram` whole
+   * tensors miss (the budget asks for the bytes).
    */
   patch?: PatchOption;
-  /** where weight storages compete (dense, sparse, ...): the fastest no bigger than dense (default), or the smallest */
+  /**
+   * where weight storages compete (dense, sparse, ...): the fastest no bigger than dense (absent or
+   * `speed`), or the smallest; an explicit `speed` also keeps the default's row bands out
+   */
   prefer?: Prefer;
 }
 
@@ -47,6 +52,8 @@ export interface CompiledModel {
   budget?: BudgetOutcome;
   /** the row-band stage, when one runs */
   patch?: PatchReport;
+  /** why the default policy ran whole tensors though a stage would have lowered the arena (formatDeclined) */
+  patchDeclined?: string;
 }
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
@@ -56,16 +63,16 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);
   const ram = options.budget?.ram;
-  const patchOption = options.patch ?? (ram !== undefined && whole.plan.arenaBytes > ram ? 'auto' : 'off');
-  const banded = planWithPatch(fastest, patchOption, whole, ram);
+  const patchOption = resolvePatchOption(options, whole.plan.arenaBytes);
+  // the default policy weighs its own costs; a budget's search is for `auto` and forced stages
+  const banded = planWithPatch(fastest, patchOption, whole, patchOption === 'default' ? undefined : ram);
   const stage = banded.stage;
-  const patch = stage
-    ? { stage: stage.params as PatchStageParams, position: stage.position, arenaBefore: banded.before, arenaAfter: banded.plan.arenaBytes }
-    : undefined;
+  const patch = patchReport(banded, chosenBy(options.patch, patchOption));
+  const patchDeclined = formatDeclined(banded);
   if (!options.budget) {
     const { prepared, plan } = banded;
     const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
-    return { source, graph: prepared.graph, prepared, plan, generated, patch };
+    return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
   // a stage the budget took that does not fit alone: frugal kernels without it first, with it if they fall short
@@ -91,7 +98,21 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
     generated,
     budget: fitted.outcome,
     patch: patch && kept ? { ...patch, position: kept.position, arenaAfter: plan.arenaBytes } : undefined,
+    ...(patchDeclined ? { patchDeclined } : {}),
   };
+}
+
+/**
+ * The row-band option a compile plans with: the one asked for; `auto` under a RAM budget whole
+ * tensors miss (the budget asks for the bytes); else the default policy, or whole tensors under an
+ * explicit `--prefer speed` (defaultPatchOption). A budget whole tensors meet changes nothing: it
+ * never makes the plan bigger than without it.
+ */
+export function resolvePatchOption(options: Pick<CompileOptions, 'patch' | 'budget' | 'prefer'>, wholeArenaBytes: number): PatchOption {
+  if (options.patch !== undefined) return options.patch;
+  const ram = options.budget?.ram;
+  if (ram !== undefined && wholeArenaBytes > ram) return 'auto';
+  return defaultPatchOption(options.prefer);
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */

@@ -25,6 +25,7 @@ function summary(compiled: CompiledModel): string {
   const plan = formatPlan(compiled.graph, compiled.plan);
   const lines = [plan];
   if (compiled.patch) lines.push(formatPatch(compiled.patch));
+  if (compiled.patchDeclined) lines.push(compiled.patchDeclined);
   if (compiled.budget) lines.push(formatBudget(compiled.budget));
   const storage = formatStorage(compiled.prepared);
   if (storage) lines.push(storage);
@@ -56,7 +57,7 @@ export function compileCommand(): Command {
     .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option(
       '--patch <mode>',
-      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (when it lowers the arena), off, or START:LENGTH:ROWS; default off unless --max-ram needs it',
+      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions (none under --prefer speed; auto when whole tensors miss --max-ram)',
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)

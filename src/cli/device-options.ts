@@ -67,7 +67,7 @@ export function preferOption(value: string): Prefer {
 }
 
 export const PREFER_HELP =
-  'per layer weight storage (dense, sparse, ...): speed = the fewest instructions among those no bigger than dense, size = the fewest bytes (default speed)';
+  'per layer weight storage (dense, sparse, ...): speed = the fewest instructions among those no bigger than dense, size = the fewest bytes (default speed); an explicit speed also keeps whole tensors (no default row bands, see --patch)';
 
 /**
  * `--max-ram`, `--max-flash` and `--patch` on a command that builds a model for a board (run, profile,
@@ -78,7 +78,11 @@ export function planShapingOptions(command: Command): Command {
   return command
     .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
     .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
-    .option('--patch <mode>', 'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch)', patchOption)
+    .option(
+      '--patch <mode>',
+      'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch, whose default applies)',
+      patchOption,
+    )
     .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption);
 }
 

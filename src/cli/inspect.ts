@@ -7,7 +7,9 @@ import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { loadTarget } from '../build/targets.ts';
 import type { Graph } from '../ir/graph.ts';
-import { type PatchOption, describePatchStage, planWithPatch } from '../plan/patch.ts';
+import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../plan/patch.ts';
+import { resolvePatchOption } from '../compile.ts';
+import { planMemory } from '../plan/schedule.ts';
 import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
@@ -20,7 +22,7 @@ export function inspectCommand(): Command {
     .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
     .option(
       '--patch <mode>',
-      'show the plan with an initial convolution chain run in row bands: auto, off, START:LENGTH:ROWS (as compile --patch)',
+      'show the plan with an initial convolution chain run in row bands: auto, off, START:LENGTH:ROWS (as compile --patch; default: as compile plans it)',
       patchOption,
     )
     .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
@@ -46,16 +48,21 @@ export function inspectCommand(): Command {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;
       }
-      const planned = prepared ? planWithPatch(prepared, opts.patch ?? 'off') : undefined;
-      const stageLine = planned?.stage
-        ? `${describePatchStage(planned.stage)}; arena ${planned.before.toLocaleString('en-US')} -> ${planned.plan.arenaBytes.toLocaleString('en-US')} B`
-        : undefined;
+      // planned as compile plans it (the same row-band policy)
+      const whole = prepared ? planMemory(prepared) : undefined;
+      const option = whole ? resolvePatchOption(opts, whole.plan.arenaBytes) : 'off';
+      const planned = prepared ? planWithPatch(prepared, option, whole) : undefined;
+      const report = planned ? patchReport(planned, chosenBy(opts.patch, option)) : undefined;
+      const stageLine = report ? formatPatch(report) : undefined;
+      const declinedLine = planned ? formatDeclined(planned) : undefined;
       prepared = planned?.prepared;
       if (planned) graph = planned.prepared.graph;
       const plan = planned?.plan;
       if (opts.json) {
         const json = inspectionJson(graph, prepared, plan, missing, problem);
-        process.stdout.write(`${JSON.stringify(stageLine ? { ...json, patch: stageLine } : json)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) })}\n`,
+        );
         return;
       }
       const out = [
@@ -67,6 +74,7 @@ export function inspectCommand(): Command {
       if (problem) out.push(`cannot compile: ${problem}`);
       if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
       if (stageLine) out.push(stageLine);
+      if (declinedLine) out.push(declinedLine);
       if (prepared) {
         const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
         out.push(

@@ -25,6 +25,8 @@ import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
+import { costPerMac } from './kernel_cost.ts';
+import { type IsaFamily, type Prefer, isaFamily } from '../ops/op.ts';
 
 /**
  * A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows;
@@ -40,10 +42,44 @@ export interface PatchChoice {
   cache?: boolean;
 }
 
-/** `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; or one stage. */
-export type PatchOption = 'off' | 'auto' | PatchChoice;
+/**
+ * `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; `default` (what
+ * compile does unasked): a stage only when it pays for itself (DEFAULT_MIN_ARENA_SAVING for at most
+ * DEFAULT_MAX_EXTRA_INSTRUCTIONS); or one stage.
+ */
+export type PatchOption = 'off' | 'auto' | 'default' | PatchChoice;
 
 const PATCHABLE = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);
+
+/**
+ * The cost model's price of the bands' bookkeeping (a stage's `extraInstructions`): a copied or
+ * moved byte (memcpy / memmove of band rows, word copies plus their loop) and one band's call of one
+ * layer (the call, the row arithmetic, the padding-row checks). Rough: they rank stages, the
+ * kernels' halo MACs dominate.
+ */
+const COPY_INSTRUCTIONS_PER_BYTE = 0.5;
+const BAND_CALL_INSTRUCTIONS = 60;
+/**
+ * What a convolution costs more per MAC on a band than on its whole tensor, by family: the RV32
+ * kernels gather pixels in blocks, and a band of a few rows ends in a short block whose weight loads
+ * are shared by fewer pixels. Measured on the emulated ESP32-C3 (23 Nov 2026, default stage against
+ * whole tensors, less the halo estimate): 4.4% of the stage's whole-tensor instructions on ResNet-8,
+ * 7.1% on person_detect, 3.6-4.1% on 96x96 MobileNet-like nets. The Arm kernels showed none worth
+ * pricing (M4 +0.2% on ResNet-8; the RP2040 figures come in under the estimate).
+ */
+const BAND_KERNEL_OVERHEAD: Partial<Record<IsaFamily, number>> = { rv32: 0.05 };
+
+/**
+ * The default takes a stage only when it cuts the arena by at least this share of the whole-tensor
+ * arena: smaller cuts are not worth a slower model nobody asked for.
+ */
+export const DEFAULT_MIN_ARENA_SAVING = 0.1;
+/**
+ * ... and adds at most this share of the model's instructions (RP2040: cycles), both estimated by the
+ * cost model (kernel_cost.ts): within the run-to-run spread of a board's clock and far below the
+ * speed bars' margin, while the RAM a stage saves is often what lets a model fit at all.
+ */
+export const DEFAULT_MAX_EXTRA_INSTRUCTIONS = 0.05;
 
 /**
  * A layer's instance for the bands after the first when the stage caches rows (PatchChoice.cache):
@@ -117,6 +153,13 @@ export interface PatchStageParams {
   /** the model's MACs of the chain, and those the halo rows add */
   macs: number;
   extraMacs: number;
+  /**
+   * The instructions (RP2040: cycles) per inference the stage adds over the whole-tensor layers,
+   * estimated by the planner's cost model (kernel_cost.ts): the halo MACs and any slower band kernel
+   * at their kernels' cost per MAC (plus BAND_KERNEL_OVERHEAD), the rows the bands copy and the
+   * per-band calls.
+   */
+  extraInstructions: number;
 }
 
 /** The window geometry of a conv / depthwise layer (both prepare ConvWindowParams). */
@@ -311,6 +354,33 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const executed =
     bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
     (add ? add.band.macs * bands : 0);
+  const family = isaFamily(isa);
+  const instructionsOf = (l: PreparedLayer, macs: number) => macs * costPerMac(l.op.kind, l.variant.family, family);
+  const bandInstructionsOf = (l: PreparedLayer, macs: number) => instructionsOf(l, macs) * (1 + (BAND_KERNEL_OVERHEAD[family] ?? 0));
+  // bands whose first input rows are copied (all of them, or those reaching past the image when the
+  // rows are read in place)
+  const firstRowOf = (band: number) => firstInputRow(bandRow(band));
+  const copiedBands =
+    bandLayers[0]!.inRowBytes % ARENA_ALIGNMENT === 0
+      ? Array.from({ length: bands }, (_, b) => b).filter((b) => firstRowOf(b) < 0 || firstRowOf(b) + bandLayers[0]!.inRows > bandLayers[0]!.inH).length
+      : bands;
+  const copiedBytes =
+    copiedBands * bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes +
+    (bands - fullBands) * bandLayers.reduce((n, b) => n + (b.steady ? b.steady.keepRows * b.outRowBytes : 0), 0) +
+    (outputBuffer !== undefined && !add ? bands * lastBand.outRows * lastBand.outRowBytes : 0);
+  const kernelInstructions =
+    bandLayers.reduce(
+      (n, b) =>
+        n +
+        bandInstructionsOf(b.band, b.band.macs) * fullBands +
+        bandInstructionsOf(b.steady?.band ?? b.band, b.steady?.band.macs ?? b.band.macs) * (bands - fullBands) -
+        instructionsOf(b.original, b.original.macs),
+      0,
+    ) + (add ? instructionsOf(add.band, add.band.macs) * bands - instructionsOf(add.original, add.original.macs) : 0);
+  const extraInstructions = Math.max(
+    0,
+    Math.round(kernelInstructions + COPY_INSTRUCTIONS_PER_BYTE * copiedBytes + BAND_CALL_INSTRUCTIONS * bands * (bandLayers.length + (add ? 1 : 0))),
+  );
   const params: PatchStageParams = {
     choice: { ...choice, tileRows, ...(choice.cache ? { cache } : {}) },
     ...(add ? { add } : {}),
@@ -325,6 +395,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     overlapGap,
     macs,
     extraMacs: Math.round(executed - macs),
+    extraInstructions,
   };
   const stageOutput = add ? add.original.op.outputs[0]! : chain[chain.length - 1]!.op.outputs[0]!;
   const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [stageOutput], attrs: {} };
@@ -355,12 +426,61 @@ export interface PatchReport {
   /** arena bytes with whole tensors, and with the stage */
   arenaBefore: number;
   arenaAfter: number;
+  /** the model's estimated instructions (RP2040: cycles) per inference, what the stage's are a share of */
+  modelInstructions: number;
+  /** the cost model's unit on the target's family: instructions, or RP2040 cycles on Armv6-M (kernel_cost.ts) */
+  unit: 'instructions' | 'cycles';
+  /** how the stage was chosen: the default policy, `--patch auto`, one forced stage, or a RAM budget */
+  chosenBy: 'default' | 'auto' | 'forced' | 'budget';
 }
 
-/** The stage a compile used and the arena it saved, one line. */
+/** How a stage came to be taken: the `--patch` the user gave (undefined: none) and the option the compile resolved it to. */
+export function chosenBy(requested: PatchOption | undefined, resolved: PatchOption): PatchReport['chosenBy'] {
+  if (typeof resolved === 'object') return 'forced';
+  if (requested === undefined && resolved === 'auto') return 'budget';
+  return resolved === 'auto' ? 'auto' : 'default';
+}
+
+/** The report of a planned outcome's stage; undefined when it has none. */
+export function patchReport(outcome: PatchOutcome, chosenBy: PatchReport['chosenBy']): PatchReport | undefined {
+  const stage = outcome.stage;
+  if (!stage) return undefined;
+  return {
+    stage: stage.params as PatchStageParams,
+    position: stage.position,
+    arenaBefore: outcome.before,
+    arenaAfter: outcome.plan.arenaBytes,
+    modelInstructions: outcome.modelInstructions,
+    unit: outcome.prepared.isa?.armv6m ? 'cycles' : 'instructions',
+    chosenBy,
+  };
+}
+
+const CHOSEN_BY: Record<PatchReport['chosenBy'], string> = {
+  default: `by default: it saves at least ${100 * DEFAULT_MIN_ARENA_SAVING}% of the arena for at most ${100 * DEFAULT_MAX_EXTRA_INSTRUCTIONS}% more instructions; --patch off or --prefer speed keeps whole tensors`,
+  auto: '--patch auto',
+  forced: '--patch',
+  budget: '--max-ram',
+};
+
+/** The stage a compile used, what it saved (arena bytes) and cost (estimated instructions), and why it was taken: one line. */
 export function formatPatch(r: PatchReport): string {
   const n = (v: number) => v.toLocaleString('en-US');
-  return `${describeStage(r.stage, r.position)}; arena ${n(r.arenaBefore)} -> ${n(r.arenaAfter)} B`;
+  const saved = r.arenaBefore - r.arenaAfter;
+  const extra = r.stage.extraInstructions;
+  return (
+    `${describeStage(r.stage, r.position)}; arena ${n(r.arenaBefore)} -> ${n(r.arenaAfter)} B ` +
+    `(${saved >= 0 ? `${n(saved)} B, ${percent(saved, r.arenaBefore)} saved` : `${n(-saved)} B more`}) ` +
+    `for about +${n(extra)} ${r.unit} per inference (${percent(extra, r.modelInstructions)} of the model's ${n(r.modelInstructions)}, cost-model estimate); ` +
+    `chosen ${CHOSEN_BY[r.chosenBy]}`
+  );
+}
+
+/** Why the default ran whole tensors though a stage would have lowered the arena (inspect, compile); undefined when it did not weigh one. */
+export function formatDeclined(outcome: PatchOutcome): string | undefined {
+  const d = outcome.declined;
+  if (!d) return undefined;
+  return `row bands: none by default; the best stage, ${describeStage(d.stage, d.stage.choice.start)}, would give arena ${outcome.before.toLocaleString('en-US')} -> ${d.arena.toLocaleString('en-US')} B for about +${d.stage.extraInstructions.toLocaleString('en-US')} estimated instructions, but ${d.reason} (--patch auto takes it)`;
 }
 
 /** The stage's layers, band geometry and cost, one line (inspect, compile). */
@@ -578,12 +698,30 @@ export const AUTO_MAX_EXTRA_MACS = 0.1;
 /** Stages fully planned (the best by the live-bytes bound); the rest are judged by that bound. */
 const PLANNED = 6;
 
+/** The estimated instructions (RP2040: cycles) of one inference (kernel_cost.ts), the default's yardstick. */
+export function estimatedInstructions(prepared: PreparedGraph): number {
+  const family = isaFamily(prepared.isa);
+  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : l.macs * costPerMac(l.op.kind, l.variant.family, family)), 0));
+}
+
+/**
+ * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`
+ * (or TINYFORGE_PREFER=speed, which stands for it), else the default policy.
+ */
+export function defaultPatchOption(prefer: Prefer | undefined): PatchOption {
+  return (prefer ?? process.env.TINYFORGE_PREFER) === 'speed' ? 'off' : 'default';
+}
+
 export interface PatchOutcome {
   prepared: PreparedGraph;
   plan: MemoryPlan;
   /** arena bytes without a stage */
   before: number;
   stage?: PreparedLayer;
+  /** the model's estimated instructions (estimatedInstructions), what a stage's cost is a share of */
+  modelInstructions: number;
+  /** `default` only: the best stage it weighed and left out, and why */
+  declined?: { stage: PatchStageParams; arena: number; reason: string };
 }
 
 /** Every band stage the graph admits (chains of 2+ layers, band heights below the output height). */
@@ -614,36 +752,45 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
 
 /**
  * The graph with a band stage, when one makes the arena smaller than without (`choice` forces one
- * stage). Without `ramBudget`: the smallest arena among stages recomputing at most
- * AUTO_MAX_EXTRA_MACS of the model's MACs, ties to fewer recomputed MACs. With it: the
- * stage with the fewest recomputed MACs among those that fit the budget (taller bands recompute
- * less), else the smallest arena. Plans in the memory-optimal op order.
+ * stage). Without `ramBudget`: `auto` takes the smallest arena among stages recomputing at most
+ * AUTO_MAX_EXTRA_MACS of the model's MACs, `default` the smallest among those adding at most
+ * DEFAULT_MAX_EXTRA_INSTRUCTIONS of its estimated instructions, and only when it saves at least
+ * DEFAULT_MIN_ARENA_SAVING of the arena; ties to the cheaper (`auto`: fewer recomputed MACs,
+ * `default`: fewer estimated instructions). With it: the stage with
+ * the fewest recomputed MACs among those that fit the budget (taller bands recompute less), else
+ * the smallest arena. Plans in the memory-optimal op order.
  */
 export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base = planMemory(prepared), ramBudget?: number): PatchOutcome {
   const before = base.plan.arenaBytes;
-  if (option === 'off') return { ...base, before };
-  if (option !== 'auto') {
+  const modelInstructions = estimatedInstructions(prepared);
+  if (option === 'off') return { ...base, before, modelInstructions };
+  if (option !== 'auto' && option !== 'default') {
     const patched = planMemory(applyPatch(prepared, option));
-    return { ...patched, before, stage: patched.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
+    return { ...patched, before, modelInstructions, stage: patched.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
   }
-  const maxExtra = AUTO_MAX_EXTRA_MACS * prepared.layers.reduce((n, l) => n + l.macs, 0);
+  const maxExtraMacs = AUTO_MAX_EXTRA_MACS * prepared.layers.reduce((n, l) => n + l.macs, 0);
+  const maxExtraInstructions = DEFAULT_MAX_EXTRA_INSTRUCTIONS * modelInstructions;
+  const affordable = (p: PatchStageParams) =>
+    ramBudget !== undefined || (option === 'auto' ? p.extraMacs <= maxExtraMacs : p.extraInstructions <= maxExtraInstructions);
   const bound = (g: PreparedGraph) => {
     const requests = bufferRequests(g);
     return liveBytesLowerBound(requests, ARENA_ALIGNMENT, overlapPairs(g, requests));
   };
+  const costOf = (p: PatchStageParams) => (option === 'auto' ? p.extraMacs : p.extraInstructions);
   const ranked = patchCandidates(prepared)
     .map((choice) => {
       const g = applyPatch(prepared, choice);
-      const stage = g.layers[choice.start]!;
-      return { g, bound: bound(g), extra: (stage.params as PatchStageParams).extraMacs };
+      const params = g.layers[choice.start]!.params as PatchStageParams;
+      return { g, bound: bound(g), params, extra: costOf(params) };
     })
-    .filter((c) => c.bound < before && (ramBudget !== undefined || c.extra <= maxExtra))
+    .filter((c) => c.bound < before && affordable(c.params))
     .sort((a, b) => a.bound - b.bound || a.extra - b.extra);
   // under a budget, the cheapest stages whose bound fits are planned too
   const cheapFits = ramBudget === undefined ? [] : ranked.filter((c) => c.bound <= ramBudget).sort((a, b) => a.extra - b.extra);
   const planned = [...new Set([...ranked.slice(0, PLANNED), ...cheapFits.slice(0, PLANNED)])].map((c) => ({
     ...planMemory(c.g),
     before,
+    modelInstructions,
     extra: c.extra,
   }));
   const fits = (o: { plan: MemoryPlan }) => ramBudget !== undefined && o.plan.arenaBytes <= ramBudget;
@@ -658,5 +805,23 @@ export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base
         : fits(o) || size < best.plan.arenaBytes || (size === best.plan.arenaBytes && o.extra < best.extra);
     if (better) best = { ...o, stage: o.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
   }
-  return best ?? { ...base, before };
+  if (best && option === 'default' && ramBudget === undefined && before - best.plan.arenaBytes < DEFAULT_MIN_ARENA_SAVING * before) {
+    const saved = before - best.plan.arenaBytes;
+    return {
+      ...base,
+      before,
+      modelInstructions,
+      declined: {
+        stage: best.stage!.params as PatchStageParams,
+        arena: best.plan.arenaBytes,
+        reason: `it saves ${saved.toLocaleString('en-US')} B (${percent(saved, before)}), under the ${100 * DEFAULT_MIN_ARENA_SAVING}% the default asks`,
+      },
+    };
+  }
+  return best ?? { ...base, before, modelInstructions };
+}
+
+/** `part` as a percentage of `whole`, one decimal. */
+function percent(part: number, whole: number): string {
+  return `${whole > 0 ? ((100 * part) / whole).toFixed(1) : '0'}%`;
 }

@@ -39,6 +39,7 @@ export function formatRunReport(r: RunReport, modelPath: string): string {
       'arena',
       `${formatBytes(m.arena)} (scratch ${m.scratch}; lower bound ${m.lowerBound}; classic live-set floor ${m.classicFloor}, ${underFloor(m.arena, m.classicFloor)})`,
     ],
+    ['row bands', r.patch ?? 'none: whole tensors'],
     ['stack', m.stack === null ? 'not measured on the host' : `${formatBytes(m.stack)} (high-water of one inference, by painting)`],
     ['flash', `${formatBytes(m.flash)} (weights ${formatBytes(m.flashWeights)}, code and constants ${formatBytes(m.flash - m.flashWeights)})`],
   );

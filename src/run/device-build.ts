@@ -107,6 +107,7 @@ export function compileForTarget(
   const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, prefer, provenance: harnessProvenance(modelPath, target.name) });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
   if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
+  if (compiled.patchDeclined) shaping.progress?.(compiled.patchDeclined);
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }

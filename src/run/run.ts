@@ -9,7 +9,7 @@ import { type FitEstimate, estimateFit } from '../build/fit.ts';
 import type { BuildResult } from '../build/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
-import type { PatchOption } from '../plan/patch.ts';
+import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import type { Prefer } from '../ops/op.ts';
 import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
@@ -75,6 +75,8 @@ export interface RunReport {
   cases: CaseReport[];
   matchesReference: boolean;
   macs: number;
+  /** the row-band stage the build runs, what it saved and cost (plan/patch.ts formatPatch); absent: whole tensors */
+  patch?: string;
   /**
    * the real board the model was checked against when an emulator ran it for that board
    * (`--board nucleo-l4r5zi` without a port): its chip and the fit of the model in its memory;
@@ -236,6 +238,7 @@ function report(
     matchesReference: cases.every((c) => c.matchesReference),
     macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
     realBoard,
+    ...(compiled.patch ? { patch: formatPatch(compiled.patch) } : {}),
   };
 }
 

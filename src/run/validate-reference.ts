@@ -154,7 +154,8 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     if (options.port) throw new TinyforgeError('--port is for a board, not the host target');
     const board = boardOf(target, options.board);
     requireTools(target, board, false);
-    const compiled = compileForTarget(original, modelPath, target, board, { prefer: options.prefer });
+    // every layer's whole output must exist in the arena: no row-band stage, whatever the default
+    const compiled = compileForTarget(original, modelPath, target, board, { prefer: options.prefer, patch: 'off' });
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);
     if (input0 === undefined) throw new TinyforgeError(`${modelLabel}: input 0 is not in the arena: the host harness cannot find the layers' tensors`);
     const buildOptions = {
@@ -170,12 +171,12 @@ export async function validateAgainstReference(modelPath: string, options: Refer
       }),
     );
   }
-  return withDeviceBuild(original, modelPath, { ...options, profile: true }, ({ compiled, board, session: sessionOptions }) =>
+  return withDeviceBuild(original, modelPath, { ...options, profile: true, patch: 'off' }, ({ compiled, board, session: sessionOptions }) =>
     work(compiled, ({ reads, state: stateReads }) =>
       withSession(sessionOptions, async (session): Promise<DeviceResult> => {
         if (!session.hello.profile || !session.hello.arenaKnown) {
           throw new TinyforgeError(
-            `${session.portName}: the firmware is not a profile build that knows its arena: flash it with \`tinyforge flash MODEL --profile\``,
+            `${session.portName}: the firmware is not a profile build that knows its arena: flash it with \`tinyforge flash MODEL --profile --patch off\``,
           );
         }
         const inferAll = async (stopAfter?: number) => {

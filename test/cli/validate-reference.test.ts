@@ -76,6 +76,19 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect(j.notComparable).to.deep.equal([]);
     });
 
+    it('plans whole tensors for a model the default runs in row bands, so every layer is compared (person_detect)', () => {
+      const person = sharedModelPath('person_detect');
+      const personRef = join(dir, 'person-ref');
+      dump(person, personRef);
+      const r = tinyforge(['validate', person, '--reference', personRef, '--target', 'host', '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const j = JSON.parse(r.stdout);
+      expect(j).to.include({ model: 'person_detect', match: true });
+      const ops = j.layers.map((l: { op: string }) => l.op);
+      expect(ops).to.not.include('PATCH_STAGE');
+      expect(ops.slice(0, 4)).to.deep.equal(['DEPTHWISE_CONV_2D', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
+    });
+
     it('names the layer and tensor whose dump has one flipped byte, with a one-line verdict', () => {
       // tensor 2 "Relu" is the output of layer 1 (DEPTHWISE_CONV_2D); element 1234
       const r = tinyforge(['validate', model, '--reference', flipped('flip-host', 2, 1234), '--input', input, '--target', 'host']);

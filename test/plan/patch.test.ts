@@ -16,13 +16,23 @@ import { saveTflite } from '../../src/model/tflite/writer.ts';
 import { interpret } from '../../src/ops/interpreter.ts';
 import { prepareGraph } from '../../src/ops/prepare.ts';
 import { outputSize } from '../../src/ops/common/padding.ts';
-import { PATCH_STAGE, type PatchStageParams, applyPatch, patchableChain, planWithPatch } from '../../src/plan/patch.ts';
+import {
+  DEFAULT_MAX_EXTRA_INSTRUCTIONS,
+  DEFAULT_MIN_ARENA_SAVING,
+  PATCH_STAGE,
+  type PatchStageParams,
+  applyPatch,
+  patchableChain,
+  planWithPatch,
+} from '../../src/plan/patch.ts';
 import { planArena } from '../../src/plan/arena.ts';
 import { runModel } from '../../src/run/run.ts';
 import { loadTarget } from '../../src/build/targets.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
+import { int4SmallNet } from '../helpers/int4_models.ts';
+import { mobileNet } from '../helpers/mobilenet_model.ts';
 import { requireTools } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
@@ -143,7 +153,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       const path = join(dir, `chain${seed}.tflite`);
       saveTflite(path, chain.graph);
       const cases = inputCases(chain.graph, seed);
-      const whole = compileGraph(chain.graph, 'whole');
+      const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
       const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
       const report = await runModel(path, { target: 'host', cases, sanitize: true, patch: { start: 0, length: chain.layers, tileRows } });
       expect(
@@ -162,7 +172,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       const path = join(dir, `cached${seed}.tflite`);
       saveTflite(path, chain.graph);
       const cases = inputCases(chain.graph, seed);
-      const whole = compileGraph(chain.graph, 'whole');
+      const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
       const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
       const choice = { start: 0, length: chain.layers, tileRows, cache: true };
       const p = applyPatch(prepareGraph(chain.graph, chain.graph.name), choice).layers[0]!.params as PatchStageParams;
@@ -198,7 +208,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
         const path = join(dir, `chain${seed}_${target}.tflite`);
         saveTflite(path, chain.graph);
         const cases = inputCases(chain.graph, seed);
-        const whole = compileGraph(chain.graph, 'whole');
+        const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
         const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
         const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows } });
         expect(
@@ -213,7 +223,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       const path = join(dir, `cached${seed}_${target}.tflite`);
       saveTflite(path, chain.graph);
       const cases = inputCases(chain.graph, seed);
-      const whole = compileGraph(chain.graph, 'whole');
+      const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
       const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
       const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows, cache: true } });
       expect(
@@ -264,13 +274,125 @@ describe('row-band patch stages (plan/patch.ts)', function () {
 
   it('under a RAM budget the whole-tensor plan misses, compile picks a stage that fits with the fewest recomputed MACs', () => {
     const chain = randomChain(3);
-    const whole = compileGraph(chain.graph, 'whole');
+    const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
     const plain = compileGraph(chain.graph, 'auto', { patch: 'auto' });
     if (!plain.patch) return; // this chain gains nothing from bands
     const budget = Math.floor((whole.plan.arenaBytes + plain.plan.arenaBytes) / 2);
     const fitted = compileGraph(chain.graph, 'budget', { budget: { ram: budget } });
     expect(fitted.plan.arenaBytes).to.be.at.most(budget);
     expect(fitted.patch?.stage.extraMacs).to.be.at.most(plain.patch.stage.extraMacs);
+  });
+
+  it('by default a stage is taken only when it saves >= 10% of the arena for <= 5% more estimated instructions (generated chains, M4 and RP2040)', () => {
+    let taken = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const chain = randomChain(seed, seed % 2 === 0);
+      for (const isa of [{ dsp: true }, { dsp: false, armv6m: true }]) {
+        const prepared = prepareGraph(chain.graph, `chain${seed}`, isa);
+        const off = planWithPatch(prepared, 'off');
+        const chosen = planWithPatch(prepared, 'default');
+        expect(chosen.plan.arenaBytes, `seed ${seed}`).to.be.at.most(off.plan.arenaBytes);
+        if (!chosen.stage) {
+          expect(chosen.plan.arenaBytes, `seed ${seed}`).to.equal(off.plan.arenaBytes);
+          continue;
+        }
+        taken++;
+        const p = chosen.stage.params as PatchStageParams;
+        expect(off.plan.arenaBytes - chosen.plan.arenaBytes, `seed ${seed}`).to.be.at.least(DEFAULT_MIN_ARENA_SAVING * off.plan.arenaBytes);
+        expect(p.extraInstructions, `seed ${seed}`).to.be.at.most(DEFAULT_MAX_EXTRA_INSTRUCTIONS * chosen.modelInstructions);
+      }
+    }
+    expect(taken).to.be.greaterThan(0);
+  });
+
+  it('a generated 96x96 MobileNet-like net: by default its high-resolution blocks run in bands, the plan at most 0.55x (RV32: 0.7x) the classic floor, equal to the reference on the host (ASan+UBSan)', async () => {
+    const graph = mobileNet({ size: 96, channels: 1 });
+    const path = join(dir, 'mobilenet96.tflite');
+    saveTflite(path, graph);
+    for (const target of ['cortex-m4', 'rp2040', 'esp32c3']) {
+      const compiled = compileGraph(graph, 'mobilenet96.tflite', { isa: loadTarget(target).isa });
+      expect(compiled.patch?.chosenBy, target).to.equal('default');
+      // the RV32 1x1 convolutions read pixels in place and declare no overlap: there whole tensors sit at the floor
+      expect(compiled.plan.arenaBytes, target).to.be.at.most((target === 'esp32c3' ? 0.7 : 0.55) * compiled.plan.classicFloor);
+    }
+    const cases = inputCases(graph, 96);
+    const whole = compileGraph(graph, 'whole', { patch: 'off' });
+    const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
+    const report = await runModel(path, { target: 'host', cases, sanitize: true });
+    expect(report.patch).to.match(/^patch stage .* chosen by default/);
+    expect(report.cases.map((c) => c.outputs)).to.deep.equal(expected);
+  });
+
+  it('a RAM budget whole tensors meet keeps the default stage (ResNet-8, M4): a budget never makes the plan bigger', () => {
+    const isa = loadTarget('cortex-m4').isa;
+    const plain = compileGraph(resnet8(), 'resnet8.tflite', { isa });
+    const whole = compileGraph(resnet8(), 'resnet8.tflite', { isa, patch: 'off' });
+    const budgeted = compileGraph(resnet8(), 'resnet8.tflite', { isa, budget: { ram: whole.plan.arenaBytes + 1000 } });
+    expect(plain.patch?.chosenBy).to.equal('default');
+    expect(budgeted.patch?.chosenBy).to.equal('default');
+    expect(budgeted.budget!.moves).to.deep.equal([]);
+    expect(budgeted.plan.arenaBytes).to.equal(plain.plan.arenaBytes);
+  });
+
+  it('the default declines a stage saving under 10% and says so; auto takes it', () => {
+    // the int4 test net's depthwise -> 1x1 pair saves 32 of 736 bytes in bands (4%)
+    const graph = int4SmallNet(1);
+    const chosen = compileGraph(graph, 'int4_net.tflite', { isa: { dsp: true } });
+    expect(chosen.patch).to.equal(undefined);
+    expect(chosen.patchDeclined).to.match(
+      /^row bands: none by default; the best stage, patch stage .* saves [\d,]+ B \([\d.]+%\), under the 10% the default asks/,
+    );
+    const auto = compileGraph(graph, 'int4_net.tflite', { isa: { dsp: true }, patch: 'auto' });
+    expect(auto.patch).to.not.equal(undefined);
+    expect(auto.plan.arenaBytes).to.be.below(chosen.plan.arenaBytes);
+  });
+
+  it("an estimate of a stage counts its halo MACs at its kernels' cost: cached bands cost less than recomputed ones", () => {
+    const chain = randomChain(6, true);
+    const prepared = prepareGraph(chain.graph, 'chain6', { dsp: true });
+    const tileRows = 1;
+    const plain = applyPatch(prepared, { start: 0, length: chain.layers, tileRows }).layers[0]!.params as PatchStageParams;
+    const cached = applyPatch(prepared, { start: 0, length: chain.layers, tileRows, cache: true }).layers[0]!.params as PatchStageParams;
+    expect(plain.extraMacs).to.be.greaterThan(cached.extraMacs);
+    expect(plain.extraInstructions).to.be.greaterThan(cached.extraInstructions);
+    // at least the halo MACs at the DSP convolution's 1.17 instructions per MAC (kernel_cost.ts)
+    expect(plain.extraInstructions).to.be.at.least(plain.extraMacs);
+  });
+
+  it('inspect shows the default stage on person_detect, what it saved and cost, and the plan under the classic floor; --prefer speed and --patch off keep whole tensors', function () {
+    if (!sharedModelsAvailable(this)) return;
+    const r = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4']);
+    expect(r.status, r.stderr).to.equal(0);
+    const m =
+      /patch stage \(layer 0\): .*; arena ([\d,]+) -> ([\d,]+) B \(([\d,]+) B, [\d.]+% saved\) for about \+([\d,]+) instructions per inference \(([\d.]+)% of the model's [\d,]+, cost-model estimate\); chosen by default/.exec(
+        r.stdout,
+      );
+    expect(m, r.stdout.slice(-900)).to.not.equal(null);
+    const [before, after, saved] = [m![1]!, m![2]!, m![3]!].map((v) => Number(v.replace(/,/g, '')));
+    expect(saved).to.equal(before! - after!);
+    expect(after!).to.be.at.most(0.9 * before!);
+    expect(Number(m![5])).to.be.at.most(5);
+    const floor =
+      /^arena: (\d+) bytes \(peak\)[^\n]*\nclassic live-set floor: (\d+) bytes .* this arena, scratch included, is ([\d,]+) B \(\d+%\) under it$/m.exec(
+        r.stdout,
+      );
+    expect(floor, r.stdout.slice(-900)).to.not.equal(null);
+    expect(Number(floor![1])).to.equal(after);
+    expect(Number(floor![2]) - after!).to.equal(Number(floor![3]!.replace(/,/g, '')));
+    for (const flag of [
+      ['--prefer', 'speed'],
+      ['--patch', 'off'],
+    ]) {
+      const whole = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', ...flag]);
+      expect(whole.status, whole.stderr).to.equal(0);
+      expect(whole.stdout).to.not.match(/patch stage|PATCH_STAGE/);
+      expect(whole.stdout).to.match(new RegExp(`^arena: ${before} bytes \\(peak\\)`, 'm'));
+    }
+    // compile prints the same stage line with its plan
+    const out = join(dir, 'person_detect_c');
+    const compiled = tinyforge(['compile', sharedModelPath('person_detect'), '--target', 'cortex-m4', '-o', out]);
+    expect(compiled.status, compiled.stderr).to.equal(0);
+    expect(compiled.stdout).to.include(m![0]);
   });
 
   it('inspect --patch auto shows the stage on person_detect and a lower arena; a malformed --patch is a clean error', function () {

@@ -141,7 +141,7 @@ describe('residual ADDs in row-band stages (plan/patch.ts fusableAdd)', function
       const path = join(dir, `residual${seed}.tflite`);
       saveTflite(path, block.graph);
       const cases = inputCases(block.graph, seed);
-      const whole = compileGraph(block.graph, 'whole');
+      const whole = compileGraph(block.graph, 'whole', { patch: 'off' });
       const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
       if (tflmRefAvailable()) {
         const tflm = cases.map((c) => tflmOutputs(block.graph, c).map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
@@ -174,7 +174,7 @@ describe('residual ADDs in row-band stages (plan/patch.ts fusableAdd)', function
         const path = join(dir, `residual${seed}_${target}.tflite`);
         saveTflite(path, block.graph);
         const cases = inputCases(block.graph, seed);
-        const whole = compileGraph(block.graph, 'whole');
+        const whole = compileGraph(block.graph, 'whole', { patch: 'off' });
         const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
         const report = await runModel(path, { target, cases, patch: { start: block.start, length: block.length, tileRows, add: true, cache: seed % 2 === 0 } });
         expect(
