@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
-import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
@@ -36,7 +36,8 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
         .map((i) => shape(graph, i))
         .join(' '),
       op.outputs.map((i) => shape(graph, i)).join(' '),
-      layer ? layer.macs : '?',
+      // what the chosen kernel executes: a sparse kernel skips the zeros (the dense count is in --json's macs)
+      layer ? executedMacs(layer) : '?',
       weights,
       // the kernel selectVariant chose for the target (aliases run no code)
       layer ? (layer.isAlias ? 'alias' : layer.variant.name) : '?',

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
-import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 
 /** `inspect --json`: the model, its cost per layer and its memory plan. */
@@ -28,6 +28,8 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
       inputs: op.inputs,
       outputs: op.outputs,
       macs: prepared?.layers[position]?.macs ?? null,
+      // what the chosen kernel executes (sparse kernels skip zeros); `macs` is the dense count
+      executedMacs: prepared?.layers[position] ? executedMacs(prepared.layers[position]) : null,
       weightBytes: op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0),
       // the kernel chosen and how it stores the weights (encoding_choice.ts): `sparse`, or `dense`, with its bytes
       kernel: prepared?.layers[position]?.variant.name ?? null,

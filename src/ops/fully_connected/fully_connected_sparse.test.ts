@@ -7,6 +7,8 @@ import { SPARSE_MIN_ZEROS, encodeSparseRows } from './sparse.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { LayerEmitContext } from '../op.ts';
 import { renderOpTemplate } from '../common/render.ts';
+import { inspectionJson } from '../../report/json.ts';
+import { formatOps } from '../../report/inspect.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 
 /** Random int8 weights with about `zeros` of them exactly zero. */
@@ -220,5 +222,34 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
       }
     }
     expect(skipped, 'layers whose kernel skips the zeros').to.be.greaterThan(5);
+  });
+
+  it("inspect's MACs column and --json executedMacs say what the sparse kernel executes, --json macs the dense count", () => {
+    const rand = rng(29);
+    const c: SparseCase = {
+      batches: 1,
+      out: 32,
+      inF: 256,
+      weights: sparseWeights(rand, 32 * 256, 0.9),
+      perChannel: true,
+      bias: true,
+      inZp: 3,
+      activation: 'NONE',
+    };
+    const { graph } = sparseGraph(c, rand);
+    const prepared = prepareGraph(graph, 'fc', { dsp: true }, 'size');
+    const layer = prepared.layers[0]!;
+    expect(layer.variant.storage).to.be.oneOf(['sparse', 'huffman']);
+    const json = inspectionJson(graph, prepared, undefined, []);
+    expect(json.layers[0]!.macs).to.equal(32 * 256);
+    expect(json.layers[0]!.executedMacs)
+      .to.equal(executedMacs(layer))
+      .and.be.below(32 * 256);
+    const row = formatOps(graph, prepared)
+      .split('\n')
+      .find((l) => l.includes('FULLY_CONNECTED'))!;
+    expect(row)
+      .to.include(executedMacs(layer).toLocaleString('en-US'))
+      .and.not.include((32 * 256).toLocaleString('en-US'));
   });
 });
