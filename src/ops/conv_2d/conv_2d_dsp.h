@@ -347,7 +347,8 @@ static inline __attribute__((always_inline)) void tf_dsp_pair_channels(const uin
 /* The int8 values of a pixel pair (k4 each, a multiple of 4) as SXTB16 halves into columns: per
  * group of four values, words 0 / 2 for pixel A, 1 / 3 for pixel B. */
 static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *cols, const int8_t *xa, const int8_t *xb, int k4) {
-#if TF_DSP_NATIVE
+  /* unoptimised builds (-O0, a debug build) cannot give this asm its nine registers beside the frame: plain C */
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
   /* eight values a turn: two LDRD, eight SXTB16, two STM (registers pinned for the STM order) */
   register uint32_t t0 __asm__("r0");
   register uint32_t t1 __asm__("r1");

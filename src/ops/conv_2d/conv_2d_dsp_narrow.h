@@ -36,8 +36,9 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
   for (int8_t *const end = out + out_c; out < end; ++out) {
     int32_t acc, m, p;
     uint32_t k0, k1 = 0, k2 = 0, k3 = 0;
-#if TF_DSP_NATIVE
-    /* the record in one LDM: its registers pinned in ascending order (r7, the frame pointer, left alone) */
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+    /* the record in one LDM: its registers pinned in ascending order (r7, the frame pointer, left alone);
+       unoptimised builds (-O0, a debug build) cannot give the asm seven pinned registers and w: plain loads */
     register uint32_t r0 __asm__("r0");
     register uint32_t r1 __asm__("r1");
     register uint32_t r2 __asm__("r2");
