@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { compileFile, compileToDirectory } from '../compile.ts';
+import { basename } from 'node:path';
+import { compileFile } from '../compile.ts';
+import { checkFits } from '../build/fit.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { projectFiles } from '../build/project_layouts.ts';
 import { loadTarget } from '../build/targets.ts';
@@ -58,15 +60,22 @@ export function compileCommand(): Command {
           prefer: opts.prefer,
           provenance: { target: target.name, command: commandLine(process.argv.slice(2)) },
         };
-        if (opts.project !== undefined) {
+        // a model too big for the target is refused here as run refuses it, saying by how much, before anything is written
+        const compileChecked = () => {
           const compiled = compileFile(modelPath, options);
+          checkFits(compiled, basename(modelPath), target);
+          return compiled;
+        };
+        if (opts.project !== undefined) {
+          const compiled = compileChecked();
           const outDir = writeDirectoryAtomically(opts.out, projectFiles(opts.project, compiled, target), { force: opts.force });
           process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir}: ${opts.project} project for ${target.name}\n`);
           return;
         }
-        const compiled = compileToDirectory(modelPath, opts.out, options, { force: opts.force });
+        const compiled = compileChecked();
+        const outDir = writeDirectoryAtomically(opts.out, compiled.generated.files, { force: opts.force });
         const files = compiled.generated.files.map((f) => f.name).join(', ');
-        process.stdout.write(`${summary(compiled)}\n\nwrote ${compiled.outDir} for ${target.name}: ${files}\n`);
+        process.stdout.write(`${summary(compiled)}\n\nwrote ${outDir} for ${target.name}: ${files}\n`);
       },
     );
 }

@@ -6,18 +6,12 @@ import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { loadTarget } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
-import { type PlanShapingFlags, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, baudOption, planShaping, planShapingOptions, requireSerialPort } from './device-options.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff)
     throw new TinyforgeError(`--address must be a 32-bit address such as 0x08000000, got '${text}'`);
-  return value;
-}
-
-function parseBaud(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new TinyforgeError(`--baud must be a positive integer, got '${text}'`);
   return value;
 }
 
@@ -73,7 +67,7 @@ interface FlashCliOptions extends PlanShapingFlags {
   board?: string;
   drive?: string;
   address?: string;
-  baud: string;
+  baud: number;
   profile?: boolean;
   go: boolean;
   keep?: string;
@@ -109,16 +103,18 @@ async function flashByFamily(file: string, opts: FlashCliOptions): Promise<{ jso
   if (target.name.startsWith('esp32')) {
     if (!opts.port) throw new TinyforgeError(`flashing an ${target.name} needs --port (the chip in download mode: hold BOOT while pressing RESET)`);
     if (opts.board) throw new TinyforgeError(`--board: an ${target.name} is flashed only on a real chip, through --port`);
-    const r = await flashEspFile({ file, target: target.name, port: opts.port, address, baudRate: parseBaud(opts.baud), flash: { run: opts.go }, progress });
+    const r = await flashEspFile({ file, target: target.name, port: opts.port, address, baudRate: opts.baud, flash: { run: opts.go }, progress });
     return { json: r, text: describeEsp(r) };
   }
+  // a model is compiled and built before the port is opened: a mistyped port must not cost that
+  if (opts.port) requireSerialPort(opts.port);
   const r = await flashFile({
     file,
     target: target.name,
     port: opts.port,
     board: opts.board,
     address,
-    baudRate: parseBaud(opts.baud),
+    baudRate: opts.baud,
     profile: opts.profile,
     shaping: planShaping(opts),
     workDir: opts.keep,
@@ -148,7 +144,7 @@ export function flashCommand(): Command {
       '--address <address>',
       "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
     )
-    .option('--baud <rate>', 'baud rate on a real port', '115200')
+    .option('--baud <rate>', 'baud rate on a real port (default 115200)', baudOption, 115_200)
     .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)');
   return planShapingOptions(command)
     .option('--no-go', 'write and verify, but do not start the image')

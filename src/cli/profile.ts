@@ -6,8 +6,17 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { profileModel } from '../run/profile.ts';
 import { formatProfileReport, profileJson } from '../report/profile.ts';
-import { profileHtml } from '../report/html.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { profileHtml, requireReportPath } from '../report/html.ts';
+import {
+  type PlanShapingFlags,
+  countOption,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -17,9 +26,9 @@ export function profileCommand(): Command {
     .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
-    .option('--runs <n>', 'inferences to average over', '1')
+    .option('--runs <n>', 'inferences to average over (1 to 10000)', countOption('--runs', 10_000), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart, arena timeline)')
@@ -31,16 +40,17 @@ export function profileCommand(): Command {
           board?: string;
           port?: string;
           input?: string;
-          runs: string;
+          runs: number;
           link: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
           html?: string;
         } & PlanShapingFlags,
       ) => {
+        if (opts.port) requireSerialPort(opts.port);
+        if (opts.html !== undefined) requireReportPath(opts.html);
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
-        const runs = Number(opts.runs);
-        if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
+        const runs = opts.runs;
         const report = await profileModel(modelPath, {
           target: opts.target,
           board: opts.board,
@@ -49,7 +59,7 @@ export function profileCommand(): Command {
           runs,
           link: linkOption(opts.link),
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: (m) => process.stderr.write(`${m}\n`),
         });
         if (opts.html) {
@@ -57,7 +67,8 @@ export function profileCommand(): Command {
           process.stderr.write(`wrote ${opts.html}\n`);
         }
         process.stdout.write(opts.json ? `${JSON.stringify(profileJson(report))}\n` : `${formatProfileReport(report, modelPath)}\n`);
-        if (!report.matchesReference) process.exitCode = 3;
+        if (!report.matchesReference)
+          reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },
     );
 }

@@ -4,7 +4,7 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
@@ -17,7 +17,7 @@ export function runCommand(): Command {
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
-    .option('--timeout <seconds>', 'limit for the run on the board', '300');
+    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -29,11 +29,12 @@ export function runCommand(): Command {
           port?: string;
           input?: string;
           keep?: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
           link: EmulatorLink;
         } & PlanShapingFlags,
       ) => {
+        if (opts.port) requireSerialPort(opts.port);
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
         const report = await runModel(modelPath, {
           target: opts.target,
@@ -43,11 +44,14 @@ export function runCommand(): Command {
           workDir: opts.keep,
           link: opts.link,
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: (m) => process.stderr.write(`${m}\n`),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
-        if (!report.matchesReference) process.exitCode = 3;
+        if (!report.matchesReference)
+          reportMismatch(
+            `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,
+          );
       },
     );
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
 
@@ -26,7 +26,7 @@ export function validateCommand(): Command {
     .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -40,10 +40,11 @@ export function validateCommand(): Command {
           board?: string;
           port?: string;
           link: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
         } & PlanShapingFlags,
       ) => {
+        if (opts.port) requireSerialPort(opts.port);
         if (opts.reference !== undefined) {
           if (opts.inputs !== undefined)
             throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
@@ -68,18 +69,21 @@ export function validateCommand(): Command {
           inputs,
           link: linkOption(opts.link),
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: (m) => process.stderr.write(`${m}\n`),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
-        if (report.matched !== report.total) process.exitCode = 3;
+        if (report.matched !== report.total)
+          reportMismatch(
+            `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
+          );
       },
     );
 }
 
 async function validateReference(
   modelPath: string,
-  opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
+  opts: { reference: string; input?: string; target: string; board?: string; port?: string; link: string; timeout: number; json?: boolean },
 ): Promise<void> {
   const report = await validateAgainstReference(modelPath, {
     target: opts.target,
@@ -88,17 +92,13 @@ async function validateReference(
     reference: opts.reference,
     input: opts.input,
     link: linkOption(opts.link),
-    timeoutMs: Number(opts.timeout) * 1000,
+    timeoutMs: opts.timeout,
     progress: (m) => process.stderr.write(`${m}\n`),
   });
   const verdict = referenceVerdict(report);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    if (!report.match) process.stderr.write(`${verdict}\n`);
-  } else {
-    process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
-  }
-  if (!report.match) process.exitCode = 3;
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
+  if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
 
 function formatReferenceReport(r: ReferenceReport): string {

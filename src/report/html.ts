@@ -5,9 +5,9 @@
  * drawn with Chart.js. The Chart.js build is read from node_modules when the report is written and
  * inlined; the report's data sits in a JSON script block (id "tinyforge-data") that tools can read.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { ProfileReport } from '../run/profile.ts';
 
@@ -19,6 +19,31 @@ export function chartJsSource(): string {
     throw new TinyforgeError('chart.js is not installed (npm install): the HTML report inlines it');
   }
   return readFileSync(join(dir, 'chart.umd.min.js'), 'utf8');
+}
+
+/** What marks a file as a report of ours: its data block (so `--html` may replace it). */
+const REPORT_MARKER = 'id="tinyforge-data"';
+
+/**
+ * Checked before the run: `profile --html FILE` writes a new file or replaces an earlier report of
+ * tinyforge's, never another file; and its folder must exist.
+ */
+export function requireReportPath(path: string): void {
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new TinyforgeError(`--html ${path}: no folder ${folder} to write it in`);
+  if (!existsSync(path)) return;
+  const stats = statSync(path);
+  if (!stats.isFile()) throw new TinyforgeError(`--html ${path}: exists and is not a regular file`);
+  // the marker sits past the head and table; 1 MB covers any report's start without reading a huge file whole
+  const head = Buffer.alloc(Math.min(stats.size, 1 << 20));
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.toString('utf8').includes(REPORT_MARKER))
+    throw new TinyforgeError(`--html ${path}: exists and is not a tinyforge report; refusing to overwrite it (give a new file name)`);
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -76,7 +101,7 @@ Layer figures are net of the profiling hooks (${report.hookOverhead.insideLayer}
 <tr><th>#</th><th>op</th><th>output</th><th>MACs</th><th>${unit}</th><th>share</th><th>MACs per ${unit.replace(/s$/, '')}</th></tr>
 ${rows}
 </table>
-<script type="application/json" id="tinyforge-data">${data}</script>
+<script type="application/json" ${REPORT_MARKER}>${data}</script>
 <script>${scriptSafe(chartJsSource())}</script>
 <script>${scriptSafe(CHARTS_SCRIPT)}</script>
 </body>

@@ -4,13 +4,14 @@ import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
+import { terminalText } from './terminal_text.ts';
 
 const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
 
 export function formatTensors(graph: Graph): string {
   const rows = graph.tensors.map((t) => [
     t.index,
-    t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name,
+    terminalText(t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name),
     `${t.dtype}[${t.shape.join(',')}]`,
     t.quant
       ? t.quant.scale.length > 1
@@ -73,7 +74,7 @@ export function formatPlan(graph: Graph, plan: MemoryPlan): string {
     b.scratchOf !== undefined
       ? `scratch of layer ${b.scratchOf}`
       : b.tensors
-          .map((t) => `${t} ${graph.tensors[t]!.name}`)
+          .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
           .join(' = ')
           .slice(0, 60),
     b.offset,

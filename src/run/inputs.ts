@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { DTYPE_BYTES, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { parseNpy } from '../model/npy.ts';
+import { readUserFile } from '../model/read_file.ts';
 import { clamp, roundHalfAway } from '../ops/common/fixedpoint.ts';
 
 /** One inference's inputs: the raw bytes of each input tensor, in input order. */
@@ -15,8 +15,7 @@ export type InputCase = Uint8Array[];
  * own values, float32 data quantized with the input tensor's scale and zero point).
  */
 export function readInputCases(graph: Graph, path: string): InputCase[] {
-  if (!existsSync(path)) throw new TinyforgeError(`${path}: no such input file`);
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readUserFile(path, 'input file (raw bytes or .npy)'));
   const tensors = graph.inputs.map((i) => graph.tensors[i]!);
   if (extname(path).toLowerCase() === '.npy') {
     const npy = parseNpy(bytes, path);
