@@ -46,7 +46,8 @@ export function requireReportPath(path: string): void {
     throw new TinyforgeError(`--html ${path}: exists and is not a tinyforge report; refusing to overwrite it (give a new file name)`);
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Markup characters and control characters (a model's file name may hold an ESC) as character references. */
+const escapeHtml = (text: string) => text.replace(/[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Text inside <script> must not close the element early. */
 const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 
@@ -61,7 +62,7 @@ export function profileHtml(report: ProfileReport, modelPath: string): string {
     layers: report.layers.map((l) => ({ index: l.index, op: l.op, macs: l.macs, count: l.count, share: l.share, alias: l.alias })),
     plan: report.plan,
     memory: report.memory,
-  }).replace(/</g, '\\u003c');
+  }).replace(/[<\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const rows = report.layers
     .map(
       (l) =>
