@@ -122,6 +122,8 @@ export function requireSerialPort(port: string): void {
   }
   if (!stats.isCharacterDevice())
     throw new TinyforgeError(`--port ${port}: not a serial port (${stats.isDirectory() ? 'a directory' : 'not a character device'})`);
+  // Linux's major number 1 is the memory devices (/dev/null, /dev/zero, /dev/random): never a UART
+  if (process.platform === 'linux' && ((stats.rdev >> 8) & 0xfff) === 1) throw new TinyforgeError(`--port ${port}: not a serial port (a memory device)`);
 }
 
 /**

@@ -26,6 +26,7 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
     }
     const values = npyValues(npy.descr, npy.data);
     const isFloat = npy.descr === '<f4';
+    requireRepresentable(values, isFloat, tensors, path);
     const cases: InputCase[] = [];
     let at = 0;
     for (let c = 0; c < count / perCase; c++) {
@@ -57,6 +58,40 @@ export function zeroPointCase(graph: Graph): InputCase {
     const t = graph.tensors[i]!;
     return encode(t, new Array(elementCount(t.shape)).fill(t.quant?.zeroPoint[0] ?? 0), 'zero point');
   });
+}
+
+/** The value range of each integer input dtype: .npy integers outside it are refused, not clamped. */
+const INPUT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  bool: [0, 1],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
+
+/**
+ * A .npy input is taken as it is: float data must be finite (it is quantized), integer data must fit
+ * the dtype of the input tensor it lands in (a clamp would hide a wrong file, e.g. uint8 pixels given
+ * to an int8 input).
+ */
+function requireRepresentable(values: ArrayLike<number>, isFloat: boolean, tensors: Tensor[], path: string): void {
+  const sizes = tensors.map((t) => elementCount(t.shape));
+  const perCase = sizes.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let k = 0;
+    for (let at = i % perCase; at >= sizes[k]!; k++) at -= sizes[k]!;
+    const t = tensors[k]!;
+    if (isFloat) {
+      if (!Number.isFinite(v)) throw new TinyforgeError(`${path}: element ${i} is ${v}; inputs must be finite numbers`);
+      continue;
+    }
+    const range = INPUT_RANGE[t.dtype];
+    if (range && (v < range[0] || v > range[1]))
+      throw new TinyforgeError(
+        `${path}: element ${i} is ${v}, outside input tensor ${t.index} "${t.name}"'s ${t.dtype} range [${range[0]}, ${range[1]}] (give ${t.dtype} values, or float32 to be quantized)`,
+      );
+  }
 }
 
 function npyValues(descr: string, data: Uint8Array): Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array {
