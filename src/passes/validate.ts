@@ -197,9 +197,10 @@ export function validateGraph(graph: Graph, source: string): void {
 }
 
 /**
- * After the passes: a model output that is a constant (given as one, or folded from constants) has
- * no op to write it into the arena, so the C would hand back whatever the arena held. Refused,
- * naming the tensor; and a constant that an op still reads must hold at least one element.
+ * After the passes: a model output that is a constant (the file lists a constant tensor as an
+ * output; folding never folds the op that writes an output) has no op to write it into the arena,
+ * so the C would hand back whatever the arena held. Refused, naming the tensor; and a constant that
+ * an op still reads must hold at least one element.
  */
 export function rejectConstantOutputs(graph: Graph, source: string): void {
   const problems = graph.outputs
