@@ -26,7 +26,7 @@ export function profileCommand(): Command {
     .option('-b, --board <board>', "emulated board to start (default: the target's), or with --port the real board")
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
-    .option('--runs <n>', 'inferences to average over (1 to 10000)', countOption('--runs', 10_000), 1)
+    .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
   return planShapingOptions(command)
@@ -63,7 +63,11 @@ export function profileCommand(): Command {
           progress: (m) => process.stderr.write(`${m}\n`),
         });
         if (opts.html) {
-          writeFileSync(opts.html, profileHtml(report, modelPath));
+          try {
+            writeFileSync(opts.html, profileHtml(report, modelPath));
+          } catch (e) {
+            throw new TinyforgeError(`--html ${opts.html}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+          }
           process.stderr.write(`wrote ${opts.html}\n`);
         }
         process.stdout.write(opts.json ? `${JSON.stringify(profileJson(report))}\n` : `${formatProfileReport(report, modelPath)}\n`);

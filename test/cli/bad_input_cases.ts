@@ -244,7 +244,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     group: 'options and ports',
     what: '--runs 0',
     args: ['profile', 'model.tflite', '--runs', '0'],
-    says: "--runs must be a whole number from 1 to 10000, got '0'",
+    says: "--runs must be a whole number from 1 to 65535, got '0'",
   },
   {
     group: 'options and ports',
