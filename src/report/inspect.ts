@@ -31,7 +31,8 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
     const weights = op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
     return [
       op.index,
-      op.kind,
+      // a custom op's name comes from the model
+      terminalText(op.kind),
       op.inputs
         .filter((i) => i >= 0 && !isConstant(graph.tensors[i]!))
         .map((i) => shape(graph, i))
