@@ -38,7 +38,7 @@ function kindOf(stats: ReturnType<typeof statSync> & object): string {
  * The bytes of the regular file at `path`, at most `maxBytes` of them; `what` says what the file is
  * for in the message (`model file`, `input`). Throws one TinyforgeError line otherwise.
  */
-export function readUserFile(path: string, what: string, maxBytes = MAX_READ_BYTES): Buffer {
+export function readUserFile(path: string, what: string, maxBytes = MAX_READ_BYTES): Buffer<ArrayBuffer> {
   let stats;
   try {
     stats = statSync(path);
