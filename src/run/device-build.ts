@@ -5,7 +5,7 @@
  * to reach the board: an emulated board started here, or a real board on a serial port that must run
  * this very build.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
@@ -117,6 +117,7 @@ export async function withTargetBuild<T>(
   work: (b: TargetBuild) => Promise<T>,
 ): Promise<T> {
   const { graph } = compiled;
+  if (options.workDir) claimKeepDirectory(options.workDir);
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'tinyforge-build-'));
   try {
     const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
@@ -134,6 +135,31 @@ export async function withTargetBuild<T>(
     return await work({ compiled, build });
   } finally {
     if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** What marks a `--keep` directory as tinyforge's: its `model` and `build` folders may be replaced. */
+const KEEP_MARKER = '.tinyforge-keep';
+
+/**
+ * `--keep DIR` holds the sources and the build: DIR must be new, empty, or an earlier `--keep` of
+ * tinyforge's (its marker), so a build never overwrites files of the user's (a `build/` of their
+ * own project under `--keep .`). Claimed before the build, so a refusal costs nothing.
+ */
+export function claimKeepDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new TinyforgeError(`--keep ${dir}: exists and is not a directory`);
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(KEEP_MARKER))
+      throw new TinyforgeError(
+        `--keep ${dir}: not empty and not an earlier --keep of tinyforge's (holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); give a new directory`,
+      );
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, KEEP_MARKER), 'sources (model/) and build (build/) kept by tinyforge; replaced by the next --keep here\n');
+  } catch (e) {
+    throw new TinyforgeError(`--keep ${dir}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -124,6 +124,8 @@ export function makeBadInputFiles(dir: string): void {
   writeFileSync(join(dir, 'in-f64.npy'), npy('<f8', [4], new Uint8Array(new Float64Array(4).buffer)));
   writeFileSync(join(dir, 'in-nan.npy'), npy('<f4', [4], new Uint8Array(Float32Array.from([0, Number.NaN, 0, 0]).buffer)));
   writeFileSync(join(dir, 'notes.html'), '<p>my own notes</p>\n');
+  mkdirSync(join(dir, 'project'));
+  writeFileSync(join(dir, 'project', 'CMakeLists.txt'), 'project(mine)\n');
 }
 
 const asRoot = () => (process.getuid?.() === 0 ? 'as root every file is readable' : undefined);
@@ -287,5 +289,11 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     what: "--html over a file that is not tinyforge's report: refused before the run",
     args: ['profile', 'model.tflite', '--html', 'notes.html'],
     says: '--html notes.html: exists and is not a tinyforge report; refusing to overwrite it',
+  },
+  {
+    group: 'options and ports',
+    what: "--keep into a folder of the user's: refused before the build",
+    args: ['run', 'model.tflite', '--target', 'host', '--keep', 'project'],
+    says: "--keep project: not empty and not an earlier --keep of tinyforge's (holds CMakeLists.txt); give a new directory",
   },
 ];
