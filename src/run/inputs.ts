@@ -4,6 +4,7 @@ import { TinyforgeError } from '../errors.ts';
 import { DTYPE_BYTES, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { parseNpy } from '../model/npy.ts';
 import { readUserFile } from '../model/read_file.ts';
+import { MAX_MODEL_BYTES } from '../passes/validate.ts';
 import { clamp, roundHalfAway } from '../ops/common/fixedpoint.ts';
 
 /** One inference's inputs: the raw bytes of each input tensor, in input order. */
@@ -56,6 +57,7 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
 export function zeroPointCase(graph: Graph): InputCase {
   return graph.inputs.map((i) => {
     const t = graph.tensors[i]!;
+    if (byteSize(t) > MAX_MODEL_BYTES) throw new TinyforgeError(`input tensor ${t.index} "${t.name}" is over tinyforge's ${MAX_MODEL_BYTES >> 20} MiB limit`);
     return encode(t, new Array(elementCount(t.shape)).fill(t.quant?.zeroPoint[0] ?? 0), 'zero point');
   });
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 
 export interface BadInputCase {
   /** the section of docs/errors.md */
@@ -119,6 +120,8 @@ export function makeBadInputFiles(dir: string): void {
   model('no-ops.tflite', { name: 'empty', tensors: [], ops: [], inputs: [], outputs: [] });
   model('fine-output-scale.tflite', fcModel([0.01, 1e10, 0.01]));
   model('40000.tflite', reluModel(40000));
+  const inf = [Infinity, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01];
+  model('lstm-infinite-scale.tflite', lstmGraph({ batches: 1, steps: 2, inputSize: 3, units: 2, wScales: inf }).graph);
   writeFileSync(join(dir, 'in-5-bytes.bin'), new Uint8Array(5));
   writeFileSync(join(dir, 'in-300.npy'), npy('<i4', [4], new Uint8Array(Int32Array.from([1, 2, 300, 4]).buffer)));
   writeFileSync(join(dir, 'in-f64.npy'), npy('<f8', [4], new Uint8Array(new Float64Array(4).buffer)));
@@ -174,6 +177,18 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     what: 'a tensor no microcontroller holds (over 64 MiB)',
     args: ['compile', '16384x16384.tflite', '--target', 'host', '-o', 'out'],
     says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+  },
+  {
+    group: 'model contents',
+    what: 'the same model given to run (was a V8 out-of-memory abort after 25 s)',
+    args: ['run', '16384x16384.tflite', '--target', 'host'],
+    says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+  },
+  {
+    group: 'model contents',
+    what: 'an LSTM weight scale of Infinity given to run (was an internal error)',
+    args: ['run', 'lstm-infinite-scale.tflite', '--target', 'host'],
+    says: 'tensor 1 "in1" (input 1 of op 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)): scale Infinity: a scale must be a finite number above 0',
   },
   {
     group: 'model contents',
