@@ -24,7 +24,8 @@ const program = new Command()
   .name('tinyforge')
   .description('Compile int8 neural networks to static C for microcontrollers, build, run and profile them')
   .version(TOOL_VERSION)
-  .showHelpAfterError()
+  // one error line, as every other failure (the help is a --help away)
+  .showHelpAfterError(false)
   .exitOverride();
 
 program.addCommand(inspectCommand());

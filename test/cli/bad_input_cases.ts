@@ -239,6 +239,8 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-nan.npy'],
     says: 'in-nan.npy: element 1 is NaN; inputs must be finite numbers',
   },
+  { group: 'options and ports', what: 'an unknown command', args: ['bogus'], says: "unknown command 'bogus'" },
+  { group: 'options and ports', what: 'an unknown option', args: ['run', 'model.tflite', '--bogus'], says: "unknown option '--bogus'" },
   {
     group: 'options and ports',
     what: '--timeout that is not a number',
