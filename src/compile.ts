@@ -11,6 +11,7 @@ import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from './codegen/output.ts';
 import type { KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
+import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE, type PatchOption, type PatchReport, chosenBy, defaultPatchOption, formatDeclined, patchReport, planWithPatch } from './plan/patch.ts';
 
@@ -71,6 +72,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const patchDeclined = formatDeclined(banded);
   if (!options.budget) {
     const { prepared, plan } = banded;
+    rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
     const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
     return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
@@ -88,6 +90,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
     }
   }
   const { prepared, plan } = planMemory(fitted.prepared);
+  rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
   const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
   return {
@@ -113,6 +116,11 @@ export function resolvePatchOption(options: Pick<CompileOptions, 'patch' | 'budg
   const ram = options.budget?.ram;
   if (ram !== undefined && wholeArenaBytes > ram) return 'auto';
   return defaultPatchOption(options.prefer);
+}
+
+/** Bytes of a graph's constant tensors (weights, biases, tables). */
+function constantBytes(graph: Graph): number {
+  return graph.tensors.reduce((n, t) => n + (t.data ? t.data.length : 0), 0);
 }
 
 /** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */

@@ -107,9 +107,9 @@ export function compileCommand(): Command {
           provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         const compiled = compileFile(modelPath, options);
-        // a named board's chip must hold the model: refused before anything is written
-        const fit = opts.board !== undefined ? checkFits(compiled, basename(modelPath), target, board) : null;
-        const fitLine = fit && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
+        // the model must fit the target (and a named board's chip): refused before anything is written, saying by how much
+        const fit = checkFits(compiled, basename(modelPath), target, opts.board !== undefined ? board : undefined);
+        const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
         const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
         const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target, sample) : [...compiled.generated.files];
         let clientNote = '';

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { statSync } from 'node:fs';
 import { TinyforgeError } from '../errors.ts';
+import { terminalText } from '../report/terminal_text.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { Command } from 'commander';
 import type { PatchOption } from '../plan/patch.ts';
@@ -90,4 +92,65 @@ export function planShapingOptions(command: Command): Command {
 export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; prefer?: Prefer } {
   const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
   return { budget, patch: flags.patch, ...(flags.prefer ? { prefer: flags.prefer } : {}) };
+}
+
+/** The longest limit `--timeout` takes: a day (a longer wait is a hang, not a run). */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** `--timeout <seconds>`: a number of seconds above 0 and at most a day (`1.5` allowed); returns milliseconds. */
+export function timeoutOption(value: string): number {
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS))
+    throw new TinyforgeError(`--timeout must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} (a day), got '${value}'`);
+  return Math.ceil(seconds * 1000);
+}
+
+/** `--runs <n>` and other counts: a whole number from 1 to `max`. */
+export function countOption(option: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!(Number.isSafeInteger(n) && n >= 1 && n <= max)) throw new TinyforgeError(`${option} must be a whole number from 1 to ${max}, got '${value}'`);
+    return n;
+  };
+}
+
+/** Serial baud rates a USB-serial adapter and a boot loader can agree on. */
+export const BAUD_RANGE = [1200, 4_000_000] as const;
+
+/** `--baud <rate>`: a whole number of bits per second within BAUD_RANGE. */
+export function baudOption(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!(n >= BAUD_RANGE[0] && n <= BAUD_RANGE[1]))
+    throw new TinyforgeError(`--baud must be a whole number of bits per second from ${BAUD_RANGE[0]} to ${BAUD_RANGE[1]} (115200, 921600), got '${value}'`);
+  return n;
+}
+
+/**
+ * `--port`: a serial port is a character device (/dev/ttyUSB0, /dev/ttyACM0, a pseudo-terminal, or
+ * a link to one). Checked before anything is compiled or built, so a mistyped port costs nothing.
+ */
+export function requireSerialPort(port: string): void {
+  let stats;
+  try {
+    stats = statSync(port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TinyforgeError(
+      `--port ${port}: ${code === 'ENOENT' ? 'no such port (is the board plugged in? `tinyforge ports` lists the ports present)' : `cannot open (${code})`}`,
+    );
+  }
+  if (!stats.isCharacterDevice())
+    throw new TinyforgeError(`--port ${port}: not a serial port (${stats.isDirectory() ? 'a directory' : 'not a character device'})`);
+  // Linux's major number 1 is the memory devices (/dev/null, /dev/zero, /dev/random): never a UART
+  if (process.platform === 'linux' && ((stats.rdev >> 8) & 0xfff) === 1) throw new TinyforgeError(`--port ${port}: not a serial port (a memory device)`);
+}
+
+/**
+ * A run that finished but whose outputs differ from the reference: the report is already on stdout;
+ * stderr gets the one `error:` line every failure has, and the exit status is 3 (not 1: the tool
+ * worked, the model's outputs did not match).
+ */
+export function reportMismatch(message: string): void {
+  process.stderr.write(`error: ${terminalText(message)}\n`);
+  process.exitCode = 3;
 }

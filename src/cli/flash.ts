@@ -7,7 +7,7 @@ import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { type BoardDescriptor, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
-import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption } from './device-options.ts';
+import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption, requireSerialPort } from './device-options.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -16,7 +16,6 @@ function parseAddress(text: string): number {
   return value;
 }
 
-const parseBaud = baudOption;
 
 const hex32 = (v: number) => `0x${v.toString(16).padStart(8, '0')}`;
 
@@ -88,7 +87,7 @@ interface FlashCliOptions extends PlanShapingFlags {
   board?: string;
   drive?: string;
   address?: string;
-  baud: string;
+  baud: number;
   profile?: boolean;
   go: boolean;
   keep?: string;
@@ -112,7 +111,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
     const r = await flashRp2040({
       file,
-      consoleBaud: parseBaud(opts.baud),
+      consoleBaud: opts.baud,
       target: target.name,
       board: opts.board,
       drive: opts.drive,
@@ -127,17 +126,19 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
   if (target.name.startsWith('esp32')) {
     if (!opts.port) throw new TinyforgeError(`flashing an ${target.name} needs --port (the chip in download mode: hold BOOT while pressing RESET)`);
     if (opts.board) throw new TinyforgeError(`--board: an ${target.name} is flashed only on a real chip, through --port`);
-    const r = await flashEspFile({ file, target: target.name, port: opts.port, address, baudRate: parseBaud(opts.baud), flash: { run: opts.go }, progress });
+    const r = await flashEspFile({ file, target: target.name, port: opts.port, address, baudRate: opts.baud, flash: { run: opts.go }, progress });
     return { json: r, text: describeEsp(r) };
   }
+  // a model is compiled and built before the port is opened: a mistyped port must not cost that
+  if (opts.port) requireSerialPort(opts.port);
   const r = await flashFile({
     file,
     target: target.name,
     port: opts.port,
     board: opts.board,
     address,
-    baudRate: parseBaud(opts.baud),
-    consoleBaud: parseBaud(opts.baud),
+    baudRate: opts.baud,
+    consoleBaud: opts.baud,
     profile: opts.profile,
     shaping: planShaping(opts),
     workDir: opts.keep,
@@ -169,8 +170,9 @@ export function flashCommand(): Command {
     )
     .option(
       '--baud <rate>',
-      "the serial line's rate: the boot loader's link, and for a model the harness console's (run/profile/validate --port --baud must say the same)",
-      '115200',
+      "the serial line's rate: the boot loader's link, and for a model the harness console's (run/profile/validate --port --baud must say the same; default 115200)",
+      baudOption,
+      115_200,
     )
     .option('--profile', 'for a model: build the profile variant of the harness (per-layer counters)');
   return planShapingOptions(command)

@@ -14,6 +14,7 @@ import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson } from '../report/json.ts';
+import { terminalText } from '../report/terminal_text.ts';
 
 export function inspectCommand(): Command {
   return new Command('inspect')
@@ -66,12 +67,12 @@ export function inspectCommand(): Command {
         return;
       }
       const out = [
-        `${source}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
+        `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
         formatOps(graph, prepared),
         formatTensors(graph),
       ];
-      if (missing.length > 0) out.push(`unsupported ops (${missing.length}): ${missing.join(', ')}`);
-      if (problem) out.push(`cannot compile: ${problem}`);
+      if (missing.length > 0) out.push(terminalText(`unsupported ops (${missing.length}): ${missing.join(', ')}`));
+      if (problem) out.push(`cannot compile: ${terminalText(problem)}`);
       if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
       if (stageLine) out.push(stageLine);
       if (declinedLine) out.push(declinedLine);

@@ -10,7 +10,19 @@ import { formatProfileReport, profileJson, provenance, readProfileJson } from '.
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
 import { assertReplaceable, writeFileAtomically } from '../codegen/output.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
+import {
+  type PlanShapingFlags,
+  BAUD_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  countOption,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -24,9 +36,9 @@ export function profileCommand(): Command {
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
-    .option('--runs <n>', 'inferences to average over', '1')
+    .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -40,9 +52,9 @@ export function profileCommand(): Command {
           port?: string;
           baud?: number;
           input?: string;
-          runs: string;
+          runs: number;
           link: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
           html?: string;
           compare?: string;
@@ -51,10 +63,10 @@ export function profileCommand(): Command {
         if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
+        if (opts.port) requireSerialPort(opts.port);
         if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
-        const runs = Number(opts.runs);
-        if (!Number.isInteger(runs)) throw new TinyforgeError(`--runs must be an integer, got '${opts.runs}'`);
+        const runs = opts.runs;
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await profileModel(modelPath, {
@@ -66,7 +78,7 @@ export function profileCommand(): Command {
           runs,
           link: linkOption(opts.link),
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: steps.step,
         });
         steps.done();
@@ -76,7 +88,8 @@ export function profileCommand(): Command {
           process.stderr.write(`wrote ${opts.html}\n`);
         }
         process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath)}\n`);
-        if (!report.matchesReference) process.exitCode = 3;
+        if (!report.matchesReference)
+          reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },
     );
 }

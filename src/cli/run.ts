@@ -6,7 +6,7 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {
@@ -23,7 +23,7 @@ export function runCommand(): Command {
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
-    .option('--timeout <seconds>', 'limit for the run on the board', '300');
+    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -36,12 +36,13 @@ export function runCommand(): Command {
           baud?: number;
           input?: string;
           keep?: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
           link: EmulatorLink;
         } & PlanShapingFlags,
       ) => {
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        if (opts.port) requireSerialPort(opts.port);
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await runModel(modelPath, {
@@ -53,12 +54,15 @@ export function runCommand(): Command {
           workDir: opts.keep,
           link: opts.link,
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: steps.step,
         });
         steps.done();
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
-        if (!report.matchesReference) process.exitCode = 3;
+        if (!report.matchesReference)
+          reportMismatch(
+            `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,
+          );
       },
     );
 }

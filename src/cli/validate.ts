@@ -4,7 +4,7 @@ import { targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort } from './device-options.ts';
+import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
@@ -32,7 +32,7 @@ export function validateCommand(): Command {
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board', '120');
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -47,10 +47,11 @@ export function validateCommand(): Command {
           port?: string;
           baud?: number;
           link: string;
-          timeout: string;
+          timeout: number;
           json?: boolean;
         } & PlanShapingFlags,
       ) => {
+        if (opts.port) requireSerialPort(opts.port);
         if (opts.reference !== undefined) {
           if (opts.inputs !== undefined)
             throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
@@ -78,20 +79,23 @@ export function validateCommand(): Command {
           inputs,
           link: linkOption(opts.link),
           ...planShaping(opts),
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: opts.timeout,
           progress: steps.step,
           onCase: (done, total) => steps.count(done, total, 'inputs compared'),
         });
         steps.done();
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
-        if (report.matched !== report.total) process.exitCode = 3;
+        if (report.matched !== report.total)
+          reportMismatch(
+            `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
+          );
       },
     );
 }
 
 async function validateReference(
   modelPath: string,
-  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: string; json?: boolean },
+  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: number; json?: boolean },
 ): Promise<void> {
   const steps = stepReporter();
   const report = await validateAgainstReference(modelPath, {
@@ -101,18 +105,14 @@ async function validateReference(
     reference: opts.reference,
     input: opts.input,
     link: linkOption(opts.link),
-    timeoutMs: Number(opts.timeout) * 1000,
+    timeoutMs: opts.timeout,
     progress: steps.step,
   });
   steps.done();
   const verdict = referenceVerdict(report);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    if (!report.match) process.stderr.write(`${verdict}\n`);
-  } else {
-    process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
-  }
-  if (!report.match) process.exitCode = 3;
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
+  if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
 
 function formatReferenceReport(r: ReferenceReport): string {

@@ -11,10 +11,11 @@
  *   folder of images without labels (calibration only).
  * Labels that are integers (or one-hot rows) are classes; anything else is a regression target.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../errors.ts';
+import { readUserFile } from '../model/read_file.ts';
 import { parseCsv } from './csv.ts';
 import { decodeImage, imageToInput, isImageFile } from './images.ts';
 import { type NumericArray, parseNpyArray } from './npy.ts';
@@ -102,7 +103,7 @@ export function toLabels(a: NumericArray): Labels {
 }
 
 function loadNpz(path: string, options: DataOptions): Dataset {
-  const members = readZip(readFileSync(path), path);
+  const members = readZip(readUserFile(path, 'dataset (.npz)'), path);
   const arrays = new Map<string, Uint8Array>();
   for (const [name, data] of members) arrays.set(name.replace(/\.npy$/, ''), data);
   const pick = (explicit: string | undefined, candidates: string[], what: string, required: boolean) => {
@@ -122,13 +123,13 @@ function loadNpz(path: string, options: DataOptions): Dataset {
 }
 
 function loadNpy(path: string, options: DataOptions): Dataset {
-  const inputs = parseNpyArray(readFileSync(path), path);
-  const labels = options.labels ? parseNpyArray(readFileSync(options.labels), options.labels) : undefined;
+  const inputs = parseNpyArray(readUserFile(path, 'dataset (.npy)'), path);
+  const labels = options.labels ? parseNpyArray(readUserFile(options.labels, 'labels file (.npy)'), options.labels) : undefined;
   return fromArrays(path, inputs, labels, options.labels ?? path);
 }
 
 function loadCsv(path: string, options: DataOptions): Dataset {
-  const table = parseCsv(readFileSync(path, 'utf8'), path);
+  const table = parseCsv(readUserFile(path, 'dataset (.csv)').toString('utf8'), path);
   const width = table.columns.length;
   const inputSize = options.inputShape?.reduce((n, d) => n * d, 1);
   let labelColumn: number | undefined;

@@ -4,11 +4,11 @@
  * count (1: luminance, 3: RGB, 4: RGBA), resized bilinearly to its height and width when they
  * differ, and mapped from [0, 255] to the requested pixel range.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { TinyforgeError } from '../errors.ts';
+import { readUserFile } from '../model/read_file.ts';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
@@ -24,7 +24,7 @@ interface Rgba {
 }
 
 export function decodeImage(path: string): Rgba {
-  const bytes = readFileSync(path);
+  const bytes = readUserFile(path, 'image (.png, .jpg)', 64 * 1024 * 1024);
   try {
     if (extname(path).toLowerCase() === '.png') {
       const png = PNG.sync.read(bytes);

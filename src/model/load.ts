@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
@@ -12,8 +11,6 @@ export function isModelFile(file: string): boolean {
 }
 
 export function loadGraph(path: string): Graph {
-  if (!existsSync(path)) throw new TinyforgeError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new TinyforgeError(`${path}: is a directory, expected a model file`);
   const ext = extname(path).toLowerCase();
   if (ext === '.tflite') return readTflite(path);
   throw new TinyforgeError(`${path}: unknown model format "${ext || '(no extension)'}" (expected .tflite)`);

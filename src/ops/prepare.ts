@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
-import { TinyforgeError } from '../errors.ts';
+import { OpError, TinyforgeError } from '../errors.ts';
+import { MultiplierRangeError } from './common/fixedpoint.ts';
 import type { KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
@@ -70,7 +71,8 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
       layers.push(withVariant(layer, selectVariant(def, params, isa, prefer)));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
-      problems.push(e.message);
+      // the multiplier guard (fixedpoint.ts) does not know the op it computes for
+      problems.push(e instanceof MultiplierRangeError ? new OpError(op.index, op.kind, e.message).message : e.message);
     }
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);

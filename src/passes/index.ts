@@ -3,13 +3,14 @@
  * The graph passes, run by compileGraph before ops are prepared. Each is a pure function
  * Graph → Graph (or a check that throws a TinyforgeError naming the op at fault):
  *
+ * 0. validateGraph: indices, outputs, shapes and sizes, quantization parameters (passes/validate.ts).
  * 1. rejectDynamicShapes: -1 dimensions (shape or shape_signature; a batch of 1 is fine).
  * 2. foldConstants: ops whose inputs are all constant run now (SHAPE included: shapes are static).
  * 3. dropReshapeShapeInputs + removeDeadOps: RESHAPE takes its shape from its output tensor, so the
  *    shape arithmetic feeding it goes, with any op nobody reads.
  * 4. foldTransposes: TRANSPOSE → TRANSPOSE composes; TRANSPOSE → PAD reads through the permutation.
  * 5. aliasNoOps: data movement that moves nothing becomes a RESHAPE (an alias: no bytes, no code).
- * 6. rejectFloatIslands: float ops inside an int8 model.
+ * 6. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
  *
  * Tensor indices and op indices (`op.index`, used in messages) are kept, so errors and the memory
  * plan still name the file's tensors and ops.
@@ -19,16 +20,18 @@ import { aliasNoOps } from './alias_noops.ts';
 import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
 import { dropReshapeShapeInputs, removeDeadOps } from './prune.ts';
-import { rejectDynamicShapes, rejectFloatIslands } from './validate.ts';
+import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
 
-export { aliasNoOps, foldConstants, foldTransposes, dropReshapeShapeInputs, removeDeadOps, rejectDynamicShapes, rejectFloatIslands };
+export { aliasNoOps, foldConstants, foldTransposes, dropReshapeShapeInputs, removeDeadOps, rejectDynamicShapes, rejectFloatIslands, validateGraph };
 
 export function optimizeGraph(graph: Graph, source = graph.name): Graph {
+  validateGraph(graph, source);
   rejectDynamicShapes(graph, source);
   let g = foldConstants(graph);
   g = removeDeadOps(dropReshapeShapeInputs(g));
   g = foldTransposes(g);
   g = aliasNoOps(g);
   rejectFloatIslands(g, source);
+  rejectConstantOutputs(g, source);
   return g;
 }

@@ -5,8 +5,8 @@
  * one error, each naming its op.
  */
 import { TinyforgeError } from '../errors.ts';
-import type { Graph, Op, Tensor } from '../ir/graph.ts';
-import { isConstant } from '../ir/graph.ts';
+import type { DType, Graph, Op, Tensor } from '../ir/graph.ts';
+import { byteSize, elementCount, isConstant } from '../ir/graph.ts';
 import { tensorLabel } from '../ops/common/weighted.ts';
 import { opLabel } from './graph_edit.ts';
 
@@ -82,4 +82,150 @@ export function rejectFloatIslands(graph: Graph, source: string): void {
         `${opLabel(op)} computes in float32 (${tensorLabel(t)}) inside an int8 model: tinyforge runs integer kernels only; quantize this op too (full-integer quantization) or end the model before it`,
     );
   if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
+}
+
+/**
+ * The largest tensor, arena or constant total tinyforge compiles: 64 MiB, past the RAM and flash of
+ * any microcontroller (external PSRAM included), and small enough that the compiler's own evaluation
+ * of the model (constant folding, the reference run) stays well inside Node's heap.
+ */
+export const MAX_MODEL_BYTES = 64 * 1024 * 1024;
+
+/** The zero point range of each integer dtype TFLite quantizes (int64: what a double holds exactly). */
+const ZERO_POINT_RANGE: Partial<Record<DType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** Problems with one tensor's quantization parameters (none when it has none or is not an integer tensor). */
+function quantizationProblems(t: Tensor): string[] {
+  const q = t.quant;
+  const range = ZERO_POINT_RANGE[t.dtype];
+  if (!q || !range) return [];
+  const problems: string[] = [];
+  if (q.scale.length !== q.zeroPoint.length) problems.push(`${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+  const badScale = q.scale.findIndex((s) => !(Number.isFinite(Math.fround(s)) && Math.fround(s) > 0));
+  if (badScale >= 0) {
+    const at = q.scale.length > 1 ? ` (channel ${badScale})` : '';
+    problems.push(`scale ${q.scale[badScale]}${at}: a scale must be a finite number above 0`);
+  }
+  const badZero = q.zeroPoint.findIndex((z) => !Number.isInteger(z) || z < range[0] || z > range[1]);
+  if (badZero >= 0) {
+    const at = q.zeroPoint.length > 1 ? ` (channel ${badZero})` : '';
+    problems.push(`zero point ${q.zeroPoint[badZero]}${at} is outside ${t.dtype}'s range [${range[0]}, ${range[1]}]`);
+  }
+  if (q.scale.length > 1) {
+    const rank = t.shape.length;
+    // converters give a per-channel bias (rank 1) the filter's quantized dimension, which TFLite ignores
+    const channels = q.axis >= 0 && q.axis < rank ? t.shape[q.axis] : rank === 1 ? t.shape[0] : undefined;
+    if (channels === undefined) problems.push(`quantized dimension ${q.axis} is outside its shape [${t.shape.join(',')}]`);
+    else if (channels !== q.scale.length)
+      problems.push(`${q.scale.length} per-channel scales for ${channels} channels (dimension ${q.axis} of [${t.shape.join(',')}])`);
+  }
+  return problems;
+}
+
+/** Problems with one tensor's shape: dimensions that are not whole numbers, zero-size (non-constant) tensors, sizes past MAX_MODEL_BYTES. */
+function shapeProblems(t: Tensor): string[] {
+  // negative (dynamic) sizes are rejectDynamicShapes' to explain
+  if (t.shape.some((d) => d < 0)) return [];
+  const bad = t.shape.find((d) => !Number.isSafeInteger(d));
+  if (bad !== undefined) return [`dimension ${bad} in shape [${t.shape.join(',')}] is not a whole size`];
+  // a zero-element constant (an empty shape or axis list) may feed shape arithmetic the passes remove
+  if (t.shape.includes(0) && !isConstant(t)) return [`shape [${t.shape.join(',')}] holds no element: tinyforge compiles tensors of one element or more`];
+  const bytes = byteSize(t);
+  if (bytes > MAX_MODEL_BYTES)
+    return [`${t.dtype}[${t.shape.join(',')}] is ${mib(bytes)}, more than any microcontroller holds (tinyforge's limit is ${mib(MAX_MODEL_BYTES)} a tensor)`];
+  return [];
+}
+
+/** The tensors the model uses: read or written by an op, or a model input or output. */
+function usedTensors(graph: Graph): Tensor[] {
+  const used = new Set<number>([...graph.inputs, ...graph.outputs]);
+  for (const op of graph.ops) for (const i of [...op.inputs, ...op.outputs]) if (i >= 0) used.add(i);
+  return [...used].sort((a, b) => a - b).flatMap((i) => graph.tensors[i] ?? []);
+}
+
+/**
+ * What every later stage relies on, checked once on the imported graph before any pass evaluates
+ * it: a model with ops and outputs, every index in range, every output written by an op (or fed
+ * in), shapes of whole sizes within MAX_MODEL_BYTES, no zero-size activations, and quantization
+ * parameters the fixed-point arithmetic can use (finite scales above 0, zero points in their
+ * dtype's range, one scale per channel). Every problem is listed, each naming its tensor.
+ */
+export function validateGraph(graph: Graph, source: string): void {
+  const fail = (problems: string[]) => {
+    if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
+  };
+  if (graph.ops.length === 0) fail(['the model has no ops: nothing to compile']);
+  if (graph.outputs.length === 0) fail(['the model has no outputs: nothing to compute']);
+  const problems: string[] = [];
+  const inRange = (i: number) => Number.isInteger(i) && i >= 0 && i < graph.tensors.length;
+  for (const [role, list] of [
+    ['input', graph.inputs],
+    ['output', graph.outputs],
+  ] as const) {
+    for (const i of list) if (!inRange(i)) problems.push(`model ${role} ${i} is not a tensor (${graph.tensors.length} tensors)`);
+  }
+  for (const op of graph.ops) {
+    for (const i of op.inputs) if (i !== -1 && !inRange(i)) problems.push(`${opLabel(op)}: input ${i} is not a tensor`);
+    for (const o of op.outputs) if (!inRange(o)) problems.push(`${opLabel(op)}: output ${o} is not a tensor`);
+  }
+  fail(problems);
+
+  const written = new Set(graph.ops.flatMap((op) => op.outputs));
+  for (const o of graph.outputs) {
+    const t = graph.tensors[o]!;
+    if (!written.has(o) && !graph.inputs.includes(o) && !isConstant(t)) problems.push(`model output ${tensorLabel(t)} is written by no op`);
+  }
+  // where each tensor is used, so a problem names the op as well as the tensor
+  const use = new Map<number, string>();
+  for (const op of graph.ops) {
+    op.outputs.forEach((o, k) => use.has(o) || use.set(o, `output ${k} of ${opLabel(op)}`));
+    op.inputs.forEach((i, k) => i < 0 || use.has(i) || use.set(i, `input ${k} of ${opLabel(op)}`));
+  }
+  for (const t of usedTensors(graph)) {
+    const where = use.has(t.index) ? ` (${use.get(t.index)})` : '';
+    for (const p of [...shapeProblems(t), ...quantizationProblems(t)]) problems.push(`${tensorLabel(t)}${where}: ${p}`);
+  }
+  fail(problems);
+}
+
+/**
+ * After the passes: a model output that is a constant (the file lists a constant tensor as an
+ * output; folding never folds the op that writes an output) has no op to write it into the arena,
+ * so the C would hand back whatever the arena held. Refused, naming the tensor; and a constant that
+ * an op still reads must hold at least one element.
+ */
+export function rejectConstantOutputs(graph: Graph, source: string): void {
+  const problems = graph.outputs
+    .map((o) => graph.tensors[o]!)
+    .filter((t) => isConstant(t))
+    .map(
+      (t) =>
+        `model output ${tensorLabel(t)} is a constant (no op computes it from the inputs): tinyforge emits only computed outputs; drop it from the model's outputs`,
+    );
+  const read = new Set(graph.ops.flatMap((op) => op.inputs));
+  for (const t of graph.tensors) {
+    if (read.has(t.index) && isConstant(t) && elementCount(t.shape) === 0)
+      problems.push(`${tensorLabel(t)}: constant of shape [${t.shape.join(',')}] holds no element`);
+  }
+  if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
+}
+
+/**
+ * The memory plan against MAX_MODEL_BYTES: tensors each within the limit can still add up to an
+ * arena (or constant tables) no microcontroller holds. Checked on every plan compileGraph returns.
+ */
+export function rejectOversizedPlan(arenaBytes: number, constantBytes: number, source: string): void {
+  const problems: string[] = [];
+  if (arenaBytes > MAX_MODEL_BYTES) problems.push(`its arena needs ${mib(arenaBytes)}`);
+  if (constantBytes > MAX_MODEL_BYTES) problems.push(`its constants take ${mib(constantBytes)}`);
+  if (problems.length > 0)
+    throw new TinyforgeError(`${source}: ${problems.join(' and ')}, more than any microcontroller holds (tinyforge's limit is ${mib(MAX_MODEL_BYTES)})`);
 }

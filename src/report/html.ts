@@ -34,7 +34,7 @@ export function chartJsSource(): string {
 export const escapeHtml = (text: string) =>
   text
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** The page's generator tag: how tinyforge recognises an earlier report it may replace. */
 export const REPORT_GENERATOR = 'tinyforge report';
@@ -138,7 +138,8 @@ export function reportHtml(runs: ProfileJson[]): string {
   const labels = runLabels(runs);
   const units = new Set(runs.map((r) => r.counter.kind));
   const title = runs.length === 1 ? `${runs[0]!.model} on ${labels[0]}` : `${labels[0]} vs ${labels[1]}`;
-  const data = JSON.stringify({ labels, runs }).replace(/</g, '\\u003c');
+  // `<` cannot close the script block, and C1 controls and line separators stay escapes
+  const data = JSON.stringify({ labels, runs }).replace(/[<\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const timelines = runs
     .map((r, i) => `<h3>${escapeHtml(labels[i]!)}: ${n(r.plan.arena)} B</h3>\n<div class="chart"><canvas id="arena-chart-${i}"></canvas></div>`)
     .join('\n');

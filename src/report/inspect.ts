@@ -4,13 +4,14 @@ import { type PreparedGraph, type PreparedLayer, executedMacs } from '../ops/pre
 import type { MemoryPlan } from '../plan/arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
+import { terminalText } from './terminal_text.ts';
 
 const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
 
 export function formatTensors(graph: Graph): string {
   const rows = graph.tensors.map((t) => [
     t.index,
-    t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name,
+    terminalText(t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name),
     `${t.dtype}[${t.shape.join(',')}]`,
     t.quant
       ? t.quant.scale.length > 1
@@ -30,7 +31,8 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
     const weights = op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
     return [
       op.index,
-      op.kind,
+      // a custom op's name comes from the model
+      terminalText(op.kind),
       op.inputs
         .filter((i) => i >= 0 && !isConstant(graph.tensors[i]!))
         .map((i) => shape(graph, i))
@@ -74,7 +76,7 @@ export function formatPlan(graph: Graph, plan: MemoryPlan): string {
     b.scratchOf !== undefined
       ? `scratch of layer ${b.scratchOf}`
       : b.tensors
-          .map((t) => `${t} ${graph.tensors[t]!.name}`)
+          .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
           .join(' = ')
           .slice(0, 60),
     b.offset,

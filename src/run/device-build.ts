@@ -5,6 +5,7 @@
  * to reach the board: an emulated board started here, or a real board on a serial port that must run
  * this very build.
  */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { makeTempFolder, removeTempFolder, untrackTempPath } from '../lifecycle.ts';
@@ -124,6 +125,7 @@ export async function withTargetBuild<T>(
   work: (b: TargetBuild) => Promise<T>,
 ): Promise<T> {
   const { graph } = compiled;
+  if (options.workDir) claimKeepDirectory(options.workDir);
   const workDir = options.workDir ?? makeTempFolder('build');
   // a failed build keeps its folder: the error names the log (and the sources) in it
   let keepWorkDir = false;
@@ -151,6 +153,31 @@ export async function withTargetBuild<T>(
   } finally {
     if (!options.workDir && !keepWorkDir) removeTempFolder(workDir);
     else if (!options.workDir) untrackTempPath(workDir);
+  }
+}
+
+/** What marks a `--keep` directory as tinyforge's: its `model` and `build` folders may be replaced. */
+const KEEP_MARKER = '.tinyforge-keep';
+
+/**
+ * `--keep DIR` holds the sources and the build: DIR must be new, empty, or an earlier `--keep` of
+ * tinyforge's (its marker), so a build never overwrites files of the user's (a `build/` of their
+ * own project under `--keep .`). Claimed before the build, so a refusal costs nothing.
+ */
+export function claimKeepDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new TinyforgeError(`--keep ${dir}: exists and is not a directory`);
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(KEEP_MARKER))
+      throw new TinyforgeError(
+        `--keep ${dir}: not empty and not an earlier --keep of tinyforge's (holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); give a new directory`,
+      );
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, KEEP_MARKER), 'sources (model/) and build (build/) kept by tinyforge; replaced by the next --keep here\n');
+  } catch (e) {
+    throw new TinyforgeError(`--keep ${dir}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { DTYPE_BYTES, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { parseNpy } from '../model/npy.ts';
+import { readUserFile } from '../model/read_file.ts';
+import { MAX_MODEL_BYTES } from '../passes/validate.ts';
 import { clamp, roundHalfAway } from '../ops/common/fixedpoint.ts';
 
 /** One inference's inputs: the raw bytes of each input tensor, in input order. */
@@ -15,8 +16,7 @@ export type InputCase = Uint8Array[];
  * own values, float32 data quantized with the input tensor's scale and zero point).
  */
 export function readInputCases(graph: Graph, path: string): InputCase[] {
-  if (!existsSync(path)) throw new TinyforgeError(`${path}: no such input file`);
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readUserFile(path, 'input file (raw bytes or .npy)'));
   const tensors = graph.inputs.map((i) => graph.tensors[i]!);
   if (extname(path).toLowerCase() === '.npy') {
     const npy = parseNpy(bytes, path);
@@ -27,6 +27,7 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
     }
     const values = npyValues(npy.descr, npy.data);
     const isFloat = npy.descr === '<f4';
+    requireRepresentable(values, isFloat, tensors, path);
     const cases: InputCase[] = [];
     let at = 0;
     for (let c = 0; c < count / perCase; c++) {
@@ -56,8 +57,43 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
 export function zeroPointCase(graph: Graph): InputCase {
   return graph.inputs.map((i) => {
     const t = graph.tensors[i]!;
+    if (byteSize(t) > MAX_MODEL_BYTES) throw new TinyforgeError(`input tensor ${t.index} "${t.name}" is over tinyforge's ${MAX_MODEL_BYTES >> 20} MiB limit`);
     return encode(t, new Array(elementCount(t.shape)).fill(t.quant?.zeroPoint[0] ?? 0), 'zero point');
   });
+}
+
+/** The value range of each integer input dtype: .npy integers outside it are refused, not clamped. */
+const INPUT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  bool: [0, 1],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
+
+/**
+ * A .npy input is taken as it is: float data must be finite (it is quantized), integer data must fit
+ * the dtype of the input tensor it lands in (a clamp would hide a wrong file, e.g. uint8 pixels given
+ * to an int8 input).
+ */
+function requireRepresentable(values: ArrayLike<number>, isFloat: boolean, tensors: Tensor[], path: string): void {
+  const sizes = tensors.map((t) => elementCount(t.shape));
+  const perCase = sizes.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let k = 0;
+    for (let at = i % perCase; at >= sizes[k]!; k++) at -= sizes[k]!;
+    const t = tensors[k]!;
+    if (isFloat) {
+      if (!Number.isFinite(v)) throw new TinyforgeError(`${path}: element ${i} is ${v}; inputs must be finite numbers`);
+      continue;
+    }
+    const range = INPUT_RANGE[t.dtype];
+    if (range && (v < range[0] || v > range[1]))
+      throw new TinyforgeError(
+        `${path}: element ${i} is ${v}, outside input tensor ${t.index} "${t.name}"'s ${t.dtype} range [${range[0]}, ${range[1]}] (give ${t.dtype} values, or float32 to be quantized)`,
+      );
+  }
 }
 
 function npyValues(descr: string, data: Uint8Array): Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array {

@@ -90,8 +90,9 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const graph = loadGraph(modelPath);
   const runs = options.runs ?? 1;
   if (!Number.isInteger(runs) || runs < 1 || runs > 65535) throw new TinyforgeError(`--runs must be an integer from 1 to 65535, got ${runs}`);
-  const input = options.input ?? zeroPointCase(graph);
   return withDeviceBuild(graph, modelPath, options, async ({ target, board, compiled, build, session: sessionOptions }) => {
+    // made once the model is validated (sizes within MAX_MODEL_BYTES)
+    const input = options.input ?? zeroPointCase(graph);
     const expected = interpret(compiled.prepared, input).outputs;
     return withSession(sessionOptions, async (session) => {
       const cpt = session.counter.countsPerTick;

@@ -6,9 +6,10 @@
  * Reading checks the format and matches every entry to a tensor of the model file: by index, and
  * where that fails by name. Every problem is one TinyforgeError line naming the file.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
+import { readUserFile } from '../model/read_file.ts';
 import { DTYPE_BYTES, type DType, type Graph, type Tensor, elementCount } from '../ir/graph.ts';
 
 /** Type names a dump may use (TFLite's, any case; `float` and `int` spellings included). */
@@ -59,8 +60,9 @@ export function readReferenceDump(dir: string): ReferenceDump {
   if (!existsSync(indexFile)) throw new TinyforgeError(`${indexFile}: not found (a reference dump has index.json and one <index>.bin per tensor)`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(indexFile, 'utf8'));
+    json = JSON.parse(readUserFile(indexFile, 'reference index (index.json)', 64 * 1024 * 1024).toString('utf8'));
   } catch (e) {
+    if (e instanceof TinyforgeError) throw e;
     throw new TinyforgeError(`${indexFile}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   if (!Array.isArray(json)) throw new TinyforgeError(`${indexFile}: expected a JSON array of tensor entries, got ${json === null ? 'null' : typeof json}`);
@@ -93,7 +95,7 @@ export function readReferenceDump(dir: string): ReferenceDump {
     }
     const file = join(dir, `${index}.bin`);
     if (!existsSync(file)) throw new TinyforgeError(`${file}: not found (index.json lists tensor ${index} "${name}")`);
-    const data = new Uint8Array(readFileSync(file));
+    const data = new Uint8Array(readUserFile(file, 'reference tensor (<index>.bin)'));
     if (data.length !== bytes) {
       throw new TinyforgeError(`${file}: ${data.length} bytes, index.json says tensor ${index} "${name}" (${e.type} [${shape.join(',')}]) has ${bytes}`);
     }

@@ -104,8 +104,9 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
-  const cases = options.cases ?? [zeroPointCase(graph)];
   const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  // after compiling: the model is validated (sizes within MAX_MODEL_BYTES) before an input is made for it
+  const cases = options.cases ?? [zeroPointCase(graph)];
   const realBoard = realBoardOf(fitFor, board, estimateFit(compiled, target, fitFor));
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
@@ -161,7 +162,6 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
 async function runOnPort(modelPath: string, port: string, options: RunOptions): Promise<RunReport> {
   if (options.sanitize) throw new TinyforgeError('--sanitize is for the host target, not a board on --port');
   const graph = loadGraph(modelPath);
-  const cases = options.cases ?? [zeroPointCase(graph)];
   const buildOptions = {
     target: options.target,
     board: options.board,
@@ -176,6 +176,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {
+    const cases = options.cases ?? [zeroPointCase(graph)];
     const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
     const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
     return report(

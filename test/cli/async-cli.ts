@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type CliResult, PROJECT_ROOT } from '../helpers/cli.ts';
 
-export function tinyforgeAsync(args: string[], timeoutMs = 120_000): Promise<CliResult & { elapsedMs: number }> {
+export function tinyforgeAsync(args: string[], timeoutMs = 120_000, cwd = PROJECT_ROOT): Promise<CliResult & { elapsedMs: number }> {
   const started = Date.now();
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd: PROJECT_ROOT });
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

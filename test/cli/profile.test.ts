@@ -191,7 +191,7 @@ describe('CLI: profile and ports', function () {
   it('refuses the host target, a bad --runs and an unknown board in one line', () => {
     for (const [args, pattern] of [
       [['--target', 'host'], /^error: target host has no device to talk to/],
-      [['--runs', '0'], /^error: --runs must be an integer from 1 to 65535, got 0/],
+      [['--runs', '0'], /^error: --runs must be a whole number from 1 to 65535, got '0'/],
       // --board alone names its target, so an unknown one is looked up among every target's boards
       [['--board', 'qemu-nowhere'], /^error: unknown board 'qemu-nowhere' \(known: .*qemu-mps2-an386.*nucleo-l4r5zi/],
       [['--target', 'cortex-m4', '--board', 'qemu-nowhere'], /^error: target cortex-m4 has no board 'qemu-nowhere'/],

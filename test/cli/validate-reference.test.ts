@@ -161,7 +161,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect((j.firstDifference.expected ^ j.firstDifference.actual) & 0xff).to.equal(0x10);
       expect(j.outputs[0].differing).to.equal(0);
       expect(r.stderr.trim().split('\n').at(-1)).to.match(
-        /^DIFFERS from the reference .*: first at layer 2 FULLY_CONNECTED \(op 2\), tensor 6 "add_1": element 3 /,
+        /^error: .*: DIFFERS from the reference .*: first at layer 2 FULLY_CONNECTED \(op 2\), tensor 6 "add_1": element 3 /,
       );
     });
   });

@@ -3,9 +3,9 @@
  * Firmware images to flash: an ELF (its loadable segments at their load addresses), a raw binary
  * (at a base address the user gives), or Intel HEX. All become a list of contiguous segments.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
+import { readUserFile } from '../../model/read_file.ts';
 
 export interface Segment {
   address: number;
@@ -28,12 +28,7 @@ export function imageBytes(image: FlashImage): number {
 
 /** Reads `.elf`, `.bin` (needs `binAddress`) or `.hex`/`.ihex`, by extension. */
 export function loadImage(file: string, binAddress?: number): FlashImage {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new TinyforgeError(`${file}: cannot read the image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = readUserFile(file, 'firmware image (.elf, .bin, .hex)', 64 * 1024 * 1024);
   const ext = extname(file).toLowerCase();
   let segments: Segment[];
   if (ext === '.elf' || ext === '.axf' || (ext === '' && isElf(bytes))) segments = elfSegments(bytes, file);

@@ -4,17 +4,19 @@
  * converted for TF.js and `model.save` write them. tfjs's own `file://` handler lives in tfjs-node,
  * which cannot be installed here, so these are IO handlers of ours over `node:fs`.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../errors.ts';
+import { readUserFile } from '../read_file.ts';
 
 const WEIGHTS_FILE = 'weights.bin';
 
 function readJson(path: string): tf.io.ModelJSON {
+  const text = readUserFile(path, 'TensorFlow.js model (model.json)', 64 * 1024 * 1024).toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new TinyforgeError(`${path}: not a JSON file (${(e as Error).message.split('\n')[0]})`);
   }
@@ -36,7 +38,7 @@ export function fileLoadHandler(path: string): tf.io.IOHandler {
           for (const shard of group.paths) {
             const file = join(dirname(path), shard);
             if (!existsSync(file)) throw new TinyforgeError(`${path}: weight file ${shard} is missing (expected at ${file})`);
-            const bytes = readFileSync(file);
+            const bytes = readUserFile(file, 'TensorFlow.js weight file');
             buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
           }
           specs.push(...group.weights);

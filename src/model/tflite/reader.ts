@@ -4,7 +4,7 @@
  * byte buffer, and checks every index the IR relies on (tensor, buffer, opcode), so any malformed
  * file ends as one TinyforgeError line naming the file and the problem.
  */
-import { readFileSync } from 'node:fs';
+import { readUserFile } from '../read_file.ts';
 import { basename } from 'node:path';
 import * as tfl from './generated/schema_generated.ts';
 import { CheckedByteBuffer, FlatbufferBoundsError } from './checked_buffer.ts';
@@ -20,21 +20,7 @@ export const TFLITE_SCHEMA_VERSION = 3;
 
 /** Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are lowered). */
 export function readTflite(path: string): Graph {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, not a .tflite file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : `cannot read (${code ?? (e as Error).message})`;
-    throw new TinyforgeError(`${path}: ${why}`);
-  }
+  const bytes = readUserFile(path, 'model file (.tflite)');
   return parseTflite(bytes, path);
 }
 

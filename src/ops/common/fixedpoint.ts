@@ -4,6 +4,8 @@
  * `fixedpoint.h` beside this file; both are tested against each other.
  */
 
+import { TinyforgeError } from '../../errors.ts';
+
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;
 
@@ -34,8 +36,39 @@ export interface QuantizedMultiplier {
   shift: number;
 }
 
-/** TFLite's QuantizeMultiplier: M = q_fixed * 2^(shift - 31), q_fixed in [2^30, 2^31). */
+/** Largest left shift every kernel's requantization takes: `(uint32_t)x << shift` is undefined in C from 32 on. */
+export const MAX_MULTIPLIER_SHIFT = 31;
+
+/**
+ * A requantizing multiplier no kernel can apply (2^31 or more: a left shift of 32 or more bits,
+ * undefined in C and CPU-dependent in TFLite Micro; or not a finite number). Thrown without the op:
+ * prepareGraph names it.
+ */
+export class MultiplierRangeError extends TinyforgeError {
+  constructor(readonly realMultiplier: number) {
+    super(
+      Number.isFinite(realMultiplier)
+        ? `a rescale of the op is ${realMultiplier.toPrecision(4)} (2^31 or more): its left shift by ${frexp(realMultiplier).exponent} bits is undefined in C; the output scale is far too fine for the scales of the inputs and weights`
+        : `a rescale of the op is ${realMultiplier}: the scales of its tensors do not give a finite multiplier`,
+    );
+    this.name = 'MultiplierRangeError';
+  }
+}
+
+/**
+ * TFLite's QuantizeMultiplier: M = q_fixed * 2^(shift - 31), q_fixed in [2^30, 2^31), for a real
+ * multiplier every kernel can apply (shift <= MAX_MULTIPLIER_SHIFT), else a MultiplierRangeError.
+ * Ops that check the shift themselves with their own message (or shrink it after, like MEAN) call
+ * quantizeMultiplierUnchecked.
+ */
 export function quantizeMultiplier(realMultiplier: number): QuantizedMultiplier {
+  const q = quantizeMultiplierUnchecked(realMultiplier);
+  if (q.shift > MAX_MULTIPLIER_SHIFT || !Number.isFinite(realMultiplier)) throw new MultiplierRangeError(realMultiplier);
+  return q;
+}
+
+/** QuantizeMultiplier for any finite multiplier: the caller checks the shift. */
+export function quantizeMultiplierUnchecked(realMultiplier: number): QuantizedMultiplier {
   if (realMultiplier === 0) return { multiplier: 0, shift: 0 };
   const { mantissa, exponent } = frexp(realMultiplier);
   let shift = exponent;

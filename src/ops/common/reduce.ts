@@ -13,7 +13,7 @@ import { type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.t
 import { fromBytes } from '../../ir/buffers.ts';
 import type { LayerEmitContext } from '../op.ts';
 import { requireInt8InOut } from './elementwise.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from './fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked, wrapInt32 } from './fixedpoint.ts';
 import { cTerm, requireInput, requireOutput, tensorLabel } from './weighted.ts';
 
 /** One loop over the input: trip count and element stride. */
@@ -169,7 +169,7 @@ export interface MeanOrSumRequant {
  * m' = (m << shift) / count in int64 (truncating) and e' = e - shift.
  */
 export function meanOrSumRequant(inputScale: number, outputScale: number, inputZeroPoint: number, count: number, computeSum: boolean): MeanOrSumRequant {
-  let { multiplier, shift } = quantizeMultiplier(f32(inputScale) / f32(outputScale));
+  let { multiplier, shift } = quantizeMultiplierUnchecked(f32(inputScale) / f32(outputScale));
   if (!computeSum) {
     const log2 = 31 - Math.clz32(count);
     const s = Math.min(log2, 32, 31 + shift);

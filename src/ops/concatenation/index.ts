@@ -126,7 +126,7 @@ const concatenation: OpDef<ConcatParams> = {
     );
     if (output.dtype === 'int8' && p.requantizationIgnored.length > 0) {
       const j = p.requantizationIgnored[0]!;
-      const q = (t: typeof output) => `scale ${t.quant?.scale[0]}, zero point ${t.quant?.zeroPoint[0]}`;
+      const q = (t: typeof output) => (t.quant ? `scale ${t.quant.scale[0]}, zero point ${t.quant.zeroPoint[0]}` : 'no quantization parameters');
       throw new OpError(
         op.index,
         op.kind,

@@ -29,7 +29,7 @@ import {
   outputElementCount,
   zeroPointsView,
 } from '../common/binary_elementwise.ts';
-import { clamp, f32, quantizeMultiplier, rdbpot, roundHalfAway, srdhm } from '../common/fixedpoint.ts';
+import { clamp, f32, quantizeMultiplierUnchecked, rdbpot, roundHalfAway, srdhm } from '../common/fixedpoint.ts';
 import { reciprocal } from '../common/gemmlowp.ts';
 import { tensorLabel } from '../common/weighted.ts';
 
@@ -47,7 +47,7 @@ export function countLeadingSignBits(x: number): number {
 
 function outputMultiplier(graph: Graph, op: Op) {
   const { s1, s2, so } = float32Scales(graph, op);
-  return quantizeMultiplier(f32(s1 / f32(s2 * so)));
+  return quantizeMultiplierUnchecked(f32(s1 / f32(s2 * so)));
 }
 
 /** One output element from the two input elements. */

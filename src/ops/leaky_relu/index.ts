@@ -10,7 +10,7 @@ import { leakyReluInt16 } from './leaky_relu_int16.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { int8UnaryTensors } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
 
@@ -51,8 +51,8 @@ function quantOf(graph: Graph, op: Op): LeakyReluQuant {
   const si = f32(input.quant!.scale[0]!);
   const so = f32(output.quant!.scale[0]!);
   const alpha = f32(alphaOf(op.attrs) as number);
-  const identity = quantizeMultiplier(f32(si / so));
-  const negative = quantizeMultiplier(f32(f32(si * alpha) / so));
+  const identity = quantizeMultiplierUnchecked(f32(si / so));
+  const negative = quantizeMultiplierUnchecked(f32(f32(si * alpha) / so));
   return {
     inputZeroPoint: input.quant!.zeroPoint[0]!,
     outputZeroPoint: output.quant!.zeroPoint[0]!,

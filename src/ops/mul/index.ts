@@ -15,7 +15,7 @@ import { mulInt16Variants } from './mul_int16_variants.ts';
 import { mulM0plus } from './m0plus.ts';
 import { mulDsp } from './dsp.ts';
 import { mulRv32 } from './rv32.ts';
-import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { clamp, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import {
   type BinaryZeroPoints,
@@ -44,7 +44,7 @@ const mul: OpDef<MulParams> = {
     int8BinaryTensors(graph, op);
     fusedActivationBounds(graph, op);
     const { s1, s2, so } = float32Scales(graph, op);
-    requireLeftShiftFits(op, quantizeMultiplier((s1 * s2) / so).shift, 's1·s2/s_out');
+    requireLeftShiftFits(op, quantizeMultiplierUnchecked((s1 * s2) / so).shift, 's1·s2/s_out');
   },
 
   prepare(graph, op) {

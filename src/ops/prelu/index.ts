@@ -11,7 +11,7 @@ import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { preluInt16 } from './prelu_int16.ts';
-import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
 import { forEachPair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
 import { cTerm } from '../common/weighted.ts';
@@ -32,7 +32,7 @@ function multipliers(graph: Graph, op: Op): { identity: QuantizedMultiplier; neg
   const si = f32(input.quant!.scale[0]!);
   const sa = f32(alpha.quant!.scale[0]!);
   const so = f32(out.quant!.scale[0]!);
-  return { identity: quantizeMultiplier(si / so), negative: quantizeMultiplier((si * sa) / so) };
+  return { identity: quantizeMultiplierUnchecked(si / so), negative: quantizeMultiplierUnchecked((si * sa) / so) };
 }
 
 const prelu: OpDef<PreluParams> = {

@@ -2,7 +2,7 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
 
 export type QuantizeParams =
@@ -47,7 +47,7 @@ const quantize: OpDef<QuantizeParams> = {
       requirePerTensor(op.index, op.kind, input, 'input');
       // s_in / s_out of 2^31 or more: TFLite Micro's MultiplyByQuantizedMultiplier would shift an
       // int32 left by 32 or more (undefined behaviour; its result depends on the hardware)
-      if (input.quant && output.quant && quantizeMultiplier(f32(input.quant.scale[0]!) / f32(output.quant.scale[0]!)).shift > 31) {
+      if (input.quant && output.quant && quantizeMultiplierUnchecked(f32(input.quant.scale[0]!) / f32(output.quant.scale[0]!)).shift > 31) {
         throw new OpError(
           op.index,
           op.kind,

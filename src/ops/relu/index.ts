@@ -6,7 +6,7 @@
  */
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { reluInt16 } from './relu_int16.ts';
-import { f32, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { f32, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { int8UnaryTensors } from '../common/elementwise.ts';
 import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/requantize.ts';
@@ -19,7 +19,7 @@ const relu = tableOp<RequantizeClamp>({
 
   check(graph, op) {
     const { input, output } = int8UnaryTensors(graph, op);
-    requireLeftShiftFits(op, quantizeMultiplier(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!)).shift, 's_in/s_out');
+    requireLeftShiftFits(op, quantizeMultiplierUnchecked(f32(input.quant!.scale[0]!) / f32(output.quant!.scale[0]!)).shift, 's_in/s_out');
   },
 
   quantize(graph, op) {

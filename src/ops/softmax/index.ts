@@ -51,6 +51,7 @@ const softmax: OpDef<SoftmaxParams> = {
     }
     const scale = output.quant?.scale[0];
     const zero = output.quant?.zeroPoint[0];
+    if (!output.quant) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has no quantization parameters`);
     if (output.dtype === 'int8') {
       if (zero !== -128 || f32(scale ?? 0) !== 1 / 256) {
         throw new OpError(

@@ -6,7 +6,7 @@
  * and requantized by (2·max)^2 / s_out (double arithmetic on the float32 scales), clamped to int16.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
 import { float32Scales, forEachPair } from '../common/binary_elementwise.ts';
@@ -33,7 +33,7 @@ function reals(graph: Graph, op: Op) {
 export const squaredDifferenceInt16: Int16Variant<SquaredDifferenceInt16Params> = {
   check(graph, op) {
     int16BinaryTensors(graph, op);
-    requireLeftShiftFits(op, quantizeMultiplier(reals(graph, op).output).shift, '(2·max(s1,s2))²/s_out');
+    requireLeftShiftFits(op, quantizeMultiplierUnchecked(reals(graph, op).output).shift, '(2·max(s1,s2))²/s_out');
   },
   prepare(graph, op) {
     const r = reals(graph, op);

@@ -110,7 +110,8 @@ function check(graph: Graph, op: Op): void {
   const attrs = op.attrs as LstmAttrs;
   if ((attrs.activation ?? 'TANH') !== 'TANH')
     throw new OpError(op.index, op.kind, `cell gate activation ${attrs.activation} is not supported (TFLite Micro's integer LSTM uses TANH)`);
-  if (!(f32(attrs.cellClip ?? 0) >= 0)) throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} is negative`);
+  if (!(f32(attrs.cellClip ?? 0) >= 0) || !Number.isFinite(f32(attrs.cellClip ?? 0)))
+    throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} must be a finite number, 0 or more (0: no clipping)`);
   for (const [list, what] of [
     [PEEPHOLE, 'peephole weights'],
     [PROJECTION, 'projection'],

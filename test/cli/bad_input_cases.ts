@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Every kind of bad path, file, model and argument a user can give, with what tinyforge must answer:
+ * one `error:` line saying this, a non-zero exit, nothing written. errors.test.ts runs the table and
+ * writes docs/errors.md from it (so the page and the behaviour cannot drift apart).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeTflite } from '../../src/model/tflite/writer.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+
+export interface BadInputCase {
+  /** the section of docs/errors.md */
+  group: 'model file' | 'model contents' | 'inputs' | 'options and ports';
+  /** what is wrong, as docs/errors.md says it */
+  what: string;
+  /** the command line, with the case's files named as docs/errors.md shows them */
+  args: string[];
+  /** what the error line says (a piece of it, as docs/errors.md quotes it) */
+  says: string;
+  /** the exit status (default 1) */
+  exit?: number;
+  /** why the case cannot run here (e.g. as root every file is readable), or undefined */
+  unavailable?: () => string | undefined;
+}
+
+/** A one-op int8 model: RELU on int8[1,n]. */
+function reluModel(n = 4, name = 'relu'): Graph {
+  const b = new GraphBuilder(name);
+  const x = b.input({ shape: [1, n], q: { scale: 0.1, zeroPoint: 0 }, name: 'input' });
+  const [y] = b.op('RELU', [x], [{ shape: [1, n], q: { scale: 0.1, zeroPoint: 0 }, name: 'output' }]);
+  b.output(y!);
+  return b.build();
+}
+
+/** RELU with one tensor's quantization or shape replaced. */
+function reluWith(change: (g: Graph) => void): Graph {
+  const g = reluModel();
+  change(g);
+  return g;
+}
+
+/** FULLY_CONNECTED 4 -> 3 with per-channel weight scales. */
+function fcModel(weightScales: number[]): Graph {
+  const b = new GraphBuilder('fc');
+  const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'input' });
+  const zeros = weightScales.map(() => 0);
+  const w = b.constant(
+    { shape: [3, 4], quant: { scale: weightScales, zeroPoint: zeros, axis: 0 }, name: 'weights' },
+    Int8Array.from({ length: 12 }, (_, i) => i - 6),
+  );
+  const bias = b.constant(
+    { shape: [3], dtype: 'int32', quant: { scale: weightScales.map((s) => s * 0.1), zeroPoint: zeros, axis: 0 }, name: 'bias' },
+    Int32Array.from([1, 2, 3]),
+  );
+  const [y] = b.op('FULLY_CONNECTED', [x, w, bias], [{ shape: [1, 3], q: { scale: 0.05, zeroPoint: 0 }, name: 'output' }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
+  b.output(y!);
+  return b.build();
+}
+
+/** A .npy file of `values` as `descr` ('<i4', '<f8', ...). */
+function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
+  header += ' '.repeat(63 - ((header.length + 10) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(data, 10 + header.length);
+  return out;
+}
+
+/** The files the cases name, made in `dir`: each case's args use these names relative to `dir`. */
+export function makeBadInputFiles(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const model = (name: string, g: Graph) => writeFileSync(join(dir, name), writeTflite(g));
+  model('model.tflite', reluModel());
+  mkdirSync(join(dir, 'folder.tflite'));
+  try {
+    execFileSync('mkfifo', [join(dir, 'fifo.tflite'), join(dir, 'fifo.bin')]);
+  } catch {
+    // no mkfifo: the FIFO cases say so
+  }
+  symlinkSync('/dev/zero', join(dir, 'zero.tflite'));
+  writeFileSync(join(dir, 'locked.tflite'), writeTflite(reluModel()));
+  chmodSync(join(dir, 'locked.tflite'), 0o000);
+  // sparse: 600 MiB that take no disk
+  writeFileSync(join(dir, 'huge.tflite'), '');
+  truncateSync(join(dir, 'huge.tflite'), 600 * 1024 * 1024);
+  writeFileSync(join(dir, 'empty.tflite'), '');
+  writeFileSync(join(dir, 'text.tflite'), 'not a model, just some text\n');
+  writeFileSync(join(dir, 'model.onnx'), writeTflite(reluModel()));
+  model(
+    'nan-scale.tflite',
+    reluWith((g) => (g.tensors[0]!.quant!.scale = [Number.NaN])),
+  );
+  model(
+    'zero-point.tflite',
+    reluWith((g) => (g.tensors[1]!.quant!.zeroPoint = [300])),
+  );
+  model(
+    'zero-size.tflite',
+    reluWith((g) => g.tensors.forEach((t) => (t.shape = [1, 0]))),
+  );
+  model(
+    '16384x16384.tflite',
+    reluWith((g) => g.tensors.forEach((t) => (t.shape = [16384, 16384]))),
+  );
+  const constOut = new GraphBuilder('const_out');
+  const cx = constOut.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 } });
+  const [cy] = constOut.op('RELU', [cx], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 } }]);
+  const cc = constOut.constant({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'table' }, Int8Array.from([1, 2, 3, 4]));
+  constOut.output(cy!, cc);
+  model('constant-output.tflite', constOut.build());
+  model('no-ops.tflite', { name: 'empty', tensors: [], ops: [], inputs: [], outputs: [] });
+  model('fine-output-scale.tflite', fcModel([0.01, 1e10, 0.01]));
+  model('40000.tflite', reluModel(40000));
+  const inf = [Infinity, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01];
+  model('lstm-infinite-scale.tflite', lstmGraph({ batches: 1, steps: 2, inputSize: 3, units: 2, wScales: inf }).graph);
+  writeFileSync(join(dir, 'in-5-bytes.bin'), new Uint8Array(5));
+  writeFileSync(join(dir, 'in-300.npy'), npy('<i4', [4], new Uint8Array(Int32Array.from([1, 2, 300, 4]).buffer)));
+  writeFileSync(join(dir, 'in-f64.npy'), npy('<f8', [4], new Uint8Array(new Float64Array(4).buffer)));
+  writeFileSync(join(dir, 'in-nan.npy'), npy('<f4', [4], new Uint8Array(Float32Array.from([0, Number.NaN, 0, 0]).buffer)));
+  writeFileSync(join(dir, 'notes.html'), '<p>my own notes</p>\n');
+  mkdirSync(join(dir, 'project'));
+  writeFileSync(join(dir, 'project', 'CMakeLists.txt'), 'project(mine)\n');
+}
+
+const asRoot = () => (process.getuid?.() === 0 ? 'as root every file is readable' : undefined);
+
+export const BAD_INPUT_CASES: BadInputCase[] = [
+  { group: 'model file', what: 'no such file', args: ['inspect', 'missing.tflite'], says: 'missing.tflite: no such file' },
+  { group: 'model file', what: 'a directory', args: ['compile', 'folder.tflite', '-o', 'out'], says: 'folder.tflite: is a directory, expected a model file' },
+  { group: 'model file', what: 'a FIFO (named pipe): never waited on', args: ['inspect', 'fifo.tflite'], says: 'fifo.tflite: is a FIFO (named pipe)' },
+  { group: 'model file', what: 'a device (a link to /dev/zero)', args: ['inspect', 'zero.tflite'], says: 'zero.tflite: is a character device' },
+  {
+    group: 'model file',
+    what: 'no read permission',
+    args: ['compile', 'locked.tflite', '-o', 'out'],
+    says: 'locked.tflite: permission denied',
+    unavailable: asRoot,
+  },
+  {
+    group: 'model file',
+    what: 'a file over 512 MiB: refused before reading',
+    args: ['inspect', 'huge.tflite'],
+    says: 'huge.tflite: 600.0 MiB, more than tinyforge reads for a model file',
+  },
+  { group: 'model file', what: 'an empty file', args: ['inspect', 'empty.tflite'], says: 'empty.tflite: empty file, not a TFLite model' },
+  { group: 'model file', what: 'not a flatbuffer', args: ['inspect', 'text.tflite'], says: 'text.tflite: not a TFLite model (file identifier' },
+  { group: 'model file', what: 'another format', args: ['compile', 'model.onnx', '-o', 'out'], says: 'model.onnx: unknown model format ".onnx"' },
+  {
+    group: 'model contents',
+    what: 'a scale that is NaN, infinite, 0 or negative',
+    args: ['compile', 'nan-scale.tflite', '-o', 'out'],
+    says: 'tensor 0 "input" (input 0 of op 0 (RELU)): scale NaN: a scale must be a finite number above 0',
+  },
+  {
+    group: 'model contents',
+    what: "a zero point outside its dtype's range",
+    args: ['compile', 'zero-point.tflite', '-o', 'out'],
+    says: 'tensor 1 "output" (output 0 of op 0 (RELU)): zero point 300 is outside int8\'s range [-128, 127]',
+  },
+  {
+    group: 'model contents',
+    what: 'a tensor with a dimension of 0',
+    args: ['compile', 'zero-size.tflite', '-o', 'out'],
+    says: 'shape [1,0] holds no element',
+  },
+  {
+    group: 'model contents',
+    what: 'a tensor no microcontroller holds (over 64 MiB)',
+    args: ['compile', '16384x16384.tflite', '--target', 'host', '-o', 'out'],
+    says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+  },
+  {
+    group: 'model contents',
+    what: 'the same model given to run (was a V8 out-of-memory abort after 25 s)',
+    args: ['run', '16384x16384.tflite', '--target', 'host'],
+    says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+  },
+  {
+    group: 'model contents',
+    what: 'an LSTM weight scale of Infinity given to run (was an internal error)',
+    args: ['run', 'lstm-infinite-scale.tflite', '--target', 'host'],
+    says: 'tensor 1 "in1" (input 1 of op 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)): scale Infinity: a scale must be a finite number above 0',
+  },
+  {
+    group: 'model contents',
+    what: 'an output that is a constant',
+    args: ['compile', 'constant-output.tflite', '-o', 'out'],
+    says: 'model output tensor 2 "table" is a constant (no op computes it from the inputs)',
+  },
+  { group: 'model contents', what: 'no ops (and no tensors)', args: ['compile', 'no-ops.tflite', '-o', 'out'], says: 'no-ops.tflite: the model has no ops' },
+  {
+    group: 'model contents',
+    what: 'a rescale of 2^31 or more (per-channel weight scale 1e10)',
+    args: ['compile', 'fine-output-scale.tflite', '-o', 'out'],
+    says: 'op 0 (FULLY_CONNECTED): a rescale of the op is 2.000e+10 (2^31 or more)',
+  },
+  {
+    group: 'model contents',
+    what: 'too big for the target: compile refuses it as run does, saying by how much',
+    args: ['compile', '40000.tflite', '--target', 'cortex-m0', '-o', 'out'],
+    says: '40000.tflite does not fit cortex-m0: RAM needs at least 43,584 bytes (arena 40,000 + stack 3,072 + harness ~512) of 16,384: 27,200 bytes over',
+  },
+  {
+    group: 'inputs',
+    what: 'raw input of the wrong size',
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-5-bytes.bin'],
+    says: 'in-5-bytes.bin: 5 bytes is not a whole number of inputs of 4 bytes',
+  },
+  {
+    group: 'inputs',
+    what: 'a FIFO as the input',
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'fifo.bin'],
+    says: 'fifo.bin: is a FIFO (named pipe)',
+  },
+  {
+    group: 'inputs',
+    what: ".npy integers outside the input's dtype",
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-300.npy'],
+    says: 'in-300.npy: element 2 is 300, outside input tensor 0 "input"\'s int8 range [-128, 127]',
+  },
+  {
+    group: 'inputs',
+    what: '.npy of an unsupported dtype',
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-f64.npy'],
+    says: 'in-f64.npy: .npy dtype <f8 not supported',
+  },
+  {
+    group: 'inputs',
+    what: '.npy floats that are not finite',
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-nan.npy'],
+    says: 'in-nan.npy: element 1 is NaN; inputs must be finite numbers',
+  },
+  { group: 'options and ports', what: 'an unknown command', args: ['bogus'], says: "unknown command 'bogus'" },
+  { group: 'options and ports', what: 'an unknown option', args: ['run', 'model.tflite', '--bogus'], says: "unknown option '--bogus'" },
+  {
+    group: 'options and ports',
+    what: '--timeout that is not a number',
+    args: ['run', 'model.tflite', '--timeout', 'abc'],
+    says: "--timeout must be a number of seconds above 0 and at most 86400 (a day), got 'abc'",
+  },
+  {
+    group: 'options and ports',
+    what: '--timeout 0',
+    args: ['run', 'model.tflite', '--timeout', '0'],
+    says: "--timeout must be a number of seconds above 0 and at most 86400 (a day), got '0'",
+  },
+  {
+    group: 'options and ports',
+    what: 'a negative --timeout',
+    args: ['validate', 'model.tflite', '--inputs', 'in-5-bytes.bin', '--timeout=-5'],
+    says: "--timeout must be a number of seconds above 0 and at most 86400 (a day), got '-5'",
+  },
+  {
+    group: 'options and ports',
+    what: '--runs 0',
+    args: ['profile', 'model.tflite', '--runs', '0'],
+    says: "--runs must be a whole number from 1 to 65535, got '0'",
+  },
+  {
+    group: 'options and ports',
+    what: '--baud out of range',
+    args: ['flash', 'model.tflite', '--port', '/dev/ttyUSB0', '--baud', '12'],
+    says: "--baud must be a whole number of bits per second from 1200 to 4000000 (115200, 921600), got '12'",
+  },
+  {
+    group: 'options and ports',
+    what: '--max-ram 0',
+    args: ['compile', 'model.tflite', '-o', 'out', '--max-ram', '0'],
+    says: "--max-ram must be a positive byte count (49152, 48K, 1M), got '0'",
+  },
+  {
+    group: 'options and ports',
+    what: '--max-ram that is not a size',
+    args: ['run', 'model.tflite', '--max-ram', '12 apples'],
+    says: "--max-ram must be a positive byte count (49152, 48K, 1M), got '12 apples'",
+  },
+  {
+    group: 'options and ports',
+    what: 'a port that does not exist: refused before any build',
+    args: ['run', 'model.tflite', '--target', 'cortex-m4', '--port', '/nonexistent'],
+    says: '--port /nonexistent: no such port',
+  },
+  {
+    group: 'options and ports',
+    what: '/dev/null as the port',
+    args: ['profile', 'model.tflite', '--port', '/dev/null'],
+    says: '--port /dev/null: not a serial port (a memory device)',
+  },
+  {
+    group: 'options and ports',
+    what: 'a directory as the port',
+    args: ['flash', 'model.tflite', '--port', 'folder.tflite'],
+    says: '--port folder.tflite: not a serial port (a directory)',
+  },
+  {
+    group: 'options and ports',
+    what: "--html over a file that is not tinyforge's report: refused before the run",
+    args: ['profile', 'model.tflite', '--html', 'notes.html'],
+    says: '--html notes.html: exists and is not a tinyforge report; refusing to overwrite it',
+  },
+  {
+    group: 'options and ports',
+    what: "--keep into a folder of the user's: refused before the build",
+    args: ['run', 'model.tflite', '--target', 'host', '--keep', 'project'],
+    says: "--keep project: not empty and not an earlier --keep of tinyforge's (holds CMakeLists.txt); give a new directory",
+  },
+];

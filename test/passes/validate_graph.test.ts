@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Accepted means correct: what compileGraph refuses up front (passes/validate.ts, the multiplier
+ * guard in fixedpoint.ts) instead of compiling into wrong outputs, undefined C or a crash later. The
+ * cases are issue #16's, each answered by one TinyforgeError line naming the tensor or op.
+ */
+import { expect } from 'chai';
+import { compileGraph } from '../../src/compile.ts';
+import { TinyforgeError } from '../../src/errors.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { MAX_MODEL_BYTES } from '../../src/passes/validate.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+
+/** The one-line message compileGraph refuses `graph` with. */
+function refusal(graph: Graph): string {
+  try {
+    compileGraph(graph, 'm.tflite');
+  } catch (e) {
+    expect(e, String(e)).to.be.instanceOf(TinyforgeError);
+    const message = (e as Error).message;
+    expect(message).to.not.include('\n');
+    expect(message.startsWith('m.tflite: '), message).to.equal(true);
+    return message;
+  }
+  return expect.fail('compiled a model it should refuse');
+}
+
+/** FULLY_CONNECTED 4 -> 3, per-channel weight scales, bias scales s_in * s_w unless given. */
+function fc(o: { weightScales?: number[]; biasScales?: number[]; inputZeroPoint?: number; outputScale?: number } = {}): Graph {
+  const ws = o.weightScales ?? [0.01, 0.02, 0.03];
+  const zeros = ws.map(() => 0);
+  const b = new GraphBuilder('fc');
+  const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: o.inputZeroPoint ?? 0 }, name: 'x' });
+  const w = b.constant(
+    { shape: [3, 4], quant: { scale: ws, zeroPoint: zeros, axis: 0 }, name: 'w' },
+    Int8Array.from({ length: 12 }, (_, i) => i - 6),
+  );
+  const biasScales = o.biasScales ?? ws.map((s) => s * 0.1);
+  const bias = b.constant(
+    { shape: [3], dtype: 'int32', quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), axis: 0 }, name: 'b' },
+    Int32Array.from([1, 2, 3]),
+  );
+  const [y] = b.op('FULLY_CONNECTED', [x, w, bias], [{ shape: [1, 3], q: { scale: o.outputScale ?? 0.05, zeroPoint: 0 }, name: 'y' }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
+  b.output(y!);
+  return b.build();
+}
+
+function relu(shape: number[], change?: (g: Graph) => void): Graph {
+  const b = new GraphBuilder('relu');
+  const x = b.input({ shape, q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
+  const [y] = b.op('RELU', [x], [{ shape, q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }]);
+  b.output(y!);
+  const g = b.build();
+  change?.(g);
+  return g;
+}
+
+describe('validateGraph: every quantization parameter, shape and index compileGraph relies on', () => {
+  it('compiles the well-formed models the cases start from', () => {
+    expect(compileGraph(fc(), 'm.tflite').generated.files.length).to.be.greaterThan(0);
+    expect(compileGraph(relu([1, 4]), 'm.tflite').plan.arenaBytes).to.be.greaterThan(0);
+  });
+
+  it('an LSTM weight scale of Infinity: refused naming the tensor (was a BigInt crash in run)', () => {
+    const { graph } = lstmGraph({ batches: 1, steps: 2, inputSize: 3, units: 2, wScales: [Infinity, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01] });
+    expect(refusal(graph)).to.match(
+      /tensor 1 "in1" \(input 1 of op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\)\): scale Infinity: a scale must be a finite number above 0/,
+    );
+  });
+
+  it('an LSTM cell_clip of NaN says what it must be', () => {
+    const { graph } = lstmGraph({ batches: 1, steps: 2, inputSize: 3, units: 2, cellClip: Number.NaN });
+    expect(refusal(graph)).to.include('cell_clip NaN must be a finite number, 0 or more');
+  });
+
+  it('bias scales of 0, NaN, Infinity and negative', () => {
+    for (const s of [0, Number.NaN, Infinity, -0.001]) {
+      expect(refusal(fc({ biasScales: [0.001, s, 0.003] }))).to.match(
+        new RegExp(`tensor 2 "b" \\(input 2 of op 0 \\(FULLY_CONNECTED\\)\\): scale ${String(s).replace('.', '\\.')}\\S* \\(channel 1\\)`),
+      );
+    }
+  });
+
+  it('an int8 zero point of -4.6e18', () => {
+    expect(refusal(fc({ inputZeroPoint: -4.6e18 }))).to.include(
+      `tensor 0 "x" (input 0 of op 0 (FULLY_CONNECTED)): zero point -4600000000000000000 is outside int8's range [-128, 127]`,
+    );
+  });
+
+  it('a per-channel scale of 1e10: the rescale would shift left by 35 (undefined in C), so the op is refused', () => {
+    expect(refusal(fc({ weightScales: [0.01, 1e10, 0.01] }))).to.match(
+      /op 0 \(FULLY_CONNECTED\): a rescale of the op is 2\.000e\+10 \(2\^31 or more\): its left shift by 35 bits/,
+    );
+  });
+
+  it('per-channel scales that do not match the channels', () => {
+    const g = fc();
+    g.tensors[1]!.quant = { scale: [0.01, 0.02], zeroPoint: [0, 0], axis: 0 };
+    expect(refusal(g)).to.include('tensor 1 "w" (input 1 of op 0 (FULLY_CONNECTED)): 2 per-channel scales for 3 channels');
+  });
+
+  it('16384x16384: over the 64 MiB any microcontroller could hold, refused before planning (was a 512 MB arena)', () => {
+    expect(MAX_MODEL_BYTES).to.equal(64 * 1024 * 1024);
+    expect(refusal(relu([16384, 16384]))).to.include('tensor 0 "x" (input 0 of op 0 (RELU)): int8[16384,16384] is 256.0 MiB');
+  });
+
+  it('zero-size dimensions (the C would not build)', () => {
+    expect(refusal(relu([1, 0, 3]))).to.include('shape [1,0,3] holds no element');
+  });
+
+  it('a constant model output (the C would return arena garbage)', () => {
+    const given = relu([1, 4], (g) => {
+      g.tensors.push({ index: 2, name: 'table', shape: [1, 4], dtype: 'int8', quant: { scale: [0.1], zeroPoint: [0], axis: 0 }, data: new Uint8Array(4) });
+      g.outputs.push(2);
+    });
+    expect(refusal(given)).to.include('model output tensor 2 "table" is a constant');
+    // an op that writes a model output is never folded: it runs, on its constant input
+    const computed = relu([1, 4], (g) => (g.tensors[0]!.data = Uint8Array.from([1, 2, 3, 4])));
+    computed.inputs = [];
+    expect(compileGraph(computed, 'm.tflite').prepared.layers).to.have.length(1);
+  });
+
+  it('no ops, no outputs, an output nothing writes, an index past the tensors', () => {
+    expect(refusal({ name: 'e', tensors: [], ops: [], inputs: [], outputs: [] })).to.equal('m.tflite: the model has no ops: nothing to compile');
+    expect(refusal(relu([1, 4], (g) => (g.outputs = [])))).to.equal('m.tflite: the model has no outputs: nothing to compute');
+    const unwritten = relu([1, 4], (g) => {
+      g.tensors.push({ index: 2, name: 'loose', shape: [1, 4], dtype: 'int8', quant: { scale: [0.1], zeroPoint: [0], axis: 0 } });
+      g.outputs.push(2);
+    });
+    expect(refusal(unwritten)).to.include('model output tensor 2 "loose" is written by no op');
+    expect(refusal(relu([1, 4], (g) => (g.ops[0]!.inputs = [7])))).to.include('op 0 (RELU): input 7 is not a tensor');
+  });
+});
