@@ -8,14 +8,6 @@ import type { PatchOption } from '../plan/patch.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
 import type { Prefer } from '../ops/op.ts';
 
-/** `--baud RATE`: a serial line rate; the harness is built for it and the port opened at it. */
-export function baudOption(value: string): number {
-  const rate = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(rate) || rate < 300 || rate > 16_000_000)
-    throw new TinyforgeError(`--baud must be a rate in bits per second from 300 to 16000000, got '${value}'`);
-  return rate;
-}
-
 export const BAUD_HELP = "with --port: the serial line's rate; the firmware is built for it, so flash and run/profile/validate must agree (default 115200)";
 
 /** `--baud` without `--port`: an emulated board's UART has no rate to set. */

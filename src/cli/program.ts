@@ -33,7 +33,8 @@ export function createProgram(): Command {
       '--config <file>',
       `project file: model, target, board, inputs, budget, prefer, project, out (default: ./${CONFIG_FILE} when present; read by ${CONFIGURED_COMMANDS.join(', ')}; flags win)`,
     )
-    .showHelpAfterError()
+    // one error line, as every other failure (the help is a --help away)
+    .showHelpAfterError(false)
     .exitOverride()
     .hook('preAction', (_program, command) => applyProjectConfig(command, (program.opts() as { config?: string }).config));
 
@@ -60,7 +61,11 @@ export function createProgram(): Command {
 
   // Every command's help: required options marked, and examples at the end.
   const plainHelp = new Help();
+  // commander's errors stay one line: its "(Did you mean ...?)" joins the error line instead of a second one
+  const oneLine = { outputError: (text: string, write: (t: string) => void) => write(text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) };
+  program.configureOutput(oneLine);
   for (const command of program.commands) {
+    command.configureOutput(oneLine);
     command.configureHelp({
       optionDescription: (option) => {
         const base = plainHelp.optionDescription(option);

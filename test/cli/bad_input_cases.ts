@@ -305,7 +305,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     group: 'options and ports',
     what: "--html over a file that is not tinyforge's report: refused before the run",
     args: ['profile', 'model.tflite', '--html', 'notes.html'],
-    says: '--html notes.html: exists and is not a tinyforge report; refusing to overwrite it',
+    says: 'notes.html: exists and is not a file tinyforge wrote; pick another name or remove it',
   },
   {
     group: 'options and ports',

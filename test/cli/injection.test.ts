@@ -146,9 +146,10 @@ describe('model strings never inject into C, CMake, HTML, JSON or the terminal',
     const text = readFileSync(html, 'utf8');
     expect(text).to.not.include('<script>alert(');
     expect(text).to.not.include('</script><script>alert');
-    expect(text.match(/<script\b/g)?.length, 'only the report’s own two script elements').to.equal(3);
-    const data = JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*?)<\/script>/s.exec(text)![1]!) as { model: string };
-    expect(data.model).to.be.a('string');
+    // the report's own: its data, the error trap, Chart.js and the drawing script
+    expect(text.match(/<script\b/g)?.length, 'only the report’s own four script elements').to.equal(4);
+    const data = JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*?)<\/script>/s.exec(text)![1]!) as { runs: { model: string }[] };
+    expect(data.runs[0]!.model).to.be.a('string');
     expect(RAW_CONTROL.test(text)).to.equal(false);
   });
 
