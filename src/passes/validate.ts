@@ -164,6 +164,8 @@ export function validateGraph(graph: Graph, source: string): void {
   };
   if (graph.ops.length === 0) fail(['the model has no ops: nothing to compile']);
   if (graph.outputs.length === 0) fail(['the model has no outputs: nothing to compute']);
+  // the device protocol and the harnesses exchange inputs per inference: a model computes from at least one
+  if (graph.inputs.length === 0) fail(['the model has no inputs: tinyforge runs models that compute from at least one input']);
   const problems: string[] = [];
   const inRange = (i: number) => Number.isInteger(i) && i >= 0 && i < graph.tensors.length;
   for (const [role, list] of [
