@@ -17,6 +17,7 @@ import { runModel } from '../../../src/run/run.ts';
 import { concat, outputValues, splitOutputs } from '../../../src/run/bytes.ts';
 import { makeTempFolder, removeTempFolder } from '../../../src/lifecycle.ts';
 import { randomValues } from '../batch.ts';
+import { rng } from '../../helpers/op_harness.ts';
 import { TFLM_REF, TflmRefError, runTflmRefAsync } from '../../helpers/tflm_ref.ts';
 import { SHARED_DIR } from '../../helpers/shared.ts';
 import { fcAutoencoder } from '../../helpers/autoencoder_model.ts';
@@ -61,18 +62,6 @@ export function seedModels(): { name: string; bytes: Uint8Array }[] {
     if (existsSync(path)) seeds.push({ name, bytes: new Uint8Array(readFileSync(path)) });
   }
   return seeds;
-}
-
-/** A small deterministic generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class CaseRunner {
@@ -162,7 +151,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   let tflmCompared = 0;
   try {
     for (let i = 0; i < options.count; i++) {
-      const rand = seededRandom(options.seed * 1_000_003 + i);
+      const rand = rng(options.seed * 1_000_003 + i);
       const seed = seeds[Math.floor(rand() * seeds.length)]!;
       const mutant = mutate(seed.bytes, rand);
       const name = `${seed.name}_m${i}.tflite`;
