@@ -181,6 +181,14 @@ export function validateGraph(graph: Graph, source: string): void {
   fail(problems);
 
   const written = new Set(graph.ops.flatMap((op) => op.outputs));
+  // an input is filled by the caller before every inference: no op may write it, and it is no constant
+  const writer = new Map<number, Op>();
+  for (const op of graph.ops) for (const o of op.outputs) writer.has(o) || writer.set(o, op);
+  for (const i of graph.inputs) {
+    const t = graph.tensors[i]!;
+    if (isConstant(t)) problems.push(`model input ${tensorLabel(t)} is a constant (its data is in the model): an input is what the caller fills`);
+    else if (writer.has(i)) problems.push(`model input ${tensorLabel(t)} is also written by ${opLabel(writer.get(i)!)}: an input is what the caller fills`);
+  }
   for (const o of graph.outputs) {
     const t = graph.tensors[o]!;
     if (!written.has(o) && !graph.inputs.includes(o) && !isConstant(t)) problems.push(`model output ${tensorLabel(t)} is written by no op`);

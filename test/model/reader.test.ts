@@ -223,7 +223,7 @@ describe('model/tflite reader', () => {
           tensors: [
             { shape: [2], scale: [] },
             { shape: [2], buffer: 1 },
-            { shape: [2], buffer: 2, scale: [0.25] },
+            { shape: [2], buffer: 2 },
           ],
           buffers: [null, new Uint8Array(0), new Uint8Array([1, 2])],
           inputs: [0],
@@ -235,8 +235,18 @@ describe('model/tflite reader', () => {
       expect(g.tensors[0]!.quant).to.equal(undefined);
       expect(g.tensors[1]!.data).to.equal(undefined);
       expect([...g.tensors[2]!.data!]).to.deep.equal([1, 2]);
-      // zero points absent: zero
-      expect(g.tensors[2]!.quant).to.deep.equal({ scale: [0.25], zeroPoint: [0], axis: 0 });
+      expect(g.tensors[2]!.quant).to.equal(undefined);
+    });
+
+    it('refuses scales without zero points (TFLite Micro then leaves the tensor unquantized: no implicit 0)', () => {
+      const bytes = rawModel({
+        tensors: [{ shape: [2] }, { shape: [2], buffer: 1, scale: [0.25], zeroPoint: [] }, { shape: [2] }],
+        buffers: [null, new Uint8Array([1, 2])],
+        inputs: [0],
+        outputs: [2],
+        ops: [{ opcode: 0, inputs: [0, 1], outputs: [2] }],
+      });
+      expect(() => parseTflite(bytes, 'm.tflite')).to.throw(/1 quantization scales but no zero points/);
     });
 
     it("reads a float model (rejecting float is the compiler's job)", () => {

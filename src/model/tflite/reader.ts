@@ -173,7 +173,8 @@ class ModelReader {
     for (let k = 0; k < q.scaleLength(); k++) scale.push(q.scale(k)!);
     const zeroPoint: number[] = [];
     for (let k = 0; k < q.zeroPointLength(); k++) zeroPoint.push(Number(q.zeroPoint(k)!));
-    if (zeroPoint.length === 0) zeroPoint.push(...scale.map(() => 0));
+    // TFLite Micro reads zero_point[channel] wherever it reads a scale: a missing vector is no implicit 0
+    if (zeroPoint.length === 0 && scale.length > 0) throw this.fail(`${where}: ${scale.length} quantization scales but no zero points`);
     if (zeroPoint.length !== scale.length) {
       throw this.fail(`${where}: ${scale.length} quantization scales but ${zeroPoint.length} zero points`);
     }
