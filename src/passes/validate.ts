@@ -184,6 +184,14 @@ export function validateGraph(graph: Graph, source: string): void {
   // an input is filled by the caller before every inference: no op may write it, and it is no constant
   const writer = new Map<number, Op>();
   for (const op of graph.ops) for (const o of op.outputs) writer.has(o) || writer.set(o, op);
+  // each tensor has one writer, and no op reads what it writes (its kernel would read half-written data)
+  const writers = new Map<number, number>();
+  for (const op of graph.ops) {
+    for (const o of op.outputs) writers.set(o, (writers.get(o) ?? 0) + 1);
+    const own = op.inputs.find((i) => i >= 0 && op.outputs.includes(i));
+    if (own !== undefined) problems.push(`${opLabel(op)} reads ${tensorLabel(graph.tensors[own]!)}, which it writes itself`);
+  }
+  for (const [o, n] of writers) if (n > 1) problems.push(`${tensorLabel(graph.tensors[o]!)} is written by ${n} ops: a tensor has one writer`);
   for (const i of graph.inputs) {
     const t = graph.tensors[i]!;
     if (isConstant(t)) problems.push(`model input ${tensorLabel(t)} is a constant (its data is in the model): an input is what the caller fills`);

@@ -134,4 +134,12 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(unwritten)).to.include('model output tensor 2 "loose" is written by no op');
     expect(refusal(relu([1, 4], (g) => (g.ops[0]!.inputs = [7])))).to.include('op 0 (RELU): input 7 is not a tensor');
   });
+
+  it('inputs the caller fills only, one writer per tensor, no op reading what it writes (fuzz:inputs findings)', () => {
+    expect(refusal(relu([1, 4], (g) => (g.inputs = [])))).to.include('the model has no inputs');
+    expect(refusal(relu([1, 4], (g) => g.inputs.push(1)))).to.match(/model input tensor 1 .* is also written by op 0 \(RELU\)/);
+    expect(refusal(relu([1, 4], (g) => (g.ops[0]!.inputs = [1])))).to.match(/op 0 \(RELU\) reads tensor 1 .*, which it writes itself/);
+    const twice = relu([1, 4], (g) => g.ops.push({ ...g.ops[0]!, index: 1 }));
+    expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
+  });
 });
