@@ -130,6 +130,41 @@ function quantizationProblems(t: Tensor): string[] {
   return problems;
 }
 
+/** Where each weighted op keeps its output channels in its weights: [out, ...] or, for depthwise, [..., out]. */
+const WEIGHTED_OPS: Record<string, 'first' | 'last'> = { FULLY_CONNECTED: 'first', CONV_2D: 'first', DEPTHWISE_CONV_2D: 'last' };
+
+/**
+ * int8 convolutions and fully connected layers accumulate in int32 (TFLite Micro's reference kernels
+ * and ours): a bias so large that bias + sum |w| * 255 (the largest |x - zero point| of an int8
+ * input) leaves int32 overflows the accumulator, undefined behaviour in C and in TFLite Micro. Real
+ * biases are orders of magnitude below; a bias near 2^31 is a corrupt model.
+ */
+function accumulatorProblems(graph: Graph): string[] {
+  const problems: string[] = [];
+  for (const op of graph.ops) {
+    const layout = WEIGHTED_OPS[op.kind];
+    const [x, w, b] = [op.inputs[0], op.inputs[1], op.inputs[2]].map((i) => (i !== undefined && i >= 0 ? graph.tensors[i] : undefined));
+    if (!layout || x?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || b?.dtype !== 'int32' || !b.data) continue;
+    const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
+    if (!(channels > 0) || b.data.length < channels * 4 || w.data.length === 0) continue;
+    const sums = new Float64Array(channels);
+    const weights = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
+    const per = weights.length / channels;
+    for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+    const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
+    for (let c = 0; c < channels; c++) {
+      const value = bias.getInt32(4 * c, true);
+      if (Math.abs(value) + sums[c]! * 255 > 2 ** 31 - 1) {
+        problems.push(
+          `${opLabel(op)}: bias ${value} of channel ${c} (${tensorLabel(b)}) overflows the int32 accumulator with the channel's weights (sum |w| = ${sums[c]}, times up to 255)`,
+        );
+        break;
+      }
+    }
+  }
+  return problems;
+}
+
 /** Problems with one tensor's shape: dimensions that are not whole numbers, zero-size (non-constant) tensors, sizes past MAX_MODEL_BYTES. */
 function shapeProblems(t: Tensor): string[] {
   // negative (dynamic) sizes are rejectDynamicShapes' to explain
@@ -207,6 +242,7 @@ export function validateGraph(graph: Graph, source: string): void {
     op.outputs.forEach((o, k) => use.has(o) || use.set(o, `output ${k} of ${opLabel(op)}`));
     op.inputs.forEach((i, k) => i < 0 || use.has(i) || use.set(i, `input ${k} of ${opLabel(op)}`));
   }
+  problems.push(...accumulatorProblems(graph));
   for (const t of usedTensors(graph)) {
     const where = use.has(t.index) ? ` (${use.get(t.index)})` : '';
     for (const p of [...shapeProblems(t), ...quantizationProblems(t)]) problems.push(`${tensorLabel(t)}${where}: ${p}`);
