@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
+import { claimKeepDirectory } from '../run/device-build.ts';
 import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
@@ -15,7 +16,6 @@ function parseAddress(text: string): number {
     throw new TinyforgeError(`--address must be a 32-bit address such as 0x08000000, got '${text}'`);
   return value;
 }
-
 
 const hex32 = (v: number) => `0x${v.toString(16).padStart(8, '0')}`;
 
@@ -100,6 +100,8 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
   const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
   if (board && !board.emulated && board.hardware && board.linkerScript === undefined) opts = { ...opts, board: realBoardWithoutFirmware(file, board, opts) };
   const progress = stepReporter().step;
+  // --keep builds into a folder: new, empty or an earlier --keep, never one of the user's
+  if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
   const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined;
   if (shaped && (!isModelFile(file) || target.name.startsWith('esp32')))

@@ -313,4 +313,10 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     args: ['run', 'model.tflite', '--target', 'host', '--keep', 'project'],
     says: "--keep project: not empty and not an earlier --keep of tinyforge's (holds CMakeLists.txt); give a new directory",
   },
+  {
+    group: 'options and ports',
+    what: "flash --keep into a folder of the user's: refused before the build",
+    args: ['flash', 'model.tflite', '--target', 'cortex-m4', '--keep', 'project'],
+    says: "--keep project: not empty and not an earlier --keep of tinyforge's (holds CMakeLists.txt); give a new directory",
+  },
 ];
