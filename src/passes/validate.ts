@@ -223,6 +223,10 @@ export function validateGraph(graph: Graph, source: string): void {
   const writers = new Map<number, number>();
   for (const op of graph.ops) {
     for (const o of op.outputs) writers.set(o, (writers.get(o) ?? 0) + 1);
+    for (const o of op.outputs) {
+      const t = graph.tensors[o]!;
+      if (isConstant(t)) problems.push(`${opLabel(op)} writes ${tensorLabel(t)}, which holds constant data in the model (a constant lives in flash)`);
+    }
     const own = op.inputs.find((i) => i >= 0 && op.outputs.includes(i));
     if (own !== undefined) problems.push(`${opLabel(op)} reads ${tensorLabel(graph.tensors[own]!)}, which it writes itself`);
   }

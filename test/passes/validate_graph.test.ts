@@ -139,6 +139,7 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(relu([1, 4], (g) => (g.inputs = [])))).to.include('the model has no inputs');
     expect(refusal(relu([1, 4], (g) => g.inputs.push(1)))).to.match(/model input tensor 1 .* is also written by op 0 \(RELU\)/);
     expect(refusal(relu([1, 4], (g) => (g.ops[0]!.inputs = [1])))).to.match(/op 0 \(RELU\) reads tensor 1 .*, which it writes itself/);
+    expect(refusal(relu([1, 4], (g) => (g.tensors[1]!.data = new Uint8Array(4))))).to.match(/op 0 \(RELU\) writes tensor 1 .*, which holds constant data/);
     const twice = relu([1, 4], (g) => g.ops.push({ ...g.ops[0]!, index: 1 }));
     expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
   });
