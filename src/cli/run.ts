@@ -6,7 +6,18 @@ import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport } from '../report/run.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
+import {
+  type PlanShapingFlags,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  BAUD_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
 export function runCommand(): Command {

@@ -4,7 +4,18 @@ import { targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../run/validate.ts';
 import { formatTable } from '../report/table.ts';
-import { type PlanShapingFlags, linkOption, planShaping, planShapingOptions, BAUD_HELP, baudOption, checkBaudNeedsPort, reportMismatch, requireSerialPort, timeoutOption } from './device-options.ts';
+import {
+  type PlanShapingFlags,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  BAUD_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../run/validate-reference.ts';
