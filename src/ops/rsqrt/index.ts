@@ -13,7 +13,7 @@
  */
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
 import { invSqrtQuantizedMultiplierExp } from '../common/inv_sqrt.ts';
 import { unaryTensors } from '../common/elementwise.ts';
 import { tableOp } from '../common/table_op.ts';
@@ -36,7 +36,8 @@ export function rsqrtQuant(graph: Graph, op: Op): RsqrtQuant {
   const si = f32(input.quant!.scale[0]!);
   const so = f32(output.quant!.scale[0]!);
   // TFLM: 1. / static_cast<double>(std::sqrt(input_scale) * output_scale): sqrtf and the product in float
-  const m = quantizeMultiplier(1 / f32(f32(Math.sqrt(si)) * so));
+  // checkRsqrt says when the shift is out of the range TFLite handles, in its own words
+  const m = quantizeMultiplierUnchecked(1 / f32(f32(Math.sqrt(si)) * so));
   return { inputZeroPoint: input.quant!.zeroPoint[0]!, outputZeroPoint: output.quant!.zeroPoint[0]!, multiplier: m.multiplier, shift: m.shift };
 }
 
