@@ -44,12 +44,7 @@ export function removeTempFolder(dir: string): void {
   folders.delete(dir);
 }
 
-/** Registers a path (a temporary file or folder made elsewhere) for removal on interruption. */
-export function trackTempPath(path: string): void {
-  folders.add(path);
-}
-
-/** Forgets a path registered with trackTempPath or makeTempFolder without removing it (it was kept or renamed). */
+/** Forgets a folder made by makeTempFolder without removing it (a failed build's folder, kept for its log). */
 export function untrackTempPath(path: string): void {
   folders.delete(path);
 }

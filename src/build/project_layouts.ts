@@ -134,6 +134,17 @@ function modelBuildId(compiled: CompiledModel): string {
 }
 
 const within = (folder: string, files: GeneratedFile[]) => files.map((f) => ({ name: `${folder}/${f.name}`, text: f.text }));
+/** The library layout PlatformIO and Zephyr share: model.h under include/, everything else under src/. */
+const headerAndSources = (sources: GeneratedFile[]) => [
+  ...within(
+    'include',
+    sources.filter((f) => f.name === 'model.h'),
+  ),
+  ...within(
+    'src',
+    sources.filter((f) => f.name !== 'model.h'),
+  ),
+];
 const withoutCMake = (compiled: CompiledModel) => compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt');
 const renderExport = (template: string, view: object) => renderTemplateFile(join(EXPORTS_DIR, template), view);
 
@@ -287,14 +298,7 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
         2,
       )}\n`,
     },
-    ...within(
-      'include',
-      sources.filter((f) => f.name === 'model.h'),
-    ),
-    ...within(
-      'src',
-      sources.filter((f) => f.name !== 'model.h'),
-    ),
+    ...headerAndSources(sources),
     {
       name: 'examples/classify/platformio.ini',
       text: renderExport('platformio/platformio.ini.hbs', {
@@ -323,14 +327,7 @@ export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, 
     { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
     { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
     { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
-    ...within(
-      'include',
-      sources.filter((f) => f.name === 'model.h'),
-    ),
-    ...within(
-      'src',
-      sources.filter((f) => f.name !== 'model.h'),
-    ),
+    ...headerAndSources(sources),
     { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
     { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
     { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml', { expectedClass }) },

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
-import { assertReplaceable, writeFileAtomically } from '../codegen/output.ts';
+import { writeFileAtomically } from '../codegen/output.ts';
 import { isTinyforgeReport, reportHtml, runLabels } from '../report/html.ts';
 import { type ProfileJson, readProfileJson } from '../report/profile.ts';
 import { formatTable } from '../report/table.ts';
@@ -47,7 +47,6 @@ export function reportCommand(): Command {
     .action((files: string[], opts: { html: string; json?: boolean }) => {
       if (files.length > 2) throw new TinyforgeError(`report shows one run or compares two, got ${files.length} files`);
       const runs = files.map(readProfileJson);
-      assertReplaceable(opts.html, isTinyforgeReport);
       writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
       const summary = comparisonJson(runs);
       if (opts.json) {

@@ -217,30 +217,30 @@ export function validateGraph(graph: Graph, source: string): void {
   }
   fail(problems);
 
-  const written = new Set(graph.ops.flatMap((op) => op.outputs));
-  // an input is filled by the caller before every inference: no op may write it, and it is no constant
-  const writer = new Map<number, Op>();
-  for (const op of graph.ops) for (const o of op.outputs) writer.has(o) || writer.set(o, op);
-  // each tensor has one writer, and no op reads what it writes (its kernel would read half-written data)
-  const writers = new Map<number, number>();
+  // each tensor has one writer, no op reads what it writes (its kernel would read half-written data),
+  // and what an op writes is no constant
+  const writers = new Map<number, Op[]>();
   for (const op of graph.ops) {
-    for (const o of op.outputs) writers.set(o, (writers.get(o) ?? 0) + 1);
     for (const o of op.outputs) {
+      writers.set(o, [...(writers.get(o) ?? []), op]);
       const t = graph.tensors[o]!;
       if (isConstant(t)) problems.push(`${opLabel(op)} writes ${tensorLabel(t)}, which holds constant data in the model (a constant lives in flash)`);
     }
     const own = op.inputs.find((i) => i >= 0 && op.outputs.includes(i));
     if (own !== undefined) problems.push(`${opLabel(op)} reads ${tensorLabel(graph.tensors[own]!)}, which it writes itself`);
   }
-  for (const [o, n] of writers) if (n > 1) problems.push(`${tensorLabel(graph.tensors[o]!)} is written by ${n} ops: a tensor has one writer`);
+  for (const [o, ops] of writers)
+    if (ops.length > 1) problems.push(`${tensorLabel(graph.tensors[o]!)} is written by ${ops.length} ops: a tensor has one writer`);
+  // an input is filled by the caller before every inference: no op may write it, and it is no constant
   for (const i of graph.inputs) {
     const t = graph.tensors[i]!;
     if (isConstant(t)) problems.push(`model input ${tensorLabel(t)} is a constant (its data is in the model): an input is what the caller fills`);
-    else if (writer.has(i)) problems.push(`model input ${tensorLabel(t)} is also written by ${opLabel(writer.get(i)!)}: an input is what the caller fills`);
+    else if (writers.has(i))
+      problems.push(`model input ${tensorLabel(t)} is also written by ${opLabel(writers.get(i)![0]!)}: an input is what the caller fills`);
   }
   for (const o of graph.outputs) {
     const t = graph.tensors[o]!;
-    if (!written.has(o) && !graph.inputs.includes(o) && !isConstant(t)) problems.push(`model output ${tensorLabel(t)} is written by no op`);
+    if (!writers.has(o) && !graph.inputs.includes(o) && !isConstant(t)) problems.push(`model output ${tensorLabel(t)} is written by no op`);
   }
   // where each tensor is used, so a problem names the op as well as the tensor
   const use = new Map<number, string>();
