@@ -1,3 +1,5 @@
+import { terminalText } from './report/terminal_text.ts';
+
 /**
  * An error meant for the user: its message is one line that names the file, op or tensor at fault.
  * The CLI prints `error: <message>` and exits non-zero without a stack trace; anything else that
@@ -8,7 +10,9 @@ export class TinyforgeError extends Error {
     message: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    // one line whoever prints it (the CLI, a library caller's log): model strings quoted in the
+    // message (tensor and op names, paths) have their control characters shown as escapes
+    super(terminalText(message));
     this.name = 'TinyforgeError';
   }
 }

@@ -143,4 +143,27 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     const twice = relu([1, 4], (g) => g.ops.push({ ...g.ops[0]!, index: 1 }));
     expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
   });
+
+  it('strides, dilations and pool windows past 2^16, and names of kilobytes, are one readable line (fuzz:inputs findings)', () => {
+    const b = new GraphBuilder('dw');
+    const x = b.input({ shape: [1, 8, 8, 2], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
+    const w = b.constant({ shape: [1, 3, 3, 2], quant: { scale: [0.01, 0.01], zeroPoint: [0, 0], axis: 3 }, name: 'w' }, new Int8Array(18).fill(1));
+    const [y] = b.op('DEPTHWISE_CONV_2D', [x, w, -1], [{ shape: [1, 8, 8, 2], q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }], {
+      padding: 'SAME',
+      strideH: 1,
+      strideW: 1,
+      dilationH: 2 ** 31 - 1,
+      dilationW: 1,
+      depthMultiplier: 1,
+      activation: 'NONE',
+    });
+    b.output(y!);
+    // was compiled, then the host C failed to build on an int overflow in the window's padding
+    expect(refusal(b.build())).to.match(/op 0 \(DEPTHWISE_CONV_2D\): attribute dilation_h_factor = 2147483647; expected a positive integer up to 65536/);
+    // a corrupt name (a length pointing into the file's data): control characters escaped, cut at 200 characters
+    const named = refusal(relu([1, 4], (g) => ((g.tensors[1]!.name = `y\n\u0000${'\u001b[2J'.repeat(300)}`), (g.tensors[1]!.quant = undefined))));
+    expect(named).to.not.match(/[\u0000-\u001f]/);
+    expect(named).to.include('(1203 characters)');
+    expect(named.length).to.be.below(1000);
+  });
 });

@@ -21,6 +21,9 @@ import {
   tensorLabel,
 } from './weighted.ts';
 
+/** The largest window (taps x dilation) or input extent along one axis a conv kernel is compiled for. */
+const MAX_WINDOW_EXTENT = 1 << 24;
+
 export interface ConvGeometry {
   input: Tensor;
   filter: Tensor;
@@ -44,6 +47,20 @@ export function convGeometry(graph: Graph, op: Op): ConvGeometry {
   requireRank(op, filter, 'filter', 4);
   const [batches, inH, inW, inC] = input.shape as [number, number, number, number];
   const [, kH, kW] = filter.shape as [number, number, number, number];
+  // the kernels index rows and columns in C ints: a window (or the padding it implies) past 2^24
+  // elements is a corrupt model, not a layer any microcontroller runs
+  for (const [axis, k, dilation, size] of [
+    ['height', kH, attrs.dilationH, inH],
+    ['width', kW, attrs.dilationW, inW],
+  ] as const) {
+    const extent = (k - 1) * dilation + 1;
+    if (extent > MAX_WINDOW_EXTENT || size > MAX_WINDOW_EXTENT)
+      throw new OpError(
+        op.index,
+        op.kind,
+        `the window's ${axis} spans ${extent} input elements (${k} taps, dilation ${dilation}); tinyforge compiles windows of up to ${MAX_WINDOW_EXTENT}`,
+      );
+  }
   return {
     input,
     filter,

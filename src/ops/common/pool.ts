@@ -9,7 +9,7 @@ import { activationRange } from './activation.ts';
 import { clamp } from './fixedpoint.ts';
 import { requireInt16Activation } from './int16_variant.ts';
 import { outputSize, paddingBefore } from './padding.ts';
-import { requireInput, requireInt8Activation, requireOutput, requireRank, tensorLabel } from './weighted.ts';
+import { MAX_WINDOW_ATTR, requireInput, requireInt8Activation, requireOutput, requireRank, tensorLabel } from './weighted.ts';
 
 export interface PoolParams {
   batches: number;
@@ -51,7 +51,8 @@ export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
     ['filter height', a.filterH],
     ['filter width', a.filterW],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new OpError(op.index, op.kind, `${name} is ${v}; it must be a positive integer`);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_WINDOW_ATTR)
+      throw new OpError(op.index, op.kind, `${name} is ${v}; it must be a positive integer up to ${MAX_WINDOW_ATTR}`);
   }
   if (!SUPPORTED_ACTIVATIONS.has(a.activation)) throw new OpError(op.index, op.kind, `unsupported fused activation ${a.activation}`);
   // the kernel rescales nothing: the output must mean the same as the input

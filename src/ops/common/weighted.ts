@@ -11,7 +11,12 @@ import { type QuantizedMultiplier, f32, quantizeMultiplier, wrapInt32 } from './
 
 /** `tensor 7 "conv1/weights"`: how messages name a tensor. */
 export function tensorLabel(t: Tensor): string {
-  return `tensor ${t.index} "${t.name}"`;
+  return `tensor ${t.index} "${shortName(t.name)}"`;
+}
+
+/** Converters' names run to a few hundred characters; a longer one is cut in messages (a corrupt file's "name" can be kilobytes of its data). */
+export function shortName(name: string): string {
+  return name.length <= 240 ? name : `${name.slice(0, 200)}... (${name.length} characters)`;
 }
 
 /** The tensor at input `position` of `op`; OpError naming `role` if it is absent. */
@@ -99,10 +104,15 @@ export function requireClampActivation(op: Op, activation: unknown): FusedActiva
 }
 
 /** A positive integer attribute (stride, dilation); absent means 1. */
+/** The largest stride, dilation, window or block size tinyforge compiles. */
+export const MAX_WINDOW_ATTR = 65536;
+
 export function positiveIntAttr(op: Op, name: string, value: unknown): number {
   const v = value ?? 1;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new OpError(op.index, op.kind, `attribute ${name} = ${String(value)}; expected a positive integer`);
+  // strides, dilations and window sizes beyond 2^16 are no layer a converter emits; bounding them keeps
+  // every index the C computes from them within an int
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_WINDOW_ATTR) {
+    throw new OpError(op.index, op.kind, `attribute ${name} = ${String(value)}; expected a positive integer up to ${MAX_WINDOW_ATTR}`);
   }
   return v;
 }
