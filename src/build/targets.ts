@@ -128,6 +128,8 @@ export interface RunCurrentPoint {
   /** how `microampsPerMHz` was derived from `given` */
   derivation?: string;
   conditions?: string;
+  /** the supply of this figure where it differs from the board's `volts` */
+  volts?: number;
 }
 
 /** A board's run-mode current: a headline figure and, where the source tabulates them, figures per clock. */
@@ -504,13 +506,14 @@ function parseHardware(r: Reader): BoardHardware {
           .field('perClock')
           .array()
           .map((p) => {
-            p.only(['range', 'hz', 'microampsPerMHz', 'given', 'derivation', 'conditions']);
+            p.only(['range', 'hz', 'microampsPerMHz', 'given', 'derivation', 'conditions', 'volts']);
             const point: RunCurrentPoint = {
               range: p.field('range').string(),
               hz: p.field('hz').positiveInteger(),
               microampsPerMHz: p.field('microampsPerMHz').positiveNumber(),
             };
             for (const k of ['given', 'derivation', 'conditions'] as const) if (p.has(k)) point[k] = p.field(k).string();
+            if (p.has('volts')) point.volts = p.field('volts').positiveNumber();
             return point;
           });
       return current;

@@ -127,7 +127,7 @@ export function runCurrentAt(current: RunCurrent | UnknownFact, range: string | 
   if (point) {
     return {
       microampsPerMHz: point.microampsPerMHz,
-      volts: current.volts,
+      volts: point.volts ?? current.volts,
       conditions: point.conditions ? `${current.conditions}; ${point.conditions}` : current.conditions,
       source,
       at: { range: point.range, hz: point.hz },
