@@ -25,16 +25,17 @@ describe('CLI: boards and --board', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-boards-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, flashing, real or emulated', () => {
+  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, wait states, uA/MHz, flashing, real or emulated', () => {
     const r = tinyforge(['boards']);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +flashing +kind$/m);
+    expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
-      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
-    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +uf2 +real$/m);
+    expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
+    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +unknown +uf2 +real$/m);
     expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
-    expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +stm32-usart-bootloader +emulated$/m);
+    expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
     const json = tinyforge(['boards', '--json']);
     expect(json.status, json.stderr).to.equal(0);
@@ -52,7 +53,11 @@ describe('CLI: boards and --board', function () {
       firmware: false,
     });
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
-    expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true });
+    expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
+    // at its clock: the power range, wait states and run current that apply, or why they are unknown
+    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: null });
+    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: null });
+    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/^not found/);
   });
 
   it('compile --board alone implies the target and checks the fit for the chip', function () {

@@ -10,6 +10,7 @@ import { findBoard } from '../../src/build/targets.ts';
 import { resolveClock } from '../../src/estimate/clock.ts';
 import { buildEstimates, estimateRun, exactCounterKind, planEstimation } from '../../src/estimate/estimates.ts';
 import { provisionalCycleEstimate } from '../../src/estimate/provisional.ts';
+import { estimateLines } from '../../src/report/run.ts';
 import type { CycleEstimate } from '../../src/estimate/types.ts';
 
 const cycles = (board: string, clockHz: number): CycleEstimate => ({
@@ -145,5 +146,24 @@ describe('estimate/estimates: the estimates of --json', () => {
       /^--battery applies to .*cortex-m3 has none; see `tinyforge boards`/,
     );
     expect(() => planEstimation({ board: 'nucleo-h7a3zi-q', clockHz: 300e6 })).to.throw(TinyforgeError, /above nucleo-h7a3zi-q's maximum, 280 MHz/);
+  });
+
+  it('the terminal lines: for which board and clock, each figure marked estimated, the unknowns with why', () => {
+    const clock = resolveClock(findBoard('nucleo-l4r5zi').board, 80e6);
+    const exact = {
+      kind: 'instructions' as const,
+      source: 'SysTick x 40 under QEMU -icount shift=0',
+      emulated: true,
+      core: 'cortex-m4',
+      perInference: 8e6,
+      perLayer: null,
+    };
+    const lines = estimateLines(estimateRun({ clock, batteryMah: 220 }, exact, null));
+    expect(lines.map(([k]) => k)).to.deep.equal(['estimated for', 'est. cycles', 'est. time', 'est. battery', 'est. energy']);
+    expect(lines[0]![1]).to.equal('nucleo-l4r5zi (STM32L4R5ZIT6) at 80 MHz, Range 1 normal mode, 3 flash wait states: estimates, not measurements');
+    expect(lines[2]![1]).to.match(/^100 ms \(the inference estimated cycles at 80 MHz/);
+    expect(lines[3]![1]).to.match(/^990,000 inferences on 220 mAh \(/);
+    expect(lines[4]![1]).to.equal("unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source");
+    expect(estimateLines(estimateRun(null, exact, null))).to.deep.equal([]);
   });
 });
