@@ -8,6 +8,7 @@ import { TinyforgeError } from '../../src/errors.ts';
 import { batteryOption, chargeMicrocoulombs, cyclesToMs, energyMicrojoules, inferencesPerBattery, runCurrentMilliamps } from '../../src/estimate/energy.ts';
 import { clockOption, formatHz } from '../../src/estimate/clock.ts';
 import type { CycleEstimate } from '../../src/estimate/types.ts';
+import { checkProjectConfig } from '../../src/cli/project_config.ts';
 
 /** A synthetic estimate: 8,000,000 cycles over three layers. */
 const estimate: CycleEstimate = {
@@ -66,5 +67,19 @@ describe('estimate/energy: ms, µJ and inferences per battery', () => {
       expect(() => clockOption(bad), bad).to.throw(TinyforgeError, /^--clock must be a frequency in Hz or with a unit \(80000000, 80MHz\), got '/);
     }
     expect([formatHz(80e6), formatHz(12.5e6), formatHz(32768), formatHz(500)]).to.deep.equal(['80 MHz', '12.5 MHz', '32.768 kHz', '500 Hz']);
+  });
+
+  it('tinyforge.json takes clock and battery as the flags do, a mistake naming the file and the key', () => {
+    expect(checkProjectConfig({ clock: '80MHz', battery: '220mAh' }, 'tinyforge.json')).to.include({ file: 'tinyforge.json', clock: 80e6, battery: 220 });
+    expect(checkProjectConfig({ clock: 64000000, battery: 1000 }, 'tinyforge.json')).to.include({ clock: 64e6, battery: 1000 });
+    expect(checkProjectConfig({}, 'tinyforge.json')).to.not.have.any.keys('clock', 'battery');
+    expect(() => checkProjectConfig({ clock: 'fast' }, 'tinyforge.json')).to.throw(
+      TinyforgeError,
+      "tinyforge.json: clock: must be a frequency in Hz or with a unit (80000000, 80MHz), got 'fast'",
+    );
+    expect(() => checkProjectConfig({ battery: [220] }, 'tinyforge.json')).to.throw(
+      TinyforgeError,
+      /^tinyforge\.json: battery: must be a number or a string such as "220mAh"/,
+    );
   });
 });
