@@ -52,7 +52,7 @@ export interface ResolvedClock {
 export interface AppliedRunCurrent {
   microampsPerMHz: number;
   volts: number | null;
-  /** the conditions of the figure: the point's own, after the board's common ones */
+  /** the conditions of the figure: the tabulated row's own, else the board's headline figure's */
   conditions: string;
   /** "DS12023 (STM32L4R5xx datasheet), Supply current characteristics" */
   source: string;
@@ -128,7 +128,8 @@ export function runCurrentAt(current: RunCurrent | UnknownFact, range: string | 
     return {
       microampsPerMHz: point.microampsPerMHz,
       volts: point.volts ?? current.volts,
-      conditions: point.conditions ? `${current.conditions}; ${point.conditions}` : current.conditions,
+      // the row's own conditions; the board's (those of its headline figure) only where the row has none
+      conditions: point.conditions ?? current.conditions,
       source,
       at: { range: point.range, hz: point.hz },
       given: point.given ?? null,

@@ -109,14 +109,14 @@ export function buildEstimates(
   const figures = (count: number, what: string): Estimate[] => {
     const out: Estimate[] = [
       { kind: 'cycles-estimated', value: Math.round(count), unit: 'cycles', basis: cycles.basis },
-      { kind: 'ms-estimated', value: round(cyclesToMs(count, clock.clockHz), 6), unit: 'ms', basis: `${what} estimated cycles at ${clockNote}` },
+      { kind: 'ms-estimated', value: round(cyclesToMs(count, clock.clockHz), 6), unit: 'ms', basis: `estimated cycles of ${what} at ${clockNote}` },
     ];
     if (energyBasis !== null && perMHz !== null && !isUnknown(current) && current.volts !== null)
       out.push({
         kind: 'uJ-estimated',
         value: round(energyMicrojoules(count, perMHz, current.volts), 6),
         unit: 'uJ',
-        basis: `${what} estimated cycles x ${energyBasis}`,
+        basis: `estimated cycles of ${what} x ${energyBasis}`,
       });
     return out;
   };
@@ -128,7 +128,7 @@ export function buildEstimates(
       unit: 'inferences',
       basis: `a ${batteryMah} mAh battery (--battery) drained by the inference's charge only, ${energyBasis}`,
     });
-  const perLayer = cycles.perLayer ? cycles.perLayer.map((count, i) => figures(count, `layer ${i}'s`)) : null;
+  const perLayer = cycles.perLayer ? cycles.perLayer.map((count, i) => figures(count, `layer ${i}`)) : null;
   return {
     estimates,
     perLayer,

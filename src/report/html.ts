@@ -140,7 +140,9 @@ function layerTable(runs: ProfileJson[], labels: string[]): string {
 function estimateNote(r: ProfileJson): string {
   const f = r.estimatedFor;
   if (!f) return '';
-  const bases = [...new Set((r.layers.find((l) => l.estimates?.length)?.estimates ?? []).map((e) => `${e.kind}: ${e.basis}`))];
+  // the bases of the whole inference's figures (a layer's say the same of the layer)
+  const shown = new Set(r.layers.flatMap((l) => (l.estimates ?? []).map((e) => e.kind)));
+  const bases = (r.estimates ?? []).filter((e) => shown.has(e.kind)).map((e) => `${e.kind}: ${e.basis.replace(/ of the inference /, ' of each layer ')}`);
   return (
     `<p class="est-note">Estimated columns (est.) are estimates for ${escapeHtml(f.board)} (${escapeHtml(f.chip)}) at ${escapeHtml(formatHz(f.clockHz))}, ` +
     `not measurements; the measured figure is the ${escapeHtml(r.counter.kind)} column.</p>\n<ul class="est-note">${bases.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}` +

@@ -41,7 +41,7 @@ describe('estimate/estimates: the estimates of --json', () => {
     expect(value('battery-inferences-estimated')).to.equal(1_107_630);
     for (const e of estimates) expect(e.basis, e.kind).to.be.a('string').with.length.greaterThan(20);
     expect(estimates[0]!.basis).to.equal('the Cortex-M33 timing tables (synthetic)');
-    expect(estimates[1]!.basis).to.match(/^the inference estimated cycles at 160 MHz \(nucleo-u575zi-q's descriptor clock, Range 1, 4 flash wait states\)/);
+    expect(estimates[1]!.basis).to.match(/^estimated cycles of the inference at 160 MHz \(nucleo-u575zi-q's descriptor clock, Range 1, 4 flash wait states\)/);
     expect(estimates[2]!.basis).to.match(/44\.69 uA\/MHz \(tabulated at 160 MHz, Range 1\) at 3 V: .*DS13737.*7\.15 mA x 1000 \/ 160 MHz/);
     expect(perLayer!.map((l) => l.map((e) => [e.kind, e.value]))).to.deep.equal([
       [
@@ -161,7 +161,7 @@ describe('estimate/estimates: the estimates of --json', () => {
     const lines = estimateLines(estimateRun({ clock, batteryMah: 220 }, exact, null));
     expect(lines.map(([k]) => k)).to.deep.equal(['estimated for', 'est. cycles', 'est. time', 'est. battery', 'est. energy']);
     expect(lines[0]![1]).to.equal('nucleo-l4r5zi (STM32L4R5ZIT6) at 80 MHz, Range 1 normal mode, 3 flash wait states: estimates, not measurements');
-    expect(lines[2]![1]).to.match(/^100 ms \(the inference estimated cycles at 80 MHz/);
+    expect(lines[2]![1]).to.match(/^100 ms \(estimated cycles of the inference at 80 MHz/);
     expect(lines[3]![1]).to.match(/^990,000 inferences on 220 mAh \(/);
     expect(lines[4]![1]).to.equal("unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source");
     expect(estimateLines(estimateRun(null, exact, null))).to.deep.equal([]);
