@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { stepReporter } from './steps.ts';
-import { targetNameFor } from '../build/targets.ts';
+import { loadTarget, targetNameFor } from '../build/targets.ts';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -9,7 +9,6 @@ import { profileModel } from '../run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
-import { loadTarget } from '../build/targets.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../estimate/clock.ts';
 import { batteryOption } from '../estimate/energy.ts';
 import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../estimate/estimates.ts';

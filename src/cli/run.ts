@@ -1,13 +1,12 @@
 import { stepReporter } from './steps.ts';
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { targetNameFor } from '../build/targets.ts';
+import { loadTarget, targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
 import { formatRunReport, runJson } from '../report/run.ts';
-import { loadTarget } from '../build/targets.ts';
-import { CLOCK_HELP, BATTERY_HELP, clockOption } from '../estimate/clock.ts';
+import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../estimate/clock.ts';
 import { batteryOption } from '../estimate/energy.ts';
 import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../estimate/estimates.ts';
 import {
