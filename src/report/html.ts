@@ -114,6 +114,13 @@ function layerTable(runs: ProfileJson[], labels: string[]): string {
   // two runs: the layers side by side, matched by position (the same model, or the same op order)
   const other = runs[1]!;
   const count = Math.max(base.layers.length, other.layers.length);
+  // a run made for a real board also shows its estimated ms per layer
+  const hasMs = (r: ProfileJson) => r.layers.some((l) => l.estimates?.some((e) => e.kind === 'ms-estimated'));
+  const ms = (r: ProfileJson, l: ProfileJson['layers'][number] | undefined) => {
+    if (!hasMs(r)) return '';
+    const e = l?.estimates?.find((x) => x.kind === 'ms-estimated');
+    return `<td class="n est" data-kind="ms-estimated">${e && !l!.alias ? escapeHtml(formatEstimate(e).replace(/ ms$/, '')) : '-'}</td>`;
+  };
   const rows: string[] = [];
   for (let i = 0; i < count; i++) {
     const a = base.layers[i];
@@ -124,15 +131,17 @@ function layerTable(runs: ProfileJson[], labels: string[]): string {
         ? `<td><code>${escapeHtml(l.kernel)}</code></td><td class="n">${l.alias ? '-' : n(l.count)}</td><td class="n">${n(l.weightBytes)}</td><td class="n">${n(l.liveBytes)}</td>`
         : '<td>-</td><td>-</td><td>-</td><td>-</td>';
     rows.push(
-      `<tr><td>${i}</td><td>${escapeHtml((a ?? b)!.op)}</td><td class="n">${n((a ?? b)!.macs)}</td>${side(a)}${side(b)}<td class="n">${ratio}</td></tr>`,
+      `<tr><td>${i}</td><td>${escapeHtml((a ?? b)!.op)}</td><td class="n">${n((a ?? b)!.macs)}</td>${side(a)}${ms(base, a)}${side(b)}${ms(other, b)}<td class="n">${ratio}</td></tr>`,
     );
   }
-  const group = (label: string) => `<th colspan="4">${escapeHtml(label)}</th>`;
-  const sideHead = (r: ProfileJson) => `<th>kernel</th><th>${r.counter.kind}</th><th>weight flash (B)</th><th>live arena (B)</th>`;
+  const group = (r: ProfileJson, label: string) => `<th colspan="${hasMs(r) ? 5 : 4}">${escapeHtml(label)}</th>`;
+  const sideHead = (r: ProfileJson) =>
+    `<th>kernel</th><th>${r.counter.kind}</th><th>weight flash (B)</th><th>live arena (B)</th>${hasMs(r) ? `<th class="est">est. ms (${escapeHtml(r.estimatedFor?.board ?? '')})</th>` : ''}`;
+  const notes = runs.filter(hasMs).map(estimateNote).join('\n');
   return (
-    `<table>\n<tr><th></th><th></th><th></th>${group(labels[0]!)}${group(labels[1]!)}<th></th></tr>\n` +
+    `<table>\n<tr><th></th><th></th><th></th>${group(base, labels[0]!)}${group(other, labels[1]!)}<th></th></tr>\n` +
     `<tr><th>#</th><th>op</th><th>MACs</th>${sideHead(base)}${sideHead(other)}<th>${escapeHtml(labels[1]!)} / ${escapeHtml(labels[0]!)}</th></tr>\n` +
-    `${rows.join('\n')}\n</table>`
+    `${rows.join('\n')}\n</table>${notes ? `\n${notes}` : ''}`
   );
 }
 
