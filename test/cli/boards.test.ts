@@ -125,6 +125,12 @@ describe('CLI: boards and --board', function () {
     expect(r.stdout).to.match(
       /^real board +nucleo-l4r5zi \(STM32L4R5ZIT6\): fits, flash >= [\d,]+ of 2,097,152 B, RAM >= [\d,]+ of 655,360 B; the counts are qemu-mps2-an386's/m,
     );
+    // and estimates for the board, marked as such (docs/json-output.md, Estimates)
+    expect(r.stdout).to.match(
+      /^estimated for +nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz, Range 1 boost mode, 5 flash wait states: estimates, not measurements$/m,
+    );
+    expect(r.stdout).to.match(/^est\. time +[\d.]+ ms \(estimated cycles of the inference at 120 MHz/m);
+    expect(r.stdout).to.match(/^est\. energy +unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source$/m);
 
     const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
     expect(json.status, json.stderr).to.equal(0);
@@ -133,5 +139,13 @@ describe('CLI: boards and --board', function () {
     expect(report.counter.kind).to.equal('instructions');
     expect(report.realBoard).to.deep.include({ name: 'nucleo-l4r5zi', chip: 'STM32L4R5ZIT6' });
     expect(report.realBoard.ram.available).to.equal(640 << 10);
+    // the exact count labelled, the estimates beside it for the real board at its own clock
+    expect(report.counter.exact).to.equal('instructions');
+    expect(report.estimates.map((e: { kind: string; unit: string }) => [e.kind, e.unit])).to.deep.equal([
+      ['cycles-estimated', 'cycles'],
+      ['ms-estimated', 'ms'],
+    ]);
+    expect(report.estimates[1].value).to.be.closeTo((report.perInference / 120e6) * 1000, 1e-6);
+    expect(report.estimatedFor).to.deep.include({ board: 'nucleo-l4r5zi', clockHz: 120e6, clockRequested: false, flashWaitStates: 5, batteryMah: null });
   });
 });

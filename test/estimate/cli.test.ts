@@ -2,7 +2,8 @@
 /**
  * Estimates through the CLI on an emulated run for a real board (`--target cortex-m4 --board
  * nucleo-l4r5zi`): `--json` carries them beside the exact counter, labelled, per layer in `profile`;
- * the terminal and the HTML report show them per layer, marked as estimates.
+ * the HTML report shows them per layer, marked as estimates. (`run --board nucleo-l4r5zi`, terminal and
+ * `--json`, is checked in test/cli/boards.test.ts, which runs it anyway.)
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -110,16 +111,5 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     expect(dom).to.not.match(/data-errors=/);
     expect(dom).to.match(/<body[^>]*data-rendered="3"/);
     expect(dom).to.match(/<td class="n est" data-kind="ms-estimated">[\d.,]+<\/td>/);
-  });
-
-  it('run --json: estimates for the board at its own clock, next to the exact count', () => {
-    const r = tinyforge(['run', MODEL(), ...BOARD, '--json']);
-    expect(r.status, r.stderr).to.equal(0);
-    const run = JSON.parse(r.stdout);
-    expect(run.counter.exact).to.equal('instructions');
-    expect(run.realBoard.name).to.equal('nucleo-l4r5zi');
-    expectShape(run.estimates, ['cycles-estimated', 'ms-estimated']);
-    expect(run.estimatedFor).to.deep.include({ clockHz: 120e6, clockRequested: false, flashWaitStates: 5, batteryMah: null });
-    expect(run.estimates[1].value).to.be.closeTo((run.perInference / 120e6) * 1000, 1e-6);
   });
 });
