@@ -111,6 +111,38 @@ export interface HardwareRegion {
 export interface ClockOption {
   name: string;
   maxHz: number;
+  /** the clock is exactly `maxHz` (a fixed PLL setting), not any clock up to it */
+  exact?: boolean;
+  /** the wait-state steps' `range` this option runs in (default: the option's name) */
+  range?: string;
+}
+
+/** A run-mode current the source tabulates at one clock, in one power range. */
+export interface RunCurrentPoint {
+  /** the power range (a clock option's `range`, or its name) */
+  range: string;
+  hz: number;
+  microampsPerMHz: number;
+  /** what the source gives, as it gives it ("10.9 mA at 80 MHz"), where that is not µA/MHz */
+  given?: string;
+  /** how `microampsPerMHz` was derived from `given` */
+  derivation?: string;
+  conditions?: string;
+  /** the supply of this figure where it differs from the board's `volts` */
+  volts?: number;
+}
+
+/** A board's run-mode current: a headline figure and, where the source tabulates them, figures per clock. */
+export interface RunCurrent {
+  microampsPerMHz: number;
+  /** null where the source does not state the supply of the figure */
+  volts: number | null;
+  conditions: string;
+  source: FactSource;
+  given?: string;
+  derivation?: string;
+  /** per clock and power range; the estimate takes the one for the range in use at the nearest clock at or above its own */
+  perClock?: RunCurrentPoint[];
 }
 
 /** Flash wait states for core clocks up to `maxHz` (in the named power range). */
@@ -137,7 +169,7 @@ export interface BoardHardware {
   /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
   flashWaitStates: { accelerator: string; steps: WaitStateStep[]; source: FactSource } | UnknownFact;
   /** Run-mode supply current per MHz; `volts` null where the source does not state the supply of the figure */
-  runCurrent: { microampsPerMHz: number; volts: number | null; conditions: string; source: FactSource } | UnknownFact;
+  runCurrent: RunCurrent | UnknownFact;
   flashing: {
     method: FlashingMethod;
     /** how it is done on this board, with which tool */
@@ -440,8 +472,11 @@ function parseHardware(r: Reader): BoardHardware {
         .field('options')
         .array()
         .map((o) => {
-          o.only(['name', 'maxHz']);
-          return { name: o.field('name').string(), maxHz: o.field('maxHz').positiveInteger() };
+          o.only(['name', 'maxHz', 'exact', 'range']);
+          const option: ClockOption = { name: o.field('name').string(), maxHz: o.field('maxHz').positiveInteger() };
+          if (o.has('exact')) option.exact = o.field('exact').boolean();
+          if (o.has('range')) option.range = o.field('range').string();
+          return option;
         }),
       source: parseSource(clock.field('source')),
     },
@@ -457,13 +492,31 @@ function parseHardware(r: Reader): BoardHardware {
       return { accelerator: w.field('accelerator').string(), steps, source: parseSource(w.field('source')) };
     }),
     runCurrent: parseOrUnknown(r.field('runCurrent'), (c) => {
-      c.only(['microampsPerMHz', 'volts', 'conditions', 'source']);
-      return {
+      c.only(['microampsPerMHz', 'volts', 'conditions', 'source', 'given', 'derivation', 'perClock']);
+      const current: RunCurrent = {
         microampsPerMHz: c.field('microampsPerMHz').positiveNumber(),
         volts: c.field('volts').value === null ? null : c.field('volts').positiveNumber(),
         conditions: c.field('conditions').string(),
         source: parseSource(c.field('source')),
       };
+      if (c.has('given')) current.given = c.field('given').string();
+      if (c.has('derivation')) current.derivation = c.field('derivation').string();
+      if (c.has('perClock'))
+        current.perClock = c
+          .field('perClock')
+          .array()
+          .map((p) => {
+            p.only(['range', 'hz', 'microampsPerMHz', 'given', 'derivation', 'conditions', 'volts']);
+            const point: RunCurrentPoint = {
+              range: p.field('range').string(),
+              hz: p.field('hz').positiveInteger(),
+              microampsPerMHz: p.field('microampsPerMHz').positiveNumber(),
+            };
+            for (const k of ['given', 'derivation', 'conditions'] as const) if (p.has(k)) point[k] = p.field(k).string();
+            if (p.has('volts')) point.volts = p.field('volts').positiveNumber();
+            return point;
+          });
+      return current;
     }),
     flashing: {
       method: flashing.field('method').oneOf(FLASHING_METHODS),

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { listTargets, loadTarget } from '../build/index.ts';
 import { type BoardDescriptor, type BoardHardware, type TargetDescriptor, buildsFirmware, memoryFor } from '../build/targets.ts';
 import { formatTable } from '../report/table.ts';
+import { resolveClock } from '../estimate/clock.ts';
 
 /** One board as `tinyforge boards --json` lists it. */
 export interface BoardListing {
@@ -27,6 +28,32 @@ export interface BoardListing {
   description: string;
   /** the silicon facts with their sources (real boards) */
   hardware: BoardHardware | null;
+  /**
+   * a real board at its clock: the power range, the flash wait states and the run current that apply
+   * there (null where unknown, with why); null on an emulated board
+   */
+  atClock: {
+    powerRange: string | null;
+    flashWaitStates: number | null;
+    flashWaitStatesBasis: string;
+    microampsPerMHz: number | null;
+    volts: number | null;
+    runCurrentBasis: string;
+  } | null;
+}
+
+function atClock(board: BoardDescriptor): BoardListing['atClock'] {
+  if (!board.hardware) return null;
+  const c = resolveClock(board);
+  const current = c.runCurrent;
+  return {
+    powerRange: c.option?.name ?? null,
+    flashWaitStates: c.flashWaitStates,
+    flashWaitStatesBasis: c.waitStatesBasis,
+    microampsPerMHz: 'unknown' in current ? null : current.microampsPerMHz,
+    volts: 'unknown' in current ? null : current.volts,
+    runCurrentBasis: 'unknown' in current ? current.unknown : `${current.conditions} (${current.source}${current.derivation ? `; ${current.derivation}` : ''})`,
+  };
 }
 
 /** How an emulated board receives its image. */
@@ -60,6 +87,7 @@ export function describeBoards(): BoardListing[] {
           emulatedBy: board.emulated ? null : emulatedStandIn(target),
           description: board.description,
           hardware: board.hardware ?? null,
+          atClock: atClock(board),
         };
       }),
     )
@@ -78,6 +106,12 @@ export function formatBoards(listing: BoardListing[]): string {
     size(b.flashBytes),
     size(b.ramBytes),
     mhz(b.clockHz),
+    b.atClock ? (b.atClock.flashWaitStates === null ? 'unknown' : String(b.atClock.flashWaitStates)) : '-',
+    b.atClock
+      ? b.atClock.microampsPerMHz === null
+        ? 'unknown'
+        : `${b.atClock.microampsPerMHz}${b.atClock.volts !== null ? ` @ ${b.atClock.volts} V` : ''}`
+      : '-',
     `${b.flashing.method}${b.flashing.byTinyforge ? '' : ' (not by tinyforge yet)'}`,
     b.kind === 'emulated'
       ? 'emulated'
@@ -88,11 +122,13 @@ export function formatBoards(listing: BoardListing[]): string {
           : 'real (compile-checked only here)',
   ]);
   return [
-    formatTable(['board', 'chip', 'core (target)', 'flash', 'ram', 'clock', 'flashing', 'kind'], rows),
+    formatTable(['board', 'chip', 'core (target)', 'flash', 'ram', 'clock', 'wait states', 'uA/MHz', 'flashing', 'kind'], rows),
     '',
     'flash and ram: what the fit checks use (a real chip: its largest flash and RAM regions; the arena, stack and static data',
     "go in one region). `--board NAME` alone implies the target. A real board without firmware of ours runs on its core's",
     'emulator while its fit is checked for the chip; compile --board NAME gives the C for your own project (docs/boards/).',
+    "wait states and uA/MHz: a real chip's flash wait states and run-mode current at that clock (unknown where no source gave them);",
+    'run/profile --board NAME [--clock HZ] [--battery MAH] estimate time and energy from them.',
     'Sources of every figure and the clock, wait-state and current tables: `tinyforge boards --json`.',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { stepReporter } from './steps.ts';
-import { targetNameFor } from '../build/targets.ts';
+import { loadTarget, targetNameFor } from '../build/targets.ts';
 import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
@@ -9,6 +9,9 @@ import { profileModel } from '../run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
 import { TOOL_VERSION } from '../codegen/banner.ts';
+import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../estimate/clock.ts';
+import { batteryOption } from '../estimate/energy.ts';
+import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../estimate/estimates.ts';
 import { assertReplaceable, writeFileAtomically } from '../codegen/output.ts';
 import {
   type PlanShapingFlags,
@@ -38,7 +41,9 @@ export function profileCommand(): Command {
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
+    .option('--clock <hz>', CLOCK_HELP, clockOption)
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -58,8 +63,12 @@ export function profileCommand(): Command {
           json?: boolean;
           html?: string;
           compare?: string;
+          clock?: number;
+          battery?: number;
         } & PlanShapingFlags,
       ) => {
+        // the estimate's board and clock are checked before anything is built
+        const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
         if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
@@ -82,12 +91,20 @@ export function profileCommand(): Command {
           progress: steps.step,
         });
         steps.done();
-        const json = profileJson(report, provenance(TOOL_VERSION));
+        const exact = {
+          ...report.counter,
+          emulated: !opts.port,
+          core: coreOf(loadTarget(report.target)),
+          perInference: report.perInference,
+          perLayer: report.layers.map((l) => l.count),
+        };
+        const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
+        const json = profileJson(report, provenance(TOOL_VERSION), estimation);
         if (opts.html) {
           writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
           process.stderr.write(`wrote ${opts.html}\n`);
         }
-        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath)}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation)}\n`);
         if (!report.matchesReference)
           reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },

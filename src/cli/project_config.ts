@@ -8,7 +8,7 @@
  *
  *   { "model": "model.tflite", "target": "cortex-m4", "board": "qemu-mps2-an386",
  *     "inputs": "samples/digit.bin", "budget": { "ram": "48K", "flash": "200K" },
- *     "prefer": "speed", "project": "arduino", "out": "out" }
+ *     "prefer": "speed", "project": "arduino", "out": "out", "clock": "80MHz", "battery": "220mAh" }
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { TinyforgeError } from '../errors.ts';
 import { listTargets } from '../build/targets.ts';
 import { PROJECT_KINDS } from '../build/project_layouts.ts';
 import { byteSizeOption, preferOption } from './device-options.ts';
+import { clockOption } from '../estimate/clock.ts';
+import { batteryOption } from '../estimate/energy.ts';
 import type { Prefer } from '../ops/op.ts';
 
 export const CONFIG_FILE = 'tinyforge.json';
@@ -34,20 +36,27 @@ export interface ProjectConfig {
   prefer?: Prefer;
   project?: string;
   out?: string;
+  /** with a real board: the clock its estimates are made for (Hz), as `--clock` */
+  clock?: number;
+  /** the battery the estimates count inferences on (mAh), as `--battery` */
+  battery?: number;
 }
 
-const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'project', 'out'] as const;
+const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'project', 'out', 'clock', 'battery'] as const;
 const BUDGET_KEYS = ['ram', 'flash'] as const;
 
 /**
  * The commands that read the project file, and the option each of its keys fills there (`inputs`
  * is `--input` where a command takes one input and `--inputs` where it takes many).
  */
-const CONFIGURED: Record<string, Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'project' | 'out', string>>> = {
+const CONFIGURED: Record<
+  string,
+  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'project' | 'out' | 'clock' | 'battery', string>>
+> = {
   inspect: { target: 'target', board: 'board', prefer: 'prefer' },
   compile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', project: 'project', out: 'out' },
-  run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
-  profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
+  run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
+  profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
   validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
   flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
 };
@@ -108,6 +117,18 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
   config.project = string('project', fields.project);
   if (config.project !== undefined && !(PROJECT_KINDS as readonly string[]).includes(config.project))
     fail('project', `unknown project kind '${config.project}' (known: ${PROJECT_KINDS.join(', ')})`);
+  // a number is Hz (clock) or mAh (battery); a string takes the flag's units ("80MHz", "220mAh")
+  const measure = (key: 'clock' | 'battery', parse: (value: string) => number, example: string): number | undefined => {
+    const value = fields[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number')
+      return fail(key, `must be a number or a string such as ${example}, got ${JSON.stringify(value)}`);
+    return withKey(key, file, () => parse(String(value)));
+  };
+  const clock = measure('clock', clockOption, '"80MHz"');
+  if (clock !== undefined) config.clock = clock;
+  const battery = measure('battery', batteryOption, '"220mAh"');
+  if (battery !== undefined) config.battery = battery;
   if (fields.budget !== undefined) {
     const budget = fields.budget;
     if (typeof budget !== 'object' || budget === null || Array.isArray(budget))
@@ -181,6 +202,8 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     prefer: config.prefer,
     project: config.project,
     out: config.out,
+    clock: config.clock,
+    battery: config.battery,
   };
   for (const [key, attribute] of Object.entries(options)) {
     const value = values[key];

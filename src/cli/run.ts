@@ -1,11 +1,14 @@
 import { stepReporter } from './steps.ts';
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { targetNameFor } from '../build/targets.ts';
+import { loadTarget, targetNameFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { runModel } from '../run/run.ts';
-import { formatRunReport } from '../report/run.ts';
+import { formatRunReport, runJson } from '../report/run.ts';
+import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../estimate/clock.ts';
+import { batteryOption } from '../estimate/energy.ts';
+import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../estimate/estimates.ts';
 import {
   type PlanShapingFlags,
   linkOption,
@@ -34,7 +37,9 @@ export function runCommand(): Command {
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
-    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000);
+    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
+    .option('--clock <hz>', CLOCK_HELP, clockOption)
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -50,8 +55,12 @@ export function runCommand(): Command {
           timeout: number;
           json?: boolean;
           link: EmulatorLink;
+          clock?: number;
+          battery?: number;
         } & PlanShapingFlags,
       ) => {
+        // the estimate's board and clock are checked before anything is built
+        const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
         if (opts.port) requireSerialPort(opts.port);
         checkBaudNeedsPort(opts);
@@ -69,7 +78,13 @@ export function runCommand(): Command {
           progress: steps.step,
         });
         steps.done();
-        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatRunReport(report, modelPath)}\n`);
+        const target = loadTarget(report.target);
+        const exact =
+          report.counter && report.perInference !== null
+            ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
+            : null;
+        const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
+        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation)}\n`);
         if (!report.matchesReference)
           reportMismatch(
             `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,

@@ -19,6 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { ProfileJson } from './profile.ts';
+import { type Estimate, formatEstimate } from '../estimate/estimates.ts';
+import { formatHz } from '../estimate/clock.ts';
 
 export function chartJsSource(): string {
   let dir: string;
@@ -78,23 +80,47 @@ function memoryTable(runs: ProfileJson[], labels: string[]): string {
   return `<table>\n${head}\n${rows.join('\n')}\n</table>`;
 }
 
+/** The estimate kinds the layer table shows, in its column order. */
+const LAYER_ESTIMATES: [Estimate['kind'], string][] = [
+  ['cycles-estimated', 'est. cycles'],
+  ['ms-estimated', 'est. ms'],
+  ['uJ-estimated', 'est. &micro;J'],
+];
+
 function layerTable(runs: ProfileJson[], labels: string[]): string {
   const base = runs[0]!;
   if (runs.length === 1) {
+    // the per-layer estimates of a run made for a real board (absent in JSON written before them)
+    const kinds = LAYER_ESTIMATES.filter(([kind]) => base.layers.some((l) => l.estimates?.some((e) => e.kind === kind)));
+    const estimated = (l: ProfileJson['layers'][number]) =>
+      kinds
+        .map(([kind]) => {
+          const e = l.estimates?.find((x) => x.kind === kind);
+          return `<td class="n est" data-kind="${kind}">${e && !l.alias ? escapeHtml(formatEstimate(e).replace(/ (cycles|ms|uJ)$/, '')) : '-'}</td>`;
+        })
+        .join('');
     const rows = base.layers.map(
       (l) =>
         `<tr><td>${l.index}</td><td>${escapeHtml(l.op)}</td><td>${escapeHtml(`${shapes(l.inputs)} -> ${shapes(l.outputs)}`)}</td><td><code>${escapeHtml(l.kernel)}</code></td>` +
         `<td class="n">${n(l.macs)}</td><td class="n">${l.alias ? '-' : n(l.count)}</td><td class="n">${l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`}</td>` +
-        `<td class="n">${l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2)}</td><td class="n">${n(l.weightBytes)}</td><td class="n">${n(l.liveBytes)}</td></tr>`,
+        `<td class="n">${l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2)}</td><td class="n">${n(l.weightBytes)}</td><td class="n">${n(l.liveBytes)}</td>${estimated(l)}</tr>`,
     );
     return (
-      `<table>\n<tr><th>#</th><th>op</th><th>shapes</th><th>kernel</th><th>MACs</th><th>${base.counter.kind}</th><th>share</th><th>MACs per ${base.counter.kind.replace(/s$/, '')}</th>` +
-      `<th>weight flash (B)</th><th>live arena (B)</th></tr>\n${rows.join('\n')}\n</table>`
+      `<table id="layers">\n<tr><th>#</th><th>op</th><th>shapes</th><th>kernel</th><th>MACs</th><th>${base.counter.kind}</th><th>share</th><th>MACs per ${base.counter.kind.replace(/s$/, '')}</th>` +
+      `<th>weight flash (B)</th><th>live arena (B)</th>${kinds.map(([, head]) => `<th class="est">${head}</th>`).join('')}</tr>\n${rows.join('\n')}\n</table>` +
+      (kinds.length ? `\n${estimateNote(base)}` : '')
     );
   }
   // two runs: the layers side by side, matched by position (the same model, or the same op order)
   const other = runs[1]!;
   const count = Math.max(base.layers.length, other.layers.length);
+  // a run made for a real board also shows its estimated ms per layer
+  const hasMs = (r: ProfileJson) => r.layers.some((l) => l.estimates?.some((e) => e.kind === 'ms-estimated'));
+  const ms = (r: ProfileJson, l: ProfileJson['layers'][number] | undefined) => {
+    if (!hasMs(r)) return '';
+    const e = l?.estimates?.find((x) => x.kind === 'ms-estimated');
+    return `<td class="n est" data-kind="ms-estimated">${e && !l!.alias ? escapeHtml(formatEstimate(e).replace(/ ms$/, '')) : '-'}</td>`;
+  };
   const rows: string[] = [];
   for (let i = 0; i < count; i++) {
     const a = base.layers[i];
@@ -105,16 +131,43 @@ function layerTable(runs: ProfileJson[], labels: string[]): string {
         ? `<td><code>${escapeHtml(l.kernel)}</code></td><td class="n">${l.alias ? '-' : n(l.count)}</td><td class="n">${n(l.weightBytes)}</td><td class="n">${n(l.liveBytes)}</td>`
         : '<td>-</td><td>-</td><td>-</td><td>-</td>';
     rows.push(
-      `<tr><td>${i}</td><td>${escapeHtml((a ?? b)!.op)}</td><td class="n">${n((a ?? b)!.macs)}</td>${side(a)}${side(b)}<td class="n">${ratio}</td></tr>`,
+      `<tr><td>${i}</td><td>${escapeHtml((a ?? b)!.op)}</td><td class="n">${n((a ?? b)!.macs)}</td>${side(a)}${ms(base, a)}${side(b)}${ms(other, b)}<td class="n">${ratio}</td></tr>`,
     );
   }
-  const group = (label: string) => `<th colspan="4">${escapeHtml(label)}</th>`;
-  const sideHead = (r: ProfileJson) => `<th>kernel</th><th>${r.counter.kind}</th><th>weight flash (B)</th><th>live arena (B)</th>`;
+  const group = (r: ProfileJson, label: string) => `<th colspan="${hasMs(r) ? 5 : 4}">${escapeHtml(label)}</th>`;
+  const sideHead = (r: ProfileJson) =>
+    `<th>kernel</th><th>${r.counter.kind}</th><th>weight flash (B)</th><th>live arena (B)</th>${hasMs(r) ? `<th class="est">est. ms (${escapeHtml(r.estimatedFor?.board ?? '')})</th>` : ''}`;
+  const notes = runs.filter(hasMs).map(estimateNote).join('\n');
   return (
-    `<table>\n<tr><th></th><th></th><th></th>${group(labels[0]!)}${group(labels[1]!)}<th></th></tr>\n` +
+    `<table>\n<tr><th></th><th></th><th></th>${group(base, labels[0]!)}${group(other, labels[1]!)}<th></th></tr>\n` +
     `<tr><th>#</th><th>op</th><th>MACs</th>${sideHead(base)}${sideHead(other)}<th>${escapeHtml(labels[1]!)} / ${escapeHtml(labels[0]!)}</th></tr>\n` +
-    `${rows.join('\n')}\n</table>`
+    `${rows.join('\n')}\n</table>${notes ? `\n${notes}` : ''}`
   );
+}
+
+/** What the estimate columns are: for which board and clock, on what basis; never measurements. */
+function estimateNote(r: ProfileJson): string {
+  const f = r.estimatedFor;
+  if (!f) return '';
+  // the bases of the whole inference's figures (a layer's say the same of the layer)
+  const shown = new Set(r.layers.flatMap((l) => (l.estimates ?? []).map((e) => e.kind)));
+  const bases = (r.estimates ?? []).filter((e) => shown.has(e.kind)).map((e) => `${e.kind}: ${e.basis.replace(/ of the inference /, ' of each layer ')}`);
+  return (
+    `<p class="est-note">Estimated columns (est.) are estimates for ${escapeHtml(f.board)} (${escapeHtml(f.chip)}) at ${escapeHtml(formatHz(f.clockHz))}, ` +
+    `not measurements; the measured figure is the ${escapeHtml(r.counter.kind)} column.</p>\n<ul class="est-note">${bases.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}` +
+    `${f.unavailable.map((u) => `<li>${escapeHtml(u.kind)}: unknown (${escapeHtml(u.why)})</li>`).join('')}</ul>`
+  );
+}
+
+/** The whole-inference estimates of a run, one sentence. */
+function estimateSentence(r: ProfileJson): string {
+  if (!r.estimatedFor || !r.estimates?.length) return '';
+  const parts = r.estimates.map((e) =>
+    e.kind === 'battery-inferences-estimated'
+      ? `${formatEstimate(e)} on a ${r.estimatedFor!.batteryMah} mAh battery`
+      : formatEstimate(e).replace(/uJ$/, '&micro;J'),
+  );
+  return ` Estimated for ${escapeHtml(r.estimatedFor.board)} at ${escapeHtml(formatHz(r.estimatedFor.clockHz))}: ${parts.map((p) => `<b>${p}</b>`).join(', ')} (estimates, not measurements).`;
 }
 
 function headline(runs: ProfileJson[], labels: string[]): string {
@@ -126,7 +179,7 @@ function headline(runs: ProfileJson[], labels: string[]): string {
         `<b>${n(r.perInference)} ${unit}</b> per inference (${escapeHtml(r.counter.source)}), ${n(r.macs)} MACs; ` +
         `arena ${n(r.memory.arena)} B, stack ${n(r.memory.stackInvoke)} B, flash ${n(r.memory.flash)} B (weights ${n(r.memory.flashWeights)} B), RAM ${n(r.memory.ram)} B; ` +
         `outputs ${r.matchesReference ? 'bit-exact with the host reference' : '<b>DIFFER from the host reference</b>'}. ` +
-        `Layer figures are net of the profiling hooks (${n(r.hookOverhead.insideLayer)} ${unit} each).</p>`
+        `Layer figures are net of the profiling hooks (${n(r.hookOverhead.insideLayer)} ${unit} each).${estimateSentence(r)}</p>`
       );
     })
     .join('\n');

@@ -3,13 +3,20 @@ import { readFileSync, statSync } from 'node:fs';
 import { TinyforgeError } from '../errors.ts';
 import type { ProfileReport } from '../run/profile.ts';
 import { formatBytes, formatTable } from './table.ts';
+import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKind, formatEstimate } from '../estimate/estimates.ts';
+import { estimateLines } from './run.ts';
 
 const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join(' ');
 
 /** The human table of `tinyforge profile`: one row per layer, then totals and memory. */
-export function formatProfileReport(r: ProfileReport, modelPath: string): string {
+export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Estimation): string {
   const unit = r.counter.kind;
-  const rows = r.layers.map((l) => [
+  const perLayer = e?.perLayer ?? null;
+  const estimated = (i: number, kind: Estimate['kind']) => {
+    const x = perLayer?.[i]?.find((v) => v.kind === kind);
+    return x && !r.layers[i]!.alias ? formatEstimate(x) : '-';
+  };
+  const rows = r.layers.map((l, i) => [
     l.index,
     l.op,
     `${shape(l.inputs)} -> ${shape(l.outputs)}`,
@@ -17,8 +24,12 @@ export function formatProfileReport(r: ProfileReport, modelPath: string): string
     l.alias ? '-' : l.count,
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
     l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2),
+    ...(perLayer ? [estimated(i, 'ms-estimated'), estimated(i, 'uJ-estimated')] : []),
   ]);
-  const table = formatTable(['#', 'op', 'shapes', 'MACs', unit, 'share', `MACs per ${unit.replace(/s$/, '')}`], rows);
+  const table = formatTable(
+    ['#', 'op', 'shapes', 'MACs', unit, 'share', `MACs per ${unit.replace(/s$/, '')}`, ...(perLayer ? ['est. time', 'est. energy'] : [])],
+    rows,
+  );
   const m = r.memory;
   const facts: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
@@ -35,6 +46,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string): string
     ['stack', `${formatBytes(m.stackInvoke)} per inference, ${formatBytes(m.stack)} deepest since reset (by painting)`],
     ['flash', `${formatBytes(m.flash)} (weights ${formatBytes(m.flashWeights)})`],
     ['ram', `${formatBytes(m.ram)} (static data incl. arena + stack of one inference)`],
+    ...(e ? estimateLines(e) : []),
   ];
   if (r.macs > 0 && r.perInference > 0) facts.splice(3, 0, [`MACs per ${unit.replace(/s$/, '')}`, (r.macs / r.perInference).toFixed(3)]);
   const width = Math.max(...facts.map(([k]) => k.length));
@@ -58,16 +70,19 @@ export function provenance(version: string, argv: string[] = process.argv.slice(
   return { tool: 'tinyforge', version, generatedAt: new Date().toISOString(), commandLine: ['tinyforge', ...argv] };
 }
 
-/** `profile --json`: the DESIGN.md §6 fields first, then the rest of the report (what `report` reads back). */
-export function profileJson(r: ProfileReport, made?: Provenance) {
+/**
+ * `profile --json`: the DESIGN.md §6 fields first, then the rest of the report (what `report` reads
+ * back); with an estimation, `counter.exact`, `estimates`, `estimatedFor` and each layer's `estimates`.
+ */
+export function profileJson(r: ProfileReport, made?: Provenance, e?: Estimation): ProfileJson {
   return {
     model: r.model,
     target: r.target,
     board: r.board,
-    counter: r.counter,
+    counter: e ? { ...r.counter, exact: e.exact } : r.counter,
     outputs: r.outputs,
     perInference: r.perInference,
-    layers: r.layers.map((l) => ({
+    layers: r.layers.map((l, i) => ({
       index: l.index,
       op: l.op,
       macs: l.macs,
@@ -81,6 +96,7 @@ export function profileJson(r: ProfileReport, made?: Provenance) {
       kernel: l.kernel,
       weightBytes: l.weightBytes,
       liveBytes: l.liveBytes,
+      ...(e ? { estimates: e.perLayer?.[i] ?? [] } : {}),
     })),
     memory: r.memory,
     capacity: r.capacity,
@@ -92,11 +108,34 @@ export function profileJson(r: ProfileReport, made?: Provenance) {
     matchesReference: r.matchesReference,
     port: r.port,
     buildId: r.buildId,
+    ...(e ? { estimates: e.estimates, estimatedFor: e.estimatedFor } : {}),
     ...(made ? { provenance: made } : {}),
   };
 }
 
-export type ProfileJson = ReturnType<typeof profileJson>;
+/** What `profile --json` prints and `report` reads back; the estimate fields are absent in files written before them. */
+export interface ProfileJson {
+  model: string;
+  target: string;
+  board: string | null;
+  counter: ProfileReport['counter'] & { exact?: ExactCounterKind | null };
+  outputs: number[][];
+  perInference: number;
+  layers: (Omit<ProfileReport['layers'][number], never> & { estimates?: Estimate[] })[];
+  memory: ProfileReport['memory'];
+  capacity: ProfileReport['capacity'];
+  plan: ProfileReport['plan'];
+  layersTotal: number;
+  hookOverhead: ProfileReport['hookOverhead'];
+  runs: number;
+  macs: number;
+  matchesReference: boolean;
+  port: string;
+  buildId: string;
+  estimates?: Estimate[];
+  estimatedFor?: EstimatedFor | null;
+  provenance?: Provenance;
+}
 
 /**
  * Reads back a `profile --json` file for `report` and `profile --compare`: one line naming the file

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { RunReport } from '../run/run.ts';
+import { type Estimation, formatEstimate } from '../estimate/estimates.ts';
+import { formatHz } from '../estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
 
 const preview = (values: number[]) => (values.length > 12 ? `[${values.slice(0, 12).join(' ')} …] (${values.length})` : `[${values.join(' ')}]`);
@@ -11,8 +13,41 @@ export function underFloor(arena: number, floor: number): string {
   return `${Math.abs(floor - arena).toLocaleString('en-US')} B (${percent}%) ${arena <= floor ? 'under' : 'over'} it`;
 }
 
+/** `run --json`: the report, its exact counter labelled (`counter.exact`), and the estimates beside it. */
+export function runJson(r: RunReport, e: Estimation) {
+  return { ...r, counter: r.counter ? { ...r.counter, exact: e.exact } : null, estimates: e.estimates, estimatedFor: e.estimatedFor };
+}
+
+/**
+ * The estimate lines of the terminal report: for which board and clock, then cycles, time, energy
+ * and battery, each marked estimated, and what could not be estimated with why.
+ */
+export function estimateLines(e: Estimation): [string, string][] {
+  const f = e.estimatedFor;
+  if (!f) return [];
+  const lines: [string, string][] = [
+    [
+      'estimated for',
+      `${f.board} (${f.chip}) at ${formatHz(f.clockHz)}${f.powerRange ? `, ${f.powerRange}` : ''}, ` +
+        `${f.flashWaitStates === null ? 'flash wait states unknown' : `${f.flashWaitStates} flash wait states`}: estimates, not measurements`,
+    ],
+  ];
+  const names: Record<string, string> = {
+    'cycles-estimated': 'est. cycles',
+    'ms-estimated': 'est. time',
+    'uJ-estimated': 'est. energy',
+    'battery-inferences-estimated': 'est. battery',
+  };
+  for (const x of e.estimates) {
+    const value = x.kind === 'battery-inferences-estimated' ? `${formatEstimate(x)} on ${f.batteryMah} mAh` : formatEstimate(x);
+    lines.push([names[x.kind]!, `${value} (${x.basis})`]);
+  }
+  for (const u of f.unavailable) lines.push([names[u.kind]!, `unknown: ${u.why}`]);
+  return lines;
+}
+
 /** The human table of `tinyforge run`. */
-export function formatRunReport(r: RunReport, modelPath: string): string {
+export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation): string {
   const unit = r.counter?.kind ?? '';
   const caseRows = r.cases.map((c) => [c.index, c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
   const cases = formatTable(['case', 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
@@ -34,6 +69,7 @@ export function formatRunReport(r: RunReport, modelPath: string): string {
     cost.push(['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source})`]);
     if (r.macs > 0) cost.push([`${unit} per MAC`, (r.perInference / r.macs).toFixed(2)]);
   }
+  if (e) cost.push(...estimateLines(e));
   cost.push(
     [
       'arena',

@@ -79,10 +79,18 @@ describe('build/targets: real boards as data', () => {
     ]);
     const h7 = findBoard('nucleo-h7a3zi-q').board.hardware!.flashWaitStates;
     expect('steps' in h7 && h7.steps.filter((s) => s.range === 'VOS0').at(-1)).to.deep.equal({ range: 'VOS0', maxHz: 280e6, waitStates: 6 });
+    const u5 = findBoard('nucleo-u575zi-q').board.hardware!.flashWaitStates;
+    expect('steps' in u5 && u5.steps.filter((s) => s.range === 'Range 1').map((s) => [s.maxHz / 1e6, s.waitStates])).to.deep.equal([
+      [32, 0],
+      [64, 1],
+      [96, 2],
+      [128, 3],
+      [160, 4],
+    ]);
     // not found: unknown, with where the figure lives, rather than a guess
-    expect(findBoard('nucleo-u575zi-q').board.hardware!.flashWaitStates)
+    expect(findBoard('nrf52840-dk').board.hardware!.flashWaitStates)
       .to.have.property('unknown')
-      .that.match(/RM0456/);
+      .that.match(/nRF52840 Product Specification/);
   });
 
   describe('--board and the boards a run uses', () => {

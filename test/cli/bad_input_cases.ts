@@ -273,6 +273,42 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   },
   {
     group: 'options and ports',
+    what: '--clock that is not a frequency',
+    args: ['run', 'model.tflite', '--board', 'nucleo-l4r5zi', '--clock', 'fast'],
+    says: "--clock must be a frequency in Hz or with a unit (80000000, 80MHz), got 'fast'",
+  },
+  {
+    group: 'options and ports',
+    what: "--clock above the board's maximum: refused before any build",
+    args: ['profile', 'model.tflite', '--board', 'nucleo-l4r5zi', '--clock', '200MHz'],
+    says: "--clock 200 MHz is above nucleo-l4r5zi's maximum, 120 MHz",
+  },
+  {
+    group: 'options and ports',
+    what: '--clock that is not one of the clocks the chip runs at',
+    args: ['run', 'model.tflite', '--board', 'esp32-c3-devkitm-1', '--clock', '100MHz'],
+    says: '--clock 100 MHz is not a clock esp32-c3-devkitm-1 runs at (PLL 160 MHz at 160 MHz; PLL 80 MHz at 80 MHz; XTAL 40 MHz at 40 MHz)',
+  },
+  {
+    group: 'options and ports',
+    what: '--clock without a real board to estimate for',
+    args: ['run', 'model.tflite', '--target', 'cortex-m4', '--clock', '80MHz'],
+    says: '--clock applies to an estimate for a real board: give --board with one (cortex-m4: nucleo-l4r5zi, nrf52840-dk)',
+  },
+  {
+    group: 'options and ports',
+    what: '--battery that is not a capacity',
+    args: ['run', 'model.tflite', '--board', 'nucleo-l4r5zi', '--battery', 'a lot'],
+    says: "--battery must be a capacity above 0 in mAh or Ah (220mAh, 2.2Ah), got 'a lot'",
+  },
+  {
+    group: 'options and ports',
+    what: '--battery 0',
+    args: ['profile', 'model.tflite', '--board', 'nucleo-l4r5zi', '--battery', '0mAh'],
+    says: "--battery must be a capacity above 0 in mAh or Ah (220mAh, 2.2Ah), got '0mAh'",
+  },
+  {
+    group: 'options and ports',
     what: '--max-ram 0',
     args: ['compile', 'model.tflite', '-o', 'out', '--max-ram', '0'],
     says: "--max-ram must be a positive byte count (49152, 48K, 1M), got '0'",

@@ -25,16 +25,17 @@ describe('CLI: boards and --board', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-boards-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, flashing, real or emulated', () => {
+  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, wait states, uA/MHz, flashing, real or emulated', () => {
     const r = tinyforge(['boards']);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +flashing +kind$/m);
+    expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
-      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
-    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +uf2 +real$/m);
+    expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
+    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +unknown +uf2 +real$/m);
     expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
-    expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +stm32-usart-bootloader +emulated$/m);
+    expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
     const json = tinyforge(['boards', '--json']);
     expect(json.status, json.stderr).to.equal(0);
@@ -52,7 +53,11 @@ describe('CLI: boards and --board', function () {
       firmware: false,
     });
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
-    expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true });
+    expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
+    // at its clock: the power range, wait states and run current that apply, or why they are unknown
+    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: null });
+    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: null });
+    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/^not found/);
   });
 
   it('compile --board alone implies the target and checks the fit for the chip', function () {
@@ -120,6 +125,12 @@ describe('CLI: boards and --board', function () {
     expect(r.stdout).to.match(
       /^real board +nucleo-l4r5zi \(STM32L4R5ZIT6\): fits, flash >= [\d,]+ of 2,097,152 B, RAM >= [\d,]+ of 655,360 B; the counts are qemu-mps2-an386's/m,
     );
+    // and estimates for the board, marked as such (docs/json-output.md, Estimates)
+    expect(r.stdout).to.match(
+      /^estimated for +nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz, Range 1 boost mode, 5 flash wait states: estimates, not measurements$/m,
+    );
+    expect(r.stdout).to.match(/^est\. time +[\d.]+ ms \(estimated cycles of the inference at 120 MHz/m);
+    expect(r.stdout).to.match(/^est\. energy +unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source$/m);
 
     const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
     expect(json.status, json.stderr).to.equal(0);
@@ -128,5 +139,13 @@ describe('CLI: boards and --board', function () {
     expect(report.counter.kind).to.equal('instructions');
     expect(report.realBoard).to.deep.include({ name: 'nucleo-l4r5zi', chip: 'STM32L4R5ZIT6' });
     expect(report.realBoard.ram.available).to.equal(640 << 10);
+    // the exact count labelled, the estimates beside it for the real board at its own clock
+    expect(report.counter.exact).to.equal('instructions');
+    expect(report.estimates.map((e: { kind: string; unit: string }) => [e.kind, e.unit])).to.deep.equal([
+      ['cycles-estimated', 'cycles'],
+      ['ms-estimated', 'ms'],
+    ]);
+    expect(report.estimates[1].value).to.be.closeTo((report.perInference / 120e6) * 1000, 1e-6);
+    expect(report.estimatedFor).to.deep.include({ board: 'nucleo-l4r5zi', clockHz: 120e6, clockRequested: false, flashWaitStates: 5, batteryMah: null });
   });
 });

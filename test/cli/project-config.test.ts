@@ -101,7 +101,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const cases: [unknown, string][] = [
       ['{"model": ', 'not valid JSON'],
       [[1], 'must hold one JSON object, such as {"model": "model.tflite"}'],
-      [{ modle: 'digits.tflite' }, 'modle: unknown key (known: model, target, board, inputs, budget, prefer, project, out)'],
+      [{ modle: 'digits.tflite' }, 'modle: unknown key (known: model, target, board, inputs, budget, prefer, project, out, clock, battery)'],
       [{ model: 'missing.tflite' }, 'model: no such file'],
       [{ target: 'cortex-m5' }, "target: unknown target 'cortex-m5' (known: "],
       [{ target: 4 }, 'target: must be a non-empty string, got 4'],
