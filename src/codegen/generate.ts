@@ -342,12 +342,17 @@ function emitContext(
       return `(${arena} + ${symbol})`;
     },
     addConst: (suffix, ctype, values) => {
+      const body = cArrayBody(values);
+      // a table the same as one already emitted is that one (a row-band stage's band and steady
+      // instances of a layer carry the same weights and records: person_detect's stage, 808 B)
+      const same = consts.find((c) => c.ctype === ctype && c.count === values.length && c.body === body);
+      if (same) return same.symbol;
       const symbol = `${prefix}_l${layer.position}_${suffix}`;
       consts.push({
         symbol,
         ctype,
         count: values.length,
-        body: cArrayBody(values),
+        body,
         comment: `layer ${layer.position} (${op.kind}${layerName(prepared.graph, layer)}) ${suffix}`,
       });
       return symbol;

@@ -49,3 +49,27 @@ export function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily
   if (kernelFamily === 'portable') return PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
   return FAMILY_KERNEL[opKind]?.[kernelFamily] ?? PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
 }
+
+/**
+ * The DSP CONV_2D kernels' cost per MAC against K, the MACs of one output (kH·kW·filter input
+ * channels): a per-output part (records, requantization, the block's entry and stores) spread over K
+ * MACs on top of the SMLAD loop's steady state, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / K. Fitted to the
+ * M4 sweep (session 9, instructions per MAC): K 8 2.56 (fit 2.54), 16 1.58-1.63 (1.63), 32 1.20
+ * (1.18), 64 0.95 (0.95), 128 0.85 (0.84), 576 0.86 (0.75). The op's median (1.17, K ≈ 32) priced a
+ * 16-channel 1x1 layer's recomputed MACs a third too low: the 160x160 MobileNet (alpha 0.5) stage of
+ * 1-row bands, recomputing half of such a layer, was estimated at +4.1% and measured +6.0%.
+ */
+const DSP_CONV_LOOP = 0.72;
+const DSP_CONV_PER_OUTPUT = 14.6;
+/** ... and no less than the deep layers measure (K 128-576: 0.85-0.90; the fit alone gives 0.75 at 576) */
+const DSP_CONV_DEEP = 0.85;
+
+/** What a layer's kernel costs per MAC: `costPerMac`, refined by the layer's shape where the cost varies most with it. */
+export function layerCostPerMac(layer: { op: { kind: string }; variant: { family: IsaFamily }; params: unknown }, targetFamily: IsaFamily): number {
+  if (layer.op.kind === 'CONV_2D' && layer.variant.family === 'arm-dsp' && targetFamily === 'arm-dsp') {
+    const p = layer.params as { kH?: number; kW?: number; filterInC?: number };
+    const k = (p.kH ?? 0) * (p.kW ?? 0) * (p.filterInC ?? 0);
+    if (k > 0) return Math.max(DSP_CONV_DEEP, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / k);
+  }
+  return costPerMac(layer.op.kind, layer.variant.family, targetFamily);
+}

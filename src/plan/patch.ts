@@ -25,7 +25,7 @@ import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
-import { costPerMac } from './kernel_cost.ts';
+import { layerCostPerMac } from './kernel_cost.ts';
 import { type IsaFamily, type Prefer, isaFamily } from '../ops/op.ts';
 
 /**
@@ -355,7 +355,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
     (add ? add.band.macs * bands : 0);
   const family = isaFamily(isa);
-  const instructionsOf = (l: PreparedLayer, macs: number) => macs * costPerMac(l.op.kind, l.variant.family, family);
+  const instructionsOf = (l: PreparedLayer, macs: number) => macs * layerCostPerMac(l, family);
   const bandInstructionsOf = (l: PreparedLayer, macs: number) => instructionsOf(l, macs) * (1 + (BAND_KERNEL_OVERHEAD[family] ?? 0));
   // bands whose first input rows are copied (all of them, or those reaching past the image when the
   // rows are read in place)
@@ -542,6 +542,31 @@ function emitStage(p: PatchStageParams, ctx: LayerEmitContext): string {
   const last = p.layers.length - 1;
   const copyRows = `${ctx.prefix}_band_copy_rows`;
   const fillRows = `${ctx.prefix}_band_fill_rows`;
+  const move = `${ctx.prefix}_band_move`;
+  // band rows move with a plain word loop, not memcpy/memmove: the stage is the only caller of either
+  // in most models, and newlib's speed-tuned memcpy is some 300 bytes of flash (person_detect's code
+  // flash passed 0.3x TFLite Micro's with it)
+  ctx.defineOnce(
+    'patch band move',
+    `/* Row bands (plan/patch.ts): bytes bytes from source to destination, front to back (so also down a
+ * buffer over themselves: the cached rows move to its top); words when both ends and the length are
+ * whole words, which band rows are wherever they are cached (4-byte memcpy: one load, one store). A
+ * plain loop (GCC would make it a memcpy call again). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void ${move}(int8_t *destination, const int8_t *source, int bytes) {
+  if ((((uintptr_t)destination | (uintptr_t)source | (uintptr_t)bytes) & 3u) == 0u) {
+    for (; bytes > 0; bytes -= 4, destination += 4, source += 4) {
+      uint32_t word;
+      memcpy(&word, __builtin_assume_aligned(source, 4), 4);
+      memcpy(__builtin_assume_aligned(destination, 4), &word, 4);
+    }
+  } else {
+    for (; bytes > 0; bytes--) *destination++ = *source++;
+  }
+}`,
+  );
   ctx.defineOnce(
     'patch band rows',
     `/* Row bands (plan/patch.ts): rows [first, first + count) of a tensor of height rows of row_bytes
@@ -551,7 +576,7 @@ static void ${copyRows}(int8_t *band, const int8_t *tensor, int first, int count
   for (r = 0; r < count; r++) {
     const int y = first + r;
     if (y < 0 || y >= height) memset(band + r * row_bytes, (unsigned char)zero_point, (size_t)row_bytes);
-    else memcpy(band + r * row_bytes, tensor + y * row_bytes, (size_t)row_bytes);
+    else ${move}(band + r * row_bytes, tensor + y * row_bytes, row_bytes);
   }
 }`,
   );
@@ -640,7 +665,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       const rowBytes = b.outRowBytes;
       const next = buffer(p.inputBuffer[k + 1]!);
       body.push(`    if (steady) {
-      memmove(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes}u);
+      ${move}(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes});
       ${fn}_band${k}s();
     } else {
       ${fn}_band${k}();
@@ -654,7 +679,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     body.push(`    ${fn}_destination = ${outputTensor} + row * ${add.rowBytes};`);
     body.push(`    ${fn}_add();`);
   } else if (p.outputBuffer !== undefined)
-    body.push(`    memcpy(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes}u);`);
+    body.push(`    ${move}(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes});`);
   const pointers = [`static int8_t *${fn}_source;`];
   if (p.outputBuffer === undefined || add) pointers.push(`static int8_t *${fn}_destination;`);
   if (add) pointers.push(`static int8_t *${fn}_skip;`);
@@ -701,7 +726,7 @@ const PLANNED = 6;
 /** The estimated instructions (RP2040: cycles) of one inference (kernel_cost.ts), the default's yardstick. */
 export function estimatedInstructions(prepared: PreparedGraph): number {
   const family = isaFamily(prepared.isa);
-  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : l.macs * costPerMac(l.op.kind, l.variant.family, family)), 0));
+  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : l.macs * layerCostPerMac(l, family)), 0));
 }
 
 /**

@@ -110,6 +110,9 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     // classifier heads under 16 rows
     expect(name(560, 10, 0)).to.equal('arm-dsp-pairs');
     expect(name(4096, 15, 0)).to.equal('arm-dsp-pairs');
+    // eight rows exactly: one block of eight (dsp_pairs8.ts)
+    expect(name(256, 8, 0)).to.equal('arm-dsp-pairs8');
+    expect(name(252, 8, 0)).to.equal('arm-dsp-pairs');
     // s = -128 under a negative r somewhere (a 4096-weight row pair of full-range weights: almost surely)
     expect(name(2048, 8, 3)).to.equal('arm-dsp-pairs');
   });

@@ -13,6 +13,7 @@ import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
+import { fcDspPairs8Variant, pairs8Shape } from './dsp_pairs8.ts';
 import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
@@ -64,7 +65,7 @@ export interface FullyConnectedParams extends ChannelMultipliers {
   hasBias: boolean;
   /** symmetric weights whose row pairs fit one halfword each (dsp_pairs.ts: the faster Arm DSP kernel) */
   rowPairsFit?: boolean;
-  /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows) */
+  /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows; dsp_pairs8.ts: a block of eight) */
   rowPairs6Fit?: boolean;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;
@@ -160,7 +161,9 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
-    ...(pairs6Shape(inFeatures, outFeatures) ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) } : {}),
+    ...(pairs6Shape(inFeatures, outFeatures) || pairs8Shape(inFeatures, outFeatures)
+      ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
+      : {}),
     ...multipliers,
   };
 }
@@ -226,6 +229,7 @@ const def: OpDef<FullyConnectedParams> = {
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
   variants: [
     withWeightOffset(fcDspPairs6Variant),
+    withWeightOffset(fcDspPairs8Variant),
     withWeightOffset(fcDspPairsVariant),
     withWeightOffset(fcDspVariant),
     withWeightOffset(fcM0plusVariant),

@@ -2,7 +2,8 @@
 /**
  * Generators for the weighted layers and the chains real models are made of: CONV_2D (pointwise,
  * im2col, every kernel size, stride and dilation), DEPTHWISE_CONV_2D (one input channel, multiplier 1
- * and above), FULLY_CONNECTED (row counts around the 4- and 8-row blocks, one input feature, batches),
+ * and above), FULLY_CONNECTED (row counts around the 4- and 8-row blocks, one input feature, batches,
+ * long rows of 256+ inputs for the DSP blocks of six and eight rows),
  * ADD, and chains (a keyword-spotting block, a residual block, conv-pool-fc-softmax). Shapes are drawn
  * so every DSP and Armv6-M variant and its edges are hit.
  */
@@ -194,11 +195,13 @@ const fc: FuzzGenerator = {
   ops: ['FULLY_CONNECTED'],
   dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
-    const inN = chance(rand, 0.15) ? 1 : chance(rand, 0.5) ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64]) : int(rand, 1, 200);
+    // long rows in whole words now and then: the DSP blocks of eight rows (exactly 8) and of six (16+)
+    const long = chance(rand, 0.15);
+    const inN = long ? 4 * int(rand, 64, 300) : chance(rand, 0.15) ? 1 : chance(rand, 0.5) ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64]) : int(rand, 1, 200);
     const batches = chance(rand, 0.8) ? 1 : int(rand, 2, 4);
     const q = int8Q(rand, -3, 0);
     const x = { index: b.input({ shape: [batches, inN], q }), shape: [batches, inN], ...q };
-    b.output(fullyConnected(b, rand, x, fcRows(rand)).index);
+    b.output(fullyConnected(b, rand, x, long ? pick(rand, [8, 8, 16, 17, 22, 9]) : fcRows(rand)).index);
   },
 };
 

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * FULLY_CONNECTED's Arm DSP variant for eight rows in one block (dsp_pairs8.ts,
+ * fully_connected_dsp_pairs8.h and .S):
+ * - the stored lanes: low byte = r_k, int16 lane = r_k + 256 s_k, in the order the block reads them;
+ * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
+ *   256..4096 inputs, batches, zero points, per-tensor and per-channel scales, bias or none,
+ *   NONE/RELU/RELU6, the per-chunk sums at their 2^23 bound;
+ * - the assembly on the emulated Cortex-M4 (every step count of the 8-step turn, several chunks),
+ *   bit-exact, and the build gate on the M7 and M33.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from './index.ts';
+import type { FullyConnectedParams } from './index.ts';
+import { rowPairsOf8 } from './dsp_pairs8.ts';
+import { selectVariant } from '../variant.ts';
+import { compileGraph } from '../../compile.ts';
+import type { Graph } from '../../ir/graph.ts';
+import { compileForEveryTarget } from '../../build/gate.ts';
+import { loadTarget } from '../../build/targets.ts';
+import { requireTools } from '../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
+import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+
+const DSP = { dsp: true };
+const ACTIVATIONS = ['NONE', 'RELU', 'RELU6'] as const;
+
+/**
+ * Weights of one kind: 0 TFLite's symmetric range, 1 only +-127, 2 the largest second-row products
+ * (r = 127 over s = -128, which still fits), 3 full range with -128 (a misfit, s = -128 under a
+ * negative r, is then likely: those layers keep the four-row kernel).
+ */
+function weightsOf(rand: () => number, n: number, kind: number, rowLength: number): Int8Array {
+  if (kind === 1) return Int8Array.from({ length: n }, () => (rand() < 0.5 ? -127 : 127));
+  if (kind === 2) return Int8Array.from({ length: n }, (_, i) => (Math.floor(i / rowLength) % 2 ? -128 : 127));
+  if (kind === 3) return randomInt8(rand, n, -128, 127);
+  return randomInt8(rand, n, -127, 127);
+}
+
+/** One layer, its output scale keeping typical sums (`extreme`: all products +-2^14 of one sign) inside int8. */
+function fcGraph(inF: number, out: number, batches: number, weights: Int8Array, rand: () => number, inZp: number, extreme: boolean) {
+  const perChannel = rand() < 0.5;
+  const wScale = perChannel ? Array.from({ length: out }, () => 0.004 + rand() * 0.002) : 0.004 + rand() * 0.002;
+  const accumulator = extreme ? inF * 16384 : Math.sqrt(inF) * 128 * 73;
+  const bias = rand() < 0.7;
+  return singleOpGraph(
+    'FULLY_CONNECTED',
+    [
+      { shape: [batches, inF], scale: 0.05, zeroPoint: inZp },
+      { shape: [out, inF], scale: wScale, data: weights },
+      bias ? { shape: [out], dtype: 'int32', data: Int32Array.from({ length: out }, () => randomInt(rand, -100000, 100000)) } : null,
+    ],
+    [{ shape: [batches, out], scale: (0.05 * 0.005 * accumulator) / (60 + rand() * 60), zeroPoint: randomInt(rand, -30, 30) }],
+    { activation: ACTIVATIONS[randomInt(rand, 0, 2)]!, keepNumDims: false },
+  );
+}
+
+const variantOf = (graph: Graph, op: Graph['ops'][number]) => selectVariant(fc, fc.prepare(graph, op) as FullyConnectedParams, DSP).name;
+
+describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
+  it('stores each pair as low byte r_k, lane r_k + 256 s_k in the block order', () => {
+    const rand = rng(81);
+    for (let t = 0; t < 60; t++) {
+      const n = 4 * randomInt(rand, 1, 12);
+      const w = weightsOf(rand, 8 * n, t % 3, n);
+      const laid = rowPairsOf8(w, 8, n);
+      expect(laid.length).to.equal(w.length);
+      const u8 = new Uint8Array(laid.buffer);
+      let at = 0;
+      for (let k = 0; k < n; k += 4) {
+        for (const pr of [0, 2, 4, 6]) {
+          for (const c of [k, k + 1]) {
+            for (const col of [c, c + 2]) {
+              const lo = w[pr * n + col]!;
+              expect(laid[at], `low byte row ${pr} col ${col}`).to.equal(lo);
+              const lane = ((u8[at]! | (u8[at + 1]! << 8)) << 16) >> 16;
+              expect(lane, `lane rows ${pr},${pr + 1} col ${col}`).to.equal(lo + 256 * w[(pr + 1) * n + col]!);
+              at += 2;
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('the C twin is bit-exact with the reference: 256..4096 inputs, batches, extremes', function () {
+    this.timeout(300000);
+    const rand = rng(83);
+    const cases: CCase[] = [];
+    const variants: string[] = [];
+    const add = (inF: number, batches: number, kind: number, input: 'random' | 'min' | 'max' | 'extremes') => {
+      const weights = weightsOf(rand, 8 * inF, kind, inF);
+      const extreme = kind !== 0 && input !== 'random';
+      const { graph, op } = fcGraph(inF, 8, batches, weights, rand, input === 'random' ? randomInt(rand, -128, 127) : 0, extreme);
+      const n = batches * inF;
+      const x =
+        input === 'random'
+          ? randomInt8(rand, n)
+          : input === 'extremes'
+            ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127))
+            : new Int8Array(n).fill(input === 'min' ? -128 : 127);
+      cases.push({ def: fc, graph, op, inputs: [x], isa: DSP });
+      variants.push(variantOf(graph, op));
+    };
+    // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128)
+    add(4096, 1, 2, 'min');
+    add(4096, 2, 2, 'max');
+    add(448, 1, 2, 'min');
+    add(452, 1, 1, 'extremes');
+    add(1000, 3, 2, 'max');
+    for (let k = 0; k < 16; k++) add(4 * randomInt(rand, 64, 1024), randomInt(rand, 1, 2), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
+    expect(variants.filter((v) => v !== 'arm-dsp-pairs8')).to.deep.equal([]);
+    const results = runCasesInC(cases);
+    cases.forEach((c, k) => {
+      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = JSON.stringify(c.graph.tensors[1]!.shape);
+      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${shape}`).to.equal(undefined);
+    });
+  });
+
+  describe('on the emulated Cortex-M4', () => {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-fc-pairs8-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** FULLY_CONNECTED layers of eight rows over one input each: every remainder of the 8-step turn, chunks. */
+    function pairs8Model(seed: number, few = false): Graph {
+      const rand = rng(seed);
+      const b = new GraphBuilder(`fc_pairs8_${seed}`);
+      const shapes: [number, number][] = few
+        ? [
+            [452, 2],
+            [256, 0],
+          ]
+        : [
+            [4096, 2],
+            [1024, 1],
+            [1000, 2],
+            [452, 2],
+            [480, 0],
+          ];
+      if (!few) for (let k = 0; k < 8; k++) shapes.push([256 + 4 * k + 32 * randomInt(rand, 0, 20), k % 3]);
+      // an output zero point of -128 under shifts of -15: the exact 64-bit requantization (mode x)
+      const exactAt = shapes.length;
+      shapes.push([512, 0]);
+      for (const [i, [n, kind]] of shapes.entries()) {
+        const rows = 8;
+        const perChannel = rand() < 0.5;
+        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
+        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
+        const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
+        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
+        const inputs = [x, w];
+        if (rand() < 0.7)
+          inputs.push(
+            b.constant(
+              { shape: [rows], dtype: 'int32' },
+              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
+            ),
+          );
+        const exact = i === exactAt;
+        const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
+        const zeroPoint = exact ? -128 : randomInt(rand, -30, 30);
+        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [1, rows], q: { scale, zeroPoint } }], {
+          activation: ACTIVATIONS[i % 3]!,
+          keepNumDims: false,
+        });
+        b.output(y!);
+      }
+      return b.build();
+    }
+
+    it('passes the build gate (-Werror, the assembly too) on the Cortex-M7 and M33', async () => {
+      const graph = pairs8Model(86, true);
+      const targets = ['cortex-m7', 'cortex-m33'];
+      const gate = await compileForEveryTarget(graph, { targets, workDir: join(dir, 'gate') });
+      expect(gate.failures).to.deep.equal([]);
+      expect(gate.targets.map((r) => `${r.target} ${r.ok} ${r.files.some((f) => f.endsWith('fully_connected_dsp_pairs8.S'))}`)).to.deep.equal(
+        targets.map((t) => `${t} true true`),
+      );
+    });
+
+    for (const [seed, extremes] of [
+      [84, true],
+      [85, false],
+    ] as const) {
+      it(`generated layers and the chunk bound run bit-exact (seed ${seed}${extremes ? ', inputs -128/127' : ''})`, async () => {
+        const graph = pairs8Model(seed);
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        expect(text.match(/8 rows in one pass/g)?.length).to.equal(graph.ops.length);
+        expect(text).to.match(/tf_fcp8_dsp_x\w+\(/);
+        if (!extremes) expect(text).to.match(/tf_fcp8_dsp_f\w+\(/);
+        await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
+      });
+    }
+  });
+});
