@@ -412,6 +412,7 @@ export class FakeProbe {
         return ok;
       case 0x08: // DAP_WriteAbort
         if (request.length >= 6 && (request.readUInt32LE(2) & (1 << 2)) !== 0) this.dp.sticky = false;
+        else if (request.length < 6) return Buffer.from([command, 0xff]); // a short request: DAP_ERROR
         return ok;
       case 0x0a: // DAP_ResetTarget: no device-specific sequence
         return Buffer.from([command, 0, 0]);

@@ -96,11 +96,55 @@ const words = (bytes: Uint8Array): Uint32Array => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Remembers the acknowledgement of the last DAP_Transfer / DAP_TransferBlock answer: dapjs checks the
+ * transfer count before the ack, so a WAIT or FAULT reaches us as "Transfer count mismatch".
+ */
+class AckWatch implements Transport {
+  lastAck = 1;
+
+  constructor(readonly inner: Transport) {}
+
+  get packetSize(): number {
+    return this.inner.packetSize;
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  write(data: BufferSource): Promise<void> {
+    return this.inner.write(data);
+  }
+
+  async read(): Promise<DataView> {
+    const view = await this.inner.read();
+    const command = view.getUint8(0);
+    if (command === 0x05) this.lastAck = view.getUint8(2);
+    else if (command === 0x06) this.lastAck = view.getUint8(3);
+    return view;
+  }
+}
+
+/** What an ack byte of DAP_Transfer means (CMSIS-DAP: bits 0..2 the SWD ack, bit 3 protocol error). */
+function ackMeaning(ack: number): string | undefined {
+  if ((ack & 0x08) !== 0) return 'PROTOCOL_ERROR';
+  if ((ack & 7) === 2) return 'WAIT';
+  if ((ack & 7) === 4) return 'FAULT';
+  if ((ack & 7) === 7) return 'NO_ACK';
+  return undefined;
+}
+
 /** A connected target: dapjs's ADI with every error turned into one line naming the probe and step. */
 class SwdLink {
   constructor(
     readonly name: string,
     readonly adi: ADI,
+    private readonly acks: AckWatch,
   ) {}
 
   async op<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -113,7 +157,8 @@ class SwdLink {
 
   explain(what: string, e: unknown): TinyforgeError {
     if (e instanceof TinyforgeError) return e;
-    const message = e instanceof Error ? e.message : String(e);
+    let message = e instanceof Error ? e.message : String(e);
+    if (/count mismatch/.test(message)) message = ackMeaning(this.acks.lastAck) ?? message;
     let why = message;
     if (/WAIT/.test(message))
       why = 'the target kept answering WAIT after the probe retried (a flash operation that does not end, or SWCLK too fast for the chip)';
@@ -312,9 +357,9 @@ export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Pro
   }
   const dapjs = await loadDapjs();
   progress(`connecting to the ${options.chip} through ${name}`);
-  const transport = await openTransport(options.probe, options.timeoutMs ?? 5000);
+  const transport = new AckWatch(await openTransport(options.probe, options.timeoutMs ?? 5000));
   const proxy: CmsisDAP = new dapjs.CmsisDAP(transport, 1 /* SWD */, options.clockHz ?? 1_000_000);
-  const link = new SwdLink(name, new dapjs.ADI(proxy));
+  const link = new SwdLink(name, new dapjs.ADI(proxy), transport);
   try {
     await link.op('connecting (DAP_Connect, SWD line reset, debug power-up)', () =>
       withTimeout(link.adi.connect(), 10_000, `--probe ${name}: the debug port did not power up in 10 s`),

@@ -101,7 +101,9 @@ export class TcpDapTransport implements Transport {
   }
 
   async write(data: BufferSource): Promise<void> {
-    const payload = ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+    let payload = ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+    // dapjs sends DAP_WriteAbort's 32-bit abort value as one byte (a USB report pads it with zeros): pad it here too
+    if (payload[0] === 0x08 && payload.length < 6) payload = Buffer.concat([payload, Buffer.alloc(6 - payload.length)]);
     const socket = this.socket;
     if (!socket || this.closedWhy !== undefined) throw this.closedError();
     const header = Buffer.alloc(DAP_TCP_HEADER);
