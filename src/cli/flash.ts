@@ -8,7 +8,7 @@ import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { type BoardDescriptor, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
-import { type SwdFlashReport, flashSwd } from '../device/swd/flash.ts';
+import { type SwdFlashReport, checkInFlash, flashSwd } from '../device/swd/flash.ts';
 import { type OpenOcdReport, flashWithOpenOcd } from '../device/swd/openocd.ts';
 import { PROBE_HELP, parseProbe } from '../device/swd/probe.ts';
 import { swdChipOf } from '../device/swd/chips.ts';
@@ -146,6 +146,7 @@ async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: s
   if (probe.kind === 'openocd') {
     // OpenOCD reads the file itself; it is checked here so a typo is our one line, not OpenOCD's
     const image = loadImage(file, address ?? flashRegion.origin);
+    checkInFlash(image, board.hardware.chip, flashRegion);
     const bin = /\.bin$/i.test(file);
     const flash = await flashWithOpenOcd({
       file,

@@ -344,17 +344,22 @@ async function openTransport(spec: ProbeSpec, timeoutMs: number): Promise<Transp
   throw new Error('openocd is not a CMSIS-DAP transport');
 }
 
+/** Refuses an image with bytes outside the chip's flash (before any probe is touched). */
+export function checkInFlash(image: FlashImage, chip: string, flash: { origin: number; bytes: number }): void {
+  const end = flash.origin + flash.bytes;
+  for (const s of image.segments) {
+    if (s.address < flash.origin || s.address + s.data.length > end)
+      throw new TinyforgeError(
+        `${image.source}: bytes at ${hex32(s.address)}..${hex32(s.address + s.data.length - 1)} are outside the flash of the ${chip} (${hex32(flash.origin)}..${hex32(end - 1)})`,
+      );
+  }
+}
+
 export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Promise<SwdFlashReport> {
   const started = Date.now();
   const name = probeName(options.probe);
   const progress = options.progress ?? (() => {});
-  const end = options.flash.origin + options.flash.bytes;
-  for (const s of image.segments) {
-    if (s.address < options.flash.origin || s.address + s.data.length > end)
-      throw new TinyforgeError(
-        `${image.source}: bytes at ${hex32(s.address)}..${hex32(s.address + s.data.length - 1)} are outside the flash of the ${options.chip} (${hex32(options.flash.origin)}..${hex32(end - 1)})`,
-      );
-  }
+  checkInFlash(image, options.chip, options.flash);
   const dapjs = await loadDapjs();
   progress(`connecting to the ${options.chip} through ${name}`);
   const transport = new AckWatch(await openTransport(options.probe, options.timeoutMs ?? 5000));
