@@ -113,7 +113,9 @@ function describeSwd(r: SwdCliResult): string {
   const through = r.method === 'openocd' ? `OpenOCD (${f.probe})` : `SWD through the CMSIS-DAP probe ${f.probe}`;
   const lines = [`flashed ${r.image.source}${r.image.bytes !== undefined ? ` (${r.image.bytes} bytes)` : ''} to ${r.board} (${r.chip}) by ${through}`];
   if ('pagesErased' in f)
-    lines.push(`  ${f.pagesErased} pages erased, ${f.bytesWritten} bytes written and read back identical in ${(f.elapsedMs / 1000).toFixed(1)} s`);
+    lines.push(
+      `  ${f.pagesErased} page${f.pagesErased === 1 ? '' : 's'} erased, ${f.bytesWritten} bytes written and read back identical in ${(f.elapsedMs / 1000).toFixed(1)} s`,
+    );
   else lines.push(`  OpenOCD${f.version ? ` ${f.version}` : ''} wrote it and reported it verified in ${(f.elapsedMs / 1000).toFixed(1)} s`);
   lines.push(f.started ? '  the core was reset into the image' : '  not started (--no-go): the core is left halted');
   return lines.join('\n');
