@@ -403,8 +403,13 @@ export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Pro
     progress(`reading back ${bytes} bytes`);
     for (const r of runs) {
       const what = `reading back ${hex32(r.address)}`;
-      const read = await link.readBytes(r.address, r.data.length, what);
-      const bad = read.findIndex((b, i) => b !== r.data[i]);
+      let read = await link.readBytes(r.address, r.data.length, what);
+      let bad = read.findIndex((b, i) => b !== r.data[i]);
+      if (bad >= 0) {
+        // once more, so a word garbled on the way back is told apart from a wrong byte in flash
+        read = await link.readBytes(r.address, r.data.length, what);
+        bad = read.findIndex((b, i) => b !== r.data[i]);
+      }
       if (bad >= 0)
         throw new TinyforgeError(
           `--probe ${name}: verify at ${hex32(r.address + bad)}: reads 0x${read[bad]!.toString(16).padStart(2, '0')}, 0x${r.data[bad]!.toString(16).padStart(2, '0')} was written; the image is not flashed (core left halted)`,
