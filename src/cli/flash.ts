@@ -261,12 +261,12 @@ export function flashCommand(): Command {
     .option('--probe <probe>', `a real --board over SWD: ${PROBE_HELP}; an image only (.elf, .hex, .bin at the chip's flash start)`)
     .option(
       '-b, --board <board>',
-      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155',
+      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155; a real nRF52840/STM32 board with --probe: over SWD',
     )
     .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
     .option(
       '--address <address>',
-      "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
+      "where a .bin goes (default: 0x08000000 on an STM32 port; the chip's flash start with --probe; the loader's application address on an emulated board; required for an ESP .bin)",
     )
     .option(
       '--baud <rate>',
