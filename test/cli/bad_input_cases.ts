@@ -355,8 +355,8 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   {
     group: 'options and ports',
     what: 'flash --probe cmsis-dap to a chip whose flash controller only OpenOCD drives',
-    args: ['flash', 'app.hex', '--board', 'nucleo-u575zi-q', '--probe', 'tcp:127.0.0.1:4441'],
-    says: '--probe tcp:127.0.0.1:4441: tinyforge drives the flash of the STM32U575ZIT6Q through OpenOCD only (--probe openocd)',
+    args: ['flash', 'app.hex', '--board', 'nucleo-h7a3zi-q', '--probe', 'tcp:127.0.0.1:4441'],
+    says: '--probe tcp:127.0.0.1:4441: tinyforge drives the flash of the STM32H7A3ZIT6Q through OpenOCD only (--probe openocd)',
   },
   {
     group: 'options and ports',

@@ -10,10 +10,13 @@
  * - RM0432 (STM32L4+), FLASH (base 0x40022000: KEYR 0x08, SR 0x10, CR 0x14, OPTR 0x20; 64-bit
  *   double-word programming; 4 KiB pages with DBANK=1, 8 KiB with DBANK=0) and DBGMCU_IDCODE
  *   (0xE0042000, DEV_ID 0x470 for STM32L4R/L4S).
+ * - RM0456 (STM32U5), FLASH with TrustZone off (non-secure registers at 0x40022000: NSKEYR 0x08,
+ *   NSSR 0x20, NSCR 0x28, OPTR 0x40; 128-bit quad-word programming; 8 KiB pages, two banks of
+ *   1 MiB on the 2 MiB U575, PNB 7 bits) and DBGMCU_IDCODE (0xE0044000, DEV_ID 0x482 for U575/U585).
  */
 
 /** The flash controllers the CMSIS-DAP path drives. */
-export type SwdFlashFamily = 'nrf52' | 'stm32l4';
+export type SwdFlashFamily = 'nrf52' | 'stm32l4' | 'stm32u5';
 
 export interface SwdChip {
   /** the prefix of a descriptor's `hardware.chip` it covers */
@@ -31,7 +34,7 @@ export const SWD_CHIPS: readonly SwdChip[] = [
     family: 'stm32l4',
     openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32l4x.cfg'],
   },
-  { chipPrefix: 'STM32U575', openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32u5x.cfg'] },
+  { chipPrefix: 'STM32U575', family: 'stm32u5', openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32u5x.cfg'] },
   { chipPrefix: 'STM32H7A3', openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32h7x.cfg'] },
 ];
 
@@ -86,6 +89,22 @@ export const STM32L4 = {
   BANK_BYTES: 0x100000,
   DBGMCU_IDCODE: 0xe0042000,
   DEV_ID_L4R_L4S: 0x470,
+} as const;
+
+/** STM32U5 FLASH, non-secure registers (TrustZone off), and DBGMCU. */
+export const STM32U5 = {
+  KEYR: 0x40022008,
+  SR: 0x40022020,
+  CR: 0x40022028,
+  OPTR: 0x40022040,
+  OPTR_TZEN: 1 << 31,
+  /** OPERR, PROGERR, WRPERR, PGAERR, SIZERR, PGSERR, OPTWERR (write 1 to clear) */
+  SR_ERRORS: 0x20fa,
+  SR_OPTWERR: 1 << 13,
+  PAGE_BYTES: 8192,
+  BANK_BYTES: 0x100000,
+  DBGMCU_IDCODE: 0xe0044000,
+  DEV_ID_U575_U585: 0x482,
 } as const;
 
 /** Arm v7-M / v8-M debug registers (ARMv7-M ARM, C1.6). */

@@ -6,7 +6,7 @@
  * frames it (an 8-byte header: "DAP\0" little-endian, u16 length, type 1 request / 2 response, one
  * reserved byte), and behind it emulates an SWD-DP with one AHB-AP (MEM-AP: CSW, TAR with
  * auto-increment inside a 1 KiB block, DRW, BD0..BD3, IDR) on a Cortex-M target whose memory has the
- * flash controller of an nRF52840 (NVMC) or an STM32L4+ (FLASH): erase sets 0xFF, programming only
+ * flash controller of an nRF52840 (NVMC), an STM32L4+ or an STM32U5 (FLASH, non-secure): erase sets 0xFF, programming only
  * clears bits, and writes that the controller would refuse (not enabled, locked, misaligned) fail
  * the way the chip fails them.
  *
@@ -17,7 +17,7 @@
  * write-count limits and the STM32's ECC are not modelled.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { NRF52, SCS, STM32L4, type SwdFlashFamily } from './chips.ts';
+import { NRF52, SCS, STM32L4, STM32U5, type SwdFlashFamily } from './chips.ts';
 import { DAP_TCP_HEADER, DAP_TCP_REQUEST, DAP_TCP_RESPONSE, DAP_TCP_SIGNATURE } from './probe.ts';
 
 /** Transfer acks as CMSIS-DAP reports them. */
@@ -61,8 +61,10 @@ export class FakeTarget {
   cr = STM32L4.CR_LOCK;
   sr = 0;
   private keyStep = 0;
-  /** STM32: the first word of a double word waiting for its second */
-  private pendingWord: { address: number; value: number } | undefined;
+  /** STM32: the words of a double (L4) or quad (U5) word waiting for the rest */
+  private pendingWords: { address: number; value: number }[] = [];
+  /** STM32 register addresses and geometry of this family */
+  private readonly stm: { keyr: number; sr: number; cr: number; optr: number; idcode: number; idValue: number; unit: number; errors: number };
   erases: number[] = [];
 
   constructor(
@@ -71,7 +73,36 @@ export class FakeTarget {
   ) {
     this.flash =
       family === 'nrf52' ? { base: 0, bytes: new Uint8Array(1 << 20).fill(0xff) } : { base: STM32L4.FLASH_BASE, bytes: new Uint8Array(2 << 20).fill(0xff) };
+    // (the STM32L4R5 and U575 both have 2 MiB)
     this.ram = { base: 0x20000000, bytes: new Uint8Array(64 << 10) };
+    this.stm =
+      family === 'stm32u5'
+        ? {
+            keyr: STM32U5.KEYR,
+            sr: STM32U5.SR,
+            cr: STM32U5.CR,
+            optr: STM32U5.OPTR,
+            idcode: STM32U5.DBGMCU_IDCODE,
+            idValue: 0x30016482,
+            unit: 16,
+            errors: STM32U5.SR_ERRORS,
+          }
+        : {
+            keyr: STM32L4.KEYR,
+            sr: STM32L4.SR,
+            cr: STM32L4.CR,
+            optr: STM32L4.OPTR,
+            idcode: STM32L4.DBGMCU_IDCODE,
+            idValue: 0x10006470,
+            unit: 8,
+            errors: STM32L4.SR_ERRORS,
+          };
+  }
+
+  /** STM32: page size and where bank 2 starts (offset into flash) for a page erase. */
+  private stmLayout(): { pageBytes: number; bank2At: number | undefined } {
+    if (this.family === 'stm32u5') return { pageBytes: STM32U5.PAGE_BYTES, bank2At: STM32U5.BANK_BYTES };
+    return (this.options.dualBank ?? true) ? { pageBytes: 4096, bank2At: STM32L4.BANK_BYTES } : { pageBytes: 8192, bank2At: undefined };
   }
 
   private inRegion(r: Region, address: number): boolean {
@@ -113,7 +144,7 @@ export class FakeTarget {
     this.nvmcConfig = 0;
     this.cr = STM32L4.CR_LOCK;
     this.keyStep = 0;
-    this.pendingWord = undefined;
+    this.pendingWords = [];
   }
 
   /** A 32-bit read; false for a bus fault. */
@@ -129,11 +160,12 @@ export class FakeTarget {
       if (address === NRF52.READY) return 1;
       if (address === NRF52.CONFIG) return this.nvmcConfig;
     } else {
-      if (address === STM32L4.DBGMCU_IDCODE) return 0x10006470;
-      if (address === STM32L4.SR) return this.sr;
-      if (address === STM32L4.CR) return this.cr >>> 0;
-      if (address === STM32L4.OPTR) return (this.options.dualBank ?? true) ? 0xffeff8aa : 0xffaff8aa;
-      if (address === STM32L4.KEYR) return 0;
+      const m = this.stm;
+      if (address === m.idcode) return m.idValue;
+      if (address === m.sr) return this.sr;
+      if (address === m.cr) return this.cr >>> 0;
+      if (address === m.optr) return this.family === 'stm32u5' ? 0x1feff8aa : (this.options.dualBank ?? true) ? 0xffeff8aa : 0xffaff8aa;
+      if (address === m.keyr) return 0;
     }
     return false;
   }
@@ -178,7 +210,8 @@ export class FakeTarget {
 
   private writeStm32Flash(address: number, value: number): boolean {
     const L = STM32L4;
-    if (address === L.KEYR) {
+    const m = this.stm;
+    if (address === m.keyr) {
       if (this.keyStep === 0 && value === L.KEY1) this.keyStep = 1;
       else if (this.keyStep === 1 && value === L.KEY2) {
         this.cr = (this.cr & ~L.CR_LOCK) >>> 0;
@@ -186,18 +219,17 @@ export class FakeTarget {
       } else this.keyStep = 2; // a wrong key locks the controller until reset (bus error on the chip)
       return true;
     }
-    if (address === L.SR) {
-      this.sr = (this.sr & ~(value & (L.SR_ERRORS | L.SR_EOP))) >>> 0;
+    if (address === m.sr) {
+      this.sr = (this.sr & ~(value & (m.errors | L.SR_EOP))) >>> 0;
       return true;
     }
-    if (address === L.CR) {
+    if (address === m.cr) {
       if ((this.cr & L.CR_LOCK) !== 0) return true; // locked: ignored
       this.cr = value >>> 0;
       if ((value & L.CR_STRT) !== 0 && (value & L.CR_PER) !== 0) {
-        const page = (value >>> L.CR_PNB_SHIFT) & 0xff;
-        const dual = this.options.dualBank ?? true;
-        const pageBytes = dual ? 4096 : 8192;
-        const bank = dual && (value & L.CR_BKER) !== 0 ? L.BANK_BYTES : 0;
+        const { pageBytes, bank2At } = this.stmLayout();
+        const page = (value >>> L.CR_PNB_SHIFT) & (this.family === 'stm32u5' ? 0x7f : 0xff);
+        const bank = bank2At !== undefined && (value & L.CR_BKER) !== 0 ? bank2At : 0;
         this.erasePage(L.FLASH_BASE + bank + page * pageBytes, pageBytes);
         this.sr |= L.SR_EOP;
         this.cr = (this.cr & ~L.CR_STRT) >>> 0;
@@ -219,27 +251,24 @@ export class FakeTarget {
       this.sr |= L.SR_PGSERR;
       return false;
     }
-    const pending = this.pendingWord;
-    if (!pending) {
-      if ((address & 7) !== 0) {
-        this.sr |= L.SR_PGAERR;
-        return false;
-      }
-      this.pendingWord = { address, value };
-      return true;
-    }
-    this.pendingWord = undefined;
-    if (address !== pending.address + 4) {
+    // a double (L4) or quad (U5) word is programmed when its last word arrives, in order and aligned
+    const unit = this.stm.unit;
+    const pending = this.pendingWords;
+    const expected = pending.length === 0 ? undefined : pending[0]!.address + 4 * pending.length;
+    if ((pending.length === 0 && address % unit !== 0) || (expected !== undefined && address !== expected)) {
+      this.pendingWords = [];
       this.sr |= L.SR_PGAERR;
       return false;
     }
-    const erased = this.word(this.flash, pending.address) === 0xffffffff && this.word(this.flash, address) === 0xffffffff;
-    if (!erased && !(pending.value === 0 && value === 0)) {
+    pending.push({ address, value });
+    if (pending.length * 4 < unit) return true;
+    this.pendingWords = [];
+    const erased = pending.every((w) => this.word(this.flash, w.address) === 0xffffffff);
+    if (!erased && !pending.every((w) => w.value === 0)) {
       this.sr |= L.SR_PROGERR;
       return false;
     }
-    this.program(pending.address, pending.value);
-    this.program(address, value);
+    for (const w of pending) this.program(w.address, w.value);
     this.sr |= L.SR_EOP;
     return true;
   }

@@ -3,7 +3,7 @@
  * Flashing over SWD through a CMSIS-DAP probe, with dapjs (CmsisDAP + ADI) on a transport of ours
  * (probe.ts): connect the SW-DP and power up the debug domain, check the chip is the one the board
  * descriptor names, halt the core, erase the pages the image touches and program it with the chip's
- * own flash controller through AHB-AP writes (nRF52: NVMC; STM32L4+: FLASH), read every byte back
+ * own flash controller through AHB-AP writes (nRF52: NVMC; STM32L4+ and U5: FLASH), read every byte back
  * and compare, then reset the core into the image (or leave it halted: --no-go).
  *
  * An image is reported flashed only when it read back identical. Every failure is one line naming
@@ -15,7 +15,7 @@
 import type { ADI, CmsisDAP, Transport } from 'dapjs';
 import { TinyforgeError } from '../../errors.ts';
 import type { FlashImage } from '../stm32/image.ts';
-import { NRF52, SCS, STM32L4, type SwdFlashFamily } from './chips.ts';
+import { NRF52, SCS, STM32L4, STM32U5, type SwdFlashFamily } from './chips.ts';
 import { type ProbeSpec, TcpDapTransport, loadDapjs, openUsbTransport, probeName } from './probe.ts';
 
 export interface SwdFlashOptions {
@@ -255,16 +255,67 @@ const SR_NAMES: [number, string][] = [
   [STM32L4.SR_FASTERR, 'FASTERR'],
   [STM32L4.SR_RDERR, 'RDERR'],
   [STM32L4.SR_OPTVERR, 'OPTVERR'],
+  [STM32U5.SR_OPTWERR, 'OPTWERR'],
 ];
 
-function stm32l4(link: SwdLink, chip: string): Programmer {
-  const L = STM32L4;
+/** What differs between the STM32 flash controllers driven here (the sequences are the same). */
+interface Stm32Flash {
+  name: string;
+  keyr: number;
+  sr: number;
+  cr: number;
+  optr: number;
+  errors: number;
+  /** the programming unit: 8 (double word) or 16 (quad word) bytes */
+  align: number;
+  idcode: number;
+  devId: number;
+  /** page size and bank split, from OPTR */
+  layout(optr: number): { pageBytes: number; bank2At: number | undefined };
+  /** a reason the controller cannot be driven this way, from OPTR */
+  refuse?(optr: number): string | undefined;
+}
+
+const STM32_FLASHES: Record<'stm32l4' | 'stm32u5', Stm32Flash> = {
+  stm32l4: {
+    name: 'STM32L4R/L4S',
+    keyr: STM32L4.KEYR,
+    sr: STM32L4.SR,
+    cr: STM32L4.CR,
+    optr: STM32L4.OPTR,
+    errors: STM32L4.SR_ERRORS,
+    align: 8,
+    idcode: STM32L4.DBGMCU_IDCODE,
+    devId: STM32L4.DEV_ID_L4R_L4S,
+    layout: (optr) => ((optr & STM32L4.OPTR_DBANK) !== 0 ? { pageBytes: 4096, bank2At: STM32L4.BANK_BYTES } : { pageBytes: 8192, bank2At: undefined }),
+  },
+  stm32u5: {
+    name: 'STM32U575/U585',
+    keyr: STM32U5.KEYR,
+    sr: STM32U5.SR,
+    cr: STM32U5.CR,
+    optr: STM32U5.OPTR,
+    errors: STM32U5.SR_ERRORS,
+    align: 16,
+    idcode: STM32U5.DBGMCU_IDCODE,
+    devId: STM32U5.DEV_ID_U575_U585,
+    // the 2 MiB parts are always two banks of 1 MiB (OPTR.DUALBANK is for the 1 MiB ones)
+    layout: () => ({ pageBytes: STM32U5.PAGE_BYTES, bank2At: STM32U5.BANK_BYTES }),
+    refuse: (optr) =>
+      (optr & STM32U5.OPTR_TZEN) !== 0
+        ? 'TrustZone is on (OPTR.TZEN): the non-secure flash registers cannot erase secure pages; use STM32CubeProgrammer'
+        : undefined,
+  },
+};
+
+function stm32(link: SwdLink, chip: string, f: Stm32Flash): Programmer {
+  const L = STM32L4; // the bits both controllers share: PG, PER, PNB at 3, BKER, STRT, LOCK, BSY
   let pageBytes = 4096;
-  let dualBank = true;
-  const notBusy = (what: string) => link.until(what, 5000, async () => ((await link.read32(L.SR, `${what}: reading FLASH_SR`)) & L.SR_BSY) === 0);
+  let bank2At: number | undefined;
+  const notBusy = (what: string) => link.until(what, 5000, async () => ((await link.read32(f.sr, `${what}: reading FLASH_SR`)) & L.SR_BSY) === 0);
   const checkSr = async (what: string) => {
-    const sr = await link.read32(L.SR, `${what}: reading FLASH_SR`);
-    const errors = SR_NAMES.filter(([bit]) => (sr & bit) !== 0).map(([, name]) => name);
+    const sr = await link.read32(f.sr, `${what}: reading FLASH_SR`);
+    const errors = SR_NAMES.filter(([bit]) => (sr & bit & f.errors) !== 0).map(([, name]) => name);
     if (errors.length > 0) throw new TinyforgeError(`--probe ${link.name}: ${what}: FLASH_SR reports ${errors.join(', ')} (${hex32(sr)})`);
   };
   /** A FAULT while programming: FLASH_SR says why. */
@@ -276,55 +327,58 @@ function stm32l4(link: SwdLink, chip: string): Programmer {
       throw e;
     }
   };
-  const programmer: Programmer = {
-    align: 8,
+  return {
+    align: f.align,
     get pageBytes() {
       return pageBytes;
     },
     async identify() {
-      const id = await link.read32(L.DBGMCU_IDCODE, 'reading DBGMCU_IDCODE');
-      if ((id & 0xfff) !== L.DEV_ID_L4R_L4S)
-        throw new TinyforgeError(`--probe ${link.name}: the target is not an ${chip}: DBGMCU_IDCODE reads ${hex32(id)} (DEV_ID 0x470 expected)`);
-      return `STM32L4R/L4S (DEV_ID 0x470, rev 0x${(id >>> 16).toString(16)})`;
+      const id = await link.read32(f.idcode, 'reading DBGMCU_IDCODE');
+      if ((id & 0xfff) !== f.devId)
+        throw new TinyforgeError(
+          `--probe ${link.name}: the target is not an ${chip}: DBGMCU_IDCODE reads ${hex32(id)} (DEV_ID 0x${f.devId.toString(16)} expected)`,
+        );
+      return `${f.name} (DEV_ID 0x${f.devId.toString(16)}, rev 0x${(id >>> 16).toString(16)})`;
     },
     async prepare() {
+      const optr = await link.read32(f.optr, 'reading FLASH_OPTR');
+      const refused = f.refuse?.(optr);
+      if (refused) throw new TinyforgeError(`--probe ${link.name}: ${refused}`);
+      ({ pageBytes, bank2At } = f.layout(optr));
       await notBusy('waiting for the flash controller');
-      if (((await link.read32(L.CR, 'reading FLASH_CR')) & L.CR_LOCK) !== 0) {
-        await link.write32(L.KEYR, L.KEY1, 'unlocking FLASH_CR');
-        await link.write32(L.KEYR, L.KEY2, 'unlocking FLASH_CR');
-        if (((await link.read32(L.CR, 'reading FLASH_CR')) & L.CR_LOCK) !== 0)
+      if (((await link.read32(f.cr, 'reading FLASH_CR')) & L.CR_LOCK) !== 0) {
+        await link.write32(f.keyr, L.KEY1, 'unlocking FLASH_CR');
+        await link.write32(f.keyr, L.KEY2, 'unlocking FLASH_CR');
+        if (((await link.read32(f.cr, 'reading FLASH_CR')) & L.CR_LOCK) !== 0)
           throw new TinyforgeError(
             `--probe ${link.name}: FLASH_CR stays locked after the key sequence (a wrong key locks it until reset: power-cycle the board)`,
           );
       }
-      await link.write32(L.SR, L.SR_ERRORS | L.SR_EOP, 'clearing FLASH_SR');
-      dualBank = ((await link.read32(L.OPTR, 'reading FLASH_OPTR')) & L.OPTR_DBANK) !== 0;
-      pageBytes = dualBank ? 4096 : 8192;
+      await link.write32(f.sr, f.errors | L.SR_EOP, 'clearing FLASH_SR');
     },
     async erase(page) {
       const what = `erasing the page at ${hex32(page)}`;
       const offset = page - L.FLASH_BASE;
-      const bank2 = dualBank && offset >= L.BANK_BYTES;
-      const pnb = (offset - (bank2 ? L.BANK_BYTES : 0)) / pageBytes;
+      const bank2 = bank2At !== undefined && offset >= bank2At;
+      const pnb = (offset - (bank2 ? bank2At! : 0)) / pageBytes;
       const cr = L.CR_PER | (pnb << L.CR_PNB_SHIFT) | (bank2 ? L.CR_BKER : 0);
-      await link.write32(L.CR, cr, what);
-      await link.write32(L.CR, cr | L.CR_STRT, what);
+      await link.write32(f.cr, cr, what);
+      await link.write32(f.cr, cr | L.CR_STRT, what);
       await notBusy(what);
       await checkSr(what);
-      await link.write32(L.CR, 0, what);
+      await link.write32(f.cr, 0, what);
     },
     async program(address, data) {
       const what = `programming ${data.length} bytes at ${hex32(address)}`;
-      await link.write32(L.CR, L.CR_PG, what);
+      await link.write32(f.cr, L.CR_PG, what);
       await explained(what, () => link.op(what, () => link.adi.writeBlock(address, words(data))));
       await notBusy(what);
       await checkSr(what);
     },
     async finish() {
-      await link.write32(L.CR, L.CR_LOCK, 'locking FLASH_CR');
+      await link.write32(f.cr, L.CR_LOCK, 'locking FLASH_CR');
     },
   };
-  return programmer;
 }
 
 async function openTransport(spec: ProbeSpec, timeoutMs: number): Promise<Transport> {
@@ -370,7 +424,7 @@ export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Pro
       withTimeout(link.adi.connect(), 10_000, `--probe ${name}: the debug port did not power up in 10 s`),
     );
     const dpidr = await link.op('reading DP IDR', async () => (await link.adi.readDP(0)) >>> 0);
-    const programmer = options.family === 'nrf52' ? nrf52(link, options.chip) : stm32l4(link, options.chip);
+    const programmer = options.family === 'nrf52' ? nrf52(link, options.chip) : stm32(link, options.chip, STM32_FLASHES[options.family]);
     const identity = await programmer.identify();
     progress(`${name}: SW-DP ${hex32(dpidr)}, ${identity}; halting the core`);
     await link.write32(SCS.DHCSR, SCS.DBGKEY | SCS.C_DEBUGEN | SCS.C_HALT, 'halting the core (DHCSR)');

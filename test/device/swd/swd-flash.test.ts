@@ -31,12 +31,14 @@ async function withProbe<T>(options: FakeProbeOptions, work: (probe: FakeProbe) 
   }
 }
 
+const CHIPS = { nrf52: 'nRF52840-QIAA', stm32l4: 'STM32L4R5ZIT6', stm32u5: 'STM32U575ZIT6Q' } as const;
+
 function optionsFor(probe: FakeProbe, extra: Partial<SwdFlashOptions> = {}): SwdFlashOptions {
   const nrf = probe.options.family === 'nrf52';
   return {
     probe: parseProbe(probe.address),
     family: probe.options.family,
-    chip: nrf ? 'nRF52840-QIAA' : 'STM32L4R5ZIT6',
+    chip: CHIPS[probe.options.family],
     flash: nrf ? NRF_FLASH : STM_FLASH,
     timeoutMs: 2000,
     ...extra,
@@ -70,14 +72,15 @@ describe('device/swd: flashing through a CMSIS-DAP probe (fake probe on TCP)', f
     ]);
   });
 
-  for (const family of ['nrf52', 'stm32l4'] as const) {
+  for (const family of ['nrf52', 'stm32l4', 'stm32u5'] as const) {
     const base = family === 'nrf52' ? 0 : STM32L4.FLASH_BASE;
+    const page = family === 'stm32u5' ? 8192 : 4096;
 
     it(`${family}: erases the pages the image touches, programs it, reads it back, resets into it`, async () => {
       await withProbe({ family }, async (probe) => {
-        // a few bytes of the page before stay erased; the image starts off alignment and crosses 1 KiB blocks and a page
-        probe.target.flash.bytes.fill(0x00, 0, 0x3000);
-        const { image, data } = imageAt(base + 0x1003, 6000);
+        // the image starts 3 bytes into page 1, off alignment, and crosses 1 KiB blocks into page 2
+        probe.target.flash.bytes.fill(0x00, 0, 4 * page);
+        const { image, data } = imageAt(base + page + 3, page + 1000);
         const steps: string[] = [];
         const r = await flashSwd(image, optionsFor(probe, { progress: (m) => steps.push(m) }));
         expect(r.verified).to.equal(true);
@@ -85,14 +88,15 @@ describe('device/swd: flashing through a CMSIS-DAP probe (fake probe on TCP)', f
         expect(r.pagesErased).to.equal(2);
         expect(r.dpidr).to.equal(0x2ba01477);
         const flash = probe.target.flash.bytes;
-        expect([...flash.subarray(0x1003, 0x1003 + data.length)]).to.deep.equal([...data]);
-        expect(flash[0x1002]).to.equal(0xff); // erased with the page, not written
-        expect(flash[0x0fff]).to.equal(0x00); // the page before: untouched
-        expect(flash[0x3000]).to.equal(0xff);
+        expect([...flash.subarray(page + 3, page + 3 + data.length)]).to.deep.equal([...data]);
+        expect(flash[page + 2]).to.equal(0xff); // erased with the page, not written
+        expect(flash[page - 1]).to.equal(0x00); // page 0: untouched
+        expect(flash[3 * page - 1]).to.equal(0xff);
+        expect(flash[3 * page]).to.equal(0x00); // page 3: untouched
         expect(probe.target.resets).to.equal(1);
         expect(probe.target.halted).to.equal(false);
-        if (family === 'stm32l4') expect(probe.target.cr >>> 0).to.equal(STM32L4.CR_LOCK >>> 0);
-        else expect(probe.target.nvmcConfig).to.equal(0);
+        if (family === 'nrf52') expect(probe.target.nvmcConfig).to.equal(0);
+        else expect(probe.target.cr >>> 0).to.equal(STM32L4.CR_LOCK >>> 0);
         expect(steps.join('\n')).to.match(/SW-DP 0x2ba01477/);
       });
     });
@@ -131,6 +135,15 @@ describe('device/swd: flashing through a CMSIS-DAP probe (fake probe on TCP)', f
     await withProbe({ family: 'nrf52', faultAt: 0x400 }, async (probe) => {
       const e = await failure(() => flashSwd(imageAt(0, 4096).image, optionsFor(probe)));
       expect(e.message).to.match(/writing 1024 bytes at 0x00000400: the target answered FAULT/);
+    });
+  });
+
+  it('STM32U5: an image in bank 2 erases its pages there (BKER, PNB counted from the bank)', async () => {
+    await withProbe({ family: 'stm32u5' }, async (probe) => {
+      const { image, data } = imageAt(STM32L4.FLASH_BASE + 0x100000 + 0x4000, 100);
+      await flashSwd(image, optionsFor(probe));
+      expect(probe.target.erases).to.deep.equal([STM32L4.FLASH_BASE + 0x104000]);
+      expect([...probe.target.flash.bytes.subarray(0x104000, 0x104000 + 100)]).to.deep.equal([...data]);
     });
   });
 
