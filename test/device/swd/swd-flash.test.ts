@@ -147,6 +147,18 @@ describe('device/swd: flashing through a CMSIS-DAP probe (fake probe on TCP)', f
     });
   });
 
+  it('STM32L4+: bank 2 with DBANK=1 (4 KiB pages, BKER), one bank of 8 KiB pages with DBANK=0', async () => {
+    await withProbe({ family: 'stm32l4' }, async (probe) => {
+      await flashSwd(imageAt(STM32L4.FLASH_BASE + 0x101000, 32).image, optionsFor(probe));
+      expect(probe.target.erases).to.deep.equal([STM32L4.FLASH_BASE + 0x101000]);
+    });
+    await withProbe({ family: 'stm32l4', dualBank: false }, async (probe) => {
+      const r = await flashSwd(imageAt(STM32L4.FLASH_BASE + 0x103000, 32).image, optionsFor(probe));
+      expect(probe.target.erases).to.deep.equal([STM32L4.FLASH_BASE + 0x102000]);
+      expect(r.pagesErased).to.equal(1);
+    });
+  });
+
   it('STM32: a FAULT while programming says what FLASH_SR reports (programming over unerased flash)', async () => {
     await withProbe({ family: 'stm32l4' }, async (probe) => {
       // a page the erase does not reach: the image's second page is pre-erased by nobody
