@@ -218,6 +218,8 @@ function nrf52(link: SwdLink, chip: string): Programmer {
       const part = await link
         .op('reading FICR INFO.PART', () => link.adi.readMem32(NRF52.FICR_INFO_PART))
         .catch((e: TinyforgeError) => {
+          // with APPROTECT set the AHB-AP answers FAULT
+          if (!/FAULT/.test(e.message)) throw e;
           throw new TinyforgeError(`${e.message}; with APPROTECT set the AHB-AP is closed (nrfjprog --recover erases the chip and opens it)`);
         });
       if (part >>> 0 !== 0x52840)
