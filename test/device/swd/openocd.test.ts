@@ -6,14 +6,16 @@
  * one-line errors (missing openocd, no probe, verify failed, timeout) and that a timed-out openocd's
  * whole process group is stopped.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { TinyforgeError } from '../../../src/errors.ts';
 import { flashWithOpenOcd, openOcdArgs, type OpenOcdOptions } from '../../../src/device/swd/openocd.ts';
 import { swdChipOf } from '../../../src/device/swd/chips.ts';
 import { scratchDir } from '../../build/helpers.ts';
-import { tinyforge } from '../../helpers/cli.ts';
+import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
 import { writeFakeOpenOcd } from './fake-openocd.ts';
 
 /** Whether a process runs (a zombie does not: here PID 1 may not reap orphans). */
@@ -151,5 +153,33 @@ describe('device/swd: flashing through OpenOCD (a fake openocd)', function () {
     expect(failed.stderr.trim().split('\n').pop()).to.equal(
       'error: --probe openocd: OpenOCD read the flash back and it differs from the image (verify failed); the image is not flashed',
     );
+  });
+
+  it('Ctrl-C while openocd runs: openocd and its children are stopped, one line, exit 130', async () => {
+    const pids = join(scratch.dir, 'pids-interrupt.txt');
+    const env = { ...process.env, PATH: `${scratch.dir}:${process.env.PATH}`, FAKE_OPENOCD_MODE: 'hang', FAKE_OPENOCD_PIDS: pids };
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), 'flash', elf, '--board', 'nucleo-l4r5zi', '--probe', 'openocd'], { env });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    const status = await new Promise<number | null>((done) => {
+      const poll = setInterval(() => {
+        if (existsSync(pids) && readFileSync(pids, 'utf8').includes(' ')) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.on('close', (code) => {
+        clearInterval(poll);
+        done(code);
+      });
+    });
+    expect(status).to.equal(130);
+    expect(stdout).to.equal('');
+    expect(stderr.trim().split('\n').pop()).to.equal('error: interrupted by SIGINT (stopped 1 child process); nothing was left half-written');
+    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    expect(alive(shell!), 'openocd').to.equal(false);
+    expect(alive(sleeper!), "openocd's child").to.equal(false);
   });
 });
