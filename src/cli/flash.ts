@@ -6,7 +6,7 @@ import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
-import { type BoardDescriptor, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
+import { type BoardDescriptor, buildsFirmware, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
 import { type SwdFlashReport, checkInFlash, flashSwd } from '../device/swd/flash.ts';
 import { type OpenOcdReport, flashWithOpenOcd } from '../device/swd/openocd.ts';
@@ -141,7 +141,9 @@ async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: s
     );
   if (isModelFile(file))
     throw new TinyforgeError(
-      `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image with --probe`,
+      buildsFirmware(board)
+        ? `${file}: --probe flashes an image (.elf, .hex, .bin); a model goes to ${board.name} without --probe, or flash the ELF a --keep DIR build leaves`
+        : `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image with --probe`,
     );
   const flashRegion = board.hardware.memory.flash[0]!;
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);

@@ -344,13 +344,13 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     group: 'options and ports',
     what: 'flash --probe without --board',
     args: ['flash', 'app.hex', '--probe', 'cmsis-dap'],
-    says: '--probe needs --board: the real board it is wired to (nucleo-u575zi-q, nucleo-l4r5zi, nrf52840-dk, nucleo-h7a3zi-q)',
+    says: '--probe needs --board: the real board it is wired to (nucleo-u575zi-q, nucleo-l4r5zi, nrf52840-dk, nucleo-h7a3zi-q, pico)',
   },
   {
     group: 'options and ports',
     what: 'flash --probe to a board tinyforge does not flash over SWD',
-    args: ['flash', 'app.hex', '--board', 'pico', '--probe', 'cmsis-dap'],
-    says: '--probe: tinyforge does not flash the RP2040 of pico over SWD; pico is flashed by uf2',
+    args: ['flash', 'app.hex', '--board', 'pico2', '--probe', 'openocd'],
+    says: '--probe: tinyforge does not flash the RP2350A of pico2 over SWD; pico2 is flashed by uf2',
   },
   {
     group: 'options and ports',

@@ -35,6 +35,9 @@ export const SWD_CHIPS: readonly SwdChip[] = [
     openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32l4x.cfg'],
   },
   { chipPrefix: 'STM32U575', family: 'stm32u5', openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32u5x.cfg'] },
+  // the RP2040's flash is written by its boot ROM's functions run on the core (OpenOCD's rp2040 driver
+  // does that); a Raspberry Pi Debug Probe is a CMSIS-DAP probe
+  { chipPrefix: 'RP2040', openocd: ['-f', 'interface/cmsis-dap.cfg', '-f', 'target/rp2040.cfg', '-c', 'adapter speed 5000'] },
   { chipPrefix: 'STM32H7A3', openocd: ['-f', 'interface/stlink.cfg', '-c', 'transport select hla_swd', '-f', 'target/stm32h7x.cfg'] },
 ];
 

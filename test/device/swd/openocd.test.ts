@@ -96,7 +96,9 @@ describe('device/swd: flashing through OpenOCD (a fake openocd)', function () {
     expect(swdChipOf('STM32U575ZIT6Q')!.openocd).to.include('target/stm32u5x.cfg');
     expect(swdChipOf('STM32H7A3ZIT6Q')!.openocd).to.include('target/stm32h7x.cfg');
     expect(swdChipOf('nRF52840-QIAA')!.openocd).to.deep.equal(['-f', 'interface/jlink.cfg', '-c', 'transport select swd', '-f', 'target/nrf52.cfg']);
-    expect(swdChipOf('RP2040')).to.equal(undefined);
+    expect(swdChipOf('RP2040')!.openocd).to.deep.equal(['-f', 'interface/cmsis-dap.cfg', '-f', 'target/rp2040.cfg', '-c', 'adapter speed 5000']);
+    expect(swdChipOf('RP2040')!.family).to.equal(undefined);
+    expect(swdChipOf('RP2350A')).to.equal(undefined);
   });
 
   it('a .bin gets its address, a serial picks the adapter, --no-go drops reset', () => {
