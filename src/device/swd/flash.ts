@@ -387,12 +387,17 @@ async function openTransport(spec: ProbeSpec, timeoutMs: number): Promise<Transp
   if (spec.kind === 'tcp') {
     const t = new TcpDapTransport(spec.host, spec.port, probeName(spec), timeoutMs);
     await t.open();
-    // DAP_Info(Packet Size): dapjs sizes its transfers from the transport's packet size
-    await t.write(Uint8Array.from([0x00, 0xff]));
-    const answer = await t.read();
-    if (answer.getUint8(0) === 0x00 && answer.getUint8(1) === 2) {
-      const size = answer.getUint16(2, true);
-      if (size >= 64) t.packetSize = Math.min(size, 1024);
+    try {
+      // DAP_Info(Packet Size): dapjs sizes its transfers from the transport's packet size
+      await t.write(Uint8Array.from([0x00, 0xff]));
+      const answer = await t.read();
+      if (answer.getUint8(0) === 0x00 && answer.getUint8(1) === 2) {
+        const size = answer.getUint16(2, true);
+        if (size >= 64) t.packetSize = Math.min(size, 1024);
+      }
+    } catch (e) {
+      await t.close();
+      throw e;
     }
     return t;
   }

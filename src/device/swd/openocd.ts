@@ -56,7 +56,8 @@ export function openOcdArgs(options: OpenOcdOptions): string[] {
 
 /** What OpenOCD's output says went wrong, in one line, or undefined when it reads as a success. */
 export function openOcdFailure(output: string, board: string): string | undefined {
-  if (/\*\* Verify Failed \*\*|checksum mismatch|verification failed|diff \d+ address/i.test(output))
+  // (a "checksum mismatch" alone is not a failure: OpenOCD then compares the bytes and may pass)
+  if (/\*\* Verify Failed \*\*|^diff \d+ address/m.test(output))
     return 'OpenOCD read the flash back and it differs from the image (verify failed); the image is not flashed';
   if (/\*\* Programming Failed \*\*/.test(output)) {
     const why = lastError(output);

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { TinyforgeError } from '../../../src/errors.ts';
-import { flashWithOpenOcd, openOcdArgs, type OpenOcdOptions } from '../../../src/device/swd/openocd.ts';
+import { flashWithOpenOcd, openOcdArgs, openOcdFailure, type OpenOcdOptions } from '../../../src/device/swd/openocd.ts';
 import { swdChipOf } from '../../../src/device/swd/chips.ts';
 import { scratchDir } from '../../build/helpers.ts';
 import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
@@ -109,6 +109,15 @@ describe('device/swd: flashing through OpenOCD (a fake openocd)', function () {
       '-c',
       'program {a.bin} 0x8000000 verify exit',
     ]);
+  });
+
+  it("reads OpenOCD's output: a checksum mismatch that the byte compare clears is a success", () => {
+    const ok = 'Error: checksum mismatch - attempting binary compare\n** Verified OK **\n';
+    expect(openOcdFailure(ok, 'pico')).to.equal(undefined);
+    expect(openOcdFailure('** Programming Started **\nError: flash write algorithm aborted by target\n** Programming Failed **\n', 'pico')).to.equal(
+      'OpenOCD could not program the flash: flash write algorithm aborted by target',
+    );
+    expect(openOcdFailure('** Programming Finished **\nshutdown command invoked\n', 'pico')).to.equal('OpenOCD did not report the image verified');
   });
 
   it('verify failed: one line, not reported flashed', async () => {
