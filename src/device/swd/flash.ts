@@ -422,8 +422,9 @@ export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Pro
   const progress = options.progress ?? (() => {});
   checkInFlash(image, options.chip, options.flash);
   const dapjs = await loadDapjs();
-  progress(`connecting to the ${options.chip} through ${name}`);
+  // the probe is reached before the first progress line: a probe that is not there is the only line
   const transport = new AckWatch(await openTransport(options.probe, options.timeoutMs ?? 5000));
+  progress(`connecting to the ${options.chip} through ${name}`);
   const proxy: CmsisDAP = new dapjs.CmsisDAP(transport, 1 /* SWD */, options.clockHz ?? 1_000_000);
   const link = new SwdLink(name, new dapjs.ADI(proxy), transport);
   try {

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { TinyforgeError } from '../../errors.ts';
 import { DETACHED, trackChild } from '../../lifecycle.ts';
+import { findTool } from '../../build/toolchain.ts';
 import type { ProbeSpec } from './probe.ts';
 
 export interface OpenOcdOptions {
@@ -87,9 +88,19 @@ function lastError(output: string): string | undefined {
   return errors[errors.length - 1]?.trim().replace(/^Error:\s*/, '');
 }
 
+function missing(command: string): TinyforgeError {
+  return new TinyforgeError(`--probe openocd: ${command} not found; install it (apt-get install openocd) or use a CMSIS-DAP probe (--probe cmsis-dap)`);
+}
+
 export async function flashWithOpenOcd(options: OpenOcdOptions): Promise<OpenOcdReport> {
   const started = Date.now();
   const command = options.command ?? 'openocd';
+  // found before anything is printed: a missing openocd is the only line
+  try {
+    findTool(command, 'apt-get install openocd');
+  } catch {
+    throw missing(command);
+  }
   const timeoutMs = options.timeoutMs ?? 120_000;
   const args = openOcdArgs(options);
   options.progress?.(`openocd ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`);
@@ -138,8 +149,7 @@ export async function flashWithOpenOcd(options: OpenOcdOptions): Promise<OpenOcd
   });
   // whatever happened, nothing of the group stays behind (openocd holds the probe while it lives)
   stopGroup();
-  if (outcome.missing)
-    throw new TinyforgeError(`--probe openocd: ${command} not found; install it (apt-get install openocd) or use a CMSIS-DAP probe (--probe cmsis-dap)`);
+  if (outcome.missing) throw missing(command);
   if (outcome.timedOut)
     throw new TinyforgeError(`--probe openocd: OpenOCD did not finish in ${timeoutMs / 1000} s and was stopped; the image is not known to be flashed`);
   const failure = openOcdFailure(output, options.board);
