@@ -130,6 +130,16 @@ async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: s
   const probe = parseProbe(opts.probe!);
   if (opts.port) throw new TinyforgeError('--probe and --port are two ways to reach a board: give one');
   if (opts.drive) throw new TinyforgeError('--probe and --drive are two ways to reach a board: give one');
+  const building = [
+    ['--max-ram', opts.maxRam],
+    ['--max-flash', opts.maxFlash],
+    ['--patch', opts.patch],
+    ['--prefer', opts.prefer],
+    ['--profile', opts.profile],
+    ['--keep', opts.keep],
+  ].filter(([, v]) => v !== undefined && v !== false);
+  if (building.length > 0)
+    throw new TinyforgeError(`--probe flashes an image as it is: ${building.map(([o]) => o).join(', ')} shape a model's build; drop them`);
   if (opts.board === undefined) throw new TinyforgeError(`--probe needs --board: the real board it is wired to (${swdBoardNames().join(', ')})`);
   const { board } = resolveTargetAndBoard(opts.target, opts.board);
   if (!board || board.emulated || !board.hardware)
