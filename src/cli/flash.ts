@@ -6,8 +6,13 @@ import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
 import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
-import { type BoardDescriptor, resolveTargetAndBoard } from '../build/targets.ts';
+import { type BoardDescriptor, buildsFirmware, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
+import { type SwdFlashReport, checkInFlash, flashSwd } from '../device/swd/flash.ts';
+import { type OpenOcdReport, flashWithOpenOcd } from '../device/swd/openocd.ts';
+import { PROBE_HELP, parseProbe } from '../device/swd/probe.ts';
+import { swdChipOf } from '../device/swd/chips.ts';
+import { loadImage } from '../device/stm32/image.ts';
 import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption, requireSerialPort } from './device-options.ts';
 
 function parseAddress(text: string): number {
@@ -84,6 +89,7 @@ function realBoardWithoutFirmware(file: string, board: BoardDescriptor, opts: Fl
 interface FlashCliOptions extends PlanShapingFlags {
   target?: string;
   port?: string;
+  probe?: string;
   board?: string;
   drive?: string;
   address?: string;
@@ -94,9 +100,112 @@ interface FlashCliOptions extends PlanShapingFlags {
   json?: boolean;
 }
 
+interface SwdCliResult {
+  board: string;
+  chip: string;
+  method: 'cmsis-dap' | 'openocd';
+  image: { source: string; bytes?: number };
+  flash: SwdFlashReport | OpenOcdReport;
+}
+
+function describeSwd(r: SwdCliResult): string {
+  const f = r.flash;
+  const through = r.method === 'openocd' ? `OpenOCD (${f.probe})` : `SWD through the CMSIS-DAP probe ${f.probe}`;
+  const lines = [`flashed ${r.image.source}${r.image.bytes !== undefined ? ` (${r.image.bytes} bytes)` : ''} to ${r.board} (${r.chip}) by ${through}`];
+  if ('pagesErased' in f)
+    lines.push(
+      `  ${f.pagesErased} page${f.pagesErased === 1 ? '' : 's'} erased, ${f.bytesWritten} bytes written and read back identical in ${(f.elapsedMs / 1000).toFixed(1)} s`,
+    );
+  else lines.push(`  OpenOCD${f.version ? ` ${f.version}` : ''} wrote it and reported it verified in ${(f.elapsedMs / 1000).toFixed(1)} s`);
+  lines.push(f.started ? '  the core was reset into the image' : '  not started (--no-go): the core is left halted');
+  return lines.join('\n');
+}
+
+/**
+ * `--probe`: an image to a real board over SWD, through a CMSIS-DAP probe (USB or TCP) driving the
+ * chip's flash controller, or through OpenOCD (ST-LINK, J-Link). The board descriptor's chip picks
+ * the flash controller and the OpenOCD configuration (device/swd/chips.ts).
+ */
+async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: string) => void, count: (d: number, t: number, w: string) => void) {
+  const probe = parseProbe(opts.probe!);
+  if (opts.port) throw new TinyforgeError('--probe and --port are two ways to reach a board: give one');
+  if (opts.drive) throw new TinyforgeError('--probe and --drive are two ways to reach a board: give one');
+  const building = [
+    ['--max-ram', opts.maxRam],
+    ['--max-flash', opts.maxFlash],
+    ['--patch', opts.patch],
+    ['--prefer', opts.prefer],
+    ['--profile', opts.profile],
+    ['--keep', opts.keep],
+  ].filter(([, v]) => v !== undefined && v !== false);
+  if (building.length > 0)
+    throw new TinyforgeError(`--probe flashes an image as it is: ${building.map(([o]) => o).join(', ')} shape a model's build; drop them`);
+  if (opts.board === undefined) throw new TinyforgeError(`--probe needs --board: the real board it is wired to (${swdBoardNames().join(', ')})`);
+  const { board } = resolveTargetAndBoard(opts.target, opts.board);
+  if (!board || board.emulated || !board.hardware)
+    throw new TinyforgeError(`--probe flashes a real board; ${opts.board} is emulated (${swdBoardNames().join(', ')} are flashed over SWD)`);
+  const chip = swdChipOf(board.hardware.chip);
+  if (!chip)
+    throw new TinyforgeError(
+      `--probe: tinyforge does not flash the ${board.hardware.chip} of ${board.name} over SWD; ${board.name} is flashed by ${board.hardware.flashing.method}: ${board.hardware.flashing.how}`,
+    );
+  if (isModelFile(file))
+    throw new TinyforgeError(
+      buildsFirmware(board)
+        ? `${file}: --probe flashes an image (.elf, .hex, .bin); a model goes to ${board.name} without --probe, or flash the ELF a --keep DIR build leaves`
+        : `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image with --probe`,
+    );
+  const flashRegion = board.hardware.memory.flash[0]!;
+  const address = opts.address === undefined ? undefined : parseAddress(opts.address);
+  if (probe.kind === 'openocd') {
+    // OpenOCD reads the file itself; it is checked here so a typo is our one line, not OpenOCD's
+    const image = loadImage(file, address ?? flashRegion.origin);
+    checkInFlash(image, board.hardware.chip, flashRegion);
+    const bin = /\.bin$/i.test(file);
+    const flash = await flashWithOpenOcd({
+      file,
+      address: bin ? (address ?? flashRegion.origin) : undefined,
+      config: chip.openocd,
+      probe,
+      board: board.name,
+      noGo: !opts.go,
+      progress,
+    });
+    return { board: board.name, chip: board.hardware.chip, method: 'openocd' as const, image: { source: file, bytes: image.bytes }, flash };
+  }
+  if (!chip.family)
+    throw new TinyforgeError(
+      `--probe ${opts.probe}: tinyforge drives the flash of the ${board.hardware.chip} through OpenOCD only (--probe openocd); its flash controller over CMSIS-DAP is not done yet`,
+    );
+  const image = loadImage(file, address ?? flashRegion.origin);
+  const flash = await flashSwd(image, {
+    probe,
+    family: chip.family,
+    chip: board.hardware.chip,
+    flash: { origin: flashRegion.origin, bytes: flashRegion.bytes },
+    noGo: !opts.go,
+    progress,
+    count,
+  });
+  return { board: board.name, chip: board.hardware.chip, method: 'cmsis-dap' as const, image: { source: file, bytes: image.bytes }, flash };
+}
+
+function swdBoardNames(): string[] {
+  return listTargets().flatMap((t) =>
+    loadTarget(t)
+      .boards.filter((b) => b.hardware && swdChipOf(b.hardware.chip))
+      .map((b) => b.name),
+  );
+}
+
 /** Picks the flashing path by target family: AN3155 for Cortex-M, UF2 for the RP2040, the ROM loader for ESP chips. */
 async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ json: unknown; text: string }> {
   let opts = given;
+  if (opts.probe !== undefined) {
+    const reporter = stepReporter();
+    const r = await flashOverSwd(file, opts, reporter.step, reporter.count);
+    return { json: r, text: describeSwd(r) };
+  }
   const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
   if (board && !board.emulated && board.hardware && board.linkerScript === undefined) opts = { ...opts, board: realBoardWithoutFirmware(file, board, opts) };
   const progress = stepReporter().step;
@@ -153,7 +262,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
 export function flashCommand(): Command {
   const command = new Command('flash')
     .description(
-      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips',
+      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips; an image to a real nRF52840 or STM32 board over SWD (--probe: a CMSIS-DAP probe, or OpenOCD for ST-LINK/J-Link)',
     )
     .argument(
       '[file]',
@@ -161,14 +270,15 @@ export function flashCommand(): Command {
     )
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
+    .option('--probe <probe>', `a real --board over SWD: ${PROBE_HELP}; an image only (.elf, .hex, .bin at the chip's flash start)`)
     .option(
       '-b, --board <board>',
-      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155',
+      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155; a real nRF52840/STM32 board with --probe: over SWD',
     )
     .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
     .option(
       '--address <address>',
-      "where a .bin goes (default: 0x08000000 on an STM32 port; the loader's application address on an emulated board; required for an ESP .bin)",
+      "where a .bin goes (default: 0x08000000 on an STM32 port; the chip's flash start with --probe; the loader's application address on an emulated board; required for an ESP .bin)",
     )
     .option(
       '--baud <rate>',

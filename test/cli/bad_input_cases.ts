@@ -129,7 +129,22 @@ export function makeBadInputFiles(dir: string): void {
   writeFileSync(join(dir, 'notes.html'), '<p>my own notes</p>\n');
   mkdirSync(join(dir, 'project'));
   writeFileSync(join(dir, 'project', 'CMakeLists.txt'), 'project(mine)\n');
+  // an Intel HEX image: 16 bytes at 0x08000000 (an STM32's flash)
+  writeFileSync(join(dir, 'app.hex'), ':020000040800F2\n:10000000000102030405060708090A0B0C0D0E0F78\n:00000001FF\n');
 }
+
+/** Whether a USB CMSIS-DAP probe could be opened here (the optional usb / node-hid packages). */
+const usbPackageInstalled = (): string | undefined => {
+  for (const name of ['usb', 'node-hid']) {
+    try {
+      import.meta.resolve(name);
+      return `the '${name}' package is installed`;
+    } catch {
+      // not installed: the case runs
+    }
+  }
+  return undefined;
+};
 
 const asRoot = () => (process.getuid?.() === 0 ? 'as root every file is readable' : undefined);
 
@@ -354,5 +369,42 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     what: "flash --keep into a folder of the user's: refused before the build",
     args: ['flash', 'model.tflite', '--target', 'cortex-m4', '--keep', 'project'],
     says: "--keep project: not empty and not an earlier --keep of tinyforge's (holds CMakeLists.txt); give a new directory",
+  },
+  {
+    group: 'options and ports',
+    what: 'flash --probe that is not a probe',
+    args: ['flash', 'app.hex', '--board', 'nrf52840-dk', '--probe', 'stlink'],
+    says: "--probe must be cmsis-dap[:SERIAL] (a USB CMSIS-DAP probe), tcp:HOST:PORT (CMSIS-DAP over TCP, OpenOCD's cmsis_dap_tcp framing) or openocd[:SERIAL]",
+  },
+  {
+    group: 'options and ports',
+    what: 'flash --probe without --board',
+    args: ['flash', 'app.hex', '--probe', 'cmsis-dap'],
+    says: '--probe needs --board: the real board it is wired to (nucleo-u575zi-q, nucleo-l4r5zi, nrf52840-dk, nucleo-h7a3zi-q, pico)',
+  },
+  {
+    group: 'options and ports',
+    what: 'flash --probe to a board tinyforge does not flash over SWD',
+    args: ['flash', 'app.hex', '--board', 'pico2', '--probe', 'openocd'],
+    says: '--probe: tinyforge does not flash the RP2350A of pico2 over SWD; pico2 is flashed by uf2',
+  },
+  {
+    group: 'options and ports',
+    what: 'flash --probe cmsis-dap to a chip whose flash controller only OpenOCD drives',
+    args: ['flash', 'app.hex', '--board', 'nucleo-h7a3zi-q', '--probe', 'tcp:127.0.0.1:4441'],
+    says: '--probe tcp:127.0.0.1:4441: tinyforge drives the flash of the STM32H7A3ZIT6Q through OpenOCD only (--probe openocd)',
+  },
+  {
+    group: 'options and ports',
+    what: "flash --probe with an image outside the board's flash: refused before the probe is touched",
+    args: ['flash', 'app.hex', '--board', 'nrf52840-dk', '--probe', 'openocd'],
+    says: 'app.hex: bytes at 0x08000000..0x0800000f are outside the flash of the nRF52840-QIAA (0x00000000..0x000fffff)',
+  },
+  {
+    group: 'options and ports',
+    what: 'flash --probe cmsis-dap (USB) without the usb or node-hid package',
+    args: ['flash', 'app.hex', '--board', 'nucleo-l4r5zi', '--probe', 'cmsis-dap'],
+    says: "--probe cmsis-dap: a USB probe needs the 'usb' npm package (npm install usb) or 'node-hid' (npm install node-hid) next to tinyforge",
+    unavailable: usbPackageInstalled,
   },
 ];

@@ -30,7 +30,7 @@ describe('CLI: boards and --board', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
-      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink \(not by tinyforge yet\) +real \(no port: emulated as qemu-mps2-an386\)$/m,
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
     expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
     expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +unknown +uf2 +real$/m);
