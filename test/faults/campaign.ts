@@ -41,7 +41,12 @@ import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, FaultRelay
 export const LINK_COMMANDS = ['run', 'validate', 'profile', 'flash-an3155', 'flash-uf2', 'flash-esp'] as const;
 export type LinkCommand = (typeof LINK_COMMANDS)[number];
 
-export type Outcome = 'correct' | 'error' | 'WRONG';
+/**
+ * UNVERIFIABLE (UF2 only): reported flashed while the board does not hold the image, where the
+ * fault is one a UF2 copy cannot show (the drive unplugged once the last block was written, payload
+ * bytes changed with the magic numbers intact): UF2 has no checksum and no read-back.
+ */
+export type Outcome = 'correct' | 'error' | 'WRONG' | 'UNVERIFIABLE';
 
 export interface SessionResult {
   command: LinkCommand;
@@ -315,12 +320,15 @@ async function withUf2Harness<T>(work: (h: Harness) => Promise<T>): Promise<T> {
         try {
           await flashUf2ToDrive(uf2Path, pickBootselDrive(drive), { timeoutMs: 4000, pollMs: 25 });
           await rom.done;
-          if (!rom.rebooted || !equalBytes(rom.flash.subarray(0, payload.length), payload))
+          if (!rom.rebooted || !equalBytes(rom.flash.subarray(0, payload.length), payload)) {
+            const counts = rom.relayLike().counts();
+            const undetectable = rom.rebooted ? counts.corrupt > 0 : counts.unplug > 0;
             return {
-              outcome: 'WRONG',
-              message: `reported flashed, but the board ${rom.rebooted ? 'holds another image' : 'never took it (the drive went away)'}`,
+              outcome: undetectable ? 'UNVERIFIABLE' : 'WRONG',
+              message: `reported flashed, but the board ${rom.rebooted ? 'holds other bytes (payload corrupted, magic numbers intact)' : 'never took it (the drive was unplugged)'}`,
               relay: rom.relayLike(),
             };
+          }
           return { outcome: 'correct', message: '', relay: rom.relayLike() };
         } catch (e) {
           return { ...classifyError(e), relay: rom.relayLike() };
@@ -405,11 +413,11 @@ class FakeUf2Rom {
           rmSync(this.drive, { recursive: true, force: true });
           return;
         }
-        if (this.plan.drop && this.rng.chance(this.plan.drop * 50)) {
+        if (this.plan.drop && this.rng.chance(this.plan.drop * 5)) {
           this.faults.push({ kind: 'drop', detail: `block at ${at}` });
           continue;
         }
-        if (this.plan.truncate && this.rng.chance(this.plan.truncate * 5)) {
+        if (this.plan.truncate && this.rng.chance(this.plan.truncate)) {
           this.faults.push({ kind: 'truncate', detail: `copy cut at block ${at / UF2_BLOCK_BYTES}` });
           break;
         }
@@ -425,7 +433,7 @@ class FakeUf2Rom {
           this.faults.push({ kind: 'delay', detail: `${ms} ms` });
           await sleep(ms);
         }
-        const writes = this.plan.duplicate && this.rng.chance(this.plan.duplicate * 50) ? 2 : 1;
+        const writes = this.plan.duplicate && this.rng.chance(this.plan.duplicate * 5) ? 2 : 1;
         if (writes === 2) this.faults.push({ kind: 'duplicate', detail: `block at ${at}` });
         for (let w = 0; w < writes; w++) {
           const v = new DataView(block.buffer);
@@ -495,7 +503,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CommandSumm
       sessions: 0,
       faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
       faulted: 0,
-      outcomes: { correct: 0, error: 0, WRONG: 0 },
+      outcomes: { correct: 0, error: 0, WRONG: 0, UNVERIFIABLE: 0 },
       slowestMs: 0,
       wrong: [],
     };
@@ -541,7 +549,7 @@ function zeroCounts(): Record<FaultKind, number> {
 
 /** The campaign's table: per command, sessions, faults by kind, outcomes. */
 export function formatTable(summaries: CommandSummary[]): string {
-  const head = ['command', 'sessions', 'faulted', ...FAULT_KINDS, 'correct', 'error', 'WRONG', 'slowest'];
+  const head = ['command', 'sessions', 'faulted', ...FAULT_KINDS, 'correct', 'error', 'WRONG', 'unverifiable', 'slowest'];
   const rows = summaries.map((s) => [
     s.command,
     String(s.sessions),
@@ -550,6 +558,7 @@ export function formatTable(summaries: CommandSummary[]): string {
     String(s.outcomes.correct),
     String(s.outcomes.error),
     String(s.outcomes.WRONG),
+    String(s.outcomes.UNVERIFIABLE),
     `${(s.slowestMs / 1000).toFixed(1)} s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
