@@ -71,6 +71,8 @@ export interface CampaignOptions {
   only?: number[];
   /** progress notes of every session */
   trace?: (message: string) => void;
+  /** after each command's sessions, with the summaries so far */
+  onCommand?: (summaries: CommandSummary[]) => void;
   /** after each session */
   onSession?: (result: SessionResult) => void;
 }
@@ -539,6 +541,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CommandSumm
         if (!done) break; // a hung session may still hold the link: stop this command
       }
     });
+    options.onCommand?.(summaries);
   }
   return summaries;
 }

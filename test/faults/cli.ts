@@ -29,12 +29,15 @@ const verbose = process.argv.includes('--verbose');
 const onlyArg = arg('only');
 const t0 = Date.now();
 const started = Date.now();
+// a kill or ^C ends the process through 'exit', where the relays' socat pairs are ended
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
 const summaries = await runCampaign({
   seed,
   sessions,
   commands,
   only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
   trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
+  onCommand: (so) => process.stderr.write(`${formatTable(so)}\n`),
   onSession: (r) => {
     if (r.outcome === 'WRONG') process.stderr.write(`WRONG ${r.command} #${r.index} (seed ${r.seed}): ${r.message}\n${r.log ?? ''}\n`);
     else if (verbose) process.stderr.write(`${r.command} #${r.index} ${r.outcome} ${r.ms} ms ${r.message}\n`);

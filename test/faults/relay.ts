@@ -107,6 +107,12 @@ export interface DeviceEnd {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** socat pairs alive: a campaign ended early (^C, a kill) must not leave them behind */
+const livePairs = new Set<PtyPair>();
+process.on('exit', () => {
+  for (const pair of livePairs) pair.kill();
+});
+
 export class FaultRelay {
   /** told about every fault as it is injected (a campaign's --trace) */
   static onFault: ((fault: FaultEvent) => void) | null = null;
@@ -171,6 +177,7 @@ export class FaultRelay {
 
   private async plug(): Promise<void> {
     this.pair = await ptyPair(this.links);
+    livePairs.add(this.pair);
     const side = await SerialTransport.open(this.links[1]);
     side.onData((bytes) => {
       if (side === this.hostSide) this.relay('to-device', bytes);
@@ -184,7 +191,10 @@ export class FaultRelay {
     this.unplugged = true;
     const side = this.hostSide;
     this.hostSide = null;
-    this.pair?.kill();
+    if (this.pair) {
+      this.pair.kill();
+      livePairs.delete(this.pair);
+    }
     this.pair = null;
     // a killed socat leaves its links; a vanished port's device node is gone
     for (const link of this.links) rmSync(link, { force: true });
