@@ -49,6 +49,11 @@ function describeRp2040(r: Rp2040FlashResult): string {
       ? `flashed ${r.image.source} (${r.image.blocks} UF2 blocks) to ${r.board} through its BOOTSEL drive ${r.drive}; the board rebooted into it`
       : `loaded ${r.image.source} (${r.image.blocks} UF2 blocks) into the flash of ${r.board} and booted it`,
   ];
+  // UF2 has no read-back: the drive going away is all the board says (docs/flashing.md)
+  if (r.drive)
+    lines.push(
+      `  a UF2 copy cannot be read back: ${r.buildId ? `\`tinyforge run --port\` checks that the board answers with build ${r.buildId}` : 'the drive going away is all the board says'}`,
+    );
   if (r.application) {
     lines.push(
       r.application.answered

@@ -163,8 +163,8 @@ export class DeviceSession {
     return this.client.transport.name;
   }
 
-  private async request(command: number, payload: Uint8Array, step: string, timeoutMs?: number, retries?: number): Promise<Reader> {
-    const answer = await this.client.request(command, payload, { step, timeoutMs, retries });
+  private async request(command: number, payload: Uint8Array, step: string, patienceMs?: number): Promise<Reader> {
+    const answer = await this.client.request(command, payload, { step, patienceMs });
     if (command === Command.RESET_STATE) {
       this.stateChanges = [];
       this.stateFromReset = true;
@@ -212,12 +212,8 @@ export class DeviceSession {
     }
     if (this.stateFromReset) await this.client.request(Command.RESET_STATE, requests.empty(), { step: `${step}: RESET_STATE after reconnecting` });
     for (const change of this.stateChanges) {
-      const timeoutMs = change.command === Command.INVOKE ? (this.options.invokeTimeoutMs ?? 120_000) : undefined;
-      await this.client.request(change.command, change.payload, {
-        step: `${step}: ${change.step} again after reconnecting`,
-        timeoutMs,
-        retries: change.command === Command.INVOKE ? 1 : undefined,
-      });
+      const patienceMs = change.command === Command.INVOKE ? (this.options.invokeTimeoutMs ?? 120_000) : undefined;
+      await this.client.request(change.command, change.payload, { step: `${step}: ${change.step} again after reconnecting`, patienceMs });
     }
     this.options.progress?.(`${where}: the port came back; device re-synced (${this.stateChanges.length} requests replayed)`);
   }
@@ -235,8 +231,9 @@ export class DeviceSession {
   /** Runs the model `count` times (or once up to the end of layer `stopAfter`). */
   async invoke(count = 1, stopAfter?: number): Promise<InvokeResult> {
     const step = stopAfter === undefined ? `INVOKE x${count}` : `INVOKE stopping after layer ${stopAfter}`;
-    // One retry covers a lost answer; more would only multiply the wait on a hung model.
-    const reader = await this.request(Command.INVOKE, requests.invoke(count, stopAfter ?? NO_STOP), step, this.options.invokeTimeoutMs ?? 120_000, 1);
+    // The inference may take up to the invoke timeout: the request is sent again while the answer
+    // does not come (a lost request costs seconds), and the device runs it once (docs/protocol.md).
+    const reader = await this.request(Command.INVOKE, requests.invoke(count, stopAfter ?? NO_STOP), step, this.options.invokeTimeoutMs ?? 120_000);
     return parseInvoke(reader);
   }
 

@@ -13,7 +13,7 @@ import { checkStack } from '../device/emulator.ts';
 import { tensorLifetimes } from '../plan/lifetimes.ts';
 import { layerWeightBytes } from '../report/json.ts';
 import type { CompiledModel } from '../compile.ts';
-import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
 
@@ -90,83 +90,91 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const graph = loadGraph(modelPath);
   const runs = options.runs ?? 1;
   if (!Number.isInteger(runs) || runs < 1 || runs > 65535) throw new TinyforgeError(`--runs must be an integer from 1 to 65535, got ${runs}`);
-  return withDeviceBuild(graph, modelPath, options, async ({ target, board, compiled, build, session: sessionOptions }) => {
-    // made once the model is validated (sizes within MAX_MODEL_BYTES)
-    const input = options.input ?? zeroPointCase(graph);
-    const expected = interpret(compiled.prepared, input).outputs;
-    return withSession(sessionOptions, async (session) => {
-      const cpt = session.counter.countsPerTick;
-      await session.resetState();
-      await session.writeInputs(concat(input));
-      const invoked = await session.invoke(runs);
-      const outputBytes = await session.readOutputs();
-      const counters = await session.readLayers();
-      const memory = await session.readMemory();
-      checkStack(session.portName, memory);
-      if (counters.ticks.length !== compiled.prepared.layers.length) {
-        throw new TinyforgeError(
-          `${session.portName}: READ_LAYERS: ${counters.ticks.length} layers on the device, ${compiled.prepared.layers.length} in the model`,
-        );
-      }
-      const inside = counters.calibration.insideTicks;
-      const layers = compiled.prepared.layers.map((layer, i) => {
-        const rawTicks = counters.ticks[i]! / runs;
-        const netTicks = layer.isAlias ? 0 : Math.max(0, rawTicks - inside);
-        const count = Math.round(netTicks * cpt);
-        return {
-          index: layer.position,
-          op: layer.op.kind,
-          inputs: shapes(
-            graph,
-            layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data),
-          ),
-          outputs: shapes(graph, layer.op.outputs),
-          macs: layer.macs,
-          count,
-          rawCount: Math.round(rawTicks * cpt),
-          share: 0,
-          macsPerCount: count > 0 ? layer.macs / count : null,
-          alias: layer.isAlias,
-          kernel: layer.isAlias ? 'alias' : layer.variant.name,
-          weightBytes: layerWeightBytes(layer, compiled.prepared),
-          liveBytes: liveArenaBytes(compiled, layer.position),
-        };
-      });
-      const layersTotal = layers.reduce((n, l) => n + l.count, 0);
-      for (const l of layers) l.share = layersTotal > 0 ? l.count / layersTotal : 0;
-      const outputs = splitOutputs(
-        outputBytes,
-        expected.map((o) => o.length),
+  return withDeviceBuild(graph, modelPath, options, (deviceBuild) => profileOnDevice(graph, options, deviceBuild));
+}
+
+/**
+ * The device part of `profile`: one session on the board `deviceBuild` names, with the build already
+ * made (a campaign reuses one build across many sessions: test/faults/).
+ */
+export async function profileOnDevice(graph: Graph, options: ProfileOptions, deviceBuild: DeviceBuild): Promise<ProfileReport> {
+  const { target, board, compiled, build, session: sessionOptions } = deviceBuild;
+  const runs = options.runs ?? 1;
+  // made once the model is validated (sizes within MAX_MODEL_BYTES)
+  const input = options.input ?? zeroPointCase(graph);
+  const expected = interpret(compiled.prepared, input).outputs;
+  return withSession(sessionOptions, async (session) => {
+    const cpt = session.counter.countsPerTick;
+    await session.resetState();
+    await session.writeInputs(concat(input));
+    const invoked = await session.invoke(runs);
+    const outputBytes = await session.readOutputs();
+    const counters = await session.readLayers();
+    const memory = await session.readMemory();
+    checkStack(session.portName, memory);
+    if (counters.ticks.length !== compiled.prepared.layers.length) {
+      throw new TinyforgeError(
+        `${session.portName}: READ_LAYERS: ${counters.ticks.length} layers on the device, ${compiled.prepared.layers.length} in the model`,
       );
+    }
+    const inside = counters.calibration.insideTicks;
+    const layers = compiled.prepared.layers.map((layer, i) => {
+      const rawTicks = counters.ticks[i]! / runs;
+      const netTicks = layer.isAlias ? 0 : Math.max(0, rawTicks - inside);
+      const count = Math.round(netTicks * cpt);
       return {
-        model: graph.name,
-        target: target.name,
-        board: board?.name ?? null,
-        port: session.portName,
-        counter: { kind: session.counter.kind, source: session.counter.source },
-        perInference: Math.round((invoked.totalTicks / runs) * cpt),
-        runs,
-        layersTotal,
-        hookOverhead: { insideLayer: Math.round(inside * cpt), perLayer: Math.round(counters.calibration.pairTicks * cpt) },
-        macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
-        layers,
-        outputs: outputs.map((bytes, o) => outputValues(graph, o, bytes)),
-        matchesReference: outputs.every((bytes, o) => equalBytes(bytes, expected[o]!)),
-        memory: {
-          arena: compiled.plan.arenaBytes,
-          arenaUsed: memory.arenaUsed,
-          scratch: compiled.plan.scratchBytes,
-          stack: memory.stackHighWater,
-          stackInvoke: memory.stackInvoke,
-          flash: build.sizes.flash,
-          flashWeights: build.sizes.flashWeights,
-          ram: build.sizes.ram + memory.stackInvoke,
-        },
-        plan: planView(compiled),
-        buildId: session.hello.buildId,
-        capacity: target.memory ? { flash: target.memory.flash.bytes, ram: target.memory.ram.bytes } : null,
+        index: layer.position,
+        op: layer.op.kind,
+        inputs: shapes(
+          graph,
+          layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data),
+        ),
+        outputs: shapes(graph, layer.op.outputs),
+        macs: layer.macs,
+        count,
+        rawCount: Math.round(rawTicks * cpt),
+        share: 0,
+        macsPerCount: count > 0 ? layer.macs / count : null,
+        alias: layer.isAlias,
+        kernel: layer.isAlias ? 'alias' : layer.variant.name,
+        weightBytes: layerWeightBytes(layer, compiled.prepared),
+        liveBytes: liveArenaBytes(compiled, layer.position),
       };
     });
+    const layersTotal = layers.reduce((n, l) => n + l.count, 0);
+    for (const l of layers) l.share = layersTotal > 0 ? l.count / layersTotal : 0;
+    const outputs = splitOutputs(
+      outputBytes,
+      expected.map((o) => o.length),
+    );
+    return {
+      model: graph.name,
+      target: target.name,
+      board: board?.name ?? null,
+      port: session.portName,
+      counter: { kind: session.counter.kind, source: session.counter.source },
+      perInference: Math.round((invoked.totalTicks / runs) * cpt),
+      runs,
+      layersTotal,
+      hookOverhead: { insideLayer: Math.round(inside * cpt), perLayer: Math.round(counters.calibration.pairTicks * cpt) },
+      macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
+      layers,
+      outputs: outputs.map((bytes, o) => outputValues(graph, o, bytes)),
+      matchesReference: outputs.every((bytes, o) => equalBytes(bytes, expected[o]!)),
+      memory: {
+        arena: compiled.plan.arenaBytes,
+        arenaUsed: memory.arenaUsed,
+        scratch: compiled.plan.scratchBytes,
+        stack: memory.stackHighWater,
+        stackInvoke: memory.stackInvoke,
+        flash: build.sizes.flash,
+        flashWeights: build.sizes.flashWeights,
+        ram: build.sizes.ram + memory.stackInvoke,
+      },
+      plan: planView(compiled),
+      buildId: session.hello.buildId,
+      capacity: target.memory ? { flash: target.memory.flash.bytes, ram: target.memory.ram.bytes } : null,
+    };
   });
 }
 

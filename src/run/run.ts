@@ -2,6 +2,7 @@
 import { TinyforgeError } from '../errors.ts';
 import type { CompiledModel } from '../compile.ts';
 import { loadGraph } from '../model/load.ts';
+import type { Graph } from '../ir/graph.ts';
 import { interpret } from '../ops/interpreter.ts';
 import { loadTarget } from '../build/index.ts';
 import { type BoardDescriptor, placeOnBoards } from '../build/targets.ts';
@@ -11,7 +12,7 @@ import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts
 import type { MemoryBudget } from '../plan/budget.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
 import type { Prefer } from '../ops/op.ts';
-import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
+import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
@@ -175,28 +176,35 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     prefer: options.prefer,
     progress: options.progress,
   };
-  return withDeviceBuild(graph, modelPath, buildOptions, async ({ target, compiled, build, session }) => {
-    const cases = options.cases ?? [zeroPointCase(graph)];
-    const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
-    const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
-    return report(
-      compiled,
-      target.name,
-      run.board,
-      { kind: run.counter.kind, source: run.counter.source },
-      build,
-      run.cases.map((c) =>
-        splitOutputs(
-          c.outputs,
-          expected[0]!.map((o) => o.length),
-        ),
+  return withDeviceBuild(graph, modelPath, buildOptions, (deviceBuild) => runOnDevice(graph, options, deviceBuild));
+}
+
+/**
+ * The device part of `run --port`: one session on the board, with the build already made (a campaign
+ * reuses one build across many sessions: test/faults/).
+ */
+export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases'>, deviceBuild: DeviceBuild): Promise<RunReport> {
+  const { target, compiled, build, session } = deviceBuild;
+  const cases = options.cases ?? [zeroPointCase(graph)];
+  const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
+  const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
+  return report(
+    compiled,
+    target.name,
+    run.board,
+    { kind: run.counter.kind, source: run.counter.source },
+    build,
+    run.cases.map((c) =>
+      splitOutputs(
+        c.outputs,
+        expected[0]!.map((o) => o.length),
       ),
-      run.cases.map((c) => c.count),
-      expected,
-      run.memory.stackInvoke,
-      null,
-    );
-  });
+    ),
+    run.cases.map((c) => c.count),
+    expected,
+    run.memory.stackInvoke,
+    null,
+  );
 }
 
 function report(

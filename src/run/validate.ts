@@ -15,7 +15,7 @@ import { type InterpreterRun, interpret } from '../ops/interpreter.ts';
 import type { CompiledModel } from '../compile.ts';
 import { type DeviceSession, withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
-import { type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, readInputCases } from './inputs.ts';
 import { concat, outputValues, splitOutputs } from './bytes.ts';
 
@@ -93,43 +93,50 @@ export function readNamedInputs(graph: Graph, path: string): NamedInput[] {
 export async function validateModel(modelPath: string, options: ValidateOptions): Promise<ValidateReport> {
   const graph = loadGraph(modelPath);
   if (options.inputs.length === 0) throw new TinyforgeError('validate: no inputs');
-  return withDeviceBuild(graph, modelPath, options, async ({ target, board, compiled, session: sessionOptions }) => {
-    const progress = options.progress ?? (() => {});
-    return withSession(sessionOptions, async (session) => {
-      const cases: ValidateCase[] = [];
-      for (const [i, input] of options.inputs.entries()) {
-        const reference = interpret(compiled.prepared, input.tensors);
-        await session.resetState();
-        await session.writeInputs(concat(input.tensors));
-        const invoked = await session.invoke(1);
-        const actual = splitOutputs(
-          await session.readOutputs(),
-          reference.outputs.map((o) => o.length),
-        );
-        const mismatch = firstMismatch(graph, reference.outputs, actual);
-        const result: ValidateCase = { input: input.name, match: mismatch === undefined, count: invoked.firstTicks * session.counter.countsPerTick };
-        if (mismatch) {
-          result.firstMismatch = mismatch;
-          progress(`case ${i} (${input.name}) differs at output ${mismatch.output}[${mismatch.index}]: looking for the first layer that differs`);
-          result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference);
-        }
-        cases.push(result);
-        options.onCase?.(cases.length, options.inputs.length);
+  return withDeviceBuild(graph, modelPath, options, (deviceBuild) => validateOnDevice(graph, options, deviceBuild));
+}
+
+/**
+ * The device part of `validate`: one session on the board `deviceBuild` names, with the build already
+ * made (a campaign reuses one build across many sessions: test/faults/).
+ */
+export async function validateOnDevice(graph: Graph, options: ValidateOptions, deviceBuild: DeviceBuild): Promise<ValidateReport> {
+  const { target, board, compiled, session: sessionOptions } = deviceBuild;
+  const progress = options.progress ?? (() => {});
+  return withSession(sessionOptions, async (session) => {
+    const cases: ValidateCase[] = [];
+    for (const [i, input] of options.inputs.entries()) {
+      const reference = interpret(compiled.prepared, input.tensors);
+      await session.resetState();
+      await session.writeInputs(concat(input.tensors));
+      const invoked = await session.invoke(1);
+      const actual = splitOutputs(
+        await session.readOutputs(),
+        reference.outputs.map((o) => o.length),
+      );
+      const mismatch = firstMismatch(graph, reference.outputs, actual);
+      const result: ValidateCase = { input: input.name, match: mismatch === undefined, count: invoked.firstTicks * session.counter.countsPerTick };
+      if (mismatch) {
+        result.firstMismatch = mismatch;
+        progress(`case ${i} (${input.name}) differs at output ${mismatch.output}[${mismatch.index}]: looking for the first layer that differs`);
+        result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference);
       }
-      const memory = await session.readMemory();
-      checkStack(session.portName, memory);
-      return {
-        model: graph.name,
-        target: target.name,
-        board: board?.name ?? null,
-        port: session.portName,
-        counter: { kind: session.counter.kind, source: session.counter.source },
-        cases,
-        matched: cases.filter((c) => c.match).length,
-        total: cases.length,
-        memory: { arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackInvoke },
-      };
-    });
+      cases.push(result);
+      options.onCase?.(cases.length, options.inputs.length);
+    }
+    const memory = await session.readMemory();
+    checkStack(session.portName, memory);
+    return {
+      model: graph.name,
+      target: target.name,
+      board: board?.name ?? null,
+      port: session.portName,
+      counter: { kind: session.counter.kind, source: session.counter.source },
+      cases,
+      matched: cases.filter((c) => c.match).length,
+      total: cases.length,
+      memory: { arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackInvoke },
+    };
   });
 }
 

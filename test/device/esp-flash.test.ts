@@ -128,6 +128,34 @@ describe('device/esp: flashing through the ROM loader, against a fake chip on a 
     expect(peer.rebooted).to.equal(false);
   });
 
+  it('fuzz:links: a chip magic garbled on the line is read again, not taken for an unknown chip', async () => {
+    // it used to fail: "READ_REG: unknown chip (magic 0x1b31516f)"
+    await connect({ garbleMagicAnswers: 1 });
+    const report = await flashEsp(host, images(), { ...quick, chip: 'ESP32-C3' });
+    expect(report.chip).to.equal('ESP32-C3');
+  });
+
+  it('fuzz:links: a magic that reads differently every time fails as a noisy line', async () => {
+    await connect({ garbleMagicAnswers: 10 });
+    await expectRejection(flashEsp(host, images(), quick), /^\/dev\/pts\/\d+: READ_REG: the chip magic reads differently every time \(a noisy line\?\)$/);
+    expect(peer.rebooted).to.equal(false);
+  });
+
+  it('fuzz:links: an MD5 garbled on the line is read again, and the flash verifies', async () => {
+    // it used to fail the verify: "the flash holds MD5 ..., the image has ..."
+    await connect({ garbleMd5Answers: 2 });
+    const report = await flashEsp(host, images(), quick);
+    expect(report.verified).to.equal(true);
+    expect(peer.rebooted).to.equal(true);
+  });
+
+  it('fuzz:links: a failure status with no error code (a status byte flipped on the way) is sent again', async () => {
+    // it used to fail: "SPI_ATTACH: the ROM loader answered: error 0x0"
+    await connect({ garbleStatusAnswers: 1 });
+    const report = await flashEsp(host, images(), quick);
+    expect(report.retries).to.equal(1);
+  });
+
   it('fails the verify when the flash does not hold what was sent (MD5)', async () => {
     await connect({ badFlashByte: 5 });
     await expectRejection(

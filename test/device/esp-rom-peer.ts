@@ -23,6 +23,12 @@ export interface PeerOptions {
   silentAfterBlocks?: number;
   /** a written byte silently comes out wrong (a bad flash cell): only the MD5 can tell */
   badFlashByte?: number;
+  /** the first this many READ_REG answers carry a value garbled on the line (another bit each time) */
+  garbleMagicAnswers?: number;
+  /** the first this many SPI_FLASH_MD5 answers carry a digest garbled on the line (another digit each time) */
+  garbleMd5Answers?: number;
+  /** the first this many SPI_ATTACH answers come back with their status byte flipped to failure (error 0) */
+  garbleStatusAnswers?: number;
 }
 
 const FLASH_BYTES = 4 * 1024 * 1024;
@@ -41,6 +47,9 @@ export class FakeEspRom {
   private writeOffset = 0;
   private damaged = false;
   private garbled = false;
+  private magicsGarbled = 0;
+  private md5sGarbled = 0;
+  private statusesGarbled = 0;
 
   private constructor(
     private readonly port: SerialTransport,
@@ -95,9 +104,13 @@ export class FakeEspRom {
         // the ROM answers a SYNC several times
         for (let i = 0; i < 4; i++) await this.answer(command, 0, 0);
         return;
-      case EspCommand.READ_REG:
-        return this.answer(command, 0, 0, new Uint8Array(0), word(0) === 0x40001000 ? (this.options.magic ?? ESP32C3_MAGIC) : 0);
+      case EspCommand.READ_REG: {
+        const value = word(0) === 0x40001000 ? (this.options.magic ?? ESP32C3_MAGIC) : 0;
+        const garble = (this.options.garbleMagicAnswers ?? 0) > this.magicsGarbled ? 1 << (8 + this.magicsGarbled++) : 0;
+        return this.answer(command, 0, 0, new Uint8Array(0), (value ^ garble) >>> 0);
+      }
       case EspCommand.SPI_ATTACH:
+        if ((this.options.garbleStatusAnswers ?? 0) > this.statusesGarbled++) return this.answer(command, 1, 0);
         return this.answer(command, 0, 0);
       case EspCommand.FLASH_BEGIN: {
         if (size !== 20) return this.answer(command, 1, 0x05); // the ESP32-family ROMs take 5 words
@@ -129,7 +142,9 @@ export class FakeEspRom {
         const digest = createHash('md5')
           .update(this.flash.subarray(word(0), word(0) + word(1)))
           .digest('hex');
-        return this.answer(command, 0, 0, new TextEncoder().encode(digest));
+        const text = new TextEncoder().encode(digest);
+        if ((this.options.garbleMd5Answers ?? 0) > this.md5sGarbled) text[this.md5sGarbled++]! ^= 0x01;
+        return this.answer(command, 0, 0, text);
       }
       case EspCommand.FLASH_END:
         this.rebooted = word(0) === 0;

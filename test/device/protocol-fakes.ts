@@ -57,6 +57,12 @@ export interface FakeFaults {
   dropAnswers?: number;
   /** never answers anything */
   silent?: boolean;
+  /** this many requests are lost on the way in (never seen by the device) */
+  loseRequests?: number;
+  /** this many requests are answered BAD_LENGTH, as the harness answers a length field damaged past 256 */
+  badLengthAnswers?: number;
+  /** before this many answers, a NACK naming the previous sequence number (a stale repeat taken damaged) */
+  staleNacks?: number;
   /** answers in another protocol version */
   version?: number;
   /** HELLO reports this build id (16 hex digits) instead of 0123456789abcdef */
@@ -115,8 +121,20 @@ export class FakeDevice {
   }
 
   private async handle(command: number, sequence: number, payload: Uint8Array): Promise<void> {
+    if ((this.faults.loseRequests ?? 0) > 0) {
+      this.faults.loseRequests!--;
+      return;
+    }
     this.received.push({ command, sequence });
     if (this.faults.silent) return;
+    if ((this.faults.badLengthAnswers ?? 0) > 0) {
+      this.faults.badLengthAnswers!--;
+      return this.send(command | RESPONSE_BIT, sequence, Uint8Array.of(Status.BAD_LENGTH));
+    }
+    if ((this.faults.staleNacks ?? 0) > 0) {
+      this.faults.staleNacks!--;
+      await this.send(NACK, (sequence - 1) & 0xff, Uint8Array.of(Status.BAD_CRC));
+    }
     if ((this.faults.nackRequests ?? 0) > 0) {
       this.faults.nackRequests!--;
       return this.send(NACK, sequence, Uint8Array.of(Status.BAD_CRC));

@@ -129,6 +129,49 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     expect(device!.invocations).to.equal(2);
   });
 
+  it('fuzz:links: resends an INVOKE lost on the way in, long before the invoke timeout', async () => {
+    // it used to wait for the whole invoke timeout (120 s, 300 s for run) before a second try
+    const client = await connect({ loseRequests: 1 }, 300);
+    const started = Date.now();
+    await client.request(Command.INVOKE, Uint8Array.of(1, 0, 0xff, 0xff), { step: 'INVOKE', patienceMs: 60_000 });
+    expect(Date.now() - started).to.be.lessThan(2000);
+    expect(device!.invocations).to.equal(1);
+  });
+
+  it('fuzz:links: an INVOKE sent again while it runs is answered from memory, run once', async () => {
+    const client = await connect({ dropAnswers: 2 }, 200);
+    await client.request(Command.INVOKE, Uint8Array.of(1, 0, 0xff, 0xff), { step: 'INVOKE', patienceMs: 60_000 });
+    expect(device!.received.map((r) => r.sequence)).to.deep.equal([0, 0, 0]);
+    expect(device!.invocations).to.equal(1);
+  });
+
+  it('fuzz:links: a patient request still ends at its patience, in one line', async () => {
+    const client = await connect({ silent: true }, 200);
+    const started = Date.now();
+    await expectRejection(
+      client.request(Command.INVOKE, Uint8Array.of(1, 0, 0xff, 0xff), { step: 'INVOKE x1', patienceMs: 1000 }),
+      /^\/dev\/pts\/\d+: INVOKE x1: no answer within 1000 ms after 3 tries$/,
+    );
+    expect(Date.now() - started).to.be.within(900, 2000);
+  });
+
+  it('fuzz:links: a BAD_LENGTH answer (a length field damaged on the way) is sent again', async () => {
+    const client = await connect({ badLengthAnswers: 1 });
+    await client.request(Command.RESET_STATE, new Uint8Array(0), { step: 'RESET_STATE' });
+    expect(device!.received).to.have.length(2);
+  });
+
+  it('fuzz:links: a NACK naming another sequence number is not taken for this request', async () => {
+    const retries: string[] = [];
+    pair = await ptyPair();
+    device = await FakeDevice.attach(pair.b, { staleNacks: 1 });
+    host = await SerialTransport.open(pair.a);
+    const client = new ProtocolClient(host, { timeoutMs: 500, retries: 2, onRetry: (_s, why) => retries.push(why) });
+    await client.request(Command.RESET_STATE, new Uint8Array(0), { step: 'RESET_STATE' });
+    expect(retries).to.deep.equal([]);
+    expect(device!.received).to.have.length(1);
+  });
+
   it('resends after a NACK', async () => {
     const client = await connect({ nackRequests: 2 });
     await client.request(Command.RESET_STATE, new Uint8Array(0), { step: 'RESET_STATE' });

@@ -73,6 +73,12 @@ export interface FakeOptions {
   silent?: boolean;
   /** stop answering after this many WRITE MEMORY commands (and keep the port open) */
   stallAfterWrites?: number;
+  /** the first `times` GET answers come back with GO (0x21) garbled to 0x23 on the line */
+  garbleGetAnswers?: number;
+  /** the first `times` GET ID answers come back with the product id's low byte garbled */
+  garbleIdAnswers?: number;
+  /** the first `times` READ MEMORY answers come back with their first byte garbled on the line, another bit each time (the flash is right) */
+  noisyReadBacks?: number;
 }
 
 const ACK = 0x79;
@@ -93,6 +99,9 @@ export class FakeBootloader {
   private nacksToSend: number;
   private corruptionsLeft: number;
   private garbageLeft: number;
+  private getsGarbled = 0;
+  private idsGarbled = 0;
+  private readsGarbled = 0;
 
   private constructor(
     private readonly port: SerialPort,
@@ -181,12 +190,14 @@ export class FakeBootloader {
       }
       this.send([ACK]);
       if (code === 0x00) {
-        this.send([commands.length, 0x31, ...commands, ACK]);
+        const listed = (this.options.garbleGetAnswers ?? 0) > this.getsGarbled++ ? commands.map((c) => (c === 0x21 ? 0x23 : c)) : commands;
+        this.send([commands.length, 0x31, ...listed, ACK]);
       } else if (code === 0x01) {
         this.send([0x31, 0, 0, ACK]);
       } else if (code === 0x02) {
         const id = this.options.productId ?? 0x0413;
-        this.send([1, id >> 8, id & 0xff, ACK]);
+        const garble = (this.options.garbleIdAnswers ?? 0) > this.idsGarbled++ ? 0x08 : 0;
+        this.send([1, id >> 8, (id & 0xff) ^ garble, ACK]);
       } else if (code === 0x11) {
         const address = await this.address();
         if (address === null) {
@@ -200,7 +211,10 @@ export class FakeBootloader {
           continue;
         }
         const at = address - this.flashBase;
-        this.send([ACK, ...this.memory.subarray(at, at + n! + 1)]);
+        const read = Array.from(this.memory.subarray(at, at + n! + 1));
+        // line noise: another bit each time
+        if ((this.options.noisyReadBacks ?? 0) > this.readsGarbled) read[0] = read[0]! ^ (1 << this.readsGarbled++ % 8);
+        this.send([ACK, ...read]);
       } else if (code === 0x31) {
         const address = await this.address();
         if (address === null) {

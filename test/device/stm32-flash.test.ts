@@ -127,6 +127,38 @@ describe('device/stm32: AN3155 host side against a fake boot loader on a socat p
     expect(fake.goAddress).to.equal(null);
   });
 
+  it('fuzz:links: a GET answer garbled on the line is read again, not taken as a boot loader without GO', async () => {
+    // it used to fail: "get: the boot loader does not list GO (0x21)"
+    await connect({ garbleGetAnswers: 1 });
+    const report = await flashImage(host, image(), { timeouts: quick });
+    expect(report.verified).to.equal(true);
+    expect(fake.goAddress).to.equal(BASE);
+  });
+
+  it('fuzz:links: a GET ID answer garbled on the line does not misreport the chip', async () => {
+    // it used to report the garbled product id (0x041b) in a successful flash
+    await connect({ garbleIdAnswers: 1, productId: 0x0413 });
+    const report = await flashImage(host, image(), { timeouts: quick });
+    expect(report.productId).to.equal(0x0413);
+  });
+
+  it('fuzz:links: read-backs garbled on the line are read again until two agree, and the flash succeeds', async () => {
+    // it used to read a differing block only once more, and blame the flash when both reads were garbled
+    await connect({ noisyReadBacks: 2 });
+    const report = await flashImage(host, image(), { timeouts: quick });
+    expect(report.verified).to.equal(true);
+    expect(fake.goAddress).to.equal(BASE);
+  });
+
+  it('fuzz:links: read-backs that never agree fail as a noisy line, and the image is not started', async () => {
+    await connect({ noisyReadBacks: 100 });
+    await expectRejection(
+      flashImage(host, image(), { timeouts: quick }),
+      new RegExp(`^${pair.host}: verify at 0x08000000: the block reads back differently every time \\(4 reads: a noisy line\\?\\); the image was not started$`),
+    );
+    expect(fake.goAddress).to.equal(null);
+  });
+
   it('reports a device that never answers after its sync tries, without hanging', async () => {
     await connect({ silent: true });
     const started = Date.now();

@@ -49,8 +49,14 @@ export interface EspFlashReport {
   elapsedMs: number;
 }
 
-/** ROM errors that mean the request arrived damaged: sending it again can succeed. */
-const DAMAGED_IN_TRANSIT = new Set([0x05, 0x07]);
+/**
+ * ROM errors that mean the request arrived damaged, or the answer did (a failure status with no
+ * error code: a status byte flipped on the way): sending it again can succeed. Every request is
+ * sent again on them, not only FLASH_DATA: a lying line damages any of them.
+ */
+const DAMAGED_IN_TRANSIT = new Set([0x00, 0x05, 0x07]);
+/** FLASH_BEGIN's parameters carry no checksum: one damaged on the way can make the ROM fail to act on it */
+const BEGIN_DAMAGED = new Set([...DAMAGED_IN_TRANSIT, 0x06]);
 const ERASE_MS_PER_MIB = 30_000;
 const MD5_MS_PER_MIB = 8_000;
 
@@ -74,14 +80,35 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
   }
   if (!synced) throw new TinyforgeError(`${transport.name}: SYNC: no answer from a ROM loader after ${syncTries} tries (is the chip in download mode?)`);
 
-  const magic =
-    (await client.command('READ_REG chip magic', EspCommand.READ_REG, words(CHIP_MAGIC_REGISTER), { timeoutMs, tries, onRetry: onRetry('READ_REG') })).value >>>
-    0;
+  // An answer's value carries no checksum: a word damaged on the way would name another chip (or
+  // none), so the magic counts once two reads agree.
+  const readMagic = async () =>
+    (
+      await client.command('READ_REG chip magic', EspCommand.READ_REG, words(CHIP_MAGIC_REGISTER), {
+        timeoutMs,
+        tries,
+        retryOnErrors: DAMAGED_IN_TRANSIT,
+        onRetry: onRetry('READ_REG'),
+      })
+    ).value >>> 0;
+  let magic = await readMagic();
+  for (let attempt = 1; attempt < tries + 2; attempt++) {
+    const again = await readMagic();
+    if (again === magic) break;
+    onRetry('READ_REG')(`the chip magic read 0x${magic.toString(16)}, then 0x${again.toString(16)}`);
+    magic = again;
+    if (attempt === tries + 1) throw new TinyforgeError(`${transport.name}: READ_REG: the chip magic reads differently every time (a noisy line?)`);
+  }
   const chip = chipFromMagic(magic);
   if (!chip) throw new TinyforgeError(`${transport.name}: READ_REG: unknown chip (magic 0x${magic.toString(16)})`);
   if (options.chip && options.chip.toUpperCase() !== chip) throw new TinyforgeError(`${transport.name}: the device is an ${chip}, not an ${options.chip}`);
   options.progress?.(`${transport.name}: ${chip} in download mode`);
-  await client.command('SPI_ATTACH', EspCommand.SPI_ATTACH, words(0, 0), { timeoutMs, tries, onRetry: onRetry('SPI_ATTACH') });
+  await client.command('SPI_ATTACH', EspCommand.SPI_ATTACH, words(0, 0), {
+    timeoutMs,
+    tries,
+    retryOnErrors: DAMAGED_IN_TRANSIT,
+    onRetry: onRetry('SPI_ATTACH'),
+  });
 
   const done: EspFlashReport['images'] = [];
   for (const image of [...images].sort((a, b) => a.offset - b.offset)) {
@@ -93,6 +120,7 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0), {
       timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
       tries,
+      retryOnErrors: BEGIN_DAMAGED,
       onRetry: onRetry('FLASH_BEGIN'),
     });
     for (let seq = 0; seq < blocks; seq++) {
@@ -112,12 +140,24 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
       options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
     }
     const expected = createHash('md5').update(image.data).digest('hex');
-    const md5 = await client.command(`SPI_FLASH_MD5 ${image.name} at ${at}`, EspCommand.SPI_FLASH_MD5, words(image.offset, size, 0, 0), {
-      timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)),
-      tries,
-      onRetry: onRetry('SPI_FLASH_MD5'),
-    });
-    const got = new TextDecoder().decode(md5.data).toLowerCase();
+    const readMd5 = async () => {
+      const md5 = await client.command(`SPI_FLASH_MD5 ${image.name} at ${at}`, EspCommand.SPI_FLASH_MD5, words(image.offset, size, 0, 0), {
+        timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)),
+        tries,
+        retryOnErrors: DAMAGED_IN_TRANSIT,
+        onRetry: onRetry('SPI_FLASH_MD5'),
+      });
+      return new TextDecoder().decode(md5.data).toLowerCase();
+    };
+    // The answer carries no checksum: an MD5 that differs is read again, so that one damaged on the
+    // way back is told apart from flash that holds other bytes (the same wrong MD5 twice).
+    let got = await readMd5();
+    for (let attempt = 1; got !== expected && attempt <= tries; attempt++) {
+      const again = await readMd5();
+      if (again !== expected && again === got) break;
+      if (again !== expected) onRetry('SPI_FLASH_MD5')(`the MD5 read ${got}, then ${again}`);
+      got = again;
+    }
     if (got !== expected) {
       throw new TinyforgeError(`${transport.name}: verify ${image.name} at ${at}: the flash holds MD5 ${got || '(none)'}, the image has ${expected}`);
     }

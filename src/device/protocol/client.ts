@@ -25,7 +25,18 @@ export interface RequestOptions {
   step: string;
   timeoutMs?: number;
   retries?: number;
+  /**
+   * A request whose answer may take long (INVOKE: an inference): wait up to this long in all for an
+   * answer that does not come, sending the request again (same sequence number: the device runs it
+   * once and answers repeats from memory) after `timeoutMs`, then twice, four times as long... (at
+   * most 16 s apart), so that a request lost on the way costs seconds, not the whole wait. Such
+   * silences do not count against `retries`, which are for damaged answers and NACKs.
+   */
+  patienceMs?: number;
 }
+
+/** the longest pause between two sends of a patient request (INVOKE) */
+const MAX_RESEND_GAP_MS = 16_000;
 
 /** A device answered, but with an error status. */
 export class DeviceStatusError extends TinyforgeError {
@@ -137,10 +148,24 @@ export class ProtocolClient {
     this.sequence = (this.sequence + 1) & 0xff;
     const frame = encodeFrame({ version: PROTOCOL_VERSION, command, sequence, payload });
     let lastProblem = '';
+    const patienceMs = options.patienceMs;
+    const started = Date.now();
+    let gapMs = timeoutMs;
+    let sends = 0;
     for (let attempt = 1; attempt <= tries; attempt++) {
       if (attempt > 1) this.options.onRetry?.(options.step, lastProblem, attempt);
       this.failIfClosed(where);
-      const answer = this.awaitAnswer(command, sequence, timeoutMs);
+      let waitMs = timeoutMs;
+      if (patienceMs !== undefined) {
+        const left = patienceMs - (Date.now() - started);
+        if (left <= 0) {
+          lastProblem = `no answer within ${patienceMs} ms`;
+          break;
+        }
+        waitMs = Math.min(gapMs, left);
+      }
+      sends++;
+      const answer = this.awaitAnswer(command, sequence, waitMs);
       try {
         await this.transport.write(frame);
       } catch (e) {
@@ -157,24 +182,39 @@ export class ProtocolClient {
         if (body.length === 0) throw new TinyforgeError(`${where}: the device answered with an empty payload`);
         const status = body[0]!;
         if (status === Status.OK) return new Reader(body.subarray(1), where);
+        if (status === Status.BAD_LENGTH) {
+          // the host's requests have the lengths the device takes: a length field damaged on the
+          // way (past 256, answered before any CRC check) is the link's doing, worth another try
+          lastProblem = `the device answered: ${statusText(status)}`;
+          continue;
+        }
         if (status === Status.BAD_VERSION) {
           throw new DeviceStatusError(`${where}: the device speaks protocol version ${body[1] ?? '?'}, this host version ${PROTOCOL_VERSION}`, status, body);
         }
         throw new DeviceStatusError(`${where}: the device answered: ${statusText(status)}`, status, body);
       }
       lastProblem = outcome.why;
+      if (patienceMs !== undefined && outcome.silent) {
+        // silence: no try used up while there is patience left; the next wait is longer
+        attempt--;
+        gapMs = Math.min(gapMs * 2, MAX_RESEND_GAP_MS);
+        if (Date.now() - started >= patienceMs) {
+          lastProblem = `no answer within ${patienceMs} ms`;
+          break;
+        }
+      }
     }
     const said = this.noise.trim() ? `; the device printed: ${JSON.stringify(lastLine(this.noise))}` : '';
-    throw new TinyforgeError(`${where}: ${lastProblem} after ${tries} tries${said}`);
+    throw new TinyforgeError(`${where}: ${lastProblem} after ${sends} ${sends === 1 ? 'try' : 'tries'}${said}`);
   }
 
   private awaitAnswer(
     command: number,
     sequence: number,
     timeoutMs: number,
-  ): Promise<{ kind: 'answer'; payload: Uint8Array } | { kind: 'retry'; why: string } | { kind: 'closed'; reason: string }> {
+  ): Promise<{ kind: 'answer'; payload: Uint8Array } | { kind: 'retry'; why: string; silent?: boolean } | { kind: 'closed'; reason: string }> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish({ kind: 'retry', why: `no answer within ${timeoutMs} ms` }), timeoutMs);
+      const timer = setTimeout(() => finish({ kind: 'retry', why: `no answer within ${timeoutMs} ms`, silent: true }), timeoutMs);
       const finish = (value: Parameters<typeof resolve>[0]) => {
         clearTimeout(timer);
         this.waiter = null;
@@ -190,7 +230,12 @@ export class ProtocolClient {
             return finish({ kind: 'retry', why: `answer with a length field of ${event.length} bytes` });
           case 'frame': {
             const f = event.frame;
-            if (f.command === NACK) return finish({ kind: 'retry', why: 'the device rejected the request (NACK: CRC error on its side)' });
+            // a NACK names the sequence it got: one for an earlier request (a repeat the device
+            // took damaged after answering it) is not about this one
+            if (f.command === NACK) {
+              if (f.sequence !== sequence) return;
+              return finish({ kind: 'retry', why: 'the device rejected the request (NACK: CRC error on its side)' });
+            }
             // a late answer to an earlier try or request: not ours, keep waiting
             if (f.sequence !== sequence || f.command !== (command | RESPONSE_BIT)) return;
             if (f.version !== PROTOCOL_VERSION && f.payload[0] !== Status.BAD_VERSION) {

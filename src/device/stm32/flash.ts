@@ -109,7 +109,20 @@ export async function flashImage(transport: Transport, image: FlashImage, option
   if (synced === 'already') progress(`${port}: the boot loader was already synchronised (NACK to 0x7F)`);
   // An emulated board takes bytes late: a second 0x7F of the sync may still be on its way and
   // shift the device by one byte, so GET is retried after realigning.
-  const info: BootloaderInfo = await retried('get', () => client.get());
+  // GET and GET ID answers carry no checksum: each counts once two reads agree, so that a byte
+  // damaged on the way neither drops a command from the list nor misreports the chip.
+  const agreed = async <T>(step: string, read: () => Promise<T>): Promise<T> => {
+    let value = await retried(step, read);
+    for (let attempt = 1; ; attempt++) {
+      const again = await retried(step, read);
+      if (JSON.stringify(again) === JSON.stringify(value)) return value;
+      if (attempt >= blockTries) throw new TinyforgeError(`${port}: ${step}: the answer reads differently every time (a noisy line?)`);
+      retries++;
+      progress(`${port}: ${step}: two reads of the answer differ; reading it again`);
+      value = again;
+    }
+  };
+  const info: BootloaderInfo = await agreed('get', () => client.get());
   for (const [code, name] of [
     [Cmd.WRITE_MEMORY, 'WRITE MEMORY'],
     [Cmd.READ_MEMORY, 'READ MEMORY'],
@@ -117,7 +130,7 @@ export async function flashImage(transport: Transport, image: FlashImage, option
   ] as const) {
     if (!info.commands.includes(code)) throw new TinyforgeError(`${port}: get: the boot loader does not list ${name} (0x${code.toString(16)})`);
   }
-  const productId = await once('get id', () => client.getId());
+  const productId = await agreed('get id', () => client.getId());
   progress(`${port}: boot loader v${info.version >> 4}.${info.version & 0xf}, product id 0x${productId.toString(16).padStart(4, '0')}`);
 
   const erase = info.commands.includes(Cmd.EXTENDED_ERASE) ? 'extended erase (0x44)' : 'erase (0x43)';
@@ -136,11 +149,21 @@ export async function flashImage(transport: Transport, image: FlashImage, option
     const step = `verify at ${hex32(block.address)}`;
     let read = await retried(step, () => client.readMemory(block.address, block.data.length));
     let bad = firstDifference(read, block.data);
-    if (bad >= 0) {
-      // once more, so a byte garbled on the way back is told apart from a wrong byte in flash
+    // Read-backs carry no checksum: a block that differs is read again, so that bytes garbled on the
+    // way back are told apart from wrong bytes in flash (the same difference twice).
+    let agreeing = false;
+    for (let attempt = 1; bad >= 0 && attempt <= blockTries; attempt++) {
       retries++;
-      read = await retried(step, () => client.readMemory(block.address, block.data.length));
+      const again = await retried(step, () => client.readMemory(block.address, block.data.length));
+      agreeing = firstDifference(again, read) < 0;
+      read = again;
       bad = firstDifference(read, block.data);
+      if (agreeing) break;
+    }
+    if (bad >= 0 && !agreeing) {
+      throw new TinyforgeError(
+        `${port}: ${step}: the block reads back differently every time (${blockTries + 1} reads: a noisy line?); the image was not started`,
+      );
     }
     if (bad >= 0) {
       throw new TinyforgeError(

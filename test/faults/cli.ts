@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run fuzz:links -- --seed S --sessions N [--command run|validate|profile|flash-an3155|flash-uf2|flash-esp]`:
+ * the serial-link campaign (test/faults/campaign.ts). Prints a line per WRONG session with its fault
+ * log, then the table; exits 1 when any session was WRONG.
+ */
+import { LINK_COMMANDS, type LinkCommand, formatTable, runCampaign } from './campaign.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const seed = Number(arg('seed') ?? 1);
+const sessions = Number(arg('sessions') ?? 20);
+const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--command' ? [a] : []));
+for (const c of only) {
+  if (!(LINK_COMMANDS as readonly string[]).includes(c)) {
+    process.stderr.write(`error: --command must be one of ${LINK_COMMANDS.join(', ')}, got '${c}'\n`);
+    process.exit(2);
+  }
+}
+if (!Number.isInteger(seed) || !Number.isInteger(sessions) || sessions < 1) {
+  process.stderr.write('error: --seed and --sessions take integers (sessions >= 1)\n');
+  process.exit(2);
+}
+const commands = (only.length ? only : LINK_COMMANDS) as LinkCommand[];
+const verbose = process.argv.includes('--verbose');
+const onlyArg = arg('only');
+const t0 = Date.now();
+const started = Date.now();
+// a kill or ^C ends the process through 'exit', where the relays' socat pairs are ended
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
+const summaries = await runCampaign({
+  seed,
+  sessions,
+  commands,
+  only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
+  trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
+  onCommand: (so) => process.stderr.write(`${formatTable(so)}\n`),
+  onSession: (r) => {
+    if (r.outcome === 'WRONG') process.stderr.write(`WRONG ${r.command} #${r.index} (seed ${r.seed}): ${r.message}\n${r.log ?? ''}\n`);
+    else if (verbose) process.stderr.write(`${r.command} #${r.index} ${r.outcome} ${r.ms} ms ${r.message}\n`);
+    else if ((r.index + 1) % 25 === 0) process.stderr.write(`${r.command}: ${r.index + 1} sessions\n`);
+  },
+});
+process.stdout.write(`fuzz:links seed ${seed}, ${sessions} sessions per command, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+process.stdout.write(`${formatTable(summaries)}\n`);
+process.exit(summaries.some((s) => s.outcomes.WRONG > 0) ? 1 : 0);
