@@ -15,6 +15,8 @@ import { compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
+import type { CycleEstimate } from '../estimate/types.ts';
+import { timingFor } from '../estimate/timing/run.ts';
 
 export interface RunOptions {
   target: string;
@@ -41,6 +43,8 @@ export interface RunOptions {
   prefer?: Prefer;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
+  /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
+  estimate?: boolean;
 }
 
 export interface CaseReport {
@@ -83,6 +87,11 @@ export interface RunReport {
    * the counts are the emulator's, not this board's
    */
   realBoard: { name: string; chip: string; flash: { needed: number; available: number }; ram: { needed: number; available: number } } | null;
+  /**
+   * estimated core cycles of the first inference from the emulator's instruction stream and the
+   * core's published timing (src/estimate/timing/); null where the target has no timing model
+   */
+  cycleEstimate: CycleEstimate | null;
 }
 
 /** What `realBoard` says about a real board the fit was checked for while `runOn` ran the model. */
@@ -119,13 +128,14 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         expected[0]!.map((o) => o.length),
         cases.length,
       );
-      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null);
+      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null, null);
     }
     progress(
       realBoard
         ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
         : `running on ${board.name}`,
     );
+    const timing = options.estimate === false ? null : timingFor(target, board, fitFor, build.elf, progress);
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
@@ -133,7 +143,9 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       timeoutMs: options.timeoutMs ?? 300_000,
       link: options.link,
       progress,
+      ...(timing ? { timing: timing.session } : {}),
     });
+    const cycleEstimate = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }).estimate : null;
     return report(
       compiled,
       target.name,
@@ -150,6 +162,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       expected,
       run.memory.stackInvoke,
       realBoard,
+      cycleEstimate,
     );
   });
 }
@@ -195,6 +208,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
       expected,
       run.memory.stackInvoke,
       null,
+      null,
     );
   });
 }
@@ -210,6 +224,7 @@ function report(
   expected: Uint8Array[][],
   stack: number | null,
   realBoard: RunReport['realBoard'],
+  cycleEstimate: CycleEstimate | null,
 ): RunReport {
   const { graph, plan } = compiled;
   const cases = actual.map((outs, index) => ({
@@ -239,6 +254,7 @@ function report(
     matchesReference: cases.every((c) => c.matchesReference),
     macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
     realBoard,
+    cycleEstimate,
     ...(compiled.patch ? { patch: formatPatch(compiled.patch) } : {}),
   };
 }

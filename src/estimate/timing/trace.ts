@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The executed instruction stream, as the timing model takes it: per segment between marks (the
+ * model's invoke entry and return points, the layer hooks), how often each instruction address ran
+ * and how often it branched away. Two producers: the QEMU plugin tools/qemu-plugin/insn_timing.c
+ * (per translation block) and, for rp2040js, a tracer called around every instruction it executes.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TinyforgeError } from '../../errors.ts';
+
+/** One stretch of execution between two marks. */
+export interface TraceSegment {
+  /** the mark that opened it */
+  opener: number;
+  /** per instruction address: executions and taken exits */
+  counts: Map<number, { executed: number; taken: number }>;
+  /** data reads from the flash range (QEMU with a flash range only) */
+  flashReads: number;
+  /** the emulator's own cycle count over the segment (rp2040js), else null */
+  referenceCycles: number | null;
+}
+
+export interface Trace {
+  segments: TraceSegment[];
+  /** the bytes of the instruction at an address (as executed) */
+  bytesAt(address: number): Uint8Array;
+}
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+const PLUGIN_SOURCE = join(ROOT, 'tools', 'qemu-plugin', 'insn_timing.c');
+
+/** Builds the QEMU timing plugin with the host C compiler, once per source version (cached in the temp folder). */
+export function buildTimingPlugin(): string {
+  const source = readFileSync(PLUGIN_SOURCE);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'tinyforge-qemu-plugins');
+  const so = join(dir, `insn_timing-${hash}.so`);
+  if (existsSync(so)) return so;
+  mkdirSync(dir, { recursive: true });
+  const partial = `${so}.${process.pid}.tmp`;
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-fvisibility=hidden', PLUGIN_SOURCE, '-o', partial], { stdio: 'pipe' });
+  } catch (e) {
+    const why = (e as { stderr?: Buffer }).stderr?.toString().split('\n')[0] ?? (e as Error).message;
+    throw new TinyforgeError(`cannot build the QEMU timing plugin with the host C compiler (cc): ${why}; apt-get install gcc`);
+  }
+  renameSync(partial, so);
+  return so;
+}
+
+/** The `-plugin` argument for QEMU. */
+export function pluginArgument(so: string, marks: number[], out: string, flash: { low: number; high: number } | null): string {
+  const parts = [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`];
+  if (flash) parts.push(`flash=0x${flash.low.toString(16)}:0x${flash.high.toString(16)}`);
+  return parts.join(',');
+}
+
+/** Reads the plugin's output file into segments (per instruction address). */
+export function readPluginTrace(path: string): Trace {
+  if (!existsSync(path)) throw new TinyforgeError(`${path}: the QEMU timing plugin wrote no trace`);
+  const text = readFileSync(path, 'utf8');
+  const blocks = new Map<number, { address: number; bytes: Uint8Array }[]>();
+  const bytes = new Map<number, Uint8Array>();
+  const segments: TraceSegment[] = [];
+  let current: TraceSegment | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('T ')) {
+      const fields = line.split(' ');
+      const id = Number(fields[1]);
+      const insns = fields.slice(2).map((f) => {
+        const [a, hex] = f.split(':') as [string, string];
+        const b = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+        const address = Number(a);
+        bytes.set(address, b);
+        return { address, bytes: b };
+      });
+      blocks.set(id, insns);
+    } else if (line.startsWith('S ')) {
+      current = { opener: Number(line.slice(2)), counts: new Map(), flashReads: 0, referenceCycles: null };
+      segments.push(current);
+    } else if (line.startsWith('C ') && current) {
+      const [, id, executed, taken, flashReads] = line.split(' ').map(Number) as [number, number, number, number, number];
+      const insns = blocks.get(id);
+      if (!insns) continue;
+      current.flashReads += flashReads || 0;
+      insns.forEach((insn, k) => {
+        const entry = current!.counts.get(insn.address) ?? { executed: 0, taken: 0 };
+        entry.executed += executed;
+        if (k === insns.length - 1) entry.taken += taken;
+        current!.counts.set(insn.address, entry);
+      });
+    }
+  }
+  return {
+    segments,
+    bytesAt: (address) => bytes.get(address) ?? new Uint8Array([0, 0]),
+  };
+}
+
+/** The few things of rp2040js's core the tracer touches. */
+export interface TracedCore {
+  PC: number;
+  cycles: number;
+}
+
+/**
+ * Counts every instruction rp2040js executes, per segment between marks, with rp2040js's own cycles
+ * over each segment: the reference the Cortex-M0+ table is checked against.
+ */
+export class Rp2040Tracer {
+  private readonly marks: Set<number>;
+  private readonly segments: TraceSegment[] = [];
+  private counts = new Map<number, { executed: number; taken: number }>();
+  private opener: number | null = null;
+  private openedAtCycles = 0;
+  private last: { executed: number; taken: number } | null = null;
+  private lastNext = 0;
+
+  private readHalfword: (address: number) => number = () => 0;
+
+  constructor(marks: number[]) {
+    this.marks = new Set(marks);
+  }
+
+  /** Gives the tracer the emulated memory to read instructions from (when the emulation starts). */
+  bind(readHalfword: (address: number) => number): void {
+    this.readHalfword = readHalfword;
+  }
+
+  /** Call before each instruction with its pc and the core's cycle count so far. */
+  before(pc: number, cycles: number): void {
+    if (this.last && pc !== this.lastNext) this.last.taken++;
+    if (this.marks.has(pc)) {
+      this.close(cycles);
+      this.opener = pc;
+      this.openedAtCycles = cycles;
+    }
+    let entry = this.counts.get(pc);
+    if (!entry) {
+      entry = { executed: 0, taken: 0 };
+      this.counts.set(pc, entry);
+    }
+    entry.executed++;
+    this.last = entry;
+    const hw = this.readHalfword(pc);
+    this.lastNext = pc + (hw >>> 11 === 0b11101 || hw >>> 11 === 0b11110 || hw >>> 11 === 0b11111 ? 4 : 2);
+  }
+
+  /** Ends the open segment (at the end of the run). */
+  close(cycles: number): void {
+    if (this.opener !== null) {
+      this.segments.push({ opener: this.opener, counts: this.counts, flashReads: 0, referenceCycles: cycles - this.openedAtCycles });
+    }
+    this.counts = new Map();
+    this.last = null;
+    this.opener = null;
+  }
+
+  trace(): Trace {
+    return {
+      segments: this.segments,
+      bytesAt: (address) => {
+        const hw = this.readHalfword(address);
+        const wide = hw >>> 11 === 0b11101 || hw >>> 11 === 0b11110 || hw >>> 11 === 0b11111;
+        const b = [hw & 0xff, hw >>> 8];
+        if (wide) {
+          const hw2 = this.readHalfword(address + 2);
+          b.push(hw2 & 0xff, hw2 >>> 8);
+        }
+        return Uint8Array.from(b);
+      },
+    };
+  }
+}
