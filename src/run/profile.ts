@@ -103,7 +103,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     // made once the model is validated (sizes within MAX_MODEL_BYTES)
     const input = options.input ?? zeroPointCase(graph);
     const expected = interpret(compiled.prepared, input).outputs;
-    const timing = options.estimate === false || options.port ? null : timingFor(target, board, fitFor, build.elf, options.progress ?? (() => {}));
+    const timing =
+      options.estimate === false || options.port
+        ? null
+        : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, options.progress ?? (() => {}));
     const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
       const cpt = session.counter.countsPerTick;
       await session.resetState();

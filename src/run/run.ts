@@ -45,6 +45,8 @@ export interface RunOptions {
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
   estimate?: boolean;
+  /** validation (npm run timing:validate): the emulator's own cycles over the estimate's window (rp2040js), null elsewhere */
+  onReferenceCycles?: (cycles: number | null) => void;
 }
 
 export interface CaseReport {
@@ -135,7 +137,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
         : `running on ${board.name}`,
     );
-    const timing = options.estimate === false ? null : timingFor(target, board, fitFor, build.elf, progress);
+    const timing = options.estimate === false ? null : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress);
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
@@ -145,7 +147,9 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       progress,
       ...(timing ? { timing: timing.session } : {}),
     });
-    const cycleEstimate = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }).estimate : null;
+    const timed = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }) : null;
+    options.onReferenceCycles?.(timed?.reference ?? null);
+    const cycleEstimate = timed?.estimate ?? null;
     return report(
       compiled,
       target.name,

@@ -35,7 +35,7 @@ function binutil(target: TargetDescriptor, tool: 'nm' | 'objdump'): string {
 }
 
 /** Finds the marks in the firmware: the invoke function, its call sites, the layer hooks' call sites. */
-export function findMarks(elf: string, target: TargetDescriptor): TraceMarks {
+export function findMarks(elf: string, target: TargetDescriptor, prefix: string): TraceMarks {
   let nm: string;
   let dis: string;
   try {
@@ -64,10 +64,11 @@ export function findMarks(elf: string, target: TargetDescriptor): TraceMarks {
     }
     return sites;
   };
-  const invoke = symbol('tf_model_invoke');
-  if (invoke === null) throw new TinyforgeError(`${elf}: no symbol tf_model_invoke for the timing model`);
-  const invokeReturns = returnsOf('tf_model_invoke');
-  if (invokeReturns.length === 0) throw new TinyforgeError(`${elf}: no call to tf_model_invoke found for the timing model`);
+  const name = `${prefix}_invoke`;
+  const invoke = symbol(name);
+  if (invoke === null) throw new TinyforgeError(`${elf}: no symbol ${name} for the timing model`);
+  const invokeReturns = returnsOf(name);
+  if (invokeReturns.length === 0) throw new TinyforgeError(`${elf}: no call to ${name} found for the timing model`);
   return { invoke, invokeReturns, layerEnd: symbol('tf_profile_layer_end'), layerBeginReturns: returnsOf('tf_profile_layer_begin') };
 }
 

@@ -32,10 +32,11 @@ export function prepareTiming(
   runOn: BoardDescriptor | undefined,
   fitFor: BoardDescriptor | undefined,
   elf: string,
+  prefix: string,
 ): TimingRun | null {
   if (!runOn || !runOn.emulated || !runOn.emulator || !coreTiming(target.cpu)) return null;
   const board = estimateBoard(target, runOn, fitFor);
-  const marks = findMarks(elf, target);
+  const marks = findMarks(elf, target, prefix);
   if (runOn.emulator.inProcess) {
     const tracer = new Rp2040Tracer(allMarks(marks));
     return {
@@ -63,10 +64,11 @@ export function timingFor(
   runOn: BoardDescriptor | undefined,
   fitFor: BoardDescriptor | undefined,
   elf: string,
+  prefix: string,
   progress: (message: string) => void,
 ): TimingRun | null {
   try {
-    return prepareTiming(target, runOn, fitFor, elf);
+    return prepareTiming(target, runOn, fitFor, elf, prefix);
   } catch (e) {
     if (!(e instanceof TinyforgeError)) throw e;
     progress(`no estimated cycles: ${e.message}`);
