@@ -16,7 +16,9 @@ if (!existsSync(models)) {
 const only = process.argv.slice(2);
 let worst = 0;
 console.log('model                      rp2040js cycles   estimated   error');
-for (const file of readdirSync(models).filter((f) => f.endsWith('.tflite')).sort()) {
+for (const file of readdirSync(models)
+  .filter((f) => f.endsWith('.tflite'))
+  .sort()) {
   const name = file.replace(/\.tflite$/, '');
   if (only.length > 0 && !only.includes(name)) continue;
   let reference: number | null = null;

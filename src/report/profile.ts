@@ -3,27 +3,32 @@ import { readFileSync, statSync } from 'node:fs';
 import { TinyforgeError } from '../errors.ts';
 import type { ProfileReport } from '../run/profile.ts';
 import { formatBytes, formatTable } from './table.ts';
+import { formatCycleEstimate } from './run.ts';
 
 const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join(' ');
 
 /** The human table of `tinyforge profile`: one row per layer, then totals and memory. */
 export function formatProfileReport(r: ProfileReport, modelPath: string): string {
   const unit = r.counter.kind;
+  const estimated = r.cycleEstimate?.perLayer ?? null;
   const rows = r.layers.map((l) => [
     l.index,
     l.op,
     `${shape(l.inputs)} -> ${shape(l.outputs)}`,
     l.macs,
     l.alias ? '-' : l.count,
+    ...(estimated ? [l.alias ? '-' : (estimated[l.index] ?? '-')] : []),
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
     l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2),
   ]);
-  const table = formatTable(['#', 'op', 'shapes', 'MACs', unit, 'share', `MACs per ${unit.replace(/s$/, '')}`], rows);
+  const headers = ['#', 'op', 'shapes', 'MACs', unit, ...(estimated ? ['est. cycles'] : []), 'share', `MACs per ${unit.replace(/s$/, '')}`];
+  const table = formatTable(headers, rows);
   const m = r.memory;
   const facts: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
     ['target', `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`],
     ['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source}${r.runs > 1 ? `, mean of ${r.runs}` : ''})`],
+    ...(r.cycleEstimate ? [['estimated cycles', formatCycleEstimate(r.cycleEstimate)] as [string, string]] : []),
     [
       'layers total',
       `${r.layersTotal.toLocaleString('en-US')} ${unit} (net of the profiling hooks: ${r.hookOverhead.insideLayer} inside each layer figure, ${r.hookOverhead.perLayer} per layer in the total)`,
@@ -92,6 +97,7 @@ export function profileJson(r: ProfileReport, made?: Provenance) {
     matchesReference: r.matchesReference,
     port: r.port,
     buildId: r.buildId,
+    cycleEstimate: r.cycleEstimate,
     ...(made ? { provenance: made } : {}),
   };
 }

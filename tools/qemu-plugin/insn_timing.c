@@ -8,15 +8,12 @@
  *
  *   qemu-system-arm ... -plugin libinsn_timing.so,mark=0x1234,mark=0x5678,out=/tmp/trace
  *
- * With `flash=LOW:HIGH`, data reads by the block's instructions from [LOW, HIGH) are counted too
- * (one memory callback per read: slower), for the flash wait states of constant data.
- *
  * A mark is an address where a new segment starts (function entries and call return points: always
  * the first instruction of a block). The file `out` gets, as translation happens and at each mark:
  *
  *   T <block id> <address>:<instruction bytes in hex, guest byte order> ...   one line per block translated
  *   S <mark address>                                                          a segment closes, opened at that mark
- *   C <block id> <executions> <taken exits> <flash reads>                     one line per block the segment ran
+ *   C <block id> <executions> <taken exits>                                   one line per block the segment ran
  *   W <block id> <address>                                                    a mark inside a block (not at its start)
  *
  * Debian's QEMU 7.2 loads plugins but ships no <qemu-plugin.h>: the few API functions used here are
@@ -37,15 +34,10 @@ enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
-typedef uint32_t qemu_plugin_meminfo_t;
-enum qemu_plugin_mem_rw { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
-typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata);
 
 extern void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 extern void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb, enum qemu_plugin_cb_flags flags,
                                                  void *userdata);
-extern void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb, enum qemu_plugin_cb_flags flags,
-                                             enum qemu_plugin_mem_rw rw, void *userdata);
 extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 extern uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
@@ -56,14 +48,13 @@ extern size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-#define MAX_MARKS 64
+#define MAX_MARKS 4096
 
 struct block {
   uint64_t id;
   uint64_t fall_through; /* the address after its last instruction */
   uint64_t executions;   /* in the open segment */
   uint64_t taken;        /* exits not to fall_through, in the open segment */
-  uint64_t flash_reads;  /* data reads from the flash range, in the open segment */
   struct block *next_touched;
   int touched;
   int mark; /* the block starts at a mark */
@@ -76,7 +67,6 @@ static uint64_t next_id;
 static struct block *previous;
 static struct block *touched;
 static uint64_t open_mark = UINT64_MAX;
-static uint64_t flash_low, flash_high;
 
 static int is_mark(uint64_t address) {
   for (size_t i = 0; i < mark_count; i++)
@@ -96,10 +86,8 @@ static void close_segment(void) {
   for (struct block *b = touched; b;) {
     struct block *next = b->next_touched;
     if (open_mark != UINT64_MAX)
-      fprintf(out, "C %llu %llu %llu %llu\n", (unsigned long long)b->id, (unsigned long long)b->executions, (unsigned long long)b->taken,
-              (unsigned long long)b->flash_reads);
+      fprintf(out, "C %llu %llu %llu\n", (unsigned long long)b->id, (unsigned long long)b->executions, (unsigned long long)b->taken);
     b->executions = 0;
-    b->flash_reads = 0;
     b->taken = 0;
     b->touched = 0;
     b->next_touched = NULL;
@@ -131,17 +119,6 @@ static void on_block_exec(unsigned int vcpu, void *userdata) {
   previous = &bw->b;
 }
 
-/* A data read by one of the block's instructions (only registered with flash=). */
-static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
-  (void)vcpu;
-  (void)info;
-  if (vaddr >= flash_low && vaddr < flash_high) {
-    struct block *b = userdata;
-    b->flash_reads++;
-    touch(b);
-  }
-}
-
 static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   const size_t n = qemu_plugin_tb_n_insns(tb);
@@ -161,7 +138,6 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     fprintf(out, " 0x%llx:", (unsigned long long)address);
     for (size_t k = 0; k < size; k++) fprintf(out, "%02x", data[k]);
     if (i > 0 && is_mark(address)) inner_mark = address;
-    if (flash_high > flash_low) qemu_plugin_register_vcpu_mem_cb(insn, on_read, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, &bw->b);
     if (i + 1 == n) bw->b.fall_through = address + size;
   }
   fprintf(out, "\n");
@@ -185,12 +161,6 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       marks[mark_count++] = strtoull(arg + 5, NULL, 0);
     else if (strncmp(arg, "out=", 4) == 0)
       path = arg + 4;
-    else if (strncmp(arg, "flash=", 6) == 0) {
-      char *end;
-      flash_low = strtoull(arg + 6, &end, 0);
-      if (*end != ':') return -1;
-      flash_high = strtoull(end + 1, NULL, 0);
-    }
     else
       return -1;
   }

@@ -27,7 +27,7 @@ export interface MemoryCosts {
   perFetchWord: number;
   /** per taken branch (a prefetch buffer refill from flash) */
   perTakenBranch: number;
-  /** per data read from flash (literal pools and constant tables) */
+  /** per literal-pool load (a pc-relative load: a data read from the code's flash) */
   perFlashRead: number;
   /** the code runs from flash (else every fetch is from zero-wait memory) */
   codeInFlash: boolean;
@@ -318,5 +318,6 @@ export function coreTiming(cpu: string): CoreTiming | null {
 export function memoryCycles(i: TimedInsn, timing: CoreTiming, memory: MemoryCosts): number {
   if (!memory.codeInFlash) return 0;
   const fetchWords = (i.d.size / timing.fetchBytes) * i.executed;
-  return fetchWords * memory.perFetchWord + takenCount(i) * memory.perTakenBranch;
+  const literal = i.d.literal ? i.executed * memory.perFlashRead : 0;
+  return fetchWords * memory.perFetchWord + takenCount(i) * memory.perTakenBranch + literal;
 }

@@ -127,12 +127,10 @@ export function priceInstructions(
 }
 
 /** Merges segments' counts into one list of instruction counts. */
-export function mergeSegments(segments: TraceSegment[], trace: Trace): { counts: InsnCount[]; flashReads: number; referenceCycles: number | null } {
+export function mergeSegments(segments: TraceSegment[], trace: Trace): { counts: InsnCount[]; referenceCycles: number | null } {
   const merged = new Map<number, { executed: number; taken: number }>();
-  let flashReads = 0;
   let reference: number | null = 0;
   for (const s of segments) {
-    flashReads += s.flashReads;
     reference = reference === null || s.referenceCycles === null ? null : reference + s.referenceCycles;
     for (const [address, c] of s.counts) {
       const e = merged.get(address) ?? { executed: 0, taken: 0 };
@@ -142,7 +140,7 @@ export function mergeSegments(segments: TraceSegment[], trace: Trace): { counts:
     }
   }
   const counts = [...merged].map(([address, c]) => ({ address, bytes: trace.bytesAt(address), executed: c.executed, taken: c.taken }));
-  return { counts, flashReads, referenceCycles: segments.length === 0 ? null : reference };
+  return { counts, referenceCycles: segments.length === 0 ? null : reference };
 }
 
 /** The decoder of a target's instruction set. */
@@ -190,9 +188,9 @@ export function estimateBoard(target: TargetDescriptor, runOn: BoardDescriptor, 
   const step = ws.steps.filter((s) => s.range === range).find((s) => s.maxHz >= real.clockHz) ?? ws.steps[ws.steps.length - 1]!;
   const n = step.waitStates;
   const cached = /cache|ART|accelerator/i.test(ws.accelerator);
+  // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
   const memory: MemoryCosts = cached
-    ? // instruction fetches hit the cache / prefetch buffer (loops); constant data streams through: one line fill per 16 bytes, ~4 word reads
-      { perFetchWord: 0, perTakenBranch: 0, perFlashRead: n / 4, codeInFlash: true }
+    ? { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true }
     : { perFetchWord: n, perTakenBranch: n, perFlashRead: n, codeInFlash: true };
   return {
     name: real.name,
@@ -200,8 +198,8 @@ export function estimateBoard(target: TargetDescriptor, runOn: BoardDescriptor, 
     waitStates: n,
     memory,
     note: cached
-      ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind ${ws.accelerator.split(/[;(]/)[0]!.trim()} (fetches assumed to hit; flash data reads pay ${n}/4)`
-      : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch and flash read`,
+      ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states hidden by ${ws.accelerator.split(/[;(]/)[0]!.trim()} (all hits assumed; constant-table reads not modelled)`
+      : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load (constant-table reads not modelled)`,
   };
 }
 
@@ -221,7 +219,7 @@ export function cycleEstimate(
   const chosen = options.which === 'first' ? [all[0]!] : all;
   const price = (segments: TraceSegment[]) => {
     const m = mergeSegments(segments, trace);
-    return priceInstructions(m.counts, decode, timing, board.memory).cycles + m.flashReads * board.memory.perFlashRead;
+    return priceInstructions(m.counts, decode, timing, board.memory).cycles;
   };
   const perInference = price(chosen.flatMap((i) => i.segments)) / chosen.length;
   let perLayer: number[] | null = null;

@@ -18,8 +18,6 @@ export interface TraceSegment {
   opener: number;
   /** per instruction address: executions and taken exits */
   counts: Map<number, { executed: number; taken: number }>;
-  /** data reads from the flash range (QEMU with a flash range only) */
-  flashReads: number;
   /** the emulator's own cycle count over the segment (rp2040js), else null */
   referenceCycles: number | null;
 }
@@ -53,10 +51,8 @@ export function buildTimingPlugin(): string {
 }
 
 /** The `-plugin` argument for QEMU. */
-export function pluginArgument(so: string, marks: number[], out: string, flash: { low: number; high: number } | null): string {
-  const parts = [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`];
-  if (flash) parts.push(`flash=0x${flash.low.toString(16)}:0x${flash.high.toString(16)}`);
-  return parts.join(',');
+export function pluginArgument(so: string, marks: number[], out: string): string {
+  return [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`].join(',');
 }
 
 /** Reads the plugin's output file into segments (per instruction address). */
@@ -80,13 +76,12 @@ export function readPluginTrace(path: string): Trace {
       });
       blocks.set(id, insns);
     } else if (line.startsWith('S ')) {
-      current = { opener: Number(line.slice(2)), counts: new Map(), flashReads: 0, referenceCycles: null };
+      current = { opener: Number(line.slice(2)), counts: new Map(), referenceCycles: null };
       segments.push(current);
     } else if (line.startsWith('C ') && current) {
-      const [, id, executed, taken, flashReads] = line.split(' ').map(Number) as [number, number, number, number, number];
+      const [, id, executed, taken] = line.split(' ').map(Number) as [number, number, number, number];
       const insns = blocks.get(id);
       if (!insns) continue;
-      current.flashReads += flashReads || 0;
       insns.forEach((insn, k) => {
         const entry = current!.counts.get(insn.address) ?? { executed: 0, taken: 0 };
         entry.executed += executed;
@@ -153,7 +148,7 @@ export class Rp2040Tracer {
   /** Ends the open segment (at the end of the run). */
   close(cycles: number): void {
     if (this.opener !== null) {
-      this.segments.push({ opener: this.opener, counts: this.counts, flashReads: 0, referenceCycles: cycles - this.openedAtCycles });
+      this.segments.push({ opener: this.opener, counts: this.counts, referenceCycles: cycles - this.openedAtCycles });
     }
     this.counts = new Map();
     this.last = null;
