@@ -46,7 +46,7 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   }
   const symbol = (name: string): number | null => {
     const line = nm.split('\n').find((l) => l.endsWith(` ${name}`));
-    return line ? parseInt(line.split(' ')[0]!, 16) & ~1 : null;
+    return line ? (parseInt(line.split(' ')[0]!, 16) & ~1) >>> 0 : null;
   };
   const returnsOf = (name: string): number[] => {
     const lines = dis.split('\n');

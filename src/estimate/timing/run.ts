@@ -49,9 +49,7 @@ export function prepareTiming(
   }
   const out = join(dirname(elf), 'timing-trace.txt');
   rmSync(out, { force: true });
-  const flash =
-    board.memory.perFlashRead > 0 && target.memory ? { low: target.memory.flash.origin, high: target.memory.flash.origin + target.memory.flash.bytes } : null;
-  const plugin = pluginArgument(buildTimingPlugin(), allMarks(marks), out, flash);
+  const plugin = pluginArgument(buildTimingPlugin(), allMarks(marks), out);
   return {
     session: { qemuPlugin: plugin },
     finish: (options) => ({ estimate: cycleEstimate(readPluginTrace(out), marks, target, board, options), reference: null }),
