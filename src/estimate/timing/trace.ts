@@ -102,23 +102,55 @@ export interface TracedCore {
   cycles: number;
 }
 
+/** The RP2040's code regions, as slots of one index (a halfword each): XIP flash, SRAM, boot ROM. */
+const REGIONS: { base: number; bytes: number }[] = [
+  { base: 0x10000000, bytes: 0x200000 },
+  { base: 0x20000000, bytes: 0x42000 },
+  { base: 0x00000000, bytes: 0x4000 },
+];
+const SLOTS = REGIONS.reduce((n, r) => n + r.bytes / 2, 0);
+
+function slotOf(pc: number): number {
+  let offset = 0;
+  for (const r of REGIONS) {
+    if (pc >= r.base && pc < r.base + r.bytes) return offset + ((pc - r.base) >>> 1);
+    offset += r.bytes / 2;
+  }
+  return -1;
+}
+
+function addressOf(slot: number): number {
+  for (const r of REGIONS) {
+    if (slot < r.bytes / 2) return r.base + slot * 2;
+    slot -= r.bytes / 2;
+  }
+  return -1;
+}
+
 /**
  * Counts every instruction rp2040js executes, per segment between marks, with rp2040js's own cycles
- * over each segment: the reference the Cortex-M0+ table is checked against.
+ * over each segment: the reference the Cortex-M0+ table is checked against. Counts are kept in
+ * arrays indexed by address (a Map per instruction would slow the emulation several times over).
  */
 export class Rp2040Tracer {
-  private readonly marks: Set<number>;
+  private readonly isMark = new Uint8Array(SLOTS);
+  private readonly executed = new Float64Array(SLOTS);
+  private readonly taken = new Float64Array(SLOTS);
+  /** instruction sizes seen (0: not yet) */
+  private readonly sizes = new Uint8Array(SLOTS);
+  private touched: number[] = [];
   private readonly segments: TraceSegment[] = [];
-  private counts = new Map<number, { executed: number; taken: number }>();
   private opener: number | null = null;
   private openedAtCycles = 0;
-  private last: { executed: number; taken: number } | null = null;
+  private last = -1;
   private lastNext = 0;
-
   private readHalfword: (address: number) => number = () => 0;
 
   constructor(marks: number[]) {
-    this.marks = new Set(marks);
+    for (const m of marks) {
+      const slot = slotOf(m);
+      if (slot >= 0) this.isMark[slot] = 1;
+    }
   }
 
   /** Gives the tracer the emulated memory to read instructions from (when the emulation starts). */
@@ -128,30 +160,40 @@ export class Rp2040Tracer {
 
   /** Call before each instruction with its pc and the core's cycle count so far. */
   before(pc: number, cycles: number): void {
-    if (this.last && pc !== this.lastNext) this.last.taken++;
-    if (this.marks.has(pc)) {
+    if (this.last >= 0 && pc !== this.lastNext) this.taken[this.last] = this.taken[this.last]! + 1;
+    const slot = slotOf(pc);
+    if (slot < 0) {
+      this.last = -1;
+      return; // code outside the known regions is not priced (never in an inference)
+    }
+    if (this.isMark[slot]) {
       this.close(cycles);
       this.opener = pc;
       this.openedAtCycles = cycles;
     }
-    let entry = this.counts.get(pc);
-    if (!entry) {
-      entry = { executed: 0, taken: 0 };
-      this.counts.set(pc, entry);
+    if (this.executed[slot] === 0 && this.taken[slot] === 0) this.touched.push(slot);
+    this.executed[slot] = this.executed[slot]! + 1;
+    let size = this.sizes[slot]!;
+    if (size === 0) {
+      const hw = this.readHalfword(pc);
+      size = hw >>> 11 === 0b11101 || hw >>> 11 === 0b11110 || hw >>> 11 === 0b11111 ? 4 : 2;
+      this.sizes[slot] = size;
     }
-    entry.executed++;
-    this.last = entry;
-    const hw = this.readHalfword(pc);
-    this.lastNext = pc + (hw >>> 11 === 0b11101 || hw >>> 11 === 0b11110 || hw >>> 11 === 0b11111 ? 4 : 2);
+    this.last = slot;
+    this.lastNext = pc + size;
   }
 
-  /** Ends the open segment (at the end of the run). */
+  /** Ends the open segment (at a mark, and at the end of the run). */
   close(cycles: number): void {
-    if (this.opener !== null) {
-      this.segments.push({ opener: this.opener, counts: this.counts, referenceCycles: cycles - this.openedAtCycles });
+    const counts = new Map<number, { executed: number; taken: number }>();
+    for (const slot of this.touched) {
+      if (this.opener !== null) counts.set(addressOf(slot), { executed: this.executed[slot]!, taken: this.taken[slot]! });
+      this.executed[slot] = 0;
+      this.taken[slot] = 0;
     }
-    this.counts = new Map();
-    this.last = null;
+    this.touched = [];
+    if (this.opener !== null) this.segments.push({ opener: this.opener, counts, referenceCycles: cycles - this.openedAtCycles });
+    this.last = -1;
     this.opener = null;
   }
 
