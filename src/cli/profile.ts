@@ -38,7 +38,8 @@ export function profileCommand(): Command {
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
+    .option('--no-estimate', "emulated boards: skip the estimated cycles (the timing model's trace slows rp2040js about 2.5x)");
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -55,6 +56,7 @@ export function profileCommand(): Command {
           runs: number;
           link: string;
           timeout: number;
+          estimate: boolean;
           json?: boolean;
           html?: string;
           compare?: string;
@@ -79,6 +81,7 @@ export function profileCommand(): Command {
           link: linkOption(opts.link),
           ...planShaping(opts),
           timeoutMs: opts.timeout,
+          estimate: opts.estimate,
           progress: steps.step,
         });
         steps.done();

@@ -34,7 +34,8 @@ export function runCommand(): Command {
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
-    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000);
+    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
+    .option('--no-estimate', "emulated boards: skip the estimated cycles (the timing model's trace slows rp2040js about 2.5x)");
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -48,6 +49,7 @@ export function runCommand(): Command {
           input?: string;
           keep?: string;
           timeout: number;
+          estimate: boolean;
           json?: boolean;
           link: EmulatorLink;
         } & PlanShapingFlags,
@@ -66,6 +68,7 @@ export function runCommand(): Command {
           link: opts.link,
           ...planShaping(opts),
           timeoutMs: opts.timeout,
+          estimate: opts.estimate,
           progress: steps.step,
         });
         steps.done();

@@ -26,6 +26,8 @@ export interface ProfileOptions extends DeviceTargetOptions {
   runs?: number;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
   estimate?: boolean;
+  /** the estimate for a real board: its caches / flash accelerator on (default: hits assumed) or off (every fetch pays the wait states) */
+  estimateCaches?: 'on' | 'off';
 }
 
 export interface ProfileLayer {
@@ -106,7 +108,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     const timing =
       options.estimate === false || options.port
         ? null
-        : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, options.progress ?? (() => {}));
+        : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, options.progress ?? (() => {}), options.estimateCaches);
     const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
       const cpt = session.counter.countsPerTick;
       await session.resetState();

@@ -45,6 +45,8 @@ export interface RunOptions {
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
   estimate?: boolean;
+  /** the estimate for a real board: its caches / flash accelerator on (default: hits assumed) or off (every fetch pays the wait states) */
+  estimateCaches?: 'on' | 'off';
   /** validation (npm run timing:validate): the emulator's own cycles over the estimate's window (rp2040js), null elsewhere */
   onReferenceCycles?: (cycles: number | null) => void;
 }
@@ -137,7 +139,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
         : `running on ${board.name}`,
     );
-    const timing = options.estimate === false ? null : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress);
+    const timing = options.estimate === false ? null : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress, options.estimateCaches);
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,

@@ -162,7 +162,12 @@ export interface EstimateBoard {
  * The board the estimate's memory timing comes from: `fitFor` when it is a real board of this target
  * (the same core), with its flash wait states at its clock; else the emulated board, zero wait states.
  */
-export function estimateBoard(target: TargetDescriptor, runOn: BoardDescriptor, fitFor: BoardDescriptor | undefined): EstimateBoard {
+export function estimateBoard(
+  target: TargetDescriptor,
+  runOn: BoardDescriptor,
+  fitFor: BoardDescriptor | undefined,
+  caches: 'on' | 'off' = 'on',
+): EstimateBoard {
   const real = fitFor && !fitFor.emulated && fitFor.hardware ? fitFor : undefined;
   if (!real) {
     return {
@@ -187,7 +192,7 @@ export function estimateBoard(target: TargetDescriptor, runOn: BoardDescriptor, 
   const range = ws.steps[0]?.range;
   const step = ws.steps.filter((s) => s.range === range).find((s) => s.maxHz >= real.clockHz) ?? ws.steps[ws.steps.length - 1]!;
   const n = step.waitStates;
-  const cached = /cache|ART|accelerator/i.test(ws.accelerator);
+  const cached = caches === 'on' && /cache|ART|accelerator/i.test(ws.accelerator);
   // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
   const memory: MemoryCosts = cached
     ? { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true }
@@ -199,7 +204,7 @@ export function estimateBoard(target: TargetDescriptor, runOn: BoardDescriptor, 
     memory,
     note: cached
       ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states hidden by ${ws.accelerator.split(/[;(]/)[0]!.trim()} (all hits assumed; constant-table reads not modelled)`
-      : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load (constant-table reads not modelled)`,
+      : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load${caches === 'off' ? ' (caches and accelerator off)' : ''} (constant-table reads not modelled)`,
   };
 }
 

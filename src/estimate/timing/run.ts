@@ -33,9 +33,10 @@ export function prepareTiming(
   fitFor: BoardDescriptor | undefined,
   elf: string,
   prefix: string,
+  caches: 'on' | 'off' = 'on',
 ): TimingRun | null {
   if (!runOn || !runOn.emulated || !runOn.emulator || !coreTiming(target.cpu)) return null;
-  const board = estimateBoard(target, runOn, fitFor);
+  const board = estimateBoard(target, runOn, fitFor, caches);
   const marks = findMarks(elf, target, prefix);
   if (runOn.emulator.inProcess) {
     const tracer = new Rp2040Tracer(allMarks(marks));
@@ -64,9 +65,10 @@ export function timingFor(
   elf: string,
   prefix: string,
   progress: (message: string) => void,
+  caches: 'on' | 'off' = 'on',
 ): TimingRun | null {
   try {
-    return prepareTiming(target, runOn, fitFor, elf, prefix);
+    return prepareTiming(target, runOn, fitFor, elf, prefix, caches);
   } catch (e) {
     if (!(e instanceof TinyforgeError)) throw e;
     progress(`no estimated cycles: ${e.message}`);
