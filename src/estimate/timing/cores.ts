@@ -216,7 +216,8 @@ const M7_PAIRABLE: ReadonlySet<InsnClass> = new Set(['alu', 'load', 'store', 'mu
  * measurements on an STM32H730 with caches on (quinapalus.com "Cortex-M7 instruction cycle counts,
  * timings, and dual-issue combinations"): everything single-issue costs 1 (loads, multiplies and
  * MACs included); an instruction that follows a pairable one in a straight line dual-issues with it
- * (cost 0) unless both access memory, both multiply, or the first already paired; LDM/STM move 2
+ * (cost 0) unless both access memory, both multiply, or it is a DSP/SIMD instruction (those pair
+ * only as the first of two: independent observations published on mastodawn.com #CortexM7); LDM/STM move 2
  * registers per cycle (64-bit bus); a taken branch costs 1 more (predicted; mispredictions are not
  * modelled); SDIV/UDIV as on the M4.
  */
@@ -253,6 +254,8 @@ export const CORTEX_M7: CoreTiming = {
         return n + taken;
       default: {
         if (!M7_PAIRABLE.has(d.cls) || !i.previous || !M7_PAIRABLE.has(i.previous.cls)) return n;
+        // DSP and SIMD instructions dual-issue only as the first (lower-address) of a pair
+        if (d.cls === 'dsp' || d.cls === 'simd') return n;
         const bothMemory = d.memory && i.previous.memory;
         const bothMultiply = isMultiply(d.cls) && isMultiply(i.previous.cls);
         if (bothMemory || bothMultiply) return n;
