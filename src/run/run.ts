@@ -47,8 +47,8 @@ export interface RunOptions {
   estimate?: boolean;
   /** the estimate for a real board: its caches / flash accelerator on (default: hits assumed) or off (every fetch pays the wait states) */
   estimateCaches?: 'on' | 'off';
-  /** validation (npm run timing:validate): the emulator's own cycles over the estimate's window (rp2040js), null elsewhere */
-  onReferenceCycles?: (cycles: number | null) => void;
+  /** validation (npm run timing:validate): the emulator's own cycles over the estimate's window (rp2040js, else null) and the instructions the trace saw there */
+  onReferenceCycles?: (cycles: number | null, tracedInstructions: number | null) => void;
 }
 
 export interface CaseReport {
@@ -150,7 +150,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       ...(timing ? { timing: timing.session } : {}),
     });
     const timed = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }) : null;
-    options.onReferenceCycles?.(timed?.reference ?? null);
+    options.onReferenceCycles?.(timed?.reference ?? null, timed?.instructions ?? null);
     const cycleEstimate = timed?.estimate ?? null;
     return report(
       compiled,

@@ -246,6 +246,16 @@ export function cycleEstimate(
   };
 }
 
+/** Instructions the trace saw in the estimate's window (first or mean inference): checked against the exact counter. */
+export function tracedInstructions(trace: Trace, marks: TraceMarks, which: 'first' | 'mean'): number | null {
+  const all = inferences(trace, marks);
+  if (all.length === 0) return null;
+  const chosen = which === 'first' ? [all[0]!] : all;
+  let n = 0;
+  for (const s of chosen.flatMap((i) => i.segments)) for (const c of s.counts.values()) n += c.executed;
+  return n / chosen.length;
+}
+
 /** rp2040js's own cycles over the same inferences: the reference the Cortex-M0+ table is checked against. */
 export function referenceCycles(trace: Trace, marks: TraceMarks, which: 'first' | 'mean'): number | null {
   const all = inferences(trace, marks);

@@ -10,7 +10,7 @@ import type { BoardDescriptor, TargetDescriptor } from '../../build/targets.ts';
 import type { SessionOptions } from '../../device/session.ts';
 import type { CycleEstimate } from '../types.ts';
 import { coreTiming } from './cores.ts';
-import { allMarks, cycleEstimate, estimateBoard, findMarks, referenceCycles } from './index.ts';
+import { allMarks, cycleEstimate, estimateBoard, findMarks, referenceCycles, tracedInstructions } from './index.ts';
 import { Rp2040Tracer, buildTimingPlugin, pluginArgument, readPluginTrace } from './trace.ts';
 
 export interface TimingRun {
@@ -20,6 +20,8 @@ export interface TimingRun {
   finish(options: { layerCount: number | null; layerPositions: number[] | null; which: 'first' | 'mean' }): {
     estimate: CycleEstimate | null;
     reference: number | null;
+    /** instructions the trace saw in the same window */
+    instructions: number | null;
   };
 }
 
@@ -44,7 +46,11 @@ export function prepareTiming(
       session: { rp2040Tracer: tracer },
       finish: (options) => {
         const trace = tracer.trace();
-        return { estimate: cycleEstimate(trace, marks, target, board, options), reference: referenceCycles(trace, marks, options.which) };
+        return {
+          estimate: cycleEstimate(trace, marks, target, board, options),
+          reference: referenceCycles(trace, marks, options.which),
+          instructions: tracedInstructions(trace, marks, options.which),
+        };
       },
     };
   }
@@ -53,7 +59,10 @@ export function prepareTiming(
   const plugin = pluginArgument(buildTimingPlugin(), allMarks(marks), out);
   return {
     session: { qemuPlugin: plugin },
-    finish: (options) => ({ estimate: cycleEstimate(readPluginTrace(out), marks, target, board, options), reference: null }),
+    finish: (options) => {
+      const trace = readPluginTrace(out);
+      return { estimate: cycleEstimate(trace, marks, target, board, options), reference: null, instructions: tracedInstructions(trace, marks, options.which) };
+    },
   };
 }
 
