@@ -63,6 +63,18 @@ describe('estimate: estimated cycles from the emulators’ instruction streams',
     expect(Math.abs(e.perInference - reference!) / reference!).to.be.lessThan(0.03);
   });
 
+  it('rp2040 profile: per layer, the estimate agrees with rp2040js’s cycle counter (net of the hooks) within 5 %', async () => {
+    // the bar of issue #17 is 3 % per model; per layer, call-heavy small kernels (SOFTMAX: ~3 %) show the two
+    // models' one known difference: rp2040js leaves lr out of PUSH and pc out of POP's N (docs/timing.md)
+    const r = await profileModel(model, { target: 'rp2040' });
+    const e = r.cycleEstimate!;
+    expect(r.counter.kind).to.equal('cycles');
+    for (const l of r.layers) {
+      if (l.alias || l.count < 1000) continue;
+      expect(Math.abs(e.perLayer![l.index]! - l.count) / l.count, `layer ${l.index} (${l.op}): ${e.perLayer![l.index]} vs ${l.count}`).to.be.lessThan(0.05);
+    }
+  });
+
   it('run with estimate: false traces nothing', async () => {
     const r = await runModel(model, { target: 'cortex-m4', estimate: false });
     expect(r.cycleEstimate).to.equal(null);
