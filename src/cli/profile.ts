@@ -39,7 +39,7 @@ export function profileCommand(): Command {
     .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
-    .option('--no-estimate', "emulated boards: skip the estimated cycles (the timing model's trace slows rp2040js about 2.5x)");
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')

@@ -35,7 +35,7 @@ export function runCommand(): Command {
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
-    .option('--no-estimate', "emulated boards: skip the estimated cycles (the timing model's trace slows rp2040js about 2.5x)");
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
