@@ -2,7 +2,7 @@
 /**
  * The executed instruction stream, as the timing model takes it: per segment between marks (the
  * model's invoke entry and return points, the layer hooks), how often each instruction address ran
- * and how often it branched away. Two producers: the QEMU plugin tools/qemu-plugin/insn_timing.c
+ * and how often it branched away. Two producers: the QEMU plugin firmware/qemu-plugin/insn_timing.c
  * (per translation block) and, for rp2040js, a tracer called around every instruction it executes.
  */
 import { execFileSync } from 'node:child_process';
@@ -29,7 +29,7 @@ export interface Trace {
 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-const PLUGIN_SOURCE = join(ROOT, 'tools', 'qemu-plugin', 'insn_timing.c');
+const PLUGIN_SOURCE = join(ROOT, 'firmware', 'qemu-plugin', 'insn_timing.c');
 
 /** Builds the QEMU timing plugin with the host C compiler, once per source version (cached in the temp folder). */
 export function buildTimingPlugin(): string {
