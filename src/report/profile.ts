@@ -17,11 +17,11 @@ export function formatProfileReport(r: ProfileReport, modelPath: string): string
     `${shape(l.inputs)} -> ${shape(l.outputs)}`,
     l.macs,
     l.alias ? '-' : l.count,
-    ...(estimated ? [l.alias ? '-' : (estimated[l.index] ?? '-')] : []),
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
     l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2),
+    ...(estimated ? [l.alias ? '-' : (estimated[l.index] ?? '-')] : []),
   ]);
-  const headers = ['#', 'op', 'shapes', 'MACs', unit, ...(estimated ? ['est. cycles'] : []), 'share', `MACs per ${unit.replace(/s$/, '')}`];
+  const headers = ['#', 'op', 'shapes', 'MACs', unit, 'share', `MACs per ${unit.replace(/s$/, '')}`, ...(estimated ? ['est. cycles'] : [])];
   const table = formatTable(headers, rows);
   const m = r.memory;
   const facts: [string, string][] = [
