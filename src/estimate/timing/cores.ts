@@ -198,7 +198,7 @@ export const CORTEX_M4: CoreTiming = {
 /**
  * Cortex-M33 (Armv8-M Mainline with the DSP extension): its TRM (ARM DDI 0553) publishes no cycle
  * table. Assumed: the Cortex-M4's (both are three-stage, single-issue, with single-cycle 32-bit and
- * DSP multiplies); SDIV/UDIV 2 to 11 (the M33 TRM's divider note) priced at the same midpoint.
+ * DSP multiplies); SDIV/UDIV priced as the M4's (2 to 12, the midpoint).
  */
 export const CORTEX_M33: CoreTiming = {
   core: 'cortex-m33',
@@ -272,11 +272,12 @@ function isMultiply(cls: InsnClass): boolean {
 
 /**
  * RV32IMC for the ESP32-C3 class: Espressif publishes no per-instruction timing (the ESP32-C3
- * Technical Reference Manual describes a 4-stage in-order RV32IMC core). Assumed, after independent
- * measurements on the chip (ctrlsrc.io "Counting CPU cycles on ESP32-C3 and ESP32-C6"; the WLED
- * project's operation benchmark: integer divide ~30x slower than add): ALU, MUL 1; loads 1 (+1 when
- * the next instruction uses the result: not modelled, 1 assumed); stores 1; taken branch and jumps
- * 2 more (pipeline refill: 3); calls and returns 3; MULH* 1; DIV/REM ~33 (iterative).
+ * Technical Reference Manual describes a 4-stage in-order RV32IMC core). Assumed, not measured:
+ * ALU, MUL, MULH*, loads and stores 1 (load-use stalls not modelled); a taken branch, a jump, a call
+ * or a return 3 (a refill of the fetch stages); DIV/REM 33 (an iterative divider: the WLED project's
+ * per-operation benchmark on the chip runs integer divides ~27x slower than adds); CSR access 2.
+ * Independent cycle measurements on the chip exist (ctrlsrc.io "Counting CPU cycles on ESP32-C3 and
+ * ESP32-C6") but were not read into this table.
  */
 export const RV32IMC_ESP32C3: CoreTiming = {
   core: 'rv32imc',
