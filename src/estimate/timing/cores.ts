@@ -212,18 +212,18 @@ const M7_PAIRABLE: ReadonlySet<InsnClass> = new Set(['alu', 'load', 'store', 'mu
 
 /**
  * Cortex-M7: Arm publishes no instruction timing for it (its TRM, DDI 0489, describes the six-stage
- * dual-issue pipeline and the branch predictor, not cycle counts). Approximation, from independent
- * measurements on an STM32H730 with caches on (quinapalus.com "Cortex-M7 instruction cycle counts,
- * timings, and dual-issue combinations"): everything single-issue costs 1 (loads, multiplies and
- * MACs included); an instruction that follows a pairable one in a straight line dual-issues with it
- * (cost 0) unless both access memory, both multiply, or it is a DSP/SIMD instruction (those pair
- * only as the first of two: independent observations published on mastodawn.com #CortexM7); LDM/STM move 2
- * registers per cycle (64-bit bus); a taken branch costs 1 more (predicted; mispredictions are not
- * modelled); SDIV/UDIV as on the M4.
+ * dual-issue pipeline and the branch predictor, not cycle counts). An approximation, assumed: every
+ * instruction single-issued costs 1 (loads, multiplies and MACs included); one that follows a
+ * pairable one in a straight line dual-issues with it (cost 0) for half its executions, unless both
+ * access memory, both multiply, or it is a DSP/SIMD instruction (those pair only as the first of two,
+ * as independent observations published on mastodawn.com #CortexM7 report); LDM/STM move 2 registers
+ * per cycle (64-bit bus); a taken branch costs 1 more (predicted; mispredictions are not modelled);
+ * SDIV/UDIV as on the M4. Independent measurements on an STM32H730 (quinapalus.com "Cortex-M7
+ * instruction cycle counts, timings, and dual-issue combinations") are the reference to check it by.
  */
 export const CORTEX_M7: CoreTiming = {
   core: 'cortex-m7',
-  source: 'no published table: dual-issue approximation after independent STM32H7 measurements',
+  source: 'no published table: an assumed dual-issue approximation',
   fetchBytes: 8,
   cycles(i) {
     const { d, executed: n } = i;
