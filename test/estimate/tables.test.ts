@@ -97,6 +97,21 @@ describe('estimate: per-core timing tables', () => {
     expect(cycles).to.equal(16);
   });
 
+  it('Cortex-M4: a branch to an unaligned 32-bit instruction refills for one more cycle', () => {
+    // the same routine with a 32-bit loop head (mul.w) at an address 2 mod 4, entered twice by the bne
+    const routine = listing([
+      ['bf00', 1], // nop: puts the loop head at 0x1006
+      ['4602', 1], // mov r2, r0
+      ['2001', 1], // movs r0, #1
+      ['fb00 f002', 3], // mul.w r0, r0, r2
+      ['3901', 3], // subs r1, #1
+      ['2900', 3], // cmp r1, #0
+      ['d1fa', 3, 2], // bne loop
+    ]);
+    expect(routine[3]!.address % 4).to.equal(2);
+    expect(priceInstructions(routine, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(1 + 16 + 2);
+  });
+
   it('flash wait states: per fetch word and taken branch without an accelerator, literal loads pay them too', () => {
     const code = listing([
       ['4802', 2], // ldr r0, [pc, #8]: a literal load

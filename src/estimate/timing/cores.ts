@@ -19,6 +19,8 @@ export interface TimedInsn {
   afterPrevious: number;
   /** the instruction before it in memory, when it is in the same straight-line run */
   previous: Decoded | null;
+  /** its address is 2 mod 4 (a 32-bit instruction there straddles two fetch words) */
+  halfwordAligned: boolean;
 }
 
 /** What the board's memory adds, per event (core clock cycles). */
@@ -131,6 +133,14 @@ const DIVIDE = 7;
 
 /** Shared by the Cortex-M3/M4/M33 tables: what only depends on the three-stage Armv7-M pipeline. */
 function armv7mCommon(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
+  // a branch to a 32-bit instruction that is not word-aligned refills for one more cycle (P = 2, not 1):
+  // the TRMs' "depending on the alignment and width of the target instruction"; the published
+  // measurement behind P = 1 gives 3 cycles for such a taken branch
+  const unalignedTarget = i.d.size === 4 && i.halfwordAligned ? i.executed - Math.min(i.afterPrevious, i.executed) : 0;
+  return unalignedTarget + armv7mBase(i, multiply);
+}
+
+function armv7mBase(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
   const { d, executed: n } = i;
   // "Neighboring load and store single instructions can pipeline their address and data phases":
   // a single load/store right after another costs 1, not 2 (TRM 3.3, note to Table 3-1)

@@ -118,6 +118,7 @@ export function priceInstructions(
       taken: insn.taken,
       previous: adjacent ? adjacent.d : null,
       afterPrevious: adjacent ? Math.min(insn.executed, adjacent.fallThrough) : 0,
+      halfwordAligned: insn.address % 4 === 2,
     };
     cycles += timing.cycles(timed) + memoryCycles(timed, timing, memory);
     instructions += insn.executed;
