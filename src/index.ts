@@ -35,6 +35,7 @@ export { TOOL_VERSION as VERSION } from './codegen/banner.ts';
 export type { CompiledModel } from './compile.ts';
 export type { RunReport, CaseReport } from './run/run.ts';
 export type { ProfileReport, ProfileLayer } from './run/profile.ts';
+export type { CycleEstimate } from './estimate/types.ts';
 export type { DeviceSession, LayerCounters, Calibration } from './device/session.ts';
 export type { Hello, InvokeResult, DeviceMemory } from './device/protocol/messages.ts';
 export type { CounterSpec } from './build/targets.ts';
@@ -108,6 +109,10 @@ export interface RunOptions extends PlanOptions {
   sanitize?: boolean;
   /** emulated boards: the UART over a pseudo-terminal (default) or the emulator's stdio */
   link?: EmulatorLink;
+  /** emulated boards: the estimated cycles of the per-core timing model (default true; docs/timing.md) */
+  estimate?: boolean;
+  /** the estimate for a real `board`: its caches / flash accelerator on (hits assumed, default) or off */
+  estimateCaches?: 'on' | 'off';
   /** progress notes (the CLI prints them to stderr); default: silent */
   progress?: (message: string) => void;
 }
@@ -175,6 +180,8 @@ export async function run(model: string, options: RunOptions = {}): Promise<RunR
     timeoutMs: options.timeoutMs,
     sanitize: options.sanitize,
     link: options.link,
+    estimate: options.estimate,
+    estimateCaches: options.estimateCaches,
     ...planOptions(options),
     progress: options.progress,
   });
@@ -192,6 +199,8 @@ export async function profile(model: string, options: ProfileOptions = {}): Prom
     workDir: options.keep,
     timeoutMs: options.timeoutMs,
     link: options.link,
+    estimate: options.estimate,
+    estimateCaches: options.estimateCaches,
     ...planOptions(options),
     progress: options.progress,
   });

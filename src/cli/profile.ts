@@ -43,7 +43,8 @@ export function profileCommand(): Command {
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
     .option('--clock <hz>', CLOCK_HELP, clockOption)
-    .option('--battery <capacity>', BATTERY_HELP, batteryOption);
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption)
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -60,6 +61,7 @@ export function profileCommand(): Command {
           runs: number;
           link: string;
           timeout: number;
+          estimate: boolean;
           json?: boolean;
           html?: string;
           compare?: string;
@@ -88,6 +90,8 @@ export function profileCommand(): Command {
           link: linkOption(opts.link),
           ...planShaping(opts),
           timeoutMs: opts.timeout,
+          estimate: opts.estimate,
+          estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
           progress: steps.step,
         });
         steps.done();

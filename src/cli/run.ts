@@ -39,7 +39,8 @@ export function runCommand(): Command {
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
     .option('--clock <hz>', CLOCK_HELP, clockOption)
-    .option('--battery <capacity>', BATTERY_HELP, batteryOption);
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption)
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -53,6 +54,7 @@ export function runCommand(): Command {
           input?: string;
           keep?: string;
           timeout: number;
+          estimate: boolean;
           json?: boolean;
           link: EmulatorLink;
           clock?: number;
@@ -75,6 +77,8 @@ export function runCommand(): Command {
           link: opts.link,
           ...planShaping(opts),
           timeoutMs: opts.timeout,
+          estimate: opts.estimate,
+          estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
           progress: steps.step,
         });
         steps.done();

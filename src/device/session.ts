@@ -29,6 +29,7 @@ import {
 } from './protocol/messages.ts';
 import { type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { startRp2040js } from './rp2040/board.ts';
+import type { Rp2040Tracer } from '../estimate/timing/trace.ts';
 import { SerialTransport } from './transport/serial.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -58,6 +59,8 @@ export interface SessionOptions {
    * 1000 ms). Emulated boards never reconnect: an emulator that exits is gone.
    */
   reconnect?: { tries?: number; delayMs?: number };
+  /** emulated boards: trace the executed instructions for the timing model (src/estimate/timing/) */
+  timing?: { qemuPlugin?: string; rp2040Tracer?: Rp2040Tracer };
 }
 
 /** A request that changed the device's state since the last RESET_STATE, to restore it after a reconnection. */
@@ -116,10 +119,10 @@ export class DeviceSession {
       const elf = resolve(options.elf);
       if (!existsSync(elf)) throw new TinyforgeError(`${elf}: firmware not found`);
       if (board.emulator.inProcess) {
-        emulator = startRp2040js(board, elf); // the only in-process emulator: rp2040js
+        emulator = startRp2040js(board, elf, options.timing?.rp2040Tracer ?? null); // the only in-process emulator: rp2040js
       } else {
         const command = findTool(board.emulator.command, board.emulator.install);
-        emulator = await startQemu(board, command, elf, { link: options.link ?? 'pty' });
+        emulator = await startQemu(board, command, elf, { link: options.link ?? 'pty', plugin: options.timing?.qemuPlugin });
       }
       transport = emulator.transport;
     }

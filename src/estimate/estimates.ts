@@ -161,7 +161,12 @@ export interface Estimation {
  */
 export function estimateRun(plan: EstimationPlan | null, exact: ExactCounts | null, cycleEstimate: CycleEstimate | null | undefined): Estimation {
   const label = exact ? exactCounterKind(exact.kind, exact.emulated) : null;
-  if (!plan || !exact) return { exact: label, estimates: [], perLayer: null, estimatedFor: null };
+  if (!plan || !exact) {
+    // no real board: the timing model's cycles alone (for the emulated board, its basis says so)
+    if (!cycleEstimate) return { exact: label, estimates: [], perLayer: null, estimatedFor: null };
+    const cyclesOnly = (count: number): Estimate[] => [{ kind: 'cycles-estimated', value: Math.round(count), unit: 'cycles', basis: cycleEstimate.basis }];
+    return { exact: label, estimates: cyclesOnly(cycleEstimate.perInference), perLayer: cycleEstimate.perLayer?.map(cyclesOnly) ?? null, estimatedFor: null };
+  }
   const cycles = cycleEstimate ?? provisionalCycleEstimate(exact, plan.clock);
   return { exact: label, ...buildEstimates(cycles, plan) };
 }

@@ -4,7 +4,8 @@ import { TinyforgeError } from '../errors.ts';
 import type { ProfileReport } from '../run/profile.ts';
 import { formatBytes, formatTable } from './table.ts';
 import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKind, formatEstimate } from '../estimate/estimates.ts';
-import { estimateLines } from './run.ts';
+import { estimateLines, formatCycleEstimate } from './run.ts';
+import type { CycleEstimate } from '../estimate/types.ts';
 
 const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join(' ');
 
@@ -12,6 +13,8 @@ const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join
 export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Estimation): string {
   const unit = r.counter.kind;
   const perLayer = e?.perLayer ?? null;
+  // time and energy need a real board's clock (estimatedFor); an emulated board's estimate is cycles only
+  const withTime = Boolean(e?.estimatedFor);
   const estimated = (i: number, kind: Estimate['kind']) => {
     const x = perLayer?.[i]?.find((v) => v.kind === kind);
     return x && !r.layers[i]!.alias ? formatEstimate(x) : '-';
@@ -24,10 +27,19 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     l.alias ? '-' : l.count,
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
     l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2),
-    ...(perLayer ? [estimated(i, 'ms-estimated'), estimated(i, 'uJ-estimated')] : []),
+    ...(perLayer ? [estimated(i, 'cycles-estimated'), ...(withTime ? [estimated(i, 'ms-estimated'), estimated(i, 'uJ-estimated')] : [])] : []),
   ]);
   const table = formatTable(
-    ['#', 'op', 'shapes', 'MACs', unit, 'share', `MACs per ${unit.replace(/s$/, '')}`, ...(perLayer ? ['est. time', 'est. energy'] : [])],
+    [
+      '#',
+      'op',
+      'shapes',
+      'MACs',
+      unit,
+      'share',
+      `MACs per ${unit.replace(/s$/, '')}`,
+      ...(perLayer ? ['est. cycles', ...(withTime ? ['est. time', 'est. energy'] : [])] : []),
+    ],
     rows,
   );
   const m = r.memory;
@@ -35,6 +47,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
     ['target', `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`],
     ['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source}${r.runs > 1 ? `, mean of ${r.runs}` : ''})`],
+    ...(r.cycleEstimate && !e?.estimatedFor ? [['estimated cycles', formatCycleEstimate(r.cycleEstimate)] as [string, string]] : []),
     [
       'layers total',
       `${r.layersTotal.toLocaleString('en-US')} ${unit} (net of the profiling hooks: ${r.hookOverhead.insideLayer} inside each layer figure, ${r.hookOverhead.perLayer} per layer in the total)`,
@@ -109,6 +122,7 @@ export function profileJson(r: ProfileReport, made?: Provenance, e?: Estimation)
     port: r.port,
     buildId: r.buildId,
     ...(e ? { estimates: e.estimates, estimatedFor: e.estimatedFor } : {}),
+    cycleEstimate: r.cycleEstimate,
     ...(made ? { provenance: made } : {}),
   };
 }
@@ -134,6 +148,8 @@ export interface ProfileJson {
   buildId: string;
   estimates?: Estimate[];
   estimatedFor?: EstimatedFor | null;
+  /** the timing model's figure as it made it (absent in files written before it) */
+  cycleEstimate?: CycleEstimate | null;
   provenance?: Provenance;
 }
 

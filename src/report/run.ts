@@ -3,6 +3,12 @@ import type { RunReport } from '../run/run.ts';
 import { type Estimation, formatEstimate } from '../estimate/estimates.ts';
 import { formatHz } from '../estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
+import type { CycleEstimate } from '../estimate/types.ts';
+
+/** `1,234,567 per inference on cortex-m4 (basis)`: the estimate's line next to the exact count. */
+export function formatCycleEstimate(e: CycleEstimate): string {
+  return `${e.perInference.toLocaleString('en-US')} per inference, estimated (${e.core}: ${e.basis})`;
+}
 
 const preview = (values: number[]) => (values.length > 12 ? `[${values.slice(0, 12).join(' ')} …] (${values.length})` : `[${values.join(' ')}]`);
 
@@ -69,7 +75,9 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation)
     cost.push(['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source})`]);
     if (r.macs > 0) cost.push([`${unit} per MAC`, (r.perInference / r.macs).toFixed(2)]);
   }
-  if (e) cost.push(...estimateLines(e));
+  // a real board's estimates (time, energy) carry the cycles; else the timing model's cycles alone
+  if (e?.estimatedFor) cost.push(...estimateLines(e));
+  else if (r.cycleEstimate) cost.push(['estimated cycles', formatCycleEstimate(r.cycleEstimate)]);
   cost.push(
     [
       'arena',

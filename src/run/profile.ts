@@ -16,12 +16,21 @@ import type { CompiledModel } from '../compile.ts';
 import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
+import type { CycleEstimate } from '../estimate/types.ts';
+import { timingFor } from '../estimate/timing/run.ts';
+import type { EstimateClock } from '../estimate/timing/index.ts';
 
 export interface ProfileOptions extends DeviceTargetOptions {
   /** the input to profile with (default: every input at its zero point) */
   input?: InputCase;
   /** inferences to average over (default 1: emulators are deterministic) */
   runs?: number;
+  /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
+  estimate?: boolean;
+  /** the estimate for a real board: its caches / flash accelerator on (default: hits assumed) or off (every fetch pays the wait states) */
+  estimateCaches?: 'on' | 'off';
+  /** the clock the estimate is for (`--clock`, resolved against the real board: its wait states); default the board descriptor's clock */
+  estimateClock?: EstimateClock;
 }
 
 export interface ProfileLayer {
@@ -84,6 +93,11 @@ export interface ProfileReport {
   buildId: string;
   /** what the board holds, for the report's breakdown: null where the target has no fixed memory map */
   capacity: { flash: number; ram: number } | null;
+  /**
+   * estimated core cycles (per inference, and per layer net of the hooks) from the emulator's
+   * instruction stream and the core's published timing; null where the target has no timing model
+   */
+  cycleEstimate: CycleEstimate | null;
 }
 
 export async function profileModel(modelPath: string, options: ProfileOptions): Promise<ProfileReport> {
@@ -98,12 +112,16 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
  * made (a campaign reuses one build across many sessions: test/faults/).
  */
 export async function profileOnDevice(graph: Graph, options: ProfileOptions, deviceBuild: DeviceBuild): Promise<ProfileReport> {
-  const { target, board, compiled, build, session: sessionOptions } = deviceBuild;
+  const { target, board, fitFor, compiled, build, session: sessionOptions } = deviceBuild;
   const runs = options.runs ?? 1;
   // made once the model is validated (sizes within MAX_MODEL_BYTES)
   const input = options.input ?? zeroPointCase(graph);
   const expected = interpret(compiled.prepared, input).outputs;
-  return withSession(sessionOptions, async (session) => {
+  const timing =
+    options.estimate === false || options.port
+      ? null
+      : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, options.progress ?? (() => {}), options.estimateCaches, options.estimateClock);
+  const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
     const cpt = session.counter.countsPerTick;
     await session.resetState();
     await session.writeInputs(concat(input));
@@ -174,8 +192,18 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
       plan: planView(compiled),
       buildId: session.hello.buildId,
       capacity: target.memory ? { flash: target.memory.flash.bytes, ram: target.memory.ram.bytes } : null,
+      cycleEstimate: null,
     };
   });
+  if (timing) {
+    const layers = compiled.prepared.layers;
+    report.cycleEstimate = timing.finish({
+      layerCount: layers.length,
+      layerPositions: layers.filter((l) => !l.isAlias).map((l) => l.position),
+      which: 'mean',
+    }).estimate;
+  }
+  return report;
 }
 
 /**

@@ -16,6 +16,9 @@ import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, with
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from './inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
+import type { CycleEstimate } from '../estimate/types.ts';
+import { timingFor } from '../estimate/timing/run.ts';
+import type { EstimateClock } from '../estimate/timing/index.ts';
 
 export interface RunOptions {
   target: string;
@@ -42,6 +45,14 @@ export interface RunOptions {
   prefer?: Prefer;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
+  /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
+  estimate?: boolean;
+  /** the estimate for a real board: its caches / flash accelerator on (default: hits assumed) or off (every fetch pays the wait states) */
+  estimateCaches?: 'on' | 'off';
+  /** the clock the estimate is for (`--clock`, resolved against the real board: its wait states); default the board descriptor's clock */
+  estimateClock?: EstimateClock;
+  /** validation (npm run timing:validate): the emulator's own cycles over the estimate's window (rp2040js, else null) and the instructions the trace saw there */
+  onReferenceCycles?: (cycles: number | null, tracedInstructions: number | null) => void;
 }
 
 export interface CaseReport {
@@ -84,6 +95,11 @@ export interface RunReport {
    * the counts are the emulator's, not this board's
    */
   realBoard: { name: string; chip: string; flash: { needed: number; available: number }; ram: { needed: number; available: number } } | null;
+  /**
+   * estimated core cycles of the first inference from the emulator's instruction stream and the
+   * core's published timing (src/estimate/timing/); null where the target has no timing model
+   */
+  cycleEstimate: CycleEstimate | null;
 }
 
 /** What `realBoard` says about a real board the fit was checked for while `runOn` ran the model. */
@@ -120,13 +136,17 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         expected[0]!.map((o) => o.length),
         cases.length,
       );
-      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null);
+      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null, null);
     }
     progress(
       realBoard
         ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
         : `running on ${board.name}`,
     );
+    const timing =
+      options.estimate === false
+        ? null
+        : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress, options.estimateCaches, options.estimateClock);
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
@@ -134,7 +154,11 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       timeoutMs: options.timeoutMs ?? 300_000,
       link: options.link,
       progress,
+      ...(timing ? { timing: timing.session } : {}),
     });
+    const timed = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }) : null;
+    options.onReferenceCycles?.(timed?.reference ?? null, timed?.instructions ?? null);
+    const cycleEstimate = timed?.estimate ?? null;
     return report(
       compiled,
       target.name,
@@ -151,6 +175,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       expected,
       run.memory.stackInvoke,
       realBoard,
+      cycleEstimate,
     );
   });
 }
@@ -204,6 +229,7 @@ export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases
     expected,
     run.memory.stackInvoke,
     null,
+    null,
   );
 }
 
@@ -218,6 +244,7 @@ function report(
   expected: Uint8Array[][],
   stack: number | null,
   realBoard: RunReport['realBoard'],
+  cycleEstimate: CycleEstimate | null,
 ): RunReport {
   const { graph, plan } = compiled;
   const cases = actual.map((outs, index) => ({
@@ -247,6 +274,7 @@ function report(
     matchesReference: cases.every((c) => c.matchesReference),
     macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
     realBoard,
+    cycleEstimate,
     ...(compiled.patch ? { patch: formatPatch(compiled.patch) } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { TinyforgeError } from '../../errors.ts';
 import type { BoardDescriptor } from '../../build/targets.ts';
 import type { RunningEmulator } from '../transport/qemu.ts';
 import { Rp2040Emulation } from './emulator.ts';
+import type { Rp2040Tracer } from '../../estimate/timing/trace.ts';
 
 /** The UF2 image for a firmware path: the path itself if it is a .uf2, else firmware.uf2 beside the ELF. */
 export function uf2ForFirmware(firmware: string): string {
@@ -18,9 +19,9 @@ export function uf2ForFirmware(firmware: string): string {
   return uf2;
 }
 
-export function startRp2040js(board: BoardDescriptor, firmware: string): RunningEmulator {
+export function startRp2040js(board: BoardDescriptor, firmware: string, tracer: Rp2040Tracer | null = null): RunningEmulator {
   const uf2 = uf2ForFirmware(firmware);
-  const emulation = Rp2040Emulation.start(new Uint8Array(readFileSync(uf2)), uf2, board.name);
+  const emulation = Rp2040Emulation.start(new Uint8Array(readFileSync(uf2)), uf2, board.name, tracer);
   let problem = '';
   const exited = emulation.exit.then((exit) => {
     if (exit.status === null && exit.reason !== 'closed by the host') problem = exit.reason;

@@ -26,6 +26,7 @@ import { TinyforgeError } from '../../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BOOT2_BYTES, boot2Valid } from './boot2.ts';
 import { writeUf2IntoFlash } from './uf2.ts';
+import type { Rp2040Tracer } from '../../estimate/timing/trace.ts';
 
 /** where the boot ROM copies the second stage, and the stack it gives it (RP2040 datasheet 2.8.1) */
 const BOOT2_SRAM_ADDRESS = 0x20041f00;
@@ -58,7 +59,10 @@ export class Rp2040Emulation implements Transport {
   private readonly finished: Promise<Rp2040Exit>;
   private resolveFinished!: (exit: Rp2040Exit) => void;
 
-  private constructor(readonly name: string) {
+  private constructor(
+    readonly name: string,
+    private readonly tracer: Rp2040Tracer | null,
+  ) {
     this.mcu.logger = this.strictLogger();
     this.nanosPerCycle = 1e9 / this.mcu.clkSys;
     this.mcu.addClockListener((clkSys) => (this.nanosPerCycle = 1e9 / clkSys));
@@ -71,9 +75,10 @@ export class Rp2040Emulation implements Transport {
    * Writes the UF2 image into the emulated flash, runs the boot ROM's checks and starts the core.
    * `file` names the image in messages.
    */
-  static start(uf2: Uint8Array, file: string, name = 'rp2040js'): Rp2040Emulation {
-    const emulation = new Rp2040Emulation(name);
+  static start(uf2: Uint8Array, file: string, name = 'rp2040js', tracer: Rp2040Tracer | null = null): Rp2040Emulation {
+    const emulation = new Rp2040Emulation(name, tracer);
     const { mcu } = emulation;
+    tracer?.bind((address) => mcu.readUint16(address));
     writeUf2IntoFlash(uf2, mcu.flash, file);
     const stage2 = mcu.flash.subarray(0, BOOT2_BYTES);
     if (!boot2Valid(stage2)) {
@@ -155,6 +160,7 @@ export class Rp2040Emulation implements Transport {
             }
             break;
           }
+          if (this.tracer) this.tracer.before(core.PC & ~1, core.cycles);
           const cycles = core.executeInstruction();
           simulation.tick(cycles * this.nanosPerCycle);
         }
@@ -171,6 +177,7 @@ export class Rp2040Emulation implements Transport {
       this.end({ status: null, reason: `emulation failed: ${(e as Error).message}` });
     }
     this.flushTx();
+    this.tracer?.close(core.cycles);
     const exit = this.ended!;
     for (const listener of this.closeListeners) listener(`${this.name}: ${exit.reason}`);
     this.resolveFinished(exit);

@@ -39,6 +39,8 @@ export interface RunningEmulator {
 
 export interface StartOptions {
   link: EmulatorLink;
+  /** a TCG plugin and its arguments (`-plugin`): the timing model's trace */
+  plugin?: string;
   /** limit for QEMU to come up and (pty) to name its pseudo-terminal and take `cont` */
   startTimeoutMs?: number;
 }
@@ -72,6 +74,7 @@ process.on('exit', () => {
 export async function startQemu(board: BoardDescriptor, command: string, elf: string, options: StartOptions): Promise<RunningEmulator> {
   if (!board.emulator) throw new TinyforgeError(`${board.name} is not an emulated board`);
   const args = qemuArgs(board.emulator, elf, options.link);
+  if (options.plugin) args.unshift('-plugin', options.plugin);
   const child = trackChild(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...DETACHED }) as ChildProcessByStdio<Writable, Readable, Readable>);
   let stderr = '';
   child.stderr.setEncoding('utf8');

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A QEMU TCG plugin that records which guest instructions run, and how often, between marks: the
+ * input of tinyforge's per-core timing model (src/estimate/timing/). Counting is per translation
+ * block (one callback per block executed, not per instruction): every instruction of a block runs
+ * as often as the block. A block whose successor does not start at its fall-through address ended
+ * in a taken branch (or an exception); that is counted per block too.
+ *
+ *   qemu-system-arm ... -plugin libinsn_timing.so,mark=0x1234,mark=0x5678,out=/tmp/trace
+ *
+ * A mark is an address where a new segment starts (function entries and call return points: always
+ * the first instruction of a block). The file `out` gets, as translation happens and at each mark:
+ *
+ *   T <block id> <address>:<instruction bytes in hex, guest byte order> ...   one line per block translated
+ *   S <mark address>                                                          a segment closes, opened at that mark
+ *   C <block id> <executions> <taken exits>                                   one line per block the segment ran
+ *   W <block id> <address>                                                    a mark inside a block (not at its start)
+ *
+ * Debian's QEMU 7.2 loads plugins but ships no <qemu-plugin.h>: the few API functions used here are
+ * declared below as that version's plugin API (QEMU_PLUGIN_VERSION 1) defines them.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint64_t qemu_plugin_id_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+typedef struct qemu_info_t qemu_info_t;
+
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+
+extern void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+extern void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb, enum qemu_plugin_cb_flags flags,
+                                                 void *userdata);
+extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+extern uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
+extern struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+extern uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+extern const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+extern size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+
+#define MAX_MARKS 4096
+
+struct block {
+  uint64_t id;
+  uint64_t fall_through; /* the address after its last instruction */
+  uint64_t executions;   /* in the open segment */
+  uint64_t taken;        /* exits not to fall_through, in the open segment */
+  struct block *next_touched;
+  int touched;
+  int mark; /* the block starts at a mark */
+};
+
+static uint64_t marks[MAX_MARKS];
+static size_t mark_count;
+static FILE *out;
+static uint64_t next_id;
+static struct block *previous;
+static struct block *touched;
+static uint64_t open_mark = UINT64_MAX;
+
+static int is_mark(uint64_t address) {
+  for (size_t i = 0; i < mark_count; i++)
+    if (marks[i] == address) return 1;
+  return 0;
+}
+
+static void touch(struct block *b) {
+  if (b->touched) return;
+  b->touched = 1;
+  b->next_touched = touched;
+  touched = b;
+}
+
+static void close_segment(void) {
+  if (open_mark != UINT64_MAX) fprintf(out, "S 0x%llx\n", (unsigned long long)open_mark);
+  for (struct block *b = touched; b;) {
+    struct block *next = b->next_touched;
+    if (open_mark != UINT64_MAX)
+      fprintf(out, "C %llu %llu %llu\n", (unsigned long long)b->id, (unsigned long long)b->executions, (unsigned long long)b->taken);
+    b->executions = 0;
+    b->taken = 0;
+    b->touched = 0;
+    b->next_touched = NULL;
+    b = next;
+  }
+  touched = NULL;
+}
+
+/* A block and its address (the taken test compares the next block's address with a fall-through). */
+struct block_with_address {
+  struct block b;
+  uint64_t address;
+};
+
+/* Executed before every guest block: the userdata is its struct block_with_address. */
+static void on_block_exec(unsigned int vcpu, void *userdata) {
+  (void)vcpu;
+  struct block_with_address *bw = userdata;
+  if (previous && previous->fall_through != bw->address) {
+    previous->taken++;
+    touch(previous);
+  }
+  if (bw->b.mark) {
+    close_segment();
+    open_mark = bw->address;
+  }
+  bw->b.executions++;
+  touch(&bw->b);
+  previous = &bw->b;
+}
+
+static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+  (void)id;
+  const size_t n = qemu_plugin_tb_n_insns(tb);
+  if (n == 0) return;
+  struct block_with_address *bw = calloc(1, sizeof *bw);
+  if (!bw) return;
+  bw->b.id = next_id++;
+  bw->address = qemu_plugin_tb_vaddr(tb);
+  bw->b.mark = is_mark(bw->address);
+  uint64_t inner_mark = UINT64_MAX;
+  fprintf(out, "T %llu", (unsigned long long)bw->b.id);
+  for (size_t i = 0; i < n; i++) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    const uint64_t address = qemu_plugin_insn_vaddr(insn);
+    const size_t size = qemu_plugin_insn_size(insn);
+    const uint8_t *data = qemu_plugin_insn_data(insn);
+    fprintf(out, " 0x%llx:", (unsigned long long)address);
+    for (size_t k = 0; k < size; k++) fprintf(out, "%02x", data[k]);
+    if (i > 0 && is_mark(address)) inner_mark = address;
+    if (i + 1 == n) bw->b.fall_through = address + size;
+  }
+  fprintf(out, "\n");
+  if (inner_mark != UINT64_MAX) fprintf(out, "W %llu 0x%llx\n", (unsigned long long)bw->b.id, (unsigned long long)inner_mark);
+  qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_exec, QEMU_PLUGIN_CB_NO_REGS, bw);
+}
+
+static void at_exit(qemu_plugin_id_t id, void *userdata) {
+  (void)id;
+  (void)userdata;
+  close_segment();
+  fclose(out);
+}
+
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+  (void)info;
+  const char *path = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strncmp(arg, "mark=", 5) == 0 && mark_count < MAX_MARKS)
+      marks[mark_count++] = strtoull(arg + 5, NULL, 0);
+    else if (strncmp(arg, "out=", 4) == 0)
+      path = arg + 4;
+    else
+      return -1;
+  }
+  if (!path || mark_count == 0) return -1;
+  out = fopen(path, "w");
+  if (!out) return -1;
+  setvbuf(out, NULL, _IOFBF, 1 << 20);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, tb_translated);
+  qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+  return 0;
+}

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Per-core timing tables: the cycles of one execution of each instruction class, from the cores'
+ * published timing (zero wait states), and what memory adds. Every figure names its source; where
+ * a core's vendor publishes no table (Cortex-M7, Cortex-M33, the ESP32-C3's RISC-V core) the
+ * assumption is said so and docs/timing.md lists it as unknown.
+ */
+import type { Decoded, InsnClass } from './classes.ts';
+
+/** One decoded instruction address with its counts and the context the tables need. */
+export interface TimedInsn {
+  d: Decoded;
+  executed: number;
+  taken: number;
+  /**
+   * executions that directly followed the instruction before it in memory (it ran and fell
+   * through): the bound for pipelining with it (load/store pairs, dual issue)
+   */
+  afterPrevious: number;
+  /** the instruction before it in memory, when it is in the same straight-line run */
+  previous: Decoded | null;
+  /** its address is 2 mod 4 (a 32-bit instruction there straddles two fetch words) */
+  halfwordAligned: boolean;
+}
+
+/** What the board's memory adds, per event (core clock cycles). */
+export interface MemoryCosts {
+  /** per executed instruction fetch word from flash (no accelerator, no cache): the wait states */
+  perFetchWord: number;
+  /** per taken branch (a prefetch buffer refill from flash) */
+  perTakenBranch: number;
+  /** per literal-pool load (a pc-relative load: a data read from the code's flash) */
+  perFlashRead: number;
+  /** the code runs from flash (else every fetch is from zero-wait memory) */
+  codeInFlash: boolean;
+}
+
+export const ZERO_WAIT: MemoryCosts = { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: false };
+
+export interface CoreTiming {
+  /** the CycleEstimate core name */
+  core: string;
+  /** the tables' source, for the basis line */
+  source: string;
+  /** cycles of the instruction's executions (all of them), memory excluded */
+  cycles(i: TimedInsn): number;
+  /** bytes per instruction fetch (the bus width the wait states are paid per) */
+  fetchBytes: number;
+}
+
+const TAKEN_CLASSES: ReadonlySet<InsnClass> = new Set(['branch', 'jump', 'call', 'indirect', 'ldmpc', 'table']);
+
+/** Count of taken transfers of control of one instruction (unconditional ones always transfer). */
+export function takenCount(i: TimedInsn): number {
+  if (!TAKEN_CLASSES.has(i.d.cls)) return 0;
+  if (i.d.cls === 'branch') return Math.min(i.taken, i.executed);
+  return i.executed;
+}
+
+/**
+ * Cortex-M0+ (Armv6-M), as in the RP2040: Cortex-M0+ Technical Reference Manual (ARM DDI 0484),
+ * section 3.3 "Instruction set summary", Table 3-1 cycle counts; two-stage pipeline, so a taken
+ * branch refills for one more cycle than on the three-stage Cortex-M0 (whose table is the M0 TRM's
+ * 3.3). N counts every register in the list, pc and lr included. MULS is one cycle with the fast
+ * multiplier (the RP2040 Datasheet, 2.4.1: "single-cycle 32x32 multiply").
+ */
+export const CORTEX_M0PLUS: CoreTiming = {
+  core: 'cortex-m0plus',
+  source: 'Cortex-M0+ TRM (DDI 0484) Table 3-1',
+  fetchBytes: 4,
+  cycles(i) {
+    const { d, executed: n } = i;
+    switch (d.cls) {
+      case 'load':
+      case 'store':
+        return 2 * n; // LDR*/STR* 2
+      case 'ldm':
+      case 'stm':
+        return (1 + d.regs) * n; // LDM/STM/PUSH/POP 1+N
+      case 'ldmpc':
+        return (3 + d.regs) * n; // POP {..., pc} 3+N
+      case 'branch':
+        return n + takenCount(i); // B<cond> 2 taken, 1 not taken
+      case 'jump':
+        return 2 * n; // B 2
+      case 'call':
+        return 3 * n; // BL 3
+      case 'indirect':
+        return 2 * n; // BX, BLX, MOV pc, ADD pc 2
+      case 'sys':
+        return 3 * n; // MRS, MSR, DMB, DSB, ISB 3
+      default:
+        return n; // data processing, MULS (fast multiplier), extends, hints 1
+    }
+  },
+};
+
+/** The Cortex-M0 (three-stage pipeline): Cortex-M0 TRM (ARM DDI 0432), 3.3 Table 3-1. */
+export const CORTEX_M0: CoreTiming = {
+  core: 'cortex-m0',
+  source: 'Cortex-M0 TRM (DDI 0432) Table 3-1',
+  fetchBytes: 4,
+  cycles(i) {
+    const { d, executed: n } = i;
+    switch (d.cls) {
+      case 'ldmpc':
+        return (4 + d.regs) * n; // POP {..., pc} 4+N
+      case 'branch':
+        return n + 2 * takenCount(i); // B<cond> 3 taken, 1 not taken
+      case 'jump':
+      case 'indirect':
+        return 3 * n; // B, BX, BLX, MOV pc 3
+      case 'call':
+        return 4 * n; // BL 4
+      case 'sys':
+        return 4 * n; // MRS, MSR 4; barriers 4
+      default:
+        return CORTEX_M0PLUS.cycles(i);
+    }
+  },
+};
+
+/**
+ * The three-stage Armv7-M pipeline's pipeline refill P ("1 to 3 depending on the alignment and width
+ * of the target instruction, and whether the processor manages to speculate the address early":
+ * Cortex-M3 TRM (DDI 0337) and Cortex-M4 TRM (DDI 0439), 3.3). 1 is used: a published DWT measurement
+ * of a small loop (compendium.i-0.nl "Branch timing": a taken branch 2 cycles, 3 to an unaligned
+ * 32-bit target) matches it exactly; the unaligned-target cycle is not modelled.
+ */
+const P = 1;
+/** SDIV/UDIV "2 to 12" cycles, early termination on the operands' magnitudes: the midpoint assumed. */
+const DIVIDE = 7;
+
+/** Shared by the Cortex-M3/M4/M33 tables: what only depends on the three-stage Armv7-M pipeline. */
+function armv7mCommon(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
+  // a branch to a 32-bit instruction that is not word-aligned refills for one more cycle (P = 2, not 1):
+  // the TRMs' "depending on the alignment and width of the target instruction"; the published
+  // measurement behind P = 1 gives 3 cycles for such a taken branch
+  const unalignedTarget = i.d.size === 4 && i.halfwordAligned ? i.executed - Math.min(i.afterPrevious, i.executed) : 0;
+  return unalignedTarget + armv7mBase(i, multiply);
+}
+
+function armv7mBase(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
+  const { d, executed: n } = i;
+  // "Neighboring load and store single instructions can pipeline their address and data phases":
+  // a single load/store right after another costs 1, not 2 (TRM 3.3, note to Table 3-1)
+  const pipelined = d.cls === 'load' && i.previous?.memory && i.previous.cls !== 'ldm' && i.previous.cls !== 'stm' ? Math.min(i.afterPrevious, n) : 0;
+  switch (d.cls) {
+    case 'load':
+      return 2 * n - pipelined; // LDR 2 (1 when pipelined)
+    case 'store':
+      return n; // "STR Rx,[Ry,#imm] is always one cycle" (the data phase overlaps the next instruction)
+    case 'load2':
+    case 'store2':
+      return 3 * n; // LDRD/STRD 1+N, N = 2
+    case 'ldm':
+    case 'stm':
+      return (1 + d.regs) * n; // LDM/STM/PUSH/POP 1+N
+    case 'ldmpc':
+      return (1 + d.regs + P) * n; // POP {..., pc} 1+N+P
+    case 'branch':
+      return n + P * takenCount(i); // B<cond>, CBZ: 1+P taken, 1 not taken
+    case 'jump':
+    case 'call':
+    case 'indirect':
+      return (1 + P) * n; // B, BL, BX, BLX, MOV pc: 1+P
+    case 'table':
+      return (2 + P) * n; // TBB/TBH 2+P
+    case 'div':
+      return DIVIDE * n;
+    case 'mul':
+    case 'mla':
+    case 'mull':
+    case 'dsp':
+    case 'simd':
+      return multiply(d.cls) * n;
+    case 'fdiv':
+      return 14 * n; // VDIV, VSQRT 14
+    case 'fldst':
+      return (1 + d.regs) * n; // VLDR/VSTR 2, VLDM/VSTM/VPUSH/VPOP 1+N
+    case 'sys':
+      return 2 * n; // MRS 2, MSR 2; barriers 1+B (B assumed 1)
+    default:
+      return n; // data processing, IT, FPU arithmetic (VADD, VMUL 1), hints
+  }
+}
+
+/**
+ * Cortex-M3: Cortex-M3 TRM (ARM DDI 0337), 18.2 / 3.3 "Processor instruction timings": MUL 1,
+ * MLA/MLS 2, SMULL/UMULL 3 to 5 (4 assumed), SMLAL/UMLAL 4 to 7 (priced as the long multiplies).
+ */
+export const CORTEX_M3: CoreTiming = {
+  core: 'cortex-m3',
+  source: 'Cortex-M3 TRM (DDI 0337) Table 18-1/3-1, P=1',
+  fetchBytes: 4,
+  cycles: (i) => armv7mCommon(i, (cls) => (cls === 'mla' ? 2 : cls === 'mull' ? 4 : 1)),
+};
+
+/**
+ * Cortex-M4: Cortex-M4 TRM (ARM DDI 0439), 3.3.1 Table 3-1: MUL, MLA, MLS, SMULL, UMULL, SMLAL,
+ * UMLAL, the DSP multiplies (SMLAD, SMLABB, SMMLA ...) and SIMD all 1 cycle; SDIV/UDIV 2 to 12.
+ */
+export const CORTEX_M4: CoreTiming = {
+  core: 'cortex-m4',
+  source: 'Cortex-M4 TRM (DDI 0439) Table 3-1, P=1',
+  fetchBytes: 4,
+  cycles: (i) => armv7mCommon(i, () => 1),
+};
+
+/**
+ * Cortex-M33 (Armv8-M Mainline with the DSP extension): its TRM (ARM DDI 0553) publishes no cycle
+ * table. Assumed: the Cortex-M4's (both are three-stage, single-issue, with single-cycle 32-bit and
+ * DSP multiplies); SDIV/UDIV priced as the M4's (2 to 12, the midpoint).
+ */
+export const CORTEX_M33: CoreTiming = {
+  core: 'cortex-m33',
+  source: 'no published table: the Cortex-M4 TRM (DDI 0439) Table 3-1 assumed, P=1',
+  fetchBytes: 4,
+  cycles: (i) => armv7mCommon(i, () => 1),
+};
+
+/** Classes the Cortex-M7 issues in either slot of a pair. */
+const M7_PAIRABLE: ReadonlySet<InsnClass> = new Set(['alu', 'load', 'store', 'mul', 'mla', 'dsp', 'simd', 'it', 'fpu']);
+
+/**
+ * Cortex-M7: Arm publishes no instruction timing for it (its TRM, DDI 0489, describes the six-stage
+ * dual-issue pipeline and the branch predictor, not cycle counts). An approximation, assumed: every
+ * instruction single-issued costs 1 (loads, multiplies and MACs included); one that follows a
+ * pairable one in a straight line dual-issues with it (cost 0) for half its executions, unless both
+ * access memory, both multiply, or it is a DSP/SIMD instruction (those pair only as the first of two,
+ * as independent observations published on mastodawn.com #CortexM7 report); LDM/STM move 2 registers
+ * per cycle (64-bit bus); a taken branch costs 1 more (predicted; mispredictions are not modelled);
+ * SDIV/UDIV as on the M4. Independent measurements on an STM32H730 (quinapalus.com "Cortex-M7
+ * instruction cycle counts, timings, and dual-issue combinations") are the reference to check it by.
+ */
+export const CORTEX_M7: CoreTiming = {
+  core: 'cortex-m7',
+  source: 'no published table: an assumed dual-issue approximation',
+  fetchBytes: 8,
+  cycles(i) {
+    const { d, executed: n } = i;
+    const taken = takenCount(i);
+    switch (d.cls) {
+      case 'ldm':
+      case 'stm':
+        return (1 + Math.ceil(d.regs / 2)) * n;
+      case 'ldmpc':
+        return (2 + Math.ceil(d.regs / 2)) * n;
+      case 'load2':
+      case 'store2':
+        return n;
+      case 'div':
+        return DIVIDE * n;
+      case 'fdiv':
+        return 14 * n;
+      case 'fldst':
+        return (1 + Math.ceil(d.regs / 2)) * n;
+      case 'table':
+        return 3 * n;
+      case 'sys':
+        return 2 * n;
+      case 'branch':
+      case 'jump':
+      case 'call':
+      case 'indirect':
+        return n + taken;
+      default: {
+        if (!M7_PAIRABLE.has(d.cls) || !i.previous || !M7_PAIRABLE.has(i.previous.cls)) return n;
+        // DSP and SIMD instructions dual-issue only as the first (lower-address) of a pair
+        if (d.cls === 'dsp' || d.cls === 'simd') return n;
+        const bothMemory = d.memory && i.previous.memory;
+        const bothMultiply = isMultiply(d.cls) && isMultiply(i.previous.cls);
+        if (bothMemory || bothMultiply) return n;
+        // of a run of pairable instructions, every second one pairs: half the executions after a pairable one
+        return n - Math.floor(Math.min(i.afterPrevious, n) / 2);
+      }
+    }
+  },
+};
+
+function isMultiply(cls: InsnClass): boolean {
+  return cls === 'mul' || cls === 'mla' || cls === 'mull' || cls === 'dsp';
+}
+
+/**
+ * RV32IMC for the ESP32-C3 class: Espressif publishes no per-instruction timing (the ESP32-C3
+ * Technical Reference Manual describes a 4-stage in-order RV32IMC core). Assumed, not measured:
+ * ALU, MUL, MULH*, loads and stores 1 (load-use stalls not modelled); a taken branch, a jump, a call
+ * or a return 3 (a refill of the fetch stages); DIV/REM 33 (an iterative divider: the WLED project's
+ * per-operation benchmark on the chip runs integer divides ~27x slower than adds); CSR access 2.
+ * Independent cycle measurements on the chip exist (ctrlsrc.io "Counting CPU cycles on ESP32-C3 and
+ * ESP32-C6") but were not read into this table.
+ */
+export const RV32IMC_ESP32C3: CoreTiming = {
+  core: 'rv32imc',
+  source: 'no published table: ESP32-C3 class assumptions after independent measurements',
+  fetchBytes: 4,
+  cycles(i) {
+    const { d, executed: n } = i;
+    switch (d.cls) {
+      case 'branch':
+        return n + 2 * takenCount(i);
+      case 'jump':
+      case 'call':
+      case 'indirect':
+        return 3 * n;
+      case 'div':
+        return 33 * n;
+      case 'sys':
+        return 2 * n;
+      default:
+        return n;
+    }
+  },
+};
+
+export const CORE_TIMINGS: Readonly<Record<string, CoreTiming>> = {
+  'cortex-m0': CORTEX_M0,
+  'cortex-m0plus': CORTEX_M0PLUS,
+  'cortex-m3': CORTEX_M3,
+  'cortex-m4': CORTEX_M4,
+  'cortex-m7': CORTEX_M7,
+  'cortex-m33': CORTEX_M33,
+  esp32c3: RV32IMC_ESP32C3,
+  rv32imc: RV32IMC_ESP32C3,
+};
+
+/** The timing model of a target's `cpu`, or null where there is none (host, Xtensa). */
+export function coreTiming(cpu: string): CoreTiming | null {
+  return CORE_TIMINGS[cpu] ?? null;
+}
+
+/** Memory cycles of one instruction address's executions on a board. */
+export function memoryCycles(i: TimedInsn, timing: CoreTiming, memory: MemoryCosts): number {
+  if (!memory.codeInFlash) return 0;
+  const fetchWords = (i.d.size / timing.fetchBytes) * i.executed;
+  const literal = i.d.literal ? i.executed * memory.perFlashRead : 0;
+  return fetchWords * memory.perFetchWord + takenCount(i) * memory.perTakenBranch + literal;
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import type { InsnCount } from '../../src/estimate/timing/classes.ts';
+import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/estimate/timing/cores.ts';
+import { decodeThumb } from '../../src/estimate/timing/thumb.ts';
+import { decodeRv32 } from '../../src/estimate/timing/rv32.ts';
+import { priceInstructions } from '../../src/estimate/timing/index.ts';
+
+function thumb(hex: string): Uint8Array {
+  return Uint8Array.from(hex.split(' ').flatMap((h) => [parseInt(h, 16) & 0xff, parseInt(h, 16) >>> 8]));
+}
+
+/** A straight-line listing: each instruction's bytes and its (executed, taken) counts, laid out from 0x1000. */
+function listing(items: [string, number, number?][]): InsnCount[] {
+  let address = 0x1000;
+  return items.map(([hex, executed, taken]) => {
+    const bytes = thumb(hex);
+    const insn = { address, bytes, executed, taken: taken ?? 0 };
+    address += bytes.length;
+    return insn;
+  });
+}
+
+describe('estimate: per-core timing tables', () => {
+  // a loop of 10 iterations: ldr, ldr, muls, adds, str, subs, bne (taken 9 times), then bx lr
+  const loop = listing([
+    ['6848', 10], // ldr r0, [r1, #4]
+    ['688a', 10], // ldr r2, [r1, #8]
+    ['4350', 10], // muls r0, r2
+    ['1824', 10], // adds r4, r4, r0
+    ['6008', 10], // str r0, [r1]
+    ['3b01', 10], // subs r3, #1
+    ['d1f8', 10, 9], // bne loop
+    ['4770', 1], // bx lr
+  ]);
+
+  it('Cortex-M0+: loads and stores 2, ALU and MULS 1, a taken branch 2, BX 2', () => {
+    const { cycles, instructions } = priceInstructions(loop, decodeThumb, CORTEX_M0PLUS, ZERO_WAIT);
+    expect(instructions).to.equal(71);
+    // 3 memory x 2 x 10 + 3 ALU x 10 + bne 10 + 9 taken + bx 2
+    expect(cycles).to.equal(60 + 30 + 19 + 2);
+  });
+
+  it('Cortex-M4: the second of two neighbouring loads pipelines (1 cycle), STR 1, a taken branch 1+P', () => {
+    const { cycles } = priceInstructions(loop, decodeThumb, CORTEX_M4, ZERO_WAIT);
+    // ldr 2 + ldr 1 + muls 1 + adds 1 + str 1 + subs 1 = 7 per iteration; bne 10 + 1 x 9 taken; bx 1+P = 2
+    expect(cycles).to.equal(70 + 19 + 2);
+  });
+
+  it('PUSH/POP count every register, pc and lr included (1+N; POP pc 3+N on the M0+, 1+N+P on the M3)', () => {
+    const frame = listing([
+      ['b5f0', 1], // push {r4-r7, lr}
+      ['bdf0', 1], // pop {r4-r7, pc}
+    ]);
+    expect(priceInstructions(frame, decodeThumb, CORTEX_M0PLUS, ZERO_WAIT).cycles).to.equal(6 + 8);
+    expect(priceInstructions(frame, decodeThumb, CORTEX_M3, ZERO_WAIT).cycles).to.equal(6 + 7);
+  });
+
+  it('Cortex-M3 prices MLA 2 and long multiplies 4 where the M4 takes 1', () => {
+    const mults = listing([
+      ['fb01 3002', 5], // mla
+      ['fb82 0103', 5], // smull
+    ]);
+    expect(priceInstructions(mults, decodeThumb, CORTEX_M3, ZERO_WAIT).cycles).to.equal(10 + 20);
+    expect(priceInstructions(mults, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(10);
+  });
+
+  it('Cortex-M7 dual-issues every second instruction of a pairable run, never two memory accesses', () => {
+    const alu = listing([
+      ['1888', 4], // adds
+      ['1888', 4],
+      ['1888', 4],
+      ['1888', 4],
+    ]);
+    // the 2nd, 3rd and 4th follow a pairable one: each pairs half its executions
+    expect(priceInstructions(alu, decodeThumb, CORTEX_M7, ZERO_WAIT).cycles).to.equal(4 + 3 * 2);
+    const loads = listing([
+      ['6848', 4],
+      ['688a', 4],
+    ]);
+    expect(priceInstructions(loads, decodeThumb, CORTEX_M7, ZERO_WAIT).cycles).to.equal(8);
+  });
+
+  it('Cortex-M4 against a published DWT measurement: a 4-instruction loop, 3 iterations, 16 cycles', () => {
+    // compendium.i-0.nl "Branch timing": mov, mov, then (add, sub, cmp, bne) x 3, the bne taken twice:
+    // 14 instructions, 16 cycles measured (narrow loop start, so no unaligned-target cycle)
+    const routine = listing([
+      ['4602', 1], // mov r2, r0
+      ['2001', 1], // movs r0, #1
+      ['4410', 3], // add r0, r2
+      ['3901', 3], // subs r1, #1
+      ['2900', 3], // cmp r1, #0
+      ['d1fb', 3, 2], // bne loop
+    ]);
+    const { cycles, instructions } = priceInstructions(routine, decodeThumb, CORTEX_M4, ZERO_WAIT);
+    expect(instructions).to.equal(14);
+    expect(cycles).to.equal(16);
+  });
+
+  it('Cortex-M4: a branch to an unaligned 32-bit instruction refills for one more cycle', () => {
+    // the same routine with a 32-bit loop head (mul.w) at an address 2 mod 4, entered twice by the bne
+    const routine = listing([
+      ['bf00', 1], // nop: puts the loop head at 0x1006
+      ['4602', 1], // mov r2, r0
+      ['2001', 1], // movs r0, #1
+      ['fb00 f002', 3], // mul.w r0, r0, r2
+      ['3901', 3], // subs r1, #1
+      ['2900', 3], // cmp r1, #0
+      ['d1fa', 3, 2], // bne loop
+    ]);
+    expect(routine[3]!.address % 4).to.equal(2);
+    expect(priceInstructions(routine, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(1 + 16 + 2);
+  });
+
+  it('flash wait states: per fetch word and taken branch without an accelerator, literal loads pay them too', () => {
+    const code = listing([
+      ['4802', 2], // ldr r0, [pc, #8]: a literal load
+      ['d1fd', 2, 1], // bne, taken once
+    ]);
+    const memory = { perFetchWord: 3, perTakenBranch: 3, perFlashRead: 3, codeInFlash: true };
+    const base = priceInstructions(code, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles;
+    // 4 halfword fetches = 2 words x 3, one taken branch x 3, two literal loads x 3
+    expect(priceInstructions(code, decodeThumb, CORTEX_M4, memory).cycles).to.equal(base + 6 + 3 + 6);
+  });
+
+  it('RV32IMC (ESP32-C3 class): a taken branch refills, a divide is iterative', () => {
+    const rv = (word: number, size: number) => Uint8Array.from(Array.from({ length: size }, (_, i) => (word >>> (8 * i)) & 0xff));
+    const code: InsnCount[] = [
+      { address: 0x100, bytes: rv(0x00c58533, 4), executed: 10, taken: 0 }, // add
+      { address: 0x104, bytes: rv(0x02c5c533, 4), executed: 1, taken: 0 }, // div
+      { address: 0x108, bytes: rv(0x00b50463, 4), executed: 10, taken: 9 }, // beq
+    ];
+    expect(priceInstructions(code, decodeRv32, RV32IMC_ESP32C3, ZERO_WAIT).cycles).to.equal(10 + 33 + 10 + 18);
+  });
+});
