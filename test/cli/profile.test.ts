@@ -49,8 +49,10 @@ describe('CLI: profile and ports', function () {
   it('--json has the DESIGN.md §6 fields, with one entry per layer', () => {
     expect(json).to.include({ model: 'micro_speech', target: 'cortex-m4', board: 'qemu-mps2-an386', matchesReference: true });
     expect(json.counter).to.deep.equal({ kind: 'instructions', source: 'SysTick x 40 under QEMU -icount shift=0', exact: 'instructions' });
-    // no real board named: nothing estimated
-    expect([json.estimates, json.estimatedFor]).to.deep.equal([[], null]);
+    // no real board named: the timing model's cycles for the emulated board alone (no clock of a real chip: no time or energy)
+    expect(json.estimates.map((e: { kind: string }) => e.kind)).to.deep.equal(['cycles-estimated']);
+    expect(json.estimates[0].basis).to.match(/qemu-mps2-an386 at 25 MHz, zero wait states \(no real board named\)/);
+    expect(json.estimatedFor).to.equal(null);
     expect(json.outputs).to.have.length(1);
     expect(json.perInference).to.be.a('number').greaterThan(0);
     expect(json.layers.map((l: { index: number; op: string }) => [l.index, l.op])).to.deep.equal([
