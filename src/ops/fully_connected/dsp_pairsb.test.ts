@@ -4,7 +4,7 @@
  * fully_connected_dsp_pairsb.h):
  * - which layers take it (2+ batch rows, 64+ inputs in whole words, 8+ rows, every pair fitting);
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
- *   2..5 batch rows (an odd last one runs the batch-1 kernel), 64..2048 inputs (whole chunks of 64 and
+ *   2..5 batch rows (an odd last one runs the batch-1 kernel), 64..2048 inputs (whole chunks of 128 and
  *   a part chunk), 8..100 rows (row groups of 32, 0-3 rows past the blocks), zero points, per-tensor
  *   and per-channel scales, bias or none, NONE/RELU/RELU6, extremes;
  * - the inline assembly on the emulated Cortex-M4, bit-exact, and the -Werror build gate on the M7 and M33.
@@ -184,7 +184,7 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
         const graph = batchModel(seed);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
-        expect(text.match(/two batch rows per pass/g)?.length).to.equal(graph.ops.length);
+        expect(text.match(/two batch rows per pass, 4 rows/g)?.length).to.equal(graph.ops.length);
         await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
       });
     }

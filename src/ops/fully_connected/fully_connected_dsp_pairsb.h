@@ -10,12 +10,12 @@
  *   LDM of the four x lanes, LDRD of the pair's two weight words, 2 SXTB16, 8 SMLAD = 12 instructions
  *   per 16 MACs (the batch-1 kernels: 17 per 16, or 23 per 24 with the input widened on the fly).
  * SMLAD(W, X) gathers r + 256 s and SMLAD(SXTB16(W), X) r alone, as in fully_connected_dsp_pairs.h; the
- * difference is taken into s's sum after every chunk (64 columns: |s| <= 64 * 128 * 128 = 2^20, so
+ * difference is taken into s's sum after every chunk (128 columns: |s| <= 128 * 128 * 128 = 2^21, so
  * 256 s < 2^31 exactly). Layers taken (dsp_pairsb.ts): whole words of input, no fix table (every row
  * pair fits its halfword); rows past the blocks of four run fully_connected_dsp.h's one-row loop per
  * batch row, an odd last batch row the batch-1 kernel (tf_fcp_dsp_body).
  *
- * Scratch: TF_FCPB_CHUNK * 16 bytes of widened inputs, then 32 bytes per block of the group (per
+ * Scratch: 16 bytes per word of x in a chunk of widened inputs, then 32 bytes per block of the group (per
  * block and batch row: row 0's sum, row 1's, row 2's, row 3's). */
 #ifndef TF_FULLY_CONNECTED_DSP_PAIRSB_H
 #define TF_FULLY_CONNECTED_DSP_PAIRSB_H
@@ -26,9 +26,9 @@
 #include "fully_connected_dsp.h"
 #include "fully_connected_dsp_pairs.h"
 
-/* words of x per chunk (64 columns) and blocks of four rows per group; dsp_pairsb.ts sizes the
+/* words of x per chunk (128 columns) and blocks of four rows per group; dsp_pairsb.ts sizes the
  * scratch from both */
-#define TF_FCPB_CHUNK 16
+#define TF_FCPB_CHUNK 32
 #define TF_FCPB_GROUP 8
 
 #if TF_DSP_NATIVE
@@ -97,14 +97,14 @@ static inline __attribute__((always_inline)) void tf_fcpb_pair(const uint32_t *x
 /*
  * FULLY_CONNECTED: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows of `in_n`
  * inputs (a multiple of 4; start NULL: all 0), weights as fully_connected_dsp_pairs.h lays them (no
- * fix table), xs a scratch of TF_FCPB_CHUNK * 16 + 32 * min(rows / 4, TF_FCPB_GROUP) bytes.
+ * fix table), xs a scratch of 16 * min(in_n / 4, TF_FCPB_CHUNK) + 32 * min(rows / 4, TF_FCPB_GROUP) bytes.
  */
 static inline __attribute__((always_inline)) void tf_fcpb_dsp_body(const int8_t *x, int batches, int in_n, const int8_t *w, int rows,
                                                                    const int32_t *start, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                    uint32_t *xs, const int fast, const int full, const int per_channel) {
   const int words = in_n >> 2;
   const int blocks = rows >> 2, left = rows & 3;
-  int32_t *const acc = (int32_t *)(xs + 4 * TF_FCPB_CHUNK);
+  int32_t *const acc = (int32_t *)(xs + 4 * (words < TF_FCPB_CHUNK ? words : TF_FCPB_CHUNK));
   const int32_t m = q[0], pk = q[1];
   for (; batches > 1; batches -= 2, x += 2 * in_n, out += 2 * rows) {
     const int8_t *const x1 = x + in_n;
