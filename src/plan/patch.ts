@@ -783,7 +783,9 @@ function fieldsOf(line: string): { fields: [string, string][]; rest: string } {
  * one function taking `steady`: arguments that differ become `steady ? a : b`, and a constant struct
  * whose designated fields differ is copied and its fields patched when steady (after inlining, the
  * fields both instances share stay compile-time constants: a kernel called once keeps its geometry
- * folded as with whole tensors, where two instances passing two structs kept none). Undefined when the
+ * folded as with whole tensors, where two instances passing two structs kept none). Not inlined into
+ * the stage loop: the kernel inlined there spilled around it (person_detect M7: 76 B more code, and
+ * more instructions). Undefined when the
  * two texts are not the same statements (the stage then keeps both functions).
  */
 export function mergeInstances(band: string, steady: string, name: string, steadyName: string): string | undefined {
@@ -850,7 +852,16 @@ export function mergeInstances(band: string, steady: string, name: string, stead
   }
   // the same text twice (no argument or field differs): steady unused
   const uses = patches.length > 0 || statements.some((l) => l.includes('(steady ? '));
-  return [...a.pre, `static void ${name}(int steady) {`, ...decls, ...patches, ...(uses ? [] : ['  (void)steady;']), ...statements, '}', ''].join('\n');
+  return [
+    ...a.pre,
+    `static __attribute__((noinline)) void ${name}(int steady) {`,
+    ...decls,
+    ...patches,
+    ...(uses ? [] : ['  (void)steady;']),
+    ...statements,
+    '}',
+    '',
+  ].join('\n');
 }
 
 function describeParams(p: PatchStageParams): string {

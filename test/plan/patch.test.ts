@@ -277,7 +277,7 @@ static void ${name}(void) {
 }
 `;
     const merged = mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192), 'f_band0', 'f_band0s')!;
-    expect(merged).to.contain('static void f_band0(int steady) {');
+    expect(merged).to.contain('static __attribute__((noinline)) void f_band0(int steady) {');
     expect(merged).to.contain('  tf_g_t geom_v = geom;\n  if (steady) {\n    geom_v.in_h = 9;\n  }');
     expect(merged).to.contain('  kernel((steady ? src + 576 : src + 0), 1, &geom_v, (steady ? 192 : 240), &rq);');
     expect(merged.match(/static const tf_rq_t/g)?.length).to.equal(1);
