@@ -822,6 +822,8 @@ export function mergeInstances(band: string, steady: string, name: string, stead
       const sets: string[] = [];
       for (let j = 0; j < x.lines.length; j++) {
         if (x.lines[j] === y.lines[j]) continue;
+        // a nested initializer's fields would need their path (`.pw = { .pixels = 64, ... }`)
+        if (/[{}]/.test(x.lines[j]!) || /[{}]/.test(y.lines[j]!)) return undefined;
         const fx = fieldsOf(x.lines[j]!);
         const fy = fieldsOf(y.lines[j]!);
         if (j === 0 || fx.rest !== fy.rest || fx.fields.length !== fy.fields.length) return undefined;

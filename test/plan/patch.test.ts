@@ -281,7 +281,10 @@ static void ${name}(void) {
     expect(merged).to.contain('  tf_g_t geom_v = geom;\n  if (steady) {\n    geom_v.in_h = 9;\n  }');
     expect(merged).to.contain('  kernel((steady ? src + 576 : src + 0), 1, &geom_v, (steady ? 192 : 240), &rq);');
     expect(merged.match(/static const tf_rq_t/g)?.length).to.equal(1);
-    // other statements, or another callee: no merge (the stage keeps both functions)
+    // a differing field inside a nested initializer, other statements, or another callee: no merge
+    // (the stage keeps both functions)
+    const nested = (name: string, pixels: number) => instance(name, 15, 0, 240).replace('.k_h = 3,', `.pw = { .pixels = ${pixels}, .k = 9 },`);
+    expect(mergeInstances(nested('f_band0', 128), nested('f_band0s', 64), 'f_band0', 'f_band0s')).to.equal(undefined);
     expect(mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192).replace('kernel(', 'other('), 'f_band0', 'f_band0s')).to.equal(
       undefined,
     );
