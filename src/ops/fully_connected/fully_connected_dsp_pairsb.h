@@ -64,8 +64,8 @@ static inline __attribute__((always_inline)) void tf_fcpb_pair(const uint32_t *x
   register uint32_t xe1 __asm__("r10");
   register uint32_t xo1 __asm__("r11");
   uint32_t t0, t1;
-  if (n & 1) __asm__(TF_FCPB_STEP : TF_FCPB_OPERANDS : : "memory");
-  if (n & 2) __asm__(TF_FCPB_STEP TF_FCPB_STEP : TF_FCPB_OPERANDS : : "memory");
+  if (n & 1) __asm__(TF_FCPB_STEP:TF_FCPB_OPERANDS : : "memory");
+  if (n & 2) __asm__(TF_FCPB_STEP TF_FCPB_STEP:TF_FCPB_OPERANDS : : "memory");
   if (n > 3) {
     const uint32_t *const end = xs + 4 * n;
     __asm__("1:\n\t" TF_FCPB_STEP TF_FCPB_STEP TF_FCPB_STEP TF_FCPB_STEP "cmp %[xs], %[end]\n\t"
@@ -148,8 +148,7 @@ static inline __attribute__((always_inline)) void tf_fcpb_dsp_body(const int8_t 
       }
     }
   }
-  if (batches == 1)
-    tf_fcp_dsp_body(x, 1, in_n, w, rows, start, q, rq, out, (const uint16_t *)0, (uint32_t *)0, fast, full, per_channel);
+  if (batches == 1) tf_fcp_dsp_body(x, 1, in_n, w, rows, start, q, rq, out, (const uint16_t *)0, (uint32_t *)0, fast, full, per_channel);
 }
 
 #endif
