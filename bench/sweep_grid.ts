@@ -58,7 +58,7 @@ export interface LayerSpec {
   op: SweepOp;
   /** the shape as printed: `k3s1 28x28x16->32` */
   shape: string;
-  /** image side (windowed ops and ADD / MEAN), 0 for FC; SOFTMAX: the rows (0: one) */
+  /** image side (windowed ops and ADD / MEAN); FC: the batch rows, SOFTMAX: the rows (0: one) */
   image: number;
   inC: number;
   outC: number;
@@ -106,12 +106,15 @@ export function sizeOf(l: LayerSpec): SizedLayer {
       outBytes = o * o * outC;
       weightBytes = k * k * outC;
       break;
-    case 'fc':
-      macs = inC * outC;
-      inBytes = inC;
-      outBytes = outC;
+    case 'fc': {
+      // the image is the batch (0: one row)
+      const rows = Math.max(1, n);
+      macs = rows * inC * outC;
+      inBytes = rows * inC;
+      outBytes = rows * outC;
       weightBytes = inC * outC;
       break;
+    }
     case 'avgpool':
     case 'maxpool': {
       const p = l.k === 0 ? 1 : outputSize('VALID', n, k, stride, 1);
@@ -156,7 +159,7 @@ function label(l: Omit<LayerSpec, 'shape'>): string {
     case 'dw':
       return `k${l.k}s${l.stride}m${l.mult} ${img}x${l.inC}`;
     case 'fc':
-      return `${l.inC}->${l.outC}`;
+      return l.image > 1 ? `${l.inC}->${l.outC} x${l.image}` : `${l.inC}->${l.outC}`;
     case 'avgpool':
     case 'maxpool':
       return l.k === 0 ? `global ${img}x${l.inC}` : `k${l.k}s${l.stride} ${img}x${l.inC}`;
@@ -371,6 +374,14 @@ export function sweepGrid(options: { quick?: boolean; ops?: readonly SweepOp[] }
         add(spec({ op: 'fc', image: 0, inC, outC, k: 1, stride: 1, mult: 1 }), `fc ${inC}->${outC}`);
       }
     }
+    // batches of 2 and 4 rows (sequence models, batched inference)
+    for (const [inC, outC, batch] of [
+      [256, 64, 4],
+      [1024, 64, 2],
+      [1024, 64, 4],
+    ] as const) {
+      add(spec({ op: 'fc', image: batch, inC, outC, k: 1, stride: 1, mult: 1 }), `fc ${inC}->${outC} x${batch}`);
+    }
   }
   for (const op of ['avgpool', 'maxpool'] as const) {
     if (!ops.has(op)) continue;
@@ -507,11 +518,12 @@ export function layerGraph(l: LayerSpec): { graph: Graph; input: Uint8Array } {
       break;
     }
     case 'fc': {
-      const x = input([1, l.inC]);
+      const batch = Math.max(1, l.image);
+      const x = input([batch, l.inC]);
       const f = int8Weights(b, rand, [l.outC, l.inC], { perChannel: false, axis: 0, channels: l.outC, limits: full });
       const bias = int32Bias(b, rand, l.outC, qIn.scale, f.scales, [5000]);
       const q = { scale: outScale(qIn.scale, f.scales[0]!, l.inC), zeroPoint: 0 };
-      const [y] = b.op('FULLY_CONNECTED', [x, f.index, bias], [{ shape: [1, l.outC], q }], { activation: 'NONE', keepNumDims: false });
+      const [y] = b.op('FULLY_CONNECTED', [x, f.index, bias], [{ shape: [batch, l.outC], q }], { activation: 'NONE', keepNumDims: false });
       b.output(y!);
       break;
     }

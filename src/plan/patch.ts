@@ -593,6 +593,8 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
   }
 }`,
     );
+  // layers whose band and steady instances are one function taking `steady` (mergeInstances)
+  const mergedLayers = new Set<number>();
   const subs = p.layers.map((b, k) => {
     const sub: LayerEmitContext = {
       ...ctx,
@@ -615,7 +617,10 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       output: () => buffer(p.inputBuffer[k + 1]! + steady.keepRows * b.outRowBytes),
       addConst: (suffix, ctype, values) => ctx.addConst(`band${k}s_${suffix}`, ctype, values),
     };
-    return `${full}\n${steady.band.variant.emit(steady.band.params, steadySub)}`;
+    const steadyText = steady.band.variant.emit(steady.band.params, steadySub);
+    const merged = mergeInstances(full, steadyText, `${fn}_band${k}`, `${fn}_band${k}s`);
+    if (merged !== undefined) mergedLayers.add(k);
+    return merged ?? `${full}\n${steadyText}`;
   });
   const add = p.add;
   if (add) {
@@ -664,7 +669,11 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       // keep the rows the next layer's band shares with the band before, compute the rest
       const rowBytes = b.outRowBytes;
       const next = buffer(p.inputBuffer[k + 1]!);
-      body.push(`    if (steady) {
+      if (mergedLayers.has(k))
+        body.push(`    if (steady) ${move}(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes});
+    ${fn}_band${k}(steady);`);
+      else
+        body.push(`    if (steady) {
       ${move}(${next}, ${next} + ${steady.stepRows * rowBytes}, ${steady.keepRows * rowBytes});
       ${fn}_band${k}s();
     } else {
@@ -696,6 +705,165 @@ ${body.join('\n')}
   }
 }
 `;
+}
+
+/** One statement of an instance's body: a comment, a `static const` declaration (its type and name), or anything else. */
+interface Statement {
+  kind: 'comment' | 'decl' | 'other';
+  lines: string[];
+  type?: string;
+  name?: string;
+}
+
+/** An instance function's body lines as statements; undefined for anything the merge does not know. */
+function statementsOf(body: string[]): Statement[] | undefined {
+  const out: Statement[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const line = body[i]!;
+    const t = line.trim();
+    if (t === '') continue;
+    if (t.startsWith('#')) return undefined;
+    if (t.startsWith('/*')) {
+      if (!t.endsWith('*/')) return undefined;
+      out.push({ kind: 'comment', lines: [line] });
+      continue;
+    }
+    const decl = /^static const ([\w ]+?) (\w+) = (.*)$/.exec(t);
+    if (decl) {
+      const lines = [line];
+      if (decl[3] === '{') {
+        while (++i < body.length && body[i]!.trim() !== '};') lines.push(body[i]!);
+        if (i >= body.length) return undefined;
+        lines.push(body[i]!);
+      } else if (!t.endsWith(';')) return undefined;
+      out.push({ kind: 'decl', lines, type: decl[1]!, name: decl[2]! });
+      continue;
+    }
+    if (!t.endsWith(';')) return undefined;
+    out.push({ kind: 'other', lines: [line] });
+  }
+  return out;
+}
+
+/** A call statement's callee and top-level arguments; undefined if the line is not one call. */
+function callOf(line: string): { callee: string; args: string[] } | undefined {
+  const m = /^\s*(\w+)\((.*)\);\s*$/.exec(line);
+  if (!m) return undefined;
+  const args: string[] = [];
+  let depth = 0;
+  let at = 0;
+  const text = m[2]!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      args.push(text.slice(at, i).trim());
+      at = i + 1;
+    }
+    if (depth < 0) return undefined;
+  }
+  if (depth !== 0) return undefined;
+  args.push(text.slice(at).trim());
+  return { callee: m[1]!, args };
+}
+
+/** The designated fields `.name = value` of an initializer line, and the line with them taken out. */
+function fieldsOf(line: string): { fields: [string, string][]; rest: string } {
+  const fields: [string, string][] = [];
+  const rest = line.replace(/\.(\w+) = ([^,]+),/g, (_, name: string, value: string) => {
+    fields.push([name, value.trim()]);
+    return '@,';
+  });
+  return { fields, rest };
+}
+
+/**
+ * A row-band layer's band and steady instances (the same kernel on fewer rows from other offsets) as
+ * one function taking `steady`: arguments that differ become `steady ? a : b`, and a constant struct
+ * whose designated fields differ is copied and its fields patched when steady (after inlining, the
+ * fields both instances share stay compile-time constants: a kernel called once keeps its geometry
+ * folded as with whole tensors, where two instances passing two structs kept none). Not inlined into
+ * the stage loop: the kernel inlined there spilled around it (person_detect M7: 76 B more code, and
+ * more instructions). Undefined when the
+ * two texts are not the same statements (the stage then keeps both functions).
+ */
+export function mergeInstances(band: string, steady: string, name: string, steadyName: string): string | undefined {
+  const split = (text: string, fnName: string) => {
+    const lines = text.replace(/\s+$/, '').split('\n');
+    const head = lines.findIndex((l) => l === `static void ${fnName}(void) {`);
+    if (
+      head < 0 ||
+      lines[lines.length - 1] !== '}' ||
+      lines.slice(0, head).some((l) => !l.trim().startsWith('/*') && !l.trim().startsWith('*') && l.trim() !== '')
+    )
+      return undefined;
+    const body = statementsOf(lines.slice(head + 1, -1));
+    return body && { pre: lines.slice(0, head), body };
+  };
+  const a = split(band, name);
+  const b = split(steady, steadyName);
+  if (!a || !b || a.body.length !== b.body.length) return undefined;
+  const decls: string[] = [];
+  const patches: string[] = [];
+  const renamed = new Map<string, string>();
+  const statements: string[] = [];
+  for (let i = 0; i < a.body.length; i++) {
+    const x = a.body[i]!;
+    const y = b.body[i]!;
+    if (x.kind !== y.kind) return undefined;
+    if (x.kind === 'comment') {
+      statements.push(...x.lines);
+      continue;
+    }
+    if (x.kind === 'decl') {
+      if (x.name !== y.name || x.type !== y.type || x.lines.length !== y.lines.length) return undefined;
+      decls.push(...x.lines);
+      const sets: string[] = [];
+      for (let j = 0; j < x.lines.length; j++) {
+        if (x.lines[j] === y.lines[j]) continue;
+        // a nested initializer's fields would need their path (`.pw = { .pixels = 64, ... }`)
+        if (/[{}]/.test(x.lines[j]!) || /[{}]/.test(y.lines[j]!)) return undefined;
+        const fx = fieldsOf(x.lines[j]!);
+        const fy = fieldsOf(y.lines[j]!);
+        if (j === 0 || fx.rest !== fy.rest || fx.fields.length !== fy.fields.length) return undefined;
+        for (let f = 0; f < fx.fields.length; f++) {
+          if (fx.fields[f]![0] !== fy.fields[f]![0]) return undefined;
+          if (fx.fields[f]![1] !== fy.fields[f]![1]) sets.push(`${x.name}_v.${fy.fields[f]![0]} = ${fy.fields[f]![1]};`);
+        }
+      }
+      if (sets.length > 0) {
+        renamed.set(x.name!, `${x.name}_v`);
+        patches.push(`  ${x.type} ${x.name}_v = ${x.name};`, `  if (steady) {`, ...sets.map((l) => `    ${l}`), `  }`);
+      }
+      continue;
+    }
+    const rename = (line: string) => [...renamed].reduce((l, [from, to]) => l.replace(new RegExp(`\\b${from}\\b`, 'g'), to), line);
+    const lx = rename(x.lines[0]!);
+    const ly = rename(y.lines[0]!);
+    if (lx === ly) {
+      statements.push(lx);
+      continue;
+    }
+    const cx = callOf(lx);
+    const cy = callOf(ly);
+    if (!cx || !cy || cx.callee !== cy.callee || cx.args.length !== cy.args.length) return undefined;
+    const indent = /^\s*/.exec(lx)![0];
+    const args = cx.args.map((arg, n) => (arg === cy.args[n] ? arg : `(steady ? ${cy.args[n]} : ${arg})`));
+    statements.push(`${indent}${cx.callee}(${args.join(', ')});`);
+  }
+  // the same text twice (no argument or field differs): steady unused
+  const uses = patches.length > 0 || statements.some((l) => l.includes('(steady ? '));
+  return [
+    ...a.pre,
+    `static __attribute__((noinline)) void ${name}(int steady) {`,
+    ...decls,
+    ...patches,
+    ...(uses ? [] : ['  (void)steady;']),
+    ...statements,
+    '}',
+    '',
+  ].join('\n');
 }
 
 function describeParams(p: PatchStageParams): string {

@@ -17,6 +17,7 @@ import { interpret } from '../../src/ops/interpreter.ts';
 import { prepareGraph } from '../../src/ops/prepare.ts';
 import { outputSize } from '../../src/ops/common/padding.ts';
 import {
+  mergeInstances,
   DEFAULT_MAX_EXTRA_INSTRUCTIONS,
   DEFAULT_MIN_ARENA_SAVING,
   PATCH_STAGE,
@@ -261,6 +262,35 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     const image = tinyforge(['flash', inputs, '--target', 'cortex-m4', '--patch', 'auto']);
     expect(image.status).to.not.equal(0);
     expect(image.stderr).to.match(/chain21_inputs\.bin: --max-ram, --max-flash, --patch and --prefer shape a model's build here; an image is flashed as it is/);
+  });
+
+  it("a layer's band and steady instances merge into one function taking steady: differing arguments as steady ? a : b, differing struct fields patched on a copy", () => {
+    const instance = (name: string, inH: number, at: number, n: number) => `/* a comment */
+static void ${name}(void) {
+  static const tf_rq_t rq = { .out_zp = -128, .act_min = -128, .act_max = 127 };
+  static const tf_g_t geom = {
+    .in_h = ${inH}, .in_w = 96,
+    .k_h = 3,
+  };
+  /* a note */
+  kernel(src + ${at}, 1, &geom, ${n}, &rq);
+}
+`;
+    const merged = mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192), 'f_band0', 'f_band0s')!;
+    expect(merged).to.contain('static __attribute__((noinline)) void f_band0(int steady) {');
+    expect(merged).to.contain('  tf_g_t geom_v = geom;\n  if (steady) {\n    geom_v.in_h = 9;\n  }');
+    expect(merged).to.contain('  kernel((steady ? src + 576 : src + 0), 1, &geom_v, (steady ? 192 : 240), &rq);');
+    expect(merged.match(/static const tf_rq_t/g)?.length).to.equal(1);
+    // a differing field inside a nested initializer, other statements, or another callee: no merge
+    // (the stage keeps both functions)
+    const nested = (name: string, pixels: number) => instance(name, 15, 0, 240).replace('.k_h = 3,', `.pw = { .pixels = ${pixels}, .k = 9 },`);
+    expect(mergeInstances(nested('f_band0', 128), nested('f_band0s', 64), 'f_band0', 'f_band0s')).to.equal(undefined);
+    expect(mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192).replace('kernel(', 'other('), 'f_band0', 'f_band0s')).to.equal(
+      undefined,
+    );
+    expect(
+      mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192).replace('.k_h = 3,', '.k_h = 3, .k_w = 3,'), 'f_band0', 'f_band0s'),
+    ).to.equal(undefined);
   });
 
   it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {

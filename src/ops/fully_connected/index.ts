@@ -14,6 +14,7 @@ import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
 import { fcDspPairs8Variant, pairs8Shape } from './dsp_pairs8.ts';
+import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
 import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
@@ -161,7 +162,9 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
-    ...(pairs6Shape(inFeatures, outFeatures) || pairs8Shape(inFeatures, outFeatures)
+    ...(pairs6Shape(inFeatures, outFeatures) ||
+    pairs8Shape(inFeatures, outFeatures) ||
+    pairsBatchShape(elementCount(input.shape) / inFeatures, inFeatures, outFeatures)
       ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
       : {}),
     ...multipliers,
@@ -228,6 +231,7 @@ const def: OpDef<FullyConnectedParams> = {
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
   variants: [
+    withWeightOffset(fcDspPairsBatchVariant),
     withWeightOffset(fcDspPairs6Variant),
     withWeightOffset(fcDspPairs8Variant),
     withWeightOffset(fcDspPairsVariant),

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * FULLY_CONNECTED's Arm DSP variant over two batch rows per pass (dsp_pairsb.ts,
+ * fully_connected_dsp_pairsb.h):
+ * - which layers take it (2+ batch rows, 64+ inputs in whole words, 8+ rows, every pair fitting);
+ * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
+ *   2..5 batch rows (an odd last one runs the batch-1 kernel), 64..2048 inputs (whole chunks of 128 and
+ *   a part chunk), 8..100 rows (row groups of 32, 0-3 rows past the blocks), zero points, per-tensor
+ *   and per-channel scales, bias or none, NONE/RELU/RELU6, extremes;
+ * - the inline assembly on the emulated Cortex-M4, bit-exact, and the -Werror build gate on the M7 and M33.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from './index.ts';
+import type { FullyConnectedParams } from './index.ts';
+import { selectVariant } from '../variant.ts';
+import { compileGraph } from '../../compile.ts';
+import type { Graph } from '../../ir/graph.ts';
+import { compileForEveryTarget } from '../../build/gate.ts';
+import { loadTarget } from '../../build/targets.ts';
+import { requireTools } from '../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
+import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+
+const DSP = { dsp: true };
+const ACTIVATIONS = ['NONE', 'RELU', 'RELU6'] as const;
+
+/**
+ * Weights of one kind: 0 TFLite's symmetric range, 1 only +-127, 2 the largest second-row products
+ * (r = 127 over s = -128, which still fits), 3 full range with -128 (a misfit, s = -128 under a
+ * negative r, is then likely: those layers keep the four-row kernel).
+ */
+function weightsOf(rand: () => number, n: number, kind: number, rowLength: number): Int8Array {
+  if (kind === 1) return Int8Array.from({ length: n }, () => (rand() < 0.5 ? -127 : 127));
+  if (kind === 2) return Int8Array.from({ length: n }, (_, i) => (Math.floor(i / rowLength) % 2 ? -128 : 127));
+  if (kind === 3) return randomInt8(rand, n, -128, 127);
+  return randomInt8(rand, n, -127, 127);
+}
+
+/** One layer, its output scale keeping typical sums (`extreme`: all products +-2^14 of one sign) inside int8. */
+function fcGraph(inF: number, out: number, batches: number, weights: Int8Array, rand: () => number, inZp: number, extreme: boolean) {
+  const perChannel = rand() < 0.5;
+  const wScale = perChannel ? Array.from({ length: out }, () => 0.004 + rand() * 0.002) : 0.004 + rand() * 0.002;
+  const accumulator = extreme ? inF * 16384 : Math.sqrt(inF) * 128 * 73;
+  const bias = rand() < 0.7;
+  return singleOpGraph(
+    'FULLY_CONNECTED',
+    [
+      { shape: [batches, inF], scale: 0.05, zeroPoint: inZp },
+      { shape: [out, inF], scale: wScale, data: weights },
+      bias ? { shape: [out], dtype: 'int32', data: Int32Array.from({ length: out }, () => randomInt(rand, -100000, 100000)) } : null,
+    ],
+    [{ shape: [batches, out], scale: (0.05 * 0.005 * accumulator) / (60 + rand() * 60), zeroPoint: randomInt(rand, -30, 30) }],
+    { activation: ACTIVATIONS[randomInt(rand, 0, 2)]!, keepNumDims: false },
+  );
+}
+
+const variantOf = (graph: Graph, op: Graph['ops'][number]) => selectVariant(fc, fc.prepare(graph, op) as FullyConnectedParams, DSP).name;
+
+describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
+  it('takes layers of 2+ batch rows, 64+ inputs in whole words, 8+ rows whose pairs all fit', () => {
+    const rand = rng(71);
+    const name = (batches: number, inF: number, rows: number, kind: number) => {
+      const { graph, op } = fcGraph(inF, rows, batches, weightsOf(rand, rows * inF, kind, inF), rand, 3, false);
+      return variantOf(graph, op);
+    };
+    expect(name(2, 256, 64, 0)).to.equal('arm-dsp-pairsb');
+    expect(name(4, 1024, 64, 2)).to.equal('arm-dsp-pairsb');
+    expect(name(3, 64, 8, 0)).to.equal('arm-dsp-pairsb');
+    expect(name(1, 256, 64, 0)).to.equal('arm-dsp-pairs6');
+    expect(name(2, 60, 64, 0)).to.equal('arm-dsp-pairs');
+    expect(name(2, 258, 64, 0)).to.equal('arm-dsp-pairs');
+    expect(name(2, 256, 7, 0)).to.equal('arm-dsp-pairs');
+    expect(name(2, 2048, 8, 3)).to.equal('arm-dsp-pairs');
+  });
+
+  it('the C twin is bit-exact with the reference: 2..5 batch rows, 64..2048 inputs, 8..100 rows, extremes', function () {
+    this.timeout(300000);
+    const rand = rng(72);
+    const cases: CCase[] = [];
+    const variants: string[] = [];
+    const add = (inF: number, out: number, batches: number, kind: number, input: 'random' | 'min' | 'max' | 'extremes') => {
+      const weights = weightsOf(rand, out * inF, kind, inF);
+      const extreme = kind !== 0 && input !== 'random';
+      const { graph, op } = fcGraph(inF, out, batches, weights, rand, input === 'random' ? randomInt(rand, -128, 127) : 0, extreme);
+      const n = batches * inF;
+      const x =
+        input === 'random'
+          ? randomInt8(rand, n)
+          : input === 'extremes'
+            ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127))
+            : new Int8Array(n).fill(input === 'min' ? -128 : 127);
+      cases.push({ def: fc, graph, op, inputs: [x], isa: DSP });
+      variants.push(variantOf(graph, op));
+    };
+    // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128)
+    add(2048, 16, 2, 2, 'min');
+    add(1024, 20, 3, 2, 'max');
+    add(64, 8, 2, 1, 'extremes');
+    add(68, 9, 2, 2, 'min');
+    add(256, 64, 4, 0, 'random');
+    add(1024, 64, 2, 0, 'random');
+    // every row tail after the blocks of four, groups of 32 rows and a part group
+    for (let out = 8; out <= 12; out++)
+      add(4 * randomInt(rand, 16, 100), out, randomInt(rand, 2, 5), randomInt(rand, 0, 2), (['random', 'min', 'max', 'extremes'] as const)[out % 4]!);
+    for (let k = 0; k < 10; k++) {
+      let inF = 4 * randomInt(rand, 16, 512);
+      let out = randomInt(rand, 8, 100);
+      while (inF * out > 100000) rand() < 0.5 ? (inF = Math.max(64, 4 * ((inF >> 3) | 0))) : (out = Math.max(8, out >> 1));
+      add(inF, out, randomInt(rand, 2, 5), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
+    }
+    expect(variants.filter((v) => v !== 'arm-dsp-pairsb')).to.deep.equal([]);
+    const results = runCasesInC(cases);
+    cases.forEach((c, k) => {
+      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = JSON.stringify(c.graph.tensors[0]!.shape) + JSON.stringify(c.graph.tensors[1]!.shape);
+      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${shape}`).to.equal(undefined);
+    });
+  });
+
+  describe('on the emulated Cortex-M4', () => {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-fc-pairsb-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** FULLY_CONNECTED layers of generated shapes and batches (and the chunk bound) over one input each. */
+    function batchModel(seed: number, few = false): Graph {
+      const rand = rng(seed);
+      const b = new GraphBuilder(`fc_pairsb_${seed}`);
+      const shapes: [number, number, number, number][] = few
+        ? [[128, 9, 2, 2]]
+        : [
+            [2048, 16, 2, 2],
+            [256, 64, 4, 1],
+            [1000, 19, 3, 2],
+            [68, 41, 5, 0],
+          ];
+      if (!few) for (let k = 0; k < 3; k++) shapes.push([4 * randomInt(rand, 16, 300), randomInt(rand, 8, 40), randomInt(rand, 2, 5), k % 3]);
+      for (const [n, rows, batches, kind] of shapes) {
+        const perChannel = rand() < 0.5;
+        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
+        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
+        const x = b.input({ shape: [batches, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
+        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
+        const inputs = [x, w];
+        if (rand() < 0.7)
+          inputs.push(
+            b.constant(
+              { shape: [rows], dtype: 'int32' },
+              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
+            ),
+          );
+        const scale = (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
+        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [batches, rows], q: { scale, zeroPoint: randomInt(rand, -30, 30) } }], {
+          activation: ACTIVATIONS[randomInt(rand, 0, 2)]!,
+          keepNumDims: false,
+        });
+        b.output(y!);
+      }
+      return b.build();
+    }
+
+    it('passes the build gate (-Werror) on the Cortex-M7 and M33', async () => {
+      const graph = batchModel(76, true);
+      const targets = ['cortex-m7', 'cortex-m33'];
+      const gate = await compileForEveryTarget(graph, { targets, workDir: join(dir, 'gate') });
+      expect(gate.failures).to.deep.equal([]);
+      expect(gate.targets.map((r) => `${r.target} ${r.ok}`)).to.deep.equal(targets.map((t) => `${t} true`));
+    });
+
+    for (const [seed, extremes] of [
+      [74, true],
+      [75, false],
+    ] as const) {
+      it(`generated layers and the chunk bound run bit-exact (seed ${seed}${extremes ? ', inputs -128/127' : ''})`, async () => {
+        const graph = batchModel(seed);
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        expect(text.match(/two batch rows per pass, 4 rows/g)?.length).to.equal(graph.ops.length);
+        await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
+      });
+    }
+  });
+});
