@@ -29,6 +29,8 @@ import type { Dataset } from '../../src/data/dataset.ts';
 import { inputTensor, subset } from '../../src/data/dataset.ts';
 import { type RangeMethod, calibrateRanges } from '../../src/compress/calibrate.ts';
 import { type FineTuneChoice, keepBetter } from '../../src/compress/keep_better.ts';
+import { distillationLoss } from '../../src/compress/distill.ts';
+import type { Progress } from '../../src/compress/progress.ts';
 import { loadFloatModel } from '../../src/compress/model_io.ts';
 import { pruneOneShot, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
 import { quantizeGraph, quantizeInput } from '../../src/compress/ptq.ts';
@@ -50,12 +52,24 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CACHE = join(ROOT, '.tinyforge-cache', 'lenet');
 const TARGET = 'cortex-m4';
 /**
- * Fine-tuning of every training stage: Adam at this rate, batch 32, the same seed. LeNet-5's convolutions
- * train about ten times slower than LeNet-300-100 on tfjs wasm, so it fine-tunes for fewer epochs.
+ * Fine-tuning of every training stage: Adam from this rate down to 2% of it along a cosine, batch 32,
+ * the same seed, and the float model teaching its pruned copy (distillation: its outputs softened at
+ * temperature T weigh alpha in the loss beside the labels, distill.ts). LeNet-5's convolutions train
+ * about ten times slower than LeNet-300-100 on tfjs wasm, so it fine-tunes for fewer epochs.
+ * `--epochs N` overrides the epochs per stage (a new cache key).
  */
-const FINE_TUNE: Record<LenetName, { epochs: number; learningRate: number; batchSize: number; seed: number }> = {
-  lenet300: { epochs: 8, learningRate: 0.001, batchSize: 32, seed: SEED },
-  lenet5: { epochs: 2, learningRate: 0.0005, batchSize: 32, seed: SEED },
+interface FineTuneRecipe {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  learningRateSchedule: 'constant' | 'cosine';
+  /** distillation from the float model during pruning (null: the labels alone) */
+  teacher: { temperature: number; alpha: number } | null;
+}
+const FINE_TUNE: Record<LenetName, FineTuneRecipe> = {
+  lenet300: { epochs: 12, learningRate: 0.001, batchSize: 32, seed: SEED, learningRateSchedule: 'cosine', teacher: { temperature: 4, alpha: 0.7 } },
+  lenet5: { epochs: 2, learningRate: 0.0005, batchSize: 32, seed: SEED, learningRateSchedule: 'cosine', teacher: { temperature: 4, alpha: 0.7 } },
 };
 const CALIBRATION_SAMPLES = 500;
 
@@ -135,6 +149,12 @@ function option(flag: string): string | undefined {
   const i = args.indexOf(flag);
   return i >= 0 ? args[i + 1] : undefined;
 }
+const epochsOption = option('--epochs');
+if (epochsOption !== undefined) {
+  const epochs = Number(epochsOption);
+  if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`--epochs: ${epochsOption} is not a positive whole number`);
+  for (const name of LENET_NAMES) FINE_TUNE[name].epochs = epochs;
+}
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 export interface StepResult {
@@ -165,6 +185,7 @@ class Stages {
   readonly recipes = new WeakMap<Graph, string>();
   readonly choices = new WeakMap<Graph, StepResult['fineTuning']>();
   private readonly memo = new Map<string, Promise<Graph>>();
+  private teacherModel: TrainableGraph | undefined;
 
   constructor(
     readonly model: LenetName,
@@ -178,12 +199,21 @@ class Stages {
     this.choices.set(float, []);
   }
 
+  /** the training options of a pruning stage: the recipe's, with the float model's distillation loss */
+  private pruneTraining() {
+    const { teacher, ...recipe } = FINE_TUNE[this.model];
+    const progress = epochLog();
+    if (!teacher) return { ...recipe, progress };
+    this.teacherModel ??= new TrainableGraph(this.float);
+    return { ...recipe, progress, loss: distillationLoss(this.teacherModel, this.task, teacher) };
+  }
+
   /** magnitude pruning to `sparsity` with fine-tuning (prune.ts), kept only if it beats one-shot pruning */
   prune(graph: Graph, sparsity: number): Promise<Graph> {
     return this.stage(graph, `prune(${sparsity})`, async () => {
       const model = new TrainableGraph(graph);
       const tuned = await pruneUnstructured(model, this.train, this.task, {
-        ...FINE_TUNE[this.model],
+        ...this.pruneTraining(),
         sparsity,
         minWeights: 256,
         label: `${this.model}: pruning to ${sparsity * 100}%`,
@@ -204,7 +234,7 @@ class Stages {
     return this.stage(graph, `prune([${rates.join(', ')}])`, async () => {
       const model = new TrainableGraph(graph);
       const tuned = await pruneUnstructured(model, this.train, this.task, {
-        ...FINE_TUNE[this.model],
+        ...this.pruneTraining(),
         sparsity: 0,
         layerSparsity,
         label: `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}`,
@@ -328,6 +358,29 @@ class Stages {
       model.dispose();
     }
   }
+}
+
+/** A line on stderr at the end of each training epoch (its loss and how long it took). */
+function epochLog(): Progress {
+  let label = '';
+  let started = 0;
+  let epoch = '';
+  return {
+    start(l) {
+      label = l;
+      started = Date.now();
+      epoch = '';
+    },
+    update(_done, note) {
+      const current = note?.match(/^epoch (\d+)/)?.[1] ?? '';
+      if (epoch !== '' && current !== epoch) log(`  ${label}: epoch ${epoch} done, ${Math.round((Date.now() - started) / 1000)} s so far`);
+      epoch = current;
+    },
+    stop() {
+      log(`  ${label}: ${Math.round((Date.now() - started) / 1000)} s`);
+    },
+    log,
+  };
 }
 
 function dataset(digits: Digit[], source: string): Dataset {

@@ -20,6 +20,22 @@ export interface FineTuneOptions {
   progress?: Progress;
   /** the bar's label */
   label?: string;
+  /**
+   * how the step size changes over the fine-tuning: `constant` (default), or `cosine`: from
+   * `learningRate` down to `minLearningRate` along half a cosine (Loshchilov & Hutter, 2017), so that
+   * the last epochs settle instead of hopping around the minimum
+   */
+  learningRateSchedule?: 'constant' | 'cosine';
+  /** the cosine schedule's last step size as a fraction of `learningRate` (default 0.02) */
+  minLearningRate?: number;
+}
+
+/** The step size at `step` of `total` (FineTuneOptions' schedule). */
+export function learningRateAt(options: FineTuneOptions, step: number, total: number): number {
+  const rate = options.learningRate ?? 1e-3;
+  if ((options.learningRateSchedule ?? 'constant') === 'constant' || total <= 1) return rate;
+  const low = rate * (options.minLearningRate ?? 0.02);
+  return low + ((rate - low) * (1 + Math.cos((Math.PI * step) / (total - 1)))) / 2;
 }
 
 export interface TrainingHooks {
@@ -57,6 +73,8 @@ export async function fineTune(model: TrainableGraph, data: Dataset, task: Task,
       let sum = 0;
       for (let b = 0; b < perEpoch; b++, step++) {
         hooks.beforeStep?.(step, total);
+        // Adam reads its (protected) step size at every update
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(options, step, total);
         const { x, y } = batchTensors(data, order.slice(b * batchSize, (b + 1) * batchSize), task, inputShape);
         const cost = optimizer.minimize(() => loss(forward(x), y, x), true, variables);
         const value = cost!.dataSync()[0]!;
