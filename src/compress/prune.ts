@@ -36,6 +36,8 @@ export interface PruneOptions extends FineTuneOptions {
   updateEvery?: number;
   /** the training loss in place of the task's (distill.ts's `distillationLoss`: the float model teaching) */
   loss?: TrainingHooks['loss'];
+  /** data augmentation of each training batch (TrainingHooks' `augment`) */
+  augment?: TrainingHooks['augment'];
 }
 
 /**
@@ -140,6 +142,7 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       { ...options, label: options.label ?? (perLayer ? 'pruning (per-layer rates)' : `pruning to ${(options.sparsity * 100).toFixed(0)}%`) },
       {
         loss: options.loss,
+        augment: options.augment,
         beforeStep: (step, total) => {
           const rampSteps = Math.max(1, Math.floor(total * ramp));
           if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));

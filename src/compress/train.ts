@@ -39,6 +39,11 @@ export function learningRateAt(options: FineTuneOptions, step: number, total: nu
 }
 
 export interface TrainingHooks {
+  /**
+   * the inputs of a batch as the step trains on them (data augmentation: `x` is [B, ...input],
+   * `step` the step number); default: as they are. The held-out figures never see it.
+   */
+  augment?: (x: tf.Tensor, step: number) => tf.Tensor;
   /** the forward pass (default: the model's plain forward) */
   forward?: (x: tf.Tensor) => ForwardResult;
   /** the loss of one batch (default: the task's loss) */
@@ -76,9 +81,10 @@ export async function fineTune(model: TrainableGraph, data: Dataset, task: Task,
         // Adam reads its (protected) step size at every update
         (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(options, step, total);
         const { x, y } = batchTensors(data, order.slice(b * batchSize, (b + 1) * batchSize), task, inputShape);
-        const cost = optimizer.minimize(() => loss(forward(x), y, x), true, variables);
+        const input = hooks.augment ? hooks.augment(x, step) : x;
+        const cost = optimizer.minimize(() => loss(forward(input), y, input), true, variables);
         const value = cost!.dataSync()[0]!;
-        tf.dispose([x, y, cost!]);
+        tf.dispose([x, input, y, cost!]);
         if (!Number.isFinite(value)) throw new TinyforgeError(`training diverged at step ${step + 1} (loss ${value}); lower the learning rate`);
         sum += value;
         hooks.afterStep?.(step, total);
