@@ -130,6 +130,8 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80% twice, 4-bit per-tensor, size', make: async (s) => s.bits(await s.again(2), 4, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 98/95/80% twice, 5-bit per-tensor, size', make: async (s) => s.bits(await s.again(2), 5, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 98/95/80% twice, int8 per-tensor, size', make: async (s) => s.ptq(await s.again(2)), prefer: 'size' },
+    { name: 'layers 98/95/80% 3 times, 4-bit per-tensor, size', make: async (s) => s.bits(await s.again(2, 2), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 98/95/80% 3 times, 5-bit per-tensor, size', make: async (s) => s.bits(await s.again(2, 2), 5, 'dense per tensor'), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
@@ -282,9 +284,11 @@ class Stages {
     return graph;
   }
 
-  /** the first `count` stages of the schedule, then its last stage's rates once more (another fine-tuning) */
-  async again(count: number): Promise<Graph> {
-    return this.pruneLayers(await this.scheduled(count), SCHEDULES[this.model][count - 1]!);
+  /** the first `count` stages of the schedule, then its last stage's rates `times` more (more fine-tuning) */
+  async again(count: number, times = 1): Promise<Graph> {
+    let graph = await this.scheduled(count);
+    for (let i = 0; i < times; i++) graph = await this.pruneLayers(graph, SCHEDULES[this.model][count - 1]!);
+    return graph;
   }
 
   /** removes `ratio` of the channels / hidden neurons (structured.ts), then fine-tunes */
