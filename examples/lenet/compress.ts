@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Graph } from '../../src/ir/graph.ts';
 import { elementCount } from '../../src/ir/graph.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
@@ -473,8 +473,10 @@ async function compressOne(name: LenetName, stepFilter: ((step: string) => boole
     if (stepFilter && !stepFilter(recipe.name)) continue;
     const int8 = await recipe.make(stages);
     const accuracy = (await int8Metric(int8, test, task)).value;
-    const file = join(CACHE, `${name}_${recipe.name.replace(/[^a-z0-9]+/gi, '_')}_int8.tflite`);
-    mkdirSync(CACHE, { recursive: true });
+    // named after the model (the firmware holds the model's name, as the user's build of it would), in
+    // a folder per step
+    const file = join(CACHE, 'steps', recipe.name.replace(/[^a-z0-9]+/gi, '_'), `${name}.tflite`);
+    mkdirSync(dirname(file), { recursive: true });
     writeModel(int8, file);
     const size = PIXELS;
     const cases = Array.from({ length: Math.min(deviceDigits, test.count) }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);

@@ -174,7 +174,7 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
       const accInit = foldedInitExpr(weights, p.outFeatures, p.inFeatures, offsetInLoop ? 0 : p.inputOffset, bias, () => ctx.input(2), addConst, row);
       const stream = (name: string, s: HuffmanStream) => ({
         bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
-        lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
+        lengths: ctx.addConst(`huff_${name}_lengths`, 'uint8_t', s.code.lengthCounts),
         symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
       });
       const layout = scratchLayout(h);
