@@ -6,7 +6,7 @@
  * board output compared byte for byte with the host reference interpreter.
  *
  *   npm run example:lenet [-- --json] [--models lenet300,lenet5] [--steps int8,pruned,...]
- *                         [--eval-digits N] [--device-digits N] [--no-cache]
+ *                         [--eval-digits N] [--device-digits N] [--epochs N] [--no-cache]
  *
  * Each step: its accuracy on the held-out digits (the int8 model under tinyforge's reference
  * interpreter, which the board matches bit for bit), the whole firmware's flash, the ratio
