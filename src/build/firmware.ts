@@ -28,6 +28,12 @@ export interface BuildOptions {
   board?: string;
   /** extra -D or -f flags for every compile (tests use it to shrink the SysTick period) */
   extraCflags?: string[];
+  /**
+   * `--prefer size`: the harness, startup and drivers are compiled for size too (GCC's -Os in place of
+   * the target's -O), as model.c's pragma does for the layers, so the firmware is the smaller build of
+   * what it holds; the same image whichever command builds it (run, flash, ...)
+   */
+  optimizeForSize?: boolean;
   /** the harness console's baud rate (default 115200 in the firmware): a real port opened at another rate */
   consoleBaud?: number;
   /**
@@ -95,12 +101,16 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
   const units = sourcesFor(target, board, modelDir, outDir);
   const baseFlags = compileFlags(target, board, modelDir, options);
-  const buildId = hashBuild(target, board, baseFlags, units);
+  const buildId = hashBuild(target, board, options.optimizeForSize ? [...baseFlags, 'harness -Os'] : baseFlags, units);
   const cflags = board ? [...baseFlags, ...harnessDefines(target, board, buildId, options)] : baseFlags;
+  // --prefer size: the harness, startup and drivers at -Os; the model's sources keep the target's -O
+  // (model.c compiles its layers for size by its own pragma; a command-line -Os makes GCC's choices
+  // for the whole unit, 5% more instructions on the example CNN for no fewer bytes in the layers)
+  const harnessFlags = options.optimizeForSize ? cflags.map((f) => (/^-O/.test(f) ? '-Os' : f)) : cflags;
   const log: string[] = [];
 
   await runLimited(units, availableParallelism(), async (unit) => {
-    const args = [...cflags, '-c', unit.source, '-o', unit.object];
+    const args = [...(unit.fromModel ? cflags : harnessFlags), '-c', unit.source, '-o', unit.object];
     const result = await runTool(cc, args);
     log.push(`$ ${cc} ${args.join(' ')}\n${result.stderr}`);
     if (result.code !== 0) failBuild(`compiling ${basename(unit.source)} for ${target.name}`, result.stderr, outDir, log);

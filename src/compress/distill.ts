@@ -12,7 +12,7 @@ import { TinyforgeError } from '../errors.ts';
 import { elementCount } from '../ir/graph.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type Task, taskLoss } from './task.ts';
-import { type FineTuneOptions, fineTune } from './train.ts';
+import { type FineTuneOptions, type TrainingHooks, fineTune } from './train.ts';
 import type { TrainableGraph } from './trainable.ts';
 
 export interface DistillOptions extends FineTuneOptions {
@@ -40,27 +40,40 @@ export async function distill(teacher: TrainableGraph, student: TrainableGraph, 
     data,
     task,
     { ...options, label: options.label ?? `distilling (T=${T}, alpha=${alpha})` },
-    {
-      loss: (result, y, x) => {
-        const batch = y.shape[0]!;
-        const hard = taskLoss(task, result, y);
-        // the teacher is fixed: its values are constants of the student's loss
-        const teacherOut = tf.tidy(() => {
-          const r = teacher.forward([x]);
-          return tf.reshape(task.kind === 'classification' ? r.logits : r.outputs[0]!, [batch, -1]);
-        });
-        let soft: tf.Tensor;
-        if (task.kind === 'classification') {
-          const pTeacher = tf.softmax(tf.div(teacherOut, T));
-          const logQStudent = tf.logSoftmax(tf.div(tf.reshape(result.logits, [batch, -1]), T));
-          // KL(p‖q) = Σ p (log p − log q); log p is constant here, kept so the value reads as a KL
-          const logP = tf.log(tf.add(pTeacher, 1e-12));
-          soft = tf.mul(tf.mean(tf.sum(tf.mul(pTeacher, tf.sub(logP, logQStudent)), 1)), T * T);
-        } else {
-          soft = tf.losses.meanSquaredError(teacherOut, tf.reshape(result.outputs[0]!, [batch, -1]));
-        }
-        return tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar;
-      },
-    },
+    { loss: distillationLoss(teacher, task, options) },
   );
+}
+
+/**
+ * The distillation loss as a training hook (train.ts): the teacher's softened outputs on the batch
+ * beside the labels. Pruning and QAT fine-tunings take it too (the float model teaching its own
+ * pruned or quantized copy).
+ */
+export function distillationLoss(
+  teacher: TrainableGraph,
+  task: Task,
+  options: Pick<DistillOptions, 'temperature' | 'alpha'>,
+): NonNullable<TrainingHooks['loss']> {
+  const T = options.temperature ?? 4;
+  const alpha = options.alpha ?? 0.7;
+  return (result, y, x) => {
+    const batch = y.shape[0]!;
+    const hard = taskLoss(task, result, y);
+    // the teacher is fixed: its values are constants of the student's loss
+    const teacherOut = tf.tidy(() => {
+      const r = teacher.forward([x]);
+      return tf.reshape(task.kind === 'classification' ? r.logits : r.outputs[0]!, [batch, -1]);
+    });
+    let soft: tf.Tensor;
+    if (task.kind === 'classification') {
+      const pTeacher = tf.softmax(tf.div(teacherOut, T));
+      const logQStudent = tf.logSoftmax(tf.div(tf.reshape(result.logits, [batch, -1]), T));
+      // KL(p‖q) = Σ p (log p − log q); log p is constant here, kept so the value reads as a KL
+      const logP = tf.log(tf.add(pTeacher, 1e-12));
+      soft = tf.mul(tf.mean(tf.sum(tf.mul(pTeacher, tf.sub(logP, logQStudent)), 1)), T * T);
+    } else {
+      soft = tf.losses.meanSquaredError(teacherOut, tf.reshape(result.outputs[0]!, [batch, -1]));
+    }
+    return tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar;
+  };
 }

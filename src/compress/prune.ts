@@ -17,7 +17,7 @@ import { type Graph, elementCount } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Task } from './task.ts';
-import { type FineTuneOptions, fineTune } from './train.ts';
+import { type FineTuneOptions, type TrainingHooks, fineTune } from './train.ts';
 import { TrainableGraph, type WeightedLayer, weightedLayers } from './trainable.ts';
 
 export interface PruneOptions extends FineTuneOptions {
@@ -34,6 +34,10 @@ export interface PruneOptions extends FineTuneOptions {
   rampFraction?: number;
   /** steps between mask updates during the ramp (default: about 20 updates in all) */
   updateEvery?: number;
+  /** the training loss in place of the task's (distill.ts's `distillationLoss`: the float model teaching) */
+  loss?: TrainingHooks['loss'];
+  /** data augmentation of each training batch (TrainingHooks' `augment`) */
+  augment?: TrainingHooks['augment'];
 }
 
 /**
@@ -137,6 +141,8 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       task,
       { ...options, label: options.label ?? (perLayer ? 'pruning (per-layer rates)' : `pruning to ${(options.sparsity * 100).toFixed(0)}%`) },
       {
+        loss: options.loss,
+        augment: options.augment,
         beforeStep: (step, total) => {
           const rampSteps = Math.max(1, Math.floor(total * ramp));
           if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));

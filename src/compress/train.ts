@@ -20,9 +20,30 @@ export interface FineTuneOptions {
   progress?: Progress;
   /** the bar's label */
   label?: string;
+  /**
+   * how the step size changes over the fine-tuning: `constant` (default), or `cosine`: from
+   * `learningRate` down to `minLearningRate` along half a cosine (Loshchilov & Hutter, 2017), so that
+   * the last epochs settle instead of hopping around the minimum
+   */
+  learningRateSchedule?: 'constant' | 'cosine';
+  /** the cosine schedule's last step size as a fraction of `learningRate` (default 0.02) */
+  minLearningRate?: number;
+}
+
+/** The step size at `step` of `total` (FineTuneOptions' schedule). */
+export function learningRateAt(options: FineTuneOptions, step: number, total: number): number {
+  const rate = options.learningRate ?? 1e-3;
+  if ((options.learningRateSchedule ?? 'constant') === 'constant' || total <= 1) return rate;
+  const low = rate * (options.minLearningRate ?? 0.02);
+  return low + ((rate - low) * (1 + Math.cos((Math.PI * step) / (total - 1)))) / 2;
 }
 
 export interface TrainingHooks {
+  /**
+   * the inputs of a batch as the step trains on them (data augmentation: `x` is [B, ...input],
+   * `step` the step number); default: as they are. The held-out figures never see it.
+   */
+  augment?: (x: tf.Tensor, step: number) => tf.Tensor;
   /** the forward pass (default: the model's plain forward) */
   forward?: (x: tf.Tensor) => ForwardResult;
   /** the loss of one batch (default: the task's loss) */
@@ -57,10 +78,13 @@ export async function fineTune(model: TrainableGraph, data: Dataset, task: Task,
       let sum = 0;
       for (let b = 0; b < perEpoch; b++, step++) {
         hooks.beforeStep?.(step, total);
+        // Adam reads its (protected) step size at every update
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(options, step, total);
         const { x, y } = batchTensors(data, order.slice(b * batchSize, (b + 1) * batchSize), task, inputShape);
-        const cost = optimizer.minimize(() => loss(forward(x), y, x), true, variables);
+        const input = hooks.augment ? hooks.augment(x, step) : x;
+        const cost = optimizer.minimize(() => loss(forward(input), y, input), true, variables);
         const value = cost!.dataSync()[0]!;
-        tf.dispose([x, y, cost!]);
+        tf.dispose([x, input, y, cost!]);
         if (!Number.isFinite(value)) throw new TinyforgeError(`training diverged at step ${step + 1} (loss ${value}); lower the learning rate`);
         sum += value;
         hooks.afterStep?.(step, total);

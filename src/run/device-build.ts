@@ -142,6 +142,7 @@ export async function withTargetBuild<T>(
         profile: options.profile,
         sanitize: options.sanitize,
         input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+        optimizeForSize: compiled.prepared.prefer === 'size',
         extraCflags: options.extraCflags,
         consoleBaud: options.consoleBaud,
       });

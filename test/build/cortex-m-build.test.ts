@@ -37,6 +37,16 @@ describe('build: cortex-m targets', function () {
     }
   });
 
+  it('optimizeForSize (--prefer size) compiles the harness, startup and drivers at -Os, the model at the target -O; a smaller image, another build id', async () => {
+    const small = await buildFirmware({ target: 'cortex-m4', modelDir: FAKE_MODEL_DIR, outDir: `${scratch.dir}/m4-size`, optimizeForSize: true });
+    const log = readFileSync(`${scratch.dir}/m4-size/build.log`, 'utf8');
+    const compiles = log.split('\n').filter((l) => l.startsWith('$ ') && l.includes(' -c '));
+    expect(compiles.filter((l) => l.includes('/obj/fw_')).length).to.be.above(3);
+    for (const l of compiles) expect(l, l).to.include(l.includes('/obj/fw_') ? ' -Os ' : ' -O2 ');
+    expect(small.sizes.text).to.be.below(m4.sizes.text);
+    expect(small.buildId).to.not.equal(m4.buildId);
+  });
+
   it('has no heap: a model that calls malloc does not link', async () => {
     const dir = fakeModelVariant(scratch.dir, 'malloc', (c) =>
       atInvokeStart('if (malloc(4) == 0) return 1;')(c.replace('#include "model.h"', '#include "model.h"\n#include <stdlib.h>')),

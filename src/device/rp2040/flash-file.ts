@@ -123,6 +123,7 @@ async function prepareUf2(
     outDir: join(workDir, 'build'),
     profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+    optimizeForSize: compiled.prepared.prefer === 'size',
     consoleBaud: options.consoleBaud,
   });
   if (!build.uf2) throw new Error('internal: an RP2040 build wrote no UF2');

@@ -139,6 +139,7 @@ async function prepareImage(
     profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
     flashOffset: board!.loader!.flashOffset,
+    optimizeForSize: compiled.prepared.prefer === 'size',
     consoleBaud: options.consoleBaud,
   });
   return { image: { ...loadImage(build.elf), source: `the harness firmware of ${basename(options.file)}` }, buildId: build.buildId };

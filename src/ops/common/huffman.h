@@ -39,7 +39,7 @@ typedef struct {
 } tf_huff_reader;
 
 /* Fills `t` from the canonical code: `length_counts[l - 1]` symbols of length l, `symbols` in code order. */
-static inline void tf_huff_build(tf_huff_table *t, const int16_t *length_counts, const uint8_t *symbols) {
+static inline void tf_huff_build(tf_huff_table *t, const uint8_t *length_counts, const uint8_t *symbols) {
   uint32_t code = 0;
   int index = 0;
   for (int i = 0; i < (1 << TF_HUFF_FAST_BITS); ++i) t->fast[i] = 0;

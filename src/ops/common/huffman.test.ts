@@ -73,6 +73,16 @@ describe('canonical length-limited Huffman coding (common/huffman.ts)', () => {
     expect(Array.from(code.lengthCounts).reduce((a, b) => a + b)).to.equal(40);
   });
 
+  it('never gives one length 256 codes (the counts are stored as bytes): all 256 values equally often still round-trip', () => {
+    const data = Uint8Array.from({ length: 256 * 8 }, (_, i) => (i * 37) & 255);
+    const code = huffmanCodeFor(data);
+    expect(Math.max(...code.lengthCounts)).to.be.at.most(255);
+    expect([...code.lengthCounts].reduce((a, b) => a + b, 0)).to.equal(256);
+    const stream = encodeHuffmanStream(data, [0]);
+    expect(decodeHuffman(stream.bytes, 0, data.length, code.lengthCounts, code.symbols)).to.deep.equal(data);
+    expect(() => canonicalCode(new Uint8Array(256).fill(8))).to.throw(/256 codes of one length/);
+  });
+
   it('codes a stream of one symbol with 1 bit per symbol', () => {
     const code = huffmanCodeFor([5, 5, 5]);
     expect(code.lengths[5]).to.equal(1);

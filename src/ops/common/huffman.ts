@@ -26,7 +26,7 @@ export const HUFFMAN_STREAM_PADDING = 4;
 export interface HuffmanCode {
   /** code length of each byte value (0: absent) */
   lengths: Uint8Array;
-  /** `lengthCounts[l - 1]` = number of symbols with code length l, l = 1..HUFFMAN_MAX_BITS */
+  /** `lengthCounts[l - 1]` = number of symbols with code length l, l = 1..HUFFMAN_MAX_BITS (at most 255: stored as bytes) */
   lengthCounts: Int16Array;
   /** the present symbols in canonical code order (by length, then value) */
   symbols: Uint8Array;
@@ -105,6 +105,8 @@ export function canonicalCode(lengths: Uint8Array): HuffmanCode {
     if (l > HUFFMAN_MAX_BITS) throw new Error(`huffman: code length ${l} over ${HUFFMAN_MAX_BITS}`);
     if (l > 0) lengthCounts[l - 1]!++;
   }
+  // stored as uint8_t (huffman.h's tf_huff_build): huffmanCodeFor never gives 256 codes one length
+  if (lengthCounts.some((n) => n > 255)) throw new Error('huffman: 256 codes of one length (the counts are stored as bytes)');
   const codes = new Uint32Array(lengths.length);
   let code = 0;
   let k = 0;
@@ -119,7 +121,16 @@ export function canonicalCode(lengths: Uint8Array): HuffmanCode {
 export function huffmanCodeFor(data: ArrayLike<number>): HuffmanCode {
   const freq = new Float64Array(256);
   for (let i = 0; i < data.length; i++) freq[data[i]! & 255]!++;
-  return canonicalCode(limitedCodeLengths(freq));
+  const lengths = limitedCodeLengths(freq);
+  if (lengths.every((l) => l === 8)) {
+    // all 256 byte values at 8 bits: one count of 256 does not fit the stored bytes; the same Kraft sum
+    // with the most frequent value at 7 bits and the two rarest at 9 (a code that gains nothing anyway)
+    const byFreq = Array.from({ length: 256 }, (_, v) => v).sort((a, b) => freq[b]! - freq[a]! || a - b);
+    lengths[byFreq[0]!] = 7;
+    lengths[byFreq[254]!] = 9;
+    lengths[byFreq[255]!] = 9;
+  }
+  return canonicalCode(lengths);
 }
 
 /** MSB-first bit writer. */
@@ -179,9 +190,9 @@ export function encodeHuffmanStream(data: ArrayLike<number>, blockStarts: readon
   return { code, bytes: w.finish(), blockOffsets, bitLength: w.bitLength };
 }
 
-/** Flash bytes of a stream as stored: bits + padding, length counts (int16), symbols, block offsets (int32). */
+/** Flash bytes of a stream as stored: bits + padding, length counts (uint8), symbols, block offsets (int32). */
 export function huffmanStreamBytes(s: HuffmanStream): number {
-  return s.bytes.length + 2 * HUFFMAN_MAX_BITS + s.code.symbols.length + 4 * s.blockOffsets.length;
+  return s.bytes.length + HUFFMAN_MAX_BITS + s.code.symbols.length + 4 * s.blockOffsets.length;
 }
 
 /**

@@ -56,7 +56,7 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
       output: ctx.output(0),
       scratch: ctx.scratch(),
       bits: ctx.addConst('huff_bits', 'uint8_t', h.values.bytes),
-      lengths: ctx.addConst('huff_lengths', 'int16_t', h.values.code.lengthCounts),
+      lengths: ctx.addConst('huff_lengths', 'uint8_t', h.values.code.lengthCounts),
       symbols: ctx.addConst('huff_symbols', 'uint8_t', h.values.code.symbols),
       grouped: p.groups > 1,
       filtersPerGroup: p.outC / p.groups,

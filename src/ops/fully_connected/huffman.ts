@@ -20,7 +20,9 @@ import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import type { SparseRows } from './sparse.ts';
 import { HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedAccumulatorInit, foldedInitExpr, narrowestIntType, requantExprs } from '../common/weighted.ts';
+
+const TYPE_BYTES: Record<TableCType, number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
 
 /**
  * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
@@ -159,19 +161,20 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
       const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
       const { mult, shift } = requantExprs(p, row, addConst);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-      const accInit = foldedInitExpr(
-        constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
-        p.outFeatures,
-        p.inFeatures,
-        p.inputOffset,
-        biasTensor && constInt32(biasTensor),
-        () => ctx.input(2),
-        addConst,
-        row,
-      );
+      const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+      const bias = biasTensor && constInt32(biasTensor);
+      // A sparse row adds the input offset to each input it reads (one add per stored weight) when the
+      // bias alone is stored in a narrower type than the folded start values off·Σw + b (LeNet-300-100's
+      // fc2: int8 biases, int16 start values; 100 B)
+      const offsetInLoop =
+        h.kind === 'sparse' &&
+        p.inputOffset !== 0 &&
+        bias !== undefined &&
+        TYPE_BYTES[narrowestIntType(bias)] < TYPE_BYTES[narrowestIntType(foldedAccumulatorInit(weights, p.outFeatures, p.inFeatures, p.inputOffset, bias))];
+      const accInit = foldedInitExpr(weights, p.outFeatures, p.inFeatures, offsetInLoop ? 0 : p.inputOffset, bias, () => ctx.input(2), addConst, row);
       const stream = (name: string, s: HuffmanStream) => ({
         bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
-        lengths: ctx.addConst(`huff_${name}_lengths`, 'int16_t', s.code.lengthCounts),
+        lengths: ctx.addConst(`huff_${name}_lengths`, 'uint8_t', s.code.lengthCounts),
         symbols: ctx.addConst(`huff_${name}_symbols`, 'uint8_t', s.code.symbols),
       });
       const layout = scratchLayout(h);
@@ -193,6 +196,7 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
         rowBytes: layout.rowBytes,
         tableBytes: layout.tables,
         accInit,
+        loopOffsetTerm: offsetInLoop ? ` ${cTerm(p.inputOffset)}` : '',
         outputZeroPointTerm: cTerm(p.outputZeroPoint),
         mult,
         shift,
