@@ -111,7 +111,7 @@ describe('build: object cache', function () {
     expect(readFileSync(path).equals(good)).to.equal(true); // stored again
 
     const flipped = Buffer.from(good);
-    flipped[flipped.length - 100] ^= 0xff;
+    flipped[flipped.length - 100] = flipped[flipped.length - 100]! ^ 0xff;
     writeFileSync(path, flipped);
     const afterCorruption = await build('corrupt');
     expect(afterCorruption.hits).to.equal(0);
