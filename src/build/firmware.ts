@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
+import { compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
 import { finishRp2040Image } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
@@ -109,10 +110,22 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const harnessFlags = options.optimizeForSize ? cflags.map((f) => (/^-O/.test(f) ? '-Os' : f)) : cflags;
   const log: string[] = [];
 
+  // The model's own units are new in nearly every build (generated per model, in a fresh folder), so
+  // preprocessing them for a key would only add time: the cache holds the fixed harness and firmware.
+  const cache = objectCacheFromEnv();
   await runLimited(units, availableParallelism(), async (unit) => {
-    const args = [...(unit.fromModel ? cflags : harnessFlags), '-c', unit.source, '-o', unit.object];
-    const result = await runTool(cc, args);
-    log.push(`$ ${cc} ${args.join(' ')}\n${result.stderr}`);
+    const flags = unit.fromModel ? cflags : harnessFlags;
+    const args = [...flags, '-c', unit.source, '-o', unit.object];
+    const compiled = await compileCached(unit.fromModel ? null : cache, {
+      cc,
+      flags,
+      source: unit.source,
+      object: unit.object,
+      volatilePaths: [modelDir],
+    });
+    const result = compiled.result;
+    const note = compiled.cache === 'hit' ? `(from the object cache: ${compiled.key})\n` : '';
+    log.push(`$ ${cc} ${args.join(' ')}\n${note}${result.stderr}`);
     if (result.code !== 0) failBuild(`compiling ${basename(unit.source)} for ${target.name}`, result.stderr, outDir, log);
   });
 
@@ -123,6 +136,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   log.push(`$ ${cc} ${linkArgs.join(' ')}\n${linked.stderr}`);
   if (linked.code !== 0) failBuild(`linking for ${target.name}`, linked.stderr, outDir, log);
   writeFileSync(join(outDir, 'build.log'), log.join('\n'));
+  if (cache) pruneObjectCache(cache);
 
   const uf2 = target.firmware === 'rp2040' ? finishRp2040Image(elf, target) : undefined;
   const sizes = await measure(size, elf, target, units);

@@ -103,8 +103,13 @@ class CaseRunner {
   }
 }
 
-/** Builds and runs an accepted mutant on the host (ASan+UBSan) and compares with TFLite Micro. */
-async function hostCheck(bytes: Uint8Array, name: string, rand: () => number): Promise<{ outcome: Outcome; message: string; tflm: boolean }> {
+/**
+ * Builds and runs an accepted mutant on the host (ASan+UBSan) and compares with TFLite Micro. The
+ * file is named after the seed (`fileStem`), not the mutant: the model's name is in model.h, which the
+ * harness includes, so every mutant of a seed that keeps its interface builds the very same harness
+ * object, and the object cache (src/build/object_cache.ts) serves it instead of compiling it again.
+ */
+async function hostCheck(bytes: Uint8Array, name: string, fileStem: string, rand: () => number): Promise<{ outcome: Outcome; message: string; tflm: boolean }> {
   const graph = parseTflite(bytes, name);
   const inputs = graph.inputs.map((i) => {
     const t = graph.tensors[i]!;
@@ -112,7 +117,7 @@ async function hostCheck(bytes: Uint8Array, name: string, rand: () => number): P
   });
   const dir = makeTempFolder('fuzz-input');
   try {
-    const path = join(dir, `${name.replace(/[^\w.-]/g, '_')}.tflite`);
+    const path = join(dir, `${fileStem.replace(/[^\w.-]/g, '_')}.tflite`);
     writeFileSync(path, bytes);
     let report;
     try {
@@ -163,7 +168,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
         outcome = 'accepted';
         if (options.hostRuns === undefined || hostRuns < options.hostRuns) {
           hostRuns++;
-          const checked = await hostCheck(mutant.bytes, name, rand);
+          const checked = await hostCheck(mutant.bytes, name, seed.name, rand);
           outcome = checked.outcome;
           message = checked.message;
           if (checked.tflm) tflmCompared++;

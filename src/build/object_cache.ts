@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A content-addressed cache of compiled objects (ccache's "preprocessor mode"), so the fixed harness
+ * and firmware sources are not compiled again by every build of every model.
+ *
+ * The key of a unit is the sha256 of: the compiler's path and its `--version` output, the flags that
+ * reach the compiler proper, the source's path (it is in debug info and sanitizer messages), the
+ * working directory when debug info is on, and the unit's preprocessed text (`cc -E` with the same
+ * flags), so every header it includes, and every -D, is in the key. The -D/-U/-I flags themselves are
+ * left out of the key: they act on preprocessing only, which the preprocessed text already captures.
+ * Paths the caller names as "volatile" (a model's temporary directory) are replaced by a placeholder
+ * in the key, so the same harness built against the same model.h in another folder hits.
+ *
+ * Entries live in `$TINYFORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/tinyforge/objects`, else
+ * `~/.cache/tinyforge/objects`, as `tfobj-<sha256>.o` files (a header with the payload's own sha256,
+ * then the object), written to a temporary name and renamed into place, so concurrent builds in several
+ * processes never see half an entry. A truncated or corrupt entry is ignored and rebuilt. The directory
+ * is bounded (TINYFORGE_CACHE_MAX_MB, default 512): the least recently used entries go first, and only
+ * files whose names the cache itself writes are ever deleted. TINYFORGE_NO_CACHE=1 turns it off.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { runTool, type ToolResult } from './toolchain.ts';
+
+export interface ObjectCache {
+  dir: string;
+  maxBytes: number;
+}
+
+const DEFAULT_MAX_MB = 512;
+const MAGIC = Buffer.from('TFOBJ1\n');
+const HEADER_BYTES = MAGIC.length + 32;
+const ENTRY = /^tfobj-[0-9a-f]{64}\.o$/;
+const TEMP = /^tfobj-[0-9a-f]{64}\.o\.tmp-\d+-[0-9a-f]{8}$/;
+/** a temporary file this old was left by a process that died while writing it */
+const STALE_TEMP_MS = 3600_000;
+
+/** The cache the environment asks for, or null when TINYFORGE_NO_CACHE=1 turns it off. */
+export function objectCacheFromEnv(env: NodeJS.ProcessEnv = process.env): ObjectCache | null {
+  const off = env.TINYFORGE_NO_CACHE;
+  if (off !== undefined && off !== '' && off !== '0') return null;
+  const maxMb = Number(env.TINYFORGE_CACHE_MAX_MB);
+  return { dir: objectCacheDir(env), maxBytes: (Number.isFinite(maxMb) && maxMb > 0 ? maxMb : DEFAULT_MAX_MB) * 1024 * 1024 };
+}
+
+export function objectCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TINYFORGE_CACHE_DIR) return env.TINYFORGE_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'tinyforge', 'objects');
+}
+
+const identities = new Map<string, Promise<string>>();
+
+/** `cc --version` of a compiler, asked once per process. */
+function compilerIdentity(cc: string): Promise<string> {
+  let identity = identities.get(cc);
+  if (!identity) {
+    identity = runTool(cc, ['--version']).then((r) => `${r.code}\n${r.stdout.toString('utf8')}`);
+    identities.set(cc, identity);
+  }
+  return identity;
+}
+
+/** The flags that matter beyond preprocessing: -D, -U and -I act only on the preprocessed text. */
+function keyFlags(flags: string[]): string[] {
+  if (flags.some((f) => /^-g(gdb)?3$/.test(f))) return flags; // macro definitions go into the debug info
+  return flags.filter((f) => !/^-[DUI]./.test(f));
+}
+
+function replaceAll(text: string, paths: string[]): string {
+  let out = text;
+  for (const path of paths) if (path !== '') out = out.split(path).join('<volatile>');
+  return out;
+}
+
+export interface CachedCompile {
+  cc: string;
+  /** every compile flag (not -c, the source or -o) */
+  flags: string[];
+  source: string;
+  object: string;
+  /** paths that may differ between builds of the same unit (a model's temporary folder) */
+  volatilePaths?: string[];
+}
+
+export interface CompileOutcome {
+  result: ToolResult;
+  /** 'hit': the object came from the cache; 'miss': compiled and stored; 'off': not cached */
+  cache: 'hit' | 'miss' | 'off';
+  key?: string;
+}
+
+/** The key of a unit, or null when it cannot be preprocessed (the real compile then reports why). */
+async function unitKey(unit: CachedCompile): Promise<string | null> {
+  const [identity, pre] = await Promise.all([compilerIdentity(unit.cc), runTool(unit.cc, [...unit.flags, '-E', unit.source])]);
+  if (pre.code !== 0) return null;
+  const volatile = unit.volatilePaths ?? [];
+  const hash = createHash('sha256');
+  hash.update(`tinyforge-object-cache 1\0${unit.cc}\0${identity}\0`);
+  for (const flag of keyFlags(unit.flags)) hash.update(`${replaceAll(flag, volatile)}\0`);
+  hash.update(`\0${unit.source}\0`);
+  if (unit.flags.some((f) => f.startsWith('-g') && f !== '-g0')) hash.update(`cwd ${process.cwd()}\0`);
+  hash.update(replaceAll(pre.stdout.toString('latin1'), volatile));
+  return hash.digest('hex');
+}
+
+/** The object of an entry, or null when it is missing, unreadable, truncated or corrupt. */
+function readEntry(path: string): Buffer | null {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch {
+    return null;
+  }
+  if (data.length < HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  const payload = data.subarray(HEADER_BYTES);
+  const sum = createHash('sha256').update(payload).digest();
+  if (!sum.equals(data.subarray(MAGIC.length, HEADER_BYTES))) return null;
+  return payload;
+}
+
+function writeEntry(cache: ObjectCache, key: string, object: Buffer): void {
+  const path = join(cache.dir, `tfobj-${key}.o`);
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    mkdirSync(cache.dir, { recursive: true });
+    writeFileSync(temp, Buffer.concat([MAGIC, createHash('sha256').update(object).digest(), object]), { flag: 'wx' });
+    renameSync(temp, path);
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never written
+    }
+  }
+}
+
+/**
+ * Compiles `unit.source` into `unit.object` (`cc FLAGS -c SOURCE -o OBJECT`), or copies the object
+ * from the cache. Only a compile that succeeded without a word on stderr is stored, so a hit never
+ * hides a warning. Cache trouble (an unwritable directory, a bad entry) only costs the compile.
+ */
+export async function compileCached(cache: ObjectCache | null, unit: CachedCompile): Promise<CompileOutcome> {
+  const compile = () => runTool(unit.cc, [...unit.flags, '-c', unit.source, '-o', unit.object]);
+  if (!cache) return { result: await compile(), cache: 'off' };
+  const key = await unitKey(unit);
+  if (key === null) return { result: await compile(), cache: 'off' };
+  const entry = join(cache.dir, `tfobj-${key}.o`);
+  const cached = readEntry(entry);
+  if (cached) {
+    try {
+      writeFileSync(unit.object, cached);
+      const now = new Date();
+      try {
+        utimesSync(entry, now, now); // least recently used goes first
+      } catch {
+        // pruned meanwhile by another build
+      }
+      return { result: { code: 0, signal: null, stdout: Buffer.alloc(0), stderr: '' }, cache: 'hit', key };
+    } catch {
+      // cannot write the object from the cache: compile it
+    }
+  }
+  const result = await compile();
+  if (result.code === 0 && result.stderr === '') {
+    try {
+      writeEntry(cache, key, readFileSync(unit.object));
+    } catch {
+      // the object vanished: nothing to store
+    }
+  }
+  return { result, cache: 'miss', key };
+}
+
+/**
+ * Deletes the least recently used entries until the cache holds at most `maxBytes`, and temporary
+ * files left by dead writers. Files with other names are never touched.
+ */
+export function pruneObjectCache(cache: ObjectCache): void {
+  let names: string[];
+  try {
+    names = readdirSync(cache.dir);
+  } catch {
+    return;
+  }
+  const entries: { path: string; size: number; used: number }[] = [];
+  const now = Date.now();
+  for (const name of names) {
+    const path = join(cache.dir, name);
+    try {
+      if (ENTRY.test(name)) {
+        const st = statSync(path);
+        if (st.isFile()) entries.push({ path, size: st.size, used: st.mtimeMs });
+      } else if (TEMP.test(name)) {
+        const st = statSync(path);
+        if (st.isFile() && now - st.mtimeMs > STALE_TEMP_MS) unlinkSync(path);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = entries.reduce((sum, e) => sum + e.size, 0);
+  if (total <= cache.maxBytes) return;
+  entries.sort((a, b) => a.used - b.used);
+  for (const entry of entries) {
+    if (total <= cache.maxBytes) break;
+    try {
+      unlinkSync(entry.path);
+    } catch {
+      // another build pruned it
+    }
+    total -= entry.size;
+  }
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildFirmware, type BuildOptions } from '../../src/build/index.ts';
+import { objectCacheDir, objectCacheFromEnv, pruneObjectCache } from '../../src/build/object_cache.ts';
+import { runOnHost } from '../../src/device/index.ts';
+import { FAKE_IO_BYTES, FAKE_MODEL_DIR, fakeModelExpected, requireTools, scratchDir } from './helpers.ts';
+
+const HIT_NOTE = '(from the object cache: ';
+
+describe('build: object cache', function () {
+  let scratch: ReturnType<typeof scratchDir>;
+  let cacheDir: string;
+  let counter = 0;
+  const saved = { dir: process.env.TINYFORGE_CACHE_DIR, off: process.env.TINYFORGE_NO_CACHE };
+
+  before(function () {
+    requireTools(this, ['gcc', 'size']);
+    scratch = scratchDir('object-cache');
+  });
+  after(() => {
+    for (const [name, value] of [
+      ['TINYFORGE_CACHE_DIR', saved.dir],
+      ['TINYFORGE_NO_CACHE', saved.off],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    scratch?.cleanup();
+  });
+  beforeEach(() => {
+    // every test starts from an empty cache of its own
+    cacheDir = join(scratch.dir, `cache-${++counter}`);
+    process.env.TINYFORGE_CACHE_DIR = cacheDir;
+    delete process.env.TINYFORGE_NO_CACHE;
+  });
+
+  const build = async (name: string, options: Partial<BuildOptions> = {}) => {
+    const outDir = join(scratch.dir, `${counter}-${name}`);
+    const built = await buildFirmware({ target: 'host', modelDir: FAKE_MODEL_DIR, outDir, ...options });
+    const log = readFileSync(join(outDir, 'build.log'), 'utf8');
+    return { ...built, hits: log.split(HIT_NOTE).length - 1 };
+  };
+  const entries = () => {
+    try {
+      return readdirSync(cacheDir).sort();
+    } catch {
+      return [];
+    }
+  };
+  const expectWorks = async (elf: string) => {
+    const input = Uint8Array.from({ length: FAKE_IO_BYTES }, (_, i) => i * 29);
+    expect(Array.from((await runOnHost(elf, input)).outputs)).to.deep.equal(Array.from(fakeModelExpected(input)));
+  };
+
+  it('puts the cache under TINYFORGE_CACHE_DIR, else XDG_CACHE_HOME, else ~/.cache', () => {
+    expect(objectCacheDir({ TINYFORGE_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x' })).to.equal('/c');
+    expect(objectCacheDir({ XDG_CACHE_HOME: '/x' })).to.equal('/x/tinyforge/objects');
+    expect(objectCacheDir({})).to.match(/\.cache\/tinyforge\/objects$/);
+    expect(objectCacheFromEnv({ TINYFORGE_NO_CACHE: '1' })).to.equal(null);
+  });
+
+  it('a warm build links the same bytes as a cold one, and a copy of the model in another folder hits too', async () => {
+    const cold = await build('cold');
+    expect(cold.hits).to.equal(0);
+    expect(entries()).to.have.length(1); // host_main.c: the model's own units are not cached
+    expect(entries()[0]).to.match(/^tfobj-[0-9a-f]{64}\.o$/);
+    const warm = await build('warm');
+    expect(warm.hits).to.equal(1);
+    expect(readFileSync(warm.elf).equals(readFileSync(cold.elf))).to.equal(true);
+    await expectWorks(warm.elf);
+
+    const copy = join(scratch.dir, 'model-copy');
+    cpSync(FAKE_MODEL_DIR, copy, { recursive: true });
+    const moved = await build('moved', { modelDir: copy });
+    expect(moved.hits).to.equal(1);
+    await expectWorks(moved.elf);
+  });
+
+  it('misses when a header the unit includes changes, or a flag changes', async () => {
+    await build('base');
+    const variant = join(scratch.dir, 'header-variant');
+    cpSync(FAKE_MODEL_DIR, variant, { recursive: true });
+    writeFileSync(join(variant, 'model.h'), `${readFileSync(join(variant, 'model.h'), 'utf8')}\nint tf_extra_declaration(void);\n`);
+    const changedHeader = await build('header', { modelDir: variant });
+    expect(changedHeader.hits).to.equal(0);
+    await expectWorks(changedHeader.elf);
+    const changedFlag = await build('flag', { extraCflags: ['-fno-inline'] });
+    expect(changedFlag.hits).to.equal(0);
+    expect(entries()).to.have.length(3);
+    expect((await build('flag-again', { extraCflags: ['-fno-inline'] })).hits).to.equal(1);
+  });
+
+  it('concurrent builds of the same unit all succeed and leave one valid entry', async () => {
+    const builds = await Promise.all([0, 1, 2, 3].map((i) => build(`parallel-${i}`)));
+    for (const built of builds) await expectWorks(built.elf);
+    expect(entries()).to.have.length(1);
+    expect((await build('after-parallel')).hits).to.equal(1);
+  });
+
+  it('ignores and rebuilds a truncated or corrupt entry', async () => {
+    await build('fill');
+    const [entry] = entries();
+    const path = join(cacheDir, entry!);
+    const good = readFileSync(path);
+    writeFileSync(path, good.subarray(0, good.length >> 1));
+    const afterTruncation = await build('truncated');
+    expect(afterTruncation.hits).to.equal(0);
+    await expectWorks(afterTruncation.elf);
+    expect(readFileSync(path).equals(good)).to.equal(true); // stored again
+
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 100] = flipped[flipped.length - 100]! ^ 0xff;
+    writeFileSync(path, flipped);
+    const afterCorruption = await build('corrupt');
+    expect(afterCorruption.hits).to.equal(0);
+    await expectWorks(afterCorruption.elf);
+    expect((await build('healed')).hits).to.equal(1);
+  });
+
+  it('TINYFORGE_NO_CACHE=1 neither reads nor writes the cache', async () => {
+    await build('fill');
+    process.env.TINYFORGE_NO_CACHE = '1';
+    const bypassed = await build('bypassed');
+    expect(bypassed.hits).to.equal(0);
+    await expectWorks(bypassed.elf);
+    process.env.TINYFORGE_CACHE_DIR = join(scratch.dir, 'never-made');
+    await build('bypassed-2');
+    expect(() => statSync(join(scratch.dir, 'never-made'))).to.throw();
+  });
+
+  it('prunes the least recently used entries, and nothing it did not write', () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const names = [0, 1, 2, 3].map((i) => `tfobj-${String(i).repeat(64)}.o`);
+    names.forEach((name, i) => {
+      writeFileSync(join(cacheDir, name), Buffer.alloc(1000));
+      const when = new Date(Date.now() - (10 - i) * 60_000); // names[0] is the oldest
+      utimesSync(join(cacheDir, name), when, when);
+    });
+    const foreign = ['notes.txt', 'tfobj-short.o', `tfobj-${'a'.repeat(64)}.obj`];
+    for (const name of foreign) writeFileSync(join(cacheDir, name), Buffer.alloc(5000));
+    pruneObjectCache({ dir: cacheDir, maxBytes: 2500 });
+    expect(entries()).to.deep.equal([...foreign, ...names.slice(2)].sort());
+  });
+});
