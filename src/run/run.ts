@@ -159,24 +159,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     const timed = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }) : null;
     options.onReferenceCycles?.(timed?.reference ?? null, timed?.instructions ?? null);
     const cycleEstimate = timed?.estimate ?? null;
-    return report(
-      compiled,
-      target.name,
-      board.name,
-      { kind: run.counter.kind, source: run.counter.source },
-      build,
-      run.cases.map((c) =>
-        splitOutputs(
-          c.outputs,
-          expected[0]!.map((o) => o.length),
-        ),
-      ),
-      run.cases.map((c) => c.count),
-      expected,
-      run.memory.stackInvoke,
-      realBoard,
-      cycleEstimate,
-    );
+    return deviceReport(compiled, target.name, board.name, build, run, expected, realBoard, cycleEstimate);
   });
 }
 
@@ -213,23 +196,33 @@ export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases
   const cases = options.cases ?? [zeroPointCase(graph)];
   const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
   const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
+  return deviceReport(compiled, target.name, run.board, build, run, expected, null, null);
+}
+
+/** The report of a run on a board (emulated or on a port): each case's output bytes split per output tensor. */
+function deviceReport(
+  compiled: CompiledModel,
+  target: string,
+  board: string | null,
+  build: BuildResult,
+  run: { counter: { kind: 'instructions' | 'cycles'; source: string }; cases: { outputs: Uint8Array; count: number }[]; memory: { stackInvoke: number } },
+  expected: Uint8Array[][],
+  realBoard: RunReport['realBoard'],
+  cycleEstimate: CycleEstimate | null,
+): RunReport {
+  const sizes = expected[0]!.map((o) => o.length);
   return report(
     compiled,
-    target.name,
-    run.board,
+    target,
+    board,
     { kind: run.counter.kind, source: run.counter.source },
     build,
-    run.cases.map((c) =>
-      splitOutputs(
-        c.outputs,
-        expected[0]!.map((o) => o.length),
-      ),
-    ),
+    run.cases.map((c) => splitOutputs(c.outputs, sizes)),
     run.cases.map((c) => c.count),
     expected,
     run.memory.stackInvoke,
-    null,
-    null,
+    realBoard,
+    cycleEstimate,
   );
 }
 
