@@ -65,6 +65,12 @@ function provenanceLine(r: ProfileJson, label: string): string {
   return `<li><b>${escapeHtml(label)}</b>: tinyforge ${escapeHtml(p.version)}, ${escapeHtml(p.generatedAt)}, <code>${escapeHtml(p.commandLine.join(' '))}</code></li>`;
 }
 
+/** Whose capacity the memory table uses: the board each run was measured against (a named real chip, else the emulated board). */
+function capacityBoards(runs: ProfileJson[]): string {
+  const names = [...new Set(runs.map((r) => r.capacity?.board).filter((b): b is string => b !== undefined))];
+  return names.length ? `the capacity of ${escapeHtml(names.join(' / '))}` : "the board's capacity";
+}
+
 function memoryTable(runs: ProfileJson[], labels: string[]): string {
   const head = `<tr><th>run</th><th>flash</th><th>of which weights</th><th>code and constants</th><th>flash capacity</th><th>RAM</th><th>arena</th><th>stack</th><th>other static</th><th>RAM capacity</th></tr>`;
   const rows = runs.map((r, i) => {
@@ -217,7 +223,7 @@ ${headline(runs, labels)}
 <ul>
 ${runs.map((r, i) => provenanceLine(r, labels[i]!)).join('\n')}
 </ul>
-<h2>Flash and RAM against the board's capacity</h2>
+<h2>Flash and RAM against ${capacityBoards(runs)}</h2>
 ${memoryTable(runs, labels)}
 <div class="chart small"><canvas id="memory-chart"></canvas></div>
 <h2>${[...units].join(' / ')} per layer</h2>

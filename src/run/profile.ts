@@ -6,6 +6,7 @@
 import { TinyforgeError } from '../errors.ts';
 import { type Graph, byteSize } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
+import { type BoardDescriptor, type TargetDescriptor, memoryFor } from '../build/targets.ts';
 import { loadGraph } from '../model/load.ts';
 import { interpret } from '../ops/interpreter.ts';
 import { withSession } from '../device/session.ts';
@@ -91,8 +92,12 @@ export interface ProfileReport {
     buffers: { name: string; tensors: number[]; scratchOf: number | null; offset: number; bytes: number; firstUse: number; lastUse: number }[];
   };
   buildId: string;
-  /** what the board holds, for the report's breakdown: null where the target has no fixed memory map */
-  capacity: { flash: number; ram: number } | null;
+  /**
+   * what the board holds, for the report's breakdown: the named real board's chip (its largest flash and
+   * RAM regions, as the fit checks) where one was named, else the board that ran it; null where the
+   * target has no fixed memory map
+   */
+  capacity: { flash: number; ram: number; board?: string } | null;
   /**
    * estimated core cycles (per inference, and per layer net of the hooks) from the emulator's
    * instruction stream and the core's published timing; null where the target has no timing model
@@ -191,7 +196,7 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
       },
       plan: planView(compiled),
       buildId: session.hello.buildId,
-      capacity: target.memory ? { flash: target.memory.flash.bytes, ram: target.memory.ram.bytes } : null,
+      capacity: capacityOf(target, fitFor ?? board),
       cycleEstimate: null,
     };
   });
@@ -204,6 +209,12 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
     }).estimate;
   }
   return report;
+}
+
+/** The memory the report measures against: the fit's board (a named real chip, else the emulated board). */
+function capacityOf(target: TargetDescriptor, board: BoardDescriptor | undefined): ProfileReport['capacity'] {
+  const memory = memoryFor(target, board);
+  return memory ? { flash: memory.flashBytes, ram: memory.ramBytes, ...(board ? { board: board.name } : {}) } : null;
 }
 
 /**

@@ -145,7 +145,7 @@ describe('CLI: profile and ports', function () {
     // the FC layer stores its 16,000 int8 weights and 4 int32 biases
     expect(json.layers[2].weightBytes).to.be.at.least(16_000);
     for (const l of json.layers) expect(l.liveBytes, `layer ${l.index}`).to.be.at.most(json.memory.arena).and.greaterThan(0);
-    expect(json.capacity).to.deep.equal({ flash: 4 * 1024 * 1024, ram: 4 * 1024 * 1024 });
+    expect(json.capacity).to.deep.equal({ flash: 4 * 1024 * 1024, ram: 4 * 1024 * 1024, board: 'qemu-mps2-an386' });
     expect(json.provenance.tool).to.equal('tinyforge');
     expect(json.provenance.commandLine.slice(0, 2)).to.deep.equal(['tinyforge', 'profile']);
     expect(text).to.match(/tinyforge \d+\.\d+\.\d+, \d{4}-\d\d-\d\dT/);

@@ -89,6 +89,9 @@ describe('CLI: estimates for a real board on an emulated run', function () {
 
   it('the HTML report shows the estimates per layer, marked as estimates for the board', function () {
     const text = readFileSync(html, 'utf8');
+    // memory is measured against the named chip (its largest regions, as the fit checks), not the emulator's 4 MiB
+    expect(profile.capacity).to.deep.equal({ flash: 2 * 1024 * 1024, ram: 640 * 1024, board: 'nucleo-l4r5zi' });
+    expect(text).to.include('Flash and RAM against the capacity of nucleo-l4r5zi');
     expect(text).to.include('<th class="est">est. cycles</th><th class="est">est. ms</th>');
     expect(text).to.match(/Estimated columns \(est\.\) are estimates for nucleo-l4r5zi \(STM32L4R5ZIT6\) at 80 MHz, not measurements/);
     expect(text).to.match(/uJ-estimated: unknown \(the supply voltage of nucleo-l4r5zi&#39;s run current is not in its source\)/);
