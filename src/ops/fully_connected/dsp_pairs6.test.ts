@@ -16,10 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
-import type { FullyConnectedParams } from './index.ts';
 import { rowPairsOf4 } from './dsp_pairs.ts';
 import { rowPairsOf6, sixBlocks } from './dsp_pairs6.ts';
-import { selectVariant } from '../variant.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { compileForEveryTarget } from '../../build/gate.ts';
@@ -27,42 +25,8 @@ import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-
-const DSP = { dsp: true };
-const ACTIVATIONS = ['NONE', 'RELU', 'RELU6'] as const;
-
-/**
- * Weights of one kind: 0 TFLite's symmetric range, 1 only +-127, 2 the largest second-row products
- * (r = 127 over s = -128, which still fits), 3 full range with -128 (a misfit, s = -128 under a
- * negative r, is then likely: those layers keep the four-row kernel).
- */
-function weightsOf(rand: () => number, n: number, kind: number, rowLength: number): Int8Array {
-  if (kind === 1) return Int8Array.from({ length: n }, () => (rand() < 0.5 ? -127 : 127));
-  if (kind === 2) return Int8Array.from({ length: n }, (_, i) => (Math.floor(i / rowLength) % 2 ? -128 : 127));
-  if (kind === 3) return randomInt8(rand, n, -128, 127);
-  return randomInt8(rand, n, -127, 127);
-}
-
-/** One layer, its output scale keeping typical sums (`extreme`: all products +-2^14 of one sign) inside int8. */
-function fcGraph(inF: number, out: number, batches: number, weights: Int8Array, rand: () => number, inZp: number, extreme: boolean) {
-  const perChannel = rand() < 0.5;
-  const wScale = perChannel ? Array.from({ length: out }, () => 0.004 + rand() * 0.002) : 0.004 + rand() * 0.002;
-  const accumulator = extreme ? inF * 16384 : Math.sqrt(inF) * 128 * 73;
-  const bias = rand() < 0.7;
-  return singleOpGraph(
-    'FULLY_CONNECTED',
-    [
-      { shape: [batches, inF], scale: 0.05, zeroPoint: inZp },
-      { shape: [out, inF], scale: wScale, data: weights },
-      bias ? { shape: [out], dtype: 'int32', data: Int32Array.from({ length: out }, () => randomInt(rand, -100000, 100000)) } : null,
-    ],
-    [{ shape: [batches, out], scale: (0.05 * 0.005 * accumulator) / (60 + rand() * 60), zeroPoint: randomInt(rand, -30, 30) }],
-    { activation: ACTIVATIONS[randomInt(rand, 0, 2)]!, keepNumDims: false },
-  );
-}
-
-const variantOf = (graph: Graph, op: Graph['ops'][number]) => selectVariant(fc, fc.prepare(graph, op) as FullyConnectedParams, DSP).name;
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
+import { ACTIVATIONS, DSP, fcGraph, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
   it('stores each pair as low byte r_k, lane r_k + 256 s_k in the block order; the other rows as the four-row pairs', () => {
