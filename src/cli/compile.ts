@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { compileFile, modelFileProvenance } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
 import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
@@ -47,7 +47,9 @@ export function compileCommand(): Command {
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
-    .option('-o, --out <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
+    .option('-o, --output <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
+    // the spelling of sessions before -o/--output was one option everywhere: kept working, not advertised
+    .addOption(new Option('--out <dir>').hideHelp())
     .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
     .option(
       '--max-ram <bytes>',
@@ -78,6 +80,7 @@ export function compileCommand(): Command {
         opts: {
           target?: string;
           board?: string;
+          output?: string;
           out?: string;
           project?: string;
           input?: string;
@@ -91,7 +94,10 @@ export function compileCommand(): Command {
           labels?: string;
         },
       ) => {
-        if (opts.out === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+        const typedOut = command.getOptionValueSource('out') === 'cli';
+        if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
+        const output = typedOut ? opts.out : opts.output;
+        if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
         // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
         if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
           throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
@@ -126,7 +132,7 @@ export function compileCommand(): Command {
             clientFile = opts.client;
           }
         }
-        const outDir = writeDirectoryAtomically(opts.out, files, { force: opts.force });
+        const outDir = writeDirectoryAtomically(output, files, { force: opts.force });
         if (opts.json) {
           const json = {
             outDir,

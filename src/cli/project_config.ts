@@ -54,7 +54,7 @@ const CONFIGURED: Record<
   Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'project' | 'out' | 'clock' | 'battery', string>>
 > = {
   inspect: { target: 'target', board: 'board', prefer: 'prefer' },
-  compile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', project: 'project', out: 'out' },
+  compile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', project: 'project', out: 'output' },
   run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
   profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
   validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },

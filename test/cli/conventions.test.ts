@@ -55,9 +55,9 @@ describe('CLI: conventions on every command', () => {
         spellings.set(o.short, set);
       }
     }
-    // a short flag means one thing everywhere (compile's and init's -o/--out, an output folder, beside the compression commands' -o/--output file)
+    // a short flag means one thing everywhere: -o/--output names what a command writes (compile's folder, a compressed model)
     for (const [short, longs] of spellings) {
-      const names = [...longs].filter((l) => l !== '--out');
+      const names = [...longs];
       expect(names.length, `${short} is ${[...longs].join(' and ')}`).to.be.at.most(1);
     }
   });

@@ -50,6 +50,19 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(existsSync(join(empty, 'model.h'))).to.equal(true);
   });
 
+  it('-o is --output, as in every command that writes; the older --out still works, once', () => {
+    const long = join(dir, 'long');
+    expect(tinyforge(['compile', model, '--output', long]).status).to.equal(0);
+    expect(existsSync(join(long, 'model.h'))).to.equal(true);
+    const legacy = join(dir, 'legacy');
+    expect(tinyforge(['compile', model, '--out', legacy]).status).to.equal(0);
+    expect(existsSync(join(legacy, 'model.h'))).to.equal(true);
+    const both = tinyforge(['compile', model, '-o', join(dir, 'both1'), '--out', join(dir, 'both2')]);
+    expect(both.status).to.not.equal(0);
+    expect(both.stderr.trim()).to.equal('error: give the output directory once: -o/--output DIR');
+    expect(existsSync(join(dir, 'both1')) || existsSync(join(dir, 'both2'))).to.equal(false);
+  });
+
   it('refuses its own earlier output once the user has added a file to it', () => {
     const out = join(dir, 'added');
     expect(tinyforge(['compile', model, '-o', out]).status).to.equal(0);

@@ -76,7 +76,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const compile = parse(compileCommand, ['--config', file]);
     expect(compile.model).to.equal(join(scratch.dir, 'digits.tflite'));
     expect(compile.opts).to.include({ target: 'rp2040', input: join(scratch.dir, 'digit.bin'), maxRam: 8192, maxFlash: 20000, prefer: 'size' });
-    expect(compile.opts).to.include({ project: 'arduino', out: join(scratch.dir, 'build', 'out') });
+    expect(compile.opts).to.include({ project: 'arduino', output: join(scratch.dir, 'build', 'out') });
     expect(compile.sources.target).to.equal('config');
     // compile takes --board too: the model must fit that board's chip
     expect(compile.opts).to.include({ board: 'pico' });
@@ -152,7 +152,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const makefile = readFileSync(join(cwd, 'out', 'Makefile'), 'utf8');
     expect(makefile).to.include('ARCH_FLAGS ?= -mcpu=cortex-m0plus');
     // the banner's command regenerates the same output without the file
-    expect(makefile).to.include('#   command: tinyforge compile digits.tflite --target rp2040 --input digit.bin --max-ram 8192 --project make --out out\n');
+    expect(makefile).to.include('#   command: tinyforge compile digits.tflite --target rp2040 --input digit.bin --max-ram 8192 --project make --output out\n');
 
     const forced = tinyforge(['init', 'digits.tflite', '--target', 'cortex-m7', '--force', '-o', 'm7', '--inputs', 'digit.bin'], { cwd });
     expect(forced.status, forced.stderr).to.equal(0);
