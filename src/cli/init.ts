@@ -43,7 +43,7 @@ export function initCommand(program: Command): Command {
     .option('--max-flash <bytes>', "budget: the model's constant tables must fit this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
     .option('--prefer <what>', PREFER_HELP, preferOption)
     .option('--project <kind>', `what compile writes: ${PROJECT_KINDS.join(', ')} (default: the bare sources)`)
-    .option('-o, --output <dir>', "compile's output directory (\"out\" in the file)", 'out')
+    .option('-o, --output <dir>', 'compile\'s output directory ("out" in the file)', 'out')
     .option('--force', 'replace an existing project file')
     .option('--json', 'print one JSON object on stdout: the file written and its contents')
     .action((modelArg: string | undefined, opts: InitOptions) => {
