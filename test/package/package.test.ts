@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { expect } from 'chai';
 import { type InstalledPackage, installedPackage, plainNodeEnv } from '../helpers/installed_package.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
@@ -68,6 +68,21 @@ describe('npm package: built, packed, installed and used with plain Node', funct
     expect(unwanted, 'files that must not ship').to.deep.equal([]);
     expect(paths.filter((p) => !/^(dist|bin|firmware|targets|templates|docs)\/|^(package\.json|README\.md|LICENSE)$/.test(p))).to.deep.equal([]);
     expect(pkg.pack.size, 'tarball bytes').to.be.below(2 * 1024 * 1024);
+  });
+
+  it('ships every doc that the README and the shipped docs link to', () => {
+    const paths = new Set(pkg.pack.files.map((f) => f.path));
+    const docs = ['README.md', ...[...paths].filter((p) => /^docs\/.*\.md$/.test(p))];
+    const missing: string[] = [];
+    for (const doc of docs) {
+      const text = readFileSync(join(PROJECT_ROOT, doc), 'utf8');
+      const dir = doc.includes('/') ? doc.slice(0, doc.lastIndexOf('/')) : '';
+      // markdown links and `docs/x.md` mentions; relative to the linking file, as a reader follows them
+      const links = [...text.matchAll(/\]\(([^)#\s]+\.md)[)#]/g)].map((m) => posix.normalize(posix.join(dir, m[1]!)));
+      const mentions = [...text.matchAll(/`(docs\/[^`\s]+\.md)`/g)].map((m) => m[1]!);
+      for (const target of [...links, ...mentions]) if (!target.startsWith('..') && !paths.has(target)) missing.push(`${doc} -> ${target}`);
+    }
+    expect(missing, 'linked docs missing from the tarball').to.deep.equal([]);
   });
 
   it("plain node imports 'tinyforge' and compiles a shared model through the library API", function () {
