@@ -55,9 +55,9 @@ describe('CLI: boards and --board', function () {
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
     expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
     // at its clock: the power range, wait states and run current that apply, or why they are unknown
-    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: null });
-    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: null });
-    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/^not found/);
+    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: 3.3 });
+    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: 227.08, volts: 3.3 });
+    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/Popcorn/);
   });
 
   it('compile --board alone implies the target and checks the fit for the chip', function () {
@@ -130,7 +130,7 @@ describe('CLI: boards and --board', function () {
       /^estimated for +nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz, Range 1 boost mode, 5 flash wait states: estimates, not measurements$/m,
     );
     expect(r.stdout).to.match(/^est\. time +[\d.]+ ms \(estimated cycles of the inference at 120 MHz/m);
-    expect(r.stdout).to.match(/^est\. energy +unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source$/m);
+    expect(r.stdout).to.match(/^est\. energy +[\d.,]+ uJ \(100 uA\/MHz at 3\.3 V: /m);
 
     const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
     expect(json.status, json.stderr).to.equal(0);
