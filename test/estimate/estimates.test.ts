@@ -107,7 +107,7 @@ describe('estimate/estimates: the estimates of --json', () => {
       const { estimates, estimatedFor } = buildEstimates(cycles(name, board.clockHz), { clock: resolveClock(board), batteryMah: 220 });
       expect(estimatedFor.unavailable, name).to.deep.equal([]);
       const uj = estimates.find((e) => e.kind === 'uJ-estimated')!;
-      expect(uj.value, name).to.be.closeTo(perMHz * 16 * volts, 0.01);
+      expect(uj.value, name).to.be.closeTo(perMHz * 16 * volts, perMHz * 16 * volts * 1e-5);
       expect(uj.basis, name).to.include(`${perMHz} uA/MHz`);
     }
   });
