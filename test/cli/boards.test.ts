@@ -30,10 +30,10 @@ describe('CLI: boards and --board', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
-      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 @ 3\.3 V +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
     expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
-    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +unknown +uf2 +real$/m);
+    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real$/m);
     expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
     expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
@@ -130,7 +130,7 @@ describe('CLI: boards and --board', function () {
       /^estimated for +nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz, Range 1 boost mode, 5 flash wait states: estimates, not measurements$/m,
     );
     expect(r.stdout).to.match(/^est\. time +[\d.]+ ms \(estimated cycles of the inference at 120 MHz/m);
-    expect(r.stdout).to.match(/^est\. energy +[\d.,]+ uJ \(100 uA\/MHz at 3\.3 V: /m);
+    expect(r.stdout).to.match(/^est\. energy +[\d.,]+ uJ \(estimated cycles of the inference x 100 uA\/MHz at 3\.3 V: /m);
 
     const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
     expect(json.status, json.stderr).to.equal(0);

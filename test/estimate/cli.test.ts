@@ -71,7 +71,7 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     expect(ms!.basis).to.match(/at 80 MHz \(--clock, Range 1 normal mode, 3 flash wait states\)/);
     // DS12023's 100 µA/MHz at the board's 3.3 V VDD (targets/cortex-m4.json)
     expect(uj!.value).to.be.closeTo(((100 * cycles!.value) / 1e6) * 3.3, 1e-3);
-    expect(uj!.basis).to.match(/^100 uA\/MHz at 3\.3 V: .*DS12023/);
+    expect(uj!.basis).to.match(/^estimated cycles of the inference x 100 uA\/MHz at 3\.3 V: .*DS12023/);
     expect(battery!.value).to.equal(Math.floor((220 * 3.6e6) / ((100 * cycles!.value) / 1e6)));
     expect(profile.estimatedFor).to.deep.include({
       board: 'nucleo-l4r5zi',
