@@ -144,8 +144,11 @@ describe('CLI: boards and --board', function () {
     expect(report.estimates.map((e: { kind: string; unit: string }) => [e.kind, e.unit])).to.deep.equal([
       ['cycles-estimated', 'cycles'],
       ['ms-estimated', 'ms'],
+      ['uJ-estimated', 'uJ'],
     ]);
     expect(report.estimates[1].value).to.be.closeTo((report.estimates[0].value / 120e6) * 1000, 1e-6);
+    // DS12023's 100 µA/MHz at the board's 3.3 V (targets/cortex-m4.json)
+    expect(report.estimates[2].value).to.be.closeTo(((100 * report.estimates[0].value) / 1e6) * 3.3, 1e-3);
     expect(report.estimatedFor).to.deep.include({ board: 'nucleo-l4r5zi', clockHz: 120e6, clockRequested: false, flashWaitStates: 5, batteryMah: null });
   });
 });
