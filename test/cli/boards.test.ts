@@ -30,10 +30,10 @@ describe('CLI: boards and --board', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
-      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
+      /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 @ 3\.3 V +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
     expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
-    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +unknown +uf2 +real$/m);
+    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real$/m);
     expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
     expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
@@ -55,9 +55,9 @@ describe('CLI: boards and --board', function () {
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
     expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
     // at its clock: the power range, wait states and run current that apply, or why they are unknown
-    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: null });
-    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: null });
-    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/^not found/);
+    expect(byName.get('nucleo-l4r5zi')!.atClock).to.deep.include({ powerRange: 'Range 1 boost mode', flashWaitStates: 5, microampsPerMHz: 100, volts: 3.3 });
+    expect(byName.get('pico')!.atClock).to.deep.include({ flashWaitStates: null, microampsPerMHz: 227.08, volts: 3.3 });
+    expect(byName.get('pico')!.atClock!.runCurrentBasis).to.match(/Popcorn/);
   });
 
   it('compile --board alone implies the target and checks the fit for the chip', function () {
@@ -130,7 +130,7 @@ describe('CLI: boards and --board', function () {
       /^estimated for +nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz, Range 1 boost mode, 5 flash wait states: estimates, not measurements$/m,
     );
     expect(r.stdout).to.match(/^est\. time +[\d.]+ ms \(estimated cycles of the inference at 120 MHz/m);
-    expect(r.stdout).to.match(/^est\. energy +unknown: the supply voltage of nucleo-l4r5zi's run current is not in its source$/m);
+    expect(r.stdout).to.match(/^est\. energy +[\d.,]+ uJ \(estimated cycles of the inference x 100 uA\/MHz at 3\.3 V: /m);
 
     const json = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--json']);
     expect(json.status, json.stderr).to.equal(0);
@@ -144,8 +144,11 @@ describe('CLI: boards and --board', function () {
     expect(report.estimates.map((e: { kind: string; unit: string }) => [e.kind, e.unit])).to.deep.equal([
       ['cycles-estimated', 'cycles'],
       ['ms-estimated', 'ms'],
+      ['uJ-estimated', 'uJ'],
     ]);
     expect(report.estimates[1].value).to.be.closeTo((report.estimates[0].value / 120e6) * 1000, 1e-6);
+    // DS12023's 100 µA/MHz at the board's 3.3 V (targets/cortex-m4.json)
+    expect(report.estimates[2].value).to.be.closeTo(((100 * report.estimates[0].value) / 1e6) * 3.3, 1e-3);
     expect(report.estimatedFor).to.deep.include({ board: 'nucleo-l4r5zi', clockHz: 120e6, clockRequested: false, flashWaitStates: 5, batteryMah: null });
   });
 });

@@ -60,8 +60,8 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     expect(profile.board).to.equal('qemu-mps2-an386');
     expect(profile.counter).to.deep.equal({ kind: 'instructions', source: 'SysTick x 40 under QEMU -icount shift=0', exact: 'instructions' });
     expect(profile.perInference).to.be.a('number').greaterThan(0);
-    expectShape(profile.estimates, ['cycles-estimated', 'ms-estimated', 'battery-inferences-estimated']);
-    const [cycles, ms, battery] = profile.estimates as Estimate[];
+    expectShape(profile.estimates, ['cycles-estimated', 'ms-estimated', 'uJ-estimated', 'battery-inferences-estimated']);
+    const [cycles, ms, uj, battery] = profile.estimates as Estimate[];
     // the timing model's cycles (more than the instructions: loads, multiplies and taken branches cost more), for that board at that clock
     expect(cycles!.value).to.be.greaterThan(profile.perInference);
     expect(cycles!.basis).to.match(/Cortex-M4 TRM/);
@@ -69,6 +69,9 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     expect(profile.cycleEstimate).to.deep.include({ core: 'cortex-m4', board: 'nucleo-l4r5zi', clockHz: 80e6, flashWaitStates: 3 });
     expect(ms!.value).to.be.closeTo((cycles!.value / 80e6) * 1000, 1e-6);
     expect(ms!.basis).to.match(/at 80 MHz \(--clock, Range 1 normal mode, 3 flash wait states\)/);
+    // DS12023's 100 µA/MHz at the board's 3.3 V VDD (targets/cortex-m4.json)
+    expect(uj!.value).to.be.closeTo(((100 * cycles!.value) / 1e6) * 3.3, 1e-3);
+    expect(uj!.basis).to.match(/^estimated cycles of the inference x 100 uA\/MHz at 3\.3 V: .*DS12023/);
     expect(battery!.value).to.equal(Math.floor((220 * 3.6e6) / ((100 * cycles!.value) / 1e6)));
     expect(profile.estimatedFor).to.deep.include({
       board: 'nucleo-l4r5zi',
@@ -78,11 +81,9 @@ describe('CLI: estimates for a real board on an emulated run', function () {
       flashWaitStates: 3,
       batteryMah: 220,
     });
-    expect(profile.estimatedFor.unavailable).to.deep.equal([
-      { kind: 'uJ-estimated', why: "the supply voltage of nucleo-l4r5zi's run current is not in its source" },
-    ]);
+    expect(profile.estimatedFor.unavailable).to.deep.equal([]);
     profile.layers.forEach((l: { index: number; estimates: Estimate[] }, i: number) => {
-      expectShape(l.estimates, ['cycles-estimated', 'ms-estimated']);
+      expectShape(l.estimates, ['cycles-estimated', 'ms-estimated', 'uJ-estimated']);
       expect(l.estimates[0]!.value, `layer ${l.index}`).to.equal(Math.round(profile.cycleEstimate.perLayer[i]));
     });
   });
@@ -92,9 +93,9 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     // memory is measured against the named chip (its largest regions, as the fit checks), not the emulator's 4 MiB
     expect(profile.capacity).to.deep.equal({ flash: 2 * 1024 * 1024, ram: 640 * 1024, board: 'nucleo-l4r5zi' });
     expect(text).to.include('Flash and RAM against the capacity of nucleo-l4r5zi');
-    expect(text).to.include('<th class="est">est. cycles</th><th class="est">est. ms</th>');
+    expect(text).to.include('<th class="est">est. cycles</th><th class="est">est. ms</th><th class="est">est. &micro;J</th>');
     expect(text).to.match(/Estimated columns \(est\.\) are estimates for nucleo-l4r5zi \(STM32L4R5ZIT6\) at 80 MHz, not measurements/);
-    expect(text).to.match(/uJ-estimated: unknown \(the supply voltage of nucleo-l4r5zi&#39;s run current is not in its source\)/);
+    expect(text).to.match(/data-kind="uJ-estimated">[\d.,]+<\/td>/);
     const cells = [...text.matchAll(/<td class="n est" data-kind="ms-estimated">([^<]*)<\/td>/g)].map((m) => m[1]);
     expect(cells).to.have.length(profile.layers.length);
     const fc = profile.layers.findIndex((l: { alias: boolean }) => !l.alias);

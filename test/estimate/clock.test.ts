@@ -69,10 +69,17 @@ describe('estimate/clock: --clock, power range and flash wait states', () => {
     expect(resolveClock(board('nucleo-u575zi-q'), 60e6).runCurrent).to.deep.include({ at: { range: 'Range 2', hz: 64e6 }, microampsPerMHz: 43.75 });
     // Range 4 has no row: the headline figure
     expect(resolveClock(board('nucleo-u575zi-q'), 20e6).runCurrent).to.deep.include({ at: null, microampsPerMHz: 19.5, volts: 3.3 });
-    expect(resolveClock(board('nucleo-l4r5zi')).runCurrent).to.deep.include({ microampsPerMHz: 100, volts: null, at: null });
-    expect(resolveClock(board('pico')).runCurrent)
-      .to.have.property('unknown')
-      .that.match(/^not found/);
+    expect(resolveClock(board('nucleo-l4r5zi')).runCurrent).to.deep.include({ microampsPerMHz: 100, volts: 3.3, at: null });
+    // the options of a fixed-clock chip are the ranges of its rows: each PLL setting its own row
+    expect(resolveClock(board('esp32-s3-devkitc-1')).runCurrent).to.deep.include({
+      microampsPerMHz: 213.33,
+      volts: 3.3,
+      at: { range: 'PLL 240 MHz', hz: 240e6 },
+    });
+    expect(resolveClock(board('esp32-s3-devkitc-1'), 40e6).runCurrent).to.deep.include({ microampsPerMHz: 405, at: { range: 'XTAL 40 MHz', hz: 40e6 } });
+    expect(resolveClock(board('esp32-c3-devkitm-1'), 80e6).runCurrent).to.deep.include({ microampsPerMHz: 212.5, at: { range: 'PLL 80 MHz', hz: 80e6 } });
+    // no 40 MHz row on the C3: the headline (160 MHz) figure, at no tabulated point
+    expect(resolveClock(board('esp32-c3-devkitm-1'), 40e6).runCurrent).to.deep.include({ microampsPerMHz: 143.75, at: null });
     expect(runCurrentAt({ unknown: 'not found' }, null, 1)).to.deep.equal({ unknown: 'not found' });
   });
 });

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { TinyforgeError } from '../../src/errors.ts';
 import { findBoard } from '../../src/build/targets.ts';
-import { resolveClock } from '../../src/estimate/clock.ts';
+import { resolveClock, type AppliedRunCurrent } from '../../src/estimate/clock.ts';
 import { buildEstimates, estimateRun, exactCounterKind, planEstimation } from '../../src/estimate/estimates.ts';
 import { provisionalCycleEstimate } from '../../src/estimate/provisional.ts';
 import { estimateLines } from '../../src/report/run.ts';
@@ -72,17 +72,44 @@ describe('estimate/estimates: the estimates of --json', () => {
   });
 
   it('no energy without a sourced supply voltage or current: listed as unavailable with why', () => {
-    const l4 = buildEstimates(cycles('nucleo-l4r5zi', 80e6), { clock: resolveClock(findBoard('nucleo-l4r5zi').board, 80e6), batteryMah: 220 });
-    expect(l4.estimates.map((e) => e.kind)).to.deep.equal(['cycles-estimated', 'ms-estimated', 'battery-inferences-estimated']);
-    expect(l4.estimatedFor.unavailable).to.deep.equal([
+    // every real board now has both (see boards.test.ts); a board whose source lacks one gets this
+    const l4 = resolveClock(findBoard('nucleo-l4r5zi').board, 80e6);
+    const noVolts = { ...l4, runCurrent: { ...(l4.runCurrent as AppliedRunCurrent), volts: null } };
+    const nv = buildEstimates(cycles('nucleo-l4r5zi', 80e6), { clock: noVolts, batteryMah: 220 });
+    expect(nv.estimates.map((e) => e.kind)).to.deep.equal(['cycles-estimated', 'ms-estimated', 'battery-inferences-estimated']);
+    expect(nv.estimatedFor.unavailable).to.deep.equal([
       { kind: 'uJ-estimated', why: "the supply voltage of nucleo-l4r5zi's run current is not in its source" },
     ]);
     // 100 µA/MHz x 16e6 cycles = 1,600 µC: 220 mAh runs 495,000
-    expect(l4.estimates[2]!.value).to.equal(495_000);
-    const pico = buildEstimates(cycles('pico', 125e6), { clock: resolveClock(findBoard('pico').board), batteryMah: 220 });
-    expect(pico.estimates.map((e) => e.kind)).to.deep.equal(['cycles-estimated', 'ms-estimated']);
-    expect(pico.estimatedFor.unavailable.map((u) => u.kind)).to.deep.equal(['uJ-estimated', 'battery-inferences-estimated']);
-    expect(pico.estimatedFor.unavailable[0]!.why).to.match(/^run-mode current of pico unknown: not found/);
+    expect(nv.estimates[2]!.value).to.equal(495_000);
+    const pico = resolveClock(findBoard('pico').board);
+    const noCurrent = { ...pico, runCurrent: { unknown: 'not found in the sources consulted' } };
+    const nc = buildEstimates(cycles('pico', 125e6), { clock: noCurrent, batteryMah: 220 });
+    expect(nc.estimates.map((e) => e.kind)).to.deep.equal(['cycles-estimated', 'ms-estimated']);
+    expect(nc.estimatedFor.unavailable.map((u) => u.kind)).to.deep.equal(['uJ-estimated', 'battery-inferences-estimated']);
+    expect(nc.estimatedFor.unavailable[0]!.why).to.match(/^run-mode current of pico unknown: not found/);
+  });
+
+  it('every real board gives microjoules at its own clock, from its descriptor figure and volts', () => {
+    // 16e6 cycles: µJ = µA/MHz x 16 x V
+    const expected: Record<string, [number, number]> = {
+      'nucleo-l4r5zi': [100, 3.3],
+      'nrf52840-dk': [98.44, 3.0],
+      'nucleo-h7a3zi-q': [121.43, 3.3],
+      'nucleo-u575zi-q': [44.69, 3.0],
+      pico: [227.08, 3.3],
+      pico2: [78.53, 3.3],
+      'esp32-c3-devkitm-1': [143.75, 3.3],
+      'esp32-s3-devkitc-1': [213.33, 3.3],
+    };
+    for (const [name, [perMHz, volts]] of Object.entries(expected)) {
+      const { board } = findBoard(name);
+      const { estimates, estimatedFor } = buildEstimates(cycles(name, board.clockHz), { clock: resolveClock(board), batteryMah: 220 });
+      expect(estimatedFor.unavailable, name).to.deep.equal([]);
+      const uj = estimates.find((e) => e.kind === 'uJ-estimated')!;
+      expect(uj.value, name).to.be.closeTo(perMHz * 16 * volts, perMHz * 16 * volts * 1e-5);
+      expect(uj.basis, name).to.include(`${perMHz} uA/MHz`);
+    }
   });
 
   it('a cycle estimate made for another clock says so in the time basis', () => {
@@ -150,6 +177,7 @@ describe('estimate/estimates: the estimates of --json', () => {
 
   it('the terminal lines: for which board and clock, each figure marked estimated, the unknowns with why', () => {
     const clock = resolveClock(findBoard('nucleo-l4r5zi').board, 80e6);
+    const noVolts = { ...clock, runCurrent: { ...(clock.runCurrent as AppliedRunCurrent), volts: null } };
     const exact = {
       kind: 'instructions' as const,
       source: 'SysTick x 40 under QEMU -icount shift=0',
@@ -158,7 +186,7 @@ describe('estimate/estimates: the estimates of --json', () => {
       perInference: 8e6,
       perLayer: null,
     };
-    const lines = estimateLines(estimateRun({ clock, batteryMah: 220 }, exact, null));
+    const lines = estimateLines(estimateRun({ clock: noVolts, batteryMah: 220 }, exact, null));
     expect(lines.map(([k]) => k)).to.deep.equal(['estimated for', 'est. cycles', 'est. time', 'est. battery', 'est. energy']);
     expect(lines[0]![1]).to.equal('nucleo-l4r5zi (STM32L4R5ZIT6) at 80 MHz, Range 1 normal mode, 3 flash wait states: estimates, not measurements');
     expect(lines[2]![1]).to.match(/^100 ms \(estimated cycles of the inference at 80 MHz/);

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run timing:tflm [model ...]`: the Cortex-M4 timing model over TFLite Micro + CMSIS-NN's own
+ * instruction stream, to hold it against a published latency of that stack on a real Cortex-M4 board
+ * (docs/timing.md, Validation).
+ *
+ * The firmware is ../shared/tools/tflm-cmsis-m4/tflm_cmsis_m4.elf (TFLM + CMSIS-NN for QEMU mps2-an386,
+ * any .tflite loaded at start-up; read-only, executed as is). Our QEMU timing plugin traces it, cut at
+ * the firmware's bench_marker_begin / bench_marker_end (one Invoke), and the M4 table prices the stream
+ * as for a board whose flash accelerator hides the wait states (our boards' assumption, the STM32F4's
+ * ART). Prints the traced instructions, the estimated cycles and ms at the clocks asked for.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CORTEX_M4, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
+import { mergeSegments, priceInstructions } from '../src/estimate/timing/index.ts';
+import { decodeThumb } from '../src/estimate/timing/thumb.ts';
+import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/estimate/timing/trace.ts';
+
+const shared = resolve(import.meta.dirname, '..', '..', 'shared');
+const elf = join(shared, 'tools', 'tflm-cmsis-m4', 'tflm_cmsis_m4.elf');
+if (!existsSync(elf)) {
+  console.error(`${elf}: not found; this comparison needs ../shared/tools/tflm-cmsis-m4`);
+  process.exit(2);
+}
+const models = process.argv.slice(2).length ? process.argv.slice(2) : ['person_detect'];
+
+const symbols = execFileSync('arm-none-eabi-nm', [elf], { encoding: 'utf8' });
+const symbol = (name: string): number => {
+  const line = symbols.split('\n').find((l) => l.endsWith(` ${name}`));
+  if (!line) throw new Error(`${elf}: no symbol ${name}`);
+  return (parseInt(line.split(' ')[0]!, 16) & ~1) >>> 0;
+};
+const begin = symbol('bench_marker_begin');
+const end = symbol('bench_marker_end');
+
+/** QEMU loader arguments: the firmware reads a header, the model and its arena from PSRAM (16 MB at 0x21000000). */
+function loaders(model: string): string[] {
+  const header = 0x21000000;
+  const modelAt = 0x21000100;
+  const size = statSync(model).size;
+  const inputAt = Math.ceil((modelAt + size) / 16) * 16;
+  const arenaAt = Math.max(Math.ceil(inputAt / 4096) * 4096, 0x21800000);
+  const word = (i: number, v: number) => ['-device', `loader,addr=0x${(header + 4 * i).toString(16)},data=0x${v.toString(16)},data-len=4`];
+  // magic 'TFLM', model address and size, no input (inputs at their zero point), arena address and size
+  return [
+    ...word(0, 0x4d4c4654),
+    ...word(1, modelAt),
+    ...word(2, size),
+    ...word(3, inputAt),
+    ...word(4, 0),
+    ...word(5, arenaAt),
+    ...word(6, 0x22000000 - arenaAt),
+    '-device',
+    `loader,file=${model},addr=0x${modelAt.toString(16)},force-raw=on`,
+  ];
+}
+
+const plugin = buildTimingPlugin();
+console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4) under the Cortex-M4 table, flash wait states hidden (all hits)');
+// the other bound: no accelerator, 3 wait states (an STM32F4 at 100 MHz) on every fetch word, taken branch and literal load
+const noAccelerator = { perFetchWord: 3, perTakenBranch: 3, perFlashRead: 3, codeInFlash: true };
+console.log('model                  traced insns   estimated cycles   cycles/insn   ms at 100 MHz   ms at 120 MHz   ms at 100 MHz, 3 WS, no accelerator');
+for (const name of models) {
+  const model = join(shared, 'models', `${name}.tflite`);
+  const dir = mkdtempSync(join(tmpdir(), 'tf-timing-tflm-'));
+  try {
+    const out = join(dir, 'trace.txt');
+    execFileSync(
+      'qemu-system-arm',
+      [
+        ...['-M', 'mps2-an386', '-cpu', 'cortex-m4', '-nographic', '-monitor', 'none', '-serial', 'null', '-icount', 'shift=0'],
+        ...['-semihosting-config', 'enable=on,target=native', '-plugin', pluginArgument(plugin, [begin, end], out), '-kernel', elf],
+        ...loaders(model),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], timeout: 1_800_000 },
+    );
+    const trace = readPluginTrace(out);
+    const window = trace.segments.filter((s) => s.opener === begin);
+    if (window.length !== 1) throw new Error(`${name}: expected one Invoke window, got ${window.length}`);
+    const { counts } = mergeSegments(window, trace);
+    const { cycles, instructions } = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
+    const slow = priceInstructions(counts, decodeThumb, CORTEX_M4, noAccelerator).cycles;
+    const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
+    console.log(
+      `${name.padEnd(22)} ${String(instructions).padStart(12)} ${String(cycles).padStart(18)} ${(cycles / instructions).toFixed(3).padStart(13)} ${ms(cycles, 100e6).padStart(15)} ${ms(cycles, 120e6).padStart(15)} ${ms(slow, 100e6).padStart(15)}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
