@@ -52,8 +52,9 @@ describe('CLI: boards and --board', function () {
       core: 'cortex-m33',
       flashBytes: 2 << 20,
       ramBytes: 768 << 10,
-      firmware: false,
+      firmware: true,
     });
+    expect(byName.get('pico2')).to.deep.include({ firmware: false });
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
     expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
     // at its clock: the power range, wait states and run current that apply, or why they are unknown
