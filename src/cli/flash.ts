@@ -6,7 +6,8 @@ import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 import { basename } from 'node:path';
 import { stepReporter, stopActiveSteps } from './steps.ts';
 import { type FlashFileResult, buildModelImage, flashFile } from '../device/stm32/flash-file.ts';
-import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
+import { type Rp2040FlashResult, flashRp2040, flashRp2350 } from '../device/rp2040/flash-file.ts';
+import { isRp2350Board } from '../build/rp2040_image.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { type BoardDescriptor, buildsFirmware, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
@@ -246,6 +247,23 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     return { json: r, text: describeSwd(r) };
   }
   const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+  if (board && isRp2350Board(board)) {
+    if (opts.port) throw new TinyforgeError(`${board.name} is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port`);
+    if (opts.address !== undefined) throw new TinyforgeError('--address is not used on the RP2350: a UF2 image carries its own addresses');
+    if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
+    const r = await flashRp2350({
+      file,
+      target,
+      board,
+      drive: opts.drive,
+      consoleBaud: opts.baud,
+      profile: opts.profile,
+      shaping: planShaping(opts),
+      workDir: opts.keep,
+      progress: stepReporter().step,
+    });
+    return { json: r, text: describeRp2040(r) };
+  }
   if (board && !board.emulated && board.hardware && board.linkerScript === undefined) opts = { ...opts, board: realBoardWithoutFirmware(file, board, opts) };
   else if (board && !board.emulated && target.firmware === 'cortex-m' && !opts.port)
     throw new TinyforgeError(

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The harness firmware of the real boards (STM32L4R5, STM32H7A3, STM32U575 Nucleos, nRF52840 DK):
+ * The harness firmware of the real boards (STM32L4R5, STM32H7A3, STM32U575 Nucleos, nRF52840 DK,
+ * Raspberry Pi Pico 2):
  * none of these chips is modelled by QEMU here, so what is checked is what can be checked without
  * the silicon: each builds with the target's flags under -Werror, every section lies in the chip's
  * memory (the board descriptor's `hardware.memory`, the figures the linker scripts must repeat), the
  * vector table starts the core with its stack in RAM and its reset handler in flash, the chip's
- * board_init and console driver are the ones linked, and the UART divisors match the reference
- * manuals' formulas (the divisor headers compiled and run on the host).
+ * board_init and console driver are the ones linked, the Pico 2's UF2 carries the RP2350 family id
+ * and its IMAGE_DEF block, and the UART divisors match the reference manuals' formulas (the divisor
+ * headers compiled and run on the host).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { buildFirmware, type BuildResult } from '../../src/build/index.ts';
 import { FIRMWARE_DIR, findBoard, type HardwareRegion } from '../../src/build/targets.ts';
 import { loadImage } from '../../src/device/stm32/image.ts';
+import { RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/device/rp2040/uf2.ts';
 import { FAKE_MODEL_DIR, requireTools, scratchDir } from './helpers.ts';
 
 const BOARDS = [
@@ -22,6 +25,7 @@ const BOARDS = [
   { board: 'nucleo-h7a3zi-q', chip: 'stm32h7a3', uart: 'stm32_usart', stackIn: 'DTCM', dataIn: 'AXI SRAM' },
   { board: 'nucleo-u575zi-q', chip: 'stm32u575', uart: 'stm32_usart', stackIn: 'SRAM1', dataIn: 'SRAM1' },
   { board: 'nrf52840-dk', chip: 'nrf52840', uart: 'nrf_uart', stackIn: 'data RAM', dataIn: 'data RAM' },
+  { board: 'pico2', chip: 'rp2350', uart: 'pl011_uart', stackIn: 'SRAM0', dataIn: 'SRAM0' },
 ] as const;
 
 interface Section {
@@ -122,6 +126,27 @@ describe('build: the real boards’ harness firmware', function () {
     });
   }
 
+  it('pico2: firmware.uf2 is the flash image with the RP2350 Arm Secure family id, the IMAGE_DEF block in its first 4 KiB', () => {
+    const build = built.get('pico2')!;
+    expect(build.uf2).to.equal(join(scratch.dir, 'pico2', 'firmware.uf2'));
+    const uf2 = new Uint8Array(readFileSync(build.uf2!));
+    const blocks = parseUf2(uf2, build.uf2!, 4 << 20, RP2350_ARM_S_FAMILY_ID);
+    expect(() => parseUf2(uf2, build.uf2!)).to.throw(/not for the RP2040 \(family id 0xe48bff59, expected 0xe48bff56\)/);
+    const flash = new Uint8Array(blocks.length * 256).fill(0xff);
+    for (const b of blocks) flash.set(b.data, b.address - 0x10000000);
+    const words = new DataView(flash.buffer);
+    // the same bytes as the ELF: its vector table first
+    const elfImage = loadImage(build.elf).segments[0]!;
+    expect([...flash.subarray(0, 64)]).to.deep.equal([...elfImage.data.subarray(0, 64)]);
+    const IMAGE_DEF = [0xffffded3, 0x10210142, 0x000001ff, 0x00000000, 0xab123579];
+    const at = symbols(build.elf).get('image_def')! - 0x10000000;
+    expect(at + 20).to.be.at.most(4096);
+    expect(at % 4).to.equal(0);
+    expect(IMAGE_DEF.map((_, i) => words.getUint32(at + 4 * i, true))).to.deep.equal(IMAGE_DEF);
+    // a Nucleo image has no such block and no UF2
+    expect(built.get('nucleo-u575zi-q')!.uf2).to.equal(undefined);
+  });
+
   it('the descriptors say what the firmware does: cycles from the DWT at the clock board_init sets', () => {
     for (const { board } of BOARDS) {
       const { target, board: b } = findBoard(board);
@@ -151,6 +176,12 @@ describe('firmware: the UART divisors against the reference manuals’ formulas 
     [160e6, 921600, 0],
     [16e6, 20e6, 0], // impossible: BRR < 16
   ];
+  const PL011_CASES: [number, number][] = [
+    [150e6, 115200], // the Pico 2's UART0 on clk_peri
+    [150e6, 921600],
+    [125e6, 115200],
+    [150e6, 300], // below the 16-bit integer divisor: clamped
+  ];
   const NRF_TABLE: [number, number][] = [
     [1200, 0x0004f000],
     [2400, 0x0009d000],
@@ -179,12 +210,14 @@ describe('firmware: the UART divisors against the reference manuals’ formulas 
         '#include <stdio.h>',
         '#include "stm32_baud.h"',
         '#include "nrf_baud.h"',
+        '#include "pl011_baud.h"',
         'int main(void) {',
         ...STM32_CASES.map(
           ([f, b, lp]) => `  { stm32_baud_t d = stm32_baud(${f}u, ${b}u, ${lp}); printf("stm32 %u %u\\n", (unsigned)d.presc, (unsigned)d.brr); }`,
         ),
         ...NRF_TABLE.map(([b]) => `  printf("nrf %u\\n", (unsigned)nrf_uart_baudrate(${b}u));`),
         '  printf("nrf %u\\n", (unsigned)nrf_uart_baudrate(921600u));',
+        ...PL011_CASES.map(([f, b]) => `  { pl011_baud_t d = pl011_baud(${f}u, ${b}u); printf("pl011 %u %u\\n", (unsigned)d.ibrd, (unsigned)d.fbrd); }`),
         '  return 0;',
         '}',
       ].join('\n'),
@@ -226,6 +259,22 @@ describe('firmware: the UART divisors against the reference manuals’ formulas 
     expect(got[4]).to.deep.equal([0, 1215]);
     expect(got[6]).to.deep.equal([0, 1389]);
     expect(got[2]![0]).to.equal(8); // 120 MHz / 32 for 1200 baud on the LPUART
+  });
+
+  it('PL011 divisor: clock / (16 baud) to the nearest 64th, integer part 1..65535', () => {
+    const got = lines.filter((l) => l.startsWith('pl011 ')).map((l) => l.split(' ').slice(1).map(Number) as [number, number]);
+    expect(got).to.have.length(PL011_CASES.length);
+    for (const [i, [f, baud]] of PL011_CASES.entries()) {
+      const [ibrd, fbrd] = got[i]!;
+      const exact = f / (16 * baud);
+      if (exact >= 65536) {
+        expect([ibrd, fbrd]).to.deep.equal([0xffff, 0]);
+        continue;
+      }
+      expect(ibrd * 64 + fbrd, `${f} Hz, ${baud} baud`).to.equal(Math.round(exact * 64));
+      expect(fbrd).to.be.below(64);
+    }
+    expect(got[0]).to.deep.equal([81, 24]); // 150 MHz, 115200: 81 + 24/64 = 81.375 (exact 81.38)
   });
 
   it("nRF BAUDRATE: the Product Specification's table, and 921600 one 4096-step above its truncated entry", () => {

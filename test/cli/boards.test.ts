@@ -54,7 +54,7 @@ describe('CLI: boards and --board', function () {
       ramBytes: 768 << 10,
       firmware: true,
     });
-    expect(byName.get('pico2')).to.deep.include({ firmware: false });
+    expect(byName.get('pico2')).to.deep.include({ firmware: true });
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
     expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
     // at its clock: the power range, wait states and run current that apply, or why they are unknown
@@ -102,9 +102,10 @@ describe('CLI: boards and --board', function () {
     const wrong = tinyforge(['compile', join(dir, 'none.tflite'), '--target', 'rp2040', '--board', 'nucleo-l4r5zi', '-o', join(dir, 'x')]);
     expect(wrong.stderr.trim()).to.equal('error: board nucleo-l4r5zi is a cortex-m4 board, not a rp2040 one: drop --target or give --target cortex-m4');
     if (!sharedModelsAvailable(this)) return;
-    const model = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2']);
+    // a Pico 2 is flashed through its BOOTSEL drive: none mounted here
+    const model = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', join(dir, 'none')]);
     expect(model.status).to.not.equal(0);
-    expect(model.stderr.trim()).to.match(/^error: .*hello_world_int8\.tflite: tinyforge builds no firmware for pico2 yet; compile --board pico2 gives the C/);
+    expect(model.stderr.trim()).to.equal(`error: ${join(dir, 'none')}: not a UF2 drive (no INFO_UF2.TXT); hold BOOTSEL while plugging the board in`);
     // a real board we build firmware for is reached through a probe or its boot loader, never as if emulated
     const unreached = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi']);
     expect(unreached.stderr.trim()).to.match(
@@ -112,11 +113,11 @@ describe('CLI: boards and --board', function () {
     );
     const image = join(dir, 'app.bin');
     writeFileSync(image, Buffer.alloc(64));
-    const swd = tinyforge(['flash', image, '--board', 'pico2']);
-    expect(swd.stderr.trim()).to.match(/^error: pico2 is flashed by uf2: hold BOOTSEL .*; tinyforge does not do this yet$/);
-    // a character device, so the port check passes and the board's own refusal is what is said
-    const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--port', '/dev/ptmx']);
-    expect(port.stderr.trim()).to.match(/^error: pico2: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port/);
+    const uf2Only = tinyforge(['flash', image, '--board', 'pico2']);
+    expect(uf2Only.stderr.trim()).to.equal(`error: ${image}: the pico2 takes a .uf2 or .elf image (or a .tflite model to build), not .bin`);
+    // two real boards of one target: the port needs --board
+    const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '--port', '/dev/ptmx']);
+    expect(port.stderr.trim()).to.equal('error: --port: give --board, the real board on the port (cortex-m4: nucleo-l4r5zi, nrf52840-dk)');
   });
 
   it("run --board REAL runs on the core's emulator and says which board ran and which real board the fit is for", function () {
