@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The platform (firmware/common/platform.h) of every Cortex-M board: console on the board's UART
- * driver (uart/), the counter picked on the device (counter.c), the painted stack, the semihosting
- * exit. Board facts come as -D flags from the board's entry in its target descriptor.
+ * The platform (firmware/common/platform.h) of every Cortex-M board: the chip brought up by its
+ * board_init (chips/, real boards only), console on the board's UART driver (uart/), the counter
+ * picked on the device (counter.c), the painted stack, the exit. Board facts come as -D flags from
+ * the board's entry in its target descriptor.
+ *
+ * The exit: on an emulated board through semihosting (QEMU ends with the status). A real board has
+ * no debugger to take the semihosting breakpoint (a `bkpt` with none attached is a HardFault), so
+ * with TF_EXIT_PARK (its descriptor's defines) the core parks instead: the host has read the result,
+ * or the TF ERROR line, from the UART by then.
  *
  * The inline assembly is Thumb-1 (16-bit encodings, unified syntax), so the same code runs on
  * Armv6-M (Cortex-M0) and on Armv7-M/Armv8-M.
@@ -11,6 +17,7 @@
 #include <stdint.h>
 #include "tf_bytes.h"
 
+#include "board.h"
 #include "console.h"
 #include "counter.h"
 #include "platform.h"
@@ -28,7 +35,11 @@ extern uint32_t __stack_limit[], __stack_top[];
 static char counter_name_buffer[COUNTER_NAME_BYTES] = "systick";
 extern const char tf_counter_name[COUNTER_NAME_BYTES] __attribute__((alias("counter_name_buffer")));
 
+/* Emulated boards: the emulator starts them at the clock the descriptor names, with nothing to set up. */
+__attribute__((weak)) void board_init(void) {}
+
 void tf_platform_init(void) {
+  board_init();
   console_init();
   counter_start();
   const char *name = counter_name();
@@ -43,7 +54,17 @@ uint8_t tf_platform_read_byte(void) { return console_read_byte(); }
 
 uint64_t tf_counter_now(void) { return counter_now(); }
 
-void tf_platform_exit(int status) { semihosting_exit(status); }
+void tf_platform_exit(int status) {
+#ifdef TF_EXIT_PARK
+  (void)status;
+  __asm__ volatile("cpsid i" ::: "memory");
+  for (;;) {
+    __asm__ volatile("wfi");
+  }
+#else
+  semihosting_exit(status);
+#endif
+}
 
 /* The lowest word that no longer holds the pattern, or the top if none was touched. */
 static const uint32_t *lowest_touched(void) {
@@ -100,5 +121,5 @@ void tf_report_fault(const uint32_t *frame, uint32_t exception) {
   console_write(" pc=", 4);
   put_hex32(frame[6]);
   console_write("\n", 1);
-  semihosting_exit(2);
+  tf_platform_exit(2);
 }

@@ -12,7 +12,12 @@
  */
 #define TF_XOSC_HZ 12000000u
 #define TF_PLL_SYS_FBDIV 125u
+#ifdef TF_RP2350
+/* the RP2350 (Pico 2) at its rated 150 MHz = 12 MHz x 125 / (5 x 2), the same 1500 MHz VCO */
+#define TF_PLL_SYS_POSTDIV1 5u
+#else
 #define TF_PLL_SYS_POSTDIV1 6u
+#endif
 #define TF_PLL_SYS_POSTDIV2 2u
 #define TF_CLK_SYS_HZ (TF_XOSC_HZ / 1u * TF_PLL_SYS_FBDIV / (TF_PLL_SYS_POSTDIV1 * TF_PLL_SYS_POSTDIV2))
 

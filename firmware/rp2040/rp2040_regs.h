@@ -13,18 +13,47 @@
 #define ALIAS_CLR 0x3000u
 
 /* RESETS: a peripheral held in reset reads as zero and ignores writes. */
+/*
+ * TF_RP2350: the same blocks at the RP2350's addresses (RP2350 datasheet, address map and RESETS:
+ * IO_BANK0 bit 6, PADS_BANK0 9, PLL_SYS 14, UART0 26), for the Pico 2's board_init
+ * (firmware/cortex-m/chips/rp2350.c), which reuses clocks.c.
+ */
+#ifdef TF_RP2350
+#define RESETS_BASE 0x40020000u
+#else
 #define RESETS_BASE 0x4000c000u
+#endif
 #define RESETS_RESET REG32(RESETS_BASE + 0x0u)
 #define RESETS_RESET_CLR REG32(RESETS_BASE + ALIAS_CLR + 0x0u)
 #define RESETS_RESET_SET REG32(RESETS_BASE + ALIAS_SET + 0x0u)
 #define RESETS_RESET_DONE REG32(RESETS_BASE + 0x8u)
+#ifdef TF_RP2350
+#define RESET_IO_BANK0 (1u << 6)
+#define RESET_PADS_BANK0 (1u << 9)
+#define RESET_PLL_SYS (1u << 14)
+#define RESET_UART0 (1u << 26)
+#define XOSC_BASE 0x40048000u
+#define PLL_SYS_BASE 0x40050000u
+#define CLOCKS_BASE 0x40010000u
+#define CLK_SYS_RESUS_OFFSET 0x84u
+#define IO_BANK0_BASE 0x40028000u
+#define PADS_BANK0_BASE 0x40038000u
+#define UART0_BASE 0x40070000u
+#else
 #define RESET_IO_BANK0 (1u << 5)
 #define RESET_PADS_BANK0 (1u << 8)
 #define RESET_PLL_SYS (1u << 12)
 #define RESET_UART0 (1u << 22)
-
-/* Crystal oscillator: 12 MHz on the Raspberry Pi Pico. */
 #define XOSC_BASE 0x40024000u
+#define PLL_SYS_BASE 0x40028000u
+#define CLOCKS_BASE 0x40008000u
+#define CLK_SYS_RESUS_OFFSET 0x78u
+#define IO_BANK0_BASE 0x40014000u
+#define PADS_BANK0_BASE 0x4001c000u
+#define UART0_BASE 0x40034000u
+#endif
+
+/* Crystal oscillator: 12 MHz on the Raspberry Pi Pico and Pico 2. */
 #define XOSC_CTRL REG32(XOSC_BASE + 0x00u)
 #define XOSC_STATUS REG32(XOSC_BASE + 0x04u)
 #define XOSC_STARTUP REG32(XOSC_BASE + 0x0cu)
@@ -33,7 +62,6 @@
 #define XOSC_STATUS_STABLE (1u << 31)
 
 /* System PLL: f_out = f_ref / REFDIV * FBDIV / (POSTDIV1 * POSTDIV2). */
-#define PLL_SYS_BASE 0x40028000u
 #define PLL_SYS_CS REG32(PLL_SYS_BASE + 0x0u)
 #define PLL_SYS_PWR_CLR REG32(PLL_SYS_BASE + ALIAS_CLR + 0x4u)
 #define PLL_SYS_FBDIV_INT REG32(PLL_SYS_BASE + 0x8u)
@@ -46,14 +74,13 @@
 #define PLL_PRIM_POSTDIV2_SHIFT 12
 
 /* Clock generators. */
-#define CLOCKS_BASE 0x40008000u
 #define CLK_REF_CTRL REG32(CLOCKS_BASE + 0x30u)
 #define CLK_REF_SELECTED REG32(CLOCKS_BASE + 0x38u)
 #define CLK_SYS_CTRL REG32(CLOCKS_BASE + 0x3cu)
 #define CLK_SYS_DIV REG32(CLOCKS_BASE + 0x40u)
 #define CLK_SYS_SELECTED REG32(CLOCKS_BASE + 0x44u)
 #define CLK_PERI_CTRL REG32(CLOCKS_BASE + 0x48u)
-#define CLK_SYS_RESUS_CTRL REG32(CLOCKS_BASE + 0x78u)
+#define CLK_SYS_RESUS_CTRL REG32(CLOCKS_BASE + CLK_SYS_RESUS_OFFSET)
 #define CLK_REF_SRC_XOSC 0x2u
 #define CLK_SYS_SRC_AUX 0x1u
 #define CLK_SYS_AUXSRC_PLL_SYS (0x0u << 5)
@@ -62,12 +89,10 @@
 #define CLK_DIV_ONE (1u << 8)
 
 /* GPIO function select: GPIOn_CTRL at IO_BANK0 + 8n + 4, FUNCSEL in bits 4:0. */
-#define IO_BANK0_BASE 0x40014000u
 #define GPIO_CTRL(n) REG32(IO_BANK0_BASE + 8u * (n) + 4u)
 #define GPIO_FUNC_UART 2u
 
 /* UART0: an Arm PL011. */
-#define UART0_BASE 0x40034000u
 #define UART_DR(base) REG32((base) + 0x00u)
 #define UART_FR(base) REG32((base) + 0x18u)
 #define UART_IBRD(base) REG32((base) + 0x24u)

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
-import { finishRp2040Image } from './rp2040_image.ts';
+import { finishRp2040Image, finishRp2350Image, isRp2350Board } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
 import { findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
@@ -64,7 +64,7 @@ export interface BuildResult {
    * firmware and reported by HELLO, so a host can tell whether a board runs this very build.
    */
   buildId: string;
-  /** RP2040 targets: the flash image as a UF2 file (for a BOOTSEL drive and the emulated board) */
+  /** RP2040 targets and RP2350 boards: the flash image as a UF2 file (for a BOOTSEL drive, and the emulated RP2040) */
   uf2?: string;
 }
 
@@ -138,7 +138,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   writeFileSync(join(outDir, 'build.log'), log.join('\n'));
   if (cache) pruneObjectCache(cache);
 
-  const uf2 = target.firmware === 'rp2040' ? finishRp2040Image(elf, target) : undefined;
+  const uf2 = target.firmware === 'rp2040' ? finishRp2040Image(elf, target) : isRp2350Board(board) ? finishRp2350Image(elf, board!) : undefined;
   const sizes = await measure(size, elf, target, units);
   return { target: target.name, board: board?.name ?? null, elf, mapFile, sizes, buildId, ...(uf2 ? { uf2 } : {}) };
 }

@@ -295,7 +295,7 @@ export function buildsFirmware(board: BoardDescriptor): boolean {
 
 /**
  * Where a model runs and whose memory it must fit: on a port, the named real board (or the target's
- * first real board we build firmware for) for both; without a port, an emulated board runs it (the named one, or for a
+ * only real board we build firmware for; with several, --board must say which) for both; without a port, an emulated board runs it (the named one, or for a
  * named real board the target's default emulated board: the emulator of that core) while the fit
  * is checked for the named board.
  */
@@ -305,7 +305,10 @@ export function placeOnBoards(
   port: boolean,
 ): { runOn: BoardDescriptor | undefined; fitFor: BoardDescriptor | undefined } {
   if (port) {
-    const board = boardName !== undefined ? boardOf(target, boardName) : target.boards.find((b) => !b.emulated && buildsFirmware(b));
+    const ours = target.boards.filter((b) => !b.emulated && buildsFirmware(b));
+    if (boardName === undefined && ours.length > 1)
+      throw new TinyforgeError(`--port: give --board, the real board on the port (${target.name}: ${ours.map((b) => b.name).join(', ')})`);
+    const board = boardName !== undefined ? boardOf(target, boardName) : ours[0];
     if (board && !board.emulated && !buildsFirmware(board)) {
       // an ESP chip runs our harness from the ESP-IDF project (compile --project esp-idf), which reports its own clock and counter
       if (target.name.startsWith('esp32')) return { runOn: undefined, fitFor: board };

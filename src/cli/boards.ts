@@ -115,18 +115,19 @@ export function formatBoards(listing: BoardListing[]): string {
     `${b.flashing.method}${b.flashing.byTinyforge ? '' : ' (not by tinyforge yet)'}`,
     b.kind === 'emulated'
       ? 'emulated'
-      : b.firmware
-        ? 'real'
-        : b.emulatedBy
-          ? `real (no port: emulated as ${b.emulatedBy})`
+      : b.emulatedBy
+        ? `real (no port: emulated as ${b.emulatedBy})`
+        : b.firmware
+          ? 'real'
           : 'real (compile-checked only here)',
   ]);
   return [
     formatTable(['board', 'chip', 'core (target)', 'flash', 'ram', 'clock', 'wait states', 'uA/MHz', 'flashing', 'kind'], rows),
     '',
     'flash and ram: what the fit checks use (a real chip: its largest flash and RAM regions; the arena, stack and static data',
-    "go in one region). `--board NAME` alone implies the target. A real board without firmware of ours runs on its core's",
-    'emulator while its fit is checked for the chip; compile --board NAME gives the C for your own project (docs/boards/).',
+    "go in one region). `--board NAME` alone implies the target. Without --port a real board runs on its core's emulator",
+    'while its fit is checked for the chip; with --port, the firmware tinyforge builds for it (flash it first: docs/boards/).',
+    'A board whose flashing says "not by tinyforge yet" has no firmware of ours: compile --board NAME gives the C for your project.',
     "wait states and uA/MHz: a real chip's flash wait states and run-mode current at that clock (unknown where no source gave them);",
     'run/profile --board NAME [--clock HZ] [--battery MAH] estimate time and energy from them.',
     'Sources of every figure and the clock, wait-state and current tables: `tinyforge boards --json`.',

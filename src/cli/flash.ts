@@ -2,9 +2,12 @@
 import { Command } from 'commander';
 import { TinyforgeError } from '../errors.ts';
 import { claimKeepDirectory } from '../run/device-build.ts';
+import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
+import { basename } from 'node:path';
 import { stepReporter, stopActiveSteps } from './steps.ts';
-import { type FlashFileResult, flashFile } from '../device/stm32/flash-file.ts';
-import { type Rp2040FlashResult, flashRp2040 } from '../device/rp2040/flash-file.ts';
+import { type FlashFileResult, buildModelImage, flashFile } from '../device/stm32/flash-file.ts';
+import { type Rp2040FlashResult, flashRp2040, flashRp2350 } from '../device/rp2040/flash-file.ts';
+import { isRp2350Board } from '../build/rp2040_image.ts';
 import { type EspFlashFileResult, flashEspFile } from '../device/esp/flash-file.ts';
 import { type BoardDescriptor, buildsFirmware, listTargets, loadTarget, resolveTargetAndBoard } from '../build/targets.ts';
 import { isModelFile } from '../model/load.ts';
@@ -28,7 +31,7 @@ function describe(r: FlashFileResult): string {
   const f = r.flash;
   const lines = [
     `flashed ${r.image.source} (${r.image.bytes} bytes) to ${r.board ?? 'the board'} on ${r.port} through the AN3155 boot loader` +
-      `${r.board ? ' (our loader on the emulated board)' : ''}`,
+      `${r.emulated ? ' (our loader on the emulated board)' : ''}`,
     `  boot loader v${f.bootloaderVersion >> 4}.${f.bootloaderVersion & 0xf}, product id 0x${f.productId.toString(16).padStart(4, '0')}; mass ${f.erase}`,
     `  ${f.blocks} blocks written and read back identical${f.retries ? ` (${f.retries} repeated)` : ''} in ${(f.elapsedMs / 1000).toFixed(1)} s`,
     f.started === null ? '  not started (--no-go)' : `  started at ${hex32(f.started)} (GO)`,
@@ -110,6 +113,8 @@ interface SwdCliResult {
   chip: string;
   method: 'cmsis-dap' | 'openocd';
   image: { source: string; bytes?: number };
+  /** the firmware build, when a model was given: `run --port` checks that the board answers with it */
+  buildId?: string;
   flash: SwdFlashReport | OpenOcdReport;
 }
 
@@ -123,6 +128,7 @@ function describeSwd(r: SwdCliResult): string {
     );
   else lines.push(`  OpenOCD${f.version ? ` ${f.version}` : ''} wrote it and reported it verified in ${(f.elapsedMs / 1000).toFixed(1)} s`);
   lines.push(f.started ? '  the core was reset into the image' : '  not started (--no-go): the core is left halted');
+  if (r.buildId) lines.push(`  \`tinyforge run --port\` checks that the board answers with build ${r.buildId}`);
   return lines.join('\n');
 }
 
@@ -131,20 +137,27 @@ function describeSwd(r: SwdCliResult): string {
  * chip's flash controller, or through OpenOCD (ST-LINK, J-Link). The board descriptor's chip picks
  * the flash controller and the OpenOCD configuration (device/swd/chips.ts).
  */
-async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: string) => void, count: (d: number, t: number, w: string) => void) {
+async function flashOverSwd(
+  file: string,
+  opts: FlashCliOptions,
+  progress: (m: string) => void,
+  count: (d: number, t: number, w: string) => void,
+): Promise<SwdCliResult> {
   const probe = parseProbe(opts.probe!);
   if (opts.port) throw new TinyforgeError('--probe and --port are two ways to reach a board: give one');
   if (opts.drive) throw new TinyforgeError('--probe and --drive are two ways to reach a board: give one');
-  const building = [
-    ['--max-ram', opts.maxRam],
-    ['--max-flash', opts.maxFlash],
-    ['--patch', opts.patch],
-    ['--prefer', opts.prefer],
-    ['--profile', opts.profile],
-    ['--keep', opts.keep],
-  ].filter(([, v]) => v !== undefined && v !== false);
-  if (building.length > 0)
-    throw new TinyforgeError(`--probe flashes an image as it is: ${building.map(([o]) => o).join(', ')} shape a model's build; drop them`);
+  if (!isModelFile(file)) {
+    const building = [
+      ['--max-ram', opts.maxRam],
+      ['--max-flash', opts.maxFlash],
+      ['--patch', opts.patch],
+      ['--prefer', opts.prefer],
+      ['--profile', opts.profile],
+      ['--keep', opts.keep],
+    ].filter(([, v]) => v !== undefined && v !== false);
+    if (building.length > 0)
+      throw new TinyforgeError(`--probe flashes an image as it is: ${building.map(([o]) => o).join(', ')} shape a model's build; drop them`);
+  }
   if (opts.board === undefined) throw new TinyforgeError(`--probe needs --board: the real board it is wired to (${swdBoardNames().join(', ')})`);
   const { board } = resolveTargetAndBoard(opts.target, opts.board);
   if (!board || board.emulated || !board.hardware)
@@ -154,12 +167,34 @@ async function flashOverSwd(file: string, opts: FlashCliOptions, progress: (m: s
     throw new TinyforgeError(
       `--probe: tinyforge does not flash the ${board.hardware.chip} of ${board.name} over SWD; ${board.name} is flashed by ${board.hardware.flashing.method}: ${board.hardware.flashing.how}`,
     );
-  if (isModelFile(file))
-    throw new TinyforgeError(
-      buildsFirmware(board)
-        ? `${file}: --probe flashes an image (.elf, .hex, .bin); a model goes to ${board.name} without --probe, or flash the ELF a --keep DIR build leaves`
-        : `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image with --probe`,
-    );
+  if (isModelFile(file)) {
+    if (!buildsFirmware(board))
+      throw new TinyforgeError(
+        `${file}: tinyforge builds no firmware for ${board.name} yet; compile --board ${board.name} gives the C for your own project, then flash its image with --probe`,
+      );
+    // a model: built into the harness firmware for the board, whose ELF goes over SWD
+    if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
+    const workDir = opts.keep ?? makeTempFolder('flash');
+    try {
+      const { target } = resolveTargetAndBoard(opts.target, opts.board);
+      const build = await buildModelImage(file, target, board, {
+        shaping: planShaping(opts),
+        profile: opts.profile,
+        consoleBaud: opts.baud,
+        workDir,
+        progress,
+      });
+      const flashed = await flashOverSwd(
+        build.elf,
+        { ...opts, keep: undefined, profile: undefined, maxRam: undefined, maxFlash: undefined, patch: undefined, prefer: undefined },
+        progress,
+        count,
+      );
+      return { ...flashed, image: { ...flashed.image, source: `the harness firmware of ${basename(file)}` }, buildId: build.buildId };
+    } finally {
+      if (opts.keep === undefined) removeTempFolder(workDir);
+    }
+  }
   const flashRegion = board.hardware.memory.flash[0]!;
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
   if (probe.kind === 'openocd') {
@@ -212,7 +247,28 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     return { json: r, text: describeSwd(r) };
   }
   const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+  if (board && isRp2350Board(board)) {
+    if (opts.port) throw new TinyforgeError(`${board.name} is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port`);
+    if (opts.address !== undefined) throw new TinyforgeError('--address is not used on the RP2350: a UF2 image carries its own addresses');
+    if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
+    const r = await flashRp2350({
+      file,
+      target,
+      board,
+      drive: opts.drive,
+      consoleBaud: opts.baud,
+      profile: opts.profile,
+      shaping: planShaping(opts),
+      workDir: opts.keep,
+      progress: stepReporter().step,
+    });
+    return { json: r, text: describeRp2040(r) };
+  }
   if (board && !board.emulated && board.hardware && board.linkerScript === undefined) opts = { ...opts, board: realBoardWithoutFirmware(file, board, opts) };
+  else if (board && !board.emulated && target.firmware === 'cortex-m' && !opts.port)
+    throw new TinyforgeError(
+      `${board.name} is a real board: flash it with --probe (openocd, cmsis-dap or tcp:HOST:PORT) or, an STM32 in its boot loader, --port; ${board.hardware!.flashing.how}`,
+    );
   const progress = stepReporter().step;
   // --keep builds into a folder: new, empty or an earlier --keep, never one of the user's
   if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
@@ -275,10 +331,13 @@ export function flashCommand(): Command {
     )
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
-    .option('--probe <probe>', `a real --board over SWD: ${PROBE_HELP}; an image only (.elf, .hex, .bin at the chip's flash start)`)
+    .option(
+      '--probe <probe>',
+      `a real --board over SWD: ${PROBE_HELP}; an image (.elf, .hex, .bin at the chip's flash start) or a model built into our harness for the board`,
+    )
     .option(
       '-b, --board <board>',
-      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image over AN3155; a real nRF52840/STM32 board with --probe: over SWD',
+      'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image (or the model in our harness) over AN3155; a real nRF52840/STM32 board with --probe: over SWD',
     )
     .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
     .option(

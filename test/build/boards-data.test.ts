@@ -108,7 +108,17 @@ describe('build/targets: real boards as data', () => {
       expect([place.runOn?.name, place.fitFor?.name]).to.deep.equal(['qemu-mps2-an386', 'nucleo-l4r5zi']);
       const emulated = placeOnBoards(m4, undefined, false);
       expect([emulated.runOn?.name, emulated.fitFor?.name]).to.deep.equal(['qemu-mps2-an386', 'qemu-mps2-an386']);
-      expect(() => placeOnBoards(m4, 'nucleo-l4r5zi', true)).to.throw(TinyforgeError, /nucleo-l4r5zi: tinyforge builds no firmware for this board yet/);
+      // a board we build firmware for runs on its port; with two such boards the port needs --board
+      expect(placeOnBoards(m4, 'nucleo-l4r5zi', true)).to.deep.include({ runOn: findBoard('nucleo-l4r5zi').board });
+      expect(() => placeOnBoards(m4, undefined, true)).to.throw(
+        TinyforgeError,
+        '--port: give --board, the real board on the port (cortex-m4: nucleo-l4r5zi, nrf52840-dk)',
+      );
+      expect(placeOnBoards(findBoard('nucleo-h7a3zi-q').target, undefined, true).runOn?.name).to.equal('nucleo-h7a3zi-q');
+      expect(placeOnBoards(findBoard('pico2').target, 'pico2', true).runOn?.name).to.equal('pico2');
+      // a real board without firmware of ours has nothing to run on its port
+      const s3 = findBoard('esp32-s3-devkitc-1');
+      expect(s3.board.linkerScript).to.equal(undefined);
       // the Pico has firmware of ours: on a port it is both
       const rp = findBoard('pico').target;
       expect(placeOnBoards(rp, undefined, true).runOn?.name).to.equal('pico');

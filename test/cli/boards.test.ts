@@ -33,7 +33,9 @@ describe('CLI: boards and --board', function () {
       /^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +5 +100 @ 3\.3 V +swd-stlink +real \(no port: emulated as qemu-mps2-an386\)$/m,
     );
     expect(r.stdout).to.match(/^nucleo-u575zi-q +STM32U575ZIT6Q +cortex-m33 +2 MiB +768 KiB +160 MHz +4 +44\.69 @ 3 V +swd-stlink/m);
-    expect(r.stdout).to.match(/^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real$/m);
+    expect(r.stdout).to.match(
+      /^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real \(no port: emulated as rp2040js\)$/m,
+    );
     expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
     expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
@@ -50,8 +52,9 @@ describe('CLI: boards and --board', function () {
       core: 'cortex-m33',
       flashBytes: 2 << 20,
       ramBytes: 768 << 10,
-      firmware: false,
+      firmware: true,
     });
+    expect(byName.get('pico2')).to.deep.include({ firmware: true });
     expect(byName.get('nucleo-u575zi-q')!.emulatedBy).to.equal('qemu-mps2-an505');
     expect(byName.get('qemu-mps2-an386')).to.deep.include({ kind: 'emulated', chip: null, hardware: null, firmware: true, atClock: null });
     // at its clock: the power range, wait states and run current that apply, or why they are unknown
@@ -99,18 +102,22 @@ describe('CLI: boards and --board', function () {
     const wrong = tinyforge(['compile', join(dir, 'none.tflite'), '--target', 'rp2040', '--board', 'nucleo-l4r5zi', '-o', join(dir, 'x')]);
     expect(wrong.stderr.trim()).to.equal('error: board nucleo-l4r5zi is a cortex-m4 board, not a rp2040 one: drop --target or give --target cortex-m4');
     if (!sharedModelsAvailable(this)) return;
-    const model = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi']);
+    // a Pico 2 is flashed through its BOOTSEL drive: none mounted here
+    const model = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', join(dir, 'none')]);
     expect(model.status).to.not.equal(0);
-    expect(model.stderr.trim()).to.match(
-      /^error: .*hello_world_int8\.tflite: tinyforge builds no firmware for nucleo-l4r5zi yet; compile --board nucleo-l4r5zi gives the C/,
+    expect(model.stderr.trim()).to.equal(`error: ${join(dir, 'none')}: not a UF2 drive (no INFO_UF2.TXT); hold BOOTSEL while plugging the board in`);
+    // a real board we build firmware for is reached through a probe or its boot loader, never as if emulated
+    const unreached = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi']);
+    expect(unreached.stderr.trim()).to.match(
+      /^error: nucleo-l4r5zi is a real board: flash it with --probe \(openocd, cmsis-dap or tcp:HOST:PORT\) or, an STM32 in its boot loader, --port; /,
     );
     const image = join(dir, 'app.bin');
     writeFileSync(image, Buffer.alloc(64));
-    const swd = tinyforge(['flash', image, '--board', 'pico2']);
-    expect(swd.stderr.trim()).to.match(/^error: pico2 is flashed by uf2: hold BOOTSEL .*; tinyforge does not do this yet$/);
-    // a character device, so the port check passes and the board's own refusal is what is said
-    const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nrf52840-dk', '--port', '/dev/ptmx']);
-    expect(port.stderr.trim()).to.match(/^error: nrf52840-dk: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port/);
+    const uf2Only = tinyforge(['flash', image, '--board', 'pico2']);
+    expect(uf2Only.stderr.trim()).to.equal(`error: ${image}: the pico2 takes a .uf2 or .elf image (or a .tflite model to build), not .bin`);
+    // two real boards of one target: the port needs --board
+    const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '--port', '/dev/ptmx']);
+    expect(port.stderr.trim()).to.equal('error: --port: give --board, the real board on the port (cortex-m4: nucleo-l4r5zi, nrf52840-dk)');
   });
 
   it("run --board REAL runs on the core's emulator and says which board ran and which real board the fit is for", function () {

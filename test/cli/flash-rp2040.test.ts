@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parseUf2 } from '../../src/device/rp2040/uf2.ts';
+import { RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/device/rp2040/uf2.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
@@ -86,6 +86,30 @@ describe('cli: flash --target rp2040', function () {
     } finally {
       board.stop();
     }
+  });
+
+  it("pico2: a model's harness built for the RP2350 goes to its BOOTSEL drive (Board-ID RP2350) as a UF2 of the RP2350 Arm Secure family", async () => {
+    const drivePath = join(scratch.dir, 'RP2350');
+    const board = fakeBootselDrive(drivePath, 'UF2 Bootloader v1.0\nModel: Raspberry Pi RP2350\nBoard-ID: RP2350\n');
+    try {
+      const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', drivePath, '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      expect(json).to.deep.include({ target: 'cortex-m33', board: 'pico2', drive: drivePath, application: null });
+      expect(json.buildId).to.match(/^[0-9a-f]{16}$/);
+      const got = board.received();
+      expect(got, 'the drive received a UF2').to.not.equal(null);
+      expect(parseUf2(got!, 'received', 4 << 20, RP2350_ARM_S_FAMILY_ID).length).to.equal(json.image.blocks);
+      expect(() => parseUf2(got!, 'received')).to.throw(/not for the RP2040/);
+    } finally {
+      board.stop();
+    }
+    // the Pico's drive is not the Pico 2's
+    const pico = join(scratch.dir, 'RPI-RP2-c');
+    mkdirSync(pico, { recursive: true });
+    writeFileSync(join(pico, 'INFO_UF2.TXT'), INFO_RP2040);
+    const wrong = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', pico]);
+    expect(wrong.stderr.trim()).to.equal(`error: ${pico}: a UF2 drive for RPI-RP2, not an RP2350`);
   });
 
   it('copies a given .uf2 byte for byte', async function () {

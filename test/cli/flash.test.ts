@@ -51,6 +51,23 @@ describe('cli: flash', function () {
       expect(r.stderr).to.include('product id 0x0413');
     });
 
+    it('a model to a real NUCLEO (--board --port): the harness built for its chip, linked at 0x08000000, its build id reported', async function () {
+      requireTools(this, ['arm-none-eabi-gcc']);
+      if (!sharedModelsAvailable(this)) return;
+      const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--port', pair.host, '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      expect(json).to.deep.include({ target: 'cortex-m4', board: 'nucleo-l4r5zi', emulated: false, application: null });
+      expect(json.buildId).to.match(/^[0-9a-f]{16}$/);
+      expect(json.image.start).to.equal(0x08000000);
+      expect(json.image.source).to.equal('the harness firmware of hello_world_int8.tflite');
+      // its vector table: the stack's top in the STM32L4R5's SRAM, the reset handler in its flash
+      const words = new DataView(fake.memory.buffer, fake.memory.byteOffset, 8);
+      expect(words.getUint32(0, true)).to.be.within(0x20000000, 0x20000000 + (640 << 10));
+      expect(words.getUint32(4, true)).to.be.within(0x08000000, 0x08000000 + json.image.bytes);
+      expect(fake.goAddress).to.equal(0x08000000);
+    });
+
     it('--no-go writes and verifies at --address without starting', async () => {
       const r = await tinyforgeAsync(['flash', bin, '--port', pair.host, '--address', '0x08001000', '--no-go']);
       expect(r.status, r.stderr).to.equal(0);

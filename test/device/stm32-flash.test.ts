@@ -195,11 +195,11 @@ describe('device/stm32: flashFile refusals (before any port is touched)', () => 
   });
   after(() => scratch.cleanup());
 
-  it('does not build a model for a real port without a real board descriptor', async function () {
+  it('does not build a model for a real port without the real board named', async function () {
     if (!sharedModelsAvailable(this)) return;
     await expectRejection(
       flashFile({ file: sharedModelPath('hello_world_int8'), target: 'cortex-m4', port: '/dev/ttyUSB9' }),
-      /hello_world_int8\.tflite: building a model for a real board needs that board's descriptor \(memory map, UART\); cortex-m4 describes only emulated boards/,
+      /hello_world_int8\.tflite: building a model for a real board needs that board's descriptor \(memory map, UART\): give --board \(cortex-m4: nucleo-l4r5zi\)$/,
     );
   });
 

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
-import { parseUf2 } from './uf2.ts';
+import { RP2040_FAMILY_ID, RP2350_ARM_S_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from './uf2.ts';
 
 export interface BootselDrive {
   /** the mount point */
@@ -20,8 +20,17 @@ export interface BootselDrive {
 }
 
 const INFO_FILE = 'INFO_UF2.TXT';
-/** the RP2040 boot ROM's Board-ID (the RP2350's differs and takes other images) */
-const RP2040_BOARD_ID = 'RPI-RP2';
+
+/** Which boot ROM's drive: its Board-ID prefix, the chip's name in messages, and the UF2 family its images carry. */
+export interface BootselChip {
+  boardId: string;
+  name: string;
+  familyId: number;
+}
+/** the RP2040 boot ROM's drive */
+export const RP2040_DRIVE: BootselChip = { boardId: 'RPI-RP2', name: 'RP2040', familyId: RP2040_FAMILY_ID };
+/** the RP2350's (Pico 2): Board-ID RP2350, Arm Secure images */
+export const RP2350_DRIVE: BootselChip = { boardId: 'RP2350', name: 'RP2350', familyId: RP2350_ARM_S_FAMILY_ID };
 
 /** Mount points from /proc/mounts (Linux); octal escapes such as \040 for a space undone. */
 function mountPoints(): string[] {
@@ -77,7 +86,7 @@ export function readDriveInfo(path: string): BootselDrive | undefined {
  * (default: the usual removable-media folders); mount points from /proc/mounts are always looked at
  * unless `roots` is given.
  */
-export function findBootselDrives(roots?: string[]): BootselDrive[] {
+export function findBootselDrives(roots?: string[], chip: BootselChip = RP2040_DRIVE): BootselDrive[] {
   const candidates = roots ? roots.flatMap(subdirectories) : [...mountPoints(), ...defaultRoots().flatMap(subdirectories)];
   const seen = new Set<string>();
   const drives: BootselDrive[] = [];
@@ -85,24 +94,26 @@ export function findBootselDrives(roots?: string[]): BootselDrive[] {
     if (seen.has(path)) continue;
     seen.add(path);
     const info = readDriveInfo(path);
-    if (info && info.boardId.startsWith(RP2040_BOARD_ID)) drives.push(info);
+    if (info && info.boardId.startsWith(chip.boardId)) drives.push(info);
   }
   return drives;
 }
 
 /** The one drive to flash: the named one, or the only one mounted. */
-export function pickBootselDrive(named?: string, roots?: string[]): BootselDrive {
+export function pickBootselDrive(named?: string, roots?: string[], chip: BootselChip = RP2040_DRIVE): BootselDrive {
   if (named !== undefined) {
     const info = readDriveInfo(named);
     if (!info) throw new TinyforgeError(`${named}: not a UF2 drive (no ${INFO_FILE}); hold BOOTSEL while plugging the board in`);
-    if (!info.boardId.startsWith(RP2040_BOARD_ID)) throw new TinyforgeError(`${named}: a UF2 drive for ${info.boardId}, not an RP2040`);
+    if (!info.boardId.startsWith(chip.boardId)) throw new TinyforgeError(`${named}: a UF2 drive for ${info.boardId}, not an ${chip.name}`);
     return info;
   }
-  const drives = findBootselDrives(roots);
+  const drives = findBootselDrives(roots, chip);
   if (drives.length === 0) {
-    throw new TinyforgeError('no RP2040 BOOTSEL drive found (a drive with INFO_UF2.TXT, Board-ID RPI-RP2): hold BOOTSEL while plugging the board in');
+    throw new TinyforgeError(
+      `no ${chip.name} BOOTSEL drive found (a drive with INFO_UF2.TXT, Board-ID ${chip.boardId}): hold BOOTSEL while plugging the board in`,
+    );
   }
-  if (drives.length > 1) throw new TinyforgeError(`several RP2040 BOOTSEL drives: ${drives.map((d) => d.path).join(', ')}; name one`);
+  if (drives.length > 1) throw new TinyforgeError(`several ${chip.name} BOOTSEL drives: ${drives.map((d) => d.path).join(', ')}; name one`);
   return drives[0]!;
 }
 
@@ -117,11 +128,11 @@ export interface FlashUf2Options {
  * Copies a UF2 file onto a BOOTSEL drive and waits for the board to reboot (the drive goes away).
  * The file is checked first, so a file for another chip never reaches the board.
  */
-export async function flashUf2ToDrive(uf2Path: string, drive: BootselDrive, options: FlashUf2Options = {}): Promise<void> {
+export async function flashUf2ToDrive(uf2Path: string, drive: BootselDrive, options: FlashUf2Options = {}, chip: BootselChip = RP2040_DRIVE): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const pollMs = options.pollMs ?? 100;
   const image = new Uint8Array(readFileSync(uf2Path));
-  parseUf2(image, uf2Path);
+  parseUf2(image, uf2Path, RP2040_FLASH_WINDOW, chip.familyId);
   const target = join(drive.path, basename(uf2Path).endsWith('.uf2') ? basename(uf2Path) : 'firmware.uf2');
   try {
     writeFileSync(target, image);

@@ -20,8 +20,9 @@ import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
 import { DeviceSession } from '../session.ts';
-import { type FlashUf2Options, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
-import { elfToUf2, parseUf2 } from './uf2.ts';
+import { type FlashUf2Options, RP2350_DRIVE, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
+import { RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID, elfToUf2, parseUf2 } from './uf2.ts';
+import { buildModelImage } from '../stm32/flash-file.ts';
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {
@@ -151,4 +152,47 @@ async function askHello(
   const check = { answered: true, model: session.hello.model, buildId: session.hello.buildId };
   await session.close(); // END: the harness exits cleanly, which the emulator checks
   return check;
+}
+
+/**
+ * The Pico 2 (RP2350, a board of the cortex-m33 target): a model built into our harness for it, an
+ * ELF, or a UF2 (RP2350 Arm Secure family id) copied to its BOOTSEL drive (Board-ID RP2350). The
+ * drive is found before anything is built. No emulator of the RP2350 here: nothing answers HELLO
+ * until `run --port` asks the board.
+ */
+export async function flashRp2350(
+  options: Omit<Rp2040FlashOptions, 'target' | 'board'> & { target: TargetDescriptor; board: BoardDescriptor },
+): Promise<Rp2040FlashResult> {
+  const { target, board, file } = options;
+  const progress = options.progress ?? (() => {});
+  const extension = extname(file).toLowerCase();
+  if (!isModelFile(file) && extension !== '.uf2' && extension !== '.elf') {
+    throw new TinyforgeError(
+      `${file}: the ${board.name} takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`,
+    );
+  }
+  if (!isModelFile(file) && !existsSync(file)) throw new TinyforgeError(`${file}: no such file`);
+  const drive = pickBootselDrive(options.drive, options.driveRoots, RP2350_DRIVE);
+  const workDir = options.workDir ?? makeTempFolder('flash');
+  try {
+    let uf2 = file;
+    let source = file;
+    let buildId: string | null = null;
+    if (isModelFile(file)) {
+      const build = await buildModelImage(file, target, board, { ...options, workDir, progress });
+      uf2 = join(dirname(build.elf), 'firmware.uf2');
+      source = `the harness firmware of ${basename(file)}`;
+      buildId = build.buildId;
+    } else if (extension === '.elf') {
+      uf2 = join(workDir, `${basename(file, extension)}.uf2`);
+      writeFileSync(uf2, elfToUf2(new Uint8Array(readFileSync(file)), file, board.hardware!.memory.flash[0]!.bytes, RP2350_ARM_S_FAMILY_ID));
+    }
+    const bytes = readFileSync(uf2);
+    const blocks = parseUf2(new Uint8Array(bytes), uf2, RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID).length;
+    progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
+    await flashUf2ToDrive(uf2, drive, options.drivePolling, RP2350_DRIVE);
+    return { target: target.name, board: board.name, drive: drive.path, image: { source, bytes: bytes.length, blocks }, buildId, application: null };
+  } finally {
+    if (!options.workDir) removeTempFolder(workDir);
+  }
 }

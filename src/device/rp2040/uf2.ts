@@ -17,6 +17,8 @@ export const UF2_MAGIC_END = 0x0ab16f30;
 export const UF2_FLAG_NOT_MAIN_FLASH = 0x00000001;
 export const UF2_FLAG_FAMILY_ID_PRESENT = 0x00002000;
 export const RP2040_FAMILY_ID = 0xe48bff56;
+/** the RP2350's family id for an Arm image run in Secure mode (what its boot ROM takes for our Pico 2 harness) */
+export const RP2350_ARM_S_FAMILY_ID = 0xe48bff59;
 export const RP2040_FLASH_BASE = 0x10000000;
 /** the XIP window: 16 MiB of address space; the Pico's chip has 2 MiB of it */
 export const RP2040_FLASH_WINDOW = 16 * 1024 * 1024;
@@ -33,7 +35,7 @@ export interface Uf2Block {
  * constants, .data's initial values), cut into 256-byte pages; bytes between segments in a page
  * are 0xff (erased flash). A segment stored outside flash cannot be flashed and is an error.
  */
-export function elfToUf2(elf: Uint8Array, file: string, flashBytes: number): Uint8Array {
+export function elfToUf2(elf: Uint8Array, file: string, flashBytes: number, familyId = RP2040_FAMILY_ID): Uint8Array {
   const pages = new Map<number, Uint8Array>();
   for (const segment of readLoadSegments(elf, file)) {
     const start = segment.physicalAddress;
@@ -54,11 +56,11 @@ export function elfToUf2(elf: Uint8Array, file: string, flashBytes: number): Uin
   }
   const addresses = [...pages.keys()].sort((a, b) => a - b);
   const out = new Uint8Array(addresses.length * UF2_BLOCK_BYTES);
-  addresses.forEach((address, i) => out.set(encodeBlock({ address, data: pages.get(address)! }, i, addresses.length), i * UF2_BLOCK_BYTES));
+  addresses.forEach((address, i) => out.set(encodeBlock({ address, data: pages.get(address)! }, i, addresses.length, familyId), i * UF2_BLOCK_BYTES));
   return out;
 }
 
-function encodeBlock(block: Uf2Block, index: number, count: number): Uint8Array {
+function encodeBlock(block: Uf2Block, index: number, count: number, familyId: number): Uint8Array {
   const bytes = new Uint8Array(UF2_BLOCK_BYTES);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, UF2_MAGIC_START0, true);
@@ -68,7 +70,7 @@ function encodeBlock(block: Uf2Block, index: number, count: number): Uint8Array 
   view.setUint32(16, block.data.length, true);
   view.setUint32(20, index, true);
   view.setUint32(24, count, true);
-  view.setUint32(28, RP2040_FAMILY_ID, true);
+  view.setUint32(28, familyId, true);
   bytes.set(block.data, 32);
   view.setUint32(32 + DATA_FIELD_BYTES, UF2_MAGIC_END, true);
   return bytes;
@@ -79,7 +81,8 @@ function encodeBlock(block: Uf2Block, index: number, count: number): Uint8Array 
  * would: magics, RP2040 family id, payload size, block numbering and count, addresses inside flash.
  * Blocks flagged "not main flash" are skipped, as the boot ROM does.
  */
-export function parseUf2(uf2: Uint8Array, file: string, flashBytes = RP2040_FLASH_WINDOW): Uf2Block[] {
+export function parseUf2(uf2: Uint8Array, file: string, flashBytes = RP2040_FLASH_WINDOW, familyId = RP2040_FAMILY_ID): Uf2Block[] {
+  const chip = familyId === RP2040_FAMILY_ID ? 'the RP2040' : 'the RP2350 (Arm, Secure)';
   if (uf2.length === 0 || uf2.length % UF2_BLOCK_BYTES !== 0) {
     throw new TinyforgeError(`${file}: not a UF2 file (${uf2.length} bytes, not a whole number of 512-byte blocks)`);
   }
@@ -94,10 +97,8 @@ export function parseUf2(uf2: Uint8Array, file: string, flashBytes = RP2040_FLAS
     }
     const flags = view.getUint32(8, true);
     if (flags & UF2_FLAG_NOT_MAIN_FLASH) continue;
-    if (!(flags & UF2_FLAG_FAMILY_ID_PRESENT) || view.getUint32(28, true) !== RP2040_FAMILY_ID) {
-      throw new TinyforgeError(
-        `${where}: not for the RP2040 (family id 0x${view.getUint32(28, true).toString(16)}, expected 0x${RP2040_FAMILY_ID.toString(16)})`,
-      );
+    if (!(flags & UF2_FLAG_FAMILY_ID_PRESENT) || view.getUint32(28, true) !== familyId) {
+      throw new TinyforgeError(`${where}: not for ${chip} (family id 0x${view.getUint32(28, true).toString(16)}, expected 0x${familyId.toString(16)})`);
     }
     const address = view.getUint32(12, true);
     const size = view.getUint32(16, true);

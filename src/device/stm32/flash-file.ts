@@ -3,7 +3,8 @@
  * `tinyforge flash`: puts an image, or a model built into the harness firmware, on a board.
  *
  * - `--port P`: a real board in ST's USART boot loader (AN3155): the image is written, read back,
- *   compared, and started with GO.
+ *   compared, and started with GO. A model needs `--board` with a real STM32 board we build firmware
+ *   for (its linker script, clock and console): the harness is linked at the start of its flash.
  * - `--board B` (an emulated board): where the board has a loader of ours (firmware/loader), QEMU
  *   starts it and the image goes over the UART's pseudo-terminal through the same AN3155 path; the
  *   application is linked `loader.flashOffset` bytes into code memory. Afterwards the started
@@ -17,7 +18,7 @@ import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
 import { writeDirectoryAtomically } from '../../codegen/output.ts';
 import { isModelFile, loadGraph } from '../../model/load.ts';
 import { buildFirmware } from '../../build/firmware.ts';
-import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, boardOf, buildsFirmware, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
 import { DeviceSession } from '../session.ts';
 import type { FlashOptions, FlashReport } from './flash.ts';
@@ -65,6 +66,8 @@ export interface ApplicationCheck {
 export interface FlashFileResult {
   target: string;
   board: string | null;
+  /** the board is an emulated one (our loader under QEMU), not a real one on a port */
+  emulated: boolean;
   port: string;
   image: { source: string; bytes: number; start: number };
   /** the firmware build, when a model was given */
@@ -86,7 +89,7 @@ export async function flashFile(options: FlashFileOptions): Promise<FlashFileRes
   const workDir = options.workDir ?? makeTempFolder('flash');
   try {
     const { image, buildId } = await prepareImage(target, board, options, workDir, progress);
-    if (options.port) return await flashReal(target, options.port, image, buildId, options);
+    if (options.port) return await flashReal(target, board, options.port, image, buildId, options);
     return await flashEmulated(target, board!, image, buildId, options, progress);
   } finally {
     if (!options.workDir) removeTempFolder(workDir);
@@ -95,10 +98,18 @@ export async function flashFile(options: FlashFileOptions): Promise<FlashFileRes
 
 function pickBoard(target: TargetDescriptor, options: FlashFileOptions): BoardDescriptor | undefined {
   if (options.port) {
-    if (options.board) throw new TinyforgeError('give --port (a real board) or --board (an emulated one), not both');
+    if (options.board) {
+      // a real STM32 board we build firmware for: ST's own boot loader (AN3155) takes our image
+      const board = boardOf(target, options.board);
+      if (board && !board.emulated && buildsFirmware(board) && board.hardware?.chip.startsWith('STM32')) return board;
+      throw new TinyforgeError('give --port (a real board) or --board (an emulated one), not both');
+    }
     if (isModelFile(options.file)) {
+      const ours = target.boards.filter((b) => !b.emulated && buildsFirmware(b) && b.hardware?.chip.startsWith('STM32')).map((b) => b.name);
       throw new TinyforgeError(
-        `${options.file}: building a model for a real board needs that board's descriptor (memory map, UART); ${target.name} describes only emulated boards: build an image for your board and flash the image`,
+        ours.length > 0
+          ? `${options.file}: building a model for a real board needs that board's descriptor (memory map, UART): give --board (${target.name}: ${ours.join(', ')})`
+          : `${options.file}: building a model for a real board needs that board's descriptor (memory map, UART); ${target.name} has no real STM32 board tinyforge builds firmware for: build an image for your board and flash the image`,
       );
     }
     return undefined;
@@ -125,28 +136,44 @@ async function prepareImage(
     const defaultAddress = board?.loader ? target.memory!.flash.origin + board.loader.flashOffset : STM32_FLASH_BASE;
     return { image: loadImage(options.file, options.address ?? defaultAddress), buildId: null };
   }
-  // a model: compiled and built into the harness firmware, linked where the board's loader puts applications
+  const build = await buildModelImage(options.file, target, board!, { ...options, workDir, progress });
+  return { image: { ...loadImage(build.elf), source: `the harness firmware of ${basename(options.file)}` }, buildId: build.buildId };
+}
+
+/**
+ * A model compiled and built into the harness firmware of `board`: linked where the board's loader
+ * puts applications on an emulated board, at the start of the chip's flash on a real one.
+ */
+export async function buildModelImage(
+  file: string,
+  target: TargetDescriptor,
+  board: BoardDescriptor,
+  options: Pick<FlashFileOptions, 'shaping' | 'profile' | 'consoleBaud'> & { workDir: string; progress: (m: string) => void },
+): Promise<{ elf: string; buildId: string }> {
+  const { progress, workDir } = options;
   findTool(target.toolchain.cc, target.toolchain.install);
-  const graph = loadGraph(options.file);
-  const compiled = compileForTarget(graph, options.file, target, board, { ...options.shaping, progress });
+  const graph = loadGraph(file);
+  const compiled = compileForTarget(graph, file, target, board, { ...options.shaping, progress });
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
-  progress(`building for ${target.name} (${board!.name}), linked at +0x${board!.loader!.flashOffset.toString(16)} behind the loader`);
+  const flashOffset = board.loader?.flashOffset;
+  progress(`building for ${target.name} (${board.name})${flashOffset ? `, linked at +0x${flashOffset.toString(16)} behind the loader` : ''}`);
   const build = await buildFirmware({
     target: target.name,
-    board: board!.name,
+    board: board.name,
     modelDir,
     outDir: join(workDir, 'build'),
     profile: options.profile,
     input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
-    flashOffset: board!.loader!.flashOffset,
+    flashOffset,
     optimizeForSize: compiled.prepared.prefer === 'size',
     consoleBaud: options.consoleBaud,
   });
-  return { image: { ...loadImage(build.elf), source: `the harness firmware of ${basename(options.file)}` }, buildId: build.buildId };
+  return { elf: build.elf, buildId: build.buildId };
 }
 
 async function flashReal(
   target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
   port: string,
   image: FlashImage,
   buildId: string | null,
@@ -155,7 +182,7 @@ async function flashReal(
   const transport = await openBootloaderPort(port, options.baudRate ?? BOOTLOADER_BAUD);
   try {
     const flash = await flashImage(transport, image, { ...options.flash, progress: options.progress ?? options.flash?.progress });
-    return { target: target.name, board: null, port, image: imageSummary(image), buildId, flash, application: null };
+    return { target: target.name, board: board?.name ?? null, emulated: false, port, image: imageSummary(image), buildId, flash, application: null };
   } finally {
     await transport.close();
   }
@@ -177,6 +204,7 @@ async function flashEmulated(
     const result: FlashFileResult = {
       target: target.name,
       board: board.name,
+      emulated: true,
       port: emulated.ptyPath,
       image: imageSummary(image),
       buildId,

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { FakeProbe } from '../../../src/device/swd/fake-probe.ts';
 import { STM32L4 } from '../../../src/device/swd/chips.ts';
-import { scratchDir } from '../../build/helpers.ts';
+import { requireTools, scratchDir } from '../../build/helpers.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from '../../cli/async-cli.ts';
 
 describe('cli: flash --probe (a fake CMSIS-DAP probe on TCP)', function () {
@@ -39,6 +40,28 @@ describe('cli: flash --probe (a fake CMSIS-DAP probe on TCP)', function () {
         ].join('\n'),
       );
       expect([...probe.target.flash.bytes.subarray(0, 3000)]).to.deep.equal([...payload]);
+      expect(probe.target.resets).to.equal(1);
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it('nrf52840-dk: a model is built into the harness for the chip and flashed over SWD, with its build id', async function () {
+    requireTools(this, ['arm-none-eabi-gcc']);
+    if (!sharedModelsAvailable(this)) return;
+    const probe = await FakeProbe.start({ family: 'nrf52' });
+    try {
+      const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--board', 'nrf52840-dk', '--probe', probe.address, '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      expect(json).to.deep.include({ board: 'nrf52840-dk', method: 'cmsis-dap' });
+      expect(json.image.source).to.equal('the harness firmware of hello_world_int8.tflite');
+      expect(json.buildId).to.match(/^[0-9a-f]{16}$/);
+      const flash = probe.target.flash.bytes;
+      const words = new DataView(flash.buffer, flash.byteOffset, 8);
+      expect(words.getUint32(0, true)).to.be.within(0x20000000, 0x20000000 + (256 << 10)); // initial SP in the nRF52840's RAM
+      expect(words.getUint32(4, true) & 1).to.equal(1); // a Thumb reset vector
+      expect(words.getUint32(4, true)).to.be.below(json.image.bytes);
       expect(probe.target.resets).to.equal(1);
     } finally {
       await probe.close();
