@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CORTEX_M4, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
+import { CORTEX_M33, CORTEX_M4, CORTEX_M7, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
 import { mergeSegments, priceInstructions } from '../src/estimate/timing/index.ts';
 import { decodeThumb } from '../src/estimate/timing/thumb.ts';
 import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/estimate/timing/trace.ts';
@@ -59,10 +59,17 @@ function loaders(model: string): string[] {
 }
 
 const plugin = buildTimingPlugin();
-console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4) under the Cortex-M4 table, flash wait states hidden (all hits)');
-// the other bound: no accelerator, 3 wait states (an STM32F4 at 100 MHz) on every fetch word, taken branch and literal load
+// The same instruction stream priced by three tables: the Armv7E-M code runs unchanged on the
+// Cortex-M7 and on the Cortex-M33 (Armv8-M Mainline with the DSP extension), so each table's figure is
+// what it predicts for that core on this code, caches/accelerator hitting (ZERO_WAIT), at the clocks
+// of the boards with published latencies (docs/timing.md, Validation). The other M4 bound: no
+// accelerator, 3 wait states (an STM32F4 at 100 MHz) on every fetch word, taken branch and literal load.
 const noAccelerator = { perFetchWord: 3, perTakenBranch: 3, perFlashRead: 3, codeInFlash: true };
-console.log('model                  traced insns   estimated cycles   cycles/insn   ms at 100 MHz   ms at 120 MHz   ms at 100 MHz, 3 WS, no accelerator');
+const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
+console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4), one Invoke, priced by the M4, M7 and M33 tables, all fetches hitting');
+console.log(
+  'model                  traced insns   M4 cycles (c/insn)     M4 ms @100 MHz   M4 ms @100 MHz 3 WS no accel   M7 cycles (c/insn)    M7 ms @216 MHz   M33 cycles (c/insn)   M33 ms @160 MHz',
+);
 for (const name of models) {
   const model = join(shared, 'models', `${name}.tflite`);
   const dir = mkdtempSync(join(tmpdir(), 'tf-timing-tflm-'));
@@ -81,11 +88,14 @@ for (const name of models) {
     const window = trace.segments.filter((s) => s.opener === begin);
     if (window.length !== 1) throw new Error(`${name}: expected one Invoke window, got ${window.length}`);
     const { counts } = mergeSegments(window, trace);
-    const { cycles, instructions } = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
+    const price = (core: typeof CORTEX_M4) => priceInstructions(counts, decodeThumb, core, ZERO_WAIT);
+    const { cycles: m4, instructions } = price(CORTEX_M4);
+    const m7 = price(CORTEX_M7).cycles;
+    const m33 = price(CORTEX_M33).cycles;
     const slow = priceInstructions(counts, decodeThumb, CORTEX_M4, noAccelerator).cycles;
-    const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
+    const withCpi = (c: number) => `${c} (${(c / instructions).toFixed(3)})`;
     console.log(
-      `${name.padEnd(22)} ${String(instructions).padStart(12)} ${String(cycles).padStart(18)} ${(cycles / instructions).toFixed(3).padStart(13)} ${ms(cycles, 100e6).padStart(15)} ${ms(cycles, 120e6).padStart(15)} ${ms(slow, 100e6).padStart(15)}`,
+      `${name.padEnd(22)} ${String(instructions).padStart(12)} ${withCpi(m4).padStart(20)} ${ms(m4, 100e6).padStart(16)} ${ms(slow, 100e6).padStart(30)} ${withCpi(m7).padStart(20)} ${ms(m7, 216e6).padStart(16)} ${withCpi(m33).padStart(21)} ${ms(m33, 160e6).padStart(17)}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
