@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `npm run timing:tflm [model ...]`: the Cortex-M4 timing model over TFLite Micro + CMSIS-NN's own
- * instruction stream, to hold it against a published latency of that stack on a real Cortex-M4 board
- * (docs/timing.md, Validation).
+ * `npm run timing:tflm [model ...]`: the Cortex-M4, M7 and M33 timing models over TFLite Micro +
+ * CMSIS-NN's own instruction stream, to hold them against published latencies of that stack on real
+ * boards (docs/timing.md, Validation).
  *
  * The firmware is ../shared/tools/tflm-cmsis-m4/tflm_cmsis_m4.elf (TFLM + CMSIS-NN for QEMU mps2-an386,
  * any .tflite loaded at start-up; read-only, executed as is). Our QEMU timing plugin traces it, cut at
- * the firmware's bench_marker_begin / bench_marker_end (one Invoke), and the M4 table prices the stream
- * as for a board whose flash accelerator hides the wait states (our boards' assumption, the STM32F4's
- * ART). Prints the traced instructions, the estimated cycles and ms at the clocks asked for.
+ * the firmware's bench_marker_begin / bench_marker_end (one Invoke), and each table prices the stream
+ * as for a board whose flash accelerator or caches hide the wait states (our boards' assumption, the
+ * STM32F4's ART, the M7's L1 caches); the Armv7E-M code runs unchanged on the M7 and the M33. Prints
+ * the traced instructions, the estimated cycles and ms at the published boards' clocks (M4 100 MHz,
+ * M7 216 MHz, M33 150 MHz), and the M4 with 3 wait states on every fetch.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CORTEX_M4, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
+import { CORTEX_M33, CORTEX_M4, CORTEX_M7, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
 import { mergeSegments, priceInstructions } from '../src/estimate/timing/index.ts';
 import { decodeThumb } from '../src/estimate/timing/thumb.ts';
 import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/estimate/timing/trace.ts';
@@ -59,10 +61,24 @@ function loaders(model: string): string[] {
 }
 
 const plugin = buildTimingPlugin();
-console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4) under the Cortex-M4 table, flash wait states hidden (all hits)');
-// the other bound: no accelerator, 3 wait states (an STM32F4 at 100 MHz) on every fetch word, taken branch and literal load
+// The same instruction stream priced by three tables: the Armv7E-M code runs unchanged on the
+// Cortex-M7 and on the Cortex-M33 (Armv8-M Mainline with the DSP extension), so each table's figure is
+// what it predicts for that core on this code, caches/accelerator hitting (ZERO_WAIT), at the clocks
+// of the boards with published latencies (docs/timing.md, Validation). The other M4 bound: no
+// accelerator, 3 wait states (an STM32F4 at 100 MHz) on every fetch word, taken branch and literal load.
 const noAccelerator = { perFetchWord: 3, perTakenBranch: 3, perFlashRead: 3, codeInFlash: true };
-console.log('model                  traced insns   estimated cycles   cycles/insn   ms at 100 MHz   ms at 120 MHz   ms at 100 MHz, 3 WS, no accelerator');
+const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
+/**
+ * Published DWT cycle counts of TFLM + CMSIS-NN (Zephyr 4.3's module, -Os) on an FRDM-MCXN947
+ * (Cortex-M33, 150 MHz): shanemmattner/embedded-agent-bridge docs/ml-benchmark-comparison.md
+ * (2026-02-24; its "sine" is the hello_world example). docs/timing.md says which are comparable.
+ */
+const MCXN947_CYCLES: Record<string, number> = { hello_world_int8: 4_813, micro_speech: 1_705_940, person_detect: 11_526_407 };
+const comparisons: string[] = [];
+console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4), one Invoke, priced by the M4, M7 and M33 tables, all fetches hitting');
+console.log(
+  'model                  traced insns   M4 cycles (c/insn)     M4 ms @100 MHz   M4 ms @100 MHz 3 WS no accel   M7 cycles (c/insn)    M7 ms @216 MHz   M33 cycles (c/insn)   M33 ms @150 MHz',
+);
 for (const name of models) {
   const model = join(shared, 'models', `${name}.tflite`);
   const dir = mkdtempSync(join(tmpdir(), 'tf-timing-tflm-'));
@@ -81,13 +97,26 @@ for (const name of models) {
     const window = trace.segments.filter((s) => s.opener === begin);
     if (window.length !== 1) throw new Error(`${name}: expected one Invoke window, got ${window.length}`);
     const { counts } = mergeSegments(window, trace);
-    const { cycles, instructions } = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
+    const price = (core: typeof CORTEX_M4) => priceInstructions(counts, decodeThumb, core, ZERO_WAIT);
+    const { cycles: m4, instructions } = price(CORTEX_M4);
+    const m7 = price(CORTEX_M7).cycles;
+    const m33 = price(CORTEX_M33).cycles;
     const slow = priceInstructions(counts, decodeThumb, CORTEX_M4, noAccelerator).cycles;
-    const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
+    const withCpi = (c: number) => `${c} (${(c / instructions).toFixed(3)})`;
+    const published = MCXN947_CYCLES[name];
+    if (published)
+      comparisons.push(
+        `${name.padEnd(22)} ${String(m33).padStart(14)} ${String(published).padStart(16)} ${(((m33 - published) / published) * 100).toFixed(1).padStart(8)} %`,
+      );
     console.log(
-      `${name.padEnd(22)} ${String(instructions).padStart(12)} ${String(cycles).padStart(18)} ${(cycles / instructions).toFixed(3).padStart(13)} ${ms(cycles, 100e6).padStart(15)} ${ms(cycles, 120e6).padStart(15)} ${ms(slow, 100e6).padStart(15)}`,
+      `${name.padEnd(22)} ${String(instructions).padStart(12)} ${withCpi(m4).padStart(20)} ${ms(m4, 100e6).padStart(16)} ${ms(slow, 100e6).padStart(30)} ${withCpi(m7).padStart(20)} ${ms(m7, 216e6).padStart(16)} ${withCpi(m33).padStart(21)} ${ms(m33, 150e6).padStart(17)}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+if (comparisons.length) {
+  console.log('\nM33 table vs published DWT cycles on an FRDM-MCXN947 (another build of the stack; see docs/timing.md)');
+  console.log('model                  M33 estimated   published cycles     error');
+  for (const line of comparisons) console.log(line);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import type { InsnCount } from '../../src/estimate/timing/classes.ts';
-import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/estimate/timing/cores.ts';
+import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M33, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/estimate/timing/cores.ts';
 import { decodeThumb } from '../../src/estimate/timing/thumb.ts';
 import { decodeRv32 } from '../../src/estimate/timing/rv32.ts';
 import { priceInstructions } from '../../src/estimate/timing/index.ts';
@@ -65,7 +65,7 @@ describe('estimate: per-core timing tables', () => {
     expect(priceInstructions(mults, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(10);
   });
 
-  it('Cortex-M7 dual-issues every second instruction of a pairable run, never two memory accesses', () => {
+  it('Cortex-M7 dual-issues every second instruction of a pairable run, never two loads (banks unknown)', () => {
     const alu = listing([
       ['1888', 4], // adds
       ['1888', 4],
@@ -79,6 +79,56 @@ describe('estimate: per-core timing tables', () => {
       ['688a', 4],
     ]);
     expect(priceInstructions(loads, decodeThumb, CORTEX_M7, ZERO_WAIT).cycles).to.equal(8);
+  });
+
+  it('Cortex-M7 pairs as measured on an STM32H743: load+store and ALU+SMLAD pair, multiply+store and SIMD second do not', () => {
+    // jnk0le/random "pipeline cycle test/doc/cortex_m7.md" (DWT cycle counts)
+    const pair = (first: string, second: string) =>
+      priceInstructions(
+        listing([
+          [first, 4],
+          [second, 4],
+        ]),
+        decodeThumb,
+        CORTEX_M7,
+        ZERO_WAIT,
+      ).cycles;
+    expect(pair('6848', '6008')).to.equal(4 + 2); // ldr, str: pair
+    expect(pair('1888', 'fb21 3002')).to.equal(4 + 2); // adds, smlad: a MAC pairs in either slot
+    expect(pair('4350', '6008')).to.equal(4 + 4); // muls, str: no
+    expect(pair('fb21 3002', '4350')).to.equal(4 + 4); // two multiplies: no
+    expect(pair('1888', 'fa81 f042')).to.equal(4 + 4); // adds, uadd8: SIMD only as the first of two
+    expect(pair('fa81 f042', '1888')).to.equal(4 + 2); // uadd8, adds: pair
+    // PUSH/POP/LDM/STM of N registers: ceil(N/2) cycles (64-bit bus), not 1+ceil(N/2)
+    expect(priceInstructions(listing([['b5f0', 1]]), decodeThumb, CORTEX_M7, ZERO_WAIT).cycles).to.equal(3);
+  });
+
+  it('Cortex-M33 reproduces DWT loop measurements on an RP2350 (jnk0le/random, cortex_m33.md)', () => {
+    // a two-instruction loop, 10 iterations: subs (1) + bne (2 taken, 0 not taken: it dual-issues
+    // with the 16-bit subs) = 3 cycles an iteration, the last 1
+    const countdown = listing([
+      ['3f01', 10], // subs r7, #1
+      ['d1fd', 10, 9], // bne loop
+    ]);
+    expect(priceInstructions(countdown, decodeThumb, CORTEX_M33, ZERO_WAIT).cycles).to.equal(9 * 3 + 1);
+    // subs (1), ldmia r6!, {r0-r3} (4: N, not 1+N), bne (1 taken after a 16-bit load, which sets no
+    // flags) = 6 an iteration as measured; the M4 table gives 1 + 5 + 2 = 8
+    const block = listing([
+      ['3f01', 10], // subs r7, #1
+      ['ce0f', 10], // ldmia r6!, {r0-r3}
+      ['d1fc', 10, 9], // bne loop
+    ]);
+    expect(priceInstructions(block, decodeThumb, CORTEX_M33, ZERO_WAIT).cycles).to.equal(9 * 6 + 5);
+    expect(priceInstructions(block, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(9 * 8 + 7);
+    // LDRD 2 (M4: 3), PUSH of 5 registers 5 (M4: 6), 16-bit MULS 2, 32-bit MUL 1
+    const misc = listing([
+      ['e9d2 0100', 1], // ldrd r0, r1, [r2]
+      ['b5f0', 1], // push {r4-r7, lr}
+      ['4350', 1], // muls r0, r2
+      ['fb00 f002', 1], // mul.w r0, r0, r2
+    ]);
+    expect(priceInstructions(misc, decodeThumb, CORTEX_M33, ZERO_WAIT).cycles).to.equal(2 + 5 + 2 + 1);
+    expect(priceInstructions(misc, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(3 + 6 + 1 + 1);
   });
 
   it('Cortex-M4 against a published DWT measurement: a 4-instruction loop, 3 iterations, 16 cycles', () => {

@@ -209,33 +209,80 @@ export const CORTEX_M4: CoreTiming = {
 
 /**
  * Cortex-M33 (Armv8-M Mainline with the DSP extension): its TRM (ARM DDI 0553) publishes no cycle
- * table. Assumed: the Cortex-M4's (both are three-stage, single-issue, with single-cycle 32-bit and
- * DSP multiplies); SDIV/UDIV priced as the M4's (2 to 12, the midpoint).
+ * table. The Cortex-M4's table is the base (three-stage, single-cycle 32-bit and DSP multiplies,
+ * SDIV/UDIV 2 to 12 priced at the midpoint), corrected where independent DWT measurements on an
+ * RP2350 (Cortex-M33 r1p0; jnk0le/random, "pipeline cycle test/doc/cortex_m33.md") differ from it:
+ * - LDM/STM/PUSH/POP of N registers N cycles, not 1+N; LDRD/STRD 2, not 3;
+ * - a 16-bit MULS 2 cycles (the 32-bit MUL 1);
+ * - "limited dual issue" of two 16-bit instructions: a 16-bit conditional branch after a 16-bit
+ *   instruction costs 0 when not taken, and when taken 1, not 2, if that instruction sets no flags
+ *   (only 16-bit loads and stores are known here to set none); IT issues with the instruction
+ *   before it (0).
+ * Loads keep the M4 pricing (2, 1 right after another load/store): the RP2350 measurements give a
+ * load 1 cycle plus 1 when the next instruction uses its result (load-to-use latency 2), which the
+ * M4's figure matches when the result is used next; register dependencies are not decoded.
  */
 export const CORTEX_M33: CoreTiming = {
   core: 'cortex-m33',
-  source: 'no published table: the Cortex-M4 TRM (DDI 0439) Table 3-1 assumed, P=1',
+  source: 'no published table: the Cortex-M4 TRM (DDI 0439) Table 3-1, P=1, with RP2350 DWT measurements (jnk0le/random)',
   fetchBytes: 4,
-  cycles: (i) => armv7mCommon(i, () => 1),
+  cycles(i) {
+    const { d, executed: n } = i;
+    const narrowPair = d.size === 2 && i.previous?.size === 2 ? Math.min(i.afterPrevious, n) : 0;
+    switch (d.cls) {
+      case 'ldm':
+      case 'stm':
+        return d.regs * n;
+      case 'ldmpc':
+        return (d.regs + P) * n;
+      case 'load2':
+      case 'store2':
+        return 2 * n;
+      case 'mul':
+        return (d.size === 2 ? 2 : 1) * n;
+      case 'it':
+        return n - narrowPair;
+      case 'branch': {
+        if (d.size !== 2) return armv7mCommon(i, () => 1);
+        const taken = takenCount(i);
+        // executions that paired with a 16-bit instruction before them: not taken 0, taken 1 after a
+        // 16-bit load/store (which sets no flags), else the M4's 1 / 1+P
+        const paired = Math.min(narrowPair, n);
+        const takenShare = n > 0 ? (paired * taken) / n : 0;
+        const pairedNotTaken = paired - takenShare;
+        const pairedTakenCost = i.previous?.memory ? 1 : 1 + P;
+        return Math.round(n + P * taken - pairedNotTaken - (1 + P - pairedTakenCost) * takenShare);
+      }
+      default:
+        return armv7mCommon(i, () => 1);
+    }
+  },
 };
 
-/** Classes the Cortex-M7 issues in either slot of a pair. */
+/** Classes the Cortex-M7 dual-issues (with the pair restrictions below). */
 const M7_PAIRABLE: ReadonlySet<InsnClass> = new Set(['alu', 'load', 'store', 'mul', 'mla', 'dsp', 'simd', 'it', 'fpu']);
 
 /**
  * Cortex-M7: Arm publishes no instruction timing for it (its TRM, DDI 0489, describes the six-stage
  * dual-issue pipeline and the branch predictor, not cycle counts). An approximation, assumed: every
  * instruction single-issued costs 1 (loads, multiplies and MACs included); one that follows a
- * pairable one in a straight line dual-issues with it (cost 0) for half its executions, unless both
- * access memory, both multiply, or it is a DSP/SIMD instruction (those pair only as the first of two,
- * as independent observations published on mastodawn.com #CortexM7 report); LDM/STM move 2 registers
- * per cycle (64-bit bus); a taken branch costs 1 more (predicted; mispredictions are not modelled);
- * SDIV/UDIV as on the M4. Independent measurements on an STM32H730 (quinapalus.com "Cortex-M7
- * instruction cycle counts, timings, and dual-issue combinations") are the reference to check it by.
+ * pairable one in a straight line dual-issues with it (cost 0) for half its executions, unless the
+ * pair is not one the core issues together. Which pairs, and the multiple transfers, follow
+ * independent DWT measurements on an STM32H743 (jnk0le/random, "pipeline cycle test/doc/cortex_m7.md"),
+ * which agree with those published on mastodawn.com #CortexM7:
+ * - two multiplies/MACs never pair, nor a multiply with a store; the DSP multiplies (SMLAD, SMLABB
+ *   ...) pair in either slot;
+ * - non-multiply DSP/SIMD and bitfield instructions pair only as the first (lower-address) of two,
+ *   never two of them;
+ * - two stores never pair; a load and a store do; two loads pair only when they hit different
+ *   (even/odd word) banks, which the trace does not see: assumed not to;
+ * - LDM/STM/PUSH/POP of N registers ceil(N/2) cycles, pairing with nothing (64-bit bus).
+ * A taken branch costs 1 more (predicted; the measured 6 to 8 cycles of a misprediction and the
+ * pairing of a branch with its neighbours are not modelled); SDIV/UDIV as on the M4.
  */
 export const CORTEX_M7: CoreTiming = {
   core: 'cortex-m7',
-  source: 'no published table: an assumed dual-issue approximation',
+  source: 'no published table: a dual-issue approximation after STM32H743 DWT measurements (jnk0le/random)',
   fetchBytes: 8,
   cycles(i) {
     const { d, executed: n } = i;
@@ -243,9 +290,9 @@ export const CORTEX_M7: CoreTiming = {
     switch (d.cls) {
       case 'ldm':
       case 'stm':
-        return (1 + Math.ceil(d.regs / 2)) * n;
+        return Math.ceil(d.regs / 2) * n;
       case 'ldmpc':
-        return (2 + Math.ceil(d.regs / 2)) * n;
+        return (1 + Math.ceil(d.regs / 2)) * n;
       case 'load2':
       case 'store2':
         return n;
@@ -265,12 +312,15 @@ export const CORTEX_M7: CoreTiming = {
       case 'indirect':
         return n + taken;
       default: {
-        if (!M7_PAIRABLE.has(d.cls) || !i.previous || !M7_PAIRABLE.has(i.previous.cls)) return n;
-        // DSP and SIMD instructions dual-issue only as the first (lower-address) of a pair
-        if (d.cls === 'dsp' || d.cls === 'simd') return n;
-        const bothMemory = d.memory && i.previous.memory;
-        const bothMultiply = isMultiply(d.cls) && isMultiply(i.previous.cls);
-        if (bothMemory || bothMultiply) return n;
+        const prev = i.previous;
+        if (!M7_PAIRABLE.has(d.cls) || !prev || !M7_PAIRABLE.has(prev.cls)) return n;
+        // non-multiply DSP/SIMD only as the first (lower-address) of a pair
+        if (d.cls === 'simd') return n;
+        const bothLoads = d.cls === 'load' && prev.cls === 'load';
+        const bothStores = d.cls === 'store' && prev.cls === 'store';
+        const bothMultiply = isMultiply(d.cls) && isMultiply(prev.cls);
+        const multiplyAndStore = (isMultiply(d.cls) && prev.cls === 'store') || (d.cls === 'store' && isMultiply(prev.cls));
+        if (bothLoads || bothStores || bothMultiply || multiplyAndStore) return n;
         // of a run of pairable instructions, every second one pairs: half the executions after a pairable one
         return n - Math.floor(Math.min(i.afterPrevious, n) / 2);
       }
