@@ -8,13 +8,21 @@
  * folded start values off·Σw + b are unchanged, the removed weights being 0), A's other rows are
  * untouched.
  *
- * Only int8 weights (int4-stored too: one byte per value in the graph), constant, between two
- * FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a model output; at least one
- * neuron always stays.
+ * A neuron whose weight row in A is all zeros (15 of that fc1's) outputs a constant c, its requantized
+ * bias (the FULLY_CONNECTED op's own prepare gives the multiplier, shift and clamp), whatever the
+ * input: its term w·(c + offset) in each of B's sums moves into B's int32 bias, and the neuron goes
+ * too (only int8 activations with an int32 bias in B, and only while that bias cannot overflow).
+ *
+ * Only symmetric int8 weights (int4-stored too: one byte per value in the graph), constant, between
+ * two FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a model output; at least
+ * one neuron always stays.
  */
 import type { Graph, Op, Tensor } from '../ir/graph.ts';
 import { elementCount } from '../ir/graph.ts';
 import { consumersOf, isFixedConstant, producersOf } from './graph_edit.ts';
+import { opDef } from '../ops/index.ts';
+import type { FullyConnectedParams } from '../ops/fully_connected/index.ts';
+import { clamp, mbqm } from '../ops/common/fixedpoint.ts';
 
 export function removeDeadNeurons(graph: Graph): Graph {
   let g = graph;
@@ -26,13 +34,14 @@ export function removeDeadNeurons(graph: Graph): Graph {
 }
 
 /** The int8 constant weights [rows, columns] of a FULLY_CONNECTED op, if it has them. */
-function fcWeights(graph: Graph, op: Op): { tensor: Tensor; rows: number; columns: number } | undefined {
+function fcWeights(graph: Graph, op: Op): Weights | undefined {
   if (op.kind !== 'FULLY_CONNECTED') return undefined;
   const tensor = graph.tensors[op.inputs[1] ?? -1];
   if (!tensor || !isFixedConstant(tensor) || tensor.dtype !== 'int8' || tensor.shape.length !== 2) return undefined;
   const [rows, columns] = tensor.shape as [number, number];
   if (tensor.data!.length !== rows * columns) return undefined;
-  if (tensor.quant && tensor.quant.scale.length > 1 && tensor.quant.axis !== 0) return undefined;
+  // symmetric only: a zero byte is a zero weight
+  if (!tensor.quant || tensor.quant.zeroPoint.some((z) => z !== 0) || (tensor.quant.scale.length > 1 && tensor.quant.axis !== 0)) return undefined;
   return { tensor, rows, columns };
 }
 
@@ -50,20 +59,64 @@ function removeOne(graph: Graph): Graph | undefined {
     const middle = graph.tensors[between]!;
     if (!wa || a.outputs.length !== 1 || wa.rows !== wb.columns || middle.shape.at(-1) !== wa.rows) continue;
     if (b.inputs.filter((i) => i === between).length !== 1) continue;
+    const read = (j: number) => {
+      for (let r = 0; r < wb.rows; r++) if (wb.tensor.data![r * wb.columns + j] !== 0) return true;
+      return false;
+    };
+    const constants = constantNeurons(graph, a, b, wa, wb);
     const keep: number[] = [];
-    for (let j = 0; j < wb.columns; j++) {
-      for (let r = 0; r < wb.rows; r++) {
-        if (wb.tensor.data![r * wb.columns + j] !== 0) {
-          keep.push(j);
-          break;
-        }
-      }
-    }
+    for (let j = 0; j < wb.columns; j++) if (read(j) && !constants?.values.has(j)) keep.push(j);
     if (keep.length === wb.columns || (keep.length === 0 && wb.columns === 1)) continue;
     if (keep.length === 0) keep.push(0);
-    return narrow(graph, a, b, keep, wa, wb);
+    const folded = constants && [...constants.values].some(([j]) => read(j) && !keep.includes(j)) ? constants : undefined;
+    return narrow(graph, a, b, keep, wa, wb, folded);
   }
   return undefined;
+}
+
+/**
+ * The outputs of A that are constants (an all-zero weight row: the output is the requantized bias,
+ * whatever the input), by neuron, with B's input offset; undefined unless B has an int32 bias to fold
+ * them into and the layers are int8 (the FULLY_CONNECTED op's own prepare gives A's requantization).
+ */
+function constantNeurons(graph: Graph, a: Op, b: Op, wa: Weights, wb: Weights): { values: Map<number, number>; inputOffset: number; bias: Tensor } | undefined {
+  const bias = graph.tensors[b.inputs[2] ?? -1];
+  const aBias = graph.tensors[a.inputs[2] ?? -1];
+  const middle = graph.tensors[b.inputs[0]!]!;
+  if (!bias?.data || bias.dtype !== 'int32' || middle.dtype !== 'int8' || (aBias && (aBias.dtype !== 'int32' || !aBias.data))) return undefined;
+  const empty: number[] = [];
+  for (let j = 0; j < wa.rows; j++) if (wa.tensor.data!.subarray(j * wa.columns, (j + 1) * wa.columns).every((w) => w === 0)) empty.push(j);
+  if (empty.length === 0) return undefined;
+  let p: FullyConnectedParams;
+  let pb: FullyConnectedParams;
+  try {
+    p = opDef('FULLY_CONNECTED')!.prepare(graph, a) as FullyConnectedParams;
+    pb = opDef('FULLY_CONNECTED')!.prepare(graph, b) as FullyConnectedParams;
+  } catch {
+    return undefined;
+  }
+  if (p.filterOffset !== 0 || pb.filterOffset !== 0) return undefined;
+  const biases = aBias ? new Int32Array(aBias.data!.slice().buffer) : undefined;
+  const values = new Map(empty.map((j) => [j, clamp(mbqm(biases?.[j] ?? 0, p.multiplier[j]!, p.shift[j]!) + p.outputZeroPoint, p.actMin, p.actMax)]));
+  // the folded biases stay int32 whichever of the constants are folded
+  const biasB = new Int32Array(bias.data.slice().buffer);
+  for (let r = 0; r < wb.rows; r++) {
+    let bound = Math.abs(biasB[r]!);
+    for (const [j, c] of values) bound += Math.abs(weightAt(wb, r, j) * (c + pb.inputOffset));
+    if (bound > 2 ** 31 - 1) return undefined;
+  }
+  return { values, inputOffset: pb.inputOffset, bias };
+}
+
+/** the int8 weight at row r, column j */
+function weightAt(w: Weights, r: number, j: number): number {
+  return (w.tensor.data![r * w.columns + j]! << 24) >> 24;
+}
+
+interface Weights {
+  tensor: Tensor;
+  rows: number;
+  columns: number;
 }
 
 function narrow(
@@ -71,8 +124,9 @@ function narrow(
   a: Op,
   b: Op,
   keep: number[],
-  wa: { tensor: Tensor; rows: number; columns: number },
-  wb: { tensor: Tensor; rows: number; columns: number },
+  wa: Weights,
+  wb: Weights,
+  constants?: { values: Map<number, number>; inputOffset: number; bias: Tensor },
 ): Graph {
   const tensors = [...graph.tensors];
   const append = (t: Omit<Tensor, 'index'>): number => {
@@ -104,6 +158,16 @@ function narrow(
   const bInputs = [...b.inputs];
   bInputs[0] = middleIndex;
   bInputs[1] = bWeightIndex;
+  if (constants) {
+    // a constant neuron's contribution w·(c + offset), the same in every sum, moves into B's bias
+    const biasB = new Int32Array(constants.bias.data!.slice().buffer);
+    for (let r = 0; r < wb.rows; r++) {
+      let sum = biasB[r]!;
+      for (const [j, c] of constants.values) if (!keep.includes(j)) sum += weightAt(wb, r, j) * (c + constants.inputOffset);
+      biasB[r] = sum;
+    }
+    bInputs[2] = append({ ...constants.bias, name: `${constants.bias.name}/folded`, data: new Uint8Array(biasB.buffer) });
+  }
   const ops = graph.ops.map((op) => (op === a ? { ...a, inputs: aInputs, outputs: [middleIndex] } : op === b ? { ...b, inputs: bInputs } : op));
   return { ...graph, tensors, ops };
 }
