@@ -44,7 +44,8 @@ export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   g = removeDeadOps(dropReshapeShapeInputs(g));
   g = foldTransposes(g);
   g = aliasNoOps(g);
-  g = removeDeadNeurons(g);
+  // (TINYFORGE_DEAD_NEURONS=off keeps them: to measure what the pass saves)
+  if (process.env.TINYFORGE_DEAD_NEURONS !== 'off') g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
   rejectConstantOutputs(g, source);
   return g;
