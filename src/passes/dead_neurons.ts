@@ -13,8 +13,8 @@
  * input: its term w·(c + offset) in each of B's sums moves into B's int32 bias, and the neuron goes
  * too (only int8 activations with an int32 bias in B, and only while that bias cannot overflow).
  *
- * Only symmetric int8 weights (int4-stored too: one byte per value in the graph), constant, between
- * two FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a model output; at least
+ * Only symmetric int8 weights (int4-stored too: one byte per value in the graph), constant, and int8
+ * activations, between two FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a model output; at least
  * one neuron always stays.
  */
 import type { Graph, Op, Tensor } from '../ir/graph.ts';
@@ -58,6 +58,8 @@ function removeOne(graph: Graph): Graph | undefined {
     const wa = fcWeights(graph, a);
     const middle = graph.tensors[between]!;
     if (!wa || a.outputs.length !== 1 || wa.rows !== wb.columns || middle.shape.at(-1) !== wa.rows) continue;
+    // int8 activations only (the tested case; a float sum would also lose 0·inf = NaN)
+    if (middle.dtype !== 'int8') continue;
     if (b.inputs.filter((i) => i === between).length !== 1) continue;
     const read = (j: number) => {
       for (let r = 0; r < wb.rows; r++) if (wb.tensor.data![r * wb.columns + j] !== 0) return true;
