@@ -14,8 +14,8 @@
  * too (only int8 activations with an int32 bias in B, and only while that bias cannot overflow).
  *
  * Only symmetric int8 weights (int4-stored too: one byte per value in the graph), constant, and int8
- * activations, between two FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a model output; at least
- * one neuron always stays.
+ * activations, between two FULLY_CONNECTED ops whose middle tensor is read by B alone and is not a
+ * model output; at least one neuron always stays.
  */
 import type { Graph, Op, Tensor } from '../ir/graph.ts';
 import { elementCount } from '../ir/graph.ts';
