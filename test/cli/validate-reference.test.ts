@@ -126,6 +126,40 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect(j.layers.flatMap((l: { tensors: { tensor: number }[] }) => l.tensors.map((t) => t.tensor))).to.deep.equal([y, z]);
       expect(j.outputs[0]).to.include({ tensor: z, differing: 0 });
     });
+
+    it('agrees with TFLite Micro on a FULLY_CONNECTED pair whose dead and constant neurons the passes removed, the narrowed tensor not comparable', () => {
+      // fc a: 6 neurons, row 1 all zeros (a constant output folded into b's bias); b reads no neuron 4
+      const b = new GraphBuilder('dead');
+      const x = b.input({ shape: [1, 5], q: { scale: 0.05, zeroPoint: -3 }, name: 'x' });
+      const wa = Int8Array.from({ length: 30 }, (_, i) => (Math.floor(i / 5) === 1 ? 0 : ((i * 37) % 200) - 100));
+      const a = b.constant({ shape: [6, 5], q: { scale: 0.01, zeroPoint: 0 }, name: 'wa' }, wa);
+      const ba = b.constant({ shape: [6], dtype: 'int32', q: { scale: 0.0005, zeroPoint: 0 }, name: 'ba' }, Int32Array.from([10, 9000, -40, 300, 0, 77]));
+      const [h] = b.op('FULLY_CONNECTED', [x, a, ba], [{ shape: [1, 6], q: { scale: 0.1, zeroPoint: -128 }, name: 'h' }], {
+        activation: 'RELU',
+        keepNumDims: false,
+      });
+      const wb = Int8Array.from({ length: 18 }, (_, i) => (i % 6 === 4 ? 0 : ((i * 53) % 220) - 110));
+      const w2 = b.constant({ shape: [3, 6], q: { scale: 0.02, zeroPoint: 0 }, name: 'wb' }, wb);
+      const bb = b.constant({ shape: [3], dtype: 'int32', q: { scale: 0.002, zeroPoint: 0 }, name: 'bb' }, Int32Array.from([5, -60, 200]));
+      const [y] = b.op('FULLY_CONNECTED', [h!, w2, bb], [{ shape: [1, 3], q: { scale: 0.3, zeroPoint: 2 }, name: 'y' }], {
+        activation: 'NONE',
+        keepNumDims: false,
+      });
+      b.output(y!);
+      const path = join(dir, 'dead.tflite');
+      writeFileSync(path, writeTflite(b.build()));
+      const input5 = join(dir, 'in5.bin');
+      writeFileSync(input5, Int8Array.from([5, -7, 60, 127, -128]));
+      const out = join(dir, 'dead-ref');
+      dump(path, out, input5);
+      const r = tinyforge(['validate', path, '--reference', out, '--input', input5, '--target', 'host', '--json']);
+      expect(r.status, r.stderr).to.equal(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.match).to.equal(true);
+      expect(j.notComparable.map((n: { tensor: number }) => n.tensor)).to.deep.equal([h]);
+      expect(j.notComparable[0].reason).to.match(/^narrowed by the graph passes/);
+      expect(j.outputs[0]).to.include({ tensor: y, differing: 0 });
+    });
   });
 
   describe('on the emulated Cortex-M4', function () {
