@@ -19,6 +19,7 @@ import { TinyforgeError } from '../../src/errors.ts';
 import { validateAgainstReference } from '../../src/run/validate-reference.ts';
 import { matchReference, readReferenceDump } from '../../src/run/reference.ts';
 import { loadGraph } from '../../src/model/load.ts';
+import type { Graph } from '../../src/ir/graph.ts';
 
 describe('CLI: validate --reference (per-layer dumps)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-validate-ref-'));
@@ -41,6 +42,21 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
     bytes[byte]! ^= 0x10;
     writeFileSync(join(copy, `${tensor}.bin`), bytes);
     return copy;
+  };
+
+  /** `graph` written as NAME.tflite, dumped by tflm-ref on `input`, validated on the host: the --json report (a match asserted) */
+  const validateBuilt = (name: string, graph: Graph, input: Int8Array) => {
+    const path = join(dir, `${name}.tflite`);
+    writeFileSync(path, writeTflite(graph));
+    const inputPath = join(dir, `${name}-in.bin`);
+    writeFileSync(inputPath, input);
+    const out = join(dir, `${name}-ref`);
+    dump(path, out, inputPath);
+    const r = tinyforge(['validate', path, '--reference', out, '--input', inputPath, '--target', 'host', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.match).to.equal(true);
+    return j;
   };
 
   before(function () {
@@ -111,16 +127,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       const [s] = b.op('SHAPE', [y!], [{ shape: [2], dtype: 'int32', name: 's' }], { outType: 'INT32' });
       const [z] = b.op('RESHAPE', [y!, s!], [{ shape: [1, 3], q: { scale: 0.25, zeroPoint: -3 }, name: 'z' }]);
       b.output(z!);
-      const path = join(dir, 'consts.tflite');
-      writeFileSync(path, writeTflite(b.build()));
-      const input3 = join(dir, 'in3.bin');
-      writeFileSync(input3, Int8Array.from([5, -7, 60]));
-      const out = join(dir, 'consts-ref');
-      dump(path, out, input3);
-      const r = tinyforge(['validate', path, '--reference', out, '--input', input3, '--target', 'host', '--json']);
-      expect(r.status, r.stderr).to.equal(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.match).to.equal(true);
+      const j = validateBuilt('consts', b.build(), Int8Array.from([5, -7, 60]));
       expect(j.notComparable.map((n: { tensor: number }) => n.tensor)).to.deep.equal([wt, s]);
       for (const n of j.notComparable) expect(n.reason).to.match(/folded/);
       expect(j.layers.flatMap((l: { tensors: { tensor: number }[] }) => l.tensors.map((t) => t.tensor))).to.deep.equal([y, z]);
@@ -146,16 +153,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
         keepNumDims: false,
       });
       b.output(y!);
-      const path = join(dir, 'dead.tflite');
-      writeFileSync(path, writeTflite(b.build()));
-      const input5 = join(dir, 'in5.bin');
-      writeFileSync(input5, Int8Array.from([5, -7, 60, 127, -128]));
-      const out = join(dir, 'dead-ref');
-      dump(path, out, input5);
-      const r = tinyforge(['validate', path, '--reference', out, '--input', input5, '--target', 'host', '--json']);
-      expect(r.status, r.stderr).to.equal(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.match).to.equal(true);
+      const j = validateBuilt('dead', b.build(), Int8Array.from([5, -7, 60, 127, -128]));
       expect(j.notComparable.map((n: { tensor: number }) => n.tensor)).to.deep.equal([h]);
       expect(j.notComparable[0].reason).to.match(/^narrowed by the graph passes/);
       expect(j.outputs[0]).to.include({ tensor: y, differing: 0 });
