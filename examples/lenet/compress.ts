@@ -93,6 +93,13 @@ const FINE_TUNE: Record<LenetName, FineTuneRecipe> = {
   },
 };
 const CALIBRATION_SAMPLES = 500;
+/**
+ * Validation digits: the last VALIDATION_DIGITS of the (shuffled) training digits, kept out of every
+ * fine-tuning. The training stages choose between their model before and after fine-tuning on them;
+ * the held-out test digits are used for the reported accuracies only, never for a choice. (The float
+ * models were trained on all 8,000 training digits, these included, before this split existed.)
+ */
+const VALIDATION_DIGITS = 500;
 
 /** The int8 model of one step, made from the float model with the stages. */
 interface StepRecipe {
@@ -117,6 +124,8 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'int8', make: (s) => s.ptq(s.float) },
     { name: 'pruned 95%', make: async (s) => s.ptq(await s.prune(s.float, 0.95)) },
     { name: 'layers 95/90/70%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(1), 4, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 95/90/70%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(1), 5, 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 95/90/70%, 4/5/5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(1), [4, 5, 5], 'dense per tensor'), prefer: 'size' },
     { name: 'layers 98/95/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(2), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 4-bit, size', make: async (s) => s.bits(await s.scheduled(3), 4), prefer: 'size' },
     { name: 'layers 99/96/80%, 3-bit, size', make: async (s) => s.bits(await s.scheduled(3), 3), prefer: 'size' },
@@ -132,6 +141,14 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80% twice, int8 per-tensor, size', make: async (s) => s.ptq(await s.again(2)), prefer: 'size' },
     { name: 'layers 98/95/80% 3 times, 4-bit per-tensor, size', make: async (s) => s.bits(await s.again(2, 2), 4, 'dense per tensor'), prefer: 'size' },
     { name: 'layers 98/95/80% 3 times, 5-bit per-tensor, size', make: async (s) => s.bits(await s.again(2, 2), 5, 'dense per tensor'), prefer: 'size' },
+    // fc1 (three quarters of the stored weights) at 4 bits, the smaller fc2 and fc3 at 5
+    {
+      name: 'layers 98/95/80% 3 times, 4/5/5-bit per-tensor, size',
+      make: async (s) => s.bits(await s.again(2, 2), [4, 5, 5], 'dense per tensor'),
+      prefer: 'size',
+    },
+    { name: 'layers 98/95/80% twice, 4/5/5-bit per-tensor, size', make: async (s) => s.bits(await s.again(2), [4, 5, 5], 'dense per tensor'), prefer: 'size' },
+    { name: 'layers 99/96/80%, 4/5/5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), [4, 5, 5], 'dense per tensor'), prefer: 'size' },
   ],
   lenet5: [
     { name: 'int8', make: (s) => s.ptq(s.float) },
@@ -219,7 +236,8 @@ class Stages {
     readonly model: LenetName,
     readonly float: Graph,
     readonly train: Dataset,
-    readonly test: Dataset,
+    /** the stages' choices are made on these (never on `test`) */
+    readonly validation: Dataset,
     readonly task: Task,
     private readonly floatKey: string,
   ) {
@@ -323,13 +341,17 @@ class Stages {
    * int8 PTQ of the (pruned) float model, then every weighted layer at `bits` bits per channel,
    * re-quantized from the float weights (weight_bits.ts): the zeros stay zero. With `dense per tensor`
    * the FULLY_CONNECTED layers get one scale each instead (no multiplier and shift tables in flash).
+   * `bits` as a list: each weighted layer's own width, layers in order.
    */
-  async bits(floatGraph: Graph, bits: number, granularity: 'per channel' | 'dense per tensor' = 'per channel'): Promise<Graph> {
+  async bits(floatGraph: Graph, bits: number | number[], granularity: 'per channel' | 'dense per tensor' = 'per channel'): Promise<Graph> {
     const int8 = await this.ptq(floatGraph);
+    const weighted = int8WeightedLayers(int8);
+    if (Array.isArray(bits) && bits.length !== weighted.length)
+      throw new Error(`${this.model}: ${bits.length} bit widths for ${weighted.length} weighted layers`);
     const layers = new Map(
-      int8WeightedLayers(int8).map((l) => [
+      weighted.map((l, i) => [
         l.op.index,
-        { bits, sparsity: 0, perTensor: granularity === 'dense per tensor' && l.op.kind === 'FULLY_CONNECTED' },
+        { bits: Array.isArray(bits) ? bits[i]! : bits, sparsity: 0, perTensor: granularity === 'dense per tensor' && l.op.kind === 'FULLY_CONNECTED' },
       ]),
     );
     const reduced = compressLayers(int8, layers, { float: floatGraph });
@@ -347,7 +369,7 @@ class Stages {
     if (!pending) {
       pending = (async () => {
         const key = createHash('sha256')
-          .update(`${this.floatKey}|${JSON.stringify(FINE_TUNE[this.model])}|${recipe}`)
+          .update(`${this.floatKey}|${JSON.stringify(FINE_TUNE[this.model])}|validation ${this.validation.count}|${recipe}`)
           .digest('hex')
           .slice(0, 16);
         const file = join(CACHE, `${this.model}_${key}.tflite`);
@@ -360,7 +382,7 @@ class Stages {
           choice = JSON.parse(readFileSync(choiceFile, 'utf8')) as FineTuneChoice;
         } else {
           const [before, after] = await run();
-          choice = keepBetter(await this.floatAccuracy(before), await this.floatAccuracy(after));
+          choice = keepBetter(await this.floatAccuracy(before, this.validation), await this.floatAccuracy(after, this.validation));
           result = choice.kept === 'before' ? before : after;
           mkdirSync(CACHE, { recursive: true });
           writeModel(result, file);
@@ -375,7 +397,7 @@ class Stages {
         }
         log(
           `${this.model}: ${recipe}: kept ${choice.kept === 'after' ? 'the fine-tuned model' : 'the model from BEFORE fine-tuning'} ` +
-            `(held-out ${pct(choice.after.value)} after, ${pct(choice.before.value)} before)`,
+            `(validation ${pct(choice.after.value)} after, ${pct(choice.before.value)} before)`,
         );
         this.recipes.set(result, recipe);
         this.choices.set(result, [
@@ -389,10 +411,11 @@ class Stages {
     return pending;
   }
 
-  async floatAccuracy(graph: Graph) {
+  /** float accuracy of `graph` on `digits` */
+  async floatAccuracy(graph: Graph, digits: Dataset) {
     const model = new TrainableGraph(graph);
     try {
-      const { name, value } = await floatMetric(model, this.test, this.task);
+      const { name, value } = await floatMetric(model, digits, this.task);
       return { name, value };
     } finally {
       model.dispose();
@@ -443,15 +466,16 @@ async function compressOne(name: LenetName, stepFilter: ((step: string) => boole
   else log(`${name}: using ${relative(ROOT, path)} (delete it to train again: npx tsx examples/lenet/train.ts ${name})`);
   const float = await loadFloatModel(path);
   const split = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
-  const train = dataset(split.train, 'mnist train');
+  const train = dataset(split.train.slice(0, -VALIDATION_DIGITS), 'mnist train');
+  const validation = dataset(split.train.slice(-VALIDATION_DIGITS), 'mnist validation');
   const test = dataset(split.test.slice(0, evalDigits), 'mnist held-out');
   const task = taskFor(float, test);
   const floatKey = createHash('sha256')
     .update(Buffer.concat(float.tensors.filter((t) => t.data).map((t) => Buffer.from(t.data!))))
     .digest('hex');
-  const stages = new Stages(name, float, train, test, task, floatKey);
+  const stages = new Stages(name, float, train, validation, task, floatKey);
   const float32Bytes = float32ParameterBytes(float);
-  const floatAccuracy = (await stages.floatAccuracy(float)).value;
+  const floatAccuracy = (await stages.floatAccuracy(float, test)).value;
   const recorded = readFloatRecords()[name];
   log(
     `${name}: float accuracy ${pct(floatAccuracy)} on ${test.count} held-out digits${recorded ? ` (recorded at training: ${pct(recorded.floatAccuracy)} on ${recorded.testDigits})` : ''}`,

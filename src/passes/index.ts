@@ -10,7 +10,9 @@
  *    shape arithmetic feeding it goes, with any op nobody reads.
  * 4. foldTransposes: TRANSPOSE → TRANSPOSE composes; TRANSPOSE → PAD reads through the permutation.
  * 5. aliasNoOps: data movement that moves nothing becomes a RESHAPE (an alias: no bytes, no code).
- * 6. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
+ * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
+ *    column all zeros: pruned models) goes, with the row computing it (dead_neurons.ts).
+ * 7. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
  *
  * Tensor indices and op indices (`op.index`, used in messages) are kept, so errors and the memory
  * plan still name the file's tensors and ops.
@@ -19,10 +21,21 @@ import type { Graph } from '../ir/graph.ts';
 import { aliasNoOps } from './alias_noops.ts';
 import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
+import { removeDeadNeurons } from './dead_neurons.ts';
 import { dropReshapeShapeInputs, removeDeadOps } from './prune.ts';
 import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
 
-export { aliasNoOps, foldConstants, foldTransposes, dropReshapeShapeInputs, removeDeadOps, rejectDynamicShapes, rejectFloatIslands, validateGraph };
+export {
+  aliasNoOps,
+  removeDeadNeurons,
+  foldConstants,
+  foldTransposes,
+  dropReshapeShapeInputs,
+  removeDeadOps,
+  rejectDynamicShapes,
+  rejectFloatIslands,
+  validateGraph,
+};
 
 export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   validateGraph(graph, source);
@@ -31,6 +44,8 @@ export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   g = removeDeadOps(dropReshapeShapeInputs(g));
   g = foldTransposes(g);
   g = aliasNoOps(g);
+  // (TINYFORGE_DEAD_NEURONS=off keeps them: to measure what the pass saves)
+  if (process.env.TINYFORGE_DEAD_NEURONS !== 'off') g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
   rejectConstantOutputs(g, source);
   return g;

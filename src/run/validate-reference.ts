@@ -289,7 +289,14 @@ function planReads(original: Graph, compiled: CompiledModel, byTensor: Map<numbe
     } else if (isConstant(rt)) {
       skip(tensor, root === tensor ? 'folded into a constant at compile time' : `an alias of tensor ${root}, folded into a constant at compile time`);
     } else if (!producer.has(root)) {
-      skip(tensor, 'not computed by the compiled model: its op was folded away or removed by the graph passes');
+      const op = original.ops.find((o) => o.outputs.includes(root));
+      const narrowed = op && prepared.layers.find((l) => l.op.index === op.index && l.op.kind === op.kind && !l.op.outputs.includes(root));
+      skip(
+        tensor,
+        narrowed
+          ? `narrowed by the graph passes: its op computes only the neurons the next layer reads (passes/dead_neurons.ts), into tensor ${narrowed.op.outputs[0]}`
+          : 'not computed by the compiled model: its op was folded away or removed by the graph passes',
+      );
     } else if (plan.tensorOffset.get(root) === undefined) {
       skip(tensor, 'not in the arena');
     } else {

@@ -19,6 +19,7 @@ import { TinyforgeError } from '../../src/errors.ts';
 import { validateAgainstReference } from '../../src/run/validate-reference.ts';
 import { matchReference, readReferenceDump } from '../../src/run/reference.ts';
 import { loadGraph } from '../../src/model/load.ts';
+import type { Graph } from '../../src/ir/graph.ts';
 
 describe('CLI: validate --reference (per-layer dumps)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-validate-ref-'));
@@ -41,6 +42,21 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
     bytes[byte]! ^= 0x10;
     writeFileSync(join(copy, `${tensor}.bin`), bytes);
     return copy;
+  };
+
+  /** `graph` written as NAME.tflite, dumped by tflm-ref on `input`, validated on the host: the --json report (a match asserted) */
+  const validateBuilt = (name: string, graph: Graph, input: Int8Array) => {
+    const path = join(dir, `${name}.tflite`);
+    writeFileSync(path, writeTflite(graph));
+    const inputPath = join(dir, `${name}-in.bin`);
+    writeFileSync(inputPath, input);
+    const out = join(dir, `${name}-ref`);
+    dump(path, out, inputPath);
+    const r = tinyforge(['validate', path, '--reference', out, '--input', inputPath, '--target', 'host', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.match).to.equal(true);
+    return j;
   };
 
   before(function () {
@@ -111,20 +127,36 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       const [s] = b.op('SHAPE', [y!], [{ shape: [2], dtype: 'int32', name: 's' }], { outType: 'INT32' });
       const [z] = b.op('RESHAPE', [y!, s!], [{ shape: [1, 3], q: { scale: 0.25, zeroPoint: -3 }, name: 'z' }]);
       b.output(z!);
-      const path = join(dir, 'consts.tflite');
-      writeFileSync(path, writeTflite(b.build()));
-      const input3 = join(dir, 'in3.bin');
-      writeFileSync(input3, Int8Array.from([5, -7, 60]));
-      const out = join(dir, 'consts-ref');
-      dump(path, out, input3);
-      const r = tinyforge(['validate', path, '--reference', out, '--input', input3, '--target', 'host', '--json']);
-      expect(r.status, r.stderr).to.equal(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.match).to.equal(true);
+      const j = validateBuilt('consts', b.build(), Int8Array.from([5, -7, 60]));
       expect(j.notComparable.map((n: { tensor: number }) => n.tensor)).to.deep.equal([wt, s]);
       for (const n of j.notComparable) expect(n.reason).to.match(/folded/);
       expect(j.layers.flatMap((l: { tensors: { tensor: number }[] }) => l.tensors.map((t) => t.tensor))).to.deep.equal([y, z]);
       expect(j.outputs[0]).to.include({ tensor: z, differing: 0 });
+    });
+
+    it('agrees with TFLite Micro on a FULLY_CONNECTED pair whose dead and constant neurons the passes removed, the narrowed tensor not comparable', () => {
+      // fc a: 6 neurons, row 1 all zeros (a constant output folded into b's bias); b reads no neuron 4
+      const b = new GraphBuilder('dead');
+      const x = b.input({ shape: [1, 5], q: { scale: 0.05, zeroPoint: -3 }, name: 'x' });
+      const wa = Int8Array.from({ length: 30 }, (_, i) => (Math.floor(i / 5) === 1 ? 0 : ((i * 37) % 200) - 100));
+      const a = b.constant({ shape: [6, 5], q: { scale: 0.01, zeroPoint: 0 }, name: 'wa' }, wa);
+      const ba = b.constant({ shape: [6], dtype: 'int32', q: { scale: 0.0005, zeroPoint: 0 }, name: 'ba' }, Int32Array.from([10, 9000, -40, 300, 0, 77]));
+      const [h] = b.op('FULLY_CONNECTED', [x, a, ba], [{ shape: [1, 6], q: { scale: 0.1, zeroPoint: -128 }, name: 'h' }], {
+        activation: 'RELU',
+        keepNumDims: false,
+      });
+      const wb = Int8Array.from({ length: 18 }, (_, i) => (i % 6 === 4 ? 0 : ((i * 53) % 220) - 110));
+      const w2 = b.constant({ shape: [3, 6], q: { scale: 0.02, zeroPoint: 0 }, name: 'wb' }, wb);
+      const bb = b.constant({ shape: [3], dtype: 'int32', q: { scale: 0.002, zeroPoint: 0 }, name: 'bb' }, Int32Array.from([5, -60, 200]));
+      const [y] = b.op('FULLY_CONNECTED', [h!, w2, bb], [{ shape: [1, 3], q: { scale: 0.3, zeroPoint: 2 }, name: 'y' }], {
+        activation: 'NONE',
+        keepNumDims: false,
+      });
+      b.output(y!);
+      const j = validateBuilt('dead', b.build(), Int8Array.from([5, -7, 60, 127, -128]));
+      expect(j.notComparable.map((n: { tensor: number }) => n.tensor)).to.deep.equal([h]);
+      expect(j.notComparable[0].reason).to.match(/^narrowed by the graph passes/);
+      expect(j.outputs[0]).to.include({ tensor: y, differing: 0 });
     });
   });
 
