@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's Arm DSP variant in blocks of six rows over inputs widened per chunk
- * (dsp_pairs6w.ts, fully_connected_dsp_pairs6w.h and .S):
+ * (dsp_pairs6w.ts, fully_connected_dsp_pairs6w.h, the block in fully_connected_dsp_pairs6.S):
  * - which layers take it (1024+ inputs in whole words, 16+ rows, every pair fitting) and its scratch;
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
  *   1024..4096 inputs (whole chunks of 112 words and a part chunk), 16..220 rows (every row tail,
@@ -21,9 +21,8 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
-import { ACTIVATIONS, DSP, fcGraph, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
+import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per chunk', () => {
   it('takes layers of 1024+ inputs in whole words and 16+ rows whose pairs all fit; sizes its scratch', () => {
@@ -100,7 +99,6 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
     /** FULLY_CONNECTED layers of generated shapes (and the chunk bound) over one input each. */
     function pairs6wModel(seed: number, few = false): Graph {
       const rand = rng(seed);
-      const b = new GraphBuilder(`fc_pairs6w_${seed}`);
       const shapes: [number, number, number][] = few
         ? [[1024, 21, 2]]
         : [
@@ -109,28 +107,11 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
             [1100, 19, 2],
           ];
       if (!few) for (let k = 0; k < 3; k++) shapes.push([4 * randomInt(rand, 256, 600), randomInt(rand, 16, 40), k % 3]);
-      for (const [n, rows, kind] of shapes) {
-        const perChannel = rand() < 0.5;
-        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
-        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
-        const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
-        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
-        const inputs = [x, w];
-        if (rand() < 0.7)
-          inputs.push(
-            b.constant(
-              { shape: [rows], dtype: 'int32' },
-              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
-            ),
-          );
-        const scale = (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
-        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [1, rows], q: { scale, zeroPoint: randomInt(rand, -30, 30) } }], {
-          activation: ACTIVATIONS[randomInt(rand, 0, 2)]!,
-          keepNumDims: false,
-        });
-        b.output(y!);
-      }
-      return b.build();
+      return fcLayersModel(
+        `fc_pairs6w_${seed}`,
+        rand,
+        shapes.map(([n, rows, kind]) => ({ n, rows, kind })),
+      );
     }
 
     it('passes the build gate (-Werror, the assembly too) on the Cortex-M7 and M33', async () => {
@@ -138,7 +119,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
       const targets = ['cortex-m7', 'cortex-m33'];
       const gate = await compileForEveryTarget(graph, { targets, workDir: join(dir, 'gate') });
       expect(gate.failures).to.deep.equal([]);
-      expect(gate.targets.map((r) => `${r.target} ${r.ok} ${r.files.some((f) => f.endsWith('fully_connected_dsp_pairs6w.S'))}`)).to.deep.equal(
+      expect(gate.targets.map((r) => `${r.target} ${r.ok} ${r.files.some((f) => f.endsWith('fully_connected_dsp_pairs6.S'))}`)).to.deep.equal(
         targets.map((t) => `${t} true true`),
       );
     });

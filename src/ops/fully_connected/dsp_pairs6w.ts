@@ -2,7 +2,7 @@
 /**
  * FULLY_CONNECTED's Arm DSP variant for long rows of many outputs: the six-row blocks of dsp_pairs6.ts
  * (same layout, same weight bytes) over inputs widened once per chunk into the scratch
- * (fully_connected_dsp_pairs6w.h, the block in fully_connected_dsp_pairs6w.S). The six-row block that
+ * (fully_connected_dsp_pairs6w.h, the block tf_fcp6w_dot in fully_connected_dsp_pairs6.S). The six-row block that
  * widens each word of x itself spends 23 instructions per 24 MACs, 3 of them on x; here a chunk of up
  * to 112 words is widened once for a group of up to 16 blocks (96 rows), whose sums wait in the
  * scratch between chunks, and the block's loop reads x's two lanes with one LDRD: 21 per 24 (0.875)
@@ -57,6 +57,6 @@ export const fcDspPairs6wVariant: KernelVariant<FullyConnectedParams> = {
     'fully_connected/fully_connected_dsp_pairs.h',
     'fully_connected/fully_connected_dsp_pairs6.h',
     'fully_connected/fully_connected_dsp_pairs6w.h',
-    'fully_connected/fully_connected_dsp_pairs6w.S',
+    'fully_connected/fully_connected_dsp_pairs6.S',
   ],
 };

@@ -3,7 +3,7 @@
  * (dsp_pairs6w.ts): the weights of fully_connected_dsp_pairs6.h (same layout, same bytes), read
  * chunk-middle, rows-inner. A chunk of up to TF_FCP6W_CHUNK words of x is widened into the scratch
  * once (per word: SXTB16 and SXTB16 ROR 8 lanes) for a group of up to TF_FCP6W_GROUP blocks, whose
- * int32 sums wait in the scratch between chunks; fully_connected_dsp_pairs6w.S's tf_fcp6w_dot runs one
+ * int32 sums wait in the scratch between chunks; fully_connected_dsp_pairs6.S's tf_fcp6w_dot runs one
  * block over one chunk: 21 instructions per 24 MACs in its loop where the block that widens x itself
  * (tf_fcp6_dot) takes 23, for ~25 instructions per call and ~4 per word of x and group.
  *
@@ -30,20 +30,8 @@ void tf_fcp6w_dot(const uint32_t *xs, const int8_t *w, int32_t *acc, int words);
 static inline void tf_fcp6w_dot(const uint32_t *xs, const int8_t *w, int32_t *acc, int words) {
   int32_t r[3], rs[3];
   for (int p = 0; p < 3; ++p) r[p] = rs[p] = acc[2 * p];
-  for (int k = 0; k < words; ++k, xs += 2, w += 24) {
-    const uint32_t xe = xs[0], xo = xs[1];
-    for (int p = 0; p < 3; ++p) {
-      const uint32_t we = TF_LOAD32(w + 8 * p), wo = TF_LOAD32(w + 8 * p + 4);
-      rs[p] = tf_smlad(we, xe, rs[p]);
-      r[p] = tf_smlad(tf_sxtb16(we), xe, r[p]);
-      rs[p] = tf_smlad(wo, xo, rs[p]);
-      r[p] = tf_smlad(tf_sxtb16(wo), xo, r[p]);
-    }
-  }
-  for (int p = 0; p < 3; ++p) {
-    acc[2 * p] = r[p];
-    acc[2 * p + 1] = (int32_t)((uint32_t)acc[2 * p + 1] + (uint32_t)((int32_t)((uint32_t)rs[p] - (uint32_t)r[p]) >> 8));
-  }
+  for (int k = 0; k < words; ++k, xs += 2, w += 24) tf_fcp6_words(xs[0], xs[1], w, r, rs);
+  tf_fcp6_extract(acc, r, rs);
 }
 #endif
 
