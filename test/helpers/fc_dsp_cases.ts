@@ -8,6 +8,7 @@ import fc from '../../src/ops/fully_connected/index.ts';
 import type { FullyConnectedParams } from '../../src/ops/fully_connected/index.ts';
 import { selectVariant } from '../../src/ops/variant.ts';
 import type { Graph } from '../../src/ir/graph.ts';
+import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, singleOpGraph } from './op_harness.ts';
 
 export const DSP = { dsp: true };
@@ -44,3 +45,47 @@ export function fcGraph(inF: number, out: number, batches: number, weights: Int8
 }
 
 export const variantOf = (graph: Graph, op: Graph['ops'][number]) => selectVariant(fc, fc.prepare(graph, op) as FullyConnectedParams, DSP).name;
+
+/** One layer of fcLayersModel: `n` inputs, `rows`, weights of `kind` (weightsOf), `batches` rows of input. */
+export interface FcLayerShape {
+  n: number;
+  rows: number;
+  kind: number;
+  batches?: number;
+  /** an output zero point of -128 under shifts of -15: FAST's packed rounding word overflows, so the layer takes TFLM's exact 64-bit requantization */
+  exact?: boolean;
+  /** the ACTIVATIONS index; drawn when absent */
+  activation?: number;
+}
+
+/**
+ * A model of FULLY_CONNECTED layers, each over its own input (kind 0 with an input zero point, the
+ * others at zero point 0 with output scales for their extreme sums): per-tensor or per-channel weight
+ * scales, a bias now and then, the activation given or drawn.
+ */
+export function fcLayersModel(name: string, rand: () => number, layers: FcLayerShape[]): Graph {
+  const b = new GraphBuilder(name);
+  for (const { n, rows, kind, batches = 1, exact = false, activation } of layers) {
+    const perChannel = rand() < 0.5;
+    const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
+    const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
+    const x = b.input({ shape: [batches, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
+    const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
+    const inputs = [x, w];
+    if (rand() < 0.7)
+      inputs.push(
+        b.constant(
+          { shape: [rows], dtype: 'int32' },
+          Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
+        ),
+      );
+    const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
+    const zeroPoint = exact ? -128 : randomInt(rand, -30, 30);
+    const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [batches, rows], q: { scale, zeroPoint } }], {
+      activation: ACTIVATIONS[activation ?? randomInt(rand, 0, 2)]!,
+      keepNumDims: false,
+    });
+    b.output(y!);
+  }
+  return b.build();
+}

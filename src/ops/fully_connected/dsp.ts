@@ -38,7 +38,7 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
 /** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_pairs.ts). */
 export interface DspLayout {
   /** the kernel functions' prefix: `<kernel>_body` in its header */
-  kernel: 'tf_fc_dsp' | 'tf_fcp_dsp' | 'tf_fcpx_dsp' | 'tf_fcp6_dsp' | 'tf_fcp8_dsp' | 'tf_fcpb_dsp';
+  kernel: 'tf_fc_dsp' | 'tf_fcp_dsp' | 'tf_fcpx_dsp' | 'tf_fcp6_dsp' | 'tf_fcp6w_dsp' | 'tf_fcp8_dsp' | 'tf_fcpb_dsp';
   /** the `<body>_body` the kernel function calls (default: `kernel`) */
   body?: string;
   /** the kernel takes a scratch of 2 * inFeatures bytes for the unpacked inputs (fully_connected_dsp_pairs.h) */
@@ -79,6 +79,9 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     six: layout.kernel === 'tf_fcp6_dsp',
     eight: layout.kernel === 'tf_fcp8_dsp',
     batched: layout.kernel === 'tf_fcpb_dsp',
+    widened: layout.kernel === 'tf_fcp6w_dsp',
+    // the kernels without a fix table take the scratch right after the output
+    xsAfterOut: layout.kernel === 'tf_fcpb_dsp' || layout.kernel === 'tf_fcp6w_dsp',
     unpacked: !single && layout.unpacked === true,
   };
   ctx.defineOnce(`${kernel}_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));

@@ -4,10 +4,10 @@
  * and .S):
  * - the stored lanes: low byte = r_k, int16 lane = r_k + 256 s_k, in the order the block reads them,
  *   the rows past the blocks of six exactly as the four-row pairs lay them out;
- * - which layers take it (256+ inputs in whole words, 16+ rows, every pair fitting) and which
- *   keep the four-row kernels;
+ * - which layers take it (256..1020 inputs in whole words, 16+ rows, every pair fitting; from 1024
+ *   inputs dsp_pairs6w.ts) and which keep the four-row kernels;
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
- *   256..4096 inputs, 16..200 rows (every row tail), batches, zero points, per-tensor and per-channel
+ *   256..1020 inputs, 16..200 rows (every row tail), batches, zero points, per-tensor and per-channel
  *   scales, bias or none, NONE/RELU/RELU6, the per-chunk sums at their 2^23 bound;
  * - the assembly on the emulated Cortex-M4, bit-exact, on generated layers of the same kinds.
  */
@@ -24,9 +24,8 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
-import { ACTIVATIONS, DSP, fcGraph, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
+import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
   it('stores each pair as low byte r_k, lane r_k + 256 s_k in the block order; the other rows as the four-row pairs', () => {
@@ -61,14 +60,16 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     }
   });
 
-  it('takes layers of 256+ inputs in whole words and 16+ rows whose pairs all fit; others keep the four-row kernels', () => {
+  it('takes layers of 256..1020 inputs in whole words and 16+ rows whose pairs all fit; others keep the four-row kernels', () => {
     const rand = rng(62);
     const name = (inF: number, rows: number, kind: number) => {
       const { graph, op } = fcGraph(inF, rows, 1, weightsOf(rand, rows * inF, kind, inF), rand, 3, false);
       return variantOf(graph, op);
     };
     expect(name(256, 16, 0)).to.equal('arm-dsp-pairs6');
-    expect(name(1024, 64, 2)).to.equal('arm-dsp-pairs6');
+    expect(name(1020, 64, 2)).to.equal('arm-dsp-pairs6');
+    // from 1024 inputs the blocks read x widened per chunk (dsp_pairs6w.ts)
+    expect(name(1024, 64, 2)).to.equal('arm-dsp-pairs6w');
     expect(name(252, 64, 0)).to.equal('arm-dsp-pairs');
     expect(name(258, 64, 0)).to.equal('arm-dsp-pairs');
     // classifier heads under 16 rows
@@ -81,7 +82,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     expect(name(2048, 8, 3)).to.equal('arm-dsp-pairs');
   });
 
-  it('the C twin is bit-exact with the reference: 256..4096 inputs, 16..200 rows, every row tail, extremes', function () {
+  it('the C twin is bit-exact with the reference: 256..1020 inputs, 16..200 rows, every row tail, extremes', function () {
     this.timeout(300000);
     const rand = rng(63);
     const cases: CCase[] = [];
@@ -102,17 +103,17 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       variants.push(variantOf(graph, op) === 'arm-dsp-pairsb' && batches > 1 ? 'arm-dsp-pairs6' : variantOf(graph, op));
     };
     // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128); chunks of
-    // 448 inputs (4096 = 9 chunks and 64 inputs; 452 = one chunk and one word)
-    add(4096, 16, 1, 2, 'min');
-    add(4096, 20, 2, 2, 'max');
+    // 448 inputs (1020 = 2 chunks and 124 inputs; 452 = one chunk and one word)
+    add(1020, 16, 1, 2, 'min');
+    add(1020, 20, 2, 2, 'max');
     add(448, 17, 1, 2, 'min');
     add(452, 21, 1, 1, 'extremes');
     add(1000, 19, 1, 2, 'max');
     // every row tail after the blocks of six (0, 1, 4, 5, 8 or 9 rows past them: 16..27 rows)
     for (let out = 16; out <= 27; out++)
-      add(4 * randomInt(rand, 64, 300), out, randomInt(rand, 1, 2), randomInt(rand, 0, 2), (['random', 'min', 'max', 'extremes'] as const)[out % 4]!);
+      add(4 * randomInt(rand, 64, 255), out, randomInt(rand, 1, 2), randomInt(rand, 0, 2), (['random', 'min', 'max', 'extremes'] as const)[out % 4]!);
     for (let k = 0; k < 10; k++) {
-      let inF = 4 * randomInt(rand, 64, 1024);
+      let inF = 4 * randomInt(rand, 64, 255);
       let out = randomInt(rand, 16, 200);
       while (inF * out > 150000) rand() < 0.5 ? (inF = Math.max(256, 4 * ((inF >> 3) | 0))) : (out = Math.max(16, out >> 1));
       add(inF, out, randomInt(rand, 1, 2), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
@@ -139,47 +140,27 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
     /** FULLY_CONNECTED layers of generated shapes (and the chunk bound) over one input each. */
     function pairs6Model(seed: number, few = false): Graph {
       const rand = rng(seed);
-      const b = new GraphBuilder(`fc_pairs6_${seed}`);
       const shapes: [number, number, number][] = few
         ? [
             [452, 21, 2],
             [256, 16, 0],
           ]
         : [
-            [4096, 16, 2],
-            [1024, 22, 1],
+            [1020, 16, 2],
+            [1016, 22, 1],
             [1000, 19, 2],
             [452, 21, 2],
           ];
-      if (!few) for (let k = 0; k < 4; k++) shapes.push([4 * randomInt(rand, 64, 400), randomInt(rand, 16, 40), k % 3]);
+      if (!few) for (let k = 0; k < 4; k++) shapes.push([4 * randomInt(rand, 64, 255), randomInt(rand, 16, 40), k % 3]);
       // an output zero point of -128 under shifts of -15: FAST's packed rounding word overflows, so the
       // layer takes TFLM's exact 64-bit requantization (mode x)
       const exactAt = shapes.length;
       shapes.push([512, 18, 0]);
-      for (const [i, [n, rows, kind]] of shapes.entries()) {
-        const perChannel = rand() < 0.5;
-        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
-        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
-        const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
-        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
-        const inputs = [x, w];
-        if (rand() < 0.7)
-          inputs.push(
-            b.constant(
-              { shape: [rows], dtype: 'int32' },
-              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
-            ),
-          );
-        const exact = i === exactAt;
-        const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
-        const zeroPoint = exact ? -128 : randomInt(rand, -30, 30);
-        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [1, rows], q: { scale, zeroPoint } }], {
-          activation: ACTIVATIONS[randomInt(rand, 0, 2)]!,
-          keepNumDims: false,
-        });
-        b.output(y!);
-      }
-      return b.build();
+      return fcLayersModel(
+        `fc_pairs6_${seed}`,
+        rand,
+        shapes.map(([n, rows, kind], i) => ({ n, rows, kind, exact: i === exactAt })),
+      );
     }
 
     it('passes the build gate (-Werror, the assembly too) on the Cortex-M7 and M33', async () => {

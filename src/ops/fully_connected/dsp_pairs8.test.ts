@@ -21,9 +21,8 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
-import { ACTIVATIONS, DSP, fcGraph, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
+import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
   it('stores each pair as low byte r_k, lane r_k + 256 s_k in the block order', () => {
@@ -100,7 +99,6 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
     /** FULLY_CONNECTED layers of eight rows over one input each: every remainder of the 8-step turn, chunks. */
     function pairs8Model(seed: number, few = false): Graph {
       const rand = rng(seed);
-      const b = new GraphBuilder(`fc_pairs8_${seed}`);
       const shapes: [number, number][] = few
         ? [
             [452, 2],
@@ -117,31 +115,11 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
       // an output zero point of -128 under shifts of -15: the exact 64-bit requantization (mode x)
       const exactAt = shapes.length;
       shapes.push([512, 0]);
-      for (const [i, [n, kind]] of shapes.entries()) {
-        const rows = 8;
-        const perChannel = rand() < 0.5;
-        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
-        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
-        const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
-        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
-        const inputs = [x, w];
-        if (rand() < 0.7)
-          inputs.push(
-            b.constant(
-              { shape: [rows], dtype: 'int32' },
-              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
-            ),
-          );
-        const exact = i === exactAt;
-        const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
-        const zeroPoint = exact ? -128 : randomInt(rand, -30, 30);
-        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [1, rows], q: { scale, zeroPoint } }], {
-          activation: ACTIVATIONS[i % 3]!,
-          keepNumDims: false,
-        });
-        b.output(y!);
-      }
-      return b.build();
+      return fcLayersModel(
+        `fc_pairs8_${seed}`,
+        rand,
+        shapes.map(([n, kind], i) => ({ n, rows: 8, kind, exact: i === exactAt, activation: i % 3 })),
+      );
     }
 
     it('passes the build gate (-Werror, the assembly too) on the Cortex-M7 and M33', async () => {

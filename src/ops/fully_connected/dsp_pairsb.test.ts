@@ -20,9 +20,8 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
-import { ACTIVATIONS, DSP, fcGraph, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
+import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
   it('takes layers of 2+ batch rows, 64+ inputs in whole words, 8+ rows whose pairs all fit', () => {
@@ -98,7 +97,6 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
     /** FULLY_CONNECTED layers of generated shapes and batches (and the chunk bound) over one input each. */
     function batchModel(seed: number, few = false): Graph {
       const rand = rng(seed);
-      const b = new GraphBuilder(`fc_pairsb_${seed}`);
       const shapes: [number, number, number, number][] = few
         ? [[128, 9, 2, 2]]
         : [
@@ -108,28 +106,11 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
             [68, 41, 5, 0],
           ];
       if (!few) for (let k = 0; k < 3; k++) shapes.push([4 * randomInt(rand, 16, 300), randomInt(rand, 8, 40), randomInt(rand, 2, 5), k % 3]);
-      for (const [n, rows, batches, kind] of shapes) {
-        const perChannel = rand() < 0.5;
-        const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
-        const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
-        const x = b.input({ shape: [batches, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
-        const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
-        const inputs = [x, w];
-        if (rand() < 0.7)
-          inputs.push(
-            b.constant(
-              { shape: [rows], dtype: 'int32' },
-              Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
-            ),
-          );
-        const scale = (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
-        const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [batches, rows], q: { scale, zeroPoint: randomInt(rand, -30, 30) } }], {
-          activation: ACTIVATIONS[randomInt(rand, 0, 2)]!,
-          keepNumDims: false,
-        });
-        b.output(y!);
-      }
-      return b.build();
+      return fcLayersModel(
+        `fc_pairsb_${seed}`,
+        rand,
+        shapes.map(([n, rows, batches, kind]) => ({ n, rows, kind, batches })),
+      );
     }
 
     it('passes the build gate (-Werror) on the Cortex-M7 and M33', async () => {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* FULLY_CONNECTED on Arm DSP targets, blocks of six weight rows (three row pairs, each pair's weights
  * in one halfword as in fully_connected_dsp_pairs.h) over inputs of whole words
- * (fully_connected_dsp_pairs6.h calls it once per block; dsp_pairs6.ts lays the weights out).
+ * (fully_connected_dsp_pairs6.h calls it once per block; dsp_pairs6.ts lays the weights out); and
+ * the same block over inputs widened per chunk (tf_fcp6w_dot, at the end).
  *
  * Why assembly: a block of six rows needs 6 accumulators, the two SXTB16 lanes of a word of x, three
  * weight words (one LDM of three), the x and weight pointers and the loop's end: 14 registers, every
@@ -32,13 +33,10 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
         .syntax unified
         .thumb
-        .text
 
-/* one word of x against the block's six weight words (23 instructions) */
-        .macro tf_fcp6_step
-        ldr.w lr, [r0], #4
-        sxtb16 r3, lr
-        sxtb16 lr, lr, ror #8
+/* the block's six weight words against the lanes of one word of x, r3 = (x0, x2), lr = (x1, x3):
+ * 2 LDM, 6 SXTB16, 12 SMLAD (both blocks below) */
+        .macro tf_fcp6_words
         ldmia.w r1!, {r10, r11, r12}
         smlad r5, r10, r3, r5
         sxtb16 r10, r10
@@ -61,6 +59,15 @@
         smlad r8, r12, lr, r8
         .endm
 
+/* one word of x against the block's six weight words (23 instructions) */
+        .macro tf_fcp6_step
+        ldr.w lr, [r0], #4
+        sxtb16 r3, lr
+        sxtb16 lr, lr, ror #8
+        tf_fcp6_words
+        .endm
+
+        .section .text.tf_fcp6_dot, "ax", %progbits
         .global tf_fcp6_dot
         .type tf_fcp6_dot, %function
         .p2align 2
@@ -126,4 +133,62 @@ tf_fcp6_dot:
         add sp, #24
         pop {r4-r11, pc}
         .size tf_fcp6_dot, . - tf_fcp6_dot
+
+/* The block over x widened per chunk, called rows-inner by fully_connected_dsp_pairs6w.h, which
+ * widens each chunk once for a group of blocks: one LDRD of the two lanes per word instead of LDR + 2
+ * SXTB16, 21 instructions per 24 MACs. The block's sums live in the caller's scratch between chunks:
+ * loaded (LDM) on entry, stored (STM) on exit, row s of each pair taken from the difference of its
+ * pair's two accumulators at the end of the chunk (<= 112 words, the bound above).
+ *
+ *   void tf_fcp6w_dot(const uint32_t *xs, const int8_t *w, int32_t *acc, int words)
+ *
+ * acc[0..5] += the six rows' dot products over `words` (1..112) words of x, given as 2 * words lanes
+ * xs (per word k: SXTB16(x_k), SXTB16(x_k ROR 8); word aligned, LDRD); w: the block's six weight words
+ * per word of x from the chunk's first (word aligned, LDM). Registers as tf_fcp6_dot's, r0 walking xs;
+ * frame: [sp] acc, [sp + 4], [sp + 8], [sp + 12] rows 1, 3, 5's sums so far, [sp + 16] end of xs.
+ * Each block has its own section: --gc-sections drops the one a model does not call. */
+        .section .text.tf_fcp6w_dot, "ax", %progbits
+        .global tf_fcp6w_dot
+        .type tf_fcp6w_dot, %function
+        .p2align 2
+        .thumb_func
+tf_fcp6w_dot:
+        push {r4-r11, lr}
+        ldm r2, {r4-r9}
+        add r12, r0, r3, lsl #3           /* end of the lanes */
+        push {r2, r5, r7, r9, r12}
+        mov r5, r4
+        mov r7, r6
+        mov r9, r8
+        mov r2, r12
+        ands r3, r3, #15                  /* words % 16: single steps first */
+        beq 3f
+        add r2, r0, r3, lsl #3
+2:
+        ldrd r3, lr, [r0], #8
+        tf_fcp6_words
+        cmp r0, r2
+        bne 2b
+        ldr r2, [sp, #16]
+        cmp r0, r2
+        beq 4f
+3:                                        /* then turns of 16 steps */
+        .rept 16
+        ldrd r3, lr, [r0], #8
+        tf_fcp6_words
+        .endr
+        cmp r0, r2
+        bne 3b
+4:                                        /* rows 1, 3, 5 += (r + 256 s - r) >> 8 over the chunk */
+        pop {r2, r10, r11, r12}
+        add sp, #4
+        sub r3, r5, r4
+        add r5, r10, r3, asr #8
+        sub r3, r7, r6
+        add r7, r11, r3, asr #8
+        sub r3, r9, r8
+        add r9, r12, r3, asr #8
+        stm r2, {r4-r9}
+        pop {r4-r11, pc}
+        .size tf_fcp6w_dot, . - tf_fcp6w_dot
 #endif

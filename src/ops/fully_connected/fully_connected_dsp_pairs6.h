@@ -21,6 +21,26 @@
 #if TF_DSP_NATIVE
 const int8_t *tf_fcp6_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words);
 #else
+/* one word of x, its lanes xe = (x0, x2) and xo = (x1, x3), against a block's six weight words (the
+ * assembly's tf_fcp6_words): r[p] gathers row 2p, rs[p] row 2p + 256 row 2p + 1 */
+static inline void tf_fcp6_words(uint32_t xe, uint32_t xo, const int8_t *w, int32_t *r, int32_t *rs) {
+  for (int p = 0; p < 3; ++p) {
+    const uint32_t we = TF_LOAD32(w + 8 * p), wo = TF_LOAD32(w + 8 * p + 4);
+    rs[p] = tf_smlad(we, xe, rs[p]);
+    r[p] = tf_smlad(tf_sxtb16(we), xe, r[p]);
+    rs[p] = tf_smlad(wo, xo, rs[p]);
+    r[p] = tf_smlad(tf_sxtb16(wo), xo, r[p]);
+  }
+}
+
+/* the end of a chunk: rows 2p exact, rows 2p + 1 += (r + 256 s - r) >> 8 */
+static inline void tf_fcp6_extract(int32_t *acc, const int32_t *r, const int32_t *rs) {
+  for (int p = 0; p < 3; ++p) {
+    acc[2 * p] = r[p];
+    acc[2 * p + 1] = (int32_t)((uint32_t)acc[2 * p + 1] + (uint32_t)((int32_t)((uint32_t)rs[p] - (uint32_t)r[p]) >> 8));
+  }
+}
+
 /* the same sums as the assembly, pair by pair: row r from SMLAD(SXTB16(W), X), row s from the
  * difference SMLAD(W, X) makes, taken every 112 words */
 static inline const int8_t *tf_fcp6_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words) {
@@ -33,18 +53,9 @@ static inline const int8_t *tf_fcp6_dot(const int8_t *x, const int8_t *w, const 
     for (int k = 0; k < n; ++k, x += 4, w += 24) {
       const uint32_t xv = tf_read4(x);
       const uint32_t xe = tf_sxtb16(xv), xo = tf_sxtb16_ror8(xv);
-      for (int p = 0; p < 3; ++p) {
-        const uint32_t we = TF_LOAD32(w + 8 * p), wo = TF_LOAD32(w + 8 * p + 4);
-        rs[p] = tf_smlad(we, xe, rs[p]);
-        r[p] = tf_smlad(tf_sxtb16(we), xe, r[p]);
-        rs[p] = tf_smlad(wo, xo, rs[p]);
-        r[p] = tf_smlad(tf_sxtb16(wo), xo, r[p]);
-      }
+      tf_fcp6_words(xe, xo, w, r, rs);
     }
-    for (int p = 0; p < 3; ++p) {
-      acc[2 * p] = r[p];
-      acc[2 * p + 1] = (int32_t)((uint32_t)acc[2 * p + 1] + (uint32_t)((int32_t)((uint32_t)rs[p] - (uint32_t)r[p]) >> 8));
-    }
+    tf_fcp6_extract(acc, r, rs);
   }
   return w;
 }

@@ -13,6 +13,7 @@ import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
+import { fcDspPairs6wVariant } from './dsp_pairs6w.ts';
 import { fcDspPairs8Variant, pairs8Shape } from './dsp_pairs8.ts';
 import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
 import { fcM0plusVariant } from './m0plus.ts';
@@ -232,6 +233,7 @@ const def: OpDef<FullyConnectedParams> = {
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
   variants: [
     withWeightOffset(fcDspPairsBatchVariant),
+    withWeightOffset(fcDspPairs6wVariant),
     withWeightOffset(fcDspPairs6Variant),
     withWeightOffset(fcDspPairs8Variant),
     withWeightOffset(fcDspPairsVariant),

@@ -195,9 +195,16 @@ const fc: FuzzGenerator = {
   ops: ['FULLY_CONNECTED'],
   dtypes: ['int8'],
   generate({ b, rand }: FuzzContext) {
-    // long rows in whole words now and then: the DSP blocks of eight rows (exactly 8) and of six (16+)
+    // long rows in whole words now and then: the DSP blocks of eight rows (exactly 8) and of six (16+),
+    // from 1024 inputs over inputs widened per chunk
     const long = chance(rand, 0.15);
-    const inN = long ? 4 * int(rand, 64, 300) : chance(rand, 0.15) ? 1 : chance(rand, 0.5) ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64]) : int(rand, 1, 200);
+    const inN = long
+      ? 4 * int(rand, 64, 1100)
+      : chance(rand, 0.15)
+        ? 1
+        : chance(rand, 0.5)
+          ? pick(rand, [2, 3, 4, 5, 7, 8, 12, 16, 17, 64])
+          : int(rand, 1, 200);
     const batches = chance(rand, 0.8) ? 1 : int(rand, 2, 4);
     const q = int8Q(rand, -3, 0);
     const x = { index: b.input({ shape: [batches, inN], q }), shape: [batches, inN], ...q };
