@@ -33,7 +33,7 @@ export const FINDINGS: Outcome[] = ['crash', 'hang', 'memory', 'multi-line', 'ac
 export interface InputFuzzOptions {
   seed: number;
   count: number;
-  /** per case, in the worker (default 10 s) */
+  /** per case, in the worker (default 10 s; a case past it is run again with 3 times as long before it counts as a hang) */
   timeLimitMs?: number;
   /** the worker's heap (default 768 MB) */
   memoryLimitMb?: number;
@@ -41,6 +41,8 @@ export interface InputFuzzOptions {
   hostRuns?: number;
   /** cases in flight at once, each with its worker and build folder (default 1) */
   jobs?: number;
+  /** start no case after this many minutes: the figures are then for the cases run (a campaign on a shared machine with a deadline) */
+  maxMinutes?: number;
   /** where reproducers go (none when undefined) */
   reproDir?: string;
   /** one line per finding and a line every 100 cases */
@@ -58,9 +60,13 @@ export interface InputFuzzResult {
    */
   hostRuns: number;
   hostBuilds: number;
+  /** units of the builds (harness and model) that came from an object cache */
+  unitHits: number;
   /** checked mutants whose outputs TFLite Micro's were compared with (it refused the others); `tflmRuns` runs of tflm-ref did it, the rest were the same model bytes and inputs as an earlier run */
   tflmCompared: number;
   tflmRuns: number;
+  /** cases past the time limit that were run once more, with three times the limit (a hang when that fails too) */
+  hangRetries: number;
   times: StageTimes;
   findings: { case: number; mutation: MutationClass; outcome: Outcome; detail: string; message: string }[];
   seconds: number;
@@ -76,7 +82,7 @@ export function seedModels(): { name: string; bytes: Uint8Array }[] {
   return seeds;
 }
 
-/** A worker's start-up (loading the compiler through tsx) is not a case's time: it gets this long. */
+/** A worker's start-up (loading the compiler through tsx, a warm-up case) is not a case's time: it gets this long. */
 const WORKER_START_MS = 180_000;
 
 /**
@@ -86,7 +92,10 @@ const WORKER_START_MS = 180_000;
  */
 class CaseRunner {
   private worker: Promise<Worker | Error> | undefined;
-  constructor(private readonly memoryLimitMb: number) {}
+  constructor(
+    private readonly memoryLimitMb: number,
+    private readonly warmUp: CaseRequest,
+  ) {}
 
   private spawn(): Promise<Worker | Error> {
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } });
@@ -95,10 +104,15 @@ class CaseRunner {
         void worker.terminate();
         resolve(new Error(`the worker did not start within ${WORKER_START_MS} ms`));
       }, WORKER_START_MS);
+      // ready, then a valid model through every stage: the compiler's code is loaded and compiled
+      // (the first case of a fresh worker takes several times longer than the next)
       worker.once('message', () => {
-        clearTimeout(timer);
-        worker.off('error', failed);
-        resolve(worker);
+        worker.once('message', () => {
+          clearTimeout(timer);
+          worker.off('error', failed);
+          resolve(worker);
+        });
+        worker.postMessage(this.warmUp);
       });
       const failed = (e: Error) => {
         clearTimeout(timer);
@@ -170,10 +184,20 @@ const sha256 = (parts: (string | Uint8Array)[]) => {
  * through `unitCache`: a mutant whose `model.c` (or `weights.c`) is the same as an earlier one's,
  * preprocessed, gets its object from there.
  */
-async function hostBuildAndRun(material: HostMaterial, dir: string, unitCache: ObjectCache, caseIndex: number): Promise<HostOutcome> {
+async function hostBuildAndRun(
+  material: HostMaterial,
+  dir: string,
+  unitCache: ObjectCache,
+  caseIndex: number,
+  counts: { unitHits: number },
+): Promise<HostOutcome> {
   try {
     const modelDir = writeDirectoryAtomically(join(dir, 'model'), material.files);
-    const build = await buildFirmware({ target: 'host', modelDir, outDir: join(dir, 'build'), sanitize: true, modelUnitCache: unitCache });
+    // -g0: no debug info (a third of model.c's compile); the sanitizers are the same, UBSan's reports
+    // carry their file and line without it, and a finding's mutant is saved to be rebuilt with `run`
+    const outDir = join(dir, 'build');
+    const build = await buildFirmware({ target: 'host', modelDir, outDir, sanitize: true, extraCflags: ['-g0'], modelUnitCache: unitCache });
+    counts.unitHits += (readFileSync(join(outDir, 'build.log'), 'utf8').match(/^\(from the object cache: /gm) ?? []).length;
     const host = await runOnHost(build.elf, concat(material.inputs), { timeoutMs: 60_000 });
     const sizes = material.expected.map((e) => e.length);
     const outputs = splitOutputs(host.outputs, sizes);
@@ -209,8 +233,15 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   const seeds = seedModels();
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   const timeLimitMs = options.timeLimitMs ?? 10_000;
+  const stopAfterMs = (options.maxMinutes ?? Infinity) * 60_000;
   const work = makeTempFolder('fuzz-input');
-  const slots = Array.from({ length: jobs }, (_, k) => ({ runner: new CaseRunner(options.memoryLimitMb ?? 768), dir: join(work, `slot-${k}`) }));
+  const warmUp: CaseRequest = {
+    id: -1,
+    name: `${seeds[0]!.name}.tflite`,
+    bytes: seeds[0]!.bytes,
+    host: { fileName: `${seeds[0]!.name}.tflite`, inputSeed: 1 },
+  };
+  const slots = Array.from({ length: jobs }, (_, k) => ({ runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), dir: join(work, `slot-${k}`) }));
   // the model's units of every mutant built; bounded, and gone with the campaign's folder
   const unitCache: ObjectCache = { dir: join(work, 'objects'), maxBytes: 256 * 1024 * 1024 };
   const table = Object.fromEntries(MUTATION_CLASSES.map((m) => [m, {}])) as InputFuzzResult['table'];
@@ -218,7 +249,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   const hostChecks = new Map<string, Promise<HostOutcome>>();
   const tflmChecks = new Map<string, Promise<TflmOutcome>>();
   const times: StageTimes = { worker: {}, hostBuildAndRun: 0, tflmRef: 0 };
-  const figures = { hostRuns: 0, hostBuilds: 0, tflmCompared: 0, tflmRuns: 0 };
+  const figures = { hostRuns: 0, hostBuilds: 0, unitHits: 0, tflmCompared: 0, tflmRuns: 0, hangRetries: 0 };
   let hostRequested = 0;
   let done = 0;
 
@@ -234,7 +265,15 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     // includes, so every mutant of a seed that keeps its interface builds the very same harness object
     const host = wantHost ? { fileName: `${seed.name.replace(/[^\w.-]/g, '_')}.tflite`, inputSeed } : undefined;
     const t0 = performance.now();
-    const verdict = await slot.runner.run({ id: i, name, bytes: mutant.bytes, host }, timeLimitMs);
+    const request = { id: i, name, bytes: mutant.bytes, host };
+    let verdict = await slot.runner.run(request, timeLimitMs);
+    if (verdict.status === 'hang') {
+      // the limit is wall time, and a shared machine can starve a worker: a hang counts once a
+      // fresh worker with three times the limit does not finish the case either
+      figures.hangRetries++;
+      log(`case ${i}: ${verdict.message}; once more with ${3 * timeLimitMs} ms`);
+      verdict = await slot.runner.run(request, 3 * timeLimitMs);
+    }
     times.worker[mutant.mutation] = (times.worker[mutant.mutation] ?? 0) + performance.now() - t0;
     let outcome: Outcome;
     let message = 'message' in verdict ? verdict.message : '';
@@ -251,7 +290,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
         if (!checked) {
           figures.hostBuilds++;
           const t1 = performance.now();
-          checked = hostBuildAndRun(material, slot.dir, unitCache, i).then((r) => {
+          checked = hostBuildAndRun(material, slot.dir, unitCache, i, figures).then((r) => {
             times.hostBuildAndRun += performance.now() - t1;
             if (figures.hostBuilds % 100 === 0) pruneObjectCache(unitCache);
             return r;
@@ -315,7 +354,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     let next = 0;
     await Promise.all(
       slots.map(async (slot) => {
-        while (next < options.count) await runOne(next++, slot);
+        while (next < options.count && Date.now() - started < stopAfterMs) await runOne(next++, slot);
       }),
     );
   } finally {
@@ -323,7 +362,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     removeTempFolder(work);
   }
   findings.sort((a, b) => a.case - b.case);
-  return { cases: options.count, jobs, table, ...figures, findings, seconds: (Date.now() - started) / 1000, times };
+  return { cases: done, jobs, table, ...figures, findings, seconds: (Date.now() - started) / 1000, times };
 }
 
 /** The table per mutation class, as the CLI prints it. */
@@ -338,7 +377,7 @@ export function formatInputFuzz(result: InputFuzzResult): string {
     line(head),
     ...rows.map(line),
     line(totals),
-    `${result.cases} mutants in ${result.seconds.toFixed(0)} s (${result.jobs} job${result.jobs > 1 ? 's' : ''}, ${((result.cases * 60) / result.seconds).toFixed(0)} mutants/min); ${result.hostRuns} accepted mutants checked on the host under ASan+UBSan (${result.hostBuilds} built and run, ${result.hostRuns - result.hostBuilds} with the same C and inputs as an earlier one), ${result.tflmCompared} of them compared with TFLite Micro (${result.tflmRuns} tflm-ref runs)`,
-    `${result.findings.length} findings`,
+    `${result.cases} mutants in ${result.seconds.toFixed(0)} s (${result.jobs} job${result.jobs > 1 ? 's' : ''}, ${((result.cases * 60) / result.seconds).toFixed(0)} mutants/min); ${result.hostRuns} accepted mutants checked on the host under ASan+UBSan (${result.hostBuilds} built and run, ${result.unitHits} units from the object caches; ${result.hostRuns - result.hostBuilds} with the same C and inputs as an earlier one), ${result.tflmCompared} of them compared with TFLite Micro (${result.tflmRuns} tflm-ref runs)`,
+    `${result.hangRetries} cases past the time limit run once more with three times the limit; ${result.findings.length} findings`,
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `npm run fuzz:inputs -- --seed S --count N [--host-runs K] [--time-limit MS] [--memory-limit MB]
- * [--jobs J] [--repro DIR] [--json FILE]`: mutated models through inspect and compile, accepted ones built and
+ * [--jobs J] [--max-minutes M] [--repro DIR] [--json FILE]`: mutated models through inspect and compile, accepted ones built and
  * run on the host under ASan+UBSan and compared with TFLite Micro (docs/fuzzing.md). Prints the table
  * of outcomes per mutation class; exits 1 on any finding.
  */
@@ -15,6 +15,7 @@ const program = new Command('fuzz:inputs')
   .option('--count <n>', 'mutants', '1000')
   .option('--host-runs <n>', 'accepted mutants checked on the host at most (default: all)')
   .option('--jobs <n>', 'cases in flight at once, each with its own worker and build folder', '1')
+  .option('--max-minutes <m>', 'start no case after this many minutes (the figures are for the cases run)')
   .option('--time-limit <ms>', 'per case in process', '10000')
   .option('--memory-limit <mb>', 'heap of the worker that runs the cases', '768')
   .option('--repro <dir>', 'write each finding mutant here', 'test/fuzz/repro-inputs')
@@ -25,6 +26,7 @@ const o = program.opts<{
   count: string;
   hostRuns?: string;
   jobs: string;
+  maxMinutes?: string;
   timeLimit: string;
   memoryLimit: string;
   repro: string;
@@ -36,6 +38,7 @@ const result = await runInputFuzz({
   count: Number(o.count),
   hostRuns: o.hostRuns === undefined ? undefined : Number(o.hostRuns),
   jobs: Number(o.jobs),
+  maxMinutes: o.maxMinutes === undefined ? undefined : Number(o.maxMinutes),
   timeLimitMs: Number(o.timeLimit),
   memoryLimitMb: Number(o.memoryLimit),
   reproDir: o.repro,

@@ -77,7 +77,7 @@ function inspect(graph: Graph, name: string): number {
   return missing.length;
 }
 
-function runCase(request: CaseRequest): CaseVerdict {
+export function runCase(request: CaseRequest): CaseVerdict {
   let stage = 'parse';
   try {
     const graph = parseTflite(request.bytes, request.name);
