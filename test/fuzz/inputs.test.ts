@@ -29,6 +29,8 @@ describe('fuzz: mutated models through inspect, compile and a sanitized host run
     expect(total('rejected')).to.be.greaterThan(20);
     expect(total('accepted')).to.be.greaterThan(20);
     expect(result.hostRuns).to.equal(60);
+    // every checked mutant was built and run, or had the very C and inputs of one that was
+    expect(result.hostBuilds).to.be.within(1, 60);
     expect(result.tflmCompared).to.be.greaterThan(10);
   });
 });
