@@ -83,7 +83,7 @@ export function seedModels(): { name: string; bytes: Uint8Array }[] {
 }
 
 /** A worker's start-up (loading the compiler through tsx, a warm-up case) is not a case's time: it gets this long. */
-const WORKER_START_MS = 180_000;
+const WORKER_START_MS = 300_000;
 
 /**
  * Runs cases one at a time in a worker thread that is kept from case to case; a worker that hangs,
@@ -124,10 +124,13 @@ class CaseRunner {
 
   /** One case with a time limit: the verdict, or 'hang' / 'memory' when the worker had to be stopped. */
   async run(request: CaseRequest, timeLimitMs: number): Promise<CaseVerdict | { status: 'hang' | 'memory' | 'crash'; message: string }> {
-    const started = await (this.worker ??= this.spawn());
+    let started = await (this.worker ??= this.spawn());
+    // a worker that cannot start (the machine too busy to load the compiler in time) says nothing
+    // about the mutant: tried again, then the campaign stops with an error, not a finding
+    for (let attempt = 1; started instanceof Error && attempt < 3; attempt++) started = await (this.worker = this.spawn());
     if (started instanceof Error) {
       this.worker = undefined;
-      return { status: 'crash', message: `worker start-up: ${started.message}` };
+      throw new Error(`the fuzzing worker did not start three times: ${started.message}`);
     }
     const worker = started;
     return new Promise((resolve) => {
