@@ -12,7 +12,6 @@
  * (from its build.log) replayed alone: the model's units, the harness and the link. Worker start-up
  * is timed apart (a worker thread with tsx registered, to its first verdict).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -37,6 +36,7 @@ import { rng } from '../test/helpers/op_harness.ts';
 import { TFLM_REF, TflmRefError, runTflmRefAsync } from '../test/helpers/tflm_ref.ts';
 import { seedModels } from '../test/fuzz/inputs/campaign.ts';
 import { mutate } from '../test/fuzz/inputs/mutate.ts';
+import { buildLogCommands, timeCommand } from './build-log.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -82,15 +82,11 @@ function findBuildLog(workDir: string): string {
 /** Each command of a build log replayed alone: ms per unit name (weights.c, model.c, host_main.c, link). */
 function replay(log: string): Map<string, number> {
   const times = new Map<string, number>();
-  for (const [cc, ...cmd] of log
-    .split('\n')
-    .filter((l) => l.startsWith('$ '))
-    .map((l) => l.slice(2).split(' '))) {
-    const t = performance.now();
-    spawnSync(cc!, cmd);
-    const c = cmd.indexOf('-c');
-    const unit = c < 0 ? 'link' : cmd[c + 1]!.split('/').pop()!;
-    times.set(unit, (times.get(unit) ?? 0) + performance.now() - t);
+  for (const { cc, args } of buildLogCommands(log)) {
+    const ms = timeCommand(cc, args);
+    const c = args.indexOf('-c');
+    const unit = c < 0 ? 'link' : args[c + 1]!.split('/').pop()!;
+    times.set(unit, (times.get(unit) ?? 0) + ms);
   }
   return times;
 }
