@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { formatInputFuzz, runInputFuzz } from './campaign.ts';
+import { installInterruptHandlers } from '../../../src/lifecycle.ts';
 
 const program = new Command('fuzz:inputs')
   .description('input fuzzing: mutated .tflite files through inspect, compile and, when accepted, a sanitized host run')
@@ -21,6 +22,8 @@ const program = new Command('fuzz:inputs')
   .option('--repro <dir>', 'write each finding mutant here', 'test/fuzz/repro-inputs')
   .option('--json <file>', 'write the figures as JSON');
 program.parse();
+// a campaign stopped by a signal removes its build folders and stops its children, as the CLI does
+installInterruptHandlers();
 const o = program.opts<{
   seed: string;
   count: string;
