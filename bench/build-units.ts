@@ -8,11 +8,11 @@
  * then replays each command of the build's log alone: every unit's compile, its `cc -E` (what a cache
  * lookup costs) and the link. The cache is a scratch folder, not the user's.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runModel } from '../src/run/run.ts';
+import { buildLogCommands, timeCommand } from './build-log.ts';
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
@@ -57,22 +57,15 @@ try {
     const log = readFileSync(findLog(join(scratch, `${target}-cold-0`))!, 'utf8');
     let compile = 0;
     let preprocess = 0;
-    for (const [cc, ...cmd] of log
-      .split('\n')
-      .filter((l) => l.startsWith('$ '))
-      .map((l) => l.slice(2).split(' '))) {
-      const t = performance.now();
-      spawnSync(cc!, cmd);
-      const dt = performance.now() - t;
+    for (const { cc, args: cmd } of buildLogCommands(log)) {
+      const dt = timeCommand(cc, cmd);
       const c = cmd.indexOf('-c');
       if (c < 0) {
         console.log(`${'link'.padEnd(28)} ${ms(dt)}`);
         continue;
       }
       const pre = cmd.slice(0, c).concat('-E', cmd[c + 1]!);
-      const t2 = performance.now();
-      spawnSync(cc!, pre, { maxBuffer: 1 << 28 });
-      const dp = performance.now() - t2;
+      const dp = timeCommand(cc, pre);
       compile += dt;
       preprocess += dp;
       console.log(`${cmd[c + 1]!.split('/').slice(-2).join('/').padEnd(28)} ${ms(dt)}   cc -E ${ms(dp)}`);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
-import { compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
+import { type ObjectCache, compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
 import { finishRp2040Image, finishRp2350Image, isRp2350Board } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from './targets.ts';
@@ -48,6 +48,12 @@ export interface BuildOptions {
    * linker script must support it (the micro:bit's Cortex-M0 has no VTOR and refuses it).
    */
   flashOffset?: number;
+  /**
+   * Cache the model's own units too, in this cache (keyed like the harness's: by their preprocessed
+   * text). For a caller that builds many models sharing a `model.c` or a `weights.c` in the same
+   * folder, the input fuzzer's mutants: not the user's cache, which they would flood.
+   */
+  modelUnitCache?: ObjectCache;
 }
 
 export interface BuildResult {
@@ -116,7 +122,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   await runLimited(units, availableParallelism(), async (unit) => {
     const flags = unit.fromModel ? cflags : harnessFlags;
     const args = [...flags, '-c', unit.source, '-o', unit.object];
-    const compiled = await compileCached(unit.fromModel ? null : cache, {
+    const compiled = await compileCached(unit.fromModel ? (options.modelUnitCache ?? null) : cache, {
       cc,
       flags,
       source: unit.source,

@@ -78,6 +78,29 @@ describe('build: object cache', function () {
     await expectWorks(moved.elf);
   });
 
+  it("with modelUnitCache, the model's own units are cached there (not in the user's cache); a comment-only change hits, a code change misses", async () => {
+    const unitCache = { dir: join(scratch.dir, `units-${counter}`), maxBytes: 64 * 1024 * 1024 };
+    const modelDir = join(scratch.dir, `units-model-${counter}`);
+    cpSync(FAKE_MODEL_DIR, modelDir, { recursive: true });
+    const sources = readdirSync(modelDir).filter((f) => f.endsWith('.c'));
+    const cold = await build('units-cold', { modelDir, modelUnitCache: unitCache });
+    expect(cold.hits).to.equal(0);
+    expect(readdirSync(unitCache.dir)).to.have.length(sources.length);
+    expect(entries()).to.have.length(1); // the user's cache holds the harness only
+    const warm = await build('units-warm', { modelDir, modelUnitCache: unitCache });
+    expect(warm.hits).to.equal(1 + sources.length);
+    expect(readFileSync(warm.elf).equals(readFileSync(cold.elf))).to.equal(true);
+    // a comment is gone once preprocessed: the same object
+    const first = join(modelDir, sources[0]!);
+    writeFileSync(first, `/* a comment: */ ${readFileSync(first, 'utf8')}`);
+    expect((await build('units-comment', { modelDir, modelUnitCache: unitCache })).hits).to.equal(1 + sources.length);
+    // code that differs is compiled
+    writeFileSync(first, `${readFileSync(first, 'utf8')}\nint tf_unit_cache_probe = 1;\n`);
+    const changed = await build('units-code', { modelDir, modelUnitCache: unitCache });
+    expect(changed.hits).to.equal(sources.length);
+    await expectWorks(changed.elf);
+  });
+
   it('misses when a header the unit includes changes, or a flag changes', async () => {
     await build('base');
     const variant = join(scratch.dir, 'header-variant');

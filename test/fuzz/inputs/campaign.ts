@@ -11,19 +11,21 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTflite } from '../../../src/model/tflite/reader.ts';
-import { byteSize, elementCount } from '../../../src/ir/graph.ts';
-import { runModel } from '../../../src/run/run.ts';
-import { concat, outputValues, splitOutputs } from '../../../src/run/bytes.ts';
+import { createHash } from 'node:crypto';
+import { concat, equalBytes, splitOutputs } from '../../../src/run/bytes.ts';
+import { fromBytes } from '../../../src/ir/buffers.ts';
 import { makeTempFolder, removeTempFolder } from '../../../src/lifecycle.ts';
-import { randomValues } from '../batch.ts';
+import { writeDirectoryAtomically } from '../../../src/codegen/output.ts';
+import { buildFirmware } from '../../../src/build/firmware.ts';
+import { type ObjectCache, pruneObjectCache } from '../../../src/build/object_cache.ts';
+import { runOnHost } from '../../../src/device/index.ts';
 import { rng } from '../../helpers/op_harness.ts';
 import { TFLM_REF, TflmRefError, runTflmRefAsync } from '../../helpers/tflm_ref.ts';
 import { SHARED_DIR } from '../../helpers/shared.ts';
 import { fcAutoencoder } from '../../helpers/autoencoder_model.ts';
 import { writeTflite } from '../../../src/model/tflite/writer.ts';
 import { MUTATION_CLASSES, type MutationClass, mutate } from './mutate.ts';
-import type { CaseRequest, CaseVerdict } from './worker.ts';
+import type { CaseRequest, CaseVerdict, HostMaterial } from './worker.ts';
 
 export type Outcome = 'rejected' | 'accepted' | 'crash' | 'hang' | 'memory' | 'multi-line' | 'accepted-but-failed' | 'accepted-but-wrong';
 export const FINDINGS: Outcome[] = ['crash', 'hang', 'memory', 'multi-line', 'accepted-but-failed', 'accepted-but-wrong'];
@@ -31,12 +33,16 @@ export const FINDINGS: Outcome[] = ['crash', 'hang', 'memory', 'multi-line', 'ac
 export interface InputFuzzOptions {
   seed: number;
   count: number;
-  /** per case, in the worker (default 10 s) */
+  /** per case, in the worker (default 10 s; a case past it is run again with 3 times as long before it counts as a hang) */
   timeLimitMs?: number;
   /** the worker's heap (default 768 MB) */
   memoryLimitMb?: number;
-  /** accepted mutants built and run on the host at most (default: all) */
+  /** accepted mutants checked on the host at most (default: all) */
   hostRuns?: number;
+  /** cases in flight at once, each with its worker and build folder (default 1) */
+  jobs?: number;
+  /** start no case after this many minutes: the figures are then for the cases run (a campaign on a shared machine with a deadline) */
+  maxMinutes?: number;
   /** where reproducers go (none when undefined) */
   reproDir?: string;
   /** one line per finding and a line every 100 cases */
@@ -47,9 +53,21 @@ export interface InputFuzzResult {
   cases: number;
   /** outcome counts per mutation class */
   table: Record<MutationClass, Partial<Record<Outcome, number>>>;
-  /** host runs of accepted mutants, and how many TFLite Micro also ran (the rest it refused) */
+  jobs: number;
+  /**
+   * accepted mutants checked on the host; `hostBuilds` of them built and run, the others had the
+   * same C, inputs and TS reference outputs as an earlier case, whose run checked them
+   */
   hostRuns: number;
+  hostBuilds: number;
+  /** units of the builds (harness and model) that came from an object cache */
+  unitHits: number;
+  /** checked mutants whose outputs TFLite Micro's were compared with (it refused the others); `tflmRuns` runs of tflm-ref did it, the rest were the same model bytes and inputs as an earlier run */
   tflmCompared: number;
+  tflmRuns: number;
+  /** cases past the time limit that were run once more, with three times the limit (a hang when that fails too) */
+  hangRetries: number;
+  times: StageTimes;
   findings: { case: number; mutation: MutationClass; outcome: Outcome; detail: string; message: string }[];
   seconds: number;
 }
@@ -64,17 +82,57 @@ export function seedModels(): { name: string; bytes: Uint8Array }[] {
   return seeds;
 }
 
-class CaseRunner {
-  private worker: Worker | undefined;
-  constructor(private readonly memoryLimitMb: number) {}
+/** A worker's start-up (loading the compiler through tsx, a warm-up case) is not a case's time: it gets this long. */
+const WORKER_START_MS = 300_000;
 
-  private spawn(): Worker {
-    return new Worker(new URL('./worker-entry.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } });
+/**
+ * Runs cases one at a time in a worker thread that is kept from case to case; a worker that hangs,
+ * runs out of heap or dies is replaced for the next case. A case's time limit starts once its worker
+ * is ready, so a fresh worker's start-up on a busy machine is never a hang.
+ */
+class CaseRunner {
+  private worker: Promise<Worker | Error> | undefined;
+  constructor(
+    private readonly memoryLimitMb: number,
+    private readonly warmUp: CaseRequest,
+  ) {}
+
+  private spawn(): Promise<Worker | Error> {
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        void worker.terminate();
+        resolve(new Error(`the worker did not start within ${WORKER_START_MS} ms`));
+      }, WORKER_START_MS);
+      // ready, then a valid model through every stage: the compiler's code is loaded and compiled
+      // (the first case of a fresh worker takes several times longer than the next)
+      worker.once('message', () => {
+        worker.once('message', () => {
+          clearTimeout(timer);
+          worker.off('error', failed);
+          resolve(worker);
+        });
+        worker.postMessage(this.warmUp);
+      });
+      const failed = (e: Error) => {
+        clearTimeout(timer);
+        resolve(e);
+      };
+      worker.once('error', failed);
+    });
   }
 
   /** One case with a time limit: the verdict, or 'hang' / 'memory' when the worker had to be stopped. */
-  run(request: CaseRequest, timeLimitMs: number): Promise<CaseVerdict | { status: 'hang' | 'memory' | 'crash'; message: string }> {
-    const worker = (this.worker ??= this.spawn());
+  async run(request: CaseRequest, timeLimitMs: number): Promise<CaseVerdict | { status: 'hang' | 'memory' | 'crash'; message: string }> {
+    let started = await (this.worker ??= this.spawn());
+    // a worker that cannot start (the machine too busy to load the compiler in time) says nothing
+    // about the mutant: tried again, then the campaign stops with an error, not a finding
+    for (let attempt = 1; started instanceof Error && attempt < 3; attempt++) started = await (this.worker = this.spawn());
+    if (started instanceof Error) {
+      this.worker = undefined;
+      throw new Error(`the fuzzing worker did not start three times: ${started.message}`);
+    }
+    const worker = started;
     return new Promise((resolve) => {
       const done = (v: CaseVerdict | { status: 'hang' | 'memory' | 'crash'; message: string }) => {
         clearTimeout(timer);
@@ -99,97 +157,215 @@ class CaseRunner {
   }
 
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    const worker = await this.worker;
+    if (worker instanceof Worker) await worker.terminate();
   }
 }
 
+/** What the host check of one accepted mutant found; `outputs` are the host's, when it ran. */
+interface HostOutcome {
+  outcome: Outcome;
+  message: string;
+  outputs?: Uint8Array[];
+  /** the case whose build and run this is */
+  case: number;
+}
+
+type TflmOutcome = { outputs: Uint8Array } | 'refused';
+
+const sha256 = (parts: (string | Uint8Array)[]) => {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(`${p.length}\0`).update(p);
+  return hash.digest('hex');
+};
+
 /**
- * Builds and runs an accepted mutant on the host (ASan+UBSan) and compares with TFLite Micro. The
- * file is named after the seed (`fileStem`), not the mutant: the model's name is in model.h, which the
- * harness includes, so every mutant of a seed that keeps its interface builds the very same harness
- * object, and the object cache (src/build/object_cache.ts) serves it instead of compiling it again.
+ * Builds an accepted mutant's host C under ASan+UBSan and runs it, as `runModel` does for `run
+ * --target host --sanitize` (the sources written to a folder, `buildFirmware`, `runOnHost`, the
+ * outputs compared byte for byte with the TS reference's), from the material the worker made. The
+ * folder is the slot's own and the same for every mutant it builds, and the model's units go
+ * through `unitCache`: a mutant whose `model.c` (or `weights.c`) is the same as an earlier one's,
+ * preprocessed, gets its object from there.
  */
-async function hostCheck(bytes: Uint8Array, name: string, fileStem: string, rand: () => number): Promise<{ outcome: Outcome; message: string; tflm: boolean }> {
-  const graph = parseTflite(bytes, name);
-  const inputs = graph.inputs.map((i) => {
-    const t = graph.tensors[i]!;
-    return randomValues(rand, t.dtype, elementCount(t.shape));
-  });
-  const dir = makeTempFolder('fuzz-input');
+async function hostBuildAndRun(
+  material: HostMaterial,
+  dir: string,
+  unitCache: ObjectCache,
+  caseIndex: number,
+  counts: { unitHits: number },
+): Promise<HostOutcome> {
   try {
-    const path = join(dir, `${fileStem.replace(/[^\w.-]/g, '_')}.tflite`);
-    writeFileSync(path, bytes);
-    let report;
-    try {
-      report = await runModel(path, { target: 'host', sanitize: true, cases: [inputs], timeoutMs: 60_000 });
-    } catch (e) {
-      const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      return { outcome: 'accepted-but-failed', message, tflm: false };
-    }
-    if (!report.matchesReference) return { outcome: 'accepted-but-wrong', message: 'host C differs from the TS reference', tflm: false };
-    if (!existsSync(TFLM_REF)) return { outcome: 'accepted', message: '', tflm: false };
-    let tflm;
-    try {
-      tflm = await runTflmRefAsync(bytes, inputs.length ? concat(inputs) : undefined);
-    } catch (e) {
-      if (e instanceof TflmRefError) return { outcome: 'accepted', message: 'TFLite Micro refuses it', tflm: false };
-      throw e;
-    }
-    const sizes = graph.outputs.map((o) => byteSize(graph.tensors[o]!));
-    const theirs = splitOutputs(tflm.outputs, sizes).map((b, o) => outputValues(graph, o, b));
-    const differs = theirs.findIndex((values, o) => values.some((v, i) => !Object.is(v, report.outputs[o]?.[i])));
-    if (differs >= 0) return { outcome: 'accepted-but-wrong', message: `output ${differs} differs from TFLite Micro's`, tflm: true };
-    return { outcome: 'accepted', message: '', tflm: true };
-  } finally {
-    removeTempFolder(dir);
+    const modelDir = writeDirectoryAtomically(join(dir, 'model'), material.files);
+    // -g0: no debug info (a third of model.c's compile); the sanitizers are the same, UBSan's reports
+    // carry their file and line without it, and a finding's mutant is saved to be rebuilt with `run`
+    const outDir = join(dir, 'build');
+    const build = await buildFirmware({ target: 'host', modelDir, outDir, sanitize: true, extraCflags: ['-g0'], modelUnitCache: unitCache });
+    counts.unitHits += (readFileSync(join(outDir, 'build.log'), 'utf8').match(/^\(from the object cache: /gm) ?? []).length;
+    const host = await runOnHost(build.elf, concat(material.inputs), { timeoutMs: 60_000 });
+    const sizes = material.expected.map((e) => e.length);
+    const outputs = splitOutputs(host.outputs, sizes);
+    const same = host.outputs.length === sizes.reduce((a, b) => a + b, 0) && outputs.every((o, k) => equalBytes(o, material.expected[k]!));
+    if (!same) return { outcome: 'accepted-but-wrong', message: 'host C differs from the TS reference', case: caseIndex };
+    return { outcome: 'accepted', message: '', outputs, case: caseIndex };
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    return { outcome: 'accepted-but-failed', message, case: caseIndex };
   }
+}
+
+async function runTflm(bytes: Uint8Array, inputs: Uint8Array[]): Promise<TflmOutcome> {
+  try {
+    return { outputs: (await runTflmRefAsync(bytes, inputs.length ? concat(inputs) : undefined)).outputs };
+  } catch (e) {
+    if (e instanceof TflmRefError) return 'refused';
+    throw e;
+  }
+}
+
+/** Time spent per stage, in ms (the campaign's own figures, `--json`). */
+export interface StageTimes {
+  /** in the worker: parse, passes, plan, inspect, the C for both targets, the TS reference; per class */
+  worker: Record<string, number>;
+  hostBuildAndRun: number;
+  tflmRef: number;
 }
 
 export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzzResult> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const seeds = seedModels();
-  const runner = new CaseRunner(options.memoryLimitMb ?? 768);
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const timeLimitMs = options.timeLimitMs ?? 10_000;
+  const stopAfterMs = (options.maxMinutes ?? Infinity) * 60_000;
+  const work = makeTempFolder('fuzz-input');
+  const warmUp: CaseRequest = {
+    id: -1,
+    name: `${seeds[0]!.name}.tflite`,
+    bytes: seeds[0]!.bytes,
+    host: { fileName: `${seeds[0]!.name}.tflite`, inputSeed: 1 },
+  };
+  const slots = Array.from({ length: jobs }, (_, k) => ({ runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), dir: join(work, `slot-${k}`) }));
+  // the model's units of every mutant built; bounded, and gone with the campaign's folder
+  const unitCache: ObjectCache = { dir: join(work, 'objects'), maxBytes: 256 * 1024 * 1024 };
   const table = Object.fromEntries(MUTATION_CLASSES.map((m) => [m, {}])) as InputFuzzResult['table'];
   const findings: InputFuzzResult['findings'] = [];
-  let hostRuns = 0;
-  let tflmCompared = 0;
-  try {
-    for (let i = 0; i < options.count; i++) {
-      const rand = rng(options.seed * 1_000_003 + i);
-      const seed = seeds[Math.floor(rand() * seeds.length)]!;
-      const mutant = mutate(seed.bytes, rand);
-      const name = `${seed.name}_m${i}.tflite`;
-      const verdict = await runner.run({ id: i, name, bytes: mutant.bytes }, options.timeLimitMs ?? 10_000);
-      let outcome: Outcome;
-      let message = 'message' in verdict ? verdict.message : '';
-      if (verdict.status === 'rejected') outcome = /[\n\r]/.test(verdict.message) ? 'multi-line' : 'rejected';
-      else if (verdict.status === 'accepted') {
-        outcome = 'accepted';
-        if (options.hostRuns === undefined || hostRuns < options.hostRuns) {
-          hostRuns++;
-          const checked = await hostCheck(mutant.bytes, name, seed.name, rand);
-          outcome = checked.outcome;
-          message = checked.message;
-          if (checked.tflm) tflmCompared++;
+  const hostChecks = new Map<string, Promise<HostOutcome>>();
+  const tflmChecks = new Map<string, Promise<TflmOutcome>>();
+  const times: StageTimes = { worker: {}, hostBuildAndRun: 0, tflmRef: 0 };
+  const figures = { hostRuns: 0, hostBuilds: 0, unitHits: 0, tflmCompared: 0, tflmRuns: 0, hangRetries: 0 };
+  let hostRequested = 0;
+  let done = 0;
+
+  const runOne = async (i: number, slot: (typeof slots)[number]) => {
+    const rand = rng(options.seed * 1_000_003 + i);
+    const seed = seeds[Math.floor(rand() * seeds.length)]!;
+    const mutant = mutate(seed.bytes, rand);
+    const name = `${seed.name}_m${i}.tflite`;
+    // the host check's inputs are drawn from the case's own stream, after the mutation
+    const inputSeed = Math.floor(rand() * 2 ** 32);
+    const wantHost = options.hostRuns === undefined || hostRequested < options.hostRuns;
+    // named after the seed, not the mutant: the model's name is in model.h, which the harness
+    // includes, so every mutant of a seed that keeps its interface builds the very same harness object
+    const host = wantHost ? { fileName: `${seed.name.replace(/[^\w.-]/g, '_')}.tflite`, inputSeed } : undefined;
+    const t0 = performance.now();
+    const request = { id: i, name, bytes: mutant.bytes, host };
+    let verdict = await slot.runner.run(request, timeLimitMs);
+    if (verdict.status === 'hang') {
+      // the limit is wall time, and a shared machine can starve a worker: a hang counts once a
+      // fresh worker with three times the limit does not finish the case either
+      figures.hangRetries++;
+      log(`case ${i}: ${verdict.message}; once more with ${3 * timeLimitMs} ms`);
+      verdict = await slot.runner.run(request, 3 * timeLimitMs);
+    }
+    times.worker[mutant.mutation] = (times.worker[mutant.mutation] ?? 0) + performance.now() - t0;
+    let outcome: Outcome;
+    let message = 'message' in verdict ? verdict.message : '';
+    if (verdict.status === 'rejected') outcome = /[\n\r]/.test(verdict.message) ? 'multi-line' : 'rejected';
+    else if (verdict.status === 'accepted') {
+      outcome = 'accepted';
+      const material = verdict.host;
+      if (material && (options.hostRuns === undefined || hostRequested < options.hostRuns)) {
+        hostRequested++;
+        figures.hostRuns++;
+        // the same C, inputs and expected outputs as an earlier case: that case's build and run checked it
+        const hostKey = sha256([...material.files.flatMap((f) => [f.name, f.text]), '\0inputs', ...material.inputs, '\0expected', ...material.expected]);
+        let checked = hostChecks.get(hostKey);
+        if (!checked) {
+          figures.hostBuilds++;
+          const t1 = performance.now();
+          checked = hostBuildAndRun(material, slot.dir, unitCache, i, figures).then((r) => {
+            times.hostBuildAndRun += performance.now() - t1;
+            if (figures.hostBuilds % 100 === 0) pruneObjectCache(unitCache);
+            return r;
+          });
+          hostChecks.set(hostKey, checked);
         }
-      } else outcome = verdict.status;
-      const row = table[mutant.mutation];
-      row[outcome] = (row[outcome] ?? 0) + 1;
-      if (FINDINGS.includes(outcome)) {
-        findings.push({ case: i, mutation: mutant.mutation, outcome, detail: `${seed.name}: ${mutant.detail}`, message });
-        log(`case ${i} (${seed.name}, ${mutant.mutation}: ${mutant.detail}): ${outcome}: ${message}`);
-        if (options.reproDir) {
-          mkdirSync(options.reproDir, { recursive: true });
-          writeFileSync(join(options.reproDir, `${options.seed}-${i}-${mutant.mutation}.tflite`), mutant.bytes);
+        const h = await checked;
+        outcome = h.outcome;
+        message = h.case === i || h.outcome === 'accepted' ? h.message : `${h.message} (the same C and inputs as case ${h.case})`;
+        if (h.outputs && existsSync(TFLM_REF)) {
+          // the same model bytes and inputs as an earlier case: TFLite Micro's answer is that case's
+          const tflmKey = sha256([mutant.bytes, '\0inputs', ...material.inputs]);
+          let tflm = tflmChecks.get(tflmKey);
+          if (!tflm) {
+            figures.tflmRuns++;
+            const t2 = performance.now();
+            tflm = runTflm(mutant.bytes, material.inputs).then((r) => {
+              times.tflmRef += performance.now() - t2;
+              return r;
+            });
+            tflmChecks.set(tflmKey, tflm);
+          }
+          const theirs = await tflm;
+          if (theirs !== 'refused') {
+            figures.tflmCompared++;
+            const ours = h.outputs;
+            const split = splitOutputs(
+              theirs.outputs,
+              ours.map((o) => o.length),
+            );
+            const differs =
+              theirs.outputs.length !== ours.reduce((n, o) => n + o.length, 0)
+                ? 0
+                : split.findIndex((b, o) => {
+                    const a = Array.from(fromBytes(material.outputTypes[o]!, b) as ArrayLike<number | bigint>, Number);
+                    const c = Array.from(fromBytes(material.outputTypes[o]!, ours[o]!) as ArrayLike<number | bigint>, Number);
+                    return a.some((v, k) => !Object.is(v, c[k]));
+                  });
+            if (differs >= 0) {
+              outcome = 'accepted-but-wrong';
+              message = `output ${differs} differs from TFLite Micro's`;
+            }
+          } else message = 'TFLite Micro refuses it';
         }
       }
-      if ((i + 1) % 100 === 0) log(`${i + 1}/${options.count} cases, ${findings.length} findings, ${hostRuns} host runs`);
+    } else outcome = verdict.status;
+    const row = table[mutant.mutation];
+    row[outcome] = (row[outcome] ?? 0) + 1;
+    if (FINDINGS.includes(outcome)) {
+      findings.push({ case: i, mutation: mutant.mutation, outcome, detail: `${seed.name}: ${mutant.detail}`, message });
+      log(`case ${i} (${seed.name}, ${mutant.mutation}: ${mutant.detail}): ${outcome}: ${message}`);
+      if (options.reproDir) {
+        mkdirSync(options.reproDir, { recursive: true });
+        writeFileSync(join(options.reproDir, `${options.seed}-${i}-${mutant.mutation}.tflite`), mutant.bytes);
+      }
     }
+    if (++done % 100 === 0) log(`${done}/${options.count} cases, ${findings.length} findings, ${figures.hostRuns} host runs (${figures.hostBuilds} built)`);
+  };
+
+  try {
+    let next = 0;
+    await Promise.all(
+      slots.map(async (slot) => {
+        while (next < options.count && Date.now() - started < stopAfterMs) await runOne(next++, slot);
+      }),
+    );
   } finally {
-    await runner.close();
+    await Promise.all(slots.map((s) => s.runner.close()));
+    removeTempFolder(work);
   }
-  return { cases: options.count, table, hostRuns, tflmCompared, findings, seconds: (Date.now() - started) / 1000 };
+  findings.sort((a, b) => a.case - b.case);
+  return { cases: done, jobs, table, ...figures, findings, seconds: (Date.now() - started) / 1000, times };
 }
 
 /** The table per mutation class, as the CLI prints it. */
@@ -204,7 +380,7 @@ export function formatInputFuzz(result: InputFuzzResult): string {
     line(head),
     ...rows.map(line),
     line(totals),
-    `${result.cases} mutants in ${result.seconds.toFixed(0)} s; ${result.hostRuns} accepted mutants built and run on the host under ASan+UBSan, ${result.tflmCompared} of them also run by TFLite Micro`,
-    `${result.findings.length} findings`,
+    `${result.cases} mutants in ${result.seconds.toFixed(0)} s (${result.jobs} job${result.jobs > 1 ? 's' : ''}, ${((result.cases * 60) / result.seconds).toFixed(0)} mutants/min); ${result.hostRuns} accepted mutants checked on the host under ASan+UBSan (${result.hostBuilds} built and run, ${result.unitHits} units from the object caches; ${result.hostRuns - result.hostBuilds} with the same C and inputs as an earlier one), ${result.tflmCompared} of them compared with TFLite Micro (${result.tflmRuns} tflm-ref runs)`,
+    `${result.hangRetries} cases past the time limit run once more with three times the limit; ${result.findings.length} findings`,
   ].join('\n');
 }

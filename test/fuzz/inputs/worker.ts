@@ -5,6 +5,12 @@
  * `inspect` and `compile` do with a file: parse, graph passes, kernels, memory plan, the inspect
  * tables and JSON, and the C for the Cortex-M4 (with the fit check) and for the host. A rejection must
  * be one TinyforgeError line; any other exception is a crash.
+ *
+ * When the campaign asks for it (`host`), an accepted mutant's host C is made as `tinyforge run`
+ * makes it (the file named after the seed, the harness's provenance: only the model's sha256 is left
+ * out of the banner comment, so mutants with the same C have the same files), with random inputs and
+ * the TS reference's outputs for them: the material of the sanitized host check, made here under the
+ * case's time and memory limits, from the compile the worker did anyway.
  */
 import { parentPort } from 'node:worker_threads';
 import { TinyforgeError } from '../../../src/errors.ts';
@@ -14,19 +20,35 @@ import { prepareGraph, unsupportedOps } from '../../../src/ops/prepare.ts';
 import { planWithPatch } from '../../../src/plan/patch.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../../../src/report/inspect.ts';
 import { inspectionJson } from '../../../src/report/json.ts';
-import { compileGraph } from '../../../src/compile.ts';
+import { compileGraph, harnessProvenance } from '../../../src/compile.ts';
 import { loadTarget } from '../../../src/build/targets.ts';
 import { checkFits } from '../../../src/build/fit.ts';
-import type { Graph } from '../../../src/ir/graph.ts';
+import { type DType, type Graph, elementCount } from '../../../src/ir/graph.ts';
+import { interpret } from '../../../src/ops/interpreter.ts';
+import type { GeneratedFile } from '../../../src/codegen/generate.ts';
+import { randomValues } from '../batch.ts';
+import { rng } from '../../helpers/op_harness.ts';
 
 export interface CaseRequest {
   id: number;
   name: string;
   bytes: Uint8Array;
+  /** make the host check's material: the C as `run` makes it for a file named `fileName`, inputs drawn from `inputSeed` */
+  host?: { fileName: string; inputSeed: number };
+}
+
+/** An accepted mutant's host check material (see the top of the file). */
+export interface HostMaterial {
+  files: GeneratedFile[];
+  inputs: Uint8Array[];
+  /** the TS reference's outputs for `inputs`, one per output tensor */
+  expected: Uint8Array[];
+  /** the output tensors' types, to read TFLite Micro's outputs as values */
+  outputTypes: DType[];
 }
 
 export type CaseVerdict =
-  | { id: number; status: 'accepted'; unsupported: number }
+  | { id: number; status: 'accepted'; unsupported: number; host?: HostMaterial }
   | { id: number; status: 'rejected'; stage: string; message: string }
   | { id: number; status: 'crash'; stage: string; message: string };
 
@@ -55,7 +77,7 @@ function inspect(graph: Graph, name: string): number {
   return missing.length;
 }
 
-function runCase(request: CaseRequest): CaseVerdict {
+export function runCase(request: CaseRequest): CaseVerdict {
   let stage = 'parse';
   try {
     const graph = parseTflite(request.bytes, request.name);
@@ -65,8 +87,25 @@ function runCase(request: CaseRequest): CaseVerdict {
     const compiled = compileGraph(parseTflite(request.bytes, request.name), request.name, { isa: m4.isa });
     checkFits(compiled, request.name, m4, m4.boards[0]);
     stage = 'compile host';
-    compileGraph(parseTflite(request.bytes, request.name), request.name, { isa: host.isa });
-    return { id: request.id, status: 'accepted', unsupported };
+    if (!request.host) {
+      compileGraph(parseTflite(request.bytes, request.name), request.name, { isa: host.isa });
+      return { id: request.id, status: 'accepted', unsupported };
+    }
+    // as runModel compiles for the host (compileForTarget), the file named after the seed
+    const { fileName, inputSeed } = request.host;
+    const { modelSha256: _, ...provenance } = harnessProvenance(fileName, host.name);
+    const hostGraph = parseTflite(request.bytes, fileName);
+    const forHost = compileGraph(hostGraph, fileName, { isa: host.isa, provenance });
+    checkFits(forHost, fileName, host, undefined);
+    stage = 'ts reference';
+    const rand = rng(inputSeed);
+    const inputs = hostGraph.inputs.map((i) => {
+      const t = hostGraph.tensors[i]!;
+      return randomValues(rand, t.dtype, elementCount(t.shape));
+    });
+    const expected = interpret(forHost.prepared, inputs).outputs;
+    const outputTypes = forHost.graph.outputs.map((o) => forHost.graph.tensors[o]!.dtype);
+    return { id: request.id, status: 'accepted', unsupported, host: { files: forHost.generated.files, inputs, expected, outputTypes } };
   } catch (e) {
     if (e instanceof TinyforgeError) return { id: request.id, status: 'rejected', stage, message: e.message };
     const error = e as Error;
@@ -75,3 +114,5 @@ function runCase(request: CaseRequest): CaseVerdict {
 }
 
 parentPort?.on('message', (request: CaseRequest) => parentPort!.postMessage(runCase(request)));
+// loaded (the compiler's modules through tsx take seconds on a busy machine): the cases' clocks start now
+parentPort?.postMessage('ready');
