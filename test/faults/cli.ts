@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `npm run fuzz:links -- --seed S --sessions N [--command run|validate|profile|flash-an3155|flash-uf2|flash-esp]`:
+ * `npm run fuzz:links -- --seed S --sessions N [--jobs J] [--command run|validate|profile|flash-an3155|flash-uf2|flash-esp]`:
  * the serial-link campaign (test/faults/campaign.ts). Prints a line per WRONG session with its fault
- * log, then the table; exits 1 when any session was WRONG.
+ * log, then the table; exits 1 when any session was WRONG. `--jobs J` runs J sessions of a command
+ * at once, each with its own pty pairs, temp folder and device.
  */
 import { LINK_COMMANDS, type LinkCommand, formatTable, runCampaign } from './campaign.ts';
 
@@ -13,6 +14,7 @@ function arg(name: string): string | undefined {
 
 const seed = Number(arg('seed') ?? 1);
 const sessions = Number(arg('sessions') ?? 20);
+const jobs = Number(arg('jobs') ?? 1);
 const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--command' ? [a] : []));
 for (const c of only) {
   if (!(LINK_COMMANDS as readonly string[]).includes(c)) {
@@ -24,10 +26,15 @@ if (!Number.isInteger(seed) || !Number.isInteger(sessions) || sessions < 1) {
   process.stderr.write('error: --seed and --sessions take integers (sessions >= 1)\n');
   process.exit(2);
 }
+if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+  process.stderr.write(`error: --jobs takes an integer from 1 to 64, got '${arg('jobs')}'\n`);
+  process.exit(2);
+}
 const commands = (only.length ? only : LINK_COMMANDS) as LinkCommand[];
 const verbose = process.argv.includes('--verbose');
 const onlyArg = arg('only');
 const t0 = Date.now();
+let finished = 0;
 const started = Date.now();
 // a kill or ^C ends the process through 'exit', where the relays' socat pairs are ended
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
@@ -35,15 +42,20 @@ const summaries = await runCampaign({
   seed,
   sessions,
   commands,
+  jobs,
   only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
   trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
-  onCommand: (so) => process.stderr.write(`${formatTable(so)}\n`),
+  onCommand: (so) => {
+    finished = 0;
+    process.stderr.write(`${formatTable(so)}\n`);
+  },
   onSession: (r) => {
+    finished++;
     if (r.outcome === 'WRONG') process.stderr.write(`WRONG ${r.command} #${r.index} (seed ${r.seed}): ${r.message}\n${r.log ?? ''}\n`);
     else if (verbose) process.stderr.write(`${r.command} #${r.index} ${r.outcome} ${r.ms} ms ${r.message}\n`);
-    else if ((r.index + 1) % 25 === 0) process.stderr.write(`${r.command}: ${r.index + 1} sessions\n`);
+    else if (finished % 25 === 0) process.stderr.write(`${r.command}: ${finished} sessions\n`);
   },
 });
-process.stdout.write(`fuzz:links seed ${seed}, ${sessions} sessions per command, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+process.stdout.write(`fuzz:links seed ${seed}, ${sessions} sessions per command, ${jobs} at once, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 process.stdout.write(`${formatTable(summaries)}\n`);
 process.exit(summaries.some((s) => s.outcomes.WRONG > 0) ? 1 : 0);

@@ -120,6 +120,10 @@ export class Reader {
     this.at += n;
     return text;
   }
+  /** bytes not read yet */
+  get remaining(): number {
+    return this.bytes.length - this.at;
+  }
   rest(): Uint8Array {
     const out = this.bytes.slice(this.at);
     this.at = this.bytes.length;
@@ -163,13 +167,18 @@ export interface Hello {
   model: string;
   /** the counter the device picked, e.g. "systick" or "dwt" */
   counter: string;
+  /**
+   * The firmware's own image in flash and its CRC-32/MPEG-2, computed on the device (firmware that
+   * knows its image: the RP2040's); what `flash` checks after a UF2 copy, which has no read-back.
+   */
+  image?: { crc: number; start: number; bytes: number };
 }
 
 export function parseHello(r: Reader): Hello {
   const protocolVersion = r.u8();
   const flags = r.u8();
   r.u8();
-  return {
+  const hello: Hello = {
     protocolVersion,
     profile: (flags & 1) !== 0,
     arenaKnown: (flags & 2) !== 0,
@@ -187,6 +196,8 @@ export function parseHello(r: Reader): Hello {
     model: r.string(),
     counter: r.string(),
   };
+  if (r.remaining >= 12) hello.image = { crc: r.u32(), start: r.u32(), bytes: r.u32() };
+  return hello;
 }
 
 export interface InvokeResult {

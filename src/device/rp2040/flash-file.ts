@@ -3,7 +3,8 @@
  * `tinyforge flash --target rp2040`: one UF2 image, two places it can go.
  *
  * - a real board in BOOTSEL: the UF2 is copied onto its mass-storage drive (found by its
- *   INFO_UF2.TXT, or named with `--drive`), and the board reboots into it;
+ *   INFO_UF2.TXT, or named with `--drive`), and the board reboots into it; with `--port` (its
+ *   console) the rebooted board is asked which image it runs, and only a CRC match is "verified";
  * - `--board rp2040js`: the same UF2 is written into the emulated chip's flash, the chip boots it, and
  *   HELLO over the device protocol shows that the image runs.
  *
@@ -20,8 +21,9 @@ import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
 import { DeviceSession } from '../session.ts';
-import { type FlashUf2Options, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
+import { type FlashUf2Options, pickBootselDrive } from './bootsel.ts';
 import { elfToUf2, parseUf2 } from './uf2.ts';
+import { type Uf2Verification, copyUf2AndVerify } from './verify.ts';
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {
@@ -45,6 +47,14 @@ export interface Rp2040FlashOptions {
   workDir?: string;
   /** waiting for the board to take the image */
   drivePolling?: FlashUf2Options;
+  /**
+   * A real board: its console port (a USB-serial adapter on UART0). After the copy the rebooted
+   * board is asked HELLO there and the image CRC it reports checked against the UF2 (verify.ts);
+   * without it the copy is reported as not verified.
+   */
+  port?: string;
+  /** how long to wait for the rebooted board on `port` (default 15 s) */
+  consoleWaitMs?: number;
   progress?: (message: string) => void;
 }
 
@@ -57,6 +67,13 @@ export interface Rp2040FlashResult {
   buildId: string | null;
   /** rp2040js: the image answered HELLO (null on a real board: it reboots away from us) */
   application: { answered: boolean; model?: string; buildId?: string } | null;
+  /**
+   * A real board: true once the rebooted board reported, on `port`, an image whose CRC equals the
+   * UF2's (`verification`); false when no port was given (copied to the drive, not verified).
+   * rp2040js: whether our harness answered with the build (its flash is the UF2 itself).
+   */
+  verified: boolean;
+  verification: Uf2Verification | null;
 }
 
 export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040FlashResult> {
@@ -84,12 +101,19 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
     const image = { source, bytes: bytes.length, blocks };
     if (drive) {
       progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
-      await flashUf2ToDrive(uf2, drive, options.drivePolling);
-      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null };
+      const verification = await copyUf2AndVerify(uf2, drive, {
+        port: options.port,
+        baudRate: options.consoleBaud,
+        buildId,
+        waitMs: options.consoleWaitMs,
+        drivePolling: options.drivePolling,
+        progress,
+      });
+      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null, verified: verification !== null, verification };
     }
     progress(`loading ${basename(uf2)} (${blocks} blocks) into ${board.name}'s flash`);
     const application = await askHello(board, uf2, buildId, progress);
-    return { target: target.name, board: board.name, drive: null, image, buildId, application };
+    return { target: target.name, board: board.name, drive: null, image, buildId, application, verified: application.answered, verification: null };
   } finally {
     if (!options.workDir) removeTempFolder(workDir);
   }
