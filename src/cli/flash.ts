@@ -231,7 +231,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
     // --port: the board's console (UART0 through a USB-serial adapter), asked after the reboot which image it runs
     if (opts.port) {
-      if (board?.emulated) throw new TinyforgeError(`--port: ${board.name} is emulated; the image is checked over its own UART`);
+      if (opts.board && board?.emulated) throw new TinyforgeError(`--port: ${board.name} is emulated; the image is checked over its own UART`);
       requireSerialPort(opts.port);
     }
     const r = await flashRp2040({

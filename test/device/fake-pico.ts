@@ -43,6 +43,8 @@ export class FakePico implements DeviceEnd {
     readonly drive: string,
     private readonly plan: FaultPlan = NO_FAULTS,
     private readonly rng = new Prng(1),
+    /** changes a block on its way to flash (a test's own damage, beside the plan's) */
+    private readonly tamper?: (block: Uint8Array) => void,
   ) {
     mkdirSync(drive, { recursive: true });
     writeFileSync(join(drive, 'INFO_UF2.TXT'), PICO_INFO);
@@ -115,6 +117,7 @@ export class FakePico implements DeviceEnd {
           break;
         }
         const block = file.slice(at, at + UF2_BLOCK_BYTES);
+        this.tamper?.(block);
         for (let i = 0; i < block.length; i++) {
           if (this.plan.corrupt && this.rng.chance(this.plan.corrupt)) {
             block[i]! ^= 1 << this.rng.int(0, 7);

@@ -20,15 +20,15 @@ export interface PtyPair {
  * With `links`, socat also makes those symlinks to the two ends, and they become `a` and `b`: a
  * second socat given the same links stands for the same port coming back.
  */
-export function ptyPair(links?: [string, string]): Promise<PtyPair> {
+export function ptyPair(links?: [string, string], timeoutMs = 5000): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
     const ends = links ? links.map((l) => `pty,raw,echo=0,link=${l}`) : ['pty,raw,echo=0', 'pty,raw,echo=0'];
     const child: ChildProcess = spawn('socat', ['-d', '-d', ...ends], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`socat named no ptys: ${stderr}`));
-    }, 5000);
+      reject(new Error(`socat named no ptys within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => {
       stderr += d;

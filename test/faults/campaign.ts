@@ -68,6 +68,8 @@ export interface CampaignOptions {
   sessionLimitMs?: number;
   /** sessions of a command run at once, each in its own slot (default 1) */
   jobs?: number;
+  /** no session is started after this time (ms since the epoch): the table counts the sessions run */
+  stopAt?: number;
   /** only these session indices (to replay one) */
   only?: number[];
   /** progress notes of every session */
@@ -79,6 +81,25 @@ export interface CampaignOptions {
 }
 
 const MODEL = 'hello_world_int8';
+/** how long socat may take to name its ptys (a loaded machine is slow to start it) */
+const SOCAT_WAIT_MS = 20_000;
+
+/** the fakes' socat pairs alive: a campaign ended early (^C, a kill, a crash) must not leave them behind */
+const fakePairs = new Set<{ kill(): void }>();
+process.on('exit', () => {
+  for (const pair of fakePairs) pair.kill();
+});
+
+async function fakePair(): Promise<Awaited<ReturnType<typeof startPtyPair>>> {
+  const pair = await startPtyPair(SOCAT_WAIT_MS);
+  fakePairs.add(pair);
+  return pair;
+}
+
+function endPair(pair: { kill(): void }): void {
+  pair.kill();
+  fakePairs.delete(pair);
+}
 
 /** where the sessions' progress notes go (--trace), else nowhere */
 let trace: (message: string) => void = () => {};
@@ -205,7 +226,7 @@ async function withProtocolHarness<T>(command: 'run' | 'validate' | 'profile', j
             made.map(({ links, board }) => ({
               scaleBytes: cleanRelay.bytes,
               async session(seed, plan) {
-                const relay = await FaultRelay.start(links, board, plan, seed);
+                const relay = await setUp(FaultRelay.start(links, board, plan, seed));
                 try {
                   const result = await once(links[0]);
                   return ok(result, reference)
@@ -280,10 +301,14 @@ function withAn3155Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T>):
     image,
     4000,
     async ({ bin, links }, seed, plan) => {
-      const pair = await startPtyPair();
-      const fake = await FakeBootloader.open(pair.device, { productId: 0x0413 });
-      const device = await deviceSideOf(pair.host);
-      const relay = await FaultRelay.start(links, device.end, plan, seed);
+      const { pair, fake, device, relay } = await setUp(
+        (async () => {
+          const pair = await fakePair();
+          const fake = await FakeBootloader.open(pair.device, { productId: 0x0413 });
+          const device = await deviceSideOf(pair.host);
+          return { pair, fake, device, relay: await FaultRelay.start(links, device.end, plan, seed) };
+        })(),
+      );
       const holds = () => equalBytes(fake.memory.subarray(0, image.length), image);
       try {
         const r = await flashFile({ file: bin, target: 'cortex-m4', port: links[0], progress: (m) => trace(m) });
@@ -299,7 +324,7 @@ function withAn3155Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T>):
         await relay.stop();
         await device.close();
         await fake.close().catch(() => {});
-        pair.kill();
+        endPair(pair);
       }
     },
     work,
@@ -316,10 +341,14 @@ function withEspHarness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Pr
     image,
     7000,
     async ({ bin, links }, seed, plan) => {
-      const pair = await startPtyPair();
-      const chip = await FakeEspRom.open(pair.device);
-      const device = await deviceSideOf(pair.host);
-      const relay = await FaultRelay.start(links, device.end, plan, seed);
+      const { pair, chip, device, relay } = await setUp(
+        (async () => {
+          const pair = await fakePair();
+          const chip = await FakeEspRom.open(pair.device);
+          const device = await deviceSideOf(pair.host);
+          return { pair, chip, device, relay: await FaultRelay.start(links, device.end, plan, seed) };
+        })(),
+      );
       const holds = () => equalBytes(chip.flash.subarray(address, address + image.length), image);
       try {
         const r = await flashEspFile({ file: bin, target: 'esp32c3', port: links[0], address, progress: (m) => trace(m) });
@@ -334,7 +363,7 @@ function withEspHarness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Pr
         await relay.stop();
         await device.close();
         await chip.close().catch(() => {});
-        pair.kill();
+        endPair(pair);
       }
     },
     work,
@@ -373,7 +402,12 @@ async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T
             async session(seed, plan) {
               const root = join(dir, `drive${n++}`);
               const pico = new FakePico(join(root, 'RPI-RP2'), plan, new Prng(seed));
-              const relay = await FaultRelay.start(links, pico, { ...plan, unplugAfterBytes: null, replugAfterMs: null }, seed ^ 0x5a5a5a5a);
+              const relay = await setUp(FaultRelay.start(links, pico, { ...plan, unplugAfterBytes: null, replugAfterMs: null }, seed ^ 0x5a5a5a5a)).catch(
+                async (e: unknown) => {
+                  await pico.stop();
+                  throw e;
+                },
+              );
               const log: FaultLog = {
                 counts: () => {
                   const counts = relay.counts();
@@ -413,6 +447,34 @@ async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T
     });
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A session; setting up its pty pairs and fakes can fail on a loaded machine (socat slow to name its
+ * ptys) before the host under test runs: that is no outcome, so the same session (same seed, same
+ * plan) is set up again, up to 3 times, 2 s apart.
+ */
+async function setUpAndRun(harness: Harness, seed: number, plan: FaultPlan): ReturnType<Harness['session']> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await harness.session(seed, plan);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof SetupError)) throw e;
+      trace(`setting up the session failed (${(e as Error).message}); again`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+/** The session's devices or links could not be set up (nothing of tinyforge ran yet). */
+class SetupError extends Error {}
+
+async function setUp<T>(what: Promise<T>): Promise<T> {
+  try {
+    return await what;
+  } catch (e) {
+    throw new SetupError((e as Error).message);
   }
 }
 
@@ -472,14 +534,14 @@ export async function runCampaign(options: CampaignOptions): Promise<CommandSumm
     await withHarness(command, jobs, (harnesses) =>
       Promise.all(
         harnesses.map(async (harness) => {
-          while (next < indices.length) {
+          while (next < indices.length && Date.now() < (options.stopAt ?? Infinity)) {
             const index = indices[next++]!;
             const seed = sessionSeed(options.seed, command, index);
             const plan = drawPlan(new Prng(seed), harness.scaleBytes);
             const started = Date.now();
             let timer: NodeJS.Timeout | undefined;
             const hang = new Promise<null>((r) => (timer = setTimeout(() => r(null), limit)));
-            const done = await Promise.race([harness.session(seed ^ 0xa5a5a5a5, plan), hang]);
+            const done = await Promise.race([setUpAndRun(harness, seed ^ 0xa5a5a5a5, plan), hang]);
             clearTimeout(timer);
             const ms = Date.now() - started;
             const result: SessionResult = done

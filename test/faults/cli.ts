@@ -3,7 +3,8 @@
  * `npm run fuzz:links -- --seed S --sessions N [--jobs J] [--command run|validate|profile|flash-an3155|flash-uf2|flash-esp]`:
  * the serial-link campaign (test/faults/campaign.ts). Prints a line per WRONG session with its fault
  * log, then the table; exits 1 when any session was WRONG. `--jobs J` runs J sessions of a command
- * at once, each with its own pty pairs, temp folder and device.
+ * at once, each with its own pty pairs, temp folder and device; `--minutes M` starts no session after
+ * M minutes (the table counts the sessions that ran).
  */
 import { LINK_COMMANDS, type LinkCommand, formatTable, runCampaign } from './campaign.ts';
 
@@ -15,6 +16,8 @@ function arg(name: string): string | undefined {
 const seed = Number(arg('seed') ?? 1);
 const sessions = Number(arg('sessions') ?? 20);
 const jobs = Number(arg('jobs') ?? 1);
+// --minutes M: no session is started after M minutes (the table then counts the sessions run)
+const minutes = arg('minutes') === undefined ? undefined : Number(arg('minutes'));
 const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--command' ? [a] : []));
 for (const c of only) {
   if (!(LINK_COMMANDS as readonly string[]).includes(c)) {
@@ -24,6 +27,10 @@ for (const c of only) {
 }
 if (!Number.isInteger(seed) || !Number.isInteger(sessions) || sessions < 1) {
   process.stderr.write('error: --seed and --sessions take integers (sessions >= 1)\n');
+  process.exit(2);
+}
+if (minutes !== undefined && !(minutes > 0)) {
+  process.stderr.write(`error: --minutes takes a positive number, got '${arg('minutes')}'\n`);
   process.exit(2);
 }
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
@@ -43,6 +50,7 @@ const summaries = await runCampaign({
   sessions,
   commands,
   jobs,
+  stopAt: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
   only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
   trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
   onCommand: (so) => {
@@ -56,6 +64,8 @@ const summaries = await runCampaign({
     else if (finished % 25 === 0) process.stderr.write(`${r.command}: ${finished} sessions\n`);
   },
 });
-process.stdout.write(`fuzz:links seed ${seed}, ${sessions} sessions per command, ${jobs} at once, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+process.stdout.write(
+  `fuzz:links seed ${seed}, ${sessions} sessions per command${minutes ? ` (at most ${minutes} min)` : ''}, ${jobs} at once, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+);
 process.stdout.write(`${formatTable(summaries)}\n`);
 process.exit(summaries.some((s) => s.outcomes.WRONG > 0) ? 1 : 0);

@@ -176,9 +176,16 @@ export class FaultRelay {
   }
 
   private async plug(): Promise<void> {
-    this.pair = await ptyPair(this.links);
+    // socat is slow to start on a loaded machine: a campaign of many sessions at once waits longer
+    this.pair = await ptyPair(this.links, 20_000);
     livePairs.add(this.pair);
-    const side = await SerialTransport.open(this.links[1]);
+    let side: SerialTransport;
+    try {
+      side = await SerialTransport.open(this.links[1]);
+    } catch (e) {
+      await this.unplugNow(false);
+      throw e;
+    }
     side.onData((bytes) => {
       if (side === this.hostSide) this.relay('to-device', bytes);
     });
