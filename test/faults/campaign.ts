@@ -32,7 +32,7 @@ import { byteSize } from '../../src/ir/graph.ts';
 import { flashFile } from '../../src/device/stm32/flash-file.ts';
 import { flashEspFile } from '../../src/device/esp/flash-file.ts';
 import { pickBootselDrive } from '../../src/device/rp2040/bootsel.ts';
-import { parseUf2 } from '../../src/device/rp2040/uf2.ts';
+import { readLoadSegments } from '../../src/device/rp2040/elf.ts';
 import { copyUf2AndVerify } from '../../src/device/rp2040/verify.ts';
 import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
 import { SerialTransport } from '../../src/device/transport/serial.ts';
@@ -377,7 +377,7 @@ function withEspHarness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Pr
  * after some blocks) and reboots, once every block has arrived, into what its flash then holds, on
  * rp2040js. The host then asks the rebooted board on its console (behind the relay, with the plan's
  * byte faults; the unplug is the drive's) which image it runs, as `flash --port` does. Correct: the
- * flash reported verified holds every block of the UF2.
+ * flash reported verified holds every loaded byte of the ELF.
  */
 async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Promise<T> {
   const modelPath = sharedModelPath(MODEL);
@@ -388,7 +388,8 @@ async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T
     return await withDeviceBuild(graph, modelPath, { target: 'rp2040', port: first.links[0], profile: false, progress: () => {} }, async (deviceBuild) => {
       const uf2Path = join(dirname(deviceBuild.build.elf), 'firmware.uf2');
       const uf2 = new Uint8Array(readFileSync(uf2Path));
-      const blocks = parseUf2(uf2, uf2Path);
+      // the image: the ELF's loaded bytes (the UF2's last page is padded beyond them)
+      const segments = readLoadSegments(new Uint8Array(readFileSync(deviceBuild.build.elf)), deviceBuild.build.elf);
       const made = await slots(jobs, async (slot) => {
         const t = slot === 0 ? first : tempLinks('uf2');
         if (slot > 0) dirs.push(t.dir);
@@ -425,7 +426,7 @@ async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T
                   progress: (m) => trace(m),
                 });
                 if (!verified) return { outcome: 'WRONG', message: 'a console port was given, but the copy was not verified', relay: log };
-                if (!pico.rebooted || !blocks.every((b) => pico.holds(b.address, b.data))) {
+                if (!pico.rebooted || !segments.every((g) => pico.holds(g.physicalAddress, g.data))) {
                   return {
                     outcome: 'WRONG',
                     message: `reported flashed and verified, but the board ${pico.rebooted ? 'holds other bytes' : 'never took the image'}`,

@@ -40,14 +40,21 @@ export interface VerifyOptions {
 const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
- * The CRC-32/MPEG-2 of the bytes a UF2 file puts at [start, start+bytes), or null when the file does
- * not write every byte of that range (the board's flash there is then not the file's to vouch for).
+ * The CRC-32/MPEG-2 of the bytes a UF2 file puts at [start, start+bytes), or null when that range is
+ * not the file's image (it does not start at the file's first page and end in its last, or the file
+ * does not write every byte of it).
  */
 export function uf2RangeCrc(uf2: Uint8Array, file: string, start: number, bytes: number): number | null {
   if (bytes <= 0 || bytes > 16 * 1024 * 1024) return null;
+  const blocks = parseUf2(uf2, file);
+  // the range must be the file's whole image: from its first page into its last (the rest of that
+  // page is padding), so that a damaged range report cannot leave damaged bytes outside the CRC
+  const first = Math.min(...blocks.map((b) => b.address));
+  const last = Math.max(...blocks.map((b) => b.address));
+  if (start !== first || start + bytes <= last || start + bytes > last + 256) return null;
   const range = new Uint8Array(bytes);
   const covered = new Uint8Array(bytes);
-  for (const block of parseUf2(uf2, file)) {
+  for (const block of blocks) {
     const from = Math.max(block.address, start);
     const to = Math.min(block.address + block.data.length, start + bytes);
     if (from >= to) continue;
@@ -98,7 +105,7 @@ export async function verifyUf2OnBoard(uf2: Uint8Array, file: string, options: V
     const expected = uf2RangeCrc(uf2, file, start, bytes);
     if (expected === null) {
       throw new TinyforgeError(
-        `${where}: the board reports an image of ${bytes} bytes at ${hex32(start)} that ${file} does not cover: it runs another image, not verified`,
+        `${where}: the board reports an image of ${bytes} bytes at ${hex32(start)}, which is not the image of ${file}: it runs another image, not verified`,
       );
     }
     if (expected !== crc) {
