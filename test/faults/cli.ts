@@ -18,6 +18,9 @@ const sessions = Number(arg('sessions') ?? 20);
 const jobs = Number(arg('jobs') ?? 1);
 // --minutes M: no session is started after M minutes (the table then counts the sessions run)
 const minutes = arg('minutes') === undefined ? undefined : Number(arg('minutes'));
+// a session with no outcome after this many seconds is a hang (WRONG); on a loaded machine at nice 19
+// a session can be starved of the CPU for minutes, so the default is generous
+const sessionLimit = Number(arg('session-limit') ?? 600);
 const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--command' ? [a] : []));
 for (const c of only) {
   if (!(LINK_COMMANDS as readonly string[]).includes(c)) {
@@ -27,6 +30,10 @@ for (const c of only) {
 }
 if (!Number.isInteger(seed) || !Number.isInteger(sessions) || sessions < 1) {
   process.stderr.write('error: --seed and --sessions take integers (sessions >= 1)\n');
+  process.exit(2);
+}
+if (!(sessionLimit >= 10)) {
+  process.stderr.write(`error: --session-limit takes seconds (at least 10), got '${arg('session-limit')}'\n`);
   process.exit(2);
 }
 if (minutes !== undefined && !(minutes > 0)) {
@@ -50,6 +57,7 @@ const summaries = await runCampaign({
   sessions,
   commands,
   jobs,
+  sessionLimitMs: sessionLimit * 1000,
   stopAt: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
   only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
   trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,

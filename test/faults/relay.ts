@@ -177,8 +177,15 @@ export class FaultRelay {
 
   private async plug(): Promise<void> {
     // socat is slow to start on a loaded machine: a campaign of many sessions at once waits longer
-    this.pair = await ptyPair(this.links, 20_000);
-    livePairs.add(this.pair);
+    const pair = await ptyPair(this.links, 20_000);
+    if (this.stopped) {
+      // a replug that was starting when the relay stopped
+      pair.kill();
+      for (const link of this.links) rmSync(link, { force: true });
+      return;
+    }
+    this.pair = pair;
+    livePairs.add(pair);
     let side: SerialTransport;
     try {
       side = await SerialTransport.open(this.links[1]);
