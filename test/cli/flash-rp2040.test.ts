@@ -135,7 +135,7 @@ describe('cli: flash --target rp2040', function () {
     try {
       const r = await tinyforgeAsync(['flash', join(keep, 'build', 'firmware.uf2'), '--target', 'rp2040', '--drive', board.pico.drive, '--port', board.port]);
       expect(r.status, r.stderr).to.equal(1);
-      expect(lastLine(r.stderr)).to.match(
+      expect(lastLine(r.stderr), r.stderr).to.match(
         /^error: .*-console: after the UF2 copy: the board's image \(\d+ bytes at 0x10000000\) has CRC 0x[0-9a-f]{8}, the UF2 copied 0x[0-9a-f]{8}: the copy was damaged; flash again$/,
       );
       expect(r.stdout).to.equal('');

@@ -37,7 +37,7 @@ describe('fuzz:links: serial links that lie (a fixed slice of the campaign)', fu
         if (!sharedModelsAvailable(this)) return;
         requireTools(this, ['arm-none-eabi-gcc']);
       }
-      const summaries = await runCampaign({ seed: SEED, sessions: SESSIONS[command], commands: [command], sessionLimitMs: 60_000, jobs: JOBS[command] });
+      const summaries = await runCampaign({ seed: SEED, sessions: SESSIONS[command], commands: [command], sessionLimitMs: 300_000, jobs: JOBS[command] });
       const wrong = summaries.flatMap((s) => s.wrong);
       expect(wrong.map((w) => `${w.command} #${w.index}: ${w.message}\n${w.log ?? ''}`).join('\n'), formatTable(summaries)).to.equal('');
       expect(summaries[0]!.sessions).to.equal(SESSIONS[command]);

@@ -53,7 +53,7 @@ export interface Rp2040FlashOptions {
    * without it the copy is reported as not verified.
    */
   port?: string;
-  /** how long to wait for the rebooted board on `port` (default 15 s) */
+  /** how long to wait for the rebooted board on `port` (default 30 s) */
   consoleWaitMs?: number;
   progress?: (message: string) => void;
 }

@@ -32,7 +32,7 @@ export interface VerifyOptions {
   baudRate?: number;
   /** the build id the image was built with (a model built here), checked too */
   buildId?: string | null;
-  /** how long to wait for the rebooted board to answer (default 15 s) */
+  /** how long to wait for the rebooted board to answer (default 30 s) */
   waitMs?: number;
   progress?: (message: string) => void;
 }
@@ -72,7 +72,7 @@ export function uf2RangeCrc(uf2: Uint8Array, file: string, start: number, bytes:
  * board does not answer in time or runs something else.
  */
 export async function verifyUf2OnBoard(uf2: Uint8Array, file: string, options: VerifyOptions): Promise<Uf2Verification> {
-  const waitMs = options.waitMs ?? 15_000;
+  const waitMs = options.waitMs ?? 30_000;
   const started = Date.now();
   const deadline = started + waitMs;
   let last = 'the port did not appear';
