@@ -6,6 +6,7 @@
  * fake Pico: test/cli/flash-rp2040.test.ts and `npm run fuzz:links -- --command flash-uf2`.)
  */
 import { expect } from 'chai';
+import { TinyforgeError } from '../../src/errors.ts';
 import { boot2Crc } from '../../src/device/rp2040/boot2.ts';
 import { RP2040_FAMILY_ID, RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
 import { uf2RangeCrc } from '../../src/device/rp2040/verify.ts';
@@ -62,5 +63,20 @@ describe('UF2 verification: the image CRC the board reports', () => {
     expect(older.counter).to.equal('systick');
     const newer = parseHello(new Reader(Uint8Array.from([...head, ...strings, ...image]), 'HELLO'));
     expect(newer.image).to.deep.equal({ crc: 0xdeadbeef, start: RP2040_FLASH_BASE, bytes: 27000 });
+  });
+
+  it('a HELLO whose fields do not hold (a string length damaged in flash, the frame CRC good) is one clean error', () => {
+    // fuzz:links flash-uf2 #195 (seed 2026): a damaged image answered such a HELLO, and it was an internal error
+    const strings = ['rp2040', 'pico', 'm', 'systick'].flatMap((t) => [t.length, ...new TextEncoder().encode(t)]);
+    strings[0] = 0x86; // "rp2040" claims 134 bytes
+    const payload = Uint8Array.from([1, 0, 0, 0, ...new Array(29).fill(0), ...strings]);
+    let thrown: unknown;
+    try {
+      parseHello(new Reader(payload, '/dev/ttyUSB0: HELLO'));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).to.be.instanceOf(TinyforgeError);
+    expect((thrown as Error).message).to.equal(`/dev/ttyUSB0: HELLO: response too short (${payload.length} bytes): the board runs other or damaged firmware`);
   });
 });

@@ -4,6 +4,7 @@
  * Every multi-byte field is little-endian. A response's command is the request's with bit 7 set;
  * its payload starts with a status byte. The device answers a frame whose CRC failed with NACK.
  */
+import { TinyforgeError } from '../../errors.ts';
 import { MAX_PAYLOAD } from './frame.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -91,7 +92,8 @@ export class Reader {
     private readonly what: string,
   ) {}
   private need(n: number): void {
-    if (this.at + n > this.bytes.length) throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes)`);
+    if (this.at + n > this.bytes.length)
+      throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes): the board runs other or damaged firmware`);
   }
   u8(): number {
     this.need(1);
@@ -131,8 +133,13 @@ export class Reader {
   }
 }
 
-/** A malformed or unexpected answer (as opposed to no answer at all). */
-export class ProtocolError extends Error {}
+/**
+ * A malformed or unexpected answer (as opposed to no answer at all): a frame whose CRC holds but
+ * whose fields do not, i.e. firmware that is not (or no longer) the harness the host speaks to, such
+ * as a damaged image. One line, like every error the user sees (fuzz:links found it as an internal
+ * error after a UF2 copy damaged a HELLO string's length byte).
+ */
+export class ProtocolError extends TinyforgeError {}
 
 // ---- requests ----
 
