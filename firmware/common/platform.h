@@ -45,6 +45,14 @@ size_t tf_stack_used_below(uintptr_t mark);
 /* Reads the current stack pointer (for the mark above). */
 uintptr_t tf_stack_pointer(void);
 
+/*
+ * Where the firmware's own image lies in flash, as the flasher wrote it (from the start of flash to
+ * the end of the last loaded byte): 1 with `start` and `bytes` set, or 0 when the platform cannot
+ * tell (the default, a weak definition in harness.c). HELLO then reports a CRC of that range, so a
+ * host that flashed without read-back (UF2) can check what the board runs.
+ */
+int tf_platform_image(const uint8_t **start, uint32_t *bytes);
+
 /* Stops the board and reports `status` (0 = success) to whoever runs it; never returns. */
 void tf_platform_exit(int status) __attribute__((noreturn));
 

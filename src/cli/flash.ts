@@ -47,16 +47,21 @@ function describe(r: FlashFileResult): string {
 }
 
 function describeRp2040(r: Rp2040FlashResult): string {
+  const v = r.verification;
   const lines = [
-    r.drive
-      ? `flashed ${r.image.source} (${r.image.blocks} UF2 blocks) to ${r.board} through its BOOTSEL drive ${r.drive}; the board rebooted into it`
-      : `loaded ${r.image.source} (${r.image.blocks} UF2 blocks) into the flash of ${r.board} and booted it`,
+    !r.drive
+      ? `loaded ${r.image.source} (${r.image.blocks} UF2 blocks) into the flash of ${r.board} and booted it`
+      : v
+        ? `flashed and verified ${r.image.source} (${r.image.blocks} UF2 blocks) to ${r.board} through its BOOTSEL drive ${r.drive}`
+        : `copied ${r.image.source} (${r.image.blocks} UF2 blocks) to the BOOTSEL drive ${r.drive}, not verified`,
   ];
-  // UF2 has no read-back: the drive going away is all the board says (docs/flashing.md)
-  if (r.drive)
+  // UF2 has no read-back: the board is asked on its console which image it runs (docs/flashing.md)
+  if (v)
     lines.push(
-      `  a UF2 copy cannot be read back: ${r.buildId ? `\`tinyforge run --port\` checks that the board answers with build ${r.buildId}` : 'the drive going away is all the board says'}`,
+      `  the board answers on ${v.port} ${(v.answeredAfterMs / 1000).toFixed(1)} s after the reboot: build ${v.buildId} of model ${v.model}, image ${v.image.bytes} bytes with CRC 0x${v.image.crc.toString(16).padStart(8, '0')}, as copied`,
     );
+  else if (r.drive)
+    lines.push("  the drive went away, but a UF2 copy has no read-back: give --port (the board's console) to have the rebooted board report the image it runs");
   if (r.application) {
     lines.push(
       r.application.answered
@@ -279,10 +284,15 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
       `${file}: --max-ram, --max-flash, --patch and --prefer shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
     );
   if (target.firmware === 'rp2040') {
-    if (opts.port) throw new TinyforgeError('an RP2040 is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port');
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
+    // --port: the board's console (UART0 through a USB-serial adapter), asked after the reboot which image it runs
+    if (opts.port) {
+      if (opts.board && board?.emulated) throw new TinyforgeError(`--port: ${board.name} is emulated; the image is checked over its own UART`);
+      requireSerialPort(opts.port);
+    }
     const r = await flashRp2040({
       file,
+      port: opts.port,
       consoleBaud: opts.baud,
       target: target.name,
       board: opts.board,
@@ -330,7 +340,10 @@ export function flashCommand(): Command {
       'default: "model" of tinyforge.json; image (.elf, .bin, .hex; .uf2 for the RP2040; an ESP-IDF build folder or .bin for ESP32 chips) or model (.tflite: compiled and built first)',
     )
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
-    .option('-p, --port <port>', 'serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode)')
+    .option(
+      '-p, --port <port>',
+      "serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode); RP2040: the board's console, asked after the UF2 copy which image it runs (verified by its CRC)",
+    )
     .option(
       '--probe <probe>',
       `a real --board over SWD: ${PROBE_HELP}; an image (.elf, .hex, .bin at the chip's flash start) or a model built into our harness for the board`,

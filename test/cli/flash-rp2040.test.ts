@@ -2,9 +2,11 @@
 /**
  * `tinyforge flash --target rp2040` as a user runs it: the model built into the harness and loaded
  * into rp2040js's flash (HELLO shows it runs), the same UF2 to a BOOTSEL drive (a folder with an
- * INFO_UF2.TXT; a fake board in this process takes the file and "reboots", removing its drive), and
- * the one-line refusals.
+ * INFO_UF2.TXT; a fake board in this process takes the file and "reboots", removing its drive),
+ * verified with --port by a fake Pico that reboots into what its flash took (test/device/fake-pico.ts)
+ * and reports the image's CRC over its console, and the one-line refusals.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -13,6 +15,8 @@ import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from './async-cli.ts';
+import { FakePico } from '../device/fake-pico.ts';
+import { FaultRelay, NO_FAULTS } from '../faults/relay.ts';
 
 const INFO_RP2040 = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
 
@@ -68,23 +72,48 @@ describe('cli: flash --target rp2040', function () {
     expect(r.stdout).to.include(`the application answers: harness of model hello_world_int8, build ${builtId}`);
   });
 
-  it("copies a model's UF2 (built for the Pico) to the BOOTSEL drive named with --drive and waits for the reboot", async () => {
-    const drivePath = join(scratch.dir, 'RPI-RP2');
-    const board = fakeBootselDrive(drivePath);
+  /** A fake Pico in BOOTSEL at `drive`, its console behind a clean relay at `port` (present before the reboot, as an adapter's is). */
+  async function picoWithConsole(name: string, tamper?: (block: Uint8Array) => void) {
+    const links: [string, string] = [join(scratch.dir, `${name}-console`), join(scratch.dir, `${name}-relay`)];
+    const pico = new FakePico(join(scratch.dir, name), NO_FAULTS, undefined, tamper);
+    const relay = await FaultRelay.start(links, pico, NO_FAULTS, 1);
+    return {
+      pico,
+      port: links[0],
+      stop: async () => {
+        await relay.stop();
+        await pico.stop();
+      },
+    };
+  }
+
+  it("copies a model's UF2 (built for the Pico) to the BOOTSEL drive, and with --port the rebooted board's image CRC verifies it", async function () {
+    requireTools(this, ['socat']);
+    const board = await picoWithConsole('RPI-RP2');
     try {
-      const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--target', 'rp2040', '--drive', drivePath, '--json']);
+      const r = await tinyforgeAsync([
+        'flash',
+        sharedModelPath('hello_world_int8'),
+        '--target',
+        'rp2040',
+        '--drive',
+        board.pico.drive,
+        '--port',
+        board.port,
+        '--json',
+      ]);
       expect(r.status, r.stderr).to.equal(0);
       const json = JSON.parse(r.stdout);
-      expect(json).to.deep.include({ target: 'rp2040', board: 'pico', drive: drivePath, application: null });
+      expect(json).to.deep.include({ target: 'rp2040', board: 'pico', drive: board.pico.drive, application: null, verified: true });
       expect(json.buildId)
         .to.match(/^[0-9a-f]{16}$/)
         .and.not.equal(builtId); // a build for the real board, not the emulator
-      const got = board.received();
-      expect(got, 'the drive received a UF2').to.not.equal(null);
-      expect(parseUf2(got!, 'received').length).to.equal(json.image.blocks);
-      expect(existsSync(drivePath)).to.equal(false);
+      expect(json.verification).to.deep.include({ port: board.port, buildId: json.buildId, model: 'hello_world_int8' });
+      expect(json.verification.image.start).to.equal(0x10000000);
+      expect(board.pico.rebooted).to.equal(true);
+      expect(existsSync(board.pico.drive)).to.equal(false);
     } finally {
-      board.stop();
+      await board.stop();
     }
   });
 
@@ -112,7 +141,36 @@ describe('cli: flash --target rp2040', function () {
     expect(wrong.stderr.trim()).to.equal(`error: ${pico}: a UF2 drive for RPI-RP2, not an RP2350`);
   });
 
-  it('copies a given .uf2 byte for byte', async function () {
+  it('a copy damaged on the way (one weight byte, magic numbers intact): the CRC the board reports differs, one error: line', async function () {
+    if (!builtId) this.skip();
+    requireTools(this, ['socat']);
+    const elf = join(keep, 'build', 'firmware.elf');
+    // the middle of the weights: the firmware still boots and answers, with other bytes in flash
+    const section = execFileSync('arm-none-eabi-objdump', ['-h', elf], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => /\s\.tf_weights\s/.test(l))!
+      .trim()
+      .split(/\s+/);
+    const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
+    const board = await picoWithConsole('RPI-RP2-c', (block) => {
+      const view = new DataView(block.buffer, block.byteOffset);
+      const address = view.getUint32(12, true);
+      if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
+    });
+    try {
+      const r = await tinyforgeAsync(['flash', join(keep, 'build', 'firmware.uf2'), '--target', 'rp2040', '--drive', board.pico.drive, '--port', board.port]);
+      expect(r.status, r.stderr).to.equal(1);
+      expect(lastLine(r.stderr), r.stderr).to.match(
+        /^error: .*-console: after the UF2 copy: the board's image \(\d+ bytes at 0x10000000\) has CRC 0x[0-9a-f]{8}, the UF2 copied 0x[0-9a-f]{8}: the copy was damaged; flash again$/,
+      );
+      expect(r.stdout).to.equal('');
+      expect(board.pico.rebooted).to.equal(true);
+    } finally {
+      await board.stop();
+    }
+  });
+
+  it('copies a given .uf2 byte for byte; without --port it says the copy is not verified', async function () {
     if (!builtId) this.skip();
     const drivePath = join(scratch.dir, 'RPI-RP2-b');
     const board = fakeBootselDrive(drivePath);
@@ -120,9 +178,9 @@ describe('cli: flash --target rp2040', function () {
       const uf2 = join(keep, 'build', 'firmware.uf2');
       const r = await tinyforgeAsync(['flash', uf2, '--target', 'rp2040', '--drive', drivePath]);
       expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout).to.match(/to pico through its BOOTSEL drive .*RPI-RP2-b; the board rebooted into it/);
-      // fuzz:links: the drive going away is no verification, and the output says so
-      expect(r.stdout).to.include('a UF2 copy cannot be read back: the drive going away is all the board says');
+      expect(r.stdout).to.match(/^copied .*firmware\.uf2 \(\d+ UF2 blocks\) to the BOOTSEL drive .*RPI-RP2-b, not verified\n/);
+      expect(r.stdout).to.include("give --port (the board's console) to have the rebooted board report the image it runs");
+      expect(r.stdout).to.not.match(/flashed/);
       expect(Buffer.from(board.received()!).equals(readFileSync(uf2))).to.equal(true);
     } finally {
       board.stop();
@@ -150,8 +208,10 @@ describe('cli: flash --target rp2040', function () {
       r = tinyforge(['flash', bin, '--target', 'rp2040', '--board', 'rp2040js']);
       expect(r.status).to.equal(1);
       expect(r.stderr.trim()).to.equal(`error: ${bin}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not .bin`);
-      r = tinyforge(['flash', uf2, '--target', 'rp2040', '--port', '/dev/ttyACM0']);
-      expect(r.stderr.trim()).to.equal('error: an RP2040 is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port');
+      r = tinyforge(['flash', uf2, '--target', 'rp2040', '--drive', other, '--port', join(scratch.dir, 'no-such-port')]);
+      expect(r.stderr.trim()).to.match(/^error: --port .*no-such-port: no such port/);
+      r = tinyforge(['flash', uf2, '--target', 'rp2040', '--board', 'rp2040js', '--port', '/dev/null']);
+      expect(r.stderr.trim()).to.equal('error: --port: rp2040js is emulated; the image is checked over its own UART');
       const foreign = join(scratch.dir, 'foreign.uf2');
       const bytes = new Uint8Array(readFileSync(uf2));
       new DataView(bytes.buffer).setUint32(28, 0x1c5f21b0, true);

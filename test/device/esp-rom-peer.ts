@@ -56,7 +56,8 @@ export class FakeEspRom {
     private readonly options: PeerOptions,
   ) {
     port.onData((bytes) => {
-      for (const event of this.decoder.push(bytes)) if (event.kind === 'packet') void this.handle(event.packet);
+      // an answer into a port closed meanwhile (the session ended, the link unplugged) is lost, as a real chip's would be
+      for (const event of this.decoder.push(bytes)) if (event.kind === 'packet') void this.handle(event.packet).catch(() => {});
     });
   }
 

@@ -20,15 +20,32 @@ export interface PtyPair {
  * With `links`, socat also makes those symlinks to the two ends, and they become `a` and `b`: a
  * second socat given the same links stands for the same port coming back.
  */
-export function ptyPair(links?: [string, string]): Promise<PtyPair> {
+/**
+ * Every socat started here and still running: a test process or campaign that exits (a kill, ^C, a
+ * crash) ends them, even those still starting.
+ */
+const socats = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of socats) child.kill('SIGKILL');
+});
+
+/** spawns socat with these arguments, tracked until it exits */
+export function spawnSocat(args: string[]): ChildProcess {
+  const child = spawn('socat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  socats.add(child);
+  child.on('exit', () => socats.delete(child));
+  return child;
+}
+
+export function ptyPair(links?: [string, string], timeoutMs = 5000): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
     const ends = links ? links.map((l) => `pty,raw,echo=0,link=${l}`) : ['pty,raw,echo=0', 'pty,raw,echo=0'];
-    const child: ChildProcess = spawn('socat', ['-d', '-d', ...ends], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawnSocat(['-d', '-d', ...ends]);
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`socat named no ptys: ${stderr}`));
-    }, 5000);
+      reject(new Error(`socat named no ptys within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => {
       stderr += d;

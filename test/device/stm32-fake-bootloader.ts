@@ -5,8 +5,9 @@
  * to inject: a NACK on a block, a flash cell that does not keep its byte, a device that never
  * answers.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { SerialPort } from 'serialport';
+import { spawnSocat } from './protocol-fakes.ts';
 
 export interface PtyPair {
   /** the end the host under test opens */
@@ -21,7 +22,7 @@ export interface PtyPair {
 /** `socat -d -d pty,raw,echo=0 pty,raw,echo=0`: two ptys wired together; socat names them on stderr. */
 export function startPtyPair(timeoutMs = 5000): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
-    const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnSocat(['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0']);
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -176,9 +176,23 @@ export class FaultRelay {
   }
 
   private async plug(): Promise<void> {
-    this.pair = await ptyPair(this.links);
-    livePairs.add(this.pair);
-    const side = await SerialTransport.open(this.links[1]);
+    // socat is slow to start on a loaded machine: a campaign of many sessions at once waits longer
+    const pair = await ptyPair(this.links, 20_000);
+    if (this.stopped) {
+      // a replug that was starting when the relay stopped
+      pair.kill();
+      for (const link of this.links) rmSync(link, { force: true });
+      return;
+    }
+    this.pair = pair;
+    livePairs.add(pair);
+    let side: SerialTransport;
+    try {
+      side = await SerialTransport.open(this.links[1]);
+    } catch (e) {
+      await this.unplugNow(false);
+      throw e;
+    }
     side.onData((bytes) => {
       if (side === this.hostSide) this.relay('to-device', bytes);
     });

@@ -4,6 +4,7 @@
  * Every multi-byte field is little-endian. A response's command is the request's with bit 7 set;
  * its payload starts with a status byte. The device answers a frame whose CRC failed with NACK.
  */
+import { TinyforgeError } from '../../errors.ts';
 import { MAX_PAYLOAD } from './frame.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -91,7 +92,8 @@ export class Reader {
     private readonly what: string,
   ) {}
   private need(n: number): void {
-    if (this.at + n > this.bytes.length) throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes)`);
+    if (this.at + n > this.bytes.length)
+      throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes): the board runs other or damaged firmware`);
   }
   u8(): number {
     this.need(1);
@@ -120,6 +122,10 @@ export class Reader {
     this.at += n;
     return text;
   }
+  /** bytes not read yet */
+  get remaining(): number {
+    return this.bytes.length - this.at;
+  }
   rest(): Uint8Array {
     const out = this.bytes.slice(this.at);
     this.at = this.bytes.length;
@@ -127,8 +133,13 @@ export class Reader {
   }
 }
 
-/** A malformed or unexpected answer (as opposed to no answer at all). */
-export class ProtocolError extends Error {}
+/**
+ * A malformed or unexpected answer (as opposed to no answer at all): a frame whose CRC holds but
+ * whose fields do not, i.e. firmware that is not (or no longer) the harness the host speaks to, such
+ * as a damaged image. One line, like every error the user sees (fuzz:links found it as an internal
+ * error after a UF2 copy damaged a HELLO string's length byte).
+ */
+export class ProtocolError extends TinyforgeError {}
 
 // ---- requests ----
 
@@ -163,13 +174,18 @@ export interface Hello {
   model: string;
   /** the counter the device picked, e.g. "systick" or "dwt" */
   counter: string;
+  /**
+   * The firmware's own image in flash and its CRC-32/MPEG-2, computed on the device (firmware that
+   * knows its image: the RP2040's); what `flash` checks after a UF2 copy, which has no read-back.
+   */
+  image?: { crc: number; start: number; bytes: number };
 }
 
 export function parseHello(r: Reader): Hello {
   const protocolVersion = r.u8();
   const flags = r.u8();
   r.u8();
-  return {
+  const hello: Hello = {
     protocolVersion,
     profile: (flags & 1) !== 0,
     arenaKnown: (flags & 2) !== 0,
@@ -187,6 +203,8 @@ export function parseHello(r: Reader): Hello {
     model: r.string(),
     counter: r.string(),
   };
+  if (r.remaining >= 12) hello.image = { crc: r.u32(), start: r.u32(), bytes: r.u32() };
+  return hello;
 }
 
 export interface InvokeResult {

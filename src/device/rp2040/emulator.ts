@@ -76,10 +76,18 @@ export class Rp2040Emulation implements Transport {
    * `file` names the image in messages.
    */
   static start(uf2: Uint8Array, file: string, name = 'rp2040js', tracer: Rp2040Tracer | null = null): Rp2040Emulation {
+    return Rp2040Emulation.boot((flash) => writeUf2IntoFlash(uf2, flash, file), file, name, tracer);
+  }
+
+  /**
+   * Boots whatever `fill` puts into the (erased) emulated flash, as the chip's ROM boots its flash
+   * after a reset: a board that took a UF2 copy, damaged or not (test/device/fake-pico.ts).
+   */
+  static boot(fill: (flash: Uint8Array) => void, file: string, name = 'rp2040js', tracer: Rp2040Tracer | null = null): Rp2040Emulation {
     const emulation = new Rp2040Emulation(name, tracer);
     const { mcu } = emulation;
     tracer?.bind((address) => mcu.readUint16(address));
-    writeUf2IntoFlash(uf2, mcu.flash, file);
+    fill(mcu.flash);
     const stage2 = mcu.flash.subarray(0, BOOT2_BYTES);
     if (!boot2Valid(stage2)) {
       throw new TinyforgeError(`${file}: the first 256 bytes of flash are not a second stage with a valid CRC32; the RP2040's boot ROM would not start it`);

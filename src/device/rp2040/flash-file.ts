@@ -3,7 +3,8 @@
  * `tinyforge flash --target rp2040`: one UF2 image, two places it can go.
  *
  * - a real board in BOOTSEL: the UF2 is copied onto its mass-storage drive (found by its
- *   INFO_UF2.TXT, or named with `--drive`), and the board reboots into it;
+ *   INFO_UF2.TXT, or named with `--drive`), and the board reboots into it; with `--port` (its
+ *   console) the rebooted board is asked which image it runs, and only a CRC match is "verified";
  * - `--board rp2040js`: the same UF2 is written into the emulated chip's flash, the chip boots it, and
  *   HELLO over the device protocol shows that the image runs.
  *
@@ -23,6 +24,7 @@ import { DeviceSession } from '../session.ts';
 import { type FlashUf2Options, RP2350_DRIVE, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
 import { RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID, elfToUf2, parseUf2 } from './uf2.ts';
 import { buildModelImage } from '../stm32/flash-file.ts';
+import { type Uf2Verification, copyUf2AndVerify } from './verify.ts';
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {
@@ -46,6 +48,14 @@ export interface Rp2040FlashOptions {
   workDir?: string;
   /** waiting for the board to take the image */
   drivePolling?: FlashUf2Options;
+  /**
+   * A real board: its console port (a USB-serial adapter on UART0). After the copy the rebooted
+   * board is asked HELLO there and the image CRC it reports checked against the UF2 (verify.ts);
+   * without it the copy is reported as not verified.
+   */
+  port?: string;
+  /** how long to wait for the rebooted board on `port` (default 30 s) */
+  consoleWaitMs?: number;
   progress?: (message: string) => void;
 }
 
@@ -58,6 +68,13 @@ export interface Rp2040FlashResult {
   buildId: string | null;
   /** rp2040js: the image answered HELLO (null on a real board: it reboots away from us) */
   application: { answered: boolean; model?: string; buildId?: string } | null;
+  /**
+   * A real board: true once the rebooted board reported, on `port`, an image whose CRC equals the
+   * UF2's (`verification`); false when no port was given (copied to the drive, not verified).
+   * rp2040js: whether our harness answered with the build (its flash is the UF2 itself).
+   */
+  verified: boolean;
+  verification: Uf2Verification | null;
 }
 
 export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040FlashResult> {
@@ -85,12 +102,19 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
     const image = { source, bytes: bytes.length, blocks };
     if (drive) {
       progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
-      await flashUf2ToDrive(uf2, drive, options.drivePolling);
-      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null };
+      const verification = await copyUf2AndVerify(uf2, drive, {
+        port: options.port,
+        baudRate: options.consoleBaud,
+        buildId,
+        waitMs: options.consoleWaitMs,
+        drivePolling: options.drivePolling,
+        progress,
+      });
+      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null, verified: verification !== null, verification };
     }
     progress(`loading ${basename(uf2)} (${blocks} blocks) into ${board.name}'s flash`);
     const application = await askHello(board, uf2, buildId, progress);
-    return { target: target.name, board: board.name, drive: null, image, buildId, application };
+    return { target: target.name, board: board.name, drive: null, image, buildId, application, verified: application.answered, verification: null };
   } finally {
     if (!options.workDir) removeTempFolder(workDir);
   }
@@ -191,7 +215,17 @@ export async function flashRp2350(
     const blocks = parseUf2(new Uint8Array(bytes), uf2, RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID).length;
     progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
     await flashUf2ToDrive(uf2, drive, options.drivePolling, RP2350_DRIVE);
-    return { target: target.name, board: board.name, drive: drive.path, image: { source, bytes: bytes.length, blocks }, buildId, application: null };
+    // the RP2350 harness reports no image CRC yet (docs/flashing.md): a copy, not a verified flash
+    return {
+      target: target.name,
+      board: board.name,
+      drive: drive.path,
+      image: { source, bytes: bytes.length, blocks },
+      buildId,
+      application: null,
+      verified: false,
+      verification: null,
+    };
   } finally {
     if (!options.workDir) removeTempFolder(workDir);
   }

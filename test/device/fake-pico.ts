@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A fake Raspberry Pi Pico held in BOOTSEL: a folder with an INFO_UF2.TXT as its drive, a boot ROM
+ * that takes the first .uf2 copied onto it block by block, and, once every block of the image has
+ * arrived, a reboot into what its flash then holds, on rp2040js, with UART0 as its console.
+ *
+ * As on the chip, the ROM writes every block whose magic numbers hold (payload bytes are not
+ * checked: UF2 has no checksum), reboots once it has seen every block number of the image, and
+ * boots the second stage only when its CRC32 holds. A fault plan (test/faults/relay.ts) makes the
+ * copy lie: a block's bytes flipped, a block lost or written twice, the copy cut short, the drive
+ * unplugged after some blocks (the board then never reboots). The console is a DeviceEnd: put a
+ * FaultRelay in front of it to give the host a port (present before the reboot, as a USB-serial
+ * adapter on UART0 is, and silent until the firmware runs).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
+import { RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
+import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, NO_FAULTS, Prng } from '../faults/relay.ts';
+
+export const PICO_INFO = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
+/** the Pico's flash */
+const FLASH_BYTES = 2 * 1024 * 1024;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class FakePico implements DeviceEnd {
+  /** the chip's flash as the ROM wrote it (erased: 0xff) */
+  readonly flash = new Uint8Array(FLASH_BYTES).fill(0xff);
+  /** every block arrived: the ROM rebooted (the drive went away) */
+  rebooted = false;
+  /** the firmware that runs after the reboot, or null (not rebooted, or boot2 refused) */
+  chip: Rp2040Emulation | null = null;
+  /** resolves once the ROM took a file (or the drive was unplugged, or stop) */
+  readonly done: Promise<void>;
+  readonly faults: { kind: FaultKind; detail: string }[] = [];
+  private stopped = false;
+  private bytes = 0;
+  private listener: ((bytes: Uint8Array) => void) | null = null;
+
+  constructor(
+    /** the drive's folder (created here) */
+    readonly drive: string,
+    private readonly plan: FaultPlan = NO_FAULTS,
+    private readonly rng = new Prng(1),
+    /** changes a block on its way to flash (a test's own damage, beside the plan's) */
+    private readonly tamper?: (block: Uint8Array) => void,
+  ) {
+    mkdirSync(drive, { recursive: true });
+    writeFileSync(join(drive, 'INFO_UF2.TXT'), PICO_INFO);
+    this.done = this.serve();
+  }
+
+  // ---- the console (UART0): a DeviceEnd ----
+  write(bytes: Uint8Array): void {
+    void this.chip?.write(bytes).catch(() => {});
+  }
+  onData(listener: (bytes: Uint8Array) => void): void {
+    this.listener = listener;
+  }
+
+  /** the flash bytes at [address, address + length) of the XIP window */
+  holds(address: number, bytes: Uint8Array): boolean {
+    const at = address - RP2040_FLASH_BASE;
+    return at >= 0 && Buffer.from(this.flash.subarray(at, at + bytes.length)).equals(Buffer.from(bytes));
+  }
+
+  /** faults injected into the copy, by kind */
+  counts(): Record<FaultKind, number> {
+    const counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+    for (const f of this.faults) counts[f.kind]++;
+    return counts;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+    await this.chip?.close().catch(() => {});
+    rmSync(this.drive, { recursive: true, force: true });
+  }
+
+  private reboot(): void {
+    this.rebooted = true;
+    rmSync(this.drive, { recursive: true, force: true });
+    try {
+      const chip = Rp2040Emulation.boot((flash) => flash.set(this.flash), 'the fake Pico', 'pico');
+      chip.onData((bytes) => this.listener?.(bytes));
+      this.chip = chip;
+    } catch {
+      // boot2's CRC32 fails: the ROM does not start it (on the chip it goes back to BOOTSEL)
+    }
+  }
+
+  private async serve(): Promise<void> {
+    const seen = new Set<number>();
+    while (!this.stopped) {
+      await sleep(20);
+      const name = existsSync(this.drive) ? readdirSync(this.drive).find((f) => f.endsWith('.uf2')) : undefined;
+      if (!name) continue;
+      const file = new Uint8Array(readFileSync(join(this.drive, name)));
+      if (file.length % UF2_BLOCK_BYTES !== 0) continue; // still being written
+      let count = 0;
+      for (let at = 0; at + UF2_BLOCK_BYTES <= file.length; at += UF2_BLOCK_BYTES) {
+        const before = this.bytes;
+        this.bytes += UF2_BLOCK_BYTES;
+        if (this.plan.unplugAfterBytes !== null && before < this.plan.unplugAfterBytes && this.bytes >= this.plan.unplugAfterBytes) {
+          this.faults.push({ kind: 'unplug', detail: `after ${at / UF2_BLOCK_BYTES} blocks` });
+          rmSync(this.drive, { recursive: true, force: true });
+          return;
+        }
+        if (this.plan.drop && this.rng.chance(this.plan.drop * 5)) {
+          this.faults.push({ kind: 'drop', detail: `block at ${at}` });
+          continue;
+        }
+        if (this.plan.truncate && this.rng.chance(this.plan.truncate)) {
+          this.faults.push({ kind: 'truncate', detail: `copy cut at block ${at / UF2_BLOCK_BYTES}` });
+          break;
+        }
+        const block = file.slice(at, at + UF2_BLOCK_BYTES);
+        this.tamper?.(block);
+        for (let i = 0; i < block.length; i++) {
+          if (this.plan.corrupt && this.rng.chance(this.plan.corrupt)) {
+            block[i]! ^= 1 << this.rng.int(0, 7);
+            this.faults.push({ kind: 'corrupt', detail: `block at ${at}, byte ${i}` });
+          }
+        }
+        if (this.plan.delay && this.rng.chance(this.plan.delay)) {
+          const ms = this.rng.int(20, 400);
+          this.faults.push({ kind: 'delay', detail: `${ms} ms` });
+          await sleep(ms);
+        }
+        const writes = this.plan.duplicate && this.rng.chance(this.plan.duplicate * 5) ? 2 : 1;
+        if (writes === 2) this.faults.push({ kind: 'duplicate', detail: `block at ${at}` });
+        for (let w = 0; w < writes; w++) {
+          const v = new DataView(block.buffer);
+          if (v.getUint32(0, true) !== UF2_MAGIC_START0 || v.getUint32(4, true) !== UF2_MAGIC_START1 || v.getUint32(508, true) !== UF2_MAGIC_END) continue;
+          const address = v.getUint32(12, true);
+          const size = v.getUint32(16, true);
+          const offset = address - RP2040_FLASH_BASE;
+          if (size > 476 || offset < 0 || offset + size > this.flash.length) continue;
+          this.flash.set(block.subarray(32, 32 + size), offset);
+          seen.add(v.getUint32(20, true));
+          count = v.getUint32(24, true);
+        }
+      }
+      if (count > 0 && seen.size >= count) this.reboot();
+      return;
+    }
+  }
+}
