@@ -69,12 +69,13 @@ export function profileCommand(): Command {
           battery?: number;
         } & PlanShapingFlags,
       ) => {
+        // a mistyped port is the first thing said: before the board on it is looked for, before any build
+        if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built
         const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
         if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
-        if (opts.port) requireSerialPort(opts.port);
         if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
         const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
         const runs = opts.runs;

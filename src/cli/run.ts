@@ -61,10 +61,11 @@ export function runCommand(): Command {
           battery?: number;
         } & PlanShapingFlags,
       ) => {
+        // a mistyped port is the first thing said: before the board on it is looked for, before any build
+        if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built
         const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
         const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
-        if (opts.port) requireSerialPort(opts.port);
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await runModel(modelPath, {
