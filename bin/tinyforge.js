@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 // The installed package runs its built CLI (dist/) with plain Node. A source checkout (src/ is
-// here: the npm package does not ship it) runs the TypeScript through tsx instead, so an edit is
-// live at once and a dist/ left over from an earlier `npm run build` can never run stale code.
+// here: the npm package does not ship it) runs dist/ too while it is current (built after the last
+// edit under src/, see scripts/dist-sources.mjs), and the TypeScript through tsx otherwise, so an
+// edit is live at once and a dist/ left over from an earlier `npm run build` never runs stale code.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const checkout = new URL('../src/cli/main.ts', import.meta.url);
-if (existsSync(checkout)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(checkout.href);
+const built = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(checkout)) {
+  await import(built.href);
 } else {
-  await import('../dist/cli/main.js');
+  const { distIsCurrent } = await import('../scripts/dist-sources.mjs');
+  if (distIsCurrent(fileURLToPath(new URL('../src', import.meta.url)), fileURLToPath(new URL('../dist', import.meta.url)))) {
+    await import(built.href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(checkout.href);
+  }
 }
