@@ -7,7 +7,7 @@ import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { TinyforgeError } from '../errors.ts';
 import { effectiveArgs } from './project_config.ts';
-import { resolveTargetAndBoard } from '../build/targets.ts';
+import { resolveTargetAndBoard, smallestPartRam } from '../build/targets.ts';
 import { type FitEstimate, checkFits } from '../build/fit.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { planJson } from '../report/json.ts';
@@ -107,6 +107,7 @@ export function compileCommand(): Command {
         // the banner of every generated file: the target and the command line that made it
         const options = {
           isa: target.isa,
+          partRam: smallestPartRam(target),
           budget,
           patch: opts.patch,
           prefer: opts.prefer,
