@@ -59,7 +59,7 @@ export function compileCommand(): Command {
     .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option(
       '--patch <mode>',
-      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions (none under --prefer speed; auto when whole tensors miss --max-ram)',
+      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions, where whole tensors take >= 5% of the RAM of the smallest real part of the target (none under --prefer speed; auto when whole tensors miss --max-ram)',
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
