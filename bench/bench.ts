@@ -25,7 +25,7 @@ import { writeDirectoryAtomically } from '../src/codegen/output.ts';
 import { loadGraph } from '../src/model/load.ts';
 import { interpret } from '../src/ops/interpreter.ts';
 import { unsupportedOps } from '../src/ops/prepare.ts';
-import { buildFirmware, loadTarget, boardOf } from '../src/build/index.ts';
+import { buildFirmware, loadTarget, boardOf, smallestPartRam } from '../src/build/index.ts';
 import { runOnBoard } from '../src/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
@@ -155,7 +155,7 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
   const board = boardOf(target, plan.board)!;
   const t0 = performance.now();
   const graph = loadGraph(modelPath);
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa });
+  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, partRam: smallestPartRam(target) });
   const dir = join(work, `${model}-${plan.target}`);
   const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
   const compileMs = performance.now() - t0;

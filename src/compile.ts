@@ -13,7 +13,17 @@ import type { KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
-import { PATCH_STAGE, type PatchOption, type PatchReport, chosenBy, defaultPatchOption, formatDeclined, patchReport, planWithPatch } from './plan/patch.ts';
+import {
+  PATCH_STAGE,
+  type PartRam,
+  type PatchOption,
+  type PatchReport,
+  chosenBy,
+  defaultPatchOption,
+  formatDeclined,
+  patchReport,
+  planWithPatch,
+} from './plan/patch.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 
@@ -30,11 +40,17 @@ export interface CompileOptions {
   /**
    * Row-band execution of an initial convolution chain (plan/patch.ts): `auto` uses the stage that
    * lowers the arena most, if any; `off` none; a choice forces one. Absent: the `default` policy (a
-   * stage only when it saves at least 10% of the arena for at most 5% more estimated instructions),
-   * or whole tensors under an explicit `prefer: 'speed'`; `auto` first under a `budget.ram` whole
+   * stage only when it saves at least 10% of the arena for at most 5% more estimated instructions,
+   * where whole tensors take at least 5% of `partRam`), or whole tensors under an explicit `prefer: 'speed'`; `auto` first under a `budget.ram` whole
    * tensors miss (the budget asks for the bytes).
    */
   patch?: PatchOption;
+  /**
+   * the RAM of the smallest real part the target stands for (targets.ts smallestPartRam): the
+   * default row-band policy takes no stage for a model whose whole tensors take under 5% of it;
+   * absent (the host, a bare ISA): RAM counts as scarce
+   */
+  partRam?: PartRam;
   /**
    * where weight storages compete (dense, sparse, ...): the fastest no bigger than dense (absent or
    * `speed`), or the smallest; an explicit `speed` also keeps the default's row bands out
@@ -66,7 +82,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const ram = options.budget?.ram;
   const patchOption = resolvePatchOption(options, whole.plan.arenaBytes);
   // the default policy weighs its own costs; a budget's search is for `auto` and forced stages
-  const banded = planWithPatch(fastest, patchOption, whole, patchOption === 'default' ? undefined : ram);
+  const banded = planWithPatch(fastest, patchOption, whole, patchOption === 'default' ? undefined : ram, options.partRam);
   const stage = banded.stage;
   const patch = patchReport(banded, chosenBy(options.patch, patchOption));
   const patchDeclined = formatDeclined(banded);

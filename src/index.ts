@@ -16,7 +16,7 @@ import { type CompiledModel, compileFile, modelFileProvenance } from './compile.
 import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './codegen/client.ts';
 import { writeDirectoryAtomically } from './codegen/output.ts';
 import { projectFiles } from './build/project_layouts.ts';
-import { boardOf, buildFirmware, loadTarget } from './build/index.ts';
+import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './build/index.ts';
 import { loadGraph } from './model/load.ts';
 import { type InputCase, readInputCases } from './run/inputs.ts';
 import { type RunReport, runModel } from './run/run.ts';
@@ -155,7 +155,12 @@ export interface OpenDeviceOptions {
 export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
   const target = loadTarget(options.target ?? 'cortex-m4');
   const command = `the Node API: compile(${JSON.stringify(model)}, { target: '${target.name}', ... })`;
-  const compiled = compileFile(model, { isa: target.isa, ...planOptions(options), provenance: { target: target.name, command } });
+  const compiled = compileFile(model, {
+    isa: target.isa,
+    partRam: smallestPartRam(target),
+    ...planOptions(options),
+    provenance: { target: target.name, command },
+  });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
   let client: string | null = null;
   if (options.client !== undefined && options.client !== false) {

@@ -222,6 +222,7 @@ static size_t put_string(uint8_t *at, const char *text) {
   return length + 1u;
 }
 
+#ifdef TF_PLATFORM_IMAGE
 /* The default: the platform does not know its image (platform.h); a platform that does overrides it. */
 __attribute__((weak)) int tf_platform_image(const uint8_t **start, uint32_t *bytes) {
   (void)start;
@@ -249,6 +250,7 @@ static uint32_t image_crc32(const uint8_t *bytes, uint32_t length) {
 /* The image's start, length and CRC, computed at the first HELLO (flash does not change after). */
 static int image_known;
 static uint32_t image_start, image_bytes, image_crc;
+#endif
 
 static void do_hello(void) {
   answer(ST_OK);
@@ -274,6 +276,7 @@ static void do_hello(void) {
   at += put_string(response + at, TF_BOARD_NAME);
   at += put_string(response + at, TF_MODEL_NAME);
   at += put_string(response + at, tf_counter_name);
+#ifdef TF_PLATFORM_IMAGE
   if (image_known == 0) {
     const uint8_t *start = 0;
     uint32_t bytes = 0;
@@ -290,6 +293,7 @@ static void do_hello(void) {
     put_u32(response + at + 8, image_bytes);
     at += 12;
   }
+#endif
   response_length = at;
 }
 

@@ -49,7 +49,9 @@ uintptr_t tf_stack_pointer(void);
  * Where the firmware's own image lies in flash, as the flasher wrote it (from the start of flash to
  * the end of the last loaded byte): 1 with `start` and `bytes` set, or 0 when the platform cannot
  * tell (the default, a weak definition in harness.c). HELLO then reports a CRC of that range, so a
- * host that flashed without read-back (UF2) can check what the board runs.
+ * host that flashed without read-back (UF2) can check what the board runs. Only builds with
+ * TF_PLATFORM_IMAGE defined (a board define in the target files: the RP2040 boards) ask and carry the
+ * CRC code; the others leave it out (~250 B of code flash).
  */
 int tf_platform_image(const uint8_t **start, uint32_t *bytes);
 

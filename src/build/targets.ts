@@ -339,6 +339,22 @@ export function memoryFor(target: TargetDescriptor, board: BoardDescriptor | und
   return { flashBytes: target.memory.flash.bytes, ramBytes: target.memory.ram.bytes, stackBytes: target.memory.stackBytes };
 }
 
+/**
+ * The RAM of the smallest real part the target stands for: the least, over its real boards, of
+ * their chips' largest RAM region (as memoryFor counts it); undefined when the target has no real
+ * board (the host, emulated-only targets: an emulator's RAM is no part's). The default row-band
+ * policy weighs a model's arena against it (plan/patch.ts DEFAULT_MIN_RAM_SHARE).
+ */
+export function smallestPartRam(target: TargetDescriptor): { bytes: number; board: string } | undefined {
+  let smallest: { bytes: number; board: string } | undefined;
+  for (const board of target.boards) {
+    if (!board.hardware) continue;
+    const bytes = memoryFor(target, board)?.ramBytes;
+    if (bytes !== undefined && (!smallest || bytes < smallest.bytes)) smallest = { bytes, board: board.name };
+  }
+  return smallest;
+}
+
 // ---- validation: small, explicit, with the path of the offending field in the message ----
 
 class Reader {

@@ -7,7 +7,7 @@ import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { TinyforgeError } from '../errors.ts';
 import { effectiveArgs } from './project_config.ts';
-import { resolveTargetAndBoard } from '../build/targets.ts';
+import { resolveTargetAndBoard, smallestPartRam } from '../build/targets.ts';
 import { type FitEstimate, checkFits } from '../build/fit.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { planJson } from '../report/json.ts';
@@ -59,7 +59,7 @@ export function compileCommand(): Command {
     .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option(
       '--patch <mode>',
-      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions (none under --prefer speed; auto when whole tensors miss --max-ram)',
+      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions, where whole tensors take >= 5% of the RAM of the smallest real part of the target (none under --prefer speed; auto when whole tensors miss --max-ram)',
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
@@ -107,6 +107,7 @@ export function compileCommand(): Command {
         // the banner of every generated file: the target and the command line that made it
         const options = {
           isa: target.isa,
+          partRam: smallestPartRam(target),
           budget,
           patch: opts.patch,
           prefer: opts.prefer,

@@ -5,7 +5,7 @@ import { TinyforgeError } from '../errors.ts';
 import { loadGraph } from '../model/load.ts';
 import { prepareGraph, unsupportedOps } from '../ops/prepare.ts';
 import { optimizeGraph } from '../passes/index.ts';
-import { loadTarget } from '../build/targets.ts';
+import { loadTarget, smallestPartRam } from '../build/targets.ts';
 import type { Graph } from '../ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../plan/patch.ts';
 import { resolvePatchOption } from '../compile.ts';
@@ -52,7 +52,7 @@ export function inspectCommand(): Command {
       // planned as compile plans it (the same row-band policy)
       const whole = prepared ? planMemory(prepared) : undefined;
       const option = whole ? resolvePatchOption(opts, whole.plan.arenaBytes) : 'off';
-      const planned = prepared ? planWithPatch(prepared, option, whole) : undefined;
+      const planned = prepared ? planWithPatch(prepared, option, whole, undefined, smallestPartRam(target)) : undefined;
       const report = planned ? patchReport(planned, chosenBy(opts.patch, option)) : undefined;
       const stageLine = report ? formatPatch(report) : undefined;
       const declinedLine = planned ? formatDeclined(planned) : undefined;

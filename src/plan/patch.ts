@@ -45,7 +45,7 @@ export interface PatchChoice {
 /**
  * `off`: whole tensors; `auto`: the band stage that lowers the arena most, if any; `default` (what
  * compile does unasked): a stage only when it pays for itself (DEFAULT_MIN_ARENA_SAVING for at most
- * DEFAULT_MAX_EXTRA_INSTRUCTIONS); or one stage.
+ * DEFAULT_MAX_EXTRA_INSTRUCTIONS) where RAM is scarce (DEFAULT_MIN_RAM_SHARE); or one stage.
  */
 export type PatchOption = 'off' | 'auto' | 'default' | PatchChoice;
 
@@ -80,6 +80,21 @@ export const DEFAULT_MIN_ARENA_SAVING = 0.1;
  * speed bars' margin, while the RAM a stage saves is often what lets a model fit at all.
  */
 export const DEFAULT_MAX_EXTRA_INSTRUCTIONS = 0.05;
+/**
+ * ... and only where RAM is scarce: when the whole-tensor arena takes at least this share of the RAM
+ * of the smallest real part the target stands for (PartRam, targets.ts smallestPartRam). A stage
+ * costs instructions and code flash (its loop, the band instances of its kernels, the row mover:
+ * 400-800 B measured on the Arm targets); a model that takes a few percent of its part's RAM whole
+ * does not need to pay them to fit, and `--patch auto` or `--max-ram` still ask for the bytes. With
+ * no real part known (the host, emulated-only targets), RAM counts as scarce.
+ */
+export const DEFAULT_MIN_RAM_SHARE = 0.05;
+
+/** The RAM of the smallest real part a target stands for: its bytes and the board that has it. */
+export interface PartRam {
+  bytes: number;
+  board: string;
+}
 
 /**
  * A layer's instance for the bands after the first when the stage caches rows (PatchChoice.cache):
@@ -457,7 +472,7 @@ export function patchReport(outcome: PatchOutcome, chosenBy: PatchReport['chosen
 }
 
 const CHOSEN_BY: Record<PatchReport['chosenBy'], string> = {
-  default: `by default: it saves at least ${100 * DEFAULT_MIN_ARENA_SAVING}% of the arena for at most ${100 * DEFAULT_MAX_EXTRA_INSTRUCTIONS}% more instructions; --patch off or --prefer speed keeps whole tensors`,
+  default: `by default: it saves at least ${100 * DEFAULT_MIN_ARENA_SAVING}% of the arena for at most ${100 * DEFAULT_MAX_EXTRA_INSTRUCTIONS}% more instructions, where whole tensors take at least ${100 * DEFAULT_MIN_RAM_SHARE}% of the RAM of the target's smallest part (when it has one); --patch off or --prefer speed keeps whole tensors`,
   auto: '--patch auto',
   forced: '--patch',
   budget: '--max-ram',
@@ -948,12 +963,13 @@ export function patchCandidates(prepared: PreparedGraph): PatchChoice[] {
  * stage). Without `ramBudget`: `auto` takes the smallest arena among stages recomputing at most
  * AUTO_MAX_EXTRA_MACS of the model's MACs, `default` the smallest among those adding at most
  * DEFAULT_MAX_EXTRA_INSTRUCTIONS of its estimated instructions, and only when it saves at least
- * DEFAULT_MIN_ARENA_SAVING of the arena; ties to the cheaper (`auto`: fewer recomputed MACs,
+ * DEFAULT_MIN_ARENA_SAVING of the arena and, given `partRam`, whole tensors take at least
+ * DEFAULT_MIN_RAM_SHARE of it (else it says why in `declined`); ties to the cheaper (`auto`: fewer recomputed MACs,
  * `default`: fewer estimated instructions). With it: the stage with
  * the fewest recomputed MACs among those that fit the budget (taller bands recompute less), else
  * the smallest arena. Plans in the memory-optimal op order.
  */
-export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base = planMemory(prepared), ramBudget?: number): PatchOutcome {
+export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base = planMemory(prepared), ramBudget?: number, partRam?: PartRam): PatchOutcome {
   const before = base.plan.arenaBytes;
   const modelInstructions = estimatedInstructions(prepared);
   if (option === 'off') return { ...base, before, modelInstructions };
@@ -998,18 +1014,16 @@ export function planWithPatch(prepared: PreparedGraph, option: PatchOption, base
         : fits(o) || size < best.plan.arenaBytes || (size === best.plan.arenaBytes && o.extra < best.extra);
     if (better) best = { ...o, stage: o.prepared.layers.find((l) => l.op.kind === PATCH_STAGE) };
   }
-  if (best && option === 'default' && ramBudget === undefined && before - best.plan.arenaBytes < DEFAULT_MIN_ARENA_SAVING * before) {
+  if (best && option === 'default' && ramBudget === undefined) {
     const saved = before - best.plan.arenaBytes;
-    return {
-      ...base,
-      before,
-      modelInstructions,
-      declined: {
-        stage: best.stage!.params as PatchStageParams,
-        arena: best.plan.arenaBytes,
-        reason: `it saves ${saved.toLocaleString('en-US')} B (${percent(saved, before)}), under the ${100 * DEFAULT_MIN_ARENA_SAVING}% the default asks`,
-      },
-    };
+    const reason =
+      saved < DEFAULT_MIN_ARENA_SAVING * before
+        ? `it saves ${saved.toLocaleString('en-US')} B (${percent(saved, before)}), under the ${100 * DEFAULT_MIN_ARENA_SAVING}% the default asks`
+        : partRam && before < DEFAULT_MIN_RAM_SHARE * partRam.bytes
+          ? `whole tensors take ${percent(before, partRam.bytes)} of the ${partRam.bytes.toLocaleString('en-US')} B of RAM of ${partRam.board}, ` +
+            `the target's smallest part, under the ${100 * DEFAULT_MIN_RAM_SHARE}% where the default pays a stage's instructions and code`
+          : undefined;
+    if (reason) return { ...base, before, modelInstructions, declined: { stage: best.stage!.params as PatchStageParams, arena: best.plan.arenaBytes, reason } };
   }
   return best ?? { ...base, before, modelInstructions };
 }

@@ -18,7 +18,7 @@ import type { Prefer } from '../ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../build/index.ts';
 import type { BuildResult } from '../build/index.ts';
 import { checkFits } from '../build/fit.ts';
-import { type BoardDescriptor, type TargetDescriptor, placeOnBoards } from '../build/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../build/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 
@@ -105,7 +105,14 @@ export function compileForTarget(
   shaping: PlanShaping = {},
 ): CompiledModel {
   const { budget, patch, prefer } = shaping;
-  const compiled = compileGraph(graph, basename(modelPath), { isa: target.isa, budget, patch, prefer, provenance: harnessProvenance(modelPath, target.name) });
+  const compiled = compileGraph(graph, basename(modelPath), {
+    isa: target.isa,
+    partRam: smallestPartRam(target),
+    budget,
+    patch,
+    prefer,
+    provenance: harnessProvenance(modelPath, target.name),
+  });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
   if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
   if (compiled.patchDeclined) shaping.progress?.(compiled.patchDeclined);

@@ -20,6 +20,7 @@ import {
   mergeInstances,
   DEFAULT_MAX_EXTRA_INSTRUCTIONS,
   DEFAULT_MIN_ARENA_SAVING,
+  DEFAULT_MIN_RAM_SHARE,
   PATCH_STAGE,
   type PatchStageParams,
   applyPatch,
@@ -28,7 +29,7 @@ import {
 } from '../../src/plan/patch.ts';
 import { planArena } from '../../src/plan/arena.ts';
 import { runModel } from '../../src/run/run.ts';
-import { loadTarget } from '../../src/build/targets.ts';
+import { loadTarget, smallestPartRam } from '../../src/build/targets.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
@@ -375,6 +376,30 @@ static void ${name}(void) {
     const auto = compileGraph(graph, 'int4_net.tflite', { isa: { dsp: true }, patch: 'auto' });
     expect(auto.patch).to.not.equal(undefined);
     expect(auto.plan.arenaBytes).to.be.below(chosen.plan.arenaBytes);
+  });
+
+  it("the default takes no stage where whole tensors take under 5% of the target's smallest part's RAM, and says so; auto and a budget still take one", () => {
+    // the 96x96 MobileNet-like net: 37,632 B whole on the Arm targets, 14% of the nRF52840's 256 KiB, 3.6% of the H7A3's 1 MiB
+    const graph = mobileNet({ size: 96, channels: 1 });
+    const m4 = loadTarget('cortex-m4');
+    const m7 = loadTarget('cortex-m7');
+    expect(smallestPartRam(m7)).to.deep.equal({ bytes: 1_048_576, board: 'nucleo-h7a3zi-q' });
+    expect(smallestPartRam(loadTarget('host'))).to.equal(undefined);
+    const onM4 = compileGraph(graph, 'mobilenet96.tflite', { isa: m4.isa, partRam: smallestPartRam(m4) });
+    expect(onM4.patch?.chosenBy).to.equal('default');
+    const onM7 = compileGraph(graph, 'mobilenet96.tflite', { isa: m7.isa, partRam: smallestPartRam(m7) });
+    const whole = compileGraph(graph, 'mobilenet96.tflite', { isa: m7.isa, patch: 'off' });
+    expect(onM7.patch).to.equal(undefined);
+    expect(onM7.plan.arenaBytes).to.equal(whole.plan.arenaBytes);
+    expect(whole.plan.arenaBytes).to.be.below(DEFAULT_MIN_RAM_SHARE * smallestPartRam(m7)!.bytes);
+    expect(onM7.patchDeclined).to.match(
+      /^row bands: none by default; the best stage, .* but whole tensors take 3\.6% of the 1,048,576 B of RAM of nucleo-h7a3zi-q, the target's smallest part, under the 5% /,
+    );
+    // the policy is the default's only: auto, and a budget whole tensors miss, ask for the bytes
+    const auto = compileGraph(graph, 'mobilenet96.tflite', { isa: m7.isa, partRam: smallestPartRam(m7), patch: 'auto' });
+    expect(auto.plan.arenaBytes).to.be.below(whole.plan.arenaBytes);
+    const budgeted = compileGraph(graph, 'mobilenet96.tflite', { isa: m7.isa, partRam: smallestPartRam(m7), budget: { ram: whole.plan.arenaBytes - 1000 } });
+    expect(budgeted.plan.arenaBytes).to.be.at.most(whole.plan.arenaBytes - 1000);
   });
 
   it("an estimate of a stage counts its halo MACs at its kernels' cost: cached bands cost less than recomputed ones", () => {
