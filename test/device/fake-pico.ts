@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
 import { RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
-import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, NO_FAULTS, Prng } from '../faults/relay.ts';
+import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, NO_FAULTS, Prng, Schedule } from '../faults/relay.ts';
 
 export const PICO_INFO = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
 /** the Pico's flash */
@@ -93,6 +93,8 @@ export class FakePico implements DeviceEnd {
 
   private async serve(): Promise<void> {
     const seen = new Set<number>();
+    // the plan's scheduled faults fall on the block holding that byte of the file
+    const due = new Schedule(this.plan.at);
     while (!this.stopped) {
       await sleep(20);
       const name = existsSync(this.drive) ? readdirSync(this.drive).find((f) => f.endsWith('.uf2')) : undefined;
@@ -108,37 +110,38 @@ export class FakePico implements DeviceEnd {
           rmSync(this.drive, { recursive: true, force: true });
           return;
         }
-        if (this.plan.drop && this.rng.chance(this.plan.drop * 5)) {
+        const block = (kind: Parameters<Schedule['due']>[0]) => due.due(kind, before, UF2_BLOCK_BYTES);
+        if (block('drop') || (this.plan.drop && this.rng.chance(this.plan.drop * 5))) {
           this.faults.push({ kind: 'drop', detail: `block at ${at}` });
           continue;
         }
-        if (this.plan.truncate && this.rng.chance(this.plan.truncate)) {
+        if (block('truncate') || (this.plan.truncate && this.rng.chance(this.plan.truncate))) {
           this.faults.push({ kind: 'truncate', detail: `copy cut at block ${at / UF2_BLOCK_BYTES}` });
           break;
         }
-        const block = file.slice(at, at + UF2_BLOCK_BYTES);
-        this.tamper?.(block);
-        for (let i = 0; i < block.length; i++) {
-          if (this.plan.corrupt && this.rng.chance(this.plan.corrupt)) {
-            block[i]! ^= 1 << this.rng.int(0, 7);
+        const data = file.slice(at, at + UF2_BLOCK_BYTES);
+        this.tamper?.(data);
+        for (let i = 0; i < data.length; i++) {
+          if (due.due('corrupt', before + i) || (this.plan.corrupt && this.rng.chance(this.plan.corrupt))) {
+            data[i]! ^= 1 << this.rng.int(0, 7);
             this.faults.push({ kind: 'corrupt', detail: `block at ${at}, byte ${i}` });
           }
         }
-        if (this.plan.delay && this.rng.chance(this.plan.delay)) {
+        if (block('delay') || (this.plan.delay && this.rng.chance(this.plan.delay))) {
           const ms = this.rng.int(20, 400);
           this.faults.push({ kind: 'delay', detail: `${ms} ms` });
           await sleep(ms);
         }
-        const writes = this.plan.duplicate && this.rng.chance(this.plan.duplicate * 5) ? 2 : 1;
+        const writes = block('duplicate') || (this.plan.duplicate && this.rng.chance(this.plan.duplicate * 5)) ? 2 : 1;
         if (writes === 2) this.faults.push({ kind: 'duplicate', detail: `block at ${at}` });
         for (let w = 0; w < writes; w++) {
-          const v = new DataView(block.buffer);
+          const v = new DataView(data.buffer);
           if (v.getUint32(0, true) !== UF2_MAGIC_START0 || v.getUint32(4, true) !== UF2_MAGIC_START1 || v.getUint32(508, true) !== UF2_MAGIC_END) continue;
           const address = v.getUint32(12, true);
           const size = v.getUint32(16, true);
           const offset = address - RP2040_FLASH_BASE;
           if (size > 476 || offset < 0 || offset + size > this.flash.length) continue;
-          this.flash.set(block.subarray(32, 32 + size), offset);
+          this.flash.set(data.subarray(32, 32 + size), offset);
           seen.add(v.getUint32(20, true));
           count = v.getUint32(24, true);
         }

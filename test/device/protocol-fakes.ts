@@ -84,6 +84,8 @@ export interface FakeFaults {
   version?: number;
   /** HELLO reports this build id (16 hex digits) instead of 0123456789abcdef */
   buildId?: string;
+  /** HELLO's first string claims more bytes than the answer holds (other or damaged firmware; its frame CRC good) */
+  malformedHello?: boolean;
 }
 
 /**
@@ -192,7 +194,9 @@ export class FakeDevice {
         h.setUint16(24, 3, true);
         h.setUint32(26, 16, true);
         h.setUint32(30, 16, true);
-        return Uint8Array.from([...head, ...text('fake-target'), ...text('fake-board'), ...text('fake_xor'), ...text('systick')]);
+        const strings = [...text('fake-target'), ...text('fake-board'), ...text('fake_xor'), ...text('systick')];
+        if (this.faults.malformedHello) strings[0] = 0xf0;
+        return Uint8Array.from([...head, ...strings]);
       }
       case Command.WRITE_INPUT: {
         const offset = view.getUint32(0, true);

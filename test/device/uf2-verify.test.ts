@@ -9,7 +9,9 @@ import { expect } from 'chai';
 import { TinyforgeError } from '../../src/errors.ts';
 import { boot2Crc } from '../../src/device/rp2040/boot2.ts';
 import { RP2040_FAMILY_ID, RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
-import { uf2RangeCrc } from '../../src/device/rp2040/verify.ts';
+import { uf2RangeCrc, verifyUf2OnBoard } from '../../src/device/rp2040/verify.ts';
+import { requireTools } from '../build/helpers.ts';
+import { FakeDevice, ptyPair } from './protocol-fakes.ts';
 import { Reader, parseHello } from '../../src/device/protocol/messages.ts';
 
 /** A UF2 of `payload` at the start of flash, 256 bytes a block (the last padded with 0xff). */
@@ -78,5 +80,31 @@ describe('UF2 verification: the image CRC the board reports', () => {
     }
     expect(thrown).to.be.instanceOf(TinyforgeError);
     expect((thrown as Error).message).to.equal(`/dev/ttyUSB0: HELLO: response too short (${payload.length} bytes): the board runs other or damaged firmware`);
+  });
+
+  it('a rebooted board answering a malformed HELLO: said at once as malformed (other or damaged firmware), not a board that did not answer', async function () {
+    requireTools(this, ['socat']);
+    const pair = await ptyPair();
+    const fake = await FakeDevice.attach(pair.b, { malformedHello: true });
+    const started = Date.now();
+    try {
+      let thrown: unknown;
+      try {
+        await verifyUf2OnBoard(uf2, 'app.uf2', { port: pair.a, waitMs: 30_000 });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).to.be.instanceOf(TinyforgeError);
+      expect((thrown as Error).message).to.match(
+        new RegExp(
+          `^${pair.a}: after the UF2 copy: the board's HELLO answer is malformed \\(response too short \\(\\d+ bytes\\)\\): it runs other or damaged firmware, not verified$`,
+        ),
+      );
+      // not after the 30 s of waiting for a board that does not answer
+      expect(Date.now() - started).to.be.below(15_000);
+    } finally {
+      await fake.close().catch(() => {});
+      pair.kill();
+    }
   });
 });

@@ -24,11 +24,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../../src/errors.ts';
 import { loadGraph } from '../../src/model/load.ts';
-import { withDeviceBuild } from '../../src/run/device-build.ts';
+import { type DeviceBuild, withDeviceBuild } from '../../src/run/device-build.ts';
 import { runOnDevice } from '../../src/run/run.ts';
 import { profileOnDevice } from '../../src/run/profile.ts';
 import { validateOnDevice } from '../../src/run/validate.ts';
-import { byteSize } from '../../src/ir/graph.ts';
+import { type Graph, byteSize } from '../../src/ir/graph.ts';
 import { flashFile } from '../../src/device/stm32/flash-file.ts';
 import { flashEspFile } from '../../src/device/esp/flash-file.ts';
 import { pickBootselDrive } from '../../src/device/rp2040/bootsel.ts';
@@ -40,7 +40,7 @@ import { FakeBootloader, startPtyPair } from '../device/stm32-fake-bootloader.ts
 import { FakeEspRom } from '../device/esp-rom-peer.ts';
 import { FakePico } from '../device/fake-pico.ts';
 import { sharedModelPath } from '../helpers/shared.ts';
-import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, FaultRelay, NO_FAULTS, Prng, drawPlan } from './relay.ts';
+import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, FaultRelay, NO_FAULTS, Prng, type ScheduledKind, drawPlan } from './relay.ts';
 
 export const LINK_COMMANDS = ['run', 'validate', 'profile', 'flash-an3155', 'flash-uf2', 'flash-esp'] as const;
 export type LinkCommand = (typeof LINK_COMMANDS)[number];
@@ -78,6 +78,13 @@ export interface CampaignOptions {
   onCommand?: (summaries: CommandSummary[]) => void;
   /** after each session */
   onSession?: (result: SessionResult) => void;
+  /**
+   * The sessions' plans, given how many bytes a clean session moves, instead of plans drawn from
+   * the seed (`sessions` is then the number of plans): the CI slice's every-kind plans.
+   */
+  plans?: (command: LinkCommand, scaleBytes: number) => FaultPlan[];
+  /** the harness firmware, built once and shared (default: built for this campaign, once per variant) */
+  firmware?: FirmwareCache;
 }
 
 const MODEL = 'hello_world_int8';
@@ -121,6 +128,48 @@ async function slots<T>(count: number, make: (slot: number) => Promise<T>): Prom
   return out;
 }
 
+/**
+ * The CI slice's plans: every fault kind in a command's few sessions, each at a known point and
+ * injected once, so that what a session costs is known (a drawn plan can cost a minute of resends)
+ * and the slice proves every kind on every command:
+ * - the protocol commands: one session with a bit flip, a dropped and a duplicated byte, a chunk
+ *   cut short, one held back and one held past the answer timeouts, spread over a clean session's
+ *   bytes (each request is tried again with its sequence number: every one is recovered from); one
+ *   unplugged halfway, the port back 300 ms later;
+ * - the serial loaders: a session for each of those kinds, at a third of the transfer (the loaders
+ *   try a block 3 times: three faults in one block's tries fail the flash before the later kinds'
+ *   points); one unplugged halfway (the loaders do not reconnect: their session ends there);
+ * - UF2: a copy with a block written twice and one held back, the console's exchange with each byte
+ *   and chunk kind (the board should still verify); a payload byte flipped (the rebooted board
+ *   reports another CRC); a block lost and the copy cut short (no reboot); the drive unplugged
+ *   halfway.
+ */
+export function everyKindPlans(command: LinkCommand, scaleBytes: number): FaultPlan[] {
+  const at = (f: number) => Math.floor(f * scaleBytes);
+  const spread = { corrupt: at(0.1), duplicate: at(0.25), drop: at(0.4), truncate: at(0.55), delay: at(0.7), longDelay: at(0.85) };
+  const unplug: FaultPlan = { ...NO_FAULTS, unplugAfterBytes: at(0.5), replugAfterMs: 300 };
+  if (command === 'flash-an3155' || command === 'flash-esp') {
+    return [...(Object.keys(spread) as ScheduledKind[]).map((kind) => ({ ...NO_FAULTS, at: { [kind]: at(0.3) } })), unplug];
+  }
+  if (command !== 'flash-uf2') return [{ ...NO_FAULTS, at: spread }, unplug];
+  const block = (f: number) => Math.floor((f * scaleBytes) / 512) * 512;
+  return [
+    { ...NO_FAULTS, at: { duplicate: at(0.3), delay: at(0.6) }, consoleAt: { corrupt: 5, duplicate: 20, drop: 40, truncate: 60, delay: 80, longDelay: 100 } },
+    // past the block's 32-byte header: a payload byte (its magic numbers hold, the ROM writes it)
+    { ...NO_FAULTS, at: { corrupt: block(0.5) + 32 + 100 } },
+    { ...NO_FAULTS, at: { drop: at(0.3), truncate: at(0.6) } },
+    { ...NO_FAULTS, unplugAfterBytes: at(0.5) },
+  ];
+}
+
+/** The kinds a plan schedules (its rates aside). */
+export function plannedKinds(plan: FaultPlan): FaultKind[] {
+  const scheduled = [...Object.keys(plan.at ?? {}), ...Object.keys(plan.consoleAt ?? {})].map((k) => (k === 'longDelay' ? 'long-delay' : k) as FaultKind);
+  if (plan.unplugAfterBytes !== null) scheduled.push('unplug');
+  if (plan.replugAfterMs !== null) scheduled.push('replug');
+  return [...new Set(scheduled)];
+}
+
 /** Each session's seed: from the campaign's seed, the command and the session index. */
 export function sessionSeed(seed: number, command: LinkCommand, index: number): number {
   let h = (seed ^ 0x811c9dc5) >>> 0;
@@ -148,6 +197,48 @@ function tempLinks(name: string): { dir: string; links: [string, string] } {
   return { dir, links: [join(dir, 'host'), join(dir, 'relay')] };
 }
 
+/**
+ * The harness firmware of MODEL for the Pico, built once per variant (as `run --port` / `flash MODEL`
+ * build it, or the profile build) and held until `close`: `run` and `flash-uf2` share one build,
+ * `validate` and `profile` the other, whatever the number of sessions or commands. A campaign builds
+ * its own; a test file opens one in a before hook for all its campaigns.
+ */
+export class FirmwareCache {
+  readonly modelPath = sharedModelPath(MODEL);
+  private loaded: Graph | null = null;
+  private readonly builds = new Map<boolean, { ready: Promise<DeviceBuild>; done: Promise<unknown> }>();
+  private release!: () => void;
+  private readonly released = new Promise<void>((r) => (this.release = r));
+
+  /** the model (loaded on first use: the fake boot loaders' sessions need none) */
+  get graph(): Graph {
+    return (this.loaded ??= loadGraph(this.modelPath));
+  }
+
+  /** the build (profile: the profile variant), started on the first call */
+  get(profile: boolean): Promise<DeviceBuild> {
+    let entry = this.builds.get(profile);
+    if (!entry) {
+      let resolve!: (b: DeviceBuild) => void;
+      const ready = new Promise<DeviceBuild>((r) => (resolve = r));
+      // the port is a placeholder: a session's own port replaces it; the build is the same for any
+      const done = withDeviceBuild(this.graph, this.modelPath, { target: 'rp2040', port: '/dev/null', profile, progress: () => {} }, async (b) => {
+        resolve(b);
+        await this.released;
+      });
+      entry = { ready: Promise.race([ready, done.then(() => Promise.reject(new Error('the build ended before use')))]), done: done.catch(() => {}) };
+      this.builds.set(profile, entry);
+    }
+    return entry.ready;
+  }
+
+  /** Removes the builds (their temporary folders). */
+  async close(): Promise<void> {
+    this.release();
+    await Promise.all([...this.builds.values()].map((b) => b.done));
+  }
+}
+
 /** Bytes to a device end in this process, and the one relay of the moment listening to it. */
 class Switchboard implements DeviceEnd {
   private listener: ((bytes: Uint8Array) => void) | null = null;
@@ -171,81 +262,78 @@ class Switchboard implements DeviceEnd {
  * on rp2040js in this process (one chip per slot for all its sessions: each starts with HELLO), its
  * UART behind the relay; the session talks to the relay's host pty as to a real board's port.
  */
-async function withProtocolHarness<T>(command: 'run' | 'validate' | 'profile', jobs: number, work: (h: Harness[]) => Promise<T>): Promise<T> {
-  const modelPath = sharedModelPath(MODEL);
-  const graph = loadGraph(modelPath);
-  const first = tempLinks(command);
-  const dirs = [first.dir];
+async function withProtocolHarness<T>(
+  command: 'run' | 'validate' | 'profile',
+  jobs: number,
+  firmware: FirmwareCache,
+  work: (h: Harness[]) => Promise<T>,
+): Promise<T> {
+  const { graph } = firmware;
+  const deviceBuild = await firmware.get(command !== 'run');
+  const dirs: string[] = [];
   try {
-    return await withDeviceBuild(
-      graph,
-      modelPath,
-      { target: 'rp2040', port: first.links[0], profile: command !== 'run', progress: () => {} },
-      async (deviceBuild) => {
-        const uf2 = new Uint8Array(readFileSync(join(dirname(deviceBuild.build.elf), 'firmware.uf2')));
-        const chips: Rp2040Emulation[] = [];
-        try {
-          const made = await slots(jobs, async (slot) => {
-            const { links } = slot === 0 ? first : tempLinks(command);
-            if (slot > 0) dirs.push(dirname(links[0]));
-            const chip = Rp2040Emulation.start(uf2, 'firmware.uf2', 'pico');
-            chips.push(chip);
-            const board = new Switchboard((bytes) => void chip.write(bytes).catch(() => {}));
-            chip.onData((bytes) => board.deliver(bytes));
-            return { links, board };
-          });
-          const prng = new Prng(0x5eed);
-          const inputs = Array.from({ length: 3 }, (_, i) => ({
-            name: `case${i}`,
-            tensors: graph.inputs.map((t) => Uint8Array.from({ length: byteSize(graph.tensors[t]!) }, () => prng.int(0, 255))),
-          }));
-          const once = (port: string) => {
-            const b = { ...deviceBuild, session: { ...deviceBuild.session, port, progress: (m: string) => trace(m) } };
-            if (command === 'run') return runOnDevice(graph, { cases: inputs.map((i) => i.tensors) }, b);
-            if (command === 'validate') return validateOnDevice(graph, { ...b.session, target: 'rp2040', inputs }, b);
-            return profileOnDevice(graph, { target: 'rp2040', input: inputs[0]!.tensors }, b);
-          };
-          const ok = (r: unknown, reference: unknown) => {
-            const report = r as { matchesReference?: boolean; matched?: number; total?: number };
-            if (report.matchesReference === false || (report.matched !== undefined && report.matched !== report.total)) return false;
-            return reference === undefined || equalJson(stable(r), reference);
-          };
-          // what a clean link gives: the result every session's must equal
-          const { links, board } = made[0]!;
-          const cleanRelay = await FaultRelay.start(links, board, NO_FAULTS, 1);
-          let clean: unknown;
-          try {
-            clean = await once(links[0]);
-          } finally {
-            await cleanRelay.stop();
-            board.detach();
-          }
-          if (!ok(clean, undefined)) throw new Error(`${command}: a clean session does not match the host reference`);
-          const reference = stable(clean);
-          return await work(
-            made.map(({ links, board }) => ({
-              scaleBytes: cleanRelay.bytes,
-              async session(seed, plan) {
-                const relay = await setUp(FaultRelay.start(links, board, plan, seed));
-                try {
-                  const result = await once(links[0]);
-                  return ok(result, reference)
-                    ? { outcome: 'correct', message: '', relay }
-                    : { outcome: 'WRONG', message: `a result that differs from a clean link's: ${JSON.stringify(stable(result)).slice(0, 400)}`, relay };
-                } catch (e) {
-                  return { ...classifyError(e), relay };
-                } finally {
-                  await relay.stop();
-                  board.detach();
-                }
-              },
-            })),
-          );
-        } finally {
-          for (const chip of chips) await chip.close();
-        }
-      },
-    );
+    const uf2 = new Uint8Array(readFileSync(join(dirname(deviceBuild.build.elf), 'firmware.uf2')));
+    const chips: Rp2040Emulation[] = [];
+    try {
+      const made = await slots(jobs, async () => {
+        const { dir, links } = tempLinks(command);
+        dirs.push(dir);
+        const chip = Rp2040Emulation.start(uf2, 'firmware.uf2', 'pico');
+        chips.push(chip);
+        const board = new Switchboard((bytes) => void chip.write(bytes).catch(() => {}));
+        chip.onData((bytes) => board.deliver(bytes));
+        return { links, board };
+      });
+      const prng = new Prng(0x5eed);
+      const inputs = Array.from({ length: 3 }, (_, i) => ({
+        name: `case${i}`,
+        tensors: graph.inputs.map((t) => Uint8Array.from({ length: byteSize(graph.tensors[t]!) }, () => prng.int(0, 255))),
+      }));
+      const once = (port: string) => {
+        const b = { ...deviceBuild, session: { ...deviceBuild.session, port, progress: (m: string) => trace(m) } };
+        if (command === 'run') return runOnDevice(graph, { cases: inputs.map((i) => i.tensors) }, b);
+        if (command === 'validate') return validateOnDevice(graph, { ...b.session, target: 'rp2040', inputs }, b);
+        return profileOnDevice(graph, { target: 'rp2040', input: inputs[0]!.tensors }, b);
+      };
+      const ok = (r: unknown, reference: unknown) => {
+        const report = r as { matchesReference?: boolean; matched?: number; total?: number };
+        if (report.matchesReference === false || (report.matched !== undefined && report.matched !== report.total)) return false;
+        return reference === undefined || equalJson(stable(r), reference);
+      };
+      // what a clean link gives: the result every session's must equal
+      const { links, board } = made[0]!;
+      const cleanRelay = await FaultRelay.start(links, board, NO_FAULTS, 1);
+      let clean: unknown;
+      try {
+        clean = await once(links[0]);
+      } finally {
+        await cleanRelay.stop();
+        board.detach();
+      }
+      if (!ok(clean, undefined)) throw new Error(`${command}: a clean session does not match the host reference`);
+      const reference = stable(clean);
+      return await work(
+        made.map(({ links, board }) => ({
+          scaleBytes: cleanRelay.bytes,
+          async session(seed, plan) {
+            const relay = await setUp(FaultRelay.start(links, board, plan, seed));
+            try {
+              const result = await once(links[0]);
+              return ok(result, reference)
+                ? { outcome: 'correct', message: '', relay }
+                : { outcome: 'WRONG', message: `a result that differs from a clean link's: ${JSON.stringify(stable(result)).slice(0, 400)}`, relay };
+            } catch (e) {
+              return { ...classifyError(e), relay };
+            } finally {
+              await relay.stop();
+              board.detach();
+            }
+          },
+        })),
+      );
+    } finally {
+      for (const chip of chips) await chip.close();
+    }
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
@@ -379,73 +467,68 @@ function withEspHarness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Pr
  * byte faults; the unplug is the drive's) which image it runs, as `flash --port` does. Correct: the
  * flash reported verified holds every loaded byte of the ELF.
  */
-async function withUf2Harness<T>(jobs: number, work: (h: Harness[]) => Promise<T>): Promise<T> {
-  const modelPath = sharedModelPath(MODEL);
-  const graph = loadGraph(modelPath);
-  const first = tempLinks('uf2');
-  const dirs = [first.dir];
+async function withUf2Harness<T>(jobs: number, firmware: FirmwareCache, work: (h: Harness[]) => Promise<T>): Promise<T> {
+  const deviceBuild = await firmware.get(false);
+  const dirs: string[] = [];
   try {
-    return await withDeviceBuild(graph, modelPath, { target: 'rp2040', port: first.links[0], profile: false, progress: () => {} }, async (deviceBuild) => {
-      const uf2Path = join(dirname(deviceBuild.build.elf), 'firmware.uf2');
-      const uf2 = new Uint8Array(readFileSync(uf2Path));
-      // the image: the ELF's loaded bytes (the UF2's last page is padded beyond them)
-      const segments = readLoadSegments(new Uint8Array(readFileSync(deviceBuild.build.elf)), deviceBuild.build.elf);
-      const made = await slots(jobs, async (slot) => {
-        const t = slot === 0 ? first : tempLinks('uf2');
-        if (slot > 0) dirs.push(t.dir);
-        return t;
-      });
-      return await work(
-        made.map(({ dir, links }) => {
-          let n = 0;
-          return {
-            scaleBytes: uf2.length,
-            async session(seed, plan) {
-              const root = join(dir, `drive${n++}`);
-              const pico = new FakePico(join(root, 'RPI-RP2'), plan, new Prng(seed));
-              const relay = await setUp(FaultRelay.start(links, pico, { ...plan, unplugAfterBytes: null, replugAfterMs: null }, seed ^ 0x5a5a5a5a)).catch(
-                async (e: unknown) => {
-                  await pico.stop();
-                  throw e;
-                },
-              );
-              const log: FaultLog = {
-                counts: () => {
-                  const counts = relay.counts();
-                  for (const [k, v] of Object.entries(pico.counts())) counts[k as FaultKind] += v;
-                  return counts;
-                },
-                describe: () => [pico.faults.map((f) => `  drive ${f.kind}: ${f.detail}`).join('\n'), relay.describe()].filter(Boolean).join('\n'),
-              };
-              try {
-                const verified = await copyUf2AndVerify(uf2Path, pickBootselDrive(pico.drive), {
-                  port: links[0],
-                  buildId: deviceBuild.build.buildId,
-                  waitMs: 10_000,
-                  drivePolling: { timeoutMs: 4000, pollMs: 25 },
-                  progress: (m) => trace(m),
-                });
-                if (!verified) return { outcome: 'WRONG', message: 'a console port was given, but the copy was not verified', relay: log };
-                if (!pico.rebooted || !segments.every((g) => pico.holds(g.physicalAddress, g.data))) {
-                  return {
-                    outcome: 'WRONG',
-                    message: `reported flashed and verified, but the board ${pico.rebooted ? 'holds other bytes' : 'never took the image'}`,
-                    relay: log,
-                  };
-                }
-                return { outcome: 'correct', message: '', relay: log };
-              } catch (e) {
-                return { ...classifyError(e), relay: log };
-              } finally {
-                await relay.stop();
-                await pico.stop();
-                rmSync(root, { recursive: true, force: true });
-              }
-            },
-          };
-        }),
-      );
+    const uf2Path = join(dirname(deviceBuild.build.elf), 'firmware.uf2');
+    const uf2 = new Uint8Array(readFileSync(uf2Path));
+    // the image: the ELF's loaded bytes (the UF2's last page is padded beyond them)
+    const segments = readLoadSegments(new Uint8Array(readFileSync(deviceBuild.build.elf)), deviceBuild.build.elf);
+    const made = await slots(jobs, async () => {
+      const t = tempLinks('uf2');
+      dirs.push(t.dir);
+      return t;
     });
+    return await work(
+      made.map(({ dir, links }) => {
+        let n = 0;
+        return {
+          scaleBytes: uf2.length,
+          async session(seed, plan) {
+            const root = join(dir, `drive${n++}`);
+            const pico = new FakePico(join(root, 'RPI-RP2'), plan, new Prng(seed));
+            const console = { ...plan, unplugAfterBytes: null, replugAfterMs: null, at: plan.consoleAt };
+            const relay = await setUp(FaultRelay.start(links, pico, console, seed ^ 0x5a5a5a5a)).catch(async (e: unknown) => {
+              await pico.stop();
+              throw e;
+            });
+            const log: FaultLog = {
+              counts: () => {
+                const counts = relay.counts();
+                for (const [k, v] of Object.entries(pico.counts())) counts[k as FaultKind] += v;
+                return counts;
+              },
+              describe: () => [pico.faults.map((f) => `  drive ${f.kind}: ${f.detail}`).join('\n'), relay.describe()].filter(Boolean).join('\n'),
+            };
+            try {
+              const verified = await copyUf2AndVerify(uf2Path, pickBootselDrive(pico.drive), {
+                port: links[0],
+                buildId: deviceBuild.build.buildId,
+                waitMs: 10_000,
+                drivePolling: { timeoutMs: 4000, pollMs: 25 },
+                progress: (m) => trace(m),
+              });
+              if (!verified) return { outcome: 'WRONG', message: 'a console port was given, but the copy was not verified', relay: log };
+              if (!pico.rebooted || !segments.every((g) => pico.holds(g.physicalAddress, g.data))) {
+                return {
+                  outcome: 'WRONG',
+                  message: `reported flashed and verified, but the board ${pico.rebooted ? 'holds other bytes' : 'never took the image'}`,
+                  relay: log,
+                };
+              }
+              return { outcome: 'correct', message: '', relay: log };
+            } catch (e) {
+              return { ...classifyError(e), relay: log };
+            } finally {
+              await relay.stop();
+              await pico.stop();
+              rmSync(root, { recursive: true, force: true });
+            }
+          },
+        };
+      }),
+    );
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
@@ -483,18 +566,18 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
 
-function withHarness<T>(command: LinkCommand, jobs: number, work: (h: Harness[]) => Promise<T>): Promise<T> {
+function withHarness<T>(command: LinkCommand, jobs: number, firmware: FirmwareCache, work: (h: Harness[]) => Promise<T>): Promise<T> {
   switch (command) {
     case 'run':
     case 'validate':
     case 'profile':
-      return withProtocolHarness(command, jobs, work);
+      return withProtocolHarness(command, jobs, firmware, work);
     case 'flash-an3155':
       return withAn3155Harness(jobs, work);
     case 'flash-esp':
       return withEspHarness(jobs, work);
     case 'flash-uf2':
-      return withUf2Harness(jobs, work);
+      return withUf2Harness(jobs, firmware, work);
   }
 }
 
@@ -519,56 +602,62 @@ export async function runCampaign(options: CampaignOptions): Promise<CommandSumm
     FaultRelay.onFault = (f) => t(`fault ${f.direction} ${f.kind}: ${f.detail}`);
   }
   const summaries: CommandSummary[] = [];
-  for (const command of options.commands) {
-    const summary: CommandSummary = {
-      command,
-      sessions: 0,
-      faults: zeroCounts(),
-      faulted: 0,
-      outcomes: { correct: 0, error: 0, WRONG: 0 },
-      slowestMs: 0,
-      wrong: [],
-    };
-    summaries.push(summary);
-    const indices = Array.from({ length: options.sessions }, (_, i) => i).filter((i) => !options.only || options.only.includes(i));
-    let next = 0;
-    await withHarness(command, jobs, (harnesses) =>
-      Promise.all(
-        harnesses.map(async (harness) => {
-          while (next < indices.length && Date.now() < (options.stopAt ?? Infinity)) {
-            const index = indices[next++]!;
-            const seed = sessionSeed(options.seed, command, index);
-            const plan = drawPlan(new Prng(seed), harness.scaleBytes);
-            const started = Date.now();
-            let timer: NodeJS.Timeout | undefined;
-            const hang = new Promise<null>((r) => (timer = setTimeout(() => r(null), limit)));
-            const done = await Promise.race([setUpAndRun(harness, seed ^ 0xa5a5a5a5, plan), hang]);
-            clearTimeout(timer);
-            const ms = Date.now() - started;
-            const result: SessionResult = done
-              ? { command, index, seed, outcome: done.outcome, message: done.message, faults: done.relay!.counts(), ms }
-              : { command, index, seed, outcome: 'WRONG', message: `no outcome within ${limit} ms (a hang)`, faults: zeroCounts(), ms };
-            if (result.outcome === 'WRONG') {
-              result.log = done?.relay?.describe();
-              summary.wrong.push(result);
+  const firmware = options.firmware ?? new FirmwareCache();
+  try {
+    for (const command of options.commands) {
+      const summary: CommandSummary = {
+        command,
+        sessions: 0,
+        faults: zeroCounts(),
+        faulted: 0,
+        outcomes: { correct: 0, error: 0, WRONG: 0 },
+        slowestMs: 0,
+        wrong: [],
+      };
+      summaries.push(summary);
+      let next = 0;
+      await withHarness(command, jobs, firmware, (harnesses) => {
+        const plans = options.plans?.(command, harnesses[0]!.scaleBytes);
+        const indices = Array.from({ length: plans?.length ?? options.sessions }, (_, i) => i).filter((i) => !options.only || options.only.includes(i));
+        return Promise.all(
+          harnesses.map(async (harness) => {
+            while (next < indices.length && Date.now() < (options.stopAt ?? Infinity)) {
+              const index = indices[next++]!;
+              const seed = sessionSeed(options.seed, command, index);
+              const plan = plans?.[index] ?? drawPlan(new Prng(seed), harness.scaleBytes);
+              const started = Date.now();
+              let timer: NodeJS.Timeout | undefined;
+              const hang = new Promise<null>((r) => (timer = setTimeout(() => r(null), limit)));
+              const done = await Promise.race([setUpAndRun(harness, seed ^ 0xa5a5a5a5, plan), hang]);
+              clearTimeout(timer);
+              const ms = Date.now() - started;
+              const result: SessionResult = done
+                ? { command, index, seed, outcome: done.outcome, message: done.message, faults: done.relay!.counts(), ms }
+                : { command, index, seed, outcome: 'WRONG', message: `no outcome within ${limit} ms (a hang)`, faults: zeroCounts(), ms };
+              if (result.outcome === 'WRONG') {
+                result.log = done?.relay?.describe();
+                summary.wrong.push(result);
+              }
+              summary.sessions++;
+              summary.outcomes[result.outcome]++;
+              summary.slowestMs = Math.max(summary.slowestMs, ms);
+              let any = false;
+              for (const k of FAULT_KINDS) {
+                summary.faults[k] += result.faults[k];
+                if (result.faults[k]) any = true;
+              }
+              if (any) summary.faulted++;
+              options.onSession?.(result);
+              if (!done) return; // a hung session may still hold this slot's link: the slot takes no more
             }
-            summary.sessions++;
-            summary.outcomes[result.outcome]++;
-            summary.slowestMs = Math.max(summary.slowestMs, ms);
-            let any = false;
-            for (const k of FAULT_KINDS) {
-              summary.faults[k] += result.faults[k];
-              if (result.faults[k]) any = true;
-            }
-            if (any) summary.faulted++;
-            options.onSession?.(result);
-            if (!done) return; // a hung session may still hold this slot's link: the slot takes no more
-          }
-        }),
-      ),
-    );
-    summary.wrong.sort((a, b) => a.index - b.index);
-    options.onCommand?.(summaries);
+          }),
+        );
+      });
+      summary.wrong.sort((a, b) => a.index - b.index);
+      options.onCommand?.(summaries);
+    }
+  } finally {
+    if (!options.firmware) await firmware.close();
   }
   return summaries;
 }

@@ -57,6 +57,29 @@ export interface FaultPlan {
   unplugAfterBytes: number | null;
   /** and comes back at the same path this long after (null: never) */
   replugAfterMs: number | null;
+  /**
+   * Scheduled faults, beside the rates: each kind named once, on the first byte (for `truncate`,
+   * `delay`, `longDelay`: the first chunk) at or past this many bytes relayed (both directions).
+   * The CI slice puts every kind in a session this way, at known points and at a known cost.
+   */
+  at?: Partial<Record<ScheduledKind, number>>;
+  /** UF2: the console's scheduled faults (the drive's copy takes `at`) */
+  consoleAt?: Partial<Record<ScheduledKind, number>>;
+}
+
+/** the kinds a plan can schedule at a byte position (an unplug has its own) */
+export type ScheduledKind = 'corrupt' | 'drop' | 'duplicate' | 'truncate' | 'delay' | 'longDelay';
+
+/** One scheduled fault of `kind` is due at [from, from + length): it fires once. */
+export class Schedule {
+  private readonly fired = new Set<ScheduledKind>();
+  constructor(private readonly at: Partial<Record<ScheduledKind, number>> | undefined) {}
+  due(kind: ScheduledKind, from: number, length = 1): boolean {
+    const at = this.at?.[kind];
+    if (at === undefined || this.fired.has(kind) || from + length <= at) return false;
+    this.fired.add(kind);
+    return true;
+  }
 }
 
 export const NO_FAULTS: FaultPlan = {
@@ -126,6 +149,7 @@ export class FaultRelay {
   private unplugged = false;
   private stopped = false;
   private replugTimer: NodeJS.Timeout | null = null;
+  private readonly schedule: Schedule;
 
   private constructor(
     /** [the path the host under test opens, the relay's own end] */
@@ -134,6 +158,7 @@ export class FaultRelay {
     readonly plan: FaultPlan,
     private readonly rng: Prng,
   ) {
+    this.schedule = new Schedule(plan.at);
     device.onData((bytes) => this.relay('to-host', bytes));
   }
 
@@ -223,7 +248,7 @@ export class FaultRelay {
     if (plan.unplugAfterBytes !== null && before < plan.unplugAfterBytes && this.bytes >= plan.unplugAfterBytes) {
       // the bytes before the unplug point still go through
       const keep = chunk.subarray(0, plan.unplugAfterBytes - before);
-      if (keep.length > 0) this.forward(direction, keep);
+      if (keep.length > 0) this.forward(direction, keep, before);
       this.chains[direction] = this.chains[direction].then(() => this.unplugNow(true));
       if (plan.replugAfterMs !== null) {
         const after = plan.replugAfterMs;
@@ -236,40 +261,42 @@ export class FaultRelay {
       }
       return;
     }
-    this.forward(direction, chunk);
+    this.forward(direction, chunk, before);
   }
 
-  private forward(direction: 'to-device' | 'to-host', chunk: Uint8Array): void {
+  /** `from`: how many bytes were relayed before the chunk (where scheduled faults fall) */
+  private forward(direction: 'to-device' | 'to-host', chunk: Uint8Array, from: number): void {
     const plan = this.plan;
     const rng = this.rng;
+    const due = this.schedule;
     let out: number[] = [];
     for (const [i, byte] of chunk.entries()) {
-      if (plan.drop && rng.chance(plan.drop)) {
+      if (due.due('drop', from + i) || (plan.drop && rng.chance(plan.drop))) {
         this.log(direction, 'drop', `byte ${i} of ${chunk.length} (0x${hex(byte)})`);
         continue;
       }
       let b = byte;
-      if (plan.corrupt && rng.chance(plan.corrupt)) {
+      if (due.due('corrupt', from + i) || (plan.corrupt && rng.chance(plan.corrupt))) {
         const bit = rng.int(0, 7);
         b ^= 1 << bit;
         this.log(direction, 'corrupt', `byte ${i} of ${chunk.length}: 0x${hex(byte)} -> 0x${hex(b)}`);
       }
       out.push(b);
-      if (plan.duplicate && rng.chance(plan.duplicate)) {
+      if (due.due('duplicate', from + i) || (plan.duplicate && rng.chance(plan.duplicate))) {
         this.log(direction, 'duplicate', `byte ${i} of ${chunk.length} (0x${hex(b)})`);
         out.push(b);
       }
     }
-    if (plan.truncate && out.length > 1 && rng.chance(plan.truncate)) {
+    if (out.length > 1 && (due.due('truncate', from, chunk.length) || (plan.truncate && rng.chance(plan.truncate)))) {
       const keep = rng.int(0, out.length - 1);
       this.log(direction, 'truncate', `chunk of ${out.length} cut to ${keep}`);
       out = out.slice(0, keep);
     }
     let holdMs = 0;
-    if (plan.longDelay && rng.chance(plan.longDelay)) {
+    if (due.due('longDelay', from, chunk.length) || (plan.longDelay && rng.chance(plan.longDelay))) {
       holdMs = rng.int(1200, 2600);
       this.log(direction, 'long-delay', `${holdMs} ms before a chunk of ${out.length}`);
-    } else if (plan.delay && rng.chance(plan.delay)) {
+    } else if (due.due('delay', from, chunk.length) || (plan.delay && rng.chance(plan.delay))) {
       holdMs = rng.int(20, 400);
       this.log(direction, 'delay', `${holdMs} ms before a chunk of ${out.length}`);
     }

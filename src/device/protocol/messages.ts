@@ -92,8 +92,7 @@ export class Reader {
     private readonly what: string,
   ) {}
   private need(n: number): void {
-    if (this.at + n > this.bytes.length)
-      throw new ProtocolError(`${this.what}: response too short (${this.bytes.length} bytes): the board runs other or damaged firmware`);
+    if (this.at + n > this.bytes.length) throw new ProtocolError(this.what, `response too short (${this.bytes.length} bytes)`);
   }
   u8(): number {
     this.need(1);
@@ -139,7 +138,15 @@ export class Reader {
  * as a damaged image. One line, like every error the user sees (fuzz:links found it as an internal
  * error after a UF2 copy damaged a HELLO string's length byte).
  */
-export class ProtocolError extends TinyforgeError {}
+export class ProtocolError extends TinyforgeError {
+  constructor(
+    where: string,
+    /** what does not hold in the answer ("response too short (34 bytes)") */
+    readonly detail: string,
+  ) {
+    super(`${where}: ${detail}: the board runs other or damaged firmware`);
+  }
+}
 
 // ---- requests ----
 

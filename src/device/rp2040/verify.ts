@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TinyforgeError } from '../../errors.ts';
 import { DeviceSession } from '../session.ts';
+import { ProtocolError } from '../protocol/messages.ts';
 import { boot2Crc } from './boot2.ts';
 import { type BootselDrive, type FlashUf2Options, flashUf2ToDrive } from './bootsel.ts';
 import { parseUf2 } from './uf2.ts';
@@ -84,6 +85,13 @@ export async function verifyUf2OnBoard(uf2: Uint8Array, file: string, options: V
       session = await DeviceSession.open({ port: options.port, baudRate: options.baudRate, helloTries: 2, progress: options.progress });
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
+      // an answer whose frame CRC holds but whose fields do not: the board is up and runs something
+      // else (or a damaged image); waiting longer changes nothing
+      if (e instanceof ProtocolError) {
+        throw new TinyforgeError(
+          `${options.port}: after the UF2 copy: the board's HELLO answer is malformed (${e.detail}): it runs other or damaged firmware, not verified`,
+        );
+      }
       last = e.message;
       options.progress?.(`${options.port}: waiting for the rebooted board: ${last}`);
       continue;
