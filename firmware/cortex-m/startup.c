@@ -53,6 +53,9 @@ static const vector_t vector_table[16];
  * reset handler with its own table still in VTOR) must take its exceptions itself.
  */
 static void __attribute__((used, noreturn)) reset_continue(void) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1 /* a loop: GCC would unroll the stores (32 bytes against 12) */
+#endif
   for (int i = 0; i < NVIC_ICER_COUNT; i++) NVIC_ICER[i] = 0xFFFFFFFFu;
 #ifdef HAS_VTOR
   SCB_VTOR = (uint32_t)(uintptr_t)vector_table;
