@@ -129,7 +129,7 @@ ${calls.join('\n')}
 }
 `;
     const header = readFileSync(join(import.meta.dirname, 'huffman.h'), 'utf8');
-    const decoded = compileAndRun(program, [{ name: 'huffman.h', text: header }]);
+    const decoded = compileAndRun(program, [{ name: 'huffman.h', path: 'common/huffman.h', text: header }]);
     expect(decoded.length).to.equal(expected.length);
     const first = expected.findIndex((v, i) => decoded[i] !== v);
     expect(first, `first difference at symbol ${first}`).to.equal(-1);
