@@ -224,30 +224,14 @@ static size_t put_string(uint8_t *at, const char *text) {
 
 #ifdef TF_PLATFORM_IMAGE
 /* The default: the platform does not know its image (platform.h); a platform that does overrides it. */
-__attribute__((weak)) int tf_platform_image(const uint8_t **start, uint32_t *bytes) {
+__attribute__((weak)) int tf_platform_image(const uint8_t **start, uint32_t *bytes, uint32_t *crc) {
   (void)start;
   (void)bytes;
+  (void)crc;
   return 0;
 }
 
-/*
- * CRC-32/MPEG-2 (polynomial 0x04c11db7, not reflected, initial 0xffffffff, no final xor: the RP2040
- * boot ROM's checksum, src/device/rp2040/boot2.ts) a nibble at a time, with a 16-entry table.
- */
-static uint32_t image_crc32(const uint8_t *bytes, uint32_t length) {
-  static const uint32_t nibble[16] = {
-      0x00000000u, 0x04c11db7u, 0x09823b6eu, 0x0d4326d9u, 0x130476dcu, 0x17c56b6bu, 0x1a864db2u, 0x1e475005u,
-      0x2608edb8u, 0x22c9f00fu, 0x2f8ad6d6u, 0x2b4bcb61u, 0x350c9b64u, 0x31cd86d3u, 0x3c8ea00au, 0x384fbdbdu,
-  };
-  uint32_t crc = 0xffffffffu;
-  for (uint32_t i = 0; i < length; i++) {
-    crc = (crc << 4) ^ nibble[(crc >> 28) ^ (uint32_t)(bytes[i] >> 4)];
-    crc = (crc << 4) ^ nibble[(crc >> 28) ^ (uint32_t)(bytes[i] & 0x0fu)];
-  }
-  return crc;
-}
-
-/* The image's start, length and CRC, computed at the first HELLO (flash does not change after). */
+/* The image's start, length and CRC, asked for at the first HELLO (flash does not change after). */
 static int image_known;
 static uint32_t image_start, image_bytes, image_crc;
 #endif
@@ -279,13 +263,8 @@ static void do_hello(void) {
 #ifdef TF_PLATFORM_IMAGE
   if (image_known == 0) {
     const uint8_t *start = 0;
-    uint32_t bytes = 0;
-    image_known = tf_platform_image(&start, &bytes) ? 1 : -1;
-    if (image_known > 0) {
-      image_start = (uint32_t)(uintptr_t)start;
-      image_bytes = bytes;
-      image_crc = image_crc32(start, bytes);
-    }
+    image_known = tf_platform_image(&start, &image_bytes, &image_crc) ? 1 : -1;
+    image_start = (uint32_t)(uintptr_t)start;
   }
   if (image_known > 0) {
     put_u32(response + at, image_crc);

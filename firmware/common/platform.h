@@ -47,13 +47,14 @@ uintptr_t tf_stack_pointer(void);
 
 /*
  * Where the firmware's own image lies in flash, as the flasher wrote it (from the start of flash to
- * the end of the last loaded byte): 1 with `start` and `bytes` set, or 0 when the platform cannot
- * tell (the default, a weak definition in harness.c). HELLO then reports a CRC of that range, so a
- * host that flashed without read-back (UF2) can check what the board runs. Only builds with
- * TF_PLATFORM_IMAGE defined (a board define in the target files: the RP2040 boards) ask and carry the
- * CRC code; the others leave it out (~250 B of code flash).
+ * the end of the last loaded byte): 1 with `start`, `bytes` and `crc` set (`crc`: tf_image_crc.h's
+ * CRC-32/MPEG-2 of that range), or 0 when the platform cannot tell (the default, a weak definition in
+ * harness.c). HELLO then reports them, so a host that flashed without read-back (UF2) can check what
+ * the board runs. Only builds with TF_PLATFORM_IMAGE defined (a board define in the target files: the
+ * RP2040 boards) ask; the others carry none of it (~250 B of code flash). The CRC is the platform's
+ * to compute, so only a platform that knows its image links the CRC code.
  */
-int tf_platform_image(const uint8_t **start, uint32_t *bytes);
+int tf_platform_image(const uint8_t **start, uint32_t *bytes, uint32_t *crc);
 
 /* Stops the board and reports `status` (0 = success) to whoever runs it; never returns. */
 void tf_platform_exit(int status) __attribute__((noreturn));

@@ -2,7 +2,7 @@
 /*
  * Reset and exception vectors for the Cortex-M firmware. Reset runs, in order: FPU access on (before
  * any code the compiler may have given floating-point instructions), stack painting (before anything
- * uses the stack), .data copy, .bss zeroing, then main. Faults print a TF ERROR line and end the run,
+ * uses the stack), every external interrupt disabled, .data copy, .bss zeroing, then main. Faults print a TF ERROR line and end the run,
  * so a crash in generated code shows up as a clear error instead of a timeout. Cortex-M0 (the
  * micro:bit) has no VTOR, and an image for it must be linked at address 0.
  */
@@ -28,10 +28,24 @@ void tf_report_fault(const uint32_t *frame, uint32_t exception);
 #define HAS_VTOR 1
 #endif
 
-#define NUM_EXTERNAL_IRQS 32
+/*
+ * The table holds the 16 system exceptions only: this firmware enables no external interrupt (the
+ * consoles are polled), and reset_continue disables every one a boot loader may have left enabled,
+ * so no external vector is ever fetched. (48 entries until session 13: 128 bytes of flash.)
+ * NVIC_ICER0 (0xE000E180) and on: a 1 clears an interrupt's enable; registers past the implemented
+ * interrupts read as zero and ignore writes (Armv7-M/Armv8-M: 8 resp. 16 of them; Armv6-M: one).
+ */
+#define NVIC_ICER ((volatile uint32_t *)0xE000E180u)
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8M_BASE__)
+#define NVIC_ICER_COUNT 16
+#elif defined(HAS_VTOR)
+#define NVIC_ICER_COUNT 8
+#else
+#define NVIC_ICER_COUNT 1
+#endif
 
 typedef void (*vector_t)(void);
-static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS];
+static const vector_t vector_table[16];
 
 /*
  * Reached from Reset_Handler with FPU on and the stack painted; plain C from here. The vector table
@@ -39,6 +53,10 @@ static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS];
  * reset handler with its own table still in VTOR) must take its exceptions itself.
  */
 static void __attribute__((used, noreturn)) reset_continue(void) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1 /* a loop: GCC would unroll the stores (32 bytes against 12) */
+#endif
+  for (int i = 0; i < NVIC_ICER_COUNT; i++) NVIC_ICER[i] = 0xFFFFFFFFu;
 #ifdef HAS_VTOR
   SCB_VTOR = (uint32_t)(uintptr_t)vector_table;
   __asm__ volatile("dsb\n\tisb" ::: "memory");
@@ -98,7 +116,7 @@ void __attribute__((naked)) Default_Handler(void) {
                    ".ltorg\n");
 }
 
-__attribute__((section(".vectors"), used)) static const vector_t vector_table[16 + NUM_EXTERNAL_IRQS] = {
+__attribute__((section(".vectors"), used)) static const vector_t vector_table[16] = {
     [0] = (vector_t)(uintptr_t)__stack_top,
     [1] = Reset_Handler,
     [2] = Default_Handler,  /* NMI */
@@ -110,5 +128,4 @@ __attribute__((section(".vectors"), used)) static const vector_t vector_table[16
     [12] = Default_Handler, /* DebugMonitor */
     [14] = Default_Handler, /* PendSV */
     [15] = SysTick_Handler,
-    [16 ... 16 + NUM_EXTERNAL_IRQS - 1] = Default_Handler,
 };

@@ -38,11 +38,21 @@ typedef struct {
   int avail;
 } tf_huff_reader;
 
-/* Fills `t` from the canonical code: `length_counts[l - 1]` symbols of length l, `symbols` in code order. */
-static inline void tf_huff_build(tf_huff_table *t, const uint8_t *length_counts, const uint8_t *symbols) {
+/* GCC would turn the zeroing loop below into a call to memset, which links newlib's speed-tuned one (162
+ * bytes on the M4) into a model that needs no other: the attribute keeps it a loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TF_HUFF_PLAIN_LOOP __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TF_HUFF_PLAIN_LOOP
+#endif
+
+/* Fills `t` from the canonical code: `length_counts[l - 1]` symbols of length l, `symbols` in code order.
+ * Canonical codes of at most TF_HUFF_FAST_BITS bits fill the fast table from slot 0 up without a gap, so
+ * only the slots after them (the prefixes of longer codes) are zeroed. */
+static inline TF_HUFF_PLAIN_LOOP void tf_huff_build(tf_huff_table *t, const uint8_t *length_counts, const uint8_t *symbols) {
   uint32_t code = 0;
   int index = 0;
-  for (int i = 0; i < (1 << TF_HUFF_FAST_BITS); ++i) t->fast[i] = 0;
+  uint32_t filled = 0;
   t->symbols = symbols;
   t->first[0] = 0;
   t->index[0] = 0;
@@ -60,10 +70,12 @@ static inline void tf_huff_build(tf_huff_table *t, const uint8_t *length_counts,
         uint16_t *slot = &t->fast[(code + (uint32_t)j) << (TF_HUFF_FAST_BITS - l)];
         for (int k = 0; k < span; ++k) slot[k] = entry;
       }
+      filled = (code + (uint32_t)n) << (TF_HUFF_FAST_BITS - l);
     }
     code = (code + (uint32_t)n) << 1;
     index += n;
   }
+  for (uint32_t i = filled; i < (1u << TF_HUFF_FAST_BITS); ++i) t->fast[i] = 0;
   t->first[TF_HUFF_MAX_BITS + 1] = 0;
   t->index[TF_HUFF_MAX_BITS + 1] = (int16_t)index;
   t->count[TF_HUFF_MAX_BITS + 1] = 0;

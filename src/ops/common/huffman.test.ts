@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HUFFMAN_MAX_BITS, canonicalCode, decodeHuffman, encodeHuffmanStream, huffmanCodeFor, limitedCodeLengths } from './huffman.ts';
-import { rng } from '../../../test/helpers/op_harness.ts';
+import { compileAndRun, rng } from '../../../test/helpers/op_harness.ts';
 
 /** Byte streams from several generated distributions: uniform, Laplacian-like, geometric (long tails), one symbol, two. */
 function randomStream(rand: () => number, kind: number, length: number): Uint8Array {
@@ -87,5 +89,49 @@ describe('canonical length-limited Huffman coding (common/huffman.ts)', () => {
     const code = huffmanCodeFor([5, 5, 5]);
     expect(code.lengths[5]).to.equal(1);
     expect(Array.from(code.symbols)).to.deep.equal([5]);
+  });
+  it('huffman.h decodes what huffman.ts codes, its table built over garbage (only the slots past the short codes are zeroed): host C, ASan + UBSan', () => {
+    const rand = rng(1313);
+    const arrays: string[] = [];
+    const calls: string[] = [];
+    const expected: number[] = [];
+    for (let trial = 0; trial < 20; trial++) {
+      // uniform (8-bit codes, a full table), peaked, geometric (codes past 8 bits: a zeroed tail), one
+      // symbol (an incomplete code: most of the table zeroed), two
+      const data = randomStream(rand, trial % 5, 1 + Math.floor(rand() * 3000));
+      const s = encodeHuffmanStream(data, [0]);
+      const bytes = (a: ArrayLike<number>) => `{${Array.from(a).join(',')}}`;
+      arrays.push(
+        `static const uint8_t counts${trial}[] = ${bytes(s.code.lengthCounts)};`,
+        `static const uint8_t symbols${trial}[] = ${bytes(s.code.symbols.length ? s.code.symbols : [0])};`,
+        `static const uint8_t bits${trial}[] = ${bytes(s.bytes)};`,
+      );
+      calls.push(`  run(counts${trial}, symbols${trial}, bits${trial}, ${data.length});`);
+      expected.push(...data);
+    }
+    const program = `#include <stdio.h>
+#include <string.h>
+#include "huffman.h"
+${arrays.join('\n')}
+static uint8_t out[4096];
+static void run(const uint8_t *counts, const uint8_t *symbols, const uint8_t *bits, int n) {
+  tf_huff_table table;
+  tf_huff_reader reader;
+  memset(&table, 0xA5, sizeof table); /* what a scratch shared with other layers may hold */
+  tf_huff_build(&table, counts, symbols);
+  tf_huff_seek(&reader, bits, 0);
+  tf_huff_decode(&table, &reader, out, n);
+  fwrite(out, 1, (size_t)n, stdout);
+}
+int main(void) {
+${calls.join('\n')}
+  return 0;
+}
+`;
+    const header = readFileSync(join(import.meta.dirname, 'huffman.h'), 'utf8');
+    const decoded = compileAndRun(program, [{ name: 'huffman.h', path: 'common/huffman.h', text: header }]);
+    expect(decoded.length).to.equal(expected.length);
+    const first = expected.findIndex((v, i) => decoded[i] !== v);
+    expect(first, `first difference at symbol ${first}`).to.equal(-1);
   });
 });

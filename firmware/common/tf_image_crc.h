@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CRC a platform that knows its image reports in HELLO (platform.h's tf_platform_image):
+ * CRC-32/MPEG-2 (polynomial 0x04c11db7, not reflected, initial 0xffffffff, no final xor: the RP2040
+ * boot ROM's checksum, src/device/rp2040/boot2.ts) a nibble at a time, with a 16-entry table.
+ */
+#ifndef TF_IMAGE_CRC_H
+#define TF_IMAGE_CRC_H
+#include <stdint.h>
+
+static inline uint32_t tf_image_crc32(const uint8_t *bytes, uint32_t length) {
+  static const uint32_t nibble[16] = {
+      0x00000000u, 0x04c11db7u, 0x09823b6eu, 0x0d4326d9u, 0x130476dcu, 0x17c56b6bu, 0x1a864db2u, 0x1e475005u,
+      0x2608edb8u, 0x22c9f00fu, 0x2f8ad6d6u, 0x2b4bcb61u, 0x350c9b64u, 0x31cd86d3u, 0x3c8ea00au, 0x384fbdbdu,
+  };
+  uint32_t crc = 0xffffffffu;
+  for (uint32_t i = 0; i < length; i++) {
+    crc = (crc << 4) ^ nibble[(crc >> 28) ^ (uint32_t)(bytes[i] >> 4)];
+    crc = (crc << 4) ^ nibble[(crc >> 28) ^ (uint32_t)(bytes[i] & 0x0fu)];
+  }
+  return crc;
+}
+
+#endif
