@@ -157,6 +157,8 @@ export class HostBatch {
     mkdirSync(dir, { recursive: true });
     mkdirSync(objects.dir, { recursive: true });
     const flagsKey = cflags.filter((f) => !f.startsWith('-I')).join('\0');
+    // the temporary objects' names are this batch's own: other jobs' batches may compile the same unit at once
+    const tempTag = sha256([dir]).slice(0, 12);
     const script = ['set -e'];
     const renamed: string[] = [];
     const driver: string[] = [];
@@ -190,7 +192,7 @@ export class HostBatch {
             written = true;
           }
           script.push(
-            `(cd ${sq(src)} && ${[cc, ...cflags, '-c', unit.name, '-o', `${object}.tmp`].map(sq).join(' ')}) && mv ${sq(`${object}.tmp`)} ${sq(object)}`,
+            `(cd ${sq(src)} && ${[cc, ...cflags, '-c', unit.name, '-o', `${object}.tmp-${tempTag}`].map(sq).join(' ')}) && mv ${sq(`${object}.tmp-${tempTag}`)} ${sq(object)}`,
           );
         } else figures.unitHits++;
         const mine = join(dir, `m${k}-${unit.name}.o`);
