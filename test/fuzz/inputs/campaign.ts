@@ -2,9 +2,10 @@
 /**
  * Input fuzzing (issue 16): mutants of valid models (mutate.ts) go through what `inspect` and
  * `compile` do, in a worker thread with a time and a memory limit per case (worker.ts). A mutant the
- * compiler accepts is built for the host under ASan+UBSan and run on a random input; its outputs must
- * equal our TS reference's (runModel checks) and TFLite Micro's (tflm-ref), where TFLite Micro
- * accepts the model. Findings: crashes (any exception other than a one-line TinyforgeError), hangs,
+ * compiler accepts is built for the host under ASan+UBSan and run on a random input, many mutants
+ * to an executable (host_batch.ts; a batch that does not pass cleanly sends its mutants to the
+ * classic check alone); its outputs must equal our TS reference's and TFLite Micro's (tflm-ref),
+ * where TFLite Micro accepts the model. Findings: crashes (any exception other than a one-line TinyforgeError), hangs,
  * cases over the memory limit, rejections of more than one line, accepted models whose build or run
  * fails, and accepted models whose outputs differ.
  */
