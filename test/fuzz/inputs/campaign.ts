@@ -2,9 +2,10 @@
 /**
  * Input fuzzing (issue 16): mutants of valid models (mutate.ts) go through what `inspect` and
  * `compile` do, in a worker thread with a time and a memory limit per case (worker.ts). A mutant the
- * compiler accepts is built for the host under ASan+UBSan and run on a random input; its outputs must
- * equal our TS reference's (runModel checks) and TFLite Micro's (tflm-ref), where TFLite Micro
- * accepts the model. Findings: crashes (any exception other than a one-line TinyforgeError), hangs,
+ * compiler accepts is built for the host under ASan+UBSan and run on a random input, many mutants
+ * to an executable (host_batch.ts; a batch that does not pass cleanly sends its mutants to the
+ * classic check alone); its outputs must equal our TS reference's and TFLite Micro's (tflm-ref),
+ * where TFLite Micro accepts the model. Findings: crashes (any exception other than a one-line TinyforgeError), hangs,
  * cases over the memory limit, rejections of more than one line, accepted models whose build or run
  * fails, and accepted models whose outputs differ.
  */
@@ -20,12 +21,13 @@ import { buildFirmware } from '../../../src/build/firmware.ts';
 import { type ObjectCache, pruneObjectCache } from '../../../src/build/object_cache.ts';
 import { runOnHost } from '../../../src/device/index.ts';
 import { rng } from '../../helpers/op_harness.ts';
-import { TFLM_REF, TflmRefError, runTflmRefAsync } from '../../helpers/tflm_ref.ts';
+import { TFLM_REF } from '../../helpers/tflm_ref.ts';
 import { SHARED_DIR } from '../../helpers/shared.ts';
 import { fcAutoencoder } from '../../helpers/autoencoder_model.ts';
 import { writeTflite } from '../../../src/model/tflite/writer.ts';
 import { MUTATION_CLASSES, type MutationClass, mutate } from './mutate.ts';
 import type { CaseRequest, CaseVerdict, HostMaterial } from './worker.ts';
+import { HostBatch, type HostBatchFigures, type HostOutcome, TflmBatch, type TflmOutcome } from './host_batch.ts';
 
 export type Outcome = 'rejected' | 'accepted' | 'crash' | 'hang' | 'memory' | 'multi-line' | 'accepted-but-failed' | 'accepted-but-wrong';
 export const FINDINGS: Outcome[] = ['crash', 'hang', 'memory', 'multi-line', 'accepted-but-failed', 'accepted-but-wrong'];
@@ -39,6 +41,8 @@ export interface InputFuzzOptions {
   memoryLimitMb?: number;
   /** accepted mutants checked on the host at most (default: all) */
   hostRuns?: number;
+  /** accepted mutants built into one sanitized executable and run by one process (default 25) */
+  hostBatch?: number;
   /** cases in flight at once, each with its worker and build folder (default 1) */
   jobs?: number;
   /** start no case after this many minutes: the figures are then for the cases run (a campaign on a shared machine with a deadline) */
@@ -60,8 +64,12 @@ export interface InputFuzzResult {
    */
   hostRuns: number;
   hostBuilds: number;
-  /** units of the builds (harness and model) that came from an object cache */
+  /** the model units of the batches: compiled, and taken from the batches' object cache */
+  unitsCompiled: number;
   unitHits: number;
+  /** batches built and run together; mutants checked alone (the classic check: a batch that failed, or an output that differed in it) */
+  batches: number;
+  alone: number;
   /** checked mutants whose outputs TFLite Micro's were compared with (it refused the others); `tflmRuns` runs of tflm-ref did it, the rest were the same model bytes and inputs as an earlier run */
   tflmCompared: number;
   tflmRuns: number;
@@ -162,17 +170,6 @@ class CaseRunner {
   }
 }
 
-/** What the host check of one accepted mutant found; `outputs` are the host's, when it ran. */
-interface HostOutcome {
-  outcome: Outcome;
-  message: string;
-  outputs?: Uint8Array[];
-  /** the case whose build and run this is */
-  case: number;
-}
-
-type TflmOutcome = { outputs: Uint8Array } | 'refused';
-
 const sha256 = (parts: (string | Uint8Array)[]) => {
   const hash = createHash('sha256');
   for (const p of parts) hash.update(`${p.length}\0`).update(p);
@@ -180,28 +177,20 @@ const sha256 = (parts: (string | Uint8Array)[]) => {
 };
 
 /**
- * Builds an accepted mutant's host C under ASan+UBSan and runs it, as `runModel` does for `run
+ * Builds one accepted mutant's host C under ASan+UBSan and runs it, as `runModel` does for `run
  * --target host --sanitize` (the sources written to a folder, `buildFirmware`, `runOnHost`, the
- * outputs compared byte for byte with the TS reference's), from the material the worker made. The
- * folder is the slot's own and the same for every mutant it builds, and the model's units go
- * through `unitCache`: a mutant whose `model.c` (or `weights.c`) is the same as an earlier one's,
- * preprocessed, gets its object from there.
+ * outputs compared byte for byte with the TS reference's), from the material the worker made: the
+ * classic check, for the mutants a batch (host_batch.ts) does not clear. The folder is the slot's
+ * own, and the model's units go through `unitCache` (keyed by their preprocessed text).
  */
-async function hostBuildAndRun(
-  material: HostMaterial,
-  dir: string,
-  unitCache: ObjectCache,
-  caseIndex: number,
-  counts: { unitHits: number },
-): Promise<HostOutcome> {
+async function hostBuildAndRun(material: HostMaterial, dir: string, unitCache: ObjectCache, caseIndex: number): Promise<HostOutcome> {
   try {
     const modelDir = writeDirectoryAtomically(join(dir, 'model'), material.files);
     // -g0: no debug info (a third of model.c's compile); the sanitizers are the same, UBSan's reports
     // carry their file and line without it, and a finding's mutant is saved to be rebuilt with `run`
     const outDir = join(dir, 'build');
     const build = await buildFirmware({ target: 'host', modelDir, outDir, sanitize: true, extraCflags: ['-g0'], modelUnitCache: unitCache });
-    counts.unitHits += (readFileSync(join(outDir, 'build.log'), 'utf8').match(/^\(from the object cache: /gm) ?? []).length;
-    const host = await runOnHost(build.elf, concat(material.inputs), { timeoutMs: 60_000 });
+    const host = await runOnHost(build.elf, concat(material.inputs), { timeoutMs: HOST_RUN_MS });
     const sizes = material.expected.map((e) => e.length);
     const outputs = splitOutputs(host.outputs, sizes);
     const same = host.outputs.length === sizes.reduce((a, b) => a + b, 0) && outputs.every((o, k) => equalBytes(o, material.expected[k]!));
@@ -213,19 +202,14 @@ async function hostBuildAndRun(
   }
 }
 
-async function runTflm(bytes: Uint8Array, inputs: Uint8Array[]): Promise<TflmOutcome> {
-  try {
-    return { outputs: (await runTflmRefAsync(bytes, inputs.length ? concat(inputs) : undefined)).outputs };
-  } catch (e) {
-    if (e instanceof TflmRefError) return 'refused';
-    throw e;
-  }
-}
+/** The sanitized run's limit: one mutant alone, or a whole batch (whose mutants are then run alone). */
+const HOST_RUN_MS = 60_000;
 
 /** Time spent per stage, in ms (the campaign's own figures, `--json`). */
 export interface StageTimes {
   /** in the worker: parse, passes, plan, inspect, the C for both targets, the TS reference; per class */
   worker: Record<string, number>;
+  /** host batches (build and run, and the mutants run alone) */
   hostBuildAndRun: number;
   tflmRef: number;
 }
@@ -235,6 +219,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   const log = options.log ?? (() => {});
   const seeds = seedModels();
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const batchSize = Math.max(1, Math.floor(options.hostBatch ?? 25));
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const stopAfterMs = (options.maxMinutes ?? Infinity) * 60_000;
   const work = makeTempFolder('fuzz-input');
@@ -244,28 +229,100 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     bytes: seeds[0]!.bytes,
     host: { fileName: `${seeds[0]!.name}.tflite`, inputSeed: 1 },
   };
-  const slots = Array.from({ length: jobs }, (_, k) => ({ runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), dir: join(work, `slot-${k}`) }));
-  // the model's units of every mutant built; bounded, and gone with the campaign's folder
+  // the model's units of every mutant checked alone; bounded, and gone with the campaign's folder
   const unitCache: ObjectCache = { dir: join(work, 'objects'), maxBytes: 256 * 1024 * 1024 };
+  const batchObjects = { dir: join(work, 'batch-objects'), maxBytes: 256 * 1024 * 1024, entries: new Map<string, number>() };
+  const batchFigures: HostBatchFigures = { unitsCompiled: 0, unitHits: 0, batches: 0, alone: 0 };
+  const slots = Array.from({ length: jobs }, (_, k) => {
+    const dir = join(work, `slot-${k}`);
+    const host = new HostBatch({
+      dir: join(dir, 'batch'),
+      objects: batchObjects,
+      figures: batchFigures,
+      runTimeoutMs: HOST_RUN_MS,
+      alone: async (material, caseIndex) => {
+        const outcome = await hostBuildAndRun(material, dir, unitCache, caseIndex);
+        pruneObjectCache(unitCache);
+        return outcome;
+      },
+    });
+    return { runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), host, tflm: new TflmBatch(TFLM_REF, join(dir, 'tflm')) };
+  });
   const table = Object.fromEntries(MUTATION_CLASSES.map((m) => [m, {}])) as InputFuzzResult['table'];
   const findings: InputFuzzResult['findings'] = [];
   const hostChecks = new Map<string, Promise<HostOutcome>>();
   const tflmChecks = new Map<string, Promise<TflmOutcome>>();
   const times: StageTimes = { worker: {}, hostBuildAndRun: 0, tflmRef: 0 };
-  const figures = { hostRuns: 0, hostBuilds: 0, unitHits: 0, tflmCompared: 0, tflmRuns: 0, hangRetries: 0 };
+  const figures = { hostRuns: 0, hostBuilds: 0, tflmCompared: 0, tflmRuns: 0, hangRetries: 0 };
+  const pending: Promise<void>[] = [];
+  const withTflm = existsSync(TFLM_REF);
   let hostRequested = 0;
   let done = 0;
+
+  const record = (i: number, mutation: MutationClass, detail: string, bytes: Uint8Array, outcome: Outcome, message: string) => {
+    const row = table[mutation];
+    row[outcome] = (row[outcome] ?? 0) + 1;
+    if (FINDINGS.includes(outcome)) {
+      findings.push({ case: i, mutation, outcome, detail, message });
+      log(`case ${i} (${detail}): ${outcome}: ${message}`);
+      if (options.reproDir) {
+        mkdirSync(options.reproDir, { recursive: true });
+        writeFileSync(join(options.reproDir, `${options.seed}-${i}-${mutation}.tflite`), bytes);
+      }
+    }
+    if (++done % 100 === 0) log(`${done}/${options.count} cases, ${findings.length} findings, ${figures.hostRuns} host runs (${figures.hostBuilds} built)`);
+  };
+
+  /** An accepted mutant's host check and TFLite Micro's outputs, once their batches have run. */
+  const judge = async (
+    material: HostMaterial,
+    bytes: Uint8Array,
+    i: number,
+    host: Promise<HostOutcome>,
+    tflm: Promise<TflmOutcome> | undefined,
+  ): Promise<{ outcome: Outcome; message: string }> => {
+    const h = await host;
+    const message = h.case === i || h.outcome === 'accepted' ? h.message : `${h.message} (the same C and inputs as case ${h.case})`;
+    if (h.outcome !== 'accepted' || !h.outputs || !tflm) return { outcome: h.outcome, message };
+    const theirs = await tflm;
+    if (theirs === 'refused') return { outcome: 'accepted', message: 'TFLite Micro refuses it' };
+    figures.tflmCompared++;
+    const ours = h.outputs;
+    const split = splitOutputs(
+      theirs.outputs,
+      ours.map((o) => o.length),
+    );
+    const differs =
+      theirs.outputs.length !== ours.reduce((n, o) => n + o.length, 0)
+        ? 0
+        : split.findIndex((b, o) => {
+            const a = Array.from(fromBytes(material.outputTypes[o]!, b) as ArrayLike<number | bigint>, Number);
+            const c = Array.from(fromBytes(material.outputTypes[o]!, ours[o]!) as ArrayLike<number | bigint>, Number);
+            return a.some((v, k) => !Object.is(v, c[k]));
+          });
+    return differs >= 0 ? { outcome: 'accepted-but-wrong', message: `output ${differs} differs from TFLite Micro's` } : { outcome: 'accepted', message: '' };
+  };
+
+  const flush = async (slot: (typeof slots)[number]) => {
+    const t1 = performance.now();
+    await slot.host.flush();
+    const t2 = performance.now();
+    await slot.tflm.flush();
+    times.hostBuildAndRun += t2 - t1;
+    times.tflmRef += performance.now() - t2;
+  };
 
   const runOne = async (i: number, slot: (typeof slots)[number]) => {
     const rand = rng(options.seed * 1_000_003 + i);
     const seed = seeds[Math.floor(rand() * seeds.length)]!;
     const mutant = mutate(seed.bytes, rand);
     const name = `${seed.name}_m${i}.tflite`;
+    const detail = `${seed.name}, ${mutant.mutation}: ${mutant.detail}`;
     // the host check's inputs are drawn from the case's own stream, after the mutation
     const inputSeed = Math.floor(rand() * 2 ** 32);
     const wantHost = options.hostRuns === undefined || hostRequested < options.hostRuns;
-    // named after the seed, not the mutant: the model's name is in model.h, which the harness
-    // includes, so every mutant of a seed that keeps its interface builds the very same harness object
+    // named after the seed, not the mutant: the model's name is in its C (its symbols' prefix), so
+    // every mutant of a seed that keeps its C shares the objects of an earlier one
     const host = wantHost ? { fileName: `${seed.name.replace(/[^\w.-]/g, '_')}.tflite`, inputSeed } : undefined;
     const t0 = performance.now();
     const request = { id: i, name, bytes: mutant.bytes, host };
@@ -278,79 +335,37 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
       verdict = await slot.runner.run(request, 3 * timeLimitMs);
     }
     times.worker[mutant.mutation] = (times.worker[mutant.mutation] ?? 0) + performance.now() - t0;
-    let outcome: Outcome;
-    let message = 'message' in verdict ? verdict.message : '';
-    if (verdict.status === 'rejected') outcome = /[\n\r]/.test(verdict.message) ? 'multi-line' : 'rejected';
-    else if (verdict.status === 'accepted') {
-      outcome = 'accepted';
-      const material = verdict.host;
-      if (material && (options.hostRuns === undefined || hostRequested < options.hostRuns)) {
-        hostRequested++;
-        figures.hostRuns++;
-        // the same C, inputs and expected outputs as an earlier case: that case's build and run checked it
-        const hostKey = sha256([...material.files.flatMap((f) => [f.name, f.text]), '\0inputs', ...material.inputs, '\0expected', ...material.expected]);
-        let checked = hostChecks.get(hostKey);
-        if (!checked) {
-          figures.hostBuilds++;
-          const t1 = performance.now();
-          checked = hostBuildAndRun(material, slot.dir, unitCache, i, figures).then((r) => {
-            times.hostBuildAndRun += performance.now() - t1;
-            if (figures.hostBuilds % 100 === 0) pruneObjectCache(unitCache);
-            return r;
-          });
-          hostChecks.set(hostKey, checked);
-        }
-        const h = await checked;
-        outcome = h.outcome;
-        message = h.case === i || h.outcome === 'accepted' ? h.message : `${h.message} (the same C and inputs as case ${h.case})`;
-        if (h.outputs && existsSync(TFLM_REF)) {
-          // the same model bytes and inputs as an earlier case: TFLite Micro's answer is that case's
-          const tflmKey = sha256([mutant.bytes, '\0inputs', ...material.inputs]);
-          let tflm = tflmChecks.get(tflmKey);
-          if (!tflm) {
-            figures.tflmRuns++;
-            const t2 = performance.now();
-            tflm = runTflm(mutant.bytes, material.inputs).then((r) => {
-              times.tflmRef += performance.now() - t2;
-              return r;
-            });
-            tflmChecks.set(tflmKey, tflm);
-          }
-          const theirs = await tflm;
-          if (theirs !== 'refused') {
-            figures.tflmCompared++;
-            const ours = h.outputs;
-            const split = splitOutputs(
-              theirs.outputs,
-              ours.map((o) => o.length),
-            );
-            const differs =
-              theirs.outputs.length !== ours.reduce((n, o) => n + o.length, 0)
-                ? 0
-                : split.findIndex((b, o) => {
-                    const a = Array.from(fromBytes(material.outputTypes[o]!, b) as ArrayLike<number | bigint>, Number);
-                    const c = Array.from(fromBytes(material.outputTypes[o]!, ours[o]!) as ArrayLike<number | bigint>, Number);
-                    return a.some((v, k) => !Object.is(v, c[k]));
-                  });
-            if (differs >= 0) {
-              outcome = 'accepted-but-wrong';
-              message = `output ${differs} differs from TFLite Micro's`;
-            }
-          } else message = 'TFLite Micro refuses it';
+    const material = verdict.status === 'accepted' ? verdict.host : undefined;
+    if (verdict.status === 'rejected')
+      record(i, mutant.mutation, detail, mutant.bytes, /[\n\r]/.test(verdict.message) ? 'multi-line' : 'rejected', verdict.message);
+    else if (verdict.status !== 'accepted') record(i, mutant.mutation, detail, mutant.bytes, verdict.status, verdict.message);
+    else if (!material || !(options.hostRuns === undefined || hostRequested < options.hostRuns))
+      record(i, mutant.mutation, detail, mutant.bytes, 'accepted', '');
+    else {
+      hostRequested++;
+      figures.hostRuns++;
+      // the same C, inputs and expected outputs as an earlier case: that case's build and run checks it
+      const hostKey = sha256([...material.files.flatMap((f) => [f.name, f.text]), '\0inputs', ...material.inputs, '\0expected', ...material.expected]);
+      let checked = hostChecks.get(hostKey);
+      if (!checked) {
+        figures.hostBuilds++;
+        checked = slot.host.add(material, i);
+        hostChecks.set(hostKey, checked);
+      }
+      let tflm: Promise<TflmOutcome> | undefined;
+      if (withTflm) {
+        // the same model bytes and inputs as an earlier case: TFLite Micro's answer is that case's
+        const tflmKey = sha256([mutant.bytes, '\0inputs', ...material.inputs]);
+        tflm = tflmChecks.get(tflmKey);
+        if (!tflm) {
+          figures.tflmRuns++;
+          tflm = slot.tflm.add(mutant.bytes, material.inputs);
+          tflmChecks.set(tflmKey, tflm);
         }
       }
-    } else outcome = verdict.status;
-    const row = table[mutant.mutation];
-    row[outcome] = (row[outcome] ?? 0) + 1;
-    if (FINDINGS.includes(outcome)) {
-      findings.push({ case: i, mutation: mutant.mutation, outcome, detail: `${seed.name}: ${mutant.detail}`, message });
-      log(`case ${i} (${seed.name}, ${mutant.mutation}: ${mutant.detail}): ${outcome}: ${message}`);
-      if (options.reproDir) {
-        mkdirSync(options.reproDir, { recursive: true });
-        writeFileSync(join(options.reproDir, `${options.seed}-${i}-${mutant.mutation}.tflite`), mutant.bytes);
-      }
+      pending.push(judge(material, mutant.bytes, i, checked, tflm).then((v) => record(i, mutant.mutation, detail, mutant.bytes, v.outcome, v.message)));
+      if (slot.host.size >= batchSize) await flush(slot);
     }
-    if (++done % 100 === 0) log(`${done}/${options.count} cases, ${findings.length} findings, ${figures.hostRuns} host runs (${figures.hostBuilds} built)`);
   };
 
   try {
@@ -358,14 +373,16 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     await Promise.all(
       slots.map(async (slot) => {
         while (next < options.count && Date.now() - started < stopAfterMs) await runOne(next++, slot);
+        await flush(slot);
       }),
     );
+    await Promise.all(pending);
   } finally {
     await Promise.all(slots.map((s) => s.runner.close()));
     removeTempFolder(work);
   }
   findings.sort((a, b) => a.case - b.case);
-  return { cases: done, jobs, table, ...figures, findings, seconds: (Date.now() - started) / 1000, times };
+  return { cases: done, jobs, table, ...figures, ...batchFigures, findings, seconds: (Date.now() - started) / 1000, times };
 }
 
 /** The table per mutation class, as the CLI prints it. */
@@ -380,7 +397,7 @@ export function formatInputFuzz(result: InputFuzzResult): string {
     line(head),
     ...rows.map(line),
     line(totals),
-    `${result.cases} mutants in ${result.seconds.toFixed(0)} s (${result.jobs} job${result.jobs > 1 ? 's' : ''}, ${((result.cases * 60) / result.seconds).toFixed(0)} mutants/min); ${result.hostRuns} accepted mutants checked on the host under ASan+UBSan (${result.hostBuilds} built and run, ${result.unitHits} units from the object caches; ${result.hostRuns - result.hostBuilds} with the same C and inputs as an earlier one), ${result.tflmCompared} of them compared with TFLite Micro (${result.tflmRuns} tflm-ref runs)`,
+    `${result.cases} mutants in ${result.seconds.toFixed(0)} s (${result.jobs} job${result.jobs > 1 ? 's' : ''}, ${((result.cases * 60) / result.seconds).toFixed(0)} mutants/min); ${result.hostRuns} accepted mutants checked on the host under ASan+UBSan (${result.hostBuilds} built and run in ${result.batches} batches, ${result.alone} alone; ${result.unitsCompiled} units compiled, ${result.unitHits} from the object cache; ${result.hostRuns - result.hostBuilds} with the same C and inputs as an earlier one), ${result.tflmCompared} of them compared with TFLite Micro (${result.tflmRuns} tflm-ref runs)`,
     `${result.hangRetries} cases past the time limit run once more with three times the limit; ${result.findings.length} findings`,
   ].join('\n');
 }
