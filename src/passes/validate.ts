@@ -242,6 +242,25 @@ export function validateGraph(graph: Graph, source: string): void {
     const t = graph.tensors[o]!;
     if (!writers.has(o) && !graph.inputs.includes(o) && !isConstant(t)) problems.push(`model output ${tensorLabel(t)} is written by no op`);
   }
+  // ops run in the file's order, and each reads only what is there when it runs: a constant, a model
+  // input, a variable (state kept across inferences), or what an earlier op wrote. Anything else
+  // would be read from whatever the arena holds at that moment (TFLite Micro reads that too), so
+  // no output could be trusted. (Found by the input fuzzer: seed 3006, case 1250.)
+  const written = new Set<number>(graph.inputs);
+  for (const op of graph.ops) {
+    op.inputs.forEach((i, k) => {
+      if (i < 0 || written.has(i) || op.outputs.includes(i)) return; // own outputs: reported above
+      const t = graph.tensors[i]!;
+      if (isConstant(t) || t.isVariable) return;
+      const writer = writers.get(i)?.[0];
+      problems.push(
+        writer
+          ? `input ${k} of ${opLabel(op)} is ${tensorLabel(t)}, which ${opLabel(writer)} writes only later: an op reads what earlier ops, constants and the model's inputs provide`
+          : `input ${k} of ${opLabel(op)} is ${tensorLabel(t)}, which no op, constant or model input provides`,
+      );
+    });
+    for (const o of op.outputs) written.add(o);
+  }
   // where each tensor is used, so a problem names the op as well as the tensor
   const use = new Map<number, string>();
   for (const op of graph.ops) {

@@ -11,6 +11,10 @@ import type { Graph } from '../../src/ir/graph.ts';
 import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 import { MAX_MODEL_BYTES } from '../../src/passes/validate.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { PROJECT_ROOT } from '../helpers/cli.ts';
+import { parseTflite } from '../../src/model/tflite/reader.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The one-line message compileGraph refuses `graph` with. */
 function refusal(graph: Graph): string {
@@ -142,6 +146,39 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(relu([1, 4], (g) => (g.tensors[1]!.data = new Uint8Array(4))))).to.match(/op 0 \(RELU\) writes tensor 1 .*, which holds constant data/);
     const twice = relu([1, 4], (g) => g.ops.push({ ...g.ops[0]!, index: 1 }));
     expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
+  });
+
+  it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides (fuzz:inputs seed 3006, case 1250)', () => {
+    // two RELUs x -> y -> z, with the first reading z (written by the second, after it)
+    const chain = (change: (g: Graph) => void) => {
+      const b = new GraphBuilder('chain');
+      const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
+      const [y] = b.op('RELU', [x], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }]);
+      const [z] = b.op('RELU', [y!], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'z' }]);
+      b.output(z!);
+      const g = b.build();
+      change(g);
+      return g;
+    };
+    expect(() =>
+      compileGraph(
+        chain(() => {}),
+        'm.tflite',
+      ),
+    ).to.not.throw();
+    expect(refusal(chain((g) => (g.ops[0]!.inputs = [g.ops[1]!.outputs[0]!])))).to.match(
+      /input 0 of op 0 \(RELU\) is tensor \d+ "z", which op 1 \(RELU\) writes only later/,
+    );
+    const loose = chain((g) => {
+      g.tensors.push({ index: g.tensors.length, name: 'loose', shape: [1, 4], dtype: 'int8', quant: { scale: [0.1], zeroPoint: [0], axis: 0 } });
+      g.ops[1]!.inputs = [g.tensors.length - 1];
+    });
+    expect(refusal(loose)).to.match(/input 0 of op 1 \(RELU\) is tensor \d+ "loose", which no op, constant or model input provides/);
+    // the fuzzer's mutant itself: hello_world's first FULLY_CONNECTED reading the model's output
+    const path = join(PROJECT_ROOT, 'test/fuzz/findings/3006-1250-op-tensors.tflite');
+    expect(refusal(parseTflite(readFileSync(path), 'm.tflite'))).to.match(
+      /input 0 of op 0 \(FULLY_CONNECTED\) is tensor 9 .*, which op 2 \(FULLY_CONNECTED\) writes only later/,
+    );
   });
 
   it('strides, dilations and pool windows past 2^16, and names of kilobytes, are one readable line (fuzz:inputs findings)', () => {
