@@ -148,7 +148,7 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
   });
 
-  it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides (fuzz:inputs seed 3006, case 1250)', () => {
+  it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides, nor a constant marked variable (fuzz:inputs seeds 3006 and 3007)', () => {
     // two RELUs x -> y -> z, with the first reading z (written by the second, after it)
     const chain = (change: (g: Graph) => void) => {
       const b = new GraphBuilder('chain');
@@ -174,6 +174,12 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
       g.ops[1]!.inputs = [g.tensors.length - 1];
     });
     expect(refusal(loose)).to.match(/input 0 of op 1 \(RELU\) is tensor \d+ "loose", which no op, constant or model input provides/);
+    // a constant marked variable: TFLite Micro would zero it (seed 3007, case 5194: one flipped bit)
+    const variableWeights = fc();
+    variableWeights.tensors[1]!.isVariable = true;
+    expect(refusal(variableWeights)).to.match(/tensor 1 "w" \(input 1 of op 0 \(FULLY_CONNECTED\)\): marked variable .* and holding constant data/);
+    const flipped = join(PROJECT_ROOT, 'test/fuzz/findings/3007-5194-bytes-flip.tflite');
+    expect(refusal(parseTflite(readFileSync(flipped), 'm.tflite'))).to.match(/marked variable .* and holding constant data/);
     // the fuzzer's mutant itself: hello_world's first FULLY_CONNECTED reading the model's output
     const path = join(PROJECT_ROOT, 'test/fuzz/findings/3006-1250-op-tensors.tflite');
     expect(refusal(parseTflite(readFileSync(path), 'm.tflite'))).to.match(
