@@ -34,11 +34,17 @@ function interrupt(
       stderr += d.toString('utf8');
       if (!sent && when.test(stderr)) {
         sent = true;
-        // let the step get going (the emulator started, the compiler running)
-        setTimeout(() => {
+        // let the step get going: signal once a child of the run (the emulator, the compiler) is
+        // seen, polled rather than after a fixed delay, which a loaded machine can outrun or lag
+        const started = Date.now();
+        const poll = setInterval(() => {
           seenAtSignal = processesMentioning(temp);
-          child.kill(signal);
-        }, 300);
+          if (seenAtSignal.length > 0 || Date.now() - started > 20_000) {
+            clearInterval(poll);
+            child.kill(signal);
+          }
+        }, 100);
+        child.on('close', () => clearInterval(poll));
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
