@@ -142,29 +142,44 @@ const WEIGHTED_OPS: Record<string, 'first' | 'last'> = { FULLY_CONNECTED: 'first
  */
 function accumulatorProblems(graph: Graph): string[] {
   const problems: string[] = [];
+  const tensor = (i: number | undefined) => (i !== undefined && i >= 0 ? graph.tensors[i] : undefined);
   for (const op of graph.ops) {
     const layout = WEIGHTED_OPS[op.kind];
-    const [x, w, b] = [op.inputs[0], op.inputs[1], op.inputs[2]].map((i) => (i !== undefined && i >= 0 ? graph.tensors[i] : undefined));
-    if (!layout || x?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || b?.dtype !== 'int32' || !b.data) continue;
-    const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
-    if (!(channels > 0) || b.data.length < channels * 4 || w.data.length === 0) continue;
-    const sums = new Float64Array(channels);
-    const weights = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
-    const per = weights.length / channels;
-    for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
-    const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
-    for (let c = 0; c < channels; c++) {
-      const value = bias.getInt32(4 * c, true);
-      // a wide layer's worst case (sum |w| x 255) may pass 2^31 with any bias: only a bias past 2^30 is the model's fault
-      if (Math.abs(value) > 2 ** 30 && Math.abs(value) + sums[c]! * 255 > 2 ** 31 - 1) {
-        problems.push(
-          `${opLabel(op)}: bias ${value} of channel ${c} (${tensorLabel(b)}) overflows the int32 accumulator with the channel's weights (sum |w| = ${sums[c]}, times up to 255)`,
-        );
-        break;
+    if (layout) {
+      const problem = biasOverflow(op, tensor(op.inputs[0]), tensor(op.inputs[1]), tensor(op.inputs[2]), layout);
+      if (problem) problems.push(problem);
+    } else if (op.kind === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
+      // each gate's input FULLY_CONNECTED (weights 1-4, [units, inputs]) starts from its bias (12-15);
+      // the recurrent ones have none (input fuzzer: seed 3007, case 14004, a bias bit flipped to -2^31)
+      for (let gate = 0; gate < 4; gate++) {
+        const problem = biasOverflow(op, tensor(op.inputs[0]), tensor(op.inputs[1 + gate]), tensor(op.inputs[12 + gate]), 'first');
+        if (problem) {
+          problems.push(problem);
+          break;
+        }
       }
     }
   }
   return problems;
+}
+
+/** The first channel whose bias overflows the int32 accumulator with its weights (see accumulatorProblems), said in one line. */
+function biasOverflow(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: Tensor | undefined, layout: 'first' | 'last'): string | undefined {
+  if (x?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || b?.dtype !== 'int32' || !b.data) return undefined;
+  const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
+  if (!(channels > 0) || b.data.length < channels * 4 || w.data.length === 0) return undefined;
+  const sums = new Float64Array(channels);
+  const weights = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
+  const per = weights.length / channels;
+  for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+  const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
+  for (let c = 0; c < channels; c++) {
+    const value = bias.getInt32(4 * c, true);
+    // a wide layer's worst case (sum |w| x 255) may pass 2^31 with any bias: only a bias past 2^30 is the model's fault
+    if (Math.abs(value) > 2 ** 30 && Math.abs(value) + sums[c]! * 255 > 2 ** 31 - 1)
+      return `${opLabel(op)}: bias ${value} of channel ${c} (${tensorLabel(b)}) overflows the int32 accumulator with the channel's weights (sum |w| = ${sums[c]}, times up to 255)`;
+  }
+  return undefined;
 }
 
 /** Problems with one tensor's shape: dimensions that are not whole numbers, zero-size (non-constant) tensors, sizes past MAX_MODEL_BYTES. */

@@ -148,7 +148,7 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(twice)).to.match(/tensor 1 .* is written by 2 ops/);
   });
 
-  it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides, nor a constant marked variable (fuzz:inputs seeds 3006 and 3007)', () => {
+  it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides, nor a constant marked variable; an LSTM gate bias that overflows (fuzz:inputs seeds 3006 and 3007)', () => {
     // two RELUs x -> y -> z, with the first reading z (written by the second, after it)
     const chain = (change: (g: Graph) => void) => {
       const b = new GraphBuilder('chain');
@@ -180,6 +180,11 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     expect(refusal(variableWeights)).to.match(/tensor 1 "w" \(input 1 of op 0 \(FULLY_CONNECTED\)\): marked variable .* and holding constant data/);
     const flipped = join(PROJECT_ROOT, 'test/fuzz/findings/3007-5194-bytes-flip.tflite');
     expect(refusal(parseTflite(readFileSync(flipped), 'm.tflite'))).to.match(/marked variable .* and holding constant data/);
+    // an LSTM gate bias flipped to about -2^31: the gate's int32 accumulator would overflow (seed 3007, case 14004)
+    const lstmBias = join(PROJECT_ROOT, 'test/fuzz/findings/3007-14004-bytes-flip.tflite');
+    expect(refusal(parseTflite(readFileSync(lstmBias), 'm.tflite'))).to.match(
+      /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): bias -2147444023 of channel 7 \(tensor 6 .*\) overflows the int32 accumulator/,
+    );
     // the fuzzer's mutant itself: hello_world's first FULLY_CONNECTED reading the model's output
     const path = join(PROJECT_ROOT, 'test/fuzz/findings/3006-1250-op-tensors.tflite');
     expect(refusal(parseTflite(readFileSync(path), 'm.tflite'))).to.match(
