@@ -86,7 +86,10 @@ export interface LstmParams {
   /** tanh of the cell state, whose scale is 2^cellScalePower */
   cellTanh: Int16ActivationScaling;
   cellScalePower: number;
-  /** |cell| is clipped to this (int16); 0: no clipping */
+  /** whether the cell is clipped: TFLite Micro clips whenever the float cell_clip is above 0, even when
+   * it truncates to 0 in int16 (a clip below the cell's scale then holds the cell at 0) */
+  clipsCell: boolean;
+  /** |cell| is clipped to this (int16) when clipsCell */
   cellClip: number;
   /** pruned gate weights: the sparse encoding of the eight matrices (sparse.ts), a storage the cost model weighs */
   sparse?: LstmSparse;
@@ -247,6 +250,7 @@ function prepare(graph: Graph, op: Op): LstmParams {
     cellTanh: lstmTanhScaling(cellScalePower),
     cellScalePower,
     // CreateLstmCellStateInfo: clip / scale in double, clamped to int16, truncated
+    clipsCell: clip > 0,
     cellClip: clip > 0 ? Math.trunc(Math.min(Math.max(clip / f32(cellScale), -32768), 32767)) : 0,
     ...(sparse ? { sparse } : {}),
   };
@@ -320,7 +324,7 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
         const kept = sat16(mbqm(forgetGate[u]! * cell[k]!, p.forgetMultiplier, p.forgetShift));
         const added = sat16(mbqm(inputGate[u]! * cellGate[u]!, p.inputCellMultiplier, p.inputCellShift));
         let c = sat16(kept + added);
-        if (p.cellClip > 0) c = clamp(c, -p.cellClip, p.cellClip);
+        if (p.clipsCell) c = clamp(c, -p.cellClip, p.cellClip);
         cell[k] = c;
         const tanhC = tanhInt16(scaleInt16ActivationInput(c, p.cellTanh));
         const hv = clamp(mbqm(tanhC * outputGate[u]!, p.hiddenMultiplier, p.hiddenShift) + p.hiddenZeroPoint, -128, 127);
@@ -335,7 +339,7 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
 function lstmView(p: LstmParams, ctx: LayerEmitContext): Record<string, unknown> {
   const summary =
     `UNIDIRECTIONAL_SEQUENCE_LSTM ${p.timeMajor ? 'time-major' : 'batch-major'} batches ${p.batches} steps ${p.steps} input ${p.inputSize} units ${p.units}` +
-    `, int8 / int16 cell (2^${p.cellScalePower})${p.cellClip > 0 ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
+    `, int8 / int16 cell (2^${p.cellScalePower})${p.clipsCell ? ` clip ${p.cellClip}` : ''}, ${p.batches * p.steps * 4 * p.units * (p.inputSize + p.units)} MACs`;
   return {
     ...p,
     fnName: ctx.fnName,
@@ -348,7 +352,7 @@ function lstmView(p: LstmParams, ctx: LayerEmitContext): Record<string, unknown>
     gateSigmoidMultiplier: GATE_SIGMOID.multiplier,
     cellGateTanhMultiplier: CELL_GATE_TANH.multiplier,
     cellTanhRound: p.cellTanh.shift > 0 ? 1 << (p.cellTanh.shift - 1) : 0,
-    hasCellClip: p.cellClip > 0,
+    hasCellClip: p.clipsCell,
     negCellClip: -p.cellClip,
   };
 }

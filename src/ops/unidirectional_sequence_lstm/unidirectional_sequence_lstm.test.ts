@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
+import { parseTflite } from '../../model/tflite/reader.ts';
+import { optimizeGraph } from '../../passes/index.ts';
+import { prepareGraph } from '../prepare.ts';
+import { interpret } from '../interpreter.ts';
+import { runTflmRef, tflmOutputs, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
+import { PROJECT_ROOT } from '../../../test/helpers/cli.ts';
 import lstm, { type LstmParams } from './index.ts';
 import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
 import type { KernelIsa } from '../op.ts';
@@ -9,14 +15,14 @@ import { fromBytes, toBytes } from '../../ir/buffers.ts';
 import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
 import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../test/helpers/golden_layers.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
+import { SHARED_DIR, goldenActivation, goldenCases, sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 
 /** Runs the reference kernel; returns the output and the states it leaves behind. */
 function runLstm(graph: Graph, op: Op, input: Int8Array, state = zeroState(graph, op)) {
@@ -338,6 +344,38 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       const compiled = compileGraph(graph, 'lstm_rv32.tflite', { isa: loadTarget('esp32c3').isa });
       expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['rv32']);
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 5 });
+    });
+  });
+
+  describe('a cell_clip below the cell scale (fuzz:inputs seed 3008 case 13560: cell_clip 10.0 became 4.8e-41)', function () {
+    // TFLite Micro clips whenever the float cell_clip is above 0, with the clip truncated to int16
+    // (0 here): the cell is held at 0. We took a clip that truncates to 0 for "no clipping".
+    const spec: LstmSpec = { batches: 2, steps: 4, inputSize: 5, units: 3, inZp: 9, hZp: -7, cellPower: -11, cellClip: 1e-6, seed: 31 };
+
+    it('the reference and the emitted C of every family hold the cell at 0', () => {
+      const { graph, op } = lstmGraph(spec);
+      const p = lstm.prepare(graph, op) as LstmParams;
+      expect([p.clipsCell, p.cellClip]).to.deep.equal([true, 0]);
+      const x = randomInt8(rng(5), elementCount(graph.tensors[op.inputs[0]!]!.shape));
+      const { output, state } = runLstm(graph, op, x);
+      expect(Array.from(state[1] as Int16Array).every((c) => c === 0)).to.equal(true);
+      const unclipped = lstmGraph({ ...spec, cellClip: 0 });
+      expect(firstDifference(toBytes(output), toBytes(runLstm(unclipped.graph, unclipped.op, x).output))).to.not.equal(undefined);
+      const results = runCasesInC([undefined, { dsp: true }, ARMV6M, RV32].map((isa) => ({ def: lstm, graph, op, inputs: [x, ...zeroState(graph, op)], isa })));
+      results.forEach((r, k) => expect(firstDifference(toBytes(output), r[0]!), `family ${k}`).to.equal(undefined));
+    });
+
+    it("TFLite Micro (tflm-ref) computes the same, on a generated layer and on the fuzzer's mutant of mnist_lstm_int8", function () {
+      if (!tflmRefAvailable(this)) return;
+      const { graph, op } = lstmGraph(spec);
+      const x = randomInt8(rng(5), elementCount(graph.tensors[op.inputs[0]!]!.shape));
+      const theirs = tflmOutputs(graph, [new Uint8Array(toBytes(x))]);
+      expect(firstDifference(theirs[0]!, toBytes(runLstm(graph, op, x).output)), 'generated layer').to.equal(undefined);
+      // the whole mutant, through the reference interpreter, against TFLite Micro on the same input
+      const file = join(PROJECT_ROOT, 'test/fuzz/findings/3008-13560-bytes-word.tflite');
+      const prepared = prepareGraph(optimizeGraph(parseTflite(readFileSync(file), file)));
+      const input = new Uint8Array(readFileSync(join(SHARED_DIR, 'models/golden/mnist_lstm_int8/in0.bin')));
+      expect(firstDifference(runTflmRef(file, input).outputs, interpret(prepared, [input]).outputs[0]!), 'mutant').to.equal(undefined);
     });
   });
 
