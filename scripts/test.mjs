@@ -17,6 +17,7 @@
  *   TINYFORGE_TEST_SHARDS=1 npm test      one mocha process, as before (any N >= 1 works)
  *   TINYFORGE_TEST_TIMES=t.json npm test  every file's wall time, both shards, into t.json
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
+ *   node scripts/test.mjs FILE...         these files only, partitioned the same way
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -129,7 +130,13 @@ function runShard(index, files, timesFile) {
       // the spec reporter's failure list: from "N failing" to the slowest-files table
       const from = lines.findIndex((l) => /^\s+\d+ failing/.test(l));
       const to = lines.findIndex((l, i) => i > from && /^slowest test files/.test(l));
-      const failures = from >= 0 ? lines.slice(from, to > from ? to : undefined).join('\n') : '';
+      const failures =
+        from >= 0
+          ? lines
+              .slice(from, to > from ? to : undefined)
+              .join('\n')
+              .trimEnd()
+          : '';
       done({ index, code: code ?? (signal ? 1 : 0), signal, counts, failures });
     });
   });
@@ -138,7 +145,8 @@ function runShard(index, files, timesFile) {
 async function main() {
   const count = Math.max(1, Number(process.env.TINYFORGE_TEST_SHARDS ?? 2) || 2);
   const seconds = recordedSeconds();
-  const shards = partition(testFiles(), count, seconds);
+  const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const shards = partition(named.length > 0 ? named.map((f) => relative(ROOT, resolve(f))) : testFiles(), count, seconds);
   if (process.argv.includes('--list')) {
     shards.forEach((s, i) => console.log(`shard ${i + 1}: ${s.files.length} files, ${Math.round(s.seconds)} s recorded\n  ${s.files.join('\n  ')}`));
     return;
