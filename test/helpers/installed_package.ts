@@ -6,8 +6,9 @@
  * are the project's (its `node_modules` links to ours). Built and packed once per test process: the
  * build is the slow part (tsc over src/) and every test that needs the package shares it. The build
  * runs in a scratch copy of the checkout (what `npm pack` reads: package.json, the sources, scripts,
- * the `files` folders), never in the checkout itself: `npm test` runs test files in two processes at
- * once, and the other one's CLI runs the checkout's dist/, which a build there would remove midway.
+ * the `files` folders), never in the checkout itself: where test files run in two processes at once
+ * (`npm run test:shards`, mocha --parallel), the other one's CLI runs the checkout's dist/, which a
+ * build there would remove midway.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
