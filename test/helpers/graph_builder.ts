@@ -91,3 +91,12 @@ export function sideBySide(name: string, graphs: readonly Graph[]): Graph {
   });
   return merged;
 }
+
+/** Graphs side by side (sideBySide) with their cases joined: case c is each graph's case c inputs, in order. */
+export function sideBySideCases(name: string, parts: readonly { graph: Graph; cases: Uint8Array[][] }[]): { graph: Graph; cases: Uint8Array[][] } {
+  const graph = sideBySide(
+    name,
+    parts.map((p) => p.graph),
+  );
+  return { graph, cases: parts[0]!.cases.map((_, c) => parts.flatMap((p) => p.cases[c]!)) };
+}
