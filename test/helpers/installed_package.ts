@@ -4,7 +4,8 @@
  * scratch `node_modules/tinyforge`, so what the tests import is exactly what the package ships
  * (a file missing from `files` fails here, not on a user's machine). The package's own dependencies
  * are the project's (its `node_modules` links to ours). Built and packed once per test process: the
- * build is the slow part (tsc over src/) and every test that needs the package shares it. The build
+ * build is the slow part (tsc over src/) and every test that needs the package shares it; the
+ * checkout's dist/ is used instead when it is current (`npm test` builds it first). The build
  * runs in a scratch copy of the checkout (what `npm pack` reads: package.json, the sources, scripts,
  * the `files` folders), never in the checkout itself: where test files run in two processes at once
  * (`npm run test:shards`, mocha --parallel), the other one's CLI runs the checkout's dist/, which a
@@ -15,6 +16,7 @@ import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './cli.ts';
+import { distIsCurrent } from '../../scripts/dist-sources.mjs';
 
 export interface PackedFile {
   path: string;
@@ -38,8 +40,10 @@ export interface InstalledPackage {
   /** node_modules/tinyforge inside it */
   packageDir: string;
   pack: PackReport;
-  /** how long `npm run build` took, ms */
+  /** how long `npm run build` took, ms (or the copy of the checkout's current dist/) */
   buildMs: number;
+  /** the checkout's dist/ was current and copied instead of built again */
+  reusedDist: boolean;
   cleanup: () => void;
 }
 
@@ -82,8 +86,12 @@ export function installedPackage(): InstalledPackage {
     const checkoutDir = join(projectDir, 'checkout');
     for (const entry of CHECKOUT_ENTRIES) cpSync(join(PROJECT_ROOT, entry), join(checkoutDir, entry), { recursive: true });
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(checkoutDir, 'node_modules'));
+    // `npm test`'s pretest has just run the same build script on these sources: its dist/, while
+    // current (scripts/dist-sources.mjs), is what a build here would make; otherwise build here
+    const reused = distIsCurrent(join(PROJECT_ROOT, 'src'), join(PROJECT_ROOT, 'dist'));
     const started = Date.now();
-    run(process.execPath, [join(checkoutDir, 'scripts/build.mjs')], checkoutDir);
+    if (reused) cpSync(join(PROJECT_ROOT, 'dist'), join(checkoutDir, 'dist'), { recursive: true });
+    else run(process.execPath, [join(checkoutDir, 'scripts/build.mjs')], checkoutDir);
     const buildMs = Date.now() - started;
     // the build just ran: --ignore-scripts skips prepack's second one
     const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', projectDir], checkoutDir)) as PackReport[];
@@ -96,7 +104,7 @@ export function installedPackage(): InstalledPackage {
       rmSync(projectDir, { recursive: true, force: true });
       installed = undefined;
     };
-    installed = { checkoutDir, projectDir, packageDir, pack: pack!, buildMs, cleanup };
+    installed = { checkoutDir, projectDir, packageDir, pack: pack!, buildMs, reusedDist: reused, cleanup };
     return installed;
   } catch (e) {
     rmSync(projectDir, { recursive: true, force: true });

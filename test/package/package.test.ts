@@ -32,7 +32,7 @@ describe('npm package: built, packed, installed and used with plain Node', funct
   before(function () {
     pkg = installedPackage();
     console.log(
-      `  (built in ${(pkg.buildMs / 1000).toFixed(1)} s; tarball ${(pkg.pack.size / 1024).toFixed(0)} KiB, ${pkg.pack.entryCount} files, ${(pkg.pack.unpackedSize / 1024 / 1024).toFixed(1)} MiB unpacked)`,
+      `  (${pkg.reusedDist ? "the checkout's current dist/ copied" : 'built'} in ${(pkg.buildMs / 1000).toFixed(1)} s; tarball ${(pkg.pack.size / 1024).toFixed(0)} KiB, ${pkg.pack.entryCount} files, ${(pkg.pack.unpackedSize / 1024 / 1024).toFixed(1)} MiB unpacked)`,
     );
   });
   after(() => pkg?.cleanup());
