@@ -17,7 +17,11 @@
  * own 120 s timeout (add.test's emitted-C check on 65536 pairs, about 20 s alone), the load failure
  * mode seen with mocha --parallel before. The dist/ clash that run would have hit is fixed
  * (test/helpers/installed_package.ts builds in a copy of the checkout). Before adopting it: one whole
- * run to completion on CI's machine, and consider scaling mocha's timeouts by the shard count.
+ * run to completion on CI's machine, and consider scaling mocha's timeouts by the shard count. A
+ * subset run (flash, stm32-flash and run-port beside package and output-dir, load ~15: 40 passed,
+ * 1 failed) showed the other kind: stm32-flash's "late second sync" test counted 2 retries for 1,
+ * its 200-300 ms `quick` protocol timeouts outrun by the CPU the other shard took (alone it passed
+ * twice in a row at once). Tests timed that tightly need slack before two shards share 2 cores.
  *
  * Each shard's output is streamed with a "[1] " / "[2] " prefix; at the end each shard's failures
  * are printed again, unprefixed, then the slowest files of both and the closing line.
