@@ -96,8 +96,8 @@ describe('CLI: profile and ports', function () {
     expect(text).to.include('id="layers-chart"').and.include('id="arena-chart-0"').and.include('id="memory-chart"');
   });
 
-  /** The page as headless Chromium renders it: its DOM after the scripts ran, and a screenshot. */
-  function render(this: Mocha.Context, file: string): { dom: string; png: PNG } {
+  /** The page as headless Chromium renders it: its DOM after the scripts ran, and a screenshot when asked. */
+  function render(this: Mocha.Context, file: string, screenshot = true): { dom: string; png: PNG | null } {
     const browser = chromium();
     if (!browser) {
       if (process.env.CI === 'true') throw new Error('chromium is not installed (scripts/setup.sh installs it): the report must be checked in a browser in CI');
@@ -106,6 +106,7 @@ describe('CLI: profile and ports', function () {
     }
     const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,2400'];
     const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 }).stdout;
+    if (!screenshot) return { dom, png: null };
     const shot = `${file}.png`;
     spawnSync(browser!, [...common, `--screenshot=${shot}`, `file://${file}`], { timeout: 60_000 });
     return { dom, png: PNG.sync.read(readFileSync(shot)) };
@@ -130,7 +131,7 @@ describe('CLI: profile and ports', function () {
     expect(dom).to.match(/<body[^>]*data-rendered="3"/);
     // Chart.js sizes each canvas it has drawn on
     for (const id of ['memory-chart', 'layers-chart', 'arena-chart-0']) expect(dom).to.match(new RegExp(`<canvas id="${id}"[^>]*style="[^"]*height`));
-    const { share, colours } = ink(png);
+    const { share, colours } = ink(png!);
     expect(share, 'share of non-white pixels').to.be.greaterThan(0.08);
     expect(colours, 'distinct colours (charts drawn, not only text)').to.be.greaterThan(200);
   });
@@ -161,7 +162,7 @@ describe('CLI: profile and ports', function () {
     expect(summary.ratios.flash).to.be.a('number').greaterThan(0);
     const text = readFileSync(compareHtml, 'utf8');
     expect(text).to.include('qemu-mps2-an386 vs rp2040js').and.include('<code>armv6m</code>');
-    const { dom } = render.call(this, compareHtml);
+    const { dom } = render.call(this, compareHtml, false);
     expect(dom).to.not.match(/data-errors=/);
     expect(dom).to.match(/<body[^>]*data-rendered="4"/);
   });

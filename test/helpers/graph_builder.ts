@@ -73,3 +73,30 @@ export class GraphBuilder {
     return { name: this.name, tensors: [...this.tensors], ops: [...this.ops], inputs: [...this.inputs], outputs: [...this.outputs] };
   }
 }
+
+/**
+ * Independent graphs as one: their tensors (renamed `<k>_<name>`), ops, inputs and outputs side by
+ * side in order, so one firmware image runs them all (one build and one emulator session instead of
+ * one per graph). The model's inputs are those of graph 0, then graph 1, ...; its outputs likewise.
+ */
+export function sideBySide(name: string, graphs: readonly Graph[]): Graph {
+  const merged: Graph = { name, tensors: [], ops: [], inputs: [], outputs: [] };
+  graphs.forEach((g, k) => {
+    const base = merged.tensors.length;
+    const at = (i: number) => (i < 0 ? i : i + base);
+    for (const t of g.tensors) merged.tensors.push({ ...t, index: at(t.index), name: `${k}_${t.name}` });
+    for (const op of g.ops) merged.ops.push({ ...op, index: merged.ops.length, inputs: op.inputs.map(at), outputs: op.outputs.map(at) });
+    merged.inputs.push(...g.inputs.map(at));
+    merged.outputs.push(...g.outputs.map(at));
+  });
+  return merged;
+}
+
+/** Graphs side by side (sideBySide) with their cases joined: case c is each graph's case c inputs, in order. */
+export function sideBySideCases(name: string, parts: readonly { graph: Graph; cases: Uint8Array[][] }[]): { graph: Graph; cases: Uint8Array[][] } {
+  const graph = sideBySide(
+    name,
+    parts.map((p) => p.graph),
+  );
+  return { graph, cases: parts[0]!.cases.map((_, c) => parts.flatMap((p) => p.cases[c]!)) };
+}

@@ -4,13 +4,19 @@
  * scratch `node_modules/tinyforge`, so what the tests import is exactly what the package ships
  * (a file missing from `files` fails here, not on a user's machine). The package's own dependencies
  * are the project's (its `node_modules` links to ours). Built and packed once per test process: the
- * build is the slow part (tsc over src/) and every test that needs the package shares it.
+ * build is the slow part (tsc over src/) and every test that needs the package shares it; the
+ * checkout's dist/ is used instead when it is current (`npm test` builds it first). The build
+ * runs in a scratch copy of the checkout (what `npm pack` reads: package.json, the sources, scripts,
+ * the `files` folders), never in the checkout itself: where test files run in two processes at once
+ * (`npm run test:shards`, mocha --parallel), the other one's CLI runs the checkout's dist/, which a
+ * build there would remove midway.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './cli.ts';
+import { distIsCurrent } from '../../scripts/dist-sources.mjs';
 
 export interface PackedFile {
   path: string;
@@ -27,13 +33,17 @@ export interface PackReport {
 }
 
 export interface InstalledPackage {
+  /** the scratch copy of the checkout where `npm run build` ran and `npm pack` packed (its dist/ is the package's) */
+  checkoutDir: string;
   /** a scratch directory whose node_modules/tinyforge is the unpacked tarball: a user's project */
   projectDir: string;
   /** node_modules/tinyforge inside it */
   packageDir: string;
   pack: PackReport;
-  /** how long `npm run build` took, ms */
+  /** how long `npm run build` took, ms (or the copy of the checkout's current dist/) */
   buildMs: number;
+  /** the checkout's dist/ was current and copied instead of built again */
+  reusedDist: boolean;
   cleanup: () => void;
 }
 
@@ -52,16 +62,39 @@ function run(command: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
+/** what the build and `npm pack` read from a checkout (dist/ aside, which the build makes) */
+const CHECKOUT_ENTRIES = [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'bin',
+  'scripts',
+  'src',
+  'firmware',
+  'targets',
+  'templates',
+  'docs',
+];
+
 /** Builds, packs and unpacks the package once; later calls return the same one. */
 export function installedPackage(): InstalledPackage {
   if (installed) return installed;
-  const started = Date.now();
-  run(process.execPath, [join(PROJECT_ROOT, 'scripts/build.mjs')], PROJECT_ROOT);
-  const buildMs = Date.now() - started;
   const projectDir = mkdtempSync(join(tmpdir(), 'tinyforge-installed-'));
   try {
+    const checkoutDir = join(projectDir, 'checkout');
+    for (const entry of CHECKOUT_ENTRIES) cpSync(join(PROJECT_ROOT, entry), join(checkoutDir, entry), { recursive: true });
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(checkoutDir, 'node_modules'));
+    // `npm test`'s pretest has just run the same build script on these sources: its dist/, while
+    // current (scripts/dist-sources.mjs), is what a build here would make; otherwise build here
+    const reused = distIsCurrent(join(PROJECT_ROOT, 'src'), join(PROJECT_ROOT, 'dist'));
+    const started = Date.now();
+    if (reused) cpSync(join(PROJECT_ROOT, 'dist'), join(checkoutDir, 'dist'), { recursive: true });
+    else run(process.execPath, [join(checkoutDir, 'scripts/build.mjs')], checkoutDir);
+    const buildMs = Date.now() - started;
     // the build just ran: --ignore-scripts skips prepack's second one
-    const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', projectDir], PROJECT_ROOT)) as PackReport[];
+    const [pack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', projectDir], checkoutDir)) as PackReport[];
     mkdirSync(join(projectDir, 'node_modules'));
     run('tar', ['-xzf', join(projectDir, pack!.filename), '-C', projectDir], projectDir);
     const packageDir = join(projectDir, 'node_modules', 'tinyforge');
@@ -71,7 +104,7 @@ export function installedPackage(): InstalledPackage {
       rmSync(projectDir, { recursive: true, force: true });
       installed = undefined;
     };
-    installed = { projectDir, packageDir, pack: pack!, buildMs, cleanup };
+    installed = { checkoutDir, projectDir, packageDir, pack: pack!, buildMs, reusedDist: reused, cleanup };
     return installed;
   } catch (e) {
     rmSync(projectDir, { recursive: true, force: true });

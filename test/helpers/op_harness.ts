@@ -4,6 +4,7 @@
  * emitted C compiled by the host gcc (C99, every warning an error, ASan + UBSan) and run, so the two
  * can be compared byte for byte.
  */
+import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -361,6 +362,19 @@ export function randomInt8(rand: () => number, count: number, lo = -128, hi = 12
 
 export function randomInt16(rand: () => number, count: number, lo = -32768, hi = 32767): Int16Array {
   return Int16Array.from({ length: count }, () => randomInt(rand, lo, hi));
+}
+
+/**
+ * Runs every case's C in one program (runCasesInC) and expects each case's first output to equal its
+ * op's reference kernel (evaluateOp) byte for byte; a failure names the case's index and `label`.
+ */
+export function expectCasesBitExactInC(cases: CCase[], label: (c: CCase, k: number) => string = () => ''): void {
+  const results = runCasesInC(cases);
+  cases.forEach((c, k) => {
+    const expected = toBytes(evaluateOp(c.def, c.graph, c.op, c.inputs)[0]!);
+    const what = label(c, k);
+    expect(firstDifference(expected, results[k]![0]!), what ? `case ${k} ${what}` : `case ${k}`).to.equal(undefined);
+  });
 }
 
 /** A first-difference report: `index 12: expected 5, got 6` or undefined when equal. */

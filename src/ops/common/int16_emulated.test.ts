@@ -13,8 +13,11 @@ import type { Graph } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
 import { saveTflite } from '../../model/tflite/writer.ts';
 import { runModel } from '../../run/run.ts';
+import { compileGraph } from '../../compile.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+import { interpret } from '../interpreter.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { GraphBuilder, sideBySide, sideBySideCases } from '../../../test/helpers/graph_builder.ts';
 import { rng } from '../../../test/helpers/op_harness.ts';
 import { int16BoundaryCase } from '../../../test/helpers/int16_boundary_cases.ts';
 import { generators } from '../../../test/fuzz/ops/int16.ts';
@@ -59,29 +62,34 @@ for (const { target, board, tools } of BOARDS) {
     });
     after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
-    for (const seed of [1, 2]) {
-      it(`a generated model of ${LAYERS.length} layers (seed ${seed}) is bit-exact with the reference`, async () => {
-        const graph = generatedModel(`int16_variants_${seed}`, seed, LAYERS);
-        const path = join(dir, `${graph.name}.tflite`);
-        saveTflite(path, graph);
-        const cases = inputs(graph, seed);
-        const report = await runModel(path, { target, board, cases });
-        expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
-      });
-    }
+    it(`two generated models of ${LAYERS.length} layers (seeds 1 and 2), side by side in one image, are bit-exact with the reference`, async () => {
+      const seeded = (seed: number, graph = generatedModel(`int16_variants_${seed}`, seed, LAYERS)) => ({ graph, cases: inputs(graph, seed) });
+      const { graph, cases } = sideBySideCases('int16_variants', [seeded(1), seeded(2)]);
+      const path = join(dir, `${graph.name}.tflite`);
+      saveTflite(path, graph);
+      const report = await runModel(path, { target, board, cases });
+      expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
+    });
 
     it('6 generated layers across the 32-bit requantization bounds (shifts, sums near the int32 limits) are bit-exact with the reference', async () => {
+      // the six single-layer graphs side by side in one model: one build and one session, every output checked
       const rand = rng(4242);
-      for (let k = 0; k < 6; k++) {
-        const { graph, inputs: xs } = int16BoundaryCase(rand, k);
-        const path = join(dir, `int16_boundary_${k}.tflite`);
-        saveTflite(path, graph);
-        const report = await runModel(path, { target, board, cases: [xs.map((x) => new Uint8Array(x.buffer))] });
-        expect(
-          report.cases.map((c) => c.matchesReference),
-          graph.name,
-        ).to.deep.equal([true]);
-      }
+      const layers = Array.from({ length: 6 }, (_, k) => int16BoundaryCase(rand, k));
+      const graph = sideBySide(
+        'int16_boundary',
+        layers.map((l) => l.graph),
+      );
+      const path = join(dir, `${graph.name}.tflite`);
+      saveTflite(path, graph);
+      const xs = layers.flatMap((l) => l.inputs.map((x) => new Uint8Array(x.buffer)));
+      const report = await runModel(path, { target, board, cases: [xs] });
+      const expected = interpret(compileGraph(graph, `${graph.name}.tflite`).prepared, xs).outputs;
+      expect(report.cases[0]!.outputs).to.have.length(layers.length);
+      report.cases[0]!.outputs.forEach((values, o) => {
+        const layer = `layer ${o} (${layers[o]!.op.kind}, weights ${JSON.stringify(layers[o]!.graph.tensors[1]!.shape)})`;
+        expect(values, layer).to.deep.equal(Array.from(fromBytes('int16', expected[o]!) as Int16Array));
+      });
+      expect(report.cases.map((c) => c.matchesReference)).to.deep.equal([true]);
     });
 
     it(`a generated model of ${CONV_LAYERS.length} CONV_2D layers is bit-exact with the reference`, async () => {

@@ -15,7 +15,7 @@ import { elementCount } from '../../ir/graph.ts';
 import { saveTflite } from '../../model/tflite/writer.ts';
 import { runModel } from '../../run/run.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
-import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
+import { GraphBuilder, sideBySideCases } from '../../../test/helpers/graph_builder.ts';
 import { rng } from '../../../test/helpers/op_harness.ts';
 import { generators } from '../../../test/fuzz/ops/int16.ts';
 
@@ -68,15 +68,13 @@ for (const { target, board, tools } of BOARDS) {
     });
     after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
-    for (const seed of [1, 2]) {
-      it(`a generated model of ${LAYERS.length} layers (seed ${seed}) is bit-exact with the reference`, async () => {
-        const graph = generatedModel(`int16_family_${seed}`, seed, LAYERS);
-        const path = join(dir, `${graph.name}.tflite`);
-        saveTflite(path, graph);
-        const cases = inputs(graph, seed);
-        const report = await runModel(path, { target, board, cases });
-        expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
-      });
-    }
+    it(`two generated models of ${LAYERS.length} layers (seeds 1 and 2), side by side in one image, are bit-exact with the reference`, async () => {
+      const seeded = (seed: number, graph = generatedModel(`int16_family_${seed}`, seed, LAYERS)) => ({ graph, cases: inputs(graph, seed) });
+      const { graph, cases } = sideBySideCases('int16_family', [seeded(1), seeded(2)]);
+      const path = join(dir, `${graph.name}.tflite`);
+      saveTflite(path, graph);
+      const report = await runModel(path, { target, board, cases });
+      expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
+    });
   });
 }

@@ -25,7 +25,7 @@ import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../test/helpers/graph_builder.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 
 const DSP = { dsp: true };
 
@@ -179,12 +179,7 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
       add(inF, out, randomInt(rand, 1, 2), k % 5, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
     expect(variants.filter((v) => v === 'arm-dsp-pairs').length).to.be.greaterThan(20);
-    const results = runCasesInC(cases);
-    cases.forEach((c, k) => {
-      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-      const shape = JSON.stringify(c.graph.tensors[1]!.shape);
-      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${shape} ${variants[k]}`).to.equal(undefined);
-    });
+    expectCasesBitExactInC(cases, (c, k) => `${JSON.stringify(c.graph.tensors[1]!.shape)} ${variants[k]}`);
   });
 
   describe('on the emulated Cortex-M4', () => {

@@ -21,7 +21,7 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
+import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
 import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
@@ -78,12 +78,7 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
     add(1000, 3, 2, 'max');
     for (let k = 0; k < 16; k++) add(4 * randomInt(rand, 64, 1024), randomInt(rand, 1, 2), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     expect(variants.filter((v) => v !== 'arm-dsp-pairs8')).to.deep.equal([]);
-    const results = runCasesInC(cases);
-    cases.forEach((c, k) => {
-      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-      const shape = JSON.stringify(c.graph.tensors[1]!.shape);
-      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${shape}`).to.equal(undefined);
-    });
+    expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[1]!.shape));
   });
 
   describe('on the emulated Cortex-M4', () => {

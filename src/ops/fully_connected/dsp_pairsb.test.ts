@@ -20,7 +20,7 @@ import { compileForEveryTarget } from '../../build/gate.ts';
 import { loadTarget } from '../../build/targets.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../test/helpers/op_harness.ts';
+import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng } from '../../../test/helpers/op_harness.ts';
 import { DSP, fcGraph, fcLayersModel, variantOf, weightsOf } from '../../../test/helpers/fc_dsp_cases.ts';
 
 describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
@@ -76,12 +76,7 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
       add(inF, out, randomInt(rand, 2, 5), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
     expect(variants.filter((v) => v !== 'arm-dsp-pairsb')).to.deep.equal([]);
-    const results = runCasesInC(cases);
-    cases.forEach((c, k) => {
-      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-      const shape = JSON.stringify(c.graph.tensors[0]!.shape) + JSON.stringify(c.graph.tensors[1]!.shape);
-      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${shape}`).to.equal(undefined);
-    });
+    expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[0]!.shape) + JSON.stringify(c.graph.tensors[1]!.shape));
   });
 
   describe('on the emulated Cortex-M4', () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from './index.ts';
 import { TinyforgeError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../test/helpers/shared.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
@@ -171,12 +171,7 @@ describe('FULLY_CONNECTED', () => {
         const { graph, op } = fcGraph(spec);
         cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)] });
       }
-      const results = runCasesInC(cases);
-      cases.forEach((c, k) => {
-        const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-        const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
-        expect(diff, `case ${k} weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`).to.equal(undefined);
-      });
+      expectCasesBitExactInC(cases, (c) => `weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`);
     });
   });
 
@@ -209,12 +204,7 @@ describe('FULLY_CONNECTED', () => {
         const { graph, op } = fcGraph(spec);
         cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: { dsp: false, armv6m: true } });
       }
-      const results = runCasesInC(cases);
-      cases.forEach((c, k) => {
-        const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-        const diff = firstDifference(new Uint8Array(expected.buffer), results[k]![0]!);
-        expect(diff, `case ${k} weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`).to.equal(undefined);
-      });
+      expectCasesBitExactInC(cases, (c) => `weights ${JSON.stringify(c.graph.tensors[1]!.shape)} ${JSON.stringify(c.graph.tensors[1]!.quant)}`);
     });
 
     it('re-lays the weights in blocks of 8, then 4, then plain rows, byte for byte as many', () => {

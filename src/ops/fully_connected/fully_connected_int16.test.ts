@@ -13,7 +13,7 @@ import {
   randomInt16,
   randomInt8,
   rng,
-  runCasesInC,
+  expectCasesBitExactInC,
   singleOpGraph,
 } from '../../../test/helpers/op_harness.ts';
 import { runTfliteInterpreter } from '../../../test/helpers/tfjs_tflite.ts';
@@ -99,8 +99,7 @@ describe('FULLY_CONNECTED 16x8 (int16 activations, int8 weights)', () => {
         const { graph, op } = fcGraph(spec);
         cases.push({ def: fc, graph, op, inputs: [input] });
       }
-      const results = runCasesInC(cases);
-      cases.forEach((c, k) => expect(firstDifference(toBytes(evaluateOp(fc, c.graph, c.op, c.inputs)[0]!), results[k]![0]!), `case ${k}`).to.equal(undefined));
+      expectCasesBitExactInC(cases);
     });
   });
 

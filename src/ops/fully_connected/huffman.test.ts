@@ -5,7 +5,7 @@ import fc from './index.ts';
 import type { FullyConnectedParams } from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { peakedWeights } from '../../../test/helpers/peaked_weights.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { envInSuite } from '../../../test/helpers/prefer.ts';
 import { compileGraph } from '../../compile.ts';
 
@@ -126,10 +126,6 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       /\(\*xp [+-] \d+\)/.test(compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text),
     ).length;
     expect(offsetInLoop).to.be.above(2);
-    const results = runCasesInC(cases);
-    cases.forEach((c, k) => {
-      const expected = evaluateOp(fc, c.graph, c.op, c.inputs)[0] as Int8Array;
-      expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k}`).to.equal(undefined);
-    });
+    expectCasesBitExactInC(cases);
   });
 });
