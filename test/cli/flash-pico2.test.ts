@@ -153,7 +153,8 @@ describe('cli: flash --board pico2 (RP2350), verified by the image CRC its harne
     }
   });
 
-  it('a rebooted board answering a malformed HELLO: one error: line at once, not verified', async function () {
+  // said as malformed (at once), not as a board that did not answer within 30 s (the wait is not timed here: a loaded machine's CLI start alone can take 20 s)
+  it('a rebooted board answering a malformed HELLO: one error: line, not verified', async function () {
     if (!built) this.skip();
     const fake = await board('RP2350-e', { rom: fakePico2WithHarness(firstBuild, { malformedHello: true }) });
     try {
@@ -162,7 +163,6 @@ describe('cli: flash --board pico2 (RP2350), verified by the image CRC its harne
       expect(lastLine(r.stderr), r.stderr).to.match(
         /^error: .*RP2350-e-console: after the UF2 copy: the board's HELLO answer is malformed \(response too short \(\d+ bytes\)\): it runs other or damaged firmware, not verified$/,
       );
-      expect(r.elapsedMs, 'not after the 30 s wait for a silent board').to.be.below(20_000);
       expect(r.stdout).to.equal('');
     } finally {
       await fake.stop();
