@@ -9,7 +9,6 @@
  * HELLO, a board that never reboots or never answers: one error: line; without --port: not verified.
  * And the real ELF: HELLO's image range is the UF2's whole image, with the CRC a host computes.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -23,7 +22,7 @@ import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from './async-cli.ts';
-import { PICO_INFO, fakePico2, fakePicoWithConsole } from '../device/fake-pico.ts';
+import { PICO_INFO, damageOneWeightByte, fakePico2, fakePicoWithConsole } from '../device/fake-pico.ts';
 import { elfSymbols, fakePico2WithHarness, harnessImageRange, rp2350HarnessFacts } from '../device/fake-pico2-firmware.ts';
 
 const MODEL = 'hello_world_int8';
@@ -127,19 +126,7 @@ describe('cli: flash --board pico2 (RP2350), verified by the image CRC its harne
 
   it('a copy damaged on the way (one weight byte, magic numbers intact): the CRC the board reports differs, one error: line', async function () {
     if (!built) this.skip();
-    const section = execFileSync('arm-none-eabi-objdump', ['-h', built!.elf], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => /\s\.tf_weights\s/.test(l))!
-      .trim()
-      .split(/\s+/);
-    const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
-    const fake = await board('RP2350-d', {
-      rom: fakePico2WithHarness(firstBuild),
-      tamper: (block) => {
-        const address = new DataView(block.buffer, block.byteOffset).getUint32(12, true);
-        if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
-      },
-    });
+    const fake = await board('RP2350-d', { rom: fakePico2WithHarness(firstBuild), tamper: damageOneWeightByte(built!.elf) });
     try {
       const r = await tinyforgeAsync(['flash', built!.uf2, '--board', 'pico2', '--drive', fake.pico.drive, '--port', fake.port]);
       expect(r.status, r.stderr).to.equal(1);

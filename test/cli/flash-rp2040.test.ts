@@ -7,7 +7,6 @@
  * and reports the image's CRC over its console, and the one-line refusals. (The Pico 2:
  * test/cli/flash-pico2.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -15,7 +14,7 @@ import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from './async-cli.ts';
-import { fakePicoWithConsole } from '../device/fake-pico.ts';
+import { damageOneWeightByte, fakePicoWithConsole } from '../device/fake-pico.ts';
 
 const INFO_RP2040 = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
 
@@ -107,19 +106,7 @@ describe('cli: flash --target rp2040', function () {
   it('a copy damaged on the way (one weight byte, magic numbers intact): the CRC the board reports differs, one error: line', async function () {
     if (!builtId) this.skip();
     requireTools(this, ['socat']);
-    const elf = join(keep, 'build', 'firmware.elf');
-    // the middle of the weights: the firmware still boots and answers, with other bytes in flash
-    const section = execFileSync('arm-none-eabi-objdump', ['-h', elf], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => /\s\.tf_weights\s/.test(l))!
-      .trim()
-      .split(/\s+/);
-    const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
-    const board = await picoWithConsole('RPI-RP2-c', (block) => {
-      const view = new DataView(block.buffer, block.byteOffset);
-      const address = view.getUint32(12, true);
-      if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
-    });
+    const board = await picoWithConsole('RPI-RP2-c', damageOneWeightByte(join(keep, 'build', 'firmware.elf')));
     try {
       const r = await tinyforgeAsync(['flash', join(keep, 'build', 'firmware.uf2'), '--target', 'rp2040', '--drive', board.pico.drive, '--port', board.port]);
       expect(r.status, r.stderr).to.equal(1);

@@ -17,6 +17,7 @@
  * 4 MiB of flash, and what runs after the reboot is the caller's (nothing here emulates the RP2350:
  * test/device/fake-pico2-firmware.ts stands in for our harness).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
@@ -225,5 +226,23 @@ export async function fakePicoWithConsole(
       await relay.stop();
       await pico.stop();
     },
+  };
+}
+
+/**
+ * A tamper for fakePicoWithConsole: one bit flipped in the byte in the middle of the weights of the
+ * harness `elf` (arm-none-eabi-objdump reads where .tf_weights lies), on the UF2 block that carries
+ * it, magic numbers intact: the firmware still boots and answers, with other bytes in flash.
+ */
+export function damageOneWeightByte(elf: string): (block: Uint8Array) => void {
+  const section = execFileSync('arm-none-eabi-objdump', ['-h', elf], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => /\s\.tf_weights\s/.test(l))!
+    .trim()
+    .split(/\s+/);
+  const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
+  return (block) => {
+    const address = new DataView(block.buffer, block.byteOffset).getUint32(12, true);
+    if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
   };
 }
