@@ -335,7 +335,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
 export function flashCommand(): Command {
   const command = new Command('flash')
     .description(
-      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips; an image to a real nRF52840 or STM32 board over SWD (--probe: a CMSIS-DAP probe, or OpenOCD for ST-LINK/J-Link)',
+      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040 and the Pico 2 (RP2350), checked with --port by the image CRC the board reports, ROM loader for ESP32 chips; an image to a real nRF52840 or STM32 board over SWD (--probe: a CMSIS-DAP probe, or OpenOCD for ST-LINK/J-Link)',
     )
     .argument(
       '[file]',
