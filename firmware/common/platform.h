@@ -51,8 +51,8 @@ uintptr_t tf_stack_pointer(void);
  * CRC-32/MPEG-2 of that range), or 0 when the platform cannot tell (the default, a weak definition in
  * harness.c). HELLO then reports them, so a host that flashed without read-back (UF2) can check what
  * the board runs. Only builds with TF_PLATFORM_IMAGE defined (a board define in the target files: the
- * RP2040 boards) ask; the others carry none of it (~250 B of code flash). The CRC is the platform's
- * to compute, so only a platform that knows its image links the CRC code.
+ * RP2040 boards and the Pico 2) ask; the others carry none of it (~250 B of code flash). The CRC is
+ * the platform's to compute, so only a platform that knows its image links the CRC code.
  */
 int tf_platform_image(const uint8_t **start, uint32_t *bytes, uint32_t *crc);
 

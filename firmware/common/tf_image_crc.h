@@ -21,4 +21,18 @@ static inline uint32_t tf_image_crc32(const uint8_t *bytes, uint32_t length) {
   return crc;
 }
 
+/*
+ * tf_platform_image for an image whose linker script puts .data's initial values last in flash (the
+ * RP2040's rp2040.ld, the Cortex-M sections.ld): from `first` (the image's first byte in flash) to
+ * the end of those values, and its CRC.
+ */
+extern uint32_t __data_load[], __data_start[], __data_end[];
+
+static inline int tf_image_through_data(const uint8_t *first, const uint8_t **start, uint32_t *bytes, uint32_t *crc) {
+  *start = first;
+  *bytes = (uint32_t)((uintptr_t)__data_load + ((uintptr_t)__data_end - (uintptr_t)__data_start) - (uintptr_t)first);
+  *crc = tf_image_crc32(first, *bytes);
+  return 1;
+}
+
 #endif

@@ -24,14 +24,10 @@
 
 extern uint32_t __stack_limit[], __stack_top[];
 extern const uint8_t __boot2_start[];
-extern uint32_t __data_load[], __data_start[], __data_end[];
 
 /* The image as the UF2 wrote it: boot2 at the start of flash to the end of .data's initial values. */
 int tf_platform_image(const uint8_t **start, uint32_t *bytes, uint32_t *crc) {
-  *start = __boot2_start;
-  *bytes = (uint32_t)((uintptr_t)__data_load + ((uintptr_t)__data_end - (uintptr_t)__data_start) - (uintptr_t)__boot2_start);
-  *crc = tf_image_crc32(*start, *bytes);
-  return 1;
+  return tf_image_through_data(__boot2_start, start, bytes, crc);
 }
 
 const char tf_counter_name[] = "systick";

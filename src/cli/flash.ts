@@ -253,14 +253,16 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
   }
   const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
   if (board && isRp2350Board(board)) {
-    if (opts.port) throw new TinyforgeError(`${board.name} is flashed through its BOOTSEL drive (--drive DIR), not a serial port: drop --port`);
     if (opts.address !== undefined) throw new TinyforgeError('--address is not used on the RP2350: a UF2 image carries its own addresses');
+    // --port: the board's console, asked after the reboot which image it runs (as on the RP2040)
+    if (opts.port) requireSerialPort(opts.port);
     if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
     const r = await flashRp2350({
       file,
       target,
       board,
       drive: opts.drive,
+      port: opts.port,
       consoleBaud: opts.baud,
       profile: opts.profile,
       shaping: planShaping(opts),
@@ -333,7 +335,7 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
 export function flashCommand(): Command {
   const command = new Command('flash')
     .description(
-      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040, ROM loader for ESP32 chips; an image to a real nRF52840 or STM32 board over SWD (--probe: a CMSIS-DAP probe, or OpenOCD for ST-LINK/J-Link)',
+      'flash an image, or a model built into the harness firmware: STM32 boot loader (AN3155) for Cortex-M, UF2 to the BOOTSEL drive (or rp2040js) for the RP2040 and the Pico 2 (RP2350), checked with --port by the image CRC the board reports, ROM loader for ESP32 chips; an image to a real nRF52840 or STM32 board over SWD (--probe: a CMSIS-DAP probe, or OpenOCD for ST-LINK/J-Link)',
     )
     .argument(
       '[file]',
@@ -342,7 +344,7 @@ export function flashCommand(): Command {
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option(
       '-p, --port <port>',
-      "serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode); RP2040: the board's console, asked after the UF2 copy which image it runs (verified by its CRC)",
+      "serial port of a real board in its boot loader (STM32: 8E1; ESP32: download mode); RP2040 and Pico 2: the board's console, asked after the UF2 copy which image it runs (verified by its CRC)",
     )
     .option(
       '--probe <probe>',
@@ -352,7 +354,7 @@ export function flashCommand(): Command {
       '-b, --board <board>',
       'a board (implies its target): the emulated one when no --port is given; rp2040: rp2040js, or pico (the default) for the BOOTSEL drive; a real STM32 board with --port: the image (or the model in our harness) over AN3155; a real nRF52840/STM32 board with --probe: over SWD',
     )
-    .option('--drive <dir>', "rp2040: the BOOTSEL drive's mount point (default: the only RP2040 drive mounted)")
+    .option('--drive <dir>', "rp2040 and pico2: the BOOTSEL drive's mount point (default: the only drive of that chip mounted)")
     .option(
       '--address <address>',
       "where a .bin goes (default: 0x08000000 on an STM32 port; the chip's flash start with --probe; the loader's application address on an emulated board; required for an ESP .bin)",

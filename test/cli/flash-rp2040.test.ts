@@ -4,19 +4,17 @@
  * into rp2040js's flash (HELLO shows it runs), the same UF2 to a BOOTSEL drive (a folder with an
  * INFO_UF2.TXT; a fake board in this process takes the file and "reboots", removing its drive),
  * verified with --port by a fake Pico that reboots into what its flash took (test/device/fake-pico.ts)
- * and reports the image's CRC over its console, and the one-line refusals.
+ * and reports the image's CRC over its console, and the one-line refusals. (The Pico 2:
+ * test/cli/flash-pico2.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/device/rp2040/uf2.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from './async-cli.ts';
-import { FakePico } from '../device/fake-pico.ts';
-import { FaultRelay, NO_FAULTS } from '../faults/relay.ts';
+import { damageOneWeightByte, fakePicoWithConsole } from '../device/fake-pico.ts';
 
 const INFO_RP2040 = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
 
@@ -72,20 +70,8 @@ describe('cli: flash --target rp2040', function () {
     expect(r.stdout).to.include(`the application answers: harness of model hello_world_int8, build ${builtId}`);
   });
 
-  /** A fake Pico in BOOTSEL at `drive`, its console behind a clean relay at `port` (present before the reboot, as an adapter's is). */
-  async function picoWithConsole(name: string, tamper?: (block: Uint8Array) => void) {
-    const links: [string, string] = [join(scratch.dir, `${name}-console`), join(scratch.dir, `${name}-relay`)];
-    const pico = new FakePico(join(scratch.dir, name), NO_FAULTS, undefined, tamper);
-    const relay = await FaultRelay.start(links, pico, NO_FAULTS, 1);
-    return {
-      pico,
-      port: links[0],
-      stop: async () => {
-        await relay.stop();
-        await pico.stop();
-      },
-    };
-  }
+  /** A fake Pico in BOOTSEL, its console behind a clean relay (test/device/fake-pico.ts). */
+  const picoWithConsole = (name: string, tamper?: (block: Uint8Array) => void) => fakePicoWithConsole(scratch.dir, name, { tamper });
 
   it("copies a model's UF2 (built for the Pico) to the BOOTSEL drive, and with --port the rebooted board's image CRC verifies it", async function () {
     requireTools(this, ['socat']);
@@ -117,46 +103,10 @@ describe('cli: flash --target rp2040', function () {
     }
   });
 
-  it("pico2: a model's harness built for the RP2350 goes to its BOOTSEL drive (Board-ID RP2350) as a UF2 of the RP2350 Arm Secure family", async () => {
-    const drivePath = join(scratch.dir, 'RP2350');
-    const board = fakeBootselDrive(drivePath, 'UF2 Bootloader v1.0\nModel: Raspberry Pi RP2350\nBoard-ID: RP2350\n');
-    try {
-      const r = await tinyforgeAsync(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', drivePath, '--json']);
-      expect(r.status, r.stderr).to.equal(0);
-      const json = JSON.parse(r.stdout);
-      expect(json).to.deep.include({ target: 'cortex-m33', board: 'pico2', drive: drivePath, application: null });
-      expect(json.buildId).to.match(/^[0-9a-f]{16}$/);
-      const got = board.received();
-      expect(got, 'the drive received a UF2').to.not.equal(null);
-      expect(parseUf2(got!, 'received', 4 << 20, RP2350_ARM_S_FAMILY_ID).length).to.equal(json.image.blocks);
-      expect(() => parseUf2(got!, 'received')).to.throw(/not for the RP2040/);
-    } finally {
-      board.stop();
-    }
-    // the Pico's drive is not the Pico 2's
-    const pico = join(scratch.dir, 'RPI-RP2-c');
-    mkdirSync(pico, { recursive: true });
-    writeFileSync(join(pico, 'INFO_UF2.TXT'), INFO_RP2040);
-    const wrong = tinyforge(['flash', sharedModelPath('hello_world_int8'), '--board', 'pico2', '--drive', pico]);
-    expect(wrong.stderr.trim()).to.equal(`error: ${pico}: a UF2 drive for RPI-RP2, not an RP2350`);
-  });
-
   it('a copy damaged on the way (one weight byte, magic numbers intact): the CRC the board reports differs, one error: line', async function () {
     if (!builtId) this.skip();
     requireTools(this, ['socat']);
-    const elf = join(keep, 'build', 'firmware.elf');
-    // the middle of the weights: the firmware still boots and answers, with other bytes in flash
-    const section = execFileSync('arm-none-eabi-objdump', ['-h', elf], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => /\s\.tf_weights\s/.test(l))!
-      .trim()
-      .split(/\s+/);
-    const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
-    const board = await picoWithConsole('RPI-RP2-c', (block) => {
-      const view = new DataView(block.buffer, block.byteOffset);
-      const address = view.getUint32(12, true);
-      if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
-    });
+    const board = await picoWithConsole('RPI-RP2-c', damageOneWeightByte(join(keep, 'build', 'firmware.elf')));
     try {
       const r = await tinyforgeAsync(['flash', join(keep, 'build', 'firmware.uf2'), '--target', 'rp2040', '--drive', board.pico.drive, '--port', board.port]);
       expect(r.status, r.stderr).to.equal(1);

@@ -11,26 +11,74 @@
  * unplugged after some blocks (the board then never reboots). The console is a DeviceEnd: put a
  * FaultRelay in front of it to give the host a port (present before the reboot, as a USB-serial
  * adapter on UART0 is, and silent until the firmware runs).
+ *
+ * The same ROM, given FAKE_PICO2's facts (`chip`), is a fake Pico 2 (RP2350): its drive's
+ * INFO_UF2.TXT says Board-ID RP2350, its ROM takes only blocks of the RP2350 Arm Secure family into
+ * 4 MiB of flash, and what runs after the reboot is the caller's (nothing here emulates the RP2350:
+ * test/device/fake-pico2-firmware.ts stands in for our harness).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
-import { RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
-import { type DeviceEnd, FAULT_KINDS, type FaultKind, type FaultPlan, NO_FAULTS, Prng, Schedule } from '../faults/relay.ts';
+import {
+  RP2040_FLASH_BASE,
+  RP2350_ARM_S_FAMILY_ID,
+  UF2_BLOCK_BYTES,
+  UF2_FLAG_FAMILY_ID_PRESENT,
+  UF2_MAGIC_END,
+  UF2_MAGIC_START0,
+  UF2_MAGIC_START1,
+} from '../../src/device/rp2040/uf2.ts';
+import { type DeviceEnd, FAULT_KINDS, FaultRelay, type FaultKind, type FaultPlan, NO_FAULTS, Prng, Schedule } from '../faults/relay.ts';
 
 export const PICO_INFO = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';
-/** the Pico's flash */
-const FLASH_BYTES = 2 * 1024 * 1024;
+export const PICO2_INFO = 'UF2 Bootloader v1.0\nModel: Raspberry Pi RP2350\nBoard-ID: RP2350\n';
+
+/** The console of what the chip runs after the reboot (rp2040js for the Pico). */
+export interface BootedConsole {
+  write(bytes: Uint8Array): Promise<void>;
+  onData(listener: (bytes: Uint8Array) => void): void;
+  close(): Promise<void>;
+}
+
+/** What the fake boot ROM is: its drive's INFO_UF2.TXT, its flash, the blocks it takes, and the boot. */
+export interface FakeBootselChip {
+  info: string;
+  flashBytes: number;
+  /** the ROM writes only blocks of this family (undefined: any block whose magic numbers hold) */
+  familyId?: number;
+  /** starts what the flash holds after the reboot: its console, or null when the ROM starts nothing */
+  boot(flash: Uint8Array): BootedConsole | null;
+}
+
+/** The Pico: 2 MiB of flash, rebooted into rp2040js (which runs boot2 only when its CRC32 holds). */
+export const FAKE_PICO: FakeBootselChip = {
+  info: PICO_INFO,
+  flashBytes: 2 * 1024 * 1024,
+  boot(flash) {
+    try {
+      return Rp2040Emulation.boot((emulated) => emulated.set(flash), 'the fake Pico', 'pico');
+    } catch {
+      return null; // boot2's CRC32 fails: the ROM does not start it (on the chip it goes back to BOOTSEL)
+    }
+  },
+};
+
+/** The Pico 2 in BOOTSEL, running `boot`'s stand-in for its firmware after the reboot. */
+export function fakePico2(boot: FakeBootselChip['boot']): FakeBootselChip {
+  return { info: PICO2_INFO, flashBytes: 4 * 1024 * 1024, familyId: RP2350_ARM_S_FAMILY_ID, boot };
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FakePico implements DeviceEnd {
   /** the chip's flash as the ROM wrote it (erased: 0xff) */
-  readonly flash = new Uint8Array(FLASH_BYTES).fill(0xff);
+  readonly flash: Uint8Array;
   /** every block arrived: the ROM rebooted (the drive went away) */
   rebooted = false;
-  /** the firmware that runs after the reboot, or null (not rebooted, or boot2 refused) */
-  chip: Rp2040Emulation | null = null;
+  /** the firmware that runs after the reboot, or null (not rebooted, or the ROM started nothing) */
+  chip: BootedConsole | null = null;
   /** resolves once the ROM took a file (or the drive was unplugged, or stop) */
   readonly done: Promise<void>;
   readonly faults: { kind: FaultKind; detail: string }[] = [];
@@ -45,9 +93,12 @@ export class FakePico implements DeviceEnd {
     private readonly rng = new Prng(1),
     /** changes a block on its way to flash (a test's own damage, beside the plan's) */
     private readonly tamper?: (block: Uint8Array) => void,
+    /** which chip's ROM (default the Pico's) */
+    private readonly rom: FakeBootselChip = FAKE_PICO,
   ) {
+    this.flash = new Uint8Array(rom.flashBytes).fill(0xff);
     mkdirSync(drive, { recursive: true });
-    writeFileSync(join(drive, 'INFO_UF2.TXT'), PICO_INFO);
+    writeFileSync(join(drive, 'INFO_UF2.TXT'), rom.info);
     this.done = this.serve();
   }
 
@@ -82,13 +133,9 @@ export class FakePico implements DeviceEnd {
   private reboot(): void {
     this.rebooted = true;
     rmSync(this.drive, { recursive: true, force: true });
-    try {
-      const chip = Rp2040Emulation.boot((flash) => flash.set(this.flash), 'the fake Pico', 'pico');
-      chip.onData((bytes) => this.listener?.(bytes));
-      this.chip = chip;
-    } catch {
-      // boot2's CRC32 fails: the ROM does not start it (on the chip it goes back to BOOTSEL)
-    }
+    const chip = this.rom.boot(this.flash);
+    chip?.onData((bytes) => this.listener?.(bytes));
+    this.chip = chip;
   }
 
   private async serve(): Promise<void> {
@@ -100,7 +147,9 @@ export class FakePico implements DeviceEnd {
       const name = existsSync(this.drive) ? readdirSync(this.drive).find((f) => f.endsWith('.uf2')) : undefined;
       if (!name) continue;
       const file = new Uint8Array(readFileSync(join(this.drive, name)));
-      if (file.length % UF2_BLOCK_BYTES !== 0) continue; // still being written
+      // still being written: empty (created, not yet written), part of a block, or fewer blocks than the first one counts
+      if (file.length === 0 || file.length % UF2_BLOCK_BYTES !== 0) continue;
+      if (file.length < new DataView(file.buffer, file.byteOffset).getUint32(24, true) * UF2_BLOCK_BYTES) continue;
       let count = 0;
       for (let at = 0; at + UF2_BLOCK_BYTES <= file.length; at += UF2_BLOCK_BYTES) {
         const before = this.bytes;
@@ -137,6 +186,8 @@ export class FakePico implements DeviceEnd {
         for (let w = 0; w < writes; w++) {
           const v = new DataView(data.buffer);
           if (v.getUint32(0, true) !== UF2_MAGIC_START0 || v.getUint32(4, true) !== UF2_MAGIC_START1 || v.getUint32(508, true) !== UF2_MAGIC_END) continue;
+          const family = v.getUint32(8, true) & UF2_FLAG_FAMILY_ID_PRESENT ? v.getUint32(28, true) : undefined;
+          if (this.rom.familyId !== undefined && family !== this.rom.familyId) continue;
           const address = v.getUint32(12, true);
           const size = v.getUint32(16, true);
           const offset = address - RP2040_FLASH_BASE;
@@ -150,4 +201,48 @@ export class FakePico implements DeviceEnd {
       return;
     }
   }
+}
+
+/**
+ * A fake board in BOOTSEL (the Pico, or the Pico 2 with `rom`) with its drive at `dir/name`, its
+ * console behind a clean relay at `port` (present before the reboot, as a USB-serial adapter's is);
+ * `tamper` damages blocks on their way to flash.
+ */
+export async function fakePicoWithConsole(
+  dir: string,
+  name: string,
+  options: { tamper?: (block: Uint8Array) => void; rom?: FakeBootselChip } = {},
+): Promise<{ pico: FakePico; port: string; stop: () => Promise<void> }> {
+  const links: [string, string] = [join(dir, `${name}-console`), join(dir, `${name}-relay`)];
+  const pico = new FakePico(join(dir, name), NO_FAULTS, undefined, options.tamper, options.rom);
+  const relay = await FaultRelay.start(links, pico, NO_FAULTS, 1).catch(async (e: unknown) => {
+    await pico.stop();
+    throw e;
+  });
+  return {
+    pico,
+    port: links[0],
+    stop: async () => {
+      await relay.stop();
+      await pico.stop();
+    },
+  };
+}
+
+/**
+ * A tamper for fakePicoWithConsole: one bit flipped in the byte in the middle of the weights of the
+ * harness `elf` (arm-none-eabi-objdump reads where .tf_weights lies), on the UF2 block that carries
+ * it, magic numbers intact: the firmware still boots and answers, with other bytes in flash.
+ */
+export function damageOneWeightByte(elf: string): (block: Uint8Array) => void {
+  const section = execFileSync('arm-none-eabi-objdump', ['-h', elf], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => /\s\.tf_weights\s/.test(l))!
+    .trim()
+    .split(/\s+/);
+  const weights = parseInt(section[3]!, 16) + (parseInt(section[2]!, 16) >> 1);
+  return (block) => {
+    const address = new DataView(block.buffer, block.byteOffset).getUint32(12, true);
+    if (weights >= address && weights < address + 256) block[32 + weights - address]! ^= 0x10;
+  };
 }

@@ -86,6 +86,15 @@ export interface FakeFaults {
   buildId?: string;
   /** HELLO's first string claims more bytes than the answer holds (other or damaged firmware; its frame CRC good) */
   malformedHello?: boolean;
+  /** HELLO names this target, board, model (default: the fake's own) and reports this image in flash (default: none) */
+  hello?: { target?: string; board?: string; model?: string; image?: { crc: number; start: number; bytes: number } };
+}
+
+/** Where a fake device reads requests and writes answers: a pty (SerialTransport), or an in-process link. */
+export interface FakePort {
+  write(bytes: Uint8Array): Promise<void>;
+  onData(listener: (bytes: Uint8Array) => void): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -100,8 +109,8 @@ export class FakeDevice {
   private last: { command: number; sequence: number; answer: Uint8Array } | null = null;
   private readonly decoder = new FrameDecoder();
 
-  private constructor(
-    private port: SerialTransport,
+  constructor(
+    private port: FakePort,
     private readonly faults: FakeFaults,
   ) {
     this.listen(port);
@@ -114,7 +123,7 @@ export class FakeDevice {
     this.listen(this.port);
   }
 
-  private listen(port: SerialTransport): void {
+  private listen(port: FakePort): void {
     port.onData((bytes) => {
       if (port !== this.port) return;
       for (const event of this.decoder.push(bytes)) {
@@ -194,9 +203,12 @@ export class FakeDevice {
         h.setUint16(24, 3, true);
         h.setUint32(26, 16, true);
         h.setUint32(30, 16, true);
-        const strings = [...text('fake-target'), ...text('fake-board'), ...text('fake_xor'), ...text('systick')];
+        const hello = this.faults.hello ?? {};
+        const strings = [...text(hello.target ?? 'fake-target'), ...text(hello.board ?? 'fake-board'), ...text(hello.model ?? 'fake_xor'), ...text('systick')];
         if (this.faults.malformedHello) strings[0] = 0xf0;
-        return Uint8Array.from([...head, ...strings]);
+        const image = new Uint8Array(hello.image ? 12 : 0);
+        if (hello.image) [hello.image.crc, hello.image.start, hello.image.bytes].forEach((v, i) => new DataView(image.buffer).setUint32(4 * i, v, true));
+        return Uint8Array.from([...head, ...strings, ...image]);
       }
       case Command.WRITE_INPUT: {
         const offset = view.getUint32(0, true);

@@ -8,22 +8,28 @@
 import { expect } from 'chai';
 import { TinyforgeError } from '../../src/errors.ts';
 import { boot2Crc } from '../../src/device/rp2040/boot2.ts';
-import { RP2040_FAMILY_ID, RP2040_FLASH_BASE, UF2_BLOCK_BYTES, UF2_MAGIC_END, UF2_MAGIC_START0, UF2_MAGIC_START1 } from '../../src/device/rp2040/uf2.ts';
+import {
+  RP2040_FAMILY_ID,
+  RP2040_FLASH_BASE,
+  RP2350_ARM_S_FAMILY_ID,
+  UF2_BLOCK_BYTES,
+  UF2_MAGIC_END,
+  UF2_MAGIC_START0,
+  UF2_MAGIC_START1,
+} from '../../src/device/rp2040/uf2.ts';
 import { uf2RangeCrc, verifyUf2OnBoard } from '../../src/device/rp2040/verify.ts';
 import { requireTools } from '../build/helpers.ts';
 import { FakeDevice, ptyPair } from './protocol-fakes.ts';
 import { Reader, parseHello } from '../../src/device/protocol/messages.ts';
 
 /** A UF2 of `payload` at the start of flash, 256 bytes a block (the last padded with 0xff). */
-function uf2Of(payload: Uint8Array): Uint8Array {
+function uf2Of(payload: Uint8Array, familyId = RP2040_FAMILY_ID): Uint8Array {
   const blocks = Math.ceil(payload.length / 256);
   const out = new Uint8Array(blocks * UF2_BLOCK_BYTES);
   const view = new DataView(out.buffer);
   for (let b = 0; b < blocks; b++) {
     const at = b * UF2_BLOCK_BYTES;
-    [UF2_MAGIC_START0, UF2_MAGIC_START1, 0x2000, RP2040_FLASH_BASE + b * 256, 256, b, blocks, RP2040_FAMILY_ID].forEach((v, i) =>
-      view.setUint32(at + 4 * i, v, true),
-    );
+    [UF2_MAGIC_START0, UF2_MAGIC_START1, 0x2000, RP2040_FLASH_BASE + b * 256, 256, b, blocks, familyId].forEach((v, i) => view.setUint32(at + 4 * i, v, true));
     const page = new Uint8Array(256).fill(0xff);
     page.set(payload.subarray(b * 256, (b + 1) * 256));
     out.set(page, at + 32);
@@ -50,6 +56,13 @@ describe('UF2 verification: the image CRC the board reports', () => {
     expect(uf2RangeCrc(uf2, 'app.uf2', RP2040_FLASH_BASE, 1025), 'runs past the last page').to.equal(null);
     expect(uf2RangeCrc(uf2, 'app.uf2', RP2040_FLASH_BASE, 0)).to.equal(null);
     expect(uf2RangeCrc(uf2, 'app.uf2', RP2040_FLASH_BASE, 0xffffffff)).to.equal(null);
+  });
+
+  it("the Pico 2's UF2 (RP2350 Arm Secure family, the same XIP window): its range CRC, and not taken for an RP2040 image", () => {
+    const pico2 = uf2Of(payload, RP2350_ARM_S_FAMILY_ID);
+    expect(uf2RangeCrc(pico2, 'app.uf2', RP2040_FLASH_BASE, payload.length, RP2350_ARM_S_FAMILY_ID)).to.equal(boot2Crc(payload));
+    expect(() => uf2RangeCrc(pico2, 'app.uf2', RP2040_FLASH_BASE, payload.length)).to.throw(TinyforgeError, /not for the RP2040/);
+    expect(() => uf2RangeCrc(uf2, 'app.uf2', RP2040_FLASH_BASE, payload.length, RP2350_ARM_S_FAMILY_ID)).to.throw(TinyforgeError, /not for the RP2350/);
   });
 
   it('HELLO: the image fields after the strings when the firmware sends them, none from older firmware', () => {

@@ -12,11 +12,17 @@
  * - console UART0 on GP0 (TX) and GP1 (RX): IO_BANK0, PADS_BANK0 and UART0 out of reset, the pins'
  *   FUNCSEL 2 (IO_BANK0 GPIOn_CTRL at +0x04 + 8n), their pads (PADS_BANK0 GPIOn at +0x04 + 4n) with
  *   the input enabled (IE bit 6), output not disabled (OD bit 7 clear) and the isolation the RP2350
- *   resets them to released (ISO bit 8) last.
+ *   resets them to released (ISO bit 8) last;
+ * - the image HELLO reports (TF_PLATFORM_IMAGE, platform.h's tf_platform_image): from the vector
+ *   table at the start of flash (sections.ld's __image_start) to the end of .data's initial values,
+ *   the last bytes the linker puts in flash: exactly what the UF2 of the build writes (its last page
+ *   padded), so `flash --board pico2 --port` can check what the board runs against the UF2 copied.
  */
 #include <stdint.h>
 
 #include "board.h"
+#include "platform.h"
+#include "tf_image_crc.h"
 #include "../../rp2040/clocks.h"
 #include "../../rp2040/rp2040_regs.h"
 
@@ -27,6 +33,12 @@
 
 __attribute__((section(".image_def"), used)) static const uint32_t image_def[5] = {0xffffded3u, 0x10210142u, 0x000001ffu, 0x00000000u,
                                                                                    0xab123579u};
+
+extern const uint8_t __image_start[];
+
+int tf_platform_image(const uint8_t **start, uint32_t *bytes, uint32_t *crc) {
+  return tf_image_through_data(__image_start, start, bytes, crc);
+}
 
 static void console_pin(uint32_t gpio) {
   GPIO_CTRL(gpio) = GPIO_FUNC_UART;

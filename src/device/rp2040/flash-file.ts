@@ -9,7 +9,8 @@
  *   HELLO over the device protocol shows that the image runs.
  *
  * The image is a given .uf2, the .uf2 beside a given .elf (what our build writes), a .elf turned into
- * a UF2 here, or a model built into the harness firmware for the board.
+ * a UF2 here, or a model built into the harness firmware for the board. The Pico 2 (RP2350, on the
+ * cortex-m33 target: flashRp2350) takes the first way, with its own family id and drive.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -21,7 +22,7 @@ import { buildFirmware } from '../../build/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../build/targets.ts';
 import { findTool } from '../../build/toolchain.ts';
 import { DeviceSession } from '../session.ts';
-import { type FlashUf2Options, RP2350_DRIVE, flashUf2ToDrive, pickBootselDrive } from './bootsel.ts';
+import { type BootselChip, type BootselDrive, type FlashUf2Options, RP2040_DRIVE, RP2350_DRIVE, pickBootselDrive } from './bootsel.ts';
 import { RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID, elfToUf2, parseUf2 } from './uf2.ts';
 import { buildModelImage } from '../stm32/flash-file.ts';
 import { type Uf2Verification, copyUf2AndVerify } from './verify.ts';
@@ -97,21 +98,10 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
   const workDir = options.workDir ?? makeTempFolder('flash');
   try {
     const { uf2, source, buildId } = await prepareUf2(target, board, options, workDir, progress);
+    if (drive) return await copyToDrive({ target, board, drive, chip: RP2040_DRIVE, uf2, source, buildId }, options, progress);
     const bytes = readFileSync(uf2);
     const blocks = parseUf2(new Uint8Array(bytes), uf2).length; // checked before it reaches any board
     const image = { source, bytes: bytes.length, blocks };
-    if (drive) {
-      progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
-      const verification = await copyUf2AndVerify(uf2, drive, {
-        port: options.port,
-        baudRate: options.consoleBaud,
-        buildId,
-        waitMs: options.consoleWaitMs,
-        drivePolling: options.drivePolling,
-        progress,
-      });
-      return { target: target.name, board: board.name, drive: drive.path, image, buildId, application: null, verified: verification !== null, verification };
-    }
     progress(`loading ${basename(uf2)} (${blocks} blocks) into ${board.name}'s flash`);
     const application = await askHello(board, uf2, buildId, progress);
     return { target: target.name, board: board.name, drive: null, image, buildId, application, verified: application.answered, verification: null };
@@ -156,6 +146,41 @@ async function prepareUf2(
 }
 
 /**
+ * A real board in BOOTSEL, the Pico's or the Pico 2's: the UF2 (checked for the chip's family first)
+ * copied to its drive; with `options.port`, the rebooted board's image CRC checked against it
+ * (verify.ts), else the copy is reported as not verified.
+ */
+async function copyToDrive(
+  what: { target: TargetDescriptor; board: BoardDescriptor; drive: BootselDrive; chip: BootselChip; uf2: string; source: string; buildId: string | null },
+  options: Omit<Rp2040FlashOptions, 'target' | 'board'>,
+  progress: (m: string) => void,
+): Promise<Rp2040FlashResult> {
+  const { drive, chip, uf2, buildId } = what;
+  const bytes = readFileSync(uf2);
+  const blocks = parseUf2(new Uint8Array(bytes), uf2, RP2040_FLASH_WINDOW, chip.familyId).length; // checked before it reaches any board
+  progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
+  const verification = await copyUf2AndVerify(uf2, drive, {
+    chip,
+    port: options.port,
+    baudRate: options.consoleBaud,
+    buildId,
+    waitMs: options.consoleWaitMs,
+    drivePolling: options.drivePolling,
+    progress,
+  });
+  return {
+    target: what.target.name,
+    board: what.board.name,
+    drive: drive.path,
+    image: { source: what.source, bytes: bytes.length, blocks },
+    buildId,
+    application: null,
+    verified: verification !== null,
+    verification,
+  };
+}
+
+/**
  * Boots the UF2 on the emulated chip and asks HELLO. Our harness must answer (with the build just
  * made); another image may stay silent, which is reported, not an error.
  */
@@ -181,8 +206,9 @@ async function askHello(
 /**
  * The Pico 2 (RP2350, a board of the cortex-m33 target): a model built into our harness for it, an
  * ELF, or a UF2 (RP2350 Arm Secure family id) copied to its BOOTSEL drive (Board-ID RP2350). The
- * drive is found before anything is built. No emulator of the RP2350 here: nothing answers HELLO
- * until `run --port` asks the board.
+ * drive is found before anything is built. With `port` (its console) the rebooted board is asked
+ * HELLO and the image CRC our RP2350 harness reports is checked against the UF2, as on the Pico; no
+ * emulator of the RP2350 here, so without `port` the copy is not verified.
  */
 export async function flashRp2350(
   options: Omit<Rp2040FlashOptions, 'target' | 'board'> & { target: TargetDescriptor; board: BoardDescriptor },
@@ -211,21 +237,7 @@ export async function flashRp2350(
       uf2 = join(workDir, `${basename(file, extension)}.uf2`);
       writeFileSync(uf2, elfToUf2(new Uint8Array(readFileSync(file)), file, board.hardware!.memory.flash[0]!.bytes, RP2350_ARM_S_FAMILY_ID));
     }
-    const bytes = readFileSync(uf2);
-    const blocks = parseUf2(new Uint8Array(bytes), uf2, RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID).length;
-    progress(`copying ${basename(uf2)} (${blocks} blocks) to the BOOTSEL drive ${drive.path}`);
-    await flashUf2ToDrive(uf2, drive, options.drivePolling, RP2350_DRIVE);
-    // the RP2350 harness reports no image CRC yet (docs/flashing.md): a copy, not a verified flash
-    return {
-      target: target.name,
-      board: board.name,
-      drive: drive.path,
-      image: { source, bytes: bytes.length, blocks },
-      buildId,
-      application: null,
-      verified: false,
-      verification: null,
-    };
+    return await copyToDrive({ target, board, drive, chip: RP2350_DRIVE, uf2, source, buildId }, options, progress);
   } finally {
     if (!options.workDir) removeTempFolder(workDir);
   }

@@ -13,8 +13,8 @@ import { TinyforgeError } from '../../errors.ts';
 import { DeviceSession } from '../session.ts';
 import { ProtocolError } from '../protocol/messages.ts';
 import { boot2Crc } from './boot2.ts';
-import { type BootselDrive, type FlashUf2Options, flashUf2ToDrive } from './bootsel.ts';
-import { parseUf2 } from './uf2.ts';
+import { type BootselChip, type BootselDrive, type FlashUf2Options, RP2040_DRIVE, flashUf2ToDrive } from './bootsel.ts';
+import { RP2040_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from './uf2.ts';
 
 export interface Uf2Verification {
   /** the console port the board answered on */
@@ -35,19 +35,22 @@ export interface VerifyOptions {
   buildId?: string | null;
   /** how long to wait for the rebooted board to answer (default 30 s) */
   waitMs?: number;
+  /** the UF2 family of the image (default the RP2040's; the Pico 2's: RP2350 Arm Secure) */
+  familyId?: number;
   progress?: (message: string) => void;
 }
 
 const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
- * The CRC-32/MPEG-2 of the bytes a UF2 file puts at [start, start+bytes), or null when that range is
- * not the file's image (it does not start at the file's first page and end in its last, or the file
- * does not write every byte of it).
+ * The CRC-32/MPEG-2 of the bytes a UF2 file (of the family `familyId`: the RP2040's, or the RP2350's
+ * Arm Secure one; both chips' flash is in the XIP window at 0x10000000) puts at [start, start+bytes),
+ * or null when that range is not the file's image (it does not start at the file's first page and end
+ * in its last, or the file does not write every byte of it).
  */
-export function uf2RangeCrc(uf2: Uint8Array, file: string, start: number, bytes: number): number | null {
-  if (bytes <= 0 || bytes > 16 * 1024 * 1024) return null;
-  const blocks = parseUf2(uf2, file);
+export function uf2RangeCrc(uf2: Uint8Array, file: string, start: number, bytes: number, familyId = RP2040_FAMILY_ID): number | null {
+  if (bytes <= 0 || bytes > RP2040_FLASH_WINDOW) return null;
+  const blocks = parseUf2(uf2, file, RP2040_FLASH_WINDOW, familyId);
   // the range must be the file's whole image: from its first page into its last (the rest of that
   // page is padding), so that a damaged range report cannot leave damaged bytes outside the CRC
   const first = Math.min(...blocks.map((b) => b.address));
@@ -110,7 +113,7 @@ export async function verifyUf2OnBoard(uf2: Uint8Array, file: string, options: V
       );
     }
     const { start, bytes, crc } = hello.image;
-    const expected = uf2RangeCrc(uf2, file, start, bytes);
+    const expected = uf2RangeCrc(uf2, file, start, bytes, options.familyId);
     if (expected === null) {
       throw new TinyforgeError(
         `${where}: the board reports an image of ${bytes} bytes at ${hex32(start)}, which is not the image of ${file}: it runs another image, not verified`,
@@ -129,17 +132,18 @@ export async function verifyUf2OnBoard(uf2: Uint8Array, file: string, options: V
 }
 
 /**
- * `flash` to a real RP2040: copies the UF2 onto the BOOTSEL drive, waits for the board to leave
- * BOOTSEL, then, given its console `port`, has the rebooted board report its image (verified), else
- * returns null (copied, not verified).
+ * `flash` to a real RP2040 (Pico) or RP2350 (Pico 2, `chip` RP2350_DRIVE): copies the UF2 onto the
+ * BOOTSEL drive, waits for the board to leave BOOTSEL, then, given its console `port`, has the
+ * rebooted board report its image (verified), else returns null (copied, not verified).
  */
 export async function copyUf2AndVerify(
   uf2Path: string,
   drive: BootselDrive,
-  options: Partial<VerifyOptions> & { drivePolling?: FlashUf2Options },
+  options: Omit<Partial<VerifyOptions>, 'familyId'> & { drivePolling?: FlashUf2Options; chip?: BootselChip },
 ): Promise<Uf2Verification | null> {
-  await flashUf2ToDrive(uf2Path, drive, options.drivePolling);
+  const chip = options.chip ?? RP2040_DRIVE;
+  await flashUf2ToDrive(uf2Path, drive, options.drivePolling, chip);
   if (!options.port) return null;
   options.progress?.(`the board left BOOTSEL; asking it on ${options.port} which image it runs`);
-  return verifyUf2OnBoard(new Uint8Array(readFileSync(uf2Path)), uf2Path, { ...options, port: options.port });
+  return verifyUf2OnBoard(new Uint8Array(readFileSync(uf2Path)), uf2Path, { ...options, port: options.port, familyId: chip.familyId });
 }
