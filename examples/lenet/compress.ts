@@ -158,9 +158,21 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     { name: 'layers 98/95/80% twice, 4/5/5-bit per-tensor, size', make: async (s) => s.bits(await s.again(2), [4, 5, 5], 'dense per tensor'), prefer: 'size' },
     { name: 'layers 99/96/80%, 4/5/5-bit per-tensor, size', make: async (s) => s.bits(await s.scheduled(3), [4, 5, 5], 'dense per tensor'), prefer: 'size' },
     // between the schedule's second and third stages: fc1 at 98.5% from the 98/95/80% model (one 30-epoch stage)
-    { name: 'layers 98.5/96/80%, 4-bit per-tensor, size', make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 4, 'dense per tensor'), prefer: 'size' },
-    { name: 'layers 98.5/96/80%, 3-bit per-tensor, size', make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 3, 'dense per tensor'), prefer: 'size' },
-    { name: 'layers 98.5/96/80%, 5-bit per-tensor, size', make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 5, 'dense per tensor'), prefer: 'size' },
+    {
+      name: 'layers 98.5/96/80%, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80%, 3-bit per-tensor, size',
+      make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 3, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80%, 5-bit per-tensor, size',
+      make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 5, 'dense per tensor'),
+      prefer: 'size',
+    },
     // 99/96/80% reached in three steps (98, 98.5, then 99% on fc1) instead of two
     {
       name: 'layers 98.5 then 99/96/80%, 4-bit per-tensor, size',
@@ -541,7 +553,9 @@ async function compressOne(name: LenetName, stepFilter: ((step: string) => boole
     writeModel(int8, file);
     const size = PIXELS;
     const cases = Array.from({ length: Math.min(deviceDigits, test.count) }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);
-    log(`${name}: ${recipe.name}: int8 ${pct(accuracy)} (validation ${pct(validationAccuracy)}); building for ${TARGET} and running ${cases.length} digits on the emulated board ...`);
+    log(
+      `${name}: ${recipe.name}: int8 ${pct(accuracy)} (validation ${pct(validationAccuracy)}); building for ${TARGET} and running ${cases.length} digits on the emulated board ...`,
+    );
     const prefer = recipe.prefer ?? 'speed';
     const run = await runModel(file, { target: TARGET, cases, timeoutMs: 600_000, prefer });
     const step: StepResult = {
