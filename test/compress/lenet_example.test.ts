@@ -44,6 +44,7 @@ describe('examples/lenet: the committed float models and the JSON report', funct
         steps: {
           name: string;
           accuracy: number;
+          validationAccuracy: number;
           flashBytes: number | null;
           ratio: number | null;
           instructions: number | null;
@@ -57,6 +58,8 @@ describe('examples/lenet: the committed float models and the JSON report', funct
     expect(model!.steps.map((s) => s.name)).to.deep.equal(['float', 'int8']);
     const int8 = model!.steps[1]!;
     expect(int8.accuracy).to.be.within(0, 1);
+    // the same model on the 500 validation digits (choices between steps are made on them)
+    expect(int8.validationAccuracy).to.be.within(0, 1);
     expect(int8.deviceMatchesHost).to.equal(true);
     expect(int8.flashBytes!).to.be.above(430_000);
     // float32 parameters (431,080 x 4 bytes) over the whole firmware: an int8 LeNet-5 is a bit under 4x
