@@ -44,6 +44,8 @@ export interface DspLayout {
   /** the kernel takes a scratch of 2 * inFeatures bytes for the unpacked inputs (fully_connected_dsp_pairs.h) */
   unpacked?: boolean;
   relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
+  /** the words per chunk the kernel takes as its last argument (dsp_pairs8.ts), from the weights */
+  chunk?(weights: ArrayLike<number>, rows: number, rowLength: number): number;
   /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
   fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;
   how: string;
@@ -114,6 +116,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     mode: shared.mode,
     kernel,
     scratch: !single && layout.unpacked ? ctx.scratch() : undefined,
+    chunk: layout.chunk && !single ? layout.chunk(filter, p.outFeatures, p.inFeatures) : undefined,
     fix: layout.fix && !single ? (fix ? `(const uint16_t *)${ctx.addConst('fix', 'int16_t', fix)}` : '(const uint16_t *)0') : undefined,
   });
 }
