@@ -97,7 +97,13 @@ export function chunkOf8(weights: ArrayLike<number>, rows: number, rowLength: nu
   return PAIRS8_TURN;
 }
 
-const PAIRS8: DspLayout = { kernel: 'tf_fcp8_dsp', relay: rowPairsOf8, chunk: chunkOf8, how: 'streaming, 8 rows in one pass as 4 row pairs per halfword' };
+const PAIRS8: DspLayout = {
+  kernel: 'tf_fcp8_dsp',
+  relay: rowPairsOf8,
+  chunk: chunkOf8,
+  long: true,
+  how: 'streaming, 8 rows in one pass as 4 row pairs per halfword',
+};
 
 /** whether the layer's shape suits the kernel (the weights' fit is checked once, in prepare) */
 export function pairs8Shape(inFeatures: number, outFeatures: number): boolean {
