@@ -56,6 +56,8 @@ export interface FcLayerShape {
   exact?: boolean;
   /** the ACTIVATIONS index; drawn when absent */
   activation?: number;
+  /** a bias of about +40 output steps on even rows and -40 on odd ones (kind 0): a kernel that mixed a row pair's starts would be off by a fraction of a step */
+  spread?: boolean;
 }
 
 /**
@@ -65,21 +67,29 @@ export interface FcLayerShape {
  */
 export function fcLayersModel(name: string, rand: () => number, layers: FcLayerShape[]): Graph {
   const b = new GraphBuilder(name);
-  for (const { n, rows, kind, batches = 1, exact = false, activation } of layers) {
+  for (const { n, rows, kind, batches = 1, exact = false, activation, spread = false } of layers) {
     const perChannel = rand() < 0.5;
     const ws = perChannel ? Array.from({ length: rows }, () => 0.004 + rand() * 0.002) : [0.004 + rand() * 0.002];
     const accumulator = kind === 0 ? Math.sqrt(n) * 128 * 73 : n * 16384;
     const x = b.input({ shape: [batches, n], q: { scale: 0.05, zeroPoint: kind === 0 ? randomInt(rand, -20, 20) : 0 } });
     const w = b.constant({ shape: [rows, n], quant: { scale: ws, zeroPoint: ws.map(() => 0), axis: 0 } }, weightsOf(rand, rows * n, kind, n));
     const inputs = [x, w];
-    if (rand() < 0.7)
+    if (!spread && rand() < 0.7)
       inputs.push(
         b.constant(
           { shape: [rows], dtype: 'int32' },
           Int32Array.from({ length: rows }, () => randomInt(rand, -5000, 5000)),
         ),
       );
-    const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / (60 + rand() * 60);
+    const steps = exact ? 0 : 60 + rand() * 60;
+    if (spread)
+      inputs.push(
+        b.constant(
+          { shape: [rows], dtype: 'int32' },
+          Int32Array.from({ length: rows }, (_, r) => (r % 2 === 0 ? 1 : -1) * Math.round((40 * accumulator) / steps) + randomInt(rand, -5000, 5000)),
+        ),
+      );
+    const scale = exact ? 0.05 * 0.006 * 2 ** 15 * 1.2 : (0.05 * 0.005 * accumulator) / steps;
     const zeroPoint = exact ? -128 : randomInt(rand, -30, 30);
     const [y] = b.op('FULLY_CONNECTED', inputs, [{ shape: [batches, rows], q: { scale, zeroPoint } }], {
       activation: ACTIVATIONS[activation ?? randomInt(rand, 0, 2)]!,

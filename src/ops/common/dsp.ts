@@ -78,13 +78,31 @@ export function wideRequantHolds(bounds: readonly number[], m: ChannelMultiplier
 }
 
 /**
- * The requantization a DSP kernel instance runs (dsp_requant.h's `fast` argument): 0 TFLM's exact
- * 64-bit steps, 1 FAST (SMMLAR, zero point in the rounding word), 2 WIDE (SMMLAR, zero point added).
+ * Whether dsp_requant.h's LONG requantization is exact for every channel: h = SRDHM(acc, m) by SMMLAR
+ * as FAST (exact for any acc once m is normalized), then RDBPOT(h, e) + zp = (h + [h<0 ? -1 : 0] + K)
+ * >> e with K = 2^(e-1) + zp * 2^e, P = 256 K + e (the register-shifted ASR reads e from the low
+ * byte). For accumulators past FAST's and WIDE's 2^23 on h (long rows): shifts -1 to -16, multipliers
+ * normalized, |K| < 2^23, and |acc| + 1 + |K| within int32.
  */
-export type RequantKind = 0 | 1 | 2;
+export function longRequantHolds(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number): boolean {
+  return bounds.every((b, c) => {
+    const e = -m.shift[c]!;
+    if (e < 1 || e > 16 || m.multiplier[c]! < 2 ** 30) return false;
+    const k = 2 ** (e - 1) + outputZeroPoint * 2 ** e;
+    return Math.abs(k) < 2 ** 23 && b + 1 + Math.abs(k) < 2 ** 31;
+  });
+}
+
+/**
+ * The requantization a DSP kernel instance runs (dsp_requant.h's `fast` argument): 0 TFLM's exact
+ * 64-bit steps, 1 FAST (SMMLAR, zero point in the rounding word), 2 WIDE (SMMLAR, zero point added),
+ * 3 LONG (SMMLAR, the rounding and zero point added, any accumulator; kernels that take it say so).
+ */
+export type RequantKind = 0 | 1 | 2 | 3;
 export const RQ_EXACT = 0;
 export const RQ_FAST = 1;
 export const RQ_WIDE = 2;
+export const RQ_LONG = 3;
 
 /**
  * The fastest requantization exact for these bounds; `wide`: whether the kernel takes RQ_WIDE and
@@ -98,7 +116,8 @@ export function requantKind(bounds: readonly number[], m: ChannelMultipliers, ou
 
 /**
  * Per channel { start, multiplier, P }, flattened (P as RQ_FIELDS says, by mode; `fast` true is
- * RQ_FAST). WIDE: the multiplier as FAST, P = 2^(e+7) + (e + 8).
+ * RQ_FAST). WIDE: the multiplier as FAST, P = 2^(e+7) + (e + 8). LONG: the multiplier as FAST, P =
+ * 256 (2^(e-1) + zp 2^e) + e.
  */
 export function requantRecords(
   start: ArrayLike<number>,
@@ -123,6 +142,9 @@ export function requantRecords(
     } else if (kind === RQ_WIDE) {
       if (shift > -1) throw new Error('WIDE requantization records need shifts <= -1');
       packed = 2 ** (right + 7) + right + 8;
+    } else if (kind === RQ_LONG) {
+      if (shift > -1 || shift < -16) throw new Error('LONG requantization records need shifts -1 to -16');
+      packed = (2 ** (right - 1) + outputZeroPoint * 2 ** right) * 256 + right;
     } else {
       packed = (Math.max(shift, 0) + 1) | ((right + 1) << 8);
     }
@@ -138,9 +160,9 @@ export function rqInit(outputZeroPoint: number, actMin: number, actMax: number):
 
 /**
  * The compile-time mode of a DSP kernel instance: the `fast` (RequantKind: 1 SMMLAR requantization
- * with the zero point in the rounding word, 2 the WIDE one, 0 TFLM's exact 64-bit steps) and `full`
- * (activation range [-128, 127]: one SSAT, else a clamp) flags, the suffix naming the shared
- * function (f/w/x, then s/c), and those words for the C comment.
+ * with the zero point in the rounding word, 2 the WIDE one, 3 the LONG one, 0 TFLM's exact 64-bit
+ * steps) and `full` (activation range [-128, 127]: one SSAT, else a clamp) flags, the suffix naming
+ * the shared function (f/w/l/x, then s/c), and those words for the C comment.
  */
 export function kernelMode(fast: boolean | RequantKind, actMin: number, actMax: number): { fast: number; full: number; mode: string; modeText: string } {
   const kind = fast === true ? RQ_FAST : fast === false ? RQ_EXACT : fast;
@@ -148,8 +170,8 @@ export function kernelMode(fast: boolean | RequantKind, actMin: number, actMax: 
   return {
     fast: kind,
     full: full ? 1 : 0,
-    mode: `${['x', 'f', 'w'][kind]}${full ? 's' : 'c'}`,
-    modeText: `${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][kind]} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
+    mode: `${['x', 'f', 'w', 'l'][kind]}${full ? 's' : 'c'}`,
+    modeText: `${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)', 'SMMLAR (long accumulators)'][kind]} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
   };
 }
 

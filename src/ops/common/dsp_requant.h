@@ -20,6 +20,10 @@
  *   RDBPOT(h, e) = (h + 2^(e-1) - [h<0]) >> e = (256h + 2^(e+7) + j - 255 [h<0]) >> (e+8), 0 <= j <= 254,
  *   P = 2^(e+7) + (e+8) (the low byte free as e >= 1), and the zero point added after the shift:
  *   SMMLAR, ADD, SUB, ASR, ADD and SSAT per output.
+ * LONG mode (`fast` 3, taken by the kernels that say so: dsp.ts longRequantHolds), for accumulators
+ *   whose h passes 2^23 (FULLY_CONNECTED's eight-row block over long rows): h = SMMLAR(acc, m', acc)
+ *   exactly as FAST (for any acc), then RDBPOT(h, e) + zp = (h + (h >> 31) + K) >> e, K = 2^(e-1) +
+ *   zp 2^e, P = 256 K + e (shifts -1 to -16): SMMLAR, ADD, ADD, ASR and SSAT per output.
  * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_DSP_REQUANT_H
@@ -84,9 +88,17 @@ static inline __attribute__((always_inline)) int32_t tf_rq_wide_p(int32_t acc, i
   return tf_asr_low8((int32_t)n, p);
 }
 
-/* One output from a record's { m, P } (FAST, WIDE or exact, as the record was built; see above),
- * with the output zero point, before saturation or clamp. */
+/* LONG requantization of an accumulator, the zero point included, before the clamp (see above). */
+static inline __attribute__((always_inline)) int32_t tf_rq_long_p(int32_t acc, int32_t m, int32_t p) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  const uint32_t n = (uint32_t)h + (uint32_t)(h >> 31) + (uint32_t)(p >> 8);
+  return tf_asr_low8((int32_t)n, p);
+}
+
+/* One output from a record's { m, P } (FAST, WIDE, LONG or exact, as the record was built; see
+ * above), with the output zero point, before saturation or clamp. */
 static inline __attribute__((always_inline)) int32_t tf_dsp_rq_raw(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast) {
+  if (fast == 3) return tf_rq_long_p(acc, m, p);
   if (fast == 2) return tf_rq_wide_p(acc, m, p) + rq->out_zp;
   if (fast) return tf_rq_fast_p(acc, m, p);
   const int lsh = (p & 255) - 1, rsh = ((p >> 8) & 255) - 1;

@@ -3,7 +3,8 @@
  * dsp_requant.h's WIDE requantization (common/dsp.ts wideRequantHolds, RQ_WIDE): the FAST record
  * without the zero point, scaled by 2^8, which holds where FAST's rounding word overflows (output
  * zero point -128 at shifts of -14 and below, h up to 2^23), and FAST records of shift 1 (m < 3 *
- * 2^29, stored as 4m - 2^32). Each encoding over random normalized multipliers, shifts, zero points
+ * 2^29, stored as 4m - 2^32), and LONG (longRequantHolds, RQ_LONG: FULLY_CONNECTED's eight-row block
+ * over long rows, whatever h). Each encoding over random normalized multipliers, shifts, zero points
  * and accumulators up to the proven bound (and at it),
  * against TFLite's MultiplyByQuantizedMultiplier; then random CONV_2D layers that take it, through
  * the DSP kernels' host C twins under ASan+UBSan against the TS reference. (The inline assembly runs
@@ -15,7 +16,18 @@ import { join } from 'node:path';
 import conv, { type Conv2DParams } from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/padding.ts';
-import { RQ_EXACT, RQ_FAST, RQ_WIDE, accumulatorBounds, fastRequantHolds, requantKind, requantRecords, wideRequantHolds } from '../common/dsp.ts';
+import {
+  RQ_EXACT,
+  RQ_FAST,
+  RQ_LONG,
+  RQ_WIDE,
+  accumulatorBounds,
+  fastRequantHolds,
+  longRequantHolds,
+  requantKind,
+  requantRecords,
+  wideRequantHolds,
+} from '../common/dsp.ts';
 import { mbqm } from '../common/fixedpoint.ts';
 import { constInt32, constInt8 } from '../common/weighted.ts';
 import { type CCase, compileAndRun, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
@@ -31,12 +43,17 @@ const headers = ['common/dsp.h', 'common/fixedpoint.h', 'common/dsp_requant.h'].
 const cInt = (v: number) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v));
 
 describe('DSP WIDE requantization (zero point after the shift, scaled by 2^8)', () => {
-  for (const kind of [RQ_WIDE, RQ_FAST] as const) {
-    it(`${kind === RQ_WIDE ? 'WIDE (shifts -1..-23)' : 'FAST with shift-1 records (shifts 1..-20)'} equals MultiplyByQuantizedMultiplier + zero point + clamp over random multipliers, shifts and accumulators up to the bound`, function () {
+  for (const kind of [RQ_WIDE, RQ_FAST, RQ_LONG] as const) {
+    const what = {
+      [RQ_WIDE]: 'WIDE (shifts -1..-23)',
+      [RQ_FAST]: 'FAST with shift-1 records (shifts 1..-20)',
+      [RQ_LONG]: 'LONG (shifts -1..-16, accumulators to 2^30)',
+    }[kind];
+    it(`${what} equals MultiplyByQuantizedMultiplier + zero point + clamp over random multipliers, shifts and accumulators up to the bound`, function () {
       this.timeout(60000);
       const rand = rng(20261123 + kind);
       const holds = (b: number, mm: { multiplier: number[]; shift: number[] }, z: number) =>
-        kind === RQ_WIDE ? wideRequantHolds([b], mm) : fastRequantHolds([b], mm, z, true);
+        kind === RQ_WIDE ? wideRequantHolds([b], mm) : kind === RQ_LONG ? longRequantHolds([b], mm, z) : fastRequantHolds([b], mm, z, true);
       let doubled = 0;
       const acc: number[] = [];
       const m: number[] = [];
@@ -46,7 +63,7 @@ describe('DSP WIDE requantization (zero point after the shift, scaled by 2^8)', 
       let atBound = 0;
       while (acc.length < 16000) {
         const multiplier = 2 ** 30 + Math.floor(rand() * 2 ** 30);
-        const shift = kind === RQ_WIDE ? -randomInt(rand, 1, 23) : rand() < 0.5 ? 1 : -randomInt(rand, 0, 20);
+        const shift = kind === RQ_WIDE ? -randomInt(rand, 1, 23) : kind === RQ_LONG ? -randomInt(rand, 1, 17) : rand() < 0.5 ? 1 : -randomInt(rand, 0, 20);
         const z = rand() < 0.4 ? -128 : randomInt(rand, -128, 127);
         if (!holds(1, { multiplier: [multiplier], shift: [shift] }, z)) continue;
         if (shift === 1) doubled++;
@@ -101,7 +118,7 @@ int main(void) {
     });
   }
 
-  it('holds only for shifts <= -1, normalized multipliers and h < 2^23 (FAST taken first where it holds)', () => {
+  it('holds only for shifts <= -1, normalized multipliers and h < 2^23 (FAST taken first where it holds); LONG for shifts -1..-16', () => {
     const one = (multiplier: number, shift: number) => ({ multiplier: [multiplier], shift: [shift] });
     expect(wideRequantHolds([1000], one(2 ** 30, 0))).to.equal(false);
     expect(wideRequantHolds([1000], one(2 ** 30 - 1, -3))).to.equal(false);
@@ -115,6 +132,13 @@ int main(void) {
     expect(requantKind([2000], one(1.4 * 2 ** 30, 1), 5, true)).to.equal(RQ_FAST);
     expect(requantKind([2000], one(1.4 * 2 ** 30, 1), 5, false)).to.equal(RQ_EXACT);
     expect(requantKind([2000], one(1.6 * 2 ** 30, 1), 5, true)).to.equal(RQ_EXACT);
+    // LONG: shifts -1..-16, any accumulator short of 2^31 less the rounding word
+    expect(longRequantHolds([2 ** 30], one(2 ** 30, -10), 0)).to.equal(true);
+    expect(longRequantHolds([2 ** 30], one(2 ** 30, 0), 0)).to.equal(false);
+    expect(longRequantHolds([2 ** 30], one(2 ** 30, -17), 0)).to.equal(false);
+    expect(longRequantHolds([2 ** 30], one(2 ** 30 - 1, -10), 0)).to.equal(false);
+    expect(longRequantHolds([2 ** 31 - 2 ** 9], one(2 ** 30, -10), 0)).to.equal(false);
+    expect(longRequantHolds([1000], one(2 ** 30, -16), -128)).to.equal(true);
   });
 
   it('random CONV_2D layers (1x1 and kxk, zero point -128, shifts 1 and down to -22) taking them match the reference', function () {

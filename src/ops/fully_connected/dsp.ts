@@ -9,7 +9,18 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
+import {
+  RQ_EXACT,
+  RQ_FAST,
+  RQ_FIELDS,
+  RQ_LONG,
+  accumulatorBounds,
+  fastRequantHolds,
+  kernelMode,
+  longRequantHolds,
+  requantRecords,
+  rqInit,
+} from '../common/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {
@@ -44,6 +55,10 @@ export interface DspLayout {
   /** the kernel takes a scratch of 2 * inFeatures bytes for the unpacked inputs (fully_connected_dsp_pairs.h) */
   unpacked?: boolean;
   relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
+  /** the kernel's requantization takes dsp_requant.h's LONG mode where FAST does not hold */
+  long?: boolean;
+  /** the words per chunk the kernel takes as its last argument (dsp_pairs8.ts), from the weights */
+  chunk?(weights: ArrayLike<number>, rows: number, rowLength: number): number;
   /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
   fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;
   how: string;
@@ -56,13 +71,15 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
   const fast = fastRequantHolds(bounds, p, p.outputZeroPoint);
+  // where FAST does not hold, the kernels that take LONG (long rows) run it rather than the 64-bit steps
+  const kind = fast ? RQ_FAST : layout.long && longRequantHolds(bounds, p, p.outputZeroPoint) ? RQ_LONG : RQ_EXACT;
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
-  const mode = kernelMode(fast, p.actMin, p.actMax);
+  const mode = kernelMode(kind, p.actMin, p.actMax);
   const fix = single ? undefined : layout.fix?.(filter, p.outFeatures, p.inFeatures);
   const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
   // dsp_requant.h's records less the start (the kernel reads the starts apart): { m, P } per output
-  const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, fast);
+  const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, kind);
   const mp = (o: number) => [records[o * RQ_FIELDS + 1]!, records[o * RQ_FIELDS + 2]!];
   // one shared function per kind of requantization: SMMULR or exact, saturating or clamping,
   // per tensor or per channel
@@ -87,7 +104,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   ctx.defineOnce(`${kernel}_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
-    how: `${single ? 'one input feature' : layout.how}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
+    how: `${single ? 'one input feature' : layout.how}, ${['exact 64-bit', 'SMMULR', 'SMMULR (wide)', 'SMMULR (long accumulators)'][kind]} requantization`,
     fnName: ctx.fnName,
     single,
     input: ctx.input(0),
@@ -114,6 +131,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     mode: shared.mode,
     kernel,
     scratch: !single && layout.unpacked ? ctx.scratch() : undefined,
+    chunk: layout.chunk && !single ? layout.chunk(filter, p.outFeatures, p.inFeatures) : undefined,
     fix: layout.fix && !single ? (fix ? `(const uint16_t *)${ctx.addConst('fix', 'int16_t', fix)}` : '(const uint16_t *)0') : undefined,
   });
 }

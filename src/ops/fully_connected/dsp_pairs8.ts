@@ -26,18 +26,19 @@ function highByte(r: number, s: number): number {
 }
 
 /**
- * Weight rows in the order fully_connected_dsp_pairs8.h reads them (rowLength a multiple of 4, 8
- * rows): per word k of x (columns c = 4k .. 4k + 3), pairs (0, 1), (2, 3), (4, 5), (6, 7), each as two
- * words [r_c, h_c, r_c+2, h_c+2], [r_c+1, h_c+1, r_c+3, h_c+3] with h = s - [r < 0].
+ * Weight rows in the order fully_connected_dsp_pairs8.S reads them (rowLength a multiple of 4, 8
+ * rows): per word k of x (columns c = 4k .. 4k + 3), the pairs (0, 1), (2, 3), (4, 5), (6, 7)'s even
+ * words [r_c, h_c, r_c+2, h_c+2], then their odd words [r_c+1, h_c+1, r_c+3, h_c+3], with h = s - [r <
+ * 0]; then 8 bytes of zeros (the block's last step loads two words past its weights).
  */
 export function rowPairsOf8(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array {
   if (rows !== 8) throw new Error(`rowPairsOf8: ${rows} rows (the block takes 8)`);
-  const out = new Int8Array(rows * rowLength);
+  const out = new Int8Array(rows * rowLength + PAIRS8_PAD);
   let n = 0;
   const put = (v: number) => (out[n++] = v); // Int8Array wraps 128..255 to their bytes
   for (let k = 0; k < rowLength; k += 4) {
-    for (const pr of [0, 2, 4, 6]) {
-      for (const c of [k, k + 1]) {
+    for (const c of [k, k + 1]) {
+      for (const pr of [0, 2, 4, 6]) {
         for (const col of [c, c + 2]) {
           const lo = weights[pr * rowLength + col]!;
           put(lo);
@@ -49,7 +50,60 @@ export function rowPairsOf8(weights: ArrayLike<number>, rows: number, rowLength:
   return out;
 }
 
-const PAIRS8: DspLayout = { kernel: 'tf_fcp8_dsp', relay: rowPairsOf8, how: 'streaming, 8 rows in one pass as 4 row pairs per halfword' };
+/** bytes past the block's weights that its last step loads (and ignores) */
+export const PAIRS8_PAD = 8;
+/** the block's turn: chunks after the first are whole turns */
+const PAIRS8_TURN = 32;
+
+/**
+ * The words per chunk of the block (fully_connected_dsp_pairs8.S): the first chunk of words - chunk *
+ * floor((words - 1) / chunk) words, then chunks of `chunk`, each short enough that every odd row's
+ * sum over it stays in [-2^23, 2^23) for any int8 x (the pair's difference, 256 times that sum, then
+ * fits an int32). Taken from the weights: at most |s| <= 128 per column gives 127 words, the sweep's
+ * uniform weights about 250, real layers more; a multiple of 32 words (whole turns) unless one chunk
+ * covers the row. Each extraction costs ~23 instructions, so the fewer chunks the better.
+ */
+export function chunkOf8(weights: ArrayLike<number>, rows: number, rowLength: number): number {
+  const words = rowLength / 4;
+  // per odd row, the prefix sums of the largest positive and negative contributions per word
+  const pos: Float64Array[] = [];
+  const neg: Float64Array[] = [];
+  for (let r = 1; r < rows; r += 2) {
+    const p = new Float64Array(words + 1);
+    const q = new Float64Array(words + 1);
+    for (let k = 0; k < words; k++) {
+      let a = 0;
+      let b = 0;
+      for (let j = 0; j < 4; j++) {
+        const s = weights[r * rowLength + 4 * k + j]!;
+        a += s >= 0 ? 127 * s : -128 * s;
+        b += s >= 0 ? 128 * s : -127 * s;
+      }
+      p[k + 1] = p[k]! + a;
+      q[k + 1] = q[k]! + b;
+    }
+    pos.push(p);
+    neg.push(q);
+  }
+  const fits = (from: number, to: number) => pos.every((p, i) => p[to]! - p[from]! < 2 ** 23 && neg[i]![to]! - neg[i]![from]! <= 2 ** 23);
+  const holds = (chunk: number) => {
+    let at = words - chunk * Math.floor((words - 1) / chunk);
+    if (!fits(0, at)) return false;
+    for (; at < words; at += chunk) if (!fits(at, at + chunk)) return false;
+    return true;
+  };
+  if (holds(words)) return words;
+  for (let chunk = Math.floor(words / PAIRS8_TURN) * PAIRS8_TURN; chunk > PAIRS8_TURN; chunk -= PAIRS8_TURN) if (holds(chunk)) return chunk;
+  return PAIRS8_TURN;
+}
+
+const PAIRS8: DspLayout = {
+  kernel: 'tf_fcp8_dsp',
+  relay: rowPairsOf8,
+  chunk: chunkOf8,
+  long: true,
+  how: 'streaming, 8 rows in one pass as 4 row pairs per halfword',
+};
 
 /** whether the layer's shape suits the kernel (the weights' fit is checked once, in prepare) */
 export function pairs8Shape(inFeatures: number, outFeatures: number): boolean {

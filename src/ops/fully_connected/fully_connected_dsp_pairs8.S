@@ -4,53 +4,76 @@
  * rows (fully_connected_dsp_pairs8.h calls it; dsp_pairs8.ts lays the weights out). Layers of 16
  * rows and more take the six-row blocks (fully_connected_dsp_pairs6.S): fewer loads per MAC.
  *
- * One word of x (4 inputs) against a block: LDR + 2 SXTB16 of x, 4 LDM of two weight words, 8
- * SXTB16 and 16 SMLAD = 31 instructions per 32 MACs (0.969; two blocks of four rows: 17 per 16). The
- * eight accumulators, the two lanes of x and the two pointers leave two registers for weights and
- * none for the loop's end, which is read from the frame once per turn of 8 steps (LDR, CMP, BNE:
- * 0.012 per MAC; 8 steps keep the turn at ~0.9 KB of code). Per pair (r, s) and word W holding the
- * lanes r_k + 256 s_k:
+ * One word of x (4 inputs) against a block: 30 instructions per 32 MACs (0.9375): LDR + 2 SXTB16 of
+ * x, 8 SXTB16 and 16 SMLAD, and the eight weight words in three loads (LDRD, LDM of three, LDM of
+ * three). The eight accumulators and the two pointers leave four registers: r2 (x, then weights),
+ * r3 and r12 (weights) and lr (the lane (x0, x2), then (x1, x3)). A step's weights are the pairs'
+ * even words E0..E3 (columns 4k, 4k + 2) then their odd words O0..O3 (4k + 1, 4k + 3): r3, r12 come
+ * in holding E0, E1 (loaded by the step before), LDRD brings E2, E3, LDM O0..O2 once x's odd lane
+ * has freed r2, and the last LDM brings O3 with the next step's E0, E1 (the layout ends with 8 B of
+ * padding for the last step's). 32 steps a turn (3,840 B), the loop's end read from the frame (LDR,
+ * CMP, BNE: 0.003 per MAC); a run of n % 32 steps enters the turn part-way.
+ * Per pair (r, s) and word W holding the lanes r_k + 256 s_k:
  *   SMLAD(SXTB16(W), X) adds row r's products exactly, SMLAD(W, X) adds r's + 256 * s's (mod 2^32),
- * so every chunk of at most 112 words (448 inputs: |sum s x| <= 448 * 128 * 128 < 2^23) the
+ * so at the end of a chunk over which row s's sum stays within [-2^23, 2^23) (dsp_pairs8.ts chooses
+ * the chunk from the weights: `chunk` words, a multiple of 32 unless it covers all of x) the
  * difference of a pair's two accumulators, shifted right by 8, is row s's sum over the chunk exactly.
  *
- *   const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words)
+ *   const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words, int chunk)
  *
  * acc[0..7] = start[0..7] (never null: the caller passes zeros) + the eight rows' dot products over
- * `words` >= 1 whole words of x; returns the weights past the block. Weights: per word k of x, eight
- * words in the order (pair 0: columns 4k, 4k+2), (pair 0: 4k+1, 4k+3), then pairs 1, 2, 3's two;
- * word aligned (LDM). x may be at any alignment (LDR).
+ * `words` >= 1 whole words of x, in chunks: the first of words - chunk * floor((words - 1) / chunk)
+ * words, then of `chunk`; returns the weights past the block. x may be at any alignment (LDR); the
+ * weights word aligned (LDM).
  *
- * Registers: r0 x, r1 w, r3 lanes (x0, x2) of the word, lr lanes (x1, x3); r4 row 0, r5 row 0 + 256
- * row 1, r6 row 2, r7 row 2 + 256 row 3, r8 row 4, r9 row 4 + 256 row 5, r10 row 6, r11 row 6 + 256
- * row 7; r2, r12 weight words. Frame: [sp] acc, [sp + 4] end of x, [sp + 8] end of the chunk,
- * [sp + 12] .. [sp + 24] rows 1, 3, 5, 7's sums so far (start included), [sp + 28] end of the single
- * steps. */
+ * Accumulators: r4 row 0, r5 row 0 + 256 row 1, r6 row 2, r7 row 2 + 256 row 3, r8 row 4, r9 row 4 +
+ * 256 row 5, r10 row 6, r11 row 6 + 256 row 7. Frame: [sp] acc, [sp + 4] end of x, [sp + 8] end of
+ * the chunk, [sp + 12] 4 * chunk, [sp + 16] .. [sp + 28] rows 1, 3, 5, 7's sums so far (start
+ * included). */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
         .syntax unified
         .thumb
         .text
 
-/* one pair's two weight words against the word of x: rr row r, rs row r + 256 row s */
-        .macro tf_fcp8_pair rr, rs
-        ldmia.w r1!, {r2, r12}
-        smlad \rs, r2, r3, \rs
-        sxtb16 r2, r2
-        smlad \rr, r2, r3, \rr
-        smlad \rs, r12, lr, \rs
-        sxtb16 r12, r12
-        smlad \rr, r12, lr, \rr
+        .equ TF_FCP8_STEP_BYTES, 120
+        .equ TF_FCP8_TURN, 32
+
+/* one weight word (in \w) against the lane in lr: rr row r, rs row r + 256 row s */
+        .macro tf_fcp8_word w, rr, rs
+        smlad \rs, \w, lr, \rs
+        sxtb16 \w, \w
+        smlad \rr, \w, lr, \rr
         .endm
 
-/* one word of x against the block's eight weight words (31 instructions) */
+/* one word of x against the block's eight weight words (30 instructions, 120 bytes) */
         .macro tf_fcp8_step
-        ldr.w lr, [r0], #4
-        sxtb16 r3, lr
-        sxtb16 lr, lr, ror #8
-        tf_fcp8_pair r4, r5
-        tf_fcp8_pair r6, r7
-        tf_fcp8_pair r8, r9
-        tf_fcp8_pair r10, r11
+        ldr.w r2, [r0], #4
+        sxtb16 lr, r2
+        tf_fcp8_word r3, r4, r5
+        tf_fcp8_word r12, r6, r7
+        ldrd r3, r12, [r1], #8
+        tf_fcp8_word r3, r8, r9
+        tf_fcp8_word r12, r10, r11
+        sxtb16 lr, r2, ror #8
+        ldmia.w r1!, {r2, r3, r12}
+        tf_fcp8_word r2, r4, r5
+        tf_fcp8_word r3, r6, r7
+        tf_fcp8_word r12, r8, r9
+        ldmia.w r1!, {r2, r3, r12}
+        tf_fcp8_word r2, r10, r11
+        .endm
+
+/* rows s += (r + 256 s - r) >> 8 over the chunk, for the pairs (\r0, \s0) and (\r1, \s1) whose sums
+ * are at [sp + \at]; the r + 256 s accumulators restart from r */
+        .macro tf_fcp8_take at, ra, sa, rb, sb
+        ldrd r2, lr, [sp, #\at]
+        sub \sa, \sa, \ra
+        add r2, r2, \sa, asr #8
+        mov \sa, \ra
+        sub \sb, \sb, \rb
+        add lr, lr, \sb, asr #8
+        mov \sb, \rb
+        strd r2, lr, [sp, #\at]
         .endm
 
         .global tf_fcp8_dot
@@ -59,65 +82,62 @@
         .thumb_func
 tf_fcp8_dot:
         push {r4-r11, lr}
-        ldr r12, [sp, #36]                /* words, the fifth argument */
         sub sp, #32
-        add r12, r0, r12, lsl #2
-        strd r3, r12, [sp]
+        ldrd r12, lr, [sp, #68]           /* words, chunk: the fifth and sixth arguments */
+        lsls r12, r12, #2
+        lsl lr, lr, #2
+        str r3, [sp]
+        str lr, [sp, #12]
+        add r3, r0, r12
+        str r3, [sp, #4]
+        /* the first chunk: 4 * words - 4 * chunk * floor((4 * words - 4) / (4 * chunk)) bytes */
+        sub r3, r12, #4
+        udiv r3, r3, lr
+        mls r12, r3, lr, r12
         ldm r2, {r4-r11}
-        strd r5, r7, [sp, #12]
-        strd r9, r11, [sp, #20]
-1:                                        /* a chunk: up to 112 words, to the end of x */
-        ldr r2, [sp, #4]
-        add r3, r0, #448
-        cmp r3, r2
-        it lo
-        movlo r2, r3
-        mov r5, r4
+        strd r5, r7, [sp, #16]
+        strd r9, r11, [sp, #24]
+        mov r5, r4                        /* the r + 256 s accumulators start from r */
         mov r7, r6
         mov r9, r8
         mov r11, r10
-        str r2, [sp, #8]
-        sub r3, r2, r0
-        ands r3, r3, #28                  /* 4 * (words % 8): single steps first */
+        add r3, r0, r12
+        str r3, [sp, #8]
+        ands r2, r12, #(4 * TF_FCP8_TURN - 4)  /* 4 * (steps % 32) */
+        ldrd r3, r12, [r1], #8            /* E0, E1 of the first step */
         beq 3f
-        add r3, r0, r3
-        str r3, [sp, #28]
-2:
-        tf_fcp8_step
-        ldr r2, [sp, #28]
-        cmp r0, r2
-        bne 2b
-        ldr r2, [sp, #8]
-        cmp r0, r2
-        beq 4f
-3:                                        /* then turns of 8 steps */
-        .rept 8
+        /* enter the turn at step 32 - (steps % 32): 3f + 3840 - 120 * (steps % 32) */
+        adr.w lr, 3f
+        add lr, lr, #(TF_FCP8_TURN * TF_FCP8_STEP_BYTES)
+        sub lr, lr, r2, lsl #5
+        add lr, lr, r2, lsl #1
+        mov pc, lr
+        .p2align 2
+3:                                        /* turns of 32 steps to the chunk's end */
+        .rept TF_FCP8_TURN
         tf_fcp8_step
         .endr
+        .if (. - 3b) != TF_FCP8_TURN * TF_FCP8_STEP_BYTES
+        .error "tf_fcp8_step is not 120 bytes: the part-way entry assumes it"
+        .endif
         ldr r2, [sp, #8]
         cmp r0, r2
         bne 3b
-4:                                        /* rows 1, 3, 5, 7 += (r + 256 s - r) >> 8 over the chunk */
-        ldrd r2, r12, [sp, #12]
-        sub r3, r5, r4
-        add r2, r2, r3, asr #8
-        sub r3, r7, r6
-        add r12, r12, r3, asr #8
-        strd r2, r12, [sp, #12]
-        ldrd r2, r12, [sp, #20]
-        sub r3, r9, r8
-        add r2, r2, r3, asr #8
-        sub r3, r11, r10
-        add r12, r12, r3, asr #8
-        strd r2, r12, [sp, #20]
-        ldr r3, [sp, #4]
-        cmp r0, r3
-        bne 1b
-        ldrd r5, r7, [sp, #12]
-        ldrd r9, r11, [sp, #20]
+        tf_fcp8_take 16, r4, r5, r6, r7
+        tf_fcp8_take 24, r8, r9, r10, r11
+        ldr r2, [sp, #4]                  /* the end of x */
+        cmp r0, r2
+        beq 4f
+        ldr lr, [sp, #12]                 /* the next chunk: 4 * chunk bytes, whole turns */
+        add lr, r0, lr
+        str lr, [sp, #8]
+        b 3b
+4:
+        ldrd r5, r7, [sp, #16]
+        ldrd r9, r11, [sp, #24]
         ldr r3, [sp]
         stm r3, {r4-r11}
-        mov r0, r1
+        sub r0, r1, #8
         add sp, #32
         pop {r4-r11, pc}
         .size tf_fcp8_dot, . - tf_fcp8_dot

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* FULLY_CONNECTED on Arm DSP targets, one block of eight rows (four row pairs in halfwords, as in
  * fully_connected_dsp_pairs.h) for layers of eight rows over 256+ inputs in whole words
- * (dsp_pairs8.ts): 31 instructions per 32 MACs in the block's loop against two blocks of four rows'
+ * (dsp_pairs8.ts): 30 instructions per 32 MACs in the block's loop against two blocks of four rows'
  * 17 per 16, the input's LDR and two SXTB16 shared by eight rows. The block runs in
  * fully_connected_dsp_pairs8.S's tf_fcp8_dot (every register of Thumb code); elsewhere (the host
  * tests, compilers without the DSP extension) its C twin below.
  *
- * Layout (as many bytes as the model's, every weight fits its pair: dsp_pairs8.ts): per word k of x
- * eight words (pair 0: columns 4k, 4k + 2; 4k + 1, 4k + 3; then pairs 1, 2, 3's). */
+ * Layout (the model's bytes and 8 B of padding, every weight fits its pair: dsp_pairs8.ts): per word
+ * k of x eight words, the four pairs' (columns 4k, 4k + 2), then their (4k + 1, 4k + 3). `chunk`
+ * (dsp_pairs8.ts, from the weights) bounds row s's sums between two extractions. */
 #ifndef TF_FULLY_CONNECTED_DSP_PAIRS8_H
 #define TF_FULLY_CONNECTED_DSP_PAIRS8_H
 #include <stdint.h>
@@ -17,14 +18,15 @@
 #include "fully_connected_dsp_pairs6.h"
 
 #if TF_DSP_NATIVE
-const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words);
+const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words, int chunk);
 #else
 /* the same sums as the assembly, pair by pair: row r from SMLAD(SXTB16(W), X), row s from the
- * difference SMLAD(W, X) makes, taken every 112 words */
-static inline const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words) {
+ * difference SMLAD(W, X) makes, taken at the end of each chunk (the first of words - chunk *
+ * floor((words - 1) / chunk) words, then of `chunk`) */
+static inline const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words, int chunk) {
   for (int j = 0; j < 8; ++j) acc[j] = start[j];
+  int n = words - chunk * ((words - 1) / chunk);
   while (words > 0) {
-    const int n = words < 112 ? words : 112;
     words -= n;
     int32_t r[4], rs[4];
     for (int p = 0; p < 4; ++p) r[p] = rs[p] = acc[2 * p];
@@ -32,7 +34,7 @@ static inline const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const 
       const uint32_t xv = tf_read4(x);
       const uint32_t xe = tf_sxtb16(xv), xo = tf_sxtb16_ror8(xv);
       for (int p = 0; p < 4; ++p) {
-        const uint32_t we = TF_LOAD32(w + 8 * p), wo = TF_LOAD32(w + 8 * p + 4);
+        const uint32_t we = TF_LOAD32(w + 4 * p), wo = TF_LOAD32(w + 16 + 4 * p);
         rs[p] = tf_smlad(we, xe, rs[p]);
         r[p] = tf_smlad(tf_sxtb16(we), xe, r[p]);
         rs[p] = tf_smlad(wo, xo, rs[p]);
@@ -43,6 +45,7 @@ static inline const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const 
       acc[2 * p] = r[p];
       acc[2 * p + 1] = (int32_t)((uint32_t)acc[2 * p + 1] + (uint32_t)((int32_t)((uint32_t)rs[p] - (uint32_t)r[p]) >> 8));
     }
+    n = chunk;
   }
   return w;
 }
@@ -51,11 +54,11 @@ static inline const int8_t *tf_fcp8_dot(const int8_t *x, const int8_t *w, const 
 /*
  * FULLY_CONNECTED of eight rows: out[b][o] = rq(start[o] + sum_k w[o][k] * x[b][k]) for `batches` rows
  * of `in_n` = 4 * words inputs (start NULL: all 0), in one block (no fix table: every weight fits its
- * pair; `rows` is 8, dsp_pairs8.ts).
+ * pair; `rows` is 8; `chunk` words at most between two extractions of row s's sums, dsp_pairs8.ts).
  */
 static inline __attribute__((always_inline)) void tf_fcp8_dsp_body(const int8_t *x, int batches, int in_n, const int8_t *w, int rows,
                                                                    const int32_t *start, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-                                                                   const int fast, const int full, const int per_channel) {
+                                                                   int chunk, const int fast, const int full, const int per_channel) {
   /* the starts of a layer without any: the block loads eight starts unconditionally */
   static const int32_t zero[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   const int words = in_n >> 2;
@@ -64,7 +67,7 @@ static inline __attribute__((always_inline)) void tf_fcp8_dsp_body(const int8_t 
   (void)rows;
   for (int b = 0; b < batches; ++b, x += in_n, out += 8) {
     int32_t acc[8];
-    (void)tf_fcp8_dot(x, w, start ? start : zero, acc, words);
+    (void)tf_fcp8_dot(x, w, start ? start : zero, acc, words, chunk);
     /* spelt out, not a loop over j (as in fully_connected_dsp_pairs6.h) */
 #define TF_FCP8_RQ(j) (per_channel ? tf_dsp_rq_sat(acc[j], q[2 * (j)], q[2 * (j) + 1], rq, fast) : tf_dsp_rq_sat(acc[j], m, pk, rq, fast))
     const int32_t v0 = TF_FCP8_RQ(0), v1 = TF_FCP8_RQ(1), v2 = TF_FCP8_RQ(2), v3 = TF_FCP8_RQ(3);
