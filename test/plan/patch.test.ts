@@ -212,7 +212,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
         const cases = inputCases(chain.graph, seed);
         const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
         const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
-        const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows } });
+        const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows }, estimate: false });
         expect(
           report.cases.map((c) => c.outputs),
           `seed ${seed}, bands of ${tileRows} rows`,
@@ -227,7 +227,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       const cases = inputCases(chain.graph, seed);
       const whole = compileGraph(chain.graph, 'whole', { patch: 'off' });
       const expected = cases.map((c) => interpret(whole.prepared, c).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
-      const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows, cache: true } });
+      const report = await runModel(path, { target, cases, patch: { start: 0, length: chain.layers, tileRows, cache: true }, estimate: false });
       expect(
         report.cases.map((c) => c.outputs),
         `seed ${seed}, cached bands of ${tileRows} rows`,
