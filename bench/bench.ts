@@ -29,6 +29,7 @@ import { buildFirmware, loadTarget, boardOf, smallestPartRam } from '../src/buil
 import { runOnBoard } from '../src/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
+import { Command } from 'commander';
 import type { Graph } from '../src/ir/graph.ts';
 import { saveTflite } from '../src/model/tflite/writer.ts';
 import { fcAutoencoder } from '../test/helpers/autoencoder_model.ts';
@@ -87,16 +88,7 @@ interface Row {
   generated?: boolean;
 }
 
-function args(): { models?: string[]; boards?: string[]; generated: boolean } {
-  const out: { models?: string[]; boards?: string[]; generated: boolean } = { generated: true };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--models') out.models = argv[++i]!.split(',');
-    else if (argv[i] === '--boards') out.boards = argv[++i]!.split(',');
-    else if (argv[i] === '--no-generated') out.generated = false;
-  }
-  return out;
-}
+const GENERATED_MODELS = ['resnet8', 'fc_autoencoder', 'kws_ds_cnn'] as const;
 
 /**
  * Models from outside the tuned five, generated in code with random weights: the shapes users
@@ -107,7 +99,7 @@ function args(): { models?: string[]; boards?: string[]; generated: boolean } {
 function generatedModels(dir: string, only: string[] | undefined): { path: string; generated: GeneratedSource }[] {
   mkdirSync(dir, { recursive: true });
   const tool = join(SHARED, 'tools', 'tflm-cmsis-m4', 'run');
-  const builders: [string, () => Graph][] = [
+  const builders: [(typeof GENERATED_MODELS)[number], () => Graph][] = [
     ['resnet8', () => resnet8()],
     ['fc_autoencoder', () => fcAutoencoder()],
     ['kws_ds_cnn', () => kwsDsCnn()],
@@ -355,7 +347,20 @@ function barsTable(rows: Row[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const opts = args();
+  const opts = { models: cli.models?.split(','), boards: cli.boards?.split(','), generated: cli.generated };
+  const knownModels = [
+    ...(existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR) : []).filter((f) => f.endsWith('.tflite')).map((f) => basename(f, '.tflite')),
+    ...GENERATED_MODELS,
+  ];
+  const unknown = [
+    ...(opts.models ?? []).filter((m) => !knownModels.includes(m)).map((m) => `model '${m}'`),
+    ...(opts.boards ?? []).filter((b) => !BOARDS.some((p) => p.board === b)).map((b) => `board '${b}'`),
+  ];
+  if (unknown.length > 0) {
+    process.stderr.write(`error: bench: unknown ${unknown.join(', ')} (models: ${knownModels.join(', ')}; boards: ${BOARDS.map((p) => p.board).join(', ')})\n`);
+    process.exitCode = 2;
+    return;
+  }
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
   const rows: Row[] = [];
   const skipped: string[] = [];
@@ -412,7 +417,50 @@ async function main(): Promise<void> {
   if (rows.some((r) => !r.bitExact)) process.exitCode = 1;
 }
 
-if (process.argv.includes('--sweep')) {
-  const { runSweep } = await import('./sweep.ts');
-  await runSweep(process.argv.slice(2));
+interface BenchArgs {
+  models?: string;
+  boards?: string;
+  generated: boolean;
+  sweep?: boolean;
+  quick?: boolean;
+  json?: boolean;
+  report?: string;
+  cmsis: boolean;
+  shapes?: string;
+  ops?: string;
+  targets?: string;
+}
+
+const program = new Command('bench')
+  .description('the shared and generated models on the emulated boards against TFLite Micro (default), or the per-layer sweep (--sweep)')
+  .option('--models <names>', 'comma-separated: only these models (shared file names without .tflite, or resnet8, fc_autoencoder, kws_ds_cnn)')
+  .option('--boards <names>', 'comma-separated: only these boards')
+  .option('--no-generated', 'leave out the generated models')
+  .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
+  .option('--quick', 'with --sweep: 16 small layers')
+  .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
+  .option('--targets <targets>', 'with --sweep: comma-separated targets (cortex-m4,rp2040,esp32c3)')
+  .option('--shapes <list>', 'with --sweep: only layers whose "op shape" contains one of these, comma-separated')
+  .option('--json', 'with --sweep: write bench/sweep.json after every layer')
+  .option('--report <file>', 'with --sweep: print the tables of a saved --json run instead of running')
+  .option('--no-cmsis', 'with --sweep: skip the TFLite Micro + CMSIS-NN run of each layer')
+  .showHelpAfterError(false)
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
+program.parse();
+const cli = program.opts<BenchArgs>();
+const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report'].filter((k) => cli[k as keyof BenchArgs] !== undefined);
+if (!cli.sweep && sweepOnly.length > 0) {
+  process.stderr.write(`error: bench: --${sweepOnly[0]} is an option of --sweep\n`);
+  process.exit(2);
+}
+if (cli.sweep) {
+  const { runSweep, sweepOptions } = await import('./sweep.ts');
+  let opts;
+  try {
+    opts = sweepOptions(cli);
+  } catch (e) {
+    process.stderr.write(`error: bench --sweep: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  await runSweep(opts);
 } else await main();

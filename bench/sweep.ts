@@ -80,25 +80,30 @@ interface SweepOptions {
   shapes?: string[];
 }
 
-function parseArgs(argv: string[]): SweepOptions {
-  const o: SweepOptions = { quick: false, json: false, cmsis: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--sweep') continue;
-    else if (a === '--quick') o.quick = true;
-    else if (a === '--json') o.json = true;
-    else if (a === '--report') o.report = argv[++i]!;
-    else if (a === '--no-cmsis') o.cmsis = false;
-    else if (a === '--shapes') o.shapes = argv[++i]!.split(',');
-    else if (a === '--ops') {
-      o.ops = argv[++i]!.split(',') as SweepOp[];
-      const bad = o.ops.filter((op) => !SWEEP_OPS.includes(op));
-      if (bad.length > 0) throw new Error(`--ops: unknown ${bad.join(', ')} (known: ${SWEEP_OPS.join(', ')})`);
-    } else if (a === '--targets') {
-      o.targets = argv[++i]!.split(',');
-      const bad = o.targets.filter((t) => !TARGETS.some((p) => p.target === t));
-      if (bad.length > 0) throw new Error(`--targets: unknown ${bad.join(', ')} (known: ${TARGETS.map((p) => p.target).join(', ')})`);
-    } else throw new Error(`sweep: unknown option ${a}`);
+/** The sweep's options from `npm run bench -- --sweep ...` (bench.ts parses the command line). */
+export interface SweepArgs {
+  quick?: boolean;
+  json?: boolean;
+  report?: string;
+  cmsis?: boolean;
+  shapes?: string;
+  ops?: string;
+  targets?: string;
+}
+
+/** Checks the sweep's options; a bad one is one line naming it, thrown as a plain Error for bench.ts to print. */
+export function sweepOptions(a: SweepArgs): SweepOptions {
+  const o: SweepOptions = { quick: a.quick === true, json: a.json === true, cmsis: a.cmsis !== false, report: a.report };
+  if (a.shapes !== undefined) o.shapes = a.shapes.split(',');
+  if (a.ops !== undefined) {
+    o.ops = a.ops.split(',') as SweepOp[];
+    const bad = o.ops.filter((op) => !SWEEP_OPS.includes(op));
+    if (bad.length > 0) throw new Error(`--ops: unknown ${bad.join(', ')} (known: ${SWEEP_OPS.join(', ')})`);
+  }
+  if (a.targets !== undefined) {
+    o.targets = a.targets.split(',');
+    const bad = o.targets.filter((t) => !TARGETS.some((p) => p.target === t));
+    if (bad.length > 0) throw new Error(`--targets: unknown ${bad.join(', ')} (known: ${TARGETS.map((p) => p.target).join(', ')})`);
   }
   return o;
 }
@@ -318,10 +323,19 @@ export function layerTable(rows: SweepRow[]): string {
   return lines.join('\n');
 }
 
-export async function runSweep(argv: string[]): Promise<void> {
-  const opts = parseArgs(argv);
+export async function runSweep(opts: SweepOptions): Promise<void> {
   if (opts.report) {
-    const saved = JSON.parse(readFileSync(opts.report, 'utf8')) as { date: string; grid: string; complete?: boolean; rows: SweepRow[] };
+    let saved: { date: string; grid: string; complete?: boolean; rows: SweepRow[] };
+    try {
+      saved = JSON.parse(readFileSync(opts.report, 'utf8')) as typeof saved;
+      if (!Array.isArray(saved.rows)) throw new Error('no rows: not a saved sweep (--json writes bench/sweep.json)');
+    } catch (e) {
+      process.stderr.write(
+        `error: bench --sweep --report ${opts.report}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`,
+      );
+      process.exitCode = 2;
+      return;
+    }
     process.stdout.write(
       `${saved.grid} grid, ${saved.date}${saved.complete === false ? ' (partial)' : ''}\n\n${layerTable(saved.rows)}\n\n${summaryTable(summarize(saved.rows))}\n`,
     );

@@ -6,47 +6,54 @@
  * at once, each with its own pty pairs, temp folder and device; `--minutes M` starts no session after
  * M minutes (the table counts the sessions that ran).
  */
+import { Command, Option } from 'commander';
 import { LINK_COMMANDS, type LinkCommand, formatTable, runCampaign } from './campaign.ts';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const program = new Command('fuzz:links')
+  .description('serial links that lie: sessions of each command through a fault-injecting relay (docs/fuzzing.md)')
+  .option('--seed <n>', 'campaign seed', '1')
+  .option('--sessions <n>', 'sessions per command', '20')
+  .option('--jobs <n>', 'sessions of a command at once, each with its own pty pairs, temp folder and device (1 to 64)', '1')
+  .option('--minutes <m>', 'start no session after this many minutes (the table counts the sessions run)')
+  // a session with no outcome after this many seconds is a hang (WRONG); on a loaded machine at nice 19
+  // a session can be starved of the CPU for minutes, so the default is generous
+  .option('--session-limit <s>', 'seconds after which a session with no outcome is a hang (WRONG), at least 10', '600')
+  .addOption(new Option('--command <name...>', 'only these commands (repeatable)').choices(LINK_COMMANDS))
+  .option('--only <indices>', 'comma-separated session indices to replay')
+  .option('--trace', 'print faults and retries as they happen')
+  .option('--verbose', 'a line per session')
+  .showHelpAfterError(false);
+program.parse();
+const o = program.opts<{
+  seed: string;
+  sessions: string;
+  jobs: string;
+  minutes?: string;
+  sessionLimit: string;
+  command?: string[];
+  only?: string;
+  trace?: boolean;
+  verbose?: boolean;
+}>();
 
-const seed = Number(arg('seed') ?? 1);
-const sessions = Number(arg('sessions') ?? 20);
-const jobs = Number(arg('jobs') ?? 1);
-// --minutes M: no session is started after M minutes (the table then counts the sessions run)
-const minutes = arg('minutes') === undefined ? undefined : Number(arg('minutes'));
-// a session with no outcome after this many seconds is a hang (WRONG); on a loaded machine at nice 19
-// a session can be starved of the CPU for minutes, so the default is generous
-const sessionLimit = Number(arg('session-limit') ?? 600);
-const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--command' ? [a] : []));
-for (const c of only) {
-  if (!(LINK_COMMANDS as readonly string[]).includes(c)) {
-    process.stderr.write(`error: --command must be one of ${LINK_COMMANDS.join(', ')}, got '${c}'\n`);
-    process.exit(2);
-  }
-}
-if (!Number.isInteger(seed) || !Number.isInteger(sessions) || sessions < 1) {
-  process.stderr.write('error: --seed and --sessions take integers (sessions >= 1)\n');
+function fail(message: string): never {
+  process.stderr.write(`error: fuzz:links: ${message}\n`);
   process.exit(2);
 }
-if (!(sessionLimit >= 10)) {
-  process.stderr.write(`error: --session-limit takes seconds (at least 10), got '${arg('session-limit')}'\n`);
-  process.exit(2);
-}
-if (minutes !== undefined && !(minutes > 0)) {
-  process.stderr.write(`error: --minutes takes a positive number, got '${arg('minutes')}'\n`);
-  process.exit(2);
-}
-if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-  process.stderr.write(`error: --jobs takes an integer from 1 to 64, got '${arg('jobs')}'\n`);
-  process.exit(2);
-}
-const commands = (only.length ? only : LINK_COMMANDS) as LinkCommand[];
-const verbose = process.argv.includes('--verbose');
-const onlyArg = arg('only');
+const seed = Number(o.seed);
+const sessions = Number(o.sessions);
+const jobs = Number(o.jobs);
+const minutes = o.minutes === undefined ? undefined : Number(o.minutes);
+const sessionLimit = Number(o.sessionLimit);
+if (!Number.isInteger(seed)) fail(`--seed takes an integer, got '${o.seed}'`);
+if (!Number.isInteger(sessions) || sessions < 1) fail(`--sessions takes an integer of at least 1, got '${o.sessions}'`);
+if (!(sessionLimit >= 10)) fail(`--session-limit takes seconds (at least 10), got '${o.sessionLimit}'`);
+if (minutes !== undefined && !(minutes > 0)) fail(`--minutes takes a positive number, got '${o.minutes}'`);
+if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) fail(`--jobs takes an integer from 1 to 64, got '${o.jobs}'`);
+const onlyIndices = o.only === undefined ? undefined : o.only.split(',').map(Number);
+if (onlyIndices?.some((i) => !Number.isInteger(i) || i < 0)) fail(`--only takes comma-separated session indices, got '${o.only}'`);
+const commands = (o.command?.length ? o.command : LINK_COMMANDS) as LinkCommand[];
+const verbose = o.verbose === true;
 const t0 = Date.now();
 let finished = 0;
 const started = Date.now();
@@ -59,8 +66,8 @@ const summaries = await runCampaign({
   jobs,
   sessionLimitMs: sessionLimit * 1000,
   stopAt: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
-  only: onlyArg === undefined ? undefined : onlyArg.split(',').map(Number),
-  trace: process.argv.includes('--trace') ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
+  only: onlyIndices,
+  trace: o.trace ? (m) => process.stderr.write(`  [${Date.now() - t0} ms] ${m}\n`) : undefined,
   onCommand: (so) => {
     finished = 0;
     process.stderr.write(`${formatTable(so)}\n`);
