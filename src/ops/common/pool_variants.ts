@@ -22,7 +22,9 @@ const MAX_TAPS = 256;
  * windows (perf sweep: M4 avg 2x2 5.2 instr./tap against 4.0, RP2040 2x2 12-13.7 cycles/tap
  * against 6-8.5), and win from 3x3 on (M4 avg 3x3 s2 4.0 against 10.7-13.0, RP2040 9.8-10.4
  * against 21-32; global 7x7 2.0 and 4.8-7.3 against 5.2-14.7). The DSP max (SSUB8/SEL, no
- * division) wins at every size (2x2: 1.2-1.3 against 4.0-4.1).
+ * division) wins at every size (2x2: 1.2-1.3 against 4.0-4.1). 2x2 windows, the common case, have
+ * their own loop on Armv6-M and RV32 (isTwoByTwo); the rare windows of 2 to 8 other taps (1x2, 2x3,
+ * 3x2, ...) keep the portable loop there.
  */
 const MIN_TAPS = 9;
 
@@ -46,6 +48,15 @@ function dspPays(kind: PoolKind, p: PoolParams): boolean {
   return kind === 'max' || taps >= MIN_TAPS || (taps & (taps - 1)) === 0;
 }
 
+/**
+ * 2x2 windows on the cores without SIMD (Armv6-M, RV32IMC): their own loop (pool_words.h's
+ * tf_pool2x2_words_body), a window's four words reduced in registers, instead of the generic word
+ * loops, whose per-window row and column loops cost more than four taps.
+ */
+function isTwoByTwo(p: PoolParams): boolean {
+  return p.filterH === 2 && p.filterW === 2 && p.inH >= 2 && p.inW >= 2;
+}
+
 function geometry(p: PoolParams): number[] {
   return [p.batches, p.inH, p.inW, p.depth, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft, p.actMin, p.actMax];
 }
@@ -59,15 +70,24 @@ const HOW: Record<PoolFamily, { label: string; avg: string; max: string }> = {
   rv32: { label: 'RV32IMC', avg: 'biased 16-bit lane sums, reciprocal division', max: 'SWAR byte max' },
 };
 
+/** What the 2x2 loop of the families without SIMD does. */
+const HOW_2X2: Record<PoolKind, string> = {
+  avg: 'a 2x2 window in registers, byte-wise halvings and a rounding carry',
+  max: 'a 2x2 window in registers, three SWAR byte maxima',
+};
+
 function emitPool(kind: PoolKind, family: PoolFamily, p: PoolParams, ctx: LayerEmitContext): string {
   const dsp = family === 'arm-dsp';
-  const shared = `tf_${kind}pool_${{ 'arm-dsp': 'dsp', armv6m: 'm0', rv32: 'rv32' }[family]}`;
-  const body = kind === 'avg' ? 'tf_avgpool_words_body' : 'tf_maxpool_words_body';
-  const how = HOW[family];
+  const twoByTwo = !dsp && isTwoByTwo(p);
+  const shared = `tf_${kind}pool_${{ 'arm-dsp': 'dsp', armv6m: 'm0', rv32: 'rv32' }[family]}${twoByTwo ? '_2x2' : ''}`;
+  const call = twoByTwo
+    ? `tf_pool2x2_words_body(g, in, out, ${kind === 'avg' ? 1 : 0})`
+    : `${kind === 'avg' ? 'tf_avgpool_words_body' : 'tf_maxpool_words_body'}(g, in, out, ${dsp ? 1 : 0})`;
+  const how = twoByTwo ? { ...HOW[family], [kind]: HOW_2X2[kind] } : HOW[family];
   ctx.defineOnce(
     shared,
-    `/* the shared ${kind === 'avg' ? 'AVERAGE' : 'MAX'}_POOL_2D loop (${how.label}), one copy per model */\n` +
-      `static void ${shared}(const tf_pool_geom_t *g, const int8_t *in, int8_t *out) { ${body}(g, in, out, ${dsp ? 1 : 0}); }\n`,
+    `/* the shared ${kind === 'avg' ? 'AVERAGE' : 'MAX'}_POOL_2D loop (${how.label}${twoByTwo ? ', 2x2 windows' : ''}), one copy per model */\n` +
+      `static void ${shared}(const tf_pool_geom_t *g, const int8_t *in, int8_t *out) { ${call}; }\n`,
   );
   const op = kind === 'avg' ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
   return (
@@ -85,10 +105,13 @@ function variant(kind: PoolKind, family: PoolFamily): KernelVariant<PoolParams> 
     family,
     // DSP: any depth from 4 (unaligned word loads); Armv6-M and RV32: whole words only (aligned loads)
     applies: (p) =>
-      maxWindowTaps(p) <= MAX_TAPS &&
-      (dsp ? dspPays(kind, p) : maxWindowTaps(p) >= MIN_TAPS) &&
-      (family !== 'rv32' || kind === 'avg' || maxWindowTaps(p) <= RV32_MAX_TAPS_OF_MAX) &&
-      (dsp ? p.depth >= 4 : p.depth % 4 === 0),
+      dsp
+        ? maxWindowTaps(p) <= MAX_TAPS && dspPays(kind, p) && p.depth >= 4
+        : p.depth % 4 === 0 &&
+          (isTwoByTwo(p) ||
+            (maxWindowTaps(p) <= MAX_TAPS &&
+              maxWindowTaps(p) >= MIN_TAPS &&
+              (family !== 'rv32' || kind === 'avg' || maxWindowTaps(p) <= RV32_MAX_TAPS_OF_MAX))),
     emit: (p, ctx) => emitPool(kind, family, p, ctx),
     cFiles: ['common/pool_words.h'],
   };

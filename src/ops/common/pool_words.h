@@ -267,4 +267,122 @@ static inline void tf_maxpool_words_body(const tf_pool_geom_t *g, const int8_t *
   }
 }
 
+/* The byte-wise floor average of four unsigned bytes per word, and the bit each byte drops:
+ * floor((a + b) / 2) = (a & b) + ((a ^ b) >> 1) per byte (the shifted xor masked so no bit crosses
+ * into the next byte), a + b = 2 * floor + ((a ^ b) & 1). */
+static inline uint32_t tf_uavg8_swar(uint32_t a, uint32_t b) { return (a & b) + (((a ^ b) >> 1) & 0x7f7f7f7fu); }
+
+/* The rounded average of four taps of four biased channels (words a..d: x ^ 0x80 per byte), biased,
+ * in byte lanes without splitting them. Per byte the biased sum S = a + b + c + d (0..1020, 512 more
+ * than the signed sum s) is 4h + 2 l3 + l1 + l2, with h1 = floor((a + b) / 2), l1 = (a + b) & 1, h2 and
+ * l2 the same of c, d, h = floor((h1 + h2) / 2) and l3 = (h1 + h2) & 1. TFLite Micro rounds half away
+ * from zero: (s + 2) >> 2 for s >= 0 and (s + 1) >> 2 below (the negative side of sign(s) * ((|s| + 2)
+ * / 4)), so the biased result is (S + 2 - [S < 512]) >> 2 = h + [2 l3 + l1 + l2 + 2 - [S < 512] >= 4].
+ * S < 512 is h < 128 (the top bit t of h clear) except at h = 127 with l1 = l2 = l3 = 1 (S = 512),
+ * where the carry is 1 either way. The carry: l3 ? (l1 | l2 | t) : (l1 & l2 & t). pool_words.test.ts
+ * checks every (S, l1, l2) split against the division. */
+static inline uint32_t tf_pool_avg4_biased(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  const uint32_t l1 = a ^ b, l2 = c ^ d;
+  const uint32_t h1 = (a & b) + ((l1 >> 1) & 0x7f7f7f7fu), h2 = (c & d) + ((l2 >> 1) & 0x7f7f7f7fu);
+  const uint32_t l3 = h1 ^ h2, h = (h1 & h2) + ((l3 >> 1) & 0x7f7f7f7fu), t = h >> 7;
+  const uint32_t carry = ((l3 & (l1 | l2 | t)) | (~l3 & l1 & l2 & t)) & 0x01010101u;
+  return h + carry;
+}
+
+/* The byte-wise max of four signed bytes per word without SIMD: tf_umax8_swar's comparison with the
+ * top bits' roles swapped (a signed byte with its top bit set is the smaller), so no bias is needed. */
+static inline uint32_t tf_smax8_swar(uint32_t a, uint32_t b) {
+  const uint32_t x = a ^ b;
+  const uint32_t low7 = (a | 0x80808080u) - (b & 0x7f7f7f7fu);
+  const uint32_t ge = ((b & ~a) | (~x & low7)) & 0x80808080u;
+  const uint32_t mask = (ge << 1) - (ge >> 7);
+  return b ^ (x & mask);
+}
+
+/* Four signed channels clamped to [lo, hi] (lo4, hi4: the bounds in every byte) without SIMD. */
+static inline uint32_t tf_pool_clamp4_swar(uint32_t v, uint32_t lo4, uint32_t hi4) {
+  v = tf_smax8_swar(v, lo4);
+  return v ^ hi4 ^ tf_smax8_swar(v, hi4); /* min(v, hi) = v ^ hi ^ max(v, hi) */
+}
+
+/* One output pixel's full 2x2 window, every channel (depth a multiple of 4, word-aligned rows). */
+static inline __attribute__((always_inline)) int8_t *tf_pool2x2_window(const int8_t *top, int32_t depth, int32_t row_step, int8_t *out,
+                                                                       int avg, int clamp, uint32_t lo4, uint32_t hi4) {
+  const int8_t *const end = top + depth;
+  const uint32_t bias4 = 0x80808080u;
+  for (; top != end; top += 4, out += 4) {
+    const uint32_t t0 = tf_pool_load_aligned(top), t1 = tf_pool_load_aligned(top + depth);
+    const uint32_t b0 = tf_pool_load_aligned(top + row_step), b1 = tf_pool_load_aligned(top + row_step + depth);
+    uint32_t v = avg ? tf_pool_avg4_biased(t0 ^ bias4, t1 ^ bias4, b0 ^ bias4, b1 ^ bias4) ^ bias4
+                     : tf_smax8_swar(tf_smax8_swar(t0, t1), tf_smax8_swar(b0, b1));
+    if (clamp) v = tf_pool_clamp4_swar(v, lo4, hi4);
+    tf_pool_store_aligned(out, v);
+  }
+  return out;
+}
+
+/* One output pixel's window clipped by the image (SAME padding at the bottom or right edge: 1 or 2
+ * taps), a channel at a time; one division per window, on the rare edge pixels. */
+static int8_t *tf_pool2x2_clipped(const tf_pool_geom_t *g, const int8_t *image, int32_t oy, int32_t ox, int8_t *out, int avg) {
+  const int32_t depth = g->depth, row_step = g->in_w * depth;
+  TF_POOL_WINDOW(g, oy, ox);
+  const int32_t rows = y1 - y0, cols = x1 - x0, count = rows * cols;
+  const int8_t *const top = image + y0 * row_step + x0 * depth;
+  const uint32_t reciprocal = avg ? tf_pool_reciprocal(count) : 0u;
+  int32_t c;
+  for (c = 0; c < depth; ++c) {
+    const int32_t v = avg ? tf_pool_divide(tf_pool_sum1(top + c, rows, cols, row_step, depth), count >> 1, reciprocal)
+                          : tf_pool_max1(top + c, rows, cols, row_step, depth);
+    *out++ = (int8_t)tf_pool_clamp(v, g->act_min, g->act_max);
+  }
+  return out;
+}
+
+/* AVERAGE_POOL_2D (avg = 1) and MAX_POOL_2D (avg = 0) with 2x2 windows on the cores without SIMD
+ * (Armv6-M, RV32IMC): the generic word loops' row and column loops cost more than a 2x2 window's
+ * four taps, so a whole window's four words of four channels are read at once and reduced in
+ * registers: the average by byte-wise halvings and a rounding carry (tf_pool_avg4_biased: no
+ * division), the max by three signed SWAR maxima (tf_smax8_swar). A row of outputs walks its full
+ * windows with one pointer step (the columns [first, last) whose window the image does not clip,
+ * computed once); clipped windows (SAME padding at an edge) take tf_pool2x2_clipped; tensors that
+ * are not word-aligned, the generic body. Always inlined, so that each caller's constant avg leaves
+ * one loop, and the activation clamp's test is outside it. */
+static inline __attribute__((always_inline)) void tf_pool2x2_words_body(const tf_pool_geom_t *g, const int8_t *in, int8_t *out, int avg) {
+  const int32_t depth = g->depth, row_step = g->in_w * depth, lo = g->act_min, hi = g->act_max;
+  const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  const int clamp = lo > -128 || hi < 127;
+  /* the output columns whose 2x2 window lies inside the image: ox * stride_w - pad_left in [0, in_w - 2] */
+  const int32_t first = (g->pad_left + g->stride_w - 1) / g->stride_w;
+  const int32_t past = (g->in_w - 2 + g->pad_left) / g->stride_w + 1;
+  const int32_t last = past < g->out_w ? past : g->out_w, step = g->stride_w * depth;
+  int32_t b, oy, ox;
+  if (!tf_pool_words_ok(in, out, depth, 0)) {
+    if (avg)
+      tf_avgpool_words_body(g, in, out, 0);
+    else
+      tf_maxpool_words_body(g, in, out, 0);
+    return;
+  }
+  for (b = 0; b < g->batches; ++b) {
+    const int8_t *image = in + b * g->in_h * row_step;
+    for (oy = 0; oy < g->out_h; ++oy) {
+      const int32_t origin_y = oy * g->stride_h - g->pad_top;
+      const int full_rows = origin_y >= 0 && origin_y + 2 <= g->in_h;
+      for (ox = 0; ox < g->out_w;) {
+        if (full_rows && ox >= first && ox < last) {
+          const int8_t *top = image + origin_y * row_step + (ox * g->stride_w - g->pad_left) * depth;
+          if (clamp) {
+            for (; ox < last; ++ox, top += step) out = tf_pool2x2_window(top, depth, row_step, out, avg, 1, lo4, hi4);
+          } else {
+            for (; ox < last; ++ox, top += step) out = tf_pool2x2_window(top, depth, row_step, out, avg, 0, 0, 0);
+          }
+        } else {
+          out = tf_pool2x2_clipped(g, image, oy, ox, out, avg);
+          ++ox;
+        }
+      }
+    }
+  }
+}
+
 #endif

@@ -26,7 +26,7 @@ import {
   runCasesInC,
 } from '../../../test/helpers/op_harness.ts';
 
-const ISAS: Record<string, KernelIsa> = { 'arm-dsp': { dsp: true }, armv6m: { dsp: false, armv6m: true } };
+const ISAS: Record<string, KernelIsa> = { 'arm-dsp': { dsp: true }, armv6m: { dsp: false, armv6m: true }, rv32: { dsp: false, rv32: true } };
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 /** pool_words.h's tf_pool_divide in exact integers. */
@@ -46,7 +46,7 @@ function randomPoolCase(rand: () => number, def: OpDef, kind: string, isa: Kerne
     const global = rand() < 0.15;
     const h = global ? fh : randomInt(rand, 1, 12);
     const w = global ? fw : randomInt(rand, 1, 12);
-    const depth = family === 'armv6m' && rand() < 0.8 ? 4 * randomInt(rand, 1, 24) : randomInt(rand, 1, 70);
+    const depth = family !== 'arm-dsp' && rand() < 0.8 ? 4 * randomInt(rand, 1, 24) : randomInt(rand, 1, 70);
     const c: PoolCase = {
       shape: [randomInt(rand, 1, 2), h, w, depth],
       filter: [fh, fw],
@@ -77,6 +77,20 @@ describe('AVERAGE_POOL_2D and MAX_POOL_2D word variants (pool_words.h)', () => {
     }
   });
 
+  it("round a 2x2 window's average with byte-wise halvings exactly as TFLite Micro divides, for every pair of pair sums", () => {
+    // pool_words.h's tf_pool_avg4_biased on one byte: h1, l1 depend on a + b only, h2, l2 on c + d only
+    for (let ab = 0; ab <= 510; ab++) {
+      for (let cd = 0; cd <= 510; cd++) {
+        const [h1, l1, h2, l2] = [ab >> 1, ab & 1, cd >> 1, cd & 1];
+        const [h, l3] = [(h1 + h2) >> 1, (h1 + h2) & 1];
+        const t = h >> 7;
+        const carry = l3 ? l1 | l2 | t : l1 & l2 & t;
+        const want = averageOfTaps([ab + cd - 512], 4) + 128;
+        if (h + carry !== want) expect.fail(`a + b = ${ab}, c + d = ${cd}: ${h + carry}, want ${want}`);
+      }
+    }
+  });
+
   it('are chosen for windows of 9 (the DSP max: 1; the DSP average: 2^k too) to 256 taps (Armv6-M: whole words of channels)', () => {
     const p = {
       batches: 1,
@@ -96,7 +110,9 @@ describe('AVERAGE_POOL_2D and MAX_POOL_2D word variants (pool_words.h)', () => {
     };
     for (const [family, isa] of Object.entries(ISAS)) {
       expect(selectVariant(averagePool2d, p, isa).name).to.equal(family);
-      expect(selectVariant(maxPool2d, { ...p, inH: 16, inW: 16, filterH: 16, filterW: 16 }, isa).name).to.equal(family);
+      // RV32's SWAR max pays up to 30 taps only (pool_variants.ts)
+      expect(selectVariant(maxPool2d, { ...p, inH: 16, inW: 16, filterH: 16, filterW: 16 }, isa).name).to.equal(family === 'rv32' ? 'portable' : family);
+      expect(selectVariant(maxPool2d, { ...p, inH: 5, inW: 5, filterH: 5, filterW: 5 }, isa).name).to.equal(family);
       expect(selectVariant(averagePool2d, { ...p, inH: 17, inW: 16, filterH: 17, filterW: 16 }, isa).name).to.equal('portable');
     }
     expect(maxWindowTaps({ ...p, filterH: 20, filterW: 3 })).to.equal(21);
@@ -105,7 +121,13 @@ describe('AVERAGE_POOL_2D and MAX_POOL_2D word variants (pool_words.h)', () => {
     expect(selectVariant(maxPool2d, small, ISAS['arm-dsp']!).name).to.equal('arm-dsp');
     expect(selectVariant(averagePool2d, small, ISAS['arm-dsp']!).name).to.equal('arm-dsp');
     expect(selectVariant(averagePool2d, { ...small, filterH: 3 }, ISAS['arm-dsp']!).name).to.equal('portable');
-    expect(selectVariant(maxPool2d, small, ISAS.armv6m!).name).to.equal('portable');
+    // 2x2 on the families without SIMD: their own loop (tf_pool2x2_words_body), whole words of channels only
+    for (const family of ['armv6m', 'rv32']) {
+      expect(selectVariant(maxPool2d, small, ISAS[family]!).name).to.equal(family);
+      expect(selectVariant(averagePool2d, small, ISAS[family]!).name).to.equal(family);
+      expect(selectVariant(averagePool2d, { ...small, depth: 6 }, ISAS[family]!).name).to.equal('portable');
+      expect(selectVariant(averagePool2d, { ...small, filterW: 3 }, ISAS[family]!).name).to.equal('portable');
+    }
     expect(selectVariant(maxPool2d, { ...p, depth: 6 }, ISAS.armv6m).name).to.equal('portable');
     expect(selectVariant(maxPool2d, { ...p, depth: 6 }, ISAS['arm-dsp']!).name).to.equal('arm-dsp');
   });

@@ -30,8 +30,8 @@ function poolModel(name: string, wholeWords: boolean, seed: number): Graph {
     const kind = k % 2 === 0 ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
     const global = k % 5 === 4;
     const depth = wholeWords ? 4 * randomInt(rand, 1, 12) : randomInt(rand, 4, 45);
-    // 2x2 windows on the DSP board (its average divides 2^k taps in the lanes); Armv6-M's start at 3x3
-    const f = randomInt(rand, wholeWords ? 3 : 2, global ? 7 : 5);
+    // 2x2 windows (the DSP average divides 2^k taps in the lanes; Armv6-M and RV32 have a 2x2 loop) to 7x7
+    const f = randomInt(rand, 2, global ? 7 : 5);
     const fw = rand() < 0.7 || f === 2 ? f : randomInt(rand, 3, 5);
     const [h, w] = global ? [f, fw] : [randomInt(rand, f, 11), randomInt(rand, fw, 11)];
     const padding = global || rand() < 0.5 ? 'VALID' : 'SAME';
@@ -91,14 +91,20 @@ const BOARDS = [
     board: 'rp2040js',
     tools: ['arm-none-eabi-gcc'],
     wholeWords: true,
-    kinds: [/\(Armv6-M: 4 channels per word, biased/, /SWAR byte max/, /FULLY_CONNECTED's kernel/],
+    kinds: [
+      /\(Armv6-M: 4 channels per word, biased/,
+      /SWAR byte max/,
+      /FULLY_CONNECTED's kernel/,
+      /2x2 window in registers, byte-wise/,
+      /2x2 window in registers, three/,
+    ],
   },
   {
     target: 'esp32c3',
     board: 'qemu-riscv32-virt',
     tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'],
     wholeWords: true,
-    kinds: [/\(RV32IMC: 4 channels per word, biased/, /SWAR byte max/],
+    kinds: [/\(RV32IMC: 4 channels per word, biased/, /SWAR byte max/, /2x2 window in registers, byte-wise/, /2x2 window in registers, three/],
   },
 ];
 
