@@ -27,6 +27,7 @@ import { interpret } from '../src/ops/interpreter.ts';
 import { unsupportedOps } from '../src/ops/prepare.ts';
 import { buildFirmware, loadTarget, boardOf, smallestPartRam } from '../src/build/index.ts';
 import { runOnBoard } from '../src/device/index.ts';
+import { usageErrorsExitTwo } from '../test/helpers/cli_args.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
@@ -444,9 +445,8 @@ const program = new Command('bench')
   .option('--json', 'with --sweep: write bench/sweep.json after every layer')
   .option('--report <file>', 'with --sweep: print the tables of a saved --json run instead of running')
   .option('--no-cmsis', 'with --sweep: skip the TFLite Micro + CMSIS-NN run of each layer')
-  .showHelpAfterError(false)
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
-program.parse();
+usageErrorsExitTwo(program).parse();
 const cli = program.opts<BenchArgs>();
 const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report'].filter((k) => cli[k as keyof BenchArgs] !== undefined);
 if (!cli.sweep && sweepOnly.length > 0) {

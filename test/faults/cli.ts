@@ -8,28 +8,28 @@
  */
 import { Command, Option } from 'commander';
 import { LINK_COMMANDS, type LinkCommand, formatTable, runCampaign } from './campaign.ts';
+import { integerArg, positiveArg, usageErrorsExitTwo } from '../helpers/cli_args.ts';
 
 const program = new Command('fuzz:links')
   .description('serial links that lie: sessions of each command through a fault-injecting relay (docs/fuzzing.md)')
-  .option('--seed <n>', 'campaign seed', '1')
-  .option('--sessions <n>', 'sessions per command', '20')
-  .option('--jobs <n>', 'sessions of a command at once, each with its own pty pairs, temp folder and device (1 to 64)', '1')
-  .option('--minutes <m>', 'start no session after this many minutes (the table counts the sessions run)')
+  .option('--seed <n>', 'campaign seed', integerArg(), 1)
+  .option('--sessions <n>', 'sessions per command', integerArg(1), 20)
+  .option('--jobs <n>', 'sessions of a command at once, each with its own pty pairs, temp folder and device (1 to 64)', integerArg(1, 64), 1)
+  .option('--minutes <m>', 'start no session after this many minutes (the table counts the sessions run)', positiveArg)
   // a session with no outcome after this many seconds is a hang (WRONG); on a loaded machine at nice 19
   // a session can be starved of the CPU for minutes, so the default is generous
-  .option('--session-limit <s>', 'seconds after which a session with no outcome is a hang (WRONG), at least 10', '600')
+  .option('--session-limit <s>', 'seconds after which a session with no outcome is a hang (WRONG), at least 10', integerArg(10), 600)
   .addOption(new Option('--command <name...>', 'only these commands (repeatable)').choices(LINK_COMMANDS))
   .option('--only <indices>', 'comma-separated session indices to replay')
   .option('--trace', 'print faults and retries as they happen')
-  .option('--verbose', 'a line per session')
-  .showHelpAfterError(false);
-program.parse();
+  .option('--verbose', 'a line per session');
+usageErrorsExitTwo(program).parse();
 const o = program.opts<{
-  seed: string;
-  sessions: string;
-  jobs: string;
-  minutes?: string;
-  sessionLimit: string;
+  seed: number;
+  sessions: number;
+  jobs: number;
+  minutes?: number;
+  sessionLimit: number;
   command?: string[];
   only?: string;
   trace?: boolean;
@@ -40,16 +40,7 @@ function fail(message: string): never {
   process.stderr.write(`error: fuzz:links: ${message}\n`);
   process.exit(2);
 }
-const seed = Number(o.seed);
-const sessions = Number(o.sessions);
-const jobs = Number(o.jobs);
-const minutes = o.minutes === undefined ? undefined : Number(o.minutes);
-const sessionLimit = Number(o.sessionLimit);
-if (!Number.isInteger(seed)) fail(`--seed takes an integer, got '${o.seed}'`);
-if (!Number.isInteger(sessions) || sessions < 1) fail(`--sessions takes an integer of at least 1, got '${o.sessions}'`);
-if (!(sessionLimit >= 10)) fail(`--session-limit takes seconds (at least 10), got '${o.sessionLimit}'`);
-if (minutes !== undefined && !(minutes > 0)) fail(`--minutes takes a positive number, got '${o.minutes}'`);
-if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) fail(`--jobs takes an integer from 1 to 64, got '${o.jobs}'`);
+const { seed, sessions, jobs, minutes, sessionLimit } = o;
 const onlyIndices = o.only === undefined ? undefined : o.only.split(',').map(Number);
 if (onlyIndices?.some((i) => !Number.isInteger(i) || i < 0)) fail(`--only takes comma-separated session indices, got '${o.only}'`);
 const commands = (o.command?.length ? o.command : LINK_COMMANDS) as LinkCommand[];

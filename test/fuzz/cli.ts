@@ -11,12 +11,13 @@ import { FAMILY_TARGETS, runCampaign } from './campaign.ts';
 import { REPRO_DIR } from './repro.ts';
 import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import type { FuzzDType } from './ops/types.ts';
+import { integerArg, usageErrorsExitTwo } from '../helpers/cli_args.ts';
 
 const program = new Command('fuzz')
   .description('differential fuzzing: generated models, every output byte compared with TFLite Micro')
-  .option('--seed <n>', 'campaign seed', '1')
-  .option('--count <n>', 'models (components) in all', '100')
-  .option('--batch <n>', 'components per generated model file', '24')
+  .option('--seed <n>', 'campaign seed', integerArg(), 1)
+  .option('--count <n>', 'models (components) in all', integerArg(1), 100)
+  .option('--batch <n>', 'components per generated model file', integerArg(1, 1000), 24)
   .option('--target <t...>', `where to run besides the TS reference (${Object.keys(FAMILY_TARGETS).join(', ')})`, ['host'])
   .option('--dtype <d...>', 'activation types', ['int8', 'int16'])
   .option('--only <op...>', 'only generators of these ops or names')
@@ -25,11 +26,11 @@ const program = new Command('fuzz')
   .option('--gate', 'also compile every batch for every other target with its own flags (-Werror)')
   .option('--json <file>', 'write the campaign figures as JSON');
 
-program.parse();
+usageErrorsExitTwo(program).parse();
 const o = program.opts<{
-  seed: string;
-  count: string;
-  batch: string;
+  seed: number;
+  count: number;
+  batch: number;
   target: string[];
   dtype: string[];
   only?: string[];
@@ -41,9 +42,9 @@ const o = program.opts<{
 async function main(): Promise<number> {
   if (!tflmRefAvailable()) return 2;
   const result = await runCampaign({
-    seed: Number(o.seed),
-    count: Number(o.count),
-    batchSize: Number(o.batch),
+    seed: o.seed,
+    count: o.count,
+    batchSize: o.batch,
     targets: o.target,
     dtypes: o.dtype as FuzzDType[],
     only: o.only,
