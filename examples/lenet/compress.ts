@@ -20,6 +20,7 @@
  * the stages of `Stages` (prune, structured, ptq, ...); a new compression (int4, palette, a mixed
  * search) is a new stage method and a new line.
  */
+import { Command, InvalidArgumentError } from 'commander';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -222,19 +223,28 @@ const SCHEDULES: Record<LenetName, number[][]> = {
   ],
 };
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const useCache = !args.includes('--no-cache');
-function option(flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !(n > 0)) throw new InvalidArgumentError('It takes a whole number above 0.');
+  return n;
 }
-const epochsOption = option('--epochs');
-if (epochsOption !== undefined) {
-  const epochs = Number(epochsOption);
-  if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`--epochs: ${epochsOption} is not a positive whole number`);
-  for (const name of LENET_NAMES) FINE_TUNE[name].epochs = epochs;
-}
+const program = new Command('example:lenet')
+  .description('trains (or loads) LeNet-300-100 and LeNet-5, compresses them step by step, runs each step on the emulated cortex-m4')
+  .option('--json', 'ONE JSON object on stdout instead of the tables')
+  .option('--models <names>', `comma-separated (${LENET_NAMES.join(', ')})`, LENET_NAMES.join(','))
+  .option('--steps <names>', 'only these steps (comma-separated step names; a name may hold commas)')
+  .option('--eval-digits <n>', 'held-out digits each step is scored on', wholeNumber, TEST_PER_DIGIT * 10)
+  .option('--device-digits <n>', 'digits each step runs on the board', wholeNumber, 20)
+  .option('--epochs <n>', 'epochs of every training stage (its own cache key)', wholeNumber)
+  .option('--no-cache', 'train every stage again')
+  .showHelpAfterError(false)
+  .showSuggestionAfterError(false)
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+program.parse();
+const cli = program.opts<{ json?: boolean; models: string; steps?: string; evalDigits: number; deviceDigits: number; epochs?: number; cache: boolean }>();
+const json = cli.json === true;
+const useCache = cli.cache;
+if (cli.epochs !== undefined) for (const name of LENET_NAMES) FINE_TUNE[name].epochs = cli.epochs;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 export interface StepResult {
@@ -598,14 +608,14 @@ function table(m: Awaited<ReturnType<typeof compressOne>>): string {
 }
 
 async function main(): Promise<void> {
-  const models = (option('--models')?.split(',') ?? LENET_NAMES) as LenetName[];
+  const models = cli.models.split(',') as LenetName[];
   for (const m of models) if (!LENET_NAMES.includes(m)) throw new Error(`--models: unknown model ${m} (${LENET_NAMES.join(', ')})`);
   // step names may hold commas ("layers 98/95/80%, 4-bit, size"): a step is chosen when its name is one
   // or more of the comma-separated items in a row
-  const steps = option('--steps');
+  const steps = cli.steps;
   const stepFilter = steps === undefined ? undefined : (step: string) => `,${steps},`.includes(`,${step},`);
-  const evalDigits = Number(option('--eval-digits') ?? TEST_PER_DIGIT * 10);
-  const deviceDigits = Number(option('--device-digits') ?? 20);
+  const evalDigits = cli.evalDigits;
+  const deviceDigits = cli.deviceDigits;
   await useTrainingBackend();
   const results = [];
   for (const m of models) results.push(await compressOne(m, stepFilter, evalDigits, deviceDigits));
