@@ -8,6 +8,7 @@ import { peakedWeights } from '../../../test/helpers/peaked_weights.ts';
 import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { envInSuite } from '../../../test/helpers/prefer.ts';
 import { compileGraph } from '../../compile.ts';
+import { groupedGapRows } from './huffman.ts';
 
 interface Layer {
   batches: number;
@@ -126,6 +127,71 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       /\(\*xp [+-] \d+\)/.test(compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text),
     ).length;
     expect(offsetInLoop).to.be.above(2);
+    expectCasesBitExactInC(cases);
+  });
+
+  it('rows pruned in groups share their columns: stored once a group, decoded back to the weights, bit-exact in C', () => {
+    const rand = rng(414);
+    const cases: CCase[] = [];
+    const groupSizes = new Set<number>();
+    const isas = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
+    for (let k = 0; k < 16; k++) {
+      const G = [2, 4, 8][k % 3]!;
+      const batches = randomInt(rand, 1, 2);
+      // row counts off the group size (a shorter last group); long rows with gaps over 255 (fillers)
+      const out = randomInt(rand, Math.max(16, 2 * G + 1), 48);
+      const inF = k % 4 === 0 ? randomInt(rand, 600, 900) : randomInt(rand, 16, 400);
+      const keep = k % 4 === 0 ? 0.02 + rand() * 0.02 : 0.03 + rand() * 0.1;
+      const weights = new Int8Array(out * inF);
+      for (let g = 0; g * G < out; g++) {
+        for (let c = 0; c < inF; c++) {
+          if (rand() >= keep) continue;
+          // the group's column: every row has a weight there, now and then a zero (the union's zeros)
+          for (let r = g * G; r < Math.min(out, (g + 1) * G); r++) weights[r * inF + c] = rand() < 0.1 ? 0 : randomInt(rand, -8, 7) || 1;
+        }
+      }
+      // round trip of the encoding, independent of the C
+      const coded = groupedGapRows(weights, out, inF, G);
+      const decoded = new Int8Array(out * inF);
+      let entry = 0;
+      let value = 0;
+      coded.counts.forEach((n, g) => {
+        for (let r = g * G; r < Math.min(out, (g + 1) * G); r++) {
+          let column = 0;
+          for (let e = 0; e < n; e++) {
+            column += coded.deltas[entry + e]!;
+            decoded[r * inF + column]! += coded.values[value++]!;
+          }
+        }
+        entry += n;
+      });
+      expect(decoded).to.deep.equal(weights);
+      expect(value).to.equal(coded.values.length);
+      const c: Layer = {
+        batches,
+        out,
+        inF,
+        weights,
+        perChannel: rand() < 0.5,
+        bias: rand() < 0.7,
+        biasRange: rand() < 0.4 ? 100 : 3000,
+        inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
+        activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
+        outScale: 0.02 + rand() * 0.2,
+      };
+      const { graph, op } = layerGraph(c, rand);
+      const p: FullyConnectedParams = fc.prepare(graph, op);
+      expect(p.entropy, `case ${k}`).to.not.equal(undefined);
+      groupSizes.add(p.entropy!.groupRows ?? 0);
+      // the products the kernel runs: every row of a group at each of its shared columns
+      const huffman = fc.variants!.find((v) => v.storage === 'huffman')!;
+      if (p.entropy!.groupRows === G) expect(huffman.macs!(p)).to.equal(batches * coded.values.length);
+      cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: isas[k % isas.length] });
+    }
+    // block-pruned layers are stored grouped (the size of their blocks, or a multiple of it that codes smaller)
+    expect([...groupSizes].filter((g) => g > 1).length, [...groupSizes].join()).to.be.above(1);
+    const model = compileGraph(cases[1]!.graph, 'fc.tflite', { prefer: 'size', isa: cases[1]!.isa }).generated.files.find((f) => f.name === 'model.c')!.text;
+    expect(model).to.match(/columns shared by groups of \d+ rows/);
     expectCasesBitExactInC(cases);
   });
 });
