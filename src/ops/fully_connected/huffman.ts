@@ -25,7 +25,7 @@
 import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
-import { HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
+import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedAccumulatorInit, foldedInitExpr, narrowestIntType, requantExprs } from '../common/weighted.ts';
 
 const TYPE_BYTES: Record<TableCType, number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
@@ -66,8 +66,10 @@ export interface HuffmanFc {
   deltas?: HuffmanStream;
   /** sparse: entries per row (per group of `groupRows` rows: the group's shared columns) */
   counts?: Int32Array;
-  /** sparse: rows sharing one list of columns (1: every row its own); the last group may be shorter */
+  /** sparse: rows sharing one list of columns (1: every row its own; 0: `groupSizes` says); the last group may be shorter */
   groupRows?: number;
+  /** sparse, groups of searched sizes: each group's rows (stored as uint8_t) */
+  groupSizes?: Uint8Array;
   /** sparse: the products the row loops compute, every row's entries (the union's zeros included) */
   entries?: number;
   /** sparse: the C type `counts` is stored as (uint8_t when every row holds at most 255 entries) */
@@ -99,32 +101,46 @@ function sparseCoding(sparse: SparseRows): HuffmanFc | undefined {
 
 /** Row-group sizes tried for the shared-columns form (the smallest coding is kept). */
 export const HUFFMAN_GROUP_ROWS = [2, 4, 8] as const;
+/** The most rows a group of the searched form (groupSizesSearch) holds. */
+export const HUFFMAN_MAX_GROUP_ROWS = 8;
+/** Layers up to this many weights also try the searched group sizes (its cost grows with the union sizes). */
+const GROUP_SEARCH_MAX_WEIGHTS = 1 << 20;
+
+/** Groups of `group` rows, the last one shorter when `group` does not divide `rows`. */
+export function fixedGroupSizes(rows: number, group: number): number[] {
+  return Array.from({ length: Math.ceil(rows / group) }, (_, g) => Math.min(group, rows - g * group));
+}
 
 /**
- * The shared-columns form with groups of `group` rows: per group the gaps of the union of its rows'
- * nonzero columns (gapRows' fillers over 255 included), then each row's weights at those columns.
+ * The shared-columns form over consecutive groups of rows (`sizes`, summing to `rows`): per group the
+ * gaps of the union of its rows' nonzero columns (gapRows' fillers over 255 included), then each row's
+ * weights at those columns.
  */
 export function groupedGapRows(
   weights: Int8Array,
   rows: number,
   columns: number,
-  group: number,
+  sizes: readonly number[],
 ): { values: Int8Array; deltas: Uint8Array; counts: Int32Array } {
-  const groups = Math.ceil(rows / group);
+  const groups = sizes.length;
   const union = new Int8Array(groups * columns);
-  for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / group);
-    for (let c = 0; c < columns; c++) if (weights[r * columns + c] !== 0) union[g * columns + c] = 1;
-  }
+  let first = 0;
+  sizes.forEach((size, g) => {
+    for (let r = first; r < first + size; r++) for (let c = 0; c < columns; c++) if (weights[r * columns + c] !== 0) union[g * columns + c] = 1;
+    first += size;
+  });
+  if (first !== rows) throw new Error(`huffman: groups of ${first} rows for a layer of ${rows}`);
   // the union's gaps (the marks' own values are ignored: only their columns are used)
   const shared = gapRows(union, groups, columns);
-  const values = new Int8Array(sumGroupEntries(shared.counts, rows, group));
+  let total = 0;
+  sizes.forEach((size, g) => (total += size * shared.counts[g]!));
+  const values = new Int8Array(total);
   let entry = 0;
   let written = 0;
-  for (let g = 0; g < groups; g++) {
+  first = 0;
+  sizes.forEach((size, g) => {
     const n = shared.counts[g]!;
-    const first = g * group;
-    for (let r = first; r < Math.min(rows, first + group); r++) {
+    for (let r = first; r < first + size; r++) {
       let column = 0;
       for (let k = 0; k < n; k++) {
         column += shared.deltas[entry + k]!;
@@ -133,21 +149,75 @@ export function groupedGapRows(
       }
     }
     entry += n;
-  }
+    first += size;
+  });
   return { values, deltas: shared.deltas, counts: shared.counts };
 }
 
-function sumGroupEntries(counts: Int32Array, rows: number, group: number): number {
-  let total = 0;
-  counts.forEach((n, g) => (total += n * (Math.min(rows, (g + 1) * group) - g * group)));
-  return total;
+/**
+ * Group sizes (1..HUFFMAN_MAX_GROUP_ROWS rows, consecutive) that minimise the estimated bits: a group
+ * costs its union's gaps (`gapBits` each), every row's weight at every union column (`valueBits` of
+ * the value, the union's zeros included) and two table bytes; dynamic programming over the rows.
+ * Rows pruned in blocks whose boundaries have moved (the dead-neuron pass removes single rows) are
+ * grouped where their columns still coincide, which fixed sizes would miss.
+ */
+export function groupSizesSearch(weights: Int8Array, rows: number, columns: number, gapBits: number, valueBits: (w: number) => number): number[] {
+  const nonzero: number[][] = Array.from({ length: rows }, (_, r) => {
+    const list: number[] = [];
+    for (let c = 0; c < columns; c++) if (weights[r * columns + c] !== 0) list.push(c);
+    return list;
+  });
+  const best = new Float64Array(rows + 1).fill(Infinity);
+  const from = new Int32Array(rows + 1);
+  best[0] = 0;
+  const inUnion = new Uint8Array(columns);
+  for (let start = 0; start < rows; start++) {
+    const union: number[] = [];
+    let bits = 16;
+    for (let end = start; end < Math.min(rows, start + HUFFMAN_MAX_GROUP_ROWS); end++) {
+      // the new row at the union's old columns, then the columns it adds, at every row of the group so far
+      for (const c of union) bits += valueBits(weights[end * columns + c]!);
+      for (const c of nonzero[end]!) {
+        if (inUnion[c]) continue;
+        inUnion[c] = 1;
+        union.push(c);
+        bits += gapBits;
+        for (let r = start; r <= end; r++) bits += valueBits(weights[r * columns + c]!);
+      }
+      if (best[start]! + bits < best[end + 1]!) {
+        best[end + 1] = best[start]! + bits;
+        from[end + 1] = start;
+      }
+    }
+    for (const c of union) inUnion[c] = 0;
+  }
+  const sizes: number[] = [];
+  for (let end = rows; end > 0; end = from[end]!) sizes.push(end - from[end]!);
+  return sizes.reverse();
 }
 
-function groupedCoding(weights: Int8Array, rows: number, columns: number, group: number): HuffmanFc | undefined {
-  if (rows <= group / 2) return undefined;
-  const { values, deltas, counts } = groupedGapRows(weights, rows, columns, group);
+function groupedCoding(weights: Int8Array, rows: number, columns: number, sizes: readonly number[], variable: boolean): HuffmanFc | undefined {
+  const { values, deltas, counts } = groupedGapRows(weights, rows, columns, sizes);
   if (values.length === 0) return undefined;
-  return sparseStreams(values, deltas, counts, group, values.length);
+  const coding = sparseStreams(values, deltas, counts, variable ? 0 : sizes[0]!, values.length);
+  if (!variable) return coding;
+  const groupSizes = Uint8Array.from(sizes);
+  return { ...coding, groupSizes, bytes: coding.bytes + groupSizes.length };
+}
+
+/** The shared-columns codings: fixed group sizes, and where the layer is small enough, searched ones. */
+function groupedCodings(weights: Int8Array, rows: number, columns: number, perRow: HuffmanFc | undefined): (HuffmanFc | undefined)[] {
+  const fixed = HUFFMAN_GROUP_ROWS.filter((g) => rows > g / 2).map((g) => groupedCoding(weights, rows, columns, fixedGroupSizes(rows, g), false));
+  if (!perRow || rows * columns > GROUP_SEARCH_MAX_WEIGHTS) return fixed;
+  // bits a symbol, from the per-row coding's codes: the gaps' mean, each value's own code (a zero,
+  // which the per-row coding never stores, at the mean value's)
+  const gapBits = perRow.deltas!.bitLength / Math.max(1, perRow.symbols / 2);
+  const meanValueBits = perRow.values.bitLength / Math.max(1, perRow.symbols / 2);
+  const lengths = perRow.values.code.lengths;
+  const valueBits = (w: number) => (w === 0 ? meanValueBits : lengths[w & 255] || HUFFMAN_MAX_BITS);
+  const sizes = groupSizesSearch(weights, rows, columns, gapBits, valueBits);
+  if (sizes.every((n) => n === 1)) return fixed;
+  return [...fixed, groupedCoding(weights, rows, columns, sizes, true)];
 }
 
 function sparseStreams(values: Int8Array, deltasData: Uint8Array, counts: Int32Array, groupRows: number, entries: number): HuffmanFc {
@@ -175,13 +245,18 @@ function sparseStreams(values: Int8Array, deltasData: Uint8Array, counts: Int32A
  * when the layer has a sparse encoding), or undefined when it is not smaller than what it replaces.
  */
 export function encodeHuffmanFc(weights: Int8Array, rows: number, columns: number, sparse: SparseRows | undefined): HuffmanFc | undefined {
-  const candidates = [
-    denseCoding(weights, rows, columns),
-    ...(sparse ? [sparseCoding(sparse), ...HUFFMAN_GROUP_ROWS.map((g) => groupedCoding(weights, rows, columns, g))] : []),
-  ].filter((c): c is HuffmanFc => c !== undefined);
+  const perRow = sparse ? sparseCoding(sparse) : undefined;
+  const candidates = [denseCoding(weights, rows, columns), ...(sparse ? [perRow, ...groupedCodings(weights, rows, columns, perRow)] : [])].filter(
+    (c): c is HuffmanFc => c !== undefined,
+  );
   const best = candidates.reduce((a, b) => (b.bytes < a.bytes ? b : a));
   const replaced = sparse ? sparse.bytes : rows * columns;
   return best.bytes < replaced ? { ...best, replacedBytes: replaced } : undefined;
+}
+
+function groupsSummary(h: HuffmanFc): string {
+  if (h.groupSizes) return `, columns shared by ${h.groupSizes.length} groups of 1 to ${Math.max(...h.groupSizes)} rows`;
+  return (h.groupRows ?? 1) > 1 ? `, columns shared by groups of ${h.groupRows} rows` : '';
 }
 
 function scratchLayout(h: HuffmanFc): { tables: number; rowBytes: number; total: number } {
@@ -254,10 +329,12 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
         fnName: ctx.fnName,
         summary:
           `FULLY_CONNECTED [${p.batches},${p.inFeatures}] * [${p.outFeatures},${p.inFeatures}]^T -> [${p.batches},${p.outFeatures}], ` +
-          `huffman (${h.kind}${(h.groupRows ?? 1) > 1 ? `, columns shared by groups of ${h.groupRows} rows` : ''}): ${h.bytes} bytes for ${h.replacedBytes} ` +
+          `huffman (${h.kind}${groupsSummary(h)}): ${h.bytes} bytes for ${h.replacedBytes} ` +
           `(${h.symbols} symbols decoded, ~${cost.instructions} instructions on the M4)`,
         sparse: h.kind === 'sparse',
         groupRows: (h.groupRows ?? 1) > 1 ? h.groupRows : undefined,
+        groupSizes: h.groupSizes && ctx.addConst('huff_group_rows', 'uint8_t', h.groupSizes),
+        grouped: (h.groupRows ?? 1) !== 1,
         dsp,
         input: ctx.input(0),
         output: ctx.output(0),
