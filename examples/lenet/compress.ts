@@ -188,6 +188,52 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       prefer: 'size',
     },
     {
+      name: 'layers 98.5 then 99.3/97/85% twice, 4-bit per-tensor, size',
+      make: async (s) => {
+        const once = await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.993, 0.97, 0.85]);
+        return s.bits(await s.pruneLayers(once, [0.993, 0.97, 0.85]), 4, 'dense per tensor');
+      },
+      prefer: 'size',
+    },
+    // row groups (issue 14): fc1's and fc2's output rows pruned 4 or 2 at a time keep one set of input
+    // columns, whose gaps the compiler stores once per group; one stage from the 98/95/80% model
+    {
+      name: 'layers 98.5/96/80% in groups of 4/2/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% in groups of 2/2/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    // the schedule's stages in row groups from the float model (the blocks form gradually), then 98.5%
+    {
+      name: 'layers 98.5/96/80% gradually in groups of 4/2/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% in groups of 4/1/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [4, 1, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% in groups of 2/2/1, 5-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [2, 2, 1]), 5, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% in groups of 4/2/1, 5-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [4, 2, 1]), 5, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 99/97/85% in groups of 4/2/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.99, 0.97, 0.85], [4, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
       name: 'layers 98.5 then 99/96/80%, 5-bit per-tensor, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.99, 0.96, 0.8]), 5, 'dense per tensor'),
       prefer: 'size',
@@ -338,29 +384,36 @@ class Stages {
 
   /**
    * magnitude pruning of each weighted layer to its own rate (`rates`, layers in order), with
-   * fine-tuning (prune.ts), kept only if it beats one-shot pruning to the same rates
+   * fine-tuning (prune.ts), kept only if it beats one-shot pruning to the same rates. `groups`: each
+   * layer's output rows pruned together (prune.ts's `groupRows`, 1 for none; dense layers only), so
+   * that the compiler stores a group's column gaps once; named in the recipe only when given (the
+   * cache keys of the stages without it stay as they were)
    */
-  pruneLayers(graph: Graph, rates: number[]): Promise<Graph> {
+  pruneLayers(graph: Graph, rates: number[], groups?: number[]): Promise<Graph> {
     const layers = weightedLayers(graph);
     if (layers.length !== rates.length) throw new Error(`${this.model}: ${rates.length} rates for ${layers.length} weighted layers`);
+    if (groups && layers.length !== groups.length) throw new Error(`${this.model}: ${groups.length} row groups for ${layers.length} weighted layers`);
     const layerSparsity = new Map(layers.map((l, i) => [l.op.index, rates[i]!]));
-    return this.stage(graph, `prune([${rates.join(', ')}])`, async () => {
+    const groupRows = groups && new Map(layers.map((l, i) => [l.op.index, groups[i]!]));
+    const what = `prune([${rates.join(', ')}]${groups ? `, groups [${groups.join(', ')}]` : ''})`;
+    return this.stage(graph, what, async () => {
       const model = new TrainableGraph(graph);
       const tuned = await pruneUnstructured(model, this.train, this.task, {
         ...this.pruneTraining(),
         sparsity: 0,
         layerSparsity,
-        label: `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}`,
+        groupRows,
+        label: `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}${groups ? ` in row groups of ${groups.join('/')}` : ''}`,
       });
       model.dispose();
-      return [pruneOneShot(graph, 0, 256, layerSparsity), tuned];
+      return [pruneOneShot(graph, 0, 256, layerSparsity, groupRows), tuned];
     });
   }
 
-  /** the first `count` stages of the model's gradual per-layer schedule (SCHEDULES) */
-  async scheduled(count: number): Promise<Graph> {
+  /** the first `count` stages of the model's gradual per-layer schedule (SCHEDULES), each in row `groups` when given */
+  async scheduled(count: number, groups?: number[]): Promise<Graph> {
     let graph = this.float;
-    for (const rates of SCHEDULES[this.model].slice(0, count)) graph = await this.pruneLayers(graph, rates);
+    for (const rates of SCHEDULES[this.model].slice(0, count)) graph = await this.pruneLayers(graph, rates, groups);
     return graph;
   }
 

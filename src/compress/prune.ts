@@ -9,6 +9,10 @@
  * dense (a 3x3 depthwise filter has nothing to spare), and the others are pruned harder so that the
  * model as a whole reaches the target. The compiler turns the zeros into a sparse encoding.
  *
+ * Row groups (`groupRows`): a FULLY_CONNECTED layer's output rows may be pruned G at a time, every
+ * row of a group keeping the same input columns, so that the compiler stores the group's column
+ * gaps once instead of once per row (most of a very sparse layer's index bytes).
+ *
  * Structured (`structured.ts`): whole output channels go, and the model shrinks.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -28,6 +32,12 @@ export interface PruneOptions extends FineTuneOptions {
    * place of one rate for all layers; layers not listed stay dense and `sparsity` is ignored
    */
   layerSparsity?: ReadonlyMap<number, number>;
+  /**
+   * rows pruned together by op index (G >= 1, FULLY_CONNECTED layers only when above 1): each group
+   * of G consecutive output rows keeps one set of input columns (`groupMagnitudeMask`); layers not
+   * listed, and G = 1, get unstructured masks
+   */
+  groupRows?: ReadonlyMap<number, number>;
   /** layers with fewer weights stay dense (default 256) */
   minWeights?: number;
   /** the share of fine-tuning over which sparsity ramps up (default 0.6); the rest recovers */
@@ -95,6 +105,61 @@ export function magnitudeMask(values: ArrayLike<number>, sparsity: number): Floa
   return mask;
 }
 
+/**
+ * A 0/1 mask of [rows, columns] weights (FULLY_CONNECTED's [out, in]) with the same columns kept in
+ * each group of `groupSize` consecutive rows, so that the compiler stores a group's column gaps once
+ * instead of once per row. A (group, column) pair scores the sum of its weights' magnitudes, and the
+ * lowest-scoring pairs go until at least the `sparsity` fraction of the weights is zero (a partial
+ * last group counting its real rows). One row per group is `magnitudeMask`.
+ */
+export function groupMagnitudeMask(values: ArrayLike<number>, rows: number, columns: number, groupSize: number, sparsity: number): Float32Array {
+  const n = rows * columns;
+  if (values.length !== n) throw new TinyforgeError(`${values.length} weights are not ${rows} rows of ${columns}`);
+  if (!(Number.isInteger(groupSize) && groupSize >= 1)) throw new TinyforgeError(`row groups of ${groupSize}: a group is a whole number of rows, 1 or more`);
+  // rounded up (past float noise) so that a layer never ends below its target, as magnitudeMask
+  const drop = Math.min(n, Math.ceil(n * sparsity - 1e-9));
+  const mask = new Float32Array(n).fill(1);
+  if (drop === 0) return mask;
+  const groups = Math.ceil(rows / groupSize);
+  const groupRowCount = (g: number) => Math.min(rows, (g + 1) * groupSize) - g * groupSize;
+  const scores = new Float64Array(groups * columns);
+  for (let r = 0; r < rows; r++) {
+    const g = Math.floor(r / groupSize);
+    for (let c = 0; c < columns; c++) scores[g * columns + c]! += Math.abs(values[r * columns + c]!);
+  }
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
+  let dropped = 0;
+  for (let k = 0; k < order.length && dropped < drop; k++) {
+    const g = Math.floor(order[k]! / columns);
+    const c = order[k]! % columns;
+    for (let r = g * groupSize; r < g * groupSize + groupRowCount(g); r++) mask[r * columns + c] = 0;
+    dropped += groupRowCount(g);
+  }
+  return mask;
+}
+
+/**
+ * Each weighted layer's rows per group (1 when not listed); only FULLY_CONNECTED weights are rows of
+ * output neurons over input columns, so only they may be grouped.
+ */
+function layerGroupRows(layers: WeightedLayer[], groupRows: ReadonlyMap<number, number> | undefined): Map<WeightedLayer, number> {
+  const byOp = new Map(layers.map((l) => [l.op.index, l]));
+  for (const [op, g] of groupRows ?? []) {
+    if (!(Number.isInteger(g) && g >= 1)) throw new TinyforgeError(`op ${op}: row groups of ${g}: a group is a whole number of rows, 1 or more`);
+    const layer = byOp.get(op);
+    if (g > 1 && layer?.op.kind !== 'FULLY_CONNECTED')
+      throw new TinyforgeError(`op ${op}${layer ? ` (${layer.op.kind})` : ''}: row groups of ${g} need a FULLY_CONNECTED layer with constant weights`);
+  }
+  return new Map(layers.map((l) => [l, groupRows?.get(l.op.index) ?? 1]));
+}
+
+/** A layer's mask at `sparsity`: by groups of `groupSize` output rows, or unstructured when 1. */
+function layerMask(values: ArrayLike<number>, shape: readonly number[], groupSize: number, sparsity: number): Float32Array {
+  if (groupSize === 1) return magnitudeMask(values, sparsity);
+  const rows = shape[0]!;
+  return groupMagnitudeMask(values, rows, values.length / rows, groupSize, sparsity);
+}
+
 /** Zhu & Gupta's cubic ramp from 0 to `final` over `t` in [0, 1]. */
 export function cubicSchedule(final: number, t: number): number {
   const p = Math.min(1, Math.max(0, t));
@@ -114,13 +179,14 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
   const targets = perLayer
     ? new Map(model.layers.map((l) => [l, perLayer.get(l.op.index) ?? 0]))
     : layerSparsities(model.graph, model.layers, options.sparsity, options.minWeights ?? 256);
+  const groups = layerGroupRows(model.layers, options.groupRows);
   const masks = new Map<number, tf.Tensor>();
   const ramp = options.rampFraction ?? 0.6;
   const setMasks = (fraction: number) => {
     for (const [layer, final] of targets) {
       if (final === 0) continue;
       const v = model.variables.get(layer.weights)!;
-      const mask = magnitudeMask(v.dataSync(), cubicSchedule(final, fraction));
+      const mask = layerMask(v.dataSync(), v.shape, groups.get(layer)!, cubicSchedule(final, fraction));
       masks.get(layer.weights)?.dispose();
       masks.set(layer.weights, tf.tensor(mask, v.shape));
     }
@@ -163,17 +229,24 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
 /**
  * The model `pruneUnstructured` starts its fine-tuning from, pruned at once: every layer's
  * smallest-magnitude weights zeroed to the same per-layer sparsities it ends with. It is what the
- * pruning step is compared with before fine-tuning (keep_better.ts).
+ * pruning step is compared with before fine-tuning (keep_better.ts). `groupRows` as in PruneOptions.
  */
-export function pruneOneShot(graph: Graph, sparsity: number, minWeights = 256, layerSparsity?: ReadonlyMap<number, number>): Graph {
+export function pruneOneShot(
+  graph: Graph,
+  sparsity: number,
+  minWeights = 256,
+  layerSparsity?: ReadonlyMap<number, number>,
+  groupRows?: ReadonlyMap<number, number>,
+): Graph {
   const layers = weightedLayers(graph);
   const targets = layerSparsity ? new Map(layers.map((l) => [l, layerSparsity.get(l.op.index) ?? 0])) : layerSparsities(graph, layers, sparsity, minWeights);
+  const groups = layerGroupRows(layers, groupRows);
   const tensors = [...graph.tensors];
   for (const [layer, final] of targets) {
     if (final === 0) continue;
     const t = graph.tensors[layer.weights]!;
     const values = Float32Array.from(fromBytes('float32', t.data!) as Float32Array);
-    const mask = magnitudeMask(values, final);
+    const mask = layerMask(values, t.shape, groups.get(layer)!, final);
     for (let i = 0; i < values.length; i++) values[i] = values[i]! * mask[i]!;
     tensors[layer.weights] = { ...t, data: new Uint8Array(values.buffer) };
   }
