@@ -44,6 +44,22 @@ function layerGraph(c: Layer, rand: () => number) {
   );
 }
 
+/** A layer of these weights with drawn scales, biases, input zero point and activation. */
+function randomLayer(rand: () => number, batches: number, out: number, inF: number, weights: Int8Array, outScale: number): Layer {
+  return {
+    batches,
+    out,
+    inF,
+    weights,
+    perChannel: rand() < 0.5,
+    bias: rand() < 0.7,
+    biasRange: rand() < 0.4 ? 100 : 3000,
+    inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
+    activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
+    outScale,
+  };
+}
+
 describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
   // the storage competes under --prefer size; palette and int4 off so every layer is Huffman-coded
   envInSuite({ TINYFORGE_PREFER: 'size', TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_INT4_KERNELS: 'off' });
@@ -98,19 +114,8 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       const fourBit = rand() < 0.3;
       const spread = shape === 3 ? 1 + rand() * 2 : 0.5 + rand() * (fourBit ? 3 : 20);
       const weights = peakedWeights(rand, out * inF, spread, zeros, fourBit ? -8 : -127, fourBit ? 7 : 127);
-      const c: Layer = {
-        batches,
-        out,
-        inF,
-        weights,
-        perChannel: rand() < 0.5,
-        bias: rand() < 0.7,
-        biasRange: rand() < 0.4 ? 100 : 3000,
-        inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
-        activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
-        outScale: rand() < 0.25 ? 0.00005 * (0.2 + rand()) : 0.02 + rand() * 0.2,
-      };
-      const { graph, op } = layerGraph(c, rand);
+      const outScale = rand() < 0.25 ? 0.00005 * (0.2 + rand()) : 0.02 + rand() * 0.2;
+      const { graph, op } = layerGraph(randomLayer(rand, batches, out, inF, weights, outScale), rand);
       const p: FullyConnectedParams = fc.prepare(graph, op);
       if (!p.entropy) continue;
       const isa = isas[cases.length % isas.length];
@@ -178,19 +183,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       });
       expect(decoded).to.deep.equal(weights);
       expect(value).to.equal(coded.values.length);
-      const c: Layer = {
-        batches,
-        out,
-        inF,
-        weights,
-        perChannel: rand() < 0.5,
-        bias: rand() < 0.7,
-        biasRange: rand() < 0.4 ? 100 : 3000,
-        inZp: rand() < 0.3 ? 0 : randomInt(rand, -128, 127),
-        activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)]!,
-        outScale: 0.02 + rand() * 0.2,
-      };
-      const { graph, op } = layerGraph(c, rand);
+      const { graph, op } = layerGraph(randomLayer(rand, batches, out, inF, weights, 0.02 + rand() * 0.2), rand);
       const p: FullyConnectedParams = fc.prepare(graph, op);
       // a small layer's streams and code tables can outweigh what they save: not coded, not a case
       if (!p.entropy) continue;
