@@ -40,6 +40,7 @@ import { writeModel } from '../../src/compress/session.ts';
 import { compressLayers, int8WeightedLayers } from '../../src/compress/weight_bits.ts';
 import type { Prefer } from '../../src/ops/op.ts';
 import { pruneChannels } from '../../src/compress/structured.ts';
+import { orderNeuronsForGroups } from '../../src/compress/neuron_order.ts';
 import { type Task, floatMetric, int8Metric, taskFor } from '../../src/compress/task.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
 import { fineTune } from '../../src/compress/train.ts';
@@ -211,6 +212,26 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
     {
       name: 'layers 98.5/96/80% gradually in groups of 4/2/1, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    // the same with similar neurons put side by side first (neuron_order.ts)
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor, size',
+      make: async (s) =>
+        s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in groups of 2/2/1, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [2, 2, 1]), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in groups of 4/2/1 twice, 4-bit per-tensor, size',
+      make: async (s) => {
+        const once = await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]);
+        return s.bits(await s.pruneLayers(once, [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor');
+      },
       prefer: 'size',
     },
     {
@@ -410,9 +431,12 @@ class Stages {
     });
   }
 
-  /** the first `count` stages of the model's gradual per-layer schedule (SCHEDULES), each in row `groups` when given */
-  async scheduled(count: number, groups?: number[]): Promise<Graph> {
-    let graph = this.float;
+  /**
+   * the first `count` stages of the model's gradual per-layer schedule (SCHEDULES), each in row `groups`
+   * when given, from `start` (the float model unless given)
+   */
+  async scheduled(count: number, groups?: number[], start: Graph = this.float): Promise<Graph> {
+    let graph = start;
     for (const rates of SCHEDULES[this.model].slice(0, count)) graph = await this.pruneLayers(graph, rates, groups);
     return graph;
   }
@@ -422,6 +446,18 @@ class Stages {
     let graph = await this.scheduled(count);
     for (let i = 0; i < times; i++) graph = await this.pruneLayers(graph, SCHEDULES[this.model][count - 1]!);
     return graph;
+  }
+
+  /**
+   * `graph` with each layer's neurons ordered so that similar ones share a group of `groups` rows
+   * (neuron_order.ts; the model computes the same), before pruning in those groups
+   */
+  ordered(graph: Graph, groups: number[]): Graph {
+    const layers = weightedLayers(graph);
+    const ordered = orderNeuronsForGroups(graph, new Map(layers.map((l, i) => [l.op.index, groups[i]!])));
+    this.recipes.set(ordered, `${this.recipes.get(graph) ?? '?'} > order neurons([${groups.join(', ')}])`);
+    this.choices.set(ordered, this.choices.get(graph) ?? []);
+    return ordered;
   }
 
   /** the first `count` stages of the schedule, then `times` stages to `rates` (rates off the schedule) */
