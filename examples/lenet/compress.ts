@@ -214,6 +214,37 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
       prefer: 'size',
     },
+    // 4-bit scales clipped for the least squared error (weight_bits.ts's `clip: 'mse'`) instead of the largest weight
+    {
+      name: 'layers 98.5/96/80%, 4-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 4, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80%, 3-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.after(2, [0.985, 0.96, 0.8]), 3, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5 then 99/96/80%, 4-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.99, 0.96, 0.8]), 4, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5 then 99.3/97/85%, 4-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.993, 0.97, 0.85]), 4, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in groups of 4/2/1, 4-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% in groups of 2/2/1, 4-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
     // the same with similar neurons put side by side first (neuron_order.ts)
     {
       name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor, size',
@@ -502,7 +533,12 @@ class Stages {
    * `bits` as a list: each weighted layer's own width, layers in order; `granularity` as a list: whether
    * each weighted layer (a FULLY_CONNECTED one) is per tensor, layers in order.
    */
-  async bits(floatGraph: Graph, bits: number | number[], granularity: 'per channel' | 'dense per tensor' | boolean[] = 'per channel'): Promise<Graph> {
+  async bits(
+    floatGraph: Graph,
+    bits: number | number[],
+    granularity: 'per channel' | 'dense per tensor' | boolean[] = 'per channel',
+    clip: 'max' | 'mse' = 'max',
+  ): Promise<Graph> {
     const int8 = await this.ptq(floatGraph);
     const weighted = int8WeightedLayers(int8);
     if (Array.isArray(bits) && bits.length !== weighted.length)
@@ -512,7 +548,7 @@ class Stages {
     const perTensor = (i: number, kind: string) =>
       kind === 'FULLY_CONNECTED' && (Array.isArray(granularity) ? granularity[i]! : granularity === 'dense per tensor');
     const layers = new Map(
-      weighted.map((l, i) => [l.op.index, { bits: Array.isArray(bits) ? bits[i]! : bits, sparsity: 0, perTensor: perTensor(i, l.op.kind) }]),
+      weighted.map((l, i) => [l.op.index, { bits: Array.isArray(bits) ? bits[i]! : bits, sparsity: 0, perTensor: perTensor(i, l.op.kind), clip }]),
     );
     const reduced = compressLayers(int8, layers, { float: floatGraph });
     this.choices.set(reduced, this.choices.get(int8) ?? []);

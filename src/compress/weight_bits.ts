@@ -31,6 +31,11 @@ export interface LayerCompression {
   sparsity: number;
   /** one scale for the whole layer instead of one per output channel (the module comment says when it pays) */
   perTensor?: boolean;
+  /**
+   * how a scale is chosen: `max` (default) so that the largest magnitude is the top level; `mse` the
+   * scale, from 0.4 to 1 times that, with the least squared error over the nonzero weights (bestClipScale)
+   */
+  clip?: 'max' | 'mse';
 }
 
 export const DENSE_INT8: Readonly<LayerCompression> = { bits: 8, sparsity: 0 };
@@ -120,6 +125,7 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
   const scales = maxAbs.map((m, c) => {
     if (m === 0) return f32(oldScaleOf(c));
     if (!fromFloat && keptScaleFits(m, c)) return f32(config.perTensor ? oldScales[0]! : oldScaleOf(c));
+    if (config.clip === 'mse') return f32(bestClipScale(real, (i) => scaleIndex(i) === c, m, qmax));
     return f32(m / qmax);
   });
   const q = new Int8Array(real.length);
@@ -145,6 +151,32 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
     weights,
     bias: { ...b, data: new Uint8Array(bias.buffer), quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), axis: 0 } },
   };
+}
+
+/**
+ * The scale from 0.4 to 1 times `maxAbs / qmax` (in 1% steps) whose b-bit rounding of the nonzero
+ * weights of `real` selected by `inScale` has the least squared error. At 3 to 5 bits the max-abs scale
+ * spends the few levels on the rare largest weights and rounds many small ones kept by pruning to 0; a
+ * clipped scale trades a little error on the largest for the rest (zeros stay exact either way).
+ */
+export function bestClipScale(real: ArrayLike<number>, inScale: (i: number) => boolean, maxAbs: number, qmax: number): number {
+  const values: number[] = [];
+  for (let i = 0; i < real.length; i++) if (real[i] !== 0 && inScale(i)) values.push(real[i]!);
+  let best = maxAbs / qmax;
+  let bestError = Infinity;
+  for (let step = 100; step >= 40; step--) {
+    const s = ((step / 100) * maxAbs) / qmax;
+    let error = 0;
+    for (const v of values) {
+      const d = v - s * clamp(roundHalfAway(v / s), -qmax, qmax);
+      error += d * d;
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = s;
+    }
+  }
+  return best;
 }
 
 /** The distinct values per output channel of layer `opIndex`'s weights (at most 2^b - 1 after b bits). */

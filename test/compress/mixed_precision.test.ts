@@ -17,7 +17,7 @@ import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { calibrateRanges } from '../../src/compress/calibrate.ts';
 import { quantizeGraph } from '../../src/compress/ptq.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
-import { channelLevels, compressLayers, int8WeightedLayers, reduceWeightBits, weightMax } from '../../src/compress/weight_bits.ts';
+import { bestClipScale, channelLevels, compressLayers, int8WeightedLayers, reduceWeightBits, weightMax } from '../../src/compress/weight_bits.ts';
 import {
   Int8Evaluator,
   type SensitivityReport,
@@ -146,6 +146,35 @@ describe('mixed precision by sensitivity', function () {
           }
         }
       }
+    });
+
+    it("clip 'mse': a scale at most the max-abs one, with no more squared error on the nonzero weights, zeros kept", () => {
+      const squaredError = (real: Float64Array, s: number, qmax: number) =>
+        real.reduce((e, v) => e + (v === 0 ? 0 : (v - s * Math.max(-qmax, Math.min(qmax, Math.round(v / s)))) ** 2), 0);
+      for (const { int8, float } of models) {
+        for (const layer of int8WeightedLayers(int8)) {
+          for (const bits of [3, 4]) {
+            const configs = (clip: 'max' | 'mse') => new Map([[layer.op.index, { bits, sparsity: 0.5, perTensor: true, clip }]]);
+            const reduce = (clip: 'max' | 'mse') => compressLayers(int8, configs(clip), { float }).tensors[layer.weights]!;
+            const byMax = reduce('max');
+            const byMse = reduce('mse');
+            const where = `${int8.name} op ${layer.op.index} ${bits} bits`;
+            expect(byMse.quant!.scale[0]!, where).to.be.at.most(byMax.quant!.scale[0]!);
+            // a smaller scale rounds no kept weight to zero that the max-abs scale keeps
+            const qMse = fromBytes('int8', byMse.data!) as Int8Array;
+            (fromBytes('int8', byMax.data!) as Int8Array).forEach((v, i) => {
+              if (v !== 0) expect(qMse[i], where).to.not.equal(0);
+            });
+          }
+        }
+      }
+      // on a long-tailed layer the clipped scale beats max-abs by the measure it optimises
+      const rand = seededRandom(5);
+      const real = Float64Array.from({ length: 2000 }, () => (rand() < 0.5 ? 0 : Math.log(rand() + 1e-9) * (rand() < 0.5 ? -1 : 1)));
+      const maxAbs = Math.max(...Array.from(real, Math.abs));
+      const s = bestClipScale(real, () => true, maxAbs, 7);
+      expect(s).to.be.below(maxAbs / 7);
+      expect(squaredError(real, s, 7)).to.be.below(squaredError(real, maxAbs / 7, 7));
     });
 
     it('writes models TensorFlow Lite Micro runs to the same bytes as the TS reference', function () {
