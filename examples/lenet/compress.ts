@@ -236,6 +236,16 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       prefer: 'size',
     },
     {
+      name: 'layers 98.5 then 99/96/80%, 3-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.99, 0.96, 0.8]), 3, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5 then 99.3/97/85%, 3-bit per-tensor mse, size',
+      make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.993, 0.97, 0.85]), 3, 'dense per tensor', 'mse'),
+      prefer: 'size',
+    },
+    {
       name: 'layers 98.5/96/80% gradually in groups of 4/2/1, 4-bit per-tensor mse, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1]), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor', 'mse'),
       prefer: 'size',
@@ -252,6 +262,69 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
         s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
       prefer: 'size',
     },
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor mse, size',
+      make: async (s) =>
+        s.bits(
+          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
+          4,
+          'dense per tensor',
+          'mse',
+        ),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 3-bit per-tensor mse, size',
+      make: async (s) =>
+        s.bits(
+          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
+          3,
+          'dense per tensor',
+          'mse',
+        ),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 5-bit per-tensor mse, size',
+      make: async (s) =>
+        s.bits(
+          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
+          5,
+          'dense per tensor',
+          'mse',
+        ),
+      prefer: 'size',
+    },
+    // one more 98.5% stage in the same groups (more fine-tuning)
+    ...(
+      [
+        [4, 'max'],
+        [3, 'max'],
+        [4, 'mse'],
+        [3, 'mse'],
+        [[4, 4, 3], 'max'],
+        [[4, 3, 3], 'max'],
+        [[4, 4, 3], 'mse'],
+        [[4, 3, 3], 'mse'],
+      ] as const
+    ).map(([bits, clip]) => ({
+      name: `layers 98.5/96/80% gradually in similar groups of 4/2/1 twice, ${Array.isArray(bits) ? bits.join('/') : bits}-bit per-tensor${clip === 'mse' ? ' mse' : ''}, size`,
+      make: async (s: Stages) => {
+        const once = await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]);
+        return s.bits(await s.pruneLayers(once, [0.985, 0.96, 0.8], [4, 2, 1]), typeof bits === 'number' ? bits : [...bits], 'dense per tensor', clip);
+      },
+      prefer: 'size' as const,
+    })),
+    // a third 98.5% stage in the same groups
+    ...([4, [4, 4, 3]] as const).map((bits) => ({
+      name: `layers 98.5/96/80% gradually in similar groups of 4/2/1 3 times, ${typeof bits === 'number' ? bits : bits.join('/')}-bit per-tensor, size`,
+      make: async (s: Stages) => {
+        let graph = await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
+        for (let i = 0; i < 3; i++) graph = await s.pruneLayers(graph, [0.985, 0.96, 0.8], [4, 2, 1]);
+        return s.bits(graph, typeof bits === 'number' ? bits : [...bits], 'dense per tensor');
+      },
+      prefer: 'size' as const,
+    })),
     {
       name: 'layers 98.5/96/80% gradually in groups of 2/2/1, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [2, 2, 1]), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor'),
