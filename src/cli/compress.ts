@@ -27,6 +27,11 @@ export function compressCommand(): Command {
       "search per-layer bits and sparsities (by each layer's measured sensitivity) for the fewest weight bytes losing at most x accuracy points (or x relative output error without class labels)",
     )
     .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel) after int8 quantization")
+    .option(
+      '--weight-clip <how>',
+      'how --weight-bits sets each scale: max (the largest weight is the top level) or mse (clipped for the least squared error over the nonzero weights; keeps more small weights at 3-4 bits)',
+      'max',
+    )
     .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis and its verification run', '200')
     .option('--max-ram <bytes>', "RAM the result must fit (default: the target's)")
     .option('--prefer <what>', PREFER_HELP, preferOption)

@@ -30,7 +30,7 @@ import type { Metric } from './task.ts';
 import { pruneChannels } from './structured.ts';
 import { fineTune } from './train.ts';
 import { TrainableGraph } from './trainable.ts';
-import { compressLayers, int8WeightedLayers } from './weight_bits.ts';
+import { type WeightClip, compressLayers, int8WeightedLayers } from './weight_bits.ts';
 import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, formatSearch, formatSensitivity, searchMixedPrecision } from './sensitivity.ts';
 import { terminalProgress } from './progress.ts';
 import { type Dataset, fitToInput, loadDataset } from '../data/dataset.ts';
@@ -76,6 +76,7 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
   sparsity?: string;
   maxLoss?: string;
   weightBits?: string;
+  weightClip?: string;
   sensitivitySamples: string;
   structured?: boolean;
   minWeights: string;
@@ -91,9 +92,10 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
 
 export async function quantizeAction(
   modelPath: string,
-  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; json?: boolean },
+  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
+  const clip = weightClip(opts.weightClip);
   const session = await openSession(modelPath, opts.calib, opts, true);
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
@@ -102,7 +104,7 @@ export async function quantizeAction(
   session.log(`int8:  ${describeMetric(after, session.test.count)} (ranges: ${opts.ranges})`);
   let lowBits: Metric | undefined;
   if (bits !== undefined && bits < 8) {
-    int8 = compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float: session.graph });
+    int8 = compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0, clip }])), { float: session.graph });
     lowBits = await evaluateInt8(session, int8);
     session.log(`${bits}-bit weights: ${describeMetric(lowBits, session.test.count)}`);
   }
@@ -411,6 +413,12 @@ function readTfliteIfInt8(path: string): Graph | undefined {
   return int8WeightedLayers(graph).length > 0 ? graph : undefined;
 }
 
+/** --weight-clip: how the b-bit scales are chosen (weight_bits.ts's `clip`). */
+export function weightClip(value: string | undefined): WeightClip {
+  if (value === undefined || value === 'max' || value === 'mse') return value ?? 'max';
+  throw new TinyforgeError(`--weight-clip ${value}: expected max or mse`);
+}
+
 /** --weight-bits: an integer in 2..8. */
 export function weightBits(value: string): number {
   const n = Number(value);
@@ -428,6 +436,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
   const maxLoss = opts.maxLoss === undefined ? undefined : Number(opts.maxLoss);
   if (maxLoss !== undefined && !(maxLoss >= 0)) throw new TinyforgeError(`--max-loss ${opts.maxLoss}: expected a number >= 0`);
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
+  const clip = weightClip(opts.weightClip);
   const sparsityText = opts.sparsity ?? '0.7';
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
@@ -439,6 +448,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
     mixed,
     maxLoss,
     weightBits: bits,
+    weightClip: clip,
     sensitivitySamples: positiveNumber(opts.sensitivitySamples, '--sensitivity-samples', true),
     structured: opts.structured,
     baseline: opts.baseline,

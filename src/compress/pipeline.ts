@@ -35,7 +35,7 @@ import {
   layerWeightBytes,
   searchMixedPrecision,
 } from './sensitivity.ts';
-import { DENSE_INT8, type LayerCompression, compressLayers, int8WeightedLayers } from './weight_bits.ts';
+import { DENSE_INT8, type LayerCompression, type WeightClip, compressLayers, int8WeightedLayers } from './weight_bits.ts';
 
 export interface CompressOptions {
   target: string;
@@ -65,6 +65,8 @@ export interface CompressOptions {
   sensitivitySamples?: number;
   /** every layer's weights at this many bits (2..8) after quantization, without a search */
   weightBits?: number;
+  /** how `weightBits` sets each scale (weight_bits.ts's `clip`; default max-abs) */
+  weightClip?: WeightClip;
   maxRam?: number;
   /** weight storage per layer on the board (compile --prefer): fastest no bigger than dense, or smallest */
   prefer?: Prefer;
@@ -223,14 +225,15 @@ export async function compressModel(
     baselineMatches = dense.run.matchesReference;
     progress.log(`baseline: ${describe(steps[1]!)}`);
   }
-  const transform = options.weightBits === undefined ? undefined : (int8: Graph, float: Graph) => uniformBits(int8, float, options.weightBits!);
+  const transform =
+    options.weightBits === undefined ? undefined : (int8: Graph, float: Graph) => uniformBits(int8, float, options.weightBits!, options.weightClip);
   const result = await quantizeAndRun(current, train, test, task, options, options.output, deviceCount, transform);
   return finish(graph, test, task, options, steps, result, deviceCount, baselineMatches);
 }
 
 /** Every weighted layer of `int8` at `bits` bits, from the float weights. */
-function uniformBits(int8: Graph, float: Graph, bits: number): Graph {
-  return compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float });
+function uniformBits(int8: Graph, float: Graph, bits: number, clip: WeightClip = 'max'): Graph {
+  return compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0, clip }])), { float });
 }
 
 type Built = Awaited<ReturnType<typeof quantizeAndRun>>;

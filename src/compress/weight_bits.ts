@@ -35,8 +35,11 @@ export interface LayerCompression {
    * how a scale is chosen: `max` (default) so that the largest magnitude is the top level; `mse` the
    * scale, from 0.4 to 1 times that, with the least squared error over the nonzero weights (bestClipScale)
    */
-  clip?: 'max' | 'mse';
+  clip?: WeightClip;
 }
+
+/** How a b-bit scale is chosen (LayerCompression's `clip`). */
+export type WeightClip = 'max' | 'mse';
 
 export const DENSE_INT8: Readonly<LayerCompression> = { bits: 8, sparsity: 0 };
 

@@ -24,6 +24,8 @@ import { loadLayersModelFile, saveLayersModelFile } from '../../src/model/tfjs/i
 import { readTflite } from '../../src/model/tflite/reader.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { prepareGraph } from '../../src/ops/prepare.ts';
+import { fromBytes } from '../../src/ir/buffers.ts';
+import { int8WeightedLayers } from '../../src/compress/weight_bits.ts';
 import { interpret } from '../../src/ops/interpreter.ts';
 import { type Dataset, subset } from '../../src/data/dataset.ts';
 import { npyBytes } from '../../src/data/npy.ts';
@@ -197,6 +199,25 @@ describe('compress commands and model formats', function () {
       expect(() => prepareGraph(readTflite(out))).to.not.throw();
     });
 
+    it('`quantize --weight-bits 4 --weight-clip mse`: scales clipped below max-abs, 4-bit values, the model runs', () => {
+      const scales = (clip: string) => {
+        const out = join(dir, `clip_${clip}_int8.tflite`);
+        const r = tinyforge(['quantize', floatTflite, '--calib', testNpz, '--weight-bits', '4', '--weight-clip', clip, '-o', out]);
+        expect(r.status, r.stderr).to.equal(0);
+        const graph = readTflite(out);
+        expect(() => prepareGraph(graph)).to.not.throw();
+        return int8WeightedLayers(graph).map((l) => {
+          const w = graph.tensors[l.weights]!;
+          expect(Math.max(...Array.from(fromBytes('int8', w.data!) as Int8Array, Math.abs))).to.be.at.most(7);
+          return w.quant!.scale;
+        });
+      };
+      const byMax = scales('max');
+      const byMse = scales('mse');
+      byMse.forEach((layer, i) => layer.forEach((s, c) => expect(s).to.be.at.most(byMax[i]![c]!)));
+      expect(byMse.flat().some((s, k) => s < byMax.flat()[k]!)).to.equal(true);
+    });
+
     it('`prune --structured --int8` shrinks the model and reports before and after', () => {
       const out = join(dir, 'pruned_int8.tflite');
       const r = tinyforge([
@@ -306,6 +327,7 @@ describe('compress commands and model formats', function () {
           /wrong.npy: samples have shape \[10\] \(10 values\) but model input ".*" takes \[28,28,1\] \(784 values\)/,
         ],
         [['prune', floatTflite], /no data given \(--data\)/],
+        [['quantize', floatTflite, '--calib', trainNpz, '--weight-bits', '4', '--weight-clip', 'best'], /--weight-clip best: expected max or mse/],
       ];
       for (const [args, pattern] of cases) {
         const r = tinyforge(args);
