@@ -18,6 +18,7 @@
 import { TinyforgeError } from '../errors.ts';
 import type { Graph, Op, Tensor } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
+import { consumersOf } from '../passes/graph_edit.ts';
 
 /**
  * `graph` (float) with the neurons of each FULLY_CONNECTED op listed in `groupRows` with G > 1
@@ -30,26 +31,27 @@ export function orderNeuronsForGroups(graph: Graph, groupRows: ReadonlyMap<numbe
     if (group <= 1) continue;
     const a = g.ops.find((op) => op.index === index);
     if (!a || a.kind !== 'FULLY_CONNECTED') throw new TinyforgeError(`op ${index}: neurons are ordered for row groups of FULLY_CONNECTED layers only`);
-    const readers = g.ops.filter((op) => op.inputs.includes(a.outputs[0]!));
+    const readers = consumersOf(g).get(a.outputs[0]!) ?? [];
     const b = readers[0];
     if (readers.length !== 1 || b!.kind !== 'FULLY_CONNECTED' || b!.inputs[0] !== a.outputs[0] || g.outputs.includes(a.outputs[0]!)) {
       throw new TinyforgeError(`op ${index} (FULLY_CONNECTED): its neurons can be reordered only when one FULLY_CONNECTED layer alone reads its output`);
     }
     const weights = floatConstant(g, a, 1);
     const [rows, columns] = weights.tensor.shape as [number, number];
-    g = permuteNeurons(g, a, b!, similarGroupsOrder(weights.values, rows, columns, group));
+    g = permuteNeurons(g, a, weights, b!, similarGroupsOrder(weights.values, rows, columns, group));
   }
   return g;
 }
 
 /** The row order that puts each group of `group` similar rows together (see the header). */
 export function similarGroupsOrder(values: Float32Array, rows: number, columns: number, group: number): number[] {
+  // each row's weight magnitudes over their norm (so the dot product of two is their cosine), and the norm
+  const norms = new Float64Array(rows);
   const magnitudes = Array.from({ length: rows }, (_, r) => {
     const row = Float64Array.from(values.subarray(r * columns, (r + 1) * columns), Math.abs);
-    const norm = Math.hypot(...row) || 1;
-    return row.map((v) => v / norm);
+    norms[r] = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0));
+    return row.map((v) => v / (norms[r] || 1));
   });
-  const norms = Array.from({ length: rows }, (_, r) => Math.hypot(...values.subarray(r * columns, (r + 1) * columns)));
   const cosine = (p: number, q: number) => {
     let s = 0;
     for (let c = 0; c < columns; c++) s += magnitudes[p]![c]! * magnitudes[q]![c]!;
@@ -76,10 +78,9 @@ export function similarGroupsOrder(values: Float32Array, rows: number, columns: 
   return order;
 }
 
-/** A's rows and bias and B's columns in `order` (order[k] = the old index of new neuron k). */
-function permuteNeurons(graph: Graph, a: Op, b: Op, order: number[]): Graph {
+/** A's rows (`aWeights`) and bias and B's columns in `order` (order[k] = the old index of new neuron k). */
+function permuteNeurons(graph: Graph, a: Op, aWeights: FloatConstant, b: Op, order: number[]): Graph {
   const tensors = [...graph.tensors];
-  const aWeights = floatConstant(graph, a, 1);
   const [rows, columns] = aWeights.tensor.shape as [number, number];
   const rowsOut = new Float32Array(rows * columns);
   order.forEach((old, k) => rowsOut.set(aWeights.values.subarray(old * columns, (old + 1) * columns), k * columns));
@@ -100,7 +101,12 @@ function permuteNeurons(graph: Graph, a: Op, b: Op, order: number[]): Graph {
   return { ...graph, tensors };
 }
 
-function floatConstant(graph: Graph, op: Op, input: number): { tensor: Tensor; values: Float32Array } {
+interface FloatConstant {
+  tensor: Tensor;
+  values: Float32Array;
+}
+
+function floatConstant(graph: Graph, op: Op, input: number): FloatConstant {
   const tensor = graph.tensors[op.inputs[input] ?? -1];
   if (!tensor?.data || tensor.dtype !== 'float32') throw new TinyforgeError(`op ${op.index} (${op.kind}): input ${input} is not a float32 constant`);
   if (input === 1 && tensor.shape.length !== 2)
