@@ -6,28 +6,9 @@ import { TinyforgeError } from '../../src/errors.ts';
 import { weightedLayers } from '../../src/compress/trainable.ts';
 import { fromBytes } from '../../src/ir/buffers.ts';
 import { rng } from '../helpers/op_harness.ts';
+import { floatMlp } from '../helpers/float_mlp.ts';
 import * as tf from '@tensorflow/tfjs';
-import type { Graph } from '../../src/ir/graph.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
-
-/** A float MLP of random hidden widths, seeded initial weights. */
-function buildFloatMlp(hidden: number[], seed: number): Graph {
-  const model = tf.sequential({ name: 'mlp' });
-  hidden.forEach((units, i) =>
-    model.add(
-      tf.layers.dense({
-        units,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 10 + i }),
-        ...(i === 0 ? { inputShape: [20] } : {}),
-      }),
-    ),
-  );
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 10 + 9 }) }));
-  const graph = layersModelToFloatGraph(model, 'mlp');
-  model.dispose();
-  return graph;
-}
 
 describe('honest training steps: keep the better of before and after fine-tuning', () => {
   it('keeps the fine-tuned model unless it is strictly worse on held-out data (accuracy up, loss down)', () => {
@@ -76,7 +57,7 @@ describe('honest training steps: keep the better of before and after fine-tuning
   it("one-shot pruning (prune's model before fine-tuning) zeroes each layer's smallest weights to the final per-layer sparsity", () => {
     const rand = rng(21);
     for (let n = 0; n < 6; n++) {
-      const graph = buildFloatMlp([8 + Math.floor(rand() * 40), 4 + Math.floor(rand() * 30)], n);
+      const graph = floatMlp([8 + Math.floor(rand() * 40), 4 + Math.floor(rand() * 30)], n);
       const sparsity = 0.3 + rand() * 0.6;
       const pruned = pruneOneShot(graph, sparsity, 1);
       for (const layer of weightedLayers(graph)) {
@@ -155,7 +136,7 @@ describe('honest training steps: keep the better of before and after fine-tuning
     });
 
     it('one-shot pruning masks the listed dense layers by row groups and the others as before', () => {
-      const graph = buildFloatMlp([24, 12], 3);
+      const graph = floatMlp([24, 12], 3);
       const layers = weightedLayers(graph);
       const layerSparsity = new Map(layers.map((l) => [l.op.index, 0.7]));
       const groups = [3, 2, 1];

@@ -2,31 +2,11 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { orderNeuronsForGroups, similarGroupsOrder } from '../../src/compress/neuron_order.ts';
-import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { TrainableGraph, weightedLayers } from '../../src/compress/trainable.ts';
 import { TinyforgeError } from '../../src/errors.ts';
 import type { Graph } from '../../src/ir/graph.ts';
+import { floatMlp } from '../helpers/float_mlp.ts';
 import { rng } from '../helpers/op_harness.ts';
-
-/** A float MLP 20 -> hidden... -> 10 with drawn weights and biases. */
-function floatMlp(hidden: number[], seed: number): Graph {
-  const model = tf.sequential({ name: 'mlp' });
-  hidden.forEach((units, i) =>
-    model.add(
-      tf.layers.dense({
-        units,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 10 + i }),
-        biasInitializer: tf.initializers.randomUniform({ minval: -0.3, maxval: 0.3, seed: seed * 10 + i + 5 }),
-        ...(i === 0 ? { inputShape: [20] } : {}),
-      }),
-    ),
-  );
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 10 + 9 }) }));
-  const graph = layersModelToFloatGraph(model, 'mlp');
-  model.dispose();
-  return graph;
-}
 
 function outputs(graph: Graph, x: tf.Tensor): Float32Array {
   const model = new TrainableGraph(graph);
@@ -39,7 +19,7 @@ function outputs(graph: Graph, x: tf.Tensor): Float32Array {
 
 describe('neuron order before pruning in row groups (neuron_order.ts)', () => {
   it('reorders the hidden neurons without changing what the model computes', () => {
-    const graph = floatMlp([24, 12], 5);
+    const graph = floatMlp([24, 12], 5, { softmax: false, randomBias: true });
     const layers = weightedLayers(graph);
     const ordered = orderNeuronsForGroups(
       graph,
@@ -80,7 +60,7 @@ describe('neuron order before pruning in row groups (neuron_order.ts)', () => {
   });
 
   it('refuses a layer whose output no single FULLY_CONNECTED layer reads, in one line', () => {
-    const graph = floatMlp([16], 2);
+    const graph = floatMlp([16], 2, { softmax: false, randomBias: true });
     const last = weightedLayers(graph).at(-1)!;
     expect(() => orderNeuronsForGroups(graph, new Map([[last.op.index, 2]])))
       .to.throw(TinyforgeError)
