@@ -255,74 +255,30 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor', 'mse'),
       prefer: 'size',
     },
-    // the same with similar neurons put side by side first (neuron_order.ts)
-    {
-      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor, size',
-      make: async (s) =>
-        s.bits(await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]), 4, 'dense per tensor'),
-      prefer: 'size',
-    },
-    {
-      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor mse, size',
-      make: async (s) =>
-        s.bits(
-          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
-          4,
-          'dense per tensor',
-          'mse',
-        ),
-      prefer: 'size',
-    },
-    {
-      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 3-bit per-tensor mse, size',
-      make: async (s) =>
-        s.bits(
-          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
-          3,
-          'dense per tensor',
-          'mse',
-        ),
-      prefer: 'size',
-    },
-    {
-      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, 5-bit per-tensor mse, size',
-      make: async (s) =>
-        s.bits(
-          await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]),
-          5,
-          'dense per tensor',
-          'mse',
-        ),
-      prefer: 'size',
-    },
-    // one more 98.5% stage in the same groups (more fine-tuning)
+    // the same with similar neurons put side by side first (neuron_order.ts), then the 98.5% stage once,
+    // twice or 3 times (more fine-tuning), at uniform or per-layer bits, max-abs or clipped scales
     ...(
       [
-        [4, 'max'],
-        [3, 'max'],
-        [4, 'mse'],
-        [3, 'mse'],
-        [[4, 4, 3], 'max'],
-        [[4, 3, 3], 'max'],
-        [[4, 4, 3], 'mse'],
-        [[4, 3, 3], 'mse'],
+        [1, 4, 'max'],
+        [1, 4, 'mse'],
+        [1, 3, 'mse'],
+        [1, 5, 'mse'],
+        [2, 4, 'max'],
+        [2, 3, 'max'],
+        [2, 4, 'mse'],
+        [2, 3, 'mse'],
+        [2, [4, 4, 3], 'max'],
+        [2, [4, 3, 3], 'max'],
+        [2, [4, 4, 3], 'mse'],
+        [2, [4, 3, 3], 'mse'],
+        [3, 4, 'max'],
+        [3, [4, 4, 3], 'max'],
       ] as const
-    ).map(([bits, clip]) => ({
-      name: `layers 98.5/96/80% gradually in similar groups of 4/2/1 twice, ${Array.isArray(bits) ? bits.join('/') : bits}-bit per-tensor${clip === 'mse' ? ' mse' : ''}, size`,
-      make: async (s: Stages) => {
-        const once = await s.pruneLayers(await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.985, 0.96, 0.8], [4, 2, 1]);
-        return s.bits(await s.pruneLayers(once, [0.985, 0.96, 0.8], [4, 2, 1]), typeof bits === 'number' ? bits : [...bits], 'dense per tensor', clip);
-      },
-      prefer: 'size' as const,
-    })),
-    // a third 98.5% stage in the same groups
-    ...([4, [4, 4, 3]] as const).map((bits) => ({
-      name: `layers 98.5/96/80% gradually in similar groups of 4/2/1 3 times, ${typeof bits === 'number' ? bits : bits.join('/')}-bit per-tensor, size`,
-      make: async (s: Stages) => {
-        let graph = await s.scheduled(2, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
-        for (let i = 0; i < 3; i++) graph = await s.pruneLayers(graph, [0.985, 0.96, 0.8], [4, 2, 1]);
-        return s.bits(graph, typeof bits === 'number' ? bits : [...bits], 'dense per tensor');
-      },
+    ).map(([times, bits, clip]) => ({
+      name:
+        `layers 98.5/96/80% gradually in similar groups of 4/2/1${['', ' twice', ' 3 times'][times - 1]}, ` +
+        `${typeof bits === 'number' ? bits : bits.join('/')}-bit per-tensor${clip === 'mse' ? ' mse' : ''}, size`,
+      make: async (s: Stages) => s.bits(await s.similarGroups(times), typeof bits === 'number' ? bits : [...bits], 'dense per tensor', clip),
       prefer: 'size' as const,
     })),
     {
@@ -562,6 +518,16 @@ class Stages {
     this.recipes.set(ordered, `${this.recipes.get(graph) ?? '?'} > order neurons([${groups.join(', ')}])`);
     this.choices.set(ordered, this.choices.get(graph) ?? []);
     return ordered;
+  }
+
+  /**
+   * LeNet-300-100's neurons ordered into similar groups of 4/2/1, the first two stages of the schedule in
+   * those groups, then `times` stages to 98.5/96/80% in them
+   */
+  async similarGroups(times: number): Promise<Graph> {
+    let graph = await this.scheduled(2, [4, 2, 1], this.ordered(this.float, [4, 2, 1]));
+    for (let i = 0; i < times; i++) graph = await this.pruneLayers(graph, [0.985, 0.96, 0.8], [4, 2, 1]);
+    return graph;
   }
 
   /** the first `count` stages of the schedule, then `times` stages to `rates` (rates off the schedule) */
