@@ -93,11 +93,15 @@ export function layerSparsities(graph: Graph, layers: WeightedLayer[], target: n
   return new Map(layers.map((l, i) => [l, sizes[i]! >= minWeights ? perLayer : 0]));
 }
 
+/** How many of `n` weights go at `sparsity`: rounded up (past float noise), so a layer never ends below its target. */
+function zerosFor(n: number, sparsity: number): number {
+  return Math.min(n, Math.ceil(n * sparsity - 1e-9));
+}
+
 /** A 0/1 mask keeping all but the `sparsity` fraction of smallest-magnitude values. */
 export function magnitudeMask(values: ArrayLike<number>, sparsity: number): Float32Array {
   const n = values.length;
-  // rounded up (past float noise) so that a layer never ends below its target
-  const drop = Math.min(n, Math.ceil(n * sparsity - 1e-9));
+  const drop = zerosFor(n, sparsity);
   const mask = new Float32Array(n).fill(1);
   if (drop === 0) return mask;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.abs(values[a]!) - Math.abs(values[b]!) || a - b);
@@ -116,8 +120,7 @@ export function groupMagnitudeMask(values: ArrayLike<number>, rows: number, colu
   const n = rows * columns;
   if (values.length !== n) throw new TinyforgeError(`${values.length} weights are not ${rows} rows of ${columns}`);
   if (!(Number.isInteger(groupSize) && groupSize >= 1)) throw new TinyforgeError(`row groups of ${groupSize}: a group is a whole number of rows, 1 or more`);
-  // rounded up (past float noise) so that a layer never ends below its target, as magnitudeMask
-  const drop = Math.min(n, Math.ceil(n * sparsity - 1e-9));
+  const drop = zerosFor(n, sparsity);
   const mask = new Float32Array(n).fill(1);
   if (drop === 0) return mask;
   const groups = Math.ceil(rows / groupSize);
