@@ -121,6 +121,9 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
   const scaleIndex = config.perTensor ? () => 0 : channelOf;
   const maxAbs = new Array<number>(config.perTensor ? 1 : channels).fill(0);
   for (let i = 0; i < real.length; i++) maxAbs[scaleIndex(i)] = Math.max(maxAbs[scaleIndex(i)]!, Math.abs(real[i]!));
+  // the nonzero weights under each scale, gathered in one pass for the clipped scales
+  const nonzeroBy = config.clip === 'mse' ? maxAbs.map((): number[] => []) : [];
+  if (config.clip === 'mse') for (let i = 0; i < real.length; i++) if (real[i] !== 0) nonzeroBy[scaleIndex(i)]!.push(real[i]!);
   const keptScaleFits = (m: number, c: number) =>
     config.perTensor ? oldScales.length === 1 && m / oldScales[0]! <= qmax + 1e-6 : m / oldScaleOf(c) <= qmax + 1e-6;
   // A channel keeps its scale when its values already fit (from int8: |q| <= qmax), or when it is
@@ -128,7 +131,7 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
   const scales = maxAbs.map((m, c) => {
     if (m === 0) return f32(oldScaleOf(c));
     if (!fromFloat && keptScaleFits(m, c)) return f32(config.perTensor ? oldScales[0]! : oldScaleOf(c));
-    if (config.clip === 'mse') return f32(bestClipScale(real, (i) => scaleIndex(i) === c, m, qmax));
+    if (config.clip === 'mse') return f32(bestClipScale(nonzeroBy[c]!, m, qmax));
     return f32(m / qmax);
   });
   const q = new Int8Array(real.length);
@@ -157,14 +160,12 @@ function compressLayer(graph: Graph, layer: WeightedLayer, config: LayerCompress
 }
 
 /**
- * The scale from 0.4 to 1 times `maxAbs / qmax` (in 1% steps) whose b-bit rounding of the nonzero
- * weights of `real` selected by `inScale` has the least squared error. At 3 to 5 bits the max-abs scale
+ * The scale from 0.4 to 1 times `maxAbs / qmax` (in 1% steps) whose b-bit rounding of `values` (the
+ * nonzero weights under one scale) has the least squared error. At 3 to 5 bits the max-abs scale
  * spends the few levels on the rare largest weights and rounds many small ones kept by pruning to 0; a
  * clipped scale trades a little error on the largest for the rest (zeros stay exact either way).
  */
-export function bestClipScale(real: ArrayLike<number>, inScale: (i: number) => boolean, maxAbs: number, qmax: number): number {
-  const values: number[] = [];
-  for (let i = 0; i < real.length; i++) if (real[i] !== 0 && inScale(i)) values.push(real[i]!);
+export function bestClipScale(values: readonly number[], maxAbs: number, qmax: number): number {
   let best = maxAbs / qmax;
   let bestError = Infinity;
   for (let step = 100; step >= 40; step--) {
