@@ -8,7 +8,7 @@
  * checkout's dist/ is used instead when it is current (`npm test` builds it first). The build
  * runs in a scratch copy of the checkout (what `npm pack` reads: package.json, the sources, scripts,
  * the `files` folders), never in the checkout itself: where test files run in two processes at once
- * (`npm run test:shards`, mocha --parallel), the other one's CLI runs the checkout's dist/, which a
+ * (`npm test`'s two shards, mocha --parallel), the other one's CLI runs the checkout's dist/, which a
  * build there would remove midway.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * scripts/test.mjs, CI's test command: two shards, then the files that failed in a shard alone. Run
+ * on three scratch test files: one that fails only while it shares the machine with the other shard
+ * (it reads TINYFORGE_TEST_SHARD, which the re-run sets to "alone"), one that always fails, one that
+ * passes and skips.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('scripts/test.mjs: shards, then the failed files alone', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-runner-'));
+    writeFileSync(
+      join(dir, 'shared.test.ts'),
+      "describe('shared', () => { it('needs the machine to itself', () => { if (process.env.TINYFORGE_TEST_SHARD !== 'alone') throw new Error('starved'); }); it('passes', () => {}); });\n",
+    );
+    writeFileSync(join(dir, 'broken.test.ts'), "describe('broken', () => { it('fails', () => { throw new Error('always'); }); });\n");
+    writeFileSync(join(dir, 'fine.test.ts'), "describe('fine', () => { it('passes', () => {}); it.skip('is skipped', () => {}); });\n");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (...files: string[]) =>
+    spawnSync(process.execPath, ['scripts/test.mjs', ...files.map((f) => join(dir, f))], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TINYFORGE_TEST_TIMES: '' } });
+
+  it('counts a file that fails in its shard and passes alone as passed, names it, and exits 0', () => {
+    const r = run('shared.test.ts', 'fine.test.ts');
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    // the shard's 1 failure and 1 pass of shared.test are replaced by its 2 passes alone
+    expect(lines.at(-1)).to.equal('3 passed, 0 failed, 1 skipped');
+    expect(r.stdout).to.match(/failed beside the other shard, passed alone[^\n]*\n\s+\S*shared\.test\.ts/);
+  });
+
+  it('still fails, with the failure shown, when a file fails alone too', () => {
+    const r = run('shared.test.ts', 'broken.test.ts', 'fine.test.ts');
+    expect(r.status).to.equal(1);
+    expect(r.stdout.trim().split('\n').at(-1)).to.equal('3 passed, 1 failed, 1 skipped');
+    expect(r.stdout).to.include('the failures alone:');
+    expect(r.stdout).to.include('always');
+  });
+});
