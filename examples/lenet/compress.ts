@@ -364,6 +364,11 @@ function wholeNumber(value: string): number {
   if (!/^\s*\d+\s*$/.test(value) || !(n > 0)) throw new InvalidArgumentError('It takes a whole number above 0.');
   return n;
 }
+function teacherOption(value: string): { temperature: number; alpha: number } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*,\s*(0?\.\d+|1(?:\.0+)?|0)\s*$/.exec(value);
+  if (!m || !(Number(m[1]) > 0)) throw new InvalidArgumentError('It takes a temperature above 0 and an alpha in [0, 1], as "4,0.7".');
+  return { temperature: Number(m[1]), alpha: Number(m[2]) };
+}
 const program = new Command('example:lenet')
   .description('trains (or loads) LeNet-300-100 and LeNet-5, compresses them step by step, runs each step on the emulated cortex-m4')
   .option('--json', 'ONE JSON object on stdout instead of the tables')
@@ -372,15 +377,26 @@ const program = new Command('example:lenet')
   .option('--eval-digits <n>', 'held-out test digits each step is scored on (default: all of the model\'s: 10,000 for lenet300, 2,000 for lenet5)', wholeNumber)
   .option('--device-digits <n>', 'digits each step runs on the board', wholeNumber, 20)
   .option('--epochs <n>', 'epochs of every training stage (its own cache key)', wholeNumber)
+  .option('--teacher <temperature,alpha>', 'every training stage learns from the float model\'s outputs softened at this temperature, weighing alpha beside the labels (distillation; its own cache key)', teacherOption)
   .option('--no-cache', 'train every stage again')
   .showHelpAfterError(false)
   .showSuggestionAfterError(false)
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 program.parse();
-const cli = program.opts<{ json?: boolean; models: string; steps?: string; evalDigits?: number; deviceDigits: number; epochs?: number; cache: boolean }>();
+const cli = program.opts<{
+  json?: boolean;
+  models: string;
+  steps?: string;
+  evalDigits?: number;
+  deviceDigits: number;
+  epochs?: number;
+  teacher?: { temperature: number; alpha: number };
+  cache: boolean;
+}>();
 const json = cli.json === true;
 const useCache = cli.cache;
 if (cli.epochs !== undefined) for (const name of LENET_NAMES) FINE_TUNE[name].epochs = cli.epochs;
+if (cli.teacher !== undefined) for (const name of LENET_NAMES) FINE_TUNE[name].teacher = cli.teacher;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 export interface StepResult {
