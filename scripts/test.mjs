@@ -210,7 +210,9 @@ async function main() {
     const rerunTimes = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
     rmSync(dirname(path), { recursive: true, force: true });
     const c = again.counts;
-    console.log(`\nalone: ${c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'ended without its summary'}, exit ${again.signal ?? again.code}`);
+    console.log(
+      `\nalone: ${c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'ended without its summary'}, exit ${again.signal ?? again.code}`,
+    );
     if (again.failures) console.log(`\nthe failures alone:\n${again.failures}\n`);
     if (c) for (const k of Object.keys(total)) total[k] += c[k];
     if (!c || (again.code !== 0 && c.failed === 0)) total.failed += 1;

@@ -374,10 +374,14 @@ const program = new Command('example:lenet')
   .option('--json', 'ONE JSON object on stdout instead of the tables')
   .option('--models <names>', `comma-separated (${LENET_NAMES.join(', ')})`, LENET_NAMES.join(','))
   .option('--steps <names>', 'only these steps (comma-separated step names; a name may hold commas)')
-  .option('--eval-digits <n>', 'held-out test digits each step is scored on (default: all of the model\'s: 10,000 for lenet300, 2,000 for lenet5)', wholeNumber)
+  .option('--eval-digits <n>', "held-out test digits each step is scored on (default: all of the model's: 10,000 for lenet300, 2,000 for lenet5)", wholeNumber)
   .option('--device-digits <n>', 'digits each step runs on the board', wholeNumber, 20)
   .option('--epochs <n>', 'epochs of every training stage (its own cache key)', wholeNumber)
-  .option('--teacher <temperature,alpha>', 'every training stage learns from the float model\'s outputs softened at this temperature, weighing alpha beside the labels (distillation; its own cache key)', teacherOption)
+  .option(
+    '--teacher <temperature,alpha>',
+    "every training stage learns from the float model's outputs softened at this temperature, weighing alpha beside the labels (distillation; its own cache key)",
+    teacherOption,
+  )
   .option('--no-cache', 'train every stage again')
   .showHelpAfterError(false)
   .showSuggestionAfterError(false)

@@ -134,7 +134,12 @@ export function loadMnistFiles(): DigitSplit {
     const labels = readFileSync(labelsFile);
     // idx: a big-endian magic (0x803: unsigned bytes, 3 dimensions; 0x801: 1 dimension), the sizes, the bytes
     const count = labels.readUInt32BE(4);
-    if (images.readUInt32BE(0) !== 0x803 || images.readUInt32BE(4) !== count || images.readUInt32BE(8) !== IMAGE_SIZE || images.readUInt32BE(12) !== IMAGE_SIZE) {
+    if (
+      images.readUInt32BE(0) !== 0x803 ||
+      images.readUInt32BE(4) !== count ||
+      images.readUInt32BE(8) !== IMAGE_SIZE ||
+      images.readUInt32BE(12) !== IMAGE_SIZE
+    ) {
       throw new Error(`${imagesFile}: not ${count} idx images of ${IMAGE_SIZE}x${IMAGE_SIZE} bytes`);
     }
     if (labels.readUInt32BE(0) !== 0x801 || labels.length !== 8 + count) throw new Error(`${labelsFile}: not ${count} idx labels`);

@@ -28,7 +28,11 @@ describe('scripts/test.mjs: shards, then the failed files alone', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = (...files: string[]) =>
-    spawnSync(process.execPath, ['scripts/test.mjs', ...files.map((f) => join(dir, f))], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TINYFORGE_TEST_TIMES: '' } });
+    spawnSync(process.execPath, ['scripts/test.mjs', ...files.map((f) => join(dir, f))], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TINYFORGE_TEST_TIMES: '' },
+    });
 
   it('counts a file that fails in its shard and passes alone as passed, names it, and exits 0', () => {
     const r = run('shared.test.ts', 'fine.test.ts');
