@@ -2,7 +2,7 @@
 /**
  * The LeNet example's JSON path, kept tiny for CI: the committed float LeNet-5, its int8 step only,
  * 20 held-out digits and one run on the emulated Cortex-M4. The full run (training stages, all steps,
- * 2,000 digits) is `npm run example:lenet`.
+ * all test digits) is `npm run example:lenet`.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
