@@ -189,6 +189,11 @@ export interface ToolchainSpec {
   ldflags: string[];
   /** extra compile and link flags for `sanitize: true`; absent where sanitizers do not exist */
   sanitizeFlags?: string[];
+  /**
+   * extra compile and link flags of `--prefer size` builds (the firmware's `optimizeForSize`): GCC's
+   * link-time optimization (`-flto`) where the toolchain is tested with it; absent: none
+   */
+  sizeFlags?: string[];
 }
 
 export interface TargetDescriptor {
@@ -600,7 +605,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'counters',
   ]);
   const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32']);
-  const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags']);
+  const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
     name: r.field('name').string(),
@@ -630,6 +635,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       cflags: tc.field('cflags').strings(),
       ldflags: tc.field('ldflags').strings(),
       ...(tc.has('sanitizeFlags') ? { sanitizeFlags: tc.field('sanitizeFlags').strings() } : {}),
+      ...(tc.has('sizeFlags') ? { sizeFlags: tc.field('sizeFlags').strings() } : {}),
     },
     boards: r.field('boards').array().map(parseBoard),
     defaultBoard: r.field('defaultBoard').value === null ? null : r.field('defaultBoard').string(),
