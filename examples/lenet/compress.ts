@@ -37,7 +37,7 @@ import { loadFloatModel } from '../../src/compress/model_io.ts';
 import { pruneOneShot, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
 import { quantizeGraph, quantizeInput } from '../../src/compress/ptq.ts';
 import { writeModel } from '../../src/compress/session.ts';
-import { compressLayers, int8WeightedLayers } from '../../src/compress/weight_bits.ts';
+import { compressLayers, int8WeightedLayers, roundFloatWeights } from '../../src/compress/weight_bits.ts';
 import type { Prefer } from '../../src/ops/op.ts';
 import { pruneChannels } from '../../src/compress/structured.ts';
 import { orderNeuronsForGroups } from '../../src/compress/neuron_order.ts';
@@ -275,6 +275,31 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       make: async (s: Stages) => s.bits(await s.similarGroups(times), typeof bits === 'number' ? bits : [...bits], 'dense per tensor', clip),
       prefer: 'size' as const,
     })),
+    // the first similar-groups stage alone (95/90/70%): the 80x bar's bytes (13,330 B) hold about
+    // three times the weights of 98.5/96/80%
+    ...(
+      [
+        [4, 'max'],
+        [4, 'mse'],
+        [5, 'mse'],
+      ] as const
+    ).map(([bits, clip]) => ({
+      name: `layers 95/90/70% in similar groups of 4/2/1, ${bits}-bit per-tensor${clip === 'mse' ? ' mse' : ''}, size`,
+      make: async (s: Stages) => s.bits(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), bits, 'dense per tensor', clip),
+      prefer: 'size' as const,
+    })),
+    // quantization-aware: one more stage at the same rates whose fine-tuning sees the 4-bit weights
+    {
+      name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, 4-bit per-tensor, size',
+      make: async (s) =>
+        s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.95, 0.9, 0.7], [4, 2, 1], 4), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1 twice, then 4-bit aware, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.aware(await s.similarGroups(2), [0.985, 0.96, 0.8], [4, 2, 1], 4), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
     {
       name: 'layers 98.5/96/80% gradually in groups of 2/2/1, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.scheduled(2, [2, 2, 1]), [0.985, 0.96, 0.8], [2, 2, 1]), 4, 'dense per tensor'),
@@ -482,27 +507,37 @@ class Stages {
    * fine-tuning (prune.ts), kept only if it beats one-shot pruning to the same rates. `groups`: each
    * layer's output rows pruned together (prune.ts's `groupRows`, 1 for none; dense layers only), so
    * that the compiler stores a group's column gaps once; named in the recipe only when given (the
-   * cache keys of the stages without it stay as they were)
+   * cache keys of the stages without it stay as they were). `weightBits`: quantization-aware, the
+   * fine-tuning sees the weights at that many bits, one max-abs scale per dense layer (prune.ts's
+   * `weightBits`: what `bits(graph, b, 'dense per tensor')` makes after)
    */
-  pruneLayers(graph: Graph, rates: number[], groups?: number[]): Promise<Graph> {
+  pruneLayers(graph: Graph, rates: number[], groups?: number[], weightBits?: number): Promise<Graph> {
     const layers = weightedLayers(graph);
     if (layers.length !== rates.length) throw new Error(`${this.model}: ${rates.length} rates for ${layers.length} weighted layers`);
     if (groups && layers.length !== groups.length) throw new Error(`${this.model}: ${groups.length} row groups for ${layers.length} weighted layers`);
     const layerSparsity = new Map(layers.map((l, i) => [l.op.index, rates[i]!]));
     const groupRows = groups && new Map(layers.map((l, i) => [l.op.index, groups[i]!]));
-    const what = `prune([${rates.join(', ')}]${groups ? `, groups [${groups.join(', ')}]` : ''})`;
-    return this.stage(graph, what, async () => {
-      const model = new TrainableGraph(graph);
-      const tuned = await pruneUnstructured(model, this.train, this.task, {
-        ...this.pruneTraining(),
-        sparsity: 0,
-        layerSparsity,
-        groupRows,
-        label: `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}${groups ? ` in row groups of ${groups.join('/')}` : ''}`,
-      });
-      model.dispose();
-      return [pruneOneShot(graph, 0, 256, layerSparsity, groupRows), tuned];
-    });
+    const what = `prune([${rates.join(', ')}]${groups ? `, groups [${groups.join(', ')}]` : ''}${weightBits ? `, ${weightBits}-bit aware` : ''})`;
+    return this.stage(
+      graph,
+      what,
+      async () => {
+        const model = new TrainableGraph(graph);
+        const tuned = await pruneUnstructured(model, this.train, this.task, {
+          ...this.pruneTraining(),
+          sparsity: 0,
+          layerSparsity,
+          groupRows,
+          ...(weightBits ? { weightBits: { bits: weightBits, perTensor: true } } : {}),
+          label:
+            `${this.model}: pruning layers to ${rates.map((r) => `${r * 100}%`).join('/')}${groups ? ` in row groups of ${groups.join('/')}` : ''}` +
+            (weightBits ? `, seeing ${weightBits}-bit weights` : ''),
+        });
+        model.dispose();
+        return [pruneOneShot(graph, 0, 256, layerSparsity, groupRows), tuned];
+      },
+      weightBits,
+    );
   }
 
   /**
@@ -542,6 +577,11 @@ class Stages {
     let graph = await this.scheduled(2, [4, 2, 1], this.ordered(this.float, [4, 2, 1]));
     for (let i = 0; i < times; i++) graph = await this.pruneLayers(graph, [0.985, 0.96, 0.8], [4, 2, 1]);
     return graph;
+  }
+
+  /** one more stage from `graph` to `rates` in row `groups` whose fine-tuning sees the weights at `bits` bits per tensor */
+  aware(graph: Graph, rates: number[], groups: number[], bits: number): Promise<Graph> {
+    return this.pruneLayers(graph, rates, groups, bits);
   }
 
   /** the first `count` stages of the schedule, then `times` stages to `rates` (rates off the schedule) */
@@ -612,7 +652,7 @@ class Stages {
    * One training stage: `run` returns the model before and after fine-tuning; the better on the
    * held-out digits is kept. Cached as a float .tflite under a hash of the float model and the recipe.
    */
-  private stage(graph: Graph, what: string, run: () => Promise<[Graph, Graph]>): Promise<Graph> {
+  private stage(graph: Graph, what: string, run: () => Promise<[Graph, Graph]>, judgeBits?: number): Promise<Graph> {
     const recipe = `${this.recipes.get(graph) ?? '?'} > ${what}`;
     let pending = this.memo.get(recipe);
     if (!pending) {
@@ -631,7 +671,9 @@ class Stages {
           choice = JSON.parse(readFileSync(choiceFile, 'utf8')) as FineTuneChoice;
         } else {
           const [before, after] = await run();
-          choice = keepBetter(await this.floatAccuracy(before, this.validation), await this.floatAccuracy(after, this.validation));
+          // a quantization-aware stage is judged on its models with the weights it saw (rounded to judgeBits)
+          const judged = (g: Graph) => this.floatAccuracy(judgeBits ? roundFloatWeights(g, judgeBits, true) : g, this.validation);
+          choice = keepBetter(await judged(before), await judged(after));
           result = choice.kept === 'before' ? before : after;
           mkdirSync(CACHE, { recursive: true });
           writeModel(result, file);

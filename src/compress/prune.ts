@@ -23,6 +23,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Task } from './task.ts';
 import { type FineTuneOptions, type TrainingHooks, fineTune } from './train.ts';
 import { TrainableGraph, type WeightedLayer, weightedLayers } from './trainable.ts';
+import { fakeQuantWeights } from './qat.ts';
 
 export interface PruneOptions extends FineTuneOptions {
   /** the fraction of all conv/depthwise/dense weights that end at zero, in [0, 1) */
@@ -48,6 +49,13 @@ export interface PruneOptions extends FineTuneOptions {
   loss?: TrainingHooks['loss'];
   /** data augmentation of each training batch (TrainingHooks' `augment`) */
   augment?: TrainingHooks['augment'];
+  /**
+   * quantization-aware pruning: the forward pass sees every pruned layer's weights at `bits` bits as
+   * weight_bits.ts will make them (symmetric, max-abs scale: one per FULLY_CONNECTED layer when
+   * `perTensor`, else one per output channel; qat.ts's `fakeQuantWeights`, straight-through
+   * gradients), so that the fine-tuning adapts to the b-bit rounding the compiled model will have
+   */
+  weightBits?: { bits: number; perTensor: boolean };
 }
 
 /**
@@ -202,6 +210,23 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       }
     });
   };
+  const quantizedAxis = new Map<number, number | undefined>();
+  let topLevel = 127;
+  if (options.weightBits) {
+    const { bits, perTensor } = options.weightBits;
+    if (!(Number.isInteger(bits) && bits >= 2 && bits <= 8))
+      throw new TinyforgeError(`quantization-aware pruning to ${bits} bits: expected an integer in 2..8`);
+    // weight_bits.ts's weightMax (not imported: weight_bits.ts imports this module)
+    topLevel = 2 ** (bits - 1) - 1;
+    for (const [layer, final] of targets)
+      if (final > 0) quantizedAxis.set(layer.weights, perTensor && layer.op.kind === 'FULLY_CONNECTED' ? undefined : layer.outputAxis);
+  }
+  const forward = options.weightBits
+    ? (x: tf.Tensor) =>
+        model.forward([x], {
+          weight: (index, w) => (quantizedAxis.has(index) ? fakeQuantWeights(w, quantizedAxis.get(index), topLevel) : w),
+        })
+    : undefined;
   let every = options.updateEvery ?? 0;
   try {
     await fineTune(
@@ -212,6 +237,7 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       {
         loss: options.loss,
         augment: options.augment,
+        forward,
         beforeStep: (step, total) => {
           const rampSteps = Math.max(1, Math.floor(total * ramp));
           if (every === 0) every = Math.max(1, Math.floor(rampSteps / 20));

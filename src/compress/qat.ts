@@ -30,16 +30,19 @@ export interface QatOptions extends FineTuneOptions, PtqOptions {
   rangeMomentum?: number;
 }
 
-/** Symmetric int8 fake-quant of weights along `axis` (per tensor if undefined); identity gradient. */
-export function fakeQuantWeights(w: tf.Tensor, axis: number | undefined): tf.Tensor {
+/**
+ * Symmetric fake-quant of weights along `axis` (per tensor if undefined) to the levels -qmax..qmax
+ * (int8: 127; b bits: 2^(b-1)-1, weight_bits.ts's max-abs scales); identity gradient.
+ */
+export function fakeQuantWeights(w: tf.Tensor, axis: number | undefined, qmax = 127): tf.Tensor {
   const f = tf.customGrad(((x: tf.Tensor) => {
     const value = tf.tidy(() => {
       const rank = x.rank;
       const reduceAxes = axis === undefined ? undefined : Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis);
       const maxAbs = tf.max(tf.abs(x), reduceAxes, true);
       // an all-zero channel keeps scale 1, as PTQ does
-      const scale = tf.where(tf.greater(maxAbs, 0), tf.div(maxAbs, 127), tf.onesLike(maxAbs));
-      return tf.mul(tf.clipByValue(tf.round(tf.div(x, scale)), -127, 127), scale);
+      const scale = tf.where(tf.greater(maxAbs, 0), tf.div(maxAbs, qmax), tf.onesLike(maxAbs));
+      return tf.mul(tf.clipByValue(tf.round(tf.div(x, scale)), -qmax, qmax), scale);
     });
     return { value, gradFunc: (dy: tf.Tensor) => dy };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -195,3 +195,32 @@ export function channelLevels(graph: Graph, opIndex: number): number[] {
   q.forEach((v, i) => sets[Math.floor(i / inner) % channels]!.add(v));
   return sets.map((s) => s.size);
 }
+
+/**
+ * The float `graph` with every weighted layer's weights rounded to the `bits`-bit levels `compressLayers`
+ * gives them (symmetric, max-abs scale: one per FULLY_CONNECTED layer when `perTensorDense`, else one
+ * per output channel), still float: what a quantization-aware stage is judged on before the int8
+ * conversion.
+ */
+export function roundFloatWeights(graph: Graph, bits: number, perTensorDense: boolean): Graph {
+  checkConfig({ bits, sparsity: 0 });
+  const qmax = weightMax(bits);
+  const tensors = [...graph.tensors];
+  for (const layer of weightedLayers(graph)) {
+    const t = graph.tensors[layer.weights]!;
+    if (t.dtype !== 'float32' || !t.data) continue;
+    const values = Float32Array.from(fromBytes('float32', t.data) as Float32Array);
+    const channels = t.shape[layer.outputAxis]!;
+    const inner = t.shape.slice(layer.outputAxis + 1).reduce((n, d) => n * d, 1);
+    const perTensor = perTensorDense && layer.op.kind === 'FULLY_CONNECTED';
+    const scaleIndex = (i: number) => (perTensor ? 0 : Math.floor(i / inner) % channels);
+    const maxAbs = new Float64Array(perTensor ? 1 : channels);
+    values.forEach((v, i) => (maxAbs[scaleIndex(i)] = Math.max(maxAbs[scaleIndex(i)]!, Math.abs(v))));
+    values.forEach((v, i) => {
+      const s = maxAbs[scaleIndex(i)]! / qmax;
+      values[i] = s === 0 ? 0 : s * clamp(roundHalfAway(v / s), -qmax, qmax);
+    });
+    tensors[layer.weights] = { ...t, data: new Uint8Array(values.buffer) };
+  }
+  return { ...graph, tensors };
+}

@@ -23,6 +23,7 @@ import { chooseRank, factorizeGraph } from '../../src/compress/lowrank.ts';
 import { svd } from '../../src/compress/svd.ts';
 import { Histogram, calibrateRanges } from '../../src/compress/calibrate.ts';
 import { quantizeGraph } from '../../src/compress/ptq.ts';
+import { compressLayers, int8WeightedLayers, roundFloatWeights } from '../../src/compress/weight_bits.ts';
 import { activationQuant } from '../../src/compress/quant_params.ts';
 import { prepareGraph } from '../../src/ops/prepare.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
@@ -99,6 +100,69 @@ describe('compress methods on MNIST digits', function () {
       // the masks held through training: the zeros are still zeros in the exported graph
       const w = fromBytes('float32', pruned.tensors.find((t) => t.name === 'logits/kernel')!.data!) as Float32Array;
       expect(w.filter((v) => v === 0).length / w.length).to.be.above(0.8);
+    });
+  });
+
+  describe('quantization-aware pruning', () => {
+    it('fine-tunes on the b-bit weights weight_bits.ts will store, and judges on the same rounding', async () => {
+      const graph = layersModelToFloatGraph(mlp(8, 3));
+      const model = new TrainableGraph(graph);
+      const seen: { distinct: number; matchesRounding: boolean }[] = [];
+      const plainForward = model.forward.bind(model);
+      model.forward = (inputs, options = {}) => {
+        if (options.weight && seen.length < 4) {
+          const index = model.layers[0]!.weights;
+          const shown = options.weight(index, model.variables.get(index)!).dataSync() as Float32Array;
+          const float = model.toGraph();
+          const rounded = fromBytes('float32', roundFloatWeights(float, 2, true).tensors[index]!.data!) as Float32Array;
+          seen.push({ distinct: new Set(shown).size, matchesRounding: shown.every((v, i) => Math.abs(v - rounded[i]!) <= 1e-6 * Math.abs(v)) });
+        }
+        return plainForward(inputs, options);
+      };
+      const few = subset(
+        train,
+        Array.from({ length: 128 }, (_, i) => i),
+      );
+      const pruned = await pruneUnstructured(model, few, task, {
+        sparsity: 0,
+        layerSparsity: new Map([[model.layers[0]!.op.index, 0.5]]),
+        epochs: 1,
+        weightBits: { bits: 2, perTensor: true },
+      });
+      model.dispose();
+      // 2 bits: -1, 0 and 1 times one scale, the rounding the judge (roundFloatWeights) applies
+      expect(seen.length).to.be.above(0);
+      for (const s of seen) {
+        expect(s.distinct).to.be.at.most(3);
+        expect(s.matchesRounding).to.equal(true);
+      }
+      // the exported model keeps its float weights (the int8 conversion rounds them) and its zeros
+      expect(weightSparsity(pruned)).to.be.above(0.45);
+      const other = new TrainableGraph(graph);
+      const refused = await pruneUnstructured(other, few, task, { sparsity: 0.5, epochs: 1, weightBits: { bits: 9, perTensor: true } }).catch(
+        (e: unknown) => e,
+      );
+      other.dispose();
+      expect(refused)
+        .to.be.instanceOf(TinyforgeError)
+        .with.property('message')
+        .that.matches(/9 bits: expected an integer in 2\.\.8/);
+    });
+
+    it('rounds float weights as compressLayers stores them (per-tensor dense, b bits)', () => {
+      const graph = layersModelToFloatGraph(mlp(8, 5));
+      const int8 = ptq(graph, train);
+      const layers = int8WeightedLayers(int8);
+      const four = compressLayers(int8, new Map(layers.map((l) => [l.op.index, { bits: 4, sparsity: 0, perTensor: true }])), { float: graph });
+      const rounded = roundFloatWeights(graph, 4, true);
+      for (const l of layers) {
+        const t = four.tensors[l.weights]!;
+        const q = fromBytes('int8', t.data!) as Int8Array;
+        const r = fromBytes('float32', rounded.tensors[l.weights]!.data!) as Float32Array;
+        expect(t.quant!.scale).to.have.length(1);
+        q.forEach((v, i) => expect(r[i]).to.be.closeTo(v * t.quant!.scale[0]!, 1e-6 * Math.abs(r[i]!) + 1e-12));
+        expect(new Set(q).size).to.be.at.most(15);
+      }
     });
   });
 
