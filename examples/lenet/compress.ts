@@ -295,6 +295,18 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
         s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.95, 0.9, 0.7], [4, 2, 1], 4), 4, 'dense per tensor'),
       prefer: 'size',
     },
+    // the 80x bar (13,330 B): from the 95/90/70% model, one aware stage a little sparser
+    ...(
+      [
+        [0.955, 0.91, 0.72],
+        [0.96, 0.92, 0.75],
+      ] as const
+    ).map((rates) => ({
+      name: `layers 95/90/70% in similar groups of 4/2/1, then ${rates.map((r) => r * 100).join('/')}% 4-bit aware, 4-bit per-tensor, size`,
+      make: async (s: Stages) =>
+        s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [...rates], [4, 2, 1], 4), 4, 'dense per tensor'),
+      prefer: 'size' as const,
+    })),
     {
       name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1 twice, then 4-bit aware, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.aware(await s.similarGroups(2), [0.985, 0.96, 0.8], [4, 2, 1], 4), 4, 'dense per tensor'),
