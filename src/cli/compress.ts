@@ -26,7 +26,10 @@ export function compressCommand(): Command {
       '--max-loss <x>',
       "search per-layer bits and sparsities (by each layer's measured sensitivity) for the fewest weight bytes losing at most x accuracy points (or x relative output error without class labels)",
     )
-    .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel) after int8 quantization")
+    .option(
+      '--weight-bits <b>',
+      "every layer's weights at b bits (2..8, per channel) after int8 quantization; with unstructured pruning and max scales, the pruning's fine-tuning sees them at b bits (quantization-aware)",
+    )
     .option(
       '--weight-clip <how>',
       'how --weight-bits sets each scale: max (the largest weight is the top level) or mse (clipped for the least squared error over the nonzero weights; keeps more small weights at 3-4 bits)',

@@ -35,7 +35,7 @@ import {
   layerWeightBytes,
   searchMixedPrecision,
 } from './sensitivity.ts';
-import { DENSE_INT8, type LayerCompression, type WeightClip, compressLayers, int8WeightedLayers } from './weight_bits.ts';
+import { DENSE_INT8, type LayerCompression, type WeightClip, compressLayers, int8WeightedLayers, roundFloatWeights } from './weight_bits.ts';
 
 export interface CompressOptions {
   target: string;
@@ -198,14 +198,23 @@ export async function compressModel(
     } else {
       const minWeights = options.minWeights ?? 256;
       before = pruneOneShot(graph, options.sparsity, minWeights);
-      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights });
+      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights, ...awareOf(options) });
     }
-    const after = await floatMetric(model, test, task, progress);
-    const untuned = new TrainableGraph(before);
-    const choice = keepBetter(await floatMetric(untuned, test, task, progress), after);
-    untuned.dispose();
+    // judged as the int8 model will compute: with --weight-bits, on the weights rounded to those bits
+    const judged = async (g: Graph) => {
+      const m = new TrainableGraph(options.weightBits === undefined || options.weightBits >= 8 ? g : roundFloatWeights(g, options.weightBits, false));
+      try {
+        return await floatMetric(m, test, task, progress);
+      } finally {
+        m.dispose();
+      }
+    };
+    const after = await judged(current);
+    const choice = keepBetter(await judged(before), after);
     if (choice.kept === 'before') current = before;
-    steps.push(floatStep(options.structured ? 'prune (structured)' : 'prune', current, choice.kept === 'before' ? choice.before : after, choice));
+    const aware = awareOf(options).weightBits;
+    const stepName = options.structured ? 'prune (structured)' : aware ? `prune (${aware.bits}-bit aware)` : 'prune';
+    steps.push(floatStep(stepName, current, choice.kept === 'before' ? choice.before : after, choice));
     progress.log(`prune: ${describe(steps.at(-1)!)}; ${describeChoice(choice)}`);
   }
   model.dispose();
@@ -229,6 +238,17 @@ export async function compressModel(
     options.weightBits === undefined ? undefined : (int8: Graph, float: Graph) => uniformBits(int8, float, options.weightBits!, options.weightClip);
   const result = await quantizeAndRun(current, train, test, task, options, options.output, deviceCount, transform);
   return finish(graph, test, task, options, steps, result, deviceCount, baselineMatches);
+}
+
+/**
+ * Pruning under `--weight-bits b` (max-abs scales) is quantization-aware: its fine-tuning sees every
+ * layer's weights at b bits per channel, as `uniformBits` will store them (prune.ts's `weightBits`).
+ * With `--weight-clip mse` the scales are chosen after training, so the fine-tuning sees float weights.
+ */
+function awareOf(options: CompressOptions): { weightBits?: { bits: number; perTensor: boolean } } {
+  return options.weightBits === undefined || options.weightBits >= 8 || (options.weightClip ?? 'max') !== 'max'
+    ? {}
+    : { weightBits: { bits: options.weightBits, perTensor: false } };
 }
 
 /** Every weighted layer of `int8` at `bits` bits, from the float weights. */

@@ -50,7 +50,7 @@ export interface PruneOptions extends FineTuneOptions {
   /** data augmentation of each training batch (TrainingHooks' `augment`) */
   augment?: TrainingHooks['augment'];
   /**
-   * quantization-aware pruning: the forward pass sees every pruned layer's weights at `bits` bits as
+   * quantization-aware pruning: the forward pass sees every weighted layer's weights at `bits` bits as
    * weight_bits.ts will make them (symmetric, max-abs scale: one per FULLY_CONNECTED layer when
    * `perTensor`, else one per output channel; qat.ts's `fakeQuantWeights`, straight-through
    * gradients), so that the fine-tuning adapts to the b-bit rounding the compiled model will have
@@ -218,8 +218,8 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       throw new TinyforgeError(`quantization-aware pruning to ${bits} bits: expected an integer in 2..8`);
     // weight_bits.ts's weightMax (not imported: weight_bits.ts imports this module)
     topLevel = 2 ** (bits - 1) - 1;
-    for (const [layer, final] of targets)
-      if (final > 0) quantizedAxis.set(layer.weights, perTensor && layer.op.kind === 'FULLY_CONNECTED' ? undefined : layer.outputAxis);
+    // every weighted layer, pruned or not: the b-bit conversion after (weight_bits.ts) reduces them all
+    for (const layer of targets.keys()) quantizedAxis.set(layer.weights, perTensor && layer.op.kind === 'FULLY_CONNECTED' ? undefined : layer.outputAxis);
   }
   const forward = options.weightBits
     ? (x: tf.Tensor) =>

@@ -23,7 +23,12 @@ import { chooseRank, factorizeGraph } from '../../src/compress/lowrank.ts';
 import { svd } from '../../src/compress/svd.ts';
 import { Histogram, calibrateRanges } from '../../src/compress/calibrate.ts';
 import { quantizeGraph } from '../../src/compress/ptq.ts';
-import { compressLayers, int8WeightedLayers, roundFloatWeights } from '../../src/compress/weight_bits.ts';
+import { channelLevels, compressLayers, int8WeightedLayers, roundFloatWeights } from '../../src/compress/weight_bits.ts';
+import { compressModel } from '../../src/compress/pipeline.ts';
+import { requireTools } from '../build/helpers.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { activationQuant } from '../../src/compress/quant_params.ts';
 import { prepareGraph } from '../../src/ops/prepare.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
@@ -147,6 +152,34 @@ describe('compress methods on MNIST digits', function () {
         .to.be.instanceOf(TinyforgeError)
         .with.property('message')
         .that.matches(/9 bits: expected an integer in 2\.\.8/);
+    });
+
+    it('`compress --sparsity --weight-bits 4` prunes seeing the 4-bit weights, judges on them, and the board runs the result', async function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      const dir = mkdtempSync(join(tmpdir(), 'tinyforge-aware-'));
+      try {
+        const graph = layersModelToFloatGraph(mlp(16, 7));
+        const few = subset(
+          train,
+          Array.from({ length: 512 }, (_, i) => i),
+        );
+        const { report, int8 } = await compressModel(graph, few, test, task, {
+          target: 'cortex-m4',
+          sparsity: 0.7,
+          epochs: 2,
+          learningRate: 0.003,
+          weightBits: 4,
+          deviceSamples: 2,
+          output: join(dir, 'aware.tflite'),
+        });
+        expect(report.steps.map((s) => s.name).slice(0, 2)).to.deep.equal(['float', 'prune (4-bit aware)']);
+        for (const l of int8WeightedLayers(int8)) expect(Math.max(...channelLevels(int8, l.op.index))).to.be.at.most(15);
+        expect(weightSparsity(int8)).to.be.at.least(0.69);
+        expect(report.deviceMatchesHost).to.equal(true);
+        expect(report.deviceCases).to.equal(2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('rounds float weights as compressLayers stores them (per-tensor dense, b bits)', () => {
