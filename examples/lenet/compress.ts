@@ -881,9 +881,11 @@ async function main(): Promise<void> {
   const steps = cli.steps;
   const named = (list: string) => (step: string) => `,${list},`.includes(`,${step},`);
   const stepFilter = (model: LenetName) => (steps === 'all' ? undefined : named(steps ?? DEFAULT_STEPS[model].join(',')));
-  for (const m of models) {
+  for (const m of LENET_NAMES) {
     const missing = DEFAULT_STEPS[m].filter((d) => !STEPS[m].some((step) => step.name === d));
     if (missing.length) throw new Error(`${m}: DEFAULT_STEPS names no step of STEPS: ${missing.join('; ')}`);
+  }
+  for (const m of models) {
     const chosen = stepFilter(m);
     if (chosen && !STEPS[m].some((step) => chosen(step.name)))
       throw new Error(`--steps: no step of ${m} is named so (its steps: ${STEPS[m].map((x) => x.name).join('; ')})`);
