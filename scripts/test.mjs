@@ -27,10 +27,10 @@
  *   TINYFORGE_TEST_SHARDS=1 node scripts/test.mjs      one mocha process (any N >= 1 works)
  *   TINYFORGE_TEST_TIMES=t.json node scripts/test.mjs  every file's wall time, both shards, into t.json
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
- *   node scripts/test.mjs FILE...         these files only, partitioned the same way
+ *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -57,6 +57,30 @@ export function testFiles() {
     }
   }
   return files.sort();
+}
+
+/**
+ * The test files `args` name: files as given, folders as every *.test.ts under them; one line and exit 2
+ * for a path that does not exist or a folder without tests.
+ */
+export function namedFiles(args) {
+  return args.flatMap((arg) => {
+    const path = resolve(arg);
+    if (!existsSync(path)) fail(`${arg}: no such test file or folder`);
+    if (!statSync(path).isDirectory()) return [relative(ROOT, path)];
+    const inside = readdirSync(path, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+      .map((e) => relative(ROOT, join(e.parentPath, e.name)))
+      .filter((rel) => !rel.split('/').some((part) => part === 'node_modules' || (part.startsWith('.') && part !== '..')))
+      .sort();
+    if (inside.length === 0) fail(`${arg}: no *.test.ts files in this folder`);
+    return inside;
+  });
+}
+
+function fail(message) {
+  console.error(`test: ${message}`);
+  process.exit(2);
 }
 
 /** folders whose files all go in the serial group: device transports, boards and link faults */
@@ -158,7 +182,7 @@ async function main() {
   const count = Math.max(1, Number(process.env.TINYFORGE_TEST_SHARDS ?? 2) || 2);
   const seconds = recordedSeconds();
   const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const shards = partition(named.length > 0 ? named.map((f) => relative(ROOT, resolve(f))) : testFiles(), count, seconds);
+  const shards = partition(named.length > 0 ? namedFiles(named) : testFiles(), count, seconds);
   if (process.argv.includes('--list')) {
     shards.forEach((s, i) => console.log(`shard ${i + 1}: ${s.files.length} files, ${Math.round(s.seconds)} s recorded\n  ${s.files.join('\n  ')}`));
     return;

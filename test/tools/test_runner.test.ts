@@ -43,6 +43,16 @@ describe('scripts/test.mjs: shards, then the failed files alone', function () {
     expect(r.stdout).to.match(/failed beside the other shard, passed alone[^\n]*\n\s+\S*shared\.test\.ts/);
   });
 
+  it('takes folders (their *.test.ts files) and refuses a missing path in one line', () => {
+    const listed = spawnSync(process.execPath, ['scripts/test.mjs', dir, '--list'], { cwd: ROOT, encoding: 'utf8' });
+    expect(listed.status, listed.stderr).to.equal(0);
+    for (const f of ['broken', 'fine', 'shared']) expect(listed.stdout).to.include(`${f}.test.ts`);
+    const missing = spawnSync(process.execPath, ['scripts/test.mjs', join(dir, 'nope')], { cwd: ROOT, encoding: 'utf8' });
+    expect(missing.status).to.equal(2);
+    expect(missing.stderr.trim().split('\n')).to.have.length(1);
+    expect(missing.stderr).to.match(/nope: no such test file or folder/);
+  });
+
   it('still fails, with the failure shown, when a file fails alone too', () => {
     const r = run('shared.test.ts', 'broken.test.ts', 'fine.test.ts');
     expect(r.status).to.equal(1);
