@@ -307,6 +307,15 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
         s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [...rates], [4, 2, 1], 4), 4, 'dense per tensor'),
       prefer: 'size' as const,
     })),
+    // the same from the 95/90/70% model's aware stage (two aware stages)
+    {
+      name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware, 4-bit per-tensor, size',
+      make: async (s) => {
+        const first = await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
+        return s.bits(await s.aware(await s.aware(first, [0.95, 0.9, 0.7], [4, 2, 1], 4), [0.96, 0.92, 0.75], [4, 2, 1], 4), 4, 'dense per tensor');
+      },
+      prefer: 'size',
+    },
     // the 120x bar (8,887 B): the 98.5/96/80% similar-groups model (its stage once or twice), then one aware stage
     ...([1, 2] as const).map((times) => ({
       name: `layers 98.5/96/80% gradually in similar groups of 4/2/1${times === 2 ? ' twice' : ''}, then 4-bit aware, 4-bit per-tensor, size`,
