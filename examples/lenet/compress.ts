@@ -393,6 +393,7 @@ const DEFAULT_STEPS: Record<LenetName, string[]> = {
     'int8',
     'layers 95/90/70% in similar groups of 4/2/1, 4-bit per-tensor, size',
     'layers 95/90/70% in similar groups of 4/2/1, then 96/92/75% 4-bit aware, 4-bit per-tensor, size',
+    'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware, 4-bit per-tensor, size',
     'layers 98.5/96/80% gradually in similar groups of 4/2/1, 4-bit per-tensor, size',
     'layers 98.5/96/80% gradually in similar groups of 4/2/1, then 4-bit aware, 4-bit per-tensor, size',
     'layers 98.5/96/80% gradually in similar groups of 4/2/1 twice, 4-bit per-tensor, size',
