@@ -3,8 +3,11 @@
  * Entropy-coded CONV_2D weights (issue 14, item 3; the FULLY_CONNECTED form is
  * fully_connected/huffman.ts): each output channel's kH*kW*filterInC weights are one row of a
  * canonical Huffman stream (common/huffman.h), with bit offsets every 16 channels. The kernel loops
- * channels outermost: decode the channel's filter into scratch, then the portable conv loop over every
- * output pixel of that channel. A storage only `--prefer size` picks (encoding_choice.ts).
+ * channels outermost: decode the channel's filter into scratch, list its nonzero taps with their input
+ * offsets from the window's corner (also in scratch: the fullest channel's count, known at compile
+ * time, sizes it), then every output pixel of that channel: over the listed taps alone where the whole
+ * window is in the image, over every tap of the decoded filter at the padded borders. A pruned filter
+ * thus costs its nonzeros, not its size. A storage only `--prefer size` picks (encoding_choice.ts).
  */
 import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
@@ -21,18 +24,59 @@ export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: n
 }
 
 const rowLength = (p: Conv2DParams) => p.kH * p.kW * p.filterInC;
+/** instructions a filter weight to list a channel's nonzero taps (load, test, two stores and the offset: an estimate) */
+const TAP_LIST_INSTRUCTIONS = 6;
+
+/** The nonzero weights of the fullest of `outC` filters (rows of `weights`), and of all of them. */
+export function channelNonzeros(weights: Int8Array, outC: number): { max: number; total: number } {
+  const perChannel = weights.length / outC;
+  let max = 0;
+  let total = 0;
+  for (let oc = 0; oc < outC; oc++) {
+    let n = 0;
+    for (let i = oc * perChannel; i < (oc + 1) * perChannel; i++) if (weights[i] !== 0) n++;
+    max = Math.max(max, n);
+    total += n;
+  }
+  return { max, total };
+}
+
+/** The largest input offset of a tap from its window's corner: uint16_t offsets when it fits. */
+function tapOffsetType(p: Conv2DParams): 'uint16_t' | 'int32_t' {
+  const largest = (p.kH - 1) * p.dilationH * p.inW * p.inC + (p.kW - 1) * p.dilationW * p.inC + p.filterInC - 1;
+  return largest <= 0xffff ? 'uint16_t' : 'int32_t';
+}
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+/** Scratch after the code table: the decoded filter, then the tap list's offsets and weights, each 16-byte aligned. */
+function scratchLayout(p: Conv2DParams): { filterBytes: number; offsetBytes: number; weightBytes: number } {
+  const taps = p.entropyNonzeros?.max ?? rowLength(p);
+  return {
+    filterBytes: align16(rowLength(p)),
+    offsetBytes: align16(taps * (tapOffsetType(p) === 'uint16_t' ? 2 : 4)),
+    weightBytes: align16(taps),
+  };
+}
 
 /**
  * Flash bytes and estimated Cortex-M4 instructions: the decode as measured for FULLY_CONNECTED (per
- * symbol and coded bit), the conv loop per MAC as the portable dense row loop plus the input offset add
- * (an estimate: not measured on conv layers yet).
+ * symbol and coded bit), the tap lists (a few instructions a filter weight), the conv loop per nonzero
+ * tap as the portable dense row loop plus the input offset add (padded border pixels, which run every
+ * tap, counted as the interior ones: an estimate).
  */
 export function huffmanConvCost(p: Conv2DParams): { flashBytes: number; instructions: number } {
   const h = p.entropy!;
   const c = HUFFMAN_INSTRUCTIONS;
-  const macs = p.batches * p.outH * p.outW * p.outC * rowLength(p);
+  const taps = p.entropyNonzeros?.total ?? p.outC * rowLength(p);
+  const macs = p.batches * p.outH * p.outW * taps;
   const instructions =
-    c.perSymbol * h.symbols + c.perCodedBit * h.values.bitLength + (c.perDenseMac + 1) * macs + c.perTable + c.perRow * p.outC * p.batches * p.outH * p.outW;
+    c.perSymbol * h.symbols +
+    c.perCodedBit * h.values.bitLength +
+    TAP_LIST_INSTRUCTIONS * p.outC * rowLength(p) +
+    (c.perDenseMac + 1) * macs +
+    c.perTable +
+    c.perRow * p.outC * p.batches * p.outH * p.outW;
   return { flashBytes: h.bytes, instructions: Math.round(instructions) };
 }
 
@@ -40,7 +84,10 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
   name: 'huffman',
   family: 'portable',
   applies: (p) => p.entropy !== undefined,
-  scratchBytes: (p) => HUFFMAN_TABLE_BYTES + ((rowLength(p) + 15) & ~15),
+  scratchBytes: (p) => {
+    const l = scratchLayout(p);
+    return HUFFMAN_TABLE_BYTES + l.filterBytes + l.offsetBytes + l.weightBytes;
+  },
   storage: 'huffman',
   cost: (p: Conv2DParams, _isa: KernelIsa | undefined) => huffmanConvCost(p),
   cFiles: ['common/huffman.h'],
@@ -63,6 +110,10 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
       inImage: p.inH * p.inW * p.inC,
       inRow: p.inW * p.inC,
       filterPerOut: rowLength(p),
+      ...scratchLayout(p),
+      offsetType: tapOffsetType(p),
+      tapStepH: p.dilationH * p.inW * p.inC,
+      tapStepW: p.dilationW * p.inC,
       filterRow: p.kW * p.filterInC,
       // the bias alone (the input offset stays in the loop, padded taps are skipped), in its narrowest C type
       accInit: foldedInitExpr(

@@ -20,7 +20,7 @@ import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { convInt4Variants } from './int4.ts';
 import { int4Applies, int4RowsBytes } from '../common/int4.ts';
-import { convHuffmanVariant, encodeHuffmanConv } from './huffman.ts';
+import { channelNonzeros, convHuffmanVariant, encodeHuffmanConv } from './huffman.ts';
 import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
@@ -71,6 +71,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
   int4Weights?: boolean;
   /** the filter stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
   entropy?: HuffmanFc;
+  /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
+  entropyNonzeros?: { max: number; total: number };
 }
 
 function check(graph: Graph, op: Op): void {
@@ -116,11 +118,11 @@ function paletteFilters(filter: Tensor, outC: number, rowLength: number): { pale
 }
 
 /** The filter stored Huffman-coded when asked for and smaller than int8 (huffman.ts). */
-function entropyCodedFilter(graph: Graph, op: Op, outC: number): { entropy?: HuffmanFc } {
+function entropyCodedFilter(graph: Graph, op: Op, outC: number): { entropy?: HuffmanFc; entropyNonzeros?: { max: number; total: number } } {
   if (!entropyCodingEnabled()) return {};
   const weights = constInt8(graph.tensors[op.inputs[1]!]!);
   const entropy = encodeHuffmanConv(weights, outC, weights.length / outC);
-  return entropy ? { entropy } : {};
+  return entropy ? { entropy, entropyNonzeros: channelNonzeros(weights, outC) } : {};
 }
 
 function macs(graph: Graph, op: Op): number {
