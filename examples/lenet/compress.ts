@@ -316,6 +316,20 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       },
       prefer: 'size',
     },
+    // the two bars' aware stages at 30 epochs instead of 15 (the stages before them unchanged)
+    {
+      name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware for 30 epochs, 4-bit per-tensor, size',
+      make: async (s) => {
+        const first = await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
+        return s.bits(await s.aware(await s.aware(first, [0.95, 0.9, 0.7], [4, 2, 1], 4), [0.96, 0.92, 0.75], [4, 2, 1], 4, 30), 4, 'dense per tensor');
+      },
+      prefer: 'size',
+    },
+    {
+      name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, then 4-bit aware for 30 epochs, 4-bit per-tensor, size',
+      make: async (s) => s.bits(await s.aware(await s.similarGroups(1), [0.985, 0.96, 0.8], [4, 2, 1], 4, 30), 4, 'dense per tensor'),
+      prefer: 'size',
+    },
     // the 120x bar (8,887 B): the 98.5/96/80% similar-groups model (its stage once or twice), then one aware stage
     ...([1, 2] as const).map((times) => ({
       name: `layers 98.5/96/80% gradually in similar groups of 4/2/1${times === 2 ? ' twice' : ''}, then 4-bit aware, 4-bit per-tensor, size`,
@@ -518,8 +532,9 @@ class Stages {
    * the training options of a pruning stage: the recipe's, with the shifts of the float model's
    * training and, with a teacher, the float model's distillation loss
    */
-  private pruneTraining() {
-    const { teacher, shiftPixels, ...recipe } = FINE_TUNE[this.model];
+  private pruneTraining(epochs?: number) {
+    const { teacher, shiftPixels, ...base } = FINE_TUNE[this.model];
+    const recipe = { ...base, epochs: epochs ?? base.epochs };
     const random = seededRandom(recipe.seed);
     const augment = shiftPixels ? (x: tf.Tensor) => tf.tensor(shiftImages(x.dataSync() as Float32Array, x.shape[0]!, shiftPixels, random), x.shape) : undefined;
     const options = { ...recipe, progress: epochLog(), augment };
@@ -550,22 +565,23 @@ class Stages {
    * that the compiler stores a group's column gaps once; named in the recipe only when given (the
    * cache keys of the stages without it stay as they were). `weightBits`: quantization-aware, the
    * fine-tuning sees the weights at that many bits, one max-abs scale per dense layer (prune.ts's
-   * `weightBits`: what `bits(graph, b, 'dense per tensor')` makes after)
+   * `weightBits`: what `bits(graph, b, 'dense per tensor')` makes after). `epochs`: this stage's own
+   * (default FINE_TUNE's; named in the recipe only when given)
    */
-  pruneLayers(graph: Graph, rates: number[], groups?: number[], weightBits?: number): Promise<Graph> {
+  pruneLayers(graph: Graph, rates: number[], groups?: number[], weightBits?: number, epochs?: number): Promise<Graph> {
     const layers = weightedLayers(graph);
     if (layers.length !== rates.length) throw new Error(`${this.model}: ${rates.length} rates for ${layers.length} weighted layers`);
     if (groups && layers.length !== groups.length) throw new Error(`${this.model}: ${groups.length} row groups for ${layers.length} weighted layers`);
     const layerSparsity = new Map(layers.map((l, i) => [l.op.index, rates[i]!]));
     const groupRows = groups && new Map(layers.map((l, i) => [l.op.index, groups[i]!]));
-    const what = `prune([${rates.join(', ')}]${groups ? `, groups [${groups.join(', ')}]` : ''}${weightBits ? `, ${weightBits}-bit aware` : ''})`;
+    const what = `prune([${rates.join(', ')}]${groups ? `, groups [${groups.join(', ')}]` : ''}${weightBits ? `, ${weightBits}-bit aware` : ''}${epochs ? `, ${epochs} epochs` : ''})`;
     return this.stage(
       graph,
       what,
       async () => {
         const model = new TrainableGraph(graph);
         const tuned = await pruneUnstructured(model, this.train, this.task, {
-          ...this.pruneTraining(),
+          ...this.pruneTraining(epochs),
           sparsity: 0,
           layerSparsity,
           groupRows,
@@ -621,8 +637,8 @@ class Stages {
   }
 
   /** one more stage from `graph` to `rates` in row `groups` whose fine-tuning sees the weights at `bits` bits per tensor */
-  aware(graph: Graph, rates: number[], groups: number[], bits: number): Promise<Graph> {
-    return this.pruneLayers(graph, rates, groups, bits);
+  aware(graph: Graph, rates: number[], groups: number[], bits: number, epochs?: number): Promise<Graph> {
+    return this.pruneLayers(graph, rates, groups, bits, epochs);
   }
 
   /** the first `count` stages of the schedule, then `times` stages to `rates` (rates off the schedule) */

@@ -365,8 +365,15 @@ async function compressMixed(
     const sparsity = new Map(search.layers.map((l, i) => [l.opIndex, configs[i]!.sparsity] as const).filter(([, v]) => v > 0));
     if (sparsity.size > 0) {
       const model = new TrainableGraph(graph);
+      // quantization-aware: the fine-tuning sees each layer below 8 bits at its chosen width, per channel, as compressLayers stores it below
+      const layerBits = new Map(search.layers.map((l, i) => [l.opIndex, configs[i]!.bits] as const).filter(([, b]) => b < 8));
       try {
-        float = await pruneUnstructured(model, train, task, { ...training, sparsity: 0, layerSparsity: sparsity });
+        float = await pruneUnstructured(model, train, task, {
+          ...training,
+          sparsity: 0,
+          layerSparsity: sparsity,
+          ...(layerBits.size > 0 ? { weightBits: { bits: layerBits, perTensor: false } } : {}),
+        });
       } finally {
         model.dispose();
       }
@@ -386,7 +393,8 @@ async function compressMixed(
   if (chosen.configs.some((c) => c.sparsity > 0)) {
     const modelFloat = new TrainableGraph(chosen.float);
     try {
-      steps.push(floatStep('prune (per-layer rates)', chosen.float, await floatMetric(modelFloat, test, task, progress)));
+      const aware = chosen.configs.some((c) => c.bits < 8) ? ', aware of the chosen bits' : '';
+      steps.push(floatStep(`prune (per-layer rates${aware})`, chosen.float, await floatMetric(modelFloat, test, task, progress)));
     } finally {
       modelFloat.dispose();
     }

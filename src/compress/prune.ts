@@ -53,9 +53,11 @@ export interface PruneOptions extends FineTuneOptions {
    * quantization-aware pruning: the forward pass sees every weighted layer's weights at `bits` bits as
    * weight_bits.ts will make them (symmetric, max-abs scale: one per FULLY_CONNECTED layer when
    * `perTensor`, else one per output channel; qat.ts's `fakeQuantWeights`, straight-through
-   * gradients), so that the fine-tuning adapts to the b-bit rounding the compiled model will have
+   * gradients), so that the fine-tuning adapts to the b-bit rounding the compiled model will have.
+   * `bits` as a map: each layer's own width by op index (the mixed-precision search's); layers not
+   * listed, or at 8 bits, train on their float weights
    */
-  weightBits?: { bits: number; perTensor: boolean };
+  weightBits?: { bits: number | ReadonlyMap<number, number>; perTensor: boolean };
 }
 
 /**
@@ -210,21 +212,29 @@ export async function pruneUnstructured(model: TrainableGraph, data: Dataset, ta
       }
     });
   };
-  const quantizedAxis = new Map<number, number | undefined>();
-  let topLevel = 127;
+  // weights index -> how the forward pass rounds it (axis undefined: one scale for the tensor)
+  const quantized = new Map<number, { axis: number | undefined; topLevel: number }>();
   if (options.weightBits) {
     const { bits, perTensor } = options.weightBits;
-    if (!(Number.isInteger(bits) && bits >= 2 && bits <= 8))
-      throw new TinyforgeError(`quantization-aware pruning to ${bits} bits: expected an integer in 2..8`);
-    // weight_bits.ts's weightMax (not imported: weight_bits.ts imports this module)
-    topLevel = 2 ** (bits - 1) - 1;
-    // every weighted layer, pruned or not: the b-bit conversion after (weight_bits.ts) reduces them all
-    for (const layer of targets.keys()) quantizedAxis.set(layer.weights, perTensor && layer.op.kind === 'FULLY_CONNECTED' ? undefined : layer.outputAxis);
+    for (const layer of targets.keys()) {
+      // every weighted layer, pruned or not: the b-bit conversion after (weight_bits.ts) reduces them all;
+      // with per-layer bits, the layers listed below 8 bits
+      const b = typeof bits === 'number' ? bits : bits.get(layer.op.index);
+      if (b === undefined) continue;
+      if (!(Number.isInteger(b) && b >= 2 && b <= 8)) throw new TinyforgeError(`quantization-aware pruning to ${b} bits: expected an integer in 2..8`);
+      if (typeof bits !== 'number' && b === 8) continue;
+      // weight_bits.ts's weightMax (not imported: weight_bits.ts imports this module)
+      const topLevel = 2 ** (b - 1) - 1;
+      quantized.set(layer.weights, { axis: perTensor && layer.op.kind === 'FULLY_CONNECTED' ? undefined : layer.outputAxis, topLevel });
+    }
   }
   const forward = options.weightBits
     ? (x: tf.Tensor) =>
         model.forward([x], {
-          weight: (index, w) => (quantizedAxis.has(index) ? fakeQuantWeights(w, quantizedAxis.get(index), topLevel) : w),
+          weight: (index, w) => {
+            const q = quantized.get(index);
+            return q ? fakeQuantWeights(w, q.axis, q.topLevel) : w;
+          },
         })
     : undefined;
   let every = options.updateEvery ?? 0;

@@ -182,6 +182,46 @@ describe('compress methods on MNIST digits', function () {
       }
     });
 
+    it('per-layer widths (the mixed-precision search): each listed layer at its own bits, per channel; 8 bits and unlisted layers float', async () => {
+      const graph = layersModelToFloatGraph(mlp(8, 9));
+      const model = new TrainableGraph(graph);
+      const [first, second] = model.layers;
+      const levels = new Map<number, number[]>();
+      const plainForward = model.forward.bind(model);
+      model.forward = (inputs, options = {}) => {
+        if (options.weight && levels.size === 0) {
+          for (const l of model.layers) {
+            const shown = options.weight(l.weights, model.variables.get(l.weights)!);
+            const rows = shown.arraySync() as number[][];
+            // distinct magnitudes per output row (per channel: each row its own scale)
+            levels.set(
+              l.weights,
+              rows.map((r) => new Set(r.map(Math.abs)).size),
+            );
+          }
+        }
+        return plainForward(inputs, options);
+      };
+      const few = subset(
+        train,
+        Array.from({ length: 64 }, (_, i) => i),
+      );
+      const bits = new Map([
+        [first!.op.index, 3],
+        [second!.op.index, 8],
+      ]);
+      await pruneUnstructured(model, few, task, {
+        sparsity: 0,
+        layerSparsity: new Map([[first!.op.index, 0.5]]),
+        epochs: 1,
+        weightBits: { bits, perTensor: false },
+      });
+      model.dispose();
+      // 3 bits: magnitudes 0..3 times each row's scale; at 8 bits the layer's own float values
+      expect(Math.max(...levels.get(first!.weights)!)).to.be.at.most(4);
+      expect(Math.max(...levels.get(second!.weights)!)).to.be.above(4);
+    });
+
     it('rounds float weights as compressLayers stores them (per-tensor dense, b bits)', () => {
       const graph = layersModelToFloatGraph(mlp(8, 5));
       const int8 = ptq(graph, train);
