@@ -5,10 +5,14 @@
  *      and saves it as a TensorFlow.js layers model (examples/mnist/float/model.json), unless it is
  *      there already;
  *   2. writes the training digits and 500 held-out digits as .npz files;
- *   3. runs `tinyforge compress` on it: magnitude pruning to 70% sparsity with fine-tuning, int8
- *      post-training quantization, compile for cortex-m4, build, and run the first 200 held-out
- *      digits on the emulated board (QEMU mps2-an386), every board output checked against the host
- *      reference interpreter;
+ *   3. runs `tinyforge compress` on it: structured pruning (30% of the channels removed, 8 epochs of
+ *      fine-tuning), int8 post-training quantization, compile for cortex-m4, build, and run the first
+ *      200 held-out digits on the emulated board (QEMU mps2-an386), every board output checked against
+ *      the host reference interpreter, beside the unpruned int8 model (`--baseline`). Structured, not
+ *      magnitude pruning: this CNN's convolutions hold fewer than 256 weights each (kept dense), so
+ *      magnitude pruning only thins the classifier, 12% of the MACs: at 70% to 85% zeros its firmware is
+ *      smaller but no faster than dense int8 (171,560 instructions either way); removing channels
+ *      makes it smaller and faster (README.md);
  *   4. prints the report.
  *
  *   npm run example:mnist [-- --json]
@@ -109,10 +113,11 @@ async function main(): Promise<void> {
     join(WORK, 'test.npz'),
     '--target',
     'cortex-m4',
+    '--structured',
     '--sparsity',
-    '0.7',
+    '0.3',
     '--epochs',
-    '3',
+    '8',
     '--device-samples',
     String(DEVICE_DIGITS),
     '--baseline',
