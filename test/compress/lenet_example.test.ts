@@ -43,6 +43,18 @@ describe('examples/lenet: the committed float models and the JSON report', funct
     expect(Math.max(...pixels)).to.equal(1);
   });
 
+  it('a --steps name that is no step: one line naming the model and exit 1, before any training', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/lenet/compress.ts', '--models', 'lenet300', '--steps', 'no such step'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stdout).to.equal('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/^error: --steps: no step of lenet300 is named so \(its steps: int8; /);
+  });
+
   it('`--json` prints one object: models with floatAccuracy and steps {name, accuracy, flashBytes, ratio, instructions, deviceMatchesHost}', function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     const r = spawnSync(
