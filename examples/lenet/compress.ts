@@ -285,14 +285,13 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       ] as const
     ).map(([bits, clip]) => ({
       name: `layers 95/90/70% in similar groups of 4/2/1, ${bits}-bit per-tensor${clip === 'mse' ? ' mse' : ''}, size`,
-      make: async (s: Stages) => s.bits(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), bits, 'dense per tensor', clip),
+      make: async (s: Stages) => s.bits(await s.similarScheduled(1), bits, 'dense per tensor', clip),
       prefer: 'size' as const,
     })),
     // quantization-aware: one more stage at the same rates whose fine-tuning sees the 4-bit weights
     {
       name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, 4-bit per-tensor, size',
-      make: async (s) =>
-        s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [0.95, 0.9, 0.7], [4, 2, 1], 4), 4, 'dense per tensor'),
+      make: async (s) => s.bits(await s.aware(await s.similarScheduled(1), [0.95, 0.9, 0.7], [4, 2, 1], 4), 4, 'dense per tensor'),
       prefer: 'size',
     },
     // the 80x bar (13,330 B): from the 95/90/70% model, one aware stage a little sparser
@@ -303,28 +302,19 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       ] as const
     ).map((rates) => ({
       name: `layers 95/90/70% in similar groups of 4/2/1, then ${rates.map((r) => r * 100).join('/')}% 4-bit aware, 4-bit per-tensor, size`,
-      make: async (s: Stages) =>
-        s.bits(await s.aware(await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1])), [...rates], [4, 2, 1], 4), 4, 'dense per tensor'),
+      make: async (s: Stages) => s.bits(await s.aware(await s.similarScheduled(1), [...rates], [4, 2, 1], 4), 4, 'dense per tensor'),
       prefer: 'size' as const,
     })),
-    // the same from the 95/90/70% model's aware stage (two aware stages)
-    {
-      name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware, 4-bit per-tensor, size',
-      make: async (s) => {
-        const first = await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
-        return s.bits(await s.aware(await s.aware(first, [0.95, 0.9, 0.7], [4, 2, 1], 4), [0.96, 0.92, 0.75], [4, 2, 1], 4), 4, 'dense per tensor');
+    // the same from the 95/90/70% model's aware stage (two aware stages), the last one 15 (FINE_TUNE's) or 30 epochs
+    ...([undefined, 30] as const).map((epochs) => ({
+      name: `layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware${epochs ? ` for ${epochs} epochs` : ''}, 4-bit per-tensor, size`,
+      make: async (s: Stages) => {
+        const firstAware = await s.aware(await s.similarScheduled(1), [0.95, 0.9, 0.7], [4, 2, 1], 4);
+        return s.bits(await s.aware(firstAware, [0.96, 0.92, 0.75], [4, 2, 1], 4, epochs), 4, 'dense per tensor');
       },
-      prefer: 'size',
-    },
-    // the two bars' aware stages at 30 epochs instead of 15 (the stages before them unchanged)
-    {
-      name: 'layers 95/90/70% in similar groups of 4/2/1, then 4-bit aware, then 96/92/75% 4-bit aware for 30 epochs, 4-bit per-tensor, size',
-      make: async (s) => {
-        const first = await s.scheduled(1, [4, 2, 1], s.ordered(s.float, [4, 2, 1]));
-        return s.bits(await s.aware(await s.aware(first, [0.95, 0.9, 0.7], [4, 2, 1], 4), [0.96, 0.92, 0.75], [4, 2, 1], 4, 30), 4, 'dense per tensor');
-      },
-      prefer: 'size',
-    },
+      prefer: 'size' as const,
+    })),
+    // the 120x bar's aware stage at 30 epochs instead of 15 (the stages before it unchanged)
     {
       name: 'layers 98.5/96/80% gradually in similar groups of 4/2/1, then 4-bit aware for 30 epochs, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.aware(await s.similarGroups(1), [0.985, 0.96, 0.8], [4, 2, 1], 4, 30), 4, 'dense per tensor'),
@@ -629,12 +619,14 @@ class Stages {
     return ordered;
   }
 
-  /**
-   * LeNet-300-100's neurons ordered into similar groups of 4/2/1, the first two stages of the schedule in
-   * those groups, then `times` stages to 98.5/96/80% in them
-   */
+  /** LeNet-300-100's neurons ordered into similar groups of 4/2/1, then the first `count` stages of the schedule in those groups */
+  similarScheduled(count: number): Promise<Graph> {
+    return this.scheduled(count, [4, 2, 1], this.ordered(this.float, [4, 2, 1]));
+  }
+
+  /** the first two stages of the schedule in similar groups of 4/2/1 (similarScheduled), then `times` stages to 98.5/96/80% in them */
   async similarGroups(times: number): Promise<Graph> {
-    let graph = await this.scheduled(2, [4, 2, 1], this.ordered(this.float, [4, 2, 1]));
+    let graph = await this.similarScheduled(2);
     for (let i = 0; i < times; i++) graph = await this.pruneLayers(graph, [0.985, 0.96, 0.8], [4, 2, 1]);
     return graph;
   }

@@ -87,12 +87,17 @@ function checkConfig(c: LayerCompression): void {
   if (!(c.sparsity >= 0 && c.sparsity < 1)) throw new TinyforgeError(`sparsity ${c.sparsity}: expected a number in [0, 1)`);
 }
 
+/** A layer's output channels, and the channel of each weight (by flat index) along its output axis. */
+function outputChannels(layer: WeightedLayer, shape: readonly number[]): { channels: number; channelOf: (i: number) => number } {
+  const channels = shape[layer.outputAxis]!;
+  const inner = shape.slice(layer.outputAxis + 1).reduce((n, d) => n * d, 1);
+  return { channels, channelOf: (i: number) => Math.floor(i / inner) % channels };
+}
+
 /** The real value of each int8 weight, and its output channel, as the layer's quantization says. */
 function layerValues(graph: Graph, layer: WeightedLayer, float: Graph | undefined): { real: Float64Array; channelOf: (i: number) => number; channels: number } {
   const t = graph.tensors[layer.weights]!;
-  const channels = t.shape[layer.outputAxis]!;
-  const inner = t.shape.slice(layer.outputAxis + 1).reduce((n, d) => n * d, 1);
-  const channelOf = (i: number) => Math.floor(i / inner) % channels;
+  const { channels, channelOf } = outputChannels(layer, t.shape);
   const n = elementCount(t.shape);
   const real = new Float64Array(n);
   const source = float?.tensors[layer.weights];
@@ -188,11 +193,10 @@ export function channelLevels(graph: Graph, opIndex: number): number[] {
   const layer = int8WeightedLayers(graph).find((l) => l.op.index === opIndex);
   if (!layer) throw new TinyforgeError(`${graph.name}: op ${opIndex} has no int8 weights`);
   const t = graph.tensors[layer.weights]!;
-  const channels = t.shape[layer.outputAxis]!;
-  const inner = t.shape.slice(layer.outputAxis + 1).reduce((n, d) => n * d, 1);
+  const { channels, channelOf } = outputChannels(layer, t.shape);
   const q = fromBytes('int8', t.data!) as Int8Array;
   const sets = Array.from({ length: channels }, () => new Set<number>());
-  q.forEach((v, i) => sets[Math.floor(i / inner) % channels]!.add(v));
+  q.forEach((v, i) => sets[channelOf(i)]!.add(v));
   return sets.map((s) => s.size);
 }
 
@@ -210,10 +214,9 @@ export function roundFloatWeights(graph: Graph, bits: number, perTensorDense: bo
     const t = graph.tensors[layer.weights]!;
     if (t.dtype !== 'float32' || !t.data) continue;
     const values = Float32Array.from(fromBytes('float32', t.data) as Float32Array);
-    const channels = t.shape[layer.outputAxis]!;
-    const inner = t.shape.slice(layer.outputAxis + 1).reduce((n, d) => n * d, 1);
+    const { channels, channelOf } = outputChannels(layer, t.shape);
     const perTensor = perTensorDense && layer.op.kind === 'FULLY_CONNECTED';
-    const scaleIndex = (i: number) => (perTensor ? 0 : Math.floor(i / inner) % channels);
+    const scaleIndex = perTensor ? () => 0 : channelOf;
     const maxAbs = new Float64Array(perTensor ? 1 : channels);
     values.forEach((v, i) => (maxAbs[scaleIndex(i)] = Math.max(maxAbs[scaleIndex(i)]!, Math.abs(v))));
     values.forEach((v, i) => {

@@ -41,9 +41,15 @@ export function channelNonzeros(weights: Int8Array, outC: number): { max: number
   return { max, total };
 }
 
+/** A tap's input offset from its window's corner is fy * tapStepH + fx * tapStepW + ic. */
+function tapSteps(p: Conv2DParams): { tapStepH: number; tapStepW: number } {
+  return { tapStepH: p.dilationH * p.inW * p.inC, tapStepW: p.dilationW * p.inC };
+}
+
 /** The largest input offset of a tap from its window's corner: uint16_t offsets when it fits. */
 function tapOffsetType(p: Conv2DParams): 'uint16_t' | 'int32_t' {
-  const largest = (p.kH - 1) * p.dilationH * p.inW * p.inC + (p.kW - 1) * p.dilationW * p.inC + p.filterInC - 1;
+  const { tapStepH, tapStepW } = tapSteps(p);
+  const largest = (p.kH - 1) * tapStepH + (p.kW - 1) * tapStepW + p.filterInC - 1;
   return largest <= 0xffff ? 'uint16_t' : 'int32_t';
 }
 
@@ -112,8 +118,7 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
       filterPerOut: rowLength(p),
       ...scratchLayout(p),
       offsetType: tapOffsetType(p),
-      tapStepH: p.dilationH * p.inW * p.inC,
-      tapStepW: p.dilationW * p.inC,
+      ...tapSteps(p),
       filterRow: p.kW * p.filterInC,
       // the bias alone (the input offset stays in the loop, padded taps are skipped), in its narrowest C type
       accInit: foldedInitExpr(
