@@ -189,6 +189,7 @@ export async function compressModel(
   if (options.sparsity > 0) {
     // the step's model before fine-tuning (same compression) is its fallback: fine-tuning is kept only if it helps
     let before: Graph;
+    const aware = awareOf(options).weightBits;
     if (options.structured) {
       before = pruneChannels(graph, options.sparsity).graph;
       model.dispose();
@@ -198,11 +199,12 @@ export async function compressModel(
     } else {
       const minWeights = options.minWeights ?? 256;
       before = pruneOneShot(graph, options.sparsity, minWeights);
-      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights, ...awareOf(options) });
+      current = await pruneUnstructured(model, train, task, { ...training, sparsity: options.sparsity, minWeights, ...(aware ? { weightBits: aware } : {}) });
     }
-    // judged as the int8 model will compute: with --weight-bits, on the weights rounded to those bits
+    // judged as the int8 model will compute: with --weight-bits and max scales, on the weights rounded to
+    // those bits (with --weight-clip mse the scales are only chosen after, on the float weights)
     const judged = async (g: Graph) => {
-      const m = new TrainableGraph(options.weightBits === undefined || options.weightBits >= 8 ? g : roundFloatWeights(g, options.weightBits, false));
+      const m = new TrainableGraph(aware ? roundFloatWeights(g, aware.bits, aware.perTensor) : g);
       try {
         return await floatMetric(m, test, task, progress);
       } finally {
@@ -212,7 +214,6 @@ export async function compressModel(
     const after = await judged(current);
     const choice = keepBetter(await judged(before), after);
     if (choice.kept === 'before') current = before;
-    const aware = awareOf(options).weightBits;
     const stepName = options.structured ? 'prune (structured)' : aware ? `prune (${aware.bits}-bit aware)` : 'prune';
     steps.push(floatStep(stepName, current, choice.kept === 'before' ? choice.before : after, choice));
     progress.log(`prune: ${describe(steps.at(-1)!)}; ${describeChoice(choice)}`);
