@@ -28,6 +28,7 @@ import { unsupportedOps } from '../src/ops/prepare.ts';
 import { buildFirmware, loadTarget, boardOf, smallestPartRam } from '../src/build/index.ts';
 import { runOnBoard } from '../src/device/index.ts';
 import { usageErrorsExitTwo } from '../test/helpers/cli_args.ts';
+import { findRuntime } from '../test/helpers/runtimes.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
@@ -95,11 +96,11 @@ const GENERATED_MODELS = ['resnet8', 'fc_autoencoder', 'kws_ds_cnn'] as const;
  * Models from outside the tuned five, generated in code with random weights: the shapes users
  * brought (a CIFAR-10 ResNet-8, the MLPerf Tiny FC autoencoder, a keyword-spotting DS-CNN). Each is
  * written as a .tflite, given a random input, and measured under TFLite Micro + CMSIS-NN on the same
- * emulated M4 (../shared/tools/tflm-cmsis-m4/run) when that tool is present.
+ * emulated M4 (tflm-cmsis-m4/run, test/helpers/runtimes.ts) when that tool is present.
  */
 function generatedModels(dir: string, only: string[] | undefined): { path: string; generated: GeneratedSource }[] {
   mkdirSync(dir, { recursive: true });
-  const tool = join(SHARED, 'tools', 'tflm-cmsis-m4', 'run');
+  const tool = findRuntime('tflm-cmsis-m4');
   const builders: [(typeof GENERATED_MODELS)[number], () => Graph][] = [
     ['resnet8', () => resnet8()],
     ['fc_autoencoder', () => fcAutoencoder()],
@@ -117,7 +118,7 @@ function generatedModels(dir: string, only: string[] | undefined): { path: strin
       const inputPath = join(dir, `${name}.in.bin`);
       writeFileSync(inputPath, input);
       let cmsisM4: GeneratedSource['cmsisM4'];
-      if (existsSync(tool)) {
+      if (tool) {
         const out = JSON.parse(execFileSync(tool, [path, inputPath], { encoding: 'utf8', timeout: 600_000 })) as {
           invoke_instructions?: number;
           arena_used_bytes?: number;

@@ -33,7 +33,7 @@ import { concat } from '../src/run/bytes.ts';
 import { makeTempFolder, removeTempFolder } from '../src/lifecycle.ts';
 import { randomValues } from '../test/fuzz/batch.ts';
 import { rng } from '../test/helpers/op_harness.ts';
-import { TFLM_REF, TflmRefError, runTflmRefAsync } from '../test/helpers/tflm_ref.ts';
+import { TflmRefError, runTflmRefAsync, tflmRefLive } from '../test/helpers/tflm_ref.ts';
 import { seedModels } from '../test/fuzz/inputs/campaign.ts';
 import { mutate } from '../test/fuzz/inputs/mutate.ts';
 import { buildLogCommands, timeCommand } from './build-log.ts';
@@ -153,7 +153,7 @@ for (let i = 0; i < count; i++) {
       await timedAsync(cls, 'h:run', () => runOnHost(build.elf, concat(inputs), { timeoutMs: 60_000 }).catch(() => undefined));
     }).catch(() => undefined);
     if (existsSync(join(workDir, 'build', 'build.log'))) for (const [unit, ms] of replay(findBuildLog(workDir))) add(cls, `h:build ${unit} (alone)`, ms);
-    if (existsSync(TFLM_REF)) {
+    if (tflmRefLive()) {
       await timedAsync(cls, 'h:tflm-ref', () =>
         runTflmRefAsync(mutant.bytes, inputs.length ? concat(inputs) : undefined).catch((e) => {
           if (!(e instanceof TflmRefError)) throw e;

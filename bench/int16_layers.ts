@@ -3,21 +3,22 @@
  * 16x8 layers (int16 activations, int8 weights, int64 bias) measured per MAC: each layer a one-op
  * model (random weights, per-channel scales, biases and inputs from a seed), run once on the emulated
  * Cortex-M4 (instructions) and RP2040 (cycles), and on the M4 under TFLite Micro + CMSIS-NN
- * (../shared/tools/tflm-cmsis-m4/run) too, outputs checked against the TS reference.
+ * (tflm-cmsis-m4/run, test/helpers/runtimes.ts) too, outputs checked against the TS reference.
  *
  *   npx tsx bench/int16_layers.ts [--targets cortex-m4,rp2040] [--no-cmsis]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Graph } from '../src/ir/graph.ts';
 import { saveTflite } from '../src/model/tflite/writer.ts';
 import { runModel } from '../src/run/run.ts';
 import { GraphBuilder } from '../test/helpers/graph_builder.ts';
 import { randomInt, rng } from '../test/helpers/op_harness.ts';
+import { runtimePath } from '../test/helpers/runtimes.ts';
 
-const CMSIS_RUN = resolve(import.meta.dirname, '../../shared/tools/tflm-cmsis-m4/run');
+const CMSIS_RUN = runtimePath('tflm-cmsis-m4');
 
 interface Layer {
   name: string;

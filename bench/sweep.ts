@@ -5,7 +5,7 @@
  * as instructions (cycles on the RP2040) per MAC (per tap or element for MAC-free ops, as the ops'
  * own `macs` count them), with the kernel variant chosen and whether the output is bit-exact with the
  * TS reference; on the Cortex-M4 the same .tflite also runs under TFLite Micro + CMSIS-NN
- * (../shared/tools/tflm-cmsis-m4/run, exact instructions of Invoke on the same emulated board) for
+ * (tflm-cmsis-m4/run from test/helpers/runtimes.ts, exact instructions of Invoke on the same emulated board) for
  * ours / theirs. Then per op and target: best, median and worst per MAC with their shapes, and every
  * shape more than 1.5x the best of its op and target flagged.
  *
@@ -30,9 +30,10 @@ import { buildFirmware, boardOf, loadTarget } from '../src/build/index.ts';
 import { runOnBoard } from '../src/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { type LayerSpec, SWEEP_OPS, type SweepOp, interleaved, layerGraph, sizeOf, sweepGrid } from './sweep_grid.ts';
+import { runtimePath } from '../test/helpers/runtimes.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CMSIS_RUN = resolve(ROOT, '../shared/tools/tflm-cmsis-m4/run');
+const CMSIS_RUN = runtimePath('tflm-cmsis-m4');
 const OUT_JSON = join(ROOT, 'bench', 'sweep.json');
 /** a shape this much above the best per-MAC figure of its op and target is flagged */
 export const FLAG_RATIO = 1.5;

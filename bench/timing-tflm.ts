@@ -4,7 +4,7 @@
  * CMSIS-NN's own instruction stream, to hold them against published latencies of that stack on real
  * boards (docs/timing.md, Validation).
  *
- * The firmware is ../shared/tools/tflm-cmsis-m4/tflm_cmsis_m4.elf (TFLM + CMSIS-NN for QEMU mps2-an386,
+ * The firmware is tflm-cmsis-m4/tflm_cmsis_m4.elf (test/helpers/runtimes.ts finds it) (TFLM + CMSIS-NN for QEMU mps2-an386,
  * any .tflite loaded at start-up; read-only, executed as is). Our QEMU timing plugin traces it, cut at
  * the firmware's bench_marker_begin / bench_marker_end (one Invoke), and each table prices the stream
  * as for a board whose flash accelerator or caches hide the wait states (our boards' assumption, the
@@ -20,11 +20,12 @@ import { CORTEX_M33, CORTEX_M4, CORTEX_M7, ZERO_WAIT } from '../src/estimate/tim
 import { mergeSegments, priceInstructions } from '../src/estimate/timing/index.ts';
 import { decodeThumb } from '../src/estimate/timing/thumb.ts';
 import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/estimate/timing/trace.ts';
+import { missingRuntimeNotice, runtimePath } from '../test/helpers/runtimes.ts';
 
 const shared = resolve(import.meta.dirname, '..', '..', 'shared');
-const elf = join(shared, 'tools', 'tflm-cmsis-m4', 'tflm_cmsis_m4.elf');
+const elf = runtimePath('tflm-cmsis-m4-elf');
 if (!existsSync(elf)) {
-  console.error(`${elf}: not found; this comparison needs ../shared/tools/tflm-cmsis-m4`);
+  console.error(missingRuntimeNotice('tflm-cmsis-m4-elf', 'this comparison needs TFLite Micro + CMSIS-NN for the emulated M4'));
   process.exit(2);
 }
 const models = process.argv.slice(2).length ? process.argv.slice(2) : ['person_detect'];
@@ -75,7 +76,7 @@ const ms = (c: number, hz: number) => ((c / hz) * 1000).toFixed(1);
  */
 const MCXN947_CYCLES: Record<string, number> = { hello_world_int8: 4_813, micro_speech: 1_705_940, person_detect: 11_526_407 };
 const comparisons: string[] = [];
-console.log('TFLM + CMSIS-NN (../shared/tools/tflm-cmsis-m4), one Invoke, priced by the M4, M7 and M33 tables, all fetches hitting');
+console.log('TFLM + CMSIS-NN (tflm-cmsis-m4), one Invoke, priced by the M4, M7 and M33 tables, all fetches hitting');
 console.log(
   'model                  traced insns   M4 cycles (c/insn)     M4 ms @100 MHz   M4 ms @100 MHz 3 WS no accel   M7 cycles (c/insn)    M7 ms @216 MHz   M33 cycles (c/insn)   M33 ms @150 MHz',
 );

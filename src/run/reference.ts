@@ -2,7 +2,7 @@
 /**
  * Per-tensor reference dumps (docs/reference-dumps.md): a directory with `index.json` (one entry per
  * tensor: index, name, type, shape, scale, zero_point, bytes) and `<index>.bin` (the tensor's raw
- * little-endian bytes), as `../shared/tools/tflm-ref --layers DIR` writes them, or any other tool.
+ * little-endian bytes), as `tflm-ref --layers DIR` writes them (docs/reference-runtimes.md), or any other tool.
  * Reading checks the format and matches every entry to a tensor of the model file: by index, and
  * where that fails by name. Every problem is one TinyforgeError line naming the file.
  */

@@ -7,9 +7,11 @@ import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
 import { compileGraph } from '../../src/compile.ts';
 import { loadGraph } from '../../src/model/load.ts';
 import { runModel } from '../../src/run/run.ts';
-import { tinyforge } from '../helpers/cli.ts';
+import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir } from './helpers.ts';
+
+const EXAMPLE_MODEL = join(PROJECT_ROOT, 'examples', 'mnist', 'mnist_cnn_int8.tflite');
 
 describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
   let scratch: ReturnType<typeof scratchDir>;
@@ -52,7 +54,8 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
       buildFirmware({ target: 'esp32s3', modelDir: FAKE_MODEL_DIR, outDir: join(scratch.dir, 'no-build') }),
       /^esp32s3: no firmware is built here for Xtensa .*compile-checked only/,
     );
-    await expectRejection(runModel(sharedModelPath('hello_world_int8'), { target: 'esp32' }), /esp32: no firmware is built here for Xtensa/);
+    // the project's own example model: this refusal needs nothing from ../shared/
+    await expectRejection(runModel(EXAMPLE_MODEL, { target: 'esp32' }), /esp32: no firmware is built here for Xtensa/);
   });
 
   it('tinyforge targets tells real hardware, emulated and compile-checked-only targets apart, with memory and counter', () => {

@@ -7,13 +7,12 @@ import { expect } from 'chai';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { loadTarget } from '../../src/build/targets.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
-import { TFLM_REF, tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import { runTflmRef, withOracle, writeLayersDir } from '../helpers/tflm_ref.ts';
 import { requireTools } from '../build/helpers.ts';
 import { TinyforgeError } from '../../src/errors.ts';
 import { validateAgainstReference } from '../../src/run/validate-reference.ts';
@@ -31,8 +30,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
 
   /** A dump by tflm-ref of `modelPath` on `inputPath` into `out`. */
   const dump = (modelPath: string, out: string, inputPath?: string) => {
-    mkdirSync(out, { recursive: true });
-    execFileSync(TFLM_REF, [modelPath, '--layers', out, ...(inputPath ? ['--input', inputPath] : [])], { stdio: 'pipe' });
+    writeLayersDir(runTflmRef(modelPath, inputPath ? new Uint8Array(readFileSync(inputPath)) : undefined, { layers: true }), out);
   };
   /** A copy of the reference with one byte of tensor `tensor` flipped. */
   const flipped = (name: string, tensor: number, byte: number) => {
@@ -61,10 +59,11 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
 
   before(function () {
     sharedModelsAvailable(this);
-    tflmRefAvailable(this);
     writeFileSync(input, goldenCases('micro_speech')[0]!.input);
-    dump(model, ref, input);
-    dump(sharedModelPath('hello_world_int8'), otherRef);
+    withOracle(this, () => {
+      dump(model, ref, input);
+      dump(sharedModelPath('hello_world_int8'), otherRef);
+    });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

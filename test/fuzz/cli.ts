@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { FAMILY_TARGETS, runCampaign } from './campaign.ts';
 import { REPRO_DIR } from './repro.ts';
-import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import { findRuntime, missingRuntimeNotice } from '../helpers/runtimes.ts';
 import type { FuzzDType } from './ops/types.ts';
 import { integerArg, usageErrorsExitTwo } from '../helpers/cli_args.ts';
 
@@ -40,7 +40,10 @@ const o = program.opts<{
 }>();
 
 async function main(): Promise<number> {
-  if (!tflmRefAvailable()) return 2;
+  if (!findRuntime('tflm-ref')) {
+    console.error(missingRuntimeNotice('tflm-ref', 'a campaign compares with TensorFlow Lite Micro live'));
+    return 2;
+  }
   const result = await runCampaign({
     seed: o.seed,
     count: o.count,

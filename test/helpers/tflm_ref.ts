@@ -1,39 +1,47 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * TFLite Micro itself as the test oracle: `../shared/tools/tflm-ref` (reference kernels, the commit
- * of the goldens) runs any .tflite and writes its outputs, and with --layers every tensor. Test-only:
- * where `../shared/` is absent the caller skips with a notice; under CI=true its absence fails.
+ * TFLite Micro itself as the test oracle: `tflm-ref` (reference kernels at the commit of the goldens,
+ * found by ./runtimes.ts) runs any .tflite and writes its outputs, and with --layers every tensor.
+ * Every answer is also recorded (./oracle_answers.ts): where tflm-ref is absent, as on CI, the
+ * recorded answer is replayed; a query without one skips the running test with a one-line notice.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Graph } from '../../src/ir/graph.ts';
+import { type Graph, byteSize } from '../../src/ir/graph.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { concat } from '../../src/run/bytes.ts';
-import { SHARED_DIR } from './shared.ts';
+import { currentTest } from '../support/root-hooks.ts';
+import { type OracleAnswer, type OracleQuery, type TflmTensorInfo, answerKey, loadAnswer, oracleCounts, oracleMode, saveAnswer } from './oracle_answers.ts';
+import { findRuntime, missingRuntimeNotice, runtimePath } from './runtimes.ts';
 
-export const TFLM_REF = join(SHARED_DIR, 'tools', 'tflm-ref');
+export type { TflmTensorInfo } from './oracle_answers.ts';
 
-/** Whether tflm-ref is here; otherwise a visible skip (or a failure under CI=true). */
-export function tflmRefAvailable(ctx?: Mocha.Context): boolean {
-  if (existsSync(TFLM_REF)) return true;
-  if (process.env.CI === 'true') throw new Error(`tflm-ref missing at ${TFLM_REF} (required under CI)`);
-  console.warn(`  NOTICE: ${TFLM_REF} not found: skipping the checks against TensorFlow Lite Micro`);
-  ctx?.skip();
-  return false;
+/** Where tflm-ref is expected (it may be absent). */
+export const TFLM_REF = runtimePath('tflm-ref');
+
+/** Whether tflm-ref runs here (not only its recorded answers). */
+export function tflmRefLive(): boolean {
+  return findRuntime('tflm-ref') !== undefined;
 }
 
-/** One tensor as tflm-ref's --layers index.json describes it. */
-export interface TflmTensorInfo {
-  index: number;
-  name: string;
-  type: string;
-  shape: number[];
-  scale: number;
-  zero_point: number;
-  bytes: number;
+/**
+ * Whether TFLite Micro's answers can be had: live, or replayed from the recorded ones (always, in
+ * the project). Kept for the callers that ask before building their cases; a query that has no
+ * recorded answer skips its test then.
+ */
+export function tflmRefAvailable(_ctx?: Mocha.Context): boolean {
+  return true;
+}
+
+/** Whether tflm-ref runs here; otherwise a one-line notice and, with a context, a skip (for what only a live oracle can do). */
+export function requireLiveTflmRef(ctx?: Mocha.Context, skipped = 'skipping what needs TensorFlow Lite Micro live'): boolean {
+  if (tflmRefLive()) return true;
+  console.warn(`  ${missingRuntimeNotice('tflm-ref', skipped)}`);
+  ctx?.skip();
+  return false;
 }
 
 export interface TflmRun {
@@ -45,6 +53,9 @@ export interface TflmRun {
 
 export class TflmRefError extends Error {}
 
+/** No live tflm-ref and no recorded answer, outside a test (a test is skipped instead). */
+export class TflmRefUnavailable extends Error {}
+
 export interface TflmOptions {
   /** also read every tensor after the last inference */
   layers?: boolean;
@@ -52,12 +63,12 @@ export interface TflmOptions {
   resetEach?: boolean;
 }
 
-function args(modelPath: string, dir: string, hasInput: boolean, options: TflmOptions): string[] {
+function args(tool: string, modelPath: string, dir: string, hasInput: boolean, options: TflmOptions): [string, string[]] {
   const a = [modelPath, '--output', join(dir, 'out.bin')];
   if (hasInput) a.push('--input', join(dir, 'in.bin'));
   if (options.layers) a.push('--layers', join(dir, 'layers'));
   if (options.resetEach) a.push('--reset-each');
-  return a;
+  return [tool, a];
 }
 
 function collect(dir: string, options: TflmOptions): TflmRun {
@@ -69,25 +80,70 @@ function collect(dir: string, options: TflmOptions): TflmRun {
   return run;
 }
 
-function prepareDir(model: Uint8Array | string, input: Uint8Array | undefined, options: TflmOptions): { dir: string; modelPath: string } {
+function prepareDir(query: OracleQuery, options: TflmOptions): { dir: string; modelPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-tflm-'));
-  let modelPath = typeof model === 'string' ? model : join(dir, 'model.tflite');
-  if (typeof model !== 'string') writeFileSync(modelPath, model);
-  if (input) writeFileSync(join(dir, 'in.bin'), input);
+  const modelPath = join(dir, 'model.tflite');
+  writeFileSync(modelPath, query.model);
+  if (query.input) writeFileSync(join(dir, 'in.bin'), query.input);
   if (options.layers) mkdirSync(join(dir, 'layers'));
   return { dir, modelPath };
 }
 
+function queryOf(model: Uint8Array | string, input: Uint8Array | undefined, options: TflmOptions): OracleQuery {
+  return { model: typeof model === 'string' ? new Uint8Array(readFileSync(model)) : model, input, layers: options.layers, resetEach: options.resetEach };
+}
+
+function errorText(e: unknown): string {
+  return `tflm-ref: ${((e as { stderr?: Buffer }).stderr?.toString() ?? String(e)).trim()}`;
+}
+
+/** The recorded answer, or a skip of the running test (a TflmRefUnavailable outside one). */
+function replay(key: string, model: Uint8Array | string): OracleAnswer {
+  const answer = loadAnswer(key);
+  if (answer) {
+    oracleCounts.replayed++;
+    return answer;
+  }
+  oracleCounts.missing++;
+  const what = typeof model === 'string' ? model : `a ${model.length}-byte model`;
+  const line = missingRuntimeNotice('tflm-ref', `no recorded answer for ${what} (key ${key.slice(0, 12)}; npm run oracle:record records it)`);
+  const test = currentTest();
+  if (test) {
+    console.warn(`  ${line}: skipped`);
+    test.skip();
+  }
+  throw new TflmRefUnavailable(line);
+}
+
+function settle(answer: OracleAnswer): TflmRun {
+  if (answer.error !== undefined) throw new TflmRefError(answer.error);
+  return { outputs: answer.outputs, tensors: answer.tensors };
+}
+
+/** A live run's answer, recorded when recording. */
+function keep(key: string, answer: OracleAnswer, mode: string): OracleAnswer {
+  oracleCounts.live++;
+  if (mode === 'record') saveAnswer(key, answer);
+  return answer;
+}
+
 /** Runs a model (a path, or the bytes of a .tflite) on `input` (every inference's inputs concatenated). */
 export function runTflmRef(model: Uint8Array | string, input?: Uint8Array, options: TflmOptions = {}): TflmRun {
-  const { dir, modelPath } = prepareDir(model, input, options);
+  const tool = findRuntime('tflm-ref');
+  const mode = oracleMode(tool !== undefined);
+  const query = queryOf(model, input, options);
+  const key = answerKey(query);
+  if (mode === 'replay') return settle(replay(key, model));
+  const { dir, modelPath } = prepareDir(query, options);
   try {
+    let answer: OracleAnswer;
     try {
-      execFileSync(TFLM_REF, args(modelPath, dir, input !== undefined, options), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      execFileSync(...args(tool!, modelPath, dir, input !== undefined, options), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      answer = collect(dir, options);
     } catch (e) {
-      throw new TflmRefError(`tflm-ref: ${((e as { stderr?: Buffer }).stderr?.toString() ?? String(e)).trim()}`);
+      answer = { error: errorText(e) };
     }
-    return collect(dir, options);
+    return settle(keep(key, answer, mode));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -95,25 +151,61 @@ export function runTflmRef(model: Uint8Array | string, input?: Uint8Array, optio
 
 /** The same without blocking the event loop (the fuzzer runs it beside builds and emulators). */
 export async function runTflmRefAsync(model: Uint8Array | string, input?: Uint8Array, options: TflmOptions = {}): Promise<TflmRun> {
-  const { dir, modelPath } = prepareDir(model, input, options);
+  const tool = findRuntime('tflm-ref');
+  const mode = oracleMode(tool !== undefined);
+  const query = queryOf(model, input, options);
+  const key = answerKey(query);
+  if (mode === 'replay') return settle(replay(key, model));
+  const { dir, modelPath } = prepareDir(query, options);
   try {
+    let answer: OracleAnswer;
     try {
-      await promisify(execFile)(TFLM_REF, args(modelPath, dir, input !== undefined, options), { timeout: 120_000, encoding: 'buffer' });
+      await promisify(execFile)(...args(tool!, modelPath, dir, input !== undefined, options), { timeout: 120_000, encoding: 'buffer' });
+      answer = collect(dir, options);
     } catch (e) {
-      throw new TflmRefError(`tflm-ref: ${((e as { stderr?: Buffer }).stderr?.toString() ?? String(e)).trim()}`);
+      answer = { error: errorText(e) };
     }
-    return collect(dir, options);
+    return settle(keep(key, answer, mode));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * For a before() hook that asks the oracle: runs `fn`, and where an answer is neither live nor
+ * recorded, prints the notice and skips the hook's tests instead of failing it.
+ */
+export function withOracle(ctx: Mocha.Context, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof TflmRefUnavailable)) throw e;
+    console.warn(`  ${e.message}: skipped`);
+    ctx.skip();
+  }
+}
+
+/** Writes a run's tensors as tflm-ref's --layers DIR does (`<index>.bin` and index.json). */
+export function writeLayersDir(run: TflmRun, dir: string): void {
+  if (!run.tensors) throw new Error('writeLayersDir: the run was made without layers');
+  mkdirSync(dir, { recursive: true });
+  for (const t of run.tensors) writeFileSync(join(dir, `${t.info.index}.bin`), t.bytes);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(run.tensors.map((t) => t.info)));
+}
+
+/** tflm-ref's output bytes of every inference, split into one array per graph output. */
+export function splitTflmOutputs(graph: Graph, bytes: Uint8Array, inferences = 1): Uint8Array[][] {
+  const record = graph.outputs.reduce((n, o) => n + byteSize(graph.tensors[o]!), 0);
+  if (bytes.length !== record * inferences) throw new Error(`tflm-ref gave ${bytes.length} output bytes, expected ${inferences} x ${record}`);
+  let at = 0;
+  return Array.from({ length: inferences }, () => graph.outputs.map((o) => bytes.slice(at, (at += byteSize(graph.tensors[o]!)))));
+}
+
 /** A graph written by our writer, run by TFLite Micro: the output tensors' bytes, one array each. */
 export function tflmOutputs(graph: Graph, inputs: Uint8Array[]): Uint8Array[] {
   const input = concatBytes(inputs);
-  const run = runTflmRef(writeTflite(graph), input.length > 0 ? input : undefined, { layers: true });
-  const byIndex = new Map(run.tensors!.map((t) => [t.info.index, t.bytes]));
-  return graph.outputs.map((o) => byIndex.get(o)!);
+  const run = runTflmRef(writeTflite(graph), input.length > 0 ? input : undefined);
+  return splitTflmOutputs(graph, run.outputs)[0]!;
 }
 
 /** Byte arrays end to end (src/run/bytes.ts's concat, under the name the tests import). */

@@ -21,7 +21,7 @@ import { buildFirmware } from '../../../src/build/firmware.ts';
 import { type ObjectCache, pruneObjectCache } from '../../../src/build/object_cache.ts';
 import { runOnHost } from '../../../src/device/index.ts';
 import { rng } from '../../helpers/op_harness.ts';
-import { TFLM_REF } from '../../helpers/tflm_ref.ts';
+import { findRuntime } from '../../helpers/runtimes.ts';
 import { SHARED_DIR } from '../../helpers/shared.ts';
 import { fcAutoencoder } from '../../helpers/autoencoder_model.ts';
 import { writeTflite } from '../../../src/model/tflite/writer.ts';
@@ -246,7 +246,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
         return outcome;
       },
     });
-    return { runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), host, tflm: new TflmBatch(TFLM_REF, join(dir, 'tflm')) };
+    return { runner: new CaseRunner(options.memoryLimitMb ?? 768, warmUp), host, tflm: new TflmBatch(findRuntime('tflm-ref'), join(dir, 'tflm')) };
   });
   const table = Object.fromEntries(MUTATION_CLASSES.map((m) => [m, {}])) as InputFuzzResult['table'];
   const findings: InputFuzzResult['findings'] = [];
@@ -255,7 +255,6 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
   const times: StageTimes = { worker: {}, hostBuildAndRun: 0, tflmRef: 0 };
   const figures = { hostRuns: 0, hostBuilds: 0, tflmCompared: 0, tflmRuns: 0, hangRetries: 0 };
   const pending: Promise<void>[] = [];
-  const withTflm = existsSync(TFLM_REF);
   let hostRequested = 0;
   let done = 0;
 
@@ -286,6 +285,7 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
     if (h.outcome !== 'accepted' || !h.outputs || !tflm) return { outcome: h.outcome, message };
     const theirs = await tflm;
     if (theirs === 'refused') return { outcome: 'accepted', message: 'TFLite Micro refuses it' };
+    if (theirs === 'unanswered') return { outcome: 'accepted', message: 'no TFLite Micro answer (tflm-ref absent, none recorded)' };
     figures.tflmCompared++;
     const ours = h.outputs;
     const split = splitOutputs(
@@ -352,16 +352,13 @@ export async function runInputFuzz(options: InputFuzzOptions): Promise<InputFuzz
         checked = slot.host.add(material, i);
         hostChecks.set(hostKey, checked);
       }
-      let tflm: Promise<TflmOutcome> | undefined;
-      if (withTflm) {
-        // the same model bytes and inputs as an earlier case: TFLite Micro's answer is that case's
-        const tflmKey = sha256([mutant.bytes, '\0inputs', ...material.inputs]);
-        tflm = tflmChecks.get(tflmKey);
-        if (!tflm) {
-          figures.tflmRuns++;
-          tflm = slot.tflm.add(mutant.bytes, material.inputs);
-          tflmChecks.set(tflmKey, tflm);
-        }
+      // the same model bytes and inputs as an earlier case: TFLite Micro's answer is that case's
+      const tflmKey = sha256([mutant.bytes, '\0inputs', ...material.inputs]);
+      let tflm = tflmChecks.get(tflmKey);
+      if (!tflm) {
+        figures.tflmRuns++;
+        tflm = slot.tflm.add(mutant.bytes, material.inputs);
+        tflmChecks.set(tflmKey, tflm);
       }
       pending.push(judge(material, mutant.bytes, i, checked, tflm).then((v) => record(i, mutant.mutation, detail, mutant.bytes, v.outcome, v.message)));
       if (slot.host.size >= batchSize) await flush(slot);

@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { FIRMWARE_DIR, loadTarget } from '../../../src/build/targets.ts';
 import { findTool, isCompiledSource, runTool } from '../../../src/build/toolchain.ts';
 import { concat, equalBytes } from '../../../src/run/bytes.ts';
+import { type OracleAnswer, type OracleMode, answerKey, loadAnswer, oracleCounts, oracleMode, saveAnswer } from '../../helpers/oracle_answers.ts';
 import type { HostMaterial } from './worker.ts';
 
 /** What the host check of one accepted mutant found; `outputs` are the host's, when it ran. */
@@ -345,33 +346,47 @@ int main(int argc, char **argv) {
 `;
 }
 
-/** TFLite Micro's outputs for a model and its inputs, or its refusal (any failure of tflm-ref). */
-export type TflmOutcome = { outputs: Uint8Array } | 'refused';
+/** TFLite Micro's outputs for a model and its inputs, its refusal (any failure of tflm-ref), or no answer (neither live nor recorded). */
+export type TflmOutcome = { outputs: Uint8Array } | 'refused' | 'unanswered';
 
 /**
  * tflm-ref runs of a batch, one shell for all (each run as `runTflmRefAsync` makes it: the model
- * and the inputs in files, 120 s at most, a non-zero exit a refusal).
+ * and the inputs in files, 120 s at most, a non-zero exit a refusal). Every answer goes through the
+ * recorded answers (test/helpers/oracle_answers.ts): replayed where tflm-ref is absent, written
+ * when recording; a query with neither is 'unanswered'.
  */
 export class TflmBatch {
   private items: { bytes: Uint8Array; inputs: Uint8Array[]; resolve: (o: TflmOutcome) => void }[] = [];
+  private readonly mode: OracleMode;
   constructor(
-    private readonly tflmRef: string,
+    private readonly tflmRef: string | undefined,
     private readonly dir: string,
-  ) {}
+  ) {
+    this.mode = oracleMode(tflmRef !== undefined);
+  }
 
   add(bytes: Uint8Array, inputs: Uint8Array[]): Promise<TflmOutcome> {
     return new Promise((resolve) => this.items.push({ bytes, inputs, resolve }));
   }
 
   async flush(): Promise<void> {
-    const items = this.items.splice(0);
+    const items = this.items.splice(0).map((item) => ({ ...item, key: answerKey({ model: item.bytes, input: item.inputs.length ? concat(item.inputs) : undefined }) }));
     if (items.length === 0) return;
+    if (this.mode === 'replay') {
+      for (const item of items) {
+        const answer = loadAnswer(item.key);
+        if (answer) oracleCounts.replayed++;
+        else oracleCounts.missing++;
+        item.resolve(!answer ? 'unanswered' : answer.error !== undefined ? 'refused' : { outputs: answer.outputs });
+      }
+      return;
+    }
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     const script = items.map(({ bytes, inputs }, k) => {
       const file = (name: string) => join(this.dir, `${name}${k}`);
       writeFileSync(file('m'), bytes);
-      const args = [this.tflmRef, file('m'), '--output', file('out')];
+      const args = [this.tflmRef!, file('m'), '--output', file('out')];
       if (inputs.length) {
         writeFileSync(file('in'), concat(inputs));
         args.push('--input', file('in'));
@@ -382,7 +397,10 @@ export class TflmBatch {
     await runTool('/bin/sh', [join(this.dir, 'run.sh')]);
     for (const [k, item] of items.entries()) {
       const ok = existsSync(join(this.dir, `ok${k}`));
-      item.resolve(ok ? { outputs: new Uint8Array(readFileSync(join(this.dir, `out${k}`))) } : 'refused');
+      const answer: OracleAnswer = ok ? { outputs: new Uint8Array(readFileSync(join(this.dir, `out${k}`))) } : { error: 'tflm-ref refused it' };
+      oracleCounts.live++;
+      if (this.mode === 'record') saveAnswer(item.key, answer);
+      item.resolve(answer.error !== undefined ? 'refused' : { outputs: answer.outputs });
     }
   }
 }
