@@ -146,7 +146,9 @@ function accumulatorProblems(graph: Graph): string[] {
   for (const op of graph.ops) {
     const layout = WEIGHTED_OPS[op.kind];
     if (layout) {
-      const problem = biasOverflow(op, tensor(op.inputs[0]), tensor(op.inputs[1]), tensor(op.inputs[2]), layout);
+      const problem =
+        biasOverflow(op, tensor(op.inputs[0]), tensor(op.inputs[1]), tensor(op.inputs[2]), layout) ??
+        bias64OutOfRange(op, tensor(op.inputs[0]), tensor(op.inputs[1]), tensor(op.inputs[2]), layout);
       if (problem) problems.push(problem);
     } else if (op.kind === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
       // each gate's input FULLY_CONNECTED (weights 1-4, [units, inputs]) starts from its bias (12-15);
@@ -178,6 +180,34 @@ function biasOverflow(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: T
     // a wide layer's worst case (sum |w| x 255) may pass 2^31 with any bias: only a bias past 2^30 is the model's fault
     if (Math.abs(value) > 2 ** 30 && Math.abs(value) + sums[c]! * 255 > 2 ** 31 - 1)
       return `${opLabel(op)}: bias ${value} of channel ${c} (${tensorLabel(b)}) overflows the int32 accumulator with the channel's weights (sum |w| = ${sums[c]}, times up to 255)`;
+  }
+  return undefined;
+}
+
+/** The largest |accumulator| TFLite Micro's 64-bit requantization takes (MultiplyByQuantizedMultiplier(int64_t): -2^47 <= x < 2^47). */
+const ACC64_LIMIT = 2n ** 47n;
+
+/**
+ * 16x8 layers accumulate in int64 from an int64 bias, and TFLite Micro's requantization of that
+ * accumulator requires -2^47 <= bias + sum w x < 2^47 (an assertion in its debug builds; past it the
+ * 64-bit product in fixedpoint64.h overflows). A bias whose channel can leave that range with its
+ * weights and int16 inputs (|x| <= 32768) is refused, as TFLite Micro refuses it.
+ */
+function bias64OutOfRange(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: Tensor | undefined, layout: 'first' | 'last'): string | undefined {
+  if (x?.dtype !== 'int16' || !w?.data || (w.dtype !== 'int8' && w.dtype !== 'int16') || b?.dtype !== 'int64' || !b.data) return undefined;
+  const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
+  if (!(channels > 0) || b.data.length < channels * 8 || w.data.length === 0) return undefined;
+  const weights =
+    w.dtype === 'int8' ? new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length) : new Int16Array(Uint8Array.from(w.data).buffer, 0, w.data.length >> 1);
+  const per = weights.length / channels;
+  const sums = new Float64Array(channels);
+  for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+  const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
+  for (let c = 0; c < channels; c++) {
+    const value = bias.getBigInt64(8 * c, true);
+    const reach = BigInt(sums[c]!) * 32768n;
+    if (value + reach >= ACC64_LIMIT || value - reach < -ACC64_LIMIT)
+      return `${opLabel(op)}: int64 bias ${value} of channel ${c} (${tensorLabel(b)}) takes the accumulator past TFLite Micro's range of +-2^47 with the channel's weights (sum |w| = ${sums[c]}, times up to 32768)`;
   }
   return undefined;
 }

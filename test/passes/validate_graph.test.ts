@@ -192,6 +192,28 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
     );
   });
 
+  it('an int64 bias of a 16x8 layer that takes the accumulator past +-2^47 is refused, as TFLite Micro refuses it; one within passes', () => {
+    const fc16 = (bias: bigint) => {
+      const b = new GraphBuilder('fc16');
+      const x = b.input({ shape: [1, 4], dtype: 'int16', q: { scale: 0.001, zeroPoint: 0 }, name: 'x' });
+      const w = b.constant({ shape: [2, 4], q: { scale: 0.01, zeroPoint: 0 }, name: 'w' }, Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4]));
+      const bq = { scale: [1e-5], zeroPoint: [0], axis: 0 };
+      const bb = b.constant({ shape: [2], dtype: 'int64', quant: bq, name: 'b' }, BigInt64Array.from([5n, bias]));
+      const [y] = b.op('FULLY_CONNECTED', [x, w, bb], [{ shape: [1, 2], dtype: 'int16', q: { scale: 0.002, zeroPoint: 0 }, name: 'y' }], {
+        activation: 'NONE',
+        keepNumDims: false,
+      });
+      b.output(y!);
+      return b.build();
+    };
+    expect(refusal(fc16(2n ** 62n))).to.match(
+      /op 0 \(FULLY_CONNECTED\): int64 bias 4611686018427387904 of channel 1 \(tensor 2 "b".*\) takes the accumulator past TFLite Micro's range of \+-2\^47/,
+    );
+    // sum |w| = 10: 10 x 32768 more than the bias reaches 2^47
+    expect(refusal(fc16(-(2n ** 47n) + 327_679n))).to.match(/int64 bias -140737488027649 of channel 1/);
+    expect(() => compileGraph(fc16(-(2n ** 47n) + 327_680n), 'm.tflite')).to.not.throw();
+  });
+
   it('strides, dilations and pool windows past 2^16, and names of kilobytes, are one readable line (fuzz:inputs findings)', () => {
     const b = new GraphBuilder('dw');
     const x = b.input({ shape: [1, 8, 8, 2], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });

@@ -24,6 +24,8 @@ export const mochaHooks = {
   afterAll() {
     const { live, replayed, missing } = oracleCounts;
     if (live + replayed + missing > 0)
-      console.log(`  TFLite Micro oracle: ${live} run(s) live, ${replayed} answer(s) replayed from test/oracle/answers, ${missing} without a recorded answer (skipped)`);
+      console.log(
+        `  TFLite Micro oracle: ${live} run(s) live, ${replayed} answer(s) replayed from test/oracle/answers, ${missing} without a recorded answer (skipped)`,
+      );
   },
 };

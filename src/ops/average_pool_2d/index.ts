@@ -3,7 +3,7 @@ import type { OpDef } from '../op.ts';
 import { avgPoolVariants } from '../common/pool_variants.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
 import { poolInt16 } from '../common/pool_int16.ts';
-import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolTaps, poolView, preparePool } from '../common/pool.ts';
+import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolSumView, poolTaps, poolView, preparePool } from '../common/pool.ts';
 
 /**
  * AVERAGE_POOL_2D, int8 (TFLite Micro's reference): the mean of the in-bounds taps only, rounded
@@ -20,7 +20,10 @@ const averagePool2d: OpDef<PoolParams> = {
   evaluate: (p, inputs, outputs) => forEachPoolWindow(p, inputs[0] as Int8Array, outputs[0] as Int8Array, averageOfTaps),
 
   emitC(p, ctx) {
-    return ctx.render('average_pool_2d.c.hbs', poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), 'AVERAGE_POOL_2D', poolTaps(ctx.graph, ctx.op)));
+    return ctx.render('average_pool_2d.c.hbs', {
+      ...poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), 'AVERAGE_POOL_2D', poolTaps(ctx.graph, ctx.op)),
+      ...poolSumView(p, 8),
+    });
   },
 };
 

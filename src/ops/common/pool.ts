@@ -144,11 +144,27 @@ export function forEachPoolWindow(
   }
 }
 
-/** AVERAGE_POOL_2D's reduction: the int32 sum rounded half away from zero, C's truncating division. */
+/**
+ * AVERAGE_POOL_2D's reduction: the int32 sum rounded half away from zero, C's truncating division.
+ * The sum and the rounding step wrap in 32 bits as TFLite Micro's int32 accumulator does on every
+ * target (a 300x300 window of 32767 sums to 2,949,030,000, read as -1,345,937,296); the emitted C
+ * wraps the same way where it is defined (poolSumView).
+ */
 export function averageOfTaps(taps: readonly number[], count: number): number {
-  const sum = taps.reduce((s, v) => s + v, 0);
+  const sum = taps.reduce((s, v) => (s + v) | 0, 0);
   const half = Math.trunc(count / 2);
-  return Math.trunc(sum > 0 ? (sum + half) / count : (sum - half) / count);
+  return Math.trunc((sum > 0 ? (sum + half) | 0 : (sum - half) | 0) / count);
+}
+
+/**
+ * Whether an average pool's int32 sum (and its rounding step) can leave int32: at most `taps` values
+ * of magnitude 2^(bits-1), plus half the count. Where it cannot, the C sums in int32_t and says the
+ * bound; where it can, it sums in uint32_t, whose wrap is defined, and reads the result as int32_t.
+ */
+export function poolSumView(p: PoolParams, bits: 8 | 16): { sumMayWrap: boolean; sumBound: string } {
+  const taps = Math.min(p.filterH, p.inH) * Math.min(p.filterW, p.inW);
+  const bound = taps * 2 ** (bits - 1) + Math.trunc(taps / 2);
+  return { sumMayWrap: bound > 2 ** 31 - 1, sumBound: `${taps} taps x 2^${bits - 1} + ${Math.trunc(taps / 2)} = ${bound}` };
 }
 
 /** MAX_POOL_2D's reduction, starting from the type's lowest value. */

@@ -8,7 +8,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { type Int16Tagged, type Int16Variant } from './int16_variant.ts';
 import { poolInt16Variants } from './pool_int16_variants.ts';
-import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, maxOfTaps, poolTaps, poolView, preparePool } from './pool.ts';
+import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, maxOfTaps, poolSumView, poolTaps, poolView, preparePool } from './pool.ts';
 
 export type PoolInt16Params = PoolParams & Int16Tagged;
 
@@ -21,7 +21,7 @@ export function poolInt16(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', template: str
       forEachPoolWindow(p, inputs[0] as Int16Array, outputs[0] as Int16Array, kind === 'MAX_POOL_2D' ? maxOfTaps(-32768) : averageOfTaps);
     },
     emitC(p, ctx) {
-      return ctx.render(template, poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), `${kind} 16x8`, poolTaps(ctx.graph, ctx.op)));
+      return ctx.render(template, { ...poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), `${kind} 16x8`, poolTaps(ctx.graph, ctx.op)), ...poolSumView(p, 16) });
     },
     variants: poolInt16Variants(kind === 'MAX_POOL_2D' ? 'max' : 'avg'),
   };

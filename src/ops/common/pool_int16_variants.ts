@@ -6,13 +6,15 @@
  *  - MAX, Arm DSP: one word load and SSUB16 + SEL (tf_smax16) per tap for both lanes, the fused
  *    activation's clamp as two more lane maxima / a minimum per output pair;
  *  - MAX, Armv6-M / RV32: two halfword loads and compares per tap;
- *  - AVERAGE: two int32 sums per tap (|sum| <= 2^15 taps), then TFLite's rounding-half-away division.
+ *  - AVERAGE: two int32 sums per tap, then TFLite's rounding-half-away division; only for windows whose
+ *    sum cannot leave int32 (poolSumView: fewer than 2^16 taps), the others keep the portable kernel,
+ *    which wraps as TFLite Micro does.
  *    Where no window is clipped by the image (VALID-like geometry) the tap count is a compile-time
  *    constant, so powers of two (2x2, 4x4 windows) divide by shifts and others by the compiler's
  *    constant division; clipped windows divide by their count at run time.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import type { PoolParams } from './pool.ts';
+import { type PoolParams, poolSumView } from './pool.ts';
 import type { PoolInt16Params } from './pool_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';
@@ -122,7 +124,7 @@ export function poolInt16Variants(kind: Kind): KernelVariant<PoolInt16Params>[] 
   return (['arm-dsp', 'armv6m', 'rv32'] as const).map((family) => ({
     name: `${family} int16`,
     family,
-    applies: () => true,
+    applies: (p: PoolInt16Params) => kind === 'max' || !poolSumView(p, 16).sumMayWrap,
     emit: (p: PoolInt16Params, ctx: LayerEmitContext) => emit(kind, family, p, ctx),
   }));
 }

@@ -370,7 +370,9 @@ export class TflmBatch {
   }
 
   async flush(): Promise<void> {
-    const items = this.items.splice(0).map((item) => ({ ...item, key: answerKey({ model: item.bytes, input: item.inputs.length ? concat(item.inputs) : undefined }) }));
+    const items = this.items
+      .splice(0)
+      .map((item) => ({ ...item, key: answerKey({ model: item.bytes, input: item.inputs.length ? concat(item.inputs) : undefined }) }));
     if (items.length === 0) return;
     if (this.mode === 'replay') {
       for (const item of items) {
