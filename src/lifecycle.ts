@@ -82,6 +82,15 @@ export function cleanUpNow(): void {
   folders.clear();
 }
 
+/**
+ * Lets a signal that arrived during synchronous work reach its handler (which exits): a long compile
+ * holds the event loop, so Ctrl-C is only seen when it turns again. Commands await this between their
+ * stages and before they write anything.
+ */
+export function letSignalsIn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 const SIGNALS: [NodeJS.Signals, number][] = [
   ['SIGINT', 2],
   ['SIGTERM', 15],

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { compileFile, modelFileProvenance } from '../compile.ts';
 import { writeDirectoryAtomically } from '../codegen/output.ts';
+import { letSignalsIn } from '../lifecycle.ts';
 import { PROJECT_KINDS, projectFiles } from '../build/project_layouts.ts';
 import { readInputCases } from '../run/inputs.ts';
 import { TinyforgeError } from '../errors.ts';
@@ -75,7 +76,7 @@ export function compileCommand(): Command {
     .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
     .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan')
     .action(
-      (
+      async (
         modelPath: string,
         opts: {
           target?: string;
@@ -114,6 +115,8 @@ export function compileCommand(): Command {
           provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         const compiled = compileFile(modelPath, options);
+        // a Ctrl-C during the (synchronous) compile stops here, before anything is written
+        await letSignalsIn();
         // the model must fit the target (and a named board's chip): refused before anything is written, saying by how much
         const fit = checkFits(compiled, basename(modelPath), target, opts.board !== undefined ? board : undefined);
         const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';

@@ -1,5 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, accessSync, constants, statSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  accessSync,
+  constants,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { GeneratedFile } from './generate.ts';
@@ -24,18 +37,35 @@ export interface WriteOutputOptions {
   force?: boolean;
 }
 
-/** Every file below `dir`, as paths relative to it with forward slashes. */
-function listFiles(dir: string): string[] {
+/** How many foreign entries a refusal names; the walk stops there (`-o /` must not read the whole disk). */
+const FOREIGN_SHOWN = 3;
+
+/**
+ * The entries below `dir` that `isOurs` does not claim, as paths relative to it with forward slashes,
+ * in directory order, at most `limit`: files and links by name, empty and unreadable folders as
+ * `name/` (a user's empty folder is theirs; a folder that cannot be read may hold anything).
+ */
+function foreignEntries(dir: string, isOurs: (rel: string) => boolean, limit: number): string[] {
   const out: string[] = [];
+  const rel = (path: string) => relative(dir, path).split(sep).join('/');
   const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      out.push(`${rel(d)}/`);
+      return;
+    }
+    if (entries.length === 0 && d !== dir) out.push(`${rel(d)}/`);
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (out.length >= limit) return;
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
-      else out.push(relative(dir, path).split(sep).join('/'));
+      else if (!isOurs(rel(path))) out.push(rel(path));
     }
   };
   walk(dir);
-  return out.sort();
+  return out.slice(0, limit);
 }
 
 function readMarker(dir: string): MarkerContents | undefined {
@@ -48,11 +78,14 @@ function readMarker(dir: string): MarkerContents | undefined {
   return undefined;
 }
 
-/** The files in `dir` tinyforge did not write there (by its marker); all of them when there is no marker. */
-export function foreignFiles(dir: string): string[] {
+/**
+ * The first entries in `dir` tinyforge did not write there (by its marker; all of them when there is
+ * no marker), at most `limit`: an empty list means the directory holds only tinyforge's output.
+ */
+export function foreignFiles(dir: string, limit = FOREIGN_SHOWN + 1): string[] {
   const marker = readMarker(dir);
   const ours = new Set([OUTPUT_MARKER, ...(marker?.files ?? [])]);
-  return listFiles(dir).filter((f) => !marker || !ours.has(f));
+  return foreignEntries(dir, (f) => marker !== undefined && ours.has(f), limit);
 }
 
 function markerFile(files: GeneratedFile[]): GeneratedFile {
@@ -68,7 +101,8 @@ function markerFile(files: GeneratedFile[]): GeneratedFile {
  * or with `force` written into file by file, leaving what is already there.
  */
 export function writeDirectoryAtomically(outDir: string, files: GeneratedFile[], options: WriteOutputOptions = {}): string {
-  const target = resolve(outDir);
+  // a link to a folder is written through, never replaced by a folder of its own
+  const target = resolveLink(resolve(outDir));
   const parent = dirname(target);
   try {
     mkdirSync(parent, { recursive: true });
@@ -83,7 +117,7 @@ export function writeDirectoryAtomically(outDir: string, files: GeneratedFile[],
   const foreign = existsSync(target) ? foreignFiles(target) : [];
   if (foreign.length > 0) {
     if (!options.force) {
-      const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, ... (${foreign.length} files)` : '');
+      const shown = foreign.slice(0, FOREIGN_SHOWN).join(', ') + (foreign.length > FOREIGN_SHOWN ? ', ...' : '');
       throw new TinyforgeError(
         `${outDir}: not empty and not a tinyforge output (holds ${shown}); pick an empty or new directory, or pass --force to write into it (nothing already there is deleted)`,
       );
@@ -99,33 +133,78 @@ export function writeDirectoryAtomically(outDir: string, files: GeneratedFile[],
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, f.text);
     }
-    // only our own earlier output (checked above: nothing foreign in it) or an empty directory goes
-    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-    renameSync(staging, target);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw new TinyforgeError(`${outDir}: could not write the output (${(e as Error).message.split('\n')[0]})`);
   }
+  // Only our own earlier output (checked above: nothing foreign in it) or an empty directory is
+  // replaced: moved aside, the new one renamed into place, then the old removed. A rename onto a
+  // non-empty directory fails, so of two compiles into one folder at once exactly one succeeds.
+  let old: string | undefined = join(parent, `.${basename(target)}.old-${process.pid}-${Date.now()}`);
+  try {
+    renameSync(target, old);
+  } catch {
+    old = undefined; // absent, or moved aside by another compile just now
+  }
+  try {
+    renameSync(staging, target);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    if (old) {
+      try {
+        renameSync(old, target); // the earlier output back
+      } catch {
+        rmSync(old, { recursive: true, force: true }); // the other run's output is there now
+      }
+    }
+    throw new TinyforgeError(
+      `${outDir}: could not put the output in place; another tinyforge wrote it at the same moment? (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+  if (old) rmSync(old, { recursive: true, force: true });
   return target;
 }
 
-/** `--force` into a directory with other files: each file written beside its final name, then renamed over it. */
+/** `path` itself, or where it points when it is a symbolic link to a directory. */
+function resolveLink(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() && statSync(path).isDirectory() ? realpathSync(path) : path;
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * `--force` into a directory with other files, all or nothing: every file is first written whole
+ * beside its final name (where a full disk or a permission strikes), and only when all are written
+ * are they renamed over their names; a failure removes every temporary file and folder it made and
+ * leaves the earlier files as they were.
+ */
 function writeIntoDirectory(outDir: string, target: string, files: GeneratedFile[]): void {
-  const written: string[] = [];
+  const temps: { temp: string; path: string }[] = [];
+  const madeDirs: string[] = [];
+  const suffix = `.tmp-${process.pid}-${Date.now()}`;
   try {
     for (const f of files) {
       const path = join(target, f.name);
+      for (let d = dirname(path), missing: string[] = []; ; d = dirname(d)) {
+        if (existsSync(d)) {
+          madeDirs.push(...missing);
+          break;
+        }
+        missing.unshift(d);
+      }
       mkdirSync(dirname(path), { recursive: true });
-      const temp = `${path}.tmp-${process.pid}`;
+      const temp = join(dirname(path), `.${basename(path)}${suffix}`);
+      temps.push({ temp, path });
       writeFileSync(temp, f.text);
-      written.push(temp);
-      renameSync(temp, path);
-      written.pop();
     }
   } catch (e) {
-    for (const temp of written) rmSync(temp, { force: true });
-    throw new TinyforgeError(`${outDir}: could not write the output (${(e as Error).message.split('\n')[0]})`);
+    for (const { temp } of temps) rmSync(temp, { force: true });
+    for (const d of madeDirs.reverse()) rmSync(d, { recursive: true, force: true });
+    throw new TinyforgeError(`${outDir}: could not write the output, nothing changed (${(e as Error).message.split('\n')[0]})`);
   }
+  for (const { temp, path } of temps) renameSync(temp, path);
 }
 
 /**

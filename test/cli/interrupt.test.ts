@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
@@ -88,4 +88,23 @@ describe('CLI: interrupted commands leave nothing behind', function () {
       ).to.deep.equal([]);
     });
   }
+
+  it('SIGINT during compile: stopped before anything is written, one line, exit 130', async () => {
+    const temp = privateTemp();
+    const out = join(temp, 'out');
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), 'compile', sharedModelPath('person_detect'), '-o', out], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: temp },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    // person_detect's compile holds the event loop for seconds: the signal lands in it (or, on a
+    // loaded machine, while the CLI still loads: stopped all the same)
+    const timer = setTimeout(() => child.kill('SIGINT'), 1500);
+    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
+    clearTimeout(timer);
+    expect(status === 130 || signal === 'SIGINT', `exit ${status} ${signal}: ${stderr}`).to.equal(true);
+    if (status === 130) expect(stderr.trim().split('\n').pop()).to.match(/^error: interrupted by SIGINT/);
+    expect(existsSync(out), 'an output written after Ctrl-C').to.equal(false);
+  });
 });

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyforge } from '../helpers/cli.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
-import { OUTPUT_MARKER } from '../../src/codegen/output.ts';
+import { OUTPUT_MARKER, writeDirectoryAtomically } from '../../src/codegen/output.ts';
+import { TinyforgeError } from '../../src/errors.ts';
 
 /** A one-op int8 model written by our writer: no shared model needed. */
 function tinyModel(dir: string): string {
@@ -84,6 +85,65 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(readFileSync(join(user, 'sub', 'keep.c'), 'utf8')).to.equal('int x;');
     expect(existsSync(join(user, 'model.c'))).to.equal(true);
     expect(readdirSync(user).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('-o / and -o /proc: refused in one line at the first entries, without walking the whole tree', () => {
+    for (const out of ['/', '/proc']) {
+      const started = Date.now();
+      const r = tinyforge(['compile', model, '-o', out]);
+      expect(r.status, r.stderr).to.equal(1);
+      expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
+      expect(r.stderr).to.match(new RegExp(`^error: ${out}: not empty and not a tinyforge output \\(holds .*, \\.\\.\\.\\)`));
+      expect(Date.now() - started).to.be.below(30_000);
+    }
+  });
+
+  it("a user's empty folder inside an earlier output is theirs: refused, and the folder stays", () => {
+    const out = join(dir, 'emptysub');
+    expect(tinyforge(['compile', model, '-o', out]).status).to.equal(0);
+    mkdirSync(join(out, 'mine'));
+    const r = tinyforge(['compile', model, '-o', out]);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.match(/holds mine\//);
+    expect(existsSync(join(out, 'mine'))).to.equal(true);
+  });
+
+  it('-o given as a link to an empty folder writes into that folder and keeps the link', () => {
+    const real = join(dir, 'real-out');
+    mkdirSync(real);
+    const link = join(dir, 'link-out');
+    symlinkSync(real, link);
+    for (let k = 0; k < 2; k++) {
+      const r = tinyforge(['compile', model, '-o', link]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(lstatSync(link).isSymbolicLink()).to.equal(true);
+      expect(existsSync(join(real, 'model.c'))).to.equal(true);
+    }
+    expect(readdirSync(dir).filter((f) => f.includes('.old-') || f.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('--force writes all of its files or none: a failure leaves the earlier files and no temporary one', () => {
+    const user = join(dir, 'force-fail');
+    mkdirSync(user);
+    writeFileSync(join(user, 'notes.txt'), 'mine');
+    writeFileSync(join(user, 'model.h'), 'old model.h');
+    // a file where the output needs a folder: the second file cannot be written
+    writeFileSync(join(user, 'sub'), 'a file, not a folder');
+    const files = [
+      { name: 'model.h', text: 'new model.h' },
+      { name: 'sub/kernel.c', text: 'int k;' },
+      { name: 'new/deeper/x.c', text: 'int x;' },
+    ];
+    expect(() => writeDirectoryAtomically(user, files, { force: true }))
+      .to.throw(TinyforgeError)
+      .with.property('message')
+      .match(/could not write the output, nothing changed/);
+    expect(readFileSync(join(user, 'model.h'), 'utf8')).to.equal('old model.h');
+    expect(readdirSync(user).sort()).to.deep.equal(['model.h', 'notes.txt', 'sub']);
+    // and in the other order, the folders it made for the failed set are gone too
+    const reversed = [files[2]!, files[0]!, files[1]!];
+    expect(() => writeDirectoryAtomically(user, reversed, { force: true })).to.throw(TinyforgeError);
+    expect(readdirSync(user).sort()).to.deep.equal(['model.h', 'notes.txt', 'sub']);
   });
 
   it('refuses --project layouts into a user directory the same way', () => {

@@ -125,6 +125,6 @@ function noteUsed(key: string): void {
 }
 
 /** Replays so far in this process, and queries that had no recorded answer (printed by the reporter). */
-export const oracleCounts: { live: number; replayed: number; missing: number } = ((
+export const oracleCounts: { live: number; replayed: number; missing: number; tests: Set<string> } = ((
   globalThis as { tinyforgeOracleCounts?: typeof oracleCounts }
-).tinyforgeOracleCounts ??= { live: 0, replayed: 0, missing: 0 });
+).tinyforgeOracleCounts ??= { live: 0, replayed: 0, missing: 0, tests: new Set() });

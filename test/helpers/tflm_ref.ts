@@ -102,6 +102,8 @@ function replay(key: string, model: Uint8Array | string): OracleAnswer {
   const answer = loadAnswer(key);
   if (answer) {
     oracleCounts.replayed++;
+    const test = currentTest();
+    if (test) oracleCounts.tests.add(test.fullTitle());
     return answer;
   }
   oracleCounts.missing++;

@@ -22,10 +22,10 @@ export const mochaHooks = {
     slot.tinyforgeCurrentTest = undefined;
   },
   afterAll() {
-    const { live, replayed, missing } = oracleCounts;
+    const { live, replayed, missing, tests } = oracleCounts;
     if (live + replayed + missing > 0)
       console.log(
-        `  TFLite Micro oracle: ${live} run(s) live, ${replayed} answer(s) replayed from test/oracle/answers, ${missing} without a recorded answer (skipped)`,
+        `  TFLite Micro oracle: ${live} run(s) live, ${replayed} answer(s) replayed from test/oracle/answers in ${tests.size} test(s), ${missing} without a recorded answer (skipped)`,
       );
   },
 };
