@@ -5,6 +5,7 @@
  * (float32 / int32 / uint8 / int8) for tools that make data sets.
  */
 import { TinyforgeError } from '../errors.ts';
+import { NPY_MAGIC, readNpyHeader } from '../model/npy.ts';
 
 export interface NumericArray {
   shape: number[];
@@ -14,27 +15,9 @@ export interface NumericArray {
   integer: boolean;
 }
 
-const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-
 export function parseNpyArray(bytes: Uint8Array, source: string): NumericArray {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new TinyforgeError(`${source}: not a .npy file (bad magic)`);
-  const major = bytes[6]!;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerStart = major === 1 ? 10 : 12;
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  if (headerStart + headerLen > bytes.length) throw new TinyforgeError(`${source}: truncated .npy header`);
-  const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLen));
-  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined) throw new TinyforgeError(`${source}: unreadable .npy header`);
-  if (/'fortran_order'\s*:\s*True/.test(header)) throw new TinyforgeError(`${source}: Fortran-order .npy arrays are not supported (save with C order)`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
+  const { descr, shape, start } = readNpyHeader(bytes, source);
   const count = shape.reduce((n, d) => n * d, 1);
-  const start = headerStart + headerLen;
   const kind = descr.slice(1);
   const itemBytes = Number(descr.slice(2));
   if (descr[0] === '>' && itemBytes > 1) throw new TinyforgeError(`${source}: big-endian .npy data (${descr}) is not supported`);
@@ -82,7 +65,7 @@ export function npyBytes(values: Float32Array | Int32Array | Uint8Array | Int8Ar
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   const out = new Uint8Array(10 + header.length + values.byteLength);
-  out.set(MAGIC, 0);
+  out.set(NPY_MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);

@@ -125,6 +125,7 @@ export function makeBadInputFiles(dir: string): void {
   writeFileSync(join(dir, 'in-5-bytes.bin'), new Uint8Array(5));
   writeFileSync(join(dir, 'in-300.npy'), npy('<i4', [4], new Uint8Array(Int32Array.from([1, 2, 300, 4]).buffer)));
   writeFileSync(join(dir, 'in-f64.npy'), npy('<f8', [4], new Uint8Array(new Float64Array(4).buffer)));
+  writeFileSync(join(dir, 'in-negative.npy'), npy('<i4', [-4], new Uint8Array(16)));
   writeFileSync(join(dir, 'in-nan.npy'), npy('<f4', [4], new Uint8Array(Float32Array.from([0, Number.NaN, 0, 0]).buffer)));
   writeFileSync(join(dir, 'notes.html'), '<p>my own notes</p>\n');
   mkdirSync(join(dir, 'project'));
@@ -247,6 +248,12 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     what: '.npy of an unsupported dtype',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-f64.npy'],
     says: 'in-f64.npy: .npy dtype <f8 not supported',
+  },
+  {
+    group: 'inputs',
+    what: '.npy with a negative dimension',
+    args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-negative.npy'],
+    says: 'in-negative.npy: .npy shape (-4,) has the size -4; sizes are whole numbers of 0 or more',
   },
   {
     group: 'inputs',
