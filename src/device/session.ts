@@ -85,8 +85,13 @@ export interface LayerCounters {
   calibration: Calibration;
 }
 
+/** More ticks than any counter reaches in an inference (2^48: three days of a 1 GHz counter): a board sending more is lying. */
+const MAX_PLAUSIBLE_TICKS = 2 ** 48;
+
 export class DeviceSession {
   private stateChanges: StateChange[] = [];
+  /** the last INVOKE's counts, which READ_LAYERS' per-layer counts lie within */
+  private lastInvoke: InvokeResult | undefined;
   /** a RESET_STATE was sent in this session: the device's state is fully known to the host */
   private stateFromReset = false;
 
@@ -237,7 +242,33 @@ export class DeviceSession {
     // The inference may take up to the invoke timeout: the request is sent again while the answer
     // does not come (a lost request costs seconds), and the device runs it once (docs/protocol.md).
     const reader = await this.request(Command.INVOKE, requests.invoke(count, stopAfter ?? NO_STOP), step, this.options.invokeTimeoutMs ?? 120_000);
-    return parseInvoke(reader);
+    const result = parseInvoke(reader);
+    this.checkInvoke(step, result, stopAfter === undefined ? count : 1);
+    this.lastInvoke = result;
+    return result;
+  }
+
+  /** A figure the board sent that cannot be: one line naming it, never a report. */
+  private impossible(step: string, what: string): TinyforgeError {
+    return new TinyforgeError(`${this.portName}: ${step}: the board reports ${what}, which cannot be; not believed (other or damaged firmware?)`);
+  }
+
+  /** INVOKE's counts as they must be: the runs asked for, min <= first/mean <= max, whole numbers a counter holds. */
+  private checkInvoke(step: string, r: InvokeResult, runs: number): void {
+    if (r.runs !== runs) throw this.impossible(step, `${r.runs} runs for ${runs} asked`);
+    for (const [name, value] of [
+      ['total', r.totalTicks],
+      ['first', r.firstTicks],
+      ['min', r.minTicks],
+      ['max', r.maxTicks],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value > MAX_PLAUSIBLE_TICKS) throw this.impossible(step, `a ${name} count of ${value} ticks`);
+    }
+    if (r.minTicks > r.maxTicks) throw this.impossible(step, `min ${r.minTicks} > max ${r.maxTicks} ticks`);
+    if (r.firstTicks < r.minTicks || r.firstTicks > r.maxTicks)
+      throw this.impossible(step, `a first run of ${r.firstTicks} ticks outside min ${r.minTicks}..max ${r.maxTicks}`);
+    if (r.totalTicks < r.minTicks * r.runs || r.totalTicks > r.maxTicks * r.runs)
+      throw this.impossible(step, `${r.totalTicks} ticks over ${r.runs} runs of ${r.minTicks}..${r.maxTicks}`);
   }
 
   async readOutputs(): Promise<Uint8Array> {
@@ -274,13 +305,28 @@ export class DeviceSession {
       ticks.push(...chunk.ticks);
       runs = chunk.runs;
       const c = chunk.calibration;
+      const step = `READ_LAYERS from ${first}`;
+      const bad = chunk.ticks.find((t) => !Number.isSafeInteger(t) || t > MAX_PLAUSIBLE_TICKS);
+      if (bad !== undefined) throw this.impossible(step, `a layer count of ${bad} ticks`);
+      if (c.emptyTicks > c.pairTicks) throw this.impossible(step, `an empty hook pair of ${c.emptyTicks} ticks, more than a timed pair's ${c.pairTicks}`);
       calibration = { insideTicks: c.pairs ? c.insideTicks / c.pairs : 0, pairTicks: c.pairs ? (c.pairTicks - c.emptyTicks) / c.pairs : 0 };
     }
+    // the layers run inside INVOKE: their counts cannot add up to more than INVOKE's, counter resolution apart
+    const sum = ticks.reduce((a, b) => a + b, 0);
+    const whole = this.lastInvoke;
+    if (whole && whole.runs === runs && sum > whole.totalTicks + ticks.length * runs)
+      throw this.impossible('READ_LAYERS', `layers summing to ${sum} ticks inside INVOKEs of ${whole.totalTicks} in all`);
     return { runs, ticks, calibration };
   }
 
   async readMemory(): Promise<DeviceMemory> {
-    return parseMemory(await this.request(Command.READ_MEMORY, requests.empty(), 'READ_MEMORY'));
+    const m = parseMemory(await this.request(Command.READ_MEMORY, requests.empty(), 'READ_MEMORY'));
+    const step = 'READ_MEMORY';
+    if (m.arenaPlanned !== this.hello.arenaBytes) throw this.impossible(step, `an arena of ${m.arenaPlanned} B where HELLO said ${this.hello.arenaBytes}`);
+    if (m.arenaUsed !== null && m.arenaUsed > m.arenaPlanned) throw this.impossible(step, `${m.arenaUsed} B of arena used of ${m.arenaPlanned}`);
+    if (m.stackHighWater > m.stackCapacity) throw this.impossible(step, `a stack use of ${m.stackHighWater} B on a stack of ${m.stackCapacity}`);
+    if (m.stackInvoke > m.stackHighWater) throw this.impossible(step, `${m.stackInvoke} B of stack in INVOKE above the high-water mark of ${m.stackHighWater}`);
+    return m;
   }
 
   async resetState(): Promise<void> {

@@ -86,6 +86,10 @@ export interface FakeFaults {
   buildId?: string;
   /** HELLO's first string claims more bytes than the answer holds (other or damaged firmware; its frame CRC good) */
   malformedHello?: boolean;
+  /** INVOKE answers these counts (valid CRCs, impossible figures): runs, then total, first, min, max ticks */
+  invoke?: { runs?: number; total?: bigint; first?: bigint; min?: bigint; max?: bigint };
+  /** READ_MEMORY answers these (default: an arena of 48 B, 40 used, stack 200 of 1,024, 120 in INVOKE) */
+  memory?: { arenaPlanned?: number; arenaUsed?: number; stackHighWater?: number; stackInvoke?: number; stackCapacity?: number };
   /** HELLO names this target, board, model (default: the fake's own) and reports this image in flash (default: none) */
   hello?: { target?: string; board?: string; model?: string; image?: { crc: number; start: number; bytes: number } };
 }
@@ -220,8 +224,20 @@ export class FakeDevice {
         this.output = this.input.map((b) => b ^ 0x5a);
         const out = new Uint8Array(35);
         const o = new DataView(out.buffer);
-        o.setUint16(1, view.getUint16(0, true), true);
-        for (const at of [3, 11, 19, 27]) o.setUint32(at, 1234, true);
+        const runs = view.getUint16(0, true);
+        const lie = this.faults.invoke ?? {};
+        o.setUint16(1, lie.runs ?? runs, true);
+        o.setBigUint64(3, lie.total ?? 1234n * BigInt(runs), true);
+        o.setBigUint64(11, lie.first ?? 1234n, true);
+        o.setBigUint64(19, lie.min ?? 1234n, true);
+        o.setBigUint64(27, lie.max ?? 1234n, true);
+        return out;
+      }
+      case Command.READ_MEMORY: {
+        const m = { arenaPlanned: 48, arenaUsed: 40, stackHighWater: 200, stackInvoke: 120, stackCapacity: 1024, ...this.faults.memory };
+        const out = new Uint8Array(21);
+        const o = new DataView(out.buffer);
+        [m.arenaPlanned, m.arenaUsed, m.stackHighWater, m.stackInvoke, m.stackCapacity].forEach((v, i) => o.setUint32(1 + 4 * i, v, true));
         return out;
       }
       case Command.READ_OUTPUT: {

@@ -99,6 +99,38 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     await session.close();
   });
 
+  it('a board that lies with valid CRCs is not believed: impossible INVOKE and READ_MEMORY figures are one line each', async () => {
+    const lies: [FakeFaults, string, RegExp][] = [
+      [{ invoke: { runs: 0 } }, 'invoke', /INVOKE x1: the board reports 0 runs for 1 asked, which cannot be; not believed/],
+      [{ invoke: { min: 900n, max: 100n, first: 100n } }, 'invoke', /INVOKE x1: the board reports min 900 > max 100 ticks/],
+      [{ invoke: { total: 2n ** 63n, first: 2n ** 63n, max: 2n ** 63n } }, 'invoke', /INVOKE x1: the board reports a total count of 9223372036854776000 ticks/],
+      [{ invoke: { total: 1_000_000n } }, 'invoke', /INVOKE x1: the board reports 1000000 ticks over 1 runs of 1234\.\.1234/],
+      [{ memory: { stackHighWater: 1_000_000 } }, 'memory', /READ_MEMORY: the board reports a stack use of 1000000 B on a stack of 1024/],
+      [{ memory: { arenaUsed: 4096 } }, 'memory', /READ_MEMORY: the board reports 4096 B of arena used of 48/],
+      [{ memory: { stackInvoke: 600 } }, 'memory', /READ_MEMORY: the board reports 600 B of stack in INVOKE above the high-water mark of 200/],
+    ];
+    for (const [faults, step, says] of lies) {
+      pair = await ptyPair();
+      device = await FakeDevice.attach(pair.b, faults);
+      const session = await DeviceSession.open({ port: pair.a, timeoutMs: 500 });
+      try {
+        await expectRejection(step === 'invoke' ? session.invoke(1) : session.readMemory(), says);
+      } finally {
+        await session.close().catch(() => {});
+        await device.close().catch(() => {});
+        pair.kill();
+        pair = device = undefined;
+      }
+    }
+    // and the truthful fake's figures pass
+    pair = await ptyPair();
+    device = await FakeDevice.attach(pair.b);
+    const session = await DeviceSession.open({ port: pair.a, timeoutMs: 500 });
+    expect((await session.invoke(3)).totalTicks).to.equal(3 * 1234);
+    expect((await session.readMemory()).stackHighWater).to.equal(200);
+    await session.close();
+  });
+
   it('a session refuses a board that runs another build', async () => {
     pair = await ptyPair();
     device = await FakeDevice.attach(pair.b);
