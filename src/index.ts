@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CompiledModel, compileFile, modelFileProvenance } from './compile.ts';
-import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './codegen/client.ts';
+import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './codegen/client.ts';
 import { writeDirectoryAtomically } from './codegen/output.ts';
 import { projectFiles } from './build/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './build/index.ts';
@@ -166,11 +166,14 @@ export async function compile(model: string, options: CompileOptions = {}): Prom
   if (options.client !== undefined && options.client !== false) {
     const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : (options.labels?.slice() ?? labelsFromModel(model));
     client = generateClient(compiled.graph, model, { labels, provenance: { ...modelFileProvenance(model), command } });
-    if (typeof options.client === 'string') writeClientFile(options.client, client, options.force);
+    if (typeof options.client === 'string' && clientInOutput(options.client, options.outDir) === undefined)
+      writeClientFile(options.client, client, options.force);
   } else if (options.labels !== undefined) throw new TinyforgeError(`${model}: labels name the classes of the client: ask for the client too`);
   if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null, client };
   const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : [...compiled.generated.files];
-  if (client !== null && options.client === true) files.push({ name: CLIENT_IN_OUTPUT, text: client });
+  const clientName =
+    options.client === true ? CLIENT_IN_OUTPUT : typeof options.client === 'string' ? clientInOutput(options.client, options.outDir) : undefined;
+  if (client !== null && clientName !== undefined) files.push({ name: clientName, text: client });
   return { ...compiled, target: target.name, outDir: writeDirectoryAtomically(options.outDir, files, { force: options.force }), client };
 }
 

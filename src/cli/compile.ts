@@ -18,7 +18,7 @@ import type { CompiledModel } from '../compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../ops/op.ts';
 import { type PatchOption, formatPatch } from '../plan/patch.ts';
-import { CLIENT_IN_OUTPUT, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
+import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../codegen/client.ts';
 import type { GeneratedFile } from '../codegen/generate.ts';
 
 /** The plan, and what fitting a budget moved. */
@@ -127,10 +127,12 @@ export function compileCommand(): Command {
         if (opts.client !== undefined) {
           const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
           const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
-          if (opts.client === true) {
-            files.push({ name: CLIENT_IN_OUTPUT, text });
-            clientFile = CLIENT_IN_OUTPUT;
-          } else {
+          const inOutput = opts.client === true ? CLIENT_IN_OUTPUT : clientInOutput(opts.client, output);
+          if (inOutput !== undefined) {
+            // one of the output's files: written with them, listed in its marker
+            files.push({ name: inOutput, text });
+            clientFile = inOutput;
+          } else if (opts.client !== true) {
             writeClientFile(opts.client, text, opts.force);
             clientNote = `\nwrote ${opts.client}: typed host client`;
             clientFile = opts.client;

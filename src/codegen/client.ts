@@ -6,6 +6,7 @@
  * serial protocol through the `tinyforge` package's `openDevice`: float inputs are quantized and
  * outputs dequantized exactly as `tf_model_quantize_input` / `tf_model_dequantize_output` do.
  */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { CodeBlockWriter } from 'ts-morph';
@@ -559,6 +560,18 @@ function clientBanner(model: string, provenance: Provenance): string {
  * Writes a client file: new, or replacing an earlier client tinyforge wrote (its first line says
  * so); any other existing file only with `force`. Written beside its name, then renamed over it.
  */
+/**
+ * A client path inside the output directory (`--client OUT/client.ts`, or a folder of it) is one of
+ * the output's files, written and listed with them: its name relative to the output, with forward
+ * slashes. Undefined for a path outside (written on its own by writeClientFile).
+ */
+export function clientInOutput(clientPath: string, outDir: string | undefined): string | undefined {
+  if (outDir === undefined) return undefined;
+  const inside = relative(resolve(outDir), resolve(clientPath));
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  return inside.split(sep).join('/');
+}
+
 export function writeClientFile(path: string, text: string, force = false): void {
   if (existsSync(path) && !force) {
     let head = '';

@@ -146,6 +146,18 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(readdirSync(user).sort()).to.deep.equal(['model.h', 'notes.txt', 'sub']);
   });
 
+  it('--client inside the output (OUT/client.ts, OUT/api/client.ts) is one of its files: a new folder works, and so does every later compile', () => {
+    for (const name of ['client.ts', 'api/client.ts']) {
+      const out = join(dir, `client-in-${name.replace('/', '-')}`);
+      for (let k = 0; k < 2; k++) {
+        const r = tinyforge(['compile', model, '-o', out, '--client', join(out, name)]);
+        expect(r.status, r.stderr).to.equal(0);
+        expect(readFileSync(join(out, name), 'utf8')).to.match(/tinyforge/);
+        expect(JSON.parse(readFileSync(join(out, OUTPUT_MARKER), 'utf8')).files).to.include(name);
+      }
+    }
+  });
+
   it('refuses --project layouts into a user directory the same way', () => {
     const user = join(dir, 'proj');
     mkdirSync(user);
