@@ -14,7 +14,17 @@ import { type Graph, byteSize } from '../../src/ir/graph.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import { concat } from '../../src/run/bytes.ts';
 import { currentTest } from '../support/root-hooks.ts';
-import { type OracleAnswer, type OracleQuery, type TflmTensorInfo, answerKey, loadAnswer, oracleCounts, oracleMode, saveAnswer } from './oracle_answers.ts';
+import {
+  type OracleAnswer,
+  type OracleMode,
+  type OracleQuery,
+  type TflmTensorInfo,
+  answerKey,
+  loadAnswer,
+  oracleCounts,
+  oracleMode,
+  saveAnswer,
+} from './oracle_answers.ts';
 import { findRuntime, missingRuntimeNotice, runtimePath } from './runtimes.ts';
 
 export type { TflmTensorInfo } from './oracle_answers.ts';
@@ -122,55 +132,68 @@ function settle(answer: OracleAnswer): TflmRun {
   return { outputs: answer.outputs, tensors: answer.tensors };
 }
 
-/** A live run's answer, recorded when recording. */
-function keep(key: string, answer: OracleAnswer, mode: string): OracleAnswer {
-  oracleCounts.live++;
-  if (mode === 'record') saveAnswer(key, answer);
-  return answer;
+/** A query about to run live: its key, the mode, its scratch folder and the command line. */
+interface LiveRun {
+  key: string;
+  mode: OracleMode;
+  dir: string;
+  command: [string, string[]];
+  options: TflmOptions;
+}
+
+/** The recorded answer where the oracle replays, else the live run to make. */
+function begin(model: Uint8Array | string, input: Uint8Array | undefined, options: TflmOptions): { replayed: TflmRun } | LiveRun {
+  const tool = findRuntime('tflm-ref');
+  const mode = oracleMode(tool !== undefined);
+  const query = queryOf(model, input, options);
+  const key = answerKey(query);
+  if (mode === 'replay') return { replayed: settle(replay(key, model)) };
+  const { dir, modelPath } = prepareDir(query, options);
+  return { key, mode, dir, command: args(tool!, modelPath, dir, input !== undefined, options), options };
+}
+
+/** A live run's outcome (`failure`: what running it threw), recorded when recording; the scratch folder goes. */
+function end(run: LiveRun, failure: unknown): TflmRun {
+  try {
+    let answer: OracleAnswer;
+    try {
+      if (failure !== undefined) throw failure;
+      answer = collect(run.dir, run.options);
+    } catch (e) {
+      answer = { error: errorText(e) };
+    }
+    oracleCounts.live++;
+    if (run.mode === 'record') saveAnswer(run.key, answer);
+    return settle(answer);
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs a model (a path, or the bytes of a .tflite) on `input` (every inference's inputs concatenated). */
 export function runTflmRef(model: Uint8Array | string, input?: Uint8Array, options: TflmOptions = {}): TflmRun {
-  const tool = findRuntime('tflm-ref');
-  const mode = oracleMode(tool !== undefined);
-  const query = queryOf(model, input, options);
-  const key = answerKey(query);
-  if (mode === 'replay') return settle(replay(key, model));
-  const { dir, modelPath } = prepareDir(query, options);
+  const run = begin(model, input, options);
+  if ('replayed' in run) return run.replayed;
+  let failure: unknown;
   try {
-    let answer: OracleAnswer;
-    try {
-      execFileSync(...args(tool!, modelPath, dir, input !== undefined, options), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-      answer = collect(dir, options);
-    } catch (e) {
-      answer = { error: errorText(e) };
-    }
-    return settle(keep(key, answer, mode));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    execFileSync(...run.command, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  } catch (e) {
+    failure = e;
   }
+  return end(run, failure);
 }
 
 /** The same without blocking the event loop (the fuzzer runs it beside builds and emulators). */
 export async function runTflmRefAsync(model: Uint8Array | string, input?: Uint8Array, options: TflmOptions = {}): Promise<TflmRun> {
-  const tool = findRuntime('tflm-ref');
-  const mode = oracleMode(tool !== undefined);
-  const query = queryOf(model, input, options);
-  const key = answerKey(query);
-  if (mode === 'replay') return settle(replay(key, model));
-  const { dir, modelPath } = prepareDir(query, options);
+  const run = begin(model, input, options);
+  if ('replayed' in run) return run.replayed;
+  let failure: unknown;
   try {
-    let answer: OracleAnswer;
-    try {
-      await promisify(execFile)(...args(tool!, modelPath, dir, input !== undefined, options), { timeout: 120_000, encoding: 'buffer' });
-      answer = collect(dir, options);
-    } catch (e) {
-      answer = { error: errorText(e) };
-    }
-    return settle(keep(key, answer, mode));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await promisify(execFile)(...run.command, { timeout: 120_000, encoding: 'buffer' });
+  } catch (e) {
+    failure = e;
   }
+  return end(run, failure);
 }
 
 /**
