@@ -156,7 +156,9 @@ describe('CLI: every bad path, file, model and argument (docs/errors.md)', funct
     expect(readFileSync(path, 'utf8'), 'docs/errors.md differs from test/cli/bad_input_cases.ts: regenerate it (see its first lines)').to.equal(doc);
   });
 
-  it('each case: one error line saying what is wrong, its exit status, nothing written', async () => {
+  it('each case: one error line saying what is wrong, its exit status, nothing written', async function () {
+    // a CLI start per case (about 80): minutes on a loaded 2-core machine
+    this.timeout(600_000);
     const before = listing(dir).sort();
     const results: { c: BadInputCase; r: CliResult }[] = [];
     const runnable = BAD_INPUT_CASES.filter((c) => {
