@@ -21,7 +21,10 @@ export function poolInt16(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', template: str
       forEachPoolWindow(p, inputs[0] as Int16Array, outputs[0] as Int16Array, kind === 'MAX_POOL_2D' ? maxOfTaps(-32768) : averageOfTaps);
     },
     emitC(p, ctx) {
-      return ctx.render(template, { ...poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), `${kind} 16x8`, poolTaps(ctx.graph, ctx.op)), ...poolSumView(p, 16) });
+      return ctx.render(template, {
+        ...poolView(p, ctx.fnName, ctx.input(0), ctx.output(0), `${kind} 16x8`, poolTaps(ctx.graph, ctx.op)),
+        ...poolSumView(p, 16),
+      });
     },
     variants: poolInt16Variants(kind === 'MAX_POOL_2D' ? 'max' : 'avg'),
   };
