@@ -187,21 +187,16 @@ function writeIntoDirectory(outDir: string, target: string, files: GeneratedFile
   try {
     for (const f of files) {
       const path = join(target, f.name);
-      for (let d = dirname(path), missing: string[] = []; ; d = dirname(d)) {
-        if (existsSync(d)) {
-          madeDirs.push(...missing);
-          break;
-        }
-        missing.unshift(d);
-      }
-      mkdirSync(dirname(path), { recursive: true });
+      // mkdirSync answers the first folder it had to make: removing it removes all it made
+      const made = mkdirSync(dirname(path), { recursive: true });
+      if (made !== undefined) madeDirs.push(made);
       const temp = join(dirname(path), `.${basename(path)}${suffix}`);
       temps.push({ temp, path });
       writeFileSync(temp, f.text);
     }
   } catch (e) {
     for (const { temp } of temps) rmSync(temp, { force: true });
-    for (const d of madeDirs.reverse()) rmSync(d, { recursive: true, force: true });
+    for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
     throw new TinyforgeError(`${outDir}: could not write the output, nothing changed (${(e as Error).message.split('\n')[0]})`);
   }
   for (const { temp, path } of temps) renameSync(temp, path);

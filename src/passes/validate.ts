@@ -7,6 +7,7 @@
 import { TinyforgeError } from '../errors.ts';
 import type { DType, Graph, Op, Tensor } from '../ir/graph.ts';
 import { byteSize, elementCount, isConstant } from '../ir/graph.ts';
+import { fromBytes } from '../ir/buffers.ts';
 import { tensorLabel } from '../ops/common/weighted.ts';
 import { opLabel } from './graph_edit.ts';
 
@@ -170,10 +171,7 @@ function biasOverflow(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: T
   if (x?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || b?.dtype !== 'int32' || !b.data) return undefined;
   const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
   if (!(channels > 0) || b.data.length < channels * 4 || w.data.length === 0) return undefined;
-  const sums = new Float64Array(channels);
-  const weights = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
-  const per = weights.length / channels;
-  for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+  const sums = channelAbsSums(new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length), channels, layout);
   const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
   for (let c = 0; c < channels; c++) {
     const value = bias.getInt32(4 * c, true);
@@ -182,6 +180,14 @@ function biasOverflow(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: T
       return `${opLabel(op)}: bias ${value} of channel ${c} (${tensorLabel(b)}) overflows the int32 accumulator with the channel's weights (sum |w| = ${sums[c]}, times up to 255)`;
   }
   return undefined;
+}
+
+/** Each output channel's sum of |w|, the channel being the first or the last axis of the weights. */
+function channelAbsSums(weights: Int8Array | Int16Array, channels: number, layout: 'first' | 'last'): Float64Array {
+  const sums = new Float64Array(channels);
+  const per = weights.length / channels;
+  for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+  return sums;
 }
 
 /** The largest |accumulator| TFLite Micro's 64-bit requantization takes (MultiplyByQuantizedMultiplier(int64_t): -2^47 <= x < 2^47). */
@@ -197,11 +203,7 @@ function bias64OutOfRange(op: Op, x: Tensor | undefined, w: Tensor | undefined, 
   if (x?.dtype !== 'int16' || !w?.data || (w.dtype !== 'int8' && w.dtype !== 'int16') || b?.dtype !== 'int64' || !b.data) return undefined;
   const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
   if (!(channels > 0) || b.data.length < channels * 8 || w.data.length === 0) return undefined;
-  const weights =
-    w.dtype === 'int8' ? new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length) : new Int16Array(Uint8Array.from(w.data).buffer, 0, w.data.length >> 1);
-  const per = weights.length / channels;
-  const sums = new Float64Array(channels);
-  for (let k = 0; k < weights.length; k++) sums[layout === 'first' ? Math.floor(k / per) : k % channels]! += Math.abs(weights[k]!);
+  const sums = channelAbsSums(fromBytes(w.dtype, w.data) as Int8Array | Int16Array, channels, layout);
   const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
   for (let c = 0; c < channels; c++) {
     const value = bias.getBigInt64(8 * c, true);

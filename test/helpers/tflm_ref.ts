@@ -124,10 +124,13 @@ function nameFreeKey(query: OracleQuery): string | undefined {
   }
 }
 
+function loadAnswerOf(key: string | undefined): OracleAnswer | undefined {
+  return key === undefined ? undefined : loadAnswer(key);
+}
+
 /** The recorded answer, or a skip of the running test (a TflmRefUnavailable outside one). */
 function replay(key: string, model: Uint8Array | string, query: OracleQuery): OracleAnswer {
-  const alias = loadAnswer(key) ? undefined : nameFreeKey(query);
-  const answer = loadAnswer(key) ?? (alias ? loadAnswer(alias) : undefined);
+  const answer = loadAnswer(key) ?? loadAnswerOf(nameFreeKey(query));
   if (answer) {
     oracleCounts.replayed++;
     const test = currentTest();
