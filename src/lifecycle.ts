@@ -86,10 +86,30 @@ export function cleanUpNow(): void {
  * Lets a signal that arrived during synchronous work reach its handler (which exits): a long compile
  * holds the event loop, so Ctrl-C is only seen when it turns again. Commands await this between their
  * stages and before they write anything.
+ *
+ * One turn of the loop is not enough: a signal that came while the CLI's first tick ran is dispatched
+ * only some turns later. So the process sends itself SIGURG (ignored by default, used by nothing in
+ * tinyforge) and waits for it: signals reach their handlers in the order the kernel delivered them,
+ * and a pending SIGINT, SIGTERM or SIGHUP (lower numbers) is delivered before it. A ref'd timer keeps
+ * the loop alive meanwhile and ends the wait if the sentinel is lost; Windows has no SIGURG and gets
+ * two turns of the loop.
  */
 export function letSignalsIn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  if (process.platform === 'win32') return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(fallback);
+      process.removeListener(SENTINEL, done);
+      resolve();
+    };
+    const fallback = setTimeout(done, 1000);
+    process.once(SENTINEL, done);
+    process.kill(process.pid, SENTINEL);
+  });
 }
+
+/** The signal letSignalsIn sends itself to learn that earlier signals have been dispatched. */
+const SENTINEL: NodeJS.Signals = 'SIGURG';
 
 const SIGNALS: [NodeJS.Signals, number][] = [
   ['SIGINT', 2],
