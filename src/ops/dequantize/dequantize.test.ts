@@ -62,4 +62,34 @@ describe('DEQUANTIZE', () => {
     }
     expectTflmAgrees(dequantize, cases);
   });
+
+  describe('uint8 input (a model whose output is uint8 on the wire, dequantized behind)', () => {
+    const ALL_UINT8 = Uint8Array.from({ length: 256 }, (_, i) => i);
+    function uint8Cases(seed: number) {
+      const rand = rng(seed);
+      return [1 / 255, 0.0078125, 0.3333, 7.1, 1e-5, 250].map((scale, k) => ({
+        ...graphOf(256, scale, k === 0 ? 0 : k === 1 ? 128 : k === 2 ? 255 : randomInt(rand, 0, 255), 'uint8'),
+        inputs: [ALL_UINT8],
+      }));
+    }
+
+    it('computes s * (q - z) from 0..255', () => {
+      const { graph, op } = graphOf(3, 0.5, 128, 'uint8');
+      expect(Array.from(evaluateOp(dequantize, graph, op, [Uint8Array.from([0, 128, 255])])[0] as Float32Array)).to.deep.equal([-64, 0, 63.5]);
+    });
+
+    it('the emitted C matches the reference kernel bit for bit', () => {
+      const cases: CCase[] = uint8Cases(91).map((c) => ({ def: dequantize, ...c }));
+      const c = runCasesInC(cases);
+      cases.forEach((cs, k) => {
+        const expected = new Uint8Array(toBytes(evaluateOp(dequantize, cs.graph, cs.op, cs.inputs)[0]!));
+        expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+
+    it('agrees with TFLite Micro bit for bit on every value', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(dequantize, uint8Cases(91));
+    });
+  });
 });

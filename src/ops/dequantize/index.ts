@@ -8,12 +8,12 @@ import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts'
 
 export interface DequantizeParams {
   count: number;
-  inType: 'int8' | 'int16';
+  inType: 'int8' | 'uint8' | 'int16';
   scale: number;
   zeroPoint: number;
 }
 
-/** DEQUANTIZE int8/int16 -> float32: s * (q - z) in float32, as TFLite's reference does. */
+/** DEQUANTIZE int8/uint8/int16 -> float32: s * (q - z) in float32, as TFLite's reference does. */
 const dequantize: OpDef<DequantizeParams> = {
   kind: 'DEQUANTIZE',
   dir: import.meta.dirname,
@@ -21,8 +21,8 @@ const dequantize: OpDef<DequantizeParams> = {
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');
     const output = requireOutput(graph, op);
-    if (input.dtype !== 'int8' && input.dtype !== 'int16') {
-      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only int8 and int16 are supported`);
+    if (input.dtype !== 'int8' && input.dtype !== 'uint8' && input.dtype !== 'int16') {
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only int8, uint8 and int16 are supported`);
     }
     if (output.dtype !== 'float32') throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only float32 is supported`);
     const q = input.quant;
@@ -41,7 +41,7 @@ const dequantize: OpDef<DequantizeParams> = {
     const input = graph.tensors[op.inputs[0]!]!;
     return {
       count: elementCount(input.shape),
-      inType: input.dtype as 'int8' | 'int16',
+      inType: input.dtype as DequantizeParams['inType'],
       scale: f32(input.quant!.scale[0]!),
       zeroPoint: input.quant!.zeroPoint[0]!,
     };
@@ -52,7 +52,7 @@ const dequantize: OpDef<DequantizeParams> = {
   },
 
   evaluate(p, inputs, outputs) {
-    const input = inputs[0] as Int8Array | Int16Array;
+    const input = inputs[0] as Int8Array | Uint8Array | Int16Array;
     const out = outputs[0] as Float32Array;
     for (let i = 0; i < p.count; i++) out[i] = f32(p.scale * (input[i]! - p.zeroPoint));
   },

@@ -20,7 +20,12 @@ export type QuantizeParams =
       outMax: number;
     };
 
-const RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], int16: [-32768, 32767], int32: [-2147483648, 2147483647] };
+const RANGE: Partial<Record<DType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
 /** beyond this a float rounds to the same clamped int8/int16 value; keeps the C cast defined */
 const FLOAT_LIMIT = 1e6;
 
@@ -30,6 +35,9 @@ const FLOAT_LIMIT = 1e6;
  * multiplier s_in / s_out computed in double). Requantize also runs int8/int16 -> int32 and int32 ->
  * int8/int16 (TFLite Micro's quantize Eval has those cases, not float32 <-> int32 nor int32 -> int32);
  * with int32 tensors the zero-point arithmetic wraps as TFLite's int32 arithmetic does on the device.
+ * uint8 appears only at a model's edges, as image models from model zoos ship: uint8 -> int8 in front of
+ * the first layer and int8 -> uint8 after the last, the only uint8 pairs TFLite Micro runs (equal scales
+ * and zero points 128 apart make it a flip of the top bit; the multiplier path gives the same bytes).
  */
 const quantize: OpDef<QuantizeParams> = {
   kind: 'QUANTIZE',
@@ -39,11 +47,11 @@ const quantize: OpDef<QuantizeParams> = {
     const input = requireInput(graph, op, 0, 'input');
     const output = requireOutput(graph, op);
     if (!RANGE[output.dtype])
-      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, int16 and int32 are supported`);
+      throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, uint8, int16 and int32 are supported`);
     requirePerTensor(op.index, op.kind, output, 'output');
     if (input.dtype !== 'float32') {
       if (!RANGE[input.dtype])
-        throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, int16 and int32 are supported`);
+        throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, uint8, int16 and int32 are supported`);
       requirePerTensor(op.index, op.kind, input, 'input');
       // s_in / s_out of 2^31 or more: TFLite Micro's MultiplyByQuantizedMultiplier would shift an
       // int32 left by 32 or more (undefined behaviour; its result depends on the hardware)
@@ -55,6 +63,11 @@ const quantize: OpDef<QuantizeParams> = {
         );
       }
     }
+    // TFLite Micro's quantize Eval pairs uint8 with int8 only, both ways
+    if (input.dtype === 'uint8' && output.dtype !== 'int8')
+      throw new OpError(op.index, op.kind, `uint8 -> ${output.dtype} is not a QUANTIZE TFLite Micro runs (uint8 inputs go to int8)`);
+    if (output.dtype === 'uint8' && input.dtype !== 'int8')
+      throw new OpError(op.index, op.kind, `${input.dtype} -> uint8 is not a QUANTIZE TFLite Micro runs (uint8 outputs come from int8)`);
     if (output.dtype === 'int32' && (input.dtype === 'float32' || input.dtype === 'int32')) {
       throw new OpError(op.index, op.kind, `${input.dtype} -> int32 is not a QUANTIZE TFLite Micro runs (int32 outputs come from int8 or int16)`);
     }
@@ -95,14 +108,14 @@ const quantize: OpDef<QuantizeParams> = {
   },
 
   evaluate(p, inputs, outputs) {
-    const out = outputs[0] as Int8Array | Int16Array | Int32Array;
+    const out = outputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
     if (p.mode === 'float') {
       const input = inputs[0] as Float32Array;
       for (let i = 0; i < p.count; i++) {
         out[i] = clamp(quantizeFloat(input[i]!, p.scale) + p.zeroPoint, p.outMin, p.outMax);
       }
     } else {
-      const input = inputs[0] as Int8Array | Int16Array | Int32Array;
+      const input = inputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
       for (let i = 0; i < p.count; i++) {
         out[i] = clamp(wrapInt32(mbqm(input[i]! - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint), p.outMin, p.outMax);
       }

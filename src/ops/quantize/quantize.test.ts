@@ -173,4 +173,51 @@ describe('QUANTIZE', () => {
       expectTflmAgrees(quantize, cases);
     });
   });
+
+  describe('uint8 at the model edges (uint8 -> int8 in front, int8 -> uint8 behind)', () => {
+    const ALL_UINT8 = Uint8Array.from({ length: 256 }, (_, i) => i);
+    /** scales and zero points as zoo models ship them (1/255 and 128 apart) and random ones */
+    function edgeCases(seed: number, inType: 'uint8' | 'int8', outType: 'uint8' | 'int8') {
+      const rand = rng(seed);
+      const zp = (t: string) => (t === 'uint8' ? randomInt(rand, 0, 255) : randomInt(rand, -128, 127));
+      const cases = [];
+      for (let k = 0; k < 24; k++) {
+        const inScale = k < 4 ? 1 / 255 : Math.exp(-10 + rand() * 12);
+        const outScale = k < 8 ? inScale : inScale * Math.exp(-4 + rand() * 8);
+        // k < 4: the shift by 128 TFLite takes a fast path for (top bit flipped)
+        const zi = k < 4 ? (inType === 'uint8' ? 128 : 0) : zp(inType);
+        const zo = k < 4 ? (outType === 'uint8' ? 128 : 0) : k % 5 === 0 ? (outType === 'uint8' ? 0 : -128) : zp(outType);
+        cases.push({ ...requantGraph(256, [inScale, zi], [outScale, zo], inType, outType), inputs: [inType === 'uint8' ? ALL_UINT8 : ALL_INT8] });
+      }
+      return cases;
+    }
+
+    it('flips the top bit where scales are equal and zero points 128 apart', () => {
+      const { graph, op } = requantGraph(4, [1 / 255, 128], [1 / 255, 0], 'uint8', 'int8');
+      expect(values(evaluateOp(quantize, graph, op, [Uint8Array.from([0, 127, 128, 255])])[0]!)).to.deep.equal([-128, -1, 0, 127]);
+      const back = requantGraph(4, [1 / 255, 0], [1 / 255, 128], 'int8', 'uint8');
+      expect(values(evaluateOp(quantize, back.graph, back.op, [Int8Array.from([-128, -1, 0, 127])])[0]!)).to.deep.equal([0, 127, 128, 255]);
+    });
+
+    it('refuses the uint8 pairs TFLite Micro does not run, in one line', () => {
+      const toInt16 = requantGraph(2, [0.1, 128], [0.1, 0], 'uint8', 'int16');
+      expect(() => quantize.check(toInt16.graph, toInt16.op)).to.throw(OpError, /uint8 -> int16 is not a QUANTIZE TFLite Micro runs/);
+      const fromFloat = singleOpGraph('QUANTIZE', [{ shape: [2], dtype: 'float32' }], [{ shape: [2], dtype: 'uint8', scale: 0.1, zeroPoint: 128 }]);
+      expect(() => quantize.check(fromFloat.graph, fromFloat.op)).to.throw(OpError, /float32 -> uint8 is not a QUANTIZE TFLite Micro runs/);
+    });
+
+    it('the emitted C matches the reference kernel on every value, both ways', () => {
+      const cases: CCase[] = [...edgeCases(81, 'uint8', 'int8'), ...edgeCases(82, 'int8', 'uint8')].map((c) => ({ def: quantize, ...c }));
+      const c = runCasesInC(cases);
+      cases.forEach((cs, k) => {
+        const expected = new Uint8Array(toBytes(evaluateOp(quantize, cs.graph, cs.op, cs.inputs)[0]!));
+        expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+
+    it('agrees with TFLite Micro byte for byte on every value, both ways', function () {
+      if (!tflmRefAvailable(this)) return;
+      expectTflmAgrees(quantize, [...edgeCases(81, 'uint8', 'int8'), ...edgeCases(82, 'int8', 'uint8')]);
+    });
+  });
 });

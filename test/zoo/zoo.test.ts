@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Models from public model zoos (`../shared/models/zoo/`), as their authors published them: each one
+ * compiled for its targets and run on the host (ASan+UBSan) and on one emulated board per kernel
+ * family (Arm DSP, Armv6-M, RV32), its outputs compared byte for byte with what TFLite Micro's
+ * reference kernels gave for the same inputs (`golden/<model>/`, one inference from a fresh interpreter
+ * each, so every case starts from reset state here too).
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DType } from '../../src/ir/graph.ts';
+import { allocBuffer, toBytes } from '../../src/ir/buffers.ts';
+import { compileFile } from '../../src/compile.ts';
+import { splitInputs } from '../../src/ops/interpreter.ts';
+import { runModel } from '../../src/run/run.ts';
+import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
+import { requireTools } from '../build/helpers.ts';
+import { compileForEveryTarget } from '../../src/build/gate.ts';
+
+const ZOO = join(SHARED_MODELS, 'zoo');
+
+interface ZooCase {
+  name: string;
+  input: Uint8Array;
+  output: Uint8Array;
+}
+
+/** The models of the zoo sample that tinyforge compiles, and why the others wait. */
+const WAITING: Record<string, string> = {
+  tflm_audio_preprocessor_int8: "TFLite Micro's signal-library ops (UINT32 tensors): the audio front-end",
+};
+
+function zooModels(): string[] {
+  if (!existsSync(ZOO)) return [];
+  return readdirSync(ZOO)
+    .filter((f) => f.endsWith('.tflite'))
+    .map((f) => f.replace(/\.tflite$/, ''))
+    .sort();
+}
+
+function zooCases(model: string): ZooCase[] {
+  const dir = join(ZOO, 'golden', model);
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: { name: string; input: string; output: string }[] };
+  return index.cases.map((c) => ({ name: c.name, input: readFileSync(join(dir, c.input)), output: readFileSync(join(dir, c.output)) }));
+}
+
+/** One case's outputs as TFLite Micro lays them out: each output tensor's bytes, back to back. */
+function outputBytes(dtypes: DType[], outputs: number[][]): Buffer {
+  return Buffer.concat(
+    outputs.map((values, o) => {
+      const buffer = allocBuffer(dtypes[o]!, values.length);
+      values.forEach((v, i) => (buffer[i] = (buffer instanceof BigInt64Array ? BigInt(v) : v) as never));
+      return toBytes(buffer);
+    }),
+  );
+}
+
+/** One emulated board per kernel family; the golden case each runs (the gaussian one: every value path) */
+const FAMILY_BOARDS: { target: string; family: string }[] = [
+  { target: 'cortex-m4', family: 'arm-dsp' },
+  { target: 'rp2040', family: 'armv6m' },
+  { target: 'esp32c3', family: 'rv32' },
+];
+
+describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro', function () {
+  before(function () {
+    sharedModelsAvailable(this);
+    if (!existsSync(ZOO)) {
+      console.warn(`  NOTICE: ${ZOO} not found: skipping the zoo models`);
+      this.skip();
+    }
+  });
+
+  for (const model of zooModels()) {
+    const path = join(ZOO, `${model}.tflite`);
+    describe(model, () => {
+      if (WAITING[model]) {
+        it(`waits for ${WAITING[model]}`, function () {
+          this.skip();
+        });
+        return;
+      }
+
+      it("every target's toolchain and flags (-Werror): no diagnostic", async () => {
+        const result = await compileForEveryTarget(path, { link: false });
+        expect(result.failures, result.failures.join('\n')).to.deep.equal([]);
+      });
+
+      it('host build (ASan+UBSan): every golden case', async function () {
+        requireTools(this, ['cc']);
+        const compiled = compileFile(path, {});
+        const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+        const cases = zooCases(model);
+        const report = await runModel(path, { target: 'host', sanitize: true, cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)) });
+        report.cases.forEach((r, i) => expect(outputBytes(dtypes, r.outputs).equals(cases[i]!.output), `${model} ${cases[i]!.name}`).to.equal(true));
+        expect(report.matchesReference).to.equal(true);
+      });
+
+      for (const { target, family } of FAMILY_BOARDS) {
+        it(`${family} kernels on the emulated ${target}: the gaussian case`, async function () {
+          requireTools(this, target === 'esp32c3' ? ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
+          const compiled = compileFile(path, {});
+          const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+          const c = zooCases(model).find((k) => k.name === 'gaussian') ?? zooCases(model)[0]!;
+          const report = await runModel(path, { target, cases: [splitInputs(compiled.prepared, c.input, c.name)], estimate: false });
+          expect(outputBytes(dtypes, report.cases[0]!.outputs).equals(c.output), `${model} on ${target}`).to.equal(true);
+        });
+      }
+    });
+  }
+});
