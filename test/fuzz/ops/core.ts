@@ -4,12 +4,12 @@
  * im2col, every kernel size, stride and dilation), DEPTHWISE_CONV_2D (one input channel, multiplier 1
  * and above), FULLY_CONNECTED (row counts around the 4- and 8-row blocks, one input feature, batches,
  * long rows of 256+ inputs for the DSP blocks of six and eight rows),
- * ADD, and chains (a keyword-spotting block, a residual block, conv-pool-fc-softmax). Shapes are drawn
- * so every DSP and Armv6-M variant and its edges are hit.
+ * ADD, chains (a keyword-spotting block, a residual block, conv-pool-fc-softmax) and uint8 edges
+ * around a convolution. Shapes are drawn so every DSP and Armv6-M variant and its edges are hit.
  */
 import type { Padding } from '../../../src/ir/graph.ts';
 import type { GraphBuilder } from '../../helpers/graph_builder.ts';
-import { type Rand, activation, chance, channels, count, int, int8Q, padding, pick, side, windowOut2d, zeroPoint } from '../draw.ts';
+import { type Rand, activation, chance, channels, count, int, int8Q, padding, pick, scale, side, windowOut2d, zeroPoint } from '../draw.ts';
 import { int32Bias, int8Weights } from './common.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
 
@@ -275,4 +275,32 @@ const cnnChain: FuzzGenerator = {
   },
 };
 
-export const generators: FuzzGenerator[] = [conv2d, depthwiseConv2d, fc, addGen, kwsChain, residualChain, cnnChain];
+/**
+ * uint8 at the model's edges, as image models from model zoos ship: a uint8 image, QUANTIZE to int8
+ * (mostly the same scale with the zero point 128 lower: a flip of the top bit), a convolution, and
+ * QUANTIZE back to uint8, sometimes DEQUANTIZE to float32 behind it.
+ */
+const uint8Edges: FuzzGenerator = {
+  name: 'uint8-edges',
+  ops: ['QUANTIZE', 'CONV_2D', 'DEQUANTIZE'],
+  dtypes: ['int8'],
+  generate({ b, rand }: FuzzContext) {
+    const shape = [1, side(rand, 8), side(rand, 8), pick(rand, [1, 3, 4])];
+    const flip = chance(rand, 0.6);
+    const inQ = flip
+      ? { scale: pick(rand, [1 / 255, 1 / 128, scale(rand, -3, 0)]), zeroPoint: pick(rand, [128, 0]) }
+      : { scale: scale(rand, -3, 0), zeroPoint: int(rand, 0, 255) };
+    const raw = b.input({ shape, dtype: 'uint8', q: inQ });
+    const q8 = flip ? { scale: inQ.scale, zeroPoint: inQ.zeroPoint - 128 } : int8Q(rand, -3, 0);
+    const [x] = b.op('QUANTIZE', [raw], [{ shape, q: q8 }]);
+    const y = conv(b, rand, { index: x!, shape, ...q8 }) ?? conv(b, rand, { index: x!, shape, ...q8 }, { pad: 'SAME' })!;
+    const outQ = chance(rand, 0.6)
+      ? { scale: y.scale, zeroPoint: y.zeroPoint + 128 }
+      : { scale: y.scale * 10 ** (-1 + 2 * rand()), zeroPoint: int(rand, 0, 255) };
+    const [u] = b.op('QUANTIZE', [y.index], [{ shape: y.shape, dtype: 'uint8', q: outQ }]);
+    if (chance(rand, 0.3)) b.output(b.op('DEQUANTIZE', [u!], [{ shape: y.shape, dtype: 'float32' }])[0]!);
+    else b.output(u!);
+  },
+};
+
+export const generators: FuzzGenerator[] = [conv2d, depthwiseConv2d, fc, addGen, kwsChain, residualChain, cnnChain, uint8Edges];
