@@ -91,10 +91,18 @@ static unsigned char *read_file(const char *path, size_t *length) {
 }
 
 int main(int argc, char **argv) {
+  /* --carry-state: the cases run back to back with the model's state (variable tensors) carried
+   * from one to the next, as on a device fed a stream; without it each starts from reset state */
+  int carry_state = 0;
+  if (argc > 1 && strcmp(argv[1], "--carry-state") == 0) {
+    carry_state = 1;
+    argv++;
+    argc--;
+  }
 #ifdef LAYER_DUMP
-  if (argc != 2 && argc != 3) return fail(EXIT_USAGE, "usage", "host-harness <input-file> [<layers-file>]");
+  if (argc != 2 && argc != 3) return fail(EXIT_USAGE, "usage", "host-harness [--carry-state] <input-file> [<layers-file>]");
 #else
-  if (argc != 2) return fail(EXIT_USAGE, "usage", "host-harness <input-file>");
+  if (argc != 2) return fail(EXIT_USAGE, "usage", "host-harness [--carry-state] <input-file>");
 #endif
 
   size_t file_bytes = 0;
@@ -119,9 +127,9 @@ int main(int argc, char **argv) {
   int status = 0;
   for (size_t at = 0; at < file_bytes && status == 0; at += case_bytes) {
 #ifdef LAYER_DUMP
-    if (argc != 3 || at == 0) tf_model_reset(); /* with a layers file the state carries over, as on a board */
+    if ((argc != 3 && !carry_state) || at == 0) tf_model_reset(); /* with a layers file the state carries over, as on a board */
 #else
-    tf_model_reset();
+    if (!carry_state || at == 0) tf_model_reset();
 #endif
     const unsigned char *next = cases + at;
     for (int i = 0; i < TF_MODEL_NUM_INPUTS; i++) {

@@ -8,6 +8,10 @@ import type { PatchOption } from '../plan/patch.ts';
 import type { MemoryBudget } from '../plan/budget.ts';
 import type { Prefer } from '../ops/op.ts';
 
+/** `run` and `validate`: the inputs as one stream through a stateful model, or each on its own. */
+export const CARRY_STATE_HELP =
+  "several inputs run back to back with the model's state (LSTM, SVDF, other variable tensors) carried from one to the next, as on a device fed a stream; the reference carries it too (default: each input from reset state, as a fresh TFLite Micro interpreter)";
+
 export const BAUD_HELP = "with --port: the serial line's rate; the firmware is built for it, so flash and run/profile/validate must agree (default 115200)";
 
 /** `--baud` without `--port`: an emulated board's UART has no rate to set. */

@@ -15,6 +15,7 @@ import {
   planShaping,
   planShapingOptions,
   BAUD_HELP,
+  CARRY_STATE_HELP,
   baudOption,
   checkBaudNeedsPort,
   reportMismatch,
@@ -35,6 +36,7 @@ export function runCommand(): Command {
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
+    .option('--carry-state', CARRY_STATE_HELP)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
@@ -59,6 +61,7 @@ export function runCommand(): Command {
           link: EmulatorLink;
           clock?: number;
           battery?: number;
+          carryState?: boolean;
         } & PlanShapingFlags,
       ) => {
         // a mistyped port is the first thing said: before the board on it is looked for, before any build
@@ -74,6 +77,7 @@ export function runCommand(): Command {
           port: opts.port,
           baudRate: opts.baud,
           cases,
+          carryState: opts.carryState,
           workDir: opts.keep,
           link: opts.link,
           ...planShaping(opts),

@@ -10,6 +10,7 @@ import {
   planShaping,
   planShapingOptions,
   BAUD_HELP,
+  CARRY_STATE_HELP,
   baudOption,
   checkBaudNeedsPort,
   reportMismatch,
@@ -27,6 +28,7 @@ export function validateCommand(): Command {
     )
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
+    .option('--carry-state', `with --inputs: ${CARRY_STATE_HELP}`)
     .option(
       '--reference <dir>',
       'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs',
@@ -60,6 +62,7 @@ export function validateCommand(): Command {
           link: string;
           timeout: number;
           json?: boolean;
+          carryState?: boolean;
         } & PlanShapingFlags,
       ) => {
         if (opts.port) requireSerialPort(opts.port);
@@ -71,6 +74,7 @@ export function validateCommand(): Command {
             throw new TinyforgeError(
               "--reference reads every layer's whole output from the arena: drop --max-ram, --max-flash and --patch (check a budgeted build with --inputs)",
             );
+          if (opts.carryState) throw new TinyforgeError('--carry-state goes with --inputs: --reference compares one input, from reset state');
           await validateReference(modelPath, { ...opts, reference: opts.reference });
           return;
         }
@@ -88,6 +92,7 @@ export function validateCommand(): Command {
           port: opts.port,
           baudRate: opts.baud,
           inputs,
+          carryState: opts.carryState,
           link: linkOption(opts.link),
           ...planShaping(opts),
           timeoutMs: opts.timeout,

@@ -59,6 +59,8 @@ export interface BoardRun {
 export interface BoardRunOptions extends Omit<SessionOptions, 'invokeTimeoutMs'> {
   /** inputs, each all input tensors concatenated in input order; each runs once from a reset state */
   cases: Uint8Array[];
+  /** run the cases back to back with the model's state carried (reset once, before the first) */
+  carryState?: boolean;
   /** limit for each inference (default 120 s) */
   timeoutMs?: number;
   /** read per-layer counters after each case (the firmware must be a profile build) */
@@ -66,18 +68,23 @@ export interface BoardRunOptions extends Omit<SessionOptions, 'invokeTimeoutMs'>
 }
 
 export async function runOnBoard(options: BoardRunOptions): Promise<BoardRun> {
-  return withSession({ ...options, invokeTimeoutMs: options.timeoutMs }, (session) => runCases(session, options.cases, options.layers ?? false));
+  return withSession({ ...options, invokeTimeoutMs: options.timeoutMs }, (session) =>
+    runCases(session, options.cases, options.layers ?? false, options.carryState ?? false),
+  );
 }
 
-/** Each case from a reset state: write inputs, invoke once, read outputs (and layer counters). */
-export async function runCases(session: DeviceSession, cases: Uint8Array[], layers: boolean): Promise<BoardRun> {
+/**
+ * Each case from a reset state (or, with `carryState`, the state left by the one before): write
+ * inputs, invoke once, read outputs (and layer counters).
+ */
+export async function runCases(session: DeviceSession, cases: Uint8Array[], layers: boolean, carryState = false): Promise<BoardRun> {
   const { counter, hello } = session;
   // rounded: a tick is not always a whole number of counts (62.5 instructions on the micro:bit)
   const withCount = (ticks: number) => Math.round(ticks * counter.countsPerTick);
   const results: CaseResult[] = [];
   let hookOverhead: Calibration | null = null;
   for (const [index, input] of cases.entries()) {
-    await session.resetState();
+    if (!carryState || index === 0) await session.resetState();
     await session.writeInputs(input);
     const invoked = await session.invoke(1);
     const outputs = await session.readOutputs();

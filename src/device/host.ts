@@ -14,6 +14,8 @@ export interface HostRunOptions {
   timeoutMs?: number;
   /** further arguments after the input file (a profile build's layers file) */
   extraArgs?: string[];
+  /** run the cases back to back with the model's state carried, not each from reset state */
+  carryState?: boolean;
 }
 
 export interface HostRun {
@@ -30,7 +32,8 @@ export async function runOnHost(executable: string, inputBytes: Uint8Array, opti
   try {
     const inputFile = join(dir, 'input.bin');
     writeFileSync(inputFile, inputBytes);
-    const result = await runTool(resolve(executable), [inputFile, ...(options.extraArgs ?? [])], { timeoutMs });
+    const args = [...(options.carryState ? ['--carry-state'] : []), inputFile, ...(options.extraArgs ?? [])];
+    const result = await runTool(resolve(executable), args, { timeoutMs });
     if (result.signal === 'SIGKILL') throw new TinyforgeError(`${executable}: no result within ${timeoutMs} ms, killed`);
     if (result.code !== 0) {
       throw new TinyforgeError(`${executable} failed (status ${result.code ?? result.signal}): ${reportLine(result.stderr)}`);

@@ -4,6 +4,8 @@ import type { CompiledModel } from '../compile.ts';
 import { loadGraph } from '../model/load.ts';
 import type { Graph } from '../ir/graph.ts';
 import { interpret } from '../ops/interpreter.ts';
+import type { PreparedGraph } from '../ops/prepare.ts';
+import type { TensorBuffer } from '../ir/buffers.ts';
 import { loadTarget } from '../build/index.ts';
 import { type BoardDescriptor, placeOnBoards } from '../build/targets.ts';
 import { type FitEstimate, estimateFit } from '../build/fit.ts';
@@ -30,6 +32,12 @@ export interface RunOptions {
   baudRate?: number;
   /** inputs to run; default one input at the zero point */
   cases?: InputCase[];
+  /**
+   * run the cases back to back with the model's state (LSTM, SVDF and other variable tensors) carried
+   * from one to the next, as a device fed a stream does; default each from reset state, as a fresh
+   * TFLite Micro interpreter starts. The reference carries its state the same way.
+   */
+  carryState?: boolean;
   /** keep the build directory here instead of a temporary one */
   workDir?: string;
   timeoutMs?: number;
@@ -125,12 +133,12 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   // after compiling: the model is validated (sizes within MAX_MODEL_BYTES) before an input is made for it
   const cases = options.cases ?? [zeroPointCase(graph)];
   const realBoard = realBoardOf(fitFor, board, estimateFit(compiled, target, fitFor));
-  const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
+  const expected = referenceOutputs(compiled.prepared, cases, options.carryState ?? false);
   const buildOptions = { workDir: options.workDir, profile: false, sanitize: options.sanitize, progress };
   return withTargetBuild(compiled, target, board, buildOptions, async ({ build }) => {
     if (!board) {
       progress('running on the host');
-      const host = await runOnHost(build.elf, concat(cases.map(concat)), { timeoutMs: options.timeoutMs });
+      const host = await runOnHost(build.elf, concat(cases.map(concat)), { timeoutMs: options.timeoutMs, carryState: options.carryState });
       const outputBytes = splitCases(
         host.outputs,
         expected[0]!.map((o) => o.length),
@@ -151,6 +159,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       board: board.name,
       elf: build.elf,
       cases: cases.map(concat),
+      carryState: options.carryState,
       timeoutMs: options.timeoutMs ?? 300_000,
       link: options.link,
       progress,
@@ -191,12 +200,19 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
  * The device part of `run --port`: one session on the board, with the build already made (a campaign
  * reuses one build across many sessions: test/faults/).
  */
-export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases'>, deviceBuild: DeviceBuild): Promise<RunReport> {
+export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases' | 'carryState'>, deviceBuild: DeviceBuild): Promise<RunReport> {
   const { target, compiled, build, session } = deviceBuild;
   const cases = options.cases ?? [zeroPointCase(graph)];
-  const expected = cases.map((c) => interpret(compiled.prepared, c).outputs);
-  const run = await withSession(session, (s) => runCases(s, cases.map(concat), false));
+  const carry = options.carryState ?? false;
+  const expected = referenceOutputs(compiled.prepared, cases, carry);
+  const run = await withSession(session, (s) => runCases(s, cases.map(concat), false, carry));
   return deviceReport(compiled, target.name, run.board, build, run, expected, null, null);
+}
+
+/** The TypeScript reference's outputs of each case: from reset state, or with the state carried case to case. */
+export function referenceOutputs(prepared: PreparedGraph, cases: InputCase[], carryState: boolean): Uint8Array[][] {
+  const state = new Map<number, TensorBuffer>();
+  return cases.map((c) => interpret(prepared, c, carryState ? state : undefined).outputs);
 }
 
 /** The report of a run on a board (emulated or on a port): each case's output bytes split per output tensor. */

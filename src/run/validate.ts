@@ -9,7 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type Graph, byteSize } from '../ir/graph.ts';
-import { fromBytes, toBytes } from '../ir/buffers.ts';
+import { type TensorBuffer, fromBytes, toBytes } from '../ir/buffers.ts';
 import { loadGraph } from '../model/load.ts';
 import { type InterpreterRun, interpret } from '../ops/interpreter.ts';
 import type { CompiledModel } from '../compile.ts';
@@ -71,6 +71,8 @@ export interface ValidateReport {
 
 export interface ValidateOptions extends DeviceTargetOptions {
   inputs: NamedInput[];
+  /** the inputs back to back with the model's state carried from one to the next (default: each from reset state) */
+  carryState?: boolean;
   /** called after each input is compared (the CLI's bar) */
   onCase?: (done: number, total: number) => void;
 }
@@ -105,9 +107,11 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
   const progress = options.progress ?? (() => {});
   return withSession(sessionOptions, async (session) => {
     const cases: ValidateCase[] = [];
+    const carry = options.carryState ?? false;
+    const state = new Map<number, TensorBuffer>();
     for (const [i, input] of options.inputs.entries()) {
-      const reference = interpret(compiled.prepared, input.tensors);
-      await session.resetState();
+      const reference = interpret(compiled.prepared, input.tensors, carry ? state : undefined);
+      if (!carry || i === 0) await session.resetState();
       await session.writeInputs(concat(input.tensors));
       const invoked = await session.invoke(1);
       const actual = splitOutputs(
@@ -119,7 +123,10 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
       if (mismatch) {
         result.firstMismatch = mismatch;
         progress(`case ${i} (${input.name}) differs at output ${mismatch.output}[${mismatch.index}]: looking for the first layer that differs`);
-        result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference);
+        // with the state carried, the search replays the inputs before this one to reach its state
+        const earlier = carry ? options.inputs.slice(0, i).map((n) => n.tensors) : [];
+        result.firstDifferingLayer = await findFirstDifferingLayer(session, compiled, input.tensors, reference, earlier);
+        if (carry && i + 1 < options.inputs.length) await restoreCarriedState(session, options.inputs.slice(0, i + 1));
       }
       cases.push(result);
       options.onCase?.(cases.length, options.inputs.length);
@@ -138,6 +145,26 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
       memory: { arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackInvoke },
     };
   });
+}
+
+/** Runs `inputs` whole, one after the other, carrying the state: where a carried-state case begins. */
+async function replay(session: DeviceSession, inputs: InputCase[]): Promise<void> {
+  for (const input of inputs) {
+    await session.writeInputs(concat(input));
+    await session.invoke(1);
+  }
+}
+
+/**
+ * After a layer search under carried state the board holds the search's state: reset and replay the
+ * inputs so far (the state cannot be written, only rebuilt), so the next input starts where it would.
+ */
+async function restoreCarriedState(session: DeviceSession, inputs: NamedInput[]): Promise<void> {
+  await session.resetState();
+  await replay(
+    session,
+    inputs.map((n) => n.tensors),
+  );
 }
 
 function firstMismatch(graph: Graph, expected: Uint8Array[], actual: Uint8Array[]): Mismatch | undefined {
@@ -159,12 +186,14 @@ async function findFirstDifferingLayer(
   compiled: CompiledModel,
   input: InputCase,
   reference: InterpreterRun,
+  earlier: InputCase[] = [],
 ): Promise<DifferingLayer | null> {
   if (!session.hello.profile || !session.hello.arenaKnown) return null;
   const { graph, plan } = compiled;
   for (const layer of compiled.prepared.layers) {
     if (layer.isAlias) continue;
     await session.resetState();
+    await replay(session, earlier);
     await session.writeInputs(concat(input));
     await session.invoke(1, layer.position);
     for (const t of layer.op.outputs) {

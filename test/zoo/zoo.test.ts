@@ -4,7 +4,9 @@
  * compiled for its targets and run on the host (ASan+UBSan) and on one emulated board per kernel
  * family (Arm DSP, Armv6-M, RV32), its outputs compared byte for byte with what TFLite Micro's
  * reference kernels gave for the same inputs (`golden/<model>/`, one inference from a fresh interpreter
- * each, so every case starts from reset state here too).
+ * each, so every case starts from reset state here too). Models with state also run their inputs as
+ * one stream, the state carried from each to the next (`run --carry-state`), against TFLite Micro
+ * doing the same.
  */
 import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { splitInputs } from '../../src/ops/interpreter.ts';
 import { runModel } from '../../src/run/run.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { compileForEveryTarget } from '../../src/build/gate.ts';
 
 const ZOO = join(SHARED_MODELS, 'zoo');
@@ -54,6 +57,12 @@ function outputBytes(dtypes: DType[], outputs: number[][]): Buffer {
       return toBytes(buffer);
     }),
   );
+}
+
+/** Models with state (variable tensors: SVDF, LSTM): their inputs also run as one stream. */
+function hasState(path: string): boolean {
+  const graph = compileFile(path, {}).graph;
+  return graph.tensors.some((t) => t.isVariable);
 }
 
 /** One emulated board per kernel family; the golden case each runs (the gaussian one: every value path) */
@@ -95,6 +104,27 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
         const report = await runModel(path, { target: 'host', sanitize: true, cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)) });
         report.cases.forEach((r, i) => expect(outputBytes(dtypes, r.outputs).equals(cases[i]!.output), `${model} ${cases[i]!.name}`).to.equal(true));
         expect(report.matchesReference).to.equal(true);
+      });
+
+      it('with state: the golden inputs back to back, state carried (run --carry-state), as TFLite Micro carries it', async function () {
+        if (!hasState(path)) this.skip();
+        if (!tflmRefAvailable(this)) return;
+        requireTools(this, ['cc', 'arm-none-eabi-gcc', 'qemu-system-arm']);
+        const compiled = compileFile(path, {});
+        const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+        const cases = zooCases(model);
+        const stream = runTflmRef(readFileSync(path), Buffer.concat(cases.map((c) => c.input))).outputs;
+        for (const target of ['host', 'cortex-m4']) {
+          const report = await runModel(path, {
+            target,
+            carryState: true,
+            estimate: false,
+            cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+          });
+          const ours = Buffer.concat(report.cases.map((r) => outputBytes(dtypes, r.outputs)));
+          expect(ours.equals(Buffer.from(stream)), `${model} on ${target}, state carried`).to.equal(true);
+          expect(report.matchesReference, target).to.equal(true);
+        }
       });
 
       for (const { target, family } of FAMILY_BOARDS) {
