@@ -49,6 +49,7 @@ enum command {
   CMD_RESET_STATE = 0x07,
   CMD_READ_TENSOR = 0x08,
   CMD_END = 0x09,
+  CMD_INVOKE_STEP = 0x0A,
 };
 #define RESPONSE_BIT 0x80u
 #define CMD_NACK 0xFFu
@@ -124,6 +125,12 @@ static uint64_t layer_started_at;
 static int stop_after_layer = -1;
 static jmp_buf stop_jump;
 
+/* INVOKE_STEP: one inference paused after chosen layers, the arena read while it waits (see pause_after) */
+static int stepping;
+/* a request that is neither a read nor a step came while paused: the inference was abandoned for it */
+static int step_abandoned;
+static void pause_after(int layer);
+
 #ifdef TF_PROFILE
 struct calibration {
   uint32_t pairs;
@@ -146,7 +153,10 @@ void tf_profile_layer_end(int layer) {
   /* Test builds only: a layer whose kernel "computes" one wrong byte, for the validate tests. */
   if (layer == TF_TEST_CORRUPT_LAYER) arena_base()[TF_TEST_CORRUPT_OFFSET] ^= 0x40u;
 #endif
-  if (layer == stop_after_layer) longjmp(stop_jump, 1);
+  if (layer == stop_after_layer) {
+    if (stepping) pause_after(layer);
+    else longjmp(stop_jump, 1);
+  }
 }
 
 static void calibrate_hooks(void) {
@@ -352,6 +362,108 @@ static void do_invoke(const tf_frame_t *request) {
   response_length = 35;
 }
 
+static tf_frame_t request;
+static void dispatch(const tf_frame_t *request);
+
+/* The answer to `request` (the frame last received), with what `response` holds. */
+static void send_response(void) {
+  tf_frame_send(PROTOCOL_VERSION, (uint8_t)(request.command | RESPONSE_BIT), request.sequence, response, response_length);
+}
+
+/* INVOKE_STEP's answer: status OK and the layer the inference waits after (NO_STOP: it ended). */
+static void answer_step(uint32_t layer) {
+  answer(ST_OK);
+  put_u16(response + 1, layer);
+  response_length = 3;
+}
+
+/*
+ * Paused after `layer` in an INVOKE_STEP inference: answer the step, then serve requests from here,
+ * inside the layer hook, so the arena stays as the layer left it. Reads (READ_TENSOR, READ_OUTPUT,
+ * READ_MEMORY, HELLO) are answered; INVOKE_STEP with a later layer (or NO_STOP) continues the
+ * inference to there; anything else abandons it (longjmp back to invoke_once) and is then served by
+ * the main loop. A repeated request (same command and sequence: its answer was lost) is answered again.
+ */
+static void pause_after(int layer) {
+  answer_step((uint32_t)layer);
+  send_response();
+  for (;;) {
+    const uint8_t previous_command = request.command, previous_sequence = request.sequence;
+    const tf_frame_status_t received = tf_frame_receive(&request);
+    if (received == TF_FRAME_BAD_CRC) {
+      const uint8_t nack = ST_BAD_CRC;
+      tf_frame_send(PROTOCOL_VERSION, CMD_NACK, request.sequence, &nack, 1);
+      continue;
+    }
+    if (received == TF_FRAME_TOO_LONG || request.version != PROTOCOL_VERSION) {
+      const uint8_t refusal[2] = {received == TF_FRAME_TOO_LONG ? ST_BAD_LENGTH : ST_BAD_VERSION, PROTOCOL_VERSION};
+      tf_frame_send(PROTOCOL_VERSION, (uint8_t)(request.command | RESPONSE_BIT), request.sequence, refusal, received == TF_FRAME_TOO_LONG ? 1u : 2u);
+      continue;
+    }
+    if (request.command == previous_command && request.sequence == previous_sequence) {
+      send_response();
+      continue;
+    }
+    switch (request.command) {
+    case CMD_HELLO:
+    case CMD_READ_TENSOR:
+    case CMD_READ_OUTPUT:
+    case CMD_READ_MEMORY:
+      dispatch(&request);
+      send_response();
+      continue;
+    case CMD_INVOKE_STEP: {
+      const uint32_t stop = request.length == 2u ? get_u16(request.payload) : 0u;
+      if (request.length != 2u) {
+        answer(ST_BAD_LENGTH);
+      } else if (stop == NO_STOP || (stop > (uint32_t)layer && stop < (uint32_t)TF_MODEL_NUM_LAYERS)) {
+        /* on to the next pause, or to the end: the answer is sent from there */
+        stop_after_layer = stop == NO_STOP ? -1 : (int)stop;
+        return;
+      } else {
+        answer(ST_OUT_OF_RANGE);
+      }
+      send_response();
+      continue;
+    }
+    default:
+      step_abandoned = 1;
+      longjmp(stop_jump, 1);
+    }
+  }
+}
+
+/*
+ * INVOKE_STEP (profile builds): one inference from the inputs as they are, paused after layer `stop`
+ * (pause_after); it ends when a step asks for NO_STOP. No counts: the pauses are in the timing.
+ */
+static void do_invoke_step(const tf_frame_t *step) {
+#ifndef TF_PROFILE
+  (void)step;
+  answer(ST_NOT_SUPPORTED);
+#else
+  if (step->length != 2u) {
+    answer(ST_BAD_LENGTH);
+    return;
+  }
+  const uint32_t stop = get_u16(step->payload);
+  if (stop != NO_STOP && stop >= (uint32_t)TF_MODEL_NUM_LAYERS) {
+    answer(ST_OUT_OF_RANGE);
+    return;
+  }
+  stepping = 1;
+  step_abandoned = 0;
+  const int status = invoke_once(stop == NO_STOP ? -1 : (int)stop);
+  stepping = 0;
+  if (step_abandoned) return; /* the main loop serves the request that abandoned it */
+  if (status != 0) {
+    answer(ST_MODEL_FAILED);
+    return;
+  }
+  answer_step(NO_STOP);
+#endif
+}
+
 static void do_write_input(const tf_frame_t *request) {
   if (request->length < 4u) {
     answer(ST_BAD_LENGTH);
@@ -465,13 +577,14 @@ static void dispatch(const tf_frame_t *request) {
   case CMD_END:
     answer(ST_OK);
     return;
+  case CMD_INVOKE_STEP:
+    do_invoke_step(request);
+    return;
   default:
     answer(ST_UNKNOWN_COMMAND);
     return;
   }
 }
-
-static tf_frame_t request;
 
 int main(void) {
   tf_platform_init();
@@ -506,11 +619,17 @@ int main(void) {
     const int repeated = have_last && request.command != CMD_HELLO && request.command == last_command && request.sequence == last_sequence;
     if (!repeated) {
       dispatch(&request);
+      /* a stepped inference abandoned for another request: serve that one (the frame now held) */
+      while (step_abandoned) {
+        step_abandoned = 0;
+        dispatch(&request);
+      }
+      /* after a stepped inference `request` is the last step or the request that abandoned it */
       have_last = request.command != CMD_HELLO;
       last_command = request.command;
       last_sequence = request.sequence;
     }
-    tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, response, response_length);
+    send_response();
     if (request.command == CMD_END) tf_platform_exit(0);
   }
 }

@@ -248,6 +248,29 @@ export class DeviceSession {
     return result;
   }
 
+  /**
+   * INVOKE_STEP (profile builds): runs the inference from the inputs as they are until layer
+   * `pauseAfter` has run, where the board waits with the arena as that layer left it (read it with
+   * readArena); the next step, with a later layer, continues the same inference, and `null` runs it to
+   * its end. Returns the layer the board waits after, or null once the inference ended. Any other
+   * request than a read or a step abandons the paused inference (docs/protocol.md). One inference for
+   * every layer's output: the inputs are written once, not once per layer.
+   */
+  async invokeStep(pauseAfter: number | null): Promise<number | null> {
+    const step = pauseAfter === null ? 'INVOKE_STEP to the end' : `INVOKE_STEP pausing after layer ${pauseAfter}`;
+    const reader = await this.client.request(Command.INVOKE_STEP, requests.invokeStep(pauseAfter ?? NO_STOP), {
+      step,
+      patienceMs: this.options.invokeTimeoutMs ?? 120_000,
+    });
+    const at = reader.u16();
+    if (at === NO_STOP) {
+      if (pauseAfter !== null) throw this.impossible(step, 'the end of the inference');
+      return null;
+    }
+    if (at !== pauseAfter) throw this.impossible(step, `a pause after layer ${at}`);
+    return at;
+  }
+
   /** A figure the board sent that cannot be: one line naming it, never a report. */
   private impossible(step: string, what: string): TinyforgeError {
     return new TinyforgeError(`${this.portName}: ${step}: the board reports ${what}, which cannot be; not believed (other or damaged firmware?)`);

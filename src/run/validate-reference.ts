@@ -24,6 +24,8 @@ import type { CompiledModel } from '../compile.ts';
 import type { PreparedLayer } from '../ops/prepare.ts';
 import { runOnHost } from '../device/host.ts';
 import { withSession } from '../device/session.ts';
+import { DeviceStatusError } from '../device/protocol/client.ts';
+import { Status } from '../device/protocol/messages.ts';
 import { compileForTarget, requireTools, type DeviceTargetOptions, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import { type InputCase, readInputCases, zeroPointCase } from './inputs.ts';
 import { concat, splitOutputs } from './bytes.ts';
@@ -186,19 +188,46 @@ export async function validateAgainstReference(modelPath: string, options: Refer
             await session.invoke(1, i === records.length - 1 ? stopAfter : undefined);
           }
         };
-        await inferAll();
-        const outputs = splitOutputs(
-          await session.readOutputs(),
-          compiled.graph.outputs.map((o) => byteSize(compiled.graph.tensors[o]!)),
-        );
+        const outputBytes = compiled.graph.outputs.map((o) => byteSize(compiled.graph.tensors[o]!));
+        const tensors = new Map<number, Uint8Array>();
+        const readLayer = async (position: number, list: TensorRead[]) => {
+          progress(`layer ${position}: reading ${list.length} tensor${list.length === 1 ? '' : 's'}`);
+          for (const r of list) tensors.set(r.tensor, await session.readArena(r.offset, r.bytes));
+        };
+        const positions = [...reads.keys()].sort((a, b) => a - b);
+        // one inference paused after each layer read (INVOKE_STEP): the inputs cross the link once;
+        // firmware without it answers "unknown command" and every layer costs a whole run from the inputs
+        let stepped = false;
+        if (positions.length > 0) {
+          await session.resetState();
+          for (const [i, record] of records.entries()) {
+            await session.writeInputs(concat(record));
+            if (i < records.length - 1) await session.invoke(1);
+          }
+          try {
+            await session.invokeStep(positions[0]!);
+            stepped = true;
+          } catch (e) {
+            if (!(e instanceof DeviceStatusError && (e.status === Status.UNKNOWN_COMMAND || e.status === Status.NOT_SUPPORTED))) throw e;
+          }
+          if (stepped) {
+            for (const [k, position] of positions.entries()) {
+              if (k > 0) await session.invokeStep(position);
+              await readLayer(position, reads.get(position)!);
+            }
+            await session.invokeStep(null);
+          }
+        }
+        if (!stepped) {
+          for (const position of positions) {
+            await inferAll(position);
+            await readLayer(position, reads.get(position)!);
+          }
+          await inferAll();
+        }
+        const outputs = splitOutputs(await session.readOutputs(), outputBytes);
         const state = new Map<number, Uint8Array>();
         for (const r of stateReads) state.set(r.tensor, await session.readArena(r.offset, r.bytes));
-        const tensors = new Map<number, Uint8Array>();
-        for (const [position, list] of reads) {
-          progress(`layer ${position}: reading ${list.length} tensor${list.length === 1 ? '' : 's'}`);
-          await inferAll(position);
-          for (const r of list) tensors.set(r.tensor, await session.readArena(r.offset, r.bytes));
-        }
         return { tensors, state, outputs, board: board?.name ?? null, port: session.portName };
       }),
     ),

@@ -134,4 +134,73 @@ describe('device protocol: the C harness on QEMU mps2-an386 (raw frames over std
     await l.request(Command.READ_TENSOR, 5, [40, 0, 0, 0, 9, 0]); // 40 + 9 > 48 arena bytes
     expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OUT_OF_RANGE]);
   });
+
+  it('INVOKE_STEP pauses one inference after a layer, serves reads there, continues, and is abandoned by anything else', async () => {
+    const input = Array.from({ length: 16 }, (_, i) => 3 * i + 1);
+    let l = await start(plain);
+    await l.request(Command.INVOKE_STEP, 1, [0, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.NOT_SUPPORTED]);
+    l.emulator.kill();
+
+    l = await start(profiled);
+    await l.request(Command.RESET_STATE, 5);
+    await l.next();
+    await l.request(Command.WRITE_INPUT, 6, [0, 0, 0, 0, ...input]);
+    await l.next();
+    await l.request(Command.INVOKE_STEP, 7, [1, 0]);
+    const paused = await l.next();
+    expect(paused).to.deep.include({ command: Command.INVOKE_STEP | RESPONSE_BIT, sequence: 7 });
+    expect(Array.from(paused.payload)).to.deep.equal([Status.OK, 1, 0]);
+    // a retried step is answered from memory, not run again
+    await l.request(Command.INVOKE_STEP, 7, [1, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OK, 1, 0]);
+    // paused after layer 1: its scratch copy is there, layer 2's output not yet
+    await l.request(Command.READ_TENSOR, 8, [16, 0, 0, 0, 16, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OK, ...input.map((v) => v ^ 0x5a)]);
+    await l.request(Command.READ_TENSOR, 9, [32, 0, 0, 0, 1, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OK, 0]);
+    // not backwards: refused, and still paused
+    await l.request(Command.INVOKE_STEP, 10, [1, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OUT_OF_RANGE]);
+    await l.request(Command.READ_TENSOR, 11, [16, 0, 0, 0, 1, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OK, input[0]! ^ 0x5a]);
+    // to the end: the same outputs as the whole inference
+    await l.request(Command.INVOKE_STEP, 12, [0xff, 0xff]);
+    const ended = await l.next();
+    expect(ended).to.deep.include({ command: Command.INVOKE_STEP | RESPONSE_BIT, sequence: 12 });
+    expect(Array.from(ended.payload)).to.deep.equal([Status.OK, 0xff, 0xff]);
+    await l.request(Command.READ_OUTPUT, 13, [0, 0, 0, 0, 16, 0]);
+    const stepped = Array.from((await l.next()).payload);
+    expect(stepped[0]).to.equal(Status.OK);
+    // the outputs of a whole inference, the same as the stepped one's
+    await l.request(Command.RESET_STATE, 31);
+    await l.next();
+    await l.request(Command.WRITE_INPUT, 32, [0, 0, 0, 0, ...input]);
+    await l.next();
+    await l.request(Command.INVOKE, 33, [1, 0, 0xff, 0xff]);
+    expect((await l.next()).payload[0]).to.equal(Status.OK);
+    await l.request(Command.READ_OUTPUT, 34, [0, 0, 0, 0, 16, 0]);
+    const whole = Array.from((await l.next()).payload);
+    expect(whole[0]).to.equal(Status.OK);
+
+    expect(stepped).to.deep.equal(whole);
+
+    // another request abandons a paused inference and is served: RESET_STATE, then a whole INVOKE
+    await l.request(Command.RESET_STATE, 14);
+    await l.next();
+    await l.request(Command.WRITE_INPUT, 15, [0, 0, 0, 0, ...input]);
+    await l.next();
+    await l.request(Command.INVOKE_STEP, 16, [0, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal([Status.OK, 0, 0]);
+    await l.request(Command.RESET_STATE, 17);
+    const reset = await l.next();
+    expect(reset).to.deep.include({ command: Command.RESET_STATE | RESPONSE_BIT, sequence: 17 });
+    expect(reset.payload[0]).to.equal(Status.OK);
+    await l.request(Command.WRITE_INPUT, 18, [0, 0, 0, 0, ...input]);
+    await l.next();
+    await l.request(Command.INVOKE, 19, [1, 0, 0xff, 0xff]);
+    expect((await l.next()).payload[0]).to.equal(Status.OK);
+    await l.request(Command.READ_OUTPUT, 20, [0, 0, 0, 0, 16, 0]);
+    expect(Array.from((await l.next()).payload)).to.deep.equal(whole);
+  });
 });

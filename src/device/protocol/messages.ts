@@ -19,6 +19,7 @@ export const Command = {
   RESET_STATE: 0x07,
   READ_TENSOR: 0x08,
   END: 0x09,
+  INVOKE_STEP: 0x0a,
 } as const;
 export type CommandName = keyof typeof Command;
 export const RESPONSE_BIT = 0x80;
@@ -154,6 +155,7 @@ export const requests = {
   hello: () => new Uint8Array(0),
   writeInput: (offset: number, data: Uint8Array) => new Writer().u32(offset).raw(data).done(),
   invoke: (count: number, stopAfter = NO_STOP) => new Writer().u16(count).u16(stopAfter).done(),
+  invokeStep: (pauseAfter: number) => new Writer().u16(pauseAfter).done(),
   readRange: (offset: number, length: number) => new Writer().u32(offset).u16(length).done(),
   readLayers: (first: number, count: number) => new Writer().u16(first).u8(count).done(),
   empty: () => new Uint8Array(0),
