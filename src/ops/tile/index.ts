@@ -42,8 +42,18 @@ export interface TileParams {
   replicate: { axis: number; copy: StridedCopy }[];
 }
 
+/** The shortest decimal that reads back as the same float32 (the file's 0.1 is 0.10000000149011612 as a double). */
+function float32Text(v: number): string {
+  const f = Math.fround(v);
+  for (let digits = 1; digits < 17; digits++) {
+    const text = String(Number(f.toPrecision(digits)));
+    if (Math.fround(Number(text)) === f) return text;
+  }
+  return String(f);
+}
+
 function quantText(t: Tensor): string {
-  return t.quant ? `scale ${t.quant.scale.join(',')}, zero point ${t.quant.zeroPoint.join(',')}` : 'no quantization';
+  return t.quant ? `scale ${t.quant.scale.map(float32Text).join(',')}, zero point ${t.quant.zeroPoint.join(',')}` : 'no quantization';
 }
 
 /** TILE copies bytes: a different scale or zero point on the output would be a silent requantization. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import tile from './index.ts';
-import { OpError } from '../../errors.ts';
+import { OpError, TinyforgeError } from '../../errors.ts';
 import { type DType, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import { compileGraph } from '../../compile.ts';
@@ -163,6 +163,19 @@ describe('TILE', () => {
         [{ shape: [6], dtype: 'int16', scale: 0.5, zeroPoint: 1 }],
       );
       expect(() => tile.check(zp.graph, zp.op)).to.throw(OpError, /^op 0 \(TILE\): output tensor 2 "out2" has scale 0.5, zero point 1 but input/);
+    });
+
+    it('refuses a model with such a TILE in one line naming the file, the op and both tensors', () => {
+      const b = new GraphBuilder('tile_bad');
+      const x = b.input({ shape: [1, 2, 3], q: { scale: 0.05, zeroPoint: -3 }, name: 'x' });
+      b.output(...b.op('TILE', [x, b.ints([1, 2, 1])], [{ shape: [1, 4, 3], q: { scale: 0.1, zeroPoint: -3 }, name: 'tiled' }]));
+      const graph = parseTflite(writeTflite(b.build()), 'tile_bad.tflite');
+      expect(() => compileGraph(graph, 'tile_bad.tflite'))
+        .to.throw(TinyforgeError)
+        .with.property(
+          'message',
+          'tile_bad.tflite: op 0 (TILE): output tensor 2 "tiled" has scale 0.1, zero point -3 but input tensor 0 "x" has scale 0.05, zero point -3; TILE copies bytes, so both must be equal',
+        );
     });
 
     it('refuses run-time multiples without a static output shape that is a whole multiple of the input', () => {
