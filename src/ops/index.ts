@@ -30,6 +30,7 @@ import resizeNearestNeighbor from './resize_nearest_neighbor/index.ts';
 import resizeBilinear from './resize_bilinear/index.ts';
 import spaceToDepth from './space_to_depth/index.ts';
 import depthToSpace from './depth_to_space/index.ts';
+import tile from './tile/index.ts';
 
 const SHAPE_OPS: OpDef[] = [
   pad,
@@ -48,6 +49,7 @@ const SHAPE_OPS: OpDef[] = [
   resizeBilinear,
   spaceToDepth,
   depthToSpace,
+  tile,
 ];
 
 // elementwise, activations, reductions and others

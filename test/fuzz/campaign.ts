@@ -2,8 +2,9 @@
 /**
  * The differential fuzzer: generated models through TFLite Micro (`tflm-ref`, the ground truth), our
  * TS reference, the host C under ASan+UBSan and the emulated boards that select each kernel family,
- * every output compared byte for byte with TFLite Micro. A mismatch, a build failure, a sanitizer
- * report or a refusal is narrowed to the one component that causes it and saved as a reproducer
+ * every output compared byte for byte with TFLite Micro (with the TS reference for the components of
+ * ops TFLite Micro has no kernel for: `oracle: 'ts-reference'`). A mismatch, a build failure, a
+ * sanitizer report or a refusal is narrowed to the one component that causes it and saved as a reproducer
  * (model, input, TFLite Micro's outputs, the first differing tensor) that test/fuzz/repro.test.ts
  * keeps as a permanent test.
  */
@@ -18,7 +19,7 @@ import { interpret } from '../../src/ops/interpreter.ts';
 import { runModel } from '../../src/run/run.ts';
 import { compileForEveryTarget } from '../../src/build/gate.ts';
 import { listTargets } from '../../src/build/targets.ts';
-import { type Batch, type Component, type ComponentSpec, activationBytes, batchSpecs, buildBatch, loadGenerators } from './batch.ts';
+import { type Batch, type Component, type ComponentSpec, activationBytes, batchSpecs, buildBatch, findGenerator, loadGenerators } from './batch.ts';
 import type { FuzzDType, FuzzGenerator } from './ops/types.ts';
 import { TflmRefError, concatBytes, runTflmRefAsync } from '../helpers/tflm_ref.ts';
 
@@ -190,21 +191,26 @@ async function runBatch(
     return [...findings, ...(await runBatch(name, kept, generators, options, work, result))];
   }
 
-  // TFLite Micro: the ground truth
-  let expected: Uint8Array[][];
-  try {
-    const run = await runTflmRefAsync(writeTflite(batch.graph), allInputs(batch), { resetEach: true });
-    expected = splitOutputs(batch.graph, run.outputs, batch.cases.length);
-  } catch (e) {
-    // only a refusal is narrowed down; no answer at all (tflm-ref absent, none recorded) ends the campaign
-    if (!(e instanceof TflmRefError)) throw e;
-    const bad = await isolate(batch, generators, async (one) => {
-      await runTflmRefAsync(writeTflite(one.graph), allInputs(one), { resetEach: true });
-    });
-    if (bad.length === 0) throw new Error(`${name}: tflm-ref refused the batch but no component alone: ${message(e)}`);
-    for (const b of bad) findings.push({ kind: 'tflm-refused', where: 'tflm-ref', component: spec(b.component), ops: b.component.ops, detail: b.detail });
-    const kept = batch.components.filter((c) => !bad.some((b) => b.component === c)).map(spec);
-    return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
+  // TFLite Micro: the ground truth, for every component whose ops it has kernels for
+  const tsOnly = new Set(batch.components.filter((c) => findGenerator(generators, c.generator, c.dtype).oracle === 'ts-reference').map((c) => c.seed));
+  const checked = tsOnly.size === 0 ? batch : buildBatch(name, batch.components.filter((c) => !tsOnly.has(c.seed)).map(spec), generators);
+  const tflmOf = new Map<number, Uint8Array[][]>();
+  if (checked.components.length > 0) {
+    try {
+      const run = await runTflmRefAsync(writeTflite(checked.graph), allInputs(checked), { resetEach: true });
+      const outputs = splitOutputs(checked.graph, run.outputs, checked.cases.length);
+      for (const c of checked.components) tflmOf.set(c.seed, componentOutputs(c, outputs));
+    } catch (e) {
+      // only a refusal is narrowed down; no answer at all (tflm-ref absent, none recorded) ends the campaign
+      if (!(e instanceof TflmRefError)) throw e;
+      const bad = await isolate(checked, generators, async (one) => {
+        await runTflmRefAsync(writeTflite(one.graph), allInputs(one), { resetEach: true });
+      });
+      if (bad.length === 0) throw new Error(`${name}: tflm-ref refused the batch but no component alone: ${message(e)}`);
+      for (const b of bad) findings.push({ kind: 'tflm-refused', where: 'tflm-ref', component: spec(b.component), ops: b.component.ops, detail: b.detail });
+      const kept = batch.components.filter((c) => !bad.some((b) => b.component.seed === c.seed)).map(spec);
+      return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
+    }
   }
 
   // our compiler and the TS reference
@@ -224,6 +230,9 @@ async function runBatch(
     const kept = batch.components.filter((c) => !bad.some((b) => b.component === c)).map(spec);
     return kept.length ? [...findings, ...(await runBatch(name, kept, generators, options, work, result))] : findings;
   }
+  // what every output is held to: TFLite Micro's, or the TS reference's where TFLite Micro has no kernel
+  const expectedOf = new Map(batch.components.map((c) => [c.seed, tsOnly.has(c.seed) ? componentOutputs(c, actual) : tflmOf.get(c.seed)!]));
+  const expected = batch.cases.map((_, k) => batch.components.flatMap((c) => expectedOf.get(c.seed)![k]!));
   const wrongInTs = differingComponents(batch, expected, actual);
   for (const w of wrongInTs)
     findings.push(
@@ -243,7 +252,6 @@ async function runBatch(
   }
 
   // every target, the batch split to what the board holds
-  const expectedOf = new Map(batch.components.map((c) => [c.seed, componentOutputs(c, expected)]));
   for (const target of options.targets) {
     const limit = BOARD_ACTIVATION_LIMIT[target] ?? DEFAULT_ACTIVATION_LIMIT;
     for (const group of groupsWithin(batch, generators, limit)) {

@@ -26,6 +26,8 @@ export interface ReproInfo {
   seed: number;
   ops: string[];
   found: { kind: string; where: string; detail: string };
+  /** `ts-reference` when expected.bin holds our TS reference's outputs (ops TFLite Micro has no kernel for) */
+  expectedFrom?: 'ts-reference';
   /** the first tensor (in execution order) where the TS reference differs from TFLite Micro */
   firstDifferingTensor?: { op: number; kind: string; tensor: number; name: string; element: number; expected: number; got: number } | null;
 }
@@ -54,6 +56,19 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
     ops: f.ops,
     found: { kind: f.kind, where: f.where, detail: f.detail },
   };
+  const generator = generators.find((g) => g.name === f.component.generator && g.dtypes.includes(f.component.dtype as FuzzGenerator['dtypes'][number]));
+  if (generator?.oracle === 'ts-reference') {
+    // TFLite Micro has no kernel for the component's op: the TS reference's outputs are the expectation
+    info.expectedFrom = 'ts-reference';
+    try {
+      const compiled = compileGraph(one.graph, `${name}.tflite`);
+      writeFileSync(join(dir, 'expected.bin'), concatBytes(one.cases.flatMap((inputs) => interpret(compiled.prepared, inputs).outputs)));
+    } catch (e) {
+      info.found.detail += ` (TS reference alone: ${(e as Error).message})`;
+    }
+    writeFileSync(join(dir, 'repro.json'), `${JSON.stringify(info, null, 2)}\n`);
+    return dir;
+  }
   try {
     const tflm = await runTflmRefAsync(model, input, { layers: true, resetEach: true });
     writeFileSync(join(dir, 'expected.bin'), tflm.outputs);

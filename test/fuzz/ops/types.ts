@@ -25,6 +25,12 @@ export interface FuzzGenerator {
   ops: string[];
   /** activation types it can generate */
   dtypes: FuzzDType[];
+  /**
+   * What the component's outputs are compared with: TFLite Micro (`tflm-ref`, the default), or, for
+   * ops TFLite Micro has no kernel for (TILE), our TS reference, which the op's own tests check
+   * against an independent expectation. Such components never go to tflm-ref.
+   */
+  oracle?: 'tflm' | 'ts-reference';
   /** adds one component: inputs via b.input, ops via b.op, outputs via b.output */
   generate(ctx: FuzzContext): void;
 }
