@@ -302,6 +302,8 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
     arenaOffset: plan.tensorOffset.get(index) ?? 0,
     offsetSymbol: offsets.get(index) ?? '0u',
     quantDoc,
+    // a model input that only gave a shape TFLite Micro ignores too (TRANSPOSE_CONV's output shape)
+    unread: role === 'Input' && !graph.ops.some((op) => op.inputs.includes(index)) && !graph.outputs.includes(index),
     defines: lines,
     aliases,
     qKind: q.kind,

@@ -6,8 +6,9 @@
  * 0. validateGraph: indices, outputs, shapes and sizes, quantization parameters (passes/validate.ts).
  * 1. rejectDynamicShapes: -1 dimensions (shape or shape_signature; a batch of 1 is fine).
  * 2. foldConstants: ops whose inputs are all constant run now (SHAPE included: shapes are static).
- * 3. dropReshapeShapeInputs + removeDeadOps: RESHAPE takes its shape from its output tensor, so the
- *    shape arithmetic feeding it goes, with any op nobody reads.
+ * 3. dropReshapeShapeInputs, dropTransposeConvShapeInputs + removeDeadOps: RESHAPE and
+ *    TRANSPOSE_CONV take their shape from their output tensor, so the shape arithmetic feeding them
+ *    goes, with any op nobody reads.
  * 4. foldTransposes: TRANSPOSE → TRANSPOSE composes; TRANSPOSE → PAD reads through the permutation.
  * 5. aliasNoOps: data movement that moves nothing becomes a RESHAPE (an alias: no bytes, no code).
  * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
@@ -22,7 +23,7 @@ import { aliasNoOps } from './alias_noops.ts';
 import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
 import { removeDeadNeurons } from './dead_neurons.ts';
-import { dropReshapeShapeInputs, removeDeadOps } from './prune.ts';
+import { dropReshapeShapeInputs, dropTransposeConvShapeInputs, removeDeadOps } from './prune.ts';
 import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
 
 export {
@@ -31,6 +32,7 @@ export {
   foldConstants,
   foldTransposes,
   dropReshapeShapeInputs,
+  dropTransposeConvShapeInputs,
   removeDeadOps,
   rejectDynamicShapes,
   rejectFloatIslands,
@@ -41,7 +43,7 @@ export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   validateGraph(graph, source);
   rejectDynamicShapes(graph, source);
   let g = foldConstants(graph);
-  g = removeDeadOps(dropReshapeShapeInputs(g));
+  g = removeDeadOps(dropTransposeConvShapeInputs(dropReshapeShapeInputs(g)));
   g = foldTransposes(g);
   g = aliasNoOps(g);
   // (TINYFORGE_DEAD_NEURONS=off keeps them: to measure what the pass saves)

@@ -94,6 +94,7 @@ export function makeBadInputFiles(dir: string): void {
   truncateSync(join(dir, 'huge.tflite'), 600 * 1024 * 1024);
   writeFileSync(join(dir, 'empty.tflite'), '');
   writeFileSync(join(dir, 'text.tflite'), 'not a model, just some text\n');
+  writeFileSync(join(dir, 'zeros.tflite'), new Uint8Array(64));
   writeFileSync(join(dir, 'model.onnx'), writeTflite(reluModel()));
   model(
     'nan-scale.tflite',
@@ -168,7 +169,18 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     says: 'huge.tflite: 600.0 MiB, more than tinyforge reads for a model file',
   },
   { group: 'model file', what: 'an empty file', args: ['inspect', 'empty.tflite'], says: 'empty.tflite: empty file, not a TFLite model' },
-  { group: 'model file', what: 'not a flatbuffer', args: ['inspect', 'text.tflite'], says: 'text.tflite: not a TFLite model (file identifier' },
+  {
+    group: 'model file',
+    what: 'not a flatbuffer',
+    args: ['inspect', 'text.tflite'],
+    says: 'text.tflite: not a TFLite model (file identifier "a mo" instead of "TFL3", and',
+  },
+  {
+    group: 'model file',
+    what: 'no file identifier, and not a model',
+    args: ['inspect', 'zeros.tflite'],
+    says: 'zeros.tflite: not a TFLite model (no "TFL3" file identifier: bytes 4-7 are 00 00 00 00; and its schema version reads as 0)',
+  },
   { group: 'model file', what: 'another format', args: ['compile', 'model.onnx', '-o', 'out'], says: 'model.onnx: unknown model format ".onnx"' },
   {
     group: 'model contents',

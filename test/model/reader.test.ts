@@ -299,9 +299,14 @@ describe('model/tflite reader', () => {
       }
     });
 
-    it('rejects a wrong file identifier', () => {
-      expect(userError(() => parseTflite(rawModel({ identifier: 'TFL2' }), 'model.tflite'))).to.equal(
-        'model.tflite: not a TFLite model (file identifier "TFL2", expected "TFL3")',
+    it('reads a model with another file identifier, or none, as TFLite Micro does; refuses what does not read as one', () => {
+      const graph = parseTflite(rawModel(), 'model.tflite');
+      expect(parseTflite(rawModel({ identifier: 'TFL2' }), 'model.tflite')).to.deep.equal(graph);
+      const bare = rawModel();
+      bare.fill(0, 4, 8);
+      expect(parseTflite(bare, 'model.tflite')).to.deep.equal(graph);
+      expect(userError(() => parseTflite(rawModel({ identifier: 'TFL2', version: 2 }), 'model.tflite'))).to.equal(
+        'model.tflite: not a TFLite model (file identifier "TFL2" instead of "TFL3", and its schema version reads as 2)',
       );
       const text = new TextEncoder().encode('{"format": "layers-model", "modelTopology": {}}');
       expect(userError(() => parseTflite(text, 'model.json'))).to.match(/^model\.json: not a TFLite model/);

@@ -31,15 +31,21 @@ export function parseTflite(bytes: Uint8Array, fileName: string): Graph {
   const fail = (problem: string) => new TinyforgeError(`${fileName}: ${oneLine(problem)}`);
   if (view.length === 0) throw fail('empty file, not a TFLite model');
   if (view.length < 8) throw fail(`truncated flatbuffer (${view.length} bytes; a .tflite file has at least an 8-byte header)`);
+  // TFLite Micro's GetModel never reads bytes 4-7: a flatbuffer written without the "TFL3"
+  // identifier (padding or the root table's vtable there) or with another one runs all the same,
+  // so it is read here too. Without the identifier nothing vouches for the format, so a file that
+  // does not read as a version-3 model is refused as not a TFLite model at all.
   const identifier = String.fromCharCode(...view.subarray(4, 8));
-  if (identifier !== TFLITE_FILE_IDENTIFIER) {
-    throw fail(`not a TFLite model (file identifier ${JSON.stringify(identifier)}, expected "${TFLITE_FILE_IDENTIFIER}")`);
-  }
+  const found = /^[\x20-\x7e]{4}$/.test(identifier)
+    ? `file identifier ${JSON.stringify(identifier)} instead of "${TFLITE_FILE_IDENTIFIER}",`
+    : `no "${TFLITE_FILE_IDENTIFIER}" file identifier: bytes 4-7 are ${Array.from(view.subarray(4, 8), (b) => b.toString(16).padStart(2, '0')).join(' ')};`;
+  const notAModel = identifier === TFLITE_FILE_IDENTIFIER ? undefined : (why: string) => fail(`not a TFLite model (${found} and ${why})`);
   try {
-    return new ModelReader(view, fileName).read();
+    return new ModelReader(view, fileName, notAModel).read();
   } catch (e) {
     if (e instanceof TinyforgeError) throw e;
     const detail = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+    if (notAModel) throw notAModel(`the bytes do not read as a TFLite flatbuffer: ${detail}`);
     if (e instanceof FlatbufferBoundsError) throw fail(`truncated or corrupt flatbuffer (${detail})`);
     throw fail(`corrupt flatbuffer (${detail})`);
   }
@@ -59,6 +65,8 @@ class ModelReader {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly fileName: string,
+    /** set when the file lacks the "TFL3" identifier: the error for bytes that are no model */
+    private readonly notAModel?: (why: string) => TinyforgeError,
   ) {
     this.bb = new CheckedByteBuffer(bytes);
     this.model = tfl.Model.getRootAsModel(this.bb);
@@ -70,6 +78,7 @@ class ModelReader {
 
   read(): Graph {
     const version = this.model.version();
+    if (version !== TFLITE_SCHEMA_VERSION && this.notAModel) throw this.notAModel(`its schema version reads as ${version}`);
     if (version !== TFLITE_SCHEMA_VERSION) throw this.fail(`schema version ${version} is not supported (expected ${TFLITE_SCHEMA_VERSION})`);
     const subgraphCount = this.model.subgraphsLength();
     if (subgraphCount === 0) throw this.fail('the model has no subgraphs');
