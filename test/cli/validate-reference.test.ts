@@ -245,10 +245,11 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
         /^error: .*ref[/\\]3\.bin: model input 0 \(tensor 3 "Reshape_1"\) differs from the input given \(zeros\.bin\) at byte \d+: the reference was made with another input/,
       ],
       [['--reference', ref, '--inputs', input], /^error: give --inputs .* or --reference .*, not both$/],
+      [['--reference', ref, '--carry-state'], /^error: --carry-state goes with --inputs: --reference compares one input, from reset state$/],
     ];
     writeFileSync(join(dir, 'zeros.bin'), new Uint8Array(1960));
     // through the command for two of them (one line, status 1, nothing on stdout), the rest through the API (fast)
-    for (const [args, pattern] of [cases[0]!, cases[7]!, cases[9]!]) {
+    for (const [args, pattern] of [cases[0]!, cases[7]!, cases[9]!, cases[10]!]) {
       const r = tinyforge(['validate', model, ...args, '--target', 'host']);
       expect(r.status, args.join(' ')).to.equal(1);
       expect(r.stdout, args.join(' ')).to.equal('');
