@@ -12,9 +12,10 @@
  * 40-instruction resolution, and the harness's setjmp and counter reads inside its window).
  *
  * Then the same for models generated in code (generatedModels: the shapes of real models from outside
- * the project), against TFLite Micro + CMSIS-NN measured on them now on the emulated M4.
+ * the project), and with --zoo for the model zoo sample (zooModels), against TFLite Micro + CMSIS-NN
+ * measured on them now on the emulated M4.
  *
- *   npm run bench [-- --models person_detect,micro_speech,fc_autoencoder] [--boards qemu-mps2-an386] [--no-generated]
+ *   npm run bench [-- --models person_detect,micro_speech,fc_autoencoder] [--boards qemu-mps2-an386] [--no-generated] [--zoo]
  *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,6 +126,40 @@ function generatedModels(dir: string, only: string[] | undefined): { path: strin
         };
         if (out.invoke_instructions !== undefined && out.arena_used_bytes !== undefined)
           cmsisM4 = { perInference: out.invoke_instructions, arena: out.arena_used_bytes };
+      }
+      return { path, generated: { input, cmsisM4 } };
+    });
+}
+
+/**
+ * The model zoo sample (`../shared/models/zoo/`, with `--zoo`): models as their authors published
+ * them, each run on its golden "gaussian" input and measured under TFLite Micro + CMSIS-NN on the same
+ * emulated M4 now (tflm-cmsis-m4/run) when that tool is present.
+ */
+function zooModels(only: string[] | undefined): { path: string; generated: GeneratedSource }[] {
+  const dir = join(MODELS_DIR, 'zoo');
+  if (!existsSync(dir)) return [];
+  const tool = findRuntime('tflm-cmsis-m4');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.tflite') && (!only || only.includes(basename(f, '.tflite'))))
+    .sort()
+    .map((f) => {
+      const name = basename(f, '.tflite');
+      const path = join(dir, f);
+      const inputPath = join(dir, 'golden', name, 'in2.bin');
+      const input = new Uint8Array(readFileSync(inputPath));
+      let cmsisM4: GeneratedSource['cmsisM4'];
+      if (tool) {
+        try {
+          const out = JSON.parse(execFileSync(tool, [path, inputPath], { encoding: 'utf8', timeout: 600_000 })) as {
+            invoke_instructions?: number;
+            arena_used_bytes?: number;
+          };
+          if (out.invoke_instructions !== undefined && out.arena_used_bytes !== undefined)
+            cmsisM4 = { perInference: out.invoke_instructions, arena: out.arena_used_bytes };
+        } catch {
+          // TFLite Micro refuses it (the audio front-end's signal ops are not in that build): no baseline
+        }
       }
       return { path, generated: { input, cmsisM4 } };
     });
@@ -349,10 +384,13 @@ function barsTable(rows: Row[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const opts = { models: cli.models?.split(','), boards: cli.boards?.split(','), generated: cli.generated };
+  const opts = { models: cli.models?.split(','), boards: cli.boards?.split(','), generated: cli.generated, zoo: cli.zoo ?? false };
   const knownModels = [
     ...(existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR) : []).filter((f) => f.endsWith('.tflite')).map((f) => basename(f, '.tflite')),
     ...GENERATED_MODELS,
+    ...(existsSync(join(MODELS_DIR, 'zoo')) ? readdirSync(join(MODELS_DIR, 'zoo')) : [])
+      .filter((f) => f.endsWith('.tflite'))
+      .map((f) => basename(f, '.tflite')),
   ];
   const unknown = [
     ...(opts.models ?? []).filter((m) => !knownModels.includes(m)).map((m) => `model '${m}'`),
@@ -375,7 +413,7 @@ async function main(): Promise<void> {
       .sort()
       .filter((f) => !opts.models || opts.models.includes(basename(f, '.tflite')))
       .map((f) => ({ path: join(MODELS_DIR, f), generated: undefined as GeneratedSource | undefined }));
-    const models = [...shared, ...(opts.generated ? generatedModels(join(work, 'generated'), opts.models) : [])];
+    const models = [...shared, ...(opts.generated ? generatedModels(join(work, 'generated'), opts.models) : []), ...(opts.zoo ? zooModels(opts.models) : [])];
     for (const plan of BOARDS.filter((b) => !opts.boards || opts.boards.includes(b.board))) {
       let target;
       try {
@@ -423,6 +461,7 @@ interface BenchArgs {
   models?: string;
   boards?: string;
   generated: boolean;
+  zoo?: boolean;
   sweep?: boolean;
   quick?: boolean;
   json?: boolean;
@@ -438,6 +477,7 @@ const program = new Command('bench')
   .option('--models <names>', 'comma-separated: only these models (shared file names without .tflite, or resnet8, fc_autoencoder, kws_ds_cnn)')
   .option('--boards <names>', 'comma-separated: only these boards')
   .option('--no-generated', 'leave out the generated models')
+  .option('--zoo', 'also the model zoo sample (../shared/models/zoo), against TFLite Micro + CMSIS-NN measured now on the M4')
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
