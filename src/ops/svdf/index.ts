@@ -10,7 +10,8 @@
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount, isConstant } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
+import { svdfDspVariant } from './dsp.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import {
   optionalInput,
@@ -177,6 +178,28 @@ function evaluate(p: SvdfParams, inputs: (TensorBuffer | undefined)[], outputs: 
   }
 }
 
+/** What the portable and the DSP template both name: pointers, types and the parameters as literals. */
+export function svdfView(p: SvdfParams, ctx: LayerEmitContext) {
+  const stateType = p.stateBits === 16 ? 'int16_t' : 'int8_t';
+  return {
+    ...p,
+    fnName: ctx.fnName,
+    summary: `SVDF batches ${p.batches} input ${p.inputSize} filters ${p.filters} (rank ${p.rank}, ${p.units} units) memory ${p.memory}, ${stateType} state, ${p.batches * p.filters * (p.inputSize + p.memory)} MACs`,
+    input: ctx.input(INPUT),
+    weightsFeature: ctx.input(WEIGHTS_FEATURE),
+    weightsTime: ctx.input(WEIGHTS_TIME),
+    bias: p.hasBias ? ctx.input(BIAS) : undefined,
+    state: ctx.input(STATE),
+    output: ctx.output(0),
+    stateType,
+    stateMin: p.stateBits === 16 ? -32768 : -128,
+    stateMax: p.stateBits === 16 ? 32767 : 127,
+    stateCount: p.batches * p.filters * p.memory,
+    negInputZeroPoint: -p.inputZeroPoint,
+    negStateZeroPoint: -p.stateZeroPoint,
+  };
+}
+
 const def: OpDef<SvdfParams> = {
   kind: 'SVDF',
   dir: import.meta.dirname,
@@ -185,25 +208,9 @@ const def: OpDef<SvdfParams> = {
   macs,
   evaluate,
   emitC(p, ctx) {
-    const stateType = p.stateBits === 16 ? 'int16_t' : 'int8_t';
-    return ctx.render('svdf.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      summary: `SVDF batches ${p.batches} input ${p.inputSize} filters ${p.filters} (rank ${p.rank}, ${p.units} units) memory ${p.memory}, ${stateType} state, ${p.batches * p.filters * (p.inputSize + p.memory)} MACs`,
-      input: ctx.input(INPUT),
-      weightsFeature: ctx.input(WEIGHTS_FEATURE),
-      weightsTime: ctx.input(WEIGHTS_TIME),
-      bias: p.hasBias ? ctx.input(BIAS) : undefined,
-      state: ctx.input(STATE),
-      output: ctx.output(0),
-      stateType,
-      stateMin: p.stateBits === 16 ? -32768 : -128,
-      stateMax: p.stateBits === 16 ? 32767 : 127,
-      stateCount: p.batches * p.filters * p.memory,
-      negInputZeroPoint: -p.inputZeroPoint,
-      negStateZeroPoint: -p.stateZeroPoint,
-    });
+    return ctx.render('svdf.c.hbs', svdfView(p, ctx));
   },
+  variants: [svdfDspVariant],
 };
 
 export default def;

@@ -222,6 +222,32 @@ describe('SVDF', () => {
     });
   });
 
+  describe('the Arm DSP variant (SMLAD feature and time dot products) equals the reference', () => {
+    it('input sizes around the groups of four, odd and even memory, int16 and int8 state, on the host through dsp.h', () => {
+      const rand = rng(78);
+      const specs: SvdfSpec[] = [
+        { batches: 1, inputSize: 4, filters: 6, rank: 2, memory: 5, seed: 11 },
+        { batches: 2, inputSize: 7, filters: 4, rank: 1, memory: 8, inZp: -128, outZp: 100, seed: 12 },
+        { batches: 1, inputSize: 96, filters: 64, rank: 1, memory: 8, inZp: -128, seed: 13 },
+        { batches: 3, inputSize: 9, filters: 9, rank: 3, memory: 2, stateType: 'int8', stateZp: -7, stateScale: 0.05, inZp: 127, outZp: -128, seed: 14 },
+        { batches: 1, inputSize: 17, filters: 4, rank: 4, memory: 1, bias: null, seed: 15 },
+        { batches: 1, inputSize: 3, filters: 2, rank: 1, memory: 3, seed: 16 },
+      ];
+      const cases: CCase[] = specs.map((s) => {
+        const { graph, op } = svdfGraph(s);
+        const state = stateOf(graph, op);
+        for (let i = 0; i < state.length; i++) state[i] = s.stateType === 'int8' ? randomInt(rand, -128, 127) : randomInt(rand, -32768, 32767);
+        return { def: svdf, graph, op, inputs: [randomInt8(rand, s.batches * s.inputSize), state], isa: { dsp: true, armv6m: false } };
+      });
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const state = c.inputs[1]!.slice();
+        const expected = toBytes(evaluateOp(svdf, c.graph, c.op, [c.inputs[0]!, state])[0]!);
+        expect(firstDifference(expected, results[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+  });
+
   describe('as a model (our writer)', () => {
     // desktop TFLite's integer SVDF takes an int16 state and refuses any activation but RELU (which it
     // then does not apply)
