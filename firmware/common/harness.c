@@ -370,6 +370,31 @@ static void send_response(void) {
   tf_frame_send(PROTOCOL_VERSION, (uint8_t)(request.command | RESPONSE_BIT), request.sequence, response, response_length);
 }
 
+/* Waits for the next well-formed request of this protocol version into `request`; frames that fail
+ * their CRC are NACKed, over-long ones and other versions refused, each answered here. */
+static void receive_request(void) {
+  for (;;) {
+    const tf_frame_status_t received = tf_frame_receive(&request);
+    if (received == TF_FRAME_BAD_CRC) {
+      const uint8_t nack = ST_BAD_CRC;
+      tf_frame_send(PROTOCOL_VERSION, CMD_NACK, request.sequence, &nack, 1);
+      continue;
+    }
+    const uint8_t reply = (uint8_t)(request.command | RESPONSE_BIT);
+    if (received == TF_FRAME_TOO_LONG) {
+      const uint8_t status = ST_BAD_LENGTH;
+      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, &status, 1);
+      continue;
+    }
+    if (request.version != PROTOCOL_VERSION) {
+      const uint8_t answer_bytes[2] = {ST_BAD_VERSION, PROTOCOL_VERSION};
+      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, answer_bytes, 2);
+      continue;
+    }
+    return;
+  }
+}
+
 /* INVOKE_STEP's answer: status OK and the layer the inference waits after (NO_STOP: it ended). */
 static void answer_step(uint32_t layer) {
   answer(ST_OK);
@@ -389,17 +414,7 @@ static void pause_after(int layer) {
   send_response();
   for (;;) {
     const uint8_t previous_command = request.command, previous_sequence = request.sequence;
-    const tf_frame_status_t received = tf_frame_receive(&request);
-    if (received == TF_FRAME_BAD_CRC) {
-      const uint8_t nack = ST_BAD_CRC;
-      tf_frame_send(PROTOCOL_VERSION, CMD_NACK, request.sequence, &nack, 1);
-      continue;
-    }
-    if (received == TF_FRAME_TOO_LONG || request.version != PROTOCOL_VERSION) {
-      const uint8_t refusal[2] = {received == TF_FRAME_TOO_LONG ? ST_BAD_LENGTH : ST_BAD_VERSION, PROTOCOL_VERSION};
-      tf_frame_send(PROTOCOL_VERSION, (uint8_t)(request.command | RESPONSE_BIT), request.sequence, refusal, received == TF_FRAME_TOO_LONG ? 1u : 2u);
-      continue;
-    }
+    receive_request();
     if (request.command == previous_command && request.sequence == previous_sequence) {
       send_response();
       continue;
@@ -599,23 +614,7 @@ int main(void) {
   int have_last = 0;
   uint8_t last_command = 0, last_sequence = 0;
   for (;;) {
-    const tf_frame_status_t received = tf_frame_receive(&request);
-    if (received == TF_FRAME_BAD_CRC) {
-      const uint8_t nack = ST_BAD_CRC;
-      tf_frame_send(PROTOCOL_VERSION, CMD_NACK, request.sequence, &nack, 1);
-      continue;
-    }
-    const uint8_t reply = (uint8_t)(request.command | RESPONSE_BIT);
-    if (received == TF_FRAME_TOO_LONG) {
-      const uint8_t status = ST_BAD_LENGTH;
-      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, &status, 1);
-      continue;
-    }
-    if (request.version != PROTOCOL_VERSION) {
-      const uint8_t answer_bytes[2] = {ST_BAD_VERSION, PROTOCOL_VERSION};
-      tf_frame_send(PROTOCOL_VERSION, reply, request.sequence, answer_bytes, 2);
-      continue;
-    }
+    receive_request();
     const int repeated = have_last && request.command != CMD_HELLO && request.command == last_command && request.sequence == last_sequence;
     if (!repeated) {
       dispatch(&request);
