@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Generators for the int8 layers around the weighted ones: TRANSPOSE_CONV (per-tensor and per-channel
- * weights, with and without bias), BATCH_MATMUL (adjoints, broadcast batches, constant rhs),
+ * weights, with and without bias, the output shape constant or a model input), BATCH_MATMUL (adjoints, broadcast batches, constant rhs),
  * RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR (every mode), SOFTMAX (betas), LOGISTIC, TANH,
  * L2_NORMALIZATION, SUB (broadcasting), AVERAGE_POOL_2D / MAX_POOL_2D (windows wider than the input,
  * global), CONCATENATION, PAD / PADV2 (negative paddings too), DEQUANTIZE and QUANTIZE (int8 -> int8).
@@ -112,7 +112,9 @@ export const generators: FuzzGenerator[] = [
       const biasIndex = chance(rand, 0.7) ? int32Bias(b, rand, outC, qi.scale, f.scales, [0, 100, 5000, 200000]) : -1;
       const typical = qi.scale * f.scales[0]! * 64 * Math.sqrt(inC * Math.ceil(k[0] / stride[0]) * Math.ceil(k[1] / stride[1]));
       const qo = { scale: typical * 10 ** (-1.5 + 2 * rand()), zeroPoint: zeroPoint(rand) };
-      const shape = b.ints([1, outH, outW, outC]);
+      // now and then the output shape is computed in the graph (here: a model input) as converters
+      // sometimes leave it: TFLite Micro sizes the layer from its output tensor and ignores the values
+      const shape = chance(rand, 0.25) ? b.input({ shape: [4], dtype: 'int32' }) : b.ints([1, outH, outW, outC]);
       emit(b, 'TRANSPOSE_CONV', [shape, f.index, x, biasIndex], [{ shape: [1, outH, outW, outC], q: qo }], {
         padding: pad,
         strideH: stride[0],
