@@ -11,6 +11,8 @@
  *    goes, with any op nobody reads.
  * 4. foldTransposes: TRANSPOSE → TRANSPOSE composes; TRANSPOSE → PAD reads through the permutation.
  * 5. aliasNoOps: data movement that moves nothing becomes a RESHAPE (an alias: no bytes, no code).
+ *    foldPadIntoConv: PAD → VALID convolution becomes the SAME convolution where they are the same
+ *    layer (fold_pad_into_conv.ts), and the PAD goes.
  * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
  *    column all zeros: pruned models) goes, with the row computing it (dead_neurons.ts).
  * 7. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
@@ -22,6 +24,7 @@ import type { Graph } from '../ir/graph.ts';
 import { aliasNoOps } from './alias_noops.ts';
 import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
+import { foldPadIntoConv } from './fold_pad_into_conv.ts';
 import { removeDeadNeurons } from './dead_neurons.ts';
 import { dropReshapeShapeInputs, dropTransposeConvShapeInputs, removeDeadOps } from './prune.ts';
 import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
@@ -31,6 +34,7 @@ export {
   removeDeadNeurons,
   foldConstants,
   foldTransposes,
+  foldPadIntoConv,
   dropReshapeShapeInputs,
   dropTransposeConvShapeInputs,
   removeDeadOps,
@@ -46,6 +50,7 @@ export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   g = removeDeadOps(dropTransposeConvShapeInputs(dropReshapeShapeInputs(g)));
   g = foldTransposes(g);
   g = aliasNoOps(g);
+  g = removeDeadOps(foldPadIntoConv(g));
   // (TINYFORGE_DEAD_NEURONS=off keeps them: to measure what the pass saves)
   if (process.env.TINYFORGE_DEAD_NEURONS !== 'off') g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
