@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
-import { DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
+import { DTYPE_BYTES, DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
@@ -106,6 +106,11 @@ const quantize: OpDef<QuantizeParams> = {
   macs(graph, op) {
     return elementCount(graph.tensors[op.outputs[0]!]!.shape);
   },
+
+  // element i is read before it is written, and an output element no wider than the input's never
+  // reaches an input element not yet read: in place (the uint8 image and its int8 copy at a model's
+  // edge share one buffer)
+  overlap: (p) => (DTYPE_BYTES[p.outType] <= DTYPE_BYTES[p.mode === 'float' ? 'float32' : p.inType] ? { input: 0, gap: 0 } : undefined),
 
   evaluate(p, inputs, outputs) {
     const out = outputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
