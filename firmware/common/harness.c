@@ -154,8 +154,10 @@ void tf_profile_layer_end(int layer) {
   if (layer == TF_TEST_CORRUPT_LAYER) arena_base()[TF_TEST_CORRUPT_OFFSET] ^= 0x40u;
 #endif
   if (layer == stop_after_layer) {
-    if (stepping) pause_after(layer);
-    else longjmp(stop_jump, 1);
+    if (stepping)
+      pause_after(layer);
+    else
+      longjmp(stop_jump, 1);
   }
 }
 
