@@ -181,12 +181,17 @@ export async function validateAgainstReference(modelPath: string, options: Refer
             `${session.portName}: the firmware is not a profile build that knows its arena: flash it with \`tinyforge flash MODEL --profile --patch off\``,
           );
         }
-        const inferAll = async (stopAfter?: number) => {
+        // from reset state: every record written and run but the last, which is only written
+        const upToLast = async () => {
           await session.resetState();
           for (const [i, record] of records.entries()) {
             await session.writeInputs(concat(record));
-            await session.invoke(1, i === records.length - 1 ? stopAfter : undefined);
+            if (i < records.length - 1) await session.invoke(1);
           }
+        };
+        const inferAll = async (stopAfter?: number) => {
+          await upToLast();
+          await session.invoke(1, stopAfter);
         };
         const outputBytes = compiled.graph.outputs.map((o) => byteSize(compiled.graph.tensors[o]!));
         const tensors = new Map<number, Uint8Array>();
@@ -199,11 +204,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
         // firmware without it answers "unknown command" and every layer costs a whole run from the inputs
         let stepped = false;
         if (positions.length > 0) {
-          await session.resetState();
-          for (const [i, record] of records.entries()) {
-            await session.writeInputs(concat(record));
-            if (i < records.length - 1) await session.invoke(1);
-          }
+          await upToLast();
           try {
             await session.invokeStep(positions[0]!);
             stepped = true;

@@ -378,7 +378,8 @@ async function runOnTarget(
   }
 }
 
-function valuesToBytes(dtype: Graph['tensors'][number]['dtype'], values: number[]): Uint8Array {
+/** A tensor's values (as run reports give them) back as its bytes. */
+export function valuesToBytes(dtype: Graph['tensors'][number]['dtype'], values: number[]): Uint8Array {
   const empty = fromBytes(dtype, new Uint8Array(0));
   const ctor = empty.constructor as unknown as { from(v: ArrayLike<number | bigint>): typeof empty };
   const typed = dtype === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : ctor.from(values);

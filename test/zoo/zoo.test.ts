@@ -12,12 +12,12 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../../src/ir/graph.ts';
-import { allocBuffer, toBytes } from '../../src/ir/buffers.ts';
 import { compileFile } from '../../src/compile.ts';
 import { splitInputs } from '../../src/ops/interpreter.ts';
 import { runModel } from '../../src/run/run.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { valuesToBytes } from '../fuzz/campaign.ts';
 import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { compileForEveryTarget } from '../../src/build/gate.ts';
 
@@ -50,13 +50,7 @@ function zooCases(model: string): ZooCase[] {
 
 /** One case's outputs as TFLite Micro lays them out: each output tensor's bytes, back to back. */
 function outputBytes(dtypes: DType[], outputs: number[][]): Buffer {
-  return Buffer.concat(
-    outputs.map((values, o) => {
-      const buffer = allocBuffer(dtypes[o]!, values.length);
-      values.forEach((v, i) => (buffer[i] = (buffer instanceof BigInt64Array ? BigInt(v) : v) as never));
-      return toBytes(buffer);
-    }),
-  );
+  return Buffer.concat(outputs.map((values, o) => valuesToBytes(dtypes[o]!, values)));
 }
 
 /** Models with state (variable tensors: SVDF, LSTM): their inputs also run as one stream. */
