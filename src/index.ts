@@ -254,7 +254,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<DeviceSess
     });
     // The emulator has read the ELF once HELLO is answered (open waits for it): the build can go.
     return await DeviceSession.open(
-      options.port ? { ...session, board: board?.name, expectBuildId: build.buildId } : { ...session, board: board!.name, elf: build.elf },
+      options.port
+        ? { ...session, board: board?.name, expectBuildId: build.buildId, expectModel: compiled.generated.facts }
+        : { ...session, board: board!.name, elf: build.elf, expectModel: compiled.generated.facts },
     );
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -28,11 +28,25 @@ export interface GeneratedModel {
   weightBytes: number;
   /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
   layerConstBytes: number[];
+  /** what the device harness reports of this model in HELLO (model.h's counts and sizes) */
+  facts: ModelFacts;
   /**
    * The banner of a further file made from this model (a project layout's build files and starter
    * app): the same provenance lines as the generated C's; `license` null claims none.
    */
   banner: (what: string, license?: string | null) => Banners;
+}
+
+/** A compiled model's figures as model.h defines them and the device harness reports them in HELLO. */
+export interface ModelFacts {
+  numInputs: number;
+  numOutputs: number;
+  /** every input's bytes, concatenated in input order */
+  inputBytes: number;
+  /** every output's bytes, concatenated in output order */
+  outputBytes: number;
+  numLayers: number;
+  arenaBytes: number;
 }
 
 interface ConstArray {
@@ -185,7 +199,16 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
     ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/ops/${f.path}).`).c}${f.text}` })),
   ];
-  return { prefix, files, weightBytes, layerConstBytes, banner };
+  const ioBytes = (list: number[]) => list.reduce((n, t) => n + byteSize(graph.tensors[t]!), 0);
+  const facts: ModelFacts = {
+    numInputs: graph.inputs.length,
+    numOutputs: graph.outputs.length,
+    inputBytes: ioBytes(graph.inputs),
+    outputBytes: ioBytes(graph.outputs),
+    numLayers: view.numLayers,
+    arenaBytes: view.arenaBytes,
+  };
+  return { prefix, files, weightBytes, layerConstBytes, facts, banner };
 }
 
 /**

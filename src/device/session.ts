@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { type BoardDescriptor, type CounterSpec, type TargetDescriptor, counterFor, findBoard } from '../build/targets.ts';
 import { findTool } from '../build/toolchain.ts';
+import type { ModelFacts } from '../codegen/generate.ts';
 import { ProtocolClient } from './protocol/client.ts';
 import {
   Command,
@@ -52,6 +53,8 @@ export interface SessionOptions {
   helloTries?: number;
   /** refuse a device whose firmware reports another build id */
   expectBuildId?: string;
+  /** what HELLO must say of the model this session's build compiled: other figures are not believed */
+  expectModel?: ModelFacts;
   /** retries and other notes */
   progress?: (message: string) => void;
   /**
@@ -61,6 +64,29 @@ export interface SessionOptions {
   reconnect?: { tries?: number; delayMs?: number };
   /** emulated boards: trace the executed instructions for the timing model (src/estimate/timing/) */
   timing?: { qemuPlugin?: string; rp2040Tracer?: Rp2040Tracer };
+}
+
+/**
+ * HELLO's model figures checked against the compile's: a firmware whose build id matches but whose
+ * figures do not is lying or damaged, and nothing it would report is believed. One line naming the
+ * first figure that differs.
+ */
+export function checkHelloModel(portName: string, hello: Hello, expected: ModelFacts): void {
+  const figures: [string, number, number][] = [
+    ['inputs', hello.numInputs, expected.numInputs],
+    ['outputs', hello.numOutputs, expected.numOutputs],
+    ['input bytes', hello.inputBytes, expected.inputBytes],
+    ['output bytes', hello.outputBytes, expected.outputBytes],
+    ['layers', hello.numLayers, expected.numLayers],
+    ['arena bytes', hello.arenaBytes, expected.arenaBytes],
+  ];
+  for (const [name, said, compiled] of figures) {
+    if (said !== compiled) {
+      throw new TinyforgeError(
+        `${portName}: HELLO: the board reports ${said} ${name} where the compiled model has ${compiled}, which cannot be; not believed (other or damaged firmware?)`,
+      );
+    }
+  }
 }
 
 /** A request that changed the device's state since the last RESET_STATE, to restore it after a reconnection. */
@@ -154,6 +180,7 @@ export class DeviceSession {
           `${transport.name}: HELLO: the device runs build ${hello.buildId} of model ${hello.model}, not this build (${options.expectBuildId}): flash it first`,
         );
       }
+      if (options.expectModel) checkHelloModel(transport.name, hello, options.expectModel);
       // a board's figures hold for the counter it is meant to use: counterFor checks the one HELLO names
       const counter =
         board && target

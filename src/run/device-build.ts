@@ -211,6 +211,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     const session: SessionOptions = options.port
       ? { port: options.port, baudRate: options.baudRate, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
       : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
+    session.expectModel = compiled.generated.facts;
     progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
     return work({ target, board, fitFor, compiled, build, session });
   });

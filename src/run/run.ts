@@ -158,6 +158,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
+      expectModel: compiled.generated.facts,
       cases: cases.map(concat),
       carryState: options.carryState,
       timeoutMs: options.timeoutMs ?? 300_000,

@@ -91,7 +91,15 @@ export interface FakeFaults {
   /** READ_MEMORY answers these (default: an arena of 48 B, 40 used, stack 200 of 1,024, 120 in INVOKE) */
   memory?: { arenaPlanned?: number; arenaUsed?: number; stackHighWater?: number; stackInvoke?: number; stackCapacity?: number };
   /** HELLO names this target, board, model (default: the fake's own) and reports this image in flash (default: none) */
-  hello?: { target?: string; board?: string; model?: string; image?: { crc: number; start: number; bytes: number } };
+  hello?: {
+    target?: string;
+    board?: string;
+    model?: string;
+    image?: { crc: number; start: number; bytes: number };
+    /** a lie about the model: another output count or size than the build's (1 output of 16 bytes) */
+    numOutputs?: number;
+    outputBytes?: number;
+  };
 }
 
 /** Where a fake device reads requests and writes answers: a pty (SerialTransport), or an in-process link. */
@@ -202,12 +210,12 @@ export class FakeDevice {
         const buildId = BigInt(`0x${this.faults.buildId ?? '0123456789abcdef'}`);
         h.setBigUint64(10, buildId, true);
         h.setUint32(18, 48, true);
+        const hello = this.faults.hello ?? {};
         head[22] = 1;
-        head[23] = 1;
+        head[23] = hello.numOutputs ?? 1;
         h.setUint16(24, 3, true);
         h.setUint32(26, 16, true);
-        h.setUint32(30, 16, true);
-        const hello = this.faults.hello ?? {};
+        h.setUint32(30, hello.outputBytes ?? 16, true);
         const strings = [...text(hello.target ?? 'fake-target'), ...text(hello.board ?? 'fake-board'), ...text(hello.model ?? 'fake_xor'), ...text('systick')];
         if (this.faults.malformedHello) strings[0] = 0xf0;
         const image = new Uint8Array(hello.image ? 12 : 0);

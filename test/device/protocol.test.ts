@@ -131,6 +131,31 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     await session.close();
   });
 
+  it("a board whose HELLO misstates the compiled model's outputs is not believed", async () => {
+    const facts = { numInputs: 1, numOutputs: 1, inputBytes: 16, outputBytes: 16, numLayers: 3, arenaBytes: 48 };
+    const lies: [FakeFaults, RegExp][] = [
+      [{ hello: { numOutputs: 3 } }, /^\/dev\/pts\/\d+: HELLO: the board reports 3 outputs where the compiled model has 1, which cannot be; not believed/],
+      [{ hello: { outputBytes: 4096 } }, /^\/dev\/pts\/\d+: HELLO: the board reports 4096 output bytes where the compiled model has 16, which cannot be/],
+    ];
+    for (const [faults, says] of lies) {
+      pair = await ptyPair();
+      device = await FakeDevice.attach(pair.b, faults);
+      try {
+        await expectRejection(DeviceSession.open({ port: pair.a, timeoutMs: 500, expectModel: facts }), says);
+      } finally {
+        await device.close().catch(() => {});
+        pair.kill();
+        pair = device = undefined;
+      }
+    }
+    // the truthful fake, checked against the same facts, opens
+    pair = await ptyPair();
+    device = await FakeDevice.attach(pair.b);
+    const session = await DeviceSession.open({ port: pair.a, timeoutMs: 500, expectModel: facts });
+    expect(session.hello.numOutputs).to.equal(1);
+    await session.close();
+  });
+
   it('a session refuses a board that runs another build', async () => {
     pair = await ptyPair();
     device = await FakeDevice.attach(pair.b);
