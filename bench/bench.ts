@@ -13,7 +13,7 @@
  *
  * Then the same for models generated in code (generatedModels: the shapes of real models from outside
  * the project), and with --zoo for the model zoo sample (zooModels), against TFLite Micro + CMSIS-NN
- * measured on them now on the emulated M4.
+ * measured on them now on the emulated M4 and RP2040.
  *
  *   npm run bench [-- --models person_detect,micro_speech,fc_autoencoder] [--boards qemu-mps2-an386] [--no-generated] [--zoo]
  *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
@@ -87,7 +87,7 @@ interface Row {
   floor: { instructions: number; ram: number };
   baseline: Record<string, { perInference: number; ram: number; flashCode: number } | undefined>;
   note?: string;
-  /** a model generated in code: its CMSIS-NN baseline (M4 only) is measured by the bench, RAM as arena alone */
+  /** a model generated in code: its CMSIS-NN baseline (M4 and RP2040) is measured by the bench, RAM as arena alone */
   generated?: boolean;
 }
 
@@ -101,7 +101,6 @@ const GENERATED_MODELS = ['resnet8', 'fc_autoencoder', 'kws_ds_cnn'] as const;
  */
 function generatedModels(dir: string, only: string[] | undefined): { path: string; generated: GeneratedSource }[] {
   mkdirSync(dir, { recursive: true });
-  const tool = findRuntime('tflm-cmsis-m4');
   const builders: [(typeof GENERATED_MODELS)[number], () => Graph][] = [
     ['resnet8', () => resnet8()],
     ['fc_autoencoder', () => fcAutoencoder()],
@@ -118,7 +117,7 @@ function generatedModels(dir: string, only: string[] | undefined): { path: strin
       const input = new Uint8Array(randomInt8(rand, bytes).buffer);
       const inputPath = join(dir, `${name}.in.bin`);
       writeFileSync(inputPath, input);
-      return { path, generated: { input, cmsisM4: tool ? cmsisM4Figures(tool, path, inputPath) : undefined } };
+      return { path, generated: { input, cmsis: measuredCmsis(path, inputPath) } };
     });
 }
 
@@ -130,7 +129,6 @@ function generatedModels(dir: string, only: string[] | undefined): { path: strin
 function zooModels(only: string[] | undefined): { path: string; generated: GeneratedSource }[] {
   const dir = join(MODELS_DIR, 'zoo');
   if (!existsSync(dir)) return [];
-  const tool = findRuntime('tflm-cmsis-m4');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.tflite') && (!only || only.includes(basename(f, '.tflite'))))
     .sort()
@@ -139,24 +137,34 @@ function zooModels(only: string[] | undefined): { path: string; generated: Gener
       const path = join(dir, f);
       const inputPath = join(dir, 'golden', name, 'in2.bin');
       const input = new Uint8Array(readFileSync(inputPath));
-      let cmsisM4: GeneratedSource['cmsisM4'];
-      try {
-        cmsisM4 = tool ? cmsisM4Figures(tool, path, inputPath) : undefined;
-      } catch {
-        // TFLite Micro refuses it (the audio front-end's signal ops are not in that build): no baseline
-      }
-      return { path, generated: { input, cmsisM4 } };
+      return { path, generated: { input, cmsis: measuredCmsis(path, inputPath) } };
     });
 }
 
-/** TFLite Micro + CMSIS-NN on the emulated M4 (tflm-cmsis-m4/run): one Invoke's instructions and the arena it used. */
-function cmsisM4Figures(tool: string, model: string, input: string): GeneratedSource['cmsisM4'] {
-  const out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as {
-    invoke_instructions?: number;
-    arena_used_bytes?: number;
-  };
-  if (out.invoke_instructions === undefined || out.arena_used_bytes === undefined) return undefined;
-  return { perInference: out.invoke_instructions, arena: out.arena_used_bytes };
+/**
+ * TFLite Micro + CMSIS-NN measured now on the same emulated boards, where the runtimes are present:
+ * on the M4 (tflm-cmsis-m4/run) one Invoke's instructions, on the RP2040 (tflm-cmsis-m0/run) its
+ * rp2040js cycles, each with the arena it used. A model TFLite Micro refuses (the audio front-end's
+ * signal ops are not in those builds) has no figure there.
+ */
+function measuredCmsis(model: string, input: string): GeneratedSource['cmsis'] {
+  const measured: GeneratedSource['cmsis'] = {};
+  for (const [target, runtime, figure] of [
+    ['cortex-m4', 'tflm-cmsis-m4', 'invoke_instructions'],
+    ['rp2040', 'tflm-cmsis-m0', 'invoke_cycles'],
+  ] as const) {
+    const tool = findRuntime(runtime);
+    if (!tool) continue;
+    try {
+      const out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as Record<string, number | undefined>;
+      const perInference = out[figure];
+      const arena = out.arena_used_bytes;
+      if (perInference !== undefined && arena !== undefined) measured[target] = { perInference, arena };
+    } catch {
+      // TFLite Micro refuses the model: no baseline on this board
+    }
+  }
+  return measured;
 }
 
 function baselineFor(file: string, model: string): Record<string, BaselineVariant> | undefined {
@@ -166,10 +174,10 @@ function baselineFor(file: string, model: string): Record<string, BaselineVarian
   return data.models[model];
 }
 
-/** A model generated in code (not from ../shared/models): its input and, on the M4, TFLite Micro + CMSIS-NN measured on it now. */
+/** A model from outside ../shared/models (generated, or the zoo's): its input and TFLite Micro + CMSIS-NN measured on it now, by target. */
 interface GeneratedSource {
   input: Uint8Array;
-  cmsisM4?: { perInference: number; arena: number };
+  cmsis: Partial<Record<'cortex-m4' | 'rp2040', { perInference: number; arena: number }>>;
 }
 
 async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin: string | undefined, generated?: GeneratedSource): Promise<Row> {
@@ -233,10 +241,10 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     baseline[variant] = b && figure !== undefined ? { perInference: figure, ram: b.arena_used + b.stack_peak, flashCode: b.flash_excl_model } : undefined;
   }
   if (generated) {
-    // measured now on the same emulated M4: instructions and arena (its stack and flash are not measured)
-    const m4 = plan.target === 'cortex-m4' ? generated.cmsisM4 : undefined;
+    // measured now on the same emulated board: instructions (M4) or cycles (RP2040) and arena (its stack and flash are not measured)
+    const measured = generated.cmsis[plan.target as keyof GeneratedSource['cmsis']];
     baseline.ref = undefined;
-    baseline.cmsis_nn = m4 && { perInference: m4.perInference, ram: m4.arena, flashCode: NaN };
+    baseline.cmsis_nn = measured && { perInference: measured.perInference, ram: measured.arena, flashCode: NaN };
   }
   return {
     model,
@@ -478,7 +486,7 @@ const program = new Command('bench')
   .option('--models <names>', 'comma-separated: only these models (shared file names without .tflite, or resnet8, fc_autoencoder, kws_ds_cnn)')
   .option('--boards <names>', 'comma-separated: only these boards')
   .option('--no-generated', 'leave out the generated models')
-  .option('--zoo', 'also the model zoo sample (../shared/models/zoo), against TFLite Micro + CMSIS-NN measured now on the M4')
+  .option('--zoo', 'also the model zoo sample (../shared/models/zoo), against TFLite Micro + CMSIS-NN measured now on the M4 and the RP2040')
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
