@@ -11,6 +11,7 @@ import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/dsp.ts';
 import { rowBlocksOf4 } from '../fully_connected/dsp.ts';
 import { pairOrderRows } from '../common/int16_gemv.ts';
+import { wrapInt32 } from '../common/fixedpoint.ts';
 import type { LstmParams } from './index.ts';
 
 /**
@@ -73,7 +74,59 @@ const even = (n: number) => n + (n & 1);
  * step's, read, and this step's, written), all as int16 with their offsets applied.
  */
 export function lstmDspScratchBytes(p: LstmParams): number {
-  return 2 * (even(p.inputSize) + 2 * even(p.units));
+  // the larger of the two forms': the paired kernel's lane pairs (8 bytes per four values) fit in it
+  return Math.max(2 * (even(p.inputSize) + 2 * even(p.units)), 8 * (words4(p.inputSize) + words4(p.units)));
+}
+
+/** words of four values, the last one padded */
+const words4 = (n: number) => Math.ceil(n / 4);
+
+/** the odd columns' shift d_k (x - 127) of the paired values (unidirectional_sequence_lstm_dsp.h) */
+const PAIR_ODD_SHIFT = 127;
+
+/**
+ * Paired weights (unidirectional_sequence_lstm_dsp.h): per unit, per word of four columns, the four
+ * gates' words, each the int16 lanes 256 w1 + w0 and 256 w3 + w2 (columns past the row are 0).
+ * Undefined when a lane leaves int16 (a -128 weight beside a negative one) or when a row's bound
+ * 256 sum_k |w_k| max|x_k - d_k| (128 for even k, 255 for odd k) reaches 2^31.
+ */
+export function pairedWeights(perGate: Int8Array[], units: number, cols: number): number[] | undefined {
+  const words = words4(cols);
+  const out: number[] = [];
+  for (let u = 0; u < units; u++) {
+    for (const w of perGate) {
+      let bound = 0;
+      for (let k = 0; k < cols; k++) bound += Math.abs(w[u * cols + k]!) * (k & 1 ? 128 + PAIR_ODD_SHIFT : 128);
+      if (256 * bound > 2 ** 31 - 1) return undefined;
+    }
+    for (let k = 0; k < words; k++) {
+      for (const w of perGate) {
+        const at = (j: number) => (4 * k + j < cols ? w[u * cols + 4 * k + j]! : 0);
+        for (const [lo, hi] of [
+          [at(0), at(1)],
+          [at(2), at(3)],
+        ] as const) {
+          const v = 256 * hi + lo;
+          if (v < -32768 || v > 32767) return undefined;
+          out.push(((v & 0xff) << 24) >> 24, (v << 16) >> 24);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Paired rows' starts, unit-major: bias + sum_k w_k (offset - d_k), d_k = -127 for odd k, wrapped to int32. */
+function pairedStarts(perGate: Int8Array[], units: number, cols: number, offset: number, bias?: Int32Array[]): number[] {
+  const out: number[] = [];
+  for (let u = 0; u < units; u++) {
+    perGate.forEach((w, g) => {
+      let sum = bias ? bias[g]![u]! : 0;
+      for (let k = 0; k < cols; k++) sum += w[u * cols + k]! * (offset + (k & 1 ? PAIR_ODD_SHIFT : 0));
+      out.push(wrapInt32(sum));
+    });
+  }
+  return out;
 }
 
 export function emitLstmDsp(p: LstmParams, ctx: LayerEmitContext, gates: LstmGateInputs[], view: Record<string, unknown>): string {
@@ -90,6 +143,59 @@ export function emitLstmDsp(p: LstmParams, ctx: LayerEmitContext, gates: LstmGat
       fromHidden: requantC(`r[${k}]`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, 16),
     };
   });
+  const inPaired = pairedWeights(
+    gates.map((g) => g.inputWeights),
+    S,
+    p.inputSize,
+  );
+  const recPaired = pairedWeights(
+    gates.map((g) => g.recurrentWeights),
+    S,
+    S,
+  );
+  const requants = {
+    kept: requantC('(int32_t)f * c[u]', p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, 16),
+    added: requantC('i * g', p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, 16),
+    hiddenOut: requantC('tanh_c * o', p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, 8),
+  };
+  if (inPaired && recPaired) {
+    return ctx.render('unidirectional_sequence_lstm_dsp_pairs.c.hbs', {
+      ...view,
+      ...requants,
+      scratch: ctx.scratch(),
+      gateViews,
+      inWords: p.inputSize >> 2,
+      inTail: p.inputSize & 3,
+      unitWords: S >> 2,
+      unitTail: S & 3,
+      inPairWords: words4(p.inputSize),
+      unitPairWords: words4(S),
+      xPairWords: 2 * words4(p.inputSize),
+      inWeights: ctx.addConst('w_in_pairs', 'int8_t', inPaired),
+      recWeights: ctx.addConst('w_rec_pairs', 'int8_t', recPaired),
+      inStarts: ctx.addConst(
+        'in_start',
+        'int32_t',
+        pairedStarts(
+          gates.map((g) => g.inputWeights),
+          S,
+          p.inputSize,
+          p.inputOffset,
+          gates.map((g) => g.bias),
+        ),
+      ),
+      recStarts: ctx.addConst(
+        'rec_start',
+        'int32_t',
+        pairedStarts(
+          gates.map((g) => g.recurrentWeights),
+          S,
+          S,
+          p.hiddenOffset,
+        ),
+      ),
+    });
+  }
   const lanes = (off: number) => `0x${(((off & 0xffff) * 0x10001) >>> 0).toString(16)}u`;
   return ctx.render('unidirectional_sequence_lstm_dsp.c.hbs', {
     ...view,
@@ -140,8 +246,6 @@ export function emitLstmDsp(p: LstmParams, ctx: LayerEmitContext, gates: LstmGat
         1,
       ),
     ),
-    kept: requantC('(int32_t)f * c[u]', p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, 16),
-    added: requantC('i * g', p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, 16),
-    hiddenOut: requantC('tanh_c * o', p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, 8),
+    ...requants,
   });
 }

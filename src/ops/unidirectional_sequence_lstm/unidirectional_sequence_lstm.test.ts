@@ -7,6 +7,7 @@ import { interpret } from '../interpreter.ts';
 import { runTflmRef, tflmOutputs, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 import { PROJECT_ROOT } from '../../../test/helpers/cli.ts';
 import lstm, { type LstmParams } from './index.ts';
+import { pairedWeights } from './dsp.ts';
 import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
 import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -314,6 +315,88 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
         expect(firstDifference(expected, results[k]![0]!), `case ${k}`).to.equal(undefined);
       });
     }
+  });
+
+  describe("the Arm DSP variant's paired weights (unidirectional_sequence_lstm_dsp.h)", function () {
+    /** weights where every row pairs but the first recurrent matrix holds a -128 beside a negative weight */
+    function unpairable(units: number, inputSize: number, seed: number): Int8Array[] {
+      const rand = rng(seed);
+      const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => randomInt8(rand, units * (k < 4 ? inputSize : units), -127, 127));
+      weights[4]![0] = -5;
+      weights[4]![1] = -128;
+      return weights;
+    }
+    /** the largest weights a row can hold and still pair: 256 * sum |w| max|x - d| just below 2^31 */
+    function largest(units: number, inputSize: number): Int8Array[] {
+      return [0, 1, 2, 3, 4, 5, 6, 7].map((k) => Int8Array.from({ length: units * (k < 4 ? inputSize : units) }, (_, j) => (j % 3 === 0 ? -127 : 127)));
+    }
+
+    it('pair every int8 row whose lanes fit int16 and whose bound fits int32; the rest take the streaming form', () => {
+      expect(pairedWeights([Int8Array.from([1, -128, 3, 4])], 1, 4)).to.deep.equal([1, -128, 3, 4]);
+      // 256 * (-128) + (-1) leaves int16
+      expect(pairedWeights([Int8Array.from([-1, -128, 0, 0])], 1, 4)).to.equal(undefined);
+      // 256 * (-1) + 255: the low byte is w0's, the high byte w1 - 1 when w0 < 0
+      expect(pairedWeights([Int8Array.from([-1, 1, 0, 0])], 1, 4)).to.deep.equal([-1, 0, 0, 0]);
+      // columns past the row are 0
+      expect(pairedWeights([Int8Array.from([5, 6, 7])], 1, 3)).to.deep.equal([5, 6, 7, 0]);
+      // 127 in every column: 127 * (128 + 255) per pair of columns; 173 pairs pass (2^31 - 1) / 256, 172 do not
+      expect(pairedWeights([new Int8Array(344).fill(127)], 1, 344)).to.not.equal(undefined);
+      expect(pairedWeights([new Int8Array(346).fill(127)], 1, 346)).to.equal(undefined);
+    });
+
+    it('the paired form, and the streaming form where weights do not pair, equal the reference (C twins, ASan+UBSan)', () => {
+      const rand = rng(515);
+      const specs: LstmSpec[] = [
+        // 1 + 2 + 4 words of inputs, 1 + 2 words of hidden values plus a tail
+        { batches: 2, steps: 4, inputSize: 27, units: 11, inZp: -128, hZp: -1, cellPower: -11, cellClip: 10, seed: 31 },
+        { batches: 1, steps: 3, inputSize: 16, units: 4, timeMajor: true, inZp: 127, hZp: -128, cellPower: -14, seed: 32 },
+        // the largest weights that pair, against inputs at both ends of int8
+        { batches: 1, steps: 3, inputSize: 340, units: 4, inZp: -128, hZp: 127, seed: 33, weights: largest(4, 340) },
+        // not paired: a -128 beside a negative weight; rows past the bound
+        { batches: 1, steps: 3, inputSize: 10, units: 5, inZp: 3, hZp: -4, seed: 34, weights: unpairable(5, 10, 34) },
+        { batches: 1, steps: 2, inputSize: 400, units: 4, inZp: -100, hZp: 5, seed: 35, weights: largest(4, 400) },
+      ];
+      const cases: CCase[] = specs.map((s) => {
+        const { graph, op } = lstmGraph(s);
+        const n = elementCount(graph.tensors[op.inputs[0]!]!.shape);
+        const x = s.inputSize >= 300 ? Int8Array.from({ length: n }, (_, j) => (j % 2 ? -128 : 127)) : randomInt8(rand, n);
+        const state = zeroState(graph, op);
+        (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
+        (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
+        return { def: lstm, graph, op, inputs: [x, ...state], isa: { dsp: true } };
+      });
+      const results = runCasesInC(cases);
+      cases.forEach((c, k) => {
+        const state = c.inputs.slice(1).map((b) => b.slice());
+        const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...state])[0]!);
+        expect(firstDifference(expected, results[k]![0]!), `case ${k} output`).to.equal(undefined);
+      });
+    });
+
+    describe('on the emulated Cortex-M4 (QEMU mps2-an386)', function () {
+      let dir: string;
+      before(function () {
+        requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+        dir = mkdtempSync(join(tmpdir(), 'tinyforge-lstm-dsp-'));
+      });
+      after(() => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+
+      for (const [name, spec] of [
+        ['lstm_pairs', { batches: 2, steps: 5, inputSize: 27, units: 11, inZp: -128, hZp: -1, cellPower: -11, cellClip: 10, seed: 41 }],
+        ['lstm_pairs_large', { batches: 1, steps: 3, inputSize: 340, units: 4, inZp: 20, hZp: 127, seed: 42, weights: largest(4, 340) }],
+        ['lstm_unpaired', { batches: 1, steps: 3, inputSize: 10, units: 5, inZp: 3, hZp: -4, seed: 43, weights: unpairable(5, 10, 43) }],
+      ] as [string, LstmSpec][]) {
+        it(`${name}: ${spec.inputSize} inputs, ${spec.units} units, bit-exact with the reference (inputs at the int8 extremes too)`, async () => {
+          const { graph } = lstmGraph(spec);
+          graph.name = name;
+          const compiled = compileGraph(graph, `${name}.tflite`, { isa: loadTarget('cortex-m4').isa });
+          expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['arm-dsp']);
+          await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 6, extremes: true });
+        });
+      }
+    });
   });
 
   describe('the RV32 variant on the emulated ESP32-C3 (QEMU riscv32 virt)', function () {
