@@ -178,8 +178,11 @@ function evaluate(p: SvdfParams, inputs: (TensorBuffer | undefined)[], outputs: 
   }
 }
 
-/** What the portable and the DSP template both name: pointers, types and the parameters as literals. */
-export function svdfView(p: SvdfParams, ctx: LayerEmitContext) {
+/**
+ * What the portable and the variants' templates name: pointers, types and the parameters as literals
+ * (the variants fold the bias into their starts: `withBias` false leaves it out of the C).
+ */
+export function svdfView(p: SvdfParams, ctx: LayerEmitContext, withBias = true) {
   const stateType = p.stateBits === 16 ? 'int16_t' : 'int8_t';
   return {
     ...p,
@@ -188,7 +191,7 @@ export function svdfView(p: SvdfParams, ctx: LayerEmitContext) {
     input: ctx.input(INPUT),
     weightsFeature: ctx.input(WEIGHTS_FEATURE),
     weightsTime: ctx.input(WEIGHTS_TIME),
-    bias: p.hasBias ? ctx.input(BIAS) : undefined,
+    bias: p.hasBias && withBias ? ctx.input(BIAS) : undefined,
     state: ctx.input(STATE),
     output: ctx.output(0),
     stateType,
