@@ -12,12 +12,12 @@
 import type { KernelVariant } from '../op.ts';
 import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
-import { fusedView, stateRange } from './fused.ts';
+import { fusedView, stateRange, wideRequantFn } from './fused.ts';
 
 /**
  * A static inline `int32_t name(int32_t acc)`: MultiplyByQuantizedMultiplier(acc, multiplier, shift)
  * + zp clamped to the signed `bits`-bit type, by svdf_dsp.h's tf_svdf_rq where its conditions hold
- * (multiplier normalized, 1 <= e <= 32 - bits, K within int32), else by tf_mbqm.
+ * (multiplier normalized, 1 <= e <= 32 - bits, K within int32), else by TFLite Micro's steps (fused.ts wideRequantFn).
  */
 export function svdfDspRequantFn(name: string, multiplier: number, shift: number, zp: number, bits: 8 | 16): string {
   const e = -shift;
@@ -32,10 +32,7 @@ export function svdfDspRequantFn(name: string, multiplier: number, shift: number
     );
   }
   const [lo, hi] = bits === 8 ? [-128, 127] : [-32768, 32767];
-  return (
-    `/* MultiplyByQuantizedMultiplier(acc, ${multiplier}, ${shift}) + ${zp}, clamped to int${bits}: TFLite Micro's steps */\n` +
-    `static inline int32_t ${name}(int32_t acc) { return tf_clamp(tf_mbqm(acc, ${multiplier}, ${shift}) + ${zp}, ${lo}, ${hi}); }\n`
-  );
+  return wideRequantFn(name, multiplier, shift, zp, lo, hi);
 }
 
 export const svdfDspVariant: KernelVariant<SvdfParams> = {

@@ -12,6 +12,8 @@ import { type Graph, type Op, elementCount, isConstant } from '../../ir/graph.ts
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
 import { svdfDspVariant } from './dsp.ts';
+import { svdfM0plusVariant } from './m0plus.ts';
+import { svdfRv32Variant } from './rv32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import {
   optionalInput,
@@ -213,7 +215,7 @@ const def: OpDef<SvdfParams> = {
   emitC(p, ctx) {
     return ctx.render('svdf.c.hbs', svdfView(p, ctx));
   },
-  variants: [svdfDspVariant],
+  variants: [svdfDspVariant, svdfM0plusVariant, svdfRv32Variant],
 };
 
 export default def;
