@@ -6,13 +6,14 @@
  * is one word load, two SXTB16 and two SMLAD. The row walk of an int16 state takes two taps per
  * step: one (unaligned) word load of the old values one slot on, stored one slot back, and one
  * SMLAD with two time weights; the last pair packs the row's last old value with the new one. An
- * int8 state walks value by value. Both requantizations are svdf_dsp.h's SMMLAR, ADD, QADD, ASR and
+ * int8 state walks four taps per step: one (unaligned) word of old values stored one slot back, split
+ * by SXTB16 and summed by two SMLAD against the time weights laid out as int16 lanes at compile time. Both requantizations are svdf_dsp.h's SMMLAR, ADD, QADD, ASR and
  * SSAT, exact for any int32 sum (svdfDspRequantFn), else TFLite Micro's tf_mbqm steps.
  */
 import type { KernelVariant } from '../op.ts';
 import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
-import { fusedView, stateRange, wideRequantFn } from './fused.ts';
+import { fusedView, stateRange, svdfConsts, wideRequantFn } from './fused.ts';
 
 /**
  * A static inline `int32_t name(int32_t acc)`: MultiplyByQuantizedMultiplier(acc, multiplier, shift)
@@ -49,7 +50,29 @@ export const svdfDspVariant: KernelVariant<SvdfParams> = {
     const helpers =
       svdfDspRequantFn(fused.rqState, p.featureMultiplier, p.featureShift, p.stateZeroPoint, p.stateBits) +
       svdfDspRequantFn(fused.rqOut, p.outputMultiplier, p.outputShift, p.outputZeroPoint, 8);
+    // an int8 state: each filter's time weights of its groups of four walked taps as int16 lanes in
+    // SXTB16's order, (w0, w2) then (w1, w3), so a group is one word of state and two SMLAD
+    // (and with memory a multiple of four, a last group of the row's last three old values and the new one)
+    const timeGroups = p.stateBits === 8 ? Math.floor((p.memory - 1) / 4) : 0;
+    const packedLast = p.stateBits === 8 && p.memory % 4 === 0;
+    const laneGroups = timeGroups + (packedLast ? 1 : 0);
+    let timeLanes: string | undefined;
+    if (laneGroups > 0) {
+      const { wt } = svdfConsts(ctx);
+      const lanes: number[] = [];
+      for (let f = 0; f < p.filters; f++) {
+        for (let g = 0; g < laneGroups; g++) {
+          const at = f * p.memory + 4 * g;
+          lanes.push(wt[at]!, wt[at + 2]!, wt[at + 1]!, wt[at + 3]!);
+        }
+      }
+      timeLanes = ctx.addConst('time_lanes', 'int16_t', lanes);
+    }
     return ctx.render('svdf_dsp.c.hbs', {
+      timeGroups,
+      laneGroups,
+      packedLast,
+      timeLanes,
       ...view,
       ...fused,
       helpers,

@@ -164,6 +164,10 @@ function sweepSpecs(): SvdfSpec[] {
     { batches: 1, inputSize: 17, filters: 4, rank: 4, memory: 1, bias: null, stateType: 'int8', stateZp: -128, seed: 11 },
     { batches: 1, inputSize: 3, filters: 2, rank: 1, memory: 3, bias: null, seed: 12 },
     { batches: 1, inputSize: 1, filters: 1, rank: 1, memory: 1, inZp: -128, seed: 13 },
+    // int8 states walked four taps at a time, the last group packed (memory a multiple of four) or not
+    { batches: 2, inputSize: 16, filters: 6, rank: 2, memory: 8, stateType: 'int8', stateZp: -9, stateScale: 0.05, seed: 14 },
+    { batches: 1, inputSize: 16, filters: 4, rank: 1, memory: 32, stateType: 'int8', stateScale: 0.05, outZp: 5, seed: 15 },
+    { batches: 1, inputSize: 6, filters: 3, rank: 3, memory: 10, stateType: 'int8', stateZp: 100, stateScale: 0.05, seed: 16 },
   ];
   for (let k = 0; k < 14; k++) {
     const rank = pick([1, 1, 2, 3]);
@@ -410,9 +414,9 @@ describe('SVDF', () => {
     after(() => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    // a dozen sweep layers side by side: both states, odd and even memory and inputs, wrapping sums,
+    // sixteen sweep layers side by side: both states, odd and even memory and inputs, wrapping sums,
     // every requantization form
-    const picks = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 15, 18];
+    const picks = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18];
     const boards = [
       { target: 'cortex-m4', board: 'qemu-mps2-an386', family: 'arm-dsp', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
       { target: 'rp2040', board: 'rp2040js', family: 'armv6m', tools: ['arm-none-eabi-gcc'] },
