@@ -12,6 +12,8 @@ import { type Graph, type Op, elementCount, isConstant } from '../../ir/graph.ts
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
 import { svdfDspVariant } from './dsp.ts';
+import { svdfM0plusVariant } from './m0plus.ts';
+import { svdfRv32Variant } from './rv32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import {
   optionalInput,
@@ -178,8 +180,11 @@ function evaluate(p: SvdfParams, inputs: (TensorBuffer | undefined)[], outputs: 
   }
 }
 
-/** What the portable and the DSP template both name: pointers, types and the parameters as literals. */
-export function svdfView(p: SvdfParams, ctx: LayerEmitContext) {
+/**
+ * What the portable and the variants' templates name: pointers, types and the parameters as literals
+ * (the variants fold the bias into their starts: `withBias` false leaves it out of the C).
+ */
+export function svdfView(p: SvdfParams, ctx: LayerEmitContext, withBias = true) {
   const stateType = p.stateBits === 16 ? 'int16_t' : 'int8_t';
   return {
     ...p,
@@ -188,7 +193,7 @@ export function svdfView(p: SvdfParams, ctx: LayerEmitContext) {
     input: ctx.input(INPUT),
     weightsFeature: ctx.input(WEIGHTS_FEATURE),
     weightsTime: ctx.input(WEIGHTS_TIME),
-    bias: p.hasBias ? ctx.input(BIAS) : undefined,
+    bias: p.hasBias && withBias ? ctx.input(BIAS) : undefined,
     state: ctx.input(STATE),
     output: ctx.output(0),
     stateType,
@@ -210,7 +215,7 @@ const def: OpDef<SvdfParams> = {
   emitC(p, ctx) {
     return ctx.render('svdf.c.hbs', svdfView(p, ctx));
   },
-  variants: [svdfDspVariant],
+  variants: [svdfDspVariant, svdfM0plusVariant, svdfRv32Variant],
 };
 
 export default def;

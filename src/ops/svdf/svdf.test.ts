@@ -1,15 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import svdf from './index.ts';
+import { basename, join } from 'node:path';
+import svdf, { type SvdfParams } from './index.ts';
+import { svdfDspRequantFn } from './dsp.ts';
+import { wideRequantFn, zeroPointAddFits } from './fused.ts';
+import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { rv32RequantFn } from '../common/rv32_rq.ts';
+import { selectVariant } from '../variant.ts';
+import type { KernelIsa } from '../op.ts';
+import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../build/index.ts';
+import { sideBySide } from '../../../test/helpers/graph_builder.ts';
+import { expectExactOnBoard } from '../../../test/helpers/emulated_variants.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type DType, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, toBytes } from '../../ir/buffers.ts';
 import { saveTflite, writeTflite } from '../../model/tflite/writer.ts';
 import { runModel } from '../../run/run.ts';
-import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
+import {
+  type CCase,
+  compileAndRun,
+  evaluateOp,
+  firstDifference,
+  randomInt,
+  randomInt8,
+  rng,
+  runCasesInC,
+  singleOpGraph,
+} from '../../../test/helpers/op_harness.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
 import { requireTools } from '../../../test/build/helpers.ts';
 
@@ -30,6 +50,8 @@ interface SvdfSpec {
   outZp?: number;
   weightsFeature?: ArrayLike<number>;
   weightsTime?: ArrayLike<number>;
+  /** |weights_time| at most (int16 state; default 2000) */
+  wtRange?: number;
   bias?: ArrayLike<number> | null;
   /** ignored on the integer path (TFLite Micro); desktop TFLite insists on RELU */
   activation?: 'NONE' | 'RELU';
@@ -40,7 +62,7 @@ function svdfGraph(s: SvdfSpec): { graph: Graph; op: Op } {
   const rand = rng(s.seed ?? 1);
   const stateType: DType = s.stateType ?? 'int16';
   const units = s.filters / s.rank;
-  const wtRange = stateType === 'int16' ? 2000 : 127;
+  const wtRange = stateType === 'int16' ? (s.wtRange ?? 2000) : 127;
   const stateScale = s.stateScale ?? 0.01;
   const wtScale = s.wtScale ?? 0.001;
   const { graph, op } = singleOpGraph(
@@ -100,6 +122,76 @@ const userError = (f: () => unknown): string => {
   }
   throw new Error('expected a TinyforgeError');
 };
+
+const DSP: KernelIsa = { dsp: true };
+const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+const RV32: KernelIsa = { dsp: false, rv32: true };
+
+/** a starting state: random values of the state's type, a third of them at its extremes */
+function randomState(rand: () => number, graph: Graph, op: Op): TensorBuffer {
+  const state = stateOf(graph, op);
+  const int16 = graph.tensors[op.inputs[4]!]!.dtype === 'int16';
+  const [lo, hi] = int16 ? [-32768, 32767] : [-128, 127];
+  for (let i = 0; i < state.length; i++) state[i] = rand() < 0.3 ? (rand() < 0.5 ? lo : hi) : randomInt(rand, lo, hi);
+  return state;
+}
+
+/**
+ * Layers sweeping what the variants specialise on: input sizes around the groups of four (odd ones
+ * included), memory 1 to 32 (odd and even), ranks 1 to 3, batches 1 to 3, int16 and int8 states,
+ * every zero point's extremes, and scales that move the requantizations off their fast forms: shift 0
+ * and positive shifts, right shifts past 24, int16 time weights at full range whose sums wrap int32.
+ */
+function sweepSpecs(): SvdfSpec[] {
+  const rand = rng(4040);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const specs: SvdfSpec[] = [
+    // the keyword model's shapes
+    { batches: 1, inputSize: 96, filters: 64, rank: 1, memory: 8, inZp: -128, outZp: -128, seed: 1 },
+    { batches: 1, inputSize: 32, filters: 32, rank: 1, memory: 32, inZp: -7, outZp: -128, seed: 2 },
+    // time sums past int32 (full-range int16 weights and state), several ranks
+    { batches: 2, inputSize: 9, filters: 6, rank: 3, memory: 32, wtRange: 32767, outScale: 200, seed: 3 },
+    { batches: 1, inputSize: 5, filters: 4, rank: 2, memory: 31, wtRange: 32767, outScale: 1e4, outZp: 127, seed: 4 },
+    // output multiplier with a positive shift; and a right shift past 24 (a tiny output scale ratio)
+    { batches: 1, inputSize: 12, filters: 3, rank: 1, memory: 3, outScale: 1e-6, stateScale: 0.01, wtScale: 0.01, seed: 5 },
+    { batches: 1, inputSize: 12, filters: 3, rank: 1, memory: 4, outScale: 40, stateScale: 1e-4, wtScale: 1e-4, wtRange: 32767, seed: 6 },
+    // feature multiplier of shift 0 and of a positive shift (tiny state scale): the state saturates
+    { batches: 1, inputSize: 8, filters: 4, rank: 2, memory: 2, inScale: 0.05, wfScale: 0.01, stateScale: 6e-4, seed: 7 },
+    { batches: 2, inputSize: 7, filters: 2, rank: 1, memory: 5, stateScale: 1e-5, seed: 8 },
+    { batches: 1, inputSize: 7, filters: 2, rank: 1, memory: 6, stateType: 'int8', stateScale: 1e-5, stateZp: -128, seed: 9 },
+    // int8 state at both zero point extremes
+    { batches: 3, inputSize: 9, filters: 9, rank: 3, memory: 2, stateType: 'int8', stateZp: 127, stateScale: 0.05, inZp: 127, outZp: -128, seed: 10 },
+    { batches: 1, inputSize: 17, filters: 4, rank: 4, memory: 1, bias: null, stateType: 'int8', stateZp: -128, seed: 11 },
+    { batches: 1, inputSize: 3, filters: 2, rank: 1, memory: 3, bias: null, seed: 12 },
+    { batches: 1, inputSize: 1, filters: 1, rank: 1, memory: 1, inZp: -128, seed: 13 },
+    // int8 states walked four taps at a time, the last group packed (memory a multiple of four) or not
+    { batches: 2, inputSize: 16, filters: 6, rank: 2, memory: 8, stateType: 'int8', stateZp: -9, stateScale: 0.05, seed: 14 },
+    { batches: 1, inputSize: 16, filters: 4, rank: 1, memory: 32, stateType: 'int8', stateScale: 0.05, outZp: 5, seed: 15 },
+    { batches: 1, inputSize: 6, filters: 3, rank: 3, memory: 10, stateType: 'int8', stateZp: 100, stateScale: 0.05, seed: 16 },
+  ];
+  for (let k = 0; k < 14; k++) {
+    const rank = pick([1, 1, 2, 3]);
+    const int8State = rand() < 0.35;
+    specs.push({
+      batches: pick([1, 1, 2, 3]),
+      inputSize: pick([1, 2, 3, 4, 5, 7, 8, 11, 16, 33]),
+      filters: rank * pick([1, 2, 3, 5, 8]),
+      rank,
+      memory: pick([1, 2, 3, 4, 7, 8, 10, 16]),
+      stateType: int8State ? 'int8' : 'int16',
+      inZp: pick([-128, -3, 0, 41, 127]),
+      outZp: pick([-128, 0, 9, 127]),
+      stateZp: int8State ? pick([-128, -5, 0, 127]) : 0,
+      inScale: pick([0.01, 0.05, 0.3]),
+      stateScale: pick([1e-3, 0.01, 0.05]),
+      outScale: pick([0.005, 0.05, 0.5]),
+      wtRange: pick([2000, 32767]),
+      bias: rand() < 0.2 ? null : undefined,
+      seed: 100 + k,
+    });
+  }
+  return specs;
+}
 
 describe('SVDF', () => {
   describe('reference kernel, hand-computed (unit scales: every multiplier is 1)', () => {
@@ -222,30 +314,128 @@ describe('SVDF', () => {
     });
   });
 
-  describe('the Arm DSP variant (SMLAD feature and time dot products) equals the reference', () => {
-    it('input sizes around the groups of four, odd and even memory, int16 and int8 state, on the host through dsp.h', () => {
-      const rand = rng(78);
-      const specs: SvdfSpec[] = [
-        { batches: 1, inputSize: 4, filters: 6, rank: 2, memory: 5, seed: 11 },
-        { batches: 2, inputSize: 7, filters: 4, rank: 1, memory: 8, inZp: -128, outZp: 100, seed: 12 },
-        { batches: 1, inputSize: 96, filters: 64, rank: 1, memory: 8, inZp: -128, seed: 13 },
-        { batches: 3, inputSize: 9, filters: 9, rank: 3, memory: 2, stateType: 'int8', stateZp: -7, stateScale: 0.05, inZp: 127, outZp: -128, seed: 14 },
-        { batches: 1, inputSize: 17, filters: 4, rank: 4, memory: 1, bias: null, seed: 15 },
-        { batches: 1, inputSize: 3, filters: 2, rank: 1, memory: 3, seed: 16 },
-      ];
-      const cases: CCase[] = specs.map((s) => {
-        const { graph, op } = svdfGraph(s);
-        const state = stateOf(graph, op);
-        for (let i = 0; i < state.length; i++) state[i] = s.stateType === 'int8' ? randomInt(rand, -128, 127) : randomInt(rand, -32768, 32767);
-        return { def: svdf, graph, op, inputs: [randomInt8(rand, s.batches * s.inputSize), state], isa: { dsp: true, armv6m: false } };
+  describe("every family's variant (one pass per filter) equals the reference, on the host (ASan+UBSan, the DSP and Armv6-M C twins)", () => {
+    const families: [string, KernelIsa, (p: SvdfParams) => string][] = [
+      ['arm-dsp', DSP, (p) => (p.inputSize >= 4 ? 'arm-dsp' : 'portable')],
+      ['armv6m', ARMV6M, () => 'armv6m'],
+      ['rv32', RV32, () => 'rv32'],
+    ];
+    for (const [name, isa, expected] of families) {
+      it(`${name}: a sweep of shapes, zero points and scales (incl. wrapping time sums and requantizations off every fast form)`, () => {
+        const rand = rng(78);
+        const cases: CCase[] = sweepSpecs().map((s) => {
+          const { graph, op } = svdfGraph(s);
+          expect(selectVariant(svdf, svdf.prepare(graph, op), isa).name, `seed ${s.seed}`).to.equal(expected(svdf.prepare(graph, op)));
+          return { def: svdf, graph, op, inputs: [randomInt8(rand, s.batches * s.inputSize), randomState(rand, graph, op)], isa };
+        });
+        const results = runCasesInC(cases);
+        cases.forEach((c, k) => {
+          const state = c.inputs[1]!.slice();
+          const expectedOut = toBytes(evaluateOp(svdf, c.graph, c.op, [c.inputs[0]!, state])[0]!);
+          expect(firstDifference(expectedOut, results[k]![0]!), `case ${k} (seed ${sweepSpecs()[k]!.seed})`).to.equal(undefined);
+        });
       });
-      const results = runCasesInC(cases);
-      cases.forEach((c, k) => {
-        const state = c.inputs[1]!.slice();
-        const expected = toBytes(evaluateOp(svdf, c.graph, c.op, [c.inputs[0]!, state])[0]!);
-        expect(firstDifference(expected, results[k]![0]!), `case ${k}`).to.equal(undefined);
+    }
+
+    it("the requantization helpers (svdf_dsp.h's SMMLAR+QADD form, Armv6-M's and RV32's for any int32) equal TFLite's for int32 sums at the extremes", () => {
+      const rand = rng(1614);
+      const layers = Array.from({ length: 160 }, (_, i) => {
+        const multiplier = i % 16 === 0 ? 2 ** 31 - 1 : i % 16 === 1 ? 2 ** 30 : randomInt(rand, 2 ** 30, 2 ** 31 - 1);
+        const shift = randomInt(rand, -31, 2);
+        const bits: 8 | 16 = i % 2 === 0 ? 8 : 16;
+        const zp =
+          i % 5 === 0
+            ? bits === 8
+              ? -128
+              : -32768
+            : i % 5 === 1
+              ? bits === 8
+                ? 127
+                : 32767
+              : bits === 8
+                ? randomInt(rand, -128, 127)
+                : randomInt(rand, -300, 300);
+        return { multiplier, shift, bits, zp };
       });
+      const fns: string[] = [];
+      const calls: string[] = [];
+      layers.forEach((l, i) => {
+        const [lo, hi] = l.bits === 8 ? [-128, 127] : [-32768, 32767];
+        fns.push(svdfDspRequantFn(`dsp${i}`, l.multiplier, l.shift, l.zp, l.bits));
+        // what m0plus.ts and rv32.ts emit for sums of any int32
+        const fits = zeroPointAddFits(l.multiplier, l.shift, Infinity, l.zp);
+        fns.push(fits ? m0RequantFn(`m0${i}`, l.multiplier, l.shift, Infinity, l.zp, lo, hi) : wideRequantFn(`m0${i}`, l.multiplier, l.shift, l.zp, lo, hi));
+        fns.push(fits ? rv32RequantFn(`rv${i}`, l.multiplier, l.shift, Infinity, l.zp, lo, hi) : wideRequantFn(`rv${i}`, l.multiplier, l.shift, l.zp, lo, hi));
+        calls.push(
+          `  { const int64_t q = (int64_t)tf_mbqm(x, ${l.multiplier}, ${l.shift}) + ${l.zp}; const int32_t want = (int32_t)(q < ${lo} ? ${lo} : (q > ${hi} ? ${hi} : q)); if (dsp${i}(x) != want || m0${i}(x) != want || rv${i}(x) != want) { printf("layer ${i} x %ld\\n", (long)x); return 0; } }`,
+        );
+      });
+      const common = join(import.meta.dirname, '../common');
+      const program = [
+        '#include <stdint.h>',
+        '#include <stdio.h>',
+        '#include "fixedpoint.h"',
+        '#include "dsp.h"',
+        '#include "m0plus_rq.h"',
+        '#include "rv32_requant.h"',
+        '#include "svdf_dsp.h"',
+        ...fns,
+        'static uint32_t st = 2463534242u;',
+        'static uint32_t next(void) { st ^= st << 13; st ^= st >> 17; st ^= st << 5; return st; }',
+        'static int32_t pick32(void) {',
+        '  const uint32_t r = next() & 7u;',
+        '  if (r == 0u) return (next() & 1u) ? INT32_MAX - (int32_t)(next() % 64u) : INT32_MIN + (int32_t)(next() % 64u);',
+        '  if (r == 1u) return (int32_t)(next() % 4096u) - 2048;',
+        '  if (r == 2u) return (int32_t)(next() >> (next() % 31u)) * ((next() & 1u) ? 1 : -1);',
+        '  return (int32_t)next();',
+        '}',
+        'int main(void) {',
+        '  for (int k = 0; k < 20000; ++k) {',
+        '    const int32_t x = pick32();',
+        ...calls,
+        '  }',
+        '  printf("ok");',
+        '  return 0;',
+        '}',
+      ].join('\n');
+      // the headers side by side, as the generated output ships them
+      const files = [...['fixedpoint.h', 'dsp.h', 'm0plus_rq.h', 'rv32_requant.h'].map((f) => join(common, f)), join(import.meta.dirname, 'svdf_dsp.h')].map(
+        (path) => ({ name: basename(path), path, text: readFileSync(path, 'utf8') }),
+      );
+      expect(new TextDecoder().decode(compileAndRun(program, files))).to.equal('ok');
     });
+  });
+
+  describe("each family's variant on its emulated board: bit-exact with the reference", function () {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-svdf-boards-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+    // sixteen sweep layers side by side: both states, odd and even memory and inputs, wrapping sums,
+    // every requantization form
+    const picks = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18];
+    const boards = [
+      { target: 'cortex-m4', board: 'qemu-mps2-an386', family: 'arm-dsp', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+      { target: 'rp2040', board: 'rp2040js', family: 'armv6m', tools: ['arm-none-eabi-gcc'] },
+      { target: 'esp32c3', board: 'qemu-riscv32-virt', family: 'rv32', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
+    ];
+    for (const { target, board, family, tools } of boards) {
+      it(`${family} on ${board}`, async function () {
+        requireTools(this, tools);
+        const specs = sweepSpecs();
+        const graph = sideBySide(
+          `svdf_${family.replace('-', '_')}`,
+          picks.map((k) => svdfGraph(specs[k]!).graph),
+        );
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const names = compiled.prepared.layers.map((l) => l.variant.name);
+        expect(names.filter((n) => n === family).length, names.join(' ')).to.be.greaterThan(picks.length - 3);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 11 });
+      });
+    }
   });
 
   describe('as a model (our writer)', () => {
