@@ -4,7 +4,7 @@
  * Graph → Graph (or a check that throws a TinyforgeError naming the op at fault):
  *
  * 0. validateGraph: indices, outputs, shapes and sizes, quantization parameters (passes/validate.ts).
- * 1. rejectDynamicShapes: -1 dimensions (shape or shape_signature; a batch of 1 is fine).
+ * 1. rejectDynamicShapes: -1 sizes in a shape (a shape_signature's -1 runs at the converted size, as in TFLite Micro).
  * 2. foldConstants: ops whose inputs are all constant run now (SHAPE included: shapes are static).
  * 3. dropReshapeShapeInputs, dropTransposeConvShapeInputs + removeDeadOps: RESHAPE and
  *    TRANSPOSE_CONV take their shape from their output tensor, so the shape arithmetic feeding them

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * What tinyforge cannot compile, reported up front with the op at fault: dynamic shapes (a -1 in a
- * tensor's shape or shape_signature) and float ops inside an int8 model. All problems are listed in
+ * tensor's shape) and float ops inside an int8 model. All problems are listed in
  * one error, each naming its op.
  */
 import { TinyforgeError } from '../errors.ts';
@@ -12,19 +12,14 @@ import { tensorLabel } from '../ops/common/weighted.ts';
 import { opLabel } from './graph_edit.ts';
 
 /**
- * A dimension is dynamic when the shape holds a negative size, or when the shape_signature marks it
- * -1. One exception: the batch (dimension 0 of a tensor of rank 2 or more) converted at size 1.
- * Keras marks the batch -1 in nearly every model, and TFLite Micro runs such models at batch 1, as
- * tinyforge does.
+ * A dimension is dynamic when the shape holds a negative size. The shape_signature's -1 marks
+ * (a dimension the converter left open) do not count: TFLite Micro allocates and runs every tensor
+ * at the shape the converter fixed, so tinyforge compiles that shape too.
  */
 export function dynamicDimensions(t: Tensor): number[] {
   const dims: number[] = [];
   t.shape.forEach((d, k) => {
     if (d < 0) dims.push(k);
-  });
-  (t.shapeSignature ?? []).forEach((d, k) => {
-    const batchOfOne = k === 0 && t.shape.length >= 2 && t.shape[0] === 1;
-    if (d < 0 && !batchOfOne && !dims.includes(k)) dims.push(k);
   });
   return dims;
 }
@@ -37,11 +32,8 @@ export function rejectDynamicShapes(graph: Graph, source: string): void {
     const dims = dynamicDimensions(t);
     if (dims.length === 0) return;
     reported.add(t.index);
-    const signature = t.shapeSignature
-      ? `shape_signature [${t.shapeSignature.join(',')}], converted as [${t.shape.join(',')}]`
-      : `shape [${t.shape.join(',')}]`;
     problems.push(
-      `${where}${tensorLabel(t)} has a dynamic shape (${signature}; dimension ${dims.join(', ')}): tinyforge compiles static shapes only; export the model with fixed sizes`,
+      `${where}${tensorLabel(t)} has a dynamic shape (shape [${t.shape.join(',')}]; dimension ${dims.join(', ')}): tinyforge compiles static shapes only; export the model with fixed sizes`,
     );
   };
   for (const op of graph.ops) {

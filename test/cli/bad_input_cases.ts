@@ -25,7 +25,19 @@ export interface BadInputCase {
   exit?: number;
   /** why the case cannot run here (e.g. as root every file is readable), or undefined */
   unavailable?: () => string | undefined;
+  /** what TensorFlow Lite Micro does with the same thing: docs/errors.md's last column (model and input cases) */
+  tflm?: string;
+  /**
+   * The case's model file as TFLite Micro sees it: errors.test.ts runs it through tflm-ref (or
+   * replays its recorded answer) and checks that TFLite Micro refuses it, or runs it, as `tflm` says.
+   */
+  tflmModel?: { file: string; refuses: boolean };
 }
+
+/** The file cases' TFLite Micro column: it reads no files (the application hands it the model's bytes). */
+const NO_FILES = 'reads no files: the application hands it the model as bytes in memory';
+/** The input cases' TFLite Micro column. */
+const NO_INPUT_FILES = "reads no input files: the application writes the input tensor's bytes";
 
 /** A one-op int8 model: RELU on int8[1,n]. */
 function reluModel(n = 4, name = 'relu'): Graph {
@@ -61,6 +73,59 @@ function fcModel(weightScales: number[]): Graph {
     keepNumDims: false,
   });
   b.output(y!);
+  return b.build();
+}
+
+/** FULLY_CONNECTED 16x8 (int16 input, int8 weights, int64 bias) whose second channel's bias is `bias`. */
+function fc16Model(bias: bigint): Graph {
+  const b = new GraphBuilder('fc16');
+  const x = b.input({ shape: [1, 4], dtype: 'int16', q: { scale: 0.001, zeroPoint: 0 }, name: 'x' });
+  const w = b.constant({ shape: [2, 4], q: { scale: 0.01, zeroPoint: 0 }, name: 'w' }, Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4]));
+  const bb = b.constant({ shape: [2], dtype: 'int64', quant: { scale: [1e-5], zeroPoint: [0], axis: 0 }, name: 'b' }, BigInt64Array.from([5n, bias]));
+  const [y] = b.op('FULLY_CONNECTED', [x, w, bb], [{ shape: [1, 2], dtype: 'int16', q: { scale: 0.002, zeroPoint: 0 }, name: 'y' }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
+  b.output(y!);
+  return b.build();
+}
+
+/** FULLY_CONNECTED int8 64 -> 1 with weights of 127 and an int32 bias of `bias`. */
+function fcBiasModel(bias: number): Graph {
+  const b = new GraphBuilder('fc_bias');
+  const x = b.input({ shape: [1, 64], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
+  const w = b.constant({ shape: [1, 64], q: { scale: 0.01, zeroPoint: 0 }, name: 'w' }, new Int8Array(64).fill(127));
+  const bb = b.constant({ shape: [1], dtype: 'int32', q: { scale: 0.001, zeroPoint: 0 }, name: 'b' }, Int32Array.from([bias]));
+  const [y] = b.op('FULLY_CONNECTED', [x, w, bb], [{ shape: [1, 1], q: { scale: 1e6, zeroPoint: 0 }, name: 'y' }], {
+    activation: 'NONE',
+    keepNumDims: false,
+  });
+  b.output(y!);
+  return b.build();
+}
+
+/** Two RELUs x -> y -> z, changed by `change`. */
+function reluChain(change: (g: Graph) => void): Graph {
+  const b = new GraphBuilder('chain');
+  const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
+  const [y] = b.op('RELU', [x], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }]);
+  const [z] = b.op('RELU', [y!], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'z' }]);
+  b.output(z!);
+  const g = b.build();
+  change(g);
+  return g;
+}
+
+/** An int8 model with a float LOGISTIC between DEQUANTIZE and QUANTIZE. */
+function floatIslandModel(): Graph {
+  const q = { scale: 0.1, zeroPoint: 0 };
+  const b = new GraphBuilder('island');
+  const x = b.input({ shape: [1, 4], q, name: 'x' });
+  const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 4], dtype: 'float32' }]);
+  const [g] = b.op('LOGISTIC', [f!], [{ shape: [1, 4], dtype: 'float32', name: 'sigmoid' }]);
+  const [y] = b.op('QUANTIZE', [g!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'y' }]);
+  const [r] = b.op('RELU', [y!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'r' }]);
+  b.output(r!);
   return b.build();
 }
 
@@ -123,6 +188,20 @@ export function makeBadInputFiles(dir: string): void {
   model('40000.tflite', reluModel(40000));
   const inf = [Infinity, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01];
   model('lstm-infinite-scale.tflite', lstmGraph({ batches: 1, steps: 2, inputSize: 3, units: 2, wScales: inf }).graph);
+  model('bias64.tflite', fc16Model(2n ** 62n));
+  model('bias32.tflite', fcBiasModel(2_147_000_000));
+  model(
+    'later-write.tflite',
+    reluChain((g) => (g.ops[0]!.inputs = [g.ops[1]!.outputs[0]!])),
+  );
+  model(
+    'two-writers.tflite',
+    reluWith((g) => g.ops.push({ ...g.ops[0]!, index: 1 })),
+  );
+  const variableWeights = fcModel([0.01, 0.01, 0.01]);
+  variableWeights.tensors[1]!.isVariable = true;
+  model('variable-weights.tflite', variableWeights);
+  model('float-island.tflite', floatIslandModel());
   writeFileSync(join(dir, 'in-5-bytes.bin'), new Uint8Array(5));
   writeFileSync(join(dir, 'in-300.npy'), npy('<i4', [4], new Uint8Array(Int32Array.from([1, 2, 300, 4]).buffer)));
   writeFileSync(join(dir, 'in-f64.npy'), npy('<f8', [4], new Uint8Array(new Float64Array(4).buffer)));
@@ -151,127 +230,236 @@ const usbPackageInstalled = (): string | undefined => {
 const asRoot = () => (process.getuid?.() === 0 ? 'as root every file is readable' : undefined);
 
 export const BAD_INPUT_CASES: BadInputCase[] = [
-  { group: 'model file', what: 'no such file', args: ['inspect', 'missing.tflite'], says: 'missing.tflite: no such file' },
-  { group: 'model file', what: 'a directory', args: ['compile', 'folder.tflite', '-o', 'out'], says: 'folder.tflite: is a directory, expected a model file' },
-  { group: 'model file', what: 'a FIFO (named pipe): never waited on', args: ['inspect', 'fifo.tflite'], says: 'fifo.tflite: is a FIFO (named pipe)' },
-  { group: 'model file', what: 'a device (a link to /dev/zero)', args: ['inspect', 'zero.tflite'], says: 'zero.tflite: is a character device' },
+  { group: 'model file', what: 'no such file', args: ['inspect', 'missing.tflite'], says: 'missing.tflite: no such file', tflm: NO_FILES },
+  {
+    group: 'model file',
+    what: 'a directory',
+    args: ['compile', 'folder.tflite', '-o', 'out'],
+    says: 'folder.tflite: is a directory, expected a model file',
+    tflm: NO_FILES,
+  },
+  {
+    group: 'model file',
+    what: 'a FIFO (named pipe): never waited on',
+    args: ['inspect', 'fifo.tflite'],
+    says: 'fifo.tflite: is a FIFO (named pipe)',
+    tflm: NO_FILES,
+  },
+  { group: 'model file', what: 'a device (a link to /dev/zero)', args: ['inspect', 'zero.tflite'], says: 'zero.tflite: is a character device', tflm: NO_FILES },
   {
     group: 'model file',
     what: 'no read permission',
     args: ['compile', 'locked.tflite', '-o', 'out'],
     says: 'locked.tflite: permission denied',
     unavailable: asRoot,
+    tflm: NO_FILES,
   },
   {
     group: 'model file',
     what: 'a file over 512 MiB: refused before reading',
     args: ['inspect', 'huge.tflite'],
     says: 'huge.tflite: 600.0 MiB, more than tinyforge reads for a model file',
+    tflm: NO_FILES,
   },
-  { group: 'model file', what: 'an empty file', args: ['inspect', 'empty.tflite'], says: 'empty.tflite: empty file, not a TFLite model' },
+  {
+    group: 'model file',
+    what: 'an empty file',
+    args: ['inspect', 'empty.tflite'],
+    says: 'empty.tflite: empty file, not a TFLite model',
+    tflm: 'refuses it: not a valid model',
+    tflmModel: { file: 'empty.tflite', refuses: true },
+  },
   {
     group: 'model file',
     what: 'not a flatbuffer',
     args: ['inspect', 'text.tflite'],
     says: 'text.tflite: not a TFLite model (file identifier "a mo" instead of "TFL3", and',
+    tflm: 'refuses it: not a valid TFLite flatbuffer',
+    tflmModel: { file: 'text.tflite', refuses: true },
   },
   {
     group: 'model file',
     what: 'no file identifier, and not a model',
     args: ['inspect', 'zeros.tflite'],
     says: 'zeros.tflite: not a TFLite model (no "TFL3" file identifier: bytes 4-7 are 00 00 00 00; and its schema version reads as 0)',
+    tflm: 'refuses it: not a valid TFLite flatbuffer',
+    tflmModel: { file: 'zeros.tflite', refuses: true },
   },
-  { group: 'model file', what: 'another format', args: ['compile', 'model.onnx', '-o', 'out'], says: 'model.onnx: unknown model format ".onnx"' },
+  {
+    group: 'model file',
+    what: 'another format',
+    args: ['compile', 'model.onnx', '-o', 'out'],
+    says: 'model.onnx: unknown model format ".onnx"',
+    tflm: NO_FILES,
+  },
   {
     group: 'model contents',
     what: 'a scale that is NaN, infinite, 0 or negative',
     args: ['compile', 'nan-scale.tflite', '-o', 'out'],
     says: 'tensor 0 "input" (input 0 of op 0 (RELU)): scale NaN: a scale must be a finite number above 0',
+    tflm: 'runs it with a multiplier made from NaN: every output is 0, whatever the input',
+    tflmModel: { file: 'nan-scale.tflite', refuses: false },
   },
   {
     group: 'model contents',
     what: "a zero point outside its dtype's range",
     args: ['compile', 'zero-point.tflite', '-o', 'out'],
     says: 'tensor 1 "output" (output 0 of op 0 (RELU)): zero point 300 is outside int8\'s range [-128, 127]',
+    tflm: 'runs it: every output saturates at 127',
+    tflmModel: { file: 'zero-point.tflite', refuses: false },
   },
   {
     group: 'model contents',
     what: 'a tensor with a dimension of 0',
     args: ['compile', 'zero-size.tflite', '-o', 'out'],
     says: 'shape [1,0] holds no element',
+    tflm: 'refuses it in `AllocateTensors`: a tensor of 0 elements counts as dynamic',
+    tflmModel: { file: 'zero-size.tflite', refuses: true },
   },
   {
     group: 'model contents',
     what: 'a tensor no microcontroller holds (over 64 MiB)',
     args: ['compile', '16384x16384.tflite', '--target', 'host', '-o', 'out'],
     says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+    tflm: 'refuses it in `AllocateTensors`: no arena holds its 512 MiB',
+    tflmModel: { file: '16384x16384.tflite', refuses: true },
   },
   {
     group: 'model contents',
-    what: 'the same model given to run (was a V8 out-of-memory abort after 25 s)',
+    what: 'the same model given to run',
     args: ['run', '16384x16384.tflite', '--target', 'host'],
     says: 'int8[16384,16384] is 256.0 MiB, more than any microcontroller holds',
+    tflm: 'refuses it in `AllocateTensors`: no arena holds its 512 MiB',
   },
   {
     group: 'model contents',
-    what: 'an LSTM weight scale of Infinity given to run (was an internal error)',
+    what: 'an LSTM weight scale of Infinity given to run',
     args: ['run', 'lstm-infinite-scale.tflite', '--target', 'host'],
     says: 'tensor 1 "in1" (input 1 of op 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)): scale Infinity: a scale must be a finite number above 0',
+    tflm: 'runs it with gate multipliers made from an infinite scale: outputs that follow no scale of the model',
+    tflmModel: { file: 'lstm-infinite-scale.tflite', refuses: false },
   },
   {
     group: 'model contents',
     what: 'an output that is a constant',
     args: ['compile', 'constant-output.tflite', '-o', 'out'],
     says: 'model output tensor 2 "table" is a constant (no op computes it from the inputs)',
+    tflm: "runs it: the output is the constant's data",
+    tflmModel: { file: 'constant-output.tflite', refuses: false },
   },
-  { group: 'model contents', what: 'no ops (and no tensors)', args: ['compile', 'no-ops.tflite', '-o', 'out'], says: 'no-ops.tflite: the model has no ops' },
+  {
+    group: 'model contents',
+    what: 'no ops (and no tensors)',
+    args: ['compile', 'no-ops.tflite', '-o', 'out'],
+    says: 'no-ops.tflite: the model has no ops',
+    tflm: 'refuses it: a model with no operator codes',
+    tflmModel: { file: 'no-ops.tflite', refuses: true },
+  },
   {
     group: 'model contents',
     what: 'a rescale of 2^31 or more (per-channel weight scale 1e10)',
     args: ['compile', 'fine-output-scale.tflite', '-o', 'out'],
     says: 'op 0 (FULLY_CONNECTED): a rescale of the op is 2.000e+10 (2^31 or more)',
+    tflm: 'runs it with a multiplier that cannot hold the rescale: outputs that follow no scale of the model',
+    tflmModel: { file: 'fine-output-scale.tflite', refuses: false },
   },
   {
     group: 'model contents',
     what: 'too big for the target: compile refuses it as run does, saying by how much',
     args: ['compile', '40000.tflite', '--target', 'cortex-m0', '-o', 'out'],
     says: '40000.tflite does not fit cortex-m0: RAM needs at least 43,584 bytes (arena 40,000 + stack 3,072 + harness ~512) of 16,384: 27,200 bytes over',
+    tflm: "runs it where the application's arena holds it; on a 16 KiB part `AllocateTensors` fails",
+    tflmModel: { file: '40000.tflite', refuses: false },
+  },
+  {
+    group: 'model contents',
+    what: 'a 16x8 layer whose int64 bias takes the accumulator past +-2^47',
+    args: ['compile', 'bias64.tflite', '-o', 'out'],
+    says: 'op 0 (FULLY_CONNECTED): int64 bias 4611686018427387904 of channel 1 (tensor 2 "b") takes the accumulator past TFLite Micro\'s range of +-2^47',
+    tflm: 'stops `Invoke` at an assertion (`MultiplyByQuantizedMultiplier` requires -2^47 <= x < 2^47); built without assertions, the 64-bit product overflows',
+    tflmModel: { file: 'bias64.tflite', refuses: true },
+  },
+  {
+    group: 'model contents',
+    what: 'an int8 layer whose int32 bias overflows the accumulator with its weights',
+    args: ['compile', 'bias32.tflite', '-o', 'out'],
+    says: 'op 0 (FULLY_CONNECTED): bias 2147000000 of channel 0 (tensor 2 "b") overflows the int32 accumulator',
+    tflm: 'runs it; the int32 accumulator overflows (undefined behaviour in C: the output is whatever the compiler made of it)',
+    tflmModel: { file: 'bias32.tflite', refuses: false },
+  },
+  {
+    group: 'model contents',
+    what: 'an op that reads a tensor a later op writes',
+    args: ['compile', 'later-write.tflite', '-o', 'out'],
+    says: 'input 0 of op 0 (RELU) is tensor 2 "z", which op 1 (RELU) writes only later',
+    tflm: 'runs it, reading whatever the arena holds at that moment',
+    tflmModel: { file: 'later-write.tflite', refuses: false },
+  },
+  {
+    group: 'model contents',
+    what: 'a tensor written by two ops',
+    args: ['compile', 'two-writers.tflite', '-o', 'out'],
+    says: 'tensor 1 "output" is written by 2 ops: a tensor has one writer',
+    tflm: 'runs it; the later writer overwrites the earlier one',
+    tflmModel: { file: 'two-writers.tflite', refuses: false },
+  },
+  {
+    group: 'model contents',
+    what: 'a constant marked variable (state)',
+    args: ['compile', 'variable-weights.tflite', '-o', 'out'],
+    says: 'tensor 1 "weights" (input 1 of op 0 (FULLY_CONNECTED)): marked variable (state kept across inferences) and holding constant data',
+    tflm: 'runs it with the weights reset to 0 (a variable tensor starts from zero)',
+    tflmModel: { file: 'variable-weights.tflite', refuses: false },
+  },
+  {
+    group: 'model contents',
+    what: 'a float op inside an int8 model',
+    args: ['compile', 'float-island.tflite', '-o', 'out'],
+    says: 'op 1 (LOGISTIC) computes in float32 (tensor 1 "t1") inside an int8 model: tinyforge runs integer kernels only',
+    tflm: 'runs it with its float kernels',
+    tflmModel: { file: 'float-island.tflite', refuses: false },
   },
   {
     group: 'inputs',
     what: 'raw input of the wrong size',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-5-bytes.bin'],
     says: 'in-5-bytes.bin: 5 bytes is not a whole number of inputs of 4 bytes',
+    tflm: NO_INPUT_FILES,
   },
   {
     group: 'inputs',
     what: 'a FIFO as the input',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'fifo.bin'],
     says: 'fifo.bin: is a FIFO (named pipe)',
+    tflm: NO_INPUT_FILES,
   },
   {
     group: 'inputs',
     what: ".npy integers outside the input's dtype",
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-300.npy'],
     says: 'in-300.npy: element 2 is 300, outside input tensor 0 "input"\'s int8 range [-128, 127]',
+    tflm: NO_INPUT_FILES,
   },
   {
     group: 'inputs',
     what: '.npy of an unsupported dtype',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-f64.npy'],
     says: 'in-f64.npy: .npy dtype <f8 not supported',
+    tflm: NO_INPUT_FILES,
   },
   {
     group: 'inputs',
     what: '.npy with a negative dimension',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-negative.npy'],
     says: 'in-negative.npy: .npy shape (-4,) has the size -4; sizes are whole numbers of 0 or more',
+    tflm: NO_INPUT_FILES,
   },
   {
     group: 'inputs',
     what: '.npy floats that are not finite',
     args: ['run', 'model.tflite', '--target', 'host', '--input', 'in-nan.npy'],
     says: 'in-nan.npy: element 1 is NaN; inputs must be finite numbers',
+    tflm: NO_INPUT_FILES,
   },
   { group: 'options and ports', what: 'an unknown command', args: ['bogus'], says: "unknown command 'bogus'" },
   { group: 'options and ports', what: 'an unknown option', args: ['run', 'model.tflite', '--bogus'], says: "unknown option '--bogus'" },

@@ -9,6 +9,7 @@ import { BAD_INPUT_CASES, type BadInputCase, makeBadInputFiles } from './bad_inp
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { writeTflite } from '../../src/model/tflite/writer.ts';
 import type { Graph } from '../../src/ir/graph.ts';
+import { TflmRefError, runTflmRef } from '../helpers/tflm_ref.ts';
 
 /** A user-facing failure: non-zero exit, one line on stderr naming the problem, no stack trace. */
 function expectCleanError(r: CliResult, ...mustMention: (string | RegExp)[]) {
@@ -120,16 +121,26 @@ export function errorsDoc(cases: readonly BadInputCase[]): string {
     '',
     'Each row below is a case the test suite runs (paths relative to the folder of the files).',
   ];
+  lines.push(
+    '',
+    'The last column says what TensorFlow Lite Micro does with the same model or input. Where it names',
+    "a verdict on a model file, the test suite checks it against TFLite Micro's reference kernels",
+    '(`tflm-ref`, or its recorded answer): TFLite Micro refuses in `GetModel`, `AllocateTensors` or',
+    '`Invoke`, or runs. Where tinyforge refuses what TFLite Micro runs, the column says what TFLite',
+    'Micro then computes.',
+  );
   for (const group of ['model file', 'model contents', 'inputs', 'options and ports'] as const) {
+    const withTflm = group !== 'options and ports';
     lines.push(
       '',
       `## ${group[0]!.toUpperCase()}${group.slice(1)}`,
       '',
-      '| What is wrong | Command | The error line says | Exit |',
-      '| --- | --- | --- | --- |',
+      `| What is wrong | Command | The error line says | Exit |${withTflm ? ' TFLite Micro |' : ''}`,
+      `| --- | --- | --- | --- |${withTflm ? ' --- |' : ''}`,
     );
     for (const c of cases.filter((k) => k.group === group)) {
-      lines.push(`| ${cell(c.what)} | ${code(`tinyforge ${c.args.join(' ')}`)} | ${code(`error: …${c.says}`)} | ${c.exit ?? 1} |`);
+      const row = `| ${cell(c.what)} | ${code(`tinyforge ${c.args.join(' ')}`)} | ${code(`error: …${c.says}`)} | ${c.exit ?? 1} |`;
+      lines.push(withTflm ? `${row} ${cell(c.tflm ?? '')} |` : row);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -158,6 +169,26 @@ describe('CLI: every bad path, file, model and argument (docs/errors.md)', funct
     const path = join(PROJECT_ROOT, 'docs', 'errors.md');
     if (process.env.TINYFORGE_WRITE_DOCS) writeFileSync(path, doc);
     expect(readFileSync(path, 'utf8'), 'docs/errors.md differs from test/cli/bad_input_cases.ts: regenerate it (see its first lines)').to.equal(doc);
+  });
+
+  it('every model and input case says what TFLite Micro does; options and ports do not', () => {
+    for (const c of BAD_INPUT_CASES) expect(c.tflm !== undefined, c.what).to.equal(c.group !== 'options and ports');
+  });
+
+  it("the TFLite Micro column's verdicts are tflm-ref's answers (live or recorded)", function () {
+    const wrong: string[] = [];
+    for (const c of BAD_INPUT_CASES.filter((k) => k.tflmModel)) {
+      const { file, refuses } = c.tflmModel!;
+      let refusal: string | undefined;
+      try {
+        runTflmRef(join(dir, file));
+      } catch (e) {
+        if (!(e instanceof TflmRefError)) throw e;
+        refusal = e.message;
+      }
+      if ((refusal !== undefined) !== refuses) wrong.push(`${file}: TFLite Micro ${refusal !== undefined ? `refuses it (${refusal})` : 'runs it'}`);
+    }
+    expect(wrong, 'docs/errors.md says otherwise').to.deep.equal([]);
   });
 
   it('each case: one error line saying what is wrong, its exit status, nothing written', async function () {
