@@ -79,13 +79,22 @@ export interface CampaignResult {
   elapsedMs: number;
 }
 
+/** A campaign that cannot start as asked: one line for the user, not a stack trace. */
+export class CampaignError extends Error {}
+
 /** Runs a campaign: `count` components in batches of `batchSize`. */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const started = Date.now();
   const progress = options.progress ?? (() => {});
   let generators = await loadGenerators();
   if (options.only?.length) generators = generators.filter((g) => options.only!.some((o) => g.name === o || g.ops.includes(o)));
-  if (generators.length === 0) throw new Error('fuzz: no generator matches');
+  if (generators.length === 0) throw new CampaignError('no generator matches --only');
+  const drawn = generators.filter((g) => g.dtypes.some((d) => options.dtypes.includes(d)));
+  if (drawn.length === 0)
+    throw new CampaignError(
+      `no generator of ${generators.map((g) => g.name).join(', ')} draws ${options.dtypes.join(' or ')} (they draw ${[...new Set(generators.flatMap((g) => g.dtypes))].join(', ')})`,
+    );
+  generators = drawn;
   const result: CampaignResult = { seed: options.seed, models: 0, batches: 0, byOp: {}, byTarget: {}, findings: [], elapsedMs: 0 };
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-fuzz-'));
   try {

@@ -7,7 +7,7 @@
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { FAMILY_TARGETS, runCampaign } from './campaign.ts';
+import { CampaignError, FAMILY_TARGETS, runCampaign } from './campaign.ts';
 import { REPRO_DIR } from './repro.ts';
 import { findRuntime, missingRuntimeNotice } from '../helpers/runtimes.ts';
 import type { FuzzDType } from './ops/types.ts';
@@ -81,6 +81,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    // a campaign asked for what cannot be drawn is the user's one line; anything else is a bug, with its stack
+    if (e instanceof CampaignError) {
+      process.stderr.write(`error: fuzz: ${e.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`fuzz: ${e instanceof Error ? e.stack : e}\n`);
     process.exit(3);
   },
