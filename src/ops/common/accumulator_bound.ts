@@ -15,6 +15,9 @@
  * added first or last: |start| + max(sum of the negative ends, sum of the positive ends).
  */
 
+import type { Tensor } from '../../ir/graph.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+
 /** The largest int32. */
 export const ACC32_LIMIT = 2 ** 31 - 1;
 /** TFLite Micro's 64-bit requantization takes |acc| < 2^47 (validate.ts refuses biases past it). */
@@ -137,4 +140,31 @@ export function accumulatorC(v: AccumulatorView): AccumulatorC {
   return v.accWraps
     ? { accComment: accumulatorComment(v), accType: 'uint32_t', accCast: '(uint32_t)', accValue: '(int32_t)acc' }
     : { accComment: accumulatorComment(v), accType: 'int32_t', accCast: '', accValue: 'acc' };
+}
+
+/**
+ * The bound of a 16x8 layer's accumulator (int16 inputs, zero point 0, symmetric int8 weights):
+ * |bias| + sum |w|·32768 per row. The int64 accumulators stay below ACC64_LIMIT, the range TFLite
+ * Micro's 64-bit requantization takes: validate.ts refuses a layer whose bound reaches it.
+ */
+export function int16WeightedBound(o: {
+  weights: ArrayLike<number>;
+  rows: number;
+  rowLength: number;
+  layout?: 'rows' | 'columns';
+  bias?: ArrayLike<number | bigint>;
+}): number {
+  return dotProductBound({ ...o, inputRange: dtypeRange('int16'), start: o.bias });
+}
+
+/** The comment above a 16x8 layer's int64 accumulator bounded by `bound`. */
+export function int64AccumulatorComment(bound: number): string {
+  return bound < ACC64_LIMIT
+    ? `/* |bias| + sum |w x| <= ${bound} < 2^47: no int64 overflow, within TFLite Micro's 64-bit requantization */`
+    : `/* |bias| + sum |w x| <= ${bound}: past the 2^47 TFLite Micro's 64-bit requantization takes (validate.ts refuses such a model) */`;
+}
+
+/** A constant bias's values, whatever its integer type (undefined without one, or without data). */
+export function constBias(t: Tensor | undefined): ArrayLike<number | bigint> | undefined {
+  return t?.data ? (fromBytes(t.dtype, t.data) as ArrayLike<number | bigint>) : undefined;
 }
