@@ -168,3 +168,14 @@ export function int64AccumulatorComment(bound: number): string {
 export function constBias(t: Tensor | undefined): ArrayLike<number | bigint> | undefined {
   return t?.data ? (fromBytes(t.dtype, t.data) as ArrayLike<number | bigint>) : undefined;
 }
+
+/** The largest term of SOFTMAX / LOG_SOFTMAX int8's Q12.19 sum of exponentials: exp(0) = 2^31 - 1 in Q0.31, rounded >> 12. */
+export const SOFTMAX_EXP_TERM = 2 ** 19;
+
+/** The comment on SOFTMAX int8's Q12.19 sum of `depth` exponentials (summed with tf_add_wrap, whose wrap is defined). */
+export function softmaxSumComment(depth: number): string {
+  const bound = sumBound(depth, SOFTMAX_EXP_TERM);
+  return bound <= ACC32_LIMIT
+    ? `sum <= ${depth} x 2^19 = ${bound} < 2^31: no wrap`
+    : `sum up to ${depth} x 2^19 = ${bound}, past 2^31: tf_add_wrap wraps (defined) as TFLite Micro's int32 sum`;
+}
