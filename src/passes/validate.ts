@@ -197,7 +197,8 @@ const ACC64_LIMIT = 2n ** 47n;
  * 16x8 layers accumulate in int64 from an int64 bias, and TFLite Micro's requantization of that
  * accumulator requires -2^47 <= bias + sum w x < 2^47 (an assertion in its debug builds; past it the
  * 64-bit product in fixedpoint64.h overflows). A bias whose channel can leave that range with its
- * weights and int16 inputs (|x| <= 32768) is refused, as TFLite Micro refuses it.
+ * weights and int16 inputs (|x| <= 32768) is refused, as TFLite Micro refuses it; so is a layer
+ * without a bias whose sum alone can reach it (an int32 bias takes the 32-bit requantization).
  */
 function bias64OutOfRange(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: Tensor | undefined, layout: 'first' | 'last'): string | undefined {
   if (x?.dtype !== 'int16' || !w?.data || (w.dtype !== 'int8' && w.dtype !== 'int16')) return undefined;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Edge-input fuzzing: the layers and inputs that reach the accumulators' bounds. Each case is one layer
+ * (FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, TRANSPOSE_CONV or BATCH_MATMUL)
  * drawn from a seed with the longest dot products and widest windows an element budget allows (the
  * board's RAM: `maxElements` input values), extreme zero points (127, -128) and weights (all -128, all
  * 127, alternating -128/127, random), run on inputs all-max, all-min and alternating max/min. Every case
@@ -17,6 +18,8 @@ import fullyConnected from '../../src/ops/fully_connected/index.ts';
 import conv2d from '../../src/ops/conv_2d/index.ts';
 import depthwise from '../../src/ops/depthwise_conv_2d/index.ts';
 import averagePool from '../../src/ops/average_pool_2d/index.ts';
+import transposeConv from '../../src/ops/transpose_conv/index.ts';
+import batchMatmul from '../../src/ops/batch_matmul/index.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC, singleOpGraph } from '../helpers/op_harness.ts';
 
 export type EdgeInput = 'max' | 'min' | 'alternating';
@@ -66,7 +69,8 @@ function outScale(rand: Rand, inScale: number, wScale: number, terms: number): n
   return rand() < 0.75 ? (inScale * wScale * terms * 32640) / int(rand, 50, 20000) : 10 ** (rand() * 6 - 3);
 }
 
-type Layer = { def: OpDef; graph: Graph; op: Op; dtype: 'int8' | 'int16'; inputCount: number; label: string };
+/** A drawn layer; `rhsCount`: a second run-time input (BATCH_MATMUL's rhs), at the same edge as the first. */
+type Layer = { def: OpDef; graph: Graph; op: Op; dtype: 'int8' | 'int16'; inputCount: number; rhsCount?: number; label: string };
 
 function fcLayer(rand: Rand, maxElements: number): Layer {
   const inF = rand() < 0.5 ? maxElements : int(rand, 1, maxElements);
@@ -146,7 +150,48 @@ function poolLayer(rand: Rand, maxElements: number): Layer {
   return { def: averagePool, graph, op, dtype, inputCount: side * side, label: `AVERAGE_POOL_2D ${dtype} ${side}x${side}` };
 }
 
-const LAYERS = [fcLayer, convLayer, depthwiseLayer, poolLayer];
+/** A 2x2 image of as many channels as the budget allows through a k x k filter, stride 1 or 2 (phase kernels at 2). */
+function transposeConvLayer(rand: Rand, maxElements: number): Layer {
+  const k = pick(rand, [1, 2, 3]);
+  const s = pick(rand, [1, 2]);
+  const inC = Math.max(1, Math.floor(maxElements / 4) - (rand() < 0.5 ? 0 : int(rand, 0, 5)));
+  const outC = int(rand, 1, 2);
+  const out = s + k;
+  const w = edgeWeights(rand, outC * k * k * inC);
+  const zp = pick(rand, [127, -128, int(rand, -128, 127)]);
+  const { graph, op } = singleOpGraph(
+    'TRANSPOSE_CONV',
+    [
+      { shape: [4], dtype: 'int32', data: Int32Array.from([1, out, out, outC]) },
+      { shape: [outC, k, k, inC], scale: Array(outC).fill(0.01), zeroPoint: Array(outC).fill(0), axis: 0, data: w.data },
+      { shape: [1, 2, 2, inC], scale: 0.5, zeroPoint: zp },
+      rand() < 0.5 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => int(rand, -(2 ** 20), 2 ** 20)) } : null,
+    ],
+    [{ shape: [1, out, out, outC], scale: outScale(rand, 0.5, 0.01, k * k * inC), zeroPoint: int(rand, -128, 127) }],
+    { padding: 'VALID', strideH: s, strideW: s, activation: 'NONE' },
+  );
+  return { def: transposeConv, graph, op, dtype: 'int8', inputCount: 4 * inC, label: `TRANSPOSE_CONV 2x2x${inC} ${k}x${k}/${s}->${outC} zp ${zp} w ${w.name}` };
+}
+
+/** [1, K] x [K, n], both run-time inputs, K as long as the budget allows (both operands count). */
+function batchMatmulLayer(rand: Rand, maxElements: number): Layer {
+  const n = pick(rand, [1, 1, 2]);
+  const depth = Math.max(1, Math.floor(maxElements / (1 + n)));
+  const zl = pick(rand, [127, -128, int(rand, -128, 127)]);
+  const zr = pick(rand, [127, -128, int(rand, -128, 127)]);
+  const { graph, op } = singleOpGraph(
+    'BATCH_MATMUL',
+    [
+      { shape: [1, depth], scale: 0.5, zeroPoint: zl },
+      { shape: [depth, n], scale: 0.5, zeroPoint: zr },
+    ],
+    [{ shape: [1, n], scale: (0.25 * depth * 65025) / int(rand, 50, 20000), zeroPoint: int(rand, -128, 127) }],
+    { adjX: false, adjY: false, asymmetricQuantizeInputs: false },
+  );
+  return { def: batchMatmul, graph, op, dtype: 'int8', inputCount: depth, rhsCount: depth * n, label: `BATCH_MATMUL ${depth}x${n} zp ${zl}/${zr}` };
+}
+
+const LAYERS = [fcLayer, convLayer, depthwiseLayer, poolLayer, transposeConvLayer, batchMatmulLayer];
 
 /** The cases of one campaign: each drawn layer on the three edge inputs and one kernel family. */
 export function edgeCases(o: EdgeOptions): EdgeCase[] {
@@ -162,7 +207,7 @@ export function edgeCases(o: EdgeOptions): EdgeCase[] {
         def: layer.def,
         graph: layer.graph,
         op: layer.op,
-        inputs: [edgeValues(kind, layer.inputCount, layer.dtype)],
+        inputs: [edgeValues(kind, layer.inputCount, layer.dtype), ...(layer.rhsCount ? [edgeValues(kind, layer.rhsCount, layer.dtype)] : [])],
         isa,
         label: `${layer.label} x ${kind}${isa ? ` (${JSON.stringify(isa)})` : ''}`,
         wraps: Boolean(params.accWraps || params.sumMayWrap),
