@@ -32,13 +32,15 @@ function wideConv(h: number, w: number, inC: number, input: number, outC = 2) {
   return { graph, op, inputs: [new Int8Array(taps).fill(input)] };
 }
 
-/** One output pixel of a depthwise h x w window over 2 channels: channel 0's weights -128, channel 1's 2. */
+/** One output pixel of a depthwise h x w window over 2 channels: channel 0's weights -128, channel 1's 2; biases 3, -3. */
 function wideDepthwise(h: number, w: number, input: number) {
   const { graph, op } = singleOpGraph(
     'DEPTHWISE_CONV_2D',
     [
       { shape: [1, h, w, 2], scale: 0.5, zeroPoint: 127 },
       { shape: [1, h, w, 2], scale: 0.001, axis: 3, data: Int8Array.from({ length: h * w * 2 }, (_, k) => (k % 2 === 0 ? -128 : 2)) },
+      // a bias: tflm-ref aborts on an int8 depthwise without one
+      { shape: [2], dtype: 'int32', data: Int32Array.from([3, -3]) },
     ],
     [{ shape: [1, 1, 1, 2], scale: 2 ** 22 * 0.0005, zeroPoint: -5 }],
     { ...attrs, depthMultiplier: 1 },

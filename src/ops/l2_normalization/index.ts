@@ -8,8 +8,9 @@
  * The sum of squares is at most depth·max (q - z_in)², up to depth·255² (z_in -128 or 127): below 2^31
  * up to depth 33,025, the bound said in the C's comment. Past it TFLite Micro's int32 sum wraps (its
  * comment counts on 2^16 steps) and its inverse square root takes what it wraps to (a negative sum as
- * 0 or 1: the largest multiplier); the C sums in uint32_t and reads that int32 back, the reference
- * wraps the same (wrapInt32).
+ * 0 or 1: the largest multiplier, in a release build; a debug build's DCHECK_GE(input, 0) aborts, as
+ * tflm-ref does); the C sums in uint32_t and reads that int32 back, the reference wraps the same
+ * (wrapInt32).
  */
 import { OpError } from '../../errors.ts';
 import { elementCount } from '../../ir/graph.ts';
