@@ -72,6 +72,12 @@ export function defaultPrefer(): Prefer {
   return process.env.TINYFORGE_PREFER === 'size' ? 'size' : 'speed';
 }
 
+/**
+ * A layer whose accumulator may pass its type (`accWraps`, common/accumulator_bound.ts) runs the
+ * portable C, which sums where wrapping is defined: the target kernels are taken only where the
+ * compile-time bound proves they cannot overflow.
+ */
 export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = defaultPrefer()): KernelVariant<P> {
+  if ((p as { accWraps?: boolean }).accWraps) return portableVariant(def);
   return def.selectVariant ? def.selectVariant(p, isa, prefer) : chooseStorage(def, p, isa, prefer);
 }

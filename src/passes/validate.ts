@@ -189,19 +189,22 @@ const ACC64_LIMIT = 2n ** 47n;
  * 16x8 layers accumulate in int64 from an int64 bias, and TFLite Micro's requantization of that
  * accumulator requires -2^47 <= bias + sum w x < 2^47 (an assertion in its debug builds; past it the
  * 64-bit product in fixedpoint64.h overflows). A bias whose channel can leave that range with its
- * weights and int16 inputs (|x| <= 32768) is refused, as TFLite Micro refuses it.
+ * weights and int16 inputs (|x| <= 32768) is refused, as TFLite Micro refuses it; so is a layer
+ * without a bias whose sum alone can reach it (an int32 bias takes the 32-bit requantization).
  */
 function bias64OutOfRange(op: Op, x: Tensor | undefined, w: Tensor | undefined, b: Tensor | undefined, layout: 'first' | 'last'): string | undefined {
-  if (x?.dtype !== 'int16' || !w?.data || (w.dtype !== 'int8' && w.dtype !== 'int16') || b?.dtype !== 'int64' || !b.data) return undefined;
+  if (x?.dtype !== 'int16' || !w?.data || (w.dtype !== 'int8' && w.dtype !== 'int16')) return undefined;
+  // an int32 bias takes the 32-bit requantization; no bias, the 64-bit one from 0
+  if (b && (b.dtype !== 'int64' || !b.data)) return undefined;
   const channels = layout === 'first' ? w.shape[0]! : w.shape[w.shape.length - 1]!;
-  if (!(channels > 0) || b.data.length < channels * 8 || w.data.length === 0) return undefined;
+  if (!(channels > 0) || (b && b.data!.length < channels * 8) || w.data.length === 0) return undefined;
   const sums = channelAbsSums(fromBytes(w.dtype, w.data) as Int8Array | Int16Array, channels, layout);
-  const bias = new DataView(b.data.buffer, b.data.byteOffset, b.data.length);
+  const bias = b && new DataView(b.data!.buffer, b.data!.byteOffset, b.data!.length);
   for (let c = 0; c < channels; c++) {
-    const value = bias.getBigInt64(8 * c, true);
+    const value = bias ? bias.getBigInt64(8 * c, true) : 0n;
     const reach = BigInt(sums[c]!) * 32768n;
     if (value + reach >= ACC64_LIMIT || value - reach < -ACC64_LIMIT)
-      return `${opLabel(op)}: int64 bias ${value} of channel ${c} (${tensorLabel(b)}) takes the accumulator past TFLite Micro's range of +-2^47 with the channel's weights (sum |w| = ${sums[c]}, times up to 32768)`;
+      return `${opLabel(op)}: ${b ? `int64 bias ${value} of channel ${c} (${tensorLabel(b)}) takes the accumulator` : `channel ${c}'s accumulator reaches`} past TFLite Micro's range of +-2^47 with the channel's weights (sum |w| = ${sums[c]}, times up to 32768)`;
   }
   return undefined;
 }

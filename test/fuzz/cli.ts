@@ -2,6 +2,9 @@
 /**
  * `npm run fuzz -- --seed S --count N [--target T ...] [--batch K] [--dtype int8|int16] [--only OP]
  * [--repro DIR] [--json FILE]`: a differential fuzzing campaign against TFLite Micro (tflm-ref).
+ * `npm run fuzz -- --edge --seed S --count N [--max-elements E]`: the edge-input mode (edge.ts): the
+ * widest layers, extreme zero points and weights, inputs all-max/all-min/alternating, host C under
+ * ASan+UBSan (no recovery) against the TS reference; needs no tflm-ref.
  * Prints a line per batch on stderr and a table of models per op and per target at the end; exits 1
  * on any finding (reproducers are written to test/fuzz/repro/ unless --repro says elsewhere).
  */
@@ -12,6 +15,7 @@ import { REPRO_DIR } from './repro.ts';
 import { findRuntime, missingRuntimeNotice } from '../helpers/runtimes.ts';
 import type { FuzzDType } from './ops/types.ts';
 import { integerArg, usageErrorsExitTwo } from '../helpers/cli_args.ts';
+import { runEdgeCampaign } from './edge.ts';
 
 const program = new Command('fuzz')
   .description('differential fuzzing: generated models, every output byte compared with TFLite Micro')
@@ -24,7 +28,9 @@ const program = new Command('fuzz')
   .option('--repro <dir>', 'where reproducers go', REPRO_DIR)
   .option('--no-repro', 'write no reproducers')
   .option('--gate', 'also compile every batch for every other target with its own flags (-Werror)')
-  .option('--json <file>', 'write the campaign figures as JSON');
+  .option('--json <file>', 'write the campaign figures as JSON')
+  .option('--edge', 'edge inputs: widest layers, extreme zero points and weights, all-max/all-min/alternating inputs (no tflm-ref needed)')
+  .option('--max-elements <n>', 'with --edge: the most input values one layer reads (the RAM budget)', integerArg(1, 1 << 24), 131072);
 
 usageErrorsExitTwo(program).parse();
 const o = program.opts<{
@@ -37,9 +43,22 @@ const o = program.opts<{
   repro: string | false;
   json?: string;
   gate?: boolean;
+  edge?: boolean;
+  maxElements: number;
 }>();
 
+function edgeMain(): number {
+  const r = runEdgeCampaign({ seed: o.seed, count: o.count, maxElements: o.maxElements }, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(
+    `edge seed ${o.seed}: ${r.layers} layers (${r.wrapping} whose accumulator bound passes 2^31), ${r.cases} cases (x all-max, all-min, alternating), up to ${o.maxElements} input values a layer; ${r.findings.length} finding(s) in ${(r.elapsedMs / 1000).toFixed(0)} s\n`,
+  );
+  for (const f of r.findings) process.stdout.write(`  ${f.kind}: ${f.label}: ${f.detail}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(r, null, 1)}\n`);
+  return r.findings.length ? 1 : 0;
+}
+
 async function main(): Promise<number> {
+  if (o.edge) return edgeMain();
   if (!findRuntime('tflm-ref')) {
     console.error(missingRuntimeNotice('tflm-ref', 'a campaign compares with TensorFlow Lite Micro live'));
     return 2;

@@ -385,3 +385,23 @@ export function firstDifference(expected: ArrayLike<number>, actual: ArrayLike<n
   }
   return undefined;
 }
+
+/** The C the chosen kernel emits for one layer (pointers and tables by name only): for tests that read the emitted code. */
+export function emitLayerC(def: OpDef, c: { graph: Graph; op: Op }, isa?: KernelIsa): string {
+  def.check(c.graph, c.op);
+  const params = def.prepare(c.graph, c.op);
+  const ctx: LayerEmitContext = {
+    graph: c.graph,
+    op: c.op,
+    fnName: 'layer',
+    prefix: 'l',
+    input: (i) => `t${c.op.inputs[i]}`,
+    output: (i) => `t${c.op.outputs[i]}`,
+    scratch: () => 'scratch',
+    addConst: (suffix) => `l_${suffix}`,
+    render: (file, view) => renderOpTemplate(def.dir, file, view),
+    isa,
+    defineOnce: () => undefined,
+  };
+  return selectVariant(def, params, isa).emit(params, ctx);
+}

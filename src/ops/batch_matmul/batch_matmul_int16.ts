@@ -5,6 +5,8 @@
  * MultiplyByQuantizedMultiplier (multiplier reduced to 16 bits, one rounding) by
  * (float)(s_lhs·s_rhs)/s_out, clamped to int16. Broadcast batches and adj_x / adj_y as for int8.
  */
+import { OpError } from '../../errors.ts';
+import { ACC64_LIMIT } from '../common/accumulator_bound.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
@@ -18,6 +20,13 @@ export const batchMatmulInt16: Int16Variant<BatchMatMulInt16Params> = {
     requireInt16Activation(op, g.lhs, 'lhs');
     requireInt16Activation(op, g.rhs, 'rhs');
     requireInt16Activation(op, g.out, 'output');
+    // |acc| <= k·2^30 ((-32768)² per product): TFLite Micro's 64-bit requantization takes |acc| < 2^47
+    if (g.k * 2 ** 30 >= ACC64_LIMIT)
+      throw new OpError(
+        op.index,
+        op.kind,
+        `accumulation depth ${g.k}: the int64 accumulator reaches ${g.k} x 2^30, past the +-2^47 TFLite Micro's 64-bit requantization takes (k below 131,072)`,
+      );
   },
   prepare: (graph, op) => ({ activationBits: 16, ...matmulLayout(geometry(graph, op)) }),
   evaluate(p, inputs, outputs) {
@@ -31,5 +40,5 @@ export const batchMatmulInt16: Int16Variant<BatchMatMulInt16Params> = {
       out[o++] = clamp(mbqm64(BigInt(acc), p.multiplier, p.shift), -32768, 32767);
     });
   },
-  emitC: (p, ctx) => ctx.render('batch_matmul_int16.c.hbs', { ...p, ...matmulCView(p, ctx) }),
+  emitC: (p, ctx) => ctx.render('batch_matmul_int16.c.hbs', { ...p, ...matmulCView(p, ctx), accBound: p.k * 2 ** 30 }),
 };

@@ -14,9 +14,10 @@ import { batchMatmulInt16 } from './batch_matmul_int16.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
 import { broadcastCView, rejectInt16 } from '../common/elementwise.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
+import { type AccumulatorView, accumulatorC, dtypeRange, int32Accumulator, rangeProductBound } from '../common/accumulator_bound.ts';
 import { cTerm, fcTensorMultiplier, requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
 
-export interface BatchMatMulParams {
+export interface BatchMatMulParams extends Partial<AccumulatorView> {
   /** the broadcast walk over the batch dimensions, strides in whole matrices */
   loops: BroadcastLoop[];
   batches: number;
@@ -145,6 +146,18 @@ export function matmulCView(p: MatmulLayout, ctx: LayerEmitContext) {
   };
 }
 
+/**
+ * The bound on the int32 accumulator (accumulator_bound.ts): k products of (lhs - z_lhs) and
+ * (rhs - z_rhs), each operand anywhere in int8 (either may be a run-time tensor), up to k·255² with
+ * both zero points -128: past 2^31 from k = 33,026. There the C sums in uint32_t and reads back the
+ * int32 TFLite Micro's accumulator wraps to; the reference wraps the same (wrapInt32).
+ */
+export function matmulAccumulator(k: number, lhsOffset: number, rhsOffset: number): AccumulatorView {
+  const [lo, hi] = dtypeRange('int8');
+  const bound = rangeProductBound(k, [lo + lhsOffset, hi + lhsOffset], [lo + rhsOffset, hi + rhsOffset]);
+  return int32Accumulator(bound, 'sum |(lhs - z_lhs)(rhs - z_rhs)|');
+}
+
 const batchMatmul: OpDef<BatchMatMulParams> = {
   kind: 'BATCH_MATMUL',
   dir: import.meta.dirname,
@@ -163,11 +176,14 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
 
   prepare(graph, op) {
     const g = geometry(graph, op);
+    const lhsOffset = -g.lhs.quant!.zeroPoint[0]!;
+    const rhsOffset = -g.rhs.quant!.zeroPoint[0]!;
     return {
       ...matmulLayout(g),
-      lhsOffset: -g.lhs.quant!.zeroPoint[0]!,
-      rhsOffset: -g.rhs.quant!.zeroPoint[0]!,
+      lhsOffset,
+      rhsOffset,
       outputZeroPoint: g.out.quant!.zeroPoint[0]!,
+      ...matmulAccumulator(g.k, lhsOffset, rhsOffset),
     };
   },
 
@@ -197,6 +213,7 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
       lhsOffset: cTerm(p.lhsOffset),
       rhsOffset: cTerm(p.rhsOffset),
       outputZeroPoint: cTerm(p.outputZeroPoint),
+      ...accumulatorC({ accWraps: p.accWraps ?? false, accBound: p.accBound ?? '' }),
     });
   },
 };

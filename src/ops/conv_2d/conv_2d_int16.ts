@@ -17,6 +17,7 @@ import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activat
 import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
+  constInt8,
   optionalInput,
   requantExprs,
   requireConstant,
@@ -25,6 +26,7 @@ import {
   tapRange,
   tensorLabel,
 } from '../common/weighted.ts';
+import { accumulatorC, constBias, int16WeightedBound, int32Accumulator, int64AccumulatorComment } from '../common/accumulator_bound.ts';
 
 export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   filterInC: number;
@@ -32,6 +34,8 @@ export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged, Conv
   actMin: number;
   actMax: number;
   bias: 'none' | 'int32' | 'int64';
+  /** |bias| + sum |w|·32768 over the worst output channel (accumulator_bound.ts) */
+  accBound: number;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -61,6 +65,12 @@ function prepare(graph: Graph, op: Op): Conv2DInt16Params {
     groups: g.inC / g.filterInC,
     bias: int16BiasKind(op, optionalInput(graph, op, 2), g.outC, ['int32', 'int64']),
     ...convRequant(graph, op, g, 0, 16),
+    accBound: int16WeightedBound({
+      weights: constInt8(g.filter),
+      rows: g.outC,
+      rowLength: g.kH * g.kW * g.filterInC,
+      bias: constBias(optionalInput(graph, op, 2)),
+    }),
   };
 }
 
@@ -118,7 +128,10 @@ export const conv2dInt16: Int16Variant<Conv2DInt16Params> = {
       filter: ctx.input(1),
       output: ctx.output(0),
       biasPointer: p.bias === 'none' ? undefined : ctx.input(2),
-      accType: p.bias !== 'int32' ? 'int64_t' : 'int32_t',
+      // an int32 bias: TFLite Micro's int32 accumulator, in uint32_t where it can wrap
+      ...(p.bias !== 'int32'
+        ? { accComment: int64AccumulatorComment(p.accBound), accType: 'int64_t', accCast: '', accValue: 'acc' }
+        : accumulatorC(int32Accumulator(p.accBound, '|bias| + sum |w x|'))),
       requantize: p.bias !== 'int32' ? 'tf_mbqm64' : 'tf_mbqm',
       grouped: p.groups > 1,
       filtersPerGroup: p.outC / p.groups,

@@ -24,6 +24,7 @@ import { channelNonzeros, convHuffmanVariant, encodeHuffmanConv } from './huffma
 import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
+import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp, mbqm } from '../common/fixedpoint.ts';
@@ -38,6 +39,7 @@ import {
 } from '../common/conv_geometry.ts';
 import {
   type ChannelMultipliers,
+  constInt32,
   constInt8,
   optionalInput,
   requireBias,
@@ -49,7 +51,7 @@ import {
   tensorLabel,
 } from '../common/weighted.ts';
 
-export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams {
+export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Partial<AccumulatorView> {
   /** input channels each filter sees: inC / groups */
   filterInC: number;
   groups: number;
@@ -108,7 +110,21 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     weightsStoredInt4: g.filter.storageBits === 4,
     int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
     ...entropyCodedFilter(graph, op, g.outC),
+    ...convAccumulator(graph, op, g.outC, g.kH * g.kW * g.filterInC),
   };
+}
+
+/** The bound on the int32 accumulator of every output channel (accumulator_bound.ts): a padded tap skipped only lowers it. */
+function convAccumulator(graph: Graph, op: Op, rows: number, rowLength: number): AccumulatorView {
+  const bias = optionalInput(graph, op, 2);
+  return weightedAccumulator({
+    weights: constInt8(graph.tensors[op.inputs[1]!]!),
+    rows,
+    rowLength,
+    inputRange: dtypeRange('int8'),
+    inputOffset: -graph.tensors[op.inputs[0]!]!.quant!.zeroPoint[0]!,
+    bias: bias && constInt32(bias),
+  });
 }
 
 /** Filters with few distinct values get a palette encoding (common/palette.ts) when it is smaller. */

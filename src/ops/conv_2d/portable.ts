@@ -7,6 +7,7 @@ import type { LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
+import { accumulatorC } from '../common/accumulator_bound.ts';
 
 export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
@@ -45,6 +46,7 @@ export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string
     filterPerOut: p.kH * p.kW * p.filterInC,
     filterRow: p.kW * p.filterInC,
     accInit,
+    ...accumulatorC({ accWraps: p.accWraps ?? false, accBound: p.accBound ?? '' }),
     inputOffsetTerm: cTerm(p.inputOffset),
     outputZeroPointTerm: cTerm(p.outputZeroPoint),
     mult,

@@ -32,12 +32,15 @@ import {
   requireWeightQuant,
   tapRange,
 } from '../common/weighted.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
 
 export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** |bias| + sum |w|·32768 over the worst output channel (accumulator_bound.ts) */
+  accBound: number;
 }
 
 const QUANTIZED_AXIS = 3;
@@ -63,6 +66,13 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DInt16Params {
     depthMultiplier: g.outC / g.inC,
     hasBias: optionalInput(graph, op, 2) !== undefined,
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 16),
+    accBound: int16WeightedBound({
+      weights: constInt8(g.filter),
+      rows: g.outC,
+      rowLength: g.kH * g.kW,
+      layout: 'columns',
+      bias: constBias(optionalInput(graph, op, 2)),
+    }),
   };
 }
 
@@ -146,6 +156,7 @@ function emitDepthwiseInt16(p: DepthwiseConv2DInt16Params, ctx: LayerEmitContext
     shift,
     narrow,
     taps: p.kH * p.kW,
+    accComment: int64AccumulatorComment(p.accBound),
   });
 }
 

@@ -11,7 +11,8 @@ import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
-import { constInt8 } from '../common/weighted.ts';
+import { constInt32, constInt8 } from '../common/weighted.ts';
+import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
@@ -45,7 +46,7 @@ import {
   tapRange,
 } from '../common/weighted.ts';
 
-export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowParams {
+export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowParams, Partial<AccumulatorView> {
   depthMultiplier: number;
   /** -z_in, added to every input value */
   inputOffset: number;
@@ -102,7 +103,22 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
     ...depthwiseSparseTaps(graph, op, convWindow(g)),
+    ...depthwiseAccumulator(graph, op, g.outC, g.kH * g.kW),
   };
+}
+
+/** The bound on every output channel's int32 accumulator (accumulator_bound.ts); weights [1, H, W, C]: a channel is a column. */
+function depthwiseAccumulator(graph: Graph, op: Op, channels: number, taps: number): AccumulatorView {
+  const bias = optionalInput(graph, op, 2);
+  return weightedAccumulator({
+    weights: constInt8(graph.tensors[op.inputs[1]!]!),
+    rows: channels,
+    rowLength: taps,
+    layout: 'columns',
+    inputRange: dtypeRange('int8'),
+    inputOffset: -graph.tensors[op.inputs[0]!]!.quant!.zeroPoint[0]!,
+    bias: bias && constInt32(bias),
+  });
 }
 
 function macs(graph: Graph, op: Op): number {
@@ -174,6 +190,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
       output: ctx.output(0),
       multiplied: p.depthMultiplier > 1,
       accInit: p.hasBias ? `${ctx.input(2)}[${channel}]` : '0',
+      ...accumulatorC({ accWraps: p.accWraps ?? false, accBound: p.accBound ?? '' }),
       inImage: p.inH * p.inW * p.inC,
       inRow: p.inW * p.inC,
       filterRow: p.kW * p.outC,

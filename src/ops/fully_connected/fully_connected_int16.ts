@@ -13,7 +13,9 @@ import { fcInt16Variants } from './int16_variants.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
 import {
+  constInt8,
   fcTensorMultiplier,
   optionalInput,
   requireClampActivation,
@@ -34,6 +36,8 @@ export interface FullyConnectedInt16Params extends Int16Tagged {
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** |bias| + sum |w|·32768 over the worst row (accumulator_bound.ts) */
+  accBound: number;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -85,6 +89,7 @@ function prepare(graph: Graph, op: Op): FullyConnectedInt16Params {
     actMin: range.min,
     actMax: range.max,
     hasBias: optionalInput(graph, op, 2) !== undefined,
+    accBound: int16WeightedBound({ weights: constInt8(filter), rows: outFeatures, rowLength: inFeatures, bias: constBias(optionalInput(graph, op, 2)) }),
   };
 }
 
@@ -117,6 +122,7 @@ export const fullyConnectedInt16: Int16Variant<FullyConnectedInt16Params> = {
       filter: ctx.input(1),
       output: ctx.output(0),
       biasPointer: p.hasBias ? ctx.input(2) : undefined,
+      accComment: int64AccumulatorComment(p.accBound),
     });
   },
 };

@@ -21,6 +21,7 @@ import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
 import { withInt16Variant } from '../common/int16_variant.ts';
+import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
@@ -51,7 +52,7 @@ import {
   tensorLabel,
 } from '../common/weighted.ts';
 
-export interface FullyConnectedParams extends ChannelMultipliers {
+export interface FullyConnectedParams extends ChannelMultipliers, Partial<AccumulatorView> {
   batches: number;
   inFeatures: number;
   outFeatures: number;
@@ -169,7 +170,35 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
       ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
       : {}),
     ...multipliers,
+    ...fcAccumulator(filter, optionalInput(graph, op, 2), outFeatures, inFeatures, -input.quant!.zeroPoint[0]!, filterOffset),
   };
+}
+
+/**
+ * The bound on the int32 accumulator of every form a FULLY_CONNECTED kernel sums in: TFLite Micro's
+ * (bias + sum of (w - z_w)(x - z_in)), the folded one (off·sum w + b, then sum of w·x) and, for weights
+ * with a zero point, the symmetric kernels' (their starts plus the per-batch correction). Where any can
+ * pass 2^31 every kernel is the portable one, summing in uint32_t (accumulator_bound.ts).
+ */
+function fcAccumulator(
+  filter: Tensor,
+  biasTensor: Tensor | undefined,
+  rows: number,
+  rowLength: number,
+  inputOffset: number,
+  filterOffset: number,
+): AccumulatorView {
+  const maxInput = Math.max(Math.abs(-128 + inputOffset), Math.abs(127 + inputOffset));
+  return weightedAccumulator({
+    weights: constInt8(filter),
+    rows,
+    rowLength,
+    inputRange: dtypeRange('int8'),
+    inputOffset,
+    weightOffset: filterOffset,
+    bias: biasTensor ? constInt32(biasTensor) : undefined,
+    slack: filterOffset === 0 ? 0 : Math.abs(filterOffset) * rowLength * maxInput + 1,
+  });
 }
 
 /** Pruned symmetric weights get a sparse encoding (sparse.ts); others stay dense. */

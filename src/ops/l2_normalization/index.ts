@@ -4,6 +4,13 @@
  * Per row, the sum of squares of (q - z_in) in int32 gives 1/sqrt as a multiplier and shift
  * (GetInvSqrtQuantizedMultiplierExp, at run time since it depends on the data); each element is
  * rescaled by it to the fixed output scale 1/128 with zero point 0 and clamped. Only activation NONE.
+ *
+ * The sum of squares is at most depth·max (q - z_in)², up to depth·255² (z_in -128 or 127): below 2^31
+ * up to depth 33,025, the bound said in the C's comment. Past it TFLite Micro's int32 sum wraps (its
+ * comment counts on 2^16 steps) and its inverse square root takes what it wraps to (a negative sum as
+ * 0 or 1: the largest multiplier, in a release build; a debug build's DCHECK_GE(input, 0) aborts, as
+ * tflm-ref does); the C sums in uint32_t and reads that int32 back, the reference wraps the same
+ * (wrapInt32).
  */
 import { OpError } from '../../errors.ts';
 import { elementCount } from '../../ir/graph.ts';
@@ -12,13 +19,14 @@ import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
 import { invSqrtQuantizedMultiplierExp } from '../common/inv_sqrt.ts';
 import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
 import { cTerm, tensorLabel } from '../common/weighted.ts';
+import { type AccumulatorView, accumulatorC, int32Accumulator, sumBound } from '../common/accumulator_bound.ts';
 
 /** The output is Q0.7: 1/128 per step */
 const OUTPUT_SCALE_BITS = 7;
 /** TFLite's kReverseShift: the right shift of the inverse square root becomes a left shift */
 const REVERSE_SHIFT = -1;
 
-export interface L2NormalizationParams {
+export interface L2NormalizationParams extends Partial<AccumulatorView> {
   rows: number;
   depth: number;
   inputZeroPoint: number;
@@ -41,7 +49,14 @@ const l2Normalization: OpDef<L2NormalizationParams> = {
   prepare(graph, op) {
     const input = graph.tensors[op.inputs[0]!]!;
     const depth = input.shape[input.shape.length - 1]!;
-    return { rows: depth === 0 ? 0 : elementCount(input.shape) / depth, depth, inputZeroPoint: input.quant!.zeroPoint[0]! };
+    const inputZeroPoint = input.quant!.zeroPoint[0]!;
+    const maxAbs = Math.max(Math.abs(-128 - inputZeroPoint), Math.abs(127 - inputZeroPoint));
+    return {
+      rows: depth === 0 ? 0 : elementCount(input.shape) / depth,
+      depth,
+      inputZeroPoint,
+      ...int32Accumulator(sumBound(depth, maxAbs * maxAbs), 'sum (x - z_in)^2'),
+    };
   },
 
   macs(graph, op) {
@@ -78,6 +93,7 @@ const l2Normalization: OpDef<L2NormalizationParams> = {
       inputOffset: cTerm(-p.inputZeroPoint),
       reverseShift: REVERSE_SHIFT,
       outputScaleBits: OUTPUT_SCALE_BITS,
+      ...accumulatorC({ accWraps: p.accWraps ?? false, accBound: p.accBound ?? '' }),
     });
   },
 };

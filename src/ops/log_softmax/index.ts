@@ -11,6 +11,7 @@
  * TFLM detail kept: the first loop keeps d >= diff_min, the second d > adjusted_diff_min (strict).
  * (TFLM's LOG_SOFTMAX has no int16 kernel.)
  */
+import { ACC32_LIMIT, SOFTMAX_EXP_TERM, softmaxSumComment, sumBound } from '../common/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -133,6 +134,15 @@ const logSoftmax: OpDef<LogSoftmaxParams> = {
   check(graph, op) {
     const { input, output } = int8UnaryTensors(graph, op);
     if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar; LOG_SOFTMAX needs at least one axis`);
+    // the Q12.19 sum of exps (each <= 2^19) passes 2^31 from 4,096 equal values: TFLite Micro's int32
+    // sum wraps negative and its log (for x >= 1) shifts by -1, undefined in C and in TFLite Micro
+    const depth = input.shape[input.shape.length - 1]!;
+    if (sumBound(depth, SOFTMAX_EXP_TERM) > ACC32_LIMIT)
+      throw new OpError(
+        op.index,
+        op.kind,
+        `rows of ${depth}: the Q12.19 sum of exps reaches ${depth} x 2^19, past 2^31, where TFLite Micro's LOG_SOFTMAX is undefined (at most 4,095)`,
+      );
     if (f32(output.quant!.scale[0]!) !== OUTPUT_SCALE || output.quant!.zeroPoint[0] !== OUTPUT_ZERO_POINT) {
       throw new OpError(
         op.index,
@@ -172,6 +182,7 @@ const logSoftmax: OpDef<LogSoftmaxParams> = {
       output: ctx.output(0),
       shape: ctx.graph.tensors[ctx.op.inputs[0]!]!.shape.join('x'),
       diffMinMinusOne: p.diffMin - 1,
+      sumBound: softmaxSumComment(p.depth),
     });
   },
 };

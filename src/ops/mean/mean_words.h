@@ -8,7 +8,8 @@
  *   word masked with 0x00ff00ff, from word-aligned tensors with whole words of channels (checked at
  *   run time; otherwise, and for channels past the last word, one channel at a time).
  * Lanes are emptied into int32 sums every 256 taps, so a lane never overflows: signed |sum| <=
- * 128 * 256, biased sum <= 255 * 256. int32 addition is associative (even wrapping), so the order
+ * 128 * 256, biased sum <= 255 * 256; the int32 sums reach taps * 128, below 2^31 up to 16,777,215
+ * taps, which words.ts checks before it takes this body (meanWordsBound). int32 addition is associative (even wrapping), so the order
  * of the sums does not matter. Each channel's sum is then requantized as TFLite Micro does:
  * (sum - z_in * count) by the multiplier and shift of s_in / (s_out * count), + z_out, clamped;
  * on Armv6-M the SRDHM comes from 32-bit products (m0plus_rq.h), the multiplier being >= 0. */
@@ -103,7 +104,8 @@ static inline void tf_mean_words_body(const tf_mean_geom_t *g, const int8_t *in,
  * - Armv6-M and RV32: the biased bytes of aligned words in two masked 16-bit lanes, emptied every 128
  *   words (a lane gains at most 2 * 255 a word: 128 * 510 < 2^16), the bytes before the first word
  *   boundary and after the last whole word one at a time.
- * The bias is taken off once (128 per element); int32 sums of fewer than 2^23 int8 values are exact. */
+ * The bias is taken off once (128 per element); the biased total, at most 255 per element, stays below
+ * 2^31 up to 8,421,504 elements, which words.ts checks before it takes this body (meanWordsBound). */
 #if TF_DSP_NATIVE
 static inline uint32_t tf_usada8(uint32_t x, uint32_t acc) {
   uint32_t r;

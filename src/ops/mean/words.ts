@@ -10,6 +10,18 @@
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { MeanParams } from './index.ts';
+import { ACC32_LIMIT, sumBound } from '../common/accumulator_bound.ts';
+
+/**
+ * The largest int32 the word kernels' sums reach over `taps` values (accumulator_bound.ts): the words
+ * body's signed channel sums, |sum| <= taps·128 (its 16-bit lanes are emptied every 256 taps); the
+ * runs body's biased total (USADA8, or masked lanes), read as int32_t before the bias comes off,
+ * <= taps·255. Past ACC32_LIMIT TFLite Micro's int32 sum can wrap: the portable kernel, which sums in
+ * uint32_t, takes the layer.
+ */
+export function meanWordsBound(taps: number, runs: boolean): number {
+  return sumBound(taps, runs ? 255 : 128);
+}
 
 interface MeanWordsGeometry {
   groups: number;
@@ -27,8 +39,8 @@ export function meanRunsGeometry(p: MeanParams): MeanWordsGeometry | undefined {
   const { outer, inner } = p.layout;
   if (inner.length !== 1 || inner[0]!.stride !== 1 || outer.length > 1) return undefined;
   const run = inner[0]!;
-  // int32 sums of int8 cannot wrap below 2^23 elements
-  if (run.extent >= 2 ** 23) return undefined;
+  // taps·255 <= 2^31 - 1 up to 8,421,504 elements; past it the portable kernel wraps in uint32_t
+  if (meanWordsBound(run.extent, true) > ACC32_LIMIT) return undefined;
   const group = outer[0] ?? { extent: 1, stride: 0 };
   return { groups: group.extent, groupStride: group.stride, channels: 1, taps: run.extent, tapStride: 1 };
 }
@@ -39,8 +51,8 @@ export function meanWordsGeometry(p: MeanParams): MeanWordsGeometry | undefined 
   const channels = outer[outer.length - 1];
   if (!channels || channels.stride !== 1 || channels.extent < 4 || outer.length > 2 || inner.length !== 1) return undefined;
   const tap = inner[0]!;
-  // int32 sums of int8 cannot wrap below 2^23 taps (the reference's wrapping never comes into play)
-  if (tap.extent >= 2 ** 23) return undefined;
+  // taps·128 <= 2^31 - 1 up to 16,777,215 taps; past it the portable kernel wraps in uint32_t
+  if (meanWordsBound(tap.extent, false) > ACC32_LIMIT) return undefined;
   const group = outer.length === 2 ? outer[0]! : { extent: 1, stride: 0 };
   return { groups: group.extent, groupStride: group.stride, channels: channels.extent, taps: tap.extent, tapStride: tap.stride };
 }
@@ -86,6 +98,7 @@ function emitMeanWords(family: IsaFamily, p: MeanParams, ctx: LayerEmitContext, 
   return (
     `/* MEAN int8 [${input.shape.join('x')}] -> [${output.shape.join('x')}] over axes [${p.axes.join(',')}]: ${g.groups} x ${g.channels} means of ${g.taps} ` +
     `(${how}); (sum - z_in * count) requantized by s_in / (s_out * count) as TFLite Micro */\n` +
+    `/* ${runs ? 'biased run total' : 'channel sums'}: ${g.taps} x ${runs ? 255 : 128} <= ${meanWordsBound(g.taps, runs)} < 2^31: no overflow */\n` +
     `static const tf_mean_geom_t ${ctx.fnName}_geom = { ${fields.join(', ')} };\n` +
     `static void ${ctx.fnName}(void) { ${shared}(&${ctx.fnName}_geom, ${ctx.input(0)}, ${ctx.output(0)}); }\n`
   );

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { softmaxSumComment } from '../common/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
 import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
@@ -169,6 +170,7 @@ function emitRowKernel(p: SoftmaxParams, ctx: LayerEmitContext, kind: RowKernel)
     shape: input.shape.join('x'),
     exponentBias: 31 - p.outputBits,
     outBits: p.outputBits,
+    sumBound: softmaxSumComment(p.depth),
     // only int8 outputs can reach a shift of 32 (int16: at most 12 + 15); rows of 512 or more only
     guardsShift: p.outputBits === 8 && p.depth >= 512,
     outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : String(p.outMin),

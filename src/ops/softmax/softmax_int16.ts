@@ -6,6 +6,7 @@
  * 1/(1+x) table, and each exp rescaled by it. Both 513-entry tables are TFLite's gen_lut output,
  * computed here in float32 at compile time and emitted as const arrays.
  */
+import { ACC32_LIMIT } from '../common/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
@@ -50,6 +51,15 @@ function check(graph: Graph, op: Op): void {
   }
   const beta = (op.attrs as unknown as SoftmaxAttrs).beta ?? 1;
   if (!(beta > 0)) throw new OpError(op.index, op.kind, `beta is ${beta}; it must be positive`);
+  // TFLite Micro sums the Q0.15 exps (each <= 32767) in int32: past 65,538 a row can wrap it negative,
+  // and its normalisation then shifts by -1 (undefined in C and in TFLite Micro)
+  const depth = input.shape[input.shape.length - 1]!;
+  if (depth * 32767 > ACC32_LIMIT)
+    throw new OpError(
+      op.index,
+      op.kind,
+      `rows of ${depth}: the int32 sum of exps reaches ${depth} x 32767, past 2^31, where TFLite Micro's int16 softmax is undefined (at most 65,538)`,
+    );
 }
 
 function prepare(graph: Graph, op: Op): SoftmaxInt16Params {

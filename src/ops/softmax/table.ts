@@ -17,6 +17,7 @@
  * The table costs 4 bytes of flash per entry (up to 1 KB), so it is used only where it pays
  * (`tablePays`); smaller layers keep the portable kernel.
  */
+import { softmaxSumComment } from '../common/accumulator_bound.ts';
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { IsaFamily } from '../op.ts';
 import { expOnNegativeValues, rescale } from '../common/gemmlowp.ts';
@@ -91,6 +92,7 @@ function emitTable(family: IsaFamily, p: SoftmaxParams, ctx: LayerEmitContext): 
     shape: input.shape.join('x'),
     outer: p.outer,
     depth: p.depth,
+    sumBound: softmaxSumComment(p.depth),
     outType: p.outputBits === 8 ? 'int8_t' : 'int16_t',
     exps,
     tableLength: table.length,

@@ -21,8 +21,11 @@ import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int1
 import { transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant } from './phases.ts';
 import { activationRange } from '../common/activation.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
+import { type AccumulatorView, accumulatorC, dotProductBound, dtypeRange, int32Accumulator } from '../common/accumulator_bound.ts';
 import {
   type ChannelMultipliers,
+  constInt32,
+  constInt8,
   convChannelMultipliers,
   cTerm,
   optionalInput,
@@ -42,7 +45,7 @@ import {
 /** The sizes, window and per-channel rescale the int8 and 16x8 kernels both carry (no dilation). */
 export interface TransposeWindow extends ChannelMultipliers, Omit<ConvWindowParams, 'dilationH' | 'dilationW'> {}
 
-export interface TransposeConvParams extends TransposeWindow {
+export interface TransposeConvParams extends TransposeWindow, Partial<AccumulatorView> {
   inputOffset: number;
   outputZeroPoint: number;
   actMin: number;
@@ -173,6 +176,47 @@ export function scatterTransposeConv(p: TransposeWindow, x: Int8Array | Int16Arr
   }
 }
 
+/**
+ * The bound on every output channel's int32 accumulator (accumulator_bound.ts), in the forms its
+ * kernels sum in: TFLite Micro's, bias + sum w·(x - z_in) over the taps reaching an output (a subset
+ * of the channel's kH·kW·inC weights: within the row's bound), and the phase kernels' folded one, per
+ * output phase (ky mod stride_h, kx mod stride_w): (b + off·sum of the phase's w, wrapped to int32)
+ * + sum of the phase's w·x. Past 2^31 the portable C sums in uint32_t and no phase kernel is taken.
+ */
+function transposeAccumulator(graph: Graph, op: Op): AccumulatorView {
+  const g = geometry(graph, op);
+  const [outC, kH, kW, inC] = g.filter.shape as [number, number, number, number];
+  const w = constInt8(g.filter);
+  const biasTensor = optionalInput(graph, op, BIAS);
+  const bias = biasTensor && constInt32(biasTensor);
+  const off = -g.input.quant!.zeroPoint[0]!;
+  const [lo, hi] = dtypeRange('int8');
+  const tflm = dotProductBound({ weights: w, rows: outC, rowLength: kH * kW * inC, inputRange: [lo, hi], inputOffset: off, start: bias });
+  let folded = 0;
+  const phases = g.strideH * g.strideW;
+  const sums = new Float64Array(phases);
+  const abs = new Float64Array(phases);
+  for (let oc = 0; oc < outC; oc++) {
+    sums.fill(0);
+    abs.fill(0);
+    for (let ky = 0; ky < kH; ky++) {
+      for (let kx = 0; kx < kW; kx++) {
+        const ph = (ky % g.strideH) * g.strideW + (kx % g.strideW);
+        for (let ic = 0; ic < inC; ic++) {
+          const v = w[((oc * kH + ky) * kW + kx) * inC + ic]!;
+          sums[ph]! += v;
+          abs[ph]! += Math.abs(v) * Math.max(-lo, hi);
+        }
+      }
+    }
+    for (let ph = 0; ph < phases; ph++) {
+      const start = (sums[ph]! * off + (bias ? bias[oc]! : 0)) | 0;
+      folded = Math.max(folded, Math.abs(start) + abs[ph]!);
+    }
+  }
+  return int32Accumulator(Math.max(tflm, folded), tflm >= folded ? '|bias| + sum |w (x - z_in)|' : '|folded phase start| + sum |w x|');
+}
+
 /** The template fields transpose_conv.c.hbs and transpose_conv_int16.c.hbs share. */
 export function transposeCView<P extends TransposeWindow>(p: P, ctx: LayerEmitContext) {
   const { mult, shift } = requantExprs(p, 'oc', (s, t, v) => ctx.addConst(s, t, v));
@@ -212,6 +256,7 @@ const transposeConv: OpDef<TransposeConvParams> = {
       actMin: range.min,
       actMax: range.max,
       hasBias: optionalInput(graph, op, BIAS) !== undefined,
+      ...transposeAccumulator(graph, op),
     };
   },
 
@@ -242,6 +287,7 @@ const transposeConv: OpDef<TransposeConvParams> = {
       bias: p.hasBias ? ctx.input(BIAS) : '',
       inputOffset: cTerm(p.inputOffset),
       outputZeroPoint: cTerm(p.outputZeroPoint),
+      ...accumulatorC({ accWraps: p.accWraps ?? false, accBound: p.accBound ?? '' }),
     });
   },
 };

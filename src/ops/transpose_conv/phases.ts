@@ -111,6 +111,9 @@ function phasesOf(p: TransposeConvParams): Phase[] {
               hasBias: p.hasBias,
               multiplier: p.multiplier,
               shift: p.shift,
+              // the layer's bound covers every phase's sums (index.ts); a wrapping layer takes no phase kernel
+              accWraps: false,
+              accBound: p.accBound,
             };
       // a window starting after the input's first row (column) starts at it, behind zero-weight taps
       const leadY = conv ? Math.max(0, -conv.padTop) : 0;

@@ -15,7 +15,8 @@ import { activationRange } from '../common/activation.ts';
 import { clamp } from '../common/fixedpoint.ts';
 import { mbqm64 } from '../common/fixedpoint64.ts';
 import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { optionalInput, tensorLabel } from '../common/weighted.ts';
+import { constInt8, optionalInput, tensorLabel } from '../common/weighted.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
 import { type TransposeWindow, geometry, requireTransposeShapes, scatterTransposeConv, transposeCView, transposeWindow } from './index.ts';
 
 const INPUT = 2;
@@ -26,6 +27,8 @@ export interface TransposeConvInt16Params extends TransposeWindow, Int16Tagged {
   actMin: number;
   actMax: number;
   bias: 'none' | 'int16' | 'int64';
+  /** |bias| + sum |w|·32768 over the worst output channel (accumulator_bound.ts) */
+  accBound: number;
 }
 
 /** A layer is 16x8 when its data input (input 2; input 0 is the output shape) is int16. */
@@ -65,6 +68,13 @@ export const transposeConvInt16: Int16Variant<TransposeConvInt16Params> = {
       actMin: range.min,
       actMax: range.max,
       bias: biasKind(graph, op, window.outC),
+      // every output sums a subset of its channel's kH·kW·inC taps: within the channel's bound
+      accBound: int16WeightedBound({
+        weights: constInt8(g.filter),
+        rows: window.outC,
+        rowLength: window.kH * window.kW * window.inC,
+        bias: constBias(optionalInput(graph, op, BIAS)),
+      }),
     };
   },
 
@@ -86,6 +96,7 @@ export const transposeConvInt16: Int16Variant<TransposeConvInt16Params> = {
       biasPointer: p.bias === 'none' ? undefined : ctx.input(BIAS),
       biasCType: p.bias === 'int16' ? 'int16_t' : 'int64_t',
       partialCType: p.inC < 512 ? 'int32_t' : 'int64_t',
+      accComment: int64AccumulatorComment(p.accBound),
     });
   },
 };
