@@ -94,8 +94,8 @@ static inline __attribute__((always_inline)) void tf_lstm_pairs(const int8_t *x,
   "sxtb16 %[t3], %[t3]\n\t" \
   "smlad %[a3], %[t3], %[xb], %[a3]\n\t"
 #define TF_LSTM_PAIR_OPERANDS \
-  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp), [xa] "=&r"(xa), [xb] "=&r"(xb), \
-      [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp), [xa] "=&r"(xa), [xb] "=&r"(xb), [t0] "=&r"(t0), \
+      [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
 #endif
 
 /* acc[r] = 256 * (sum over `words` words of x's pairs of row r's paired weights), four rows a
@@ -119,8 +119,11 @@ static inline __attribute__((always_inline)) const int8_t *tf_lstm_dot4_pairs(co
   register const uint32_t *xp __asm__("r11") = x;
   register const int8_t *wp __asm__("r12") = w;
   /* words % 4 single words, then a loop of four words a pass */
+  /* unformatted: a macro before an asm statement's colon reads to the formatter as a label */
+  // clang-format off
   if (words & 1) __asm__(TF_LSTM_PAIR_STEP : TF_LSTM_PAIR_OPERANDS : : "memory");
   if (words & 2) __asm__(TF_LSTM_PAIR_STEP TF_LSTM_PAIR_STEP : TF_LSTM_PAIR_OPERANDS : : "memory");
+  // clang-format on
   if (words > 3) {
     register const uint32_t *const end __asm__("lr") = xp + 2 * (words & ~3);
     __asm__("1:\n\t" TF_LSTM_PAIR_STEP TF_LSTM_PAIR_STEP TF_LSTM_PAIR_STEP TF_LSTM_PAIR_STEP "cmp %[x], %[end]\n\t"
