@@ -15,6 +15,7 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { emitLstmRv32 } from './rv32.ts';
+import { lstmPairsScratchBytes } from './pairs.ts';
 import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { firstApplicableVariant } from '../variant.ts';
@@ -393,15 +394,22 @@ const def: OpDef<LstmParams> = {
       applies: () => true,
       scratchBytes: lstmM0plusScratchBytes,
       emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
-      cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+      cFiles: [
+        'common/m0plus_mac.h',
+        'common/m0plus_mac.S',
+        'common/m0plus_rq.h',
+        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
+        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
+      ],
     },
     {
       name: 'rv32',
       family: 'rv32',
       applies: () => true,
-      // a unit pair's gate sums live on the stack
-      scratchBytes: () => 0,
+      // the row-pair form's widened values and gate sums (the int8 blocks keep a unit pair's sums on the stack)
+      scratchBytes: lstmPairsScratchBytes,
       emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
+      cFiles: ['unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h'],
     },
     // pruned gate weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
     lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
