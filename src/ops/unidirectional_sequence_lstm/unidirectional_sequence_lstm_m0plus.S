@@ -37,8 +37,8 @@
  * unidirectional_sequence_lstm_pairs.h lays them, each block's sums from 8 starts (or 0 when start is
  * null) to 8 int32 at b->acc. The sums wrap as TFLite Micro's int32 sum. r0, r3 the values, r1, r2
  * products, r5 weights, r6 values pointer; accumulators r4, r7, r8..r12, lr; [sp] x, [sp + 4] x end,
- * [sp + 8] starts, [sp + 12] acc, [sp + 16] blocks left, [sp + 20] n odd. Column pairs two per loop turn
- * (an odd count enters at the second): 99 cycles per 32 MACs.
+ * [sp + 8] starts, [sp + 12] acc, [sp + 16] blocks left, [sp + 20] n mod 4. Column pairs four per loop
+ * turn (n mod 4 = r > 0 enters the turn at its last r copies): 194 cycles per 64 MACs.
  */
         tf_m0_function tf_m0_lstm_pairs8
         tf_m0_save_r4_r11
@@ -49,7 +49,8 @@
         str r2, [sp, #8]
         str r6, [sp, #12]
         str r4, [sp, #16]
-        lsls r2, r1, #31
+        lsls r2, r1, #30
+        lsrs r2, r2, #30
         str r2, [sp, #20]
         lsls r1, r1, #3
         adds r1, r0, r1
@@ -87,15 +88,25 @@
 3:
         ldr r6, [sp, #0]
         ldr r1, [sp, #20]
-        cmp r1, #0
-        bne 5f
+        cmp r1, #1
+        beq 7f
+        cmp r1, #2
+        beq 8f
+        cmp r1, #3
+        beq 9f
 4:
         tf_m0_lstm_column_pair
-5:
+9:
+        tf_m0_lstm_column_pair
+8:
+        tf_m0_lstm_column_pair
+7:
         tf_m0_lstm_column_pair
         ldr r1, [sp, #4]
         cmp r6, r1
-        bne 4b
+        beq 5f
+        b 4b                              /* beyond a conditional branch's reach */
+5:
         ldr r2, [sp, #12]
         str r4, [r2, #0]
         str r7, [r2, #4]
