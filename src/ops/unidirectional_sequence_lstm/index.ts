@@ -15,6 +15,7 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { emitLstmRv32 } from './rv32.ts';
+import { PAIR_MAX_COLUMNS, lstmPairsScratchBytes, pairColumns } from './pairs.ts';
 import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { firstApplicableVariant } from '../variant.ts';
@@ -93,6 +94,8 @@ export interface LstmParams {
   cellClip: number;
   /** pruned gate weights: the sparse encoding of the eight matrices (sparse.ts), a storage the cost model weighs */
   sparse?: LstmSparse;
+  /** every gate weight in [-127, 127]: the Armv6-M and RV32 variants store the gates as row-pair lanes (pairs.ts), 2 bytes a weight */
+  laneWeights?: boolean;
 }
 
 interface LstmAttrs {
@@ -253,6 +256,9 @@ function prepare(graph: Graph, op: Op): LstmParams {
     clipsCell: clip > 0,
     cellClip: clip > 0 ? Math.trunc(Math.min(Math.max(clip / f32(cellScale), -32768), 32767)) : 0,
     ...(sparse ? { sparse } : {}),
+    laneWeights:
+      Math.max(inputSize, units) <= PAIR_MAX_COLUMNS &&
+      [...INPUT_WEIGHTS, ...RECURRENT_WEIGHTS].every((k) => !constInt8(graph.tensors[op.inputs[k]!]!).includes(-128)),
   };
 }
 
@@ -393,28 +399,34 @@ const def: OpDef<LstmParams> = {
       applies: () => true,
       scratchBytes: lstmM0plusScratchBytes,
       emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
-      cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+      cFiles: [
+        'common/m0plus_mac.h',
+        'common/m0plus_mac.S',
+        'common/m0plus_rq.h',
+        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
+        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
+      ],
     },
     {
       name: 'rv32',
       family: 'rv32',
       applies: () => true,
-      // a unit pair's gate sums live on the stack
-      scratchBytes: () => 0,
+      // the row-pair form's widened values and gate sums (the int8 blocks keep a unit pair's sums on the stack)
+      scratchBytes: lstmPairsScratchBytes,
       emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
+      cFiles: ['unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h'],
     },
     // pruned gate weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
     lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
   ],
   // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
-  denseCost: (p, isa) =>
-    denseCostFromRates(
-      'UNIDIRECTIONAL_SEQUENCE_LSTM',
-      p.batches * p.steps * 4 * p.units * (p.inputSize + p.units),
-      4 * p.units * (p.inputSize + p.units),
-      firstApplicableVariant(def, p, isa).family,
-      isa,
-    ),
+  denseCost: (p, isa) => {
+    const family = firstApplicableVariant(def, p, isa).family;
+    // the row-pair lanes of the Armv6-M and RV32 variants take 2 bytes a weight (columns padded to pairs)
+    const lanes = p.laneWeights === true && (family === 'armv6m' || family === 'rv32');
+    const weightBytes = lanes ? 8 * p.units * (pairColumns(p.inputSize) + pairColumns(p.units)) : 4 * p.units * (p.inputSize + p.units);
+    return denseCostFromRates('UNIDIRECTIONAL_SEQUENCE_LSTM', p.batches * p.steps * 4 * p.units * (p.inputSize + p.units), weightBytes, family, isa);
+  },
   emitC(p, ctx) {
     const tensor = (position: number) => ctx.graph.tensors[ctx.op.inputs[position]!]!;
     const shared = lstmView(p, ctx);

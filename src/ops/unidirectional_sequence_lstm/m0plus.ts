@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The LSTM's Armv6-M variant (Cortex-M0/M0+, the RP2040): per time step, units in pairs, the pair's
+ * The LSTM's Armv6-M variant (Cortex-M0/M0+, the RP2040). When every gate weight lies in [-127, 127],
+ * the row-pair lanes (pairs.ts, unidirectional_sequence_lstm_pairs.h, the 8-row blocks in
+ * unidirectional_sequence_lstm_m0plus.S): two rows per int32 word, one MULS for two products. Otherwise
+ * the int8 blocks below: per time step, units in pairs, the pair's
  * eight gate rows (unit u's input, forget, cell and output rows, then unit u+1's) run as one block of
  * common/m0plus_mac.h's loop (common/m0plus_mac.S) over x and one over h (an odd last unit a block of 4), all accumulators
  * of a block in registers, every block of a step in one call (tf_m0fc_blocks8) into the scratch; then
@@ -16,6 +19,7 @@ import { accumulatorBounds } from '../common/dsp.ts';
 import { foldedAccumulatorInit } from '../common/weighted.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
 import type { LstmParams } from './index.ts';
+import { emitLstmPairs, lstmPairsScratchBytes } from './pairs.ts';
 
 /** sigmoid outputs lie in [0, 32768], tanh outputs in [-32768, 32768] (generous), the cell any int16 */
 const GATE_TIMES_CELL = 32768 * 32768;
@@ -23,7 +27,7 @@ const GATE_TIMES_GATE = 32768 * 32768;
 
 /** the step's accumulators: FC(x) and FC(h) of every gate row */
 export function lstmM0plusScratchBytes(p: LstmParams): number {
-  return 2 * 4 * p.units * 4;
+  return Math.max(2 * 4 * p.units * 4, lstmPairsScratchBytes(p));
 }
 
 export interface LstmM0GateInputs {
@@ -93,6 +97,8 @@ export function lstmBlockedPrologue(p: LstmParams, gates: LstmM0GateInputs[], fn
 
 export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM Armv6-M variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
+  const paired = emitLstmPairs(p, ctx, gates, view, { m0: true, requantFn: m0RequantFn, saturate: { sat: 'tf_m0_sat16', satTail: '' }, family: 'Armv6-M' });
+  if (paired) return paired;
   const S = p.units;
   const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, ctx.fnName, m0RequantFn, (e) => `tf_m0_sat16(${e})`);
   const recZero = recStarts.every((v) => v === 0);

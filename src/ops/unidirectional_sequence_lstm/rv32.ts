@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The LSTM's RV32IMC variant (the ESP32-C3 class): per time step, units in pairs, the pair's eight
+ * The LSTM's RV32IMC variant (the ESP32-C3 class). When every gate weight lies in [-127, 127], the
+ * row-pair lanes (pairs.ts, unidirectional_sequence_lstm_pairs.h): two rows per int32 word, one MUL for
+ * two products. Otherwise the int8 blocks below: per time step, units in pairs, the pair's eight
  * gate rows (unit u's input, forget, cell and output rows, then unit u+1's) are one 1 x 8 register
  * block of common/rv32_matmul.ts's product over x and one over h (an odd last unit a block of 4),
  * each input byte loaded once for the 8 rows; then each unit's gate and cell arithmetic right away:
@@ -15,9 +17,17 @@ import { rv32AccumulatePass } from '../common/rv32_matmul.ts';
 import { rv32RequantFn } from '../common/rv32_rq.ts';
 import { type LstmM0GateInputs, lstmBlockedPrologue, lstmBlocks } from './m0plus.ts';
 import type { LstmParams } from './index.ts';
+import { emitLstmPairs } from './pairs.ts';
 
 export function emitLstmRv32(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM RV32 variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
+  const paired = emitLstmPairs(p, ctx, gates, view, {
+    m0: false,
+    requantFn: rv32RequantFn,
+    saturate: { sat: 'tf_clamp', satTail: ', -32768, 32767' },
+    family: 'RV32IMC',
+  });
+  if (paired) return paired;
   const S = p.units;
   const fn = ctx.fnName;
   const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, fn, rv32RequantFn, (e) => `tf_clamp(${e}, -32768, 32767)`);

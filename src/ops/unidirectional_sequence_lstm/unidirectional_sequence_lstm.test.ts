@@ -8,6 +8,7 @@ import { runTflmRef, tflmOutputs, tflmRefAvailable } from '../../../test/helpers
 import { PROJECT_ROOT } from '../../../test/helpers/cli.ts';
 import lstm, { type LstmParams } from './index.ts';
 import { pairedWeights } from './dsp.ts';
+import { pairLanes } from './pairs.ts';
 import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
 import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -396,6 +397,92 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
           await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 6, extremes: true });
         });
       }
+    });
+  });
+
+  describe("the Armv6-M and RV32 variants' row-pair lanes (unidirectional_sequence_lstm_pairs.h)", function () {
+    /** random weights in [-127, 127], except a -128 in the first recurrent matrix: the int8 blocks take the layer */
+    function withMinus128(units: number, inputSize: number, seed: number): Int8Array[] {
+      const rand = rng(seed);
+      const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => randomInt8(rand, units * (k < 4 ? inputSize : units), -127, 127));
+      weights[4]![1] = -128;
+      return weights;
+    }
+    /** weights at both ends of [-127, 127], the largest the lanes take */
+    function extreme(units: number, inputSize: number): Int8Array[] {
+      return [0, 1, 2, 3, 4, 5, 6, 7].map((k) => Int8Array.from({ length: units * (k < 4 ? inputSize : units) }, (_, j) => (j % 3 === 1 ? -127 : 127)));
+    }
+    const specs: [string, LstmSpec][] = [
+      // odd input count (a padded column), odd unit count (a block of 4), column-pair counts 0-3 mod 4
+      ['lanes_odd', { batches: 2, steps: 4, inputSize: 9, units: 5, inZp: -128, hZp: -1, cellPower: -11, cellClip: 10, seed: 51 }],
+      ['lanes_even', { batches: 1, steps: 3, inputSize: 12, units: 6, timeMajor: true, inZp: 127, hZp: -128, cellPower: -14, seed: 52 }],
+      // +-127 weights against inputs at both int8 ends: every lane sum at its bound
+      ['lanes_extreme', { batches: 1, steps: 3, inputSize: 301, units: 7, inZp: -128, hZp: 127, seed: 53, weights: extreme(7, 301) }],
+      // a -128 weight: the int8 blocks
+      ['lanes_fallback', { batches: 1, steps: 3, inputSize: 11, units: 3, inZp: 3, hZp: -4, seed: 54, weights: withMinus128(3, 11, 54) }],
+    ];
+    const inputsFor = (graph: Graph, op: Op, rand: () => number) => {
+      const n = elementCount(graph.tensors[op.inputs[0]!]!.shape);
+      return Int8Array.from(randomInt8(rand, n), (v, j) => (j % 4 === 0 ? -128 : j % 4 === 2 ? 127 : v));
+    };
+
+    it('lay two rows per word (w_a + 65536 w_b), columns padded to pairs; a -128 weight leaves the layer to the int8 blocks', () => {
+      // one unit: rows i, f, g, o; column pairs (0, 1) then (2, pad)
+      const gates = [0, 1, 2, 3].map((g) => Int8Array.from([g + 1, -(g + 1), 10 * g]));
+      const lanes = Array.from(pairLanes(gates, 1, 3)!);
+      const w = (a: number, b: number) => a + 65536 * b;
+      expect(lanes).to.deep.equal([w(1, 2), w(-1, -2), w(3, 4), w(-3, -4), w(0, 10), w(0, 0), w(20, 30), w(0, 0)]);
+      expect(pairLanes([Int8Array.from([127, -127]), Int8Array.from([0, 0]), Int8Array.from([0, 0]), Int8Array.from([0, 0])], 1, 2)).to.not.equal(undefined);
+      expect(pairLanes([Int8Array.from([127, -128]), Int8Array.from([0, 0]), Int8Array.from([0, 0]), Int8Array.from([0, 0])], 1, 2)).to.equal(undefined);
+      for (const [name, spec] of specs) {
+        const w = spec.weights ?? [];
+        expect(w.length === 0 || w.every((m) => !m.includes(-128)), name).to.equal(name !== 'lanes_fallback');
+      }
+    });
+
+    for (const isa of [ARMV6M, RV32])
+      it(`the lanes and the fallback equal the reference (${variantName(isa)}, ASan+UBSan)`, () => {
+        const rand = rng(616);
+        const cases: CCase[] = specs.map(([, s]) => {
+          const { graph, op } = lstmGraph(s);
+          const state = zeroState(graph, op);
+          (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
+          (state[1] as Int16Array).set(Int16Array.from({ length: state[1]!.length }, () => randomInt(rand, -32768, 32767)));
+          return { def: lstm, graph, op, inputs: [inputsFor(graph, op, rand), ...state], isa };
+        });
+        const results = runCasesInC(cases);
+        cases.forEach((c, k) => {
+          const state = c.inputs.slice(1).map((b) => b.slice());
+          const expected = toBytes(evaluateOp(lstm, c.graph, c.op, [c.inputs[0]!, ...state])[0]!);
+          expect(firstDifference(expected, results[k]![0]!), `${specs[k]![0]} output`).to.equal(undefined);
+        });
+      });
+
+    describe('on the emulated boards', function () {
+      let dir: string;
+      before(function () {
+        dir = mkdtempSync(join(tmpdir(), 'tinyforge-lstm-lanes-'));
+      });
+      after(() => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+      const boards = [
+        { target: 'rp2040', board: 'rp2040js', tools: ['arm-none-eabi-gcc'], variant: 'armv6m' },
+        { target: 'esp32c3', board: 'qemu-riscv32-virt', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], variant: 'rv32' },
+      ];
+      for (const { target, board, tools, variant } of boards)
+        for (const [name, spec] of specs)
+          it(`${target} (${board}) ${name}: ${spec.inputSize} inputs, ${spec.units} units, bit-exact with the reference (inputs at the int8 extremes too)`, async function () {
+            requireTools(this, tools);
+            const { graph } = lstmGraph(spec);
+            graph.name = `${name}_${target}`;
+            const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+            expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal([variant]);
+            expect(/tf_(m0_)?lstm_pairs/.test(compiled.generated.files.find((f) => f.name === 'model.c')!.text), 'row-pair lanes').to.equal(
+              name !== 'lanes_fallback',
+            );
+            await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 7, extremes: true });
+          });
     });
   });
 
