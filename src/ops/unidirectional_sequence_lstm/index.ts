@@ -18,7 +18,7 @@ import { emitLstmRv32 } from './rv32.ts';
 import { PAIR_MAX_COLUMNS, lstmPairsScratchBytes, pairColumns } from './pairs.ts';
 import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
-import { firstApplicableVariant } from '../variant.ts';
+import { chooseStorage, firstApplicableVariant } from '../variant.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
 import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
 import {
@@ -419,6 +419,11 @@ const def: OpDef<LstmParams> = {
     // pruned gate weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
     lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
   ],
+  // --prefer size keeps the model's 1 byte a weight: the row-pair lanes (2 bytes a weight) are a speed choice
+  selectVariant(p, isa, prefer) {
+    if (prefer === 'size') p.laneWeights = false;
+    return chooseStorage(def, p, isa, prefer);
+  },
   // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
   denseCost: (p, isa) => {
     const family = firstApplicableVariant(def, p, isa).family;

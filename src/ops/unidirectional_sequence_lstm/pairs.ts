@@ -62,7 +62,8 @@ export interface LstmPairsFamily {
 
 /**
  * The row-pair form of the Armv6-M and RV32 variants (template unidirectional_sequence_lstm_pairs.c.hbs),
- * or undefined when a gate matrix does not fit the lanes (the caller keeps its int8 blocks).
+ * or undefined when the layer keeps its int8 weights (`laneWeights` off: a -128 weight, or
+ * `--prefer size`) or a gate matrix does not fit the lanes (the caller keeps its int8 blocks).
  */
 export function emitLstmPairs(
   p: LstmParams,
@@ -71,6 +72,7 @@ export function emitLstmPairs(
   view: Record<string, unknown>,
   f: LstmPairsFamily,
 ): string | undefined {
+  if (!p.laneWeights) return undefined;
   const S = p.units;
   const inLanes = pairLanes(
     gates.map((g) => g.inputWeights),

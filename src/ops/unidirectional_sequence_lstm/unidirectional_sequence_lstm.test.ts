@@ -440,6 +440,19 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       }
     });
 
+    it('--prefer size keeps the int8 blocks (1 byte a weight); --prefer speed takes the lanes (2 bytes)', () => {
+      const spec = specs[0]![1];
+      const { graph } = lstmGraph(spec);
+      for (const isa of [ARMV6M, RV32]) {
+        const bytes = (prefer: 'size' | 'speed') => compileGraph(graph, 'lstm.tflite', { isa, prefer }).generated.weightBytes;
+        // the lanes double the eight gate matrices' bytes (4 units x (inputs + units) x 2 matrices of int8)
+        expect(bytes('speed') - bytes('size'), variantName(isa)).to.be.at.least(4 * spec.units * (spec.inputSize + spec.units));
+        expect(compileGraph(graph, 'lstm.tflite', { isa, prefer: 'size' }).generated.files.find((f) => f.name === 'model.c')!.text).to.not.contain(
+          'w_in_pairs',
+        );
+      }
+    });
+
     for (const isa of [ARMV6M, RV32])
       it(`the lanes and the fallback equal the reference (${variantName(isa)}, ASan+UBSan)`, () => {
         const rand = rng(616);
