@@ -155,14 +155,22 @@ function measuredCmsis(model: string, input: string): GeneratedSource['cmsis'] {
   ] as const) {
     const tool = findRuntime(runtime);
     if (!tool) continue;
+    let out: Record<string, number | string | undefined>;
     try {
-      const out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as Record<string, number | undefined>;
-      const perInference = out[figure];
-      const arena = out.arena_used_bytes;
-      if (perInference !== undefined && arena !== undefined) measured[target] = { perInference, arena };
-    } catch {
-      // TFLite Micro refuses the model: no baseline on this board
+      out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as typeof out;
+    } catch (e) {
+      // the runner exits 1 with {"error": ...} when TFLite Micro refuses the model (a missing op, an arena the board cannot hold)
+      const said = (e as { stdout?: string }).stdout;
+      try {
+        out = JSON.parse(said ?? '') as typeof out;
+      } catch {
+        out = { error: (e as Error).message.split('\n')[0] };
+      }
     }
+    const perInference = out[figure];
+    const arena = out.arena_used_bytes;
+    if (typeof perInference === 'number' && typeof arena === 'number') measured[target] = { perInference, arena };
+    else measured[target] = { refused: String(out.error ?? 'no figures') };
   }
   return measured;
 }
@@ -177,7 +185,8 @@ function baselineFor(file: string, model: string): Record<string, BaselineVarian
 /** A model from outside ../shared/models (generated, or the zoo's): its input and TFLite Micro + CMSIS-NN measured on it now, by target. */
 interface GeneratedSource {
   input: Uint8Array;
-  cmsis: Partial<Record<'cortex-m4' | 'rp2040', { perInference: number; arena: number }>>;
+  /** by target: the figures, or why TFLite Micro + CMSIS-NN did not run the model there */
+  cmsis: Partial<Record<'cortex-m4' | 'rp2040', { perInference: number; arena: number } | { refused: string }>>;
 }
 
 async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin: string | undefined, generated?: GeneratedSource): Promise<Row> {
@@ -244,7 +253,8 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     // measured now on the same emulated board: instructions (M4) or cycles (RP2040) and arena (its stack and flash are not measured)
     const measured = generated.cmsis[plan.target as keyof GeneratedSource['cmsis']];
     baseline.ref = undefined;
-    baseline.cmsis_nn = measured && { perInference: measured.perInference, ram: measured.arena, flashCode: NaN };
+    baseline.cmsis_nn = measured && 'perInference' in measured ? { perInference: measured.perInference, ram: measured.arena, flashCode: NaN } : undefined;
+    if (measured && 'refused' in measured) note = `TFLite Micro + CMSIS-NN does not run it here: ${measured.refused}`;
   }
   return {
     model,
