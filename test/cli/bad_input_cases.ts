@@ -77,7 +77,7 @@ function fcModel(weightScales: number[]): Graph {
 }
 
 /** FULLY_CONNECTED 16x8 (int16 input, int8 weights, int64 bias) whose second channel's bias is `bias`. */
-function fc16Model(bias: bigint): Graph {
+export function fc16Model(bias: bigint): Graph {
   const b = new GraphBuilder('fc16');
   const x = b.input({ shape: [1, 4], dtype: 'int16', q: { scale: 0.001, zeroPoint: 0 }, name: 'x' });
   const w = b.constant({ shape: [2, 4], q: { scale: 0.01, zeroPoint: 0 }, name: 'w' }, Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4]));
@@ -105,7 +105,7 @@ function fcBiasModel(bias: number): Graph {
 }
 
 /** Two RELUs x -> y -> z, changed by `change`. */
-function reluChain(change: (g: Graph) => void): Graph {
+export function reluChain(change: (g: Graph) => void = () => {}): Graph {
   const b = new GraphBuilder('chain');
   const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
   const [y] = b.op('RELU', [x], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }]);

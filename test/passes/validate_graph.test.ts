@@ -11,6 +11,7 @@ import type { Graph } from '../../src/ir/graph.ts';
 import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 import { MAX_MODEL_BYTES } from '../../src/passes/validate.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { fc16Model, reluChain } from '../cli/bad_input_cases.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
 import { parseTflite } from '../../src/model/tflite/reader.ts';
 import { readFileSync } from 'node:fs';
@@ -149,17 +150,8 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
   });
 
   it('an op reads only what is there when it runs: not a tensor a later op writes, nor one nothing provides, nor a constant marked variable; an LSTM gate bias that overflows (fuzz:inputs seeds 3006 and 3007)', () => {
-    // two RELUs x -> y -> z, with the first reading z (written by the second, after it)
-    const chain = (change: (g: Graph) => void) => {
-      const b = new GraphBuilder('chain');
-      const x = b.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'x' });
-      const [y] = b.op('RELU', [x], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'y' }]);
-      const [z] = b.op('RELU', [y!], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'z' }]);
-      b.output(z!);
-      const g = b.build();
-      change(g);
-      return g;
-    };
+    // two RELUs x -> y -> z (reluChain), with the first reading z (written by the second, after it)
+    const chain = reluChain;
     expect(() =>
       compileGraph(
         chain(() => {}),
@@ -193,19 +185,7 @@ describe('validateGraph: every quantization parameter, shape and index compileGr
   });
 
   it('an int64 bias of a 16x8 layer that takes the accumulator past +-2^47 is refused, as TFLite Micro refuses it; one within passes', () => {
-    const fc16 = (bias: bigint) => {
-      const b = new GraphBuilder('fc16');
-      const x = b.input({ shape: [1, 4], dtype: 'int16', q: { scale: 0.001, zeroPoint: 0 }, name: 'x' });
-      const w = b.constant({ shape: [2, 4], q: { scale: 0.01, zeroPoint: 0 }, name: 'w' }, Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4]));
-      const bq = { scale: [1e-5], zeroPoint: [0], axis: 0 };
-      const bb = b.constant({ shape: [2], dtype: 'int64', quant: bq, name: 'b' }, BigInt64Array.from([5n, bias]));
-      const [y] = b.op('FULLY_CONNECTED', [x, w, bb], [{ shape: [1, 2], dtype: 'int16', q: { scale: 0.002, zeroPoint: 0 }, name: 'y' }], {
-        activation: 'NONE',
-        keepNumDims: false,
-      });
-      b.output(y!);
-      return b.build();
-    };
+    const fc16 = fc16Model;
     expect(refusal(fc16(2n ** 62n))).to.match(
       /op 0 \(FULLY_CONNECTED\): int64 bias 4611686018427387904 of channel 1 \(tensor 2 "b".*\) takes the accumulator past TFLite Micro's range of \+-2\^47/,
     );
