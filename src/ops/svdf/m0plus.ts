@@ -2,7 +2,8 @@
 /**
  * SVDF's Armv6-M variant (Cortex-M0/M0+, the RP2040): the feature dot products of blocks of 8 (then
  * 4) filters in one pass over the input (common/m0plus_mac.S's row-block loop), then one pass per
- * filter (fused.ts) in C. Its fallback C template, which the RV32IMC variant (rv32.ts) shares, unrolls
+ * filter (fused.ts) in C, an int16 row of even memory walked a word (two slots) at a time against
+ * weights_time laid out as int32 pairs. Its fallback C template, which the RV32IMC variant (rv32.ts) shares, unrolls
  * the dot products by four (feature) and two (time), the zero points folded into compile-time starts
  * so each tap is two loads, a multiply and an add.
  * No memmove of the state (newlib-nano's copies byte by byte) and no 64-bit multiply: both
@@ -70,11 +71,15 @@ export function emitSvdfM0plus(p: SvdfParams, ctx: LayerEmitContext): string {
     for (let k = 0; k < p.inputSize; k++) s += wf[f * p.inputSize + k]!;
     return wrapInt32(-p.inputZeroPoint * s);
   });
+  // an int16 state of even memory walks its rows a word (two slots) at a time: weights_time as pairs
+  const wordWalk = p.stateBits === 16 && p.memory % 2 === 0;
+  const { wt } = svdfConsts(ctx);
+  const pairs = wordWalk ? Array.from({ length: wt.length / 2 }, (_, i) => wrapInt32((wt[2 * i]! & 0xffff) + wt[2 * i + 1]! * 65536)) : [];
   const blocks8End = Math.floor(p.filters / 8) * 8;
   const blocksEnd = blocks8End + (p.filters - blocks8End >= 4 ? 4 : 0);
   const how = [blocks8End > 0 ? '8 filters' : '', blocksEnd > blocks8End ? '4' : ''].filter((s) => s).join(' and ') || 'one filter';
   return ctx.render('svdf_m0plus.c.hbs', {
-    ...svdfView(p, ctx, false, false),
+    ...svdfView(p, ctx, false, false, !wordWalk),
     ...fused,
     helpers,
     how,
@@ -83,6 +88,9 @@ export function emitSvdfM0plus(p: SvdfParams, ctx: LayerEmitContext): string {
     featureStepBound: stepBound,
     blocks8End,
     blocksEnd,
+    wordWalk,
+    weightsTimePairs: wordWalk ? ctx.addConst('wt_pairs', 'int32_t', pairs) : undefined,
+    wtStep: wordWalk ? p.memory / 2 : p.memory,
   });
 }
 

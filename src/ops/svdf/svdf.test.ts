@@ -9,7 +9,7 @@ import { wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
 import { rv32RequantFn } from '../common/rv32_rq.ts';
 import { selectVariant } from '../variant.ts';
-import type { KernelIsa } from '../op.ts';
+import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';
 import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../build/index.ts';
 import { sideBySide } from '../../../test/helpers/graph_builder.ts';
@@ -352,6 +352,38 @@ describe('SVDF', () => {
         });
       });
     }
+
+    it('armv6m: the halfword row walk taken where the int16 state is not word-aligned (the sweep, forced)', () => {
+      const aligned = '((uintptr_t)state & 3u) == 0u';
+      let forced = 0;
+      const halves: OpDef<SvdfParams> = {
+        ...svdf,
+        variants: svdf.variants!.map((v) =>
+          v.name === 'armv6m'
+            ? {
+                ...v,
+                emit: (p: SvdfParams, ctx: LayerEmitContext) => {
+                  const c = v.emit(p, ctx);
+                  if (c.includes(aligned)) forced++;
+                  return c.replace(aligned, '0');
+                },
+              }
+            : v,
+        ),
+      };
+      const rand = rng(79);
+      const cases: CCase[] = sweepSpecs().map((s) => {
+        const { graph, op } = svdfGraph(s);
+        return { def: halves, graph, op, inputs: [randomInt8(rand, s.batches * s.inputSize), randomState(rand, graph, op)], isa: ARMV6M };
+      });
+      const results = runCasesInC(cases);
+      expect(forced).to.be.greaterThan(10);
+      cases.forEach((c, k) => {
+        const state = c.inputs[1]!.slice();
+        const expectedOut = toBytes(evaluateOp(svdf, c.graph, c.op, [c.inputs[0]!, state])[0]!);
+        expect(firstDifference(expectedOut, results[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
 
     it("the requantization helpers (svdf_dsp.h's SMMLAR+QADD form, Armv6-M's and RV32's for any int32) equal TFLite's for int32 sums at the extremes", () => {
       const rand = rng(1614);
