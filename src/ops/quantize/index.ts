@@ -4,6 +4,7 @@ import { DTYPE_BYTES, DTYPE_C, type DType, type Tensor, elementCount } from '../
 import type { OpDef } from '../op.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { quantizeM0plusVariant } from './m0plus.ts';
 
 export type QuantizeParams =
   | { mode: 'float'; count: number; outType: DType; scale: number; zeroPoint: number; outMin: number; outMax: number }
@@ -142,6 +143,7 @@ const quantize: OpDef<QuantizeParams> = {
     }
     return ctx.render('requantize.c.hbs', { ...view, inCType: DTYPE_C[p.inType] });
   },
+  variants: [quantizeM0plusVariant],
 };
 
 /**

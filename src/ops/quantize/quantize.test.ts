@@ -7,6 +7,8 @@ import { type TensorBuffer, toBytes } from '../../ir/buffers.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../test/helpers/op_harness.ts';
 import { ALL_INT8, expectTflmAgrees } from '../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../test/helpers/tflm_ref.ts';
+import type { KernelIsa } from '../op.ts';
+import { selectVariant } from '../variant.ts';
 
 function floatGraph(n: number, scale: number, zeroPoint: number, outType: DType = 'int8') {
   return singleOpGraph('QUANTIZE', [{ shape: [n], dtype: 'float32' }], [{ shape: [n], dtype: outType, scale, zeroPoint }]);
@@ -110,6 +112,43 @@ describe('QUANTIZE', () => {
       cases.forEach((cs, k) => {
         const expected = new Uint8Array(toBytes(evaluateOp(quantize, cs.graph, cs.op, cs.inputs)[0]!));
         expect(firstDifference(expected, c[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+  });
+
+  describe('Armv6-M requantization (32-bit products, no 64-bit multiply)', () => {
+    const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+    it('equals the reference on every input value: int8, uint8 and int16 in, left and right shifts, zero points at the ends', () => {
+      const all = (t: DType) =>
+        t === 'int16'
+          ? Int16Array.from({ length: 65536 }, (_, i) => i - 32768)
+          : t === 'uint8'
+            ? Uint8Array.from({ length: 256 }, (_, i) => i)
+            : Int8Array.from(ALL_INT8);
+      // [in type, in scale, in zero point, out type, out scale, out zero point]
+      const layers: [DType, number, number, DType, number, number][] = [
+        ['int16', 0.0005, 0, 'int8', (0.0005 * 64) / 0.6755, -128], // keyword_scrambled's input (shift -6)
+        ['int16', 1, -32768, 'int8', 1 / 3, 127], // a left shift with zero points at both ends
+        ['int16', 1, 12, 'int16', 1e-4, -32768], // s_in/s_out ~ 2^13: the product near the int32 limits
+        ['int16', 1, 0, 'int16', 1.5e-5, 5], // s_in/s_out ~ 2^16: the portable kernel (x << 17 may leave int32)
+        ['int16', 1e-9, 7, 'int16', 1, 0], // a right shift of 29
+        ['int8', 0.02, -128, 'int8', 0.5, 127],
+        ['int8', 1, 127, 'int16', 1e-3, -300],
+        ['int8', 0.3, 5, 'uint8', 0.07, 0],
+        ['uint8', 0.2, 128, 'int8', 0.2, 0],
+        ['uint8', 0.9, 255, 'int8', 0.0131, -3],
+      ];
+      const cases: CCase[] = layers.map(([it, si, zi, ot, so, zo]) => {
+        const n = it === 'int16' ? 65536 : 256;
+        const { graph, op } = requantGraph(n, [si, zi], [so, zo], it, ot);
+        return { def: quantize, graph, op, inputs: [all(it)], isa: ARMV6M };
+      });
+      const names = cases.map((c) => selectVariant(quantize, quantize.prepare(c.graph, c.op), ARMV6M).name);
+      expect(names).to.deep.equal(['armv6m', 'armv6m', 'armv6m', 'portable', 'armv6m', 'armv6m', 'armv6m', 'armv6m', 'armv6m', 'armv6m']);
+      const c = runCasesInC(cases);
+      cases.forEach((cs, k) => {
+        const expected = new Uint8Array(toBytes(evaluateOp(quantize, cs.graph, cs.op, cs.inputs)[0]!));
+        expect(firstDifference(expected, c[k]![0]!), `layer ${k}`).to.equal(undefined);
       });
     });
   });

@@ -182,17 +182,19 @@ function evaluate(p: SvdfParams, inputs: (TensorBuffer | undefined)[], outputs: 
 
 /**
  * What the portable and the variants' templates name: pointers, types and the parameters as literals
- * (the variants fold the bias into their starts: `withBias` false leaves it out of the C).
+ * (the variants fold the bias into their starts: `withBias` false leaves it out of the C; a variant that
+ * re-lays the feature or time weights passes `withWeightsFeature` or `withWeightsTime` false, leaving
+ * the tensor out).
  */
-export function svdfView(p: SvdfParams, ctx: LayerEmitContext, withBias = true) {
+export function svdfView(p: SvdfParams, ctx: LayerEmitContext, withBias = true, withWeightsFeature = true, withWeightsTime = true) {
   const stateType = p.stateBits === 16 ? 'int16_t' : 'int8_t';
   return {
     ...p,
     fnName: ctx.fnName,
     summary: `SVDF batches ${p.batches} input ${p.inputSize} filters ${p.filters} (rank ${p.rank}, ${p.units} units) memory ${p.memory}, ${stateType} state, ${p.batches * p.filters * (p.inputSize + p.memory)} MACs`,
     input: ctx.input(INPUT),
-    weightsFeature: ctx.input(WEIGHTS_FEATURE),
-    weightsTime: ctx.input(WEIGHTS_TIME),
+    weightsFeature: withWeightsFeature ? ctx.input(WEIGHTS_FEATURE) : undefined,
+    weightsTime: withWeightsTime ? ctx.input(WEIGHTS_TIME) : undefined,
     bias: p.hasBias && withBias ? ctx.input(BIAS) : undefined,
     state: ctx.input(STATE),
     output: ctx.output(0),

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * SVDF's Armv6-M variant (Cortex-M0/M0+, the RP2040), whose C the RV32IMC variant (rv32.ts) shares:
- * one pass per filter (fused.ts) in C, the dot products unrolled by four (feature) and two (time),
- * the zero points folded into compile-time starts so each tap is two loads, a multiply and an add.
+ * SVDF's Armv6-M variant (Cortex-M0/M0+, the RP2040): the feature dot products of blocks of 8 (then
+ * 4) filters in one pass over the input (common/m0plus_mac.S's row-block loop), then one pass per
+ * filter (fused.ts) in C, an int16 row of even memory walked a word (two slots) at a time against
+ * weights_time laid out as int32 pairs. Its fallback C template, which the RV32IMC variant (rv32.ts) shares, unrolls
+ * the dot products by four (feature) and two (time), the zero points folded into compile-time starts
+ * so each tap is two loads, a multiply and an add.
  * No memmove of the state (newlib-nano's copies byte by byte) and no 64-bit multiply: both
  * requantizations are the family's exact per-layer form for the compile-time bound of their sums
  * (fully_connected/m0plus_rq.ts's 32-bit pieces on Armv6-M, common/rv32_rq.ts's MULHSU on RV32),
@@ -11,8 +14,10 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
-import { emitterBound, fusedView, stateRange, wideRequantFn, zeroPointAddFits } from './fused.ts';
+import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { rowBlocks84 } from '../fully_connected/m0plus.ts';
+import { wrapInt32 } from '../common/fixedpoint.ts';
 
 export type RequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
 
@@ -28,9 +33,71 @@ export function emitSvdfScalar(p: SvdfParams, ctx: LayerEmitContext, family: str
   return ctx.render('svdf_scalar.c.hbs', { ...svdfView(p, ctx, false), ...fused, helpers, family });
 }
 
+/**
+ * The largest |start + partial feature sum| over the filters: sum |w| * (128 + |input zero point|)
+ * bounds the start (-z sum w) plus any prefix of sum w x, so the block loop's int32 adds (and their C
+ * twins' signed ones) never overflow where it is below 2^31.
+ */
+export function featureStepBound(p: SvdfParams, wf: Int8Array): number {
+  let bound = 0;
+  for (let f = 0; f < p.filters; f++) {
+    let s = 0;
+    for (let k = 0; k < p.inputSize; k++) s += Math.abs(wf[f * p.inputSize + k]!);
+    bound = Math.max(bound, s * (128 + Math.abs(p.inputZeroPoint)));
+  }
+  return bound;
+}
+
+/**
+ * Armv6-M: the feature dot products of blocks of 8 (then one of 4) filters in one pass over the input
+ * (common/m0plus_mac.S's tf_m0fc_mac8/mac4, the weights re-laid column by column per block as
+ * FULLY_CONNECTED's), the last 1-3 filters in C; then the shared per-filter row walk. Where the
+ * feature sums could leave int32 (a step bound of 2^31 or more), the shared C template.
+ */
+export function emitSvdfM0plus(p: SvdfParams, ctx: LayerEmitContext): string {
+  const { wf } = svdfConsts(ctx);
+  const stepBound = featureStepBound(p, wf);
+  if (!(stepBound <= 2 ** 31 - 1)) return emitSvdfScalar(p, ctx, 'Armv6-M', m0RequantFn);
+  const fused = fusedView(p, ctx, false);
+  const [lo, hi] = stateRange(p);
+  const rq = (name: string, multiplier: number, shift: number, bound: number, zp: number, l: number, h: number) =>
+    zeroPointAddFits(multiplier, shift, bound, zp) ? m0RequantFn(name, multiplier, shift, bound, zp, l, h) : wideRequantFn(name, multiplier, shift, zp, l, h);
+  const helpers =
+    rq(fused.rqState, p.featureMultiplier, p.featureShift, emitterBound(fused.featureBound), p.stateZeroPoint, lo, hi) +
+    rq(fused.rqOut, p.outputMultiplier, p.outputShift, emitterBound(fused.outputBound), p.outputZeroPoint, -128, 127);
+  // every filter's start (the block loop reads them even when all are 0)
+  const starts = Array.from({ length: p.filters }, (_, f) => {
+    let s = 0;
+    for (let k = 0; k < p.inputSize; k++) s += wf[f * p.inputSize + k]!;
+    return wrapInt32(-p.inputZeroPoint * s);
+  });
+  // an int16 state of even memory walks its rows a word (two slots) at a time: weights_time as pairs
+  const wordWalk = p.stateBits === 16 && p.memory % 2 === 0;
+  const { wt } = svdfConsts(ctx);
+  const pairs = wordWalk ? Array.from({ length: wt.length / 2 }, (_, i) => wrapInt32((wt[2 * i]! & 0xffff) + wt[2 * i + 1]! * 65536)) : [];
+  const blocks8End = Math.floor(p.filters / 8) * 8;
+  const blocksEnd = blocks8End + (p.filters - blocks8End >= 4 ? 4 : 0);
+  const how = [blocks8End > 0 ? '8 filters' : '', blocksEnd > blocks8End ? '4' : ''].filter((s) => s).join(' and ') || 'one filter';
+  return ctx.render('svdf_m0plus.c.hbs', {
+    ...svdfView(p, ctx, false, false, !wordWalk),
+    ...fused,
+    helpers,
+    how,
+    weightsFeature: ctx.addConst('wf_m0', 'int8_t', Array.from(rowBlocks84(wf, p.filters, p.inputSize))),
+    featureStart: ctx.addConst('feature_start', 'int32_t', starts),
+    featureStepBound: stepBound,
+    blocks8End,
+    blocksEnd,
+    wordWalk,
+    weightsTimePairs: wordWalk ? ctx.addConst('wt_pairs', 'int32_t', pairs) : undefined,
+    wtStep: wordWalk ? p.memory / 2 : p.memory,
+  });
+}
+
 export const svdfM0plusVariant: KernelVariant<SvdfParams> = {
   name: 'armv6m',
   family: 'armv6m',
   applies: () => true,
-  emit: (p, ctx) => emitSvdfScalar(p, ctx, 'Armv6-M', m0RequantFn),
+  emit: emitSvdfM0plus,
+  cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
 };

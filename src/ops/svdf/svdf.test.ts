@@ -9,7 +9,7 @@ import { wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
 import { rv32RequantFn } from '../common/rv32_rq.ts';
 import { selectVariant } from '../variant.ts';
-import type { KernelIsa } from '../op.ts';
+import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';
 import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../build/index.ts';
 import { sideBySide } from '../../../test/helpers/graph_builder.ts';
@@ -190,6 +190,22 @@ function sweepSpecs(): SvdfSpec[] {
       seed: 100 + k,
     });
   }
+  // Armv6-M's filter blocks: 8, 4 and 3 left in C with units across a block's edge; 8 and 4; blocks
+  // of 8 then 4 over weights at the int8 extremes (-128 and 127) at an input zero point of 127
+  specs.push(
+    { batches: 2, inputSize: 13, filters: 15, rank: 3, memory: 5, inZp: 127, outZp: 3, seed: 200 },
+    { batches: 1, inputSize: 6, filters: 12, rank: 4, memory: 3, stateType: 'int8', stateZp: -20, stateScale: 0.05, inZp: -128, seed: 201 },
+    {
+      batches: 1,
+      inputSize: 40,
+      filters: 20,
+      rank: 2,
+      memory: 9,
+      inZp: 127,
+      weightsFeature: Array.from({ length: 800 }, (_, i) => (i % 3 === 0 ? 127 : -128)),
+      seed: 202,
+    },
+  );
   return specs;
 }
 
@@ -337,6 +353,38 @@ describe('SVDF', () => {
       });
     }
 
+    it('armv6m: the halfword row walk taken where the int16 state is not word-aligned (the sweep, forced)', () => {
+      const aligned = '((uintptr_t)state & 3u) == 0u';
+      let forced = 0;
+      const halves: OpDef<SvdfParams> = {
+        ...svdf,
+        variants: svdf.variants!.map((v) =>
+          v.name === 'armv6m'
+            ? {
+                ...v,
+                emit: (p: SvdfParams, ctx: LayerEmitContext) => {
+                  const c = v.emit(p, ctx);
+                  if (c.includes(aligned)) forced++;
+                  return c.replace(aligned, '0');
+                },
+              }
+            : v,
+        ),
+      };
+      const rand = rng(79);
+      const cases: CCase[] = sweepSpecs().map((s) => {
+        const { graph, op } = svdfGraph(s);
+        return { def: halves, graph, op, inputs: [randomInt8(rand, s.batches * s.inputSize), randomState(rand, graph, op)], isa: ARMV6M };
+      });
+      const results = runCasesInC(cases);
+      expect(forced).to.be.greaterThan(10);
+      cases.forEach((c, k) => {
+        const state = c.inputs[1]!.slice();
+        const expectedOut = toBytes(evaluateOp(svdf, c.graph, c.op, [c.inputs[0]!, state])[0]!);
+        expect(firstDifference(expectedOut, results[k]![0]!), `case ${k}`).to.equal(undefined);
+      });
+    });
+
     it("the requantization helpers (svdf_dsp.h's SMMLAR+QADD form, Armv6-M's and RV32's for any int32) equal TFLite's for int32 sums at the extremes", () => {
       const rand = rng(1614);
       const layers = Array.from({ length: 160 }, (_, i) => {
@@ -414,9 +462,9 @@ describe('SVDF', () => {
     after(() => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    // sixteen sweep layers side by side: both states, odd and even memory and inputs, wrapping sums,
-    // every requantization form
-    const picks = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18];
+    // nineteen sweep layers side by side: both states, odd and even memory and inputs, wrapping sums,
+    // every requantization form, Armv6-M's filter blocks of 8 and 4 and the filters left in C
+    const picks = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 30, 31, 32];
     const boards = [
       { target: 'cortex-m4', board: 'qemu-mps2-an386', family: 'arm-dsp', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
       { target: 'rp2040', board: 'rp2040js', family: 'armv6m', tools: ['arm-none-eabi-gcc'] },
