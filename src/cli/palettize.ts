@@ -24,6 +24,6 @@ export function palettizeCommand(): Command {
     .option('--json', 'print one JSON object on stdout: each layer clustered and the output file')
     .action(async (modelPath: string, opts: PalettizeCliOptions) => {
       const { palettizeAction } = await import('../compress/palettize_command.ts');
-      palettizeAction(modelPath, opts);
+      await palettizeAction(modelPath, opts);
     });
 }

@@ -109,7 +109,7 @@ export async function quantizeAction(
     session.log(`${bits}-bit weights: ${describeMetric(lowBits, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, 'int8');
-  writeModel(int8, output);
+  await writeModel(int8, output);
   finish(opts.json, output, { float: before ?? null, int8: after ?? null, ...(lowBits ? { weightBits: bits, lowBits } : {}), ranges: opts.ranges });
 }
 
@@ -156,7 +156,7 @@ export async function pruneAction(modelPath: string, opts: PruneCliOptions): Pro
     session.log(`int8:   ${describeMetric(int8Metric, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'pruned_int8' : 'pruned');
-  writeModel(result, output);
+  await writeModel(result, output);
   finish(opts.json, output, {
     before: before ?? null,
     fineTuning: choiceJson(choice),
@@ -227,7 +227,7 @@ export async function qatAction(modelPath: string, opts: QatCliOptions): Promise
   const choice = ptqMetric && qatMetric ? keepBetter(ptqMetric, qatMetric) : undefined;
   if (choice) session.log(describeChoice(choice).replace('the fine-tuned model', 'the QAT model').replace('before fine-tuning', 'with PTQ'));
   const output = opts.output ?? defaultOutput(modelPath, 'qat_int8');
-  writeModel(choice?.kept === 'before' ? ptq : qat, output);
+  await writeModel(choice?.kept === 'before' ? ptq : qat, output);
   finish(opts.json, output, { float: float ?? null, fineTuning: choiceJson(choice) });
 }
 
@@ -264,7 +264,7 @@ export async function distillAction(opts: DistillCliOptions): Promise<void> {
   const int8Figure = await evaluateInt8(session, int8);
   session.log(`student int8:   ${describeMetric(int8Figure, session.test.count)}`);
   const output = opts.output ?? defaultOutput(opts.student!, 'distilled_int8');
-  writeModel(int8, output);
+  await writeModel(int8, output);
   finish(opts.json, output, {
     teacher: teacherMetric ?? null,
     fineTuning: choiceJson(choice),
@@ -336,7 +336,7 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
     session.log(`int8:   ${describeMetric(int8Figure, session.test.count)}`);
   }
   const output = opts.output ?? defaultOutput(modelPath, opts.int8 ? 'lowrank_int8' : 'lowrank');
-  writeModel(result, output);
+  await writeModel(result, output);
   finish(opts.json, output, {
     before: before ?? null,
     layers: factorized.layers,
@@ -394,7 +394,7 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
     const found = searchMixedPrecision(int8, report, evaluator, goal, { float });
     search = found.result;
     if (opts.output) {
-      writeModel(found.graph, opts.output);
+      await writeModel(found.graph, opts.output);
       progress.log(`wrote ${opts.output}`);
     }
   }

@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import { readTflite } from '../model/tflite/reader.ts';
 import { saveTflite } from '../model/tflite/writer.ts';
+import { letSignalsIn } from '../lifecycle.ts';
 import type { PalettizeCliOptions } from '../cli/palettize.ts';
 import { checkPaletteBits, palettize } from './palettize.ts';
 import { defaultOutput, positiveNumber } from './cli_options.ts';
@@ -18,7 +19,7 @@ export function parseLayerBits(list: string | undefined): Record<string, number>
   return out;
 }
 
-export function palettizeAction(modelPath: string, opts: PalettizeCliOptions): void {
+export async function palettizeAction(modelPath: string, opts: PalettizeCliOptions): Promise<void> {
   if (extname(modelPath).toLowerCase() !== '.tflite') throw new TinyforgeError(`${modelPath}: palettize reads an int8 .tflite`);
   const graph = readTflite(modelPath);
   const bits = checkPaletteBits(Number(opts.bits), '--bits');
@@ -33,6 +34,8 @@ export function palettizeAction(modelPath: string, opts: PalettizeCliOptions): v
     );
   }
   const output = opts.output ?? defaultOutput(modelPath, `palette${bits}`);
+  // a Ctrl-C during the synchronous palettization is honoured before anything is written
+  await letSignalsIn();
   saveTflite(output, result.graph);
   process.stdout.write(opts.json ? `${JSON.stringify({ output, layers: result.layers })}\n` : `wrote ${output}\n`);
 }

@@ -463,7 +463,7 @@ async function buildAndRun(int8: Graph, test: Dataset, task: Task, options: Comp
   const board = target.firmware === 'host' ? undefined : boardOf(target, options.board);
   const int8Result = await int8Metric(int8, test, task, progress);
   mkdirSync(dirname(output), { recursive: true });
-  writeModel(int8, output);
+  await writeModel(int8, output);
   // the board runs the first held-out samples; the host reference runs the same ones
   const size = test.x.length / test.count;
   const inputs = Array.from({ length: cases }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);

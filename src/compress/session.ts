@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
 import { saveTflite } from '../model/tflite/writer.ts';
+import { letSignalsIn } from '../lifecycle.ts';
 import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../data/dataset.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './cli_options.ts';
@@ -113,9 +114,13 @@ export function quantizeWithData(graph: Graph, data: Dataset, opts: CalibrationC
   }
 }
 
-/** Writes a model (float or int8) as `.tflite`; NaN weights are refused. */
-export function writeModel(graph: Graph, path: string): void {
+/**
+ * Writes a model (float or int8) as `.tflite`; NaN weights are refused. A Ctrl-C that came during the
+ * synchronous work before it is honoured first (letSignalsIn), so an interrupted command writes nothing.
+ */
+export async function writeModel(graph: Graph, path: string): Promise<void> {
   if (extname(path).toLowerCase() !== '.tflite') throw new TinyforgeError(`${path}: the output must be a .tflite file`);
   checkFiniteWeights(graph, path);
+  await letSignalsIn();
   saveTflite(path, graph);
 }

@@ -90,23 +90,30 @@ describe('CLI: interrupted commands leave nothing behind', function () {
     });
   }
 
-  it('SIGINT during compile: stopped before anything is written, one line, exit 130', async () => {
-    const temp = privateTemp();
-    const out = join(temp, 'out');
-    const model = sharedModelPath('person_detect');
-    // the process signals itself as it reads the model (test/support/interrupt-on-read.mjs): the
-    // signal is pending through the whole synchronous compile, on a fast machine or a loaded one
-    const preload = pathToFileURL(resolve(PROJECT_ROOT, 'test/support/interrupt-on-read.mjs')).href;
-    const r = spawnSync(process.execPath, ['--import', preload, resolve(PROJECT_ROOT, 'bin/tinyforge.js'), 'compile', model, '-o', out], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, TMPDIR: temp, TINYFORGE_TEST_INTERRUPT_ON_READ: model },
-      encoding: 'utf8',
-      timeout: 120_000,
+  // compile writes a folder; palettize (a compression command) a .tflite, after its per-layer lines on stderr
+  for (const [command, args, output, progressLines] of [
+    ['compile', (out: string) => ['-o', out], (out: string) => out, false],
+    ['palettize', (out: string) => ['--bits', '4', '-o', `${out}.tflite`], (out: string) => `${out}.tflite`, true],
+  ] as const) {
+    it(`SIGINT during ${command}: stopped before anything is written, one line, exit 130`, async () => {
+      const temp = privateTemp();
+      const out = join(temp, 'out');
+      const model = sharedModelPath('person_detect');
+      // the process signals itself as it reads the model (test/support/interrupt-on-read.mjs): the
+      // signal is pending through the whole synchronous work, on a fast machine or a loaded one
+      const preload = pathToFileURL(resolve(PROJECT_ROOT, 'test/support/interrupt-on-read.mjs')).href;
+      const r = spawnSync(process.execPath, ['--import', preload, resolve(PROJECT_ROOT, 'bin/tinyforge.js'), command, model, ...args(out)], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TMPDIR: temp, TINYFORGE_TEST_INTERRUPT_ON_READ: model },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status, `exit ${r.status} ${r.signal}: ${r.stderr}`).to.equal(130);
+      const lines = r.stderr.trim().split('\n');
+      if (!progressLines) expect(lines, r.stderr).to.have.length(1);
+      expect(lines.pop()).to.match(/^error: interrupted by SIGINT/);
+      expect(r.stdout, 'a summary printed after Ctrl-C').to.equal('');
+      expect(existsSync(output(out)), 'an output written after Ctrl-C').to.equal(false);
     });
-    expect(r.status, `exit ${r.status} ${r.signal}: ${r.stderr}`).to.equal(130);
-    expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
-    expect(r.stderr.trim()).to.match(/^error: interrupted by SIGINT/);
-    expect(r.stdout, 'a summary printed after Ctrl-C').to.equal('');
-    expect(existsSync(out), 'an output written after Ctrl-C').to.equal(false);
-  });
+  }
 });
