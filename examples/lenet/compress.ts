@@ -728,7 +728,7 @@ class Stages {
           choice = keepBetter(await judged(before), await judged(after));
           result = choice.kept === 'before' ? before : after;
           mkdirSync(CACHE, { recursive: true });
-          writeModel(result, file);
+          await writeModel(result, file);
           writeFileSync(
             choiceFile,
             JSON.stringify({
@@ -847,7 +847,7 @@ async function compressOne(name: LenetName, stepFilter: ((step: string) => boole
     // a folder per step
     const file = join(CACHE, 'steps', recipe.name.replace(/[^a-z0-9]+/gi, '_'), `${name}.tflite`);
     mkdirSync(dirname(file), { recursive: true });
-    writeModel(int8, file);
+    await writeModel(int8, file);
     const size = PIXELS;
     const cases = Array.from({ length: Math.min(deviceDigits, test.count) }, (_, n) => [quantizeInput(int8, test.x.subarray(n * size, (n + 1) * size))]);
     log(
