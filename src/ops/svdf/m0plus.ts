@@ -21,15 +21,23 @@ import { wrapInt32 } from '../common/fixedpoint.ts';
 
 export type RequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
 
-export function emitSvdfScalar(p: SvdfParams, ctx: LayerEmitContext, family: string, requant: RequantFn): string {
-  const fused = fusedView(p, ctx, true);
+/**
+ * The state and output requantization functions of a layer: the family's exact form where the zero
+ * point's add cannot overflow, else TFLite's steps in 64 bits.
+ */
+function svdfRequantHelpers(p: SvdfParams, fused: ReturnType<typeof fusedView>, requant: RequantFn): string {
   const [lo, hi] = stateRange(p);
-  // the family's exact form where the zero point's add cannot overflow, else TFLite's steps in 64 bits
   const rq = (name: string, multiplier: number, shift: number, bound: number, zp: number, l: number, h: number) =>
     zeroPointAddFits(multiplier, shift, bound, zp) ? requant(name, multiplier, shift, bound, zp, l, h) : wideRequantFn(name, multiplier, shift, zp, l, h);
-  const helpers =
+  return (
     rq(fused.rqState, p.featureMultiplier, p.featureShift, emitterBound(fused.featureBound), p.stateZeroPoint, lo, hi) +
-    rq(fused.rqOut, p.outputMultiplier, p.outputShift, emitterBound(fused.outputBound), p.outputZeroPoint, -128, 127);
+    rq(fused.rqOut, p.outputMultiplier, p.outputShift, emitterBound(fused.outputBound), p.outputZeroPoint, -128, 127)
+  );
+}
+
+export function emitSvdfScalar(p: SvdfParams, ctx: LayerEmitContext, family: string, requant: RequantFn): string {
+  const fused = fusedView(p, ctx, true);
+  const helpers = svdfRequantHelpers(p, fused, requant);
   return ctx.render('svdf_scalar.c.hbs', { ...svdfView(p, ctx, false), ...fused, helpers, family });
 }
 
@@ -59,12 +67,7 @@ export function emitSvdfM0plus(p: SvdfParams, ctx: LayerEmitContext): string {
   const stepBound = featureStepBound(p, wf);
   if (!(stepBound <= 2 ** 31 - 1)) return emitSvdfScalar(p, ctx, 'Armv6-M', m0RequantFn);
   const fused = fusedView(p, ctx, false);
-  const [lo, hi] = stateRange(p);
-  const rq = (name: string, multiplier: number, shift: number, bound: number, zp: number, l: number, h: number) =>
-    zeroPointAddFits(multiplier, shift, bound, zp) ? m0RequantFn(name, multiplier, shift, bound, zp, l, h) : wideRequantFn(name, multiplier, shift, zp, l, h);
-  const helpers =
-    rq(fused.rqState, p.featureMultiplier, p.featureShift, emitterBound(fused.featureBound), p.stateZeroPoint, lo, hi) +
-    rq(fused.rqOut, p.outputMultiplier, p.outputShift, emitterBound(fused.outputBound), p.outputZeroPoint, -128, 127);
+  const helpers = svdfRequantHelpers(p, fused, m0RequantFn);
   // every filter's start (the block loop reads them even when all are 0)
   const starts = Array.from({ length: p.filters }, (_, f) => {
     let s = 0;
