@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Where a build's time goes, and what the object cache (src/build/object_cache.ts) saves:
+ * Where a build's time goes, and what the object cache (src/lab/toolchain/object_cache.ts) saves:
  * `npx tsx bench/build-units.ts [MODEL.tflite] [--runs N]`.
  *
  * For a host build under ASan+UBSan (as `npm run fuzz:inputs` builds each mutant) and a cortex-m4
@@ -11,7 +11,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runModel } from '../src/run/run.ts';
+import { runModel } from '../src/lab/run/run.ts';
 import { buildLogCommands, timeCommand } from './build-log.ts';
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What Huffman-coded weights (src/ops/fully_connected/huffman.ts) cost and save on the emulated
+ * What Huffman-coded weights (src/core/ops/fully_connected/huffman.ts) cost and save on the emulated
  * Cortex-M4 (qemu-mps2-an386, instruction counter): one-layer FULLY_CONNECTED models with trained-like
  * weights (Laplacian, then magnitude-pruned and quantized per tensor), compiled with entropy coding off
  * and on, at 1 and 2 batches (the difference is the row loop; the rest is the decode). Prints weight
@@ -12,13 +12,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Graph } from '../src/ir/graph.ts';
-import { saveTflite } from '../src/model/tflite/writer.ts';
-import { runModel } from '../src/run/run.ts';
-import { compileGraph } from '../src/compile.ts';
-import { loadTarget } from '../src/build/targets.ts';
-import type { FullyConnectedParams } from '../src/ops/fully_connected/index.ts';
-import { huffmanFcCost } from '../src/ops/fully_connected/huffman.ts';
+import type { Graph } from '../src/core/ir/graph.ts';
+import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { runModel } from '../src/lab/run/run.ts';
+import { compileGraph } from '../src/core/compile.ts';
+import { loadTarget } from '../src/core/targets/targets.ts';
+import type { FullyConnectedParams } from '../src/core/ops/fully_connected/index.ts';
+import { huffmanFcCost } from '../src/core/ops/fully_connected/huffman.ts';
 import { GraphBuilder } from '../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../test/helpers/op_harness.ts';
 

@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Graph, elementCount } from '../src/ir/graph.ts';
-import { saveTflite } from '../src/model/tflite/writer.ts';
-import { runModel } from '../src/run/run.ts';
+import { type Graph, elementCount } from '../src/core/ir/graph.ts';
+import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { runModel } from '../src/lab/run/run.ts';
 import { GraphBuilder, type Spec } from '../test/helpers/graph_builder.ts';
 import { randomInt, rng } from '../test/helpers/op_harness.ts';
 

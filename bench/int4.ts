@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Graph } from '../src/ir/graph.ts';
-import { saveTflite } from '../src/model/tflite/writer.ts';
-import { runModel } from '../src/run/run.ts';
+import type { Graph } from '../src/core/ir/graph.ts';
+import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { runModel } from '../src/lab/run/run.ts';
 import { conv, depthwise, fullyConnected, int4Model } from '../test/helpers/int4_models.ts';
 import { randomInt8, rng } from '../test/helpers/op_harness.ts';
 

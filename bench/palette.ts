@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTflite } from '../src/model/tflite/writer.ts';
-import { runModel } from '../src/run/run.ts';
+import { writeTflite } from '../src/core/model/tflite/writer.ts';
+import { runModel } from '../src/lab/run/run.ts';
 import { palettize } from '../src/compress/palettize.ts';
-import { prepareGraph } from '../src/ops/prepare.ts';
-import type { Graph } from '../src/ir/graph.ts';
+import { prepareGraph } from '../src/core/ops/prepare.ts';
+import type { Graph } from '../src/core/ir/graph.ts';
 import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
 
 const args = process.argv.slice(2);

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findTool } from '../src/build/index.ts';
+import { findTool } from '../src/lab/toolchain/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

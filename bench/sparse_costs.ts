@@ -13,14 +13,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveTflite } from '../src/model/tflite/writer.ts';
-import { runModel } from '../src/run/run.ts';
-import { loadGraph } from '../src/model/load.ts';
-import { prepareGraph } from '../src/ops/prepare.ts';
-import { loadTarget } from '../src/build/targets.ts';
+import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { runModel } from '../src/lab/run/run.ts';
+import { loadGraph } from '../src/core/model/load.ts';
+import { prepareGraph } from '../src/core/ops/prepare.ts';
+import { loadTarget } from '../src/core/targets/targets.ts';
 import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
-import type { Graph } from '../src/ir/graph.ts';
-import { lstmGraph } from '../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import type { Graph } from '../src/core/ir/graph.ts';
+import { lstmGraph } from '../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

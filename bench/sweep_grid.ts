@@ -11,8 +11,8 @@
  * keeps the layer within the caps below (the steady state a kernel is judged by), plus a 7x7 point
  * for the wide late layers (where per-row overheads show).
  */
-import type { FusedActivation, Graph, Padding } from '../src/ir/graph.ts';
-import { outputSize } from '../src/ops/common/padding.ts';
+import type { FusedActivation, Graph, Padding } from '../src/core/ir/graph.ts';
+import { outputSize } from '../src/core/ops/common/padding.ts';
 import { GraphBuilder } from '../test/helpers/graph_builder.ts';
 import { rng } from '../test/helpers/op_harness.ts';
 import { int32Bias, int8Weights } from '../test/fuzz/ops/common.ts';

@@ -16,10 +16,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CORTEX_M33, CORTEX_M4, CORTEX_M7, ZERO_WAIT } from '../src/estimate/timing/cores.ts';
-import { mergeSegments, priceInstructions } from '../src/estimate/timing/index.ts';
-import { decodeThumb } from '../src/estimate/timing/thumb.ts';
-import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/estimate/timing/trace.ts';
+import { CORTEX_M33, CORTEX_M4, CORTEX_M7, ZERO_WAIT } from '../src/lab/estimate/timing/cores.ts';
+import { mergeSegments, priceInstructions } from '../src/lab/estimate/timing/index.ts';
+import { decodeThumb } from '../src/lab/estimate/timing/thumb.ts';
+import { buildTimingPlugin, pluginArgument, readPluginTrace } from '../src/lab/estimate/timing/trace.ts';
 import { missingRuntimeNotice, runtimePath } from '../test/helpers/runtimes.ts';
 
 const shared = resolve(import.meta.dirname, '..', '..', 'shared');

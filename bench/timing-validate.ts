@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runModel } from '../src/run/run.ts';
+import { runModel } from '../src/lab/run/run.ts';
 
 const models = resolve(import.meta.dirname, '..', '..', 'shared', 'models');
 if (!existsSync(models)) {

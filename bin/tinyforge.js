@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const checkout = new URL('../src/cli/main.ts', import.meta.url);
-const built = new URL('../dist/cli/main.js', import.meta.url);
+const checkout = new URL('../src/face/cli/main.ts', import.meta.url);
+const built = new URL('../dist/face/cli/main.js', import.meta.url);
 if (!existsSync(checkout)) {
   await import(built.href);
 } else {

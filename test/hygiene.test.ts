@@ -23,7 +23,7 @@ const C_SOURCES = ['src/**/*.h', 'src/**/*.c', 'firmware/**/*.c', 'firmware/**/*
 // assembly is checked for its SPDX line; clang-format does not format it
 const ASM_SOURCES = ['src/**/*.S', 'firmware/**/*.S'];
 // flatc's output is regenerated, not edited
-const GENERATED = /^src\/model\/tflite\/generated\//;
+const GENERATED = /^src\/core\/model\/tflite\/generated\//;
 
 describe('hygiene: license, SPDX lines, formatting', function () {
   this.timeout(300_000);

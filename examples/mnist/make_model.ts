@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { quantizeInput, quantizeLayersModel } from '../../src/compress/ptq.ts';
 import { registerFastTrainingKernels } from '../../src/compress/tfjs_kernels.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { parseTflite } from '../../src/model/tflite/reader.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { TinyforgeError } from '../../src/errors.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
 import { type Digit, IMAGE_SIZE, imagesTensor, labelsTensor, loadDigits } from './dataset.ts';
 import { buildModel, trainModel } from './model.ts';
 

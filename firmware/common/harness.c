@@ -9,7 +9,7 @@
  * that retries after a lost answer never runs an INVOKE twice. HELLO always runs and clears that
  * memory (a new host session starts with it).
  *
- * Build-time facts come as -D flags from the build (src/build/firmware.ts): TF_TARGET_NAME,
+ * Build-time facts come as -D flags from the build (src/lab/toolchain/firmware.ts): TF_TARGET_NAME,
  * TF_BOARD_NAME, TF_CORE_CLOCK_HZ, TF_BUILD_ID and, when the host knows the arena plan,
  * TF_HARNESS_INPUT0_ARENA_OFFSET (the arena offset of input 0, from which the arena is found:
  * it enables arena painting for "arena used" and READ_TENSOR). -DTF_PROFILE adds per-layer counters

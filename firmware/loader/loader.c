@@ -5,7 +5,7 @@
  * application into an emulated board the way it flashes a real STM32 through its ROM boot loader.
  *
  * It runs from the start of the code memory; the application is linked TF_LOADER_APP_OFFSET bytes
- * further (src/build/firmware.ts `flashOffset`) and written there. QEMU models the MPS2 code
+ * further (src/lab/toolchain/firmware.ts `flashOffset`) and written there. QEMU models the MPS2 code
  * memory (ZBT SSRAM1) as RAM, so written bytes stick: "flash" writes are plain stores and an erase
  * fills with 0xFF, the value of erased flash.
  *

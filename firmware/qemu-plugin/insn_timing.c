@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A QEMU TCG plugin that records which guest instructions run, and how often, between marks: the
- * input of tinyforge's per-core timing model (src/estimate/timing/). Counting is per translation
+ * input of tinyforge's per-core timing model (src/lab/estimate/timing/). Counting is per translation
  * block (one callback per block executed, not per instruction): every instruction of a block runs
  * as often as the block. A block whose successor does not start at its fall-through address ended
  * in a taken branch (or an exception); that is counted per block too.

@@ -9,8 +9,8 @@
  * The last two need a second pass over the data (a histogram over the min/max range).
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import type { Graph } from '../ir/graph.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph } from '../core/ir/graph.ts';
 import { runFloatGraph } from './float_executor.ts';
 import type { ValueRange } from './quant_params.ts';
 

@@ -5,8 +5,8 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { TinyforgeError } from '../errors.ts';
-import type { DataOptions } from '../data/dataset.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { DataOptions } from '../lab/data/dataset.ts';
 import type { RangeMethod } from './calibrate.ts';
 import type { Progress } from './progress.ts';
 

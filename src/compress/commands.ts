@@ -4,8 +4,8 @@
  * only when one of them runs: each opens a session (model, data, held-out split), prints the held-out
  * figures before and after its step on stderr, and writes the resulting model.
  */
-import { TinyforgeError } from '../errors.ts';
-import type { Graph } from '../ir/graph.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph } from '../core/ir/graph.ts';
 import {
   type CalibrationCliOptions,
   type DataCliOptions,
@@ -16,7 +16,7 @@ import {
   positiveNumber,
   trainOptions,
 } from './cli_options.ts';
-import type { Prefer } from '../ops/op.ts';
+import type { Prefer } from '../core/ops/op.ts';
 import { distill } from './distill.ts';
 import { type FineTuneChoice, describeChoice, keepBetter, mcNemar } from './keep_better.ts';
 import { factorizeGraph } from './lowrank.ts';
@@ -33,8 +33,8 @@ import { TrainableGraph } from './trainable.ts';
 import { type WeightClip, compressLayers, int8WeightedLayers } from './weight_bits.ts';
 import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, formatSearch, formatSensitivity, searchMixedPrecision } from './sensitivity.ts';
 import { terminalProgress } from './progress.ts';
-import { type Dataset, fitToInput, loadDataset } from '../data/dataset.ts';
-import { readTflite } from '../model/tflite/reader.ts';
+import { type Dataset, fitToInput, loadDataset } from '../lab/data/dataset.ts';
+import { readTflite } from '../core/model/tflite/reader.ts';
 import { extname } from 'node:path';
 
 export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {

@@ -8,9 +8,9 @@
  * squared error instead of the KL term. The student then goes through the same int8 export.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import { elementCount } from '../ir/graph.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { elementCount } from '../core/ir/graph.ts';
+import type { Dataset } from '../lab/data/dataset.ts';
 import { type Task, taskLoss } from './task.ts';
 import { type FineTuneOptions, type TrainingHooks, fineTune } from './train.ts';
 import type { TrainableGraph } from './trainable.ts';

@@ -7,9 +7,9 @@
  * in `float_ops/`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import type { Graph, Tensor } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph, Tensor } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
 import { FLOAT_OP_DEFS, type FloatEvalContext, floatOpDef } from './float_ops/index.ts';
 
 export const FLOAT_OPS: readonly string[] = [...FLOAT_OP_DEFS.keys()];

@@ -11,7 +11,7 @@
  * become the producing op's fused activation; TFLite has no other int8-friendly place for them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
+import { TinyforgeError } from '../core/errors.ts';
 import {
   type Conv2DAttrs,
   type DType,
@@ -26,7 +26,7 @@ import {
   type Tensor,
   cIdentifier,
   elementCount,
-} from '../ir/graph.ts';
+} from '../core/ir/graph.ts';
 
 /** Ops that can apply a ReLU/ReLU6 clamp on their output (TFLite's fused_activation_function). */
 const FUSES_ACTIVATION = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'AVERAGE_POOL_2D', 'MAX_POOL_2D']);

@@ -7,9 +7,9 @@
  * rank is given, or the smallest one keeping a share of the spectrum's energy Σσ². Fine-tuning
  * afterwards recovers most of what truncation lost.
  */
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, type Op, type Tensor, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, type Op, type Tensor, elementCount } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
 import { svd } from './svd.ts';
 
 export interface LowRankOptions {

@@ -6,12 +6,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, byteSize, cIdentifier, elementCount } from '../ir/graph.ts';
-import { readTflite } from '../model/tflite/reader.ts';
-import { loadLayersModelFile, modelJsonPath } from '../model/tfjs/io.ts';
-import { type KernelIsa } from '../ops/op.ts';
-import { executedMacs, prepareGraph } from '../ops/prepare.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, byteSize, cIdentifier, elementCount } from '../core/ir/graph.ts';
+import { readTflite } from '../core/model/tflite/reader.ts';
+import { loadLayersModelFile, modelJsonPath } from '../core/model/tfjs/io.ts';
+import { type KernelIsa } from '../core/ops/op.ts';
+import { executedMacs, prepareGraph } from '../core/ops/prepare.ts';
 import { checkFloatGraph } from './float_executor.ts';
 import { layersModelToFloatGraph } from './from_layers.ts';
 import { checkFiniteWeights, weightedLayers } from './trainable.ts';

@@ -15,10 +15,10 @@
  * greedily: the unplaced row with the largest norm opens a group, which takes the unplaced rows most
  * like its members until it holds G.
  */
-import { TinyforgeError } from '../errors.ts';
-import type { Graph, Op, Tensor } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
-import { consumersOf } from '../passes/graph_edit.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph, Op, Tensor } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
+import { consumersOf } from '../core/passes/graph_edit.ts';
 
 /**
  * `graph` (float) with the neurons of each FULLY_CONNECTED op listed in `groupRows` with G > 1

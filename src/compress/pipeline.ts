@@ -7,11 +7,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Graph } from '../ir/graph.ts';
-import { boardOf, loadTarget } from '../build/index.ts';
-import { runModel } from '../run/run.ts';
-import type { Prefer } from '../ops/op.ts';
-import { type Dataset, inputTensor, subset } from '../data/dataset.ts';
+import type { Graph } from '../core/ir/graph.ts';
+import { boardOf, loadTarget } from '../lab/toolchain/index.ts';
+import { runModel } from '../lab/run/run.ts';
+import type { Prefer } from '../core/ops/op.ts';
+import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { type RangeMethod, calibrateRanges } from './calibrate.ts';
 import { type FineTuneChoice, describeChoice, keepBetter } from './keep_better.ts';
 import { activationPeakBytes, constantBytes, floatMacs, int8ExecutedMacs } from './model_io.ts';
@@ -23,7 +23,7 @@ import { type Metric, type Task, argmax, floatMetric, int8Metric } from './task.
 import { fineTune } from './train.ts';
 import { TrainableGraph, checkFiniteWeights } from './trainable.ts';
 import { writeModel } from './session.ts';
-import { TinyforgeError } from '../errors.ts';
+import { TinyforgeError } from '../core/errors.ts';
 import {
   Int8Evaluator,
   type SearchGoal,

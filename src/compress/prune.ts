@@ -16,10 +16,10 @@
  * Structured (`structured.ts`): whole output channels go, and the model shrinks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, elementCount } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
+import type { Dataset } from '../lab/data/dataset.ts';
 import type { Task } from './task.ts';
 import { type FineTuneOptions, type TrainingHooks, fineTune } from './train.ts';
 import { TrainableGraph, type WeightedLayer, weightedLayers } from './trainable.ts';

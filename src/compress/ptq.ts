@@ -14,9 +14,9 @@
  * replace one of them.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, type Op, type Quantization, type Tensor, cIdentifier, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, type Op, type Quantization, type Tensor, cIdentifier, elementCount } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
 import { type CalibrationOptions, calibrateRanges } from './calibrate.ts';
 import { checkFloatGraph } from './float_executor.ts';
 import { floatOpDef } from './float_ops/index.ts';

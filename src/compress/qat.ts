@@ -13,8 +13,8 @@
  * with, so the exported model computes what training saw.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Graph } from '../ir/graph.ts';
-import { type Dataset, inputTensor, subset } from '../data/dataset.ts';
+import type { Graph } from '../core/ir/graph.ts';
+import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { floatOpDef } from './float_ops/index.ts';
 import { type PtqOptions, quantizeGraph } from './ptq.ts';

@@ -6,8 +6,8 @@
  * every scale leaves here already rounded with Math.fround and later arithmetic sees what a reader
  * of the written file would see.
  */
-import type { Quantization } from '../ir/graph.ts';
-import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../ops/common/fixedpoint.ts';
+import type { Quantization } from '../core/ir/graph.ts';
+import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/fixedpoint.ts';
 
 export const INT8_MIN = -128;
 export const INT8_MAX = 127;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The compression report as a table for people (the JSON form is the report object itself). */
-import { formatTable } from '../report/table.ts';
+import { formatTable } from '../face/report/table.ts';
 import type { CompressReport } from './pipeline.ts';
 import { formatLoss, formatSearch, formatSensitivity } from './sensitivity.ts';
 

@@ -23,13 +23,13 @@
  *    by one (each measured) until one does, and int8 dense is the last resort. The best
  *    configuration that verified is kept.
  */
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, elementCount } from '../ir/graph.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { prepareGraph } from '../ops/prepare.ts';
-import { interpret } from '../ops/interpreter.ts';
-import { type TensorBuffer, tensorBuffer, toBytes } from '../ir/buffers.ts';
-import { formatTable } from '../report/table.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, elementCount } from '../core/ir/graph.ts';
+import type { Dataset } from '../lab/data/dataset.ts';
+import { prepareGraph } from '../core/ops/prepare.ts';
+import { interpret } from '../core/ops/interpreter.ts';
+import { type TensorBuffer, tensorBuffer, toBytes } from '../core/ir/buffers.ts';
+import { formatTable } from '../face/report/table.ts';
 import { dequantizeOutput, quantizeInput } from './ptq.ts';
 import { argmax } from './task.ts';
 import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';

@@ -5,11 +5,11 @@
  * and write the result (the commands' options are in cli_options.ts).
  */
 import { basename, extname } from 'node:path';
-import { TinyforgeError } from '../errors.ts';
-import type { Graph } from '../ir/graph.ts';
-import { saveTflite } from '../model/tflite/writer.ts';
-import { letSignalsIn } from '../lifecycle.ts';
-import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../data/dataset.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph } from '../core/ir/graph.ts';
+import { saveTflite } from '../core/model/tflite/writer.ts';
+import { letSignalsIn } from '../lab/lifecycle.ts';
+import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../lab/data/dataset.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './cli_options.ts';
 import { loadFloatModel } from './model_io.ts';

@@ -10,9 +10,9 @@
  * A channel that reaches anything else (ADD, SOFTMAX, a graph output, ...) cannot go; such a layer
  * is left whole.
  */
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, type Op, type Tensor, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, type Op, type Tensor, elementCount } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
 
 /** What removing some output channels of one layer changes elsewhere. */
 interface Edit {

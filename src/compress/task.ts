@@ -7,11 +7,11 @@
  * float model (tfjs) and the int8 model (tinyforge's reference interpreter, bit-exact with the board).
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, elementCount } from '../ir/graph.ts';
-import { type Dataset, fitToInput } from '../data/dataset.ts';
-import { prepareGraph } from '../ops/prepare.ts';
-import { interpret } from '../ops/interpreter.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, elementCount } from '../core/ir/graph.ts';
+import { type Dataset, fitToInput } from '../lab/data/dataset.ts';
+import { prepareGraph } from '../core/ops/prepare.ts';
+import { interpret } from '../core/ops/interpreter.ts';
 import { dequantizeOutput, quantizeInput } from './ptq.ts';
 import type { TrainableGraph, ForwardResult } from './trainable.ts';
 import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';

@@ -13,7 +13,7 @@
  * channels-last unless told otherwise).
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
+import { TinyforgeError } from '../core/errors.ts';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type KernelArgs = Parameters<tf.KernelFunc>[0];

@@ -5,8 +5,8 @@
  * re-applied after each step, fake-quant in the forward pass).
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import { type Dataset, shuffledIndices } from '../data/dataset.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Dataset, shuffledIndices } from '../lab/data/dataset.ts';
 import { type Task, batchTensors, taskLoss } from './task.ts';
 import type { ForwardResult, TrainableGraph } from './trainable.ts';
 import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';

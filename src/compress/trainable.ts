@@ -6,9 +6,9 @@
  * tfjs layers model) trains the same way, and `toGraph()` hands the trained weights back to the IR.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../errors.ts';
-import type { Graph, Op } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Graph, Op } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
 import { type FloatRunOptions, checkFloatGraph, evaluateFloatGraph } from './float_executor.ts';
 import { type WeightsRole, floatOpDef } from './float_ops/index.ts';
 

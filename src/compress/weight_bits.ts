@@ -18,10 +18,10 @@
  * When the float model the int8 one was quantized from is at hand (PTQ keeps tensor indices), the
  * b-bit values come from the float weights directly: one rounding instead of two.
  */
-import { TinyforgeError } from '../errors.ts';
-import { type Graph, type Tensor, elementCount } from '../ir/graph.ts';
-import { fromBytes } from '../ir/buffers.ts';
-import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../ops/common/fixedpoint.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import { type Graph, type Tensor, elementCount } from '../core/ir/graph.ts';
+import { fromBytes } from '../core/ir/buffers.ts';
+import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/fixedpoint.ts';
 import { magnitudeMask } from './prune.ts';
 import { type WeightedLayer, weightedLayers } from './trainable.ts';
 

@@ -7,8 +7,16 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TinyforgeError } from '../../src/errors.ts';
-import { TARGETS_DIR, type BoardHardware, findBoard, memoryFor, parseTargetDescriptor, placeOnBoards, resolveTargetAndBoard } from '../../src/build/targets.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import {
+  TARGETS_DIR,
+  type BoardHardware,
+  findBoard,
+  memoryFor,
+  parseTargetDescriptor,
+  placeOnBoards,
+  resolveTargetAndBoard,
+} from '../../src/core/targets/targets.ts';
 
 /** The boards of issue #15, with the target each belongs to and its chip's largest flash and RAM regions. */
 const REAL_BOARDS = [

@@ -5,18 +5,18 @@
  * diagnostic allowed. The firmware is built and linked where it is built here (host, Cortex-M,
  * RP2040, ESP32-C3: the harness with the model, as `run` builds it), the model's C compile-checked
  * for Xtensa (ESP32, ESP32-S3). A model too big for a board (person_detect on the micro:bit) has its
- * C compiled alone there. src/build/gate.ts's compileForEveryTarget does the work; the fuzzer calls
+ * C compiled alone there. src/lab/toolchain/gate.ts's compileForEveryTarget does the work; the fuzzer calls
  * it on fuzzed models.
  */
 import { expect } from 'chai';
-import { listTargets, loadTarget } from '../../src/build/targets.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { compileForEveryTarget, type GateResult } from '../../src/build/gate.ts';
+import { listTargets, loadTarget } from '../../src/core/targets/targets.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { compileForEveryTarget, type GateResult } from '../../src/lab/toolchain/gate.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, fakeModelVariant, scratchDir } from './helpers.ts';
-import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
-import { prunedWeights } from '../../src/ops/common/sparse_cases.ts';
+import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { prunedWeights } from '../../src/core/ops/common/sparse_cases.ts';
 import { rng } from '../helpers/op_harness.ts';
 
 function expectClean(result: GateResult, what: string): void {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
+import { buildFirmware, loadTarget, type BuildResult } from '../../src/lab/toolchain/index.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir, withEmptyPath } from './helpers.ts';
 
 describe('build: cortex-m targets', function () {

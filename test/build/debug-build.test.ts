@@ -6,10 +6,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import { loadTarget } from '../../src/build/targets.ts';
-import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { isCompiledSource } from '../../src/build/toolchain.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { isCompiledSource } from '../../src/lab/toolchain/toolchain.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';
 import { requireTools, scratchDir } from './helpers.ts';

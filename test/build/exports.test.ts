@@ -12,12 +12,12 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { compileFile, type CompiledModel } from '../../src/compile.ts';
-import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { projectFiles } from '../../src/build/project_layouts.ts';
-import { compileCheck } from '../../src/build/compile_check.ts';
-import { loadTarget } from '../../src/build/targets.ts';
-import { isCompiledSource } from '../../src/build/toolchain.ts';
+import { compileFile, type CompiledModel } from '../../src/core/compile.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { projectFiles } from '../../src/lab/toolchain/project_layouts.ts';
+import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { isCompiledSource } from '../../src/lab/toolchain/toolchain.ts';
 import { requireTools, scratchDir } from './helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 

@@ -4,8 +4,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { findTool } from '../../src/build/toolchain.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 
 export const FAKE_MODEL_DIR = resolve(import.meta.dirname, 'fixtures/fake_model');
 export const LOOP_MODEL_DIR = resolve(import.meta.dirname, '../device/fixtures/loop_model');

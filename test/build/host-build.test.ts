@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFirmware, type BuildResult } from '../../src/build/index.ts';
-import { runOnHost } from '../../src/device/index.ts';
+import { buildFirmware, type BuildResult } from '../../src/lab/toolchain/index.ts';
+import { runOnHost } from '../../src/lab/device/index.ts';
 import {
   FAKE_IO_BYTES,
   FAKE_MODEL_DIR,
@@ -107,8 +107,8 @@ describe('build: a failed build keeps its log where the error says', function ()
   it('the folder named in the error exists after the command, with the compiler output in build.log', async function () {
     requireTools(this, ['gcc', 'size']);
     const { fcAutoencoder } = await import('../helpers/autoencoder_model.ts');
-    const { compileForTarget, withTargetBuild } = await import('../../src/run/device-build.ts');
-    const { loadTarget } = await import('../../src/build/targets.ts');
+    const { compileForTarget, withTargetBuild } = await import('../../src/lab/run/device-build.ts');
+    const { loadTarget } = await import('../../src/core/targets/targets.ts');
     const { existsSync, readFileSync, rmSync } = await import('node:fs');
     const target = loadTarget('host');
     const graph = fcAutoencoder({ widths: [16, 8, 16] });

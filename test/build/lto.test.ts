@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { listTargets, loadTarget } from '../../src/build/targets.ts';
-import { runModel } from '../../src/run/run.ts';
+import { listTargets, loadTarget } from '../../src/core/targets/targets.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { seededRandom } from '../../examples/mnist/dataset.ts';
 import { requireTools, scratchDir } from './helpers.ts';
 

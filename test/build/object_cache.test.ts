@@ -2,9 +2,9 @@
 import { expect } from 'chai';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFirmware, type BuildOptions } from '../../src/build/index.ts';
-import { objectCacheDir, objectCacheFromEnv, pruneObjectCache } from '../../src/build/object_cache.ts';
-import { runOnHost } from '../../src/device/index.ts';
+import { buildFirmware, type BuildOptions } from '../../src/lab/toolchain/index.ts';
+import { objectCacheDir, objectCacheFromEnv, pruneObjectCache } from '../../src/lab/toolchain/object_cache.ts';
+import { runOnHost } from '../../src/lab/device/index.ts';
 import { FAKE_IO_BYTES, FAKE_MODEL_DIR, fakeModelExpected, requireTools, scratchDir } from './helpers.ts';
 
 const HIT_NOTE = '(from the object cache: ';

@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TinyforgeError } from '../../src/errors.ts';
-import { TARGETS_DIR, boardOf, findBoard, listTargets, loadTarget, parseTargetDescriptor } from '../../src/build/targets.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { TARGETS_DIR, boardOf, findBoard, listTargets, loadTarget, parseTargetDescriptor } from '../../src/core/targets/targets.ts';
 
 describe('build/targets', () => {
   it('lists the descriptors in targets/ and every one loads and validates', () => {

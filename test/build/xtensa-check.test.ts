@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { basename, join } from 'node:path';
-import { buildFirmware, loadTarget } from '../../src/build/index.ts';
-import { compileCheck } from '../../src/build/compile_check.ts';
-import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { loadGraph } from '../../src/model/load.ts';
-import { runModel } from '../../src/run/run.ts';
+import { buildFirmware, loadTarget } from '../../src/lab/toolchain/index.ts';
+import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir } from './helpers.ts';

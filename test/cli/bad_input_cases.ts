@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
-import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
 
 export interface BadInputCase {
   /** the section of docs/errors.md */

@@ -12,11 +12,11 @@ import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { fcAutoencoder } from '../helpers/autoencoder_model.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { compileFile } from '../../src/compile.ts';
-import { estimateFit } from '../../src/build/fit.ts';
-import { findBoard } from '../../src/build/targets.ts';
-import type { BoardListing } from '../../src/cli/boards.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { compileFile } from '../../src/core/compile.ts';
+import { estimateFit } from '../../src/lab/toolchain/fit.ts';
+import { findBoard } from '../../src/core/targets/targets.ts';
+import type { BoardListing } from '../../src/face/cli/boards.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The command line's conventions, checked on every command at once (in process: no spawn per command). */
 import { expect } from 'chai';
-import { createProgram } from '../../src/cli/program.ts';
-import { COMMAND_EXAMPLES } from '../../src/cli/examples.ts';
+import { createProgram } from '../../src/face/cli/program.ts';
+import { COMMAND_EXAMPLES } from '../../src/face/cli/examples.ts';
 
 /** Commands whose output is only ever for people or files (none yet): listed here with why. */
 const WITHOUT_JSON: Record<string, string> = {};
@@ -82,7 +82,7 @@ describe('CLI: --baud wherever a port is', function () {
   it('the harness is built for the rate: another --baud is another image (build id), 115200 is the default image', async function () {
     const { requireTools, FAKE_MODEL_DIR, scratchDir } = await import('../build/helpers.ts');
     requireTools(this, ['arm-none-eabi-gcc']);
-    const { buildFirmware } = await import('../../src/build/index.ts');
+    const { buildFirmware } = await import('../../src/lab/toolchain/index.ts');
     const scratch = scratchDir('baud');
     try {
       const build = (consoleBaud: number | undefined, dir: string) =>

@@ -7,8 +7,8 @@ import { PROJECT_ROOT, tinyforge, type CliResult } from '../helpers/cli.ts';
 import { tinyforgeAsync } from './async-cli.ts';
 import { BAD_INPUT_CASES, type BadInputCase, makeBadInputFiles } from './bad_input_cases.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { TflmRefError, runTflmRef } from '../helpers/tflm_ref.ts';
 
 /** A user-facing failure: non-zero exit, one line on stderr naming the problem, no stack trace. */
@@ -115,7 +115,7 @@ export function errorsDoc(cases: readonly BadInputCase[]): string {
     '`error:` that names the file, tensor, op or option at fault, a non-zero exit status, and nothing',
     'written (no output directory, no report, no build). Names from the model are quoted with their',
     'control characters escaped, so a message is always one line and never drives the terminal. The',
-    'model is checked as a whole before anything is built (`src/passes/validate.ts`), ports before any',
+    'model is checked as a whole before anything is built (`src/core/passes/validate.ts`), ports before any',
     "build, and the target's memory by `compile` as well as `run`. A run that finishes with outputs",
     "that differ from tinyforge's reference prints its report, then an `error:` line, and exits 3.",
     '',

@@ -12,12 +12,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { boot2Crc } from '../../src/device/rp2040/boot2.ts';
-import { RP2350_DRIVE, pickBootselDrive } from '../../src/device/rp2040/bootsel.ts';
-import { readLoadSegments } from '../../src/device/rp2040/elf.ts';
-import { RP2040_FLASH_BASE, RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/device/rp2040/uf2.ts';
-import { copyUf2AndVerify, uf2RangeCrc } from '../../src/device/rp2040/verify.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { boot2Crc } from '../../src/lab/device/rp2040/boot2.ts';
+import { RP2350_DRIVE, pickBootselDrive } from '../../src/lab/device/rp2040/bootsel.ts';
+import { readLoadSegments } from '../../src/lab/device/rp2040/elf.ts';
+import { RP2040_FLASH_BASE, RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/lab/device/rp2040/uf2.ts';
+import { copyUf2AndVerify, uf2RangeCrc } from '../../src/lab/device/rp2040/verify.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { tinyforge } from '../helpers/cli.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 
 /** Names that break out of C comments and strings, preprocessor lines, shells, CMake, HTML and terminals. */

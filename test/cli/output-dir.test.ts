@@ -4,10 +4,10 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyforge } from '../helpers/cli.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
-import { OUTPUT_MARKER, writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { TinyforgeError } from '../../src/errors.ts';
+import { OUTPUT_MARKER, writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
 
 /** A one-op int8 model written by our writer: no shared model needed. */
 function tinyModel(dir: string): string {

@@ -9,12 +9,12 @@ import { expect } from 'chai';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { TinyforgeError } from '../../src/errors.ts';
-import { applyProjectConfig, readProjectConfig } from '../../src/cli/project_config.ts';
-import { compileCommand } from '../../src/cli/compile.ts';
-import { runCommand } from '../../src/cli/run.ts';
-import { validateCommand } from '../../src/cli/validate.ts';
-import { targetsCommand } from '../../src/cli/targets.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { applyProjectConfig, readProjectConfig } from '../../src/face/cli/project_config.ts';
+import { compileCommand } from '../../src/face/cli/compile.ts';
+import { runCommand } from '../../src/face/cli/run.ts';
+import { validateCommand } from '../../src/face/cli/validate.ts';
+import { targetsCommand } from '../../src/face/cli/targets.ts';
 import { scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 

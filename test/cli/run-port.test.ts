@@ -8,8 +8,8 @@
 import { mkdirSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { Rp2040Emulation } from '../../src/lab/device/rp2040/emulator.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyforge } from '../helpers/cli.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { loadGraph } from '../../src/model/load.ts';
-import { readInputCases } from '../../src/run/inputs.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import { readInputCases } from '../../src/lab/run/inputs.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
 
 /** A .npy file (format 1.0) holding `data` with dtype `descr` and `shape`. */
 function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {

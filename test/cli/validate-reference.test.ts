@@ -7,18 +7,18 @@ import { expect } from 'chai';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTarget } from '../../src/build/targets.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { runTflmRef, withOracle, writeLayersDir } from '../helpers/tflm_ref.ts';
 import { requireTools } from '../build/helpers.ts';
-import { TinyforgeError } from '../../src/errors.ts';
-import { validateAgainstReference } from '../../src/run/validate-reference.ts';
-import { matchReference, readReferenceDump } from '../../src/run/reference.ts';
-import { loadGraph } from '../../src/model/load.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { validateAgainstReference } from '../../src/lab/run/validate-reference.ts';
+import { matchReference, readReferenceDump } from '../../src/lab/run/reference.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 
 describe('CLI: validate --reference (per-layer dumps)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-validate-ref-'));

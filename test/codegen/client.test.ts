@@ -8,13 +8,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { generateClient, labelsFromModel, tsIdentifier } from '../../src/codegen/client.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { writeZip } from '../../src/data/zip.ts';
+import { generateClient, labelsFromModel, tsIdentifier } from '../../src/face/client/client.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { writeZip } from '../../src/lab/data/zip.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { scratchDir } from '../build/helpers.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 
 /** A RELU from one int8 input named like a converter's to one output: a 3-class "classifier". */
 function reluGraph(): Graph {

@@ -13,8 +13,8 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchSpecs, buildBatch, loadGenerators } from '../fuzz/batch.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { runModel } from '../../src/run/run.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 
 describe('codegen: no layer is dropped by the C compiler', function () {

@@ -10,20 +10,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from '../../src/codegen/c_text.ts';
-import { TOOL_VERSION, commandLine } from '../../src/codegen/banner.ts';
-import { shortFloatLiteral, tensorNameIdentifier } from '../../src/codegen/generate.ts';
-import { roundHalfAway } from '../../src/ops/common/fixedpoint.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from '../../src/core/codegen/c_text.ts';
+import { TOOL_VERSION, commandLine } from '../../src/core/codegen/banner.ts';
+import { shortFloatLiteral, tensorNameIdentifier } from '../../src/core/codegen/generate.ts';
+import { roundHalfAway } from '../../src/core/ops/common/fixedpoint.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { requireTools } from '../build/helpers.ts';
 
 const f32 = Math.fround;
-const OPS_DIR = join(import.meta.dirname, '../../src/ops');
+const OPS_DIR = join(import.meta.dirname, '../../src/core/ops');
 
-/** Where a shipped kernel file comes from: its one namesake under src/ops/<folder>/. */
+/** Where a shipped kernel file comes from: its one namesake under src/core/ops/<folder>/. */
 function kernelFileSource(name: string): string {
   const found = readdirSync(OPS_DIR)
     .map((d) => join(OPS_DIR, d, name))

@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Graph } from '../../src/ir/graph.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { saveTflite } from '../../src/model/tflite/writer.ts';
-import { runModel } from '../../src/run/run.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 
 /** out = input + state, where the state is an int8 variable tensor with zero point 5 (real 0 after reset). */
 function graphWithState(): Graph {

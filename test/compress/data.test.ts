@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { TinyforgeError } from '../../src/errors.ts';
-import { fitToInput, loadDataset, splitDataset } from '../../src/data/dataset.ts';
-import { npyBytes, parseNpyArray } from '../../src/data/npy.ts';
-import { crc32, readZip, writeZip } from '../../src/data/zip.ts';
-import { parseCsv } from '../../src/data/csv.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { fitToInput, loadDataset, splitDataset } from '../../src/lab/data/dataset.ts';
+import { npyBytes, parseNpyArray } from '../../src/lab/data/npy.ts';
+import { crc32, readZip, writeZip } from '../../src/lab/data/zip.ts';
+import { parseCsv } from '../../src/lab/data/csv.ts';
 
 /** A .npy as numpy writes it for dtypes our writer does not make (float64, int64, bool). */
 function npyOf(descr: string, shape: number[], data: ArrayBufferView): Uint8Array {

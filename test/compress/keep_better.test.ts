@@ -2,9 +2,9 @@
 import { expect } from 'chai';
 import { keepBetter, mcNemar } from '../../src/compress/keep_better.ts';
 import { groupMagnitudeMask, magnitudeMask, pruneOneShot } from '../../src/compress/prune.ts';
-import { TinyforgeError } from '../../src/errors.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
 import { weightedLayers } from '../../src/compress/trainable.ts';
-import { fromBytes } from '../../src/ir/buffers.ts';
+import { fromBytes } from '../../src/core/ir/buffers.ts';
 import { rng } from '../helpers/op_harness.ts';
 import { floatMlp } from '../helpers/float_mlp.ts';
 import * as tf from '@tensorflow/tfjs';

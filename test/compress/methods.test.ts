@@ -6,10 +6,10 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../../src/errors.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { fromBytes } from '../../src/ir/buffers.ts';
-import { type Dataset, inputTensor, subset } from '../../src/data/dataset.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { fromBytes } from '../../src/core/ir/buffers.ts';
+import { type Dataset, inputTensor, subset } from '../../src/lab/data/dataset.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { runFloatGraph } from '../../src/compress/float_executor.ts';
 import { TrainableGraph } from '../../src/compress/trainable.ts';
@@ -30,7 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationQuant } from '../../src/compress/quant_params.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
 import { buildModel } from '../../examples/mnist/model.ts';
 import { mnistData, trainedMnistCnn } from './mnist_fixture.ts';

@@ -7,12 +7,12 @@
  */
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import type { Graph } from '../../src/ir/graph.ts';
-import { fromBytes } from '../../src/ir/buffers.ts';
-import { f32 } from '../../src/ops/common/fixedpoint.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { readTflite } from '../../src/model/tflite/reader.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { fromBytes } from '../../src/core/ir/buffers.ts';
+import { f32 } from '../../src/core/ops/common/fixedpoint.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { calibrateRanges } from '../../src/compress/calibrate.ts';
 import { quantizeGraph } from '../../src/compress/ptq.ts';
@@ -28,17 +28,17 @@ import {
   layerWeightBytes,
   searchMixedPrecision,
 } from '../../src/compress/sensitivity.ts';
-import type { Dataset } from '../../src/data/dataset.ts';
+import type { Dataset } from '../../src/lab/data/dataset.ts';
 import { seededRandom } from '../../examples/mnist/dataset.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { tinyforge } from '../helpers/cli.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { npyBytes } from '../../src/data/npy.ts';
-import { writeZip } from '../../src/data/zip.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { npyBytes } from '../../src/lab/data/npy.ts';
+import { writeZip } from '../../src/lab/data/zip.ts';
 import { TrainableGraph } from '../../src/compress/trainable.ts';
 import { pruneUnstructured } from '../../src/compress/prune.ts';
 import { taskFor } from '../../src/compress/task.ts';
-import { subset } from '../../src/data/dataset.ts';
+import { subset } from '../../src/lab/data/dataset.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readTflite } from '../../src/model/tflite/reader.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { elementCount } from '../../src/ir/graph.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { elementCount } from '../../src/core/ir/graph.ts';
 
 const EXAMPLE_DIR = resolve(import.meta.dirname, '../../examples/mnist');
 

@@ -4,9 +4,9 @@
  * shipped in the package) as data sets, and a small CNN trained on them once per test run (a few
  * seconds on the wasm backend), shared by every test file that asks for it.
  */
-import { TinyforgeError } from '../../src/errors.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import type { Dataset } from '../../src/data/dataset.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import type { Dataset } from '../../src/lab/data/dataset.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { TrainableGraph } from '../../src/compress/trainable.ts';
 import { fineTune } from '../../src/compress/train.ts';

@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { orderNeuronsForGroups, similarGroupsOrder } from '../../src/compress/neuron_order.ts';
 import { TrainableGraph, weightedLayers } from '../../src/compress/trainable.ts';
-import { TinyforgeError } from '../../src/errors.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { floatMlp } from '../helpers/float_mlp.ts';
 import { rng } from '../helpers/op_harness.ts';
 

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../../src/errors.ts';
-import type { Graph, Op, Quantization, Tensor } from '../../src/ir/graph.ts';
-import { fromBytes, tensorBuffer } from '../../src/ir/buffers.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import type { Graph, Op, Quantization, Tensor } from '../../src/core/ir/graph.ts';
+import { fromBytes, tensorBuffer } from '../../src/core/ir/buffers.ts';
 import { dequantizeOutput, quantizeGraph, quantizeInput, quantizeLayersModel } from '../../src/compress/ptq.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { runFloatGraph } from '../../src/compress/float_executor.ts';
 import { calibrateRanges } from '../../src/compress/calibrate.ts';
 import { activationQuant, dequantizeTensorValues, quantizeTensorValues } from '../../src/compress/quant_params.ts';
 import { registerFastTrainingKernels } from '../../src/compress/tfjs_kernels.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { parseTflite } from '../../src/model/tflite/reader.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
 import { runTfliteInterpreter } from '../helpers/tfjs_tflite.ts';
 import { type Digit, imagesTensor, labelsTensor, loadDigits } from '../../examples/mnist/dataset.ts';
 import { buildModel, trainModel } from '../../examples/mnist/model.ts';

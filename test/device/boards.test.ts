@@ -9,12 +9,12 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFirmware } from '../../src/build/firmware.ts';
-import { CODE_FLASH_BYTES, HARNESS_RAM_BYTES, estimateFit } from '../../src/build/fit.ts';
-import { counterFor, loadTarget } from '../../src/build/targets.ts';
-import { compileFile } from '../../src/compile.ts';
-import { runOnBoard } from '../../src/device/emulator.ts';
-import { runModel } from '../../src/run/run.ts';
+import { buildFirmware } from '../../src/lab/toolchain/firmware.ts';
+import { CODE_FLASH_BYTES, HARNESS_RAM_BYTES, estimateFit } from '../../src/lab/toolchain/fit.ts';
+import { counterFor, loadTarget } from '../../src/core/targets/targets.ts';
+import { compileFile } from '../../src/core/compile.ts';
+import { runOnBoard } from '../../src/lab/device/emulator.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { LOOP_MODEL_DIR, expectRejection, fakeModelVariant, loopCase, requireTools, scratchDir } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 

@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flashEsp, imagesFromIdfBuild } from '../../src/device/esp/flash.ts';
-import { SlipDecoder, slipEncode } from '../../src/device/esp/slip.ts';
-import { chipFromMagic, encodeRequest, espChecksum } from '../../src/device/esp/rom_loader.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { flashEsp, imagesFromIdfBuild } from '../../src/lab/device/esp/flash.ts';
+import { SlipDecoder, slipEncode } from '../../src/lab/device/esp/slip.ts';
+import { chipFromMagic, encodeRequest, espChecksum } from '../../src/lab/device/esp/rom_loader.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { expectRejection, requireTools, scratchDir } from '../build/helpers.ts';
 import { FakeEspRom, type PeerOptions } from './esp-rom-peer.ts';
 import { type PtyPair, ptyPair } from './protocol-fakes.ts';

@@ -2,11 +2,11 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadTarget } from '../../src/build/targets.ts';
-import { FIRMWARE_DIR } from '../../src/build/targets.ts';
-import { espIdfProject, picoSdkLibrary, projectFiles } from '../../src/build/project_layouts.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { loadGraph } from '../../src/model/load.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { FIRMWARE_DIR } from '../../src/core/targets/targets.ts';
+import { espIdfProject, picoSdkLibrary, projectFiles } from '../../src/lab/toolchain/project_layouts.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { scratchDir } from '../build/helpers.ts';

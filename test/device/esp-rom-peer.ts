@@ -6,9 +6,9 @@
  * protocol's description: requests 0x00|cmd|size|checksum|data, answers 0x01|cmd|size|value|data|status(4).
  */
 import { createHash } from 'node:crypto';
-import { SlipDecoder, slipEncode, SLIP_END, SLIP_ESC } from '../../src/device/esp/slip.ts';
-import { EspCommand, espChecksum } from '../../src/device/esp/rom_loader.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { SlipDecoder, slipEncode, SLIP_END, SLIP_ESC } from '../../src/lab/device/esp/slip.ts';
+import { EspCommand, espChecksum } from '../../src/lab/device/esp/rom_loader.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 
 export interface PeerOptions {
   /** the word at 0x40001000 (default: an ESP32-C3's) */

@@ -7,11 +7,11 @@
  * and memory read back against the compile-time plan.
  */
 import { expect } from 'chai';
-import { listTargets, loadTarget, type BoardDescriptor, type TargetDescriptor } from '../../src/build/targets.ts';
-import { loadGraph } from '../../src/model/load.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { withSession } from '../../src/device/session.ts';
-import { withDeviceBuild } from '../../src/run/device-build.ts';
+import { listTargets, loadTarget, type BoardDescriptor, type TargetDescriptor } from '../../src/core/targets/targets.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { withSession } from '../../src/lab/device/session.ts';
+import { withDeviceBuild } from '../../src/lab/run/device-build.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 

@@ -4,9 +4,9 @@
  * fake device in TypeScript that speaks the device side with faults on request.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { FrameDecoder, encodeFrame } from '../../src/device/protocol/frame.ts';
-import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Status } from '../../src/device/protocol/messages.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { FrameDecoder, encodeFrame } from '../../src/lab/device/protocol/frame.ts';
+import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Status } from '../../src/lab/device/protocol/messages.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 
 export interface PtyPair {
   a: string;

@@ -5,12 +5,12 @@
  * numbers, wrong versions, unknown commands.
  */
 import { expect } from 'chai';
-import { buildFirmware, type BuildResult } from '../../src/build/index.ts';
-import { findBoard } from '../../src/build/targets.ts';
-import { findTool } from '../../src/build/toolchain.ts';
-import { type Frame, FrameDecoder, encodeFrame } from '../../src/device/protocol/frame.ts';
-import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Status } from '../../src/device/protocol/messages.ts';
-import { type RunningEmulator, startQemu } from '../../src/device/transport/qemu.ts';
+import { buildFirmware, type BuildResult } from '../../src/lab/toolchain/index.ts';
+import { findBoard } from '../../src/core/targets/targets.ts';
+import { findTool } from '../../src/lab/toolchain/toolchain.ts';
+import { type Frame, FrameDecoder, encodeFrame } from '../../src/lab/device/protocol/frame.ts';
+import { Command, NACK, PROTOCOL_VERSION, RESPONSE_BIT, Status } from '../../src/lab/device/protocol/messages.ts';
+import { type RunningEmulator, startQemu } from '../../src/lab/device/transport/qemu.ts';
 import { FAKE_MODEL_DIR, requireTools, scratchDir } from '../build/helpers.ts';
 
 const BOARD = 'qemu-mps2-an386';

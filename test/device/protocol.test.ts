@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { crc16Ccitt } from '../../src/device/protocol/crc.ts';
-import { type DecodedEvent, FrameDecoder, MAX_PAYLOAD, SOF, encodeFrame } from '../../src/device/protocol/frame.ts';
-import { ProtocolClient } from '../../src/device/protocol/client.ts';
-import { Command, PROTOCOL_VERSION, Status } from '../../src/device/protocol/messages.ts';
-import { DeviceSession } from '../../src/device/session.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { crc16Ccitt } from '../../src/lab/device/protocol/crc.ts';
+import { type DecodedEvent, FrameDecoder, MAX_PAYLOAD, SOF, encodeFrame } from '../../src/lab/device/protocol/frame.ts';
+import { ProtocolClient } from '../../src/lab/device/protocol/client.ts';
+import { Command, PROTOCOL_VERSION, Status } from '../../src/lab/device/protocol/messages.ts';
+import { DeviceSession } from '../../src/lab/device/session.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { expectRejection, requireTools } from '../build/helpers.ts';
 import { FakeDevice, type FakeFaults, type PtyPair, ptyPair } from './protocol-fakes.ts';
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
-import { runOnBoard } from '../../src/device/index.ts';
+import { buildFirmware, loadTarget, type BuildResult } from '../../src/lab/toolchain/index.ts';
+import { runOnBoard } from '../../src/lab/device/index.ts';
 import {
   FAKE_IO_BYTES,
   FAKE_MODEL_DIR,

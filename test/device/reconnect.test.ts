@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeviceSession } from '../../src/device/session.ts';
+import { DeviceSession } from '../../src/lab/device/session.ts';
 import { expectRejection, requireTools } from '../build/helpers.ts';
 import { FakeDevice, type FakeFaults, type PtyPair, ptyPair } from './protocol-fakes.ts';
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { resolve } from 'node:path';
-import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
-import { runOnBoard } from '../../src/device/index.ts';
-import { runModel } from '../../src/run/run.ts';
+import { buildFirmware, loadTarget, type BuildResult } from '../../src/lab/toolchain/index.ts';
+import { runOnBoard } from '../../src/lab/device/index.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import {
   FAKE_IO_BYTES,
   FAKE_MODEL_DIR,

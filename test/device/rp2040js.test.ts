@@ -2,12 +2,12 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildFirmware, loadTarget, type BuildResult } from '../../src/build/index.ts';
-import { runOnBoard } from '../../src/device/index.ts';
-import { Rp2040Emulation } from '../../src/device/rp2040/emulator.ts';
-import { ProtocolClient } from '../../src/device/protocol/client.ts';
-import { Command, parseHello, requests } from '../../src/device/protocol/messages.ts';
-import { runModel } from '../../src/run/run.ts';
+import { buildFirmware, loadTarget, type BuildResult } from '../../src/lab/toolchain/index.ts';
+import { runOnBoard } from '../../src/lab/device/index.ts';
+import { Rp2040Emulation } from '../../src/lab/device/rp2040/emulator.ts';
+import { ProtocolClient } from '../../src/lab/device/protocol/client.ts';
+import { Command, parseHello, requests } from '../../src/lab/device/protocol/messages.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import {
   FAKE_IO_BYTES,
   FAKE_MODEL_DIR,

@@ -2,12 +2,12 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cmd } from '../../src/device/stm32/an3155.ts';
-import { blocksOf, flashImage } from '../../src/device/stm32/flash.ts';
-import { makeImage } from '../../src/device/stm32/image.ts';
-import { flashFile } from '../../src/device/stm32/flash-file.ts';
-import { openBootloaderPort } from '../../src/device/stm32/port.ts';
-import type { SerialTransport } from '../../src/device/transport/serial.ts';
+import { Cmd } from '../../src/lab/device/stm32/an3155.ts';
+import { blocksOf, flashImage } from '../../src/lab/device/stm32/flash.ts';
+import { makeImage } from '../../src/lab/device/stm32/image.ts';
+import { flashFile } from '../../src/lab/device/stm32/flash-file.ts';
+import { openBootloaderPort } from '../../src/lab/device/stm32/port.ts';
+import type { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { expectRejection, requireTools, scratchDir } from '../build/helpers.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FakeBootloader, type FakeOptions, type PtyPair, startPtyPair } from './stm32-fake-bootloader.ts';

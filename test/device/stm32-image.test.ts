@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TinyforgeError } from '../../src/errors.ts';
-import { loadImage, makeImage } from '../../src/device/stm32/image.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { loadImage, makeImage } from '../../src/lab/device/stm32/image.ts';
 import { scratchDir } from '../build/helpers.ts';
 
 /** One Intel HEX record with its checksum (two's complement of the byte sum). */

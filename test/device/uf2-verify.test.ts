@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Checking a UF2 copy against what the rebooted board reports (src/device/rp2040/verify.ts): the CRC
+ * Checking a UF2 copy against what the rebooted board reports (src/lab/device/rp2040/verify.ts): the CRC
  * of the range the firmware names, computed over the UF2 copied, and the refusal of a range that is
  * not the file's whole image; HELLO's optional image fields. (End to end, with the harness on a
  * fake Pico: test/cli/flash-rp2040.test.ts and `npm run fuzz:links -- --command flash-uf2`.)
  */
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { boot2Crc } from '../../src/device/rp2040/boot2.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { boot2Crc } from '../../src/lab/device/rp2040/boot2.ts';
 import {
   RP2040_FAMILY_ID,
   RP2040_FLASH_BASE,
@@ -16,11 +16,11 @@ import {
   UF2_MAGIC_END,
   UF2_MAGIC_START0,
   UF2_MAGIC_START1,
-} from '../../src/device/rp2040/uf2.ts';
-import { uf2RangeCrc, verifyUf2OnBoard } from '../../src/device/rp2040/verify.ts';
+} from '../../src/lab/device/rp2040/uf2.ts';
+import { uf2RangeCrc, verifyUf2OnBoard } from '../../src/lab/device/rp2040/verify.ts';
 import { requireTools } from '../build/helpers.ts';
 import { FakeDevice, ptyPair } from './protocol-fakes.ts';
-import { Reader, parseHello } from '../../src/device/protocol/messages.ts';
+import { Reader, parseHello } from '../../src/lab/device/protocol/messages.ts';
 
 /** A UF2 of `payload` at the start of flash, 256 bytes a block (the last padded with 0xff). */
 function uf2Of(payload: Uint8Array, familyId = RP2040_FAMILY_ID): Uint8Array {

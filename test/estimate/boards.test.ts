@@ -5,8 +5,8 @@
  * how; every board resolves at its own clock.
  */
 import { expect } from 'chai';
-import { listTargets, loadTarget } from '../../src/build/targets.ts';
-import { resolveClock } from '../../src/estimate/clock.ts';
+import { listTargets, loadTarget } from '../../src/core/targets/targets.ts';
+import { resolveClock } from '../../src/lab/estimate/clock.ts';
 
 const realBoards = listTargets()
   .map(loadTarget)

@@ -5,9 +5,9 @@
  * that range at that clock.
  */
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { findBoard } from '../../src/build/targets.ts';
-import { resolveClock, runCurrentAt } from '../../src/estimate/clock.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { findBoard } from '../../src/core/targets/targets.ts';
+import { resolveClock, runCurrentAt } from '../../src/lab/estimate/clock.ts';
 
 const board = (name: string) => findBoard(name).board;
 

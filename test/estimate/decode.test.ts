@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { decodeThumb } from '../../src/estimate/timing/thumb.ts';
-import { decodeRv32 } from '../../src/estimate/timing/rv32.ts';
+import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
+import { decodeRv32 } from '../../src/lab/estimate/timing/rv32.ts';
 
 /** Little-endian bytes of a Thumb instruction as objdump prints it: "f7ff fffd" (halfwords in order). */
 function thumb(hex: string): Uint8Array {

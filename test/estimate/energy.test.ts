@@ -4,11 +4,11 @@
  * values a user types.
  */
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { batteryOption, chargeMicrocoulombs, cyclesToMs, energyMicrojoules, inferencesPerBattery, runCurrentMilliamps } from '../../src/estimate/energy.ts';
-import { clockOption, formatHz } from '../../src/estimate/clock.ts';
-import type { CycleEstimate } from '../../src/estimate/types.ts';
-import { checkProjectConfig } from '../../src/cli/project_config.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { batteryOption, chargeMicrocoulombs, cyclesToMs, energyMicrojoules, inferencesPerBattery, runCurrentMilliamps } from '../../src/lab/estimate/energy.ts';
+import { clockOption, formatHz } from '../../src/lab/estimate/clock.ts';
+import type { CycleEstimate } from '../../src/lab/estimate/types.ts';
+import { checkProjectConfig } from '../../src/face/cli/project_config.ts';
 
 /** A synthetic estimate: 8,000,000 cycles over three layers. */
 const estimate: CycleEstimate = {

@@ -5,13 +5,13 @@
  * model lands, the provisional cycle estimate says it is one.
  */
 import { expect } from 'chai';
-import { TinyforgeError } from '../../src/errors.ts';
-import { findBoard } from '../../src/build/targets.ts';
-import { resolveClock, type AppliedRunCurrent } from '../../src/estimate/clock.ts';
-import { buildEstimates, estimateRun, exactCounterKind, planEstimation } from '../../src/estimate/estimates.ts';
-import { provisionalCycleEstimate } from '../../src/estimate/provisional.ts';
-import { estimateLines } from '../../src/report/run.ts';
-import type { CycleEstimate } from '../../src/estimate/types.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { findBoard } from '../../src/core/targets/targets.ts';
+import { resolveClock, type AppliedRunCurrent } from '../../src/lab/estimate/clock.ts';
+import { buildEstimates, estimateRun, exactCounterKind, planEstimation } from '../../src/lab/estimate/estimates.ts';
+import { provisionalCycleEstimate } from '../../src/lab/estimate/provisional.ts';
+import { estimateLines } from '../../src/face/report/run.ts';
+import type { CycleEstimate } from '../../src/lab/estimate/types.ts';
 
 const cycles = (board: string, clockHz: number): CycleEstimate => ({
   core: 'cortex-m33',

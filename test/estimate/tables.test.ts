@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import type { InsnCount } from '../../src/estimate/timing/classes.ts';
-import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M33, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/estimate/timing/cores.ts';
-import { decodeThumb } from '../../src/estimate/timing/thumb.ts';
-import { decodeRv32 } from '../../src/estimate/timing/rv32.ts';
-import { priceInstructions } from '../../src/estimate/timing/index.ts';
+import type { InsnCount } from '../../src/lab/estimate/timing/classes.ts';
+import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M33, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/lab/estimate/timing/cores.ts';
+import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
+import { decodeRv32 } from '../../src/lab/estimate/timing/rv32.ts';
+import { priceInstructions } from '../../src/lab/estimate/timing/index.ts';
 
 function thumb(hex: string): Uint8Array {
   return Uint8Array.from(hex.split(' ').flatMap((h) => [parseInt(h, 16) & 0xff, parseInt(h, 16) >>> 8]));

@@ -14,8 +14,8 @@ import { requireTools, scratchDir } from '../build/helpers.ts';
 import { sharedModelsAvailable } from '../helpers/shared.ts';
 import { tinyforgeAsync } from '../cli/async-cli.ts';
 import { FakeBootloader, startPtyPair } from '../device/stm32-fake-bootloader.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
-import { findTool } from '../../src/build/toolchain.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
+import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { type CommandSummary, FirmwareCache, type LinkCommand, everyKindPlans, formatTable, plannedKinds, runCampaign } from './campaign.ts';
 import { FAULT_KINDS, type FaultKind, FaultRelay, drawPlan, Prng } from './relay.ts';
 

@@ -10,7 +10,7 @@
  */
 import { rmSync } from 'node:fs';
 import { type PtyPair, ptyPair } from '../device/protocol-fakes.ts';
-import { SerialTransport } from '../../src/device/transport/serial.ts';
+import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 
 /** mulberry32: small, seeded, good enough to draw fault plans and positions reproducibly. */
 export class Prng {

@@ -7,7 +7,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DTYPE_BYTES, type DType, type Graph, elementCount } from '../../src/ir/graph.ts';
+import { DTYPE_BYTES, type DType, type Graph, elementCount } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { rng } from '../helpers/op_harness.ts';
 import type { FuzzDType, FuzzGenerator } from './ops/types.ts';

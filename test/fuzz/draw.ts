@@ -4,8 +4,8 @@
  * counts that are not multiples of the unroll (1, 2, 3, 5, 7, 12, 17), 1x1 and 1-pixel images, scales
  * over decades and zero points at both ends.
  */
-import type { FusedActivation, Padding } from '../../src/ir/graph.ts';
-import { outputSize } from '../../src/ops/common/padding.ts';
+import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
+import { outputSize } from '../../src/core/ops/common/padding.ts';
 import type { Q } from '../helpers/graph_builder.ts';
 
 export type Rand = () => number;

@@ -8,18 +8,18 @@
  * is compiled into host C under ASan and UBSan with -fno-sanitize-recover=all (any overflow, a
  * sanitizer report, stops the program) for the portable kernel and each family's host twin, and its
  * outputs compared byte for byte with the TS reference (which wraps as TFLite Micro's int32
- * accumulators do: src/ops/common/accumulator_bound.ts).
+ * accumulators do: src/core/ops/common/accumulator_bound.ts).
  */
-import type { Graph, Op } from '../../src/ir/graph.ts';
-import type { TensorBuffer } from '../../src/ir/buffers.ts';
-import { toBytes } from '../../src/ir/buffers.ts';
-import type { KernelIsa, OpDef } from '../../src/ops/op.ts';
-import fullyConnected from '../../src/ops/fully_connected/index.ts';
-import conv2d from '../../src/ops/conv_2d/index.ts';
-import depthwise from '../../src/ops/depthwise_conv_2d/index.ts';
-import averagePool from '../../src/ops/average_pool_2d/index.ts';
-import transposeConv from '../../src/ops/transpose_conv/index.ts';
-import batchMatmul from '../../src/ops/batch_matmul/index.ts';
+import type { Graph, Op } from '../../src/core/ir/graph.ts';
+import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
+import { toBytes } from '../../src/core/ir/buffers.ts';
+import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
+import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
+import conv2d from '../../src/core/ops/conv_2d/index.ts';
+import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
+import averagePool from '../../src/core/ops/average_pool_2d/index.ts';
+import transposeConv from '../../src/core/ops/transpose_conv/index.ts';
+import batchMatmul from '../../src/core/ops/batch_matmul/index.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC, singleOpGraph } from '../helpers/op_harness.ts';
 
 export type EdgeInput = 'max' | 'min' | 'alternating';

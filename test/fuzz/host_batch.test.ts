@@ -6,8 +6,8 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { makeTempFolder, removeTempFolder } from '../../src/lifecycle.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { makeTempFolder, removeTempFolder } from '../../src/lab/lifecycle.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { fcAutoencoder } from '../helpers/autoencoder_model.ts';
 import { requireTools } from '../build/helpers.ts';
 import { HostBatch, type HostBatchFigures, type HostOutcome, blankComments } from './inputs/host_batch.ts';

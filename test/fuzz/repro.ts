@@ -9,10 +9,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import { toBytes } from '../../src/ir/buffers.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { toBytes } from '../../src/core/ir/buffers.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
 import { buildBatch } from './batch.ts';
 import type { Finding } from './campaign.ts';
 import type { FuzzGenerator } from './ops/types.ts';

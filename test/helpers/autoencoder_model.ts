@@ -5,7 +5,7 @@
  * every layer but the bottleneck and the reconstruction. Weights per tensor, as TFLite's converter
  * writes FC layers; output scales chosen so each layer's int8 outputs spread over most of the range.
  */
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, rng } from './op_harness.ts';
 

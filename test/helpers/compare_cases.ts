@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Random cases for the comparison ops' tests (shared by the six op folders). Test-only. */
-import type { DType } from '../../src/ir/graph.ts';
-import type { TensorBuffer } from '../../src/ir/buffers.ts';
+import type { DType } from '../../src/core/ir/graph.ts';
+import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
 import type { CCase } from './op_harness.ts';
 import { randomInt, randomInt16, randomInt8, singleOpGraph } from './op_harness.ts';
 import { BROADCAST_SHAPES, count } from './op_checks.ts';
-import type { OpDef } from '../../src/ops/op.ts';
+import type { OpDef } from '../../src/core/ops/op.ts';
 
 function values(rand: () => number, dtype: DType, n: number): TensorBuffer {
   if (dtype === 'int8') return randomInt8(rand, n);

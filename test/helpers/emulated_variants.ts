@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import type { CompiledModel } from '../../src/compile.ts';
-import { type Graph, type Op, elementCount } from '../../src/ir/graph.ts';
-import { fromBytes } from '../../src/ir/buffers.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { saveTflite } from '../../src/model/tflite/writer.ts';
-import { runModel } from '../../src/run/run.ts';
+import type { CompiledModel } from '../../src/core/compile.ts';
+import { type Graph, type Op, elementCount } from '../../src/core/ir/graph.ts';
+import { fromBytes } from '../../src/core/ir/buffers.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { randomInt8, rng } from './op_harness.ts';
 
 /** Ops whose first output was planned over bytes of their first input. */

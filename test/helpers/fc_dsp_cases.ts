@@ -4,10 +4,10 @@
  * dsp_pairs8, dsp_pairsb): weights of the kinds that stress the stored pairs, a layer around them whose
  * output scale keeps typical sums inside int8, and the variant the DSP selection picks for it.
  */
-import fc from '../../src/ops/fully_connected/index.ts';
-import type { FullyConnectedParams } from '../../src/ops/fully_connected/index.ts';
-import { selectVariant } from '../../src/ops/variant.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import fc from '../../src/core/ops/fully_connected/index.ts';
+import type { FullyConnectedParams } from '../../src/core/ops/fully_connected/index.ts';
+import { selectVariant } from '../../src/core/ops/variant.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, singleOpGraph } from './op_harness.ts';
 

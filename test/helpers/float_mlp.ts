@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import * as tf from '@tensorflow/tfjs';
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 
 /**

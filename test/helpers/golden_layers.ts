@@ -4,10 +4,10 @@
  * golden case (TFLite Micro's own run) go through the op's reference kernel, or through its emitted
  * C, and must give the recorded output activation byte for byte.
  */
-import { readTflite } from '../../src/model/tflite/reader.ts';
-import { type Graph, type Op, elementCount } from '../../src/ir/graph.ts';
-import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
-import type { OpDef } from '../../src/ops/op.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { type Graph, type Op, elementCount } from '../../src/core/ir/graph.ts';
+import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/core/ir/buffers.ts';
+import type { OpDef } from '../../src/core/ops/op.ts';
 import { type GoldenCase, goldenActivation, goldenCases, sharedModelPath } from './shared.ts';
 import { type CCase, firstDifference, runCasesInC } from './op_harness.ts';
 

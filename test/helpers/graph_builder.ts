@@ -3,8 +3,8 @@
  * Builds small multi-op graphs in code for pass and model tests: tensors by spec, ops in execution
  * order, model inputs and outputs. What the op tests' singleOpGraph is for one op.
  */
-import type { DType, Graph, Op, OpAttrs, Quantization, Tensor } from '../../src/ir/graph.ts';
-import { type TensorBuffer, toBytes } from '../../src/ir/buffers.ts';
+import type { DType, Graph, Op, OpAttrs, Quantization, Tensor } from '../../src/core/ir/graph.ts';
+import { type TensorBuffer, toBytes } from '../../src/core/ir/buffers.ts';
 
 export interface Q {
   scale: number;

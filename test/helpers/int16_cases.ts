@@ -4,8 +4,8 @@
  * each case is a one-component graph (the generator's op, its constants, its model inputs) with
  * random int16 (or int8 / int32 / float32) input values, extremes included.
  */
-import type { Graph, Op, Tensor } from '../../src/ir/graph.ts';
-import type { TensorBuffer } from '../../src/ir/buffers.ts';
+import type { Graph, Op, Tensor } from '../../src/core/ir/graph.ts';
+import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { rng } from './op_harness.ts';
 import { generators } from '../fuzz/ops/int16.ts';

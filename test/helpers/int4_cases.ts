@@ -5,10 +5,10 @@
  * and per-tensor scales, biases, activations), their weights redrawn in [-8, 7] and marked
  * `storageBits: 4` on some, for each ISA family.
  */
-import type { KernelIsa } from '../../src/ops/op.ts';
-import fc from '../../src/ops/fully_connected/index.ts';
-import conv from '../../src/ops/conv_2d/index.ts';
-import depthwise from '../../src/ops/depthwise_conv_2d/index.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
+import fc from '../../src/core/ops/fully_connected/index.ts';
+import conv from '../../src/core/ops/conv_2d/index.ts';
+import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
 import { type CCase, randomInt, randomInt8, rng } from './op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from './rv32_cases.ts';
 

@@ -5,7 +5,7 @@
  * and DEPTHWISE_CONV_2D; FULLY_CONNECTED per-tensor, as TFLite Micro (90b983c) refuses per-channel
  * INT4 FC. Biases carry the scale input * weight, which TFLite checks.
  */
-import type { FusedActivation, Graph } from '../../src/ir/graph.ts';
+import type { FusedActivation, Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder, type Q } from './graph_builder.ts';
 import { randomInt, randomInt8, rng } from './op_harness.ts';
 

@@ -6,7 +6,7 @@
  * SOFTMAX. Conv weights per channel, FC per tensor, as TFLite's converter writes them. The FC's
  * 12 rows are 3 blocks of 4 with no row tail: the shape that broke the Arm DSP FC kernel's build.
  */
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, rng } from './op_harness.ts';
 

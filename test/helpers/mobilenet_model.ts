@@ -6,7 +6,7 @@
  * blocks, AVERAGE_POOL_2D over what is left, FULLY_CONNECTED to the classes. The largest tensors are
  * the stem's and the first blocks' at half the input resolution: the case row bands are for.
  */
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, rng } from './op_harness.ts';
 

@@ -5,10 +5,10 @@
  * writer, and the quantization of a one-op graph is given compactly.
  */
 import { expect } from 'chai';
-import { toBytes } from '../../src/ir/buffers.ts';
-import type { OpDef } from '../../src/ops/op.ts';
-import type { OpAttrs } from '../../src/ir/graph.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
+import { toBytes } from '../../src/core/ir/buffers.ts';
+import type { OpDef } from '../../src/core/ops/op.ts';
+import type { OpAttrs } from '../../src/core/ir/graph.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { type CCase, type TensorSpec, evaluateOp, firstDifference, runCasesInC, singleOpGraph, tfliteInterpreterDifference } from './op_harness.ts';
 import { runTfliteInterpreter } from './tfjs_tflite.ts';
 import { tflmOutputs } from './tflm_ref.ts';

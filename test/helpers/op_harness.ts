@@ -21,13 +21,13 @@ import {
   type Tensor,
   byteSize,
   elementCount,
-} from '../../src/ir/graph.ts';
-import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/ir/buffers.ts';
-import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/ops/op.ts';
-import { renderOpTemplate } from '../../src/ops/common/render.ts';
-import { selectVariant } from '../../src/ops/variant.ts';
-import { type CFile, cFilesFor } from '../../src/codegen/c_files.ts';
-import { outputSize } from '../../src/ops/common/padding.ts';
+} from '../../src/core/ir/graph.ts';
+import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/core/ir/buffers.ts';
+import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/core/ops/op.ts';
+import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
+import { selectVariant } from '../../src/core/ops/variant.ts';
+import { type CFile, cFilesFor } from '../../src/core/codegen/c_files.ts';
+import { outputSize } from '../../src/core/ops/common/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Generated palette-weight layers: weights drawing from at most 2^b values per row or per layer. */
-import type { KernelIsa } from '../../src/ops/op.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
 import { randomInt } from './op_harness.ts';
 
 /** [rows, columns] int8 weights drawing from at most 2^bits random values per row (or for the layer). */

@@ -4,7 +4,7 @@
  * as the default, where those storages win the per-layer choice: under the default `speed` the
  * faster dense kernels keep the layers and the storages' kernels would go untested.
  */
-import type { Prefer } from '../../src/ops/op.ts';
+import type { Prefer } from '../../src/core/ops/op.ts';
 
 /** Sets environment variables for the enclosing describe block, and puts them back after. */
 export function envInSuite(vars: Record<string, string>): void {

@@ -7,8 +7,8 @@
  */
 import type { Q } from './op_checks.ts';
 import { type CCase, singleOpGraph } from './op_harness.ts';
-import type { FusedActivation } from '../../src/ir/graph.ts';
-import type { KernelIsa, OpDef } from '../../src/ops/op.ts';
+import type { FusedActivation } from '../../src/core/ir/graph.ts';
+import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
 import { CHANNELS, count, int as randInt, pick, reducedShape } from '../fuzz/draw.ts';
 
 export { CHANNELS, pick, randInt };

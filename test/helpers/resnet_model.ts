@@ -6,7 +6,7 @@
  * ending in an ADD with fused RELU, AVERAGE_POOL_2D 8x8, RESHAPE, FULLY_CONNECTED 64 -> 10,
  * SOFTMAX. The branchy graph the memory planner's overlaps and op reordering are measured on.
  */
-import type { Graph } from '../../src/ir/graph.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt, randomInt8, rng } from './op_harness.ts';
 

@@ -5,10 +5,10 @@
  * TypeScript reference byte for byte (the host runs the same C the ESP32-C3 build compiles).
  */
 import { expect } from 'chai';
-import type { FusedActivation, Padding } from '../../src/ir/graph.ts';
-import type { KernelIsa, OpDef } from '../../src/ops/op.ts';
-import { selectVariant } from '../../src/ops/variant.ts';
-import { outputSize } from '../../src/ops/common/padding.ts';
+import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
+import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
+import { selectVariant } from '../../src/core/ops/variant.ts';
+import { outputSize } from '../../src/core/ops/common/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, runCasesInC, singleOpGraph } from './op_harness.ts';
 
 export const RV32: KernelIsa = { dsp: false, rv32: true };

@@ -10,10 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Graph, byteSize } from '../../src/ir/graph.ts';
-import { parseTflite } from '../../src/model/tflite/reader.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { concat } from '../../src/run/bytes.ts';
+import { type Graph, byteSize } from '../../src/core/ir/graph.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { concat } from '../../src/lab/run/bytes.ts';
 import { currentTest } from '../support/root-hooks.ts';
 import {
   type OracleAnswer,
@@ -259,5 +259,5 @@ export function tflmOutputs(graph: Graph, inputs: Uint8Array[]): Uint8Array[] {
   return splitTflmOutputs(graph, run.outputs)[0]!;
 }
 
-/** Byte arrays end to end (src/run/bytes.ts's concat, under the name the tests import). */
+/** Byte arrays end to end (src/lab/run/bytes.ts's concat, under the name the tests import). */
 export const concatBytes = concat;

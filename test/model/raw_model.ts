@@ -5,7 +5,7 @@
  * subgraphs), to test the reader's structural checks independently of the writer.
  */
 import * as flatbuffers from 'flatbuffers';
-import * as tfl from '../../src/model/tflite/generated/schema_generated.ts';
+import * as tfl from '../../src/core/model/tflite/generated/schema_generated.ts';
 
 export interface RawTensor {
   shape?: number[];

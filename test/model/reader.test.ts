@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
-import * as tfl from '../../src/model/tflite/generated/schema_generated.ts';
-import { parseTflite, readTflite } from '../../src/model/tflite/reader.ts';
-import { Graph } from '../../src/ir/graph.ts';
-import { TinyforgeError } from '../../src/errors.ts';
+import * as tfl from '../../src/core/model/tflite/generated/schema_generated.ts';
+import { parseTflite, readTflite } from '../../src/core/model/tflite/reader.ts';
+import { Graph } from '../../src/core/ir/graph.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
 import { SHARED_MODELS, SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { rawModel } from './raw_model.ts';
 

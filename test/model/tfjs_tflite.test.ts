@@ -9,9 +9,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { runTfliteInterpreter } from '../helpers/tfjs_tflite.ts';
 import { GoldenCase, SHARED_MODEL_NAMES, goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
-import { readTflite } from '../../src/model/tflite/reader.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { Graph, byteSize } from '../../src/ir/graph.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { Graph, byteSize } from '../../src/core/ir/graph.ts';
 
 /** The shared models tfjs-tflite loads (observed with tfjs-tflite 0.0.1-alpha.10). */
 const ACCEPTED = ['hello_world_int8', 'micro_speech', 'simple_add', 'mnist_lstm_int8'];

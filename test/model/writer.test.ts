@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
-import * as tfl from '../../src/model/tflite/generated/schema_generated.ts';
-import { parseTflite, readTflite } from '../../src/model/tflite/reader.ts';
-import { saveTflite, writeTflite } from '../../src/model/tflite/writer.ts';
-import { kindsWithOptions, optionsSlotOf } from '../../src/model/tflite/options.ts';
-import { Graph, Op, OpAttrs, Tensor } from '../../src/ir/graph.ts';
-import { TinyforgeError } from '../../src/errors.ts';
+import * as tfl from '../../src/core/model/tflite/generated/schema_generated.ts';
+import { parseTflite, readTflite } from '../../src/core/model/tflite/reader.ts';
+import { saveTflite, writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { kindsWithOptions, optionsSlotOf } from '../../src/core/model/tflite/options.ts';
+import { Graph, Op, OpAttrs, Tensor } from '../../src/core/ir/graph.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
 import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 type TableView = { bb: flatbuffers.ByteBuffer | null; bb_pos: number };

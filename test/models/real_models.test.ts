@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { basename } from 'node:path';
-import type { PatchOption } from '../../src/plan/patch.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { readTflite } from '../../src/model/tflite/reader.ts';
-import { unsupportedOps } from '../../src/ops/prepare.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { splitInputs } from '../../src/ops/interpreter.ts';
-import { toBytes } from '../../src/ir/buffers.ts';
-import { runModel } from '../../src/run/run.ts';
-import { loadTarget } from '../../src/build/targets.ts';
+import type { PatchOption } from '../../src/core/plan/patch.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { unsupportedOps } from '../../src/core/ops/prepare.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { splitInputs } from '../../src/core/ops/interpreter.ts';
+import { toBytes } from '../../src/core/ir/buffers.ts';
+import { runModel } from '../../src/lab/run/run.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
 import { SHARED_MODEL_NAMES, goldenActivation, goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 /** Models of ../shared/models that use only ops tinyforge compiles today. */

@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import { type InstalledPackage, installedPackage, plainNodeEnv } from '../helpers/installed_package.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
-import { loadGraph } from '../../src/model/load.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
 
 const LABELS = ['silence', 'unknown', 'yes', 'no'];
@@ -38,11 +38,11 @@ describe('npm package: built, packed, installed and used with plain Node', funct
   after(() => pkg?.cleanup());
 
   it('npm run build emits JavaScript and declarations for the entry, and the kernel sources the ops read at run time', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/ops/conv_2d/conv_2d.c.hbs', 'dist/ops/conv_2d/conv_2d_dsp.h']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/face/cli/main.js', 'dist/core/ops/conv_2d/conv_2d.c.hbs', 'dist/core/ops/conv_2d/conv_2d_dsp.h']) {
       expect(existsSync(join(pkg.checkoutDir, f)), f).to.equal(true);
     }
     // Node's ESM loader needs every relative import to name its .js file
-    const compileJs = readFileSync(join(pkg.checkoutDir, 'dist/compile.js'), 'utf8');
+    const compileJs = readFileSync(join(pkg.checkoutDir, 'dist/core/compile.js'), 'utf8');
     expect(compileJs).to.match(/from ["']\.\/model\/load\.js["']/);
     expect(compileJs).to.not.match(/from ["']\.[^"']*\.ts["']/);
   });

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { optimizeGraph } from '../../src/passes/index.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import type { Graph } from '../../src/ir/graph.ts';
+import { optimizeGraph } from '../../src/core/passes/index.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { randomInt8, rng } from '../helpers/op_harness.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { foldConstants, optimizeGraph } from '../../src/passes/index.ts';
-import { compileGraph } from '../../src/compile.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { fromBytes } from '../../src/ir/buffers.ts';
+import { foldConstants, optimizeGraph } from '../../src/core/passes/index.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { fromBytes } from '../../src/core/ir/buffers.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 
 const Q = { scale: 0.1, zeroPoint: 0 };

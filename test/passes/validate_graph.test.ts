@@ -5,15 +5,15 @@
  * cases are issue #16's, each answered by one TinyforgeError line naming the tensor or op.
  */
 import { expect } from 'chai';
-import { compileGraph } from '../../src/compile.ts';
-import { TinyforgeError } from '../../src/errors.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { lstmGraph } from '../../src/ops/unidirectional_sequence_lstm/lstm_cases.ts';
-import { MAX_MODEL_BYTES } from '../../src/passes/validate.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { MAX_MODEL_BYTES } from '../../src/core/passes/validate.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { fc16Model, reluChain } from '../cli/bad_input_cases.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
-import { parseTflite } from '../../src/model/tflite/reader.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -7,12 +7,12 @@
  * instructions; the same C runs natively on the emulated Cortex-M4 in test/perf/qemu_variants.
  */
 import { expect } from 'chai';
-import conv from '../../src/ops/conv_2d/index.ts';
-import depthwise from '../../src/ops/depthwise_conv_2d/index.ts';
-import fullyConnected from '../../src/ops/fully_connected/index.ts';
-import type { FusedActivation, Graph, Op, Padding } from '../../src/ir/graph.ts';
-import type { OpDef } from '../../src/ops/op.ts';
-import { outputSize } from '../../src/ops/common/padding.ts';
+import conv from '../../src/core/ops/conv_2d/index.ts';
+import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
+import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
+import type { FusedActivation, Graph, Op, Padding } from '../../src/core/ir/graph.ts';
+import type { OpDef } from '../../src/core/ops/op.ts';
+import { outputSize } from '../../src/core/ops/common/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../helpers/op_harness.ts';
 import { layersOfKind, recordedInputs, recordedOutput, sharedGraph } from '../helpers/golden_layers.ts';
 import { goldenCases, sharedModelsAvailable } from '../helpers/shared.ts';

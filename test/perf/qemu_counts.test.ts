@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import { writeDirectoryAtomically } from '../../src/codegen/output.ts';
-import { loadGraph } from '../../src/model/load.ts';
-import { buildFirmware, loadTarget } from '../../src/build/index.ts';
-import { runOnBoard } from '../../src/device/index.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import { buildFirmware, loadTarget } from '../../src/lab/toolchain/index.ts';
+import { runOnBoard } from '../../src/lab/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from '../../bench/plugin.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 

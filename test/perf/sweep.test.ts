@@ -5,11 +5,11 @@
  * each swept ISA and pick the op asked for), and the summary flags what it should.
  */
 import { expect } from 'chai';
-import { compileGraph } from '../../src/compile.ts';
-import { parseTflite } from '../../src/model/tflite/reader.ts';
-import { writeTflite } from '../../src/model/tflite/writer.ts';
-import { loadTarget } from '../../src/build/index.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { loadTarget } from '../../src/lab/toolchain/index.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
 import { FULL_CAPS, OP_KIND, QUICK_CAPS, SWEEP_OPS, fits, layerGraph, sizeOf, sweepGrid } from '../../bench/sweep_grid.ts';
 import { type SweepRow, summarize } from '../../bench/sweep.ts';
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { planArena, planViolations } from '../../src/plan/arena.ts';
-import { alignUp, bufferRequests } from '../../src/plan/lifetimes.ts';
+import { planArena, planViolations } from '../../src/core/plan/arena.ts';
+import { alignUp, bufferRequests } from '../../src/core/plan/lifetimes.ts';
 import { graphOf } from './stub_graph.ts';
 
 function overlaps(plan: ReturnType<typeof planArena>) {

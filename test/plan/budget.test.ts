@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * compile --max-ram / --max-flash (src/plan/budget.ts): a budget the fastest kernels meet changes
+ * compile --max-ram / --max-flash (src/core/plan/budget.ts): a budget the fastest kernels meet changes
  * nothing; a tighter one moves layers to frugal kernels until the plan fits, and the model stays
  * bit-exact on the board; one no schedule meets is refused with the shortfall.
  */
@@ -8,12 +8,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import { loadTarget } from '../../src/build/targets.ts';
-import { TinyforgeError } from '../../src/errors.ts';
-import { byteSizeOption } from '../../src/cli/device-options.ts';
-import { formatBudget, kernelChoices } from '../../src/plan/budget.ts';
-import type { KernelIsa } from '../../src/ops/op.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { byteSizeOption } from '../../src/face/cli/device-options.ts';
+import { formatBudget, kernelChoices } from '../../src/core/plan/budget.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
 import { requireTools } from '../build/helpers.ts';
 import { expectExactOnBoard } from '../helpers/emulated_variants.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';

@@ -10,12 +10,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGraph } from '../../src/compile.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { saveTflite } from '../../src/model/tflite/writer.ts';
-import { interpret } from '../../src/ops/interpreter.ts';
-import { prepareGraph } from '../../src/ops/prepare.ts';
-import { outputSize } from '../../src/ops/common/padding.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
+import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { interpret } from '../../src/core/ops/interpreter.ts';
+import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import { outputSize } from '../../src/core/ops/common/padding.ts';
 import {
   mergeInstances,
   DEFAULT_MAX_EXTRA_INSTRUCTIONS,
@@ -26,10 +26,10 @@ import {
   applyPatch,
   patchableChain,
   planWithPatch,
-} from '../../src/plan/patch.ts';
-import { planArena } from '../../src/plan/arena.ts';
-import { runModel } from '../../src/run/run.ts';
-import { loadTarget, smallestPartRam } from '../../src/build/targets.ts';
+} from '../../src/core/plan/patch.ts';
+import { planArena } from '../../src/core/plan/arena.ts';
+import { runModel } from '../../src/lab/run/run.ts';
+import { loadTarget, smallestPartRam } from '../../src/core/targets/targets.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../helpers/op_harness.ts';
 import { resnet8 } from '../helpers/resnet_model.ts';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { planArena, planViolations } from '../../src/plan/arena.ts';
-import { memoryOrder, planMemory } from '../../src/plan/schedule.ts';
+import { planArena, planViolations } from '../../src/core/plan/arena.ts';
+import { memoryOrder, planMemory } from '../../src/core/plan/schedule.ts';
 import { graphOf } from './stub_graph.ts';
 
 /** Whether every layer of `order` comes after the layers writing its inputs. */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Graphs of stub layers for the planner tests: sizes, inputs and outputs, scratch, aliases, overlaps. */
-import type { Graph, Op, Tensor } from '../../src/ir/graph.ts';
-import type { OpDef } from '../../src/ops/op.ts';
-import type { PreparedGraph } from '../../src/ops/prepare.ts';
-import { portableVariant } from '../../src/ops/variant.ts';
+import type { Graph, Op, Tensor } from '../../src/core/ir/graph.ts';
+import type { OpDef } from '../../src/core/ops/op.ts';
+import type { PreparedGraph } from '../../src/core/ops/prepare.ts';
+import { portableVariant } from '../../src/core/ops/variant.ts';
 
 const stubDef = (isAlias = false) => ({ kind: 'STUB', isAlias }) as unknown as OpDef;
 

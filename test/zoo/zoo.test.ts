@@ -11,15 +11,15 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DType } from '../../src/ir/graph.ts';
-import { compileFile } from '../../src/compile.ts';
-import { splitInputs } from '../../src/ops/interpreter.ts';
-import { runModel } from '../../src/run/run.ts';
+import type { DType } from '../../src/core/ir/graph.ts';
+import { compileFile } from '../../src/core/compile.ts';
+import { splitInputs } from '../../src/core/ops/interpreter.ts';
+import { runModel } from '../../src/lab/run/run.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { valuesToBytes } from '../fuzz/campaign.ts';
 import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
-import { compileForEveryTarget } from '../../src/build/gate.ts';
+import { compileForEveryTarget } from '../../src/lab/toolchain/gate.ts';
 
 const ZOO = join(SHARED_MODELS, 'zoo');
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../../errors.ts';
-import type { FusedActivation } from '../../ir/graph.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { FusedActivation } from '../../core/ir/graph.ts';
 import type { FloatEvalContext } from './op.ts';
 
 export function tfPadding(padding: unknown): 'same' | 'valid' {

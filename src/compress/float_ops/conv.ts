@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** CONV_2D and DEPTHWISE_CONV_2D in TFLite layouts: filters OHWI and [1, kh, kw, C·mult]. */
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2DAttrs, DepthwiseConv2DAttrs } from '../../ir/graph.ts';
+import type { Conv2DAttrs, DepthwiseConv2DAttrs } from '../../core/ir/graph.ts';
 import { activate, addBias, tfPadding } from './common.ts';
 import type { FloatOpDef } from './op.ts';
 

@@ -4,9 +4,9 @@
  * TFLite's int8 kernel needs every input at the output's scale, a constraint PTQ here does not impose.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { TinyforgeError } from '../../errors.ts';
-import type { Pool2DAttrs } from '../../ir/graph.ts';
-import { fromBytes } from '../../ir/buffers.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { Pool2DAttrs } from '../../core/ir/graph.ts';
+import { fromBytes } from '../../core/ir/buffers.ts';
 import { activate, tfPadding } from './common.ts';
 import type { FloatEvalContext, FloatOpDef } from './op.ts';
 

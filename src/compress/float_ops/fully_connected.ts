@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** FULLY_CONNECTED: weights [out, in]; every row of `in` input values is one sample. */
 import * as tf from '@tensorflow/tfjs';
-import type { FullyConnectedAttrs } from '../../ir/graph.ts';
+import type { FullyConnectedAttrs } from '../../core/ir/graph.ts';
 import { activate, addBias } from './common.ts';
 import type { FloatOpDef } from './op.ts';
 

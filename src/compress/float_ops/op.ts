@@ -5,7 +5,7 @@
  * int8 post-training quantization treats it (TFLite's converter rules).
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Graph, Op, Quantization } from '../../ir/graph.ts';
+import type { Graph, Op, Quantization } from '../../core/ir/graph.ts';
 
 export interface FloatEvalContext {
   graph: Graph;

@@ -7,8 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { FakeProbe } from '../../../src/device/swd/fake-probe.ts';
-import { STM32L4 } from '../../../src/device/swd/chips.ts';
+import { FakeProbe } from '../../../src/lab/device/swd/fake-probe.ts';
+import { STM32L4 } from '../../../src/lab/device/swd/chips.ts';
 import { requireTools, scratchDir } from '../../build/helpers.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../../helpers/shared.ts';
 import { lastLine, tinyforgeAsync } from '../../cli/async-cli.ts';

@@ -6,12 +6,12 @@
  * the socket closed mid-transfer: one line each, and never a report of an image flashed.
  */
 import { expect } from 'chai';
-import { TinyforgeError } from '../../../src/errors.ts';
-import { makeImage } from '../../../src/device/stm32/image.ts';
-import { FakeProbe, type FakeProbeOptions } from '../../../src/device/swd/fake-probe.ts';
-import { type SwdFlashOptions, alignedRuns, flashSwd } from '../../../src/device/swd/flash.ts';
-import { parseProbe } from '../../../src/device/swd/probe.ts';
-import { STM32L4 } from '../../../src/device/swd/chips.ts';
+import { TinyforgeError } from '../../../src/core/errors.ts';
+import { makeImage } from '../../../src/lab/device/stm32/image.ts';
+import { FakeProbe, type FakeProbeOptions } from '../../../src/lab/device/swd/fake-probe.ts';
+import { type SwdFlashOptions, alignedRuns, flashSwd } from '../../../src/lab/device/swd/flash.ts';
+import { parseProbe } from '../../../src/lab/device/swd/probe.ts';
+import { STM32L4 } from '../../../src/lab/device/swd/chips.ts';
 
 const NRF_FLASH = { origin: 0, bytes: 1 << 20 };
 const STM_FLASH = { origin: STM32L4.FLASH_BASE, bytes: 2 << 20 };

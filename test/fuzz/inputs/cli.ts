@@ -24,7 +24,7 @@ const program = new Command('fuzz:inputs')
 usageErrorsExitTwo(program).parse();
 // the campaign (the whole compiler) loads once the options are good: --help and a bad option answer at once
 const { formatInputFuzz, runInputFuzz } = await import('./campaign.ts');
-const { installInterruptHandlers } = await import('../../../src/lifecycle.ts');
+const { installInterruptHandlers } = await import('../../../src/lab/lifecycle.ts');
 // a campaign stopped by a signal removes its build folders and stops its children, as the CLI does
 installInterruptHandlers();
 const o = program.opts<{

@@ -28,9 +28,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIRMWARE_DIR, loadTarget } from '../../../src/build/targets.ts';
-import { findTool, isCompiledSource, runTool } from '../../../src/build/toolchain.ts';
-import { concat, equalBytes } from '../../../src/run/bytes.ts';
+import { FIRMWARE_DIR, loadTarget } from '../../../src/core/targets/targets.ts';
+import { findTool, isCompiledSource, runTool } from '../../../src/lab/toolchain/toolchain.ts';
+import { concat, equalBytes } from '../../../src/lab/run/bytes.ts';
 import { type OracleAnswer, type OracleMode, answerKey, loadAnswer, oracleCounts, oracleMode, saveAnswer } from '../../helpers/oracle_answers.ts';
 import type { HostMaterial } from './worker.ts';
 
@@ -85,7 +85,7 @@ export function blankComments(text: string): string {
 
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The sanitized compile and link flags of `run --target host --sanitize` (src/build/firmware.ts), with -g0. */
+/** The sanitized compile and link flags of `run --target host --sanitize` (src/lab/toolchain/firmware.ts), with -g0. */
 function hostFlags(): { cc: string; objcopy: string; cflags: string[]; ldflags: string[] } {
   const host = loadTarget('host');
   const cflags = [

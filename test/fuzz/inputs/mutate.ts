@@ -6,7 +6,7 @@
  * lengths and vector sizes go wrong). Each mutation names its class, so a campaign reports per class.
  */
 import * as flatbuffers from 'flatbuffers';
-import * as tfl from '../../../src/model/tflite/generated/schema_generated.ts';
+import * as tfl from '../../../src/core/model/tflite/generated/schema_generated.ts';
 
 export type Rand = () => number;
 

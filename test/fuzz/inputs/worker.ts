@@ -13,19 +13,19 @@
  * case's time and memory limits, from the compile the worker did anyway.
  */
 import { parentPort } from 'node:worker_threads';
-import { TinyforgeError } from '../../../src/errors.ts';
-import { parseTflite } from '../../../src/model/tflite/reader.ts';
-import { optimizeGraph } from '../../../src/passes/index.ts';
-import { prepareGraph, unsupportedOps } from '../../../src/ops/prepare.ts';
-import { planWithPatch } from '../../../src/plan/patch.ts';
-import { formatOps, formatPlan, formatTensors, formatTimeline } from '../../../src/report/inspect.ts';
-import { inspectionJson } from '../../../src/report/json.ts';
-import { compileGraph, harnessProvenance } from '../../../src/compile.ts';
-import { loadTarget } from '../../../src/build/targets.ts';
-import { checkFits } from '../../../src/build/fit.ts';
-import { type DType, type Graph, elementCount } from '../../../src/ir/graph.ts';
-import { interpret } from '../../../src/ops/interpreter.ts';
-import type { GeneratedFile } from '../../../src/codegen/generate.ts';
+import { TinyforgeError } from '../../../src/core/errors.ts';
+import { parseTflite } from '../../../src/core/model/tflite/reader.ts';
+import { optimizeGraph } from '../../../src/core/passes/index.ts';
+import { prepareGraph, unsupportedOps } from '../../../src/core/ops/prepare.ts';
+import { planWithPatch } from '../../../src/core/plan/patch.ts';
+import { formatOps, formatPlan, formatTensors, formatTimeline } from '../../../src/face/report/inspect.ts';
+import { inspectionJson } from '../../../src/face/report/json.ts';
+import { compileGraph, harnessProvenance } from '../../../src/core/compile.ts';
+import { loadTarget } from '../../../src/core/targets/targets.ts';
+import { checkFits } from '../../../src/lab/toolchain/fit.ts';
+import { type DType, type Graph, elementCount } from '../../../src/core/ir/graph.ts';
+import { interpret } from '../../../src/core/ops/interpreter.ts';
+import type { GeneratedFile } from '../../../src/core/codegen/generate.ts';
 import { randomValues } from '../batch.ts';
 import { rng } from '../../helpers/op_harness.ts';
 

@@ -3,7 +3,7 @@
  * Graph-building pieces shared by the fuzz generators: one op whose outputs are the component's
  * outputs, symmetric int8 weights and int32 biases as converters write them.
  */
-import type { OpAttrs } from '../../../src/ir/graph.ts';
+import type { OpAttrs } from '../../../src/core/ir/graph.ts';
 import type { GraphBuilder, Spec } from '../../helpers/graph_builder.ts';
 import { type Rand, chance, count, int, int32s, int8s, pick, scale } from '../draw.ts';
 

@@ -7,7 +7,7 @@
  * ADD, chains (a keyword-spotting block, a residual block, conv-pool-fc-softmax) and uint8 edges
  * around a convolution. Shapes are drawn so every DSP and Armv6-M variant and its edges are hit.
  */
-import type { Padding } from '../../../src/ir/graph.ts';
+import type { Padding } from '../../../src/core/ir/graph.ts';
 import type { GraphBuilder } from '../../helpers/graph_builder.ts';
 import { type Rand, activation, chance, channels, count, int, int8Q, padding, pick, scale, side, windowOut2d, zeroPoint } from '../draw.ts';
 import { int32Bias, int8Weights } from './common.ts';

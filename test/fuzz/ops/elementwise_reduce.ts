@@ -9,14 +9,14 @@
  * points at the int8 ends; components under ~4 KB of activations.
  *
  * Quantizations stay inside what TFLite Micro handles the same on every CPU: every requantizing
- * multiplier below 2^31 (see src/ops/common/multiplier_fits.ts), HARD_SWISH with s_in/(128·s_out) < 1,
+ * multiplier below 2^31 (see src/core/ops/common/multiplier_fits.ts), HARD_SWISH with s_in/(128·s_out) < 1,
  * REDUCE_MAX with the output sharing the input's quantization (TFLite Micro refuses anything else).
  *
  * RELU_N1_TO_1's generator is written but left out of `generators`: TFLite Micro (tflm-ref)
  * registers no RELU_N1_TO_1 kernel, so every component would be a "tflm-refused" finding. Its
- * bit-exactness is checked against desktop TFLite in src/ops/relu_n1_to_1/relu_n1_to_1.test.ts.
+ * bit-exactness is checked against desktop TFLite in src/core/ops/relu_n1_to_1/relu_n1_to_1.test.ts.
  */
-import type { FusedActivation } from '../../../src/ir/graph.ts';
+import type { FusedActivation } from '../../../src/core/ir/graph.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
 import { randomBroadcast, randomReduction, randomShape } from '../../helpers/random_cases.ts';
 import { type Rand, activation, chance, count, int, int8Q, int8s, pick, scale, zeroPoint } from '../draw.ts';

@@ -6,12 +6,12 @@
  * paddings, fused activations and scales (extreme ones included) at random. Every component stays
  * small (a few KB of activations) so that many fit one model on a 16 KB-RAM board.
  *
- * The op tests use them too (src/ops/<op>/*_int16*.test.ts via int16Cases): each generator adds its
+ * The op tests use them too (src/core/ops/<op>/*_int16*.test.ts via int16Cases): each generator adds its
  * model inputs (b.input) in the op's input order, so a one-component graph's inputs line up with the
  * op's non-constant inputs.
  */
-import type { FusedActivation, Padding } from '../../../src/ir/graph.ts';
-import type { TensorBuffer } from '../../../src/ir/buffers.ts';
+import type { FusedActivation, Padding } from '../../../src/core/ir/graph.ts';
+import type { TensorBuffer } from '../../../src/core/ir/buffers.ts';
 import type { GraphBuilder, Q, Spec } from '../../helpers/graph_builder.ts';
 import { type Rand, CHANNELS, activation, count, int, logUniform, padding as drawPadding, pick, reducedShape, shuffle, windowOut2d } from '../draw.ts';
 import { emit } from './common.ts';

@@ -11,7 +11,7 @@
  *
  * GELU's generator is written but left out of `generators`: TFLite Micro (tflm-ref) has no GELU
  * kernel, so every GELU component would be a "tflm-refused" finding. Its bit-exactness is checked
- * against desktop TFLite in src/ops/gelu/gelu.test.ts; add `geluGenerator` to the list once the
+ * against desktop TFLite in src/core/ops/gelu/gelu.test.ts; add `geluGenerator` to the list once the
  * oracle runs GELU.
  */
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';

@@ -14,7 +14,7 @@
  * GATHER positions are constants in range: a run-time position out of range fails TFLite Micro's
  * Invoke, and the fuzzer's random int32 inputs would be.
  */
-import type { DType } from '../../../src/ir/graph.ts';
+import type { DType } from '../../../src/core/ir/graph.ts';
 import { type Rand, CHANNELS, chance, count, int, int16Q, int8Q, pick, reducedShape, zeroPoint } from '../draw.ts';
 import { emit } from './common.ts';
 import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';

@@ -9,7 +9,7 @@
  * output quantizations of SOFTMAX / LOGISTIC / TANH / L2_NORMALIZATION, PADV2's fill value on the
  * output's quantization.
  */
-import type { FusedActivation, Padding } from '../../../src/ir/graph.ts';
+import type { FusedActivation, Padding } from '../../../src/core/ir/graph.ts';
 import type { GraphBuilder, Q } from '../../helpers/graph_builder.ts';
 import { type Rand, activation, broadcastShape, chance, channels, count, int, int8Q, int8s, padding, pick, side, windowOut2d, zeroPoint } from '../draw.ts';
 import { emit, int32Bias, int8Weights } from './common.ts';

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Which C files a generated model ships: exactly those its layers' kernel variants declare
+ * (`KernelVariant.cFiles`), the shared helpers of `src/core/ops/common/` whose names the emitted code
+ * uses, and whatever those include (`#include "x.h"`), nothing else. Files are found by name under
+ * `src/core/ops/`; names are unique there, because the output is one flat folder.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+export const OPS_DIR = resolve(import.meta.dirname, '../ops');
+const C_FILE = /\.(h|c|S)$/;
+
+export interface CFile {
+  /** the file's name in the output folder */
+  name: string;
+  /** its path under src/core/ops */
+  path: string;
+  text: string;
+}
+
+let registry: Map<string, CFile> | undefined;
+
+/** Every C file under src/core/ops by name (read once). */
+function cFileRegistry(): Map<string, CFile> {
+  if (registry) return registry;
+  const files = new Map<string, CFile>();
+  for (const dir of readdirSync(OPS_DIR, { withFileTypes: true })) {
+    if (!dir.isDirectory()) continue;
+    for (const f of readdirSync(join(OPS_DIR, dir.name))) {
+      if (!C_FILE.test(f)) continue;
+      const path = join(dir.name, f);
+      const clash = files.get(f);
+      if (clash) throw new Error(`internal: two C files named ${f} (${clash.path}, ${path}); generated output is one folder`);
+      files.set(f, { name: f, path, text: readFileSync(join(OPS_DIR, path), 'utf8') });
+    }
+  }
+  registry = files;
+  return files;
+}
+
+/** The identifiers a shared header defines (functions, macros, types): how codegen sees it is used. */
+function definedNames(text: string): string[] {
+  const names = new Set<string>();
+  // `static inline __attribute__((always_inline)) T f(`: the attribute is no function name
+  const plain = text.replace(/__attribute__\s*\(\([^()]*(?:\([^()]*\)[^()]*)*\)\)/g, '');
+  for (const m of plain.matchAll(/^\s*#\s*define\s+([A-Za-z_]\w*)/gm)) names.add(m[1]!);
+  // static functions, inline or (sparse_dot.h) kept out of line on purpose
+  for (const m of plain.matchAll(/^static\s+(?:inline\b)?[^(;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) names.add(m[1]!);
+  // `typedef struct { fields; } name;`: the name after the body, not the first field
+  for (const m of plain.matchAll(/^typedef\b(?:[^;{]*\{[^}]*\})?[^;]*?\b([A-Za-z_]\w*)\s*;/gm)) names.add(m[1]!);
+  // include guards say nothing about use
+  return [...names].filter((n) => !/^TF_\w+_H$/.test(n));
+}
+
+let sharedIndex: { file: CFile; uses: RegExp }[] | undefined;
+
+function sharedHeaders(): { file: CFile; uses: RegExp }[] {
+  sharedIndex ??= [...cFileRegistry().values()]
+    .filter((f) => f.path.startsWith(`common${'/'}`) && f.name.endsWith('.h'))
+    .map((file) => ({ file, names: definedNames(file.text) }))
+    .filter((h) => h.names.length > 0)
+    .map(({ file, names }) => ({ file, uses: new RegExp(`\\b(?:${names.join('|')})\\b`) }));
+  return sharedIndex;
+}
+
+function includesOf(file: CFile): string[] {
+  return [...file.text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)].map((m) => basename(m[1]!));
+}
+
+/**
+ * The files to ship for `declared` (paths relative to src/core/ops) and the emitted `code`, with their
+ * includes, each after the files it includes. `roots` are the ones model.c includes itself.
+ */
+export function cFilesFor(declared: Iterable<string>, code: string): { files: CFile[]; roots: string[] } {
+  const files = cFileRegistry();
+  const roots: string[] = [];
+  for (const path of declared) {
+    const name = basename(path);
+    const file = files.get(name);
+    if (!file || file.path !== join(...path.split('/'))) throw new Error(`internal: a kernel variant needs ${path}, which is not under src/core/ops`);
+    if (!roots.includes(name)) roots.push(name);
+  }
+  for (const { file, uses } of sharedHeaders()) {
+    if (!roots.includes(file.name) && uses.test(code)) roots.push(file.name);
+  }
+  const ordered: CFile[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string, from: string) => {
+    if (seen.has(name)) return;
+    const file = files.get(name);
+    if (!file) throw new Error(`internal: ${from} includes "${name}", which is not under src/core/ops`);
+    seen.add(name);
+    for (const dep of includesOf(file)) visit(dep, file.path);
+    ordered.push(file);
+  };
+  for (const name of roots) visit(name, 'a kernel variant');
+  return { files: ordered, roots: roots.filter((r) => r.endsWith('.h')) };
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: Apache-2.0
+import { join, resolve } from 'node:path';
+import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
+import { fromBytes, variableResetByte } from '../ir/buffers.ts';
+import type { KernelIsa, LayerEmitContext } from '../ops/op.ts';
+import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
+import { cFilesFor } from './c_files.ts';
+import type { MemoryPlan } from '../plan/arena.ts';
+import { type Banners, type Provenance, bannerLines, renderBanner } from './banner.ts';
+import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
+
+export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
+
+/** The licence of the C tinyforge writes from its own templates (its package licence). */
+const CODE_LICENSE = 'Apache-2.0';
+
+/** A generated file: its name inside the output directory and its text. */
+export interface GeneratedFile {
+  name: string;
+  text: string;
+}
+
+export interface GeneratedModel {
+  prefix: string;
+  files: GeneratedFile[];
+  /** bytes of constant tables (weights.c) in all */
+  weightBytes: number;
+  /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
+  layerConstBytes: number[];
+  /** what the device harness reports of this model in HELLO (model.h's counts and sizes) */
+  facts: ModelFacts;
+  /**
+   * The banner of a further file made from this model (a project layout's build files and starter
+   * app): the same provenance lines as the generated C's; `license` null claims none.
+   */
+  banner: (what: string, license?: string | null) => Banners;
+}
+
+/** A compiled model's figures as model.h defines them and the device harness reports them in HELLO. */
+export interface ModelFacts {
+  numInputs: number;
+  numOutputs: number;
+  /** every input's bytes, concatenated in input order */
+  inputBytes: number;
+  /** every output's bytes, concatenated in output order */
+  outputBytes: number;
+  numLayers: number;
+  arenaBytes: number;
+}
+
+interface ConstArray {
+  symbol: string;
+  ctype: string;
+  count: number;
+  body: string;
+  /** already escaped for a C comment */
+  comment: string;
+}
+
+/** A named arena offset: `#define <symbol> <offset>u /* <comment> *\/`. */
+interface OffsetConstant {
+  symbol: string;
+  offset: number;
+  /** already escaped for a C comment */
+  comment: string;
+}
+
+/** Longest part of a tensor's name carried into a C identifier (the index keeps them unique). */
+const NAME_IN_IDENTIFIER = 32;
+
+/**
+ * A tensor's name as the tail of a C identifier: the first of TFLite's `;`-joined fused names, its
+ * leading path components dropped while it is too long (the last ones say what it is), upper case.
+ */
+export function tensorNameIdentifier(name: string): string {
+  let parts = (name.split(';')[0] ?? '').split('/');
+  while (parts.length > 1 && parts.join('/').length > NAME_IN_IDENTIFIER) parts = parts.slice(1);
+  return cIdentifier(parts.join('/'), NAME_IN_IDENTIFIER, 'UNNAMED').toUpperCase();
+}
+
+/**
+ * Lowers a prepared, planned graph to C: `model.h` (public API), `model.c` (arena, one specialised
+ * function per layer, the call sequence), `weights.c`/`weights.h` (const arrays in flash), and the
+ * C files the layers' kernel variants need (c_files.ts), no others. `provenance` feeds the banner every
+ * file starts with.
+ */
+export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa, provenance: Provenance = {}): GeneratedModel {
+  const { graph } = prepared;
+  const prefix = `tf_${cSymbolName(graph.name)}`;
+  const PREFIX = prefix.toUpperCase();
+  const consts: ConstArray[] = [];
+  const constOfTensor = new Map<number, string>();
+  const arena = `${prefix}_arena`;
+  const offsets = arenaOffsetConstants(prepared, plan, PREFIX);
+
+  const tensorPointer = (index: number): string => {
+    const t = graph.tensors[index]!;
+    if (t.data) {
+      let symbol = constOfTensor.get(index);
+      if (!symbol) {
+        symbol = `${prefix}_t${index}`;
+        constOfTensor.set(index, symbol);
+        consts.push(tensorConst(symbol, t));
+      }
+      return symbol;
+    }
+    const symbol = offsets.tensor.get(index);
+    if (symbol === undefined) throw new Error(`internal: tensor ${index} has no arena offset`);
+    return `((${DTYPE_C[t.dtype]} *)(${arena} + ${symbol}))`;
+  };
+
+  const definedOnce = new Set<string>();
+  const declaredCFiles = new Set<string>();
+  const layerConstBytes: number[] = [];
+  const layers = prepared.layers.map((layer) => {
+    const fnName = `${prefix}_layer${layer.position}`;
+    layerConstBytes[layer.position] = 0;
+    if (layer.isAlias) return { ...layerView(graph, layer), fnName, code: '', isAlias: true };
+    const constsBefore = consts.length;
+    // file-scope blocks the layer shares with others go before the first layer that needs them
+    const shared: string[] = [];
+    const defineOnce = (key: string, code: string) => {
+      if (definedOnce.has(key)) return;
+      definedOnce.add(key);
+      shared.push(code);
+    };
+    const ctx = emitContext(prepared, layer, offsets.scratch, arena, fnName, prefix, tensorPointer, consts, isa, defineOnce);
+    const code = layer.variant.emit(layer.params, ctx);
+    layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
+    return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
+  });
+  const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'));
+
+  const inputs = graph.inputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_INPUT${n}`, 'Input', n));
+  const outputs = graph.outputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_OUTPUT${n}`, 'Output', n));
+  const variables = graph.tensors
+    .filter((t) => t.isVariable && !t.data)
+    .map((t) => ({
+      offsetSymbol: offsets.tensor.get(t.index)!,
+      bytes: byteSize(t),
+      index: t.index,
+      nameComment: cCommentText(t.name),
+      fill: `0x${variableResetByte(t).toString(16).padStart(2, '0')}u`,
+    }));
+  const weightBytes = consts.reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
+  const nameComment = cCommentText(graph.name);
+  const lines = bannerLines(provenance, isa, graph.name);
+  const banner = (what: string, license: string | null = CODE_LICENSE) => renderBanner(lines, what, license ?? undefined);
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const summary = `model ${nameComment}: ${count(layers.length, 'layer')}, ${count(inputs.length, 'input')}, ${count(outputs.length, 'output')}`;
+  const view = {
+    prefix,
+    PREFIX,
+    // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
+    prefixIsAlias: prefix === 'tf_model',
+    nameComment,
+    summary,
+    nameLiteral: cStringLiteral(graph.name),
+    arena,
+    arenaBytes: Math.max(plan.arenaBytes, plan.alignment),
+    plannedBytes: plan.arenaBytes,
+    alignment: plan.alignment,
+    // 16: enough for any load the kernels do (LDRD, LDM, 128-bit vectors on hosts); more if the plan asks more
+    arenaAlign: Math.max(16, plan.alignment),
+    strategy: plan.strategy,
+    offsets: offsets.list,
+    inputs,
+    outputs,
+    aliases: [...inputs, ...outputs].flatMap((io) => io.aliases),
+    variables,
+    hasVariables: variables.length > 0,
+    layers,
+    numLayers: layers.length,
+    consts,
+    weightBytes,
+    headers: cFiles.roots,
+    // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)
+    optimizeForSize: prepared.prefer === 'size',
+    asmSources: cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name),
+    banner: {
+      modelH: banner(`model.h: the public API of the compiled ${summary}.`).c,
+      modelC: banner(`model.c: the arena, one function per layer and the call sequence of ${summary}.`).c,
+      weightsH: banner(`weights.h: the constant tables of model ${nameComment} (${weightBytes} bytes in flash).`).c,
+      weightsC: banner(
+        `weights.c: the weights, biases and requantization tables of model ${nameComment}.\n` +
+          'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
+        null,
+      ).c,
+      cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
+    },
+  };
+  const files: GeneratedFile[] = [
+    { name: 'model.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view) },
+    { name: 'model.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view) },
+    { name: 'weights.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view) },
+    { name: 'weights.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view) },
+    { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
+    ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/core/ops/${f.path}).`).c}${f.text}` })),
+  ];
+  const ioBytes = (list: number[]) => list.reduce((n, t) => n + byteSize(graph.tensors[t]!), 0);
+  const facts: ModelFacts = {
+    numInputs: graph.inputs.length,
+    numOutputs: graph.outputs.length,
+    inputBytes: ioBytes(graph.inputs),
+    outputBytes: ioBytes(graph.outputs),
+    numLayers: view.numLayers,
+    arenaBytes: view.arenaBytes,
+  };
+  return { prefix, files, weightBytes, layerConstBytes, facts, banner };
+}
+
+/**
+ * One named offset per tensor the plan placed and per layer scratch buffer, in the order the plan
+ * lists its buffers (by first use, then offset): `#define TF_X_T12_CONV1_RELU 7568u`.
+ */
+function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX: string) {
+  const { graph } = prepared;
+  const tensor = new Map<number, string>();
+  const scratch = new Map<number, string>();
+  const list: OffsetConstant[] = [];
+  const live = (first: number, last: number) => (first === last ? `live in layer ${first}` : `live layers ${first}..${last}`);
+  for (const b of plan.buffers) {
+    if (b.scratchOf !== undefined) {
+      const layer = prepared.layers[b.scratchOf];
+      const symbol = `${PREFIX}_L${b.scratchOf}_SCRATCH`;
+      scratch.set(b.scratchOf, symbol);
+      const what = layer ? `${layer.op.kind}${layerName(graph, layer)}` : 'layer';
+      list.push({ symbol, offset: b.offset, comment: `layer ${b.scratchOf} ${what}: ${b.bytes} B of scratch, ${live(b.firstUse, b.lastUse)}` });
+    }
+    for (const index of [...b.tensors].sort((x, y) => x - y)) {
+      const t = graph.tensors[index]!;
+      const offset = plan.tensorOffset.get(index);
+      if (offset === undefined || tensor.has(index)) continue;
+      const symbol = `${PREFIX}_T${index}_${tensorNameIdentifier(t.name)}`;
+      tensor.set(index, symbol);
+      const shared =
+        b.tensors.length > 1 ? `, shares its buffer with tensor${b.tensors.length > 2 ? 's' : ''} ${b.tensors.filter((i) => i !== index).join(', ')}` : '';
+      list.push({
+        symbol,
+        offset,
+        comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B, ${live(b.firstUse, b.lastUse)}${shared}`,
+      });
+    }
+  }
+  // any offset the plan holds outside its buffer list (none today) still gets a name
+  for (const [index, offset] of plan.tensorOffset) {
+    if (tensor.has(index)) continue;
+    const t = graph.tensors[index]!;
+    const symbol = `${PREFIX}_T${index}_${tensorNameIdentifier(t.name)}`;
+    tensor.set(index, symbol);
+    list.push({ symbol, offset, comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B` });
+  }
+  const width = Math.max(0, ...list.map((c) => c.symbol.length));
+  const offsetWidth = Math.max(0, ...list.map((c) => `${c.offset}u`.length));
+  return {
+    tensor,
+    scratch,
+    list: list.map((c) => ({ ...c, symbol: c.symbol.padEnd(width), value: `${c.offset}u`.padStart(offsetWidth) })),
+  };
+}
+
+/** ` "name"`: the model's name of a layer (its first output tensor's), escaped for a comment; '' when it has none. */
+function layerName(graph: Graph, layer: PreparedLayer): string {
+  const out = layer.op.outputs.find((i) => i >= 0);
+  const name = out === undefined ? '' : graph.tensors[out]!.name;
+  return name ? ` "${cCommentText(name)}"` : '';
+}
+
+type QuantKind = 'NONE' | 'INT8' | 'UINT8' | 'INT16' | 'INT32' | 'FLOAT32';
+
+/** How the float helpers convert a tensor: its type with per-tensor quantization, a float copy, or not at all. */
+function quantKind(t: Tensor): { kind: QuantKind; why?: string } {
+  if (t.dtype === 'float32') return { kind: 'FLOAT32' };
+  if (t.dtype !== 'int8' && t.dtype !== 'uint8' && t.dtype !== 'int16' && t.dtype !== 'int32')
+    return { kind: 'NONE', why: `${t.dtype} is not a quantized type` };
+  if (!t.quant || t.quant.scale.length === 0) return { kind: 'NONE', why: 'no quantization parameters' };
+  if (t.quant.scale.length > 1) return { kind: 'NONE', why: `per-channel quantization (${t.quant.scale.length} scales along axis ${t.quant.axis})` };
+  return { kind: t.dtype.toUpperCase() as QuantKind };
+}
+
+/** An input or output: its doc comment and #defines in model.h, its rows in model.c's tables. */
+function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, index: number, NAME: string, role: 'Input' | 'Output', n: number) {
+  const t = graph.tensors[index]!;
+  const q = quantKind(t);
+  const perTensor = t.quant && t.quant.scale.length === 1 ? { scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0] ?? 0 } : undefined;
+  const elements = elementCount(t.shape);
+  const defines: [string, string, string][] = [
+    ['NAME', cStringLiteral(t.name), "the tensor's name in the model"],
+    ['TENSOR', String(index), "the tensor's index in the model"],
+    ['TYPE', DTYPE_C[t.dtype], `element type (${t.dtype})`],
+    ['RANK', String(t.shape.length), 'number of dimensions'],
+    ['DIMS', `{ ${t.shape.join(', ')} }`, 'the shape, as an initializer'],
+    ...t.shape.map((d, i): [string, string, string] => [`DIM${i}`, String(d), '']),
+    ['ELEMENTS', `${elements}u`, 'elements'],
+    ['BYTES', `${byteSize(t)}u`, 'bytes'],
+  ];
+  if (perTensor) {
+    defines.push(['SCALE', shortFloatLiteral(perTensor.scale), 'real = SCALE * (q - ZERO_POINT)']);
+    defines.push(['ZERO_POINT', perTensor.zeroPoint < 0 ? `(${perTensor.zeroPoint})` : String(perTensor.zeroPoint), '']);
+  }
+  const width = Math.max(...defines.map(([k]) => `${NAME}_${k}`.length));
+  const lines = defines.map(([k, v, c]) => `${`${NAME}_${k}`.padEnd(width)} ${c ? `${v.padEnd(12)} /* ${c} */` : v}`.trimEnd());
+  const SHORT = `TF_MODEL_${role.toUpperCase()}${n}`;
+  const shortWidth = Math.max(...defines.map(([k]) => `${SHORT}_${k}`.length));
+  const aliases = defines.map(([k]) => `${`${SHORT}_${k}`.padEnd(shortWidth)} ${NAME}_${k}`);
+  let quantDoc: string;
+  if (q.kind === 'FLOAT32') quantDoc = 'float32: not quantized (the float helpers copy it)';
+  else if (perTensor && q.kind !== 'NONE') {
+    const zp = perTensor.zeroPoint < 0 ? `(q + ${-perTensor.zeroPoint})` : perTensor.zeroPoint === 0 ? 'q' : `(q - ${perTensor.zeroPoint})`;
+    const scale = shortFloatLiteral(perTensor.scale).replace(/f$/, '');
+    quantDoc = `real value = ${scale} * ${zp}  (scale ${scale}, zero point ${perTensor.zeroPoint})`;
+  } else quantDoc = `the float helpers return -1 for it: ${q.why ?? 'not quantized'}`;
+  return {
+    n,
+    NAME,
+    role,
+    index,
+    nameComment: cCommentText(t.name),
+    dtype: t.dtype,
+    shape: t.shape.join(', '),
+    elements,
+    bytes: byteSize(t),
+    arenaOffset: plan.tensorOffset.get(index) ?? 0,
+    offsetSymbol: offsets.get(index) ?? '0u',
+    quantDoc,
+    // a model input that only gave a shape TFLite Micro ignores too (TRANSPOSE_CONV's output shape)
+    unread: role === 'Input' && !graph.ops.some((op) => op.inputs.includes(index)) && !graph.outputs.includes(index),
+    defines: lines,
+    aliases,
+    qKind: q.kind,
+    // the table of the float helpers: 1.0 and 0 where a tensor has no per-tensor parameters (never read then)
+    qScale: perTensor ? `${NAME}_SCALE` : '1.0f',
+    qZeroPoint: perTensor ? `${NAME}_ZERO_POINT` : '0',
+  };
+}
+
+function emitContext(
+  prepared: PreparedGraph,
+  layer: PreparedLayer,
+  scratchSymbols: Map<number, string>,
+  arena: string,
+  fnName: string,
+  prefix: string,
+  tensorPointer: (index: number) => string,
+  consts: ConstArray[],
+  isa: KernelIsa | undefined,
+  defineOnce: (key: string, code: string) => void,
+): LayerEmitContext {
+  const { op } = layer;
+  const at = (list: number[], i: number, what: string) => {
+    const index = list[i];
+    if (index === undefined || index < 0) throw new Error(`internal: op ${op.index} (${op.kind}) has no ${what} ${i}`);
+    return index;
+  };
+  return {
+    graph: prepared.graph,
+    op,
+    fnName,
+    prefix,
+    input: (i) => tensorPointer(at(op.inputs, i, 'input')),
+    output: (i) => tensorPointer(at(op.outputs, i, 'output')),
+    scratch: () => {
+      const symbol = scratchSymbols.get(layer.position);
+      if (symbol === undefined) throw new Error(`internal: op ${op.index} (${op.kind}) asked for scratch it did not declare`);
+      return `(${arena} + ${symbol})`;
+    },
+    addConst: (suffix, ctype, values) => {
+      const body = cArrayBody(values);
+      // a table the same as one already emitted is that one (a row-band stage's band and steady
+      // instances of a layer carry the same weights and records: person_detect's stage, 808 B)
+      const same = consts.find((c) => c.ctype === ctype && c.count === values.length && c.body === body);
+      if (same) return same.symbol;
+      const symbol = `${prefix}_l${layer.position}_${suffix}`;
+      consts.push({
+        symbol,
+        ctype,
+        count: values.length,
+        body,
+        comment: `layer ${layer.position} (${op.kind}${layerName(prepared.graph, layer)}) ${suffix}`,
+      });
+      return symbol;
+    },
+    render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
+    isa,
+    defineOnce,
+  };
+}
+
+function tensorConst(symbol: string, t: Tensor): ConstArray {
+  const values = fromBytes(t.dtype, t.data!);
+  const ctype = DTYPE_C[t.dtype];
+  const body = t.dtype === 'float32' ? cArrayBody(Array.from(values as Float32Array, floatLiteral)) : cArrayBody(values as ArrayLike<number>);
+  return {
+    symbol,
+    ctype,
+    count: elementCount(t.shape) || values.length,
+    body,
+    comment: `tensor ${t.index} "${cCommentText(t.name)}" ${t.dtype}[${t.shape.join(', ')}]`,
+  };
+}
+
+/** A float as a C float literal that reads back as the same float32 (9 significant digits round-trip). */
+function floatLiteral(v: number): string {
+  if (Number.isNaN(v)) return '(0.0f / 0.0f)';
+  if (!Number.isFinite(v)) return v > 0 ? '(1.0f / 0.0f)' : '(-1.0f / 0.0f)';
+  return `${v.toPrecision(9)}f`;
+}
+
+/**
+ * The shortest C float literal that reads back as the same float32 as `v` (`0.00390625f`, not
+ * `0.00390625000f`); always with a point or an exponent, so `1` is `1.0f`.
+ */
+export function shortFloatLiteral(v: number): string {
+  if (!Number.isFinite(v)) return floatLiteral(v);
+  const target = Math.fround(v);
+  let text = String(target);
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = String(Number(target.toPrecision(digits)));
+    if (Math.fround(Number(candidate)) === target) {
+      text = candidate;
+      break;
+    }
+  }
+  return `${/[.e]/.test(text) ? text : `${text}.0`}f`;
+}
+
+function cTypeBytes(ctype: string): number {
+  return /64/.test(ctype) ? 8 : /32|float/.test(ctype) ? 4 : /16/.test(ctype) ? 2 : 1;
+}
+
+function layerView(graph: Graph, layer: PreparedLayer) {
+  const shape = (i: number) => (i >= 0 ? `[${graph.tensors[i]!.shape.join('x')}]` : '-');
+  return {
+    position: layer.position,
+    opIndex: layer.op.index,
+    kind: layer.op.kind,
+    name: layerName(graph, layer),
+    inputs: layer.op.inputs
+      .filter((i) => i >= 0 && !graph.tensors[i]!.data)
+      .map(shape)
+      .join(', '),
+    outputs: layer.op.outputs.map(shape).join(', '),
+    macs: layer.macs,
+  };
+}

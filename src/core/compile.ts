@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Graph } from './ir/graph.ts';
+import { loadGraph } from './model/load.ts';
+import { TinyforgeError } from './errors.ts';
+import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
+import type { MemoryPlan } from './plan/arena.ts';
+import { planMemory } from './plan/schedule.ts';
+import { type GeneratedModel, generateC } from './codegen/generate.ts';
+import { type Provenance, sha256Hex } from './codegen/banner.ts';
+import { type WriteOutputOptions, writeDirectoryAtomically } from '../lab/output.ts';
+import type { KernelIsa, Prefer } from './ops/op.ts';
+import { optimizeGraph } from './passes/index.ts';
+import { rejectOversizedPlan } from './passes/validate.ts';
+import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
+import {
+  PATCH_STAGE,
+  type PartRam,
+  type PatchOption,
+  type PatchReport,
+  chosenBy,
+  defaultPatchOption,
+  formatDeclined,
+  patchReport,
+  planWithPatch,
+} from './plan/patch.ts';
+
+export type { Provenance } from './codegen/banner.ts';
+
+export interface CompileOptions {
+  /** the target's ISA (a target descriptor's `isa`): picks kernel variants; absent: portable C */
+  isa?: KernelIsa;
+  /**
+   * What the banner of every generated file says made it: target name, model file and its sha256,
+   * command line. Absent parts say so (a library call with no file); the C itself does not depend on it.
+   */
+  provenance?: Provenance;
+  /** fit the arena and constant tables to this budget, trading speed for memory (plan/budget.ts) */
+  budget?: MemoryBudget;
+  /**
+   * Row-band execution of an initial convolution chain (plan/patch.ts): `auto` uses the stage that
+   * lowers the arena most, if any; `off` none; a choice forces one. Absent: the `default` policy (a
+   * stage only when it saves at least 10% of the arena for at most 5% more estimated instructions,
+   * where whole tensors take at least 5% of `partRam`), or whole tensors under an explicit `prefer: 'speed'`; `auto` first under a `budget.ram` whole
+   * tensors miss (the budget asks for the bytes).
+   */
+  patch?: PatchOption;
+  /**
+   * the RAM of the smallest real part the target stands for (targets.ts smallestPartRam): the
+   * default row-band policy takes no stage for a model whose whole tensors take under 5% of it;
+   * absent (the host, a bare ISA): RAM counts as scarce
+   */
+  partRam?: PartRam;
+  /**
+   * where weight storages compete (dense, sparse, ...): the fastest no bigger than dense (absent or
+   * `speed`), or the smallest; an explicit `speed` also keeps the default's row bands out
+   */
+  prefer?: Prefer;
+}
+
+export interface CompiledModel {
+  source: string;
+  /** the graph as compiled: after the graph passes (constants folded, no-ops aliased, ...), its ops in the order they run (planMemory) */
+  graph: Graph;
+  prepared: PreparedGraph;
+  plan: MemoryPlan;
+  generated: GeneratedModel;
+  /** what fitting to `CompileOptions.budget` moved and cost; absent without a budget */
+  budget?: BudgetOutcome;
+  /** the row-band stage, when one runs */
+  patch?: PatchReport;
+  /** why the default policy ran whole tensors though a stage would have lowered the arena (formatDeclined) */
+  patchDeclined?: string;
+}
+
+/** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
+export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
+  const graph = optimizeGraph(input, source);
+  const fastest = prepareGraph(graph, source, options.isa, options.prefer);
+  // the ops may run in another topological order when that needs a smaller arena
+  const whole = planMemory(fastest);
+  const ram = options.budget?.ram;
+  const patchOption = resolvePatchOption(options, whole.plan.arenaBytes);
+  // the default policy weighs its own costs; a budget's search is for `auto` and forced stages
+  const banded = planWithPatch(fastest, patchOption, whole, patchOption === 'default' ? undefined : ram, options.partRam);
+  const stage = banded.stage;
+  const patch = patchReport(banded, chosenBy(options.patch, patchOption));
+  const patchDeclined = formatDeclined(banded);
+  if (!options.budget) {
+    const { prepared, plan } = banded;
+    rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
+    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+    return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
+  }
+  const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
+  // a stage the budget took that does not fit alone: frugal kernels without it first, with it if they fall short
+  const stageFitsAlone = !stage || ram === undefined || banded.plan.arenaBytes <= ram || options.patch !== undefined;
+  let fitted: ReturnType<typeof fitToBudget>;
+  if (stageFitsAlone) fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+  else {
+    try {
+      fitted = fitToBudget(fastest, options.budget, constBytes, source);
+    } catch (e) {
+      if (!(e instanceof TinyforgeError)) throw e;
+      fitted = fitToBudget(banded.prepared, options.budget, constBytes, source);
+    }
+  }
+  const { prepared, plan } = planMemory(fitted.prepared);
+  rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
+  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+  const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
+  return {
+    source,
+    graph: prepared.graph,
+    prepared,
+    plan,
+    generated,
+    budget: fitted.outcome,
+    patch: patch && kept ? { ...patch, position: kept.position, arenaAfter: plan.arenaBytes } : undefined,
+    ...(patchDeclined ? { patchDeclined } : {}),
+  };
+}
+
+/**
+ * The row-band option a compile plans with: the one asked for; `auto` under a RAM budget whole
+ * tensors miss (the budget asks for the bytes); else the default policy, or whole tensors under an
+ * explicit `--prefer speed` (defaultPatchOption). A budget whole tensors meet changes nothing: it
+ * never makes the plan bigger than without it.
+ */
+export function resolvePatchOption(options: Pick<CompileOptions, 'patch' | 'budget' | 'prefer'>, wholeArenaBytes: number): PatchOption {
+  if (options.patch !== undefined) return options.patch;
+  const ram = options.budget?.ram;
+  if (ram !== undefined && wholeArenaBytes > ram) return 'auto';
+  return defaultPatchOption(options.prefer);
+}
+
+/** Bytes of a graph's constant tensors (weights, biases, tables). */
+function constantBytes(graph: Graph): number {
+  return graph.tensors.reduce((n, t) => n + (t.data ? t.data.length : 0), 0);
+}
+
+/** The banner's facts about a model file: its name and the sha256 of its bytes (none if unreadable). */
+export function modelFileProvenance(modelPath: string): Provenance {
+  try {
+    return { modelFile: basename(modelPath), modelSha256: sha256Hex(readFileSync(modelPath)) };
+  } catch {
+    return { modelFile: basename(modelPath) };
+  }
+}
+
+/**
+ * The provenance of the sources `run`, `profile`, `validate` and `flash` build into tinyforge's
+ * harness firmware. The same for all four, so `tinyforge run --port` finds the build that
+ * `tinyforge flash` put on the board (the build id hashes the sources, banner included).
+ */
+export function harnessProvenance(modelPath: string, target: string): Provenance {
+  return {
+    ...modelFileProvenance(modelPath),
+    target,
+    command: `tinyforge run, profile, validate or flash of ${basename(modelPath)} for --target ${target} (the device harness build)`,
+  };
+}
+
+export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
+  const graph = loadGraph(modelPath);
+  return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+}
+
+/** Compiles a model file and writes the C sources to `outDir` (atomically). */
+export function compileToDirectory(
+  modelPath: string,
+  outDir: string,
+  options: CompileOptions = {},
+  output: WriteOutputOptions = {},
+): CompiledModel & { outDir: string } {
+  const compiled = compileFile(modelPath, options);
+  return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files, output) };
+}

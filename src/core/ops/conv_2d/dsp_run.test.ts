@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The 1x1 `pairs` layers' channel-pair run in assembly (conv_2d_dsp.h tf_dsp_pw_run_t, dsp.ts
+ * pairsRunAsm): random 1x1 layers of 64..480 values (every entry into the eight-step loop, the
+ * one-chunk limit and one past it), odd and even output channels and pixels, batches, per-channel
+ * scales, FAST records (shifts <= 0 and shift 1), WIDE records (zero point -128 at shifts near -15,
+ * saturating and clamped, and an activation floor under the zero point that keeps the C), every
+ * activation; the host C twin under ASan+UBSan, then the real instructions on the emulated M4, M7
+ * and M33, each output bit-exact with the TypeScript reference.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import conv from './index.ts';
+import { compileGraph } from '../../compile.ts';
+import type { FusedActivation, Graph } from '../../ir/graph.ts';
+import { loadTarget } from '../../targets/targets.ts';
+import { requireTools } from '../../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
+import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
+import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
+import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
+
+type Regime = 'fast' | 'shift1' | 'wide' | 'wideLowFloor';
+const REGIMES: Regime[] = ['fast', 'shift1', 'wide', 'wideLowFloor'];
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+/** One random 1x1 layer on its own input; returns its output tensor. */
+function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime): number {
+  // k4 over the loop's eight entries, up to one chunk (480) and one step past it
+  const inC = rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
+  const outC = randomInt(rand, 2, 37);
+  const [n, h, w] = [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
+  const inScale = 0.02 + rand() * 0.05;
+  const x = b.input({ shape: [n, h, w, inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
+  const perChannel = rand() < 0.7;
+  const scales = Array.from({ length: perChannel ? outC : 1 }, () => 0.002 + rand() * 0.02);
+  const filter = b.constant(
+    { shape: [outC, 1, 1, inC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
+    randomInt8(rand, outC * inC, -127, 127),
+  );
+  const bias = b.constant(
+    { shape: [outC], dtype: 'int32' },
+    Int32Array.from({ length: outC }, () => randomInt(rand, -30000, 30000)),
+  );
+  const wide = regime === 'wide' || regime === 'wideLowFloor';
+  // WIDE: zero point -128 at shifts near -15 (FAST's rounding word overflows); shift 1: a multiplier in [1, 1.5)
+  const outScale =
+    regime === 'shift1'
+      ? (inScale * scales[0]!) / (1 + rand() * 0.45)
+      : wide
+        ? inScale * scales[0]! * 2 ** (14 + rand() * 3)
+        : inScale * scales[0]! * Math.sqrt(inC) * (20 + rand() * 60);
+  // FAST at zero point -128 too: a RELU floor there is no clamp step (dsp.ts runClamp)
+  const zeroPoint = regime === 'wide' || rand() < 0.3 ? -128 : regime === 'wideLowFloor' ? randomInt(rand, -120, 100) : randomInt(rand, -128, 127);
+  // every regime under every activation (16 layers); wideLowFloor: none, so the floor -128 lies under
+  // the zero point (the C path keeps it)
+  const activation = regime === 'wideLowFloor' ? 'NONE' : ACTIVATIONS[(i >> 2) % ACTIVATIONS.length]!;
+  return b.op('CONV_2D', [x, filter, bias], [{ shape: [n, h, w, outC], q: { scale: outScale, zeroPoint } }], {
+    padding: 'VALID',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    activation,
+  })[0]!;
+}
+
+/** A model of independent random 1x1 layers, each regime several times. */
+function runModel(seed: number, layers: number): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(`dsp_run_${seed}`);
+  const outs: number[] = [];
+  for (let i = 0; i < layers; i++) outs.push(addLayer(b, rand, i, REGIMES[i % REGIMES.length]!));
+  b.output(...outs);
+  return b.build();
+}
+
+function modelText(graph: Graph, isa: NonNullable<Parameters<typeof compileGraph>[2]>['isa']): string {
+  return compileGraph(graph, `${graph.name}.tflite`, { isa }).generated.files.find((f) => f.name === 'model.c')!.text;
+}
+
+describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
+  it('random layers take the run where it applies (FAST and WIDE, saturated and clamped) and match the reference on the host twin', function () {
+    this.timeout(240000);
+    const cases: CCase[] = [];
+    const runs = new Set<string>();
+    for (let m = 0; m < 3; m++) {
+      const graph = runModel(8101 + m, 16);
+      const text = modelText(graph, { dsp: true });
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
+      const rand = rng(8201 + m);
+      graph.ops.forEach((op) => {
+        const t = graph.tensors[op.inputs[0]!]!;
+        cases.push({
+          def: conv,
+          graph,
+          op,
+          inputs: [
+            randomInt8(
+              rand,
+              t.shape.reduce((a, b) => a * b, 1),
+            ),
+          ],
+          isa: { dsp: true },
+        });
+      });
+    }
+    // saturated and clamped (floor, ceiling, both) under FAST; saturated and ceiling under WIDE
+    expect([...runs].sort()).to.include.members(['fch', 'fcl', 'fclh', 'fs', 'wch', 'ws']);
+    expectCMatchesReference(cases);
+  });
+
+  const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
+  for (const [board, target] of Object.entries(BOARDS)) {
+    describe(`on the emulated board ${board}`, function () {
+      let dir: string;
+      before(function () {
+        requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+        dir = mkdtempSync(join(tmpdir(), 'tinyforge-conv-run-'));
+      });
+      after(() => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+      it('random 1x1 layers through the assembly run are bit-exact', async function () {
+        this.timeout(240000);
+        const graph = runModel(8301 + Object.keys(BOARDS).indexOf(board), 16);
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        expect(text).to.match(/\(assembly run\), SMMLAR requantization/);
+        expect(text).to.match(/\(assembly run\), SMMLAR \(wide\) requantization/);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });
+      });
+    });
+  }
+});

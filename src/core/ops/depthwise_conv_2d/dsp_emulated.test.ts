@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The DSP variants of DEPTHWISE_CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7
+ * (mps2-an500) and Cortex-M33 (mps2-an505), where depthwise_conv_2d_dsp.h's inline assembly runs (the host
+ * tests run its C twins): many layers in one model per kernel and board, bit-exact with the
+ * TypeScript reference over every output byte.
+ *
+ * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
+ * in place and through tap pointers, right and bottom padding only, images with no inside pixel,
+ * windows larger than the image), other kernels (5x5, 3x1, 2x4, 1x1, dilated 3x3: the generic tap
+ * loop), batches, outputs written over their dead input (the planner's overlap).
+ * One input channel (depth multipliers 1..9): kernels up to 10x8 (k4 with and without the 4-column
+ * tail, kernel rows of one and two words), odd output channels, odd pixel counts per batch (the last
+ * pixel paired with itself), runs past the right edge, dilated rows; dilated columns fall back to
+ * CONV_2D's im2col kernel.
+ * Any other multiplier over 4 or more channels (multipliers 2..4 over several channels, channels off
+ * multiples of 4): 4-lane groups, a pass per multiplier, the last group overlapping.
+ * Two and three input channels (multipliers 1..5): the one-channel row kernel on runs of k_w x in_c
+ * bytes, dilated columns and border runs gathered; three under an undilated 3x3 window: the
+ * any-multiplier loop with pixels read in place (lane 3 at weight 0).
+ * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
+ * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileGraph } from '../../compile.ts';
+import type { Graph } from '../../ir/graph.ts';
+import { loadTarget } from '../../targets/targets.ts';
+import { requireTools } from '../../../../test/build/helpers.ts';
+import { expectExactOnBoard, layersOverTheirInput } from '../../../../test/helpers/emulated_variants.ts';
+import { type InputSpec, type Layer, depthwiseModel } from './test_models.ts';
+import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
+
+/**
+ * Random four-lane layers (multiplier 1, and 2..3 now and then) over channel counts on and off
+ * multiples of 4 (the multiplier-1 copy of the any-multiplier loop), with and without an output
+ * zero point of -128 under RELU / RELU6 (the ceiling-only clamp), 3x3 in place and other kernels.
+ */
+function randomLaneModel(seed: number, count: number): Graph {
+  const rand = rng(seed);
+  const inputs: InputSpec[] = [];
+  const layers: Layer[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = randomInt(rand, 4, 22);
+    const name = `r${i}`;
+    inputs.push({ name, shape: [randomInt(rand, 1, 2), randomInt(rand, 3, 8), randomInt(rand, 3, 8), c], zeroPoint: randomInt(rand, -128, 100) });
+    layers.push({
+      from: name,
+      mult: rand() < 0.8 ? 1 : randomInt(rand, 2, 3),
+      k: rand() < 0.7 ? [3, 3] : [randomInt(rand, 1, 3), randomInt(rand, 1, 3)],
+      padding: rand() < 0.6 ? 'SAME' : 'VALID',
+      activation: (['NONE', 'RELU', 'RELU6'] as const)[randomInt(rand, 0, 2)],
+      perChannel: rand() < 0.6,
+      zpMin: rand() < 0.6,
+    });
+  }
+  // the last layer's output hidden and read by one more: planned over its dead input
+  layers[layers.length - 1]!.hidden = true;
+  layers.push({ padding: 'SAME', activation: 'RELU6', zpMin: true });
+  return depthwiseModel(`dsp_dw_lanes_${seed}`, inputs, layers, seed);
+}
+
+interface Model {
+  graph: Graph;
+  note: string;
+  /** every one must occur in the generated model.c */
+  kinds: RegExp[];
+}
+
+const MODELS: Model[] = [
+  {
+    note: 'depth multiplier 1, channels 4..256: 3x3 s1/s2 SAME/VALID, 5x5, 3x1, 2x4, 1x1, dilated, batches, overlap, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_mult1',
+      [
+        { name: 'a', shape: [1, 7, 9, 4], zeroPoint: -7 },
+        { name: 'b', shape: [2, 5, 6, 12], zeroPoint: 25 },
+        { name: 'c', shape: [1, 2, 2, 28], zeroPoint: -128 },
+        { name: 'd', shape: [1, 6, 8, 64], zeroPoint: 100 },
+        { name: 'e', shape: [1, 4, 5, 256], zeroPoint: 0 },
+      ],
+      [
+        // 7x9, 4 channels: in place inside rows 1..5 and columns 1..7, tap pointers around them
+        { from: 'a', activation: 'RELU', padding: 'SAME', perChannel: true },
+        { stride: [2, 2], padding: 'SAME' }, // 4x5, padding 1 on every side
+        { activation: 'RELU6', perChannel: true }, // VALID 2x3: every pixel in place
+        { from: 'a', k: [5, 5], padding: 'SAME', perChannel: true }, // generic taps, padding 2
+        { from: 'a', k: [3, 1], stride: [2, 1], activation: 'RELU' },
+        { from: 'a', dilation: [2, 2], padding: 'SAME', perChannel: true }, // dilated 3x3: generic taps
+        { from: 'a', k: [1, 1], stride: [2, 2], activation: 'RELU6' },
+        // two batches, 12 channels
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
+        { from: 'b', stride: [2, 2], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // exact, clamp; pad left 0
+        { from: 'b', activation: 'RELU6' }, // per-tensor, all in place
+        { from: 'b', k: [2, 4], stride: [1, 2], padding: 'SAME', perChannel: true },
+        // 2x2 image, 28 channels: no pixel in place; a window wider than the image
+        { from: 'c', padding: 'SAME', perChannel: true },
+        { from: 'c', k: [5, 5], padding: 'SAME', activation: 'RELU' },
+        // 64 channels, outputs planned over their dead inputs
+        { from: 'd', padding: 'SAME', activation: 'RELU', hidden: true },
+        { hidden: true, perChannel: true },
+        { stride: [2, 2], padding: 'SAME', perChannel: true }, // 4x6 -> 2x3: padding right and bottom only
+        // 256 channels
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'e' },
+        { from: 'e', stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+      ],
+      21,
+    ),
+    kinds: [/tf_dwk_mult1_fs\(/, /tf_dwk_mult1_fc\(/, /tf_dwk_mult1_xs\(/, /tf_dwk_mult1_xc\(/],
+  },
+  {
+    note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_single',
+      [
+        { name: 's', shape: [1, 11, 13, 1], zeroPoint: -3 },
+        { name: 't', shape: [2, 5, 7, 1], zeroPoint: 40 },
+      ],
+      [
+        // 11x13: 143 pixels and odd sizes all round
+        { from: 's', mult: 2, dilation: [1, 2], padding: 'SAME', perChannel: true }, // dilated columns: CONV_2D im2col
+        { from: 's', padding: 'SAME', activation: 'RELU' }, // multiplier 1: only the lone-channel tail, k4 12
+        { from: 's', mult: 2, k: [10, 8], perChannel: true }, // 2x6 pixels, kernel rows of 2 words, k4 80
+        { from: 's', mult: 3, k: [5, 3], stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true }, // k4 20
+        { from: 's', mult: 4, k: [1, 4] }, // k4 4: only the 4-column tail
+        { from: 's', mult: 5, k: [4, 5], stride: [1, 2], padding: 'SAME', gain: true, perChannel: true }, // exact, k4 32
+        { from: 's', mult: 6, dilation: [2, 1], padding: 'SAME', huge: true, activation: 'RELU', perChannel: true }, // dilated rows, exact, clamp
+        { from: 's', mult: 7, k: [7, 7], stride: [2, 2], padding: 'SAME', perChannel: true }, // k4 56
+        { from: 's', mult: 8, k: [9, 2], stride: [1, 3], activation: 'RELU' }, // k4 36
+        { from: 's', mult: 9, k: [2, 6], dilation: [3, 1], padding: 'SAME', perChannel: true }, // dilated rows, k4 16
+        // the image's last reader, then a reader of that one's dead output: outputs planned over their inputs
+        { from: 's', k: [3, 2], hidden: true },
+        { mult: 5, k: [3, 4], padding: 'SAME', activation: 'RELU' },
+        // two batches of 35 pixels: each batch's last pixel paired with itself
+        { from: 't', mult: 3, padding: 'SAME' },
+        { from: 't', mult: 1, k: [5, 5], perChannel: true }, // 1x3: the last run read past the right edge
+        { from: 't', mult: 8, stride: [2, 2], padding: 'SAME', huge: true }, // exact, no clamp
+        { from: 't', mult: 9, k: [2, 2], activation: 'RELU6' },
+      ],
+      22,
+    ),
+    kinds: [/tf_dwk_single_fs\(/, /tf_dwk_single_fc\(/, /tf_dwk_single_xs\(/, /tf_dwk_single_xc\(/, /Arm DSP: im2col/],
+  },
+  {
+    note: 'depth multipliers 2..4 over several channels, channel counts off multiples of 4 (6, 7, 10): 3x3 in place and through pointers, 5x5, 7x7, dilated, strided, batches, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_multm',
+      [
+        { name: 'm', shape: [1, 7, 9, 8], zeroPoint: -9 },
+        { name: 'n', shape: [1, 6, 5, 6], zeroPoint: 33 },
+        { name: 'o', shape: [2, 5, 4, 7], zeroPoint: -128 },
+        { name: 'p', shape: [1, 4, 6, 10], zeroPoint: 90 },
+      ],
+      [
+        { from: 'm', mult: 2, padding: 'SAME', activation: 'RELU', perChannel: true }, // in place rows 1..5, columns 1..7
+        { from: 'm', mult: 4, stride: [2, 2], padding: 'SAME' },
+        { from: 'm', mult: 3, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp
+        { from: 'm', mult: 2, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // exact, clamp
+        { from: 'n', padding: 'SAME', perChannel: true }, // multiplier 1 over 6 channels: the last group overlaps
+        { from: 'n', mult: 3, k: [7, 7], padding: 'SAME', activation: 'RELU' },
+        { from: 'n', mult: 2, k: [2, 3], stride: [1, 2], hidden: true },
+        { mult: 2, padding: 'SAME', perChannel: true }, // 12 channels over its dead input
+        { from: 'o', mult: 2, padding: 'SAME', perChannel: true }, // 7 channels: the last group overlapping, two batches
+        { from: 'o', mult: 1, k: [2, 2], activation: 'RELU6' },
+        { from: 'o', mult: 4, k: [3, 2], stride: [2, 1], padding: 'SAME', huge: true }, // exact, no clamp
+        { from: 'p', mult: 2, padding: 'VALID', activation: 'RELU', perChannel: true }, // 10 channels, all in place
+        { from: 'p', mult: 3, k: [1, 1], stride: [2, 2] },
+        // the largest image's reader, then a reader of its dead output: outputs planned over their inputs
+        { from: 'm', mult: 2, padding: 'SAME', perChannel: true, hidden: true },
+        { mult: 2, padding: 'SAME', activation: 'RELU' },
+      ],
+      23,
+    ),
+    kinds: [/tf_dwk_multm_fs\(/, /tf_dwk_multm_fc\(/, /tf_dwk_multm_xs\(/, /tf_dwk_multm_xc\(/],
+  },
+  {
+    note: 'two and three input channels, depth multipliers 1..5: kernel rows of several words, strides, dilated rows and columns, borders, batches, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_few',
+      [
+        { name: 'u', shape: [1, 9, 11, 3], zeroPoint: 12 },
+        { name: 'v', shape: [2, 6, 7, 2], zeroPoint: -100 },
+      ],
+      [
+        // (3x3 undilated over 3 channels runs the any-multiplier loop: dsp_dw_c3)
+        { from: 'u', k: [3, 4], padding: 'SAME', activation: 'RELU', perChannel: true }, // rows of 12 bytes, whole words
+        { from: 'u', k: [4, 3], stride: [2, 2], padding: 'SAME', perChannel: true }, // rows of 9 bytes read as 12, stride 2
+        { from: 'u', mult: 2, k: [5, 5], padding: 'SAME', gain: true, perChannel: true }, // exact, no clamp; rows of 15 bytes
+        { from: 'u', mult: 3, dilation: [2, 2], padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // dilated columns gathered
+        { from: 'u', mult: 4, k: [2, 7], stride: [1, 3], activation: 'RELU6' }, // VALID, runs read in place
+        { from: 'u', k: [3, 2], hidden: true },
+        { mult: 2, k: [2, 3], padding: 'SAME', perChannel: true }, // over the dead input above
+        { from: 'v', padding: 'SAME', perChannel: true }, // two channels, two batches
+        { from: 'v', mult: 5, k: [4, 3], stride: [2, 1], padding: 'SAME', activation: 'RELU' },
+        { from: 'v', mult: 2, dilation: [1, 2], padding: 'VALID', huge: true }, // exact, no clamp
+        { from: 'v', mult: 3, k: [1, 1], stride: [2, 2], gain: true, perChannel: true },
+      ],
+      24,
+    ),
+    kinds: [/tf_dwk_few_fs\(/, /tf_dwk_few_fc\(/, /tf_dwk_few_xs\(/, /tf_dwk_few_xc\(/],
+  },
+  {
+    note: "three input channels under 3x3 (pixels read in place, lane 3 at weight 0), multipliers 1..3: strides, SAME and VALID (windows ending on the image's last pixel), batches, over a dead input, every requantization mode",
+    graph: depthwiseModel(
+      'dsp_dw_c3',
+      [
+        { name: 'r', shape: [1, 8, 10, 3], zeroPoint: -20 },
+        { name: 'q', shape: [2, 5, 5, 3], zeroPoint: 77 },
+      ],
+      [
+        { from: 'r', padding: 'SAME', activation: 'RELU', perChannel: true }, // in place inside rows 1..6, columns 1..8
+        { from: 'r', perChannel: true }, // VALID: every window in place but the one ending on the image's last pixel
+        { from: 'r', stride: [2, 2], padding: 'SAME', gain: true, perChannel: true },
+        { from: 'r', mult: 2, padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true }, // exact, clamp
+        { from: 'r', mult: 3, stride: [1, 2], activation: 'RELU6' },
+        { from: 'r', huge: true }, // exact, no clamp
+        { from: 'q', padding: 'SAME', perChannel: true }, // two batches
+        { from: 'q', mult: 2, stride: [2, 2], activation: 'RELU' },
+        // the largest image's reader, then a reader of its dead output: outputs planned over their inputs
+        { from: 'r', padding: 'SAME', hidden: true },
+        { padding: 'SAME', activation: 'RELU6', zpMin: true },
+      ],
+      25,
+    ),
+    kinds: [/tf_dwk_multm1_c3_fs\(/, /tf_dwk_multm1_c3_fc\(/, /tf_dwk_multm1_c3_xs\(/, /tf_dwk_multm_c3_xc\(/, /tf_dwk_multm_c3_fc\(/],
+  },
+  {
+    note: 'random four-lane layers: multiplier 1 over channels off multiples of 4, output zero point -128 under RELU/RELU6 (ceiling-only clamp)',
+    graph: randomLaneModel(31, 14),
+    kinds: [/tf_dwk_multm1_f[sc]h?\(/, /tf_dwk_mult1_fch\(/, /tf_dwk_multm1_fch\(/],
+  },
+];
+
+const TARGETS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
+
+for (const [board, target] of Object.entries(TARGETS)) {
+  describe(`DEPTHWISE_CONV_2D DSP variants on the emulated board ${board}`, function () {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-dw-dsp-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const { graph, note, kinds } of MODELS) {
+      it(`${graph.name}: ${note}`, async () => {
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        for (const kind of kinds) expect(text).to.match(kind);
+        // every layer runs a DSP kernel, none the portable one
+        expect(text.match(/\(Arm DSP: /g) ?? []).to.have.length(graph.ops.length);
+        // and at least one writes over its own input (the kernels read every tap of a row before writing it)
+        expect(layersOverTheirInput(compiled), 'layers planned over their input').to.not.be.empty;
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
+      });
+    }
+  });
+}

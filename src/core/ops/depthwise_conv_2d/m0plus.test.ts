@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import depthwise from './index.ts';
+import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
+import type { Padding } from '../../ir/graph.ts';
+import type { KernelIsa } from '../op.ts';
+import { outputSize } from '../common/padding.ts';
+import { selectVariant } from '../variant.ts';
+import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
+import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import type { FusedActivation } from '../../ir/graph.ts';
+
+const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
+
+describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
+  it('is chosen for every depth multiplier and channel count', () => {
+    const base = {
+      batches: 1,
+      inH: 5,
+      inW: 5,
+      inC: 8,
+      outH: 5,
+      outW: 5,
+      outC: 8,
+      kH: 3,
+      kW: 3,
+      strideH: 1,
+      strideW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      padTop: 1,
+      padLeft: 1,
+      depthMultiplier: 1,
+      multiplier: [1 << 30],
+      shift: [-3],
+    } as unknown as Parameters<typeof m0plusApplies>[0];
+    expect(m0plusApplies(base)).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 1, depthMultiplier: 8 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 1, outC: 12, depthMultiplier: 12 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 2, depthMultiplier: 4 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 4, depthMultiplier: 2 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 6, outC: 6 })).to.equal(true);
+    // one input channel off multiples of 4: CONV_2D's packed im2col loop
+    expect(m0plusApplies({ ...base, inC: 1, outC: 6, depthMultiplier: 6 })).to.equal(true);
+    expect(m0plusApplies({ ...base, inC: 1, outC: 1, depthMultiplier: 1 })).to.equal(true);
+    // what the 16x16 requantization cannot take: a negative multiplier
+    expect(m0plusApplies({ ...base, inC: 6, outC: 12, depthMultiplier: 2, multiplier: [-1] })).to.equal(false);
+  });
+
+  it('plans the output over the input for one input channel and multiplier 1, by the rows its window still needs', () => {
+    const base = {
+      batches: 1,
+      inH: 49,
+      inW: 40,
+      inC: 1,
+      outH: 25,
+      outW: 20,
+      outC: 8,
+      kH: 10,
+      kW: 8,
+      strideH: 2,
+      strideW: 2,
+      dilationH: 1,
+      dilationW: 1,
+      padTop: 4,
+      padLeft: 3,
+      depthMultiplier: 8,
+      multiplier: [1 << 30],
+      shift: [-3],
+    } as unknown as Parameters<typeof m0plusApplies>[0];
+    // output row oy (160 bytes) ends before input row 2 oy - 4 (40 bytes) starts: 24 * 2 - 4 = 44 rows in at oy 24
+    expect(m0plusOverlap(base)).to.deep.equal({ input: 0, gap: 25 * 160 - 44 * 40 });
+    expect(m0plusOverlap({ ...base, batches: 2 })).to.equal(undefined);
+    // multiplier 1 (the tf_m0dw_mult1 loop) walks rows the same way; multiplier 2 (tf_m0dw_multm's passes) declares none
+    expect(m0plusOverlap({ ...base, inC: 8, outC: 8, depthMultiplier: 1 })).to.deep.equal({ input: 0, gap: 3 * 160 });
+    // (8 channels: input rows of 320 bytes; output row 2 ends 480 bytes in, while input row 0 is still needed)
+    expect(m0plusOverlap({ ...base, inC: 8, outC: 16, depthMultiplier: 2 })).to.equal(undefined);
+  });
+
+  it('matches the reference kernel byte for byte (random shapes, paddings, strides, dilations, zero points)', function () {
+    this.timeout(120000);
+    const rand = rng(2040);
+    const cases: CCase[] = [];
+    while (cases.length < 40) {
+      const mult = [1, 4, 8, 12][randomInt(rand, 0, 3)]!;
+      const inC = mult === 1 ? 4 * randomInt(rand, 1, 3) : randomInt(rand, 1, 2);
+      const k = [randomInt(rand, 1, 5), randomInt(rand, 1, 5)];
+      const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const dilation: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [1, randomInt(rand, 1, 9), randomInt(rand, 1, 9), inC];
+      const outH = outputSize(padding, input[1], k[0]!, stride[0], dilation[0]);
+      const outW = outputSize(padding, input[2], k[1]!, stride[1], dilation[1]);
+      if (outH < 1 || outW < 1) continue;
+      cases.push(depthwiseCase(rand, { mult, k, stride, dilation, padding, input, outH, outW }, ARMV6M));
+    }
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.op.attrs)}`).to.equal(undefined);
+    });
+  });
+
+  it('runs every depth multiplier and channel count (no portable fallback) and matches the reference byte for byte', function () {
+    this.timeout(120000);
+    const cases = depthwiseSweep(2041, 60, ARMV6M);
+    for (const c of cases) {
+      const p = depthwise.prepare(c.graph, c.op);
+      expect(selectVariant(depthwise, p, c.isa).family, JSON.stringify(c.op.attrs)).to.equal('armv6m');
+    }
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
+    });
+  });
+
+  it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {
+    this.timeout(120000);
+    const rand = rng(2042);
+    const cases: CCase[] = [];
+    const fits: boolean[] = [];
+    while (cases.length < 24) {
+      const mult = [4, 8, 12, 16][randomInt(rand, 0, 3)]!;
+      const k = [randomInt(rand, 1, 10), randomInt(rand, 1, 8)];
+      const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const padding: Padding = rand() < 0.7 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [1, randomInt(rand, 1, 14), randomInt(rand, 1, 12), 1];
+      const outH = outputSize(padding, input[1], k[0]!, stride[0], 1);
+      const outW = outputSize(padding, input[2], k[1]!, stride[1], 1);
+      if (outH < 1 || outW < 1) continue;
+      const c = depthwiseCase(rand, { mult, k, stride, dilation: [1, 1], padding, input, outH, outW }, ARMV6M);
+      // the full int8 range: -128 on even channels anywhere, on odd ones over a non-negative partner,
+      // and in every third layer one pair that does not fit (-128 over a negative partner)
+      const filter = c.graph.tensors[c.op.inputs[1]!]!.data!;
+      const w = new Int8Array(filter.buffer, filter.byteOffset, filter.length);
+      for (let i = 0; i < w.length; i++) {
+        if (rand() < 0.15) w[i] = i % 2 === 0 || w[i - 1]! >= 0 ? -128 : 127;
+      }
+      const misfit = cases.length % 3 === 2;
+      if (misfit) {
+        w[0] = -1;
+        w[1] = -128;
+      }
+      cases.push(c);
+      fits.push(!misfit);
+    }
+    cases.forEach((c, i) => {
+      const p = depthwise.prepare(c.graph, c.op);
+      expect(p.channelPairsFit, `case ${i}`).to.equal(fits[i]);
+      expect(selectVariant(depthwise, p, c.isa).family).to.equal('armv6m');
+    });
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify(c.op.attrs)}`).to.equal(undefined);
+    });
+  });
+
+  it('one input channel, out_c 1..15 (the CONV_2D packed loop) and multiples of 4, and every loop with per-channel left shifts 1..30 mixed with right shifts (random layers)', function () {
+    this.timeout(240000);
+    const rand = rng(2043);
+    const cases: CCase[] = [];
+    let refused = 0;
+    const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
+    while (cases.length < 60) {
+      const single = cases.length % 2 === 0;
+      const inC = single ? 1 : randomInt(rand, 2, 12);
+      const mult = single ? randomInt(rand, 1, 15) : randomInt(rand, 1, 4);
+      const outC = inC * mult;
+      const k = rand() < 0.4 ? [3, 3] : [randomInt(rand, 1, 6), randomInt(rand, 1, 6)];
+      const stride: [number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const dilation: [number, number] = rand() < 0.8 ? [1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [rand() < 0.15 ? 2 : 1, randomInt(rand, 1, 12), randomInt(rand, 1, 12), inC];
+      const outH = outputSize(padding, input[1], k[0]!, stride[0], dilation[0]);
+      const outW = outputSize(padding, input[2], k[1]!, stride[1], dilation[1]);
+      if (outH < 1 || outW < 1) continue;
+      const inScale = 0.01 + rand() * 0.05;
+      const outScale = 0.01 + rand() * 0.1;
+      // half the layers right shifts only (one input channel: the assembly rows), the others per channel
+      // effective scales 2^u with u up to 8 or 29: TFLite shifts from -31 up to 30, mixed
+      const maxU = [-1, -1, 8, 29][randomInt(rand, 0, 3)]!;
+      const wScales = Array.from({ length: outC }, () => (outScale * 2 ** (-31 + rand() * (maxU + 31))) / inScale);
+      const zp = rand() < 0.2 ? 0 : randomInt(rand, -128, 127);
+      const spread = rand() < 0.5 ? randomInt(rand, 0, 3) : 255;
+      const { graph, op } = singleOpGraph(
+        'DEPTHWISE_CONV_2D',
+        [
+          { shape: input, scale: inScale, zeroPoint: zp },
+          { shape: [1, k[0]!, k[1]!, outC], scale: wScales, axis: 3, data: randomInt8(rand, k[0]! * k[1]! * outC, -127, 127) },
+          rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
+        ],
+        [{ shape: [input[0], outH, outW, outC], scale: outScale, zeroPoint: randomInt(rand, -128, 127) }],
+        {
+          padding,
+          strideH: stride[0],
+          strideW: stride[1],
+          dilationH: dilation[0],
+          dilationW: dilation[1],
+          activation: activations[randomInt(rand, 0, 2)]!,
+          depthMultiplier: mult,
+        },
+      );
+      try {
+        depthwise.check(graph, op);
+      } catch {
+        continue;
+      }
+      // one input channel off multiples of 4 runs CONV_2D's packed loop; two -128 weights in one of its
+      // steps (channel 0, taps 0 and 1) make it refuse (convStepsFit): the portable C runs
+      if (single && outC % 4 !== 0 && k[0]! * k[1]! >= 2 && rand() < 0.4) {
+        const data = graph.tensors[op.inputs[1]!]!.data!;
+        const w = new Int8Array(data.buffer, data.byteOffset, data.length);
+        w[0] = -128;
+        w[outC] = -128;
+        if (outC > 1) w[1] = w[outC + 1] = 5;
+        refused++;
+      }
+      const size = input.reduce((a, b) => a * b, 1);
+      const x = Int8Array.from({ length: size }, () => Math.max(-128, Math.min(127, zp + randomInt(rand, -spread, spread))));
+      cases.push({ def: depthwise, graph, op, inputs: [x], isa: ARMV6M });
+    }
+    const params = cases.map((c) => depthwise.prepare(c.graph, c.op));
+    for (const p of params) expect(selectVariant(depthwise, p, ARMV6M).family).to.equal(p.convStepsFit === false ? 'portable' : 'armv6m');
+    expect(params.filter((p) => p.inC === 1 && p.outC % 4 !== 0).length).to.be.greaterThan(15);
+    expect(params.filter((p) => p.convStepsFit === false).length)
+      .to.equal(refused)
+      .and.be.greaterThan(3);
+    const shifts = params.flatMap((p) => p.shift);
+    expect(Math.max(...shifts)).to.be.greaterThan(20);
+    expect(shifts.filter((v) => v > 0).length).to.be.greaterThan(60);
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { Graph, Op } from '../ir/graph.ts';
+import type { TensorBuffer } from '../ir/buffers.ts';
+
+/**
+ * The instruction-set facts kernels are specialised for (a target descriptor's `isa`). Codegen picks
+ * a kernel variant from them at compile time; absent means the portable C variant only.
+ */
+export interface KernelIsa {
+  /** Armv7E-M / Armv8-M DSP extension: SXTB16, SMLAD, SMMULR, SSAT */
+  dsp: boolean;
+  /** Armv6-M (Cortex-M0+, the RP2040): Thumb-1 only, few registers, single-cycle multiplier */
+  armv6m?: boolean;
+  /** RV32IMC (the ESP32-C3 class): 31 registers, a single-cycle multiplier, no SIMD, compressed code */
+  rv32?: boolean;
+}
+
+/**
+ * The instruction-set families kernel variants are written for. A target belongs to exactly one
+ * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.
+ */
+export type IsaFamily = 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
+
+export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
+  if (isa?.dsp) return 'arm-dsp';
+  if (isa?.armv6m) return 'armv6m';
+  if (isa?.rv32) return 'rv32';
+  return 'portable';
+}
+
+/** Where the output may overlap an input: see `KernelVariant.overlap`. */
+export interface OverlapRule {
+  input: number;
+  gap: number;
+}
+
+/**
+ * One kernel of an op for one ISA family: everything the planner and codegen need to know about the
+ * code that runs a layer, decided once per layer (`OpDef.selectVariant`). An op lists its target
+ * variants in `OpDef.variants`; the portable C (the op's own `emitC`) is the variant of last resort.
+ */
+export interface KernelVariant<P = any> {
+  /** short name, shown in the layer's comment and by inspect/profile: `arm-dsp`, `armv6m packed`, ... */
+  name: string;
+  family: IsaFamily;
+  /** whether it covers this layer (shape, quantization); only asked on targets of its family */
+  applies(p: P): boolean;
+  /** bytes of scratch it needs while it runs (default 0) */
+  scratchBytes?(p: P): number;
+  /**
+   * The output may overlap input `input` (when that input dies at this op): the kernel stays correct
+   * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place).
+   * The planner then places both in one buffer of max(output, gap + input) bytes.
+   */
+  overlap?(p: P): OverlapRule | undefined;
+  /** the C for one layer: must define `static void <ctx.fnName>(void)` */
+  emit(p: P, ctx: LayerEmitContext): string;
+  /**
+   * The C files the emitted code needs, relative to `src/core/ops` (`conv_2d/conv_2d_dsp.h`); each file
+   * includes what it needs itself, and codegen copies exactly these and their includes. The shared
+   * helpers of `common/` (fixed-point, gemmlowp, ...) need not be listed: they are included when the
+   * emitted code names them.
+   */
+  cFiles?: readonly string[];
+  /**
+   * Multiply-accumulates this kernel executes for one evaluation, when that is not the op's dense
+   * count (`OpDef.macs`): a sparse kernel skips the zero weights, so it counts its stored entries.
+   * Reports ask it through `executedMacs` (prepare.ts).
+   */
+  macs?(p: P): number;
+  /**
+   * A storage of the weights other than dense int8 (`sparse`, `int4`, ...): the name inspect shows.
+   * Variants with a `storage` are alternatives the chooser (encoding_choice.ts) weighs by `cost`.
+   */
+  storage?: string;
+  /**
+   * What this variant stores and runs (encoding_choice.ts): bytes of weights + tables + indices in
+   * flash, and estimated instructions (RP2040: cycles) per inference on a target of `isa`'s family,
+   * from measured per-element costs. A variant with `cost` is a storage alternative to the dense
+   * default, chosen per layer by `--prefer size|speed`.
+   */
+  cost?(p: P, isa: KernelIsa | undefined): EncodingCost;
+}
+
+/** A kernel variant's price (KernelVariant.cost, OpDef.denseCost). */
+export interface EncodingCost {
+  flashBytes: number;
+  instructions: number;
+}
+
+/** What wins when storages compete (`--prefer`): the fewest instructions not bigger than dense, or the fewest bytes. */
+export type Prefer = 'size' | 'speed';
+
+/**
+ * What codegen hands an op when it lowers one layer to C. Pointer expressions are ready to use and
+ * already typed (e.g. `((int8_t *)(tf_kws_arena + TF_KWS_T12_CONV1_RELU))`, an arena offset named after the
+ * tensor, or the name of a const weight array).
+ */
+export interface LayerEmitContext {
+  graph: Graph;
+  op: Op;
+  /** the name of the static function the op must define: `static void <fnName>(void)` */
+  fnName: string;
+  /** symbol prefix of the model (C identifier), for any file-scope names the op adds */
+  prefix: string;
+  /** C expression pointing at input i; constant tensors become const arrays the first time asked */
+  input(i: number): string;
+  /** C expression pointing at output i */
+  output(i: number): string;
+  /** C expression pointing at this layer's scratch buffer (`scratchBytes` bytes, 16-byte aligned) */
+  scratch(): string;
+  /**
+   * Adds a const table in flash beside the weights (per-channel multipliers, re-arranged weights)
+   * and returns its symbol. `suffix` must be unique within the layer.
+   */
+  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t', values: ArrayLike<number>): string;
+  /** renders a handlebars template that lives beside the op (path relative to the op's folder) */
+  render(templatePath: string, view: object): string;
+  /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */
+  isa?: KernelIsa;
+  /**
+   * File-scope C shared by several layers (a kernel body instantiated once per model and mode):
+   * emitted once, before the first layer that asks for it under this key.
+   */
+  defineOnce(key: string, code: string): void;
+}
+
+/**
+ * One builtin op: its rules, its compile-time preparation, its reference kernel and its C lowering.
+ * `prepare` computes every fixed-point parameter once (TFLite Micro's Prepare); `evaluate` and the
+ * emitted C only run plain integer loops over what `prepare` produced.
+ */
+export interface OpDef<P = any> {
+  kind: string;
+  /** the folder holding the op's templates (pass `import.meta.dirname`) */
+  dir: string;
+  /** throws OpError when dtypes, shapes or attributes are not supported */
+  check(graph: Graph, op: Op): void;
+  prepare(graph: Graph, op: Op): P;
+  /** multiply-accumulates of one evaluation (0 for data movement) */
+  macs(graph: Graph, op: Op): number;
+  /** the bit-exact reference kernel; absent optional inputs are `undefined` */
+  evaluate(p: P, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void;
+  /** The portable C variant (runs on every target): scratch, overlap rule, emitter and C files. */
+  scratchBytes?(p: P): number;
+  overlap?(p: P): OverlapRule | undefined;
+  /** the C for one layer: must define `static void <ctx.fnName>(void)` */
+  emitC(p: P, ctx: LayerEmitContext): string;
+  cFiles?: readonly string[];
+  /** The target variants, in order of preference: the first of the target's family that applies runs. */
+  variants?: readonly KernelVariant<P>[];
+  /**
+   * The one decision of which kernel runs a layer on a target (default `selectVariant` in
+   * variant.ts: the first of `variants` of the target's family that applies, else the portable C).
+   */
+  selectVariant?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): KernelVariant<P>;
+  /**
+   * The dense default's price on `isa`'s family (weight bytes, estimated instructions): what storage
+   * variants with `cost` are weighed against (encoding_choice.ts). Without it the dense default runs.
+   */
+  denseCost?(p: P, isa: KernelIsa | undefined): EncodingCost;
+  /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
+  isAlias?: boolean;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Random UNIDIRECTIONAL_SEQUENCE_LSTM layers for the LSTM tests (unidirectional_sequence_lstm.test.ts, sparse.test.ts). */
+import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
+import { type TensorBuffer, allocBuffer } from '../../ir/buffers.ts';
+import { type TensorSpec, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+
+export interface LstmSpec {
+  batches: number;
+  steps: number;
+  inputSize: number;
+  units: number;
+  timeMajor?: boolean;
+  inScale?: number;
+  inZp?: number;
+  /** the hidden state's and the output's quantization */
+  hScale?: number;
+  hZp?: number;
+  /** log2 of the cell state scale */
+  cellPower?: number;
+  cellClip?: number;
+  /** weight scales: 4 input-to-gate then 4 recurrent-to-gate */
+  wScales?: number[];
+  weights?: Int8Array[];
+  biases?: Int32Array[];
+  seed?: number;
+}
+
+/** A one-op graph in TFLite's 24-input layout; the hidden and cell states are variable tensors. */
+export function lstmGraph(s: LstmSpec): { graph: Graph; op: Op } {
+  const rand = rng(s.seed ?? 1);
+  const [d0, d1] = s.timeMajor ? [s.steps, s.batches] : [s.batches, s.steps];
+  const hq = { scale: s.hScale ?? 1 / 128, zeroPoint: s.hZp ?? 0 };
+  const wScales = s.wScales ?? Array.from({ length: 8 }, () => 0.002 + rand() * 0.01);
+  const weight = (k: number, cols: number): TensorSpec => ({
+    shape: [s.units, cols],
+    scale: wScales[k]!,
+    data: s.weights?.[k] ?? randomInt8(rand, s.units * cols, -127, 127),
+  });
+  const bias = (k: number): TensorSpec => ({
+    shape: [s.units],
+    dtype: 'int32',
+    scale: (s.inScale ?? 0.02) * wScales[k]!,
+    data: s.biases?.[k] ?? Int32Array.from({ length: s.units }, () => randomInt(rand, -3000, 3000)),
+  });
+  const inputs: (TensorSpec | null)[] = [
+    { shape: [d0, d1, s.inputSize], scale: s.inScale ?? 0.02, zeroPoint: s.inZp ?? 0 },
+    weight(0, s.inputSize),
+    weight(1, s.inputSize),
+    weight(2, s.inputSize),
+    weight(3, s.inputSize),
+    weight(4, s.units),
+    weight(5, s.units),
+    weight(6, s.units),
+    weight(7, s.units),
+    null,
+    null,
+    null,
+    bias(0),
+    bias(1),
+    bias(2),
+    bias(3),
+    null,
+    null,
+    { shape: [s.batches, s.units], ...hq, name: 'hidden_state' },
+    { shape: [s.batches, s.units], dtype: 'int16', scale: 2 ** (s.cellPower ?? -11), zeroPoint: 0, name: 'cell_state' },
+    null,
+    null,
+    null,
+    null,
+  ];
+  const { graph, op } = singleOpGraph('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [{ shape: [d0, d1, s.units], ...hq }], {
+    activation: 'TANH',
+    cellClip: s.cellClip ?? 0,
+    projClip: 0,
+    timeMajor: s.timeMajor ?? false,
+    asymmetricQuantizeInputs: false,
+  });
+  for (const i of [op.inputs[18]!, op.inputs[19]!]) graph.tensors[i]!.isVariable = true;
+  graph.inputs = [op.inputs[0]!];
+  return { graph, op };
+}
+
+/** The states as TFLite Micro resets them: an int8 variable tensor to its zero point, others to 0. */
+export const zeroState = (graph: Graph, op: Op): TensorBuffer[] =>
+  [op.inputs[18]!, op.inputs[19]!].map((i) => {
+    const t = graph.tensors[i]!;
+    const buffer = allocBuffer(t.dtype, elementCount(t.shape));
+    if (t.dtype === 'int8') (buffer as Int8Array).fill(t.quant?.zeroPoint[0] ?? 0);
+    return buffer;
+  });

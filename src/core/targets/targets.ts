@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Target descriptors: one JSON file per `--target` in `targets/`, checked against the types below
+ * when loaded so a wrong field fails with a one-line message naming the file and field.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TinyforgeError } from '../errors.ts';
+
+export const TARGETS_DIR = resolve(import.meta.dirname, '../../../targets');
+export const FIRMWARE_DIR = resolve(import.meta.dirname, '../../../firmware');
+
+/**
+ * Which firmware tree builds for the target: `firmware/host`, `firmware/cortex-m`, `firmware/rp2040`,
+ * `firmware/riscv`; `xtensa` targets are compile-checked only (no image is linked here).
+ */
+export type FirmwareFamily = 'host' | 'cortex-m' | 'rp2040' | 'riscv' | 'xtensa';
+export const FIRMWARE_FAMILIES: readonly FirmwareFamily[] = ['host', 'cortex-m', 'rp2040', 'riscv', 'xtensa'];
+export type FpuKind = 'none' | 'fpv4-sp-d16' | 'fpv5-sp-d16' | 'fpv5-d16' | 'native';
+
+export interface MemoryRegion {
+  /** start address as the linker script places it */
+  origin: number;
+  bytes: number;
+}
+
+export interface CounterSpec {
+  /** what one count is: an instruction (emulators) or a core clock cycle (real silicon) */
+  kind: 'instructions' | 'cycles';
+  /** what produced it, printed with every figure */
+  source: string;
+  /**
+   * counts per raw tick of the hardware counter, found by experiment (see test/device); not always
+   * whole (62.5 instructions per SysTick tick on the 16 MHz micro:bit under -icount shift=0), so
+   * counts are rounded to integers
+   */
+  countsPerTick: number;
+}
+
+/** How an emulated board gets its application image over the serial path, when it can. */
+export interface LoaderSpec {
+  /** the protocol the board's loader firmware speaks: ST's USART boot loader (AN3155) */
+  protocol: 'stm32-usart-bootloader';
+  /** where the application is linked and written: this many bytes into the code memory */
+  flashOffset: number;
+}
+
+export interface EmulatorSpec {
+  /** the emulator's executable, or for an in-process emulator the npm package that is it */
+  command: string;
+  /** package(s) to install when the command is missing */
+  install: string;
+  /** arguments; `{elf}` is replaced by the firmware path (unused in process) */
+  args: string[];
+  /** runs inside this Node process (rp2040js) rather than as a child process */
+  inProcess?: boolean;
+}
+
+export interface BoardDescriptor {
+  name: string;
+  emulated: boolean;
+  description: string;
+  /**
+   * processor clock (Hz): the clock our firmware runs the board at (its counter and UART divisor are
+   * derived from it); for a real board we build no firmware for, the chip's maximum, the clock its
+   * figures are estimated for
+   */
+  clockHz: number;
+  /** linker script, relative to `firmware/`; absent on a real board we build no firmware for yet */
+  linkerScript?: string;
+  /** the board's facts handed to the firmware as -D flags */
+  defines: Record<string, string>;
+  /** what its counts are; absent on a real board we build no firmware for yet */
+  counter?: CounterSpec;
+  /**
+   * the counter the firmware picks on this board and names in HELLO (firmware/cortex-m/counter.c:
+   * "dwt" or "systick"); `counter` describes its figures
+   */
+  deviceCounter?: string;
+  /** firmware sources of this board only (its UART driver), relative to `firmware/` */
+  sources?: string[];
+  /** present for emulated boards */
+  emulator?: EmulatorSpec;
+  /** present when a loader firmware of ours receives the image over the UART (`tinyforge flash`) */
+  loader?: LoaderSpec;
+  /** the silicon of a real board (required when `emulated` is false): docs/adding-a-target.md, Boards */
+  hardware?: BoardHardware;
+}
+
+/** Where a fact about the silicon came from: the vendor document and its section (by title where the number is not at hand). */
+export interface FactSource {
+  document: string;
+  section: string;
+  /** a second source the figures were checked against (a vendor HAL's table, a board manual) */
+  checkedAgainst?: string;
+}
+
+/** A fact that could not be found: stored as unknown, with why, never guessed. */
+export interface UnknownFact {
+  unknown: string;
+}
+
+export interface HardwareRegion {
+  /** the vendor's name for it: "SRAM1+SRAM2+SRAM3", "AXI SRAM", "DTCM" */
+  name: string;
+  origin: number;
+  bytes: number;
+}
+
+/** One clock the chip can run the core at, and the power range that allows it. */
+export interface ClockOption {
+  name: string;
+  maxHz: number;
+  /** the clock is exactly `maxHz` (a fixed PLL setting), not any clock up to it */
+  exact?: boolean;
+  /** the wait-state steps' `range` this option runs in (default: the option's name) */
+  range?: string;
+}
+
+/** A run-mode current the source tabulates at one clock, in one power range. */
+export interface RunCurrentPoint {
+  /** the power range (a clock option's `range`, or its name) */
+  range: string;
+  hz: number;
+  microampsPerMHz: number;
+  /** what the source gives, as it gives it ("10.9 mA at 80 MHz"), where that is not µA/MHz */
+  given?: string;
+  /** how `microampsPerMHz` was derived from `given` */
+  derivation?: string;
+  conditions?: string;
+  /** the supply of this figure where it differs from the board's `volts` */
+  volts?: number;
+}
+
+/** A board's run-mode current: a headline figure and, where the source tabulates them, figures per clock. */
+export interface RunCurrent {
+  microampsPerMHz: number;
+  /** null where the source does not state the supply of the figure */
+  volts: number | null;
+  conditions: string;
+  source: FactSource;
+  given?: string;
+  derivation?: string;
+  /** per clock and power range; the estimate takes the one for the range in use at the nearest clock at or above its own */
+  perClock?: RunCurrentPoint[];
+}
+
+/** Flash wait states for core clocks up to `maxHz` (in the named power range). */
+export interface WaitStateStep {
+  range: string;
+  maxHz: number;
+  waitStates: number;
+}
+
+export type FlashingMethod = 'stm32-usart-bootloader' | 'uf2' | 'esp-rom-loader' | 'swd-stlink' | 'swd-jlink' | 'swd-cmsis-dap';
+export const FLASHING_METHODS: readonly FlashingMethod[] = ['stm32-usart-bootloader', 'uf2', 'esp-rom-loader', 'swd-stlink', 'swd-jlink', 'swd-cmsis-dap'];
+
+/**
+ * The silicon of a real board: what its fit checks and (later) its timing and energy estimates use,
+ * each figure with the document it came from.
+ */
+export interface BoardHardware {
+  /** the part on the board: "STM32L4R5ZIT6" */
+  chip: string;
+  /** the regions the linker may use; the arena, stack and static data of our harness go in one RAM region */
+  memory: { flash: HardwareRegion[]; ram: HardwareRegion[]; source: FactSource };
+  /** `resetHz` null where the chip starts on an uncalibrated oscillator the source gives no single figure for */
+  clock: { resetHz: number | null; maxHz: number; options: ClockOption[]; source: FactSource };
+  /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
+  flashWaitStates: { accelerator: string; steps: WaitStateStep[]; source: FactSource } | UnknownFact;
+  /** Run-mode supply current per MHz; `volts` null where the source does not state the supply of the figure */
+  runCurrent: RunCurrent | UnknownFact;
+  flashing: {
+    method: FlashingMethod;
+    /** how it is done on this board, with which tool */
+    how: string;
+    /** whether `tinyforge flash` does it today */
+    byTinyforge: boolean;
+  };
+  console: { uart: string; baud: number; via: string };
+}
+
+export interface ToolchainSpec {
+  cc: string;
+  size: string;
+  /** how to get `cc` and `size` when they are missing */
+  install: string;
+  cflags: string[];
+  ldflags: string[];
+  /** extra compile and link flags for `sanitize: true`; absent where sanitizers do not exist */
+  sanitizeFlags?: string[];
+  /**
+   * extra compile and link flags of `--prefer size` builds (the firmware's `optimizeForSize`): GCC's
+   * link-time optimization (`-flto`) where the toolchain is tested with it; absent: none
+   */
+  sizeFlags?: string[];
+}
+
+export interface TargetDescriptor {
+  name: string;
+  description: string;
+  firmware: FirmwareFamily;
+  cpu: string;
+  arch: string;
+  /**
+   * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
+   * (the ESP32-C3 class): picks the RISC-V kernel variants
+   */
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean };
+  /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
+  memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
+  toolchain: ToolchainSpec;
+  boards: BoardDescriptor[];
+  /** the board used when none is named; null when the target only builds (host) */
+  defaultBoard: string | null;
+  /**
+   * what each counter the firmware may pick (by the name HELLO reports) measures on real silicon of
+   * this target, for boards reached through a port
+   */
+  counters?: Record<string, CounterSpec>;
+  /** the file it came from */
+  file: string;
+}
+
+/** Names of all targets that have a descriptor, sorted. */
+export function listTargets(): string[] {
+  return readdirSync(TARGETS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+export function loadTarget(name: string): TargetDescriptor {
+  const file = join(TARGETS_DIR, `${name}.json`);
+  if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
+    throw new TinyforgeError(`unknown target '${name}' (known: ${listTargets().join(', ')})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TinyforgeError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const target = parseTargetDescriptor(raw, file);
+  if (target.name !== name) throw new TinyforgeError(`${file}: name is '${target.name}', expected '${name}'`);
+  return target;
+}
+
+/** Finds an emulated or real board by its `--board` name among all targets. */
+export function findBoard(boardName: string): { target: TargetDescriptor; board: BoardDescriptor } {
+  for (const name of listTargets()) {
+    const target = loadTarget(name);
+    const board = target.boards.find((b) => b.name === boardName);
+    if (board) return { target, board };
+  }
+  const known = listTargets().flatMap((n) => loadTarget(n).boards.map((b) => b.name));
+  throw new TinyforgeError(`unknown board '${boardName}' (known: ${known.join(', ')})`);
+}
+
+/** The named board of a target, or its default board. */
+export function boardOf(target: TargetDescriptor, boardName?: string): BoardDescriptor | undefined {
+  const wanted = boardName ?? target.defaultBoard;
+  if (wanted === null || wanted === undefined) return undefined;
+  const board = target.boards.find((b) => b.name === wanted);
+  if (!board) {
+    throw new TinyforgeError(`target ${target.name} has no board '${wanted}' (boards: ${target.boards.map((b) => b.name).join(', ') || 'none'})`);
+  }
+  return board;
+}
+
+/** The default target when neither --target nor --board names one. */
+export const DEFAULT_TARGET = 'cortex-m4';
+
+/**
+ * The target and board a command was given: `--board` alone implies its target; with both, the board
+ * must be one of the target's.
+ */
+export function resolveTargetAndBoard(
+  targetName: string | undefined,
+  boardName: string | undefined,
+): { target: TargetDescriptor; board: BoardDescriptor | undefined } {
+  if (boardName !== undefined && targetName === undefined) return findBoard(boardName);
+  const target = loadTarget(targetName ?? DEFAULT_TARGET);
+  if (boardName !== undefined && !target.boards.some((b) => b.name === boardName)) {
+    const owner = listTargets().find((n) => loadTarget(n).boards.some((b) => b.name === boardName));
+    if (owner) throw new TinyforgeError(`board ${boardName} is a ${owner} board, not a ${target.name} one: drop --target or give --target ${owner}`);
+  }
+  return { target, board: boardOf(target, boardName) };
+}
+
+/** The target `--board` implies, or the one given (checked against the board), or the default. */
+export function targetNameFor(targetName: string | undefined, boardName: string | undefined): string {
+  return resolveTargetAndBoard(targetName, boardName).target.name;
+}
+
+/** Whether we build firmware (our harness) for the board: it has a linker script of ours. */
+export function buildsFirmware(board: BoardDescriptor): boolean {
+  return board.linkerScript !== undefined;
+}
+
+/**
+ * Where a model runs and whose memory it must fit: on a port, the named real board (or the target's
+ * only real board we build firmware for; with several, --board must say which) for both; without a port, an emulated board runs it (the named one, or for a
+ * named real board the target's default emulated board: the emulator of that core) while the fit
+ * is checked for the named board.
+ */
+export function placeOnBoards(
+  target: TargetDescriptor,
+  boardName: string | undefined,
+  port: boolean,
+): { runOn: BoardDescriptor | undefined; fitFor: BoardDescriptor | undefined } {
+  if (port) {
+    const ours = target.boards.filter((b) => !b.emulated && buildsFirmware(b));
+    if (boardName === undefined && ours.length > 1)
+      throw new TinyforgeError(`--port: give --board, the real board on the port (${target.name}: ${ours.map((b) => b.name).join(', ')})`);
+    const board = boardName !== undefined ? boardOf(target, boardName) : ours[0];
+    if (board && !board.emulated && !buildsFirmware(board)) {
+      // an ESP chip runs our harness from the ESP-IDF project (compile --project esp-idf), which reports its own clock and counter
+      if (target.name.startsWith('esp32')) return { runOn: undefined, fitFor: board };
+      throw new TinyforgeError(
+        `${board.name}: tinyforge builds no firmware for this board yet, so nothing of ours runs on its port; compile --board ${board.name} gives the C for your own project (docs/boards/)`,
+      );
+    }
+    return { runOn: board, fitFor: board };
+  }
+  const named = boardOf(target, boardName);
+  if (!named || named.emulated) return { runOn: named, fitFor: named };
+  const stand = target.boards.find((b) => b.name === target.defaultBoard && b.emulated) ?? target.boards.find((b) => b.emulated);
+  if (!stand) {
+    throw new TinyforgeError(
+      `${named.name} is a real board and ${target.name} has no emulated board to stand in for it: give --port, or compile --board ${named.name}`,
+    );
+  }
+  return { runOn: stand, fitFor: named };
+}
+
+/** The memory a model must fit on a board: its chip's largest flash and RAM regions, else the target's. */
+export function memoryFor(target: TargetDescriptor, board: BoardDescriptor | undefined): { flashBytes: number; ramBytes: number; stackBytes: number } | null {
+  if (!target.memory) return null;
+  const largest = (regions: HardwareRegion[]) => Math.max(...regions.map((r) => r.bytes));
+  if (board?.hardware) {
+    return { flashBytes: largest(board.hardware.memory.flash), ramBytes: largest(board.hardware.memory.ram), stackBytes: target.memory.stackBytes };
+  }
+  return { flashBytes: target.memory.flash.bytes, ramBytes: target.memory.ram.bytes, stackBytes: target.memory.stackBytes };
+}
+
+/**
+ * The RAM of the smallest real part the target stands for: the least, over its real boards, of
+ * their chips' largest RAM region (as memoryFor counts it); undefined when the target has no real
+ * board (the host, emulated-only targets: an emulator's RAM is no part's). The default row-band
+ * policy weighs a model's arena against it (plan/patch.ts DEFAULT_MIN_RAM_SHARE).
+ */
+export function smallestPartRam(target: TargetDescriptor): { bytes: number; board: string } | undefined {
+  let smallest: { bytes: number; board: string } | undefined;
+  for (const board of target.boards) {
+    if (!board.hardware) continue;
+    const bytes = memoryFor(target, board)?.ramBytes;
+    if (bytes !== undefined && (!smallest || bytes < smallest.bytes)) smallest = { bytes, board: board.name };
+  }
+  return smallest;
+}
+
+// ---- validation: small, explicit, with the path of the offending field in the message ----
+
+class Reader {
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly value: unknown,
+  ) {}
+
+  fail(expected: string): never {
+    throw new TinyforgeError(`${this.file}: ${this.path || '(root)'} must be ${expected}`);
+  }
+
+  field(key: string): Reader {
+    const obj = this.object();
+    return new Reader(this.file, this.path ? `${this.path}.${key}` : key, obj[key]);
+  }
+
+  has(key: string): boolean {
+    return this.object()[key] !== undefined;
+  }
+
+  object(): Record<string, unknown> {
+    if (typeof this.value !== 'object' || this.value === null || Array.isArray(this.value)) this.fail('an object');
+    return this.value as Record<string, unknown>;
+  }
+
+  string(): string {
+    if (typeof this.value !== 'string' || this.value.length === 0) this.fail('a non-empty string');
+    return this.value as string;
+  }
+
+  oneOf<T extends string>(options: readonly T[]): T {
+    const s = this.string();
+    if (!options.includes(s as T)) this.fail(`one of ${options.join(', ')}`);
+    return s as T;
+  }
+
+  boolean(): boolean {
+    if (typeof this.value !== 'boolean') this.fail('true or false');
+    return this.value as boolean;
+  }
+
+  positiveNumber(): number {
+    if (typeof this.value !== 'number' || !Number.isFinite(this.value) || this.value <= 0) this.fail('a positive number');
+    return this.value;
+  }
+
+  positiveInteger(): number {
+    if (!Number.isSafeInteger(this.value) || (this.value as number) <= 0) this.fail('a positive integer');
+    return this.value as number;
+  }
+
+  nonNegativeInteger(): number {
+    if (!Number.isSafeInteger(this.value) || (this.value as number) < 0) this.fail('a non-negative integer');
+    return this.value as number;
+  }
+
+  array(): Reader[] {
+    if (!Array.isArray(this.value)) this.fail('an array');
+    return (this.value as unknown[]).map((v, i) => new Reader(this.file, `${this.path}[${i}]`, v));
+  }
+
+  strings(): string[] {
+    return this.array().map((r) => r.string());
+  }
+
+  stringMap(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const key of Object.keys(this.object())) out[key] = this.field(key).string();
+    return out;
+  }
+
+  /** rejects fields this schema does not know, so a typo does not pass silently */
+  only(keys: string[]): this {
+    for (const key of Object.keys(this.object())) {
+      if (!keys.includes(key)) throw new TinyforgeError(`${this.file}: unknown field ${this.path ? `${this.path}.` : ''}${key}`);
+    }
+    return this;
+  }
+}
+
+function parseRegion(r: Reader): MemoryRegion {
+  r.only(['origin', 'bytes']);
+  return { origin: r.field('origin').nonNegativeInteger(), bytes: r.field('bytes').positiveInteger() };
+}
+
+function parseCounter(r: Reader): CounterSpec {
+  r.only(['kind', 'source', 'countsPerTick']);
+  return {
+    kind: r.field('kind').oneOf(['instructions', 'cycles'] as const),
+    source: r.field('source').string(),
+    countsPerTick: r.field('countsPerTick').positiveNumber(),
+  };
+}
+
+function parseSource(r: Reader): FactSource {
+  r.only(['document', 'section', 'checkedAgainst']);
+  return {
+    document: r.field('document').string(),
+    section: r.field('section').string(),
+    ...(r.has('checkedAgainst') ? { checkedAgainst: r.field('checkedAgainst').string() } : {}),
+  };
+}
+
+/** A fact, or `{"unknown": "why"}` where no source gave it. */
+function parseOrUnknown<T>(r: Reader, parse: (r: Reader) => T): T | UnknownFact {
+  if (r.has('unknown')) return { unknown: r.only(['unknown']).field('unknown').string() };
+  return parse(r);
+}
+
+function parseHardwareRegions(r: Reader): HardwareRegion[] {
+  const regions = r.array().map((e) => {
+    e.only(['name', 'origin', 'bytes']);
+    return { name: e.field('name').string(), origin: e.field('origin').nonNegativeInteger(), bytes: e.field('bytes').positiveInteger() };
+  });
+  if (regions.length === 0) r.fail('a non-empty list of regions');
+  return regions;
+}
+
+function parseHardware(r: Reader): BoardHardware {
+  r.only(['chip', 'memory', 'clock', 'flashWaitStates', 'runCurrent', 'flashing', 'console']);
+  const mem = r.field('memory').only(['flash', 'ram', 'source']);
+  const clock = r.field('clock').only(['resetHz', 'maxHz', 'options', 'source']);
+  const flashing = r.field('flashing').only(['method', 'how', 'byTinyforge']);
+  const consoleSpec = r.field('console').only(['uart', 'baud', 'via']);
+  const hardware: BoardHardware = {
+    chip: r.field('chip').string(),
+    memory: { flash: parseHardwareRegions(mem.field('flash')), ram: parseHardwareRegions(mem.field('ram')), source: parseSource(mem.field('source')) },
+    clock: {
+      resetHz: clock.field('resetHz').value === null ? null : clock.field('resetHz').positiveInteger(),
+      maxHz: clock.field('maxHz').positiveInteger(),
+      options: clock
+        .field('options')
+        .array()
+        .map((o) => {
+          o.only(['name', 'maxHz', 'exact', 'range']);
+          const option: ClockOption = { name: o.field('name').string(), maxHz: o.field('maxHz').positiveInteger() };
+          if (o.has('exact')) option.exact = o.field('exact').boolean();
+          if (o.has('range')) option.range = o.field('range').string();
+          return option;
+        }),
+      source: parseSource(clock.field('source')),
+    },
+    flashWaitStates: parseOrUnknown(r.field('flashWaitStates'), (w) => {
+      w.only(['accelerator', 'steps', 'source']);
+      const steps = w
+        .field('steps')
+        .array()
+        .map((e) => {
+          e.only(['range', 'maxHz', 'waitStates']);
+          return { range: e.field('range').string(), maxHz: e.field('maxHz').positiveInteger(), waitStates: e.field('waitStates').nonNegativeInteger() };
+        });
+      return { accelerator: w.field('accelerator').string(), steps, source: parseSource(w.field('source')) };
+    }),
+    runCurrent: parseOrUnknown(r.field('runCurrent'), (c) => {
+      c.only(['microampsPerMHz', 'volts', 'conditions', 'source', 'given', 'derivation', 'perClock']);
+      const current: RunCurrent = {
+        microampsPerMHz: c.field('microampsPerMHz').positiveNumber(),
+        volts: c.field('volts').value === null ? null : c.field('volts').positiveNumber(),
+        conditions: c.field('conditions').string(),
+        source: parseSource(c.field('source')),
+      };
+      if (c.has('given')) current.given = c.field('given').string();
+      if (c.has('derivation')) current.derivation = c.field('derivation').string();
+      if (c.has('perClock'))
+        current.perClock = c
+          .field('perClock')
+          .array()
+          .map((p) => {
+            p.only(['range', 'hz', 'microampsPerMHz', 'given', 'derivation', 'conditions', 'volts']);
+            const point: RunCurrentPoint = {
+              range: p.field('range').string(),
+              hz: p.field('hz').positiveInteger(),
+              microampsPerMHz: p.field('microampsPerMHz').positiveNumber(),
+            };
+            for (const k of ['given', 'derivation', 'conditions'] as const) if (p.has(k)) point[k] = p.field(k).string();
+            if (p.has('volts')) point.volts = p.field('volts').positiveNumber();
+            return point;
+          });
+      return current;
+    }),
+    flashing: {
+      method: flashing.field('method').oneOf(FLASHING_METHODS),
+      how: flashing.field('how').string(),
+      byTinyforge: flashing.field('byTinyforge').boolean(),
+    },
+    console: { uart: consoleSpec.field('uart').string(), baud: consoleSpec.field('baud').positiveInteger(), via: consoleSpec.field('via').string() },
+  };
+  if (hardware.clock.resetHz !== null && hardware.clock.maxHz < hardware.clock.resetHz) clock.field('maxHz').fail('at least resetHz');
+  for (const [i, o] of hardware.clock.options.entries()) {
+    if (o.maxHz > hardware.clock.maxHz) clock.field('options').array()[i]!.field('maxHz').fail(`at most clock.maxHz (${hardware.clock.maxHz})`);
+  }
+  return hardware;
+}
+
+function parseBoard(r: Reader): BoardDescriptor {
+  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader', 'hardware']);
+  const board: BoardDescriptor = {
+    name: r.field('name').string(),
+    emulated: r.field('emulated').boolean(),
+    description: r.field('description').string(),
+    clockHz: r.field('clockHz').positiveInteger(),
+    defines: r.has('defines') ? r.field('defines').stringMap() : {},
+  };
+  if (r.has('linkerScript')) board.linkerScript = r.field('linkerScript').string();
+  if (r.has('counter')) board.counter = parseCounter(r.field('counter'));
+  if (r.has('hardware')) board.hardware = parseHardware(r.field('hardware'));
+  // a board we build firmware for says where it links and what its counts are
+  if ((board.emulated || board.linkerScript !== undefined || board.counter !== undefined) && board.linkerScript === undefined)
+    r.field('linkerScript').fail('present on an emulated board or one with a counter');
+  if (board.linkerScript !== undefined && board.counter === undefined) r.field('counter').fail('present on a board with a linker script');
+  if (!board.emulated && !board.hardware) r.field('hardware').fail('present on a real board (its chip, memory, clocks, flashing, console)');
+  if (board.emulated && board.hardware) r.field('hardware').fail('absent on an emulated board (the silicon is described on the real board)');
+  if (r.has('emulator')) {
+    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess']);
+    board.emulator = { command: e.field('command').string(), install: e.field('install').string(), args: e.field('args').strings() };
+    if (e.has('inProcess')) board.emulator.inProcess = e.field('inProcess').boolean();
+    if (!board.emulator.inProcess && !board.emulator.args.includes('{elf}')) e.field('args').fail('a list containing "{elf}"');
+  }
+  if (board.emulated && !board.emulator) r.field('emulator').fail('present on an emulated board');
+  if (r.has('deviceCounter')) board.deviceCounter = r.field('deviceCounter').string();
+  if (r.has('sources')) board.sources = r.field('sources').strings();
+  if (r.has('loader')) {
+    const l = r.field('loader').only(['protocol', 'flashOffset']);
+    board.loader = { protocol: l.field('protocol').oneOf(['stm32-usart-bootloader'] as const), flashOffset: l.field('flashOffset').positiveInteger() };
+  }
+  return board;
+}
+
+export function parseTargetDescriptor(raw: unknown, file: string): TargetDescriptor {
+  const r = new Reader(file, '', raw).only([
+    'name',
+    'description',
+    'firmware',
+    'cpu',
+    'arch',
+    'isa',
+    'memory',
+    'toolchain',
+    'boards',
+    'defaultBoard',
+    'counters',
+  ]);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32']);
+  const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags']);
+  const mem = r.field('memory');
+  const target: TargetDescriptor = {
+    name: r.field('name').string(),
+    description: r.field('description').string(),
+    firmware: r.field('firmware').oneOf(FIRMWARE_FAMILIES),
+    cpu: r.field('cpu').string(),
+    arch: r.field('arch').string(),
+    isa: {
+      thumb: isa.field('thumb').boolean(),
+      dsp: isa.field('dsp').boolean(),
+      fpu: isa.field('fpu').oneOf(['none', 'fpv4-sp-d16', 'fpv5-sp-d16', 'fpv5-d16', 'native'] as const),
+      ...(isa.has('armv6m') ? { armv6m: isa.field('armv6m').boolean() } : {}),
+      ...(isa.has('rv32') ? { rv32: isa.field('rv32').boolean() } : {}),
+    },
+    memory:
+      mem.value === null
+        ? null
+        : {
+            flash: parseRegion(mem.only(['flash', 'ram', 'stackBytes']).field('flash')),
+            ram: parseRegion(mem.field('ram')),
+            stackBytes: mem.field('stackBytes').positiveInteger(),
+          },
+    toolchain: {
+      cc: tc.field('cc').string(),
+      size: tc.field('size').string(),
+      install: tc.field('install').string(),
+      cflags: tc.field('cflags').strings(),
+      ldflags: tc.field('ldflags').strings(),
+      ...(tc.has('sanitizeFlags') ? { sanitizeFlags: tc.field('sanitizeFlags').strings() } : {}),
+      ...(tc.has('sizeFlags') ? { sizeFlags: tc.field('sizeFlags').strings() } : {}),
+    },
+    boards: r.field('boards').array().map(parseBoard),
+    defaultBoard: r.field('defaultBoard').value === null ? null : r.field('defaultBoard').string(),
+    file,
+  };
+  if (target.firmware !== 'host' && target.memory === null) r.field('memory').fail('present for an embedded target');
+  if (target.defaultBoard !== null && !target.boards.some((b) => b.name === target.defaultBoard)) {
+    r.field('defaultBoard').fail(`the name of one of its boards`);
+  }
+  if (r.has('counters')) {
+    const c = r.field('counters');
+    target.counters = Object.fromEntries(Object.keys(c.object()).map((name) => [name, parseCounter(c.field(name))]));
+  }
+  return target;
+}
+
+/**
+ * What the figures of the counter the firmware reported (HELLO's counter name) mean: on an
+ * emulated board its own `counter` (after checking that the firmware picked the board's expected
+ * counter), on a board reached through a port the target's real-silicon `counters` entry.
+ */
+export function counterFor(target: TargetDescriptor, board: BoardDescriptor | undefined, reported: string): CounterSpec {
+  if (board?.emulated) {
+    if (board.deviceCounter !== undefined && reported !== board.deviceCounter) {
+      throw new TinyforgeError(`${board.name}: the firmware counted with '${reported}', but this board's figures are defined for '${board.deviceCounter}'`);
+    }
+    if (!board.counter) throw new Error(`internal: emulated board ${board.name} without a counter`);
+    return board.counter;
+  }
+  const spec = target.counters?.[reported];
+  if (!spec) {
+    const known = Object.keys(target.counters ?? {}).join(', ') || 'none';
+    throw new TinyforgeError(`${target.name}: the firmware reported counter '${reported}', which this target does not describe (known: ${known})`);
+  }
+  return spec;
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+import { basename } from 'node:path';
+import { Command, Option } from 'commander';
+import { compileFile, modelFileProvenance } from '../../core/compile.ts';
+import { writeDirectoryAtomically } from '../../lab/output.ts';
+import { letSignalsIn } from '../../lab/lifecycle.ts';
+import { PROJECT_KINDS, projectFiles } from '../../lab/toolchain/project_layouts.ts';
+import { readInputCases } from '../../lab/run/inputs.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { effectiveArgs } from './project_config.ts';
+import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
+import { type FitEstimate, checkFits } from '../../lab/toolchain/fit.ts';
+import { formatPlan, formatStorage } from '../report/inspect.ts';
+import { planJson } from '../report/json.ts';
+import { commandLine } from '../../core/codegen/banner.ts';
+import { formatBudget } from '../../core/plan/budget.ts';
+import type { CompiledModel } from '../../core/compile.ts';
+import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
+import type { Prefer } from '../../core/ops/op.ts';
+import { type PatchOption, formatPatch } from '../../core/plan/patch.ts';
+import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
+import type { GeneratedFile } from '../../core/codegen/generate.ts';
+
+/** The plan, and what fitting a budget moved. */
+function summary(compiled: CompiledModel): string {
+  const plan = formatPlan(compiled.graph, compiled.plan);
+  const lines = [plan];
+  if (compiled.patch) lines.push(formatPatch(compiled.patch));
+  if (compiled.patchDeclined) lines.push(compiled.patchDeclined);
+  if (compiled.budget) lines.push(formatBudget(compiled.budget));
+  const storage = formatStorage(compiled.prepared);
+  if (storage) lines.push(storage);
+  return lines.join('\n');
+}
+
+/** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
+export function fitSummary(boardName: string, chip: string | undefined, fit: FitEstimate): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  return (
+    `fits ${boardName}${chip ? ` (${chip})` : ''}: flash needs at least ${n(fit.flash.total)} of ${n(fit.flash.available)} bytes, ` +
+    `RAM at least ${n(fit.ram.total)} of ${n(fit.ram.available)} (arena + stack + harness; the linker has the last word)`
+  );
+}
+
+export function compileCommand(): Command {
+  const command: Command = new Command('compile')
+    .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
+    .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
+    .option('-o, --output <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
+    // the spelling of sessions before -o/--output was one option everywhere: kept working, not advertised
+    .addOption(new Option('--out <dir>').hideHelp())
+    .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
+    .option(
+      '--max-ram <bytes>',
+      'fit the arena (activations + scratch) in this many bytes, moving layers to slower, more frugal kernels if needed (49152, 48K)',
+      byteSizeOption('--max-ram'),
+    )
+    .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
+    .option(
+      '--patch <mode>',
+      'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions, where whole tensors take >= 5% of the RAM of the smallest real part of the target (none under --prefer speed; auto when whole tensors miss --max-ram)',
+      patchOption,
+    )
+    .option('--prefer <what>', PREFER_HELP, preferOption)
+    .option(
+      '--project <kind>',
+      `lay the sources out as a project to open and build unchanged: ${PROJECT_KINDS.join(', ')} (esp-idf: esp32*, pico-sdk: rp2040; docs/exports.md)`,
+    )
+    .option('-i, --input <file>', 'with --project: the sample input the starter app runs (its first inference; raw bytes or .npy); default: the zero point')
+    .option(
+      '--client [file]',
+      `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
+    )
+    .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
+    .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan')
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          target?: string;
+          board?: string;
+          output?: string;
+          out?: string;
+          project?: string;
+          input?: string;
+          json?: boolean;
+          force?: boolean;
+          maxRam?: number;
+          maxFlash?: number;
+          patch?: PatchOption;
+          prefer?: Prefer;
+          client?: string | true;
+          labels?: string;
+        },
+      ) => {
+        const typedOut = command.getOptionValueSource('out') === 'cli';
+        if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
+        const output = typedOut ? opts.out : opts.output;
+        if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+        // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
+        if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
+          throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
+        if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
+        const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+        const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
+        // the banner of every generated file: the target and the command line that made it
+        const options = {
+          isa: target.isa,
+          partRam: smallestPartRam(target),
+          budget,
+          patch: opts.patch,
+          prefer: opts.prefer,
+          provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
+        };
+        const compiled = compileFile(modelPath, options);
+        // a Ctrl-C during the (synchronous) compile stops here, before anything is written
+        await letSignalsIn();
+        // the model must fit the target (and a named board's chip): refused before anything is written, saying by how much
+        const fit = checkFits(compiled, basename(modelPath), target, opts.board !== undefined ? board : undefined);
+        const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
+        const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
+        const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target, sample) : [...compiled.generated.files];
+        let clientNote = '';
+        let clientFile: string | null = null;
+        if (opts.client !== undefined) {
+          const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
+          const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+          const inOutput = opts.client === true ? CLIENT_IN_OUTPUT : clientInOutput(opts.client, output);
+          if (inOutput !== undefined) {
+            // one of the output's files: written with them, listed in its marker
+            files.push({ name: inOutput, text });
+            clientFile = inOutput;
+          } else if (opts.client !== true) {
+            writeClientFile(opts.client, text, opts.force);
+            clientNote = `\nwrote ${opts.client}: typed host client`;
+            clientFile = opts.client;
+          }
+        }
+        const outDir = writeDirectoryAtomically(output, files, { force: opts.force });
+        if (opts.json) {
+          const json = {
+            outDir,
+            target: target.name,
+            board: opts.board !== undefined && board ? board.name : null,
+            project: opts.project ?? null,
+            files: files.map((f) => f.name),
+            client: clientFile,
+            fit: fit ?? null,
+            memory: planJson(compiled.plan),
+          };
+          process.stdout.write(`${JSON.stringify(json)}\n`);
+          return;
+        }
+        const named = opts.board !== undefined && board ? ` (${board.name})` : '';
+        const what =
+          opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}${named}: ${files.map((f) => f.name).join(', ')}`;
+        process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}\n`);
+      },
+    );
+  return command;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { stepReporter } from './steps.ts';
+import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { loadGraph } from '../../core/model/load.ts';
+import { readInputCases } from '../../lab/run/inputs.ts';
+import { profileModel } from '../../lab/run/profile.ts';
+import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
+import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { TOOL_VERSION } from '../../core/codegen/banner.ts';
+import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
+import { batteryOption } from '../../lab/estimate/energy.ts';
+import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../../lab/estimate/estimates.ts';
+import { assertReplaceable, writeFileAtomically } from '../../lab/output.ts';
+import {
+  type PlanShapingFlags,
+  BAUD_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  countOption,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
+
+export function profileCommand(): Command {
+  const command = new Command('profile')
+    .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
+    .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
+    .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
+    .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
+    .option('--clock <hz>', CLOCK_HELP, clockOption)
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption)
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
+  return planShapingOptions(command)
+    .option('--json', 'print one JSON object on stdout')
+    .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
+    .option('--compare <json>', 'with --html: show this run beside an earlier `profile --json` output (before/after, two targets)')
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          target?: string;
+          board?: string;
+          port?: string;
+          baud?: number;
+          input?: string;
+          runs: number;
+          link: string;
+          timeout: number;
+          estimate: boolean;
+          json?: boolean;
+          html?: string;
+          compare?: string;
+          clock?: number;
+          battery?: number;
+        } & PlanShapingFlags,
+      ) => {
+        // a mistyped port is the first thing said: before the board on it is looked for, before any build
+        if (opts.port) requireSerialPort(opts.port);
+        // the estimate's board and clock are checked before anything is built
+        const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
+        if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
+        // read the baseline first: a bad file fails before the build
+        const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
+        if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
+        const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
+        const runs = opts.runs;
+        checkBaudNeedsPort(opts);
+        const steps = stepReporter();
+        const report = await profileModel(modelPath, {
+          target: targetNameFor(opts.target, opts.board),
+          board: opts.board,
+          port: opts.port,
+          baudRate: opts.baud,
+          input,
+          runs,
+          link: linkOption(opts.link),
+          ...planShaping(opts),
+          timeoutMs: opts.timeout,
+          estimate: opts.estimate,
+          estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
+          progress: steps.step,
+        });
+        steps.done();
+        const exact = {
+          ...report.counter,
+          emulated: !opts.port,
+          core: coreOf(loadTarget(report.target)),
+          perInference: report.perInference,
+          perLayer: report.layers.map((l) => l.count),
+        };
+        const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
+        const json = profileJson(report, provenance(TOOL_VERSION), estimation);
+        if (opts.html) {
+          writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
+          process.stderr.write(`wrote ${opts.html}\n`);
+        }
+        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation)}\n`);
+        if (!report.matchesReference)
+          reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
+      },
+    );
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { TinyforgeError } from '../../core/errors.ts';
+import { writeFileAtomically } from '../../lab/output.ts';
+import { isTinyforgeReport, reportHtml, runLabels } from '../report/html.ts';
+import { type ProfileJson, readProfileJson } from '../report/profile.ts';
+import { formatTable } from '../report/table.ts';
+
+/** The comparison as numbers: totals of each run and, with two, the second over the first. */
+export function comparisonJson(runs: ProfileJson[]) {
+  const labels = runLabels(runs);
+  const totals = runs.map((r, i) => ({
+    label: labels[i]!,
+    model: r.model,
+    target: r.target,
+    board: r.board,
+    counter: r.counter.kind,
+    perInference: r.perInference,
+    flash: r.memory.flash,
+    flashWeights: r.memory.flashWeights,
+    ram: r.memory.ram,
+    arena: r.memory.arena,
+    matchesReference: r.matchesReference,
+  }));
+  const [a, b] = runs;
+  const ratio = (x: number, y: number) => (x > 0 ? y / x : null);
+  return {
+    runs: totals,
+    ratios:
+      a && b
+        ? {
+            perInference: a.counter.kind === b.counter.kind ? ratio(a.perInference, b.perInference) : null,
+            flash: ratio(a.memory.flash, b.memory.flash),
+            ram: ratio(a.memory.ram, b.memory.ram),
+            arena: ratio(a.memory.arena, b.memory.arena),
+          }
+        : null,
+  };
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('the HTML report of one `profile --json` output, or two compared (before/after compression, two targets)')
+    .argument('<json...>', 'one or two files written by `tinyforge profile MODEL --json > FILE` (the first is the baseline)')
+    .requiredOption('--html <file>', 'the self-contained HTML file to write')
+    .option('--json', 'also print the totals and ratios as one JSON object on stdout')
+    .action((files: string[], opts: { html: string; json?: boolean }) => {
+      if (files.length > 2) throw new TinyforgeError(`report shows one run or compares two, got ${files.length} files`);
+      const runs = files.map(readProfileJson);
+      writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
+      const summary = comparisonJson(runs);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } else {
+        const rows = summary.runs.map((r) => [r.label, `${r.perInference.toLocaleString('en-US')} ${r.counter}`, r.flash, r.ram, r.arena]);
+        if (summary.ratios) {
+          const x = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)}x`);
+          rows.push(['second / first', x(summary.ratios.perInference), x(summary.ratios.flash), x(summary.ratios.ram), x(summary.ratios.arena)]);
+        }
+        process.stdout.write(`${formatTable(['run', 'per inference', 'flash', 'RAM', 'arena'], rows)}\n`);
+      }
+      process.stderr.write(`wrote ${opts.html}\n`);
+    });
+}

@@ -1,0 +1,103 @@
+import { stepReporter } from './steps.ts';
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
+import { loadGraph } from '../../core/model/load.ts';
+import { readInputCases } from '../../lab/run/inputs.ts';
+import { runModel } from '../../lab/run/run.ts';
+import { formatRunReport, runJson } from '../report/run.ts';
+import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
+import { batteryOption } from '../../lab/estimate/energy.ts';
+import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../../lab/estimate/estimates.ts';
+import {
+  type PlanShapingFlags,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  BAUD_HELP,
+  CARRY_STATE_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
+import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
+
+export function runCommand(): Command {
+  const command = new Command('run')
+    .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
+    .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
+    .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
+    .option('--carry-state', CARRY_STATE_HELP)
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
+    .option('--keep <dir>', 'keep the generated sources and the build in this directory')
+    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
+    .option('--clock <hz>', CLOCK_HELP, clockOption)
+    .option('--battery <capacity>', BATTERY_HELP, batteryOption)
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
+  return planShapingOptions(command)
+    .option('--json', 'print one JSON object on stdout')
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          target?: string;
+          board?: string;
+          port?: string;
+          baud?: number;
+          input?: string;
+          keep?: string;
+          timeout: number;
+          estimate: boolean;
+          json?: boolean;
+          link: EmulatorLink;
+          clock?: number;
+          battery?: number;
+          carryState?: boolean;
+        } & PlanShapingFlags,
+      ) => {
+        // a mistyped port is the first thing said: before the board on it is looked for, before any build
+        if (opts.port) requireSerialPort(opts.port);
+        // the estimate's board and clock are checked before anything is built
+        const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
+        const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        checkBaudNeedsPort(opts);
+        const steps = stepReporter();
+        const report = await runModel(modelPath, {
+          target: targetNameFor(opts.target, opts.board),
+          board: opts.board,
+          port: opts.port,
+          baudRate: opts.baud,
+          cases,
+          carryState: opts.carryState,
+          workDir: opts.keep,
+          link: opts.link,
+          ...planShaping(opts),
+          timeoutMs: opts.timeout,
+          estimate: opts.estimate,
+          estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
+          progress: steps.step,
+        });
+        steps.done();
+        const target = loadTarget(report.target);
+        const exact =
+          report.counter && report.perInference !== null
+            ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
+            : null;
+        const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
+        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation)}\n`);
+        if (!report.matchesReference)
+          reportMismatch(
+            `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,
+          );
+      },
+    );
+}

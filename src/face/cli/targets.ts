@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
+import type { CounterSpec, TargetDescriptor } from '../../core/targets/targets.ts';
+import { formatTable } from '../report/table.ts';
+
+/** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
+export type TargetKind = 'emulated' | 'real hardware' | 'native' | 'compile-checked only';
+
+export interface TargetListing {
+  name: string;
+  description: string;
+  cpu: string;
+  arch: string;
+  isa: TargetDescriptor['isa'];
+  /** bytes; null for the host */
+  flashBytes: number | null;
+  ramBytes: number | null;
+  stackBytes: number | null;
+  /** the kind of the target's default board, or of the target itself when it has none */
+  kind: TargetKind;
+  defaultBoard: string | null;
+  /** `counter` null on a real board we build no firmware for yet */
+  boards: { name: string; kind: TargetKind; clockHz: number; counter: CounterSpec | null; description: string }[];
+}
+
+export function targetKind(target: TargetDescriptor): TargetKind {
+  if (target.firmware === 'host') return 'native';
+  if (target.firmware === 'xtensa') return 'compile-checked only';
+  const board = target.boards.find((b) => b.name === target.defaultBoard) ?? target.boards[0];
+  return board?.emulated === false ? 'real hardware' : 'emulated';
+}
+
+export function describeTargets(): TargetListing[] {
+  return listTargets()
+    .map(loadTarget)
+    .map((t) => ({
+      name: t.name,
+      description: t.description,
+      cpu: t.cpu,
+      arch: t.arch,
+      isa: t.isa,
+      flashBytes: t.memory?.flash.bytes ?? null,
+      ramBytes: t.memory?.ram.bytes ?? null,
+      stackBytes: t.memory?.stackBytes ?? null,
+      kind: targetKind(t),
+      defaultBoard: t.defaultBoard,
+      boards: t.boards.map((b) => ({
+        name: b.name,
+        kind: b.emulated ? ('emulated' as const) : ('real hardware' as const),
+        clockHz: b.clockHz,
+        counter: b.counter ?? null,
+        description: b.description,
+      })),
+    }));
+}
+
+const kib = (bytes: number | null) => (bytes === null ? '-' : bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`);
+
+function isaText(t: TargetListing): string {
+  const parts = [t.arch];
+  if (t.isa.dsp) parts.push('DSP');
+  if (t.isa.fpu !== 'none' && t.isa.fpu !== 'native') parts.push(t.isa.fpu);
+  return parts.join(' ');
+}
+
+export function formatTargets(listing: TargetListing[]): string {
+  const rows = listing.flatMap((t) => {
+    const common = [t.name, isaText(t), kib(t.flashBytes), kib(t.ramBytes)];
+    if (t.boards.length === 0) {
+      const counter = t.kind === 'native' ? '-' : 'none (no figure measured)';
+      return [[...common, t.kind === 'native' ? '(native build)' : '(none here)', counter, t.kind]];
+    }
+    return t.boards.map((b) => [
+      ...common,
+      b.name + (b.name === t.defaultBoard ? ' *' : ''),
+      b.counter ? `${b.counter.kind}: ${b.counter.source}` : 'none (no firmware of ours yet)',
+      b.kind,
+    ]);
+  });
+  return [
+    formatTable(['target', 'isa', 'flash', 'ram', 'board', 'counter', 'kind'], rows),
+    '',
+    "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
+    'Compile-checked only: the Xtensa C is compiled warning-free by xtensa-lx106-elf-gcc; ESP32 firmware is built by idf.py on a board.',
+    'The real boards, with their chips, memory, clocks and flashing: `tinyforge boards`.',
+  ].join('\n');
+}
+
+export function targetsCommand(): Command {
+  return new Command('targets')
+    .description('list targets and their boards: memory, counter, real hardware, emulated or compile-checked only')
+    .option('--json', 'print one JSON object on stdout')
+    .action((opts: { json?: boolean }) => {
+      const listing = describeTargets();
+      process.stdout.write(opts.json ? `${JSON.stringify({ targets: listing })}\n` : `${formatTargets(listing)}\n`);
+    });
+}

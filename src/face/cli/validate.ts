@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Command } from 'commander';
+import { targetNameFor } from '../../core/targets/targets.ts';
+import { loadGraph } from '../../core/model/load.ts';
+import { type ValidateReport, readNamedInputs, validateModel } from '../../lab/run/validate.ts';
+import { formatTable } from '../report/table.ts';
+import {
+  type PlanShapingFlags,
+  linkOption,
+  planShaping,
+  planShapingOptions,
+  BAUD_HELP,
+  CARRY_STATE_HELP,
+  baudOption,
+  checkBaudNeedsPort,
+  reportMismatch,
+  requireSerialPort,
+  timeoutOption,
+} from './device-options.ts';
+import { stepReporter } from './steps.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
+
+export function validateCommand(): Command {
+  const command = new Command('validate')
+    .description(
+      "run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md)",
+    )
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
+    .option('--carry-state', `with --inputs: ${CARRY_STATE_HELP}`)
+    .option(
+      '--reference <dir>',
+      'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs',
+    )
+    .option(
+      '--input <file>',
+      "with --reference: the input the reference was made with (raw, several inferences back to back, or .npy); default: the reference's own input tensors",
+    )
+    .option('-t, --target <target>', "target (see `tinyforge targets`; with --reference also host) (default: the --board's, else cortex-m4)")
+    .option(
+      '-b, --board <board>',
+      "a board (`tinyforge boards`; implies its target): an emulated one to start, with --port the real one; a real board without --port runs on its core's emulator and its chip's memory is checked",
+    )
+    .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
+    .option('--baud <rate>', BAUD_HELP, baudOption)
+    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
+    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
+  return planShapingOptions(command)
+    .option('--json', 'print one JSON object on stdout')
+    .action(
+      async (
+        modelPath: string,
+        opts: {
+          inputs?: string;
+          reference?: string;
+          input?: string;
+          target?: string;
+          board?: string;
+          port?: string;
+          baud?: number;
+          link: string;
+          timeout: number;
+          json?: boolean;
+          carryState?: boolean;
+        } & PlanShapingFlags,
+      ) => {
+        if (opts.port) requireSerialPort(opts.port);
+        if (opts.reference !== undefined) {
+          if (opts.inputs !== undefined)
+            throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
+          // a budget or row bands can keep a layer's output from ever existing whole in the arena
+          if (opts.maxRam !== undefined || opts.maxFlash !== undefined || (opts.patch !== undefined && opts.patch !== 'off'))
+            throw new TinyforgeError(
+              "--reference reads every layer's whole output from the arena: drop --max-ram, --max-flash and --patch (check a budgeted build with --inputs)",
+            );
+          if (opts.carryState) throw new TinyforgeError('--carry-state goes with --inputs: --reference compares one input, from reset state');
+          await validateReference(modelPath, { ...opts, reference: opts.reference });
+          return;
+        }
+        if (opts.input !== undefined) throw new TinyforgeError('--input goes with --reference DIR; for many inputs give --inputs PATH');
+        if (opts.inputs === undefined)
+          throw new TinyforgeError(
+            'give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)',
+          );
+        const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
+        checkBaudNeedsPort(opts);
+        const steps = stepReporter();
+        const report = await validateModel(modelPath, {
+          target: targetNameFor(opts.target, opts.board),
+          board: opts.board,
+          port: opts.port,
+          baudRate: opts.baud,
+          inputs,
+          carryState: opts.carryState,
+          link: linkOption(opts.link),
+          ...planShaping(opts),
+          timeoutMs: opts.timeout,
+          progress: steps.step,
+          onCase: (done, total) => steps.count(done, total, 'inputs compared'),
+        });
+        steps.done();
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
+        if (report.matched !== report.total)
+          reportMismatch(
+            `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
+          );
+      },
+    );
+}
+
+async function validateReference(
+  modelPath: string,
+  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: number; json?: boolean },
+): Promise<void> {
+  const steps = stepReporter();
+  const report = await validateAgainstReference(modelPath, {
+    target: targetNameFor(opts.target, opts.board),
+    board: opts.board,
+    port: opts.port,
+    reference: opts.reference,
+    input: opts.input,
+    link: linkOption(opts.link),
+    timeoutMs: opts.timeout,
+    progress: steps.step,
+  });
+  steps.done();
+  const verdict = referenceVerdict(report);
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
+  if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
+}
+
+function formatReferenceReport(r: ReferenceReport): string {
+  const result = (c: { differing: number; elements: number; element?: number; expected?: number; actual?: number }) =>
+    c.differing === 0 ? 'equal' : `${c.differing} of ${c.elements} differ; first [${c.element}]: expected ${c.expected}, got ${c.actual}`;
+  const rows: (string | number)[][] = r.layers.flatMap((l) =>
+    l.tensors.map((t) => [`${l.position}`, l.op, `${l.opIndex}`, `${t.tensor} "${t.name}"`, result(t)]),
+  );
+  for (const o of r.outputs) rows.push([`output ${o.output}`, '', '', `${o.tensor} "${o.name}"`, result(o)]);
+  for (const v of r.state) rows.push(['state', '', '', `${v.tensor} "${v.name}"`, result(v)]);
+  const lines = [
+    `${r.model} on ${r.board ?? r.target}, input: ${r.input}${r.inferences > 1 ? ` (${r.inferences} inferences, the last compared)` : ''}`,
+    '',
+    formatTable(['layer', 'op', 'op index', 'tensor', 'vs reference'], rows),
+  ];
+  if (r.notComparable.length > 0) {
+    lines.push('', 'not comparable:', ...r.notComparable.map((n) => `  tensor ${n.tensor} "${n.name}": ${n.reason}`));
+  }
+  lines.push(
+    '',
+    `also checked: ${r.checked.inputs} model input${r.checked.inputs === 1 ? '' : 's'} equal the input, ${r.checked.constants} constants equal the model file's`,
+  );
+  if (r.absent.length > 0) lines.push(`not in the reference: tensor${r.absent.length === 1 ? '' : 's'} ${r.absent.join(', ')}`);
+  return lines.join('\n');
+}
+
+function formatValidateReport(r: ValidateReport): string {
+  const rows = r.cases.map((c) => {
+    let detail = '';
+    if (c.firstMismatch) {
+      const m = c.firstMismatch;
+      detail = `output ${m.output}[${m.index}]: expected ${m.expected}, got ${m.actual}`;
+      const l = c.firstDifferingLayer;
+      if (l) detail += `; first differing layer #${l.index} ${l.op} (tensor ${l.tensor} "${l.name}"[${l.element}]: expected ${l.expected}, got ${l.actual})`;
+      else if (l === null) detail += '; every layer output matched when read alone';
+    }
+    return [c.input, c.match ? 'yes' : 'NO', c.count, detail];
+  });
+  const table = formatTable(['input', 'bit-exact', r.counter.kind, 'first mismatch'], rows);
+  const verdict =
+    r.matched === r.total
+      ? `all ${r.total} inputs bit-exact with the host reference on ${r.board ?? r.target}`
+      : `MISMATCH: ${r.total - r.matched} of ${r.total} inputs differ from the host reference on ${r.board ?? r.target}`;
+  return `${table}\n\n${verdict}`;
+}

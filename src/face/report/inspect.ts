@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
+import type { MemoryPlan } from '../../core/plan/arena.ts';
+import { underFloor } from './run.ts';
+import { formatTable } from './table.ts';
+import { terminalText } from './terminal_text.ts';
+
+const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
+
+export function formatTensors(graph: Graph): string {
+  const rows = graph.tensors.map((t) => [
+    t.index,
+    terminalText(t.name.length > 40 ? `…${t.name.slice(-39)}` : t.name),
+    `${t.dtype}[${t.shape.join(',')}]`,
+    t.quant
+      ? t.quant.scale.length > 1
+        ? `per-channel(${t.quant.scale.length}) axis ${t.quant.axis}`
+        : `s=${t.quant.scale[0]?.toPrecision(6)} z=${t.quant.zeroPoint[0]}`
+      : '-',
+    isConstant(t) ? 'const' : t.isVariable ? 'variable' : 'activation',
+    byteSize(t),
+  ]);
+  return formatTable(['#', 'name', 'type', 'quantization', 'kind', 'bytes'], rows, 'Tensors');
+}
+
+/** Ops with shapes and cost; works on a graph tinyforge cannot compile too (MACs then unknown). */
+export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
+  const rows = graph.ops.map((op, position) => {
+    const layer = prepared?.layers[position];
+    const weights = op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
+    return [
+      op.index,
+      // a custom op's name comes from the model
+      terminalText(op.kind),
+      op.inputs
+        .filter((i) => i >= 0 && !isConstant(graph.tensors[i]!))
+        .map((i) => shape(graph, i))
+        .join(' '),
+      op.outputs.map((i) => shape(graph, i)).join(' '),
+      // what the chosen kernel executes: a sparse kernel skips the zeros (the dense count is in --json's macs)
+      layer ? executedMacs(layer) : '?',
+      weights,
+      // the kernel selectVariant chose for the target (aliases run no code)
+      layer ? (layer.isAlias ? 'alias' : layer.variant.name) : '?',
+      layer ? storageLabel(layer, prepared!) : '?',
+    ];
+  });
+  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes', 'kernel', 'weight storage'], rows, 'Ops');
+}
+
+/**
+ * How a layer stores its weights on the target: `sparse 1,020 B` when a storage variant runs it (its
+ * flash bytes), `dense 4,608 B` where the op could have chosen another storage and kept dense, `-`
+ * where there is no choice (encoding_choice.ts).
+ */
+export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  if (layer.variant.storage && layer.variant.cost) return `${layer.variant.storage} ${n(layer.variant.cost(layer.params, prepared.isa).flashBytes)} B`;
+  const dense = layer.def.denseCost;
+  if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params))) return '-';
+  return `dense ${n(dense(layer.params, prepared.isa).flashBytes)} B`;
+}
+
+/** The layers whose weights are stored other than dense int8, one line each (compile's summary). */
+export function formatStorage(prepared: PreparedGraph): string {
+  const lines = prepared.layers
+    .filter((l) => !l.isAlias && (l.variant.storage || l.def.variants?.some((v) => v.cost && v.applies(l.params))))
+    .map((l) => `  layer ${l.position} ${l.op.kind}: ${storageLabel(l, prepared)} (${l.variant.name})`);
+  if (lines.length === 0) return '';
+  return `weight storage (--prefer ${prepared.prefer ?? 'speed'}):\n${lines.join('\n')}`;
+}
+
+export function formatPlan(graph: Graph, plan: MemoryPlan): string {
+  const rows = plan.buffers.map((b) => [
+    b.scratchOf !== undefined
+      ? `scratch of layer ${b.scratchOf}`
+      : b.tensors
+          .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
+          .join(' = ')
+          .slice(0, 60),
+    b.offset,
+    b.bytes,
+    b.firstUse,
+    b.lastUse,
+  ]);
+  const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)');
+  const shared = plan.overlaps.length > 0 ? `, ${plan.overlaps.length} layers may write over their dying input` : '';
+  return (
+    `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set less overlaps), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}${shared}\n` +
+    `classic live-set floor: ${plan.classicFloor} bytes (every tensor its own buffer, no overlaps, the model's op order, no scratch: ` +
+    `the best a whole-tensor planner such as TFLite Micro's can do); this arena, scratch included, is ${underFloor(plan.arenaBytes, plan.classicFloor)}`
+  );
+}
+
+export function formatTimeline(plan: MemoryPlan, width = 64): string {
+  if (plan.arenaBytes === 0) return '';
+  const layers = Math.max(0, ...plan.buffers.map((b) => b.lastUse)) + 1;
+  const lines = [];
+  for (let at = 0; at < layers; at++) {
+    const row = new Array(width).fill('.');
+    for (const b of plan.buffers.filter((x) => x.firstUse <= at && at <= x.lastUse)) {
+      const from = Math.floor((b.offset / plan.arenaBytes) * width);
+      const to = Math.max(from + 1, Math.ceil(((b.offset + b.bytes) / plan.arenaBytes) * width));
+      for (let c = from; c < Math.min(to, width); c++) row[c] = b.scratchOf !== undefined ? 's' : '#';
+    }
+    lines.push(`${String(at).padStart(3)} |${row.join('')}|`);
+  }
+  return `Arena timeline (layer | bytes 0..${plan.arenaBytes}; # tensor, s scratch)\n${lines.join('\n')}`;
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
+import type { MemoryPlan } from '../../core/plan/arena.ts';
+
+/** `inspect --json`: the model, its cost per layer and its memory plan. */
+export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined, plan: MemoryPlan | undefined, unsupported: string[], problem?: string) {
+  return {
+    model: graph.name,
+    inputs: graph.inputs,
+    outputs: graph.outputs,
+    unsupported,
+    problem: problem ?? null,
+    tensors: graph.tensors.map((t) => ({
+      index: t.index,
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      bytes: byteSize(t),
+      constant: isConstant(t),
+      variable: t.isVariable === true,
+      scale: t.quant?.scale ?? null,
+      zeroPoint: t.quant?.zeroPoint ?? null,
+    })),
+    layers: graph.ops.map((op, position) => ({
+      index: op.index,
+      op: op.kind,
+      inputs: op.inputs,
+      outputs: op.outputs,
+      macs: prepared?.layers[position]?.macs ?? null,
+      // what the chosen kernel executes (sparse kernels skip zeros); `macs` is the dense count
+      executedMacs: prepared?.layers[position] ? executedMacs(prepared.layers[position]) : null,
+      weightBytes: op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0),
+      // the kernel chosen and how it stores the weights (encoding_choice.ts): `sparse`, or `dense`, with its bytes
+      kernel: prepared?.layers[position]?.variant.name ?? null,
+      weightStorage: prepared?.layers[position] ? storageJson(prepared.layers[position], prepared) : null,
+    })),
+    memory: plan ? planJson(plan) : null,
+  };
+}
+
+/** Flash bytes of a layer's constant inputs as the chosen kernel stores them. */
+export function layerWeightBytes(layer: PreparedLayer, prepared: PreparedGraph): number {
+  if (layer.variant.storage && layer.variant.cost) return layer.variant.cost(layer.params, prepared.isa).flashBytes;
+  const graph = prepared.graph;
+  return layer.op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
+}
+
+function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: string; bytes: number } | null {
+  const v = layer.variant;
+  if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };
+  if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params))) return null;
+  return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa).flashBytes };
+}
+
+export function planJson(plan: MemoryPlan) {
+  return {
+    arena: plan.arenaBytes,
+    lowerBound: plan.lowerBound,
+    classicFloor: plan.classicFloor,
+    scratch: plan.scratchBytes,
+    strategy: plan.strategy,
+    buffers: plan.buffers.map((b) => ({
+      tensors: b.tensors,
+      scratchOf: b.scratchOf ?? null,
+      offset: b.offset,
+      bytes: b.bytes,
+      firstUse: b.firstUse,
+      lastUse: b.lastUse,
+    })),
+  };
+}

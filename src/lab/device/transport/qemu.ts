@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Starts an emulated board's QEMU with its UART as the serial line of the device protocol:
+ *
+ * - `pty`: `-serial pty`, started paused (`-S`) with QMP on stdio. QEMU prints
+ *   "char device redirected to /dev/pts/N"; we open that pseudo-terminal with serialport like any
+ *   port, and only then send QMP `cont`, because QEMU drops what the board sends while nobody holds
+ *   the pty. The same path as a real board's port.
+ * - `stdio`: `-serial stdio`, the UART on QEMU's stdin/stdout pipes.
+ *
+ * The board descriptor's own arguments (targets/*.json) are kept except the serial and monitor
+ * choices. The transport closes when QEMU exits (the harness ends a session through semihosting).
+ */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { TinyforgeError } from '../../../core/errors.ts';
+import { DETACHED, trackChild } from '../../lifecycle.ts';
+import type { BoardDescriptor, EmulatorSpec } from '../../../core/targets/targets.ts';
+import { SerialTransport } from './serial.ts';
+import { StdioTransport } from './stdio.ts';
+import type { Transport } from './transport.ts';
+
+export type EmulatorLink = 'pty' | 'stdio';
+
+export interface EmulatorExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RunningEmulator {
+  transport: Transport;
+  /** settles when the emulator process has ended */
+  exited: Promise<EmulatorExit>;
+  /** what the emulator wrote to stderr so far */
+  stderr(): string;
+  /** ends the emulator at once (SIGKILL); safe after it exited */
+  kill(): void;
+}
+
+export interface StartOptions {
+  link: EmulatorLink;
+  /** a TCG plugin and its arguments (`-plugin`): the timing model's trace */
+  plugin?: string;
+  /** limit for QEMU to come up and (pty) to name its pseudo-terminal and take `cont` */
+  startTimeoutMs?: number;
+}
+
+/** The descriptor's QEMU arguments with the serial line and monitor chosen for `link`. */
+export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink): string[] {
+  const args: string[] = [];
+  const given = emulator.args.map((a) => (a === '{elf}' ? elf : a));
+  for (let i = 0; i < given.length; i++) {
+    if (given[i] === '-serial' || given[i] === '-monitor' || given[i] === '-qmp') {
+      i++; // drop the option and its value; ours follow
+      continue;
+    }
+    args.push(given[i]!);
+  }
+  if (link === 'pty') args.push('-serial', 'pty', '-monitor', 'none', '-qmp', 'stdio', '-S');
+  else args.push('-serial', 'stdio', '-monitor', 'none');
+  return args;
+}
+
+/**
+ * QEMU processes still running. A program using the library that ends (or throws) without closing
+ * its session must not leave them behind: QEMU outlives its parent, paused or spinning, holding the
+ * pty. One listener for all of them (not one each: a fuzz run starts many).
+ */
+const liveEmulators = new Set<ChildProcessByStdio<Writable, Readable, Readable>>();
+process.on('exit', () => {
+  for (const child of liveEmulators) child.kill('SIGKILL');
+});
+
+export async function startQemu(board: BoardDescriptor, command: string, elf: string, options: StartOptions): Promise<RunningEmulator> {
+  if (!board.emulator) throw new TinyforgeError(`${board.name} is not an emulated board`);
+  const args = qemuArgs(board.emulator, elf, options.link);
+  if (options.plugin) args.unshift('-plugin', options.plugin);
+  const child = trackChild(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...DETACHED }) as ChildProcessByStdio<Writable, Readable, Readable>);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
+  let exitInfo: EmulatorExit | null = null;
+  liveEmulators.add(child);
+  const exited = new Promise<EmulatorExit>((resolve, reject) => {
+    child.on('error', (e) => {
+      liveEmulators.delete(child);
+      reject(new TinyforgeError(`cannot start ${command}: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      liveEmulators.delete(child);
+      exitInfo = { code, signal };
+      resolve(exitInfo);
+    });
+  });
+  exited.catch(() => {});
+  const describeExit = () => {
+    const why = stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('char device redirected'));
+    return `${board.name}: ${command} exited with status ${exitInfo?.code ?? exitInfo?.signal ?? '?'}${why ? ` (${why})` : ''}`;
+  };
+  const kill = () => {
+    if (exitInfo === null) child.kill('SIGKILL');
+  };
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+
+  try {
+    if (options.link === 'stdio') {
+      const transport = new StdioTransport(child, `${board.name} (${command} stdio)`, describeExit);
+      return { transport, exited, stderr: () => stderr, kill };
+    }
+    // QEMU 7.2 prints the pty's name on stdout, ahead of the QMP greeting (older ones on stderr)
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (stdout += d));
+    const qmp = new QmpClient(child);
+    const ptyPath = await withTimeout(
+      waitFor(() => /char device redirected to (\/dev\/pts\/\d+)/.exec(stdout + stderr)?.[1], [child.stdout, child.stderr], exited, describeExit),
+      startTimeoutMs,
+      `${board.name}: ${command} did not name its pseudo-terminal within ${startTimeoutMs} ms`,
+    );
+    const serial = await SerialTransport.open(ptyPath);
+    const transport = new EmulatorPtyTransport(serial, `${ptyPath} (${board.name})`, exited, describeExit);
+    await withTimeout(qmp.handshakeAndContinue(), startTimeoutMs, `${board.name}: QMP did not answer within ${startTimeoutMs} ms`);
+    return { transport, exited, stderr: () => stderr, kill };
+  } catch (e) {
+    kill();
+    throw e;
+  }
+}
+
+/** The pty's serial transport, closing also when QEMU exits (a pty does not always report that). */
+class EmulatorPtyTransport implements Transport {
+  private readonly listeners: ((reason: string) => void)[] = [];
+  private closedReason: string | null = null;
+
+  constructor(
+    private readonly serial: SerialTransport,
+    readonly name: string,
+    exited: Promise<EmulatorExit>,
+    describeExit: () => string,
+  ) {
+    const fire = (reason: string) => {
+      if (this.closedReason !== null) return;
+      this.closedReason = reason;
+      for (const l of this.listeners) l(reason);
+    };
+    exited.then(
+      () => fire(describeExit()),
+      () => {},
+    );
+    serial.onClose((reason) => fire(reason));
+  }
+  write(bytes: Uint8Array): Promise<void> {
+    return this.serial.write(bytes);
+  }
+  onData(listener: (bytes: Uint8Array) => void): void {
+    this.serial.onData(listener);
+  }
+  onClose(listener: (reason: string) => void): void {
+    this.listeners.push(listener);
+  }
+  close(): Promise<void> {
+    return this.serial.close();
+  }
+}
+
+/** Just enough QMP (JSON lines on QEMU's stdio) to leave the -S pause. */
+class QmpClient {
+  private buffer = '';
+  private readonly pending: ((message: Record<string, unknown>) => void)[] = [];
+  private readonly queued: Record<string, unknown>[] = [];
+
+  constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable>) {
+    child.stdout.on('data', (d: string) => {
+      this.buffer += d;
+      let newline: number;
+      while ((newline = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, newline).trim();
+        this.buffer = this.buffer.slice(newline + 1);
+        if (line === '') continue;
+        let message: Record<string, unknown>;
+        try {
+          message = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if ('event' in message) continue;
+        const waiter = this.pending.shift();
+        if (waiter) waiter(message);
+        else this.queued.push(message);
+      }
+    });
+  }
+
+  private next(): Promise<Record<string, unknown>> {
+    const ready = this.queued.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+
+  private async execute(command: string): Promise<void> {
+    this.child.stdin.write(`${JSON.stringify({ execute: command })}\n`);
+    const answer = await this.next();
+    if ('error' in answer) throw new TinyforgeError(`QMP ${command} failed: ${JSON.stringify(answer.error)}`);
+  }
+
+  async handshakeAndContinue(): Promise<void> {
+    const greeting = await this.next();
+    if (!('QMP' in greeting)) throw new TinyforgeError(`QMP: unexpected greeting ${JSON.stringify(greeting).slice(0, 80)}`);
+    await this.execute('qmp_capabilities');
+    await this.execute('cont');
+  }
+}
+
+function waitFor<T>(probe: () => T | undefined, sources: Readable[], exited: Promise<EmulatorExit>, describeExit: () => string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = probe();
+      if (found !== undefined) {
+        for (const source of sources) source.off('data', check);
+        resolve(found);
+      }
+    };
+    for (const source of sources) source.on('data', check);
+    exited.then(() => reject(new TinyforgeError(describeExit())), reject);
+    check();
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TinyforgeError(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { Graph } from '../../core/ir/graph.ts';
+import { fromBytes } from '../../core/ir/buffers.ts';
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Cuts all outputs of one inference (concatenated) into one array per output tensor. */
+export function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
+  let at = 0;
+  return sizes.map((n) => bytes.slice(at, (at += n)));
+}
+
+/** An output tensor's bytes as numbers (integers, or floats for a float output). */
+export function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
+  const t = graph.tensors[graph.outputs[output]!]!;
+  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

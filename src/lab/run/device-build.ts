@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What `run`, `profile` and `validate` share: compile the model for a target, build the harness
+ * firmware around it (the profile build has per-layer counters and stop-after-layer), and say how
+ * to reach the board: an emulated board started here, or a real board on a serial port that must run
+ * this very build.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { TinyforgeError } from '../../core/errors.ts';
+import { makeTempFolder, removeTempFolder, untrackTempPath } from '../lifecycle.ts';
+import { type CompiledModel, compileGraph, harnessProvenance } from '../../core/compile.ts';
+import { type MemoryBudget, formatBudget } from '../../core/plan/budget.ts';
+import { type PatchOption, formatPatch } from '../../core/plan/patch.ts';
+import { writeDirectoryAtomically } from '../output.ts';
+import type { Graph } from '../../core/ir/graph.ts';
+import type { Prefer } from '../../core/ops/op.ts';
+import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
+import type { BuildResult } from '../toolchain/index.ts';
+import { checkFits } from '../toolchain/fit.ts';
+import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
+import type { SessionOptions } from '../device/session.ts';
+import type { EmulatorLink } from '../device/transport/qemu.ts';
+
+export interface DeviceTargetOptions {
+  target: string;
+  /** an emulated board (default: the target's), or with `port` the real board's descriptor */
+  board?: string;
+  /** a serial port with a board running this build's firmware */
+  port?: string;
+  link?: EmulatorLink;
+  /** keep sources and build here */
+  workDir?: string;
+  /** a real port's baud rate: the harness is built for it and the port opened at it */
+  baudRate?: number;
+  /** limit per inference on the board, ms */
+  timeoutMs?: number;
+  /** extra compile flags (tests: -DTF_TEST_CORRUPT_LAYER=...) */
+  extraCflags?: string[];
+  /** build the profile variant (default true); `run --port` builds what `tinyforge flash MODEL` puts on the board */
+  profile?: boolean;
+  /** fit the arena / constant tables to this budget (compile --max-ram / --max-flash) */
+  budget?: MemoryBudget;
+  /** row-band execution of an initial convolution chain (compile --patch) */
+  patch?: PatchOption;
+  /** dense or sparse (or other) weight storage per layer: compile --prefer */
+  prefer?: Prefer;
+  progress?: (message: string) => void;
+}
+
+export interface DeviceBuild {
+  target: TargetDescriptor;
+  /** the board that runs the model: the port's real board, or an emulated one */
+  board: BoardDescriptor | undefined;
+  /** the board whose memory the model was checked against (a named real board an emulator stands in for) */
+  fitFor: BoardDescriptor | undefined;
+  compiled: CompiledModel;
+  build: BuildResult;
+  session: SessionOptions;
+}
+
+/**
+ * Fails early, with the package that installs it, when a tool the work needs is missing: the
+ * target's compiler, and the emulator when an emulated board will be started here.
+ */
+export function requireTools(target: TargetDescriptor, board: BoardDescriptor | undefined, startsEmulator: boolean): void {
+  findTool(target.toolchain.cc, target.toolchain.install);
+  if (startsEmulator && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
+}
+
+export interface TargetBuildOptions {
+  /** keep sources and build here (default: a temporary directory, removed afterwards) */
+  workDir?: string;
+  /** the harness's profile variant: per-layer counters and stop-after-layer */
+  profile: boolean;
+  /** host only: AddressSanitizer + UBSan */
+  sanitize?: boolean;
+  extraCflags?: string[];
+  /** the harness console's baud rate (--baud) */
+  consoleBaud?: number;
+  progress: (message: string) => void;
+}
+
+export interface TargetBuild {
+  compiled: CompiledModel;
+  build: BuildResult;
+}
+
+/** How the memory plan is shaped: `--max-ram` / `--max-flash` and `--patch`, as compile takes them. */
+export interface PlanShaping {
+  budget?: MemoryBudget;
+  patch?: PatchOption;
+  /** weight storage per layer: the fastest no bigger than dense, or the smallest (compile --prefer) */
+  prefer?: Prefer;
+  /** told what the budget and the row bands changed */
+  progress?: (message: string) => void;
+}
+
+/** Compiles for the target's ISA and refuses a model too big for the board, before any build. */
+export function compileForTarget(
+  graph: Graph,
+  modelPath: string,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  shaping: PlanShaping = {},
+): CompiledModel {
+  const { budget, patch, prefer } = shaping;
+  const compiled = compileGraph(graph, basename(modelPath), {
+    isa: target.isa,
+    partRam: smallestPartRam(target),
+    budget,
+    patch,
+    prefer,
+    provenance: harnessProvenance(modelPath, target.name),
+  });
+  if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
+  if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
+  if (compiled.patchDeclined) shaping.progress?.(compiled.patchDeclined);
+  checkFits(compiled, basename(modelPath), target, board);
+  return compiled;
+}
+
+/**
+ * The one build path of every command that runs a model: write the compiled sources, build the
+ * harness around them, run `work`, and clean up.
+ */
+export async function withTargetBuild<T>(
+  compiled: CompiledModel,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  options: TargetBuildOptions,
+  work: (b: TargetBuild) => Promise<T>,
+): Promise<T> {
+  const { graph } = compiled;
+  if (options.workDir) claimKeepDirectory(options.workDir);
+  const workDir = options.workDir ?? makeTempFolder('build');
+  // a failed build keeps its folder: the error names the log (and the sources) in it
+  let keepWorkDir = false;
+  try {
+    const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
+    options.progress(`building for ${target.name}${board ? ` (${board.name})` : ''}${options.profile ? ', profile build' : ''}`);
+    let build: BuildResult;
+    try {
+      build = await buildFirmware({
+        target: target.name,
+        board: board?.name,
+        modelDir,
+        outDir: join(workDir, 'build'),
+        profile: options.profile,
+        sanitize: options.sanitize,
+        input0ArenaOffset: compiled.plan.tensorOffset.get(graph.inputs[0]!),
+        optimizeForSize: compiled.prepared.prefer === 'size',
+        extraCflags: options.extraCflags,
+        consoleBaud: options.consoleBaud,
+      });
+    } catch (e) {
+      keepWorkDir = e instanceof TinyforgeError && e.message.includes(workDir);
+      throw e;
+    }
+    return await work({ compiled, build });
+  } finally {
+    if (!options.workDir && !keepWorkDir) removeTempFolder(workDir);
+    else if (!options.workDir) untrackTempPath(workDir);
+  }
+}
+
+/** What marks a `--keep` directory as tinyforge's: its `model` and `build` folders may be replaced. */
+const KEEP_MARKER = '.tinyforge-keep';
+
+/**
+ * `--keep DIR` holds the sources and the build: DIR must be new, empty, or an earlier `--keep` of
+ * tinyforge's (its marker), so a build never overwrites files of the user's (a `build/` of their
+ * own project under `--keep .`). Claimed before the build, so a refusal costs nothing.
+ */
+export function claimKeepDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new TinyforgeError(`--keep ${dir}: exists and is not a directory`);
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(KEEP_MARKER))
+      throw new TinyforgeError(
+        `--keep ${dir}: not empty and not an earlier --keep of tinyforge's (holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); give a new directory`,
+      );
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, KEEP_MARKER), 'sources (model/) and build (build/) kept by tinyforge; replaced by the next --keep here\n');
+  } catch (e) {
+    throw new TinyforgeError(`--keep ${dir}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Compiles and builds, runs `work` with what it takes to open a session, and cleans up. */
+export async function withDeviceBuild<T>(graph: Graph, modelPath: string, options: DeviceTargetOptions, work: (b: DeviceBuild) => Promise<T>): Promise<T> {
+  const progress = options.progress ?? (() => {});
+  const target = loadTarget(options.target);
+  if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
+  const { runOn: board, fitFor } = placeOnBoards(target, options.board, options.port !== undefined);
+  if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
+  requireTools(target, board, !options.port);
+  const buildOptions = {
+    workDir: options.workDir,
+    profile: options.profile ?? true,
+    extraCflags: options.extraCflags,
+    consoleBaud: options.baudRate,
+    progress,
+  };
+  const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  if (fitFor && fitFor !== board)
+    progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);
+  return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {
+    const session: SessionOptions = options.port
+      ? { port: options.port, baudRate: options.baudRate, board: board?.name, expectBuildId: build.buildId, invokeTimeoutMs: options.timeoutMs, progress }
+      : { board: board!.name, elf: build.elf, link: options.link, invokeTimeoutMs: options.timeoutMs, progress };
+    session.expectModel = compiled.generated.facts;
+    progress(options.port ? `talking to the board on ${options.port}` : `running on ${board!.name}`);
+    return work({ target, board, fitFor, compiled, build, session });
+  });
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Whether a compiled model can fit a target's memory, decided from the plan before anything is
+ * built, so that a model too big for a board is refused in one line saying by how much instead of
+ * after a long build with a linker error.
+ *
+ * RAM needs the arena (scratch included), the stack the target reserves, and the harness's own
+ * static data; flash needs the weights and the code. The harness and code figures are lower
+ * bounds measured on our builds (src/lab/toolchain/fit.ts is checked against real builds in
+ * test/device/boards.test.ts), so a refusal is certain; a model that passes can still miss by a
+ * little, which the linker then reports.
+ */
+import type { CompiledModel } from '../../core/compile.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { type BoardDescriptor, type TargetDescriptor, memoryFor } from '../../core/targets/targets.ts';
+
+/** Static RAM of the device harness and platform besides the arena (frame buffers, counters): at least this. */
+export const HARNESS_RAM_BYTES = 512;
+/** Code and constants of the harness, platform and a model's layer functions: at least this. */
+export const CODE_FLASH_BYTES = 3072;
+
+export interface FitEstimate {
+  ram: { arena: number; stack: number; harness: number; total: number; available: number };
+  flash: { weights: number; code: number; total: number; available: number };
+}
+
+/** Bytes of the model's constant tensors (weights, biases): what codegen puts in flash as arrays. */
+export function constantBytes(compiled: CompiledModel): number {
+  return compiled.graph.tensors.reduce((n, t) => n + (t.data ? t.data.length : 0), 0);
+}
+
+/**
+ * The estimate for the target's memory, or with `board` for that board's: a real board's chip
+ * (its largest flash and RAM regions: the arena, stack and harness data are linked into one).
+ */
+export function estimateFit(compiled: CompiledModel, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
+  const memory = memoryFor(target, board);
+  if (!memory) return null; // the host: no fixed memory
+  const arena = compiled.plan.arenaBytes;
+  const stack = memory.stackBytes;
+  const weights = constantBytes(compiled);
+  return {
+    ram: { arena, stack, harness: HARNESS_RAM_BYTES, total: arena + stack + HARNESS_RAM_BYTES, available: memory.ramBytes },
+    flash: { weights, code: CODE_FLASH_BYTES, total: weights + CODE_FLASH_BYTES, available: memory.flashBytes },
+  };
+}
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
+export function checkFits(compiled: CompiledModel, modelName: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
+  const fit = estimateFit(compiled, target, board);
+  if (!fit) return null;
+  const problems: string[] = [];
+  const { ram, flash } = fit;
+  if (ram.total > ram.available) {
+    problems.push(
+      `RAM needs at least ${n(ram.total)} bytes (arena ${n(ram.arena)} + stack ${n(ram.stack)} + harness ~${n(ram.harness)}) ` +
+        `of ${n(ram.available)}: ${n(ram.total - ram.available)} bytes over`,
+    );
+  }
+  if (flash.total > flash.available) {
+    problems.push(
+      `flash needs at least ${n(flash.total)} bytes (weights ${n(flash.weights)} + code ~${n(flash.code)}) ` +
+        `of ${n(flash.available)}: ${n(flash.total - flash.available)} bytes over`,
+    );
+  }
+  if (problems.length > 0) {
+    const where = board ? `${target.name} (${board.name}${board.hardware ? `: ${board.hardware.chip}` : ''})` : target.name;
+    throw new TinyforgeError(`${modelName} does not fit ${where}: ${problems.join('; ')}`);
+  }
+  return fit;
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The generated model as a project the user opens and builds unchanged with their own tools
+ * (`compile --project <kind>`; docs/exports.md says how to build each and what the tests check):
+ *
+ * - `cmake`: the plain CMake static library (`add_subdirectory` it), with a toolchain file for the
+ *   target's cross compiler.
+ * - `make`: a Makefile building `lib<prefix>.a` with the target's compiler and core flags.
+ * - `arduino`: an Arduino library (`library.properties`, `src/`, an example sketch).
+ * - `platformio`: a PlatformIO library (`library.json`, `include/`, `src/`, an example project).
+ * - `zephyr`: a Zephyr module (`zephyr/module.yml`, `Kconfig`, `CMakeLists.txt`, a sample).
+ * - `esp-idf`: an ESP-IDF project: the model as the component `components/<prefix>/`, a starter app
+ *   in `main/`, and tinyforge's device harness as a second project in `harness/` (what `profile
+ *   --port` talks to).
+ * - `pico-sdk`: the model as a pico-sdk INTERFACE library, with a starter app in `example/`.
+ *
+ * Every starter app runs the model once on a sample input (the `--input` file's first, else the
+ * zero point) and prints the top class of output 0 beside the one tinyforge's reference kernels give.
+ *
+ * Templates live in templates/exports, and for the ESP-IDF harness and the pico-sdk library in
+ * firmware/esp32/idf and firmware/rp2040/pico-sdk.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CompiledModel } from '../../core/compile.ts';
+import type { GeneratedFile } from '../../core/codegen/generate.ts';
+import { DTYPE_C } from '../../core/ir/graph.ts';
+import { interpret } from '../../core/ops/interpreter.ts';
+import { cArrayBody, renderTemplateFile } from '../../core/ops/common/render.ts';
+import { outputValues } from '../run/bytes.ts';
+import { type InputCase, zeroPointCase } from '../run/inputs.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { FIRMWARE_DIR, type TargetDescriptor } from '../../core/targets/targets.ts';
+import { isCompiledSource } from './toolchain.ts';
+
+const IDF_DIR = join(FIRMWARE_DIR, 'esp32', 'idf');
+const PICO_DIR = join(FIRMWARE_DIR, 'rp2040', 'pico-sdk');
+const EXPORTS_DIR = resolve(import.meta.dirname, '../../../templates/exports');
+
+export const PROJECT_KINDS = ['cmake', 'make', 'arduino', 'platformio', 'zephyr', 'esp-idf', 'pico-sdk'] as const;
+export type ProjectKind = (typeof PROJECT_KINDS)[number];
+
+/** The version every export's manifest gives the library: the model has none of its own. */
+const LIBRARY_VERSION = '1.0.0';
+
+/** ESP-IDF's name of each ESP target (`idf.py set-target`) and the chip's marketing name. */
+const IDF_TARGETS: Record<string, { idfTarget: string; chipName: string; clockHz: number }> = {
+  esp32: { idfTarget: 'esp32', chipName: 'ESP32', clockHz: 240_000_000 },
+  esp32s3: { idfTarget: 'esp32s3', chipName: 'ESP32-S3', clockHz: 240_000_000 },
+  esp32c3: { idfTarget: 'esp32c3', chipName: 'ESP32-C3', clockHz: 160_000_000 },
+};
+
+/**
+ * The compiler a user builds the `make` and `cmake` exports with, where it is not the one in the
+ * target descriptor: Debian's xtensa-lx106-elf-gcc only compile-checks ESP32 C here (call0 ABI);
+ * Espressif's own compilers build for the chips.
+ */
+const EXPORT_COMPILERS: Record<string, { cc: string; archFlags: string[] }> = {
+  esp32: { cc: 'xtensa-esp32-elf-gcc', archFlags: ['-mlongcalls'] },
+  esp32s3: { cc: 'xtensa-esp32s3-elf-gcc', archFlags: ['-mlongcalls'] },
+};
+
+/** Arduino cores (`architectures`) whose boards have the core the kernels were chosen for. */
+const ARDUINO_ARCHITECTURES: Record<string, string> = {
+  host: '*',
+  'cortex-m0': 'samd',
+  'cortex-m3': 'sam,stm32',
+  'cortex-m4': 'mbed_nano,renesas_uno,stm32',
+  'cortex-m7': 'mbed_portenta,mbed_giga,stm32',
+  'cortex-m33': 'renesas_portenta,stm32',
+  rp2040: 'rp2040,mbed_rp2040',
+  esp32: 'esp32',
+  esp32s3: 'esp32',
+  esp32c3: 'esp32',
+};
+
+/** PlatformIO platforms with the target's core, and one board of them for the example project. */
+const PLATFORMIO_BOARDS: Record<string, { platforms: string[]; env: string; lines: string[] }> = {
+  host: { platforms: ['native'], env: 'native', lines: ['platform = native'] },
+  'cortex-m0': { platforms: ['ststm32', 'atmelsam'], env: 'nucleo_f030r8', lines: ['platform = ststm32', 'board = nucleo_f030r8', 'framework = arduino'] },
+  'cortex-m3': { platforms: ['ststm32', 'atmelsam'], env: 'bluepill_f103c8', lines: ['platform = ststm32', 'board = bluepill_f103c8', 'framework = arduino'] },
+  'cortex-m4': {
+    platforms: ['ststm32', 'nordicnrf52', 'renesas-ra'],
+    env: 'nucleo_f446re',
+    lines: ['platform = ststm32', 'board = nucleo_f446re', 'framework = arduino'],
+  },
+  'cortex-m7': { platforms: ['ststm32', 'teensy'], env: 'nucleo_f767zi', lines: ['platform = ststm32', 'board = nucleo_f767zi', 'framework = arduino'] },
+  'cortex-m33': {
+    platforms: ['ststm32', 'nordicnrf53'],
+    env: 'nucleo_l552ze_q',
+    lines: ['platform = ststm32', 'board = nucleo_l552ze_q', 'framework = arduino'],
+  },
+  rp2040: { platforms: ['raspberrypi'], env: 'pico', lines: ['platform = raspberrypi', 'board = pico', 'framework = arduino'] },
+  esp32: { platforms: ['espressif32'], env: 'esp32dev', lines: ['platform = espressif32', 'board = esp32dev', 'framework = arduino'] },
+  esp32s3: {
+    platforms: ['espressif32'],
+    env: 'esp32-s3-devkitc-1',
+    lines: ['platform = espressif32', 'board = esp32-s3-devkitc-1', 'framework = arduino'],
+  },
+  esp32c3: {
+    platforms: ['espressif32'],
+    env: 'esp32-c3-devkitm-1',
+    lines: ['platform = espressif32', 'board = esp32-c3-devkitm-1', 'framework = arduino'],
+  },
+};
+
+export interface ProjectOptions {
+  /** the starter apps' sample input (one inference: each input tensor's bytes); default: the zero point */
+  sample?: InputCase;
+  /** where the sample came from, for the header's comment */
+  sampleSource?: string;
+}
+
+function modelView(compiled: CompiledModel) {
+  const { graph, plan, generated, prepared } = compiled;
+  return {
+    name: graph.name,
+    prefix: generated.prefix,
+    PREFIX: generated.prefix.toUpperCase(),
+    sources: generated.files.filter((f) => isCompiledSource(f.name)).map((f) => f.name),
+    arenaBytes: plan.arenaBytes,
+    macs: prepared.layers.reduce((n, l) => n + l.macs, 0),
+    weightBytes: graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0),
+    inputs: graph.inputs.map((i) => ({ zeroPoint: graph.tensors[i]!.quant?.zeroPoint[0] ?? 0 })),
+  };
+}
+
+/** A hash of the generated model's files: the build id the harness of the ESP-IDF project reports. */
+function modelBuildId(compiled: CompiledModel): string {
+  const hash = createHash('sha256');
+  for (const f of [...compiled.generated.files].sort((a, b) => a.name.localeCompare(b.name))) hash.update(`${f.name}\0${f.text}\0`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+const within = (folder: string, files: GeneratedFile[]) => files.map((f) => ({ name: `${folder}/${f.name}`, text: f.text }));
+/** The library layout PlatformIO and Zephyr share: model.h under include/, everything else under src/. */
+const headerAndSources = (sources: GeneratedFile[]) => [
+  ...within(
+    'include',
+    sources.filter((f) => f.name === 'model.h'),
+  ),
+  ...within(
+    'src',
+    sources.filter((f) => f.name !== 'model.h'),
+  ),
+];
+const withoutCMake = (compiled: CompiledModel) => compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt');
+const renderExport = (template: string, view: object) => renderTemplateFile(join(EXPORTS_DIR, template), view);
+
+/** Text safe inside a double-quoted string of the given syntax: a model's name is untrusted input. */
+const quotedText = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'");
+/** Text for one line of a `#` comment or a properties value: no line breaks or control characters. */
+const lineText = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
+
+/** The facts every export's templates share: the model, its target, and the banners in each comment syntax. */
+function exportView(compiled: CompiledModel, target: TargetDescriptor) {
+  const model = modelView(compiled);
+  const banner = (what: string) => compiled.generated.banner(what);
+  return {
+    ...model,
+    modelName: lineText(model.name),
+    modelNameJson: quotedText(model.name),
+    modelNameKconfig: quotedText(model.name),
+    targetName: target.name,
+    targetDescription: lineText(target.description),
+    version: LIBRARY_VERSION,
+    cBanner: (file: string) => banner(`${file}: part of the ${target.name} export of model ${model.name}.`).c,
+    hashBanner: (file: string) => banner(`${file}: part of the ${target.name} export of model ${model.name}.`).cmake,
+  };
+}
+
+/** The compiler and flags a user builds the C with for this target (`make` and `cmake` exports). */
+export function exportCompiler(target: TargetDescriptor): { cc: string; ar: string; archFlags: string[]; optimize: string; cflags: string[] } {
+  const isArchFlag = (f: string) => /^-m|^--specs=/.test(f);
+  const override = EXPORT_COMPILERS[target.name];
+  const cc = override?.cc ?? target.toolchain.cc;
+  return {
+    cc,
+    ar: cc.replace(/gcc$/, 'ar'),
+    archFlags: override?.archFlags ?? target.toolchain.cflags.filter(isArchFlag),
+    optimize: target.toolchain.cflags.find((f) => /^-O/.test(f)) ?? '-O2',
+    // -Werror is for our own checks: a user's newer compiler may warn where ours does not
+    cflags: target.toolchain.cflags.filter((f) => !isArchFlag(f) && !/^-O/.test(f) && f !== '-Werror'),
+  };
+}
+
+/**
+ * The starter apps' header: the sample input as const arrays, a loader, and the top class of output 0,
+ * with the class tinyforge's reference kernels give for the sample.
+ */
+function sampleHeader(compiled: CompiledModel, options: ProjectOptions, modelHeader: string): GeneratedFile {
+  const { graph, prepared, generated } = compiled;
+  const sample = options.sample ?? zeroPointCase(graph);
+  const output = graph.tensors[graph.outputs[0]!]!;
+  const scores = outputValues(graph, 0, interpret(prepared, sample).outputs[0]!);
+  const expectedClass = scores.reduce((best, v, i) => (v > scores[best]! ? i : best), 0);
+  const name = `${generated.prefix}_sample.h`;
+  const text = renderExport('sample.h.hbs', {
+    banner: generated.banner(`${name}: the sample input of the starter app and the top class of model ${graph.name}.`).c,
+    prefix: generated.prefix,
+    PREFIX: generated.prefix.toUpperCase(),
+    modelHeader,
+    sampleSource: lineText(options.sampleSource ?? 'every input at its zero point').replace(/\*\//g, '*?/'),
+    inputs: sample.map((bytes) => ({
+      bytes: bytes.length,
+      body: cArrayBody(
+        Array.from(bytes, (b) => `0x${b.toString(16).padStart(2, '0')}`),
+        16,
+      ),
+    })),
+    expectedClass,
+    outputType: output.dtype,
+    outputCType: DTYPE_C[output.dtype],
+  });
+  return { name, text };
+}
+
+/** `cmake`: the generated sources with their CMakeLists.txt, and a toolchain file for a cross target. */
+export function cmakeExport(compiled: CompiledModel, target: TargetDescriptor): GeneratedFile[] {
+  const files = [...compiled.generated.files];
+  if (target.name === 'host') return files;
+  const compiler = exportCompiler(target);
+  const fileName = `toolchain-${target.name}.cmake`;
+  const view = exportView(compiled, target);
+  files.push({
+    name: fileName,
+    text: renderExport('cmake/toolchain.cmake.hbs', {
+      ...view,
+      banner: view.hashBanner(fileName),
+      fileName,
+      processor: target.isa.rv32 ? 'riscv32' : target.name.startsWith('esp32') ? 'xtensa' : 'arm',
+      cc: compiler.cc,
+      archFlags: compiler.archFlags.join(' '),
+    }),
+  });
+  return files;
+}
+
+/** `make`: the generated sources and a Makefile building the static library. */
+export function makeExport(compiled: CompiledModel, target: TargetDescriptor): GeneratedFile[] {
+  const files = withoutCMake(compiled);
+  const compiler = exportCompiler(target);
+  const view = exportView(compiled, target);
+  const makefile = renderExport('make/Makefile.hbs', {
+    ...view,
+    banner: view.hashBanner('Makefile'),
+    cc: compiler.cc,
+    ar: compiler.ar,
+    archFlags: compiler.archFlags.join(' '),
+    optimize: compiler.optimize,
+    cflags: compiler.cflags.join(' '),
+    sources: view.sources.join(' '),
+    headers: files
+      .filter((f) => f.name.endsWith('.h'))
+      .map((f) => f.name)
+      .join(' '),
+  });
+  return [...files, { name: 'Makefile', text: makefile }];
+}
+
+/** `arduino`: library.properties, the sources in src/ with a header named after the library, an example sketch. */
+export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const libraryName = view.prefix;
+  const sketch = 'Classify';
+  const header = `${view.prefix}.h`;
+  return [
+    {
+      name: 'library.properties',
+      text: renderExport('arduino/library.properties.hbs', {
+        ...view,
+        banner: view.hashBanner('library.properties'),
+        libraryName,
+        architectures: ARDUINO_ARCHITECTURES[target.name] ?? '*',
+      }),
+    },
+    ...within('src', withoutCMake(compiled)),
+    { name: `src/${header}`, text: renderExport('arduino/library_header.h.hbs', { ...view, banner: view.cBanner(header) }) },
+    { name: `examples/${sketch}/${sketch}.ino`, text: renderExport('arduino/sketch.ino.hbs', { ...view, banner: view.cBanner(`${sketch}.ino`) }) },
+    within(`examples/${sketch}`, [sampleHeader(compiled, options, header)])[0]!,
+  ];
+}
+
+/** `platformio`: library.json, model.h in include/, the rest in src/, an example project. */
+export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  // PlatformIO's registry names: lower case letters, digits and dashes
+  const libraryName = view.prefix.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const board = PLATFORMIO_BOARDS[target.name] ?? PLATFORMIO_BOARDS.host!;
+  const sources = withoutCMake(compiled);
+  return [
+    {
+      name: 'library.json',
+      text: `${JSON.stringify(
+        JSON.parse(renderExport('platformio/library.json.hbs', { ...view, libraryName, platforms: JSON.stringify(board.platforms) })),
+        null,
+        2,
+      )}\n`,
+    },
+    ...headerAndSources(sources),
+    {
+      name: 'examples/classify/platformio.ini',
+      text: renderExport('platformio/platformio.ini.hbs', {
+        ...view,
+        banner: view.hashBanner('platformio.ini').replace(/^#/gm, ';'),
+        libraryName,
+        envName: board.env,
+        envLines: board.lines,
+        boardNote: `a ${target.name} board; put yours in [env] (pio boards)`,
+      }),
+    },
+    { name: 'examples/classify/src/main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) },
+    within('examples/classify/src', [sampleHeader(compiled, options, 'model.h')])[0]!,
+  ];
+}
+
+/** `zephyr`: a Zephyr module (zephyr/module.yml, Kconfig, CMakeLists.txt), include/ and src/, a sample. */
+export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const sources = withoutCMake(compiled);
+  const sample = sampleHeader(compiled, options, 'model.h');
+  const expectedClass = /_SAMPLE_EXPECTED_CLASS (\d+)/.exec(sample.text)![1];
+  const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...extra, banner: view.hashBanner(file) });
+  const dir = 'samples/classify';
+  return [
+    { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
+    { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
+    { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
+    ...headerAndSources(sources),
+    { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
+    { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
+    { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml', { expectedClass }) },
+    { name: `${dir}/src/main.c`, text: renderExport('zephyr/sample/main.c.hbs', { ...view, banner: view.cBanner('main.c') }) },
+    within(`${dir}/src`, [sample])[0]!,
+  ];
+}
+
+/** The main task's stack for the starter apps and the harness: the target's, at least 8 KiB. */
+const mainStackBytes = (target: TargetDescriptor) => Math.max(target.memory?.stackBytes ?? 16384, 8192);
+
+/**
+ * `esp-idf`: the model as the component components/<prefix>, a starter app in main/, and tinyforge's
+ * device harness (what `profile --port` talks to) as the project harness/ using the same component.
+ */
+export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const chip = IDF_TARGETS[target.name];
+  if (!chip) throw new TinyforgeError(`target ${target.name} is not an ESP chip: an ESP-IDF project is for ${Object.keys(IDF_TARGETS).join(', ')}`);
+  const model = modelView(compiled);
+  const flashMiB = (target.memory?.flash.bytes ?? 4 * 1024 * 1024) / (1024 * 1024);
+  const view = {
+    ...exportView(compiled, target),
+    ...chip,
+    target: target.name,
+    board: `${chip.idfTarget}-esp-idf`,
+    buildId: modelBuildId(compiled),
+    input0ArenaOffset: compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!) ?? 0,
+    mainStackBytes: mainStackBytes(target),
+    flashSize: `${flashMiB}MB`,
+  };
+  const harness = (template: string) => renderTemplateFile(join(IDF_DIR, template), view);
+  const copy = (file: string) => readFileSync(file, 'utf8');
+  const starter = (template: string, file: string, banner: 'c' | 'hash') =>
+    renderExport(`esp-idf/${template}`, { ...view, banner: banner === 'c' ? view.cBanner(file) : view.hashBanner(file) });
+  return [
+    { name: 'CMakeLists.txt', text: starter('CMakeLists.txt.hbs', 'CMakeLists.txt', 'hash') },
+    { name: 'sdkconfig.defaults', text: starter('sdkconfig.defaults.hbs', 'sdkconfig.defaults', 'hash') },
+    { name: 'main/CMakeLists.txt', text: starter('main/CMakeLists.txt.hbs', 'main/CMakeLists.txt', 'hash') },
+    { name: 'main/main.c', text: starter('main/main.c.hbs', 'main/main.c', 'c') },
+    within('main', [sampleHeader(compiled, options, 'model.h')])[0]!,
+    { name: `components/${model.prefix}/CMakeLists.txt`, text: harness('component/CMakeLists.txt.hbs') },
+    { name: `components/${model.prefix}/idf_component.yml`, text: harness('component/idf_component.yml.hbs') },
+    ...within(`components/${model.prefix}`, withoutCMake(compiled)),
+    { name: 'harness/CMakeLists.txt', text: harness('CMakeLists.txt.hbs') },
+    { name: 'harness/sdkconfig.defaults', text: harness('sdkconfig.defaults.hbs') },
+    { name: 'harness/main/CMakeLists.txt', text: harness('main/CMakeLists.txt.hbs') },
+    { name: 'harness/main/app_main.c', text: copy(join(IDF_DIR, 'main', 'app_main.c')) },
+    { name: 'harness/main/platform_esp_idf.c', text: copy(join(IDF_DIR, 'main', 'platform_esp_idf.c')) },
+    ...['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h', 'tf_bytes.h'].map((f) => ({
+      name: `harness/main/${f}`,
+      text: copy(join(FIRMWARE_DIR, 'common', f)),
+    })),
+  ];
+}
+
+/** `pico-sdk`: the model as an INTERFACE library, and a starter app in example/. */
+export function picoSdkLibrary(compiled: CompiledModel, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = modelView(compiled);
+  const render = (template: string) => renderTemplateFile(join(PICO_DIR, template), view);
+  return [
+    ...withoutCMake(compiled),
+    { name: 'CMakeLists.txt', text: render('CMakeLists.txt.hbs') },
+    { name: 'example/CMakeLists.txt', text: render('example/CMakeLists.txt.hbs') },
+    { name: 'example/main.c', text: render('example/main.c.hbs') },
+    within('example', [sampleHeader(compiled, options, 'model.h')])[0]!,
+  ];
+}
+
+/** The files of `kind`'s layout for a target, or a one-line error when the two do not go together. */
+export function projectFiles(kind: string, compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  switch (kind) {
+    case 'cmake':
+      return cmakeExport(compiled, target);
+    case 'make':
+      return makeExport(compiled, target);
+    case 'arduino':
+      return arduinoExport(compiled, target, options);
+    case 'platformio':
+      return platformioExport(compiled, target, options);
+    case 'zephyr':
+      if (target.name === 'host') throw new TinyforgeError('a Zephyr module is for a microcontroller target, not host');
+      return zephyrExport(compiled, target, options);
+    case 'esp-idf':
+      return espIdfProject(compiled, target, options);
+    case 'pico-sdk':
+      if (target.name !== 'rp2040') throw new TinyforgeError(`a pico-sdk library is for --target rp2040, not ${target.name}`);
+      return picoSdkLibrary(compiled, options);
+    default:
+      throw new TinyforgeError(`unknown project kind '${kind}' (known: ${PROJECT_KINDS.join(', ')})`);
+  }
+}
