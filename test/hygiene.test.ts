@@ -23,6 +23,8 @@ const C_SOURCES = ['src/**/*.h', 'src/**/*.c', 'firmware/**/*.c', 'firmware/**/*
 // assembly is checked for its SPDX line; clang-format does not format it
 const ASM_SOURCES = ['src/**/*.S', 'firmware/**/*.S'];
 // flatc's output is regenerated, not edited
+// the first commit whose successors keep subjects to 72 characters
+const SUBJECT_RULE_SINCE = '97250c0';
 const GENERATED = /^src\/core\/model\/tflite\/generated\//;
 
 describe('hygiene: license, SPDX lines, formatting', function () {
@@ -54,6 +56,23 @@ describe('hygiene: license, SPDX lines, formatting', function () {
       const out = e as { stdout?: Buffer; stderr?: Buffer };
       expect.fail(`prettier would reformat (run npm run format):\n${out.stderr?.toString() ?? ''}${out.stdout?.toString() ?? ''}`);
     }
+  });
+
+  it('commit subjects are at most 72 characters, so `git log --oneline` reads on one line', function () {
+    // the rule holds from the first commit of the layered source tree on; older subjects stay as git has them
+    let subjects: string[];
+    try {
+      subjects = execFileSync('git', ['log', '--format=%s', `${SUBJECT_RULE_SINCE}..HEAD`], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' })
+        .split('\n')
+        .filter((s) => s.length > 0);
+    } catch {
+      console.log('    (skipped: the history before the rule is not in this clone)');
+      this.skip();
+    }
+    expect(
+      subjects.filter((s) => [...s].length > 72),
+      'commit subjects over 72 characters',
+    ).to.deep.equal([]);
   });
 
   it('clang-format finds nothing to change in the hand-written C', () => {

@@ -38,7 +38,13 @@ describe('npm package: built, packed, installed and used with plain Node', funct
   after(() => pkg?.cleanup());
 
   it('npm run build emits JavaScript and declarations for the entry, and the kernel sources the ops read at run time', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/face/cli/main.js', 'dist/core/ops/conv_2d/conv_2d.c.hbs', 'dist/core/ops/conv_2d/conv_2d_dsp.h']) {
+    for (const f of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/face/cli/main.js',
+      'dist/core/ops/conv_2d/conv_2d.c.hbs',
+      'dist/core/ops/conv_2d/conv_2d_dsp.h',
+    ]) {
       expect(existsSync(join(pkg.checkoutDir, f)), f).to.equal(true);
     }
     // Node's ESM loader needs every relative import to name its .js file
