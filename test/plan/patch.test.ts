@@ -15,6 +15,7 @@ import type { Graph } from '../../src/core/ir/graph.ts';
 import { saveTflite } from '../../src/core/model/tflite/writer.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
 import { outputSize } from '../../src/core/ops/common/padding.ts';
 import { DEFAULT_MAX_EXTRA_INSTRUCTIONS, DEFAULT_MIN_ARENA_SAVING, DEFAULT_MIN_RAM_SHARE, planWithPatch } from '../../src/core/plan/patch_policy.ts';
 import { applyPatch, patchableChain } from '../../src/core/plan/patch.ts';
@@ -305,6 +306,29 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       { name: 'k_w', value: '3' },
     ];
     expect(mergeBandInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192, wider))).to.equal(undefined);
+  });
+
+  it("cached stages merge each layer's instances where its kernel emits structured C (Arm DSP, Armv6-M) and keep two functions where it emits text (portable C)", () => {
+    const functionsOf = (isa: KernelIsa | undefined) => {
+      for (let seed = 41; seed <= 48; seed++) {
+        const chain = randomChain(seed, true);
+        const choice = { start: 0, length: chain.layers, tileRows: 1, cache: true };
+        const compiled = compileGraph(chain.graph, `chain${seed}`, { patch: choice, ...(isa ? { isa } : {}) });
+        const p = compiled.patch?.stage;
+        if (!p?.layers.some((b) => b.steady)) continue;
+        const c = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        return { merged: c.match(/void \w+_band\d+\(int steady\)/g)?.length ?? 0, separate: c.match(/void \w+_band\d+s\(void\)/g)?.length ?? 0 };
+      }
+      throw new Error('no generated chain has a cached layer');
+    };
+    for (const isa of [{ dsp: true }, { dsp: false, armv6m: true }]) {
+      const { merged, separate } = functionsOf(isa);
+      expect(merged, JSON.stringify(isa)).to.be.above(0);
+      expect(separate, JSON.stringify(isa)).to.equal(0);
+    }
+    const portable = functionsOf(undefined);
+    expect(portable.merged).to.equal(0);
+    expect(portable.separate).to.be.above(0);
   });
 
   it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {

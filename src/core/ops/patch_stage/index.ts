@@ -23,7 +23,7 @@ import { mergeBandInstances } from './merge.ts';
 /**
  * A chain of `length` layers from execution position `start`, run in bands of `tileRows` output rows;
  * with `add`, the residual ADD that sums the chain's output with the chain's input is run in the
- * same bands (see fusableAdd).
+ * same bands (plan/patch.ts fusableAdd).
  */
 export interface PatchChoice {
   start: number;
