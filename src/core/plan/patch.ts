@@ -50,10 +50,9 @@ const BAND_CALL_INSTRUCTIONS = 60;
 /**
  * What a convolution costs more per MAC on a band than on its whole tensor, by family: the RV32
  * kernels gather pixels in blocks, and a band of a few rows ends in a short block whose weight loads
- * are shared by fewer pixels. Measured on the emulated ESP32-C3 (23 Nov 2026, default stage against
- * whole tensors, less the halo estimate): 4.4% of the stage's whole-tensor instructions on ResNet-8,
- * 7.1% on person_detect, 3.6-4.1% on 96x96 MobileNet-like nets. The Arm kernels showed none worth
- * pricing (M4 +0.2% on ResNet-8; the RP2040 figures come in under the estimate).
+ * are shared by fewer pixels. On the emulated ESP32-C3 (default stage against whole tensors, less the halo
+ * estimate) it is a few percent of the stage's whole-tensor instructions, up to 7% on person_detect.
+ * The Arm kernels show none worth pricing.
  */
 const BAND_KERNEL_OVERHEAD: Partial<Record<IsaFamily, number>> = { rv32: 0.05 };
 

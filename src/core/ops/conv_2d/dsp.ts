@@ -133,7 +133,7 @@ export const PAIRS_MIN_K4_POINTWISE = 64;
  * both kernel instances, 830 B of code: person_detect's code on the M7 went to 0.31x TFLite Micro's
  * against the 0.3x bar. So in a model that has the pairs instance anyway, its 1x1 layers from 16
  * values on share it (person_detect: -716 B for +2% instructions); a model without one keeps the
- * faster interleaved layout. (Weighing code against instructions per model is `--prefer`, issue 14.)
+ * faster interleaved layout. (Weighing code against instructions per model is `--prefer`.)
  */
 export const PAIRS_MIN_K4_POINTWISE_SHARED = 16;
 

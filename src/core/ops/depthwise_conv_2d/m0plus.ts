@@ -131,7 +131,7 @@ export function m0plusApplies(p: DepthwiseConv2DParams): boolean {
  * The one-input-channel and multiplier-1 loops walk output rows in order, writing each pixel after
  * reading its window and reading no input row above the current row's window, so the output may
  * start rowWindowGap bytes before the input. (The planner places each tensor on its own, so the
- * overlap no longer widens a merged buffer for the next layer.) Not declared for the multiplier-m
+ * overlap does not widen a merged buffer for the next layer.) Not declared for the multiplier-m
  * and block loops, whose passes are not checked for it.
  */
 export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
