@@ -26,8 +26,8 @@ import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/co
 import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/core/ops/op.ts';
 import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
-import { type CFile, cFilesFor } from '../../src/core/codegen/c_files.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { type CFile, OPS_DIR, cFilesFor } from '../../src/core/codegen/c_files.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ export interface CCase {
   op: Op;
   /** values of the non-constant inputs, in input order */
   inputs: TensorBuffer[];
-  /** emit the kernel variant of this ISA (default: portable C); DSP variants run on the host through dsp.h's C twins */
+  /** emit the kernel variant of this ISA (default: portable C); DSP variants run on the host through arm_dsp.h's C twins */
   isa?: KernelIsa;
 }
 
@@ -290,6 +290,12 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
 }
 
 /**
+ * The rooms of src/core/ops/common (numerics, isa, codecs, families) as include paths: a header read in
+ * place includes its neighbours by bare name, as in the one flat folder codegen writes.
+ */
+const COMMON_INCLUDES = ['numerics', 'isa', 'codecs', 'families'].map((room) => `-I${join(OPS_DIR, 'common', room)}`);
+
+/**
  * Compiles one C99 program with every warning an error and the sanitizers, runs it, returns stdout.
  * `files` (kernel headers) are written beside it, as codegen writes them beside model.c.
  */
@@ -301,9 +307,13 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], {
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'gcc',
+        ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', ...COMMON_INCLUDES, src, '-o', exe],
+        {
+          stdio: 'pipe',
+        },
+      );
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);

@@ -15,7 +15,7 @@ import type { Graph } from '../../src/core/ir/graph.ts';
 import { saveTflite } from '../../src/core/model/tflite/writer.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import {
   mergeInstances,
   DEFAULT_MAX_EXTRA_INSTRUCTIONS,

@@ -6,7 +6,7 @@
  * `src/core/ops/`; names are unique there, because the output is one flat folder.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 
 export const OPS_DIR = resolve(import.meta.dirname, '../ops');
 const C_FILE = /\.(h|c|S)$/;
@@ -25,15 +25,14 @@ let registry: Map<string, CFile> | undefined;
 function cFileRegistry(): Map<string, CFile> {
   if (registry) return registry;
   const files = new Map<string, CFile>();
-  for (const dir of readdirSync(OPS_DIR, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    for (const f of readdirSync(join(OPS_DIR, dir.name))) {
-      if (!C_FILE.test(f)) continue;
-      const path = join(dir.name, f);
-      const clash = files.get(f);
-      if (clash) throw new Error(`internal: two C files named ${f} (${clash.path}, ${path}); generated output is one folder`);
-      files.set(f, { name: f, path, text: readFileSync(join(OPS_DIR, path), 'utf8') });
-    }
+  // op folders and common/'s rooms (common/numerics, common/isa, ...), at any depth
+  for (const entry of readdirSync(OPS_DIR, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !C_FILE.test(entry.name)) continue;
+    const path = relative(OPS_DIR, join(entry.parentPath, entry.name));
+    if (!path.includes(sep)) continue;
+    const clash = files.get(entry.name);
+    if (clash) throw new Error(`internal: two C files named ${entry.name} (${clash.path}, ${path}); generated output is one folder`);
+    files.set(entry.name, { name: entry.name, path, text: readFileSync(join(OPS_DIR, path), 'utf8') });
   }
   registry = files;
   return files;
@@ -57,7 +56,7 @@ let sharedIndex: { file: CFile; uses: RegExp }[] | undefined;
 
 function sharedHeaders(): { file: CFile; uses: RegExp }[] {
   sharedIndex ??= [...cFileRegistry().values()]
-    .filter((f) => f.path.startsWith(`common${'/'}`) && f.name.endsWith('.h'))
+    .filter((f) => f.path.startsWith(`common${sep}`) && f.name.endsWith('.h'))
     .map((file) => ({ file, names: definedNames(file.text) }))
     .filter((h) => h.names.length > 0)
     .map(({ file, names }) => ({ file, uses: new RegExp(`\\b(?:${names.join('|')})\\b`) }));

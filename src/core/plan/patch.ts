@@ -20,7 +20,7 @@ import type { KernelVariant, LayerEmitContext, OpDef } from '../ops/op.ts';
 import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
 import { selectVariant } from '../ops/variant.ts';
 import { renderOpTemplate } from '../ops/common/render.ts';
-import type { ConvWindowParams } from '../ops/common/conv_geometry.ts';
+import type { ConvWindowParams } from '../ops/common/families/conv_geometry.ts';
 import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';

@@ -8,8 +8,8 @@
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
 import { dspApplies } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';

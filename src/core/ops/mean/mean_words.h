@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MEAN int8 over the dimensions outside the channels (global average pooling: [N,H,W,C] over H and
  * W, keep_dims or not), four channels per 32-bit word, bit-exact with TFLite Micro's
- * QuantizedMeanOrSum (and the TypeScript twin, common/reduce.ts):
+ * QuantizedMeanOrSum (and the TypeScript twin, common/families/reduce.ts):
  * - Arm DSP (M4/M7/M33): SXTAB16 sums two 16-bit lanes per word (channels c, c+2 and c+1, c+3),
  *   any alignment;
  * - Armv6-M and RV32: bytes biased to unsigned (x ^ 0x80 = x + 128) summed in two 16-bit lanes of a
@@ -17,7 +17,7 @@
 #define TF_MEAN_WORDS_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "fixedpoint.h"
 #include "m0plus_rq.h"
 
