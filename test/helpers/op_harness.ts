@@ -23,7 +23,7 @@ import {
   elementCount,
 } from '../../src/core/ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/core/ir/buffers.ts';
-import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/core/ops/op.ts';
+import { type KernelIsa, type LayerEmitContext, type OpDef, isaFamily } from '../../src/core/ops/op.ts';
 import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
 import { type CFile, OPS_DIR, cFilesFor } from '../../src/core/codegen/c_files.ts';
@@ -266,7 +266,13 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     parts.push(decls.join('\n'), code);
     calls.push(`static void run_case${k}(void) {\n${body.join('\n')}\n}`);
   });
-  const cFiles = cFilesFor(declaredCFiles, parts.join('\n'));
+  // the files of every family the cases take (one program may hold several families' kernels)
+  const cFiles = { files: [] as CFile[], roots: [] as string[] };
+  for (const family of new Set(cases.map((c) => isaFamily(c.isa)))) {
+    const some = cFilesFor(declaredCFiles, parts.join('\n'), family);
+    for (const f of some.files) if (!cFiles.files.some((g) => g.name === f.name)) cFiles.files.push(f);
+    for (const r of some.roots) if (!cFiles.roots.includes(r)) cFiles.roots.push(r);
+  }
   const program = [
     '#include <stdint.h>',
     '#include <stdio.h>',

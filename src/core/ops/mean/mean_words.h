@@ -17,7 +17,7 @@
 #define TF_MEAN_WORDS_H
 #include <stdint.h>
 #include <string.h>
-#include "arm_dsp.h"
+#include "isa.h"
 #include "fixedpoint.h"
 #include "m0plus_rq.h"
 

@@ -7,7 +7,7 @@
 #define TF_ELEMENTWISE_RQ_H
 #include <stdint.h>
 
-#include "arm_dsp.h"
+#include "isa.h"
 
 #if TF_DSP_NATIVE
 #define tf_ew_smmlar tf_dsp_smmlar

@@ -15,7 +15,7 @@
 #define TF_POOL_WORDS_H
 #include <stdint.h>
 #include <string.h>
-#include "arm_dsp.h"
+#include "isa.h"
 
 typedef struct {
   int32_t batches, in_h, in_w, depth, out_h, out_w;

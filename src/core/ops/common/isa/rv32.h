@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Requantization for the RV32IMC kernel variants (rv32_matmul.ts, depthwise_conv_2d/rv32.ts). */
+/* Requantization for the RV32IMC kernel variants (rv32_matmul.ts, depthwise_conv_2d/rv32.ts), and the
+ * primitives every family header provides. */
 #ifndef TF_RV32_REQUANT_H
 #define TF_RV32_REQUANT_H
 #include <stdint.h>
+/* the family header of the RV32 targets (isa.h): RV32IMC has none of the DSP primitives, so all of
+ * them are portable.h's plain C */
+#include "portable.h"
 
 /* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
  * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN

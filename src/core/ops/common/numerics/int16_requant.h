@@ -17,7 +17,7 @@
 #ifndef TF_INT16_REQUANT_H
 #define TF_INT16_REQUANT_H
 #include <stdint.h>
-#include "arm_dsp.h"
+#include "isa.h"
 #include "fixedpoint64.h"
 
 /* (x * F + 2^31) >> 32 for F = m * 2^(32 - ts), ts in [16, 32]; `dsp` (a constant) picks SMMULR. */
