@@ -12,9 +12,13 @@ import { isaFamily } from '../../src/core/ops/op.ts';
 import { ISA_FAMILY_FILES, ISA_HEADERS, ISA_SELECTOR } from '../../src/core/ops/common/isa/isa.ts';
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
+import { int4SmallNet } from '../helpers/int4_models.ts';
+import { compileGraph } from '../../src/core/compile.ts';
+import { parseTflite } from '../../src/core/model/tflite/reader.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 
 // softmax's row kernels (micro_speech, the LSTM), the word pools (person_detect), the common-scale
-// ADD (the ResNet): the shared kernels that reach for an ISA header
+// ADD (the ResNet), and int4 weights: the shared kernels that reach for an ISA header
 const MODELS = ['micro_speech.tflite', 'person_detect.tflite', 'mnist_lstm_int8.tflite', 'zoo/tinymaix_mnist_resnet_q.tflite'];
 const TARGETS = ['cortex-m4', 'rp2040', 'esp32c3', 'host'];
 
@@ -34,8 +38,11 @@ describe('codegen: each model ships only its ISA family headers', function () {
       const foreign = Object.entries(ISA_FAMILY_FILES)
         .filter(([f]) => f !== family)
         .flatMap(([, files]) => files);
-      for (const model of MODELS) {
-        const files = compileFile(join(SHARED_MODELS, model), { isa }).generated.files;
+      // int4 weights take int4_dot.h on every family
+      const int4Net = parseTflite(writeTflite(int4SmallNet(1)), 'int4_net.tflite');
+      for (const model of [...MODELS, 'int4_net']) {
+        const compiled = model === 'int4_net' ? compileGraph(int4Net, model, { isa }) : compileFile(join(SHARED_MODELS, model), { isa });
+        const files = compiled.generated.files;
         const names = files.map((f) => f.name);
         expect(
           names.filter((n) => foreign.includes(n)),

@@ -19,8 +19,7 @@
 
 #include <stdint.h>
 #include <string.h>
-#include "arm_dsp.h"
-#include "dsp_requant.h"
+#include "isa.h"
 
 /* Value j (0..7) of a packed word, sign-extended: nibble 2j of the low halves, 2(j-4)+1 above. */
 static inline int32_t tf_s4_value(uint32_t word, int j) {
