@@ -13,14 +13,26 @@ import { ISA_FAMILY_FILES, ISA_HEADERS, ISA_SELECTOR } from '../../src/core/ops/
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { int4SmallNet } from '../helpers/int4_models.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
+import type { Graph } from '../../src/core/ir/graph.ts';
 import { compileGraph } from '../../src/core/compile.ts';
 import { parseTflite } from '../../src/core/model/tflite/reader.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 
 // softmax's row kernels (micro_speech, the LSTM), the word pools (person_detect), the common-scale
-// ADD (the ResNet), and int4 weights: the shared kernels that reach for an ISA header
+// ADD (the ResNet), int4 weights and MEAN: the shared kernels that reach for an ISA header
 const MODELS = ['micro_speech.tflite', 'person_detect.tflite', 'mnist_lstm_int8.tflite', 'zoo/tinymaix_mnist_resnet_q.tflite'];
 const TARGETS = ['cortex-m4', 'rp2040', 'esp32c3', 'host'];
+
+/** Spatial means of 16 channels: every family's MEAN word kernel (mean_words.h). */
+function meanNet(): Graph {
+  const b = new GraphBuilder('mean_net');
+  const x = b.input({ shape: [1, 5, 7, 16], q: { scale: 0.05, zeroPoint: -3 }, name: 'x' });
+  const axis = b.constant({ shape: [2], dtype: 'int32' }, Int32Array.from([1, 2]));
+  const [o] = b.op('MEAN', [x, axis], [{ shape: [1, 16], q: { scale: 0.02, zeroPoint: 5 }, name: 'mean' }], { keepDims: false });
+  b.output(o!);
+  return b.build();
+}
 
 describe('codegen: each model ships only its ISA family headers', function () {
   this.timeout(300_000);
@@ -38,10 +50,10 @@ describe('codegen: each model ships only its ISA family headers', function () {
       const foreign = Object.entries(ISA_FAMILY_FILES)
         .filter(([f]) => f !== family)
         .flatMap(([, files]) => files);
-      // int4 weights take int4_dot.h on every family
-      const int4Net = parseTflite(writeTflite(int4SmallNet(1)), 'int4_net.tflite');
-      for (const model of [...MODELS, 'int4_net']) {
-        const compiled = model === 'int4_net' ? compileGraph(int4Net, model, { isa }) : compileFile(join(SHARED_MODELS, model), { isa });
+      // int4 weights take int4_dot.h on every family, MEAN mean_words.h
+      const built: Record<string, Graph> = { int4_net: parseTflite(writeTflite(int4SmallNet(1)), 'int4_net.tflite'), mean_net: meanNet() };
+      for (const model of [...MODELS, ...Object.keys(built)]) {
+        const compiled = built[model] ? compileGraph(built[model], model, { isa }) : compileFile(join(SHARED_MODELS, model), { isa });
         const files = compiled.generated.files;
         const names = files.map((f) => f.name);
         expect(

@@ -53,6 +53,8 @@
 /* the family header of the Armv6-M targets (isa.h): Thumb-1 has none of the DSP primitives, so all
  * of them are portable.h's plain C */
 #include "portable.h"
+/* and TFLite's requantization from 32-bit products, which the kernels several families share take here */
+#include "m0plus_rq.h"
 /* A compile error (an array of size -1) unless `type`'s `field` lies at byte `offset`: C99 has no
  * _Static_assert, and a file-scope typedef compiles to nothing. */
 #define TF_M0_CHECK_OFFSET(type, field, offset) \
