@@ -14,6 +14,7 @@ import { loadTarget } from '../../src/core/targets/targets.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { int4SmallNet } from '../helpers/int4_models.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
+import { singleOpGraph } from '../helpers/op_harness.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { compileGraph } from '../../src/core/compile.ts';
 import { parseTflite } from '../../src/core/model/tflite/reader.ts';
@@ -23,6 +24,17 @@ import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 // ADD (the ResNet), int4 weights and MEAN: the shared kernels that reach for an ISA header
 const MODELS = ['micro_speech.tflite', 'person_detect.tflite', 'mnist_lstm_int8.tflite', 'zoo/tinymaix_mnist_resnet_q.tflite'];
 const TARGETS = ['cortex-m4', 'rp2040', 'esp32c3', 'host'];
+
+/** A 16x8 DEPTHWISE_CONV_2D (int16 activations) of 8 channels: every family's depthwise_conv_2d_int16.h. */
+function depthwiseInt16Net(): Graph {
+  const filter = Int8Array.from({ length: 9 * 8 }, (_, i) => ((i * 37) % 255) - 127);
+  return singleOpGraph(
+    'DEPTHWISE_CONV_2D',
+    [{ shape: [1, 6, 6, 8], dtype: 'int16', scale: 0.5, zeroPoint: 0 }, { shape: [1, 3, 3, 8], scale: 0.01, zeroPoint: 0, axis: 3, data: filter }, null],
+    [{ shape: [1, 4, 4, 8], dtype: 'int16', scale: 0.5, zeroPoint: 0 }],
+    { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE', depthMultiplier: 1 },
+  ).graph;
+}
 
 /** Spatial means of 16 channels: every family's MEAN word kernel (mean_words.h). */
 function meanNet(): Graph {
@@ -50,8 +62,12 @@ describe('codegen: each model ships only its ISA family headers', function () {
       const foreign = Object.entries(ISA_FAMILY_FILES)
         .filter(([f]) => f !== family)
         .flatMap(([, files]) => files);
-      // int4 weights take int4_dot.h on every family, MEAN mean_words.h
-      const built: Record<string, Graph> = { int4_net: parseTflite(writeTflite(int4SmallNet(1)), 'int4_net.tflite'), mean_net: meanNet() };
+      // int4 weights take int4_dot.h on every family, MEAN mean_words.h, 16x8 depthwise its int16 kernel
+      const built: Record<string, Graph> = {
+        int4_net: parseTflite(writeTflite(int4SmallNet(1)), 'int4_net.tflite'),
+        mean_net: meanNet(),
+        depthwise_int16: depthwiseInt16Net(),
+      };
       for (const model of [...MODELS, ...Object.keys(built)]) {
         const compiled = built[model] ? compileGraph(built[model], model, { isa }) : compileFile(join(SHARED_MODELS, model), { isa });
         const files = compiled.generated.files;
