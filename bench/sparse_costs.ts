@@ -5,7 +5,7 @@
  * at several sparsities, compiled once with every layer dense
  * (TINYFORGE_SPARSE_KERNELS=off) and once sparse (=force), run once; prints instructions per
  * inference (cycles on the RP2040), weight flash, and the per-entry cost of the sparse kernel these
- * measurements give (the figures of common/sparse_taps.ts, fully_connected/sparse.ts and
+ * measurements give (the figures of common/codecs/sparse_taps.ts, fully_connected/sparse.ts and
  * unidirectional_sequence_lstm/sparse.ts).
  *
  *   npx tsx bench/sparse_costs.ts [--targets cortex-m4,rp2040,esp32c3] [--ops conv,dw,fc,lstm] [--sparsities 0.5,0.7,0.9,0.95] [--json]

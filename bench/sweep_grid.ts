@@ -12,7 +12,7 @@
  * for the wide late layers (where per-row overheads show).
  */
 import type { FusedActivation, Graph, Padding } from '../src/core/ir/graph.ts';
-import { outputSize } from '../src/core/ops/common/padding.ts';
+import { outputSize } from '../src/core/ops/common/families/padding.ts';
 import { GraphBuilder } from '../test/helpers/graph_builder.ts';
 import { rng } from '../test/helpers/op_harness.ts';
 import { int32Bias, int8Weights } from '../test/fuzz/ops/common.ts';

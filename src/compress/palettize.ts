@@ -4,7 +4,7 @@
  * and FULLY_CONNECTED is reduced to at most 2^b distinct int8 values per output channel (or per layer)
  * by 1-D k-means on its int8 values weighted by their counts. Scales, zero points and biases stay as
  * they are, so the result is a plain int8 `.tflite` every TFLite runtime runs; tinyforge's compiler
- * then stores such tensors as b-bit indices + an int8 LUT (src/core/ops/common/palette.ts).
+ * then stores such tensors as b-bit indices + an int8 LUT (src/core/ops/common/codecs/palette.ts).
  *
  * Deterministic: centroids start at the count-weighted quantiles (no RNG), Lloyd iterations run until
  * nothing moves, centroids round to int8. Zero, where a channel has it, stays a centroid of its own
@@ -12,7 +12,7 @@
  */
 import { TinyforgeError } from '../core/errors.ts';
 import type { Graph, Tensor } from '../core/ir/graph.ts';
-import { PALETTE_MAX_BITS, PALETTE_MIN_BITS } from '../core/ops/common/palette.ts';
+import { PALETTE_MAX_BITS, PALETTE_MIN_BITS } from '../core/ops/common/codecs/palette.ts';
 
 export interface PalettizeOptions {
   /** index bits b (2..6) for every layer without its own entry */

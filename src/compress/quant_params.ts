@@ -7,7 +7,7 @@
  * of the written file would see.
  */
 import type { Quantization } from '../core/ir/graph.ts';
-import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/fixedpoint.ts';
+import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/numerics/fixedpoint.ts';
 
 export const INT8_MIN = -128;
 export const INT8_MAX = 127;

@@ -21,7 +21,7 @@
 import { TinyforgeError } from '../core/errors.ts';
 import { type Graph, type Tensor, elementCount } from '../core/ir/graph.ts';
 import { fromBytes } from '../core/ir/buffers.ts';
-import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/fixedpoint.ts';
+import { INT32_MAX, INT32_MIN, clamp, f32, roundHalfAway } from '../core/ops/common/numerics/fixedpoint.ts';
 import { magnitudeMask } from './prune.ts';
 import { type WeightedLayer, weightedLayers } from './trainable.ts';
 

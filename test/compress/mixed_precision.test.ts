@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { fromBytes } from '../../src/core/ir/buffers.ts';
-import { f32 } from '../../src/core/ops/common/fixedpoint.ts';
+import { f32 } from '../../src/core/ops/common/numerics/fixedpoint.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';

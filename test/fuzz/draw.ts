@@ -5,7 +5,7 @@
  * over decades and zero points at both ends.
  */
 import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import type { Q } from '../helpers/graph_builder.ts';
 
 export type Rand = () => number;

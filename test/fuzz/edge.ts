@@ -8,7 +8,7 @@
  * is compiled into host C under ASan and UBSan with -fno-sanitize-recover=all (any overflow, a
  * sanitizer report, stops the program) for the portable kernel and each family's host twin, and its
  * outputs compared byte for byte with the TS reference (which wraps as TFLite Micro's int32
- * accumulators do: src/core/ops/common/accumulator_bound.ts).
+ * accumulators do: src/core/ops/common/numerics/accumulator_bound.ts).
  */
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
 import type { TensorBuffer } from '../../src/core/ir/buffers.ts';

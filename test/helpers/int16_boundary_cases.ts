@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Random 16x8 layers for the bounds of common/int16_requant.h's 32-bit requantization (host tests in
- * common/int16_target_variants.test.ts, emulated ones in common/int16_emulated.test.ts).
+ * Random 16x8 layers for the bounds of common/numerics/int16_requant.h's 32-bit requantization (host tests in
+ * common/families/int16_target_variants.test.ts, emulated ones in common/families/int16_emulated.test.ts).
  */
 import { randomInt, singleOpGraph } from './op_harness.ts';
 

@@ -23,11 +23,11 @@ import {
   elementCount,
 } from '../../src/core/ir/graph.ts';
 import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/core/ir/buffers.ts';
-import type { KernelIsa, LayerEmitContext, OpDef } from '../../src/core/ops/op.ts';
+import { type KernelIsa, type LayerEmitContext, type OpDef, isaFamily } from '../../src/core/ops/op.ts';
 import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
-import { type CFile, cFilesFor } from '../../src/core/codegen/c_files.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { type CFile, OPS_DIR, cFilesFor } from '../../src/core/codegen/c_files.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
 import { layerText } from '../../src/core/ops/layer_code.ts';
 
@@ -178,7 +178,7 @@ export interface CCase {
   op: Op;
   /** values of the non-constant inputs, in input order */
   inputs: TensorBuffer[];
-  /** emit the kernel variant of this ISA (default: portable C); DSP variants run on the host through dsp.h's C twins */
+  /** emit the kernel variant of this ISA (default: portable C); DSP variants run on the host through arm_dsp.h's C twins */
   isa?: KernelIsa;
 }
 
@@ -267,7 +267,13 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     parts.push(decls.join('\n'), code);
     calls.push(`static void run_case${k}(void) {\n${body.join('\n')}\n}`);
   });
-  const cFiles = cFilesFor(declaredCFiles, parts.join('\n'));
+  // the files of every family the cases take (one program may hold several families' kernels)
+  const cFiles = { files: [] as CFile[], roots: [] as string[] };
+  for (const family of new Set(cases.map((c) => isaFamily(c.isa)))) {
+    const some = cFilesFor(declaredCFiles, parts.join('\n'), family);
+    for (const f of some.files) if (!cFiles.files.some((g) => g.name === f.name)) cFiles.files.push(f);
+    for (const r of some.roots) if (!cFiles.roots.includes(r)) cFiles.roots.push(r);
+  }
   const program = [
     '#include <stdint.h>',
     '#include <stdio.h>',
@@ -291,6 +297,12 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
 }
 
 /**
+ * The rooms of src/core/ops/common (numerics, isa, codecs, families) as include paths: a header read in
+ * place includes its neighbours by bare name, as in the one flat folder codegen writes.
+ */
+const COMMON_INCLUDES = ['numerics', 'isa', 'codecs', 'families'].map((room) => `-I${join(OPS_DIR, 'common', room)}`);
+
+/**
  * Compiles one C99 program with every warning an error and the sanitizers, runs it, returns stdout.
  * `files` (kernel headers) are written beside it, as codegen writes them beside model.c.
  */
@@ -302,9 +314,13 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], {
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'gcc',
+        ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', ...COMMON_INCLUDES, src, '-o', exe],
+        {
+          stdio: 'pipe',
+        },
+      );
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);

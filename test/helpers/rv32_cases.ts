@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
 import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, runCasesInC, singleOpGraph } from './op_harness.ts';
 
 export const RV32: KernelIsa = { dsp: false, rv32: true };

@@ -3,7 +3,7 @@
  * The Arm DSP kernel variants (the ops' *_dsp.h headers, chosen for targets with `isa.dsp`) against the
  * TypeScript reference kernels, bit for bit: random layers, edge shapes (odd pixel counts, channels
  * not a multiple of 4, padding, strides, per-channel scales, accumulators too large for the SMMULR
- * path) and every recorded layer of the real models. On the host, dsp.h's C twins stand in for the
+ * path) and every recorded layer of the real models. On the host, arm_dsp.h's C twins stand in for the
  * instructions; the same C runs natively on the emulated Cortex-M4 in test/perf/qemu_variants.
  */
 import { expect } from 'chai';
@@ -12,7 +12,7 @@ import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
 import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
 import type { FusedActivation, Graph, Op, Padding } from '../../src/core/ir/graph.ts';
 import type { OpDef } from '../../src/core/ops/op.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../helpers/op_harness.ts';
 import { layersOfKind, recordedInputs, recordedOutput, sharedGraph } from '../helpers/golden_layers.ts';
 import { goldenCases, sharedModelsAvailable } from '../helpers/shared.ts';

@@ -16,7 +16,7 @@ import { saveTflite } from '../../src/core/model/tflite/writer.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import type { KernelIsa } from '../../src/core/ops/op.ts';
-import { outputSize } from '../../src/core/ops/common/padding.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { DEFAULT_MAX_EXTRA_INSTRUCTIONS, DEFAULT_MIN_ARENA_SAVING, DEFAULT_MIN_RAM_SHARE, planWithPatch } from '../../src/core/plan/patch_policy.ts';
 import { applyPatch, patchableChain } from '../../src/core/plan/patch.ts';
 import { PATCH_STAGE, type PatchStageParams } from '../../src/core/ops/patch_stage/index.ts';

@@ -6,7 +6,9 @@
  * `src/core/ops/`; names are unique there, because the output is one flat folder.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import type { IsaFamily } from '../ops/op.ts';
+import { ISA_FAMILY_FILES, ISA_HEADERS, ISA_SELECTOR, isaHeader } from '../ops/common/isa/isa.ts';
 
 export const OPS_DIR = resolve(import.meta.dirname, '../ops');
 const C_FILE = /\.(h|c|S)$/;
@@ -25,15 +27,14 @@ let registry: Map<string, CFile> | undefined;
 function cFileRegistry(): Map<string, CFile> {
   if (registry) return registry;
   const files = new Map<string, CFile>();
-  for (const dir of readdirSync(OPS_DIR, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    for (const f of readdirSync(join(OPS_DIR, dir.name))) {
-      if (!C_FILE.test(f)) continue;
-      const path = join(dir.name, f);
-      const clash = files.get(f);
-      if (clash) throw new Error(`internal: two C files named ${f} (${clash.path}, ${path}); generated output is one folder`);
-      files.set(f, { name: f, path, text: readFileSync(join(OPS_DIR, path), 'utf8') });
-    }
+  // op folders and common/'s rooms (common/numerics, common/isa, ...), at any depth
+  for (const entry of readdirSync(OPS_DIR, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !C_FILE.test(entry.name)) continue;
+    const path = relative(OPS_DIR, join(entry.parentPath, entry.name));
+    if (!path.includes(sep)) continue;
+    const clash = files.get(entry.name);
+    if (clash) throw new Error(`internal: two C files named ${entry.name} (${clash.path}, ${path}); generated output is one folder`);
+    files.set(entry.name, { name: entry.name, path, text: readFileSync(join(OPS_DIR, path), 'utf8') });
   }
   registry = files;
   return files;
@@ -53,15 +54,32 @@ function definedNames(text: string): string[] {
   return [...names].filter((n) => !/^TF_\w+_H$/.test(n));
 }
 
-let sharedIndex: { file: CFile; uses: RegExp }[] | undefined;
+const sharedIndex = new Map<IsaFamily, { file: CFile; uses: RegExp }[]>();
 
-function sharedHeaders(): { file: CFile; uses: RegExp }[] {
-  sharedIndex ??= [...cFileRegistry().values()]
-    .filter((f) => f.path.startsWith(`common${'/'}`) && f.name.endsWith('.h'))
-    .map((file) => ({ file, names: definedNames(file.text) }))
+/**
+ * The headers of common/ codegen ships when the code names them: every room's, but of common/isa/
+ * only the target family's files (its header then stands for portable.h's names too, which it
+ * includes).
+ */
+function sharedHeaders(family: IsaFamily): { file: CFile; uses: RegExp }[] {
+  const known = sharedIndex.get(family);
+  if (known) return known;
+  const files = cFileRegistry();
+  const isaDir = join('common', 'isa') + sep;
+  const familyFiles: readonly string[] = family === 'portable' ? [ISA_HEADERS.portable] : ISA_FAMILY_FILES[family];
+  const headers = [...files.values()]
+    .filter((f) => f.path.startsWith(`common${sep}`) && f.name.endsWith('.h'))
+    .filter((f) => !f.path.startsWith(isaDir) || familyFiles.includes(f.name))
+    .map((file) => {
+      const names = definedNames(file.text);
+      if (file.name === ISA_HEADERS[family] && includesOf(file).includes(ISA_HEADERS.portable))
+        names.push(...definedNames(files.get(ISA_HEADERS.portable)!.text));
+      return { file, names };
+    })
     .filter((h) => h.names.length > 0)
     .map(({ file, names }) => ({ file, uses: new RegExp(`\\b(?:${names.join('|')})\\b`) }));
-  return sharedIndex;
+  sharedIndex.set(family, headers);
+  return headers;
 }
 
 function includesOf(file: CFile): string[] {
@@ -70,9 +88,10 @@ function includesOf(file: CFile): string[] {
 
 /**
  * The files to ship for `declared` (paths relative to src/core/ops) and the emitted `code`, with their
- * includes, each after the files it includes. `roots` are the ones model.c includes itself.
+ * includes, each after the files it includes; a kernel's `#include "isa.h"` becomes `family`'s header.
+ * `roots` are the ones model.c includes itself.
  */
-export function cFilesFor(declared: Iterable<string>, code: string): { files: CFile[]; roots: string[] } {
+export function cFilesFor(declared: Iterable<string>, code: string, family: IsaFamily = 'portable'): { files: CFile[]; roots: string[] } {
   const files = cFileRegistry();
   const roots: string[] = [];
   for (const path of declared) {
@@ -81,18 +100,21 @@ export function cFilesFor(declared: Iterable<string>, code: string): { files: CF
     if (!file || file.path !== join(...path.split('/'))) throw new Error(`internal: a kernel variant needs ${path}, which is not under src/core/ops`);
     if (!roots.includes(name)) roots.push(name);
   }
-  for (const { file, uses } of sharedHeaders()) {
+  for (const { file, uses } of sharedHeaders(family)) {
     if (!roots.includes(file.name) && uses.test(code)) roots.push(file.name);
   }
+  const familyHeader = isaHeader(family);
   const ordered: CFile[] = [];
   const seen = new Set<string>();
   const visit = (name: string, from: string) => {
+    if (name === ISA_SELECTOR) name = familyHeader;
     if (seen.has(name)) return;
     const file = files.get(name);
     if (!file) throw new Error(`internal: ${from} includes "${name}", which is not under src/core/ops`);
     seen.add(name);
-    for (const dep of includesOf(file)) visit(dep, file.path);
-    ordered.push(file);
+    const includes = includesOf(file);
+    for (const dep of includes) visit(dep, file.path);
+    ordered.push(includes.includes(ISA_SELECTOR) ? { ...file, text: file.text.replace(/^(\s*#\s*include\s+")isa\.h"/gm, `$1${familyHeader}"`) } : file);
   };
   for (const name of roots) visit(name, 'a kernel variant');
   return { files: ordered, roots: roots.filter((r) => r.endsWith('.h')) };

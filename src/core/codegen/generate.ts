@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
 import { fromBytes, variableResetByte } from '../ir/buffers.ts';
-import type { KernelIsa, LayerEmitContext } from '../ops/op.ts';
+import { type KernelIsa, type LayerEmitContext, isaFamily } from '../ops/op.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
 import { cFilesFor } from './c_files.ts';
@@ -132,7 +132,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
-  const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'));
+  const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'), isaFamily(isa));
 
   const inputs = graph.inputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_INPUT${n}`, 'Input', n));
   const outputs = graph.outputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_OUTPUT${n}`, 'Output', n));

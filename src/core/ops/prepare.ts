@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
 import { OpError, TinyforgeError } from '../errors.ts';
-import { MultiplierRangeError } from './common/fixedpoint.ts';
+import { MultiplierRangeError } from './common/numerics/fixedpoint.ts';
 import type { KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';

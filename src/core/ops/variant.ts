@@ -73,7 +73,7 @@ export function defaultPrefer(): Prefer {
 }
 
 /**
- * A layer whose accumulator may pass its type (`accWraps`, common/accumulator_bound.ts) runs the
+ * A layer whose accumulator may pass its type (`accWraps`, common/numerics/accumulator_bound.ts) runs the
  * portable C, which sums where wrapping is defined: the target kernels are taken only where the
  * compile-time bound proves they cannot overflow.
  */

@@ -12,7 +12,7 @@ import { TinyforgeError } from '../errors.ts';
 import type { Graph, Op } from '../ir/graph.ts';
 import { elementCount, isConstant } from '../ir/graph.ts';
 import { opDef } from '../ops/index.ts';
-import { type MovementParams, isIdentityMovement } from '../ops/common/strided_copy.ts';
+import { type MovementParams, isIdentityMovement } from '../ops/common/families/strided_copy.ts';
 import type { ResizeNearestParams } from '../ops/resize_nearest_neighbor/index.ts';
 import type { Interpolation, ResizeBilinearParams } from '../ops/resize_bilinear/index.ts';
 

@@ -22,7 +22,7 @@ import { elementCount } from '../ir/graph.ts';
 import { consumersOf, isFixedConstant, producersOf } from './graph_edit.ts';
 import { opDef } from '../ops/index.ts';
 import type { FullyConnectedParams } from '../ops/fully_connected/index.ts';
-import { clamp, mbqm } from '../ops/common/fixedpoint.ts';
+import { clamp, mbqm } from '../ops/common/numerics/fixedpoint.ts';
 
 export function removeDeadNeurons(graph: Graph): Graph {
   let g = graph;

@@ -15,7 +15,7 @@
  */
 import type { Graph, Op, Tensor } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
-import { outputSize, paddingBefore } from '../ops/common/padding.ts';
+import { outputSize, paddingBefore } from '../ops/common/families/padding.ts';
 import { consumersOf, isFixedConstant } from './graph_edit.ts';
 
 const CONVS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);

@@ -17,7 +17,7 @@
  */
 import { type Graph, type Op, elementCount } from '../ir/graph.ts';
 import { allocBuffer, fromBytes } from '../ir/buffers.ts';
-import { flatOffset, forEachCoordinate, isPermutation } from '../ops/common/shape_ops.ts';
+import { flatOffset, forEachCoordinate, isPermutation } from '../ops/common/families/shape_ops.ts';
 import { appendConstant, consumersOf, isFixedConstant, producersOf } from './graph_edit.ts';
 
 const READ_THROUGH = new Set(['PAD', 'PADV2']);

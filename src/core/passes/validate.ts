@@ -8,7 +8,7 @@ import { TinyforgeError } from '../errors.ts';
 import type { DType, Graph, Op, Tensor } from '../ir/graph.ts';
 import { byteSize, elementCount, isConstant } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
-import { tensorLabel } from '../ops/common/weighted.ts';
+import { tensorLabel } from '../ops/common/families/weighted.ts';
 import { opLabel } from './graph_edit.ts';
 
 /**

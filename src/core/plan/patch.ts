@@ -21,7 +21,7 @@ import type { Op } from '../ir/graph.ts';
 import { isConstant } from '../ir/graph.ts';
 import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
 import { selectVariant } from '../ops/variant.ts';
-import type { ConvWindowParams } from '../ops/common/conv_geometry.ts';
+import type { ConvWindowParams } from '../ops/common/families/conv_geometry.ts';
 import type { AddParams } from '../ops/add/index.ts';
 import {
   type BandLayer,

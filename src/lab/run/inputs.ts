@@ -5,7 +5,7 @@ import { DTYPE_BYTES, type Graph, type Tensor, byteSize, elementCount } from '..
 import { parseNpy } from '../../core/model/npy.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
 import { MAX_MODEL_BYTES } from '../../core/passes/validate.ts';
-import { clamp, roundHalfAway } from '../../core/ops/common/fixedpoint.ts';
+import { clamp, roundHalfAway } from '../../core/ops/common/numerics/fixedpoint.ts';
 
 /** One inference's inputs: the raw bytes of each input tensor, in input order. */
 export type InputCase = Uint8Array[];

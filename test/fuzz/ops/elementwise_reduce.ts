@@ -9,7 +9,7 @@
  * points at the int8 ends; components under ~4 KB of activations.
  *
  * Quantizations stay inside what TFLite Micro handles the same on every CPU: every requantizing
- * multiplier below 2^31 (see src/core/ops/common/multiplier_fits.ts), HARD_SWISH with s_in/(128·s_out) < 1,
+ * multiplier below 2^31 (see src/core/ops/common/numerics/multiplier_fits.ts), HARD_SWISH with s_in/(128·s_out) < 1,
  * REDUCE_MAX with the output sharing the input's quantization (TFLite Micro refuses anything else).
  *
  * RELU_N1_TO_1's generator is written but left out of `generators`: TFLite Micro (tflm-ref)

@@ -11,9 +11,9 @@
  */
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { cTerm } from '../common/weighted.ts';
+import { clamp, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { cTerm } from '../common/families/weighted.ts';
 import { templateUnrolledVariant } from './unrolled.ts';
 
 export interface TemplateParams {

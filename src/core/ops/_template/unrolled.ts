@@ -5,7 +5,7 @@
  * scratch it needs, whether its output may overlap its input, its emitter and its C files.
  */
 import type { KernelVariant } from '../op.ts';
-import { cTerm } from '../common/weighted.ts';
+import { cTerm } from '../common/families/weighted.ts';
 import type { TemplateParams } from './index.ts';
 
 export const templateUnrolledVariant: KernelVariant<TemplateParams> = {

@@ -8,11 +8,11 @@
  */
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { unaryTensors } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
-import { type Int16Tagged, requireInt16Activation, withInt16Variant } from '../common/int16_variant.ts';
-import { requireInt8Activation } from '../common/weighted.ts';
+import { clamp, f32, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { unaryTensors } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
+import { type Int16Tagged, requireInt16Activation, withInt16Variant } from '../common/families/int16_variant.ts';
+import { requireInt8Activation } from '../common/families/weighted.ts';
 
 export interface AbsQuant {
   inputZeroPoint: number;

@@ -4,7 +4,7 @@ import add from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
-import { broadcastLoops } from '../common/broadcast.ts';
+import { broadcastLoops } from '../common/families/broadcast.ts';
 import {
   type CCase,
   compileAndRun,
@@ -20,8 +20,8 @@ import { BROADCAST_SHAPES, expectCMatchesReference, expectTflmAgrees, randomQ } 
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../../test/helpers/golden_layers.ts';
-import { planCommonScale, srdhmSplit } from '../common/binary_elementwise.ts';
-import { srdhm } from '../common/fixedpoint.ts';
+import { planCommonScale, srdhmSplit } from '../common/families/binary_elementwise.ts';
+import { srdhm } from '../common/numerics/fixedpoint.ts';
 import { join } from 'node:path';
 
 /**
@@ -360,8 +360,8 @@ describe('ADD', () => {
     it('tf_ew_smmlar_split (Armv6-M) equals the 64-bit product for every operand range', () => {
       const common = join(import.meta.dirname, '..', 'common');
       const program = `#include <stdio.h>
-#include "${join(common, 'dsp.h')}"
-#include "${join(common, 'elementwise_rq.h')}"
+#include "${join(common, 'isa', 'arm_dsp.h')}"
+#include "${join(common, 'families', 'elementwise_rq.h')}"
 static uint32_t s = 2463534242u;
 static uint32_t next(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
 static int32_t wide(int32_t a, int32_t b, int32_t acc) {

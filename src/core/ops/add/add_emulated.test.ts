@@ -3,7 +3,7 @@
  * The common-scale kernel of ADD and SUB (binary_elementwise.ts) on emulated devices, where its
  * target-specific paths run: SMMLAR and SSAT-with-shift inline assembly on the Cortex-M4 (QEMU
  * mps2-an386); on the RP2040 (rp2040js) the Armv6-M variants: ADD and SUB's sum tables
- * (common/sum_tables.ts) and MUL's three-product requantization (mul/m0plus.ts). Every output stage
+ * (common/families/sum_tables.ts) and MUL's three-product requantization (mul/m0plus.ts). Every output stage
  * planCommonScale can pick, and random quantizations, on all pairs of int8 inputs (a subset of
  * input 2's values on the RP2040, whose RAM is small), byte for byte with the TypeScript reference.
  */

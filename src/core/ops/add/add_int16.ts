@@ -6,13 +6,13 @@
  */
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
-import { activationRange } from '../common/activation.ts';
-import { type BroadcastLoop, broadcastLoops, broadcastShape } from '../common/broadcast.ts';
-import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { type CommonScaleReals, float32Scales, forEachPair } from '../common/binary_elementwise.ts';
-import { broadcastCView } from '../common/elementwise.ts';
-import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { type BroadcastLoop, broadcastLoops, broadcastShape } from '../common/families/broadcast.ts';
+import { clamp, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { type CommonScaleReals, float32Scales, forEachPair } from '../common/families/binary_elementwise.ts';
+import { broadcastCView } from '../common/families/elementwise.ts';
+import { requireClampActivation, requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { addInt16Variants } from './add_int16_variants.ts';
 
 const LEFT_SHIFT = 15;

@@ -15,7 +15,7 @@
  * as tf_m0_rshift, with r a compile-time constant.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { int16BinaryLoopC } from '../common/elementwise.ts';
+import { int16BinaryLoopC } from '../common/families/elementwise.ts';
 import type { AddInt16Params } from './add_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';

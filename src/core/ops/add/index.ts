@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, FusedActivation, Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type BroadcastLoop, broadcastShape } from '../common/broadcast.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
-import { MAX_BROADCAST_RANK, binaryLoops, rejectInt16 } from '../common/elementwise.ts';
+import { type BroadcastLoop, broadcastShape } from '../common/families/broadcast.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
+import { MAX_BROADCAST_RANK, binaryLoops, rejectInt16 } from '../common/families/elementwise.ts';
 import {
   type CommonScaleParams,
   type CommonScaleReals,
@@ -18,10 +18,10 @@ import {
   planCommonScale,
   renderCommonScale,
   requireCommonScaleFits,
-} from '../common/binary_elementwise.ts';
-import { sumTablesVariant } from '../common/sum_tables.ts';
-import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+} from '../common/families/binary_elementwise.ts';
+import { sumTablesVariant } from '../common/families/sum_tables.ts';
+import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { addInt16, anyOperandInt16 } from './add_int16.ts';
 
 /** TFLite's int8 ADD brings both inputs to a common scale with 20 bits of headroom. */
@@ -106,7 +106,7 @@ const add: OpDef<AddParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
 
-  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
   variants: [sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace), sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32')],
 };
 

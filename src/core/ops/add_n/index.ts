@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * ADD_N, int8 (TFLite Micro's AddN quantized path; its other type is float32): the elementwise sum of
- * N ≥ 2 inputs of one shape and one quantization, rescaled to the output (see common/add_scan.ts,
+ * N ≥ 2 inputs of one shape and one quantization, rescaled to the output (see common/families/add_scan.ts,
  * including TFLite Micro's extra input-offset term). The int32 sum wraps on overflow, as TFLite
  * Micro's does on its targets (many inputs near the extremes); the C (add_n.c.hbs) sums the raw
  * values and shifts once, wrapping as uint32 so that this is defined behaviour.
@@ -9,10 +9,10 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { ADD_SCAN_LEFT_SHIFT, type AddScanParams, addScanParams, scaledInput, scaledOutput } from '../common/add_scan.ts';
-import { sameShape } from '../common/elementwise.ts';
-import { checkedByPrepare, inputTensors, shapeComment } from '../common/shape_ops.ts';
-import { requireOutput, tensorLabel } from '../common/weighted.ts';
+import { ADD_SCAN_LEFT_SHIFT, type AddScanParams, addScanParams, scaledInput, scaledOutput } from '../common/families/add_scan.ts';
+import { sameShape } from '../common/families/elementwise.ts';
+import { checkedByPrepare, inputTensors, shapeComment } from '../common/families/shape_ops.ts';
+import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface AddNParams extends AddScanParams {
   inputs: number;

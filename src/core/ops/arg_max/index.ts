@@ -8,8 +8,8 @@ import { OpError } from '../../errors.ts';
 import { type DType, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
-import { type ArgMinMaxParams, emitArgMinMax, evaluateArgMinMax } from '../common/arg_min_max.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { type ArgMinMaxParams, emitArgMinMax, evaluateArgMinMax } from '../common/families/arg_min_max.ts';
 
 export type ArgMaxParams = ArgMinMaxParams;
 

@@ -7,8 +7,8 @@
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import argMax, { type ArgMaxParams } from '../arg_max/index.ts';
-import { tensorLabel } from '../common/weighted.ts';
-import { emitArgMinMax, evaluateArgMinMax } from '../common/arg_min_max.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
+import { emitArgMinMax, evaluateArgMinMax } from '../common/families/arg_min_max.ts';
 
 const argMin: OpDef<ArgMaxParams> = {
   kind: 'ARG_MIN',

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
-import { avgPoolVariants } from '../common/pool_variants.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { poolInt16 } from '../common/pool_int16.ts';
-import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolSumView, poolTaps, poolView, preparePool } from '../common/pool.ts';
+import { avgPoolVariants } from '../common/families/pool_variants.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { poolInt16 } from '../common/families/pool_int16.ts';
+import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolSumView, poolTaps, poolView, preparePool } from '../common/families/pool.ts';
 
 /**
  * AVERAGE_POOL_2D, int8 (TFLite Micro's reference): the mean of the in-bounds taps only, rounded
@@ -27,5 +27,5 @@ const averagePool2d: OpDef<PoolParams> = {
   },
 };
 
-// int16 activations (16x8) go to the int16 pool kernel (common/pool_int16.ts)
+// int16 activations (16x8) go to the int16 pool kernel (common/families/pool_int16.ts)
 export default withInt16Variant(averagePool2d, poolInt16('AVERAGE_POOL_2D', 'average_pool_2d_int16.c.hbs'));

@@ -6,10 +6,10 @@
  * (float)(s_lhs·s_rhs)/s_out, clamped to int16. Broadcast batches and adj_x / adj_y as for int8.
  */
 import { OpError } from '../../errors.ts';
-import { ACC64_LIMIT } from '../common/accumulator_bound.ts';
-import { clamp } from '../common/fixedpoint.ts';
-import { mbqm64 } from '../common/fixedpoint64.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
+import { ACC64_LIMIT } from '../common/numerics/accumulator_bound.ts';
+import { clamp } from '../common/numerics/fixedpoint.ts';
+import { mbqm64 } from '../common/numerics/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
 import { type BatchMatMulParams, forEachDot, geometry, matmulCView, matmulLayout } from './index.ts';
 
 export type BatchMatMulInt16Params = Omit<BatchMatMulParams, 'lhsOffset' | 'rhsOffset' | 'outputZeroPoint'> & Int16Tagged;

@@ -9,13 +9,13 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { batchMatmulInt16 } from './batch_matmul_int16.ts';
-import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/broadcast.ts';
-import { broadcastCView, rejectInt16 } from '../common/elementwise.ts';
-import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
-import { type AccumulatorView, accumulatorC, dtypeRange, int32Accumulator, rangeProductBound } from '../common/accumulator_bound.ts';
-import { cTerm, fcTensorMultiplier, requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/families/broadcast.ts';
+import { broadcastCView, rejectInt16 } from '../common/families/elementwise.ts';
+import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { type AccumulatorView, accumulatorC, dtypeRange, int32Accumulator, rangeProductBound } from '../common/numerics/accumulator_bound.ts';
+import { cTerm, fcTensorMultiplier, requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface BatchMatMulParams extends Partial<AccumulatorView> {
   /** the broadcast walk over the batch dimensions, strides in whole matrices */

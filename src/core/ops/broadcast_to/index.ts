@@ -9,9 +9,9 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { type StridedCopy, applyCopy, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment, shapeText } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type StridedCopy, applyCopy, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment, shapeText } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 const DTYPES = ['int8', 'int16', 'int32', 'bool'];
 

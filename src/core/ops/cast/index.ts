@@ -16,9 +16,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type DType, type Graph, type Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { sameShape } from '../common/elementwise.ts';
-import { checkedByPrepare, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { sameShape } from '../common/families/elementwise.ts';
+import { checkedByPrepare, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 const INPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'float32', 'bool'];
 const OUTPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'float32'];

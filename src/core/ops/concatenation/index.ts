@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { forEachCoordinate, inputTensors, normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
-import { requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { forEachCoordinate, inputTensors, normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/families/shape_ops.ts';
+import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 /** Inputs placed one after another along `axis` of the output. */
 export interface ConcatParams extends MovementParams {

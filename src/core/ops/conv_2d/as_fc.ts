@@ -15,8 +15,8 @@ import type { FullyConnectedParams } from '../fully_connected/index.ts';
 import { dspApplies as fcDspApplies, emitFullyConnectedDsp, fcDspVariant } from '../fully_connected/dsp.ts';
 import { emitFullyConnectedM0plus, fcM0plusVariant, m0plusApplies as fcM0plusApplies } from '../fully_connected/m0plus.ts';
 import { fcRv32Applies, fcRv32Variant } from '../fully_connected/rv32.ts';
-import { emitRv32Matmul } from '../common/rv32_matmul.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
+import { emitRv32Matmul } from '../common/isa/rv32_matmul.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import type { Conv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 

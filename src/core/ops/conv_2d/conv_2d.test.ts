@@ -4,7 +4,7 @@ import conv from './index.ts';
 import type { Conv2DParams } from './index.ts';
 import { TinyforgeError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../../../../test/helpers/golden_layers.ts';
 import { sharedModelsAvailable } from '../../../../test/helpers/shared.ts';

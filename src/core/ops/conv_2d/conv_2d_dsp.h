@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 
 /*

@@ -16,7 +16,7 @@
 #define TF_CONV_2D_DSP_NARROW_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 
 #define TF_DSP_NARROW_MAX_IN 8

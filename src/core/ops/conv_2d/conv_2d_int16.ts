@@ -10,11 +10,11 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { convInt16Variants } from './int16_variants.ts';
-import { mbqm64 } from '../common/fixedpoint64.ts';
-import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
-import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/conv_geometry.ts';
+import { mbqm64 } from '../common/numerics/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { type ConvWindowParams, conv2dGeometry as geometry, convRequant, convWindow, requireConvOutput } from '../common/families/conv_geometry.ts';
 import {
   type ChannelMultipliers,
   constInt8,
@@ -25,8 +25,8 @@ import {
   requireWeightQuant,
   tapRange,
   tensorLabel,
-} from '../common/weighted.ts';
-import { accumulatorC, constBias, int16WeightedBound, int32Accumulator, int64AccumulatorComment } from '../common/accumulator_bound.ts';
+} from '../common/families/weighted.ts';
+import { accumulatorC, constBias, int16WeightedBound, int32Accumulator, int64AccumulatorComment } from '../common/numerics/accumulator_bound.ts';
 
 export interface Conv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   filterInC: number;

@@ -7,11 +7,11 @@
  * w0 w2 w1 w3 so SXTB16 gives (w0, w1) and SXTB16 ROR 8 (w2, w3), the order of the int16 pairs), then
  * the left-over 1-3 inputs as (row r, row r + 1) byte pairs; an odd last row alone, its words then its
  * left-over bytes (conv_2d/int16_variants.ts's pairRowsOf2). Sums and requantization as
- * common/int16_gemv.h: int32 partial sums of at most TF_S16_CHUNK products, widened to int64. */
+ * common/families/int16_gemv.h: int32 partial sums of at most TF_S16_CHUNK products, widened to int64. */
 #ifndef TF_CONV_2D_INT16_DSP_H
 #define TF_CONV_2D_INT16_DSP_H
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "int16_gemv.h"
 
 /* whole words (four inputs) per int32 partial sum: 127 * 4 + 3 left-over inputs <= TF_S16_CHUNK */

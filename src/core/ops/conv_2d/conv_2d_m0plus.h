@@ -28,7 +28,7 @@
  * RDBPOT(h, e) + zp = (2h + rnd - [h < 0]) >> (e + 1): four 16x16 multiplies and no carries. */
 #ifndef TF_CONV_2D_M0PLUS_H
 #define TF_CONV_2D_M0PLUS_H
-#include "m0plus.h"
+#include "armv6m.h"
 
 /* tf_m0_pw_t's fields the assembly reads: defined once here, checked against the struct below */
 #define TF_M0_PW_K 4

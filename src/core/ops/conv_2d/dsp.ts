@@ -12,7 +12,7 @@ import type { LayerEmitContext } from '../op.ts';
 import type { Field, InitLine, LayerCode, StaticDecl } from '../layer_code.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import {
   RQ_FIELDS,
   accumulatorBounds,
@@ -24,7 +24,7 @@ import {
   requantRecords,
   roundUp4,
   rqInit,
-} from '../common/dsp.ts';
+} from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
 import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';

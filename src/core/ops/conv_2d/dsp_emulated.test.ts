@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The DSP variant of CONV_2D on the emulated Cortex-M4 (QEMU mps2-an386), Cortex-M7 (mps2-an500) and
- * Cortex-M33 (mps2-an505), where the inline assembly runs (the host tests run dsp.h's C twins):
+ * Cortex-M33 (mps2-an505), where the inline assembly runs (the host tests run arm_dsp.h's C twins):
  * chains of layers in one model per board, bit-exact with the TypeScript reference. The layers cover
  * every entry into the eight-step loop (k4 / 4 mod 8 = 0..7, k4 from 4 to 144), odd output channel
  * counts, odd pixel counts (the last pixel paired with itself), batches, every requantization mode

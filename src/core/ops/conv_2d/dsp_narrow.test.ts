@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The narrow 1x1 DSP variant (dsp_narrow.ts, conv_2d_dsp_narrow.h) on the host, through dsp.h's C twins
+ * The narrow 1x1 DSP variant (dsp_narrow.ts, conv_2d_dsp_narrow.h) on the host, through arm_dsp.h's C twins
  * under ASan+UBSan: random layers of 1..8 input channels and 1..64 output channels (non-multiples of
  * 4), images and batches (the tail pixels whose word reads would pass the input's end), per-tensor
  * and per-channel scales (right and left shifts: the FAST path with weights scaled at compile time,
@@ -11,8 +11,8 @@ import conv from './index.ts';
 import type { Conv2DParams } from './index.ts';
 import { selectVariant } from '../variant.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
+import { accumulatorBounds } from '../common/isa/dsp.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { narrowFastScales, narrowHalves, narrowRecords } from './dsp_narrow.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 

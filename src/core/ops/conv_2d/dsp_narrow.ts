@@ -9,8 +9,8 @@
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
 import { dspApplies } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';

@@ -9,8 +9,8 @@
 import { expect } from 'chai';
 import conv from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
-import { roundUp4 } from '../common/dsp.ts';
+import { outputSize } from '../common/families/padding.ts';
+import { roundUp4 } from '../common/isa/dsp.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 import { PAIRS_MIN_K4_POINTWISE_SHARED, channelPairsFit, halfwordPairs, pairsPay } from './dsp.ts';

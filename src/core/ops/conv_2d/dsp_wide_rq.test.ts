@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * dsp_requant.h's WIDE requantization (common/dsp.ts wideRequantHolds, RQ_WIDE): the FAST record
+ * dsp_requant.h's WIDE requantization (common/isa/dsp.ts wideRequantHolds, RQ_WIDE): the FAST record
  * without the zero point, scaled by 2^8, which holds where FAST's rounding word overflows (output
  * zero point -128 at shifts of -14 and below, h up to 2^23), and FAST records of shift 1 (m < 3 *
  * 2^29, stored as 4m - 2^32), and LONG (longRequantHolds, RQ_LONG: FULLY_CONNECTED's eight-row block
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import conv, { type Conv2DParams } from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import {
   RQ_EXACT,
   RQ_FAST,
@@ -27,15 +27,15 @@ import {
   requantKind,
   requantRecords,
   wideRequantHolds,
-} from '../common/dsp.ts';
-import { mbqm } from '../common/fixedpoint.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
+} from '../common/isa/dsp.ts';
+import { mbqm } from '../common/numerics/fixedpoint.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type CCase, compileAndRun, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
 const ops = join(import.meta.dirname, '..');
-const headers = ['common/dsp.h', 'common/fixedpoint.h', 'common/dsp_requant.h'].map((path) => ({
-  name: path.split('/')[1]!,
+const headers = ['common/isa/arm_dsp.h', 'common/numerics/fixedpoint.h', 'common/isa/dsp_requant.h'].map((path) => ({
+  name: path.split('/').pop()!,
   path,
   text: readFileSync(join(ops, path), 'utf8'),
 }));

@@ -4,7 +4,7 @@ import { selectVariant } from '../variant.ts';
 import conv from './index.ts';
 import type { Conv2DParams } from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { envInSuite } from '../../../../test/helpers/prefer.ts';

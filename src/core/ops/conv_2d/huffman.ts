@@ -2,7 +2,7 @@
 /**
  * Entropy-coded CONV_2D weights (the FULLY_CONNECTED form is
  * fully_connected/huffman.ts): each output channel's kH*kW*filterInC weights are one row of a
- * canonical Huffman stream (common/huffman.h), with bit offsets every 16 channels. The kernel loops
+ * canonical Huffman stream (common/codecs/huffman.h), with bit offsets every 16 channels. The kernel loops
  * channels outermost: decode the channel's filter into scratch, list its nonzero taps with their input
  * offsets from the window's corner (also in scratch: the fullest channel's count, known at compile
  * time, sizes it), then every output pixel of that channel: over the listed taps alone where the whole
@@ -11,9 +11,9 @@
  */
 import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
-import { HUFFMAN_TABLE_BYTES } from '../common/huffman.ts';
+import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
-import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { summary } from './describe.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
@@ -96,7 +96,7 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
   },
   storage: 'huffman',
   cost: (p: Conv2DParams, _isa: KernelIsa | undefined) => huffmanConvCost(p),
-  cFiles: ['common/huffman.h'],
+  cFiles: ['common/codecs/huffman.h'],
   emit(p, ctx) {
     const h = p.entropy!;
     const channel = 'oc';

@@ -7,7 +7,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
-import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
+import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
@@ -15,19 +15,19 @@ import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { emitConvPortable } from './portable.ts';
 import { convSparseTaps, convSparseVariants } from './sparse.ts';
-import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
+import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { convInt4Variants } from './int4.ts';
-import { int4Applies, int4RowsBytes } from '../common/int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
 import { channelNonzeros, convHuffmanVariant, encodeHuffmanConv } from './huffman.ts';
 import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { convAsFcDspVariant, convAsFcM0plusVariant, convAsFcRv32Variant } from './as_fc.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import {
   type ConvWindowParams,
   conv2dGeometry as geometry,
@@ -36,7 +36,7 @@ import {
   filterWithDilation,
   int8ConvOffsets,
   requireConvOutput,
-} from '../common/conv_geometry.ts';
+} from '../common/families/conv_geometry.ts';
 import {
   type ChannelMultipliers,
   constInt32,
@@ -49,7 +49,7 @@ import {
   requireWeightQuant,
   tapRange,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Partial<AccumulatorView> {
   /** input channels each filter sees: inC / groups */
@@ -127,7 +127,7 @@ function convAccumulator(graph: Graph, op: Op, rows: number, rowLength: number):
   });
 }
 
-/** Filters with few distinct values get a palette encoding (common/palette.ts) when it is smaller. */
+/** Filters with few distinct values get a palette encoding (common/codecs/palette.ts) when it is smaller. */
 function paletteFilters(filter: Tensor, outC: number, rowLength: number): { palette?: PaletteEncoding } {
   const palette = encodePalette(constInt8(filter), outC, rowLength);
   return palette ? { palette } : {};

@@ -10,8 +10,8 @@
  * fewer than four output channels, keep the portable kernel.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt8 } from '../common/weighted.ts';
-import { INT16_GEMV_FILES, type Int16GemvFamily, int16GemvSetup, pairOrderRows } from '../common/int16_gemv.ts';
+import { constInt8 } from '../common/families/weighted.ts';
+import { INT16_GEMV_FILES, type Int16GemvFamily, int16GemvSetup, pairOrderRows } from '../common/families/int16_gemv.ts';
 import type { Conv2DInt16Params } from './conv_2d_int16.ts';
 
 /** The filter is 1x1: the input pixel is the column, read in place. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D with int4 weights: filters whose values all lie in [-8, 7] (one group) are
- * stored packed, one row of kH*kW*inC nibbles per output channel (common/int4.ts), and decoded in
- * registers (common/int4_dot.h). 1x1 at stride 1 reads each pixel in place; other shapes copy one
+ * stored packed, one row of kH*kW*inC nibbles per output channel (common/codecs/int4.ts), and decoded in
+ * registers (common/codecs/int4_dot.h). 1x1 at stride 1 reads each pixel in place; other shapes copy one
  * pixel's window (im2col, int8 input values, padded taps = the input zero point so that the folded
  * start value bias + off·Σw stays exact) into scratch and take the same row products. A variant per
  * family; Armv6-M, RV32 and portable share the C loop.
@@ -11,9 +11,9 @@ import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { int4RowsBytes, int4RowsInstructions, int4WindowCopyInstructions } from '../common/int4.ts';
-import { int4RowsC } from '../common/int4_rows.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { int4RowsBytes, int4RowsInstructions, int4WindowCopyInstructions } from '../common/codecs/int4.ts';
+import { int4RowsC } from '../common/codecs/int4_rows.ts';
 
 function patchBytes(p: Conv2DParams): number {
   return p.kH * p.kW * p.inC;
@@ -38,7 +38,7 @@ function convInt4Variant(family: IsaFamily): KernelVariant<Conv2DParams> {
         instructions: int4RowsInstructions(isaFamily(isa), pixels * p.outC * patchBytes(p), pixels * p.outC) + copy,
       };
     },
-    cFiles: ['common/int4_dot.h'],
+    cFiles: ['common/codecs/int4_dot.h'],
     emit(p, ctx) {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
       const rowLength = patchBytes(p);

@@ -16,7 +16,7 @@ import {
   singleOpGraph,
 } from '../../../../test/helpers/op_harness.ts';
 import type { Conv2DParams } from './index.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { cFilesFor } from '../../codegen/c_files.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D with palette weights (common/palette.ts): each filter's [kh][kw][in] weights as one row of
+ * CONV_2D with palette weights (common/codecs/palette.ts): each filter's [kh][kw][in] weights as one row of
  * b-bit indices plus an int8 LUT per filter or per layer, decoded in registers by palette.h. 1x1 layers
  * at stride 1 run as a matrix product (as FULLY_CONNECTED's palette kernel); other shapes decode each
  * filter row's in-image run of taps from its bit offset. One variant per ISA family (the same C).
@@ -8,8 +8,8 @@
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import { paletteCost, paletteDotCall } from '../common/palette.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
+import { paletteCost, paletteDotCall } from '../common/codecs/palette.ts';
 
 function emitPaletteConv(p: Conv2DParams, ctx: LayerEmitContext, variantName: string): string {
   const e = p.palette!;
@@ -74,7 +74,7 @@ function paletteVariant(family: IsaFamily, name: string): KernelVariant<Conv2DPa
     emit: (p, ctx) => emitPaletteConv(p, ctx, name),
     storage: 'palette',
     cost: (p) => paletteCost(p.palette!, family, p.batches * p.outH * p.outW, true),
-    cFiles: ['common/palette.h'],
+    cFiles: ['common/codecs/palette.h'],
   };
 }
 

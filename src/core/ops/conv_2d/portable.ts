@@ -4,10 +4,10 @@
  * target variants for layers their compile-time checks refuse (e.g. the Armv6-M packed loop's).
  */
 import type { LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, cTerm, foldedInitExpr, requantExprs } from '../common/weighted.ts';
+import { constInt32, constInt8, cTerm, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { accumulatorC } from '../common/accumulator_bound.ts';
+import { accumulatorC } from '../common/numerics/accumulator_bound.ts';
 
 export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D's RV32IMC variant (the ESP32-C3 class): every int8 layer runs the register-blocked matrix
- * product of common/rv32_matmul.ts (4 pixels x 4 output channels per pass, each loaded byte shared
+ * product of common/isa/rv32_matmul.ts (4 pixels x 4 output channels per pass, each loaded byte shared
  * by 4 multiply-accumulates, the input offset folded into per-channel start values, weights re-laid
  * in read order).
  *
@@ -17,11 +17,11 @@
  * variant covers every int8 CONV_2D the op accepts (`convRv32Applies` is always true).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, foldedAccumulatorInit, isUniform } from '../common/weighted.ts';
-import { emitRv32Matmul, rv32Block, rv32MatmulRecords, rv32MatmulWeights, rv32PassFunction, rv32RightOnly, rv32RqFunction } from '../common/rv32_matmul.ts';
+import { constInt32, constInt8, foldedAccumulatorInit, isUniform } from '../common/families/weighted.ts';
+import { emitRv32Matmul, rv32Block, rv32MatmulRecords, rv32MatmulWeights, rv32PassFunction, rv32RightOnly, rv32RqFunction } from '../common/isa/rv32_matmul.ts';
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
-import { rowWindowGap } from '../common/dsp.ts';
+import { rowWindowGap } from '../common/isa/dsp.ts';
 
 /** Every int8 CONV_2D: pointwise layers directly, the rest through im2col. */
 export function convRv32Applies(_p: Conv2DParams): boolean {

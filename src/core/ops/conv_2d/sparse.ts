@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Pruned CONV_2D weights stored as tap groups of nonzero channel entries (common/sparse_taps.ts), one
+ * Pruned CONV_2D weights stored as tap groups of nonzero channel entries (common/codecs/sparse_taps.ts), one
  * kernel variant per ISA family and the portable C; the cost model (encoding_choice.ts) decides per
  * layer whether this storage or the dense one runs.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { type SparseOffsets, type SparseTaps, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/sparse_taps.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { type SparseOffsets, type SparseTaps, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
 import type { Conv2DParams } from './index.ts';
-import type { ConvWindowParams } from '../common/conv_geometry.ts';
+import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 CONV_2D's filter, when enough of it is zero. */
 export function convSparseTaps(graph: Graph, op: Op, w: ConvWindowParams, filterInC: number): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {

@@ -2,17 +2,17 @@
 /**
  * CUMSUM, int8 (TFLite Micro's CumSum quantized path; its other type is float32): running sums along
  * one constant axis, `exclusive` (each output the sum before its element) and `reverse` (summing from
- * the end), in the common fixed-point form of common/add_scan.ts, including TFLite Micro's running
+ * the end), in the common fixed-point form of common/families/add_scan.ts, including TFLite Micro's running
  * sum starting at the scaled input offset rather than 0 (so an exclusive scan's first output is
  * that offset term, not the real 0). The int32 running sum wraps like ADD_N's.
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type AddScanParams, addScanCHelpers, addScanParams, scaledInput, scaledOutput } from '../common/add_scan.ts';
-import { sameShape } from '../common/elementwise.ts';
-import { checkedByPrepare, constIndexValues, normalizeAxis, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type AddScanParams, addScanCHelpers, addScanParams, scaledInput, scaledOutput } from '../common/families/add_scan.ts';
+import { sameShape } from '../common/families/elementwise.ts';
+import { checkedByPrepare, constIndexValues, normalizeAxis, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface CumsumParams extends AddScanParams {
   /** dims before the axis, along it, after it */

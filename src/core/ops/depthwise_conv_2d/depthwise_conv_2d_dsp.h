@@ -12,7 +12,7 @@
 #define TF_DEPTHWISE_CONV_2D_DSP_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 /* the one-channel kernel runs CONV_2D's pair loop (tf_dsp_pair_channels, tf_dsp_entry) */
 #include "conv_2d_dsp.h"

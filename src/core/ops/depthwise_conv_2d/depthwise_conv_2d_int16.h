@@ -10,7 +10,7 @@
 #ifndef TF_DEPTHWISE_CONV_2D_INT16_H
 #define TF_DEPTHWISE_CONV_2D_INT16_H
 #include <stdint.h>
-#include "dsp.h"
+#include "isa.h"
 #include "fixedpoint.h"
 #include "fixedpoint64.h"
 #include "int16_requant.h"

@@ -7,11 +7,11 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
-import { type Int16GemvFamily, int16FastMultipliers, pairOrderRows } from '../common/int16_gemv.ts';
+import { type Int16GemvFamily, int16FastMultipliers, pairOrderRows } from '../common/families/int16_gemv.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { clamp } from '../common/fixedpoint.ts';
-import { mbqm64 } from '../common/fixedpoint64.ts';
-import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
+import { clamp } from '../common/numerics/fixedpoint.ts';
+import { mbqm64 } from '../common/numerics/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/families/int16_variant.ts';
 import {
   type ConvWindowParams,
   convRequant,
@@ -20,7 +20,7 @@ import {
   requireConvOutput,
   requireDepthMultiplier,
   requireDepthwiseFilterShape,
-} from '../common/conv_geometry.ts';
+} from '../common/families/conv_geometry.ts';
 import {
   type ChannelMultipliers,
   constInt8,
@@ -31,8 +31,8 @@ import {
   requireOutput,
   requireWeightQuant,
   tapRange,
-} from '../common/weighted.ts';
-import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
+} from '../common/families/weighted.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/numerics/accumulator_bound.ts';
 
 export interface DepthwiseConv2DInt16Params extends ChannelMultipliers, Int16Tagged, ConvWindowParams {
   depthMultiplier: number;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Armv6-M depthwise loops (depthwise_conv_2d_m0plus.h, which defines and checks the offsets of
- * the structs read here): common/m0plus_mac.h's block loop with the starts read from the per-channel
+ * the structs read here): common/isa/m0plus_mac.h's block loop with the starts read from the per-channel
  * records, the requantization of a group of channels, a run of pixels inside the image (one input
  * channel) and one pixel of a depth-multiplier-1 layer. */
 #include "depthwise_conv_2d_m0plus.h"

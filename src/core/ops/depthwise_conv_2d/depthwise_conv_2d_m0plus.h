@@ -291,7 +291,7 @@ static inline int8_t tf_m0dw_rq(int32_t acc, const int32_t *rec, const tf_m0dw_g
 }
 
 /* The C twins of the assembly: the same sums, on the host and other targets. */
-/* tf_m0dw_mac8/4: common/m0plus_mac.h's block loop over the records' starts with the weights in
+/* tf_m0dw_mac8/4: common/isa/m0plus_mac.h's block loop over the records' starts with the weights in
  * channel pairs (tf_m0dw_pair_word's arithmetic, wrapping as the registers do) */
 static inline void tf_m0dw_pair_mac_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run, int n) {
   uint32_t a[4], ab[4];

@@ -5,7 +5,7 @@ import { dspApplies } from './dsp.ts';
 import { selectVariant } from '../variant.ts';
 import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
 import type { Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';
 
 describe('DEPTHWISE_CONV_2D, Arm DSP variant (host C twins)', () => {

@@ -15,10 +15,10 @@ import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_co
 import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
-import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit, RQ_FIELDS } from '../common/dsp.ts';
+import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit, RQ_FIELDS } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
-import { insideRange } from '../common/conv_geometry.ts';
+import { insideRange } from '../common/families/conv_geometry.ts';
 
 const INT16_MAX = 32767;
 

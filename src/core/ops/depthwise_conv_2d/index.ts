@@ -5,23 +5,23 @@
  * one broadcast scale, as micro_speech's layer is); padded taps skipped.
  */
 import { depthwiseInt4Variants } from './int4.ts';
-import { int4Applies } from '../common/int4.ts';
+import { int4Applies } from '../common/codecs/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { depthwiseSparseTaps, depthwiseSparseVariants } from './sparse.ts';
-import type { SparseOffsets, SparseTaps } from '../common/sparse_taps.ts';
+import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import {
   type ConvWindowParams,
   convRequant,
@@ -32,7 +32,7 @@ import {
   requireConvOutput,
   requireDepthMultiplier,
   requireDepthwiseFilterShape,
-} from '../common/conv_geometry.ts';
+} from '../common/families/conv_geometry.ts';
 import {
   type ChannelMultipliers,
   cTerm,
@@ -44,7 +44,7 @@ import {
   requireOutput,
   requireWeightQuant,
   tapRange,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowParams, Partial<AccumulatorView> {
   depthMultiplier: number;

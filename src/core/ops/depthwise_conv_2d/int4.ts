@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * DEPTHWISE_CONV_2D with int4 weights: filters whose values all lie in [-8, 7] are stored
- * packed, each output channel's kH*kW taps two a byte, low nibble first (common/int4.ts), and each
+ * packed, each output channel's kH*kW taps two a byte, low nibble first (common/codecs/int4.ts), and each
  * tap's nibble is sign-extended in a register (int4_dot.h tf_s4_tap: two shifts). Padded taps are
  * skipped as in TFLite Micro. One C loop for every family (a variant per family so the chooser can
  * weigh it); the int8 SIMD depthwise kernels stay faster (docs/kernels.md).
@@ -9,8 +9,8 @@
 import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
-import { constInt8, requantExprs } from '../common/weighted.ts';
-import { packInt4Taps } from '../common/int4.ts';
+import { constInt8, requantExprs } from '../common/families/weighted.ts';
+import { packInt4Taps } from '../common/codecs/int4.ts';
 
 /**
  * Instructions a tap: measured 24 on the emulated Cortex-M4 (bench/int4.ts, DW 3x3 16x16x32, the
@@ -32,7 +32,7 @@ function depthwiseInt4Variant(family: IsaFamily): KernelVariant<DepthwiseConv2DP
       flashBytes: depthwiseInt4Bytes(p),
       instructions: p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * INSTRUCTIONS_PER_TAP,
     }),
-    cFiles: ['common/int4_dot.h'],
+    cFiles: ['common/codecs/int4_dot.h'],
     emit(p, ctx) {
       const taps = p.kH * p.kW;
       const perChannel = Math.ceil(taps / 2);

@@ -4,7 +4,7 @@ import depthwise from './index.ts';
 import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
 import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { selectVariant } from '../variant.ts';
 import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';

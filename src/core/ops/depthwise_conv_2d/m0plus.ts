@@ -15,10 +15,10 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { Field, InitLine, LayerEmission } from '../layer_code.ts';
 import { summary } from './describe.ts';
-import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/weighted.ts';
-import { rowWindowGap } from '../common/dsp.ts';
+import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/families/weighted.ts';
+import { rowWindowGap } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
-import { insideRange } from '../common/conv_geometry.ts';
+import { insideRange } from '../common/families/conv_geometry.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvM0plusWith, m0plusScratchBytes as convScratchBytes } from '../conv_2d/m0plus.ts';
 
@@ -353,7 +353,7 @@ export const depthwiseM0plusVariant: KernelVariant<DepthwiseConv2DParams> = {
   cFiles: [
     'depthwise_conv_2d/depthwise_conv_2d_m0plus.h',
     'depthwise_conv_2d/depthwise_conv_2d_m0plus.S',
-    'common/m0plus_mac.h',
+    'common/isa/m0plus_mac.h',
     // one input channel off multiples of 4 runs CONV_2D's packed loop (unused functions: --gc-sections)
     'conv_2d/conv_2d_m0plus.h',
     'conv_2d/conv_2d_m0plus.S',

@@ -12,9 +12,9 @@
  * sums and the same tf_mbqm as the portable kernel, so bit-exact with it.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, cTerm, isUniform } from '../common/weighted.ts';
-import { insideRange } from '../common/conv_geometry.ts';
-import { rv32RightOnly } from '../common/rv32_matmul.ts';
+import { constInt32, constInt8, cTerm, isUniform } from '../common/families/weighted.ts';
+import { insideRange } from '../common/families/conv_geometry.ts';
+import { rv32RightOnly } from '../common/isa/rv32_matmul.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 

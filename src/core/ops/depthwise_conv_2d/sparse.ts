@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Pruned DEPTHWISE_CONV_2D weights stored as one (tap, weight) entry per nonzero weight and channel
- * (common/sparse_taps.ts), one kernel variant per ISA family and the portable C; the cost model
+ * (common/codecs/sparse_taps.ts), one kernel variant per ISA family and the portable C; the cost model
  * (encoding_choice.ts) decides per layer whether this storage or the dense one runs.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { type SparseOffsets, type SparseTaps, encodeOffsets, depthwiseRows, encodeDepthwiseTaps, sparseTapVariants } from '../common/sparse_taps.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { type SparseOffsets, type SparseTaps, encodeOffsets, depthwiseRows, encodeDepthwiseTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
-import type { ConvWindowParams } from '../common/conv_geometry.ts';
+import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 DEPTHWISE_CONV_2D's filter, when enough of it is zero. */
 export function depthwiseSparseTaps(graph: Graph, op: Op, w: ConvWindowParams): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {

@@ -4,7 +4,7 @@
  * random int8 weights and biases, chosen requantization regimes, layers reading inputs or each other.
  */
 import type { FusedActivation, Graph, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 

@@ -8,7 +8,7 @@
 import depthwise from './index.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 
 export function depthwiseSweep(seed: number, n: number, isa: KernelIsa): CCase[] {

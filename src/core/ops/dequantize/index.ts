@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { f32 } from '../common/fixedpoint.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
 import { floatLiteral } from '../quantize/index.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface DequantizeParams {
   count: number;

@@ -5,8 +5,8 @@ import { OpError } from '../../errors.ts';
 import { evaluateOp, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { BROADCAST_SHAPES, binaryGraph, expectCMatchesReference, expectTflmAgrees } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
-import { quantizeMultiplier } from '../common/fixedpoint.ts';
-import { reciprocal } from '../common/gemmlowp.ts';
+import { quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { reciprocal } from '../common/numerics/gemmlowp.ts';
 
 type Q = { scale: number; zeroPoint: number };
 const ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const;

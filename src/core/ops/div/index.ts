@@ -17,7 +17,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
 import {
   type BinaryZeroPoints,
   binaryZeroPoints,
@@ -28,10 +28,10 @@ import {
   int8BinaryTensors,
   outputElementCount,
   zeroPointsView,
-} from '../common/binary_elementwise.ts';
-import { clamp, f32, quantizeMultiplierUnchecked, rdbpot, roundHalfAway, srdhm } from '../common/fixedpoint.ts';
-import { reciprocal } from '../common/gemmlowp.ts';
-import { tensorLabel } from '../common/weighted.ts';
+} from '../common/families/binary_elementwise.ts';
+import { clamp, f32, quantizeMultiplierUnchecked, rdbpot, roundHalfAway, srdhm } from '../common/numerics/fixedpoint.ts';
+import { reciprocal } from '../common/numerics/gemmlowp.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 export interface DivParams extends BinaryLayout, BinaryZeroPoints {
   outputMultiplier: number;

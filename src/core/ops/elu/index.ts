@@ -2,13 +2,13 @@
 /**
  * ELU, int8: TFLite Micro's lookup table built in float at Prepare (elu.cc PopulateLookupTable):
  * x = s_in·(q − z_in) in float32, f(x) = x < 0 ? expf(x) − 1 : x, times the float32 1/s_out,
- * roundf, + z_out, clamped (common/float_table.ts). The table is the whole kernel, as in TFLM.
+ * roundf, + z_out, clamped (common/numerics/float_table.ts). The table is the whole kernel, as in TFLM.
  * (TFLM's ELU has no int16 kernel.)
  */
-import { f32 } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { type FloatTableQuant, expf, floatTableValue } from '../common/float_table.ts';
-import { tableOp } from '../common/table_op.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { type FloatTableQuant, expf, floatTableValue } from '../common/numerics/float_table.ts';
+import { tableOp } from '../common/families/table_op.ts';
 
 export const eluF32 = (x: number): number => (x < 0 ? f32(expf(x) - 1) : x);
 

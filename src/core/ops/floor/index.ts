@@ -5,7 +5,7 @@
  * integers, -0.0 stays -0.0, a NaN comes out quieted. The C needs no libm: below 2^23 the value is
  * truncated through int32 and stepped down when that rounded up.
  */
-import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/float_unary.ts';
+import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
 
 export default floatUnaryOp({
   kind: 'FLOOR',

@@ -8,7 +8,7 @@
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import {
   RQ_EXACT,
   RQ_FAST,
@@ -20,7 +20,7 @@ import {
   longRequantHolds,
   requantRecords,
   rqInit,
-} from '../common/dsp.ts';
+} from '../common/isa/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {

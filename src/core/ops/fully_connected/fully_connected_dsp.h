@@ -12,7 +12,7 @@
 #ifndef TF_FULLY_CONNECTED_DSP_H
 #define TF_FULLY_CONNECTED_DSP_H
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 
 #if TF_DSP_NATIVE

@@ -23,7 +23,7 @@
 #ifndef TF_FULLY_CONNECTED_DSP_PAIRS_H
 #define TF_FULLY_CONNECTED_DSP_PAIRS_H
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 #include "fully_connected_dsp.h"
 

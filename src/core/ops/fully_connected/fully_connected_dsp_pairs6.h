@@ -14,7 +14,7 @@
 #define TF_FULLY_CONNECTED_DSP_PAIRS6_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 #include "fully_connected_dsp_pairs.h"
 

@@ -12,7 +12,7 @@
 #define TF_FULLY_CONNECTED_DSP_PAIRS6W_H
 #include <stddef.h>
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 #include "fully_connected_dsp_pairs.h"
 #include "fully_connected_dsp_pairs6.h"

@@ -13,7 +13,7 @@
 #define TF_FULLY_CONNECTED_DSP_PAIRS8_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 #include "fully_connected_dsp_pairs6.h"
 

@@ -21,7 +21,7 @@
 #define TF_FULLY_CONNECTED_DSP_PAIRSB_H
 #include <stddef.h>
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "dsp_requant.h"
 #include "fully_connected_dsp.h"
 #include "fully_connected_dsp_pairs.h"

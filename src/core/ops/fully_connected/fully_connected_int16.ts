@@ -8,12 +8,12 @@
 import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import { activationRange } from '../common/activation.ts';
+import { activationRange } from '../common/numerics/activation.ts';
 import { fcInt16Variants } from './int16_variants.ts';
-import { clamp } from '../common/fixedpoint.ts';
-import { mbqm64 } from '../common/fixedpoint64.ts';
-import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/int16_variant.ts';
-import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
+import { clamp } from '../common/numerics/fixedpoint.ts';
+import { mbqm64 } from '../common/numerics/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, int16BiasKind, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/numerics/accumulator_bound.ts';
 import {
   constInt8,
   fcTensorMultiplier,
@@ -25,7 +25,7 @@ import {
   requireRank,
   requireWeightQuant,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 export interface FullyConnectedInt16Params extends Int16Tagged {
   batches: number;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Entropy-coded FULLY_CONNECTED weights, for when flash is the limit: the weights
- * are stored as canonical Huffman streams (common/huffman.ts) and each row is decoded into a small
+ * are stored as canonical Huffman streams (common/codecs/huffman.ts) and each row is decoded into a small
  * scratch buffer just before the row's dot products, so RAM holds one row, never the layer.
  *
  * Two forms, the smaller is kept:
@@ -25,8 +25,8 @@
 import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
-import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/huffman.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedAccumulatorInit, foldedInitExpr, narrowestIntType, requantExprs } from '../common/weighted.ts';
+import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedAccumulatorInit, foldedInitExpr, narrowestIntType, requantExprs } from '../common/families/weighted.ts';
 
 const TYPE_BYTES: Record<TableCType, number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
 
@@ -299,7 +299,7 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
     // sparse rows multiply only their stored entries (as sparse.ts's kernel)
     macs: (p: FullyConnectedParams) => p.batches * (p.entropy!.kind === 'sparse' ? p.entropy!.entries! : p.outFeatures * p.inFeatures),
     cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => huffmanFcCost(p, dsp && isa?.dsp === true),
-    cFiles: dsp ? ['common/huffman.h', 'common/dsp.h'] : ['common/huffman.h'],
+    cFiles: dsp ? ['common/codecs/huffman.h', 'common/isa/arm_dsp.h'] : ['common/codecs/huffman.h'],
     emit(p, ctx) {
       const h = p.entropy!;
       const row = 'o';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Huffman-coded FULLY_CONNECTED weights (huffman.ts) on the emulated Cortex-M4 (qemu-mps2-an386):
- * the decoder of common/huffman.h compiled for the board, in one model of a sparse-coded layer
+ * the decoder of common/codecs/huffman.h compiled for the board, in one model of a sparse-coded layer
  * (pruned, values and gaps), a dense-coded one (peaked values) and a 4-bit-valued one, two batches,
  * per-channel and per-tensor scales; every output byte equal to the TypeScript reference.
  */

@@ -20,16 +20,16 @@ import { fcM0plusVariant } from './m0plus.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/accumulator_bound.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
-import { activationRange } from '../common/activation.ts';
-import { clamp, f32, mbqm } from '../common/fixedpoint.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { clamp, f32, mbqm } from '../common/numerics/fixedpoint.ts';
 import { fcInt4Bytes, fcInt4Variants } from './int4.ts';
-import { int4Applies, int4RowsBytes } from '../common/int4.ts';
+import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
 import { fcPaletteVariants } from './palette.ts';
-import { type PaletteEncoding, encodePalette } from '../common/palette.ts';
+import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanDspVariant, fcHuffmanVariant } from './huffman.ts';
 import {
   type ChannelMultipliers,
@@ -50,7 +50,7 @@ import {
   requireRank,
   requireWeightQuant,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 export interface FullyConnectedParams extends ChannelMultipliers, Partial<AccumulatorView> {
   batches: number;
@@ -208,7 +208,7 @@ function sparseWeights(filter: Tensor, filterOffset: number, rows: number, colum
   return sparse ? { sparse } : {};
 }
 
-/** Symmetric weights with few distinct values per row get a palette encoding (common/palette.ts). */
+/** Symmetric weights with few distinct values per row get a palette encoding (common/codecs/palette.ts). */
 function paletteWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { palette?: PaletteEncoding } {
   if (filterOffset !== 0) return {};
   const palette = encodePalette(constInt8(filter), rows, columns);
@@ -256,7 +256,7 @@ const def: OpDef<FullyConnectedParams> = {
   evaluate,
   // Arm DSP: two rows in one halfword (fully_connected_dsp_pairs.h) where the weights allow, else
   // the streaming kernel of fully_connected_dsp.h, both no scratch (and no overlap: every block of
-  // rows reads the whole input row again); Armv6-M: common/m0plus_mac.h's blocks of 8 rows, exact
+  // rows reads the whole input row again); Armv6-M: common/isa/m0plus_mac.h's blocks of 8 rows, exact
   // requantization without a 64-bit multiply
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it

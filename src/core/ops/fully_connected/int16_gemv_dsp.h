@@ -11,7 +11,7 @@
 #ifndef TF_INT16_GEMV_DSP_H
 #define TF_INT16_GEMV_DSP_H
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "fully_connected_dsp.h"
 #include "int16_gemv.h"
 

@@ -7,8 +7,8 @@
  * Arm DSP targets rows of 1-3 inputs keep the portable loop (one SMLAL per product, no call).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt8 } from '../common/weighted.ts';
-import { INT16_GEMV_FILES, type Int16GemvFamily, int16GemvSetup } from '../common/int16_gemv.ts';
+import { constInt8 } from '../common/families/weighted.ts';
+import { INT16_GEMV_FILES, type Int16GemvFamily, int16GemvSetup } from '../common/families/int16_gemv.ts';
 import type { FullyConnectedInt16Params } from './fully_connected_int16.ts';
 
 function emit(family: Int16GemvFamily, p: FullyConnectedInt16Params, ctx: LayerEmitContext): string {

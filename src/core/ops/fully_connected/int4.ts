@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED with int4 weights: symmetric weights that all lie in [-8, 7] are stored
- * packed (common/int4.ts, half the flash of int8) and decoded in registers (common/int4_dot.h):
+ * packed (common/codecs/int4.ts, half the flash of int8) and decoded in registers (common/codecs/int4_dot.h):
  * SXTB16 + SMLAD on Arm DSP, shifts + multiply elsewhere. One variant per family; the Armv6-M, RV32
  * and portable ones share the C loop. Bit-exact with the int8 kernels (integer sums).
  */
@@ -9,9 +9,9 @@ import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { int4RowsBytes, int4RowsInstructions } from '../common/int4.ts';
-import { int4RowsC } from '../common/int4_rows.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { int4RowsBytes, int4RowsInstructions } from '../common/codecs/int4.ts';
+import { int4RowsC } from '../common/codecs/int4_rows.ts';
 
 export function fcInt4Bytes(p: FullyConnectedParams): number {
   return int4RowsBytes(p.outFeatures, p.inFeatures);
@@ -27,7 +27,7 @@ function fcInt4Variant(family: IsaFamily): KernelVariant<FullyConnectedParams> {
       flashBytes: fcInt4Bytes(p),
       instructions: int4RowsInstructions(isaFamily(isa), p.batches * p.inFeatures * p.outFeatures, p.batches * p.outFeatures),
     }),
-    cFiles: ['common/int4_dot.h'],
+    cFiles: ['common/codecs/int4_dot.h'],
     emit(p, ctx) {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): common/m0plus_mac.h's register-blocked (assembly: common/m0plus_mac.S)
+ * FULLY_CONNECTED's Armv6-M variant (Cortex-M0/M0+, the RP2040): common/isa/m0plus_mac.h's register-blocked (assembly: common/isa/m0plus_mac.S)
  * loop over blocks of 8 rows (then one of 4), the last 1-3 rows in C; one input feature is a plain
  * loop over the rows. Symmetric weights (the input offset folds into the per-row starts);
  * weight_offset.ts runs those with a zero point through it. The weights are re-laid in the order the loop reads
@@ -9,8 +9,8 @@
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { accumulatorBounds } from '../common/isa/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { m0RequantFn } from './m0plus_rq.ts';
 
@@ -98,5 +98,5 @@ export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
   family: 'armv6m',
   applies: m0plusApplies,
   emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
-  cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+  cFiles: ['common/isa/m0plus_mac.h', 'common/isa/m0plus_mac.S', 'common/isa/m0plus_rq.h'],
 };

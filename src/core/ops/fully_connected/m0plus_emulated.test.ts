@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The Armv6-M variants of FULLY_CONNECTED and UNIDIRECTIONAL_SEQUENCE_LSTM on the emulated RP2040
- * (rp2040js), where common/m0plus_mac.S's assembly runs (the host tests run its C twins): many layers in
+ * (rp2040js), where common/isa/m0plus_mac.S's assembly runs (the host tests run its C twins): many layers in
  * one model, bit-exact with the TypeScript reference over every output byte.
  *
  * FULLY_CONNECTED: blocks of 8 rows (one and several), a block of 4, 1-3 rows left over, one input

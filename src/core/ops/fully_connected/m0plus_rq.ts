@@ -11,7 +11,7 @@
  *   / 2^k), so x m = s_top 2^K + L with K = k (n - 1) and 0 <= L < 2^K; |s_i| <= X (2^k - 1) + X stays
  *   within int32. Then floor((s_top 2^K + L + 2^30) / 2^31) = floor((s_top + 2^(30-K)) / 2^(31-K)) since
  *   L / 2^K < 1 cannot carry past an integer numerator. Zero pieces cost nothing (pure shifts).
- * - otherwise common/m0plus_rq.h's tf_m0_srdhm (four 16x16 products, any x).
+ * - otherwise common/isa/m0plus_rq.h's tf_m0_srdhm (four 16x16 products, any x).
  *
  * The rounding right shift is tf_m0_rshift; the saturation is dropped where the bound keeps the result
  * inside the type.

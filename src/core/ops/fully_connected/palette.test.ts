@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
 import fc from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
-import { decodePalette, encodePalette, paletteBytes } from '../common/palette.ts';
+import { decodePalette, encodePalette, paletteBytes } from '../common/codecs/palette.ts';
 import { PALETTE_ISAS as ISAS, paletteWeights } from '../../../../test/helpers/palette_cases.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { preferInSuite } from '../../../../test/helpers/prefer.ts';

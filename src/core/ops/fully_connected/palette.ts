@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED with palette weights (common/palette.ts): b-bit indices and an int8 LUT per row or
+ * FULLY_CONNECTED with palette weights (common/codecs/palette.ts): b-bit indices and an int8 LUT per row or
  * per layer instead of the dense int8 weights, decoded in registers by palette.h. One variant per ISA
  * family (the same C, compiled for each; its cost differs), chosen when the palette is smaller than
  * dense int8 (the per-layer storage chooser weighs `cost` against the dense kernels' speed).
@@ -8,8 +8,8 @@
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import { paletteCost, paletteDotCall } from '../common/palette.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
+import { paletteCost, paletteDotCall } from '../common/codecs/palette.ts';
 
 function emitPaletteFullyConnected(p: FullyConnectedParams, ctx: LayerEmitContext, variantName: string): string {
   const e = p.palette!;
@@ -59,7 +59,7 @@ function paletteVariant(family: IsaFamily, name: string): KernelVariant<FullyCon
     emit: (p, ctx) => emitPaletteFullyConnected(p, ctx, name),
     storage: 'palette',
     cost: (p) => paletteCost(p.palette!, family, p.batches),
-    cFiles: ['common/palette.h'],
+    cFiles: ['common/codecs/palette.h'],
   };
 }
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's RV32IMC variant (the ESP32-C3 class): the register-blocked matrix product of
- * common/rv32_matmul.ts over the batches, the input offset folded into per-row start values. Dense
+ * common/isa/rv32_matmul.ts over the batches, the input offset folded into per-row start values. Dense
  * symmetric weights, and through weight_offset.ts those with a zero point.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { withWeightOffset } from './weight_offset.ts';
-import { constInt32, constInt8 } from '../common/weighted.ts';
-import { emitRv32Matmul } from '../common/rv32_matmul.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { emitRv32Matmul } from '../common/isa/rv32_matmul.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
 

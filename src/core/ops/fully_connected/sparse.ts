@@ -14,9 +14,9 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/weighted.ts';
-import type { ChannelMultipliers } from '../common/weighted.ts';
-import { rv32RightOnly } from '../common/rv32_matmul.ts';
+import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
+import type { ChannelMultipliers } from '../common/families/weighted.ts';
+import { rv32RightOnly } from '../common/isa/rv32_matmul.ts';
 
 /** Below this share of zero weights the dense kernel is kept. */
 export const SPARSE_MIN_ZEROS = 0.5;

@@ -16,8 +16,8 @@
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
-import { rv32Block } from '../common/rv32_matmul.ts';
+import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { rv32Block } from '../common/isa/rv32_matmul.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { layerText } from '../layer_code.ts';
 

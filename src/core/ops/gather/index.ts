@@ -13,8 +13,8 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, isConstant } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
-import { checkedByPrepare, normalizeAxis, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { checkedByPrepare, normalizeAxis, requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface GatherParams {
   dtype: string;

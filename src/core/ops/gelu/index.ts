@@ -2,7 +2,7 @@
 /**
  * GELU, int8, both settings of `approximate`: TFLite's lookup table built in float at Prepare
  * (LUTPopulate: dequantize in float32, transform, times the float32 1/s_out, roundf, + z_out, clamp;
- * common/float_table.ts), looked up per element.
+ * common/numerics/float_table.ts), looked up per element.
  *   exact:        0.5f·x·erfcf(x·(−1/√2))                        (TFLite's erfc form of 0.5·x·(1 + erf(x/√2)))
  *   approximate:  0.5f·x·(1 + tanhf(√(2/π)·(x + 0.044715f·x·x·x)))  (float32, left to right)
  *
@@ -15,10 +15,10 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import { OpError } from '../../errors.ts';
-import { f32 } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { type FloatTableQuant, floatTableValue } from '../common/float_table.ts';
-import { tableOp } from '../common/table_op.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { type FloatTableQuant, floatTableValue } from '../common/numerics/float_table.ts';
+import { tableOp } from '../common/families/table_op.ts';
 import { floatTableQuant } from '../elu/index.ts';
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** GREATER: elementwise comparison with broadcasting into a bool tensor (see common/compare.ts). */
-import { compareOp } from '../common/compare.ts';
+/** GREATER: elementwise comparison with broadcasting into a bool tensor (see common/families/compare.ts). */
+import { compareOp } from '../common/families/compare.ts';
 
 export default compareOp('GREATER', import.meta.dirname);

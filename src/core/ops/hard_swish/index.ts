@@ -9,10 +9,10 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import { INT32_MAX, f32, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { INT32_MAX, f32, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 export interface HardSwishQuant {
   inputZeroPoint: number;

@@ -15,11 +15,11 @@
 import { OpError } from '../../errors.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
-import { invSqrtQuantizedMultiplierExp } from '../common/inv_sqrt.ts';
-import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
-import { cTerm, tensorLabel } from '../common/weighted.ts';
-import { type AccumulatorView, accumulatorC, int32Accumulator, sumBound } from '../common/accumulator_bound.ts';
+import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { invSqrtQuantizedMultiplierExp } from '../common/numerics/inv_sqrt.ts';
+import { int8UnaryTensors, requireOutputQuantization } from '../common/families/elementwise.ts';
+import { cTerm, tensorLabel } from '../common/families/weighted.ts';
+import { type AccumulatorView, accumulatorC, int32Accumulator, sumBound } from '../common/numerics/accumulator_bound.ts';
 
 /** The output is Q0.7: 1/128 per step */
 const OUTPUT_SCALE_BITS = 7;

@@ -5,14 +5,14 @@
  * TFLite Micro's Prepare does) before widening. A negative alpha rounds exact halves the other way
  * (see alphaScaled). Tabulated at compile time for the 256 input values.
  */
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { leakyReluInt16 } from './leaky_relu_int16.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
 
 export interface LeakyReluQuant {
   inputZeroPoint: number;

@@ -5,8 +5,8 @@
  * (as TFLite Micro's Prepare does) before widening; zero points are 0. Computed per element.
  */
 import { OpError } from '../../errors.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { unaryInt16 } from '../common/unary_int16.ts';
+import { clamp, f32, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { unaryInt16 } from '../common/families/unary_int16.ts';
 
 interface LeakyInt16Quant {
   identityMultiplier: number;

@@ -11,14 +11,14 @@
  * TFLM detail kept: the first loop keeps d >= diff_min, the second d > adjusted_diff_min (strict).
  * (TFLM's LOG_SOFTMAX has no int16 kernel.)
  */
-import { ACC32_LIMIT, SOFTMAX_EXP_TERM, softmaxSumComment, sumBound } from '../common/accumulator_bound.ts';
+import { ACC32_LIMIT, SOFTMAX_EXP_TERM, softmaxSumComment, sumBound } from '../common/numerics/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { INT32_MAX, INT32_MIN, clamp, f32, mbqm, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
-import { add32, expOnNegativeValues, oneOverOnePlusXForXIn0To1, rescale, roundingHalfSum, srmulpot } from '../common/gemmlowp.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { INT32_MAX, INT32_MIN, clamp, f32, mbqm, quantizeMultiplier, rdbpot, srdhm } from '../common/numerics/fixedpoint.ts';
+import { add32, expOnNegativeValues, oneOverOnePlusXForXIn0To1, rescale, roundingHalfSum, srmulpot } from '../common/numerics/gemmlowp.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 const INPUT_INTEGER_BITS = 5;
 const ACCUMULATION_INTEGER_BITS = 12;

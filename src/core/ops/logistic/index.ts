@@ -3,15 +3,15 @@
  * LOGISTIC, int8: TFLite Micro's reference_integer_ops::Logistic (the input rescaled to Q4.27,
  * gemmlowp's fixed-point sigmoid, rounded to the output's fixed scale 1/256 with zero point -128),
  * tabulated at compile time for the 256 input values. Int16 (16x8) layers go to the int16 variant
- * (common/sigmoid_int16_op.ts) through withInt16Variant.
+ * (common/families/sigmoid_int16_op.ts) through withInt16Variant.
  */
 import { OpError } from '../../errors.ts';
-import { type Int8SigmoidScaling, int8SigmoidScaling, logisticInt8 } from '../common/gemmlowp_activations.ts';
-import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { sigmoidInt16Variant } from '../common/sigmoid_int16_op.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { type Int8SigmoidScaling, int8SigmoidScaling, logisticInt8 } from '../common/numerics/gemmlowp_activations.ts';
+import { int8UnaryTensors, requireOutputQuantization } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { sigmoidInt16Variant } from '../common/families/sigmoid_int16_op.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 const logistic = tableOp<Int8SigmoidScaling>({
   kind: 'LOGISTIC',
@@ -34,5 +34,5 @@ const logistic = tableOp<Int8SigmoidScaling>({
   value: logisticInt8,
 });
 
-// int16 activations (16x8): TFLite's int16 table kernel, common/sigmoid_int16_op.ts
+// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts
 export default withInt16Variant(logistic, sigmoidInt16Variant('LOGISTIC', 'logistic_int16.c.hbs'));

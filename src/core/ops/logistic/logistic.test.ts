@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import logistic from './index.ts';
 import { OpError } from '../../errors.ts';
 import { toBytes } from '../../ir/buffers.ts';
-import { int8SigmoidScaling, logisticInt8 } from '../common/gemmlowp_activations.ts';
+import { int8SigmoidScaling, logisticInt8 } from '../common/numerics/gemmlowp_activations.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
-import { maxPoolVariants } from '../common/pool_variants.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { poolInt16 } from '../common/pool_int16.ts';
-import { type PoolParams, maxOfTaps, checkPool, forEachPoolWindow, poolTaps, poolView, preparePool } from '../common/pool.ts';
+import { maxPoolVariants } from '../common/families/pool_variants.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { poolInt16 } from '../common/families/pool_int16.ts';
+import { type PoolParams, maxOfTaps, checkPool, forEachPoolWindow, poolTaps, poolView, preparePool } from '../common/families/pool.ts';
 
 /** MAX_POOL_2D, int8 (TFLite Micro's reference): the max of the in-bounds taps, clamped to the fused activation range. */
 const maxPool2d: OpDef<PoolParams> = {
@@ -21,5 +21,5 @@ const maxPool2d: OpDef<PoolParams> = {
   },
 };
 
-// int16 activations (16x8) go to the int16 pool kernel (common/pool_int16.ts)
+// int16 activations (16x8) go to the int16 pool kernel (common/families/pool_int16.ts)
 export default withInt16Variant(maxPool2d, poolInt16('MAX_POOL_2D', 'max_pool_2d_int16.c.hbs'));

@@ -12,9 +12,9 @@
  * pooling). Checked against tflm-ref on random shapes, axes and scales.
  */
 import type { OpDef } from '../op.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { meanOrSumInt16 } from '../common/families/mean_sum_int16.ts';
 import { meanWordsVariants } from './words.ts';
 import {
   type MeanOrSumGeometry,
@@ -25,7 +25,7 @@ import {
   meanOrSumGeometry,
   rawSum,
   requantizeSum,
-} from '../common/reduce.ts';
+} from '../common/families/reduce.ts';
 
 export type MeanParams = MeanOrSumGeometry;
 
@@ -59,5 +59,5 @@ const mean: OpDef<MeanParams> = {
   },
 };
 
-// int16 activations (16x8) go to their own kernel (common/mean_sum_int16.ts)
+// int16 activations (16x8) go to their own kernel (common/families/mean_sum_int16.ts)
 export default withInt16Variant(mean, meanOrSumInt16('MEAN'));

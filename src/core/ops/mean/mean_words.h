@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MEAN int8 over the dimensions outside the channels (global average pooling: [N,H,W,C] over H and
  * W, keep_dims or not), four channels per 32-bit word, bit-exact with TFLite Micro's
- * QuantizedMeanOrSum (and the TypeScript twin, common/reduce.ts):
+ * QuantizedMeanOrSum (and the TypeScript twin, common/families/reduce.ts):
  * - Arm DSP (M4/M7/M33): SXTAB16 sums two 16-bit lanes per word (channels c, c+2 and c+1, c+3),
  *   any alignment;
  * - Armv6-M and RV32: bytes biased to unsigned (x ^ 0x80 = x + 128) summed in two 16-bit lanes of a
@@ -17,9 +17,8 @@
 #define TF_MEAN_WORDS_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "isa.h"
 #include "fixedpoint.h"
-#include "m0plus_rq.h"
 
 typedef struct {
   int32_t groups;       /* the kept dimensions outside the channels (batches), merged */
@@ -33,10 +32,16 @@ typedef struct {
 static inline int32_t tf_mean_requant(const tf_mean_geom_t *g, int32_t sum, int m0) {
   const int32_t x = (int32_t)((uint32_t)sum - (uint32_t)g->zero_point_times_count);
   int32_t q;
+  /* the same integer both ways: Armv6-M's header (isa.h) brings the form without a 64-bit product */
+#ifdef TF_M0PLUS_RQ_H
   if (m0) {
     q = tf_m0_srdhm((int32_t)((uint32_t)x << g->left), g->multiplier);
     if (g->right > 0) q = tf_m0_rshift(q, g->right);
-  } else {
+  } else
+#else
+  (void)m0;
+#endif
+  {
     q = tf_rdbpot(tf_srdhm((int32_t)((uint32_t)x << g->left), g->multiplier), g->right);
   }
   return tf_clamp(q + g->output_zero_point, -128, 127);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * MEAN's word variants (words.ts, mean_words.h) for the Arm DSP, Armv6-M and RV32 families: the
- * emitted C, on the host (gcc, ASan+UBSan; the DSP instructions through dsp.h's C twins), equals the
+ * emitted C, on the host (gcc, ASan+UBSan; the DSP instructions through arm_dsp.h's C twins), equals the
  * reference kernel (checked against tflm-ref in mean.test.ts) on random reductions: spatial means of
  * [N,H,W,C] (windows past 256 taps, where the 16-bit lanes are emptied mid-sum), [N,T,C] over T, and
  * random_cases' random reductions (most keep the portable kernel), with scales over decades, zero

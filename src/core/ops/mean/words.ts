@@ -10,7 +10,7 @@
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { MeanParams } from './index.ts';
-import { ACC32_LIMIT, sumBound } from '../common/accumulator_bound.ts';
+import { ACC32_LIMIT, sumBound } from '../common/numerics/accumulator_bound.ts';
 
 /**
  * The largest int32 the word kernels' sums reach over `taps` values (accumulator_bound.ts): the words

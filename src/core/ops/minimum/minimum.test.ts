@@ -4,7 +4,7 @@ import minimum from './index.ts';
 import { singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
-// MINIMUM shares its implementation with MAXIMUM (common/min_max.ts); the full tests are in
+// MINIMUM shares its implementation with MAXIMUM (common/families/min_max.ts); the full tests are in
 // maximum/maximum.test.ts. Here: the registration specifics of this folder.
 describe('MINIMUM', () => {
   it('is registered under its own kind, with its own template, and takes the smaller value in C', () => {

@@ -12,9 +12,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { denseStrides } from '../common/strided_copy.ts';
-import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { denseStrides } from '../common/families/strided_copy.ts';
+import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface MirrorPadParams {
   mode: 'REFLECT' | 'SYMMETRIC';

@@ -15,9 +15,9 @@
  * shared or repeated); other layers, and the rare quantizations no stage fits, keep the portable C.
  */
 import type { KernelVariant } from '../op.ts';
-import { broadcastCView } from '../common/elementwise.ts';
-import { inPlaceOverlap } from '../common/binary_elementwise.ts';
-import { clamp } from '../common/fixedpoint.ts';
+import { broadcastCView } from '../common/families/elementwise.ts';
+import { inPlaceOverlap } from '../common/families/binary_elementwise.ts';
+import { clamp } from '../common/numerics/fixedpoint.ts';
 import type { MulParams } from './index.ts';
 import { outputsByProduct } from './product_outputs.ts';
 

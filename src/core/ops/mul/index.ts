@@ -4,19 +4,19 @@
  * the zero-point-corrected inputs is requantized once by s1·s2/s_out (the float32 scales widened to
  * double before multiplying), then the fused activation clamps. Bit-exact with tflm-ref on random
  * broadcasts, quantizations and activations; a multiplier of 2^31 or more is refused (TFLite Micro's
- * left shift is undefined in C there, see common/multiplier_fits.ts).
+ * left shift is undefined in C there, see common/numerics/multiplier_fits.ts).
  */
 import type { OpDef } from '../op.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { mulInt16 } from './mul_int16.ts';
 import { mulInt16Variants } from './mul_int16_variants.ts';
 import { mulM0plus } from './m0plus.ts';
 import { mulDsp } from './dsp.ts';
 import { mulRv32 } from './rv32.ts';
-import { clamp, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
+import { clamp, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
 import {
   type BinaryZeroPoints,
   binaryZeroPoints,
@@ -27,7 +27,7 @@ import {
   int8BinaryTensors,
   outputElementCount,
   zeroPointsView,
-} from '../common/binary_elementwise.ts';
+} from '../common/families/binary_elementwise.ts';
 
 export interface MulParams extends BinaryLayout, BinaryZeroPoints {
   multiplier: number;

@@ -9,9 +9,9 @@
  * pairs when the layer is compiled.
  */
 import type { KernelVariant } from '../op.ts';
-import { binaryEmitView } from '../common/elementwise.ts';
-import { inPlaceOverlap, zeroPointsView } from '../common/binary_elementwise.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { binaryEmitView } from '../common/families/elementwise.ts';
+import { inPlaceOverlap, zeroPointsView } from '../common/families/binary_elementwise.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import type { MulParams } from './index.ts';
 import { maxAbsOffset } from './product_outputs.ts';
 

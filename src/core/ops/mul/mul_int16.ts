@@ -6,12 +6,12 @@
  * the fused activation's clamp on the int16 range.
  */
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
-import { activationRange } from '../common/activation.ts';
-import { clamp, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
-import { float32Scales, forEachPair } from '../common/binary_elementwise.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { requireClampActivation } from '../common/weighted.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { clamp, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/families/elementwise.ts';
+import { float32Scales, forEachPair } from '../common/families/binary_elementwise.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { requireClampActivation } from '../common/families/weighted.ts';
 
 export interface MulInt16Params extends Int16Tagged, BinaryLayout {
   multiplier: number;

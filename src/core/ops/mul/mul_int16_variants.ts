@@ -9,7 +9,7 @@
  * The rounding right shift is (((x + (x >> 31)) >> (r - 1)) + 1) >> 1, r a compile-time constant.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { int16BinaryLoopC } from '../common/elementwise.ts';
+import { int16BinaryLoopC } from '../common/families/elementwise.ts';
 import type { MulInt16Params } from './mul_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';

@@ -4,7 +4,7 @@
  * output depends on its inputs only through the product x = (q1 + offset1)(q2 + offset2), so a stage is
  * exact when it gives TFLite's output for every distinct product of the 65,536 input pairs.
  */
-import { clamp, mbqm } from '../common/fixedpoint.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import type { MulParams } from './index.ts';
 
 const TWO_31 = 2 ** 31;

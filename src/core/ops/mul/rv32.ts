@@ -26,9 +26,9 @@
  * products cannot reach are left out.
  */
 import type { KernelVariant } from '../op.ts';
-import { binaryEmitView } from '../common/elementwise.ts';
-import { inPlaceOverlap, zeroPointsView } from '../common/binary_elementwise.ts';
-import { clamp, wrapInt32 } from '../common/fixedpoint.ts';
+import { binaryEmitView } from '../common/families/elementwise.ts';
+import { inPlaceOverlap, zeroPointsView } from '../common/families/binary_elementwise.ts';
+import { clamp, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import type { MulParams } from './index.ts';
 import { outputsByProduct } from './product_outputs.ts';
 

@@ -3,7 +3,7 @@
  * NEG, float32 only (TFLite Micro has no int8 or int16 NEG: tflm-ref rejects them, "Type INT8 not
  * supported"). -x: the sign bit flipped, NaNs included, as the FPU's negation does.
  */
-import { floatUnaryOp } from '../common/float_unary.ts';
+import { floatUnaryOp } from '../common/families/float_unary.ts';
 
 export default floatUnaryOp({
   kind: 'NEG',

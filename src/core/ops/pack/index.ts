@@ -2,8 +2,8 @@
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type ConcatParams, concatParams, emitConcat, evaluateConcat } from '../concatenation/index.ts';
-import { inputTensors, normalizeAxis, requireSameDtype, requireShape, shapeText } from '../common/shape_ops.ts';
-import { requireOutput, tensorLabel } from '../common/weighted.ts';
+import { inputTensors, normalizeAxis, requireSameDtype, requireShape, shapeText } from '../common/families/shape_ops.ts';
+import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 /**
  * PACK (TFLite Micro's reference Pack): N inputs of one shape stacked along a new axis. The

@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { constIndexValues, forEachCoordinate, inputView, requireSameDtype, shapeComment, shapeText, viewOffset } from '../common/shape_ops.ts';
-import { optionalInput, requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { constIndexValues, forEachCoordinate, inputView, requireSameDtype, shapeComment, shapeText, viewOffset } from '../common/families/shape_ops.ts';
+import { optionalInput, requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface PadParams extends MovementParams {
   /** the input as the op reads it (transposed when a TRANSPOSE was folded in) */

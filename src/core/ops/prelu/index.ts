@@ -8,13 +8,13 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { preluInt16 } from './prelu_int16.ts';
-import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
-import { forEachPair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/binary_elementwise.ts';
-import { cTerm } from '../common/weighted.ts';
+import { type QuantizedMultiplier, clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/families/elementwise.ts';
+import { forEachPair, inPlaceOverlap, int8BinaryTensors, outputElementCount } from '../common/families/binary_elementwise.ts';
+import { cTerm } from '../common/families/weighted.ts';
 
 export interface PreluParams extends BinaryLayout {
   inputOffset: number;

@@ -7,11 +7,11 @@
  * float32 scales, as for int8), then clamped to int16.
  */
 import { OpError } from '../../errors.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { forEachPair } from '../common/binary_elementwise.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/elementwise.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { cTerm, requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { clamp, f32, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { forEachPair } from '../common/families/binary_elementwise.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/families/elementwise.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { cTerm, requireInt8Activation, tensorLabel } from '../common/families/weighted.ts';
 
 export interface PreluInt16Params extends Int16Tagged, BinaryLayout {
   alphaOffset: number;

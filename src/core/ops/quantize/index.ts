@@ -2,8 +2,8 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_BYTES, DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/fixedpoint.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { quantizeM0plusVariant } from './m0plus.ts';
 
 export type QuantizeParams =

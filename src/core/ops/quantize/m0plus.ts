@@ -49,5 +49,5 @@ export const quantizeM0plusVariant: KernelVariant<QuantizeParams> = {
       rqFn: m0RequantFn(rqName, p.multiplier, p.shift, bound, p.outputZeroPoint, p.outMin, p.outMax),
     });
   },
-  cFiles: ['common/m0plus_rq.h'],
+  cFiles: ['common/isa/m0plus_rq.h'],
 };

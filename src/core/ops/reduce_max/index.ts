@@ -5,10 +5,10 @@
  */
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import { f32 } from '../common/fixedpoint.ts';
-import { type ReduceLayout, reduceExtremum, reduceLayout, reductionCView, reductionTensors } from '../common/reduce.ts';
-import { requireInt8InOut } from '../common/elementwise.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
+import { type ReduceLayout, reduceExtremum, reduceLayout, reductionCView, reductionTensors } from '../common/families/reduce.ts';
+import { requireInt8InOut } from '../common/families/elementwise.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 export interface ReduceMaxParams {
   layout: ReduceLayout;

@@ -6,7 +6,7 @@
  */
 import type { OpDef } from '../op.ts';
 import reduceMax, { type ReduceMaxParams } from '../reduce_max/index.ts';
-import { reduceExtremum, reductionCView } from '../common/reduce.ts';
+import { reduceExtremum, reductionCView } from '../common/families/reduce.ts';
 
 const reduceMin: OpDef<ReduceMaxParams> = {
   kind: 'REDUCE_MIN',

@@ -4,13 +4,13 @@
  * (multiplier s_in/s_out, the scales widened to double before dividing) and clamped at the output's
  * zero point; tabulated at compile time for the 256 input values.
  */
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { reluInt16 } from './relu_int16.ts';
-import { f32, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/requantize.ts';
-import { tableOp } from '../common/table_op.ts';
+import { f32, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/numerics/requantize.ts';
+import { tableOp } from '../common/families/table_op.ts';
 
 const relu = tableOp<RequantizeClamp>({
   kind: 'RELU',

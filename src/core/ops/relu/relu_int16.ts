@@ -4,10 +4,10 @@
  * s_in/s_out (float32 scales widened to double before dividing), clamped below at the output's zero
  * point (0) and above at 32767. Computed per element (no table).
  */
-import { f32, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { activationRange } from '../common/activation.ts';
-import { type RequantizeClamp, requantizeClamp } from '../common/requantize.ts';
-import { unaryInt16 } from '../common/unary_int16.ts';
+import { f32, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { type RequantizeClamp, requantizeClamp } from '../common/numerics/requantize.ts';
+import { unaryInt16 } from '../common/families/unary_int16.ts';
 
 export const reluInt16 = unaryInt16<RequantizeClamp>({
   quantize(graph, op) {

@@ -5,12 +5,12 @@
  * as having the input's scale and zero point (desktop TFLite requantizes to the output's scale, so
  * the two differ when a model gives RELU6 an output quantization of its own).
  */
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { relu6Int16 } from './relu6_int16.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { clamp, f32, roundHalfAway } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
+import { clamp, f32, roundHalfAway } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
 
 export interface Relu6Params {
   size: number;

@@ -5,8 +5,8 @@
  * saturated to int16). As for int8, TFLite Micro does not requantize: the output is read with the
  * input's scale whatever the output tensor says.
  */
-import { clamp, f32, roundHalfAway } from '../common/fixedpoint.ts';
-import { unaryInt16 } from '../common/unary_int16.ts';
+import { clamp, f32, roundHalfAway } from '../common/numerics/fixedpoint.ts';
+import { unaryInt16 } from '../common/families/unary_int16.ts';
 
 export const relu6Int16 = unaryInt16<{ upper: number }>({
   quantize(graph, op) {

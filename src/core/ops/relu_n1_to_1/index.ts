@@ -5,10 +5,10 @@
  * (ReluPrepare + QuantizedReluX), whose multiplier divides the float32 scales in float before
  * widening. Tabulated at compile time for the 256 input values.
  */
-import { f32 } from '../common/fixedpoint.ts';
-import { int8UnaryTensors } from '../common/elementwise.ts';
-import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/requantize.ts';
-import { tableOp } from '../common/table_op.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
+import { int8UnaryTensors } from '../common/families/elementwise.ts';
+import { type RequantizeClamp, requantizeClamp, requantizeClampParams } from '../common/numerics/requantize.ts';
+import { tableOp } from '../common/families/table_op.ts';
 
 const reluN1To1 = tableOp<RequantizeClamp>({
   kind: 'RELU_N1_TO_1',

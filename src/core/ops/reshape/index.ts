@@ -2,7 +2,7 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, byteSize, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface ReshapeParams {
   bytes: number;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import { type ResizeGeometry, resizeGeometry } from '../common/resize.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { type ResizeGeometry, resizeGeometry } from '../common/families/resize.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 /** One output row's (or column's) interpolation: the two input indices and the Q10 weight of the second. */
 export interface Interpolation {

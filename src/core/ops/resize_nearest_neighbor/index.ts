@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { f32, roundHalfAway } from '../common/fixedpoint.ts';
-import { type ResizeGeometry, resizeGeometry } from '../common/resize.ts';
+import { f32, roundHalfAway } from '../common/numerics/fixedpoint.ts';
+import { type ResizeGeometry, resizeGeometry } from '../common/families/resize.ts';
 
 export interface ResizeNearestParams extends ResizeGeometry {
   dtype: string;

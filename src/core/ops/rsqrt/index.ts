@@ -13,12 +13,12 @@
  */
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { invSqrtQuantizedMultiplierExp } from '../common/inv_sqrt.ts';
-import { unaryTensors } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
-import { type Int16Tagged, requireInt16Activation, withInt16Variant } from '../common/int16_variant.ts';
-import { requireInt8Activation, tensorLabel } from '../common/weighted.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { invSqrtQuantizedMultiplierExp } from '../common/numerics/inv_sqrt.ts';
+import { unaryTensors } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
+import { type Int16Tagged, requireInt16Activation, withInt16Variant } from '../common/families/int16_variant.ts';
+import { requireInt8Activation, tensorLabel } from '../common/families/weighted.ts';
 
 /** the shift TFLM keeps the intermediate 1/sqrt integer at */
 const K_SHIFT = 20;

@@ -3,8 +3,8 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type SliceParams, emitSlice, evaluateSlice, sliceParams } from '../strided_slice/index.ts';
-import { constIndexValues, requireSameDtype, shapeText } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { constIndexValues, requireSameDtype, shapeText } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 /** begin and size per axis (size -1: to the end), checked against the input. */
 function resolve(graph: Graph, op: Op): { begin: number[]; size: number[] } {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-import { softmaxSumComment } from '../common/accumulator_bound.ts';
+import { softmaxSumComment } from '../common/numerics/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
 import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
-import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/fixedpoint.ts';
-import { add32, reciprocal } from '../common/gemmlowp.ts';
-import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/weighted.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { clamp, f32, quantizeMultiplier, rdbpot, srdhm } from '../common/numerics/fixedpoint.ts';
+import { add32, reciprocal } from '../common/numerics/gemmlowp.ts';
+import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { softmaxInt16 } from './softmax_int16.ts';
 import { softmaxInt16Variants } from './softmax_int16_variants.ts';
 import { ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS, expOfDifference, expToSumPrecision, softmaxTableVariants } from './table.ts';

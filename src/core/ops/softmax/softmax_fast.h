@@ -20,8 +20,7 @@
 #ifndef TF_SOFTMAX_FAST_H
 #define TF_SOFTMAX_FAST_H
 #include "gemmlowp.h"
-#include "dsp.h"
-#include "rv32_requant.h"
+#include "isa.h"
 
 static inline int32_t tf_sf_srdhm(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31); }
 

@@ -6,13 +6,13 @@
  * 1/(1+x) table, and each exp rescaled by it. Both 513-entry tables are TFLite's gen_lut output,
  * computed here in float32 at compile time and emitted as const arrays.
  */
-import { ACC32_LIMIT } from '../common/accumulator_bound.ts';
+import { ACC32_LIMIT } from '../common/numerics/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplier } from '../common/fixedpoint.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { expF32, genLutInt16, lutLookupInt16, oneOverOnePlusXF32 } from '../common/lut_int16.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { clamp, f32, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { expF32, genLutInt16, lutLookupInt16, oneOverOnePlusXF32 } from '../common/numerics/lut_int16.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface SoftmaxInt16Params extends Int16Tagged {
   outer: number;

@@ -86,11 +86,13 @@ describe('SOFTMAX exp-table variants', () => {
 
   it('softmax_fast.h: the SRDHM forms, exp and reciprocal equal gemmlowp.h on their operand ranges', () => {
     const ops = join(import.meta.dirname, '..');
-    const files = ['common/fixedpoint.h', 'common/gemmlowp.h', 'common/dsp.h', 'common/rv32_requant.h', 'softmax/softmax_fast.h'].map((path) => ({
-      name: path.split('/')[1]!,
-      path,
-      text: readFileSync(join(ops, path), 'utf8'),
-    }));
+    const files = ['common/numerics/fixedpoint.h', 'common/numerics/gemmlowp.h', 'common/isa/arm_dsp.h', 'common/isa/rv32.h', 'softmax/softmax_fast.h'].map(
+      (path) => ({
+        name: path.split('/').pop()!,
+        path,
+        text: readFileSync(join(ops, path), 'utf8'),
+      }),
+    );
     const program = `#include <stdio.h>
 #include "softmax_fast.h"
 static uint32_t state = 4321u;
@@ -126,8 +128,8 @@ int main(void) {
 
   it('the Armv6-M SRDHM, exp and reciprocal (32-bit products) equal gemmlowp.h on random and edge values', () => {
     const ops = join(import.meta.dirname, '..');
-    const files = ['common/fixedpoint.h', 'common/gemmlowp.h', 'common/m0plus_rq.h', 'softmax/softmax_m0.h'].map((path) => ({
-      name: path.split('/')[1]!,
+    const files = ['common/numerics/fixedpoint.h', 'common/numerics/gemmlowp.h', 'common/isa/m0plus_rq.h', 'softmax/softmax_m0.h'].map((path) => ({
+      name: path.split('/').pop()!,
       path,
       text: readFileSync(join(ops, path), 'utf8'),
     }));

@@ -17,11 +17,11 @@
  * The table costs 4 bytes of flash per entry (up to 1 KB), so it is used only where it pays
  * (`tablePays`); smaller layers keep the portable kernel.
  */
-import { softmaxSumComment } from '../common/accumulator_bound.ts';
+import { softmaxSumComment } from '../common/numerics/accumulator_bound.ts';
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { IsaFamily } from '../op.ts';
-import { expOnNegativeValues, rescale } from '../common/gemmlowp.ts';
-import { srdhm } from '../common/fixedpoint.ts';
+import { expOnNegativeValues, rescale } from '../common/numerics/gemmlowp.ts';
+import { srdhm } from '../common/numerics/fixedpoint.ts';
 import type { SoftmaxParams } from './index.ts';
 
 /** The scaled input difference is Q5.26: differences past -32 (before beta) are dropped as exp ~ 0. */

@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
-import { positiveIntAttr, requireInput, requireOutput, requireRank } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
+import { positiveIntAttr, requireInput, requireOutput, requireRank } from '../common/families/weighted.ts';
 
 /** SPACE_TO_DEPTH and DEPTH_TO_SPACE: NHWC shapes and the block size. */
 export interface BlockParams extends MovementParams {

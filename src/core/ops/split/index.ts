@@ -2,9 +2,17 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { constIndexValues, forEachCoordinate, normalizeAxis, outputTensors, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, tensorLabel } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import {
+  constIndexValues,
+  forEachCoordinate,
+  normalizeAxis,
+  outputTensors,
+  requireSameDtype,
+  requireShape,
+  shapeComment,
+} from '../common/families/shape_ops.ts';
+import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 
 /** One input cut along `axis` into consecutive pieces of `sizes` elements (one per output). */
 export interface SplitParams extends MovementParams {

@@ -2,8 +2,8 @@
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../split/index.ts';
-import { constIndexValues, normalizeAxis } from '../common/shape_ops.ts';
-import { requireInput, tensorLabel } from '../common/weighted.ts';
+import { constIndexValues, normalizeAxis } from '../common/families/shape_ops.ts';
+import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 
 /**
  * SPLIT_V (TFLite Micro's reference SplitV): input 0 the data, input 1 the constant size of each

@@ -8,7 +8,7 @@
  * TFLM surprise kept: a negative input gives the x86 "default NaN" 0xFFC00000 (sign bit set), the
  * bits TFLM's x86-64 build writes; an Arm FPU would write 0x7FC00000 there, so the C never uses it.
  */
-import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/float_unary.ts';
+import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
 
 export function sqrtBits(u: number): number {
   if (isNaNBits(u)) return quietBits(u);

@@ -3,8 +3,8 @@
  * SQUARE, float32 only (TFLite Micro's SQUARE is float-only). x·x, one IEEE float product (exact
  * rounding, so the same bits on every FPU and in soft float); a NaN comes out quieted.
  */
-import { f32 } from '../common/fixedpoint.ts';
-import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/float_unary.ts';
+import { f32 } from '../common/numerics/fixedpoint.ts';
+import { floatUnaryOp, fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
 
 export default floatUnaryOp({
   kind: 'SQUARE',

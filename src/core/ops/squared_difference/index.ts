@@ -7,12 +7,12 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { squaredDifferenceInt16 } from './squared_difference_int16.ts';
-import { clamp, f32, mbqm, quantizeMultiplierUnchecked, wrapInt32 } from '../common/fixedpoint.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
+import { clamp, f32, mbqm, quantizeMultiplierUnchecked, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
 import {
   type CommonScaleParams,
   type CommonScaleReals,
@@ -25,7 +25,7 @@ import {
   input2AtCommonScale,
   int8BinaryTensors,
   outputElementCount,
-} from '../common/binary_elementwise.ts';
+} from '../common/families/binary_elementwise.ts';
 
 /** 255^2 · 2^14 still fits an int32 */
 const LEFT_SHIFT = 7;

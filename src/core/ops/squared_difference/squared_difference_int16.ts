@@ -6,11 +6,11 @@
  * and requantized by (2·max)^2 / s_out (double arithmetic on the float32 scales), clamped to int16.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/fixedpoint.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/elementwise.ts';
-import { float32Scales, forEachPair } from '../common/binary_elementwise.ts';
-import { type Int16Tagged, type Int16Variant } from '../common/int16_variant.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
+import { float32Scales, forEachPair } from '../common/families/binary_elementwise.ts';
+import { type Int16Tagged, type Int16Variant } from '../common/families/int16_variant.ts';
 import { int16BinaryTensors } from '../mul/mul_int16.ts';
 
 const LEFT_SHIFT = 0;

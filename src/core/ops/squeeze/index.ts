@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import { type AliasParams, aliasParams, copyBytes, emitAliasCopy } from '../common/alias_copy.ts';
-import { normalizeAxis, requireSameDtype, requireShape } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type AliasParams, aliasParams, copyBytes, emitAliasCopy } from '../common/families/alias_copy.ts';
+import { normalizeAxis, requireSameDtype, requireShape } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 /**
  * SQUEEZE: drops the listed dimensions of extent 1 (all of them when `squeezeDims` is empty). The

@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { constIndexValues, forEachCoordinate, requireSameDtype, shapeComment, shapeText } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { constIndexValues, forEachCoordinate, requireSameDtype, shapeComment, shapeText } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 /** A slice of every input axis: start, step and element count (the output keeps the non-shrunk axes). */
 export interface SliceParams extends MovementParams {

@@ -7,11 +7,11 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { anyOperandInt16 } from '../add/add_int16.ts';
 import { subInt16 } from './sub_int16.ts';
-import { clamp, mbqm } from '../common/fixedpoint.ts';
-import { type BinaryLayout, binaryLayout } from '../common/elementwise.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
+import { type BinaryLayout, binaryLayout } from '../common/families/elementwise.ts';
 import {
   type CommonScaleParams,
   type CommonScaleReals,
@@ -27,8 +27,8 @@ import {
   planCommonScale,
   renderCommonScale,
   requireCommonScaleFits,
-} from '../common/binary_elementwise.ts';
-import { sumTablesVariant } from '../common/sum_tables.ts';
+} from '../common/families/binary_elementwise.ts';
+import { sumTablesVariant } from '../common/families/sum_tables.ts';
 
 /** TFLite's int8 SUB keeps 20 bits of headroom, as ADD does. */
 const LEFT_SHIFT = 20;
@@ -75,7 +75,7 @@ const sub: OpDef<SubParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
 
-  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/sum_tables.ts)
+  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
   variants: [sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap), sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32')],
 };
 

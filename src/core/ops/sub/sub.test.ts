@@ -4,7 +4,7 @@ import sub from './index.ts';
 import { OpError } from '../../errors.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
-import { planCommonScale } from '../common/binary_elementwise.ts';
+import { planCommonScale } from '../common/families/binary_elementwise.ts';
 import { BROADCAST_SHAPES, type Q, binaryGraph, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 

@@ -6,7 +6,7 @@
  * Micro's CalculateOpDataSub divides the scales in float32 before widening them (ADD uses double).
  * The kernel is ADD's int16 kernel with input 2 negated (add/add_int16.ts).
  */
-import { subRealMultipliers } from '../common/binary_elementwise.ts';
+import { subRealMultipliers } from '../common/families/binary_elementwise.ts';
 import { commonScaleInt16 } from '../add/add_int16.ts';
 
 const LEFT_SHIFT = 15;

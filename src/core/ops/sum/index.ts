@@ -4,9 +4,9 @@
  * minus z_in·count, requantized by s_in/s_out, plus z_out, clamped to int8.
  */
 import type { OpDef } from '../op.ts';
-import { requireLeftShiftFits } from '../common/multiplier_fits.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { meanOrSumInt16 } from '../common/mean_sum_int16.ts';
+import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { meanOrSumInt16 } from '../common/families/mean_sum_int16.ts';
 import {
   type MeanOrSumGeometry,
   checkInt8MeanOrSum,
@@ -16,7 +16,7 @@ import {
   meanOrSumGeometry,
   rawSum,
   requantizeSum,
-} from '../common/reduce.ts';
+} from '../common/families/reduce.ts';
 
 export type SumParams = MeanOrSumGeometry;
 
@@ -49,5 +49,5 @@ const sum: OpDef<SumParams> = {
   },
 };
 
-// int16 activations (16x8) go to their own kernel (common/mean_sum_int16.ts)
+// int16 activations (16x8) go to their own kernel (common/families/mean_sum_int16.ts)
 export default withInt16Variant(sum, meanOrSumInt16('SUM'));

@@ -14,8 +14,8 @@
 import type { LayerEmitContext } from '../op.ts';
 import { tensorBuffer } from '../../ir/buffers.ts';
 import type { SvdfParams } from './index.ts';
-import { wrapInt32 } from '../common/fixedpoint.ts';
-import { optionalInput } from '../common/weighted.ts';
+import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { optionalInput } from '../common/families/weighted.ts';
 
 /** the layer's constant tensors */
 export function svdfConsts(ctx: LayerEmitContext): { wf: Int8Array; wt: Int8Array | Int16Array; bias?: Int32Array } {

@@ -14,7 +14,7 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { svdfDspVariant } from './dsp.ts';
 import { svdfM0plusVariant } from './m0plus.ts';
 import { svdfRv32Variant } from './rv32.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import {
   optionalInput,
   requireConstant,
@@ -24,7 +24,7 @@ import {
   requireRank,
   requireWeightQuant,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 const INPUT = 0;
 const WEIGHTS_FEATURE = 1;

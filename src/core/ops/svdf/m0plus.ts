@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * SVDF's Armv6-M variant (Cortex-M0/M0+, the RP2040): the feature dot products of blocks of 8 (then
- * 4) filters in one pass over the input (common/m0plus_mac.S's row-block loop), then one pass per
+ * 4) filters in one pass over the input (common/isa/m0plus_mac.S's row-block loop), then one pass per
  * filter (fused.ts) in C, an int16 row of even memory walked a word (two slots) at a time against
  * weights_time laid out as int32 pairs. Its fallback C template, which the RV32IMC variant (rv32.ts) shares, unrolls
  * the dot products by four (feature) and two (time), the zero points folded into compile-time starts
  * so each tap is two loads, a multiply and an add.
  * No memmove of the state (newlib-nano's copies byte by byte) and no 64-bit multiply: both
  * requantizations are the family's exact per-layer form for the compile-time bound of their sums
- * (fully_connected/m0plus_rq.ts's 32-bit pieces on Armv6-M, common/rv32_rq.ts's MULHSU on RV32),
+ * (fully_connected/m0plus_rq.ts's 32-bit pieces on Armv6-M, common/isa/rv32_rq.ts's MULHSU on RV32),
  * for any int32 where the time sums may wrap.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
@@ -17,7 +17,7 @@ import { svdfView } from './index.ts';
 import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
 import { rowBlocks84 } from '../fully_connected/m0plus.ts';
-import { wrapInt32 } from '../common/fixedpoint.ts';
+import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 
 export type RequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
 
@@ -58,7 +58,7 @@ export function featureStepBound(p: SvdfParams, wf: Int8Array): number {
 
 /**
  * Armv6-M: the feature dot products of blocks of 8 (then one of 4) filters in one pass over the input
- * (common/m0plus_mac.S's tf_m0fc_mac8/mac4, the weights re-laid column by column per block as
+ * (common/isa/m0plus_mac.S's tf_m0fc_mac8/mac4, the weights re-laid column by column per block as
  * FULLY_CONNECTED's), the last 1-3 filters in C; then the shared per-filter row walk. Where the
  * feature sums could leave int32 (a step bound of 2^31 or more), the shared C template.
  */
@@ -102,5 +102,5 @@ export const svdfM0plusVariant: KernelVariant<SvdfParams> = {
   family: 'armv6m',
   applies: () => true,
   emit: emitSvdfM0plus,
-  cFiles: ['common/m0plus_mac.h', 'common/m0plus_mac.S', 'common/m0plus_rq.h'],
+  cFiles: ['common/isa/m0plus_mac.h', 'common/isa/m0plus_mac.S', 'common/isa/m0plus_rq.h'],
 };

@@ -7,7 +7,7 @@ import svdf, { type SvdfParams } from './index.ts';
 import { svdfDspRequantFn } from './dsp.ts';
 import { wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
-import { rv32RequantFn } from '../common/rv32_rq.ts';
+import { rv32RequantFn } from '../common/isa/rv32_rq.ts';
 import { selectVariant } from '../variant.ts';
 import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';
 import { compileGraph } from '../../compile.ts';
@@ -424,9 +424,9 @@ describe('SVDF', () => {
         '#include <stdint.h>',
         '#include <stdio.h>',
         '#include "fixedpoint.h"',
-        '#include "dsp.h"',
+        '#include "arm_dsp.h"',
         '#include "m0plus_rq.h"',
-        '#include "rv32_requant.h"',
+        '#include "rv32.h"',
         '#include "svdf_dsp.h"',
         ...fns,
         'static uint32_t st = 2463534242u;',
@@ -448,9 +448,10 @@ describe('SVDF', () => {
         '}',
       ].join('\n');
       // the headers side by side, as the generated output ships them
-      const files = [...['fixedpoint.h', 'dsp.h', 'm0plus_rq.h', 'rv32_requant.h'].map((f) => join(common, f)), join(import.meta.dirname, 'svdf_dsp.h')].map(
-        (path) => ({ name: basename(path), path, text: readFileSync(path, 'utf8') }),
-      );
+      const files = [
+        ...['numerics/fixedpoint.h', 'isa/arm_dsp.h', 'isa/m0plus_rq.h', 'isa/rv32.h'].map((f) => join(common, f)),
+        join(import.meta.dirname, 'svdf_dsp.h'),
+      ].map((path) => ({ name: basename(path), path, text: readFileSync(path, 'utf8') }));
       expect(new TextDecoder().decode(compileAndRun(program, files))).to.equal('ok');
     });
   });

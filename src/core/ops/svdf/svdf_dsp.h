@@ -16,7 +16,7 @@
 #ifndef TF_SVDF_DSP_H
 #define TF_SVDF_DSP_H
 #include <stdint.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 
 static inline __attribute__((always_inline)) int32_t tf_svdf_qadd(int32_t a, int32_t b) {
 #if TF_DSP_NATIVE

@@ -3,15 +3,15 @@
  * TANH, int8: TFLite Micro's reference_integer_ops::Tanh (the input rescaled to Q4.27,
  * gemmlowp's fixed-point tanh, rounded to the output's fixed scale 1/128 with zero point 0),
  * tabulated at compile time for the 256 input values. Int16 (16x8) layers go to the int16 variant
- * (common/sigmoid_int16_op.ts) through withInt16Variant.
+ * (common/families/sigmoid_int16_op.ts) through withInt16Variant.
  */
 import { OpError } from '../../errors.ts';
-import { type Int8SigmoidScaling, int8SigmoidScaling, tanhInt8 } from '../common/gemmlowp_activations.ts';
-import { int8UnaryTensors, requireOutputQuantization } from '../common/elementwise.ts';
-import { tableOp } from '../common/table_op.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
-import { sigmoidInt16Variant } from '../common/sigmoid_int16_op.ts';
-import { tensorLabel } from '../common/weighted.ts';
+import { type Int8SigmoidScaling, int8SigmoidScaling, tanhInt8 } from '../common/numerics/gemmlowp_activations.ts';
+import { int8UnaryTensors, requireOutputQuantization } from '../common/families/elementwise.ts';
+import { tableOp } from '../common/families/table_op.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { sigmoidInt16Variant } from '../common/families/sigmoid_int16_op.ts';
+import { tensorLabel } from '../common/families/weighted.ts';
 
 const tanh = tableOp<Int8SigmoidScaling>({
   kind: 'TANH',
@@ -34,5 +34,5 @@ const tanh = tableOp<Int8SigmoidScaling>({
   value: tanhInt8,
 });
 
-// int16 activations (16x8): TFLite's int16 table kernel, common/sigmoid_int16_op.ts
+// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts
 export default withInt16Variant(tanh, sigmoidInt16Variant('TANH', 'tanh_int16.c.hbs'));

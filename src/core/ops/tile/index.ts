@@ -15,7 +15,7 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type StridedCopy, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
+import { type StridedCopy, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
 import {
   checkedByPrepare,
   constIndexValues,
@@ -25,8 +25,8 @@ import {
   requireShape,
   shapeComment,
   shapeText,
-} from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+} from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface TileParams {
   dtype: string;

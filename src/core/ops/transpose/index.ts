@@ -2,9 +2,9 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/strided_copy.ts';
-import { constIndexValues, flatOffset, forEachCoordinate, isPermutation, requireSameDtype, requireShape, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
+import { constIndexValues, flatOffset, forEachCoordinate, isPermutation, requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface TransposeParams extends MovementParams {
   inShape: number[];

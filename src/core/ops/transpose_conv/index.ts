@@ -15,13 +15,13 @@ import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
-import type { ConvWindowParams } from '../common/conv_geometry.ts';
-import { withInt16Variant } from '../common/int16_variant.ts';
+import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
+import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
 import { transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant } from './phases.ts';
-import { activationRange } from '../common/activation.ts';
-import { clamp, mbqm, wrapInt32 } from '../common/fixedpoint.ts';
-import { type AccumulatorView, accumulatorC, dotProductBound, dtypeRange, int32Accumulator } from '../common/accumulator_bound.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { type AccumulatorView, accumulatorC, dotProductBound, dtypeRange, int32Accumulator } from '../common/numerics/accumulator_bound.ts';
 import {
   type ChannelMultipliers,
   constInt32,
@@ -40,7 +40,7 @@ import {
   requireRank,
   requireWeightQuant,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 /** The sizes, window and per-channel rescale the int8 and 16x8 kernels both carry (no dilation). */
 export interface TransposeWindow extends ChannelMultipliers, Omit<ConvWindowParams, 'dilationH' | 'dilationW'> {}

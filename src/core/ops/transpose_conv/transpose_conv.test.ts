@@ -5,7 +5,7 @@ import { OpError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { type CCase, evaluateOp, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { type Q, count, expectCMatchesReference, expectTflmAgrees, randomQ } from '../../../../test/helpers/op_checks.ts';
-import { outputSize } from '../common/padding.ts';
+import { outputSize } from '../common/families/padding.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import type { KernelIsa } from '../op.ts';
 import { selectVariant } from '../variant.ts';

@@ -11,12 +11,12 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import { activationRange } from '../common/activation.ts';
-import { clamp } from '../common/fixedpoint.ts';
-import { mbqm64 } from '../common/fixedpoint64.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/int16_variant.ts';
-import { constInt8, optionalInput, tensorLabel } from '../common/weighted.ts';
-import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/accumulator_bound.ts';
+import { activationRange } from '../common/numerics/activation.ts';
+import { clamp } from '../common/numerics/fixedpoint.ts';
+import { mbqm64 } from '../common/numerics/fixedpoint64.ts';
+import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import { constInt8, optionalInput, tensorLabel } from '../common/families/weighted.ts';
+import { constBias, int16WeightedBound, int64AccumulatorComment } from '../common/numerics/accumulator_bound.ts';
 import { type TransposeWindow, geometry, requireTransposeShapes, scatterTransposeConv, transposeCView, transposeWindow } from './index.ts';
 
 const INPUT = 2;

@@ -8,10 +8,10 @@
  * exact, else TFLite Micro's 64-bit steps.
  */
 import type { LayerEmitContext } from '../op.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
+import { accumulatorBounds } from '../common/isa/dsp.ts';
 import { rowBlocksOf4 } from '../fully_connected/dsp.ts';
-import { pairOrderRows } from '../common/int16_gemv.ts';
-import { wrapInt32 } from '../common/fixedpoint.ts';
+import { pairOrderRows } from '../common/families/int16_gemv.ts';
+import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import type { LstmParams } from './index.ts';
 
 /**

@@ -19,8 +19,15 @@ import { PAIR_MAX_COLUMNS, lstmPairsScratchBytes, pairColumns } from './pairs.ts
 import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { chooseStorage, firstApplicableVariant } from '../variant.ts';
-import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/fixedpoint.ts';
-import { type Int16ActivationScaling, checkedLog2, logisticInt16, lstmTanhScaling, scaleInt16ActivationInput, tanhInt16 } from '../common/sigmoid_int16.ts';
+import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import {
+  type Int16ActivationScaling,
+  checkedLog2,
+  logisticInt16,
+  lstmTanhScaling,
+  scaleInt16ActivationInput,
+  tanhInt16,
+} from '../common/numerics/sigmoid_int16.ts';
 import {
   constInt32,
   constInt8,
@@ -33,7 +40,7 @@ import {
   requireRank,
   requireWeightQuant,
   tensorLabel,
-} from '../common/weighted.ts';
+} from '../common/families/weighted.ts';
 
 /** TFLite's input indices (lstm_shared.h). */
 const INPUT = 0;
@@ -400,9 +407,9 @@ const def: OpDef<LstmParams> = {
       scratchBytes: lstmM0plusScratchBytes,
       emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
       cFiles: [
-        'common/m0plus_mac.h',
-        'common/m0plus_mac.S',
-        'common/m0plus_rq.h',
+        'common/isa/m0plus_mac.h',
+        'common/isa/m0plus_mac.S',
+        'common/isa/m0plus_rq.h',
         'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
         'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
       ],

@@ -5,7 +5,7 @@
  * unidirectional_sequence_lstm_m0plus.S): two rows per int32 word, one MULS for two products. Otherwise
  * the int8 blocks below: per time step, units in pairs, the pair's
  * eight gate rows (unit u's input, forget, cell and output rows, then unit u+1's) run as one block of
- * common/m0plus_mac.h's loop (common/m0plus_mac.S) over x and one over h (an odd last unit a block of 4), all accumulators
+ * common/isa/m0plus_mac.h's loop (common/isa/m0plus_mac.S) over x and one over h (an odd last unit a block of 4), all accumulators
  * of a block in registers, every block of a step in one call (tf_m0fc_blocks8) into the scratch; then
  * each unit's gate and cell arithmetic: the new hidden values go to the output row, which the next
  * step reads as h. Every requantization is
@@ -15,8 +15,8 @@
  * * sum of the row) replace the biases, the hidden offset's fold adds one int32 per row when nonzero.
  */
 import type { LayerEmitContext } from '../op.ts';
-import { accumulatorBounds } from '../common/dsp.ts';
-import { foldedAccumulatorInit } from '../common/weighted.ts';
+import { accumulatorBounds } from '../common/isa/dsp.ts';
+import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
 import type { LstmParams } from './index.ts';
 import { emitLstmPairs, lstmPairsScratchBytes } from './pairs.ts';
@@ -60,7 +60,7 @@ export function unitMajor(perGate: ArrayLike<number>[], units: number): number[]
   return out;
 }
 
-/** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/rv32_rq.ts) */
+/** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/isa/rv32_rq.ts) */
 export type LstmRequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
 
 /**

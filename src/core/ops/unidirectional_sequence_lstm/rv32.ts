@@ -4,17 +4,17 @@
  * row-pair lanes (pairs.ts, unidirectional_sequence_lstm_pairs.h): two rows per int32 word, one MUL for
  * two products. Otherwise the int8 blocks below: per time step, units in pairs, the pair's eight
  * gate rows (unit u's input, forget, cell and output rows, then unit u+1's) are one 1 x 8 register
- * block of common/rv32_matmul.ts's product over x and one over h (an odd last unit a block of 4),
+ * block of common/isa/rv32_matmul.ts's product over x and one over h (an odd last unit a block of 4),
  * each input byte loaded once for the 8 rows; then each unit's gate and cell arithmetic right away:
  * no gate buffers, no scratch. The new hidden values go to the output row, which the next step reads
  * as h. Weights re-laid in read order (m0plus.ts's lstmBlocks, same bytes); the input starts (bias +
  * input offset * sum of the row) replace the biases, the hidden offset's fold adds one int32 per row
- * when nonzero. Every requantization is common/rv32_rq.ts's exact form for the compile-time bound of
+ * when nonzero. Every requantization is common/isa/rv32_rq.ts's exact form for the compile-time bound of
  * its operand (MULHSU, or one add and shift for TFLite's power-of-two cell multipliers).
  */
 import type { LayerEmitContext } from '../op.ts';
-import { rv32AccumulatePass } from '../common/rv32_matmul.ts';
-import { rv32RequantFn } from '../common/rv32_rq.ts';
+import { rv32AccumulatePass } from '../common/isa/rv32_matmul.ts';
+import { rv32RequantFn } from '../common/isa/rv32_rq.ts';
 import { type LstmM0GateInputs, lstmBlockedPrologue, lstmBlocks } from './m0plus.ts';
 import type { LstmParams } from './index.ts';
 import { emitLstmPairs } from './pairs.ts';

@@ -23,7 +23,7 @@ import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../targets/targets.ts';
 import { formatStorage, storageLabel } from '../../../face/report/inspect.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';
-import { prunedWeights } from '../common/sparse_cases.ts';
+import { prunedWeights } from '../common/codecs/sparse_cases.ts';
 import { envInSuite } from '../../../../test/helpers/prefer.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';

@@ -3,7 +3,7 @@
  * Sparse LSTM gate weights (pruned models): the eight gate matrices (input-to-gate [units, inputSize]
  * and recurrent-to-gate [units, units], per gate) stored as FULLY_CONNECTED's column-gap rows
  * (fully_connected/sparse.ts: per row its nonzero weights, each with its uint8 column distance from the
- * previous one) and multiplied by common/sparse_dot.h's tf_sparse_dot_gaps, the FC sparse kernels' dot
+ * previous one) and multiplied by common/codecs/sparse_dot.h's tf_sparse_dot_gaps, the FC sparse kernels' dot
  * product. Each gate's FC(x) and FC(h) are FC-like (int8 in, int32 sums requantized to int16 Q3.12),
  * so the zero weights are skipped and nothing else changes: integer sums do not depend on their order,
  * so the result is the dense kernel's, bit for bit.
@@ -16,7 +16,7 @@
  */
 import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import { SPARSE_MAX_BYTES_RATIO, SPARSE_MIN_ZEROS, gapRows, sparseKernelsEnabled, zeroShare } from '../fully_connected/sparse.ts';
-import { foldedAccumulatorInit } from '../common/weighted.ts';
+import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import type { LstmGateInputs } from './dsp.ts';
 import type { LstmParams } from './index.ts';
 

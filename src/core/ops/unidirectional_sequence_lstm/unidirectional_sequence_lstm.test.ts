@@ -14,7 +14,7 @@ import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { fromBytes, toBytes } from '../../ir/buffers.ts';
-import { logisticInt16, tanhInt16 } from '../common/sigmoid_int16.ts';
+import { logisticInt16, tanhInt16 } from '../common/numerics/sigmoid_int16.ts';
 import { type CCase, compileAndRun, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';
 import { recordedOutput, sharedGraph } from '../../../../test/helpers/golden_layers.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -81,7 +81,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       [
         '#include <stdint.h>',
         '#include <stdio.h>',
-        `#include "${join(import.meta.dirname, '../common/sigmoid_int16.h')}"`,
+        `#include "${join(import.meta.dirname, '../common/numerics/sigmoid_int16.h')}"`,
         'int main(void) {',
         '  long bad = 0;',
         '  for (int32_t pre = -32768; pre <= 32767; ++pre) bad += tf_lstm_sigmoid3(pre) != tf_logistic_int16(3 * pre);',

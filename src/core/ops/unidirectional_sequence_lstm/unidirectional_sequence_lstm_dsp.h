@@ -6,7 +6,7 @@
 #define TF_UNIDIRECTIONAL_SEQUENCE_LSTM_DSP_H
 #include <stdint.h>
 #include <string.h>
-#include "dsp.h"
+#include "arm_dsp.h"
 #include "fixedpoint.h"
 #include "sigmoid_int16.h"
 #include "fully_connected_dsp.h"

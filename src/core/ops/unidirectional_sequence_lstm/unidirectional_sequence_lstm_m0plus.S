@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The LSTM's row-pair lanes on Armv6-M (unidirectional_sequence_lstm_pairs.h, pairs.ts): blocks of 8
  * gate rows, four row pairs, over a step's values widened to int32. */
-#include "m0plus.h"
+#include "armv6m.h"
 
 #if TF_M0_NATIVE
         .syntax unified

@@ -81,7 +81,7 @@ static __attribute__((noinline, unused)) void tf_lstm_pairs4_c(const int32_t *x,
 
 #if defined(__thumb__) && defined(__ARM_ARCH_6M__)
 /* unidirectional_sequence_lstm_m0plus.S: b->blocks blocks of 8 rows over b->n column pairs (b is
- * common/m0plus_mac.h's tf_m0fc_blocks_t) */
+ * common/isa/m0plus_mac.h's tf_m0fc_blocks_t) */
 void tf_m0_lstm_pairs8(const int32_t *x, const int32_t *w, const int32_t *start, const void *b);
 #endif
 #endif

@@ -2,8 +2,8 @@
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../split/index.ts';
-import { normalizeAxis } from '../common/shape_ops.ts';
-import { requireInput, tensorLabel } from '../common/weighted.ts';
+import { normalizeAxis } from '../common/families/shape_ops.ts';
+import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 
 /**
  * UNPACK (TFLite Micro's reference Unpack): the input cut along `axis` into its `num` slices, each

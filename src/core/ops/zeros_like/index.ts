@@ -7,9 +7,9 @@
 import { OpError } from '../../errors.ts';
 import { type DType, type Graph, type Op, byteSize } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { sameShape } from '../common/elementwise.ts';
-import { checkedByPrepare, requireSameDtype, shapeComment } from '../common/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/weighted.ts';
+import { sameShape } from '../common/families/elementwise.ts';
+import { checkedByPrepare, requireSameDtype, shapeComment } from '../common/families/shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 const DTYPES: readonly DType[] = ['int8', 'int32', 'int64'];
 

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One C header per ISA family (as TinyMaix's arch_*.h): `arm_dsp.h`, `armv6m.h`, `rv32.h` and
+ * `portable.h` each define the same primitives (tf_smlad, tf_ssat8, tf_read4, tf_smmulr, ...), as
+ * instructions where the family has them and as portable.h's plain C where it has not. A kernel that
+ * several families share includes `isa.h`; codegen (c_files.ts) replaces that include by the target
+ * family's header, so a generated model ships its own family's files and no other's.
+ */
+import type { IsaFamily } from '../../op.ts';
+
+/** What a shared kernel includes to get its target's primitives. */
+export const ISA_SELECTOR = 'isa.h';
+
+/** The family header `isa.h` stands for in a model of that family. */
+export const ISA_HEADERS: Record<IsaFamily, string> = {
+  'arm-dsp': 'arm_dsp.h',
+  armv6m: 'armv6m.h',
+  rv32: 'rv32.h',
+  portable: 'portable.h',
+};
+
+/**
+ * The files of common/isa/ that belong to one family (its header and its building blocks): a model
+ * of another family never ships them. portable.h is every family's base, so it belongs to none.
+ */
+export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly string[]> = {
+  'arm-dsp': ['arm_dsp.h', 'dsp_requant.h'],
+  armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
+  rv32: ['rv32.h'],
+};
+
+export function isaHeader(family: IsaFamily): string {
+  return ISA_HEADERS[family];
+}

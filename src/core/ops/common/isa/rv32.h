@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Requantization for the RV32IMC kernel variants (rv32_matmul.ts, depthwise_conv_2d/rv32.ts), and the
+ * primitives every family header provides. */
+#ifndef TF_RV32_REQUANT_H
+#define TF_RV32_REQUANT_H
+#include <stdint.h>
+/* the family header of the RV32 targets (isa.h): RV32IMC has none of the DSP primitives, so all of
+ * them are portable.h's plain C */
+#include "portable.h"
+
+/* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
+ * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN
+ * saturation case (it needs both operands INT32_MIN), so the same integer in fewer instructions:
+ * MUL + MULH for the product, then the rounding division by 2^e. */
+static inline int32_t tf_rv32_mbqm_right(int32_t x, int32_t multiplier, int e) {
+  const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)((1u << e) - 1u);
+  const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+  return (high >> e) + ((high & mask) > threshold ? 1 : 0);
+}
+
+/* TFLite's SaturatingRoundingDoublingHighMul(x, m) for m >= 0, m2 = 2m (rv32_rq.ts): floor((x m2 + 2^31)
+ * / 2^32), the high word of the signed x unsigned product plus the low word's top bit. The empty asm
+ * keeps m2 in a register: with a constant gcc splits the product into three multiplies. */
+static inline __attribute__((always_inline)) int32_t tf_rv32_srdhm2(int32_t x, uint32_t m2) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(m2));
+#endif
+  const int64_t p = (int64_t)x * (int64_t)m2;
+  return (int32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+}
+
+/* The high word of the signed 64-bit product a * b: one MULH. Written out for RISC-V because gcc,
+ * seeing a constant operand, may fold a power of two of the other into it and, the constant then
+ * above INT32_MAX, emit an unsigned MULHU with two correction products instead. */
+static inline int32_t tf_rv32_mulh(int32_t a, int32_t b) {
+#if defined(__riscv)
+  int32_t high;
+  __asm__("mulh %0, %1, %2" : "=r"(high) : "r"(a), "r"(b));
+  return high;
+#else
+  return (int32_t)(((int64_t)a * b) >> 32);
+#endif
+}
+
+#endif
