@@ -26,7 +26,16 @@ import type { KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
-import { type TableCType, cTerm, constInt32, constInt8, foldedAccumulatorInit, foldedInitExpr, narrowestIntType, requantExprs } from '../common/families/weighted.ts';
+import {
+  type TableCType,
+  cTerm,
+  constInt32,
+  constInt8,
+  foldedAccumulatorInit,
+  foldedInitExpr,
+  narrowestIntType,
+  requantExprs,
+} from '../common/families/weighted.ts';
 
 const TYPE_BYTES: Record<TableCType, number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
 
