@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { runModel } from '../src/lab/run/run.ts';
 import { conv, depthwise, fullyConnected, int4Model } from '../test/helpers/int4_models.ts';
 import { randomInt8, rng } from '../test/helpers/op_harness.ts';

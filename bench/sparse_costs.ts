@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { runModel } from '../src/lab/run/run.ts';
 import { loadGraph } from '../src/core/model/load.ts';
 import { prepareGraph } from '../src/core/ops/prepare.ts';

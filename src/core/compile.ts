@@ -9,7 +9,6 @@ import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, sha256Hex } from './codegen/banner.ts';
-import { type WriteOutputOptions, writeDirectoryAtomically } from '../lab/output.ts';
 import type { KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { rejectOversizedPlan } from './passes/validate.ts';
@@ -165,15 +164,4 @@ export function harnessProvenance(modelPath: string, target: string): Provenance
 export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
   const graph = loadGraph(modelPath);
   return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
-}
-
-/** Compiles a model file and writes the C sources to `outDir` (atomically). */
-export function compileToDirectory(
-  modelPath: string,
-  outDir: string,
-  options: CompileOptions = {},
-  output: WriteOutputOptions = {},
-): CompiledModel & { outDir: string } {
-  const compiled = compileFile(modelPath, options);
-  return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files, output) };
 }

@@ -6,7 +6,7 @@
  * reference exactly; and the sparse kernels measured against the dense ones on the same weights.
  */
 import { expect } from 'chai';
-import { formatCompressReport } from '../../src/compress/report.ts';
+import { formatCompressReport } from '../../src/face/report/compress.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { Graph, Op } from '../ir/graph.ts';
+import { type Graph, type Op, byteSize, isConstant } from '../ir/graph.ts';
 import { OpError, TinyforgeError } from '../errors.ts';
 import { MultiplierRangeError } from './common/fixedpoint.ts';
 import type { KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
@@ -34,6 +34,13 @@ export interface PreparedGraph {
 /** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */
 export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes' | 'overlap'>, variant: KernelVariant): PreparedLayer {
   return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
+}
+
+/** Flash bytes of a layer's constant inputs as the chosen kernel stores them. */
+export function layerWeightBytes(layer: PreparedLayer, prepared: PreparedGraph): number {
+  if (layer.variant.storage && layer.variant.cost) return layer.variant.cost(layer.params, prepared.isa).flashBytes;
+  const graph = prepared.graph;
+  return layer.op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
 }
 
 /**

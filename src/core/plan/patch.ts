@@ -25,7 +25,7 @@ import type { AddParams } from '../ops/add/index.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
-import { layerCostPerMac } from './kernel_cost.ts';
+import { layerCostPerMac } from '../ops/kernel_cost.ts';
 import { type IsaFamily, type Prefer, isaFamily } from '../ops/op.ts';
 
 /**
