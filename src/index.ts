@@ -18,7 +18,7 @@ import { writeDirectoryAtomically } from './lab/output.ts';
 import { projectFiles } from './lab/toolchain/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolchain/index.ts';
 import { loadGraph } from './core/model/load.ts';
-import { type InputCase, readInputCases } from './lab/run/inputs.ts';
+import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
 import { type ProfileReport, profileModel } from './lab/run/profile.ts';
 import { compileForTarget, requireTools } from './lab/run/device-build.ts';

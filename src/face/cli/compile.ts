@@ -5,7 +5,7 @@ import { compileFile, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
 import { letSignalsIn } from '../../lab/lifecycle.ts';
 import { PROJECT_KINDS, projectFiles } from '../../lab/toolchain/project_layouts.ts';
-import { readInputCases } from '../../lab/run/inputs.ts';
+import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';

@@ -27,8 +27,8 @@ import { withSession } from '../device/session.ts';
 import { DeviceStatusError } from '../device/protocol/client.ts';
 import { Status } from '../device/protocol/messages.ts';
 import { compileForTarget, requireTools, type DeviceTargetOptions, withDeviceBuild, withTargetBuild } from './device-build.ts';
-import { type InputCase, readInputCases, zeroPointCase } from './inputs.ts';
-import { concat, splitOutputs } from './bytes.ts';
+import { type InputCase, readInputCases, zeroPointCase } from '../data/inputs.ts';
+import { concat, splitOutputs } from '../data/bytes.ts';
 import { type MatchedReference, type ReferenceDump, readReferenceDump, matchReference } from './reference.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 
