@@ -20,7 +20,7 @@ import { prepareGraph } from '../src/core/ops/prepare.ts';
 import { loadTarget } from '../src/core/targets/targets.ts';
 import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { lstmGraph } from '../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../test/helpers/lstm_cases.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

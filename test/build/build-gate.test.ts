@@ -15,8 +15,8 @@ import { compileForEveryTarget, type GateResult } from '../../src/lab/toolchain/
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, fakeModelVariant, scratchDir } from './helpers.ts';
-import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
-import { prunedWeights } from '../../src/core/ops/common/sparse_cases.ts';
+import { lstmGraph } from '../helpers/lstm_cases.ts';
+import { prunedWeights } from '../helpers/sparse_cases.ts';
 import { rng } from '../helpers/op_harness.ts';
 
 function expectClean(result: GateResult, what: string): void {

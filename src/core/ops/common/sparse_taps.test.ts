@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { KernelIsa } from '../op.ts';
 import { selectVariant } from '../variant.ts';
 import { SPARSE_TAPS_MIN_ZEROS, encodeConvTaps } from './sparse_taps.ts';
-import { prunedWeights, sparseConvCase } from './sparse_cases.ts';
+import { prunedWeights, sparseConvCase } from '../../../../test/helpers/sparse_cases.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';
 
 const FAMILIES: { isa: KernelIsa | undefined; name: string }[] = [
