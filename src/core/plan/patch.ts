@@ -233,7 +233,7 @@ export function fusableAdd(prepared: PreparedGraph, start: number, length: numbe
 
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
-  const { graph, layers, isa, prefer } = prepared;
+  const { graph, layers, isa, prefer, kernels } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
   const addAt = choice.add ? fusableAdd(prepared, choice.start, choice.length) : undefined;
   if (
@@ -269,7 +269,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const bandLayers: BandLayer[] = chain.map((l, k) => {
     const w = windowOf(l);
     const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
-    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer));
+    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer, kernels));
     return {
       original: l,
       band,
@@ -301,7 +301,10 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
       const outRows = next.inRows - keepRows;
       const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
       const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
-      const band = withVariant({ ...l.original, params, macs: (l.original.macs / w.outH) * outRows }, selectVariant(l.original.def, params, isa, prefer));
+      const band = withVariant(
+        { ...l.original, params, macs: (l.original.macs / w.outH) * outRows },
+        selectVariant(l.original.def, params, isa, prefer, kernels),
+      );
       l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
     }
   }
@@ -311,7 +314,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     const y = chain[chain.length - 1]!.op.outputs[0]!;
     const bandSize = tileRows * lastBand.outRowBytes;
     const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
-    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer));
+    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer, kernels));
     add = { original, band, chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: lastBand.outRowBytes };
   }
   // the last layer's rows go to a band buffer when a fused ADD reads them
@@ -913,11 +916,11 @@ export function estimatedInstructions(prepared: PreparedGraph): number {
 }
 
 /**
- * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`
- * (or TINYFORGE_PREFER=speed, which stands for it), else the default policy.
+ * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`,
+ * else the default policy.
  */
 export function defaultPatchOption(prefer: Prefer | undefined): PatchOption {
-  return (prefer ?? process.env.TINYFORGE_PREFER) === 'speed' ? 'off' : 'default';
+  return prefer === 'speed' ? 'off' : 'default';
 }
 
 export interface PatchOutcome {

@@ -157,7 +157,12 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     const board = boardOf(target, options.board);
     requireTools(target, board, false);
     // every layer's whole output must exist in the arena: no row-band stage, whatever the default
-    const compiled = compileForTarget(original, modelPath, target, board, { prefer: options.prefer, patch: 'off' });
+    const compiled = compileForTarget(original, modelPath, target, board, {
+      prefer: options.prefer,
+      kernels: options.kernels,
+      deadNeurons: options.deadNeurons,
+      patch: 'off',
+    });
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);
     if (input0 === undefined) throw new TinyforgeError(`${modelLabel}: input 0 is not in the arena: the host harness cannot find the layers' tensors`);
     const buildOptions = {
