@@ -19,7 +19,7 @@ import { TinyforgeError } from '../src/core/errors.ts';
 import { parseTflite } from '../src/core/model/tflite/reader.ts';
 import { optimizeGraph } from '../src/core/passes/index.ts';
 import { prepareGraph, unsupportedOps } from '../src/core/ops/prepare.ts';
-import { planWithPatch } from '../src/core/plan/patch.ts';
+import { planWithPatch } from '../src/core/plan/patch_policy.ts';
 import { formatOps, formatPlan, formatTensors, formatTimeline } from '../src/face/report/inspect.ts';
 import { inspectionJson } from '../src/face/report/json.ts';
 import { compileGraph } from '../src/core/compile.ts';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `npm test` (CI's command since session 17; `npm run test:serial` is one mocha process): every test
+ * `npm test` (CI's command; `npm run test:serial` is one mocha process): every test
  * file (test/**, src/** *.test.ts) in two mocha processes ("shards") at once, one per core of CI's
  * 2-core machine, then the files that failed in a shard once more alone, one after another, and one
  * closing line "N passed, N failed, N skipped" over all, a non-zero exit when anything still fails.
@@ -9,13 +9,12 @@
  * first, by their times in test/support/test-times.json (a file not listed counts DEFAULT_SECONDS).
  * Files that cannot run beside each other stay in one shard, in one group (see groupOf): those that
  * open serial ports (socat pty pairs, the fake boot loaders and boards) and all of test/device and
- * test/faults; they then run one after another as before. Everything else a test uses is its own: scratch folders from mkdtemp, TCP ports
+ * test/faults; they then run one after another. Everything else a test uses is its own: scratch folders from mkdtemp, TCP ports
  * from listen(0), the object cache (entries checked by their hash, written by rename).
  *
- * Why the re-run alone: two shards on two cores starve timing-tight tests that pass alone (session 14:
- * stm32-flash's "late second sync" counted 2 retries for 1, its 200-300 ms protocol timeouts outrun
- * while the other shard took the CPU; add.test's emitted-C check on 65,536 pairs ran past its 120 s
- * at a machine load of ~20). A file that fails in its shard is run again by itself after both shards:
+ * Why the re-run alone: two shards on two cores starve timing-tight tests that pass alone (a
+ * fake boot loader's 200-300 ms protocol timeouts outrun while the other shard takes the CPU; a check
+ * over all 65,536 input pairs past its time limit on a loaded machine). A file that fails in its shard is run again by itself after both shards:
  * its counts from the shard are replaced by those alone, and if it passes alone it is named in the
  * output as one that failed beside the other shard (its shard failure printed above), so that it gets
  * slack or a fix. A shard that crashes (no summary) has all its files run again alone. More than

@@ -26,7 +26,7 @@ import { DeviceSession, type SessionOptions } from './lab/device/session.ts';
 import { byteSizeOption } from './face/cli/device-options.ts';
 import { TinyforgeError } from './core/errors.ts';
 import type { EmulatorLink } from './lab/device/transport/qemu.ts';
-import type { PatchOption } from './core/plan/patch.ts';
+import type { PatchOption } from './core/plan/patch_policy.ts';
 import type { KernelChoices, Prefer } from './core/ops/op.ts';
 import { byteSize } from './core/ir/graph.ts';
 
@@ -41,7 +41,8 @@ export type { Hello, InvokeResult, DeviceMemory } from './lab/device/protocol/me
 export type { CounterSpec } from './core/targets/targets.ts';
 export type { Graph, Tensor, DType, Quantization } from './core/ir/graph.ts';
 export type { GeneratedModel, GeneratedFile } from './core/codegen/generate.ts';
-export type { PatchOption, PatchChoice, PatchReport } from './core/plan/patch.ts';
+export type { PatchOption, PatchReport } from './core/plan/patch_policy.ts';
+export type { PatchChoice } from './core/ops/patch_stage/index.ts';
 export type { KernelChoices, Prefer } from './core/ops/op.ts';
 export type { EmulatorLink } from './lab/device/transport/qemu.ts';
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The LeNet compression bars of issue 14: LeNet-300-100 and LeNet-5 (models.ts), trained by
+ * The LeNet compression bars (≥ 80x at ≤ 0.5 points, ≥ 120x at ≤ 1.5): LeNet-300-100 and LeNet-5 (models.ts), trained by
  * train.ts (or loaded from the committed float/<name>/model.json), compressed step by step, each
  * step compiled for cortex-m4, built, and run on the emulated board (QEMU mps2-an386) with every
  * board output compared byte for byte with the host reference interpreter.
@@ -59,13 +59,10 @@ const TARGET = 'cortex-m4';
  * `shiftPixels`: each batch's digits moved by up to that many pixels). `teacher`: the float model
  * teaching its pruned copy (distillation, distill.ts: its outputs softened at temperature T weigh
  * alpha in the loss beside the labels); none here: on the float models trained without shifts it
- * lost 0.25-0.55 points against the labels alone (95/90/70% 94.30%, 98/95/80% 93.80% after 12
- * epochs). LeNet-5's convolutions train about ten times slower than LeNet-300-100 on tfjs wasm, so
+ * loses accuracy against the labels alone. LeNet-5's convolutions train about ten times slower than LeNet-300-100 on tfjs wasm, so
  * it fine-tunes for fewer epochs. `--epochs N` overrides the epochs per stage (a new cache key).
- * LeNet-300-100: 30 epochs a stage since session 13 (12 before): the 98/95/80% model, 4-bit per
- * tensor, went from 95.45% to 96.50% on the test digits (README.md); 5 epochs since session 17, on the
- * 55,000 digits of the MNIST files instead of 7,500 (275,000 digits a stage, 225,000 before). LeNet-5: 8 epochs a stage since
- * session 15 (2 before, about 80-100 s an epoch): 50/90/99/85% went from 95.25% to 97.15%.
+ * Longer fine-tuning buys accuracy at the highest sparsities (each epoch is 55,000 digits for
+ * LeNet-300-100); `git log examples/lenet` has the runs that chose these epochs.
  */
 interface FineTuneRecipe {
   epochs: number;
@@ -115,7 +112,7 @@ interface StepRecipe {
  * The steps of each model, in order. The bars: ≥ 80x at ≤ 0.5 points below float, ≥ 120x at ≤ 1.5.
  * A uniform rate for reference, then the per-layer schedules below, then 3 to 5 bits per channel or,
  * for the dense layers, per tensor (no requantization tables), all under --prefer size (Huffman-coded
- * values and gaps where they are the smallest); README.md has the figures.
+ * values and gaps where they are the smallest); a run prints the figures.
  */
 const STEPS: Record<LenetName, StepRecipe[]> = {
   lenet300: [
@@ -175,7 +172,7 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.99, 0.96, 0.8]), 4, 'dense per tensor'),
       prefer: 'size',
     },
-    // a fourth stage, past 99% on fc1 (session 15): 120x needs the weights in about 4 KB
+    // a fourth stage, past 99% on fc1: 120x needs the weights in about 4 KB
     {
       name: 'layers 98.5 then 99.3/97/85%, 4-bit per-tensor, size',
       make: async (s) => s.bits(await s.pruneLayers(await s.after(2, [0.985, 0.96, 0.8]), [0.993, 0.97, 0.85]), 4, 'dense per tensor'),
@@ -189,7 +186,7 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       },
       prefer: 'size',
     },
-    // row groups (issue 14): fc1's and fc2's output rows pruned 4 or 2 at a time keep one set of input
+    // row groups: fc1's and fc2's output rows pruned 4 or 2 at a time keep one set of input
     // columns, whose gaps the compiler stores once per group; one stage from the 98/95/80% model
     {
       name: 'layers 98.5/96/80% in groups of 4/2/1, 4-bit per-tensor, size',
@@ -376,7 +373,7 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
       prefer: 'size',
     },
     { name: 'layers 50/90/99/85% twice, 4-bit, size', make: async (s) => s.bits(await s.scheduled(2), 4), prefer: 'size' },
-    // a third stage off the schedule, from the "twice" model: conv2, fc1 and fc2 sparser (session 15, 8-epoch stages)
+    // a third stage off the schedule, from the "twice" model: conv2, fc1 and fc2 sparser (8-epoch stages)
     ...(['4-bit', '3-bit', '4-bit per-tensor dense'] as const).map((b) => ({
       name: `layers 50/95/99.5/90% after twice, ${b}, size`,
       make: async (s: Stages) =>
@@ -389,8 +386,8 @@ const STEPS: Record<LenetName, StepRecipe[]> = {
 /**
  * The steps a run without `--steps` makes: the int8 model and, per bar, every candidate tried for it
  * (the one chosen is the best on the validation digits among those within the bar's bytes), with the
- * steps they improve on beside them. The others of STEPS are the record of what
- * was tried (README.md); `--steps all` runs every one (hours: each new training stage is minutes).
+ * steps they improve on beside them. The others of STEPS are alternatives kept
+ * runnable (README.md); `--steps all` runs every one (hours: each new training stage is minutes).
  */
 const DEFAULT_STEPS: Record<LenetName, string[]> = {
   lenet300: [
@@ -411,7 +408,7 @@ const DEFAULT_STEPS: Record<LenetName, string[]> = {
 /**
  * Per-layer pruning rates (weighted layers in order), reached gradually: each schedule's stages run
  * one after the other, each fine-tuning from the previous one's model with its cubic ramp
- * (prune.ts). The rates follow the sensitivity of each layer (the README's table): the first dense
+ * (prune.ts). The rates follow the sensitivity of each layer: the first dense
  * layers (784 or 800 inputs, many of them always-zero border pixels) lose nothing at 95% and little
  * at 99%; the small output layers and LeNet-5's convolutions are pruned least.
  */
@@ -921,7 +918,7 @@ async function main(): Promise<void> {
     for (const r of results) process.stdout.write(`${table(r)}\n\n`);
     process.stdout.write(
       '* float: its parameters as float32 bytes (not built); ratio = float32 parameter bytes / whole firmware flash on cortex-m4\n' +
-        'bars (issue 14): >= 80x at <= 0.5 points below float, >= 120x at <= 1.5 points\n',
+        'bars: >= 80x at <= 0.5 points below float, >= 120x at <= 1.5 points\n',
     );
   }
   if (results.some((r) => r.steps.some((s) => s.deviceMatchesHost === false))) process.exitCode = 3;

@@ -7,12 +7,12 @@
  *             -> Flatten -> Dense(500, ReLU) -> Dense(10, softmax), 430,500 weights (431,080 parameters,
  *             1,724,320 float32 bytes).
  * lenet5 is Caffe's `lenet` (examples/mnist/lenet_train_test.prototxt), the LeNet-5 of Deep Compression
- * (Han et al. 2016, table 1: 431K weights, 1,720 KB) and of the pruning literature that the issue's bars
+ * (Han et al. 2016, table 1: 431K weights, 1,720 KB) and of the pruning literature that the compression bars
  * refer to. Caffe's model has a ReLU only after fc1; here the convolutions have one too (as most
  * renditions do: it trains faster and is free on the board, fused into the requantization).
- * The 1998 paper's 6/16/120/84 LeNet-5 (61,470 weights, 246,824 float32 bytes) was this example's
- * model before: at 80x its whole firmware would have to fit in 3.1 KB, less than the board harness
- * alone (about 3.3 KB), so the bars could not be met on it whatever the compression.
+ * The 1998 paper's 6/16/120/84 LeNet-5 (61,470 weights, 246,824 float32 bytes) is not used: at 80x
+ * its whole firmware would have to fit in 3.1 KB, less than the board harness alone (about 3.3 KB),
+ * so the bars could not be met on it whatever the compression.
  * Initialisers are seeded.
  */
 import * as tf from '@tensorflow/tfjs';

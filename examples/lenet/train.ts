@@ -73,9 +73,8 @@ export function lenetDigits(name: LenetName): LenetDigits {
  * `shiftPixels`, every epoch sees each digit moved by its own offset of up to that many pixels on
  * each axis (dataset.ts's shiftImages; the fine-tuning of compress.ts does the same), so that the
  * digits are not simply memorised (LeNet-300-100 reached 100% on the package's 8,000 from epoch 14
- * without). LeNet-300-100 trains on the 55,000 digits of the MNIST files since session 17 (until then
- * on the package's 8,000: 97.10%); LeNet-5 still on the package's (a run on 55,000 would take hours
- * on these cores).
+ * without). LeNet-300-100 trains on the 55,000 digits of the MNIST files; LeNet-5 on the package's
+ * (a run on 55,000 would take hours on two cores).
  */
 export const RECIPES: Record<LenetName, { digits: DigitSource; epochs: number; learningRate: number; shiftPixels: number }> = {
   lenet300: { digits: 'mnist files', epochs: 16, learningRate: 0.001, shiftPixels: 1 },
@@ -85,7 +84,7 @@ export const RECIPES: Record<LenetName, { digits: DigitSource; epochs: number; l
 export interface FloatRecord {
   /** on the held-out test digits, as a fraction */
   floatAccuracy: number;
-  /** where the digits came from (absent: `mnist package`, the records before session 17) */
+  /** where the digits came from (absent: `mnist package`) */
   digits?: DigitSource;
   testDigits: number;
   trainDigits: number;

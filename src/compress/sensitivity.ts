@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Mixed precision by sensitivity (issue 14, item 4).
+ * Mixed precision by sensitivity (docs/mixed-precision.md).
  *
  * 1. Sensitivity: for each weighted layer of an int8 model, the loss when only that layer's weights
  *    go to b bits (4, 3, 2) or to sparsity s (0.5 .. 0.95, magnitude pruning), measured under the TS
@@ -227,7 +227,7 @@ const SPARSE_ROW_COUNT_BYTES = 2;
  * Bytes the compiler stores for `weights` values in `rows` output channels at `config`: dense
  * b-bit (n·b/8), or sparse (nnz·(b + gap bits)/8 + a count per row) when at least half the values
  * are zero and that is at most 0.9 of dense (fully_connected/sparse.ts's rule). An analytic
- * estimate, to be replaced by the compiler's variant `cost` (issue 14) once every storage has one.
+ * estimate, apart from the compiler's variant `cost`.
  */
 export function layerWeightBytes(weights: number, rows: number, config: LayerCompression): number {
   const dense = Math.ceil((weights * config.bits) / 8);

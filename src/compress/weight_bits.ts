@@ -6,7 +6,7 @@
  * b-bit weights are per output channel, symmetric: values in [-(2^(b-1)-1), 2^(b-1)-1] (b = 2..8),
  * each channel's scale widened by its step (s' = s·max|q|/(2^(b-1)-1)), and the int32 bias
  * re-quantized to s_in·s' so that the accumulator's scale stays what TFLite expects. Values stay
- * one int8 byte each in the IR (issue 14's shared design): the compiler chooses the storage (int4
+ * one int8 byte each in the IR: the compiler chooses the storage (int4
  * packed for b ≤ 4, palette, sparse) from the values. By default a per-tensor FULLY_CONNECTED becomes
  * per channel when its bits drop: one scale for all rows wastes most of 4 bits on the rows with small
  * weights. `perTensor` keeps one scale for the whole layer instead (TFLite's converter default for

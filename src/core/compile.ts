@@ -13,8 +13,8 @@ import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
+import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import {
-  PATCH_STAGE,
   type PartRam,
   type PatchOption,
   type PatchReport,
@@ -23,7 +23,7 @@ import {
   formatDeclined,
   patchReport,
   planWithPatch,
-} from './plan/patch.ts';
+} from './plan/patch_policy.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Mixed precision by sensitivity (issue 14, item 4): reduceWeightBits on generated int8 models
+ * Mixed precision by sensitivity (docs/mixed-precision.md): reduceWeightBits on generated int8 models
  * (random conv / depthwise / dense stacks, quantized by our PTQ), checked for the levels each channel
  * uses, the bias scales TFLite requires, and the outputs TensorFlow Lite Micro computes for the result;
  * the sensitivity table and the search on the MNIST example's int8 CNN and real digits.

@@ -72,7 +72,7 @@ describe('estimate/estimates: the estimates of --json', () => {
   });
 
   it('no energy without a sourced supply voltage or current: listed as unavailable with why', () => {
-    // every real board now has both (see boards.test.ts); a board whose source lacks one gets this
+    // every real board has both (see boards.test.ts); a board whose source lacks one gets this
     const l4 = resolveClock(findBoard('nucleo-l4r5zi').board, 80e6);
     const noVolts = { ...l4, runCurrent: { ...(l4.runCurrent as AppliedRunCurrent), volts: null } };
     const nv = buildEstimates(cycles('nucleo-l4r5zi', 80e6), { clock: noVolts, batteryMah: 220 });

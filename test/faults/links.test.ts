@@ -23,7 +23,7 @@ import { FAULT_KINDS, type FaultKind, FaultRelay, drawPlan, Prng } from './relay
  * Every command's sessions run at once (they mostly wait: timeouts, held-back chunks), on the
  * every-kind plans (campaign.ts: each fault kind at a known point, so a session's cost is known),
  * with the harness firmware built once for the file (run and flash-uf2 share a build, validate and
- * profile the profile build). 35 s on the 2-core machine at a load of 20, builds included (164 s before).
+ * profile the profile build). About half a minute on a loaded 2-core machine, builds included.
  */
 const SEED = 7;
 /** slots at once per command: UF2's four sessions wait on the board (up to 10 s each) in two */

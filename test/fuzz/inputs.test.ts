@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Input fuzzing in CI (issue 16): a fixed seed and count of mutated models through inspect and
+ * Input fuzzing in CI (docs/fuzzing.md): a fixed seed and count of mutated models through inspect and
  * compile in a worker with time and memory limits, accepted ones built for the host under ASan+UBSan (in batches)
  * and compared with the TS reference and TFLite Micro. The long campaign is `npm run fuzz:inputs`.
  */
@@ -18,8 +18,7 @@ describe('fuzz: mutated models through inspect, compile and a sanitized host run
   });
 
   it('seed 16, 200 mutants (60 host runs): no crash, hang, memory blow-up, multi-line error or accepted-but-wrong model', async function () {
-    // 30 CPU-seconds (user + sys; 76 before the host checks were batched), 125 s on the 2-core
-    // development machine shared with other sessions (load average 19)
+    // about 30 CPU-seconds (user + sys); a loaded 2-core machine stretches the wall time several-fold
     this.timeout(900_000);
     const result = await runInputFuzz({ seed: 16, count: 200, hostRuns: 60, timeLimitMs: 20_000 });
     const report = formatInputFuzz(result);

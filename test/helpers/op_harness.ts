@@ -30,6 +30,7 @@ import { suiteChoices } from './prefer.ts';
 import { type CFile, cFilesFor } from '../../src/core/codegen/c_files.ts';
 import { outputSize } from '../../src/core/ops/common/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
+import { layerText } from '../../src/core/ops/layer_code.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building graphs
@@ -249,7 +250,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
         decls.push(code);
       },
     };
-    const code = variant.emit(params, ctx);
+    const code = layerText(variant.emit(params, ctx));
     if (scratchSymbol) decls.push(`static uint8_t ${scratchSymbol}[${scratchBytes}] __attribute__((aligned(16)));`);
     // fill the non-constant inputs, run, print the outputs
     const body: string[] = [];
@@ -404,5 +405,5 @@ export function emitLayerC(def: OpDef, c: { graph: Graph; op: Op }, isa?: Kernel
     isa,
     defineOnce: () => undefined,
   };
-  return selectVariant(def, params, isa, suiteChoices().prefer, suiteChoices().kernels).emit(params, ctx);
+  return layerText(selectVariant(def, params, isa, suiteChoices().prefer, suiteChoices().kernels).emit(params, ctx));
 }

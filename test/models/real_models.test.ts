@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import { basename } from 'node:path';
-import type { PatchOption } from '../../src/core/plan/patch.ts';
+import type { PatchOption } from '../../src/core/plan/patch_policy.ts';
 import { compileGraph } from '../../src/core/compile.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { unsupportedOps } from '../../src/core/ops/prepare.ts';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Every elementwise, activation, reduction and "other" op of issue 5 items 1 and 3 once on the
+ * Every elementwise, activation, reduction and "other" op once on the
  * emulated Cortex-M4 (QEMU mps2-an386), all in one model written by our writer (one QEMU build and
  * run, three input cases): MUL, SUB, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, RELU, RELU6, RELU_N1_TO_1,
  * LEAKY_RELU, PRELU, HARD_SWISH, LOGISTIC, TANH, TRANSPOSE_CONV, BATCH_MATMUL, L2_NORMALIZATION,

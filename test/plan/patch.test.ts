@@ -15,18 +15,13 @@ import type { Graph } from '../../src/core/ir/graph.ts';
 import { saveTflite } from '../../src/lab/model_files.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
 import { outputSize } from '../../src/core/ops/common/padding.ts';
-import {
-  mergeInstances,
-  DEFAULT_MAX_EXTRA_INSTRUCTIONS,
-  DEFAULT_MIN_ARENA_SAVING,
-  DEFAULT_MIN_RAM_SHARE,
-  PATCH_STAGE,
-  type PatchStageParams,
-  applyPatch,
-  patchableChain,
-  planWithPatch,
-} from '../../src/core/plan/patch.ts';
+import { DEFAULT_MAX_EXTRA_INSTRUCTIONS, DEFAULT_MIN_ARENA_SAVING, DEFAULT_MIN_RAM_SHARE, planWithPatch } from '../../src/core/plan/patch_policy.ts';
+import { applyPatch, patchableChain } from '../../src/core/plan/patch.ts';
+import { PATCH_STAGE, type PatchStageParams } from '../../src/core/ops/patch_stage/index.ts';
+import { mergeBandInstances } from '../../src/core/ops/patch_stage/merge.ts';
+import { type Field, type LayerCode, printLayer } from '../../src/core/ops/layer_code.ts';
 import { planArena } from '../../src/core/plan/arena.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { loadTarget, smallestPartRam } from '../../src/core/targets/targets.ts';
@@ -266,32 +261,74 @@ describe('row-band patch stages (plan/patch.ts)', function () {
   });
 
   it("a layer's band and steady instances merge into one function taking steady: differing arguments as steady ? a : b, differing struct fields patched on a copy", () => {
-    const instance = (name: string, inH: number, at: number, n: number) => `/* a comment */
-static void ${name}(void) {
-  static const tf_rq_t rq = { .out_zp = -128, .act_min = -128, .act_max = 127 };
-  static const tf_g_t geom = {
-    .in_h = ${inH}, .in_w = 96,
-    .k_h = 3,
-  };
-  /* a note */
-  kernel(src + ${at}, 1, &geom, ${n}, &rq);
-}
-`;
-    const merged = mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192), 'f_band0', 'f_band0s')!;
-    expect(merged).to.contain('static __attribute__((noinline)) void f_band0(int steady) {');
+    const instance = (fnName: string, inH: number, at: number, n: number, more: Field[] = [{ name: 'k_h', value: '3' }], callee = 'kernel'): LayerCode => ({
+      comment: ['/* a comment */'],
+      fnName,
+      decls: [
+        { ctype: 'tf_rq_t', name: 'rq', init: '{ .out_zp = -128, .act_min = -128, .act_max = 127 }' },
+        {
+          ctype: 'tf_g_t',
+          name: 'geom',
+          init: [
+            {
+              fields: [
+                { name: 'in_h', value: `${inH}` },
+                { name: 'in_w', value: '96' },
+              ],
+            },
+            { fields: more },
+          ],
+        },
+      ],
+      body: [{ comment: ['/* a note */'] }, { callee, args: [`src + ${at}`, '1', { addressOf: 'geom' }, `${n}`, { addressOf: 'rq' }] }],
+    });
+    const merged = printLayer(mergeBandInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192))!);
+    expect(merged).to.contain('/* a comment */\nstatic __attribute__((noinline)) void f_band0(int steady) {');
     expect(merged).to.contain('  tf_g_t geom_v = geom;\n  if (steady) {\n    geom_v.in_h = 9;\n  }');
     expect(merged).to.contain('  kernel((steady ? src + 576 : src + 0), 1, &geom_v, (steady ? 192 : 240), &rq);');
     expect(merged.match(/static const tf_rq_t/g)?.length).to.equal(1);
     // a differing field inside a nested initializer, other statements, or another callee: no merge
     // (the stage keeps both functions)
-    const nested = (name: string, pixels: number) => instance(name, 15, 0, 240).replace('.k_h = 3,', `.pw = { .pixels = ${pixels}, .k = 9 },`);
-    expect(mergeInstances(nested('f_band0', 128), nested('f_band0s', 64), 'f_band0', 'f_band0s')).to.equal(undefined);
-    expect(mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192).replace('kernel(', 'other('), 'f_band0', 'f_band0s')).to.equal(
-      undefined,
-    );
-    expect(
-      mergeInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192).replace('.k_h = 3,', '.k_h = 3, .k_w = 3,'), 'f_band0', 'f_band0s'),
-    ).to.equal(undefined);
+    const nested = (fnName: string, pixels: number) =>
+      instance(fnName, 15, 0, 240, [
+        {
+          name: 'pw',
+          value: [
+            { name: 'pixels', value: `${pixels}` },
+            { name: 'k', value: '9' },
+          ],
+        },
+      ]);
+    expect(mergeBandInstances(nested('f_band0', 128), nested('f_band0s', 64))).to.equal(undefined);
+    expect(mergeBandInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192, undefined, 'other'))).to.equal(undefined);
+    const wider = [
+      { name: 'k_h', value: '3' },
+      { name: 'k_w', value: '3' },
+    ];
+    expect(mergeBandInstances(instance('f_band0', 15, 0, 240), instance('f_band0s', 9, 576, 192, wider))).to.equal(undefined);
+  });
+
+  it("cached stages merge each layer's instances where its kernel emits structured C (Arm DSP, Armv6-M) and keep two functions where it emits text (portable C)", () => {
+    const functionsOf = (isa: KernelIsa | undefined) => {
+      for (let seed = 41; seed <= 48; seed++) {
+        const chain = randomChain(seed, true);
+        const choice = { start: 0, length: chain.layers, tileRows: 1, cache: true };
+        const compiled = compileGraph(chain.graph, `chain${seed}`, { patch: choice, ...(isa ? { isa } : {}) });
+        const p = compiled.patch?.stage;
+        if (!p?.layers.some((b) => b.steady)) continue;
+        const c = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        return { merged: c.match(/void \w+_band\d+\(int steady\)/g)?.length ?? 0, separate: c.match(/void \w+_band\d+s\(void\)/g)?.length ?? 0 };
+      }
+      throw new Error('no generated chain has a cached layer');
+    };
+    for (const isa of [{ dsp: true }, { dsp: false, armv6m: true }]) {
+      const { merged, separate } = functionsOf(isa);
+      expect(merged, JSON.stringify(isa)).to.be.above(0);
+      expect(separate, JSON.stringify(isa)).to.equal(0);
+    }
+    const portable = functionsOf(undefined);
+    expect(portable.merged).to.equal(0);
+    expect(portable.separate).to.be.above(0);
   });
 
   it('auto keeps whole tensors when no stage lowers the arena, and off never adds one', () => {

@@ -9,6 +9,7 @@ import { cFilesFor } from './c_files.ts';
 import type { MemoryPlan } from '../plan/arena.ts';
 import { type Banners, type Provenance, bannerLines, renderBanner } from './banner.ts';
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
+import { layerText } from '../ops/layer_code.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
 
@@ -126,7 +127,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
       shared.push(code);
     };
     const ctx = emitContext(prepared, layer, offsets.scratch, arena, fnName, prefix, tensorPointer, consts, isa, defineOnce);
-    const code = layer.variant.emit(layer.params, ctx);
+    const code = layerText(layer.variant.emit(layer.params, ctx));
     layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
     layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };

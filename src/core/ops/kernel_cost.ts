@@ -4,8 +4,8 @@
  * (`--max-ram`/`--max-flash` trading speed for memory). The figures are the medians of the perf
  * sweep (`npm run bench -- --sweep`, docs/kernels.md): instructions per MAC on the emulated
  * Cortex-M4 and ESP32-C3, cycles per MAC on the RP2040, for the family kernels and for the portable
- * C on the same targets. They rank schedules; they do not promise a latency (issue 17's timing model
- * will).
+ * C on the same targets. They rank schedules; they do not promise a latency (the timing model of
+ * src/lab/estimate does, docs/timing.md).
  */
 import type { IsaFamily } from './op.ts';
 
@@ -54,10 +54,9 @@ export function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily
  * The DSP CONV_2D kernels' cost per MAC against K, the MACs of one output (kH·kW·filter input
  * channels): a per-output part (records, requantization, the block's entry and stores) spread over K
  * MACs on top of the SMLAD loop's steady state, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / K. Fitted to the
- * M4 sweep (session 9, instructions per MAC): K 8 2.56 (fit 2.54), 16 1.58-1.63 (1.63), 32 1.20
- * (1.18), 64 0.95 (0.95), 128 0.85 (0.84), 576 0.86 (0.75). The op's median (1.17, K ≈ 32) priced a
- * 16-channel 1x1 layer's recomputed MACs a third too low: the 160x160 MobileNet (alpha 0.5) stage of
- * 1-row bands, recomputing half of such a layer, was estimated at +4.1% and measured +6.0%.
+ * M4 sweep's instructions per MAC (within 0.05 from K = 8 to 128; the floor holds the widest layers).
+ * One figure per op (its median, K ≈ 32) would price a 16-channel 1x1 layer's recomputed MACs a
+ * third too low, which is what 1-row band stages recompute.
  */
 const DSP_CONV_LOOP = 0.72;
 const DSP_CONV_PER_OUTPUT = 14.6;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Graph, Op } from '../ir/graph.ts';
 import type { TensorBuffer } from '../ir/buffers.ts';
+import type { LayerEmission } from './layer_code.ts';
+
+export type { LayerCode, LayerEmission } from './layer_code.ts';
 
 /**
  * The instruction-set facts kernels are specialised for (a target descriptor's `isa`). Codegen picks
@@ -53,8 +56,12 @@ export interface KernelVariant<P = any> {
    * The planner then places both in one buffer of max(output, gap + input) bytes.
    */
   overlap?(p: P): OverlapRule | undefined;
-  /** the C for one layer: must define `static void <ctx.fnName>(void)` */
-  emit(p: P, ctx: LayerEmitContext): string;
+  /**
+   * The C for one layer, defining `static void <ctx.fnName>(void)`: text, or the layer as data
+   * (layer_code.ts: its parameter structs and its kernel call), which codegen prints and the
+   * row-band stage edits into its band instances
+   */
+  emit(p: P, ctx: LayerEmitContext): LayerEmission;
   /**
    * The C files the emitted code needs, relative to `src/core/ops` (`conv_2d/conv_2d_dsp.h`); each file
    * includes what it needs itself, and codegen copies exactly these and their includes. The shared

@@ -18,7 +18,7 @@ import type { CompiledModel } from '../../core/compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
-import { type PatchOption, formatPatch } from '../../core/plan/patch.ts';
+import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
 

@@ -4,7 +4,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { terminalText } from '../report/terminal_text.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 import type { Command } from 'commander';
-import type { PatchOption } from '../../core/plan/patch.ts';
+import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type ChoiceFlags, type CompileChoices, choiceOptions, compileChoicesOf } from './choice-options.ts';

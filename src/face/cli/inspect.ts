@@ -7,7 +7,7 @@ import { prepareGraph, unsupportedOps } from '../../core/ops/prepare.ts';
 import { optimizeGraph } from '../../core/passes/index.ts';
 import { loadTarget, smallestPartRam } from '../../core/targets/targets.ts';
 import type { Graph } from '../../core/ir/graph.ts';
-import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch.ts';
+import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
 import { resolvePatchOption } from '../../core/compile.ts';
 import { planMemory } from '../../core/plan/schedule.ts';
 import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';

@@ -9,7 +9,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { CodeBlockWriter } from 'ts-morph';
+import type { CodeBlockWriter, SourceFile } from 'ts-morph';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type DType, type Graph, type Tensor, byteSize, elementCount } from '../../core/ir/graph.ts';
 import { readZip } from '../../lab/data/zip.ts';
@@ -155,31 +155,71 @@ export interface ClientOptions {
   provenance: Provenance;
 }
 
+/** What the generated client is written from: the model's tensors and the names derived from them. */
+interface ClientModel {
+  graph: Graph;
+  inputs: TensorFacts[];
+  outputs: TensorFacts[];
+  /** one input and one output: the client classifies (LABELS, classify) */
+  classifies: boolean;
+  labels?: string[];
+  /** the model's name as a type name (`MicroSpeech`): the prefix of the generated types */
+  model: string;
+  deviceClass: string;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** ts-morph, loaded when the first client is generated. */
+type TsMorph = typeof import('ts-morph');
+
 /** The client's TypeScript source for a compiled graph. `source` names the model in errors. */
 export function generateClient(graph: Graph, source: string, options: ClientOptions): string {
+  const c = clientModel(graph, source, options.labels);
+  // ts-morph carries the whole TypeScript compiler: loaded on the first client, not by every command
+  // and every `import 'tinyforge'`
+  const tsm = createRequire(import.meta.url)('ts-morph') as TsMorph;
+  const project = new tsm.Project({
+    useInMemoryFileSystem: true,
+    manipulationSettings: { indentationText: tsm.IndentationText.TwoSpaces, quoteKind: tsm.QuoteKind.Single },
+  });
+  const file = project.createSourceFile('client.ts');
+  addTensorSpecs(file, c, tsm);
+  addResultTypes(file, c);
+  addDeviceClass(file, c, tsm);
+  addModuleFunctions(file, c, tsm);
+  addCodecs(file, c);
+  file.formatText({ indentSize: 2, convertTabsToSpaces: true });
+  return `${clientBanner(graph.name, options.provenance)}${file.getFullText().trimEnd()}\n`;
+}
+
+/** The model's tensors and names, with the labels checked against its one output. */
+function clientModel(graph: Graph, source: string, labels: string[] | undefined): ClientModel {
   const inputs = tensorFacts(graph, graph.inputs, 'input', source);
   const outputs = tensorFacts(graph, graph.outputs, 'output', source);
   const classifies = inputs.length === 1 && outputs.length === 1;
-  const labels = options.labels;
   if (labels !== undefined) {
     if (!classifies) throw new TinyforgeError(`${source}: labels name the elements of one output; this model has ${outputs.length} outputs`);
     const n = elementCount(outputs[0]!.tensor.shape);
     if (labels.length !== n) throw new TinyforgeError(`${source}: ${labels.length} labels for output "${outputs[0]!.tensor.name}" of ${n} elements`);
   }
   const model = pascalCase(graph.name);
-  const deviceClass = `${model}Device`;
-  const inputBytes = inputs.reduce((n, f) => n + byteSize(f.tensor), 0);
-  const outputBytes = outputs.reduce((n, f) => n + byteSize(f.tensor), 0);
+  return {
+    graph,
+    inputs,
+    outputs,
+    classifies,
+    ...(labels !== undefined ? { labels } : {}),
+    model,
+    deviceClass: `${model}Device`,
+    inputBytes: inputs.reduce((n, f) => n + byteSize(f.tensor), 0),
+    outputBytes: outputs.reduce((n, f) => n + byteSize(f.tensor), 0),
+  };
+}
 
-  // ts-morph carries the whole TypeScript compiler: loaded on the first client, not by every command
-  // and every `import 'tinyforge'`
-  const { IndentationText, Project, QuoteKind, Scope, VariableDeclarationKind } = createRequire(import.meta.url)('ts-morph') as typeof import('ts-morph');
-  const project = new Project({
-    useInMemoryFileSystem: true,
-    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single },
-  });
-  const file = project.createSourceFile('client.ts');
-
+/** The import of the tinyforge package, the TensorSpec type, and the constants describing the model: MODEL_NAME, INPUTS, OUTPUTS, LABELS. */
+function addTensorSpecs(file: SourceFile, c: ClientModel, { VariableDeclarationKind }: TsMorph): void {
+  const { graph, inputs, outputs, classifies, labels } = c;
   file.addImportDeclaration({
     moduleSpecifier: 'tinyforge',
     namedImports: ['openDevice', 'TinyforgeError', { name: 'DeviceSession', isTypeOnly: true }, { name: 'OpenDeviceOptions', isTypeOnly: true }],
@@ -238,7 +278,11 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
       `[${(labels ?? []).map(tsString).join(', ')}] as readonly string[]`,
     );
   }
+}
 
+/** The types the device's answers come in: Latency, the inputs and outputs, Inference, Classification. */
+function addResultTypes(file: SourceFile, c: ClientModel): void {
+  const { inputs, outputs, classifies, model } = c;
   file.addInterface({
     name: 'Latency',
     isExported: true,
@@ -297,29 +341,11 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
       ],
     });
   }
+}
 
-  const encodeStatements = (writer: CodeBlockWriter) => {
-    writer.writeLine(`const bytes = new Uint8Array(${inputBytes});`);
-    let at = 0;
-    for (const f of inputs) {
-      writer.writeLine(`bytes.set(asBytes(encode(INPUTS.${f.id}, inputs.${f.id}, ${f.arrayType})), ${at});`);
-      at += byteSize(f.tensor);
-    }
-    writer.writeLine('return bytes;');
-  };
-  const decodeStatements = (writer: CodeBlockWriter) => {
-    let at = 0;
-    const raw: string[] = [];
-    for (const f of outputs) {
-      const n = elementCount(f.tensor.shape);
-      raw.push(`${f.id}: new ${f.arrayType}(bytes.slice(${at}, ${at + byteSize(f.tensor)}).buffer, 0, ${n})`);
-      at += byteSize(f.tensor);
-    }
-    writer.writeLine(`const raw: ${model}RawOutputs = { ${raw.join(', ')} };`);
-    writer.writeLine(`const outputs: ${model}Outputs = { ${outputs.map((f) => `${f.id}: dequantize(OUTPUTS.${f.id}, raw.${f.id})`).join(', ')} };`);
-    writer.writeLine('return { outputs, raw };');
-  };
-
+/** The device class: open (checks the model the board runs), runRaw, infer, classify, close. */
+function addDeviceClass(file: SourceFile, c: ClientModel, { Scope }: TsMorph): void {
+  const { graph, inputs, outputs, classifies, model, deviceClass, inputBytes, outputBytes } = c;
   file.addClass({
     name: deviceClass,
     isExported: true,
@@ -410,7 +436,11 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
       },
     ],
   });
+}
 
+/** The module-level functions on the device `open` opened: open, classify, infer, close. */
+function addModuleFunctions(file: SourceFile, c: ClientModel, { VariableDeclarationKind }: TsMorph): void {
+  const { graph, inputs, classifies, model, deviceClass } = c;
   file.addVariableStatement({
     declarationKind: VariableDeclarationKind.Let,
     docs: ['The device `open` opened, which the functions below use.'],
@@ -460,6 +490,32 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
     docs: ['Closes the device `open` opened.'],
     statements: ['const device = current;', 'current = undefined;', 'await device?.close();'],
   });
+}
+
+/** The byte codecs: encodeInputs, decodeOutputs, and the quantizing encode, dequantize and asBytes they use. */
+function addCodecs(file: SourceFile, c: ClientModel): void {
+  const { inputs, outputs, model, inputBytes } = c;
+  const encodeStatements = (writer: CodeBlockWriter) => {
+    writer.writeLine(`const bytes = new Uint8Array(${inputBytes});`);
+    let at = 0;
+    for (const f of inputs) {
+      writer.writeLine(`bytes.set(asBytes(encode(INPUTS.${f.id}, inputs.${f.id}, ${f.arrayType})), ${at});`);
+      at += byteSize(f.tensor);
+    }
+    writer.writeLine('return bytes;');
+  };
+  const decodeStatements = (writer: CodeBlockWriter) => {
+    let at = 0;
+    const raw: string[] = [];
+    for (const f of outputs) {
+      const n = elementCount(f.tensor.shape);
+      raw.push(`${f.id}: new ${f.arrayType}(bytes.slice(${at}, ${at + byteSize(f.tensor)}).buffer, 0, ${n})`);
+      at += byteSize(f.tensor);
+    }
+    writer.writeLine(`const raw: ${model}RawOutputs = { ${raw.join(', ')} };`);
+    writer.writeLine(`const outputs: ${model}Outputs = { ${outputs.map((f) => `${f.id}: dequantize(OUTPUTS.${f.id}, raw.${f.id})`).join(', ')} };`);
+    writer.writeLine('return { outputs, raw };');
+  };
 
   file.addFunction({
     name: 'encodeInputs',
@@ -522,9 +578,6 @@ export function generateClient(graph: Graph, source: string, options: ClientOpti
     parameters: [{ name: 'values', type: 'ArrayBufferView' }],
     statements: ['return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);'],
   });
-
-  file.formatText({ indentSize: 2, convertTabsToSpaces: true });
-  return `${clientBanner(graph.name, options.provenance)}${file.getFullText().trimEnd()}\n`;
 }
 
 /** A TypeScript string literal (single quotes, as the rest of the file). */
@@ -557,10 +610,6 @@ function clientBanner(model: string, provenance: Provenance): string {
 }
 
 /**
- * Writes a client file: new, or replacing an earlier client tinyforge wrote (its first line says
- * so); any other existing file only with `force`. Written beside its name, then renamed over it.
- */
-/**
  * A client path inside the output directory (`--client OUT/client.ts`, or a folder of it) is one of
  * the output's files, written and listed with them: its name relative to the output, with forward
  * slashes. Undefined for a path outside (written on its own by writeClientFile).
@@ -572,6 +621,10 @@ export function clientInOutput(clientPath: string, outDir: string | undefined): 
   return inside.split(sep).join('/');
 }
 
+/**
+ * Writes a client file: new, or replacing an earlier client tinyforge wrote (its first line says
+ * so); any other existing file only with `force`. Written beside its name, then renamed over it.
+ */
 export function writeClientFile(path: string, text: string, force = false): void {
   if (existsSync(path) && !force) {
     let head = '';

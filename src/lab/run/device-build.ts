@@ -11,7 +11,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { makeTempFolder, removeTempFolder, untrackTempPath } from '../lifecycle.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../../core/compile.ts';
 import { type MemoryBudget, formatBudget } from '../../core/plan/budget.ts';
-import { type PatchOption, formatPatch } from '../../core/plan/patch.ts';
+import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';

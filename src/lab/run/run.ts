@@ -12,7 +12,7 @@ import { type FitEstimate, estimateFit } from '../toolchain/fit.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
-import { type PatchOption, formatPatch } from '../../core/plan/patch.ts';
+import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';

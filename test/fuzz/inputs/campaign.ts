@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Input fuzzing (issue 16): mutants of valid models (mutate.ts) go through what `inspect` and
+ * Input fuzzing (docs/fuzzing.md): mutants of valid models (mutate.ts) go through what `inspect` and
  * `compile` do, in a worker thread with a time and a memory limit per case (worker.ts). A mutant the
  * compiler accepts is built for the host under ASan+UBSan and run on a random input, many mutants
  * to an executable (host_batch.ts; a batch that does not pass cleanly sends its mutants to the

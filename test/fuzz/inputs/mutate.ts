@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Mutations of a `.tflite` for input fuzzing (issue 16): structural ones through the flatbuffers
+ * Mutations of a `.tflite` for input fuzzing (docs/fuzzing.md): structural ones through the flatbuffers
  * object API (a field of the model changed and the file written again, so the result is a
  * well-formed flatbuffer saying something wrong) and byte-wise ones (the bytes themselves: offsets,
  * lengths and vector sizes go wrong). Each mutation names its class, so a campaign reports per class.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Int4 weight storage on the device (issue 14): layers whose weights all lie in [-8, 7] keep them
+ * Int4 weight storage on the device: layers whose weights all lie in [-8, 7] keep them
  * packed two a byte in flash, and kernels decode the nibbles in registers (common/int4_dot.h).
  * The IR still holds one int8 per weight; only the emitted C stores nibbles.
  *

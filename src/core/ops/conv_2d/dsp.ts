@@ -9,6 +9,7 @@
  * replaces the model's filter and bias in flash, 8 bytes more per channel).
  */
 import type { LayerEmitContext } from '../op.ts';
+import type { Field, InitLine, LayerCode, StaticDecl } from '../layer_code.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
@@ -132,7 +133,7 @@ export const PAIRS_MIN_K4_POINTWISE = 64;
  * both kernel instances, 830 B of code: person_detect's code on the M7 went to 0.31x TFLite Micro's
  * against the 0.3x bar. So in a model that has the pairs instance anyway, its 1x1 layers from 16
  * values on share it (person_detect: -716 B for +2% instructions); a model without one keeps the
- * faster interleaved layout. (Weighing code against instructions per model is `--prefer`, issue 14.)
+ * faster interleaved layout. (Weighing code against instructions per model is `--prefer`.)
  */
 export const PAIRS_MIN_K4_POINTWISE_SHARED = 16;
 
@@ -324,14 +325,14 @@ export function pairsRunAsm(name: string, fast: number, clamp: RunClamp): string
   ].join('\n');
 }
 
-export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
+export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   return emitConvDspWith(p, ctx, summary, filter, bias);
 }
 
 /** The same with the filter (OHWI) and bias given: layers of other ops that are convolutions. */
-export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): string {
+export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): LayerCode {
   const k = p.kH * p.kW * p.inC;
   const k4 = roundUp4(k);
   const fast = requantKind(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint, true);
@@ -364,22 +365,50 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       runTag,
     }),
   );
-  return renderOpTemplate(import.meta.dirname, 'conv_2d_dsp.c.hbs', {
-    ...p,
-    summary,
-    how: `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`,
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const input = ctx.input(0);
+  const output = ctx.output(0);
+  const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;
+  const pixels = p.batches * p.outH * p.outW;
+  const callMode = run ? runTag : mode.mode;
+  const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
+  const comment = [`/* ${summary} (Arm DSP: ${how}) */`];
+  if (direct)
+    return {
+      comment,
+      fnName: ctx.fnName,
+      decls: [rq],
+      body: [
+        {
+          comment: [
+            `/* ${pixels} pixels of ${k4} input channels (k4) into ${p.outC} output channels; the weights blob`,
+            ` * interleaves channel pairs' rows with their requantization records (conv_2d/dsp.ts withRecords) */`,
+          ],
+        },
+        { callee: `tf_dsp_pointwise${pairsTag}_${callMode}`, args: [input, `${pixels}`, `${k4}`, weights, `${p.outC}`, { addressOf: 'rq' }, output, scratch] },
+      ],
+    };
+  const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+  const geom: InitLine[] = [
+    { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
+    { fields: [f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
+    { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
+    { fields: [f('stride_h', p.strideH), f('stride_w', p.strideW), f('dilation_h', p.dilationH), f('dilation_w', p.dilationW)] },
+    { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft)] },
+    { fields: [f('input_offset', p.inputOffset)] },
+    { fields: [f('k4', k4)] },
+  ];
+  return {
+    comment,
     fnName: ctx.fnName,
-    pointwise: direct,
-    input: ctx.input(0),
-    output: ctx.output(0),
-    scratch: ctx.scratch(),
-    pixels: p.batches * p.outH * p.outW,
-    k4,
-    weights,
-    rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    mode: run ? runTag : mode.mode,
-    pairsTag,
-  });
+    decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
+    body: [
+      {
+        callee: `tf_dsp_im2col${pairsTag}_${callMode}`,
+        args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, output, scratch],
+      },
+    ],
+  };
 }
 
 export const convDspVariant: KernelVariant<Conv2DParams> = {

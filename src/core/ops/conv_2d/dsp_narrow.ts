@@ -8,6 +8,7 @@
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/dsp.ts';
 import type { Conv2DParams } from './index.ts';
@@ -86,7 +87,7 @@ export function narrowFastScales(filter: Int8Array, p: Conv2DParams, bounds: rea
   return scale;
 }
 
-export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): string {
+export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const k = p.inC;
@@ -109,13 +110,12 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): strin
     ].join('\n'),
   );
   const pixels = p.batches * p.outH * p.outW;
-  return [
-    `/* ${summary(p)} (Arm DSP: narrow 1x1, a record LDM per output, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`,
-    `static void ${ctx.fnName}(void) {`,
-    `  static const tf_rq_t rq = ${rqInit(p.outputZeroPoint, p.actMin, p.actMax)};`,
-    `  ${fn}(${ctx.input(0)}, ${pixels}, (const int8_t *)(const void *)${blob}, ${p.outC}, &rq, ${ctx.output(0)});`,
-    `}`,
-  ].join('\n');
+  return {
+    comment: [`/* ${summary(p)} (Arm DSP: narrow 1x1, a record LDM per output, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`],
+    fnName: ctx.fnName,
+    decls: [{ ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) }],
+    body: [{ callee: fn, args: [ctx.input(0), `${pixels}`, `(const int8_t *)(const void *)${blob}`, `${p.outC}`, { addressOf: 'rq' }, ctx.output(0)] }],
+  };
 }
 
 export const convDspNarrowVariant: KernelVariant<Conv2DParams> = {

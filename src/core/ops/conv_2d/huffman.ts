@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Entropy-coded CONV_2D weights (issue 14, item 3; the FULLY_CONNECTED form is
+ * Entropy-coded CONV_2D weights (the FULLY_CONNECTED form is
  * fully_connected/huffman.ts): each output channel's kH*kW*filterInC weights are one row of a
  * canonical Huffman stream (common/huffman.h), with bit offsets every 16 channels. The kernel loops
  * channels outermost: decode the channel's filter into scratch, list its nonzero taps with their input

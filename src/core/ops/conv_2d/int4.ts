@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D with int4 weights (issue 14): filters whose values all lie in [-8, 7] (one group) are
+ * CONV_2D with int4 weights: filters whose values all lie in [-8, 7] (one group) are
  * stored packed, one row of kH*kW*inC nibbles per output channel (common/int4.ts), and decoded in
  * registers (common/int4_dot.h). 1x1 at stride 1 reads each pixel in place; other shapes copy one
  * pixel's window (im2col, int8 input values, padded taps = the input zero point so that the folded

@@ -18,6 +18,7 @@
  * values at compile time; the same integer sums as the portable kernel, so bit-exact with it.
  */
 import type { LayerEmitContext } from '../op.ts';
+import type { Field, LayerCode, LayerEmission, Statement } from '../layer_code.ts';
 import { accumulatorBounds, rowWindowGap } from '../common/dsp.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, foldedInitExpr, requantExprs } from '../common/weighted.ts';
 import type { Conv2DParams } from './index.ts';
@@ -181,7 +182,7 @@ static void tf_m0_conv${wide ? '_wide' : ''}(const int8_t *in, int8_t *out, cons
 }
 `;
 
-export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: string): string {
+export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: string): LayerEmission {
   const filterTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
   const filter = constInt8(filterTensor);
@@ -202,30 +203,72 @@ export function emitConvM0plusWith(
   summary: string,
   filter: Int8Array,
   bias: Int32Array | undefined,
-): string | undefined {
+): LayerCode | undefined {
   if (!packedHolds(p, filter, bias)) return undefined;
-  const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
+  const input = ctx.input(0);
+  const output = ctx.output(0);
+  const pixels = p.batches * p.outH * p.outW;
   const blob = ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias));
   // a channel the fast form cannot take (a left shift, wide accumulators): the loop's C twin
   const wide = !fastChannels(p, filter, bias).every(Boolean);
   const suffix = wide ? '_wide' : '';
+  const f = (name: string, value: number | string): Field => ({ name, value: `${value}` });
+  const call = (callee: string): Statement => ({ callee, args: [input, output, blob, `(uint32_t *)(void *)${ctx.scratch()}`, { addressOf: 'g' }] });
   if (packedLoop(p) === 'pointwise') {
     ctx.defineOnce(`tf_m0_pointwise${suffix}`, pointwiseInstance(wide));
-    return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', { ...view, im2col: false, packed: true, blob, scratch: ctx.scratch(), suffix });
+    return {
+      comment: [`/* ${summary} (Armv6-M: 1x1 as a matrix product, 2 pixels x 2 channels, two pixels per multiply) */`],
+      fnName: ctx.fnName,
+      decls: [
+        {
+          ctype: 'tf_m0_pw_t',
+          name: 'g',
+          init: [{ fields: [f('pixels', pixels), f('k', p.inC), f('out_c', p.outC), f('act_min', p.actMin), f('act_max', p.actMax), f('c30', '0x40004000u')] }],
+        },
+      ],
+      body: [call(`tf_m0_pointwise${suffix}`)],
+    };
   }
   ctx.defineOnce(`tf_m0_conv${suffix}`, im2colInstance(wide));
   const { kEven } = taps(p);
-  return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
-    ...view,
-    im2col: true,
-    packed: true,
-    kEven,
-    pairC: p.outC - (p.outC % 2),
-    inZp: -p.inputOffset,
-    blob,
-    scratch: ctx.scratch(),
-    suffix,
-  });
+  const pw = [f('pixels', pixels), f('k', kEven), f('out_c', p.outC - (p.outC % 2)), f('act_min', p.actMin), f('act_max', p.actMax), f('c30', '0x40004000u')];
+  return {
+    comment: [`/* ${summary} (Armv6-M: im2col, 2 pixels x 2 channels, two pixels per multiply) */`],
+    fnName: ctx.fnName,
+    decls: [
+      {
+        ctype: 'tf_m0_conv_t',
+        name: 'g',
+        init: [
+          { fields: [{ name: 'pw', value: pw }] },
+          {
+            fields: [
+              f('channels', p.outC),
+              f('in_h', p.inH),
+              f('in_w', p.inW),
+              f('in_c', p.inC),
+              f('out_h', p.outH),
+              f('out_w', p.outW),
+              f('k_h', p.kH),
+              f('k_w', p.kW),
+            ],
+          },
+          {
+            fields: [
+              f('stride_h', p.strideH),
+              f('stride_w', p.strideW),
+              f('dil_h', p.dilationH),
+              f('dil_w', p.dilationW),
+              f('pad_top', p.padTop),
+              f('pad_left', p.padLeft),
+            ],
+          },
+          { fields: [f('in_zp', -p.inputOffset)] },
+        ],
+      },
+    ],
+    body: [call(`tf_m0_conv${suffix}`)],
+  };
 }
 
 function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): string {
@@ -247,8 +290,6 @@ function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string,
   const accInit1 = accInit0.endsWith('[c]') ? `${accInit0.slice(0, -3)}[c + 1]` : accInit0;
   return renderOpTemplate(import.meta.dirname, 'conv_2d_m0plus.c.hbs', {
     ...view,
-    im2col: false,
-    packed: false,
     filter: ctx.input(1),
     accInit0,
     accInit1,

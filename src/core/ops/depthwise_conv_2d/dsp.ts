@@ -11,6 +11,7 @@
  * groups, a pass per multiplier.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
@@ -241,7 +242,7 @@ function laneScaling(
   return fastRequantHolds(scaledBounds, m, p.outputZeroPoint) ? { lsh, m } : undefined;
 }
 
-export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
+export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
@@ -291,43 +292,75 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   );
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  return ctx.render('depthwise_conv_2d_dsp.c.hbs', {
-    ...p,
-    summary,
-    how: `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`,
-    single,
-    multm,
-    kname,
-    kw4: singleK4(p).kw4,
-    fnName: ctx.fnName,
-    input: ctx.input(0),
-    output: ctx.output(0),
-    scratch: ctx.scratch(),
-    // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
-    ...(single
-      ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
-      : multm
-        ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
-        : {
-            weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
-            records: ctx.addConst(
-              'rq',
-              'int32_t',
-              groupRecords(
-                records,
-                Array.from({ length: p.outC }, (_, c) => c),
-              ),
+  const how = `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`;
+  const input = ctx.input(0);
+  const output = ctx.output(0);
+  const scratch = `(void *)${ctx.scratch()}`;
+  // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
+  const tables: { weights: string; records?: string } = single
+    ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
+    : multm
+      ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
+      : {
+          weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
+          records: ctx.addConst(
+            'rq',
+            'int32_t',
+            groupRecords(
+              records,
+              Array.from({ length: p.outC }, (_, c) => c),
             ),
-          }),
-    laneShifts,
-    rowsLo,
-    rowsHi,
-    colsLo,
-    colsHi,
-    inputZeroPoint: -p.inputOffset,
-    rq: rqInit(p.outputZeroPoint, p.actMin, p.actMax),
-    mode: kmode.mode,
-  });
+          ),
+        };
+  const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+  const geom: InitLine[] = [
+    { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
+    { fields: [f('out_h', p.outH), f('out_w', p.outW)] },
+    { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
+    { fields: [f('stride_h', p.strideH), f('stride_w', p.strideW), f('dilation_h', p.dilationH), f('dilation_w', p.dilationW)] },
+    { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft)] },
+    { comment: '/* output rows and columns whose window lies inside the image, [lo, hi) */' },
+    { fields: [f('oy_lo', rowsLo), f('oy_hi', rowsHi), f('ox_lo', colsLo), f('ox_hi', colsHi)] },
+    { fields: [f('input_zero_point', -p.inputOffset)] },
+  ];
+  const rq: CallArg = { addressOf: 'rq' };
+  const callee = single ? `tf_dwk_${kname}_${kmode.mode}` : multm ? `tf_dwk_${kname}_${kmode.mode}` : `tf_dwk_mult1_${kmode.mode}`;
+  const body: Statement[] = single
+    ? [
+        {
+          comment: [
+            `/* ${p.outC} output channels from ${p.inC}; kernel rows of ${p.kW} taps x ${p.inC} bytes read as ${singleK4(p).kw4} (rounded up to whole words) */`,
+          ],
+        },
+        { callee, args: [input, `${p.batches}`, { addressOf: 'geom' }, `${p.outC}`, `${singleK4(p).kw4}`, tables.weights, rq, output, scratch] },
+      ]
+    : [
+        ...(multm ? [{ comment: [`/* depth multiplier ${p.depthMultiplier}: ${p.outC} output channels from ${p.inC} */`] }] : []),
+        {
+          callee,
+          args: [
+            input,
+            `${p.batches}`,
+            { addressOf: 'geom' },
+            ...(multm ? [`${p.depthMultiplier}`] : []),
+            tables.weights,
+            laneShifts,
+            tables.records!,
+            rq,
+            output,
+            scratch,
+          ],
+        },
+      ];
+  return {
+    comment: [`/* ${summary} (Arm DSP: ${how}) */`],
+    fnName: ctx.fnName,
+    decls: [
+      { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) },
+      { ctype: 'tf_dwk_geom_t', name: 'geom', init: geom },
+    ],
+    body,
+  };
 }
 
 export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {

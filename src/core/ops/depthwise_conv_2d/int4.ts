@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * DEPTHWISE_CONV_2D with int4 weights (issue 14): filters whose values all lie in [-8, 7] are stored
+ * DEPTHWISE_CONV_2D with int4 weights: filters whose values all lie in [-8, 7] are stored
  * packed, each output channel's kH*kW taps two a byte, low nibble first (common/int4.ts), and each
  * tap's nibble is sign-extended in a register (int4_dot.h tf_s4_tap: two shifts). Padded taps are
  * skipped as in TFLite Micro. One C loop for every family (a variant per family so the chooser can

@@ -13,6 +13,7 @@
  * depthwise_conv_2d_m0plus.c.hbs; the rest the portable kernel.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { Field, InitLine, LayerEmission } from '../layer_code.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/weighted.ts';
 import { rowWindowGap } from '../common/dsp.ts';
@@ -130,7 +131,7 @@ export function m0plusApplies(p: DepthwiseConv2DParams): boolean {
  * The one-input-channel and multiplier-1 loops walk output rows in order, writing each pixel after
  * reading its window and reading no input row above the current row's window, so the output may
  * start rowWindowGap bytes before the input. (The planner places each tensor on its own, so the
- * overlap no longer widens a merged buffer for the next layer.) Not declared for the multiplier-m
+ * overlap does not widen a merged buffer for the next layer.) Not declared for the multiplier-m
  * and block loops, whose passes are not checked for it.
  */
 export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
@@ -258,7 +259,7 @@ function multmTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DPara
   return { weights, records };
 }
 
-export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): string {
+export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): LayerEmission {
   const kernel = m0plusKernel(p);
   if (kernel === 'conv') {
     const taps = p.kH * p.kW;
@@ -288,34 +289,44 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
           : { weights: groupedWeights(filter, taps, p.outC, 4), records: records(start, p) };
     const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
     const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-    return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
-      ...p,
-      sharedLoop: loop.name,
-      summary,
-      how: single
-        ? 'one input load per tap for 8 channels, assembly'
-        : kernel === 'multm'
-          ? `4 input channels per pass over tap pointers, ${p.depthMultiplier} passes`
-          : '4 channels per pass over tap pointers',
+    const how = single
+      ? 'one input load per tap for 8 channels, assembly'
+      : kernel === 'multm'
+        ? `4 input channels per pass over tap pointers, ${p.depthMultiplier} passes`
+        : '4 channels per pass over tap pointers';
+    const input = ctx.input(0);
+    const output = ctx.output(0);
+    const scratch = `(void *)${ctx.scratch()}`;
+    const weights = ctx.addConst('w_m0', 'int8_t', tables.weights);
+    const recordTable = ctx.addConst('rq', 'int32_t', tables.records);
+    const sums = single ? ctx.addConst('wsum', 'int16_t', foldSums(filter, p)) : '';
+    const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+    const geom: InitLine[] = [
+      { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC), f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
+      {
+        fields: [
+          f('k_h', p.kH),
+          f('k_w', p.kW),
+          f('stride_h', p.strideH),
+          f('stride_w', p.strideW),
+          f('dilation_h', p.dilationH),
+          f('dilation_w', p.dilationW),
+        ],
+      },
+      { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft), f('oy_lo', oyLo), f('oy_hi', oyHi), f('ox_lo', oxLo), f('ox_hi', oxHi)] },
+      { fields: [f('input_zero_point', -p.inputOffset), f('output_zero_point', p.outputZeroPoint), f('act_min', p.actMin), f('act_max', p.actMax)] },
+      { fields: [f('rq_right_only', p.shift.every((v) => v < 0) ? 1 : 0)] },
+    ];
+    return {
+      comment: [`/* ${summary} (Armv6-M: ${how}) */`],
       fnName: ctx.fnName,
-      input: ctx.input(0),
-      output: ctx.output(0),
-      scratch: ctx.scratch(),
-      weights: ctx.addConst('w_m0', 'int8_t', tables.weights),
-      records: ctx.addConst('rq', 'int32_t', tables.records),
-      sums: single ? ctx.addConst('wsum', 'int16_t', foldSums(filter, p)) : '',
-      oyLo,
-      oyHi,
-      oxLo,
-      oxHi,
-      inputZeroPoint: -p.inputOffset,
-      rightOnly: p.shift.every((v) => v < 0) ? 1 : 0,
-    });
+      decls: [{ ctype: 'tf_m0dw_geom_t', name: 'geom', init: geom }],
+      body: [{ callee: loop.name, args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, recordTable, ...(sums ? [sums] : []), output, scratch] }],
+    };
   }
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
   return ctx.render('depthwise_conv_2d_m0plus.c.hbs', {
     ...p,
-    sharedLoop: '',
     fnName: ctx.fnName,
     summary,
     input: ctx.input(0),

@@ -10,6 +10,7 @@ import { renderOpTemplate } from '../common/render.ts';
 import { inspectionJson } from '../../../face/report/json.ts';
 import { formatOps } from '../../../face/report/inspect.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import { layerText } from '../layer_code.ts';
 
 /** Random int8 weights with about `zeros` of them exactly zero. */
 function sparseWeights(rand: () => number, count: number, zeros: number): Int8Array {
@@ -110,7 +111,7 @@ describe('FULLY_CONNECTED with sparse (pruned) weights', () => {
       };
       const variant = selectVariant(fc, p, undefined);
       expect(variant.name).to.equal('sparse');
-      const code = variant.emit(p, ctx);
+      const code = layerText(variant.emit(p, ctx));
       expect(asked).to.not.include(1);
       expect(code).to.include('t_sparse_values').and.include('t_sparse_deltas').and.include('sparse:');
     }

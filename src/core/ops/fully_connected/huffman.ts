@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Entropy-coded FULLY_CONNECTED weights, for when flash is the limit (issue 14, item 3): the weights
+ * Entropy-coded FULLY_CONNECTED weights, for when flash is the limit: the weights
  * are stored as canonical Huffman streams (common/huffman.ts) and each row is decoded into a small
  * scratch buffer just before the row's dot products, so RAM holds one row, never the layer.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED with int4 weights (issue 14): symmetric weights that all lie in [-8, 7] are stored
+ * FULLY_CONNECTED with int4 weights: symmetric weights that all lie in [-8, 7] are stored
  * packed (common/int4.ts, half the flash of int8) and decoded in registers (common/int4_dot.h):
  * SXTB16 + SMLAD on Arm DSP, shifts + multiply elsewhere. One variant per family; the Armv6-M, RV32
  * and portable ones share the C loop. Bit-exact with the int8 kernels (integer sums).

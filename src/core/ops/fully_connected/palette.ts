@@ -3,7 +3,7 @@
  * FULLY_CONNECTED with palette weights (common/palette.ts): b-bit indices and an int8 LUT per row or
  * per layer instead of the dense int8 weights, decoded in registers by palette.h. One variant per ISA
  * family (the same C, compiled for each; its cost differs), chosen when the palette is smaller than
- * dense int8 (the per-layer chooser of issue 14 weighs `cost` against the dense kernels' speed).
+ * dense int8 (the per-layer storage chooser weighs `cost` against the dense kernels' speed).
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';

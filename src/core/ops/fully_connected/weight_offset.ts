@@ -19,6 +19,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/weighted.ts';
 import { rv32Block } from '../common/rv32_matmul.ts';
 import type { FullyConnectedParams } from './index.ts';
+import { layerText } from '../layer_code.ts';
 
 /** the weights with the zero point folded in, when every one fits int8 */
 export function foldedWeights(weights: Int8Array, filterOffset: number): Int8Array | undefined {
@@ -107,7 +108,7 @@ export function withWeightOffset(
         { 0: () => `(${ctx.input(0)} + ${batch} * ${p.inFeatures})`, 2: () => scratch },
         { fnName: `${ctx.fnName}_rows`, output: (i) => (i === 0 ? `(${ctx.output(0)} + ${batch} * ${p.outFeatures})` : ctx.output(i)) },
       );
-      const rowsCode = emitRows ? emitRows(rows, rowsCtx, scratch) : inner.emit(rows, rowsCtx);
+      const rowsCode = emitRows ? emitRows(rows, rowsCtx, scratch) : layerText(inner.emit(rows, rowsCtx));
       const count = startCount(p, inner.family);
       return [
         `static int ${batch};`,

@@ -33,6 +33,7 @@ import {
 } from '../../../../test/helpers/op_harness.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
+import { layerText } from '../layer_code.ts';
 
 interface SvdfSpec {
   batches: number;
@@ -364,7 +365,7 @@ describe('SVDF', () => {
             ? {
                 ...v,
                 emit: (p: SvdfParams, ctx: LayerEmitContext) => {
-                  const c = v.emit(p, ctx);
+                  const c = layerText(v.emit(p, ctx));
                   if (c.includes(aligned)) forced++;
                   return c.replace(aligned, '0');
                 },

@@ -30,6 +30,7 @@ import { constInt32, constInt8 } from '../common/weighted.ts';
 import conv2d, { type Conv2DParams } from '../conv_2d/index.ts';
 import { isPointwise } from '../conv_2d/describe.ts';
 import type { TransposeConvParams } from './index.ts';
+import { layerText } from '../layer_code.ts';
 
 const FILTER = 1;
 const BIAS = 3;
@@ -240,7 +241,7 @@ function emitPhases(p: TransposeConvParams, ctx: LayerEmitContext, family: IsaFa
     const c = ph.conv;
     const variant = convVariantFor(c, family);
     const sub = phaseContext(ctx, i, phaseFilter(p, w, ph), bias, buffered ? phaseOut : () => ctx.output(0), convScratch);
-    parts.push(variant.emit(c, sub));
+    parts.push(layerText(variant.emit(c, sub)));
     body.push(`  ${sub.fnName}();`);
     if (buffered) body.push(spread(phaseOut(), p.outC, `${c.kH}x${c.kW} taps, ${variant.name}`));
   });

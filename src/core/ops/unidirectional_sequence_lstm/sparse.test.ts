@@ -28,6 +28,7 @@ import { preferInSuite, suiteChoices, withChoices } from '../../../../test/helpe
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
+import { layerText } from '../layer_code.ts';
 
 const DSP: KernelIsa = { dsp: true };
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
@@ -144,7 +145,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
     };
     const variant = selectVariant(lstm, p, DSP, suiteChoices().prefer, suiteChoices().kernels);
     expect(variant.name).to.equal('sparse');
-    const code = variant.emit(p, ctx);
+    const code = layerText(variant.emit(p, ctx));
     expect(asked.filter((i) => i >= 1 && i <= 8)).to.deep.equal([]);
     expect(code).to.include('t_sparse_values').and.include('tf_sparse_dot_gaps').and.include('sparse gate weights:');
   });
