@@ -34,7 +34,7 @@ import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { fcAutoencoder } from '../test/helpers/autoencoder_model.ts';
 import { kwsDsCnn } from '../test/helpers/kws_model.ts';
 import { resnet8 } from '../test/helpers/resnet_model.ts';

@@ -29,7 +29,7 @@ import { compileForTarget, withTargetBuild } from '../src/lab/run/device-build.t
 import { interpret } from '../src/core/ops/interpreter.ts';
 import { runOnHost } from '../src/lab/device/index.ts';
 import { elementCount } from '../src/core/ir/graph.ts';
-import { concat } from '../src/lab/run/bytes.ts';
+import { concat } from '../src/lab/data/bytes.ts';
 import { makeTempFolder, removeTempFolder } from '../src/lab/lifecycle.ts';
 import { randomValues } from '../test/fuzz/batch.ts';
 import { rng } from '../test/helpers/op_harness.ts';

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { runModel } from '../src/lab/run/run.ts';
 import { compileGraph } from '../src/core/compile.ts';
 import { loadTarget } from '../src/core/targets/targets.ts';
@@ -69,7 +69,7 @@ function model(l: Layer, batches: number): Graph {
 }
 
 async function measure(graph: Graph, entropy: boolean, dir: string) {
-  process.env.TINYFORGE_ENTROPY = entropy ? 'on' : 'off';
+  const kernels = { entropy };
   const path = join(dir, `${graph.name}_${entropy ? 'on' : 'off'}.tflite`);
   saveTflite(path, graph);
   const rand = rng(3);
@@ -82,9 +82,9 @@ async function measure(graph: Graph, entropy: boolean, dir: string) {
         ).buffer,
       ),
   );
-  const report = await runModel(path, { target: 'cortex-m4', board: 'qemu-mps2-an386', cases: [input] });
+  const report = await runModel(path, { target: 'cortex-m4', board: 'qemu-mps2-an386', cases: [input], kernels });
   if (!report.matchesReference) throw new Error(`${graph.name}: outputs differ from the reference`);
-  const compiled = compileGraph(graph, path, { isa: loadTarget('cortex-m4').isa });
+  const compiled = compileGraph(graph, path, { isa: loadTarget('cortex-m4').isa, kernels });
   const p = compiled.prepared.layers[0]?.params as FullyConnectedParams | undefined;
   return { instructions: report.perInference!, flashWeights: report.memory.flashWeights, arena: report.memory.arena, params: p };
 }

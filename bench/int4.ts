@@ -2,7 +2,7 @@
 /**
  * Int4 weights vs int8 on a target (default the emulated Cortex-M4): FULLY_CONNECTED 256->64, a 1x1
  * and a 3x3 CONV_2D and a 3x3 DEPTHWISE_CONV_2D with int4-valued weights, each run with the int4
- * kernels and with the int8 kernels on the same values (TINYFORGE_INT4_KERNELS=off), and with
+ * kernels and with the int8 kernels on the same values (int4 kernels off), and with
  * full-range int8 weights. Prints instructions per inference, per MAC, and the weights section.
  *
  *   npx tsx bench/int4.ts [--target cortex-m4] [--only 'FC'] [--json]
@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { runModel } from '../src/lab/run/run.ts';
 import { conv, depthwise, fullyConnected, int4Model } from '../test/helpers/int4_models.ts';
 import { randomInt8, rng } from '../test/helpers/op_harness.ts';
@@ -52,8 +52,7 @@ try {
     for (const [mode, graph, int4] of runs) {
       const path = join(dir, `${graph.name}.tflite`);
       saveTflite(path, graph);
-      process.env.TINYFORGE_INT4_KERNELS = int4 ? 'on' : 'off';
-      const r = await runModel(path, { target });
+      const r = await runModel(path, { target, kernels: { int4 } });
       if (!r.matchesReference) throw new Error(`${name} ${mode}: outputs differ from the reference`);
       const row = {
         layer: name,

@@ -3,7 +3,7 @@
  * Palette (LUT) weight kernels against dense int8 on generated layers: FULLY_CONNECTED 256->64 and a
  * 3x3 CONV_2D, palettized per channel to b = 2, 3, 4, 6 bits, run on an emulated target. Prints
  * instructions (or cycles) per MAC and weight bytes, palette kernel vs the dense kernel on the same
- * values (TINYFORGE_PALETTE_KERNELS=off).
+ * values (palette kernels off).
  *
  *   npx tsx bench/palette.ts [--target cortex-m4] [--bits 2,3,4,6]
  */
@@ -65,12 +65,12 @@ function layers(): { name: string; graph: Graph }[] {
 }
 
 async function measure(graph: Graph, dir: string, name: string, palette: boolean) {
-  process.env.TINYFORGE_PALETTE_KERNELS = palette ? 'on' : 'off';
+  const kernels = { palette };
   const path = join(dir, `${name}.tflite`);
   writeFileSync(path, writeTflite(graph));
-  const prepared = prepareGraph(graph, name, undefined);
+  const prepared = prepareGraph(graph, name, undefined, undefined, kernels);
   const layer = prepared.layers?.[0] as { params?: { palette?: { bytes: number; bits: number; perChannel: boolean } } } | undefined;
-  const report = await runModel(path, { target });
+  const report = await runModel(path, { target, kernels });
   return { report, palette: layer?.params?.palette };
 }
 
@@ -95,5 +95,4 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  delete process.env.TINYFORGE_PALETTE_KERNELS;
 }

@@ -3,7 +3,7 @@
  * Dense vs sparse weights on the emulated boards: one pruned layer per op (CONV_2D, DEPTHWISE_CONV_2D,
  * FULLY_CONNECTED, and an mnist_lstm-shaped UNIDIRECTIONAL_SEQUENCE_LSTM: 28 steps, 28 inputs, 20 units)
  * at several sparsities, compiled once with every layer dense
- * (TINYFORGE_SPARSE_KERNELS=off) and once sparse (=force), run once; prints instructions per
+ * (sparse kernels off) and once sparse (forced), run once; prints instructions per
  * inference (cycles on the RP2040), weight flash, and the per-entry cost of the sparse kernel these
  * measurements give (the figures of common/codecs/sparse_taps.ts, fully_connected/sparse.ts and
  * unidirectional_sequence_lstm/sparse.ts).
@@ -13,14 +13,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveTflite } from '../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
 import { runModel } from '../src/lab/run/run.ts';
 import { loadGraph } from '../src/core/model/load.ts';
 import { prepareGraph } from '../src/core/ops/prepare.ts';
 import { loadTarget } from '../src/core/targets/targets.ts';
 import { randomInt, randomInt8, rng, singleOpGraph } from '../test/helpers/op_harness.ts';
 import type { Graph } from '../src/core/ir/graph.ts';
-import { lstmGraph } from '../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../test/helpers/lstm_cases.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -107,16 +107,15 @@ try {
         const graph = layer(kind, zeros);
         const path = join(dir, `${kind}_${zeros}.tflite`);
         saveTflite(path, graph);
-        const measure = async (mode: string) => {
-          process.env.TINYFORGE_SPARSE_KERNELS = mode;
-          const prepared = prepareGraph(loadGraph(path), path, isa);
-          const r = await runModel(path, { target });
+        const measure = async (mode: 'off' | 'force') => {
+          const kernels = { sparse: mode };
+          const prepared = prepareGraph(loadGraph(path), path, isa, undefined, kernels);
+          const r = await runModel(path, { target, kernels });
           if (!r.cases.every((c) => c.matchesReference)) throw new Error(`${target} ${kind} ${zeros} ${mode}: not bit-exact`);
           return { instr: r.perInference!, flash: r.memory.flashWeights, layer: prepared.layers[0]! };
         };
         const dense = await measure('off');
         const sparse = await measure('force');
-        delete process.env.TINYFORGE_SPARSE_KERNELS;
         const pick = (prefer: 'size' | 'speed') => prepareGraph(loadGraph(path), path, isa, prefer).layers[0]!.variant.name;
         const s = (sparse.layer.params as { sparse?: { values: ArrayLike<number>; taps?: ArrayLike<number>; form?: string } }).sparse;
         const outShape = graph.tensors[graph.outputs[0]!]!.shape;

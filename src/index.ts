@@ -18,7 +18,7 @@ import { writeDirectoryAtomically } from './lab/output.ts';
 import { projectFiles } from './lab/toolchain/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolchain/index.ts';
 import { loadGraph } from './core/model/load.ts';
-import { type InputCase, readInputCases } from './lab/run/inputs.ts';
+import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
 import { type ProfileReport, profileModel } from './lab/run/profile.ts';
 import { compileForTarget, requireTools } from './lab/run/device-build.ts';
@@ -27,7 +27,7 @@ import { byteSizeOption } from './face/cli/device-options.ts';
 import { TinyforgeError } from './core/errors.ts';
 import type { EmulatorLink } from './lab/device/transport/qemu.ts';
 import type { PatchOption } from './core/plan/patch_policy.ts';
-import type { Prefer } from './core/ops/op.ts';
+import type { KernelChoices, Prefer } from './core/ops/op.ts';
 import { byteSize } from './core/ir/graph.ts';
 
 export { TinyforgeError, OpError } from './core/errors.ts';
@@ -43,13 +43,13 @@ export type { Graph, Tensor, DType, Quantization } from './core/ir/graph.ts';
 export type { GeneratedModel, GeneratedFile } from './core/codegen/generate.ts';
 export type { PatchOption, PatchReport } from './core/plan/patch_policy.ts';
 export type { PatchChoice } from './core/ops/patch_stage/index.ts';
-export type { Prefer } from './core/ops/op.ts';
+export type { KernelChoices, Prefer } from './core/ops/op.ts';
 export type { EmulatorLink } from './lab/device/transport/qemu.ts';
 
 /** A byte count: a number, or as the CLI takes it (`'48K'`, `'1M'`, `'49152'`). */
 export type ByteSize = number | string;
 
-/** How the memory plan is shaped: the CLI's `--max-ram`, `--max-flash`, `--patch`, `--prefer`. */
+/** How the memory plan and the kernels are chosen: the CLI's `--max-ram`, `--max-flash`, `--patch`, `--prefer`, `--sparse-kernels`, ... */
 export interface PlanOptions {
   /** fit the arena in this many bytes, moving layers to slower, more frugal kernels if needed */
   maxRam?: ByteSize;
@@ -59,6 +59,10 @@ export interface PlanOptions {
   patch?: PatchOption;
   /** weight storage per layer where several compete: the fastest no bigger than dense, or the smallest */
   prefer?: Prefer;
+  /** the weight storages to choose among (the CLI's `--sparse-kernels`, `--no-entropy`, ...); absent: all */
+  kernels?: KernelChoices;
+  /** false keeps the neurons no output depends on (the CLI's `--no-dead-neurons`) */
+  deadNeurons?: boolean;
 }
 
 export interface CompileOptions extends PlanOptions {
@@ -272,6 +276,8 @@ function planOptions(options: PlanOptions) {
     budget: ram !== undefined || flash !== undefined ? { ram, flash } : undefined,
     patch: options.patch,
     prefer: options.prefer,
+    kernels: options.kernels,
+    deadNeurons: options.deadNeurons,
   };
 }
 

@@ -33,10 +33,9 @@ import { type RangeMethod, calibrateRanges } from '../../src/compress/calibrate.
 import { type FineTuneChoice, keepBetter } from '../../src/compress/keep_better.ts';
 import { distillationLoss } from '../../src/compress/distill.ts';
 import type { Progress } from '../../src/compress/progress.ts';
-import { loadFloatModel } from '../../src/compress/model_io.ts';
+import { loadFloatModel, writeModel } from '../../src/compress/model_io.ts';
 import { pruneOneShot, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
 import { quantizeGraph, quantizeInput } from '../../src/compress/ptq.ts';
-import { writeModel } from '../../src/compress/session.ts';
 import { compressLayers, int8WeightedLayers, roundFloatWeights } from '../../src/compress/weight_bits.ts';
 import type { Prefer } from '../../src/core/ops/op.ts';
 import { pruneChannels } from '../../src/compress/structured.ts';

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
-import { saveLayersModelFile } from '../../src/core/model/tfjs/io.ts';
+import { saveLayersModelFile } from '../../src/lab/model_files.ts';
 import { type Digit, imagesTensor, labelsTensor, loadDigits, loadMnistFiles, seededRandom, shiftImages, shuffle } from '../mnist/dataset.ts';
 import { LENET_NAMES, type LenetName, buildLenet } from './models.ts';
 

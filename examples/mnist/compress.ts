@@ -25,11 +25,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
-import { saveLayersModelFile } from '../../src/core/model/tfjs/io.ts';
+import { saveLayersModelFile } from '../../src/lab/model_files.ts';
 import { npyBytes } from '../../src/lab/data/npy.ts';
 import { writeZip } from '../../src/lab/data/zip.ts';
 import type { CompressReport } from '../../src/compress/pipeline.ts';
-import { formatCompressReport } from '../../src/compress/report.ts';
+import { formatCompressReport } from '../../src/face/report/compress.ts';
 import { type Digit, PIXELS, imagesTensor, labelsTensor, loadDigits } from './dataset.ts';
 import { buildModel, trainModel } from './model.ts';
 

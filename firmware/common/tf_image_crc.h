@@ -2,7 +2,7 @@
 /*
  * The CRC a platform that knows its image reports in HELLO (platform.h's tf_platform_image):
  * CRC-32/MPEG-2 (polynomial 0x04c11db7, not reflected, initial 0xffffffff, no final xor: the RP2040
- * boot ROM's checksum, src/lab/device/rp2040/boot2.ts) a nibble at a time, with a 16-entry table.
+ * boot ROM's checksum, src/lab/toolchain/rp2040/boot2.ts) a nibble at a time, with a 16-entry table.
  */
 #ifndef TF_IMAGE_CRC_H
 #define TF_IMAGE_CRC_H

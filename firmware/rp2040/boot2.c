@@ -11,7 +11,7 @@
  *
  * It runs from SRAM while linked at 0x10000000, so it uses only PC-relative literals and absolute
  * addresses, and no stack. The linker script pads it to 252 bytes; the build writes the CRC32
- * (src/lab/device/rp2040/boot2.ts) into the last 4 bytes after linking.
+ * (src/lab/toolchain/rp2040/boot2.ts) into the last 4 bytes after linking.
  */
 
 /* SSI (DW_apb_ssi) registers at 0x18000000 and the values written to them. */

@@ -15,6 +15,8 @@ import { executedMacs, prepareGraph } from '../core/ops/prepare.ts';
 import { checkFloatGraph } from './float_executor.ts';
 import { layersModelToFloatGraph } from './from_layers.ts';
 import { checkFiniteWeights, weightedLayers } from './trainable.ts';
+import { saveTflite } from '../lab/model_files.ts';
+import { letSignalsIn } from '../lab/lifecycle.ts';
 
 /** Loads a float model as a float Graph; an int8 model or NaN weights are refused. */
 export async function loadFloatModel(path: string): Promise<Graph> {
@@ -86,4 +88,15 @@ export function activationPeakBytes(graph: Graph): number {
     peak = Math.max(peak, live);
   }
   return peak;
+}
+
+/**
+ * Writes a model (float or int8) as `.tflite`; NaN weights are refused. A Ctrl-C that came during the
+ * synchronous work before it is honoured first (letSignalsIn), so an interrupted command writes nothing.
+ */
+export async function writeModel(graph: Graph, path: string): Promise<void> {
+  if (extname(path).toLowerCase() !== '.tflite') throw new TinyforgeError(`${path}: the output must be a .tflite file`);
+  checkFiniteWeights(graph, path);
+  await letSignalsIn();
+  saveTflite(path, graph);
 }

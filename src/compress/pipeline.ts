@@ -22,7 +22,7 @@ import { pruneChannels } from './structured.ts';
 import { type Metric, type Task, argmax, floatMetric, int8Metric } from './task.ts';
 import { fineTune } from './train.ts';
 import { TrainableGraph, checkFiniteWeights } from './trainable.ts';
-import { writeModel } from './session.ts';
+import { writeModel } from './model_io.ts';
 import { TinyforgeError } from '../core/errors.ts';
 import {
   Int8Evaluator,

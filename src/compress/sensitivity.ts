@@ -29,7 +29,6 @@ import type { Dataset } from '../lab/data/dataset.ts';
 import { prepareGraph } from '../core/ops/prepare.ts';
 import { interpret } from '../core/ops/interpreter.ts';
 import { type TensorBuffer, tensorBuffer, toBytes } from '../core/ir/buffers.ts';
-import { formatTable } from '../face/report/table.ts';
 import { dequantizeOutput, quantizeInput } from './ptq.ts';
 import { argmax } from './task.ts';
 import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';
@@ -217,22 +216,6 @@ export async function analyzeSensitivity(
 
 export function formatLoss(kind: LossKind, v: number): string {
   return kind === 'accuracy points' ? (Math.abs(v) < 0.005 ? '0' : v.toFixed(2)) : v.toPrecision(3);
-}
-
-/** The sensitivity table: rows layers, columns configurations, cells the loss. */
-export function formatSensitivity(r: SensitivityReport): string {
-  const base = r.baseline.accuracy === null ? '' : `; int8 accuracy ${(r.baseline.accuracy * 100).toFixed(2)}%, cells: accuracy points lost (output error)`;
-  const rows = r.layers.map((l) => [
-    `${l.opIndex} ${l.kind}`,
-    l.name,
-    l.weights,
-    ...l.results.map((m) => (m.accuracy === null ? m.outputError.toPrecision(3) : `${formatLoss(r.lossKind, m.loss)} (${m.outputError.toPrecision(2)})`)),
-  ]);
-  return formatTable(
-    ['layer', 'weights tensor', 'weights', ...r.configs.map(configLabel)],
-    rows,
-    `${r.model}: sensitivity of each layer alone on ${r.samples} samples${base || '; cells: relative RMS output error'}`,
-  );
 }
 
 /** Bits of the column distance per nonzero in the sparse encodings (fully_connected/sparse.ts: uint8). */
@@ -441,19 +424,4 @@ export function searchMixedPrecision(
   }
   best!.result.rounds = Math.max(best!.result.rounds, 1);
   return best!;
-}
-
-/** The chosen configuration, one row per layer. */
-export function formatSearch(s: SearchResult): string {
-  const goal = 'maxLoss' in s.goal ? `loss <= ${s.goal.maxLoss} (${s.lossKind})` : `weights <= ${s.goal.maxFlash} bytes`;
-  const rows = s.layers.map((l) => [`${l.opIndex}`, l.name, configLabel(l.config), l.denseBytes, l.bytes, formatLoss(s.lossKind, l.estimatedLoss)]);
-  const measured =
-    s.measured.accuracy === null
-      ? `output error ${s.measured.outputError.toPrecision(3)}`
-      : `accuracy ${(s.measured.accuracy * 100).toFixed(2)}% (${formatLoss(s.lossKind, s.measured.loss)} points, output error ${s.measured.outputError.toPrecision(3)})`;
-  return [
-    formatTable(['op', 'weights tensor', 'choice', 'int8 bytes', 'bytes', 'est. loss'], rows, `search for ${goal}`),
-    `weights: ${s.denseBytes} -> ${s.bytes} bytes (estimate, ${(s.denseBytes / Math.max(1, s.bytes)).toFixed(2)}x); ` +
-      `estimated loss ${formatLoss(s.lossKind, s.estimatedLoss)}, measured ${measured}; goal ${s.met ? 'met' : 'NOT met'} after ${s.rounds} round(s)`,
-  ].join('\n');
 }

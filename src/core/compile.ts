@@ -8,9 +8,8 @@ import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
 import { type GeneratedModel, generateC } from './codegen/generate.ts';
-import { type Provenance, sha256Hex } from './codegen/banner.ts';
-import { type WriteOutputOptions, writeDirectoryAtomically } from '../lab/output.ts';
-import type { KernelIsa, Prefer } from './ops/op.ts';
+import { type Provenance, compileChoices, sha256Hex } from './codegen/banner.ts';
+import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
@@ -57,6 +56,10 @@ export interface CompileOptions {
    * `speed`), or the smallest; an explicit `speed` also keeps the default's row bands out
    */
   prefer?: Prefer;
+  /** the weight storages to choose among (ops/op.ts KernelChoices); absent: all, as the cost model decides */
+  kernels?: KernelChoices;
+  /** remove the neurons no output depends on (passes/dead_neurons.ts); absent: true */
+  deadNeurons?: boolean;
 }
 
 export interface CompiledModel {
@@ -76,8 +79,8 @@ export interface CompiledModel {
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
-  const graph = optimizeGraph(input, source);
-  const fastest = prepareGraph(graph, source, options.isa, options.prefer);
+  const graph = optimizeGraph(input, source, { deadNeurons: options.deadNeurons });
+  const fastest = prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);
   const ram = options.budget?.ram;
@@ -90,7 +93,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   if (!options.budget) {
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) });
     return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
@@ -108,7 +111,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   }
   const { prepared, plan } = planMemory(fitted.prepared);
   rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) });
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
   return {
     source,
@@ -165,15 +168,4 @@ export function harnessProvenance(modelPath: string, target: string): Provenance
 export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
   const graph = loadGraph(modelPath);
   return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
-}
-
-/** Compiles a model file and writes the C sources to `outDir` (atomically). */
-export function compileToDirectory(
-  modelPath: string,
-  outDir: string,
-  options: CompileOptions = {},
-  output: WriteOutputOptions = {},
-): CompiledModel & { outDir: string } {
-  const compiled = compileFile(modelPath, options);
-  return { ...compiled, outDir: writeDirectoryAtomically(outDir, compiled.generated.files, output) };
 }

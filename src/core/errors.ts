@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { terminalText } from '../face/report/terminal_text.ts';
+import { terminalText } from './terminal_text.ts';
 
 /**
  * An error meant for the user: its message is one line that names the file, op or tensor at fault.

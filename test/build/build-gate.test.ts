@@ -15,8 +15,8 @@ import { compileForEveryTarget, type GateResult } from '../../src/lab/toolchain/
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, fakeModelVariant, scratchDir } from './helpers.ts';
-import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
-import { prunedWeights } from '../../src/core/ops/common/codecs/sparse_cases.ts';
+import { lstmGraph } from '../helpers/lstm_cases.ts';
+import { prunedWeights } from '../helpers/sparse_cases.ts';
 import { rng } from '../helpers/op_harness.ts';
 
 function expectClean(result: GateResult, what: string): void {
@@ -45,16 +45,11 @@ describe('build gate: every model, every target, no warning', function () {
     const weights = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => prunedWeights(rand, 20 * (k < 4 ? 28 : 20), 0.9));
     const { graph } = lstmGraph({ batches: 1, steps: 4, inputSize: 28, units: 20, inZp: 5, hZp: -2, cellClip: 1, weights });
     graph.name = 'lstm_sparse_gate';
-    const saved = process.env.TINYFORGE_PREFER;
-    process.env.TINYFORGE_PREFER = 'size';
-    try {
-      for (const target of ['cortex-m4', 'rp2040', 'esp32c3'])
-        expect(compileGraph(graph, 'lstm_sparse_gate.tflite', { isa: loadTarget(target).isa }).prepared.layers[0]!.variant.name, target).to.equal('sparse');
-      expectClean(await compileForEveryTarget(graph, { link: true }), 'lstm_sparse_gate');
-    } finally {
-      if (saved === undefined) delete process.env.TINYFORGE_PREFER;
-      else process.env.TINYFORGE_PREFER = saved;
-    }
+    for (const target of ['cortex-m4', 'rp2040', 'esp32c3'])
+      expect(compileGraph(graph, 'lstm_sparse_gate.tflite', { isa: loadTarget(target).isa, prefer: 'size' }).prepared.layers[0]!.variant.name, target).to.equal(
+        'sparse',
+      );
+    expectClean(await compileForEveryTarget(graph, { link: true, prefer: 'size' }), 'lstm_sparse_gate');
   });
 
   for (const name of SHARED_MODEL_NAMES) {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { buildFirmware, type BuildResult } from '../../src/lab/toolchain/index.ts';
 import { FIRMWARE_DIR, findBoard, type HardwareRegion } from '../../src/core/targets/targets.ts';
 import { loadImage } from '../../src/lab/device/stm32/image.ts';
-import { RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/lab/device/rp2040/uf2.ts';
+import { RP2350_ARM_S_FAMILY_ID, parseUf2 } from '../../src/lab/toolchain/rp2040/uf2.ts';
 import { FAKE_MODEL_DIR, requireTools, scratchDir } from './helpers.ts';
 
 const BOARDS = [

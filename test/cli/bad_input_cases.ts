@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
-import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../helpers/lstm_cases.ts';
 
 export interface BadInputCase {
   /** the section of docs/errors.md */

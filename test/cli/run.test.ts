@@ -8,7 +8,7 @@ import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
-import { readInputCases } from '../../src/lab/run/inputs.ts';
+import { readInputCases } from '../../src/lab/data/inputs.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { compileGraph } from '../../src/core/compile.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 
 /** out = input + state, where the state is an int8 variable tensor with zero point 5 (real 0 after reset). */

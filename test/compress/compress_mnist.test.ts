@@ -6,7 +6,7 @@
  * reference exactly; and the sparse kernels measured against the dense ones on the same weights.
  */
 import { expect } from 'chai';
-import { formatCompressReport } from '../../src/compress/report.ts';
+import { formatCompressReport } from '../../src/face/report/compress.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,22 +110,14 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     const source = generated.map((f) => f.text).join('\n');
     expect(source).to.match(/FULLY_CONNECTED .*sparse: 7\d\.\d% zeros/);
     const cases = [[quantizeInput(int8, test.x.subarray(0, 784))]];
-    const previous = process.env.TINYFORGE_SPARSE_KERNELS;
-    process.env.TINYFORGE_SPARSE_KERNELS = 'off';
-    let dense;
-    let denseM3;
-    try {
-      expect(
-        compileGraph(int8)
-          .generated.files.map((f) => f.text)
-          .join('\n'),
-      ).to.not.include('sparse:');
-      dense = await runModel(report.output, { target: 'cortex-m4', cases });
-      denseM3 = await runModel(report.output, { target: 'cortex-m3', cases });
-    } finally {
-      if (previous === undefined) delete process.env.TINYFORGE_SPARSE_KERNELS;
-      else process.env.TINYFORGE_SPARSE_KERNELS = previous;
-    }
+    const denseOnly = { sparse: 'off' } as const;
+    expect(
+      compileGraph(int8, int8.name, { kernels: denseOnly })
+        .generated.files.map((f) => f.text)
+        .join('\n'),
+    ).to.not.include('sparse:');
+    const dense = await runModel(report.output, { target: 'cortex-m4', cases, kernels: denseOnly });
+    const denseM3 = await runModel(report.output, { target: 'cortex-m3', cases, kernels: denseOnly });
     const sparse = report.steps.at(-1)!;
     const sparseM3 = await runModel(report.output, { target: 'cortex-m3', cases });
     // every kernel equals the reference interpreter on the board, so they equal each other
@@ -136,19 +128,12 @@ describe('compress: a CNN trained on real MNIST digits, pruned, quantized and ru
     expect(sparseM3.perInference!, `M3: sparse ${sparseM3.perInference} vs dense ${denseM3.perInference} instructions`).to.be.below(denseM3.perInference!);
     // the choice itself: under speed the M4 compiles the very C of the dense build (sparse kernels off)
     const m4 = loadTarget('cortex-m4').isa;
-    const m4Source = (prefer?: 'speed') =>
-      compileGraph(int8, int8.name, { isa: m4, prefer })
-        .generated.files.map((f) => f.text)
+    // the banners differ in the choices they record (--prefer speed, --sparse-kernels off); the C does not
+    const m4Source = (options: { prefer?: 'speed'; kernels?: { sparse: 'off' } }) =>
+      compileGraph(int8, int8.name, { isa: m4, ...options })
+        .generated.files.map((f) => f.text.replace(/^(?: \*|#)\s+choices: .*\n/gm, ''))
         .join('\n');
-    process.env.TINYFORGE_SPARSE_KERNELS = 'off';
-    let denseM4Source: string;
-    try {
-      denseM4Source = m4Source();
-    } finally {
-      if (previous === undefined) delete process.env.TINYFORGE_SPARSE_KERNELS;
-      else process.env.TINYFORGE_SPARSE_KERNELS = previous;
-    }
-    expect(m4Source('speed')).to.equal(denseM4Source);
+    expect(m4Source({ prefer: 'speed' })).to.equal(m4Source({ kernels: denseOnly }));
     const speedM4 = await runModel(report.output, { target: 'cortex-m4', cases, prefer: 'speed' });
     expect(speedM4.matchesReference).to.equal(true);
     // the same code on the board; run's SysTick-window count moves by tens of instructions run to run

@@ -22,12 +22,11 @@ import {
   Int8Evaluator,
   type SensitivityReport,
   analyzeSensitivity,
-  formatSearch,
-  formatSensitivity,
   greedyChoice,
   layerWeightBytes,
   searchMixedPrecision,
 } from '../../src/compress/sensitivity.ts';
+import { formatSearch, formatSensitivity } from '../../src/face/report/compress.ts';
 import type { Dataset } from '../../src/lab/data/dataset.ts';
 import { seededRandom } from '../../examples/mnist/dataset.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';

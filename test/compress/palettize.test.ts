@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterHistogram, palettize } from '../../src/compress/palettize.ts';
-import { palettizeAction, parseLayerBits } from '../../src/compress/palettize_command.ts';
+import { palettizeAction, parseLayerBits } from '../../src/face/cli/palettize_action.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { parseTflite } from '../../src/core/model/tflite/reader.ts';

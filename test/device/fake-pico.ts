@@ -29,7 +29,7 @@ import {
   UF2_MAGIC_END,
   UF2_MAGIC_START0,
   UF2_MAGIC_START1,
-} from '../../src/lab/device/rp2040/uf2.ts';
+} from '../../src/lab/toolchain/rp2040/uf2.ts';
 import { type DeviceEnd, FAULT_KINDS, FaultRelay, type FaultKind, type FaultPlan, NO_FAULTS, Prng, Schedule } from '../faults/relay.ts';
 
 export const PICO_INFO = 'UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n';

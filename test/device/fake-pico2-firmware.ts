@@ -15,8 +15,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { boot2Crc } from '../../src/lab/device/rp2040/boot2.ts';
-import { RP2040_FLASH_BASE } from '../../src/lab/device/rp2040/uf2.ts';
+import { boot2Crc } from '../../src/lab/toolchain/rp2040/boot2.ts';
+import { RP2040_FLASH_BASE } from '../../src/lab/toolchain/rp2040/uf2.ts';
 import { type BootedConsole, type FakeBootselChip, fakePico2 } from './fake-pico.ts';
 import { FakeDevice, type FakeFaults, type FakePort } from './protocol-fakes.ts';
 

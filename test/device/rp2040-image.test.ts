@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFirmware, type BuildResult } from '../../src/lab/toolchain/index.ts';
-import { BOOT2_BYTES, boot2Crc, boot2Valid } from '../../src/lab/device/rp2040/boot2.ts';
+import { BOOT2_BYTES, boot2Crc, boot2Valid } from '../../src/lab/toolchain/rp2040/boot2.ts';
 import { findBootselDrives, flashUf2ToDrive, pickBootselDrive, readDriveInfo } from '../../src/lab/device/rp2040/bootsel.ts';
-import { readLoadSegments } from '../../src/lab/device/rp2040/elf.ts';
-import { RP2040_FAMILY_ID, UF2_BLOCK_BYTES, elfToUf2, parseUf2, writeUf2IntoFlash } from '../../src/lab/device/rp2040/uf2.ts';
+import { readLoadSegments } from '../../src/lab/toolchain/rp2040/elf.ts';
+import { RP2040_FAMILY_ID, UF2_BLOCK_BYTES, elfToUf2, parseUf2, writeUf2IntoFlash } from '../../src/lab/toolchain/rp2040/uf2.ts';
 import { FAKE_MODEL_DIR, expectRejection, requireTools, scratchDir } from '../build/helpers.ts';
 
 const FLASH = 2 * 1024 * 1024;

@@ -15,7 +15,7 @@ import { DeviceSession } from '../../src/lab/device/session.ts';
 import { AN3155Client } from '../../src/lab/device/stm32/an3155.ts';
 import { ByteReader } from '../../src/lab/device/stm32/byte-reader.ts';
 import { flashEmulatedBoard } from '../../src/lab/device/stm32/emulated.ts';
-import { flashFile } from '../../src/lab/device/stm32/flash-file.ts';
+import { flashFile } from '../../src/lab/run/flash/stm32.ts';
 import { loadImage, makeImage } from '../../src/lab/device/stm32/image.ts';
 import { buildLoader } from '../../src/lab/device/stm32/loader-build.ts';
 import { startQemu } from '../../src/lab/device/transport/qemu.ts';

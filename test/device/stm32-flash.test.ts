@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Cmd } from '../../src/lab/device/stm32/an3155.ts';
 import { blocksOf, flashImage } from '../../src/lab/device/stm32/flash.ts';
 import { makeImage } from '../../src/lab/device/stm32/image.ts';
-import { flashFile } from '../../src/lab/device/stm32/flash-file.ts';
+import { flashFile } from '../../src/lab/run/flash/stm32.ts';
 import { openBootloaderPort } from '../../src/lab/device/stm32/port.ts';
 import type { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { expectRejection, requireTools, scratchDir } from '../build/helpers.ts';

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { TinyforgeError } from '../../src/core/errors.ts';
-import { boot2Crc } from '../../src/lab/device/rp2040/boot2.ts';
+import { boot2Crc } from '../../src/lab/toolchain/rp2040/boot2.ts';
 import {
   RP2040_FAMILY_ID,
   RP2040_FLASH_BASE,
@@ -16,7 +16,7 @@ import {
   UF2_MAGIC_END,
   UF2_MAGIC_START0,
   UF2_MAGIC_START1,
-} from '../../src/lab/device/rp2040/uf2.ts';
+} from '../../src/lab/toolchain/rp2040/uf2.ts';
 import { uf2RangeCrc, verifyUf2OnBoard } from '../../src/lab/device/rp2040/verify.ts';
 import { requireTools } from '../build/helpers.ts';
 import { FakeDevice, ptyPair } from './protocol-fakes.ts';

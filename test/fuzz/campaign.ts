@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
+import type { Prefer } from '../../src/core/ops/op.ts';
 import { type Graph, byteSize } from '../../src/core/ir/graph.ts';
 import { fromBytes, toBytes } from '../../src/core/ir/buffers.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
@@ -65,6 +66,8 @@ export interface CampaignOptions {
   reproDir?: string;
   /** the build gate: every batch also compiled for every target (-Werror) not in `targets` */
   gate?: boolean;
+  /** compile --prefer for the targets and the gate (size: the compressed storages win) */
+  prefer?: Prefer;
   progress?: (line: string) => void;
 }
 
@@ -267,7 +270,7 @@ async function runBatch(
       const sub =
         group.length === batch.components.length ? batch : buildBatch(`${name}_${target.replace(/\W/g, '')}${group[0]!.seed}`, group.map(spec), generators);
       const subExpected = sub.cases.map((_, k) => sub.components.flatMap((c) => expectedOf.get(c.seed)![k]!));
-      const failures = await runOnTarget(sub, subExpected, target, work);
+      const failures = await runOnTarget(sub, subExpected, target, work, options.prefer);
       for (const f of failures) {
         findings.push(await record({ ...f, where: target, component: spec(f.component), ops: f.component.ops }, generators, options));
       }
@@ -288,11 +291,11 @@ async function runBatch(
  */
 async function gateBatch(batch: Batch, generators: FuzzGenerator[], options: CampaignOptions): Promise<Finding[]> {
   const targets = listTargets().filter((t) => !options.targets.includes(t));
-  const gate = await compileForEveryTarget(batch.graph, { targets });
+  const gate = await compileForEveryTarget(batch.graph, { targets, prefer: options.prefer });
   const findings: Finding[] = [];
   for (const failed of gate.targets.filter((t) => !t.ok)) {
     const bad = await isolate(batch, generators, async (one) => {
-      const alone = await compileForEveryTarget(one.graph, { targets: [failed.target] });
+      const alone = await compileForEveryTarget(one.graph, { targets: [failed.target], prefer: options.prefer });
       if (!alone.ok) throw new Error(alone.failures.join('; '));
     });
     const blamed = bad.length ? bad : [{ component: batch.components[0]!, detail: `the batch only: ${failed.diagnostics.slice(0, 3).join(' | ')}` }];
@@ -353,11 +356,12 @@ async function runOnTarget(
   expected: Uint8Array[][],
   target: string,
   work: string,
+  prefer?: Prefer,
 ): Promise<{ kind: FindingKind; component: Component; detail: string }[]> {
   const path = join(work, `${batch.graph.name}.tflite`);
   writeFileSync(path, writeTflite(batch.graph));
   try {
-    const report = await runModel(path, { target, cases: batch.cases, sanitize: target === 'host', timeoutMs: 120_000 });
+    const report = await runModel(path, { target, cases: batch.cases, sanitize: target === 'host', timeoutMs: 120_000, prefer });
     const actual = report.cases.map((c) =>
       c.outputs.map((values, o) => {
         const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
@@ -378,7 +382,7 @@ async function runOnTarget(
       const gens = await loadGenerators();
       const sub = buildBatch(`${batch.graph.name}_h${part[0]!.seed}`, part.map(spec), gens);
       const subExpected = expected.map((perCase) => part.flatMap((c) => perCase.slice(c.outputs[0], c.outputs[1])));
-      out.push(...(await runOnTarget(sub, subExpected, target, work)));
+      out.push(...(await runOnTarget(sub, subExpected, target, work, prefer)));
     }
     if (out.length === 0) out.push({ kind: 'build', component: batch.components[0]!, detail: `the batch failed, no part alone: ${message(e)}` });
     return out;

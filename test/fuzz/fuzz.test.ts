@@ -68,16 +68,9 @@ describe('fuzz: generated models, every output byte against TFLite Micro', funct
 
   it('seed 7003 on host and cortex-m4 under --prefer size (the compressed storages: int4, palette, sparse, Huffman): 100 models, no difference', async function () {
     if (!tflmRefAvailable(this)) return;
-    const saved = process.env.TINYFORGE_PREFER;
-    process.env.TINYFORGE_PREFER = 'size';
-    try {
-      const result = await runCampaign({ seed: 7003, count: 100, batchSize: 50, targets: ['host', 'cortex-m4'], dtypes: ['int8'] });
-      expect(result.findings, summary(result)).to.deep.equal([]);
-      expect(result.models).to.be.greaterThan(100 * 0.9);
-    } finally {
-      if (saved === undefined) delete process.env.TINYFORGE_PREFER;
-      else process.env.TINYFORGE_PREFER = saved;
-    }
+    const result = await runCampaign({ seed: 7003, count: 100, batchSize: 50, targets: ['host', 'cortex-m4'], dtypes: ['int8'], prefer: 'size' });
+    expect(result.findings, summary(result)).to.deep.equal([]);
+    expect(result.models).to.be.greaterThan(100 * 0.9);
   });
 
   it('build gate: seed 7002, 50 models compiled for every target with its own toolchain and flags (-Werror)', async function () {

@@ -9,7 +9,7 @@ import type { CompiledModel } from '../../src/core/compile.ts';
 import { type Graph, type Op, elementCount } from '../../src/core/ir/graph.ts';
 import { fromBytes } from '../../src/core/ir/buffers.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { randomInt8, rng } from './op_harness.ts';
 

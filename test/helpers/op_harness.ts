@@ -26,6 +26,7 @@ import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/co
 import { type KernelIsa, type LayerEmitContext, type OpDef, isaFamily } from '../../src/core/ops/op.ts';
 import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
+import { suiteChoices } from './prefer.ts';
 import { type CFile, OPS_DIR, cFilesFor } from '../../src/core/codegen/c_files.ts';
 import { outputSize } from '../../src/core/ops/common/families/padding.ts';
 import { tflmOutputs, tflmRefAvailable } from './tflm_ref.ts';
@@ -112,7 +113,7 @@ export function poolGraph(kind: string, c: PoolCase): { graph: Graph; op: Op } {
  */
 export function evaluateOp(def: OpDef, graph: Graph, op: Op, inputs: TensorBuffer[]): TensorBuffer[] {
   def.check(graph, op);
-  const params = def.prepare(graph, op);
+  const params = def.prepare(graph, op, suiteChoices().kernels);
   const values = opInputValues(graph, op, inputs);
   const outs = op.outputs.map((o) => allocBuffer(graph.tensors[o]!.dtype, elementCount(graph.tensors[o]!.shape)));
   def.evaluate(params, values, outs);
@@ -196,7 +197,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
   cases.forEach((c, k) => {
     const { def, graph, op } = c;
     def.check(graph, op);
-    const params = def.prepare(graph, op);
+    const params = def.prepare(graph, op, suiteChoices().kernels);
     const values = opInputValues(graph, op, c.inputs);
     const decls: string[] = [];
     const named = new Map<number, string>();
@@ -217,7 +218,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     };
     const fnName = `case${k}_layer`;
     let scratchSymbol: string | undefined;
-    const variant = selectVariant(def, params, c.isa);
+    const variant = selectVariant(def, params, c.isa, suiteChoices().prefer, suiteChoices().kernels);
     variant.cFiles?.forEach((f) => declaredCFiles.add(f));
     const scratchBytes = variant.scratchBytes?.(params) ?? 0;
     const ctx: LayerEmitContext = {
@@ -406,7 +407,7 @@ export function firstDifference(expected: ArrayLike<number>, actual: ArrayLike<n
 /** The C the chosen kernel emits for one layer (pointers and tables by name only): for tests that read the emitted code. */
 export function emitLayerC(def: OpDef, c: { graph: Graph; op: Op }, isa?: KernelIsa): string {
   def.check(c.graph, c.op);
-  const params = def.prepare(c.graph, c.op);
+  const params = def.prepare(c.graph, c.op, suiteChoices().kernels);
   const ctx: LayerEmitContext = {
     graph: c.graph,
     op: c.op,
@@ -420,5 +421,5 @@ export function emitLayerC(def: OpDef, c: { graph: Graph; op: Op }, isa?: Kernel
     isa,
     defineOnce: () => undefined,
   };
-  return layerText(selectVariant(def, params, isa).emit(params, ctx));
+  return layerText(selectVariant(def, params, isa, suiteChoices().prefer, suiteChoices().kernels).emit(params, ctx));
 }

@@ -2,28 +2,49 @@
 /**
  * Kernel tests of the compressed weight storages (int4, palette, Huffman) run with `--prefer size`
  * as the default, where those storages win the per-layer choice: under the default `speed` the
- * faster dense kernels keep the layers and the storages' kernels would go untested.
+ * faster dense kernels keep the layers and the storages' kernels would go untested. Some also turn
+ * other storages off, or force one. The choices are compile options (the core reads no
+ * environment): the helpers that prepare, select and compile (op_harness.ts, the tests' own
+ * compileGraph calls) take them from suiteChoices().
  */
-import type { Prefer } from '../../src/core/ops/op.ts';
+import type { KernelChoices, Prefer } from '../../src/core/ops/op.ts';
 
-/** Sets environment variables for the enclosing describe block, and puts them back after. */
-export function envInSuite(vars: Record<string, string>): void {
-  const saved = new Map<string, string | undefined>();
+export interface SuiteChoices {
+  prefer?: Prefer;
+  kernels?: KernelChoices;
+}
+
+let current: SuiteChoices = {};
+
+/** The choices of the enclosing describe block (choicesInSuite); none outside one. */
+export function suiteChoices(): SuiteChoices {
+  return current;
+}
+
+/** Compiles, prepares and selects with `choices` for the enclosing describe block, and puts the previous ones back after. */
+export function choicesInSuite(choices: SuiteChoices): void {
+  let saved: SuiteChoices = {};
   before(() => {
-    for (const [k, v] of Object.entries(vars)) {
-      saved.set(k, process.env[k]);
-      process.env[k] = v;
-    }
+    saved = current;
+    current = choices;
   });
   after(() => {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    current = saved;
   });
 }
 
-/** TINYFORGE_PREFER (the default of `--prefer`) for the enclosing describe block; `extra` more variables. */
-export function preferInSuite(prefer: Prefer, extra: Record<string, string> = {}): void {
-  envInSuite({ TINYFORGE_PREFER: prefer, ...extra });
+/** `prefer` (and `kernels`) for the enclosing describe block. */
+export function preferInSuite(prefer: Prefer, kernels: KernelChoices = {}): void {
+  choicesInSuite({ prefer, kernels });
+}
+
+/** Runs `work` with `choices` in effect, then puts the previous ones back. */
+export function withChoices<T>(choices: SuiteChoices, work: () => T): T {
+  const saved = current;
+  current = choices;
+  try {
+    return work();
+  } finally {
+    current = saved;
+  }
 }

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { type Graph, byteSize } from '../../src/core/ir/graph.ts';
 import { parseTflite } from '../../src/core/model/tflite/reader.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
-import { concat } from '../../src/lab/run/bytes.ts';
+import { concat } from '../../src/lab/data/bytes.ts';
 import { currentTest } from '../support/root-hooks.ts';
 import {
   type OracleAnswer,

@@ -15,7 +15,7 @@ import type { Graph } from '../../src/core/ir/graph.ts';
 import { elementCount } from '../../src/core/ir/graph.ts';
 import { fromBytes } from '../../src/core/ir/buffers.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { requireTools } from '../build/helpers.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';

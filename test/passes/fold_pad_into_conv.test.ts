@@ -6,7 +6,7 @@ import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { runModel } from '../../src/lab/run/run.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { randomInt8, rng } from '../helpers/op_harness.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { tflmOutputs, tflmRefAvailable } from '../helpers/tflm_ref.ts';

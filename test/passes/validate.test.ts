@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { optimizeGraph } from '../../src/core/passes/index.ts';
 import { compileFile, compileGraph } from '../../src/core/compile.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { compileGraph } from '../../src/core/compile.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
-import { lstmGraph } from '../../src/core/ops/unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../helpers/lstm_cases.ts';
 import { MAX_MODEL_BYTES } from '../../src/core/passes/validate.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { fc16Model, reluChain } from '../cli/bad_input_cases.ts';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import type { KernelIsa } from '../../src/core/ops/op.ts';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
-import { saveTflite } from '../../src/core/model/tflite/writer.ts';
+import { saveTflite } from '../../src/lab/model_files.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { PATCH_STAGE, type PatchStageParams } from '../../src/core/ops/patch_stage/index.ts';

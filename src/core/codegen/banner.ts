@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { KernelIsa } from '../ops/op.ts';
+import type { KernelChoices, KernelIsa, Prefer } from '../ops/op.ts';
 import { cCommentText, cmakeCommentText } from './c_text.ts';
 
 export const TOOL_NAME = 'tinyforge';
@@ -26,6 +26,28 @@ export interface Provenance {
   modelSha256?: string;
   /** the command that made the sources, e.g. `tinyforge compile m.tflite -t cortex-m4 -o out` */
   command?: string;
+  /** the choices of the compile that differ from the defaults, as compileChoices says them; absent: none */
+  choices?: string;
+}
+
+/**
+ * The compile's choices that differ from the defaults, as the command-line flags that make them
+ * (`--prefer size, --sparse-kernels force, --no-dead-neurons`), so a file says how it was made even
+ * when the choices came from the TINYFORGE_* variables rather than the command line; undefined when
+ * every choice is the default.
+ */
+export function compileChoices(options: { prefer?: Prefer; kernels?: KernelChoices; deadNeurons?: boolean }): string | undefined {
+  const k = options.kernels ?? {};
+  const flags = [
+    ...(options.prefer ? [`--prefer ${options.prefer}`] : []),
+    ...(k.sparse && k.sparse !== 'auto' ? [`--sparse-kernels ${k.sparse}`] : []),
+    ...(k.sparseForm ? [`--sparse-form ${k.sparseForm}`] : []),
+    ...(k.entropy === false ? ['--no-entropy'] : []),
+    ...(k.palette === false ? ['--no-palette-kernels'] : []),
+    ...(k.int4 === false ? ['--no-int4-kernels'] : []),
+    ...(options.deadNeurons === false ? ['--no-dead-neurons'] : []),
+  ];
+  return flags.length > 0 ? flags.join(', ') : undefined;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -58,6 +80,7 @@ export function bannerLines(provenance: Provenance, isa: KernelIsa | undefined, 
     { label: 'target', text: target },
     { label: 'model', text: model },
     { label: 'command', text: command },
+    ...(provenance.choices ? [{ label: 'choices', text: provenance.choices }] : []),
   ];
 }
 

@@ -6,9 +6,9 @@ import fc from './fully_connected/index.ts';
 import conv from './conv_2d/index.ts';
 import type { EncodingCost, KernelIsa, OpDef } from './op.ts';
 import { randomInt, rng, singleOpGraph } from '../../../test/helpers/op_harness.ts';
-import { prunedWeights, sparseConvCase } from './common/codecs/sparse_cases.ts';
+import { prunedWeights, sparseConvCase } from '../../../test/helpers/sparse_cases.ts';
 import lstm from './unidirectional_sequence_lstm/index.ts';
-import { lstmGraph } from './unidirectional_sequence_lstm/lstm_cases.ts';
+import { lstmGraph } from '../../../test/helpers/lstm_cases.ts';
 import { fullyConnected, int4Model } from '../../../test/helpers/int4_models.ts';
 import { compileGraph } from '../compile.ts';
 

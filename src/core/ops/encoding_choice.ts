@@ -11,7 +11,7 @@
  * slower than dense.
  */
 import { type EncodingCost, type IsaFamily, type KernelIsa, type Prefer, isaFamily } from './op.ts';
-import { costPerMac } from '../plan/kernel_cost.ts';
+import { costPerMac } from './kernel_cost.ts';
 
 export interface PricedOption<T> {
   option: T;
@@ -51,7 +51,7 @@ export function chooseEncoding<T>(
 }
 
 /**
- * The dense default's price from the per-MAC figures of plan/kernel_cost.ts (the perf sweep's medians
+ * The dense default's price from the per-MAC figures of ops/kernel_cost.ts (the perf sweep's medians
  * for the family kernel, or the portable C on the target's family): `weightBytes` of int8 weights.
  */
 export function denseCostFromRates(opKind: string, macs: number, weightBytes: number, denseFamily: IsaFamily, isa: KernelIsa | undefined): EncodingCost {

@@ -99,6 +99,25 @@ export interface EncodingCost {
 export type Prefer = 'size' | 'speed';
 
 /**
+ * Which weight storages a compile may choose among (CompileOptions.kernels): every one by default.
+ * Turning one off measures what it saves; forcing the sparse one, or one of its forms, tests its
+ * kernels. The command line sets them with `--sparse-kernels`, `--no-entropy`, ... and the
+ * TINYFORGE_* variables (docs/kernels.md); generated files record any that differs from the default.
+ */
+export interface KernelChoices {
+  /** sparse storages: `auto` (the cost model decides, the default), `off` (dense everywhere), `force` (sparse wherever it applies) */
+  sparse?: 'off' | 'auto' | 'force';
+  /** only this form of the CONV_2D / DEPTHWISE_CONV_2D sparse kernels (common/codecs/sparse_taps.ts); absent: both */
+  sparseForm?: 'groups' | 'offsets';
+  /** Huffman-coded weights (fully_connected/huffman.ts, conv_2d/huffman.ts); default on */
+  entropy?: boolean;
+  /** palette (look-up table) weights (common/codecs/palette.ts); default on */
+  palette?: boolean;
+  /** int4-packed weights for int4-valued layers (common/codecs/int4.ts); default on */
+  int4?: boolean;
+}
+
+/**
  * What codegen hands an op when it lowers one layer to C. Pointer expressions are ready to use and
  * already typed (e.g. `((int8_t *)(tf_kws_arena + TF_KWS_T12_CONV1_RELU))`, an arena offset named after the
  * tensor, or the name of a const weight array).
@@ -143,7 +162,8 @@ export interface OpDef<P = any> {
   dir: string;
   /** throws OpError when dtypes, shapes or attributes are not supported */
   check(graph: Graph, op: Op): void;
-  prepare(graph: Graph, op: Op): P;
+  /** `kernels`: the weight storages the compile allows (absent: all); ops without any ignore it */
+  prepare(graph: Graph, op: Op, kernels?: KernelChoices): P;
   /** multiply-accumulates of one evaluation (0 for data movement) */
   macs(graph: Graph, op: Op): number;
   /** the bit-exact reference kernel; absent optional inputs are `undefined` */
@@ -160,7 +180,7 @@ export interface OpDef<P = any> {
    * The one decision of which kernel runs a layer on a target (default `selectVariant` in
    * variant.ts: the first of `variants` of the target's family that applies, else the portable C).
    */
-  selectVariant?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): KernelVariant<P>;
+  selectVariant?(p: P, isa: KernelIsa | undefined, prefer?: Prefer, kernels?: KernelChoices): KernelVariant<P>;
   /**
    * The dense default's price on `isa`'s family (weight bytes, estimated instructions): what storage
    * variants with `cost` are weighed against (encoding_choice.ts). Without it the dense default runs.

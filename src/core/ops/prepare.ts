@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { Graph, Op } from '../ir/graph.ts';
+import { type Graph, type Op, byteSize, isConstant } from '../ir/graph.ts';
 import { OpError, TinyforgeError } from '../errors.ts';
 import { MultiplierRangeError } from './common/numerics/fixedpoint.ts';
-import type { KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
+import type { KernelChoices, KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
 
@@ -29,11 +29,20 @@ export interface PreparedGraph {
   isa?: KernelIsa;
   /** what won where weight storages competed (encoding_choice.ts); absent: speed */
   prefer?: Prefer;
+  /** the weight storages the compile allowed (CompileOptions.kernels); absent: all */
+  kernels?: KernelChoices;
 }
 
 /** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */
 export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes' | 'overlap'>, variant: KernelVariant): PreparedLayer {
   return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
+}
+
+/** Flash bytes of a layer's constant inputs as the chosen kernel stores them. */
+export function layerWeightBytes(layer: PreparedLayer, prepared: PreparedGraph): number {
+  if (layer.variant.storage && layer.variant.cost) return layer.variant.cost(layer.params, prepared.isa).flashBytes;
+  const graph = prepared.graph;
+  return layer.op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
 }
 
 /**
@@ -54,7 +63,7 @@ export function unsupportedOps(graph: Graph): string[] {
  * Checks the whole model, then computes every layer's fixed-point parameters once. All problems are
  * reported together in one error so the user sees the full list at once.
  */
-export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa, prefer?: Prefer): PreparedGraph {
+export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa, prefer?: Prefer, kernels?: KernelChoices): PreparedGraph {
   rejectFloatModel(graph, fileName);
   const missing = unsupportedOps(graph);
   if (missing.length > 0) {
@@ -66,9 +75,9 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     const def = opDef(op.kind)!;
     try {
       def.check(graph, op);
-      const params = def.prepare(graph, op);
+      const params = def.prepare(graph, op, kernels);
       const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias: def.isAlias === true };
-      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer)));
+      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer, kernels)));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
       // the multiplier guard (fixedpoint.ts) does not know the op it computes for
@@ -76,7 +85,7 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     }
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
-  return { graph, layers, isa, ...(prefer ? { prefer } : {}) };
+  return { graph, layers, isa, ...(prefer ? { prefer } : {}), ...(kernels && Object.keys(kernels).length > 0 ? { kernels } : {}) };
 }
 
 /**

@@ -5,7 +5,7 @@
  * everywhere else. The planner and codegen both read the chosen variant, so scratch size, overlap
  * rule, emitted code and C files can never disagree.
  */
-import { type KernelIsa, type KernelVariant, type OpDef, type Prefer, isaFamily } from './op.ts';
+import { type KernelChoices, type KernelIsa, type KernelVariant, type OpDef, type Prefer, isaFamily } from './op.ts';
 import { chooseEncoding } from './encoding_choice.ts';
 
 /** The op's portable C as a variant. */
@@ -49,12 +49,12 @@ function storedBytes<P>(p: P, alternatives: KernelVariant<P>[], isa: KernelIsa |
   return alternatives.find((v) => v.storage === 'int4')?.cost!(p, isa).flashBytes;
 }
 
-export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): KernelVariant<P> {
+export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed', kernels: KernelChoices = {}): KernelVariant<P> {
   const dense = firstApplicableVariant(def, p, isa);
   const alternatives = storageAlternatives(def, p, isa);
   if (alternatives.length === 0 || !def.denseCost) return dense;
-  // TINYFORGE_SPARSE_KERNELS=force: the sparse storage wherever it applies (measurements, tests)
-  if (process.env.TINYFORGE_SPARSE_KERNELS === 'force') return alternatives.find((v) => v.storage === 'sparse') ?? dense;
+  // kernels.sparse 'force': the sparse storage wherever it applies (measurements, tests)
+  if (kernels.sparse === 'force') return alternatives.find((v) => v.storage === 'sparse') ?? dense;
   const chosen = chooseEncoding(
     { option: dense, cost: def.denseCost(p, isa) },
     alternatives.map((v) => ({ option: v, cost: v.cost!(p, isa) })),
@@ -65,19 +65,11 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
 }
 
 /**
- * `TINYFORGE_PREFER=size|speed`: the default of `--prefer` where the caller passes none (the kernel
- * tests of the storages run under `size`, where the compressed storages win).
- */
-export function defaultPrefer(): Prefer {
-  return process.env.TINYFORGE_PREFER === 'size' ? 'size' : 'speed';
-}
-
-/**
  * A layer whose accumulator may pass its type (`accWraps`, common/numerics/accumulator_bound.ts) runs the
  * portable C, which sums where wrapping is defined: the target kernels are taken only where the
  * compile-time bound proves they cannot overflow.
  */
-export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = defaultPrefer()): KernelVariant<P> {
+export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed', kernels: KernelChoices = {}): KernelVariant<P> {
   if ((p as { accWraps?: boolean }).accWraps) return portableVariant(def);
-  return def.selectVariant ? def.selectVariant(p, isa, prefer) : chooseStorage(def, p, isa, prefer);
+  return def.selectVariant ? def.selectVariant(p, isa, prefer, kernels) : chooseStorage(def, p, isa, prefer, kernels);
 }

@@ -43,7 +43,12 @@ export {
   validateGraph,
 };
 
-export function optimizeGraph(graph: Graph, source = graph.name): Graph {
+export interface PassOptions {
+  /** remove the neurons no output depends on (dead_neurons.ts); default true, false to measure what the pass saves */
+  deadNeurons?: boolean;
+}
+
+export function optimizeGraph(graph: Graph, source = graph.name, options: PassOptions = {}): Graph {
   validateGraph(graph, source);
   rejectDynamicShapes(graph, source);
   let g = foldConstants(graph);
@@ -51,8 +56,7 @@ export function optimizeGraph(graph: Graph, source = graph.name): Graph {
   g = foldTransposes(g);
   g = aliasNoOps(g);
   g = removeDeadOps(foldPadIntoConv(g));
-  // (TINYFORGE_DEAD_NEURONS=off keeps them: to measure what the pass saves)
-  if (process.env.TINYFORGE_DEAD_NEURONS !== 'off') g = removeDeadNeurons(g);
+  if (options.deadNeurons !== false) g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
   rejectConstantOutputs(g, source);
   return g;

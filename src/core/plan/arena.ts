@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { PreparedGraph } from '../ops/prepare.ts';
+import { ARENA_ALIGNMENT } from '../ir/alignment.ts';
 import { type BufferRequest, type OverlapPair, alignUp, bufferRequests, classicLiveSetFloor, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 
 export interface PlacedBuffer extends BufferRequest {
@@ -38,8 +39,7 @@ export interface MemoryPlan {
   scratchOffset: Map<number, number>;
 }
 
-/** Arena offsets are aligned so any tensor can be read with word loads. */
-export const ARENA_ALIGNMENT = 16;
+export { ARENA_ALIGNMENT };
 
 type Order = { name: string; compare: (a: BufferRequest, b: BufferRequest) => number };
 

@@ -16,7 +16,7 @@ import { isaFamily } from '../ops/op.ts';
 import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
 import { portableVariant } from '../ops/variant.ts';
 import { type MemoryPlan, planArena } from './arena.ts';
-import { costPerMac } from './kernel_cost.ts';
+import { costPerMac } from '../ops/kernel_cost.ts';
 
 export interface MemoryBudget {
   /** bytes of arena (activations and scratch) */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../ir/graph.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
+import { alignUp } from '../ir/alignment.ts';
 
 /**
  * One buffer the arena must hold: a tensor (or a set of aliased tensors sharing bytes) or a layer's
@@ -182,9 +183,7 @@ function stageOriginals(layer: PreparedLayer): PreparedLayer[] | undefined {
   return [...p.layers.map((b) => b.original), ...(p.add ? [p.add.original] : [])];
 }
 
-export function alignUp(n: number, alignment: number): number {
-  return Math.ceil(n / alignment) * alignment;
-}
+export { alignUp };
 
 export function graphHasArena(graph: Graph): boolean {
   return graph.tensors.some((t) => !isConstant(t));

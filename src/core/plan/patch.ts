@@ -34,7 +34,7 @@ import {
 } from '../ops/patch_stage/index.ts';
 import { ARENA_ALIGNMENT } from './arena.ts';
 import { alignUp } from './lifetimes.ts';
-import { layerCostPerMac } from './kernel_cost.ts';
+import { layerCostPerMac } from '../ops/kernel_cost.ts';
 import { type IsaFamily, isaFamily } from '../ops/op.ts';
 
 const PATCHABLE = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D']);
@@ -112,7 +112,7 @@ export function fusableAdd(prepared: PreparedGraph, start: number, length: numbe
 
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
-  const { graph, layers, isa, prefer } = prepared;
+  const { graph, layers, isa, prefer, kernels } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
   const addAt = choice.add ? fusableAdd(prepared, choice.start, choice.length) : undefined;
   if (
@@ -148,7 +148,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const bandLayers: BandLayer[] = chain.map((l, k) => {
     const w = windowOf(l);
     const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
-    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer));
+    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer, kernels));
     return {
       original: l,
       band,
@@ -180,7 +180,10 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
       const outRows = next.inRows - keepRows;
       const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
       const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
-      const band = withVariant({ ...l.original, params, macs: (l.original.macs / w.outH) * outRows }, selectVariant(l.original.def, params, isa, prefer));
+      const band = withVariant(
+        { ...l.original, params, macs: (l.original.macs / w.outH) * outRows },
+        selectVariant(l.original.def, params, isa, prefer, kernels),
+      );
       l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
     }
   }
@@ -190,7 +193,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     const y = chain[chain.length - 1]!.op.outputs[0]!;
     const bandSize = tileRows * lastBand.outRowBytes;
     const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
-    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer));
+    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer, kernels));
     add = { original, band, chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: lastBand.outRowBytes };
   }
   // the last layer's rows go to a band buffer when a fused ADD reads them

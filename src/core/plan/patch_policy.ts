@@ -11,7 +11,7 @@ import { type Prefer, isaFamily } from '../ops/op.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
-import { layerCostPerMac } from './kernel_cost.ts';
+import { layerCostPerMac } from '../ops/kernel_cost.ts';
 import { applyPatch, cacheable, fusableAdd, patchableChain, windowOf } from './patch.ts';
 
 /**
@@ -130,11 +130,11 @@ export function estimatedInstructions(prepared: PreparedGraph): number {
 }
 
 /**
- * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`
- * (or TINYFORGE_PREFER=speed, which stands for it), else the default policy.
+ * The patch option a compile without `--patch` uses: whole tensors under an explicit `--prefer speed`,
+ * else the default policy.
  */
 export function defaultPatchOption(prefer: Prefer | undefined): PatchOption {
-  return (prefer ?? process.env.TINYFORGE_PREFER) === 'speed' ? 'off' : 'default';
+  return prefer === 'speed' ? 'off' : 'default';
 }
 
 export interface PatchOutcome {

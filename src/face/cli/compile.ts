@@ -5,7 +5,7 @@ import { compileFile, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
 import { letSignalsIn } from '../../lab/lifecycle.ts';
 import { PROJECT_KINDS, projectFiles } from '../../lab/toolchain/project_layouts.ts';
-import { readInputCases } from '../../lab/run/inputs.ts';
+import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
@@ -16,6 +16,7 @@ import { commandLine } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
 import type { CompiledModel } from '../../core/compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
+import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
@@ -74,90 +75,93 @@ export function compileCommand(): Command {
       `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
     )
     .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
-    .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan')
-    .action(
-      async (
-        modelPath: string,
-        opts: {
-          target?: string;
-          board?: string;
-          output?: string;
-          out?: string;
-          project?: string;
-          input?: string;
-          json?: boolean;
-          force?: boolean;
-          maxRam?: number;
-          maxFlash?: number;
-          patch?: PatchOption;
-          prefer?: Prefer;
-          client?: string | true;
-          labels?: string;
-        },
-      ) => {
-        const typedOut = command.getOptionValueSource('out') === 'cli';
-        if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
-        const output = typedOut ? opts.out : opts.output;
-        if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
-        // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
-        if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
-          throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
-        if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
-        const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
-        const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
-        // the banner of every generated file: the target and the command line that made it
-        const options = {
-          isa: target.isa,
-          partRam: smallestPartRam(target),
-          budget,
-          patch: opts.patch,
-          prefer: opts.prefer,
-          provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
+    .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan');
+  choiceOptions(command).action(
+    async (
+      modelPath: string,
+      opts: {
+        target?: string;
+        board?: string;
+        output?: string;
+        out?: string;
+        project?: string;
+        input?: string;
+        json?: boolean;
+        force?: boolean;
+        maxRam?: number;
+        maxFlash?: number;
+        patch?: PatchOption;
+        prefer?: Prefer;
+        client?: string | true;
+        labels?: string;
+      } & ChoiceFlags,
+    ) => {
+      const typedOut = command.getOptionValueSource('out') === 'cli';
+      if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
+      const output = typedOut ? opts.out : opts.output;
+      if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+      // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
+      if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
+        throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
+      if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
+      const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+      const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
+      // flags first, then the TINYFORGE_* variables; the banner records any choice off its default
+      const choices = compileChoicesOf(opts);
+      // the banner of every generated file: the target and the command line that made it
+      const options = {
+        isa: target.isa,
+        partRam: smallestPartRam(target),
+        budget,
+        patch: opts.patch,
+        ...choices,
+        provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
+      };
+      const compiled = compileFile(modelPath, options);
+      // a Ctrl-C during the (synchronous) compile stops here, before anything is written
+      await letSignalsIn();
+      // the model must fit the target (and a named board's chip): refused before anything is written, saying by how much
+      const fit = checkFits(compiled, basename(modelPath), target, opts.board !== undefined ? board : undefined);
+      const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
+      const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
+      const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target, sample) : [...compiled.generated.files];
+      let clientNote = '';
+      let clientFile: string | null = null;
+      if (opts.client !== undefined) {
+        const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
+        const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+        const inOutput = opts.client === true ? CLIENT_IN_OUTPUT : clientInOutput(opts.client, output);
+        if (inOutput !== undefined) {
+          // one of the output's files: written with them, listed in its marker
+          files.push({ name: inOutput, text });
+          clientFile = inOutput;
+        } else if (opts.client !== true) {
+          writeClientFile(opts.client, text, opts.force);
+          clientNote = `\nwrote ${opts.client}: typed host client`;
+          clientFile = opts.client;
+        }
+      }
+      const outDir = writeDirectoryAtomically(output, files, { force: opts.force });
+      if (opts.json) {
+        const json = {
+          outDir,
+          target: target.name,
+          board: opts.board !== undefined && board ? board.name : null,
+          project: opts.project ?? null,
+          files: files.map((f) => f.name),
+          client: clientFile,
+          fit: fit ?? null,
+          choices: choicesJson(choices),
+          memory: planJson(compiled.plan),
         };
-        const compiled = compileFile(modelPath, options);
-        // a Ctrl-C during the (synchronous) compile stops here, before anything is written
-        await letSignalsIn();
-        // the model must fit the target (and a named board's chip): refused before anything is written, saying by how much
-        const fit = checkFits(compiled, basename(modelPath), target, opts.board !== undefined ? board : undefined);
-        const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
-        const sample = opts.input !== undefined ? { sample: readInputCases(compiled.graph, opts.input)[0], sampleSource: basename(opts.input) } : {};
-        const files: GeneratedFile[] = opts.project !== undefined ? projectFiles(opts.project, compiled, target, sample) : [...compiled.generated.files];
-        let clientNote = '';
-        let clientFile: string | null = null;
-        if (opts.client !== undefined) {
-          const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
-          const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
-          const inOutput = opts.client === true ? CLIENT_IN_OUTPUT : clientInOutput(opts.client, output);
-          if (inOutput !== undefined) {
-            // one of the output's files: written with them, listed in its marker
-            files.push({ name: inOutput, text });
-            clientFile = inOutput;
-          } else if (opts.client !== true) {
-            writeClientFile(opts.client, text, opts.force);
-            clientNote = `\nwrote ${opts.client}: typed host client`;
-            clientFile = opts.client;
-          }
-        }
-        const outDir = writeDirectoryAtomically(output, files, { force: opts.force });
-        if (opts.json) {
-          const json = {
-            outDir,
-            target: target.name,
-            board: opts.board !== undefined && board ? board.name : null,
-            project: opts.project ?? null,
-            files: files.map((f) => f.name),
-            client: clientFile,
-            fit: fit ?? null,
-            memory: planJson(compiled.plan),
-          };
-          process.stdout.write(`${JSON.stringify(json)}\n`);
-          return;
-        }
-        const named = opts.board !== undefined && board ? ` (${board.name})` : '';
-        const what =
-          opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}${named}: ${files.map((f) => f.name).join(', ')}`;
-        process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}\n`);
-      },
-    );
+        process.stdout.write(`${JSON.stringify(json)}\n`);
+        return;
+      }
+      const named = opts.board !== undefined && board ? ` (${board.name})` : '';
+      const what =
+        opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}${named}: ${files.map((f) => f.name).join(', ')}`;
+      process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}\n`);
+    },
+  );
   return command;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../../compress/cli_options.ts';
-import type { CompressCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
+import type { CompressCliOptions } from './compress_actions.ts';
 import { PREFER_HELP, preferOption } from './device-options.ts';
 
 export function compressCommand(): Command {
@@ -47,7 +47,7 @@ export function compressCommand(): Command {
   addTrainOptions(cmd, '3', '0.002');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: CompressCliOptions) => {
-    const { compressAction } = await import('../../compress/commands.ts');
+    const { compressAction } = await import('./compress_actions.ts');
     await compressAction(modelPath, opts);
   });
 }

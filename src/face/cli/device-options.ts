@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import type { Prefer } from '../../core/ops/op.ts';
+import { type ChoiceFlags, type CompileChoices, choiceOptions, compileChoicesOf } from './choice-options.ts';
 
 /** `run` and `validate`: the inputs as one stream through a stateful model, or each on its own. */
 export const CARRY_STATE_HELP =
@@ -50,8 +51,8 @@ export function byteSizeOption(option: string): (value: string) => number {
   };
 }
 
-/** What `--max-ram`, `--max-flash` and `--patch` leave in a command's options. */
-export interface PlanShapingFlags {
+/** What `--max-ram`, `--max-flash`, `--patch`, `--prefer` and the choice flags leave in a command's options. */
+export interface PlanShapingFlags extends ChoiceFlags {
   maxRam?: number;
   maxFlash?: number;
   patch?: PatchOption;
@@ -68,26 +69,28 @@ export const PREFER_HELP =
   'per layer weight storage (dense, sparse, ...): speed = the fewest instructions among those no bigger than dense, size = the fewest bytes (default speed); an explicit speed also keeps whole tensors (no default row bands, see --patch)';
 
 /**
- * `--max-ram`, `--max-flash` and `--patch` on a command that builds a model for a board (run, profile,
+ * `--max-ram`, `--max-flash`, `--patch`, `--prefer` and the weight-storage choices on a command that builds a model for a board (run, profile,
  * validate, flash): the build must be planned as `compile` would plan it with the same flags, or the
  * board would run a different arena than the one the user sized.
  */
 export function planShapingOptions(command: Command): Command {
-  return command
-    .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
-    .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
-    .option(
-      '--patch <mode>',
-      'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch, whose default applies)',
-      patchOption,
-    )
-    .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption);
+  return choiceOptions(
+    command
+      .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
+      .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
+      .option(
+        '--patch <mode>',
+        'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch, whose default applies)',
+        patchOption,
+      )
+      .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption),
+  );
 }
 
-/** The budget and row-band choice the flags ask for, as compile options. */
-export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; prefer?: Prefer } {
+/** The budget, row-band and weight-storage choices the flags (and TINYFORGE_* variables) ask for, as compile options. */
+export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption } & CompileChoices {
   const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
-  return { budget, patch: flags.patch, ...(flags.prefer ? { prefer: flags.prefer } : {}) };
+  return { budget, patch: flags.patch, ...compileChoicesOf(flags) };
 }
 
 /** The longest limit `--timeout` takes: a day (a longer wait is a hang, not a run). */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../../compress/cli_options.ts';
-import type { DistillCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
+import type { DistillCliOptions } from './compress_actions.ts';
 
 export function distillCommand(): Command {
   const cmd = new Command('distill')
@@ -18,7 +18,7 @@ export function distillCommand(): Command {
   addTrainOptions(cmd, '5', '0.003');
   addCalibrationOptions(cmd);
   return cmd.action(async (opts: DistillCliOptions) => {
-    const { distillAction } = await import('../../compress/commands.ts');
+    const { distillAction } = await import('./compress_actions.ts');
     await distillAction(opts);
   });
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../../compress/cli_options.ts';
-import type { LowRankCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
+import type { LowRankCliOptions } from './compress_actions.ts';
 
 export function lowrankCommand(): Command {
   const cmd = new Command('lowrank')
@@ -17,7 +17,7 @@ export function lowrankCommand(): Command {
   addTrainOptions(cmd, '3', '0.001');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: LowRankCliOptions) => {
-    const { lowrankAction } = await import('../../compress/commands.ts');
+    const { lowrankAction } = await import('./compress_actions.ts');
     await lowrankAction(modelPath, opts);
   });
 }

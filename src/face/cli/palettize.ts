@@ -23,7 +23,7 @@ export function palettizeCommand(): Command {
     .option('-o, --output <file.tflite>', 'output (default: <model>_palette<b>.tflite)')
     .option('--json', 'print one JSON object on stdout: each layer clustered and the output file')
     .action(async (modelPath: string, opts: PalettizeCliOptions) => {
-      const { palettizeAction } = await import('../../compress/palettize_command.ts');
+      const { palettizeAction } = await import('./palettize_action.ts');
       await palettizeAction(modelPath, opts);
     });
 }

@@ -4,7 +4,7 @@ import { stepReporter } from './steps.ts';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { loadGraph } from '../../core/model/load.ts';
-import { readInputCases } from '../../lab/run/inputs.ts';
+import { readInputCases } from '../../lab/data/inputs.ts';
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../../compress/cli_options.ts';
-import type { PruneCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
+import type { PruneCliOptions } from './compress_actions.ts';
 
 export function pruneCommand(): Command {
   const cmd = new Command('prune')
@@ -23,7 +23,7 @@ export function pruneCommand(): Command {
   addTrainOptions(cmd, '3', '0.002');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: PruneCliOptions) => {
-    const { pruneAction } = await import('../../compress/commands.ts');
+    const { pruneAction } = await import('./compress_actions.ts');
     await pruneAction(modelPath, opts);
   });
 }

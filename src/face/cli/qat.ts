@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions, addTrainOptions } from '../../compress/cli_options.ts';
-import type { QatCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
+import type { QatCliOptions } from './compress_actions.ts';
 
 export function qatCommand(): Command {
   const cmd = new Command('qat')
@@ -15,7 +15,7 @@ export function qatCommand(): Command {
   addTrainOptions(cmd, '2', '0.0005');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: QatCliOptions) => {
-    const { qatAction } = await import('../../compress/commands.ts');
+    const { qatAction } = await import('./compress_actions.ts');
     await qatAction(modelPath, opts);
   });
 }

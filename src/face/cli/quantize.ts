@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from '../../compress/cli_options.ts';
+import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from './compress_options.ts';
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
@@ -21,7 +21,7 @@ export function quantizeCommand(): Command {
       modelPath: string,
       opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
     ) => {
-      const { quantizeAction } = await import('../../compress/commands.ts');
+      const { quantizeAction } = await import('./compress_actions.ts');
       await quantizeAction(modelPath, opts);
     },
   );

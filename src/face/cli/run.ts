@@ -3,7 +3,7 @@ import { stepReporter } from './steps.ts';
 import { Command } from 'commander';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
-import { readInputCases } from '../../lab/run/inputs.ts';
+import { readInputCases } from '../../lab/data/inputs.ts';
 import { runModel } from '../../lab/run/run.ts';
 import { formatRunReport, runJson } from '../report/run.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { addCalibrationOptions, addDataOptions } from '../../compress/cli_options.ts';
-import type { SensitivityCliOptions } from '../../compress/commands.ts';
+import { addCalibrationOptions, addDataOptions } from './compress_options.ts';
+import type { SensitivityCliOptions } from './compress_actions.ts';
 
 export function sensitivityCommand(): Command {
   const cmd = new Command('sensitivity')
@@ -19,7 +19,7 @@ export function sensitivityCommand(): Command {
   addDataOptions(cmd);
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: SensitivityCliOptions) => {
-    const { sensitivityAction } = await import('../../compress/commands.ts');
+    const { sensitivityAction } = await import('./compress_actions.ts');
     await sensitivityAction(modelPath, opts);
   });
 }

@@ -39,13 +39,6 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
   };
 }
 
-/** Flash bytes of a layer's constant inputs as the chosen kernel stores them. */
-export function layerWeightBytes(layer: PreparedLayer, prepared: PreparedGraph): number {
-  if (layer.variant.storage && layer.variant.cost) return layer.variant.cost(layer.params, prepared.isa).flashBytes;
-  const graph = prepared.graph;
-  return layer.op.inputs.filter((i) => i >= 0 && isConstant(graph.tensors[i]!)).reduce((n, i) => n + byteSize(graph.tensors[i]!), 0);
-}
-
 function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: string; bytes: number } | null {
   const v = layer.variant;
   if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };

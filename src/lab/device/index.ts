@@ -2,7 +2,7 @@
 export { runOnBoard, runCases, type BoardRunOptions, type BoardRun, type CaseResult, type LayerTiming } from './emulator.ts';
 export { DeviceSession, withSession, type SessionOptions, type LayerCounters, type Calibration } from './session.ts';
 export { runOnHost, type HostRun, type HostRunOptions } from './host.ts';
-export { flashFile, flashImage, flashEmulatedBoard, loadImage, type FlashFileOptions, type FlashFileResult, type FlashReport } from './stm32/index.ts';
+export { flashImage, flashEmulatedBoard, loadImage, type FlashReport } from './stm32/index.ts';
 export { flashSwd, type SwdFlashOptions, type SwdFlashReport } from './swd/flash.ts';
 export { flashWithOpenOcd, type OpenOcdOptions, type OpenOcdReport } from './swd/openocd.ts';
 export { parseProbe, type ProbeSpec } from './swd/probe.ts';

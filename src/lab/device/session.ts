@@ -30,7 +30,7 @@ import {
 } from './protocol/messages.ts';
 import { type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { startRp2040js } from './rp2040/board.ts';
-import type { Rp2040Tracer } from '../estimate/timing/trace.ts';
+import type { InstructionTracer } from './rp2040/emulator.ts';
 import { SerialTransport } from './transport/serial.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -63,7 +63,7 @@ export interface SessionOptions {
    */
   reconnect?: { tries?: number; delayMs?: number };
   /** emulated boards: trace the executed instructions for the timing model (src/lab/estimate/timing/) */
-  timing?: { qemuPlugin?: string; rp2040Tracer?: Rp2040Tracer };
+  timing?: { qemuPlugin?: string; rp2040Tracer?: InstructionTracer };
 }
 
 /**

@@ -14,7 +14,7 @@ import { type MemoryBudget, formatBudget } from '../../core/plan/budget.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
-import type { Prefer } from '../../core/ops/op.ts';
+import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { checkFits } from '../toolchain/fit.ts';
@@ -45,6 +45,10 @@ export interface DeviceTargetOptions {
   patch?: PatchOption;
   /** dense or sparse (or other) weight storage per layer: compile --prefer */
   prefer?: Prefer;
+  /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
+  kernels?: KernelChoices;
+  /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
+  deadNeurons?: boolean;
   progress?: (message: string) => void;
 }
 
@@ -92,6 +96,10 @@ export interface PlanShaping {
   patch?: PatchOption;
   /** weight storage per layer: the fastest no bigger than dense, or the smallest (compile --prefer) */
   prefer?: Prefer;
+  /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
+  kernels?: KernelChoices;
+  /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
+  deadNeurons?: boolean;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
 }
@@ -104,13 +112,15 @@ export function compileForTarget(
   board: BoardDescriptor | undefined,
   shaping: PlanShaping = {},
 ): CompiledModel {
-  const { budget, patch, prefer } = shaping;
+  const { budget, patch, prefer, kernels, deadNeurons } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), {
     isa: target.isa,
     partRam: smallestPartRam(target),
     budget,
     patch,
     prefer,
+    kernels,
+    deadNeurons,
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
@@ -204,7 +214,14 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     consoleBaud: options.baudRate,
     progress,
   };
-  const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  const compiled = compileForTarget(graph, modelPath, target, fitFor, {
+    budget: options.budget,
+    patch: options.patch,
+    prefer: options.prefer,
+    kernels: options.kernels,
+    deadNeurons: options.deadNeurons,
+    progress,
+  });
   if (fitFor && fitFor !== board)
     progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);
   return withTargetBuild(compiled, target, board, buildOptions, ({ build }) => {

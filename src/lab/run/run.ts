@@ -13,11 +13,11 @@ import type { BuildResult } from '../toolchain/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
-import type { Prefer } from '../../core/ops/op.ts';
+import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
-import { type InputCase, zeroPointCase } from './inputs.ts';
-import { concat, equalBytes, outputValues, splitOutputs } from './bytes.ts';
+import { type InputCase, zeroPointCase } from '../data/inputs.ts';
+import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
 import { timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
@@ -51,6 +51,10 @@ export interface RunOptions {
   patch?: PatchOption;
   /** weight storage per layer (compile --prefer) */
   prefer?: Prefer;
+  /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
+  kernels?: KernelChoices;
+  /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
+  deadNeurons?: boolean;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
@@ -129,7 +133,14 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath);
-  const compiled = compileForTarget(graph, modelPath, target, fitFor, { budget: options.budget, patch: options.patch, prefer: options.prefer, progress });
+  const compiled = compileForTarget(graph, modelPath, target, fitFor, {
+    budget: options.budget,
+    patch: options.patch,
+    prefer: options.prefer,
+    kernels: options.kernels,
+    deadNeurons: options.deadNeurons,
+    progress,
+  });
   // after compiling: the model is validated (sizes within MAX_MODEL_BYTES) before an input is made for it
   const cases = options.cases ?? [zeroPointCase(graph)];
   const realBoard = realBoardOf(fitFor, board, estimateFit(compiled, target, fitFor));
@@ -192,6 +203,8 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     budget: options.budget,
     patch: options.patch,
     prefer: options.prefer,
+    kernels: options.kernels,
+    deadNeurons: options.deadNeurons,
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, (deviceBuild) => runOnDevice(graph, options, deviceBuild));

@@ -27,8 +27,8 @@ import { withSession } from '../device/session.ts';
 import { DeviceStatusError } from '../device/protocol/client.ts';
 import { Status } from '../device/protocol/messages.ts';
 import { compileForTarget, requireTools, type DeviceTargetOptions, withDeviceBuild, withTargetBuild } from './device-build.ts';
-import { type InputCase, readInputCases, zeroPointCase } from './inputs.ts';
-import { concat, splitOutputs } from './bytes.ts';
+import { type InputCase, readInputCases, zeroPointCase } from '../data/inputs.ts';
+import { concat, splitOutputs } from '../data/bytes.ts';
 import { type MatchedReference, type ReferenceDump, readReferenceDump, matchReference } from './reference.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 
@@ -157,7 +157,12 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     const board = boardOf(target, options.board);
     requireTools(target, board, false);
     // every layer's whole output must exist in the arena: no row-band stage, whatever the default
-    const compiled = compileForTarget(original, modelPath, target, board, { prefer: options.prefer, patch: 'off' });
+    const compiled = compileForTarget(original, modelPath, target, board, {
+      prefer: options.prefer,
+      kernels: options.kernels,
+      deadNeurons: options.deadNeurons,
+      patch: 'off',
+    });
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);
     if (input0 === undefined) throw new TinyforgeError(`${modelLabel}: input 0 is not in the arena: the host harness cannot find the layers' tensors`);
     const buildOptions = {

@@ -16,8 +16,8 @@ import type { CompiledModel } from '../../core/compile.ts';
 import { type DeviceSession, withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
 import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
-import { type InputCase, readInputCases } from './inputs.ts';
-import { concat, outputValues, splitOutputs } from './bytes.ts';
+import { type InputCase, readInputCases } from '../data/inputs.ts';
+import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 
 export interface NamedInput {
   /** file name, with `#i` when the file holds several inputs */

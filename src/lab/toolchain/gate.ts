@@ -18,6 +18,7 @@ import { basename, join, resolve } from 'node:path';
 import { type CompiledModel, compileGraph } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
+import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from '../../core/targets/targets.ts';
@@ -44,6 +45,9 @@ export interface GateOptions {
   keep?: boolean;
   /** added to every compile */
   extraCflags?: string[];
+  /** compile --prefer and the weight-storage choices the C is generated with (absent: the defaults) */
+  prefer?: Prefer;
+  kernels?: KernelChoices;
   /** a missing toolchain fails the target instead of skipping it (default: CI=true) */
   requireToolchains?: boolean;
 }
@@ -100,7 +104,12 @@ function isCompiledModel(x: GateInput): x is CompiledModel {
 }
 
 /** The C per ISA: generated here from a graph, or the given model directory for every target. */
-function sourcesFor(input: GateInput, targets: TargetDescriptor[], workDir: string): Map<string, string | Error> {
+function sourcesFor(
+  input: GateInput,
+  targets: TargetDescriptor[],
+  workDir: string,
+  choices: Pick<GateOptions, 'prefer' | 'kernels'>,
+): Map<string, string | Error> {
   const byTarget = new Map<string, string | Error>();
   if (typeof input === 'string' && existsSync(input) && statSync(input).isDirectory()) {
     const dir = resolve(input);
@@ -115,7 +124,7 @@ function sourcesFor(input: GateInput, targets: TargetDescriptor[], workDir: stri
     if (!byIsa.has(key)) {
       const dir = join(workDir, `c-${byIsa.size}-${t.name}`);
       try {
-        const compiled = compileGraph(graph, source, { isa: t.isa });
+        const compiled = compileGraph(graph, source, { isa: t.isa, prefer: choices.prefer, kernels: choices.kernels });
         byIsa.set(key, writeDirectoryAtomically(dir, compiled.generated.files));
       } catch (e) {
         byIsa.set(key, e as Error);
@@ -141,7 +150,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
   const parallel = options.parallel ?? Math.min(2, availableParallelism());
   const requireTools = options.requireToolchains ?? process.env.CI === 'true';
   try {
-    const sources = sourcesFor(input, targets, workDir);
+    const sources = sourcesFor(input, targets, workDir, options);
     const results = new Map<string, GateTargetResult>();
     // one job per target and .c file (compile) or per target (link)
     type Job = { target: TargetDescriptor; cc: string; modelDir: string; file?: string; link?: boolean };

@@ -6,8 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { sealBoot2 } from '../device/rp2040/boot2.ts';
-import { RP2350_ARM_S_FAMILY_ID, elfToUf2 } from '../device/rp2040/uf2.ts';
+import { sealBoot2 } from './rp2040/boot2.ts';
+import { RP2350_ARM_S_FAMILY_ID, elfToUf2 } from './rp2040/uf2.ts';
 import type { BoardDescriptor, TargetDescriptor } from '../../core/targets/targets.ts';
 
 export function finishRp2040Image(elf: string, target: TargetDescriptor): string {

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { FakeProbe } from '../../../src/lab/device/swd/fake-probe.ts';
+import { FakeProbe } from './fake-probe.ts';
 import { STM32L4 } from '../../../src/lab/device/swd/chips.ts';
 import { requireTools, scratchDir } from '../../build/helpers.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../../helpers/shared.ts';

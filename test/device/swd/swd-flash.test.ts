@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { TinyforgeError } from '../../../src/core/errors.ts';
 import { makeImage } from '../../../src/lab/device/stm32/image.ts';
-import { FakeProbe, type FakeProbeOptions } from '../../../src/lab/device/swd/fake-probe.ts';
+import { FakeProbe, type FakeProbeOptions } from './fake-probe.ts';
 import { type SwdFlashOptions, alignedRuns, flashSwd } from '../../../src/lab/device/swd/flash.ts';
 import { parseProbe } from '../../../src/lab/device/swd/probe.ts';
 import { STM32L4 } from '../../../src/lab/device/swd/chips.ts';

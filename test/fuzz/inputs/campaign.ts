@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { concat, equalBytes, splitOutputs } from '../../../src/lab/run/bytes.ts';
+import { concat, equalBytes, splitOutputs } from '../../../src/lab/data/bytes.ts';
 import { fromBytes } from '../../../src/core/ir/buffers.ts';
 import { makeTempFolder, removeTempFolder } from '../../../src/lab/lifecycle.ts';
 import { writeDirectoryAtomically } from '../../../src/lab/output.ts';

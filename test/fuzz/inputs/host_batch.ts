@@ -30,7 +30,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writ
 import { join } from 'node:path';
 import { FIRMWARE_DIR, loadTarget } from '../../../src/core/targets/targets.ts';
 import { findTool, isCompiledSource, runTool } from '../../../src/lab/toolchain/toolchain.ts';
-import { concat, equalBytes } from '../../../src/lab/run/bytes.ts';
+import { concat, equalBytes } from '../../../src/lab/data/bytes.ts';
 import { type OracleAnswer, type OracleMode, answerKey, loadAnswer, oracleCounts, oracleMode, saveAnswer } from '../../helpers/oracle_answers.ts';
 import type { HostMaterial } from './worker.ts';
 

@@ -2,15 +2,14 @@
 /**
  * TensorFlow.js layers models on the filesystem (`model.json` + weight shards), as Keras models
  * converted for TF.js and `model.save` write them. tfjs's own `file://` handler lives in tfjs-node,
- * which cannot be installed here, so these are IO handlers of ours over `node:fs`.
+ * which cannot be installed here, so this is an IO handler of ours over `node:fs` (the saving one is
+ * lab/model_files.ts: the core writes no files).
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../errors.ts';
 import { readUserFile } from '../read_file.ts';
-
-const WEIGHTS_FILE = 'weights.bin';
 
 function readJson(path: string): tf.io.ModelJSON {
   const text = readUserFile(path, 'TensorFlow.js model (model.json)', 64 * 1024 * 1024).toString('utf8');
@@ -49,28 +48,6 @@ export function fileLoadHandler(path: string): tf.io.IOHandler {
   };
 }
 
-/** An IOHandler that writes `model.json` and one `weights.bin` beside it. */
-export function fileSaveHandler(path: string): tf.io.IOHandler {
-  return {
-    save: async (artifacts) => {
-      mkdirSync(dirname(path), { recursive: true });
-      const weights = artifacts.weightData ? new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData].flat() as ArrayBuffer[])) : new Uint8Array(0);
-      const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology!,
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: 'tinyforge',
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
-      };
-      if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
-      if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
-      writeFileSync(join(dirname(path), WEIGHTS_FILE), weights);
-      writeFileSync(path, JSON.stringify(json));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    },
-  };
-}
-
 /** `model.json` itself, or the one inside a folder. */
 export function modelJsonPath(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.json') : path;
@@ -86,11 +63,4 @@ export async function loadLayersModelFile(path: string): Promise<tf.LayersModel>
     if (e instanceof TinyforgeError) throw e;
     throw new TinyforgeError(`${file}: cannot load the TensorFlow.js layers model (${(e as Error).message.split('\n')[0]})`);
   }
-}
-
-/** Saves a tfjs layers model as `path` (a `model.json` path, or a folder to hold one). */
-export async function saveLayersModelFile(model: tf.LayersModel, path: string): Promise<string> {
-  const file = basename(path).endsWith('.json') ? path : join(path, 'model.json');
-  await model.save(fileSaveHandler(file));
-  return file;
 }

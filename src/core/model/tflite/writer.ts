@@ -13,7 +13,6 @@ import { operatorCodeOf, tensorTypeOf } from './codes.ts';
 import { OptionsError, attrsToOptions, optionsSlotOf } from './options.ts';
 import { raiseResourceVariables } from './resource_variables.ts';
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, oneLine, parseTflite } from './reader.ts';
-import { writeFileAtomically } from '../../../lab/output.ts';
 import { Graph, Op, Tensor, byteSize } from '../../ir/graph.ts';
 import { fitsInt4, packInt4 } from '../../ir/int4.ts';
 import { TinyforgeError } from '../../errors.ts';
@@ -25,18 +24,6 @@ const PLACEHOLDER_FOR_GREATER_OP_CODES = 127;
 
 export function writeTflite(graph: Graph, description?: string): Uint8Array {
   return new ModelWriter(graph).write(description ?? graph.description);
-}
-
-/**
- * Writes a `.tflite` atomically (a temporary sibling renamed into place). An existing file is
- * replaced only when it is a model tinyforge wrote (its description names tinyforge): a user's model
- * of the same name, or the input itself, is never overwritten.
- */
-export function saveTflite(path: string, graph: Graph, description?: string): void {
-  const given = description ?? graph.description;
-  const marked = given ? (/tinyforge/.test(given) ? given : `${given} (written by tinyforge)`) : 'written by tinyforge';
-  const bytes = writeTflite(graph, marked);
-  writeFileAtomically(path, bytes, isTinyforgeModel);
 }
 
 /** Whether bytes are a `.tflite` tinyforge wrote: its description says so. */

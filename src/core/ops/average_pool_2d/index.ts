@@ -13,7 +13,7 @@ const averagePool2d: OpDef<PoolParams> = {
   kind: 'AVERAGE_POOL_2D',
   dir: import.meta.dirname,
   check: checkPool,
-  prepare: preparePool,
+  prepare: (graph, op) => preparePool(graph, op),
   macs: poolTaps,
   variants: avgPoolVariants,
 

@@ -7,11 +7,11 @@ import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/families/padding.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
-import { envInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 
 describe('CONV_2D with a Huffman-coded filter (huffman.ts)', () => {
   // the storage competes under --prefer size; palette and int4 off so every layer is Huffman-coded
-  envInSuite({ TINYFORGE_PREFER: 'size', TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+  preferInSuite('size', { palette: false, int4: false });
 
   it('computes bit-exactly what the reference computes on generated layers: padding, strides, dilation, groups (host C, ASan + UBSan)', () => {
     const rand = rng(1414);
@@ -56,10 +56,10 @@ describe('CONV_2D with a Huffman-coded filter (huffman.ts)', () => {
           activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as FusedActivation[])[randomInt(rand, 0, 3)],
         },
       );
-      const p: Conv2DParams = conv.prepare(graph, op);
+      const p: Conv2DParams = conv.prepare(graph, op, suiteChoices().kernels);
       if (!p.entropy) continue;
       const isa = isas[cases.length % isas.length];
-      expect(selectVariant(conv, p, isa).name).to.equal('huffman');
+      expect(selectVariant(conv, p, isa, suiteChoices().prefer, suiteChoices().kernels).name).to.equal('huffman');
       cases.push({
         def: conv,
         graph,

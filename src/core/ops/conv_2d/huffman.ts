@@ -9,7 +9,7 @@
  * window is in the image, over every tap of the decoded filter at the padded borders. A pruned filter
  * thus costs its nonzeros, not its size. A storage only `--prefer size` picks (encoding_choice.ts).
  */
-import type { KernelIsa, KernelVariant } from '../op.ts';
+import type { KernelChoices, KernelIsa, KernelVariant } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
@@ -17,8 +17,8 @@ import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/famil
 import { summary } from './describe.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
-export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number): HuffmanFc | undefined {
-  if (!entropyCodingEnabled()) return undefined;
+export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number, kernels: KernelChoices = {}): HuffmanFc | undefined {
+  if (!entropyCodingEnabled(kernels)) return undefined;
   const h = encodeHuffmanRows(weights, outC, rowLength);
   return h.bytes < h.replacedBytes ? h : undefined;
 }

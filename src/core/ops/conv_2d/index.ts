@@ -8,7 +8,7 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelChoices, OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
@@ -97,7 +97,7 @@ function check(graph: Graph, op: Op): void {
   requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
-function prepare(graph: Graph, op: Op): Conv2DParams {
+function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv2DParams {
   const g = geometry(graph, op);
   return {
     ...convWindow(g),
@@ -105,11 +105,11 @@ function prepare(graph: Graph, op: Op): Conv2DParams {
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, 0, 8),
-    ...convSparseTaps(graph, op, convWindow(g), g.filterInC),
-    ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC),
+    ...convSparseTaps(graph, op, convWindow(g), g.filterInC, kernels),
+    ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC, kernels),
     weightsStoredInt4: g.filter.storageBits === 4,
-    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC)),
-    ...entropyCodedFilter(graph, op, g.outC),
+    int4Weights: int4Applies(constInt8(g.filter), g.kH * g.kW * g.filterInC, int4RowsBytes(g.outC, g.kH * g.kW * g.filterInC), kernels),
+    ...entropyCodedFilter(graph, op, g.outC, kernels),
     ...convAccumulator(graph, op, g.outC, g.kH * g.kW * g.filterInC),
   };
 }
@@ -128,16 +128,21 @@ function convAccumulator(graph: Graph, op: Op, rows: number, rowLength: number):
 }
 
 /** Filters with few distinct values get a palette encoding (common/codecs/palette.ts) when it is smaller. */
-function paletteFilters(filter: Tensor, outC: number, rowLength: number): { palette?: PaletteEncoding } {
-  const palette = encodePalette(constInt8(filter), outC, rowLength);
+function paletteFilters(filter: Tensor, outC: number, rowLength: number, kernels: KernelChoices): { palette?: PaletteEncoding } {
+  const palette = encodePalette(constInt8(filter), outC, rowLength, kernels);
   return palette ? { palette } : {};
 }
 
 /** The filter stored Huffman-coded when asked for and smaller than int8 (huffman.ts). */
-function entropyCodedFilter(graph: Graph, op: Op, outC: number): { entropy?: HuffmanFc; entropyNonzeros?: { max: number; total: number } } {
-  if (!entropyCodingEnabled()) return {};
+function entropyCodedFilter(
+  graph: Graph,
+  op: Op,
+  outC: number,
+  kernels: KernelChoices,
+): { entropy?: HuffmanFc; entropyNonzeros?: { max: number; total: number } } {
+  if (!entropyCodingEnabled(kernels)) return {};
   const weights = constInt8(graph.tensors[op.inputs[1]!]!);
-  const entropy = encodeHuffmanConv(weights, outC, weights.length / outC);
+  const entropy = encodeHuffmanConv(weights, outC, weights.length / outC, kernels);
   return entropy ? { entropy, entropyNonzeros: channelNonzeros(weights, outC) } : {};
 }
 

@@ -6,10 +6,10 @@ import { type CCase, evaluateOp, firstDifference, rng } from '../../../../test/h
 import { randomConv, randomPointwise } from '../../../../test/helpers/rv32_cases.ts';
 import { PALETTE_ISAS, paletteWeights } from '../../../../test/helpers/palette_cases.ts';
 import { runCasesInC } from '../../../../test/helpers/op_harness.ts';
-import { preferInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 
 describe('CONV_2D with palette (LUT) weights', () => {
-  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+  preferInSuite('size', { entropy: false, int4: false });
   it('computes bit-exactly what the dense reference computes on generated layers (k x k, strides, dilation, padding, groups, 1x1), b = 2..6, every family (host C, ASan + UBSan)', () => {
     const rand = rng(2718);
     const cases: CCase[] = [];
@@ -24,11 +24,11 @@ describe('CONV_2D with palette (LUT) weights', () => {
       const bits = 2 + (cases.length % 5);
       filter.data = new Uint8Array(paletteWeights(rand, outC, rowLength, bits, rand() < 0.5).buffer);
       const isa = PALETTE_ISAS[cases.length % PALETTE_ISAS.length]!;
-      const p = conv.prepare(c.graph, c.op);
+      const p = conv.prepare(c.graph, c.op, suiteChoices().kernels);
       if (!p.palette) continue;
       seenBits.add(p.palette.bits);
       if (p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1) pointwise++;
-      expect(selectVariant(conv, p, isa.isa).name).to.equal(isa.variant);
+      expect(selectVariant(conv, p, isa.isa, suiteChoices().prefer, suiteChoices().kernels).name).to.equal(isa.variant);
       cases.push({ ...c, isa: isa.isa });
     }
     expect(cases.length).to.equal(30);

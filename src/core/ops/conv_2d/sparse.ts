@@ -6,16 +6,23 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import { type SparseOffsets, type SparseTaps, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
+import { type SparseOffsets, type SparseTaps, allowedSparseForms, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
+import type { KernelChoices } from '../op.ts';
 import type { Conv2DParams } from './index.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 CONV_2D's filter, when enough of it is zero. */
-export function convSparseTaps(graph: Graph, op: Op, w: ConvWindowParams, filterInC: number): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
+export function convSparseTaps(
+  graph: Graph,
+  op: Op,
+  w: ConvWindowParams,
+  filterInC: number,
+  kernels: KernelChoices = {},
+): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
   const filter = constInt8(graph.tensors[op.inputs[1]!]!);
-  const sparse = encodeConvTaps(filter, w.outC, w.kH * w.kW, filterInC);
-  const sparseOffsets = sparse && encodeOffsets(filter, w, filterInC);
-  return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
+  const sparse = encodeConvTaps(filter, w.outC, w.kH * w.kW, filterInC, kernels);
+  const sparseOffsets = sparse && encodeOffsets(filter, w, filterInC, kernels);
+  return allowedSparseForms({ sparse, sparseOffsets }, kernels);
 }
 
 export const convSparseVariants = sparseTapVariants<Conv2DParams>((p, ctx, family) => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import depthwise from './index.ts';
 import { dspApplies } from './dsp.ts';
 import { selectVariant } from '../variant.ts';
-import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
+import { depthwiseCase, depthwiseSweep } from '../../../../test/helpers/depthwise_variant_sweep.ts';
 import type { Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/families/padding.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';

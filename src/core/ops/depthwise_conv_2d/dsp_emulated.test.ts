@@ -30,7 +30,7 @@ import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard, layersOverTheirInput } from '../../../../test/helpers/emulated_variants.ts';
-import { type InputSpec, type Layer, depthwiseModel } from './test_models.ts';
+import { type InputSpec, type Layer, depthwiseModel } from '../../../../test/helpers/depthwise_models.ts';
 import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
 
 /**

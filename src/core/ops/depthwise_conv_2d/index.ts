@@ -8,7 +8,7 @@ import { depthwiseInt4Variants } from './int4.ts';
 import { int4Applies } from '../common/codecs/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelChoices, OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
@@ -89,7 +89,7 @@ function check(graph: Graph, op: Op): void {
   requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
-function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
+function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): DepthwiseConv2DParams {
   const g = geometry(graph, op);
   return {
     ...convWindow(g),
@@ -100,9 +100,9 @@ function prepare(graph: Graph, op: Op): DepthwiseConv2DParams {
     // only weights stored as INT4 in the model: the int4 depthwise loop is plain C, several times
     // slower than the int8 SIMD kernels, and depthwise weights are few (docs/kernels.md)
     weightsStoredInt4: g.filter.storageBits === 4,
-    int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2)),
+    int4Weights: g.filter.storageBits === 4 && int4Applies(constInt8(g.filter), g.kH * g.kW, g.outC * Math.ceil((g.kH * g.kW) / 2), kernels),
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
-    ...depthwiseSparseTaps(graph, op, convWindow(g)),
+    ...depthwiseSparseTaps(graph, op, convWindow(g), kernels),
     ...depthwiseAccumulator(graph, op, g.outC, g.kH * g.kW),
   };
 }

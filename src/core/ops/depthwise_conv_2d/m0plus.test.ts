@@ -6,7 +6,7 @@ import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/families/padding.ts';
 import { selectVariant } from '../variant.ts';
-import { depthwiseCase, depthwiseSweep } from './variant_sweep.ts';
+import { depthwiseCase, depthwiseSweep } from '../../../../test/helpers/depthwise_variant_sweep.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 

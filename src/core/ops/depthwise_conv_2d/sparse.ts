@@ -6,16 +6,30 @@
  */
 import type { Graph, Op } from '../../ir/graph.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import { type SparseOffsets, type SparseTaps, encodeOffsets, depthwiseRows, encodeDepthwiseTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
+import {
+  type SparseOffsets,
+  type SparseTaps,
+  allowedSparseForms,
+  encodeOffsets,
+  depthwiseRows,
+  encodeDepthwiseTaps,
+  sparseTapVariants,
+} from '../common/codecs/sparse_taps.ts';
+import type { KernelChoices } from '../op.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 DEPTHWISE_CONV_2D's filter, when enough of it is zero. */
-export function depthwiseSparseTaps(graph: Graph, op: Op, w: ConvWindowParams): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
+export function depthwiseSparseTaps(
+  graph: Graph,
+  op: Op,
+  w: ConvWindowParams,
+  kernels: KernelChoices = {},
+): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
   const filter = constInt8(graph.tensors[op.inputs[1]!]!);
-  const sparse = encodeDepthwiseTaps(filter, w.outC, w.kH * w.kW);
-  const sparseOffsets = sparse && encodeOffsets(depthwiseRows(filter, w.outC, w.kH * w.kW), w, 1);
-  return { ...(sparse ? { sparse } : {}), ...(sparseOffsets ? { sparseOffsets } : {}) };
+  const sparse = encodeDepthwiseTaps(filter, w.outC, w.kH * w.kW, kernels);
+  const sparseOffsets = sparse && encodeOffsets(depthwiseRows(filter, w.outC, w.kH * w.kW), w, 1, kernels);
+  return allowedSparseForms({ sparse, sparseOffsets }, kernels);
 }
 
 export const depthwiseSparseVariants = sparseTapVariants<DepthwiseConv2DParams>((p, ctx, family) => ({

@@ -6,7 +6,7 @@ import type { FullyConnectedParams } from './index.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';
 import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
-import { envInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 import { compileGraph } from '../../compile.ts';
 import { fixedGroupSizes, groupSizesSearch, groupedGapRows } from './huffman.ts';
 
@@ -62,28 +62,24 @@ function randomLayer(rand: () => number, batches: number, out: number, inF: numb
 
 describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
   // the storage competes under --prefer size; palette and int4 off so every layer is Huffman-coded
-  envInSuite({ TINYFORGE_PREFER: 'size', TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+  preferInSuite('size', { palette: false, int4: false });
 
-  it('only --prefer size picks it (the default speed keeps the faster kernels); TINYFORGE_ENTROPY=off never codes', () => {
+  it('only --prefer size picks it (the default speed keeps the faster kernels); entropy off never codes', () => {
     const rand = rng(1);
     const { graph, op } = layerGraph(
       { batches: 1, out: 20, inF: 100, weights: peakedWeights(rand, 2000, 2, 0), perChannel: false, bias: true, inZp: 0, activation: 'NONE', outScale: 0.1 },
       rand,
     );
-    const coded = fc.prepare(graph, op);
+    const coded = fc.prepare(graph, op, suiteChoices().kernels);
     expect(coded.entropy).to.not.equal(undefined);
     for (const isa of [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }]) {
-      expect(selectVariant(fc, coded, isa, 'speed').storage).to.not.equal('huffman');
-      expect(selectVariant(fc, coded, isa, 'size').storage).to.equal('huffman');
+      expect(selectVariant(fc, coded, isa, 'speed', suiteChoices().kernels).storage).to.not.equal('huffman');
+      expect(selectVariant(fc, coded, isa, 'size', suiteChoices().kernels).storage).to.equal('huffman');
     }
-    process.env.TINYFORGE_ENTROPY = 'off';
-    try {
-      const p = fc.prepare(graph, op);
-      expect(p.entropy).to.equal(undefined);
-      expect(selectVariant(fc, p, { dsp: true }, 'size').storage).to.not.equal('huffman');
-    } finally {
-      delete process.env.TINYFORGE_ENTROPY;
-    }
+    const noEntropy = { ...suiteChoices().kernels, entropy: false };
+    const p = fc.prepare(graph, op, noEntropy);
+    expect(p.entropy).to.equal(undefined);
+    expect(selectVariant(fc, p, { dsp: true }, 'size', noEntropy).storage).to.not.equal('huffman');
   });
 
   it('under --prefer size the model code is compiled for size too (GCC pragma in model.c), under speed not', () => {
@@ -92,7 +88,8 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       { batches: 1, out: 12, inF: 64, weights: peakedWeights(rand, 768, 2, 0), perChannel: true, bias: true, inZp: 3, activation: 'RELU', outScale: 0.1 },
       rand,
     );
-    const modelC = (prefer: 'size' | 'speed') => compileGraph(graph, 'fc.tflite', { prefer }).generated.files.find((f) => f.name === 'model.c')!.text;
+    const modelC = (prefer: 'size' | 'speed') =>
+      compileGraph(graph, 'fc.tflite', { ...suiteChoices(), prefer }).generated.files.find((f) => f.name === 'model.c')!.text;
     expect(modelC('size')).to.include('#pragma GCC optimize("Os")');
     expect(modelC('speed')).not.to.include('#pragma GCC optimize("Os")');
   });
@@ -116,10 +113,10 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       const weights = peakedWeights(rand, out * inF, spread, zeros, fourBit ? -8 : -127, fourBit ? 7 : 127);
       const outScale = rand() < 0.25 ? 0.00005 * (0.2 + rand()) : 0.02 + rand() * 0.2;
       const { graph, op } = layerGraph(randomLayer(rand, batches, out, inF, weights, outScale), rand);
-      const p: FullyConnectedParams = fc.prepare(graph, op);
+      const p: FullyConnectedParams = fc.prepare(graph, op, suiteChoices().kernels);
       if (!p.entropy) continue;
       const isa = isas[cases.length % isas.length];
-      expect(selectVariant(fc, p, isa).name).to.equal(isa?.dsp ? 'arm-dsp huffman' : 'huffman');
+      expect(selectVariant(fc, p, isa, suiteChoices().prefer, suiteChoices().kernels).name).to.equal(isa?.dsp ? 'arm-dsp huffman' : 'huffman');
       expect(p.entropy.bytes).to.be.below(p.entropy.replacedBytes);
       kinds[p.entropy.kind]++;
       cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa });
@@ -129,7 +126,9 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     expect(kinds.sparse).to.be.above(5);
     // sparse rows whose biases fit a narrower table than the folded start values add the input offset in the loop
     const offsetInLoop = cases.filter((c) =>
-      /\(\*xp [+-] \d+\)/.test(compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text),
+      /\(\*xp [+-] \d+\)/.test(
+        compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text,
+      ),
     ).length;
     expect(offsetInLoop).to.be.above(2);
     expectCasesBitExactInC(cases);
@@ -184,7 +183,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       expect(decoded).to.deep.equal(weights);
       expect(value).to.equal(coded.values.length);
       const { graph, op } = layerGraph(randomLayer(rand, batches, out, inF, weights, 0.02 + rand() * 0.2), rand);
-      const p: FullyConnectedParams = fc.prepare(graph, op);
+      const p: FullyConnectedParams = fc.prepare(graph, op, suiteChoices().kernels);
       // a small layer's streams and code tables can outweigh what they save: not coded, not a case
       if (!p.entropy) continue;
       groupSizes.add(p.entropy!.groupSizes ? 'searched' : (p.entropy!.groupRows ?? 0));
@@ -198,7 +197,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     expect([...groupSizes].filter((g) => g !== 0 && g !== 1).length, [...groupSizes].join()).to.be.above(2);
     expect([...groupSizes]).to.include('searched');
     const summaries = cases
-      .map((c) => compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text)
+      .map((c) => compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text)
       .join();
     expect(summaries).to.match(/columns shared by groups of \d+ rows/);
     expect(summaries).to.match(/columns shared by \d+ groups of 1 to \d+ rows/);

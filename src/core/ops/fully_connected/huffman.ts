@@ -22,7 +22,7 @@
  * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
  * chooser (encoding_choice.ts) weighs its `cost` and only `--prefer size` picks it.
  */
-import type { KernelIsa, KernelVariant } from '../op.ts';
+import type { KernelChoices, KernelIsa, KernelVariant } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
@@ -61,10 +61,10 @@ export const HUFFMAN_INSTRUCTIONS = {
 
 /**
  * Layers are Huffman-coded (a storage the chooser weighs: only `--prefer size` picks it, it is the
- * slowest) unless `TINYFORGE_ENTROPY=off`.
+ * slowest) unless `kernels.entropy` is false.
  */
-export function entropyCodingEnabled(): boolean {
-  return process.env.TINYFORGE_ENTROPY !== 'off';
+export function entropyCodingEnabled(kernels: KernelChoices = {}): boolean {
+  return kernels.entropy !== false;
 }
 
 export interface HuffmanFc {

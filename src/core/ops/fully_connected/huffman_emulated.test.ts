@@ -18,7 +18,7 @@ import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.t
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';
 import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
-import { envInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 
 function huffmanModel(seed: number): Graph {
   const rand = rng(seed);
@@ -48,7 +48,7 @@ function huffmanModel(seed: number): Graph {
 describe('FULLY_CONNECTED Huffman-coded weights on the emulated Cortex-M4', function () {
   let dir: string;
   // the storage competes under --prefer size; palette and int4 off so every layer is Huffman-coded
-  envInSuite({ TINYFORGE_PREFER: 'size', TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+  preferInSuite('size', { palette: false, int4: false });
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-fc-huffman-'));
@@ -59,7 +59,7 @@ describe('FULLY_CONNECTED Huffman-coded weights on the emulated Cortex-M4', func
 
   it('sparse-coded, dense-coded and 4-bit-valued layers decode bit-exactly on the board', async () => {
     const graph = huffmanModel(14);
-    const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
+    const compiled = compileGraph(graph, `${graph.name}.tflite`, { ...suiteChoices(), isa: loadTarget('cortex-m4').isa });
     const kinds = compiled.prepared.layers.map((l) => [l.variant.name, (l.params as FullyConnectedParams).entropy?.kind]);
     expect(kinds).to.deep.equal([
       ['arm-dsp huffman', 'sparse'],

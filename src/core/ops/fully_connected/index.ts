@@ -7,7 +7,7 @@
 import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelChoices, OpDef } from '../op.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
@@ -127,7 +127,7 @@ function check(graph: Graph, op: Op): void {
   }
 }
 
-function prepare(graph: Graph, op: Op): FullyConnectedParams {
+function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnectedParams {
   const input = requireInput(graph, op, 0, 'input');
   const filter = requireInput(graph, op, 1, 'weights');
   const output = requireOutput(graph, op);
@@ -158,11 +158,11 @@ function prepare(graph: Graph, op: Op): FullyConnectedParams {
     actMax: range.max,
     perChannel,
     hasBias: optionalInput(graph, op, 2) !== undefined,
-    ...sparseWeights(filter, filterOffset, outFeatures, inFeatures),
-    ...paletteWeights(filter, filterOffset, outFeatures, inFeatures),
+    ...sparseWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
+    ...paletteWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
     weightsStoredInt4: filter.storageBits === 4,
-    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures)),
-    ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures),
+    int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures), kernels),
+    ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     ...(pairs6Shape(inFeatures, outFeatures) ||
     pairs8Shape(inFeatures, outFeatures) ||
@@ -202,24 +202,24 @@ function fcAccumulator(
 }
 
 /** Pruned symmetric weights get a sparse encoding (sparse.ts); others stay dense. */
-function sparseWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { sparse?: SparseRows } {
+function sparseWeights(filter: Tensor, filterOffset: number, rows: number, columns: number, kernels: KernelChoices): { sparse?: SparseRows } {
   if (filterOffset !== 0) return {};
-  const sparse = encodeSparseRows(constInt8(filter), rows, columns);
+  const sparse = encodeSparseRows(constInt8(filter), rows, columns, kernels);
   return sparse ? { sparse } : {};
 }
 
 /** Symmetric weights with few distinct values per row get a palette encoding (common/codecs/palette.ts). */
-function paletteWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { palette?: PaletteEncoding } {
+function paletteWeights(filter: Tensor, filterOffset: number, rows: number, columns: number, kernels: KernelChoices): { palette?: PaletteEncoding } {
   if (filterOffset !== 0) return {};
-  const palette = encodePalette(constInt8(filter), rows, columns);
+  const palette = encodePalette(constInt8(filter), rows, columns, kernels);
   return palette ? { palette } : {};
 }
 
 /** Symmetric weights stored Huffman-coded when asked for and smaller (huffman.ts). */
-function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number): { entropy?: HuffmanFc } {
-  if (filterOffset !== 0 || !entropyCodingEnabled()) return {};
+function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number, kernels: KernelChoices): { entropy?: HuffmanFc } {
+  if (filterOffset !== 0 || !entropyCodingEnabled(kernels)) return {};
   const weights = constInt8(filter);
-  const entropy = encodeHuffmanFc(weights, rows, columns, encodeSparseRows(weights, rows, columns));
+  const entropy = encodeHuffmanFc(weights, rows, columns, encodeSparseRows(weights, rows, columns, kernels));
   return entropy ? { entropy } : {};
 }
 

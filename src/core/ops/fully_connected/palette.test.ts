@@ -6,10 +6,10 @@ import type { FusedActivation } from '../../ir/graph.ts';
 import { decodePalette, encodePalette, paletteBytes } from '../common/codecs/palette.ts';
 import { PALETTE_ISAS as ISAS, paletteWeights } from '../../../../test/helpers/palette_cases.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
-import { preferInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 
 describe('FULLY_CONNECTED with palette (LUT) weights', () => {
-  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+  preferInSuite('size', { entropy: false, int4: false });
   it('encodes losslessly, picks the smaller of per-layer and per-channel LUTs, and only when smaller than dense and int4', () => {
     const rand = rng(7);
     for (let k = 0; k < 60; k++) {
@@ -64,10 +64,10 @@ describe('FULLY_CONNECTED with palette (LUT) weights', () => {
         [{ shape: [batches, out], scale: rand() < 0.2 ? 0.0002 : 0.05 + rand() * 0.5, zeroPoint: randomInt(rand, -20, 20) }],
         { activation: (['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const)[randomInt(rand, 0, 3)] as FusedActivation, keepNumDims: false },
       );
-      const p = fc.prepare(graph, op);
+      const p = fc.prepare(graph, op, suiteChoices().kernels);
       if (!p.palette) continue;
       seenBits.add(p.palette.bits);
-      expect(selectVariant(fc, p, isa.isa).name, isa.name).to.equal(isa.variant);
+      expect(selectVariant(fc, p, isa.isa, suiteChoices().prefer, suiteChoices().kernels).name, isa.name).to.equal(isa.variant);
       cases.push({ def: fc, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: isa.isa });
     }
     expect(cases.length).to.equal(30);
@@ -87,8 +87,8 @@ describe('FULLY_CONNECTED with palette (LUT) weights', () => {
       [{ shape: [1, 64], scale: 0.1, zeroPoint: 0 }],
       { activation: 'NONE', keepNumDims: false },
     );
-    const p = fc.prepare(graph, op);
-    const v = selectVariant(fc, p, { dsp: true });
+    const p = fc.prepare(graph, op, suiteChoices().kernels);
+    const v = selectVariant(fc, p, { dsp: true }, suiteChoices().prefer, suiteChoices().kernels);
     const cost = v.cost!(p, { dsp: true });
     expect(cost.flashBytes)
       .to.equal(p.palette!.bytes)

@@ -17,7 +17,7 @@ import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.t
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { paletteWeights } from '../../../../test/helpers/palette_cases.ts';
 import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
-import { preferInSuite } from '../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../test/helpers/prefer.ts';
 
 function paletteModel(name: string, seed: number): Graph {
   const rand = rng(seed);
@@ -54,7 +54,7 @@ const BOARDS = [
 
 for (const { target, board, tools, variant } of BOARDS) {
   describe(`palette (LUT) weights on the emulated ${target} (${board})`, function () {
-    preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_INT4_KERNELS: 'off' });
+    preferInSuite('size', { entropy: false, int4: false });
     let dir: string;
     before(function () {
       requireTools(this, tools);
@@ -65,7 +65,7 @@ for (const { target, board, tools, variant } of BOARDS) {
     });
     it('3x3 and 1x1 CONV_2D and FULLY_CONNECTED with b = 3, 2, 5 palettes: the palette kernels, bit-exact', async () => {
       const graph = paletteModel(`palette_${target.replace(/-/g, '_')}`, 31);
-      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { ...suiteChoices(), isa: loadTarget(target).isa });
       const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
       expect(text.split(`(${variant})`).length - 1).to.equal(3);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });

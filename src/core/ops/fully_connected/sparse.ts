@@ -12,7 +12,7 @@
  * integer sums do not depend on their order, so the result is bit-exact with the dense kernel.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
+import { type EncodingCost, type IsaFamily, type KernelChoices, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import type { ChannelMultipliers } from '../common/families/weighted.ts';
@@ -37,9 +37,9 @@ export interface SparseRows {
   bytes: number;
 }
 
-/** `TINYFORGE_SPARSE_KERNELS=off` keeps every layer dense (to measure what the sparse kernels save). */
-export function sparseKernelsEnabled(): boolean {
-  return process.env.TINYFORGE_SPARSE_KERNELS !== 'off';
+/** `kernels.sparse: 'off'` keeps every layer dense (to measure what the sparse kernels save). */
+export function sparseKernelsEnabled(kernels: KernelChoices = {}): boolean {
+  return kernels.sparse !== 'off';
 }
 
 /**
@@ -79,8 +79,8 @@ export function zeroShare(weights: Int8Array): number {
 }
 
 /** The sparse encoding of `weights` [rows, columns], or undefined when the dense form is as good. */
-export function encodeSparseRows(weights: Int8Array, rows: number, columns: number): SparseRows | undefined {
-  if (!sparseKernelsEnabled()) return undefined;
+export function encodeSparseRows(weights: Int8Array, rows: number, columns: number, kernels: KernelChoices = {}): SparseRows | undefined {
+  if (!sparseKernelsEnabled(kernels)) return undefined;
   const zeros = zeroShare(weights);
   if (zeros < SPARSE_MIN_ZEROS) return undefined;
   const { values, deltas, counts } = gapRows(weights, rows, columns);

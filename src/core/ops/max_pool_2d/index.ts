@@ -10,7 +10,7 @@ const maxPool2d: OpDef<PoolParams> = {
   kind: 'MAX_POOL_2D',
   dir: import.meta.dirname,
   check: checkPool,
-  prepare: preparePool,
+  prepare: (graph, op) => preparePool(graph, op),
   macs: poolTaps,
   variants: maxPoolVariants,
 

@@ -15,7 +15,7 @@ import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import { interpret } from '../interpreter.ts';
 import { compileGraph } from '../../compile.ts';
-import { saveTflite } from '../../model/tflite/writer.ts';
+import { saveTflite } from '../../../lab/model_files.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { GraphBuilder, type Q } from '../../../../test/helpers/graph_builder.ts';

@@ -16,8 +16,7 @@ import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
 import type { PreparedLayer } from '../prepare.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { layerText, printLayer } from '../layer_code.ts';
-import { ARENA_ALIGNMENT } from '../../plan/arena.ts';
-import { alignUp } from '../../plan/lifetimes.ts';
+import { ARENA_ALIGNMENT, alignUp } from '../../ir/alignment.ts';
 import { mergeBandInstances } from './merge.ts';
 
 /**

@@ -17,7 +17,8 @@ import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.t
 import { TinyforgeError } from '../../errors.ts';
 import { type DType, type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { type TensorBuffer, allocBuffer, toBytes } from '../../ir/buffers.ts';
-import { saveTflite, writeTflite } from '../../model/tflite/writer.ts';
+import { writeTflite } from '../../model/tflite/writer.ts';
+import { saveTflite } from '../../../lab/model_files.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import {
   type CCase,

@@ -11,7 +11,7 @@ import { interpret } from '../interpreter.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveTflite } from '../../model/tflite/writer.ts';
+import { saveTflite } from '../../../lab/model_files.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../compile.ts';
 import { type Graph, byteSize } from '../../ir/graph.ts';
-import { saveTflite } from '../../model/tflite/writer.ts';
+import { saveTflite } from '../../../lab/model_files.ts';
 import { interpret } from '../interpreter.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { loadTarget } from '../../targets/targets.ts';

@@ -11,7 +11,7 @@
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { LayerEmitContext, OpDef } from '../op.ts';
+import type { KernelChoices, LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { emitLstmRv32 } from './rv32.ts';
@@ -211,7 +211,7 @@ function mulMultiplier(scale1: number, scale2: number, outputScale: number) {
   return quantizeMultiplier((f32(scale1) * f32(scale2)) / f32(outputScale));
 }
 
-function prepare(graph: Graph, op: Op): LstmParams {
+function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): LstmParams {
   const attrs = op.attrs as LstmAttrs;
   const input = requireInput(graph, op, INPUT, 'input');
   const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
@@ -240,6 +240,7 @@ function prepare(graph: Graph, op: Op): LstmParams {
     })),
     units,
     inputSize,
+    kernels,
   );
   return {
     batches,
@@ -427,9 +428,9 @@ const def: OpDef<LstmParams> = {
     lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
   ],
   // --prefer size keeps the model's 1 byte a weight: the row-pair lanes (2 bytes a weight) are a speed choice
-  selectVariant(p, isa, prefer) {
+  selectVariant(p, isa, prefer, kernels) {
     if (prefer === 'size') p.laneWeights = false;
-    return chooseStorage(def, p, isa, prefer);
+    return chooseStorage(def, p, isa, prefer, kernels);
   },
   // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
   denseCost: (p, isa) => {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lstm, { type LstmParams } from './index.ts';
-import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
+import { type LstmSpec, lstmGraph, zeroState } from '../../../../test/helpers/lstm_cases.ts';
 import { encodeLstmSparse } from './sparse.ts';
 import { selectVariant } from '../variant.ts';
 import { executedMacs, prepareGraph } from '../prepare.ts';
@@ -23,8 +23,8 @@ import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../targets/targets.ts';
 import { formatStorage, storageLabel } from '../../../face/report/inspect.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC } from '../../../../test/helpers/op_harness.ts';
-import { prunedWeights } from '../common/codecs/sparse_cases.ts';
-import { envInSuite } from '../../../../test/helpers/prefer.ts';
+import { prunedWeights } from '../../../../test/helpers/sparse_cases.ts';
+import { preferInSuite, suiteChoices, withChoices } from '../../../../test/helpers/prefer.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
@@ -58,27 +58,13 @@ function prunedSpec(rand: () => number, seed: number): LstmSpec {
   };
 }
 
-/** `vars` set while `f` runs (prepare and variant choice read them). */
-function withEnv<T>(vars: Record<string, string>, f: () => T): T {
-  const saved = Object.keys(vars).map((k) => [k, process.env[k]] as const);
-  Object.assign(process.env, vars);
-  try {
-    return f();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
 /** Pruned LSTMs whose gate weights get the sparse encoding, with random inputs and non-reset states. */
 function sparseCases(seed: number, count: number): CCase[] {
   const rand = rng(seed);
   const cases: CCase[] = [];
   for (let n = 0; cases.length < count; n++) {
     const { graph, op } = lstmGraph(prunedSpec(rand, seed * 100 + n));
-    if (!(lstm.prepare(graph, op) as LstmParams).sparse) continue;
+    if (!(lstm.prepare(graph, op, suiteChoices().kernels) as LstmParams).sparse) continue;
     const state = zeroState(graph, op);
     if (rand() < 0.5) {
       (state[0] as Int8Array).set(randomInt8(rand, state[0]!.length));
@@ -104,7 +90,7 @@ const expectedOutput = (c: CCase) => toBytes(evaluateOp(lstm, c.graph, c.op, [c.
 
 describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () => {
   // the sparse storage competes under --prefer size, where it wins whenever it is encoded
-  envInSuite({ TINYFORGE_PREFER: 'size' });
+  preferInSuite('size');
 
   it('encodes the input rows gate after gate, then the recurrent rows, as column gaps; keeps dense weights dense', () => {
     const units = 2;
@@ -138,7 +124,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
 
   it('the emitted C never reads the dense gate weights', () => {
     const { graph, op } = lstmGraph({ batches: 1, steps: 2, inputSize: 30, units: 8, inZp: 4, hZp: -2, weights: prunedGates(rng(2), 8, 30, 0.9) });
-    const p = lstm.prepare(graph, op) as LstmParams;
+    const p = lstm.prepare(graph, op, suiteChoices().kernels) as LstmParams;
     const asked: number[] = [];
     const ctx: LayerEmitContext = {
       graph,
@@ -157,7 +143,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
         throw new Error('no shared definitions');
       },
     };
-    const variant = selectVariant(lstm, p, DSP);
+    const variant = selectVariant(lstm, p, DSP, suiteChoices().prefer, suiteChoices().kernels);
     expect(variant.name).to.equal('sparse');
     const code = layerText(variant.emit(p, ctx));
     expect(asked.filter((i) => i >= 1 && i <= 8)).to.deep.equal([]);
@@ -166,11 +152,14 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
 
   it('generated pruned LSTMs: the sparse kernel equals the reference and the dense kernels of every family (host C, ASan + UBSan)', () => {
     const cases = sparseCases(31, 8);
-    for (const c of cases) expect(selectVariant(lstm, lstm.prepare(c.graph, c.op), undefined).name).to.equal('sparse');
+    for (const c of cases)
+      expect(selectVariant(lstm, lstm.prepare(c.graph, c.op, suiteChoices().kernels), undefined, suiteChoices().prefer, suiteChoices().kernels).name).to.equal(
+        'sparse',
+      );
     const sparse = runCasesInC(cases);
     cases.forEach((c, k) => expect(firstDifference(expectedOutput(c), sparse[k]![0]!), `case ${k} (sparse)`).to.equal(undefined));
     // the same layers, dense: the portable C and each family's kernel (C twins on the host)
-    const dense = withEnv({ TINYFORGE_SPARSE_KERNELS: 'off' }, () =>
+    const dense = withChoices({ ...suiteChoices(), kernels: { sparse: 'off' } }, () =>
       runCasesInC([undefined, DSP, ARMV6M, RV32].flatMap((isa) => cases.map((c) => ({ ...c, inputs: c.inputs.map((b) => b.slice()), isa })))),
     );
     dense.forEach((d, k) =>
@@ -277,7 +266,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
           seed: 808 + n,
         });
         graph.name = `lstm_sparse_${n}`;
-        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { ...suiteChoices(), isa: loadTarget(target).isa });
         expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['sparse']);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 6 + n });
       });

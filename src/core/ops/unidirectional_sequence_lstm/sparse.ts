@@ -14,7 +14,7 @@
  * SPARSE_MAX_BYTES_RATIO of the dense bytes, as for FC; whether it runs is the cost model's call
  * (encoding_choice.ts, `--prefer`).
  */
-import { type EncodingCost, type IsaFamily, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
+import { type EncodingCost, type IsaFamily, type KernelChoices, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
 import { SPARSE_MAX_BYTES_RATIO, SPARSE_MIN_ZEROS, gapRows, sparseKernelsEnabled, zeroShare } from '../fully_connected/sparse.ts';
 import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import type { LstmGateInputs } from './dsp.ts';
@@ -46,8 +46,13 @@ const concat = (parts: Int8Array[]): Int8Array => {
 };
 
 /** The sparse encoding of the layer's gate weights, or undefined when the dense form is as good. */
-export function encodeLstmSparse(gates: { inputWeights: Int8Array; recurrentWeights: Int8Array }[], units: number, inputSize: number): LstmSparse | undefined {
-  if (!sparseKernelsEnabled()) return undefined;
+export function encodeLstmSparse(
+  gates: { inputWeights: Int8Array; recurrentWeights: Int8Array }[],
+  units: number,
+  inputSize: number,
+  kernels: KernelChoices = {},
+): LstmSparse | undefined {
+  if (!sparseKernelsEnabled(kernels)) return undefined;
   const inputRows = concat(gates.map((g) => g.inputWeights));
   const recurrentRows = concat(gates.map((g) => g.recurrentWeights));
   const denseBytes = inputRows.length + recurrentRows.length;

@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../../../../test/helpers/cli.ts';
 import lstm, { type LstmParams } from './index.ts';
 import { pairedWeights } from './dsp.ts';
 import { pairLanes } from './pairs.ts';
-import { type LstmSpec, lstmGraph, zeroState } from './lstm_cases.ts';
+import { type LstmSpec, lstmGraph, zeroState } from '../../../../test/helpers/lstm_cases.ts';
 import type { KernelIsa } from '../op.ts';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';

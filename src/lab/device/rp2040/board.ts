@@ -9,8 +9,7 @@ import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { BoardDescriptor } from '../../../core/targets/targets.ts';
 import type { RunningEmulator } from '../transport/qemu.ts';
-import { Rp2040Emulation } from './emulator.ts';
-import type { Rp2040Tracer } from '../../estimate/timing/trace.ts';
+import { type InstructionTracer, Rp2040Emulation } from './emulator.ts';
 
 /** The UF2 image for a firmware path: the path itself if it is a .uf2, else firmware.uf2 beside the ELF. */
 export function uf2ForFirmware(firmware: string): string {
@@ -19,7 +18,7 @@ export function uf2ForFirmware(firmware: string): string {
   return uf2;
 }
 
-export function startRp2040js(board: BoardDescriptor, firmware: string, tracer: Rp2040Tracer | null = null): RunningEmulator {
+export function startRp2040js(board: BoardDescriptor, firmware: string, tracer: InstructionTracer | null = null): RunningEmulator {
   const uf2 = uf2ForFirmware(firmware);
   const emulation = Rp2040Emulation.start(new Uint8Array(readFileSync(uf2)), uf2, board.name, tracer);
   let problem = '';

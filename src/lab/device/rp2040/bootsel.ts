@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
-import { RP2040_FAMILY_ID, RP2350_ARM_S_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from './uf2.ts';
+import { RP2040_FAMILY_ID, RP2350_ARM_S_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from '../../toolchain/rp2040/uf2.ts';
 
 export interface BootselDrive {
   /** the mount point */

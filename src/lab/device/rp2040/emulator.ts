@@ -24,9 +24,8 @@
 import { RP2040, type Logger } from 'rp2040js';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { Transport } from '../transport/transport.ts';
-import { BOOT2_BYTES, boot2Valid } from './boot2.ts';
-import { writeUf2IntoFlash } from './uf2.ts';
-import type { Rp2040Tracer } from '../../estimate/timing/trace.ts';
+import { BOOT2_BYTES, boot2Valid } from '../../toolchain/rp2040/boot2.ts';
+import { writeUf2IntoFlash } from '../../toolchain/rp2040/uf2.ts';
 
 /** where the boot ROM copies the second stage, and the stack it gives it (RP2040 datasheet 2.8.1) */
 const BOOT2_SRAM_ADDRESS = 0x20041f00;
@@ -46,6 +45,19 @@ export interface Rp2040Exit {
   reason: string;
 }
 
+/**
+ * What follows the emulated core instruction by instruction (estimate/timing/trace.ts's Rp2040Tracer
+ * measures layer timings with it); an interface here, so the device needs nothing from the estimates.
+ */
+export interface InstructionTracer {
+  /** once, before the run: how the tracer reads the instruction halfwords of the emulated memory */
+  bind(readHalfword: (address: number) => number): void;
+  /** before each instruction: its pc and the core's cycle count so far */
+  before(pc: number, cycles: number): void;
+  /** once, when the run ends */
+  close(cycles: number): void;
+}
+
 export class Rp2040Emulation implements Transport {
   readonly mcu = new RP2040();
   private readonly dataListeners: ((bytes: Uint8Array) => void)[] = [];
@@ -61,7 +73,7 @@ export class Rp2040Emulation implements Transport {
 
   private constructor(
     readonly name: string,
-    private readonly tracer: Rp2040Tracer | null,
+    private readonly tracer: InstructionTracer | null,
   ) {
     this.mcu.logger = this.strictLogger();
     this.nanosPerCycle = 1e9 / this.mcu.clkSys;
@@ -75,7 +87,7 @@ export class Rp2040Emulation implements Transport {
    * Writes the UF2 image into the emulated flash, runs the boot ROM's checks and starts the core.
    * `file` names the image in messages.
    */
-  static start(uf2: Uint8Array, file: string, name = 'rp2040js', tracer: Rp2040Tracer | null = null): Rp2040Emulation {
+  static start(uf2: Uint8Array, file: string, name = 'rp2040js', tracer: InstructionTracer | null = null): Rp2040Emulation {
     return Rp2040Emulation.boot((flash) => writeUf2IntoFlash(uf2, flash, file), file, name, tracer);
   }
 
@@ -83,7 +95,7 @@ export class Rp2040Emulation implements Transport {
    * Boots whatever `fill` puts into the (erased) emulated flash, as the chip's ROM boots its flash
    * after a reset: a board that took a UF2 copy, damaged or not (test/device/fake-pico.ts).
    */
-  static boot(fill: (flash: Uint8Array) => void, file: string, name = 'rp2040js', tracer: Rp2040Tracer | null = null): Rp2040Emulation {
+  static boot(fill: (flash: Uint8Array) => void, file: string, name = 'rp2040js', tracer: InstructionTracer | null = null): Rp2040Emulation {
     const emulation = new Rp2040Emulation(name, tracer);
     const { mcu } = emulation;
     tracer?.bind((address) => mcu.readUint16(address));

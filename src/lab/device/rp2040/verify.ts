@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { TinyforgeError } from '../../../core/errors.ts';
 import { DeviceSession } from '../session.ts';
 import { ProtocolError } from '../protocol/messages.ts';
-import { boot2Crc } from './boot2.ts';
+import { boot2Crc } from '../../toolchain/rp2040/boot2.ts';
 import { type BootselChip, type BootselDrive, type FlashUf2Options, RP2040_DRIVE, flashUf2ToDrive } from './bootsel.ts';
-import { RP2040_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from './uf2.ts';
+import { RP2040_FAMILY_ID, RP2040_FLASH_WINDOW, parseUf2 } from '../../toolchain/rp2040/uf2.ts';
 
 export interface Uf2Verification {
   /** the console port the board answered on */

@@ -3,6 +3,5 @@
 export { AN3155Client, AN3155Error, type BootloaderInfo, type Timeouts } from './an3155.ts';
 export { flashImage, type FlashOptions, type FlashReport } from './flash.ts';
 export { flashEmulatedBoard, type EmulatedFlash } from './emulated.ts';
-export { flashFile, type FlashFileOptions, type FlashFileResult } from './flash-file.ts';
 export { loadImage, makeImage, type FlashImage, type Segment } from './image.ts';
 export { openBootloaderPort } from './port.ts';

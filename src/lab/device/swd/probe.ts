@@ -5,7 +5,7 @@
  * - `tcp:HOST:PORT`: CMSIS-DAP commands over a TCP socket, framed as OpenOCD's cmsis_dap_tcp backend
  *   frames them (8-byte header: u32 0x00504144 "DAP\0", u16 payload length, u8 type 1 = request,
  *   2 = response, u8 reserved; little-endian). Remote probes (an ESP32 running a cmsis_dap_tcp
- *   server) and tinyforge's fake probe speak it.
+ *   server) and the tests' fake probe (test/device/swd/fake-probe.ts) speak it.
  * - `cmsis-dap[:SERIAL]`: a USB probe, through the `usb` npm package (CMSIS-DAP v2, bulk endpoints)
  *   or `node-hid` (v1, HID reports), whichever is installed; both are native modules tinyforge does
  *   not depend on, so without them this is a one-line error naming what to install.

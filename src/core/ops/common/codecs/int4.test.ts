@@ -5,14 +5,14 @@ import { expectCMatchesReference } from '../../../../../test/helpers/op_checks.t
 import type { CCase } from '../../../../../test/helpers/op_harness.ts';
 import { selectVariant } from '../../variant.ts';
 import { packInt4Rows, packInt4Taps } from './int4.ts';
-import { preferInSuite } from '../../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../../test/helpers/prefer.ts';
 
 const KINDS: Int4Kind[] = ['fc', 'pointwise', 'conv', 'depthwise'];
 // 6 layers per kind and family in CI (96 in one compile); TINYFORGE_INT4_CASES=200 for a long campaign
 const PER_KIND = Number(process.env.TINYFORGE_INT4_CASES ?? 6);
 
 describe('int4 weights (packed two a byte, decoded in registers)', () => {
-  preferInSuite('size', { TINYFORGE_PALETTE_KERNELS: 'off', TINYFORGE_ENTROPY: 'off' }); // int4-valued rows would often take a palette under size
+  preferInSuite('size', { palette: false, entropy: false }); // int4-valued rows would often take a palette under size
   it('packs rows as int4_dot.h reads them: byte j of word k = v[8k+j] | v[8k+j+4] << 4', () => {
     const v = Int8Array.from([1, 2, 3, 4, 5, 6, 7, -8, -1]);
     const words = packInt4Rows(v, 1, 9);
@@ -26,11 +26,11 @@ describe('int4 weights (packed two a byte, decoded in registers)', () => {
     FAMILY_ISAS.forEach(({ isa }, f) => KINDS.forEach((kind, k) => cases.push(...int4Cases(kind, 1000 + 10 * f + k, PER_KIND, isa))));
     let int4Layers = 0;
     for (const c of cases) {
-      const v = selectVariant(c.def, c.def.prepare(c.graph, c.op), c.isa);
+      const v = selectVariant(c.def, c.def.prepare(c.graph, c.op, suiteChoices().kernels), c.isa, suiteChoices().prefer, suiteChoices().kernels);
       // grouped convolutions keep the int8 kernels
       const grouped = c.op.kind === 'CONV_2D' && c.graph.tensors[c.op.inputs[0]!]!.shape[3] !== c.graph.tensors[c.op.inputs[1]!]!.shape[3];
       const weights = c.graph.tensors[c.op.inputs[1]!]!;
-      const cost = v.cost?.(c.def.prepare(c.graph, c.op), c.isa);
+      const cost = v.cost?.(c.def.prepare(c.graph, c.op, suiteChoices().kernels), c.isa);
       // the packed form is used exactly when it is smaller than the int8 weights
       if (cost) expect(cost.flashBytes).to.be.below(weights.data!.length);
       else

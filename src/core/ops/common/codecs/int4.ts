@@ -11,13 +11,13 @@
  *   (TFLite's INT4 order), ceil(taps / 2) bytes per channel.
  */
 import { fitsInt4 } from '../../../ir/int4.ts';
-import type { IsaFamily } from '../../op.ts';
+import type { IsaFamily, KernelChoices } from '../../op.ts';
 
 export { fitsInt4 };
 
-/** `TINYFORGE_INT4_KERNELS=off` keeps int4-valued layers on the int8 kernels (to measure both). */
-export function int4KernelsEnabled(): boolean {
-  return process.env.TINYFORGE_INT4_KERNELS !== 'off';
+/** `kernels.int4: false` keeps int4-valued layers on the int8 kernels (to measure both). */
+export function int4KernelsEnabled(kernels: KernelChoices = {}): boolean {
+  return kernels.int4 !== false;
 }
 
 /** Rows longer than this could overflow the DSP kernel's 16x accumulator (int4_dot.h). */
@@ -28,8 +28,8 @@ export const INT4_MAX_ROW = 131072 - 1;
  * enough, and the packed form (`packedBytes`) is smaller than the int8 weights (until the per-layer
  * chooser weighs bytes against instructions).
  */
-export function int4Applies(weights: Int8Array, rowLength: number, packedBytes: number): boolean {
-  return int4KernelsEnabled() && weights.length > 0 && rowLength <= INT4_MAX_ROW && packedBytes < weights.length && fitsInt4(weights);
+export function int4Applies(weights: Int8Array, rowLength: number, packedBytes: number, kernels: KernelChoices = {}): boolean {
+  return int4KernelsEnabled(kernels) && weights.length > 0 && rowLength <= INT4_MAX_ROW && packedBytes < weights.length && fitsInt4(weights);
 }
 
 export function int4RowWords(rowLength: number): number {

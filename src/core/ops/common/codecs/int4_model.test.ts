@@ -25,7 +25,7 @@ import { int4Cases } from '../../../../../test/helpers/int4_cases.ts';
 import { randomInt8, rng, singleOpGraph } from '../../../../../test/helpers/op_harness.ts';
 import { expectTflmAgrees } from '../../../../../test/helpers/op_checks.ts';
 import { runTflmRef, tflmRefAvailable } from '../../../../../test/helpers/tflm_ref.ts';
-import { preferInSuite } from '../../../../../test/helpers/prefer.ts';
+import { preferInSuite, suiteChoices } from '../../../../../test/helpers/prefer.ts';
 
 function fileTensorTypes(bytes: Uint8Array): { type: number; bufferBytes: number }[] {
   const model = tfl.Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
@@ -37,7 +37,7 @@ function fileTensorTypes(bytes: Uint8Array): { type: number; bufferBytes: number
 }
 
 describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () => {
-  preferInSuite('size', { TINYFORGE_ENTROPY: 'off', TINYFORGE_PALETTE_KERNELS: 'off' });
+  preferInSuite('size', { entropy: false, palette: false });
   it('packs as TFLite: low nibble first, an odd count padded with a zero high nibble', () => {
     expect(Array.from(packInt4(new Uint8Array(Int8Array.from([1, -2, 7]).buffer)))).to.deep.equal([0xe1, 0x07]);
     const values = randomInt8(rng(3), 101, -8, 7);
@@ -104,7 +104,7 @@ describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () =>
       if (!tflmRefAvailable(this)) return;
       const rand = rng(9);
       const input = new Uint8Array(randomInt8(rand, elementCount(graph.tensors[graph.inputs[0]!]!.shape)).buffer);
-      const compiled = compileGraph(graph, 'int4_net.tflite');
+      const compiled = compileGraph(graph, 'int4_net.tflite', suiteChoices());
       const ours = interpret(compiled.prepared, [input]).outputs[0]!;
       const theirs = runTflmRef(writeTflite(graph), input);
       expect(Array.from(theirs.outputs)).to.deep.equal(Array.from(ours as Uint8Array));
@@ -117,7 +117,7 @@ describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () =>
     ] as const) {
       it(`runs the int4 kernels on ${target}, bit-exact, with half the weight bytes`, async function () {
         if (target !== 'host') requireTools(this, ['arm-none-eabi-gcc', ...(target === 'cortex-m4' ? ['qemu-system-arm'] : [])]);
-        const compiled = compileGraph(graph, 'int4_net.tflite', { isa: loadTarget(target).isa });
+        const compiled = compileGraph(graph, 'int4_net.tflite', { ...suiteChoices(), isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
         expect(text.match(/int4 weights/g)).to.have.length(4);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 11 });

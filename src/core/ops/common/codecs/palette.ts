@@ -15,7 +15,7 @@
  * palette); b = 5, 6 pay against dense only for rows long enough to amortise 32..64 LUT bytes
  * (per-channel) — a per-layer LUT costs nearly nothing.
  */
-import type { IsaFamily } from '../../op.ts';
+import type { IsaFamily, KernelChoices } from '../../op.ts';
 
 export const PALETTE_MIN_BITS = 2;
 export const PALETTE_MAX_BITS = 6;
@@ -35,9 +35,9 @@ export interface PaletteEncoding {
   bytes: number;
 }
 
-/** `TINYFORGE_PALETTE_KERNELS=off` keeps every layer dense (to measure what the palette kernels save). */
-export function paletteKernelsEnabled(): boolean {
-  return process.env.TINYFORGE_PALETTE_KERNELS !== 'off';
+/** `kernels.palette: false` keeps every layer dense (to measure what the palette kernels save). */
+export function paletteKernelsEnabled(kernels: KernelChoices = {}): boolean {
+  return kernels.palette !== false;
 }
 
 /** Smallest b in 2..6 with 2^b ≥ count, or undefined past 64 values. */
@@ -70,8 +70,8 @@ export function int4Bytes(weights: Int8Array, rows: number, rowLength: number): 
  * contiguous), or undefined when neither has ≤ 64 values per LUT or neither is smaller than the dense
  * int8 bytes (and than int4 packing, where every value fits 4 bits).
  */
-export function encodePalette(weights: Int8Array, rows: number, rowLength: number): PaletteEncoding | undefined {
-  if (!paletteKernelsEnabled() || rows < 1 || rowLength < 1) return undefined;
+export function encodePalette(weights: Int8Array, rows: number, rowLength: number, kernels: KernelChoices = {}): PaletteEncoding | undefined {
+  if (!paletteKernelsEnabled(kernels) || rows < 1 || rowLength < 1) return undefined;
   const dense = rows * rowLength;
   const int4 = int4Bytes(weights, rows, rowLength);
   const limit = Math.min(dense, int4 ?? Infinity);

@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import type { KernelIsa } from '../../op.ts';
 import { selectVariant } from '../../variant.ts';
 import { SPARSE_TAPS_MIN_ZEROS, encodeConvTaps } from './sparse_taps.ts';
-import { prunedWeights, sparseConvCase } from './sparse_cases.ts';
+import { prunedWeights, sparseConvCase } from '../../../../../test/helpers/sparse_cases.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC } from '../../../../../test/helpers/op_harness.ts';
+import { suiteChoices, withChoices } from '../../../../../test/helpers/prefer.ts';
 
 const FAMILIES: { isa: KernelIsa | undefined; name: string }[] = [
   { isa: undefined, name: 'sparse' },
@@ -14,17 +15,8 @@ const FAMILIES: { isa: KernelIsa | undefined; name: string }[] = [
 ];
 const FORMS = ['groups', 'offsets'] as const;
 /** Runs `work` with the sparse kernels forced, in one form. */
-function withForcedSparse<T>(form: string, work: () => T): T {
-  const before = [process.env.TINYFORGE_SPARSE_KERNELS, process.env.TINYFORGE_SPARSE_FORM];
-  process.env.TINYFORGE_SPARSE_KERNELS = 'force';
-  process.env.TINYFORGE_SPARSE_FORM = form;
-  try {
-    return work();
-  } finally {
-    const restore = (name: string, v: string | undefined) => (v === undefined ? delete process.env[name] : (process.env[name] = v));
-    restore('TINYFORGE_SPARSE_KERNELS', before[0]);
-    restore('TINYFORGE_SPARSE_FORM', before[1]);
-  }
+function withForcedSparse<T>(form: (typeof FORMS)[number], work: () => T): T {
+  return withChoices({ kernels: { sparse: 'force', sparseForm: form } }, work);
 }
 
 describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/codecs/sparse_taps.ts)', () => {
@@ -58,9 +50,9 @@ describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/codecs/sparse_taps.ts)', 
               const zeros = [0.4, 0.6, 0.8, 0.95, 0.99][made % 5]!;
               const c = sparseConvCase(rand, isDepthwise, isa, zeros);
               if (!c) continue;
-              const p = c.def.prepare(c.graph, c.op) as { sparse?: unknown; sparseOffsets?: unknown };
+              const p = c.def.prepare(c.graph, c.op, suiteChoices().kernels) as { sparse?: unknown; sparseOffsets?: unknown };
               if (!(form === 'groups' ? p.sparse : p.sparseOffsets)) continue;
-              expect(selectVariant(c.def, p, isa).name).to.equal(`${name} ${form}`);
+              expect(selectVariant(c.def, p, isa, suiteChoices().prefer, suiteChoices().kernels).name).to.equal(`${name} ${form}`);
               formCases.push(c);
               made++;
             }

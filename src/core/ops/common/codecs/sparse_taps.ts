@@ -18,7 +18,7 @@
  * the folded offset back out (acc -= off·Σw over those taps). Integer sums do not depend on their
  * order: the result is the dense kernel's, bit for bit.
  */
-import type { EncodingCost, IsaFamily, KernelIsa, KernelVariant, LayerEmitContext } from '../../op.ts';
+import type { EncodingCost, IsaFamily, KernelChoices, KernelIsa, KernelVariant, LayerEmitContext } from '../../op.ts';
 import { isaFamily } from '../../op.ts';
 import type { ConvWindowParams } from '../families/conv_geometry.ts';
 import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from '../families/weighted.ts';
@@ -45,16 +45,24 @@ export interface SparseTaps {
   bytes: number;
 }
 
-/** `TINYFORGE_SPARSE_KERNELS`: `off` keeps every layer dense; `force` runs the sparse kernel wherever it applies (measurement, tests). */
-export function sparseMode(): 'off' | 'force' | 'auto' {
-  const v = process.env.TINYFORGE_SPARSE_KERNELS;
-  return v === 'off' ? 'off' : v === 'force' ? 'force' : 'auto';
+/** `kernels.sparse`: `off` keeps every layer dense; `force` runs the sparse kernel wherever it applies (measurement, tests). */
+export function sparseMode(kernels: KernelChoices = {}): 'off' | 'force' | 'auto' {
+  return kernels.sparse ?? 'auto';
 }
 
-/** `TINYFORGE_SPARSE_FORM=groups|offsets` limits the sparse kernels to one form (tests of each form). */
-export function sparseFormAllowed(form: 'groups' | 'offsets'): boolean {
-  const only = process.env.TINYFORGE_SPARSE_FORM;
-  return only === undefined || only === form;
+/**
+ * The encodings of the forms `kernels.sparseForm` allows (tests of each form): a form left out is
+ * dropped, so no kernel of it applies.
+ */
+export function allowedSparseForms(
+  encodings: { sparse?: SparseTaps; sparseOffsets?: SparseOffsets },
+  kernels: KernelChoices = {},
+): { sparse?: SparseTaps; sparseOffsets?: SparseOffsets } {
+  const { sparse, sparseOffsets } = encodings;
+  return {
+    ...(sparse && kernels.sparseForm !== 'offsets' ? { sparse } : {}),
+    ...(sparseOffsets && kernels.sparseForm !== 'groups' ? { sparseOffsets } : {}),
+  };
 }
 
 /**
@@ -70,8 +78,8 @@ function zeroShare(w: Int8Array): number {
 }
 
 /** CONV_2D weights OHWI [outC, kH, kW, filterInC] as tap groups, or undefined when not worth building. */
-export function encodeConvTaps(weights: Int8Array, outC: number, taps: number, filterInC: number): SparseTaps | undefined {
-  if (sparseMode() === 'off' || taps > 256) return undefined;
+export function encodeConvTaps(weights: Int8Array, outC: number, taps: number, filterInC: number, kernels: KernelChoices = {}): SparseTaps | undefined {
+  if (sparseMode(kernels) === 'off' || taps > 256) return undefined;
   const zeros = zeroShare(weights);
   if (zeros < SPARSE_TAPS_MIN_ZEROS) return undefined;
   const groups = new Int16Array(outC);
@@ -139,8 +147,8 @@ export function encodeConvTaps(weights: Int8Array, outC: number, taps: number, f
 }
 
 /** DEPTHWISE_CONV_2D weights [1, kH, kW, outC] as one entry per nonzero tap and channel. */
-export function encodeDepthwiseTaps(weights: Int8Array, outC: number, taps: number): SparseTaps | undefined {
-  if (sparseMode() === 'off' || taps > 256) return undefined;
+export function encodeDepthwiseTaps(weights: Int8Array, outC: number, taps: number, kernels: KernelChoices = {}): SparseTaps | undefined {
+  if (sparseMode(kernels) === 'off' || taps > 256) return undefined;
   const zeros = zeroShare(weights);
   if (zeros < SPARSE_TAPS_MIN_ZEROS) return undefined;
   const groups = new Int16Array(outC);
@@ -334,8 +342,8 @@ export interface SparseOffsets {
  * `rows`: the weights as one row per output channel, tap by tap, `filterInC` values a tap (CONV_2D's
  * OHWI as it is; DEPTHWISE's transposed by depthwiseRows, filterInC 1).
  */
-export function encodeOffsets(rows: Int8Array, p: ConvWindowParams, filterInC: number): SparseOffsets | undefined {
-  if (sparseMode() === 'off') return undefined;
+export function encodeOffsets(rows: Int8Array, p: ConvWindowParams, filterInC: number, kernels: KernelChoices = {}): SparseOffsets | undefined {
+  if (sparseMode(kernels) === 'off') return undefined;
   if ((p.kW - 1) * p.dilationW >= p.dilationH * p.inW && p.kH > 1) return undefined;
   const zeros = zeroShare(rows);
   if (zeros < SPARSE_TAPS_MIN_ZEROS) return undefined;
@@ -478,7 +486,7 @@ export function sparseTapVariants<P extends SparseConvLayer & { sparse?: SparseT
     name: `${family === 'portable' ? '' : `${family} `}sparse ${form}`,
     family,
     storage: 'sparse',
-    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined) && sparseFormAllowed(form),
+    applies: (p) => (form === 'groups' ? p.sparse !== undefined : p.sparseOffsets !== undefined),
     cost: (p, isa) => (form === 'groups' ? sparseTapsCost(p, p.sparse!, isa) : sparseOffsetsCost(p, p.sparseOffsets!, isa)),
     macs: (p) => p.batches * p.outH * p.outW * (form === 'groups' ? p.sparse!.values.length : p.sparseOffsets!.values.length),
     emit: (p, ctx) =>

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../../../ir/graph.ts';
 import { elementCount } from '../../../ir/graph.ts';
-import { saveTflite } from '../../../model/tflite/writer.ts';
+import { saveTflite } from '../../../../lab/model_files.ts';
 import { runModel } from '../../../../lab/run/run.ts';
 import { requireTools } from '../../../../../test/build/helpers.ts';
 import { GraphBuilder, sideBySideCases } from '../../../../../test/helpers/graph_builder.ts';

@@ -61,12 +61,12 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
   const dispatcher: OpDef<P8 | P16> = {
     ...(base as OpDef<P8 | P16>),
     check: (graph, op) => (selects(graph, op) ? variant.check(graph, op) : base.check(graph, op)),
-    prepare: (graph, op) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op)),
+    prepare: (graph, op, kernels) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op, kernels)),
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
-    selectVariant: (p, isa, prefer) =>
+    selectVariant: (p, isa, prefer, kernels) =>
       (isInt16Params(p)
         ? (variant.variants?.find((v) => v.family === isaFamily(isa) && v.applies(p as P16)) ?? int16Kernel)
-        : selectVariant(base, p as P8, isa, prefer)) as KernelVariant<P8 | P16>,
+        : selectVariant(base, p as P8, isa, prefer, kernels)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),
   };

@@ -17,8 +17,8 @@
  * write-count limits and the STM32's ECC are not modelled.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { NRF52, SCS, STM32L4, STM32U5, type SwdFlashFamily } from './chips.ts';
-import { DAP_TCP_HEADER, DAP_TCP_REQUEST, DAP_TCP_RESPONSE, DAP_TCP_SIGNATURE } from './probe.ts';
+import { NRF52, SCS, STM32L4, STM32U5, type SwdFlashFamily } from '../../../src/lab/device/swd/chips.ts';
+import { DAP_TCP_HEADER, DAP_TCP_REQUEST, DAP_TCP_RESPONSE, DAP_TCP_SIGNATURE } from '../../../src/lab/device/swd/probe.ts';
 
 /** Transfer acks as CMSIS-DAP reports them. */
 const ACK_OK = 1;

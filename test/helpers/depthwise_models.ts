@@ -3,10 +3,10 @@
  * Multi-layer DEPTHWISE_CONV_2D models for the emulated variant tests (dsp_emulated, m0plus_emulated):
  * random int8 weights and biases, chosen requantization regimes, layers reading inputs or each other.
  */
-import type { FusedActivation, Graph, Padding } from '../../ir/graph.ts';
-import { outputSize } from '../common/families/padding.ts';
-import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
-import { randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
+import type { FusedActivation, Graph, Padding } from '../../src/core/ir/graph.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
+import { GraphBuilder } from './graph_builder.ts';
+import { randomInt, randomInt8, rng } from './op_harness.ts';
 
 export interface InputSpec {
   name: string;

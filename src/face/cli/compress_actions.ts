@@ -4,8 +4,8 @@
  * only when one of them runs: each opens a session (model, data, held-out split), prints the held-out
  * figures before and after its step on stderr, and writes the resulting model.
  */
-import { TinyforgeError } from '../core/errors.ts';
-import type { Graph } from '../core/ir/graph.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { Graph } from '../../core/ir/graph.ts';
 import {
   type CalibrationCliOptions,
   type DataCliOptions,
@@ -15,26 +15,26 @@ import {
   fraction,
   positiveNumber,
   trainOptions,
-} from './cli_options.ts';
-import type { Prefer } from '../core/ops/op.ts';
-import { distill } from './distill.ts';
-import { type FineTuneChoice, describeChoice, keepBetter, mcNemar } from './keep_better.ts';
-import { factorizeGraph } from './lowrank.ts';
-import { floatMacs, loadFloatModel } from './model_io.ts';
-import { compressModel } from './pipeline.ts';
-import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from './prune.ts';
-import { quantizationAwareTraining } from './qat.ts';
-import { formatCompressReport } from './report.ts';
-import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask, writeModel } from './session.ts';
-import type { Metric } from './task.ts';
-import { pruneChannels } from './structured.ts';
-import { fineTune } from './train.ts';
-import { TrainableGraph } from './trainable.ts';
-import { type WeightClip, compressLayers, int8WeightedLayers } from './weight_bits.ts';
-import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, formatSearch, formatSensitivity, searchMixedPrecision } from './sensitivity.ts';
-import { terminalProgress } from './progress.ts';
-import { type Dataset, fitToInput, loadDataset } from '../lab/data/dataset.ts';
-import { readTflite } from '../core/model/tflite/reader.ts';
+} from './compress_options.ts';
+import type { Prefer } from '../../core/ops/op.ts';
+import { distill } from '../../compress/distill.ts';
+import { type FineTuneChoice, describeChoice, keepBetter, mcNemar } from '../../compress/keep_better.ts';
+import { factorizeGraph } from '../../compress/lowrank.ts';
+import { floatMacs, loadFloatModel, writeModel } from '../../compress/model_io.ts';
+import { compressModel } from '../../compress/pipeline.ts';
+import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from '../../compress/prune.ts';
+import { quantizationAwareTraining } from '../../compress/qat.ts';
+import { formatCompressReport, formatSearch, formatSensitivity } from '../report/compress.ts';
+import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask } from './compress_session.ts';
+import type { Metric } from '../../compress/task.ts';
+import { pruneChannels } from '../../compress/structured.ts';
+import { fineTune } from '../../compress/train.ts';
+import { TrainableGraph } from '../../compress/trainable.ts';
+import { type WeightClip, compressLayers, int8WeightedLayers } from '../../compress/weight_bits.ts';
+import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, searchMixedPrecision } from '../../compress/sensitivity.ts';
+import { terminalProgress } from '../../compress/progress.ts';
+import { type Dataset, fitToInput, loadDataset } from '../../lab/data/dataset.ts';
+import { readTflite } from '../../core/model/tflite/reader.ts';
 import { extname } from 'node:path';
 
 export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {

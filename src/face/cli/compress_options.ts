@@ -5,10 +5,10 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { TinyforgeError } from '../core/errors.ts';
-import type { DataOptions } from '../lab/data/dataset.ts';
-import type { RangeMethod } from './calibrate.ts';
-import type { Progress } from './progress.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { DataOptions } from '../../lab/data/dataset.ts';
+import type { RangeMethod } from '../../compress/calibrate.ts';
+import type { Progress } from '../../compress/progress.ts';
 
 const RANGE_CHOICES: RangeMethod[] = ['minmax', 'percentile', 'mse'];
 

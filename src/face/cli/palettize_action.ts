@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /** `tinyforge palettize`: reads an int8 .tflite, clusters its weights (palettize.ts), writes the result. */
 import { extname } from 'node:path';
-import { TinyforgeError } from '../core/errors.ts';
-import { readTflite } from '../core/model/tflite/reader.ts';
-import { saveTflite } from '../core/model/tflite/writer.ts';
-import { letSignalsIn } from '../lab/lifecycle.ts';
-import type { PalettizeCliOptions } from '../face/cli/palettize.ts';
-import { checkPaletteBits, palettize } from './palettize.ts';
-import { defaultOutput, positiveNumber } from './cli_options.ts';
+import { TinyforgeError } from '../../core/errors.ts';
+import { readTflite } from '../../core/model/tflite/reader.ts';
+import { saveTflite } from '../../lab/model_files.ts';
+import { letSignalsIn } from '../../lab/lifecycle.ts';
+import type { PalettizeCliOptions } from './palettize.ts';
+import { checkPaletteBits, palettize } from '../../compress/palettize.ts';
+import { defaultOutput, positiveNumber } from './compress_options.ts';
 
 export function parseLayerBits(list: string | undefined): Record<string, number> {
   const out: Record<string, number> = {};

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The compression report as a table for people (the JSON form is the report object itself). */
-import { formatTable } from '../face/report/table.ts';
-import type { CompressReport } from './pipeline.ts';
-import { formatLoss, formatSearch, formatSensitivity } from './sensitivity.ts';
+/** The compression reports as tables for people (the JSON forms are the report objects themselves). */
+import { formatTable } from './table.ts';
+import type { CompressReport } from '../../compress/pipeline.ts';
+import { type SearchResult, type SensitivityReport, configLabel, formatLoss } from '../../compress/sensitivity.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -57,4 +57,35 @@ export function formatCompressReport(r: CompressReport): string {
   }
   lines.push(`int8 model: ${r.output}`);
   return lines.join('\n');
+}
+
+/** The sensitivity table: rows layers, columns configurations, cells the loss. */
+export function formatSensitivity(r: SensitivityReport): string {
+  const base = r.baseline.accuracy === null ? '' : `; int8 accuracy ${(r.baseline.accuracy * 100).toFixed(2)}%, cells: accuracy points lost (output error)`;
+  const rows = r.layers.map((l) => [
+    `${l.opIndex} ${l.kind}`,
+    l.name,
+    l.weights,
+    ...l.results.map((m) => (m.accuracy === null ? m.outputError.toPrecision(3) : `${formatLoss(r.lossKind, m.loss)} (${m.outputError.toPrecision(2)})`)),
+  ]);
+  return formatTable(
+    ['layer', 'weights tensor', 'weights', ...r.configs.map(configLabel)],
+    rows,
+    `${r.model}: sensitivity of each layer alone on ${r.samples} samples${base || '; cells: relative RMS output error'}`,
+  );
+}
+
+/** The chosen configuration, one row per layer. */
+export function formatSearch(s: SearchResult): string {
+  const goal = 'maxLoss' in s.goal ? `loss <= ${s.goal.maxLoss} (${s.lossKind})` : `weights <= ${s.goal.maxFlash} bytes`;
+  const rows = s.layers.map((l) => [`${l.opIndex}`, l.name, configLabel(l.config), l.denseBytes, l.bytes, formatLoss(s.lossKind, l.estimatedLoss)]);
+  const measured =
+    s.measured.accuracy === null
+      ? `output error ${s.measured.outputError.toPrecision(3)}`
+      : `accuracy ${(s.measured.accuracy * 100).toFixed(2)}% (${formatLoss(s.lossKind, s.measured.loss)} points, output error ${s.measured.outputError.toPrecision(3)})`;
+  return [
+    formatTable(['op', 'weights tensor', 'choice', 'int8 bytes', 'bytes', 'est. loss'], rows, `search for ${goal}`),
+    `weights: ${s.denseBytes} -> ${s.bytes} bytes (estimate, ${(s.denseBytes / Math.max(1, s.bytes)).toFixed(2)}x); ` +
+      `estimated loss ${formatLoss(s.lossKind, s.estimatedLoss)}, measured ${measured}; goal ${s.met ? 'met' : 'NOT met'} after ${s.rounds} round(s)`,
+  ].join('\n');
 }

@@ -5,11 +5,11 @@
  * strides 1..3, dilations 1..2, SAME and VALID, batches, per-channel and per-tensor scales, every
  * fused activation, zero points across the range (a fifth at -128).
  */
-import depthwise from './index.ts';
-import type { FusedActivation, Padding } from '../../ir/graph.ts';
-import type { KernelIsa } from '../op.ts';
-import { outputSize } from '../common/families/padding.ts';
-import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
+import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
+import type { KernelIsa } from '../../src/core/ops/op.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
+import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from './op_harness.ts';
 
 export function depthwiseSweep(seed: number, n: number, isa: KernelIsa): CCase[] {
   const rand = rng(seed);

@@ -9,8 +9,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
 import { loadTarget } from '../../../core/targets/targets.ts';
-import { SerialTransport } from '../transport/serial.ts';
-import { type EspFlashOptions, type EspFlashReport, type EspImage, flashEsp, imagesFromIdfBuild } from './flash.ts';
+import { SerialTransport } from '../../device/transport/serial.ts';
+import { type EspFlashOptions, type EspFlashReport, type EspImage, flashEsp, imagesFromIdfBuild } from '../../device/esp/flash.ts';
 
 export interface EspFlashFileOptions {
   /** an ESP-IDF build folder, or a raw .bin (needs `address`) */

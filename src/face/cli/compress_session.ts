@@ -4,20 +4,18 @@
  * float model and the data, split off held-out data, decide the task, evaluate before and after,
  * and write the result (the commands' options are in cli_options.ts).
  */
-import { basename, extname } from 'node:path';
-import { TinyforgeError } from '../core/errors.ts';
-import type { Graph } from '../core/ir/graph.ts';
-import { saveTflite } from '../core/model/tflite/writer.ts';
-import { letSignalsIn } from '../lab/lifecycle.ts';
-import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../lab/data/dataset.ts';
-import { calibrateRanges } from './calibrate.ts';
-import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './cli_options.ts';
-import { loadFloatModel } from './model_io.ts';
-import { type Progress, terminalProgress } from './progress.ts';
-import { quantizeGraph } from './ptq.ts';
-import { type Metric, type Task, floatMetric, formatMetric, int8Metric, taskFor } from './task.ts';
-import { useTrainingBackend } from './tfjs_kernels.ts';
-import { TrainableGraph, checkFiniteWeights } from './trainable.ts';
+import { basename } from 'node:path';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { Graph } from '../../core/ir/graph.ts';
+import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../../lab/data/dataset.ts';
+import { calibrateRanges } from '../../compress/calibrate.ts';
+import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
+import { loadFloatModel } from '../../compress/model_io.ts';
+import { type Progress, terminalProgress } from '../../compress/progress.ts';
+import { quantizeGraph } from '../../compress/ptq.ts';
+import { type Metric, type Task, floatMetric, formatMetric, int8Metric, taskFor } from '../../compress/task.ts';
+import { useTrainingBackend } from '../../compress/tfjs_kernels.ts';
+import { TrainableGraph } from '../../compress/trainable.ts';
 
 export interface Session {
   graph: Graph;
@@ -112,15 +110,4 @@ export function quantizeWithData(graph: Graph, data: Dataset, opts: CalibrationC
   } finally {
     x.dispose();
   }
-}
-
-/**
- * Writes a model (float or int8) as `.tflite`; NaN weights are refused. A Ctrl-C that came during the
- * synchronous work before it is honoured first (letSignalsIn), so an interrupted command writes nothing.
- */
-export async function writeModel(graph: Graph, path: string): Promise<void> {
-  if (extname(path).toLowerCase() !== '.tflite') throw new TinyforgeError(`${path}: the output must be a .tflite file`);
-  checkFiniteWeights(graph, path);
-  await letSignalsIn();
-  saveTflite(path, graph);
 }

@@ -7,7 +7,7 @@
  * C on the same targets. They rank schedules; they do not promise a latency (the timing model of
  * src/lab/estimate does, docs/timing.md).
  */
-import type { IsaFamily } from '../ops/op.ts';
+import type { IsaFamily } from './op.ts';
 
 type CostRow = Partial<Record<IsaFamily, number>>;
 

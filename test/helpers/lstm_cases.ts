@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Random UNIDIRECTIONAL_SEQUENCE_LSTM layers for the LSTM tests (unidirectional_sequence_lstm.test.ts, sparse.test.ts). */
-import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
-import { type TensorBuffer, allocBuffer } from '../../ir/buffers.ts';
-import { type TensorSpec, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import { type Graph, type Op, elementCount } from '../../src/core/ir/graph.ts';
+import { type TensorBuffer, allocBuffer } from '../../src/core/ir/buffers.ts';
+import { type TensorSpec, randomInt, randomInt8, rng, singleOpGraph } from './op_harness.ts';
 
 export interface LstmSpec {
   batches: number;

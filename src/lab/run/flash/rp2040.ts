@@ -15,17 +15,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
-import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
+import { type PlanShaping, compileForTarget } from '../device-build.ts';
 import { writeDirectoryAtomically } from '../../output.ts';
 import { isModelFile, loadGraph } from '../../../core/model/load.ts';
 import { buildFirmware } from '../../toolchain/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, loadTarget } from '../../../core/targets/targets.ts';
 import { findTool } from '../../toolchain/toolchain.ts';
-import { DeviceSession } from '../session.ts';
-import { type BootselChip, type BootselDrive, type FlashUf2Options, RP2040_DRIVE, RP2350_DRIVE, pickBootselDrive } from './bootsel.ts';
-import { RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID, elfToUf2, parseUf2 } from './uf2.ts';
-import { buildModelImage } from '../stm32/flash-file.ts';
-import { type Uf2Verification, copyUf2AndVerify } from './verify.ts';
+import { DeviceSession } from '../../device/session.ts';
+import { type BootselChip, type BootselDrive, type FlashUf2Options, RP2040_DRIVE, RP2350_DRIVE, pickBootselDrive } from '../../device/rp2040/bootsel.ts';
+import { RP2040_FLASH_WINDOW, RP2350_ARM_S_FAMILY_ID, elfToUf2, parseUf2 } from '../../toolchain/rp2040/uf2.ts';
+import { buildModelImage } from './stm32.ts';
+import { type Uf2Verification, copyUf2AndVerify } from '../../device/rp2040/verify.ts';
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {

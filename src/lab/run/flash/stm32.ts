@@ -14,18 +14,18 @@
  */
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
-import { type PlanShaping, compileForTarget } from '../../run/device-build.ts';
+import { type PlanShaping, compileForTarget } from '../device-build.ts';
 import { writeDirectoryAtomically } from '../../output.ts';
 import { isModelFile, loadGraph } from '../../../core/model/load.ts';
 import { buildFirmware } from '../../toolchain/firmware.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardOf, buildsFirmware, loadTarget } from '../../../core/targets/targets.ts';
 import { findTool } from '../../toolchain/toolchain.ts';
-import { DeviceSession } from '../session.ts';
-import type { FlashOptions, FlashReport } from './flash.ts';
-import { flashImage } from './flash.ts';
-import { type EmulatedFlash, flashEmulatedBoard } from './emulated.ts';
-import { type FlashImage, loadImage } from './image.ts';
-import { BOOTLOADER_BAUD, openBootloaderPort } from './port.ts';
+import { DeviceSession } from '../../device/session.ts';
+import type { FlashOptions, FlashReport } from '../../device/stm32/flash.ts';
+import { flashImage } from '../../device/stm32/flash.ts';
+import { type EmulatedFlash, flashEmulatedBoard } from '../../device/stm32/emulated.ts';
+import { type FlashImage, loadImage } from '../../device/stm32/image.ts';
+import { BOOTLOADER_BAUD, openBootloaderPort } from '../../device/stm32/port.ts';
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 /** Where a raw .bin goes on a real STM32 when no --address is given: the start of its flash. */

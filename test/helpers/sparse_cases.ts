@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Random pruned CONV_2D and DEPTHWISE_CONV_2D layers for the sparse kernels' tests (sparse_taps.test.ts, encoding_choice.test.ts). */
-import conv from '../../conv_2d/index.ts';
-import depthwise from '../../depthwise_conv_2d/index.ts';
-import type { FusedActivation, Padding } from '../../../ir/graph.ts';
-import type { KernelIsa, OpDef } from '../../op.ts';
-import { outputSize } from '../families/padding.ts';
-import { type CCase, randomInt, randomInt8, singleOpGraph } from '../../../../../test/helpers/op_harness.ts';
+import conv from '../../src/core/ops/conv_2d/index.ts';
+import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
+import type { FusedActivation, Padding } from '../../src/core/ir/graph.ts';
+import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
+import { outputSize } from '../../src/core/ops/common/families/padding.ts';
+import { type CCase, randomInt, randomInt8, singleOpGraph } from './op_harness.ts';
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
 
