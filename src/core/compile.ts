@@ -7,7 +7,7 @@ import { TinyforgeError } from './errors.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
-import { type GeneratedModel, generateC } from './codegen/generate.ts';
+import { type ArenaOption, type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, sha256Hex } from './codegen/banner.ts';
 import { type WriteOutputOptions, writeDirectoryAtomically } from '../lab/output.ts';
 import type { KernelIsa, Prefer } from './ops/op.ts';
@@ -57,6 +57,8 @@ export interface CompileOptions {
    * `speed`), or the smallest; an explicit `speed` also keeps the default's row bands out
    */
   prefer?: Prefer;
+  /** `caller`: the generated init takes the arena as an argument instead of model.c holding it (default `static`) */
+  arena?: ArenaOption;
 }
 
 export interface CompiledModel {
@@ -90,7 +92,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   if (!options.budget) {
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance }, { arena: options.arena });
     return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
@@ -108,7 +110,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   }
   const { prepared, plan } = planMemory(fitted.prepared);
   rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance });
+  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance }, { arena: options.arena });
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
   return {
     source,

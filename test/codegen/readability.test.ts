@@ -229,11 +229,11 @@ int main(void) {
   float probs[4];
   int k, bad = 0;
   tf_model_init();
-  bad |= tf_model_quantize_input(1, xs[0], 8) != -1;
-  bad |= tf_model_quantize_input(-1, xs[0], 8) != -1;
-  bad |= tf_model_quantize_input(0, xs[0], 7) != -1;
-  bad |= tf_model_dequantize_output(0, probs, 5) != -1;
-  bad |= tf_model_dequantize_output(1, probs, 4) != -1;
+  bad |= tf_model_quantize_input(1, xs[0], 8) != TF_ERROR_BAD_INDEX;
+  bad |= tf_model_quantize_input(-1, xs[0], 8) != TF_ERROR_BAD_INDEX;
+  bad |= tf_model_quantize_input(0, xs[0], 7) != TF_ERROR_BAD_COUNT;
+  bad |= tf_model_dequantize_output(0, probs, 5) != TF_ERROR_BAD_COUNT;
+  bad |= tf_model_dequantize_output(1, probs, 4) != TF_ERROR_BAD_INDEX;
   for (k = 0; k < 2; ++k) {
     bad |= tf_model_quantize_input(0, xs[k], TF_MODEL_INPUT0_ELEMENTS) != 0;
     fwrite(tf_model_input(0), 1, TF_MODEL_INPUT0_BYTES, stdout);

@@ -66,6 +66,15 @@ interface OffsetConstant {
   comment: string;
 }
 
+/** How the generated C holds its arena: a static array (default), or a buffer the caller passes to init. */
+export type ArenaOption = 'static' | 'caller';
+
+/** Choices about the generated C's API (they change no kernel). */
+export interface CodeOptions {
+  /** `static` (default): model.c owns the arena; `caller`: `tf_<name>_init(arena, bytes)` takes it */
+  arena?: ArenaOption;
+}
+
 /** Longest part of a tensor's name carried into a C identifier (the index keeps them unique). */
 const NAME_IN_IDENTIFIER = 32;
 
@@ -85,7 +94,13 @@ export function tensorNameIdentifier(name: string): string {
  * C files the layers' kernel variants need (c_files.ts), no others. `provenance` feeds the banner every
  * file starts with.
  */
-export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa, provenance: Provenance = {}): GeneratedModel {
+export function generateC(
+  prepared: PreparedGraph,
+  plan: MemoryPlan,
+  isa: KernelIsa | undefined = prepared.isa,
+  provenance: Provenance = {},
+  codeOptions: CodeOptions = {},
+): GeneratedModel {
   const { graph } = prepared;
   const prefix = `tf_${cSymbolName(graph.name)}`;
   const PREFIX = prefix.toUpperCase();
@@ -150,8 +165,11 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
   const banner = (what: string, license: string | null = CODE_LICENSE) => renderBanner(lines, what, license ?? undefined);
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const summary = `model ${nameComment}: ${count(layers.length, 'layer')}, ${count(inputs.length, 'input')}, ${count(outputs.length, 'output')}`;
+  const files = { header: 'model.h', source: 'model.c', weightsH: 'weights.h', weightsC: 'weights.c' };
   const view = {
     prefix,
+    files,
+    callerArena: codeOptions.arena === 'caller',
     PREFIX,
     // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
     prefixIsAlias: prefix === 'tf_model',
@@ -191,11 +209,11 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
       cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
     },
   };
-  const files: GeneratedFile[] = [
-    { name: 'model.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view) },
-    { name: 'model.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view) },
-    { name: 'weights.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view) },
-    { name: 'weights.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view) },
+  const generatedFiles: GeneratedFile[] = [
+    { name: files.header, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view) },
+    { name: files.source, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view) },
+    { name: files.weightsH, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view) },
+    { name: files.weightsC, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view) },
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
     ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/core/ops/${f.path}).`).c}${f.text}` })),
   ];
@@ -208,7 +226,7 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     numLayers: view.numLayers,
     arenaBytes: view.arenaBytes,
   };
-  return { prefix, files, weightBytes, layerConstBytes, facts, banner };
+  return { prefix, files: generatedFiles, weightBytes, layerConstBytes, facts, banner };
 }
 
 /**
@@ -311,7 +329,7 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
     const zp = perTensor.zeroPoint < 0 ? `(q + ${-perTensor.zeroPoint})` : perTensor.zeroPoint === 0 ? 'q' : `(q - ${perTensor.zeroPoint})`;
     const scale = shortFloatLiteral(perTensor.scale).replace(/f$/, '');
     quantDoc = `real value = ${scale} * ${zp}  (scale ${scale}, zero point ${perTensor.zeroPoint})`;
-  } else quantDoc = `the float helpers return -1 for it: ${q.why ?? 'not quantized'}`;
+  } else quantDoc = `the float helpers return TF_ERROR_NOT_QUANTIZED for it: ${q.why ?? 'not quantized'}`;
   return {
     n,
     NAME,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
+import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { Command, Option } from 'commander';
 import { compileFile, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
@@ -34,6 +35,11 @@ function summary(compiled: CompiledModel): string {
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
+function arenaOption(value: string): ArenaOption {
+  if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);
+  return value;
+}
+
 export function fitSummary(boardName: string, chip: string | undefined, fit: FitEstimate): string {
   const n = (v: number) => v.toLocaleString('en-US');
   return (
@@ -65,6 +71,11 @@ export function compileCommand(): Command {
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
     .option(
+      '--arena <owner>',
+      "static: the arena is an array in model.c (default); caller: tf_<name>_init(arena, bytes) takes the application's buffer",
+      arenaOption,
+    )
+    .option(
       '--project <kind>',
       `lay the sources out as a project to open and build unchanged: ${PROJECT_KINDS.join(', ')} (esp-idf: esp32*, pico-sdk: rp2040; docs/exports.md)`,
     )
@@ -91,6 +102,7 @@ export function compileCommand(): Command {
           maxFlash?: number;
           patch?: PatchOption;
           prefer?: Prefer;
+          arena?: ArenaOption;
           client?: string | true;
           labels?: string;
         },
@@ -112,6 +124,7 @@ export function compileCommand(): Command {
           budget,
           patch: opts.patch,
           prefer: opts.prefer,
+          arena: opts.arena,
           provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         const compiled = compileFile(modelPath, options);
