@@ -2,8 +2,9 @@
 /**
  * The banner at the top of every generated file: which tool and version made it, for which target,
  * from which model file (name and sha256 of its bytes) and by which command, so a file found in a
- * firmware tree says how to make it again. Deterministic: the same inputs give the same banner (no
- * date, no absolute path unless the command line had one).
+ * firmware tree says how to make it again. Deterministic: the same model and flags give the same
+ * bytes on any machine (no date; every path in the command line shown by its last component, so
+ * neither the working directory nor where the model and the output live shows through).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,9 +38,25 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `tinyforge <args>` for the arguments after the program (process.argv.slice(2) of the CLI). */
+/**
+ * A command-line word with any path in it cut to its last component: `/home/me/m.tflite` and
+ * `../m.tflite` are `m.tflite`, `-o /tmp/build/out/` is `-o out`, `--input=data/x.npy` is
+ * `--input=x.npy`. A word with no path separator is kept.
+ */
+export function portableArg(arg: string): string {
+  const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+  if (eq > 0) return `${arg.slice(0, eq + 1)}${portableArg(arg.slice(eq + 1))}`;
+  if (!/[/\\]/.test(arg)) return arg;
+  const parts = arg.split(/[/\\]+/).filter((p) => p !== '' && p !== '.');
+  return parts.at(-1) ?? '.';
+}
+
+/**
+ * `tinyforge <args>` for the arguments after the program (process.argv.slice(2) of the CLI), paths cut
+ * to their last component (portableArg): the same model and flags give the same banner anywhere.
+ */
 export function commandLine(args: readonly string[]): string {
-  return [TOOL_NAME, ...args.map(shellQuote)].join(' ');
+  return [TOOL_NAME, ...args.map((a) => shellQuote(portableArg(a)))].join(' ');
 }
 
 function kernelsOf(isa: KernelIsa | undefined): string {
