@@ -81,6 +81,8 @@ export interface CompileOptions extends PlanOptions {
    * (docs/generated-c.md); default `static`, an array in model.c
    */
   arena?: 'static' | 'caller';
+  /** the model's name in the C: files `<name>.h`, ..., symbols `tf_<name>_` (default: the model file's name) */
+  name?: string;
 }
 
 export interface CompileResult extends CompiledModel {
@@ -165,6 +167,7 @@ export async function compile(model: string, options: CompileOptions = {}): Prom
     partRam: smallestPartRam(target),
     ...planOptions(options),
     arena: options.arena,
+    name: options.name,
     provenance: { target: target.name, command },
   });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);

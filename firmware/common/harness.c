@@ -20,7 +20,12 @@
 #include <stdint.h>
 #include "tf_bytes.h"
 
+/* the model's API: TF_MODEL_HEADER names its <name>.h (the build passes it), model.h when not given */
+#ifdef TF_MODEL_HEADER
+#include TF_MODEL_HEADER
+#else
 #include "model.h"
+#endif
 #include "platform.h"
 #include "tf_frame.h"
 

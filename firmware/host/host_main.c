@@ -23,7 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the model's API: TF_MODEL_HEADER names its <name>.h (the build passes it), model.h when not given */
+#ifdef TF_MODEL_HEADER
+#include TF_MODEL_HEADER
+#else
 #include "model.h"
+#endif
 
 #define EXIT_USAGE 2
 #define EXIT_MODEL 3

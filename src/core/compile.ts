@@ -59,6 +59,8 @@ export interface CompileOptions {
   prefer?: Prefer;
   /** `caller`: the generated init takes the arena as an argument instead of model.c holding it (default `static`) */
   arena?: ArenaOption;
+  /** the model's name in the C (files `<name>.h`, ..., symbols `tf_<name>_`); default the graph's own */
+  name?: string;
 }
 
 export interface CompiledModel {
@@ -78,7 +80,7 @@ export interface CompiledModel {
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
-  const graph = optimizeGraph(input, source);
+  const graph = optimizeGraph(options.name !== undefined ? { ...input, name: options.name } : input, source);
   const fastest = prepareGraph(graph, source, options.isa, options.prefer);
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);

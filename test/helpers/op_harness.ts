@@ -237,7 +237,8 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
       },
       addConst: (suffix, ctype, values) => {
         const symbol = `c${k}_${suffix}`;
-        decls.push(`static const ${ctype} ${symbol}[] = { ${Array.from(values).join(', ')} };`);
+        // C has no empty arrays: an empty table (an all-zero sparse layer's) is one unread 0, as codegen writes it
+        decls.push(`static const ${ctype} ${symbol}[] = { ${values.length > 0 ? Array.from(values).join(', ') : '0'} };`);
         return symbol;
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),
@@ -301,9 +302,26 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', src, '-o', exe], {
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'gcc',
+        [
+          '-std=c99',
+          '-Wall',
+          '-Wextra',
+          '-Wpedantic',
+          '-Wshadow',
+          '-Werror',
+          '-O1',
+          '-fsanitize=address,undefined',
+          '-fno-sanitize-recover=all',
+          src,
+          '-o',
+          exe,
+        ],
+        {
+          stdio: 'pipe',
+        },
+      );
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);

@@ -35,6 +35,11 @@ function summary(compiled: CompiledModel): string {
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
+function nameOption(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new TinyforgeError(`--name must be a C identifier (letters, digits, _), got '${value}'`);
+  return value;
+}
+
 function arenaOption(value: string): ArenaOption {
   if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);
   return value;
@@ -50,7 +55,7 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
 
 export function compileCommand(): Command {
   const command: Command = new Command('compile')
-    .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
+    .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
@@ -63,16 +68,17 @@ export function compileCommand(): Command {
       'fit the arena (activations + scratch) in this many bytes, moving layers to slower, more frugal kernels if needed (49152, 48K)',
       byteSizeOption('--max-ram'),
     )
-    .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
+    .option('--max-flash <bytes>', "fit the model's constant tables (<name>_weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option(
       '--patch <mode>',
       'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions, where whole tensors take >= 5% of the RAM of the smallest real part of the target (none under --prefer speed; auto when whole tensors miss --max-ram)',
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
+    .option('--name <name>', "the model's name in the C: files <name>.h, <name>.c, ..., symbols tf_<name>_* (default: the model file's name)", nameOption)
     .option(
       '--arena <owner>',
-      "static: the arena is an array in model.c (default); caller: tf_<name>_init(arena, bytes) takes the application's buffer",
+      "static: the arena is an array in <name>.c (default); caller: tf_<name>_init(arena, bytes) takes the application's buffer",
       arenaOption,
     )
     .option(
@@ -103,6 +109,7 @@ export function compileCommand(): Command {
           patch?: PatchOption;
           prefer?: Prefer;
           arena?: ArenaOption;
+          name?: string;
           client?: string | true;
           labels?: string;
         },
@@ -125,6 +132,7 @@ export function compileCommand(): Command {
           patch: opts.patch,
           prefer: opts.prefer,
           arena: opts.arena,
+          name: opts.name,
           provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
         };
         const compiled = compileFile(modelPath, options);

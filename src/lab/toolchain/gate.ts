@@ -21,7 +21,7 @@ import type { Graph } from '../../core/ir/graph.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from '../../core/targets/targets.ts';
-import { findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 /**
  * What to check: a graph (generated per ISA here), a `.tflite` path (likewise), a model directory
@@ -181,6 +181,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
       const xtensa = t.firmware === 'xtensa' ? ['-isystem', CHECK_INCLUDE_DIR] : [];
       const args = [
         ...t.toolchain.cflags,
+        ...MODEL_STRICT_CFLAGS,
         ...(options.extraCflags ?? []),
         `-I${modelDir}`,
         ...xtensa,

@@ -92,7 +92,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       { batches: 1, out: 12, inF: 64, weights: peakedWeights(rand, 768, 2, 0), perChannel: true, bias: true, inZp: 3, activation: 'RELU', outScale: 0.1 },
       rand,
     );
-    const modelC = (prefer: 'size' | 'speed') => compileGraph(graph, 'fc.tflite', { prefer }).generated.files.find((f) => f.name === 'model.c')!.text;
+    const modelC = (prefer: 'size' | 'speed') => compileGraph(graph, 'fc.tflite', { prefer }).generated.files.find((f) => f.role === 'source')!.text;
     expect(modelC('size')).to.include('#pragma GCC optimize("Os")');
     expect(modelC('speed')).not.to.include('#pragma GCC optimize("Os")');
   });
@@ -129,7 +129,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     expect(kinds.sparse).to.be.above(5);
     // sparse rows whose biases fit a narrower table than the folded start values add the input offset in the loop
     const offsetInLoop = cases.filter((c) =>
-      /\(\*xp [+-] \d+\)/.test(compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text),
+      /\(\*xp [+-] \d+\)/.test(compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.role === 'source')!.text),
     ).length;
     expect(offsetInLoop).to.be.above(2);
     expectCasesBitExactInC(cases);
@@ -198,7 +198,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     expect([...groupSizes].filter((g) => g !== 0 && g !== 1).length, [...groupSizes].join()).to.be.above(2);
     expect([...groupSizes]).to.include('searched');
     const summaries = cases
-      .map((c) => compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text)
+      .map((c) => compileGraph(c.graph, 'fc.tflite', { prefer: 'size', isa: c.isa }).generated.files.find((f) => f.role === 'source')!.text)
       .join();
     expect(summaries).to.match(/columns shared by groups of \d+ rows/);
     expect(summaries).to.match(/columns shared by \d+ groups of 1 to \d+ rows/);
