@@ -13,7 +13,7 @@ import { MODEL_STRICT_CFLAGS, findTool, firstErrorLines, isCompiledSource, objec
 
 export interface CompileCheckOptions {
   target: string;
-  /** directory holding the generated model.h and its .c files */
+  /** directory holding the generated <name>.h and its .c files */
   modelDir: string;
   /** where the objects and the log go */
   outDir: string;

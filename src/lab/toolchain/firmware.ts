@@ -17,13 +17,13 @@ import { MODEL_STRICT_CFLAGS, findTool, firstErrorLines, isCompiledSource, objec
 export interface BuildOptions {
   /** `--target` name, e.g. `host` or `cortex-m4` */
   target: string;
-  /** directory holding the generated model.h and its .c files */
+  /** directory holding the generated <name>.h and its .c files */
   modelDir: string;
   /** where objects, the generated cases.c, the map file, the log and the executable go */
   outDir: string;
   /** host only: AddressSanitizer + UBSan, aborting on the first report */
   sanitize?: boolean;
-  /** builds with -DTF_PROFILE: model.c calls the per-layer hooks, the harness times each layer */
+  /** builds with -DTF_PROFILE: <name>.c calls the per-layer hooks, the harness times each layer */
   profile?: boolean;
   /** board of the target (default: the target's default board); picks linker script and defines */
   board?: string;

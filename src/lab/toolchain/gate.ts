@@ -25,7 +25,7 @@ import { MODEL_STRICT_CFLAGS, findTool, isCompiledSource, objectStem, runTool } 
 
 /**
  * What to check: a graph (generated per ISA here), a `.tflite` path (likewise), a model directory
- * already generated (model.h and .c files: compiled as it is for every target, so only the kernel
+ * already generated (<name>.h and .c files: compiled as it is for every target, so only the kernel
  * variants of the ISA it was generated for are checked), or a CompiledModel (its source graph
  * regenerated per ISA: pass `graph` from compileGraph's input where you have it).
  */
