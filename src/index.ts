@@ -11,7 +11,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type CompiledModel, compileFile, modelFileProvenance } from './core/compile.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './face/client/client.ts';
 import { writeDirectoryAtomically } from './lab/output.ts';
@@ -81,6 +81,13 @@ export interface CompileOptions extends PlanOptions {
   client?: boolean | string;
   /** the client's class labels, or a file of them one a line; default: those the model file carries */
   labels?: readonly string[] | string;
+  /**
+   * `caller`: the generated `tf_<name>_init(arena, bytes)` takes the arena from the application
+   * (docs/generated-c.md); default `static`, an array in model.c
+   */
+  arena?: 'static' | 'caller';
+  /** the model's name in the C: files `<name>.h`, ..., symbols `tf_<name>_` (default: the model file's name) */
+  name?: string;
 }
 
 export interface CompileResult extends CompiledModel {
@@ -159,11 +166,13 @@ export interface OpenDeviceOptions {
 /** Compiles a model file to C for a target; with `outDir` writes the sources there. */
 export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
   const target = loadTarget(options.target ?? 'cortex-m4');
-  const command = `the Node API: compile(${JSON.stringify(model)}, { target: '${target.name}', ... })`;
+  const command = `the Node API: compile(${JSON.stringify(basename(model))}, { target: '${target.name}', ... })`;
   const compiled = compileFile(model, {
     isa: target.isa,
     partRam: smallestPartRam(target),
     ...planOptions(options),
+    arena: options.arena,
+    name: options.name,
     provenance: { target: target.name, command },
   });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);

@@ -20,7 +20,12 @@
 #include <stdint.h>
 #include "tf_bytes.h"
 
+/* the model's API: TF_MODEL_HEADER names its <name>.h (the build passes it), model.h when not given */
+#ifdef TF_MODEL_HEADER
+#include TF_MODEL_HEADER
+#else
 #include "model.h"
+#endif
 #include "platform.h"
 #include "tf_frame.h"
 
@@ -92,7 +97,14 @@ static uint32_t get_u32(const uint8_t *at) { return get_u16(at) | (get_u16(at + 
 
 /* ---- the arena, when the build told us where it is ---- */
 
-#ifdef TF_HARNESS_INPUT0_ARENA_OFFSET
+#if defined(TF_MODEL_CALLER_ARENA)
+/* a model compiled with --arena caller runs in this buffer, started at the alignment model.h asks */
+static uint8_t arena_storage[TF_MODEL_ARENA_BYTES + TF_MODEL_ARENA_ALIGN];
+static uint8_t *arena_base(void) {
+  return arena_storage + (TF_MODEL_ARENA_ALIGN - (size_t)arena_storage % TF_MODEL_ARENA_ALIGN) % TF_MODEL_ARENA_ALIGN;
+}
+#define ARENA_KNOWN 1
+#elif defined(TF_HARNESS_INPUT0_ARENA_OFFSET)
 static uint8_t *arena_base(void) { return (uint8_t *)tf_model_input(0) - (TF_HARNESS_INPUT0_ARENA_OFFSET); }
 #define ARENA_KNOWN 1
 #else
@@ -606,7 +618,11 @@ static void dispatch(const tf_frame_t *request) {
 int main(void) {
   tf_platform_init();
   arena_paint();
+#if defined(TF_MODEL_CALLER_ARENA)
+  if (tf_model_init(arena_base(), TF_MODEL_ARENA_BYTES) != TF_OK) {
+#else
   if (tf_model_init() != 0) {
+#endif
     static const char message[] = "TF ERROR tf_model_init failed\n";
     tf_platform_write(message, sizeof message - 1u);
     return 1;

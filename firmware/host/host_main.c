@@ -23,7 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the model's API: TF_MODEL_HEADER names its <name>.h (the build passes it), model.h when not given */
+#ifdef TF_MODEL_HEADER
+#include TF_MODEL_HEADER
+#else
 #include "model.h"
+#endif
 
 #define EXIT_USAGE 2
 #define EXIT_MODEL 3
@@ -119,7 +124,14 @@ int main(int argc, char **argv) {
     return fail(EXIT_USAGE, "input file size", detail);
   }
 
+#if defined(TF_MODEL_CALLER_ARENA)
+  /* a model compiled with --arena caller runs in this buffer, started at the alignment model.h asks */
+  static unsigned char arena_storage[TF_MODEL_ARENA_BYTES + TF_MODEL_ARENA_ALIGN];
+  unsigned char *arena = arena_storage + (TF_MODEL_ARENA_ALIGN - (size_t)arena_storage % TF_MODEL_ARENA_ALIGN) % TF_MODEL_ARENA_ALIGN;
+  if (tf_model_init(arena, TF_MODEL_ARENA_BYTES) != TF_OK) {
+#else
   if (tf_model_init() != 0) {
+#endif
     free(cases);
     return fail(EXIT_MODEL, "tf_model_init failed", TF_MODEL_NAME);
   }

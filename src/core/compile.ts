@@ -7,7 +7,7 @@ import { TinyforgeError } from './errors.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
-import { type GeneratedModel, generateC } from './codegen/generate.ts';
+import { type ArenaOption, type GeneratedModel, generateC } from './codegen/generate.ts';
 import { type Provenance, compileChoices, sha256Hex } from './codegen/banner.ts';
 import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
@@ -60,6 +60,10 @@ export interface CompileOptions {
   kernels?: KernelChoices;
   /** remove the neurons no output depends on (passes/dead_neurons.ts); absent: true */
   deadNeurons?: boolean;
+  /** `caller`: the generated init takes the arena as an argument instead of the model's .c holding it (default `static`) */
+  arena?: ArenaOption;
+  /** the model's name in the C (files `<name>.h`, ..., symbols `tf_<name>_`); default the graph's own */
+  name?: string;
 }
 
 export interface CompiledModel {
@@ -79,7 +83,7 @@ export interface CompiledModel {
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
-  const graph = optimizeGraph(input, source, { deadNeurons: options.deadNeurons });
+  const graph = optimizeGraph(options.name !== undefined ? { ...input, name: options.name } : input, source, { deadNeurons: options.deadNeurons });
   const fastest = prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);
@@ -93,7 +97,13 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   if (!options.budget) {
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-    const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) });
+    const generated = generateC(
+      prepared,
+      plan,
+      options.isa,
+      { modelFile: source, ...options.provenance, choices: compileChoices(options) },
+      { arena: options.arena },
+    );
     return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
@@ -111,7 +121,13 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   }
   const { prepared, plan } = planMemory(fitted.prepared);
   rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-  const generated = generateC(prepared, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) });
+  const generated = generateC(
+    prepared,
+    plan,
+    options.isa,
+    { modelFile: source, ...options.provenance, choices: compileChoices(options) },
+    { arena: options.arena },
+  );
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
   return {
     source,

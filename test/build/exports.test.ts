@@ -31,7 +31,7 @@ const DIGIT_LABEL = (JSON.parse(readFileSync(join(MNIST, 'labels.json'), 'utf8')
 /** A tiny application of the model's API: reads one input on stdin, prints the top class. */
 const APP_MAIN = `#include <stdint.h>
 #include <stdio.h>
-#include "model.h"
+#include "mnist_cnn_int8.h"
 int main(void) {
   int best = 0;
   int i;
@@ -45,7 +45,7 @@ int main(void) {
   return 0;
 }
 `;
-const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
+const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror'];
 const M4_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
 
 function run(command: string, args: string[], options: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}) {
@@ -59,7 +59,7 @@ function run(command: string, args: string[], options: { input?: Uint8Array; env
 function compileSourcesFor(target: string, dir: string, outDir: string, includes: string[] = []) {
   const t = loadTarget(target);
   const sources = readdirSync(dir).filter(isCompiledSource);
-  expect(sources, dir).to.include('model.c');
+  expect(sources, dir).to.include('mnist_cnn_int8.c');
   for (const s of sources)
     run(t.toolchain.cc, [...t.toolchain.cflags, `-I${dir}`, ...includes.map((i) => `-I${i}`), '-c', join(dir, s), '-o', join(outDir, `${s}.o`)]);
   return sources;
@@ -106,7 +106,7 @@ describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-id
     expect(existsSync(lib), 'make clean removes the library').to.equal(false);
     // CFLAGS without an -O level: OPTIMIZE still gives one (the DSP kernels do not build at -O0)
     const given = run('make', ['-C', dir, 'CC=arm-none-eabi-gcc', `CFLAGS=-g ${STRICT.join(' ')}`]);
-    expect(given.log).to.include('-O2 -g -std=c99 -Wall -Wextra -Werror');
+    expect(given.log).to.include(`-O2 -g ${STRICT.join(' ')}`);
     run('arm-none-eabi-gcc', [
       ...M4_FLAGS,
       ...STRICT,
@@ -148,7 +148,9 @@ describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-id
       env: { CFLAGS: STRICT.slice(1).join(' ') },
     });
     const built = run('cmake', ['--build', m4Build, '--', 'VERBOSE=1']);
-    expect(built.log).to.match(/arm-none-eabi-gcc .*-Wall -Wextra -Werror -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 .*-c \S+\/model\.c/);
+    expect(built.log).to.match(
+      /arm-none-eabi-gcc .*-Wall -Wextra -Wpedantic -Wshadow -Werror -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 .*-c \S+\/mnist_cnn_int8\.c/,
+    );
     expect(existsSync(join(m4Build, 'app'))).to.equal(true);
 
     const host = exportTo('cmake', 'host');
@@ -171,7 +173,7 @@ describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-id
       props.get('category'),
     );
     expect(props.get('includes')).to.equal(`${PREFIX}.h`);
-    expect(readFileSync(join(dir, 'src', `${PREFIX}.h`), 'utf8')).to.include('#include "model.h"');
+    expect(readFileSync(join(dir, 'src', `${PREFIX}.h`), 'utf8')).to.include('#include "mnist_cnn_int8.h"');
     const sketch = readFileSync(join(dir, 'examples', 'Classify', 'Classify.ino'), 'utf8');
     expect(sketch).to.include(`#include <${PREFIX}.h>`).and.include('Serial.begin(115200)').and.include(`${PREFIX}_top_class()`);
     expect(existsSync(join(dir, 'examples', 'Classify', `${PREFIX}_sample.h`))).to.equal(true);
@@ -223,7 +225,7 @@ int main() { setup(); return 0; }
     expect(manifest.version).to.match(/^\d+\.\d+\.\d+$/);
     expect(manifest.platforms).to.deep.equal(['raspberrypi']);
     expect(manifest.build).to.deep.equal({ srcDir: 'src', includeDir: 'include' });
-    expect(readdirSync(join(dir, 'include'))).to.deep.equal(['model.h']);
+    expect(readdirSync(join(dir, 'include'))).to.deep.equal(['mnist_cnn_int8.h']);
     const sources = compileSourcesFor('rp2040', join(dir, 'src'), scratch.dir, [join(dir, 'include')]);
     expect(
       sources.some((s) => s.endsWith('.S')),
@@ -248,29 +250,37 @@ int main() { setup(); return 0; }
     expect(run(app, []).stdout).to.equal(`top class ${DIGIT_LABEL} (tinyforge's reference: ${DIGIT_LABEL})\n`);
   });
 
-  it("the starter apps' sample header is C99 as well: a C main with it classifies the sample as the reference does", () => {
-    const dir = exportTo('platformio', 'host', 'sample-c');
-    const main = join(scratch.dir, 'sample_main.c');
-    writeFileSync(
-      main,
-      `#include <stdio.h>\n#include "${PREFIX}_sample.h"\nint main(void) {\n  if (${PREFIX}_init() != 0) return 1;\n  ${PREFIX}_sample_load();\n  if (${PREFIX}_invoke() != 0) return 2;\n  printf("%d %d\\n", ${PREFIX}_top_class(), ${PREFIX.toUpperCase()}_SAMPLE_EXPECTED_CLASS);\n  return 0;\n}\n`,
-    );
-    const sources = readdirSync(join(dir, 'src'))
-      .filter((s) => s.endsWith('.c'))
-      .map((s) => join(dir, 'src', s));
-    const app = join(scratch.dir, 'sample-c-app');
-    run('gcc', [
-      ...STRICT,
-      '-pedantic',
-      `-I${join(dir, 'include')}`,
-      `-I${join(dir, 'src')}`,
-      `-I${join(dir, 'examples', 'classify', 'src')}`,
-      main,
-      ...sources,
-      '-o',
-      app,
-    ]);
-    expect(run(app, []).stdout).to.equal(`${DIGIT_LABEL} ${DIGIT_LABEL}\n`);
+  it("the starter apps' sample header is C99 as well: a C main with it classifies the sample as the reference does, with either arena", () => {
+    for (const arena of ['static', 'caller'] as const) {
+      const host = loadTarget('host');
+      const compiledHere = arena === 'static' ? compileFor('host') : compileFile(MODEL, { isa: host.isa, provenance: { target: 'host' }, arena });
+      const dir = writeDirectoryAtomically(
+        join(scratch.dir, `sample-c-${arena}`),
+        projectFiles('platformio', compiledHere, host, { sample: [new Uint8Array(DIGIT)], sampleSource: 'the first digit of digits.bin' }),
+      );
+      const main = join(scratch.dir, `sample_main_${arena}.c`);
+      writeFileSync(
+        main,
+        `#include <stdio.h>\n#include "${PREFIX}_sample.h"\nint main(void) {\n  if (${PREFIX}_sample_init() != TF_OK) return 1;\n  ${PREFIX}_sample_load();\n  if (${PREFIX}_invoke() != 0) return 2;\n  printf("%d %d\\n", ${PREFIX}_top_class(), ${PREFIX.toUpperCase()}_SAMPLE_EXPECTED_CLASS);\n  return 0;\n}\n`,
+      );
+      const sources = readdirSync(join(dir, 'src'))
+        .filter((f) => f.endsWith('.c'))
+        .map((f) => join(dir, 'src', f));
+      const app = join(scratch.dir, `sample-c-app-${arena}`);
+      run('gcc', [
+        ...STRICT,
+        `-I${join(dir, 'include')}`,
+        `-I${join(dir, 'src')}`,
+        `-I${join(dir, 'examples', 'classify', 'src')}`,
+        main,
+        ...sources,
+        '-o',
+        app,
+      ]);
+      expect(run(app, []).stdout, arena).to.equal(`${DIGIT_LABEL} ${DIGIT_LABEL}\n`);
+      if (arena === 'caller')
+        expect(readFileSync(join(dir, 'include', 'mnist_cnn_int8.h'), 'utf8')).to.include('tf_status_t tf_mnist_cnn_int8_init(uint8_t *arena, size_t bytes);');
+    }
   });
 
   it('zephyr: module.yml names the build files, Kconfig and the sample agree on the symbol, src/ compiles for the Cortex-M33', () => {
@@ -312,7 +322,7 @@ int main() { setup(); return 0; }
     compileSourcesFor('esp32c3', component, scratch.dir);
     const xtensa = exportTo('esp-idf', 'esp32');
     const checked = await compileCheck({ target: 'esp32', modelDir: join(xtensa, 'components', PREFIX), outDir: join(scratch.dir, 'xtensa') });
-    expect(checked.checked).to.include('model.c');
+    expect(checked.checked).to.include('mnist_cnn_int8.c');
   });
 
   it('the CLI writes an export with the --input sample, and refuses an unknown kind in one line', () => {

@@ -95,10 +95,10 @@ describe('build: host target', function () {
     });
   });
 
-  it('rejects a directory without model.h', async () => {
+  it('rejects a directory without a model header', async () => {
     await expectRejection(
       buildFirmware({ target: 'host', modelDir: scratch.dir, outDir: `${scratch.dir}/x` }),
-      /not a generated model directory \(no model\.h\)/,
+      /not a generated model directory \(no model header: <name>\.h defining TF_MODEL_NUM_INPUTS\)/,
     );
   });
 });

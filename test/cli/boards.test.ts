@@ -69,8 +69,8 @@ describe('CLI: boards and --board', function () {
     const r = tinyforge(['compile', sharedModelPath('person_detect'), '--board', 'nucleo-h7a3zi-q', '-o', out]);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^fits nucleo-h7a3zi-q \(STM32H7A3ZIT6Q\): flash needs at least [\d,]+ of 2,097,152 bytes, RAM at least [\d,]+ of 1,048,576/m);
-    expect(r.stdout).to.match(/wrote .* for cortex-m7 \(nucleo-h7a3zi-q\): model\.h/);
-    expect(readFileSync(join(out, 'model.c'), 'utf8')).to.match(/target:? +cortex-m7 /);
+    expect(r.stdout).to.match(/wrote .* for cortex-m7 \(nucleo-h7a3zi-q\): person_detect\.h/);
+    expect(readFileSync(join(out, 'person_detect.c'), 'utf8')).to.match(/target:? +cortex-m7 /);
   });
 
   it('compile --board of a model too big for the chip refuses in one line saying by how much, writing nothing', () => {

@@ -43,21 +43,21 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     const out = join(dir, 'out');
     expect(tinyforge(['compile', model, '-o', out]).status).to.equal(0);
     const marker = JSON.parse(readFileSync(join(out, OUTPUT_MARKER), 'utf8')) as { files: string[] };
-    expect(marker.files).to.include('model.c');
+    expect(marker.files).to.include('tiny.c');
     expect(tinyforge(['compile', model, '-o', out, '--target', 'cortex-m0']).status).to.equal(0);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     expect(tinyforge(['compile', model, '-o', empty]).status).to.equal(0);
-    expect(existsSync(join(empty, 'model.h'))).to.equal(true);
+    expect(existsSync(join(empty, 'tiny.h'))).to.equal(true);
   });
 
   it('-o is --output, as in every command that writes; the older --out still works, once', () => {
     const long = join(dir, 'long');
     expect(tinyforge(['compile', model, '--output', long]).status).to.equal(0);
-    expect(existsSync(join(long, 'model.h'))).to.equal(true);
+    expect(existsSync(join(long, 'tiny.h'))).to.equal(true);
     const legacy = join(dir, 'legacy');
     expect(tinyforge(['compile', model, '--out', legacy]).status).to.equal(0);
-    expect(existsSync(join(legacy, 'model.h'))).to.equal(true);
+    expect(existsSync(join(legacy, 'tiny.h'))).to.equal(true);
     const both = tinyforge(['compile', model, '-o', join(dir, 'both1'), '--out', join(dir, 'both2')]);
     expect(both.status).to.not.equal(0);
     expect(both.stderr.trim()).to.equal('error: give the output directory once: -o/--output DIR');
@@ -83,7 +83,7 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(r.status, r.stderr).to.equal(0);
     expect(readFileSync(join(user, 'notes.txt'), 'utf8')).to.equal('mine');
     expect(readFileSync(join(user, 'sub', 'keep.c'), 'utf8')).to.equal('int x;');
-    expect(existsSync(join(user, 'model.c'))).to.equal(true);
+    expect(existsSync(join(user, 'tiny.c'))).to.equal(true);
     expect(readdirSync(user).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
   });
 
@@ -117,7 +117,7 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
       const r = tinyforge(['compile', model, '-o', link]);
       expect(r.status, r.stderr).to.equal(0);
       expect(lstatSync(link).isSymbolicLink()).to.equal(true);
-      expect(existsSync(join(real, 'model.c'))).to.equal(true);
+      expect(existsSync(join(real, 'tiny.c'))).to.equal(true);
     }
     expect(readdirSync(dir).filter((f) => f.includes('.old-') || f.includes('.tmp-'))).to.deep.equal([]);
   });

@@ -159,7 +159,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     // inputs without a project: compile writes the bare sources (the sample is for run, validate, ...)
     const bare = tinyforge(['compile'], { cwd });
     expect(bare.status, bare.stderr).to.equal(0);
-    expect(bare.stdout, bare.stdout.slice(-300)).to.include(`wrote ${join(cwd, 'm7')} for cortex-m7: model.h, model.c`);
+    expect(bare.stdout, bare.stdout.slice(-300)).to.include(`wrote ${join(cwd, 'm7')} for cortex-m7: digits.h, digits.c`);
     const inspect = tinyforge(['inspect'], { cwd });
     expect(inspect.status, inspect.stderr).to.equal(0);
     expect(inspect.stdout).to.include('digits.tflite: 7 ops, 17 tensors, inputs 0, outputs 16; kernels for cortex-m7');

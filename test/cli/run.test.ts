@@ -67,12 +67,13 @@ describe('CLI: inspect, compile, run', function () {
     expect(r.stdout).to.match(/unsupported ops \(2\): #0 TOPK_V2, #1 CUSTOM:my_op/);
   });
 
-  it('compile writes model.h, model.c, weights.c and prints the plan', () => {
+  it('compile writes <name>.h, <name>.c, <name>_weights.c and prints the plan', () => {
     const out = join(dir, 'hello');
     const r = tinyforge(['compile', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '-o', out]);
     expect(r.status, r.stderr).to.equal(0);
-    for (const f of ['model.h', 'model.c', 'weights.c', 'weights.h', 'fixedpoint.h', 'CMakeLists.txt']) expect(existsSync(join(out, f)), f).to.equal(true);
-    expect(readFileSync(join(out, 'model.c'), 'utf8'))
+    for (const f of ['hello_world_int8.h', 'hello_world_int8.c', 'hello_world_int8_weights.c', 'hello_world_int8_weights.h', 'fixedpoint.h', 'CMakeLists.txt'])
+      expect(existsSync(join(out, f)), f).to.equal(true);
+    expect(readFileSync(join(out, 'hello_world_int8.c'), 'utf8'))
       .to.match(/FULLY_CONNECTED/)
       .and.not.match(/malloc/);
     expect(r.stdout).to.match(/Memory plan/);

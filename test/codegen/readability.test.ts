@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
 import { ISA_HEADERS } from '../../src/core/ops/common/isa/isa.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
+import { modelHeaderOf } from '../../src/lab/toolchain/firmware.ts';
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from '../../src/core/codegen/c_text.ts';
 import { TOOL_VERSION, commandLine } from '../../src/core/codegen/banner.ts';
 import { shortFloatLiteral, tensorNameIdentifier } from '../../src/core/codegen/generate.ts';
@@ -32,7 +33,7 @@ function kernelFileSource(name: string): string {
   expect(found, name).to.have.length(1);
   return found[0]!;
 }
-const HOST_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+const HOST_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 /** Names an attacker could put in a .tflite file: comment ends, directives, quotes, escapes, line breaks, trigraphs. */
 const EVIL = {
@@ -88,11 +89,17 @@ function codeOnly(c: string): string {
   return out;
 }
 
-/** Builds model.c, weights.c and `main` for the host with ASan+UBSan; returns the program's stdout. */
+/**
+ * Builds the model's .c files and `main` for the host with ASan+UBSan; returns the program's stdout.
+ * `main` includes MODEL_HEADER, the model's <name>.h.
+ */
 function runOnHost(dir: string, modelDir: string, main: string): Buffer {
   writeFileSync(join(dir, 'main.c'), main);
   const exe = join(dir, 'main');
-  execFileSync('gcc', [...HOST_FLAGS, '-I', modelDir, join(modelDir, 'model.c'), join(modelDir, 'weights.c'), join(dir, 'main.c'), '-o', exe], {
+  const sources = readdirSync(modelDir)
+    .filter((f) => f.endsWith('.c'))
+    .map((f) => join(modelDir, f));
+  execFileSync('gcc', [...HOST_FLAGS, `-DMODEL_HEADER="${modelHeaderOf(modelDir)}"`, '-I', modelDir, ...sources, join(dir, 'main.c'), '-o', exe], {
     stdio: 'pipe',
   });
   return execFileSync(exe, [], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -159,7 +166,7 @@ describe('generated C: readable, documented, and safe from model strings', funct
         for (const line of f.text.split('\n').filter((l) => !l.startsWith('#'))) expect(line, 'CMake').to.not.match(/#|"|(?<![A-Za-z0-9_])injected/i);
         continue;
       }
-      if (!/^(model|weights)\.[ch]$/.test(f.name)) {
+      if (f.role === 'kernel') {
         // a copied kernel header: its banner is all comment, then the header as it is
         // (a kernel several ISA families share gets the portable family's header for isa.h: no isa given)
         const original = readFileSync(kernelFileSource(f.name), 'utf8').replace(/^(\s*#\s*include\s+")isa\.h"/gm, `$1${ISA_HEADERS.portable}"`);
@@ -171,28 +178,35 @@ describe('generated C: readable, documented, and safe from model strings', funct
       // (the names are in identifiers too, made of their letters and digits: `_INJECTED`)
       expect(codeOnly(f.text), f.name).to.not.match(/#\s*error|(?<![A-Za-z0-9_])injected|\?\?/i);
     }
-    const text = (name: string) => compiled.generated.files.find((f) => f.name === name)!.text;
-    expect(text('model.h')).to.include('/* Input 0: tensor 0 "in *\\/ #error injected /\\*"');
+    const text = (name: string) => compiled.generated.files.find((f) => f.name === name || f.role === name)!.text;
+    expect(text('header')).to.include('/* Input 0: tensor 0 "in *\\/ #error injected /\\*"');
     expect(cCommentText(EVIL.relu)).to.equal('"quoted" \\\\back\\\\ \\nnew\\r\\nline \\x07bell ?\\?/ \\u2028sep ünï');
-    expect(text('model.c')).to.include(`tensor 1 "${cCommentText(EVIL.relu)}", int8[1,8]`);
-    expect(text('weights.c')).to.include('/* tensor 2 "w *\\/\\n#error weights injected\\n/\\*" int8[4, 8] */');
-    expect(text('model.h')).to.include(`#define TF_EVIL_ERROR_MODEL_INJECTED_Q_ERROR_NL_NAME ${cStringLiteral(EVIL.model)}`);
+    expect(text('source')).to.include(`tensor 1 "${cCommentText(EVIL.relu)}", int8[1,8]`);
+    expect(text('weights-source')).to.include('/* tensor 2 "w *\\/\\n#error weights injected\\n/\\*" int8[4, 8] */');
+    expect(text('header')).to.include(`#define TF_EVIL_ERROR_MODEL_INJECTED_Q_ERROR_NL_NAME ${cStringLiteral(EVIL.model)}`);
     const shipped = compiled.generated.files.map((f) => f.name).filter((n) => /\.(h|c|S)$/.test(n));
     expect(shipped.length, 'model files plus at least one kernel file').to.be.greaterThan(4);
     for (const name of shipped) {
+      if (compiled.generated.files.find((f) => f.name === name)!.role === 'kernel') {
+        // a kernel file is the same for every model: its banner names none
+        expect(text(name), name).to.not.include(' *   command: ');
+        continue;
+      }
       expect(text(name), name).to.include(` *   command: ${cCommentText(EVIL.command)}\n`);
       expect(text(name), name).to.include(` *   model:   ${cCommentText(EVIL.file)}, sha256 ${'0'.repeat(64)}\n`);
     }
     // every .c on its own, warning-free (-Wcomment, -Wtrigraphs are in -Wall)
     for (const c of compiled.generated.files.filter((f) => f.name.endsWith('.c'))) {
-      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-c', join(modelDir, c.name), '-o', join(dir, `${c.name}.o`)], { stdio: 'pipe' });
+      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror', '-c', join(modelDir, c.name), '-o', join(dir, `${c.name}.o`)], {
+        stdio: 'pipe',
+      });
     }
     // the string literals hold the names byte for byte
     const out = runOnHost(
       dir,
       modelDir,
       `#include <stdio.h>
-#include "model.h"
+#include MODEL_HEADER
 int main(void) {
   fputs(TF_MODEL_NAME, stdout); putchar(0);
   fputs(TF_MODEL_INPUT0_NAME, stdout); putchar(0);
@@ -208,7 +222,7 @@ int main(void) {
     requireTools(this, ['gcc']);
     const compiled = compileGraph(evilGraph(), 'evil.tflite');
     const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
-    const header = compiled.generated.files.find((f) => f.name === 'model.h')!.text;
+    const header = compiled.generated.files.find((f) => f.role === 'header')!.text;
     const P = 'TF_EVIL_ERROR_MODEL_INJECTED_Q_ERROR_NL';
     expect(header).to.match(new RegExp(`#define ${P}_INPUT0_TYPE +int8_t `));
     expect(header).to.match(new RegExp(`#define ${P}_INPUT0_SCALE +0\\.5f `));
@@ -225,17 +239,17 @@ int main(void) {
       dir,
       modelDir,
       `#include <stdio.h>
-#include "model.h"
+#include MODEL_HEADER
 static const float xs[2][8] = { ${inputs.map(floatArray).join(', ')} };
 int main(void) {
   float probs[4];
   int k, bad = 0;
   tf_model_init();
-  bad |= tf_model_quantize_input(1, xs[0], 8) != -1;
-  bad |= tf_model_quantize_input(-1, xs[0], 8) != -1;
-  bad |= tf_model_quantize_input(0, xs[0], 7) != -1;
-  bad |= tf_model_dequantize_output(0, probs, 5) != -1;
-  bad |= tf_model_dequantize_output(1, probs, 4) != -1;
+  bad |= tf_model_quantize_input(1, xs[0], 8) != TF_ERROR_BAD_INDEX;
+  bad |= tf_model_quantize_input(-1, xs[0], 8) != TF_ERROR_BAD_INDEX;
+  bad |= tf_model_quantize_input(0, xs[0], 7) != TF_ERROR_BAD_COUNT;
+  bad |= tf_model_dequantize_output(0, probs, 5) != TF_ERROR_BAD_COUNT;
+  bad |= tf_model_dequantize_output(1, probs, 4) != TF_ERROR_BAD_INDEX;
   for (k = 0; k < 2; ++k) {
     bad |= tf_model_quantize_input(0, xs[k], TF_MODEL_INPUT0_ELEMENTS) != 0;
     fwrite(tf_model_input(0), 1, TF_MODEL_INPUT0_BYTES, stdout);
@@ -271,7 +285,7 @@ int main(void) {
     b.output(y!, q8!);
     const compiled = compileGraph(b.build(), 'mixed.tflite');
     const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
-    const header = compiled.generated.files.find((f) => f.name === 'model.h')!.text;
+    const header = compiled.generated.files.find((f) => f.role === 'header')!.text;
     expect(header).to.include('float32: not quantized (the float helpers copy it)');
     const x16s = [-400, -327.68, -0.005, 0.015, 1.234, 500];
     const xfs = [-100, 0.125, 2.9];
@@ -279,7 +293,7 @@ int main(void) {
       dir,
       modelDir,
       `#include <stdio.h>
-#include "model.h"
+#include MODEL_HEADER
 static const float a[6] = ${floatArray(x16s)};
 static const float f[3] = ${floatArray(xfs)};
 int main(void) {
@@ -323,14 +337,14 @@ int main(void) {
     const a = compileGraph(graph, 'kws.tflite', { provenance }).generated.files;
     const b = compileGraph(evilGraph(), 'kws.tflite', { provenance }).generated.files;
     expect(a.map((f) => f.text)).to.deep.equal(b.map((f) => f.text));
-    const modelC = a.find((f) => f.name === 'model.c')!.text;
+    const modelC = a.find((f) => f.role === 'source')!.text;
     expect(modelC.startsWith(`/* SPDX-License-Identifier: Apache-2.0\n * Generated by tinyforge ${TOOL_VERSION}: do not edit`)).to.equal(true);
     expect(modelC).to.include(' *   target:  cortex-m4 (portable C kernels)\n');
     expect(modelC).to.include(` *   model:   kws.tflite, sha256 ${'ab'.repeat(32)}\n`);
     expect(modelC).to.include(' *   command: tinyforge compile kws.tflite -t cortex-m4 -o out\n');
     expect(a.find((f) => f.name === 'CMakeLists.txt')!.text).to.match(/^# SPDX-License-Identifier: Apache-2\.0\n# Generated by tinyforge /);
     // the weights are the model's: no licence claimed for them
-    const weightsC = a.find((f) => f.name === 'weights.c')!.text;
+    const weightsC = a.find((f) => f.role === 'weights-source')!.text;
     expect(weightsC).to.not.include('SPDX');
     expect(weightsC).to.include('whose licence they carry');
     // a library call with no file says so
@@ -339,7 +353,7 @@ int main(void) {
 
   it("arena offsets are named constants carrying the tensor names; layers carry the model's names", () => {
     const compiled = compileGraph(evilGraph(), 'evil.tflite');
-    const modelC = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+    const modelC = compiled.generated.files.find((f) => f.role === 'source')!.text;
     const P = 'TF_EVIL_ERROR_MODEL_INJECTED_Q_ERROR_NL';
     const offset = compiled.plan.tensorOffset.get(0)!;
     expect(modelC).to.match(
@@ -350,6 +364,11 @@ int main(void) {
     expect(modelC).to.include(`{ .offset = ${P}_T0_IN_ERROR_INJECTED, .bytes = ${P}_INPUT0_BYTES }`);
     // no bare arena offsets are left in the code
     expect(modelC).to.not.match(/_arena \+ \d/);
-    expect(modelC).to.include('/* layer 1 "fc\\\\": FULLY_CONNECTED (op 1) ');
+    // a layer by its output tensor's index: each tensor's name is printed once, at its offset
+    expect(modelC).to.match(/\/\* layer 1 -> tensor \d+: FULLY_CONNECTED \(op 1\) /);
+    for (const t of compiled.graph.tensors.filter((x) => compiled.plan.tensorOffset.has(x.index)))
+      expect(modelC.split(`"${cCommentText(t.name)}"`).length - 1, `tensor ${t.index}`).to.equal(1);
+    const weightsH = compiled.generated.files.find((f) => f.role === 'weights-header')!.text;
+    for (const t of compiled.graph.tensors.filter((x) => x.data)) expect(weightsH, `tensor ${t.index}`).to.not.include(`"${cCommentText(t.name)}"`);
   });
 });

@@ -26,7 +26,9 @@ describe('project layouts: ESP-IDF project, component and harness, pico-sdk libr
     const compiled = compile('esp32c3');
     const files = byName(espIdfProject(compiled, loadTarget('esp32c3')));
     const component = 'components/tf_micro_speech';
-    expect(files.get(`${component}/CMakeLists.txt`)).to.match(/idf_component_register\(\s*SRCS "model\.c" "weights\.c"\s*INCLUDE_DIRS "\."\)/);
+    expect(files.get(`${component}/CMakeLists.txt`)).to.match(
+      /idf_component_register\(\s*SRCS "micro_speech\.c" "micro_speech_weights\.c"\s*INCLUDE_DIRS "\."\)/,
+    );
     expect(files.get(`${component}/idf_component.yml`)).to.match(/targets:\n {2}- esp32c3\n/);
     for (const f of compiled.generated.files.filter((g) => g.name !== 'CMakeLists.txt')) expect(files.get(`${component}/${f.name}`), f.name).to.equal(f.text);
     const main = files.get('harness/main/CMakeLists.txt')!;
@@ -52,16 +54,16 @@ describe('project layouts: ESP-IDF project, component and harness, pico-sdk libr
     const files = byName(picoSdkLibrary(compiled));
     const cmake = files.get('CMakeLists.txt')!;
     expect(cmake).to.include('add_library(tf_micro_speech INTERFACE)');
-    // model.c, weights.c and the Armv6-M kernels' assembly the chosen variants ship
+    // micro_speech.c, micro_speech_weights.c and the Armv6-M kernels' assembly the chosen variants ship
     const asm = compiled.generated.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name);
     expect(asm, 'micro_speech on the RP2040 runs assembly kernels').to.not.be.empty;
-    const listed = ['model.c', 'weights.c', ...asm].map((n) => `  \${CMAKE_CURRENT_LIST_DIR}/${n}\n`).join('');
+    const listed = ['micro_speech.c', 'micro_speech_weights.c', ...asm].map((n) => `  \${CMAKE_CURRENT_LIST_DIR}/${n}\n`).join('');
     expect(cmake).to.include(`target_sources(tf_micro_speech INTERFACE\n${listed})`);
     expect(files.get('example/CMakeLists.txt')).to.include('target_link_libraries(tf_micro_speech_example pico_stdlib tf_micro_speech)');
     // micro_speech's input zero point is -128: the example's default sample is exactly that
     expect(files.get('example/main.c')).to.include('tf_micro_speech_sample_load();');
     expect(files.get('example/tf_micro_speech_sample.h')).to.match(/tf_micro_speech_sample_input0\[1960\] = \{\n {2}0x80, 0x80,/);
-    expect(files.get('model.c')).to.equal(compiled.generated.files.find((f) => f.name === 'model.c')!.text);
+    expect(files.get('micro_speech.c')).to.equal(compiled.generated.files.find((f) => f.role === 'source')!.text);
   });
 
   it('refuses a layout for the wrong target, and the CLI writes one', () => {

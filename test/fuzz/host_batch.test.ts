@@ -84,17 +84,17 @@ describe('fuzz: batched sanitized host check of accepted mutants', function () {
     const bad = material([8, 4, 8], 2);
     // a write past the arena's end in invoke: ASan stops the run
     bad.files = bad.files.map((f) =>
-      f.name === 'model.c'
+      f.role === 'source'
         ? {
             ...f,
             text: f.text.replace(
-              /(int tf_\w+_invoke\(void\) \{)/,
+              /(tf_status_t tf_\w+_invoke\(void\) \{)/,
               '$1\n  { volatile size_t n = sizeof tf_fc_autoencoder_arena; tf_fc_autoencoder_arena[n] = 1; }',
             ),
           }
         : f,
     );
-    expect(bad.files.find((f) => f.name === 'model.c')!.text).to.include('arena[n] = 1');
+    expect(bad.files.find((f) => f.role === 'source')!.text).to.include('arena[n] = 1');
     const verdicts = [host.add(good, 0), host.add(bad, 1)];
     await host.flush();
     expect((await Promise.all(verdicts)).map((o) => o.outcome)).to.deep.equal(['accepted-but-wrong', 'accepted-but-wrong']);

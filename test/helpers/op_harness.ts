@@ -239,7 +239,8 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
       },
       addConst: (suffix, ctype, values) => {
         const symbol = `c${k}_${suffix}`;
-        decls.push(`static const ${ctype} ${symbol}[] = { ${Array.from(values).join(', ')} };`);
+        // C has no empty arrays: an empty table (an all-zero sparse layer's) is one unread 0, as codegen writes it
+        decls.push(`static const ${ctype} ${symbol}[] = { ${values.length > 0 ? Array.from(values).join(', ') : '0'} };`);
         return symbol;
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),
@@ -317,7 +318,21 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     try {
       execFileSync(
         'gcc',
-        ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', ...COMMON_INCLUDES, src, '-o', exe],
+        [
+          '-std=c99',
+          '-Wall',
+          '-Wextra',
+          '-Wpedantic',
+          '-Wshadow',
+          '-Werror',
+          '-O1',
+          '-fsanitize=address,undefined',
+          '-fno-sanitize-recover=all',
+          ...COMMON_INCLUDES,
+          src,
+          '-o',
+          exe,
+        ],
         {
           stdio: 'pipe',
         },

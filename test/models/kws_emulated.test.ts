@@ -45,7 +45,7 @@ describe('KWS DS-CNN on the emulated boards', function () {
       requireTools(this, tools);
       const graph = kwsDsCnn();
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       if (target === 'cortex-m4') expect(text).to.match(/FULLY_CONNECTED .*Arm DSP: streaming/);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 21 });
     });

@@ -74,7 +74,7 @@ describe(`${MODEL}: LSTM state across inferences`, function () {
       const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
       const main = `#include <stdio.h>
 #include <string.h>
-#include "model.h"
+#include "${compiled.generated.fileNames.header}"
 static const unsigned char in_a[] = { ${Array.from(a).join(', ')} };
 static const unsigned char in_b[] = { ${Array.from(b).join(', ')} };
 static void run(const unsigned char *in) {
@@ -99,14 +99,16 @@ int main(void) {
           '-std=c99',
           '-Wall',
           '-Wextra',
+          '-Wpedantic',
+          '-Wshadow',
           '-Werror',
           '-O1',
           '-fsanitize=address,undefined',
           '-fno-sanitize-recover=all',
           '-I',
           modelDir,
-          join(modelDir, 'model.c'),
-          join(modelDir, 'weights.c'),
+          join(modelDir, compiled.generated.fileNames.source),
+          join(modelDir, compiled.generated.fileNames.weightsSource),
           join(dir, 'main.c'),
           '-o',
           exe,

@@ -110,8 +110,8 @@ console.log(JSON.stringify({ VERSION, target: compiled.target, outDir: compiled.
     expect(out.VERSION).to.equal(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
     expect(out).to.deep.include({ target: 'cortex-m4', outDir: join(pkg.projectDir, 'out-api') });
     expect(out.arena).to.be.above(0);
-    expect(out.files).to.include.members(['model.h', 'model.c', 'weights.c']);
-    expect(readFileSync(join(pkg.projectDir, 'out-api/model.c'), 'utf8')).to.include('tf_micro_speech_invoke');
+    expect(out.files).to.include.members(['micro_speech.h', 'micro_speech.c', 'micro_speech_weights.c']);
+    expect(readFileSync(join(pkg.projectDir, 'out-api/micro_speech.c'), 'utf8')).to.include('tf_micro_speech_invoke');
     expect(out.client).to.include('export class MicroSpeechDevice').and.include("['silence', 'unknown', 'yes', 'no']");
     expect(readFileSync(join(pkg.projectDir, 'out-api/client.ts'), 'utf8')).to.equal(out.client);
     expect(out.refused).to.deep.equal({ isTinyforgeError: true, message: 'no-such-model.tflite: no such file' });

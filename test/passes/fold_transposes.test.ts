@@ -31,7 +31,7 @@ describe('pass: TRANSPOSE folding', () => {
     const { plain, compiled } = bothWays(graph, input);
     expect(compiled).to.deep.equal(plain);
     expect(compileGraph(graph).plan.buffers.length).to.equal(2);
-    expect(compileGraph(graph).generated.files.find((f) => f.name === 'model.c')!.text).to.match(
+    expect(compileGraph(graph).generated.files.find((f) => f.role === 'source')!.text).to.match(
       /input read through perm \(0, 2, 3, 1\) \(a folded TRANSPOSE\)/,
     );
   });

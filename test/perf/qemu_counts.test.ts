@@ -46,7 +46,7 @@ describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4'
       const graph = loadGraph(sharedModelPath('micro_speech'));
       const compiled = compileGraph(graph, 'micro_speech.tflite', { isa: target.isa });
       const modelDir = writeDirectoryAtomically(join(work, 'model'), compiled.generated.files);
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text).to.match(/Arm DSP: im2col/);
       const build = await buildFirmware({
         target: 'cortex-m4',

@@ -16,15 +16,34 @@ export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
 /** The licence of the C tinyforge writes from its own templates (its package licence). */
 const CODE_LICENSE = 'Apache-2.0';
 
+/** What a generated file is: the model's API, code, tables, build file, or a kernel file copied as it is. */
+export type GeneratedRole = 'header' | 'source' | 'weights-header' | 'weights-source' | 'cmake' | 'kernel';
+
 /** A generated file: its name inside the output directory and its text. */
 export interface GeneratedFile {
   name: string;
   text: string;
+  /** absent for files made from a model by other means (project layouts, the client) */
+  role?: GeneratedRole;
+}
+
+/**
+ * The names of a model's own files: `<name>.h` (API), `<name>.c` (layers, arena), `<name>_weights.h`
+ * and `<name>_weights.c` (constant tables), `<name>` the model's C name; two models' files can share
+ * one folder.
+ */
+export interface ModelFileNames {
+  header: string;
+  source: string;
+  weightsHeader: string;
+  weightsSource: string;
 }
 
 export interface GeneratedModel {
   prefix: string;
   files: GeneratedFile[];
+  /** the names of the model's own files in `files` */
+  fileNames: ModelFileNames;
   /** bytes of constant tables (weights.c) in all */
   weightBytes: number;
   /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
@@ -55,8 +74,10 @@ interface ConstArray {
   ctype: string;
   count: number;
   body: string;
-  /** already escaped for a C comment */
+  /** already escaped for a C comment; where a weight tensor's name is printed (weights.c) */
   comment: string;
+  /** the same without the tensor's name (weights.h: the name is printed once, in weights.c) */
+  shortComment: string;
 }
 
 /** A named arena offset: `#define <symbol> <offset>u /* <comment> *\/`. */
@@ -65,6 +86,15 @@ interface OffsetConstant {
   offset: number;
   /** already escaped for a C comment */
   comment: string;
+}
+
+/** How the generated C holds its arena: a static array (default), or a buffer the caller passes to init. */
+export type ArenaOption = 'static' | 'caller';
+
+/** Choices about the generated C's API (they change no kernel). */
+export interface CodeOptions {
+  /** `static` (default): model.c owns the arena; `caller`: `tf_<name>_init(arena, bytes)` takes it */
+  arena?: ArenaOption;
 }
 
 /** Longest part of a tensor's name carried into a C identifier (the index keeps them unique). */
@@ -86,7 +116,13 @@ export function tensorNameIdentifier(name: string): string {
  * C files the layers' kernel variants need (c_files.ts), no others. `provenance` feeds the banner every
  * file starts with.
  */
-export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: KernelIsa | undefined = prepared.isa, provenance: Provenance = {}): GeneratedModel {
+export function generateC(
+  prepared: PreparedGraph,
+  plan: MemoryPlan,
+  isa: KernelIsa | undefined = prepared.isa,
+  provenance: Provenance = {},
+  codeOptions: CodeOptions = {},
+): GeneratedModel {
   const { graph } = prepared;
   const prefix = `tf_${cSymbolName(graph.name)}`;
   const PREFIX = prefix.toUpperCase();
@@ -151,8 +187,11 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
   const banner = (what: string, license: string | null = CODE_LICENSE) => renderBanner(lines, what, license ?? undefined);
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const summary = `model ${nameComment}: ${count(layers.length, 'layer')}, ${count(inputs.length, 'input')}, ${count(outputs.length, 'output')}`;
+  const files = modelFileNames(cSymbolName(graph.name), new Set(cFiles.files.map((f) => f.name)));
   const view = {
     prefix,
+    files,
+    callerArena: codeOptions.arena === 'caller',
     PREFIX,
     // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
     prefixIsAlias: prefix === 'tf_model',
@@ -181,24 +220,25 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     optimizeForSize: prepared.prefer === 'size',
     asmSources: cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name),
     banner: {
-      modelH: banner(`model.h: the public API of the compiled ${summary}.`).c,
-      modelC: banner(`model.c: the arena, one function per layer and the call sequence of ${summary}.`).c,
-      weightsH: banner(`weights.h: the constant tables of model ${nameComment} (${weightBytes} bytes in flash).`).c,
+      modelH: banner(`${files.header}: the public API of the compiled ${summary}.`).c,
+      modelC: banner(`${files.source}: the arena, one function per layer and the call sequence of ${summary}.`).c,
+      weightsH: banner(`${files.weightsHeader}: the constant tables of model ${nameComment} (${weightBytes} bytes in flash).`).c,
       weightsC: banner(
-        `weights.c: the weights, biases and requantization tables of model ${nameComment}.\n` +
+        `${files.weightsSource}: the weights, biases and requantization tables of model ${nameComment}.\n` +
           'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
         null,
       ).c,
       cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
     },
   };
-  const files: GeneratedFile[] = [
-    { name: 'model.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view) },
-    { name: 'model.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view) },
-    { name: 'weights.h', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view) },
-    { name: 'weights.c', text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view) },
-    { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view) },
-    ...cFiles.files.map((f) => ({ name: f.name, text: `${banner(`${f.name}: copied from tinyforge's kernels (src/core/ops/${f.path}).`).c}${f.text}` })),
+  const generatedFiles: GeneratedFile[] = [
+    { name: files.header, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view), role: 'header' },
+    { name: files.source, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view), role: 'source' },
+    { name: files.weightsHeader, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view), role: 'weights-header' },
+    { name: files.weightsSource, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view), role: 'weights-source' },
+    { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view), role: 'cmake' },
+    // the same bytes for every model (no model in the banner): two models' outputs may share one folder
+    ...cFiles.files.map((f) => ({ name: f.name, text: `${kernelBanner(f.name, f.path)}${f.text}`, role: 'kernel' as const })),
   ];
   const ioBytes = (list: number[]) => list.reduce((n, t) => n + byteSize(graph.tensors[t]!), 0);
   const facts: ModelFacts = {
@@ -209,7 +249,22 @@ export function generateC(prepared: PreparedGraph, plan: MemoryPlan, isa: Kernel
     numLayers: view.numLayers,
     arenaBytes: view.arenaBytes,
   };
-  return { prefix, files, weightBytes, layerConstBytes, facts, banner };
+  return { prefix, files: generatedFiles, fileNames: files, weightBytes, layerConstBytes, facts, banner };
+}
+
+/**
+ * `<name>.h`, `<name>.c`, `<name>_weights.h/.c`; `<name>_model...` when a kernel file the model ships
+ * has one of those names already (a model named after a kernel header).
+ */
+export function modelFileNames(name: string, kernelFiles: ReadonlySet<string> = new Set()): ModelFileNames {
+  const names = (base: string) => ({ header: `${base}.h`, source: `${base}.c`, weightsHeader: `${base}_weights.h`, weightsSource: `${base}_weights.c` });
+  const plain = names(name);
+  return Object.values(plain).some((n) => kernelFiles.has(n)) ? names(`${name}_model`) : plain;
+}
+
+/** The banner of a kernel file copied as it is: the tool and the file's place in it, nothing of the model. */
+function kernelBanner(name: string, path: string): string {
+  return renderBanner([], `${name}: copied from tinyforge's kernels (src/core/ops/${path}), the same for every model.`, CODE_LICENSE).c;
 }
 
 /**
@@ -227,7 +282,7 @@ function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX:
       const layer = prepared.layers[b.scratchOf];
       const symbol = `${PREFIX}_L${b.scratchOf}_SCRATCH`;
       scratch.set(b.scratchOf, symbol);
-      const what = layer ? `${layer.op.kind}${layerName(graph, layer)}` : 'layer';
+      const what = layer ? `${layer.op.kind}${layerOutput(layer)}` : 'layer';
       list.push({ symbol, offset: b.offset, comment: `layer ${b.scratchOf} ${what}: ${b.bytes} B of scratch, ${live(b.firstUse, b.lastUse)}` });
     }
     for (const index of [...b.tensors].sort((x, y) => x - y)) {
@@ -262,11 +317,14 @@ function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX:
   };
 }
 
-/** ` "name"`: the model's name of a layer (its first output tensor's), escaped for a comment; '' when it has none. */
-function layerName(graph: Graph, layer: PreparedLayer): string {
+/**
+ * ` -> tensor 7`: a layer by its first output tensor's index. A tensor's name (converters' run to a
+ * few hundred characters) is printed once, in the comment of its arena offset or of its weights
+ * array; every other mention is this short form.
+ */
+function layerOutput(layer: PreparedLayer): string {
   const out = layer.op.outputs.find((i) => i >= 0);
-  const name = out === undefined ? '' : graph.tensors[out]!.name;
-  return name ? ` "${cCommentText(name)}"` : '';
+  return out === undefined ? '' : ` -> tensor ${out}`;
 }
 
 type QuantKind = 'NONE' | 'INT8' | 'UINT8' | 'INT16' | 'INT32' | 'FLOAT32';
@@ -312,7 +370,7 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
     const zp = perTensor.zeroPoint < 0 ? `(q + ${-perTensor.zeroPoint})` : perTensor.zeroPoint === 0 ? 'q' : `(q - ${perTensor.zeroPoint})`;
     const scale = shortFloatLiteral(perTensor.scale).replace(/f$/, '');
     quantDoc = `real value = ${scale} * ${zp}  (scale ${scale}, zero point ${perTensor.zeroPoint})`;
-  } else quantDoc = `the float helpers return -1 for it: ${q.why ?? 'not quantized'}`;
+  } else quantDoc = `the float helpers return TF_ERROR_NOT_QUANTIZED for it: ${q.why ?? 'not quantized'}`;
   return {
     n,
     NAME,
@@ -368,18 +426,21 @@ function emitContext(
       return `(${arena} + ${symbol})`;
     },
     addConst: (suffix, ctype, values) => {
-      const body = cArrayBody(values);
+      // C has no empty arrays: an empty table (a sparse layer whose weights are all zero) is one 0 no kernel reads
+      const body = values.length > 0 ? cArrayBody(values) : '  0';
+      const count = Math.max(1, values.length);
       // a table the same as one already emitted is that one (a row-band stage's band and steady
       // instances of a layer carry the same weights and records: person_detect's stage, 808 B)
-      const same = consts.find((c) => c.ctype === ctype && c.count === values.length && c.body === body);
+      const same = consts.find((c) => c.ctype === ctype && c.count === count && c.body === body);
       if (same) return same.symbol;
       const symbol = `${prefix}_l${layer.position}_${suffix}`;
       consts.push({
         symbol,
         ctype,
-        count: values.length,
+        count,
         body,
-        comment: `layer ${layer.position} (${op.kind}${layerName(prepared.graph, layer)}) ${suffix}`,
+        comment: `layer ${layer.position} (${op.kind}${layerOutput(layer)}) ${suffix}`,
+        shortComment: `layer ${layer.position} (${op.kind}${layerOutput(layer)}) ${suffix}`,
       });
       return symbol;
     },
@@ -396,9 +457,11 @@ function tensorConst(symbol: string, t: Tensor): ConstArray {
   return {
     symbol,
     ctype,
-    count: elementCount(t.shape) || values.length,
-    body,
+    // C has no empty arrays: a tensor of no elements is one 0 no kernel reads
+    count: elementCount(t.shape) || values.length || 1,
+    body: values.length > 0 ? body : '  0',
     comment: `tensor ${t.index} "${cCommentText(t.name)}" ${t.dtype}[${t.shape.join(', ')}]`,
+    shortComment: `tensor ${t.index} ${t.dtype}[${t.shape.join(', ')}]`,
   };
 }
 
@@ -437,7 +500,7 @@ function layerView(graph: Graph, layer: PreparedLayer) {
     position: layer.position,
     opIndex: layer.op.index,
     kind: layer.op.kind,
-    name: layerName(graph, layer),
+    output: layerOutput(layer),
     inputs: layer.op.inputs
       .filter((i) => i >= 0 && !graph.tensors[i]!.data)
       .map(shape)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
+import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { Command, Option } from 'commander';
 import { compileFile, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
@@ -12,7 +13,7 @@ import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targe
 import { type FitEstimate, checkFits } from '../../lab/toolchain/fit.ts';
 import { formatPlan, formatStorage } from '../report/inspect.ts';
 import { planJson } from '../report/json.ts';
-import { commandLine } from '../../core/codegen/banner.ts';
+import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
 import type { CompiledModel } from '../../core/compile.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
@@ -35,6 +36,16 @@ function summary(compiled: CompiledModel): string {
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
+function nameOption(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new TinyforgeError(`--name must be a C identifier (letters, digits, _), got '${value}'`);
+  return value;
+}
+
+function arenaOption(value: string): ArenaOption {
+  if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);
+  return value;
+}
+
 export function fitSummary(boardName: string, chip: string | undefined, fit: FitEstimate): string {
   const n = (v: number) => v.toLocaleString('en-US');
   return (
@@ -45,7 +56,7 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
 
 export function compileCommand(): Command {
   const command: Command = new Command('compile')
-    .description('compile an int8 model to C sources: model.h (API), model.c (layers, arena), weights.c')
+    .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
@@ -58,13 +69,19 @@ export function compileCommand(): Command {
       'fit the arena (activations + scratch) in this many bytes, moving layers to slower, more frugal kernels if needed (49152, 48K)',
       byteSizeOption('--max-ram'),
     )
-    .option('--max-flash <bytes>', "fit the model's constant tables (weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
+    .option('--max-flash <bytes>', "fit the model's constant tables (<name>_weights.c) in this many bytes, the same way", byteSizeOption('--max-flash'))
     .option(
       '--patch <mode>',
       'run an initial convolution chain in row bands so its large tensors never exist whole: auto (the smallest arena), off, or START:LENGTH:ROWS[:add][:cache]; default: a stage when it saves >= 10% of the arena for <= 5% more estimated instructions, where whole tensors take >= 5% of the RAM of the smallest real part of the target (none under --prefer speed; auto when whole tensors miss --max-ram)',
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
+    .option('--name <name>', "the model's name in the C: files <name>.h, <name>.c, ..., symbols tf_<name>_* (default: the model file's name)", nameOption)
+    .option(
+      '--arena <owner>',
+      "static: the arena is an array in <name>.c (default); caller: tf_<name>_init(arena, bytes) takes the application's buffer",
+      arenaOption,
+    )
     .option(
       '--project <kind>',
       `lay the sources out as a project to open and build unchanged: ${PROJECT_KINDS.join(', ')} (esp-idf: esp32*, pico-sdk: rp2040; docs/exports.md)`,
@@ -92,6 +109,8 @@ export function compileCommand(): Command {
         maxFlash?: number;
         patch?: PatchOption;
         prefer?: Prefer;
+        arena?: ArenaOption;
+        name?: string;
         client?: string | true;
         labels?: string;
       } & ChoiceFlags,
@@ -115,6 +134,8 @@ export function compileCommand(): Command {
         budget,
         patch: opts.patch,
         ...choices,
+        arena: opts.arena,
+        name: opts.name,
         provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
       };
       const compiled = compileFile(modelPath, options);
@@ -151,7 +172,12 @@ export function compileCommand(): Command {
           files: files.map((f) => f.name),
           client: clientFile,
           fit: fit ?? null,
-          choices: choicesJson(choices),
+          choices: {
+            ...choicesJson(choices),
+            patch: opts.patch !== undefined ? patchFlag(opts.patch) : null,
+            arena: opts.arena ?? 'static',
+            name: compiled.graph.name,
+          },
           memory: planJson(compiled.plan),
         };
         process.stdout.write(`${JSON.stringify(json)}\n`);

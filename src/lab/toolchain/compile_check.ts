@@ -9,11 +9,11 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { FIRMWARE_DIR, loadTarget } from '../../core/targets/targets.ts';
-import { findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 export interface CompileCheckOptions {
   target: string;
-  /** directory holding the generated model.h and its .c files */
+  /** directory holding the generated <name>.h and its .c files */
   modelDir: string;
   /** where the objects and the log go */
   outDir: string;
@@ -38,7 +38,7 @@ export async function compileCheck(options: CompileCheckOptions): Promise<Compil
   const sources = readdirSync(modelDir).filter(isCompiledSource).sort();
   if (sources.length === 0) throw new TinyforgeError(`${modelDir}: no .c or .S files to check`);
   mkdirSync(outDir, { recursive: true });
-  const flags = [...target.toolchain.cflags, ...(options.extraCflags ?? []), `-I${modelDir}`, `-isystem`, CHECK_INCLUDE_DIR];
+  const flags = [...target.toolchain.cflags, ...MODEL_STRICT_CFLAGS, ...(options.extraCflags ?? []), `-I${modelDir}`, `-isystem`, CHECK_INCLUDE_DIR];
   const log: string[] = [];
   for (const source of sources) {
     const args = [...flags, '-c', join(modelDir, source), '-o', join(outDir, `${objectStem(source)}.o`)];

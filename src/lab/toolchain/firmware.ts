@@ -12,18 +12,18 @@ import { type ObjectCache, compileCached, objectCacheFromEnv, pruneObjectCache }
 import { finishRp2040Image, finishRp2350Image, isRp2350Board } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from '../../core/targets/targets.ts';
-import { findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, findTool, firstErrorLines, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 export interface BuildOptions {
   /** `--target` name, e.g. `host` or `cortex-m4` */
   target: string;
-  /** directory holding the generated model.h and its .c files */
+  /** directory holding the generated <name>.h and its .c files */
   modelDir: string;
   /** where objects, the generated cases.c, the map file, the log and the executable go */
   outDir: string;
   /** host only: AddressSanitizer + UBSan, aborting on the first report */
   sanitize?: boolean;
-  /** builds with -DTF_PROFILE: model.c calls the per-layer hooks, the harness times each layer */
+  /** builds with -DTF_PROFILE: <name>.c calls the per-layer hooks, the harness times each layer */
   profile?: boolean;
   /** board of the target (default: the target's default board); picks linker script and defines */
   board?: string;
@@ -92,7 +92,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   }
   const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
-  checkModelDir(modelDir);
+  const header = modelHeaderOf(modelDir);
   if (options.sanitize && !target.toolchain.sanitizeFlags) {
     throw new TinyforgeError(`sanitizers are only available for the host target, not ${target.name}`);
   }
@@ -107,7 +107,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
 
   mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
   const units = sourcesFor(target, board, modelDir, outDir);
-  const baseFlags = compileFlags(target, board, modelDir, options);
+  const baseFlags = compileFlags(target, board, modelDir, header, options);
   // --prefer size: the target's size flags too (link-time optimization: GCC inlines and drops across
   // the harness's units, about 200 B of a 9 KB LeNet firmware on the M4), on every unit but those
   // that define naked functions: their assembly names C symbols (tf_report_fault, reset_continue)
@@ -125,7 +125,10 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   // preprocessing them for a key would only add time: the cache holds the fixed harness and firmware.
   const cache = objectCacheFromEnv();
   await runLimited(units, availableParallelism(), async (unit) => {
-    const flags = [...(unit.fromModel ? cflags : harnessFlags), ...(sizeFlags.length > 0 && !definesNakedFunction(unit.source) ? sizeFlags : [])];
+    const flags = [
+      ...(unit.fromModel ? [...cflags, ...MODEL_STRICT_CFLAGS] : harnessFlags),
+      ...(sizeFlags.length > 0 && !definesNakedFunction(unit.source) ? sizeFlags : []),
+    ];
     const args = [...flags, '-c', unit.source, '-o', unit.object];
     const compiled = await compileCached(unit.fromModel ? (options.modelUnitCache ?? null) : cache, {
       cc,
@@ -198,10 +201,22 @@ function hashBuild(target: TargetDescriptor, board: BoardDescriptor | undefined,
   return hash.digest('hex').slice(0, 16);
 }
 
-function checkModelDir(modelDir: string): void {
-  if (!existsSync(join(modelDir, 'model.h'))) {
-    throw new TinyforgeError(`${modelDir}: not a generated model directory (no model.h)`);
-  }
+/**
+ * The model's API header in a generated model directory: `<name>.h`, the one header that defines
+ * the model's short names (`#define TF_MODEL_NUM_INPUTS`; a hand-written `model.h` serves too).
+ */
+export function modelHeaderOf(modelDir: string): string {
+  const headers = readdirSync(modelDir)
+    .filter((f) => f.endsWith('.h'))
+    .sort();
+  const api = headers.filter((f) => /^#\s*define\s+TF_MODEL_NUM_INPUTS\b/m.test(readFileSync(join(modelDir, f), 'utf8')));
+  if (api.length === 1) return api[0]!;
+  if (api.length === 0 && headers.includes('model.h')) return 'model.h';
+  if (api.length > 1)
+    throw new TinyforgeError(
+      `${modelDir}: holds the API headers of ${api.length} models (${api.join(', ')}); the harness runs one: give it a folder of one model`,
+    );
+  throw new TinyforgeError(`${modelDir}: not a generated model directory (no model header: <name>.h defining TF_MODEL_NUM_INPUTS)`);
 }
 
 /** Every .c and .S file under the model directory (sub-folders too), except hidden ones and our outDir. */
@@ -264,8 +279,10 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
 /** The harness console's rate when no --baud is given (TF_CONSOLE_BAUD in the firmware's UART drivers). */
 export const DEFAULT_CONSOLE_BAUD = 115200;
 
-function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, options: BuildOptions): string[] {
+function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, header: string, options: BuildOptions): string[] {
   const flags = [...target.toolchain.cflags];
+  // the harness includes TF_MODEL_HEADER, the model's own <name>.h (model.h when not given)
+  if (header !== 'model.h') flags.push(`-DTF_MODEL_HEADER="${header}"`);
   if (options.sanitize) flags.push(...(target.toolchain.sanitizeFlags ?? []));
   if (options.profile) flags.push('-DTF_PROFILE');
   for (const [name, value] of Object.entries(board?.defines ?? {})) flags.push(`-D${name}=${value}`);

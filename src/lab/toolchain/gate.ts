@@ -22,11 +22,11 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from '../../core/targets/targets.ts';
-import { findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
 
 /**
  * What to check: a graph (generated per ISA here), a `.tflite` path (likewise), a model directory
- * already generated (model.h and .c files: compiled as it is for every target, so only the kernel
+ * already generated (<name>.h and .c files: compiled as it is for every target, so only the kernel
  * variants of the ISA it was generated for are checked), or a CompiledModel (its source graph
  * regenerated per ISA: pass `graph` from compileGraph's input where you have it).
  */
@@ -190,6 +190,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
       const xtensa = t.firmware === 'xtensa' ? ['-isystem', CHECK_INCLUDE_DIR] : [];
       const args = [
         ...t.toolchain.cflags,
+        ...MODEL_STRICT_CFLAGS,
         ...(options.extraCflags ?? []),
         `-I${modelDir}`,
         ...xtensa,

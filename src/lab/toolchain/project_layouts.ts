@@ -118,6 +118,8 @@ function modelView(compiled: CompiledModel) {
     name: graph.name,
     prefix: generated.prefix,
     PREFIX: generated.prefix.toUpperCase(),
+    /** the model's API header, <name>.h */
+    header: generated.fileNames.header,
     sources: generated.files.filter((f) => isCompiledSource(f.name)).map((f) => f.name),
     arenaBytes: plan.arenaBytes,
     macs: prepared.layers.reduce((n, l) => n + l.macs, 0),
@@ -134,15 +136,15 @@ function modelBuildId(compiled: CompiledModel): string {
 }
 
 const within = (folder: string, files: GeneratedFile[]) => files.map((f) => ({ name: `${folder}/${f.name}`, text: f.text }));
-/** The library layout PlatformIO and Zephyr share: model.h under include/, everything else under src/. */
-const headerAndSources = (sources: GeneratedFile[]) => [
+/** The library layout PlatformIO and Zephyr share: the API header <name>.h under include/, everything else under src/. */
+const headerAndSources = (sources: GeneratedFile[], header: string) => [
   ...within(
     'include',
-    sources.filter((f) => f.name === 'model.h'),
+    sources.filter((f) => f.name === header),
   ),
   ...within(
     'src',
-    sources.filter((f) => f.name !== 'model.h'),
+    sources.filter((f) => f.name !== header),
   ),
 ];
 const withoutCMake = (compiled: CompiledModel) => compiled.generated.files.filter((f) => f.name !== 'CMakeLists.txt');
@@ -282,7 +284,7 @@ export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor,
   ];
 }
 
-/** `platformio`: library.json, model.h in include/, the rest in src/, an example project. */
+/** `platformio`: library.json, the API header in include/, the rest in src/, an example project. */
 export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
   const view = exportView(compiled, target);
   // PlatformIO's registry names: lower case letters, digits and dashes
@@ -298,7 +300,7 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
         2,
       )}\n`,
     },
-    ...headerAndSources(sources),
+    ...headerAndSources(sources, compiled.generated.fileNames.header),
     {
       name: 'examples/classify/platformio.ini',
       text: renderExport('platformio/platformio.ini.hbs', {
@@ -311,7 +313,7 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
       }),
     },
     { name: 'examples/classify/src/main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) },
-    within('examples/classify/src', [sampleHeader(compiled, options, 'model.h')])[0]!,
+    within('examples/classify/src', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
   ];
 }
 
@@ -319,7 +321,7 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
 export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
   const view = exportView(compiled, target);
   const sources = withoutCMake(compiled);
-  const sample = sampleHeader(compiled, options, 'model.h');
+  const sample = sampleHeader(compiled, options, compiled.generated.fileNames.header);
   const expectedClass = /_SAMPLE_EXPECTED_CLASS (\d+)/.exec(sample.text)![1];
   const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...extra, banner: view.hashBanner(file) });
   const dir = 'samples/classify';
@@ -327,7 +329,7 @@ export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, 
     { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
     { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
     { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
-    ...headerAndSources(sources),
+    ...headerAndSources(sources, compiled.generated.fileNames.header),
     { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
     { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
     { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml', { expectedClass }) },
@@ -367,7 +369,7 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor,
     { name: 'sdkconfig.defaults', text: starter('sdkconfig.defaults.hbs', 'sdkconfig.defaults', 'hash') },
     { name: 'main/CMakeLists.txt', text: starter('main/CMakeLists.txt.hbs', 'main/CMakeLists.txt', 'hash') },
     { name: 'main/main.c', text: starter('main/main.c.hbs', 'main/main.c', 'c') },
-    within('main', [sampleHeader(compiled, options, 'model.h')])[0]!,
+    within('main', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
     { name: `components/${model.prefix}/CMakeLists.txt`, text: harness('component/CMakeLists.txt.hbs') },
     { name: `components/${model.prefix}/idf_component.yml`, text: harness('component/idf_component.yml.hbs') },
     ...within(`components/${model.prefix}`, withoutCMake(compiled)),
@@ -392,7 +394,7 @@ export function picoSdkLibrary(compiled: CompiledModel, options: ProjectOptions 
     { name: 'CMakeLists.txt', text: render('CMakeLists.txt.hbs') },
     { name: 'example/CMakeLists.txt', text: render('example/CMakeLists.txt.hbs') },
     { name: 'example/main.c', text: render('example/main.c.hbs') },
-    within('example', [sampleHeader(compiled, options, 'model.h')])[0]!,
+    within('example', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
   ];
 }
 

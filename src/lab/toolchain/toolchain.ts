@@ -82,3 +82,10 @@ export function isCompiledSource(name: string): boolean {
 export function objectStem(name: string): string {
   return name.replace(/\.c$/, '').replace(/\.S$/, '_S');
 }
+
+/**
+ * Added to the target's flags for the model's own units (not the harness): the generated C is ISO C99
+ * (-Wpedantic: no _Static_assert, no statement expressions outside __extension__) and declares no
+ * name over another (-Wshadow), so it drops into a firmware built with either.
+ */
+export const MODEL_STRICT_CFLAGS: readonly string[] = ['-Wpedantic', '-Wshadow'];

@@ -166,8 +166,8 @@ export class HostBatch {
     const compiling = new Set<string>();
     for (const [k, { material }] of items.entries()) {
       const files = material.files;
-      const header = files.find((f) => f.name === 'model.h')?.text ?? '';
-      const api = /^int (tf_\w+)_init\(void\);$/m.exec(header)?.[1];
+      const header = files.find((f) => f.role === 'header')?.text ?? '';
+      const api = /^(?:int|tf_status_t) (tf_\w+)_init\(void\);$/m.exec(header)?.[1];
       if (!api) return undefined;
       const headerFiles = files.filter((f) => f.name.endsWith('.h')).sort((a, b) => (a.name < b.name ? -1 : 1));
       const unitFiles = files.filter((f) => isCompiledSource(f.name));

@@ -449,16 +449,20 @@ typedef struct {
 #define TF_DSP_STR(x) TF_DSP_STR_(x)
 
 #if TF_DSP_NATIVE
+/* A compile error (an array of size -1) unless `field` of tf_dsp_pw_run_t lies at byte `offset`: C99
+ * has no _Static_assert, and a file-scope typedef compiles to nothing. */
+#define TF_DSP_CHECK_RUN_OFFSET(field, offset) \
+  typedef char tf_dsp_pw_run_check_##field[(offsetof(tf_dsp_pw_run_t, field) == (offset)) ? 1 : -1]
 /* the offsets pairsRunAsm's LDM and LDR read (32-bit pointers) */
-_Static_assert(offsetof(tf_dsp_pw_run_t, cols) == 0, "tf_dsp_pw_run_t.cols");
-_Static_assert(offsetof(tf_dsp_pw_run_t, out_a) == 4, "tf_dsp_pw_run_t.out_a");
-_Static_assert(offsetof(tf_dsp_pw_run_t, out_b) == 8, "tf_dsp_pw_run_t.out_b");
-_Static_assert(offsetof(tf_dsp_pw_run_t, end_a) == 12, "tf_dsp_pw_run_t.end_a");
-_Static_assert(offsetof(tf_dsp_pw_run_t, lo4) == 16, "tf_dsp_pw_run_t.lo4");
-_Static_assert(offsetof(tf_dsp_pw_run_t, hi4) == 20, "tf_dsp_pw_run_t.hi4");
-_Static_assert(offsetof(tf_dsp_pw_run_t, zp4) == 24, "tf_dsp_pw_run_t.zp4");
-_Static_assert(offsetof(tf_dsp_pw_run_t, stop) == 28, "tf_dsp_pw_run_t.stop");
-_Static_assert(offsetof(tf_dsp_pw_run_t, entry) == 32, "tf_dsp_pw_run_t.entry");
+TF_DSP_CHECK_RUN_OFFSET(cols, 0);
+TF_DSP_CHECK_RUN_OFFSET(out_a, 4);
+TF_DSP_CHECK_RUN_OFFSET(out_b, 8);
+TF_DSP_CHECK_RUN_OFFSET(end_a, 12);
+TF_DSP_CHECK_RUN_OFFSET(lo4, 16);
+TF_DSP_CHECK_RUN_OFFSET(hi4, 20);
+TF_DSP_CHECK_RUN_OFFSET(zp4, 24);
+TF_DSP_CHECK_RUN_OFFSET(stop, 28);
+TF_DSP_CHECK_RUN_OFFSET(entry, 32);
 #endif
 
 /* the assembly routine: returns the weights past the channel pairs */

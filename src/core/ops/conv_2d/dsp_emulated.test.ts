@@ -184,7 +184,7 @@ for (const [board, target] of Object.entries(TARGETS)) {
     for (const { graph, note, kinds, absent } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         for (const kind of kinds) expect(text).to.match(kind);
         if (absent) expect(text).not.to.match(absent);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });

@@ -82,7 +82,7 @@ for (const [board, target] of Object.entries(TARGETS)) {
       it(`random chain ${seed} of narrow 1x1 layers`, async () => {
         const graph = narrowChain(`dsp_narrow_${seed}`, seed);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text).to.match(/Arm DSP: narrow 1x1/);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed });
       });

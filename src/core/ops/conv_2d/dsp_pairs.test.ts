@@ -233,7 +233,7 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
       b.output(wide.out);
       const graph = b.build();
       // whole tensors: a default row-band stage would run this chain with its band kernels instead
-      const text = compileGraph(graph, 'shared', { isa: { dsp: true }, patch: 'off' }).generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compileGraph(graph, 'shared', { isa: { dsp: true }, patch: 'off' }).generated.files.find((f) => f.role === 'source')!.text;
       expect(text.match(/2 channels in one halfword/g) ?? [], `${inC} -> ${midC}`).to.have.length(2);
       expect(text).to.not.match(/static void tf_dsp_pointwise_fs\(/);
       cases.push({ def: conv, graph, op: graph.ops[0]!, inputs: [randomInt8(rand, h * w * inC)], isa: { dsp: true } });
@@ -249,7 +249,7 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
           activation: 'NONE',
         })[0]!,
       );
-      const aloneText = compileGraph(alone.build(), 'alone', { isa: { dsp: true } }).generated.files.find((f) => f.name === 'model.c')!.text;
+      const aloneText = compileGraph(alone.build(), 'alone', { isa: { dsp: true } }).generated.files.find((f) => f.role === 'source')!.text;
       expect(aloneText).to.not.match(/in one halfword/);
     }
     expectCMatchesReference(cases);

@@ -78,7 +78,7 @@ function runModel(seed: number, layers: number): Graph {
 }
 
 function modelText(graph: Graph, isa: NonNullable<Parameters<typeof compileGraph>[2]>['isa']): string {
-  return compileGraph(graph, `${graph.name}.tflite`, { isa }).generated.files.find((f) => f.name === 'model.c')!.text;
+  return compileGraph(graph, `${graph.name}.tflite`, { isa }).generated.files.find((f) => f.role === 'source')!.text;
 }
 
 describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
@@ -127,7 +127,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         this.timeout(240000);
         const graph = runModel(8301 + Object.keys(BOARDS).indexOf(board), 16);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text).to.match(/\(assembly run\), SMMLAR requantization/);
         expect(text).to.match(/\(assembly run\), SMMLAR \(wide\) requantization/);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });

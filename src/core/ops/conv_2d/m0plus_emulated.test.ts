@@ -291,7 +291,7 @@ for (const { target, board, name, tools } of BOARDS) {
     for (const { graph, note, packed, twoChannel } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(/two pixels per multiply/g)?.length ?? 0).to.equal(packed);
         expect(text.match(/2 output channels per pass/g)?.length ?? 0).to.equal(twoChannel);
         if (graph.name.startsWith('m0_conv_wide')) {

@@ -188,7 +188,7 @@ describe('DEPTHWISE_CONV_2D Armv6-M variants on the emulated RP2040 (rp2040js)',
   for (const { graph, note, kinds, overlap, portable } of MODELS) {
     it(`${graph.name}: ${note}`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa });
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       for (const kind of kinds) expect(text).to.match(kind);
       // every layer runs an Armv6-M loop but those meant to run the portable one
       expect(text.match(/\(Armv6-M: /g) ?? []).to.have.length(graph.ops.length - (portable ?? 0));

@@ -126,7 +126,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
       it(`generated layers and the chunk bound run bit-exact (seed ${seed}${extremes ? ', inputs -128/127' : ''})`, async () => {
         const graph = pairs6wModel(seed);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(/inputs widened per chunk/g)?.length).to.equal(graph.ops.length);
         await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
       });

@@ -123,7 +123,7 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
       it(`generated layers and the chunk bound run bit-exact (seed ${seed}${extremes ? ', inputs -128/127' : ''})`, async () => {
         const graph = batchModel(seed);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(/two batch rows per pass, 4 rows/g)?.length).to.equal(graph.ops.length);
         await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed, extremes });
       });

@@ -130,8 +130,10 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
       // a generated model brings the headers, in the order model.c includes them
       const compiled = compileGraph(fcShapesModel('fc_headers', [5], [8], 1), 'fc_headers', { isa: t.isa });
       const modelDir = writeDirectoryAtomically(join(dir, `${target}-headers`), compiled.generated.files);
-      const modelC = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
-      const includes = [...modelC.matchAll(/^#include "([^"]+\.h)"/gm)].map((m) => m[1]!).filter((h) => h !== 'model.h' && h !== 'weights.h');
+      const modelC = compiled.generated.files.find((f) => f.role === 'source')!.text;
+      const includes = [...modelC.matchAll(/^#include "([^"]+\.h)"/gm)]
+        .map((m) => m[1]!)
+        .filter((h) => h !== compiled.generated.fileNames.header && h !== compiled.generated.fileNames.weightsHeader);
       // the pairs header brings fully_connected_dsp.h (its tail rows and columns) with it
       expect(includes).to.include('fully_connected_dsp_pairs.h');
       const failures: string[] = [];
@@ -177,7 +179,7 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
     requireTools(this, ['qemu-system-arm']);
     const graph = fcShapesModel('fc_dsp_shapes', ROWS, IN_SIZES, 7);
     const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
-    const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+    const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
     expect(text).to.match(/Arm DSP: streaming, 4 rows per pass/);
     await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 11 });
   });

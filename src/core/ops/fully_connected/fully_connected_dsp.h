@@ -86,11 +86,11 @@
 #define TF_FC_TAIL4(xj) \
   do { \
     const uint32_t wv = TF_LOAD32(w); \
-    const uint32_t e = tf_sxtb16(wv), o = tf_sxtb16_ror8(wv); \
-    a0 = tf_smlabb(e, (uint32_t)(xj), a0); \
-    a2 = tf_smlatb(e, (uint32_t)(xj), a2); \
-    a1 = tf_smlabb(o, (uint32_t)(xj), a1); \
-    a3 = tf_smlatb(o, (uint32_t)(xj), a3); \
+    const uint32_t even = tf_sxtb16(wv), odd = tf_sxtb16_ror8(wv); \
+    a0 = tf_smlabb(even, (uint32_t)(xj), a0); \
+    a2 = tf_smlatb(even, (uint32_t)(xj), a2); \
+    a1 = tf_smlabb(odd, (uint32_t)(xj), a1); \
+    a3 = tf_smlatb(odd, (uint32_t)(xj), a3); \
     w += 4; \
   } while (0)
 

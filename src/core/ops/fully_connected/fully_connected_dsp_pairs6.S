@@ -68,7 +68,8 @@
         .endm
 
         .section .text.tf_fcp6_dot, "ax", %progbits
-        .global tf_fcp6_dot
+        /* weak: two models in one firmware each ship this file; their copies are the same, the linker keeps one */
+        .weak tf_fcp6_dot
         .type tf_fcp6_dot, %function
         .p2align 2
         .thumb_func
@@ -148,7 +149,8 @@ tf_fcp6_dot:
  * frame: [sp] acc, [sp + 4], [sp + 8], [sp + 12] rows 1, 3, 5's sums so far, [sp + 16] end of xs.
  * Each block has its own section: --gc-sections drops the one a model does not call. */
         .section .text.tf_fcp6w_dot, "ax", %progbits
-        .global tf_fcp6w_dot
+        /* weak: two models in one firmware each ship this file; their copies are the same, the linker keeps one */
+        .weak tf_fcp6w_dot
         .type tf_fcp6w_dot, %function
         .p2align 2
         .thumb_func

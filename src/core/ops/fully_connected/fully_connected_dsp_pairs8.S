@@ -76,7 +76,8 @@
         strd r2, lr, [sp, #\at]
         .endm
 
-        .global tf_fcp8_dot
+        /* weak: two models in one firmware each ship this file; their copies are the same, the linker keeps one */
+        .weak tf_fcp8_dot
         .type tf_fcp8_dot, %function
         .p2align 2
         .thumb_func

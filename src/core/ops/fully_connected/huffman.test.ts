@@ -89,7 +89,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
       rand,
     );
     const modelC = (prefer: 'size' | 'speed') =>
-      compileGraph(graph, 'fc.tflite', { ...suiteChoices(), prefer }).generated.files.find((f) => f.name === 'model.c')!.text;
+      compileGraph(graph, 'fc.tflite', { ...suiteChoices(), prefer }).generated.files.find((f) => f.role === 'source')!.text;
     expect(modelC('size')).to.include('#pragma GCC optimize("Os")');
     expect(modelC('speed')).not.to.include('#pragma GCC optimize("Os")');
   });
@@ -127,7 +127,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     // sparse rows whose biases fit a narrower table than the folded start values add the input offset in the loop
     const offsetInLoop = cases.filter((c) =>
       /\(\*xp [+-] \d+\)/.test(
-        compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text,
+        compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.role === 'source')!.text,
       ),
     ).length;
     expect(offsetInLoop).to.be.above(2);
@@ -197,7 +197,7 @@ describe('FULLY_CONNECTED with Huffman-coded weights (huffman.ts)', () => {
     expect([...groupSizes].filter((g) => g !== 0 && g !== 1).length, [...groupSizes].join()).to.be.above(2);
     expect([...groupSizes]).to.include('searched');
     const summaries = cases
-      .map((c) => compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.name === 'model.c')!.text)
+      .map((c) => compileGraph(c.graph, 'fc.tflite', { ...suiteChoices(), prefer: 'size', isa: c.isa }).generated.files.find((f) => f.role === 'source')!.text)
       .join();
     expect(summaries).to.match(/columns shared by groups of \d+ rows/);
     expect(summaries).to.match(/columns shared by \d+ groups of 1 to \d+ rows/);

@@ -22,47 +22,47 @@
 static __attribute__((unused)) void tf_s16_gemv_dsp(const int16_t *x, int depth, const int8_t *w, int rows, const tf_s16_rq_t *q,
                                                     int16_t *out) {
   const int words = depth >> 2, tail = depth & 3;
-  const int blocks = rows >> 2, left = rows & 3;
+  const int blocks = rows >> 2, rows_left = rows & 3;
   for (int i = 0; i < blocks; ++i) {
     const int r = 4 * i;
     int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     const int16_t *xp = x;
-    int left = words;
+    int words_left = words;
     do {
-      int n = left < TF_S16_CHUNK_WORDS ? left : TF_S16_CHUNK_WORDS;
-      left -= n;
+      int n = words_left < TF_S16_CHUNK_WORDS ? words_left : TF_S16_CHUNK_WORDS;
+      words_left -= n;
       int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       for (; n > 0; --n, xp += 4) TF_FC_W4_C(tf_read_u32(xp), tf_read_u32(xp + 2));
-      if (left == 0)
+      if (words_left == 0)
         for (int j = 0; j < tail; ++j) TF_FC_TAIL4(xp[j]);
       s0 += a0;
       s1 += a1;
       s2 += a2;
       s3 += a3;
-    } while (left > 0);
+    } while (words_left > 0);
     out[r] = tf_s16_requantize(s0, r, q, 1);
     out[r + 1] = tf_s16_requantize(s1, r + 1, q, 1);
     out[r + 2] = tf_s16_requantize(s2, r + 2, q, 1);
     out[r + 3] = tf_s16_requantize(s3, r + 3, q, 1);
   }
-  for (int j = 0; j < left; ++j) {
+  for (int j = 0; j < rows_left; ++j) {
     const int r = 4 * blocks + j;
     int64_t s = 0;
     const int16_t *xp = x;
-    int left = words;
+    int words_left = words;
     do {
-      int n = left < TF_S16_CHUNK_WORDS ? left : TF_S16_CHUNK_WORDS;
-      left -= n;
+      int n = words_left < TF_S16_CHUNK_WORDS ? words_left : TF_S16_CHUNK_WORDS;
+      words_left -= n;
       int32_t a = 0;
       for (; n > 0; --n, xp += 4, w += 4) {
         const uint32_t wv = tf_read_u32(w);
         a = tf_smlad(tf_read_u32(xp), tf_sxtb16(wv), a);
         a = tf_smlad(tf_read_u32(xp + 2), tf_sxtb16_ror8(wv), a);
       }
-      if (left == 0)
-        for (int j = 0; j < tail; ++j) a += w[j] * xp[j];
+      if (words_left == 0)
+        for (int k = 0; k < tail; ++k) a += w[k] * xp[k];
       s += a;
-    } while (left > 0);
+    } while (words_left > 0);
     w += tail;
     out[r] = tf_s16_requantize(s, r, q, 1);
   }

@@ -215,7 +215,7 @@ describe('FULLY_CONNECTED and LSTM Armv6-M variants on the emulated RP2040 (rp20
   for (const { graph, note, kinds, prefer } of MODELS) {
     it(`${graph.name}: ${note}`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa, prefer });
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       for (const kind of kinds) expect(text).to.match(kind);
       expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(compiled.prepared.layers.map(() => 'armv6m'));
       await expectExactOnBoard(graph, compiled, { target: 'rp2040', board: 'rp2040js', dir, seed: 7 });

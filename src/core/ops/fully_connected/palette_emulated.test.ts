@@ -66,7 +66,7 @@ for (const { target, board, tools, variant } of BOARDS) {
     it('3x3 and 1x1 CONV_2D and FULLY_CONNECTED with b = 3, 2, 5 palettes: the palette kernels, bit-exact', async () => {
       const graph = paletteModel(`palette_${target.replace(/-/g, '_')}`, 31);
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { ...suiteChoices(), isa: loadTarget(target).isa });
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text.split(`(${variant})`).length - 1).to.equal(3);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 5 });
     });

@@ -82,7 +82,7 @@ for (const { target, board, tools, kind } of BOARDS) {
     it('random spatial means are bit-exact with the reference', async () => {
       const graph = meanModel(`mean_${target.replace('-', '_')}`, 41, 10);
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text.match(new RegExp(`MEAN int8.*${kind.source}`, 'g')) ?? [], 'layers on the word variant').to.have.length(10);
       await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 6 });
     });

@@ -166,7 +166,7 @@ describe('READ_VARIABLE and ASSIGN_VARIABLE (resource variables, streaming state
         const blob = (bytes: Uint8Array) => `{ ${Array.from(bytes).join(', ')} }`;
         const main = `#include <stdio.h>
 #include <string.h>
-#include "model.h"
+#include "${compiled.generated.fileNames.header}"
 ${runs.map((inputs, r) => inputs.map((b, i) => `static const unsigned char in_${r}_${i}[] = ${blob(b)};`).join('\n')).join('\n')}
 static void run(int r) {
 ${runs.map((inputs, r) => inputs.map((_, i) => `  if (r == ${r}) memcpy(tf_model_input(${i}), in_${r}_${i}, sizeof in_${r}_${i});`).join('\n')).join('\n')}
@@ -190,14 +190,16 @@ int main(void) {
             '-std=c99',
             '-Wall',
             '-Wextra',
+            '-Wpedantic',
+            '-Wshadow',
             '-Werror',
             '-O1',
             '-fsanitize=address,undefined',
             '-fno-sanitize-recover=all',
             '-I',
             modelDir,
-            join(modelDir, 'model.c'),
-            join(modelDir, 'weights.c'),
+            join(modelDir, compiled.generated.fileNames.source),
+            join(modelDir, compiled.generated.fileNames.weightsSource),
             join(dir, `main${k}.c`),
             '-o',
             exe,

@@ -108,7 +108,7 @@ describe('TRANSPOSE_CONV with a computed output shape (TFLite Micro reads the ou
         graph.name,
       ).to.deep.equal(['TRANSPOSE_CONV']);
       expect(compiled.graph.inputs.length, graph.name).to.equal(graph.inputs.length);
-      const header = compiled.generated.files.find((f) => f.name === 'model.h')!.text;
+      const header = compiled.generated.files.find((f) => f.role === 'header')!.text;
       const unread = /no layer reads it/.test(header);
       expect(unread, graph.name).to.equal(!graph.name.endsWith('shape_chain'));
     }
@@ -138,7 +138,7 @@ describe('TRANSPOSE_CONV with a computed output shape (TFLite Micro reads the ou
       for (const [k, graph] of MODELS.entries()) {
         if (target !== 'host') {
           // the target's variant is the one chosen, the computed shape notwithstanding
-          const text = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa }).generated.files.find((f) => f.name === 'model.c')!.text;
+          const text = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa }).generated.files.find((f) => f.role === 'source')!.text;
           if (graph.name.startsWith('tconv_int8')) expect(text, graph.name).to.match(/stride-1 convolutions, one per output phase/);
         }
         const path = join(dir, `${graph.name}_${target.replace(/\W/g, '')}.tflite`);

@@ -118,7 +118,7 @@ describe('int4 weights: TFLite INT4 import/export, TFLite Micro, devices', () =>
       it(`runs the int4 kernels on ${target}, bit-exact, with half the weight bytes`, async function () {
         if (target !== 'host') requireTools(this, ['arm-none-eabi-gcc', ...(target === 'cortex-m4' ? ['qemu-system-arm'] : [])]);
         const compiled = compileGraph(graph, 'int4_net.tflite', { ...suiteChoices(), isa: loadTarget(target).isa });
-        const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(/int4 weights/g)).to.have.length(4);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 11 });
       });

@@ -228,7 +228,7 @@ describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', functi
     it(`${graph.name}: ${note}`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('esp32c3').isa });
       expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(['rv32', 'rv32', 'rv32', 'rv32']);
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text.match(/\(RV32IMC: /g)?.length ?? 0).to.equal(4);
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 });
     });
@@ -242,7 +242,7 @@ describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', functi
       const graph = sparseMulChain(`rv32_sparse_mul_${k}`, n!, inF!, features!, 60 + k);
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('esp32c3').isa });
       expect(compiled.prepared.layers.map((l) => l.variant.name)).to.deep.equal(['rv32 sparse', 'rv32']);
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text).to.include('by MULHSU');
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 + k });
     });
@@ -252,7 +252,7 @@ describe('RV32IMC variants on the emulated ESP32-C3 (QEMU riscv32 virt)', functi
     it(`${graph.name}: k x k CONV_2D (im2col), grouped CONV_2D, depthwise multiplier 3 and 15 channels at multiplier 1: ${note}`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('esp32c3').isa });
       expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(['rv32', 'rv32', 'rv32', 'rv32', 'rv32']);
-      const text = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       expect(text.match(/\(RV32IMC: im2col/g)?.length ?? 0).to.equal(3);
       await expectExactOnBoard(graph, compiled, { target: 'esp32c3', board: 'qemu-riscv32-virt', dir, seed: 7 });
     });
