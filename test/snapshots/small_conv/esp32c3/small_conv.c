@@ -16,8 +16,8 @@
 #include <string.h> /* memcpy: the data-movement kernels copy runs of bytes */
 #include "small_conv.h"
 #include "small_conv_weights.h"
+#include "rv32.h"
 #include "fixedpoint.h"
-#include "rv32_requant.h"
 
 #if defined(__GNUC__)
 #define TF_ALIGNED(n) __attribute__((aligned(n)))
