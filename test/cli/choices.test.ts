@@ -51,8 +51,11 @@ describe('compile choices: flags, TINYFORGE_* defaults, banner and --json', func
         paletteKernels: true,
         int4Kernels: true,
         deadNeurons: true,
+        patch: null,
+        arena: 'static',
+        name: 'micro_speech',
       });
-      expect(readFileSync(join(dir, 'plain', 'model.c'), 'utf8')).to.not.include('choices:');
+      expect(readFileSync(join(dir, 'plain', 'micro_speech.c'), 'utf8')).to.not.include('choices:');
 
       const chosen = tinyforge(
         ['compile', sharedModelPath('micro_speech'), '--target', 'host', '-o', join(dir, 'chosen'), '--json', '--sparse-kernels', 'off', '--no-dead-neurons'],
@@ -60,10 +63,10 @@ describe('compile choices: flags, TINYFORGE_* defaults, banner and --json', func
       );
       expect(chosen.status, chosen.stderr).to.equal(0);
       expect(JSON.parse(chosen.stdout).choices).to.include({ sparseKernels: 'off', entropy: false, deadNeurons: false, paletteKernels: true });
-      for (const file of ['model.c', 'weights.h', 'CMakeLists.txt'])
+      for (const file of ['micro_speech.c', 'micro_speech_weights.h', 'CMakeLists.txt'])
         expect(readFileSync(join(dir, 'chosen', file), 'utf8'), file).to.match(/choices: --sparse-kernels off, --no-entropy, --no-dead-neurons\n/);
       // the C is the default's: micro_speech has no pruned, Huffman-worthy or dead neurons to change
-      const body = (d: string) => readFileSync(join(dir, d, 'model.c'), 'utf8').replace(/^\/\*[\s\S]*?\*\/\n/, '');
+      const body = (d: string) => readFileSync(join(dir, d, 'micro_speech.c'), 'utf8').replace(/^\/\*[\s\S]*?\*\/\n/, '');
       expect(body('chosen')).to.equal(body('plain'));
 
       const bad = tinyforge(['compile', sharedModelPath('micro_speech'), '--target', 'host', '-o', join(dir, 'bad'), '--sparse-kernels', 'always'], {

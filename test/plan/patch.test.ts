@@ -316,7 +316,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
         const compiled = compileGraph(chain.graph, `chain${seed}`, { patch: choice, ...(isa ? { isa } : {}) });
         const p = compiled.patch?.stage;
         if (!p?.layers.some((b) => b.steady)) continue;
-        const c = compiled.generated.files.find((f) => f.name === 'model.c')!.text;
+        const c = compiled.generated.files.find((f) => f.role === 'source')!.text;
         return { merged: c.match(/void \w+_band\d+\(int steady\)/g)?.length ?? 0, separate: c.match(/void \w+_band\d+s\(void\)/g)?.length ?? 0 };
       }
       throw new Error('no generated chain has a cached layer');
