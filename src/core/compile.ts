@@ -94,16 +94,13 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const stage = banded.stage;
   const patch = patchReport(banded, chosenBy(options.patch, patchOption));
   const patchDeclined = formatDeclined(banded);
+  // the C of the chosen plan, its banner naming the choices made
+  const lower = (p: PreparedGraph, plan: MemoryPlan) =>
+    generateC(p, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) }, { arena: options.arena });
   if (!options.budget) {
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-    const generated = generateC(
-      prepared,
-      plan,
-      options.isa,
-      { modelFile: source, ...options.provenance, choices: compileChoices(options) },
-      { arena: options.arena },
-    );
+    const generated = lower(prepared, plan);
     return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
@@ -121,13 +118,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   }
   const { prepared, plan } = planMemory(fitted.prepared);
   rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
-  const generated = generateC(
-    prepared,
-    plan,
-    options.isa,
-    { modelFile: source, ...options.provenance, choices: compileChoices(options) },
-    { arena: options.arena },
-  );
+  const generated = lower(prepared, plan);
   const kept = prepared.layers.find((l) => l.op.kind === PATCH_STAGE);
   return {
     source,

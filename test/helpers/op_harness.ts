@@ -302,6 +302,19 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
  * The rooms of src/core/ops/common (numerics, isa, codecs, families) as include paths: a header read in
  * place includes its neighbours by bare name, as in the one flat folder codegen writes.
  */
+/** The host build of generated C in tests: strict C99, every warning an error, ASan + UBSan without recovery. */
+export const STRICT_HOST_CFLAGS = [
+  '-std=c99',
+  '-Wall',
+  '-Wextra',
+  '-Wpedantic',
+  '-Wshadow',
+  '-Werror',
+  '-O1',
+  '-fsanitize=address,undefined',
+  '-fno-sanitize-recover=all',
+];
+
 const COMMON_INCLUDES = ['numerics', 'isa', 'codecs', 'families'].map((room) => `-I${join(OPS_DIR, 'common', room)}`);
 
 /**
@@ -316,27 +329,9 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync(
-        'gcc',
-        [
-          '-std=c99',
-          '-Wall',
-          '-Wextra',
-          '-Wpedantic',
-          '-Wshadow',
-          '-Werror',
-          '-O1',
-          '-fsanitize=address,undefined',
-          '-fno-sanitize-recover=all',
-          ...COMMON_INCLUDES,
-          src,
-          '-o',
-          exe,
-        ],
-        {
-          stdio: 'pipe',
-        },
-      );
+      execFileSync('gcc', [...STRICT_HOST_CFLAGS, ...COMMON_INCLUDES, src, '-o', exe], {
+        stdio: 'pipe',
+      });
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error(`gcc failed:\n${err.stderr?.toString() ?? e}\n--- program ---\n${numbered(program)}`);

@@ -20,6 +20,7 @@ import { withSession } from '../../src/lab/device/session.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { runTfliteInterpreter } from '../helpers/tfjs_tflite.ts';
+import { STRICT_HOST_CFLAGS } from '../helpers/op_harness.ts';
 import { readFileSync } from 'node:fs';
 
 const MODEL = 'mnist_lstm_int8';
@@ -96,15 +97,7 @@ int main(void) {
       execFileSync(
         'gcc',
         [
-          '-std=c99',
-          '-Wall',
-          '-Wextra',
-          '-Wpedantic',
-          '-Wshadow',
-          '-Werror',
-          '-O1',
-          '-fsanitize=address,undefined',
-          '-fno-sanitize-recover=all',
+          ...STRICT_HOST_CFLAGS,
           '-I',
           modelDir,
           join(modelDir, compiled.generated.fileNames.source),

@@ -23,7 +23,7 @@ import { parseTflite } from '../../model/tflite/reader.ts';
 import { writeDirectoryAtomically } from '../../../lab/output.ts';
 import * as tfl from '../../model/tflite/generated/schema_generated.ts';
 import * as flatbuffers from 'flatbuffers';
-import { type CCase, evaluateOp, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import { type CCase, STRICT_HOST_CFLAGS, evaluateOp, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 import { concatBytes, runTflmRef, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { type StreamingSpec, streamingGraph } from '../../../../test/helpers/variable_cases.ts';
@@ -187,15 +187,7 @@ int main(void) {
         execFileSync(
           'gcc',
           [
-            '-std=c99',
-            '-Wall',
-            '-Wextra',
-            '-Wpedantic',
-            '-Wshadow',
-            '-Werror',
-            '-O1',
-            '-fsanitize=address,undefined',
-            '-fno-sanitize-recover=all',
+            ...STRICT_HOST_CFLAGS,
             '-I',
             modelDir,
             join(modelDir, compiled.generated.fileNames.source),
