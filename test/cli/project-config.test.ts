@@ -70,13 +70,15 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       inputs: 'digit.bin',
       budget: { ram: '8K', flash: 20000 },
       prefer: 'size',
+      name: 'digits_v2',
+      arena: 'caller',
       project: 'arduino',
       out: 'build/out',
     });
     const compile = parse(compileCommand, ['--config', file]);
     expect(compile.model).to.equal(join(scratch.dir, 'digits.tflite'));
     expect(compile.opts).to.include({ target: 'rp2040', input: join(scratch.dir, 'digit.bin'), maxRam: 8192, maxFlash: 20000, prefer: 'size' });
-    expect(compile.opts).to.include({ project: 'arduino', output: join(scratch.dir, 'build', 'out') });
+    expect(compile.opts).to.include({ project: 'arduino', output: join(scratch.dir, 'build', 'out'), name: 'digits_v2', arena: 'caller' });
     expect(compile.sources.target).to.equal('config');
     // compile takes --board too: the model must fit that board's chip
     expect(compile.opts).to.include({ board: 'pico' });
@@ -101,7 +103,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const cases: [unknown, string][] = [
       ['{"model": ', 'not valid JSON'],
       [[1], 'must hold one JSON object, such as {"model": "model.tflite"}'],
-      [{ modle: 'digits.tflite' }, 'modle: unknown key (known: model, target, board, inputs, budget, prefer, project, out, clock, battery)'],
+      [{ modle: 'digits.tflite' }, 'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery)'],
       [{ model: 'missing.tflite' }, 'model: no such file'],
       [{ target: 'cortex-m5' }, "target: unknown target 'cortex-m5' (known: "],
       [{ target: 4 }, 'target: must be a non-empty string, got 4'],
@@ -109,6 +111,8 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [{ budget: { rom: '1K' } }, 'budget.rom: unknown key (known: ram, flash)'],
       [{ budget: '48K' }, 'budget: must be an object such as {"ram": "48K", "flash": "200K"}'],
       [{ prefer: 'fast' }, "prefer: must be size or speed, got 'fast'"],
+      [{ name: 'my-model' }, "name: must be a C identifier (letters, digits, _), got 'my-model'"],
+      [{ arena: 'heap' }, "arena: must be static or caller, got 'heap'"],
       [{ project: 'keil' }, "project: unknown project kind 'keil' (known: cmake, make, arduino, platformio, zephyr, esp-idf, pico-sdk)"],
     ];
     for (const [contents, message] of cases) {

@@ -16,7 +16,7 @@ import { planJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
 import type { CompiledModel } from '../../core/compile.ts';
-import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
+import { PREFER_HELP, arenaOption, byteSizeOption, nameOption, patchOption, preferOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
@@ -36,16 +36,6 @@ function summary(compiled: CompiledModel): string {
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
-function nameOption(value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new TinyforgeError(`--name must be a C identifier (letters, digits, _), got '${value}'`);
-  return value;
-}
-
-function arenaOption(value: string): ArenaOption {
-  if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);
-  return value;
-}
-
 export function fitSummary(boardName: string, chip: string | undefined, fit: FitEstimate): string {
   const n = (v: number) => v.toLocaleString('en-US');
   return (

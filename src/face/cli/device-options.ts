@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import type { Prefer } from '../../core/ops/op.ts';
+import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { type ChoiceFlags, type CompileChoices, choiceOptions, compileChoicesOf } from './choice-options.ts';
 
 /** `run` and `validate`: the inputs as one stream through a stateful model, or each on its own. */
@@ -60,6 +61,18 @@ export interface PlanShapingFlags extends ChoiceFlags {
 }
 
 /** `--prefer size|speed`: which wins where weight storages (dense, sparse, ...) compete per layer. */
+/** `--name`: the model's name in the C, an identifier since it prefixes every file and symbol. */
+export function nameOption(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new TinyforgeError(`--name must be a C identifier (letters, digits, _), got '${value}'`);
+  return value;
+}
+
+/** `--arena`: who owns the arena, the model's .c (`static`) or the application (`caller`). */
+export function arenaOption(value: string): ArenaOption {
+  if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);
+  return value;
+}
+
 export function preferOption(value: string): Prefer {
   if (value !== 'size' && value !== 'speed') throw new TinyforgeError(`--prefer must be size or speed, got '${value}'`);
   return value;

@@ -16,7 +16,8 @@ import type { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import { listTargets } from '../../core/targets/targets.ts';
 import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
-import { byteSizeOption, preferOption } from './device-options.ts';
+import { arenaOption, byteSizeOption, nameOption, preferOption } from './device-options.ts';
+import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
 import type { Prefer } from '../../core/ops/op.ts';
@@ -34,6 +35,9 @@ export interface ProjectConfig {
   inputs?: string;
   budget?: { ram?: number; flash?: number };
   prefer?: Prefer;
+  /** compile's `--name` and `--arena` */
+  name?: string;
+  arena?: ArenaOption;
   project?: string;
   out?: string;
   /** with a real board: the clock its estimates are made for (Hz), as `--clock` */
@@ -42,7 +46,7 @@ export interface ProjectConfig {
   battery?: number;
 }
 
-const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'project', 'out', 'clock', 'battery'] as const;
+const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery'] as const;
 const BUDGET_KEYS = ['ram', 'flash'] as const;
 
 /**
@@ -51,10 +55,21 @@ const BUDGET_KEYS = ['ram', 'flash'] as const;
  */
 const CONFIGURED: Record<
   string,
-  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'project' | 'out' | 'clock' | 'battery', string>>
+  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery', string>>
 > = {
   inspect: { target: 'target', board: 'board', prefer: 'prefer' },
-  compile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', project: 'project', out: 'output' },
+  compile: {
+    target: 'target',
+    board: 'board',
+    inputs: 'input',
+    ram: 'maxRam',
+    flash: 'maxFlash',
+    prefer: 'prefer',
+    name: 'name',
+    arena: 'arena',
+    project: 'project',
+    out: 'output',
+  },
   run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
   profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
   validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
@@ -114,6 +129,10 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
   config.board = string('board', fields.board);
   const prefer = string('prefer', fields.prefer);
   if (prefer !== undefined) config.prefer = withKey('prefer', file, () => preferOption(prefer));
+  const name = string('name', fields.name);
+  if (name !== undefined) config.name = withKey('name', file, () => nameOption(name));
+  const arena = string('arena', fields.arena);
+  if (arena !== undefined) config.arena = withKey('arena', file, () => arenaOption(arena));
   config.project = string('project', fields.project);
   if (config.project !== undefined && !(PROJECT_KINDS as readonly string[]).includes(config.project))
     fail('project', `unknown project kind '${config.project}' (known: ${PROJECT_KINDS.join(', ')})`);
@@ -200,6 +219,8 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     ram: config.budget?.ram,
     flash: config.budget?.flash,
     prefer: config.prefer,
+    name: config.name,
+    arena: config.arena,
     project: config.project,
     out: config.out,
     clock: config.clock,
