@@ -257,7 +257,12 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     expect(reference.stderr).to.match(/--reference reads every layer's whole output .* drop --max-ram, --max-flash and --patch/);
     const image = tinyforge(['flash', inputs, '--target', 'cortex-m4', '--patch', 'auto']);
     expect(image.status).to.not.equal(0);
-    expect(image.stderr).to.match(/chain21_inputs\.bin: --max-ram, --max-flash, --patch and --prefer shape a model's build here; an image is flashed as it is/);
+    expect(image.stderr).to.match(
+      /chain21_inputs\.bin: --max-ram, --max-flash, --patch, --prefer and the kernel-choice flags shape a model's build here; an image is flashed as it is/,
+    );
+    const choice = tinyforge(['flash', inputs, '--target', 'cortex-m4', '--no-entropy']);
+    expect(choice.status).to.not.equal(0);
+    expect(choice.stderr).to.match(/chain21_inputs\.bin: .* the kernel-choice flags shape a model's build here/);
   });
 
   it("a layer's band and steady instances merge into one function taking steady: differing arguments as steady ? a : b, differing struct fields patched on a copy", () => {

@@ -47,6 +47,18 @@ export function choiceOptions(command: Command): Command {
     .option('--no-dead-neurons', 'keep the neurons no output depends on (TINYFORGE_DEAD_NEURONS=off)');
 }
 
+/** The kernel-choice flags given on the command line (the ones a prebuilt image cannot honour). */
+export function choiceFlagsGiven(opts: ChoiceFlags): string[] {
+  return [
+    ...(opts.sparseKernels !== undefined ? ['--sparse-kernels'] : []),
+    ...(opts.sparseForm !== undefined ? ['--sparse-form'] : []),
+    ...(opts.entropy === false ? ['--no-entropy'] : []),
+    ...(opts.paletteKernels === false ? ['--no-palette-kernels'] : []),
+    ...(opts.int4Kernels === false ? ['--no-int4-kernels'] : []),
+    ...(opts.deadNeurons === false ? ['--no-dead-neurons'] : []),
+  ];
+}
+
 /** The TINYFORGE_* variables as choices; values they do not know are ignored. */
 export function choicesFromEnvironment(env: NodeJS.ProcessEnv = process.env): ChoiceFlags {
   const prefer = env.TINYFORGE_PREFER;

@@ -17,6 +17,7 @@ import { PROBE_HELP, parseProbe } from '../../lab/device/swd/probe.ts';
 import { swdChipOf } from '../../lab/device/swd/chips.ts';
 import { loadImage } from '../../lab/device/stm32/image.ts';
 import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption, requireSerialPort } from './device-options.ts';
+import { choiceFlagsGiven } from './choice-options.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -159,9 +160,11 @@ async function flashOverSwd(
       ['--prefer', opts.prefer],
       ['--profile', opts.profile],
       ['--keep', opts.keep],
-    ].filter(([, v]) => v !== undefined && v !== false);
-    if (building.length > 0)
-      throw new TinyforgeError(`--probe flashes an image as it is: ${building.map(([o]) => o).join(', ')} shape a model's build; drop them`);
+    ]
+      .filter(([, v]) => v !== undefined && v !== false)
+      .map(([o]) => o as string);
+    building.push(...choiceFlagsGiven(opts));
+    if (building.length > 0) throw new TinyforgeError(`--probe flashes an image as it is: ${building.join(', ')} shape a model's build; drop them`);
   }
   if (opts.board === undefined) throw new TinyforgeError(`--probe needs --board: the real board it is wired to (${swdBoardNames().join(', ')})`);
   const { board } = resolveTargetAndBoard(opts.target, opts.board);
@@ -280,10 +283,11 @@ async function flashByFamily(file: string, given: FlashCliOptions): Promise<{ js
   // --keep builds into a folder: new, empty or an earlier --keep, never one of the user's
   if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
   const address = opts.address === undefined ? undefined : parseAddress(opts.address);
-  const shaped = opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined;
+  const shaped =
+    opts.maxRam !== undefined || opts.maxFlash !== undefined || opts.patch !== undefined || opts.prefer !== undefined || choiceFlagsGiven(opts).length > 0;
   if (shaped && (!isModelFile(file) || target.name.startsWith('esp32')))
     throw new TinyforgeError(
-      `${file}: --max-ram, --max-flash, --patch and --prefer shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
+      `${file}: --max-ram, --max-flash, --patch, --prefer and the kernel-choice flags shape a model's build here; ${target.name.startsWith('esp32') ? 'ESP firmware is built by ESP-IDF (give them to compile --project esp-idf)' : 'an image is flashed as it is'}`,
     );
   if (target.firmware === 'rp2040') {
     if (address !== undefined) throw new TinyforgeError('--address is not used on the RP2040: a UF2 image carries its own addresses');
