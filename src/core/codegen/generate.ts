@@ -453,7 +453,14 @@ function emitContext(
 function tensorConst(symbol: string, t: Tensor): ConstArray {
   const values = fromBytes(t.dtype, t.data!);
   const ctype = DTYPE_C[t.dtype];
-  const body = t.dtype === 'float32' ? cArrayBody(Array.from(values as Float32Array, floatLiteral)) : cArrayBody(values as ArrayLike<number>);
+  // unsigned literals: a uint32 above INT32_MAX has no int type, a uint64 above INT64_MAX no signed one
+  const unsignedSuffix = t.dtype === 'uint32' ? 'u' : t.dtype === 'uint64' ? 'ull' : undefined;
+  const body =
+    t.dtype === 'float32'
+      ? cArrayBody(Array.from(values as Float32Array, floatLiteral))
+      : unsignedSuffix
+        ? cArrayBody(Array.from(values as ArrayLike<number | bigint>, (v) => `${v}${unsignedSuffix}`))
+        : cArrayBody(values as ArrayLike<number>);
   return {
     symbol,
     ctype,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { DType, Tensor, elementCount } from './graph.ts';
 
-export type TensorBuffer = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array;
+export type TensorBuffer = Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array;
 
 /** A zero-filled typed array for `count` elements of `dtype`. */
 export function allocBuffer(dtype: DType, count: number): TensorBuffer {
@@ -15,8 +15,12 @@ export function allocBuffer(dtype: DType, count: number): TensorBuffer {
       return new Int16Array(count);
     case 'int32':
       return new Int32Array(count);
+    case 'uint32':
+      return new Uint32Array(count);
     case 'int64':
       return new BigInt64Array(count);
+    case 'uint64':
+      return new BigUint64Array(count);
     case 'float32':
       return new Float32Array(count);
   }
@@ -38,8 +42,12 @@ export function fromBytes(dtype: DType, bytes: Uint8Array): TensorBuffer {
       return new Int16Array(copy.buffer);
     case 'int32':
       return new Int32Array(copy.buffer);
+    case 'uint32':
+      return new Uint32Array(copy.buffer);
     case 'int64':
       return new BigInt64Array(copy.buffer);
+    case 'uint64':
+      return new BigUint64Array(copy.buffer);
     case 'float32':
       return new Float32Array(copy.buffer);
   }

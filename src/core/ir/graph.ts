@@ -4,7 +4,8 @@
  * flatbuffers, tfjs or C; importers build it, passes rewrite it, the planner and codegen read it.
  */
 
-export type DType = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32' | 'bool';
+/** `uint32` and `uint64` appear only in signal-processing front-ends (TFLite Micro's signal library). */
+export type DType = 'int8' | 'uint8' | 'int16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'bool';
 
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Record<DType, number> = {
@@ -12,7 +13,9 @@ export const DTYPE_BYTES: Record<DType, number> = {
   uint8: 1,
   int16: 2,
   int32: 4,
+  uint32: 4,
   int64: 8,
+  uint64: 8,
   float32: 4,
   bool: 1,
 };
@@ -23,7 +26,9 @@ export const DTYPE_C: Record<DType, string> = {
   uint8: 'uint8_t',
   int16: 'int16_t',
   int32: 'int32_t',
+  uint32: 'uint32_t',
   int64: 'int64_t',
+  uint64: 'uint64_t',
   float32: 'float',
   bool: 'uint8_t',
 };

@@ -157,7 +157,12 @@ import addNOp from './add_n/index.ts';
 
 const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
 
-/** Every builtin op tinyforge compiles, by TFLite builtin name. */
+// TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
+import signalWindow from './signal_window/index.ts';
+
+const SIGNAL_OPS: OpDef[] = [signalWindow];
+
+/** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
   [
     conv2d,
@@ -176,6 +181,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     ...ARITHMETIC_OPS,
     ...LOGIC_OPS,
     ...MATH_OPS,
+    ...SIGNAL_OPS,
   ].map((d) => [d.kind, d]),
 );
 

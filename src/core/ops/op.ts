@@ -188,4 +188,20 @@ export interface OpDef<P = any> {
   denseCost?(p: P, isa: KernelIsa | undefined): EncodingCost;
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
+  /**
+   * State the op keeps from one invocation to the next besides its tensors: what TFLite Micro's
+   * signal ops allocate in Prepare (a frame's circular buffer, a noise estimate). The compiler adds
+   * each as a variable tensor after the op's own inputs (passes/op_state.ts), so the planner keeps
+   * it for the whole run and init/reset zero it, as TFLite Micro's Reset does. `check` and
+   * `prepare` see the graph with these inputs added; `evaluate` and the emitted C update them.
+   */
+  state?(graph: Graph, op: Op): OpStateSpec[];
+}
+
+/** One piece of an op's persistent state (`OpDef.state`): zero at init and after a reset. */
+export interface OpStateSpec {
+  /** appended to the op's first output's name: `<output>/<name>` */
+  name: string;
+  dtype: 'int8' | 'uint8' | 'int16' | 'int32' | 'uint32' | 'uint64';
+  shape: number[];
 }

@@ -16,6 +16,7 @@
  * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
  *    column all zeros: pruned models) goes, with the row computing it (dead_neurons.ts).
  * 7. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
+ * 8. materializeOpState: the state an op keeps of its own (signal ops) becomes variable tensors.
  *
  * Tensor indices and op indices (`op.index`, used in messages) are kept, so errors and the memory
  * plan still name the file's tensors and ops.
@@ -26,11 +27,13 @@ import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
 import { foldPadIntoConv } from './fold_pad_into_conv.ts';
 import { removeDeadNeurons } from './dead_neurons.ts';
+import { materializeOpState } from './op_state.ts';
 import { dropReshapeShapeInputs, dropTransposeConvShapeInputs, removeDeadOps } from './prune.ts';
 import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
 
 export {
   aliasNoOps,
+  materializeOpState,
   removeDeadNeurons,
   foldConstants,
   foldTransposes,
@@ -59,5 +62,5 @@ export function optimizeGraph(graph: Graph, source = graph.name, options: PassOp
   if (options.deadNeurons !== false) g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
   rejectConstantOutputs(g, source);
-  return g;
+  return materializeOpState(g);
 }

@@ -8,7 +8,9 @@ const DTYPE_OF_TENSOR_TYPE: Partial<Record<tfl.TensorType, DType>> = {
   [tfl.TensorType.UINT8]: 'uint8',
   [tfl.TensorType.INT16]: 'int16',
   [tfl.TensorType.INT32]: 'int32',
+  [tfl.TensorType.UINT32]: 'uint32',
   [tfl.TensorType.INT64]: 'int64',
+  [tfl.TensorType.UINT64]: 'uint64',
   [tfl.TensorType.FLOAT32]: 'float32',
   [tfl.TensorType.BOOL]: 'bool',
 };
@@ -18,7 +20,9 @@ const TENSOR_TYPE_OF_DTYPE: Record<DType, tfl.TensorType> = {
   uint8: tfl.TensorType.UINT8,
   int16: tfl.TensorType.INT16,
   int32: tfl.TensorType.INT32,
+  uint32: tfl.TensorType.UINT32,
   int64: tfl.TensorType.INT64,
+  uint64: tfl.TensorType.UINT64,
   float32: tfl.TensorType.FLOAT32,
   bool: tfl.TensorType.BOOL,
 };
