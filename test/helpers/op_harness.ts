@@ -352,6 +352,8 @@ function numbered(text: string): string {
 function cValues(dtype: DType, values: TensorBuffer): string {
   if (dtype === 'float32') return Array.from(values as Float32Array, cFloat).join(', ');
   if (dtype === 'int32') return Array.from(values as Int32Array, (v) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v))).join(', ');
+  if (dtype === 'uint32') return Array.from(values as Uint32Array, (v) => `${v}u`).join(', ');
+  if (dtype === 'uint64') return Array.from(values as BigUint64Array, (v) => `${v}ull`).join(', ');
   return Array.from(values as ArrayLike<number | bigint>, String).join(', ');
 }
 

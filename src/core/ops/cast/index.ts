@@ -2,8 +2,9 @@
 /**
  * CAST (TFLite Micro's cast.cc): each element converted as C++ static_cast does, quantization
  * ignored (the stored values are converted, not the real values). Inputs int8, int16, int32,
- * float32 or bool; outputs int8, int16, int32 or float32 (TFLite Micro has no bool, uint8 or int64
- * output). This is the one integer-model op whose job is float conversion, so float32 appears here.
+ * uint32, float32 or bool; outputs int8, int16, int32, uint32 or float32 (TFLite Micro has no bool,
+ * uint8 or int64 output; uint32 carries signal front-ends' energies). This is the one integer-model
+ * op whose job is float conversion, so float32 appears here.
  *
  * - integer to narrower integer: the low bits (two's-complement wrap), as static_cast;
  * - int32 to float32: the nearest float (ties to even), as the C conversion;
@@ -20,8 +21,8 @@ import { sameShape } from '../common/families/elementwise.ts';
 import { checkedByPrepare, shapeComment } from '../common/families/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
-const INPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'float32', 'bool'];
-const OUTPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'float32'];
+const INPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'uint32', 'float32', 'bool'];
+const OUTPUTS: readonly DType[] = ['int8', 'int16', 'int32', 'uint32', 'float32'];
 
 export interface CastParams {
   from: DType;
@@ -30,7 +31,7 @@ export interface CastParams {
   shape: number[];
 }
 
-const BITS: Partial<Record<DType, number>> = { int8: 8, int16: 16, int32: 32 };
+const BITS: Partial<Record<DType, number>> = { int8: 8, int16: 16, int32: 32, uint32: 32 };
 
 /** Two's-complement wrap of an integer to `bits` bits. */
 function wrap(x: number, bits: number): number {
@@ -46,7 +47,7 @@ export function castValue(v: number, from: DType, to: DType): number {
   if (from === 'bool') v = v !== 0 ? 1 : 0;
   if (to === 'float32') return Math.fround(v);
   const x = from === 'float32' ? floatToInt32(v) : v;
-  return wrap(x, BITS[to]!);
+  return to === 'uint32' ? x >>> 0 : wrap(x, BITS[to]!);
 }
 
 function prepareCast(graph: Graph, op: Op): CastParams {
@@ -54,6 +55,8 @@ function prepareCast(graph: Graph, op: Op): CastParams {
   const output = requireOutput(graph, op);
   if (!INPUTS.includes(input.dtype))
     throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's CAST takes ${INPUTS.join(', ')}`);
+  if (input.dtype === 'float32' && output.dtype === 'uint32')
+    throw new OpError(op.index, op.kind, `float32 to uint32 (${tensorLabel(output)}) is not supported: its out-of-range results differ between targets`);
   if (!OUTPUTS.includes(output.dtype))
     throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; TFLite Micro's CAST writes ${OUTPUTS.join(', ')}`);
   if (!sameShape(input.shape, output.shape))

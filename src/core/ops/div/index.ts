@@ -32,6 +32,7 @@ import {
 import { clamp, f32, quantizeMultiplierUnchecked, rdbpot, roundHalfAway, srdhm } from '../common/numerics/fixedpoint.ts';
 import { reciprocal } from '../common/numerics/gemmlowp.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
 
 export interface DivParams extends BinaryLayout, BinaryZeroPoints {
   outputMultiplier: number;
@@ -125,4 +126,5 @@ const div: OpDef<DivParams> = {
   },
 };
 
-export default div;
+// int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
+export default withInt32Arithmetic(div, 'DIV');

@@ -28,6 +28,7 @@ import {
   outputElementCount,
   zeroPointsView,
 } from '../common/families/binary_elementwise.ts';
+import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
 
 export interface MulParams extends BinaryLayout, BinaryZeroPoints {
   multiplier: number;
@@ -86,4 +87,5 @@ const mul: OpDef<MulParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts
-export default withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16);
+// int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
+export default withInt32Arithmetic(withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16), 'MUL');

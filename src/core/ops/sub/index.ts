@@ -29,6 +29,7 @@ import {
   requireCommonScaleFits,
 } from '../common/families/binary_elementwise.ts';
 import { sumTablesVariant } from '../common/families/sum_tables.ts';
+import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
 
 /** TFLite's int8 SUB keeps 20 bits of headroom, as ADD does. */
 const LEFT_SHIFT = 20;
@@ -80,4 +81,5 @@ const sub: OpDef<SubParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in sub_int16.ts
-export default withInt16Variant(sub, subInt16, anyOperandInt16);
+// int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
+export default withInt32Arithmetic(withInt16Variant(sub, subInt16, anyOperandInt16), 'SUB');
