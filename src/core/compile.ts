@@ -172,10 +172,12 @@ export function compileModels(inputs: LibraryModel[], options: CompileOptions = 
     if (`tf_${name}` === LIBRARY_NAME || name === LIBRARY_NAME)
       throw new TinyforgeError(`${source}: the name '${name}' is the shared arena's (${LIBRARY_HEADER}): give the model another with --name`);
     const before = names.indexOf(name);
-    if (before < k)
+    if (before < k) {
+      const example = names.map((n, i) => (i === k ? `${n}_2` : n)).join(',');
       throw new TinyforgeError(
-        `${inputs[before]!.source} and ${source} are both named '${name}' in the C: give every model a name, in model order (--name ${names.map((n, i) => (i === before || i === k ? `${n}${i === k ? '2' : '1'}` : n)).join(',')})`,
+        `models ${before + 1} and ${k + 1} (${inputs[before]!.source}, ${source}) are both named '${name}' in the C: name each with --name, a comma list in model order, e.g. --name ${example}`,
       );
+    }
   });
   const separate = inputs.map((m, k) => {
     // a name given is a choice the banner records; the default (the graph's) is none
