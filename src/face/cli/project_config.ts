@@ -208,7 +208,7 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
   if (modelArgument && (given === undefined || (Array.isArray(given) && given.length === 0))) {
     if (config?.model === undefined)
       throw new TinyforgeError(
-        `give the ${modelArgument.name()} to ${command.name()}${config ? `, or "model" in ${config.file}` : ` (or write a ${CONFIG_FILE} with tinyforge init)`}`,
+        `give the ${modelArgument.variadic ? 'model' : modelArgument.name()} to ${command.name()}${config ? `, or "model" in ${config.file}` : ` (or write a ${CONFIG_FILE} with tinyforge init)`}`,
       );
     command.processedArgs[0] = modelArgument.variadic ? [config.model] : config.model;
     filledFromFile.set(command, [shownPath(config.model)]);
