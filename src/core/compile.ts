@@ -185,6 +185,12 @@ export function compileModels(inputs: LibraryModel[], options: CompileOptions = 
     return { own, compiled: compileGraph(m.graph, m.source, own) };
   });
   const shared = planSharedArena(separate.map(({ compiled }) => ({ graph: compiled.graph, plan: compiled.plan })));
+  // each model's plan met the budget alone; the states it cannot move come on top of the shared part
+  const ram = options.budget?.ram;
+  if (ram !== undefined && shared.arenaBytes > ram)
+    throw new TinyforgeError(
+      `the shared arena needs ${shared.arenaBytes.toLocaleString('en-US')} bytes, over --max-ram ${ram.toLocaleString('en-US')}: the models' states take ${shared.scratchOffset.toLocaleString('en-US')}, the largest activation part ${(shared.arenaBytes - shared.scratchOffset).toLocaleString('en-US')}`,
+    );
   const models = separate.map(({ own, compiled }, k): CompiledModel => {
     const plan = shared.plans[k]!;
     return { ...compiled, plan, generated: lowerToC(compiled.prepared, plan, compiled.source, own, sharedArenaCode(shared, k)) };

@@ -129,6 +129,8 @@ describe('generated C: several models in one library, one shared arena', functio
     const named = compileFiles([MODELS[0]!, MODELS[0]!], {}, ['sine', 'sine2']);
     expect(named.models.map((m) => m.generated.prefix)).to.deep.equal(['tf_sine', 'tf_sine2']);
     expect(() => compileFiles([MODELS[0]!], {}, ['models'])).to.throw(/the shared arena's/);
+    // every model fits 12K alone; their states and the largest activation part together do not
+    expect(() => compileFiles(MODELS, { budget: { ram: 12 * 1024 } })).to.throw(/the shared arena needs [\d,]+ bytes, over --max-ram 12,288/);
   });
 
   for (const arena of ['static', 'caller'] as const) {
@@ -168,6 +170,21 @@ describe('generated C: several models in one library, one shared arena', functio
       expect(got[2]![0], 'tflm_keyword_scrambled, first case from reset').to.deep.equal(Array.from(golden[2]![0]!.output));
     });
   }
+
+  it("CMakeLists.txt builds every model and the arena's one definition into one library", function () {
+    this.timeout(240_000);
+    requireTools(this, ['cmake']);
+    const library = compileFiles(MODELS);
+    const source = join(dir, 'cmake-src');
+    mkdirSync(source, { recursive: true });
+    for (const f of library.files) writeFileSync(join(source, f.name), f.text);
+    const build = join(dir, 'cmake-build');
+    execFileSync('cmake', ['-S', source, '-B', build], { stdio: 'pipe' });
+    execFileSync('cmake', ['--build', build], { stdio: 'pipe' });
+    const symbols = execFileSync('nm', ['-g', '--defined-only', join(build, 'libtf_models.a')], { encoding: 'utf8' });
+    for (const symbol of ['tf_models_arena', ...library.models.map((m) => `${m.generated.prefix}_invoke`)])
+      expect(symbols).to.match(new RegExp(`\\b${symbol}\\b`));
+  });
 
   it('compiles for the Cortex-M4 with its flags (-Werror) and links into one object', function () {
     this.timeout(120_000);

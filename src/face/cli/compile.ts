@@ -192,8 +192,14 @@ export function compileCommand(): Command {
         }
         const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
         const named = opts.board !== undefined && board ? ` (${board.name})` : '';
+        // what each model's own plan chose (row bands, a budget's moves), as a single-model compile says it
+        const choicesMade = library.models.flatMap((m) =>
+          [m.patch ? formatPatch(m.patch) : undefined, m.patchDeclined, m.budget ? formatBudget(m.budget) : undefined]
+            .filter((line): line is string => line !== undefined)
+            .map((line) => `${m.source}: ${line}\n`),
+        );
         process.stdout.write(
-          `${formatSharedArena(modelNames, library.shared)}${fitLine}\n\nwrote ${outDir} for ${target.name}${named}: ${library.files.map((f) => f.name).join(', ')}\n`,
+          `${choicesMade.join('')}${formatSharedArena(modelNames, library.shared)}${fitLine}\n\nwrote ${outDir} for ${target.name}${named}: ${library.files.map((f) => f.name).join(', ')}\n`,
         );
         return;
       }
