@@ -2,9 +2,9 @@
 /**
  * Several models in one library sharing one arena (compileModels, plan/shared_arena.ts): one host
  * program (-Werror, ASan+UBSan) runs them interleaved, each case of every model in turn, and each
- * gives the outputs TFLite Micro recorded, the stateful one (tflm_keyword_scrambled's SVDF state) the
- * same outputs as when it runs alone; its state bytes come through the other models' inferences
- * untouched. The shared arena is the states plus the largest activation part, less than separate
+ * gives the outputs TFLite Micro recorded, the stateful ones (tflm_keyword_scrambled's SVDF state,
+ * mnist_lstm_int8's LSTM state) the same stream as when they run alone; their state bytes come
+ * through the other models' inferences untouched. The shared arena is the states plus the largest activation part, less than separate
  * arenas; the library compiles for the Cortex-M4 too.
  */
 import { expect } from 'chai';
@@ -42,8 +42,8 @@ function writeFiles(dir: string, files: readonly GeneratedFile[]): void {
 
 /**
  * A program running `steps` (model k, case c) in order, writing every output's bytes to stdout. With
- * `stateOf` (the stateful model's index, its state's offset and bytes in the shared arena) it checks
- * after every other model's inference that the state holds the bytes it had: exit 3 if not.
+ * `states` (each stateful model's index, its state's offset and bytes in the shared arena) it checks
+ * after every other model's inference that each state holds the bytes its model left: exit 3 if not.
  */
 function program(
   prefixes: string[],
@@ -51,7 +51,7 @@ function program(
   inputs: Uint8Array[][],
   steps: [number, number][],
   arena: ArenaOption,
-  stateOf?: { model: number; offset: number; bytes: number },
+  states: { model: number; offset: number; bytes: number }[] = [],
 ): string {
   const lines = ['#define TF_MODEL_NO_ALIASES', '#include <stdio.h>', '#include <string.h>', ...headers.map((h) => `#include "${h}"`)];
   const used = new Set(steps.map(([k, c]) => `${k}_${c}`));
@@ -61,7 +61,7 @@ function program(
     }),
   );
   if (arena === 'caller') lines.push('static uint8_t arena[TF_MODELS_ARENA_BYTES] __attribute__((aligned(TF_MODELS_ARENA_ALIGN)));');
-  if (stateOf) lines.push(`static unsigned char state[${Math.max(1, stateOf.bytes)}];`);
+  states.forEach((st, i) => lines.push(`static unsigned char state${i}[${Math.max(1, st.bytes)}];`));
   lines.push('int main(void) {', '  int o;');
   const arenaName = arena === 'caller' ? 'arena' : 'tf_models_arena';
   prefixes.forEach((p) => lines.push(`  if (${p}_init(${arena === 'caller' ? 'arena, sizeof arena' : ''}) != TF_OK) return 1;`));
@@ -70,8 +70,10 @@ function program(
     lines.push(`  memcpy(${p}_input(0), in${k}_${c}, sizeof in${k}_${c});`);
     lines.push(`  if (${p}_invoke() != TF_OK) return 2;`);
     lines.push(`  for (o = 0; o < ${p.toUpperCase()}_NUM_OUTPUTS; ++o) fwrite(${p}_output(o), 1, ${p}_output_bytes(o), stdout);`);
-    if (stateOf && k === stateOf.model) lines.push(`  memcpy(state, ${arenaName} + ${stateOf.offset}, ${stateOf.bytes});`);
-    if (stateOf && k !== stateOf.model) lines.push(`  if (memcmp(state, ${arenaName} + ${stateOf.offset}, ${stateOf.bytes}) != 0) return 3;`);
+    states.forEach((st, i) => {
+      if (k === st.model) lines.push(`  memcpy(state${i}, ${arenaName} + ${st.offset}, ${st.bytes});`);
+      else lines.push(`  if (memcmp(state${i}, ${arenaName} + ${st.offset}, ${st.bytes}) != 0) return 3;`);
+    });
   }
   lines.push('  return 0;', '}', '');
   return lines.join('\n');
@@ -147,7 +149,10 @@ describe('generated C: several models in one library, one shared arena', functio
       const slot = library.shared.slots[2]!;
       const together = join(dir, `${arena}-together`);
       writeFiles(together, library.files);
-      const out = buildAndRun(together, program(prefixes, headers, inputs, interleaved, arena, { model: 2, offset: slot.stateOffset, bytes: slot.stateBytes }));
+      const out = buildAndRun(
+        together,
+        program(prefixes, headers, inputs, interleaved, arena, [{ model: 2, offset: slot.stateOffset, bytes: slot.stateBytes }]),
+      );
       // alone: the keyword model's cases back to back, nothing in between
       const alone = join(dir, `${arena}-alone`);
       writeFiles(alone, library.files);
@@ -170,6 +175,51 @@ describe('generated C: several models in one library, one shared arena', functio
       expect(got[2]![0], 'tflm_keyword_scrambled, first case from reset').to.deep.equal(Array.from(golden[2]![0]!.output));
     });
   }
+
+  it('two stateful models: their states stacked apart, each stream as when it runs alone', function () {
+    this.timeout(240_000);
+    const paths = [KEYWORD, sharedModelPath('mnist_lstm_int8')];
+    const library = compileFiles(paths);
+    const [keyword, lstm] = library.shared.slots;
+    expect(keyword!.stateBytes).to.be.greaterThan(0);
+    expect(lstm!.stateBytes).to.be.greaterThan(0);
+    expect(lstm!.stateOffset).to.equal(keyword!.stateOffset + keyword!.stateBytes);
+    expect(library.shared.scratchOffset).to.equal(lstm!.stateOffset + lstm!.stateBytes);
+    const inputs = [cases()[2]!.map((c) => c.input), goldenCases('mnist_lstm_int8').map((c) => c.input)];
+    const prefixes = library.models.map((m) => m.generated.prefix);
+    const headers = library.models.map((m) => m.generated.fileNames.header);
+    const count = Math.min(...inputs.map((i) => i.length));
+    const interleaved: [number, number][] = [];
+    for (let c = 0; c < count; c++) interleaved.push([0, c], [1, c]);
+    const states = library.shared.slots.map((st, model) => ({ model, offset: st.stateOffset, bytes: st.stateBytes }));
+    const together = join(dir, 'two-states');
+    writeFiles(together, library.files);
+    const out = buildAndRun(together, program(prefixes, headers, inputs, interleaved, 'static', states));
+    const outBytes = library.models.map((m) => m.generated.facts.outputBytes);
+    const got: number[][] = [[], []];
+    let at = 0;
+    for (const [k] of interleaved) {
+      got[k]!.push(...out.slice(at, at + outBytes[k]!));
+      at += outBytes[k]!;
+    }
+    for (const k of [0, 1]) {
+      const alone = buildAndRun(
+        together,
+        program(
+          prefixes,
+          headers,
+          inputs,
+          Array.from({ length: count }, (_, c): [number, number] => [k, c]),
+          'static',
+        ),
+      );
+      expect(got[k], `${prefixes[k]}: the stream with the other model in between`).to.deep.equal(alone);
+    }
+    // the LSTM's outputs depend on its state: a stream from a state lost between cases would differ
+    const fresh = goldenCases('mnist_lstm_int8').slice(0, count);
+    expect(got[1]!.slice(0, outBytes[1]!), 'mnist_lstm_int8, first case from reset').to.deep.equal(Array.from(fresh[0]!.output));
+    expect(got[1], 'mnist_lstm_int8: state carried, not the fresh-state outputs').to.not.deep.equal(fresh.flatMap((c) => Array.from(c.output)));
+  });
 
   it("CMakeLists.txt builds every model and the arena's one definition into one library", function () {
     this.timeout(240_000);
