@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileLibrary } from '../../src/index.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
@@ -59,6 +60,18 @@ describe('cli: compile and inspect several models into one library', function ()
     expect(readdirSync(join(dir, 'named'))).to.include.members(['sine.h', 'speech.h']);
     const count = tinyforge(['compile', hello, again, '-o', join(dir, 'count'), '--name', 'a,b,c']);
     expect(count.stderr).to.include('one name per model');
+  });
+
+  it('the Node API compileLibrary writes the files compile writes', async () => {
+    const out = join(dir, 'api');
+    const result = await compileLibrary([hello, speech], { target: 'cortex-m4', outDir: out, names: ['sine', 'speech'] });
+    expect(result.outDir).to.equal(out);
+    expect(result.models.map((m) => m.generated.prefix)).to.deep.equal(['tf_sine', 'tf_speech']);
+    expect(readdirSync(out).sort()).to.include.members(result.files.map((f) => f.name));
+    const cli = join(dir, 'api-cli');
+    expect(tinyforge(['compile', hello, speech, '-t', 'cortex-m4', '-o', cli, '--name', 'sine,speech']).status).to.equal(0);
+    expect(readdirSync(cli).sort()).to.deep.equal(readdirSync(out).sort());
+    expect(result.shared.arenaBytes).to.be.at.most(result.shared.separateBytes);
   });
 
   it('inspect prints each model and the shared arena against separate arenas', () => {
