@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { type CompiledModel, compileFile, modelFileProvenance } from './core/compile.ts';
+import { type CompiledLibrary, type CompiledModel, compileFile, compileFiles, modelFileProvenance } from './core/compile.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './face/client/client.ts';
 import { writeDirectoryAtomically } from './lab/output.ts';
 import { projectFiles } from './lab/toolchain/project_layouts.ts';
@@ -32,7 +32,8 @@ import { byteSize } from './core/ir/graph.ts';
 
 export { TinyforgeError, OpError } from './core/errors.ts';
 export { TOOL_VERSION as VERSION } from './core/codegen/banner.ts';
-export type { CompiledModel } from './core/compile.ts';
+export type { CompiledLibrary, CompiledModel } from './core/compile.ts';
+export type { SharedArenaPlan, SharedArenaSlot } from './core/plan/shared_arena.ts';
 export type { RunReport, CaseReport } from './lab/run/run.ts';
 export type { ProfileReport, ProfileLayer } from './lab/run/profile.ts';
 export type { CycleEstimate } from './lab/estimate/types.ts';
@@ -189,6 +190,42 @@ export async function compile(model: string, options: CompileOptions = {}): Prom
     options.client === true ? CLIENT_IN_OUTPUT : typeof options.client === 'string' ? clientInOutput(options.client, options.outDir) : undefined;
   if (client !== null && clientName !== undefined) files.push({ name: clientName, text: client });
   return { ...compiled, target: target.name, outDir: writeDirectoryAtomically(options.outDir, files, { force: options.force }), client };
+}
+
+export interface CompileLibraryOptions extends PlanOptions {
+  /** the target the C is generated for (`tinyforge targets`); default `cortex-m4` */
+  target?: string;
+  /** write the sources here (new, empty, or an earlier tinyforge output, replaced atomically); absent: in memory only */
+  outDir?: string;
+  /** write into a non-empty directory tinyforge did not create (nothing already there is deleted) */
+  force?: boolean;
+  /** `'caller'`: every model's init takes the one buffer of `TF_MODELS_ARENA_BYTES` the application gives */
+  arena?: 'static' | 'caller';
+  /** each model's name in the C, in model order (default: each model file's name) */
+  names?: string[];
+}
+
+export interface CompileLibraryResult extends CompiledLibrary {
+  /** the target's name */
+  target: string;
+  /** where the sources were written (absolute), or null when `outDir` was not given */
+  outDir: string | null;
+}
+
+/**
+ * Compiles several model files that run one at a time into one library sharing one arena (the CLI's
+ * `compile A.tflite B.tflite ...`, docs/generated-c.md); with `outDir` writes its files there.
+ */
+export async function compileLibrary(models: string[], options: CompileLibraryOptions = {}): Promise<CompileLibraryResult> {
+  const target = loadTarget(options.target ?? 'cortex-m4');
+  const command = `the Node API: compileLibrary(${JSON.stringify(models.map((m) => basename(m)))}, { target: '${target.name}', ... })`;
+  const library = compileFiles(
+    models,
+    { isa: target.isa, partRam: smallestPartRam(target), ...planOptions(options), arena: options.arena, provenance: { target: target.name, command } },
+    options.names,
+  );
+  const outDir = options.outDir === undefined ? null : writeDirectoryAtomically(options.outDir, library.files, { force: options.force });
+  return { ...library, target: target.name, outDir };
 }
 
 /** Compiles, builds and runs a model on a board (emulated by default) or the host; reads the cost back. */

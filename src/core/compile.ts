@@ -7,7 +7,10 @@ import { TinyforgeError } from './errors.ts';
 import { type PreparedGraph, prepareGraph } from './ops/prepare.ts';
 import type { MemoryPlan } from './plan/arena.ts';
 import { planMemory } from './plan/schedule.ts';
-import { type ArenaOption, type GeneratedModel, generateC } from './codegen/generate.ts';
+import { type ArenaOption, type GeneratedFile, type GeneratedModel, type SharedArenaCode, generateC } from './codegen/generate.ts';
+import { LIBRARY_HEADER, LIBRARY_NAME, generateLibraryFiles, sharedArenaCode } from './codegen/library.ts';
+import { cSymbolName } from './codegen/c_text.ts';
+import { type SharedArenaPlan, planSharedArena } from './plan/shared_arena.ts';
 import { type Provenance, compileChoices, sha256Hex } from './codegen/banner.ts';
 import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
@@ -95,8 +98,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const patch = patchReport(banded, chosenBy(options.patch, patchOption));
   const patchDeclined = formatDeclined(banded);
   // the C of the chosen plan, its banner naming the choices made
-  const lower = (p: PreparedGraph, plan: MemoryPlan) =>
-    generateC(p, plan, options.isa, { modelFile: source, ...options.provenance, choices: compileChoices(options) }, { arena: options.arena });
+  const lower = (p: PreparedGraph, plan: MemoryPlan) => lowerToC(p, plan, source, options);
   if (!options.budget) {
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
@@ -130,6 +132,113 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
     patch: patch && kept ? { ...patch, position: kept.position, arenaAfter: plan.arenaBytes } : undefined,
     ...(patchDeclined ? { patchDeclined } : {}),
   };
+}
+
+/** The C of a planned model, its banner naming the compile's choices; `sharedArena` when it shares one. */
+function lowerToC(prepared: PreparedGraph, plan: MemoryPlan, source: string, options: CompileOptions, sharedArena?: SharedArenaCode): GeneratedModel {
+  const provenance = { modelFile: source, ...options.provenance, choices: compileChoices(options) };
+  return generateC(prepared, plan, options.isa, provenance, { arena: options.arena, ...(sharedArena ? { sharedArena } : {}) });
+}
+
+/** One model of a library: its graph, where it came from, and its name in the C (default the graph's). */
+export interface LibraryModel {
+  graph: Graph;
+  source: string;
+  name?: string;
+  /** the banner's facts about its file (modelFileProvenance) */
+  provenance?: Provenance;
+}
+
+/** Several models compiled into one library sharing one arena (compileModels). */
+export interface CompiledLibrary {
+  /** every model as compiled, its plan and C moved into the shared arena */
+  models: CompiledModel[];
+  shared: SharedArenaPlan;
+  /** every file of the library: each model's own, each kernel file once, tf_models.h (and .c), one CMakeLists.txt */
+  files: GeneratedFile[];
+}
+
+/**
+ * Compiles several models that never run at the same time into one library: each model through
+ * compileGraph with its own name (files `<name>.h`, ..., symbols `tf_<name>_*`), then one arena for
+ * all of them (plan/shared_arena.ts), each model's C lowered again with its plan moved into it.
+ * `options.name` is not used: each model's name is its own.
+ */
+export function compileModels(inputs: LibraryModel[], options: CompileOptions = {}): CompiledLibrary {
+  if (inputs.length === 0) throw new TinyforgeError('give at least one model');
+  const names = inputs.map((m) => cSymbolName(m.name ?? m.graph.name));
+  names.forEach((name, k) => {
+    const source = inputs[k]!.source;
+    if (`tf_${name}` === LIBRARY_NAME || name === LIBRARY_NAME)
+      throw new TinyforgeError(`${source}: the name '${name}' is the shared arena's (${LIBRARY_HEADER}): give the model another with --name`);
+    const before = names.indexOf(name);
+    if (before < k) {
+      const example = names.map((n, i) => (i === k ? `${n}_2` : n)).join(',');
+      throw new TinyforgeError(
+        `models ${before + 1} and ${k + 1} (${inputs[before]!.source}, ${source}) are both named '${name}' in the C: name each with --name, a comma list in model order, e.g. --name ${example}`,
+      );
+    }
+  });
+  const separate = inputs.map((m, k) => {
+    // a name given is a choice the banner records; the default (the graph's) is none
+    const own = { ...options, name: m.name !== undefined ? names[k] : undefined, provenance: { ...options.provenance, ...m.provenance } };
+    return { own, compiled: compileGraph(m.graph, m.source, own) };
+  });
+  const shared = planSharedArena(separate.map(({ compiled }) => ({ graph: compiled.graph, plan: compiled.plan })));
+  // each model's plan met the budget alone; the states it cannot move come on top of the shared part
+  const ram = options.budget?.ram;
+  if (ram !== undefined && shared.arenaBytes > ram)
+    throw new TinyforgeError(
+      `the shared arena needs ${shared.arenaBytes.toLocaleString('en-US')} bytes, over --max-ram ${ram.toLocaleString('en-US')}: the models' states take ${shared.scratchOffset.toLocaleString('en-US')}, the largest activation part ${(shared.arenaBytes - shared.scratchOffset).toLocaleString('en-US')}`,
+    );
+  const models = separate.map(({ own, compiled }, k): CompiledModel => {
+    const plan = shared.plans[k]!;
+    return { ...compiled, plan, generated: lowerToC(compiled.prepared, plan, compiled.source, own, sharedArenaCode(shared, k)) };
+  });
+  const files: GeneratedFile[] = [];
+  const kernels = new Map<string, string>();
+  for (const m of models) {
+    for (const f of m.generated.files) {
+      if (f.role === 'cmake') continue;
+      if (f.role === 'kernel') {
+        const before = kernels.get(f.name);
+        if (before !== undefined) {
+          if (before !== f.text) throw new Error(`internal error: kernel file ${f.name} differs between the models of one library`);
+          continue;
+        }
+        kernels.set(f.name, f.text);
+      }
+      files.push(f);
+    }
+  }
+  const provenances = separate.map(({ own, compiled }) => ({ modelFile: compiled.source, ...own.provenance }));
+  files.push(
+    ...generateLibraryFiles(
+      models.map((m) => m.generated),
+      names,
+      shared,
+      options.arena,
+      options.isa,
+      provenances,
+    ),
+  );
+  const taken = new Map<string, string>();
+  for (const f of files) {
+    const other = taken.get(f.name);
+    if (other !== undefined) throw new TinyforgeError(`two files of the library are named ${f.name}: give the models other names with --name`);
+    taken.set(f.name, f.name);
+  }
+  return { models, shared, files };
+}
+
+/** compileModels of model files: each named after its file unless `names` (in model order) says otherwise. */
+export function compileFiles(modelPaths: string[], options: CompileOptions = {}, names?: (string | undefined)[]): CompiledLibrary {
+  if (names && names.length !== modelPaths.length)
+    throw new TinyforgeError(`give one name per model, in model order: ${modelPaths.length} models, ${names.length} names`);
+  return compileModels(
+    modelPaths.map((path, k) => ({ graph: loadGraph(path), source: basename(path), name: names?.[k], provenance: modelFileProvenance(path) })),
+    options,
+  );
 }
 
 /**

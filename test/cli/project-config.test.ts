@@ -76,7 +76,8 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       out: 'build/out',
     });
     const compile = parse(compileCommand, ['--config', file]);
-    expect(compile.model).to.equal(join(scratch.dir, 'digits.tflite'));
+    // compile takes several models: the file's one comes as a list of one
+    expect(compile.model).to.deep.equal([join(scratch.dir, 'digits.tflite')]);
     expect(compile.opts).to.include({ target: 'rp2040', input: join(scratch.dir, 'digit.bin'), maxRam: 8192, maxFlash: 20000, prefer: 'size' });
     expect(compile.opts).to.include({ project: 'arduino', output: join(scratch.dir, 'build', 'out'), name: 'digits_v2', arena: 'caller' });
     expect(compile.sources.target).to.equal('config');

@@ -14,7 +14,7 @@ import { layerText } from '../ops/layer_code.ts';
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
 
 /** The licence of the C tinyforge writes from its own templates (its package licence). */
-const CODE_LICENSE = 'Apache-2.0';
+export const CODE_LICENSE = 'Apache-2.0';
 
 /** What a generated file is: the model's API, code, tables, build file, or a kernel file copied as it is. */
 export type GeneratedRole = 'header' | 'source' | 'weights-header' | 'weights-source' | 'cmake' | 'kernel';
@@ -95,6 +95,21 @@ export type ArenaOption = 'static' | 'caller';
 export interface CodeOptions {
   /** `static` (default): model.c owns the arena; `caller`: `tf_<name>_init(arena, bytes)` takes it */
   arena?: ArenaOption;
+  /** the model is one of several sharing one arena (plan/shared_arena.ts): the plan's offsets are into it */
+  sharedArena?: SharedArenaCode;
+}
+
+/** How a model's C reaches an arena several models share. */
+export interface SharedArenaCode {
+  /** the shared header (`tf_models.h`): the arena's size and alignment, and its declaration when static */
+  header: string;
+  /** the static arena's symbol (defined once, beside the shared header) */
+  symbol: string;
+  /** where this model's state (variable tensors) starts, and its bytes (0: none) */
+  stateOffset: number;
+  stateBytes: number;
+  /** where the activation and scratch region every model shares starts */
+  scratchOffset: number;
 }
 
 /** Longest part of a tensor's name carried into a C identifier (the index keeps them unique). */
@@ -128,7 +143,9 @@ export function generateC(
   const PREFIX = prefix.toUpperCase();
   const consts: ConstArray[] = [];
   const constOfTensor = new Map<number, string>();
-  const arena = `${prefix}_arena`;
+  const shared = codeOptions.sharedArena;
+  // a shared static arena is one array for every model; a caller's is a pointer each model's init keeps
+  const arena = shared && codeOptions.arena !== 'caller' ? shared.symbol : `${prefix}_arena`;
   const offsets = arenaOffsetConstants(prepared, plan, PREFIX);
 
   const tensorPointer = (index: number): string => {
@@ -192,6 +209,7 @@ export function generateC(
     prefix,
     files,
     callerArena: codeOptions.arena === 'caller',
+    shared,
     PREFIX,
     // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
     prefixIsAlias: prefix === 'tf_model',
@@ -230,6 +248,9 @@ export function generateC(
       ).c,
       cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
     },
+    library: prefix,
+    libraryDoc: 'the compiled model',
+    librarySources: [files.source, files.weightsSource, ...cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name)],
   };
   const generatedFiles: GeneratedFile[] = [
     { name: files.header, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view), role: 'header' },

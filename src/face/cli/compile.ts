@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { Command, Option } from 'commander';
-import { compileFile, modelFileProvenance } from '../../core/compile.ts';
+import { compileFile, compileFiles, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
 import { letSignalsIn } from '../../lab/lifecycle.ts';
 import { PROJECT_KINDS, projectFiles } from '../../lab/toolchain/project_layouts.ts';
@@ -10,13 +10,13 @@ import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import { type FitEstimate, checkFits } from '../../lab/toolchain/fit.ts';
-import { formatPlan, formatStorage } from '../report/inspect.ts';
-import { planJson } from '../report/json.ts';
+import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf } from '../../lab/toolchain/fit.ts';
+import { formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
+import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
 import type { CompiledModel } from '../../core/compile.ts';
-import { PREFER_HELP, arenaOption, byteSizeOption, nameOption, patchOption, preferOption } from './device-options.ts';
+import { PREFER_HELP, arenaOption, byteSizeOption, nameListOption, patchOption, preferOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
@@ -47,7 +47,10 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
 export function compileCommand(): Command {
   const command: Command = new Command('compile')
     .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument(
+      '[models...]',
+      'model file (.tflite); several: one library of them all, sharing one arena (they run one at a time); default: "model" of tinyforge.json',
+    )
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
     .option('-o, --output <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
@@ -66,7 +69,11 @@ export function compileCommand(): Command {
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
-    .option('--name <name>', "the model's name in the C: files <name>.h, <name>.c, ..., symbols tf_<name>_* (default: the model file's name)", nameOption)
+    .option(
+      '--name <name>',
+      "the model's name in the C: files <name>.h, <name>.c, ..., symbols tf_<name>_* (default: the model file's name); several models: a comma list in model order",
+      nameListOption,
+    )
     .option(
       '--arena <owner>',
       "static: the arena is an array in <name>.c (default); caller: tf_<name>_init(arena, bytes) takes the application's buffer",
@@ -85,7 +92,7 @@ export function compileCommand(): Command {
     .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan');
   choiceOptions(command).action(
     async (
-      modelPath: string,
+      models: string[] | string,
       opts: {
         target?: string;
         board?: string;
@@ -105,6 +112,9 @@ export function compileCommand(): Command {
         labels?: string;
       } & ChoiceFlags,
     ) => {
+      // tinyforge.json's "model" comes as one path
+      const modelPaths = typeof models === 'string' ? [models] : models;
+      const modelPath = modelPaths[0]!;
       const typedOut = command.getOptionValueSource('out') === 'cli';
       if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
       const output = typedOut ? opts.out : opts.output;
@@ -128,6 +138,71 @@ export function compileCommand(): Command {
         name: opts.name,
         provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
       };
+      const names = opts.name?.split(',');
+      if (modelPaths.length > 1 || (names && names.length > 1)) {
+        for (const [flag, given] of [
+          ['--project', opts.project],
+          ['--client', opts.client],
+          ['--labels', opts.labels],
+          ['--input', command.getOptionValueSource('input') === 'cli' ? opts.input : undefined],
+        ] as const)
+          if (given !== undefined) throw new TinyforgeError(`${flag} is for one model: compile several models without it`);
+        const library = compileFiles(modelPaths, { ...options, name: undefined }, names);
+        await letSignalsIn();
+        const sources = library.models.map((m) => m.source);
+        const fit = checkFitOf(
+          estimateFitOf(
+            { arena: library.shared.arenaBytes, weights: library.models.reduce((n, m) => n + constantBytes(m), 0) },
+            target,
+            opts.board !== undefined ? board : undefined,
+          ),
+          sources.join(' + '),
+          target,
+          opts.board !== undefined ? board : undefined,
+        );
+        const outDir = writeDirectoryAtomically(output, library.files, { force: opts.force });
+        const modelNames = library.models.map((m) => m.graph.name);
+        if (opts.json) {
+          const json = {
+            outDir,
+            target: target.name,
+            board: opts.board !== undefined && board ? board.name : null,
+            project: null,
+            files: library.files.map((f) => f.name),
+            client: null,
+            fit: fit ?? null,
+            choices: {
+              ...choicesJson(choices),
+              patch: opts.patch !== undefined ? patchFlag(opts.patch) : null,
+              arena: opts.arena ?? 'static',
+              name: null,
+              names: modelNames,
+            },
+            models: library.models.map((m) => ({
+              name: m.graph.name,
+              source: m.source,
+              prefix: m.generated.prefix,
+              files: Object.values(m.generated.fileNames),
+              memory: planJson(m.plan),
+            })),
+            sharedArena: sharedArenaJson(modelNames, library.shared),
+          };
+          process.stdout.write(`${JSON.stringify(json)}\n`);
+          return;
+        }
+        const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
+        const named = opts.board !== undefined && board ? ` (${board.name})` : '';
+        // what each model's own plan chose (row bands, a budget's moves), as a single-model compile says it
+        const choicesMade = library.models.flatMap((m) =>
+          [m.patch ? formatPatch(m.patch) : undefined, m.patchDeclined, m.budget ? formatBudget(m.budget) : undefined]
+            .filter((line): line is string => line !== undefined)
+            .map((line) => `${m.source}: ${line}\n`),
+        );
+        process.stdout.write(
+          `${choicesMade.join('')}${formatSharedArena(modelNames, library.shared)}${fitLine}\n\nwrote ${outDir} for ${target.name}${named}: ${library.files.map((f) => f.name).join(', ')}\n`,
+        );
+        return;
+      }
       const compiled = compileFile(modelPath, options);
       // a Ctrl-C during the (synchronous) compile stops here, before anything is written
       await letSignalsIn();

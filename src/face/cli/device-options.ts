@@ -67,6 +67,12 @@ export function nameOption(value: string): string {
   return value;
 }
 
+/** compile's `--name`: one C identifier, or a comma list of them (one per model, in model order). */
+export function nameListOption(value: string): string {
+  for (const name of value.split(',')) nameOption(name);
+  return value;
+}
+
 /** `--arena`: who owns the arena, the model's .c (`static`) or the application (`caller`). */
 export function arenaOption(value: string): ArenaOption {
   if (value !== 'static' && value !== 'caller') throw new TinyforgeError(`--arena must be static or caller, got '${value}'`);

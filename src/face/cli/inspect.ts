@@ -8,19 +8,19 @@ import { optimizeGraph } from '../../core/passes/index.ts';
 import { loadTarget, smallestPartRam } from '../../core/targets/targets.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
-import { resolvePatchOption } from '../../core/compile.ts';
+import { type CompileOptions, compileFiles, resolvePatchOption } from '../../core/compile.ts';
 import { planMemory } from '../../core/plan/schedule.ts';
 import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
-import { formatOps, formatPlan, formatTensors, formatTimeline } from '../report/inspect.ts';
-import { inspectionJson } from '../report/json.ts';
+import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
+import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { terminalText } from '../report/terminal_text.ts';
 
 export function inspectCommand(): Command {
   const command = new Command('inspect')
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument('[models...]', 'model file (.tflite); several: the arena they share when compiled into one library; default: "model" of tinyforge.json')
     .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
     .option(
       '--patch <mode>',
@@ -29,66 +29,91 @@ export function inspectCommand(): Command {
     )
     .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
     .option('--json', 'print one JSON object on stdout');
-  return choiceOptions(command).action((modelPath: string, flags: { json?: boolean; target: string; patch?: PatchOption; prefer?: Prefer } & ChoiceFlags) => {
-    const choices = compileChoicesOf(flags);
-    const opts = { ...flags, prefer: choices.prefer };
-    const target = loadTarget(opts.target);
-    const original = loadGraph(modelPath);
-    const source = basename(modelPath);
-    // Shown as compiled: after the graph passes (constants folded, no-op moves aliased).
-    let graph: Graph = original;
-    let prepared;
-    let problem: string | undefined;
-    try {
-      graph = optimizeGraph(original, source, { deadNeurons: choices.deadNeurons });
-    } catch (e) {
-      if (!(e instanceof TinyforgeError)) throw e;
-      problem = e.message;
-    }
-    const missing = unsupportedOps(graph);
-    try {
-      prepared = missing.length === 0 && !problem ? prepareGraph(graph, source, target.isa, opts.prefer, choices.kernels) : undefined;
-    } catch (e) {
-      if (!(e instanceof TinyforgeError)) throw e;
-      problem = e.message;
-    }
-    // planned as compile plans it (the same row-band policy)
-    const whole = prepared ? planMemory(prepared) : undefined;
-    const option = whole ? resolvePatchOption(opts, whole.plan.arenaBytes) : 'off';
-    const planned = prepared ? planWithPatch(prepared, option, whole, undefined, smallestPartRam(target)) : undefined;
-    const report = planned ? patchReport(planned, chosenBy(opts.patch, option)) : undefined;
-    const stageLine = report ? formatPatch(report) : undefined;
-    const declinedLine = planned ? formatDeclined(planned) : undefined;
-    prepared = planned?.prepared;
-    if (planned) graph = planned.prepared.graph;
-    const plan = planned?.plan;
-    if (opts.json) {
-      const json = inspectionJson(graph, prepared, plan, missing, problem);
-      process.stdout.write(
-        `${JSON.stringify({ ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) })}\n`,
-      );
-      return;
-    }
-    const out = [
-      `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
-      formatOps(graph, prepared),
-      formatTensors(graph),
-    ];
-    if (missing.length > 0) out.push(terminalText(`unsupported ops (${missing.length}): ${missing.join(', ')}`));
-    if (problem) out.push(`cannot compile: ${terminalText(problem)}`);
-    if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
-    if (stageLine) out.push(stageLine);
-    if (declinedLine) out.push(declinedLine);
-    if (prepared) {
-      const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
-      out.push(
-        `total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`,
-      );
-    }
-    process.stdout.write(`${out.join('\n\n')}\n`);
-  });
+  return choiceOptions(command).action(
+    (models: string[] | string, flags: { json?: boolean; target: string; patch?: PatchOption; prefer?: Prefer } & ChoiceFlags) => {
+      const choices = compileChoicesOf(flags);
+      const opts = { ...flags, prefer: choices.prefer };
+      const target = loadTarget(opts.target);
+      // tinyforge.json's "model" comes as one path
+      const modelPaths = typeof models === 'string' ? [models] : models;
+      if (modelPaths.length > 1) {
+        inspectShared(modelPaths, { isa: target.isa, partRam: smallestPartRam(target), patch: opts.patch, ...choices }, opts.json === true);
+        return;
+      }
+      const modelPath = modelPaths[0]!;
+      const original = loadGraph(modelPath);
+      const source = basename(modelPath);
+      // Shown as compiled: after the graph passes (constants folded, no-op moves aliased).
+      let graph: Graph = original;
+      let prepared;
+      let problem: string | undefined;
+      try {
+        graph = optimizeGraph(original, source, { deadNeurons: choices.deadNeurons });
+      } catch (e) {
+        if (!(e instanceof TinyforgeError)) throw e;
+        problem = e.message;
+      }
+      const missing = unsupportedOps(graph);
+      try {
+        prepared = missing.length === 0 && !problem ? prepareGraph(graph, source, target.isa, opts.prefer, choices.kernels) : undefined;
+      } catch (e) {
+        if (!(e instanceof TinyforgeError)) throw e;
+        problem = e.message;
+      }
+      // planned as compile plans it (the same row-band policy)
+      const whole = prepared ? planMemory(prepared) : undefined;
+      const option = whole ? resolvePatchOption(opts, whole.plan.arenaBytes) : 'off';
+      const planned = prepared ? planWithPatch(prepared, option, whole, undefined, smallestPartRam(target)) : undefined;
+      const report = planned ? patchReport(planned, chosenBy(opts.patch, option)) : undefined;
+      const stageLine = report ? formatPatch(report) : undefined;
+      const declinedLine = planned ? formatDeclined(planned) : undefined;
+      prepared = planned?.prepared;
+      if (planned) graph = planned.prepared.graph;
+      const plan = planned?.plan;
+      if (opts.json) {
+        const json = inspectionJson(graph, prepared, plan, missing, problem);
+        process.stdout.write(
+          `${JSON.stringify({ ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) })}\n`,
+        );
+        return;
+      }
+      const out = [
+        `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
+        formatOps(graph, prepared),
+        formatTensors(graph),
+      ];
+      if (missing.length > 0) out.push(terminalText(`unsupported ops (${missing.length}): ${missing.join(', ')}`));
+      if (problem) out.push(`cannot compile: ${terminalText(problem)}`);
+      if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
+      if (stageLine) out.push(stageLine);
+      if (declinedLine) out.push(declinedLine);
+      if (prepared) {
+        const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
+        out.push(
+          `total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`,
+        );
+      }
+      process.stdout.write(`${out.join('\n\n')}\n`);
+    },
+  );
 }
 
 function weightBytes(graph: Graph): number {
   return graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0);
+}
+
+/**
+ * Several models as `compile A B ...` lays them out: each compiled as compile plans it, then the
+ * arena they share, against the sum of their arenas apart.
+ */
+function inspectShared(modelPaths: string[], options: CompileOptions, json: boolean): void {
+  const library = compileFiles(modelPaths, options);
+  const names = library.models.map((m) => m.graph.name);
+  if (json) {
+    const models = library.models.map((m) => ({ model: m.graph.name, source: m.source, memory: planJson(m.plan) }));
+    process.stdout.write(`${JSON.stringify({ models, sharedArena: sharedArenaJson(names, library.shared) })}\n`);
+    return;
+  }
+  const models = library.models.map((m) => `${terminalText(m.source)}: ${m.graph.ops.length} ops, C name ${m.graph.name} (${m.generated.prefix}_*)`);
+  process.stdout.write(`${models.join('\n')}\n\n${formatSharedArena(names, library.shared)}\n`);
 }

@@ -203,12 +203,14 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
   const file = explicitFile ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   const config = file === undefined ? undefined : readProjectConfig(file);
   const modelArgument = command.registeredArguments[0];
-  if (modelArgument && command.processedArgs[0] === undefined) {
+  const given = command.processedArgs[0] as unknown;
+  // a command taking several models (compile, inspect) has [] for none
+  if (modelArgument && (given === undefined || (Array.isArray(given) && given.length === 0))) {
     if (config?.model === undefined)
       throw new TinyforgeError(
-        `give the ${modelArgument.name()} to ${command.name()}${config ? `, or "model" in ${config.file}` : ` (or write a ${CONFIG_FILE} with tinyforge init)`}`,
+        `give the ${modelArgument.variadic ? 'model' : modelArgument.name()} to ${command.name()}${config ? `, or "model" in ${config.file}` : ` (or write a ${CONFIG_FILE} with tinyforge init)`}`,
       );
-    command.processedArgs[0] = config.model;
+    command.processedArgs[0] = modelArgument.variadic ? [config.model] : config.model;
     filledFromFile.set(command, [shownPath(config.model)]);
   }
   if (!config) return;

@@ -2,6 +2,7 @@
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
 import type { MemoryPlan } from '../../core/plan/arena.ts';
+import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
 import { terminalText } from './terminal_text.ts';
@@ -107,4 +108,27 @@ export function formatTimeline(plan: MemoryPlan, width = 64): string {
     lines.push(`${String(at).padStart(3)} |${row.join('')}|`);
   }
   return `Arena timeline (layer | bytes 0..${plan.arenaBytes}; # tensor, s scratch)\n${lines.join('\n')}`;
+}
+
+/**
+ * The shared arena of several models (plan/shared_arena.ts): per model its arena alone, its state and
+ * activation parts and where they sit, then the shared total against separate arenas.
+ */
+export function formatSharedArena(names: string[], shared: SharedArenaPlan): string {
+  const rows = shared.slots.map((s, k) => [
+    terminalText(names[k]!),
+    s.aloneBytes,
+    s.stateBytes,
+    s.stateBytes > 0 ? String(s.stateOffset) : '-',
+    s.scratchBytes,
+    s.usedBytes,
+  ]);
+  const table = formatTable(
+    ['model', 'arena alone', 'state', 'state at', 'activations+scratch', 'uses'],
+    rows,
+    `Shared arena (${names.length} models, one at a time: each model's state its own, activations and scratch from offset ${shared.scratchOffset} shared)`,
+  );
+  const n = (v: number) => v.toLocaleString('en-US');
+  const saved = shared.separateBytes - shared.arenaBytes;
+  return `${table}\nshared arena: ${n(shared.arenaBytes)} bytes (states ${n(shared.scratchOffset)} + largest activations ${n(shared.arenaBytes - shared.scratchOffset)}); separate arenas: ${n(shared.separateBytes)} bytes${saved > 0 ? `, ${n(saved)} saved` : ''}`;
 }

@@ -2,6 +2,7 @@
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
 import type { MemoryPlan } from '../../core/plan/arena.ts';
+import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
 
 /** `inspect --json`: the model, its cost per layer and its memory plan. */
 export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined, plan: MemoryPlan | undefined, unsupported: string[], problem?: string) {
@@ -60,6 +61,24 @@ export function planJson(plan: MemoryPlan) {
       bytes: b.bytes,
       firstUse: b.firstUse,
       lastUse: b.lastUse,
+    })),
+  };
+}
+
+/** The shared arena of several models (`compile --json` and `inspect --json` of several models). */
+export function sharedArenaJson(names: string[], shared: SharedArenaPlan) {
+  return {
+    bytes: shared.arenaBytes,
+    separateBytes: shared.separateBytes,
+    alignment: shared.alignment,
+    scratchOffset: shared.scratchOffset,
+    models: shared.slots.map((s, k) => ({
+      name: names[k]!,
+      aloneBytes: s.aloneBytes,
+      stateOffset: s.stateOffset,
+      stateBytes: s.stateBytes,
+      scratchBytes: s.scratchBytes,
+      usedBytes: s.usedBytes,
     })),
   };
 }

@@ -34,11 +34,15 @@ export function constantBytes(compiled: CompiledModel): number {
  * (its largest flash and RAM regions: the arena, stack and harness data are linked into one).
  */
 export function estimateFit(compiled: CompiledModel, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
+  return estimateFitOf({ arena: compiled.plan.arenaBytes, weights: constantBytes(compiled) }, target, board);
+}
+
+/** estimateFit of an arena and constant tables of any origin (several models sharing one arena). */
+export function estimateFitOf(needs: { arena: number; weights: number }, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
   const memory = memoryFor(target, board);
   if (!memory) return null; // the host: no fixed memory
-  const arena = compiled.plan.arenaBytes;
+  const { arena, weights } = needs;
   const stack = memory.stackBytes;
-  const weights = constantBytes(compiled);
   return {
     ram: { arena, stack, harness: HARNESS_RAM_BYTES, total: arena + stack + HARNESS_RAM_BYTES, available: memory.ramBytes },
     flash: { weights, code: CODE_FLASH_BYTES, total: weights + CODE_FLASH_BYTES, available: memory.flashBytes },
@@ -49,8 +53,13 @@ const n = (v: number) => v.toLocaleString('en-US');
 
 /** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
 export function checkFits(compiled: CompiledModel, modelName: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
-  const fit = estimateFit(compiled, target, board);
+  return checkFitOf(estimateFit(compiled, target, board), modelName, target, board);
+}
+
+/** checkFits of an estimate (estimateFitOf): `what` names what must fit in the refusal. */
+export function checkFitOf(fit: FitEstimate | null, what: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
   if (!fit) return null;
+  const modelName = what;
   const problems: string[] = [];
   const { ram, flash } = fit;
   if (ram.total > ram.available) {
