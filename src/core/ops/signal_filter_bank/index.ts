@@ -68,6 +68,8 @@ function prepareFilterBank(graph: Graph, op: Op): SignalFilterBankParams {
   if (input.shape.length !== 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} must have one dimension`);
   if (output.shape.length !== 1) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} must have one dimension`);
   const channels = intOption(op, signalOptions(op), 'num_channels', 1, 32767);
+  const inputSize = elements(input);
+  if (inputSize > 65536) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has ${inputSize} bins; at most 65536 supported`);
   if (elements(output) !== channels) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} must have num_channels = ${channels} elements`);
   const weights = constantTable(graph, op, 1, 'weights').values;
   const unweights = constantTable(graph, op, 2, 'unweights').values;
@@ -75,7 +77,6 @@ function prepareFilterBank(graph: Graph, op: Op): SignalFilterBankParams {
   const frequencyStarts = constantTable(graph, op, 3, 'channel frequency starts', channels + 1).values;
   const weightStarts = constantTable(graph, op, 4, 'channel weight starts', channels + 1).values;
   const widths = constantTable(graph, op, 5, 'channel widths', channels + 1).values;
-  const inputSize = elements(input);
   const counts: number[] = [];
   const bins: number[] = [];
   const entryWeights: number[] = [];
@@ -159,20 +160,20 @@ const signalFilterBank: OpDef<SignalFilterBankParams> = {
     filterBank(p, inputs[0] as Uint32Array, outputs[0] as BigUint64Array);
   },
   emitC(p, ctx) {
-    const weightType = p.nonNegative ? 'uint16_t' : 'int16_t';
-    const entries = p.bins.length;
+    // the bins go in the same array as the weights: an int16 one holds bins past 32767 as their uint16 bits
+    const entryType = p.nonNegative ? 'uint16_t' : 'int16_t';
+    const entries: number[] = [];
+    p.bins.forEach((bin, k) => entries.push(p.nonNegative ? bin : (bin << 16) >> 16, p.entryWeights[k]!, p.entryUnweights[k]!));
     return ctx.render('signal_filter_bank.c.hbs', {
       fnName: ctx.fnName,
       channels: p.channels,
-      entries,
+      entries: p.bins.length,
       split: filterBankForm(p, ctx.isa) === 'split',
-      weightType,
+      entryType,
       input: ctx.input(0),
       output: ctx.output(0),
       counts: ctx.addConst('counts', 'uint16_t', p.counts),
-      bins: ctx.addConst('bins', 'uint16_t', entries ? p.bins : [0]),
-      weights: ctx.addConst('w', weightType, entries ? p.entryWeights : [0]),
-      unweights: ctx.addConst('u', weightType, entries ? p.entryUnweights : [0]),
+      entryTable: ctx.addConst('entries', entryType, entries.length ? entries : [0, 0, 0]),
     });
   },
 };
