@@ -88,6 +88,8 @@ const signalFilterBankLog: OpDef<SignalFilterBankLogParams> = {
       output: ctx.output(0),
       table: ctx.addConst('log2_correction', 'uint16_t', LOG2_CORRECTION_TABLE),
       ln2: LN2_Q16,
+      // Armv6-M has no 32x32->64 multiply; the product's halves fit 32 bits
+      halves: ctx.isa?.armv6m === true,
     });
   },
 };

@@ -93,8 +93,14 @@ const signalSpectralSubtraction: OpDef<SignalSpectralSubtractionParams> = {
     (outputs[1] as Uint32Array).set(noise);
   },
   emitC(p, ctx) {
+    // Armv6-M has no 32x32->64 multiply: with coefficients below 2^16 two 32-bit products make each one
+    const halves =
+      ctx.isa?.armv6m === true &&
+      [p.smoothing, p.oneMinusSmoothing, p.alternateSmoothing, p.alternateOneMinusSmoothing, p.minSignalRemaining].every((c) => c < 0x10000);
     return ctx.render('signal_filter_bank_spectral_subtraction.c.hbs', {
       ...p,
+      halves,
+      coefficientType: halves ? 'uint32_t' : 'uint64_t',
       fnName: ctx.fnName,
       input: ctx.input(0),
       state: ctx.input(1),

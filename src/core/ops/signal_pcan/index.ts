@@ -90,6 +90,8 @@ const signalPcan: OpDef<SignalPcanParams> = {
   emitC(p, ctx) {
     return ctx.render('signal_pcan.c.hbs', {
       ...p,
+      // Armv6-M has no 32x32->64 multiply
+      halves: ctx.isa?.armv6m === true,
       fnName: ctx.fnName,
       input: ctx.input(0),
       noise: ctx.input(1),
