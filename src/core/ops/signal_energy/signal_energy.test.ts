@@ -31,6 +31,21 @@ function energyCase(k: number, bins: number, start: number, end: number, seed: n
   return { name: `SignalEnergy ${bins} bins [${start}, ${end})`, graph: energyGraph(`energy${k}`, bins, start, end), frames, isa: ISAS[k % ISAS.length] };
 }
 
+/** A window before the energy: the energy's input then dies there and the planner may run it in place. */
+function windowedEnergyCase(k: number, bins: number): FrameCase {
+  const rand = rng(900 + k);
+  const b = new GraphBuilder(`wenergy${k}`);
+  const x = b.input({ shape: [2 * bins], dtype: 'int16' });
+  const w = b.constant({ shape: [2 * bins], dtype: 'int16' }, randomInt16(rand, 2 * bins));
+  const [windowed] = b.op('CUSTOM:SignalWindow', [x, w], [{ shape: [2 * bins], dtype: 'int16' }], { customOptions: encodeCustomOptions({ shift: 14 }) });
+  const [y] = b.op('CUSTOM:SignalEnergy', [windowed!], [{ shape: [bins], dtype: 'uint32' }], {
+    customOptions: encodeCustomOptions({ end_index: bins, start_index: 0 }),
+  });
+  b.output(y!);
+  const frames = [0, 1, 2].map(() => [new Uint8Array(randomInt16(rand, 2 * bins).buffer)]);
+  return { name: `SignalWindow then SignalEnergy, ${bins} bins`, graph: b.build(), frames, isa: ISAS[k % ISAS.length] };
+}
+
 describe('SignalEnergy', () => {
   it('sums the squares as TFLite Micro (hand-checked)', () => {
     expect(binEnergy(3, -4)).to.equal(25);
@@ -67,5 +82,9 @@ describe('SignalEnergy', () => {
       );
     }
     expectFramesAgree(cases, { tflm: false });
+  });
+
+  it('runs after a window (its input an intermediate tensor) as TFLite Micro on every kernel family', () => {
+    expectFramesAgree([257, 16, 5, 64].map((n, k) => windowedEnergyCase(k, n)));
   });
 });
