@@ -15,7 +15,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelIsa, OpDef } from '../op.ts';
 import { elements, intOption, requireArity, signalInput, signalKind, signalOptions, signalOutput } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
 
@@ -91,7 +91,9 @@ function prepareFilterBank(graph: Graph, op: Op): SignalFilterBankParams {
     let weightSum = 0;
     let unweightSum = 0;
     for (let j = 0; j < n; j++) {
-      const [w, u] = [weights[s + j]!, unweights[s + j]!];
+      // iteration 0's weighted sum and the last iteration's unweighted sum are never output: the C skips them
+      const w = i > 0 ? weights[s + j]! : 0;
+      const u = i < channels ? unweights[s + j]! : 0;
       if (w < 0 || u < 0) nonNegative = false;
       weightSum += w;
       unweightSum += u;
@@ -102,8 +104,7 @@ function prepareFilterBank(graph: Graph, op: Op): SignalFilterBankParams {
       entryUnweights.push(u);
       count++;
     }
-    // iteration 0's weighted sum and the last iteration's unweighted sum are never output
-    if ((i > 0 && weightSum > SPLIT_WEIGHT_SUM_LIMIT) || (i < channels && unweightSum > SPLIT_WEIGHT_SUM_LIMIT)) splitExact = false;
+    if (weightSum > SPLIT_WEIGHT_SUM_LIMIT || unweightSum > SPLIT_WEIGHT_SUM_LIMIT) splitExact = false;
     counts.push(count);
   }
   return {
@@ -143,7 +144,7 @@ export function filterBank(p: SignalFilterBankParams, x: Uint32Array, y: BigUint
 }
 
 /** The accumulation form the C uses on a target (see FilterBankForm). */
-export function filterBankForm(p: SignalFilterBankParams, isa: Parameters<OpDef['emitC']>[1]['isa']): FilterBankForm {
+export function filterBankForm(p: SignalFilterBankParams, isa: KernelIsa | undefined): FilterBankForm {
   if (!p.splitExact) return 'wide';
   // Armv7E-M multiplies-accumulates 32x32->64 in one instruction (UMLAL)
   if (isa?.dsp) return 'wide';
