@@ -7,7 +7,7 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelVariant, OpDef } from '../op.ts';
 import { elements, intOption, requireArity, signalInput, signalKind, signalOptions, signalOutput } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
 
@@ -37,6 +37,16 @@ export function binEnergy(re: number, im: number): number {
   return (re * re + im * im) >>> 0;
 }
 
+/** Arm DSP: each bin's (re, im) word squared and summed by one SMUAD (signal_energy_dsp.h). */
+const signalEnergyDsp: KernelVariant<SignalEnergyParams> = {
+  name: 'arm-dsp',
+  family: 'arm-dsp',
+  applies: () => true,
+  overlap: () => ({ input: 0, gap: 0 }),
+  emit: (p, ctx) => ctx.render('signal_energy_dsp.c.hbs', { ...p, fnName: ctx.fnName, input: ctx.input(0), output: ctx.output(0) }),
+  cFiles: ['signal_energy/signal_energy_dsp.h'],
+};
+
 const signalEnergy: OpDef<SignalEnergyParams> = {
   kind: signalKind('SignalEnergy'),
   dir: import.meta.dirname,
@@ -57,6 +67,7 @@ const signalEnergy: OpDef<SignalEnergyParams> = {
   emitC(p, ctx) {
     return ctx.render('signal_energy.c.hbs', { ...p, fnName: ctx.fnName, input: ctx.input(0), output: ctx.output(0) });
   },
+  variants: [signalEnergyDsp],
 };
 
 export default signalEnergy;
