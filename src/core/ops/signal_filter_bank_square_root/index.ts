@@ -11,7 +11,7 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { IsaFamily, KernelVariant, OpDef } from '../op.ts';
 import { elements, requireArity, signalInput, signalKind, signalOutput } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
 
@@ -43,6 +43,28 @@ export function roundedSquareRoot(n: bigint): number {
   return Number(r);
 }
 
+/**
+ * Cores with a 32-bit hardware divide (Armv7-M's UDIV on the Arm DSP targets): Newton's iteration
+ * and one division for the low root bits instead of one loop step a root bit (sqrt_udiv.h).
+ */
+function udivVariant(family: IsaFamily): KernelVariant<SignalFilterBankSquareRootParams> {
+  return {
+    name: `${family} udiv`,
+    family,
+    applies: () => true,
+    emit: (p, ctx) =>
+      ctx.render('signal_filter_bank_square_root_udiv.c.hbs', {
+        ...p,
+        family,
+        fnName: ctx.fnName,
+        input: ctx.input(0),
+        scaleBits: ctx.input(1),
+        output: ctx.output(0),
+      }),
+    cFiles: ['signal_filter_bank_square_root/sqrt_udiv.h'],
+  };
+}
+
 const signalFilterBankSquareRoot: OpDef<SignalFilterBankSquareRootParams> = {
   kind: signalKind('SignalFilterBankSquareRoot'),
   dir: import.meta.dirname,
@@ -64,6 +86,7 @@ const signalFilterBankSquareRoot: OpDef<SignalFilterBankSquareRootParams> = {
       output: ctx.output(0),
     });
   },
+  variants: [udivVariant('arm-dsp'), udivVariant('rv32')],
 };
 
 export default signalFilterBankSquareRoot;

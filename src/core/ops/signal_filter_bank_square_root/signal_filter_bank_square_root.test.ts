@@ -39,7 +39,16 @@ function values(rand: () => number, n: number): BigUint64Array[] {
   for (let r = 3n; r < 1n << 32n; r = r * 7n + 5n) edges.push(r * r + r, r * r + r + 1n);
   const out: BigUint64Array[] = [];
   for (let at = 0; at < edges.length; at += n) out.push(BigUint64Array.from({ length: n }, (_, i) => edges[(at + i) % edges.length]!));
-  out.push(BigUint64Array.from({ length: n }, (_, i) => random64(rand, 1 + ((i * 7) % 64))));
+  for (let f = 0; f < 4; f++) {
+    out.push(BigUint64Array.from({ length: n }, (_, i) => random64(rand, 1 + ((i * 7 + f) % 64))));
+    // squares of random roots and their neighbours, where a root estimate off by one shows
+    out.push(
+      BigUint64Array.from({ length: n }, (_, i) => {
+        const root = random64(rand, 1 + ((i * 5 + f) % 32));
+        return BigInt.asUintN(64, root * root + BigInt((i % 3) - 1) + (i % 4 === 3 ? root : 0n));
+      }),
+    );
+  }
   return out;
 }
 
