@@ -158,9 +158,23 @@ import addNOp from './add_n/index.ts';
 const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
+import signalEnergy from './signal_energy/index.ts';
+import signalFilterBank from './signal_filter_bank/index.ts';
+import signalFilterBankLog from './signal_filter_bank_log/index.ts';
+import signalFilterBankSpectralSubtraction from './signal_filter_bank_spectral_subtraction/index.ts';
+import signalFilterBankSquareRoot from './signal_filter_bank_square_root/index.ts';
+import signalPcan from './signal_pcan/index.ts';
 import signalWindow from './signal_window/index.ts';
 
-const SIGNAL_OPS: OpDef[] = [signalWindow];
+const SIGNAL_OPS: OpDef[] = [
+  signalEnergy,
+  signalFilterBank,
+  signalFilterBankLog,
+  signalFilterBankSpectralSubtraction,
+  signalFilterBankSquareRoot,
+  signalPcan,
+  signalWindow,
+];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
