@@ -158,9 +158,13 @@ import addNOp from './add_n/index.ts';
 const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
+import signalDelay from './signal_delay/index.ts';
+import signalFramer from './signal_framer/index.ts';
+import signalOverlapAdd from './signal_overlap_add/index.ts';
+import signalStacker from './signal_stacker/index.ts';
 import signalWindow from './signal_window/index.ts';
 
-const SIGNAL_OPS: OpDef[] = [signalWindow];
+const SIGNAL_OPS: OpDef[] = [signalDelay, signalFramer, signalOverlapAdd, signalStacker, signalWindow];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
