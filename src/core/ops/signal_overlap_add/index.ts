@@ -12,7 +12,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import * as tfl from '../../model/tflite/generated/schema_generated.ts';
-import type { OpDef } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
 import { elements, intOption, requireArity, requireDType, signalKind, signalOptions, signalOutput } from '../common/families/signal.ts';
 import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 
@@ -46,6 +46,22 @@ function prepareOverlapAdd(graph: Graph, op: Op): SignalOverlapAddParams {
   return { rows: elements(input) / (frames * frameSize), frames, frameSize, frameStep };
 }
 
+function view(p: SignalOverlapAddParams, ctx: LayerEmitContext) {
+  return { ...p, fnName: ctx.fnName, input: ctx.input(0), sums: ctx.input(1), output: ctx.output(0), kept: p.frameSize - p.frameStep };
+}
+
+/**
+ * Arm DSP (Armv7E-M, Armv8-M Mainline): QADD16 adds and saturates two samples at once, a word load of
+ * each operand and a word store, where the frame and the step are whole pairs.
+ */
+export const overlapAddDspVariant: KernelVariant<SignalOverlapAddParams> = {
+  name: 'arm-dsp',
+  family: 'arm-dsp',
+  applies: (p) => p.frameSize % 2 === 0 && p.frameStep % 2 === 0,
+  cFiles: ['signal_overlap_add/overlap_add_dsp.h'],
+  emit: (p, ctx) => ctx.render('signal_overlap_add_dsp.c.hbs', view(p, ctx)),
+};
+
 const signalOverlapAdd: OpDef<SignalOverlapAddParams> = {
   kind: signalKind('SignalOverlapAdd'),
   dir: import.meta.dirname,
@@ -78,16 +94,8 @@ const signalOverlapAdd: OpDef<SignalOverlapAddParams> = {
       }
     }
   },
-  emitC(p, ctx) {
-    return ctx.render('signal_overlap_add.c.hbs', {
-      ...p,
-      fnName: ctx.fnName,
-      input: ctx.input(0),
-      sums: ctx.input(1),
-      output: ctx.output(0),
-      kept: p.frameSize - p.frameStep,
-    });
-  },
+  emitC: (p, ctx) => ctx.render('signal_overlap_add.c.hbs', view(p, ctx)),
+  variants: [overlapAddDspVariant],
 };
 
 export default signalOverlapAdd;
