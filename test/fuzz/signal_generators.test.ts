@@ -17,14 +17,16 @@ const SEEDS = 4;
 describe('fuzz: signal-library generators', function () {
   this.timeout(120_000);
 
-  it('cover the 14 ops of the signal library, the stateful ones marked', () => {
+  it('cover the 14 ops of the signal library and a chain of three, the stateful ones marked', () => {
     expect(new Set(generators.flatMap((g) => g.ops)).size).to.equal(14);
+    expect(generators).to.have.length(15);
     expect(generators.filter((g) => g.stateful).map((g) => g.name)).to.have.members([
       'CUSTOM:SignalDelay',
       'CUSTOM:SignalFilterBankSpectralSubtraction',
       'CUSTOM:SignalFramer',
       'CUSTOM:SignalOverlapAdd',
       'CUSTOM:SignalStacker',
+      'signal-frames-window-overlap-add',
     ]);
   });
 

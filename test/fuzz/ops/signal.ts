@@ -400,6 +400,51 @@ const overlapAdd: FuzzGenerator = {
   },
 };
 
+/**
+ * Analysis and resynthesis as an audio effect chains them: frames of a stream (prefilled, so every
+ * frame is full and nothing undefined flows on), windowed, added back at the frame step. The
+ * intermediate tensors die inside the chain while the three ops' state lives on, so the arena
+ * planner places them around each other.
+ */
+const framesWindowOverlapAdd: FuzzGenerator = {
+  name: 'signal-frames-window-overlap-add',
+  ops: ['CUSTOM:SignalFramer', 'CUSTOM:SignalWindow', 'CUSTOM:SignalOverlapAdd'],
+  dtypes: ['int16'],
+  stateful: true,
+  generate({ b, rand }: FuzzContext) {
+    const [frameSize, frameStep] = pick(rand, [
+      [4, 2],
+      [8, 4],
+      [6, 3],
+      [16, 8],
+      [12, 4],
+      [5, 5],
+      [32, 16],
+    ]);
+    const steps = pick(rand, [1, 1, 2]);
+    const shift = pick(rand, [12, 14, 15]);
+    const x = b.input({ shape: [steps * frameStep!], dtype: 'int16' });
+    const [frames, valid] = b.op(
+      'CUSTOM:SignalFramer',
+      [x],
+      [
+        { shape: [steps, frameSize!], dtype: 'int16' },
+        { shape: [], dtype: 'bool' },
+      ],
+      { customOptions: encodeCustomOptions({ frame_size: frameSize!, frame_step: frameStep!, prefill: true }) },
+    );
+    const w = b.constant({ shape: [frameSize!], dtype: 'int16' }, window(rand, frameSize!, 14));
+    const [windowed] = b.op('CUSTOM:SignalWindow', [frames!, w], [{ shape: [steps, frameSize!], dtype: 'int16' }], {
+      customOptions: encodeCustomOptions({ shift }),
+    });
+    const [y] = b.op('CUSTOM:SignalOverlapAdd', [windowed!], [{ shape: [steps * frameStep!], dtype: 'int16' }], {
+      customOptions: encodeCustomOptions({ T: TYPE_INT16, frame_step: frameStep! }),
+    });
+    b.output(y!);
+    b.output(valid!);
+  },
+};
+
 export const generators: FuzzGenerator[] = [
   signalWindow,
   fftAutoScale,
@@ -415,4 +460,5 @@ export const generators: FuzzGenerator[] = [
   stacker,
   delay,
   overlapAdd,
+  framesWindowOverlapAdd,
 ];
