@@ -2,9 +2,8 @@
 import { expect } from 'chai';
 import { encodeCustomOptions } from '../../model/tflite/custom_options.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
-import type { FrameCase } from '../../../../test/helpers/frame_checks.ts';
+import { type FrameCase, referenceOverFrames } from '../../../../test/helpers/frame_checks.ts';
 import { expectValidFramesAgree } from '../../../../test/helpers/valid_frames.ts';
-import { referenceOverFrames } from '../../../../test/helpers/frame_checks.ts';
 import { randomInt16, rng } from '../../../../test/helpers/op_harness.ts';
 import { compileGraph } from '../../compile.ts';
 
