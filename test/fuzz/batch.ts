@@ -8,9 +8,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DTYPE_BYTES, type DType, type Graph, elementCount } from '../../src/core/ir/graph.ts';
+import { opDef } from '../../src/core/ops/index.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { rng } from '../helpers/op_harness.ts';
-import type { FuzzDType, FuzzGenerator } from './ops/types.ts';
+import type { FuzzDType, FuzzGenerator, ValidFlag } from './ops/types.ts';
 
 const OPS_DIR = join(import.meta.dirname, 'ops');
 
@@ -56,35 +57,64 @@ export interface Component extends ComponentSpec {
   /** positions in the batch graph's inputs and outputs */
   inputs: [number, number];
   outputs: [number, number];
+  /** outputs (among the component's own) written only while a flag output is true */
+  validFlags?: ValidFlag[];
 }
 
 /**
- * Inferences per batch: two inputs per build. Each starts from reset state (tflm-ref --reset-each, as
- * `run` resets the board before each case); state carried across inferences is tested elsewhere.
+ * Inferences per batch of stateless components: two inputs per build. Each starts from reset state
+ * (tflm-ref --reset-each, as `run` resets the board before each case).
  */
 export const INFERENCES = 2;
+
+/**
+ * Inferences per batch of stateful components (`FuzzGenerator.stateful`): frames one after the other
+ * with the state carried, from one reset at the start (tflm-ref runs them as the records of one
+ * input file, the TS reference carries its state map, the boards run with `carryState`): enough for
+ * a framer or a stacker to fill and put frames out, and for a noise estimate to move.
+ */
+export const SEQUENCE_FRAMES = 5;
 
 export interface Batch {
   graph: Graph;
   components: Component[];
   /** per inference, one value per graph input */
   cases: Uint8Array[][];
+  /** the inferences carry state from one to the next (a batch of stateful components) */
+  carryState: boolean;
 }
 
-/** Builds the components into one graph, in order, and draws their input values. */
+/** Whether every op the generator emits has a kernel here (a generator may come before its op). */
+export function generatorRuns(gen: FuzzGenerator): boolean {
+  return gen.ops.every((kind) => opDef(kind) !== undefined);
+}
+
+/**
+ * Builds the components into one graph, in order, and draws their input values. A batch is either
+ * stateless (INFERENCES, each from reset) or stateful (SEQUENCE_FRAMES, state carried): its first
+ * component's generator says which, and runBatch never mixes them.
+ */
 export function buildBatch(name: string, specs: ComponentSpec[], generators: FuzzGenerator[]): Batch {
   const b = new GraphBuilder(name);
   const components: Component[] = [];
+  const carryState = specs.length > 0 && findGenerator(generators, specs[0]!.generator, specs[0]!.dtype).stateful === true;
   for (const spec of specs) {
     const gen = findGenerator(generators, spec.generator, spec.dtype);
+    if ((gen.stateful === true) !== carryState) throw new Error(`fuzz: ${spec.generator} in a batch of ${carryState ? 'stateful' : 'stateless'} components`);
     const before = snapshot(b);
     const ops = gen.ops;
-    gen.generate({ b, rand: rng(spec.seed), dtype: spec.dtype });
+    const facts = gen.generate({ b, rand: rng(spec.seed), dtype: spec.dtype });
     const after = snapshot(b);
-    components.push({ ...spec, ops, inputs: [before.inputs, after.inputs], outputs: [before.outputs, after.outputs] });
+    components.push({
+      ...spec,
+      ops,
+      inputs: [before.inputs, after.inputs],
+      outputs: [before.outputs, after.outputs],
+      ...(facts?.validFlags ? { validFlags: facts.validFlags } : {}),
+    });
   }
   const graph = b.build();
-  const cases: Uint8Array[][] = Array.from({ length: INFERENCES }, () => []);
+  const cases: Uint8Array[][] = Array.from({ length: carryState ? SEQUENCE_FRAMES : INFERENCES }, () => []);
   for (const c of components) {
     const rand = rng(mixSeed(c.seed, 0x1badcafe));
     for (const inputs of cases) {
@@ -92,7 +122,7 @@ export function buildBatch(name: string, specs: ComponentSpec[], generators: Fuz
         inputs.push(randomValues(rand, graph.tensors[graph.inputs[i]!]!.dtype, elementCount(graph.tensors[graph.inputs[i]!]!.shape)));
     }
   }
-  return { graph, components, cases };
+  return { graph, components, cases, carryState };
 }
 
 export function findGenerator(generators: FuzzGenerator[], name: string, dtype: FuzzDType): FuzzGenerator {
@@ -125,6 +155,13 @@ export function randomValues(rand: () => number, dtype: DType, count: number): U
         break;
       case 'int32':
         view.setInt32(4 * i, Math.floor((rand() * 2 - 1) * (narrow ? 1000 : 2 ** 31)), true);
+        break;
+      case 'uint32':
+        view.setUint32(4 * i, Math.floor(rand() * (narrow ? 2 ** 16 : 2 ** 32)), true);
+        break;
+      case 'uint64':
+        view.setBigUint64(8 * i, (BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32)), true);
+        if (narrow) view.setBigUint64(8 * i, BigInt(Math.floor(rand() * 2 ** 32)), true);
         break;
       case 'float32':
         view.setFloat32(4 * i, (rand() * 2 - 1) * (narrow ? 1 : 100), true);

@@ -89,6 +89,8 @@ async function main(): Promise<number> {
   process.stdout.write(
     `seed ${result.seed}: ${result.models} models in ${result.batches} batches, per target ${o.target.map((t) => `${t} ${result.byTarget[t] ?? 0}`).join(', ')}; ${result.findings.length} finding(s) in ${(result.elapsedMs / 1000).toFixed(0)} s\n`,
   );
+  for (const note of result.notes) process.stdout.write(`  ${note}\n`);
+  if (result.skipped) process.stdout.write(`${result.skipped} component(s) skipped: their ops have no kernel here yet\n`);
   for (const f of result.findings)
     process.stdout.write(
       `  ${f.kind} on ${f.where}: ${f.component.generator} (${f.component.dtype}, seed ${f.component.seed}): ${f.detail}${f.repro ? ` -> ${f.repro}` : ''}\n`,

@@ -2,7 +2,8 @@
 /**
  * Minimal reproducers: a fuzz finding's one component alone, as the files anyone can rerun —
  * `model.tflite`, `input.bin` (every input concatenated, one record per inference), `expected.bin`
- * (TFLite Micro's outputs, concatenated, one record per inference, each from reset state), and
+ * (TFLite Micro's outputs, concatenated, one record per inference, each from reset state, or for a
+ * stateful component with the state carried from one to the next: `carryState`), and
  * `repro.json` (generator, seed, where it failed, and the first tensor where our TS
  * reference parts from TFLite Micro's, from `tflm-ref --layers`). test/fuzz/repro.test.ts runs every
  * one as a permanent test, without needing tflm-ref.
@@ -13,10 +14,13 @@ import { compileGraph } from '../../src/core/compile.ts';
 import { toBytes } from '../../src/core/ir/buffers.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { buildBatch } from './batch.ts';
+import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
+import { type Graph, byteSize } from '../../src/core/ir/graph.ts';
+import { type Batch, buildBatch } from './batch.ts';
 import type { Finding } from './campaign.ts';
 import type { FuzzGenerator } from './ops/types.ts';
 import { concatBytes, runTflmRefAsync } from '../helpers/tflm_ref.ts';
+import { maskInvalid } from '../helpers/valid_frames.ts';
 
 export const REPRO_DIR = join(import.meta.dirname, 'repro');
 
@@ -28,6 +32,8 @@ export interface ReproInfo {
   found: { kind: string; where: string; detail: string };
   /** `ts-reference` when expected.bin holds our TS reference's outputs (ops TFLite Micro has no kernel for) */
   expectedFrom?: 'ts-reference';
+  /** the inferences carry the model's state from one to the next (a stateful component), from one reset */
+  carryState?: boolean;
   /** the first tensor (in execution order) where the TS reference differs from TFLite Micro */
   firstDifferingTensor?: { op: number; kind: string; tensor: number; name: string; element: number; expected: number; got: number } | null;
 }
@@ -55,6 +61,7 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
     seed: f.component.seed,
     ops: f.ops,
     found: { kind: f.kind, where: f.where, detail: f.detail },
+    ...(one.carryState ? { carryState: true } : {}),
   };
   const generator = generators.find((g) => g.name === f.component.generator && g.dtypes.includes(f.component.dtype as FuzzGenerator['dtypes'][number]));
   if (generator?.oracle === 'ts-reference') {
@@ -62,7 +69,7 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
     info.expectedFrom = 'ts-reference';
     try {
       const compiled = compileGraph(one.graph, `${name}.tflite`);
-      writeFileSync(join(dir, 'expected.bin'), concatBytes(one.cases.flatMap((inputs) => interpret(compiled.prepared, inputs).outputs)));
+      writeFileSync(join(dir, 'expected.bin'), concatBytes(interpretAll(compiled.prepared, one).flatMap((r) => r.outputs)));
     } catch (e) {
       info.found.detail += ` (TS reference alone: ${(e as Error).message})`;
     }
@@ -70,13 +77,29 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
     return dir;
   }
   try {
-    const tflm = await runTflmRefAsync(model, input, { layers: true, resetEach: true });
+    const tflm = await runTflmRefAsync(model, input, { layers: true, resetEach: !one.carryState });
     writeFileSync(join(dir, 'expected.bin'), tflm.outputs);
     info.firstDifferingTensor = null;
     try {
       const compiled = compileGraph(one.graph, `${name}.tflite`);
-      // the last inference, which tflm-ref's --layers dump holds (each from reset state)
-      const run = interpret(compiled.prepared, one.cases[one.cases.length - 1]!);
+      // the last inference, which tflm-ref's --layers dump holds
+      const runs = interpretAll(compiled.prepared, one);
+      const run = runs[runs.length - 1]!;
+      const flags = one.components[0]!.validFlags;
+      if (flags) {
+        // frames TFLite Micro left unwritten hold its arena's bytes: zeros where ours are
+        const theirs = splitRecords(one.graph, tflm.outputs, one.cases.length);
+        writeFileSync(
+          join(dir, 'expected.bin'),
+          concatBytes(
+            maskInvalid(
+              theirs,
+              runs.map((r) => r.outputs),
+              flags,
+            ).flat(),
+          ),
+        );
+      }
       const theirs = new Map(tflm.tensors!.map((t) => [t.info.index, t.bytes]));
       outer: for (const op of compiled.graph.ops) {
         for (const o of op.outputs) {
@@ -114,6 +137,18 @@ export async function saveReproducer(f: Finding, generators: FuzzGenerator[], ro
   }
   writeFileSync(join(dir, 'repro.json'), `${JSON.stringify(info, null, 2)}\n`);
   return dir;
+}
+
+/** The TS reference over a batch's inferences: each from reset, or with the state carried. */
+function interpretAll(prepared: ReturnType<typeof compileGraph>['prepared'], one: Batch) {
+  const state = one.carryState ? new Map<number, TensorBuffer>() : undefined;
+  return one.cases.map((inputs) => interpret(prepared, inputs, state));
+}
+
+/** tflm-ref's output file as records: per inference, each output's bytes. */
+function splitRecords(graph: Graph, bytes: Uint8Array, inferences: number): Uint8Array[][] {
+  let at = 0;
+  return Array.from({ length: inferences }, () => graph.outputs.map((o) => bytes.slice(at, (at += byteSize(graph.tensors[o]!)))));
 }
 
 /** Every saved reproducer under `root` that has TFLite Micro's outputs. */

@@ -158,21 +158,29 @@ import addNOp from './add_n/index.ts';
 const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
+import signalDelay from './signal_delay/index.ts';
 import signalEnergy from './signal_energy/index.ts';
 import signalFilterBank from './signal_filter_bank/index.ts';
 import signalFilterBankLog from './signal_filter_bank_log/index.ts';
 import signalFilterBankSpectralSubtraction from './signal_filter_bank_spectral_subtraction/index.ts';
 import signalFilterBankSquareRoot from './signal_filter_bank_square_root/index.ts';
+import signalFramer from './signal_framer/index.ts';
+import signalOverlapAdd from './signal_overlap_add/index.ts';
 import signalPcan from './signal_pcan/index.ts';
+import signalStacker from './signal_stacker/index.ts';
 import signalWindow from './signal_window/index.ts';
 
 const SIGNAL_OPS: OpDef[] = [
+  signalDelay,
   signalEnergy,
   signalFilterBank,
   signalFilterBankLog,
   signalFilterBankSpectralSubtraction,
   signalFilterBankSquareRoot,
+  signalFramer,
+  signalOverlapAdd,
   signalPcan,
+  signalStacker,
   signalWindow,
 ];
 

@@ -3,8 +3,9 @@
  * Generators for the stateful layers of audio and sensor models: SVDF (int8 input, int8 feature
  * weights, int16 or int8 time weights and state, as TFLite Micro's integer SVDF takes them) and
  * UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell state with a power-of-two scale, per-tensor weights:
- * TFLite Micro's integer LSTM; a third of the time pruned), their state in variable tensors starting at zero. Each inference of a
- * fuzz batch starts from reset state; a sequence of several steps carries state inside one inference.
+ * TFLite Micro's integer LSTM; a third of the time pruned), their state in variable tensors starting at zero. Both are
+ * `stateful`: their components run over several inferences with the state carried from one to the
+ * next, besides the steps of a sequence inside one inference.
  */
 import { chance, int, int32s, int8s, pick, scale, zeroPoint } from '../draw.ts';
 import type { FuzzContext, FuzzGenerator } from './types.ts';
@@ -13,6 +14,7 @@ const lstm: FuzzGenerator = {
   name: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   ops: ['UNIDIRECTIONAL_SEQUENCE_LSTM'],
   dtypes: ['int8'],
+  stateful: true,
   generate({ b, rand }: FuzzContext) {
     const batches = chance(rand, 0.7) ? 1 : 2;
     const steps = pick(rand, [1, 2, 3, 5, 8]);
@@ -57,6 +59,7 @@ export const generators: FuzzGenerator[] = [
     name: 'SVDF',
     ops: ['SVDF'],
     dtypes: ['int8'],
+    stateful: true,
     generate({ b, rand }: FuzzContext) {
       const batches = chance(rand, 0.7) ? 1 : 2;
       const inputSize = pick(rand, [1, 2, 3, 5, 8, 12, 17, 40]);

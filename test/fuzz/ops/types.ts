@@ -7,6 +7,9 @@
  * re-runs the guilty component alone as a minimal reproducer.
  */
 import type { GraphBuilder } from '../../helpers/graph_builder.ts';
+import type { ValidFlag } from '../../helpers/valid_frames.ts';
+
+export type { ValidFlag } from '../../helpers/valid_frames.ts';
 
 /** Activation type of a component: int8, or 16x8 (int16 activations, int8 weights). */
 export type FuzzDType = 'int8' | 'int16';
@@ -31,6 +34,22 @@ export interface FuzzGenerator {
    * against an independent expectation. Such components never go to tflm-ref.
    */
   oracle?: 'tflm' | 'ts-reference';
+  /**
+   * Its ops keep state from one invocation to the next (TFLite Micro's signal ops: circular buffers,
+   * noise estimates): its components run over several frames without a reset, apart from the
+   * stateless ones (`SEQUENCE_FRAMES` in batch.ts).
+   */
+  stateful?: boolean;
   /** adds one component: inputs via b.input, ops via b.op, outputs via b.output */
-  generate(ctx: FuzzContext): void;
+  generate(ctx: FuzzContext): void | ComponentFacts;
+}
+
+/** What a generator says about the component it drew, when the comparison needs it. */
+export interface ComponentFacts {
+  /**
+   * Outputs (positions among the component's own) that TFLite Micro writes only while a bool output
+   * says so (SignalFramer, SignalStacker): an unwritten frame holds its arena's bytes there, zeros
+   * in ours, and is compared as zeros (test/helpers/valid_frames.ts).
+   */
+  validFlags?: ValidFlag[];
 }
