@@ -16,7 +16,9 @@ import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import { declaredHop, frameCount, quantizeInt8, windowCount } from '../../src/core/pipeline/stream.ts';
 import { parseRawPcm, parseWav, readAudioClip } from '../../src/lab/data/wav.ts';
-import { type LoadedPipeline, compilePipeline, hostReference, loadPipeline, runPipelineOnHost } from '../../src/lab/run/pipeline.ts';
+import { type LoadedPipeline, compilePipeline, hostReference, loadPipeline, loadPipelineModels, runPipelineOnHost } from '../../src/lab/run/pipeline.ts';
+import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
+import { writeDirectoryAtomically } from '../../src/lab/output.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
 import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
 
@@ -117,6 +119,26 @@ describe('pipeline: a stream through a front-end and a model', function () {
           ).to.deep.equal(ref.windows.map((w) => w.outputs.map(hex).join(' ')));
         }
       });
+    });
+  }
+
+  for (const target of ['host', 'cortex-m4', 'rp2040', 'esp32c3']) {
+    it(`tf_pipeline.c and both models compile under -std=c99 -Wall -Wextra -Wpedantic -Werror for ${target}`, async () => {
+      const { frontEnd, model } = PAIRS[0]!.files(dir);
+      const compiled = compilePipeline(loadPipelineModels(frontEnd, model, { stride: 32 }), loadTarget(target));
+      const out = join(dir, `check-${target}`);
+      writeDirectoryAtomically(join(out, 'src'), compiled.files);
+      const checked = await compileCheck({
+        target,
+        modelDir: join(out, 'src'),
+        outDir: join(out, 'obj'),
+        extraCflags: ['-Wall', '-Wextra', '-Werror', '-std=c99'],
+      });
+      expect(checked.checked).to.include('tf_pipeline.c');
+      // the sensor stream's variant too
+      const sensor = compilePipeline(loadPipelineModels(null, model, { channels: 8, stride: 2 }), loadTarget(target));
+      writeDirectoryAtomically(join(out, 'sensor'), sensor.files);
+      await compileCheck({ target, modelDir: join(out, 'sensor'), outDir: join(out, 'sensor-obj'), extraCflags: ['-Wall', '-Wextra', '-Werror', '-std=c99'] });
     });
   }
 

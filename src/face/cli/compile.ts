@@ -22,6 +22,7 @@ import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
+import { CHANNELS_HELP, STRIDE_HELP, WINDOW_STRIDE_HELP, compilePipelineAction, positiveIntegerOption } from './pipeline.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -47,7 +48,8 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
 export function compileCommand(): Command {
   const command: Command = new Command('compile')
     .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json; with a second model, the front-end of a pipeline (docs/pipeline.md)')
+    .argument('[pipeline-model]', "a pipeline's model: tf_pipeline.h/.c feed it the first model's features frame by frame")
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
     .option('-o, --output <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
@@ -81,11 +83,18 @@ export function compileCommand(): Command {
       '--client [file]',
       `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
     )
-    .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
+    .option(
+      '--labels <file>',
+      "the client's class labels, one a line (default: the labels the model file carries, if any); a pipeline's --project: the starter app's, a file or a,b,c",
+    )
+    .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
+    .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
+    .option('--channels <n>', CHANNELS_HELP, positiveIntegerOption('--channels'))
     .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan');
   choiceOptions(command).action(
     async (
       modelPath: string,
+      pipelineModel: string | undefined,
       opts: {
         target?: string;
         board?: string;
@@ -103,12 +112,25 @@ export function compileCommand(): Command {
         name?: string;
         client?: string | true;
         labels?: string;
+        stride?: number;
+        windowStride?: number;
+        channels?: number;
       } & ChoiceFlags,
     ) => {
       const typedOut = command.getOptionValueSource('out') === 'cli';
       if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
       const output = typedOut ? opts.out : opts.output;
       if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+      if (pipelineModel !== undefined || opts.channels !== undefined) {
+        const { target } = resolveTargetAndBoard(opts.target, opts.board);
+        const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
+        const input = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
+        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output }, line);
+        return;
+      }
+      for (const flag of ['stride', 'windowStride'] as const)
+        if (opts[flag] !== undefined)
+          throw new TinyforgeError(`--${flag === 'stride' ? 'stride' : 'window-stride'} is for a pipeline: give a front-end and a model, or --channels`);
       // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
       if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
         throw new TinyforgeError("--input is the starter app's sample: it goes with --project");

@@ -42,22 +42,39 @@ export type PipelineStream =
   | { kind: 'audio'; samples: Int16Array; sampleRate: number | null; source: string }
   | { kind: 'sensor'; rows: number[][]; columns: string[]; source: string };
 
-export interface LoadedPipeline {
+/** The two models of a pipeline (or the one of a sensor stream) and the stream's shape. */
+export interface PipelineModels {
   frontEnd: { path: string; graph: Graph } | null;
   model: { path: string; graph: Graph };
   shape: StreamShape;
+}
+
+export interface LoadedPipeline extends PipelineModels {
   stream: PipelineStream;
+}
+
+/**
+ * The models and the shape without a stream (compile): a front-end and a model, or a model over
+ * rows of `channels` values.
+ */
+export function loadPipelineModels(frontEndPath: string | null, modelPath: string, options: StreamOptions & { channels?: number } = {}): PipelineModels {
+  const model = { path: modelPath, graph: loadGraph(modelPath) };
+  if (frontEndPath !== null) {
+    const frontEnd = { path: frontEndPath, graph: loadGraph(frontEndPath) };
+    return { frontEnd, model, shape: audioStreamShape(frontEnd.graph, frontEndPath, model.graph, modelPath, options) };
+  }
+  if (options.channels === undefined) throw new TinyforgeError('a sensor stream needs its channels a row: give --channels');
+  return { frontEnd: null, model, shape: sensorStreamShape(model.graph, modelPath, options.channels, `--channels ${options.channels}`, options) };
 }
 
 /** Reads the models and the stream and decides the shape: every refusal before any compile. */
 export function loadPipeline(frontEndPath: string | null, modelPath: string, inputPath: string, options: StreamOptions = {}): LoadedPipeline {
-  const model = { path: modelPath, graph: loadGraph(modelPath) };
   if (frontEndPath !== null) {
-    const frontEnd = { path: frontEndPath, graph: loadGraph(frontEndPath) };
-    const shape = audioStreamShape(frontEnd.graph, frontEndPath, model.graph, modelPath, options);
+    const models = loadPipelineModels(frontEndPath, modelPath, options);
     const clip = readAudioClip(inputPath);
-    return { frontEnd, model, shape, stream: { kind: 'audio', samples: clip.samples, sampleRate: clip.sampleRate, source: inputPath } };
+    return { ...models, stream: { kind: 'audio', samples: clip.samples, sampleRate: clip.sampleRate, source: inputPath } };
   }
+  const model = { path: modelPath, graph: loadGraph(modelPath) };
   if (extname(inputPath).toLowerCase() !== '.csv')
     throw new TinyforgeError(`${inputPath}: a model without a front-end runs over a sensor recording: a .csv, one row per time step, one column per channel`);
   const table = parseCsv(readUserFile(inputPath, 'sensor recording (CSV)').toString('utf8'), inputPath);
@@ -100,7 +117,7 @@ export interface PipelineCompileOptions {
 }
 
 /** Compiles both models for the target and generates tf_pipeline.h/.c next to them. */
-export function compilePipeline(loaded: LoadedPipeline, target: TargetDescriptor, options: PipelineCompileOptions = {}): CompiledPipeline {
+export function compilePipeline(loaded: PipelineModels, target: TargetDescriptor, options: PipelineCompileOptions = {}): CompiledPipeline {
   const names = pipelineNames(loaded.frontEnd?.path ?? null, loaded.model.path);
   const compileOne = (path: string, graph: Graph, name: string) =>
     compileGraph(graph, basename(path), {
