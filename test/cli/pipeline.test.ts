@@ -25,7 +25,7 @@ describe('tinyforge run on a pipeline', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints one line per window with the top label, then the costs on the board', () => {
+  it("--board: runs tf_pipeline.c on its core's emulator (cortex-m4), equal to the reference; one line per window, the measured costs", () => {
     const r = tinyforge([
       'run',
       fe,
@@ -44,6 +44,8 @@ describe('tinyforge run on a pipeline', () => {
     expect(r.status, r.stderr).to.equal(0);
     const windows = r.stdout.split('\n').filter((l) => l.startsWith('window '));
     expect(windows).to.have.length(6);
+    expect(r.stdout).to.include('ran on cortex-m4 (qemu-mps2-an386): equals the reference byte for byte');
+    expect(r.stdout).to.match(/instructions measured on qemu-mps2-an386/);
     expect(windows[1]).to.match(/^window 1 at sample 160: (silence|unknown|yes|no) [\d.]+$/);
     expect(r.stdout).to.match(/costs \(cortex-m4\): [\d,]+ per frame \(front-end\), [\d,]+ per window \(model\)/);
     expect(r.stdout).to.match(/500 frames\/s, 100 windows\/s/);

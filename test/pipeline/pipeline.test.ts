@@ -17,6 +17,7 @@ import { loadTarget } from '../../src/core/targets/targets.ts';
 import { declaredHop, frameCount, quantizeInt8, windowCount } from '../../src/core/pipeline/stream.ts';
 import { parseRawPcm, parseWav, readAudioClip } from '../../src/lab/data/wav.ts';
 import { type LoadedPipeline, compilePipeline, hostReference, loadPipeline, loadPipelineModels, runPipelineOnHost } from '../../src/lab/run/pipeline.ts';
+import { runPipelineOnBoard } from '../../src/lab/run/pipeline_device.ts';
 import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
 import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
@@ -196,6 +197,11 @@ describe('pipeline: a sensor recording through a model', () => {
         `push ${chunk}`,
       ).to.deep.equal(ref.windows.map((w) => w.outputs.map(hex).join(' ')));
     }
+    // and on an emulated board: the rows quantized by tf_pipeline_push_rows there too
+    const m4 = loadTarget('cortex-m4');
+    const board = await runPipelineOnBoard(compilePipeline(loaded, m4), loaded, m4);
+    expect(board.result.windows.map((w) => w.outputs.map(hex).join(' '))).to.deep.equal(ref.windows.map((w) => w.outputs.map(hex).join(' ')));
+    expect(board.perWindow).to.be.above(0);
   });
 
   it('refuses rows that do not divide the model input, and a non-CSV recording', () => {

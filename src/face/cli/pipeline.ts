@@ -20,6 +20,7 @@ import {
   staticInvokeCost,
 } from '../../lab/run/pipeline.ts';
 import { pipelineProjectFiles } from '../../lab/run/pipeline_project.ts';
+import { runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
 import { planEstimation } from '../../lab/estimate/estimates.ts';
 import { type StreamCosts, streamCosts } from '../../lab/estimate/stream.ts';
@@ -80,21 +81,15 @@ export const isSensorInput = (input: string | undefined) => input !== undefined 
 export async function runPipeline(frontEndPath: string | null, modelPath: string, opts: PipelineRunFlags, progress: (m: string) => void): Promise<void> {
   if (opts.input === undefined)
     throw new TinyforgeError(frontEndPath ? 'a pipeline runs over a stream: give --input clip.wav (or .raw/.pcm int16 samples)' : 'give --input');
-  if (opts.port !== undefined) throw new TinyforgeError('a pipeline runs on the host reference or an emulated target, not yet on a board on --port');
+  if (opts.port !== undefined) throw new TinyforgeError('a pipeline runs as the reference, on the host or on an emulated board; not yet on a board on --port');
   const plan = planEstimation({ board: opts.board, clockHz: opts.clock, batteryMah: opts.battery });
   const stream: StreamOptions = { stride: opts.stride, windowStride: opts.windowStride };
   const loaded = loadPipeline(frontEndPath, modelPath, opts.input, stream);
   const scores = loaded.model.graph.tensors[loaded.model.graph.outputs[0]!]!.shape.reduce((a, b) => a * b, 1);
   const labels = pipelineLabels(opts.labels, scores);
-  // the generated C runs on --target; the costs are for the --board's target, else --target's, else run's default (cortex-m4)
-  const runsOn = opts.target !== undefined ? loadTarget(opts.target) : null;
-  if (runsOn && runsOn.firmware !== 'host')
-    throw new TinyforgeError(
-      `a pipeline runs as the reference (no --target) or natively (--target host) for now, not on ${runsOn.name}; --board gives the costs on a board's core`,
-    );
-  const costTarget = loadTarget(
-    opts.board !== undefined ? targetNameFor(undefined, opts.board) : runsOn && runsOn.firmware !== 'host' ? runsOn.name : 'cortex-m4',
-  );
+  // --target / --board: the generated C runs there (an MCU target on its emulated board, a real board
+  // on its core's emulator); none: the reference only, the costs estimated for run's default cortex-m4
+  const runsOn = opts.target !== undefined || opts.board !== undefined ? loadTarget(targetNameFor(opts.target, opts.board)) : null;
   progress('running the reference');
   const reference = pipelineReference(loaded, {
     frontEnd: loaded.frontEnd ? prepareGraph(loaded.frontEnd.graph, loaded.frontEnd.path) : null,
@@ -102,21 +97,41 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
   });
   let result = reference;
   let matches: boolean | null = null;
+  let ranOn = 'reference';
+  let costs: StreamCosts;
   if (runsOn) {
-    progress('building the pipeline for the host');
     const compiled = compilePipeline(loaded, runsOn);
-    result = await runPipelineOnHost(compiled, loaded, runsOn, { workDir: opts.keep, timeoutMs: opts.timeout });
+    if (runsOn.firmware === 'host') {
+      progress('building the pipeline for the host');
+      result = await runPipelineOnHost(compiled, loaded, runsOn, { workDir: opts.keep, timeoutMs: opts.timeout });
+      ranOn = 'host';
+      costs = pipelineCosts(loaded, 'cortex-m4', opts.rate, plan);
+    } else {
+      const run = await runPipelineOnBoard(compiled, loaded, runsOn, { board: opts.board, workDir: opts.keep, timeoutMs: opts.timeout, progress });
+      result = run.result;
+      ranOn = `${runsOn.name} (${run.board})`;
+      costs = streamCosts(
+        loaded.shape,
+        {
+          perFrame: run.perFrame,
+          perWindow: run.perWindow ?? 0,
+          target: runsOn.name,
+          basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream${run.counter.kind === 'instructions' ? '; taken as 1 cycle each (a lower bound)' : ''}`,
+        },
+        streamRate(loaded, opts.rate),
+        plan,
+      );
+    }
     matches =
       result.windows.length === reference.windows.length &&
       result.windows.every((w, i) => w.outputs.every((o, k) => equalBytes(o, reference.windows[i]!.outputs[k]!))) &&
       result.features.every((f, i) => equalBytes(new Uint8Array(f.buffer, f.byteOffset, f.length), new Uint8Array(reference.features[i]!.buffer)));
-  }
-  const costs = pipelineCosts(loaded, costTarget.name, opts.rate, plan);
+  } else costs = pipelineCosts(loaded, 'cortex-m4', opts.rate, plan);
   const report: PipelineReport = {
     frontEnd: frontEndPath ? basename(frontEndPath) : null,
     model: basename(modelPath),
     input: basename(opts.input),
-    ranOn: runsOn ? runsOn.name : 'reference',
+    ranOn,
     shape: loaded.shape,
     samples: loaded.stream.kind === 'audio' ? loaded.stream.samples.length : loaded.stream.rows.length,
     result,
@@ -133,12 +148,6 @@ export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: 
   const target = loadTarget(targetName);
   const perFrame = loaded.frontEnd ? staticInvokeCost(prepareGraph(loaded.frontEnd.graph, loaded.frontEnd.path, target.isa), target) : 0;
   const perWindow = staticInvokeCost(prepareGraph(loaded.model.graph, loaded.model.path, target.isa), target);
-  const streamRate =
-    rate !== undefined
-      ? { perSecond: rate, source: '--rate' }
-      : loaded.stream.kind === 'audio' && loaded.stream.sampleRate !== null
-        ? { perSecond: loaded.stream.sampleRate, source: "the WAV's sample rate" }
-        : null;
   return streamCosts(
     loaded.shape,
     {
@@ -147,9 +156,16 @@ export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: 
       target: target.name,
       basis: `instructions estimated from each layer's MACs and its kernel's instructions per MAC on ${target.name} (no emulator run; 1 cycle each)`,
     },
-    streamRate,
+    streamRate(loaded, rate),
     plan,
   );
+}
+
+/** `--rate`, else the WAV's sample rate. */
+function streamRate(loaded: LoadedPipeline, rate: number | undefined): StreamCosts['rate'] {
+  if (rate !== undefined) return { perSecond: rate, source: '--rate' };
+  if (loaded.stream.kind === 'audio' && loaded.stream.sampleRate !== null) return { perSecond: loaded.stream.sampleRate, source: "the WAV's sample rate" };
+  return null;
 }
 
 export interface PipelineCompileFlags {
