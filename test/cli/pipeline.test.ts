@@ -4,7 +4,7 @@
  * lines, `--json`, the costs on a real board, and the refusals (docs/pipeline.md).
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -52,8 +52,13 @@ describe('tinyforge run on a pipeline', () => {
     expect(r.stdout).to.match(/on nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz: duty cycle [\d.]+%, [\d.]+ uJ per second of stream, [\d.]+ h on the battery/);
   });
 
-  it('--json: windows, the last outputs, features, costs; --target host runs tf_pipeline.c and equals the reference', () => {
-    const ref = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json']).stdout);
+  it('--json and --html: windows, the last outputs, features, costs; --target host runs tf_pipeline.c and equals the reference', () => {
+    const html = join(dir, 'report.html');
+    const ref = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--html', html]).stdout);
+    const page = readFileSync(html, 'utf8');
+    expect(page).to.include('<h2>Costs</h2>');
+    expect(page.match(/<tr><td class="n">\d+<\/td><td class="n">\d+<\/td>/g)).to.have.length(6);
+    expect(JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*)<\/script>/.exec(page)![1]!)).to.deep.equal(ref);
     const r = tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--target', 'host']);
     expect(r.status, r.stderr).to.equal(0);
     const host = JSON.parse(r.stdout);

@@ -21,11 +21,12 @@ import {
 } from '../../lab/run/pipeline.ts';
 import { pipelineProjectFiles } from '../../lab/run/pipeline_project.ts';
 import { runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
-import { writeDirectoryAtomically } from '../../lab/output.ts';
+import { writeDirectoryAtomically, writeFileAtomically } from '../../lab/output.ts';
 import { planEstimation } from '../../lab/estimate/estimates.ts';
 import { type StreamCosts, streamCosts } from '../../lab/estimate/stream.ts';
 import { readLabelsFile } from '../client/client.ts';
-import { type PipelineReport, formatPipelineReport, pipelineJson } from '../report/pipeline.ts';
+import { type PipelineReport, formatPipelineReport, pipelineHtml, pipelineJson } from '../report/pipeline.ts';
+import { isTinyforgeReport } from '../report/html.ts';
 import { equalBytes } from '../../lab/data/bytes.ts';
 
 export const STRIDE_HELP =
@@ -33,6 +34,7 @@ export const STRIDE_HELP =
 export const WINDOW_STRIDE_HELP = 'a pipeline: new frames between runs of the model (default: the frames its input holds, so each window is new frames)';
 export const RATE_HELP = "a pipeline: the stream's samples (sensor: rows) per second, for the costs per second (default: the WAV's sample rate)";
 export const CHANNELS_HELP = 'a sensor stream: values a row (the channels); tf_pipeline.c slides the model over rows of them';
+export const HTML_HELP = 'a pipeline: also write its report (stream, windows, costs) as one self-contained HTML file';
 export const LABELS_HELP = "a pipeline: the model's classes, comma-separated (a,b,c) or a file with one a line";
 
 export function positiveIntegerOption(flag: string): (value: string) => number {
@@ -70,6 +72,7 @@ export interface PipelineRunFlags {
   windowStride?: number;
   rate?: number;
   labels?: string;
+  html?: string;
   keep?: string;
   timeout: number;
 }
@@ -139,7 +142,9 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
     costs,
     labels,
   };
+  if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, loaded.model.graph), isTinyforgeReport);
   process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, loaded.model.graph))}\n` : `${formatPipelineReport(report, loaded.model.graph)}\n`);
+  if (opts.html !== undefined) progress(`wrote ${opts.html}`);
   if (matches === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
 }
 

@@ -2,7 +2,17 @@
 import { stepReporter } from './steps.ts';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
-import { LABELS_HELP, RATE_HELP, STRIDE_HELP, WINDOW_STRIDE_HELP, isSensorInput, positiveIntegerOption, rateOption, runPipeline } from './pipeline.ts';
+import {
+  HTML_HELP,
+  LABELS_HELP,
+  RATE_HELP,
+  STRIDE_HELP,
+  WINDOW_STRIDE_HELP,
+  isSensorInput,
+  positiveIntegerOption,
+  rateOption,
+  runPipeline,
+} from './pipeline.ts';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
@@ -49,7 +59,8 @@ export function runCommand(): Command {
     .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
     .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
     .option('--rate <hz>', RATE_HELP, rateOption)
-    .option('--labels <labels>', LABELS_HELP);
+    .option('--labels <labels>', LABELS_HELP)
+    .option('--html <file>', HTML_HELP);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -74,6 +85,7 @@ export function runCommand(): Command {
           windowStride?: number;
           rate?: number;
           labels?: string;
+          html?: string;
         } & PlanShapingFlags,
       ) => {
         if (pipelineModel !== undefined || isSensorInput(opts.input)) {
@@ -82,7 +94,7 @@ export function runCommand(): Command {
           steps.done();
           return;
         }
-        for (const flag of ['stride', 'windowStride', 'rate', 'labels'] as const)
+        for (const flag of ['stride', 'windowStride', 'rate', 'labels', 'html'] as const)
           if (opts[flag] !== undefined)
             throw new TinyforgeError(
               `--${flag === 'windowStride' ? 'window-stride' : flag} is for a pipeline: give a front-end and a model, or a .csv recording as --input`,

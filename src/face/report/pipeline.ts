@@ -8,6 +8,7 @@ import type { StreamResult, StreamShape } from '../../core/pipeline/stream.ts';
 import type { StreamCosts } from '../../lab/estimate/stream.ts';
 import { formatStreamCosts } from '../../lab/estimate/stream.ts';
 import { outputValues } from '../../lab/data/bytes.ts';
+import { REPORT_GENERATOR, escapeHtml } from './html.ts';
 
 export interface PipelineReport {
   frontEnd: string | null;
@@ -84,4 +85,81 @@ export function formatPipelineReport(report: PipelineReport, model: Graph): stri
   }
   lines.push(...formatStreamCosts(report.costs, shape.kind));
   return lines.join('\n');
+}
+
+const cell = (v: string | number | null) =>
+  `<td${typeof v === 'number' ? ' class="n"' : ''}>${v === null ? '-' : escapeHtml(typeof v === 'number' ? v.toLocaleString('en-US') : v)}</td>`;
+const row = (cells: (string | number | null)[]) => `<tr>${cells.map(cell).join('')}</tr>`;
+
+/**
+ * The HTML report of a pipeline run (`run FRONTEND MODEL --html FILE`): one self-contained page with
+ * the stream's shape, each window's top class, and the costs; the `--json` object sits in a JSON
+ * script block (id "tinyforge-data") for tools to read back.
+ */
+export function pipelineHtml(report: PipelineReport, model: Graph): string {
+  const json = pipelineJson(report, model) as {
+    windows: { index: number; startSample: number; top: { class: number; score: number; label: string | null } }[];
+  };
+  const { shape, costs } = report;
+  const title = `${report.frontEnd ? `${report.frontEnd} + ` : ''}${report.model} over ${report.input}`;
+  const data = JSON.stringify(json).replace(/[<\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const unit = shape.kind === 'audio' ? 'sample' : 'row';
+  const streamRows = [
+    ['stream', shape.kind === 'audio' ? `${report.samples} samples` : `${report.samples} rows of ${shape.features} values`],
+    ...(shape.kind === 'audio'
+      ? [
+          ['frame', `${shape.frameSamples} samples every ${shape.hop} (${shape.hopSource})`],
+          ['features', `${shape.features} a frame, ${report.result.features.length} frames`],
+        ]
+      : []),
+    ['window', `${shape.frames} frames, the model every ${shape.windowStride} new frames`],
+    ['ran on', report.ranOn],
+    ['reference', report.matchesReference === null ? 'the reference ran' : report.matchesReference ? 'equal byte for byte' : 'DIFFERS'],
+  ];
+  const costRows: (string | number | null)[][] = [
+    ['per frame (front-end)', costs.perFrame],
+    ['per window (model)', costs.perWindow],
+    ['basis', costs.basis],
+    ['rate', costs.rate ? `${costs.rate.perSecond} /s (${costs.rate.source})` : null],
+    ['frames per second', costs.framesPerSecond],
+    ['windows per second', costs.windowsPerSecond],
+    ['per second of stream', costs.cyclesPerSecond],
+    ['board', costs.board ? `${costs.board.name} (${costs.board.chip}) at ${costs.board.clockHz / 1e6} MHz` : null],
+    ['duty cycle', costs.dutyCycle === null ? null : `${(costs.dutyCycle * 100).toPrecision(3)}%`],
+    ['energy per second of stream', costs.microjoulesPerSecond === null ? null : `${costs.microjoulesPerSecond} uJ`],
+    ['battery', costs.batteryHours === null ? null : `${costs.batteryHours} h`],
+    ...costs.unavailable.map((u) => ['not given', u]),
+  ];
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="generator" content="${REPORT_GENERATOR}">
+<title>tinyforge: ${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+td, th { padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<table>
+${streamRows.map(row).join('\n')}
+</table>
+<h2>Costs</h2>
+<p>Only the running core is counted: nothing asleep between frames, no microphone or sensor.</p>
+<table>
+${costRows.map(row).join('\n')}
+</table>
+<h2>Windows</h2>
+<table>
+<tr><th>window</th><th>first ${unit}</th><th>top class</th><th>score</th></tr>
+${json.windows.map((w) => row([w.index, w.startSample, w.top.label ?? `class ${w.top.class}`, w.top.score])).join('\n')}
+</table>
+<script type="application/json" id="tinyforge-data">${data}</script>
+</body>
+</html>
+`;
 }
