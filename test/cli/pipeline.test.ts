@@ -118,6 +118,20 @@ describe('tinyforge run on a pipeline', () => {
       (w: { index: number; outputs: number[][]; top: { class: number; label: string } }) => `window ${w.index}: ${w.top.label} ${w.outputs[0]![w.top.class]}`,
     );
     expect(app.stdout.trim().split('\n')).to.deep.equal(expected);
+    // a sensor stream's project pushes float rows through tf_pipeline_push_rows
+    const imu = writeModelFile(dir, 'imu_p', standInClassifier(4, 3, 2, 5));
+    const csv = join(dir, 'imu_p.csv');
+    writeFileSync(csv, `${Array.from({ length: 13 }, (_, t) => [Math.sin(t), -0.5 + t / 13, 0.25].join(',')).join('\n')}\n`);
+    const sensorProject = join(dir, 'sensor-project');
+    r = tinyforge(['compile', imu, '--stride', '3', '-t', 'host', '-o', sensorProject, '--project', 'make', '--input', csv]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(spawnSync('make', ['-s', 'app'], { cwd: sensorProject, encoding: 'utf8' }).status).to.equal(0);
+    const sensorRef = JSON.parse(tinyforge(['run', imu, '--input', csv, '--stride', '3', '--json']).stdout);
+    expect(spawnSync(join(sensorProject, 'app'), { encoding: 'utf8' }).stdout.trim().split('\n')).to.deep.equal(
+      sensorRef.windows.map(
+        (w: { index: number; outputs: number[][]; top: { class: number } }) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`,
+      ),
+    );
   });
 
   it('refuses in one line: a wrong number of labels, a stride on one model, a stereo clip', () => {

@@ -22,7 +22,7 @@ import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
-import { CHANNELS_HELP, STRIDE_HELP, WINDOW_STRIDE_HELP, compilePipelineAction, positiveIntegerOption } from './pipeline.ts';
+import { CHANNELS_HELP, STRIDE_HELP, WINDOW_STRIDE_HELP, compilePipelineAction, isSensorInput, positiveIntegerOption } from './pipeline.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -121,10 +121,12 @@ export function compileCommand(): Command {
       if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
       const output = typedOut ? opts.out : opts.output;
       if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
-      if (pipelineModel !== undefined || opts.channels !== undefined) {
+      const typedInput = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
+      // a second model, --channels, or a .csv as the starter app's stream: a pipeline
+      if (pipelineModel !== undefined || opts.channels !== undefined || isSensorInput(typedInput)) {
         const { target } = resolveTargetAndBoard(opts.target, opts.board);
         const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
-        const input = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
+        const input = typedInput;
         compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output }, line);
         return;
       }

@@ -21,6 +21,7 @@ import {
 } from '../../lab/run/pipeline.ts';
 import { pipelineProjectFiles } from '../../lab/run/pipeline_project.ts';
 import { runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
+import { claimKeepDirectory } from '../../lab/run/device-build.ts';
 import { writeDirectoryAtomically, writeFileAtomically } from '../../lab/output.ts';
 import { planEstimation } from '../../lab/estimate/estimates.ts';
 import { type StreamCosts, streamCosts } from '../../lab/estimate/stream.ts';
@@ -86,6 +87,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
     throw new TinyforgeError(frontEndPath ? 'a pipeline runs over a stream: give --input clip.wav (or .raw/.pcm int16 samples)' : 'give --input');
   if (opts.port !== undefined) throw new TinyforgeError('a pipeline runs as the reference, on the host or on an emulated board; not yet on a board on --port');
   const plan = planEstimation({ board: opts.board, clockHz: opts.clock, batteryMah: opts.battery });
+  if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
   const stream: StreamOptions = { stride: opts.stride, windowStride: opts.windowStride };
   const loaded = loadPipeline(frontEndPath, modelPath, opts.input, stream);
   const scores = loaded.model.graph.tensors[loaded.model.graph.outputs[0]!]!.shape.reduce((a, b) => a * b, 1);
