@@ -45,11 +45,13 @@ function positiveInteger(value: number, flag: string): number {
 }
 
 /**
- * The front-end's own hop, where its file says it: a tensor or model name such as `stride_320`,
- * `hop320` or `step:320`, or its description. TFLite files carry no standard field for it.
+ * The front-end's own hop, where its file says it: its name, its description, or its input's or
+ * output's name, such as `stride_320`, `hop320` or `step:320`. TFLite files carry no standard field
+ * for it.
  */
 export function declaredHop(frontEnd: Graph): number | null {
-  const texts = [frontEnd.name, frontEnd.description ?? '', ...frontEnd.tensors.map((t) => t.name)];
+  // the model's own names and its input and output, not every tensor: a layer's `strides` is not a hop
+  const texts = [frontEnd.name, frontEnd.description ?? '', ...[...frontEnd.inputs, ...frontEnd.outputs].map((i) => frontEnd.tensors[i]!.name)];
   for (const text of texts) {
     const m = /(?:hop|stride|step)(?:_length|_size)?[_:= -]?(\d+)/i.exec(text);
     if (m && Number(m[1]) > 0) return Number(m[1]);

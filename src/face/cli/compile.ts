@@ -22,7 +22,15 @@ import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
-import { CHANNELS_HELP, STRIDE_HELP, WINDOW_STRIDE_HELP, compilePipelineAction, isSensorInput, positiveIntegerOption } from './pipeline.ts';
+import {
+  CHANNELS_HELP,
+  STRIDE_HELP,
+  WINDOW_STRIDE_HELP,
+  compilePipelineAction,
+  isSensorInput,
+  positiveIntegerOption,
+  refusePipelineFlags,
+} from './pipeline.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -124,6 +132,15 @@ export function compileCommand(): Command {
       const typedInput = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
       // a second model, --channels, or a .csv as the starter app's stream: a pipeline
       if (pipelineModel !== undefined || opts.channels !== undefined || isSensorInput(typedInput)) {
+        refusePipelineFlags({
+          '--max-ram': opts.maxRam,
+          '--max-flash': opts.maxFlash,
+          '--patch': opts.patch,
+          '--prefer': opts.prefer,
+          '--name': opts.name,
+          '--arena': opts.arena,
+          '--client': opts.client,
+        });
         const { target } = resolveTargetAndBoard(opts.target, opts.board);
         const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
         const input = typedInput;

@@ -78,6 +78,19 @@ export interface PipelineRunFlags {
   timeout: number;
 }
 
+/**
+ * Flags that shape one model's build: a pipeline compiles its models with the defaults (static
+ * arenas, which tf_pipeline.c's init needs; names from the files; the plan unconstrained; state
+ * always carried), so each is refused rather than silently dropped.
+ */
+export function refusePipelineFlags(flags: Record<string, unknown>): void {
+  const given = Object.entries(flags).find(([, v]) => v !== undefined && v !== false);
+  if (given)
+    throw new TinyforgeError(
+      `${given[0]} is for one model; a pipeline compiles its models with the defaults (static arenas, names from the files) and carries their state (docs/pipeline.md)`,
+    );
+}
+
 /** Whether `run MODEL` (one model) is a sensor stream: its input a .csv. */
 export const isSensorInput = (input: string | undefined) => input !== undefined && /\.csv$/i.test(input);
 

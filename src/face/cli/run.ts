@@ -11,6 +11,7 @@ import {
   isSensorInput,
   positiveIntegerOption,
   rateOption,
+  refusePipelineFlags,
   runPipeline,
 } from './pipeline.ts';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
@@ -89,6 +90,13 @@ export function runCommand(): Command {
         } & PlanShapingFlags,
       ) => {
         if (pipelineModel !== undefined || isSensorInput(opts.input)) {
+          refusePipelineFlags({
+            '--max-ram': opts.maxRam,
+            '--max-flash': opts.maxFlash,
+            '--patch': opts.patch,
+            '--prefer': opts.prefer,
+            '--carry-state': opts.carryState,
+          });
           const steps = stepReporter();
           await runPipeline(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, opts, steps.step);
           steps.done();
