@@ -47,7 +47,7 @@ describe('tinyforge run on a pipeline', () => {
     expect(r.stdout).to.include('ran on cortex-m4 (qemu-mps2-an386): equals the reference byte for byte');
     expect(r.stdout).to.match(/instructions measured on qemu-mps2-an386/);
     expect(windows[1]).to.match(/^window 1 at sample 160: (silence|unknown|yes|no) [\d.]+$/);
-    expect(r.stdout).to.match(/costs \(cortex-m4\): [\d,]+ per frame \(front-end\), [\d,]+ per window \(model\)/);
+    expect(r.stdout).to.match(/costs \(cortex-m4\): [\d,]+ instructions per frame \(front-end\), [\d,]+ per window \(model\)/);
     expect(r.stdout).to.match(/500 frames\/s, 100 windows\/s/);
     expect(r.stdout).to.match(/on nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz: duty cycle [\d.]+%, [\d.]+ uJ per second of stream, [\d.]+ h on the battery/);
   });

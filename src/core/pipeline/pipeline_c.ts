@@ -222,7 +222,7 @@ ${includes}
 
 #include <string.h>
 
-/* the headers of the models this file was generated for */
+/* compile-time checks: the models' headers have the shapes this file was generated for */
 ${checks}
 
 /* the last TF_PIPELINE_FRAMES feature vectors; tf_pipeline_next is the oldest's slot (the next to overwrite) */

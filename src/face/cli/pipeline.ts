@@ -133,6 +133,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
         {
           perFrame: run.perFrame,
           perWindow: run.perWindow ?? 0,
+          unit: run.counter.kind,
           target: runsOn.name,
           basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream${run.counter.kind === 'instructions' ? '; taken as 1 cycle each (a lower bound)' : ''}`,
         },
@@ -173,6 +174,7 @@ export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: 
     {
       perFrame,
       perWindow,
+      unit: 'instructions',
       target: target.name,
       basis: `instructions estimated from each layer's MACs and its kernel's instructions per MAC on ${target.name} (no emulator run; 1 cycle each)`,
     },

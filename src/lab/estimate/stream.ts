@@ -15,6 +15,8 @@ export interface StreamCostInput {
   perFrame: number;
   /** cycles (or instructions) of one window: the model's invoke */
   perWindow: number;
+  /** what the counts count: an emulator's or the estimate's instructions (taken as cycles), or cycles */
+  unit: 'instructions' | 'cycles';
   /** what the two counts are and where they come from */
   basis: string;
   /** the target they are for */
@@ -87,12 +89,12 @@ export function formatStreamCosts(c: StreamCosts, kind: StreamShape['kind']): st
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const lines = [
     kind === 'audio'
-      ? `costs (${c.target}): ${n(c.perFrame)} per frame (front-end), ${n(c.perWindow)} per window (model); ${c.basis}`
-      : `costs (${c.target}): ${n(c.perWindow)} per window (model); ${c.basis}`,
+      ? `costs (${c.target}): ${n(c.perFrame)} ${c.unit} per frame (front-end), ${n(c.perWindow)} per window (model); ${c.basis}`
+      : `costs (${c.target}): ${n(c.perWindow)} ${c.unit} per window (model); ${c.basis}`,
   ];
   if (c.rate && c.cyclesPerSecond !== null)
     lines.push(
-      `  at ${n(c.rate.perSecond)} ${kind === 'audio' ? 'samples' : 'rows'}/s (${c.rate.source}): ${round(c.framesPerSecond!, 4)} frames/s, ${round(c.windowsPerSecond!, 4)} windows/s, ${n(c.cyclesPerSecond)} per second of stream`,
+      `  at ${n(c.rate.perSecond)} ${kind === 'audio' ? 'samples' : 'rows'}/s (${c.rate.source}): ${round(c.framesPerSecond!, 4)} frames/s, ${round(c.windowsPerSecond!, 4)} windows/s, ${n(c.cyclesPerSecond)} ${c.unit} per second of stream`,
     );
   if (c.board && c.dutyCycle !== null) {
     const parts = [`duty cycle ${(c.dutyCycle * 100).toPrecision(3)}%${c.dutyCycle > 1 ? ' (cannot keep up in real time)' : ''}`];
