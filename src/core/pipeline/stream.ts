@@ -98,7 +98,7 @@ export function audioStreamShape(frontEnd: Graph, frontEndLabel: string, model: 
       ? { hop: positiveInteger(options.stride, '--stride'), hopSource: '--stride' }
       : declared !== null
         ? { hop: declared, hopSource: `${frontEndLabel}'s names` }
-        : { hop: Math.max(1, Math.floor(frameSamples / 2)), hopSource: 'half the window (the front-end does not say its hop)' };
+        : { hop: Math.max(1, Math.floor(frameSamples / 2)), hopSource: 'half the window: the front-end names no hop' };
   const windowStride = options.windowStride !== undefined ? positiveInteger(options.windowStride, '--window-stride') : frames;
   return { kind: 'audio', frameSamples, ...hop, features, frames, windowStride };
 }
@@ -162,10 +162,10 @@ export function quantizeInt8(x: number, scale: number, zeroPoint: number): numbe
   return Math.min(127, Math.max(-128, q));
 }
 
-/** The model's input scale and zero point, for a sensor stream's rows. */
-export function inputQuantization(model: Graph): { scale: number; zeroPoint: number } {
-  const q = model.tensors[model.inputs[0]!]!.quant!;
-  return { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! };
+/** The model's input scale and zero point, for a sensor stream's rows; null for an input without them. */
+export function inputQuantization(model: Graph): { scale: number; zeroPoint: number } | null {
+  const q = model.tensors[model.inputs[0]!]!.quant;
+  return q ? { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! } : null;
 }
 
 /** Runs the model over the ring each time a frame completes a window; state carried run to run, as the C does. */
@@ -200,7 +200,21 @@ export function runAudioReference(shape: StreamShape, frontEnd: PreparedGraph, m
 
 /** The reference of a sensor stream: `rows` of `shape.features` real values. */
 export function runSensorReference(shape: StreamShape, model: PreparedGraph, rows: readonly (readonly number[])[]): StreamResult {
-  const { scale, zeroPoint } = inputQuantization(model.graph);
+  // sensorStreamShape refused an input without a scale and zero point
+  const { scale, zeroPoint } = inputQuantization(model.graph)!;
   const features = rows.map((row) => Int8Array.from(row, (x) => quantizeInt8(x, scale, zeroPoint)));
   return { features, windows: slideWindows(shape, model, features, (f) => f) };
+}
+
+/**
+ * The features are copied into the model's input as they are (as micro_speech does): where the
+ * front-end's output and the model's input are quantized differently, a line saying so; else null.
+ */
+export function featureQuantizationNote(frontEnd: Graph, frontEndLabel: string, model: Graph, modelLabel: string): string | null {
+  const a = frontEnd.tensors[frontEnd.outputs[0]!]!.quant;
+  const b = model.tensors[model.inputs[0]!]!.quant;
+  const same = a && b ? Math.abs(a.scale[0]! - b.scale[0]!) <= 1e-6 * Math.abs(b.scale[0]!) && a.zeroPoint[0] === b.zeroPoint[0] : !a && !b;
+  if (same) return null;
+  const show = (q: typeof a) => (q ? `scale ${q.scale[0]}, zero point ${q.zeroPoint[0]}` : 'no quantization');
+  return `note: ${frontEndLabel}'s features (${show(a)}) go into ${modelLabel}'s input (${show(b)}) as they are`;
 }

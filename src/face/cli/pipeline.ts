@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type TargetDescriptor, loadTarget, targetNameFor } from '../../core/targets/targets.ts';
-import type { StreamOptions } from '../../core/pipeline/stream.ts';
+import { type StreamOptions, featureQuantizationNote } from '../../core/pipeline/stream.ts';
 import { prepareGraph } from '../../core/ops/prepare.ts';
 import {
   type LoadedPipeline,
@@ -103,6 +103,8 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
   if (opts.keep !== undefined) claimKeepDirectory(opts.keep);
   const stream: StreamOptions = { stride: opts.stride, windowStride: opts.windowStride };
   const loaded = loadPipeline(frontEndPath, modelPath, opts.input, stream);
+  const note = loaded.frontEnd ? featureQuantizationNote(loaded.frontEnd.graph, basename(loaded.frontEnd.path), loaded.model.graph, basename(modelPath)) : null;
+  if (note) progress(note);
   const scores = loaded.model.graph.tensors[loaded.model.graph.outputs[0]!]!.shape.reduce((a, b) => a * b, 1);
   const labels = pipelineLabels(opts.labels, scores);
   // --target / --board: the generated C runs there (an MCU target on its emulated board, a real board
@@ -222,6 +224,8 @@ export function compilePipelineAction(
   const labels = pipelineLabels(opts.labels, scores);
   if (labels && opts.project === undefined)
     throw new TinyforgeError("--labels names the starter app's classes: give --project too (or --client for one model)");
+  const note = models.frontEnd ? featureQuantizationNote(models.frontEnd.graph, basename(models.frontEnd.path), models.model.graph, basename(modelPath)) : null;
+  if (note) process.stderr.write(`${note}\n`);
   const compiled = compilePipeline(models, target, { command });
   const files =
     opts.project !== undefined

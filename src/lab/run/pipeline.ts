@@ -113,7 +113,6 @@ function mergeFiles(models: CompiledModel[]): GeneratedFile[] {
 export interface PipelineCompileOptions {
   /** the banner's command line */
   command?: string;
-  progress?: (message: string) => void;
 }
 
 /** Compiles both models for the target and generates tf_pipeline.h/.c next to them. */
