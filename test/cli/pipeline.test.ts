@@ -46,6 +46,7 @@ describe('tinyforge run on a pipeline', () => {
     expect(windows).to.have.length(6);
     expect(r.stdout).to.include('ran on cortex-m4 (qemu-mps2-an386): equals the reference byte for byte');
     expect(r.stdout).to.match(/instructions measured on qemu-mps2-an386/);
+    expect(r.stdout).to.match(/firmware: [\d,]+ bytes of flash, [\d,]+ bytes of stack at most/);
     expect(windows[1]).to.match(/^window 1 at sample 160: (silence|unknown|yes|no) [\d.]+$/);
     expect(r.stdout).to.match(/costs \(cortex-m4\): [\d,]+ instructions per frame \(front-end\), [\d,]+ per window \(model\)/);
     expect(r.stdout).to.match(/500 frames\/s, 100 windows\/s/);

@@ -119,6 +119,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
   let matches: boolean | null = null;
   let ranOn = 'reference';
   let costs: StreamCosts;
+  let memory: PipelineReport['memory'] = null;
   if (runsOn) {
     const compiled = compilePipeline(loaded, runsOn);
     if (runsOn.firmware === 'host') {
@@ -130,6 +131,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
       const run = await runPipelineOnBoard(compiled, loaded, runsOn, { board: opts.board, workDir: opts.keep, timeoutMs: opts.timeout, progress });
       result = run.result;
       ranOn = `${runsOn.name} (${run.board})`;
+      memory = { flash: run.flash, stack: run.stack };
       costs = streamCosts(
         loaded.shape,
         {
@@ -159,6 +161,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
     matchesReference: matches,
     costs,
     labels,
+    memory,
   };
   if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, loaded.model.graph), isTinyforgeReport);
   process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, loaded.model.graph))}\n` : `${formatPipelineReport(report, loaded.model.graph)}\n`);

@@ -23,6 +23,8 @@ export interface PipelineReport {
   matchesReference: boolean | null;
   costs: StreamCosts;
   labels: string[] | null;
+  /** an emulated board's build: its flash bytes and the deepest stack of the run; null elsewhere */
+  memory: { flash: number; stack: number } | null;
 }
 
 /** Output 0's top class: its index, score (dequantized) and label. */
@@ -65,6 +67,7 @@ export function pipelineJson(report: PipelineReport, model: Graph): object {
     features: report.result.features.map((f) => [...f]),
     matchesReference: report.matchesReference,
     labels: report.labels,
+    memory: report.memory,
     costs: report.costs,
   };
 }
@@ -78,6 +81,10 @@ export function formatPipelineReport(report: PipelineReport, model: Graph): stri
       : `${report.input}: ${report.samples} rows of ${shape.features} values; the model sees ${shape.frames} rows, runs every ${shape.windowStride}`,
     `ran on ${report.ranOn}${report.matchesReference === null ? '' : report.matchesReference ? ': equals the reference byte for byte' : ': DIFFERS from the reference'}`,
   ];
+  if (report.memory)
+    lines.push(
+      `firmware: ${report.memory.flash.toLocaleString('en-US')} bytes of flash, ${report.memory.stack.toLocaleString('en-US')} bytes of stack at most`,
+    );
   if (report.result.windows.length === 0) lines.push(`no window: the stream is shorter than one window (${shape.frames} frames)`);
   for (const w of report.result.windows) {
     const t = top(model, w.outputs, report.labels);
