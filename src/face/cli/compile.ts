@@ -22,6 +22,16 @@ import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
+import {
+  CHANNELS_HELP,
+  STRIDE_HELP,
+  WINDOW_STRIDE_HELP,
+  compilePipelineAction,
+  isAudioInput,
+  isSensorInput,
+  positiveIntegerOption,
+  refusePipelineFlags,
+} from './pipeline.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -49,7 +59,7 @@ export function compileCommand(): Command {
     .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
     .argument(
       '[models...]',
-      'model file (.tflite); several: one library of them all, sharing one arena (they run one at a time); default: "model" of tinyforge.json',
+      'model file (.tflite); several: one library of them all, sharing one arena (they run one at a time); a front-end and a model with --pipeline or a stream flag (--stride, --window-stride, --channels, --input clip.wav): a pipeline (docs/pipeline.md); default: "model" of tinyforge.json',
     )
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
@@ -88,7 +98,14 @@ export function compileCommand(): Command {
       '--client [file]',
       `also write a typed TypeScript host client for the model, driving a flashed or emulated board through the tinyforge package (default file: ${CLIENT_IN_OUTPUT} in the output directory)`,
     )
-    .option('--labels <file>', "the client's class labels, one a line (default: the labels the model file carries, if any)")
+    .option(
+      '--labels <file>',
+      "the client's class labels, one a line (default: the labels the model file carries, if any); a pipeline's --project: the starter app's, a file or a,b,c",
+    )
+    .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
+    .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
+    .option('--channels <n>', CHANNELS_HELP, positiveIntegerOption('--channels'))
+    .option('--pipeline', 'a front-end and a model (or one sensor model) as a stream pipeline with the default framing: tf_pipeline.h/.c (docs/pipeline.md)')
     .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan');
   choiceOptions(command).action(
     async (
@@ -110,6 +127,10 @@ export function compileCommand(): Command {
         name?: string;
         client?: string | true;
         labels?: string;
+        stride?: number;
+        windowStride?: number;
+        channels?: number;
+        pipeline?: boolean;
       } & ChoiceFlags,
     ) => {
       // tinyforge.json's "model" comes as one path
@@ -119,6 +140,30 @@ export function compileCommand(): Command {
       if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
       const output = typedOut ? opts.out : opts.output;
       if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
+      const typedInput = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
+      // --pipeline, a stream flag, or a stream as the starter app's input: a pipeline (a front-end and a model, or one sensor model)
+      const streamFlag = opts.pipeline === true || opts.stride !== undefined || opts.windowStride !== undefined || opts.channels !== undefined;
+      if (streamFlag || isSensorInput(typedInput) || (modelPaths.length === 2 && isAudioInput(typedInput))) {
+        if (modelPaths.length > 2) throw new TinyforgeError(`a pipeline is a front-end and a model: ${modelPaths.length} models given`);
+        const pipelineModel = modelPaths.length === 2 ? modelPaths[1] : undefined;
+        refusePipelineFlags({
+          '--max-ram': opts.maxRam,
+          '--max-flash': opts.maxFlash,
+          '--patch': opts.patch,
+          '--prefer': opts.prefer,
+          '--name': opts.name,
+          '--arena': opts.arena,
+          '--client': opts.client,
+        });
+        const { target } = resolveTargetAndBoard(opts.target, opts.board);
+        const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
+        const input = typedInput;
+        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output }, line);
+        return;
+      }
+      for (const flag of ['stride', 'windowStride'] as const)
+        if (opts[flag] !== undefined)
+          throw new TinyforgeError(`--${flag === 'stride' ? 'stride' : 'window-stride'} is for a pipeline: give a front-end and a model, or --channels`);
       // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
       if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
         throw new TinyforgeError("--input is the starter app's sample: it goes with --project");

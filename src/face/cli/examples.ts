@@ -2,11 +2,17 @@
 /** The examples each command's --help ends with: the commands an engineer types first. */
 export const COMMAND_EXAMPLES: Record<string, string[]> = {
   inspect: ['tinyforge inspect model.tflite', 'tinyforge inspect model.tflite --target rp2040 --json'],
-  compile: ['tinyforge compile model.tflite --target cortex-m4 -o out/', 'tinyforge compile model.tflite --target rp2040 -o out/ --max-ram 48K --prefer size'],
+  compile: [
+    'tinyforge compile model.tflite --target cortex-m4 -o out/',
+    'tinyforge compile model.tflite --target rp2040 -o out/ --max-ram 48K --prefer size',
+    'tinyforge compile frontend.tflite micro_speech.tflite --target cortex-m4 -o out/',
+  ],
   run: [
     'tinyforge run model.tflite --target cortex-m4',
     'tinyforge run model.tflite --target rp2040 --input sample.npy --json',
     'tinyforge run model.tflite --port /dev/ttyACM0 --target cortex-m4',
+    'tinyforge run frontend.tflite micro_speech.tflite --input yes.wav --labels silence,unknown,yes,no --board nucleo-l4r5zi --battery 220mAh',
+    'tinyforge run gestures.tflite --input imu.csv --stride 10 --rate 100',
   ],
   boards: ['tinyforge boards', 'tinyforge boards --json'],
   targets: ['tinyforge targets', 'tinyforge targets --json'],

@@ -1,6 +1,19 @@
-import { stepReporter } from './steps.ts';
 // SPDX-License-Identifier: Apache-2.0
+import { stepReporter } from './steps.ts';
 import { Command } from 'commander';
+import { TinyforgeError } from '../../core/errors.ts';
+import {
+  HTML_HELP,
+  LABELS_HELP,
+  RATE_HELP,
+  STRIDE_HELP,
+  WINDOW_STRIDE_HELP,
+  isSensorInput,
+  positiveIntegerOption,
+  rateOption,
+  refusePipelineFlags,
+  runPipeline,
+} from './pipeline.ts';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
@@ -27,7 +40,8 @@ import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 export function runCommand(): Command {
   const command = new Command('run')
     .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json; with a second model, the front-end of a pipeline (docs/pipeline.md)')
+    .argument('[pipeline-model]', "a pipeline's model, fed the first model's features frame by frame (--input: a .wav or .raw clip)")
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option(
       '-b, --board <board>',
@@ -42,12 +56,18 @@ export function runCommand(): Command {
     .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
     .option('--clock <hz>', CLOCK_HELP, clockOption)
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
-    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)')
+    .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
+    .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
+    .option('--rate <hz>', RATE_HELP, rateOption)
+    .option('--labels <labels>', LABELS_HELP)
+    .option('--html <file>', HTML_HELP);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(
       async (
         modelPath: string,
+        pipelineModel: string | undefined,
         opts: {
           target?: string;
           board?: string;
@@ -62,8 +82,31 @@ export function runCommand(): Command {
           clock?: number;
           battery?: number;
           carryState?: boolean;
+          stride?: number;
+          windowStride?: number;
+          rate?: number;
+          labels?: string;
+          html?: string;
         } & PlanShapingFlags,
       ) => {
+        if (pipelineModel !== undefined || isSensorInput(opts.input)) {
+          refusePipelineFlags({
+            '--max-ram': opts.maxRam,
+            '--max-flash': opts.maxFlash,
+            '--patch': opts.patch,
+            '--prefer': opts.prefer,
+            '--carry-state': opts.carryState,
+          });
+          const steps = stepReporter();
+          await runPipeline(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, opts, steps.step);
+          steps.done();
+          return;
+        }
+        for (const flag of ['stride', 'windowStride', 'rate', 'labels', 'html'] as const)
+          if (opts[flag] !== undefined)
+            throw new TinyforgeError(
+              `--${flag === 'windowStride' ? 'window-stride' : flag} is for a pipeline: give a front-end and a model, or a .csv recording as --input`,
+            );
         // a mistyped port is the first thing said: before the board on it is looked for, before any build
         if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built
