@@ -139,7 +139,7 @@ describe('tinyforge run on a pipeline', () => {
     let r = tinyforge(['run', fe, model, '--input', clip, '--labels', 'a,b']);
     expect(r.status).to.not.equal(0);
     expect(r.stderr.trim()).to.equal("error: --labels: 2 labels for the model's 4 scores");
-    r = tinyforge(['compile', fe, model, '-o', join(dir, 'never'), '--arena', 'caller']);
+    r = tinyforge(['compile', fe, model, '--pipeline', '-o', join(dir, 'never'), '--arena', 'caller']);
     expect(r.stderr.trim()).to.match(/^error: --arena is for one model; a pipeline compiles its models with the defaults/);
     r = tinyforge(['run', model, '--stride', '3']);
     expect(r.stderr.trim()).to.match(/^error: --stride is for a pipeline/);
