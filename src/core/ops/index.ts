@@ -158,9 +158,12 @@ import addNOp from './add_n/index.ts';
 const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
+import signalFftAutoScale from './signal_fft_auto_scale/index.ts';
+import signalIrfft from './signal_irfft/index.ts';
+import signalRfft from './signal_rfft/index.ts';
 import signalWindow from './signal_window/index.ts';
 
-const SIGNAL_OPS: OpDef[] = [signalWindow];
+const SIGNAL_OPS: OpDef[] = [signalFftAutoScale, signalIrfft, signalRfft, signalWindow];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The FFT of signal_fft.h over one scalar width: included there once per width, with TF_FFT_SCALAR
+ * (int16_t, int32_t), TF_FFT_MAX (the largest scalar) and TF_FFT_NAME (the prefix) defined. */
+#define S_ TF_FFT_SCALAR
+#define F_(x) TF_FFT_NAME(x)
+
+typedef struct {
+  int32_t points;      /* of the complex FFT: half the real length */
+  int32_t stage_count; /* radices, outermost first */
+  int32_t inverse;
+  int32_t radix[TF_FFT_MAX_STAGES];
+  int32_t span[TF_FFT_MAX_STAGES];   /* points of each sub-transform a stage combines */
+  int32_t stride[TF_FFT_MAX_STAGES]; /* twiddle stride: the product of the radices before */
+  const uint16_t *order;             /* the complex input element each position starts from */
+  const S_ *twiddles;                /* points interleaved (re, im) */
+  const S_ *super_twiddles;          /* points / 2 interleaved (re, im) */
+} F_(plan_t);
+
+/* the butterfly's divide by its radix: times floor(MAX / radix), rounded */
+static inline void F_(fixdiv)(S_ *x, int32_t divisor) {
+  x[0] = F_(mul)(x[0], divisor);
+  x[1] = F_(mul)(x[1], divisor);
+}
+
+static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
+  S_ *g = f + 2 * m;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, g += 2) {
+    const S_ *w = tw + 2 * u * stride;
+    S_ tr, ti;
+    F_(fixdiv)(f, TF_FFT_MAX / 2);
+    F_(fixdiv)(g, TF_FFT_MAX / 2);
+    tr = F_(cmul_re)(g[0], g[1], w[0], w[1]);
+    ti = F_(cmul_im)(g[0], g[1], w[0], w[1]);
+    g[0] = F_(sub)(f[0], tr);
+    g[1] = F_(sub)(f[1], ti);
+    f[0] = F_(add)(f[0], tr);
+    f[1] = F_(add)(f[1], ti);
+  }
+}
+
+static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
+  const S_ epi3 = tw[2 * stride * m + 1];
+  S_ *f1 = f + 2 * m, *f2 = f + 4 * m;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2) {
+    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride;
+    S_ s1r, s1i, s2r, s2i, s3r, s3i, s0r, s0i;
+    F_(fixdiv)(f, TF_FFT_MAX / 3);
+    F_(fixdiv)(f1, TF_FFT_MAX / 3);
+    F_(fixdiv)(f2, TF_FFT_MAX / 3);
+    s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+    s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+    s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+    s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+    s3r = F_(add)(s1r, s2r);
+    s3i = F_(add)(s1i, s2i);
+    s0r = F_(sub)(s1r, s2r);
+    s0i = F_(sub)(s1i, s2i);
+    f1[0] = F_(sub)(f[0], (S_)(s3r >> 1));
+    f1[1] = F_(sub)(f[1], (S_)(s3i >> 1));
+    s0r = F_(mul)(s0r, epi3);
+    s0i = F_(mul)(s0i, epi3);
+    f[0] = F_(add)(f[0], s3r);
+    f[1] = F_(add)(f[1], s3i);
+    f2[0] = F_(add)(f1[0], s0i);
+    f2[1] = F_(sub)(f1[1], s0r);
+    f1[0] = F_(sub)(f1[0], s0i);
+    f1[1] = F_(add)(f1[1], s0r);
+  }
+}
+
+static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t inverse) {
+  S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2) {
+    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride, *w3 = tw + 6 * u * stride;
+    S_ s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i, s4r, s4i, s5r, s5i;
+    F_(fixdiv)(f, TF_FFT_MAX / 4);
+    F_(fixdiv)(f1, TF_FFT_MAX / 4);
+    F_(fixdiv)(f2, TF_FFT_MAX / 4);
+    F_(fixdiv)(f3, TF_FFT_MAX / 4);
+    s0r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+    s0i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+    s1r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+    s1i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+    s2r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
+    s2i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
+    s5r = F_(sub)(f[0], s1r);
+    s5i = F_(sub)(f[1], s1i);
+    f[0] = F_(add)(f[0], s1r);
+    f[1] = F_(add)(f[1], s1i);
+    s3r = F_(add)(s0r, s2r);
+    s3i = F_(add)(s0i, s2i);
+    s4r = F_(sub)(s0r, s2r);
+    s4i = F_(sub)(s0i, s2i);
+    f2[0] = F_(sub)(f[0], s3r);
+    f2[1] = F_(sub)(f[1], s3i);
+    f[0] = F_(add)(f[0], s3r);
+    f[1] = F_(add)(f[1], s3i);
+    if (inverse) {
+      f1[0] = F_(sub)(s5r, s4i);
+      f1[1] = F_(add)(s5i, s4r);
+      f3[0] = F_(add)(s5r, s4i);
+      f3[1] = F_(sub)(s5i, s4r);
+    } else {
+      f1[0] = F_(add)(s5r, s4i);
+      f1[1] = F_(sub)(s5i, s4r);
+      f3[0] = F_(sub)(s5r, s4i);
+      f3[1] = F_(add)(s5i, s4r);
+    }
+  }
+}
+
+static void F_(bfly5)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
+  const S_ yar = tw[2 * stride * m], yai = tw[2 * stride * m + 1];
+  const S_ ybr = tw[4 * stride * m], ybi = tw[4 * stride * m + 1];
+  S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m, *f4 = f + 8 * m;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2, f4 += 2) {
+    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride;
+    const S_ *w3 = tw + 6 * u * stride, *w4 = tw + 8 * u * stride;
+    S_ s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i, s4r, s4i, s5r, s5i, s6r, s6i;
+    S_ s7r, s7i, s8r, s8i, s9r, s9i, s10r, s10i, s11r, s11i, s12r, s12i;
+    F_(fixdiv)(f, TF_FFT_MAX / 5);
+    F_(fixdiv)(f1, TF_FFT_MAX / 5);
+    F_(fixdiv)(f2, TF_FFT_MAX / 5);
+    F_(fixdiv)(f3, TF_FFT_MAX / 5);
+    F_(fixdiv)(f4, TF_FFT_MAX / 5);
+    s0r = f[0];
+    s0i = f[1];
+    s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+    s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+    s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+    s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+    s3r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
+    s3i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
+    s4r = F_(cmul_re)(f4[0], f4[1], w4[0], w4[1]);
+    s4i = F_(cmul_im)(f4[0], f4[1], w4[0], w4[1]);
+    s7r = F_(add)(s1r, s4r);
+    s7i = F_(add)(s1i, s4i);
+    s10r = F_(sub)(s1r, s4r);
+    s10i = F_(sub)(s1i, s4i);
+    s8r = F_(add)(s2r, s3r);
+    s8i = F_(add)(s2i, s3i);
+    s9r = F_(sub)(s2r, s3r);
+    s9i = F_(sub)(s2i, s3i);
+    f[0] = F_(add)(s0r, F_(add)(s7r, s8r));
+    f[1] = F_(add)(s0i, F_(add)(s7i, s8i));
+    s5r = F_(add)(F_(add)(s0r, F_(mul)(s7r, yar)), F_(mul)(s8r, ybr));
+    s5i = F_(add)(F_(add)(s0i, F_(mul)(s7i, yar)), F_(mul)(s8i, ybr));
+    s6r = F_(add)(F_(mul)(s10i, yai), F_(mul)(s9i, ybi));
+    s6i = F_(sub)(F_(neg)(F_(mul)(s10r, yai)), F_(mul)(s9r, ybi));
+    f1[0] = F_(sub)(s5r, s6r);
+    f1[1] = F_(sub)(s5i, s6i);
+    f4[0] = F_(add)(s5r, s6r);
+    f4[1] = F_(add)(s5i, s6i);
+    s11r = F_(add)(F_(add)(s0r, F_(mul)(s7r, ybr)), F_(mul)(s8r, yar));
+    s11i = F_(add)(F_(add)(s0i, F_(mul)(s7i, ybr)), F_(mul)(s8i, yar));
+    s12r = F_(add)(F_(neg)(F_(mul)(s10i, ybi)), F_(mul)(s9i, yai));
+    s12i = F_(sub)(F_(mul)(s10r, ybi), F_(mul)(s9r, yai));
+    f2[0] = F_(add)(s11r, s12r);
+    f2[1] = F_(add)(s11i, s12i);
+    f3[0] = F_(sub)(s11r, s12r);
+    f3[1] = F_(sub)(s11i, s12i);
+  }
+}
+
+/* the butterflies of every stage, innermost first, over buf already in the plan's input order */
+static void F_(stages)(const F_(plan_t) * p, S_ *buf) {
+  int32_t s, b;
+  for (s = p->stage_count - 1; s >= 0; --s) {
+    const int32_t radix = p->radix[s], m = p->span[s], stride = p->stride[s];
+    for (b = 0; b < stride; ++b) {
+      S_ *block = buf + 2 * b * radix * m;
+      switch (radix) {
+      case 2:
+        F_(bfly2)(block, p->twiddles, stride, m);
+        break;
+      case 3:
+        F_(bfly3)(block, p->twiddles, stride, m);
+        break;
+      case 4:
+        F_(bfly4)(block, p->twiddles, stride, m, p->inverse);
+        break;
+      default:
+        F_(bfly5)(block, p->twiddles, stride, m);
+        break;
+      }
+    }
+  }
+}
+
+/* kiss_fftr: the first `length` samples of x (zeros after) to points + 1 interleaved bins; the
+ * complex FFT runs in the output itself, then each pair of bins (k, points - k) is split in place */
+TF_FFT_ENTRY void F_(rfft)(const F_(plan_t) * p, const S_ *x, int32_t length, S_ *out) {
+  const int32_t n = p->points;
+  int32_t k;
+  S_ dcr, dci;
+  for (k = 0; k < n; ++k) {
+    const int32_t j = 2 * (int32_t)p->order[k];
+    out[2 * k] = j < length ? x[j] : 0;
+    out[2 * k + 1] = j + 1 < length ? x[j + 1] : 0;
+  }
+  F_(stages)(p, out);
+  dcr = F_(mul)(out[0], TF_FFT_MAX / 2);
+  dci = F_(mul)(out[1], TF_FFT_MAX / 2);
+  for (k = 1; k <= n / 2; ++k) {
+    S_ *a = out + 2 * k, *b = out + 2 * (n - k);
+    const S_ *w = p->super_twiddles + 2 * (k - 1);
+    const S_ fpkr = F_(mul)(a[0], TF_FFT_MAX / 2), fpki = F_(mul)(a[1], TF_FFT_MAX / 2);
+    const S_ fpnkr = F_(mul)(b[0], TF_FFT_MAX / 2), fpnki = F_(mul)(F_(neg)(b[1]), TF_FFT_MAX / 2);
+    const S_ f1kr = F_(add)(fpkr, fpnkr), f1ki = F_(add)(fpki, fpnki);
+    const S_ f2kr = F_(sub)(fpkr, fpnkr), f2ki = F_(sub)(fpki, fpnki);
+    const S_ twr = F_(cmul_re)(f2kr, f2ki, w[0], w[1]), twi = F_(cmul_im)(f2kr, f2ki, w[0], w[1]);
+    /* at k = n / 2 both are one bin: the second store wins, as in kissfft */
+    a[0] = F_(half_sum)(f1kr, twr);
+    a[1] = F_(half_sum)(f1ki, twi);
+    b[0] = F_(half_diff)(f1kr, twr);
+    b[1] = F_(half_diff)(twi, f1ki);
+  }
+  out[0] = F_(add)(dcr, dci);
+  out[2 * n] = F_(sub)(dcr, dci);
+  out[1] = 0;
+  out[2 * n + 1] = 0;
+}
+
+/* kiss_fftri: points + 1 interleaved bins to 2 * points samples; work holds 2 * points scalars */
+TF_FFT_ENTRY void F_(irfft)(const F_(plan_t) * p, const S_ *in, S_ *work, S_ *out) {
+  const int32_t n = p->points;
+  int32_t k;
+  work[0] = F_(mul)(F_(add)(in[0], in[2 * n]), TF_FFT_MAX / 2);
+  work[1] = F_(mul)(F_(sub)(in[0], in[2 * n]), TF_FFT_MAX / 2);
+  for (k = 1; k <= n / 2; ++k) {
+    const S_ *a = in + 2 * k, *b = in + 2 * (n - k);
+    const S_ *w = p->super_twiddles + 2 * (k - 1);
+    const S_ fkr = F_(mul)(a[0], TF_FFT_MAX / 2), fki = F_(mul)(a[1], TF_FFT_MAX / 2);
+    const S_ fnkr = F_(mul)(b[0], TF_FFT_MAX / 2), fnki = F_(mul)(F_(neg)(b[1]), TF_FFT_MAX / 2);
+    const S_ fekr = F_(add)(fkr, fnkr), feki = F_(add)(fki, fnki);
+    const S_ dr = F_(sub)(fkr, fnkr), di = F_(sub)(fki, fnki);
+    const S_ fokr = F_(cmul_re)(dr, di, w[0], w[1]), foki = F_(cmul_im)(dr, di, w[0], w[1]);
+    work[2 * k] = F_(add)(fekr, fokr);
+    work[2 * k + 1] = F_(add)(feki, foki);
+    work[2 * (n - k)] = F_(sub)(fekr, fokr);
+    work[2 * (n - k) + 1] = F_(neg)(F_(sub)(feki, foki));
+  }
+  for (k = 0; k < n; ++k) {
+    const int32_t j = 2 * (int32_t)p->order[k];
+    out[2 * k] = work[j];
+    out[2 * k + 1] = work[j + 1];
+  }
+  F_(stages)(p, out);
+}
+
+#undef S_
+#undef F_
