@@ -16,7 +16,11 @@ typedef struct {
   const S_ *super_twiddles;          /* points / 2 interleaved (re, im) */
 } F_(plan_t);
 
-/* the butterfly's divide by its radix: times floor(MAX / radix), rounded */
+/* Every butterfly's first element (u = 0) takes twiddle 0, (MAX, 0), whose product is the element
+ * itself: x * MAX rounded is x + floor((2^(F-1) - x) / 2^F), which is x for -2^(F-1) < x <= 2^(F-1), and
+ * the divide by the radix has already brought |x| to at most MAX / 2. Those products are skipped.
+ *
+ * The butterfly's divide by its radix: times floor(MAX / radix), rounded. */
 static inline void F_(fixdiv)(S_ *x, int32_t divisor) {
   x[0] = F_(mul)(x[0], divisor);
   x[1] = F_(mul)(x[1], divisor);
@@ -24,14 +28,19 @@ static inline void F_(fixdiv)(S_ *x, int32_t divisor) {
 
 static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   S_ *g = f + 2 * m;
+  const S_ *w = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, g += 2) {
-    const S_ *w = tw + 2 * u * stride;
+  for (u = 0; u < m; ++u, f += 2, g += 2, w += 2 * stride) {
     S_ tr, ti;
     F_(fixdiv)(f, TF_FFT_MAX / 2);
     F_(fixdiv)(g, TF_FFT_MAX / 2);
-    tr = F_(cmul_re)(g[0], g[1], w[0], w[1]);
-    ti = F_(cmul_im)(g[0], g[1], w[0], w[1]);
+    if (u == 0) {
+      tr = g[0];
+      ti = g[1];
+    } else {
+      tr = F_(cmul_re)(g[0], g[1], w[0], w[1]);
+      ti = F_(cmul_im)(g[0], g[1], w[0], w[1]);
+    }
     g[0] = F_(sub)(f[0], tr);
     g[1] = F_(sub)(f[1], ti);
     f[0] = F_(add)(f[0], tr);
@@ -42,17 +51,24 @@ static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
 static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   const S_ epi3 = tw[2 * stride * m + 1];
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m;
+  const S_ *w1 = tw, *w2 = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2) {
-    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, w1 += 2 * stride, w2 += 4 * stride) {
     S_ s1r, s1i, s2r, s2i, s3r, s3i, s0r, s0i;
     F_(fixdiv)(f, TF_FFT_MAX / 3);
     F_(fixdiv)(f1, TF_FFT_MAX / 3);
     F_(fixdiv)(f2, TF_FFT_MAX / 3);
-    s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
-    s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
-    s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
-    s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+    if (u == 0) {
+      s1r = f1[0];
+      s1i = f1[1];
+      s2r = f2[0];
+      s2i = f2[1];
+    } else {
+      s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+      s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+      s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+      s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+    }
     s3r = F_(add)(s1r, s2r);
     s3i = F_(add)(s1i, s2i);
     s0r = F_(sub)(s1r, s2r);
@@ -72,20 +88,29 @@ static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
 
 static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t inverse) {
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
+  const S_ *w1 = tw, *w2 = tw, *w3 = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2) {
-    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride, *w3 = tw + 6 * u * stride;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2, w1 += 2 * stride, w2 += 4 * stride, w3 += 6 * stride) {
     S_ s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i, s4r, s4i, s5r, s5i;
     F_(fixdiv)(f, TF_FFT_MAX / 4);
     F_(fixdiv)(f1, TF_FFT_MAX / 4);
     F_(fixdiv)(f2, TF_FFT_MAX / 4);
     F_(fixdiv)(f3, TF_FFT_MAX / 4);
-    s0r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
-    s0i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
-    s1r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
-    s1i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
-    s2r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
-    s2i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
+    if (u == 0) {
+      s0r = f1[0];
+      s0i = f1[1];
+      s1r = f2[0];
+      s1i = f2[1];
+      s2r = f3[0];
+      s2i = f3[1];
+    } else {
+      s0r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+      s0i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+      s1r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+      s1i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+      s2r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
+      s2i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
+    }
     s5r = F_(sub)(f[0], s1r);
     s5i = F_(sub)(f[1], s1i);
     f[0] = F_(add)(f[0], s1r);
@@ -116,10 +141,9 @@ static void F_(bfly5)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   const S_ yar = tw[2 * stride * m], yai = tw[2 * stride * m + 1];
   const S_ ybr = tw[4 * stride * m], ybi = tw[4 * stride * m + 1];
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m, *f4 = f + 8 * m;
+  const S_ *w1 = tw, *w2 = tw, *w3 = tw, *w4 = tw;
   int32_t u;
   for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2, f4 += 2) {
-    const S_ *w1 = tw + 2 * u * stride, *w2 = tw + 4 * u * stride;
-    const S_ *w3 = tw + 6 * u * stride, *w4 = tw + 8 * u * stride;
     S_ s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i, s4r, s4i, s5r, s5i, s6r, s6i;
     S_ s7r, s7i, s8r, s8i, s9r, s9i, s10r, s10i, s11r, s11i, s12r, s12i;
     F_(fixdiv)(f, TF_FFT_MAX / 5);
@@ -129,14 +153,29 @@ static void F_(bfly5)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
     F_(fixdiv)(f4, TF_FFT_MAX / 5);
     s0r = f[0];
     s0i = f[1];
-    s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
-    s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
-    s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
-    s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
-    s3r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
-    s3i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
-    s4r = F_(cmul_re)(f4[0], f4[1], w4[0], w4[1]);
-    s4i = F_(cmul_im)(f4[0], f4[1], w4[0], w4[1]);
+    if (u == 0) {
+      s1r = f1[0];
+      s1i = f1[1];
+      s2r = f2[0];
+      s2i = f2[1];
+      s3r = f3[0];
+      s3i = f3[1];
+      s4r = f4[0];
+      s4i = f4[1];
+    } else {
+      s1r = F_(cmul_re)(f1[0], f1[1], w1[0], w1[1]);
+      s1i = F_(cmul_im)(f1[0], f1[1], w1[0], w1[1]);
+      s2r = F_(cmul_re)(f2[0], f2[1], w2[0], w2[1]);
+      s2i = F_(cmul_im)(f2[0], f2[1], w2[0], w2[1]);
+      s3r = F_(cmul_re)(f3[0], f3[1], w3[0], w3[1]);
+      s3i = F_(cmul_im)(f3[0], f3[1], w3[0], w3[1]);
+      s4r = F_(cmul_re)(f4[0], f4[1], w4[0], w4[1]);
+      s4i = F_(cmul_im)(f4[0], f4[1], w4[0], w4[1]);
+    }
+    w1 += 2 * stride;
+    w2 += 4 * stride;
+    w3 += 6 * stride;
+    w4 += 8 * stride;
     s7r = F_(add)(s1r, s4r);
     s7i = F_(add)(s1i, s4i);
     s10r = F_(sub)(s1r, s4r);
