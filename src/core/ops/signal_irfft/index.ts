@@ -7,7 +7,7 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
 import { elements, innerSize, signalKind } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
 import { type FftLayer, emitPlan, fftLayer, planSummary } from '../signal_rfft/fft_layer.ts';
@@ -48,21 +48,34 @@ const signalIrfft: OpDef<SignalIrfftParams> = {
   },
   // the split bins the FFT then reads in its own order
   scratchBytes: (p) => (p.fftLength * p.width) / 8,
-  emitC(p, ctx) {
-    const plan = emitPlan(p.plan, ctx);
-    const t = `int${p.width}_t`;
-    return (
-      `/* SignalIrfft ${planSummary(p)}: ${p.frames} frame(s) (portable C) */\n` +
-      `static void ${ctx.fnName}(void) {\n` +
-      `  const ${t} *in = ${ctx.input(0)};\n` +
-      `  ${t} *out = ${ctx.output(0)};\n` +
-      `  ${t} *work = (${t} *)(void *)${ctx.scratch()};\n` +
-      `  int32_t f;\n` +
-      `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputStride}, out += ${p.fftLength}) tf_fft${p.width}_irfft(&${plan}, in, work, out);\n` +
-      `}\n`
-    );
-  },
+  emitC: (p, ctx) => emitIrfft(p, ctx, 'portable C', `tf_fft${p.width}_irfft`),
   cFiles: ['signal_rfft/signal_fft.h'],
+  variants: [
+    {
+      name: 'arm-dsp',
+      family: 'arm-dsp',
+      // the int16 FFT in packed lanes; the int32 one keeps the portable C (64-bit products)
+      applies: (p) => p.width === 16,
+      scratchBytes: (p) => (p.fftLength * p.width) / 8,
+      emit: (p, ctx) => emitIrfft(p, ctx, 'arm-dsp', 'tf_fft16_dsp_irfft'),
+      cFiles: ['signal_rfft/signal_fft_dsp.h'],
+    },
+  ],
 };
+
+function emitIrfft(p: SignalIrfftParams, ctx: LayerEmitContext, variant: string, kernel: string): string {
+  const plan = emitPlan(p.plan, ctx);
+  const t = `int${p.width}_t`;
+  return (
+    `/* SignalIrfft ${planSummary(p)}: ${p.frames} frame(s) (${variant}) */\n` +
+    `static void ${ctx.fnName}(void) {\n` +
+    `  const ${t} *in = ${ctx.input(0)};\n` +
+    `  ${t} *out = ${ctx.output(0)};\n` +
+    `  ${t} *work = (${t} *)(void *)${ctx.scratch()};\n` +
+    `  int32_t f;\n` +
+    `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputStride}, out += ${p.fftLength}) ${kernel}(&${plan}, in, work, out);\n` +
+    `}\n`
+  );
+}
 
 export default signalIrfft;

@@ -7,7 +7,7 @@
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
+import type { LayerEmitContext, OpDef } from '../op.ts';
 import { elements, innerSize, signalKind } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
 import { type FftLayer, emitPlan, fftLayer, planSummary } from './fft_layer.ts';
@@ -52,20 +52,32 @@ const signalRfft: OpDef<SignalRfftParams> = {
     for (let f = 0; f < p.frames; f++)
       realFft(p.plan, x.subarray(f * p.inputLength, (f + 1) * p.inputLength), p.inputLength, y.subarray(f * bins, (f + 1) * bins));
   },
-  emitC(p, ctx) {
-    const plan = emitPlan(p.plan, ctx);
-    const t = `int${p.width}_t`;
-    return (
-      `/* SignalRfft ${planSummary(p)}: ${p.frames} frame(s) of ${p.inputLength} samples${p.inputLength < p.fftLength ? ' zero-padded' : ''} (portable C) */\n` +
-      `static void ${ctx.fnName}(void) {\n` +
-      `  const ${t} *in = ${ctx.input(0)};\n` +
-      `  ${t} *out = ${ctx.output(0)};\n` +
-      `  int32_t f;\n` +
-      `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputLength}, out += ${p.fftLength + 2}) tf_fft${p.width}_rfft(&${plan}, in, ${p.inputLength}, out);\n` +
-      `}\n`
-    );
-  },
+  emitC: (p, ctx) => emitRfft(p, ctx, 'portable C', `tf_fft${p.width}_rfft`),
   cFiles: ['signal_rfft/signal_fft.h'],
+  variants: [
+    {
+      name: 'arm-dsp',
+      family: 'arm-dsp',
+      // the int16 FFT in packed lanes; the int32 one keeps the portable C (64-bit products)
+      applies: (p) => p.width === 16,
+      emit: (p, ctx) => emitRfft(p, ctx, 'arm-dsp', 'tf_fft16_dsp_rfft'),
+      cFiles: ['signal_rfft/signal_fft_dsp.h'],
+    },
+  ],
 };
+
+function emitRfft(p: SignalRfftParams, ctx: LayerEmitContext, variant: string, kernel: string): string {
+  const plan = emitPlan(p.plan, ctx);
+  const t = `int${p.width}_t`;
+  return (
+    `/* SignalRfft ${planSummary(p)}: ${p.frames} frame(s) of ${p.inputLength} samples${p.inputLength < p.fftLength ? ' zero-padded' : ''} (${variant}) */\n` +
+    `static void ${ctx.fnName}(void) {\n` +
+    `  const ${t} *in = ${ctx.input(0)};\n` +
+    `  ${t} *out = ${ctx.output(0)};\n` +
+    `  int32_t f;\n` +
+    `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputLength}, out += ${p.fftLength + 2}) ${kernel}(&${plan}, in, ${p.inputLength}, out);\n` +
+    `}\n`
+  );
+}
 
 export default signalRfft;
