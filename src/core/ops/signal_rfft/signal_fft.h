@@ -36,6 +36,17 @@ static inline int16_t tf_fft16_cmul_im(int16_t ar, int16_t ai, int16_t br, int16
 static inline int16_t tf_fft16_half_sum(int16_t a, int16_t b) { return (int16_t)(((int32_t)a + b) >> 1); }
 static inline int16_t tf_fft16_half_diff(int16_t a, int16_t b) { return (int16_t)(((int32_t)a - b) >> 1); }
 
+/* The radix-2 and radix-4 butterflies keep their values in int32 between the load and the store
+ * ("wide"): their sums and differences feed no product or shift, and narrowing commutes with
+ * them, so the int16 store narrows once what kissfft narrows at every step. Their products take
+ * values the radix divide has brought to |x| <= 16383, whose products by a twiddle stay in int16:
+ * no narrowing either. */
+static inline int32_t tf_fft16_wadd(int32_t a, int32_t b) { return a + b; }
+static inline int32_t tf_fft16_wsub(int32_t a, int32_t b) { return a - b; }
+static inline int32_t tf_fft16_wmul(int32_t a, int32_t b) { return (a * b + 16384) >> 15; }
+static inline int32_t tf_fft16_wcmul_re(int32_t ar, int32_t ai, int32_t br, int32_t bi) { return (ar * br - ai * bi + 16384) >> 15; }
+static inline int32_t tf_fft16_wcmul_im(int32_t ar, int32_t ai, int32_t br, int32_t bi) { return (ar * bi + ai * br + 16384) >> 15; }
+
 /* int32: sums wrap (kissfft's int32 sums overflow as two's complement), so they are taken unsigned */
 static inline int32_t tf_fft32_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 static inline int32_t tf_fft32_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
@@ -54,18 +65,23 @@ static inline int32_t tf_fft32_half_diff(int32_t a, int32_t b) { return tf_fft32
 
 #define TF_FFT_SCALAR int16_t
 #define TF_FFT_MAX 32767
+#define TF_FFT_WIDE 1
 #define TF_FFT_NAME(x) tf_fft16_##x
 #include "signal_fft_body.h"
 #undef TF_FFT_SCALAR
 #undef TF_FFT_MAX
+#undef TF_FFT_WIDE
 #undef TF_FFT_NAME
 
 #define TF_FFT_SCALAR int32_t
 #define TF_FFT_MAX 2147483647
+/* int32 values in registers cost more than the stores they save (64-bit products): in place */
+#define TF_FFT_WIDE 0
 #define TF_FFT_NAME(x) tf_fft32_##x
 #include "signal_fft_body.h"
 #undef TF_FFT_SCALAR
 #undef TF_FFT_MAX
+#undef TF_FFT_WIDE
 #undef TF_FFT_NAME
 
 #endif

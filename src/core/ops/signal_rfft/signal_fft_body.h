@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The FFT of signal_fft.h over one scalar width: included there once per width, with TF_FFT_SCALAR
- * (int16_t, int32_t), TF_FFT_MAX (the largest scalar) and TF_FFT_NAME (the prefix) defined. */
+ * (int16_t, int32_t), TF_FFT_MAX (the largest scalar), TF_FFT_NAME (the prefix) and TF_FFT_WIDE
+ * (1: the radix-2 and radix-4 butterflies keep int32 values between load and store) defined. */
 #define S_ TF_FFT_SCALAR
 #define F_(x) TF_FFT_NAME(x)
 
@@ -26,6 +27,26 @@ static inline void F_(fixdiv)(S_ *x, int32_t divisor) {
   x[1] = F_(mul)(x[1], divisor);
 }
 
+#if TF_FFT_WIDE
+static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
+  S_ *g = f + 2 * m;
+  const S_ *w = tw;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, g += 2, w += 2 * stride) {
+    const int32_t ar = F_(wmul)(f[0], TF_FFT_MAX / 2), ai = F_(wmul)(f[1], TF_FFT_MAX / 2);
+    const int32_t br = F_(wmul)(g[0], TF_FFT_MAX / 2), bi = F_(wmul)(g[1], TF_FFT_MAX / 2);
+    int32_t tr = br, ti = bi;
+    if (u != 0) {
+      tr = F_(wcmul_re)(br, bi, w[0], w[1]);
+      ti = F_(wcmul_im)(br, bi, w[0], w[1]);
+    }
+    g[0] = (S_)F_(wsub)(ar, tr);
+    g[1] = (S_)F_(wsub)(ai, ti);
+    f[0] = (S_)F_(wadd)(ar, tr);
+    f[1] = (S_)F_(wadd)(ai, ti);
+  }
+}
+#else
 static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   S_ *g = f + 2 * m;
   const S_ *w = tw;
@@ -47,6 +68,7 @@ static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
     f[1] = F_(add)(f[1], ti);
   }
 }
+#endif
 
 static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   const S_ epi3 = tw[2 * stride * m + 1];
@@ -86,6 +108,54 @@ static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   }
 }
 
+#if TF_FFT_WIDE
+static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t inverse) {
+  S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
+  const S_ *w1 = tw, *w2 = tw, *w3 = tw;
+  int32_t u;
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2, w1 += 2 * stride, w2 += 4 * stride, w3 += 6 * stride) {
+    const int32_t ar = F_(wmul)(f[0], TF_FFT_MAX / 4), ai = F_(wmul)(f[1], TF_FFT_MAX / 4);
+    int32_t s0r = F_(wmul)(f1[0], TF_FFT_MAX / 4), s0i = F_(wmul)(f1[1], TF_FFT_MAX / 4);
+    int32_t s1r = F_(wmul)(f2[0], TF_FFT_MAX / 4), s1i = F_(wmul)(f2[1], TF_FFT_MAX / 4);
+    int32_t s2r = F_(wmul)(f3[0], TF_FFT_MAX / 4), s2i = F_(wmul)(f3[1], TF_FFT_MAX / 4);
+    int32_t s3r, s3i, s4r, s4i, s5r, s5i, f0r, f0i;
+    if (u != 0) {
+      int32_t t = F_(wcmul_re)(s0r, s0i, w1[0], w1[1]);
+      s0i = F_(wcmul_im)(s0r, s0i, w1[0], w1[1]);
+      s0r = t;
+      t = F_(wcmul_re)(s1r, s1i, w2[0], w2[1]);
+      s1i = F_(wcmul_im)(s1r, s1i, w2[0], w2[1]);
+      s1r = t;
+      t = F_(wcmul_re)(s2r, s2i, w3[0], w3[1]);
+      s2i = F_(wcmul_im)(s2r, s2i, w3[0], w3[1]);
+      s2r = t;
+    }
+    s5r = F_(wsub)(ar, s1r);
+    s5i = F_(wsub)(ai, s1i);
+    f0r = F_(wadd)(ar, s1r);
+    f0i = F_(wadd)(ai, s1i);
+    s3r = F_(wadd)(s0r, s2r);
+    s3i = F_(wadd)(s0i, s2i);
+    s4r = F_(wsub)(s0r, s2r);
+    s4i = F_(wsub)(s0i, s2i);
+    f2[0] = (S_)F_(wsub)(f0r, s3r);
+    f2[1] = (S_)F_(wsub)(f0i, s3i);
+    f[0] = (S_)F_(wadd)(f0r, s3r);
+    f[1] = (S_)F_(wadd)(f0i, s3i);
+    if (inverse) {
+      f1[0] = (S_)F_(wsub)(s5r, s4i);
+      f1[1] = (S_)F_(wadd)(s5i, s4r);
+      f3[0] = (S_)F_(wadd)(s5r, s4i);
+      f3[1] = (S_)F_(wsub)(s5i, s4r);
+    } else {
+      f1[0] = (S_)F_(wadd)(s5r, s4i);
+      f1[1] = (S_)F_(wsub)(s5i, s4r);
+      f3[0] = (S_)F_(wsub)(s5r, s4i);
+      f3[1] = (S_)F_(wadd)(s5i, s4r);
+    }
+  }
+}
+#else
 static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t inverse) {
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
   const S_ *w1 = tw, *w2 = tw, *w3 = tw;
@@ -136,6 +206,7 @@ static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t in
     }
   }
 }
+#endif
 
 static void F_(bfly5)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
   const S_ yar = tw[2 * stride * m], yai = tw[2 * stride * m + 1];
