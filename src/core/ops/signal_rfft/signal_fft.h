@@ -40,7 +40,8 @@ static inline int16_t tf_fft16_half_diff(int16_t a, int16_t b) { return (int16_t
  * ("wide"): their sums and differences feed no product or shift, and narrowing commutes with
  * them, so the int16 store narrows once what kissfft narrows at every step. Their products take
  * values the radix divide has brought to |x| <= 16383, whose products by a twiddle stay in int16:
- * no narrowing either. */
+ * no narrowing either. The real splits use them too, on sums of two halves (|x| <= 32766: the
+ * products and their sum stay below 2^31), and narrow the twiddle product themselves. */
 static inline int32_t tf_fft16_wadd(int32_t a, int32_t b) { return a + b; }
 static inline int32_t tf_fft16_wsub(int32_t a, int32_t b) { return a - b; }
 static inline int32_t tf_fft16_wmul(int32_t a, int32_t b) { return (a * b + 16384) >> 15; }

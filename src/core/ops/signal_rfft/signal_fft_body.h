@@ -315,6 +315,24 @@ TF_FFT_ENTRY void F_(rfft)(const F_(plan_t) * p, const S_ *x, int32_t length, S_
   F_(stages)(p, out);
   dcr = F_(mul)(out[0], TF_FFT_MAX / 2);
   dci = F_(mul)(out[1], TF_FFT_MAX / 2);
+#if TF_FFT_WIDE
+  /* the halves are within +-16383 (the radix-2 divide), so their sums need no narrowing; the
+   * twiddle product may leave the scalar range and is narrowed as kissfft stores it */
+  for (k = 1; k <= n / 2; ++k) {
+    S_ *a = out + 2 * k, *b = out + 2 * (n - k);
+    const S_ *w = p->super_twiddles + 2 * (k - 1);
+    const int32_t fpkr = F_(wmul)(a[0], TF_FFT_MAX / 2), fpki = F_(wmul)(a[1], TF_FFT_MAX / 2);
+    const int32_t fpnkr = F_(wmul)(b[0], TF_FFT_MAX / 2), fpnki = F_(wmul)(F_(neg)(b[1]), TF_FFT_MAX / 2);
+    const int32_t f1kr = F_(wadd)(fpkr, fpnkr), f1ki = F_(wadd)(fpki, fpnki);
+    const int32_t f2kr = F_(wsub)(fpkr, fpnkr), f2ki = F_(wsub)(fpki, fpnki);
+    const int32_t twr = (S_)F_(wcmul_re)(f2kr, f2ki, w[0], w[1]), twi = (S_)F_(wcmul_im)(f2kr, f2ki, w[0], w[1]);
+    /* at k = n / 2 both are one bin: the second store wins, as in kissfft */
+    a[0] = (S_)(F_(wadd)(f1kr, twr) >> 1);
+    a[1] = (S_)(F_(wadd)(f1ki, twi) >> 1);
+    b[0] = (S_)(F_(wsub)(f1kr, twr) >> 1);
+    b[1] = (S_)(F_(wsub)(twi, f1ki) >> 1);
+  }
+#else
   for (k = 1; k <= n / 2; ++k) {
     S_ *a = out + 2 * k, *b = out + 2 * (n - k);
     const S_ *w = p->super_twiddles + 2 * (k - 1);
@@ -329,6 +347,7 @@ TF_FFT_ENTRY void F_(rfft)(const F_(plan_t) * p, const S_ *x, int32_t length, S_
     b[0] = F_(half_diff)(f1kr, twr);
     b[1] = F_(half_diff)(twi, f1ki);
   }
+#endif
   out[0] = F_(add)(dcr, dci);
   out[2 * n] = F_(sub)(dcr, dci);
   out[1] = 0;
@@ -341,6 +360,23 @@ TF_FFT_ENTRY void F_(irfft)(const F_(plan_t) * p, const S_ *in, S_ *work, S_ *ou
   int32_t k;
   work[0] = F_(mul)(F_(add)(in[0], in[2 * n]), TF_FFT_MAX / 2);
   work[1] = F_(mul)(F_(sub)(in[0], in[2 * n]), TF_FFT_MAX / 2);
+#if TF_FFT_WIDE
+  /* as in the forward split: only the twiddle product is narrowed before the stores */
+  for (k = 1; k <= n / 2; ++k) {
+    const S_ *a = in + 2 * k, *b = in + 2 * (n - k);
+    const S_ *w = p->super_twiddles + 2 * (k - 1);
+    const int32_t fkr = F_(wmul)(a[0], TF_FFT_MAX / 2), fki = F_(wmul)(a[1], TF_FFT_MAX / 2);
+    const int32_t fnkr = F_(wmul)(b[0], TF_FFT_MAX / 2), fnki = F_(wmul)(F_(neg)(b[1]), TF_FFT_MAX / 2);
+    const int32_t fekr = F_(wadd)(fkr, fnkr), feki = F_(wadd)(fki, fnki);
+    const int32_t dr = F_(wsub)(fkr, fnkr), di = F_(wsub)(fki, fnki);
+    const int32_t fokr = (S_)F_(wcmul_re)(dr, di, w[0], w[1]), foki = (S_)F_(wcmul_im)(dr, di, w[0], w[1]);
+    work[2 * k] = (S_)F_(wadd)(fekr, fokr);
+    work[2 * k + 1] = (S_)F_(wadd)(feki, foki);
+    work[2 * (n - k)] = (S_)F_(wsub)(fekr, fokr);
+    /* -(fe - fo), narrowed: the same bits as fo - fe narrowed */
+    work[2 * (n - k) + 1] = (S_)F_(wsub)(foki, feki);
+  }
+#else
   for (k = 1; k <= n / 2; ++k) {
     const S_ *a = in + 2 * k, *b = in + 2 * (n - k);
     const S_ *w = p->super_twiddles + 2 * (k - 1);
@@ -354,6 +390,7 @@ TF_FFT_ENTRY void F_(irfft)(const F_(plan_t) * p, const S_ *in, S_ *work, S_ *ou
     work[2 * (n - k)] = F_(sub)(fekr, fokr);
     work[2 * (n - k) + 1] = F_(neg)(F_(sub)(feki, foki));
   }
+#endif
   for (k = 0; k < n; ++k) {
     const int32_t j = 2 * (int32_t)p->order[k];
     out[2 * k] = work[j];
