@@ -277,9 +277,10 @@ static void F_(bfly5)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
 }
 
 /* the butterflies of every stage, innermost first, over buf already in the plan's input order */
-static void F_(stages)(const F_(plan_t) * p, S_ *buf) {
+/* stages first..0 of the plan over buf */
+static void F_(stages)(const F_(plan_t) * p, S_ *buf, int32_t first) {
   int32_t s, b;
-  for (s = p->stage_count - 1; s >= 0; --s) {
+  for (s = first; s >= 0; --s) {
     const int32_t radix = p->radix[s], m = p->span[s], stride = p->stride[s];
     for (b = 0; b < stride; ++b) {
       S_ *block = buf + 2 * b * radix * m;
@@ -301,18 +302,77 @@ static void F_(stages)(const F_(plan_t) * p, S_ *buf) {
   }
 }
 
+#if TF_FFT_WIDE
+/* element j of x, 0 past its length, times d rounded (a radix divide) */
+static inline int32_t F_(divided)(const S_ *x, int32_t length, int32_t j, int32_t d) { return j < length ? F_(wmul)(x[j], d) : 0; }
+#endif
+
+/* Puts x (its first `length` scalars, zeros after) in the plan's order in out, and returns the stage
+ * to go on from. The innermost stage's butterflies have span 1 and only twiddle 0: for radix 4 and
+ * 2 (int16) they run here on the values as they are read, not after a pass that copies them. */
+static int32_t F_(first_stage)(const F_(plan_t) * p, const S_ *x, int32_t length, S_ *out) {
+  const int32_t n = p->points, last = p->stage_count - 1;
+  const uint16_t *order = p->order;
+  int32_t k;
+#if TF_FFT_WIDE
+  if (p->radix[last] == 4) {
+    const int32_t d = TF_FFT_MAX / 4;
+    for (k = 0; k < n; k += 4, out += 8) {
+      const int32_t j0 = 2 * (int32_t)order[k], j1 = 2 * (int32_t)order[k + 1];
+      const int32_t j2 = 2 * (int32_t)order[k + 2], j3 = 2 * (int32_t)order[k + 3];
+      const int32_t ar = F_(divided)(x, length, j0, d), ai = F_(divided)(x, length, j0 + 1, d);
+      const int32_t s0r = F_(divided)(x, length, j1, d), s0i = F_(divided)(x, length, j1 + 1, d);
+      const int32_t s1r = F_(divided)(x, length, j2, d), s1i = F_(divided)(x, length, j2 + 1, d);
+      const int32_t s2r = F_(divided)(x, length, j3, d), s2i = F_(divided)(x, length, j3 + 1, d);
+      const int32_t s5r = ar - s1r, s5i = ai - s1i, f0r = ar + s1r, f0i = ai + s1i;
+      const int32_t s3r = s0r + s2r, s3i = s0i + s2i, s4r = s0r - s2r, s4i = s0i - s2i;
+      out[4] = (S_)(f0r - s3r);
+      out[5] = (S_)(f0i - s3i);
+      out[0] = (S_)(f0r + s3r);
+      out[1] = (S_)(f0i + s3i);
+      if (p->inverse) {
+        out[2] = (S_)(s5r - s4i);
+        out[3] = (S_)(s5i + s4r);
+        out[6] = (S_)(s5r + s4i);
+        out[7] = (S_)(s5i - s4r);
+      } else {
+        out[2] = (S_)(s5r + s4i);
+        out[3] = (S_)(s5i - s4r);
+        out[6] = (S_)(s5r - s4i);
+        out[7] = (S_)(s5i + s4r);
+      }
+    }
+    return last - 1;
+  }
+  if (p->radix[last] == 2) {
+    const int32_t d = TF_FFT_MAX / 2;
+    for (k = 0; k < n; k += 2, out += 4) {
+      const int32_t j0 = 2 * (int32_t)order[k], j1 = 2 * (int32_t)order[k + 1];
+      const int32_t ar = F_(divided)(x, length, j0, d), ai = F_(divided)(x, length, j0 + 1, d);
+      const int32_t br = F_(divided)(x, length, j1, d), bi = F_(divided)(x, length, j1 + 1, d);
+      out[2] = (S_)(ar - br);
+      out[3] = (S_)(ai - bi);
+      out[0] = (S_)(ar + br);
+      out[1] = (S_)(ai + bi);
+    }
+    return last - 1;
+  }
+#endif
+  for (k = 0; k < n; ++k) {
+    const int32_t j = 2 * (int32_t)order[k];
+    out[2 * k] = j < length ? x[j] : 0;
+    out[2 * k + 1] = j + 1 < length ? x[j + 1] : 0;
+  }
+  return last;
+}
+
 /* kiss_fftr: the first `length` samples of x (zeros after) to points + 1 interleaved bins; the
  * complex FFT runs in the output itself, then each pair of bins (k, points - k) is split in place */
 TF_FFT_ENTRY void F_(rfft)(const F_(plan_t) * p, const S_ *x, int32_t length, S_ *out) {
   const int32_t n = p->points;
   int32_t k;
   S_ dcr, dci;
-  for (k = 0; k < n; ++k) {
-    const int32_t j = 2 * (int32_t)p->order[k];
-    out[2 * k] = j < length ? x[j] : 0;
-    out[2 * k + 1] = j + 1 < length ? x[j + 1] : 0;
-  }
-  F_(stages)(p, out);
+  F_(stages)(p, out, F_(first_stage)(p, x, length, out));
   dcr = F_(mul)(out[0], TF_FFT_MAX / 2);
   dci = F_(mul)(out[1], TF_FFT_MAX / 2);
 #if TF_FFT_WIDE
@@ -391,12 +451,7 @@ TF_FFT_ENTRY void F_(irfft)(const F_(plan_t) * p, const S_ *in, S_ *work, S_ *ou
     work[2 * (n - k) + 1] = F_(neg)(F_(sub)(feki, foki));
   }
 #endif
-  for (k = 0; k < n; ++k) {
-    const int32_t j = 2 * (int32_t)p->order[k];
-    out[2 * k] = work[j];
-    out[2 * k + 1] = work[j + 1];
-  }
-  F_(stages)(p, out);
+  F_(stages)(p, out, F_(first_stage)(p, work, 2 * n, out));
 }
 
 #undef S_
