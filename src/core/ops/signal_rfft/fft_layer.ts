@@ -47,20 +47,25 @@ export function fftLayer(graph: Graph, op: Op, inverse: boolean): { layer: FftLa
   return { layer: { fftLength, width, plan: fftPlan(fftLength, width, inverse) }, input, output };
 }
 
-/** The plan's tables and struct in C; returns the struct's name. */
-export function emitPlan(plan: FftPlan, ctx: LayerEmitContext): string {
+/**
+ * The plan's tables and struct in C; returns the struct's name. The portable int16 butterflies walk
+ * the stage twiddles (`wide`); the int32 ones and the Arm DSP kernel read the twiddle table.
+ */
+export function emitPlan(plan: FftPlan, ctx: LayerEmitContext, wide = plan.width === 16): string {
   const ctype = plan.width === 16 ? 'int16_t' : 'int32_t';
   const order = ctx.addConst('fft_order', 'uint16_t', plan.order);
   const twiddles = ctx.addConst('fft_twiddles', ctype, plan.twiddles);
   const superTwiddles = plan.superTwiddles.length > 0 ? ctx.addConst('fft_super_twiddles', ctype, plan.superTwiddles) : '0';
-  const list = (f: (s: FftPlan['stages'][number]) => number) => `{ ${plan.stages.map(f).join(', ')} }`;
+  const stageTwiddles = wide && plan.stageTwiddles.length > 0 ? ctx.addConst('fft_stage_twiddles', 'int32_t', plan.stageTwiddles) : '0';
+  const list = (f: (s: FftPlan['stages'][number], k: number) => number) => `{ ${plan.stages.map(f).join(', ')} }`;
   const name = `${ctx.fnName}_plan`;
   ctx.defineOnce(
     name,
     `/* the ${plan.points}-point complex FFT: radices ${plan.stages.map((s) => s.radix).join(' x ')}, ${plan.inverse ? 'inverse' : 'forward'} twiddles */\n` +
       `static const tf_fft${plan.width}_plan_t ${name} = { .points = ${plan.points}, .stage_count = ${plan.stages.length}, .inverse = ${plan.inverse ? 1 : 0}, ` +
       `.radix = ${list((s) => s.radix)}, .span = ${list((s) => s.span)}, .stride = ${list((s) => s.stride)}, ` +
-      `.order = ${order}, .twiddles = ${twiddles}, .super_twiddles = ${superTwiddles} };\n`,
+      `.order = ${order}, .twiddles = ${twiddles}, .super_twiddles = ${superTwiddles}, ` +
+      `.stage_twiddles = ${stageTwiddles}, .stage_twiddle_at = ${list((_, k) => (wide ? plan.stageTwiddleAt[k]! : 0))} };\n`,
   );
   return name;
 }

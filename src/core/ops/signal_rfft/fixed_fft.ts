@@ -37,6 +37,13 @@ export interface FftPlan {
   superTwiddles: Int32Array;
   /** the complex input element each position of the transform buffer starts from */
   order: Int32Array;
+  /**
+   * The twiddles of the radix-2 and radix-4 stages in the order their butterflies use them (u = 1
+   * up, twiddles u, 2u, 3u times the stride), interleaved (re, im), for the C's one-pointer walk;
+   * `stageTwiddleAt[s]` is where stage s's start (0 for other stages).
+   */
+  stageTwiddles: Int32Array;
+  stageTwiddleAt: number[];
 }
 
 /** kissfft's factoring of `n`: 4 while it divides, then 2, then odd numbers up to sqrt(n), then n itself. */
@@ -109,7 +116,14 @@ export function fftPlan(fftLength: number, width: FftWidth, inverse: boolean): F
     }
   };
   place(0, 0, 1, 0);
-  return { width, inverse, points, stages, twiddles, superTwiddles, order };
+  const walk: number[] = [];
+  const stageTwiddleAt = stages.map(({ radix, span, stride }) => {
+    const at = walk.length;
+    if (radix === 2 || radix === 4)
+      for (let u = 1; u < span; u++) for (let q = 1; q < radix; q++) walk.push(twiddles[2 * q * u * stride]!, twiddles[2 * q * u * stride + 1]!);
+    return at;
+  });
+  return { width, inverse, points, stages, twiddles, superTwiddles, order, stageTwiddles: Int32Array.from(walk), stageTwiddleAt };
 }
 
 /** The scalar arithmetic of one kissfft build. */

@@ -15,6 +15,10 @@ typedef struct {
   const uint16_t *order;             /* the complex input element each position starts from */
   const S_ *twiddles;                /* points interleaved (re, im) */
   const S_ *super_twiddles;          /* points / 2 interleaved (re, im) */
+  /* the radix-2 and radix-4 stages' twiddles as int32 (re, im), in the order the wide butterflies
+   * use them (u = 1 up, twiddles 1..radix-1 of each): one pointer and immediate offsets */
+  const int32_t *stage_twiddles;
+  int32_t stage_twiddle_at[TF_FFT_MAX_STAGES];
 } F_(plan_t);
 
 /* Every butterfly's first element (u = 0) takes twiddle 0, (MAX, 0), whose product is the element
@@ -28,17 +32,18 @@ static inline void F_(fixdiv)(S_ *x, int32_t divisor) {
 }
 
 #if TF_FFT_WIDE
-static void F_(bfly2)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
+/* w: the stage's twiddles in order of use as int32 (re, im), from u = 1 */
+static void F_(bfly2)(S_ *f, const int32_t *w, int32_t m) {
   S_ *g = f + 2 * m;
-  const S_ *w = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, g += 2, w += 2 * stride) {
+  for (u = 0; u < m; ++u, f += 2, g += 2) {
     const int32_t ar = F_(wmul)(f[0], TF_FFT_MAX / 2), ai = F_(wmul)(f[1], TF_FFT_MAX / 2);
     const int32_t br = F_(wmul)(g[0], TF_FFT_MAX / 2), bi = F_(wmul)(g[1], TF_FFT_MAX / 2);
     int32_t tr = br, ti = bi;
     if (u != 0) {
       tr = F_(wcmul_re)(br, bi, w[0], w[1]);
       ti = F_(wcmul_im)(br, bi, w[0], w[1]);
+      w += 2;
     }
     g[0] = (S_)F_(wsub)(ar, tr);
     g[1] = (S_)F_(wsub)(ai, ti);
@@ -109,26 +114,27 @@ static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
 }
 
 #if TF_FFT_WIDE
-static void F_(bfly4)(S_ *f, const S_ *tw, int32_t stride, int32_t m, int32_t inverse) {
+/* w: the stage's twiddles in order of use as int32 (re, im) x 3, from u = 1 */
+static void F_(bfly4)(S_ *f, const int32_t *w, int32_t m, int32_t inverse) {
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
-  const S_ *w1 = tw, *w2 = tw, *w3 = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2, w1 += 2 * stride, w2 += 4 * stride, w3 += 6 * stride) {
+  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2) {
     const int32_t ar = F_(wmul)(f[0], TF_FFT_MAX / 4), ai = F_(wmul)(f[1], TF_FFT_MAX / 4);
     int32_t s0r = F_(wmul)(f1[0], TF_FFT_MAX / 4), s0i = F_(wmul)(f1[1], TF_FFT_MAX / 4);
     int32_t s1r = F_(wmul)(f2[0], TF_FFT_MAX / 4), s1i = F_(wmul)(f2[1], TF_FFT_MAX / 4);
     int32_t s2r = F_(wmul)(f3[0], TF_FFT_MAX / 4), s2i = F_(wmul)(f3[1], TF_FFT_MAX / 4);
     int32_t s3r, s3i, s4r, s4i, s5r, s5i, f0r, f0i;
     if (u != 0) {
-      int32_t t = F_(wcmul_re)(s0r, s0i, w1[0], w1[1]);
-      s0i = F_(wcmul_im)(s0r, s0i, w1[0], w1[1]);
+      int32_t t = F_(wcmul_re)(s0r, s0i, w[0], w[1]);
+      s0i = F_(wcmul_im)(s0r, s0i, w[0], w[1]);
       s0r = t;
-      t = F_(wcmul_re)(s1r, s1i, w2[0], w2[1]);
-      s1i = F_(wcmul_im)(s1r, s1i, w2[0], w2[1]);
+      t = F_(wcmul_re)(s1r, s1i, w[2], w[3]);
+      s1i = F_(wcmul_im)(s1r, s1i, w[2], w[3]);
       s1r = t;
-      t = F_(wcmul_re)(s2r, s2i, w3[0], w3[1]);
-      s2i = F_(wcmul_im)(s2r, s2i, w3[0], w3[1]);
+      t = F_(wcmul_re)(s2r, s2i, w[4], w[5]);
+      s2i = F_(wcmul_im)(s2r, s2i, w[4], w[5]);
       s2r = t;
+      w += 6;
     }
     s5r = F_(wsub)(ar, s1r);
     s5i = F_(wsub)(ai, s1i);
@@ -282,17 +288,29 @@ static void F_(stages)(const F_(plan_t) * p, S_ *buf, int32_t first) {
   int32_t s, b;
   for (s = first; s >= 0; --s) {
     const int32_t radix = p->radix[s], m = p->span[s], stride = p->stride[s];
+#if TF_FFT_WIDE
+    const int32_t *w = p->stage_twiddles + p->stage_twiddle_at[s];
+#endif
     for (b = 0; b < stride; ++b) {
       S_ *block = buf + 2 * b * radix * m;
       switch (radix) {
+#if TF_FFT_WIDE
+      case 2:
+        F_(bfly2)(block, w, m);
+        break;
+      case 4:
+        F_(bfly4)(block, w, m, p->inverse);
+        break;
+#else
       case 2:
         F_(bfly2)(block, p->twiddles, stride, m);
         break;
-      case 3:
-        F_(bfly3)(block, p->twiddles, stride, m);
-        break;
       case 4:
         F_(bfly4)(block, p->twiddles, stride, m, p->inverse);
+        break;
+#endif
+      case 3:
+        F_(bfly3)(block, p->twiddles, stride, m);
         break;
       default:
         F_(bfly5)(block, p->twiddles, stride, m);
