@@ -64,7 +64,7 @@ const signalIrfft: OpDef<SignalIrfftParams> = {
 };
 
 function emitIrfft(p: SignalIrfftParams, ctx: LayerEmitContext, variant: string, kernel: string): string {
-  const plan = emitPlan(p.plan, ctx, p.width === 16 && variant !== 'arm-dsp');
+  const plan = emitPlan(p.plan, ctx, p.width === 32 ? 'none' : variant === 'arm-dsp' ? 'packed' : 'wide');
   const t = `int${p.width}_t`;
   return (
     `/* SignalIrfft ${planSummary(p)}: ${p.frames} frame(s) (${variant}) */\n` +

@@ -48,15 +48,20 @@ export function fftLayer(graph: Graph, op: Op, inverse: boolean): { layer: FftLa
 }
 
 /**
- * The plan's tables and struct in C; returns the struct's name. The portable int16 butterflies walk
- * the stage twiddles (`wide`); the int32 ones and the Arm DSP kernel read the twiddle table.
+ * The plan's tables and struct in C; returns the struct's name. The int16 butterflies walk the
+ * stage twiddles, as int32 values (`wide`, the portable C) or as words of two int16 lanes
+ * (`packed`, the Arm DSP kernel); the int32 ones read the twiddle table (`none`).
  */
-export function emitPlan(plan: FftPlan, ctx: LayerEmitContext, wide = plan.width === 16): string {
+export function emitPlan(plan: FftPlan, ctx: LayerEmitContext, stageTwiddles: 'wide' | 'packed' | 'none'): string {
   const ctype = plan.width === 16 ? 'int16_t' : 'int32_t';
   const order = ctx.addConst('fft_order', 'uint16_t', plan.order);
   const twiddles = ctx.addConst('fft_twiddles', ctype, plan.twiddles);
   const superTwiddles = plan.superTwiddles.length > 0 ? ctx.addConst('fft_super_twiddles', ctype, plan.superTwiddles) : '0';
-  const stageTwiddles = wide && plan.stageTwiddles.length > 0 ? ctx.addConst('fft_stage_twiddles', 'int32_t', plan.stageTwiddles) : '0';
+  const walk = plan.stageTwiddles;
+  const packed = Int32Array.from({ length: walk.length / 2 }, (_, k) => (walk[2 * k]! & 0xffff) | (walk[2 * k + 1]! << 16));
+  const table = stageTwiddles === 'wide' ? walk : packed;
+  const stageTable = stageTwiddles !== 'none' && table.length > 0 ? ctx.addConst('fft_stage_twiddles', 'int32_t', table) : '0';
+  const stageAt = (k: number) => (stageTwiddles === 'none' ? 0 : stageTwiddles === 'wide' ? plan.stageTwiddleAt[k]! : plan.stageTwiddleAt[k]! / 2);
   const list = (f: (s: FftPlan['stages'][number], k: number) => number) => `{ ${plan.stages.map(f).join(', ')} }`;
   const name = `${ctx.fnName}_plan`;
   ctx.defineOnce(
@@ -65,7 +70,7 @@ export function emitPlan(plan: FftPlan, ctx: LayerEmitContext, wide = plan.width
       `static const tf_fft${plan.width}_plan_t ${name} = { .points = ${plan.points}, .stage_count = ${plan.stages.length}, .inverse = ${plan.inverse ? 1 : 0}, ` +
       `.radix = ${list((s) => s.radix)}, .span = ${list((s) => s.span)}, .stride = ${list((s) => s.stride)}, ` +
       `.order = ${order}, .twiddles = ${twiddles}, .super_twiddles = ${superTwiddles}, ` +
-      `.stage_twiddles = ${stageTwiddles}, .stage_twiddle_at = ${list((_, k) => (wide ? plan.stageTwiddleAt[k]! : 0))} };\n`,
+      `.stage_twiddles = ${stageTable}, .stage_twiddle_at = ${list((_, k) => stageAt(k))} };\n`,
   );
   return name;
 }

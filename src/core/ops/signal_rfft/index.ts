@@ -67,7 +67,7 @@ const signalRfft: OpDef<SignalRfftParams> = {
 };
 
 function emitRfft(p: SignalRfftParams, ctx: LayerEmitContext, variant: string, kernel: string): string {
-  const plan = emitPlan(p.plan, ctx, p.width === 16 && variant !== 'arm-dsp');
+  const plan = emitPlan(p.plan, ctx, p.width === 32 ? 'none' : variant === 'arm-dsp' ? 'packed' : 'wide');
   const t = `int${p.width}_t`;
   return (
     `/* SignalRfft ${planSummary(p)}: ${p.frames} frame(s) of ${p.inputLength} samples${p.inputLength < p.fftLength ? ' zero-padded' : ''} (${variant}) */\n` +

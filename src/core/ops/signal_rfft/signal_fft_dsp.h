@@ -4,8 +4,8 @@
  * the radix divide is SMLABB/SMLATB with the rounding constant as accumulator, a twiddle product is
  * SMLSD (re) and SMLADX (im), sums are SADD16/SSUB16 (which wrap per lane as kissfft's int16 stores
  * do), the radix-4 rotation by -i or +i is SSAX/SASX, and the real split's halvings of 17-bit sums
- * are SHADD16/SHSUB16. Every rounded product lands in lane form with one PKHTB. Radices 3 and 5
- * keep the scalar butterflies. On the host the primitives are plain C twins. */
+ * are SHADD16/SHSUB16. Every rounded product lands in lane form with one PKHTB. The stage twiddles
+ * are words (plan.stage_twiddles holds the pairs packed); radices 3 and 5 keep the scalar butterflies. On the host the primitives are plain C twins. */
 #ifndef TF_SIGNAL_FFT_DSP_H
 #define TF_SIGNAL_FFT_DSP_H
 #include <stdint.h>
@@ -114,61 +114,68 @@ static inline uint32_t tf_fft_cmul(uint32_t x, uint32_t w) {
   return tf_fft_q15_pair(tf_fft_smlsd(x, w, 16384), tf_fft_smladx(x, w, 16384));
 }
 
-static void tf_fft16_dsp_bfly2(int16_t *f, const int16_t *tw, int32_t stride, int32_t m) {
+/* w: the stage's twiddles as words (re in lane 0) in the order of use, from u = 1 */
+static void tf_fft16_dsp_bfly2(int16_t *f, const uint32_t *w, int32_t m) {
   int16_t *g = f + 2 * m;
-  const int16_t *w = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, g += 2, w += 2 * stride) {
+  for (u = 0; u < m; ++u, f += 2, g += 2) {
     const uint32_t a = tf_fft_scale(tf_fft_load(f), 16383);
-    const uint32_t b = tf_fft_scale(tf_fft_load(g), 16383);
-    const uint32_t t = u == 0 ? b : tf_fft_cmul(b, tf_fft_load(w));
+    uint32_t t = tf_fft_scale(tf_fft_load(g), 16383);
+    if (u != 0) t = tf_fft_cmul(t, *w++);
     tf_fft_store(g, tf_fft_ssub16(a, t));
     tf_fft_store(f, tf_fft_sadd16(a, t));
   }
 }
 
-static void tf_fft16_dsp_bfly4(int16_t *f, const int16_t *tw, int32_t stride, int32_t m, int32_t inverse) {
+/* the radix-4 butterfly of a, s0, s1, s2 (divided, twiddled) into f, f + q, ... */
+static inline void tf_fft16_dsp_radix4(int16_t *f, int32_t q, uint32_t a0, uint32_t s0, uint32_t s1, uint32_t s2, int32_t inverse) {
+  const uint32_t s5 = tf_fft_ssub16(a0, s1);
+  const uint32_t s3 = tf_fft_sadd16(s0, s2);
+  const uint32_t s4 = tf_fft_ssub16(s0, s2);
+  a0 = tf_fft_sadd16(a0, s1);
+  tf_fft_store(f + 2 * q, tf_fft_ssub16(a0, s3));
+  tf_fft_store(f, tf_fft_sadd16(a0, s3));
+  /* s5 -+ i * s4 */
+  tf_fft_store(f + q, inverse ? tf_fft_sasx(s5, s4) : tf_fft_ssax(s5, s4));
+  tf_fft_store(f + 3 * q, inverse ? tf_fft_ssax(s5, s4) : tf_fft_sasx(s5, s4));
+}
+
+/* w: three twiddle words per u, from u = 1 */
+static void tf_fft16_dsp_bfly4(int16_t *f, const uint32_t *w, int32_t m, int32_t inverse) {
   const int32_t q = 2 * m;
-  const int16_t *w1 = tw, *w2 = tw, *w3 = tw;
   int32_t u;
-  for (u = 0; u < m; ++u, f += 2, w1 += 2 * stride, w2 += 4 * stride, w3 += 6 * stride) {
-    uint32_t a0 = tf_fft_scale(tf_fft_load(f), 8191);
+  for (u = 0; u < m; ++u, f += 2) {
+    const uint32_t a0 = tf_fft_scale(tf_fft_load(f), 8191);
     uint32_t s0 = tf_fft_scale(tf_fft_load(f + q), 8191);
     uint32_t s1 = tf_fft_scale(tf_fft_load(f + 2 * q), 8191);
     uint32_t s2 = tf_fft_scale(tf_fft_load(f + 3 * q), 8191);
-    uint32_t s3, s4, s5;
     if (u != 0) {
-      s0 = tf_fft_cmul(s0, tf_fft_load(w1));
-      s1 = tf_fft_cmul(s1, tf_fft_load(w2));
-      s2 = tf_fft_cmul(s2, tf_fft_load(w3));
+      s0 = tf_fft_cmul(s0, w[0]);
+      s1 = tf_fft_cmul(s1, w[1]);
+      s2 = tf_fft_cmul(s2, w[2]);
+      w += 3;
     }
-    s5 = tf_fft_ssub16(a0, s1);
-    a0 = tf_fft_sadd16(a0, s1);
-    s3 = tf_fft_sadd16(s0, s2);
-    s4 = tf_fft_ssub16(s0, s2);
-    tf_fft_store(f + 2 * q, tf_fft_ssub16(a0, s3));
-    tf_fft_store(f, tf_fft_sadd16(a0, s3));
-    /* s5 -+ i * s4 */
-    tf_fft_store(f + q, inverse ? tf_fft_sasx(s5, s4) : tf_fft_ssax(s5, s4));
-    tf_fft_store(f + 3 * q, inverse ? tf_fft_ssax(s5, s4) : tf_fft_sasx(s5, s4));
+    tf_fft16_dsp_radix4(f, q, a0, s0, s1, s2, inverse);
   }
 }
 
-static void tf_fft16_dsp_stages(const tf_fft16_plan_t *p, int16_t *buf) {
+static void tf_fft16_dsp_stages(const tf_fft16_plan_t *p, int16_t *buf, int32_t first) {
+  const uint32_t *words = (const uint32_t *)(const void *)p->stage_twiddles;
   int32_t s, b;
-  for (s = p->stage_count - 1; s >= 0; --s) {
+  for (s = first; s >= 0; --s) {
     const int32_t radix = p->radix[s], m = p->span[s], stride = p->stride[s];
+    const uint32_t *w = words + p->stage_twiddle_at[s];
     for (b = 0; b < stride; ++b) {
       int16_t *block = buf + 2 * b * radix * m;
       switch (radix) {
       case 2:
-        tf_fft16_dsp_bfly2(block, p->twiddles, stride, m);
+        tf_fft16_dsp_bfly2(block, w, m);
         break;
       case 3:
         tf_fft16_bfly3(block, p->twiddles, stride, m);
         break;
       case 4:
-        tf_fft16_dsp_bfly4(block, p->twiddles, stride, m, p->inverse);
+        tf_fft16_dsp_bfly4(block, w, m, p->inverse);
         break;
       default:
         tf_fft16_bfly5(block, p->twiddles, stride, m);
@@ -178,21 +185,47 @@ static void tf_fft16_dsp_stages(const tf_fft16_plan_t *p, int16_t *buf) {
   }
 }
 
+/* complex element j / 2 of x as a word, 0 past its length */
+static inline uint32_t tf_fft_sample(const int16_t *x, int32_t length, int32_t j) {
+  if (j + 1 < length) return tf_fft_load(x + j);
+  return j < length ? (uint16_t)x[j] : 0u;
+}
+
+/* x in the plan's order into out, with the innermost radix-4 or radix-2 stage (span 1, twiddle 0)
+ * run on the words as they are read; returns the stage to go on from */
+static int32_t tf_fft16_dsp_first(const tf_fft16_plan_t *p, const int16_t *x, int32_t length, int16_t *out) {
+  const int32_t n = p->points, last = p->stage_count - 1;
+  const uint16_t *order = p->order;
+  int32_t k;
+  if (p->radix[last] == 4) {
+    for (k = 0; k < n; k += 4, out += 8) {
+      const uint32_t a0 = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k]), 8191);
+      const uint32_t s0 = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k + 1]), 8191);
+      const uint32_t s1 = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k + 2]), 8191);
+      const uint32_t s2 = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k + 3]), 8191);
+      tf_fft16_dsp_radix4(out, 2, a0, s0, s1, s2, p->inverse);
+    }
+    return last - 1;
+  }
+  if (p->radix[last] == 2) {
+    for (k = 0; k < n; k += 2, out += 4) {
+      const uint32_t a = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k]), 16383);
+      const uint32_t b = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k + 1]), 16383);
+      tf_fft_store(out + 2, tf_fft_ssub16(a, b));
+      tf_fft_store(out, tf_fft_sadd16(a, b));
+    }
+    return last - 1;
+  }
+  for (k = 0; k < n; ++k) tf_fft_store(out + 2 * k, tf_fft_sample(x, length, 2 * order[k]));
+  return last;
+}
+
 /* tf_fft16_rfft with packed butterflies and split */
 TF_FFT_ENTRY void tf_fft16_dsp_rfft(const tf_fft16_plan_t *p, const int16_t *x, int32_t length, int16_t *out) {
   const int32_t n = p->points;
   int32_t k;
   uint32_t dc;
-  for (k = 0; k < n; ++k) {
-    const int32_t j = 2 * (int32_t)p->order[k];
-    if (j + 1 < length) {
-      tf_fft_store(out + 2 * k, tf_fft_load(x + j));
-    } else {
-      out[2 * k] = j < length ? x[j] : 0;
-      out[2 * k + 1] = 0;
-    }
-  }
-  tf_fft16_dsp_stages(p, out);
+  tf_fft16_dsp_stages(p, out, tf_fft16_dsp_first(p, x, length, out));
   dc = tf_fft_scale(tf_fft_load(out), 16383);
   for (k = 1; k <= n / 2; ++k) {
     const uint32_t fpk = tf_fft_scale(tf_fft_load(out + 2 * k), 16383);
@@ -223,7 +256,6 @@ TF_FFT_ENTRY void tf_fft16_dsp_irfft(const tf_fft16_plan_t *p, const int16_t *in
     tf_fft_store(work + 2 * k, tf_fft_sadd16(fek, fok));
     tf_fft_store(work + 2 * (n - k), tf_fft_conj(tf_fft_ssub16(fek, fok)));
   }
-  for (k = 0; k < n; ++k) tf_fft_store(out + 2 * k, tf_fft_load(work + 2 * (int32_t)p->order[k]));
-  tf_fft16_dsp_stages(p, out);
+  tf_fft16_dsp_stages(p, out, tf_fft16_dsp_first(p, work, 2 * n, out));
 }
 #endif
