@@ -114,51 +114,73 @@ static void F_(bfly3)(S_ *f, const S_ *tw, int32_t stride, int32_t m) {
 }
 
 #if TF_FFT_WIDE
-/* w: the stage's twiddles in order of use as int32 (re, im) x 3, from u = 1 */
-static void F_(bfly4)(S_ *f, const int32_t *w, int32_t m, int32_t inverse) {
+/* The radix-4 sums of a and s0, s1, s2 (divided, twiddled), stored at f0..f3. s0 and s2 enter
+ * only as s0 + s2 and s0 - s2: the inverse's rotation by +i in place of -i is s0 and s2 swapped. */
+static inline void F_(radix4)(S_ *f0, S_ *f1, S_ *f2, S_ *f3, int32_t ar, int32_t ai, int32_t s0r, int32_t s0i, int32_t s1r, int32_t s1i,
+                              int32_t s2r, int32_t s2i) {
+  const int32_t s3r = F_(wadd)(s0r, s2r), s3i = F_(wadd)(s0i, s2i);
+  const int32_t s4r = F_(wsub)(s0r, s2r), s4i = F_(wsub)(s0i, s2i);
+  const int32_t g0r = F_(wadd)(ar, s1r), g0i = F_(wadd)(ai, s1i);
+  const int32_t s5r = F_(wsub)(ar, s1r), s5i = F_(wsub)(ai, s1i);
+  f2[0] = (S_)F_(wsub)(g0r, s3r);
+  f2[1] = (S_)F_(wsub)(g0i, s3i);
+  f0[0] = (S_)F_(wadd)(g0r, s3r);
+  f0[1] = (S_)F_(wadd)(g0i, s3i);
+  f1[0] = (S_)F_(wadd)(s5r, s4i);
+  f1[1] = (S_)F_(wsub)(s5i, s4r);
+  f3[0] = (S_)F_(wsub)(s5r, s4i);
+  f3[1] = (S_)F_(wadd)(s5i, s4r);
+}
+
+/* w: the stage's twiddles in order of use as int32 (re, im) x 3, from u = 1; the first butterfly
+ * (twiddle 0) is peeled off the loop. Inlined once per direction, so `inverse` is a constant. */
+static inline __attribute__((always_inline)) void F_(bfly4_in)(S_ *f, const int32_t *w, int32_t m, const int32_t inverse) {
+  const int32_t d = TF_FFT_MAX / 4;
   S_ *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
-  int32_t u;
-  for (u = 0; u < m; ++u, f += 2, f1 += 2, f2 += 2, f3 += 2) {
-    const int32_t ar = F_(wmul)(f[0], TF_FFT_MAX / 4), ai = F_(wmul)(f[1], TF_FFT_MAX / 4);
-    int32_t s0r = F_(wmul)(f1[0], TF_FFT_MAX / 4), s0i = F_(wmul)(f1[1], TF_FFT_MAX / 4);
-    int32_t s1r = F_(wmul)(f2[0], TF_FFT_MAX / 4), s1i = F_(wmul)(f2[1], TF_FFT_MAX / 4);
-    int32_t s2r = F_(wmul)(f3[0], TF_FFT_MAX / 4), s2i = F_(wmul)(f3[1], TF_FFT_MAX / 4);
-    int32_t s3r, s3i, s4r, s4i, s5r, s5i, f0r, f0i;
-    if (u != 0) {
-      int32_t t = F_(wcmul_re)(s0r, s0i, w[0], w[1]);
-      s0i = F_(wcmul_im)(s0r, s0i, w[0], w[1]);
-      s0r = t;
-      t = F_(wcmul_re)(s1r, s1i, w[2], w[3]);
-      s1i = F_(wcmul_im)(s1r, s1i, w[2], w[3]);
-      s1r = t;
-      t = F_(wcmul_re)(s2r, s2i, w[4], w[5]);
-      s2i = F_(wcmul_im)(s2r, s2i, w[4], w[5]);
-      s2r = t;
-      w += 6;
-    }
-    s5r = F_(wsub)(ar, s1r);
-    s5i = F_(wsub)(ai, s1i);
-    f0r = F_(wadd)(ar, s1r);
-    f0i = F_(wadd)(ai, s1i);
-    s3r = F_(wadd)(s0r, s2r);
-    s3i = F_(wadd)(s0i, s2i);
-    s4r = F_(wsub)(s0r, s2r);
-    s4i = F_(wsub)(s0i, s2i);
-    f2[0] = (S_)F_(wsub)(f0r, s3r);
-    f2[1] = (S_)F_(wsub)(f0i, s3i);
-    f[0] = (S_)F_(wadd)(f0r, s3r);
-    f[1] = (S_)F_(wadd)(f0i, s3i);
+  int32_t u, ar = F_(wmul)(f[0], d), ai = F_(wmul)(f[1], d);
+  int32_t x0r = F_(wmul)(f1[0], d), x0i = F_(wmul)(f1[1], d), x1r = F_(wmul)(f2[0], d), x1i = F_(wmul)(f2[1], d);
+  int32_t x2r = F_(wmul)(f3[0], d), x2i = F_(wmul)(f3[1], d);
+  if (inverse) {
+    F_(radix4)(f, f1, f2, f3, ar, ai, x2r, x2i, x1r, x1i, x0r, x0i);
+  } else {
+    F_(radix4)(f, f1, f2, f3, ar, ai, x0r, x0i, x1r, x1i, x2r, x2i);
+  }
+  for (u = 1; u < m; ++u, w += 6) {
+    int32_t t;
+    f += 2;
+    f1 += 2;
+    f2 += 2;
+    f3 += 2;
+    ar = F_(wmul)(f[0], d);
+    ai = F_(wmul)(f[1], d);
+    x0r = F_(wmul)(f1[0], d);
+    x0i = F_(wmul)(f1[1], d);
+    x1r = F_(wmul)(f2[0], d);
+    x1i = F_(wmul)(f2[1], d);
+    x2r = F_(wmul)(f3[0], d);
+    x2i = F_(wmul)(f3[1], d);
+    t = F_(wcmul_re)(x0r, x0i, w[0], w[1]);
+    x0i = F_(wcmul_im)(x0r, x0i, w[0], w[1]);
+    x0r = t;
+    t = F_(wcmul_re)(x1r, x1i, w[2], w[3]);
+    x1i = F_(wcmul_im)(x1r, x1i, w[2], w[3]);
+    x1r = t;
+    t = F_(wcmul_re)(x2r, x2i, w[4], w[5]);
+    x2i = F_(wcmul_im)(x2r, x2i, w[4], w[5]);
+    x2r = t;
     if (inverse) {
-      f1[0] = (S_)F_(wsub)(s5r, s4i);
-      f1[1] = (S_)F_(wadd)(s5i, s4r);
-      f3[0] = (S_)F_(wadd)(s5r, s4i);
-      f3[1] = (S_)F_(wsub)(s5i, s4r);
+      F_(radix4)(f, f1, f2, f3, ar, ai, x2r, x2i, x1r, x1i, x0r, x0i);
     } else {
-      f1[0] = (S_)F_(wadd)(s5r, s4i);
-      f1[1] = (S_)F_(wsub)(s5i, s4r);
-      f3[0] = (S_)F_(wsub)(s5r, s4i);
-      f3[1] = (S_)F_(wadd)(s5i, s4r);
+      F_(radix4)(f, f1, f2, f3, ar, ai, x0r, x0i, x1r, x1i, x2r, x2i);
     }
+  }
+}
+
+static void F_(bfly4)(S_ *f, const int32_t *w, int32_t m, int32_t inverse) {
+  if (inverse) {
+    F_(bfly4_in)(f, w, m, 1);
+  } else {
+    F_(bfly4_in)(f, w, m, 0);
   }
 }
 #else
