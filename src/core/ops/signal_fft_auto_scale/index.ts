@@ -67,6 +67,17 @@ const signalFftAutoScale: OpDef<SignalFftAutoScaleParams> = {
   emitC(p, ctx) {
     return ctx.render('signal_fft_auto_scale.c.hbs', { ...p, fnName: ctx.fnName, input: ctx.input(0), output: ctx.output(0), scale: ctx.output(1) });
   },
+  variants: [
+    {
+      name: 'arm-dsp',
+      family: 'arm-dsp',
+      applies: () => true,
+      emit: (p, ctx) =>
+        `/* SignalFftAutoScale int16, ${p.size} samples: shifted left by 15 - bits(max |x|) (arm-dsp, two samples a word) */\n` +
+        `static void ${ctx.fnName}(void) { tf_fft_auto_scale_dsp(${ctx.input(0)}, ${ctx.output(0)}, ${p.size}, ${ctx.output(1)}); }\n`,
+      cFiles: ['signal_fft_auto_scale/signal_fft_auto_scale_dsp.h'],
+    },
+  ],
 };
 
 export default signalFftAutoScale;

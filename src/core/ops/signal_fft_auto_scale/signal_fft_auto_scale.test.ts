@@ -61,6 +61,6 @@ describe('SignalFftAutoScale', () => {
   });
 
   it('equals TFLite Micro and its C equals the reference on 8 cases (every kernel family)', () => {
-    expectFramesAgree([480, 512, 1, 7, 64, 100, 256, 33].map((n, k) => autoScaleCase(k, n, 700 + k)));
+    expectFramesAgree([480, 7, 1, 512, 64, 33, 256, 100].map((n, k) => autoScaleCase(k, n, 700 + k)));
   });
 });
