@@ -160,26 +160,32 @@ const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
 import signalDelay from './signal_delay/index.ts';
 import signalEnergy from './signal_energy/index.ts';
+import signalFftAutoScale from './signal_fft_auto_scale/index.ts';
 import signalFilterBank from './signal_filter_bank/index.ts';
 import signalFilterBankLog from './signal_filter_bank_log/index.ts';
 import signalFilterBankSpectralSubtraction from './signal_filter_bank_spectral_subtraction/index.ts';
 import signalFilterBankSquareRoot from './signal_filter_bank_square_root/index.ts';
 import signalFramer from './signal_framer/index.ts';
+import signalIrfft from './signal_irfft/index.ts';
 import signalOverlapAdd from './signal_overlap_add/index.ts';
 import signalPcan from './signal_pcan/index.ts';
+import signalRfft from './signal_rfft/index.ts';
 import signalStacker from './signal_stacker/index.ts';
 import signalWindow from './signal_window/index.ts';
 
 const SIGNAL_OPS: OpDef[] = [
   signalDelay,
   signalEnergy,
+  signalFftAutoScale,
   signalFilterBank,
   signalFilterBankLog,
   signalFilterBankSpectralSubtraction,
   signalFilterBankSquareRoot,
   signalFramer,
+  signalIrfft,
   signalOverlapAdd,
   signalPcan,
+  signalRfft,
   signalStacker,
   signalWindow,
 ];
