@@ -3,9 +3,8 @@
  * Pipelines (docs/pipeline.md): the framing and the ring against the two models run one after the
  * other through the reference interpreter, the generated tf_pipeline.c on the host under ASan/UBSan
  * with odd push sizes, WAV parsing, and the CSV sensor stream. Any front-end and model pair runs
- * through the same checks: the real micro_speech pair joins PAIRS as one more entry
- * (zoo/tflm_audio_preprocessor_int8.tflite, micro_speech.tflite, clip zoo/audio/yes_1000ms.wav,
- * stride 320) once tinyforge compiles the front-end's signal ops.
+ * through the same checks, TFLite Micro's micro_speech pair (its signal-op front-end, state carried
+ * from frame to frame) among them.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TinyforgeError } from '../../src/core/errors.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import type { TensorBuffer } from '../../src/core/ir/buffers.ts';
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import { declaredHop, frameCount, quantizeInt8, windowCount } from '../../src/core/pipeline/stream.ts';
 import { parseRawPcm, parseWav, readAudioClip } from '../../src/lab/data/wav.ts';
-import { type LoadedPipeline, compilePipeline, hostReference, loadPipeline, loadPipelineModels, runPipelineOnHost } from '../../src/lab/run/pipeline.ts';
+import {
+  type LoadedPipeline,
+  compilePipeline,
+  hostReference,
+  loadPipeline,
+  loadPipelineModels,
+  preparedModel,
+  runPipelineOnHost,
+} from '../../src/lab/run/pipeline.ts';
 import { runPipelineOnBoard } from '../../src/lab/run/pipeline_device.ts';
 import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
@@ -77,6 +83,14 @@ const PAIRS: Pair[] = [
     stride: 320,
     shared: true,
   },
+  {
+    name: "TFLite Micro's micro_speech: its audio front-end (signal ops) and keyword model, no_1000ms.wav, hop 320",
+    files: () => ({ frontEnd: join(SHARED_MODELS, 'zoo', 'tflm_audio_preprocessor_int8.tflite'), model: sharedModelPath('micro_speech') }),
+    samples: 0,
+    clip: join(SHARED_MODELS, 'zoo', 'audio', 'no_1000ms.wav'),
+    stride: 320,
+    shared: true,
+  },
 ];
 
 const hex = (b: Uint8Array | Int8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -102,8 +116,8 @@ describe('pipeline: a stream through a front-end and a model', function () {
       it('equals the two models run one after the other on the same frames', () => {
         const { shape, stream } = loaded;
         if (stream.kind !== 'audio') throw new Error('audio expected');
-        const fe = prepareGraph(loaded.frontEnd!.graph);
-        const model = prepareGraph(loaded.model.graph);
+        const fe = preparedModel(loaded.frontEnd!.graph, loaded.frontEnd!.path);
+        const model = preparedModel(loaded.model.graph, loaded.model.path);
         const feState = new Map<number, TensorBuffer>();
         const frames: Uint8Array[] = [];
         for (let start = 0; start + shape.frameSamples <= stream.samples.length; start += shape.hop)
@@ -203,7 +217,7 @@ describe('pipeline: a sensor recording through a model', () => {
     const ref = hostReference(loaded);
     expect(ref.windows.map((w) => w.startSample)).to.deep.equal([0, 4, 8, 12, 16, 20, 24, 28, 32, 36]);
     // the windows are the rows quantized with the model input's scale and zero point
-    const prepared = prepareGraph(loaded.model.graph);
+    const prepared = preparedModel(loaded.model.graph, loaded.model.path);
     const q = (x: number) => quantizeInt8(x, 0.08, -10);
     const first = Int8Array.from(rows.slice(0, 10).flat(), q);
     expect(hex(ref.windows[0]!.outputs[0]!)).to.equal(hex(interpret(prepared, [new Uint8Array(first.buffer)]).outputs[0]!));

@@ -9,13 +9,13 @@ import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type TargetDescriptor, loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { type StreamOptions, featureQuantizationNote } from '../../core/pipeline/stream.ts';
-import { prepareGraph } from '../../core/ops/prepare.ts';
 import {
   type LoadedPipeline,
   compilePipeline,
   loadPipeline,
   loadPipelineModels,
   pipelineReference,
+  preparedModel,
   runPipelineOnHost,
   staticInvokeCost,
 } from '../../lab/run/pipeline.ts';
@@ -114,8 +114,8 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
   const runsOn = opts.target !== undefined || opts.board !== undefined ? loadTarget(targetNameFor(opts.target, opts.board)) : null;
   progress('running the reference');
   const reference = pipelineReference(loaded, {
-    frontEnd: loaded.frontEnd ? prepareGraph(loaded.frontEnd.graph, loaded.frontEnd.path) : null,
-    model: prepareGraph(loaded.model.graph, loaded.model.path),
+    frontEnd: loaded.frontEnd ? preparedModel(loaded.frontEnd.graph, loaded.frontEnd.path) : null,
+    model: preparedModel(loaded.model.graph, loaded.model.path),
   });
   let result = reference;
   let matches: boolean | null = null;
@@ -174,8 +174,8 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
 /** Static cost estimates per frame and per window for a target, at the stream's rate, on the plan's board. */
 export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: number | undefined, plan: ReturnType<typeof planEstimation>): StreamCosts {
   const target = loadTarget(targetName);
-  const perFrame = loaded.frontEnd ? staticInvokeCost(prepareGraph(loaded.frontEnd.graph, loaded.frontEnd.path, target.isa), target) : 0;
-  const perWindow = staticInvokeCost(prepareGraph(loaded.model.graph, loaded.model.path, target.isa), target);
+  const perFrame = loaded.frontEnd ? staticInvokeCost(preparedModel(loaded.frontEnd.graph, loaded.frontEnd.path, target.isa), target) : 0;
+  const perWindow = staticInvokeCost(preparedModel(loaded.model.graph, loaded.model.path, target.isa), target);
   return streamCosts(
     loaded.shape,
     {

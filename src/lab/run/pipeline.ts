@@ -13,7 +13,8 @@ import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { type Graph, cIdentifier } from '../../core/ir/graph.ts';
 import { loadGraph } from '../../core/model/load.ts';
-import { isaFamily } from '../../core/ops/op.ts';
+import { type KernelIsa, isaFamily } from '../../core/ops/op.ts';
+import { optimizeGraph } from '../../core/passes/index.ts';
 import { executedMacs, prepareGraph } from '../../core/ops/prepare.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
 import { layerCostPerMac } from '../../core/ops/kernel_cost.ts';
@@ -162,6 +163,14 @@ export function compilePipeline(loaded: PipelineModels, target: TargetDescriptor
   return { frontEnd, model, files: [...modelFiles, ...pipeline] };
 }
 
+/**
+ * A model as the compiler prepares it: after the graph passes (constants folded, the state of signal
+ * ops made variable tensors), its kernels chosen for `isa`.
+ */
+export function preparedModel(graph: Graph, path: string, isa?: KernelIsa): PreparedGraph {
+  return prepareGraph(optimizeGraph(graph, basename(path)), basename(path), isa);
+}
+
 /** The TypeScript reference of the whole stream. */
 export function pipelineReference(loaded: LoadedPipeline, prepared: { frontEnd: PreparedGraph | null; model: PreparedGraph }): StreamResult {
   const { stream, shape } = loaded;
@@ -172,8 +181,8 @@ export function pipelineReference(loaded: LoadedPipeline, prepared: { frontEnd: 
 /** The reference on the host, prepared for the host's portable kernels. */
 export function hostReference(loaded: LoadedPipeline): StreamResult {
   return pipelineReference(loaded, {
-    frontEnd: loaded.frontEnd ? prepareGraph(loaded.frontEnd.graph, loaded.frontEnd.path) : null,
-    model: prepareGraph(loaded.model.graph, loaded.model.path),
+    frontEnd: loaded.frontEnd ? preparedModel(loaded.frontEnd.graph, loaded.frontEnd.path) : null,
+    model: preparedModel(loaded.model.graph, loaded.model.path),
   });
 }
 
