@@ -62,6 +62,18 @@ describe('SignalIrfft', () => {
       ['int32', 90, 0, 1],
       ['int32', 240, 0, 1],
       ['int32', 6, 0, 3],
+      ['int16', 4, 0, 1],
+      ['int16', 4, 0, 2],
+      ['int16', 4, 1, 1],
+      ['int16', 4, 0, 1],
+      ['int16', 8, 0, 1],
+      ['int16', 8, 0, 2],
+      ['int16', 8, 1, 1],
+      ['int16', 8, 0, 1],
+      ['int16', 32, 0, 1],
+      ['int16', 32, 0, 2],
+      ['int32', 8, 0, 1],
+      ['int32', 4, 0, 1],
     ];
     expectFramesAgree(shapes.map(([w, n, extra, f], k) => irfftCase(k, w, n, extra, f, 500 + k)));
   });

@@ -111,6 +111,15 @@ describe('SignalRfft', () => {
     expectFramesAgree(shapes.map(([n, len, f], k) => rfftCase(k, 'int32', n, len, f, 400 + k)));
   });
 
+  it('equals TFLite Micro and its C equals the reference on the shortest lengths (one or two stages), every kernel family', function () {
+    this.timeout(300_000);
+    // every family (the case index picks it) on each length and width
+    const cases = [4, 8, 16, 32, 20, 36].flatMap((n, k) =>
+      (['int16', 'int32'] as const).flatMap((w, j) => [0, 1, 2, 3].map((isa) => rfftCase(isa, w, n, n - (k % 2), 1, 800 + 8 * k + 4 * j + isa))),
+    );
+    expectFramesAgree(cases);
+  });
+
   it("the audio preprocessor's front end on the zoo's golden inputs equals TFLite Micro, in C on every kernel family", function () {
     if (!sharedModelsAvailable(this)) return;
     this.timeout(120_000);
