@@ -209,11 +209,13 @@ export function runSensorReference(shape: StreamShape, model: PreparedGraph, row
 /**
  * The features are copied into the model's input as they are (as micro_speech does): where the
  * front-end's output and the model's input are quantized differently, a line saying so; else null.
+ * Unquantized features are the model's quantized values already (micro_speech's front-end): no note.
  */
 export function featureQuantizationNote(frontEnd: Graph, frontEndLabel: string, model: Graph, modelLabel: string): string | null {
   const a = frontEnd.tensors[frontEnd.outputs[0]!]!.quant;
   const b = model.tensors[model.inputs[0]!]!.quant;
-  const same = a && b ? Math.abs(a.scale[0]! - b.scale[0]!) <= 1e-6 * Math.abs(b.scale[0]!) && a.zeroPoint[0] === b.zeroPoint[0] : !a && !b;
+  // features without quantization are raw int8 values meant as the model's quantized input (micro_speech's front-end)
+  const same = a && b ? Math.abs(a.scale[0]! - b.scale[0]!) <= 1e-6 * Math.abs(b.scale[0]!) && a.zeroPoint[0] === b.zeroPoint[0] : !a;
   if (same) return null;
   const show = (q: typeof a) => (q ? `scale ${q.scale[0]}, zero point ${q.zeroPoint[0]}` : 'no quantization');
   return `note: ${frontEndLabel}'s features (${show(a)}) go into ${modelLabel}'s input (${show(b)}) as they are`;
