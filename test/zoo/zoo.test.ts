@@ -31,7 +31,6 @@ interface ZooCase {
 
 /** The models of the zoo sample that tinyforge compiles, and why the others wait. */
 const WAITING: Record<string, string> = {
-  tflm_audio_preprocessor_int8: "TFLite Micro's signal-library ops (UINT32 tensors): the audio front-end",
 };
 
 function zooModels(): string[] {
