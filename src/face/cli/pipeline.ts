@@ -20,11 +20,11 @@ import {
   staticInvokeCost,
 } from '../../lab/run/pipeline.ts';
 import { pipelineProjectFiles } from '../../lab/run/pipeline_project.ts';
-import { runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
+import { type BoardPipelineRun, runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
 import { claimKeepDirectory } from '../../lab/run/device-build.ts';
 import { writeDirectoryAtomically, writeFileAtomically } from '../../lab/output.ts';
 import { planEstimation } from '../../lab/estimate/estimates.ts';
-import { type StreamCosts, streamCosts } from '../../lab/estimate/stream.ts';
+import { type StreamCostInput, type StreamCosts, type StreamCounts, streamCosts } from '../../lab/estimate/stream.ts';
 import { readLabelsFile } from '../client/client.ts';
 import { type PipelineReport, formatPipelineReport, pipelineHtml, pipelineJson } from '../report/pipeline.ts';
 import { isTinyforgeReport } from '../report/html.ts';
@@ -130,22 +130,17 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
       ranOn = 'host';
       costs = pipelineCosts(loaded, 'cortex-m4', opts.rate, plan);
     } else {
-      const run = await runPipelineOnBoard(compiled, loaded, runsOn, { board: opts.board, workDir: opts.keep, timeoutMs: opts.timeout, progress });
+      const run = await runPipelineOnBoard(compiled, loaded, runsOn, {
+        board: opts.board,
+        workDir: opts.keep,
+        timeoutMs: opts.timeout,
+        progress,
+        estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
+      });
       result = run.result;
       ranOn = `${runsOn.name} (${run.board})`;
       memory = { flash: run.flash, stack: run.stack };
-      costs = streamCosts(
-        loaded.shape,
-        {
-          perFrame: run.perFrame,
-          perWindow: run.perWindow ?? 0,
-          unit: run.counter.kind,
-          target: runsOn.name,
-          basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream${run.counter.kind === 'instructions' ? '; taken as 1 cycle each (a lower bound)' : ''}`,
-        },
-        streamRate(loaded, opts.rate),
-        plan,
-      );
+      costs = streamCosts(loaded.shape, boardRunCounts(run, runsOn.name), streamRate(loaded, opts.rate), plan);
     }
     matches =
       result.windows.length === reference.windows.length &&
@@ -171,6 +166,32 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
   if (matches === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
 }
 
+/**
+ * The counts of a run on an emulated board: the timing model's estimated cycles where it has them
+ * (the figures per second come from them, as a single model's `run --board` takes its estimate),
+ * the emulator's measured counts beside them; else the measured counts alone.
+ */
+export function boardRunCounts(run: BoardPipelineRun, target: string): StreamCostInput {
+  const kind = run.counter.kind === 'instructions' ? 'instructions-measured' : 'cycles-emulated';
+  const measured: StreamCounts = {
+    perFrame: run.perFrame,
+    perWindow: run.perWindow ?? 0,
+    unit: run.counter.kind,
+    kind,
+    basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream`,
+  };
+  if (!run.estimated) return { ...measured, target };
+  return {
+    perFrame: run.estimated.perFrame,
+    perWindow: run.estimated.perWindow ?? 0,
+    unit: 'cycles',
+    kind: 'cycles-estimated',
+    basis: `the timing model over ${run.board}'s instruction trace, the mean of each invoke over the whole stream: ${run.estimated.basis}`,
+    target,
+    measured,
+  };
+}
+
 /** Static cost estimates per frame and per window for a target, at the stream's rate, on the plan's board. */
 export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: number | undefined, plan: ReturnType<typeof planEstimation>): StreamCosts {
   const target = loadTarget(targetName);
@@ -182,6 +203,7 @@ export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: 
       perFrame,
       perWindow,
       unit: 'instructions',
+      kind: 'instructions-estimated',
       target: target.name,
       basis: `instructions estimated from each layer's MACs and its kernel's instructions per MAC on ${target.name} (no emulator run; 1 cycle each)`,
     },
