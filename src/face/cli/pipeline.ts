@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
+import type { Graph } from '../../core/ir/graph.ts';
 import { type TargetDescriptor, loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { type StreamOptions, featureQuantizationNote } from '../../core/pipeline/stream.ts';
 import {
@@ -54,9 +55,9 @@ export function rateOption(value: string): number {
 }
 
 /** `--labels a,b,c` or `--labels FILE`: a file when one exists at that path. */
-export function pipelineLabels(value: string | undefined, scores: number): string[] | null {
+export function pipelineLabels(value: string | readonly string[] | undefined, scores: number): string[] | null {
   if (value === undefined) return null;
-  const labels = existsSync(value) ? readLabelsFile(value) : value.split(',').map((l) => l.trim());
+  const labels = typeof value !== 'string' ? [...value] : existsSync(value) ? readLabelsFile(value) : value.split(',').map((l) => l.trim());
   if (labels.length !== scores) throw new TinyforgeError(`--labels: ${labels.length} labels for the model's ${scores} scores`);
   return labels;
 }
@@ -72,7 +73,8 @@ export interface PipelineRunFlags {
   stride?: number;
   windowStride?: number;
   rate?: number;
-  labels?: string;
+  /** comma-separated, a file of them one a line, or (the Node API) a list */
+  labels?: string | readonly string[];
   html?: string;
   keep?: string;
   timeout: number;
@@ -98,6 +100,23 @@ export const isAudioInput = (input: string | undefined) => input !== undefined &
 
 /** `run` on a pipeline: the reference, or with --target the generated C on it; the costs. */
 export async function runPipeline(frontEndPath: string | null, modelPath: string, opts: PipelineRunFlags, progress: (m: string) => void): Promise<void> {
+  const { report, model } = await pipelineReport(frontEndPath, modelPath, opts, progress);
+  if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, model), isTinyforgeReport);
+  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, model))}\n` : `${formatPipelineReport(report, model)}\n`);
+  if (opts.html !== undefined) progress(`wrote ${opts.html}`);
+  if (report.matchesReference === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
+}
+
+/**
+ * The run of a pipeline as a report, nothing printed or written (`--html` aside, which the caller
+ * writes): what `run` prints and the Node API's `runPipeline` returns.
+ */
+export async function pipelineReport(
+  frontEndPath: string | null,
+  modelPath: string,
+  opts: Omit<PipelineRunFlags, 'json' | 'html'>,
+  progress: (m: string) => void,
+): Promise<{ report: PipelineReport; model: Graph }> {
   if (opts.input === undefined)
     throw new TinyforgeError(frontEndPath ? 'a pipeline runs over a stream: give --input clip.wav (or .raw/.pcm int16 samples)' : 'give --input');
   if (opts.port !== undefined) throw new TinyforgeError('a pipeline runs as the reference, on the host or on an emulated board; not yet on a board on --port');
@@ -160,10 +179,7 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
     labels,
     memory,
   };
-  if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, loaded.model.graph), isTinyforgeReport);
-  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, loaded.model.graph))}\n` : `${formatPipelineReport(report, loaded.model.graph)}\n`);
-  if (opts.html !== undefined) progress(`wrote ${opts.html}`);
-  if (matches === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
+  return { report, model: loaded.model.graph };
 }
 
 /**

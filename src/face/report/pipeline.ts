@@ -37,7 +37,23 @@ function top(graph: Graph, outputs: Uint8Array[], labels: string[] | null): { in
   return { index: best, score: Number(score.toPrecision(4)), label: labels?.[best] ?? null };
 }
 
-export function pipelineJson(report: PipelineReport, model: Graph): object {
+/** The `--json` object of a pipeline run (docs/json-output.md); the Node API's `runPipeline` returns it. */
+export interface PipelineJson {
+  frontEnd: string | null;
+  model: string;
+  input: string;
+  ranOn: string;
+  stream: StreamShape & { samples: number };
+  windows: { index: number; startSample: number; outputs: number[][]; top: { class: number; score: number; label: string | null } }[];
+  outputs: number[][] | null;
+  features: number[][];
+  matchesReference: boolean | null;
+  labels: string[] | null;
+  memory: PipelineReport['memory'];
+  costs: StreamCosts;
+}
+
+export function pipelineJson(report: PipelineReport, model: Graph): PipelineJson {
   const windows = report.result.windows.map((w) => {
     const t = top(model, w.outputs, report.labels);
     return {
