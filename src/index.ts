@@ -387,6 +387,8 @@ export interface RunPipelineOptions extends StreamCutOptions {
   keep?: string;
   /** limit for the run on the board, ms (default 300 s) */
   timeoutMs?: number;
+  /** emulated boards: the estimated cycles of the per-core timing model (default true); false: the measured counts alone */
+  estimate?: boolean;
   progress?: (message: string) => void;
 }
 
@@ -412,6 +414,7 @@ export async function runPipeline(frontEnd: string | null, model: string, option
       labels: options.labels,
       keep: options.keep,
       timeout: options.timeoutMs ?? 300_000,
+      estimate: options.estimate,
     },
     options.progress ?? (() => {}),
   );

@@ -50,5 +50,9 @@ describe('the Node API of a pipeline', () => {
     expect(onBoard.costs.perWindow).to.be.above(0);
     expect(onBoard.costs.board).to.deep.equal({ name: 'nucleo-l4r5zi', chip: 'STM32L4R5ZIT6', clockHz: 120e6 });
     expect(onBoard.costs.batteryHours).to.be.above(0);
+    const untraced = await runPipeline(fe, model, { input: clip, stride: 32, board: 'nucleo-l4r5zi', estimate: false });
+    // the counter ticks every 40 instructions: the measured counts of two runs agree to a tick, not exactly
+    expect(untraced.costs).to.include({ kind: 'instructions-measured', measured: null });
+    expect(untraced.costs.perWindow).to.be.closeTo(onBoard.costs.measured!.perWindow, 40);
   });
 });

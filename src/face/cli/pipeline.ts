@@ -78,6 +78,8 @@ export interface PipelineRunFlags {
   html?: string;
   keep?: string;
   timeout: number;
+  /** false (`--no-estimate`): no instruction trace, the measured counts alone */
+  estimate?: boolean;
 }
 
 /**
@@ -154,6 +156,7 @@ export async function pipelineReport(
         workDir: opts.keep,
         timeoutMs: opts.timeout,
         progress,
+        estimate: opts.estimate,
         estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
       });
       result = run.result;
