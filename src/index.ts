@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /// <reference types="node" preserve="true" />
 /**
- * tinyforge as a Node library: `import { compile, run, profile, openDevice } from 'tinyforge'`.
+ * tinyforge as a Node library: `import { compile, run, profile, openDevice } from 'tinyforge'`, and
+ * for an always-on stream `compilePipelineFiles` and `runPipeline`.
  *
- * The surface is deliberately small and stable: four functions taking a model file and a plain
+ * The surface is deliberately small and stable: functions taking model files and a plain
  * options object (the CLI's flags, spelled as camelCase properties), the reports they return (the
  * CLI's `--json` objects), the device session, and the error class every user-facing failure
  * throws. Everything else in dist/ is internal and may change between versions. docs/api.md
@@ -29,6 +30,13 @@ import type { EmulatorLink } from './lab/device/transport/qemu.ts';
 import type { PatchOption } from './core/plan/patch_policy.ts';
 import type { KernelChoices, Prefer } from './core/ops/op.ts';
 import { byteSize } from './core/ir/graph.ts';
+import type { GeneratedFile } from './core/codegen/generate.ts';
+import type { StreamShape } from './core/pipeline/stream.ts';
+import { compilePipeline, loadPipeline, loadPipelineModels } from './lab/run/pipeline.ts';
+import { pipelineReport } from './face/cli/pipeline.ts';
+import { type PipelineJson, pipelineJson } from './face/report/pipeline.ts';
+import { clockOption } from './lab/estimate/clock.ts';
+import { batteryOption } from './lab/estimate/energy.ts';
 
 export { TinyforgeError, OpError } from './core/errors.ts';
 export { TOOL_VERSION as VERSION } from './core/codegen/banner.ts';
@@ -46,6 +54,9 @@ export type { PatchOption, PatchReport } from './core/plan/patch_policy.ts';
 export type { PatchChoice } from './core/ops/patch_stage/index.ts';
 export type { KernelChoices, Prefer } from './core/ops/op.ts';
 export type { EmulatorLink } from './lab/device/transport/qemu.ts';
+export type { PipelineJson } from './face/report/pipeline.ts';
+export type { StreamCosts, StreamCounts, StreamCountKind } from './lab/estimate/stream.ts';
+export type { StreamShape } from './core/pipeline/stream.ts';
 
 /** A byte count: a number, or as the CLI takes it (`'48K'`, `'1M'`, `'49152'`). */
 export type ByteSize = number | string;
@@ -312,6 +323,102 @@ export async function openDevice(options: OpenDeviceOptions): Promise<DeviceSess
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** How a pipeline's stream is cut: the CLI's `--stride`, `--window-stride` (docs/pipeline.md). */
+export interface StreamCutOptions {
+  /** audio: samples between frames (default: the front-end's own hop, else half its window); sensor: rows between runs of the model */
+  stride?: number;
+  /** new frames between runs of the model (default: the frames its input holds) */
+  windowStride?: number;
+}
+
+export interface CompilePipelineOptions extends StreamCutOptions {
+  /** default `cortex-m4` */
+  target?: string;
+  /** write both models' C and tf_pipeline.h/.c here; absent: in memory only */
+  outDir?: string;
+  force?: boolean;
+  /** a sensor stream (no front-end): values a row */
+  channels?: number;
+}
+
+export interface CompilePipelineResult {
+  target: string;
+  outDir: string | null;
+  /** the front-end's compiled model; null for a sensor stream */
+  frontEnd: CompiledModel | null;
+  model: CompiledModel;
+  /** both models' files and tf_pipeline.h/.c, in one folder */
+  files: GeneratedFile[];
+  stream: StreamShape;
+}
+
+/**
+ * Compiles a pipeline (the CLI's `compile FRONTEND MODEL`, docs/pipeline.md): a front-end and a
+ * model side by side with tf_pipeline.h/.c, or (`frontEnd` null, `channels` given) a model slid over
+ * rows of a sensor stream.
+ */
+export async function compilePipelineFiles(frontEnd: string | null, model: string, options: CompilePipelineOptions = {}): Promise<CompilePipelineResult> {
+  const target = loadTarget(options.target ?? 'cortex-m4');
+  const models = loadPipelineModels(frontEnd, model, { stride: options.stride, windowStride: options.windowStride, channels: options.channels });
+  const command = `the Node API: compilePipelineFiles(${JSON.stringify(frontEnd === null ? null : basename(frontEnd))}, ${JSON.stringify(basename(model))}, { target: '${target.name}', ... })`;
+  const compiled = compilePipeline(models, target, { command });
+  const outDir = options.outDir === undefined ? null : writeDirectoryAtomically(options.outDir, compiled.files, { force: options.force });
+  return { target: target.name, outDir, frontEnd: compiled.frontEnd, model: compiled.model, files: compiled.files, stream: models.shape };
+}
+
+export interface RunPipelineOptions extends StreamCutOptions {
+  /** the stream: a WAV (or `.raw`/`.pcm` int16 samples) after a front-end, a `.csv` of rows for a model alone */
+  input: string;
+  /** run the generated C on this target (`host`, or an MCU target on its emulated board); neither this nor `board`: the reference only */
+  target?: string;
+  /** a board: an emulated one, or a real one whose core's emulator runs the stream and whose clock, wait states and current the costs are for */
+  board?: string;
+  /** with a real `board`: the clock of the costs, in Hz or as the CLI takes it (`'80MHz'`) */
+  clock?: number | string;
+  /** with a real `board`: a battery in mAh, or as the CLI takes it (`'1000mAh'`), for the hours */
+  battery?: number | string;
+  /** the stream's samples (sensor: rows) per second (default: the WAV's sample rate) */
+  rate?: number;
+  /** the model's classes: a list, or a file of them one a line */
+  labels?: readonly string[] | string;
+  /** keep the generated sources and the build here */
+  keep?: string;
+  /** limit for the run on the board, ms (default 300 s) */
+  timeoutMs?: number;
+  /** emulated boards: the estimated cycles of the per-core timing model (default true); false: the measured counts alone */
+  estimate?: boolean;
+  progress?: (message: string) => void;
+}
+
+/**
+ * Runs a pipeline over a stream as `tinyforge run FRONTEND MODEL --input clip.wav` does and returns
+ * the object `run --json` prints (docs/json-output.md): every window, the features, whether the run
+ * equals the reference, and the costs (estimated cycles for a real `board`, the measured counts beside).
+ * A run that differs from the reference resolves with `matchesReference: false`.
+ */
+export async function runPipeline(frontEnd: string | null, model: string, options: RunPipelineOptions): Promise<PipelineJson> {
+  const { report, model: graph } = await pipelineReport(
+    frontEnd,
+    model,
+    {
+      input: options.input,
+      target: options.target,
+      board: options.board,
+      clock: typeof options.clock === 'string' ? clockOption(options.clock) : options.clock,
+      battery: typeof options.battery === 'string' ? batteryOption(options.battery) : options.battery,
+      stride: options.stride,
+      windowStride: options.windowStride,
+      rate: options.rate,
+      labels: options.labels,
+      keep: options.keep,
+      timeout: options.timeoutMs ?? 300_000,
+      estimate: options.estimate,
+    },
+    options.progress ?? (() => {}),
+  );
+  return pipelineJson(report, graph);
 }
 
 function planOptions(options: PlanOptions) {

@@ -25,7 +25,7 @@ describe('tinyforge run on a pipeline', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("--board: runs tf_pipeline.c on its core's emulator (cortex-m4), equal to the reference; one line per window, the measured costs", () => {
+  it("--board: runs tf_pipeline.c on its core's emulator (cortex-m4), equal to the reference; one line per window, the estimated cycles beside the measured instructions", () => {
     const r = tinyforge([
       'run',
       fe,
@@ -48,9 +48,17 @@ describe('tinyforge run on a pipeline', () => {
     expect(r.stdout).to.match(/instructions measured on qemu-mps2-an386/);
     expect(r.stdout).to.match(/firmware: [\d,]+ bytes of flash, [\d,]+ bytes of stack at most/);
     expect(windows[1]).to.match(/^window 1 at sample 160: (silence|unknown|yes|no) [\d.]+$/);
-    expect(r.stdout).to.match(/costs \(cortex-m4\): [\d,]+ instructions per frame \(front-end\), [\d,]+ per window \(model\)/);
-    expect(r.stdout).to.match(/500 frames\/s, 100 windows\/s/);
-    expect(r.stdout).to.match(/on nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz: duty cycle [\d.]+%, [\d.]+ uJ per second of stream, [\d.]+ h on the battery/);
+    expect(r.stdout).to.match(
+      /costs \(cortex-m4\): [\d,]+ cycles per frame \(front-end\), [\d,]+ per window \(model\), estimated cycles; the timing model over qemu-mps2-an386's instruction trace/,
+    );
+    expect(r.stdout).to.match(/nucleo-l4r5zi at 120 MHz, 5 flash wait states/);
+    expect(r.stdout).to.match(
+      / {2}measured: [\d,]+ instructions per frame \(front-end\), [\d,]+ per window \(model\), measured instructions, taken as 1 cycle each/,
+    );
+    expect(r.stdout).to.match(/500 frames\/s, 100 windows\/s, [\d,]+ cycles per second of stream/);
+    expect(r.stdout).to.match(
+      /on nucleo-l4r5zi \(STM32L4R5ZIT6\) at 120 MHz: duty cycle [\d.]+%, [\d.]+ uJ per second of stream, [\d.]+ h on the battery; from the estimated cycles/,
+    );
   });
 
   it('--json and --html: windows, the last outputs, features, costs; --target host runs tf_pipeline.c and equals the reference', () => {
@@ -58,6 +66,8 @@ describe('tinyforge run on a pipeline', () => {
     const ref = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--html', html]).stdout);
     const page = readFileSync(html, 'utf8');
     expect(page).to.include('<h2>Costs</h2>');
+    expect(ref.costs).to.include({ kind: 'instructions-estimated', measured: null });
+    expect(page).to.include('instructions estimated without a run, taken as 1 cycle each');
     expect(page.match(/<tr><td class="n">\d+<\/td><td class="n">\d+<\/td>/g)).to.have.length(6);
     expect(JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*)<\/script>/.exec(page)![1]!)).to.deep.equal(ref);
     const r = tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--target', 'host']);

@@ -10,7 +10,14 @@ import { formatStreamCosts, streamCosts } from '../../src/lab/estimate/stream.ts
 import { readAudioClip } from '../../src/lab/data/wav.ts';
 
 const SPEECH: StreamShape = { kind: 'audio', frameSamples: 480, hop: 320, hopSource: '--stride', features: 40, frames: 49, windowStride: 49 };
-const COUNTS = { perFrame: 20_000, perWindow: 490_000, unit: 'instructions' as const, basis: 'test', target: 'cortex-m4' };
+const COUNTS = {
+  perFrame: 20_000,
+  perWindow: 490_000,
+  unit: 'instructions' as const,
+  kind: 'instructions-measured' as const,
+  basis: 'test',
+  target: 'cortex-m4',
+};
 
 describe('pipeline costs', () => {
   it('duty cycle, energy per second and battery hours from the counts, the rate and the board', () => {
@@ -26,6 +33,31 @@ describe('pipeline costs', () => {
     expect(c.batteryHours).to.equal(Number(((220 * 3_600_000) / microcoulombsPerSecond / 3600).toPrecision(4)));
     expect(c.unavailable).to.deep.equal([]);
     expect(formatStreamCosts(c, 'audio').join('\n')).to.match(/duty cycle 1\.25%, [\d.]+ uJ per second of stream, [\d.]+ h on the battery/);
+  });
+
+  it('estimated cycles drive the per-second figures; the measured counts are kept and named', () => {
+    const plan = planEstimation({ board: 'nucleo-l4r5zi', batteryMah: 1000 })!;
+    const measured = { ...COUNTS, basis: 'measured on qemu' };
+    const estimated = {
+      perFrame: 30_000,
+      perWindow: 980_000,
+      unit: 'cycles' as const,
+      kind: 'cycles-estimated' as const,
+      basis: 'timing model',
+      target: 'cortex-m4',
+    };
+    const c = streamCosts(SPEECH, { ...estimated, measured }, { perSecond: 16000, source: 'test' }, plan);
+    // 50 x 30,000 + 50/49 x 980,000 = 1,500,000 + 1,000,000
+    expect(c.cyclesPerSecond).to.equal(2_500_000);
+    expect(c.dutyCycle).to.equal(Number((2_500_000 / 120e6).toPrecision(4)));
+    expect(c.measured).to.deep.equal(measured);
+    const text = formatStreamCosts(c, 'audio').join('\n');
+    expect(text).to.include('costs (cortex-m4): 30,000 cycles per frame (front-end), 980,000 per window (model), estimated cycles; timing model');
+    expect(text).to.include(
+      '  measured: 20,000 instructions per frame (front-end), 490,000 per window (model), measured instructions, taken as 1 cycle each (a lower bound); measured on qemu',
+    );
+    expect(text).to.match(/duty cycle 2\.08%.*; from the estimated cycles,/);
+    expect(streamCosts(SPEECH, COUNTS, null, null).measured).to.equal(null);
   });
 
   it('says what it cannot give: no rate (raw samples), no board', () => {

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
+import type { Graph } from '../../core/ir/graph.ts';
 import { type TargetDescriptor, loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { type StreamOptions, featureQuantizationNote } from '../../core/pipeline/stream.ts';
 import {
@@ -20,11 +21,11 @@ import {
   staticInvokeCost,
 } from '../../lab/run/pipeline.ts';
 import { pipelineProjectFiles } from '../../lab/run/pipeline_project.ts';
-import { runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
+import { type BoardPipelineRun, runPipelineOnBoard } from '../../lab/run/pipeline_device.ts';
 import { claimKeepDirectory } from '../../lab/run/device-build.ts';
 import { writeDirectoryAtomically, writeFileAtomically } from '../../lab/output.ts';
 import { planEstimation } from '../../lab/estimate/estimates.ts';
-import { type StreamCosts, streamCosts } from '../../lab/estimate/stream.ts';
+import { type StreamCostInput, type StreamCosts, type StreamCounts, streamCosts } from '../../lab/estimate/stream.ts';
 import { readLabelsFile } from '../client/client.ts';
 import { type PipelineReport, formatPipelineReport, pipelineHtml, pipelineJson } from '../report/pipeline.ts';
 import { isTinyforgeReport } from '../report/html.ts';
@@ -54,9 +55,9 @@ export function rateOption(value: string): number {
 }
 
 /** `--labels a,b,c` or `--labels FILE`: a file when one exists at that path. */
-export function pipelineLabels(value: string | undefined, scores: number): string[] | null {
+export function pipelineLabels(value: string | readonly string[] | undefined, scores: number): string[] | null {
   if (value === undefined) return null;
-  const labels = existsSync(value) ? readLabelsFile(value) : value.split(',').map((l) => l.trim());
+  const labels = typeof value !== 'string' ? [...value] : existsSync(value) ? readLabelsFile(value) : value.split(',').map((l) => l.trim());
   if (labels.length !== scores) throw new TinyforgeError(`--labels: ${labels.length} labels for the model's ${scores} scores`);
   return labels;
 }
@@ -72,10 +73,13 @@ export interface PipelineRunFlags {
   stride?: number;
   windowStride?: number;
   rate?: number;
-  labels?: string;
+  /** comma-separated, a file of them one a line, or (the Node API) a list */
+  labels?: string | readonly string[];
   html?: string;
   keep?: string;
   timeout: number;
+  /** false (`--no-estimate`): no instruction trace, the measured counts alone */
+  estimate?: boolean;
 }
 
 /**
@@ -98,6 +102,23 @@ export const isAudioInput = (input: string | undefined) => input !== undefined &
 
 /** `run` on a pipeline: the reference, or with --target the generated C on it; the costs. */
 export async function runPipeline(frontEndPath: string | null, modelPath: string, opts: PipelineRunFlags, progress: (m: string) => void): Promise<void> {
+  const { report, model } = await pipelineReport(frontEndPath, modelPath, opts, progress);
+  if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, model), isTinyforgeReport);
+  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, model))}\n` : `${formatPipelineReport(report, model)}\n`);
+  if (opts.html !== undefined) progress(`wrote ${opts.html}`);
+  if (report.matchesReference === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
+}
+
+/**
+ * The run of a pipeline as a report, nothing printed or written (`--html` aside, which the caller
+ * writes): what `run` prints and the Node API's `runPipeline` returns.
+ */
+export async function pipelineReport(
+  frontEndPath: string | null,
+  modelPath: string,
+  opts: Omit<PipelineRunFlags, 'json' | 'html'>,
+  progress: (m: string) => void,
+): Promise<{ report: PipelineReport; model: Graph }> {
   if (opts.input === undefined)
     throw new TinyforgeError(frontEndPath ? 'a pipeline runs over a stream: give --input clip.wav (or .raw/.pcm int16 samples)' : 'give --input');
   if (opts.port !== undefined) throw new TinyforgeError('a pipeline runs as the reference, on the host or on an emulated board; not yet on a board on --port');
@@ -130,22 +151,18 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
       ranOn = 'host';
       costs = pipelineCosts(loaded, 'cortex-m4', opts.rate, plan);
     } else {
-      const run = await runPipelineOnBoard(compiled, loaded, runsOn, { board: opts.board, workDir: opts.keep, timeoutMs: opts.timeout, progress });
+      const run = await runPipelineOnBoard(compiled, loaded, runsOn, {
+        board: opts.board,
+        workDir: opts.keep,
+        timeoutMs: opts.timeout,
+        progress,
+        estimate: opts.estimate,
+        estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
+      });
       result = run.result;
       ranOn = `${runsOn.name} (${run.board})`;
       memory = { flash: run.flash, stack: run.stack };
-      costs = streamCosts(
-        loaded.shape,
-        {
-          perFrame: run.perFrame,
-          perWindow: run.perWindow ?? 0,
-          unit: run.counter.kind,
-          target: runsOn.name,
-          basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream${run.counter.kind === 'instructions' ? '; taken as 1 cycle each (a lower bound)' : ''}`,
-        },
-        streamRate(loaded, opts.rate),
-        plan,
-      );
+      costs = streamCosts(loaded.shape, boardRunCounts(run, runsOn.name), streamRate(loaded, opts.rate), plan);
     }
     matches =
       result.windows.length === reference.windows.length &&
@@ -165,10 +182,33 @@ export async function runPipeline(frontEndPath: string | null, modelPath: string
     labels,
     memory,
   };
-  if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, loaded.model.graph), isTinyforgeReport);
-  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, loaded.model.graph))}\n` : `${formatPipelineReport(report, loaded.model.graph)}\n`);
-  if (opts.html !== undefined) progress(`wrote ${opts.html}`);
-  if (matches === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
+  return { report, model: loaded.model.graph };
+}
+
+/**
+ * The counts of a run on an emulated board: the timing model's estimated cycles where it has them
+ * (the figures per second come from them, as a single model's `run --board` takes its estimate),
+ * the emulator's measured counts beside them; else the measured counts alone.
+ */
+export function boardRunCounts(run: BoardPipelineRun, target: string): StreamCostInput {
+  const kind = run.counter.kind === 'instructions' ? 'instructions-measured' : 'cycles-emulated';
+  const measured: StreamCounts = {
+    perFrame: run.perFrame,
+    perWindow: run.perWindow ?? 0,
+    unit: run.counter.kind,
+    kind,
+    basis: `${run.counter.kind} measured on ${run.board} (${run.counter.source}), the mean of each invoke over the whole stream`,
+  };
+  if (!run.estimated) return { ...measured, target };
+  return {
+    perFrame: run.estimated.perFrame,
+    perWindow: run.estimated.perWindow ?? 0,
+    unit: 'cycles',
+    kind: 'cycles-estimated',
+    basis: `the timing model over ${run.board}'s instruction trace, the mean of each invoke over the whole stream: ${run.estimated.basis}`,
+    target,
+    measured,
+  };
 }
 
 /** Static cost estimates per frame and per window for a target, at the stream's rate, on the plan's board. */
@@ -182,6 +222,7 @@ export function pipelineCosts(loaded: LoadedPipeline, targetName: string, rate: 
       perFrame,
       perWindow,
       unit: 'instructions',
+      kind: 'instructions-estimated',
       target: target.name,
       basis: `instructions estimated from each layer's MACs and its kernel's instructions per MAC on ${target.name} (no emulator run; 1 cycle each)`,
     },

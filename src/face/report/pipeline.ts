@@ -6,7 +6,7 @@
 import type { Graph } from '../../core/ir/graph.ts';
 import type { StreamResult, StreamShape } from '../../core/pipeline/stream.ts';
 import type { StreamCosts } from '../../lab/estimate/stream.ts';
-import { formatStreamCosts } from '../../lab/estimate/stream.ts';
+import { COUNT_KIND_WORDS, formatStreamCosts } from '../../lab/estimate/stream.ts';
 import { outputValues } from '../../lab/data/bytes.ts';
 import { REPORT_GENERATOR, escapeHtml } from './html.ts';
 
@@ -37,7 +37,23 @@ function top(graph: Graph, outputs: Uint8Array[], labels: string[] | null): { in
   return { index: best, score: Number(score.toPrecision(4)), label: labels?.[best] ?? null };
 }
 
-export function pipelineJson(report: PipelineReport, model: Graph): object {
+/** The `--json` object of a pipeline run (docs/json-output.md); the Node API's `runPipeline` returns it. */
+export interface PipelineJson {
+  frontEnd: string | null;
+  model: string;
+  input: string;
+  ranOn: string;
+  stream: StreamShape & { samples: number };
+  windows: { index: number; startSample: number; outputs: number[][]; top: { class: number; score: number; label: string | null } }[];
+  outputs: number[][] | null;
+  features: number[][];
+  matchesReference: boolean | null;
+  labels: string[] | null;
+  memory: PipelineReport['memory'];
+  costs: StreamCosts;
+}
+
+export function pipelineJson(report: PipelineReport, model: Graph): PipelineJson {
   const windows = report.result.windows.map((w) => {
     const t = top(model, w.outputs, report.labels);
     return {
@@ -124,15 +140,24 @@ export function pipelineHtml(report: PipelineReport, model: Graph): string {
     ['reference', report.matchesReference === null ? 'the reference ran' : report.matchesReference ? 'equal byte for byte' : 'DIFFERS'],
   ];
   const costRows: (string | number | null)[][] = [
-    ['per frame (front-end)', costs.perFrame],
-    ['per window (model)', costs.perWindow],
+    ['counts', COUNT_KIND_WORDS[costs.kind]],
+    ['per frame (front-end)', `${costs.perFrame} ${costs.unit}`],
+    ['per window (model)', `${costs.perWindow} ${costs.unit}`],
     ['basis', costs.basis],
+    ...(costs.measured
+      ? [
+          ['measured', COUNT_KIND_WORDS[costs.measured.kind]],
+          ['measured per frame (front-end)', `${costs.measured.perFrame} ${costs.measured.unit}`],
+          ['measured per window (model)', `${costs.measured.perWindow} ${costs.measured.unit}`],
+          ['measured basis', costs.measured.basis],
+        ]
+      : []),
     ['rate', costs.rate ? `${costs.rate.perSecond} /s (${costs.rate.source})` : null],
     ['frames per second', costs.framesPerSecond],
     ['windows per second', costs.windowsPerSecond],
-    ['per second of stream', costs.cyclesPerSecond],
+    ['per second of stream', costs.cyclesPerSecond === null ? null : `${costs.cyclesPerSecond} ${costs.unit}`],
     ['board', costs.board ? `${costs.board.name} (${costs.board.chip}) at ${costs.board.clockHz / 1e6} MHz` : null],
-    ['duty cycle', costs.dutyCycle === null ? null : `${(costs.dutyCycle * 100).toPrecision(3)}%`],
+    ['duty cycle', costs.dutyCycle === null ? null : `${(costs.dutyCycle * 100).toPrecision(3)}% (from the ${COUNT_KIND_WORDS[costs.kind]})`],
     ['energy per second of stream', costs.microjoulesPerSecond === null ? null : `${costs.microjoulesPerSecond} uJ`],
     ['battery', costs.batteryHours === null ? null : `${costs.batteryHours} h`],
     ...costs.unavailable.map((u) => ['not given', u]),

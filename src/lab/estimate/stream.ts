@@ -10,20 +10,35 @@ import type { EstimationPlan } from './estimates.ts';
 import { formatHz } from './clock.ts';
 import { MICROCOULOMBS_PER_MAH, chargeMicrocoulombs, energyMicrojoules } from './energy.ts';
 
-export interface StreamCostInput {
-  /** cycles (or instructions) of one frame: the front-end's invoke; 0 for a sensor row (quantized only) */
+/**
+ * What a stream's counts are: the timing model's cycles for the board (`cycles-estimated`, as a single
+ * model's `run --board` estimates them), an emulator's measured instructions or cycles
+ * (`instructions-measured`, taken as 1 cycle each; `cycles-emulated`, rp2040js's cycle model), or
+ * instructions estimated without a run from each layer's MACs (`instructions-estimated`).
+ */
+export type StreamCountKind = 'cycles-estimated' | 'instructions-measured' | 'cycles-emulated' | 'instructions-estimated';
+
+export interface StreamCounts {
+  /** counts of one frame: the front-end's invoke; 0 for a sensor row (quantized only) */
   perFrame: number;
-  /** cycles (or instructions) of one window: the model's invoke */
+  /** counts of one window: the model's invoke */
   perWindow: number;
-  /** what the counts count: an emulator's or the estimate's instructions (taken as cycles), or cycles */
+  /** what the counts count: instructions (taken as cycles) or cycles */
   unit: 'instructions' | 'cycles';
+  kind: StreamCountKind;
   /** what the two counts are and where they come from */
   basis: string;
+}
+
+export interface StreamCostInput extends StreamCounts {
   /** the target they are for */
   target: string;
+  /** the emulator's own counts of the same run, where the figures above are the timing model's estimate of it */
+  measured?: StreamCounts | null;
 }
 
 export interface StreamCosts extends StreamCostInput {
+  measured: StreamCounts | null;
   /** samples (sensor: rows) per second of the stream, and where that came from; null when unknown */
   rate: { perSecond: number; source: string } | null;
   framesPerSecond: number | null;
@@ -72,6 +87,7 @@ export function streamCosts(shape: StreamShape, input: StreamCostInput, rate: St
   }
   return {
     ...input,
+    measured: input.measured ?? null,
     rate,
     framesPerSecond: framesPerSecond === null ? null : round(framesPerSecond, 6),
     windowsPerSecond: windowsPerSecond === null ? null : round(windowsPerSecond, 6),
@@ -84,14 +100,23 @@ export function streamCosts(shape: StreamShape, input: StreamCostInput, rate: St
   };
 }
 
+/** How the terminal and the HTML report name each kind of count. */
+export const COUNT_KIND_WORDS: Record<StreamCountKind, string> = {
+  'cycles-estimated': 'estimated cycles',
+  'instructions-measured': 'measured instructions, taken as 1 cycle each (a lower bound)',
+  'cycles-emulated': "the emulator's cycles",
+  'instructions-estimated': 'instructions estimated without a run, taken as 1 cycle each',
+};
+
 /** The terminal's lines of the costs. */
 export function formatStreamCosts(c: StreamCosts, kind: StreamShape['kind']): string[] {
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
-  const lines = [
+  const counts = (k: StreamCounts) =>
     kind === 'audio'
-      ? `costs (${c.target}): ${n(c.perFrame)} ${c.unit} per frame (front-end), ${n(c.perWindow)} per window (model); ${c.basis}`
-      : `costs (${c.target}): ${n(c.perWindow)} ${c.unit} per window (model); ${c.basis}`,
-  ];
+      ? `${n(k.perFrame)} ${k.unit} per frame (front-end), ${n(k.perWindow)} per window (model)`
+      : `${n(k.perWindow)} ${k.unit} per window (model)`;
+  const lines = [`costs (${c.target}): ${counts(c)}, ${COUNT_KIND_WORDS[c.kind]}; ${c.basis}`];
+  if (c.measured) lines.push(`  measured: ${counts(c.measured)}, ${COUNT_KIND_WORDS[c.measured.kind]}; ${c.measured.basis}`);
   if (c.rate && c.cyclesPerSecond !== null)
     lines.push(
       `  at ${n(c.rate.perSecond)} ${kind === 'audio' ? 'samples' : 'rows'}/s (${c.rate.source}): ${round(c.framesPerSecond!, 4)} frames/s, ${round(c.windowsPerSecond!, 4)} windows/s, ${n(c.cyclesPerSecond)} ${c.unit} per second of stream`,
@@ -100,7 +125,9 @@ export function formatStreamCosts(c: StreamCosts, kind: StreamShape['kind']): st
     const parts = [`duty cycle ${(c.dutyCycle * 100).toPrecision(3)}%${c.dutyCycle > 1 ? ' (cannot keep up in real time)' : ''}`];
     if (c.microjoulesPerSecond !== null) parts.push(`${c.microjoulesPerSecond} uJ per second of stream`);
     if (c.batteryHours !== null) parts.push(`${c.batteryHours} h on the battery`);
-    lines.push(`  on ${c.board.name} (${c.board.chip}) at ${formatHz(c.board.clockHz)}: ${parts.join(', ')}; the core running only, nothing counted asleep`);
+    lines.push(
+      `  on ${c.board.name} (${c.board.chip}) at ${formatHz(c.board.clockHz)}: ${parts.join(', ')}; from the ${COUNT_KIND_WORDS[c.kind]}, the core running only, nothing counted asleep`,
+    );
   }
   for (const u of c.unavailable) lines.push(`  not given: ${u}`);
   return lines;

@@ -21,6 +21,8 @@ import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
 import { writeDirectoryAtomically } from '../output.ts';
 import { buildFirmware } from '../toolchain/index.ts';
+import type { EstimateClock } from '../estimate/timing/index.ts';
+import { stageTimingFor } from '../estimate/timing/run.ts';
 import { requireTools } from './device-build.ts';
 import { type CompiledPipeline, type LoadedPipeline, streamBytes } from './pipeline.ts';
 
@@ -37,6 +39,12 @@ export interface BoardPipelineRun {
   perFrame: number;
   /** mean counts of one model invoke; null without a window */
   perWindow: number | null;
+  /**
+   * the timing model's cycles of one front-end invoke and one model invoke (the mean over the stream),
+   * for the real board named (its wait states at its clock) as a single model's run estimates them;
+   * null where the core has no timing model or the trace could not be made
+   */
+  estimated: { perFrame: number; perWindow: number | null; basis: string } | null;
   /** deepest stack of the run */
   stack: number;
   flash: number;
@@ -166,6 +174,11 @@ export interface BoardPipelineOptions {
   timeoutMs?: number;
   link?: EmulatorLink;
   progress?: (message: string) => void;
+  /** trace the run for the timing model's estimate (default true) */
+  estimate?: boolean;
+  estimateCaches?: 'on' | 'off';
+  /** `--clock` on the real board, with its wait states */
+  estimateClock?: EstimateClock;
 }
 
 /** Builds the pipeline into the harness for the target's emulated board and runs the whole stream there. */
@@ -176,7 +189,7 @@ export async function runPipelineOnBoard(
   options: BoardPipelineOptions = {},
 ): Promise<BoardPipelineRun> {
   const progress = options.progress ?? (() => {});
-  const { runOn: board } = placeOnBoards(target, options.board, false);
+  const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
   if (!board) throw new TinyforgeError(`target ${target.name} has no emulated board to run the pipeline on`);
   requireTools(target, board, true);
   const { shape } = loaded;
@@ -213,6 +226,10 @@ export async function runPipelineOnBoard(
       numLayers: 1,
       arenaBytes: compiled.model.plan.arenaBytes + (compiled.frontEnd?.plan.arenaBytes ?? 0),
     };
+    // the front-end's invokes and the model's priced apart, each as a single model's run is
+    const prefixes = [...(compiled.frontEnd ? [compiled.frontEnd.generated.prefix] : []), compiled.model.generated.prefix];
+    const timing =
+      options.estimate === false ? null : stageTimingFor(target, board, fitFor, build.elf, prefixes, progress, options.estimateCaches, options.estimateClock);
     progress(`running the stream on ${board.name}`);
     const run = await runOnBoard({
       board: board.name,
@@ -222,7 +239,11 @@ export async function runPipelineOnBoard(
       timeoutMs: options.timeoutMs ?? 300_000,
       link: options.link,
       progress,
+      ...(timing ? { timing: timing.session } : {}),
     });
+    const stages = timing ? timing.finish() : null;
+    const frontEndStage = compiled.frontEnd ? (stages?.[0] ?? null) : null;
+    const modelStage = stages?.at(-1) ?? null;
     const out = run.cases[0]!.outputs;
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     const ticks = (at: number) => Number(view.getBigUint64(at, true)) * run.counter.countsPerTick;
@@ -244,6 +265,14 @@ export async function runPipelineOnBoard(
       total: run.cases[0]!.count,
       perFrame: framesRun > 0 ? Math.round(ticks(0) / framesRun) : 0,
       perWindow: windowsRun > 0 ? Math.round(ticks(8) / windowsRun) : null,
+      estimated:
+        modelStage?.estimate && (!compiled.frontEnd || frontEndStage?.estimate)
+          ? {
+              perFrame: frontEndStage?.estimate?.perInference ?? 0,
+              perWindow: windowsRun > 0 ? modelStage.estimate.perInference : null,
+              basis: modelStage.estimate.basis,
+            }
+          : null,
       stack: run.memory.stackInvoke,
       flash: build.sizes.flash,
     };
