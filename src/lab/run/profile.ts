@@ -148,11 +148,12 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
       return {
         index: layer.position,
         op: layer.op.kind,
+        // the compiled graph: it also holds the state tensors the compiler appends to stateful ops
         inputs: shapes(
-          graph,
-          layer.op.inputs.filter((t) => t >= 0 && !graph.tensors[t]!.data),
+          compiled.prepared.graph,
+          layer.op.inputs.filter((t) => t >= 0 && !compiled.prepared.graph.tensors[t]!.data),
         ),
-        outputs: shapes(graph, layer.op.outputs),
+        outputs: shapes(compiled.prepared.graph, layer.op.outputs),
         macs: layer.macs,
         count,
         rawCount: Math.round(rawTicks * cpt),

@@ -63,11 +63,19 @@ const signalRfft: OpDef<SignalRfftParams> = {
       emit: (p, ctx) => emitRfft(p, ctx, 'arm-dsp', 'tf_fft16_dsp_rfft'),
       cFiles: ['signal_rfft/signal_fft_dsp.h'],
     },
+    {
+      name: 'armv6m',
+      family: 'armv6m',
+      // the radix-4 butterflies in assembly; int32 keeps the portable C
+      applies: (p) => p.width === 16,
+      emit: (p, ctx) => emitRfft(p, ctx, 'armv6m', 'tf_fft16_m0_rfft'),
+      cFiles: ['signal_rfft/signal_fft_m0.h', 'signal_rfft/signal_fft_m0plus.S'],
+    },
   ],
 };
 
 function emitRfft(p: SignalRfftParams, ctx: LayerEmitContext, variant: string, kernel: string): string {
-  const plan = emitPlan(p.plan, ctx, p.width === 32 ? 'none' : variant === 'arm-dsp' ? 'packed' : 'wide');
+  const plan = emitPlan(p.plan, ctx, p.width === 32 ? 'none' : variant === 'portable C' ? 'wide' : 'packed');
   const t = `int${p.width}_t`;
   return (
     `/* SignalRfft ${planSummary(p)}: ${p.frames} frame(s) of ${p.inputLength} samples${p.inputLength < p.fftLength ? ' zero-padded' : ''} (${variant}) */\n` +
