@@ -30,8 +30,7 @@ interface ZooCase {
 }
 
 /** The models of the zoo sample that tinyforge compiles, and why the others wait. */
-const WAITING: Record<string, string> = {
-};
+const WAITING: Record<string, string> = {};
 
 function zooModels(): string[] {
   if (!existsSync(ZOO)) return [];
