@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `compile FRONTEND MODEL --project <kind>` (docs/pipeline.md, docs/exports.md), checked as the
+ * single-model exports are (exports.test.ts): the `cmake` project built with the host's gcc under
+ * -Werror, its starter app printing what `run` prints for an audio stream and a sensor stream, and
+ * the library with the toolchain file for the Cortex-M4; the `pico-sdk` and `esp-idf` projects (their
+ * SDKs are not here) checked against their conventions, the library sources compiled for the target
+ * under -Werror and the starter app compiled with the target's compiler against a stand-in for the
+ * SDK's headers. The models are the small stand-ins of test/helpers/pipeline_models.ts.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
+import { isCompiledSource } from '../../src/lab/toolchain/toolchain.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
+import { requireTools, scratchDir } from './helpers.ts';
+
+const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror'];
+const LABELS = 'silence,unknown,yes,no';
+
+function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: 120_000 });
+  const log = `$ ${command} ${args.join(' ')}\n${r.stdout}${r.stderr}`;
+  expect(r.status, log).to.equal(0);
+  return { stdout: r.stdout, stderr: r.stderr, log };
+}
+
+/** Compiles every .c and .S of `dir` for `target` with its own flags (-Werror); returns the sources. */
+function compileSourcesFor(target: string, dir: string, outDir: string) {
+  const t = loadTarget(target);
+  const sources = readdirSync(dir).filter(isCompiledSource);
+  expect(sources, dir).to.include.members(['tf_pipeline.c', 'words.c']);
+  for (const s of sources) run(t.toolchain.cc, [...t.toolchain.cflags, `-I${dir}`, '-c', join(dir, s), '-o', join(outDir, `${s}.o`)]);
+  return sources;
+}
+
+describe('pipeline exports: compile FRONTEND MODEL --project cmake|pico-sdk|esp-idf', function () {
+  this.timeout(180_000);
+  let scratch: ReturnType<typeof scratchDir>;
+  let fe: string;
+  let model: string;
+  let clip: string;
+  /** `run`'s lines for the stream, as the starter apps print them */
+  let expected: string[];
+  const compileProject = (kind: string, target: string, extra: string[] = []) => {
+    const out = join(scratch.dir, `${kind}-${target}`);
+    const r = tinyforge(['compile', fe, model, '--stride', '32', '-t', target, '-o', out, '--project', kind, ...extra]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include(`${kind} project for ${target}`);
+    return out;
+  };
+
+  before(function () {
+    requireTools(this, ['gcc', 'cmake', 'arm-none-eabi-gcc']);
+    scratch = scratchDir('pipeline-exports');
+    fe = writeModelFile(scratch.dir, 'front', standInFrontEnd({ window: 48, features: 8 }));
+    model = writeModelFile(scratch.dir, 'words', standInClassifier(5, 8));
+    clip = join(scratch.dir, 'clip.wav');
+    writeFileSync(clip, wavBytes(testClip(1000)));
+    const ref = tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--labels', LABELS, '--json']);
+    expect(ref.status, ref.stderr).to.equal(0);
+    expected = (JSON.parse(ref.stdout) as { windows: { index: number; outputs: number[][]; top: { class: number; label: string } }[] }).windows.map(
+      (w) => `window ${w.index}: ${w.top.label} ${w.outputs[0]![w.top.class]}`,
+    );
+    expect(expected.length).to.be.greaterThan(1);
+  });
+  after(() => scratch?.cleanup());
+
+  it("cmake: the library and app/ build on the host under -Werror; the app prints run's windows for the clip", () => {
+    const dir = compileProject('cmake', 'host', ['--input', clip, '--labels', LABELS]);
+    expect(readFileSync(join(dir, 'CMakeLists.txt'), 'utf8')).to.include('add_library(tf_pipeline STATIC');
+    expect(existsSync(join(dir, 'toolchain-host.cmake')), 'no toolchain file for the host').to.equal(false);
+    const sample = readFileSync(join(dir, 'app', 'tf_pipeline_sample.h'), 'utf8');
+    expect(sample).to.include('static const int16_t tf_pipeline_sample[TF_PIPELINE_SAMPLE_COUNT]').and.include('clip.wav');
+    const build = join(scratch.dir, 'cmake-host-build');
+    run('cmake', ['-S', join(dir, 'app'), '-B', build, `-DCMAKE_C_FLAGS=${STRICT.slice(1).join(' ')}`]);
+    run('cmake', ['--build', build]);
+    expect(run(join(build, 'tf_pipeline_app'), []).stdout.trim().split('\n')).to.deep.equal(expected);
+  });
+
+  it('cmake: with its toolchain file the library and the app build for the Cortex-M4 under -Werror', () => {
+    const dir = compileProject('cmake', 'cortex-m4');
+    const toolchain = join(dir, 'toolchain-cortex-m4.cmake');
+    expect(readFileSync(toolchain, 'utf8')).to.include('set(CMAKE_C_COMPILER arm-none-eabi-gcc)');
+    // no --input: the app pushes silence
+    expect(readFileSync(join(dir, 'app', 'tf_pipeline_sample.h'), 'utf8')).to.include('silence (no --input)');
+    const build = join(scratch.dir, 'cmake-m4-build');
+    run('cmake', ['-S', join(dir, 'app'), '-B', build, `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`, '-DCMAKE_EXE_LINKER_FLAGS=--specs=nosys.specs'], {
+      env: { CFLAGS: STRICT.slice(1).join(' ') },
+    });
+    const built = run('cmake', ['--build', build, '--', 'VERBOSE=1']);
+    expect(built.log).to.match(/arm-none-eabi-gcc .*-Werror -mcpu=cortex-m4 .*-c \S+\/tf_pipeline\.c/);
+    expect(existsSync(join(build, 'tf_pipeline_app'))).to.equal(true);
+  });
+
+  it("cmake: a sensor stream's project (--channels, rows.csv) pushes float rows and prints run's windows", () => {
+    const imu = writeModelFile(scratch.dir, 'imu', standInClassifier(4, 3, 2, 5));
+    const csv = join(scratch.dir, 'rows.csv');
+    writeFileSync(csv, `${Array.from({ length: 13 }, (_, t) => [Math.sin(t), -0.5 + t / 13, 0.25].join(',')).join('\n')}\n`);
+    const dir = join(scratch.dir, 'cmake-sensor');
+    const r = tinyforge(['compile', imu, '--stride', '3', '--channels', '3', '-t', 'host', '-o', dir, '--project', 'cmake', '--input', csv]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'app', 'main.c'), 'utf8')).to.include('tf_pipeline_push_rows(');
+    const build = join(scratch.dir, 'cmake-sensor-build');
+    run('cmake', ['-S', join(dir, 'app'), '-B', build, `-DCMAKE_C_FLAGS=${STRICT.slice(1).join(' ')}`]);
+    run('cmake', ['--build', build]);
+    const ref = JSON.parse(tinyforge(['run', imu, '--input', csv, '--stride', '3', '--json']).stdout) as {
+      windows: { index: number; outputs: number[][]; top: { class: number } }[];
+    };
+    expect(run(join(build, 'tf_pipeline_app'), []).stdout.trim().split('\n')).to.deep.equal(
+      ref.windows.map((w) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`),
+    );
+  });
+
+  it('pico-sdk: an INTERFACE library and example/ as the SDK expects; both compile for the RP2040 under -Werror', () => {
+    const dir = compileProject('pico-sdk', 'rp2040', ['--input', clip, '--labels', LABELS]);
+    const cmake = readFileSync(join(dir, 'CMakeLists.txt'), 'utf8');
+    expect(cmake).to.include('add_library(tf_pipeline INTERFACE)');
+    const listed = [...cmake.matchAll(/\$\{CMAKE_CURRENT_LIST_DIR\}\/(\S+)$/gm)].map((m) => m[1]!);
+    const sources = compileSourcesFor('rp2040', dir, scratch.dir);
+    expect(listed).to.have.members(sources);
+    const example = readFileSync(join(dir, 'example', 'CMakeLists.txt'), 'utf8');
+    expect(example).to.include('include($ENV{PICO_SDK_PATH}/external/pico_sdk_import.cmake)');
+    expect(example.indexOf('pico_sdk_import')).to.be.lessThan(example.indexOf('project('));
+    expect(example).to.include('target_link_libraries(tf_pipeline_example pico_stdlib tf_pipeline)');
+    const main = readFileSync(join(dir, 'example', 'main.c'), 'utf8');
+    expect(main).to.include('stdio_init_all();').and.include('tf_pipeline_push(');
+    // the SDK's declarations the app uses, for a compile here
+    const stub = join(scratch.dir, 'pico-stub', 'pico');
+    run('mkdir', ['-p', stub]);
+    writeFileSync(join(stub, 'stdlib.h'), '#include <stdbool.h>\nbool stdio_init_all(void);\nstatic inline void tight_loop_contents(void) {}\n');
+    const t = loadTarget('rp2040');
+    run(t.toolchain.cc, [
+      ...t.toolchain.cflags,
+      ...STRICT,
+      `-I${dir}`,
+      `-I${join(scratch.dir, 'pico-stub')}`,
+      '-c',
+      join(dir, 'example', 'main.c'),
+      '-o',
+      join(scratch.dir, 'pico-main.o'),
+    ]);
+  });
+
+  it('esp-idf: the pipeline as a component and main/ with app_main; both compile for the ESP32-C3 and the component for the ESP32', async function () {
+    requireTools(this, ['riscv64-unknown-elf-gcc', 'xtensa-lx106-elf-gcc']);
+    const dir = compileProject('esp-idf', 'esp32c3', ['--input', clip]);
+    expect(readFileSync(join(dir, 'CMakeLists.txt'), 'utf8')).to.match(
+      /include\(\$ENV\{IDF_PATH\}\/tools\/cmake\/project\.cmake\)\nproject\(tf_pipeline_app\)/,
+    );
+    expect(readFileSync(join(dir, 'main', 'CMakeLists.txt'), 'utf8')).to.include('REQUIRES tf_pipeline esp_hw_support');
+    const main = readFileSync(join(dir, 'main', 'main.c'), 'utf8');
+    expect(main).to.include('void app_main(void)').and.include('tf_pipeline_push(');
+    expect(existsSync(join(dir, 'harness')), "the device harness is one model's").to.equal(false);
+    const component = join(dir, 'components', 'tf_pipeline');
+    expect(readFileSync(join(component, 'idf_component.yml'), 'utf8')).to.match(/^version: "\d+\.\d+\.\d+"$/m);
+    const srcs = /SRCS ((?:"[^"]+" )+)/.exec(readFileSync(join(component, 'CMakeLists.txt'), 'utf8'))![1]!.match(/[^" ]+/g)!;
+    const sources = compileSourcesFor('esp32c3', component, scratch.dir);
+    expect(srcs).to.have.members(sources);
+    const t = loadTarget('esp32c3');
+    run(t.toolchain.cc, [...t.toolchain.cflags, ...STRICT, `-I${component}`, '-c', join(dir, 'main', 'main.c'), '-o', join(scratch.dir, 'idf-main.o')]);
+    const xtensa = compileProject('esp-idf', 'esp32');
+    const checked = await compileCheck({ target: 'esp32', modelDir: join(xtensa, 'components', 'tf_pipeline'), outDir: join(scratch.dir, 'xtensa') });
+    expect(checked.checked).to.include('tf_pipeline.c');
+  });
+
+  it('refuses in one line a kind that does not go with the target', () => {
+    const r = tinyforge(['compile', fe, model, '--stride', '32', '-t', 'cortex-m4', '-o', join(scratch.dir, 'bad'), '--project', 'pico-sdk']);
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.equal('error: a pico-sdk library is for --target rp2040, not cortex-m4\n');
+  });
+});
