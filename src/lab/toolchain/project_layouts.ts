@@ -18,7 +18,8 @@
  * zero point) and prints the top class of output 0 beside the one tinyforge's reference kernels give.
  *
  * Templates live in templates/exports, and for the ESP-IDF harness and the pico-sdk library in
- * firmware/esp32/idf and firmware/rp2040/pico-sdk.
+ * firmware/esp32/idf and firmware/rp2040/pico-sdk. A pipeline's projects (src/lab/run/pipeline_project.ts)
+ * reuse the library parts through libraryView and the *Layout functions.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
