@@ -3,7 +3,7 @@
  * `compile FRONTEND MODEL --project <kind>` (docs/pipeline.md, docs/exports.md), checked as the
  * single-model exports are (exports.test.ts): the `cmake` project built with the host's gcc under
  * -Werror, its starter app printing what `run` prints for an audio stream and a sensor stream, and
- * the library with the toolchain file for the Cortex-M4; the `pico-sdk` and `esp-idf` projects (their
+ * the library with the toolchain file for the Cortex-M4; the `zephyr`, `pico-sdk` and `esp-idf` projects (their
  * SDKs are not here) checked against their conventions, the library sources compiled for the target
  * under -Werror and the starter app compiled with the target's compiler against a stand-in for the
  * SDK's headers. The models are the small stand-ins of test/helpers/pipeline_models.ts.
@@ -30,15 +30,16 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
 }
 
 /** Compiles every .c and .S of `dir` for `target` with its own flags (-Werror); returns the sources. */
-function compileSourcesFor(target: string, dir: string, outDir: string) {
+function compileSourcesFor(target: string, dir: string, outDir: string, includes: string[] = []) {
   const t = loadTarget(target);
   const sources = readdirSync(dir).filter(isCompiledSource);
   expect(sources, dir).to.include.members(['tf_pipeline.c', 'words.c']);
-  for (const s of sources) run(t.toolchain.cc, [...t.toolchain.cflags, `-I${dir}`, '-c', join(dir, s), '-o', join(outDir, `${s}.o`)]);
+  for (const s of sources)
+    run(t.toolchain.cc, [...t.toolchain.cflags, `-I${dir}`, ...includes.map((i) => `-I${i}`), '-c', join(dir, s), '-o', join(outDir, `${s}.o`)]);
   return sources;
 }
 
-describe('pipeline exports: compile FRONTEND MODEL --project cmake|pico-sdk|esp-idf', function () {
+describe('pipeline exports: compile FRONTEND MODEL --project cmake|zephyr|pico-sdk|esp-idf', function () {
   this.timeout(180_000);
   let scratch: ReturnType<typeof scratchDir>;
   let fe: string;
@@ -114,6 +115,30 @@ describe('pipeline exports: compile FRONTEND MODEL --project cmake|pico-sdk|esp-
     expect(run(join(build, 'tf_pipeline_app'), []).stdout.trim().split('\n')).to.deep.equal(
       ref.windows.map((w) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`),
     );
+  });
+
+  it('zephyr: a module (module.yml, Kconfig, CMakeLists.txt) and samples/stream; src/ and the sample compile for the Cortex-M33', () => {
+    const dir = compileProject('zephyr', 'cortex-m33', ['--input', clip, '--labels', LABELS]);
+    expect(readFileSync(join(dir, 'zephyr', 'module.yml'), 'utf8')).to.match(
+      /^name: tf_pipeline\nbuild:\n {2}cmake: \.\n {2}kconfig: Kconfig\nsamples:\n {2}- samples$/m,
+    );
+    expect(/^config (\w+)$/m.exec(readFileSync(join(dir, 'Kconfig'), 'utf8'))?.[1]).to.equal('TF_PIPELINE');
+    const cmake = readFileSync(join(dir, 'CMakeLists.txt'), 'utf8');
+    expect(cmake).to.include('if(CONFIG_TF_PIPELINE)');
+    const listed = [...cmake.matchAll(/^ {4}src\/(\S+)$/gm)].map((m) => m[1]!);
+    expect(readdirSync(join(dir, 'include'))).to.deep.equal(['tf_pipeline.h']);
+    const sources = compileSourcesFor('cortex-m33', join(dir, 'src'), scratch.dir, [join(dir, 'include')]);
+    expect(listed).to.have.members(sources);
+    const sample = join(dir, 'samples', 'stream');
+    expect(readFileSync(join(sample, 'prj.conf'), 'utf8')).to.include('CONFIG_TF_PIPELINE=y');
+    const sampleCmake = readFileSync(join(sample, 'CMakeLists.txt'), 'utf8');
+    const modules = /list\(APPEND ZEPHYR_EXTRA_MODULES \$\{CMAKE_CURRENT_SOURCE_DIR\}\/(\S+)\)/.exec(sampleCmake)?.[1];
+    expect(existsSync(join(sample, modules!, 'zephyr', 'module.yml')), 'the sample finds the module').to.equal(true);
+    expect(readFileSync(join(sample, 'sample.yaml'), 'utf8')).to.include('- "window 0: "');
+    const main = join(sample, 'src', 'main.c');
+    expect(readFileSync(main, 'utf8')).to.include('tf_pipeline_push(');
+    const t = loadTarget('cortex-m33');
+    run(t.toolchain.cc, [...t.toolchain.cflags, ...STRICT, `-I${join(dir, 'include')}`, '-c', main, '-o', join(scratch.dir, 'zephyr-main.o')]);
   });
 
   it('pico-sdk: an INTERFACE library and example/ as the SDK expects; both compile for the RP2040 under -Werror', () => {

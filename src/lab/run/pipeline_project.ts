@@ -8,6 +8,8 @@
  * - `make`: the sources and a Makefile (`make` the library, `make app` the starter app main.c).
  * - `cmake`: the sources with a CMakeLists.txt for the static library tf_pipeline (a toolchain file
  *   for a cross target), the starter app as its own CMake project in app/.
+ * - `zephyr`: the pipeline as a Zephyr module, the starter app as its sample samples/stream (the
+ *   console's printf).
  * - `pico-sdk`: the pipeline as a pico-sdk INTERFACE library, the starter app in example/ printing
  *   over stdio.
  * - `esp-idf`: the pipeline as the component components/tf_pipeline, the starter app in main/
@@ -18,14 +20,14 @@ import { cArrayBody } from '../../core/ops/common/render.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import type { TargetDescriptor } from '../../core/targets/targets.ts';
 import { isCompiledSource } from '../toolchain/toolchain.ts';
-import { type LibraryFacts, cmakeToolchainFile, espIdfLayout, libraryView, makeLayout, picoSdkLayout } from '../toolchain/project_layouts.ts';
+import { type LibraryFacts, cmakeToolchainFile, espIdfLayout, libraryView, makeLayout, picoSdkLayout, zephyrLayout } from '../toolchain/project_layouts.ts';
 import { TEMPLATES_DIR } from '../../core/codegen/generate.ts';
 import { renderTemplateFile } from '../../core/ops/common/render.ts';
 import { join } from 'node:path';
 import type { CompiledPipeline, PipelineModels, PipelineStream } from './pipeline.ts';
 
 /** The project kinds a pipeline is laid out as. */
-export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'pico-sdk', 'esp-idf'] as const;
+export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'zephyr', 'pico-sdk', 'esp-idf'] as const;
 
 /** Samples (rows) the starter app hands tf_pipeline_push at a time: 10 ms at 16 kHz, like a DMA half-buffer. */
 const AUDIO_BLOCK = 160;
@@ -216,6 +218,14 @@ target_link_libraries(tf_pipeline_app PRIVATE tf_pipeline)
         ...within('app', app('hosted', 'app/main.c')),
       ];
     }
+    case 'zephyr':
+      if (target.name === 'host') throw new TinyforgeError('a Zephyr module is for a microcontroller target, not host');
+      return zephyrLayout(view, target, sources, app('hosted', 'main.c'), {
+        sampleName: 'stream',
+        sampleDoc: `Pushes a sample stream through the pipeline ${view.modelName} and prints the top class of each window on the console`,
+        sampleDescription: 'pushes a sample stream through the pipeline compiled by tinyforge and prints the top class of each window',
+        consoleRegex: 'window 0: ',
+      });
     case 'pico-sdk':
       if (target.name !== 'rp2040') throw new TinyforgeError(`a pico-sdk library is for --target rp2040, not ${target.name}`);
       return [

@@ -362,25 +362,45 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
   ];
 }
 
-/** `zephyr`: a Zephyr module (zephyr/module.yml, Kconfig, CMakeLists.txt), include/ and src/, a sample. */
-export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
-  const view = exportView(compiled, target);
-  const sources = withoutCMake(compiled);
-  const sample = sampleHeader(compiled, options, compiled.generated.fileNames.header);
-  const expectedClass = /_SAMPLE_EXPECTED_CLASS (\d+)/.exec(sample.text)![1];
-  const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...extra, banner: view.hashBanner(file) });
-  const dir = 'samples/classify';
+/** How a Zephyr module's sample is named, what it does, and the console line its sample.yaml waits for. */
+export interface ZephyrSample {
+  sampleName: string;
+  sampleDoc: string;
+  sampleDescription: string;
+  consoleRegex: string;
+}
+
+/**
+ * A Zephyr module of `view`'s library (zephyr/module.yml, Kconfig, CMakeLists.txt, `files` split into
+ * include/ and src/), and a sample application in samples/<name> with `app` in its src/.
+ */
+export function zephyrLayout(view: ExportView, target: TargetDescriptor, files: GeneratedFile[], app: GeneratedFile[], sample: ZephyrSample): GeneratedFile[] {
+  const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...sample, ...extra, banner: view.hashBanner(file) });
+  const dir = `samples/${sample.sampleName}`;
   return [
     { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
     { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
     { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
-    ...headerAndSources(sources, compiled.generated.fileNames.header),
+    ...headerAndSources(files, view.header),
     { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
     { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
-    { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml', { expectedClass }) },
-    { name: `${dir}/src/main.c`, text: renderExport('zephyr/sample/main.c.hbs', { ...view, banner: view.cBanner('main.c') }) },
-    within(`${dir}/src`, [sample])[0]!,
+    { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml') },
+    ...within(`${dir}/src`, app),
   ];
+}
+
+/** `zephyr`: a Zephyr module (zephyr/module.yml, Kconfig, CMakeLists.txt), include/ and src/, a sample. */
+export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const sample = sampleHeader(compiled, options, compiled.generated.fileNames.header);
+  const expectedClass = /_SAMPLE_EXPECTED_CLASS (\d+)/.exec(sample.text)![1];
+  const main = { name: 'main.c', text: renderExport('zephyr/sample/main.c.hbs', { ...view, banner: view.cBanner('main.c') }) };
+  return zephyrLayout(view, target, withoutCMake(compiled), [main, sample], {
+    sampleName: 'classify',
+    sampleDoc: `Runs ${view.modelName} once on a sample input and prints the top class on the console`,
+    sampleDescription: 'runs the model compiled by tinyforge on a sample input and prints the top class',
+    consoleRegex: `top class ${expectedClass} `,
+  });
 }
 
 /** The main task's stack for the starter apps and the harness: the target's, at least 8 KiB. */
