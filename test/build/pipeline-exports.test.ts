@@ -3,7 +3,8 @@
  * `compile FRONTEND MODEL --project <kind>` (docs/pipeline.md, docs/exports.md), checked as the
  * single-model exports are (exports.test.ts): the `cmake` project built with the host's gcc under
  * -Werror, its starter app printing what `run` prints for an audio stream and a sensor stream, and
- * the library with the toolchain file for the Cortex-M4; the `zephyr`, `pico-sdk` and `esp-idf` projects (their
+ * the library with the toolchain file for the Cortex-M4; the `platformio` example built natively
+ * (g++) printing the same; the `platformio` library and the `zephyr`, `pico-sdk` and `esp-idf` projects (their
  * SDKs are not here) checked against their conventions, the library sources compiled for the target
  * under -Werror and the starter app compiled with the target's compiler against a stand-in for the
  * SDK's headers. The models are the small stand-ins of test/helpers/pipeline_models.ts.
@@ -39,7 +40,7 @@ function compileSourcesFor(target: string, dir: string, outDir: string, includes
   return sources;
 }
 
-describe('pipeline exports: compile FRONTEND MODEL --project cmake|zephyr|pico-sdk|esp-idf', function () {
+describe('pipeline exports: compile FRONTEND MODEL --project cmake|platformio|zephyr|pico-sdk|esp-idf', function () {
   this.timeout(180_000);
   let scratch: ReturnType<typeof scratchDir>;
   let fe: string;
@@ -56,7 +57,7 @@ describe('pipeline exports: compile FRONTEND MODEL --project cmake|zephyr|pico-s
   };
 
   before(function () {
-    requireTools(this, ['gcc', 'cmake', 'arm-none-eabi-gcc']);
+    requireTools(this, ['gcc', 'g++', 'cmake', 'arm-none-eabi-gcc']);
     scratch = scratchDir('pipeline-exports');
     fe = writeModelFile(scratch.dir, 'front', standInFrontEnd({ window: 48, features: 8 }));
     model = writeModelFile(scratch.dir, 'words', standInClassifier(5, 8));
@@ -115,6 +116,32 @@ describe('pipeline exports: compile FRONTEND MODEL --project cmake|zephyr|pico-s
     expect(run(join(build, 'tf_pipeline_app'), []).stdout.trim().split('\n')).to.deep.equal(
       ref.windows.map((w) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`),
     );
+  });
+
+  it("platformio: library.json, include/ and src/ compile for the RP2040; the example runs natively and prints run's windows", () => {
+    const dir = compileProject('platformio', 'rp2040', ['--input', clip, '--labels', LABELS]);
+    const manifest = JSON.parse(readFileSync(join(dir, 'library.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.name).to.equal('tf-pipeline');
+    expect(manifest.platforms).to.deep.equal(['raspberrypi']);
+    expect(manifest.build).to.deep.equal({ srcDir: 'src', includeDir: 'include' });
+    expect(readdirSync(join(dir, 'include'))).to.deep.equal(['tf_pipeline.h']);
+    compileSourcesFor('rp2040', join(dir, 'src'), scratch.dir, [join(dir, 'include')]);
+    const ini = readFileSync(join(dir, 'examples', 'stream', 'platformio.ini'), 'utf8');
+    const link = /^lib_deps = (\S+)=symlink:\/\/(\S+)$/m.exec(ini);
+    expect(link?.[1]).to.equal(manifest.name);
+    expect(existsSync(join(dir, 'examples', 'stream', link![2]!, 'library.json')), 'lib_deps leads to the library').to.equal(true);
+    expect(ini).to.match(/^\[env:pico\]\nplatform = raspberrypi\nboard = pico\nframework = arduino$/m);
+    // the example as the native platform builds it (no ARDUINO): the C++ main and the C library
+    const host = compileProject('platformio', 'host', ['--input', clip, '--labels', LABELS]);
+    const objects = readdirSync(join(host, 'src'))
+      .filter((s) => s.endsWith('.c'))
+      .map((s) => {
+        run('gcc', [...STRICT, `-I${join(host, 'include')}`, `-I${join(host, 'src')}`, '-c', join(host, 'src', s), '-o', join(scratch.dir, `pio-${s}.o`)]);
+        return join(scratch.dir, `pio-${s}.o`);
+      });
+    const app = join(scratch.dir, 'pio-native');
+    run('g++', ['-Wall', '-Wextra', '-Werror', `-I${join(host, 'include')}`, join(host, 'examples', 'stream', 'src', 'main.cpp'), ...objects, '-o', app]);
+    expect(run(app, []).stdout.trim().split('\n')).to.deep.equal(expected);
   });
 
   it('zephyr: a module (module.yml, Kconfig, CMakeLists.txt) and samples/stream; src/ and the sample compile for the Cortex-M33', () => {

@@ -8,6 +8,8 @@
  * - `make`: the sources and a Makefile (`make` the library, `make app` the starter app main.c).
  * - `cmake`: the sources with a CMakeLists.txt for the static library tf_pipeline (a toolchain file
  *   for a cross target), the starter app as its own CMake project in app/.
+ * - `platformio`: the pipeline as a PlatformIO library, the starter app (C++, over Serial with the
+ *   Arduino framework, stdout natively) in examples/stream.
  * - `zephyr`: the pipeline as a Zephyr module, the starter app as its sample samples/stream (the
  *   console's printf).
  * - `pico-sdk`: the pipeline as a pico-sdk INTERFACE library, the starter app in example/ printing
@@ -20,14 +22,23 @@ import { cArrayBody } from '../../core/ops/common/render.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import type { TargetDescriptor } from '../../core/targets/targets.ts';
 import { isCompiledSource } from '../toolchain/toolchain.ts';
-import { type LibraryFacts, cmakeToolchainFile, espIdfLayout, libraryView, makeLayout, picoSdkLayout, zephyrLayout } from '../toolchain/project_layouts.ts';
+import {
+  type LibraryFacts,
+  cmakeToolchainFile,
+  espIdfLayout,
+  libraryView,
+  makeLayout,
+  picoSdkLayout,
+  platformioLayout,
+  zephyrLayout,
+} from '../toolchain/project_layouts.ts';
 import { TEMPLATES_DIR } from '../../core/codegen/generate.ts';
 import { renderTemplateFile } from '../../core/ops/common/render.ts';
 import { join } from 'node:path';
 import type { CompiledPipeline, PipelineModels, PipelineStream } from './pipeline.ts';
 
 /** The project kinds a pipeline is laid out as. */
-export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'zephyr', 'pico-sdk', 'esp-idf'] as const;
+export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'platformio', 'zephyr', 'pico-sdk', 'esp-idf'] as const;
 
 /** Samples (rows) the starter app hands tf_pipeline_push at a time: 10 ms at 16 kHz, like a DMA half-buffer. */
 const AUDIO_BLOCK = 160;
@@ -83,7 +94,7 @@ ${body}
 }
 
 /** How a project kind's starter app starts and prints: its includes and the entry that calls run_stream. */
-const ENTRIES: Record<string, { includes: string; entry: string }> = {
+const ENTRIES: Record<string, { includes: string; entry: string; print?: string; file?: string }> = {
   hosted: { includes: '', entry: 'int main(void) { return run_stream(); }\n' },
   'pico-sdk': {
     includes: '#include "pico/stdlib.h"\n',
@@ -95,29 +106,66 @@ const ENTRIES: Record<string, { includes: string; entry: string }> = {
 `,
   },
   'esp-idf': { includes: '', entry: 'void app_main(void) { (void)run_stream(); }\n' },
+  // C++: over Serial (115200 baud) with the Arduino framework, on stdout elsewhere (the native platform)
+  platformio: {
+    file: 'main.cpp',
+    print: 'report',
+    includes: `#include <stdarg.h>
+#ifdef ARDUINO
+#include <Arduino.h>
+#endif
+
+/* printf-style, over Serial or to stdout (not every Arduino core has Serial.printf) */
+static void report(const char *format, ...) {
+  char line[96];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+#ifdef ARDUINO
+  Serial.print(line);
+#else
+  fputs(line, stdout);
+#endif
+}
+`,
+    entry: `#ifdef ARDUINO
+void setup() {
+  Serial.begin(115200);
+  while (!Serial && millis() < 3000) {
+  }
+  (void)run_stream();
+}
+
+void loop() {}
+#else
+int main() { return run_stream(); }
+#endif
+`,
+  },
 };
 
 function starterApp(models: PipelineModels, labels: string[] | null, banner: string, entry: keyof typeof ENTRIES): GeneratedFile {
   const audio = models.shape.kind === 'audio';
-  const { includes, entry: entryText } = ENTRIES[entry]!;
+  const { includes, entry: entryText, print = 'printf', file = 'main.c' } = ENTRIES[entry]!;
   const labelTable = labels ? `static const char *const labels[] = { ${labels.map(cString).join(', ')} };\n` : '';
   const push = audio
     ? `  for (at = 0; at < TF_PIPELINE_SAMPLE_COUNT; at += ${AUDIO_BLOCK}u) {
     const size_t n = TF_PIPELINE_SAMPLE_COUNT - at < ${AUDIO_BLOCK}u ? TF_PIPELINE_SAMPLE_COUNT - at : ${AUDIO_BLOCK}u;
     if (tf_pipeline_push(tf_pipeline_sample + at, n) != TF_OK) {
-      printf("tf_pipeline_push failed\\n");
+      ${print}("tf_pipeline_push failed\\n");
       return 1;
     }
   }`
     : `  for (at = 0; at < TF_PIPELINE_SAMPLE_ROWS; at += ${SENSOR_BLOCK}u) {
     const size_t n = TF_PIPELINE_SAMPLE_ROWS - at < ${SENSOR_BLOCK}u ? TF_PIPELINE_SAMPLE_ROWS - at : ${SENSOR_BLOCK}u;
     if (tf_pipeline_push_rows(tf_pipeline_sample + at * TF_PIPELINE_FEATURES, n) != TF_OK) {
-      printf("tf_pipeline_push_rows failed\\n");
+      ${print}("tf_pipeline_push_rows failed\\n");
       return 1;
     }
   }`;
   return {
-    name: 'main.c',
+    name: file,
     text: `${banner}/* The starter app: the sample stream of tf_pipeline_sample.h pushed ${audio ? `${AUDIO_BLOCK} samples` : `${SENSOR_BLOCK} rows`} at a time,
  * as ${audio ? "a microphone's DMA" : "a sensor's FIFO"} delivers it; one line per window with its top class. */
 #include <stdio.h>
@@ -129,14 +177,14 @@ ${labelTable}static void on_result(const int8_t *scores, size_t count, void *use
   size_t best = 0, i;
   for (i = 1; i < count; ++i)
     if (scores[i] > scores[best]) best = i;
-  printf("window %u: ${labels ? '%s' : 'class %u'} %d\\n", (*window)++, ${labels ? 'labels[best]' : '(unsigned)best'}, (int)scores[best]);
+  ${print}("window %u: ${labels ? '%s' : 'class %u'} %d\\n", (*window)++, ${labels ? 'labels[best]' : '(unsigned)best'}, (int)scores[best]);
 }
 
 static int run_stream(void) {
   unsigned window = 0;
   size_t at;
   if (tf_pipeline_init() != TF_OK) {
-    printf("tf_pipeline_init failed\\n");
+    ${print}("tf_pipeline_init failed\\n");
     return 1;
   }
   tf_pipeline_on_result(on_result, &window);
@@ -218,6 +266,11 @@ target_link_libraries(tf_pipeline_app PRIVATE tf_pipeline)
         ...within('app', app('hosted', 'app/main.c')),
       ];
     }
+    case 'platformio':
+      return platformioLayout(view, target, sources, app('platformio', 'main.cpp'), {
+        name: 'stream',
+        doc: `Pushes a sample stream through the pipeline ${view.modelName} and prints the top class of each window`,
+      });
     case 'zephyr':
       if (target.name === 'host') throw new TinyforgeError('a Zephyr module is for a microcontroller target, not host');
       return zephyrLayout(view, target, sources, app('hosted', 'main.c'), {

@@ -329,13 +329,20 @@ export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor,
   ];
 }
 
-/** `platformio`: library.json, the API header in include/, the rest in src/, an example project. */
-export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
-  const view = exportView(compiled, target);
+/**
+ * A PlatformIO library of `view`'s library (library.json, its API header in include/, the rest of
+ * `files` in src/), and an example project examples/<name> with `app` in its src/.
+ */
+export function platformioLayout(
+  view: ExportView,
+  target: TargetDescriptor,
+  files: GeneratedFile[],
+  app: GeneratedFile[],
+  example: { name: string; doc: string },
+): GeneratedFile[] {
   // PlatformIO's registry names: lower case letters, digits and dashes
   const libraryName = view.prefix.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const board = PLATFORMIO_BOARDS[target.name] ?? PLATFORMIO_BOARDS.host!;
-  const sources = withoutCMake(compiled);
   return [
     {
       name: 'library.json',
@@ -345,21 +352,31 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
         2,
       )}\n`,
     },
-    ...headerAndSources(sources, compiled.generated.fileNames.header),
+    ...headerAndSources(files, view.header),
     {
-      name: 'examples/classify/platformio.ini',
+      name: `examples/${example.name}/platformio.ini`,
       text: renderExport('platformio/platformio.ini.hbs', {
         ...view,
         banner: view.hashBanner('platformio.ini').replace(/^#/gm, ';'),
+        exampleDoc: example.doc,
         libraryName,
         envName: board.env,
         envLines: board.lines,
         boardNote: `a ${target.name} board; put yours in [env] (pio boards)`,
       }),
     },
-    { name: 'examples/classify/src/main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) },
-    within('examples/classify/src', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
+    ...within(`examples/${example.name}/src`, app),
   ];
+}
+
+/** `platformio`: library.json, the API header in include/, the rest in src/, an example project. */
+export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const main = { name: 'main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) };
+  return platformioLayout(view, target, withoutCMake(compiled), [main, sampleHeader(compiled, options, compiled.generated.fileNames.header)], {
+    name: 'classify',
+    doc: `Runs ${view.modelName} once on a sample input and prints the top class`,
+  });
 }
 
 /** How a Zephyr module's sample is named, what it does, and the console line its sample.yaml waits for. */
