@@ -4,7 +4,8 @@
  * single-model exports are (exports.test.ts): the `cmake` project built with the host's gcc under
  * -Werror, its starter app printing what `run` prints for an audio stream and a sensor stream, and
  * the library with the toolchain file for the Cortex-M4; the `platformio` example built natively
- * (g++) printing the same; the `platformio` library and the `zephyr`, `pico-sdk` and `esp-idf` projects (their
+ * (g++) and the Arduino sketch against a stand-in for the core's Serial, printing the same; the
+ * `arduino` library, the `platformio` library and the `zephyr`, `pico-sdk` and `esp-idf` projects (their
  * SDKs are not here) checked against their conventions, the library sources compiled for the target
  * under -Werror and the starter app compiled with the target's compiler against a stand-in for the
  * SDK's headers. The models are the small stand-ins of test/helpers/pipeline_models.ts.
@@ -40,7 +41,7 @@ function compileSourcesFor(target: string, dir: string, outDir: string, includes
   return sources;
 }
 
-describe('pipeline exports: compile FRONTEND MODEL --project cmake|platformio|zephyr|pico-sdk|esp-idf', function () {
+describe('pipeline exports: compile FRONTEND MODEL --project cmake|arduino|platformio|zephyr|pico-sdk|esp-idf', function () {
   this.timeout(180_000);
   let scratch: ReturnType<typeof scratchDir>;
   let fe: string;
@@ -116,6 +117,66 @@ describe('pipeline exports: compile FRONTEND MODEL --project cmake|platformio|ze
     expect(run(join(build, 'tf_pipeline_app'), []).stdout.trim().split('\n')).to.deep.equal(
       ref.windows.map((w) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`),
     );
+  });
+
+  it("arduino: library.properties and a header named after the model; src/ compiles for the Cortex-M4; the sketch prints run's windows", () => {
+    const dir = compileProject('arduino', 'cortex-m4', ['--input', clip, '--labels', LABELS]);
+    const props = readFileSync(join(dir, 'library.properties'), 'utf8');
+    expect(props)
+      .to.match(/^name=tf_words_pipeline$/m)
+      .and.match(/^includes=tf_words_pipeline\.h$/m);
+    expect(readFileSync(join(dir, 'src', 'tf_words_pipeline.h'), 'utf8')).to.include('#include "tf_pipeline.h"');
+    const sketch = join(dir, 'examples', 'ClassifyStream', 'ClassifyStream.ino');
+    expect(readFileSync(sketch, 'utf8')).to.include('#include <tf_words_pipeline.h>').and.include('Serial.begin(115200)');
+    expect(existsSync(join(dir, 'examples', 'ClassifyStream', 'tf_pipeline_sample.h'))).to.equal(true);
+    compileSourcesFor('cortex-m4', join(dir, 'src'), scratch.dir);
+    // the sketch as C++ on the host, ARDUINO defined, against what it uses of the core; main() runs setup() once
+    const host = compileProject('arduino', 'host', ['--input', clip, '--labels', LABELS]);
+    const stub = join(scratch.dir, 'Arduino.h');
+    writeFileSync(
+      stub,
+      `#pragma once
+#include <stddef.h>
+#include <stdio.h>
+struct StubSerial {
+  void begin(unsigned long) {}
+  explicit operator bool() const { return true; }
+  size_t print(const char *s) { return (size_t)printf("%s", s); }
+};
+static StubSerial Serial;
+static unsigned long millis() { return 0; }
+void setup();
+void loop();
+int main() { setup(); return 0; }
+`,
+    );
+    const objects = readdirSync(join(host, 'src'))
+      .filter((f) => f.endsWith('.c'))
+      .map((f) => {
+        run('gcc', [...STRICT, `-I${join(host, 'src')}`, '-c', join(host, 'src', f), '-o', join(scratch.dir, `ino-${f}.o`)]);
+        return join(scratch.dir, `ino-${f}.o`);
+      });
+    const app = join(scratch.dir, 'sketch-app');
+    const ino = join(host, 'examples', 'ClassifyStream', 'ClassifyStream.ino');
+    run('g++', [
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-DARDUINO=10819',
+      '-include',
+      stub,
+      `-I${scratch.dir}`,
+      `-I${join(host, 'src')}`,
+      '-x',
+      'c++',
+      ino,
+      '-x',
+      'none',
+      ...objects,
+      '-o',
+      app,
+    ]);
+    expect(run(app, []).stdout.trim().split('\n')).to.deep.equal(expected);
   });
 
   it("platformio: library.json, include/ and src/ compile for the RP2040; the example runs natively and prints run's windows", () => {

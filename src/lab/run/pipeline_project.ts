@@ -8,6 +8,8 @@
  * - `make`: the sources and a Makefile (`make` the library, `make app` the starter app main.c).
  * - `cmake`: the sources with a CMakeLists.txt for the static library tf_pipeline (a toolchain file
  *   for a cross target), the starter app as its own CMake project in app/.
+ * - `arduino`: the pipeline as an Arduino library named after its model (<model prefix>_pipeline.h
+ *   includes tf_pipeline.h), the starter app as the sketch examples/ClassifyStream, over Serial.
  * - `platformio`: the pipeline as a PlatformIO library, the starter app (C++, over Serial with the
  *   Arduino framework, stdout natively) in examples/stream.
  * - `zephyr`: the pipeline as a Zephyr module, the starter app as its sample samples/stream (the
@@ -24,6 +26,7 @@ import type { TargetDescriptor } from '../../core/targets/targets.ts';
 import { isCompiledSource } from '../toolchain/toolchain.ts';
 import {
   type LibraryFacts,
+  arduinoLayout,
   cmakeToolchainFile,
   espIdfLayout,
   libraryView,
@@ -38,7 +41,7 @@ import { join } from 'node:path';
 import type { CompiledPipeline, PipelineModels, PipelineStream } from './pipeline.ts';
 
 /** The project kinds a pipeline is laid out as. */
-export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'platformio', 'zephyr', 'pico-sdk', 'esp-idf'] as const;
+export const PIPELINE_PROJECT_KINDS = ['make', 'cmake', 'arduino', 'platformio', 'zephyr', 'pico-sdk', 'esp-idf'] as const;
 
 /** Samples (rows) the starter app hands tf_pipeline_push at a time: 10 ms at 16 kHz, like a DMA half-buffer. */
 const AUDIO_BLOCK = 160;
@@ -228,7 +231,7 @@ export function pipelineProjectFiles(
   labels: string[] | null,
 ): GeneratedFile[] {
   if (!(PIPELINE_PROJECT_KINDS as readonly string[]).includes(kind))
-    throw new TinyforgeError(`--project ${kind}: a pipeline is laid out as ${PIPELINE_PROJECT_KINDS.join(', ')} for now`);
+    throw new TinyforgeError(`unknown project kind '${kind}' (known: ${PIPELINE_PROJECT_KINDS.join(', ')})`);
   const facts = pipelineFacts(compiled, models);
   const view = libraryView(facts, target, compiled.model.generated.banner);
   const app = (entry: keyof typeof ENTRIES, file: string) => [
@@ -265,6 +268,23 @@ target_link_libraries(tf_pipeline_app PRIVATE tf_pipeline)
         { name: 'app/CMakeLists.txt', text: appCMake },
         ...within('app', app('hosted', 'app/main.c')),
       ];
+    }
+    case 'arduino': {
+      // Arduino finds a library by its headers: one named after the model, not the generic tf_pipeline.h
+      const prefix = `${compiled.model.generated.prefix}_pipeline`;
+      const sketch = 'ClassifyStream';
+      const [main, sample] = app('platformio', `${sketch}.ino`) as [GeneratedFile, GeneratedFile];
+      const ino = { name: `${sketch}.ino`, text: main.text.replace('#include "tf_pipeline.h"', `#include <${prefix}.h>`) };
+      return arduinoLayout(
+        { ...view, prefix, PREFIX: prefix.toUpperCase() },
+        target,
+        sources,
+        { sketch: ino, others: [sample] },
+        {
+          sketch,
+          what: 'the example pushes a sample stream through the pipeline and prints the top class of each window',
+        },
+      );
     }
     case 'platformio':
       return platformioLayout(view, target, sources, app('platformio', 'main.cpp'), {

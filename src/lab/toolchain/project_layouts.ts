@@ -306,11 +306,18 @@ export function makeExport(compiled: CompiledModel, target: TargetDescriptor): G
   return [...files, makeLayout(exportView(compiled, target), target, files)];
 }
 
-/** `arduino`: library.properties, the sources in src/ with a header named after the library, an example sketch. */
-export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
-  const view = exportView(compiled, target);
-  const libraryName = view.prefix;
-  const sketch = 'Classify';
+/**
+ * An Arduino library of `view`'s library: library.properties, `files` in src/ with the header
+ * <prefix>.h (a name no other library has) including the API header, and the example sketch
+ * examples/<sketch>/<sketch>.ino with the rest of `app` beside it.
+ */
+export function arduinoLayout(
+  view: ExportView,
+  target: TargetDescriptor,
+  files: GeneratedFile[],
+  app: { sketch: GeneratedFile; others: GeneratedFile[] },
+  example: { sketch: string; what: string },
+): GeneratedFile[] {
   const header = `${view.prefix}.h`;
   return [
     {
@@ -318,15 +325,30 @@ export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor,
       text: renderExport('arduino/library.properties.hbs', {
         ...view,
         banner: view.hashBanner('library.properties'),
-        libraryName,
+        libraryName: view.prefix,
+        exampleWhat: example.what,
         architectures: ARDUINO_ARCHITECTURES[target.name] ?? '*',
       }),
     },
-    ...within('src', withoutCMake(compiled)),
+    ...within('src', files),
     { name: `src/${header}`, text: renderExport('arduino/library_header.h.hbs', { ...view, banner: view.cBanner(header) }) },
-    { name: `examples/${sketch}/${sketch}.ino`, text: renderExport('arduino/sketch.ino.hbs', { ...view, banner: view.cBanner(`${sketch}.ino`) }) },
-    within(`examples/${sketch}`, [sampleHeader(compiled, options, header)])[0]!,
+    { name: `examples/${example.sketch}/${example.sketch}.ino`, text: app.sketch.text },
+    ...within(`examples/${example.sketch}`, app.others),
   ];
+}
+
+/** `arduino`: library.properties, the sources in src/ with a header named after the library, an example sketch. */
+export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const sketch = 'Classify';
+  const ino = { name: `${sketch}.ino`, text: renderExport('arduino/sketch.ino.hbs', { ...view, banner: view.cBanner(`${sketch}.ino`) }) };
+  return arduinoLayout(
+    view,
+    target,
+    withoutCMake(compiled),
+    { sketch: ino, others: [sampleHeader(compiled, options, `${view.prefix}.h`)] },
+    { sketch, what: 'the example runs the model on a sample input and prints the top class' },
+  );
 }
 
 /**
