@@ -18,7 +18,8 @@
  * zero point) and prints the top class of output 0 beside the one tinyforge's reference kernels give.
  *
  * Templates live in templates/exports, and for the ESP-IDF harness and the pico-sdk library in
- * firmware/esp32/idf and firmware/rp2040/pico-sdk.
+ * firmware/esp32/idf and firmware/rp2040/pico-sdk. A pipeline's projects (src/lab/run/pipeline_project.ts)
+ * reuse the library parts through libraryView and the *Layout functions.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -112,9 +113,29 @@ export interface ProjectOptions {
   sampleSource?: string;
 }
 
-function modelView(compiled: CompiledModel) {
+/** What the layouts' templates say of the library they lay out. */
+export interface LibraryFacts {
+  /** 'model', or 'pipeline': what the banners call it */
+  kind: string;
+  name: string;
+  prefix: string;
+  PREFIX: string;
+  /** the API header */
+  header: string;
+  /** the files to compile */
+  sources: string[];
+  arenaBytes: number;
+  macs: number;
+  weightBytes: number;
+  inputs: { zeroPoint: number }[];
+  /** the API's functions, for the build files' comments */
+  api: string;
+}
+
+function modelView(compiled: CompiledModel): LibraryFacts {
   const { graph, plan, generated, prepared } = compiled;
   return {
+    kind: 'model',
     name: graph.name,
     prefix: generated.prefix,
     PREFIX: generated.prefix.toUpperCase(),
@@ -125,6 +146,7 @@ function modelView(compiled: CompiledModel) {
     macs: prepared.layers.reduce((n, l) => n + l.macs, 0),
     weightBytes: graph.tensors.filter((t) => t.data).reduce((n, t) => n + t.data!.length, 0),
     inputs: graph.inputs.map((i) => ({ zeroPoint: graph.tensors[i]!.quant?.zeroPoint[0] ?? 0 })),
+    api: `${generated.prefix}_init, ${generated.prefix}_input, ${generated.prefix}_invoke, ${generated.prefix}_output`,
   };
 }
 
@@ -157,18 +179,24 @@ const lineText = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
 
 /** The facts every export's templates share: the model, its target, and the banners in each comment syntax. */
 function exportView(compiled: CompiledModel, target: TargetDescriptor) {
-  const model = modelView(compiled);
-  const banner = (what: string) => compiled.generated.banner(what);
+  return libraryView(modelView(compiled), target, compiled.generated.banner);
+}
+
+/**
+ * exportView for any library of generated C: `library` names it and its sources, `banner` gives the
+ * banner of a further file (a pipeline passes its model's).
+ */
+export function libraryView(library: LibraryFacts, target: TargetDescriptor, banner: (what: string) => { c: string; cmake: string }) {
   return {
-    ...model,
-    modelName: lineText(model.name),
-    modelNameJson: quotedText(model.name),
-    modelNameKconfig: quotedText(model.name),
+    ...library,
+    modelName: lineText(library.name),
+    modelNameJson: quotedText(library.name),
+    modelNameKconfig: quotedText(library.name),
     targetName: target.name,
     targetDescription: lineText(target.description),
     version: LIBRARY_VERSION,
-    cBanner: (file: string) => banner(`${file}: part of the ${target.name} export of model ${model.name}.`).c,
-    hashBanner: (file: string) => banner(`${file}: part of the ${target.name} export of model ${model.name}.`).cmake,
+    cBanner: (file: string) => banner(`${file}: part of the ${target.name} export of ${library.kind} ${library.name}.`).c,
+    hashBanner: (file: string) => banner(`${file}: part of the ${target.name} export of ${library.kind} ${library.name}.`).cmake,
   };
 }
 
@@ -218,14 +246,14 @@ function sampleHeader(compiled: CompiledModel, options: ProjectOptions, modelHea
   return { name, text };
 }
 
-/** `cmake`: the generated sources with their CMakeLists.txt, and a toolchain file for a cross target. */
-export function cmakeExport(compiled: CompiledModel, target: TargetDescriptor): GeneratedFile[] {
-  const files = [...compiled.generated.files];
-  if (target.name === 'host') return files;
+/** The facts the library parts of a layout take: a model's (exportView) or a pipeline's. */
+export type ExportView = ReturnType<typeof exportView>;
+
+/** A CMake toolchain file for a cross target: its compiler and the core flags the kernels were chosen for. */
+export function cmakeToolchainFile(view: ExportView, target: TargetDescriptor): GeneratedFile {
   const compiler = exportCompiler(target);
   const fileName = `toolchain-${target.name}.cmake`;
-  const view = exportView(compiled, target);
-  files.push({
+  return {
     name: fileName,
     text: renderExport('cmake/toolchain.cmake.hbs', {
       ...view,
@@ -235,37 +263,61 @@ export function cmakeExport(compiled: CompiledModel, target: TargetDescriptor): 
       cc: compiler.cc,
       archFlags: compiler.archFlags.join(' '),
     }),
-  });
+  };
+}
+
+/** `cmake`: the generated sources with their CMakeLists.txt, and a toolchain file for a cross target. */
+export function cmakeExport(compiled: CompiledModel, target: TargetDescriptor): GeneratedFile[] {
+  const files = [...compiled.generated.files];
+  if (target.name === 'host') return files;
+  files.push(cmakeToolchainFile(exportView(compiled, target), target));
   return files;
+}
+
+/**
+ * A Makefile building lib<prefix>.a from `files` (the sources of `view`), and with `app` (a C file
+ * among `files`, not in the library) a `make app` target linking it against the library.
+ */
+export function makeLayout(view: ExportView, target: TargetDescriptor, files: GeneratedFile[], app: string | null = null): GeneratedFile {
+  const compiler = exportCompiler(target);
+  return {
+    name: 'Makefile',
+    text: renderExport('make/Makefile.hbs', {
+      ...view,
+      banner: view.hashBanner('Makefile'),
+      cc: compiler.cc,
+      ar: compiler.ar,
+      archFlags: compiler.archFlags.join(' '),
+      optimize: compiler.optimize,
+      cflags: compiler.cflags.join(' '),
+      sources: view.sources.join(' '),
+      headers: files
+        .filter((f) => f.name.endsWith('.h'))
+        .map((f) => f.name)
+        .join(' '),
+      app,
+    }),
+  };
 }
 
 /** `make`: the generated sources and a Makefile building the static library. */
 export function makeExport(compiled: CompiledModel, target: TargetDescriptor): GeneratedFile[] {
   const files = withoutCMake(compiled);
-  const compiler = exportCompiler(target);
-  const view = exportView(compiled, target);
-  const makefile = renderExport('make/Makefile.hbs', {
-    ...view,
-    banner: view.hashBanner('Makefile'),
-    cc: compiler.cc,
-    ar: compiler.ar,
-    archFlags: compiler.archFlags.join(' '),
-    optimize: compiler.optimize,
-    cflags: compiler.cflags.join(' '),
-    sources: view.sources.join(' '),
-    headers: files
-      .filter((f) => f.name.endsWith('.h'))
-      .map((f) => f.name)
-      .join(' '),
-  });
-  return [...files, { name: 'Makefile', text: makefile }];
+  return [...files, makeLayout(exportView(compiled, target), target, files)];
 }
 
-/** `arduino`: library.properties, the sources in src/ with a header named after the library, an example sketch. */
-export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
-  const view = exportView(compiled, target);
-  const libraryName = view.prefix;
-  const sketch = 'Classify';
+/**
+ * An Arduino library of `view`'s library: library.properties, `files` in src/ with the header
+ * <prefix>.h (a name no other library has) including the API header, and the example sketch
+ * examples/<sketch>/<sketch>.ino with the rest of `app` beside it.
+ */
+export function arduinoLayout(
+  view: ExportView,
+  target: TargetDescriptor,
+  files: GeneratedFile[],
+  app: { sketch: GeneratedFile; others: GeneratedFile[] },
+  example: { sketch: string; what: string },
+): GeneratedFile[] {
   const header = `${view.prefix}.h`;
   return [
     {
@@ -273,24 +325,46 @@ export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor,
       text: renderExport('arduino/library.properties.hbs', {
         ...view,
         banner: view.hashBanner('library.properties'),
-        libraryName,
+        libraryName: view.prefix,
+        exampleWhat: example.what,
         architectures: ARDUINO_ARCHITECTURES[target.name] ?? '*',
       }),
     },
-    ...within('src', withoutCMake(compiled)),
+    ...within('src', files),
     { name: `src/${header}`, text: renderExport('arduino/library_header.h.hbs', { ...view, banner: view.cBanner(header) }) },
-    { name: `examples/${sketch}/${sketch}.ino`, text: renderExport('arduino/sketch.ino.hbs', { ...view, banner: view.cBanner(`${sketch}.ino`) }) },
-    within(`examples/${sketch}`, [sampleHeader(compiled, options, header)])[0]!,
+    { name: `examples/${example.sketch}/${example.sketch}.ino`, text: app.sketch.text },
+    ...within(`examples/${example.sketch}`, app.others),
   ];
 }
 
-/** `platformio`: library.json, the API header in include/, the rest in src/, an example project. */
-export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+/** `arduino`: library.properties, the sources in src/ with a header named after the library, an example sketch. */
+export function arduinoExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
   const view = exportView(compiled, target);
+  const sketch = 'Classify';
+  const ino = { name: `${sketch}.ino`, text: renderExport('arduino/sketch.ino.hbs', { ...view, banner: view.cBanner(`${sketch}.ino`) }) };
+  return arduinoLayout(
+    view,
+    target,
+    withoutCMake(compiled),
+    { sketch: ino, others: [sampleHeader(compiled, options, `${view.prefix}.h`)] },
+    { sketch, what: 'the example runs the model on a sample input and prints the top class' },
+  );
+}
+
+/**
+ * A PlatformIO library of `view`'s library (library.json, its API header in include/, the rest of
+ * `files` in src/), and an example project examples/<name> with `app` in its src/.
+ */
+export function platformioLayout(
+  view: ExportView,
+  target: TargetDescriptor,
+  files: GeneratedFile[],
+  app: GeneratedFile[],
+  example: { name: string; doc: string },
+): GeneratedFile[] {
   // PlatformIO's registry names: lower case letters, digits and dashes
   const libraryName = view.prefix.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const board = PLATFORMIO_BOARDS[target.name] ?? PLATFORMIO_BOARDS.host!;
-  const sources = withoutCMake(compiled);
   return [
     {
       name: 'library.json',
@@ -300,79 +374,138 @@ export function platformioExport(compiled: CompiledModel, target: TargetDescript
         2,
       )}\n`,
     },
-    ...headerAndSources(sources, compiled.generated.fileNames.header),
+    ...headerAndSources(files, view.header),
     {
-      name: 'examples/classify/platformio.ini',
+      name: `examples/${example.name}/platformio.ini`,
       text: renderExport('platformio/platformio.ini.hbs', {
         ...view,
         banner: view.hashBanner('platformio.ini').replace(/^#/gm, ';'),
+        exampleDoc: example.doc,
         libraryName,
         envName: board.env,
         envLines: board.lines,
         boardNote: `a ${target.name} board; put yours in [env] (pio boards)`,
       }),
     },
-    { name: 'examples/classify/src/main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) },
-    within('examples/classify/src', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
+    ...within(`examples/${example.name}/src`, app),
+  ];
+}
+
+/** `platformio`: library.json, the API header in include/, the rest in src/, an example project. */
+export function platformioExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
+  const view = exportView(compiled, target);
+  const main = { name: 'main.cpp', text: renderExport('platformio/main.cpp.hbs', { ...view, banner: view.cBanner('main.cpp') }) };
+  return platformioLayout(view, target, withoutCMake(compiled), [main, sampleHeader(compiled, options, compiled.generated.fileNames.header)], {
+    name: 'classify',
+    doc: `Runs ${view.modelName} once on a sample input and prints the top class`,
+  });
+}
+
+/** How a Zephyr module's sample is named, what it does, and the console line its sample.yaml waits for. */
+export interface ZephyrSample {
+  sampleName: string;
+  sampleDoc: string;
+  sampleDescription: string;
+  consoleRegex: string;
+}
+
+/**
+ * A Zephyr module of `view`'s library (zephyr/module.yml, Kconfig, CMakeLists.txt, `files` split into
+ * include/ and src/), and a sample application in samples/<name> with `app` in its src/.
+ */
+export function zephyrLayout(view: ExportView, target: TargetDescriptor, files: GeneratedFile[], app: GeneratedFile[], sample: ZephyrSample): GeneratedFile[] {
+  const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...sample, ...extra, banner: view.hashBanner(file) });
+  const dir = `samples/${sample.sampleName}`;
+  return [
+    { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
+    { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
+    { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
+    ...headerAndSources(files, view.header),
+    { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
+    { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
+    { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml') },
+    ...within(`${dir}/src`, app),
   ];
 }
 
 /** `zephyr`: a Zephyr module (zephyr/module.yml, Kconfig, CMakeLists.txt), include/ and src/, a sample. */
 export function zephyrExport(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
   const view = exportView(compiled, target);
-  const sources = withoutCMake(compiled);
   const sample = sampleHeader(compiled, options, compiled.generated.fileNames.header);
   const expectedClass = /_SAMPLE_EXPECTED_CLASS (\d+)/.exec(sample.text)![1];
-  const hash = (template: string, file: string, extra: object = {}) => renderExport(template, { ...view, ...extra, banner: view.hashBanner(file) });
-  const dir = 'samples/classify';
-  return [
-    { name: 'zephyr/module.yml', text: hash('zephyr/module.yml.hbs', 'module.yml') },
-    { name: 'Kconfig', text: hash('zephyr/Kconfig.hbs', 'Kconfig') },
-    { name: 'CMakeLists.txt', text: hash('zephyr/CMakeLists.txt.hbs', 'CMakeLists.txt') },
-    ...headerAndSources(sources, compiled.generated.fileNames.header),
-    { name: `${dir}/CMakeLists.txt`, text: hash('zephyr/sample/CMakeLists.txt.hbs', 'CMakeLists.txt') },
-    { name: `${dir}/prj.conf`, text: hash('zephyr/sample/prj.conf.hbs', 'prj.conf', { mainStackBytes: mainStackBytes(target) }) },
-    { name: `${dir}/sample.yaml`, text: hash('zephyr/sample/sample.yaml.hbs', 'sample.yaml', { expectedClass }) },
-    { name: `${dir}/src/main.c`, text: renderExport('zephyr/sample/main.c.hbs', { ...view, banner: view.cBanner('main.c') }) },
-    within(`${dir}/src`, [sample])[0]!,
-  ];
+  const main = { name: 'main.c', text: renderExport('zephyr/sample/main.c.hbs', { ...view, banner: view.cBanner('main.c') }) };
+  return zephyrLayout(view, target, withoutCMake(compiled), [main, sample], {
+    sampleName: 'classify',
+    sampleDoc: `Runs ${view.modelName} once on a sample input and prints the top class on the console`,
+    sampleDescription: 'runs the model compiled by tinyforge on a sample input and prints the top class',
+    consoleRegex: `top class ${expectedClass} `,
+  });
 }
 
 /** The main task's stack for the starter apps and the harness: the target's, at least 8 KiB. */
 const mainStackBytes = (target: TargetDescriptor) => Math.max(target.memory?.stackBytes ?? 16384, 8192);
+
+/** The ESP chip of an ESP target, or a one-line error naming the ones there are. */
+export function idfChip(target: TargetDescriptor) {
+  const chip = IDF_TARGETS[target.name];
+  if (!chip) throw new TinyforgeError(`target ${target.name} is not an ESP chip: an ESP-IDF project is for ${Object.keys(IDF_TARGETS).join(', ')}`);
+  return chip;
+}
+
+/**
+ * An ESP-IDF project around a library: the library as the component components/<prefix>, and main/
+ * with `app` (main.c and what it includes; `appDoc` says what it does).
+ */
+export function espIdfLayout(
+  view: ExportView,
+  target: TargetDescriptor,
+  app: GeneratedFile[],
+  extra: { appDoc: string; harness?: boolean; buildId?: string; input0ArenaOffset?: number },
+) {
+  const chip = idfChip(target);
+  const flashMiB = (target.memory?.flash.bytes ?? 4 * 1024 * 1024) / (1024 * 1024);
+  const idfView = {
+    ...view,
+    ...chip,
+    ...extra,
+    target: target.name,
+    board: `${chip.idfTarget}-esp-idf`,
+    mainStackBytes: mainStackBytes(target),
+    flashSize: `${flashMiB}MB`,
+  };
+  const component = (template: string) => renderTemplateFile(join(IDF_DIR, template), idfView);
+  const starter = (template: string, file: string) => renderExport(`esp-idf/${template}`, { ...idfView, banner: view.hashBanner(file) });
+  return {
+    idfView,
+    files: [
+      { name: 'CMakeLists.txt', text: starter('CMakeLists.txt.hbs', 'CMakeLists.txt') },
+      { name: 'sdkconfig.defaults', text: starter('sdkconfig.defaults.hbs', 'sdkconfig.defaults') },
+      { name: 'main/CMakeLists.txt', text: starter('main/CMakeLists.txt.hbs', 'main/CMakeLists.txt') },
+      ...within('main', app),
+      { name: `components/${view.prefix}/CMakeLists.txt`, text: component('component/CMakeLists.txt.hbs') },
+      { name: `components/${view.prefix}/idf_component.yml`, text: component('component/idf_component.yml.hbs') },
+    ],
+  };
+}
 
 /**
  * `esp-idf`: the model as the component components/<prefix>, a starter app in main/, and tinyforge's
  * device harness (what `profile --port` talks to) as the project harness/ using the same component.
  */
 export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor, options: ProjectOptions = {}): GeneratedFile[] {
-  const chip = IDF_TARGETS[target.name];
-  if (!chip) throw new TinyforgeError(`target ${target.name} is not an ESP chip: an ESP-IDF project is for ${Object.keys(IDF_TARGETS).join(', ')}`);
-  const model = modelView(compiled);
-  const flashMiB = (target.memory?.flash.bytes ?? 4 * 1024 * 1024) / (1024 * 1024);
-  const view = {
-    ...exportView(compiled, target),
-    ...chip,
-    target: target.name,
-    board: `${chip.idfTarget}-esp-idf`,
+  const view = exportView(compiled, target);
+  const main = { name: 'main.c', text: renderExport('esp-idf/main/main.c.hbs', { ...view, banner: view.cBanner('main/main.c') }) };
+  const { idfView, files } = espIdfLayout(view, target, [main, sampleHeader(compiled, options, compiled.generated.fileNames.header)], {
+    appDoc: 'runs the model once on a\n# sample input and prints the top class on the console',
+    harness: true,
     buildId: modelBuildId(compiled),
     input0ArenaOffset: compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!) ?? 0,
-    mainStackBytes: mainStackBytes(target),
-    flashSize: `${flashMiB}MB`,
-  };
-  const harness = (template: string) => renderTemplateFile(join(IDF_DIR, template), view);
+  });
+  const harness = (template: string) => renderTemplateFile(join(IDF_DIR, template), idfView);
   const copy = (file: string) => readFileSync(file, 'utf8');
-  const starter = (template: string, file: string, banner: 'c' | 'hash') =>
-    renderExport(`esp-idf/${template}`, { ...view, banner: banner === 'c' ? view.cBanner(file) : view.hashBanner(file) });
   return [
-    { name: 'CMakeLists.txt', text: starter('CMakeLists.txt.hbs', 'CMakeLists.txt', 'hash') },
-    { name: 'sdkconfig.defaults', text: starter('sdkconfig.defaults.hbs', 'sdkconfig.defaults', 'hash') },
-    { name: 'main/CMakeLists.txt', text: starter('main/CMakeLists.txt.hbs', 'main/CMakeLists.txt', 'hash') },
-    { name: 'main/main.c', text: starter('main/main.c.hbs', 'main/main.c', 'c') },
-    within('main', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
-    { name: `components/${model.prefix}/CMakeLists.txt`, text: harness('component/CMakeLists.txt.hbs') },
-    { name: `components/${model.prefix}/idf_component.yml`, text: harness('component/idf_component.yml.hbs') },
-    ...within(`components/${model.prefix}`, withoutCMake(compiled)),
+    ...files,
+    ...within(`components/${view.prefix}`, withoutCMake(compiled)),
     { name: 'harness/CMakeLists.txt', text: harness('CMakeLists.txt.hbs') },
     { name: 'harness/sdkconfig.defaults', text: harness('sdkconfig.defaults.hbs') },
     { name: 'harness/main/CMakeLists.txt', text: harness('main/CMakeLists.txt.hbs') },
@@ -385,15 +518,28 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor,
   ];
 }
 
+/**
+ * A pico-sdk INTERFACE library of `view`'s sources (CMakeLists.txt), and example/CMakeLists.txt
+ * building example/main.c against it; `docs` says what the example does.
+ */
+export function picoSdkLayout(view: LibraryFacts, docs: { exampleWhat: string; exampleDoc: string }): GeneratedFile[] {
+  const render = (template: string) => renderTemplateFile(join(PICO_DIR, template), { ...view, ...docs });
+  return [
+    { name: 'CMakeLists.txt', text: render('CMakeLists.txt.hbs') },
+    { name: 'example/CMakeLists.txt', text: render('example/CMakeLists.txt.hbs') },
+  ];
+}
+
 /** `pico-sdk`: the model as an INTERFACE library, and a starter app in example/. */
 export function picoSdkLibrary(compiled: CompiledModel, options: ProjectOptions = {}): GeneratedFile[] {
   const view = modelView(compiled);
-  const render = (template: string) => renderTemplateFile(join(PICO_DIR, template), view);
   return [
     ...withoutCMake(compiled),
-    { name: 'CMakeLists.txt', text: render('CMakeLists.txt.hbs') },
-    { name: 'example/CMakeLists.txt', text: render('example/CMakeLists.txt.hbs') },
-    { name: 'example/main.c', text: render('example/main.c.hbs') },
+    ...picoSdkLayout(view, {
+      exampleWhat: 'runs the model once on a sample input and prints the top class',
+      exampleDoc: `Runs ${view.name} once on a sample input on a Raspberry Pi Pico and prints the top class, the cycle count and the outputs over stdio (UART0)`,
+    }),
+    { name: 'example/main.c', text: renderTemplateFile(join(PICO_DIR, 'example/main.c.hbs'), view) },
     within('example', [sampleHeader(compiled, options, compiled.generated.fileNames.header)])[0]!,
   ];
 }
