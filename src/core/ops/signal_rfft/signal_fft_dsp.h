@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "signal_fft.h"
+/* SMLABB, SMLATB, SADD16, SHADD16 and their host twins: the family header */
+#include "isa.h"
 
 static inline int32_t tf_fft_lo(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x & 0xffffu); }
 static inline int32_t tf_fft_hi(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x >> 16); }
@@ -29,29 +31,15 @@ static inline int32_t tf_fft_smladx(uint32_t x, uint32_t y, int32_t acc) {
   __asm__("smladx %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
   return r;
 }
-/* acc + x.lane0 * y.lane0 */
-static inline int32_t tf_fft_smlabb(uint32_t x, uint32_t y, int32_t acc) {
-  int32_t r;
-  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
-  return r;
-}
-/* acc + x.lane1 * y.lane0 */
-static inline int32_t tf_fft_smlatb(uint32_t x, uint32_t y, int32_t acc) {
-  int32_t r;
-  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
-  return r;
-}
 #define TF_FFT_DSP_BINARY(name, insn) \
   static inline uint32_t name(uint32_t x, uint32_t y) { \
     uint32_t r; \
     __asm__(insn " %0, %1, %2" : "=r"(r) : "r"(x), "r"(y)); \
     return r; \
   }
-TF_FFT_DSP_BINARY(tf_fft_sadd16, "sadd16")
 TF_FFT_DSP_BINARY(tf_fft_ssub16, "ssub16")
 TF_FFT_DSP_BINARY(tf_fft_sasx, "sasx")
 TF_FFT_DSP_BINARY(tf_fft_ssax, "ssax")
-TF_FFT_DSP_BINARY(tf_fft_shadd16, "shadd16")
 TF_FFT_DSP_BINARY(tf_fft_shsub16, "shsub16")
 /* lanes (lo >> 15, hi >> 15): the rounded Q15 products of two 32-bit sums */
 static inline uint32_t tf_fft_q15_pair(int32_t lo, int32_t hi) {
@@ -67,15 +55,6 @@ static inline int32_t tf_fft_smlsd(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t tf_fft_smladx(uint32_t x, uint32_t y, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(tf_fft_lo(x) * tf_fft_hi(y)) + (uint32_t)(tf_fft_hi(x) * tf_fft_lo(y)));
 }
-static inline int32_t tf_fft_smlabb(uint32_t x, uint32_t y, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tf_fft_lo(x) * tf_fft_lo(y)));
-}
-static inline int32_t tf_fft_smlatb(uint32_t x, uint32_t y, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tf_fft_hi(x) * tf_fft_lo(y)));
-}
-static inline uint32_t tf_fft_sadd16(uint32_t x, uint32_t y) {
-  return tf_fft_lanes(tf_fft_lo(x) + tf_fft_lo(y), tf_fft_hi(x) + tf_fft_hi(y));
-}
 static inline uint32_t tf_fft_ssub16(uint32_t x, uint32_t y) {
   return tf_fft_lanes(tf_fft_lo(x) - tf_fft_lo(y), tf_fft_hi(x) - tf_fft_hi(y));
 }
@@ -84,9 +63,6 @@ static inline uint32_t tf_fft_sasx(uint32_t x, uint32_t y) {
 }
 static inline uint32_t tf_fft_ssax(uint32_t x, uint32_t y) {
   return tf_fft_lanes(tf_fft_lo(x) + tf_fft_hi(y), tf_fft_hi(x) - tf_fft_lo(y));
-}
-static inline uint32_t tf_fft_shadd16(uint32_t x, uint32_t y) {
-  return tf_fft_lanes((tf_fft_lo(x) + tf_fft_lo(y)) >> 1, (tf_fft_hi(x) + tf_fft_hi(y)) >> 1);
 }
 static inline uint32_t tf_fft_shsub16(uint32_t x, uint32_t y) {
   return tf_fft_lanes((tf_fft_lo(x) - tf_fft_lo(y)) >> 1, (tf_fft_hi(x) - tf_fft_hi(y)) >> 1);
@@ -106,9 +82,7 @@ static inline uint32_t tf_fft_join(uint32_t x, uint32_t y) { return (x & 0xffffu
 static inline uint32_t tf_fft_conj(uint32_t x) { return tf_fft_join(x, tf_fft_ssub16(0, x)); }
 
 /* both lanes times d (a radix divide, floor(32767 / radix)), rounded */
-static inline uint32_t tf_fft_scale(uint32_t x, uint32_t d) {
-  return tf_fft_q15_pair(tf_fft_smlabb(x, d, 16384), tf_fft_smlatb(x, d, 16384));
-}
+static inline uint32_t tf_fft_scale(uint32_t x, uint32_t d) { return tf_fft_q15_pair(tf_smlabb(x, d, 16384), tf_smlatb(x, d, 16384)); }
 /* x * w rounded, as C_MUL */
 static inline uint32_t tf_fft_cmul(uint32_t x, uint32_t w) {
   return tf_fft_q15_pair(tf_fft_smlsd(x, w, 16384), tf_fft_smladx(x, w, 16384));
@@ -123,18 +97,18 @@ static void tf_fft16_dsp_bfly2(int16_t *f, const uint32_t *w, int32_t m) {
     uint32_t t = tf_fft_scale(tf_fft_load(g), 16383);
     if (u != 0) t = tf_fft_cmul(t, *w++);
     tf_fft_store(g, tf_fft_ssub16(a, t));
-    tf_fft_store(f, tf_fft_sadd16(a, t));
+    tf_fft_store(f, tf_sadd16(a, t));
   }
 }
 
 /* the radix-4 butterfly of a, s0, s1, s2 (divided, twiddled) into f, f + q, ... */
 static inline void tf_fft16_dsp_radix4(int16_t *f, int32_t q, uint32_t a0, uint32_t s0, uint32_t s1, uint32_t s2, int32_t inverse) {
   const uint32_t s5 = tf_fft_ssub16(a0, s1);
-  const uint32_t s3 = tf_fft_sadd16(s0, s2);
+  const uint32_t s3 = tf_sadd16(s0, s2);
   const uint32_t s4 = tf_fft_ssub16(s0, s2);
-  a0 = tf_fft_sadd16(a0, s1);
+  a0 = tf_sadd16(a0, s1);
   tf_fft_store(f + 2 * q, tf_fft_ssub16(a0, s3));
-  tf_fft_store(f, tf_fft_sadd16(a0, s3));
+  tf_fft_store(f, tf_sadd16(a0, s3));
   /* s5 -+ i * s4 */
   tf_fft_store(f + q, inverse ? tf_fft_sasx(s5, s4) : tf_fft_ssax(s5, s4));
   tf_fft_store(f + 3 * q, inverse ? tf_fft_ssax(s5, s4) : tf_fft_sasx(s5, s4));
@@ -212,7 +186,7 @@ static int32_t tf_fft16_dsp_first(const tf_fft16_plan_t *p, const int16_t *x, in
       const uint32_t a = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k]), 16383);
       const uint32_t b = tf_fft_scale(tf_fft_sample(x, length, 2 * order[k + 1]), 16383);
       tf_fft_store(out + 2, tf_fft_ssub16(a, b));
-      tf_fft_store(out, tf_fft_sadd16(a, b));
+      tf_fft_store(out, tf_sadd16(a, b));
     }
     return last - 1;
   }
@@ -230,10 +204,10 @@ TF_FFT_ENTRY void tf_fft16_dsp_rfft(const tf_fft16_plan_t *p, const int16_t *x, 
   for (k = 1; k <= n / 2; ++k) {
     const uint32_t fpk = tf_fft_scale(tf_fft_load(out + 2 * k), 16383);
     const uint32_t fpnk = tf_fft_scale(tf_fft_conj(tf_fft_load(out + 2 * (n - k))), 16383);
-    const uint32_t f1k = tf_fft_sadd16(fpk, fpnk);
+    const uint32_t f1k = tf_sadd16(fpk, fpnk);
     const uint32_t tw = tf_fft_cmul(tf_fft_ssub16(fpk, fpnk), tf_fft_load(p->super_twiddles + 2 * (k - 1)));
     /* at k = n / 2 both are one bin: the second store wins, as in kissfft */
-    tf_fft_store(out + 2 * k, tf_fft_shadd16(f1k, tw));
+    tf_fft_store(out + 2 * k, tf_shadd16(f1k, tw));
     tf_fft_store(out + 2 * (n - k), tf_fft_shsub16(tf_fft_join(f1k, tw), tf_fft_join(tw, f1k)));
   }
   out[0] = (int16_t)(tf_fft_lo(dc) + tf_fft_hi(dc));
@@ -251,9 +225,9 @@ TF_FFT_ENTRY void tf_fft16_dsp_irfft(const tf_fft16_plan_t *p, const int16_t *in
   for (k = 1; k <= n / 2; ++k) {
     const uint32_t fk = tf_fft_scale(tf_fft_load(in + 2 * k), 16383);
     const uint32_t fnkc = tf_fft_scale(tf_fft_conj(tf_fft_load(in + 2 * (n - k))), 16383);
-    const uint32_t fek = tf_fft_sadd16(fk, fnkc);
+    const uint32_t fek = tf_sadd16(fk, fnkc);
     const uint32_t fok = tf_fft_cmul(tf_fft_ssub16(fk, fnkc), tf_fft_load(p->super_twiddles + 2 * (k - 1)));
-    tf_fft_store(work + 2 * k, tf_fft_sadd16(fek, fok));
+    tf_fft_store(work + 2 * k, tf_sadd16(fek, fok));
     tf_fft_store(work + 2 * (n - k), tf_fft_conj(tf_fft_ssub16(fek, fok)));
   }
   tf_fft16_dsp_stages(p, out, tf_fft16_dsp_first(p, work, 2 * n, out));
