@@ -17,6 +17,7 @@
  *
  *   npm run bench [-- --models person_detect,micro_speech,fc_autoencoder] [--boards qemu-mps2-an386] [--no-generated] [--zoo]
  *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
+ *   npm run bench -- --mlperf [...]: the MLPerf Tiny models against the best published latencies (bench/mlperf.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -482,6 +483,7 @@ interface BenchArgs {
   generated: boolean;
   zoo?: boolean;
   sweep?: boolean;
+  mlperf?: boolean;
   quick?: boolean;
   json?: boolean;
   report?: string;
@@ -497,6 +499,10 @@ const program = new Command('bench')
   .option('--boards <names>', 'comma-separated: only these boards')
   .option('--no-generated', 'leave out the generated models')
   .option('--zoo', 'also the model zoo sample (../shared/models/zoo), against TFLite Micro + CMSIS-NN measured now on the M4 and the RP2040')
+  .option(
+    '--mlperf',
+    'the MLPerf Tiny models on the boards with published results: estimated ms against the best published (--models kws,vww,ic,ad, --boards, --json)',
+  )
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
@@ -508,12 +514,23 @@ const program = new Command('bench')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
 usageErrorsExitTwo(program).parse();
 const cli = program.opts<BenchArgs>();
-const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report'].filter((k) => cli[k as keyof BenchArgs] !== undefined);
+const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report'].filter(
+  (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && cli.mlperf),
+);
 if (!cli.sweep && sweepOnly.length > 0) {
   process.stderr.write(`error: bench: --${sweepOnly[0]} is an option of --sweep\n`);
   process.exit(2);
 }
-if (cli.sweep) {
+if (cli.mlperf) {
+  const { runMlperf } = await import('./mlperf.ts');
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
+  try {
+    await runMlperf({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true });
+  } catch (e) {
+    process.stderr.write(`error: bench --mlperf: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+} else if (cli.sweep) {
   const { runSweep, sweepOptions } = await import('./sweep.ts');
   let opts;
   try {

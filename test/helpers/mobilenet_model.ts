@@ -24,8 +24,14 @@ export interface MobileNetOptions {
 
 type Shape = [number, number, number, number];
 
-/** MobileNet v1 at alpha 0.25: 8 stem channels, then 16, 32 (s2), 32, 64 (s2), 64, 128 (s2). */
+/** MobileNet v1 at alpha 0.25, cut after its third downsampling: 8 stem channels, then 16, 32 (s2), 32, 64 (s2), 64, 128 (s2). */
 const ALPHA_QUARTER = [8, 16, -32, 32, -64, 64, -128];
+
+/**
+ * The whole MobileNet v1 at alpha 0.25 (MLPerf Tiny's visual wake words model at 96x96x3): the stem
+ * and 13 depthwise-separable blocks, 128 channels five times, then 256 (s2) and 256.
+ */
+export const MOBILENET_V1_QUARTER = [8, 16, -32, 32, -64, 64, -128, 128, 128, 128, 128, 128, -256, 256];
 
 export function mobileNet(options: MobileNetOptions): Graph {
   const rand = rng(options.seed ?? 77);

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run bench -- --mlperf`: the four MLPerf Tiny reference models' shapes (keyword spotting DS-CNN,
+ * visual wake words MobileNetV1 0.25 at 96x96x3, image classification ResNet-8, anomaly detection FC
+ * autoencoder), generated in code with random int8 weights, run as a user runs them (`tinyforge run
+ * MODEL --board B --json`) on the three boards with published MLPerf Tiny closed-division results,
+ * and set against the best latency any submitter published for that board. Prints per cell the
+ * estimated ms (core timing model over the emulator's trace, the board's clock and wait states), the
+ * best published ms, the ratio and whether it meets the bar (<= 0.8x), and per model the exact
+ * instructions per MAC on the Cortex-M4 (bar: <= 1.0). Every run's outputs are checked against the
+ * reference (bit-exact) by `run` itself; a mismatch fails the cell.
+ *
+ * Random weights change no instruction count: every kernel's work depends on shapes, never on values.
+ *
+ *   npm run bench -- --mlperf [--models kws,vww,ic,ad] [--boards nucleo-l4r5zi,...] [--json]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Graph } from '../src/core/ir/graph.ts';
+import { saveTflite } from '../src/lab/model_files.ts';
+import { fcAutoencoder } from '../test/helpers/autoencoder_model.ts';
+import { kwsDsCnn } from '../test/helpers/kws_model.ts';
+import { MOBILENET_V1_QUARTER, mobileNet } from '../test/helpers/mobilenet_model.ts';
+import { resnet8 } from '../test/helpers/resnet_model.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const run = promisify(execFile);
+
+/** a cell meets the bar at or below this fraction of the best published latency */
+export const LATENCY_BAR = 0.8;
+/** exact instructions per MAC on the Cortex-M4, at most */
+export const PER_MAC_BAR = 1.0;
+
+export const MLPERF_MODELS: { key: string; title: string; build: () => Graph }[] = [
+  { key: 'kws', title: 'KWS DS-CNN', build: () => kwsDsCnn({ name: 'kws' }) },
+  { key: 'vww', title: 'VWW MobileNetV1 0.25', build: () => mobileNet({ size: 96, channels: 3, widths: MOBILENET_V1_QUARTER, classes: 2, name: 'vww' }) },
+  { key: 'ic', title: 'IC ResNet-8', build: () => resnet8({ name: 'ic' }) },
+  { key: 'ad', title: 'AD FC autoencoder', build: () => fcAutoencoder({ name: 'ad' }) },
+];
+
+/**
+ * The lowest latency (ms, single stream) any submitter published for the board in the MLPerf Tiny
+ * closed division, v1.1 to v1.3, and who published it.
+ */
+export const PUBLISHED_BEST: Record<string, { core: string; mhz: number; best: Record<string, { ms: number; by: string }> }> = {
+  'nucleo-l4r5zi': {
+    core: 'cortex-m4',
+    mhz: 120,
+    best: { kws: { ms: 43.19, by: 'ST' }, vww: { ms: 88.93, by: 'ST' }, ic: { ms: 165.1, by: 'ST' }, ad: { ms: 4.05, by: 'Plumerai' } },
+  },
+  'nucleo-h7a3zi-q': {
+    core: 'cortex-m7',
+    mhz: 280,
+    best: { kws: { ms: 11.32, by: 'ST' }, vww: { ms: 23.8, by: 'ST' }, ic: { ms: 40.85, by: 'ST' }, ad: { ms: 1.08, by: 'Bosch' } },
+  },
+  'nucleo-u575zi-q': {
+    core: 'cortex-m33',
+    mhz: 160,
+    best: { kws: { ms: 29.0, by: 'ST' }, vww: { ms: 59.27, by: 'ST' }, ic: { ms: 104.3, by: 'Plumerai' }, ad: { ms: 3.09, by: 'Bosch' } },
+  },
+};
+
+export interface MlperfCell {
+  model: string;
+  board: string;
+  /** estimated ms, or null with `error` */
+  ms: number | null;
+  best: number;
+  by: string;
+  ratio: number | null;
+  meets: boolean;
+  bitExact: boolean;
+  instructions?: number;
+  macs?: number;
+  error?: string;
+}
+
+interface RunJson {
+  perInference: number;
+  macs: number;
+  counter: { kind: string };
+  matchesReference: boolean;
+  estimates?: { kind: string; value: number }[];
+}
+
+async function runCell(modelPath: string, model: string, board: string): Promise<MlperfCell> {
+  const published = PUBLISHED_BEST[board]!.best[model]!;
+  const cell: MlperfCell = { model, board, ms: null, best: published.ms, by: published.by, ratio: null, meets: false, bitExact: false };
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/face/cli/main.ts'), 'run', modelPath, '--board', board, '--json'], {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+      timeout: 900_000,
+    });
+    const out = JSON.parse(stdout) as RunJson;
+    const ms = out.estimates?.find((e) => e.kind === 'ms-estimated')?.value;
+    if (ms === undefined) throw new Error('no ms estimate in the run report');
+    cell.ms = ms;
+    cell.ratio = ms / published.ms;
+    cell.bitExact = out.matchesReference;
+    cell.meets = cell.bitExact && cell.ratio <= LATENCY_BAR;
+    if (out.counter.kind === 'instructions') cell.instructions = out.perInference;
+    cell.macs = out.macs;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    cell.error = (err.stderr?.trim().split('\n').pop() ?? err.message.split('\n')[0])!;
+  }
+  return cell;
+}
+
+function table(cells: MlperfCell[], models: string[], boards: string[]): string {
+  const lines: string[] = [];
+  const head = ['model', ...boards.map((b) => `${b} ${PUBLISHED_BEST[b]!.core.replace('cortex-', '').toUpperCase()}@${PUBLISHED_BEST[b]!.mhz}`), 'M4 insn/MAC'];
+  const rows = models.map((m) => {
+    const title = MLPERF_MODELS.find((x) => x.key === m)!.title;
+    const perBoard = boards.map((b) => {
+      const c = cells.find((x) => x.model === m && x.board === b)!;
+      if (c.ms === null) return `error: ${c.error}`;
+      return `${c.ms.toFixed(2)}/${c.best} ${c.ratio!.toFixed(2)}x ${c.meets ? 'ok' : c.bitExact ? 'OVER' : 'NOT BIT-EXACT'}`;
+    });
+    const m4 = cells.find((x) => x.model === m && x.board === 'nucleo-l4r5zi' && x.instructions !== undefined);
+    const perMac = m4 ? m4.instructions! / m4.macs! : undefined;
+    return [title, ...perBoard, perMac === undefined ? '-' : `${perMac.toFixed(3)} ${perMac <= PER_MAC_BAR ? 'ok' : 'OVER'}`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
+  return lines.join('\n');
+}
+
+export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean }): Promise<number> {
+  const models = options.models ?? MLPERF_MODELS.map((m) => m.key);
+  const boards = options.boards ?? Object.keys(PUBLISHED_BEST);
+  for (const m of models) if (!MLPERF_MODELS.some((x) => x.key === m)) throw new Error(`unknown model ${m} (kws, vww, ic, ad)`);
+  for (const b of boards) if (!PUBLISHED_BEST[b]) throw new Error(`no published MLPerf Tiny result for board ${b} (${Object.keys(PUBLISHED_BEST).join(', ')})`);
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-mlperf-'));
+  try {
+    const paths = new Map<string, string>();
+    for (const m of models) {
+      const path = join(dir, `${m}.tflite`);
+      saveTflite(path, MLPERF_MODELS.find((x) => x.key === m)!.build());
+      paths.set(m, path);
+    }
+    const jobs = models.flatMap((m) => boards.map((b) => [m, b] as const));
+    const cells: MlperfCell[] = [];
+    // two at a time: each run is an emulator and a compiler, one core each
+    for (let i = 0; i < jobs.length; i += 2) {
+      const batch = jobs.slice(i, i + 2).map(([m, b]) => runCell(paths.get(m)!, m, b));
+      for (const c of await Promise.all(batch)) {
+        cells.push(c);
+        process.stderr.write(`${c.model} on ${c.board}: ${c.ms === null ? c.error : `${c.ms.toFixed(2)} ms`}\n`);
+      }
+    }
+    if (options.json) process.stdout.write(JSON.stringify({ bar: { latency: LATENCY_BAR, perMac: PER_MAC_BAR }, cells }, null, 2) + '\n');
+    else {
+      process.stdout.write('estimated ms/best published MLPerf Tiny ms (closed division, v1.1-v1.3), ratio; bar <= 0.8x\n');
+      process.stdout.write(table(cells, models, boards) + '\n');
+      const by = boards.map((b) => `${b}: ${models.map((m) => `${m} ${PUBLISHED_BEST[b]!.best[m]!.by}`).join(', ')}`);
+      process.stdout.write(`best published by: ${by.join('; ')}\n`);
+    }
+    const failed = cells.filter((c) => !c.meets).length;
+    (options.json ? process.stderr : process.stdout).write(
+      `${cells.length - failed} of ${cells.length} cells at or under ${LATENCY_BAR}x the best published latency\n`,
+    );
+    return failed;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
