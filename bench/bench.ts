@@ -4,7 +4,9 @@
  * model and board: instructions (or cycles) per inference, per MAC, peak RAM, flash (code and
  * weights apart) and compile time, each beside TFLite Micro's figures of ../shared/baselines
  * (reference kernels and CMSIS-NN), with the floors: MACs / 2 instructions (one SMLAD is two MACs)
- * and the largest live activation set. Writes bench/results.json (the latest run, gitignored).
+ * and the largest live activation set; per row the RAM rule it met (ramRule: peak RAM <= 0.6x
+ * TFLite Micro's, or the arena at the in-place floor), the failures listed at the end. Writes
+ * bench/results.json (the latest run, gitignored).
  *
  * On QEMU the instructions of one inference are counted exactly by our TCG plugin
  * (tools/qemu-plugin, built here with the host gcc) between the entry of the model's invoke
@@ -23,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { compileGraph } from '../src/core/compile.ts';
+import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from '../src/core/plan/lifetimes.ts';
 import { writeDirectoryAtomically } from '../src/lab/output.ts';
 import { loadGraph } from '../src/core/model/load.ts';
 import { interpret } from '../src/core/ops/interpreter.ts';
@@ -35,6 +38,7 @@ import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
 import type { Graph } from '../src/core/ir/graph.ts';
+import type { PreparedGraph } from '../src/core/ops/prepare.ts';
 import { saveTflite } from '../src/lab/model_files.ts';
 import { fcAutoencoder } from '../test/helpers/autoencoder_model.ts';
 import { kwsDsCnn } from '../test/helpers/kws_model.ts';
@@ -87,9 +91,81 @@ interface Row {
   compileMs: number;
   floor: { instructions: number; ram: number };
   baseline: Record<string, { perInference: number; ram: number; flashCode: number } | undefined>;
+  /** which RAM rule the row met (ramRule) */
+  ramRule: RamRule;
   note?: string;
   /** a model generated in code: its CMSIS-NN baseline (M4 and RP2040) is measured by the bench, RAM as arena alone */
   generated?: boolean;
+}
+
+/**
+ * Issue #39's RAM rule for one row: peak RAM (arena, scratch inside it, + stack) <= 0.6x TFLite Micro's
+ * peak, or, where the live inputs and outputs alone (the largest set of tensor bytes live at once,
+ * less what the kernels' in-place overlaps share: a lone ADD's inputs and output) already exceed
+ * 0.6x it, an arena at the in-place floor (the plan's lowerBound: the same with the chosen kernels'
+ * scratch).
+ */
+interface RamRule {
+  rule: '<= 0.6x' | 'in-place floor' | 'FAILS' | 'no TFLite Micro figure';
+  /** TFLite Micro's peak RAM the row is held to, and what it counts */
+  tflmPeak?: number;
+  tflmCounts?: string;
+  /** our peak RAM / TFLite Micro's */
+  ratio?: number;
+  /** the in-place floor (bytes live at once, scratch included, overlaps the kernels allow taken): no arena of these kernels can be smaller */
+  inPlaceFloor: number;
+  /** the same without the scratch: the live inputs and outputs alone */
+  tensorsFloor: number;
+}
+
+const RAM_BAR = 0.6;
+
+/**
+ * TFLite Micro's peak RAM for a row: arena_used + stack_peak of the smaller of its two builds
+ * (reference kernels, CMSIS-NN) in ../shared/baselines; for a generated or zoo model, the arena
+ * TFLite Micro + CMSIS-NN used, measured now, alone (its stack is not measured there: the figure is
+ * low by it, which only makes the rule harder to meet).
+ */
+function tflmPeak(baseline: Row['baseline'], generated: boolean): { bytes: number; counts: string } | undefined {
+  if (generated) {
+    const cmsis = baseline.cmsis_nn;
+    return cmsis ? { bytes: cmsis.ram, counts: 'TFLite Micro + CMSIS-NN arena_used_bytes, measured now (stack not measured: not counted)' } : undefined;
+  }
+  const builds = (['ref', 'cmsis_nn'] as const).flatMap((v) => (baseline[v] ? [{ v, ram: baseline[v]!.ram }] : []));
+  if (builds.length === 0) return undefined;
+  const best = builds.reduce((a, b) => (b.ram < a.ram ? b : a));
+  return { bytes: best.ram, counts: `TFLite Micro ${best.v === 'ref' ? 'reference kernels' : '+ CMSIS-NN'}: arena_used + stack_peak (../shared/baselines)` };
+}
+
+/** The live inputs and outputs alone: the plan's lower bound over the tensors, without the kernels' scratch. */
+function tensorsFloor(prepared: PreparedGraph, alignment: number): number {
+  const tensors = bufferRequests(prepared).filter((r) => r.scratchOf === undefined);
+  const pairs = overlapPairs(prepared, tensors);
+  return alignUp(liveBytesLowerBound(tensors, alignment, pairs), alignment);
+}
+
+function ramRule(
+  ours: { arena: number; peak: number; lowerBound: number; tensorsFloor: number },
+  alignment: number,
+  theirs: { bytes: number; counts: string } | undefined,
+): RamRule {
+  const floors = { inPlaceFloor: alignUp(ours.lowerBound, alignment), tensorsFloor: ours.tensorsFloor };
+  if (!theirs) return { rule: 'no TFLite Micro figure', ...floors };
+  const ratio = ours.peak / theirs.bytes;
+  const common = { tflmPeak: theirs.bytes, tflmCounts: theirs.counts, ratio, ...floors };
+  if (ratio <= RAM_BAR) return { rule: '<= 0.6x', ...common };
+  if (floors.tensorsFloor > RAM_BAR * theirs.bytes && ours.arena <= floors.inPlaceFloor) return { rule: 'in-place floor', ...common };
+  return { rule: 'FAILS', ...common };
+}
+
+/** The rule as a table cell: which one, with the ratio or the floor. */
+function ramRuleText(r: RamRule): string {
+  if (r.rule === 'no TFLite Micro figure') return r.rule;
+  const ratio = `${r.ratio!.toFixed(4)}x`;
+  if (r.rule === '<= 0.6x') return `<= 0.6x (${ratio})`;
+  const floors = r.tensorsFloor === r.inPlaceFloor ? `${n(r.inPlaceFloor)} B` : `${n(r.inPlaceFloor)} B, ${n(r.tensorsFloor)} B without scratch`;
+  if (r.rule === 'in-place floor') return `in-place floor (${floors}; ${ratio})`;
+  return `FAILS (${ratio}, in-place floor ${floors})`;
 }
 
 const GENERATED_MODELS = ['resnet8', 'fc_autoencoder', 'kws_ds_cnn'] as const;
@@ -257,6 +333,14 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     baseline.cmsis_nn = measured && 'perInference' in measured ? { perInference: measured.perInference, ram: measured.arena, flashCode: NaN } : undefined;
     if (measured && 'refused' in measured) note = `TFLite Micro + CMSIS-NN does not run it here: ${measured.refused}`;
   }
+  const ram = {
+    arena: compiled.plan.arenaBytes,
+    scratch: compiled.plan.scratchBytes,
+    stack,
+    peak: compiled.plan.arenaBytes + stack,
+    lowerBound: compiled.plan.lowerBound,
+    classicFloor: compiled.plan.classicFloor,
+  };
   return {
     model,
     target: plan.target,
@@ -267,19 +351,17 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     bitExact,
     macs,
     perMac: macs > 0 ? perInference / macs : null,
-    ram: {
-      arena: compiled.plan.arenaBytes,
-      scratch: compiled.plan.scratchBytes,
-      stack,
-      peak: compiled.plan.arenaBytes + stack,
-      lowerBound: compiled.plan.lowerBound,
-      classicFloor: compiled.plan.classicFloor,
-    },
+    ram,
     flash: { code: codeFlash, weights: build.sizes.flashWeights, total: build.sizes.flash },
     modelWeights: modelWeightBytes(graph),
     compileMs,
     floor: { instructions: Math.ceil(macs / 2), ram: compiled.plan.classicFloor },
     baseline,
+    ramRule: ramRule(
+      { ...ram, tensorsFloor: tensorsFloor(compiled.prepared, compiled.plan.alignment) },
+      compiled.plan.alignment,
+      tflmPeak(baseline, generated !== undefined),
+    ),
     ...(note ? { note } : {}),
     ...(generated ? { generated: true } : {}),
   };
@@ -341,6 +423,7 @@ function printRow(r: Row): void {
         : `vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}`) +
       `  classic floor (largest live set, every tensor its own buffer, model order: TFLM's best before its scratch) ${n(r.floor.ram)} B: ` +
       `arena ${(r.ram.arena / Math.max(r.floor.ram, 1)).toFixed(2)}x it, peak RAM ${(r.ram.peak / Math.max(r.floor.ram, 1)).toFixed(2)}x (plan's own bound ${n(r.ram.lowerBound)} B)`,
+    `  RAM rule: ${ramRuleText(r.ramRule)}${r.ramRule.tflmCounts ? ` against ${n(r.ramRule.tflmPeak!)} B, ${r.ramRule.tflmCounts}` : ''}`,
     `  flash: code and tables ${n(r.flash.code)} B + weights ${n(r.flash.weights)} B  vs TFLM ref (all but the model) ${ratio(r.flash.code, ref?.flashCode)}, CMSIS-NN ${ratio(r.flash.code, cmsis?.flashCode)}`,
     `  weights: ${n(r.flash.weights)} B (filters, starts, requantization records) vs the .tflite's ${n(r.modelWeights.buffers)} B of constant buffers ${ratio(r.flash.weights, r.modelWeights.buffers)}, ` +
       `${n(r.modelWeights.withQuantization)} B with its per-channel scales and zero points ${ratio(r.flash.weights, r.modelWeights.withQuantization)}`,
@@ -351,10 +434,10 @@ function printRow(r: Row): void {
 
 /**
  * Issue #13's bars per model and board: instructions (RP2040: cycles) <= 0.5x TFLite Micro + CMSIS-NN,
- * peak RAM (arena + scratch + stack) <= 0.6x and flash outside the weights <= 0.3x TFLite Micro's
- * reference build.
+ * and flash outside the weights <= 0.3x TFLite Micro's reference build; peak RAM is held to its rule
+ * (ramRule, RAM_BAR).
  */
-const BARS = { perInference: 0.5, ram: 0.6, flashCode: 0.3 };
+const BARS = { perInference: 0.5, flashCode: 0.3 };
 
 function printSummary(rows: Row[]): void {
   if (rows.length === 0) return;
@@ -362,28 +445,53 @@ function printSummary(rows: Row[]): void {
     theirs ? `${(ours / theirs).toFixed(2)}x${ours / theirs <= bar ? '' : ' (over)'}` : '-';
   const lines = [
     '',
-    `| model | board | count | vs CMSIS-NN (bar ${BARS.perInference}x) | peak RAM vs TFLM ref (bar ${BARS.ram}x) | code flash vs TFLM ref (bar ${BARS.flashCode}x) | weights vs .tflite (buffers / with quantization) | bit-exact |`,
-    '|---|---|---:|---:|---:|---:|---:|---|',
+    `| model | board | count | vs CMSIS-NN (bar ${BARS.perInference}x) | peak RAM | RAM rule (vs TFLite Micro's peak) | code flash vs TFLM ref (bar ${BARS.flashCode}x) | weights vs .tflite (buffers / with quantization) | bit-exact |`,
+    '|---|---|---:|---:|---:|---|---:|---:|---|',
     ...rows.map(
       (r) =>
         `| ${r.model} | ${r.board} | ${n(r.perInference)} ${r.counter} | ${mark(r.perInference, r.baseline.cmsis_nn?.perInference, BARS.perInference)} ` +
-        `| ${n(r.ram.peak)} B, ${mark(r.ram.peak, r.baseline.ref?.ram, BARS.ram)} | ${n(r.flash.code)} B, ${mark(r.flash.code, r.baseline.ref?.flashCode, BARS.flashCode)} ` +
+        `| ${n(r.ram.peak)} B | ${ramRuleText(r.ramRule)} | ${n(r.flash.code)} B, ${mark(r.flash.code, r.baseline.ref?.flashCode, BARS.flashCode)} ` +
         `| ${ratio(r.flash.weights, r.modelWeights.buffers)} / ${ratio(r.flash.weights, r.modelWeights.withQuantization)} | ${r.bitExact ? 'yes' : 'NO'} |`,
     ),
     '',
     ...barsTable(rows),
     '',
+    ...ramRuleSummary(rows),
+    '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** How many rows met each RAM rule, and every row that failed it (or had no TFLite Micro figure to be held to). */
+function ramRuleSummary(rows: Row[]): string[] {
+  const count = (rule: RamRule['rule']) => rows.filter((r) => r.ramRule.rule === rule);
+  const failed = count('FAILS');
+  const unmeasured = count('no TFLite Micro figure');
+  return [
+    `RAM rule (peak RAM <= ${RAM_BAR}x TFLite Micro's, or the arena at the in-place floor where the live inputs and outputs alone exceed ${RAM_BAR}x): ` +
+      `${count('<= 0.6x').length} rows <= ${RAM_BAR}x, ${count('in-place floor').length} at the in-place floor, ${failed.length} fail` +
+      (unmeasured.length > 0 ? `, ${unmeasured.length} without a TFLite Micro figure (${unmeasured.map((r) => `${r.model} on ${r.board}`).join(', ')})` : ''),
+    ...(failed.length > 0
+      ? [
+          'RAM rule failures:',
+          ...failed.map(
+            (r) =>
+              `  ${r.model} on ${r.board}: peak ${n(r.ram.peak)} B (arena ${n(r.ram.arena)}, scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)}), ${ramRuleText(r.ramRule)}`,
+          ),
+        ]
+      : []),
+  ];
 }
 
 /** One line per bar: how many model/board rows meet it, and the ones over it by how much. */
 function barsTable(rows: Row[]): string[] {
   const bars: { name: string; bar: number; ours: (r: Row) => number; theirs: (r: Row) => number | undefined }[] = [
     { name: 'speed vs TFLite Micro + CMSIS-NN', bar: BARS.perInference, ours: (r) => r.perInference, theirs: (r) => r.baseline.cmsis_nn?.perInference },
-    { name: 'peak RAM vs TFLite Micro (ref)', bar: BARS.ram, ours: (r) => r.ram.peak, theirs: (r) => r.baseline.ref?.ram },
+
     { name: 'flash outside the weights vs TFLite Micro (ref)', bar: BARS.flashCode, ours: (r) => r.flash.code, theirs: (r) => r.baseline.ref?.flashCode },
   ];
+  const ramMeasured = rows.filter((r) => r.ramRule.rule !== 'no TFLite Micro figure');
+  const ramFailed = ramMeasured.filter((r) => r.ramRule.rule === 'FAILS');
   return [
     '| bar | limit | met | over (ours/theirs) |',
     '|---|---:|---:|---|',
@@ -393,6 +501,8 @@ function barsTable(rows: Row[]): string[] {
       const overText = over.map((r) => `${r.model} on ${r.board} ${(b.ours(r) / b.theirs(r)!).toFixed(2)}x`).join('; ') || '-';
       return `| ${b.name} | ${b.bar}x | ${measured.length - over.length} of ${measured.length} | ${overText} |`;
     }),
+    `| peak RAM vs TFLite Micro's peak, or the in-place floor | ${RAM_BAR}x | ${ramMeasured.length - ramFailed.length} of ${ramMeasured.length} | ` +
+      `${ramFailed.map((r) => `${r.model} on ${r.board} ${r.ramRule.ratio!.toFixed(2)}x`).join('; ') || '-'} |`,
   ];
 }
 

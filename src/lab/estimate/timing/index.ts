@@ -12,6 +12,7 @@ import type { Decoded, InsnCount } from './classes.ts';
 import { type CoreTiming, type MemoryCosts, type TimedInsn, ZERO_WAIT, coreTiming, memoryCycles, takenCount } from './cores.ts';
 import { decodeThumb } from './thumb.ts';
 import { decodeRv32 } from './rv32.ts';
+import { statedError } from './stated_error.ts';
 import type { Trace, TraceSegment } from './trace.ts';
 
 export type { CycleEstimate } from '../types.ts';
@@ -252,7 +253,7 @@ export function cycleEstimate(
     flashWaitStates: board.waitStates,
     perInference: Math.round(perInference),
     perLayer,
-    basis: `${timing.source}; ${board.note}`,
+    basis: `${timing.source}; ${statedError(timing.core)}; ${board.note}`,
   };
 }
 

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Each core table's error as last checked against something outside this model (docs/timing.md,
+ * Validation: the figures, their sources and what each comparison can and cannot say), carried in
+ * the cycle estimate's `basis` so a `--json` reader sees how far to trust the figure. A sentence
+ * here changes only with a new check written up there.
+ */
+const STATED_ERROR: Record<string, string> = {
+  'cortex-m0plus': 'error within 0.3 % of rp2040js (an independent model, not silicon) on the shared models',
+  'cortex-m0': 'error not measured',
+  'cortex-m3': 'error not measured',
+  'cortex-m4': 'error 0 % and -5 % on a published DWT-timed loop, whole inference not measured (bounded -31 % to +112 % by a published latency)',
+  'cortex-m33': 'error +11.5 % (micro_speech) and -8.8 % (hello_world) against published DWT counts of another TFLite Micro build',
+  'cortex-m7': 'error +36 % to +51 % (over) on a published timing of a FIR loop, whole inference not measured',
+  rv32imc: 'error not measured',
+};
+
+/** The stated error of `core`'s table, with where it is documented. */
+export function statedError(core: string): string {
+  return `${STATED_ERROR[core] ?? 'error not measured'} (docs/timing.md)`;
+}
