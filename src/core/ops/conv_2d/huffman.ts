@@ -9,7 +9,8 @@
  * window is in the image, over every tap of the decoded filter at the padded borders. A pruned filter
  * thus costs its nonzeros, not its size. A storage only `--prefer size` picks (encoding_choice.ts).
  */
-import type { KernelChoices, KernelIsa, KernelVariant } from '../op.ts';
+import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
+import { portableFromM4 } from '../kernel_cost.ts';
 import type { Conv2DParams } from './index.ts';
 import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
@@ -95,7 +96,11 @@ export const convHuffmanVariant: KernelVariant<Conv2DParams> = {
     return HUFFMAN_TABLE_BYTES + l.filterBytes + l.offsetBytes + l.weightBytes;
   },
   storage: 'huffman',
-  cost: (p: Conv2DParams, _isa: KernelIsa | undefined) => huffmanConvCost(p),
+  // the M4 estimate in the target's unit: on the RP2040 the decoder and loop are C costing ~3.5x their M4 instructions in cycles
+  cost: (p: Conv2DParams, isa: KernelIsa | undefined) => {
+    const m4 = huffmanConvCost(p);
+    return { ...m4, instructions: Math.round(m4.instructions * portableFromM4('CONV_2D', isaFamily(isa))) };
+  },
   cFiles: ['common/codecs/huffman.h'],
   emit(p, ctx) {
     const h = p.entropy!;
