@@ -424,7 +424,10 @@ export async function runSweep(opts: SweepOptions): Promise<void> {
     process.stdout.write(`${heading}\n\n${layerTable(saved.rows)}\n\n${summary}\n`);
     if (opts.markdown) {
       try {
-        writeSummaryInto(opts.markdown, `The ${heading.replace(/ \(partial\)$/, ', partial')} run:\n\n${summary}`);
+        writeSummaryInto(
+          opts.markdown,
+          `From the ${saved.grid} grid's run of ${saved.date}${saved.complete === false ? ' (stopped early)' : ''}:\n\n${summary}`,
+        );
       } catch (e) {
         process.stderr.write(`error: bench --sweep --markdown ${opts.markdown}: ${(e as Error).message}\n`);
         process.exitCode = 2;
