@@ -71,7 +71,7 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   rowPairsFit?: boolean;
   /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows; dsp_pairs8.ts: a block of eight) */
   rowPairs6Fit?: boolean;
-  /** symmetric weights none of which is -128, 8 rows or more: Armv6-M's row-pair lanes (m0plus.ts), off under `--prefer size` */
+  /** symmetric weights none of which is -128, 16 rows or more: Armv6-M's row-pair lanes (m0plus.ts), off under `--prefer size` */
   laneWeights?: boolean;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;

@@ -7,7 +7,8 @@
  * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
  *
- * Where every weight lies in [-127, 127] (`laneWeights`, not under `--prefer size`) the blocks of 8 rows
+ * Where every weight lies in [-127, 127] and there are 16 rows or more (`laneWeights`, not under
+ * `--prefer size`) the blocks of 8 rows
  * take the LSTM's row-pair lanes instead (unidirectional_sequence_lstm_pairs.h and its Armv6-M
  * assembly, tf_m0_lstm_pairs8): rows a, b of a pair stored per column as one int32 W = w_a + 65536 w_b,
  * one MULS by the column's value giving both products, the pair split exactly every two columns; the
@@ -44,9 +45,22 @@ export function rowBlocks84(weights: ArrayLike<number>, rows: number, rowLength:
   return out;
 }
 
+/**
+ * The fewest rows the lanes take: the widened input row costs 4 bytes an input feature of scratch and
+ * a load and store each per batch row, which one block of 8 rows barely wins back (mnist_lstm's
+ * 560 -> 10 layer: 1.4 K cycles of 720 K for 1.4 KB more arena, past issue #13's RAM bar).
+ */
+export const LANE_MIN_ROWS = 16;
+
+/**
+ * The most int8 weight bytes a layer takes the lanes for: they double, and 512 KiB is a quarter of the
+ * RP2040's 2 MiB flash (the sweep's 1 MiB FC layers did not link as lanes).
+ */
+export const LANE_MAX_WEIGHT_BYTES = 256 * 1024;
+
 /** Whether the row-pair lanes can hold these weights: none is -128 (a lane sum could reach 2^15), rows within the kernel's reach. */
 export function laneWeightsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
-  if (rows < 8 || rowLength < 2 || rowLength > PAIR_MAX_COLUMNS) return false;
+  if (rows < LANE_MIN_ROWS || rowLength < 2 || rowLength > PAIR_MAX_COLUMNS || rows * rowLength > LANE_MAX_WEIGHT_BYTES) return false;
   for (let i = 0; i < rows * rowLength; i++) if (weights[i] === -128) return false;
   return true;
 }
