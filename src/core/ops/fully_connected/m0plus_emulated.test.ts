@@ -156,6 +156,7 @@ const fcBlocksModel = (name: string) =>
       { from: 'one', out: 3, noBias: true, perChannel: true },
       { from: 'b', out: 4, gain: true, perChannel: true }, // one block of 4
       { from: 'a', out: 8, huge: true, gain: true, perChannel: true },
+      { from: 'a', out: 21, perChannel: true, activation: 'RELU6' }, // 8 + 8 + 4 + 1 (lanes: two blocks, then the int8 block of 4 and a row)
     ],
     41,
   );
