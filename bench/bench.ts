@@ -597,6 +597,7 @@ interface BenchArgs {
   quick?: boolean;
   json?: boolean;
   report?: string;
+  markdown?: string;
   cmsis: boolean;
   shapes?: string;
   ops?: string;
@@ -620,11 +621,12 @@ const program = new Command('bench')
   .option('--shapes <list>', 'with --sweep: only layers whose "op shape" contains one of these, comma-separated')
   .option('--json', 'with --sweep: write bench/sweep.json after every layer')
   .option('--report <file>', 'with --sweep: print the tables of a saved --json run instead of running')
-  .option('--no-cmsis', 'with --sweep: skip the TFLite Micro + CMSIS-NN run of each layer')
+  .option('--markdown <file>', 'with --sweep --report: write the summary table into this page, between its sweep summary markers')
+  .option('--no-cmsis', 'with --sweep: skip the TFLite Micro + CMSIS-NN runs of each layer (M4 and RP2040)')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
 usageErrorsExitTwo(program).parse();
 const cli = program.opts<BenchArgs>();
-const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report'].filter(
+const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report', 'markdown'].filter(
   (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && cli.mlperf),
 );
 if (!cli.sweep && sweepOnly.length > 0) {

@@ -11,7 +11,7 @@ import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { loadTarget } from '../../src/lab/toolchain/index.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { FULL_CAPS, OP_KIND, QUICK_CAPS, SWEEP_OPS, fits, layerGraph, sizeOf, sweepGrid } from '../../bench/sweep_grid.ts';
-import { type SweepRow, summarize } from '../../bench/sweep.ts';
+import { type SweepRow, layerTable, summarize, summaryTable } from '../../bench/sweep.ts';
 
 const ISAS = ['cortex-m4', 'rp2040', 'esp32c3'].map((t) => loadTarget(t).isa);
 
@@ -104,5 +104,34 @@ describe('perf sweep grid', () => {
     expect(m4!.median.shape).to.equal('b');
     expect(m4!.flagged.map((r) => r.shape)).to.deep.equal(['c']);
     expect(rp!.flagged).to.deep.equal([]);
+    expect(m4!.cmsis).to.equal(null);
+  });
+
+  it('the summary gives best, median and worst ours/CMSIS-NN per op and target, and every layer over 0.5x', () => {
+    const row = (shape: string, ratio: number | undefined, target = 'rp2040'): SweepRow => ({
+      op: 'fc',
+      shape,
+      target,
+      counter: 'cycles',
+      macs: 100,
+      variant: 'x',
+      count: 100,
+      perMac: 1,
+      bitExact: true,
+      arena: 0,
+      seconds: 0,
+      ...(ratio === undefined ? {} : { cmsis: { count: 100 / ratio, arena: 0, ratio, sameOutputs: true } }),
+    });
+    const rows = [row('a', 0.3), row('b', 0.55), row('c', 0.4), row('d', 0.7), row('e', undefined), row('f', 0.2, 'cortex-m4')];
+    rows.push({ ...row('g', undefined), cmsis: { error: 'refused' } });
+    const [m4, rp] = summarize(rows);
+    expect(rp!.target).to.equal('rp2040');
+    expect(rp!.cmsis!.n).to.equal(4);
+    expect([rp!.cmsis!.best.shape, rp!.cmsis!.median.shape, rp!.cmsis!.worst.shape]).to.deep.equal(['a', 'c', 'd']);
+    expect(rp!.cmsis!.over.map((r) => r.shape)).to.deep.equal(['b', 'd']);
+    expect(m4!.cmsis!.over).to.deep.equal([]);
+    const table = summaryTable([m4!, rp!]);
+    expect(table).to.include('| d 0.70x; b 0.55x |').and.include('0.40x (c)');
+    expect(layerTable(rows)).to.include('rp2040 ours/CMSIS-NN (cycles, arena)').and.include('0.70x (over)').and.include('refused');
   });
 });

@@ -41,6 +41,17 @@ const PORTABLE_ON: Record<string, CostRow> = {
   MAX_POOL_2D: { 'arm-dsp': 12, armv6m: 30, rv32: 7.5, portable: 12 },
 };
 
+/**
+ * How many times its Cortex-M4 instructions the portable C of `opKind` costs on a `targetFamily`
+ * target (PORTABLE_ON): puts an M4 estimate of a portable kernel (the Huffman decoders') in the
+ * target's unit, cycles on the RP2040, before it is weighed against the target's dense kernel.
+ */
+export function portableFromM4(opKind: string, targetFamily: IsaFamily): number {
+  const m4 = PORTABLE_ON[opKind]?.['arm-dsp'];
+  const there = PORTABLE_ON[opKind]?.[targetFamily];
+  return m4 && there ? there / m4 : 1;
+}
+
 /** A cost for ops the tables do not list: only differences between two kernels matter. */
 const UNLISTED = 4;
 

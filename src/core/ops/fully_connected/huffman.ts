@@ -22,7 +22,8 @@
  * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
  * chooser (encoding_choice.ts) weighs its `cost` and only `--prefer size` picks it.
  */
-import type { KernelChoices, KernelIsa, KernelVariant } from '../op.ts';
+import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
+import { portableFromM4 } from '../kernel_cost.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
@@ -307,7 +308,11 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
     storage: 'huffman',
     // sparse rows multiply only their stored entries (as sparse.ts's kernel)
     macs: (p: FullyConnectedParams) => p.batches * (p.entropy!.kind === 'sparse' ? p.entropy!.entries! : p.outFeatures * p.inFeatures),
-    cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => huffmanFcCost(p, dsp && isa?.dsp === true),
+    // the M4 estimate in the target's unit (RP2040: cycles), as the dense kernel it is weighed against
+    cost: (p: FullyConnectedParams, isa: KernelIsa | undefined) => {
+      const m4 = huffmanFcCost(p, dsp && isa?.dsp === true);
+      return { ...m4, instructions: Math.round(m4.instructions * portableFromM4('FULLY_CONNECTED', isaFamily(isa))) };
+    },
     cFiles: dsp ? ['common/codecs/huffman.h', 'common/isa/arm_dsp.h'] : ['common/codecs/huffman.h'],
     emit(p, ctx) {
       const h = p.entropy!;

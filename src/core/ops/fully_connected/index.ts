@@ -9,14 +9,15 @@ import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCoun
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
-import { firstApplicableVariant } from '../variant.ts';
+import { chooseStorage, firstApplicableVariant } from '../variant.ts';
 import { fcDspVariant } from './dsp.ts';
 import { fcDspPairsVariant, pairsFit } from './dsp_pairs.ts';
 import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
 import { fcDspPairs6wVariant } from './dsp_pairs6w.ts';
 import { fcDspPairs8Variant, pairs8Shape } from './dsp_pairs8.ts';
 import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
-import { fcM0plusVariant } from './m0plus.ts';
+import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit } from './m0plus.ts';
+import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
@@ -70,6 +71,8 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   rowPairsFit?: boolean;
   /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows; dsp_pairs8.ts: a block of eight) */
   rowPairs6Fit?: boolean;
+  /** symmetric weights none of which is -128, 16 rows or more: Armv6-M's row-pair lanes (m0plus.ts), off under `--prefer size` */
+  laneWeights?: boolean;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;
   /** added to the compile-time bound on |accumulator| (weight_offset.ts's per-batch correction) */
@@ -164,6 +167,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnec
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures), kernels),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
+    laneWeights: filterOffset === 0 && laneWeightsFit(constInt8(filter), outFeatures, inFeatures),
     ...(pairs6Shape(inFeatures, outFeatures) ||
     pairs8Shape(inFeatures, outFeatures) ||
     pairsBatchShape(elementCount(input.shape) / inFeatures, inFeatures, outFeatures)
@@ -267,6 +271,7 @@ const def: OpDef<FullyConnectedParams> = {
     withWeightOffset(fcDspPairs8Variant),
     withWeightOffset(fcDspPairsVariant),
     withWeightOffset(fcDspVariant),
+    fcM0plusLanesVariant,
     withWeightOffset(fcM0plusVariant),
     fcRv32Variant,
     fcSparseRv32Variant,
@@ -279,14 +284,23 @@ const def: OpDef<FullyConnectedParams> = {
     fcHuffmanDspVariant,
     fcHuffmanVariant,
   ],
-  denseCost: (p, isa) =>
-    denseCostFromRates(
+  // --prefer size keeps the model's 1 byte a weight: Armv6-M's row-pair lanes (2 bytes a weight) are a speed choice
+  selectVariant(p, isa, prefer, kernels) {
+    if (prefer === 'size') p.laneWeights = false;
+    return chooseStorage(def, p, isa, prefer, kernels);
+  },
+  denseCost: (p, isa) => {
+    const variant = firstApplicableVariant(def, p, isa);
+    const laneRows = variant === fcM0plusLanesVariant ? 8 * laneBlocks(p) : 0;
+    return denseCostFromRates(
       'FULLY_CONNECTED',
       p.batches * p.outFeatures * p.inFeatures,
-      p.outFeatures * p.inFeatures,
-      firstApplicableVariant(def, p, isa).family,
+      // the lanes' rows take one int32 per two weights, columns padded to pairs
+      laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows) * p.inFeatures,
+      variant.family,
       isa,
-    ),
+    );
+  },
   emitC(p, ctx) {
     const row = 'o';
     const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));

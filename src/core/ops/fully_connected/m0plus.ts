@@ -6,6 +6,14 @@
  * weight_offset.ts runs those with a zero point through it. The weights are re-laid in the order the loop reads
  * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
+ *
+ * Where every weight lies in [-127, 127] and there are 16 rows or more (`laneWeights`, not under
+ * `--prefer size`) the blocks of 8 rows
+ * take the LSTM's row-pair lanes instead (unidirectional_sequence_lstm_pairs.h and its Armv6-M
+ * assembly, tf_m0_lstm_pairs8): rows a, b of a pair stored per column as one int32 W = w_a + 65536 w_b,
+ * one MULS by the column's value giving both products, the pair split exactly every two columns; the
+ * input row is widened to int32 once (scratch). 11 cycles per 4 MACs instead of 15, for 2 bytes a
+ * weight instead of 1; the last 1-7 rows keep the int8 blocks.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
@@ -13,6 +21,7 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { m0RequantFn } from './m0plus_rq.ts';
+import { PAIR_MAX_COLUMNS, pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 
 export function m0plusApplies(p: FullyConnectedParams): boolean {
   return p.filterOffset === 0 && p.multiplier.every((m) => m >= 0) && p.shift.every((s) => s >= -31 && s <= 31);
@@ -33,6 +42,48 @@ export function rowBlocks84(weights: ArrayLike<number>, rows: number, rowLength:
   while (r + 8 <= rows) block(8);
   if (r + 4 <= rows) block(4);
   for (; r < rows; r++) for (let k = 0; k < rowLength; k++) out[n++] = weights[r * rowLength + k]!;
+  return out;
+}
+
+/**
+ * The fewest rows the lanes take: the widened input row costs 4 bytes an input feature of scratch and
+ * a load and store each per batch row, which one block of 8 rows barely wins back (mnist_lstm's
+ * 560 -> 10 layer: 1.4 K cycles of 720 K for 1.4 KB more arena, past issue #13's RAM bar).
+ */
+export const LANE_MIN_ROWS = 16;
+
+/**
+ * The most int8 weight bytes a layer takes the lanes for: they double, and 512 KiB is a quarter of the
+ * RP2040's 2 MiB flash (the sweep's 1 MiB FC layers did not link as lanes).
+ */
+export const LANE_MAX_WEIGHT_BYTES = 256 * 1024;
+
+/** Whether the row-pair lanes can hold these weights: none is -128 (a lane sum could reach 2^15), rows within the kernel's reach. */
+export function laneWeightsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+  if (rows < LANE_MIN_ROWS || rowLength < 2 || rowLength > PAIR_MAX_COLUMNS || rows * rowLength > LANE_MAX_WEIGHT_BYTES) return false;
+  for (let i = 0; i < rows * rowLength; i++) if (weights[i] === -128) return false;
+  return true;
+}
+
+/** the blocks of 8 rows the lanes run, when they run (else 0) */
+export const laneBlocks = (p: FullyConnectedParams): number => (p.laneWeights === true && p.inFeatures > 1 ? Math.floor(p.outFeatures / 8) : 0);
+
+/** the lanes' int32 scratch: the input row widened (padded to whole column pairs), then the blocks' sums */
+export const lanesScratchBytes = (p: FullyConnectedParams): number => (laneBlocks(p) > 0 ? 4 * (pairColumns(p.inFeatures) + 8 * laneBlocks(p)) : 0);
+
+/**
+ * Blocks of 8 rows as row-pair lanes, in the order tf_m0_lstm_pairs8 reads them: per block, per column
+ * pair, per row pair (rows 2p, 2p + 1 of the block), the words w_a + 65536 w_b of the two columns; a
+ * padding column has weight 0.
+ */
+export function rowPairLanes8(weights: ArrayLike<number>, blocks: number, rowLength: number): Int32Array {
+  const cols2 = pairColumns(rowLength);
+  const out = new Int32Array(blocks * 4 * cols2);
+  let n = 0;
+  const weight = (r: number, c: number) => (c < rowLength ? weights[r * rowLength + c]! : 0);
+  for (let b = 0; b < blocks; b++)
+    for (let k = 0; k < cols2; k += 2)
+      for (let pair = 0; pair < 4; pair++) for (const c of [k, k + 1]) out[n++] = weight(8 * b + 2 * pair, c) + 65536 * weight(8 * b + 2 * pair + 1, c);
   return out;
 }
 
@@ -58,15 +109,18 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   }
   const rq = (acc: string, row: string) => (uniform ? `${rqName}(${acc})` : `${rqName}(${acc}, ${rqTable} + 2 * (${row}))`);
   const single = p.inFeatures === 1;
-  const groups8 = single ? 0 : Math.floor(p.outFeatures / 8);
+  const lanes = laneBlocks(p);
+  const groups8 = single || lanes > 0 ? 0 : Math.floor(p.outFeatures / 8);
   const group4 = !single && p.outFeatures % 8 >= 4;
-  const tailStart = single ? 0 : groups8 * 8 + (group4 ? 4 : 0);
+  const tailStart = single ? 0 : Math.floor(p.outFeatures / 8) * 8 + (group4 ? 4 : 0);
+  // rows the int8 blocks run: all of them, or those after the lanes' blocks
+  const int8From = 8 * lanes;
   const allZero = start.every((v) => v === 0);
   return ctx.render('fully_connected_m0plus.c.hbs', {
     summary,
     how: single
       ? 'one input feature'
-      : `blocks of 8 rows${group4 ? ' and 4' : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
+      : `${lanes > 0 ? 'row-pair lanes in blocks' : 'blocks'} of 8 rows${group4 ? ' and 4' : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
     fnName: ctx.fnName,
     rqFn,
     input: ctx.input(0),
@@ -76,17 +130,31 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
     rows: p.outFeatures,
     single,
     // one input feature reads the weights in their own order: the tensor itself
-    weights: single ? ctx.input(1) : ctx.addConst('w_m0', 'int8_t', rowBlocks84(filter, p.outFeatures, p.inFeatures)),
+    weights: single
+      ? ctx.input(1)
+      : int8From < p.outFeatures
+        ? ctx.addConst('w_m0', 'int8_t', rowBlocks84(filter.subarray(int8From * p.inFeatures), p.outFeatures - int8From, p.inFeatures))
+        : undefined,
+    lanes: lanes > 0,
+    laneWeights: lanes > 0 ? ctx.addConst('w_lanes', 'int32_t', Array.from(rowPairLanes8(filter, lanes, p.inFeatures))) : undefined,
+    laneBlocks: lanes,
+    laneRows: 8 * lanes,
+    lanePairs: pairColumns(p.inFeatures) / 2,
+    laneCols: pairColumns(p.inFeatures),
+    laneW8: 4 * pairColumns(p.inFeatures),
+    scratch: lanes > 0 ? ctx.scratch() : undefined,
+    rqLane: rq('lane_acc[o]', 'o'),
     // the bias itself when there is no offset to fold
     start: single && allZero ? undefined : p.inputOffset === 0 && p.hasBias ? ctx.input(2) : ctx.addConst('start', 'int32_t', start),
     groups8,
     group4,
     blocked: groups8 > 0 || group4,
+    int8From,
     tailStart,
     hasTail: tailStart < p.outFeatures,
     w8: 8 * p.inFeatures,
     rq8: rq('acc[j]', 'g * 8 + j'),
-    rq4: rq('acc[j]', `${groups8 * 8} + j`),
+    rq4: rq('acc[j]', `${Math.floor(p.outFeatures / 8) * 8} + j`),
     rqTail: rq('a', 'o'),
     rqTail1: rq('a1', 'o + 1'),
     rqSingle: rq(allZero ? '(int32_t)w[o] * x0' : 's[o] + (int32_t)w[o] * x0', 'o'),
@@ -99,4 +167,19 @@ export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
   applies: m0plusApplies,
   emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
   cFiles: ['common/isa/m0plus_mac.h', 'common/isa/m0plus_mac.S', 'common/isa/m0plus_rq.h'],
+};
+
+/** The same with its blocks of 8 rows as row-pair lanes (first in the list: taken wherever the weights allow). */
+export const fcM0plusLanesVariant: KernelVariant<FullyConnectedParams> = {
+  name: 'armv6m lanes',
+  family: 'armv6m',
+  applies: (p) => m0plusApplies(p) && laneBlocks(p) > 0,
+  scratchBytes: lanesScratchBytes,
+  emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
+  // the lanes' kernel is the LSTM's: its gate blocks are the same product of 8 rows
+  cFiles: [
+    ...fcM0plusVariant.cFiles!,
+    'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
+    'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
+  ],
 };

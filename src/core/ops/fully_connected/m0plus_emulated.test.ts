@@ -4,8 +4,8 @@
  * (rp2040js), where common/isa/m0plus_mac.S's assembly runs (the host tests run its C twins): many layers in
  * one model, bit-exact with the TypeScript reference over every output byte.
  *
- * FULLY_CONNECTED: blocks of 8 rows (one and several), a block of 4, 1-3 rows left over, one input
- * feature, odd and even input lengths, batches, per-channel scales, gains above 1 (left shifts),
+ * FULLY_CONNECTED: blocks of 8 rows (one and several; int8, and the row-pair lanes of weights in
+ * [-127, 127]), a block of 4, 1-3 rows left over, one input feature, odd and even input lengths, batches, per-channel scales, gains above 1 (left shifts),
  * accumulators beyond the pieces' bound (tf_m0_srdhm), clamps. LSTM: pairs of units in one
  * tf_m0fc_blocks8 call per step, an odd last unit (tf_m0fc_mac4), hidden zero points (recurrent
  * starts) and none (null starts), time-major batches, cell clipping, odd input sizes. Weight zero
@@ -136,31 +136,42 @@ function lstmModel(name: string, layers: LstmLayer[], seed: number): Graph {
   return graph;
 }
 
+/** FC layers over every row count the kernels split: blocks of 8, a block of 4, 1-3 rows left, one input feature */
+const fcBlocksModel = (name: string) =>
+  fcModel(
+    name,
+    [
+      { name: 'a', shape: [1, 37], zeroPoint: -5 },
+      { name: 'b', shape: [3, 16], zeroPoint: 60 },
+      { name: 'one', shape: [4, 1], zeroPoint: -128 },
+    ],
+    [
+      { out: 16, activation: 'RELU' }, // two blocks of 8
+      { out: 13, perChannel: true }, // 8 + 4 + 1
+      { from: 'a', out: 7, gain: true }, // 4 + 3, left shifts
+      { from: 'a', out: 10, huge: true, activation: 'RELU6' }, // 8 + 2, tf_m0_srdhm
+      { from: 'b', out: 27, perChannel: true, activation: 'RELU_N1_TO_1' }, // 3 batches, 8 * 3 + 3
+      { from: 'b', out: 2, noBias: true },
+      { from: 'one', out: 16 }, // one input feature
+      { from: 'one', out: 3, noBias: true, perChannel: true },
+      { from: 'b', out: 4, gain: true, perChannel: true }, // one block of 4
+      { from: 'a', out: 8, huge: true, gain: true, perChannel: true },
+      { from: 'a', out: 21, perChannel: true, activation: 'RELU6' }, // 8 + 8 + 4 + 1 (lanes: two blocks, then the int8 block of 4 and a row)
+    ],
+    41,
+  );
+
 const MODELS: { graph: Graph; note: string; kinds: RegExp[]; prefer?: 'size' }[] = [
   {
-    note: 'FC: blocks of 8, 4 and 1-3 rows, one input feature, batches, per-channel, gains above 1, huge biases, clamps',
-    graph: fcModel(
-      'm0_fc',
-      [
-        { name: 'a', shape: [1, 37], zeroPoint: -5 },
-        { name: 'b', shape: [3, 16], zeroPoint: 60 },
-        { name: 'one', shape: [4, 1], zeroPoint: -128 },
-      ],
-      [
-        { out: 16, activation: 'RELU' }, // two blocks of 8
-        { out: 13, perChannel: true }, // 8 + 4 + 1
-        { from: 'a', out: 7, gain: true }, // 4 + 3, left shifts
-        { from: 'a', out: 10, huge: true, activation: 'RELU6' }, // 8 + 2, tf_m0_srdhm
-        { from: 'b', out: 27, perChannel: true, activation: 'RELU_N1_TO_1' }, // 3 batches, 8 * 3 + 3
-        { from: 'b', out: 2, noBias: true },
-        { from: 'one', out: 16 }, // one input feature
-        { from: 'one', out: 3, noBias: true, perChannel: true },
-        { from: 'b', out: 4, gain: true, perChannel: true }, // one block of 4
-        { from: 'a', out: 8, huge: true, gain: true, perChannel: true },
-      ],
-      41,
-    ),
+    note: 'FC, int8 blocks (--prefer size): blocks of 8, 4 and 1-3 rows, one input feature, batches, per-channel, gains above 1, huge biases, clamps',
+    graph: fcBlocksModel('m0_fc'),
     kinds: [/tf_m0fc_mac8\(/, /tf_m0fc_mac4\(/, /one input feature/],
+    prefer: 'size',
+  },
+  {
+    note: 'FC, row-pair lanes for the blocks of 8 (weights in [-127, 127]), the int8 blocks for the 1-7 rows after them',
+    graph: fcBlocksModel('m0_fc_lanes'),
+    kinds: [/tf_m0_lstm_pairs8\(/, /tf_m0fc_mac4\(/, /row-pair lanes/, /one input feature/],
   },
   {
     note: 'FC with weight zero points: per-batch corrected starts (full-range weights) and folded weights, batches, one input feature, huge biases',
