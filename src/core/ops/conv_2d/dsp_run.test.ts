@@ -86,10 +86,12 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     this.timeout(240000);
     const cases: CCase[] = [];
     const runs = new Set<string>();
+    const quads = new Set<string>();
     for (let m = 0; m < 3; m++) {
       const graph = runModel(8101 + m, 16);
       const text = modelText(graph, { dsp: true });
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)) quads.add(r[1]!);
       const rand = rng(8201 + m);
       graph.ops.forEach((op) => {
         const t = graph.tensors[op.inputs[0]!]!;
@@ -109,6 +111,8 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     }
     // saturated and clamped (floor, ceiling, both) under FAST; saturated and ceiling under WIDE
     expect([...runs].sort()).to.include.members(['fch', 'fcl', 'fclh', 'fs', 'wch', 'ws']);
+    // whole channel quads (out_c a multiple of 4) take the two-pixel by four-channel run
+    expect([...quads].sort()).to.include.members(['fch', 'fcl', 'fs', 'wch']);
     expectCMatchesReference(cases);
   });
 
@@ -130,6 +134,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text).to.match(/\(assembly run\), SMMLAR requantization/);
         expect(text).to.match(/\(assembly run\), SMMLAR \(wide\) requantization/);
+        expect(text).to.match(/4 channels a block \(assembly run\)/);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });
       });
     });
