@@ -533,9 +533,11 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
  * The routine takes tf_dsp_pw_run_t, its `entry` from tf_dsp_entry_quads.
  */
 #define TF_DSP_STEP2X4P_BYTES 96
+/* steps a turn of the quads' loop (a power of 2; dsp.ts QUAD_STEPS_PER_TURN says why four) */
+#define TF_DSP_QUAD_STEPS_PER_TURN 4
 
-/* Where the quads' loop is entered: as tf_dsp_entry_pairs, in its own step size. */
-static inline int tf_dsp_entry_quads(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X4P_BYTES; }
+/* Where the quads' loop is entered: as tf_dsp_entry_pairs, in its own step size and turn. */
+static inline int tf_dsp_entry_quads(int k4) { return ((-(k4 >> 2)) & (TF_DSP_QUAD_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X4P_BYTES; }
 
 /* The quads' routine's C twin (the host's; the same layout and the same integers). */
 static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
