@@ -487,7 +487,11 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string 
   ];
   if (fast === 2 || clamp.lo || clamp.hi) {
     // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
-    lines.push('ldrd r8, r9, [sp, #20]', 'ldr r10, [sp, #28]'); // lo4, hi4, zp4
+    // only the bounds the clamp applies (and WIDE's zero point): lo4, hi4, zp4 at sp + 20, 24, 28
+    if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
+    else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
+    else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
+    if (fast === 2) lines.push('ldr r10, [sp, #28]');
     const sub = fast === 2 ? 'usub8' : 'ssub8';
     for (const v of ['r0', 'r1']) {
       if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
