@@ -388,6 +388,14 @@ export function quadRunApplies(outC: number): boolean {
 }
 
 /**
+ * Steps of 4 values a turn of quadRunAsm's loop (conv_2d_dsp.h TF_DSP_QUAD_STEPS_PER_TURN): four, so
+ * the turn is the pair run's 384 B of code (a model carries one routine per requantization mode and
+ * clamp, and MobileNets' code flash is near its bar); eight would save 5 cycles a turn on the M4
+ * (about 2% of the loop) for 384 B more per routine.
+ */
+const QUAD_STEPS_PER_TURN = 4;
+
+/**
  * The channel quads of a 1x1 `pairs` layer: conv_2d_dsp.h's run of two pixels by four channels (two
  * channel pairs) as a naked function (one per model and mode). A half step (two of a step's four
  * values) is one LDM of two column words (pixel A's lanes, pixel B's), one LDM of two weight words
@@ -400,14 +408,6 @@ export function quadRunApplies(outC: number): boolean {
  * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
  * with LDR at the ends of a turn or a block.
  */
-/**
- * Steps of 4 values a turn of quadRunAsm's loop (conv_2d_dsp.h TF_DSP_QUAD_STEPS_PER_TURN): four, so
- * the turn is the pair run's 384 B of code (a model carries one routine per requantization mode and
- * clamp, and MobileNets' code flash is near its bar); eight would save 5 cycles a turn on the M4
- * (about 2% of the loop) for 384 B more per routine.
- */
-const QUAD_STEPS_PER_TURN = 4;
-
 export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
   const half = [
