@@ -4,9 +4,9 @@
  * (fully_connected_dsp_pairs6.h calls it once per block; dsp_pairs6.ts lays the weights out); and
  * the same block over inputs widened per chunk (tf_fcp6w_dot, at the end).
  *
- * Why assembly: a block of six rows needs 6 accumulators, the two SXTB16 lanes of a word of x, three
- * weight words (one LDM of three), the x and weight pointers and the loop's end: 14 registers, every
- * one Thumb code has. GCC cannot be given all of them in an inline asm block (and an 8-row block
+ * Why assembly: a block of six rows needs 6 accumulators, the two SXTB16 lanes of a word of x, four
+ * weight words (one LDM of four), the x and weight pointers: 14 registers, every one Thumb code has
+ * (the loop's end is read from the frame). GCC cannot be given all of them in an inline asm block (and an 8-row block
  * written in C hung GCC 12 -O2 when inlined into many layers), so the whole block, its chunks and its
  * pair extraction are one out-of-line function: its fixed cost (~38 instructions, ~26 more per chunk
  * after the first) is paid once per block of 6 * 4 * words MACs.
