@@ -523,6 +523,102 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
   }
 }
 
+/*
+ * The 1x1 `pairs` layers of whole channel quads (out_c a multiple of 4) run two pixels by four
+ * channels (two channel pairs) in one assembly routine (dsp.ts quadRunAsm): per half step one LDM of
+ * two column words against one LDM of two weight words, the pairs' words for the same lanes (dsp.ts
+ * halfwordQuads), so that each LDM moves two registers and the block's fixed work is spread over
+ * eight outputs. Layout of a quad in the weights: { start r, start r' }, the quad's 4 k4 weight
+ * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (dsp.ts withQuadRecords).
+ * The routine takes tf_dsp_pw_run_t, its `entry` from tf_dsp_entry_quads.
+ */
+#define TF_DSP_STEP2X4P_BYTES 96
+/* steps a turn of the quads' loop (a power of 2; dsp.ts QUAD_STEPS_PER_TURN says why four) */
+#define TF_DSP_QUAD_STEPS_PER_TURN 4
+
+/* Where the quads' loop is entered: as tf_dsp_entry_pairs, in its own step size and turn. */
+static inline int tf_dsp_entry_quads(int k4) { return ((-(k4 >> 2)) & (TF_DSP_QUAD_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X4P_BYTES; }
+
+/* The quads' routine's C twin (the host's; the same layout and the same integers). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
+                                                                               const tf_rq_t *rq, const int fast, const int full) {
+  int8_t *out_b = s->out_b;
+  const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+  for (int8_t *out_a = s->out_a; out_a < s->end_a; out_a += 4, out_b += 4) {
+    const int32_t start_p = (int32_t)TF_LOAD32(w), start_q = (int32_t)TF_LOAD32(w + 4);
+    int32_t pra = start_p, prb = start_p, pca = start_p, pcb = start_p;
+    int32_t qra = start_q, qrb = start_q, qca = start_q, qcb = start_q;
+    w += 8;
+    for (const uint32_t *x = s->cols; x < s->cols + k4; x += 4, w += 16) {
+      /* per half: the pairs' words P, Q of the lanes the two column words hold */
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t xa = x[2 * h], xb = x[2 * h + 1];
+        const uint32_t wp = TF_LOAD32(w + 8 * h), wq = TF_LOAD32(w + 8 * h + 4);
+        pca = tf_smlad(xa, wp, pca);
+        pcb = tf_smlad(xb, wp, pcb);
+        pra = tf_smlad(xa, tf_sxtb16(wp), pra);
+        prb = tf_smlad(xb, tf_sxtb16(wp), prb);
+        qca = tf_smlad(xa, wq, qca);
+        qcb = tf_smlad(xb, wq, qcb);
+        qra = tf_smlad(xa, tf_sxtb16(wq), qra);
+        qrb = tf_smlad(xb, tf_sxtb16(wq), qrb);
+      }
+    }
+    const int32_t start_ps = (int32_t)TF_LOAD32(w), start_qs = (int32_t)TF_LOAD32(w + 4);
+    const int32_t psa = start_ps + ((int32_t)((uint32_t)pca - (uint32_t)pra) >> 8);
+    const int32_t psb = start_ps + ((int32_t)((uint32_t)pcb - (uint32_t)prb) >> 8);
+    const int32_t qsa = start_qs + ((int32_t)((uint32_t)qca - (uint32_t)qra) >> 8);
+    const int32_t qsb = start_qs + ((int32_t)((uint32_t)qcb - (uint32_t)qrb) >> 8);
+    w += 8;
+    int32_t q[8];
+    for (int i = 0; i < 8; ++i) q[i] = (int32_t)TF_LOAD32(w + 4 * i);
+    w += 32;
+    const int32_t a0 = tf_dsp_rq_sat(pra, q[0], q[1], rq, fast), b0 = tf_dsp_rq_sat(prb, q[0], q[1], rq, fast);
+    const int32_t a1 = tf_dsp_rq_sat(psa, q[2], q[3], rq, fast), b1 = tf_dsp_rq_sat(psb, q[2], q[3], rq, fast);
+    const int32_t a2 = tf_dsp_rq_sat(qra, q[4], q[5], rq, fast), b2 = tf_dsp_rq_sat(qrb, q[4], q[5], rq, fast);
+    const int32_t a3 = tf_dsp_rq_sat(qsa, q[6], q[7], rq, fast), b3 = tf_dsp_rq_sat(qsb, q[6], q[7], rq, fast);
+    const uint32_t va = tf_bytes4(a0, a1, a2, a3), vb = tf_bytes4(b0, b1, b2, b3);
+    const uint32_t ca = full ? va : tf_smin8(tf_smax8(va, lo4), hi4), cb = full ? vb : tf_smin8(tf_smax8(vb, lo4), hi4);
+    tf_put2(out_a, ca);
+    tf_put2(out_a + 2, ca >> 16);
+    tf_put2(out_b, cb);
+    tf_put2(out_b + 2, cb >> 16);
+  }
+  return w;
+}
+
+/* tf_dsp_pointwise_run_body in channel quads through the assembly routine `run` (0 on the host: its
+ * twin). FAST or WIDE (with act_min >= zp) requantization, k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS, out_c a
+ * multiple of 4. */
+static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(const int8_t *in, int pixels, int k4, const int8_t *w,
+                                                                             int out_c, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
+                                                                             const int fast, const int full, tf_dsp_pw_run_fn run) {
+  const int wide = fast == 2;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  tf_dsp_pw_run_t s;
+  s.cols = cols;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  s.stop = cols + k4;
+  s.entry = tf_dsp_entry_quads(k4);
+  for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
+    const int pair = p + 1 < pixels;
+    tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
+    s.out_a = out;
+    s.out_b = pair ? out + out_c : (int8_t *)(void *)(cols + k4);
+    s.end_a = out + out_c;
+#if TF_DSP_NATIVE
+    (void)fast;
+    (void)full;
+    (void)run(cols, w, &s);
+#else
+    (void)run;
+    (void)tf_dsp_pw_quad_twin(&s, w, k4, rq, fast, full);
+#endif
+  }
+}
+
 /* Geometry of a convolution lowered to columns (im2col). */
 typedef struct {
   int16_t in_h, in_w, in_c;

@@ -6,7 +6,8 @@
  * offset folded into the starts cancels), then runs the same product. Both use SMLAD,
  * two pixels by two channels, on weights re-laid at compile time in the order the loop reads them,
  * the requantization records of each channel pair split around the pair's weights (one blob that
- * replaces the model's filter and bias in flash, 8 bytes more per channel).
+ * replaces the model's filter and bias in flash, 8 bytes more per channel). 1x1 layers of whole
+ * channel quads in the halfword-pairs layout run two pixels by four channels (quadRunAsm).
  */
 import type { LayerEmitContext } from '../op.ts';
 import type { Field, InitLine, LayerCode, StaticDecl } from '../layer_code.ts';
@@ -226,12 +227,12 @@ export function runClamp(fast: number, actMin: number, actMax: number, outputZer
 }
 
 /** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
-function rqLines(acc: string, m: string, p: string, fast: number): string[] {
+function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
   const lines = [
     `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
-    `add r8, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
-    `sub r8, r8, ${acc}, lsr #24`,
-    `asr ${acc}, r8, ${p}`,
+    `add ${tmp}, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
+    `sub ${tmp}, ${tmp}, ${acc}, lsr #24`,
+    `asr ${acc}, ${tmp}, ${p}`,
   ];
   return [...lines, fast === 2 ? `usat ${acc}, #8, ${acc}` : `ssat ${acc}, #8, ${acc}`];
 }
@@ -325,6 +326,203 @@ export function pairsRunAsm(name: string, fast: number, clamp: RunClamp): string
   ].join('\n');
 }
 
+/**
+ * Rows in the `pairs` layout (halfwordPairs) re-laid for the channel quads of quadRunAsm: per quad
+ * (two channel pairs P, Q) and four values, P's word of lanes (k, k+2), Q's, P's (k+1, k+3), Q's, so
+ * that one LDM of two reads the two pairs' words that meet one LDM of two column words. `count` a
+ * multiple of 4; same size as the input.
+ */
+export function halfwordQuads(pairs: Int8Array, count: number, k4: number): Int8Array {
+  const out = new Int8Array(count * k4);
+  let at = 0;
+  for (let c = 0; c < count; c += 4) {
+    const p = c * k4;
+    const q = (c + 2) * k4;
+    for (let g = 0; g < 2 * k4; g += 8) {
+      for (const [from, half] of [
+        [p, 0],
+        [q, 0],
+        [p, 4],
+        [q, 4],
+      ] as const) {
+        out.set(pairs.subarray(from + g + half, from + g + half + 4), at);
+        at += 4;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The quads' weights (halfwordQuads) with the requantization records split around them in the
+ * order quadRunAsm reads them: per quad { start r, start r' } (the pairs' first channels), the 4 k4
+ * weight bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' }.
+ */
+export function withQuadRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number): Int8Array {
+  if (RQ_FIELDS !== 3) throw new Error('withQuadRecords expects { start, m, P } records');
+  const out = new Int8Array(rows.length + records.length * 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (v: number) => {
+    view.setInt32(at, v, true);
+    at += 4;
+  };
+  for (let c = 0; c < channels; c += 4) {
+    put(records[c * RQ_FIELDS]!);
+    put(records[(c + 2) * RQ_FIELDS]!);
+    out.set(rows.subarray(c * k4, (c + 4) * k4), at);
+    at += 4 * k4;
+    put(records[(c + 1) * RQ_FIELDS]!);
+    put(records[(c + 3) * RQ_FIELDS]!);
+    for (const r of [c, c + 1, c + 2, c + 3]) {
+      put(records[r * RQ_FIELDS + 1]!);
+      put(records[r * RQ_FIELDS + 2]!);
+    }
+  }
+  return out;
+}
+
+/** Whether a 1x1 layer that takes the run (pairsRunApplies) takes it in channel quads: whole quads only. */
+export function quadRunApplies(outC: number): boolean {
+  return outC % 4 === 0;
+}
+
+/**
+ * Steps of 4 values a turn of quadRunAsm's loop (conv_2d_dsp.h TF_DSP_QUAD_STEPS_PER_TURN): four, so
+ * the turn is the pair run's 384 B of code (a model carries one routine per requantization mode and
+ * clamp, and MobileNets' code flash is near its bar); eight would save 5 cycles a turn on the M4
+ * (about 2% of the loop) for 384 B more per routine.
+ */
+const QUAD_STEPS_PER_TURN = 4;
+
+/**
+ * The channel quads of a 1x1 `pairs` layer: conv_2d_dsp.h's run of two pixels by four channels (two
+ * channel pairs) as a naked function (one per model and mode). A half step (two of a step's four
+ * values) is one LDM of two column words (pixel A's lanes, pixel B's), one LDM of two weight words
+ * (pair P's, pair Q's), 2 SXTB16 and 8 SMLAD: 12 instructions per 16 MACs like pairsRunAsm's step,
+ * but 1.0 cycle per MAC on the M4 (LDM 1 + N) against 1.125, 0.875 on the M33 (LDM N) against 1.0,
+ * 0.69 on the M7 (LDM ceil(N / 2)) against 0.75; and the per-block work (starts, the loop's entry,
+ * the LDM of the records, the stores) is spread over eight outputs instead of four. Registers: r0..r3
+ * P's accumulators (r pixel A, B; r + 256 s pixel A, B), r4..r7 Q's, r8 r9 the column words, r10 r11
+ * the weight words, r12 the columns, lr the weights: all fourteen, so the loop's stop and entry and the
+ * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
+ * with LDR at the ends of a turn or a block.
+ */
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string {
+  if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
+  const half = [
+    'ldm.w r12!, {r8, r9}',
+    'ldm.w lr!, {r10, r11}',
+    'smlad r2, r8, r10, r2',
+    'smlad r3, r9, r10, r3',
+    'sxtb16 r10, r10',
+    'smlad r0, r8, r10, r0',
+    'smlad r1, r9, r10, r1',
+    'smlad r6, r8, r11, r6',
+    'smlad r7, r9, r11, r7',
+    'sxtb16 r11, r11',
+    'smlad r4, r8, r11, r4',
+    'smlad r5, r9, r11, r5',
+  ];
+  const step = [...half, ...half];
+  // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    'ldr r3, [r2, #32]', // entry bytes
+    'adr.w r4, 10f',
+    'add r3, r3, r4',
+    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    'push {r3-r11}',
+    'mov lr, r1',
+    '1:',
+    'ldrd r0, r4, [lr], #8', // start r, start r'
+    'mov r1, r0',
+    'mov r2, r0',
+    'mov r3, r0',
+    'mov r5, r4',
+    'mov r6, r4',
+    'mov r7, r4',
+    'ldrd r10, r12, [sp]', // entry address, cols
+    'mov pc, r10',
+    '10:',
+    ...step,
+    '12:',
+    ...Array.from({ length: QUAD_STEPS_PER_TURN - 1 }, () => step).flat(),
+    '13:',
+    '.if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) "',
+    '.error "quadRunAsm: the step is no longer TF_DSP_STEP2X4P_BYTES of code (tf_dsp_entry_quads)"',
+    '.endif',
+    '.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) " * " TF_DSP_STR(TF_DSP_QUAD_STEPS_PER_TURN) "',
+    '.error "quadRunAsm: the turn is not TF_DSP_QUAD_STEPS_PER_TURN steps (tf_dsp_entry_quads)"',
+    '.endif',
+    'ldr r10, [sp, #32]', // stop
+    'cmp r12, r10',
+    'bne 10b',
+    'ldrd r8, r9, [lr], #8', // start s, start s'
+    'sub r2, r2, r0',
+    'add r2, r8, r2, asr #8',
+    'sub r3, r3, r1',
+    'add r3, r8, r3, asr #8',
+    'sub r6, r6, r4',
+    'add r6, r9, r6, asr #8',
+    'sub r7, r7, r5',
+    'add r7, r9, r7, asr #8',
+    'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
+    ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r2', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r3', 'r10', 'r11', fast, 'r12'),
+    'ldm lr!, {r8, r9, r10, r11}', // m r', P r', m s', P s'
+    ...rqLines('r4', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r5', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r6', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r7', 'r10', 'r11', fast, 'r12'),
+    // pixel A's four channels r, s, r', s' in one word, pixel B's in another
+    'bfi r0, r2, #8, #8',
+    'bfi r0, r4, #16, #8',
+    'bfi r0, r6, #24, #8',
+    'bfi r1, r3, #8, #8',
+    'bfi r1, r5, #16, #8',
+    'bfi r1, r7, #24, #8',
+  ];
+  if (fast === 2 || clamp.lo || clamp.hi) {
+    // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
+    // only the bounds the clamp applies (and WIDE's zero point): lo4, hi4, zp4 at sp + 20, 24, 28
+    if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
+    else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
+    else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
+    if (fast === 2) lines.push('ldr r10, [sp, #28]');
+    const sub = fast === 2 ? 'usub8' : 'ssub8';
+    for (const v of ['r0', 'r1']) {
+      if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
+      if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
+      if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
+    }
+  }
+  lines.push(
+    'ldrd r8, r9, [sp, #8]', // out_a, out_b
+    'str r0, [r8], #4',
+    'str r1, [r9], #4',
+    'strd r8, r9, [sp, #8]',
+    'ldr r10, [sp, #16]', // end_a
+    'cmp r8, r10',
+    'bne 1b',
+    'mov r0, lr',
+    'add sp, #36',
+    'pop {r4-r11, pc}',
+  );
+  const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  return [
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
+    '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
+}
+
 export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -344,14 +542,16 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
-  const weights = ctx.addConst('w_dsp', 'int8_t', withRecords(rows, records, p.outC, k4, run));
+  const quad = run && quadRunApplies(p.outC);
+  const blob = quad ? withQuadRecords(halfwordQuads(rows, p.outC, k4), records, p.outC, k4) : withRecords(rows, records, p.outC, k4, run);
+  const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
-  const pairsTag = run ? '_run' : pairs ? '_pairs' : '';
+  const pairsTag = quad ? '_quad' : run ? '_run' : pairs ? '_pairs' : '';
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
   const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
-  const runName = `tf_dsp_pw_run_${runTag}`;
+  const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
   ctx.defineOnce(
     `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${runTag}`,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
@@ -359,13 +559,14 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       pairs: pairs ? 1 : 0,
       pairsTag,
       run,
+      quad,
       runName,
-      runAsm: run ? pairsRunAsm(runName, fast, clamp) : '',
+      runAsm: quad ? quadRunAsm(runName, fast, clamp) : run ? pairsRunAsm(runName, fast, clamp) : '',
       ...mode,
       runTag,
     }),
   );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? ', 4 channels a block (assembly run)' : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;

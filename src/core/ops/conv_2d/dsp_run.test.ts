@@ -5,8 +5,9 @@
  * one-chunk limit and one past it), odd and even output channels and pixels, batches, per-channel
  * scales, FAST records (shifts <= 0 and shift 1), WIDE records (zero point -128 at shifts near -15,
  * saturating and clamped, and an activation floor under the zero point that keeps the C), every
- * activation; the host C twin under ASan+UBSan, then the real instructions on the emulated M4, M7
- * and M33, each output bit-exact with the TypeScript reference.
+ * activation; layers of whole channel quads (the two-pixel by four-channel run, quadRunAsm), mixed
+ * in and in models of their own; the host C twin under ASan+UBSan, then the real instructions on the
+ * emulated M4, M7 and M33, each output bit-exact with the TypeScript reference.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,10 +28,11 @@ const REGIMES: Regime[] = ['fast', 'shift1', 'wide', 'wideLowFloor'];
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 /** One random 1x1 layer on its own input; returns its output tensor. */
-function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime): number {
+function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime, quads = false): number {
   // k4 over the loop's eight entries, up to one chunk (480) and one step past it
   const inC = rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
-  const outC = randomInt(rand, 2, 37);
+  // quads: whole channel quads only (the two-pixel by four-channel run)
+  const outC = quads ? 4 * randomInt(rand, 1, 9) : randomInt(rand, 2, 37);
   const [n, h, w] = [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
   const inScale = 0.02 + rand() * 0.05;
   const x = b.input({ shape: [n, h, w, inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
@@ -68,11 +70,11 @@ function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime
 }
 
 /** A model of independent random 1x1 layers, each regime several times. */
-function runModel(seed: number, layers: number): Graph {
+function runModel(seed: number, layers: number, quads = false): Graph {
   const rand = rng(seed);
   const b = new GraphBuilder(`dsp_run_${seed}`);
   const outs: number[] = [];
-  for (let i = 0; i < layers; i++) outs.push(addLayer(b, rand, i, REGIMES[i % REGIMES.length]!));
+  for (let i = 0; i < layers; i++) outs.push(addLayer(b, rand, i, REGIMES[i % REGIMES.length]!, quads));
   b.output(...outs);
   return b.build();
 }
@@ -86,10 +88,13 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     this.timeout(240000);
     const cases: CCase[] = [];
     const runs = new Set<string>();
-    for (let m = 0; m < 3; m++) {
-      const graph = runModel(8101 + m, 16);
+    const quads = new Set<string>();
+    // the fourth model: whole channel quads only, every regime under every activation
+    for (let m = 0; m < 4; m++) {
+      const graph = runModel(8101 + m, 16, m === 3);
       const text = modelText(graph, { dsp: true });
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)) quads.add(r[1]!);
       const rand = rng(8201 + m);
       graph.ops.forEach((op) => {
         const t = graph.tensors[op.inputs[0]!]!;
@@ -109,6 +114,8 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     }
     // saturated and clamped (floor, ceiling, both) under FAST; saturated and ceiling under WIDE
     expect([...runs].sort()).to.include.members(['fch', 'fcl', 'fclh', 'fs', 'wch', 'ws']);
+    // whole channel quads (out_c a multiple of 4) take the two-pixel by four-channel run
+    expect([...quads].sort()).to.include.members(['fch', 'fcl', 'fs', 'wch']);
     expectCMatchesReference(cases);
   });
 
@@ -130,7 +137,19 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text).to.match(/\(assembly run\), SMMLAR requantization/);
         expect(text).to.match(/\(assembly run\), SMMLAR \(wide\) requantization/);
+        expect(text).to.match(/4 channels a block \(assembly run\)/);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });
+      });
+      it('random 1x1 layers of whole channel quads through the quad run are bit-exact', async function () {
+        this.timeout(240000);
+        const graph = runModel(8401 + Object.keys(BOARDS).indexOf(board), 16, true);
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        const quads = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)].map((r) => r[1]!);
+        // FAST saturated and clamped, WIDE saturated and clamped
+        expect(quads).to.include.members(['fs', 'wch', 'ws']);
+        expect(quads.some((q) => q.startsWith('fc'))).to.equal(true);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 10 });
       });
     });
   }

@@ -74,7 +74,8 @@ export function rowPairsOf6(weights: ArrayLike<number>, rows: number, rowLength:
   return out;
 }
 
-const PAIRS6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, how: 'streaming, 6 rows per pass as 3 row pairs per halfword' };
+/** long rows: where FAST does not hold, LONG (dsp_requant.h) rather than the 64-bit steps, as the eight-row block */
+const PAIRS6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, long: true, how: 'streaming, 6 rows per pass as 3 row pairs per halfword' };
 
 /**
  * Classifier heads under 16 rows keep the four-row kernel: one or two blocks of six gain little

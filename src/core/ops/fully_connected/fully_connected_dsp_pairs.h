@@ -173,8 +173,14 @@ static inline __attribute__((always_inline)) const int8_t *tf_fcp_dot4x(const ui
     if (n & 1) __asm__(TF_FCPX_STEP:TF_FCPX_OPERANDS : : "memory");
     if (n & 2) __asm__(TF_FCPX_STEP TF_FCPX_STEP:TF_FCPX_OPERANDS : : "memory");
     if (n > 3) {
+      /* turns of eight steps (half the loop's CMP/BNE of four); a run of 8 m + 4 steps enters the
+       * first turn at its fifth step (the byte count's bit 5: 4 steps of 8 bytes of xs) */
       const uint32_t *const end = xs + 2 * (n & ~3);
-      __asm__("1:\n\t" TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP "cmp %[xs], %[end]\n\t"
+      __asm__("sub %[xe], %[end], %[xs]\n\t"
+              "tst %[xe], #32\n\t"
+              "bne 2f\n\t"
+              "1:\n\t" TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP "2:\n\t" TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP TF_FCPX_STEP
+              "cmp %[xs], %[end]\n\t"
               "bne 1b\n\t"
               : TF_FCPX_OPERANDS
               : [end] "r"(end)

@@ -4,16 +4,16 @@
  * (fully_connected_dsp_pairs6.h calls it once per block; dsp_pairs6.ts lays the weights out); and
  * the same block over inputs widened per chunk (tf_fcp6w_dot, at the end).
  *
- * Why assembly: a block of six rows needs 6 accumulators, the two SXTB16 lanes of a word of x, three
- * weight words (one LDM of three), the x and weight pointers and the loop's end: 14 registers, every
- * one Thumb code has. GCC cannot be given all of them in an inline asm block (and an 8-row block
+ * Why assembly: a block of six rows needs 6 accumulators, the two SXTB16 lanes of a word of x, four
+ * weight words (one LDM of four), the x and weight pointers: 14 registers, every one Thumb code has
+ * (the loop's end is read from the frame). GCC cannot be given all of them in an inline asm block (and an 8-row block
  * written in C hung GCC 12 -O2 when inlined into many layers), so the whole block, its chunks and its
  * pair extraction are one out-of-line function: its fixed cost (~38 instructions, ~26 more per chunk
  * after the first) is paid once per block of 6 * 4 * words MACs.
  *
- * One word of x (4 inputs) against a block: LDR + 2 SXTB16 of x, 2 LDM of three weight words, 6
- * SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 16 such steps per loop turn (+ CMP/BNE: 0.005
- * per MAC, where 8 steps cost 0.010; the turn is 1.5 KB of code, once per model). Per pair
+ * One word of x (4 inputs) against a block: LDR + 2 SXTB16 of x, an LDM of four and one of two
+ * weight words, 6 SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 16 such steps per loop turn
+ * (+ LDR/CMP/BNE: 0.008 per MAC; the turn is 1.5 KB of code, once per model). Per pair
  * (r, s) and word W holding the lanes r_k + 256 s_k:
  *   SMLAD(SXTB16(W), X) adds row r's products exactly, SMLAD(W, X) adds r's + 256 * s's (mod 2^32),
  * so every chunk of at most 112 words (448 inputs: |sum s x| <= 448 * 128 * 128 < 2^23; 7 turns) the
@@ -26,16 +26,16 @@
  * order (pair 0: columns 4k, 4k+2), (pair 0: 4k+1, 4k+3), then pair 1's two, then pair 2's two; word
  * aligned (LDM). x may be at any alignment (LDR).
  *
- * Registers: r0 x, r1 w, r2 end of the steps, r3 lanes (x0, x2) of the word, lr lanes (x1, x3); r4 row
- * 0, r5 row 0 + 256 row 1, r6 row 2, r7 row 2 + 256 row 3, r8 row 4, r9 row 4 + 256 row 5; r10-r12
- * weight words. Frame: [sp] acc, [sp + 4] end of x, [sp + 8] end of the chunk, [sp + 12], [sp + 16],
- * [sp + 20] rows 1, 3, 5's sums so far (start included). */
+ * Registers: r0 x, r1 w, r3 lanes (x0, x2) of the word, lr lanes (x1, x3); r4 row 0, r5 row 0 + 256
+ * row 1, r6 row 2, r7 row 2 + 256 row 3, r8 row 4, r9 row 4 + 256 row 5; r2, r10-r12 weight words.
+ * Frame: [sp] acc, [sp + 4] end of x, [sp + 8] end of the chunk, [sp + 12], [sp + 16], [sp + 20]
+ * rows 1, 3, 5's sums so far (start included), [sp + 24] end of the single steps. */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
         .syntax unified
         .thumb
 
 /* the block's six weight words against the lanes of one word of x, r3 = (x0, x2), lr = (x1, x3):
- * 2 LDM, 6 SXTB16, 12 SMLAD (both blocks below) */
+ * 2 LDM of three, 6 SXTB16, 12 SMLAD (tf_fcp6w_dot below) */
         .macro tf_fcp6_words
         ldmia.w r1!, {r10, r11, r12}
         smlad r5, r10, r3, r5
@@ -59,12 +59,35 @@
         smlad r8, r12, lr, r8
         .endm
 
-/* one word of x against the block's six weight words (23 instructions) */
+/* one word of x against the block's six weight words (23 instructions): the weights in an LDM of
+ * four and one of two (on the Cortex-M7 an LDM of N costs ceil(N / 2), so 4 + 2 is a cycle less
+ * than 3 + 3; the same on the M4 and M33), and x's two SXTB16 each placed before an SMLAD, so that
+ * eight SMLAD follow an SXTB16 (the M7 dual-issues a multiply after a non-multiply, never two
+ * multiplies): 19.5 estimated M7 cycles per 24 MACs against 21.5 */
         .macro tf_fcp6_step
         ldr.w lr, [r0], #4
+        ldmia.w r1!, {r2, r10, r11, r12}
         sxtb16 r3, lr
+        smlad r5, r2, r3, r5
+        sxtb16 r2, r2
+        smlad r4, r2, r3, r4
         sxtb16 lr, lr, ror #8
-        tf_fcp6_words
+        smlad r5, r10, lr, r5
+        sxtb16 r10, r10
+        smlad r4, r10, lr, r4
+        smlad r7, r11, r3, r7
+        sxtb16 r11, r11
+        smlad r6, r11, r3, r6
+        smlad r7, r12, lr, r7
+        sxtb16 r12, r12
+        smlad r6, r12, lr, r6
+        ldmia.w r1!, {r10, r11}
+        smlad r9, r10, r3, r9
+        sxtb16 r10, r10
+        smlad r8, r10, r3, r8
+        smlad r9, r11, lr, r9
+        sxtb16 r11, r11
+        smlad r8, r11, lr, r8
         .endm
 
         .section .text.tf_fcp6_dot, "ax", %progbits
@@ -76,7 +99,7 @@
 tf_fcp6_dot:
         push {r4-r11, lr}
         ldr r12, [sp, #36]                /* words, the fifth argument */
-        sub sp, #24
+        sub sp, #28
         add r12, r0, r12, lsl #2
         strd r3, r12, [sp]
         ldm r2, {r4-r9}
@@ -91,13 +114,15 @@ tf_fcp6_dot:
         mov r5, r4
         mov r7, r6
         mov r9, r8
+        str r2, [sp, #8]
         sub r3, r2, r0
         ands r3, r3, #60                  /* 4 * (words % 16): single steps first */
         beq 3f
-        str r2, [sp, #8]
-        add r2, r0, r3
-2:
+        add r3, r0, r3
+        str r3, [sp, #24]
+2:                                        /* (the step takes r2 too: the ends are read from the frame) */
         tf_fcp6_step
+        ldr r2, [sp, #24]
         cmp r0, r2
         bne 2b
         ldr r2, [sp, #8]
@@ -107,6 +132,7 @@ tf_fcp6_dot:
         .rept 16
         tf_fcp6_step
         .endr
+        ldr r2, [sp, #8]
         cmp r0, r2
         bne 3b
 4:                                        /* rows 1, 3, 5 += (r + 256 s - r) >> 8 over the chunk */
@@ -131,7 +157,7 @@ tf_fcp6_dot:
         ldr r3, [sp]
         stm r3, {r4-r9}
         mov r0, r1
-        add sp, #24
+        add sp, #28
         pop {r4-r11, pc}
         .size tf_fcp6_dot, . - tf_fcp6_dot
 
@@ -145,8 +171,8 @@ tf_fcp6_dot:
  *
  * acc[0..5] += the six rows' dot products over `words` (1..112) words of x, given as 2 * words lanes
  * xs (per word k: SXTB16(x_k), SXTB16(x_k ROR 8); word aligned, LDRD); w: the block's six weight words
- * per word of x from the chunk's first (word aligned, LDM). Registers as tf_fcp6_dot's, r0 walking xs;
- * frame: [sp] acc, [sp + 4], [sp + 8], [sp + 12] rows 1, 3, 5's sums so far, [sp + 16] end of xs.
+ * per word of x from the chunk's first (word aligned, LDM). Registers as tf_fcp6_dot's, r0 walking xs,
+ * but r2 the end of the steps and r10-r12 the weight words (tf_fcp6_words); frame: [sp] acc, [sp + 4], [sp + 8], [sp + 12] rows 1, 3, 5's sums so far, [sp + 16] end of xs.
  * Each block has its own section: --gc-sections drops the one a model does not call. */
         .section .text.tf_fcp6w_dot, "ax", %progbits
         /* weak: two models in one firmware each ship this file; their copies are the same, the linker keeps one */
