@@ -563,13 +563,46 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
 }
 
 /*
+ * A whole receptive field as int8 in filter order into `dst` (k_h rows of `run` = k_w * in_c values,
+ * back to back), for input channels that are not a multiple of 4 (rows that straddle the column
+ * groups). Where the field lies inside the image at dilation_w 1, each row is copied a word at a
+ * time: the rows of a stem are 1 to 30 bytes, which a memcpy call per row costs several times over.
+ * A row's last word may run up to 3 bytes past it, into the next row (copied after it) or past the
+ * field (the tail that meets zero weights, then the next buffer, gathered after it; the scratch
+ * keeps 4 bytes of slack, dsp.ts); on the read side it is taken only while those bytes lie inside
+ * the image. Elsewhere the rows go through tf_dsp_filter_row.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_gather_field(int8_t *dst, const int8_t *image, int image_bytes, int oy, int ox,
+                                                                      int run, const tf_conv_geom_t *g) {
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  const int row_step = g->dilation_h * g->in_w * g->in_c;
+  const int span = (g->k_h - 1) * row_step;
+  const int at = (iy0 * g->in_w + ix0) * g->in_c;
+  if (g->dilation_w == 1 && iy0 >= 0 && iy0 + (g->k_h - 1) * g->dilation_h < g->in_h && ix0 >= 0 && ix0 + g->k_w <= g->in_w &&
+      image_bytes - (at + span) >= ((run + 3) & ~3)) {
+    const int8_t *src = image + at;
+    for (const int8_t *const last = src + span;; src += row_step, dst += run) {
+      for (int i = 0; i < run; i += 4) tf_write_u32(dst + i, TF_LOAD32(src + i));
+      if (src == last) break;
+    }
+    return;
+  }
+  for (int ky = 0; ky < g->k_h; ++ky) {
+    int8_t *const row = dst + ky * run;
+    const int8_t *const r = tf_dsp_filter_row(row, image, oy, ox, ky, g);
+    if (r != row) memcpy(row, r, (size_t)run);
+  }
+}
+
+/*
  * A convolution through columns: two output pixels' receptive fields, as int8 in filter order, are
  * packed and multiplied as the 1x1 kernel does, the weight rows in filter order padded with zeros to
  * k4 and the input offset folded into the starts. With input channels a multiple of 4 every filter
  * row packs on its own, straight from the image where it lies inside; otherwise whole fields are
- * gathered first (their tails past k meet zero weights). `cols`: k4 words of columns, two rows of
- * k4 bytes, then (odd pixel counts) out_c bytes where a lone last pixel, computed as a pair with
- * itself, writes its twin.
+ * gathered first (tf_dsp_gather_field; their tails past k meet zero weights). `cols`: k4 words of
+ * columns, two rows of k4 bytes (then 4 bytes of slack when the fields are gathered), then (odd
+ * pixel counts) out_c bytes where a lone last pixel, computed as a pair with itself, writes its twin.
  */
 static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                      const int8_t *w, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
@@ -582,11 +615,12 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
   const int entry = pairs ? tf_dsp_entry_pairs(k4) : tf_dsp_entry(k4);
   int8_t *const row_a = (int8_t *)(void *)(cols + k4);
   int8_t *const row_b = row_a + k4;
-  int8_t *const twin = row_b + k4;
+  int8_t *const twin = row_b + k4 + (by_rows ? 0 : 4);
   /* the tails past k: any value meets a zero weight, but a defined one */
   memset(row_a, 0, (size_t)(2 * k4));
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * g->in_c;
+    const int image_bytes = g->in_h * g->in_w * g->in_c;
     int oy = 0, ox = 0;
     for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
       const int pair = left > 1;
@@ -607,14 +641,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
           tf_dsp_pack_pair(cols + ky * run, ra, rb, run);
         }
       } else {
-        for (int ky = 0; ky < g->k_h; ++ky) {
-          const int8_t *const ra = tf_dsp_filter_row(row_a + ky * run, image, oy_a, ox_a, ky, g);
-          if (ra != row_a + ky * run) memcpy(row_a + ky * run, ra, (size_t)run);
-          if (pair) {
-            const int8_t *const rb = tf_dsp_filter_row(row_b + ky * run, image, oy_b, ox_b, ky, g);
-            if (rb != row_b + ky * run) memcpy(row_b + ky * run, rb, (size_t)run);
-          }
-        }
+        tf_dsp_gather_field(row_a, image, image_bytes, oy_a, ox_a, run, g);
+        if (pair) tf_dsp_gather_field(row_b, image, image_bytes, oy_b, ox_b, run, g);
         tf_dsp_pack_pair(cols, row_a, pair ? row_b : row_a, k4);
       }
       tf_dsp_pair_channels_in(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full, pairs);
