@@ -860,6 +860,9 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
     int left = g->out_h * g->out_w;
     if (pairs) {
       for (; left >= 3; left -= 3) {
+        /* the whole fields in a loop (one inlined copy of the gathering: code size); the rows of
+         * the layers over channels a multiple of 4, the usual 3x3 ones, inlined per pixel */
+        int8_t *const rows[3] = {row_a, row_b, row_c};
         int at[3][2];
         for (int i = 0; i < 3; ++i) {
           at[i][0] = oy;
@@ -877,9 +880,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
             tf_dsp_pack_triple(cols + 3 * ((ky * run) >> 1), ra, rb, rc, run);
           }
         } else {
-          tf_dsp_gather_field(row_a, image, image_bytes, at[0][0], at[0][1], run, g);
-          tf_dsp_gather_field(row_b, image, image_bytes, at[1][0], at[1][1], run, g);
-          tf_dsp_gather_field(row_c, image, image_bytes, at[2][0], at[2][1], run, g);
+          for (int i = 0; i < 3; ++i) tf_dsp_gather_field(rows[i], image, image_bytes, at[i][0], at[i][1], run, g);
           tf_dsp_pack_triple(cols, row_a, row_b, row_c, k4);
         }
         tf_dsp_triple_channels(cols, k4, entry3, w, out_c, rq, out, fast, full);
