@@ -128,9 +128,12 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
  * Below this many values per output (k4) a pair's fixed costs (the chunked extraction of the second
  * channel) outweigh the 2 instructions a step of 4 values saves: such layers keep the interleaved
  * layout. Measured on the M4 sweep: 1x1 over 32 channels 1.22 -> 1.25 instructions/MAC in pairs,
- * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
+ * over 64 1.42 -> 1.38. im2col layers in pairs run pixel triples (conv_2d_dsp.h tf_dsp_dot3x2p),
+ * which pay from k4 32 on: 3x3 over 8 channels (k4 72) 1.30 -> 1.23 instructions/MAC, KWS's 10x4
+ * stem (k4 40, 64 channels) 583,598 -> 524,843 estimated M4 cycles; at k4 28 (3x3 over 3) 7% more
+ * instructions for 1% fewer M4 cycles, at 12 (3x3 over 1) 17% more instructions.
  */
-export const PAIRS_MIN_K4 = 128;
+export const PAIRS_MIN_K4 = 32;
 /** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
 export const PAIRS_MIN_K4_POINTWISE = 64;
 /**
@@ -371,7 +374,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       runTag,
     }),
   );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;
