@@ -833,8 +833,9 @@ static inline __attribute__((always_inline)) void tf_dsp_gather_field(int8_t *ds
  * k4 and the input offset folded into the starts. With input channels a multiple of 4 every filter
  * row packs on its own, straight from the image where it lies inside; otherwise whole fields are
  * gathered first (tf_dsp_gather_field; their tails past k meet zero weights). `cols`: k4 words of
- * columns, two rows of k4 bytes (then 4 bytes of slack when the fields are gathered), then (odd
- * pixel counts) out_c bytes where a lone last pixel, computed as a pair with itself, writes its twin.
+ * columns (`pairs`: 3 k4 / 2, three pixels), two rows (`pairs`: three) of k_w in_c bytes, or of k4
+ * when whole fields are gathered (then 4 bytes of slack), then out_c bytes where a lone last pixel,
+ * computed as a pair with itself, writes its twin.
  */
 static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                      const int8_t *w, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
@@ -846,13 +847,15 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
   const uint32_t *const end = cols + k4;
   const int entry = pairs ? tf_dsp_entry_pairs(k4) : tf_dsp_entry(k4);
   const int entry3 = tf_dsp_entry_triple(k4);
-  /* the `pairs` layers' columns hold three pixels (k4 / 4 groups of six words) */
+  /* the `pairs` layers' columns hold three pixels (k4 / 4 groups of six words); a row buffer holds
+   * one filter row (padded rows, by_rows) or a whole field */
+  const int row_bytes = by_rows ? run : k4;
   int8_t *const row_a = (int8_t *)(void *)(cols + (pairs ? 3 * (k4 >> 1) : k4));
-  int8_t *const row_b = row_a + k4;
-  int8_t *const row_c = row_b + k4;
-  int8_t *const twin = (pairs ? row_c : row_b) + k4 + (by_rows ? 0 : 4);
+  int8_t *const row_b = row_a + row_bytes;
+  int8_t *const row_c = row_b + row_bytes;
+  int8_t *const twin = (pairs ? row_c : row_b) + row_bytes + (by_rows ? 0 : 4);
   /* the tails past k: any value meets a zero weight, but a defined one */
-  memset(row_a, 0, (size_t)((pairs ? 3 : 2) * k4));
+  memset(row_a, 0, (size_t)((pairs ? 3 : 2) * row_bytes));
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * g->in_c;
     const int image_bytes = g->in_h * g->in_w * g->in_c;

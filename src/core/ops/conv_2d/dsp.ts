@@ -59,21 +59,24 @@ function pointwiseDirect(p: Conv2DParams): boolean {
 }
 
 /**
- * Columns: a pixel pair's k4 values as int16 (im2col: then the pair's two gathered rows of k4 int8,
- * and over input channels not a multiple of 4 the 4 bytes the word copies of the whole fields may
- * run past them, conv_2d_dsp.h tf_dsp_gather_field); with a lone last pixel (computed as a pair),
- * out_c bytes more for its twin outputs. im2col layers in the `pairs` layout (pairsPay) run pixel
- * triples: three pixels' columns and three rows, a lone pixel left when the count is 1 past a
- * multiple of 3.
+ * Columns: a pixel pair's k4 values as int16 (im2col: then two row buffers, each one filter row of
+ * k_w in_c int8 that lies in the padding, or over input channels not a multiple of 4 a whole field
+ * of k4, with the 4 bytes the word copies may run past them, conv_2d_dsp.h tf_dsp_gather_field);
+ * with a lone last pixel (computed as a pair), out_c bytes more for its twin outputs. im2col layers
+ * in the `pairs` layout (pairsPay) run pixel triples: three pixels' columns and three row buffers,
+ * a lone pixel left when the count is 1 past a multiple of 3.
  */
 export function dspScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const direct = pointwiseDirect(p);
   const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
   const triples = !direct && pairsPay(k4, false);
-  const slack = !direct && p.inC % 4 !== 0 ? 4 : 0;
-  const lone = triples ? pixels % 3 === 1 : pixels % 2 === 1;
-  return (direct ? k4 * 4 : triples ? k4 * 9 + slack : k4 * 6 + slack) + (lone ? roundUp4(p.outC) : 0);
+  const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
+  if (direct) return k4 * 4 + lone;
+  // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
+  const byRows = p.inC % 4 === 0;
+  const rows = (triples ? 3 : 2) * (byRows ? p.kW * p.inC : k4) + (byRows ? 0 : 4);
+  return (triples ? k4 * 6 : k4 * 4) + rows + lone;
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
