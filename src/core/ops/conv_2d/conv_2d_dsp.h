@@ -602,9 +602,15 @@ static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_S
 static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *cols, const int8_t *xa, const int8_t *xb, const int8_t *xc,
                                                                      int k4) {
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
-  /* four values a turn: three LDR, six SXTB16, six STR (not one STM, whose ascending register list
-   * would pin six registers: GCC found no allocation for that in some inlined callers) */
-  uint32_t t0, t1, t2, a, b, c;
+  /* four values a turn: three LDR, six SXTB16, one STM (registers pinned for the STM order: those
+   * tf_dsp_pack_pair pins; with r4 and r5 among them GCC found no allocation for the kernel inlined
+   * in a banded residual block, "impossible constraints") */
+  register uint32_t t0 __asm__("r0");
+  register uint32_t t1 __asm__("r1");
+  register uint32_t t2 __asm__("r2");
+  register uint32_t a __asm__("r3");
+  register uint32_t b __asm__("r6");
+  register uint32_t c __asm__("r8");
   const int8_t *const end = xa + k4;
   __asm__ volatile("1:\n\t"
                    "ldr %[a], [%[xa]], #4\n\t"
@@ -616,12 +622,7 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *c
                    "sxtb16 %[a], %[a], ror #8\n\t"
                    "sxtb16 %[b], %[b], ror #8\n\t"
                    "sxtb16 %[c], %[c], ror #8\n\t"
-                   "str %[t0], [%[d]], #4\n\t"
-                   "str %[t1], [%[d]], #4\n\t"
-                   "str %[t2], [%[d]], #4\n\t"
-                   "str %[a], [%[d]], #4\n\t"
-                   "str %[b], [%[d]], #4\n\t"
-                   "str %[c], [%[d]], #4\n\t"
+                   "stm %[d]!, {%[t0], %[t1], %[t2], %[a], %[b], %[c]}\n\t"
                    "cmp %[xa], %[end]\n\t"
                    "bne 1b\n\t"
                    : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [xa] "+&r"(xa),
