@@ -6,8 +6,10 @@
  * every entry into the eight-step loop (k4 / 4 mod 8 = 0..7, k4 from 4 to 144), odd output channel
  * counts, odd pixel counts (the last pixel paired with itself), batches, every requantization mode
  * (SMMLAR with and without an activation clamp, the exact 64-bit path), per-tensor and per-channel
- * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4); the last
- * model runs the two-channels-in-one-halfword loop over one to three extraction chunks.
+ * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4, stems whose
+ * fields are copied whole); the im2col layers from k4 32 on run three pixels by a channel pair in
+ * one halfword (pixel counts 0, 1 and 2 past a multiple of 3, odd channels, WIDE records), over one
+ * to three extraction chunks.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
