@@ -659,13 +659,281 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
 }
 
 /*
+ * Three output pixels by one channel pair in the `pairs` layout (im2col layers whose rows take it):
+ * per 4 values the columns hold six words, lanes (0, 2) of pixels A, B, C then lanes (1, 3), and a
+ * step of 24 MACs is 3 LDM, 2 SXTB16 and 12 SMLAD (M4: 25 cycles, against 18 for the 16 MACs of the
+ * two-pixel step). Thirteen registers: six accumulators (r and r + 256 s per pixel), three column
+ * words (each LDM fills them for one lane pair), the two weight words, the two pointers; the raw
+ * weight word is used before SXTB16 overwrites it, and the second weight word's register takes the
+ * entry and the stop. Pixel counts not a multiple of 3 end with the two-pixel path.
+ */
+#define TF_DSP_STEP3X2P_BYTES 68
+
+#if TF_DSP_NATIVE
+#define TF_DSP_STEP3X2P \
+  "ldm.w %[x]!, {%[x0], %[x1], %[x2]}\n\t" \
+  "ldm.w %[w]!, {%[w0], %[w1]}\n\t" \
+  "smlad %[ca], %[x0], %[w0], %[ca]\n\t" \
+  "smlad %[cb], %[x1], %[w0], %[cb]\n\t" \
+  "smlad %[cc], %[x2], %[w0], %[cc]\n\t" \
+  "sxtb16 %[w0], %[w0]\n\t" \
+  "smlad %[ra], %[x0], %[w0], %[ra]\n\t" \
+  "smlad %[rb], %[x1], %[w0], %[rb]\n\t" \
+  "smlad %[rc], %[x2], %[w0], %[rc]\n\t" \
+  "ldm.w %[x]!, {%[x0], %[x1], %[x2]}\n\t" \
+  "smlad %[ca], %[x0], %[w1], %[ca]\n\t" \
+  "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
+  "smlad %[cc], %[x2], %[w1], %[cc]\n\t" \
+  "sxtb16 %[w1], %[w1]\n\t" \
+  "smlad %[ra], %[x0], %[w1], %[ra]\n\t" \
+  "smlad %[rb], %[x1], %[w1], %[rb]\n\t" \
+  "smlad %[rc], %[x2], %[w1], %[rc]\n\t"
+#endif
+
+/* Where tf_dsp_dot3x2p enters its loop: as tf_dsp_entry_pairs, in its own step size. */
+static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP3X2P_BYTES; }
+
+/* The values of three pixels (k4 each, a multiple of 4, at least 4) as SXTB16 halves into columns:
+ * per group of four values, words 0..2 the lanes (0, 2) of pixels A, B, C, words 3..5 lanes (1, 3). */
+static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *cols, const int8_t *xa, const int8_t *xb, const int8_t *xc,
+                                                                     int k4) {
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  /* four values a turn: three LDR, six SXTB16, one STM (registers pinned for the STM order: those
+   * tf_dsp_pack_pair pins; with r4 and r5 among them GCC found no allocation for the kernel inlined
+   * in a banded residual block, "impossible constraints") */
+  register uint32_t t0 __asm__("r0");
+  register uint32_t t1 __asm__("r1");
+  register uint32_t t2 __asm__("r2");
+  register uint32_t a __asm__("r3");
+  register uint32_t b __asm__("r6");
+  register uint32_t c __asm__("r8");
+  const int8_t *const end = xa + k4;
+  __asm__ volatile("1:\n\t"
+                   "ldr %[a], [%[xa]], #4\n\t"
+                   "ldr %[b], [%[xb]], #4\n\t"
+                   "ldr %[c], [%[xc]], #4\n\t"
+                   "sxtb16 %[t0], %[a]\n\t"
+                   "sxtb16 %[t1], %[b]\n\t"
+                   "sxtb16 %[t2], %[c]\n\t"
+                   "sxtb16 %[a], %[a], ror #8\n\t"
+                   "sxtb16 %[b], %[b], ror #8\n\t"
+                   "sxtb16 %[c], %[c], ror #8\n\t"
+                   "stm %[d]!, {%[t0], %[t1], %[t2], %[a], %[b], %[c]}\n\t"
+                   "cmp %[xa], %[end]\n\t"
+                   "bne 1b\n\t"
+                   : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [xa] "+&r"(xa),
+                     [xb] "+&r"(xb), [xc] "+&r"(xc), [d] "+&r"(cols)
+                   : [end] "r"(end)
+                   : "cc", "memory");
+#else
+  for (const int8_t *const end = xa + k4; xa < end; xa += 4, xb += 4, xc += 4, cols += 6) {
+    const uint32_t a = TF_LOAD32(xa), b = TF_LOAD32(xb), c = TF_LOAD32(xc);
+    cols[0] = tf_sxtb16(a);
+    cols[1] = tf_sxtb16(b);
+    cols[2] = tf_sxtb16(c);
+    cols[3] = tf_sxtb16_ror8(a);
+    cols[4] = tf_sxtb16_ror8(b);
+    cols[5] = tf_sxtb16_ror8(c);
+  }
+#endif
+}
+
+/* One channel pair of a pixel triple: { start r, start s }, the 2 k4 weight bytes of the pair, then
+ * the four record words into `rec`; `acc` gets r of pixels A, B, C then s. `end` is cols + 3 k4 / 2
+ * (words), `first` the words of the first chunk (6 per step: tf_dsp_first_chunk's steps). Returns the
+ * blob past the records. */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const uint32_t *x, const int8_t *w, const uint32_t *end,
+                                                                          int first, int entry, int32_t acc[6], int32_t rec[4]) {
+  const int32_t start_r = (int32_t)TF_LOAD32(w), start_s = (int32_t)TF_LOAD32(w + 4);
+  w += 8;
+  int32_t sa = start_s, sb = start_s, sc = start_s;
+#if TF_DSP_NATIVE
+  const uint32_t *stop = x + first;
+  register int32_t ra __asm__("r0") = start_r;
+  register int32_t rb __asm__("r1") = start_r;
+  register int32_t rc __asm__("r2") = start_r;
+  register int32_t ca __asm__("r3") = start_r;
+  register int32_t cb __asm__("r4") = start_r;
+  register int32_t cc __asm__("r5") = start_r;
+  register uint32_t x0 __asm__("r6");
+  register uint32_t x1 __asm__("r8");
+  register uint32_t x2 __asm__("r9");
+  register uint32_t w0 __asm__("r10");
+  register uint32_t w1 __asm__("r11");
+  register const uint32_t *rx __asm__("r12") = x;
+  register const int8_t *rw __asm__("lr") = w;
+  for (;;) {
+    /* a chunk: the first turn entered `entry` bytes in (as tf_dsp_dot2x2p; 0 after the first chunk) */
+    w1 = (uint32_t)entry;
+    __asm__ volatile(
+        "11:\n\t"
+        "add pc, %[w1]\n\t"
+        "nop\n\t"
+        "10:\n\t" TF_DSP_STEP3X2P
+        "12:\n\t" TF_DSP_STEP3X2P TF_DSP_STEP3X2P TF_DSP_STEP3X2P TF_DSP_STEP3X2P TF_DSP_STEP3X2P TF_DSP_STEP3X2P TF_DSP_STEP3X2P "13:\n\t"
+        ".if (10b - 11b) != 4\n\t"
+        ".error \"tf_dsp_dot3x2p: the loop must start 4 bytes past ADD PC (where PC reads)\"\n\t"
+        ".endif\n\t"
+        ".if (12b - 10b) != %c[step]\n\t"
+        ".error \"tf_dsp_dot3x2p: TF_DSP_STEP3X2P is no longer TF_DSP_STEP3X2P_BYTES of code (tf_dsp_entry_triple)\"\n\t"
+        ".endif\n\t"
+        ".if (13b - 10b) != %c[step] * %c[steps]\n\t"
+        ".error \"tf_dsp_dot3x2p: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_triple)\"\n\t"
+        ".endif\n\t"
+        "ldr %[w1], %[stop]\n\t"
+        "cmp %[x], %[w1]\n\t"
+        "bne 10b\n\t"
+        : [ra] "+&r"(ra), [rb] "+&r"(rb), [rc] "+&r"(rc), [ca] "+&r"(ca), [cb] "+&r"(cb), [cc] "+&r"(cc), [x] "+&r"(rx), [w] "+&r"(rw),
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [w0] "=&r"(w0), [w1] "+&r"(w1)
+        : [stop] "m"(stop), [step] "i"(TF_DSP_STEP3X2P_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
+        : "cc", "memory");
+    sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
+    sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
+    sc += (int32_t)((uint32_t)cc - (uint32_t)rc) >> 8;
+    if (rx == end) break;
+    ca = ra;
+    cb = rb;
+    cc = rc;
+    entry = 0;
+    stop = rx + 6 * TF_DSP_PAIR_CHUNK_STEPS;
+  }
+  acc[0] = ra;
+  acc[1] = rb;
+  acc[2] = rc;
+  w = rw;
+#else
+  (void)entry;
+  int32_t ra = start_r, rb = start_r, rc = start_r;
+  for (const uint32_t *stop = x + first;; stop = x + 6 * TF_DSP_PAIR_CHUNK_STEPS) {
+    int32_t ca = ra, cb = rb, cc = rc;
+    for (; x < stop; x += 6, w += 8) {
+      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
+      ca = tf_smlad(x[0], w0, ca);
+      cb = tf_smlad(x[1], w0, cb);
+      cc = tf_smlad(x[2], w0, cc);
+      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
+      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
+      rc = tf_smlad(x[2], tf_sxtb16(w0), rc);
+      ca = tf_smlad(x[3], w1, ca);
+      cb = tf_smlad(x[4], w1, cb);
+      cc = tf_smlad(x[5], w1, cc);
+      ra = tf_smlad(x[3], tf_sxtb16(w1), ra);
+      rb = tf_smlad(x[4], tf_sxtb16(w1), rb);
+      rc = tf_smlad(x[5], tf_sxtb16(w1), rc);
+    }
+    sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
+    sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
+    sc += (int32_t)((uint32_t)cc - (uint32_t)rc) >> 8;
+    if (x == end) break;
+  }
+  acc[0] = ra;
+  acc[1] = rb;
+  acc[2] = rc;
+#endif
+  acc[3] = sa;
+  acc[4] = sb;
+  acc[5] = sc;
+  /* written out: a loop here may be kept as one (a copy through the stack) */
+  rec[0] = (int32_t)TF_LOAD32(w);
+  rec[1] = (int32_t)TF_LOAD32(w + 4);
+  rec[2] = (int32_t)TF_LOAD32(w + 8);
+  rec[3] = (int32_t)TF_LOAD32(w + 12);
+  return w + 16;
+}
+
+/* Every output channel of a pixel triple (outputs of pixel A at `out`, B and C out_c and 2 out_c
+ * on): channel pairs in the `pairs` layout, then an odd last channel ({ start }, k4 plain weights,
+ * { m, P }) in C. */
+static inline __attribute__((always_inline)) void tf_dsp_triple_channels(const uint32_t *cols, int k4, int entry, const int8_t *w,
+                                                                         int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
+                                                                         const int full) {
+  const uint32_t *const end = cols + 3 * (k4 >> 1);
+  const int first = tf_dsp_first_chunk(k4) / 4 * 6;
+  const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+  for (int8_t *const end_a = out + (out_c & ~1); out < end_a; out += 2) {
+    int32_t acc[6], rec[4];
+    w = tf_dsp_dot3x2p(cols, w, end, first, entry, acc, rec);
+    const int32_t ma = rec[0], pa = rec[1], mb = rec[2], pb = rec[3];
+    const int32_t ar = tf_dsp_rq_sat(acc[0], ma, pa, rq, fast), br = tf_dsp_rq_sat(acc[1], ma, pa, rq, fast);
+    const int32_t cr = tf_dsp_rq_sat(acc[2], ma, pa, rq, fast), as = tf_dsp_rq_sat(acc[3], mb, pb, rq, fast);
+    const int32_t bs = tf_dsp_rq_sat(acc[4], mb, pb, rq, fast), cs = tf_dsp_rq_sat(acc[5], mb, pb, rq, fast);
+    if (full) {
+      out[0] = (int8_t)ar;
+      out[1] = (int8_t)as;
+      out[out_c] = (int8_t)br;
+      out[out_c + 1] = (int8_t)bs;
+      out[2 * out_c] = (int8_t)cr;
+      out[2 * out_c + 1] = (int8_t)cs;
+    } else {
+      const uint32_t v = tf_smin8(tf_smax8(tf_bytes4(ar, as, br, bs), lo4), hi4);
+      const uint32_t u = tf_smin8(tf_smax8(tf_bytes4(cr, cs, 0, 0), lo4), hi4);
+      tf_put2(out, v);
+      tf_put2(out + out_c, v >> 16);
+      tf_put2(out + 2 * out_c, u);
+    }
+  }
+  if (out_c & 1) {
+    int32_t a = (int32_t)TF_LOAD32(w), b = a, c = a;
+    w += 4;
+    for (const uint32_t *x = cols; x < end; x += 6, w += 4) {
+      const uint32_t w1 = TF_LOAD32(w);
+      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+      a = tf_smlad(x[0], e, a);
+      b = tf_smlad(x[1], e, b);
+      c = tf_smlad(x[2], e, c);
+      a = tf_smlad(x[3], o, a);
+      b = tf_smlad(x[4], o, b);
+      c = tf_smlad(x[5], o, c);
+    }
+    const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
+    out[0] = tf_dsp_rq(a, m, p, rq, fast, full);
+    out[out_c] = tf_dsp_rq(b, m, p, rq, fast, full);
+    out[2 * out_c] = tf_dsp_rq(c, m, p, rq, fast, full);
+  }
+}
+
+/*
+ * A whole receptive field as int8 in filter order into `dst` (k_h rows of `run` = k_w * in_c values,
+ * back to back), for input channels that are not a multiple of 4 (rows that straddle the column
+ * groups). Where the field lies inside the image at dilation_w 1, each row is copied a word at a
+ * time: the rows of a stem are 1 to 30 bytes, which a memcpy call per row costs several times over.
+ * A row's last word may run up to 3 bytes past it, into the next row (copied after it) or past the
+ * field (the tail that meets zero weights, then the next buffer, gathered after it; the scratch
+ * keeps 4 bytes of slack, dsp.ts); on the read side it is taken only while those bytes lie inside
+ * the image. Elsewhere the rows go through tf_dsp_filter_row.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_gather_field(int8_t *dst, const int8_t *image, int image_bytes, int oy, int ox,
+                                                                      int run, const tf_conv_geom_t *g) {
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  const int row_step = g->dilation_h * g->in_w * g->in_c;
+  const int span = (g->k_h - 1) * row_step;
+  const int at = (iy0 * g->in_w + ix0) * g->in_c;
+  if (g->dilation_w == 1 && iy0 >= 0 && iy0 + (g->k_h - 1) * g->dilation_h < g->in_h && ix0 >= 0 && ix0 + g->k_w <= g->in_w &&
+      image_bytes - (at + span) >= ((run + 3) & ~3)) {
+    const int8_t *src = image + at;
+    for (const int8_t *const last = src + span;; src += row_step, dst += run) {
+      for (int i = 0; i < run; i += 4) tf_write_u32(dst + i, TF_LOAD32(src + i));
+      if (src == last) break;
+    }
+    return;
+  }
+  for (int ky = 0; ky < g->k_h; ++ky) {
+    int8_t *const row = dst + ky * run;
+    const int8_t *const r = tf_dsp_filter_row(row, image, oy, ox, ky, g);
+    if (r != row) memcpy(row, r, (size_t)run);
+  }
+}
+
+/*
  * A convolution through columns: two output pixels' receptive fields, as int8 in filter order, are
  * packed and multiplied as the 1x1 kernel does, the weight rows in filter order padded with zeros to
  * k4 and the input offset folded into the starts. With input channels a multiple of 4 every filter
  * row packs on its own, straight from the image where it lies inside; otherwise whole fields are
- * gathered first (their tails past k meet zero weights). `cols`: k4 words of columns, two rows of
- * k4 bytes, then (odd pixel counts) out_c bytes where a lone last pixel, computed as a pair with
- * itself, writes its twin.
+ * gathered first (tf_dsp_gather_field; their tails past k meet zero weights). `cols`: k4 words of
+ * columns (`pairs`: 3 k4 / 2, three pixels), two rows (`pairs`: three) of k_w in_c bytes, or of k4
+ * when whole fields are gathered (then 4 bytes of slack), then out_c bytes where a lone last pixel,
+ * computed as a pair with itself, writes its twin.
  */
 static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                      const int8_t *w, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
@@ -676,15 +944,51 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
   const int by_rows = (g->in_c & 3) == 0;
   const uint32_t *const end = cols + k4;
   const int entry = pairs ? tf_dsp_entry_pairs(k4) : tf_dsp_entry(k4);
-  int8_t *const row_a = (int8_t *)(void *)(cols + k4);
-  int8_t *const row_b = row_a + k4;
-  int8_t *const twin = row_b + k4;
+  const int entry3 = tf_dsp_entry_triple(k4);
+  /* the `pairs` layers' columns hold three pixels (k4 / 4 groups of six words); a row buffer holds
+   * one filter row (padded rows, by_rows) or a whole field */
+  const int row_bytes = by_rows ? run : k4;
+  int8_t *const row_a = (int8_t *)(void *)(cols + (pairs ? 3 * (k4 >> 1) : k4));
+  int8_t *const row_b = row_a + row_bytes;
+  int8_t *const row_c = row_b + row_bytes;
+  int8_t *const twin = (pairs ? row_c : row_b) + row_bytes + (by_rows ? 0 : 4);
   /* the tails past k: any value meets a zero weight, but a defined one */
-  memset(row_a, 0, (size_t)(2 * k4));
+  memset(row_a, 0, (size_t)((pairs ? 3 : 2) * row_bytes));
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * g->in_c;
+    const int image_bytes = g->in_h * g->in_w * g->in_c;
     int oy = 0, ox = 0;
-    for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
+    int left = g->out_h * g->out_w;
+    if (pairs) {
+      for (; left >= 3; left -= 3) {
+        /* the whole fields in a loop (one inlined copy of the gathering: code size); the rows of
+         * the layers over channels a multiple of 4, the usual 3x3 ones, inlined per pixel */
+        int8_t *const rows[3] = {row_a, row_b, row_c};
+        int at[3][2];
+        for (int i = 0; i < 3; ++i) {
+          at[i][0] = oy;
+          at[i][1] = ox;
+          if (++ox == g->out_w) {
+            ox = 0;
+            ++oy;
+          }
+        }
+        if (by_rows) {
+          for (int ky = 0; ky < g->k_h; ++ky) {
+            const int8_t *const ra = tf_dsp_filter_row(row_a, image, at[0][0], at[0][1], ky, g);
+            const int8_t *const rb = tf_dsp_filter_row(row_b, image, at[1][0], at[1][1], ky, g);
+            const int8_t *const rc = tf_dsp_filter_row(row_c, image, at[2][0], at[2][1], ky, g);
+            tf_dsp_pack_triple(cols + 3 * ((ky * run) >> 1), ra, rb, rc, run);
+          }
+        } else {
+          for (int i = 0; i < 3; ++i) tf_dsp_gather_field(rows[i], image, image_bytes, at[i][0], at[i][1], run, g);
+          tf_dsp_pack_triple(cols, row_a, row_b, row_c, k4);
+        }
+        tf_dsp_triple_channels(cols, k4, entry3, w, out_c, rq, out, fast, full);
+        out += 3 * out_c;
+      }
+    }
+    for (; left > 0; left -= 2) {
       const int pair = left > 1;
       const int oy_a = oy, ox_a = ox;
       if (++ox == g->out_w) {
@@ -703,14 +1007,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
           tf_dsp_pack_pair(cols + ky * run, ra, rb, run);
         }
       } else {
-        for (int ky = 0; ky < g->k_h; ++ky) {
-          const int8_t *const ra = tf_dsp_filter_row(row_a + ky * run, image, oy_a, ox_a, ky, g);
-          if (ra != row_a + ky * run) memcpy(row_a + ky * run, ra, (size_t)run);
-          if (pair) {
-            const int8_t *const rb = tf_dsp_filter_row(row_b + ky * run, image, oy_b, ox_b, ky, g);
-            if (rb != row_b + ky * run) memcpy(row_b + ky * run, rb, (size_t)run);
-          }
-        }
+        tf_dsp_gather_field(row_a, image, image_bytes, oy_a, ox_a, run, g);
+        if (pair) tf_dsp_gather_field(row_b, image, image_bytes, oy_b, ox_b, run, g);
         tf_dsp_pack_pair(cols, row_a, pair ? row_b : row_a, k4);
       }
       tf_dsp_pair_channels_in(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full, pairs);

@@ -60,15 +60,24 @@ function pointwiseDirect(p: Conv2DParams): boolean {
 }
 
 /**
- * Columns: a pixel pair's k4 values as int16 (im2col: then the pair's two gathered rows of k4 int8);
- * with an odd pixel count, out_c bytes more for the twin outputs of the last pixel (computed as a
- * pair).
+ * Columns: a pixel pair's k4 values as int16 (im2col: then two row buffers, each one filter row of
+ * k_w in_c int8 that lies in the padding, or over input channels not a multiple of 4 a whole field
+ * of k4, with the 4 bytes the word copies may run past them, conv_2d_dsp.h tf_dsp_gather_field);
+ * with a lone last pixel (computed as a pair), out_c bytes more for its twin outputs. im2col layers
+ * in the `pairs` layout (pairsPay) run pixel triples: three pixels' columns and three row buffers,
+ * a lone pixel left when the count is 1 past a multiple of 3.
  */
 export function dspScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const direct = pointwiseDirect(p);
-  const pairs = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
-  return (direct ? k4 * 4 : k4 * 6) + (pairs % 2 === 1 ? roundUp4(p.outC) : 0);
+  const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
+  const triples = !direct && pairsPay(k4, false);
+  const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
+  if (direct) return k4 * 4 + lone;
+  // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
+  const byRows = p.inC % 4 === 0;
+  const rows = (triples ? 3 : 2) * (byRows ? p.kW * p.inC : k4) + (byRows ? 0 : 4);
+  return (triples ? k4 * 6 : k4 * 4) + rows + lone;
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -123,9 +132,12 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
  * Below this many values per output (k4) a pair's fixed costs (the chunked extraction of the second
  * channel) outweigh the 2 instructions a step of 4 values saves: such layers keep the interleaved
  * layout. Measured on the M4 sweep: 1x1 over 32 channels 1.22 -> 1.25 instructions/MAC in pairs,
- * over 64 1.42 -> 1.38; im2col at k4 72 (3x3 over 8) 1.60 -> 1.67, at 144 (3x3 over 16) 1.05 -> 1.00.
+ * over 64 1.42 -> 1.38. im2col layers in pairs run pixel triples (conv_2d_dsp.h tf_dsp_dot3x2p),
+ * which pay from k4 32 on: 3x3 over 8 channels (k4 72) 1.30 -> 1.23 instructions/MAC, KWS's 10x4
+ * stem (k4 40, 64 channels) 583,598 -> 524,843 estimated M4 cycles; at k4 28 (3x3 over 3) 7% more
+ * instructions for 1% fewer M4 cycles, at 12 (3x3 over 1) 17% more instructions.
  */
-export const PAIRS_MIN_K4 = 128;
+export const PAIRS_MIN_K4 = 32;
 /** The 1x1 kernel (no gathering around the blocks) gains from this many on. */
 export const PAIRS_MIN_K4_POINTWISE = 64;
 /**
@@ -566,7 +578,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       runTag,
     }),
   );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, 2 pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? ', 4 channels a block (assembly run)' : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? ', 4 channels a block (assembly run)' : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;

@@ -6,8 +6,10 @@
  * every entry into the eight-step loop (k4 / 4 mod 8 = 0..7, k4 from 4 to 144), odd output channel
  * counts, odd pixel counts (the last pixel paired with itself), batches, every requantization mode
  * (SMMLAR with and without an activation clamp, the exact 64-bit path), per-tensor and per-channel
- * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4); the last
- * model runs the two-channels-in-one-halfword loop over one to three extraction chunks.
+ * scales, and the im2col path (padding, strides, 1x1 over channels not a multiple of 4, stems whose
+ * fields are copied whole); the im2col layers from k4 32 on run three pixels by a channel pair in
+ * one halfword (pixel counts 0, 1 and 2 past a multiple of 3, odd channels, WIDE records), over one
+ * to three extraction chunks.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -165,6 +167,37 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[]; absent?: RegExp }[]
       14,
     ),
     kinds: [/in one halfword/, /Arm DSP: im2col/, /exact 64-bit/],
+  },
+  {
+    // fields gathered whole (input channels not a multiple of 4): word copies inside the image, the
+    // rows through the padding path at its edges and where the last word would read past the image
+    note: 'stems: 3x3 s2 SAME over 3 channels, 3x3 VALID over 5 (the bottom-right field ends the image), 2x2 over 7, 5x5 over 1',
+    graph: convChain(
+      'dsp_conv_f',
+      [1, 11, 9, 3],
+      [
+        { outC: 5, k: 3, stride: 2, padding: 'SAME', perChannel: true }, // k4 28, 6x5 out
+        { outC: 7, k: 3, activation: 'RELU' }, // k4 48, VALID 4x3 out
+        { outC: 1, k: 2, perChannel: true }, // k4 28, one channel, VALID 3x2 out
+        { outC: 6, k: 2, padding: 'SAME', activation: 'RELU6' }, // over 1 channel: k4 4, 6 pixels
+      ],
+      16,
+    ),
+    kinds: [/Arm DSP: im2col/],
+  },
+  {
+    note: 'stems over 1 channel: 5x5 s1 SAME, 3x3 s2 VALID over 3 (an odd pixel count), batches',
+    graph: convChain(
+      'dsp_conv_g',
+      [2, 13, 7, 1],
+      [
+        { outC: 8, k: 5, padding: 'SAME', perChannel: true }, // k4 28
+        { outC: 3, k: 1 }, // pointwise over 8
+        { outC: 9, k: 3, stride: 2, activation: 'RELU' }, // k4 28, 6x3 out per batch
+      ],
+      17,
+    ),
+    kinds: [/Arm DSP: im2col/],
   },
 ];
 
