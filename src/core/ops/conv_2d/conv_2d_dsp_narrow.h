@@ -83,6 +83,20 @@ static inline __attribute__((always_inline)) int8_t tf_dsp_narrow_out(uint32_t h
   if (halves > 2) acc = tf_smlad(h2, k2, acc);
   if (halves > 3) acc = tf_smlad(h3, k3, acc);
   *wp = w;
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  if (fast == 1) {
+    /* tf_rq_fast_p with its result in a register of its own: left to itself the compiler may put it
+       in P's register and copy P out first, one more instruction per output */
+    const int32_t h = tf_dsp_smmlar(acc, m, acc);
+    int32_t n;
+    __asm__("add %[n], %[p], %[h], lsl #9\n\t"
+            "sub %[n], %[n], %[h], lsr #24\n\t"
+            "asr %[n], %[n], %[p]"
+            : [n] "=&r"(n)
+            : [p] "r"(p), [h] "r"(h));
+    return (int8_t)(full ? tf_ssat8(n) : tf_clamp(n, rq->act_min, rq->act_max));
+  }
+#endif
   return tf_dsp_rq(acc, m, p, rq, fast, full);
 }
 
