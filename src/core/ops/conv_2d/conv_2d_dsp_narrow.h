@@ -4,7 +4,8 @@
  * (packing columns, the pair loop's entry and records) outweighs the MACs; here a pixel's inputs are
  * read once (one or two words, any alignment) and sign-extended into at most four registers, and
  * every output channel then costs one record fetch (one LDM of its start, its weights already
- * extended at compile time, m' and P), one SMLAD per two inputs, the requantization and a byte store.
+ * extended at compile time, m' and P), one SMLAD per two inputs, the requantization and a byte store;
+ * output channels go in pairs, one loop test per two.
  *
  * Record of a channel (int32 words, 4-byte aligned; dsp_narrow.ts narrowRecords): { start, the
  * TF_DSP_NARROW_HALVES(in_c) weight words, m, P }. Weight word j pairs with input half j: for the
@@ -23,7 +24,85 @@
 /* weight words (SMLADs) per output for in_c inputs */
 #define TF_DSP_NARROW_HALVES(in_c) (2 * ((in_c) >> 2) + (((in_c)&3) == 0 ? 0 : (((in_c)&3) == 1 ? 1 : 2)))
 
-/* One pixel's outputs from its input words (x[0], and x[1] past 4 inputs); returns out past them. */
+/* One output channel of a pixel from its extended inputs: its record's loads (w steps past it), the
+ * SMLADs and the requantization. */
+static inline __attribute__((always_inline)) int8_t tf_dsp_narrow_out(uint32_t h0, uint32_t h1, uint32_t h2, uint32_t h3, const int in_c,
+                                                                      const int8_t **wp, const tf_rq_t *rq, const int fast,
+                                                                      const int full) {
+  const int halves = TF_DSP_NARROW_HALVES(in_c);
+  const int8_t *w = *wp;
+  int32_t acc, m, p;
+  uint32_t k0, k1 = 0, k2 = 0, k3 = 0;
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  /* the record in one LDM: its registers pinned in ascending order (r7, the frame pointer, left alone);
+     unoptimised builds (-O0, a debug build) cannot give the asm seven pinned registers and w: plain loads */
+  register uint32_t r0 __asm__("r0");
+  register uint32_t r1 __asm__("r1");
+  register uint32_t r2 __asm__("r2");
+  register uint32_t r3 __asm__("r3");
+  register uint32_t r4 __asm__("r4");
+  register uint32_t r5 __asm__("r5");
+  register uint32_t r6 __asm__("r6");
+  if (halves == 1) {
+    __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d]}"
+                     : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [w] "+r"(w)
+                     :
+                     : "memory");
+    acc = (int32_t)r0, k0 = r1, m = (int32_t)r2, p = (int32_t)r3;
+  } else if (halves == 2) {
+    __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e]}"
+                     : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [w] "+r"(w)
+                     :
+                     : "memory");
+    acc = (int32_t)r0, k0 = r1, k1 = r2, m = (int32_t)r3, p = (int32_t)r4;
+  } else if (halves == 3) {
+    __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e], %[f]}"
+                     : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [f] "=r"(r5), [w] "+r"(w)
+                     :
+                     : "memory");
+    acc = (int32_t)r0, k0 = r1, k1 = r2, k2 = r3, m = (int32_t)r4, p = (int32_t)r5;
+  } else {
+    __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g]}"
+                     : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [f] "=r"(r5), [g] "=r"(r6), [w] "+r"(w)
+                     :
+                     : "memory");
+    acc = (int32_t)r0, k0 = r1, k1 = r2, k2 = r3, k3 = r4, m = (int32_t)r5, p = (int32_t)r6;
+  }
+#else
+  acc = (int32_t)TF_LOAD32(w);
+  k0 = TF_LOAD32(w + 4);
+  if (halves > 1) k1 = TF_LOAD32(w + 8);
+  if (halves > 2) k2 = TF_LOAD32(w + 12);
+  if (halves > 3) k3 = TF_LOAD32(w + 16);
+  m = (int32_t)TF_LOAD32(w + 4 + 4 * halves);
+  p = (int32_t)TF_LOAD32(w + 8 + 4 * halves);
+  w += 4 * (halves + 3);
+#endif
+  acc = tf_smlad(h0, k0, acc);
+  if (halves > 1) acc = tf_smlad(h1, k1, acc);
+  if (halves > 2) acc = tf_smlad(h2, k2, acc);
+  if (halves > 3) acc = tf_smlad(h3, k3, acc);
+  *wp = w;
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  if (fast == 1) {
+    /* tf_rq_fast_p with its result in a register of its own: left to itself the compiler may put it
+       in P's register and copy P out first, one more instruction per output */
+    const int32_t h = tf_dsp_smmlar(acc, m, acc);
+    int32_t n;
+    __asm__("add %[n], %[p], %[h], lsl #9\n\t"
+            "sub %[n], %[n], %[h], lsr #24\n\t"
+            "asr %[n], %[n], %[p]"
+            : [n] "=&r"(n)
+            : [p] "r"(p), [h] "r"(h));
+    return (int8_t)(full ? tf_ssat8(n) : tf_clamp(n, rq->act_min, rq->act_max));
+  }
+#endif
+  return tf_dsp_rq(acc, m, p, rq, fast, full);
+}
+
+/* One pixel's outputs from its input words (x[0], and x[1] past 4 inputs); returns out past them.
+ * Output channels go two per iteration: the loop's compare and branch are paid once per two outputs
+ * (a halfword store of both bytes needs one more register than the record's seven and the inputs leave). */
 static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_t x0, uint32_t x1, const int in_c, const int8_t *w,
                                                                          int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
                                                                          const int full) {
@@ -33,60 +112,11 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
   const uint32_t h1 = halves > 1 ? tf_sxtb16_ror8(x0) : 0;
   const uint32_t h2 = halves > 2 ? tf_sxtb16(x1) : 0;
   const uint32_t h3 = halves > 3 ? tf_sxtb16_ror8(x1) : 0;
-  for (int8_t *const end = out + out_c; out < end; ++out) {
-    int32_t acc, m, p;
-    uint32_t k0, k1 = 0, k2 = 0, k3 = 0;
-#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
-    /* the record in one LDM: its registers pinned in ascending order (r7, the frame pointer, left alone);
-       unoptimised builds (-O0, a debug build) cannot give the asm seven pinned registers and w: plain loads */
-    register uint32_t r0 __asm__("r0");
-    register uint32_t r1 __asm__("r1");
-    register uint32_t r2 __asm__("r2");
-    register uint32_t r3 __asm__("r3");
-    register uint32_t r4 __asm__("r4");
-    register uint32_t r5 __asm__("r5");
-    register uint32_t r6 __asm__("r6");
-    if (halves == 1) {
-      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d]}"
-                       : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [w] "+r"(w)
-                       :
-                       : "memory");
-      acc = (int32_t)r0, k0 = r1, m = (int32_t)r2, p = (int32_t)r3;
-    } else if (halves == 2) {
-      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e]}"
-                       : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [w] "+r"(w)
-                       :
-                       : "memory");
-      acc = (int32_t)r0, k0 = r1, k1 = r2, m = (int32_t)r3, p = (int32_t)r4;
-    } else if (halves == 3) {
-      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e], %[f]}"
-                       : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [f] "=r"(r5), [w] "+r"(w)
-                       :
-                       : "memory");
-      acc = (int32_t)r0, k0 = r1, k1 = r2, k2 = r3, m = (int32_t)r4, p = (int32_t)r5;
-    } else {
-      __asm__ volatile("ldm %[w]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g]}"
-                       : [a] "=r"(r0), [b] "=r"(r1), [c] "=r"(r2), [d] "=r"(r3), [e] "=r"(r4), [f] "=r"(r5), [g] "=r"(r6), [w] "+r"(w)
-                       :
-                       : "memory");
-      acc = (int32_t)r0, k0 = r1, k1 = r2, k2 = r3, k3 = r4, m = (int32_t)r5, p = (int32_t)r6;
-    }
-#else
-    acc = (int32_t)TF_LOAD32(w);
-    k0 = TF_LOAD32(w + 4);
-    if (halves > 1) k1 = TF_LOAD32(w + 8);
-    if (halves > 2) k2 = TF_LOAD32(w + 12);
-    if (halves > 3) k3 = TF_LOAD32(w + 16);
-    m = (int32_t)TF_LOAD32(w + 4 + 4 * halves);
-    p = (int32_t)TF_LOAD32(w + 8 + 4 * halves);
-    w += 4 * (halves + 3);
-#endif
-    acc = tf_smlad(h0, k0, acc);
-    if (halves > 1) acc = tf_smlad(h1, k1, acc);
-    if (halves > 2) acc = tf_smlad(h2, k2, acc);
-    if (halves > 3) acc = tf_smlad(h3, k3, acc);
-    *out = tf_dsp_rq(acc, m, p, rq, fast, full);
+  for (int8_t *const end = out + (out_c & ~1); out < end; out += 2) {
+    out[0] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
+    out[1] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
   }
+  if (out_c & 1) *out++ = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
   return out;
 }
 
