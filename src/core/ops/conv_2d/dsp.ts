@@ -35,6 +35,7 @@ const INT16_MAX = 32767;
 /** Whether the DSP variant covers the layer (else the portable kernel is emitted). */
 export function dspApplies(p: Conv2DParams): boolean {
   if (p.groups !== 1) return false;
+  if (smallHead(p)) return false;
   const dims = [
     p.inH,
     p.inW,
@@ -53,6 +54,18 @@ export function dspApplies(p: Conv2DParams): boolean {
     roundUp4(p.kH * p.kW * p.inC),
   ];
   return dims.every((d) => d <= INT16_MAX);
+}
+
+/** The most MACs of a lone-pixel head the portable kernel takes (a few thousand instructions at most). */
+const SMALL_HEAD_MACS = 4096;
+
+/**
+ * A 1x1 layer over one pixel whose channels are not whole quads and whose few MACs the portable loop
+ * does in a few thousand instructions (a classifier head over pooled features, person_detect's 256 -> 2):
+ * its own DSP routine (the pair run beside the model's quad run) would cost more code flash than it saves.
+ */
+function smallHead(p: Conv2DParams): boolean {
+  return isPointwise(p) && p.batches * p.outH * p.outW === 1 && p.outC % 4 !== 0 && p.outC * p.inC <= SMALL_HEAD_MACS;
 }
 
 function pointwiseDirect(p: Conv2DParams): boolean {
