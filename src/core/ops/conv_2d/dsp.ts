@@ -108,14 +108,11 @@ function paddedRows(weights: Int8Array, rows: number, rowLength: number, k4: num
 }
 
 /**
- * The weights (interleavedPairs) with the requantization records split around them in the order
- * conv_2d_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
- * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
- * `split` (the 1x1 assembly run): per pair { start a }, the weights, { start b, m a, P a, m b, P b }.
- * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
+ * A weights blob being laid out: int8 rows and little-endian int32 record fields, in the order a
+ * kernel reads them; `start(r)` and `scale(r)` put channel r's start and its { m, P }.
  */
-export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number, split = false): Int8Array {
-  if (RQ_FIELDS !== 3) throw new Error('withRecords expects { start, m, P } records');
+function recordBlob(rows: Int8Array, records: Int32Array) {
+  if (RQ_FIELDS !== 3) throw new Error('the DSP weights blobs expect { start, m, P } records');
   const out = new Int8Array(rows.length + records.length * 4);
   const view = new DataView(out.buffer);
   let at = 0;
@@ -123,22 +120,41 @@ export function withRecords(rows: Int8Array, records: Int32Array, channels: numb
     view.setInt32(at, v, true);
     at += 4;
   };
+  return {
+    out,
+    start: (r: number) => put(records[r * RQ_FIELDS]!),
+    scale: (r: number) => {
+      put(records[r * RQ_FIELDS + 1]!);
+      put(records[r * RQ_FIELDS + 2]!);
+    },
+    rows: (from: number, bytes: number) => {
+      out.set(rows.subarray(from, from + bytes), at);
+      at += bytes;
+    },
+  };
+}
+
+/**
+ * The weights (interleavedPairs) with the requantization records split around them in the order
+ * conv_2d_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
+ * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
+ * `split` (the 1x1 assembly run): per pair { start a }, the weights, { start b, m a, P a, m b, P b }.
+ * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
+ */
+export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number, split = false): Int8Array {
+  const blob = recordBlob(rows, records);
   for (let c = 0; c < channels; c += 2) {
     const both = c + 1 < channels;
     const group = both ? [c, c + 1] : [c];
     // split (the assembly run, conv_2d_dsp.h tf_dsp_pw_run_t): the second start after the weights,
     // so that one LDM past the loop reads it with the two { m, P }
     const before = split && both ? [c] : group;
-    for (const r of before) put(records[r * RQ_FIELDS]!);
-    out.set(rows.subarray(c * k4, (c + group.length) * k4), at);
-    at += group.length * k4;
-    if (split && both) put(records[(c + 1) * RQ_FIELDS]!);
-    for (const r of group) {
-      put(records[r * RQ_FIELDS + 1]!);
-      put(records[r * RQ_FIELDS + 2]!);
-    }
+    before.forEach(blob.start);
+    blob.rows(c * k4, group.length * k4);
+    if (split && both) blob.start(c + 1);
+    group.forEach(blob.scale);
   }
-  return out;
+  return blob.out;
 }
 
 /**
@@ -384,27 +400,14 @@ export function halfwordQuads(pairs: Int8Array, count: number, k4: number): Int8
  * weight bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' }.
  */
 export function withQuadRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number): Int8Array {
-  if (RQ_FIELDS !== 3) throw new Error('withQuadRecords expects { start, m, P } records');
-  const out = new Int8Array(rows.length + records.length * 4);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  const put = (v: number) => {
-    view.setInt32(at, v, true);
-    at += 4;
-  };
+  const blob = recordBlob(rows, records);
   for (let c = 0; c < channels; c += 4) {
-    put(records[c * RQ_FIELDS]!);
-    put(records[(c + 2) * RQ_FIELDS]!);
-    out.set(rows.subarray(c * k4, (c + 4) * k4), at);
-    at += 4 * k4;
-    put(records[(c + 1) * RQ_FIELDS]!);
-    put(records[(c + 3) * RQ_FIELDS]!);
-    for (const r of [c, c + 1, c + 2, c + 3]) {
-      put(records[r * RQ_FIELDS + 1]!);
-      put(records[r * RQ_FIELDS + 2]!);
-    }
+    [c, c + 2].forEach(blob.start);
+    blob.rows(c * k4, 4 * k4);
+    [c + 1, c + 3].forEach(blob.start);
+    [c, c + 1, c + 2, c + 3].forEach(blob.scale);
   }
-  return out;
+  return blob.out;
 }
 
 /** Whether a 1x1 layer that takes the run (pairsRunApplies) takes it in channel quads: whole quads only. */
