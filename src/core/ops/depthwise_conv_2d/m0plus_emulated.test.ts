@@ -67,7 +67,8 @@ const MODELS: Model[] = [
       ],
       31,
     ),
-    kinds: [/tf_m0dw_single\(/],
+    // micro_speech's layer runs its interior rows over tap pairs
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/],
     overlap: true,
   },
   {
