@@ -396,7 +396,7 @@ void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0d
 /* A run of output pixels (one group of 8 channels) whose windows lie inside the image: per pixel
  * tf_m0dw_mac8's loop over `rows` runs of `n`, then tf_m0dw_rqn, then x and out step on. */
 void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
-/* tf_m0dw_row8 over tap pairs (n even), two products per MULS (tapPairWeights' words). 56 cycles a
+/* tf_m0dw_row8 over tap pairs (n even), two products per MULS (tapPairWeights' words). 54 cycles a
  * tap pair of 8 channels, against tf_m0dw_row8's 65. */
 void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
 /* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
