@@ -527,17 +527,17 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t 
 
 /*
  * A row of windows inside the image (`row` at its first input row), the 8-channel groups of pixels
- * [ox_lo, ox_hi) through tf_m0dw_row8 (all shifts right), or tf_m0dw_row8s over tap pairs when the
- * layer has their table (`w2`, else null); out at the row's first pixel. Not inlined, like
+ * [ox_lo, ox_hi) over `rows` kernel rows through tf_m0dw_row8 (all shifts right), or tf_m0dw_row8s
+ * over tap pairs when the layer has their table (`w2`, else null); out at the row's first pixel. Not inlined, like
  * tf_m0dw_single_pixel: only one of the two frames is on the stack at a time.
  */
 static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *row, const tf_m0dw_geom_t *g, const int8_t *w,
-                                                                  const int32_t *q, const int8_t *w2, int8_t *out) {
+                                                                  const int32_t *q, const int8_t *w2, int rows, int8_t *out) {
   const int out_c = g->out_c, taps = g->k_h * g->k_w;
   const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
   tf_m0dw_row_t r = {
       .n = g->k_w,
-      .rows = g->k_h,
+      .rows = rows,
       .step = g->dilation_h * g->in_w,
       .pixels = g->ox_hi - g->ox_lo,
       .xstep = g->stride_w,
@@ -556,9 +556,29 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
+ * Rows of windows cut only by the padding above or below (kernel rows [fy_lo, fy_hi) in the image),
+ * for a layer with the tap-pair table: a copy of the 8-channel groups' records in `recs` (the
+ * scratch) whose starts drop the skipped rows' share of the fold, as tf_m0dw_single_pixel takes it
+ * off its sums, for tf_m0dw_single_rows over those rows. Not inlined: its frame is off the stack
+ * while the rows run (micro_speech's peak RAM).
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_cut_records(const tf_m0dw_geom_t *g, const int32_t *q, const int16_t *sums, int fy_lo,
+                                                                  int fy_hi, int32_t *recs) {
+  const int out_c = g->out_c;
+  const int16_t *const pre_all = sums + g->k_h * out_c;
+  const int32_t off = -(int32_t)g->input_zero_point;
+  for (int c = 0; c < (out_c & ~7); ++c, q += TF_M0DW_REC_WORDS, recs += TF_M0DW_REC_WORDS) {
+    recs[0] = q[0] + off * (sums[fy_hi * out_c + c] - sums[fy_lo * out_c + c] - pre_all[c]);
+    recs[1] = q[1];
+    recs[2] = q[2];
+  }
+}
+
+/*
  * One input channel: rows of windows inside the image through tf_m0dw_row8 (groups of 8 channels,
  * all shifts right), every other pixel and group through tf_m0dw_single_pixel. `sums`: see
- * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`).
+ * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`), and room for the records of the groups
+ * of 8 with the tap-pair table (tf_m0dw_cut_records).
  */
 static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                                        const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
@@ -579,7 +599,15 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
       if (runs && all_rows) {
-        tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, out);
+        tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
+        run_lo = g->ox_lo;
+        run_hi = g->ox_hi;
+      } else if (runs && w2 && rows > 0) {
+        /* the scratch's window is not in use until the pixels below */
+        int32_t *const recs = (int32_t *)scratch;
+        tf_m0dw_cut_records(g, q, sums, fy_lo, fy_hi, recs);
+        /* a kernel row is k_w / 2 tap pairs of 32 bytes */
+        tf_m0dw_single_rows(image + (iy0 + fy_lo * dh) * in_w, g, w, recs, w2 + 16 * fy_lo * g->k_w, rows, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }

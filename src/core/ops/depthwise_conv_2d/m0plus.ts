@@ -98,6 +98,11 @@ export function tapPairWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int
   return out;
 }
 
+/** Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the weights). */
+function pairRowsPossible(p: DepthwiseConv2DParams): boolean {
+  return p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
+}
+
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
 function mult1Applies(p: DepthwiseConv2DParams): boolean {
   return p.depthMultiplier === 1 && p.inC % 4 === 0 && fitsGeometry(p);
@@ -180,7 +185,8 @@ export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: n
  */
 export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
   if (asConvApplies(p)) return convScratchBytes(asConv(p));
-  if (singleApplies(p)) return p.kH * p.kW;
+  // rows cut by the padding copy the records (12 bytes each) of the groups of 8 there when they run over tap pairs
+  if (singleApplies(p)) return pairRowsPossible(p) ? Math.max(p.kH * p.kW, 12 * (p.outC - (p.outC % 8))) : p.kH * p.kW;
   if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
   if (m0plusKernel(p) === 'multm') {
     const c4 = Math.ceil(p.inC / 4) * 4;
@@ -322,7 +328,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
     const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
     // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
-    const pairTable = single && p.shift.every((v) => v < 0) && p.dilationW === 1 && oxLo < oxHi && oyLo < oyHi ? tapPairWeights(filter, p) : undefined;
+    const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     const how = single
       ? `one input load per tap for 8 channels${pairTable ? ', two products per multiply inside the image' : ''}, assembly`
       : kernel === 'multm'
