@@ -333,6 +333,34 @@ static inline void tf_m0dw_row8_c(const int8_t *x, const int8_t *w, const int32_
     tf_m0dw_rqn_c(out, acc, q, r->k);
   }
 }
+/* A little-endian int32 of a weight table (byte reads: the host's buffers carry no alignment promise). */
+static inline int32_t tf_m0dw_le32(const int8_t *p) {
+  const uint8_t *b = (const uint8_t *)p;
+  return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+}
+/* tf_m0dw_row8s: tf_m0dw_row8 over tap pairs (n even), the weights as tapPairWeights lays them: per
+ * kernel row, tap pair and channel pair (a, b), the words w_a + 65536 w_b of taps t and t + 1 */
+static inline void tf_m0dw_row8s_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  int32_t acc[8];
+  int8_t *out = r->out;
+  for (int p = 0; p < r->pixels; ++p, x += r->xstep, out += r->outstep) {
+    const int8_t *wp = w;
+    for (int j = 0; j < 8; ++j) acc[j] = q[TF_M0DW_REC_WORDS * j];
+    for (int row = 0; row < r->rows; ++row) {
+      const int8_t *const xr = x + row * r->step;
+      for (int k = 0; k < r->n; k += 2) {
+        const int32_t x0 = xr[k], x1 = xr[k + 1];
+        for (int j = 0; j < 8; j += 2, wp += 8) {
+          const int32_t w0 = tf_m0dw_le32(wp), w1 = tf_m0dw_le32(wp + 4);
+          const int32_t a0 = (int16_t)(uint16_t)((uint32_t)w0 & 0xffffu), a1 = (int16_t)(uint16_t)((uint32_t)w1 & 0xffffu);
+          acc[j] += x0 * a0 + x1 * a1;
+          acc[j + 1] += x0 * ((w0 - a0) >> 16) + x1 * ((w1 - a1) >> 16);
+        }
+      }
+    }
+    tf_m0dw_rqn_c(out, acc, q, r->k);
+  }
+}
 /* tf_m0dw_px4: every group of four channels of one pixel over the taps' table (any alignment) */
 static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   const int8_t *const base = p->base;
@@ -368,6 +396,9 @@ void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0d
 /* A run of output pixels (one group of 8 channels) whose windows lie inside the image: per pixel
  * tf_m0dw_mac8's loop over `rows` runs of `n`, then tf_m0dw_rqn, then x and out step on. */
 void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
+/* tf_m0dw_row8 over tap pairs (n even), two products per MULS (tapPairWeights' words). 54 cycles a
+ * tap pair of 8 channels, against tf_m0dw_row8's 65. */
+void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
 /* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
  * the table word-aligned). 30 cycles a tap of 4 channels. */
 void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
@@ -380,6 +411,9 @@ static inline void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t 
 }
 static inline void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) { tf_m0dw_rqn_c(out, acc, q, k); }
 static inline void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) { tf_m0dw_row8_c(x, w, q, r); }
+static inline void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r) {
+  tf_m0dw_row8s_c(x, w, q, r);
+}
 static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   tf_m0dw_px4_c(table, w, q, p);
 }
@@ -493,16 +527,17 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t 
 
 /*
  * A row of windows inside the image (`row` at its first input row), the 8-channel groups of pixels
- * [ox_lo, ox_hi) through tf_m0dw_row8 (all shifts right); out at the row's first pixel. Not inlined,
- * like tf_m0dw_single_pixel: only one of the two frames is on the stack at a time.
+ * [ox_lo, ox_hi) over `rows` kernel rows through tf_m0dw_row8 (all shifts right), or tf_m0dw_row8s
+ * over tap pairs when the layer has their table (`w2`, else null); out at the row's first pixel. Not inlined, like
+ * tf_m0dw_single_pixel: only one of the two frames is on the stack at a time.
  */
 static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *row, const tf_m0dw_geom_t *g, const int8_t *w,
-                                                                  const int32_t *q, int8_t *out) {
+                                                                  const int32_t *q, const int8_t *w2, int rows, int8_t *out) {
   const int out_c = g->out_c, taps = g->k_h * g->k_w;
   const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
   tf_m0dw_row_t r = {
       .n = g->k_w,
-      .rows = g->k_h,
+      .rows = rows,
       .step = g->dilation_h * g->in_w,
       .pixels = g->ox_hi - g->ox_lo,
       .xstep = g->stride_w,
@@ -513,17 +548,40 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
   const int8_t *const x0 = row + g->ox_lo * g->stride_w - g->pad_left;
   for (int c = 0; c + 8 <= out_c; c += 8) {
     r.out = out + g->ox_lo * out_c + c;
-    tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
+    if (w2)
+      tf_m0dw_row8s(x0, w2 + 2 * c * taps, q + TF_M0DW_REC_WORDS * c, &r);
+    else
+      tf_m0dw_row8(x0, w + c * taps, q + TF_M0DW_REC_WORDS * c, &r);
+  }
+}
+
+/*
+ * Rows of windows cut only by the padding above or below (kernel rows [fy_lo, fy_hi) in the image),
+ * for a layer with the tap-pair table: a copy of the 8-channel groups' records in `recs` (the
+ * scratch) whose starts drop the skipped rows' share of the fold, as tf_m0dw_single_pixel takes it
+ * off its sums, for tf_m0dw_single_rows over those rows. Not inlined: its frame is off the stack
+ * while the rows run (micro_speech's peak RAM).
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_cut_records(const tf_m0dw_geom_t *g, const int32_t *q, const int16_t *sums, int fy_lo,
+                                                                  int fy_hi, int32_t *recs) {
+  const int out_c = g->out_c;
+  const int16_t *const pre_all = sums + g->k_h * out_c;
+  const int32_t off = -(int32_t)g->input_zero_point;
+  for (int c = 0; c < (out_c & ~7); ++c, q += TF_M0DW_REC_WORDS, recs += TF_M0DW_REC_WORDS) {
+    recs[0] = q[0] + off * (sums[fy_hi * out_c + c] - sums[fy_lo * out_c + c] - pre_all[c]);
+    recs[1] = q[1];
+    recs[2] = q[2];
   }
 }
 
 /*
  * One input channel: rows of windows inside the image through tf_m0dw_row8 (groups of 8 channels,
  * all shifts right), every other pixel and group through tf_m0dw_single_pixel. `sums`: see
- * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`).
+ * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`), and room for the records of the groups
+ * of 8 with the tap-pair table (tf_m0dw_cut_records).
  */
 static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                                       const int16_t *sums, int8_t *out, void *scratch) {
+                                       const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
   const int out_c = g->out_c;
   int8_t *const win = (int8_t *)scratch;
   const int in_w = g->in_w, dh = g->dilation_h;
@@ -541,7 +599,15 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
       if (runs && all_rows) {
-        tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, out);
+        tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
+        run_lo = g->ox_lo;
+        run_hi = g->ox_hi;
+      } else if (runs && w2 && rows > 0) {
+        /* the scratch's window is not in use until the pixels below */
+        int32_t *const recs = (int32_t *)scratch;
+        tf_m0dw_cut_records(g, q, sums, fy_lo, fy_hi, recs);
+        /* a kernel row is k_w / 2 tap pairs of 32 bytes */
+        tf_m0dw_single_rows(image + (iy0 + fy_lo * dh) * in_w, g, w, recs, w2 + 16 * fy_lo * g->k_w, rows, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
-import { m0plusApplies, m0plusOverlap } from './m0plus.ts';
+import { m0plusApplies, m0plusOverlap, tapPairWeights } from './m0plus.ts';
+import type { DepthwiseConv2DParams } from './index.ts';
 import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/families/padding.ts';
@@ -114,6 +115,41 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
       const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
+  });
+
+  it('one input channel: the tap-pair table holds each channel pair as w_a + 65536 w_b per tap, refusing odd k_w, fewer than 8 channels and -128 on both taps of a pair', () => {
+    const shape = (kH: number, kW: number, outC: number) => ({ kH, kW, outC }) as DepthwiseConv2DParams;
+    const rand = rng(7);
+    const filter = Int8Array.from({ length: 2 * 4 * 16 }, () => randomInt(rand, -128, 127));
+    // a -128 on one tap of a pair only: kept
+    for (let c = 0; c < 16; c++) if (filter[c] === -128 && filter[16 + c] === -128) filter[16 + c] = 0;
+    filter[3] = -128;
+    const table = tapPairWeights(filter, shape(2, 4, 16))!;
+    expect(table).to.have.length(2 * 4 * 16 * 2);
+    const view = new DataView(table.buffer);
+    let at = 0;
+    for (let g = 0; g < 2; g++) {
+      for (let t = 0; t < 8; t += 2) {
+        for (let j = 0; j < 8; j += 2) {
+          for (const tap of [t, t + 1]) {
+            const word = view.getInt32(at, true);
+            const a = (((word & 0xffff) << 16) >> 16) as number;
+            expect([a, (word - a) / 65536], `group ${g} tap ${tap} pair ${j}`).to.deep.equal([filter[tap * 16 + 8 * g + j], filter[tap * 16 + 8 * g + j + 1]]);
+            at += 4;
+          }
+        }
+      }
+    }
+    expect(tapPairWeights(filter.subarray(0, 3 * 16), shape(1, 3, 16)), 'odd k_w').to.equal(undefined);
+    expect(tapPairWeights(filter.subarray(0, 8 * 4), shape(2, 4, 4)), 'a group of 4').to.equal(undefined);
+    const both = Int8Array.from(filter);
+    both[5] = -128;
+    both[16 + 5] = -128;
+    expect(tapPairWeights(both, shape(2, 4, 16)), '-128 on both taps of a pair').to.equal(undefined);
+    // a pair across a row boundary is no pair: taps 3 and 4 of 2x4 lie in different rows
+    const across = Int8Array.from(filter);
+    for (let c = 0; c < 16; c++) [across[3 * 16 + c], across[4 * 16 + c], across[2 * 16 + c], across[5 * 16 + c]] = [-128, -128, 0, 0];
+    expect(tapPairWeights(across, shape(2, 4, 16)), '-128 on taps 3 and 4').to.not.equal(undefined);
   });
 
   it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {

@@ -66,6 +66,43 @@ export function pairedWeights(grouped: Int8Array): Int8Array {
   return out;
 }
 
+/**
+ * tf_m0dw_row8s's weights, for the windows inside the image: per group of 8 channels, per kernel row,
+ * per tap pair (kx, kx + 1) and per channel pair (a, b), the int32 words w_a + 65536 w_b of the two
+ * taps (twice groupedWeights' bytes). One MULS then gives both channels' products, and a step's two
+ * products of channel a sum to |lo| <= 32640 < 2^15 (so that SXTH splits them off exactly) unless
+ * both weights are -128: undefined then, for an odd k_w (rows of whole tap pairs) and for fewer than 8
+ * channels (the loops of 4 keep groupedWeights').
+ */
+export function tapPairWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int8Array | undefined {
+  const groups = Math.floor(p.outC / 8);
+  if (p.kW % 2 !== 0 || groups === 0) return undefined;
+  const taps = p.kH * p.kW;
+  const weight = (t: number, c: number) => filter[t * p.outC + c]!;
+  for (let c = 0; c < groups * 8; c++) {
+    for (let t = 0; t < taps; t += 2) if (weight(t, c) === -128 && weight(t + 1, c) === -128) return undefined;
+  }
+  const out = new Int8Array(groups * taps * 16);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (let g = 0; g < groups; g++) {
+    for (let t = 0; t < taps; t += 2) {
+      for (let j = 0; j < 8; j += 2) {
+        for (const tap of [t, t + 1]) {
+          view.setInt32(at, weight(tap, 8 * g + j) + 65536 * weight(tap, 8 * g + j + 1), true);
+          at += 4;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the weights). */
+function pairRowsPossible(p: DepthwiseConv2DParams): boolean {
+  return p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
+}
+
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
 function mult1Applies(p: DepthwiseConv2DParams): boolean {
   return p.depthMultiplier === 1 && p.inC % 4 === 0 && fitsGeometry(p);
@@ -148,7 +185,8 @@ export function m0plusOverlap(p: DepthwiseConv2DParams): { input: number; gap: n
  */
 export function m0plusScratchBytes(p: DepthwiseConv2DParams): number {
   if (asConvApplies(p)) return convScratchBytes(asConv(p));
-  if (singleApplies(p)) return p.kH * p.kW;
+  // rows cut by the padding copy the records (12 bytes each) of the groups of 8 there when they run over tap pairs
+  if (singleApplies(p)) return pairRowsPossible(p) ? Math.max(p.kH * p.kW, 12 * (p.outC - (p.outC % 8))) : p.kH * p.kW;
   if (mult1Applies(p)) return p.inC * 4 + Math.ceil((p.kH * p.kW) / 8) * 64 + p.kH * p.kW * 4 + p.inC;
   if (m0plusKernel(p) === 'multm') {
     const c4 = Math.ceil(p.inC / 4) * 4;
@@ -210,8 +248,8 @@ const SHARED_LOOPS = {
     name: 'tf_m0dw_single',
     code: `/* the shared Armv6-M depthwise loop (one input channel), one copy per model */
 static __attribute__((noinline)) void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                           const int16_t *sums, int8_t *out, void *scratch) {
-  tf_m0dw_single_body(in, batches, g, w, q, sums, out, scratch);
+                           const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
+  tf_m0dw_single_body(in, batches, g, w, q, sums, w2, out, scratch);
 }
 `,
   },
@@ -289,8 +327,10 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
           : { weights: groupedWeights(filter, taps, p.outC, 4), records: records(start, p) };
     const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
     const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+    // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
+    const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     const how = single
-      ? 'one input load per tap for 8 channels, assembly'
+      ? `one input load per tap for 8 channels${pairTable ? ', two products per multiply inside the image' : ''}, assembly`
       : kernel === 'multm'
         ? `4 input channels per pass over tap pointers, ${p.depthMultiplier} passes`
         : '4 channels per pass over tap pointers';
@@ -300,6 +340,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const weights = ctx.addConst('w_m0', 'int8_t', tables.weights);
     const recordTable = ctx.addConst('rq', 'int32_t', tables.records);
     const sums = single ? ctx.addConst('wsum', 'int16_t', foldSums(filter, p)) : '';
+    const w2 = pairTable ? ctx.addConst('w_m0_pairs', 'int8_t', pairTable) : '(const int8_t *)0';
     const f = (name: string, value: number): Field => ({ name, value: `${value}` });
     const geom: InitLine[] = [
       { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC), f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
@@ -321,7 +362,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       comment: [`/* ${summary} (Armv6-M: ${how}) */`],
       fnName: ctx.fnName,
       decls: [{ ctype: 'tf_m0dw_geom_t', name: 'geom', init: geom }],
-      body: [{ callee: loop.name, args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, recordTable, ...(sums ? [sums] : []), output, scratch] }],
+      body: [{ callee: loop.name, args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, recordTable, ...(sums ? [sums, w2] : []), output, scratch] }],
     };
   }
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));

@@ -61,13 +61,17 @@ const MODELS: Model[] = [
         // two batches of 35 pixels
         { from: 't', mult: 8, padding: 'SAME', huge: true },
         { from: 't', mult: 4, k: [5, 5], padding: 'SAME', perChannel: true }, // windows larger than the image
+        // tap pairs over rows cut by the padding: two groups of 8, dilated rows
+        { from: 's', mult: 16, k: [4, 4], padding: 'SAME', perChannel: true },
+        { from: 's', mult: 8, k: [3, 6], dilation: [2, 1], padding: 'SAME', activation: 'RELU6' },
         // the image's last reader (one channel, multiplier 1: CONV_2D's packed loop), then a reader of its dead output
         { from: 's', k: [3, 2], hidden: true },
         { mult: 8, k: [3, 4], padding: 'SAME', activation: 'RELU' },
       ],
       31,
     ),
-    kinds: [/tf_m0dw_single\(/],
+    // micro_speech's layer runs its interior rows over tap pairs
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/],
     overlap: true,
   },
   {
