@@ -10,7 +10,7 @@
  * channel quads in the halfword-pairs layout run two pixels by four channels (quadRunAsm).
  */
 import type { LayerEmitContext } from '../op.ts';
-import type { Field, InitLine, LayerCode, StaticDecl } from '../layer_code.ts';
+import type { Field, InitLine, LayerCode, Statement, StaticDecl } from '../layer_code.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
@@ -35,7 +35,6 @@ const INT16_MAX = 32767;
 /** Whether the DSP variant covers the layer (else the portable kernel is emitted). */
 export function dspApplies(p: Conv2DParams): boolean {
   if (p.groups !== 1) return false;
-  if (smallHead(p)) return false;
   const dims = [
     p.inH,
     p.inW,
@@ -56,16 +55,14 @@ export function dspApplies(p: Conv2DParams): boolean {
   return dims.every((d) => d <= INT16_MAX);
 }
 
-/** The most MACs of a lone-pixel head the portable kernel takes (a few thousand instructions at most). */
-const SMALL_HEAD_MACS = 4096;
-
 /**
- * A 1x1 layer over one pixel whose channels are not whole quads and whose few MACs the portable loop
- * does in a few thousand instructions (a classifier head over pooled features, person_detect's 256 -> 2):
- * its own DSP routine (the pair run beside the model's quad run) would cost more code flash than it saves.
+ * A 1x1 layer over one pixel whose channels are not whole quads (a classifier head over pooled
+ * features, person_detect's 256 -> 2): where the model's other 1x1 layers run the quad routine, the
+ * head runs it too over its channels padded with zero rows to a whole quad, into scratch, and copies
+ * its own channels out; no second routine (the pair run, about 800 B of code) for a few hundred MACs.
  */
-function smallHead(p: Conv2DParams): boolean {
-  return isPointwise(p) && p.batches * p.outH * p.outW === 1 && p.outC % 4 !== 0 && p.outC * p.inC <= SMALL_HEAD_MACS;
+function paddedQuadHead(p: Conv2DParams): boolean {
+  return pointwiseDirect(p) && p.batches * p.outH * p.outW === 1 && !quadRunApplies(p.outC);
 }
 
 function pointwiseDirect(p: Conv2DParams): boolean {
@@ -86,7 +83,8 @@ export function dspScratchBytes(p: Conv2DParams): number {
   const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
   const triples = !direct && pairsPay(k4, false);
   const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
-  if (direct) return k4 * 4 + lone;
+  // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
+  if (direct) return k4 * 4 + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
   // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
   const byRows = p.inC % 4 === 0;
   const rows = (triples ? 3 : 2) * (byRows ? p.kW * p.inC : k4) + (byRows ? 0 : 4);
@@ -557,6 +555,28 @@ export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: str
   return emitConvDspWith(p, ctx, summary, filter, bias);
 }
 
+/**
+ * A padded head's call (paddedQuadHead): the quad routine over `padded` channels writes the pixel,
+ * and its twin, into the scratch past the columns; the layer's own `outC` bytes are copied out.
+ */
+function headStatements(
+  callee: string,
+  input: string,
+  k4: number,
+  weights: string,
+  padded: number,
+  outC: number,
+  output: string,
+  scratch: string,
+): Statement[] {
+  // columns k4 words, then the twin's `padded` bytes, then the pixel's
+  const quads = `(int8_t *)(void *)(${scratch} + ${k4 * 4 + padded})`;
+  return [
+    { callee, args: [input, '1', `${k4}`, weights, `${padded}`, { addressOf: 'rq' }, quads, `(uint32_t *)(void *)${scratch}`] },
+    { line: `  for (int c = 0; c < ${outC}; c++) (${output})[c] = (${quads})[c];` },
+  ];
+}
+
 /** The same with the filter (OHWI) and bias given: layers of other ops that are convolutions. */
 export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): LayerCode {
   const k = p.kH * p.kW * p.inC;
@@ -568,10 +588,15 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
-  const rows = pairs ? halfwordPairs(plain, p.outC, k4) : interleavedPairs(plain, p.outC, k4);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
-  const quad = run && quadRunApplies(p.outC);
-  const blob = quad ? withQuadRecords(halfwordQuads(rows, p.outC, k4), records, p.outC, k4) : withRecords(rows, records, p.outC, k4, run);
+  const padHead = run && paddedQuadHead(p);
+  const quad = run && (quadRunApplies(p.outC) || padHead);
+  // a padded head's extra channels: zero weights, channel 0's record (computed, then not copied out)
+  const outC = padHead ? roundUp4(p.outC) : p.outC;
+  const channels = padHead ? Int8Array.from({ length: outC * k4 }, (_, i) => (i < plain.length ? plain[i]! : 0)) : plain;
+  const channelRecords = padHead ? Int32Array.from({ length: outC * RQ_FIELDS }, (_, i) => records[i < records.length ? i : i % RQ_FIELDS]!) : records;
+  const rows = pairs ? halfwordPairs(channels, outC, k4) : interleavedPairs(channels, outC, k4);
+  const blob = quad ? withQuadRecords(halfwordQuads(rows, outC, k4), channelRecords, outC, k4) : withRecords(rows, channelRecords, outC, k4, run);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
@@ -594,7 +619,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       runTag,
     }),
   );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? ', 4 channels a block (assembly run)' : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? `, 4 channels a block (assembly run${padHead ? `, ${p.outC} channels padded to ${roundUp4(p.outC)}` : ''})` : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;
@@ -614,7 +639,14 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
             ` * interleaves channel pairs' rows with their requantization records (conv_2d/dsp.ts withRecords) */`,
           ],
         },
-        { callee: `tf_dsp_pointwise${pairsTag}_${callMode}`, args: [input, `${pixels}`, `${k4}`, weights, `${p.outC}`, { addressOf: 'rq' }, output, scratch] },
+        ...(padHead
+          ? headStatements(`tf_dsp_pointwise${pairsTag}_${callMode}`, input, k4, weights, outC, p.outC, output, ctx.scratch())
+          : [
+              {
+                callee: `tf_dsp_pointwise${pairsTag}_${callMode}`,
+                args: [input, `${pixels}`, `${k4}`, weights, `${p.outC}`, { addressOf: 'rq' }, output, scratch],
+              },
+            ]),
       ],
     };
   const f = (name: string, value: number): Field => ({ name, value: `${value}` });

@@ -24,16 +24,18 @@ import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
 type Regime = 'fast' | 'shift1' | 'wide' | 'wideLowFloor';
+type LayerKind = 'any' | 'quads' | 'heads';
 const REGIMES: Regime[] = ['fast', 'shift1', 'wide', 'wideLowFloor'];
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 /** One random 1x1 layer on its own input; returns its output tensor. */
-function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime, quads = false): number {
+function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime, kind: LayerKind = 'any'): number {
   // k4 over the loop's eight entries, up to one chunk (480) and one step past it
   const inC = rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
-  // quads: whole channel quads only (the two-pixel by four-channel run)
-  const outC = quads ? 4 * randomInt(rand, 1, 9) : randomInt(rand, 2, 37);
-  const [n, h, w] = [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
+  // quads: whole channel quads only (the two-pixel by four-channel run); heads: one pixel, 2 or 3
+  // channels (the quad run over padded channels; from 4 on, FULLY_CONNECTED's kernel: as_fc.ts)
+  const outC = kind === 'quads' ? 4 * randomInt(rand, 1, 9) : kind === 'heads' ? randomInt(rand, 2, 3) : randomInt(rand, 2, 37);
+  const [n, h, w] = kind === 'heads' ? [1, 1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
   const inScale = 0.02 + rand() * 0.05;
   const x = b.input({ shape: [n, h, w, inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
   const perChannel = rand() < 0.7;
@@ -70,11 +72,11 @@ function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime
 }
 
 /** A model of independent random 1x1 layers, each regime several times. */
-function runModel(seed: number, layers: number, quads = false): Graph {
+function runModel(seed: number, layers: number, kind: LayerKind = 'any'): Graph {
   const rand = rng(seed);
   const b = new GraphBuilder(`dsp_run_${seed}`);
   const outs: number[] = [];
-  for (let i = 0; i < layers; i++) outs.push(addLayer(b, rand, i, REGIMES[i % REGIMES.length]!, quads));
+  for (let i = 0; i < layers; i++) outs.push(addLayer(b, rand, i, REGIMES[i % REGIMES.length]!, kind));
   b.output(...outs);
   return b.build();
 }
@@ -89,10 +91,13 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     const cases: CCase[] = [];
     const runs = new Set<string>();
     const quads = new Set<string>();
-    // the fourth model: whole channel quads only, every regime under every activation
-    for (let m = 0; m < 4; m++) {
-      const graph = runModel(8101 + m, 16, m === 3);
+    let padded = 0;
+    // the fourth model: whole channel quads only, every regime under every activation; the fifth:
+    // lone-pixel heads whose channels are not whole quads
+    for (let m = 0; m < 5; m++) {
+      const graph = runModel(8101 + m, 16, m === 3 ? 'quads' : m === 4 ? 'heads' : 'any');
       const text = modelText(graph, { dsp: true });
+      padded += [...text.matchAll(/channels padded to \d+\)/g)].length;
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)) quads.add(r[1]!);
       const rand = rng(8201 + m);
@@ -116,6 +121,8 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     expect([...runs].sort()).to.include.members(['fch', 'fcl', 'fclh', 'fs', 'wch', 'ws']);
     // whole channel quads (out_c a multiple of 4) take the two-pixel by four-channel run
     expect([...quads].sort()).to.include.members(['fch', 'fcl', 'fs', 'wch']);
+    // the heads that take a run take the quad one over padded channels
+    expect(padded).to.be.greaterThan(3);
     expectCMatchesReference(cases);
   });
 
@@ -142,7 +149,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
       });
       it('random 1x1 layers of whole channel quads through the quad run are bit-exact', async function () {
         this.timeout(240000);
-        const graph = runModel(8401 + Object.keys(BOARDS).indexOf(board), 16, true);
+        const graph = runModel(8401 + Object.keys(BOARDS).indexOf(board), 16, 'quads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         const quads = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)].map((r) => r[1]!);
@@ -150,6 +157,14 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         expect(quads).to.include.members(['fs', 'wch', 'ws']);
         expect(quads.some((q) => q.startsWith('fc'))).to.equal(true);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 10 });
+      });
+      it('random lone-pixel heads through the quad run over padded channels are bit-exact', async function () {
+        this.timeout(240000);
+        const graph = runModel(8501 + Object.keys(BOARDS).indexOf(board), 12, 'heads');
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        expect(text).to.match(/channels padded to \d+\)/);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 11 });
       });
     });
   }
