@@ -37,7 +37,7 @@ static uint8_t tf_small_conv_arena[432] TF_ALIGNED(16) TF_SMALL_CONV_ARENA_SECTI
  * layer positions between which the buffer holds its value). Each tensor's name is printed here
  * once; everywhere else in this file a tensor is named by its index. */
 #define TF_SMALL_CONV_T0_SERVING_DEFAULT_IMAGE_0          0u /* tensor 0 "serving_default_image:0", int8[1,8,8,1], 64 B, live in layer 0 */
-#define TF_SMALL_CONV_L0_SCRATCH                         64u /* layer 0 CONV_2D -> tensor 3: 72 B of scratch, live in layer 0 */
+#define TF_SMALL_CONV_L0_SCRATCH                         64u /* layer 0 CONV_2D -> tensor 3: 76 B of scratch, live in layer 0 */
 #define TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D 176u /* tensor 3 "model/sequential/conv2d/Conv2D;model/sequential/conv2d/Relu;model/sequential/conv2d/BiasAdd", int8[1,8,8,4], 256 B, live layers 0..1 */
 #define TF_SMALL_CONV_L1_SCRATCH                          0u /* layer 1 DEPTHWISE_CONV_2D -> tensor 6: 148 B of scratch, live in layer 1 */
 #define TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D        160u /* tensor 6 "model/sequential/depthwise_conv2d/Conv2D;model/sequential/depthwise_conv2d/Relu;model/sequential/depthwise_conv2d/BiasAdd", int8[1,4,4,4], 64 B, live in layer 1 */
