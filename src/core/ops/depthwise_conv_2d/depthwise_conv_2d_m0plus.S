@@ -77,6 +77,28 @@
         tf_m0_restore_r4_r11_return
         .size tf_m0dw_rqn, . - tf_m0dw_rqn
 
+/* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the accumulators
+ * at sp requantized into out (tf_m0dw_rqn), out and x stepped on, the pixels left counted down (flags
+ * set for the caller's branch). */
+        .macro tf_m0dw_rq_pixel_step
+        ldr r0, [sp, #56]
+        mov r1, sp
+        ldr r2, [sp, #60]
+        ldr r3, [sp, #76]
+        bl tf_m0dw_rqn
+        ldr r0, [sp, #56]
+        ldr r1, [sp, #68]
+        adds r0, r0, r1
+        str r0, [sp, #56]
+        ldr r0, [sp, #52]
+        ldr r1, [sp, #64]
+        adds r0, r0, r1
+        str r0, [sp, #52]
+        ldr r0, [sp, #48]
+        subs r0, #1
+        str r0, [sp, #48]
+        .endm
+
 /*
  *   void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
  * Per pixel the loop of tf_m0dw_mac8 over r->rows runs of r->n, the accumulators stored in the frame
@@ -120,22 +142,7 @@
         mov r2, sp
         ldr r3, [sp, #60]
         tf_m0dw_pair_store_acc 8, TF_M0DW_REC_BYTES
-        ldr r0, [sp, #56]
-        mov r1, sp
-        ldr r2, [sp, #60]
-        ldr r3, [sp, #76]
-        bl tf_m0dw_rqn
-        ldr r0, [sp, #56]
-        ldr r1, [sp, #68]
-        adds r0, r0, r1
-        str r0, [sp, #56]
-        ldr r0, [sp, #52]
-        ldr r1, [sp, #64]
-        adds r0, r0, r1
-        str r0, [sp, #52]
-        ldr r0, [sp, #48]
-        subs r0, #1
-        str r0, [sp, #48]
+        tf_m0dw_rq_pixel_step
         beq 5f
         b 1b
 5:
@@ -232,22 +239,7 @@
 7:
         mov r2, sp
         tf_m0_store_acc 8
-        ldr r0, [sp, #56]
-        mov r1, sp
-        ldr r2, [sp, #60]
-        ldr r3, [sp, #76]
-        bl tf_m0dw_rqn
-        ldr r0, [sp, #56]
-        ldr r1, [sp, #68]
-        adds r0, r0, r1
-        str r0, [sp, #56]
-        ldr r0, [sp, #52]
-        ldr r1, [sp, #64]
-        adds r0, r0, r1
-        str r0, [sp, #52]
-        ldr r0, [sp, #48]
-        subs r0, #1
-        str r0, [sp, #48]
+        tf_m0dw_rq_pixel_step
         beq 4f
         b 1b
 4:
