@@ -97,7 +97,7 @@ export async function quantizeAction(
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const clip = weightClip(opts.weightClip);
-  const session = await openSession(modelPath, opts.calib, opts, true);
+  const session = await openSession(modelPath, opts.calib, opts, true, '--calib');
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
   let int8 = quantizeWithData(session.graph, session.train, opts);
