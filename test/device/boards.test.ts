@@ -112,6 +112,8 @@ describe('device: the emulated Cortex-M boards', function () {
     expect(findBoard('qemu-mps3-an547').target.name).to.equal('cortex-m55');
     expect(loadTarget('cortex-m7').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16' });
     expect(loadTarget('cortex-m33').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-sp-d16' });
+    // Helium: the Arm MVE kernel family, falling back to the Arm DSP one
+    for (const t of ['cortex-m55', 'cortex-m85']) expect(loadTarget(t).isa, t).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16', mve: true });
   });
 
   for (const b of BOARDS) {
