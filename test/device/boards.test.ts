@@ -93,7 +93,7 @@ describe('device: the emulated Cortex-M boards', function () {
       expect(counterFor(target, undefined, 'systick').kind).to.equal('cycles');
       expect(() => counterFor(target, board, 'dwt')).to.throw(/counted with 'dwt', but this board's figures are defined for 'systick'/);
       // the loader runs an application behind it through VTOR, which the Cortex-M0 lacks; the AN547
-      // boots from its 512 KiB ITCM, too small to hold the loader and an application behind it
+      // reads its reset vector in the ITCM, not at the start of code memory where the loader would sit
       expect(board.loader === undefined, b.board).to.equal(b.target === 'cortex-m0' || b.target === 'cortex-m55' || b.target === 'cortex-m85');
     }
     expect(loadTarget('cortex-m0').memory).to.deep.equal({
@@ -102,7 +102,7 @@ describe('device: the emulated Cortex-M boards', function () {
       stackBytes: 3072,
     });
     expect(loadTarget('cortex-m33').memory).to.deep.include({ flash: { origin: 0x10000000, bytes: 4 << 20 }, ram: { origin: 0x38000000, bytes: 4 << 20 } });
-    expect(loadTarget('cortex-m55').memory).to.deep.include({ flash: { origin: 0x10000000, bytes: 512 << 10 }, ram: { origin: 0x31000000, bytes: 4 << 20 } });
+    expect(loadTarget('cortex-m55').memory).to.deep.include({ flash: { origin: 0x38000000, bytes: 8 << 20 }, ram: { origin: 0x31000000, bytes: 4 << 20 } });
     expect(loadTarget('cortex-m85').memory).to.deep.equal(loadTarget('cortex-m55').memory);
     // the M85 code runs on the AN547's Cortex-M55, and both say so; the board's name alone means the M55
     const m85board = loadTarget('cortex-m85').boards[0]!;
