@@ -184,6 +184,15 @@ describe('CLI: profile and ports', function () {
     expect(r.status, r.stderr).to.equal(0);
   });
 
+  it('report without --html prints the comparison table and writes nothing', () => {
+    const r = tinyforge(['report', jsonFile, otherJsonFile]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout)
+      .to.match(/^run\s+per inference\s+flash\s+RAM\s+arena/m)
+      .and.match(/second \/ first/);
+    expect(r.stderr).to.equal('');
+  });
+
   it('the table names ops, shapes, counts and shares', () => {
     const r = tinyforge(['profile', sharedModelPath('micro_speech'), '--link', 'stdio']);
     expect(r.status, r.stderr).to.equal(0);

@@ -100,7 +100,7 @@ export function commandLine(args: readonly string[]): string {
 function kernelsOf(isa: KernelIsa | undefined): string {
   if (!isa) return 'portable C kernels';
   if (isa.armv6m) return 'Armv6-M (Cortex-M0+) kernels';
-  return isa.dsp ? 'Arm DSP-extension kernels' : 'portable C kernels';
+  return isa.mve ? 'Arm MVE (Helium) and DSP-extension kernels' : isa.dsp ? 'Arm DSP-extension kernels' : 'portable C kernels';
 }
 
 /** The banner's lines, without comment markers: model strings still raw (escaped by the renderers). */

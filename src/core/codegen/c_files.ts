@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { IsaFamily } from '../ops/op.ts';
-import { ISA_FAMILY_FILES, ISA_HEADERS, ISA_SELECTOR, isaHeader } from '../ops/common/isa/isa.ts';
+import { ISA_HEADERS, ISA_SELECTOR, familyFiles, isaHeader } from '../ops/common/isa/isa.ts';
 
 export const OPS_DIR = resolve(import.meta.dirname, '../ops');
 const C_FILE = /\.(h|c|S)$/;
@@ -66,20 +66,35 @@ function sharedHeaders(family: IsaFamily): { file: CFile; uses: RegExp }[] {
   if (known) return known;
   const files = cFileRegistry();
   const isaDir = join('common', 'isa') + sep;
-  const familyFiles: readonly string[] = family === 'portable' ? [ISA_HEADERS.portable] : ISA_FAMILY_FILES[family];
+  const shippable = familyFiles(family);
   const headers = [...files.values()]
     .filter((f) => f.path.startsWith(`common${sep}`) && f.name.endsWith('.h'))
-    .filter((f) => !f.path.startsWith(isaDir) || familyFiles.includes(f.name))
+    .filter((f) => !f.path.startsWith(isaDir) || shippable.includes(f.name))
     .map((file) => {
       const names = definedNames(file.text);
-      if (file.name === ISA_HEADERS[family] && includesOf(file).includes(ISA_HEADERS.portable))
-        names.push(...definedNames(files.get(ISA_HEADERS.portable)!.text));
+      // the family header stands for the headers it includes (portable.h; MVE's also arm_dsp.h)
+      if (file.name === ISA_HEADERS[family]) for (const dep of includedIsaHeaders(file, files)) names.push(...definedNames(dep.text));
       return { file, names };
     })
     .filter((h) => h.names.length > 0)
     .map(({ file, names }) => ({ file, uses: new RegExp(`\\b(?:${names.join('|')})\\b`) }));
   sharedIndex.set(family, headers);
   return headers;
+}
+
+/** The family headers (ISA_HEADERS) `file` includes, directly or through another. */
+function includedIsaHeaders(file: CFile, files: Map<string, CFile>): CFile[] {
+  const found = new Map<string, CFile>();
+  const walk = (f: CFile) => {
+    for (const name of includesOf(f)) {
+      const dep = files.get(name);
+      if (!dep || found.has(name) || !Object.values(ISA_HEADERS).includes(name)) continue;
+      found.set(name, dep);
+      walk(dep);
+    }
+  };
+  walk(file);
+  return [...found.values()];
 }
 
 function includesOf(file: CFile): string[] {

@@ -7,7 +7,7 @@
  * C on the same targets. They rank schedules; they do not promise a latency (the timing model of
  * src/lab/estimate does, docs/timing.md).
  */
-import type { IsaFamily } from './op.ts';
+import { type IsaFamily, pricingFamily } from './op.ts';
 
 type CostRow = Partial<Record<IsaFamily, number>>;
 
@@ -48,7 +48,7 @@ const PORTABLE_ON: Record<string, CostRow> = {
  */
 export function portableFromM4(opKind: string, targetFamily: IsaFamily): number {
   const m4 = PORTABLE_ON[opKind]?.['arm-dsp'];
-  const there = PORTABLE_ON[opKind]?.[targetFamily];
+  const there = PORTABLE_ON[opKind]?.[pricingFamily(targetFamily)];
   return m4 && there ? there / m4 : 1;
 }
 
@@ -57,8 +57,10 @@ const UNLISTED = 4;
 
 /** Estimated instructions (cycles on the RP2040) per MAC of `opKind` run by a kernel of `kernelFamily` on a `targetFamily` target. */
 export function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily: IsaFamily): number {
-  if (kernelFamily === 'portable') return PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
-  return FAMILY_KERNEL[opKind]?.[kernelFamily] ?? PORTABLE_ON[opKind]?.[targetFamily] ?? UNLISTED;
+  const portable = PORTABLE_ON[opKind]?.[pricingFamily(targetFamily)] ?? UNLISTED;
+  if (kernelFamily === 'portable') return portable;
+  // an MVE kernel not yet measured is priced as the DSP kernel it replaces
+  return FAMILY_KERNEL[opKind]?.[kernelFamily] ?? FAMILY_KERNEL[opKind]?.[pricingFamily(kernelFamily)] ?? portable;
 }
 
 /**
@@ -76,7 +78,7 @@ const DSP_CONV_DEEP = 0.85;
 
 /** What a layer's kernel costs per MAC: `costPerMac`, refined by the layer's shape where the cost varies most with it. */
 export function layerCostPerMac(layer: { op: { kind: string }; variant: { family: IsaFamily }; params: unknown }, targetFamily: IsaFamily): number {
-  if (layer.op.kind === 'CONV_2D' && layer.variant.family === 'arm-dsp' && targetFamily === 'arm-dsp') {
+  if (layer.op.kind === 'CONV_2D' && layer.variant.family === 'arm-dsp' && pricingFamily(targetFamily) === 'arm-dsp') {
     const p = layer.params as { kH?: number; kW?: number; filterInC?: number };
     const k = (p.kH ?? 0) * (p.kW ?? 0) * (p.filterInC ?? 0);
     if (k > 0) return Math.max(DSP_CONV_DEEP, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / k);

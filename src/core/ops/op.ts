@@ -16,19 +16,46 @@ export interface KernelIsa {
   armv6m?: boolean;
   /** RV32IMC (the ESP32-C3 class): 31 registers, a single-cycle multiplier, no SIMD, compressed code */
   rv32?: boolean;
+  /** Armv8.1-M MVE (Helium, Cortex-M55/M85): 128-bit integer vectors, tail predication, low-overhead loops; the DSP extension too */
+  mve?: boolean;
 }
 
 /**
  * The instruction-set families kernel variants are written for. A target belongs to exactly one
  * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.
  */
-export type IsaFamily = 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
+export type IsaFamily = 'arm-mve' | 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
 
 export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
+  if (isa?.mve) return 'arm-mve';
   if (isa?.dsp) return 'arm-dsp';
   if (isa?.armv6m) return 'armv6m';
   if (isa?.rv32) return 'rv32';
   return 'portable';
+}
+
+/**
+ * The family an ISA family's targets also run, where it has no kernel of its own for a layer: an
+ * MVE core has the DSP extension, so an op without an MVE variant runs its Arm DSP one, not the
+ * portable C.
+ */
+const FALLBACK_FAMILY: Partial<Record<IsaFamily, IsaFamily>> = { 'arm-mve': 'arm-dsp' };
+
+/** The families whose variants run on the target, most specific first (the last one's before the portable C). */
+export function familyChain(isa: KernelIsa | undefined): IsaFamily[] {
+  const chain = [isaFamily(isa)];
+  for (let next = FALLBACK_FAMILY[chain[0]!]; next; next = FALLBACK_FAMILY[next]) chain.push(next);
+  return chain;
+}
+
+/**
+ * The family whose measured costs price a family's storage kernels (Huffman, palette, sparse, INT4)
+ * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed.
+ */
+export type PricedFamily = Exclude<IsaFamily, 'arm-mve'>;
+
+export function pricingFamily(family: IsaFamily): PricedFamily {
+  return family === 'arm-mve' ? 'arm-dsp' : family;
 }
 
 /** Where the output may overlap an input: see `KernelVariant.overlap`. */

@@ -5,7 +5,7 @@
  * everywhere else. The planner and codegen both read the chosen variant, so scratch size, overlap
  * rule, emitted code and C files can never disagree.
  */
-import { type KernelChoices, type KernelIsa, type KernelVariant, type OpDef, type Prefer, isaFamily } from './op.ts';
+import { type KernelChoices, type KernelIsa, type KernelVariant, type OpDef, type Prefer, familyChain } from './op.ts';
 import { chooseEncoding } from './encoding_choice.ts';
 
 /** The op's portable C as a variant. */
@@ -21,10 +21,16 @@ export function portableVariant<P>(def: OpDef<P>): KernelVariant<P> {
   };
 }
 
-/** The first of the op's variants of the target's family that covers the layer, else the portable C. */
+/**
+ * The first of the op's variants of the target's family that covers the layer, else of the family it
+ * falls back to (`familyChain`), else the portable C.
+ */
 export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
-  const family = isaFamily(isa);
-  return def.variants?.find((v) => v.family === family && !v.cost && v.applies(p)) ?? portableVariant(def);
+  for (const family of familyChain(isa)) {
+    const variant = def.variants?.find((v) => v.family === family && !v.cost && v.applies(p));
+    if (variant) return variant;
+  }
+  return portableVariant(def);
 }
 
 /**
@@ -32,8 +38,8 @@ export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | 
  * family and the portable ones (plain C runs anywhere; the cost model prices it on the family).
  */
 export function storageAlternatives<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P>[] {
-  const family = isaFamily(isa);
-  const own = (def.variants ?? []).filter((v) => v.cost && v.family === family && v.applies(p));
+  const families = familyChain(isa);
+  const own = (def.variants ?? []).filter((v) => v.cost && families.includes(v.family) && v.applies(p));
   // the portable C of a storage only where the family has no kernel of its own for it
   const portable = (def.variants ?? []).filter((v) => v.cost && v.family === 'portable' && v.applies(p) && !own.some((o) => o.storage === v.storage));
   return [...own, ...portable];

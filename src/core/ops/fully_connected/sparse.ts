@@ -12,7 +12,17 @@
  * integer sums do not depend on their order, so the result is bit-exact with the dense kernel.
  */
 import type { Graph, Op } from '../../ir/graph.ts';
-import { type EncodingCost, type IsaFamily, type KernelChoices, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
+import {
+  type EncodingCost,
+  type IsaFamily,
+  type KernelChoices,
+  type KernelIsa,
+  type KernelVariant,
+  type LayerEmitContext,
+  type PricedFamily,
+  isaFamily,
+  pricingFamily,
+} from '../op.ts';
 import type { FullyConnectedParams } from './index.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import type { ChannelMultipliers } from '../common/families/weighted.ts';
@@ -157,7 +167,7 @@ function sparseMacs(p: FullyConnectedParams): number {
  * output value, on each family's emulated target (the portable loop on the Arm ones, the unrolled one
  * on RV32), from `npx tsx bench/sparse_costs.ts` (docs/kernels.md, "Sparse weights").
  */
-export const SPARSE_FC_COSTS: Record<IsaFamily, { entry: number; output: number }> = {
+export const SPARSE_FC_COSTS: Record<PricedFamily, { entry: number; output: number }> = {
   // FC 512 -> 64 at 70% and 90% (M4) or 95% zeros: M4 7.0 an entry and 52 a row, RP2040 12.5 and 164
   // cycles, ESP32-C3 (the unrolled loop) 6.75 and 40
   'arm-dsp': { entry: 7, output: 52 },
@@ -168,7 +178,7 @@ export const SPARSE_FC_COSTS: Record<IsaFamily, { entry: number; output: number 
 
 /** Flash bytes of the encoding and estimated instructions per inference on `isa`'s family. */
 export function sparseFcCost(p: FullyConnectedParams, isa: KernelIsa | undefined): EncodingCost {
-  const c = SPARSE_FC_COSTS[isaFamily(isa)];
+  const c = SPARSE_FC_COSTS[pricingFamily(isaFamily(isa))];
   const s = p.sparse!;
   return { flashBytes: s.bytes, instructions: Math.round(p.batches * (s.values.length * c.entry + p.outFeatures * c.output)) };
 }

@@ -14,7 +14,17 @@
  * SPARSE_MAX_BYTES_RATIO of the dense bytes, as for FC; whether it runs is the cost model's call
  * (encoding_choice.ts, `--prefer`).
  */
-import { type EncodingCost, type IsaFamily, type KernelChoices, type KernelIsa, type KernelVariant, type LayerEmitContext, isaFamily } from '../op.ts';
+import {
+  type EncodingCost,
+  type IsaFamily,
+  type KernelChoices,
+  type KernelIsa,
+  type KernelVariant,
+  type LayerEmitContext,
+  type PricedFamily,
+  isaFamily,
+  pricingFamily,
+} from '../op.ts';
 import { SPARSE_MAX_BYTES_RATIO, SPARSE_MIN_ZEROS, gapRows, sparseKernelsEnabled, zeroShare } from '../fully_connected/sparse.ts';
 import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import type { LstmGateInputs } from './dsp.ts';
@@ -87,7 +97,7 @@ export function lstmSparseMacs(p: LstmParams): number {
  * gate's sigmoid or tanh, and a quarter of the unit's cell update), on each family's emulated target,
  * from `npx tsx bench/sparse_costs.ts --ops lstm` (docs/kernels.md, "Sparse weights").
  */
-export const SPARSE_LSTM_COSTS: Record<IsaFamily, { entry: number; gateRow: number }> = {
+export const SPARSE_LSTM_COSTS: Record<PricedFamily, { entry: number; gateRow: number }> = {
   // 28 steps of 28 inputs and 20 units at 70%, 90% and 95% zeros: M4 8 an entry and 140 a gate row,
   // RP2040 13.5 and 405 cycles, ESP32-C3 8.3 and 135
   'arm-dsp': { entry: 8, gateRow: 140 },
@@ -101,7 +111,7 @@ export const SPARSE_LSTM_COSTS: Record<IsaFamily, { entry: number; gateRow: numb
  * Arm DSP kernel does without) and estimated instructions per inference on `isa`'s family.
  */
 export function lstmSparseCost(p: LstmParams, isa: KernelIsa | undefined): EncodingCost {
-  const c = SPARSE_LSTM_COSTS[isaFamily(isa)];
+  const c = SPARSE_LSTM_COSTS[pricingFamily(isaFamily(isa))];
   const s = p.sparse!;
   return {
     flashBytes: s.bytes + (p.hiddenOffset === 0 ? 0 : 4 * 4 * p.units),

@@ -11,7 +11,7 @@
  *   (TFLite's INT4 order), ceil(taps / 2) bytes per channel.
  */
 import { fitsInt4 } from '../../../ir/int4.ts';
-import type { IsaFamily, KernelChoices } from '../../op.ts';
+import { type IsaFamily, type KernelChoices, type PricedFamily, pricingFamily } from '../../op.ts';
 
 export { fitsInt4 };
 
@@ -72,11 +72,11 @@ export function int4RowsBytes(rows: number, rowLength: number): number {
  * Armv6-M on the RP2040 (cycles: FC 256->64 190,132) and RV32 on the ESP32-C3 (FC 256->64: 90,126
  * instructions); portable as RV32.
  */
-const INT4_PER_MAC: Record<IsaFamily, number> = { 'arm-dsp': 2.0, armv6m: 11.5, rv32: 5.4, portable: 5.4 };
-const INT4_PER_OUTPUT: Record<IsaFamily, number> = { 'arm-dsp': 25, armv6m: 40, rv32: 30, portable: 30 };
+const INT4_PER_MAC: Record<PricedFamily, number> = { 'arm-dsp': 2.0, armv6m: 11.5, rv32: 5.4, portable: 5.4 };
+const INT4_PER_OUTPUT: Record<PricedFamily, number> = { 'arm-dsp': 25, armv6m: 40, rv32: 30, portable: 30 };
 
 export function int4RowsInstructions(family: IsaFamily, macs: number, outputs: number): number {
-  return Math.round(macs * INT4_PER_MAC[family] + outputs * INT4_PER_OUTPUT[family]);
+  return Math.round(macs * INT4_PER_MAC[pricingFamily(family)] + outputs * INT4_PER_OUTPUT[pricingFamily(family)]);
 }
 
 /** CONV_2D's one-window copy (memcpy or memset per tap): measured about 20 + inC / 4 a tap on the M4. */

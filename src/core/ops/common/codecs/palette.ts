@@ -15,7 +15,7 @@
  * palette); b = 5, 6 pay against dense only for rows long enough to amortise 32..64 LUT bytes
  * (per-channel) — a per-layer LUT costs nearly nothing.
  */
-import type { IsaFamily, KernelChoices } from '../../op.ts';
+import { type IsaFamily, type KernelChoices, type PricedFamily, pricingFamily } from '../../op.ts';
 
 export const PALETTE_MIN_BITS = 2;
 export const PALETTE_MAX_BITS = 6;
@@ -140,13 +140,13 @@ export function decodePalette(e: PaletteEncoding): Int8Array {
  * register (b = 2..6), so the LUT load and the multiply dominate. CONV_2D's tap runs cost ~10% more
  * on the M4 and ~15% more on the RP2040 (`conv`).
  */
-const PER_WEIGHT: Record<IsaFamily, number> = { 'arm-dsp': 6.3, armv6m: 14.9, rv32: 6.3, portable: 6.3 };
+const PER_WEIGHT: Record<PricedFamily, number> = { 'arm-dsp': 6.3, armv6m: 14.9, rv32: 6.3, portable: 6.3 };
 /** per row: the call, the requantization and the store */
 const PER_ROW = 30;
 
 /** `KernelVariant.cost` of a palette variant: stored bytes and estimated instructions per inference. */
 export function paletteCost(e: PaletteEncoding, family: IsaFamily, passes: number, conv = false): { flashBytes: number; instructions: number } {
-  const perWeight = PER_WEIGHT[family] * (!conv ? 1 : family === 'armv6m' ? 1.15 : 1.1);
+  const perWeight = PER_WEIGHT[pricingFamily(family)] * (!conv ? 1 : family === 'armv6m' ? 1.15 : 1.1);
   return { flashBytes: e.bytes, instructions: Math.round(passes * e.rows * (e.rowLength * perWeight + PER_ROW)) };
 }
 

@@ -18,8 +18,8 @@
  * the folded offset back out (acc -= off·Σw over those taps). Integer sums do not depend on their
  * order: the result is the dense kernel's, bit for bit.
  */
-import type { EncodingCost, IsaFamily, KernelChoices, KernelIsa, KernelVariant, LayerEmitContext } from '../../op.ts';
-import { isaFamily } from '../../op.ts';
+import type { EncodingCost, IsaFamily, KernelChoices, KernelIsa, KernelVariant, LayerEmitContext, PricedFamily } from '../../op.ts';
+import { isaFamily, pricingFamily } from '../../op.ts';
 import type { ConvWindowParams } from '../families/conv_geometry.ts';
 import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from '../families/weighted.ts';
 import { rv32RightOnly } from '../isa/rv32_matmul.ts';
@@ -189,7 +189,7 @@ export function depthwiseRows(weights: Int8Array, outC: number, taps: number): I
  * `npx tsx bench/sparse_costs.ts` (docs/kernels.md, "Sparse weights"). Border pixels pay a little
  * more (a bounds check per group); the figures are from layers with SAME padding, so they include it.
  */
-export const SPARSE_TAP_COSTS: Record<IsaFamily, { entry: number; group: number; output: number }> = {
+export const SPARSE_TAP_COSTS: Record<PricedFamily, { entry: number; group: number; output: number }> = {
   // M4: groups 9.8 an entry and 22 a group (conv 70% and 95%), depthwise taps 19 an entry and 42 an output
   'arm-dsp': { entry: 10, group: 22, output: 50 },
   armv6m: { entry: 20, group: 35, output: 160 },
@@ -207,7 +207,7 @@ export interface SparseConvLayer extends ChannelMultipliers, ConvWindowParams {
 
 /** Estimated instructions of a sparse layer on `isa`'s family, and its flash bytes. */
 export function sparseTapsCost(p: SparseConvLayer, s: SparseTaps, isa: KernelIsa | undefined): EncodingCost {
-  const c = SPARSE_TAP_COSTS[isaFamily(isa)];
+  const c = SPARSE_TAP_COSTS[pricingFamily(isaFamily(isa))];
   const pixels = p.batches * p.outH * p.outW;
   const groups = s.form === 'groups' ? s.taps.length : 0;
   return { flashBytes: s.bytes, instructions: Math.round(pixels * (s.values.length * c.entry + groups * c.group + p.outC * c.output)) };
@@ -371,7 +371,7 @@ export function encodeOffsets(rows: Int8Array, p: ConvWindowParams, filterInC: n
 }
 
 /** Measured costs of the offsets kernels, as SPARSE_TAP_COSTS (bench/sparse_costs.ts). */
-export const SPARSE_OFFSET_COSTS: Record<IsaFamily, { entry: number; output: number }> = {
+export const SPARSE_OFFSET_COSTS: Record<PricedFamily, { entry: number; output: number }> = {
   // M4, conv 16x16x16 -> 32 3x3 SAME at 50..95% zeros: 8.8 an entry (about 5.5 inside, 20 on the
   // border, where each offset is decoded into its tap) and 53 an output (call, requantization, clamp)
   // RP2040 (cycles): 17.4 an entry, 160 an output; ESP32-C3: 10 an entry, 53 an output (same layers, 70% and 95%)
@@ -382,7 +382,7 @@ export const SPARSE_OFFSET_COSTS: Record<IsaFamily, { entry: number; output: num
 };
 
 export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: KernelIsa | undefined): EncodingCost {
-  const c = SPARSE_OFFSET_COSTS[isaFamily(isa)];
+  const c = SPARSE_OFFSET_COSTS[pricingFamily(isaFamily(isa))];
   const pixels = p.batches * p.outH * p.outW;
   return { flashBytes: s.bytes, instructions: Math.round(pixels * (s.values.length * c.entry + p.outC * c.output)) };
 }

@@ -9,7 +9,7 @@
 import { OpError } from '../../../errors.ts';
 import type { Graph, Op, Tensor } from '../../../ir/graph.ts';
 import type { TensorBuffer } from '../../../ir/buffers.ts';
-import { type KernelVariant, type LayerEmitContext, type OpDef, isaFamily } from '../../op.ts';
+import { type KernelVariant, type LayerEmitContext, type OpDef, familyChain } from '../../op.ts';
 import { selectVariant } from '../../variant.ts';
 import { tensorLabel } from './weighted.ts';
 
@@ -65,7 +65,9 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
     selectVariant: (p, isa, prefer, kernels) =>
       (isInt16Params(p)
-        ? (variant.variants?.find((v) => v.family === isaFamily(isa) && v.applies(p as P16)) ?? int16Kernel)
+        ? (familyChain(isa)
+            .map((family) => variant.variants?.find((v) => v.family === family && v.applies(p as P16)))
+            .find((v) => v) ?? int16Kernel)
         : selectVariant(base, p as P8, isa, prefer, kernels)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),

@@ -13,6 +13,7 @@ export const ISA_SELECTOR = 'isa.h';
 
 /** The family header `isa.h` stands for in a model of that family. */
 export const ISA_HEADERS: Record<IsaFamily, string> = {
+  'arm-mve': 'arm_helium.h',
   'arm-dsp': 'arm_dsp.h',
   armv6m: 'armv6m.h',
   rv32: 'rv32.h',
@@ -24,10 +25,17 @@ export const ISA_HEADERS: Record<IsaFamily, string> = {
  * of another family never ships them. portable.h is every family's base, so it belongs to none.
  */
 export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly string[]> = {
+  'arm-mve': ['arm_helium.h'],
   'arm-dsp': ['arm_dsp.h', 'dsp_requant.h'],
   armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
   rv32: ['rv32.h'],
 };
+
+/** The common/isa/ files a model of `family` may ship: its own and those of the families it falls back to. */
+export function familyFiles(family: IsaFamily): readonly string[] {
+  if (family === 'portable') return [ISA_HEADERS.portable];
+  return family === 'arm-mve' ? [...ISA_FAMILY_FILES['arm-mve'], ...ISA_FAMILY_FILES['arm-dsp']] : ISA_FAMILY_FILES[family];
+}
 
 export function isaHeader(family: IsaFamily): string {
   return ISA_HEADERS[family];
