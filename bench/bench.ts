@@ -417,7 +417,7 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     ),
     ...(note ? { note } : {}),
     ...(generated ? { generated: true } : {}),
-    ...(arenaOnly ? { cmsisSource: arenaOnly } : {}),
+    ...(arenaOnly || generated ? { cmsisSource: arenaOnly ?? 'measured now' } : {}),
   };
 }
 
