@@ -5,6 +5,7 @@ import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
+import type { Graph } from '../../core/ir/graph.ts';
 import { checkLabelCount, formatTopClass, isSoftmaxOutput, looksLikeClassifier, readClassLabels, topClass } from '../../lab/data/labels.ts';
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
@@ -80,10 +81,12 @@ export function profileCommand(): Command {
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
         if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
-        const graph = loadGraph(modelPath);
+        // the model is read here only when an input or labels need it: a mistyped flag is said first
+        let loaded: Graph | undefined;
+        const graph = () => (loaded ??= loadGraph(modelPath));
         const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
-        if (labels) checkLabelCount(graph, labels, opts.labels!);
-        const input = opts.input ? readInputCases(graph, opts.input)[0] : undefined;
+        if (labels) checkLabelCount(graph(), labels, opts.labels!);
+        const input = opts.input ? readInputCases(graph(), opts.input)[0] : undefined;
         const runs = opts.runs;
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
@@ -116,8 +119,8 @@ export function profileCommand(): Command {
           process.stderr.write(`wrote ${opts.html}\n`);
         }
         // the top class of the profiled input: with labels, or for a softmax classifier
-        const top = labels || looksLikeClassifier(graph) ? topClass(graph, report.outputs[0]!, labels) : undefined;
-        const topLine = top ? `\ntop class: ${formatTopClass(top, isSoftmaxOutput(graph))}` : '';
+        const top = labels || looksLikeClassifier(graph()) ? topClass(graph(), report.outputs[0]!, labels) : undefined;
+        const topLine = top ? `\ntop class: ${formatTopClass(top, isSoftmaxOutput(graph()))}` : '';
         process.stdout.write(
           opts.json ? `${JSON.stringify(top ? { ...json, top } : json)}\n` : `${formatProfileReport(report, modelPath, estimation)}${topLine}\n`,
         );

@@ -118,10 +118,12 @@ export function runCommand(): Command {
         if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built
         const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
-        const graph = loadGraph(modelPath);
+        // the model is read here only when an input or labels need it: a mistyped flag is said first
+        let loaded: Graph | undefined;
+        const graph = () => (loaded ??= loadGraph(modelPath));
         const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
-        if (labels) checkLabelCount(graph, labels, opts.labels!);
-        const cases = opts.input ? readInputCases(graph, opts.input) : undefined;
+        if (labels) checkLabelCount(graph(), labels, opts.labels!);
+        const cases = opts.input ? readInputCases(graph(), opts.input) : undefined;
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await runModel(modelPath, {
@@ -146,7 +148,7 @@ export function runCommand(): Command {
             ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
             : null;
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
-        const classes = labels || looksLikeClassifier(graph) ? runClasses(graph, report, labels) : undefined;
+        const classes = labels || looksLikeClassifier(graph()) ? runClasses(graph(), report, labels) : undefined;
         process.stdout.write(
           opts.json ? `${JSON.stringify(runJson(report, estimation, classes))}\n` : `${formatRunReport(report, modelPath, estimation, classes)}\n`,
         );
