@@ -103,11 +103,11 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     expect(parse(runCommand, ['--config', folder, '--input', 'digit.bin']).opts.input).to.equal('digit.bin');
   });
 
-  it('"labels" fills --labels of compile, run and profile, a path relative to the file', () => {
+  it('"labels" fills --labels of compile, run, profile and validate, a path relative to the file', () => {
     write('digits.txt', '0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n');
     const file = write('labelled.json', { model: 'digits.tflite', labels: 'digits.txt' });
     const labels = join(scratch.dir, 'digits.txt');
-    for (const make of [compileCommand, runCommand, profileCommand]) expect(parse(make, ['--config', file]).opts.labels).to.equal(labels);
+    for (const make of [compileCommand, runCommand, profileCommand, validateCommand]) expect(parse(make, ['--config', file]).opts.labels).to.equal(labels);
     expect(parse(runCommand, ['--config', file, '--labels', 'mine.txt']).opts.labels).to.equal('mine.txt');
   });
 

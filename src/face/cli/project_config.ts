@@ -96,7 +96,7 @@ const CONFIGURED: Record<
     battery: 'battery',
     labels: 'labels',
   },
-  validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
+  validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', labels: 'labels' },
   flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
 };
 
