@@ -13,7 +13,7 @@ import { TinyforgeError } from '../../src/core/errors.ts';
 import { compileFile } from '../../src/core/compile.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
 import { checkLabelCount, formatTopClass, readClassLabels, topClass } from '../../src/lab/data/labels.ts';
-import { scratchDir } from '../build/helpers.ts';
+import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
 
 const MODEL = resolve(import.meta.dirname, '../../examples/mnist/mnist_cnn_int8.tflite');
@@ -129,5 +129,16 @@ describe('class labels: --labels FILE', function () {
     expect(j.top).to.include({ index: DIGIT_CLASSES[0], label: NAMES[DIGIT_CLASSES[0]!] });
     expect(j.top.score).to.be.within(0.5, 1);
     expect(j.cases.map((c: { top: { index: number } }) => c.top.index)).to.deep.equal(DIGIT_CLASSES);
+  });
+
+  it("profile --labels: the profiled input's top class, in the table and in --json", function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    const labels = write('profile.txt', NAMES.join('\n'));
+    const first = write('first.bin', '');
+    writeFileSync(first, readFileSync(DIGITS).subarray(0, 784));
+    const r = tinyforge(['profile', MODEL, '--input', first, '--labels', labels, '--no-estimate', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.top).to.include({ index: DIGIT_CLASSES[0], label: NAMES[DIGIT_CLASSES[0]!] });
   });
 });

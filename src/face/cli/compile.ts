@@ -142,6 +142,7 @@ export function compileCommand(): Command {
         pipeline?: boolean;
       } & ChoiceFlags,
     ) => {
+      const fromFile = (option: string) => command.getOptionValueSource(option) === 'config';
       // tinyforge.json's "model" comes as one path
       const modelPaths = typeof models === 'string' ? [models] : models;
       const modelPath = modelPaths[0]!;
@@ -167,7 +168,9 @@ export function compileCommand(): Command {
         const { target } = resolveTargetAndBoard(opts.target, opts.board);
         const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
         const input = typedInput;
-        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output }, line);
+        // tinyforge.json's labels name a single model's classes: a pipeline takes them for its --project only
+        const labels = fromFile('labels') && opts.project === undefined ? undefined : opts.labels;
+        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output, labels }, line);
         return;
       }
       for (const flag of ['stride', 'windowStride'] as const)
@@ -199,7 +202,7 @@ export function compileCommand(): Command {
         for (const [flag, given] of [
           ['--project', opts.project],
           ['--client', opts.client],
-          ['--labels', opts.labels],
+          ['--labels', fromFile('labels') ? undefined : opts.labels],
           ['--input', command.getOptionValueSource('input') === 'cli' ? opts.input : undefined],
         ] as const)
           if (given !== undefined) throw new TinyforgeError(`${flag} is for one model: compile several models without it`);
