@@ -73,6 +73,8 @@ describe('class labels: --labels FILE', function () {
     expect(top).to.deep.equal({ index: 2, label: 'two', score: q.scale[0]! * (127 - q.zeroPoint[0]!) });
     expect(formatTopClass(top, true)).to.equal('2 "two" 99.6%');
     expect(formatTopClass({ ...top, label: null }, false)).to.equal('2 0.9961');
+    // a long label is cut for the terminal
+    expect(formatTopClass({ ...top, label: 'a'.repeat(40) }, true)).to.equal(`2 "${'a'.repeat(23)}…" 99.6%`);
   });
 
   it('compile --labels: a labels table in the model header that compiles, used or not', function () {

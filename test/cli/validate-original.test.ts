@@ -13,7 +13,8 @@ import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
 import { npyBytes } from '../../src/lab/data/npy.ts';
 import { classAgreement, outputDistances } from '../../src/lab/run/accuracy.ts';
-import { compareWithOriginal } from '../../src/compress/validate_original.ts';
+import { type OriginalComparison, compareWithOriginal } from '../../src/compress/validate_original.ts';
+import { formatOriginalComparison } from '../../src/face/report/validate.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { requireTools, scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
@@ -95,6 +96,35 @@ describe('validate --original: the int8 model against its float original', funct
       [0, 1, 1],
       [0, 0, 0],
     ]);
+  });
+
+  it('the terminal report stays within 100 columns: long labels give numbered columns, too many classes none', () => {
+    const report = (count: number, labels: string[] | null): OriginalComparison => ({
+      model: 'int8.tflite',
+      original: 'float.tflite',
+      data: 'test.npz',
+      inputs: 4,
+      target: 'host',
+      board: null,
+      bitExact: { matched: 4, total: 4 },
+      outputs: [{ output: 0, name: 'scores', elements: count, rmse: 0.01, mae: 0.005, l2Relative: 0.02, cosine: 0.999 }],
+      classes: {
+        count,
+        labels,
+        rows: 'truth',
+        accuracy: { compiled: 0.75, original: 1 },
+        agreement: 0.75,
+        confusion: Array.from({ length: count }, (_, i) => Array.from({ length: count }, (_, j) => (i === j ? 1 : 0))),
+      },
+    });
+    const names = Array.from({ length: 12 }, (_, i) => `class number ${i}`);
+    const numbered = formatOriginalComparison(report(12, names));
+    expect(numbered)
+      .to.include('accuracy: int8 75.0% (3/4), original 100.0% (4/4)')
+      .and.match(/\n0 class number\s+1\s+0/);
+    const wide = formatOriginalComparison(report(40, null));
+    expect(wide).to.include('confusion matrix: 40 classes, too wide to print (--json carries it)');
+    for (const text of [numbered, wide]) for (const line of text.split('\n')) expect(line.length, line).to.be.at.most(100);
   });
 
   it('a float RELU and its int8 twin on the host: the figures of the rounding, worked out by hand', async () => {

@@ -3,8 +3,8 @@ import type { OriginalComparison } from '../../compress/validate_original.ts';
 import { basename } from 'node:path';
 import { formatTable } from './table.ts';
 
-/** Classes beyond this many make a matrix wider than a terminal: `--json` carries it whole. */
-const MATRIX_CLASSES = 16;
+/** The widest line the terminal report prints: a wider matrix is left to `--json`. */
+const COLUMNS = 100;
 
 const figure = (v: number) => (Number.isFinite(v) ? (v === 0 || Math.abs(v) >= 1e-4 ? v.toFixed(4) : v.toExponential(2)) : String(v));
 const percent = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -31,16 +31,11 @@ export function formatOriginalComparison(r: OriginalComparison): string {
     else lines.push('accuracy: no true classes (an .npz/.csv label, an image folder, or --labels-file for a .npy)');
     lines.push(`int8 top-1 = original top-1: ${percent(c.agreement)} (${count(c.agreement)})`);
     lines.push('');
-    if (c.count > MATRIX_CLASSES) lines.push(`confusion matrix: ${c.count} classes, too many to print (--json carries it)`);
+    const matrix = confusionTable(c);
+    if (matrix === null) lines.push(`confusion matrix: ${c.count} classes, too wide to print (--json carries it)`);
     else {
-      const name = (i: number) => (c.labels ? c.labels[i]!.slice(0, 12) : String(i));
       lines.push(`confusion matrix: rows ${c.rows === 'truth' ? 'the true class' : "the original's top-1"}, columns int8's top-1`);
-      lines.push(
-        formatTable(
-          ['', ...c.confusion.map((_, i) => name(i))],
-          c.confusion.map((row, i) => [name(i), ...row]),
-        ),
-      );
+      lines.push(matrix);
     }
   }
   lines.push(
@@ -50,4 +45,23 @@ export function formatOriginalComparison(r: OriginalComparison): string {
       : `MISMATCH: ${r.bitExact.total - r.bitExact.matched} of ${r.bitExact.total} int8 outputs differ from the host reference on ${r.board ?? r.target}`,
   );
   return lines.join('\n');
+}
+
+/**
+ * The confusion matrix as a table within the terminal's width: labels as row and column names, else
+ * class numbers as column names (rows `3 cat`); null when even that is too wide.
+ */
+function confusionTable(c: NonNullable<OriginalComparison['classes']>): string | null {
+  const fits = (table: string) => table.split('\n').every((line) => line.length <= COLUMNS);
+  const label = (i: number) => (c.labels ? c.labels[i]!.slice(0, 12) : String(i));
+  const named = formatTable(
+    ['', ...c.confusion.map((_, i) => label(i))],
+    c.confusion.map((row, i) => [label(i), ...row]),
+  );
+  if (fits(named)) return named;
+  const numbered = formatTable(
+    ['', ...c.confusion.map((_, i) => String(i))],
+    c.confusion.map((row, i) => [c.labels ? `${i} ${label(i)}` : String(i), ...row]),
+  );
+  return fits(numbered) ? numbered : null;
 }

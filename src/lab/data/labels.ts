@@ -112,10 +112,14 @@ export function looksLikeClassifier(graph: Graph): boolean {
   return graph.outputs.length === 1 && outputElements(graph) >= 2 && isSoftmaxOutput(graph);
 }
 
+/** Longest label a terminal line shows whole (`--json` carries every label whole). */
+const SHOWN_LABEL = 24;
+
 /** `7 "seven" 0.962` (a softmax's score as a probability: `96.2%`). */
 export function formatTopClass(top: TopClass, probability: boolean): string {
   const score = probability ? `${(top.score * 100).toFixed(1)}%` : formatScore(top.score);
-  return `${top.index}${top.label !== null ? ` ${JSON.stringify(top.label)}` : ''} ${score}`;
+  const label = top.label !== null && top.label.length > SHOWN_LABEL ? `${top.label.slice(0, SHOWN_LABEL - 1)}…` : top.label;
+  return `${top.index}${label !== null ? ` ${JSON.stringify(label)}` : ''} ${score}`;
 }
 
 function formatScore(v: number): string {
