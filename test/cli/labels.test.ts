@@ -106,6 +106,17 @@ describe('class labels: --labels FILE', function () {
     }
   });
 
+  it('the Node API: compile(model, { labels }) writes the table without a client, and names a file that does not fit', async () => {
+    const { compile } = await import('../../src/index.ts');
+    const result = await compile(MODEL, { target: 'cortex-m4', labels: write('api.txt', NAMES.join('\n')) });
+    expect(result.client).to.equal(null);
+    expect(result.generated.files.find((f) => f.role === 'header')!.text).to.include('#define TF_MNIST_CNN_INT8_NUM_LABELS 10');
+    const two = write('api-two.json', '["a", "b"]');
+    let message = '';
+    await compile(MODEL, { labels: two }).catch((e: Error) => (message = e.message));
+    expect(message).to.equal(`${two}: 2 labels for output tensor 16 "logits" of 10 elements`);
+  });
+
   it('compile and run refuse labels that do not fit the output, naming the file and the tensor', () => {
     const three = write('three.txt', 'a\nb\nc\n');
     const c = tinyforge(['compile', MODEL, '-o', join(scratch.dir, 'refused'), '--labels', three]);
