@@ -21,6 +21,7 @@ import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolc
 import { resolveTargetAndBoard, targetNameFor } from './core/targets/targets.ts';
 import { type Estimate, type EstimatedFor, type EstimationPlan, coreOf, cycleEstimateOf, estimateRun, planEstimation } from './lab/estimate/estimates.ts';
 import { loadGraph } from './core/model/load.ts';
+import { checkLabelCount } from './lab/data/labels.ts';
 import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
 import { type ProfileReport, profileModel } from './lab/run/profile.ts';
@@ -95,7 +96,10 @@ export interface CompileOptions extends PlanOptions {
    * client.ts in `outDir`), a file name writes it there (replacing only a client tinyforge wrote).
    */
   client?: boolean | string;
-  /** the client's class labels, or a file of them one a line; default: those the model file carries */
+  /**
+   * class labels, or a labels file (one a line, or JSON): the model header's labels table
+   * (docs/generated-c.md) and the client's; the client's default: those the model file carries
+   */
   labels?: readonly string[] | string;
   /**
    * `caller`: the generated `tf_<name>_init(arena, bytes)` takes the arena from the application
@@ -196,22 +200,25 @@ export interface OpenDeviceOptions {
 export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
   const target = loadTarget(options.target ?? 'cortex-m4');
   const command = `the Node API: compile(${JSON.stringify(basename(model))}, { target: '${target.name}', ... })`;
+  const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : options.labels?.slice();
+  // a file's labels that do not fit are refused naming the file (the core names only the tensor)
+  if (labels && typeof options.labels === 'string') checkLabelCount(loadGraph(model), labels, options.labels);
   const compiled = compileFile(model, {
     isa: target.isa,
     partRam: smallestPartRam(target),
     ...planOptions(options),
     arena: options.arena,
     name: options.name,
+    ...(labels ? { labels } : {}),
     provenance: { target: target.name, command },
   });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
   let client: string | null = null;
   if (options.client !== undefined && options.client !== false) {
-    const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : (options.labels?.slice() ?? labelsFromModel(model));
-    client = generateClient(compiled.graph, model, { labels, provenance: { ...modelFileProvenance(model), command } });
+    client = generateClient(compiled.graph, model, { labels: labels ?? labelsFromModel(model), provenance: { ...modelFileProvenance(model), command } });
     if (typeof options.client === 'string' && clientInOutput(options.client, options.outDir) === undefined)
       writeClientFile(options.client, client, options.force);
-  } else if (options.labels !== undefined) throw new TinyforgeError(`${model}: labels name the classes of the client: ask for the client too`);
+  }
   if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null, client };
   const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : [...compiled.generated.files];
   const clientName =
