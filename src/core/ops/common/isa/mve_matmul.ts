@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Armv8.1-M MVE (Helium: Cortex-M55, Cortex-M85) matrix product behind CONV_2D and
+ * FULLY_CONNECTED: out[r][n] = requant(start[n] + sum_k w[n][k] * x[r][k]), start = bias + input
+ * offset * sum_k w folded at compile time, so the inner loop multiplies the raw int8 bytes.
+ *
+ * - One VMLADAVA.S8 multiplies 16 input bytes by 16 weight bytes and adds the 16 products to a
+ *   general register. A pass keeps a block of rows x channels sums in registers (2 rows x 4 channels,
+ *   or for a lone row 1 x 8: 8 sums, the general registers left beside the pointers) and loads each
+ *   16-byte vector once per block: 6 loads per 8 VMLADAVAs (1 x 8: 9 per 8).
+ * - The weights are re-laid at compile time in the order a pass reads them: per group of channels,
+ *   per 16-byte chunk of K, the group's channels one after another (one pointer, immediate offsets),
+ *   then the K mod 16 tail bytes of each channel packed; no padding. The tail runs once per pass under
+ *   a VCTP.8 predicate (zeroing loads read nothing past the tables), not as scalar code.
+ * - Four channels' sums of a row become one vector (two VMOVs), get their starts (one VLDRW) and
+ *   are requantized four at a time by mve_matmul.h / arm_helium.h (per-channel multipliers and
+ *   shifts as int32 vectors in records, VLDRW each), stored by one VSTRB.32, predicated by VCTP.32
+ *   where the last group has fewer channels.
+ *
+ * Every shape and offset is a literal in the layer's code. The same int32 sums as the portable kernel
+ * (VMLADAVA adds modulo 2^32, as the reference's int32 accumulator does within the bound the
+ * variant selection checks) and the same requantization, so bit-exact with it.
+ */
+import type { ChannelMultipliers } from '../families/weighted.ts';
+import { foldedAccumulatorInit, isUniform } from '../families/weighted.ts';
+import type { LayerEmitContext } from '../../op.ts';
+
+export interface MveMatmulLayer extends ChannelMultipliers {
+  rows: number;
+  /** inner dimension K (input channels, features or a receptive field) */
+  depth: number;
+  /** output channels (columns) of the product */
+  columns: number;
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number;
+  actMax: number;
+}
+
+/** Rows and channels of one register block: 8 sums, the most beside the pointers. */
+export function mveBlock(rows: number): { rows: number; columns: number } {
+  return rows >= 2 ? { rows: 2, columns: 4 } : { rows: 1, columns: 8 };
+}
+
+/** Weights [columns][depth] re-laid per group of `group` channels: 16-byte chunks channel after channel, then the packed tails. */
+export function mveMatmulWeights(weights: Int8Array, columns: number, depth: number, group: number): Int8Array {
+  const out = new Int8Array(columns * depth);
+  const chunks = Math.floor(depth / 16);
+  const tail = depth % 16;
+  let n = 0;
+  for (let g = 0; g * group < columns; g++) {
+    const c = Math.min(group, columns - g * group);
+    for (let q = 0; q < chunks; q++) {
+      for (let j = 0; j < c; j++) for (let b = 0; b < 16; b++) out[n++] = weights[(g * group + j) * depth + q * 16 + b]!;
+    }
+    for (let j = 0; j < c; j++) for (let b = 0; b < tail; b++) out[n++] = weights[(g * group + j) * depth + chunks * 16 + b]!;
+  }
+  return out;
+}
+
+/** Whether some channel shifts left (then the records hold a vector of left shifts too). */
+function needsLeft(m: ChannelMultipliers): boolean {
+  return m.shift.some((s) => s > 0);
+}
+
+/** int32 fields per channel in the per-channel records: multiplier, (left shift), -right shift */
+export function mveRecordFields(m: ChannelMultipliers): number {
+  return needsLeft(m) ? 3 : 2;
+}
+
+/** Per-channel records per quad of channels: mult[4], (max(shift, 0)[4]), min(shift, 0)[4], the last quad zero-padded. */
+export function mveMatmulRecords(m: ChannelMultipliers, columns: number, fields = mveRecordFields(m)): Int32Array {
+  const left = fields === 3;
+  const quads = Math.ceil(columns / 4);
+  const out = new Int32Array(quads * 4 * fields);
+  for (let n = 0; n < columns; n++) {
+    const at = Math.floor(n / 4) * 4 * fields + (n % 4);
+    const shift = m.shift[n]!;
+    out[at] = m.multiplier[n]!;
+    if (left) out[at + 4] = Math.max(shift, 0);
+    out[at + 4 * (fields - 1)] = Math.min(shift, 0);
+  }
+  return out;
+}
+
+/** How a pass requantizes: per-channel records, or one multiplier and shift as literals. */
+export interface MveRequant {
+  perChannel: boolean;
+  /** per-channel: int32 fields per channel (mveRecordFields) */
+  fields: number;
+  multiplier: number;
+  shift: number;
+  outputZeroPoint: number;
+  actMin: number;
+  actMax: number;
+}
+
+export function mveRequant(l: MveMatmulLayer): MveRequant {
+  const perChannel = !isUniform(l);
+  return {
+    perChannel,
+    fields: mveRecordFields(l),
+    multiplier: l.multiplier[0]!,
+    shift: l.shift[0]!,
+    outputZeroPoint: l.outputZeroPoint,
+    actMin: l.actMin,
+    actMax: l.actMax,
+  };
+}
+
+/** The name of the pass function of `rows` rows and `c` channels. */
+export function mvePassName(fnName: string, rows: number, c: number): string {
+  return `${fnName}_p${rows}x${c}`;
+}
+
+/**
+ * The C of one register block: `rows` rows (at x, x + depth) by `c` channels (c <= 8), writing row r's
+ * outputs at out + r * outStride. Arguments (x, w, start[, rq], out): w at the group's re-laid weights,
+ * start at its first channel's start, rq at its records.
+ */
+export function mvePassFunction(fnName: string, rows: number, c: number, depth: number, outStride: number, rq: MveRequant): string {
+  const chunks = Math.floor(depth / 16);
+  const tail = depth % 16;
+  const acc = (r: number, j: number) => `a${r}_${j}`;
+  const rowsOf = [...Array(rows).keys()];
+  const channels = [...Array(c).keys()];
+  const lines: string[] = [];
+  lines.push(
+    `static inline __attribute__((always_inline)) void ${mvePassName(fnName, rows, c)}(const int8_t *x0, const int8_t *w, const int32_t *start, ${rq.perChannel ? 'const int32_t *rq, ' : ''}int8_t *out) {`,
+  );
+  for (let r = 1; r < rows; r++) lines.push(`  const int8_t *x${r} = x0 + ${r * depth};`);
+  lines.push(`  int32_t ${rowsOf.flatMap((r) => channels.map((j) => `${acc(r, j)} = 0`)).join(', ')};`);
+  const macs = (load: (j: number) => string, xs: (r: number) => string) => {
+    const body: string[] = [];
+    for (const j of channels) {
+      body.push(`const int8x16_t k${j} = ${load(j)};`);
+      body.push(rowsOf.map((r) => `${acc(r, j)} = vmladavaq_s8(${acc(r, j)}, ${xs(r)}, k${j});`).join(' '));
+    }
+    return body;
+  };
+  if (chunks > 0) {
+    lines.push(`  for (int q = 0; q < ${chunks}; ++q, w += ${16 * c}) {`);
+    for (const r of rowsOf) lines.push(`    const int8x16_t v${r} = vldrbq_s8(x${r});`);
+    lines.push(`    ${rowsOf.map((r) => `x${r} += 16;`).join(' ')}`);
+    for (const l of macs(
+      (j) => `vldrbq_s8(w${j ? ` + ${16 * j}` : ''})`,
+      (r) => `v${r}`,
+    ))
+      lines.push(`    ${l}`);
+    lines.push('  }');
+  }
+  if (tail > 0) {
+    lines.push(`  { /* the last ${tail} byte${tail > 1 ? 's' : ''} of K under a predicate */`);
+    lines.push(`    const mve_pred16_t tail = vctp8q(${tail});`);
+    for (const r of rowsOf) lines.push(`    const int8x16_t v${r} = vldrbq_z_s8(x${r}, tail);`);
+    for (const l of macs(
+      (j) => `vldrbq_z_s8(w${j ? ` + ${tail * j}` : ''}, tail)`,
+      (r) => `v${r}`,
+    ))
+      lines.push(`    ${l}`);
+    lines.push('  }');
+  }
+  // four channels at a time: starts, requantization, zero point, clamp, one VSTRB.32 per row
+  for (let u = 0; u * 4 < c; u++) {
+    const lanes = Math.min(4, c - 4 * u);
+    const full = lanes === 4;
+    lines.push('  {');
+    if (!full) lines.push(`    const mve_pred16_t lanes = vctp32q(${lanes});`);
+    lines.push(`    const int32x4_t s = ${full ? `vldrwq_s32(start + ${4 * u})` : `vldrwq_z_s32(start + ${4 * u}, lanes)`};`);
+    for (const r of rowsOf) {
+      const sums = [0, 1, 2, 3].map((k) => (4 * u + k < c ? acc(r, 4 * u + k) : '0')).join(', ');
+      const sum = `vaddq_s32(tf_mve_mm_lanes(${sums}), s)`;
+      let scaled: string;
+      if (rq.perChannel) {
+        scaled = `${rq.fields === 3 ? 'tf_mve_mm_rq_left' : 'tf_mve_mm_rq_right'}(${sum}, rq${u ? ` + ${u * 4 * rq.fields}` : ''})`;
+      } else {
+        scaled = rq.shift > 0 ? `tf_mve_mbqm_n(${sum}, ${rq.multiplier}, ${rq.shift})` : `tf_mve_mm_rq_right_n(${sum}, ${rq.multiplier}, ${rq.shift})`;
+      }
+      const bytes = `tf_mve_zp_clamp(${scaled}, ${rq.outputZeroPoint}, ${rq.actMin}, ${rq.actMax})`;
+      const at = `out${r * outStride + 4 * u ? ` + ${r * outStride + 4 * u}` : ''}`;
+      lines.push(full ? `    vstrbq_s32(${at}, ${bytes});` : `    vstrbq_p_s32(${at}, ${bytes}, lanes);`);
+    }
+    lines.push('  }');
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/**
+ * The calls of one block of rows over every group of `columns` channels (their tables at w, start,
+ * rq), the outputs at `out`: lines of C, the pointers advanced past the groups.
+ */
+export function mveGroupCalls(fnName: string, rows: number, group: number, columns: number, depth: number, rq: MveRequant, x: string, out: string): string[] {
+  const full = Math.floor(columns / group);
+  const rest = columns % group;
+  const rqStep = rq.perChannel ? (group / 4) * 4 * rq.fields : 0;
+  const args = (c: number, o: string) => `${x}, w, start, ${rq.perChannel ? 'rq, ' : ''}${o}`;
+  const advance = (c: number) => `w += ${c * depth}, start += ${c}${rq.perChannel ? `, rq += ${c === group ? rqStep : Math.ceil(c / 4) * 4 * rq.fields}` : ''}`;
+  const lines: string[] = [];
+  if (full > 0) {
+    lines.push(`for (int n = 0; n < ${full}; ++n, ${advance(group)}) ${mvePassName(fnName, rows, group)}(${args(group, `${out} + n * ${group}`)});`);
+  }
+  if (rest > 0) lines.push(`${mvePassName(fnName, rows, rest)}(${args(rest, `${out} + ${full * group}`)}), ${advance(rest)};`);
+  return lines;
+}
+
+/** The pass functions a product of `rows` rows over `columns` channels (in groups of `group`) calls. */
+export function mvePasses(
+  fnName: string,
+  rows: number,
+  group: number,
+  blockRows: number,
+  columns: number,
+  depth: number,
+  outStride: number,
+  rq: MveRequant,
+): string[] {
+  const shapes = new Set<string>();
+  const out: string[] = [];
+  const rowCounts = [...(rows >= blockRows ? [blockRows] : []), ...(rows % blockRows ? [rows % blockRows] : [])];
+  const channelCounts = [...(columns >= group ? [group] : []), ...(columns % group ? [columns % group] : [])];
+  for (const r of rowCounts) {
+    for (const c of channelCounts) {
+      const key = `${r}x${c}`;
+      if (shapes.has(key)) continue;
+      shapes.add(key);
+      out.push(mvePassFunction(fnName, r, c, depth, outStride, rq));
+    }
+  }
+  return out;
+}
+
+/** The tables of a product: re-laid weights, starts, per-channel records (or none). */
+export function mveTables(
+  l: MveMatmulLayer,
+  weights: Int8Array,
+  bias: Int32Array | undefined,
+  group: number,
+  ctx: LayerEmitContext,
+  startsSymbol?: string,
+): { w: string; start: string; rq?: string } {
+  const start = startsSymbol ?? ctx.addConst('start', 'int32_t', foldedAccumulatorInit(weights, l.columns, l.depth, l.inputOffset, bias));
+  const w = ctx.addConst('w_mve', 'int8_t', mveMatmulWeights(weights, l.columns, l.depth, group));
+  const rq = isUniform(l) ? undefined : ctx.addConst('rq', 'int32_t', mveMatmulRecords(l, l.columns));
+  return { w, start, rq };
+}
+
+/**
+ * Emits a layer whose rows are consecutive in the input (1x1 CONV_2D, FULLY_CONNECTED): `weights`
+ * [columns][depth] int8 (symmetric), `bias` optional; `starts`: a table of start values to read
+ * instead of the folded constant ones (weight_offset.ts's per-batch starts).
+ */
+export function emitMveMatmul(
+  l: MveMatmulLayer,
+  weights: Int8Array,
+  bias: Int32Array | undefined,
+  ctx: LayerEmitContext,
+  io: { input: string; output: string; summary: string; starts?: string },
+): string {
+  const block = mveBlock(l.rows);
+  const rq = mveRequant(l);
+  const tables = mveTables(l, weights, bias, block.columns, ctx, io.starts);
+  const fullBlocks = Math.floor(l.rows / block.rows);
+  const restRows = l.rows % block.rows;
+  const passes = mvePasses(ctx.fnName, l.rows, block.columns, block.rows, l.columns, l.depth, l.columns, rq);
+  const product = (rows: number) => [
+    `const int8_t *w = ${tables.w};`,
+    `const int32_t *start = ${tables.start};`,
+    ...(tables.rq ? [`const int32_t *rq = ${tables.rq};`] : []),
+    ...mveGroupCalls(ctx.fnName, rows, block.columns, l.columns, l.depth, rq, 'x', 'out'),
+  ];
+  return ctx.render('../common/isa/mve_matmul.c.hbs', {
+    fnName: ctx.fnName,
+    summary: io.summary,
+    how: mveHow(block, l.depth),
+    input: io.input,
+    output: io.output,
+    passes,
+    fullBlocks,
+    blockInput: block.rows * l.depth,
+    blockOutput: block.rows * l.columns,
+    fullProduct: fullBlocks ? product(block.rows) : [],
+    restRows,
+    restProduct: restRows ? product(restRows) : [],
+  });
+}
+
+/** The layer comment's account of the kernel. */
+export function mveHow(block: { rows: number; columns: number }, depth: number): string {
+  const tail = depth % 16;
+  return `VMLADAVA ${block.rows} row${block.rows > 1 ? 's' : ''} x ${block.columns} channels per pass over K = ${depth}${tail ? ` (tail of ${tail} predicated)` : ''}, requantized 4 channels a vector`;
+}
