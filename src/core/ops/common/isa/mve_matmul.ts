@@ -4,12 +4,12 @@
  * FULLY_CONNECTED: out[r][n] = requant(start[n] + sum_k w[n][k] * x[r][k]), start = bias + input
  * offset * sum_k w folded at compile time, so the inner loop multiplies the raw int8 bytes.
  *
- * - One VMLADAVA.S8 multiplies 16 input bytes by 16 weight bytes and adds the 16 products to a
- *   general register. A pass keeps a block of rows x channels sums in registers (2 rows x 4 channels,
- *   or for a lone row 1 x 8: 8 sums, the general registers left beside the pointers) and loads each
- *   16-byte vector once per block: 6 loads per 8 VMLADAVAs (1 x 8: 9 per 8).
+ * - One VMLADAVA.S8 multiplies 16 input bytes by 16 weight bytes and adds the 16 products to an
+ *   even general register. A pass keeps a block of rows x channels sums in the eight even registers
+ *   (2 rows x 4 channels, or for a lone row 1 x 8) and loads each 16-byte vector once per block: 6
+ *   loads per 8 VMLADAVAs (1 x 8: 9 per 8). The loop is inline assembly (mveSumsAsm).
  * - The weights are re-laid at compile time in the order a pass reads them: per group of channels,
- *   per 16-byte chunk of K, the group's channels one after another (one pointer, immediate offsets),
+ *   per 16-byte chunk of K, the group's channels one after another (one post-incremented pointer),
  *   then the K mod 16 tail bytes of each channel packed; no padding. The tail runs once per pass under
  *   a VCTP.8 predicate (zeroing loads read nothing past the tables), not as scalar code.
  * - Four channels' sums of a row become one vector (two VMOVs), get their starts (one VLDRW) and
@@ -114,52 +114,102 @@ export function mvePassName(fnName: string, rows: number, c: number): string {
 }
 
 /**
- * The C of one register block: `rows` rows (at x, x + depth) by `c` channels (c <= 8), writing row r's
- * outputs at out + r * outStride. Arguments (x, w, start[, rq], out): w at the group's re-laid weights,
- * start at its first channel's start, rq at its records.
+ * VMLADAVA's accumulator is an even general register (r0, r2, ..., r12, lr): eight, so a block of 8
+ * sums takes all of them, with the loop counted in an odd one (SUBS/BNE) instead of LR's low-overhead
+ * loop. GCC 12 spills such a block to the stack from intrinsics, so the inner loop is written as
+ * assembly with the sums pinned there.
  */
-export function mvePassFunction(fnName: string, rows: number, c: number, depth: number, outStride: number, rq: MveRequant): string {
+const EVEN_REGISTERS = ['r0', 'r2', 'r4', 'r6', 'r8', 'r10', 'r12', 'lr'] as const;
+
+/**
+ * The inline assembly of one block's sums: `rows` x `c` accumulators (rows * c <= 8) over `depth`
+ * bytes, the first 16-byte chunk peeled (VMLADAV starts the sums, no zeroing), the rest in a
+ * SUBS/BNE loop, the tail under a VCTP.8 predicate with zeroing predicated loads; the sums leave as vectors of
+ * four channels (`s<r>_<u>`: row r, channels 4u..4u+3) by VMOVs of two registers into two lanes.
+ */
+function mveSumsAsm(rows: number, c: number, depth: number): string[] {
   const chunks = Math.floor(depth / 16);
   const tail = depth % 16;
-  const acc = (r: number, j: number) => `a${r}_${j}`;
+  const acc = (r: number, j: number) => EVEN_REGISTERS[r * c + j]!;
+  const started = new Set<string>();
+  const mac = (r: number, j: number, k: string) => {
+    const reg = acc(r, j);
+    const op = started.has(reg) ? 'vmladava.s8' : 'vmladav.s8';
+    started.add(reg);
+    return `${op} ${reg}, %q[v${r}], %q[${k}]`;
+  };
   const rowsOf = [...Array(rows).keys()];
-  const channels = [...Array(c).keys()];
+  const body: string[] = [];
+  const chunk = () => {
+    const lines = rowsOf.map((r) => `vldrb.8 %q[v${r}], [%[x${r}]], #16`);
+    for (let j = 0; j < c; j++) {
+      const k = `k${j % 2}`;
+      lines.push(`vldrb.8 %q[${k}], [%[w]], #16`, ...rowsOf.map((r) => mac(r, j, k)));
+    }
+    return lines;
+  };
+  if (chunks > 0) body.push(...chunk());
+  if (chunks > 1) {
+    const loop = chunk();
+    body.push(`1:`, ...loop, 'subs %[n], %[n], #1', 'bne 1b');
+  }
+  if (tail > 0) {
+    body.push(`vpst${'t'.repeat(rows - 1)}`, ...rowsOf.map((r) => `vldrbt.8 %q[v${r}], [%[x${r}]]`));
+    for (let j = 0; j < c; j += 2) {
+      const pair = j + 1 < c;
+      body.push(pair ? 'vpstt' : 'vpst', `vldrbt.8 %q[k0], [%[w], #${j * tail}]`, ...(pair ? [`vldrbt.8 %q[k1], [%[w], #${(j + 1) * tail}]`] : []));
+      body.push(...rowsOf.map((r) => mac(r, j, 'k0')), ...(pair ? rowsOf.map((r) => mac(r, j + 1, 'k1')) : []));
+    }
+  }
+  const outputs: string[] = [];
+  for (const r of rowsOf) {
+    for (let u = 0; u * 4 < c; u++) {
+      // lanes past the last channel repeat its sum: they are never stored
+      const lane = (k: number) => acc(r, Math.min(4 * u + k, c - 1));
+      const v = `s${r}_${u}`;
+      // VMOV Qd[2], Qd[0], Rt, Rt2 writes Rt to lane 0 and Rt2 to lane 2
+      body.push(`vmov %q[${v}][2], %q[${v}][0], ${lane(0)}, ${lane(2)}`, `vmov %q[${v}][3], %q[${v}][1], ${lane(1)}, ${lane(3)}`);
+      outputs.push(v);
+    }
+  }
+  const used = EVEN_REGISTERS.slice(0, rows * c);
+  const operands = [
+    ...rowsOf.map((r) => `[x${r}] "+r"(x${r})`),
+    '[w] "+r"(w)',
+    '[n] "+r"(n)',
+    ...outputs.map((v) => `[${v}] "=&w"(${v})`),
+    ...rowsOf.map((r) => `[v${r}] "=&w"(v${r})`),
+    '[k0] "=&w"(k0)',
+    '[k1] "=&w"(k1)',
+  ];
+  // the tail's predicate comes in VPR ("Up"): the compiler then knows what VPR holds after the block
+  const inputs = tail > 0 ? ['[tail] "Up"(tail)'] : [];
+  return [
+    `int32_t n = ${Math.max(chunks - 1, 0)};`,
+    `int32x4_t ${outputs.join(', ')};`,
+    `int8x16_t ${rowsOf.map((r) => `v${r}`).join(', ')}, k0, k1;`,
+    ...(tail > 0 ? [`const mve_pred16_t tail = vctp8q(${tail});`] : []),
+    '__asm__ volatile(',
+    ...body.map((l) => `    "${l}\\n\\t"`),
+    `    : ${operands.join(', ')}`,
+    `    :${inputs.length ? ` ${inputs.join(', ')}` : ''}`,
+    `    : ${[...used, 'cc', 'memory'].map((r) => `"${r}"`).join(', ')});`,
+  ];
+}
+
+/**
+ * The C of one register block: `rows` rows (at x0, x0 + depth) by `c` channels (rows * c <= 8),
+ * writing row r's outputs at out + r * outStride. Arguments (x0, w, start[, rq], out): w at the
+ * group's re-laid weights, start at its first channel's start, rq at its records.
+ */
+export function mvePassFunction(fnName: string, rows: number, c: number, depth: number, outStride: number, rq: MveRequant): string {
+  const rowsOf = [...Array(rows).keys()];
   const lines: string[] = [];
   lines.push(
     `static inline __attribute__((always_inline)) void ${mvePassName(fnName, rows, c)}(const int8_t *x0, const int8_t *w, const int32_t *start, ${rq.perChannel ? 'const int32_t *rq, ' : ''}int8_t *out) {`,
   );
   for (let r = 1; r < rows; r++) lines.push(`  const int8_t *x${r} = x0 + ${r * depth};`);
-  lines.push(`  int32_t ${rowsOf.flatMap((r) => channels.map((j) => `${acc(r, j)} = 0`)).join(', ')};`);
-  const macs = (load: (j: number) => string, xs: (r: number) => string) => {
-    const body: string[] = [];
-    for (const j of channels) {
-      body.push(`const int8x16_t k${j} = ${load(j)};`);
-      body.push(rowsOf.map((r) => `${acc(r, j)} = vmladavaq_s8(${acc(r, j)}, ${xs(r)}, k${j});`).join(' '));
-    }
-    return body;
-  };
-  if (chunks > 0) {
-    lines.push(`  for (int q = 0; q < ${chunks}; ++q, w += ${16 * c}) {`);
-    for (const r of rowsOf) lines.push(`    const int8x16_t v${r} = vldrbq_s8(x${r});`);
-    lines.push(`    ${rowsOf.map((r) => `x${r} += 16;`).join(' ')}`);
-    for (const l of macs(
-      (j) => `vldrbq_s8(w${j ? ` + ${16 * j}` : ''})`,
-      (r) => `v${r}`,
-    ))
-      lines.push(`    ${l}`);
-    lines.push('  }');
-  }
-  if (tail > 0) {
-    lines.push(`  { /* the last ${tail} byte${tail > 1 ? 's' : ''} of K under a predicate */`);
-    lines.push(`    const mve_pred16_t tail = vctp8q(${tail});`);
-    for (const r of rowsOf) lines.push(`    const int8x16_t v${r} = vldrbq_z_s8(x${r}, tail);`);
-    for (const l of macs(
-      (j) => `vldrbq_z_s8(w${j ? ` + ${tail * j}` : ''}, tail)`,
-      (r) => `v${r}`,
-    ))
-      lines.push(`    ${l}`);
-    lines.push('  }');
-  }
+  lines.push(...mveSumsAsm(rows, c, depth).map((l) => `  ${l}`));
   // four channels at a time: starts, requantization, zero point, clamp, one VSTRB.32 per row
   for (let u = 0; u * 4 < c; u++) {
     const lanes = Math.min(4, c - 4 * u);
@@ -168,8 +218,7 @@ export function mvePassFunction(fnName: string, rows: number, c: number, depth: 
     if (!full) lines.push(`    const mve_pred16_t lanes = vctp32q(${lanes});`);
     lines.push(`    const int32x4_t s = ${full ? `vldrwq_s32(start + ${4 * u})` : `vldrwq_z_s32(start + ${4 * u}, lanes)`};`);
     for (const r of rowsOf) {
-      const sums = [0, 1, 2, 3].map((k) => (4 * u + k < c ? acc(r, 4 * u + k) : '0')).join(', ');
-      const sum = `vaddq_s32(tf_mve_mm_lanes(${sums}), s)`;
+      const sum = `vaddq_s32(s${r}_${u}, s)`;
       let scaled: string;
       if (rq.perChannel) {
         scaled = `${rq.fields === 3 ? 'tf_mve_mm_rq_left' : 'tf_mve_mm_rq_right'}(${sum}, rq${u ? ` + ${u * 4 * rq.fields}` : ''})`;
