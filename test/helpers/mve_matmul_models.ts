@@ -50,7 +50,9 @@ export function mveConvModel(name: string, rand: () => number, layers: MveConvLa
     const kW = l.k ?? 1;
     const stride = l.stride ?? 1;
     const dilation = l.dilation ?? 1;
-    const padding = l.padding ?? 'VALID';
+    // a VALID window wider than the image has no output: such a drawn layer pads instead
+    const tooWide = (kH - 1) * (l.dilation ?? 1) + 1 > l.input[1] || ((l.k ?? 1) - 1) * (l.dilation ?? 1) + 1 > l.input[2];
+    const padding = tooWide ? 'SAME' : (l.padding ?? 'VALID');
     const groups = l.groups ?? 1;
     const filterC = c / groups;
     const [eh, ew] = [(kH - 1) * dilation + 1, (kW - 1) * dilation + 1];
@@ -106,4 +108,48 @@ export function mveFcModel(name: string, rand: () => number, layers: MveFcLayer[
     b.output(y!);
   }
   return b.build();
+}
+
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
+
+/** FULLY_CONNECTED layers of K = 16 q + t for every tail t, 1-19 outputs, 1-5 batches, every activation. */
+export function mveFcSweep(rand: () => number): MveFcLayer[] {
+  return Array.from({ length: 16 }, (_, t) => ({
+    batches: randomInt(rand, 1, 5),
+    inF: 16 * randomInt(rand, 0, 3) + t || 16,
+    outF: randomInt(rand, 1, 19),
+    perChannel: rand() < 0.5,
+    activation: ACTIVATIONS[t % 3]!,
+  }));
+}
+
+/** 1x1 CONV_2D layers over 1-40 channels, 1-13 outputs, odd and even pixel counts, batches. */
+export function mvePointwiseSweep(rand: () => number): MveConvLayer[] {
+  return Array.from({ length: 16 }, (_, t) => ({
+    input: [randomInt(rand, 1, 2), randomInt(rand, 1, 6), randomInt(rand, 1, 6), randomInt(rand, 1, 40)] as [number, number, number, number],
+    outC: randomInt(rand, 1, 13),
+    perChannel: rand() < 0.5,
+    left: rand() < 0.2,
+    activation: ACTIVATIONS[t % 3]!,
+  }));
+}
+
+/** k x k CONV_2D layers (im2col): kernels 1-4, strides 1-2, SAME and VALID, some dilated, some in 2 groups. */
+export function mveIm2colSweep(rand: () => number): MveConvLayer[] {
+  return Array.from({ length: 14 }, (_, t) => {
+    const c = randomInt(rand, 1, 12);
+    const groups = rand() < 0.25 && c % 2 === 0 ? 2 : 1;
+    return {
+      input: [randomInt(rand, 1, 2), randomInt(rand, 5, 9), randomInt(rand, 5, 9), c] as [number, number, number, number],
+      outC: groups * randomInt(rand, 1, 7),
+      k: randomInt(rand, 1, 4),
+      stride: randomInt(rand, 1, 2),
+      dilation: rand() < 0.2 ? 2 : 1,
+      padding: rand() < 0.5 ? ('SAME' as const) : ('VALID' as const),
+      groups,
+      perChannel: rand() < 0.5,
+      left: rand() < 0.15,
+      activation: ACTIVATIONS[t % 3]!,
+    };
+  });
 }
