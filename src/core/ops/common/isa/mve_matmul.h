@@ -26,6 +26,22 @@ static inline __attribute__((always_inline)) int32x4_t tf_mve_mm_rq_right(int32x
   return tf_mve_rdbpot(vqrdmulhq_s32(acc, vldrwq_s32(rq)), vldrwq_s32(rq + 4));
 }
 
+/* RoundingDivideByPOT(x, e) for e >= 1 in every lane (`neg_e` = -e): a negative x is one step lower
+ * for VRSHL's half-up rounding without tf_mve_rdbpot's mask (x's own sign, as -e < 0) */
+static inline __attribute__((always_inline)) int32x4_t tf_mve_mm_rdbpot_down(int32x4_t x, int32x4_t neg_e) {
+  return vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), neg_e);
+}
+
+/* per-channel requantization, every shift < 0: rq = {mult[4], neg_right[4]} */
+static inline __attribute__((always_inline)) int32x4_t tf_mve_mm_rq_down(int32x4_t acc, const int32_t *rq) {
+  return tf_mve_mm_rdbpot_down(vqrdmulhq_s32(acc, vldrwq_s32(rq)), vldrwq_s32(rq + 4));
+}
+
+/* per-tensor requantization by a shift < 0 */
+static inline __attribute__((always_inline)) int32x4_t tf_mve_mm_rq_down_n(int32x4_t acc, int32_t multiplier, int32_t shift) {
+  return tf_mve_mm_rdbpot_down(vqrdmulhq_n_s32(acc, multiplier), vdupq_n_s32(shift));
+}
+
 /* per-tensor requantization by a shift <= 0: no left shift to make */
 static inline __attribute__((always_inline)) int32x4_t tf_mve_mm_rq_right_n(int32x4_t acc, int32_t multiplier, int32_t shift) {
   return tf_mve_rdbpot(vqrdmulhq_n_s32(acc, multiplier), vdupq_n_s32(shift));

@@ -88,6 +88,8 @@ export interface MveRequant {
   perChannel: boolean;
   /** per-channel: int32 fields per channel (mveRecordFields) */
   fields: number;
+  /** every channel shifts right by 1 or more: the rounding's sign fixup needs no mask */
+  down: boolean;
   multiplier: number;
   shift: number;
   outputZeroPoint: number;
@@ -100,6 +102,7 @@ export function mveRequant(l: MveMatmulLayer): MveRequant {
   return {
     perChannel,
     fields: mveRecordFields(l),
+    down: l.shift.every((s) => s < 0),
     multiplier: l.multiplier[0]!,
     shift: l.shift[0]!,
     outputZeroPoint: l.outputZeroPoint,
@@ -221,9 +224,11 @@ export function mvePassFunction(fnName: string, rows: number, c: number, depth: 
       const sum = `vaddq_s32(s${r}_${u}, s)`;
       let scaled: string;
       if (rq.perChannel) {
-        scaled = `${rq.fields === 3 ? 'tf_mve_mm_rq_left' : 'tf_mve_mm_rq_right'}(${sum}, rq${u ? ` + ${u * 4 * rq.fields}` : ''})`;
+        const fn = rq.fields === 3 ? 'tf_mve_mm_rq_left' : rq.down ? 'tf_mve_mm_rq_down' : 'tf_mve_mm_rq_right';
+        scaled = `${fn}(${sum}, rq${u ? ` + ${u * 4 * rq.fields}` : ''})`;
       } else {
-        scaled = rq.shift > 0 ? `tf_mve_mbqm_n(${sum}, ${rq.multiplier}, ${rq.shift})` : `tf_mve_mm_rq_right_n(${sum}, ${rq.multiplier}, ${rq.shift})`;
+        const fn = rq.shift > 0 ? 'tf_mve_mbqm_n' : rq.down ? 'tf_mve_mm_rq_down_n' : 'tf_mve_mm_rq_right_n';
+        scaled = `${fn}(${sum}, ${rq.multiplier}, ${rq.shift})`;
       }
       const bytes = `tf_mve_zp_clamp(${scaled}, ${rq.outputZeroPoint}, ${rq.actMin}, ${rq.actMax})`;
       const at = `out${r * outStride + 4 * u ? ` + ${r * outStride + 4 * u}` : ''}`;
