@@ -124,11 +124,15 @@ export function mvePassName(fnName: string, rows: number, c: number): string {
  */
 const EVEN_REGISTERS = ['r0', 'r2', 'r4', 'r6', 'r8', 'r10', 'r12', 'lr'] as const;
 
+/** Chunks of 16 bytes run without a loop (K < 80): a 2 x 4 chunk is 14 instructions, the loop's SUBS/BNE 2 more. */
+const UNROLLED_CHUNKS = 4;
+
 /**
  * The inline assembly of one block's sums: `rows` x `c` accumulators (rows * c <= 8) over `depth`
- * bytes, the first 16-byte chunk peeled (VMLADAV starts the sums, no zeroing), the rest in a
- * SUBS/BNE loop, the tail under a VCTP.8 predicate with zeroing predicated loads; the sums leave as vectors of
- * four channels (`s<r>_<u>`: row r, channels 4u..4u+3) by VMOVs of two registers into two lanes.
+ * bytes, the first 16-byte chunk peeled (VMLADAV starts the sums, no zeroing), the rest straight
+ * or in a SUBS/BNE loop, the tail under a VCTP.8 predicate with zeroing predicated loads; the sums
+ * leave as vectors of four channels (`s<r>_<u>`: row r, channels 4u..4u+3) by VMOVs of two registers
+ * into two lanes, and `w` at the next group's weights.
  */
 function mveSumsAsm(rows: number, c: number, depth: number): string[] {
   const chunks = Math.floor(depth / 16);
@@ -152,10 +156,10 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
     return lines;
   };
   if (chunks > 0) body.push(...chunk());
-  if (chunks > 1) {
-    const loop = chunk();
-    body.push(`1:`, ...loop, 'subs %[n], %[n], #1', 'bne 1b');
-  }
+  // up to UNROLLED_CHUNKS chunks straight-line (no counter to keep, no SUBS/BNE), more in a loop
+  const looped = chunks > UNROLLED_CHUNKS;
+  if (looped) body.push(`1:`, ...chunk(), 'subs %[n], %[n], #1', 'bne 1b');
+  else for (let q = 1; q < chunks; q++) body.push(...chunk());
   if (tail > 0) {
     body.push(`vpst${'t'.repeat(rows - 1)}`, ...rowsOf.map((r) => `vldrbt.8 %q[v${r}], [%[x${r}]]`));
     for (let j = 0; j < c; j += 2) {
@@ -163,6 +167,8 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
       body.push(pair ? 'vpstt' : 'vpst', `vldrbt.8 %q[k0], [%[w], #${j * tail}]`, ...(pair ? [`vldrbt.8 %q[k1], [%[w], #${(j + 1) * tail}]`] : []));
       body.push(...rowsOf.map((r) => mac(r, j, 'k0')), ...(pair ? rowsOf.map((r) => mac(r, j + 1, 'k1')) : []));
     }
+    // w leaves at the next group's weights, as the chunks' post-increments leave it without a tail
+    body.push(`add %[w], %[w], #${c * tail}`);
   }
   const outputs: string[] = [];
   for (const r of rowsOf) {
@@ -179,7 +185,7 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
   const operands = [
     ...rowsOf.map((r) => `[x${r}] "+r"(x${r})`),
     '[w] "+r"(w)',
-    '[n] "+r"(n)',
+    ...(looped ? ['[n] "+r"(n)'] : []),
     ...outputs.map((v) => `[${v}] "=&w"(${v})`),
     ...rowsOf.map((r) => `[v${r}] "=&w"(v${r})`),
     '[k0] "=&w"(k0)',
@@ -188,7 +194,7 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
   // the tail's predicate comes in VPR ("Up"): the compiler then knows what VPR holds after the block
   const inputs = tail > 0 ? ['[tail] "Up"(tail)'] : [];
   return [
-    `int32_t n = ${Math.max(chunks - 1, 0)};`,
+    ...(looped ? [`int32_t n = ${chunks - 1};`] : []),
     `int32x4_t ${outputs.join(', ')};`,
     `int8x16_t ${rowsOf.map((r) => `v${r}`).join(', ')}, k0, k1;`,
     ...(tail > 0 ? [`const mve_pred16_t tail = vctp8q(${tail});`] : []),
@@ -203,13 +209,14 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
 /**
  * The C of one register block: `rows` rows (at x0, x0 + depth) by `c` channels (rows * c <= 8),
  * writing row r's outputs at out + r * outStride. Arguments (x0, w, start[, rq], out): w at the
- * group's re-laid weights, start at its first channel's start, rq at its records.
+ * group's re-laid weights, start at its first channel's start, rq at its records; returns the next
+ * group's weights.
  */
 export function mvePassFunction(fnName: string, rows: number, c: number, depth: number, outStride: number, rq: MveRequant): string {
   const rowsOf = [...Array(rows).keys()];
   const lines: string[] = [];
   lines.push(
-    `static inline __attribute__((always_inline)) void ${mvePassName(fnName, rows, c)}(const int8_t *x0, const int8_t *w, const int32_t *start, ${rq.perChannel ? 'const int32_t *rq, ' : ''}int8_t *out) {`,
+    `static inline __attribute__((always_inline)) const int8_t *${mvePassName(fnName, rows, c)}(const int8_t *x0, const int8_t *w, const int32_t *start, ${rq.perChannel ? 'const int32_t *rq, ' : ''}int8_t *out) {`,
   );
   for (let r = 1; r < rows; r++) lines.push(`  const int8_t *x${r} = x0 + ${r * depth};`);
   lines.push(...mveSumsAsm(rows, c, depth).map((l) => `  ${l}`));
@@ -236,7 +243,7 @@ export function mvePassFunction(fnName: string, rows: number, c: number, depth: 
     }
     lines.push('  }');
   }
-  lines.push('}');
+  lines.push('  return w;', '}');
   return lines.join('\n');
 }
 
@@ -249,12 +256,12 @@ export function mveGroupCalls(fnName: string, rows: number, group: number, colum
   const rest = columns % group;
   const rqStep = rq.perChannel ? (group / 4) * 4 * rq.fields : 0;
   const args = (c: number, o: string) => `${x}, w, start, ${rq.perChannel ? 'rq, ' : ''}${o}`;
-  const advance = (c: number) => `w += ${c * depth}, start += ${c}${rq.perChannel ? `, rq += ${c === group ? rqStep : Math.ceil(c / 4) * 4 * rq.fields}` : ''}`;
+  const advance = (c: number) => `start += ${c}${rq.perChannel ? `, rq += ${c === group ? rqStep : Math.ceil(c / 4) * 4 * rq.fields}` : ''}`;
   const lines: string[] = [];
   if (full > 0) {
-    lines.push(`for (int n = 0; n < ${full}; ++n, ${advance(group)}) ${mvePassName(fnName, rows, group)}(${args(group, `${out} + n * ${group}`)});`);
+    lines.push(`for (int n = 0; n < ${full}; ++n, ${advance(group)}) w = ${mvePassName(fnName, rows, group)}(${args(group, `${out} + n * ${group}`)});`);
   }
-  if (rest > 0) lines.push(`${mvePassName(fnName, rows, rest)}(${args(rest, `${out} + ${full * group}`)}), ${advance(rest)};`);
+  if (rest > 0) lines.push(`w = ${mvePassName(fnName, rows, rest)}(${args(rest, `${out} + ${full * group}`)}), ${advance(rest)};`);
   return lines;
 }
 
