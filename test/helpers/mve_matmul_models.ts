@@ -25,6 +25,8 @@ export interface MveConvLayer {
   perChannel?: boolean;
   /** output scale below input scale * weight scale: multipliers above 1, left shifts */
   left?: boolean;
+  /** full-range weights, biases near +-1e9 and a tiny output scale: sums near the int32 ends, outputs saturated */
+  huge?: boolean;
 }
 
 export interface MveFcLayer {
@@ -64,13 +66,13 @@ export function mveConvModel(name: string, rand: () => number, layers: MveConvLa
     const depth = kH * kW * filterC;
     const filter = b.constant(
       { shape: [l.outC, kH, kW, filterC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
-      randomInt8(rand, l.outC * depth, -60, 60),
+      l.huge ? randomInt8(rand, l.outC * depth) : randomInt8(rand, l.outC * depth, -60, 60),
     );
     const bias = b.constant(
       { shape: [l.outC], dtype: 'int32' },
-      Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
+      Int32Array.from({ length: l.outC }, () => (l.huge ? randomInt(rand, -1e9, 1e9) : randomInt(rand, -3000, 3000))),
     );
-    const outScale = l.left ? (inScale * Math.min(...scales)) / (1.5 + rand()) : spreadScale(inScale, Math.max(...scales), depth, rand);
+    const outScale = l.huge ? 1e-6 : l.left ? (inScale * Math.min(...scales)) / (1.5 + rand()) : spreadScale(inScale, Math.max(...scales), depth, rand);
     const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -30, 30) | 1 } }], {
       padding,
       strideH: stride,

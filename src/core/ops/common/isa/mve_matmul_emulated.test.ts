@@ -4,7 +4,8 @@
  * Cortex-M55 (QEMU mps3-an547), where its inline assembly and intrinsics run: generated sweeps of
  * layers, each over its own input, bit-exact with the TypeScript reference. K covers every tail
  * K mod 16 (and K < 16), channel counts every remainder mod 4 and mod 8, pixel counts odd and even,
- * per-tensor and per-channel scales (some shifting left), RELU / RELU6 / NONE, odd zero points, legacy
+ * per-tensor and per-channel scales (some shifting left), sums near the int32 ends (saturated
+ * outputs), RELU / RELU6 / NONE, odd zero points, legacy
  * weight zero points, and the im2col shapes (k x k, strides, SAME padding, dilation, 2 groups).
  */
 import { expect } from 'chai';
@@ -39,7 +40,12 @@ const MODELS: { graph: Graph; note: string }[] = [
     note: '1x1 CONV_2D over 1-40 channels, 1-13 outputs, odd pixel counts, batches, a lone full-window pixel',
     graph: (() => {
       const rand = rng(32);
-      return mveConvModel('mve_pw', rand, [...mvePointwiseSweep(rand), { input: [1, 3, 3, 7], outC: 9, k: 3, perChannel: true }]);
+      return mveConvModel('mve_pw', rand, [
+        ...mvePointwiseSweep(rand),
+        { input: [1, 3, 3, 7], outC: 9, k: 3, perChannel: true },
+        { input: [1, 3, 5, 40], outC: 6, huge: true },
+        { input: [1, 2, 3, 21], outC: 9, huge: true, perChannel: true, activation: 'RELU' },
+      ]);
     })(),
   },
   {
