@@ -120,7 +120,8 @@ export function mvePassName(fnName: string, rows: number, c: number): string {
  * VMLADAVA's accumulator is an even general register (r0, r2, ..., r12, lr): eight, so a block of 8
  * sums takes all of them, with the loop counted in an odd one (SUBS/BNE) instead of LR's low-overhead
  * loop. GCC 12 spills such a block to the stack from intrinsics, so the inner loop is written as
- * assembly with the sums pinned there.
+ * assembly with the sums pinned there (unoptimised builds, which cannot give it those registers,
+ * run mveSumsC's intrinsics instead).
  */
 const EVEN_REGISTERS = ['r0', 'r2', 'r4', 'r6', 'r8', 'r10', 'r12', 'lr'] as const;
 
@@ -194,16 +195,65 @@ function mveSumsAsm(rows: number, c: number, depth: number): string[] {
   // the tail's predicate comes in VPR ("Up"): the compiler then knows what VPR holds after the block
   const inputs = tail > 0 ? ['[tail] "Up"(tail)'] : [];
   return [
-    ...(looped ? [`int32_t n = ${chunks - 1};`] : []),
     `int32x4_t ${outputs.join(', ')};`,
-    `int8x16_t ${rowsOf.map((r) => `v${r}`).join(', ')}, k0, k1;`,
     ...(tail > 0 ? [`const mve_pred16_t tail = vctp8q(${tail});`] : []),
+    '#if defined(__OPTIMIZE__)',
+    ...(looped ? [`int32_t n = ${chunks - 1};`] : []),
+    `int8x16_t ${rowsOf.map((r) => `v${r}`).join(', ')}, k0, k1;`,
     '__asm__ volatile(',
     ...body.map((l) => `    "${l}\\n\\t"`),
     `    : ${operands.join(', ')}`,
     `    :${inputs.length ? ` ${inputs.join(', ')}` : ''}`,
     `    : ${[...used, 'cc', 'memory'].map((r) => `"${r}"`).join(', ')});`,
+    '#else',
+    ...mveSumsC(rows, c, depth),
+    '#endif',
   ];
+}
+
+/**
+ * The same sums from intrinsics, for unoptimised (-O0, Debug) builds, where GCC cannot give the
+ * assembly its eight pinned registers and its operands besides.
+ */
+function mveSumsC(rows: number, c: number, depth: number): string[] {
+  const chunks = Math.floor(depth / 16);
+  const tail = depth % 16;
+  const rowsOf = [...Array(rows).keys()];
+  const channels = [...Array(c).keys()];
+  const acc = (r: number, j: number) => `a${r}_${j}`;
+  const lines = [`int32_t ${rowsOf.flatMap((r) => channels.map((j) => `${acc(r, j)} = 0`)).join(', ')};`];
+  const macs = (xs: string[], k: (j: number) => string) =>
+    channels.map((j) => `{ const int8x16_t k = ${k(j)}; ${rowsOf.map((r) => `${acc(r, j)} = vmladavaq_s8(${acc(r, j)}, ${xs[r]}, k);`).join(' ')} }`);
+  if (chunks > 0) {
+    lines.push(`for (int q = 0; q < ${chunks}; ++q, w += ${16 * c}) {`);
+    lines.push(`  ${rowsOf.map((r) => `const int8x16_t v${r} = vldrbq_s8(x${r} + 16 * q);`).join(' ')}`);
+    lines.push(
+      ...macs(
+        rowsOf.map((r) => `v${r}`),
+        (j) => `vldrbq_s8(w + ${16 * j})`,
+      ).map((l) => `  ${l}`),
+    );
+    lines.push('}');
+  }
+  if (tail > 0) {
+    lines.push('{');
+    lines.push(`  ${rowsOf.map((r) => `const int8x16_t v${r} = vldrbq_z_s8(x${r} + ${16 * chunks}, tail);`).join(' ')}`);
+    lines.push(
+      ...macs(
+        rowsOf.map((r) => `v${r}`),
+        (j) => `vldrbq_z_s8(w + ${tail * j}, tail)`,
+      ).map((l) => `  ${l}`),
+    );
+    lines.push(`  w += ${c * tail};`);
+    lines.push('}');
+  }
+  for (const r of rowsOf) {
+    for (let u = 0; u * 4 < c; u++) {
+      const lane = (k: number) => acc(r, Math.min(4 * u + k, c - 1));
+      lines.push(`s${r}_${u} = tf_mve_mm_lanes(${lane(0)}, ${lane(1)}, ${lane(2)}, ${lane(3)});`);
+    }
+  }
+  return lines;
 }
 
 /**
