@@ -22,6 +22,11 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   ],
   validate: ['tinyforge validate model.tflite --inputs samples/ --target cortex-m4', 'tinyforge validate model.tflite --reference dump/ --input in.bin'],
   ports: ['tinyforge ports', 'tinyforge ports --json'],
+  monitor: [
+    'tinyforge monitor --port /dev/ttyACM0 --board nucleo-l4r5zi',
+    'tinyforge monitor --port /dev/ttyUSB0 --baud 921600 --timestamps wall',
+    'tinyforge monitor --board qemu-mps2-an386 app.elf --json',
+  ],
   flash: [
     'tinyforge flash model.tflite --target cortex-m4 --port /dev/ttyUSB0',
     'tinyforge flash model.tflite --target rp2040 --drive /media/$USER/RPI-RP2',

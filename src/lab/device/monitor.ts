@@ -165,7 +165,7 @@ export async function openMonitor(options: MonitorOptions): Promise<Monitor> {
     return { reason: stopped ? 'stopped' : reason, exitStatus, stopped };
   })();
   return {
-    name: transport.name,
+    name: emulator && board?.emulator ? (board.emulator.command === board.name ? board.name : `${board.name} (${board.emulator.command})`) : transport.name,
     ended,
     async stop() {
       if (stopped) return;
