@@ -16,6 +16,7 @@ import { lastLine, tinyforgeAsync } from './async-cli.ts';
 import { createProgram } from '../../src/face/cli/program.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
 
+const MNIST = resolve(PROJECT_ROOT, 'examples/mnist/mnist_cnn_int8.tflite');
 const APP_LINES = ['console up', 'line two', 'three', 'after the pause', 'no ending'];
 const RELATIVE = /^\[ *(\d+\.\d{3})\] (.*)$/;
 
@@ -70,6 +71,19 @@ describe('cli: monitor', function () {
     expect(lastLine(r.stderr)).to.equal('error: qemu-mps2-an386: the firmware exited with status 3');
   });
 
+  it('--board qemu-mps2-an386 MODEL --project-app: the starter app built for the board, its inference on the console', async () => {
+    const r = await tinyforgeAsync(['monitor', '--board', 'qemu-mps2-an386', MNIST, '--project-app']);
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => RELATIVE.exec(l)?.[2]);
+    expect(lines[0]).to.equal('mnist_cnn_int8: one inference on the sample input');
+    expect(lines[1]).to.match(/^status 0, \d+ counter ticks$/);
+    expect(lines[2]).to.match(/^top class (\d+) \(tinyforge's reference: \1\)$/);
+    expect(r.stderr).to.include('building the starter app of mnist_cnn_int8 for qemu-mps2-an386');
+  });
+
   it('--port: the lines the board sends, timestamped as they come, at the board console rate; Ctrl-C ends it with status 0', async () => {
     pair = await ptyPair();
     const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), 'monitor', '--port', pair.a, '--board', 'nucleo-l4r5zi'], {
@@ -120,7 +134,13 @@ describe('cli: monitor', function () {
     const cases: [string[], RegExp][] = [
       [['--board', 'nucleo-l4r5zi'], /^nucleo-l4r5zi is a real board: give --port \/dev\/ttyXXX \(its console: LPUART1 at 115200 baud/],
       [['--board', 'qemu-mps2-an386', 'no-such.elf'], /^\/.*\/no-such\.elf: firmware not found$/],
-      [['--board', 'qemu-mps2-an386', 'model.tflite'], /^model\.tflite is a model: monitor runs a firmware/],
+      [['--board', 'qemu-mps2-an386', 'model.tflite'], /^model\.tflite is a model: monitor runs a firmware .* or with --project-app/],
+      [['--board', 'qemu-mps2-an386', 'app.elf', '--project-app'], /^--project-app builds a model's starter app for an emulated board/],
+      [
+        ['--board', 'nucleo-l4r5zi', 'model.tflite', '--project-app'],
+        /^--project-app runs the starter app on an emulated board; nucleo-l4r5zi is a real board/,
+      ],
+      [['--board', 'qemu-mps2-an386', 'no-such.tflite', '--project-app'], /^no-such\.tflite: model not found$/],
       [['--port', '/dev/null', 'app.elf'], /^with --port the board runs what it was flashed with: flash app\.elf first/],
       [['--baud', '9600', '--board', 'qemu-mps2-an386', 'app.elf'], /^--baud sets a real serial port's rate: give --port too$/],
       [['--board', 'qemu-mps2-an386', 'app.elf', '--timestamps', 'utc'], /^--timestamps must be relative or wall, got 'utc'$/],

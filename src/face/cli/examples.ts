@@ -26,6 +26,7 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge monitor --port /dev/ttyACM0 --board nucleo-l4r5zi',
     'tinyforge monitor --port /dev/ttyUSB0 --baud 921600 --timestamps wall',
     'tinyforge monitor --board qemu-mps2-an386 app.elf --json',
+    'tinyforge monitor --board qemu-mps2-an386 model.tflite --project-app',
   ],
   flash: [
     'tinyforge flash model.tflite --target cortex-m4 --port /dev/ttyUSB0',
