@@ -219,7 +219,7 @@ export function exportCompiler(target: TargetDescriptor): { cc: string; ar: stri
  * The starter apps' header: the sample input as const arrays, a loader, and the top class of output 0,
  * with the class tinyforge's reference kernels give for the sample.
  */
-function sampleHeader(compiled: CompiledModel, options: ProjectOptions, modelHeader: string): GeneratedFile {
+export function sampleHeader(compiled: CompiledModel, options: ProjectOptions, modelHeader: string): GeneratedFile {
   const { graph, prepared, generated } = compiled;
   const sample = options.sample ?? zeroPointCase(graph);
   const output = graph.tensors[graph.outputs[0]!]!;
