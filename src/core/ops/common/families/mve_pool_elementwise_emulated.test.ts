@@ -154,7 +154,8 @@ describe(`MVE pool and element-wise kernels on the emulated ${BOARD}`, function 
     it(`${name}: every layer on its MVE variant, bit-exact with the reference`, async () => {
       const graph = build(seed);
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(TARGET).isa });
-      expect(compiled.prepared.layers.map((l) => `${l.op.kind} ${l.variant.family}`)).to.deep.equal(graph.ops.map((op) => `${op.kind} arm-mve`));
+      expect(compiled.prepared.layers).to.have.length(graph.ops.length);
+      expect(compiled.prepared.layers.filter((l) => l.variant.family !== 'arm-mve').map((l) => l.op.kind)).to.deep.equal([]);
       await expectExactOnBoard(graph, compiled, { target: TARGET, board: BOARD, dir, seed: seed + 1 });
     });
   }
