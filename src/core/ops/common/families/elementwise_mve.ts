@@ -82,7 +82,7 @@ function stageFunction(f: string, k: MveBinaryKernel): string {
     }
     zeroPointAfter = s.zeroPointAfter;
   }
-  lines.push('  int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vdupq_n_s16(0), vb), vt);');
+  lines.push('  int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vuninitializedq_s16(), vb), vt);');
   if (zeroPointAfter !== 0) lines.push(`  v = vqaddq_n_s16(v, ${zeroPointAfter});`);
   lines.push(`  return vminq_s16(vmaxq_s16(v, vdupq_n_s16(${k.actMin})), vdupq_n_s16(${k.actMax}));`, '}');
   return lines.join('\n');
