@@ -20,7 +20,11 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge profile model.tflite --target cortex-m4 --html report.html',
     'tinyforge profile small.tflite --json > small.json && tinyforge profile model.tflite --html cmp.html --compare small.json',
   ],
-  validate: ['tinyforge validate model.tflite --inputs samples/ --target cortex-m4', 'tinyforge validate model.tflite --reference dump/ --input in.bin'],
+  validate: [
+    'tinyforge validate model.tflite --inputs samples/ --target cortex-m4',
+    'tinyforge validate model.tflite --reference dump/ --input in.bin',
+    'tinyforge validate int8.tflite --original float.tflite --inputs test.npz -t host',
+  ],
   ports: ['tinyforge ports', 'tinyforge ports --json'],
   flash: [
     'tinyforge flash model.tflite --target cortex-m4 --port /dev/ttyUSB0',
