@@ -39,6 +39,7 @@ import { maskInvalid } from '../helpers/valid_frames.ts';
 export const FAMILY_TARGETS: Record<string, string> = {
   host: 'host (C, ASan+UBSan)',
   'cortex-m4': 'DSP (Armv7E-M)',
+  'cortex-m55': 'MVE (Armv8.1-M, Cortex-M55)',
   rp2040: 'Armv6-M (RP2040)',
   'cortex-m0': 'Armv6-M (Cortex-M0)',
   'cortex-m3': 'portable (Armv7-M)',

@@ -22,11 +22,13 @@ import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
 
 /**
  * What CI runs: components per target. The campaign that closes an issue runs far more (docs/fuzzing.md).
- * The file is CI's largest, so the counts follow the families: the host and the three kernel families
- * (DSP, Armv6-M on the RP2040, RV32) get the most; the Cortex-M0 (the RP2040's kernels on another
- * board) and the Cortex-M3 (the portable C the host already runs) the least. The generators take
- * turns, one component per generator and dtype pair (PAIRS of them, checked below): the host, the M4,
- * the RP2040 and the ESP32-C3 run each at least once; the M0 and M3 the first 50. A component whose
+ * The file is CI's largest, so the counts follow the families: the host and the four kernel families
+ * (DSP, MVE on the Cortex-M55, Armv6-M on the RP2040, RV32) get the most; the Cortex-M0 (the RP2040's
+ * kernels on another board) and the Cortex-M3 (the portable C the host already runs) the least. The
+ * generators take turns, one component per generator and dtype pair (PAIRS of them, checked below):
+ * the host, the M4, the M55, the RP2040 and the ESP32-C3 run each at least once; the M0 and M3 the
+ * first 50. The M55 draws the M4's batches (same seed, count and batch size), so they share TFLite
+ * Micro's recorded answers. A component whose
  * op has no kernel yet (a generator written before its op) is skipped and counted apart; stateful
  * components (signal ops, SVDF, LSTM) run in their own batch of several frames, state carried.
  */
@@ -34,6 +36,7 @@ const PAIRS = 139;
 const CI_PLAN: { target: string; count: number; batch: number }[] = [
   { target: 'host', count: 150, batch: 50 },
   { target: 'cortex-m4', count: PAIRS, batch: Math.ceil(PAIRS / 2) },
+  { target: 'cortex-m55', count: PAIRS, batch: Math.ceil(PAIRS / 2) },
   { target: 'rp2040', count: PAIRS, batch: Math.ceil(PAIRS / 2) },
   { target: 'cortex-m0', count: 50, batch: 50 },
   { target: 'cortex-m3', count: 50, batch: 50 },

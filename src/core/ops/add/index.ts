@@ -20,6 +20,7 @@ import {
   requireCommonScaleFits,
 } from '../common/families/binary_elementwise.ts';
 import { sumTablesVariant } from '../common/families/sum_tables.ts';
+import { commonScaleMveVariant } from '../common/families/common_scale_mve.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { addInt16, anyOperandInt16 } from './add_int16.ts';
@@ -107,8 +108,13 @@ const add: OpDef<AddParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
 
-  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
-  variants: [sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace), sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32')],
+  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M and RV32: no
+  // multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
+  variants: [
+    commonScaleMveVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace),
+    sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace),
+    sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32'),
+  ],
 };
 
 /**

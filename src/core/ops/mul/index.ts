@@ -14,6 +14,7 @@ import { mulInt16 } from './mul_int16.ts';
 import { mulInt16Variants } from './mul_int16_variants.ts';
 import { mulM0plus } from './m0plus.ts';
 import { mulDsp } from './dsp.ts';
+import { mulMve } from './mve.ts';
 import { mulRv32 } from './rv32.ts';
 import { clamp, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
@@ -81,9 +82,10 @@ const mul: OpDef<MulParams> = {
     });
   },
 
-  // Arm DSP: four elements per word, one SMMLAR requantization (dsp.ts); Armv6-M: SRDHM from three
-  // 32-bit products instead of a 64-bit multiply (m0plus.ts)
-  variants: [mulDsp, mulM0plus, mulRv32],
+  // MVE: the DSP plan four int32 lanes at a time (mve.ts); Arm DSP: four elements per word, one
+  // SMMLAR requantization (dsp.ts); Armv6-M: SRDHM from three 32-bit products instead of a 64-bit
+  // multiply (m0plus.ts)
+  variants: [mulMve, mulDsp, mulM0plus, mulRv32],
 };
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { softmaxMve } from './mve.ts';
 import { softmaxSumComment } from '../common/numerics/accumulator_bound.ts';
 import { OpError } from '../../errors.ts';
 import { type SoftmaxAttrs, elementCount } from '../../ir/graph.ts';
@@ -143,7 +144,7 @@ const softmax: OpDef<SoftmaxParams> = {
 
   // short rows keep their exponentials (one int32 each) rather than computing them twice
   scratchBytes: (p) => (cachesExps(p) ? 4 * p.depth : 0),
-  variants: [...softmaxTableVariants, softmaxM0Rows(), softmaxFastRows('arm-dsp'), softmaxFastRows('rv32')],
+  variants: [softmaxMve, ...softmaxTableVariants, softmaxM0Rows(), softmaxFastRows('arm-dsp'), softmaxFastRows('rv32')],
   emitC: (p, ctx) => emitRowKernel(p, ctx, 'portable'),
 };
 

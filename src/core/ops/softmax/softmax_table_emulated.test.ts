@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * SOFTMAX's exp-table variants (table.ts) on emulated boards of each family: the Cortex-M4 (QEMU
- * mps2-an386, Arm DSP), the RP2040 (rp2040js, Armv6-M: 32-bit-product SRDHM and reciprocal) and the
- * ESP32-C3 class (QEMU riscv32 virt, RV32): one model per board of random SOFTMAX layers (rows and
+ * mps2-an386, Arm DSP), the Cortex-M55 (QEMU mps3-an547, MVE: gathers from the table), the RP2040
+ * (rp2040js, Armv6-M: 32-bit-product SRDHM and reciprocal) and the ESP32-C3 class (QEMU riscv32 virt,
+ * RV32): one model per board of random SOFTMAX layers (rows and
  * depths, input scales over decades, zero points, betas, int8 and int16 outputs), bit-exact with the
  * TypeScript reference over every output byte.
  */
@@ -46,6 +47,8 @@ function softmaxModel(name: string, seed: number, layers: number): Graph {
 
 const BOARDS = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], kind: /Arm DSP: exp table/ },
+  // the MVE table kernel (mve.ts); the layers where the table does not pay run the Arm DSP row kernel
+  { target: 'cortex-m55', board: 'qemu-mps3-an547', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], kind: /MVE: exp table by gather loads/ },
   { target: 'rp2040', board: 'rp2040js', tools: ['arm-none-eabi-gcc'], kind: /Armv6-M: exp table/ },
   { target: 'esp32c3', board: 'qemu-riscv32-virt', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], kind: /RV32: exp table/ },
 ];

@@ -29,6 +29,7 @@ import {
   requireCommonScaleFits,
 } from '../common/families/binary_elementwise.ts';
 import { sumTablesVariant } from '../common/families/sum_tables.ts';
+import { commonScaleMveVariant } from '../common/families/common_scale_mve.ts';
 import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
 
 /** TFLite's int8 SUB keeps 20 bits of headroom, as ADD does. */
@@ -76,8 +77,13 @@ const sub: OpDef<SubParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
 
-  // Armv6-M and RV32: no multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
-  variants: [sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap), sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32')],
+  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M and RV32: no
+  // multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
+  variants: [
+    commonScaleMveVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap),
+    sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap),
+    sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32'),
+  ],
 };
 
 // int16 activations (16x8) go to their own kernel in sub_int16.ts

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The int8 AVERAGE_POOL_2D and MAX_POOL_2D variants of the Arm DSP and Armv6-M families
- * (common/families/pool_words.h): four channels per word, one shared loop per model, op and family, each
+ * The int8 AVERAGE_POOL_2D and MAX_POOL_2D variants of the MVE family (common/families/pool_mve.h),
+ * and of the Arm DSP and Armv6-M families (common/families/pool_words.h): four channels per word, one shared loop per model, op and family, each
  * layer passing its geometry as a const struct. Average pools divide by a reciprocal multiply exact
  * for windows of up to 256 taps (pool_words.h proves it, pool_words.test.ts checks every sum), the
  * bound that also keeps a lane's sum in 16 bits; larger windows keep the portable kernel.
@@ -117,5 +117,52 @@ function variant(kind: PoolKind, family: PoolFamily): KernelVariant<PoolParams> 
   };
 }
 
-export const avgPoolVariants: readonly KernelVariant<PoolParams>[] = [variant('avg', 'arm-dsp'), variant('avg', 'armv6m'), variant('avg', 'rv32')];
-export const maxPoolVariants: readonly KernelVariant<PoolParams>[] = [variant('max', 'arm-dsp'), variant('max', 'armv6m'), variant('max', 'rv32')];
+/**
+ * The MVE (Helium) loops of pool_mve.h: 16 channels per vector, the last vector of a pixel
+ * tail-predicated; the average's int16 lane sums hold windows of up to MAX_TAPS taps. They beat the
+ * Arm DSP loops (and the portable C below 4 channels) at every depth and window measured on the
+ * emulated Cortex-M55, 1 to 64 channels, 1x1 to 7x7 (docs/kernels.md), so they take every layer.
+ */
+const MVE_HOW: Record<PoolKind, string> = {
+  avg: '16 channels per window walk in int16 lanes, division by a shift (2^k taps) or a reciprocal',
+  max: '16 channels per VMAX.S8',
+};
+
+function emitPoolMve(kind: PoolKind, p: PoolParams, ctx: LayerEmitContext): string {
+  const shared = `tf_${kind}pool_mve`;
+  ctx.defineOnce(
+    shared,
+    `/* the shared ${kind === 'avg' ? 'AVERAGE' : 'MAX'}_POOL_2D loop (MVE), one copy per model */\n` +
+      `static void ${shared}(const tf_pool_geom_t *g, const int8_t *in, int8_t *out) { tf_${kind}pool_mve_body(g, in, out); }\n`,
+  );
+  const op = kind === 'avg' ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
+  return (
+    `/* ${op} [${p.batches}x${p.inH}x${p.inW}x${p.depth}] -> [${p.batches}x${p.outH}x${p.outW}x${p.depth}], filter ${p.filterH}x${p.filterW}, ` +
+    `stride ${p.strideH}x${p.strideW} (MVE: ${MVE_HOW[kind]}, the last vector tail-predicated) */\n` +
+    `static const tf_pool_geom_t ${ctx.fnName}_geom = { ${geometry(p).join(', ')} };\n` +
+    `static void ${ctx.fnName}(void) { ${shared}(&${ctx.fnName}_geom, ${ctx.input(0)}, ${ctx.output(0)}); }\n`
+  );
+}
+
+function mveVariant(kind: PoolKind): KernelVariant<PoolParams> {
+  return {
+    name: 'mve',
+    family: 'arm-mve',
+    applies: (p) => kind === 'max' || maxWindowTaps(p) <= MAX_TAPS,
+    emit: (p, ctx) => emitPoolMve(kind, p, ctx),
+    cFiles: ['common/families/pool_words.h', 'common/families/pool_mve.h'],
+  };
+}
+
+export const avgPoolVariants: readonly KernelVariant<PoolParams>[] = [
+  mveVariant('avg'),
+  variant('avg', 'arm-dsp'),
+  variant('avg', 'armv6m'),
+  variant('avg', 'rv32'),
+];
+export const maxPoolVariants: readonly KernelVariant<PoolParams>[] = [
+  mveVariant('max'),
+  variant('max', 'arm-dsp'),
+  variant('max', 'armv6m'),
+  variant('max', 'rv32'),
+];
