@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * DEPTHWISE_CONV_2D's Arm MVE (Helium) variant, depth multiplier 1 over any channel count: four
+ * channels per int32x4 vector (VLDRB.S32 of four input and four weight bytes, VMUL + VADD: MVE has
+ * no lane-wise multiply-accumulate), four output pixels per weight load. Windows inside the image run
+ * every tap unrolled at offsets known when the layer is compiled, the input offset folded into the
+ * accumulators' start; windows over the padding walk only the taps inside and add the offset per
+ * input byte. A channel count off a multiple of 4 ends in a last group under a VCTP32 predicate
+ * (the bytes past the last channel neither read nor written). Requantization is tf_mve_mbqm, four
+ * channels per step, exactly TFLite Micro's MultiplyByQuantizedMultiplier. Other depth multipliers
+ * fall back to the Arm DSP variant.
+ */
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { insideRange } from '../common/families/conv_geometry.ts';
+import type { DepthwiseConv2DParams } from './index.ts';
+import { dspOverlap } from './dsp.ts';
+import { summary } from './describe.ts';
+
+/** Output pixels sharing each weight load inside the image (four accumulators of eight Q registers). */
+const PIXEL_BLOCK = 4;
+
+/** int32 words per channel group's record: multipliers, left shifts, -right shifts, starts inside the image, biases. */
+const RECORD_WORDS = 5 * 4;
+
+export function depthwiseMveApplies(p: DepthwiseConv2DParams): boolean {
+  return p.depthMultiplier === 1;
+}
+
+/** Filter [taps][C] as [group][tap][4], zero weights past the last channel. */
+export function mveDepthwiseWeights(filter: Int8Array, taps: number, channels: number): Int8Array {
+  const groups = Math.ceil(channels / 4);
+  const out = new Int8Array(groups * taps * 4);
+  let at = 0;
+  for (let c = 0; c < groups * 4; c += 4) {
+    for (let t = 0; t < taps; t++) for (let j = 0; j < 4; j++) out[at++] = c + j < channels ? filter[t * channels + c + j]! : 0;
+  }
+  return out;
+}
+
+/**
+ * Per group of four channels: multipliers, max(shift, 0), min(shift, 0), starts (bias + input offset
+ * x the channel's weight sum, int32 wrapping as TFLite Micro's sum does) and biases. Lanes past the
+ * last channel: multiplier 2^30, no shift, start 0 (their results are never stored).
+ */
+function mveRecords(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array | undefined): Int32Array {
+  const taps = p.kH * p.kW;
+  const groups = Math.ceil(p.outC / 4);
+  const out = new Int32Array(groups * RECORD_WORDS);
+  for (let c = 0; c < groups * 4; c++) {
+    const at = Math.floor(c / 4) * RECORD_WORDS + (c % 4);
+    if (c >= p.outC) {
+      out[at] = 1 << 30;
+      continue;
+    }
+    let sum = 0;
+    for (let t = 0; t < taps; t++) sum += filter[t * p.outC + c]!;
+    const b = bias ? bias[c]! : 0;
+    out[at] = p.multiplier[c]!;
+    out[at + 4] = Math.max(p.shift[c]!, 0);
+    out[at + 8] = Math.min(p.shift[c]!, 0);
+    out[at + 12] = (b + Math.imul(sum, p.inputOffset)) | 0;
+    out[at + 16] = b;
+  }
+  return out;
+}
+
+/**
+ * One channel group of `pixels` output pixels inside the image, every tap unrolled: accumulator k
+ * reads pixel k's window, `x` points at the first pixel's window (top left) plus the group's first
+ * channel, `w` at the group's weights. `predicated`: the last group, its input loads under `pred`.
+ */
+function interiorGroup(p: DepthwiseConv2DParams, pixels: number, predicated: boolean): string[] {
+  const inRow = p.inW * p.inC;
+  const pixelStep = p.strideW * p.inC;
+  const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
+  const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')};`];
+  for (let fy = 0; fy < p.kH; fy++) {
+    for (let fx = 0; fx < p.kW; fx++) {
+      const t = fy * p.kW + fx;
+      const tapOffset = fy * p.dilationH * inRow + fx * p.dilationW * p.inC;
+      const load = (k: number) => {
+        const at = tapOffset + k * pixelStep;
+        return predicated ? `vldrbq_z_s32(x + ${at}, pred)` : `vldrbq_s32(x + ${at})`;
+      };
+      const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(${load(k)}, wt));`);
+      lines.push(`{ const int32x4_t wt = vldrbq_s32(w + ${t * 4}); ${macs.join(' ')} }`);
+    }
+  }
+  return lines;
+}
+
+/** The stores of a group's accumulators: pixel k at `o + k * C`. */
+function groupStores(p: DepthwiseConv2DParams, fnName: string, pixels: number, predicated: boolean): string[] {
+  const lines = ['const int32x4_t mult = vldrwq_s32(r), neg_right = vldrwq_s32(r + 8);'];
+  if (p.shift.some((s) => s > 0)) lines.push('const int32x4_t left = vldrwq_s32(r + 4);');
+  for (let k = 0; k < pixels; k++) {
+    const value = `${fnName}_rq(a${k}, mult, ${p.shift.some((s) => s > 0) ? 'left' : 'vdupq_n_s32(0)'}, neg_right)`;
+    lines.push(predicated ? `vstrbq_p_s32(o + ${k * p.outC}, ${value}, pred);` : `vstrbq_s32(o + ${k * p.outC}, ${value});`);
+  }
+  return lines;
+}
+
+function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const taps = p.kH * p.kW;
+  const fullGroups = Math.floor(p.outC / 4);
+  const tail = p.outC % 4;
+  const [rowLo, rowHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colLo, colHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  const block = (pixels: number) => ({
+    pixels,
+    pixelWord: pixels === 1 ? 'one pixel' : `${pixels} pixels`,
+    full: fullGroups > 0 ? { body: interiorGroup(p, pixels, false), stores: groupStores(p, ctx.fnName, pixels, false) } : undefined,
+    tail: tail > 0 ? { body: interiorGroup(p, pixels, true), stores: groupStores(p, ctx.fnName, pixels, true) } : undefined,
+  });
+  const leftShifts = p.shift.some((s) => s > 0);
+  return ctx.render('depthwise_conv_2d_mve.c.hbs', {
+    ...p,
+    fnName: ctx.fnName,
+    summary: summary(p),
+    how: `${fullGroups} group${fullGroups === 1 ? '' : 's'} of 4 channels${tail ? ` and a last of ${tail} under VCTP32` : ''}, ${PIXEL_BLOCK} pixels per weight load, ${taps} taps unrolled`,
+    input: ctx.input(0),
+    output: ctx.output(0),
+    weights: ctx.addConst('w_mve', 'int8_t', mveDepthwiseWeights(filter, taps, p.outC)),
+    records: ctx.addConst('rec_mve', 'int32_t', mveRecords(p, filter, bias)),
+    leftShifts,
+    groups: Math.ceil(p.outC / 4),
+    fullGroups,
+    tail,
+    tailWord: tail === 1 ? 'channel' : `${tail} channels`,
+    groupWeights: taps * 4,
+    recordWords: RECORD_WORDS,
+    blocks: [block(PIXEL_BLOCK), block(1)],
+    blockStep: PIXEL_BLOCK,
+    inImage: p.inH * p.inW * p.inC,
+    outImage: p.outH * p.outW * p.outC,
+    inRow: p.inW * p.inC,
+    outRow: p.outW * p.outC,
+    rowLo,
+    rowHi,
+    colLo,
+    colHi,
+  });
+}
+
+export const depthwiseMveVariant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 'arm-mve',
+  family: 'arm-mve',
+  applies: depthwiseMveApplies,
+  overlap: dspOverlap,
+  emit,
+};
