@@ -65,27 +65,82 @@ function mveRecords(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Arra
   return out;
 }
 
+/** The bytes from `x` each load of a group reads, in order: per tap (rows, then columns), pixel k's bytes. */
+function loadOffsets(p: DepthwiseConv2DParams, pixels: number): number[][] {
+  const inRow = p.inW * p.inC;
+  const taps: number[][] = [];
+  for (let fy = 0; fy < p.kH; fy++) {
+    for (let fx = 0; fx < p.kW; fx++) {
+      const tapOffset = fy * p.dilationH * inRow + fx * p.dilationW * p.inC;
+      taps.push(Array.from({ length: pixels }, (_, k) => tapOffset + k * p.strideW * p.inC));
+    }
+  }
+  return taps;
+}
+
+/** VLDRB's post-increment (writeback) reaches +-127 bytes; ADDW/SUBW 4095. */
+const WRITEBACK_MAX = 127;
+const ADDW_MAX = 4095;
+
 /**
  * One channel group of `pixels` output pixels inside the image, every tap unrolled: accumulator k
  * reads pixel k's window, `x` points at the first pixel's window (top left) plus the group's first
- * channel, `w` at the group's weights. `predicated`: the last group, its input loads under `pred`.
+ * channel, `w` at the group's weights. One asm statement per tap: gcc 12 neither keeps MVE loads
+ * in their post-increment form (it recomputes each address with an ADD and a MOV) nor keeps the
+ * sums in order (it reassociates them and spills the products); here one pointer walks every load,
+ * stepping by each load's writeback where the next load is within reach. Steps beyond it are
+ * `big` operands (registers gcc loads once).
  */
-function interiorGroup(p: DepthwiseConv2DParams, pixels: number, predicated: boolean): string[] {
-  const inRow = p.inW * p.inC;
-  const pixelStep = p.strideW * p.inC;
+function interiorGroup(p: DepthwiseConv2DParams, pixels: number): string[] {
+  const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
+  const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')}, wt, t0, t1;`, 'const int8_t *xp = x;'];
+  const taps = loadOffsets(p, pixels);
+  const flat = taps.flat();
+  const big: number[] = [];
+  let at = 0;
+  const outputs = [...accs.map((a) => `[${a}] "+w"(${a})`), '[wt] "=&w"(wt)', '[t0] "=&w"(t0)', '[t1] "=&w"(t1)', '[xp] "+l"(xp)', '[w] "+l"(w)'];
+  taps.forEach((offsets) => {
+    const asm: string[] = ['vldrb.s32 %q[wt], [%[w]], #4'];
+    // load pixel k (walking xp to the next load), then multiply and add it while the next one loads
+    const load = (k: number) => {
+      const here = offsets[k]!;
+      const next = at + 1 < flat.length ? flat[at + 1]! : here;
+      at++;
+      const step = next - here;
+      const t = `%q[t${k % 2}]`;
+      if (step === 0) return [`vldrb.s32 ${t}, [%[xp]]`];
+      if (Math.abs(step) <= WRITEBACK_MAX) return [`vldrb.s32 ${t}, [%[xp]], #${step}`];
+      if (Math.abs(step) <= ADDW_MAX) return [`vldrb.s32 ${t}, [%[xp]]`, `${step > 0 ? 'addw' : 'subw'} %[xp], %[xp], #${Math.abs(step)}`];
+      if (!big.includes(step)) big.push(step);
+      return [`vldrb.s32 ${t}, [%[xp]]`, `add %[xp], %[xp], %[big${big.indexOf(step)}]`];
+    };
+    const mac = (k: number) => [`vmul.i32 %q[t${k % 2}], %q[t${k % 2}], %q[wt]`, `vadd.i32 %q[a${k}], %q[a${k}], %q[t${k % 2}]`];
+    asm.push(...load(0));
+    for (let k = 1; k < pixels; k++) {
+      asm.push(...load(k));
+      asm.push(...mac(k - 1));
+    }
+    asm.push(...mac(pixels - 1));
+    lines.push(`__asm__ volatile(${asm.map((i) => JSON.stringify(`${i}\n\t`)).join(' ')}`);
+    lines.push(`  : ${outputs.join(', ')}`);
+    lines.push('  : BIG_INPUTS');
+    lines.push('  : "memory");');
+  });
+  // every statement names every large step (an asm operand list is one for the whole group)
+  const inputs = big.map((step, n) => `[big${n}] "r"(${step})`).join(', ');
+  return lines.map((l) => (l === '  : BIG_INPUTS' ? `  : ${inputs}` : l));
+}
+
+/**
+ * The last group's taps under `pred` (its input loads past the last channel not made): intrinsics,
+ * the input offset folded into the start as in the full groups.
+ */
+function predicatedGroup(p: DepthwiseConv2DParams, pixels: number): string[] {
   const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
   const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')};`];
-  for (let fy = 0; fy < p.kH; fy++) {
-    for (let fx = 0; fx < p.kW; fx++) {
-      const t = fy * p.kW + fx;
-      const tapOffset = fy * p.dilationH * inRow + fx * p.dilationW * p.inC;
-      const load = (k: number) => {
-        const at = tapOffset + k * pixelStep;
-        return predicated ? `vldrbq_z_s32(x + ${at}, pred)` : `vldrbq_s32(x + ${at})`;
-      };
-      const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(${load(k)}, wt));`);
-      lines.push(`{ const int32x4_t wt = vldrbq_s32(w + ${t * 4}); ${macs.join(' ')} }`);
-    }
+  for (const offsets of loadOffsets(p, pixels)) {
+    const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(vldrbq_z_s32(x + ${offsets[k]}, pred), wt));`);
+    lines.push(`{ const int32x4_t wt = vldrbq_s32(w); w += 4; ${macs.join(' ')} TF_MVE_TAP_BARRIER${pixels}(${accs.join(', ')}); }`);
   }
   return lines;
 }
@@ -112,8 +167,8 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const block = (pixels: number) => ({
     pixels,
     pixelWord: pixels === 1 ? 'one pixel' : `${pixels} pixels`,
-    full: fullGroups > 0 ? { body: interiorGroup(p, pixels, false), stores: groupStores(p, ctx.fnName, pixels, false) } : undefined,
-    tail: tail > 0 ? { body: interiorGroup(p, pixels, true), stores: groupStores(p, ctx.fnName, pixels, true) } : undefined,
+    full: fullGroups > 0 ? { body: interiorGroup(p, pixels), stores: groupStores(p, ctx.fnName, pixels, false) } : undefined,
+    tail: tail > 0 ? { body: predicatedGroup(p, pixels), stores: groupStores(p, ctx.fnName, pixels, true) } : undefined,
   });
   const leftShifts = p.shift.some((s) => s > 0);
   return ctx.render('depthwise_conv_2d_mve.c.hbs', {
