@@ -187,7 +187,8 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     tailWord: tail === 1 ? 'channel' : `${tail} channels`,
     groupWeights: taps * 4,
     recordWords: RECORD_WORDS,
-    blocks: [block(PIXEL_BLOCK), block(1)],
+    // the pixel block where the inside columns hold one (a last short one overlapping), else single pixels
+    block: colHi - colLo >= PIXEL_BLOCK ? { ...block(PIXEL_BLOCK), overlapLast: (colHi - colLo) % PIXEL_BLOCK !== 0 } : block(1),
     blockStep: PIXEL_BLOCK,
     inImage: p.inH * p.inW * p.inC,
     outImage: p.outH * p.outW * p.outC,
