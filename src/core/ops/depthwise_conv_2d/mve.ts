@@ -4,11 +4,12 @@
  * channels per int32x4 vector (VLDRB.S32 of four input and four weight bytes, VMUL + VADD: MVE has
  * no lane-wise multiply-accumulate), four output pixels per weight load. Windows inside the image run
  * every tap unrolled at offsets known when the layer is compiled, the input offset folded into the
- * accumulators' start; windows over the padding walk only the taps inside and add the offset per
- * input byte. A channel count off a multiple of 4 ends in a last group under a VCTP32 predicate
- * (the bytes past the last channel neither read nor written). Requantization is tf_mve_mbqm, four
- * channels per step, exactly TFLite Micro's MultiplyByQuantizedMultiplier. Other depth multipliers
- * fall back to the Arm DSP variant.
+ * accumulators' start; a window over the padding is first gathered into the scratch (input zero
+ * points for the padded taps, whose products with the offset folded in are then 0) and runs the
+ * same unrolled code over it, one pixel at a time. A channel count off a multiple of 4 ends in a
+ * last group under a VCTP32 predicate (the bytes past the last channel neither read nor written).
+ * Requantization is tf_mve_mbqm, four channels per step, exactly TFLite Micro's
+ * MultiplyByQuantizedMultiplier. Other depth multipliers fall back to the Arm DSP variant.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
@@ -65,13 +66,16 @@ function mveRecords(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Arra
   return out;
 }
 
-/** The bytes from `x` each load of a group reads, in order: per tap (rows, then columns), pixel k's bytes. */
-function loadOffsets(p: DepthwiseConv2DParams, pixels: number): number[][] {
+/**
+ * The bytes from `x` each load of a group reads, in order: per tap (rows, then columns), pixel k's
+ * bytes; in the image, or (`gathered`) in a window gathered tap after tap (one pixel).
+ */
+function loadOffsets(p: DepthwiseConv2DParams, pixels: number, gathered: boolean): number[][] {
   const inRow = p.inW * p.inC;
   const taps: number[][] = [];
   for (let fy = 0; fy < p.kH; fy++) {
     for (let fx = 0; fx < p.kW; fx++) {
-      const tapOffset = fy * p.dilationH * inRow + fx * p.dilationW * p.inC;
+      const tapOffset = gathered ? (fy * p.kW + fx) * p.inC : fy * p.dilationH * inRow + fx * p.dilationW * p.inC;
       taps.push(Array.from({ length: pixels }, (_, k) => tapOffset + k * p.strideW * p.inC));
     }
   }
@@ -91,10 +95,10 @@ const ADDW_MAX = 4095;
  * stepping by each load's writeback where the next load is within reach. Steps beyond it are
  * `big` operands (registers gcc loads once).
  */
-function interiorGroup(p: DepthwiseConv2DParams, pixels: number): string[] {
+function interiorGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boolean): string[] {
   const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
   const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')}, wt, t0, t1;`, 'const int8_t *xp = x;'];
-  const taps = loadOffsets(p, pixels);
+  const taps = loadOffsets(p, pixels, gathered);
   const flat = taps.flat();
   const big: number[] = [];
   let at = 0;
@@ -135,10 +139,10 @@ function interiorGroup(p: DepthwiseConv2DParams, pixels: number): string[] {
  * The last group's taps under `pred` (its input loads past the last channel not made): intrinsics,
  * the input offset folded into the start as in the full groups.
  */
-function predicatedGroup(p: DepthwiseConv2DParams, pixels: number): string[] {
+function predicatedGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boolean): string[] {
   const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
   const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')};`];
-  for (const offsets of loadOffsets(p, pixels)) {
+  for (const offsets of loadOffsets(p, pixels, gathered)) {
     const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(vldrbq_z_s32(x + ${offsets[k]}, pred), wt));`);
     lines.push(`{ const int32x4_t wt = vldrbq_s32(w); w += 4; ${macs.join(' ')} TF_MVE_TAP_BARRIER${pixels}(${accs.join(', ')}); }`);
   }
@@ -156,6 +160,18 @@ function groupStores(p: DepthwiseConv2DParams, fnName: string, pixels: number, p
   return lines;
 }
 
+/** Whether some output pixel's window crosses the padding. */
+function hasBorder(p: DepthwiseConv2DParams): boolean {
+  const [rowLo, rowHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colLo, colHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  return rowLo > 0 || rowHi < p.outH || colLo > 0 || colHi < p.outW;
+}
+
+/** Where windows cross the padding: a pixel's window gathered (taps x C bytes), then a row of C input zero points. */
+export function mveScratchBytes(p: DepthwiseConv2DParams): number {
+  return hasBorder(p) ? (p.kH * p.kW + 1) * p.inC : 0;
+}
+
 function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -164,12 +180,13 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const tail = p.outC % 4;
   const [rowLo, rowHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colLo, colHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const block = (pixels: number) => ({
+  const block = (pixels: number, gathered = false) => ({
     pixels,
     pixelWord: pixels === 1 ? 'one pixel' : `${pixels} pixels`,
-    full: fullGroups > 0 ? { body: interiorGroup(p, pixels), stores: groupStores(p, ctx.fnName, pixels, false) } : undefined,
-    tail: tail > 0 ? { body: predicatedGroup(p, pixels), stores: groupStores(p, ctx.fnName, pixels, true) } : undefined,
+    full: fullGroups > 0 ? { body: interiorGroup(p, pixels, gathered), stores: groupStores(p, ctx.fnName, pixels, false) } : undefined,
+    tail: tail > 0 ? { body: predicatedGroup(p, pixels, gathered), stores: groupStores(p, ctx.fnName, pixels, true) } : undefined,
   });
+  const anyBorder = hasBorder(p);
   const leftShifts = p.shift.some((s) => s > 0);
   return ctx.render('depthwise_conv_2d_mve.c.hbs', {
     ...p,
@@ -189,7 +206,13 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     recordWords: RECORD_WORDS,
     // the pixel block where the inside columns hold one (a last short one overlapping), else single pixels
     block: colHi - colLo >= PIXEL_BLOCK ? { ...block(PIXEL_BLOCK), overlapLast: (colHi - colLo) % PIXEL_BLOCK !== 0 } : block(1),
-    blockStep: PIXEL_BLOCK,
+    // pixels over the padding: their window gathered into the scratch, the input zero point for the padded taps
+    border: anyBorder ? block(1, true) : undefined,
+    window: anyBorder ? `((int8_t *)${ctx.scratch()})` : undefined,
+    windowBytes: taps * p.inC,
+    // pixels of whole 16-byte vectors: gathered without predication
+    whole16: p.inC % 16 === 0,
+    inputZeroPoint: -p.inputOffset,
     inImage: p.inH * p.inW * p.inC,
     outImage: p.outH * p.outW * p.outC,
     inRow: p.inW * p.inC,
@@ -206,5 +229,6 @@ export const depthwiseMveVariant: KernelVariant<DepthwiseConv2DParams> = {
   family: 'arm-mve',
   applies: depthwiseMveApplies,
   overlap: dspOverlap,
+  scratchBytes: mveScratchBytes,
   emit,
 };
