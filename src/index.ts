@@ -16,8 +16,9 @@ import { basename, join } from 'node:path';
 import { type CompiledLibrary, type CompiledModel, compileFile, compileFiles, modelFileProvenance } from './core/compile.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from './face/client/client.ts';
 import { writeDirectoryAtomically } from './lab/output.ts';
-import { projectFiles } from './lab/toolchain/project_layouts.ts';
+import { type ProjectKind, projectFiles } from './lab/toolchain/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolchain/index.ts';
+import { resolveTargetAndBoard, targetNameFor } from './core/targets/targets.ts';
 import { loadGraph } from './core/model/load.ts';
 import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
@@ -48,6 +49,7 @@ export type { CycleEstimate } from './lab/estimate/types.ts';
 export type { DeviceSession, LayerCounters, Calibration } from './lab/device/session.ts';
 export type { Hello, InvokeResult, DeviceMemory } from './lab/device/protocol/messages.ts';
 export type { CounterSpec } from './core/targets/targets.ts';
+export type { ProjectKind } from './lab/toolchain/project_layouts.ts';
 export type { Graph, Tensor, DType, Quantization } from './core/ir/graph.ts';
 export type { GeneratedModel, GeneratedFile } from './core/codegen/generate.ts';
 export type { PatchOption, PatchReport } from './core/plan/patch_policy.ts';
@@ -84,8 +86,8 @@ export interface CompileOptions extends PlanOptions {
   outDir?: string;
   /** write into a non-empty directory tinyforge did not create (nothing already there is deleted) */
   force?: boolean;
-  /** lay the sources out as an `esp-idf` or `pico-sdk` project (needs `outDir`) */
-  project?: 'esp-idf' | 'pico-sdk';
+  /** lay the sources out as a project of this kind, as `compile --project` (needs `outDir`; docs/exports.md) */
+  project?: ProjectKind;
   /**
    * Also generate the typed host client (docs/api.md): `true` puts it in the result (and as
    * client.ts in `outDir`), a file name writes it there (replacing only a client tinyforge wrote).
@@ -242,7 +244,7 @@ export async function compileLibrary(models: string[], options: CompileLibraryOp
 /** Compiles, builds and runs a model on a board (emulated by default) or the host; reads the cost back. */
 export async function run(model: string, options: RunOptions = {}): Promise<RunReport> {
   return runModel(model, {
-    target: options.target ?? 'cortex-m4',
+    target: targetNameFor(options.target, options.board),
     board: options.board,
     port: options.port,
     cases: inputCases(model, options.inputs, options.inputFile),
@@ -261,7 +263,7 @@ export async function run(model: string, options: RunOptions = {}): Promise<RunR
 export async function profile(model: string, options: ProfileOptions = {}): Promise<ProfileReport> {
   const inputs = options.input ? [options.input] : undefined;
   return profileModel(model, {
-    target: options.target ?? 'cortex-m4',
+    target: targetNameFor(options.target, options.board),
     board: options.board,
     port: options.port,
     input: inputCases(model, inputs, options.inputFile)?.[0],
@@ -296,7 +298,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<DeviceSess
     if (options.port === undefined && options.elf === undefined) throw new TinyforgeError('openDevice: give a port, an elf (with its board) or a model');
     return DeviceSession.open(session);
   }
-  const target = loadTarget(options.target ?? 'cortex-m4');
+  const target = resolveTargetAndBoard(options.target, options.board).target;
   if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
   const board = options.port ? (options.board ? boardOf(target, options.board) : target.boards.find((b) => !b.emulated)) : boardOf(target, options.board);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give a port`);

@@ -28,6 +28,9 @@ const REAL_BOARDS = [
   { board: 'esp32-c3-devkitm-1', target: 'esp32c3', chip: /^ESP32-C3/, flash: 4 << 20, ram: 384 << 10, flashing: 'esp-rom-loader' },
   { board: 'esp32-s3-devkitc-1', target: 'esp32s3', chip: /^ESP32-S3/, flash: 8 << 20, ram: 416 << 10, flashing: 'esp-rom-loader' },
   { board: 'nrf52840-dk', target: 'cortex-m4', chip: /^nRF52840/, flash: 1 << 20, ram: 256 << 10, flashing: 'swd-jlink' },
+  // issue #40: Helium parts; the N6 has no internal flash (its board's octal flash), the RA8D1's SRAM0 leaves out the TCMs
+  { board: 'nucleo-n657x0-q', target: 'cortex-m55', chip: /^STM32N657/, flash: 64 << 20, ram: 0x420000, flashing: 'swd-stlink' },
+  { board: 'ek-ra8d1', target: 'cortex-m85', chip: /^R7FA8D1/, flash: 2016 << 10, ram: 896 << 10, flashing: 'swd-jlink' },
 ];
 
 /** Every fact is either sourced (a document and a section) or says why it is unknown. */

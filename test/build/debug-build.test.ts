@@ -15,7 +15,7 @@ import { resnet8 } from '../helpers/resnet_model.ts';
 import { requireTools, scratchDir } from './helpers.ts';
 
 describe('build: the generated C at -O0 (a Debug build)', function () {
-  it('KWS DS-CNN and ResNet-8 compile warning-free at -O0 for the M4, M7 and M33', function () {
+  it('KWS DS-CNN and ResNet-8 compile warning-free at -O0 for the M4, M7, M33, M55 and M85', function () {
     requireTools(this, ['arm-none-eabi-gcc']);
     const scratch = scratchDir('debug-build');
     try {
@@ -23,7 +23,7 @@ describe('build: the generated C at -O0 (a Debug build)', function () {
         ['kws', kwsDsCnn()],
         ['resnet8', resnet8()],
       ] as const) {
-        for (const t of ['cortex-m4', 'cortex-m7', 'cortex-m33']) {
+        for (const t of ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'cortex-m85']) {
           const target = loadTarget(t);
           const compiled = compileGraph(graph, name, { isa: target.isa });
           const dir = writeDirectoryAtomically(join(scratch.dir, `${name}-${t}`), compiled.generated.files);

@@ -167,6 +167,8 @@ describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-id
     for (const key of ['name', 'version', 'author', 'maintainer', 'sentence', 'paragraph', 'category', 'url', 'architectures'])
       expect(props.has(key), `library.properties: ${key}`).to.equal(true);
     expect(props.get('name')).to.match(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}$/);
+    // arduino-lint refuses an empty url
+    expect(() => new URL(props.get('url') ?? '')).to.not.throw();
     expect(props.get('name')).to.not.match(/^arduino/i);
     expect(props.get('version')).to.match(/^\d+\.\d+\.\d+$/);
     expect(['Display', 'Communication', 'Signal Input/Output', 'Sensors', 'Device Control', 'Timing', 'Data Storage', 'Data Processing', 'Other']).to.include(

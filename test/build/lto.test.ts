@@ -23,10 +23,10 @@ describe('--prefer size: link-time optimization on the MCU targets that list it'
   const targets = listTargets().filter((name) => (loadTarget(name).toolchain.sizeFlags ?? []).includes('-flto'));
 
   it('is listed for the Arm and RISC-V GCC targets', () => {
-    expect(targets).to.include.members(['cortex-m0', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'rp2040', 'esp32c3']);
+    expect(targets).to.include.members(['cortex-m0', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'cortex-m85', 'rp2040', 'esp32c3']);
   });
 
-  for (const name of ['cortex-m0', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'rp2040', 'esp32c3']) {
+  for (const name of ['cortex-m0', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'cortex-m85', 'rp2040', 'esp32c3']) {
     it(`${name}: the MNIST CNN built with -flto runs bit-exact on the emulated board`, async function () {
       const target = loadTarget(name);
       requireTools(this, [target.toolchain.cc]);

@@ -161,6 +161,7 @@ export function makeBadInputFiles(dir: string): void {
   writeFileSync(join(dir, 'text.tflite'), 'not a model, just some text\n');
   writeFileSync(join(dir, 'zeros.tflite'), new Uint8Array(64));
   writeFileSync(join(dir, 'model.onnx'), writeTflite(reluModel()));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [] }));
   model(
     'nan-scale.tflite',
     reluWith((g) => (g.tensors[0]!.quant!.scale = [Number.NaN])),
@@ -290,6 +291,13 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     what: 'another format',
     args: ['compile', 'model.onnx', '-o', 'out'],
     says: 'model.onnx: unknown model format ".onnx"',
+    tflm: NO_FILES,
+  },
+  {
+    group: 'model file',
+    what: 'a float TensorFlow.js model given to compile',
+    args: ['compile', 'model.json', '-o', 'out'],
+    says: 'model.json: a TensorFlow.js model (float) is quantized first: tinyforge quantize model.json --calib DATA -o model_int8.tflite, then use that .tflite',
     tflm: NO_FILES,
   },
   {

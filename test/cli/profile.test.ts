@@ -167,6 +167,16 @@ describe('CLI: profile and ports', function () {
     expect(dom).to.match(/<body[^>]*data-rendered="4"/);
   });
 
+  it('the HTML of a run made for a real board names that board, and shows its memory as shares', () => {
+    const realHtml = join(dir, 'l4r5.html');
+    const r = tinyforge(['profile', sharedModelPath('micro_speech'), '--board', 'nucleo-l4r5zi', '--html', realHtml]);
+    expect(r.status, r.stderr).to.equal(0);
+    const text = readFileSync(realHtml, 'utf8');
+    expect(text).to.include('<title>tinyforge: micro_speech on nucleo-l4r5zi</title>');
+    expect(text).to.include('(run on qemu-mps2-an386, which emulates the core of nucleo-l4r5zi)');
+    expect(text).to.include("share of the board's flash / RAM (%)").and.not.include('bytes (log scale');
+  });
+
   it('report refuses a file that is not a profile JSON, and never overwrites a file it did not write', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ model: 'x', target: 'cortex-m4' }));
@@ -182,6 +192,15 @@ describe('CLI: profile and ports', function () {
     // an earlier report of ours is replaced
     r = tinyforge(['report', jsonFile, '--html', compareHtml]);
     expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it('report without --html prints the comparison table and writes nothing', () => {
+    const r = tinyforge(['report', jsonFile, otherJsonFile]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout)
+      .to.match(/^run\s+per inference\s+flash\s+RAM\s+arena/m)
+      .and.match(/second \/ first/);
+    expect(r.stderr).to.equal('');
   });
 
   it('the table names ops, shapes, counts and shares', () => {

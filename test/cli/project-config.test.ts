@@ -17,6 +17,8 @@ import { validateCommand } from '../../src/face/cli/validate.ts';
 import { targetsCommand } from '../../src/face/cli/targets.ts';
 import { scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
+import { createProgram } from '../../src/face/cli/program.ts';
+import { listTargets, loadTarget, targetNameFor } from '../../src/core/targets/targets.ts';
 
 const MODEL = resolve(import.meta.dirname, '../../examples/mnist/mnist_cnn_int8.tflite');
 
@@ -136,6 +138,57 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       () => parse(targetsCommand, ['--config', file]),
       '--config: targets reads no project file (inspect, compile, run, profile, validate, flash do)',
     );
+  });
+
+  it("init --board B alone writes B's target, for every board, and the commands then resolve it", () => {
+    const boards = listTargets().flatMap((t) => loadTarget(t).boards.map((b) => ({ target: t, board: b.name })));
+    expect(boards.length).to.be.greaterThan(10);
+    const quiet = process.stdout.write;
+    for (const { target, board } of boards) {
+      const file = join(scratch.dir, `init-${board}.json`);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        createProgram().parse(['node', 'tinyforge', '--config', file, 'init', join(scratch.dir, 'digits.tflite'), '--board', board]);
+      } finally {
+        process.stdout.write = quiet;
+      }
+      const config = readProjectConfig(file);
+      expect(config.target, board).to.equal(target);
+      // what run, compile, profile, ... do with the file's target and board
+      expect(targetNameFor(config.target, config.board), board).to.equal(target);
+      const { opts } = parse(runCommand, ['--config', file]);
+      expect(targetNameFor(opts.target as string, opts.board as string), board).to.equal(target);
+    }
+    // a board of another target than the one given fails in init, naming the file and the key
+    expectError(
+      () =>
+        createProgram().parse([
+          'node',
+          'tinyforge',
+          '--config',
+          join(scratch.dir, 'mixed.json'),
+          'init',
+          join(scratch.dir, 'digits.tflite'),
+          '--target',
+          'cortex-m4',
+          '--board',
+          'pico',
+        ]),
+      `${join(scratch.dir, 'mixed.json')}: board: board pico is a rp2040 board, not a cortex-m4 one: drop --target or give --target rp2040`,
+    );
+  });
+
+  it('the documented first run: init --board pico, then run with no flags', () => {
+    const cwd = scratch.dir;
+    const init = tinyforge(['--config', 'pico.json', 'init', 'digits.tflite', '--board', 'pico'], { cwd });
+    expect(init.status, init.stderr).to.equal(0);
+    const run = tinyforge(['--config', 'pico.json', 'run'], { cwd });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/rp2040/);
+    // compress checks the board against the target before it reads data or trains
+    const compress = tinyforge(['compress', 'digits.tflite', '--board', 'pico', '--target', 'cortex-m4', '--data', 'nothing-here.npz'], { cwd });
+    expect(compress.status).to.not.equal(0);
+    expect(compress.stderr).to.equal('error: board pico is a rp2040 board, not a cortex-m4 one: drop --target or give --target rp2040\n');
   });
 
   it('init writes the file the commands then read from ./tinyforge.json, and never replaces one without --force', () => {

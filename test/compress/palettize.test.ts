@@ -111,8 +111,16 @@ describe('palettize (k-means of int8 weights to 2^b values per channel or layer)
     const err = process.stderr.write;
     try {
       const output = join(dir, 'hw.tflite');
-      process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
+      let printed = '';
+      process.stderr.write = (() => true) as typeof process.stdout.write;
+      process.stdout.write = ((text: string) => ((printed += text), true)) as typeof process.stdout.write;
       await palettizeAction(sharedModelPath('hello_world_int8'), { bits: '2', minWeights: '1', output });
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      // the storage is compile's choice: the output says how to get it
+      expect(printed).to.equal(
+        `wrote ${output}\nto store these weights as 2-bit palettes: tinyforge compile ${output} --prefer size\n` +
+          '(the default, --prefer speed, keeps int8 storage where it runs faster)\n',
+      );
       const graph = readTflite(output);
       for (const { t, axis } of weightTensors(graph)) expect(maxDistinct(t, axis, true)).to.be.at.most(4);
       let refusal: unknown;

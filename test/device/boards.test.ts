@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFirmware } from '../../src/lab/toolchain/firmware.ts';
 import { CODE_FLASH_BYTES, HARNESS_RAM_BYTES, estimateFit } from '../../src/lab/toolchain/fit.ts';
-import { counterFor, loadTarget } from '../../src/core/targets/targets.ts';
+import { counterFor, findBoard, loadTarget } from '../../src/core/targets/targets.ts';
 import { compileFile } from '../../src/core/compile.ts';
 import { runOnBoard } from '../../src/lab/device/emulator.ts';
 import { runModel } from '../../src/lab/run/run.ts';
@@ -21,6 +21,8 @@ import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/
 interface BoardCase {
   target: string;
   board: string;
+  /** the board's name in test titles, where two targets share it */
+  label?: string;
   /** instructions per SysTick tick under -icount shift=0: 1e9 / the board's processor clock */
   perTick: number;
   cpuFlags: string[];
@@ -32,6 +34,16 @@ const BOARDS: BoardCase[] = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', perTick: 40, cpuFlags: ['-mcpu=cortex-m4', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'] },
   { target: 'cortex-m7', board: 'qemu-mps2-an500', perTick: 40, cpuFlags: ['-mcpu=cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-d16'] },
   { target: 'cortex-m33', board: 'qemu-mps2-an505', perTick: 50, cpuFlags: ['-mcpu=cortex-m33', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'] },
+  // gcc picks the M55's FPU and MVE from -mcpu alone; its SysTick runs at the AN547's 32 MHz
+  { target: 'cortex-m55', board: 'qemu-mps3-an547', perTick: 31.25, cpuFlags: ['-mcpu=cortex-m55', '-mfloat-abi=hard'] },
+  // gcc 12 has no -mcpu=cortex-m85: its instruction set by -march, on QEMU's Cortex-M55 (no M85 there)
+  {
+    target: 'cortex-m85',
+    board: 'qemu-mps3-an547',
+    label: 'qemu-mps3-an547 (cortex-m85 code)',
+    perTick: 31.25,
+    cpuFlags: ['-march=armv8.1-m.main+mve.fp+fp.dp', '-mtune=cortex-m55', '-mfloat-abi=hard'],
+  },
 ];
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -80,8 +92,9 @@ describe('device: the emulated Cortex-M boards', function () {
       expect(Object.keys(target.counters ?? {})).to.deep.equal(b.target === 'cortex-m0' ? ['systick'] : ['dwt', 'systick']);
       expect(counterFor(target, undefined, 'systick').kind).to.equal('cycles');
       expect(() => counterFor(target, board, 'dwt')).to.throw(/counted with 'dwt', but this board's figures are defined for 'systick'/);
-      // the loader runs an application behind it through VTOR, which the Cortex-M0 lacks
-      expect(board.loader === undefined, b.board).to.equal(b.target === 'cortex-m0');
+      // the loader runs an application behind it through VTOR, which the Cortex-M0 lacks; the AN547
+      // reads its reset vector in the ITCM, not at the start of code memory where the loader would sit
+      expect(board.loader === undefined, b.board).to.equal(b.target === 'cortex-m0' || b.target === 'cortex-m55' || b.target === 'cortex-m85');
     }
     expect(loadTarget('cortex-m0').memory).to.deep.equal({
       flash: { origin: 0, bytes: 256 << 10 },
@@ -89,12 +102,22 @@ describe('device: the emulated Cortex-M boards', function () {
       stackBytes: 3072,
     });
     expect(loadTarget('cortex-m33').memory).to.deep.include({ flash: { origin: 0x10000000, bytes: 4 << 20 }, ram: { origin: 0x38000000, bytes: 4 << 20 } });
+    expect(loadTarget('cortex-m55').memory).to.deep.include({ flash: { origin: 0x38000000, bytes: 8 << 20 }, ram: { origin: 0x31000000, bytes: 4 << 20 } });
+    expect(loadTarget('cortex-m85').memory).to.deep.equal(loadTarget('cortex-m55').memory);
+    // the M85 code runs on the AN547's Cortex-M55, and both say so; the board's name alone means the M55
+    const m85board = loadTarget('cortex-m85').boards[0]!;
+    expect(m85board.emulator!.args.join(' ')).to.include('-M mps3-an547 -cpu cortex-m55');
+    expect(loadTarget('cortex-m85').description).to.match(/QEMU 7\.2 has no Cortex-M85/);
+    expect(m85board.description).to.match(/QEMU 7\.2 models no Cortex-M85/);
+    expect(findBoard('qemu-mps3-an547').target.name).to.equal('cortex-m55');
     expect(loadTarget('cortex-m7').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16' });
     expect(loadTarget('cortex-m33').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-sp-d16' });
+    // Helium: the Arm MVE kernel family, falling back to the Arm DSP one
+    for (const t of ['cortex-m55', 'cortex-m85']) expect(loadTarget(t).isa, t).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16', mve: true });
   });
 
   for (const b of BOARDS) {
-    it(`${b.board}: links where the descriptor says, picks SysTick on the device, ${b.perTick} instructions per tick`, async () => {
+    it(`${b.label ?? b.board}: links where the descriptor says, picks SysTick on the device, ${b.perTick} instructions per tick`, async () => {
       const target = loadTarget(b.target);
       const built = await buildFirmware({ target: b.target, modelDir: loopDir, outDir: join(scratch.dir, `loop-${b.target}`), input0ArenaOffset: 0 });
       expect(mapMemory(built.mapFile!)).to.deep.equal({ FLASH: target.memory!.flash, RAM: target.memory!.ram });
@@ -112,7 +135,7 @@ describe('device: the emulated Cortex-M boards', function () {
 
   for (const b of BOARDS) {
     for (const model of ['hello_world_int8', 'micro_speech']) {
-      it(`${b.board}: ${model} bit-exact with TFLite Micro on the golden inputs, instructions counted`, async function () {
+      it(`${b.label ?? b.board}: ${model} bit-exact with TFLite Micro on the golden inputs, instructions counted`, async function () {
         if (!sharedModelsAvailable(this)) return;
         const golden = goldenCases(model);
         const report = await runModel(sharedModelPath(model), { target: b.target, cases: golden.map((c) => [c.input]), link: 'stdio' });

@@ -53,6 +53,29 @@ describe('estimate: estimated cycles from the emulators’ instruction streams',
     expect(e.perLayer).to.equal(null);
   });
 
+  it('cortex-m55 run: the Cortex-M55 table prices the stream, its stated error says not validated', async () => {
+    const r = await runModel(model, { target: 'cortex-m55' });
+    const e = r.cycleEstimate!;
+    expect(e.core).to.equal('cortex-m55');
+    expect(e.board).to.equal('qemu-mps3-an547');
+    expect(e.basis).to.match(/ARMScheduleM55\.td/);
+    expect(e.basis).to.match(/error not validated/);
+    // MVE instructions and 16-bit pairs can cost less than one cycle each, never a third
+    const counted = r.perInference!;
+    expect(e.perInference).to.be.within(counted / 3, counted * 3);
+  });
+
+  it('cortex-m85 run for the EK-RA8D1: the Cortex-M85 table at the board’s 480 MHz', async () => {
+    const r = await runModel(model, { target: 'cortex-m85', board: 'ek-ra8d1' });
+    const e = r.cycleEstimate!;
+    expect(e.core).to.equal('cortex-m85');
+    expect(e.board).to.equal('ek-ra8d1');
+    expect(e.clockHz).to.equal(480_000_000);
+    expect(e.basis).to.match(/ARMScheduleM85\.td/);
+    const counted = r.perInference!;
+    expect(e.perInference).to.be.within(counted / 3, counted * 3);
+  });
+
   it('rp2040 run: the Cortex-M0+ estimate agrees with rp2040js’s own cycles within 3 %', async () => {
     let reference: number | null = null;
     const r = await runModel(model, { target: 'rp2040', onReferenceCycles: (c) => (reference = c) });

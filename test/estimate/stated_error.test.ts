@@ -2,7 +2,17 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORTEX_M0, CORTEX_M0PLUS, CORTEX_M3, CORTEX_M33, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3 } from '../../src/lab/estimate/timing/cores.ts';
+import {
+  CORTEX_M0,
+  CORTEX_M0PLUS,
+  CORTEX_M3,
+  CORTEX_M33,
+  CORTEX_M4,
+  CORTEX_M55,
+  CORTEX_M7,
+  CORTEX_M85,
+  RV32IMC_ESP32C3,
+} from '../../src/lab/estimate/timing/cores.ts';
 import { statedError } from '../../src/lab/estimate/timing/stated_error.ts';
 
 const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
@@ -20,5 +30,14 @@ describe('estimate: the stated error of each core table', () => {
   it('says so where no error was measured', () => {
     for (const core of [CORTEX_M0, CORTEX_M3, RV32IMC_ESP32C3]) expect(statedError(core.core), core.core).to.equal('error not measured (docs/timing.md)');
     expect(statedError('a core with no table')).to.equal('error not measured (docs/timing.md)');
+  });
+
+  it('says what would validate the tables no measurement has checked (Cortex-M55, Cortex-M85)', () => {
+    for (const core of [CORTEX_M55, CORTEX_M85]) {
+      const said = statedError(core.core);
+      expect(said, core.core).to.match(/^error not validated: .* would validate it\) \(docs\/timing\.md\)$/);
+      const name = core.core.replace('cortex-m', 'Cortex-M');
+      expect(TIMING_DOC, core.core).to.match(new RegExp(`\\| ${name}[^\\n]*not validated`));
+    }
   });
 });

@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import type { InsnCount } from '../../src/lab/estimate/timing/classes.ts';
-import { CORTEX_M0PLUS, CORTEX_M3, CORTEX_M33, CORTEX_M4, CORTEX_M7, RV32IMC_ESP32C3, ZERO_WAIT } from '../../src/lab/estimate/timing/cores.ts';
+import {
+  CORTEX_M0PLUS,
+  CORTEX_M3,
+  CORTEX_M33,
+  CORTEX_M4,
+  CORTEX_M55,
+  CORTEX_M7,
+  CORTEX_M85,
+  RV32IMC_ESP32C3,
+  ZERO_WAIT,
+} from '../../src/lab/estimate/timing/cores.ts';
 import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
 import { decodeRv32 } from '../../src/lab/estimate/timing/rv32.ts';
 import { priceInstructions } from '../../src/lab/estimate/timing/index.ts';
@@ -171,6 +181,50 @@ describe('estimate: per-core timing tables', () => {
     const base = priceInstructions(code, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles;
     // 4 halfword fetches = 2 words x 3, one taken branch x 3, two literal loads x 3
     expect(priceInstructions(code, decodeThumb, CORTEX_M4, memory).cycles).to.equal(base + 6 + 3 + 6);
+  });
+
+  it('Cortex-M55 and M85: MVE instructions overlap across vector pipes and wait on the same pipe (LLVM ARMScheduleM55.td)', () => {
+    // the model's two sequences (encodings from arm-none-eabi-as -mcpu=cortex-m55):
+    // VLDR; VADD; VMUL; VSTR issue in 4 consecutive cycles, the beats of each overlapping the next
+    const overlapping = listing([
+      ['ed90 1f00', 1], // vldrw.u32 q0, [r0]
+      ['ef20 2840', 1], // vadd.i32 q1, q0, q0
+      ['ef22 4952', 1], // vmul.i32 q2, q1, q1
+      ['ed81 5f00', 1], // vstrw.32 q2, [r1]
+    ]);
+    // VLDR; VLDRB; VADD; VSTR: the second load waits for the load/store pipe, 5 cycles
+    const twoLoads = listing([
+      ['ed90 1f00', 1], // vldrw.u32 q0, [r0]
+      ['ed92 7e00', 1], // vldrb.u8 q3, [r2]
+      ['ef20 2840', 1], // vadd.i32 q1, q0, q0
+      ['ed81 5f00', 1], // vstrw.32 q2, [r1]
+    ]);
+    for (const core of [CORTEX_M55, CORTEX_M85]) {
+      expect(priceInstructions(overlapping, decodeThumb, core, ZERO_WAIT).cycles, core.core).to.equal(4);
+      expect(priceInstructions(twoLoads, decodeThumb, core, ZERO_WAIT).cycles, core.core).to.equal(5);
+    }
+    // a scalar load right after a vector load shares the load/store unit: 1 more (LDR itself 1, pipelined)
+    const scalarAfter = listing([
+      ['ed90 1f00', 1], // vldrw.u32 q0, [r0]
+      ['6808', 1], // ldr r0, [r1]
+    ]);
+    expect(priceInstructions(scalarAfter, decodeThumb, CORTEX_M55, ZERO_WAIT).cycles).to.equal(1 + 2);
+  });
+
+  it('Cortex-M55 and M85: a tail-predicated loop pays its LETP as a branch on the first iteration only', () => {
+    // dlstp.8; then 10 iterations of vldrb, vldrb, vmladava, letp (taken 9 times)
+    const loop = listing([
+      ['f003 e001', 1], // dlstp.8 lr, r3
+      ['ecb0 1e10', 10], // vldrb.u8 q0, [r0], #16
+      ['ecb1 3e10', 10], // vldrb.u8 q1, [r1], #16
+      ['eef0 2f22', 10], // vmladava.s8 r2, q0, q1
+      ['f01f c009', 10, 9], // letp lr, loop
+    ]);
+    // dlstp 1; loads 10 + 10, the second waiting on the first's pipe (+10); the MAC on another pipe 10;
+    // letp: the first taken as a branch (2), the 8 later taken ones from the loop cache (0), the exit 1
+    for (const core of [CORTEX_M55, CORTEX_M85]) {
+      expect(priceInstructions(loop, decodeThumb, core, ZERO_WAIT).cycles, core.core).to.equal(1 + 30 + 10 + 3);
+    }
   });
 
   it('RV32IMC (ESP32-C3 class): a taken branch refills, a divide is iterative', () => {

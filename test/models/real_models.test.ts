@@ -89,6 +89,25 @@ describe('real TFLite Micro models (../shared/models)', function () {
           `    ${name}: ${report.perInference} instructions, arena ${report.memory.arena}, stack ${report.memory.stack}, flash ${report.memory.flash} (weights ${report.memory.flashWeights})`,
         );
       });
+
+      // hello_world_int8 and micro_speech run there in test/device/boards.test.ts
+      if (!['hello_world_int8', 'micro_speech'].includes(name))
+        it('runs bit-exact on the emulated Cortex-M55 (QEMU mps3-an547), the Helium target', async () => {
+          const cases = goldenCases(name);
+          const target = loadTarget('cortex-m55');
+          const compiled = compileGraph(readTflite(sharedModelPath(name)), basename(sharedModelPath(name)), { isa: target.isa });
+          const report = await runModel(sharedModelPath(name), {
+            target: 'cortex-m55',
+            cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+            estimate: false,
+          });
+          expect(report.board).to.equal('qemu-mps3-an547');
+          report.cases.forEach((r, i) => {
+            expect(hex(Buffer.from(Int8Array.from(r.outputs.flat()).buffer)), cases[i]!.name).to.equal(hex(cases[i]!.output));
+            expect(r.count).to.be.greaterThan(0);
+          });
+          expect(report.matchesReference).to.equal(true);
+        });
     });
   }
 });

@@ -4,14 +4,19 @@ import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
 import { readTflite } from './tflite/reader.ts';
 
-/** Reads a model file into the IR, by its extension. */
 /** Whether a file is a model tinyforge compiles (a .tflite), rather than a firmware image. */
 export function isModelFile(file: string): boolean {
   return extname(file).toLowerCase() === '.tflite';
 }
 
+/** Reads a model file into the IR, by its extension. */
 export function loadGraph(path: string): Graph {
   const ext = extname(path).toLowerCase();
   if (ext === '.tflite') return readTflite(path);
+  // a TF.js model is float: the compression commands read it and write the int8 .tflite compiled here
+  if (ext === '.json')
+    throw new TinyforgeError(
+      `${path}: a TensorFlow.js model (float) is quantized first: tinyforge quantize ${path} --calib DATA -o ${path.replace(/\.json$/i, '')}_int8.tflite, then use that .tflite`,
+    );
   throw new TinyforgeError(`${path}: unknown model format "${ext || '(no extension)'}" (expected .tflite)`);
 }

@@ -10,8 +10,8 @@ export function compressCommand(): Command {
       'the usual recipe in one command: prune, fine-tune, quantize to int8, compile, build and run on the target; report each step and whether it fits',
     )
     .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
-    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', 'board of the target (default: its emulated board)')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option('-b, --board <board>', "a board (`tinyforge boards`; implies its target; default: the target's emulated board)")
     .option(
       '-s, --sparsity <fraction>',
       'one share of weights pruned to zero in every layer (0: no pruning; default 0.7 unless --max-loss or --max-flash choose per layer); --structured: share of channels removed',

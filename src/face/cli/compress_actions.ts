@@ -5,6 +5,7 @@
  * figures before and after its step on stderr, and writes the resulting model.
  */
 import { TinyforgeError } from '../../core/errors.ts';
+import { targetNameFor } from '../../core/targets/targets.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import {
   type CalibrationCliOptions,
@@ -71,7 +72,7 @@ export interface QatCliOptions extends DataCliOptions, TrainCliOptions, Calibrat
 }
 
 export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
-  target: string;
+  target?: string;
   board?: string;
   sparsity?: string;
   maxLoss?: string;
@@ -96,7 +97,7 @@ export async function quantizeAction(
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const clip = weightClip(opts.weightClip);
-  const session = await openSession(modelPath, opts.calib, opts, true);
+  const session = await openSession(modelPath, opts.calib, opts, true, '--calib');
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
   let int8 = quantizeWithData(session.graph, session.train, opts);
@@ -438,11 +439,13 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const clip = weightClip(opts.weightClip);
   const sparsityText = opts.sparsity ?? '0.7';
+  // the target and board are checked before any data is read or any training runs
+  const target = targetNameFor(opts.target, opts.board);
   const session = await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   const { report } = await compressModel(session.graph, session.train, session.test, task, {
     ...trainOptions(opts, session.progress),
-    target: opts.target,
+    target,
     board: opts.board,
     sparsity: mixed || Number(sparsityText) === 0 ? 0 : fraction(sparsityText, '--sparsity'),
     mixed,

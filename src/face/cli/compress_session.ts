@@ -33,12 +33,19 @@ export interface Session {
  * Loads the model and the data for a command (`data`: the path given); messages go to stderr. With
  * `labelsOptional`, data without labels is accepted (calibration only) and `task` is undefined.
  */
-export async function openSession(modelPath: string, data: string | undefined, opts: DataCliOptions, labelsOptional = false): Promise<Session> {
+export async function openSession(
+  modelPath: string,
+  data: string | undefined,
+  opts: DataCliOptions,
+  labelsOptional = false,
+  dataFlag: '--data' | '--calib' = '--data',
+): Promise<Session> {
+  // before TF.js loads: the command's own flag (quantize takes --calib)
+  if (!data) throw new TinyforgeError(dataFlag === '--calib' ? 'no calibration data given (--calib PATH)' : 'no data given (--data PATH)');
   const progress = terminalProgress();
   const log = (m: string) => progress.log(m);
   await useTrainingBackend();
   const graph = await loadFloatModel(modelPath);
-  if (!data) throw new TinyforgeError('no data given (--data)');
   const input = graph.tensors[graph.inputs[0]!]!;
   const load = (path: string) => fitToInput(loadDataset(path, dataOptions(opts, input.shape)), input.shape, input.name);
   const all = load(data);

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { TinyforgeError } from '../../core/errors.ts';
 import { terminalText } from '../report/terminal_text.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import type { Prefer } from '../../core/ops/op.ts';
@@ -121,6 +121,13 @@ export function timeoutOption(value: string): number {
   if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS))
     throw new TinyforgeError(`--timeout must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} (a day), got '${value}'`);
   return Math.ceil(seconds * 1000);
+}
+
+/** The `--timeout <seconds>` option with its default in seconds, shown once in the help as "(default: N s)". */
+export function timeoutFlag(what: string, defaultSeconds: number): Option {
+  return new Option('--timeout <seconds>', `limit for ${what} on the board, in seconds`)
+    .argParser(timeoutOption)
+    .default(defaultSeconds * 1000, `${defaultSeconds} s`);
 }
 
 /** `--runs <n>` and other counts: a whole number from 1 to `max`. */

@@ -3,13 +3,14 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
+import { DEFAULT_TARGET, listTargets, loadTarget } from '../../core/targets/targets.ts';
 import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
 import { CONFIG_FILE, checkProjectConfig } from './project_config.ts';
 import { PREFER_HELP, byteSizeOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 
 interface InitOptions {
-  target: string;
+  target?: string;
   board?: string;
   inputs?: string;
   maxRam?: number;
@@ -32,12 +33,17 @@ function onlyModelHere(): string {
   );
 }
 
+/** The target of a known board (an unknown one is reported by the file's check, naming the key). */
+function boardTarget(board: string | undefined): string | undefined {
+  return board === undefined ? undefined : listTargets().find((t) => loadTarget(t).boards.some((b) => b.name === board));
+}
+
 export function initCommand(program: Command): Command {
   return new Command('init')
     .description(`write a project file (${CONFIG_FILE}, or --config FILE) so that compile, run, profile, ... need no flags`)
     .argument('[model]', 'model file (.tflite); default: the only .tflite file here')
-    .option('-t, --target <target>', 'target (see `tinyforge targets`)', 'cortex-m4')
-    .option('-b, --board <board>', 'board of the target')
+    .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
+    .option('-b, --board <board>', 'a board (`tinyforge boards`; implies its target)')
     .option('--inputs <path>', 'sample input(s): for run and profile (--input), validate (--inputs) and the starter apps of compile --project')
     .option('--max-ram <bytes>', 'budget: the arena must fit this many bytes (as compile --max-ram)', byteSizeOption('--max-ram'))
     .option('--max-flash <bytes>', "budget: the model's constant tables must fit this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
@@ -57,7 +63,8 @@ export function initCommand(program: Command): Command {
           : undefined;
       const contents = {
         model: inFile(modelArg ?? onlyModelHere()),
-        target: opts.target,
+        // --board alone implies its target: the file then never names another one
+        target: opts.target ?? boardTarget(opts.board) ?? DEFAULT_TARGET,
         ...(opts.board !== undefined ? { board: opts.board } : {}),
         ...(opts.inputs !== undefined ? { inputs: inFile(opts.inputs) } : {}),
         ...(budget ? { budget } : {}),

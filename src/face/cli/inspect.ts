@@ -5,7 +5,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { prepareGraph, unsupportedOps } from '../../core/ops/prepare.ts';
 import { optimizeGraph } from '../../core/passes/index.ts';
-import { loadTarget, smallestPartRam } from '../../core/targets/targets.ts';
+import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
 import { type CompileOptions, compileFiles, resolvePatchOption } from '../../core/compile.ts';
@@ -21,7 +21,8 @@ export function inspectCommand(): Command {
   const command = new Command('inspect')
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
     .argument('[models...]', 'model file (.tflite); several: the arena they share when compiled into one library; default: "model" of tinyforge.json')
-    .option('-t, --target <target>', 'target whose kernels and memory plan are shown', 'cortex-m4')
+    .option('-t, --target <target>', "target whose kernels and memory plan are shown (default: the --board's, else cortex-m4)")
+    .option('-b, --board <board>', 'a board (`tinyforge boards`): its target')
     .option(
       '--patch <mode>',
       'show the plan with an initial convolution chain run in row bands: auto, off, START:LENGTH:ROWS (as compile --patch; default: as compile plans it)',
@@ -30,10 +31,10 @@ export function inspectCommand(): Command {
     .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
     .option('--json', 'print one JSON object on stdout');
   return choiceOptions(command).action(
-    (models: string[] | string, flags: { json?: boolean; target: string; patch?: PatchOption; prefer?: Prefer } & ChoiceFlags) => {
+    (models: string[] | string, flags: { json?: boolean; target?: string; board?: string; patch?: PatchOption; prefer?: Prefer } & ChoiceFlags) => {
       const choices = compileChoicesOf(flags);
       const opts = { ...flags, prefer: choices.prefer };
-      const target = loadTarget(opts.target);
+      const target = resolveTargetAndBoard(opts.target, opts.board).target;
       // tinyforge.json's "model" comes as one path
       const modelPaths = typeof models === 'string' ? [models] : models;
       if (modelPaths.length > 1) {

@@ -37,5 +37,8 @@ export async function palettizeAction(modelPath: string, opts: PalettizeCliOptio
   // a Ctrl-C during the synchronous palettization is honoured before anything is written
   await letSignalsIn();
   saveTflite(output, result.graph);
-  process.stdout.write(opts.json ? `${JSON.stringify({ output, layers: result.layers })}\n` : `wrote ${output}\n`);
+  // the weights are still int8 values: the palette storage saves flash only where compile picks it
+  const next = `to store these weights as ${bits}-bit palettes: tinyforge compile ${output} --prefer size`;
+  const why = '(the default, --prefer speed, keeps int8 storage where it runs faster)';
+  process.stdout.write(opts.json ? `${JSON.stringify({ output, layers: result.layers, next: `${next} ${why}` })}\n` : `wrote ${output}\n${next}\n${why}\n`);
 }

@@ -24,7 +24,7 @@ import {
   planShapingOptions,
   reportMismatch,
   requireSerialPort,
-  timeoutOption,
+  timeoutFlag,
 } from './device-options.ts';
 
 export function profileCommand(): Command {
@@ -41,7 +41,7 @@ export function profileCommand(): Command {
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000)
+    .addOption(timeoutFlag('one inference', 120))
     .option('--clock <hz>', CLOCK_HELP, clockOption)
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
     .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');

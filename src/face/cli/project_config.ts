@@ -14,7 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
-import { listTargets } from '../../core/targets/targets.ts';
+import { listTargets, resolveTargetAndBoard } from '../../core/targets/targets.ts';
 import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
 import { arenaOption, byteSizeOption, nameOption, preferOption } from './device-options.ts';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
@@ -127,6 +127,8 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
   if (config.target !== undefined && !listTargets().includes(config.target))
     fail('target', `unknown target '${config.target}' (known: ${listTargets().join(', ')})`);
   config.board = string('board', fields.board);
+  // a board the file's target does not have fails here, naming the file, not at the next command
+  if (config.board !== undefined) withKey('board', file, () => resolveTargetAndBoard(config.target, config.board));
   const prefer = string('prefer', fields.prefer);
   if (prefer !== undefined) config.prefer = withKey('prefer', file, () => preferOption(prefer));
   const name = string('name', fields.name);

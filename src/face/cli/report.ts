@@ -40,14 +40,16 @@ export function comparisonJson(runs: ProfileJson[]) {
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('the HTML report of one `profile --json` output, or two compared (before/after compression, two targets)')
+    .description(
+      'one `profile --json` output, or two compared (before/after compression, two targets): a table on the terminal, and with --html the HTML report',
+    )
     .argument('<json...>', 'one or two files written by `tinyforge profile MODEL --json > FILE` (the first is the baseline)')
-    .requiredOption('--html <file>', 'the self-contained HTML file to write')
+    .option('--html <file>', 'also write the self-contained HTML report to this file')
     .option('--json', 'also print the totals and ratios as one JSON object on stdout')
-    .action((files: string[], opts: { html: string; json?: boolean }) => {
+    .action((files: string[], opts: { html?: string; json?: boolean }) => {
       if (files.length > 2) throw new TinyforgeError(`report shows one run or compares two, got ${files.length} files`);
       const runs = files.map(readProfileJson);
-      writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
+      if (opts.html) writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
       const summary = comparisonJson(runs);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -59,6 +61,6 @@ export function reportCommand(): Command {
         }
         process.stdout.write(`${formatTable(['run', 'per inference', 'flash', 'RAM', 'arena'], rows)}\n`);
       }
-      process.stderr.write(`wrote ${opts.html}\n`);
+      if (opts.html) process.stderr.write(`wrote ${opts.html}\n`);
     });
 }

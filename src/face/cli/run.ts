@@ -33,7 +33,7 @@ import {
   checkBaudNeedsPort,
   reportMismatch,
   requireSerialPort,
-  timeoutOption,
+  timeoutFlag,
 } from './device-options.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 
@@ -53,7 +53,7 @@ export function runCommand(): Command {
     .option('--carry-state', CARRY_STATE_HELP)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
-    .option('--timeout <seconds>', 'limit for the run on the board, in seconds (default 300)', timeoutOption, 300_000)
+    .addOption(timeoutFlag('the run', 300))
     .option('--clock <hz>', CLOCK_HELP, clockOption)
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
     .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)')

@@ -15,7 +15,7 @@ import {
   checkBaudNeedsPort,
   reportMismatch,
   requireSerialPort,
-  timeoutOption,
+  timeoutFlag,
 } from './device-options.ts';
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../../core/errors.ts';
@@ -45,7 +45,7 @@ export function validateCommand(): Command {
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
-    .option('--timeout <seconds>', 'limit for one inference on the board, in seconds (default 120)', timeoutOption, 120_000);
+    .addOption(timeoutFlag('one inference', 120));
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .action(

@@ -51,7 +51,8 @@ const percent = (part: number, whole: number) => (whole > 0 ? `${((part / whole)
 
 /** How a run is named in a comparison: its target or board, and the model when the two differ. */
 export function runLabels(runs: ProfileJson[]): string[] {
-  const place = (r: ProfileJson) => r.board ?? r.target;
+  // a run made for a real board (--board nucleo-l4r5zi) is named by it, not by the emulator it ran on
+  const place = (r: ProfileJson) => r.estimatedFor?.board ?? r.board ?? r.target;
   const labels = runs.map((r) => (runs.every((x) => x.model === runs[0]!.model) ? place(r) : `${r.model} on ${place(r)}`));
   return labels.map((l, i) => (labels.indexOf(l) !== i || labels.lastIndexOf(l) !== i ? `${l} (run ${i + 1})` : l));
 }
@@ -176,12 +177,19 @@ function estimateSentence(r: ProfileJson): string {
   return ` Estimated for ${escapeHtml(r.estimatedFor.board)} at ${escapeHtml(formatHz(r.estimatedFor.clockHz))}: ${parts.map((p) => `<b>${p}</b>`).join(', ')} (estimates, not measurements).`;
 }
 
+/** Where the counts come from: the board itself, or the emulator that ran the code for a real board. */
+function where(r: ProfileJson): string {
+  if (!r.board) return '';
+  const real = r.estimatedFor?.board;
+  return real && real !== r.board ? ` (run on ${escapeHtml(r.board)}, which emulates the core of ${escapeHtml(real)})` : ` (${escapeHtml(r.board)})`;
+}
+
 function headline(runs: ProfileJson[], labels: string[]): string {
   return runs
     .map((r, i) => {
       const unit = r.counter.kind;
       return (
-        `<p><b>${escapeHtml(labels[i]!)}</b>: ${escapeHtml(r.model)} on ${escapeHtml(r.target)}${r.board ? ` (${escapeHtml(r.board)})` : ''}, ` +
+        `<p><b>${escapeHtml(labels[i]!)}</b>: ${escapeHtml(r.model)} on ${escapeHtml(r.target)}${where(r)}, ` +
         `<b>${n(r.perInference)} ${unit}</b> per inference (${escapeHtml(r.counter.source)}), ${n(r.macs)} MACs; ` +
         `arena ${n(r.memory.arena)} B, stack ${n(r.memory.stackInvoke)} B, flash ${n(r.memory.flash)} B (weights ${n(r.memory.flashWeights)} B), RAM ${n(r.memory.ram)} B; ` +
         `outputs ${r.matchesReference ? 'bit-exact with the host reference' : '<b>DIFFER from the host reference</b>'}. ` +
@@ -189,6 +197,11 @@ function headline(runs: ProfileJson[], labels: string[]): string {
       );
     })
     .join('\n');
+}
+
+/** An arena timeline tall enough that each buffer's label is legible: about 26 px per buffer. */
+function arenaChartPx(r: ProfileJson): number {
+  return Math.min(1600, Math.max(420, 26 * r.plan.buffers.length + 80));
 }
 
 /** The report of one run, or of two compared (the first is the baseline). */
@@ -200,7 +213,10 @@ export function reportHtml(runs: ProfileJson[]): string {
   // `<` cannot close the script block, and C1 controls and line separators stay escapes
   const data = JSON.stringify({ labels, runs }).replace(/[<\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const timelines = runs
-    .map((r, i) => `<h3>${escapeHtml(labels[i]!)}: ${n(r.plan.arena)} B</h3>\n<div class="chart"><canvas id="arena-chart-${i}"></canvas></div>`)
+    .map(
+      (r, i) =>
+        `<h3>${escapeHtml(labels[i]!)}: ${n(r.plan.arena)} B</h3>\n<div class="chart" style="height: ${arenaChartPx(r)}px"><canvas id="arena-chart-${i}"></canvas></div>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -271,20 +287,41 @@ const CHARTS_SCRIPT = `
     parts.free.push(cap ? Math.max(0, cap.ram - m.ram) : 0);
   });
   var showFree = runs.every(function (r) { return r.capacity; });
+  // against a capacity, each bar is the share of that memory (linear: 5.6% looks like 5.6%); the
+  // tooltip gives the bytes
+  var bytes = {};
+  Object.keys(parts).forEach(function (k) { bytes[k] = parts[k].slice(); });
+  if (showFree) {
+    Object.keys(parts).forEach(function (k) {
+      parts[k] = parts[k].map(function (v, row) {
+        var cap = runs[row >> 1].capacity;
+        return 100 * v / (row % 2 === 0 ? cap.flash : cap.ram);
+      });
+    });
+  }
   var memSets = [
-    { label: 'weights', data: parts.weights, backgroundColor: '#3b7dd8' },
-    { label: 'code and other constants', data: parts.code, backgroundColor: '#9bbbe8' },
-    { label: 'arena', data: parts.arena, backgroundColor: '#e07b39' },
-    { label: 'stack', data: parts.stack, backgroundColor: '#f2b705' },
-    { label: 'other static RAM', data: parts.other, backgroundColor: '#f5d48a' }
+    { label: 'weights', data: parts.weights, bytes: bytes.weights, backgroundColor: '#3b7dd8' },
+    { label: 'code and other constants', data: parts.code, bytes: bytes.code, backgroundColor: '#9bbbe8' },
+    { label: 'arena', data: parts.arena, bytes: bytes.arena, backgroundColor: '#e07b39' },
+    { label: 'stack', data: parts.stack, bytes: bytes.stack, backgroundColor: '#f2b705' },
+    { label: 'other static RAM', data: parts.other, bytes: bytes.other, backgroundColor: '#f5d48a' }
   ];
-  if (showFree) memSets.push({ label: 'free (capacity left)', data: parts.free, backgroundColor: '#e8e8e8' });
+  if (showFree) memSets.push({ label: 'free (capacity left)', data: parts.free, bytes: bytes.free, backgroundColor: '#e8e8e8' });
   new Chart(document.getElementById('memory-chart'), {
     type: 'bar',
     data: { labels: memLabels, datasets: memSets },
     options: {
       indexAxis: 'y', animation: false, maintainAspectRatio: false,
-      scales: { x: { stacked: true, type: showFree ? 'logarithmic' : 'linear', title: { display: true, text: showFree ? 'bytes (log scale; the grey bar is what the board has left)' : 'bytes' } }, y: { stacked: true, ticks: { autoSkip: false } } }
+      plugins: { tooltip: { callbacks: { label: function (item) {
+        var b = item.dataset.bytes[item.dataIndex];
+        return item.dataset.label + ': ' + b.toLocaleString('en-US') + ' B' + (showFree ? ' (' + item.raw.toFixed(1) + '%)' : '');
+      } } } },
+      scales: {
+        x: showFree
+          ? { stacked: true, type: 'linear', min: 0, max: 100, title: { display: true, text: "share of the board's flash / RAM (%); the grey bar is what it has left" } }
+          : { stacked: true, type: 'linear', title: { display: true, text: 'bytes' } },
+        y: { stacked: true, ticks: { autoSkip: false } }
+      }
     }
   });
   drawn++;
@@ -320,11 +357,11 @@ const CHARTS_SCRIPT = `
           ctx.strokeStyle = '#333';
           ctx.fillRect(left, top, right - left, bottom - top);
           ctx.strokeRect(left, top, right - left, bottom - top);
-          if (right - left > 40 && bottom - top > 12) {
+          if (right - left > 40 && bottom - top > 15) {
             var text = (b.scratchOf === null ? 't' + b.tensors.join(',') + ' ' : '') + b.name + ' (' + b.bytes + ' B)';
             ctx.fillStyle = '#111';
-            ctx.font = '11px sans-serif';
-            ctx.fillText(text.length > 48 ? text.slice(0, 47) + '…' : text, left + 4, top + 12, right - left - 8);
+            ctx.font = '13px sans-serif';
+            ctx.fillText(text.length > 48 ? text.slice(0, 47) + '…' : text, left + 4, top + 13, right - left - 8);
           }
         });
         ctx.restore();

@@ -52,7 +52,25 @@ export type InsnClass =
   /** system: MRS/MSR, barriers, CSR access */
   | 'sys'
   /** hints and the rest (NOP, WFI, BKPT, SVC, ECALL ...) */
-  | 'other';
+  | 'other'
+  /** MVE (Helium) vector loads: contiguous, widening, gather, VLD2x/VLD4x */
+  | 'mveload'
+  /** MVE vector stores: contiguous, narrowing, scatter, VST2x/VST4x */
+  | 'mvestore'
+  /** MVE integer lane-wise operations: VADD/VSUB, VMAX/VMIN, shifts, VDUP, VMOVL/VMOVN, VQMOVN, logic, VPSEL */
+  | 'mveint'
+  /** MVE multiplies and multiply-accumulates, lane-wise (VMUL, VMLA/VMLAS, VQRDMULH, VQDMULH, VMULL), and MVE floating point */
+  | 'mvemac'
+  /** MVE reductions across lanes into general registers (VMLADAV, VMLALDAV, VRMLALDAVH, VADDV, VADDLV) */
+  | 'mvereduce'
+  /** MVE compares into the predicate (VCMP, VPT) */
+  | 'mvecmp'
+  /** MVE predication without a compare (VPST, VPNOT, VCTP) */
+  | 'mvepred'
+  /** loop and branch-future setup (DLS, WLS, DLSTP, WLSTP, LCTP, BF, BFX, BFL, BFCSEL) */
+  | 'loop'
+  /** low-overhead loop end (LE, LETP): taken back to the loop start until the count runs out */
+  | 'loopend';
 
 export interface Decoded {
   cls: InsnClass;
@@ -76,4 +94,7 @@ export interface InsnCount {
   taken: number;
 }
 
-export const MEMORY_CLASSES: ReadonlySet<InsnClass> = new Set(['load', 'store', 'load2', 'store2', 'ldm', 'stm', 'ldmpc', 'fldst']);
+export const MEMORY_CLASSES: ReadonlySet<InsnClass> = new Set(['load', 'store', 'load2', 'store2', 'ldm', 'stm', 'ldmpc', 'fldst', 'mveload', 'mvestore']);
+
+/** The MVE classes: executed in beats on the vector pipes of the Cortex-M55 and Cortex-M85. */
+export const MVE_CLASSES: ReadonlySet<InsnClass> = new Set(['mveload', 'mvestore', 'mveint', 'mvemac', 'mvereduce', 'mvecmp', 'mvepred']);

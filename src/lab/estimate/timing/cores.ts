@@ -5,7 +5,7 @@
  * a core's vendor publishes no table (Cortex-M7, Cortex-M33, the ESP32-C3's RISC-V core) the
  * assumption is said so and docs/timing.md lists it as unknown.
  */
-import type { Decoded, InsnClass } from './classes.ts';
+import { MVE_CLASSES, type Decoded, type InsnClass } from './classes.ts';
 
 /** One decoded instruction address with its counts and the context the tables need. */
 export interface TimedInsn {
@@ -48,12 +48,14 @@ export interface CoreTiming {
   fetchBytes: number;
 }
 
-const TAKEN_CLASSES: ReadonlySet<InsnClass> = new Set(['branch', 'jump', 'call', 'indirect', 'ldmpc', 'table']);
+const TAKEN_CLASSES: ReadonlySet<InsnClass> = new Set(['branch', 'jump', 'call', 'indirect', 'ldmpc', 'table', 'loop', 'loopend']);
+/** Classes that transfer control only some of the times they run (WLS skipping its loop, LE looping back). */
+const CONDITIONAL_CLASSES: ReadonlySet<InsnClass> = new Set(['branch', 'loop', 'loopend']);
 
 /** Count of taken transfers of control of one instruction (unconditional ones always transfer). */
 export function takenCount(i: TimedInsn): number {
   if (!TAKEN_CLASSES.has(i.d.cls)) return 0;
-  if (i.d.cls === 'branch') return Math.min(i.taken, i.executed);
+  if (CONDITIONAL_CLASSES.has(i.d.cls)) return Math.min(i.taken, i.executed);
   return i.executed;
 }
 
@@ -364,6 +366,95 @@ export const RV32IMC_ESP32C3: CoreTiming = {
   },
 };
 
+/** The vector pipe an MVE class runs on, or null where it holds none long enough to stall the next. */
+type MvePipes = Partial<Record<InsnClass, string>>;
+
+/**
+ * Beat-wise MVE execution on the dual-beat Cortex-M55 and Cortex-M85: a 128-bit instruction is four
+ * 32-bit beats, two a cycle, so it holds its vector pipe for two cycles; the next instruction issues
+ * the cycle after it, and its first beats overlap the second beats of the one before when it runs on
+ * another pipe (`VLDR; VADD; VMUL; VSTR` issue in four consecutive cycles). One on the same pipe
+ * waits a cycle (`VLDR; VLDRB` two cycles apart). A scalar load or store right after an MVE load or
+ * store waits likewise: both use the load/store unit. Only the instruction before in a straight line
+ * is looked at (a stall needs the same pipe on consecutive issue cycles); register dependencies
+ * (result latencies of 1 to 3 cycles) are not decoded.
+ */
+function mveCycles(i: TimedInsn, pipes: MvePipes, scalar: (i: TimedInsn) => number): number {
+  const { d, executed: n } = i;
+  const prev = i.previous;
+  const follows = prev ? Math.min(i.afterPrevious, n) : 0;
+  if (MVE_CLASSES.has(d.cls)) {
+    const pipe = pipes[d.cls];
+    const samePipe = !!pipe && !!prev && pipes[prev.cls] === pipe;
+    return n + (samePipe ? follows : 0);
+  }
+  const memoryAfterVectorMemory = d.memory && !!prev && (prev.cls === 'mveload' || prev.cls === 'mvestore');
+  return scalar(i) + (memoryAfterVectorMemory ? follows : 0);
+}
+
+/**
+ * Low-overhead loops (Armv8.1-M): DLS/WLS/DLSTP/WLSTP/LCTP and the branch-future instructions issue
+ * in one cycle, plus a refill when WLS skips its loop. LE/LETP records the loop's start in the
+ * LO_BRANCH_INFO cache on its first taken execution; later iterations branch back from the cached
+ * entry without the cost of a branch (QEMU, whose trace this prices, never caches it and runs LE on
+ * every iteration). Priced per loop entry (the executions that fell through, one per loop run): the
+ * first taken LE as a taken branch (1+P), the later taken ones 0, the falling-through one 1. The 0
+ * is assumed: no published cycle figure for a cached LE on the Cortex-M55 was found; LLVM's
+ * Cortex-M85 model (ARMScheduleM85.td) executes LE at issue with no cost after the first iteration.
+ */
+function loopCycles(i: TimedInsn, refill: number): number {
+  const { d, executed: n } = i;
+  const taken = takenCount(i);
+  if (d.cls === 'loop') return n + refill * taken;
+  const exits = n - taken;
+  const firstTaken = Math.min(taken, exits);
+  return exits + (1 + refill) * firstTaken;
+}
+
+/**
+ * Cortex-M55: no cycle table was found in the sources consulted (the Cortex-M55 Software Optimization
+ * Guide was not among them). The figures follow LLVM's Cortex-M55 scheduling model
+ * (llvm/lib/Target/ARM/ARMScheduleM55.td): "a lot like the M4/M33" for scalar code, with dual issue
+ * of pairs of 16-bit instructions, so the scalar classes are priced by the Cortex-M33 table; MVE
+ * instructions take two beats on one of four vector pipes (load/store, integer, FP/multiply,
+ * control) and overlap across pipes (`mveCycles`). Pipes, from the model: VLDR/VSTR, gathers,
+ * scatters, VLD2/VLD4 on load/store; VADD/VSUB, shifts, VMAX/VMIN (VMAXV too), VDUP, VMOVL/VMOVN,
+ * VQMOVN, logic, VPSEL on integer; VMUL, VMLA/VMLAS, VQ(R)DMULH, VMULL, VMLADAV/VMLALDAV, VADDV,
+ * VCMP/VPT and MVE floating point on FP/multiply; VPST, VPNOT, VCTP on control, one cycle.
+ * SLOTHY's Cortex-M55 model (slothy-optimizer/slothy, cortex_m55r1.py, copyright Arm) gives the
+ * same inverse throughput of 2 for every vector instruction and puts scalar loads on the vector
+ * load/store unit.
+ */
+export const CORTEX_M55: CoreTiming = {
+  core: 'cortex-m55',
+  source: 'no published table: LLVM ARMScheduleM55.td (MVE beats and pipes), the Cortex-M33 table for scalar code',
+  fetchBytes: 4,
+  cycles(i) {
+    if (i.d.cls === 'loop' || i.d.cls === 'loopend') return loopCycles(i, P);
+    return mveCycles(i, { mveload: 'ls', mvestore: 'ls', mveint: 'int', mvemac: 'mul', mvereduce: 'mul', mvecmp: 'mul' }, (s) => CORTEX_M33.cycles(s));
+  },
+};
+
+/**
+ * Cortex-M85: no published cycle table found either. LLVM's scheduling model for it
+ * (llvm/lib/Target/ARM/ARMScheduleM85.td) describes a dual-issue in-order core (two ALUs, two load
+ * and two store pipes, a MAC, branch prediction, LE executed at issue), so scalar code is priced by
+ * this project's Cortex-M7 dual-issue approximation (assumed: the M85's own pairing rules are not
+ * published); MVE instructions hold one of the vector groups for two cycles as on the M55: loads
+ * and stores, A (integer: VADD, shifts, VMAX/VMIN, VMOVN, VQMOVN), B (multiplies, MACs,
+ * reductions, floating point), C (VCMP, VPT) and D (VPST, VPNOT, VCTP). The model's logic
+ * operations, VMOV and VPSEL hold no group; they are priced as integer (A).
+ */
+export const CORTEX_M85: CoreTiming = {
+  core: 'cortex-m85',
+  source: 'no published table: LLVM ARMScheduleM85.td (MVE beats and groups), the Cortex-M7 dual-issue approximation for scalar code',
+  fetchBytes: 8,
+  cycles(i) {
+    if (i.d.cls === 'loop' || i.d.cls === 'loopend') return loopCycles(i, 1);
+    return mveCycles(i, { mveload: 'ls', mvestore: 'ls', mveint: 'a', mvemac: 'b', mvereduce: 'b', mvecmp: 'c', mvepred: 'd' }, (s) => CORTEX_M7.cycles(s));
+  },
+};
+
 export const CORE_TIMINGS: Readonly<Record<string, CoreTiming>> = {
   'cortex-m0': CORTEX_M0,
   'cortex-m0plus': CORTEX_M0PLUS,
@@ -371,6 +462,8 @@ export const CORE_TIMINGS: Readonly<Record<string, CoreTiming>> = {
   'cortex-m4': CORTEX_M4,
   'cortex-m7': CORTEX_M7,
   'cortex-m33': CORTEX_M33,
+  'cortex-m55': CORTEX_M55,
+  'cortex-m85': CORTEX_M85,
   esp32c3: RV32IMC_ESP32C3,
   rv32imc: RV32IMC_ESP32C3,
 };

@@ -2,9 +2,12 @@
 /**
  * Classifies Thumb and Thumb-2 instructions (Armv6-M, Armv7-M, Armv7E-M, Armv8-M Mainline) for the
  * timing tables, following the encoding tables of the Armv7-M Architecture Reference Manual (DDI 0403,
- * A5 "The Thumb Instruction Set Encoding": 16-bit A5.2, 32-bit A5.3, and the FP encodings of A6/A7).
+ * A5 "The Thumb Instruction Set Encoding": 16-bit A5.2, 32-bit A5.3, and the FP encodings of A6/A7),
+ * and the Armv8.1-M additions (Armv8-M ARM, DDI 0553): the MVE (Helium) vector instructions, which
+ * occupy coprocessors 14 and 15 of the coprocessor space and the 111x 1111 space, and the
+ * low-overhead loop and branch-future instructions of the branch space.
  */
-import type { Decoded, InsnClass } from './classes.ts';
+import { MEMORY_CLASSES, type Decoded, type InsnClass } from './classes.ts';
 
 function popcount(x: number): number {
   let n = 0;
@@ -13,9 +16,7 @@ function popcount(x: number): number {
 }
 
 function make(cls: InsnClass, size: number, regs = 1, literal = false): Decoded {
-  const memory =
-    cls === 'load' || cls === 'store' || cls === 'load2' || cls === 'store2' || cls === 'ldm' || cls === 'stm' || cls === 'ldmpc' || cls === 'fldst';
-  return { cls, regs, literal, memory, size };
+  return { cls, regs, literal, memory: MEMORY_CLASSES.has(cls), size };
 }
 
 /** True when the halfword starts a 32-bit Thumb-2 instruction. */
@@ -99,6 +100,7 @@ function decode32(hw1: number, hw2: number): Decoded {
   }
   if (op1 === 0b10) {
     if ((hw2 & 0x8000) === 0) return make('alu', 4); // data processing (immediate)
+    if ((hw2 & 0xd000) === 0xc000) return decodeLoop(hw1, hw2); // Armv8.1-M: op1 100 and 110 of the branch space
     const o1 = (hw2 >>> 12) & 7;
     if (o1 & 0b100 && o1 & 0b001) return make('call', 4); // BL
     if (o1 === 0b001 || o1 === 0b011) return make('jump', 4); // B.W
@@ -155,11 +157,82 @@ function decode32(hw1: number, hw2: number): Decoded {
   return decodeCoprocessor(hw1, hw2);
 }
 
-/** Coprocessor space: only the FPU (coprocessors 10 and 11) in M-profile; the rest is priced as one cycle. */
+/**
+ * The Armv8.1-M branch-space additions: low-overhead loops (DLS, WLS, LE and their tail-predicated
+ * forms DLSTP, WLSTP, LETP, and LCTP), VCTP, and the branch-future instructions (BF, BFX, BFL, BFLX,
+ * BFCSEL). LE and LETP are the WLS/WLSTP encodings with Rn = 15 (LCTP is DLSTP's).
+ */
+function decodeLoop(hw1: number, hw2: number): Decoded {
+  if ((hw1 & 0xffc0) === 0xf000 && hw2 === 0xe801) return make('mvepred', 4); // VCTP
+  if ((hw1 & 0xffcf) === 0xf00f && (hw2 & 0xf001) === 0xc001) return make('loopend', 4); // LE, LETP
+  return make('loop', 4);
+}
+
+/**
+ * MVE in the coprocessor and 111x 1111 spaces, after the classes the cores price differently (the
+ * vector pipe each runs on). The patterns were checked against arm-none-eabi-objdump
+ * (-m armv8.1-m.main) over random encodings of these spaces; integer lane-wise operations are the
+ * default. Where `size3` is set the rule does not apply to size field (first halfword bits 5:4) 0b11,
+ * which selects another instruction (VADC, VSHL by scalar, VQMOVN ...).
+ */
+const MVE_RULES: readonly { mask: number; value: number; cls: InsnClass | null; notSize3?: true }[] = [
+  { mask: 0xffbf1fff, value: 0xfe310f4d, cls: 'mvepred' }, // VPST, VPNOT
+  { mask: 0xefb10f51, value: 0xee300f00, cls: null }, // VADC, VSBC (integer; before VQDMULL)
+  { mask: 0xeff00f10, value: 0xeee00f00, cls: null }, // VMAXV, VMINV, VMAXAV, VMINAV (integer pipe)
+  { mask: 0xef8f0f01, value: 0xee890f00, cls: 'mvereduce' }, // VADDLV
+  { mask: 0xef810f51, value: 0xee010e01, cls: 'mvemac', notSize3: true }, // VMULH, VRMULH
+  { mask: 0xef810f51, value: 0xee010e00, cls: 'mvemac', notSize3: true }, // VMULLB, VMULLT
+  { mask: 0xef810f50, value: 0xee000e00, cls: 'mvemac', notSize3: true }, // VQ(R)DMLADH(X), VQ(R)DMLSDH(X)
+  { mask: 0xef810f50, value: 0xee000e40, cls: 'mvemac', notSize3: true }, // VQRDMLAH, VQRDMLASH
+  { mask: 0xff810f70, value: 0xee000e60, cls: 'mvemac', notSize3: true }, // VQDMLAH, VQDMLASH
+  { mask: 0xef810f70, value: 0xee010e40, cls: 'mvemac', notSize3: true }, // VMLA, VMLAS
+  { mask: 0xef811f70, value: 0xee010e60, cls: 'mvemac', notSize3: true }, // VQDMULH, VQRDMULH (scalar)
+  { mask: 0xff811f70, value: 0xee011e60, cls: 'mvemac', notSize3: true }, // VMUL (scalar)
+  { mask: 0xefb10f50, value: 0xee300e00, cls: 'mvemac' }, // VCMUL
+  { mask: 0xefb10f70, value: 0xee310e40, cls: 'mvemac' }, // VFMA, VFMAS (scalar)
+  { mask: 0xefb11f70, value: 0xee310e60, cls: 'mvemac' }, // VMUL.F (scalar)
+  { mask: 0xefb10f70, value: 0xee300f40, cls: 'mvemac' }, // VADD.F, VSUB.F (scalar)
+  { mask: 0xefb10f10, value: 0xee300f00, cls: 'mvemac' }, // VQDMULLB, VQDMULLT
+  { mask: 0xef800f50, value: 0xee800e00, cls: 'mvereduce' }, // VMLALDAV, VMLSLDAV, VRMLSLDAVH
+  { mask: 0xef810f51, value: 0xee800f00, cls: 'mvereduce' }, // VRMLALDAVH
+  { mask: 0xeff00e50, value: 0xeef00e00, cls: 'mvereduce' }, // VMLADAV, VMLAV, VMLSDAV, VADDV
+  { mask: 0xffc10f10, value: 0xfe010f00, cls: 'mvecmp', notSize3: true }, // VCMP (integer)
+  { mask: 0xffc10f10, value: 0xfe410f00, cls: 'mvecmp', notSize3: true }, // VPT (integer)
+  { mask: 0xffb10f10, value: 0xee310f00, cls: 'mvecmp' }, // VCMP, VPT (floating point)
+  { mask: 0xef810f51, value: 0xef000950, cls: 'mvemac', notSize3: true }, // VMUL (vector)
+  { mask: 0xef810f51, value: 0xef000b40, cls: 'mvemac', notSize3: true }, // VQDMULH, VQRDMULH (vector)
+  { mask: 0xef000e00, value: 0xef000c00, cls: 'mvemac' }, // floating point (vector): VADD.F, VMUL.F, VFMA ...
+  { mask: 0xffb30e51, value: 0xffb30640, cls: 'mvemac' }, // VCVT between floating point and integer
+];
+
+function decodeMveDataProcessing(hw1: number, hw2: number): Decoded {
+  const word = ((hw1 << 16) | hw2) >>> 0;
+  const size3 = ((hw1 >>> 4) & 3) === 3;
+  for (const rule of MVE_RULES) {
+    if ((word & rule.mask) >>> 0 !== rule.value >>> 0 || (rule.notSize3 && size3)) continue;
+    return make(rule.cls ?? 'mveint', 4);
+  }
+  return make('mveint', 4);
+}
+
+/** Coprocessor space: the FPU (coprocessors 10 and 11) and, on Armv8.1-M, MVE (14 and 15); the rest is priced as one cycle. */
 function decodeCoprocessor(hw1: number, hw2: number): Decoded {
   const coproc = (hw2 >>> 8) & 0xf;
   const size = 4;
+  if ((hw1 & 0xef00) === 0xef00) return decodeMveDataProcessing(hw1, hw2); // 111x 1111: no Advanced SIMD in M-profile
+  if (coproc === 14 || coproc === 15) {
+    const top = (hw1 >>> 8) & 0xf; // 1100, 1101: loads/stores; 1110: data processing
+    if (top === 0xc || top === 0xd) {
+      const load = ((hw1 >>> 4) & 1) === 1;
+      // P = 0, U = 0, W = 0 in the 1110 1100 space: VMOV of two lanes to or from two core registers
+      if ((hw1 & 0xffa0) === 0xec00) return make('mveint', size);
+      return make(load ? 'mveload' : 'mvestore', size);
+    }
+    return decodeMveDataProcessing(hw1, hw2);
+  }
   if (coproc !== 10 && coproc !== 11) return make('other', size);
+  // VDUP (core register to every lane): bit 7 of the first halfword set, where the FP VMOV to a scalar has it clear
+  if ((hw1 & 0xff90) === 0xee80 && (hw2 & 0x0f5f) === 0x0b10) return make('mveint', size);
   const top = (hw1 >>> 8) & 0xf; // 1100, 1101: loads/stores and 64-bit moves; 1110: data processing and 32-bit moves
   if (top === 0xc || top === 0xd) {
     const o = (hw1 >>> 4) & 0x1f;
