@@ -198,6 +198,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     weights: ctx.addConst('w_mve', 'int8_t', mveDepthwiseWeights(filter, taps, p.outC)),
     records: ctx.addConst('rec_mve', 'int32_t', mveRecords(p, filter, bias)),
     leftShifts,
+    allRight: p.shift.every((s) => s < 0),
     groups: Math.ceil(p.outC / 4),
     fullGroups,
     tail,
