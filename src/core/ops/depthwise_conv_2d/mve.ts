@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * DEPTHWISE_CONV_2D's Arm MVE (Helium) variant, depth multiplier 1 over any channel count: four
+ * DEPTHWISE_CONV_2D's Arm MVE (Helium) variant, any depth multiplier and channel count: four output
  * channels per int32x4 vector (VLDRB.S32 of four input and four weight bytes, VMUL + VADD: MVE has
  * no lane-wise multiply-accumulate), four output pixels per weight load. Windows inside the image run
  * every tap unrolled at offsets known when the layer is compiled, the input offset folded into the
@@ -9,7 +9,10 @@
  * same unrolled code over it, one pixel at a time. A channel count off a multiple of 4 ends in a
  * last group under a VCTP32 predicate (the bytes past the last channel neither read nor written).
  * Requantization is tf_mve_mbqm, four channels per step, exactly TFLite Micro's
- * MultiplyByQuantizedMultiplier. Other depth multipliers fall back to the Arm DSP variant.
+ * MultiplyByQuantizedMultiplier. A depth multiplier above 1 reads each lane's input byte through a
+ * gather load (VLDRB.S32 Qd, [Rn, Qm], the lanes' input channels in the group's record), which has
+ * no writeback: the pointer then steps by ADDW. A multiplier of 4k reads one byte per group (LDRSB)
+ * into VMLA's vector-by-scalar multiply-accumulate.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
@@ -24,8 +27,13 @@ const PIXEL_BLOCK = 4;
 /** int32 words per channel group's record: multipliers, left shifts, -right shifts, starts inside the image, biases. */
 const RECORD_WORDS = 5 * 4;
 
-export function depthwiseMveApplies(p: DepthwiseConv2DParams): boolean {
-  return p.depthMultiplier === 1;
+export function depthwiseMveApplies(_p: DepthwiseConv2DParams): boolean {
+  return true;
+}
+
+/** Record words of a group: a depth multiplier above 1 adds each lane's input channel (its byte in a pixel). */
+function recordWords(p: DepthwiseConv2DParams): number {
+  return p.depthMultiplier > 1 ? RECORD_WORDS + 4 : RECORD_WORDS;
 }
 
 /** Filter [taps][C] as [group][tap][4], zero weights past the last channel. */
@@ -47,9 +55,10 @@ export function mveDepthwiseWeights(filter: Int8Array, taps: number, channels: n
 function mveRecords(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array | undefined): Int32Array {
   const taps = p.kH * p.kW;
   const groups = Math.ceil(p.outC / 4);
-  const out = new Int32Array(groups * RECORD_WORDS);
+  const words = recordWords(p);
+  const out = new Int32Array(groups * words);
   for (let c = 0; c < groups * 4; c++) {
-    const at = Math.floor(c / 4) * RECORD_WORDS + (c % 4);
+    const at = Math.floor(c / 4) * words + (c % 4);
     if (c >= p.outC) {
       out[at] = 1 << 30;
       continue;
@@ -62,6 +71,7 @@ function mveRecords(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Arra
     out[at + 8] = Math.min(p.shift[c]!, 0);
     out[at + 12] = (b + Math.imul(sum, p.inputOffset)) | 0;
     out[at + 16] = b;
+    if (words > RECORD_WORDS) out[at + 20] = Math.floor(c / p.depthMultiplier);
   }
   return out;
 }
@@ -85,6 +95,8 @@ function loadOffsets(p: DepthwiseConv2DParams, pixels: number, gathered: boolean
 /** VLDRB's post-increment (writeback) reaches +-127 bytes; ADDW/SUBW 4095. */
 const WRITEBACK_MAX = 127;
 const ADDW_MAX = 4095;
+/** LDRSB's post-increment reaches +-255. */
+const LDRSB_WRITEBACK_MAX = 255;
 
 /**
  * One channel group of `pixels` output pixels inside the image, every tap unrolled: accumulator k
@@ -102,7 +114,19 @@ function interiorGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boole
   const flat = taps.flat();
   const big: number[] = [];
   let at = 0;
-  const outputs = [...accs.map((a) => `[${a}] "+w"(${a})`), '[wt] "=&w"(wt)', '[t0] "=&w"(t0)', '[t1] "=&w"(t1)', '[xp] "+l"(xp)', '[w] "+l"(w)'];
+  const temps = p.depthMultiplier % 4 === 0 ? ['[s0] "=&r"(s0)', '[s1] "=&r"(s1)'] : ['[t0] "=&w"(t0)', '[t1] "=&w"(t1)'];
+  const outputs = [...accs.map((a) => `[${a}] "+w"(${a})`), '[wt] "=&w"(wt)', ...temps, '[xp] "+l"(xp)', '[w] "+l"(w)'];
+  // a multiplier above 1: each lane's input byte through a gather (VLDRB.S32 Qd, [Rn, Qm]), which has no writeback
+  // a multiplier of 4k: the four lanes share one input byte, loaded as a scalar (LDRSB, writeback up
+  // to 255) into VMLA's vector-by-scalar multiply-accumulate, one instruction for four MACs
+  const broadcast = p.depthMultiplier % 4 === 0;
+  const multiplied = p.depthMultiplier > 1 && !broadcast;
+  if (multiplied) lines.push('const uint32x4_t lanes = vldrwq_u32((const uint32_t *)(r + 20));');
+  if (broadcast) {
+    lines[1] = 'const int8_t *xp = x + r[20];';
+    lines[0] = lines[0]!.replace(', wt, t0, t1;', ', wt;');
+    lines.push('int32_t s0, s1;');
+  }
   taps.forEach((offsets) => {
     const asm: string[] = ['vldrb.s32 %q[wt], [%[w]], #4'];
     // load pixel k (walking xp to the next load), then multiply and add it while the next one loads
@@ -112,13 +136,25 @@ function interiorGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boole
       at++;
       const step = next - here;
       const t = `%q[t${k % 2}]`;
-      if (step === 0) return [`vldrb.s32 ${t}, [%[xp]]`];
-      if (Math.abs(step) <= WRITEBACK_MAX) return [`vldrb.s32 ${t}, [%[xp]], #${step}`];
-      if (Math.abs(step) <= ADDW_MAX) return [`vldrb.s32 ${t}, [%[xp]]`, `${step > 0 ? 'addw' : 'subw'} %[xp], %[xp], #${Math.abs(step)}`];
+      if (broadcast) {
+        const sk = `%[s${k % 2}]`;
+        if (step === 0) return [`ldrsb ${sk}, [%[xp]]`];
+        if (Math.abs(step) <= LDRSB_WRITEBACK_MAX) return [`ldrsb ${sk}, [%[xp]], #${step}`];
+        if (Math.abs(step) <= ADDW_MAX) return [`ldrsb ${sk}, [%[xp]]`, `${step > 0 ? 'addw' : 'subw'} %[xp], %[xp], #${Math.abs(step)}`];
+        if (!big.includes(step)) big.push(step);
+        return [`ldrsb ${sk}, [%[xp]]`, `add %[xp], %[xp], %[big${big.indexOf(step)}]`];
+      }
+      const plain = multiplied ? `vldrb.s32 ${t}, [%[xp], %q[lanes]]` : `vldrb.s32 ${t}, [%[xp]]`;
+      if (step === 0) return [plain];
+      if (!multiplied && Math.abs(step) <= WRITEBACK_MAX) return [`vldrb.s32 ${t}, [%[xp]], #${step}`];
+      if (Math.abs(step) <= ADDW_MAX) return [plain, `${step > 0 ? 'addw' : 'subw'} %[xp], %[xp], #${Math.abs(step)}`];
       if (!big.includes(step)) big.push(step);
-      return [`vldrb.s32 ${t}, [%[xp]]`, `add %[xp], %[xp], %[big${big.indexOf(step)}]`];
+      return [plain, `add %[xp], %[xp], %[big${big.indexOf(step)}]`];
     };
-    const mac = (k: number) => [`vmul.i32 %q[t${k % 2}], %q[t${k % 2}], %q[wt]`, `vadd.i32 %q[a${k}], %q[a${k}], %q[t${k % 2}]`];
+    const mac = (k: number) =>
+      broadcast
+        ? [`vmla.s32 %q[a${k}], %q[wt], %[s${k % 2}]`]
+        : [`vmul.i32 %q[t${k % 2}], %q[t${k % 2}], %q[wt]`, `vadd.i32 %q[a${k}], %q[a${k}], %q[t${k % 2}]`];
     asm.push(...load(0));
     for (let k = 1; k < pixels; k++) {
       asm.push(...load(k));
@@ -131,7 +167,7 @@ function interiorGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boole
     lines.push('  : "memory");');
   });
   // every statement names every large step (an asm operand list is one for the whole group)
-  const inputs = big.map((step, n) => `[big${n}] "r"(${step})`).join(', ');
+  const inputs = [...(multiplied ? ['[lanes] "w"(lanes)'] : []), ...big.map((step, n) => `[big${n}] "r"(${step})`)].join(', ');
   return lines.map((l) => (l === '  : BIG_INPUTS' ? `  : ${inputs}` : l));
 }
 
@@ -142,8 +178,12 @@ function interiorGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boole
 function predicatedGroup(p: DepthwiseConv2DParams, pixels: number, gathered: boolean): string[] {
   const accs = Array.from({ length: pixels }, (_, k) => `a${k}`);
   const lines = [`int32x4_t ${accs.map((a, k) => (k === 0 ? `${a} = vldrwq_s32(r + 12)` : `${a} = a0`)).join(', ')};`];
+  // (a multiplier of 4k leaves no last group: the channels are whole groups)
+  const multiplied = p.depthMultiplier > 1;
+  if (multiplied) lines.push('const uint32x4_t lanes = vldrwq_u32((const uint32_t *)(r + 20));');
   for (const offsets of loadOffsets(p, pixels, gathered)) {
-    const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(vldrbq_z_s32(x + ${offsets[k]}, pred), wt));`);
+    const load = (at: number) => (multiplied ? `vldrbq_gather_offset_z_s32(x + ${at}, lanes, pred)` : `vldrbq_z_s32(x + ${at}, pred)`);
+    const macs = accs.map((a, k) => `${a} = vaddq_s32(${a}, vmulq_s32(${load(offsets[k]!)}, wt));`);
     lines.push(`{ const int32x4_t wt = vldrbq_s32(w); w += 4; ${macs.join(' ')} TF_MVE_TAP_BARRIER${pixels}(${accs.join(', ')}); }`);
   }
   return lines;
@@ -192,7 +232,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     ...p,
     fnName: ctx.fnName,
     summary: summary(p),
-    how: `${fullGroups} group${fullGroups === 1 ? '' : 's'} of 4 channels${tail ? ` and a last of ${tail} under VCTP32` : ''}, ${PIXEL_BLOCK} pixels per weight load, ${taps} taps unrolled`,
+    how: `${fullGroups} group${fullGroups === 1 ? '' : 's'} of 4 channels${tail ? ` and a last of ${tail} under VCTP32` : ''}${p.depthMultiplier % 4 === 0 ? `, depth multiplier ${p.depthMultiplier}: one input byte per group into VMLA by scalar` : p.depthMultiplier > 1 ? `, depth multiplier ${p.depthMultiplier}: input bytes gathered per lane` : ''}, ${PIXEL_BLOCK} pixels per weight load, ${taps} taps unrolled`,
     input: ctx.input(0),
     output: ctx.output(0),
     weights: ctx.addConst('w_mve', 'int8_t', mveDepthwiseWeights(filter, taps, p.outC)),
@@ -204,7 +244,9 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     tail,
     tailWord: tail === 1 ? 'channel' : `${tail} channels`,
     groupWeights: taps * 4,
-    recordWords: RECORD_WORDS,
+    recordWords: recordWords(p),
+    // each group reads its lanes' input bytes from the pixel's start: x stays
+    groupInput: p.depthMultiplier > 1 ? '' : ' x += 4,',
     // the pixel block where the inside columns hold one (a last short one overlapping), else single pixels
     block: colHi - colLo >= PIXEL_BLOCK ? { ...block(PIXEL_BLOCK), overlapLast: (colHi - colLo) % PIXEL_BLOCK !== 0 } : block(1),
     // pixels over the padding: their window gathered into the scratch, the input zero point for the padded taps

@@ -9,8 +9,8 @@
  * and per-tensor scales, odd input and output zero points, RELU6; then the edges: a kernel row
  * step past ADDW's reach (an asm register operand), a multiplier above 1 (left shifts), saturating
  * accumulators, windows wider than the image, 1x1 and 2x4 kernels, two batches, outputs planned
- * over their dead input. Depth multipliers above 1 stay on the Arm DSP variant. micro_speech and
- * person_detect stay bit-exact with TFLite Micro's recorded answers.
+ * over their dead input. Depth multipliers 2..16 (lanes gathered, or one byte for 4k).
+ * micro_speech and person_detect stay bit-exact with TFLite Micro's recorded answers.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,11 +106,44 @@ describe(`DEPTHWISE_CONV_2D MVE variant on the emulated board ${BOARD}`, functio
     });
   }
 
-  it('leaves depth multipliers above 1 to the Arm DSP variant', () => {
-    const graph = depthwiseModel('mve_dw_mult', [{ name: 'a', shape: [1, 5, 5, 8], zeroPoint: 0 }], [{ from: 'a', mult: 2, padding: 'SAME' }], 43);
-    const text = compileGraph(graph, 'm.tflite', { isa: loadTarget(TARGET).isa }).generated.files.find((f) => f.role === 'source')!.text;
-    expect(text).to.not.match(/\(Arm MVE: /);
-    expect(text).to.match(/\(Arm DSP: /);
+  it('mve_dw_mult: depth multipliers 2..16 over 1..8 input channels: lanes gathered or broadcast, strides, SAME/VALID, dilated rows, left shifts', async () => {
+    const specs: [number, number][] = [
+      [1, 8],
+      [1, 2],
+      [1, 3],
+      [2, 2],
+      [3, 3],
+      [4, 2],
+      [5, 4],
+      [6, 3],
+      [3, 5],
+      [8, 2],
+      [1, 16],
+      [7, 2],
+    ];
+    const graph = depthwiseModel(
+      'mve_dw_mult',
+      specs.map(([c], i) => ({ name: `i${i}`, shape: [1, 6 + (i % 3), 7 + (i % 2), c], zeroPoint: ((i * 37) % 255) - 128 })),
+      specs.map(([, mult], i) => ({
+        from: `i${i}`,
+        mult,
+        k: i % 3 === 0 ? [5, 5] : [3, 3],
+        stride: i % 2 ? [2, 2] : [1, 1],
+        padding: i % 4 < 2 ? 'SAME' : 'VALID',
+        dilation: i % 5 === 0 ? [2, 1] : [1, 1],
+        activation: i % 3 === 1 ? 'RELU6' : 'NONE',
+        perChannel: i % 2 === 0,
+        gain: i === 7,
+      })),
+      43,
+    );
+    const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(TARGET).isa });
+    const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+    expect(text.match(/\(Arm MVE: [^)]*depth multiplier \d+: /g) ?? []).to.have.length(graph.ops.length);
+    // multipliers of 4k share one input byte per group (VMLA by scalar), the others gather
+    expect(text.match(/input bytes gathered per lane/g) ?? []).to.have.length(9);
+    expect(text.match(/into VMLA by scalar/g) ?? []).to.have.length(3);
+    await expectExactOnBoard(graph, compiled, { target: TARGET, board: BOARD, dir, seed: 7 });
   });
 
   for (const model of ['micro_speech', 'person_detect']) {
