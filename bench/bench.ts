@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: compiles every model of ../shared/models that tinyforge supports, runs it on the
- * emulated boards (Cortex-M4 mps2-an386, Cortex-M7 mps2-an500, RP2040 in rp2040js), and prints per
- * model and board: instructions (or cycles) per inference, per MAC, peak RAM, flash (code and
- * weights apart) and compile time, each beside TFLite Micro's figures of ../shared/baselines
- * (reference kernels and CMSIS-NN), with the floors: MACs / 2 instructions (one SMLAD is two MACs)
- * and the largest live activation set; per row the RAM rule it met (ramRule: peak RAM <= 0.6x
- * TFLite Micro's, or the arena at the in-place floor), the failures listed at the end. Writes
- * bench/results.json (the latest run, gitignored).
+ * emulated boards (Cortex-M4 mps2-an386, Cortex-M7 mps2-an500, Cortex-M55 mps3-an547, RP2040 in
+ * rp2040js), and prints per model and board: instructions (or cycles) per inference, per MAC, peak
+ * RAM, flash (code and weights apart) and compile time, each beside TFLite Micro's figures of
+ * ../shared/baselines (reference kernels and CMSIS-NN; for the Cortex-M55, TFLite Micro + CMSIS-NN's
+ * MVE kernels as recorded in bench/baselines/tflm-cmsis-m55.json, see M55_BASELINE), with the floors:
+ * MACs / 2 instructions (one SMLAD is two MACs) and the largest live activation set; per row the
+ * bar on instructions and the RAM rule it met (ramRule: peak RAM <= 0.6x TFLite Micro's, or the
+ * arena at the in-place floor), the failures listed at the end. Writes bench/results.json (the
+ * latest run, gitignored).
  *
  * On QEMU the instructions of one inference are counted exactly by our TCG plugin
  * (tools/qemu-plugin, built here with the host gcc) between the entry of the model's invoke
@@ -23,7 +25,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { compileGraph } from '../src/core/compile.ts';
 import { alignUp, bufferRequests, liveBytesLowerBound, overlapPairs } from '../src/core/plan/lifetimes.ts';
 import { writeDirectoryAtomically } from '../src/lab/output.ts';
@@ -33,7 +35,7 @@ import { unsupportedOps } from '../src/core/ops/prepare.ts';
 import { buildFirmware, loadTarget, boardOf, smallestPartRam } from '../src/lab/toolchain/index.ts';
 import { runOnBoard } from '../src/lab/device/index.ts';
 import { usageErrorsExitTwo } from '../test/helpers/cli_args.ts';
-import { findRuntime } from '../test/helpers/runtimes.ts';
+import { type RuntimeName, findRuntime, missingRuntimeNotice } from '../test/helpers/runtimes.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from './plugin.ts';
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
@@ -54,14 +56,29 @@ const RESULTS = join(ROOT, 'bench', 'results.json');
 interface BoardPlan {
   target: string;
   board: string;
+  /** a file of ../shared/baselines, or an absolute path (the figures this project records itself) */
   baseline: string;
   /** QEMU boards are counted by the plugin; rp2040js counts cycles itself */
   plugin: boolean;
+  /**
+   * the runner that produced the recorded baseline: where it is present the bench measures each
+   * model with it now and says so when the recorded figure differs
+   */
+  runner?: RuntimeName;
 }
+
+/**
+ * TFLite Micro + CMSIS-NN (its MVE kernels) on the emulated Cortex-M55, recorded with
+ * tflm-cmsis-m55/run by bench/record_cmsis_baseline.ts: no shared baseline covers the M55, and the
+ * bench must hold our figures to it on machines without the runner. Instructions and arena only (the
+ * runner measures neither stack nor flash).
+ */
+const M55_BASELINE = join(ROOT, 'bench', 'baselines', 'tflm-cmsis-m55.json');
 
 const BOARDS: BoardPlan[] = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', baseline: 'tflm-qemu-m4.json', plugin: true },
   { target: 'cortex-m7', board: 'qemu-mps2-an500', baseline: 'tflm-qemu-m7.json', plugin: true },
+  { target: 'cortex-m55', board: 'qemu-mps3-an547', baseline: M55_BASELINE, plugin: true, runner: 'tflm-cmsis-m55' },
   { target: 'rp2040', board: 'rp2040js', baseline: 'tflm-rp2040js.json', plugin: false },
 ];
 
@@ -69,8 +86,9 @@ interface BaselineVariant {
   invoke_insns?: number[];
   invoke_cycles?: number[];
   arena_used: number;
-  stack_peak: number;
-  flash_excl_model: number;
+  /** absent from a baseline whose runner does not measure it (bench/baselines/) */
+  stack_peak?: number;
+  flash_excl_model?: number;
 }
 
 interface Row {
@@ -94,8 +112,10 @@ interface Row {
   /** which RAM rule the row met (ramRule) */
   ramRule: RamRule;
   note?: string;
-  /** a model generated in code: its CMSIS-NN baseline (M4 and RP2040) is measured by the bench, RAM as arena alone */
+  /** a model generated in code: its CMSIS-NN baseline (M4, M55 and RP2040) is measured by the bench, RAM as arena alone */
   generated?: boolean;
+  /** where a baseline of arena and instructions alone came from (the M55's: recorded in bench/baselines/, or measured now) */
+  cmsisSource?: string;
 }
 
 /**
@@ -126,10 +146,11 @@ const RAM_BAR = 0.6;
  * TFLite Micro + CMSIS-NN used, measured now, alone (its stack is not measured there: the figure is
  * low by it, which only makes the rule harder to meet).
  */
-function tflmPeak(baseline: Row['baseline'], generated: boolean): { bytes: number; counts: string } | undefined {
-  if (generated) {
+function tflmPeak(baseline: Row['baseline'], generated: boolean, arenaOnly?: string): { bytes: number; counts: string } | undefined {
+  if (generated || arenaOnly) {
     const cmsis = baseline.cmsis_nn;
-    return cmsis ? { bytes: cmsis.ram, counts: 'TFLite Micro + CMSIS-NN arena_used_bytes, measured now (stack not measured: not counted)' } : undefined;
+    const where = arenaOnly ?? 'measured now';
+    return cmsis ? { bytes: cmsis.ram, counts: `TFLite Micro + CMSIS-NN arena_used_bytes, ${where} (stack not measured: not counted)` } : undefined;
   }
   const builds = (['ref', 'cmsis_nn'] as const).flatMap((v) => (baseline[v] ? [{ v, ram: baseline[v]!.ram }] : []));
   if (builds.length === 0) return undefined;
@@ -220,50 +241,59 @@ function zooModels(only: string[] | undefined): { path: string; generated: Gener
 
 /**
  * TFLite Micro + CMSIS-NN measured now on the same emulated boards, where the runtimes are present:
- * on the M4 (tflm-cmsis-m4/run) one Invoke's instructions, on the RP2040 (tflm-cmsis-m0/run) its
- * rp2040js cycles, each with the arena it used. A model TFLite Micro refuses (the audio front-end's
+ * on the M4 (tflm-cmsis-m4/run) and the M55 (tflm-cmsis-m55/run, CMSIS-NN's MVE kernels) one
+ * Invoke's instructions, on the RP2040 (tflm-cmsis-m0/run) its rp2040js cycles, each with the arena
+ * it used. A model TFLite Micro refuses (the audio front-end's
  * signal ops are not in those builds) has no figure there.
  */
 function measuredCmsis(model: string, input: string): GeneratedSource['cmsis'] {
   const measured: GeneratedSource['cmsis'] = {};
   for (const [target, runtime, figure] of [
     ['cortex-m4', 'tflm-cmsis-m4', 'invoke_instructions'],
+    ['cortex-m55', 'tflm-cmsis-m55', 'invoke_instructions'],
     ['rp2040', 'tflm-cmsis-m0', 'invoke_cycles'],
   ] as const) {
     const tool = findRuntime(runtime);
     if (!tool) continue;
-    let out: Record<string, number | string | undefined>;
-    try {
-      out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as typeof out;
-    } catch (e) {
-      // the runner exits 1 with {"error": ...} when TFLite Micro refuses the model (a missing op, an arena the board cannot hold)
-      const said = (e as { stdout?: string }).stdout;
-      try {
-        out = JSON.parse(said ?? '') as typeof out;
-      } catch {
-        out = { error: (e as Error).message.split('\n')[0] };
-      }
-    }
-    const perInference = out[figure];
-    const arena = out.arena_used_bytes;
-    if (typeof perInference === 'number' && typeof arena === 'number') measured[target] = { perInference, arena };
-    else measured[target] = { refused: String(out.error ?? 'no figures') };
+    measured[target] = runCmsis(tool, model, input, figure);
   }
   return measured;
 }
 
+/** One run of a TFLite Micro + CMSIS-NN runner: its count and arena, or why it did not run the model. */
+function runCmsis(tool: string, model: string, input: string, figure: 'invoke_instructions' | 'invoke_cycles'): CmsisFigures {
+  let out: Record<string, number | string | undefined>;
+  try {
+    out = JSON.parse(execFileSync(tool, [model, input], { encoding: 'utf8', timeout: 600_000 })) as typeof out;
+  } catch (e) {
+    // the runner exits 1 with {"error": ...} when TFLite Micro refuses the model (a missing op, an arena the board cannot hold)
+    const said = (e as { stdout?: string }).stdout;
+    try {
+      out = JSON.parse(said ?? '') as typeof out;
+    } catch {
+      out = { error: (e as Error).message.split('\n')[0] };
+    }
+  }
+  const perInference = out[figure];
+  const arena = out.arena_used_bytes;
+  if (typeof perInference === 'number' && typeof arena === 'number') return { perInference, arena };
+  return { refused: String(out.error ?? 'no figures') };
+}
+
 function baselineFor(file: string, model: string): Record<string, BaselineVariant> | undefined {
-  const path = join(BASELINES_DIR, file);
+  const path = isAbsolute(file) ? file : join(BASELINES_DIR, file);
   if (!existsSync(path)) return undefined;
   const data = JSON.parse(readFileSync(path, 'utf8')) as { models: Record<string, Record<string, BaselineVariant>> };
   return data.models[model];
 }
 
+type CmsisFigures = { perInference: number; arena: number } | { refused: string };
+
 /** A model from outside ../shared/models (generated, or the zoo's): its input and TFLite Micro + CMSIS-NN measured on it now, by target. */
 interface GeneratedSource {
   input: Uint8Array;
   /** by target: the figures, or why TFLite Micro + CMSIS-NN did not run the model there */
-  cmsis: Partial<Record<'cortex-m4' | 'rp2040', { perInference: number; arena: number } | { refused: string }>>;
+  cmsis: Partial<Record<'cortex-m4' | 'cortex-m55' | 'rp2040', CmsisFigures>>;
 }
 
 async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin: string | undefined, generated?: GeneratedSource): Promise<Row> {
@@ -324,7 +354,30 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
   for (const variant of ['ref', 'cmsis_nn']) {
     const b = base?.[variant];
     const figure = b && (run.counter.kind === 'cycles' ? b.invoke_cycles?.[0] : b.invoke_insns?.[0]);
-    baseline[variant] = b && figure !== undefined ? { perInference: figure, ram: b.arena_used + b.stack_peak, flashCode: b.flash_excl_model } : undefined;
+    baseline[variant] =
+      b && figure !== undefined ? { perInference: figure, ram: b.arena_used + (b.stack_peak ?? 0), flashCode: b.flash_excl_model ?? NaN } : undefined;
+  }
+  // a baseline this project records (the M55's): measured again now where its runner is here
+  let arenaOnly: string | undefined;
+  if (plan.runner && !generated) {
+    const recorded = baseline.cmsis_nn;
+    const tool = findRuntime(plan.runner);
+    arenaOnly = `recorded in ${relative(ROOT, plan.baseline)}`;
+    if (tool) {
+      const inputFile = join(dir, 'input.bin');
+      writeFileSync(inputFile, input);
+      const now = runCmsis(tool, modelPath, inputFile, 'invoke_instructions');
+      const said = (more: string) => (note = note ? `${note}; ${more}` : more);
+      if ('refused' in now) said(`${plan.runner} does not run it: ${now.refused}`);
+      else {
+        arenaOnly = `measured now by ${plan.runner}`;
+        if (recorded && (recorded.perInference !== now.perInference || recorded.ram !== now.arena))
+          said(
+            `${plan.runner} now gives ${n(now.perInference)} instructions and ${n(now.arena)} B of arena, ${relative(ROOT, plan.baseline)} ${n(recorded.perInference)} and ${n(recorded.ram)}`,
+          );
+        baseline.cmsis_nn = { perInference: now.perInference, ram: now.arena, flashCode: NaN };
+      }
+    }
   }
   if (generated) {
     // measured now on the same emulated board: instructions (M4) or cycles (RP2040) and arena (its stack and flash are not measured)
@@ -360,10 +413,11 @@ async function benchOne(modelPath: string, plan: BoardPlan, work: string, plugin
     ramRule: ramRule(
       { ...ram, tensorsFloor: tensorsFloor(compiled.prepared, compiled.plan.alignment) },
       compiled.plan.alignment,
-      tflmPeak(baseline, generated !== undefined),
+      tflmPeak(baseline, generated !== undefined, arenaOnly),
     ),
     ...(note ? { note } : {}),
     ...(generated ? { generated: true } : {}),
+    ...(arenaOnly || generated ? { cmsisSource: arenaOnly ?? 'measured now' } : {}),
   };
 }
 
@@ -417,8 +471,14 @@ function printRow(r: Row): void {
       (r.macs > 0 && r.counter === 'instructions'
         ? `  floor MACs/2 = ${n(r.floor.instructions)} (we are ${(r.perInference / r.floor.instructions).toFixed(2)}x it)`
         : ''),
+    ...(cmsis
+      ? [
+          `  bar: at most ${BARS.perInference}x TFLite Micro + CMSIS-NN's ${unit} (${n(cmsis.perInference)}${r.cmsisSource ? `, ${r.cmsisSource}` : ''}): ` +
+            `${(r.perInference / cmsis.perInference).toFixed(2)}x, ${r.perInference / cmsis.perInference <= BARS.perInference ? 'met' : 'OVER'}`,
+        ]
+      : []),
     `  peak RAM: ${n(r.ram.peak)} B (arena ${n(r.ram.arena)} incl. scratch ${n(r.ram.scratch)}, stack ${n(r.ram.stack)})  ` +
-      (r.generated
+      (r.generated || r.cmsisSource
         ? `arena vs CMSIS-NN's arena ${ratio(r.ram.arena, cmsis?.ram)}`
         : `vs TFLM ref ${ratio(r.ram.peak, ref?.ram)}, CMSIS-NN ${ratio(r.ram.peak, cmsis?.ram)}`) +
       `  classic floor (largest live set, every tensor its own buffer, model order: TFLM's best before its scratch) ${n(r.floor.ram)} B: ` +
@@ -546,6 +606,10 @@ async function main(): Promise<void> {
         skipped.push(`${plan.board}: ${(e as Error).message}`);
         continue;
       }
+      if (plan.runner && !findRuntime(plan.runner))
+        process.stdout.write(
+          `${missingRuntimeNotice(plan.runner, `not measured now: the ${plan.target} rows use the figures recorded in ${relative(ROOT, plan.baseline)}`)}\n`,
+        );
       const savedPath = process.env.PATH;
       if (plan.plugin) process.env.PATH = `${pluginWrapper(pluginDir, target.boards.find((b) => b.name === plan.board)!.emulator!.command)}:${savedPath}`;
       try {
@@ -617,7 +681,7 @@ const program = new Command('bench')
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
-  .option('--targets <targets>', 'with --sweep: comma-separated targets (cortex-m4,rp2040,esp32c3)')
+  .option('--targets <targets>', 'with --sweep: comma-separated targets (cortex-m4,cortex-m55,rp2040,esp32c3)')
   .option('--shapes <list>', 'with --sweep: only layers whose "op shape" contains one of these, comma-separated')
   .option('--json', 'with --sweep: write bench/sweep.json after every layer')
   .option('--report <file>', 'with --sweep: print the tables of a saved --json run instead of running')

@@ -4,10 +4,11 @@
  * one-op int8 model, compiled for each target, built, run once on the emulated board, and reported
  * as instructions (cycles on the RP2040) per MAC (per tap or element for MAC-free ops, as the ops'
  * own `macs` count them), with the kernel variant chosen and whether the output is bit-exact with the
- * TS reference; on the Cortex-M4 and the RP2040 the same .tflite also runs under TFLite Micro + CMSIS-NN
- * on the same emulated board (test/helpers/runtimes.ts: tflm-cmsis-m4/run, exact instructions of
- * Invoke; tflm-cmsis-m0/run, rp2040js cycles of Invoke) for ours / theirs, with their outputs checked
- * equal to ours. Then per op and target: best, median and worst per MAC with their shapes, every
+ * TS reference; on the Cortex-M4, the Cortex-M55 and the RP2040 the same .tflite also runs under
+ * TFLite Micro + CMSIS-NN on the same emulated board (test/helpers/runtimes.ts: tflm-cmsis-m4/run,
+ * exact instructions of Invoke; tflm-cmsis-m55/run, the same with CMSIS-NN's MVE kernels;
+ * tflm-cmsis-m0/run, rp2040js cycles of Invoke) for ours / theirs and theirs per MAC, with their
+ * outputs checked equal to ours. Then per op and target: best, median and worst per MAC with their shapes, every
  * shape more than 1.5x the best of its op and target flagged, best, median and worst ours / theirs,
  * and every layer over CMSIS_BAR x theirs.
  *
@@ -17,7 +18,7 @@
  * interpreter adds about a thousand per Invoke), which only tiny layers notice.
  *
  *   npm run bench -- --sweep [--quick] [--ops conv,dw,fc,avgpool,maxpool,add,mul,mean,softmax]
- *                            [--targets cortex-m4,rp2040,esp32c3] [--json] [--no-cmsis]
+ *                            [--targets cortex-m4,cortex-m55,rp2040,esp32c3] [--json] [--no-cmsis]
  *   npm run bench -- --sweep --report bench/sweep.json    (the tables of a saved run, even a partial one)
  *   npm run bench -- --sweep --report bench/sweep.json --markdown docs/kernels.md   (its summary into the page)
  */
@@ -44,7 +45,8 @@ export const CMSIS_BAR = 0.5;
 
 /**
  * TFLite Micro + CMSIS-NN per target, and the figure of its report that is ours' counterpart.
- * M4: instructions of Invoke, as the plugin counts ours. RP2040: both are rp2040js cycles, the same
+ * M4 and M55: instructions of Invoke, as the plugin counts ours (the M55's build runs CMSIS-NN's
+ * MVE kernels on QEMU's mps3-an547, the board of our cortex-m55 target). RP2040: both are rp2040js cycles, the same
  * timing model of the same package (the runner imports the project's rp2040js) on the same core at
  * the same clock: ours is SysTick on clk_sys (firmware/arm/systick_counter.h) around our invoke,
  * which rp2040js advances by each instruction's cycles (src/lab/device/rp2040/emulator.ts); theirs is
@@ -55,6 +57,7 @@ export const CMSIS_BAR = 0.5;
  */
 const CMSIS: Record<string, { runtime: RuntimeName; figure: 'invoke_instructions' | 'invoke_cycles' }> = {
   'cortex-m4': { runtime: 'tflm-cmsis-m4', figure: 'invoke_instructions' },
+  'cortex-m55': { runtime: 'tflm-cmsis-m55', figure: 'invoke_instructions' },
   rp2040: { runtime: 'tflm-cmsis-m0', figure: 'invoke_cycles' },
 };
 
@@ -67,6 +70,7 @@ interface TargetPlan {
 
 const TARGETS: TargetPlan[] = [
   { target: 'cortex-m4', board: 'qemu-mps2-an386', plugin: true },
+  { target: 'cortex-m55', board: 'qemu-mps3-an547', plugin: true },
   { target: 'rp2040', board: 'rp2040js', plugin: false },
   // minstret under -icount: exact instructions without a plugin
   { target: 'esp32c3', board: 'qemu-riscv32-virt', plugin: false },
@@ -263,7 +267,7 @@ function printRow(r: SweepRow): void {
   const cm = r.cmsis
     ? 'error' in r.cmsis
       ? `  CMSIS-NN: ${r.cmsis.error}`
-      : `  CMSIS-NN ${r.cmsis.count.toLocaleString('en-US')} ${unit}, ours/theirs ${r.cmsis.ratio.toFixed(2)}x${r.cmsis.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}`
+      : `  CMSIS-NN ${r.cmsis.count.toLocaleString('en-US')} ${unit}${r.macs > 0 ? `, ${fmt(r.cmsis.count / r.macs)} ${unit}/MAC` : ''}, ours/theirs ${r.cmsis.ratio.toFixed(2)}x${r.cmsis.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}`
     : '';
   const what = r.skipped
     ? `skipped: ${r.skipped}`
@@ -359,7 +363,10 @@ export function summaryTable(summaries: Summary[]): string {
   return lines.join('\n');
 }
 
-/** One line per layer, the targets side by side: count per MAC (variant where not portable), and ours/CMSIS-NN where it ran. */
+/**
+ * One line per layer, the targets side by side: count per MAC (variant where not portable), and
+ * where TFLite Micro + CMSIS-NN ran: ours/theirs, arena ours/theirs, and theirs per MAC.
+ */
 export function layerTable(rows: SweepRow[]): string {
   const targets = [...new Set(rows.map((r) => r.target))];
   const layers = [...new Map(rows.map((r) => [`${r.op}\t${r.shape}`, r])).values()].sort((a, b) => SWEEP_OPS.indexOf(a.op) - SWEEP_OPS.indexOf(b.op));
@@ -377,13 +384,20 @@ export function layerTable(rows: SweepRow[]): string {
     if ('error' in c) return c.error;
     return `${c.ratio.toFixed(2)}x${c.ratio > CMSIS_BAR ? ' (over)' : ''}${c.sameOutputs ? '' : ' (OUTPUTS DIFFER)'}, ${(r!.arena / Math.max(1, c.arena)).toFixed(2)}x`;
   };
+  const theirsPerMac = (r: SweepRow | undefined) => (r?.cmsis && !('error' in r.cmsis) && r.macs > 0 ? fmt(r.cmsis.count / r.macs) : '-');
   const lines = [
-    `| op | shape | MACs | ${[...targets.map((t) => `${t} ${unit(t)}/MAC`), ...compared.map((t) => `${t} ours/CMSIS-NN (${unit(t)}, arena)`)].join(' | ')} |`,
-    `|---|---|---:|${targets.map(() => '---|').join('')}${compared.map(() => '---:|').join('')}`,
+    `| op | shape | MACs | ${[
+      ...targets.map((t) => `${t} ${unit(t)}/MAC`),
+      ...compared.flatMap((t) => [`${t} ours/CMSIS-NN (${unit(t)}, arena)`, `${t} CMSIS-NN ${unit(t)}/MAC`]),
+    ].join(' | ')} |`,
+    `|---|---|---:|${targets.map(() => '---|').join('')}${compared.map(() => '---:|---:|').join('')}`,
     ...layers.map((l) => {
       const of = rows.filter((r) => r.op === l.op && r.shape === l.shape);
       const at = (t: string) => of.find((r) => r.target === t);
-      return `| ${l.op} | ${l.shape} | ${l.macs.toLocaleString('en-US')} | ${[...targets.map((t) => cell(at(t))), ...compared.map((t) => ratio(at(t)))].join(' | ')} |`;
+      return `| ${l.op} | ${l.shape} | ${l.macs.toLocaleString('en-US')} | ${[
+        ...targets.map((t) => cell(at(t))),
+        ...compared.flatMap((t) => [ratio(at(t)), theirsPerMac(at(t))]),
+      ].join(' | ')} |`;
     }),
   ];
   return lines.join('\n');
@@ -439,7 +453,16 @@ export async function runSweep(opts: SweepOptions): Promise<void> {
   }
   const grid = sweepGrid({ quick: opts.quick, ops: opts.ops });
   if (opts.shapes) grid.layers = grid.layers.filter((l) => opts.shapes!.some((s) => `${l.op} ${l.shape}`.includes(s)));
-  const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target));
+  const plans = TARGETS.filter((p) => !opts.targets || opts.targets.includes(p.target)).filter((p) => {
+    // a target this checkout does not have yet (its JSON or board): one line, not a failed row per layer
+    try {
+      boardOf(loadTarget(p.target), p.board);
+      return true;
+    } catch (e) {
+      process.stdout.write(`NOTICE: ${p.target} on ${p.board} skipped: ${(e as Error).message.split('\n')[0]}\n`);
+      return false;
+    }
+  });
   const compared = plans.filter((p) => opts.cmsis && CMSIS[p.target]).map((p) => p.target);
   const cmsisOn = new Set(compared.filter((t) => existsSync(runtimePath(CMSIS[t]!.runtime))));
   process.stdout.write(

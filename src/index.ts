@@ -19,7 +19,9 @@ import { writeDirectoryAtomically } from './lab/output.ts';
 import { type ProjectKind, projectFiles } from './lab/toolchain/project_layouts.ts';
 import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolchain/index.ts';
 import { resolveTargetAndBoard, targetNameFor } from './core/targets/targets.ts';
+import { type Estimate, type EstimatedFor, type EstimationPlan, coreOf, cycleEstimateOf, estimateRun, planEstimation } from './lab/estimate/estimates.ts';
 import { loadGraph } from './core/model/load.ts';
+import { checkLabelCount } from './lab/data/labels.ts';
 import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
 import { type ProfileReport, profileModel } from './lab/run/profile.ts';
@@ -46,6 +48,7 @@ export type { SharedArenaPlan, SharedArenaSlot } from './core/plan/shared_arena.
 export type { RunReport, CaseReport } from './lab/run/run.ts';
 export type { ProfileReport, ProfileLayer } from './lab/run/profile.ts';
 export type { CycleEstimate } from './lab/estimate/types.ts';
+export type { Estimate, EstimatedFor } from './lab/estimate/estimates.ts';
 export type { DeviceSession, LayerCounters, Calibration } from './lab/device/session.ts';
 export type { Hello, InvokeResult, DeviceMemory } from './lab/device/protocol/messages.ts';
 export type { CounterSpec } from './core/targets/targets.ts';
@@ -93,7 +96,10 @@ export interface CompileOptions extends PlanOptions {
    * client.ts in `outDir`), a file name writes it there (replacing only a client tinyforge wrote).
    */
   client?: boolean | string;
-  /** the client's class labels, or a file of them one a line; default: those the model file carries */
+  /**
+   * class labels, or a labels file (one a line, or JSON): the model header's labels table
+   * (docs/generated-c.md) and the client's; the client's default: those the model file carries
+   */
   labels?: readonly string[] | string;
   /**
    * `caller`: the generated `tf_<name>_init(arena, bytes)` takes the arena from the application
@@ -139,8 +145,21 @@ export interface RunOptions extends PlanOptions {
   estimate?: boolean;
   /** the estimate for a real `board`: its caches / flash accelerator on (hits assumed, default) or off */
   estimateCaches?: 'on' | 'off';
+  /** a real `board`: the clock (Hz) its ms and µJ are estimated at, as `--clock` (default: the board's) */
+  clockHz?: number;
+  /** a real `board`: the battery (mAh) the inferences are counted on, as `--battery` */
+  batteryMah?: number;
   /** progress notes (the CLI prints them to stderr); default: silent */
   progress?: (message: string) => void;
+}
+
+/**
+ * What `--json` adds to a run: the estimates (cycles, and for a real `board` ms, µJ and battery
+ * inferences; docs/json-output.md) and the board, clock and current they were made for.
+ */
+export interface Estimated {
+  estimates: Estimate[];
+  estimatedFor: EstimatedFor | null;
 }
 
 export interface ProfileOptions extends Omit<RunOptions, 'inputs' | 'sanitize'> {
@@ -181,22 +200,25 @@ export interface OpenDeviceOptions {
 export async function compile(model: string, options: CompileOptions = {}): Promise<CompileResult> {
   const target = loadTarget(options.target ?? 'cortex-m4');
   const command = `the Node API: compile(${JSON.stringify(basename(model))}, { target: '${target.name}', ... })`;
+  const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : options.labels?.slice();
+  // a file's labels that do not fit are refused naming the file (the core names only the tensor)
+  if (labels && typeof options.labels === 'string') checkLabelCount(loadGraph(model), labels, options.labels);
   const compiled = compileFile(model, {
     isa: target.isa,
     partRam: smallestPartRam(target),
     ...planOptions(options),
     arena: options.arena,
     name: options.name,
+    ...(labels ? { labels } : {}),
     provenance: { target: target.name, command },
   });
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
   let client: string | null = null;
   if (options.client !== undefined && options.client !== false) {
-    const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : (options.labels?.slice() ?? labelsFromModel(model));
-    client = generateClient(compiled.graph, model, { labels, provenance: { ...modelFileProvenance(model), command } });
+    client = generateClient(compiled.graph, model, { labels: labels ?? labelsFromModel(model), provenance: { ...modelFileProvenance(model), command } });
     if (typeof options.client === 'string' && clientInOutput(options.client, options.outDir) === undefined)
       writeClientFile(options.client, client, options.force);
-  } else if (options.labels !== undefined) throw new TinyforgeError(`${model}: labels name the classes of the client: ask for the client too`);
+  }
   if (options.outDir === undefined) return { ...compiled, target: target.name, outDir: null, client };
   const files = options.project !== undefined ? projectFiles(options.project, compiled, target) : [...compiled.generated.files];
   const clientName =
@@ -242,9 +264,12 @@ export async function compileLibrary(models: string[], options: CompileLibraryOp
 }
 
 /** Compiles, builds and runs a model on a board (emulated by default) or the host; reads the cost back. */
-export async function run(model: string, options: RunOptions = {}): Promise<RunReport> {
-  return runModel(model, {
+export async function run(model: string, options: RunOptions = {}): Promise<RunReport & Estimated> {
+  // the estimate's board and clock are checked before anything is built, as on the CLI
+  const plan = estimationPlan(options);
+  const report = await runModel(model, {
     target: targetNameFor(options.target, options.board),
+    estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
     board: options.board,
     port: options.port,
     cases: inputCases(model, options.inputs, options.inputFile),
@@ -257,13 +282,25 @@ export async function run(model: string, options: RunOptions = {}): Promise<RunR
     ...planOptions(options),
     progress: options.progress,
   });
+  const exact =
+    report.counter && report.perInference !== null
+      ? { ...report.counter, emulated: !options.port, core: coreOf(loadTarget(report.target)), perInference: report.perInference, perLayer: null }
+      : null;
+  const { estimates, estimatedFor } = estimateRun(plan, exact, cycleEstimateOf(report));
+  return { ...report, estimates, estimatedFor };
+}
+
+function estimationPlan(options: RunOptions): EstimationPlan | null {
+  return planEstimation({ target: options.target, board: options.board, port: options.port, clockHz: options.clockHz, batteryMah: options.batteryMah });
 }
 
 /** Runs a model in a profile build and reads back the counter per layer, memory and outputs. */
-export async function profile(model: string, options: ProfileOptions = {}): Promise<ProfileReport> {
+export async function profile(model: string, options: ProfileOptions = {}): Promise<ProfileReport & Estimated & { perLayerEstimates: Estimate[][] | null }> {
   const inputs = options.input ? [options.input] : undefined;
-  return profileModel(model, {
+  const plan = estimationPlan(options);
+  const report = await profileModel(model, {
     target: targetNameFor(options.target, options.board),
+    estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
     board: options.board,
     port: options.port,
     input: inputCases(model, inputs, options.inputFile)?.[0],
@@ -276,6 +313,15 @@ export async function profile(model: string, options: ProfileOptions = {}): Prom
     ...planOptions(options),
     progress: options.progress,
   });
+  const exact = {
+    ...report.counter,
+    emulated: !options.port,
+    core: coreOf(loadTarget(report.target)),
+    perInference: report.perInference,
+    perLayer: report.layers.map((l) => l.count),
+  };
+  const { estimates, estimatedFor, perLayer } = estimateRun(plan, exact, cycleEstimateOf(report));
+  return { ...report, estimates, estimatedFor, perLayerEstimates: perLayer };
 }
 
 /**

@@ -67,6 +67,8 @@ export interface CompileOptions {
   arena?: ArenaOption;
   /** the model's name in the C (files `<name>.h`, ..., symbols `tf_<name>_`); default the graph's own */
   name?: string;
+  /** the name of each element of the first output: a labels table in the model header (`<prefix>_labels`) */
+  labels?: readonly string[];
 }
 
 export interface CompiledModel {
@@ -137,7 +139,11 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
 /** The C of a planned model, its banner naming the compile's choices; `sharedArena` when it shares one. */
 function lowerToC(prepared: PreparedGraph, plan: MemoryPlan, source: string, options: CompileOptions, sharedArena?: SharedArenaCode): GeneratedModel {
   const provenance = { modelFile: source, ...options.provenance, choices: compileChoices(options) };
-  return generateC(prepared, plan, options.isa, provenance, { arena: options.arena, ...(sharedArena ? { sharedArena } : {}) });
+  return generateC(prepared, plan, options.isa, provenance, {
+    arena: options.arena,
+    ...(sharedArena ? { sharedArena } : {}),
+    ...(options.labels ? { labels: options.labels } : {}),
+  });
 }
 
 /** One model of a library: its graph, where it came from, and its name in the C (default the graph's). */

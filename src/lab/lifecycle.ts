@@ -117,10 +117,32 @@ const SIGNALS: [NodeJS.Signals, number][] = [
   ['SIGHUP', 1],
 ];
 
+/** Who takes the next SIGINT instead of the clean-up and exit below; null: nobody. */
+let interruptTaker: (() => void) | null = null;
+
+/**
+ * The next SIGINT goes to `handler` instead of ending the process: a command that Ctrl-C ends as
+ * its normal way out (`monitor`) stops its own way. A second Ctrl-C ends the process as usual.
+ * Returns the undo, for when the command ends first.
+ */
+export function takeInterrupt(handler: () => void): () => void {
+  interruptTaker = handler;
+  return () => {
+    if (interruptTaker === handler) interruptTaker = null;
+  };
+}
+
 /** The CLI's handlers: on a signal, clean up, say so in one line, exit 128 + signal number. */
 export function installInterruptHandlers(write: (line: string) => void = (l) => process.stderr.write(l)): void {
   for (const [signal, number] of SIGNALS) {
-    process.once(signal, () => {
+    process.once(signal, function onSignal() {
+      if (signal === 'SIGINT' && interruptTaker) {
+        const taker = interruptTaker;
+        interruptTaker = null;
+        process.once(signal, onSignal);
+        taker();
+        return;
+      }
       const pending = children.size;
       cleanUpNow();
       write(

@@ -295,7 +295,10 @@ int main() { setup(); return 0; }
     expect(cmake).to.include(`if(CONFIG_${symbol})`);
     for (const source of [...cmake.matchAll(/^ {4}(src\/\S+)$/gm)].map((m) => m[1]!)) expect(existsSync(join(dir, source)), source).to.equal(true);
     const sample = join(dir, 'samples', 'classify');
-    expect(readFileSync(join(sample, 'prj.conf'), 'utf8')).to.include(`CONFIG_${symbol}=y`);
+    const prj = readFileSync(join(sample, 'prj.conf'), 'utf8');
+    expect(prj).to.include(`CONFIG_${symbol}=y`);
+    // a few KiB, not the Cortex-M33 target's whole 64 KiB stack, for a model whose invoke takes a few hundred bytes
+    expect(Number(/CONFIG_MAIN_STACK_SIZE=(\d+)/.exec(prj)![1])).to.equal(4096);
     const sampleCmake = readFileSync(join(sample, 'CMakeLists.txt'), 'utf8');
     const modules = /list\(APPEND ZEPHYR_EXTRA_MODULES \$\{CMAKE_CURRENT_SOURCE_DIR\}\/(\S+)\)/.exec(sampleCmake)?.[1];
     expect(existsSync(join(sample, modules!, 'zephyr', 'module.yml')), 'the sample finds the module').to.equal(true);

@@ -237,7 +237,9 @@ int main() { setup(); return 0; }
     const sources = compileSourcesFor('rp2040', dir, scratch.dir);
     expect(listed).to.have.members(sources);
     const example = readFileSync(join(dir, 'example', 'CMakeLists.txt'), 'utf8');
-    expect(example).to.include('include($ENV{PICO_SDK_PATH}/external/pico_sdk_import.cmake)');
+    expect(example).to.include('include(${PICO_SDK_PATH}/external/pico_sdk_import.cmake)');
+    // -DPICO_SDK_PATH or the environment; no download of picotool at configure time
+    expect(example).to.include('if(NOT PICO_SDK_PATH AND DEFINED ENV{PICO_SDK_PATH})').and.include('find_package(picotool QUIET CONFIG)');
     expect(example.indexOf('pico_sdk_import')).to.be.lessThan(example.indexOf('project('));
     expect(example).to.include('target_link_libraries(tf_pipeline_example pico_stdlib tf_pipeline)');
     const main = readFileSync(join(dir, 'example', 'main.c'), 'utf8');

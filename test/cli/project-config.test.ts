@@ -14,6 +14,7 @@ import { applyProjectConfig, readProjectConfig } from '../../src/face/cli/projec
 import { compileCommand } from '../../src/face/cli/compile.ts';
 import { runCommand } from '../../src/face/cli/run.ts';
 import { validateCommand } from '../../src/face/cli/validate.ts';
+import { profileCommand } from '../../src/face/cli/profile.ts';
 import { targetsCommand } from '../../src/face/cli/targets.ts';
 import { scratchDir } from '../build/helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
@@ -102,11 +103,22 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     expect(parse(runCommand, ['--config', folder, '--input', 'digit.bin']).opts.input).to.equal('digit.bin');
   });
 
+  it('"labels" fills --labels of compile, run, profile and validate, a path relative to the file', () => {
+    write('digits.txt', '0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n');
+    const file = write('labelled.json', { model: 'digits.tflite', labels: 'digits.txt' });
+    const labels = join(scratch.dir, 'digits.txt');
+    for (const make of [compileCommand, runCommand, profileCommand, validateCommand]) expect(parse(make, ['--config', file]).opts.labels).to.equal(labels);
+    expect(parse(runCommand, ['--config', file, '--labels', 'mine.txt']).opts.labels).to.equal('mine.txt');
+  });
+
   it('names the file and the key of every mistake in it', () => {
     const cases: [unknown, string][] = [
       ['{"model": ', 'not valid JSON'],
       [[1], 'must hold one JSON object, such as {"model": "model.tflite"}'],
-      [{ modle: 'digits.tflite' }, 'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery)'],
+      [
+        { modle: 'digits.tflite' },
+        'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery, labels)',
+      ],
       [{ model: 'missing.tflite' }, 'model: no such file'],
       [{ target: 'cortex-m5' }, "target: unknown target 'cortex-m5' (known: "],
       [{ target: 4 }, 'target: must be a non-empty string, got 4'],
@@ -117,6 +129,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [{ name: 'my-model' }, "name: must be a C identifier (letters, digits, _), got 'my-model'"],
       [{ arena: 'heap' }, "arena: must be static or caller, got 'heap'"],
       [{ project: 'keil' }, "project: unknown project kind 'keil' (known: cmake, make, arduino, platformio, zephyr, esp-idf, pico-sdk)"],
+      [{ labels: 'classes.txt' }, 'labels: no such file'],
     ];
     for (const [contents, message] of cases) {
       const file = write('bad.json', contents);

@@ -8,8 +8,9 @@
  *   ../tflm-tools/                   beside the project checkout otherwise
  *
  * and under it `tflm-ref` (the oracle: reference kernels on the host), `tflm-cmsis-m4/run` (TFLite
- * Micro + CMSIS-NN on the emulated Cortex-M4, the yardstick) and `tflm-cmsis-m0/run` (the same on
- * the RP2040 in rp2040js). A runtime that is absent is a one-line notice and a skip, CI included.
+ * Micro + CMSIS-NN on the emulated Cortex-M4, the yardstick), `tflm-cmsis-m0/run` (the same on
+ * the RP2040 in rp2040js) and `tflm-cmsis-m55/run` (the same with CMSIS-NN's MVE kernels on the
+ * emulated Cortex-M55). A runtime that is absent is a one-line notice and a skip, CI included.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ export const RUNTIMES = {
   'tflm-cmsis-m4': join('tflm-cmsis-m4', 'run'),
   'tflm-cmsis-m4-elf': join('tflm-cmsis-m4', 'tflm_cmsis_m4.elf'),
   'tflm-cmsis-m0': join('tflm-cmsis-m0', 'run'),
+  'tflm-cmsis-m55': join('tflm-cmsis-m55', 'run'),
 } as const;
 
 export type RuntimeName = keyof typeof RUNTIMES;

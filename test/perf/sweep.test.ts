@@ -107,7 +107,7 @@ describe('perf sweep grid', () => {
     expect(m4!.cmsis).to.equal(null);
   });
 
-  it('the summary gives best, median and worst ours/CMSIS-NN per op and target, and every layer over 0.5x', () => {
+  it('the summary gives best, median and worst ours/CMSIS-NN per op and target, every layer over 0.5x, and theirs per MAC', () => {
     const row = (shape: string, ratio: number | undefined, target = 'rp2040'): SweepRow => ({
       op: 'fc',
       shape,
@@ -132,6 +132,9 @@ describe('perf sweep grid', () => {
     expect(m4!.cmsis!.over).to.deep.equal([]);
     const table = summaryTable([m4!, rp!]);
     expect(table).to.include('| d 0.70x; b 0.55x |').and.include('0.40x (c)');
-    expect(layerTable(rows)).to.include('rp2040 ours/CMSIS-NN (cycles, arena)').and.include('0.70x (over)').and.include('refused');
+    const layers = layerTable(rows);
+    expect(layers).to.include('rp2040 ours/CMSIS-NN (cycles, arena)').and.include('0.70x (over)').and.include('refused');
+    // theirs per MAC beside the ratio: 100 cycles of ours at 0.3x is 333.33 of theirs over 100 MACs
+    expect(layers).to.include('rp2040 CMSIS-NN cycles/MAC').and.include('| 0.30x, 0.00x | 3.33 |');
   });
 });

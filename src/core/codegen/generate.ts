@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { DTYPE_C, type Graph, type Tensor, byteSize, elementCount } from '../ir/graph.ts';
+import { TinyforgeError } from '../errors.ts';
 import { fromBytes, variableResetByte } from '../ir/buffers.ts';
 import { type KernelIsa, type LayerEmitContext, isaFamily } from '../ops/op.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
@@ -80,6 +81,16 @@ interface ConstArray {
   shortComment: string;
 }
 
+/** The labels table's string literals, each element of the first output named once; absent without labels. */
+function labelsTable(graph: Graph, labels: readonly string[] | undefined): string[] | undefined {
+  if (labels === undefined) return undefined;
+  const output = graph.tensors[graph.outputs[0]!]!;
+  const elements = elementCount(output.shape);
+  if (labels.length !== elements)
+    throw new TinyforgeError(`${labels.length} labels for output tensor ${output.index} "${output.name}" of ${elements} elements`);
+  return labels.map(cStringLiteral);
+}
+
 /** A named arena offset: `#define <symbol> <offset>u /* <comment> *\/`. */
 interface OffsetConstant {
   symbol: string;
@@ -97,6 +108,8 @@ export interface CodeOptions {
   arena?: ArenaOption;
   /** the model is one of several sharing one arena (plan/shared_arena.ts): the plan's offsets are into it */
   sharedArena?: SharedArenaCode;
+  /** the name of each element of the first output: `<prefix>_labels[<PREFIX>_NUM_LABELS]` in the header */
+  labels?: readonly string[];
 }
 
 /** How a model's C reaches an arena several models share. */
@@ -227,6 +240,7 @@ export function generateC(
     inputs,
     outputs,
     aliases: [...inputs, ...outputs].flatMap((io) => io.aliases),
+    labels: labelsTable(graph, codeOptions.labels) ?? false,
     variables,
     hasVariables: variables.length > 0,
     layers,

@@ -20,7 +20,9 @@ import { PREFER_HELP, arenaOption, byteSizeOption, nameListOption, patchOption, 
 import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
-import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, readLabelsFile, writeClientFile } from '../client/client.ts';
+import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, writeClientFile } from '../client/client.ts';
+import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
+import { loadGraph } from '../../core/model/load.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import {
   CHANNELS_HELP,
@@ -52,6 +54,13 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
     `fits ${boardName}${chip ? ` (${chip})` : ''}: flash needs at least ${n(fit.flash.total)} of ${n(fit.flash.available)} bytes, ` +
     `RAM at least ${n(fit.ram.total)} of ${n(fit.ram.available)} (arena + stack + harness; the linker has the last word)`
   );
+}
+
+/** A labels file's labels, checked against the model's first output. */
+function labelsFor(modelPath: string, file: string): string[] {
+  const labels = readClassLabels(file);
+  checkLabelCount(loadGraph(modelPath), labels, file);
+  return labels;
 }
 
 export function compileCommand(): Command {
@@ -100,7 +109,7 @@ export function compileCommand(): Command {
     )
     .option(
       '--labels <file>',
-      "the client's class labels, one a line (default: the labels the model file carries, if any); a pipeline's --project: the starter app's, a file or a,b,c",
+      "class labels (one a line, or a JSON array): a labels table in the model header, and the client's (default there: the labels the model file carries, if any); a pipeline's --project: the starter app's, a file or a,b,c",
     )
     .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
     .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
@@ -133,6 +142,7 @@ export function compileCommand(): Command {
         pipeline?: boolean;
       } & ChoiceFlags,
     ) => {
+      const fromFile = (option: string) => command.getOptionValueSource(option) === 'config';
       // tinyforge.json's "model" comes as one path
       const modelPaths = typeof models === 'string' ? [models] : models;
       const modelPath = modelPaths[0]!;
@@ -158,7 +168,9 @@ export function compileCommand(): Command {
         const { target } = resolveTargetAndBoard(opts.target, opts.board);
         const line = commandLine(effectiveArgs(command, process.argv.slice(2)));
         const input = typedInput;
-        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output }, line);
+        // tinyforge.json's labels name a single model's classes: a pipeline takes them for its --project only
+        const labels = fromFile('labels') && opts.project === undefined ? undefined : opts.labels;
+        compilePipelineAction(pipelineModel !== undefined ? modelPath : null, pipelineModel ?? modelPath, target, { ...opts, input, output, labels }, line);
         return;
       }
       for (const flag of ['stride', 'windowStride'] as const)
@@ -167,8 +179,9 @@ export function compileCommand(): Command {
       // tinyforge.json's inputs serve run and validate too: only a --input typed here needs a project
       if (command.getOptionValueSource('input') === 'cli' && opts.project === undefined)
         throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
-      if (opts.labels !== undefined && opts.client === undefined) throw new TinyforgeError('--labels names the classes of the client: give --client too');
       const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+      // the CLI reads the labels file (the core reads none) and says which file does not fit the output
+      const labels = opts.labels !== undefined && modelPaths.length === 1 ? labelsFor(modelPath, opts.labels) : undefined;
       const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
       // flags first, then the TINYFORGE_* variables; the banner records any choice off its default
       const choices = compileChoicesOf(opts);
@@ -181,6 +194,7 @@ export function compileCommand(): Command {
         ...choices,
         arena: opts.arena,
         name: opts.name,
+        ...(labels ? { labels } : {}),
         provenance: { target: target.name, command: commandLine(effectiveArgs(command, process.argv.slice(2))) },
       };
       const names = opts.name?.split(',');
@@ -188,7 +202,7 @@ export function compileCommand(): Command {
         for (const [flag, given] of [
           ['--project', opts.project],
           ['--client', opts.client],
-          ['--labels', opts.labels],
+          ['--labels', fromFile('labels') ? undefined : opts.labels],
           ['--input', command.getOptionValueSource('input') === 'cli' ? opts.input : undefined],
         ] as const)
           if (given !== undefined) throw new TinyforgeError(`${flag} is for one model: compile several models without it`);
@@ -259,8 +273,10 @@ export function compileCommand(): Command {
       let clientNote = '';
       let clientFile: string | null = null;
       if (opts.client !== undefined) {
-        const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : labelsFromModel(modelPath);
-        const text = generateClient(compiled.graph, modelPath, { labels, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
+        const text = generateClient(compiled.graph, modelPath, {
+          labels: labels ?? labelsFromModel(modelPath),
+          provenance: { ...modelFileProvenance(modelPath), ...options.provenance },
+        });
         const inOutput = opts.client === true ? CLIENT_IN_OUTPUT : clientInOutput(opts.client, output);
         if (inOutput !== undefined) {
           // one of the output's files: written with them, listed in its marker

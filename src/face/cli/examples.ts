@@ -20,8 +20,18 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge profile model.tflite --target cortex-m4 --html report.html',
     'tinyforge profile small.tflite --json > small.json && tinyforge profile model.tflite --html cmp.html --compare small.json',
   ],
-  validate: ['tinyforge validate model.tflite --inputs samples/ --target cortex-m4', 'tinyforge validate model.tflite --reference dump/ --input in.bin'],
+  validate: [
+    'tinyforge validate model.tflite --inputs samples/ --target cortex-m4',
+    'tinyforge validate model.tflite --reference dump/ --input in.bin',
+    'tinyforge validate int8.tflite --original float.tflite --inputs test.npz -t host',
+  ],
   ports: ['tinyforge ports', 'tinyforge ports --json'],
+  monitor: [
+    'tinyforge monitor --port /dev/ttyACM0 --board nucleo-l4r5zi',
+    'tinyforge monitor --port /dev/ttyUSB0 --baud 921600 --timestamps wall',
+    'tinyforge monitor --board qemu-mps2-an386 app.elf --json',
+    'tinyforge monitor --board qemu-mps2-an386 model.tflite --project-app',
+  ],
   flash: [
     'tinyforge flash model.tflite --target cortex-m4 --port /dev/ttyUSB0',
     'tinyforge flash model.tflite --target rp2040 --drive /media/$USER/RPI-RP2',

@@ -5,6 +5,8 @@ import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
+import type { Graph } from '../../core/ir/graph.ts';
+import { checkLabelCount, formatTopClass, isSoftmaxOutput, looksLikeClassifier, readClassLabels, topClass } from '../../lab/data/labels.ts';
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
@@ -44,7 +46,8 @@ export function profileCommand(): Command {
     .addOption(timeoutFlag('one inference', 120))
     .option('--clock <hz>', CLOCK_HELP, clockOption)
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
-    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
+    .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)')
+    .option('--labels <file>', "class labels, one a line or a JSON array: the input's top class with its label and score");
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -67,6 +70,7 @@ export function profileCommand(): Command {
           compare?: string;
           clock?: number;
           battery?: number;
+          labels?: string;
         } & PlanShapingFlags,
       ) => {
         // a mistyped port is the first thing said: before the board on it is looked for, before any build
@@ -77,7 +81,12 @@ export function profileCommand(): Command {
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
         if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
-        const input = opts.input ? readInputCases(loadGraph(modelPath), opts.input)[0] : undefined;
+        // the model is read here only when an input or labels need it: a mistyped flag is said first
+        let loaded: Graph | undefined;
+        const graph = () => (loaded ??= loadGraph(modelPath));
+        const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
+        if (labels) checkLabelCount(graph(), labels, opts.labels!);
+        const input = opts.input ? readInputCases(graph(), opts.input)[0] : undefined;
         const runs = opts.runs;
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
@@ -109,7 +118,12 @@ export function profileCommand(): Command {
           writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
           process.stderr.write(`wrote ${opts.html}\n`);
         }
-        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation)}\n`);
+        // the top class of the profiled input: with labels, or for a softmax classifier
+        const top = labels || looksLikeClassifier(graph()) ? topClass(graph(), report.outputs[0]!, labels) : undefined;
+        const topLine = top ? `\ntop class: ${formatTopClass(top, isSoftmaxOutput(graph()))}` : '';
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(top ? { ...json, top } : json)}\n` : `${formatProfileReport(report, modelPath, estimation)}${topLine}\n`,
+        );
         if (!report.matchesReference)
           reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },

@@ -9,6 +9,7 @@ import { boardsCommand } from './boards.ts';
 import { profileCommand } from './profile.ts';
 import { validateCommand } from './validate.ts';
 import { portsCommand } from './ports.ts';
+import { monitorCommand } from './monitor.ts';
 import { flashCommand } from './flash.ts';
 import { quantizeCommand } from './quantize.ts';
 import { pruneCommand } from './prune.ts';
@@ -48,6 +49,7 @@ export function createProgram(): Command {
   program.addCommand(profileCommand());
   program.addCommand(validateCommand());
   program.addCommand(portsCommand());
+  program.addCommand(monitorCommand());
   program.addCommand(flashCommand());
   program.addCommand(quantizeCommand());
   program.addCommand(pruneCommand());

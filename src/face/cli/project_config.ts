@@ -8,7 +8,8 @@
  *
  *   { "model": "model.tflite", "target": "cortex-m4", "board": "qemu-mps2-an386",
  *     "inputs": "samples/digit.bin", "budget": { "ram": "48K", "flash": "200K" },
- *     "prefer": "speed", "project": "arduino", "out": "out", "clock": "80MHz", "battery": "220mAh" }
+ *     "prefer": "speed", "project": "arduino", "out": "out", "clock": "80MHz", "battery": "220mAh",
+ *     "labels": "labels.txt" }
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -44,9 +45,11 @@ export interface ProjectConfig {
   clock?: number;
   /** the battery the estimates count inferences on (mAh), as `--battery` */
   battery?: number;
+  /** the class labels file (`--labels`): one label a line, or JSON */
+  labels?: string;
 }
 
-const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery'] as const;
+const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery', 'labels'] as const;
 const BUDGET_KEYS = ['ram', 'flash'] as const;
 
 /**
@@ -55,7 +58,7 @@ const BUDGET_KEYS = ['ram', 'flash'] as const;
  */
 const CONFIGURED: Record<
   string,
-  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery', string>>
+  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery' | 'labels', string>>
 > = {
   inspect: { target: 'target', board: 'board', prefer: 'prefer' },
   compile: {
@@ -69,10 +72,31 @@ const CONFIGURED: Record<
     arena: 'arena',
     project: 'project',
     out: 'output',
+    labels: 'labels',
   },
-  run: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
-  profile: { target: 'target', board: 'board', inputs: 'input', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', clock: 'clock', battery: 'battery' },
-  validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
+  run: {
+    target: 'target',
+    board: 'board',
+    inputs: 'input',
+    ram: 'maxRam',
+    flash: 'maxFlash',
+    prefer: 'prefer',
+    clock: 'clock',
+    battery: 'battery',
+    labels: 'labels',
+  },
+  profile: {
+    target: 'target',
+    board: 'board',
+    inputs: 'input',
+    ram: 'maxRam',
+    flash: 'maxFlash',
+    prefer: 'prefer',
+    clock: 'clock',
+    battery: 'battery',
+    labels: 'labels',
+  },
+  validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', labels: 'labels' },
   flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
 };
 
@@ -123,6 +147,8 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
   if (config.inputs !== undefined && !existsSync(config.inputs))
     fail('inputs', `no such file or directory ${relative(process.cwd(), config.inputs) || config.inputs}`);
   config.out = path('out');
+  config.labels = path('labels');
+  if (config.labels !== undefined && !existsSync(config.labels)) fail('labels', `no such file ${relative(process.cwd(), config.labels) || config.labels}`);
   config.target = string('target', fields.target);
   if (config.target !== undefined && !listTargets().includes(config.target))
     fail('target', `unknown target '${config.target}' (known: ${listTargets().join(', ')})`);
@@ -229,6 +255,7 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     out: config.out,
     clock: config.clock,
     battery: config.battery,
+    labels: config.labels,
   };
   for (const [key, attribute] of Object.entries(options)) {
     const value = values[key];

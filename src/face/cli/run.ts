@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import {
   HTML_HELP,
-  LABELS_HELP,
   RATE_HELP,
   STRIDE_HELP,
   WINDOW_STRIDE_HELP,
@@ -18,7 +17,10 @@ import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
 import { runModel } from '../../lab/run/run.ts';
-import { formatRunReport, runJson } from '../report/run.ts';
+import { type RunClasses, formatRunReport, runJson } from '../report/run.ts';
+import { checkLabelCount, isSoftmaxOutput, looksLikeClassifier, readClassLabels, topClass } from '../../lab/data/labels.ts';
+import type { Graph } from '../../core/ir/graph.ts';
+import type { RunReport } from '../../lab/run/run.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
 import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../../lab/estimate/estimates.ts';
@@ -36,6 +38,11 @@ import {
   timeoutFlag,
 } from './device-options.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
+
+/** Each case's top class: its first output's largest element, labelled, dequantized. */
+function runClasses(graph: Graph, report: RunReport, labels: string[] | null): RunClasses {
+  return { tops: report.cases.map((c) => topClass(graph, c.outputs[0]!, labels)), probability: isSoftmaxOutput(graph) };
+}
 
 export function runCommand(): Command {
   const command = new Command('run')
@@ -60,7 +67,7 @@ export function runCommand(): Command {
     .option('--stride <n>', STRIDE_HELP, positiveIntegerOption('--stride'))
     .option('--window-stride <frames>', WINDOW_STRIDE_HELP, positiveIntegerOption('--window-stride'))
     .option('--rate <hz>', RATE_HELP, rateOption)
-    .option('--labels <labels>', LABELS_HELP)
+    .option('--labels <labels>', "class labels, one a line or a JSON array: each input's top class with its label and score; a pipeline's also as a,b,c")
     .option('--html <file>', HTML_HELP);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
@@ -102,7 +109,7 @@ export function runCommand(): Command {
           steps.done();
           return;
         }
-        for (const flag of ['stride', 'windowStride', 'rate', 'labels', 'html'] as const)
+        for (const flag of ['stride', 'windowStride', 'rate', 'html'] as const)
           if (opts[flag] !== undefined)
             throw new TinyforgeError(
               `--${flag === 'windowStride' ? 'window-stride' : flag} is for a pipeline: give a front-end and a model, or a .csv recording as --input`,
@@ -111,7 +118,12 @@ export function runCommand(): Command {
         if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built
         const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
-        const cases = opts.input ? readInputCases(loadGraph(modelPath), opts.input) : undefined;
+        // the model is read here only when an input or labels need it: a mistyped flag is said first
+        let loaded: Graph | undefined;
+        const graph = () => (loaded ??= loadGraph(modelPath));
+        const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
+        if (labels) checkLabelCount(graph(), labels, opts.labels!);
+        const cases = opts.input ? readInputCases(graph(), opts.input) : undefined;
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await runModel(modelPath, {
@@ -136,7 +148,10 @@ export function runCommand(): Command {
             ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
             : null;
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
-        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation)}\n`);
+        const classes = labels || looksLikeClassifier(graph()) ? runClasses(graph(), report, labels) : undefined;
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(runJson(report, estimation, classes))}\n` : `${formatRunReport(report, modelPath, estimation, classes)}\n`,
+        );
         if (!report.matchesReference)
           reportMismatch(
             `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,

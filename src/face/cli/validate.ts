@@ -20,15 +20,23 @@ import {
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
+import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
+import { formatOriginalComparison } from '../report/validate.ts';
 
 export function validateCommand(): Command {
   const command = new Command('validate')
     .description(
-      "run many inputs on a board and compare every output bit for bit with the host reference; or, with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md)",
+      "run many inputs on a board and compare every output bit for bit with the host reference; with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md); with --original, compare the int8 model with its float original (RMSE, MAE, L2 relative error, cosine, accuracy, confusion matrix)",
     )
     .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
     .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
     .option('--carry-state', `with --inputs: ${CARRY_STATE_HELP}`)
+    .option(
+      '--original <model>',
+      'the float model the int8 one came from (.tflite or TF.js model.json): run both on --inputs (then a data set: .npz, .npy, .csv or a folder of images) and compare their outputs',
+    )
+    .option('--labels-file <file.npy>', 'with --original: the true classes of a .npy of inputs (an .npz, .csv or image folder carries its own)')
+    .option('--labels <file>', 'with --original: class labels, one a line or a JSON array, naming the confusion matrix')
     .option(
       '--reference <dir>',
       'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs',
@@ -63,9 +71,18 @@ export function validateCommand(): Command {
           timeout: number;
           json?: boolean;
           carryState?: boolean;
+          original?: string;
+          labelsFile?: string;
+          labels?: string;
         } & PlanShapingFlags,
       ) => {
         if (opts.port) requireSerialPort(opts.port);
+        if (opts.original !== undefined) {
+          await validateOriginal(modelPath, { ...opts, original: opts.original });
+          return;
+        }
+        if (opts.labelsFile !== undefined) throw new TinyforgeError('--labels-file goes with --original: the true classes of its --inputs');
+        if (command.getOptionValueSource('labels') === 'cli') throw new TinyforgeError('--labels goes with --original: it names the classes compared');
         if (opts.reference !== undefined) {
           if (opts.inputs !== undefined)
             throw new TinyforgeError('give --inputs (outputs vs the host reference) or --reference (every layer vs a dump), not both');
@@ -106,6 +123,62 @@ export function validateCommand(): Command {
             `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
           );
       },
+    );
+}
+
+async function validateOriginal(
+  modelPath: string,
+  opts: {
+    original: string;
+    inputs?: string;
+    reference?: string;
+    input?: string;
+    carryState?: boolean;
+    labelsFile?: string;
+    labels?: string;
+    target?: string;
+    board?: string;
+    port?: string;
+    baud?: number;
+    link: string;
+    timeout: number;
+    json?: boolean;
+  } & PlanShapingFlags,
+): Promise<void> {
+  if (opts.inputs === undefined) throw new TinyforgeError('--original needs --inputs DATA: the inputs both models run');
+  for (const [flag, given] of [
+    ['--reference', opts.reference],
+    ['--input', opts.input],
+    ['--carry-state', opts.carryState],
+  ] as const)
+    if (given !== undefined) throw new TinyforgeError(`${flag} does not go with --original`);
+  const graph = loadGraph(modelPath);
+  const classLabels = opts.labels !== undefined ? readClassLabels(opts.labels) : undefined;
+  if (classLabels) checkLabelCount(graph, classLabels, opts.labels!);
+  checkBaudNeedsPort(opts);
+  const steps = stepReporter();
+  // TF.js (the float model's executor) loads only for this comparison
+  const { compareWithOriginal } = await import('../../compress/validate_original.ts');
+  const report = await compareWithOriginal(modelPath, {
+    original: opts.original,
+    data: opts.inputs,
+    truthFile: opts.labelsFile,
+    classLabels,
+    target: targetNameFor(opts.target, opts.board),
+    board: opts.board,
+    port: opts.port,
+    baudRate: opts.baud,
+    link: linkOption(opts.link),
+    ...planShaping(opts),
+    timeoutMs: opts.timeout,
+    progress: steps.step,
+    onCase: (done, total) => steps.count(done, total, 'inputs run'),
+  });
+  steps.done();
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatOriginalComparison(report)}\n`);
+  if (report.bitExact.matched !== report.bitExact.total)
+    reportMismatch(
+      `${modelPath}: ${report.bitExact.total - report.bitExact.matched} of ${report.bitExact.total} inputs give outputs on ${report.board ?? report.target} that differ from tinyforge's reference`,
     );
 }
 

@@ -13,6 +13,7 @@ import type { CodeBlockWriter, SourceFile } from 'ts-morph';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type DType, type Graph, type Tensor, byteSize, elementCount } from '../../core/ir/graph.ts';
 import { readZip } from '../../lab/data/zip.ts';
+import { labelLines, readClassLabels } from '../../lab/data/labels.ts';
 import { type Provenance, TOOL_NAME, TOOL_VERSION, bannerLines } from '../../core/codegen/banner.ts';
 
 /** The client's name in an output directory when no file is named (`--client` alone). */
@@ -133,19 +134,9 @@ function appendedArchive(bytes: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-/** A labels file (`--labels`): one label a line, blank lines ignored. */
+/** A labels file (`--labels`): one label a line, or JSON (lab/data/labels.ts). */
 export function readLabelsFile(path: string): string[] {
-  if (!existsSync(path)) throw new TinyforgeError(`${path}: no such labels file`);
-  const labels = labelLines(readFileSync(path, 'utf8'));
-  if (labels.length === 0) throw new TinyforgeError(`${path}: no labels in the file (one label a line)`);
-  return labels;
-}
-
-function labelLines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
+  return readClassLabels(path);
 }
 
 export interface ClientOptions {

@@ -4,6 +4,15 @@ import { type Estimation, formatEstimate } from '../../lab/estimate/estimates.ts
 import { formatHz } from '../../lab/estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
+import { type TopClass, formatTopClass } from '../../lab/data/labels.ts';
+
+/** The top class of each case's first output (`run --labels`, or a softmax classifier's). */
+export interface RunClasses {
+  /** one per case, in case order */
+  tops: TopClass[];
+  /** the scores are a softmax's probabilities */
+  probability: boolean;
+}
 
 /** `1,234,567 per inference on cortex-m4 (basis)`: the estimate's line next to the exact count. */
 export function formatCycleEstimate(e: CycleEstimate): string {
@@ -20,8 +29,11 @@ export function underFloor(arena: number, floor: number): string {
 }
 
 /** `run --json`: the report, its exact counter labelled (`counter.exact`), and the estimates beside it. */
-export function runJson(r: RunReport, e: Estimation) {
-  return { ...r, counter: r.counter ? { ...r.counter, exact: e.exact } : null, estimates: e.estimates, estimatedFor: e.estimatedFor };
+export function runJson(r: RunReport, e: Estimation, classes?: RunClasses) {
+  const json = { ...r, counter: r.counter ? { ...r.counter, exact: e.exact } : null, estimates: e.estimates, estimatedFor: e.estimatedFor };
+  if (!classes) return json;
+  // `top` beside `outputs`: the first inference's, and each case's
+  return { ...json, top: classes.tops[0] ?? null, cases: r.cases.map((c, i) => ({ ...c, top: classes.tops[i] ?? null })) };
 }
 
 /**
@@ -53,10 +65,11 @@ export function estimateLines(e: Estimation): [string, string][] {
 }
 
 /** The human table of `tinyforge run`. */
-export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation): string {
+export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation, classes?: RunClasses): string {
   const unit = r.counter?.kind ?? '';
-  const caseRows = r.cases.map((c) => [c.index, c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
-  const cases = formatTable(['case', 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
+  const top = (i: number): string[] => (classes ? [classes.tops[i] ? formatTopClass(classes.tops[i], classes.probability) : '-'] : []);
+  const caseRows = r.cases.map((c, i) => [c.index, ...top(i), c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
+  const cases = formatTable(['case', ...(classes ? ['top class'] : []), 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
   const m = r.memory;
   const cost: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],

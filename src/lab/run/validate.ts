@@ -75,6 +75,8 @@ export interface ValidateOptions extends DeviceTargetOptions {
   carryState?: boolean;
   /** called after each input is compared (the CLI's bar) */
   onCase?: (done: number, total: number) => void;
+  /** sees the outputs the board gave for input `index`, one byte array per output tensor */
+  onOutputs?: (index: number, outputs: Uint8Array[]) => void;
 }
 
 /** Inputs from a file (several back to back, or a .npy with a batch dimension) or a directory of .bin/.npy files. */
@@ -118,6 +120,7 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
         await session.readOutputs(),
         reference.outputs.map((o) => o.length),
       );
+      options.onOutputs?.(i, actual);
       const mismatch = firstMismatch(graph, reference.outputs, actual);
       // a fractional factor (31.25 on the AN547) gives a whole count only once rounded, as run and profile do
       const count = Math.round(invoked.firstTicks * session.counter.countsPerTick);

@@ -49,6 +49,11 @@ export interface BuildOptions {
    */
   flashOffset?: number;
   /**
+   * MCU targets: the model folder holds an application with its own `main` (a starter app): the
+   * device harness (firmware/common/harness.c) is left out; startup, platform and console stay.
+   */
+  ownMain?: boolean;
+  /**
    * Cache the model's own units too, in this cache (keyed like the harness's: by their preprocessed
    * text). For a caller that builds many models sharing a `model.c` or a `weights.c` in the same
    * folder, the input fuzzer's mutants: not the user's cache, which they would flood.
@@ -106,7 +111,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const size = findTool(target.toolchain.size, target.toolchain.install);
 
   mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
-  const units = sourcesFor(target, board, modelDir, outDir);
+  const units = sourcesFor(target, board, modelDir, outDir, options.ownMain ?? false);
   const baseFlags = compileFlags(target, board, modelDir, header, options);
   // --prefer size: the target's size flags too (link-time optimization: GCC inlines and drops across
   // the harness's units, about 200 B of a 9 KB LeNet firmware on the M4), on every unit but those
@@ -253,7 +258,7 @@ export function familyFirmwareSources(family: FirmwareFamily): string[] {
     .sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
 }
 
-function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, outDir: string): CompileUnit[] {
+function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined, modelDir: string, outDir: string, ownMain: boolean): CompileUnit[] {
   let harnessSources: string[];
   if (target.firmware === 'host') {
     harnessSources = [join(FIRMWARE_DIR, 'host', 'host_main.c')];
@@ -265,7 +270,8 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
         .map((f) => join(dir, f));
     // the board's own drivers (its UART) come from its descriptor, beside the family's shared files
     const boardSources = (board?.sources ?? []).map((s) => join(FIRMWARE_DIR, s));
-    harnessSources = [...cFiles(join(FIRMWARE_DIR, 'common')), ...familyFirmwareSources(target.firmware), ...boardSources];
+    const common = cFiles(join(FIRMWARE_DIR, 'common')).filter((f) => !ownMain || basename(f) !== 'harness.c');
+    harnessSources = [...common, ...familyFirmwareSources(target.firmware), ...boardSources];
   }
   // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
   const objectName = (prefix: string, source: string, base: string) =>

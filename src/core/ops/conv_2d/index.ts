@@ -13,6 +13,7 @@ import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
+import { convMveVariant } from './mve.ts';
 import { emitConvPortable } from './portable.ts';
 import { convSparseTaps, convSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
@@ -208,6 +209,7 @@ const def: OpDef<Conv2DParams> = {
     convDspVariant,
     convM0plusVariant,
     convRv32Variant,
+    convMveVariant,
     ...convSparseVariants,
   ],
   denseCost: (p, isa) =>

@@ -47,7 +47,7 @@ export function convRv32ScratchBytes(p: Conv2DParams): number {
  * The gather of one output pixel's receptive field(s) into `dst` (group g's row at dst + g * groupRows):
  * kernel rows above or below the image and taps left or right of it filled with the zero point.
  */
-function gatherFunction(p: Conv2DParams, fnName: string, groupRows: number): string {
+export function gatherFunction(p: Conv2DParams, fnName: string, groupRows: number): string {
   const zeroPoint = -p.inputOffset;
   const tapBytes = p.filterInC;
   const inRow = p.inW * p.inC;

@@ -19,6 +19,7 @@ import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
 import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit } from './m0plus.ts';
 import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
+import { fcMveVariant } from './mve.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -265,6 +266,7 @@ const def: OpDef<FullyConnectedParams> = {
   // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
   // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
   variants: [
+    fcMveVariant,
     withWeightOffset(fcDspPairsBatchVariant),
     withWeightOffset(fcDspPairs6wVariant),
     withWeightOffset(fcDspPairs6Variant),

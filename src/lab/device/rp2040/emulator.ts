@@ -130,6 +130,8 @@ export class Rp2040Emulation implements Transport {
 
   onData(listener: (bytes: Uint8Array) => void): void {
     this.dataListeners.push(listener);
+    // what the firmware sent before anyone listened (its first slice runs inside start)
+    if (this.tx.length > 0) queueMicrotask(() => this.flushTx());
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -148,8 +150,9 @@ export class Rp2040Emulation implements Transport {
     this.wake?.();
   }
 
+  /** Hands the bytes sent so far to the listeners; kept until there is one, as a UART line holds them for a pty. */
   private flushTx(): void {
-    if (this.tx.length === 0) return;
+    if (this.tx.length === 0 || this.dataListeners.length === 0) return;
     const bytes = Uint8Array.from(this.tx);
     this.tx = [];
     for (const listener of this.dataListeners) listener(bytes);

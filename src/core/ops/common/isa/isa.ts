@@ -25,7 +25,7 @@ export const ISA_HEADERS: Record<IsaFamily, string> = {
  * of another family never ships them. portable.h is every family's base, so it belongs to none.
  */
 export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly string[]> = {
-  'arm-mve': ['arm_helium.h'],
+  'arm-mve': ['arm_helium.h', 'mve_matmul.h'],
   'arm-dsp': ['arm_dsp.h', 'dsp_requant.h'],
   armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
   rv32: ['rv32.h'],
