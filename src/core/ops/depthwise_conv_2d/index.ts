@@ -10,6 +10,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
 import { depthwiseDspVariant } from './dsp.ts';
+import { depthwiseMveVariant } from './mve.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
@@ -169,7 +170,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
   macs,
   evaluate,
   // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
-  variants: [depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants, ...depthwiseInt4Variants],
+  variants: [depthwiseMveVariant, depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants, ...depthwiseInt4Variants],
   denseCost: (p, isa) =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',
