@@ -8,6 +8,7 @@ import { readInputCases } from '../../lab/data/inputs.ts';
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { styleFor } from '../report/style.ts';
 import { TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
@@ -47,6 +48,7 @@ export function profileCommand(): Command {
     .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)');
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
+    .option('-v, --verbose', "every figure's basis and each layer's MACs per count and estimates (as in --json and --html)")
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
     .option('--compare <json>', 'with --html: show this run beside an earlier `profile --json` output (before/after, two targets)')
     .action(
@@ -63,6 +65,7 @@ export function profileCommand(): Command {
           timeout: number;
           estimate: boolean;
           json?: boolean;
+          verbose?: boolean;
           html?: string;
           compare?: string;
           clock?: number;
@@ -109,7 +112,9 @@ export function profileCommand(): Command {
           writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
           process.stderr.write(`wrote ${opts.html}\n`);
         }
-        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation)}\n`);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation, { verbose: opts.verbose, style: styleFor() })}\n`,
+        );
         if (!report.matchesReference)
           reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },

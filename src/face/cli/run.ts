@@ -14,11 +14,12 @@ import {
   refusePipelineFlags,
   runPipeline,
 } from './pipeline.ts';
-import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
+import { type TargetDescriptor, loadTarget, memoryFor, targetNameFor } from '../../core/targets/targets.ts';
+import { styleFor } from '../report/style.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
 import { runModel } from '../../lab/run/run.ts';
-import { formatRunReport, runJson } from '../report/run.ts';
+import { type Capacity, formatRunReport, runJson } from '../report/run.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
 import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../../lab/estimate/estimates.ts';
@@ -64,6 +65,7 @@ export function runCommand(): Command {
     .option('--html <file>', HTML_HELP);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
+    .option('-v, --verbose', "every figure's basis: the counter's source, the estimates' datasheet figures, the row bands")
     .action(
       async (
         modelPath: string,
@@ -78,6 +80,7 @@ export function runCommand(): Command {
           timeout: number;
           estimate: boolean;
           json?: boolean;
+          verbose?: boolean;
           link: EmulatorLink;
           clock?: number;
           battery?: number;
@@ -136,11 +139,21 @@ export function runCommand(): Command {
             ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
             : null;
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
-        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation)}\n`);
+        const format = { verbose: opts.verbose, style: styleFor(), capacity: capacityOf(target, report.board) };
+        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation, format)}\n`);
         if (!report.matchesReference)
           reportMismatch(
             `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,
           );
       },
     );
+}
+
+/** The memory of the board that ran the model (the target's, for an emulated board); null on the host. */
+function capacityOf(target: TargetDescriptor, board: string | null): Capacity | null {
+  const memory = memoryFor(
+    target,
+    target.boards.find((b) => b.name === board),
+  );
+  return memory ? { flash: memory.flashBytes, ram: memory.ramBytes, ...(board ? { board } : {}) } : null;
 }
