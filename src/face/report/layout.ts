@@ -45,9 +45,9 @@ export function wrap(text: string, width = TERMINAL_COLUMNS, first = '', rest = 
     // a path or a long token: cut where the line ends
     while (columns(word) > room() && room() > 0 && empty) {
       const chars = [...word];
-      line += chars.slice(0, room()).join('');
-      lines.push(line);
-      word = chars.slice(room()).join('');
+      const fits = room();
+      lines.push(line + chars.slice(0, fits).join(''));
+      word = chars.slice(fits).join('');
       line = rest;
     }
     line += word;

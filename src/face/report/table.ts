@@ -17,14 +17,12 @@ export function formatTable(header: string[], rows: (string | number)[][], title
   if (fit) {
     const limit = fit.width ?? TERMINAL_COLUMNS;
     let excess = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1) - limit;
-    // the widest free-text column gives up columns first, none below its header or its minimum
-    while (excess > 0) {
-      const floor = (s: TableFit['shrink'][number]) => Math.max(columns(header[s.column]!), s.min ?? 8);
-      const candidates = fit.shrink.filter((s) => widths[s.column]! > floor(s));
-      if (candidates.length === 0) break;
-      const widest = candidates.reduce((a, b) => (widths[b.column]! > widths[a.column]! ? b : a));
-      widths[widest.column]!--;
-      excess--;
+    // the free-text columns give up columns in the order listed, each down to its header or its minimum
+    for (const s of fit.shrink) {
+      const floor = Math.max(columns(header[s.column]!), s.min ?? 8);
+      const cut = Math.max(0, Math.min(excess, widths[s.column]! - floor));
+      widths[s.column]! -= cut;
+      excess -= cut;
     }
     cells = cells.map((r) =>
       r.map((c, col) => {
