@@ -86,6 +86,9 @@ describe('CLI: every line fits 100 columns', function () {
       ['run', sharedModelPath('person_detect'), '--board', 'nucleo-l4r5zi', '--link', 'stdio'],
       ['profile', hello, '--link', 'stdio'],
       ['profile', hello, '--board', 'nucleo-l4r5zi', '--link', 'stdio'],
+      // --verbose: every figure's basis (the datasheet current behind the energy), wrapped
+      ['run', hello, '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--verbose'],
+      ['profile', hello, '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--verbose'],
       ['validate', hello, '--inputs', inputs, '--link', 'stdio'],
     ];
     const results = [];

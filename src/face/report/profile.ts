@@ -13,8 +13,8 @@ const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join
 
 /**
  * The human report of `tinyforge profile`: one row per layer, then the short summary (run.ts
- * formatSummary); `verbose` adds the per-layer MACs per count and estimated cycles, and every
- * figure's basis.
+ * formatSummary); `verbose` adds each layer's estimated cycles, time and energy, and every
+ * figure's basis (each layer's MACs per count is in --json and the HTML).
  */
 export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Estimation, format: RunFormat = {}): string {
   const style = format.style ?? PLAIN;
@@ -25,7 +25,8 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
   const withTime = Boolean(e?.estimatedFor);
   const estimated = (i: number, kind: Estimate['kind']) => {
     const x = perLayer?.[i]?.find((v) => v.kind === kind);
-    return x && !r.layers[i]!.alias ? formatEstimate(x) : '-';
+    // the unit is the column's (est. ms): a layer's row stays narrow
+    return x && !r.layers[i]!.alias ? formatEstimate(x).replace(/ \S+$/, '') : '-';
   };
   // the short form keeps one estimate per layer: its time on a real board, else its cycles
   const estimateColumns: [string, Estimate['kind']][] = perLayer
@@ -34,12 +35,12 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
           ['est. cycles', 'cycles-estimated'],
           ...(withTime
             ? ([
-                ['est. time', 'ms-estimated'],
-                ['est. energy', 'uJ-estimated'],
+                ['est. ms', 'ms-estimated'],
+                ['est. uJ', 'uJ-estimated'],
               ] as [string, Estimate['kind']][])
             : []),
         ]
-      : [withTime ? ['est. time', 'ms-estimated'] : ['est. cycles', 'cycles-estimated']]
+      : [withTime ? ['est. ms', 'ms-estimated'] : ['est. cycles', 'cycles-estimated']]
     : [];
   const rows = r.layers.map((l, i) => [
     l.index,
@@ -48,20 +49,14 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     l.macs,
     l.alias ? '-' : l.count,
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
-    ...(verbose ? [l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2)] : []),
     ...estimateColumns.map(([, kind]) => estimated(i, kind)),
   ]);
-  const table = formatTable(
-    ['#', 'op', 'shapes', 'MACs', unit, 'share', ...(verbose ? [`MACs per ${unit.replace(/s$/, '')}`] : []), ...estimateColumns.map(([name]) => name)],
-    rows,
-    undefined,
-    {
-      shrink: [
-        { column: 2, min: 12 },
-        { column: 1, min: 12 },
-      ],
-    },
-  ).replace(/^.*/, (header) => style.bold(header));
+  const table = formatTable(['#', 'op', 'shapes', 'MACs', unit, 'share', ...estimateColumns.map(([name]) => name)], rows, undefined, {
+    shrink: [
+      { column: 2, min: 12 },
+      { column: 1, min: 12 },
+    ],
+  }).replace(/^.*/, (header) => style.bold(header));
   const m = r.memory;
   const target = `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`;
   const verdict = r.matchesReference
