@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import { wrapLines } from '../report/layout.ts';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import { claimKeepDirectory } from '../../lab/run/device-build.ts';
@@ -378,6 +377,6 @@ export function flashCommand(): Command {
     .action(async (file: string, opts: FlashCliOptions) => {
       const result = await flashByFamily(file, opts);
       stopActiveSteps();
-      process.stdout.write(opts.json ? `${JSON.stringify(result.json)}\n` : `${wrapLines(result.text)}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
     });
 }
