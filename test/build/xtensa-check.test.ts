@@ -78,7 +78,7 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
       ['pico', 'real hardware', 'cycles'],
     ]);
     expect(byName.get('host')!.kind).to.equal('native');
-    const table = tinyforge(['targets']).stdout;
+    const table = tinyforge(['targets', '--wide']).stdout;
     expect(table).to.match(/^esp32 .*\(none here\) .*compile-checked only$/m);
     expect(table).to.match(/^rp2040 .*pico .*cycles: SysTick at clk_sys \(125 MHz\) .*real hardware$/m);
   });

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tinyforge } from '../helpers/cli.ts';
+import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { fcAutoencoder } from '../helpers/autoencoder_model.ts';
@@ -25,8 +25,15 @@ describe('CLI: boards and --board', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-boards-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('tinyforge boards lists every board: chip, core, flash, RAM, clock, wait states, uA/MHz, flashing, real or emulated', () => {
-    const r = tinyforge(['boards']);
+  it('tinyforge boards lists every board in 100 columns; --wide adds core, wait states, uA/MHz and flashing', () => {
+    const narrow = tinyforge(['boards']);
+    expect(narrow.status, narrow.stderr).to.equal(0);
+    expect(narrow.stdout).to.match(/^board +chip +target +flash +ram +clock +kind$/m);
+    expect(narrow.stdout).to.match(/^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +real$/m);
+    expect(narrow.stdout).to.match(/^esp32-s3-devkitc-1 +ESP32-S3 +esp32s3 +.* +real, C only$/m);
+    expect(narrow.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +emulated$/m);
+    for (const line of narrow.stdout.split('\n')) expect(line.length, line).to.be.at.most(100);
+    const r = tinyforge(['boards', '--wide']);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^board +chip +core \(target\) +flash +ram +clock +wait states +uA\/MHz +flashing +kind$/m);
     expect(r.stdout).to.match(
@@ -68,8 +75,10 @@ describe('CLI: boards and --board', function () {
     const out = join(dir, 'h7');
     const r = tinyforge(['compile', sharedModelPath('person_detect'), '--board', 'nucleo-h7a3zi-q', '-o', out]);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^fits nucleo-h7a3zi-q \(STM32H7A3ZIT6Q\): flash needs at least [\d,]+ of 2,097,152 bytes, RAM at least [\d,]+ of 1,048,576/m);
-    expect(r.stdout).to.match(/wrote .* for cortex-m7 \(nucleo-h7a3zi-q\): person_detect\.h/);
+    expect(unwrapped(r.stdout)).to.match(
+      /^fits nucleo-h7a3zi-q \(STM32H7A3ZIT6Q\): flash needs at least [\d,]+ of 2,097,152 bytes, RAM at least [\d,]+ of 1,048,576/m,
+    );
+    expect(unwrapped(r.stdout)).to.match(/wrote .* for cortex-m7 \(nucleo-h7a3zi-q\): person_detect\.h/);
     expect(readFileSync(join(out, 'person_detect.c'), 'utf8')).to.match(/target:? +cortex-m7 /);
   });
 
@@ -123,11 +132,20 @@ describe('CLI: boards and --board', function () {
   it("run --board REAL runs on the core's emulator and says which board ran and which real board the fit is for", function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     if (!sharedModelsAvailable(this)) return;
-    const r = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio']);
-    expect(r.status, r.stderr).to.equal(0);
-    expect(r.stderr).to.include(
+    const short = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio']);
+    expect(short.status, short.stderr).to.equal(0);
+    expect(unwrapped(short.stderr)).to.include(
       "running on qemu-mps2-an386, the emulator of nucleo-l4r5zi's core; the memory fit is checked for nucleo-l4r5zi (STM32L4R5ZIT6)",
     );
+    // the short table: the board's figures at a glance, the estimates at its clock
+    expect(short.stdout).to.match(/^target +cortex-m4 on qemu-mps2-an386 \(emulated\); est\. for nucleo-l4r5zi at 120 MHz$/m);
+    expect(short.stdout).to.match(/^per inference +est\. ms +est\. uJ +arena +stack +flash +fits$/m);
+    expect(short.stdout).to.match(/^[\d,]+ instructions +[\d.]+ +[\d.]+ +\d+ B +\d+ B +[\d.]+ KiB +yes \(nucleo-l4r5zi\)$/m);
+    // --verbose: every figure with its basis, wrapped at 100 columns
+    const verbose = tinyforge(['run', sharedModelPath('hello_world_int8'), '--board', 'nucleo-l4r5zi', '--link', 'stdio', '--verbose']);
+    expect(verbose.status, verbose.stderr).to.equal(0);
+    for (const line of verbose.stdout.split('\n')) expect(line.length, line).to.be.at.most(100);
+    const r = { stdout: unwrapped(verbose.stdout) };
     expect(r.stdout).to.match(/^target +cortex-m4 on qemu-mps2-an386 \(emulated\)$/m);
     expect(r.stdout).to.match(
       /^real board +nucleo-l4r5zi \(STM32L4R5ZIT6\): fits, flash >= [\d,]+ of 2,097,152 B, RAM >= [\d,]+ of 655,360 B; the counts are qemu-mps2-an386's/m,

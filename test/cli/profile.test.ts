@@ -207,8 +207,10 @@ describe('CLI: profile and ports', function () {
     const r = tinyforge(['profile', sharedModelPath('micro_speech'), '--link', 'stdio']);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/DEPTHWISE_CONV_2D\s+\[1x49x40x1\] -> \[1x25x20x8\]\s+320,000\s+[\d,]+\s+\d+\.\d%/);
+    // the short summary: per inference and the rest in one table row
     expect(r.stdout)
-      .to.match(/per inference\s+[\d,]+ instructions/)
+      .to.match(/^per inference +est\. ms +est\. uJ +arena +stack +flash +fits$/m)
+      .and.match(/^[\d,]+ instructions +[\d.,]+ +- +[\d.]+ KiB +\d+ B +[\d.]+ KiB +yes \(qemu-mps2-an386\)$/m)
       .and.match(/outputs bit-exact with the host reference/);
   });
 

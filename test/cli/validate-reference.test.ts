@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
-import { tinyforge } from '../helpers/cli.ts';
+import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { runTflmRef, withOracle, writeLayersDir } from '../helpers/tflm_ref.ts';
@@ -108,7 +108,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       // tensor 2 "Relu" is the output of layer 1 (DEPTHWISE_CONV_2D); element 1234
       const r = tinyforge(['validate', model, '--reference', flipped('flip-host', 2, 1234), '--input', input, '--target', 'host']);
       expect(r.status, r.stderr).to.equal(3);
-      const last = r.stdout.trim().split('\n').at(-1)!;
+      const last = unwrapped(r.stdout).trim().split('\n').at(-1)!;
       expect(last).to.match(
         /^DIFFERS from the reference .*flip-host on host: first at layer 1 DEPTHWISE_CONV_2D \(op 1\), tensor 2 "Relu": element 1234 expected -?\d+, got -?\d+ \(1 of 4000 elements differ\)$/,
       );
@@ -169,7 +169,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/^micro_speech on qemu-mps2-an386, input: in\.bin$/m);
       expect(r.stdout).to.match(/^1 +DEPTHWISE_CONV_2D +1 +2 "Relu" +equal$/m);
-      expect(r.stdout.trim().split('\n').at(-1)).to.match(/^all 4 layer outputs and 1 model output equal the reference .* on qemu-mps2-an386$/);
+      expect(unwrapped(r.stdout).trim().split('\n').at(-1)).to.match(/^all 4 layer outputs and 1 model output equal the reference .* on qemu-mps2-an386$/);
     });
 
     it('names exactly the layer whose dump has one flipped byte (--json)', () => {

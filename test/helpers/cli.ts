@@ -21,3 +21,11 @@ export function tinyforge(args: string[], options: { env?: NodeJS.ProcessEnv; cw
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Output as one line per item again: the terminal layout wraps long lines at 100 columns with an
+ * indented continuation (src/face/report/layout.ts), which this joins back to its line.
+ */
+export function unwrapped(text: string): string {
+  return text.replace(/\n {2,}(?=\S)/g, ' ');
+}

@@ -31,7 +31,7 @@ import { resnet8 } from '../helpers/resnet_model.ts';
 import { int4SmallNet } from '../helpers/int4_models.ts';
 import { mobileNet } from '../helpers/mobilenet_model.ts';
 import { requireTools } from '../build/helpers.ts';
-import { tinyforge } from '../helpers/cli.ts';
+import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 interface Chain {
@@ -458,8 +458,9 @@ describe('row-band patch stages (plan/patch.ts)', function () {
 
   it('inspect shows the default stage on person_detect, what it saved and cost, and the plan under the classic floor; --prefer speed and --patch off keep whole tensors', function () {
     if (!sharedModelsAvailable(this)) return;
-    const r = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4']);
-    expect(r.status, r.stderr).to.equal(0);
+    const inspected = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4']);
+    expect(inspected.status, inspected.stderr).to.equal(0);
+    const r = { stdout: unwrapped(inspected.stdout) };
     const m =
       /patch stage \(layer 0\): .*; arena ([\d,]+) -> ([\d,]+) B \(([\d,]+) B, [\d.]+% saved\) for about \+([\d,]+) instructions per inference \(([\d.]+)% of the model's [\d,]+, cost-model estimate\); chosen by default/.exec(
         r.stdout,
@@ -483,19 +484,20 @@ describe('row-band patch stages (plan/patch.ts)', function () {
       const whole = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', ...flag]);
       expect(whole.status, whole.stderr).to.equal(0);
       expect(whole.stdout).to.not.match(/patch stage|PATCH_STAGE/);
-      expect(whole.stdout).to.match(new RegExp(`^arena: ${before} bytes \\(peak\\)`, 'm'));
+      expect(unwrapped(whole.stdout)).to.match(new RegExp(`^arena: ${before} bytes \\(peak\\)`, 'm'));
     }
     // compile prints the same stage line with its plan
     const out = join(dir, 'person_detect_c');
     const compiled = tinyforge(['compile', sharedModelPath('person_detect'), '--target', 'cortex-m4', '-o', out]);
     expect(compiled.status, compiled.stderr).to.equal(0);
-    expect(compiled.stdout).to.include(m![0]);
+    expect(unwrapped(compiled.stdout)).to.include(m![0]);
   });
 
   it('inspect --patch auto shows the stage on person_detect and a lower arena; a malformed --patch is a clean error', function () {
     if (!sharedModelsAvailable(this)) return;
-    const r = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', '--patch', 'auto']);
-    expect(r.status, r.stderr).to.equal(0);
+    const inspected = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4', '--patch', 'auto']);
+    expect(inspected.status, inspected.stderr).to.equal(0);
+    const r = { stdout: unwrapped(inspected.stdout) };
     const m =
       /patch stage \(layer 0\): .* in \d+ bands of \d+ output rows?, band buffers [\d,]+ B, \+[\d,]+ MACs recomputed .*; arena ([\d,]+) -> ([\d,]+) B/.exec(
         r.stdout,

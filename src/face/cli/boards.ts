@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
 import { type BoardDescriptor, type BoardHardware, type TargetDescriptor, buildsFirmware, memoryFor } from '../../core/targets/targets.ts';
 import { formatTable } from '../report/table.ts';
+import { wrap } from '../report/layout.ts';
 import { resolveClock } from '../../lab/estimate/clock.ts';
 
 /** One board as `tinyforge boards --json` lists it. */
@@ -98,7 +99,43 @@ const size = (bytes: number | null) =>
   bytes === null ? '-' : bytes >= 1024 * 1024 ? `${+(bytes / (1024 * 1024)).toFixed(2)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
 const mhz = (hz: number) => `${+(hz / 1e6).toFixed(1)} MHz`;
 
-export function formatBoards(listing: BoardListing[]): string {
+/** A real board's kind in a few words; `wide` says what runs it without a port. */
+function kindText(b: BoardListing, wide: boolean): string {
+  if (b.kind === 'emulated') return 'emulated';
+  if (b.emulatedBy) return wide ? `real (no port: emulated as ${b.emulatedBy})` : 'real';
+  return b.firmware ? 'real' : wide ? 'real (compile-checked only here)' : 'real, C only';
+}
+
+/**
+ * The boards table: by default the columns that fit TERMINAL_COLUMNS (board, chip, target, memory,
+ * clock, kind); `wide` adds the core, wait states, run current and flashing, one board per line
+ * however wide.
+ */
+export function formatBoards(listing: BoardListing[], wide = false): string {
+  if (!wide) {
+    const rows = listing.map((b) => [
+      b.name,
+      // the part, without the module it sits on (in --wide)
+      (b.chip ?? '-').replace(/ \(.*\)$/, ''),
+      b.target,
+      size(b.flashBytes),
+      size(b.ramBytes),
+      mhz(b.clockHz),
+      kindText(b, false),
+    ]);
+    return [
+      formatTable(['board', 'chip', 'target', 'flash', 'ram', 'clock', 'kind'], rows, undefined, { shrink: [{ column: 1, min: 10 }] }),
+      '',
+      wrap(
+        [
+          "flash and ram: what the fit checks use (a real chip's largest regions). `--board NAME` alone implies the target.",
+          "Without --port a real board runs on its core's emulator while its fit is checked for the chip; with --port, on the board",
+          '(flash it first: docs/boards/). "real, C only": no firmware of ours, compile --board NAME gives the C.',
+          'Wait states, run current and how each is flashed: `tinyforge boards --wide`; sources of every figure: `--json`.',
+        ].join(' '),
+      ),
+    ].join('\n');
+  }
   const rows = listing.map((b) => [
     b.name,
     b.chip ?? '-',
@@ -113,33 +150,32 @@ export function formatBoards(listing: BoardListing[]): string {
         : `${b.atClock.microampsPerMHz}${b.atClock.volts !== null ? ` @ ${b.atClock.volts} V` : ''}`
       : '-',
     `${b.flashing.method}${b.flashing.byTinyforge ? '' : ' (not by tinyforge yet)'}`,
-    b.kind === 'emulated'
-      ? 'emulated'
-      : b.emulatedBy
-        ? `real (no port: emulated as ${b.emulatedBy})`
-        : b.firmware
-          ? 'real'
-          : 'real (compile-checked only here)',
+    kindText(b, true),
   ]);
   return [
     formatTable(['board', 'chip', 'core (target)', 'flash', 'ram', 'clock', 'wait states', 'uA/MHz', 'flashing', 'kind'], rows),
     '',
-    'flash and ram: what the fit checks use (a real chip: its largest flash and RAM regions; the arena, stack and static data',
-    "go in one region). `--board NAME` alone implies the target. Without --port a real board runs on its core's emulator",
-    'while its fit is checked for the chip; with --port, the firmware tinyforge builds for it (flash it first: docs/boards/).',
-    'A board whose flashing says "not by tinyforge yet" has no firmware of ours: compile --board NAME gives the C for your project.',
-    "wait states and uA/MHz: a real chip's flash wait states and run-mode current at that clock (unknown where no source gave them);",
-    'run/profile --board NAME [--clock HZ] [--battery MAH] estimate time and energy from them.',
-    'Sources of every figure and the clock, wait-state and current tables: `tinyforge boards --json`.',
+    wrap(
+      [
+        'flash and ram: what the fit checks use (a real chip: its largest flash and RAM regions; the arena, stack and static data',
+        "go in one region). `--board NAME` alone implies the target. Without --port a real board runs on its core's emulator",
+        'while its fit is checked for the chip; with --port, the firmware tinyforge builds for it (flash it first: docs/boards/).',
+        'A board whose flashing says "not by tinyforge yet" has no firmware of ours: compile --board NAME gives the C for your project.',
+        "wait states and uA/MHz: a real chip's flash wait states and run-mode current at that clock (unknown where no source gave them);",
+        'run/profile --board NAME [--clock HZ] [--battery MAH] estimate time and energy from them.',
+        'Sources of every figure and the clock, wait-state and current tables: `tinyforge boards --json`.',
+      ].join(' '),
+    ),
   ].join('\n');
 }
 
 export function boardsCommand(): Command {
   return new Command('boards')
     .description('list the boards, real and emulated: chip, core, flash, RAM, clock, how each is flashed')
+    .option('--wide', 'every column (core, wait states, run current, flashing), however wide the lines')
     .option('--json', "print one JSON object on stdout (with each real chip's sourced clock, wait-state and current facts)")
-    .action((opts: { json?: boolean }) => {
+    .action((opts: { json?: boolean; wide?: boolean }) => {
       const listing = describeBoards();
-      process.stdout.write(opts.json ? `${JSON.stringify({ boards: listing })}\n` : `${formatBoards(listing)}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify({ boards: listing })}\n` : `${formatBoards(listing, opts.wide)}\n`);
     });
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { basename } from 'node:path';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
+import { wrapLines } from '../report/layout.ts';
 import { Command, Option } from 'commander';
 import { compileFile, compileFiles, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
@@ -258,7 +259,7 @@ export function compileCommand(): Command {
             .map((line) => `${m.source}: ${line}\n`),
         );
         process.stdout.write(
-          `${choicesMade.join('')}${formatSharedArena(modelNames, library.shared)}${fitLine}\n\nwrote ${outDir} for ${target.name}${named}: ${library.files.map((f) => f.name).join(', ')}\n`,
+          `${wrapLines(`${choicesMade.join('')}${formatSharedArena(modelNames, library.shared)}${fitLine}\n\nwrote ${outDir} for ${target.name}${named}: ${library.files.map((f) => f.name).join(', ')}`)}\n`,
         );
         return;
       }
@@ -312,7 +313,7 @@ export function compileCommand(): Command {
       const named = opts.board !== undefined && board ? ` (${board.name})` : '';
       const what =
         opts.project !== undefined ? `: ${opts.project} project for ${target.name}` : ` for ${target.name}${named}: ${files.map((f) => f.name).join(', ')}`;
-      process.stdout.write(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}\n`);
+      process.stdout.write(`${wrapLines(`${summary(compiled)}${fitLine}\n\nwrote ${outDir}${what}${clientNote}`)}\n`);
     },
   );
   return command;

@@ -4,6 +4,7 @@
  * only when one of them runs: each opens a session (model, data, held-out split), prints the held-out
  * figures before and after its step on stderr, and writes the resulting model.
  */
+import { wrapLines } from '../report/layout.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { targetNameFor } from '../../core/targets/targets.ts';
 import type { Graph } from '../../core/ir/graph.ts';
@@ -402,7 +403,7 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ sensitivity: report, ...(search ? { search } : {}) })}\n`);
   } else {
-    process.stdout.write(`${formatSensitivity(report)}\n${search ? `\n${formatSearch(search)}\n` : ''}`);
+    process.stdout.write(`${wrapLines(formatSensitivity(report))}\n${search ? `\n${wrapLines(formatSearch(search))}\n` : ''}`);
   }
   if (search && !search.met) process.exitCode = 4;
 }
@@ -467,7 +468,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
     output: opts.output ?? defaultOutput(modelPath, 'compressed_int8'),
     workDir: opts.keep,
   });
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCompressReport(report)}\n`);
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${wrapLines(formatCompressReport(report))}\n`);
   if (!report.deviceMatchesHost) process.exitCode = 3;
   else if (!report.fits.ok) process.exitCode = 4;
 }

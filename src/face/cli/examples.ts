@@ -9,13 +9,14 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   ],
   run: [
     'tinyforge run model.tflite --target cortex-m4',
+    'tinyforge run model.tflite --board nucleo-l4r5zi --verbose',
     'tinyforge run model.tflite --target rp2040 --input sample.npy --json',
     'tinyforge run model.tflite --port /dev/ttyACM0 --target cortex-m4',
     'tinyforge run frontend.tflite micro_speech.tflite --input yes.wav --labels silence,unknown,yes,no --board nucleo-l4r5zi --battery 220mAh',
     'tinyforge run gestures.tflite --input imu.csv --stride 10 --rate 100',
   ],
-  boards: ['tinyforge boards', 'tinyforge boards --json'],
-  targets: ['tinyforge targets', 'tinyforge targets --json'],
+  boards: ['tinyforge boards', 'tinyforge boards --wide', 'tinyforge boards --json'],
+  targets: ['tinyforge targets', 'tinyforge targets --wide', 'tinyforge targets --json'],
   profile: [
     'tinyforge profile model.tflite --target cortex-m4 --html report.html',
     'tinyforge profile small.tflite --json > small.json && tinyforge profile model.tflite --html cmp.html --compare small.json',

@@ -15,6 +15,7 @@ import { type ChoiceFlags, choiceOptions, compileChoicesOf } from './choice-opti
 import type { Prefer } from '../../core/ops/op.ts';
 import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
+import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
 
 export function inspectCommand(): Command {
@@ -94,7 +95,7 @@ export function inspectCommand(): Command {
           `total: ${macs.toLocaleString('en-US')} MACs, ${weightBytes(graph).toLocaleString('en-US')} weight bytes, arena ${plan!.arenaBytes.toLocaleString('en-US')} bytes`,
         );
       }
-      process.stdout.write(`${out.join('\n\n')}\n`);
+      process.stdout.write(`${wrapLines(out.join('\n\n'))}\n`);
     },
   );
 }
@@ -116,5 +117,5 @@ function inspectShared(modelPaths: string[], options: CompileOptions, json: bool
     return;
   }
   const models = library.models.map((m) => `${terminalText(m.source)}: ${m.graph.ops.length} ops, C name ${m.graph.name} (${m.generated.prefix}_*)`);
-  process.stdout.write(`${models.join('\n')}\n\n${formatSharedArena(names, library.shared)}\n`);
+  process.stdout.write(`${wrapLines(`${models.join('\n')}\n\n${formatSharedArena(names, library.shared)}`)}\n`);
 }

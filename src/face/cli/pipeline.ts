@@ -4,6 +4,7 @@
  * `run MODEL --input imu.csv` for a sensor stream; `compile FRONTEND MODEL -o DIR` writes both models
  * and tf_pipeline.h/.c.
  */
+import { wrapLines } from '../report/layout.ts';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
@@ -104,7 +105,7 @@ export const isAudioInput = (input: string | undefined) => input !== undefined &
 export async function runPipeline(frontEndPath: string | null, modelPath: string, opts: PipelineRunFlags, progress: (m: string) => void): Promise<void> {
   const { report, model } = await pipelineReport(frontEndPath, modelPath, opts, progress);
   if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, model), isTinyforgeReport);
-  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, model))}\n` : `${formatPipelineReport(report, model)}\n`);
+  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, model))}\n` : `${wrapLines(formatPipelineReport(report, model))}\n`);
   if (opts.html !== undefined) progress(`wrote ${opts.html}`);
   if (report.matchesReference === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
 }
@@ -309,6 +310,6 @@ export function compilePipelineAction(
       ? `frames of ${shape.frameSamples} samples every ${shape.hop} (${shape.hopSource}) into ${shape.features} features; the model sees ${shape.frames} frames, runs every ${shape.windowStride}`
       : `rows of ${shape.features} values; the model sees ${shape.frames} rows, runs every ${shape.windowStride}`;
   process.stdout.write(
-    `pipeline: ${what}\nwrote ${outDir}${opts.project ? `: ${opts.project} project` : ''} for ${target.name}: ${files.map((f) => f.name).join(', ')}\n`,
+    `${wrapLines(`pipeline: ${what}\nwrote ${outDir}${opts.project ? `: ${opts.project} project` : ''} for ${target.name}: ${files.map((f) => f.name).join(', ')}`)}\n`,
   );
 }

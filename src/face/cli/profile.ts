@@ -10,6 +10,7 @@ import { checkLabelCount, formatTopClass, isSoftmaxOutput, looksLikeClassifier, 
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
 import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { styleFor } from '../report/style.ts';
 import { TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
@@ -50,6 +51,7 @@ export function profileCommand(): Command {
     .option('--labels <file>', "class labels, one a line or a JSON array: the input's top class with its label and score");
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
+    .option('-v, --verbose', "every figure's basis and each layer's MACs per count and estimates (as in --json and --html)")
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
     .option('--compare <json>', 'with --html: show this run beside an earlier `profile --json` output (before/after, two targets)')
     .action(
@@ -66,6 +68,7 @@ export function profileCommand(): Command {
           timeout: number;
           estimate: boolean;
           json?: boolean;
+          verbose?: boolean;
           html?: string;
           compare?: string;
           clock?: number;
@@ -122,7 +125,9 @@ export function profileCommand(): Command {
         const top = labels || looksLikeClassifier(graph()) ? topClass(graph(), report.outputs[0]!, labels) : undefined;
         const topLine = top ? `\ntop class: ${formatTopClass(top, isSoftmaxOutput(graph()))}` : '';
         process.stdout.write(
-          opts.json ? `${JSON.stringify(top ? { ...json, top } : json)}\n` : `${formatProfileReport(report, modelPath, estimation)}${topLine}\n`,
+          opts.json
+            ? `${JSON.stringify(top ? { ...json, top } : json)}\n`
+            : `${formatProfileReport(report, modelPath, estimation, { verbose: opts.verbose, style: styleFor() })}${topLine}\n`,
         );
         if (!report.matchesReference)
           reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);

@@ -13,11 +13,12 @@ import {
   refusePipelineFlags,
   runPipeline,
 } from './pipeline.ts';
-import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
+import { type TargetDescriptor, loadTarget, memoryFor, targetNameFor } from '../../core/targets/targets.ts';
+import { styleFor } from '../report/style.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { readInputCases } from '../../lab/data/inputs.ts';
 import { runModel } from '../../lab/run/run.ts';
-import { type RunClasses, formatRunReport, runJson } from '../report/run.ts';
+import { type Capacity, type RunClasses, formatRunReport, runJson } from '../report/run.ts';
 import { checkLabelCount, isSoftmaxOutput, looksLikeClassifier, readClassLabels, topClass } from '../../lab/data/labels.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { RunReport } from '../../lab/run/run.ts';
@@ -71,6 +72,7 @@ export function runCommand(): Command {
     .option('--html <file>', HTML_HELP);
   return planShapingOptions(command)
     .option('--json', 'print one JSON object on stdout')
+    .option('-v, --verbose', "every figure's basis: the counter's source, the estimates' datasheet figures, the row bands")
     .action(
       async (
         modelPath: string,
@@ -85,6 +87,7 @@ export function runCommand(): Command {
           timeout: number;
           estimate: boolean;
           json?: boolean;
+          verbose?: boolean;
           link: EmulatorLink;
           clock?: number;
           battery?: number;
@@ -149,8 +152,9 @@ export function runCommand(): Command {
             : null;
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
         const classes = labels || looksLikeClassifier(graph()) ? runClasses(graph(), report, labels) : undefined;
+        const format = { verbose: opts.verbose, style: styleFor(), capacity: capacityOf(target, report.board), classes };
         process.stdout.write(
-          opts.json ? `${JSON.stringify(runJson(report, estimation, classes))}\n` : `${formatRunReport(report, modelPath, estimation, classes)}\n`,
+          opts.json ? `${JSON.stringify(runJson(report, estimation, classes))}\n` : `${formatRunReport(report, modelPath, estimation, format)}\n`,
         );
         if (!report.matchesReference)
           reportMismatch(
@@ -158,4 +162,13 @@ export function runCommand(): Command {
           );
       },
     );
+}
+
+/** The memory of the board that ran the model (the target's, for an emulated board); null on the host. */
+function capacityOf(target: TargetDescriptor, board: string | null): Capacity | null {
+  const memory = memoryFor(
+    target,
+    target.boards.find((b) => b.name === board),
+  );
+  return memory ? { flash: memory.flashBytes, ram: memory.ramBytes, ...(board ? { board } : {}) } : null;
 }

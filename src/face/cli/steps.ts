@@ -7,6 +7,10 @@
  * line, as before, so logs stay greppable.
  */
 import cliProgress from 'cli-progress';
+import { TERMINAL_COLUMNS, elide, wrapLines } from '../report/layout.ts';
+
+/** The room a step's message has on a progress line: its clock (` (1m 05s)`) takes the rest. */
+const STEP_MESSAGE_COLUMNS = TERMINAL_COLUMNS - 12;
 
 export interface StepReporter {
   /** a new step (the previous one is finished) */
@@ -32,7 +36,7 @@ export function stepReporter(stream: NodeJS.WriteStream = process.stderr): StepR
 function makeReporter(stream: NodeJS.WriteStream): StepReporter {
   if (!stream.isTTY) {
     return {
-      step: (message) => stream.write(`${message}\n`),
+      step: (message) => stream.write(`${wrapLines(message)}\n`),
       count: () => {},
       done: () => {},
     };
@@ -51,7 +55,8 @@ function makeReporter(stream: NodeJS.WriteStream): StepReporter {
   };
   return {
     step(message) {
-      open('{message} ({duration_formatted})', 1, 0, { message });
+      // one line that redraws in place: cut, not wrapped
+      open('{message} ({duration_formatted})', 1, 0, { message: elide(message, STEP_MESSAGE_COLUMNS) });
     },
     count(done, total, what) {
       if (!counting || !bar) {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
 import type { CounterSpec, TargetDescriptor } from '../../core/targets/targets.ts';
 import { formatTable } from '../report/table.ts';
+import { wrapLines } from '../report/layout.ts';
 
 /** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
 export type TargetKind = 'emulated' | 'real hardware' | 'native' | 'compile-checked only';
@@ -64,35 +65,44 @@ function isaText(t: TargetListing): string {
   return parts.join(' ');
 }
 
-export function formatTargets(listing: TargetListing[]): string {
+/**
+ * The targets table, one line per target and board: by default the columns that fit
+ * TERMINAL_COLUMNS (the counter by its kind); `wide` gives the ISA's extensions and each counter's source.
+ */
+export function formatTargets(listing: TargetListing[], wide = false): string {
   const rows = listing.flatMap((t) => {
-    const common = [t.name, isaText(t), kib(t.flashBytes), kib(t.ramBytes)];
+    const common = [t.name, wide ? isaText(t) : t.arch, kib(t.flashBytes), kib(t.ramBytes)];
     if (t.boards.length === 0) {
-      const counter = t.kind === 'native' ? '-' : 'none (no figure measured)';
+      const counter = t.kind === 'native' ? '-' : wide ? 'none (no figure measured)' : 'none';
       return [[...common, t.kind === 'native' ? '(native build)' : '(none here)', counter, t.kind]];
     }
     return t.boards.map((b) => [
       ...common,
       b.name + (b.name === t.defaultBoard ? ' *' : ''),
-      b.counter ? `${b.counter.kind}: ${b.counter.source}` : 'none (no firmware of ours yet)',
+      b.counter ? (wide ? `${b.counter.kind}: ${b.counter.source}` : b.counter.kind) : wide ? 'none (no firmware of ours yet)' : 'none',
       b.kind,
     ]);
   });
-  return [
-    formatTable(['target', 'isa', 'flash', 'ram', 'board', 'counter', 'kind'], rows),
-    '',
+  const notes = [
     "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
     'Compile-checked only: the Xtensa C is compiled warning-free by xtensa-lx106-elf-gcc; ESP32 firmware is built by idf.py on a board.',
     'The real boards, with their chips, memory, clocks and flashing: `tinyforge boards`.',
+  ];
+  if (!wide) notes.push("Each ISA's extensions and counter's source: `tinyforge targets --wide`.");
+  return [
+    formatTable(['target', 'isa', 'flash', 'ram', 'board', 'counter', 'kind'], rows, undefined, wide ? undefined : { shrink: [{ column: 1, min: 8 }] }),
+    '',
+    notes.map((n) => wrapLines(n)).join('\n'),
   ].join('\n');
 }
 
 export function targetsCommand(): Command {
   return new Command('targets')
     .description('list targets and their boards: memory, counter, real hardware, emulated or compile-checked only')
+    .option('--wide', "every column in full (the ISA's extensions, each counter's source), however wide the lines")
     .option('--json', 'print one JSON object on stdout')
-    .action((opts: { json?: boolean }) => {
+    .action((opts: { json?: boolean; wide?: boolean }) => {
       const listing = describeTargets();
-      process.stdout.write(opts.json ? `${JSON.stringify({ targets: listing })}\n` : `${formatTargets(listing)}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify({ targets: listing })}\n` : `${formatTargets(listing, opts.wide)}\n`);
     });
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { wrapLines } from '../report/layout.ts';
 import { Command } from 'commander';
 import { targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
@@ -117,7 +118,7 @@ export function validateCommand(): Command {
           onCase: (done, total) => steps.count(done, total, 'inputs compared'),
         });
         steps.done();
-        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${wrapLines(formatValidateReport(report))}\n`);
         if (report.matched !== report.total)
           reportMismatch(
             `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
@@ -200,7 +201,7 @@ async function validateReference(
   steps.done();
   const verdict = referenceVerdict(report);
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
+  else process.stdout.write(`${wrapLines(`${formatReferenceReport(report)}\n\n${verdict}`)}\n`);
   if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
 
@@ -215,7 +216,12 @@ function formatReferenceReport(r: ReferenceReport): string {
   const lines = [
     `${r.model} on ${r.board ?? r.target}, input: ${r.input}${r.inferences > 1 ? ` (${r.inferences} inferences, the last compared)` : ''}`,
     '',
-    formatTable(['layer', 'op', 'op index', 'tensor', 'vs reference'], rows),
+    formatTable(['layer', 'op', 'op index', 'tensor', 'vs reference'], rows, undefined, {
+      shrink: [
+        { column: 4, min: 24 },
+        { column: 3, from: 'start', min: 16 },
+      ],
+    }),
   ];
   if (r.notComparable.length > 0) {
     lines.push('', 'not comparable:', ...r.notComparable.map((n) => `  tensor ${n.tensor} "${n.name}": ${n.reason}`));
@@ -240,7 +246,13 @@ function formatValidateReport(r: ValidateReport): string {
     }
     return [c.input, c.match ? 'yes' : 'NO', c.count, detail];
   });
-  const table = formatTable(['input', 'bit-exact', r.counter.kind, 'first mismatch'], rows);
+  // the whole mismatch, layer and tensor included, is in --json
+  const table = formatTable(['input', 'bit-exact', r.counter.kind, 'first mismatch'], rows, undefined, {
+    shrink: [
+      { column: 3, min: 24 },
+      { column: 0, from: 'start', min: 16 },
+    ],
+  });
   const verdict =
     r.matched === r.total
       ? `all ${r.total} inputs bit-exact with the host reference on ${r.board ?? r.target}`

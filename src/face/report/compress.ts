@@ -72,6 +72,7 @@ export function formatSensitivity(r: SensitivityReport): string {
     ['layer', 'weights tensor', 'weights', ...r.configs.map(configLabel)],
     rows,
     `${r.model}: sensitivity of each layer alone on ${r.samples} samples${base || '; cells: relative RMS output error'}`,
+    { shrink: [{ column: 1, from: 'start', min: 16 }] },
   );
 }
 
@@ -84,7 +85,9 @@ export function formatSearch(s: SearchResult): string {
       ? `output error ${s.measured.outputError.toPrecision(3)}`
       : `accuracy ${(s.measured.accuracy * 100).toFixed(2)}% (${formatLoss(s.lossKind, s.measured.loss)} points, output error ${s.measured.outputError.toPrecision(3)})`;
   return [
-    formatTable(['op', 'weights tensor', 'choice', 'int8 bytes', 'bytes', 'est. loss'], rows, `search for ${goal}`),
+    formatTable(['op', 'weights tensor', 'choice', 'int8 bytes', 'bytes', 'est. loss'], rows, `search for ${goal}`, {
+      shrink: [{ column: 1, from: 'start', min: 16 }],
+    }),
     `weights: ${s.denseBytes} -> ${s.bytes} bytes (estimate, ${(s.denseBytes / Math.max(1, s.bytes)).toFixed(2)}x); ` +
       `estimated loss ${formatLoss(s.lossKind, s.estimatedLoss)}, measured ${measured}; goal ${s.met ? 'met' : 'NOT met'} after ${s.rounds} round(s)`,
   ].join('\n');

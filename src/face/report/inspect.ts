@@ -6,6 +6,7 @@ import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
 import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
 import { terminalText } from './terminal_text.ts';
+import { wrap } from './layout.ts';
 
 const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
 
@@ -22,7 +23,12 @@ export function formatTensors(graph: Graph): string {
     isConstant(t) ? 'const' : t.isVariable ? 'variable' : 'activation',
     byteSize(t),
   ]);
-  return formatTable(['#', 'name', 'type', 'quantization', 'kind', 'bytes'], rows, 'Tensors');
+  return formatTable(['#', 'name', 'type', 'quantization', 'kind', 'bytes'], rows, 'Tensors', {
+    shrink: [
+      { column: 1, from: 'start', min: 24 },
+      { column: 3, min: 16 },
+    ],
+  });
 }
 
 /** Ops with shapes and cost; works on a graph tinyforge cannot compile too (MACs then unknown). */
@@ -47,7 +53,16 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
       layer ? storageLabel(layer, prepared!) : '?',
     ];
   });
-  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weight bytes', 'kernel', 'weight storage'], rows, 'Ops');
+  // the kernel names of a row-band stage and the inputs of a many-input op give way first (all in --json)
+  return formatTable(['#', 'op', 'input', 'output', 'MACs', 'weights', 'kernel', 'storage'], rows, 'Ops', {
+    shrink: [
+      { column: 6, min: 10 },
+      { column: 2, min: 14 },
+      { column: 3, min: 14 },
+      { column: 1, min: 12 },
+      { column: 7, min: 10 },
+    ],
+  });
 }
 
 /**
@@ -85,7 +100,9 @@ export function formatPlan(graph: Graph, plan: MemoryPlan): string {
     b.firstUse,
     b.lastUse,
   ]);
-  const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)');
+  const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)', {
+    shrink: [{ column: 0, min: 24 }],
+  });
   const shared = plan.overlaps.length > 0 ? `, ${plan.overlaps.length} layers may write over their dying input` : '';
   return (
     `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set less overlaps), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}${shared}\n` +
@@ -126,7 +143,10 @@ export function formatSharedArena(names: string[], shared: SharedArenaPlan): str
   const table = formatTable(
     ['model', 'arena alone', 'state', 'state at', 'activations+scratch', 'uses'],
     rows,
-    `Shared arena (${names.length} models, one at a time: each model's state its own, activations and scratch from offset ${shared.scratchOffset} shared)`,
+    wrap(
+      `Shared arena (${names.length} models, one at a time: each model's state its own, activations and scratch from offset ${shared.scratchOffset} shared)`,
+    ),
+    { shrink: [{ column: 0, min: 16 }] },
   );
   const n = (v: number) => v.toLocaleString('en-US');
   const saved = shared.separateBytes - shared.arenaBytes;

@@ -4,21 +4,44 @@ import { TinyforgeError } from '../../core/errors.ts';
 import type { ProfileReport } from '../../lab/run/profile.ts';
 import { formatBytes, formatTable } from './table.ts';
 import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKind, formatEstimate } from '../../lab/estimate/estimates.ts';
-import { estimateLines, formatCycleEstimate } from './run.ts';
+import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, formatSummary } from './run.ts';
+import { factLines } from './layout.ts';
+import { PLAIN } from './style.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
 
 const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join(' ');
 
-/** The human table of `tinyforge profile`: one row per layer, then totals and memory. */
-export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Estimation): string {
+/**
+ * The human report of `tinyforge profile`: one row per layer, then the short summary (run.ts
+ * formatSummary); `verbose` adds each layer's estimated cycles, time and energy, and every
+ * figure's basis (each layer's MACs per count is in --json and the HTML).
+ */
+export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Estimation, format: RunFormat = {}): string {
+  const style = format.style ?? PLAIN;
+  const verbose = Boolean(format.verbose);
   const unit = r.counter.kind;
   const perLayer = e?.perLayer ?? null;
   // time and energy need a real board's clock (estimatedFor); an emulated board's estimate is cycles only
   const withTime = Boolean(e?.estimatedFor);
   const estimated = (i: number, kind: Estimate['kind']) => {
     const x = perLayer?.[i]?.find((v) => v.kind === kind);
-    return x && !r.layers[i]!.alias ? formatEstimate(x) : '-';
+    // the unit is the column's (est. ms): a layer's row stays narrow
+    return x && !r.layers[i]!.alias ? formatEstimate(x).replace(/ \S+$/, '') : '-';
   };
+  // the short form keeps one estimate per layer: its time on a real board, else its cycles
+  const estimateColumns: [string, Estimate['kind']][] = perLayer
+    ? verbose
+      ? [
+          ['est. cycles', 'cycles-estimated'],
+          ...(withTime
+            ? ([
+                ['est. ms', 'ms-estimated'],
+                ['est. uJ', 'uJ-estimated'],
+              ] as [string, Estimate['kind']][])
+            : []),
+        ]
+      : [withTime ? ['est. ms', 'ms-estimated'] : ['est. cycles', 'cycles-estimated']]
+    : [];
   const rows = r.layers.map((l, i) => [
     l.index,
     l.op,
@@ -26,26 +49,43 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     l.macs,
     l.alias ? '-' : l.count,
     l.alias ? '-' : `${(l.share * 100).toFixed(1)}%`,
-    l.macsPerCount === null ? '-' : l.macsPerCount.toFixed(2),
-    ...(perLayer ? [estimated(i, 'cycles-estimated'), ...(withTime ? [estimated(i, 'ms-estimated'), estimated(i, 'uJ-estimated')] : [])] : []),
+    ...estimateColumns.map(([, kind]) => estimated(i, kind)),
   ]);
-  const table = formatTable(
-    [
-      '#',
-      'op',
-      'shapes',
-      'MACs',
-      unit,
-      'share',
-      `MACs per ${unit.replace(/s$/, '')}`,
-      ...(perLayer ? ['est. cycles', ...(withTime ? ['est. time', 'est. energy'] : [])] : []),
+  const table = formatTable(['#', 'op', 'shapes', 'MACs', unit, 'share', ...estimateColumns.map(([name]) => name)], rows, undefined, {
+    shrink: [
+      { column: 2, min: 12 },
+      { column: 1, min: 12 },
     ],
-    rows,
-  );
+  }).replace(/^.*/, (header) => style.bold(header));
   const m = r.memory;
+  const target = `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`;
+  const verdict = r.matchesReference
+    ? style.good('outputs bit-exact with the host reference')
+    : style.bad('MISMATCH: the board and the host reference disagree (run `tinyforge validate`)');
+  if (!verbose) {
+    const capacity = r.capacity;
+    const summary = formatSummary(
+      {
+        perInference: `${r.perInference.toLocaleString('en-US')} ${unit}${r.runs > 1 ? ' (mean)' : ''}`,
+        estimation: e,
+        cycleEstimate: r.cycleEstimate,
+        arena: m.arena,
+        stack: m.stackInvoke,
+        flash: m.flash,
+        fits: capacity ? { fits: m.flash <= capacity.flash && m.ram <= capacity.ram, board: capacity.board ?? r.board ?? r.target } : null,
+      },
+      style,
+    );
+    const at = estimatedAt(e, r.cycleEstimate);
+    const facts: [string, string][] = [
+      ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
+      ['target', `${target}${at ? `; ${at}` : ''}`],
+    ];
+    return `${table}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
+  }
   const facts: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
-    ['target', `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`],
+    ['target', target],
     ['per inference', `${r.perInference.toLocaleString('en-US')} ${unit} (${r.counter.source}${r.runs > 1 ? `, mean of ${r.runs}` : ''})`],
     ...(r.cycleEstimate && !e?.estimatedFor ? [['estimated cycles', formatCycleEstimate(r.cycleEstimate)] as [string, string]] : []),
     [
@@ -62,11 +102,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     ...(e ? estimateLines(e) : []),
   ];
   if (r.macs > 0 && r.perInference > 0) facts.splice(3, 0, [`MACs per ${unit.replace(/s$/, '')}`, (r.macs / r.perInference).toFixed(3)]);
-  const width = Math.max(...facts.map(([k]) => k.length));
-  const verdict = r.matchesReference
-    ? 'outputs bit-exact with the host reference'
-    : 'MISMATCH: the board and the host reference disagree (run `tinyforge validate`)';
-  return `${table}\n\n${facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n${verdict}`;
+  return `${table}\n\n${factLines(facts)}\n${verdict}`;
 }
 
 /** Who made a report, when and how: the tool's version, the date and the command line. */

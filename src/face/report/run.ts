@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { RunReport } from '../../lab/run/run.ts';
-import { type Estimation, formatEstimate } from '../../lab/estimate/estimates.ts';
+import { type Estimate, type Estimation, formatEstimate } from '../../lab/estimate/estimates.ts';
 import { formatHz } from '../../lab/estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
@@ -13,6 +13,8 @@ export interface RunClasses {
   /** the scores are a softmax's probabilities */
   probability: boolean;
 }
+import { factLines } from './layout.ts';
+import { PLAIN, type Style } from './style.ts';
 
 /** `1,234,567 per inference on cortex-m4 (basis)`: the estimate's line next to the exact count. */
 export function formatCycleEstimate(e: CycleEstimate): string {
@@ -64,16 +66,132 @@ export function estimateLines(e: Estimation): [string, string][] {
   return lines;
 }
 
-/** The human table of `tinyforge run`. */
-export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation, classes?: RunClasses): string {
+/** Bytes in a few columns: `796 B`, `4.5 KiB`, `2.05 MiB`. */
+export function shortBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(2)} MiB`;
+}
+
+/** The memory a model is checked against (the fit's board: a named real chip, else the board that ran it). */
+export interface Capacity {
+  flash: number;
+  ram: number;
+  board?: string;
+}
+
+/** What the short summary of `run` and `profile` shows: one row, a model's cost at a glance. */
+export interface Summary {
+  /** the exact count (`840 instructions`); null when nothing counted */
+  perInference: string | null;
+  estimation?: Estimation;
+  cycleEstimate: CycleEstimate | null;
+  arena: number;
+  stack: number | null;
+  flash: number;
+  /** whether it fits, and where; null: nothing to fit (a native build) */
+  fits: { fits: boolean; board: string } | null;
+}
+
+/** An estimate's figure without its unit (the column header has it). */
+const figure = (x: Estimate | undefined) => (x ? formatEstimate(x).replace(/ \S+$/, '') : '-');
+
+/**
+ * The short table of `run` and `profile`: per inference, est. ms and uJ at the board's clock
+ * (a real board's estimates; an emulated board's ms from the timing model at its nominal clock),
+ * arena, stack, flash, and whether it fits.
+ */
+export function formatSummary(s: Summary, style: Style = PLAIN): string {
+  const estimate = (kind: Estimate['kind']) => s.estimation?.estimates.find((x) => x.kind === kind);
+  const ms = s.estimation?.estimatedFor
+    ? figure(estimate('ms-estimated'))
+    : s.cycleEstimate
+      ? Number(((s.cycleEstimate.perInference / s.cycleEstimate.clockHz) * 1000).toPrecision(4)).toLocaleString('en-US', { maximumSignificantDigits: 4 })
+      : '-';
+  const row = [
+    s.perInference ?? '-',
+    ms,
+    figure(estimate('uJ-estimated')),
+    shortBytes(s.arena),
+    s.stack === null ? '-' : shortBytes(s.stack),
+    shortBytes(s.flash),
+    s.fits ? (s.fits.fits ? `yes (${s.fits.board})` : `NO (${s.fits.board})`) : '-',
+  ];
+  const table = formatTable(['per inference', 'est. ms', 'est. uJ', 'arena', 'stack', 'flash', 'fits'], [row], undefined, {
+    shrink: [{ column: 6 }, { column: 0 }],
+  }).split('\n');
+  table[0] = style.bold(table[0]!);
+  // the verdict in color: the last column's cell
+  if (s.fits) table[2] = table[2]!.replace(/(yes|NO) \([^)]*\)$/, (cell) => (s.fits!.fits ? style.good(cell) : style.bad(cell)));
+  return table.join('\n');
+}
+
+/** Where the estimates are for, in a few words: `nucleo-l4r5zi at 120 MHz`, or the timing model's board and clock. */
+export function estimatedAt(e: Estimation | undefined, cycleEstimate: CycleEstimate | null): string | null {
+  if (e?.estimatedFor) return `est. for ${e.estimatedFor.board} at ${formatHz(e.estimatedFor.clockHz)}`;
+  if (cycleEstimate) return `est. for ${cycleEstimate.board} at ${formatHz(cycleEstimate.clockHz)}`;
+  return null;
+}
+
+export interface RunFormat {
+  /** the long form: every figure's basis and provenance (the default is the short table) */
+  verbose?: boolean;
+  style?: Style;
+  /** the memory the fit is checked against when no real board is named */
+  capacity?: Capacity | null;
+  /** each case's top class (`--labels`, or a softmax classifier's) */
+  classes?: RunClasses;
+}
+
+/** The human report of `tinyforge run`: the cases, then the short summary; `verbose` adds every figure's basis. */
+export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation, format: RunFormat = {}): string {
+  const style = format.style ?? PLAIN;
   const unit = r.counter?.kind ?? '';
+  const classes = format.classes;
   const top = (i: number): string[] => (classes ? [classes.tops[i] ? formatTopClass(classes.tops[i], classes.probability) : '-'] : []);
   const caseRows = r.cases.map((c, i) => [c.index, ...top(i), c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
-  const cases = formatTable(['case', ...(classes ? ['top class'] : []), 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'], caseRows);
+  const cases = formatTable(
+    ['case', ...(classes ? ['top class'] : []), 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'],
+    caseRows,
+    undefined,
+    {
+      shrink: [{ column: classes ? 2 : 1, min: 20 }],
+    },
+  ).replace(/^.*/, (header) => style.bold(header));
   const m = r.memory;
+  const target = `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}${r.realBoard ? ' (emulated)' : ''}`;
+  const verdict = r.matchesReference
+    ? style.good('all outputs bit-exact with the host reference')
+    : style.bad('MISMATCH: the board and the host reference disagree');
+  if (!format.verbose) {
+    const capacity = format.capacity;
+    const fits = r.realBoard
+      ? { fits: r.realBoard.flash.needed <= r.realBoard.flash.available && r.realBoard.ram.needed <= r.realBoard.ram.available, board: r.realBoard.name }
+      : capacity && m.ram !== null
+        ? { fits: m.flash <= capacity.flash && m.ram <= capacity.ram, board: capacity.board ?? r.board ?? r.target }
+        : null;
+    const summary = formatSummary(
+      {
+        perInference: r.counter && r.perInference !== null ? `${r.perInference.toLocaleString('en-US')} ${unit}` : null,
+        estimation: e,
+        cycleEstimate: r.cycleEstimate,
+        arena: m.arena,
+        stack: m.stack,
+        flash: m.flash,
+        fits,
+      },
+      style,
+    );
+    const at = estimatedAt(e, r.cycleEstimate);
+    const facts: [string, string][] = [
+      ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
+      ['target', `${target}${at ? `; ${at}` : ''}`],
+    ];
+    return `${cases}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
+  }
   const cost: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
-    ['target', `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}${r.realBoard ? ' (emulated)' : ''}`],
+    ['target', target],
   ];
   if (r.realBoard) {
     const b = r.realBoard;
@@ -101,7 +219,5 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation,
     ['flash', `${formatBytes(m.flash)} (weights ${formatBytes(m.flashWeights)}, code and constants ${formatBytes(m.flash - m.flashWeights)})`],
   );
   if (m.ram !== null) cost.push(['ram', `${formatBytes(m.ram)} (static data incl. arena + stack)`]);
-  const width = Math.max(...cost.map(([k]) => k.length));
-  const verdict = r.matchesReference ? 'all outputs bit-exact with the host reference' : 'MISMATCH: the board and the host reference disagree';
-  return `${cases}\n\n${cost.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n${verdict}`;
+  return `${cases}\n\n${factLines(cost)}\n${verdict}`;
 }

@@ -11,7 +11,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { makeTempFolder, removeTempFolder, untrackTempPath } from '../lifecycle.ts';
 import { type CompiledModel, compileGraph, harnessProvenance } from '../../core/compile.ts';
 import { type MemoryBudget, formatBudget } from '../../core/plan/budget.ts';
-import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
+import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
@@ -124,8 +124,12 @@ export function compileForTarget(
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
-  if (compiled.patch) shaping.progress?.(formatPatch(compiled.patch));
-  if (compiled.patchDeclined) shaping.progress?.(compiled.patchDeclined);
+  // a progress line, not the report: the stage in a few words (the report's `patch` and inspect give it all)
+  if (compiled.patch) {
+    const n = (v: number) => v.toLocaleString('en-US');
+    shaping.progress?.(`row bands from layer ${compiled.patch.position}: arena ${n(compiled.patch.arenaBefore)} -> ${n(compiled.patch.arenaAfter)} B`);
+  }
+  if (compiled.patchDeclined) shaping.progress?.('row bands: none by default (`tinyforge inspect` says why; --patch auto takes them)');
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }
