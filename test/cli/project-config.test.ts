@@ -154,7 +154,10 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
   });
 
   it("init --board B alone writes B's target, for every board, and the commands then resolve it", () => {
-    const boards = listTargets().flatMap((t) => loadTarget(t).boards.map((b) => ({ target: t, board: b.name })));
+    // a board two targets share (qemu-mps3-an547 runs the M55 and the M85 code) implies the first of them
+    const boards = listTargets()
+      .flatMap((t) => loadTarget(t).boards.map((b) => ({ target: t, board: b.name })))
+      .filter((b, i, all) => all.findIndex((x) => x.board === b.board) === i);
     expect(boards.length).to.be.greaterThan(10);
     const quiet = process.stdout.write;
     for (const { target, board } of boards) {

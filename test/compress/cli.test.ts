@@ -327,7 +327,7 @@ describe('compress commands and model formats', function () {
           ['quantize', floatTflite, '--calib', wrong],
           /wrong.npy: samples have shape \[10\] \(10 values\) but model input ".*" takes \[28,28,1\] \(784 values\)/,
         ],
-        [['prune', floatTflite], /no data given \(--data\)/],
+        [['prune', floatTflite], /no data given \(--data PATH\)/],
         [['quantize', floatTflite, '--calib', trainNpz, '--weight-bits', '4', '--weight-clip', 'best'], /--weight-clip best: expected max or mse/],
       ];
       for (const [args, pattern] of cases) {
