@@ -80,6 +80,7 @@ describe('npm package: built, packed, installed and used with plain Node', funct
       'firmware/common/harness.c',
       'docs/api.md',
       'docs/protocol.md',
+      'docs/schemas/run.schema.json',
     ]) {
       expect(paths, f).to.include(f);
     }

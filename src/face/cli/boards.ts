@@ -4,6 +4,7 @@ import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
 import { type BoardDescriptor, type BoardHardware, type TargetDescriptor, buildsFirmware, memoryFor } from '../../core/targets/targets.ts';
 import { formatTable } from '../report/table.ts';
 import { resolveClock } from '../../lab/estimate/clock.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** One board as `tinyforge boards --json` lists it. */
 export interface BoardListing {
@@ -140,6 +141,6 @@ export function boardsCommand(): Command {
     .option('--json', "print one JSON object on stdout (with each real chip's sourced clock, wait-state and current facts)")
     .action((opts: { json?: boolean }) => {
       const listing = describeBoards();
-      process.stdout.write(opts.json ? `${JSON.stringify({ boards: listing })}\n` : `${formatBoards(listing)}\n`);
+      process.stdout.write(opts.json ? jsonLine('boards', { boards: listing }) : `${formatBoards(listing)}\n`);
     });
 }

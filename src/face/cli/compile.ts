@@ -32,6 +32,7 @@ import {
   positiveIntegerOption,
   refusePipelineFlags,
 } from './pipeline.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -232,7 +233,7 @@ export function compileCommand(): Command {
             })),
             sharedArena: sharedArenaJson(modelNames, library.shared),
           };
-          process.stdout.write(`${JSON.stringify(json)}\n`);
+          process.stdout.write(jsonLine('compile', json));
           return;
         }
         const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
@@ -290,7 +291,7 @@ export function compileCommand(): Command {
           },
           memory: planJson(compiled.plan),
         };
-        process.stdout.write(`${JSON.stringify(json)}\n`);
+        process.stdout.write(jsonLine('compile', json));
         return;
       }
       const named = opts.board !== undefined && board ? ` (${board.name})` : '';

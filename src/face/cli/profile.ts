@@ -26,6 +26,7 @@ import {
   requireSerialPort,
   timeoutFlag,
 } from './device-options.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -109,7 +110,7 @@ export function profileCommand(): Command {
           writeFileAtomically(opts.html, reportHtml(baseline ? [baseline, json] : [json]), isTinyforgeReport);
           process.stderr.write(`wrote ${opts.html}\n`);
         }
-        process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${formatProfileReport(report, modelPath, estimation)}\n`);
+        process.stdout.write(opts.json ? jsonLine('profile', json) : `${formatProfileReport(report, modelPath, estimation)}\n`);
         if (!report.matchesReference)
           reportMismatch(`${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter)`);
       },

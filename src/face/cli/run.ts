@@ -36,6 +36,7 @@ import {
   timeoutFlag,
 } from './device-options.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function runCommand(): Command {
   const command = new Command('run')
@@ -136,7 +137,7 @@ export function runCommand(): Command {
             ? { ...report.counter, emulated: !opts.port, core: coreOf(target), perInference: report.perInference, perLayer: null }
             : null;
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
-        process.stdout.write(opts.json ? `${JSON.stringify(runJson(report, estimation))}\n` : `${formatRunReport(report, modelPath, estimation)}\n`);
+        process.stdout.write(opts.json ? jsonLine('run', runJson(report, estimation)) : `${formatRunReport(report, modelPath, estimation)}\n`);
         if (!report.matchesReference)
           reportMismatch(
             `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
 import type { CounterSpec, TargetDescriptor } from '../../core/targets/targets.ts';
 import { formatTable } from '../report/table.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
 export type TargetKind = 'emulated' | 'real hardware' | 'native' | 'compile-checked only';
@@ -93,6 +94,6 @@ export function targetsCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action((opts: { json?: boolean }) => {
       const listing = describeTargets();
-      process.stdout.write(opts.json ? `${JSON.stringify({ targets: listing })}\n` : `${formatTargets(listing)}\n`);
+      process.stdout.write(opts.json ? jsonLine('targets', { targets: listing }) : `${formatTargets(listing)}\n`);
     });
 }

@@ -20,6 +20,7 @@ import {
 import { stepReporter } from './steps.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function validateCommand(): Command {
   const command = new Command('validate')
@@ -100,7 +101,7 @@ export function validateCommand(): Command {
           onCase: (done, total) => steps.count(done, total, 'inputs compared'),
         });
         steps.done();
-        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatValidateReport(report)}\n`);
+        process.stdout.write(opts.json ? jsonLine('validate', report) : `${formatValidateReport(report)}\n`);
         if (report.matched !== report.total)
           reportMismatch(
             `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
@@ -126,7 +127,7 @@ async function validateReference(
   });
   steps.done();
   const verdict = referenceVerdict(report);
-  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (opts.json) process.stdout.write(jsonLine('validate', report));
   else process.stdout.write(`${formatReferenceReport(report)}\n\n${verdict}\n`);
   if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
