@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+// types only: TF.js is optional and loaded where a layers model is saved; palettize saves a .tflite here without it
+import type * as tf from '@tensorflow/tfjs';
 import type { Graph } from '../core/ir/graph.ts';
 import { isTinyforgeModel, writeTflite } from '../core/model/tflite/writer.ts';
 import { writeFileAtomically } from './output.ts';
@@ -28,6 +29,7 @@ export function saveTflite(path: string, graph: Graph, description?: string): vo
 export function fileSaveHandler(path: string): tf.io.IOHandler {
   return {
     save: async (artifacts) => {
+      const tf = await import('@tensorflow/tfjs');
       mkdirSync(dirname(path), { recursive: true });
       const weights = artifacts.weightData ? new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData].flat() as ArrayBuffer[])) : new Uint8Array(0);
       const json: tf.io.ModelJSON = {

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 describe('tinyforge run on a pipeline', () => {
   let dir: string;
@@ -65,16 +66,18 @@ describe('tinyforge run on a pipeline', () => {
 
   it('--json and --html: windows, the last outputs, features, costs; --target host runs tf_pipeline.c and equals the reference', () => {
     const html = join(dir, 'report.html');
-    const ref = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--html', html]).stdout);
+    const ref = expectSchemaValid(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--html', html]).stdout);
     const page = readFileSync(html, 'utf8');
     expect(page).to.include('<h2>Costs</h2>');
     expect(ref.costs).to.include({ kind: 'instructions-estimated', measured: null });
     expect(page).to.include('instructions estimated without a run, taken as 1 cycle each');
     expect(page.match(/<tr><td class="n">\d+<\/td><td class="n">\d+<\/td>/g)).to.have.length(6);
-    expect(JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*)<\/script>/.exec(page)![1]!)).to.deep.equal(ref);
+    // the page embeds the document without its $schema and version
+    const { $schema: _schema, version: _version, ...document } = ref;
+    expect(JSON.parse(/<script type="application\/json" id="tinyforge-data">(.*)<\/script>/.exec(page)![1]!)).to.deep.equal(document);
     const r = tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json', '--target', 'host']);
     expect(r.status, r.stderr).to.equal(0);
-    const host = JSON.parse(r.stdout);
+    const host = expectSchemaValid(r.stdout);
     expect(host.ranOn).to.equal('host');
     expect(host.matchesReference).to.equal(true);
     expect(host.windows).to.deep.equal(ref.windows);
@@ -92,7 +95,7 @@ describe('tinyforge run on a pipeline', () => {
     writeFileSync(csv, `ax,ay,az\n${Array.from({ length: 30 }, (_, t) => [Math.sin(t), Math.cos(t), t / 30].join(',')).join('\n')}\n`);
     const r = tinyforge(['run', imu, '--input', csv, '--stride', '5', '--rate', '100', '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const json = JSON.parse(r.stdout);
+    const json = expectSchemaValid(r.stdout);
     expect(json.windows.map((w: { startSample: number }) => w.startSample)).to.deep.equal([0, 5, 10, 15, 20]);
     expect(json.costs.windowsPerSecond).to.equal(20);
   });
@@ -101,7 +104,7 @@ describe('tinyforge run on a pipeline', () => {
     const out = join(dir, 'out');
     let r = tinyforge(['compile', fe, model, '--stride', '32', '-t', 'cortex-m4', '-o', out, '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const json = JSON.parse(r.stdout);
+    const json = expectSchemaValid(r.stdout);
     expect(json.files).to.include.members(['front.h', 'front.c', 'words.h', 'words.c', 'tf_pipeline.h', 'tf_pipeline.c']);
     expect(json.pipeline.stream).to.include({ hop: 32, frames: 5 });
     const project = join(dir, 'project');
@@ -126,7 +129,7 @@ describe('tinyforge run on a pipeline', () => {
     const make = spawnSync('make', ['-s', 'app'], { cwd: project, encoding: 'utf8' });
     expect(make.status, make.stderr).to.equal(0);
     const app = spawnSync(join(project, 'app'), { encoding: 'utf8' });
-    const ref = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--labels', 'silence,unknown,yes,no', '--json']).stdout);
+    const ref = expectSchemaValid(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--labels', 'silence,unknown,yes,no', '--json']).stdout);
     const expected = ref.windows.map(
       (w: { index: number; outputs: number[][]; top: { class: number; label: string } }) => `window ${w.index}: ${w.top.label} ${w.outputs[0]![w.top.class]}`,
     );
@@ -139,7 +142,7 @@ describe('tinyforge run on a pipeline', () => {
     r = tinyforge(['compile', imu, '--stride', '3', '-t', 'host', '-o', sensorProject, '--project', 'make', '--input', csv]);
     expect(r.status, r.stderr).to.equal(0);
     expect(spawnSync('make', ['-s', 'app'], { cwd: sensorProject, encoding: 'utf8' }).status).to.equal(0);
-    const sensorRef = JSON.parse(tinyforge(['run', imu, '--input', csv, '--stride', '3', '--json']).stdout);
+    const sensorRef = expectSchemaValid(tinyforge(['run', imu, '--input', csv, '--stride', '3', '--json']).stdout);
     expect(spawnSync(join(sensorProject, 'app'), { encoding: 'utf8' }).stdout.trim().split('\n')).to.deep.equal(
       sensorRef.windows.map(
         (w: { index: number; outputs: number[][]; top: { class: number } }) => `window ${w.index}: class ${w.top.class} ${w.outputs[0]![w.top.class]}`,

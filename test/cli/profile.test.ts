@@ -9,6 +9,7 @@ import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 function chromium(): string | null {
   for (const name of ['chromium', 'chromium-browser']) {
@@ -37,7 +38,7 @@ describe('CLI: profile and ports', function () {
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines, 'exactly one JSON object on stdout').to.have.length(1);
-    json = JSON.parse(lines[0]!);
+    json = expectSchemaValid(lines[0]!);
     stderr = r.stderr;
     writeFileSync(jsonFile, r.stdout);
     const other = tinyforge(['profile', sharedModelPath('micro_speech'), '--target', 'rp2040', '--json']);
@@ -156,7 +157,7 @@ describe('CLI: profile and ports', function () {
   it('report compares two runs: both in the charts, side by side per layer, ratios on stdout', function () {
     const r = tinyforge(['report', jsonFile, otherJsonFile, '--html', compareHtml, '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const summary = JSON.parse(r.stdout);
+    const summary = expectSchemaValid(r.stdout);
     expect(summary.runs.map((x: { label: string }) => x.label)).to.deep.equal(['qemu-mps2-an386', 'rp2040js']);
     expect(summary.ratios.perInference, 'instructions and cycles are not compared').to.equal(null);
     expect(summary.ratios.flash).to.be.a('number').greaterThan(0);
@@ -232,7 +233,7 @@ describe('CLI: profile and ports', function () {
   it('ports --json lists the serial ports as one object', () => {
     const r = tinyforge(['ports', '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const j = JSON.parse(r.stdout);
+    const j = expectSchemaValid(r.stdout);
     expect(j.ports).to.be.an('array');
     for (const p of j.ports) expect(p.path).to.match(/^\/dev\//);
   });

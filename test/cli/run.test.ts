@@ -11,6 +11,7 @@ import { loadGraph } from '../../src/core/model/load.ts';
 import { readInputCases } from '../../src/lab/data/inputs.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 /** A .npy file (format 1.0) holding `data` with dtype `descr` and `shape`. */
 function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {
@@ -37,7 +38,7 @@ describe('CLI: inspect, compile, run', function () {
       .to.match(/DEPTHWISE_CONV_2D/)
       .and.match(/Memory plan/)
       .and.match(/arena: \d+ bytes \(peak\)/);
-    const j = JSON.parse(tinyforge(['inspect', sharedModelPath('micro_speech'), '--json']).stdout);
+    const j = expectSchemaValid(tinyforge(['inspect', sharedModelPath('micro_speech'), '--json']).stdout);
     expect(j.layers.map((l: { op: string }) => l.op)).to.deep.equal(['RESHAPE', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SOFTMAX']);
     expect(j.memory.arena).to.be.greaterThan(0);
   });
@@ -87,7 +88,7 @@ describe('CLI: inspect, compile, run', function () {
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).to.have.length(1);
-    const j = JSON.parse(lines[0]!);
+    const j = expectSchemaValid(lines[0]!);
     expect(j).to.include({ target: 'cortex-m4', board: 'qemu-mps2-an386' });
     expect(j.counter.kind).to.equal('instructions');
     expect(j.counter.source).to.be.a('string');
@@ -101,7 +102,7 @@ describe('CLI: inspect, compile, run', function () {
     const cases = goldenCases('hello_world_int8');
     const raw = join(dir, 'all.bin');
     writeFileSync(raw, Buffer.concat(cases.map((c) => c.input)));
-    const fromRaw = JSON.parse(tinyforge(['run', sharedModelPath('hello_world_int8'), '--input', raw, '--json']).stdout);
+    const fromRaw = expectSchemaValid(tinyforge(['run', sharedModelPath('hello_world_int8'), '--input', raw, '--json']).stdout);
     expect(fromRaw.cases).to.have.length(4);
     fromRaw.cases.forEach((k: { outputs: number[][]; matchesReference: boolean }, i: number) => {
       expect(k.outputs[0]).to.deep.equal(Array.from(new Int8Array(cases[i]!.output.buffer, cases[i]!.output.byteOffset, 1)));
@@ -119,7 +120,7 @@ describe('CLI: inspect, compile, run', function () {
     writeFileSync(q, new Uint8Array(new Int8Array([-87]).buffer));
     expect(readInputCases(graph, f32)).to.deep.equal(readInputCases(graph, q));
     // and a float .npy through the CLI end to end: its output is the reference's on that quantized input
-    const a = JSON.parse(tinyforge(['run', sharedModelPath('hello_world_int8'), '--target', 'host', '--input', f32, '--json']).stdout);
+    const a = expectSchemaValid(tinyforge(['run', sharedModelPath('hello_world_int8'), '--target', 'host', '--input', f32, '--json']).stdout);
     expect(a.outputs).to.deep.equal(
       interpret(prepareGraph(graph), readInputCases(graph, q)[0]!).outputs.map((o) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))),
     );

@@ -6,6 +6,7 @@
  * int8 models, on the host and on the emulated board.
  */
 import { expect } from 'chai';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Graph } from '../../src/core/ir/graph.ts';
@@ -166,7 +167,7 @@ describe('validate --original: the int8 model against its float original', funct
     const args = ['validate', join(MNIST, 'mnist_cnn_int8.tflite'), '--original', join(MNIST, 'float/model.json'), '--inputs', digits, '-t', 'host'];
     const json = tinyforge([...args, '--labels-file', truth, '--json']);
     expect(json.status, json.stderr).to.equal(0);
-    const j = JSON.parse(json.stdout);
+    const j = expectSchemaValid(json.stdout, 'validate --original --json');
     expect(j).to.include({ inputs: classes.length, target: 'host', board: null });
     expect(j.bitExact).to.deep.equal({ matched: classes.length, total: classes.length });
     expect(j.outputs).to.have.length(1);

@@ -19,6 +19,7 @@ import { validateAgainstReference } from '../../src/lab/run/validate-reference.t
 import { matchReference, readReferenceDump } from '../../src/lab/run/reference.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 describe('CLI: validate --reference (per-layer dumps)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-validate-ref-'));
@@ -52,7 +53,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
     dump(path, out, inputPath);
     const r = tinyforge(['validate', path, '--reference', out, '--input', inputPath, '--target', 'host', '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const j = JSON.parse(r.stdout);
+    const j = expectSchemaValid(r.stdout);
     expect(j.match).to.equal(true);
     return j;
   };
@@ -75,7 +76,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
     it('agrees with TFLite Micro at every layer and output (--json), taking the input from the reference', () => {
       const r = tinyforge(['validate', model, '--reference', ref, '--target', 'host', '--json']);
       expect(r.status, r.stderr).to.equal(0);
-      const j = JSON.parse(r.stdout);
+      const j = expectSchemaValid(r.stdout);
       expect(j).to.include({ model: 'micro_speech', target: 'host', board: null, match: true, firstDifference: null, inferences: 1 });
       expect(j.input).to.match(/reference/);
       expect(j.layers.map((l: { position: number; op: string; opIndex: number }) => [l.position, l.op, l.opIndex])).to.deep.equal([
@@ -97,7 +98,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       dump(person, personRef);
       const r = tinyforge(['validate', person, '--reference', personRef, '--target', 'host', '--json']);
       expect(r.status, r.stderr).to.equal(0);
-      const j = JSON.parse(r.stdout);
+      const j = expectSchemaValid(r.stdout);
       expect(j).to.include({ model: 'person_detect', match: true });
       const ops = j.layers.map((l: { op: string }) => l.op);
       expect(ops).to.not.include('PATCH_STAGE');
@@ -176,7 +177,7 @@ describe('CLI: validate --reference (per-layer dumps)', function () {
       // tensor 6 "add_1" is the output of layer 2 (FULLY_CONNECTED); the softmax after it still agrees
       const r = tinyforge(['validate', model, '--reference', flipped('flip-m4', 6, 3), '--input', input, '--link', 'stdio', '--json']);
       expect(r.status, r.stderr).to.equal(3);
-      const j = JSON.parse(r.stdout);
+      const j = expectSchemaValid(r.stdout);
       expect(j).to.include({ match: false, board: 'qemu-mps2-an386' });
       expect(j.firstDifference).to.include({
         kind: 'layer',

@@ -11,6 +11,7 @@ import { validateModel } from '../../src/lab/run/validate.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 describe('CLI: validate', function () {
   const dir = mkdtempSync(join(tmpdir(), 'tf-validate-'));
@@ -30,7 +31,7 @@ describe('CLI: validate', function () {
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).to.have.length(1);
-    const j = JSON.parse(lines[0]!);
+    const j = expectSchemaValid(lines[0]!);
     expect(j).to.include({ model: 'micro_speech', target: 'cortex-m4', board: 'qemu-mps2-an386', matched: cases.length, total: cases.length });
     expect(j.counter.kind).to.equal('instructions');
     expect(j.cases.map((c: { input: string }) => c.input)).to.deep.equal(cases.map((c) => `${c.name}.bin`).sort());

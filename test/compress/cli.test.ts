@@ -35,6 +35,7 @@ import { tinyforge } from '../helpers/cli.ts';
 import { runTfliteInterpreter } from '../helpers/tfjs_tflite.ts';
 import { buildModel } from '../../examples/mnist/model.ts';
 import { mnistData } from './mnist_fixture.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 function npz(d: Dataset): Uint8Array {
   const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
@@ -56,7 +57,7 @@ function mlp(): tf.Sequential {
 /** The figures a command prints on stderr: `<label> NN.NN% on N held-out samples`. */
 /** The --json object a command prints as its last stdout line. */
 function lastJson(stdout: string): any {
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+  return expectSchemaValid(stdout.trim().split('\n').at(-1)!);
 }
 
 function accuracies(stderr: string): Map<string, number> {

@@ -7,8 +7,9 @@
  * recorded outputs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { expect } from 'chai';
 import { type InstalledPackage, installedPackage, plainNodeEnv } from '../helpers/installed_package.ts';
@@ -20,10 +21,22 @@ import { PROJECT_ROOT } from '../helpers/cli.ts';
 const LABELS = ['silence', 'unknown', 'yes', 'no'];
 
 /** Runs `node args` in the scratch project as a user would: plain Node, no loader. */
-function node(pkg: InstalledPackage, args: string[], timeoutMs = 120_000) {
-  const r = spawnSync(process.execPath, args, { cwd: pkg.projectDir, env: plainNodeEnv(), encoding: 'utf8', timeout: timeoutMs });
+function node(pkg: InstalledPackage, args: string[], timeoutMs = 120_000, cwd = pkg.projectDir) {
+  const r = spawnSync(process.execPath, args, { cwd, env: plainNodeEnv(), encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The bytes of every file under `dir` (symbolic links not followed): what an install puts on disk. */
+function treeBytes(dir: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) bytes += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return bytes;
+}
+
+/** `npm install tinyforge` without the optional dependencies (TF.js) must stay under this. */
+const SMALL_INSTALL_BYTES = 60 * 1024 * 1024;
 
 describe('npm package: built, packed, installed and used with plain Node', function () {
   this.timeout(300_000);
@@ -67,6 +80,7 @@ describe('npm package: built, packed, installed and used with plain Node', funct
       'firmware/common/harness.c',
       'docs/api.md',
       'docs/protocol.md',
+      'docs/schemas/run.schema.json',
     ]) {
       expect(paths, f).to.include(f);
     }
@@ -237,6 +251,62 @@ console.log(JSON.stringify({ runs, wrongModel }));
     expect(out.wrongModel).to.match(
       /^\/dev\/pts\/\d+ \(qemu-mps2-an386\): the device runs model hello_world_int8 \(1 input bytes, 1 output bytes\), not micro_speech \(1960, 4\): flash it with this model$/,
     );
+  });
+
+  describe('installed without TF.js (npm install --omit=optional)', function () {
+    let userDir: string;
+    let bin: string;
+
+    before(function () {
+      // a project of its own: npm installs into the nearest folder with a package.json
+      userDir = mkdtempSync(join(tmpdir(), 'tinyforge-small-install-'));
+      writeFileSync(join(userDir, 'package.json'), '{ "private": true }\n');
+      // the registry's answers come from npm's cache when it has them; no install scripts (serialport's
+      // native addon ships prebuilt)
+      const r = spawnSync(
+        'npm',
+        ['install', join(pkg.projectDir, pkg.pack.filename), '--omit=optional', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+        { cwd: userDir, env: plainNodeEnv(), encoding: 'utf8', timeout: 300_000 },
+      );
+      if (r.status !== 0) throw new Error(`npm install --omit=optional failed (status ${r.status}):\n${r.stderr}${r.stdout}`);
+      bin = join(userDir, 'node_modules/tinyforge/bin/tinyforge.js');
+    });
+    after(() => {
+      if (userDir) rmSync(userDir, { recursive: true, force: true });
+    });
+
+    it('installs under 60 MB, without TF.js', () => {
+      const bytes = treeBytes(join(userDir, 'node_modules'));
+      console.log(`  (installed: ${(bytes / 1024 / 1024).toFixed(1)} MiB in node_modules)`);
+      expect(existsSync(join(userDir, 'node_modules/@tensorflow'))).to.equal(false);
+      expect(bytes).to.be.below(SMALL_INSTALL_BYTES);
+    });
+
+    it('compiles, runs on the host and palettizes there', function () {
+      if (!sharedModelsAvailable(this)) return;
+      requireTools(this, ['gcc']);
+      const model = sharedModelPath('hello_world_int8');
+      const compiled = node(pkg, [bin, 'compile', model, '-o', 'out'], 120_000, userDir);
+      expect(compiled.status, compiled.stderr).to.equal(0);
+      expect(existsSync(join(userDir, 'out/hello_world_int8.c'))).to.equal(true);
+      const ran = node(pkg, [bin, 'run', model, '--target', 'host', '--json'], 120_000, userDir);
+      expect(ran.status, ran.stderr).to.equal(0);
+      expect(JSON.parse(ran.stdout)).to.include({ matchesReference: true });
+      // palettize clusters an int8 .tflite without TF.js
+      const palettized = node(pkg, [bin, 'palettize', model, '-o', 'palette.tflite'], 120_000, userDir);
+      expect(palettized.status, palettized.stderr).to.equal(0);
+      expect(existsSync(join(userDir, 'palette.tflite'))).to.equal(true);
+    });
+
+    it('the compression commands say in one line what to install, and exit non-zero', function () {
+      if (!sharedModelsAvailable(this)) return;
+      const r = node(pkg, [bin, 'quantize', sharedModelPath('hello_world_int8')], 120_000, userDir);
+      expect(r.status).to.equal(1);
+      expect(r.stdout).to.equal('');
+      expect(r.stderr).to.equal(
+        'error: tinyforge quantize needs TensorFlow.js, an optional dependency that is not installed: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm\n',
+      );
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { type BoardDescriptor, type BoardHardware, type TargetDescriptor, builds
 import { formatTable } from '../report/table.ts';
 import { wrap } from '../report/layout.ts';
 import { resolveClock } from '../../lab/estimate/clock.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** One board as `tinyforge boards --json` lists it. */
 export interface BoardListing {
@@ -176,6 +177,6 @@ export function boardsCommand(): Command {
     .option('--json', "print one JSON object on stdout (with each real chip's sourced clock, wait-state and current facts)")
     .action((opts: { json?: boolean; wide?: boolean }) => {
       const listing = describeBoards();
-      process.stdout.write(opts.json ? `${JSON.stringify({ boards: listing })}\n` : `${formatBoards(listing, opts.wide)}\n`);
+      process.stdout.write(opts.json ? jsonLine('boards', { boards: listing }) : `${formatBoards(listing, opts.wide)}\n`);
     });
 }

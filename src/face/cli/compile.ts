@@ -35,6 +35,7 @@ import {
   positiveIntegerOption,
   refusePipelineFlags,
 } from './pipeline.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
@@ -247,7 +248,7 @@ export function compileCommand(): Command {
             })),
             sharedArena: sharedArenaJson(modelNames, library.shared),
           };
-          process.stdout.write(`${JSON.stringify(json)}\n`);
+          process.stdout.write(jsonLine('compile', json));
           return;
         }
         const fitLine = fit && opts.board !== undefined && board ? `\n${fitSummary(board.name, board.hardware?.chip, fit)}` : '';
@@ -307,7 +308,7 @@ export function compileCommand(): Command {
           },
           memory: planJson(compiled.plan),
         };
-        process.stdout.write(`${JSON.stringify(json)}\n`);
+        process.stdout.write(jsonLine('compile', json));
         return;
       }
       const named = opts.board !== undefined && board ? ` (${board.name})` : '';

@@ -38,6 +38,7 @@ import { terminalProgress } from '../../compress/progress.ts';
 import { type Dataset, fitToInput, loadDataset } from '../../lab/data/dataset.ts';
 import { readTflite } from '../../core/model/tflite/reader.ts';
 import { extname } from 'node:path';
+import { jsonLine } from '../report/json_document.ts';
 
 export interface PruneCliOptions extends DataCliOptions, TrainCliOptions, CalibrationCliOptions {
   sparsity?: string;
@@ -203,7 +204,7 @@ function plain(m: Metric): Metric {
 /** The command's last stdout line: `wrote <file>`, or with --json one object with the figures. */
 function finish(json: boolean | undefined, output: string, figures: Record<string, unknown>): void {
   const clean = JSON.parse(JSON.stringify(figures, (key, v: unknown) => (key === 'correct' ? undefined : v))) as Record<string, unknown>;
-  process.stdout.write(json ? `${JSON.stringify({ output, ...clean })}\n` : `wrote ${output}\n`);
+  process.stdout.write(json ? jsonLine('compression-step', { output, ...clean }) : `wrote ${output}\n`);
 }
 
 export async function qatAction(modelPath: string, opts: QatCliOptions): Promise<void> {
@@ -401,7 +402,7 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
     }
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ sensitivity: report, ...(search ? { search } : {}) })}\n`);
+    process.stdout.write(jsonLine('sensitivity', { sensitivity: report, ...(search ? { search } : {}) }));
   } else {
     process.stdout.write(`${wrapLines(formatSensitivity(report))}\n${search ? `\n${wrapLines(formatSearch(search))}\n` : ''}`);
   }
@@ -468,7 +469,7 @@ export async function compressAction(modelPath: string, opts: CompressCliOptions
     output: opts.output ?? defaultOutput(modelPath, 'compressed_int8'),
     workDir: opts.keep,
   });
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${wrapLines(formatCompressReport(report))}\n`);
+  process.stdout.write(opts.json ? jsonLine('compress', report) : `${wrapLines(formatCompressReport(report))}\n`);
   if (!report.deviceMatchesHost) process.exitCode = 3;
   else if (!report.fits.ok) process.exitCode = 4;
 }

@@ -52,6 +52,7 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   ],
   sensitivity: ['tinyforge sensitivity float.tflite --data data.npz', 'tinyforge sensitivity float.tflite --data data.npz --max-flash 64K'],
   palettize: ['tinyforge palettize model_int8.tflite --bits 4'],
+  completion: ['tinyforge completion bash', 'tinyforge completion fish | source'],
   init: ['tinyforge init model.tflite', 'tinyforge init --force'],
   report: ['tinyforge report before.json after.json --html compare.html'],
 };

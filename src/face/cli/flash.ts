@@ -18,6 +18,7 @@ import { swdChipOf } from '../../lab/device/swd/chips.ts';
 import { loadImage } from '../../lab/device/stm32/image.ts';
 import { type PlanShapingFlags, planShaping, planShapingOptions, baudOption, requireSerialPort } from './device-options.ts';
 import { choiceFlagsGiven } from './choice-options.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 function parseAddress(text: string): number {
   const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
@@ -377,6 +378,6 @@ export function flashCommand(): Command {
     .action(async (file: string, opts: FlashCliOptions) => {
       const result = await flashByFamily(file, opts);
       stopActiveSteps();
-      process.stdout.write(opts.json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
+      process.stdout.write(opts.json ? jsonLine('flash', result.json as object) : `${result.text}\n`);
     });
 }

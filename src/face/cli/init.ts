@@ -8,6 +8,7 @@ import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
 import { CONFIG_FILE, checkProjectConfig } from './project_config.ts';
 import { PREFER_HELP, byteSizeOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 interface InitOptions {
   target?: string;
@@ -83,6 +84,6 @@ export function initCommand(program: Command): Command {
         if (code === 'EEXIST') throw new TinyforgeError(`${file}: exists already; pass --force to replace it`);
         throw new TinyforgeError(`${file}: cannot write the project file (${code ?? (e as Error).message})`);
       }
-      process.stdout.write(opts.json ? `${JSON.stringify({ file, config: contents })}\n` : `wrote ${file}:\n${text}`);
+      process.stdout.write(opts.json ? jsonLine('init', { file, config: contents }) : `wrote ${file}:\n${text}`);
     });
 }

@@ -17,6 +17,7 @@ import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline
 import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function inspectCommand(): Command {
   const command = new Command('inspect')
@@ -75,7 +76,7 @@ export function inspectCommand(): Command {
       if (opts.json) {
         const json = inspectionJson(graph, prepared, plan, missing, problem);
         process.stdout.write(
-          `${JSON.stringify({ ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) })}\n`,
+          jsonLine('inspect', { ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) }),
         );
         return;
       }
@@ -113,7 +114,7 @@ function inspectShared(modelPaths: string[], options: CompileOptions, json: bool
   const names = library.models.map((m) => m.graph.name);
   if (json) {
     const models = library.models.map((m) => ({ model: m.graph.name, source: m.source, memory: planJson(m.plan) }));
-    process.stdout.write(`${JSON.stringify({ models, sharedArena: sharedArenaJson(names, library.shared) })}\n`);
+    process.stdout.write(jsonLine('inspect', { models, sharedArena: sharedArenaJson(names, library.shared) }));
     return;
   }
   const models = library.models.map((m) => `${terminalText(m.source)}: ${m.graph.ops.length} ops, C name ${m.graph.name} (${m.generated.prefix}_*)`);

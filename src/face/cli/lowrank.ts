@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
+import { withTfjs } from '../../compress/tfjs_missing.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { LowRankCliOptions } from './compress_actions.ts';
 
@@ -17,7 +18,7 @@ export function lowrankCommand(): Command {
   addTrainOptions(cmd, '3', '0.001');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: LowRankCliOptions) => {
-    const { lowrankAction } = await import('./compress_actions.ts');
+    const { lowrankAction } = await withTfjs('tinyforge lowrank', () => import('./compress_actions.ts'));
     await lowrankAction(modelPath, opts);
   });
 }

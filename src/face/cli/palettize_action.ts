@@ -8,6 +8,7 @@ import { letSignalsIn } from '../../lab/lifecycle.ts';
 import type { PalettizeCliOptions } from './palettize.ts';
 import { checkPaletteBits, palettize } from '../../compress/palettize.ts';
 import { defaultOutput, positiveNumber } from './compress_options.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function parseLayerBits(list: string | undefined): Record<string, number> {
   const out: Record<string, number> = {};
@@ -40,5 +41,5 @@ export async function palettizeAction(modelPath: string, opts: PalettizeCliOptio
   // the weights are still int8 values: the palette storage saves flash only where compile picks it
   const next = `to store these weights as ${bits}-bit palettes: tinyforge compile ${output} --prefer size`;
   const why = '(the default, --prefer speed, keeps int8 storage where it runs faster)';
-  process.stdout.write(opts.json ? `${JSON.stringify({ output, layers: result.layers, next: `${next} ${why}` })}\n` : `wrote ${output}\n${next}\n${why}\n`);
+  process.stdout.write(opts.json ? jsonLine('palettize', { output, layers: result.layers, next: `${next} ${why}` }) : `wrote ${output}\n${next}\n${why}\n`);
 }

@@ -31,6 +31,7 @@ import { readLabelsFile } from '../client/client.ts';
 import { type PipelineReport, formatPipelineReport, pipelineHtml, pipelineJson } from '../report/pipeline.ts';
 import { isTinyforgeReport } from '../report/html.ts';
 import { equalBytes } from '../../lab/data/bytes.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export const STRIDE_HELP =
   "a pipeline's stream: samples between frames (default: the front-end's own hop where its file names one, else half its window); a sensor recording (a model and a .csv): rows between runs of the model (default: the window's rows)";
@@ -105,7 +106,7 @@ export const isAudioInput = (input: string | undefined) => input !== undefined &
 export async function runPipeline(frontEndPath: string | null, modelPath: string, opts: PipelineRunFlags, progress: (m: string) => void): Promise<void> {
   const { report, model } = await pipelineReport(frontEndPath, modelPath, opts, progress);
   if (opts.html !== undefined) writeFileAtomically(opts.html, pipelineHtml(report, model), isTinyforgeReport);
-  process.stdout.write(opts.json ? `${JSON.stringify(pipelineJson(report, model))}\n` : `${wrapLines(formatPipelineReport(report, model))}\n`);
+  process.stdout.write(opts.json ? jsonLine('run', pipelineJson(report, model)) : `${wrapLines(formatPipelineReport(report, model))}\n`);
   if (opts.html !== undefined) progress(`wrote ${opts.html}`);
   if (report.matchesReference === false) throw new TinyforgeError(`the pipeline on ${report.ranOn} differs from the reference; the report above shows where`);
 }
@@ -282,7 +283,7 @@ export function compilePipelineAction(
   const { shape } = models;
   if (opts.json) {
     process.stdout.write(
-      `${JSON.stringify({
+      jsonLine('compile', {
         outDir,
         target: target.name,
         project: opts.project ?? null,
@@ -301,7 +302,7 @@ export function compilePipelineAction(
           },
           arenaBytes: { frontEnd: compiled.frontEnd?.plan.arenaBytes ?? null, model: compiled.model.plan.arenaBytes },
         },
-      })}\n`,
+      }),
     );
     return;
   }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { listPorts } from '../../lab/device/transport/ports.ts';
 import { formatTable } from '../report/table.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function portsCommand(): Command {
   return new Command('ports')
@@ -10,7 +11,7 @@ export function portsCommand(): Command {
     .action(async (opts: { json?: boolean }) => {
       const ports = await listPorts();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ports })}\n`);
+        process.stdout.write(jsonLine('ports', { ports }));
         return;
       }
       if (ports.length === 0) {

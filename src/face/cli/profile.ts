@@ -29,6 +29,7 @@ import {
   requireSerialPort,
   timeoutFlag,
 } from './device-options.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -126,7 +127,7 @@ export function profileCommand(): Command {
         const topLine = top ? `\ntop class: ${formatTopClass(top, isSoftmaxOutput(graph()))}` : '';
         process.stdout.write(
           opts.json
-            ? `${JSON.stringify(top ? { ...json, top } : json)}\n`
+            ? jsonLine('profile', top ? { ...json, top } : json)
             : `${formatProfileReport(report, modelPath, estimation, { verbose: opts.verbose, style: styleFor() })}${topLine}\n`,
         );
         if (!report.matchesReference)

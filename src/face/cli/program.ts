@@ -23,6 +23,7 @@ import { reportCommand } from './report.ts';
 import { TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { COMMAND_EXAMPLES } from './examples.ts';
 import { initCommand } from './init.ts';
+import { completionCommand } from './completion.ts';
 import { CONFIG_FILE, CONFIGURED_COMMANDS, applyProjectConfig } from './project_config.ts';
 
 export function createProgram(): Command {
@@ -60,6 +61,7 @@ export function createProgram(): Command {
   program.addCommand(sensitivityCommand());
   program.addCommand(palettizeCommand());
   program.addCommand(reportCommand());
+  program.addCommand(completionCommand(program));
 
   // Every command's help: required options marked, and examples at the end.
   const plainHelp = new Help();

@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../../lab/output.ts';
 import { isTinyforgeReport, reportHtml, runLabels } from '../report/html.ts';
 import { type ProfileJson, readProfileJson } from '../report/profile.ts';
 import { formatTable } from '../report/table.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** The comparison as numbers: totals of each run and, with two, the second over the first. */
 export function comparisonJson(runs: ProfileJson[]) {
@@ -52,7 +53,7 @@ export function reportCommand(): Command {
       if (opts.html) writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
       const summary = comparisonJson(runs);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(summary)}\n`);
+        process.stdout.write(jsonLine('report', summary));
       } else {
         const rows = summary.runs.map((r) => [r.label, `${r.perInference.toLocaleString('en-US')} ${r.counter}`, r.flash, r.ram, r.arena]);
         if (summary.ratios) {

@@ -39,6 +39,7 @@ import {
   timeoutFlag,
 } from './device-options.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** Each case's top class: its first output's largest element, labelled, dequantized. */
 function runClasses(graph: Graph, report: RunReport, labels: string[] | null): RunClasses {
@@ -153,9 +154,7 @@ export function runCommand(): Command {
         const estimation = estimateRun(plan, exact, cycleEstimateOf(report));
         const classes = labels || looksLikeClassifier(graph()) ? runClasses(graph(), report, labels) : undefined;
         const format = { verbose: opts.verbose, style: styleFor(), capacity: capacityOf(target, report.board), classes };
-        process.stdout.write(
-          opts.json ? `${JSON.stringify(runJson(report, estimation, classes))}\n` : `${formatRunReport(report, modelPath, estimation, format)}\n`,
-        );
+        process.stdout.write(opts.json ? jsonLine('run', runJson(report, estimation, classes)) : `${formatRunReport(report, modelPath, estimation, format)}\n`);
         if (!report.matchesReference)
           reportMismatch(
             `${modelPath}: the outputs on ${report.board ?? report.target} differ from tinyforge's reference (the host interpreter); the report above shows where`,

@@ -4,6 +4,7 @@ import { listTargets, loadTarget } from '../../lab/toolchain/index.ts';
 import type { CounterSpec, TargetDescriptor } from '../../core/targets/targets.ts';
 import { formatTable } from '../report/table.ts';
 import { wrapLines } from '../report/layout.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 /** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
 export type TargetKind = 'emulated' | 'real hardware' | 'native' | 'compile-checked only';
@@ -103,6 +104,6 @@ export function targetsCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action((opts: { json?: boolean; wide?: boolean }) => {
       const listing = describeTargets();
-      process.stdout.write(opts.json ? `${JSON.stringify({ targets: listing })}\n` : `${formatTargets(listing, opts.wide)}\n`);
+      process.stdout.write(opts.json ? jsonLine('targets', { targets: listing }) : `${formatTargets(listing, opts.wide)}\n`);
     });
 }

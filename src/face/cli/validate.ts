@@ -23,6 +23,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
 import { formatOriginalComparison } from '../report/validate.ts';
+import { jsonLine } from '../report/json_document.ts';
 
 export function validateCommand(): Command {
   const command = new Command('validate')
@@ -118,7 +119,7 @@ export function validateCommand(): Command {
           onCase: (done, total) => steps.count(done, total, 'inputs compared'),
         });
         steps.done();
-        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${wrapLines(formatValidateReport(report))}\n`);
+        process.stdout.write(opts.json ? jsonLine('validate', report) : `${wrapLines(formatValidateReport(report))}\n`);
         if (report.matched !== report.total)
           reportMismatch(
             `${modelPath}: ${report.total - report.matched} of ${report.total} inputs give outputs on the board that differ from tinyforge's reference`,
@@ -176,7 +177,7 @@ async function validateOriginal(
     onCase: (done, total) => steps.count(done, total, 'inputs run'),
   });
   steps.done();
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatOriginalComparison(report)}\n`);
+  process.stdout.write(opts.json ? jsonLine('validate', report) : `${formatOriginalComparison(report)}\n`);
   if (report.bitExact.matched !== report.bitExact.total)
     reportMismatch(
       `${modelPath}: ${report.bitExact.total - report.bitExact.matched} of ${report.bitExact.total} inputs give outputs on ${report.board ?? report.target} that differ from tinyforge's reference`,
@@ -200,7 +201,7 @@ async function validateReference(
   });
   steps.done();
   const verdict = referenceVerdict(report);
-  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (opts.json) process.stdout.write(jsonLine('validate', report));
   else process.stdout.write(`${wrapLines(`${formatReferenceReport(report)}\n\n${verdict}`)}\n`);
   if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
