@@ -18,8 +18,8 @@ import type { LstmParams } from './index.ts';
  * Largest |products| of the cell update: sigmoid outputs lie in [0, 32767] and tanh outputs in
  * [-32767, 32767] (sigmoid_int16.h), the cell state is any int16.
  */
-const GATE_TIMES_CELL = 32767 * 32768;
-const GATE_TIMES_GATE = 32767 * 32767;
+export const GATE_TIMES_CELL = 32767 * 32768;
+export const GATE_TIMES_GATE = 32767 * 32767;
 
 /** An int32 as a C literal (INT32_MIN has none). */
 function cInt32(v: number): string {
@@ -60,7 +60,7 @@ export interface LstmGateInputs {
 }
 
 /** Rows of the four gates interleaved by unit: row 4u + g is gate g's row u. */
-function unitMajor(perGate: Int8Array[] | Int32Array[], units: number, rowLength: number): number[] {
+export function unitMajor(perGate: Int8Array[] | Int32Array[], units: number, rowLength: number): number[] {
   const out: number[] = [];
   for (let u = 0; u < units; u++) for (const g of perGate) for (let k = 0; k < rowLength; k++) out.push(g[u * rowLength + k]!);
   return out;
