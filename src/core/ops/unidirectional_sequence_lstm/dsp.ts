@@ -18,8 +18,8 @@ import type { LstmParams } from './index.ts';
  * Largest |products| of the cell update: sigmoid outputs lie in [0, 32767] and tanh outputs in
  * [-32767, 32767] (sigmoid_int16.h), the cell state is any int16.
  */
-export const GATE_TIMES_CELL = 32767 * 32768;
-export const GATE_TIMES_GATE = 32767 * 32767;
+const GATE_TIMES_CELL = 32767 * 32768;
+const GATE_TIMES_GATE = 32767 * 32767;
 
 /** An int32 as a C literal (INT32_MIN has none). */
 function cInt32(v: number): string {
