@@ -60,7 +60,7 @@ export interface LstmGateInputs {
 }
 
 /** Rows of the four gates interleaved by unit: row 4u + g is gate g's row u. */
-function unitMajor(perGate: Int8Array[] | Int32Array[], units: number, rowLength: number): number[] {
+export function unitMajor(perGate: Int8Array[] | Int32Array[], units: number, rowLength: number): number[] {
   const out: number[] = [];
   for (let u = 0; u < units; u++) for (const g of perGate) for (let k = 0; k < rowLength; k++) out.push(g[u * rowLength + k]!);
   return out;

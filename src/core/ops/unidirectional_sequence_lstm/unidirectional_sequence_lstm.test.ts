@@ -400,6 +400,34 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     });
   });
 
+  describe('the Arm MVE variant on the emulated Cortex-M55 (QEMU mps3-an547)', function () {
+    let dir: string;
+    before(function () {
+      requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+      dir = mkdtempSync(join(tmpdir(), 'tinyforge-lstm-mve-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const extreme = (units: number, inputSize: number) =>
+      [0, 1, 2, 3, 4, 5, 6, 7].map((k) => Int8Array.from({ length: units * (k < 4 ? inputSize : units) }, (_, j) => (j % 3 === 0 ? -128 : 127)));
+    // units not multiples of 4, inputs not multiples of 16: every row ends in a predicated tail
+    for (const [name, spec] of [
+      ['lstm_mve', { batches: 2, steps: 5, inputSize: 27, units: 11, inZp: -128, hZp: -1, cellPower: -11, cellClip: 10, seed: 51 }],
+      ['lstm_mve_short', { batches: 1, steps: 4, inputSize: 5, units: 3, timeMajor: true, inZp: 127, hZp: -128, cellPower: -14, seed: 52 }],
+      ['lstm_mve_wide', { batches: 1, steps: 3, inputSize: 70, units: 18, inZp: 20, hZp: 127, seed: 53, weights: extreme(18, 70) }],
+    ] as [string, LstmSpec][]) {
+      it(`${name}: ${spec.inputSize} inputs, ${spec.units} units, bit-exact with the reference (inputs at the int8 extremes too)`, async () => {
+        const { graph } = lstmGraph(spec);
+        graph.name = name;
+        const compiled = compileGraph(graph, `${name}.tflite`, { isa: loadTarget('cortex-m55').isa });
+        expect(compiled.prepared.layers.map((l) => l.variant.family)).to.deep.equal(['arm-mve']);
+        await expectExactOnBoard(graph, compiled, { target: 'cortex-m55', board: 'qemu-mps3-an547', dir, seed: 8, extremes: true });
+      });
+    }
+  });
+
   describe("the Armv6-M and RV32 variants' row-pair lanes (unidirectional_sequence_lstm_pairs.h)", function () {
     /** random weights in [-127, 127], except a -128 in the first recurrent matrix: the int8 blocks take the layer */
     function withMinus128(units: number, inputSize: number, seed: number): Int8Array[] {
