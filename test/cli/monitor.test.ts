@@ -35,7 +35,8 @@ describe('cli: monitor', function () {
   });
 
   it('--board qemu-mps2-an386 FIRMWARE: the lines with seconds since start, then the exit status', async () => {
-    const elf = await buildConsoleApp('qemu-mps2-an386', join(scratch.dir, 'app'), { pause: 15_000_000, status: 0 });
+    // the pause is emulated instructions, so its wall time is the host's speed: 60 M is 200 ms or more
+    const elf = await buildConsoleApp('qemu-mps2-an386', join(scratch.dir, 'app'), { pause: 60_000_000, status: 0 });
     const r = await tinyforgeAsync(['monitor', '--board', 'qemu-mps2-an386', elf]);
     expect(r.status, r.stderr).to.equal(0);
     const parsed = r.stdout
