@@ -37,7 +37,9 @@ describe('the Node API of a pipeline', () => {
   });
 
   it('runPipeline returns the object of run --json: the reference, and on a real board the estimated costs', async () => {
-    const cli = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json']).stdout);
+    // the printed document names its schema and version; the API's object is the rest of it
+    const { $schema, version, ...cli } = JSON.parse(tinyforge(['run', fe, model, '--input', clip, '--stride', '32', '--json']).stdout);
+    expect([$schema, version]).to.deep.equal(['urn:tinyforge:schema:run', 1]);
     expect(await runPipeline(fe, model, { input: clip, stride: 32 })).to.deep.equal(cli);
     const labels = ['silence', 'unknown', 'yes', 'no'];
     const onBoard = await runPipeline(fe, model, { input: clip, stride: 32, board: 'nucleo-l4r5zi', battery: '220mAh', labels });
