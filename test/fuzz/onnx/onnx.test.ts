@@ -23,6 +23,7 @@ import { ACT_RANGE } from './emitter.ts';
 import { ONNX_GENERATORS, generateOnnxCase } from './generate.ts';
 import { OnnxImporterAbsent, compareOutputs, irInputs, loadOnnxGraph, runOnnxCampaign } from './campaign.ts';
 import { loadRecordedCases } from './recorded.ts';
+import { REPRO_DIR } from '../repro.ts';
 import { tinyforge } from '../../helpers/cli.ts';
 import { sharedModelPath } from '../../helpers/shared.ts';
 
@@ -257,8 +258,10 @@ describe('CLI: validate --reference onnxruntime', function () {
 describe('ONNX models: tinyforge against ONNX Runtime', function () {
   this.timeout(60_000);
 
-  it("every recorded model, through tinyforge's TS reference, is within 1 LSB of ORT's answers", function () {
-    const recorded = loadRecordedCases();
+  it("every recorded model and ONNX reproducer, through tinyforge's TS reference, is within 1 LSB of ORT's answers", function () {
+    // the fuzzer's reproducers (the same format) stay fixed too
+    const reproducers = join(REPRO_DIR, 'onnx');
+    const recorded = [...loadRecordedCases(), ...(existsSync(reproducers) ? loadRecordedCases(reproducers) : [])];
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-onnx-recorded-'));
     try {
       const first = join(dir, `${recorded[0]!.case.label}.onnx`);
