@@ -27,12 +27,17 @@ const MAX_OFFSET_PASSES = 8;
 
 const passesOf = (columns: number) => Math.ceil(columns / 16);
 
+/** the pairs of gates, in the order a block sums them: input and cell (their product is one term of the new cell), then forget and output */
+const GATE_PAIRS = [
+  [0, 2],
+  [1, 3],
+] as const;
+
 /**
- * The block stream: per block of four units, per pair of gates (input and forget, then cell and
- * output), the x side then the h side, each as its eight rows' starts (int32, little-endian) followed
- * by the passes, each pass the eight rows' 16 bytes. Rows are gate-major: row j of the pair's first
- * gate, then of its second, so one pair's sums store as two vectors of four units. Units past the
- * last and columns past the row are zero.
+ * The block stream: per block of four units, per pair of gates (GATE_PAIRS), the x side then the h
+ * side, each as its eight rows' starts (int32, little-endian) followed by the passes, each pass the
+ * eight rows' 16 bytes. Rows are gate-major: rows 0 to 3 are the pair's first gate's four units,
+ * 4 to 7 its second's. Units past the last and columns past the row are zero.
  */
 export function mveLstmStream(gates: LstmGateInputs[], units: number, inputSize: number, inputOffset: number, hiddenOffset: number): Int8Array {
   const xPasses = passesOf(inputSize);
@@ -42,13 +47,13 @@ export function mveLstmStream(gates: LstmGateInputs[], units: number, inputSize:
   const view = new DataView(out.buffer);
   let n = 0;
   for (let b = 0; b < blocks; b++) {
-    for (const pair of [0, 2]) {
+    for (const pair of GATE_PAIRS) {
       for (const side of ['x', 'h'] as const) {
         const cols = side === 'x' ? inputSize : units;
         const passes = side === 'x' ? xPasses : hPasses;
         const rows: (Int8Array | undefined)[] = [];
         const starts: number[] = [];
-        for (const g of [pair, pair + 1]) {
+        for (const g of pair) {
           for (let j = 0; j < 4; j++) {
             const u = 4 * b + j;
             if (u >= units) {
@@ -81,11 +86,12 @@ export function mveLstmStream(gates: LstmGateInputs[], units: number, inputSize:
 }
 
 /**
- * The block's sums into s[32] (x then h sums of the input and forget gates, then of the cell and
- * output gates), the stream pointer w moved past the block: inline assembly when optimising, else
- * tf_lstm_mve_block_sums (GCC cannot give the assembly its eight pinned registers at -O0).
+ * One pair of gates' sums as four vectors of four units: x sums of the first gate (`${name}[0]`)
+ * and of the second ([1]), then their h sums ([2], [3]); the stream pointer w moves past the pair.
+ * Inline assembly when optimising (VMOV of two even registers into two lanes, twice a vector), else
+ * tf_lstm_mve_pair_sums (GCC cannot give the assembly its eight pinned registers at -O0).
  */
-function blockSums(xPasses: number, hPasses: number): string[] {
+function pairSums(name: string, xPasses: number, hPasses: number): string[] {
   const unrolled = xPasses <= UNROLLED_PASSES && hPasses <= UNROLLED_PASSES && xPasses + hPasses <= MAX_OFFSET_PASSES;
   const body: string[] = [];
   const macs = (load: string) => {
@@ -96,29 +102,29 @@ function blockSums(xPasses: number, hPasses: number): string[] {
     });
     return lines;
   };
-  const regs = `{${EVEN_REGISTERS.join(', ')}}`;
-  for (let pair = 0; pair < 2; pair++) {
-    if (!unrolled) body.push('mov %[p], %[buf]');
-    for (const [passes, base] of [
-      [xPasses, 0],
-      [hPasses, xPasses],
-    ] as const) {
-      body.push(`ldm %[w]!, ${regs}`);
-      if (unrolled) {
-        for (let k = 0; k < passes; k++) body.push(...macs(`vldrb.8 %q[v], [%[buf], #${16 * (base + k)}]`));
-      } else if (passes === 1) {
-        body.push(...macs('vldrb.8 %q[v], [%[p]], #16'));
-      } else {
-        body.push(`mov %[n], #${passes}`, '1:', ...macs('vldrb.8 %q[v], [%[p]], #16'), 'subs %[n], %[n], #1', 'bne 1b');
-      }
-      body.push(`stm %[s]!, ${regs}`);
+  // VMOV Qd[2], Qd[0], Rt, Rt2 writes Rt to lane 0 and Rt2 to lane 2
+  const lanes = (v: string, r: readonly string[]) => [`vmov %q[${v}][2], %q[${v}][0], ${r[0]}, ${r[2]}`, `vmov %q[${v}][3], %q[${v}][1], ${r[1]}, ${r[3]}`];
+  if (!unrolled) body.push('mov %[p], %[buf]');
+  for (const [side, passes, base] of [
+    [0, xPasses, 0],
+    [1, hPasses, xPasses],
+  ] as const) {
+    body.push(`ldm %[w]!, {${EVEN_REGISTERS.join(', ')}}`);
+    if (unrolled) {
+      for (let k = 0; k < passes; k++) body.push(...macs(`vldrb.8 %q[v], [%[buf], #${16 * (base + k)}]`));
+    } else if (passes === 1) {
+      body.push(...macs('vldrb.8 %q[v], [%[p]], #16'));
+    } else {
+      body.push(`mov %[n], #${passes}`, '1:', ...macs('vldrb.8 %q[v], [%[p]], #16'), 'subs %[n], %[n], #1', 'bne 1b');
     }
+    body.push(...lanes(`s${2 * side}`, EVEN_REGISTERS.slice(0, 4)), ...lanes(`s${2 * side + 1}`, EVEN_REGISTERS.slice(4)));
   }
-  const outputs = ['[w] "+r"(w)', '[s] "+r"(sums)', ...(unrolled ? [] : ['[p] "=&r"(p)', '[n] "=&r"(n)']), '[v] "=&w"(v)', '[k0] "=&w"(k0)', '[k1] "=&w"(k1)'];
+  const sums = [0, 1, 2, 3].map((k) => `[s${k}] "=&w"(${name}[${k}])`);
+  const outputs = ['[w] "+r"(w)', ...sums, ...(unrolled ? [] : ['[p] "=&r"(p)', '[n] "=&r"(n)']), '[v] "=&w"(v)', '[k0] "=&w"(k0)', '[k1] "=&w"(k1)'];
   return [
+    `int32x4_t ${name}[4];`,
     '#if defined(__OPTIMIZE__)',
     '{',
-    '  int32_t *sums = s;',
     ...(unrolled ? [] : ['  const int8_t *p;', '  int32_t n;']),
     '  int8x16_t v, k0, k1;',
     '  __asm__ volatile(',
@@ -128,7 +134,11 @@ function blockSums(xPasses: number, hPasses: number): string[] {
     `      : ${[...EVEN_REGISTERS, 'cc', 'memory'].map((r) => `"${r}"`).join(', ')});`,
     '}',
     '#else',
-    `w = tf_lstm_mve_block_sums(w, xh, ${xPasses}, ${hPasses}, s);`,
+    '{',
+    '  int32_t s[16];',
+    `  w = tf_lstm_mve_pair_sums(w, xh, ${xPasses}, ${hPasses}, s);`,
+    `  for (int k = 0; k < 4; ++k) ${name}[k] = vldrwq_s32(s + 4 * k);`,
+    '}',
     '#endif',
   ];
 }
@@ -144,30 +154,48 @@ export function narrowRequant(acc: string, multiplier: number, shift: number): s
   return `tf_lstm_mve_narrow(vrshrq_n_s32(${down}, ${-shift}))`;
 }
 
+/** C for int16x8_t `pre` clamped to [-clip, clip] by saturating adds of scalars (no vector constants) */
+function clipCell(pre: string, clip: number): string {
+  // adding 32767 - clip saturates what lies above clip, subtracting takes the rest back
+  const high = 32767 - clip;
+  const top = high === 0 ? pre : `vsubq_n_s16(vqaddq_n_s16(${pre}, ${high}), ${high})`;
+  // subtracting 32768 - clip saturates what lies below -clip, adding takes the rest back (a clip of 0
+  // has no such scalar: VMAX)
+  const low = 32768 - clip;
+  return low > 32767 ? `vmaxq_s16(${top}, vdupq_n_s16(0))` : `vaddq_n_s16(vqsubq_n_s16(${top}, ${low}), ${low})`;
+}
+
 export function emitLstmMve(p: LstmParams, ctx: LayerEmitContext, gates: LstmGateInputs[], view: Record<string, unknown>): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM MVE variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
   const xPasses = passesOf(p.inputSize);
   const hPasses = passesOf(p.units);
+  // gate k's sums: pair k & 1 (GATE_PAIRS), position k >> 1 in it
   const pre = p.gates.map((g, k) => {
-    const a = narrowRequant(`vldrwq_s32(s + ${8 * (k & 2) + 4 * (k & 1)})`, g.inputMultiplier, g.inputShift);
-    const r = narrowRequant(`vldrwq_s32(s + ${8 * (k & 2) + 4 * (k & 1) + 8})`, g.recurrentMultiplier, g.recurrentShift);
+    const sums = k & 1 ? 'fo' : 'ig';
+    const a = narrowRequant(`${sums}[${k >> 1}]`, g.inputMultiplier, g.inputShift);
+    const r = narrowRequant(`${sums}[${(k >> 1) + 2}]`, g.recurrentMultiplier, g.recurrentShift);
     return `vmovlbq_s16(vqaddq_s16(${a}, ${r}))`;
   });
   const cellGateScale = Number(view.cellGateTanhMultiplier);
   const tanhScale = p.cellTanh.multiplier === 1 ? 'cv' : `vmulq_n_s32(cv, ${p.cellTanh.multiplier})`;
   const hidden16 = narrowRequant('vmulq_s32(tanh_c, o)', p.hiddenMultiplier, p.hiddenShift);
+  // whole blocks need no predicate; a last block of fewer units loads and stores under VCTP.32
+  const partial = p.units % 4 !== 0;
   return ctx.render('unidirectional_sequence_lstm_mve.c.hbs', {
     ...view,
     scratch: ctx.scratch(),
     xBytes: 16 * xPasses,
     weights: ctx.addConst('w_mve', 'int8_t', mveLstmStream(gates, p.units, p.inputSize, p.inputOffset, p.hiddenOffset)),
-    sums: blockSums(xPasses, hPasses),
+    sumsIg: pairSums('ig', xPasses, hPasses),
+    sumsFo: pairSums('fo', xPasses, hPasses),
+    partial,
     inputGate: `tf_lstm_mve_sigmoid3(${pre[0]})`,
     forgetGate: `tf_lstm_mve_sigmoid3(${pre[1]})`,
     cellGate: `tf_lstm_mve_tanh(${cellGateScale === 1 ? pre[2] : `vmulq_n_s32(${pre[2]}, ${cellGateScale})`})`,
     outputGate: `tf_lstm_mve_sigmoid3(${pre[3]})`,
-    kept: narrowRequant('vmulq_s32(f, vldrhq_z_s32(c + u0, lanes))', p.forgetMultiplier, p.forgetShift),
+    kept: narrowRequant(`vmulq_s32(f, ${partial ? 'vldrhq_z_s32(c + u0, lanes)' : 'vldrhq_s32(c + u0)'})`, p.forgetMultiplier, p.forgetShift),
     added: narrowRequant('vmulq_s32(i, g)', p.inputCellMultiplier, p.inputCellShift),
+    clipped: p.clipsCell ? clipCell('cv16', p.cellClip) : undefined,
     tanhInput: p.cellTanh.shift > 0 ? `vrshrq_n_s32(${tanhScale}, ${p.cellTanh.shift})` : tanhScale,
     hiddenOut: p.hiddenZeroPoint === 0 ? hidden16 : `vqaddq_n_s16(${hidden16}, ${p.hiddenZeroPoint})`,
   });
