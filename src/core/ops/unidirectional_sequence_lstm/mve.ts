@@ -143,15 +143,19 @@ function pairSums(name: string, xPasses: number, hPasses: number): string[] {
   ];
 }
 
-/** C for `acc` (int32x4_t) requantized (MultiplyByQuantizedMultiplier) and saturated to int16, as the bottom int16 lanes of an int16x8_t. */
-export function narrowRequant(acc: string, multiplier: number, shift: number): string {
-  if (shift > 0) return `tf_lstm_mve_narrow(vqrdmulhq_n_s32(vshlq_n_s32(${acc}, ${shift}), ${multiplier}))`;
+/**
+ * C for `acc` (int32x4_t) requantized (MultiplyByQuantizedMultiplier) and saturated to int16, as the
+ * bottom int16 lanes of an int16x8_t; `spare` names an int32x4_t the code is done with, whose
+ * register takes the result.
+ */
+export function narrowRequant(acc: string, multiplier: number, shift: number, spare: string): string {
+  if (shift > 0) return `tf_lstm_mve_narrow(${spare}, vqrdmulhq_n_s32(vshlq_n_s32(${acc}, ${shift}), ${multiplier}))`;
   const high = `vqrdmulhq_n_s32(${acc}, ${multiplier})`;
-  if (shift === 0) return `tf_lstm_mve_narrow(${high})`;
+  if (shift === 0) return `tf_lstm_mve_narrow(${spare}, ${high})`;
   // RoundingDivideByPOT: negative values one lower, then the half-up rounding shift
   const down = `tf_lstm_mve_down(${high})`;
-  if (-shift <= 16) return `tf_lstm_mve_rshr_narrow(${down}, ${-shift})`;
-  return `tf_lstm_mve_narrow(vrshrq_n_s32(${down}, ${-shift}))`;
+  if (-shift <= 16) return `tf_lstm_mve_rshr_narrow(${spare}, ${down}, ${-shift})`;
+  return `tf_lstm_mve_narrow(${spare}, vrshrq_n_s32(${down}, ${-shift}))`;
 }
 
 /** C for int16x8_t `pre` clamped to [-clip, clip] by saturating adds of scalars (no vector constants) */
@@ -172,13 +176,13 @@ export function emitLstmMve(p: LstmParams, ctx: LayerEmitContext, gates: LstmGat
   // gate k's sums: pair k & 1 (GATE_PAIRS), position k >> 1 in it
   const pre = p.gates.map((g, k) => {
     const sums = k & 1 ? 'fo' : 'ig';
-    const a = narrowRequant(`${sums}[${k >> 1}]`, g.inputMultiplier, g.inputShift);
-    const r = narrowRequant(`${sums}[${(k >> 1) + 2}]`, g.recurrentMultiplier, g.recurrentShift);
+    const a = narrowRequant(`${sums}[${k >> 1}]`, g.inputMultiplier, g.inputShift, `${sums}[${k >> 1}]`);
+    const r = narrowRequant(`${sums}[${(k >> 1) + 2}]`, g.recurrentMultiplier, g.recurrentShift, `${sums}[${(k >> 1) + 2}]`);
     return `vmovlbq_s16(vqaddq_s16(${a}, ${r}))`;
   });
   const cellGateScale = Number(view.cellGateTanhMultiplier);
   const tanhScale = p.cellTanh.multiplier === 1 ? 'cv' : `vmulq_n_s32(cv, ${p.cellTanh.multiplier})`;
-  const hidden16 = narrowRequant('vmulq_s32(tanh_c, o)', p.hiddenMultiplier, p.hiddenShift);
+  const hidden16 = narrowRequant('vmulq_s32(tanh_c, o)', p.hiddenMultiplier, p.hiddenShift, 'o');
   // whole blocks need no predicate; a last block of fewer units loads and stores under VCTP.32
   const partial = p.units % 4 !== 0;
   return ctx.render('unidirectional_sequence_lstm_mve.c.hbs', {
@@ -193,8 +197,8 @@ export function emitLstmMve(p: LstmParams, ctx: LayerEmitContext, gates: LstmGat
     forgetGate: `tf_lstm_mve_sigmoid3(${pre[1]})`,
     cellGate: `tf_lstm_mve_tanh(${cellGateScale === 1 ? pre[2] : `vmulq_n_s32(${pre[2]}, ${cellGateScale})`})`,
     outputGate: `tf_lstm_mve_sigmoid3(${pre[3]})`,
-    kept: narrowRequant(`vmulq_s32(f, ${partial ? 'vldrhq_z_s32(c + u0, lanes)' : 'vldrhq_s32(c + u0)'})`, p.forgetMultiplier, p.forgetShift),
-    added: narrowRequant('vmulq_s32(i, g)', p.inputCellMultiplier, p.inputCellShift),
+    kept: narrowRequant(`vmulq_s32(f, ${partial ? 'vldrhq_z_s32(c + u0, lanes)' : 'vldrhq_s32(c + u0)'})`, p.forgetMultiplier, p.forgetShift, 'f'),
+    added: narrowRequant('vmulq_s32(i, g)', p.inputCellMultiplier, p.inputCellShift, 'i'),
     clipped: p.clipsCell ? clipCell('cv16', p.cellClip) : undefined,
     tanhInput: p.cellTanh.shift > 0 ? `vrshrq_n_s32(${tanhScale}, ${p.cellTanh.shift})` : tanhScale,
     hiddenOut: p.hiddenZeroPoint === 0 ? hidden16 : `vqaddq_n_s16(${hidden16}, ${p.hiddenZeroPoint})`,

@@ -34,15 +34,20 @@ static inline const int8_t *tf_lstm_mve_pair_sums(const int8_t *w, const int8_t 
   return w;
 }
 
-/* int32 lanes saturated to int16, into the bottom int16 lanes (the top ones are don't-cares) */
-static inline __attribute__((always_inline)) int16x8_t tf_lstm_mve_narrow(int32x4_t x) { return vqmovnbq_s32(vreinterpretq_s16_s32(x), x); }
+/* int32 lanes saturated to int16, into the bottom int16 lanes; the top ones keep `spare`'s halves
+ * (a vector the caller is done with: narrowing writes half of its destination, and a register that
+ * is free anyway costs no copy) */
+static inline __attribute__((always_inline)) int16x8_t tf_lstm_mve_narrow(int32x4_t spare, int32x4_t x) {
+  return vqmovnbq_s32(vreinterpretq_s16_s32(spare), x);
+}
 
 /* RoundingDivideByPOT's first step for a right shift e >= 1: a negative x one lower, so that the
  * half-up rounding shift rounds its ties away from zero (arm_helium.h) */
 static inline __attribute__((always_inline)) int32x4_t tf_lstm_mve_down(int32x4_t x) { return vqaddq_s32(x, vshrq_n_s32(x, 31)); }
 
-/* the rounding shift right by e (1 to 16) saturated to int16, into the bottom int16 lanes */
-#define tf_lstm_mve_rshr_narrow(x, e) vqrshrnbq_n_s32(vreinterpretq_s16_s32(x), (x), (e))
+/* the rounding shift right by e (1 to 16) saturated to int16, into the bottom int16 lanes (the top
+ * ones: tf_lstm_mve_narrow's `spare`) */
+#define tf_lstm_mve_rshr_narrow(spare, x, e) vqrshrnbq_n_s32(vreinterpretq_s16_s32(spare), (x), (e))
 
 /* tf_lstm_sigmoid3 per lane (sigmoid_int16.h): |3 pre| < 255 * 2^9 for int16 pre, so the table
  * index stays below 255 with no saturation branch. With a = |3 pre|, h = a >> 9 and the interpolated
