@@ -400,6 +400,24 @@ function cases(): Case[] {
     agrees: ['all', 'disabled'],
   });
 
+  add({
+    name: 'QLinearMul uint8 scales and zero points from Constant nodes',
+    nodes: [
+      node('Constant', [], ['a_scale'], [floatAttr('value_float', 0.02)]),
+      node('Constant', [], ['b_scale'], [{ name: 'value', type: OnnxAttributeType.TENSOR, t: scalar('', 0.03) }]),
+      node('Constant', [], ['c_scale'], [{ name: 'value', type: OnnxAttributeType.TENSOR, t: scalar('', 0.1) }]),
+      node('Constant', [], ['c_zero_point'], [{ name: 'value', type: OnnxAttributeType.TENSOR, t: zero('', 'uint8', 120) }]),
+      ms('QLinearMul', ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'c_scale', 'c_zero_point'], ['c']),
+    ],
+    inputs: [
+      { name: 'a', type: 'uint8', dims: [3, 7] },
+      { name: 'b', type: 'uint8', dims: [3, 7] },
+    ],
+    outputs: [{ name: 'c', type: 'uint8' }],
+    initializers: [zero('a_zero_point', 'uint8', 128), zero('b_zero_point', 'uint8', 100)],
+    agrees: ['all', 'disabled'],
+  });
+
   // the unary com.microsoft ops: X, X_scale, X_zero_point, Y_scale, Y_zero_point
   const unary = (name: string, op: string, x: Input, attrs: OnnxAttributeProto[], xScale: number, yScale: number, agrees: Level[]): Case => ({
     name,
@@ -590,6 +608,42 @@ function cases(): Case[] {
     agrees: ['all', 'disabled'],
   });
   add({
+    name: 'ConvInteger then Cast and Mul by a per-channel scale of shape [1, M, 1, 1]',
+    nodes: [
+      node('ConvInteger', ['x', 'w', 'x_zero_point', 'w_zero_point'], ['acc'], [intsAttr('pads', [1, 1, 1, 1])]),
+      node('Cast', ['acc'], ['acc_float'], [intAttr('to', OnnxDataType.FLOAT)]),
+      node('Mul', ['scale', 'acc_float'], ['y']),
+    ],
+    inputs: [{ name: 'x', type: 'uint8', dims: [1, 3, 5, 5] }],
+    outputs: [{ name: 'y', type: 'float32' }],
+    initializers: [
+      ints('w', 'uint8', [4, 3, 3, 3], rand('uint8', 108)),
+      zero('x_zero_point', 'uint8', 128),
+      zero('w_zero_point', 'uint8', 127),
+      floats('scale', [0.0001, 0.0002, 0.00015, 0.00007], [1, 4, 1, 1]),
+    ],
+    agrees: [],
+    tolerance: 1e-6,
+  });
+  add({
+    name: 'MatMulInteger then Cast and Mul by a_scale * per-column b_scale',
+    nodes: [
+      node('Mul', ['a_scale', 'b_scale'], ['scale']),
+      node('MatMulInteger', ['a', 'b', 'a_zero_point'], ['acc']),
+      node('Cast', ['acc'], ['acc_float'], [intAttr('to', OnnxDataType.FLOAT)]),
+      node('Mul', ['acc_float', 'scale'], ['y']),
+    ],
+    inputs: [{ name: 'a', type: 'uint8', dims: [5, 8] }],
+    outputs: [{ name: 'y', type: 'float32' }],
+    initializers: [
+      ints('b', 'int8', [8, 3], rand('int8', 24)),
+      scalar('a_scale', 0.02),
+      zero('a_zero_point', 'uint8', 128),
+      floats('b_scale', [0.01, 0.03, 0.005]),
+    ],
+    agrees: ['all'],
+  });
+  add({
     name: 'MatMulInteger after a static DynamicQuantizeLinear, then Cast and Mul',
     nodes: [
       node('DynamicQuantizeLinear', ['w_float'], ['w', 'w_scale', 'w_zero_point']),
@@ -676,6 +730,23 @@ describe('ONNX QOperator models rewritten into QDQ form', function () {
       expect(new Set(initializers).size, c.name).to.equal(initializers.length);
       for (const o of c.outputs) expect(outputs.includes(o.name) || initializers.includes(o.name), `${c.name}: ${o.name}`).to.equal(true);
     }
+  });
+
+  it('folds the Cast and Mul after ConvInteger and MatMulInteger into the dequantizations', () => {
+    const ops = (name: string) => {
+      const c = cases().find((k) => k.name === name)!;
+      return qoperatorToQdq(model(c).graph!, 'm.onnx').node!.map((n) => `${n.opType}(${n.input!.join(',')})->${n.output!.join(',')}`);
+    };
+    expect(ops('ConvInteger then Cast and Mul by a per-channel scale of shape [1, M, 1, 1]')).to.deep.equal([
+      'DequantizeLinear(x,acc_unit_scale,x_zero_point)->x_dequantized',
+      'DequantizeLinear(w,scale_per_channel,w_zero_point_widened)->w_dequantized',
+      'Conv(x_dequantized,w_dequantized)->y',
+    ]);
+    expect(ops('MatMulInteger after a static DynamicQuantizeLinear, then Cast and Mul')).to.deep.equal([
+      'DequantizeLinear(a,a_scale,a_zero_point)->a_dequantized',
+      'DequantizeLinear(w,w_scale,w_zero_point)->w_dequantized',
+      'MatMul(a_dequantized,w_dequantized)->y',
+    ]);
   });
 
   it('refuses a scale computed at run time, naming the node and input', () => {

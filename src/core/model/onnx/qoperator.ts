@@ -354,10 +354,10 @@ class QdqRewrite {
     if (sn === zn) return [scale, zeroPoint];
     if (sn === 1) {
       const value = tensorValues(st)[0] ?? 0;
-      return [this.addConstant(`${base}_scale`, { dataType: OnnxDataType.FLOAT, dims: [zn], floatData: Array(zn).fill(value) }), zeroPoint];
+      return [this.addConstant(`${scale}_widened`, { dataType: OnnxDataType.FLOAT, dims: [zn], floatData: Array(zn).fill(value) }), zeroPoint];
     }
     const value = tensorValues(zt)[0] ?? 0;
-    return [scale, this.addConstant(`${base}_zero_point`, { dataType: zt.dataType, dims: [sn], int32Data: Array(sn).fill(value) })];
+    return [scale, this.addConstant(`${zeroPoint}_widened`, { dataType: zt.dataType, dims: [sn], int32Data: Array(sn).fill(value) })];
   }
 
   /** The zero point of a Q output: the given one, or a zero of the element type the op's T has. */
@@ -515,7 +515,7 @@ class QdqRewrite {
       throw this.fail(node, index, `zero point '${aZero}' of the first input has several values; only a per-tensor one is supported`);
     const bAxis = isConv ? 0 : -1;
     const y = node.output![0]!;
-    const fold = this.scaleAfter(y, index);
+    const fold = this.scaleAfter(y, index, isConv ? (this.constants.get(b!)?.dims?.length ?? 4) : 0);
     const one = () => this.addConstant(`${base}_unit_scale`, { dataType: OnnxDataType.FLOAT, dims: [], floatData: [1] });
     const aScale = fold?.aScale ?? one();
     const bScale = fold?.bScale ?? one();
@@ -542,7 +542,7 @@ class QdqRewrite {
    * Matches `y -> Cast(to float) -> Mul(constant)`; on a match marks the Cast and Mul (and a Mul of
    * two constants making the scale, as dynamic quantization writes a_scale * b_scale) as consumed.
    */
-  private scaleAfter(y: string, index: number): { aScale?: string; bScale: string; output: string } | undefined {
+  private scaleAfter(y: string, index: number, convRank: number): { aScale?: string; bScale: string; output: string } | undefined {
     const castIndex = this.soleConsumer(y);
     if (castIndex === undefined) return undefined;
     const cast = this.nodes[castIndex]!;
@@ -566,18 +566,38 @@ class QdqRewrite {
       const [p, q] = maker.input ?? [];
       const pt = float(p ?? '');
       const qt = float(q ?? '');
-      if (pt && qt && (elementCount(pt) === 1 || elementCount(qt) === 1)) {
-        const [aScale, bScale] = elementCount(pt) === 1 ? [p!, q!] : [q!, p!];
+      const [aScale, bScaleAsMultiplied] = pt && elementCount(pt) === 1 ? [p!, q!] : [q!, p!];
+      const bScale = pt && qt && elementCount(this.constants.get(aScale)!) === 1 ? this.perChannelScale(bScaleAsMultiplied, convRank) : undefined;
+      if (bScale) {
         // the scale's Mul is already written when it precedes the integer op, else still ahead
         if (makerIndex < index) this.out.splice(this.out.indexOf(maker), 1);
         else this.skipped.add(makerIndex);
         return { ...result, aScale, bScale };
       }
     }
-    if (float(scale)) return { ...result, bScale: scale };
+    const bScale = float(scale) && this.perChannelScale(scale, convRank);
+    if (bScale) return { ...result, bScale };
     this.skipped.delete(castIndex);
     this.skipped.delete(mulIndex);
     return undefined;
+  }
+
+  /**
+   * A Mul operand scaling the integer op's output, as the 1-D scale of the second input's DQ: one
+   * value, or one per output channel where the Mul broadcasts it (axis 1 of Conv's NCHW output of
+   * rank `convRank`, the last axis of MatMul's when `convRank` is 0); undefined for any other shape.
+   */
+  private perChannelScale(name: string, convRank: number): string | undefined {
+    const t = this.constants.get(name);
+    if (!t || t.dataType !== OnnxDataType.FLOAT) return undefined;
+    const n = elementCount(t);
+    if (n === 1) return name;
+    const dims = t.dims ?? [];
+    // right-aligned against the output, the channel axis sits convRank - 1 from the end (Conv) or last
+    const fromEnd = convRank > 0 ? convRank - 1 : 1;
+    const channel = dims.length - fromEnd;
+    if (channel < 0 || dims[channel] !== n || dims.some((d, i) => i !== channel && d !== 1)) return undefined;
+    return dims.length === 1 ? name : this.addConstant(`${name}_per_channel`, { dataType: OnnxDataType.FLOAT, dims: [n], floatData: tensorValues(t) });
   }
 
   /** DynamicQuantizeLinear of a constant: its three outputs become constants, computed as ONNX Runtime does. */
@@ -592,8 +612,8 @@ class QdqRewrite {
       );
     }
     const values = tensorValues(t).map(Math.fround);
-    const min = Math.fround(Math.min(0, ...values));
-    const max = Math.fround(Math.max(0, ...values));
+    const min = values.reduce((a, v) => Math.min(a, v), 0);
+    const max = values.reduce((a, v) => Math.max(a, v), 0);
     const scale = max === min ? 1 : Math.fround((max - min) / 255);
     const zeroPoint = roundHalfEven(Math.max(0, Math.min(255, Math.fround(0 - Math.fround(min / scale)))));
     const quantized = values.map((v) => Math.max(0, Math.min(255, roundHalfEven(Math.fround(v / scale)) + zeroPoint)));
