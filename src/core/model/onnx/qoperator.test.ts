@@ -747,6 +747,10 @@ describe('ONNX QOperator models rewritten into QDQ form', function () {
       'DequantizeLinear(w,w_scale,w_zero_point)->w_dequantized',
       'MatMul(a_dequantized,w_dequantized)->y',
     ]);
+    // the float weights only the folded DynamicQuantizeLinear read go with it
+    const c = cases().find((k) => k.name === 'MatMulInteger after a static DynamicQuantizeLinear, then Cast and Mul')!;
+    const initializers = qoperatorToQdq(model(c).graph!, 'm.onnx').initializer!.map((t) => t.name);
+    expect(initializers.sort()).to.deep.equal(['a_scale', 'a_zero_point', 'w', 'w_scale', 'w_zero_point']);
   });
 
   it('refuses a scale computed at run time, naming the node and input', () => {

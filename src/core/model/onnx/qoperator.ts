@@ -192,15 +192,17 @@ class QdqRewrite {
       if (this.skipped.has(index)) return;
       this.rewrite(node, index);
     });
-    const produced = new Set([
-      ...this.out.flatMap((n) => n.output ?? []),
-      ...(this.graph.input ?? []).map((i) => i.name),
-      ...[...(this.graph.initializer ?? []), ...this.newInitializers].map((t) => t.name),
-    ]);
+    // initializers only the replaced nodes read (a folded DynamicQuantizeLinear's float input) go
+    // with them; any the graph held unread before stays, as it was
+    const read = new Set([...this.out.flatMap((n) => n.input ?? []), ...this.graphOutputs]);
+    const initializer = [...(this.graph.initializer ?? []), ...this.newInitializers].filter(
+      (t) => read.has(t.name ?? '') || (!this.consumers.has(t.name ?? '') && !this.newInitializers.includes(t)),
+    );
+    const produced = new Set([...this.out.flatMap((n) => n.output ?? []), ...(this.graph.input ?? []).map((i) => i.name), ...initializer.map((t) => t.name)]);
     return {
       ...this.graph,
       node: this.out,
-      initializer: [...(this.graph.initializer ?? []), ...this.newInitializers],
+      initializer,
       valueInfo: (this.graph.valueInfo ?? []).filter((v) => produced.has(v.name)),
     };
   }
