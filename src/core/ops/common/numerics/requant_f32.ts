@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * ONNX Runtime's requantization (MLAS, CPU provider, the same code onnxruntime-web runs in wasm), for
+ * ops whose `attrs.arithmetic` is `'onnxruntime'`: the int32 accumulator goes to float32, is scaled
+ * by a float32 multiplier, rounded half to even, offset by the output zero point and saturated.
+ * Every step is float32 (`Math.fround`), so this equals ORT's outputs bit for bit. The C twin is
+ * requant_f32.h.
+ */
+import { f32 } from './fixedpoint.ts';
+
+/** What an op's `attrs.arithmetic` says it must match: absent = TFLite's fixed point. */
+export type Arithmetic = 'tflite' | 'onnxruntime';
+
+/** The arithmetic an op's attributes ask for. */
+export function opArithmetic(attrs: Record<string, unknown>): Arithmetic {
+  return attrs.arithmetic === 'onnxruntime' ? 'onnxruntime' : 'tflite';
+}
+
+/**
+ * QLinearConv's, QLinearMatMul's and QGemm's output scale, per output channel: ORT evaluates
+ * `x_scale * w_scale / y_scale` left to right in float32, so the product is rounded before the
+ * division (fround(fround(sx * sw) / sy), not sx * (sw / sy)).
+ */
+export function ortOutputScale(inputScale: number, weightScale: number, outputScale: number): number {
+  return f32(f32(f32(inputScale) * f32(weightScale)) / f32(outputScale));
+}
+
+/** Round half to even of a float (rint under the default rounding mode); |x| < 2^52. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds halves up: a half whose upper neighbour is odd goes down instead
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * MlasRequantizeOutput: fround(fround(acc) * multiplier), clamped to [lo - zp, hi - zp] in float,
+ * rounded half to even, plus zp. Clamping an integer-bounded float before rounding equals rounding
+ * then clamping, which is what this does.
+ */
+export function requantF32(acc: number, multiplier: number, zeroPoint: number, lo: number, hi: number): number {
+  const scaled = f32(f32(acc) * multiplier);
+  const q = roundHalfEven(Math.min(Math.max(scaled, lo - zeroPoint), hi - zeroPoint)) + zeroPoint;
+  return q;
+}
+
+/**
+ * The float32 multipliers of an int8 weighted layer (conv, depthwise, fully connected) that must
+ * match ONNX Runtime, one per output channel; `{}` for a layer with TFLite's arithmetic. The importer
+ * may hand them over (`attrs.requantScale`, computed as ORT computes them); else they are computed
+ * here from the tensors' scales, the same way.
+ */
+export function ortChannelScales(
+  attrs: Record<string, unknown>,
+  inputScale: number,
+  filterScales: readonly number[],
+  outputScale: number,
+  channels: number,
+): { ortScale?: number[] } {
+  if (opArithmetic(attrs) !== 'onnxruntime') return {};
+  const given = attrs.requantScale as readonly number[] | undefined;
+  const ortScale: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    if (given && given.length > 0) ortScale.push(f32(given.length === 1 ? given[0]! : given[c]!));
+    else ortScale.push(ortOutputScale(inputScale, filterScales.length === 1 ? filterScales[0]! : filterScales[c]!, outputScale));
+  }
+  return { ortScale };
+}
+
+/** A float32 value's IEEE-754 bits as an int32 (the C reads them back with tf_f32_from_bits). */
+export function f32Bits(v: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, v);
+  return view.getInt32(0);
+}
+
+/**
+ * The C expression of a layer's float32 multiplier at `channelVar`: one value inlined, or a table of
+ * their bits in flash beside the weights.
+ */
+export function ortScaleExpr(
+  scales: readonly number[],
+  channelVar: string,
+  addConst: (suffix: string, ctype: 'int32_t', values: ArrayLike<number>) => string,
+): string {
+  if (scales.every((s) => s === scales[0])) return `tf_f32_from_bits(${f32Bits(scales[0]!)}) /* ${scales[0]} */`;
+  const table = addConst('ort_scale', 'int32_t', scales.map(f32Bits));
+  return `tf_f32_from_bits(${table}[${channelVar}])`;
+}
