@@ -9,6 +9,8 @@ import { expect } from 'chai';
 import conv2d from '../../src/core/ops/conv_2d/index.ts';
 import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
 import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
+import add from '../../src/core/ops/add/index.ts';
+import mul from '../../src/core/ops/mul/index.ts';
 import type { OpDef } from '../../src/core/ops/op.ts';
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
 import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
@@ -273,6 +275,29 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     expect(Array.from(ours)).to.deep.equal(Array.from(theirs!));
   });
 
+  for (const kind of ['ADD', 'MUL'] as const) {
+    it(`${kind} equals ONNX Runtime's ${kind === 'ADD' ? 'QLinearAdd' : 'QLinearMul'} (same shapes and broadcast)`, async function () {
+      const ort = await loadOrt();
+      if (!ort) return this.skip();
+      const def = (kind === 'ADD' ? add : mul) as OpDef;
+      const rand = rng(kind === 'ADD' ? 51 : 61);
+      const ours: Int8Array[] = [];
+      const theirs: (Int8Array | Float32Array)[] = [];
+      for (const c of binaryCases(kind, rand)) {
+        const feeds = Array.from({ length: 7 }, () => ({ a: randomInt8(rand, count(c.a)), b: randomInt8(rand, count(c.b)) }));
+        theirs.push(
+          ...(await runOrt(
+            ort,
+            c.onnx,
+            feeds.map((f) => ({ a: { dtype: 'int8', dims: c.a, data: f.a }, b: { dtype: 'int8', dims: c.b, data: f.b } })),
+          )),
+        );
+        ours.push(...feeds.map((f) => evaluateOp(def, c.graph, c.op, [f.a, f.b])[0] as Int8Array));
+      }
+      expectSame(ours, theirs, kind);
+    });
+  }
+
   it('the portable C of each equals the reference kernel (host, ASan + UBSan)', () => {
     const rand = rng(8);
     const cases: CCase[] = [];
@@ -285,6 +310,16 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     for (const form of ['Gemm', 'MatMul'] as const) {
       const c = fcCase(form === 'Gemm' ? 32 : 42, form);
       for (let f = 0; f < 3; f++) cases.push({ def: fullyConnected as OpDef, graph: c.graph, op: c.op, inputs: [feedValues(rand, c.batches * c.inF, f)] });
+    }
+    for (const kind of ['ADD', 'MUL'] as const) {
+      for (const c of binaryCases(kind, rand)) {
+        cases.push({
+          def: (kind === 'ADD' ? add : mul) as OpDef,
+          graph: c.graph,
+          op: c.op,
+          inputs: [randomInt8(rand, count(c.a)), randomInt8(rand, count(c.b))],
+        });
+      }
     }
     expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k}`);
   });
@@ -344,4 +379,49 @@ function fcCase(seed: number, form: 'Gemm' | 'MatMul'): FcCase {
     { activation: 'NONE', keepNumDims: false, ...ORT },
   );
   return { batches, inF, outF, graph, op, onnx };
+}
+
+const count = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+
+interface BinaryCase {
+  a: number[];
+  b: number[];
+  graph: Graph;
+  op: Op;
+  onnx: Uint8Array;
+}
+
+/**
+ * ADD or MUL over [1, 16, 16, 32] twice: scales that are powers of two (many exact halves) and
+ * arbitrary ones, the second with b broadcast along the last axis.
+ */
+function binaryCases(kind: 'ADD' | 'MUL', rand: () => number): BinaryCase[] {
+  const shape = [1, 16, 16, 32];
+  const arbitrary = () => f32(0.002 + rand() * 0.05);
+  const specs = [
+    { b: shape, s1: 2 ** -3, s2: 2 ** -4, so: kind === 'ADD' ? 2 ** -2 : 2 ** -1, z: [3, -5, -2] },
+    { b: [32], s1: arbitrary(), s2: arbitrary(), so: kind === 'ADD' ? arbitrary() * 3 : arbitrary() / 4, z: [-20, 9, 4] },
+  ];
+  return specs.map((sp) => {
+    const [z1, z2, zo] = sp.z as [number, number, number];
+    const onnx = onnxModel({
+      nodes: [dq('a'), dq('b'), node(kind === 'ADD' ? 'Add' : 'Mul', ['a_f', 'b_f'], ['y_f']), q('y')],
+      initializers: [...quantParams('a', sp.s1, z1), ...quantParams('b', sp.s2, z2), ...quantParams('y', sp.so, zo)],
+      inputs: [
+        { name: 'a', dtype: 'int8', dims: shape },
+        { name: 'b', dtype: 'int8', dims: sp.b },
+      ],
+      outputs: [{ name: 'y', dtype: 'int8', dims: shape }],
+    });
+    const { graph, op } = singleOpGraph(
+      kind,
+      [
+        { shape, scale: sp.s1, zeroPoint: z1 },
+        { shape: sp.b, scale: sp.s2, zeroPoint: z2 },
+      ],
+      [{ shape, scale: sp.so, zeroPoint: zo }],
+      { activation: 'NONE', ...ORT },
+    );
+    return { a: shape, b: sp.b, graph, op, onnx };
+  });
 }

@@ -41,4 +41,17 @@ static inline int32_t tf_requant_f32(int32_t acc, float multiplier, int32_t zero
   return tf_round_half_even_f32(scaled) + zero_point;
 }
 
+/* QLinearAdd / QLinearMul of ONNX Runtime's portable MLAS kernels (what onnxruntime-web runs): the
+ * dequantized inputs a and b combined, divided by the output scale (a division, as ORT: a multiply by
+ * the reciprocal rounds differently), clamped, the zero point added in float, rounded half to even.
+ * The generated code is built with -std=c99, where GCC does not contract a * b + c into an FMA. */
+static inline int32_t tf_ort_finish_f32(float combined, float output_scale, int32_t zero_point, int32_t lo, int32_t hi) {
+  float scaled = combined / output_scale;
+  const float low = (float)(lo - zero_point);
+  const float high = (float)(hi - zero_point);
+  if (!(scaled >= low)) scaled = low;
+  if (scaled > high) scaled = high;
+  return tf_round_half_even_f32(scaled + (float)zero_point);
+}
+
 #endif

@@ -86,3 +86,24 @@ export function ortScaleExpr(
   const table = addConst('ort_scale', 'int32_t', scales.map(f32Bits));
   return `tf_f32_from_bits(${table}[${channelVar}])`;
 }
+
+/**
+ * QLinearAdd and QLinearMul as ONNX Runtime's portable MLAS kernels compute them (the ones
+ * onnxruntime-web runs; its x86 and Arm builds use vector kernels of their own): each input
+ * dequantized to float32, `(a + b) / sc` or `(a * b) / sc`, clamped to [lo - zc, hi - zc], then zc
+ * added in float32 and the sum rounded half to even.
+ */
+export function ortBinary(
+  kind: 'add' | 'mul',
+  q1: number,
+  q2: number,
+  s: { s1: number; z1: number; s2: number; z2: number; so: number; zo: number },
+  lo: number,
+  hi: number,
+): number {
+  const a = f32(s.s1 * (q1 - s.z1));
+  const b = f32(s.s2 * (q2 - s.z2));
+  const combined = kind === 'add' ? f32(a + b) : f32(a * b);
+  const scaled = Math.min(Math.max(f32(combined / s.so), lo - s.zo), hi - s.zo);
+  return roundHalfEven(f32(scaled + s.zo));
+}
