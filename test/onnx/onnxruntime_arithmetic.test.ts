@@ -11,6 +11,7 @@ import depthwise from '../../src/core/ops/depthwise_conv_2d/index.ts';
 import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
 import add from '../../src/core/ops/add/index.ts';
 import mul from '../../src/core/ops/mul/index.ts';
+import quantize from '../../src/core/ops/quantize/index.ts';
 import type { OpDef } from '../../src/core/ops/op.ts';
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
 import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
@@ -298,6 +299,24 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     });
   }
 
+  it("QUANTIZE (float32 to int8) equals ONNX Runtime's QuantizeLinear: x / scale, half to even", async function () {
+    const ort = await loadOrt();
+    if (!ort) return this.skip();
+    const ours: Int8Array[] = [];
+    const theirs: (Int8Array | Float32Array)[] = [];
+    for (const c of quantizeCases(rng(71))) {
+      theirs.push(
+        ...(await runOrt(
+          ort,
+          c.onnx,
+          c.feeds.map((x) => ({ x: { dtype: 'float32', dims: [1, x.length], data: x } })),
+        )),
+      );
+      ours.push(...c.feeds.map((x) => evaluateOp(quantize as OpDef, c.graph, c.op, [x])[0] as Int8Array));
+    }
+    expectSame(ours, theirs, 'QUANTIZE');
+  });
+
   it('the portable C of each equals the reference kernel (host, ASan + UBSan)', () => {
     const rand = rng(8);
     const cases: CCase[] = [];
@@ -321,6 +340,7 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
         });
       }
     }
+    for (const c of quantizeCases(rand)) cases.push({ def: quantize as OpDef, graph: c.graph, op: c.op, inputs: [c.feeds[0]!] });
     expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k}`);
   });
 });
@@ -423,5 +443,28 @@ function binaryCases(kind: 'ADD' | 'MUL', rand: () => number): BinaryCase[] {
       { activation: 'NONE', ...ORT },
     );
     return { a: shape, b: sp.b, graph, op, onnx };
+  });
+}
+
+/**
+ * QuantizeLinear over 20000 floats, three scales (one a power of two), zero point -3: half of the
+ * feeds are exact multiples of scale / 2 (every one a half or an integer after the division), the
+ * others uniform over the range and past it.
+ */
+function quantizeCases(rand: () => number): { graph: Graph; op: Op; onnx: Uint8Array; feeds: Float32Array[] }[] {
+  const n = 20_000;
+  return [f32(0.0371), 2 ** -4, f32(0.1)].map((s) => {
+    const zp = -3;
+    const onnx = onnxModel({
+      nodes: [node('QuantizeLinear', ['x', 'y_scale', 'y_zp'], ['y'])],
+      initializers: [...quantParams('y', s, zp)],
+      inputs: [{ name: 'x', dtype: 'float32', dims: [1, n] }],
+      outputs: [{ name: 'y', dtype: 'int8', dims: [1, n] }],
+    });
+    const { graph, op } = singleOpGraph('QUANTIZE', [{ shape: [1, n], dtype: 'float32' }], [{ shape: [1, n], scale: s, zeroPoint: zp }], ORT);
+    const feeds = Array.from({ length: 2 }, (_, k) =>
+      Float32Array.from({ length: n }, () => (k % 2 ? f32(((Math.floor(rand() * 600) - 300) * s) / 2) : f32((rand() - 0.5) * 300 * s))),
+    );
+    return { graph, op, onnx, feeds };
   });
 }
