@@ -11,9 +11,44 @@ import { f32 } from './fixedpoint.ts';
 /** What an op's `attrs.arithmetic` says it must match: absent = TFLite's fixed point. */
 export type Arithmetic = 'tflite' | 'onnxruntime';
 
+/**
+ * `attrs.arithmetic` of a layer lowered from ONNX that the compile was told to run in fixed point
+ * (`CompileOptions.onnxRequant: 'fixed'`): TFLite's kernels, within 1 LSB of ONNX Runtime, and the
+ * reports still count it among the ONNX layers.
+ */
+export const ONNX_FIXED_POINT = 'onnxruntime-fixed';
+
 /** The arithmetic an op's attributes ask for. */
 export function opArithmetic(attrs: Record<string, unknown>): Arithmetic {
   return attrs.arithmetic === 'onnxruntime' ? 'onnxruntime' : 'tflite';
+}
+
+/** A layer lowered from ONNX (whichever arithmetic it runs). */
+export function fromOnnx(attrs: Record<string, unknown>): boolean {
+  return attrs.arithmetic === 'onnxruntime' || attrs.arithmetic === ONNX_FIXED_POINT;
+}
+
+/** Prepared parameters that compute as ONNX Runtime does (float32 multipliers, an ORT kernel, half-to-even rounding). */
+export function usesOrtArithmetic(params: unknown): boolean {
+  if (typeof params !== 'object' || params === null) return false;
+  const p = params as { ortScale?: unknown; onnxRuntime?: unknown; halfEven?: unknown };
+  return p.ortScale !== undefined || p.onnxRuntime === true || p.halfEven === true;
+}
+
+/** How the layers lowered from ONNX compute: as ONNX Runtime (float32, exact) or in TFLite's fixed point. */
+export interface OnnxArithmeticCounts {
+  exact: number;
+  fixed: number;
+}
+
+export function onnxArithmeticCounts(layers: readonly { op: { attrs: Record<string, unknown> }; params: unknown; isAlias?: boolean }[]): OnnxArithmeticCounts {
+  const counts = { exact: 0, fixed: 0 };
+  for (const l of layers) {
+    if (l.isAlias || !fromOnnx(l.op.attrs)) continue;
+    if (usesOrtArithmetic(l.params)) counts.exact++;
+    else counts.fixed++;
+  }
+  return counts;
 }
 
 /**
