@@ -14,6 +14,7 @@ import mul from '../../src/core/ops/mul/index.ts';
 import quantize from '../../src/core/ops/quantize/index.ts';
 import averagePool from '../../src/core/ops/average_pool_2d/index.ts';
 import mean from '../../src/core/ops/mean/index.ts';
+import concatenation from '../../src/core/ops/concatenation/index.ts';
 import type { OpDef } from '../../src/core/ops/op.ts';
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
 import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
@@ -343,6 +344,30 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     }
   });
 
+  it("CONCATENATION of inputs quantized unlike the output equals ONNX Runtime's QLinearConcat", async function () {
+    const ort = await loadOrt();
+    if (!ort) return this.skip();
+    const rand = rng(91);
+    const ours: Int8Array[] = [];
+    const theirs: (Int8Array | Float32Array)[] = [];
+    for (const c of concatCases()) {
+      const feeds = Array.from({ length: 2 }, () => ({ a: randomInt8(rand, 8 * 64 * 64), b: randomInt8(rand, 8 * 64 * 64) }));
+      theirs.push(
+        ...(await runOrt(
+          ort,
+          c.onnx,
+          feeds.map((f) => ({ a: { dtype: 'int8', dims: [1, 8, 64, 64], data: f.a }, b: { dtype: 'int8', dims: [1, 8, 64, 64], data: f.b } })),
+        )),
+      );
+      ours.push(
+        ...feeds.map((f) =>
+          nhwcToNchw(evaluateOp(concatenation as OpDef, c.graph, c.op, [nchwToNhwc(f.a, 8, 64, 64), nchwToNhwc(f.b, 8, 64, 64)])[0] as Int8Array, 16, 64, 64),
+        ),
+      );
+    }
+    expectSame(ours, theirs, 'CONCATENATION');
+  });
+
   it('the portable C of each equals the reference kernel (host, ASan + UBSan)', () => {
     const rand = rng(8);
     const cases: CCase[] = [];
@@ -369,6 +394,9 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     for (const c of quantizeCases(rand)) cases.push({ def: quantize as OpDef, graph: c.graph, op: c.op, inputs: [c.feeds[0]!] });
     for (const kind of ['AVERAGE_POOL_2D', 'MEAN'] as const) {
       for (const c of poolCases(kind)) cases.push({ def: c.def, graph: c.graph, op: c.op, inputs: [randomInt8(rand, count(c.nchw))] });
+    }
+    for (const c of concatCases()) {
+      cases.push({ def: concatenation as OpDef, graph: c.graph, op: c.op, inputs: [randomInt8(rand, 8 * 64 * 64), randomInt8(rand, 8 * 64 * 64)] });
     }
     expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k}`);
   });
@@ -570,5 +598,37 @@ function poolCases(kind: 'AVERAGE_POOL_2D' | 'MEAN'): PoolCase[] {
       { keepDims: true, ...ORT },
     );
     return { def: mean as OpDef, nchw: [1, ch, sp.h, sp.h], outNhwc: [1, 1, 1, ch], graph, op, onnx, feeds: 800 };
+  });
+}
+
+/**
+ * Two [1, 8, 64, 64] inputs concatenated along the channels: powers of two with an odd output zero
+ * point (halves everywhere), then arbitrary scales, the second input quantized as the output.
+ */
+function concatCases(): { graph: Graph; op: Op; onnx: Uint8Array }[] {
+  const specs = [
+    { a: [2 ** -3, 3], b: [2 ** -2, -4], y: [2 ** -2, -3] },
+    { a: [f32(0.0371), 5], b: [f32(0.0293), 2], y: [f32(0.0293), 2] },
+  ] as const;
+  return specs.map((sp) => {
+    const onnx = onnxModel({
+      nodes: [dq('a'), dq('b'), node('Concat', ['a_f', 'b_f'], ['y_f'], [intAttr('axis', 1)]), q('y')],
+      initializers: [...quantParams('a', sp.a[0], sp.a[1]), ...quantParams('b', sp.b[0], sp.b[1]), ...quantParams('y', sp.y[0], sp.y[1])],
+      inputs: [
+        { name: 'a', dtype: 'int8', dims: [1, 8, 64, 64] },
+        { name: 'b', dtype: 'int8', dims: [1, 8, 64, 64] },
+      ],
+      outputs: [{ name: 'y', dtype: 'int8', dims: [1, 16, 64, 64] }],
+    });
+    const { graph, op } = singleOpGraph(
+      'CONCATENATION',
+      [
+        { shape: [1, 64, 64, 8], scale: sp.a[0], zeroPoint: sp.a[1] },
+        { shape: [1, 64, 64, 8], scale: sp.b[0], zeroPoint: sp.b[1] },
+      ],
+      [{ shape: [1, 64, 64, 16], scale: sp.y[0], zeroPoint: sp.y[1] }],
+      { axis: 3, activation: 'NONE', ...ORT },
+    );
+    return { graph, op, onnx };
   });
 }
