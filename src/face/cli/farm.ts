@@ -16,7 +16,7 @@ import { type JobProgress, type Outcome, FarmClient } from '../../lab/farm/clien
 import { type RedisAccess, checkConnection, checkRedisUrl, connectRedis, redactedUrl } from '../../lab/farm/redis.ts';
 import { type BoardSlot, FarmWorker } from '../../lab/farm/worker.ts';
 import { type PortBoard, detectPortBoards, emulatedSlots, portBoardOption, portSlots } from '../../lab/farm/ports.ts';
-import { trackChild } from '../../lab/lifecycle.ts';
+import { takeInterrupt, trackChild } from '../../lab/lifecycle.ts';
 import { assertReplaceable, writeFileAtomically } from '../../lab/output.ts';
 import { byteSizeOption, countOption, patchOption, preferOption, timeoutOption, PREFER_HELP } from './device-options.ts';
 import { formatTable } from '../report/table.ts';
@@ -153,15 +153,14 @@ function workerCommand(): Command {
       log,
     });
     await worker.start();
-    // runs until a signal: SIGINT/SIGTERM finish the jobs in hand, then leave
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        log(`worker ${worker.id} stopping after its running jobs`);
+    // runs until stopped: Ctrl-C finishes the jobs in hand and leaves; a second Ctrl-C or SIGTERM
+    // ends it at once, and its jobs go to other workers when their locks run out
+    await new Promise<void>((resolve) =>
+      takeInterrupt(() => {
+        log(`worker ${worker.id} stopping after its running jobs (Ctrl-C again to stop now)`);
         void worker.close().finally(resolve);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+      }),
+    );
   });
 }
 
@@ -309,18 +308,29 @@ function sweepCommand(): Command {
       .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes", SHAPING['max-flash'])
       .option('--prefer <what>', PREFER_HELP, preferOption)
       .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535))
+      .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)')
       .option('--json', 'print one JSON object on stdout')
       .option('--html <file>', "also write each result's HTML report (FILE.MODEL.BOARD.html when there are several)"),
   ).action(
     async (
       models: string[],
-      opts: RedisFlags & { boards: string[]; maxRam?: number; maxFlash?: number; prefer?: string; runs?: number; json?: boolean; html?: string },
+      opts: RedisFlags & {
+        boards: string[];
+        maxRam?: number;
+        maxFlash?: number;
+        prefer?: string;
+        runs?: number;
+        estimate: boolean;
+        json?: boolean;
+        html?: string;
+      },
     ) => {
       const options: Record<string, string | true> = {};
       if (opts.maxRam !== undefined) options['max-ram'] = String(opts.maxRam);
       if (opts.maxFlash !== undefined) options['max-flash'] = String(opts.maxFlash);
       if (opts.prefer !== undefined) options.prefer = opts.prefer;
       if (opts.runs !== undefined) options.runs = String(opts.runs);
+      if (!opts.estimate) options['no-estimate'] = true;
       const bytes = models.map(readModel);
       const outcomes = await withClient(opts, async (client) => {
         const boards = await resolveBoards(client, opts.boards);

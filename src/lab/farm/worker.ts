@@ -14,6 +14,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FARM_PREFIX, FarmRefusal, type FarmJob, type FarmResult, type OptionAllowList, checkJob, heartbeatKey, queueName, resultKey } from './job.ts';
 import { type RedisAccess, checkConnection, connectRedis } from './redis.ts';
+import { loadGraph } from '../../core/model/load.ts';
 
 /** One board a worker holds: an emulated board (one of `--instances N`) or a real one on a port. */
 export interface BoardSlot {
@@ -150,15 +151,24 @@ export class FarmWorker {
       this.log(`job ${jobId} already has its result`);
       return 'done';
     }
+    // the model is read before a board is leased: a file that is no model is the job's fault, not the board's
+    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-farm-'));
+    const modelPath = join(dir, checked.model.name.endsWith('.tflite') ? checked.model.name : `${checked.model.name}.tflite`);
+    try {
+      writeFileSync(modelPath, bytes);
+      loadGraph(modelPath);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      const message = `refused: ${(e as Error).message.split('\n')[0]}`;
+      this.log(`job ${jobId} ${message}`);
+      throw new UnrecoverableError(message);
+    }
     const slot = this.lease(board);
     slot.job = jobId;
     void this.beat().catch(() => {});
-    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-farm-'));
     const started = Date.now();
     this.log(`job ${jobId} ${checked.command} ${checked.model.name} on ${slot.instance}`);
     try {
-      const modelPath = join(dir, checked.model.name.endsWith('.tflite') ? checked.model.name : `${checked.model.name}.tflite`);
-      writeFileSync(modelPath, bytes);
       const { exitCode, output } = await this.opts.execute(checked, modelPath, slot);
       const result: FarmResult = {
         jobId,
