@@ -8,7 +8,7 @@
  * each wait is for a line or a state, with a generous limit for a loaded host.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { FarmClient } from '../../src/lab/farm/client.ts';
 import { FarmRefusal, MAX_MODEL_BYTES, checkJob, makeJob, resultKey, sha256Of } from '../../src/lab/farm/job.ts';
 import { FARM_OPTIONS } from '../../src/face/cli/farm.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/face/cli/main.ts');
 const BOARDS = ['qemu-mps2-an386', 'rp2040js', 'qemu-riscv32-virt'];
@@ -156,7 +157,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
       '--json',
     ]);
     expect(await c.exited, c.err).to.equal(0);
-    const doc = JSON.parse(c.out) as { $schema: string; results: typeof sweep };
+    const doc = expectSchemaValid<{ $schema: string; results: typeof sweep }>(c.out, 'farm sweep --json');
     expect(doc.$schema).to.equal('urn:tinyforge:schema:farm-sweep');
     sweep = doc.results;
     expect(sweep.map((r) => `${r.model} ${r.board}`).sort()).to.deep.equal(
@@ -165,6 +166,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
     for (const r of sweep) {
       expect(r.error, `${r.model} on ${r.board}`).to.equal(null);
       expect(r.output!.$schema).to.equal('urn:tinyforge:schema:profile');
+      expectSchemaValid(r.output!, `profile on ${r.board}`);
       expect(r.output!.board).to.equal(r.board);
       expect(r.output!.matchesReference, `${r.model} on ${r.board}`).to.equal(true);
       expect(writtenLines(workers, r.job), r.job).to.have.length(1);
@@ -221,6 +223,17 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
     }
   });
 
+  it('validate --farm carries its --inputs file to the board and prints the document it prints locally', async () => {
+    const inputs = join(dir, 'three.bin');
+    writeFileSync(inputs, Buffer.from([0, 64, 127]));
+    const c = tinyforge(['validate', sharedModelPath('hello_world_int8'), '--inputs', inputs, '--farm', url, '--board', 'qemu-riscv32-virt', '--json']);
+    expect(await c.exited, c.err).to.equal(0);
+    const lines = c.out.trim().split('\n');
+    expect(lines).to.have.length(1);
+    const doc = JSON.parse(lines[0]!) as { $schema: string; board: string; total: number; matched: number };
+    expect(doc).to.include({ $schema: 'urn:tinyforge:schema:validate', board: 'qemu-riscv32-virt', total: 3, matched: 3 });
+  });
+
   it('a malformed job and a model whose bytes miss its sha256 are refused in one line, before any board', async () => {
     const bytes = readFileSync(sharedModelPath('hello_world_int8'));
     const good = makeJob('profile', 'qemu-mps2-an386', 'hello_world_int8.tflite', bytes, {}, FARM_OPTIONS);
@@ -252,7 +265,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
     const status = await until('the board to be out', async () => {
       const c = tinyforge(['farm', 'status', '--redis', url, '--json']);
       await c.exited;
-      const doc = JSON.parse(c.out) as { workers: { id: string; slots: { board: string; state: string; failures: number }[] }[] };
+      const doc = expectSchemaValid<{ workers: { id: string; slots: { board: string; state: string; failures: number }[] }[] }>(c.out, 'farm status --json');
       const slot = doc.workers.find((w) => w.id === 'w4')?.slots[0];
       return slot?.state === 'out' ? slot : undefined;
     });
@@ -280,5 +293,19 @@ describe('farm: job checks', () => {
     const job = makeJob('profile', 'rp2040js', 'm.tflite', bytes, { runs: '3', prefer: 'size' }, FARM_OPTIONS);
     expect(() => checkJob(job, 'qemu-mps2-an386', FARM_OPTIONS)).to.throw(FarmRefusal, /not this queue's qemu-mps2-an386/);
     expect(checkJob(job, 'rp2040js', FARM_OPTIONS).bytes.equals(bytes)).to.equal(true);
+    // validate's --inputs rides with the job as one file, hashed like the model
+    const inputs = new Uint8Array([1, 2, 3]);
+    const withInputs = makeJob('validate', 'rp2040js', 'm.tflite', bytes, {}, FARM_OPTIONS, { name: 'in.bin', bytes: inputs });
+    expect([...checkJob(withInputs, 'rp2040js', FARM_OPTIONS).input!]).to.deep.equal([1, 2, 3]);
+    const forged = { ...withInputs, input: { ...withInputs.input!, base64: Buffer.from([9]).toString('base64') } };
+    expect(() => checkJob(forged, 'rp2040js', FARM_OPTIONS)).to.throw(FarmRefusal, /the input's bytes hash to/);
+    expect(() => checkJob({ ...withInputs, input: { ...withInputs.input!, name: '..' } }, 'rp2040js', FARM_OPTIONS)).to.throw(
+      FarmRefusal,
+      /no usable file name/,
+    );
+    expect(() => makeJob('validate', 'rp2040js', 'm.tflite', bytes, {}, FARM_OPTIONS, { name: 'big.bin', bytes: new Uint8Array(MAX_MODEL_BYTES) })).to.throw(
+      FarmRefusal,
+      /above the farm's limit/,
+    );
   });
 });

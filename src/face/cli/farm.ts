@@ -5,13 +5,13 @@
  * would run it locally with --json, so a farm's results are the very documents a local run prints.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { TinyforgeError } from '../../core/errors.ts';
 import { clockOption } from '../../lab/estimate/clock.ts';
-import { type FarmCommand, type FarmJob, type FarmResult, type OptionAllowList, checkBoardName, makeJob, optionArgs } from '../../lab/farm/job.ts';
+import { type FarmCommand, type FarmJob, type FarmResult, type OptionAllowList, INPUT_FLAG, checkBoardName, makeJob, optionArgs } from '../../lab/farm/job.ts';
 import { type JobProgress, type Outcome, FarmClient } from '../../lab/farm/client.ts';
 import { type RedisAccess, checkConnection, checkRedisUrl, connectRedis, redactedUrl } from '../../lab/farm/redis.ts';
 import { type BoardSlot, FarmWorker } from '../../lab/farm/worker.ts';
@@ -108,6 +108,7 @@ export async function executeJob(
   job: FarmJob,
   modelPath: string,
   slot: BoardSlot & { probe?: string },
+  inputPath?: string,
 ): Promise<{ exitCode: number; output: Record<string, unknown> }> {
   const shaping = optionArgs(Object.fromEntries(Object.entries(job.options).filter(([k]) => ['max-ram', 'max-flash', 'prefer', 'patch'].includes(k))));
   const where = slot.port ? ['--board', slot.board, '--port', slot.port] : ['--board', slot.board];
@@ -115,7 +116,8 @@ export async function executeJob(
     const flash = await runSelf(['flash', modelPath, ...where, ...(slot.probe ? ['--probe', slot.probe] : []), ...shaping]);
     if (flash.exitCode !== 0) throw new Error(`flash: ${lastErrorLine(flash.stderr)}`);
   }
-  const r = await runSelf([job.command, modelPath, ...where, ...optionArgs(job.options), '--json']);
+  const input = inputPath ? [`--${INPUT_FLAG[job.command]}`, inputPath] : [];
+  const r = await runSelf([job.command, modelPath, ...where, ...input, ...optionArgs(job.options), '--json']);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(lastErrorLine(r.stderr));
   return { exitCode: r.exitCode, output: JSON.parse(line) as Record<string, unknown> };
@@ -149,7 +151,7 @@ function workerCommand(): Command {
       id: opts.name,
       slots,
       allow: FARM_OPTIONS,
-      execute: (job, modelPath, slot) => executeJob(job, modelPath, slot),
+      execute: (job, modelPath, slot, inputPath) => executeJob(job, modelPath, slot, inputPath),
       log,
     });
     await worker.start();
@@ -418,8 +420,6 @@ const LOCAL_ONLY = [
   'target',
   'port',
   'baud',
-  'input',
-  'inputs',
   'keep',
   'labels',
   'labelsFile',
@@ -478,13 +478,19 @@ export async function runOnFarm(command: FarmCommand, modelPath: string, flags: 
         'runs',
         'estimate',
         'verbose',
+        INPUT_FLAG[command],
       ].includes(flag)
     )
       throw new TinyforgeError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not carried by a farm job`);
   const bytes = readModel(modelPath);
+  const inputFlag = INPUT_FLAG[command] as 'input' | 'inputs';
+  const inputFile = given(inputFlag) ? String(opts[inputFlag]) : undefined;
+  if (inputFile !== undefined && !(existsSync(inputFile) && statSync(inputFile).isFile()))
+    throw new TinyforgeError(`--${inputFlag} ${inputFile}: a farm job carries one file (raw bytes or .npy), and this is not one`);
+  const input = inputFile !== undefined ? { name: basename(inputFile), bytes: readModel(inputFile) } : undefined;
   const outcomes = await withClient(opts, async (client) => {
     const boards = opts.board !== undefined ? [checkBoardName(opts.board)] : await resolveBoards(client, opts.boards!);
-    const jobs = boards.map((b) => makeJob(command, b, basename(modelPath), bytes, options, FARM_OPTIONS));
+    const jobs = boards.map((b) => makeJob(command, b, basename(modelPath), bytes, options, FARM_OPTIONS, input));
     return runJobs(client, jobs);
   });
   finish(outcomes, { json: opts.json as boolean | undefined, html: opts.html as string | undefined }, command);

@@ -56,19 +56,26 @@ export type OptionCheck = (value: string) => unknown;
  */
 export type OptionAllowList = Record<FarmCommand, Record<string, OptionCheck | null>>;
 
-export interface FarmModel {
-  /** the file's name, for the reports (no directory) */
+/** A file a job carries: its name (no directory), sha256 and bytes (base64). */
+export interface FarmFile {
   name: string;
   sha256: string;
-  /** the .tflite bytes, base64 */
   base64: string;
 }
+
+/** The model (.tflite) a job runs. */
+export type FarmModel = FarmFile;
+
+/** The flag that takes a command's input file: a job may carry that one file (raw bytes or .npy). */
+export const INPUT_FLAG: Record<FarmCommand, string> = { run: 'input', profile: 'input', validate: 'inputs' };
 
 export interface FarmJob {
   version: 1;
   command: FarmCommand;
   board: string;
   model: FarmModel;
+  /** the file given to INPUT_FLAG[command], when there is one */
+  input?: FarmFile;
   options: Record<string, string | true>;
 }
 
@@ -92,7 +99,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A job as made by a client: the model's bytes hashed and checked against the size limit. */
+/** A job as made by a client: the files' bytes hashed and checked against the size limit. */
 export function makeJob(
   command: FarmCommand,
   board: string,
@@ -100,41 +107,52 @@ export function makeJob(
   bytes: Uint8Array,
   options: Record<string, string | true>,
   allow: OptionAllowList,
+  input?: { name: string; bytes: Uint8Array },
 ): FarmJob {
-  if (bytes.length > MAX_MODEL_BYTES) throw new FarmRefusal(`${name} is ${bytes.length} bytes, above the farm's limit of ${MAX_MODEL_BYTES}`);
+  const size = bytes.length + (input?.bytes.length ?? 0);
+  if (size > MAX_MODEL_BYTES)
+    throw new FarmRefusal(`${name}${input ? ` and ${input.name}` : ''} are ${size} bytes, above the farm's limit of ${MAX_MODEL_BYTES}`);
+  const file = (n: string, b: Uint8Array): FarmFile => ({ name: n, sha256: sha256Of(b), base64: Buffer.from(b).toString('base64') });
   const job: FarmJob = {
     version: 1,
     command,
     board: checkBoardName(board),
-    model: { name, sha256: sha256Of(bytes), base64: Buffer.from(bytes).toString('base64') },
+    model: file(name, bytes),
+    ...(input ? { input: file(input.name, input.bytes) } : {}),
     options,
   };
   return checkJob(job, board, allow).job;
+}
+
+/** A carried file's bytes, checked: a name, base64 within the room left, bytes that hash to its sha256. */
+function checkFile(file: unknown, what: string, room: number): Buffer {
+  if (!isRecord(file)) throw new FarmRefusal(`the job carries no ${what}`);
+  if (typeof file.name !== 'string' || !MODEL_NAME.test(file.name) || file.name === '.' || file.name === '..')
+    throw new FarmRefusal(`the ${what} has no usable file name`);
+  if (typeof file.sha256 !== 'string' || !SHA256.test(file.sha256)) throw new FarmRefusal(`the ${what} has no sha256 (64 lower-case hex digits)`);
+  if (typeof file.base64 !== 'string' || !BASE64.test(file.base64) || file.base64.length % 4 !== 0) throw new FarmRefusal(`the ${what}'s bytes are not base64`);
+  // the size is checked on the text, before anything is decoded
+  if ((file.base64.length / 4) * 3 > room + 2) throw new FarmRefusal(`the job is above the farm's limit of ${MAX_MODEL_BYTES} bytes`);
+  const bytes = Buffer.from(file.base64, 'base64');
+  if (bytes.length > room) throw new FarmRefusal(`the job is above the farm's limit of ${MAX_MODEL_BYTES} bytes`);
+  const actual = sha256Of(bytes);
+  if (actual !== file.sha256) throw new FarmRefusal(`the ${what}'s bytes hash to ${actual.slice(0, 12)}..., not the job's ${file.sha256.slice(0, 12)}...`);
+  return bytes;
 }
 
 /**
  * Checks a job taken from the queue of `board`: its shape, command, options against the allow-list,
  * its size and the model's hash. Returns the job and the model's bytes; throws FarmRefusal.
  */
-export function checkJob(data: unknown, board: string, allow: OptionAllowList): { job: FarmJob; bytes: Buffer } {
+export function checkJob(data: unknown, board: string, allow: OptionAllowList): { job: FarmJob; bytes: Buffer; input?: Buffer } {
   if (!isRecord(data)) throw new FarmRefusal('the job is not an object');
   if (data.version !== 1) throw new FarmRefusal(`job version ${JSON.stringify(data.version)} is not 1`);
   const command = data.command;
   if (typeof command !== 'string' || !(FARM_COMMANDS as readonly string[]).includes(command))
     throw new FarmRefusal(`command ${JSON.stringify(command)} is not one of ${FARM_COMMANDS.join(', ')}`);
   if (data.board !== board) throw new FarmRefusal(`the job names board ${JSON.stringify(data.board)}, not this queue's ${board}`);
-  const model = data.model;
-  if (!isRecord(model)) throw new FarmRefusal('the job carries no model');
-  if (typeof model.name !== 'string' || !MODEL_NAME.test(model.name)) throw new FarmRefusal('the model has no usable file name');
-  if (typeof model.sha256 !== 'string' || !SHA256.test(model.sha256)) throw new FarmRefusal('the model has no sha256 (64 lower-case hex digits)');
-  if (typeof model.base64 !== 'string' || !BASE64.test(model.base64) || model.base64.length % 4 !== 0)
-    throw new FarmRefusal("the model's bytes are not base64");
-  // the size is checked on the text, before anything is decoded
-  if ((model.base64.length / 4) * 3 > MAX_MODEL_BYTES + 2) throw new FarmRefusal(`the model is above the farm's limit of ${MAX_MODEL_BYTES} bytes`);
-  const bytes = Buffer.from(model.base64, 'base64');
-  if (bytes.length > MAX_MODEL_BYTES) throw new FarmRefusal(`the model is above the farm's limit of ${MAX_MODEL_BYTES} bytes`);
-  const actual = sha256Of(bytes);
-  if (actual !== model.sha256) throw new FarmRefusal(`the model's bytes hash to ${actual.slice(0, 12)}..., not the job's ${model.sha256.slice(0, 12)}...`);
+  const bytes = checkFile(data.model, 'model', MAX_MODEL_BYTES);
+  const input = data.input === undefined ? undefined : checkFile(data.input, 'input', MAX_MODEL_BYTES - bytes.length);
   const options = data.options;
   if (!isRecord(options)) throw new FarmRefusal('the job has no options object');
   const allowed = allow[command as FarmCommand];
@@ -152,9 +170,9 @@ export function checkJob(data: unknown, board: string, allow: OptionAllowList): 
       throw new FarmRefusal(e instanceof Error ? e.message : String(e));
     }
   }
-  const extra = Object.keys(data).filter((k) => !['version', 'command', 'board', 'model', 'options'].includes(k));
+  const extra = Object.keys(data).filter((k) => !['version', 'command', 'board', 'model', 'input', 'options'].includes(k));
   if (extra.length > 0) throw new FarmRefusal(`the job has unknown fields: ${extra.join(', ')}`);
-  return { job: data as unknown as FarmJob, bytes };
+  return { job: data as unknown as FarmJob, bytes, ...(input ? { input } : {}) };
 }
 
 /** A job's options as the command's flags. */

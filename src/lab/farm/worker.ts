@@ -7,7 +7,7 @@
  * short TTL tells `farm status` which boards the worker holds and what they are doing; if the worker
  * dies its job's lock runs out and BullMQ's stalled-job check gives the job to another worker.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
@@ -44,7 +44,7 @@ export interface Heartbeat {
 }
 
 /** What the worker does with a checked job on a leased board (the CLI runs itself as a child). */
-export type Executor = (job: FarmJob, modelPath: string, slot: BoardSlot) => Promise<{ exitCode: number; output: Record<string, unknown> }>;
+export type Executor = (job: FarmJob, modelPath: string, slot: BoardSlot, inputPath?: string) => Promise<{ exitCode: number; output: Record<string, unknown> }>;
 
 export const FAILURES_OUT_OF_ROTATION = 3;
 
@@ -139,8 +139,9 @@ export class FarmWorker {
     const jobId = job.id!;
     let checked: FarmJob;
     let bytes: Buffer;
+    let input: Buffer | undefined;
     try {
-      ({ job: checked, bytes } = checkJob(job.data, board, this.opts.allow));
+      ({ job: checked, bytes, input } = checkJob(job.data, board, this.opts.allow));
     } catch (e) {
       const message = e instanceof FarmRefusal ? e.message : `refused: ${(e as Error).message}`;
       this.log(`job ${jobId} ${message}`);
@@ -154,8 +155,14 @@ export class FarmWorker {
     // the model is read before a board is leased: a file that is no model is the job's fault, not the board's
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-farm-'));
     const modelPath = join(dir, checked.model.name.endsWith('.tflite') ? checked.model.name : `${checked.model.name}.tflite`);
+    // the input keeps its extension (.npy or raw) in a folder of its own: its name cannot meet the model's
+    const inputPath = checked.input ? join(dir, 'input', checked.input.name) : undefined;
     try {
       writeFileSync(modelPath, bytes);
+      if (inputPath) {
+        mkdirSync(join(dir, 'input'));
+        writeFileSync(inputPath, input!);
+      }
       loadGraph(modelPath);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
@@ -169,7 +176,7 @@ export class FarmWorker {
     const started = Date.now();
     this.log(`job ${jobId} ${checked.command} ${checked.model.name} on ${slot.instance}`);
     try {
-      const { exitCode, output } = await this.opts.execute(checked, modelPath, slot);
+      const { exitCode, output } = await this.opts.execute(checked, modelPath, slot, inputPath);
       const result: FarmResult = {
         jobId,
         command: checked.command,
