@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { FarmClient } from '../../src/lab/farm/client.ts';
 import { FarmRefusal, MAX_MODEL_BYTES, checkJob, makeJob, resultKey, sha256Of } from '../../src/lab/farm/job.ts';
 import { FARM_OPTIONS } from '../../src/face/cli/farm.ts';
+import { detectPortBoards, emulatedSlots, portBoardOption, portSlots } from '../../src/lab/farm/ports.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
 
@@ -307,5 +308,27 @@ describe('farm: job checks', () => {
       FarmRefusal,
       /above the farm's limit/,
     );
+  });
+});
+
+describe('farm: real boards by USB id', () => {
+  it('names a port by its probe where one board carries it, asks for --port-board where several do', async () => {
+    const port = (path: string, vendorId: string | null, productId: string | null) => ({ path, manufacturer: null, serialNumber: null, vendorId, productId });
+    const list = async () => [
+      port('/dev/ttyACM0', '0483', '374B'),
+      port('/dev/ttyACM1', '0483', '374e'),
+      port('/dev/ttyACM2', '0483', '374e'),
+      port('/dev/ttyUSB0', '10c4', 'ea60'),
+      port('/dev/ttyS0', null, null),
+    ];
+    const { found, skipped } = await detectPortBoards(portBoardOption('/dev/ttyACM2=nucleo-u575zi-q@openocd'), list);
+    expect(found).to.deep.equal([
+      { port: '/dev/ttyACM2', board: 'nucleo-u575zi-q', probe: 'openocd' },
+      { port: '/dev/ttyACM0', board: 'nucleo-l4r5zi' },
+    ]);
+    expect(skipped).to.deep.equal(['/dev/ttyACM1 (USB 0483:374e) may be nucleo-h7a3zi-q or nucleo-u575zi-q: name it with --port-board /dev/ttyACM1=BOARD']);
+    expect(portSlots(found).map((s) => s.instance)).to.deep.equal(['nucleo-u575zi-q@/dev/ttyACM2', 'nucleo-l4r5zi@/dev/ttyACM0']);
+    expect(emulatedSlots(['rp2040js'], 2).map((s) => s.instance)).to.deep.equal(['rp2040js#1', 'rp2040js#2']);
+    expect(() => portBoardOption('/dev/ttyACM0')).to.throw(/--port-board must be PATH=BOARD/);
   });
 });

@@ -77,10 +77,12 @@ export class FarmClient {
   async progressOf(s: { id: string; board: string }): Promise<{ state: JobProgress; error: string | null; result: FarmResult | null }> {
     const text = await this.redis.get(resultKey(s.id));
     if (text !== null) return { state: 'done', error: null, result: JSON.parse(text) as FarmResult };
-    const job = await this.queue(s.board).getJob(s.id);
-    if (!job) return { state: 'queued', error: null, result: null };
-    const state = await job.getState();
-    if (state === 'failed') return { state: 'failed', error: (job.failedReason ?? 'failed').split('\n')[0]!, result: null };
+    // the state first, then the job: a job read before it failed would carry no reason yet
+    const state = await this.queue(s.board).getJobState(s.id);
+    if (state === 'failed') {
+      const job = await this.queue(s.board).getJob(s.id);
+      return { state: 'failed', error: (job?.failedReason || 'failed').split('\n')[0]!, result: null };
+    }
     if (state === 'active') return { state: 'running', error: null, result: null };
     // completed without a result key: a result expired, or the job completed just before its key is read
     if (state === 'completed') return { state: 'running', error: null, result: null };
