@@ -80,9 +80,15 @@ export function connectRedis(access: RedisAccess): Redis {
 /** Waits for the first connection; a wrong URL, password or certificate is said in one line. */
 export async function checkConnection(redis: Redis, access: RedisAccess, timeoutMs = 10_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onError: ((e: Error) => void) | undefined;
   try {
     await Promise.race([
       redis.ping(),
+      // the first failure is said at once: ioredis would otherwise retry a refused connection forever
+      new Promise((_, reject) => {
+        onError = reject;
+        redis.once('error', onError);
+      }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
       }),
@@ -92,5 +98,6 @@ export async function checkConnection(redis: Redis, access: RedisAccess, timeout
     throw new TinyforgeError(`cannot reach Redis at ${redactedUrl(access.url)}: ${(e as Error).message.split('\n')[0]}`);
   } finally {
     clearTimeout(timer);
+    if (onError) redis.removeListener('error', onError);
   }
 }
