@@ -25,6 +25,7 @@ import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
 import { formatOriginalComparison } from '../report/validate.ts';
 import { jsonLine } from '../report/json_document.ts';
 import { ORT_OPTIMIZATION_LEVELS, type OrtOptimizationLevel } from '../../lab/run/onnxruntime.ts';
+import { type FarmFlags, farmOptions, runOnFarm } from './farm.ts';
 
 export function validateCommand(): Command {
   const command = new Command('validate')
@@ -58,7 +59,7 @@ export function validateCommand(): Command {
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
     .addOption(timeoutFlag('one inference', 120));
-  return planShapingOptions(command)
+  return farmOptions(planShapingOptions(command))
     .option('--json', 'print one JSON object on stdout')
     .action(
       async (
@@ -79,8 +80,10 @@ export function validateCommand(): Command {
           labelsFile?: string;
           labels?: string;
           ortLevel: string;
-        } & PlanShapingFlags,
+        } & PlanShapingFlags &
+          FarmFlags,
       ) => {
+        if (opts.farm !== undefined) return runOnFarm('validate', modelPath, opts, command);
         if (opts.port) requireSerialPort(opts.port);
         if (opts.original !== undefined) {
           await validateOriginal(modelPath, { ...opts, original: opts.original });
