@@ -194,6 +194,26 @@ export interface ToolchainSpec {
    * link-time optimization (`-flto`) where the toolchain is tested with it; absent: none
    */
   sizeFlags?: string[];
+  /**
+   * folders searched for `cc` and `size` after PATH, in order: `{tools}` is the reference-runtimes
+   * folder ($TINYFORGE_TFLM_TOOLS, else `tflm-tools/` beside the checkout), `{idf}` ESP-IDF's tools
+   * folder ($IDF_TOOLS_PATH, else `~/.espressif`); a `*` segment matches any entry, the highest
+   * version first. Expanded by the lab (src/lab/toolchain/compilers.ts), never here.
+   */
+  searchDirs?: string[];
+  /**
+   * a compiler that stands in when `cc` is found nowhere: it compile-checks the generated C with its
+   * own flags and proves less (`note` says what); nothing is built or measured with it
+   */
+  fallback?: ToolchainFallback;
+}
+
+export interface ToolchainFallback {
+  cc: string;
+  install: string;
+  cflags: string[];
+  /** what a check with this compiler proves, and what it cannot */
+  note: string;
 }
 
 export interface TargetDescriptor {
@@ -590,6 +610,11 @@ function parseBoard(r: Reader): BoardDescriptor {
   return board;
 }
 
+function parseFallback(r: Reader): ToolchainFallback {
+  const f = r.only(['cc', 'install', 'cflags', 'note']);
+  return { cc: f.field('cc').string(), install: f.field('install').string(), cflags: f.field('cflags').strings(), note: f.field('note').string() };
+}
+
 export function parseTargetDescriptor(raw: unknown, file: string): TargetDescriptor {
   const r = new Reader(file, '', raw).only([
     'name',
@@ -605,7 +630,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'counters',
   ]);
   const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve']);
-  const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags']);
+  const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
     name: r.field('name').string(),
@@ -637,6 +662,8 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       ldflags: tc.field('ldflags').strings(),
       ...(tc.has('sanitizeFlags') ? { sanitizeFlags: tc.field('sanitizeFlags').strings() } : {}),
       ...(tc.has('sizeFlags') ? { sizeFlags: tc.field('sizeFlags').strings() } : {}),
+      ...(tc.has('searchDirs') ? { searchDirs: tc.field('searchDirs').strings() } : {}),
+      ...(tc.has('fallback') ? { fallback: parseFallback(tc.field('fallback')) } : {}),
     },
     boards: r.field('boards').array().map(parseBoard),
     defaultBoard: r.field('defaultBoard').value === null ? null : r.field('defaultBoard').string(),

@@ -86,7 +86,7 @@ export function formatTargets(listing: TargetListing[], wide = false): string {
   });
   const notes = [
     "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
-    'Compile-checked only: the Xtensa C is compiled warning-free by xtensa-lx106-elf-gcc; ESP32 firmware is built by idf.py on a board.',
+    "Compile-checked only: the Xtensa C is compiled warning-free by Espressif's xtensa-esp32-elf-gcc / xtensa-esp32s3-elf-gcc where found, else by xtensa-lx106-elf-gcc (a labelled fallback); ESP32 firmware is built by idf.py on a board.",
     'The real boards, with their chips, memory, clocks and flashing: `tinyforge boards`.',
   ];
   if (!wide) notes.push("Each ISA's extensions and counter's source: `tinyforge targets --wide`.");

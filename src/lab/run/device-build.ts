@@ -16,6 +16,7 @@ import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
+import { findCompiler } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { checkFits } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
@@ -71,7 +72,7 @@ export interface DeviceBuild {
  * target's compiler, and the emulator when an emulated board will be started here.
  */
 export function requireTools(target: TargetDescriptor, board: BoardDescriptor | undefined, startsEmulator: boolean): void {
-  findTool(target.toolchain.cc, target.toolchain.install);
+  findCompiler(target);
   if (startsEmulator && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
 }
 

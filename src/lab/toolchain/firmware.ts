@@ -92,7 +92,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const target = loadTarget(options.target);
   if (target.firmware === 'xtensa') {
     throw new TinyforgeError(
-      `${target.name}: no firmware is built here for Xtensa (Debian's xtensa-lx106-elf-gcc cannot build the ESP32's windowed ABI): the generated C is compile-checked only; on a board, build the ESP-IDF project with idf.py`,
+      `${target.name}: no firmware is built here for Xtensa (tinyforge has no harness for the ESP32 cores yet): the generated C is compile-checked only; on a board, build the ESP-IDF project with idf.py`,
     );
   }
   const modelDir = resolve(options.modelDir);

@@ -22,7 +22,9 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from '../../core/targets/targets.ts';
-import { MODEL_STRICT_CFLAGS, findTool, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { CHECK_INCLUDE_DIR } from './compile_check.ts';
+import { type ResolvedCompiler, findCompiler } from './compilers.ts';
 
 /**
  * What to check: a graph (generated per ISA here), a `.tflite` path (likewise), a model directory
@@ -58,7 +60,10 @@ export interface GateTargetResult {
   mode: 'compile' | 'link' | 'skipped';
   /** no error and not a single diagnostic line */
   ok: boolean;
+  /** the compiler's command name: the target's, or its fallback's once found (see `fallback`) */
   compiler: string;
+  /** set when the target's fallback compiler did the check: what that check proves and what not */
+  fallback?: string;
   /** the .c files compiled (relative to the model directory) */
   files: string[];
   /** the compiler's (and linker's) diagnostics, or the generator's error; empty when ok */
@@ -135,9 +140,6 @@ function sourcesFor(
   return byTarget;
 }
 
-/** The include folder giving <string.h> to a compiler without a C library (Xtensa here). */
-const CHECK_INCLUDE_DIR = join(FIRMWARE_DIR, 'esp32', 'compile-check');
-
 /**
  * Compiles (or builds) a model for every target; never throws for a compiler's verdict, only for a
  * bad input (a missing file). See the header for the modes.
@@ -153,7 +155,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
     const sources = sourcesFor(input, targets, workDir, options);
     const results = new Map<string, GateTargetResult>();
     // one job per target and .c file (compile) or per target (link)
-    type Job = { target: TargetDescriptor; cc: string; modelDir: string; file?: string; link?: boolean };
+    type Job = { target: TargetDescriptor; compiler: ResolvedCompiler; modelDir: string; file?: string; link?: boolean };
     const jobs: Job[] = [];
     for (const t of targets) {
       const src = sources.get(t.name)!;
@@ -164,36 +166,39 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
         continue;
       }
       base.modelDir = src;
-      let cc: string;
+      let compiler: ResolvedCompiler;
       try {
-        cc = findTool(t.toolchain.cc, t.toolchain.install);
+        compiler = findCompiler(t);
       } catch (e) {
         Object.assign(base, { mode: 'skipped', skipped: (e as Error).message, ok: !requireTools, diagnostics: requireTools ? [(e as Error).message] : [] });
         continue;
       }
+      base.compiler = compiler.name;
+      if (compiler.fallback !== null) base.fallback = compiler.fallback;
       const files = readdirSync(src).filter(isCompiledSource).sort();
       base.files = files;
       if (options.link && t.firmware !== 'xtensa') {
         base.mode = 'link';
-        jobs.push({ target: t, cc, modelDir: src, link: true });
+        jobs.push({ target: t, compiler, modelDir: src, link: true });
       } else {
-        for (const file of files) jobs.push({ target: t, cc, modelDir: src, file });
+        for (const file of files) jobs.push({ target: t, compiler, modelDir: src, file });
       }
     }
     const fail = (r: GateTargetResult, lines: string[]) => {
       r.ok = false;
       r.diagnostics.push(...lines);
     };
-    const compileFile = async (t: TargetDescriptor, cc: string, modelDir: string, file: string, r: GateTargetResult) => {
+    const compileFile = async (t: TargetDescriptor, compiler: ResolvedCompiler, modelDir: string, file: string, r: GateTargetResult) => {
+      const cc = compiler.path;
       const objDir = join(workDir, 'obj', t.name);
       mkdirSync(objDir, { recursive: true });
-      const xtensa = t.firmware === 'xtensa' ? ['-isystem', CHECK_INCLUDE_DIR] : [];
+      const libcStandIn = compiler.fallback === null ? [] : ['-isystem', CHECK_INCLUDE_DIR];
       const args = [
-        ...t.toolchain.cflags,
+        ...compiler.cflags,
         ...MODEL_STRICT_CFLAGS,
         ...(options.extraCflags ?? []),
         `-I${modelDir}`,
-        ...xtensa,
+        ...libcStandIn,
         '-c',
         join(modelDir, file),
         '-o',
@@ -214,7 +219,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
     });
     async function runJob(job: Job, r: GateTargetResult): Promise<void> {
       if (!job.link) {
-        await compileFile(job.target, job.cc, job.modelDir, job.file!, r);
+        await compileFile(job.target, job.compiler, job.modelDir, job.file!, r);
         return;
       }
       const outDir = join(workDir, 'fw', job.target.name);
@@ -229,7 +234,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
         if (/will not fit|overflowed by/.test(message)) {
           // too big for this board is not what the gate is about: check the model's C alone
           r.fits = false;
-          for (const file of r.files) await compileFile(job.target, job.cc, job.modelDir, file, r);
+          for (const file of r.files) await compileFile(job.target, job.compiler, job.modelDir, file, r);
         } else {
           fail(r, [message]);
         }

@@ -52,16 +52,6 @@ const IDF_TARGETS: Record<string, { idfTarget: string; chipName: string; clockHz
   esp32c3: { idfTarget: 'esp32c3', chipName: 'ESP32-C3', clockHz: 160_000_000 },
 };
 
-/**
- * The compiler a user builds the `make` and `cmake` exports with, where it is not the one in the
- * target descriptor: Debian's xtensa-lx106-elf-gcc only compile-checks ESP32 C here (call0 ABI);
- * Espressif's own compilers build for the chips.
- */
-const EXPORT_COMPILERS: Record<string, { cc: string; archFlags: string[] }> = {
-  esp32: { cc: 'xtensa-esp32-elf-gcc', archFlags: ['-mlongcalls'] },
-  esp32s3: { cc: 'xtensa-esp32s3-elf-gcc', archFlags: ['-mlongcalls'] },
-};
-
 /** Arduino cores (`architectures`) whose boards have the core the kernels were chosen for. */
 const ARDUINO_ARCHITECTURES: Record<string, string> = {
   host: '*',
@@ -203,12 +193,11 @@ export function libraryView(library: LibraryFacts, target: TargetDescriptor, ban
 /** The compiler and flags a user builds the C with for this target (`make` and `cmake` exports). */
 export function exportCompiler(target: TargetDescriptor): { cc: string; ar: string; archFlags: string[]; optimize: string; cflags: string[] } {
   const isArchFlag = (f: string) => /^-m|^--specs=/.test(f);
-  const override = EXPORT_COMPILERS[target.name];
-  const cc = override?.cc ?? target.toolchain.cc;
+  const cc = target.toolchain.cc;
   return {
     cc,
     ar: cc.replace(/gcc$/, 'ar'),
-    archFlags: override?.archFlags ?? target.toolchain.cflags.filter(isArchFlag),
+    archFlags: target.toolchain.cflags.filter(isArchFlag),
     optimize: target.toolchain.cflags.find((f) => /^-O/.test(f)) ?? '-O2',
     // -Werror is for our own checks: a user's newer compiler may warn where ours does not
     cflags: target.toolchain.cflags.filter((f) => !isArchFlag(f) && !/^-O/.test(f) && f !== '-Werror'),

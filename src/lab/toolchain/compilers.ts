@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Finding a target's compiler beyond PATH: the folders its descriptor names (`toolchain.searchDirs`:
+ * the reference-runtimes folder where a machine builds the ESP32 compilers, an ESP-IDF install), and
+ * its labelled stand-in (`toolchain.fallback`) when the compiler is nowhere.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { TinyforgeError } from '../../core/errors.ts';
+import type { TargetDescriptor } from '../../core/targets/targets.ts';
+import { findTool } from './toolchain.ts';
+
+export interface ResolvedCompiler {
+  /** absolute path of the compiler */
+  path: string;
+  /** its command name: the target's `cc`, or the fallback's */
+  name: string;
+  /** the flags it compiles with: the target's, or the fallback's own */
+  cflags: string[];
+  /** null for the target's own compiler; for the stand-in, what a check with it proves and what not */
+  fallback: string | null;
+}
+
+/** The reference-runtimes folder: $TINYFORGE_TFLM_TOOLS, else `tflm-tools/` beside the checkout. */
+export function toolsFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TINYFORGE_TFLM_TOOLS ? resolve(env.TINYFORGE_TFLM_TOOLS) : resolve(import.meta.dirname, '../../../../tflm-tools');
+}
+
+/** ESP-IDF's tools folder ($IDF_TOOLS_PATH, else ~/.espressif), where `install.sh` puts compilers under `tools/`. */
+export function idfToolsFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return env.IDF_TOOLS_PATH ? resolve(env.IDF_TOOLS_PATH) : join(homedir(), '.espressif');
+}
+
+/** Numeric-aware descending order, so `esp-13.2.0_20230928` comes before `esp-12.2.0_20230208`. */
+function newestFirst(a: string, b: string): number {
+  return b.localeCompare(a, 'en', { numeric: true });
+}
+
+function directoryEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((name) => isDirectory(join(dir, name)))
+      .sort(newestFirst);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The existing folders a descriptor's `searchDirs` patterns name: `{tools}` and `{idf}` replaced,
+ * each `*` segment expanded to the folders there (highest version first).
+ */
+export function expandSearchDirs(patterns: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs: string[] = [];
+  for (const pattern of patterns) {
+    const expanded = pattern.replaceAll('{tools}', toolsFolder(env)).replaceAll('{idf}', idfToolsFolder(env));
+    let found = [expanded.startsWith('/') ? '/' : ''];
+    for (const segment of expanded.split('/').filter((s) => s !== '')) {
+      found = found.flatMap((base) => (segment === '*' ? directoryEntries(base || '.').map((name) => join(base, name)) : [join(base, segment)]));
+    }
+    dirs.push(...found.filter(isDirectory));
+  }
+  return dirs;
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** PATH followed by the target's own search folders, as a PATH value. */
+export function toolchainPath(target: TargetDescriptor, env: NodeJS.ProcessEnv = process.env): string {
+  return [env.PATH ?? '', ...expandSearchDirs(target.toolchain.searchDirs ?? [], env)].filter((d) => d !== '').join(delimiter);
+}
+
+/**
+ * The target's compiler (on PATH, then in its search folders), else its labelled fallback, else a
+ * TinyforgeError naming both installs.
+ */
+export function findCompiler(target: TargetDescriptor, env: NodeJS.ProcessEnv = process.env): ResolvedCompiler {
+  const tc = target.toolchain;
+  const path = toolchainPath(target, env);
+  try {
+    return { path: findTool(tc.cc, tc.install, { ...env, PATH: path }), name: tc.cc, cflags: [...tc.cflags], fallback: null };
+  } catch (e) {
+    if (!tc.fallback) throw e;
+  }
+  try {
+    const fallbackPath = findTool(tc.fallback.cc, tc.fallback.install, env);
+    return { path: fallbackPath, name: tc.fallback.cc, cflags: [...tc.fallback.cflags], fallback: tc.fallback.note };
+  } catch {
+    throw new TinyforgeError(
+      `${tc.cc} not found (on PATH or in ${(tc.searchDirs ?? []).join(', ') || 'no other folder'}): install it with: ${tc.install}; or, for a compile check only, ${tc.fallback.cc}: ${tc.fallback.install}`,
+    );
+  }
+}
