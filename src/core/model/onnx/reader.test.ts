@@ -245,6 +245,26 @@ describe('ONNX importer', function () {
     expect(graph.tensors[conv.outputs[0]!]!.quant!.zeroPoint).to.deep.equal([-28]);
   });
 
+  it('a Relu between two equal quantizations fuses into the conv; tensors name their ONNX values', function () {
+    const b = new OnnxBuilder();
+    const x = b.qdq(b.input('x', 'float', [1, 2, 4, 4]), 0.1, 0);
+    const c = b.qdq(b.one('Conv', [x, b.dqConst([3, 2, 1, 1], weights(6), [0.01])]), 0.05, -128);
+    const r = b.qdq(b.one('Relu', [c]), 0.05, -128);
+    const clipped = b.one('Clip', [r, b.init('lo', 'float', [], [0]), b.init('hi', 'float', [], [6])]);
+    b.output(b.qdq(clipped, 0.05, -128), 'float');
+    const graph = parseOnnx(b.bytes(), 'fuse.onnx');
+    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['QUANTIZE', 'TRANSPOSE', 'CONV_2D', 'RELU6', 'TRANSPOSE', 'DEQUANTIZE']);
+    const conv = graph.ops[2]!;
+    expect(conv.attrs.activation).to.equal('RELU');
+    const out = graph.tensors[conv.outputs[0]!]!;
+    expect(out.onnx!.perm).to.deep.equal([0, 2, 3, 1]);
+    // the value the tensor holds is the Relu's quantized output, not the conv's
+    const relu = b.nodes.find((n) => n.opType === 'Relu')!;
+    const reluQ = b.nodes.find((n) => n.input?.[0] === relu.output![0])!;
+    expect(out.onnx!.name).to.equal(reluQ.output![0]);
+    expect(graph.tensors[graph.inputs[0]!]!.onnx).to.deep.equal({ name: 'x' });
+  });
+
   it('a float model lowers to float ops in NHWC, with the flatten absorbed at compile time', function () {
     const b = new OnnxBuilder();
     const x = b.input('x', 'float', [1, 2, 5, 5]);

@@ -128,6 +128,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     outputs.push(finishOutput(ctx, name, value, dtypeOfOnnx(declaredType(output).elemType)));
   }
   ctx.endGraphOutputs();
+  recordOnnxValues(ctx);
   if (ctx.ops.length === 0) throw fail('the graph computes nothing (no node becomes an op)');
 
   const lowered = [...ctx.lowered].sort((a, b) => nodeOrder(a.node, nodes) - nodeOrder(b.node, nodes));
@@ -140,6 +141,19 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     ...(model.docString ? { description: model.docString } : {}),
     onnx: { opset, nodes: lowered },
   };
+}
+
+/**
+ * Tells each activation tensor which ONNX value it holds and under which permutation: the
+ * quantized value (a QuantizeLinear output) rather than its DequantizeLinear view where both exist.
+ */
+function recordOnnxValues(ctx: Lowering): void {
+  const bindings = [...ctx.values.entries()].filter((e): e is [string, ActivationValue] => e[1].kind === 'tensor');
+  for (const [name, value] of [...bindings.filter(([, v]) => !v.dequantized), ...bindings.filter(([, v]) => v.dequantized)]) {
+    const t = ctx.tensors[value.index]!;
+    if (t.onnx || t.data) continue;
+    t.onnx = value.perm.every((p, i) => p === i) ? { name } : { name, perm: [...value.perm] };
+  }
 }
 
 function nodeOrder(label: string, nodes: { name?: string }[]): number {
