@@ -205,6 +205,11 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
     // each op alone is within 1 step (nearest exact); bilinear's and the requantizations' roundings add up
     steps: 2,
   },
+  {
+    name: 'matmul of two activations (the input by its transpose, batch 2)',
+    shape: [1, 2, 3, 4],
+    build: () => qdqModel([1, 2, 3, 4], (b, x) => b.one('MatMul', [x, b.one('Transpose', [x], [attrInts('perm', [0, 1, 3, 2])])]), 0.02),
+  },
 ];
 
 describe('ONNX importer', function () {
