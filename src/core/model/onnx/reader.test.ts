@@ -68,7 +68,12 @@ function qdqModel(
   return b;
 }
 
-const rand = seeded(7);
+let rand = seeded(7);
+/** Each case's weights from its own seed, whichever cases run before it. */
+function built(c: { name: string; build: () => OnnxBuilder }): OnnxBuilder {
+  rand = seeded([...c.name].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7));
+  return c.build();
+}
 const weights = (count: number) => randomInts(rand, count, -127, 127);
 const scales = (count: number, base: number) => Array.from({ length: count }, (_, i) => base * (1 + 0.1 * i));
 
@@ -159,8 +164,10 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
         1 / 256,
         -128,
       ),
-    // SOFTMAX is TFLite's fixed-point softmax, ONNX Runtime's a float one
-    steps: 2,
+    // each op alone is within 1 step, but Mul of two activations multiplies a 1-step difference of
+    // one operand (fixed-point vs ONNX Runtime's float requantization) by the other's value (up to
+    // 5 steps here), and SOFTMAX (TFLite's fixed-point one, ONNX Runtime's float) adds its own
+    steps: 8,
   },
   {
     name: 'sigmoid, leaky relu, hard swish, pad, transpose, reshape, matmul',
@@ -203,7 +210,7 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
         0.1,
       ),
     // each op alone is within 1 step (nearest exact); bilinear's and the requantizations' roundings add up
-    steps: 2,
+    steps: 3,
   },
   {
     name: 'matmul of two activations (the input by its transpose, batch 2)',
@@ -223,7 +230,7 @@ describe('ONNX importer', function () {
 
   for (const c of QDQ_CASES) {
     it(`QDQ ${c.name}: quantized ops marked for ONNX Runtime's arithmetic, within ${c.steps ?? 1} step of ONNX Runtime`, async function () {
-      const bytes = c.build().bytes();
+      const bytes = built(c).bytes();
       const graph = parseOnnx(bytes, `${c.name}.onnx`);
       expect(graph.tensors[graph.inputs[0]!]!.shape).to.deep.equal(c.shape);
       for (const op of graph.ops) {
@@ -246,7 +253,7 @@ describe('ONNX importer', function () {
   it('the compiled C of QDQ models equals the interpreter on the host', async function () {
     for (const c of [QDQ_CASES[0]!, QDQ_CASES[4]!]) {
       const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
-      writeFileSync(path, c.build().bytes());
+      writeFileSync(path, built(c).bytes());
       const graph = parseOnnx(readFileSync(path), path);
       const cases = [1, 2].map((seed) => [new Uint8Array(inputOf(graph, seed).buffer)]);
       const report = await runModel(path, { target: 'host', cases, sanitize: true });
