@@ -72,7 +72,7 @@ describe('CLI: completion', () => {
         .sort(),
     );
     expect(boards).to.include('nucleo-l4r5zi');
-    expect(afterConfig).to.deep.equal(['--board']);
+    expect(afterConfig).to.deep.equal(['--board', '--boards']);
     expect(sparse).to.deep.equal(['off', 'auto', 'force']);
     expect(shells).to.deep.equal(['bash', 'zsh', 'fish']);
     // nothing offered: bash's default (file names) takes over

@@ -5,7 +5,7 @@ import { createProgram } from '../../src/face/cli/program.ts';
 import { COMMAND_EXAMPLES } from '../../src/face/cli/examples.ts';
 
 /** Commands whose output is only ever for people, files or a shell: listed here with why. */
-const WITHOUT_JSON: Record<string, string> = { completion: 'prints a shell script' };
+const WITHOUT_JSON: Record<string, string> = { completion: 'prints a shell script', farm: 'a group: its sweep and status take --json' };
 
 describe('CLI: conventions on every command', () => {
   const program = createProgram();

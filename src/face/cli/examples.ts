@@ -21,6 +21,7 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   profile: [
     'tinyforge profile model.tflite --target cortex-m4 --html report.html',
     'tinyforge profile small.tflite --json > small.json && tinyforge profile model.tflite --html cmp.html --compare small.json',
+    'tinyforge profile model.tflite --farm redis://lab-redis:6379 --boards all',
   ],
   validate: [
     'tinyforge validate model.tflite --inputs samples/ --target cortex-m4',
@@ -60,4 +61,10 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   completion: ['tinyforge completion bash', 'tinyforge completion fish | source'],
   init: ['tinyforge init model.tflite', 'tinyforge init --force'],
   report: ['tinyforge report before.json after.json --html compare.html'],
+  farm: [
+    'tinyforge farm worker --redis redis://farm:secret@lab-redis:6379 --boards qemu-mps2-an386,rp2040js --instances 2',
+    'tinyforge farm worker --redis rediss://farm:secret@lab-redis:6379 --redis-ca ca.crt --ports auto',
+    'tinyforge farm sweep a.tflite b.tflite --redis redis://lab-redis:6379 --boards all --max-ram 64K --html sweep.html',
+    'tinyforge farm status --redis redis://lab-redis:6379',
+  ],
 };

@@ -30,6 +30,7 @@ import {
   timeoutFlag,
 } from './device-options.ts';
 import { jsonLine } from '../report/json_document.ts';
+import { type FarmFlags, farmOptions, runOnFarm } from './farm.ts';
 
 export function profileCommand(): Command {
   const command = new Command('profile')
@@ -50,7 +51,7 @@ export function profileCommand(): Command {
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
     .option('--no-estimate', 'emulated boards: skip the estimated cycles (no instruction trace for the timing model)')
     .option('--labels <file>', "class labels, one a line or a JSON array: the input's top class with its label and score");
-  return planShapingOptions(command)
+  return farmOptions(planShapingOptions(command))
     .option('--json', 'print one JSON object on stdout')
     .option('-v, --verbose', "every figure's basis and each layer's MACs per count and estimates (as in --json and --html)")
     .option('--html <file>', 'also write a self-contained HTML report (per-layer chart and table, memory against capacity, arena timeline)')
@@ -75,8 +76,10 @@ export function profileCommand(): Command {
           clock?: number;
           battery?: number;
           labels?: string;
-        } & PlanShapingFlags,
+        } & PlanShapingFlags &
+          FarmFlags,
       ) => {
+        if (opts.farm !== undefined) return runOnFarm('profile', modelPath, opts, command);
         // a mistyped port is the first thing said: before the board on it is looked for, before any build
         if (opts.port) requireSerialPort(opts.port);
         // the estimate's board and clock are checked before anything is built

@@ -20,6 +20,7 @@ import { compressCommand } from './compress.ts';
 import { sensitivityCommand } from './sensitivity.ts';
 import { palettizeCommand } from './palettize.ts';
 import { reportCommand } from './report.ts';
+import { farmCommand } from './farm.ts';
 import { TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { COMMAND_EXAMPLES } from './examples.ts';
 import { initCommand } from './init.ts';
@@ -61,6 +62,7 @@ export function createProgram(): Command {
   program.addCommand(sensitivityCommand());
   program.addCommand(palettizeCommand());
   program.addCommand(reportCommand());
+  program.addCommand(farmCommand());
   program.addCommand(completionCommand(program));
 
   // Every command's help: required options marked, and examples at the end.

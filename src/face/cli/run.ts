@@ -40,6 +40,7 @@ import {
 } from './device-options.ts';
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 import { jsonLine } from '../report/json_document.ts';
+import { type FarmFlags, farmOptions, runOnFarm } from './farm.ts';
 
 /** Each case's top class: its first output's largest element, labelled, dequantized. */
 function runClasses(graph: Graph, report: RunReport, labels: string[] | null): RunClasses {
@@ -74,7 +75,7 @@ export function runCommand(): Command {
     .option('--rate <hz>', RATE_HELP, rateOption)
     .option('--labels <labels>', "class labels, one a line or a JSON array: each input's top class with its label and score; a pipeline's also as a,b,c")
     .option('--html <file>', HTML_HELP);
-  return planShapingOptions(command)
+  return farmOptions(planShapingOptions(command))
     .option('--json', 'print one JSON object on stdout')
     .option('-v, --verbose', "every figure's basis: the counter's source, the estimates' datasheet figures, the row bands")
     .action(
@@ -101,8 +102,13 @@ export function runCommand(): Command {
           rate?: number;
           labels?: string;
           html?: string;
-        } & PlanShapingFlags,
+        } & PlanShapingFlags &
+          FarmFlags,
       ) => {
+        if (opts.farm !== undefined) {
+          if (pipelineModel !== undefined) throw new TinyforgeError('--farm runs one model: a pipeline runs locally');
+          return runOnFarm('run', modelPath, opts, command);
+        }
         if (pipelineModel !== undefined || isSensorInput(opts.input)) {
           refusePipelineFlags({
             '--max-ram': opts.maxRam,

@@ -22,6 +22,8 @@ export const JSON_DOCUMENTS = [
   'sensitivity',
   'compress',
   'report',
+  'farm-sweep',
+  'farm-status',
 ] as const;
 export type JsonDocument = (typeof JSON_DOCUMENTS)[number];
 

@@ -5,6 +5,7 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
 import { forEachCoordinate, inputTensors, normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/families/shape_ops.ts';
 import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { ortConcatKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 
 /** Inputs placed one after another along `axis` of the output. */
 export interface ConcatParams extends MovementParams {
@@ -149,4 +150,5 @@ const concatenation: OpDef<ConcatParams> = {
   },
 };
 
-export default concatenation;
+// layers imported from ONNX: QLinearConcat requantizes inputs quantized unlike the output (common/families/ort_kernels.ts)
+export default withOrtArithmetic(concatenation, ortConcatKernel(concatenation));
