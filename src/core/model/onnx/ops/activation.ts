@@ -8,6 +8,7 @@ import type { FusedActivation } from '../../../ir/graph.ts';
 import type { Lowering } from '../lowering.ts';
 import type { OnnxNodeProto } from '../schema.ts';
 import { sameQuantization } from '../values.ts';
+import { outputWithQuant } from './outputs.ts';
 
 const FUSES = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'ADD', 'MUL']);
 const OP_OF: Record<string, string> = { RELU: 'RELU', RELU6: 'RELU6', RELU_N1_TO_1: 'RELU_N1_TO_1' };
@@ -43,7 +44,8 @@ export function lowerActivation(ctx: Lowering, node: OnnxNodeProto, activation: 
       return;
     }
   }
-  const shape = ctx.onnxShape(x);
-  const out = ctx.output(node, 0, shape, x.perm, { quantized, inherit: t.quant });
+  // int8 RELU6 (TFLite Micro's) clamps without requantizing: it writes the input's quantization
+  const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, quantized, activation === 'RELU6' ? t.quant : undefined);
   ctx.addQuantizedOp(OP_OF[activation]!, [x.index], [out.index], {}, quantized);
+  out.finish();
 }
