@@ -5,7 +5,8 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
 import { forEachCoordinate, inputTensors, normalizeAxis, requireSameDtype, shapeComment, shapeText } from '../common/families/shape_ops.ts';
 import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
-import { ortConcatKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
+import { withOrtArithmetic } from '../common/families/ort_kernels.ts';
+import { ortConcatKernel } from './onnxruntime.ts';
 
 /** Inputs placed one after another along `axis` of the output. */
 export interface ConcatParams extends MovementParams {
@@ -150,5 +151,5 @@ const concatenation: OpDef<ConcatParams> = {
   },
 };
 
-// layers imported from ONNX: QLinearConcat requantizes inputs quantized unlike the output (common/families/ort_kernels.ts)
+// layers imported from ONNX: QLinearConcat requantizes inputs quantized unlike the output (onnxruntime.ts)
 export default withOrtArithmetic(concatenation, ortConcatKernel(concatenation));
