@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../core/errors.ts';
 import { type Graph, byteSize, cIdentifier, elementCount } from '../core/ir/graph.ts';
+import { readOnnx } from '../core/model/onnx/reader.ts';
 import { readTflite } from '../core/model/tflite/reader.ts';
 import { loadLayersModelFile, modelJsonPath } from '../core/model/tfjs/io.ts';
 import { type KernelIsa } from '../core/ops/op.ts';
@@ -29,12 +30,21 @@ export async function loadFloatModel(path: string): Promise<Graph> {
     if (int8) throw new TinyforgeError(`${path}: already an int8 model (tensor ${int8.index} "${int8.name}" is int8); compression starts from a float model`);
     checkFloatGraph(graph);
     graph = { ...graph, name: cIdentifier(graph.name) };
+  } else if (!isDir && extname(path).toLowerCase() === '.onnx') {
+    graph = readOnnx(path);
+    const quantized = graph.ops.find((op) => op.attrs.arithmetic === 'onnxruntime');
+    if (quantized)
+      throw new TinyforgeError(`${path}: already a quantized (QDQ) model (op ${quantized.index} ${quantized.kind}); compression starts from a float model`);
+    checkFloatGraph(graph);
+    graph = { ...graph, name: cIdentifier(graph.name) };
   } else if (isDir || extname(path).toLowerCase() === '.json') {
     const model = await loadLayersModelFile(modelJsonPath(path));
     graph = layersModelToFloatGraph(model, cIdentifier(model.name));
     model.dispose();
   } else {
-    throw new TinyforgeError(`${path}: unknown model format "${extname(path) || '(no extension)'}" (expected a float .tflite or a TensorFlow.js model.json)`);
+    throw new TinyforgeError(
+      `${path}: unknown model format "${extname(path) || '(no extension)'}" (expected a float .tflite or .onnx, or a TensorFlow.js model.json)`,
+    );
   }
   checkFiniteWeights(graph, path);
   if (graph.inputs.length !== 1) throw new TinyforgeError(`${path}: compression supports models with one input (this one has ${graph.inputs.length})`);

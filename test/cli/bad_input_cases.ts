@@ -161,6 +161,7 @@ export function makeBadInputFiles(dir: string): void {
   writeFileSync(join(dir, 'text.tflite'), 'not a model, just some text\n');
   writeFileSync(join(dir, 'zeros.tflite'), new Uint8Array(64));
   writeFileSync(join(dir, 'model.onnx'), writeTflite(reluModel()));
+  writeFileSync(join(dir, 'model.pb'), writeTflite(reluModel()));
   writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [] }));
   model(
     'nan-scale.tflite',
@@ -289,8 +290,15 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   {
     group: 'model file',
     what: 'another format',
+    args: ['compile', 'model.pb', '-o', 'out'],
+    says: 'model.pb: unknown model format ".pb" (expected .tflite or .onnx)',
+    tflm: NO_FILES,
+  },
+  {
+    group: 'model file',
+    what: 'a .onnx file that is no ONNX model',
     args: ['compile', 'model.onnx', '-o', 'out'],
-    says: 'model.onnx: unknown model format ".onnx"',
+    says: 'model.onnx: not an ONNX model: the bytes do not decode as an ONNX ModelProto (invalid wire type 4 at offset 1)',
     tflm: NO_FILES,
   },
   {

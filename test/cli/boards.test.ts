@@ -123,7 +123,7 @@ describe('CLI: boards and --board', function () {
     const image = join(dir, 'app.bin');
     writeFileSync(image, Buffer.alloc(64));
     const uf2Only = tinyforge(['flash', image, '--board', 'pico2']);
-    expect(uf2Only.stderr.trim()).to.equal(`error: ${image}: the pico2 takes a .uf2 or .elf image (or a .tflite model to build), not .bin`);
+    expect(uf2Only.stderr.trim()).to.equal(`error: ${image}: the pico2 takes a .uf2 or .elf image (or a .tflite or .onnx model to build), not .bin`);
     // two real boards of one target: the port needs --board
     const port = tinyforge(['run', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '--port', '/dev/ptmx']);
     expect(port.stderr.trim()).to.equal('error: --port: give --board, the real board on the port (cortex-m4: nucleo-l4r5zi, nrf52840-dk)');

@@ -157,7 +157,7 @@ describe('cli: flash --target rp2040', function () {
       writeFileSync(bin, new Uint8Array(512));
       r = tinyforge(['flash', bin, '--target', 'rp2040', '--board', 'rp2040js']);
       expect(r.status).to.equal(1);
-      expect(r.stderr.trim()).to.equal(`error: ${bin}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not .bin`);
+      expect(r.stderr.trim()).to.equal(`error: ${bin}: an RP2040 takes a .uf2 or .elf image (or a .tflite or .onnx model to build), not .bin`);
       r = tinyforge(['flash', uf2, '--target', 'rp2040', '--drive', other, '--port', join(scratch.dir, 'no-such-port')]);
       expect(r.stderr.trim()).to.match(/^error: --port .*no-such-port: no such port/);
       r = tinyforge(['flash', uf2, '--target', 'rp2040', '--board', 'rp2040js', '--port', '/dev/null']);

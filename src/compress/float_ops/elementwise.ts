@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Pools, ADD, MUL, RESHAPE-like moves, PAD, MEAN and the activation ops. (CONCATENATION is left out:
+ * Pools, ADD, MUL, RESHAPE-like moves, TRANSPOSE, PAD, MEAN and the activation ops. (CONCATENATION is left out:
  * TFLite's int8 kernel needs every input at the output's scale, a constraint PTQ here does not impose.)
  */
 import * as tf from '@tensorflow/tfjs';
@@ -80,6 +80,16 @@ export const FLOAT_ELEMENTWISE_OPS: FloatOpDef[] = [
       const p = constantInts(ctx, 1);
       const pairs = Array.from({ length: p.length / 2 }, (_, i) => [p[2 * i]!, p[2 * i + 1]!] as [number, number]);
       return tf.pad(ctx.input(0), pairs);
+    },
+    outputQuant: { kind: 'input', input: 0 },
+  },
+  {
+    // a layout change (an ONNX model's NCHW input to NHWC): int8 moves bytes without rescaling
+    kind: 'TRANSPOSE',
+    evaluate(ctx) {
+      const perm = constantInts(ctx, 1);
+      if (perm[0] !== 0) throw new TinyforgeError(`op ${ctx.op.index} (TRANSPOSE): moving the batch axis is not supported`);
+      return tf.transpose(ctx.input(0), perm);
     },
     outputQuant: { kind: 'input', input: 0 },
   },

@@ -142,6 +142,16 @@ export interface Graph {
   inputs: number[];
   outputs: number[];
   description?: string;
+  /** set by the ONNX importer: how the model's nodes were lowered (`inspect` prints it) */
+  onnx?: OnnxImportSummary;
+}
+
+/** How an ONNX model became this graph. */
+export interface OnnxImportSummary {
+  /** the opset of the default domain the model declares */
+  opset: number;
+  /** per ONNX node, in the file's order: the IR op kinds it became (none: absorbed) */
+  nodes: { node: string; opType: string; kinds: string[]; note?: string }[];
 }
 
 export function elementCount(shape: readonly number[]): number {

@@ -2,21 +2,26 @@
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
+import { readOnnx } from './onnx/reader.ts';
 import { readTflite } from './tflite/reader.ts';
 
-/** Whether a file is a model tinyforge compiles (a .tflite), rather than a firmware image. */
+/** The extensions of the model files tinyforge compiles. */
+export const MODEL_EXTENSIONS = ['.tflite', '.onnx'] as const;
+
+/** Whether a file is a model tinyforge compiles (a .tflite or .onnx), rather than a firmware image. */
 export function isModelFile(file: string): boolean {
-  return extname(file).toLowerCase() === '.tflite';
+  return (MODEL_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase());
 }
 
 /** Reads a model file into the IR, by its extension. */
 export function loadGraph(path: string): Graph {
   const ext = extname(path).toLowerCase();
   if (ext === '.tflite') return readTflite(path);
+  if (ext === '.onnx') return readOnnx(path);
   // a TF.js model is float: the compression commands read it and write the int8 .tflite compiled here
   if (ext === '.json')
     throw new TinyforgeError(
       `${path}: a TensorFlow.js model (float) is quantized first: tinyforge quantize ${path} --calib DATA -o ${path.replace(/\.json$/i, '')}_int8.tflite, then use that .tflite`,
     );
-  throw new TinyforgeError(`${path}: unknown model format "${ext || '(no extension)'}" (expected .tflite)`);
+  throw new TinyforgeError(`${path}: unknown model format "${ext || '(no extension)'}" (expected .tflite or .onnx)`);
 }

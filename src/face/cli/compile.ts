@@ -72,7 +72,7 @@ export function compileCommand(): Command {
     .description('compile an int8 model to C sources: <name>.h (API), <name>.c (layers, arena), <name>_weights.c')
     .argument(
       '[models...]',
-      'model file (.tflite); several: one library of them all, sharing one arena (they run one at a time); a front-end and a model with --pipeline or a stream flag (--stride, --window-stride, --channels, --input clip.wav): a pipeline (docs/pipeline.md); default: "model" of tinyforge.json',
+      'model file (.tflite or .onnx); several: one library of them all, sharing one arena (they run one at a time); a front-end and a model with --pipeline or a stream flag (--stride, --window-stride, --channels, --input clip.wav): a pipeline (docs/pipeline.md); default: "model" of tinyforge.json',
     )
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The examples each command's --help ends with: the commands an engineer types first. */
 export const COMMAND_EXAMPLES: Record<string, string[]> = {
-  inspect: ['tinyforge inspect model.tflite', 'tinyforge inspect model.tflite --target rp2040 --json'],
+  inspect: ['tinyforge inspect model.tflite', 'tinyforge inspect model.tflite --target rp2040 --json', 'tinyforge inspect model_qdq.onnx'],
   compile: [
     'tinyforge compile model.tflite --target cortex-m4 -o out/',
     'tinyforge compile model.tflite --target rp2040 -o out/ --max-ram 48K --prefer size',
+    'tinyforge compile model_qdq.onnx --target cortex-m4 -o out/',
     'tinyforge compile frontend.tflite micro_speech.tflite --target cortex-m4 -o out/',
   ],
   run: [
@@ -42,7 +43,11 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge flash app.elf --board nucleo-l4r5zi --probe openocd',
     'tinyforge flash app.bin --board nrf52840-dk --probe tcp:192.168.1.50:4441',
   ],
-  quantize: ['tinyforge quantize float.tflite --calib data.npz -o model_int8.tflite', 'tinyforge quantize model.json --calib images/ --ranges percentile'],
+  quantize: [
+    'tinyforge quantize float.tflite --calib data.npz -o model_int8.tflite',
+    'tinyforge quantize model.json --calib images/ --ranges percentile',
+    'tinyforge quantize float.onnx --calib data.npz -o model_int8.tflite',
+  ],
   prune: ['tinyforge prune float.tflite --data data.npz --sparsity 0.8 --int8', 'tinyforge prune float.tflite --data data.npz --sparsity 0.5 --structured'],
   qat: ['tinyforge qat float.tflite --data data.npz --epochs 2'],
   distill: ['tinyforge distill --teacher big.tflite --student small.json --data data.npz'],

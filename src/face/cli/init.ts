@@ -3,6 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
+import { isModelFile } from '../../core/model/load.ts';
 import { DEFAULT_TARGET, listTargets, loadTarget } from '../../core/targets/targets.ts';
 import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
 import { CONFIG_FILE, checkProjectConfig } from './project_config.ts';
@@ -23,14 +24,14 @@ interface InitOptions {
   json?: boolean;
 }
 
-/** The only .tflite file in the current directory: the model when `init` is given none. */
+/** The only model file (.tflite or .onnx) in the current directory: the model when `init` is given none. */
 function onlyModelHere(): string {
-  const models = readdirSync('.').filter((f) => f.endsWith('.tflite'));
+  const models = readdirSync('.').filter((f) => isModelFile(f));
   if (models.length === 1) return models[0]!;
   throw new TinyforgeError(
     models.length === 0
-      ? 'init: no .tflite file here: give the model (tinyforge init path/to/model.tflite)'
-      : `init: ${models.length} .tflite files here (${models.join(', ')}): give the model`,
+      ? 'init: no .tflite or .onnx file here: give the model (tinyforge init path/to/model.tflite)'
+      : `init: ${models.length} model files here (${models.join(', ')}): give the model`,
   );
 }
 
@@ -42,7 +43,7 @@ function boardTarget(board: string | undefined): string | undefined {
 export function initCommand(program: Command): Command {
   return new Command('init')
     .description(`write a project file (${CONFIG_FILE}, or --config FILE) so that compile, run, profile, ... need no flags`)
-    .argument('[model]', 'model file (.tflite); default: the only .tflite file here')
+    .argument('[model]', 'model file (.tflite or .onnx); default: the only .tflite or .onnx file here')
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', 'a board (`tinyforge boards`; implies its target)')
     .option('--inputs <path>', 'sample input(s): for run and profile (--input), validate (--inputs) and the starter apps of compile --project')

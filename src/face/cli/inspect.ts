@@ -6,7 +6,7 @@ import { loadGraph } from '../../core/model/load.ts';
 import { prepareGraph, unsupportedOps } from '../../core/ops/prepare.ts';
 import { optimizeGraph } from '../../core/passes/index.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import type { Graph } from '../../core/ir/graph.ts';
+import type { Graph, OnnxImportSummary } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
 import { type CompileOptions, compileFiles, resolvePatchOption } from '../../core/compile.ts';
 import { planMemory } from '../../core/plan/schedule.ts';
@@ -22,7 +22,7 @@ import { jsonLine } from '../report/json_document.ts';
 export function inspectCommand(): Command {
   const command = new Command('inspect')
     .description('show ops, tensors, quantization, MACs, weight bytes and the memory plan of a model')
-    .argument('[models...]', 'model file (.tflite); several: the arena they share when compiled into one library; default: "model" of tinyforge.json')
+    .argument('[models...]', 'model file (.tflite or .onnx); several: the arena they share when compiled into one library; default: "model" of tinyforge.json')
     .option('-t, --target <target>', "target whose kernels and memory plan are shown (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', 'a board (`tinyforge boards`): its target')
     .option(
@@ -76,12 +76,18 @@ export function inspectCommand(): Command {
       if (opts.json) {
         const json = inspectionJson(graph, prepared, plan, missing, problem);
         process.stdout.write(
-          jsonLine('inspect', { ...json, ...(stageLine ? { patch: stageLine } : {}), ...(declinedLine ? { patchDeclined: declinedLine } : {}) }),
+          jsonLine('inspect', {
+            ...json,
+            ...(stageLine ? { patch: stageLine } : {}),
+            ...(declinedLine ? { patchDeclined: declinedLine } : {}),
+            ...(original.onnx ? { onnx: original.onnx } : {}),
+          }),
         );
         return;
       }
       const out = [
         `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
+        ...(original.onnx ? [formatOnnxLowering(original.onnx)] : []),
         formatOps(graph, prepared),
         formatTensors(graph),
       ];
@@ -99,6 +105,15 @@ export function inspectCommand(): Command {
       process.stdout.write(`${wrapLines(out.join('\n\n'))}\n`);
     },
   );
+}
+
+/** What each ONNX node became; inputs and outputs keep ONNX's layout (reader.ts says how). */
+function formatOnnxLowering(onnx: OnnxImportSummary): string {
+  const lines = onnx.nodes.map((n) => {
+    const became = n.kinds.length > 0 ? n.kinds.join(' + ') : '(no op)';
+    return `  ${terminalText(n.node)} ${n.opType} -> ${became}${n.note ? `: ${terminalText(n.note)}` : ''}`;
+  });
+  return [`ONNX opset ${onnx.opset}, ${onnx.nodes.length} nodes lowered (inputs and outputs keep the ONNX model's shapes and layout):`, ...lines].join('\n');
 }
 
 function weightBytes(graph: Graph): number {

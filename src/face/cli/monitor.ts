@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
+import { isModelFile } from '../../core/model/load.ts';
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { type ConsoleLine, consoleBaud, openMonitor } from '../../lab/device/monitor.ts';
 import { findBoard } from '../../core/targets/targets.ts';
@@ -75,9 +76,11 @@ export function monitorCommand(): Command {
       } else if (!opts.board) {
         throw new TinyforgeError('monitor needs --port P (a real board) or --board B FIRMWARE (an emulated board)');
       }
-      const isModel = firmware !== undefined && /\.tflite$/i.test(firmware);
+      const isModel = firmware !== undefined && isModelFile(firmware);
       if (opts.projectApp && !isModel) {
-        throw new TinyforgeError("--project-app builds a model's starter app for an emulated board: monitor --board B MODEL.tflite --project-app");
+        throw new TinyforgeError(
+          "--project-app builds a model's starter app for an emulated board: monitor --board B MODEL.tflite --project-app (or MODEL.onnx)",
+        );
       }
       if (isModel && !opts.projectApp) {
         throw new TinyforgeError(`${firmware} is a model: monitor runs a firmware (an ELF, a UF2), or with --project-app the model's starter app`);

@@ -35,7 +35,7 @@ import { type FarmFlags, farmOptions, runOnFarm } from './farm.ts';
 export function profileCommand(): Command {
   const command = new Command('profile')
     .description('run the model on a board in a profile build and read back the counter per layer, memory and outputs')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument('[model]', 'model file (.tflite or .onnx); default: "model" of tinyforge.json')
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option(
       '-b, --board <board>',

@@ -5,8 +5,8 @@ import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions,
 
 export function quantizeCommand(): Command {
   const cmd = new Command('quantize')
-    .description('int8 post-training quantization of a float model (.tflite or TensorFlow.js model.json) into a standard int8 .tflite')
-    .argument('<model>', 'float model: .tflite, or a TensorFlow.js model.json (or its folder)')
+    .description('int8 post-training quantization of a float model (.tflite, .onnx or TensorFlow.js model.json) into a standard int8 .tflite')
+    .argument('<model>', 'float model: .tflite or .onnx, or a TensorFlow.js model.json (or its folder)')
     .option('-o, --output <file.tflite>', 'output (default: <model>_int8.tflite)')
     .option('--json', 'print one JSON object on stdout: the held-out figures before and after, and the output file')
     .option('--weight-bits <b>', "every layer's weights at b bits (2..8, per channel, from the float weights); values stay int8 in the file")

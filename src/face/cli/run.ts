@@ -50,7 +50,10 @@ function runClasses(graph: Graph, report: RunReport, labels: string[] | null): R
 export function runCommand(): Command {
   const command = new Command('run')
     .description('compile, build and run a model on the target (emulated board by default); print outputs, counter and memory')
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json; with a second model, the front-end of a pipeline (docs/pipeline.md)')
+    .argument(
+      '[model]',
+      'model file (.tflite or .onnx); default: "model" of tinyforge.json; with a second model, the front-end of a pipeline (docs/pipeline.md)',
+    )
     .argument('[pipeline-model]', "a pipeline's model, fed the first model's features frame by frame (--input: a .wav or .raw clip)")
     .option('-t, --target <target>', "target (see `tinyforge targets`) (default: the --board's, else cortex-m4)")
     .option(

@@ -32,7 +32,7 @@ export function validateCommand(): Command {
     .description(
       "run many inputs on a board and compare every output bit for bit with the host reference; with --reference, compare every layer's output with a per-tensor dump (docs/reference-dumps.md); with --original, compare the int8 model with its float original (RMSE, MAE, L2 relative error, cosine, accuracy, confusion matrix)",
     )
-    .argument('[model]', 'model file (.tflite); default: "model" of tinyforge.json')
+    .argument('[model]', 'model file (.tflite or .onnx); default: "model" of tinyforge.json')
     .option('--inputs <path>', 'a raw file of inputs back to back, a .npy with a batch dimension, or a directory of .bin/.npy files')
     .option('--carry-state', `with --inputs: ${CARRY_STATE_HELP}`)
     .option(

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
+import { isModelFile } from '../../../core/model/load.ts';
 import { loadTarget } from '../../../core/targets/targets.ts';
 import { SerialTransport } from '../../device/transport/serial.ts';
 import { type EspFlashOptions, type EspFlashReport, type EspImage, flashEsp, imagesFromIdfBuild } from '../../device/esp/flash.ts';
@@ -49,7 +50,7 @@ export async function flashEspFile(options: EspFlashFileOptions): Promise<EspFla
 
 function espImages(file: string, address: number | undefined, chip: string): EspImage[] {
   const extension = extname(file).toLowerCase();
-  if (extension === '.tflite') {
+  if (isModelFile(file)) {
     throw new TinyforgeError(
       `${file}: ESP firmware is built by ESP-IDF, not here: \`tinyforge compile MODEL --project esp-idf -o DIR\`, run idf.py -C DIR/harness build (the device harness that run, profile and validate --port talk to; DIR itself is a starter app), then flash DIR/harness/build`,
     );

@@ -29,7 +29,7 @@ import { type Uf2Verification, copyUf2AndVerify } from '../../device/rp2040/veri
 import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 
 export interface Rp2040FlashOptions {
-  /** a model (.tflite: compiled and built first) or an image (.uf2, .elf) */
+  /** a model (.tflite or .onnx: compiled and built first) or an image (.uf2, .elf) */
   file: string;
   /** a model's harness console rate (flash --baud): run/profile/validate --baud must say the same */
   consoleBaud?: number;
@@ -88,7 +88,7 @@ export async function flashRp2040(options: Rp2040FlashOptions): Promise<Rp2040Fl
   const extension = extname(options.file).toLowerCase();
   if (!isModelFile(options.file) && extension !== '.uf2' && extension !== '.elf') {
     throw new TinyforgeError(
-      `${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`,
+      `${options.file}: an RP2040 takes a .uf2 or .elf image (or a .tflite or .onnx model to build), not ${extension || 'a file without extension'}`,
     );
   }
   if (!isModelFile(options.file) && !existsSync(options.file)) throw new TinyforgeError(`${options.file}: no such file`);
@@ -218,7 +218,7 @@ export async function flashRp2350(
   const extension = extname(file).toLowerCase();
   if (!isModelFile(file) && extension !== '.uf2' && extension !== '.elf') {
     throw new TinyforgeError(
-      `${file}: the ${board.name} takes a .uf2 or .elf image (or a .tflite model to build), not ${extension || 'a file without extension'}`,
+      `${file}: the ${board.name} takes a .uf2 or .elf image (or a .tflite or .onnx model to build), not ${extension || 'a file without extension'}`,
     );
   }
   if (!isModelFile(file) && !existsSync(file)) throw new TinyforgeError(`${file}: no such file`);

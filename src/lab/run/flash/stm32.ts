@@ -32,7 +32,7 @@ import { makeTempFolder, removeTempFolder } from '../../lifecycle.ts';
 export const STM32_FLASH_BASE = 0x08000000;
 
 export interface FlashFileOptions {
-  /** a model (.tflite: compiled and built first) or an image (.elf, .bin, .hex) */
+  /** a model (.tflite or .onnx: compiled and built first) or an image (.elf, .bin, .hex) */
   file: string;
   /** a model's harness console rate (flash --baud): run/profile/validate --baud must say the same */
   consoleBaud?: number;

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * DequantizeLinear. Of a constant: a quantized constant (weights, biases), read by the op that uses
+ * it. Of an activation: the same quantized tensor, now read as its real values by the next op (no IR
+ * op). Of an int8 / uint8 graph input: that input's quantization (uint8 becomes int8 in a QUANTIZE).
+ */
+import type { OnnxOpLowering } from './registry.ts';
+import { perChannelAxis } from './quantize_linear.ts';
+import { sameQuantization } from '../values.ts';
+
+export const dequantizeLinear: OnnxOpLowering = {
+  minOpset: 10,
+  lower(ctx, node) {
+    const x = ctx.input(node, 0, 'the input');
+    const name = node.output?.[0];
+    if (!name) throw ctx.fail(node, 'output 0 is missing');
+    const { quant } = ctx.quantizeParams(node, x.kind === 'tensor' ? ctx.tensor(x).dtype : x.dtype);
+    if (x.kind === 'qconst') throw ctx.fail(node, 'dequantizes a value that is already dequantized');
+    if (x.kind === 'const') {
+      if (x.dtype !== 'int8' && x.dtype !== 'uint8' && x.dtype !== 'int32') throw ctx.fail(node, `dequantizes a ${x.dtype} constant`);
+      const rank = x.dims.length;
+      const axis = quant.scale.length > 1 ? perChannelAxis(ctx.attrInt(node, 'axis', 1), rank) : 0;
+      if (quant.scale.length > 1 && x.dims[axis] !== quant.scale.length)
+        throw ctx.fail(node, `${quant.scale.length} scales for axis ${axis} of size ${x.dims[axis]}`);
+      // the constant's own integer type says how its zero point is stored
+      const zeroPoint = quant.zeroPoint.map((z) => (x.dtype === 'uint8' ? z + 128 : z));
+      ctx.values.set(name, { kind: 'qconst', dtype: x.dtype, dims: [...x.dims], values: x.values, scale: quant.scale, zeroPoint, axis });
+      ctx.note('a quantized constant');
+      return;
+    }
+    if (quant.scale.length > 1) throw ctx.fail(node, 'per-axis dequantization of an activation is not supported');
+    const t = ctx.tensor(x);
+    if (x.dequantized) throw ctx.fail(node, 'dequantizes a value that is already dequantized');
+    if (t.dtype === 'float32') throw ctx.fail(node, 'dequantizes a float tensor');
+    if (!t.quant) {
+      // an int8 / uint8 graph input: its quantization is this node's
+      if (t.dtype === 'uint8') {
+        t.quant = { scale: [...quant.scale], zeroPoint: quant.zeroPoint.map((z) => z + 128), axis: 0 };
+        const out = ctx.addTensor(`${t.name}_int8`, 'int8', [...t.shape], quant);
+        ctx.addQuantizedOp('QUANTIZE', [x.index], [out], {}, true);
+        ctx.values.set(name, { kind: 'tensor', index: out, perm: x.perm, dequantized: true });
+        return;
+      }
+      t.quant = quant;
+    } else if (!sameQuantization(t.quant, quant)) {
+      throw ctx.fail(node, `dequantizes '${node.input![0]}' with a scale or zero point other than the one it was quantized with`);
+    }
+    ctx.values.set(name, { ...x, dequantized: true });
+    ctx.note('reads the quantized tensor');
+  },
+};

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * MaxPool and AveragePool (2-D) -> MAX_POOL_2D / AVERAGE_POOL_2D on NHWC. TFLite's SAME padding
+ * leaves padded cells out of both (a max over real cells, an average over them: count_include_pad
+ * 0). Other pads: an explicit PAD first (the int8 minimum for a max pool, the zero point for an
+ * average pool counting padded cells); an average excluding non-SAME pads is refused.
+ */
+import type { Lowering } from '../lowering.ts';
+import type { OnnxNodeProto } from '../schema.ts';
+import type { OnnxOpLowering } from './registry.ts';
+import { padNhwc, tflitePadding, windowOf } from './common.ts';
+import { outputWithQuant } from './outputs.ts';
+import { type ActivationValue, channelsLastPerm } from '../values.ts';
+
+function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): void {
+  const x0 = ctx.activation(node, 0, 'the input');
+  const shape = ctx.onnxShape(x0);
+  if (shape.length !== 4) throw ctx.fail(node, `input of rank ${shape.length}: tinyforge lowers 2-D pools`);
+  const quantized = ctx.quantizedInputs(node, [x0]);
+  const kernel = ctx.attrInts(node, 'kernel_shape');
+  if (!kernel) throw ctx.fail(node, 'kernel_shape is missing');
+  if (ctx.attrInt(node, 'storage_order', 0) !== 0) throw ctx.fail(node, 'storage_order 1 is not supported');
+  const spatial = shape.slice(2);
+  const ceil = ctx.attrInt(node, 'ceil_mode', 0) !== 0;
+  const win = windowOf(ctx, node, spatial, kernel, ceil);
+  if (ceil && !samePoolSize(win, spatial)) throw ctx.fail(node, 'ceil_mode 1 with a partial last window is not supported');
+  if (win.dilations.some((d) => d !== 1)) throw ctx.fail(node, 'dilated pools are not supported');
+  let x: ActivationValue = ctx.inLayout(x0, channelsLastPerm(4));
+  let padding = tflitePadding(spatial, win);
+  if (!padding) {
+    if (kind === 'MAX_POOL_2D') {
+      x = padWithMinimum(ctx, x, win.pads);
+    } else {
+      if (ctx.attrInt(node, 'count_include_pad', 0) === 0)
+        throw ctx.fail(node, 'pads other than TFLite SAME padding with count_include_pad 0 are not supported');
+      x = padNhwc(ctx, x, win.pads);
+    }
+    padding = 'VALID';
+  } else if (padding === 'SAME' && kind === 'AVERAGE_POOL_2D' && ctx.attrInt(node, 'count_include_pad', 0) !== 0) {
+    x = padNhwc(ctx, x, win.pads);
+    padding = 'VALID';
+  }
+  const t = ctx.tensor(x);
+  const out = outputWithQuant(ctx, node, [shape[0]!, shape[1]!, ...win.out], channelsLastPerm(4), quantized, t.quant);
+  const attrs = { padding, strideH: win.strides[0]!, strideW: win.strides[1]!, filterH: kernel[0]!, filterW: kernel[1]!, activation: 'NONE' };
+  ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
+  out.finish();
+}
+
+function samePoolSize(win: { out: number[]; pads: number[]; kernel: number[]; strides: number[] }, spatial: number[]): boolean {
+  const n = spatial.length;
+  return spatial.every((size, i) => Math.floor((size + win.pads[i]! + win.pads[i + n]! - win.kernel[i]!) / win.strides[i]!) + 1 === win.out[i]);
+}
+
+/** PADV2 with the smallest value, so that padded cells never win a max. */
+function padWithMinimum(ctx: Lowering, x: ActivationValue, pads: number[]): ActivationValue {
+  const t = ctx.tensor(x);
+  const [n, h, w, c] = t.shape as [number, number, number, number];
+  const [top, left, bottom, right] = pads as [number, number, number, number];
+  const paddings = ctx.addConstant(`${t.name}_paddings`, 'int32', [4, 2], [0, 0, top, bottom, left, right, 0, 0]);
+  const float = t.dtype === 'float32';
+  const value = ctx.addConstant(`${t.name}_pad_value`, t.dtype, [], [float ? -3.4e38 : -128], t.quant && { ...t.quant });
+  const out = ctx.addTensor(`${t.name}_padded`, t.dtype, [n, h + top + bottom, w + left + right, c], t.quant && { ...t.quant });
+  ctx.addOp('PADV2', [x.index, paddings, value], [out]);
+  return { ...x, index: out };
+}
+
+export const maxPool: OnnxOpLowering = {
+  minOpset: 1,
+  lower: (ctx, node) => {
+    if ((node.output ?? []).filter(Boolean).length > 1) throw ctx.fail(node, 'the Indices output is not supported');
+    lowerPool(ctx, node, 'MAX_POOL_2D');
+  },
+};
+
+export const averagePool: OnnxOpLowering = {
+  minOpset: 7,
+  lower: (ctx, node) => lowerPool(ctx, node, 'AVERAGE_POOL_2D'),
+};
