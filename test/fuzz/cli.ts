@@ -5,11 +5,15 @@
  * `npm run fuzz -- --edge --seed S --count N [--max-elements E]`: the edge-input mode (edge.ts): the
  * widest layers, extreme zero points and weights, inputs all-max/all-min/alternating, host C under
  * ASan+UBSan (no recovery) against the TS reference; needs no tflm-ref.
+ * `npm run fuzz -- --onnx --seed S --count N [--target T ...] [--only GENERATOR ...] [--form qdq|qop]
+ * [--ort-level L]`: generated ONNX models (onnx/generate.ts) against ONNX Runtime, every output's
+ * exact share and max |diff| in LSB per op and family (onnx/campaign.ts); needs no tflm-ref.
  * Prints a line per batch on stderr and a table of models per op and per target at the end; exits 1
  * on any finding (reproducers are written to test/fuzz/repro/ unless --repro says elsewhere).
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CampaignError, FAMILY_TARGETS, runCampaign } from './campaign.ts';
 import { REPRO_DIR } from './repro.ts';
 import { findRuntime, missingRuntimeNotice } from '../helpers/runtimes.ts';
@@ -30,6 +34,9 @@ const program = new Command('fuzz')
   .option('--gate', 'also compile every batch for every other target with its own flags (-Werror)')
   .option('--json <file>', 'write the campaign figures as JSON')
   .option('--edge', 'edge inputs: widest layers, extreme zero points and weights, all-max/all-min/alternating inputs (no tflm-ref needed)')
+  .option('--onnx', 'ONNX models (QDQ and QOperator) against ONNX Runtime instead of TFLite models against TFLite Micro')
+  .option('--form <f...>', 'with --onnx: qdq, qop', ['qdq', 'qop'])
+  .option('--ort-level <level>', "with --onnx: ONNX Runtime's graph optimization level (disabled, basic, extended, all)", 'all')
   .option('--max-elements <n>', 'with --edge: the most input values one layer reads (the RAM budget)', integerArg(1, 1 << 24), 131072);
 
 usageErrorsExitTwo(program).parse();
@@ -44,8 +51,49 @@ const o = program.opts<{
   json?: string;
   gate?: boolean;
   edge?: boolean;
+  onnx?: boolean;
+  form: string[];
+  ortLevel: string;
   maxElements: number;
 }>();
+
+async function onnxMain(): Promise<number> {
+  const { onnxRuntimeAvailable, ORT_OPTIMIZATION_LEVELS } = await import('../../src/lab/run/onnxruntime.ts');
+  const { OnnxImporterAbsent, formatOnnxCampaign, runOnnxCampaign } = await import('./onnx/campaign.ts');
+  if (!(await onnxRuntimeAvailable())) {
+    console.error('NOTICE: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): the ONNX campaign compares with it');
+    return 2;
+  }
+  if (!(ORT_OPTIMIZATION_LEVELS as readonly string[]).includes(o.ortLevel))
+    throw new CampaignError(`--ort-level: "${o.ortLevel}" is not one of ${ORT_OPTIMIZATION_LEVELS.join(', ')}`);
+  if (o.form.some((f) => f !== 'qdq' && f !== 'qop')) throw new CampaignError(`--form: qdq or qop, not ${o.form.join(' ')}`);
+  try {
+    const r = await runOnnxCampaign({
+      seed: o.seed,
+      count: o.count,
+      targets: o.target,
+      only: o.only,
+      forms: o.form as ('qdq' | 'qop')[],
+      level: o.ortLevel as 'all',
+      reproDir: o.repro === false ? undefined : join(o.repro, 'onnx'),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(`${formatOnnxCampaign(r, o.target)}\n`);
+    process.stdout.write(
+      `onnx seed ${r.seed}: ${r.models} models against ONNX Runtime (level ${r.level}); ${r.levelsDiffer} whose ORT outputs differ between levels all and disabled; ${r.findings.length} finding(s) in ${(r.elapsedMs / 1000).toFixed(0)} s\n`,
+    );
+    for (const f of r.findings) process.stdout.write(`  ${f.kind} on ${f.target}: ${f.label}: ${f.detail}${f.repro ? ` -> ${f.repro}` : ''}\n`);
+    if (o.json) writeFileSync(o.json, `${JSON.stringify(r, null, 1)}\n`);
+    return r.findings.length ? 1 : 0;
+  } catch (e) {
+    if (e instanceof OnnxImporterAbsent) {
+      console.error(`NOTICE: ${e.message}: the ONNX campaign needs the ONNX importer (loadGraph of a .onnx)`);
+      return 2;
+    }
+    if (e instanceof Error && !(e instanceof CampaignError) && /^no ONNX generator/.test(e.message)) throw new CampaignError(e.message);
+    throw e;
+  }
+}
 
 function edgeMain(): number {
   const r = runEdgeCampaign({ seed: o.seed, count: o.count, maxElements: o.maxElements }, (line) => process.stderr.write(`${line}\n`));
@@ -59,6 +107,7 @@ function edgeMain(): number {
 
 async function main(): Promise<number> {
   if (o.edge) return edgeMain();
+  if (o.onnx) return onnxMain();
   if (!findRuntime('tflm-ref')) {
     console.error(missingRuntimeNotice('tflm-ref', 'a campaign compares with TensorFlow Lite Micro live'));
     return 2;

@@ -66,6 +66,14 @@ export interface Tensor {
    * writer packs again, so everything that evaluates the graph is unaware of it.
    */
   storageBits?: 4;
+  /**
+   * For a tensor imported from ONNX: the ONNX value it holds, for comparing with ONNX Runtime's
+   * tensors (validate --reference onnxruntime, the ONNX fuzzer). `perm` is the transpose from the
+   * ONNX layout to this tensor's (NumPy's `transpose(onnxValue, perm)`: this tensor's axis i is the
+   * ONNX value's axis perm[i]); [0, 2, 3, 1] for an NCHW value held NHWC, absent when the layouts
+   * are the same. Element types may differ by the uint8/int8 shift of 128 (with the zero point).
+   */
+  onnx?: { name: string; perm?: number[] };
 }
 
 export type FusedActivation = 'NONE' | 'RELU' | 'RELU_N1_TO_1' | 'RELU6' | 'TANH' | 'SIGN_BIT';

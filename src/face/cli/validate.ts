@@ -24,6 +24,7 @@ import { type ReferenceReport, referenceVerdict, validateAgainstReference } from
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
 import { formatOriginalComparison } from '../report/validate.ts';
 import { jsonLine } from '../report/json_document.ts';
+import { ORT_OPTIMIZATION_LEVELS, type OrtOptimizationLevel } from '../../lab/run/onnxruntime.ts';
 
 export function validateCommand(): Command {
   const command = new Command('validate')
@@ -41,8 +42,9 @@ export function validateCommand(): Command {
     .option('--labels <file>', 'with --original: class labels, one a line or a JSON array, naming the confusion matrix')
     .option(
       '--reference <dir>',
-      'a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes): name the first layer whose output differs',
+      "a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes; or an ONNX model's TensorProto files, as ONNX Runtime's node I/O dump writes them), or `onnxruntime` to run an ONNX model in ONNX Runtime now: name the first layer whose output differs",
     )
+    .option('--ort-level <level>', `with --reference onnxruntime: ONNX Runtime's graph optimization level (${ORT_OPTIMIZATION_LEVELS.join(', ')})`, 'all')
     .option(
       '--input <file>',
       "with --reference: the input the reference was made with (raw, several inferences back to back, or .npy); default: the reference's own input tensors",
@@ -76,6 +78,7 @@ export function validateCommand(): Command {
           original?: string;
           labelsFile?: string;
           labels?: string;
+          ortLevel: string;
         } & PlanShapingFlags,
       ) => {
         if (opts.port) requireSerialPort(opts.port);
@@ -94,6 +97,10 @@ export function validateCommand(): Command {
               "--reference reads every layer's whole output from the arena: drop --max-ram, --max-flash and --patch (check a budgeted build with --inputs)",
             );
           if (opts.carryState) throw new TinyforgeError('--carry-state goes with --inputs: --reference compares one input, from reset state');
+          if (!(ORT_OPTIMIZATION_LEVELS as readonly string[]).includes(opts.ortLevel))
+            throw new TinyforgeError(`--ort-level: "${opts.ortLevel}" is not one of ${ORT_OPTIMIZATION_LEVELS.join(', ')}`);
+          if (command.getOptionValueSource('ortLevel') === 'cli' && opts.reference !== 'onnxruntime')
+            throw new TinyforgeError('--ort-level goes with --reference onnxruntime');
           await validateReference(modelPath, { ...opts, reference: opts.reference });
           return;
         }
@@ -186,10 +193,11 @@ async function validateOriginal(
 
 async function validateReference(
   modelPath: string,
-  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: number; json?: boolean },
+  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: number; json?: boolean; ortLevel: string },
 ): Promise<void> {
   const steps = stepReporter();
   const report = await validateAgainstReference(modelPath, {
+    ortLevel: opts.ortLevel as OrtOptimizationLevel,
     target: targetNameFor(opts.target, opts.board),
     board: opts.board,
     port: opts.port,

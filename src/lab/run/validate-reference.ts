@@ -14,7 +14,7 @@
  * their output is read where the bytes they alias were computed.
  */
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type Graph, DTYPE_BYTES, byteSize, isConstant } from '../../core/ir/graph.ts';
 import { fromBytes } from '../../core/ir/buffers.ts';
@@ -31,10 +31,17 @@ import { type InputCase, readInputCases, zeroPointCase } from '../data/inputs.ts
 import { concat, splitOutputs } from '../data/bytes.ts';
 import { type MatchedReference, type ReferenceDump, readReferenceDump, matchReference } from './reference.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
+import { type OnnxReference, isOnnxTensorDir, onnxRuntimeReference, onnxTensorDirReference } from './onnx_reference.ts';
+import type { OrtOptimizationLevel } from './onnxruntime.ts';
 
 export interface ReferenceValidateOptions extends DeviceTargetOptions {
-  /** the reference dump directory */
+  /**
+   * the reference dump directory (index.json and <index>.bin, or an ONNX model's TensorProto files);
+   * 'onnxruntime' for an ONNX model: ONNX Runtime runs it now and dumps every integer tensor
+   */
   reference: string;
+  /** with reference 'onnxruntime': the graph optimization level (default 'all') */
+  ortLevel?: OrtOptimizationLevel;
   /** raw input file (one or more inferences back to back; state carries over) or .npy; default: the reference's own input tensors */
   input?: string;
 }
@@ -128,11 +135,20 @@ interface TensorRead {
   bytes: number;
 }
 
+/** `--reference onnxruntime`: ONNX Runtime, run live, is the reference. */
+export const ONNX_RUNTIME_REFERENCE = 'onnxruntime';
+
 export async function validateAgainstReference(modelPath: string, options: ReferenceValidateOptions): Promise<ReferenceReport> {
   const progress = options.progress ?? (() => {});
   const original = loadGraph(modelPath);
   const modelLabel = basename(modelPath);
-  const dump = readReferenceDump(options.reference);
+  let onnx: OnnxReference | undefined;
+  if (options.reference === ONNX_RUNTIME_REFERENCE) {
+    if (extname(modelPath).toLowerCase() !== '.onnx') throw new TinyforgeError(`--reference onnxruntime is for an ONNX model (.onnx), not ${modelLabel}`);
+    const given = options.input !== undefined ? readInputCases(original, options.input) : [zeroPointCase(original)];
+    onnx = await onnxRuntimeReference(modelPath, original, given[given.length - 1]!, options.ortLevel);
+  } else if (isOnnxTensorDir(options.reference)) onnx = onnxTensorDirReference(options.reference, original);
+  const dump = onnx?.dump ?? readReferenceDump(options.reference);
   const matched = matchReference(original, dump, modelLabel);
   const byTensor = new Map(matched.map((m) => [m.tensor, m]));
   const { records, source } = inputRecords(original, byTensor, options.input);
@@ -142,6 +158,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
   const work = async (compiled: CompiledModel, run: (plan: ReadPlan) => Promise<DeviceResult>): Promise<ReferenceReport> => {
     const plan = planReads(original, compiled, byTensor, records[records.length - 1]!);
     const device = await run(plan);
+    plan.notComparable.push(...(onnx?.unmatched ?? []));
     return compare(compiled, original, plan, device, byTensor, {
       model: compiled.graph.name,
       target: target.name,

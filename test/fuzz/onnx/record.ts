@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run oracle:record:onnx`: writes test/data/onnx/ afresh: one generated model per generator and
+ * form (the smallest of a few seeds, to keep the store small), its input and ONNX Runtime's outputs
+ * at the level tinyforge matches. Needs onnxruntime-web; the tests replay the answers without it.
+ */
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_ORT_LEVEL, onnxRuntimeAvailable } from '../../../src/lab/run/onnxruntime.ts';
+import { ONNX_GENERATORS, type OnnxCase, generateOnnxCase } from './generate.ts';
+import { ortOutputs, saveCase } from './campaign.ts';
+import { RECORDED_DIR } from './recorded.ts';
+
+const SEEDS_TRIED = 4;
+
+if (!(await onnxRuntimeAvailable())) {
+  console.error('oracle:record:onnx: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): nothing can be recorded without it');
+  process.exit(2);
+}
+for (const f of readdirSync(RECORDED_DIR, { withFileTypes: true })) if (/\.(onnx|json)$/.test(f.name)) rmSync(join(RECORDED_DIR, f.name));
+let models = 0;
+for (const [g, generator] of ONNX_GENERATORS.entries()) {
+  for (const form of generator.forms) {
+    let smallest: OnnxCase | undefined;
+    for (let k = 0; k < SEEDS_TRIED; k++) {
+      const c = await generateOnnxCase(1000 * (g + 1) + 10 * k + (form === 'qop' ? 1 : 0), { only: [generator.name], forms: [form] });
+      const size = (x: OnnxCase) => x.model.length + x.inputs.reduce((n, i) => n + i.data.length, 0);
+      if (!smallest || size(c) < size(smallest)) smallest = c;
+    }
+    saveCase(RECORDED_DIR, smallest!, await ortOutputs(smallest!, DEFAULT_ORT_LEVEL), DEFAULT_ORT_LEVEL);
+    models++;
+  }
+}
+const bytes = readdirSync(RECORDED_DIR).reduce((n, f) => n + statSync(join(RECORDED_DIR, f)).size, 0);
+console.log(
+  `oracle:record:onnx: ${models} models with ONNX Runtime's answers (level ${DEFAULT_ORT_LEVEL}) in test/data/onnx (${(bytes / 1024).toFixed(0)} KiB)`,
+);
