@@ -17,6 +17,7 @@ import { optimizeGraph } from './passes/index.ts';
 import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
+import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
 import {
   type PartRam,
   type PatchOption,
@@ -69,6 +70,12 @@ export interface CompileOptions {
   name?: string;
   /** the name of each element of the first output: a labels table in the model header (`<prefix>_labels`) */
   labels?: readonly string[];
+  /**
+   * Layers lowered from ONNX (`attrs.arithmetic 'onnxruntime'`): `exact` (default) computes as ONNX
+   * Runtime, float32 requantization; `fixed` runs TFLite's fixed-point kernels (faster, no float;
+   * within 1 LSB of ONNX Runtime) (passes/onnx_requant.ts)
+   */
+  onnxRequant?: OnnxRequant;
 }
 
 export interface CompiledModel {
@@ -88,7 +95,8 @@ export interface CompiledModel {
 
 /** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
-  const graph = optimizeGraph(options.name !== undefined ? { ...input, name: options.name } : input, source, { deadNeurons: options.deadNeurons });
+  const named = options.name !== undefined ? { ...input, name: options.name } : input;
+  const graph = optimizeGraph(applyOnnxRequant(named, options.onnxRequant), source, { deadNeurons: options.deadNeurons });
   const fastest = prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);

@@ -45,6 +45,7 @@ export function compileChoices(options: {
   patch?: PatchOption;
   arena?: string;
   name?: string;
+  onnxRequant?: 'exact' | 'fixed';
 }): string | undefined {
   const k = options.kernels ?? {};
   const flags = [
@@ -55,6 +56,7 @@ export function compileChoices(options: {
     ...(k.palette === false ? ['--no-palette-kernels'] : []),
     ...(k.int4 === false ? ['--no-int4-kernels'] : []),
     ...(options.deadNeurons === false ? ['--no-dead-neurons'] : []),
+    ...(options.onnxRequant === 'fixed' ? ['--onnx-requant fixed'] : []),
     ...(options.patch !== undefined ? [`--patch ${patchFlag(options.patch)}`] : []),
     ...(options.arena === 'caller' ? ['--arena caller'] : []),
     ...(options.name !== undefined ? [`--name ${options.name}`] : []),

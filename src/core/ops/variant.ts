@@ -77,5 +77,7 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
  */
 export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed', kernels: KernelChoices = {}): KernelVariant<P> {
   if ((p as { accWraps?: boolean }).accWraps) return portableVariant(def);
+  // ONNX Runtime's float32 requantization (common/numerics/requant_f32.h) is in the portable C only
+  if ((p as { ortScale?: number[] }).ortScale) return portableVariant(def);
   return def.selectVariant ? def.selectVariant(p, isa, prefer, kernels) : chooseStorage(def, p, isa, prefer, kernels);
 }

@@ -17,13 +17,15 @@ export interface ChoiceFlags {
   paletteKernels?: boolean;
   int4Kernels?: boolean;
   deadNeurons?: boolean;
+  onnxRequant?: 'exact' | 'fixed';
 }
 
-/** The choices the compile options carry: prefer, kernels, deadNeurons. */
+/** The choices the compile options carry: prefer, kernels, deadNeurons, onnxRequant. */
 export interface CompileChoices {
   prefer?: Prefer;
   kernels?: KernelChoices;
   deadNeurons?: boolean;
+  onnxRequant?: 'exact' | 'fixed';
 }
 
 /** The flags, with what each one measures or tests. */
@@ -44,7 +46,13 @@ export function choiceOptions(command: Command): Command {
     .option('--no-entropy', 'no Huffman-coded weights (TINYFORGE_ENTROPY=off)')
     .option('--no-palette-kernels', 'no palette (look-up table) weights (TINYFORGE_PALETTE_KERNELS=off)')
     .option('--no-int4-kernels', 'no int4-packed weights: int4-valued layers run the int8 kernels (TINYFORGE_INT4_KERNELS=off)')
-    .option('--no-dead-neurons', 'keep the neurons no output depends on (TINYFORGE_DEAD_NEURONS=off)');
+    .option('--no-dead-neurons', 'keep the neurons no output depends on (TINYFORGE_DEAD_NEURONS=off)')
+    .addOption(
+      new Option(
+        '--onnx-requant <mode>',
+        "layers of an ONNX model: exact (ONNX Runtime's float32 requantization, bit-exact with it) or fixed (TFLite's fixed point: faster, no float, within 1 LSB); default exact, or TINYFORGE_ONNX_REQUANT",
+      ).choices(['exact', 'fixed']),
+    );
 }
 
 /** The kernel-choice flags given on the command line (the ones a prebuilt image cannot honour). */
@@ -56,6 +64,7 @@ export function choiceFlagsGiven(opts: ChoiceFlags): string[] {
     ...(opts.paletteKernels === false ? ['--no-palette-kernels'] : []),
     ...(opts.int4Kernels === false ? ['--no-int4-kernels'] : []),
     ...(opts.deadNeurons === false ? ['--no-dead-neurons'] : []),
+    ...(opts.onnxRequant !== undefined ? ['--onnx-requant'] : []),
   ];
 }
 
@@ -72,6 +81,7 @@ export function choicesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ch
     ...(env.TINYFORGE_PALETTE_KERNELS === 'off' ? { paletteKernels: false } : {}),
     ...(env.TINYFORGE_INT4_KERNELS === 'off' ? { int4Kernels: false } : {}),
     ...(env.TINYFORGE_DEAD_NEURONS === 'off' ? { deadNeurons: false } : {}),
+    ...(env.TINYFORGE_ONNX_REQUANT === 'exact' || env.TINYFORGE_ONNX_REQUANT === 'fixed' ? { onnxRequant: env.TINYFORGE_ONNX_REQUANT } : {}),
   };
 }
 
@@ -97,6 +107,7 @@ export function compileChoicesOf(flags: ChoiceFlags, env: NodeJS.ProcessEnv = pr
     ...(prefer ? { prefer } : {}),
     ...(Object.keys(kernels).length > 0 ? { kernels } : {}),
     ...(off(flags.deadNeurons, fromEnv.deadNeurons) ? { deadNeurons: false } : {}),
+    ...((flags.onnxRequant ?? fromEnv.onnxRequant) === 'fixed' ? { onnxRequant: 'fixed' as const } : {}),
   };
 }
 

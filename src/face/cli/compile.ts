@@ -12,7 +12,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
 import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf } from '../../lab/toolchain/fit.ts';
-import { formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
+import { formatOnnxArithmetic, formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
 import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
@@ -46,6 +46,8 @@ function summary(compiled: CompiledModel): string {
   if (compiled.budget) lines.push(formatBudget(compiled.budget));
   const storage = formatStorage(compiled.prepared);
   if (storage) lines.push(storage);
+  const arithmetic = formatOnnxArithmetic(compiled.prepared);
+  if (arithmetic) lines.push(arithmetic);
   return lines.join('\n');
 }
 

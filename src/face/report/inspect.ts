@@ -7,6 +7,7 @@ import { underFloor } from './run.ts';
 import { formatTable } from './table.ts';
 import { terminalText } from './terminal_text.ts';
 import { wrap } from './layout.ts';
+import { onnxArithmeticCounts } from '../../core/ops/common/numerics/requant_f32.ts';
 
 const shape = (graph: Graph, i: number) => `${graph.tensors[i]!.dtype}[${graph.tensors[i]!.shape.join(',')}]`;
 
@@ -76,6 +77,17 @@ export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): str
   const dense = layer.def.denseCost;
   if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params))) return '-';
   return `dense ${n(dense(layer.params, prepared.isa).flashBytes)} B`;
+}
+
+/**
+ * How the layers of an ONNX model compute (compile's summary): as ONNX Runtime (float32
+ * requantization) or in TFLite's fixed point; empty for a model with none.
+ */
+export function formatOnnxArithmetic(prepared: PreparedGraph): string {
+  const { exact, fixed } = onnxArithmeticCounts(prepared.layers);
+  if (exact + fixed === 0) return '';
+  const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
+  return `ONNX arithmetic: ${layers(exact)} as ONNX Runtime (float32 requantization, exact), ${layers(fixed)} in fixed point (within 1 LSB; --onnx-requant)`;
 }
 
 /** The layers whose weights are stored other than dense int8, one line each (compile's summary). */

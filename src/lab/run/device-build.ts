@@ -21,6 +21,7 @@ import { checkFits } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
+import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
 
 export interface DeviceTargetOptions {
   target: string;
@@ -49,6 +50,8 @@ export interface DeviceTargetOptions {
   kernels?: KernelChoices;
   /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
   deadNeurons?: boolean;
+  /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
+  onnxRequant?: OnnxRequant;
   progress?: (message: string) => void;
 }
 
@@ -100,6 +103,8 @@ export interface PlanShaping {
   kernels?: KernelChoices;
   /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
   deadNeurons?: boolean;
+  /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
+  onnxRequant?: OnnxRequant;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
 }
@@ -112,7 +117,7 @@ export function compileForTarget(
   board: BoardDescriptor | undefined,
   shaping: PlanShaping = {},
 ): CompiledModel {
-  const { budget, patch, prefer, kernels, deadNeurons } = shaping;
+  const { budget, patch, prefer, kernels, deadNeurons, onnxRequant } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), {
     isa: target.isa,
     partRam: smallestPartRam(target),
@@ -121,6 +126,7 @@ export function compileForTarget(
     prefer,
     kernels,
     deadNeurons,
+    onnxRequant,
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
@@ -224,6 +230,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
+    onnxRequant: options.onnxRequant,
     progress,
   });
   if (fitFor && fitFor !== board)

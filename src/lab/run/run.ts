@@ -21,6 +21,7 @@ import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts
 import type { CycleEstimate } from '../estimate/types.ts';
 import { timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
+import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
 
 export interface RunOptions {
   target: string;
@@ -55,6 +56,8 @@ export interface RunOptions {
   kernels?: KernelChoices;
   /** false: keep the neurons no output depends on (compile --no-dead-neurons) */
   deadNeurons?: boolean;
+  /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
+  onnxRequant?: OnnxRequant;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
@@ -139,6 +142,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
+    onnxRequant: options.onnxRequant,
     progress,
   });
   // after compiling: the model is validated (sizes within MAX_MODEL_BYTES) before an input is made for it
@@ -205,6 +209,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
+    onnxRequant: options.onnxRequant,
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, (deviceBuild) => runOnDevice(graph, options, deviceBuild));

@@ -178,6 +178,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
       prefer: options.prefer,
       kernels: options.kernels,
       deadNeurons: options.deadNeurons,
+      onnxRequant: options.onnxRequant,
       patch: 'off',
     });
     const input0 = compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!);

@@ -29,6 +29,7 @@ import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
+import { requantF32 } from '../common/numerics/requant_f32.ts';
 import {
   type ConvWindowParams,
   conv2dGeometry as geometry,
@@ -179,6 +180,10 @@ function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs
             }
           }
           if (bias) acc += bias[oc]!;
+          if (p.ortScale) {
+            output[o++] = requantF32(acc | 0, p.ortScale[oc]!, p.outputZeroPoint, p.actMin, p.actMax);
+            continue;
+          }
           const scaled = mbqm(acc | 0, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint;
           output[o++] = clamp(scaled, p.actMin, p.actMax);
         }

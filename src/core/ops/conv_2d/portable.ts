@@ -14,7 +14,7 @@ export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
   const pointwise = isPointwise(p);
   const channel = 'oc';
-  const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
+  const { mult, shift, ortScale } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
   let accInit = '0';
   if (pointwise) {
     accInit = foldedInitExpr(
@@ -51,5 +51,6 @@ export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string
     outputZeroPointTerm: cTerm(p.outputZeroPoint),
     mult,
     shift,
+    ortScale,
   });
 }

@@ -23,6 +23,7 @@ import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts'
 import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
+import { requantF32 } from '../common/numerics/requant_f32.ts';
 import {
   type ConvWindowParams,
   convRequant,
@@ -153,6 +154,10 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorBuffer | undefined)[]
               }
             }
             if (bias) acc += bias[oc]!;
+            if (p.ortScale) {
+              output[outBase + oc] = requantF32(acc | 0, p.ortScale[oc]!, p.outputZeroPoint, p.actMin, p.actMax);
+              continue;
+            }
             const scaled = mbqm(acc | 0, p.multiplier[oc]!, p.shift[oc]!) + p.outputZeroPoint;
             output[outBase + oc] = clamp(scaled, p.actMin, p.actMax);
           }
@@ -181,7 +186,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
     ),
   emitC(p, ctx) {
     const channel = 'oc';
-    const { mult, shift } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
+    const { mult, shift, ortScale } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
     return ctx.render('depthwise_conv_2d.c.hbs', {
       ...p,
       fnName: ctx.fnName,
@@ -199,6 +204,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
       outputZeroPointTerm: cTerm(p.outputZeroPoint),
       mult,
       shift,
+      ortScale,
     });
   },
 };

@@ -27,6 +27,7 @@ import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
 import { activationRange } from '../common/numerics/activation.ts';
 import { clamp, f32, mbqm } from '../common/numerics/fixedpoint.ts';
+import { ortChannelScales, requantF32 } from '../common/numerics/requant_f32.ts';
 import { fcInt4Bytes, fcInt4Variants } from './int4.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
 import { type SparseRows, encodeSparseRows, fcSparseRv32Variant, fcSparseVariant } from './sparse.ts';
@@ -175,6 +176,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnec
       ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
       : {}),
     ...multipliers,
+    ...ortChannelScales(op.attrs, inputScale, scales, outputScale, outFeatures),
     ...fcAccumulator(filter, optionalInput(graph, op, 2), outFeatures, inFeatures, -input.quant!.zeroPoint[0]!, filterOffset),
   };
 }
@@ -246,6 +248,10 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
       let acc = 0;
       for (let d = 0; d < p.inFeatures; d++) acc += (filter[wBase + d]! + p.filterOffset) * (input[xBase + d]! + p.inputOffset);
       if (bias) acc += bias[o]!;
+      if (p.ortScale) {
+        output[b * p.outFeatures + o] = requantF32(acc | 0, p.ortScale[o]!, p.outputZeroPoint, p.actMin, p.actMax);
+        continue;
+      }
       const scaled = mbqm(acc | 0, p.multiplier[o]!, p.shift[o]!) + p.outputZeroPoint;
       output[b * p.outFeatures + o] = clamp(scaled, p.actMin, p.actMax);
     }
@@ -305,7 +311,7 @@ const def: OpDef<FullyConnectedParams> = {
   },
   emitC(p, ctx) {
     const row = 'o';
-    const { mult, shift } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
+    const { mult, shift, ortScale } = requantExprs(p, row, (s, t, v) => ctx.addConst(s, t, v));
     // With symmetric weights the input offset folds into per-row start values; a weight zero point
     // (legacy per-tensor models) keeps both offsets in the inner loop.
     const folded = p.filterOffset === 0;
@@ -340,6 +346,7 @@ const def: OpDef<FullyConnectedParams> = {
       outputZeroPointTerm: cTerm(p.outputZeroPoint),
       mult,
       shift,
+      ortScale,
     });
   },
 };

@@ -2,12 +2,23 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_BYTES, DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
+import { opArithmetic, roundHalfEven } from '../common/numerics/requant_f32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { quantizeM0plusVariant } from './m0plus.ts';
 
 export type QuantizeParams =
-  | { mode: 'float'; count: number; outType: DType; scale: number; zeroPoint: number; outMin: number; outMax: number }
+  | {
+      mode: 'float';
+      count: number;
+      outType: DType;
+      scale: number;
+      zeroPoint: number;
+      outMin: number;
+      outMax: number;
+      /** ONNX Runtime's QuantizeLinear (attrs.arithmetic 'onnxruntime'): halves round to even, not away from zero */
+      halfEven?: boolean;
+    }
   | {
       mode: 'requantize';
       count: number;
@@ -88,7 +99,10 @@ const quantize: OpDef<QuantizeParams> = {
     const count = elementCount(output.shape);
     const outScale = f32(output.quant!.scale[0]!);
     const outZero = output.quant!.zeroPoint[0]!;
-    if (input.dtype === 'float32') return { mode: 'float', count, outType: output.dtype, scale: outScale, zeroPoint: outZero, outMin, outMax };
+    if (input.dtype === 'float32') {
+      const halfEven = opArithmetic(op.attrs) === 'onnxruntime';
+      return { mode: 'float', count, outType: output.dtype, scale: outScale, zeroPoint: outZero, outMin, outMax, ...(halfEven ? { halfEven } : {}) };
+    }
     const { multiplier, shift } = quantizeMultiplier(f32(input.quant!.scale[0]!) / outScale);
     return {
       mode: 'requantize',
@@ -118,7 +132,7 @@ const quantize: OpDef<QuantizeParams> = {
     if (p.mode === 'float') {
       const input = inputs[0] as Float32Array;
       for (let i = 0; i < p.count; i++) {
-        out[i] = clamp(quantizeFloat(input[i]!, p.scale) + p.zeroPoint, p.outMin, p.outMax);
+        out[i] = clamp(quantizeFloat(input[i]!, p.scale, p.halfEven) + p.zeroPoint, p.outMin, p.outMax);
       }
     } else {
       const input = inputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
@@ -150,10 +164,12 @@ const quantize: OpDef<QuantizeParams> = {
  * round(x / s) as TFLite computes it in float32. NaN becomes 0 (what the Arm float-to-int conversion
  * gives, where TFLite leaves it undefined); values past +-1e6 saturate, as they would after clamping.
  */
-export function quantizeFloat(x: number, scale: number): number {
+export function quantizeFloat(x: number, scale: number, halfEven = false): number {
   const v = f32(f32(x) / scale);
   if (Number.isNaN(v)) return 0;
-  return roundHalfAway(Math.min(FLOAT_LIMIT, Math.max(-FLOAT_LIMIT, v)));
+  const limited = Math.min(FLOAT_LIMIT, Math.max(-FLOAT_LIMIT, v));
+  // ONNX Runtime's MlasQuantizeLinear divides the same way and rounds half to even
+  return halfEven ? roundHalfEven(limited) : roundHalfAway(limited);
 }
 
 function requirePerTensor(opIndex: number, kind: string, t: Tensor, role: string): void {

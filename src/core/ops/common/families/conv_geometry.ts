@@ -8,6 +8,7 @@
 import { OpError } from '../../../errors.ts';
 import type { Conv2DAttrs, DepthwiseConv2DAttrs, Graph, Op, Tensor } from '../../../ir/graph.ts';
 import { activationRange } from '../numerics/activation.ts';
+import { ortChannelScales } from '../numerics/requant_f32.ts';
 import { outputSize, paddingBefore } from './padding.ts';
 import {
   type ChannelMultipliers,
@@ -148,6 +149,8 @@ export function convRequant(
     actMin: range.min,
     actMax: range.max,
     ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC),
+    // int8 layers imported from ONNX: ONNX Runtime's float32 multipliers (the int16 kernels have none)
+    ...(bits === 8 ? ortChannelScales(op.attrs, g.input.quant!.scale[0]!, filterScales, output.quant!.scale[0]!, g.outC) : {}),
   };
 }
 

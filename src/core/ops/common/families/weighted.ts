@@ -8,6 +8,7 @@ import { OpError } from '../../../errors.ts';
 import { type Conv2DAttrs, type FusedActivation, type Graph, type Op, type Padding, type Tensor, elementCount, isConstant } from '../../../ir/graph.ts';
 import { fromBytes } from '../../../ir/buffers.ts';
 import { type QuantizedMultiplier, f32, quantizeMultiplier, wrapInt32 } from '../numerics/fixedpoint.ts';
+import { ortScaleExpr } from '../numerics/requant_f32.ts';
 
 /** `tensor 7 "conv1/weights"`: how messages name a tensor. */
 export function tensorLabel(t: Tensor): string {
@@ -142,6 +143,11 @@ export function tapRange(origin: number, size: number, taps: number, dilation: n
 export interface ChannelMultipliers {
   multiplier: number[];
   shift: number[];
+  /**
+   * A layer that must match ONNX Runtime (attrs.arithmetic 'onnxruntime'): its float32 multipliers per
+   * output channel (common/numerics/requant_f32.ts); only the portable C implements them.
+   */
+  ortScale?: number[];
 }
 
 /**
@@ -253,7 +259,8 @@ export function isUniform(m: ChannelMultipliers): boolean {
  * else lookups `<table>[<channel>]` into const tables added beside the weights. The shifts (TFLite's
  * int32 shift, in [-31, 31]) are stored as int8_t: a quarter of the table, the same values.
  */
-export function requantExprs(m: ChannelMultipliers, channelVar: string, addConst: ConstTableAdder): { mult: string; shift: string } {
+export function requantExprs(m: ChannelMultipliers, channelVar: string, addConst: ConstTableAdder): { mult: string; shift: string; ortScale?: string } {
+  if (m.ortScale) return { mult: '', shift: '', ortScale: ortScaleExpr(m.ortScale, channelVar, addConst) };
   if (isUniform(m)) return { mult: String(m.multiplier[0]), shift: String(m.shift[0]) };
   const mult = addConst('mult', 'int32_t', m.multiplier);
   const shift = addConst('shift', narrowestIntType(m.shift), m.shift);
