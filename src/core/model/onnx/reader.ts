@@ -18,7 +18,7 @@ import { Lowering } from './lowering.ts';
 import { onnxOpLowering } from './ops/index.ts';
 import { type OnnxModelProto, decodeModelProto } from './schema.ts';
 import { TensorContentError, declaredType, dtypeOfOnnx, onnxTypeName, tensorValues } from './tensors.ts';
-import { type ActivationValue, identityPerm } from './values.ts';
+import { type ActivationValue, identityPerm, samePerm } from './values.ts';
 
 /** The oldest opset of the default domain read without looking at each op (older ones: per op). */
 export const ONNX_MIN_OPSET = 13;
@@ -129,6 +129,12 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
   }
   ctx.endGraphOutputs();
   if (ctx.ops.length === 0) throw fail('the graph computes nothing (no node becomes an op)');
+  // a reference run (ONNX Runtime) names its tensors by ONNX value and lays them out NCHW: record both
+  for (const [name, value] of ctx.values) {
+    const tensor = value.kind === 'tensor' ? ctx.tensors[value.index] : undefined;
+    if (value.kind === 'tensor' && tensor && tensor.name === name && !tensor.onnx)
+      tensor.onnx = samePerm(value.perm, identityPerm(value.perm.length)) ? { name } : { name, perm: [...value.perm] };
+  }
 
   const lowered = [...ctx.lowered].sort((a, b) => nodeOrder(a.node, nodes) - nodeOrder(b.node, nodes));
   return {
