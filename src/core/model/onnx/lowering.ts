@@ -266,8 +266,8 @@ export class Lowering {
     }
     if (!opts.quantized) {
       const index = this.addTensor(valueName, 'float32', shape);
-      this.values.set(name, { kind: 'tensor', index, perm });
-      if (valueName !== name) this.values.set(valueName, { kind: 'tensor', index, perm });
+      // with a fused activation the op's own output is read by nothing else: only the activation's is bound
+      this.values.set(valueName, { kind: 'tensor', index, perm });
       return { index, activation, name: valueName };
     }
     const q = this.soleConsumer(valueName);

@@ -18,7 +18,7 @@ import { Lowering } from './lowering.ts';
 import { onnxOpLowering } from './ops/index.ts';
 import { type OnnxModelProto, decodeModelProto } from './schema.ts';
 import { TensorContentError, declaredType, dtypeOfOnnx, onnxTypeName, tensorValues } from './tensors.ts';
-import { type ActivationValue, identityPerm, samePerm } from './values.ts';
+import { type ActivationValue, identityPerm } from './values.ts';
 
 /** The oldest opset of the default domain read without looking at each op (older ones: per op). */
 export const ONNX_MIN_OPSET = 13;
@@ -128,13 +128,8 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     outputs.push(finishOutput(ctx, name, value, dtypeOfOnnx(declaredType(output).elemType)));
   }
   ctx.endGraphOutputs();
+  recordOnnxValues(ctx);
   if (ctx.ops.length === 0) throw fail('the graph computes nothing (no node becomes an op)');
-  // a reference run (ONNX Runtime) names its tensors by ONNX value and lays them out NCHW: record both
-  for (const [name, value] of ctx.values) {
-    const tensor = value.kind === 'tensor' ? ctx.tensors[value.index] : undefined;
-    if (value.kind === 'tensor' && tensor && tensor.name === name && !tensor.onnx)
-      tensor.onnx = samePerm(value.perm, identityPerm(value.perm.length)) ? { name } : { name, perm: [...value.perm] };
-  }
 
   const lowered = [...ctx.lowered].sort((a, b) => nodeOrder(a.node, nodes) - nodeOrder(b.node, nodes));
   return {
@@ -146,6 +141,19 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     ...(model.docString ? { description: model.docString } : {}),
     onnx: { opset, nodes: lowered },
   };
+}
+
+/**
+ * Tells each activation tensor which ONNX value it holds and under which permutation: the
+ * quantized value (a QuantizeLinear output) rather than its DequantizeLinear view where both exist.
+ */
+function recordOnnxValues(ctx: Lowering): void {
+  const bindings = [...ctx.values.entries()].filter((e): e is [string, ActivationValue] => e[1].kind === 'tensor');
+  for (const [name, value] of [...bindings.filter(([, v]) => !v.dequantized), ...bindings.filter(([, v]) => v.dequantized)]) {
+    const t = ctx.tensors[value.index]!;
+    if (t.onnx || t.data) continue;
+    t.onnx = value.perm.every((p, i) => p === i) ? { name } : { name, perm: [...value.perm] };
+  }
 }
 
 function nodeOrder(label: string, nodes: { name?: string }[]): number {

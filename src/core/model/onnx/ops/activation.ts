@@ -18,12 +18,16 @@ export function lowerActivation(ctx: Lowering, node: OnnxNodeProto, activation: 
   const t = ctx.tensor(x);
   const producer = ctx.ops.find((op) => op.outputs.includes(x.index));
   // every ONNX name bound to the tensor, and who reads them: fusing changes what they all see
-  const readers = [...ctx.values.entries()]
-    .filter(([, v]) => v.kind === 'tensor' && v.index === x.index)
-    .reduce((n, [name]) => n + (ctx.consumers.get(name)?.length ?? 0), 0);
+  const names = [...ctx.values.entries()].filter(([, v]) => v.kind === 'tensor' && v.index === x.index).map(([name]) => name);
+  // (a DequantizeLinear giving another of these names is a view, not a reader)
+  const view = (k: number) => k >= 0 && ctx.nodes[k]!.opType === 'DequantizeLinear' && names.includes(ctx.nodes[k]!.output?.[0] ?? '');
+  const readers = names.reduce((n, name) => n + (ctx.consumers.get(name) ?? []).filter((k) => !view(k)).length, 0);
   const fusable = producer && FUSES.has(producer.kind) && (producer.attrs.activation ?? 'NONE') === 'NONE' && readers === 1;
   if (fusable) {
+    // the tensor now holds the activation's output: the names of the value before it go
+    const forget = () => names.forEach((name) => ctx.values.delete(name));
     if (!quantized) {
+      forget();
       producer.attrs.activation = activation;
       ctx.values.set(node.output![0]!, { ...x });
       ctx.note(`fused into the preceding ${producer.kind}`);
@@ -31,6 +35,7 @@ export function lowerActivation(ctx: Lowering, node: OnnxNodeProto, activation: 
     }
     const q = ctx.soleConsumer(node.output![0]!);
     if (q && q.node.opType === 'QuantizeLinear' && sameQuantization(ctx.quantizeParams(q.node).quant, t.quant!)) {
+      forget();
       producer.attrs.activation = activation;
       ctx.absorbed.add(q.index);
       ctx.values.set(q.node.output![0]!, { kind: 'tensor', index: x.index, perm: x.perm });

@@ -9,6 +9,7 @@ import { clip } from './clip.ts';
 import { concat } from './concat.ts';
 import { constant } from './constant.ts';
 import { conv } from './conv.ts';
+import { convTranspose } from './conv_transpose.ts';
 import { dequantizeLinear } from './dequantize_linear.ts';
 import { flatten } from './flatten.ts';
 import { gemm } from './gemm.ts';
@@ -23,6 +24,7 @@ import { averagePool, maxPool } from './pool.ts';
 import { quantizeLinear } from './quantize_linear.ts';
 import { relu } from './relu.ts';
 import { reshape } from './reshape.ts';
+import { resize } from './resize.ts';
 import { sigmoid } from './sigmoid.ts';
 import { softmax } from './softmax.ts';
 import { squeeze } from './squeeze.ts';
@@ -38,6 +40,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpLowering>> = {
   Concat: concat,
   Constant: constant,
   Conv: conv,
+  ConvTranspose: convTranspose,
   DequantizeLinear: dequantizeLinear,
   Flatten: flatten,
   Gemm: gemm,
@@ -52,6 +55,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpLowering>> = {
   QuantizeLinear: quantizeLinear,
   Relu: relu,
   Reshape: reshape,
+  Resize: resize,
   Sigmoid: sigmoid,
   Softmax: softmax,
   Squeeze: squeeze,

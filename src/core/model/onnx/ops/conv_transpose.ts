@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * ConvTranspose (2-D, group 1, no dilation) -> TRANSPOSE_CONV on NHWC, weights [C_in, C_out, kH, kW]
+ * -> [C_out, kH, kW, C_in]. TFLite's transposed convolution pads SAME (output = input * stride) or
+ * VALID (no padding); ONNX pads (or output_shape) that are exactly one of those are accepted.
+ */
+import type { OnnxOpLowering } from './registry.ts';
+import { addWeights, biasOf, weightsOf } from './common.ts';
+import { transposePadding } from '../../../ops/transpose_conv/index.ts';
+import { channelsLastPerm } from '../values.ts';
+
+export const convTranspose: OnnxOpLowering = {
+  minOpset: 1,
+  lower(ctx, node) {
+    const x0 = ctx.activation(node, 0, 'the input');
+    const shape = ctx.onnxShape(x0);
+    if (shape.length !== 4) throw ctx.fail(node, `input of rank ${shape.length}: tinyforge lowers 2-D transposed convolutions`);
+    const quantized = ctx.quantizedInputs(node, [x0]);
+    if (ctx.attrInt(node, 'group', 1) !== 1) throw ctx.fail(node, 'grouped transposed convolution is not supported');
+    const wValue = ctx.input(node, 1, 'the weights');
+    if (wValue.kind === 'tensor' || wValue.dims.length !== 4) throw ctx.fail(node, 'the weights must be a constant of rank 4');
+    const [cIn, cOut, kH, kW] = wValue.dims as [number, number, number, number];
+    if (cIn !== shape[1]) throw ctx.fail(node, `weights for ${cIn} input channels, input has ${shape[1]}`);
+    const kernel = ctx.attrInts(node, 'kernel_shape') ?? [kH, kW];
+    if (kernel[0] !== kH || kernel[1] !== kW) throw ctx.fail(node, 'kernel_shape differs from the weights');
+    const strides = ctx.attrInts(node, 'strides') ?? [1, 1];
+    if ((ctx.attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw ctx.fail(node, 'dilated transposed convolution is not supported');
+    const outputPadding = ctx.attrInts(node, 'output_padding') ?? [0, 0];
+    const autoPad = ctx.attrString(node, 'auto_pad', 'NOTSET');
+    const given = ctx.attrInts(node, 'output_shape');
+    const inSizes = [shape[2]!, shape[3]!];
+    let pads = ctx.attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    let out: number[];
+    if (given) {
+      out = given.slice(-2);
+    } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      out = inSizes.map((n, i) => n * strides[i]!);
+    } else {
+      if (autoPad === 'VALID') pads = [0, 0, 0, 0];
+      out = inSizes.map((n, i) => strides[i]! * (n - 1) + outputPadding[i]! + kernel[i]! - pads[i]! - pads[i + 2]!);
+    }
+    // which TFLite padding gives these output sizes and pads
+    const full = inSizes.map((n, i) => strides[i]! * (n - 1) + kernel[i]!);
+    const padding = out.every((o, i) => o === full[i]) ? 'VALID' : out.every((o, i) => o === inSizes[i]! * strides[i]!) ? 'SAME' : undefined;
+    if (!padding) throw ctx.fail(node, `output ${out.join('x')} is neither TFLite's SAME (input x stride) nor VALID (no padding)`);
+    if (!given && autoPad === 'NOTSET' && padding === 'SAME') {
+      const before = out.map((o, i) => transposePadding('SAME', o, kernel[i]!, strides[i]!));
+      if (pads[0] !== before[0] || pads[1] !== before[1])
+        throw ctx.fail(node, `pads [${pads.join(',')}] place the output otherwise than TFLite's SAME padding`);
+    }
+    const x = ctx.inLayout(x0, channelsLastPerm(4));
+    const w = weightsOf(ctx, node, 1, [1, 2, 3, 0], quantized);
+    const weights = addWeights(ctx, node, 1, w);
+    const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
+    const outShape = [shape[0]!, cOut, out[0]!, out[1]!];
+    const output = ctx.output(node, 0, outShape, channelsLastPerm(4), { quantized, fuse: true });
+    const outputShape = ctx.addConstant(`${node.output![0]}_shape`, 'int32', [4], [shape[0]!, out[0]!, out[1]!, cOut]);
+    ctx.addQuantizedOp(
+      'TRANSPOSE_CONV',
+      [outputShape, weights, x.index, bias],
+      [output.index],
+      { padding, strideH: strides[0]!, strideW: strides[1]!, activation: output.activation },
+      quantized,
+    );
+  },
+};
