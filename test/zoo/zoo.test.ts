@@ -62,6 +62,7 @@ const FAMILY_BOARDS: { target: string; family: string }[] = [
   { target: 'cortex-m4', family: 'arm-dsp' },
   { target: 'rp2040', family: 'armv6m' },
   { target: 'esp32c3', family: 'rv32' },
+  { target: 'cortex-m55', family: 'arm-mve' },
 ];
 
 describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro', function () {

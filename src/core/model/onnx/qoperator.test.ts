@@ -677,6 +677,14 @@ describe('ONNX QOperator models rewritten into QDQ form', function () {
     try {
       ort = await import('onnxruntime-web');
       ort.env.wasm.numThreads = 1;
+      // the wasm loads with the first session: one of a single Identity proves it runs
+      const identity = model({
+        nodes: [node('Identity', ['x'], ['y'])],
+        inputs: [{ name: 'x', type: 'uint8', dims: [1] }],
+        outputs: [{ name: 'y', type: 'uint8' }],
+        initializers: [],
+      });
+      await run(identity, { x: ortTensor('uint8', [1], [1]) }, 'disabled');
     } catch (e) {
       ort = undefined;
       console.log(`    (ONNX Runtime checks skipped: onnxruntime-web does not load: ${(e as Error).message.split('\n')[0]})`);

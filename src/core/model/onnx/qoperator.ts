@@ -160,6 +160,8 @@ class QdqRewrite {
   private readonly newInitializers: OnnxTensorProto[] = [];
   private readonly out: OnnxNodeProto[] = [];
   private readonly skipped = new Set<number>();
+  /** the scalar copy made of each one-value [1] constant, made once however many nodes read it */
+  private readonly scalarCopies = new Map<string, string>();
 
   constructor(
     private readonly graph: OnnxGraphProto,
@@ -320,7 +322,7 @@ class QdqRewrite {
    */
   private dequantize(base: string, input: string, scale: string, zeroPoint: string | undefined, axis: number): string {
     const output = this.fresh(`${input}_dequantized`);
-    const [s, z] = this.matchLengths(base, scale, zeroPoint);
+    const [s, z] = this.matchLengths(scale, zeroPoint);
     const inputs = z ? [input, s, z] : [input, s];
     const perAxis = elementCount(this.constants.get(s)!) > 1;
     this.emit('DequantizeLinear', `${base}_dequantize_${input}`, inputs, [output], perAxis ? [intAttribute('axis', axis)] : []);
@@ -328,26 +330,30 @@ class QdqRewrite {
   }
 
   private quantize(base: string, floatOutput: string, output: string, scale: string, zeroPoint: string) {
-    const [s, z] = this.matchLengths(base, scale, zeroPoint);
+    const [s, z] = this.matchLengths(scale, zeroPoint);
     const perAxis = elementCount(this.constants.get(s)!) > 1;
     this.emit('QuantizeLinear', `${base}_quantize`, [floatOutput, s, z!], [output], perAxis ? [intAttribute('axis', 1)] : []);
     this.elemTypes.set(output, this.constants.get(z!)!.dataType ?? 0);
   }
 
   /** A one-value tensor of shape [1] as a scalar copy: in QDQ form a 1-D scale means per-axis. */
-  private scalar(base: string, name: string): string {
+  private scalar(name: string): string {
     const t = this.constants.get(name)!;
     if (elementCount(t) !== 1 || (t.dims ?? []).length === 0) return name;
+    const made = this.scalarCopies.get(name);
+    if (made) return made;
     const copy = { dataType: t.dataType, dims: [] };
-    return this.addConstant(
-      `${base}_${name}_scalar`,
+    const scalar = this.addConstant(
+      `${name}_scalar`,
       t.dataType === OnnxDataType.FLOAT ? { ...copy, floatData: tensorValues(t) } : { ...copy, int32Data: tensorValues(t) },
     );
+    this.scalarCopies.set(name, scalar);
+    return scalar;
   }
 
-  private matchLengths(base: string, scaleName: string, zeroPointName: string | undefined): [string, string | undefined] {
-    const scale = this.scalar(base, scaleName);
-    const zeroPoint = zeroPointName && this.scalar(base, zeroPointName);
+  private matchLengths(scaleName: string, zeroPointName: string | undefined): [string, string | undefined] {
+    const scale = this.scalar(scaleName);
+    const zeroPoint = zeroPointName && this.scalar(zeroPointName);
     if (!zeroPoint) return [scale, zeroPoint];
     const st = this.constants.get(scale)!;
     const zt = this.constants.get(zeroPoint)!;

@@ -17,6 +17,7 @@ import { interpret } from '../../ops/interpreter.ts';
 import { parseOnnx } from './reader.ts';
 import { decodeModelProto, decodeTensorProto, encodeModelProto } from './schema.ts';
 import { tensorValues } from './tensors.ts';
+import { bindInputsAsConstants } from './qoperator.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { OnnxBuilder, attrFloat, attrInt, attrInts, attrString, randomInts, seeded, tensorProto } from '../../../../test/helpers/onnx_builder.ts';
 
@@ -410,6 +411,31 @@ describe('ONNX importer', function () {
         const out = interpret(compileGraph(lowered).prepared, [inputBytes]).outputs[0]!;
         const got = expected.dtype === 'float32' ? Array.from(new Float32Array(new Uint8Array(out).buffer)) : Array.from(out);
         expect(got).to.deep.equal(expected.values);
+      });
+    }
+
+    // QOperator tests (rewritten into QDQ by qoperator.ts): their uint8 weights have zero points other than 128
+    for (const [name, says] of [
+      ['test_qlinearconv', /node \d+ 'QLinearConv_0' \(Conv\): the weights have zero point 255/],
+      ['test_qlinearmatmul_2D', /node \d+ 'QLinearMatMul_0' \(MatMul\): the weights have zero point 114/],
+    ] as const) {
+      it(`${name} is read as QDQ and refused in one line (asymmetric weights)`, function () {
+        let bytes: Uint8Array;
+        try {
+          bytes = readFileSync(join(root, name, 'model.onnx'));
+        } catch {
+          return this.skip();
+        }
+        const model = decodeModelProto(bytes);
+        const bindings = Object.fromEntries(
+          model
+            .graph!.input!.slice(1)
+            .map((input, k) => [input.name!, decodeTensorProto(readFileSync(join(root, name, 'test_data_set_0', `input_${k + 1}.pb`)))]),
+        );
+        expect(() => parseOnnx(encodeModelProto(bindInputsAsConstants(model, bindings)), `${name}.onnx`))
+          .to.throw(TinyforgeError, says)
+          .with.property('message')
+          .that.does.not.include('\n');
       });
     }
   });

@@ -16,6 +16,7 @@ import { type Graph, cIdentifier } from '../../ir/graph.ts';
 import { readUserFile } from '../read_file.ts';
 import { Lowering } from './lowering.ts';
 import { onnxOpLowering } from './ops/index.ts';
+import { qoperatorToQdq } from './qoperator.ts';
 import { type OnnxModelProto, decodeModelProto } from './schema.ts';
 import { TensorContentError, declaredType, dtypeOfOnnx, onnxTypeName, tensorValues } from './tensors.ts';
 import { type ActivationValue, identityPerm } from './values.ts';
@@ -52,10 +53,9 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
   const defaultOpset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   if (!defaultOpset || defaultOpset.version === undefined) throw fail('the model imports no opset of the default ONNX domain');
   const opset = Number(defaultOpset.version);
-  const graph = model.graph;
+  // QOperator nodes (QLinearConv, ...) become DequantizeLinear -> float op -> QuantizeLinear first
+  const graph = qoperatorToQdq(model.graph, fileName);
   const nodes = graph.node ?? [];
-
-  // qoperatorToQdq (QOperator models rewritten into QDQ form) runs here once it exists
 
   const consumers = new Map<string, number[]>();
   nodes.forEach((node, i) => (node.input ?? []).forEach((name) => name && consumers.set(name, [...(consumers.get(name) ?? []), i])));

@@ -13,7 +13,7 @@ import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../.
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
-import { emitLstmMve } from './mve.ts';
+import { emitLstmMve, lstmMveScratchBytes } from './mve.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
 import { emitLstmRv32 } from './rv32.ts';
 import { PAIR_MAX_COLUMNS, lstmPairsScratchBytes, pairColumns } from './pairs.ts';
@@ -395,17 +395,13 @@ const def: OpDef<LstmParams> = {
   evaluate,
   variants: [
     {
-      // the int8 x and h are read in place: no scratch
+      // the step's x and h, zero-padded to whole 16-byte passes
       name: 'arm-mve',
       family: 'arm-mve',
       applies: () => true,
-      scratchBytes: () => 0,
+      scratchBytes: lstmMveScratchBytes,
       emit: (p, ctx) => emitLstmMve(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
-      cFiles: [
-        'fully_connected/fully_connected_dsp.h',
-        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_dsp.h',
-        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_mve.h',
-      ],
+      cFiles: ['unidirectional_sequence_lstm/unidirectional_sequence_lstm_mve.h'],
     },
     {
       name: 'arm-dsp',

@@ -417,6 +417,22 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       ['lstm_mve', { batches: 2, steps: 5, inputSize: 27, units: 11, inZp: -128, hZp: -1, cellPower: -11, cellClip: 10, seed: 51 }],
       ['lstm_mve_short', { batches: 1, steps: 4, inputSize: 5, units: 3, timeMajor: true, inZp: 127, hZp: -128, cellPower: -14, seed: 52 }],
       ['lstm_mve_wide', { batches: 1, steps: 3, inputSize: 70, units: 18, inZp: 20, hZp: 127, seed: 53, weights: extreme(18, 70) }],
+      // gate requantizations shifting left (large weight scales), a cell clip below the cell's
+      // scale (clipped to 0), the sums' looped passes with a one-pass h side
+      [
+        'lstm_mve_scaled',
+        {
+          batches: 1,
+          steps: 4,
+          inputSize: 100,
+          units: 5,
+          inZp: -7,
+          hZp: 9,
+          cellClip: 0.0001,
+          wScales: [0.05, 0.004, 0.2, 0.01, 0.3, 0.002, 0.05, 0.1],
+          seed: 54,
+        },
+      ],
     ] as [string, LstmSpec][]) {
       it(`${name}: ${spec.inputSize} inputs, ${spec.units} units, bit-exact with the reference (inputs at the int8 extremes too)`, async () => {
         const { graph } = lstmGraph(spec);
