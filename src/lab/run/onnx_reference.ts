@@ -82,11 +82,9 @@ const squeezed = (shape: readonly number[]) => shape.filter((d) => d !== 1).join
  * Returns the reason instead where it cannot be (other shape, other element type).
  */
 export function onnxValueAsTensor(t: Tensor, v: OnnxValue): { data: Uint8Array } | { reason: string } {
-  const perm = t.onnx?.perm;
-  const shape = perm ? perm.map((p) => v.shape[p]!) : v.shape;
-  if (perm && perm.length !== v.shape.length) return { reason: `ONNX value "${v.name}" is rank ${v.shape.length}, the permutation [${perm.join(',')}] is not` };
-  if (elementCount(shape) !== elementCount(t.shape) || squeezed(shape) !== squeezed(t.shape))
-    return { reason: `ONNX value "${v.name}" [${v.shape.join(',')}] is not the IR's [${t.shape.join(',')}]${perm ? ` under [${perm.join(',')}]` : ''}` };
+  const layout = layoutOf(t, v.shape);
+  if ('reason' in layout) return { reason: `ONNX value "${v.name}": ${layout.reason}` };
+  const perm = layout.perm;
   const from = DTYPE_OF_ORT[v.dtype];
   let values: (number | bigint)[] = perm ? transposeValues(v.data, v.shape, perm) : Array.from(v.data as ArrayLike<number | bigint>);
   if (from !== t.dtype) {
@@ -130,6 +128,31 @@ function encodeValues(dtype: DType, values: (number | bigint)[]): Uint8Array {
 export interface OnnxReference {
   dump: ReferenceDump;
   unmatched: { tensor: number; name: string; reason: string }[];
+}
+
+/** The permutation of `[0, 2, ..., rank-1, 1]`: channels first to channels last. */
+function channelsLast(rank: number): number[] {
+  return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
+}
+
+/**
+ * How the IR tensor holds an ONNX value of `onnxShape`: the importer's `tensor.onnx.perm`; where it
+ * recorded none, the same layout when the shapes agree (up to dimensions of 1), else channels last
+ * when that is the only layout whose shape agrees.
+ */
+export function layoutOf(t: Tensor, onnxShape: readonly number[]): { perm?: number[] } | { reason: string } {
+  const fits = (perm?: number[]) => {
+    const shape = perm ? perm.map((p) => onnxShape[p]!) : onnxShape;
+    return elementCount(shape) === elementCount(t.shape) && squeezed(shape) === squeezed(t.shape);
+  };
+  const recorded = t.onnx?.perm;
+  if (recorded) {
+    if (recorded.length !== onnxShape.length) return { reason: `rank ${onnxShape.length}, the permutation [${recorded.join(',')}] is not` };
+    return fits(recorded) ? { perm: recorded } : { reason: `[${onnxShape.join(',')}] is not the IR's [${t.shape.join(',')}] under [${recorded.join(',')}]` };
+  }
+  if (fits()) return {};
+  if (onnxShape.length >= 3 && fits(channelsLast(onnxShape.length))) return { perm: channelsLast(onnxShape.length) };
+  return { reason: `[${onnxShape.join(',')}] is not the IR's [${t.shape.join(',')}], as it is or channels last` };
 }
 
 /** The ONNX value an IR tensor holds: the importer's record, else a value of the tensor's own name. */
@@ -180,7 +203,9 @@ export function onnxFeeds(modelPath: string, graph: Graph, record: InputCase): O
     if (position < 0) throw new TinyforgeError(`${modelPath}: ONNX input "${input.name}" is no input of the compiled model`);
     const t = graph.tensors[graph.inputs[position]!]!;
     let values: (number | bigint)[] = Array.from(fromBytes(t.dtype, record[position]!) as ArrayLike<number | bigint>);
-    const perm = t.onnx?.perm;
+    const layout = layoutOf(t, input.shape);
+    if ('reason' in layout) throw new TinyforgeError(`${modelPath}: ONNX input "${input.name}": ${layout.reason}`);
+    const perm = layout.perm;
     // the IR holds transpose(onnx, perm): transposing back by the inverse gives the ONNX layout
     if (perm)
       values = transposeValues(

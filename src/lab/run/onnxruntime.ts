@@ -102,14 +102,32 @@ export function loadOnnxRuntime(): Promise<Ort> {
   return ortModule;
 }
 
-/** Whether onnxruntime-web can be loaded here (tests and the fuzzer skip with one line otherwise). */
-export async function onnxRuntimeAvailable(): Promise<boolean> {
-  try {
-    await loadOnnxRuntime();
-    return true;
-  } catch {
-    return false;
-  }
+let runs: Promise<boolean> | undefined;
+
+/**
+ * Whether ONNX Runtime runs here (tests and the fuzzer skip with one line otherwise). Loading the
+ * package is not enough: its wasm starts with the first session, so one of a single Identity runs.
+ */
+export function onnxRuntimeAvailable(): Promise<boolean> {
+  runs ??= (async () => {
+    try {
+      const identity: OnnxModelProto = {
+        irVersion: 7,
+        opsetImport: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'identity',
+          node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+          input: [{ name: 'x', type: { tensorType: { elemType: OnnxDataType.UINT8, shape: { dim: [{ dimValue: 1 }] } } } }],
+          output: [{ name: 'y', type: { tensorType: { elemType: OnnxDataType.UINT8 } } }],
+        },
+      };
+      const run = await runOnnxModel(identity, [Uint8Array.of(7)], { level: 'disabled' });
+      return run.outputs[0]!.data[0] === 7;
+    } catch {
+      return false;
+    }
+  })();
+  return runs;
 }
 
 /** ONNX elem type of every value the graph names, as far as it can be told without shapes. */

@@ -16,7 +16,7 @@ import { loadGraph } from '../../../src/core/model/load.ts';
 import { TinyforgeError } from '../../../src/core/errors.ts';
 import { runModel } from '../../../src/lab/run/run.ts';
 import { type OnnxValue, type OrtOptimizationLevel, DEFAULT_ORT_LEVEL, runOnnxModel } from '../../../src/lab/run/onnxruntime.ts';
-import { inversePermutation, onnxNameOf, onnxValueAsTensor, transposeValues } from '../../../src/lab/run/onnx_reference.ts';
+import { inversePermutation, layoutOf, onnxNameOf, onnxValueAsTensor, transposeValues } from '../../../src/lab/run/onnx_reference.ts';
 import { type GenerateOptions, type OnnxCase, generateOnnxCase } from './generate.ts';
 
 /** Thrown when tinyforge cannot read `.onnx` yet: the campaign and its tests skip with one line. */
@@ -77,8 +77,14 @@ export function compareOutputs(
     if (position < 0) position = k;
     const t = graph.tensors[graph.outputs[position]!]!;
     let values = ours[position]!;
-    const perm = t.onnx?.perm;
-    if (perm) values = transposeValues(values, t.shape, inversePermutation(perm)).map(Number);
+    const layout = layoutOf(t, o.shape);
+    if ('reason' in layout) throw new Error(`${c.label}: output "${o.name}": ${layout.reason}`);
+    if (layout.perm)
+      values = transposeValues(
+        values,
+        layout.perm.map((p) => o.shape[p]!),
+        inversePermutation(layout.perm),
+      ).map(Number);
     const zpOurs = t.quant?.zeroPoint[0] ?? 0;
     const expected = ort[k]!.data;
     if (values.length !== expected.length) throw new Error(`${c.label}: output "${o.name}" has ${values.length} values, ORT's ${expected.length}`);
@@ -131,7 +137,8 @@ export async function runCaseOnTarget(c: OnnxCase, expected: OnnxValue[], target
 export interface OnnxFinding {
   label: string;
   target: string;
-  kind: 'mismatch' | 'c-vs-ts' | 'failed';
+  /** refused: tinyforge says in one line it does not take the model (an op or attribute it lacks) */
+  kind: 'mismatch' | 'c-vs-ts' | 'refused' | 'failed';
   detail: string;
   /** where the reproducer (model, inputs, ORT's outputs) was written */
   repro?: string;
@@ -237,7 +244,7 @@ export async function runOnnxCampaign(options: OnnxCampaignOptions): Promise<Onn
           } else if (!m.matchesTsReference) finding = { label: c.label, target, kind: 'c-vs-ts', detail: "the C outputs differ from tinyforge's TS reference" };
         } catch (e) {
           if (e instanceof OnnxImporterAbsent) throw e;
-          finding = { label: c.label, target, kind: 'failed', detail: (e as Error).message.split('\n')[0]! };
+          finding = { label: c.label, target, kind: e instanceof TinyforgeError ? 'refused' : 'failed', detail: (e as Error).message.split('\n')[0]! };
         }
         if (finding) {
           if (options.reproDir) finding.repro = saveCase(options.reproDir, c, expected, level);

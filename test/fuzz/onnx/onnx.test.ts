@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Graph, Tensor } from '../../../src/core/ir/graph.ts';
 import { fromBytes } from '../../../src/core/ir/buffers.ts';
 import { compileGraph } from '../../../src/core/compile.ts';
+import { TinyforgeError } from '../../../src/core/errors.ts';
 import { OnnxDataType, TensorProtoType, decodeModelProto, decodeTensorProto, encodeModelProto } from '../../../src/core/model/onnx/schema.ts';
 import { type OnnxValue, exposeNodeOutputs, inferElemTypes, onnxRuntimeAvailable, runOnnxModel } from '../../../src/lab/run/onnxruntime.ts';
 import {
@@ -22,6 +23,7 @@ import { ACT_RANGE } from './emitter.ts';
 import { ONNX_GENERATORS, generateOnnxCase } from './generate.ts';
 import { OnnxImporterAbsent, compareOutputs, irInputs, loadOnnxGraph, runOnnxCampaign } from './campaign.ts';
 import { loadRecordedCases } from './recorded.ts';
+import { REPRO_DIR } from '../repro.ts';
 import { tinyforge } from '../../helpers/cli.ts';
 import { sharedModelPath } from '../../helpers/shared.ts';
 
@@ -245,38 +247,54 @@ describe('ONNX models: generator and writer', () => {
 
 describe('CLI: validate --reference onnxruntime', function () {
   this.timeout(30_000);
-  it('refuses a model that is not ONNX and an unknown level, in one line', () => {
+  it('refuses a model that is not ONNX in one line', () => {
     const model = sharedModelPath('micro_speech');
     const notOnnx = tinyforge(['validate', model, '--reference', 'onnxruntime', '--target', 'host']);
     expect(notOnnx.status).to.equal(1);
     expect(notOnnx.stderr.trim()).to.match(/^error: --reference onnxruntime is for an ONNX model \(\.onnx\), not micro_speech\.tflite$/);
-    const level = tinyforge(['validate', model, '--reference', 'onnxruntime', '--ort-level', 'most']);
-    expect(level.stderr.trim()).to.match(/^error: --ort-level: "most" is not one of disabled, basic, extended, all$/);
   });
 });
 
 describe('ONNX models: tinyforge against ONNX Runtime', function () {
   this.timeout(60_000);
 
-  it("every recorded model, through tinyforge's TS reference, is within 1 LSB of ORT's answers", function () {
-    const recorded = loadRecordedCases();
+  it("every recorded model and ONNX reproducer, through tinyforge's TS reference, is within 1 LSB of ORT's answers", function () {
+    // the fuzzer's reproducers (the same format) stay fixed too
+    const reproducers = join(REPRO_DIR, 'onnx');
+    const recorded = [...loadRecordedCases(), ...(existsSync(reproducers) ? loadRecordedCases(reproducers) : [])];
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-onnx-recorded-'));
     try {
       const first = join(dir, `${recorded[0]!.case.label}.onnx`);
       writeFileSync(first, recorded[0]!.case.model);
       requireImporter(this, first);
-      const lines: string[] = [];
+      const refused: string[] = [];
+      const off: string[] = [];
+      let exact = 0;
+      let elements = 0;
       for (const r of recorded) {
         const path = join(dir, `${r.case.label}.onnx`);
         writeFileSync(path, r.case.model);
-        const graph = loadOnnxGraph(path);
-        const compiled = compileGraph(graph, path);
+        let graph: Graph;
+        let compiled: ReturnType<typeof compileGraph>;
+        try {
+          graph = loadOnnxGraph(path);
+          compiled = compileGraph(graph, path);
+        } catch (e) {
+          if (!(e instanceof TinyforgeError)) throw e;
+          refused.push(r.case.label);
+          continue;
+        }
         const [outputs] = referenceOutputs(compiled.prepared, [irInputs(graph, r.case)], false);
         const ours = outputs!.map((bytes, k) => Array.from(fromBytes(graph.tensors[graph.outputs[k]!]!.dtype, bytes) as ArrayLike<number>, Number));
         const m = compareOutputs(graph, r.case, ours, r.expected);
-        lines.push(`${r.case.label}: ${m.exact}/${m.elements} exact, max ${m.maxDiff} LSB`);
-        expect(m.maxDiff, `${r.case.label}: ${lines[lines.length - 1]}`).to.be.at.most(1);
+        exact += m.exact;
+        elements += m.elements;
+        if (m.maxDiff > 1) off.push(`${r.case.label}: ${m.exact}/${m.elements} exact, max ${m.maxDiff} LSB`);
       }
+      console.log(
+        `  ${recorded.length - refused.length} of ${recorded.length} recorded models compiled: ${exact}/${elements} output values equal ORT's${refused.length ? `; refused: ${refused.join(', ')}` : ''}`,
+      );
+      expect(off).to.deep.equal([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -285,8 +303,10 @@ describe('ONNX models: tinyforge against ONNX Runtime', function () {
   it('the CI slice: generated models compiled for the host (C, ASan+UBSan) against ONNX Runtime live', async function () {
     await requireOrt(this);
     try {
-      const r = await runOnnxCampaign({ seed: 42, count: 24, targets: ['host'], budgetMs: 25_000 });
-      expect(r.findings.map((f) => `${f.kind}: ${f.label}: ${f.detail}`)).to.deep.equal([]);
+      const r = await runOnnxCampaign({ seed: 42, count: 12, targets: ['host'], budgetMs: 15_000 });
+      const refused = r.findings.filter((f) => f.kind === 'refused');
+      if (refused.length) console.log(`  ${refused.length} of ${r.models} models refused: ${refused.map((f) => f.label).join(', ')}`);
+      expect(r.findings.filter((f) => f.kind !== 'refused').map((f) => `${f.kind}: ${f.label}: ${f.detail}`)).to.deep.equal([]);
       expect(r.models).to.be.greaterThan(0);
     } catch (e) {
       if (!(e instanceof OnnxImporterAbsent)) throw e;
