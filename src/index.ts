@@ -80,6 +80,8 @@ export interface PlanOptions {
   kernels?: KernelChoices;
   /** false keeps the neurons no output depends on (the CLI's `--no-dead-neurons`) */
   deadNeurons?: boolean;
+  /** layers of an ONNX model: ONNX Runtime's float32 arithmetic (`'exact'`, default) or fixed point (the CLI's `--onnx-requant`) */
+  onnxRequant?: 'exact' | 'fixed';
 }
 
 export interface CompileOptions extends PlanOptions {
@@ -479,6 +481,7 @@ function planOptions(options: PlanOptions) {
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
+    onnxRequant: options.onnxRequant,
   };
 }
 

@@ -45,6 +45,52 @@ describe('--onnx-requant', () => {
     expect(source).to.include('--onnx-requant fixed');
   });
 
+  it('ADD, AVERAGE_POOL_2D, MEAN and QUANTIZE of an ONNX model compile whole, on the portable C, counted as exact', () => {
+    const q = { scale: 0.05, zeroPoint: 3 };
+    const attrs = { arithmetic: 'onnxruntime' };
+    const graphs = [
+      singleOpGraph(
+        'ADD',
+        [
+          { shape: [1, 4, 4, 8], ...q },
+          { shape: [8], scale: 0.1, zeroPoint: -2 },
+        ],
+        [{ shape: [1, 4, 4, 8], scale: 0.07, zeroPoint: 1 }],
+        {
+          activation: 'NONE',
+          ...attrs,
+        },
+      ).graph,
+      singleOpGraph('AVERAGE_POOL_2D', [{ shape: [1, 4, 4, 8], ...q }], [{ shape: [1, 2, 2, 8], scale: 0.03, zeroPoint: -1 }], {
+        padding: 'VALID',
+        strideH: 2,
+        strideW: 2,
+        filterH: 2,
+        filterW: 2,
+        activation: 'NONE',
+        ...attrs,
+      }).graph,
+      singleOpGraph(
+        'MEAN',
+        [
+          { shape: [1, 4, 4, 8], ...q },
+          { shape: [2], dtype: 'int32', data: Int32Array.of(1, 2) },
+        ],
+        [{ shape: [1, 1, 1, 8], ...q }],
+        {
+          keepDims: true,
+          ...attrs,
+        },
+      ).graph,
+      singleOpGraph('QUANTIZE', [{ shape: [1, 16], dtype: 'float32' }], [{ shape: [1, 16], ...q }], attrs).graph,
+    ];
+    for (const graph of graphs) {
+      const compiled = compileGraph(graph, 'layer.onnx', { isa: { dsp: true } });
+      expect(onnxArithmeticCounts(compiled.prepared.layers), graph.ops[0]!.kind).to.deep.equal({ exact: 1, fixed: 0 });
+      expect(compiled.prepared.layers[0]!.variant.family, graph.ops[0]!.kind).to.equal('portable');
+    }
+  });
+
   it('a TFLite model has no ONNX layers: nothing to say', () => {
     const graph = onnxFc();
     delete graph.ops[0]!.attrs.arithmetic;

@@ -12,6 +12,8 @@ import fullyConnected from '../../src/core/ops/fully_connected/index.ts';
 import add from '../../src/core/ops/add/index.ts';
 import mul from '../../src/core/ops/mul/index.ts';
 import quantize from '../../src/core/ops/quantize/index.ts';
+import averagePool from '../../src/core/ops/average_pool_2d/index.ts';
+import mean from '../../src/core/ops/mean/index.ts';
 import type { OpDef } from '../../src/core/ops/op.ts';
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
 import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
@@ -317,6 +319,30 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     expectSame(ours, theirs, 'QUANTIZE');
   });
 
+  it("AVERAGE_POOL_2D equals ONNX Runtime's QLinearAveragePool; MEAN over H, W its QLinearGlobalAveragePool", async function () {
+    const ort = await loadOrt();
+    if (!ort) return this.skip();
+    const rand = rng(81);
+    for (const kind of ['AVERAGE_POOL_2D', 'MEAN'] as const) {
+      const ours: Int8Array[] = [];
+      const theirs: (Int8Array | Float32Array)[] = [];
+      for (const c of poolCases(kind)) {
+        const feeds = Array.from({ length: c.feeds }, () => randomInt8(rand, count(c.nchw)));
+        theirs.push(
+          ...(await runOrt(
+            ort,
+            c.onnx,
+            feeds.map((x) => ({ x: { dtype: 'int8', dims: c.nchw, data: x } })),
+          )),
+        );
+        const [, ch, h, w] = c.nchw as [number, number, number, number];
+        const [, oh, ow] = c.outNhwc as [number, number, number, number];
+        ours.push(...feeds.map((x) => nhwcToNchw(evaluateOp(c.def, c.graph, c.op, [nchwToNhwc(x, ch, h, w)])[0] as Int8Array, ch, oh, ow)));
+      }
+      expectSame(ours, theirs, kind);
+    }
+  });
+
   it('the portable C of each equals the reference kernel (host, ASan + UBSan)', () => {
     const rand = rng(8);
     const cases: CCase[] = [];
@@ -341,6 +367,9 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
       }
     }
     for (const c of quantizeCases(rand)) cases.push({ def: quantize as OpDef, graph: c.graph, op: c.op, inputs: [c.feeds[0]!] });
+    for (const kind of ['AVERAGE_POOL_2D', 'MEAN'] as const) {
+      for (const c of poolCases(kind)) cases.push({ def: c.def, graph: c.graph, op: c.op, inputs: [randomInt8(rand, count(c.nchw))] });
+    }
     expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k}`);
   });
 });
@@ -466,5 +495,80 @@ function quantizeCases(rand: () => number): { graph: Graph; op: Op; onnx: Uint8A
       Float32Array.from({ length: n }, () => (k % 2 ? f32(((Math.floor(rand() * 600) - 300) * s) / 2) : f32((rand() - 0.5) * 300 * s))),
     );
     return { graph, op, onnx, feeds };
+  });
+}
+
+interface PoolCase {
+  def: OpDef;
+  nchw: number[];
+  outNhwc: number[];
+  graph: Graph;
+  op: Op;
+  onnx: Uint8Array;
+  feeds: number;
+}
+
+/**
+ * AveragePool 2x2 stride 2 (powers of two, odd output zero point: the float zero point addition
+ * decides halves) and 3x3 SAME at stride 1 (arbitrary scales, input and output quantized unlike);
+ * GlobalAveragePool (as MEAN over H, W) on 8x8 (halves) and 7x7 images.
+ */
+function poolCases(kind: 'AVERAGE_POOL_2D' | 'MEAN'): PoolCase[] {
+  if (kind === 'AVERAGE_POOL_2D') {
+    const specs = [
+      { k: 2, stride: 2, pads: [0, 0, 0, 0], padding: 'VALID', q: [2 ** -3, 3, 2 ** -3, -3] },
+      { k: 3, stride: 1, pads: [1, 1, 1, 1], padding: 'SAME', q: [f32(0.0371), -5, f32(0.0293), 7] },
+    ] as const;
+    return specs.map((sp) => {
+      const [sx, zx, sy, zy] = sp.q;
+      const [ch, h] = [16, 32];
+      const oh = sp.stride === 2 ? h / 2 : h;
+      const onnx = onnxModel({
+        nodes: [
+          dq('x'),
+          node(
+            'AveragePool',
+            ['x_f'],
+            ['y_f'],
+            [intsAttr('kernel_shape', [sp.k, sp.k]), intsAttr('strides', [sp.stride, sp.stride]), intsAttr('pads', [...sp.pads])],
+          ),
+          q('y'),
+        ],
+        initializers: [...quantParams('x', sx, zx), ...quantParams('y', sy, zy)],
+        inputs: [{ name: 'x', dtype: 'int8', dims: [1, ch, h, h] }],
+        outputs: [{ name: 'y', dtype: 'int8', dims: [1, ch, oh, oh] }],
+      });
+      const { graph, op } = singleOpGraph(
+        'AVERAGE_POOL_2D',
+        [{ shape: [1, h, h, ch], scale: sx, zeroPoint: zx }],
+        [{ shape: [1, oh, oh, ch], scale: sy, zeroPoint: zy }],
+        { padding: sp.padding, strideH: sp.stride, strideW: sp.stride, filterH: sp.k, filterW: sp.k, activation: 'NONE', ...ORT },
+      );
+      return { def: averagePool as OpDef, nchw: [1, ch, h, h], outNhwc: [1, oh, oh, ch], graph, op, onnx, feeds: sp.stride === 2 ? 25 : 7 };
+    });
+  }
+  const specs = [
+    { h: 8, q: [2 ** -3, 3, 2 ** -3, -3] },
+    { h: 7, q: [f32(0.0371), -5, f32(0.0293), 7] },
+  ] as const;
+  return specs.map((sp) => {
+    const [sx, zx, sy, zy] = sp.q;
+    const ch = 64;
+    const onnx = onnxModel({
+      nodes: [dq('x'), node('GlobalAveragePool', ['x_f'], ['y_f']), q('y')],
+      initializers: [...quantParams('x', sx, zx), ...quantParams('y', sy, zy)],
+      inputs: [{ name: 'x', dtype: 'int8', dims: [1, ch, sp.h, sp.h] }],
+      outputs: [{ name: 'y', dtype: 'int8', dims: [1, ch, 1, 1] }],
+    });
+    const { graph, op } = singleOpGraph(
+      'MEAN',
+      [
+        { shape: [1, sp.h, sp.h, ch], scale: sx, zeroPoint: zx },
+        { shape: [2], dtype: 'int32', data: Int32Array.of(1, 2) },
+      ],
+      [{ shape: [1, 1, 1, ch], scale: sy, zeroPoint: zy }],
+      { keepDims: true, ...ORT },
+    );
+    return { def: mean as OpDef, nchw: [1, ch, sp.h, sp.h], outNhwc: [1, 1, 1, ch], graph, op, onnx, feeds: 800 };
   });
 }

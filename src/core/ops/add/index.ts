@@ -25,7 +25,7 @@ import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from 
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { addInt16, anyOperandInt16 } from './add_int16.ts';
 import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
-import { ortBinaryKernel, withOrtArithmetic } from '../common/families/ort_elementwise.ts';
+import { ortBinaryKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 
 /** TFLite's int8 ADD brings both inputs to a common scale with 20 bits of headroom. */
 const LEFT_SHIFT = 20;
@@ -134,5 +134,5 @@ function realMultipliers(graph: Graph, op: Op): CommonScaleReals {
 
 // int16 activations (16x8) go to their own kernel in add_int16.ts
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
-// layers imported from ONNX: QLinearAdd's float32 arithmetic (common/families/ort_elementwise.ts)
+// layers imported from ONNX: QLinearAdd's float32 arithmetic (common/families/ort_kernels.ts)
 export default withOrtArithmetic(withInt32Arithmetic(withInt16Variant(add, addInt16, anyOperandInt16), 'ADD'), ortBinaryKernel('add'));

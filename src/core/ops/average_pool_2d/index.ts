@@ -2,6 +2,7 @@
 import type { OpDef } from '../op.ts';
 import { avgPoolVariants } from '../common/families/pool_variants.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
+import { ortAveragePoolKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 import { poolInt16 } from '../common/families/pool_int16.ts';
 import { type PoolParams, averageOfTaps, checkPool, forEachPoolWindow, poolSumView, poolTaps, poolView, preparePool } from '../common/families/pool.ts';
 
@@ -28,4 +29,5 @@ const averagePool2d: OpDef<PoolParams> = {
 };
 
 // int16 activations (16x8) go to the int16 pool kernel (common/families/pool_int16.ts)
-export default withInt16Variant(averagePool2d, poolInt16('AVERAGE_POOL_2D', 'average_pool_2d_int16.c.hbs'));
+// layers imported from ONNX: QLinearAveragePool's float32 arithmetic (common/families/ort_kernels.ts)
+export default withOrtArithmetic(withInt16Variant(averagePool2d, poolInt16('AVERAGE_POOL_2D', 'average_pool_2d_int16.c.hbs')), ortAveragePoolKernel);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { ortMeanKernel, ortMeanSelects, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 /**
  * MEAN, int8, over any constant axes (global average pooling from Keras and PyTorch exports is MEAN
  * over H and W): TFLite Micro's EvalIntegerMean, which at the pinned commit takes ONE path for every
@@ -60,4 +61,5 @@ const mean: OpDef<MeanParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel (common/families/mean_sum_int16.ts)
-export default withInt16Variant(mean, meanOrSumInt16('MEAN'));
+// MEAN over H, W imported from ONNX (GlobalAveragePool): QLinearGlobalAveragePool's arithmetic (common/families/ort_kernels.ts)
+export default withOrtArithmetic(withInt16Variant(mean, meanOrSumInt16('MEAN')), ortMeanKernel, ortMeanSelects);

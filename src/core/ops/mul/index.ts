@@ -30,7 +30,7 @@ import {
   zeroPointsView,
 } from '../common/families/binary_elementwise.ts';
 import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
-import { ortBinaryKernel, withOrtArithmetic } from '../common/families/ort_elementwise.ts';
+import { ortBinaryKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 
 export interface MulParams extends BinaryLayout, BinaryZeroPoints {
   multiplier: number;
@@ -91,7 +91,7 @@ const mul: OpDef<MulParams> = {
 
 // int16 activations (16x8) go to their own kernel in mul_int16.ts
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
-// layers imported from ONNX: QLinearMul's float32 arithmetic (common/families/ort_elementwise.ts)
+// layers imported from ONNX: QLinearMul's float32 arithmetic (common/families/ort_kernels.ts)
 export default withOrtArithmetic(
   withInt32Arithmetic(withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16), 'MUL'),
   ortBinaryKernel('mul'),

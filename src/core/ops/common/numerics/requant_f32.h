@@ -54,4 +54,13 @@ static inline int32_t tf_ort_finish_f32(float combined, float output_scale, int3
   return tf_round_half_even_f32(scaled + (float)zero_point);
 }
 
+/* QuantizeLinear's last steps in ONNX Runtime's pooling kernels: v + zp in float, clamped to [lo, hi],
+ * rounded half to even (clamping integer bounds first equals rounding first). */
+static inline int32_t tf_ort_quantize_f32(float v, int32_t zero_point, int32_t lo, int32_t hi) {
+  float shifted = v + (float)zero_point;
+  if (!(shifted >= (float)lo)) shifted = (float)lo;
+  if (shifted > (float)hi) shifted = (float)hi;
+  return tf_round_half_even_f32(shifted);
+}
+
 #endif

@@ -142,3 +142,23 @@ export function ortBinary(
   const scaled = Math.min(Math.max(f32(combined / s.so), lo - s.zo), hi - s.zo);
   return roundHalfEven(f32(scaled + s.zo));
 }
+
+/**
+ * QLinearAveragePool (ONNX Runtime's contrib kernel, CPU): the taps dequantized to float32 and summed
+ * in window order (rows, then columns), divided by the count of taps inside the image, then
+ * `rint(fround(fround(avg / sy) + zy))` clamped to the int8 range.
+ */
+export function ortAveragePool(taps: readonly number[], s: { sx: number; zx: number; sy: number; zy: number }): number {
+  let sum = 0;
+  for (const q of taps) sum = f32(sum + f32(s.sx * (q - s.zx)));
+  const avg = f32(sum / taps.length);
+  return Math.min(127, Math.max(-128, roundHalfEven(f32(f32(avg / s.sy) + s.zy))));
+}
+
+/**
+ * QLinearGlobalAveragePool (MLAS): the int32 sum of the image less zx times its size, requantized by
+ * fround(sx / fround(sy * size)) as MlasRequantizeOutput does.
+ */
+export function ortGlobalAveragePoolScale(sx: number, sy: number, size: number): number {
+  return f32(f32(sx) / f32(f32(sy) * size));
+}
