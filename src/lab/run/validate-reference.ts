@@ -60,6 +60,8 @@ export interface TensorComparison {
   element?: number;
   expected?: number;
   actual?: number;
+  /** when any differ: the largest |expected - actual| (in LSBs for an integer tensor) */
+  maxDifference?: number;
 }
 
 export interface LayerComparison {
@@ -422,6 +424,9 @@ function compareTensor(original: Graph, m: MatchedReference, got: Uint8Array): T
   if (first >= 0) {
     const value = (bytes: Uint8Array) => Number((fromBytes(t.dtype, bytes.slice(first * size, (first + 1) * size)) as ArrayLike<number | bigint>)[0]!);
     Object.assign(result, { element: first, expected: value(m.ref.data), actual: value(got) });
+    const numbers = (bytes: Uint8Array) => Array.from(fromBytes(t.dtype, bytes.slice()) as ArrayLike<number | bigint>, Number);
+    const expected = numbers(m.ref.data);
+    result.maxDifference = numbers(got).reduce((worst, x, e) => Math.max(worst, Math.abs(x - expected[e]!)), 0);
   }
   return result;
 }

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * examples/onnx_cnn: the PyTorch-style QDQ model compiled for the host and for the emulated
+ * Cortex-M4, each layer compared with ONNX Runtime by the command run.sh uses (`validate
+ * --reference onnxruntime`): every layer's output, the model's output among them, equals ONNX
+ * Runtime's, on both builds.
+ */
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readOnnx } from '../../src/core/model/onnx/reader.ts';
+import { onnxRuntimeAvailable } from '../../src/lab/run/onnxruntime.ts';
+import { makeTempFolder, removeTempFolder } from '../../src/lab/lifecycle.ts';
+import { type Agreement, agreementOf } from '../../examples/onnx_cnn/summarize.ts';
+import { requireTools } from '../build/helpers.ts';
+import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
+
+const EXAMPLE = join(PROJECT_ROOT, 'examples', 'onnx_cnn');
+const MODEL = join(EXAMPLE, 'cnn_qdq.onnx');
+const INPUT_BYTES = 3 * 32 * 32 * 4;
+
+interface ValidateReport {
+  layers: { op: string; tensors: { name: string; elements: number; differing: number; maxDifference?: number }[] }[];
+}
+
+describe('examples/onnx_cnn: the import', () => {
+  it('records the ONNX name and NCHW-to-NHWC layout of each activation, as a reference run needs', () => {
+    const graph = readOnnx(MODEL);
+    const byName = new Map(graph.tensors.map((t) => [t.name, t]));
+    expect(byName.get('/relu1/Relu_output_0_QuantizeLinear_Output')?.onnx).to.deep.equal({
+      name: '/relu1/Relu_output_0_QuantizeLinear_Output',
+      perm: [0, 2, 3, 1],
+    });
+    expect(byName.get('/pool/MaxPool_output_0_QuantizeLinear_Output')?.onnx?.perm).to.deep.equal([0, 2, 3, 1]);
+    expect(byName.get('output_QuantizeLinear_Output')?.onnx).to.deep.equal({ name: 'output_QuantizeLinear_Output' });
+    expect(graph.ops.map((o) => o.kind)).to.include.members(['CONV_2D', 'MAX_POOL_2D', 'DEPTHWISE_CONV_2D', 'MEAN', 'FULLY_CONNECTED']);
+  });
+});
+
+describe('examples/onnx_cnn: a PyTorch-style QDQ model against ONNX Runtime', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let sample: string;
+  const agreements = new Map<string, Agreement>();
+
+  before(async function () {
+    if (!(await onnxRuntimeAvailable())) {
+      console.warn('  NOTICE: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): skipped');
+      this.skip();
+    }
+    dir = makeTempFolder('onnx-cnn');
+    sample = join(dir, 'sample0.bin');
+    writeFileSync(sample, readFileSync(join(EXAMPLE, 'samples.bin')).subarray(0, INPUT_BYTES));
+  });
+
+  after(() => dir && removeTempFolder(dir));
+
+  for (const run of [
+    { target: 'host', tools: ['cc'] },
+    { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+  ]) {
+    it(`${run.target}: every layer and the output equal to ONNX Runtime's`, function () {
+      requireTools(this, run.tools);
+      const r = tinyforge(['validate', MODEL, '--reference', 'onnxruntime', '--target', run.target, '--input', sample, '--json']);
+      const report = JSON.parse(r.stdout || '{}') as ValidateReport;
+      const compared = (report.layers ?? []).flatMap((l) => l.tensors.map((t) => ({ ...t, op: l.op })));
+      expect(compared.filter((t) => t.differing > 0).map((t) => `${t.op} ${t.name}: ${t.differing} of ${t.elements}, max ${t.maxDifference}`)).to.deep.equal(
+        [],
+      );
+      expect(r.status, r.stderr).to.equal(0);
+      const ops = new Set(compared.map((t) => t.op));
+      for (const op of ['CONV_2D', 'MAX_POOL_2D', 'DEPTHWISE_CONV_2D', 'MEAN', 'FULLY_CONNECTED']) expect(ops, op).to.include(op);
+      const a = agreementOf([report]);
+      expect(a).to.deep.equal({ values: 10, exact: 10, maxLsb: 0 });
+      agreements.set(run.target, a);
+    });
+  }
+
+  it('the emulated board agrees with ONNX Runtime exactly as the host build does', function () {
+    if (agreements.size < 2) this.skip();
+    expect(agreements.get('cortex-m4')).to.deep.equal(agreements.get('host'));
+  });
+});
