@@ -181,7 +181,9 @@ function rowFigures(output: Record<string, unknown>): {
   const counter = (output.counter ?? null) as { kind?: string } | null;
   const estimate = (output.cycleEstimate ?? null) as { perInference?: number; clockHz?: number } | null;
   const per = typeof output.perInference === 'number' ? output.perInference : null;
-  const time = estimate?.perInference !== undefined && estimate.clockHz ? `${((estimate.perInference / estimate.clockHz) * 1e6).toFixed(1)} us` : '-';
+  const seconds = estimate?.perInference !== undefined && estimate.clockHz ? estimate.perInference / estimate.clockHz : null;
+  // ms as the local tables print them; microseconds only where a model runs under a millisecond
+  const time = seconds === null ? '-' : seconds >= 1e-3 ? `${(seconds * 1e3).toFixed(seconds >= 0.1 ? 0 : 2)} ms` : `${(seconds * 1e6).toFixed(1)} us`;
   const fits =
     capacity && memory.flash !== undefined && memory.ram !== undefined && capacity.flash !== undefined && capacity.ram !== undefined
       ? memory.flash <= capacity.flash && memory.ram <= capacity.ram
@@ -202,7 +204,8 @@ function rowFigures(output: Record<string, unknown>): {
 /** One table, a row per (model, board): the farm's answer to a sweep or a command on several boards. */
 export function formatFarmTable(outcomes: Outcome[]): string {
   const rows = outcomes.map((o) => {
-    if (!o.result) return [o.model, o.board, `failed: ${o.error ?? 'unknown'}`, '', '', '', '', '', ''];
+    // the reason follows the table, one line each: a long message here would widen every row
+    if (!o.result) return [o.model, o.board, 'failed (below)', '', '', '', '', '', ''];
     const f = rowFigures(o.result.output);
     return [o.model, o.board, f.cycles, f.time, f.arena, f.flash, f.ram, f.fits, f.matches];
   });
@@ -259,7 +262,7 @@ function writeHtmlReports(file: string, outcomes: Outcome[]): string[] {
   const base = file.slice(0, file.length - extname(file).length);
   const written: string[] = [];
   for (const o of done) {
-    const path = done.length === 1 ? file : `${base}.${basename(o.model, '.tflite')}.${o.board}${ext}`;
+    const path = done.length === 1 ? file : `${base}.${basename(o.model, extname(o.model))}.${o.board}${ext}`;
     assertReplaceable(path, isTinyforgeReport);
     writeFileAtomically(path, reportHtml([o.result!.output as unknown as ProfileJson]), isTinyforgeReport);
     written.push(path);
@@ -304,7 +307,7 @@ function sweepCommand(): Command {
   return redisOptions(
     new Command('sweep')
       .description('profile every model on every board of the farm: one table of latency, arena, flash and fit')
-      .argument('<models...>', 'model files (.tflite)')
+      .argument('<models...>', 'model files (.tflite, .onnx)')
       .requiredOption('--boards <boards>', 'boards, comma-separated, or all (those live workers offer)', boardListOption)
       .option('--max-ram <bytes>', 'fit the arena in this many bytes (as compile --max-ram)', SHAPING['max-ram'])
       .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes", SHAPING['max-flash'])

@@ -63,7 +63,7 @@ export interface FarmFile {
   base64: string;
 }
 
-/** The model (.tflite) a job runs. */
+/** The model (.tflite or .onnx) a job runs. */
 export type FarmModel = FarmFile;
 
 /** The flag that takes a command's input file: a job may carry that one file (raw bytes or .npy). */

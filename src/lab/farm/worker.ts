@@ -14,7 +14,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FARM_PREFIX, FarmRefusal, type FarmJob, type FarmResult, type OptionAllowList, checkJob, heartbeatKey, queueName, resultKey } from './job.ts';
 import { type RedisAccess, checkConnection, connectRedis } from './redis.ts';
-import { loadGraph } from '../../core/model/load.ts';
+import { isModelFile, loadGraph } from '../../core/model/load.ts';
 
 /** One board a worker holds: an emulated board (one of `--instances N`) or a real one on a port. */
 export interface BoardSlot {
@@ -154,7 +154,8 @@ export class FarmWorker {
     }
     // the model is read before a board is leased: a file that is no model is the job's fault, not the board's
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-farm-'));
-    const modelPath = join(dir, checked.model.name.endsWith('.tflite') ? checked.model.name : `${checked.model.name}.tflite`);
+    // the model keeps its extension (.tflite or .onnx): the importer is chosen by it
+    const modelPath = join(dir, isModelFile(checked.model.name) ? checked.model.name : `${checked.model.name}.tflite`);
     // the input keeps its extension (.npy or raw) in a folder of its own: its name cannot meet the model's
     const inputPath = checked.input ? join(dir, 'input', checked.input.name) : undefined;
     try {
