@@ -364,7 +364,7 @@ export class OnnxEmitter {
    * AveragePool, GlobalAveragePool (QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
    * QLinearGlobalAveragePool of com.microsoft in QOperator form).
    */
-  unary(op: string, x: Value, attrs: Record<string, Attr>, outShape: number[], extraInputs: string[] = []): Value {
+  unary(op: string, x: Value, attrs: Record<string, Attr>, outShape: number[], extraInputs: string[] = [], outQ?: QParams): Value {
     const key = this.fresh(op.toLowerCase());
     if (this.form === 'qop') {
       const y = this.ys(key);
@@ -372,7 +372,16 @@ export class OnnxEmitter {
       return this.quantized(key, outShape, y.params);
     }
     this.node(op, [x.ref, ...extraInputs], [key], attrs);
-    return this.quantized(key, outShape);
+    return this.quantized(key, outShape, outQ);
+  }
+
+  /**
+   * Softmax's output parameters as ONNX Runtime's quantizer writes them: scale 1/256, zero point 0
+   * (uint8) or -128 (int8). ORT's fused QLinearSoftmax assumes that scale: with a calibrated one it
+   * gives other answers than its own unfused graph (saturated ones far from the float result).
+   */
+  softmaxOutput(): QParams {
+    return { scale: [1 / 256], zeroPoint: [this.act === 'uint8' ? 0 : -128], type: this.act };
   }
 
   /**

@@ -290,7 +290,7 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
       else if (op === 'Clip') {
         const lo = pick(rand, [0, -1, -0.5]);
         e.output(e.unary(op, x, {}, x.shape, [e.constant('min', 'float', [], [lo]), e.constant('max', 'float', [], [lo + pick(rand, [1, 2, 6])])]));
-      } else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape));
+      } else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape, [], e.softmaxOutput()));
       else e.output(e.unary(op, x, {}, x.shape));
     },
   },
