@@ -6,7 +6,7 @@
  * widest layers, extreme zero points and weights, inputs all-max/all-min/alternating, host C under
  * ASan+UBSan (no recovery) against the TS reference; needs no tflm-ref.
  * `npm run fuzz -- --onnx --seed S --count N [--target T ...] [--only GENERATOR ...] [--form qdq|qop]
- * [--ort-level L]`: generated ONNX models (onnx/generate.ts) against ONNX Runtime, every output's
+ * [--ort-level L] [--onnx-requant exact|fixed]`: generated ONNX models (onnx/generate.ts) against ONNX Runtime, every output's
  * exact share and max |diff| in LSB per op and family (onnx/campaign.ts); needs no tflm-ref.
  * Prints a line per batch on stderr and a table of models per op and per target at the end; exits 1
  * on any finding (reproducers are written to test/fuzz/repro/ unless --repro says elsewhere).
@@ -36,6 +36,7 @@ const program = new Command('fuzz')
   .option('--edge', 'edge inputs: widest layers, extreme zero points and weights, all-max/all-min/alternating inputs (no tflm-ref needed)')
   .option('--onnx', 'ONNX models (QDQ and QOperator) against ONNX Runtime instead of TFLite models against TFLite Micro')
   .option('--form <f...>', 'with --onnx: qdq, qop', ['qdq', 'qop'])
+  .option('--onnx-requant <mode>', "with --onnx: exact (ONNX Runtime's float32 requantization) or fixed (the kernel families' fixed point)", 'exact')
   .option('--ort-level <level>', "with --onnx: ONNX Runtime's graph optimization level (disabled, basic, extended, all)", 'all')
   .option('--max-elements <n>', 'with --edge: the most input values one layer reads (the RAM budget)', integerArg(1, 1 << 24), 131072);
 
@@ -54,6 +55,7 @@ const o = program.opts<{
   onnx?: boolean;
   form: string[];
   ortLevel: string;
+  onnxRequant: string;
   maxElements: number;
 }>();
 
@@ -66,6 +68,7 @@ async function onnxMain(): Promise<number> {
   }
   if (!(ORT_OPTIMIZATION_LEVELS as readonly string[]).includes(o.ortLevel))
     throw new CampaignError(`--ort-level: "${o.ortLevel}" is not one of ${ORT_OPTIMIZATION_LEVELS.join(', ')}`);
+  if (o.onnxRequant !== 'exact' && o.onnxRequant !== 'fixed') throw new CampaignError(`--onnx-requant: exact or fixed, not ${o.onnxRequant}`);
   if (o.form.some((f) => f !== 'qdq' && f !== 'qop')) throw new CampaignError(`--form: qdq or qop, not ${o.form.join(' ')}`);
   try {
     const r = await runOnnxCampaign({
@@ -75,6 +78,7 @@ async function onnxMain(): Promise<number> {
       only: o.only,
       forms: o.form as ('qdq' | 'qop')[],
       level: o.ortLevel as 'all',
+      onnxRequant: o.onnxRequant as 'exact' | 'fixed',
       reproDir: o.repro === false ? undefined : join(o.repro, 'onnx'),
       progress: (line) => process.stderr.write(`${line}\n`),
     });

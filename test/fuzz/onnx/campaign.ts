@@ -15,6 +15,7 @@ import type { Graph } from '../../../src/core/ir/graph.ts';
 import { loadGraph } from '../../../src/core/model/load.ts';
 import { TinyforgeError } from '../../../src/core/errors.ts';
 import { runModel } from '../../../src/lab/run/run.ts';
+import type { OnnxRequant } from '../../../src/core/passes/onnx_requant.ts';
 import { type OnnxValue, type OrtOptimizationLevel, DEFAULT_ORT_LEVEL, runOnnxModel } from '../../../src/lab/run/onnxruntime.ts';
 import { inversePermutation, layoutOf, onnxNameOf, onnxValueAsTensor, transposeValues } from '../../../src/lab/run/onnx_reference.ts';
 import { type GenerateOptions, type OnnxCase, generateOnnxCase } from './generate.ts';
@@ -122,12 +123,12 @@ export async function ortOutputs(c: OnnxCase, level: OrtOptimizationLevel = DEFA
 }
 
 /** Compiles and runs one case on one target (host: C under ASan+UBSan) and compares with ORT's outputs. */
-export async function runCaseOnTarget(c: OnnxCase, expected: OnnxValue[], target: string, work: string): Promise<ModelComparison> {
+export async function runCaseOnTarget(c: OnnxCase, expected: OnnxValue[], target: string, work: string, onnxRequant?: OnnxRequant): Promise<ModelComparison> {
   const path = join(work, `${c.label}.onnx`);
   writeFileSync(path, c.model);
   try {
     const graph = loadOnnxGraph(path);
-    const report = await runModel(path, { target, cases: [irInputs(graph, c)], sanitize: target === 'host', timeoutMs: 120_000 });
+    const report = await runModel(path, { target, cases: [irInputs(graph, c)], sanitize: target === 'host', timeoutMs: 120_000, onnxRequant });
     return { label: c.label, target, matchesTsReference: report.matchesReference, ...compareOutputs(graph, c, report.cases[0]!.outputs, expected) };
   } finally {
     rmSync(path, { force: true });
@@ -170,6 +171,8 @@ export interface OnnxCampaignOptions extends GenerateOptions {
   count: number;
   targets: string[];
   level?: OrtOptimizationLevel;
+  /** ONNX Runtime's float32 requantization (exact, the default) or TFLite's fixed point on the family kernels */
+  onnxRequant?: OnnxRequant;
   /** reproducers of findings go here (none when absent) */
   reproDir?: string;
   /** stop drawing models after this long (the CI slice's bound) */
@@ -229,7 +232,7 @@ export async function runOnnxCampaign(options: OnnxCampaignOptions): Promise<Onn
       for (const target of options.targets) {
         let finding: OnnxFinding | undefined;
         try {
-          const m = await runCaseOnTarget(c, expected, target, work);
+          const m = await runCaseOnTarget(c, expected, target, work, options.onnxRequant);
           result.comparisons.push({ ...m, ops: c.ops, form: c.form, act: c.act });
           result.byTarget[target] = tallyInto(result.byTarget[target], m);
           for (const op of c.ops) (result.byOp[op] ??= {})[target] = tallyInto(result.byOp[op]?.[target], m);
