@@ -177,6 +177,38 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
       ),
   },
   {
+    name: 'max pool ceil_mode 1 with a partial last window, then an average leaving out pads placed as SAME',
+    shape: [1, 3, 12, 12],
+    build: () =>
+      qdqModel(
+        [1, 3, 12, 12],
+        (b, x) => {
+          const m = b.qdq(
+            b.one('MaxPool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 0, 0]), attrInt('ceil_mode', 1)]),
+            0.02,
+            3,
+          );
+          return b.one('AveragePool', [m], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 2, 2])]);
+        },
+        0.02,
+        3,
+      ),
+    // the average's windows cut by the image edge: one value is 1 step off ONNX Runtime's, as it is
+    // with the same geometry written as TFLite SAME pads (AVERAGE_POOL_2D's arithmetic, not the lowering)
+    steps: 1,
+  },
+  {
+    name: 'average leaving out end pads no window reaches (VALID places)',
+    shape: [1, 3, 12, 12],
+    build: () =>
+      qdqModel(
+        [1, 3, 12, 12],
+        (b, x) => b.one('AveragePool', [x], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [3, 3]), attrInts('pads', [0, 0, 2, 1])]),
+        0.02,
+        3,
+      ),
+  },
+  {
     name: 'add of two branches with a broadcast constant, mul, concat, softmax',
     shape: [1, 2, 4, 4],
     build: () =>
@@ -420,6 +452,13 @@ describe('ONNX importer', function () {
       const model = b.model();
       model.opsetImport!.push({ domain: 'com.microsoft', version: 1 });
       refuse(encodeModelProto(model), /op com\.microsoft\.FusedGemm \(opset 1\) is not supported/);
+    });
+    it('an average pool leaving out pads that place its windows unlike SAME and VALID', () => {
+      const b = new OnnxBuilder();
+      const x = b.qdq(b.input('x', 'float', [1, 2, 6, 6]), 0.1, 0);
+      const p = b.one('AveragePool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]);
+      b.output(b.qdq(p, 0.1, 0), 'float');
+      refuse(b.bytes(), /\(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does/);
     });
     it('a quantized op whose output is not quantized again', () => {
       const b = new OnnxBuilder();
