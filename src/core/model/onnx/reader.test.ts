@@ -276,6 +276,35 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
     steps: 3,
   },
   {
+    name: 'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+    shape: [1, 2, 4, 5],
+    build: () =>
+      qdqModel(
+        [1, 2, 4, 5],
+        (b, x) => {
+          const w1 = b.dqConst([2, 3, 3, 3], weights(54), scales(3, 0.01), 1);
+          const bias = b.dqConst(
+            [3],
+            [40, -30, 20],
+            scales(3, 0.01).map((s) => s * 0.02),
+            0,
+            'int32',
+          );
+          const t = b.qdq(
+            b.one('ConvTranspose', [x, w1, bias], [attrInts('strides', [2, 2]), attrInts('pads', [0, 1, 2, 1]), attrInts('output_padding', [1, 0])]),
+            0.05,
+            -3,
+          );
+          // the output size of TFLite's SAME, placed otherwise
+          return b.one('ConvTranspose', [t, b.dqConst([3, 2, 4, 4], weights(96), [0.01])], [attrInts('strides', [2, 2]), attrInts('pads', [2, 2, 0, 0])]);
+        },
+        0.1,
+      ),
+    // the crop moves values only; the transposed convolution itself is 1 step off ONNX Runtime's at a
+    // few values, as it is with its full (VALID) output uncropped
+    steps: 1,
+  },
+  {
     name: 'matmul of two activations (the input by its transpose, batch 2)',
     shape: [1, 2, 3, 4],
     build: () => qdqModel([1, 2, 3, 4], (b, x) => b.one('MatMul', [x, b.one('Transpose', [x], [attrInts('perm', [0, 1, 3, 2])])]), 0.02),
@@ -314,7 +343,12 @@ describe('ONNX importer', function () {
   }
 
   it('the compiled C of QDQ models equals the interpreter on the host', async function () {
-    const names = [QDQ_CASES[0]!.name, 'add of two branches with a broadcast constant, mul, concat, softmax', QDQ_CASES[2]!.name];
+    const names = [
+      QDQ_CASES[0]!.name,
+      'add of two branches with a broadcast constant, mul, concat, softmax',
+      QDQ_CASES[2]!.name,
+      'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+    ];
     for (const c of names.map((name) => QDQ_CASES.find((k) => k.name === name)!)) {
       const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
       writeFileSync(path, built(c).bytes());
@@ -459,6 +493,13 @@ describe('ONNX importer', function () {
       const p = b.one('AveragePool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]);
       b.output(b.qdq(p, 0.1, 0), 'float');
       refuse(b.bytes(), /\(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does/);
+    });
+    it('a transposed convolution whose output_padding reaches past the full output', () => {
+      const b = new OnnxBuilder();
+      const x = b.qdq(b.input('x', 'float', [1, 2, 3, 3]), 0.1, 0);
+      const t = b.one('ConvTranspose', [x, b.dqConst([2, 2, 3, 3], weights(36), [0.01])], [attrInts('strides', [2, 2]), attrInts('output_padding', [1, 1])]);
+      b.output(b.qdq(t, 0.1, 0), 'float');
+      refuse(b.bytes(), /\(ConvTranspose\): pads \[0,0,0,0\] and output_padding \[1,1\] give an output 8x8 reaching past the full 7x7 one/);
     });
     it('a quantized op whose output is not quantized again', () => {
       const b = new OnnxBuilder();
