@@ -121,6 +121,34 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
       ),
   },
   {
+    name: 'grouped conv (2 groups of 3 channels) per-channel with bias and relu, then a grouped 1x1',
+    shape: [1, 6, 6, 6],
+    build: () =>
+      qdqModel(
+        [1, 6, 6, 6],
+        (b, x) => {
+          const w = b.dqConst([4, 3, 3, 3], weights(108), scales(4, 0.01));
+          const bias = b.dqConst(
+            [4],
+            [300, -200, 50, 0],
+            scales(4, 0.01).map((s) => s * 0.02),
+            0,
+            'int32',
+          );
+          const c = b.one('Conv', [x, w, bias], [attrInt('group', 2), attrInts('pads', [1, 0, 1, 2]), attrInts('strides', [1, 2])]);
+          const r = b.qdq(b.one('Relu', [c]), 0.05, -128);
+          return b.one('Conv', [r, b.dqConst([6, 2, 1, 1], weights(12), [0.02])], [attrInt('group', 2)]);
+        },
+        0.1,
+        4,
+      ),
+  },
+  {
+    name: 'grouped conv 1-D (3 groups)',
+    shape: [1, 6, 10],
+    build: () => qdqModel([1, 6, 10], (b, x) => b.one('Conv', [x, b.dqConst([3, 2, 3], weights(18), scales(3, 0.01))], [attrInt('group', 3)]), 0.05),
+  },
+  {
     name: 'conv 1-D dilated, explicit pads',
     shape: [1, 3, 16],
     build: () =>
@@ -146,6 +174,38 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
           return b.one('GlobalAveragePool', [c]);
         },
         0.01,
+      ),
+  },
+  {
+    name: 'max pool ceil_mode 1 with a partial last window, then an average leaving out pads placed as SAME',
+    shape: [1, 3, 12, 12],
+    build: () =>
+      qdqModel(
+        [1, 3, 12, 12],
+        (b, x) => {
+          const m = b.qdq(
+            b.one('MaxPool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 0, 0]), attrInt('ceil_mode', 1)]),
+            0.02,
+            3,
+          );
+          return b.one('AveragePool', [m], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 2, 2])]);
+        },
+        0.02,
+        3,
+      ),
+    // the average's windows cut by the image edge: one value is 1 step off ONNX Runtime's, as it is
+    // with the same geometry written as TFLite SAME pads (AVERAGE_POOL_2D's arithmetic, not the lowering)
+    steps: 1,
+  },
+  {
+    name: 'average leaving out end pads no window reaches (VALID places)',
+    shape: [1, 3, 12, 12],
+    build: () =>
+      qdqModel(
+        [1, 3, 12, 12],
+        (b, x) => b.one('AveragePool', [x], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [3, 3]), attrInts('pads', [0, 0, 2, 1])]),
+        0.02,
+        3,
       ),
   },
   {
@@ -216,6 +276,35 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
     steps: 3,
   },
   {
+    name: 'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+    shape: [1, 2, 4, 5],
+    build: () =>
+      qdqModel(
+        [1, 2, 4, 5],
+        (b, x) => {
+          const w1 = b.dqConst([2, 3, 3, 3], weights(54), scales(3, 0.01), 1);
+          const bias = b.dqConst(
+            [3],
+            [40, -30, 20],
+            scales(3, 0.01).map((s) => s * 0.02),
+            0,
+            'int32',
+          );
+          const t = b.qdq(
+            b.one('ConvTranspose', [x, w1, bias], [attrInts('strides', [2, 2]), attrInts('pads', [0, 1, 2, 1]), attrInts('output_padding', [1, 0])]),
+            0.05,
+            -3,
+          );
+          // the output size of TFLite's SAME, placed otherwise
+          return b.one('ConvTranspose', [t, b.dqConst([3, 2, 4, 4], weights(96), [0.01])], [attrInts('strides', [2, 2]), attrInts('pads', [2, 2, 0, 0])]);
+        },
+        0.1,
+      ),
+    // the crop moves values only; the transposed convolution itself is 1 step off ONNX Runtime's at a
+    // few values, as it is with its full (VALID) output uncropped
+    steps: 1,
+  },
+  {
     name: 'matmul of two activations (the input by its transpose, batch 2)',
     shape: [1, 2, 3, 4],
     build: () => qdqModel([1, 2, 3, 4], (b, x) => b.one('MatMul', [x, b.one('Transpose', [x], [attrInts('perm', [0, 1, 3, 2])])]), 0.02),
@@ -254,7 +343,13 @@ describe('ONNX importer', function () {
   }
 
   it('the compiled C of QDQ models equals the interpreter on the host', async function () {
-    for (const c of [QDQ_CASES[0]!, QDQ_CASES[4]!]) {
+    const names = [
+      QDQ_CASES[0]!.name,
+      'add of two branches with a broadcast constant, mul, concat, softmax',
+      QDQ_CASES[2]!.name,
+      'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+    ];
+    for (const c of names.map((name) => QDQ_CASES.find((k) => k.name === name)!)) {
       const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
       writeFileSync(path, built(c).bytes());
       const graph = parseOnnx(readFileSync(path), path);
@@ -391,6 +486,20 @@ describe('ONNX importer', function () {
       const model = b.model();
       model.opsetImport!.push({ domain: 'com.microsoft', version: 1 });
       refuse(encodeModelProto(model), /op com\.microsoft\.FusedGemm \(opset 1\) is not supported/);
+    });
+    it('an average pool leaving out pads that place its windows unlike SAME and VALID', () => {
+      const b = new OnnxBuilder();
+      const x = b.qdq(b.input('x', 'float', [1, 2, 6, 6]), 0.1, 0);
+      const p = b.one('AveragePool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]);
+      b.output(b.qdq(p, 0.1, 0), 'float');
+      refuse(b.bytes(), /\(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does/);
+    });
+    it('a transposed convolution whose output_padding reaches past the full output', () => {
+      const b = new OnnxBuilder();
+      const x = b.qdq(b.input('x', 'float', [1, 2, 3, 3]), 0.1, 0);
+      const t = b.one('ConvTranspose', [x, b.dqConst([2, 2, 3, 3], weights(36), [0.01])], [attrInts('strides', [2, 2]), attrInts('output_padding', [1, 1])]);
+      b.output(b.qdq(t, 0.1, 0), 'float');
+      refuse(b.bytes(), /\(ConvTranspose\): pads \[0,0,0,0\] and output_padding \[1,1\] give an output 8x8 reaching past the full 7x7 one/);
     });
     it('a quantized op whose output is not quantized again', () => {
       const b = new OnnxBuilder();

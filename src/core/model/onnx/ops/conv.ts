@@ -3,6 +3,8 @@
  * Conv (1-D and 2-D) -> CONV_2D, or DEPTHWISE_CONV_2D when every group is one input channel. The
  * activation is kept NHWC (a 1-D conv runs as a 2-D one of height 1); weights OIHW become OHWI
  * (1HWO for depthwise) at compile time. Pads TFLite's SAME cannot express become a PAD before it.
+ * Other groups (1 < group < C_in) stay one CONV_2D: its filters of C_in / group channels say the
+ * group count, as in TFLite, and each output channel already carries its own requantization.
  */
 import type { OnnxOpLowering } from './registry.ts';
 import { addWeights, biasOf, padNhwc, tflitePadding, weightsOf, windowOf } from './common.ts';
@@ -24,9 +26,8 @@ export const conv: OnnxOpLowering = {
     const [cOut, cPerGroup] = wDims as [number, number];
     const group = ctx.attrInt(node, 'group', 1);
     if (cPerGroup * group !== cIn) throw ctx.fail(node, `weights for ${cPerGroup * group} input channels (group ${group}), input has ${cIn}`);
+    if (cOut % group !== 0) throw ctx.fail(node, `${cOut} output channels do not divide into ${group} groups`);
     const depthwise = group === cIn && group > 1;
-    if (group !== 1 && !depthwise)
-      throw ctx.fail(node, `grouped convolution (group ${group} of ${cIn} channels) is not supported; only group 1 or depthwise (group = input channels)`);
     const spatial = xShape.slice(2);
     const kernel = ctx.attrInts(node, 'kernel_shape') ?? wDims.slice(2);
     const w2 = windowOf(ctx, node, spatial, kernel);

@@ -2,7 +2,11 @@
 /**
  * ConvTranspose (2-D, group 1, no dilation) -> TRANSPOSE_CONV on NHWC, weights [C_in, C_out, kH, kW]
  * -> [C_out, kH, kW, C_in]. TFLite's transposed convolution pads SAME (output = input * stride) or
- * VALID (no padding); ONNX pads (or output_shape) that are exactly one of those are accepted.
+ * VALID (no padding); ONNX pads (or output_shape) that are exactly one of those lower to it. Other
+ * explicit pads and output_padding: the VALID (full) output, then a SLICE keeping the pads' window
+ * of it: every output cell of ONNX's is a cell of the full one, its sums unchanged, so the crop is
+ * exact. An output reaching past the full one (output_padding beyond the end pad, whose cells would
+ * hold the bias alone) is refused.
  */
 import type { OnnxOpLowering } from './registry.ts';
 import { addWeights, biasOf, weightsOf } from './common.ts';
@@ -41,26 +45,51 @@ export const convTranspose: OnnxOpLowering = {
     }
     // which TFLite padding gives these output sizes and pads
     const full = inSizes.map((n, i) => strides[i]! * (n - 1) + kernel[i]!);
-    const padding = out.every((o, i) => o === full[i]) ? 'VALID' : out.every((o, i) => o === inSizes[i]! * strides[i]!) ? 'SAME' : undefined;
-    if (!padding) throw ctx.fail(node, `output ${out.join('x')} is neither TFLite's SAME (input x stride) nor VALID (no padding)`);
-    if (!given && autoPad === 'NOTSET' && padding === 'SAME') {
+    let padding: 'SAME' | 'VALID' | undefined = out.every((o, i) => o === full[i])
+      ? 'VALID'
+      : out.every((o, i) => o === inSizes[i]! * strides[i]!)
+        ? 'SAME'
+        : undefined;
+    const explicit = !given && autoPad === 'NOTSET';
+    if (explicit && padding === 'SAME') {
       const before = out.map((o, i) => transposePadding('SAME', o, kernel[i]!, strides[i]!));
-      if (pads[0] !== before[0] || pads[1] !== before[1])
-        throw ctx.fail(node, `pads [${pads.join(',')}] place the output otherwise than TFLite's SAME padding`);
+      if (pads[0] !== before[0] || pads[1] !== before[1]) padding = undefined;
     }
+    // explicit pads TFLite cannot place: crop the full output from the begin pads
+    let crop: number[] | undefined;
+    if (!padding) {
+      if (!explicit) throw ctx.fail(node, `output ${out.join('x')} is neither TFLite's SAME (input x stride) nor VALID (no padding)`);
+      if (out.some((o, i) => o < 1 || pads[i]! + o > full[i]!))
+        throw ctx.fail(
+          node,
+          `pads [${pads.join(',')}] and output_padding [${outputPadding.join(',')}] give an output ${out.join('x')} reaching past the full ${full.join('x')} one (cells holding the bias alone); not supported`,
+        );
+      crop = [pads[0]!, pads[1]!];
+      padding = 'VALID';
+    }
+    const convOut = crop ? full : out;
     const x = ctx.inLayout(x0, channelsLastPerm(4));
     const w = weightsOf(ctx, node, 1, [1, 2, 3, 0], quantized);
     const weights = addWeights(ctx, node, 1, w);
     const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
     const outShape = [shape[0]!, cOut, out[0]!, out[1]!];
     const output = ctx.output(node, 0, outShape, channelsLastPerm(4), { quantized, fuse: true });
-    const outputShape = ctx.addConstant(`${node.output![0]}_shape`, 'int32', [4], [shape[0]!, out[0]!, out[1]!, cOut]);
+    const irShape = (sizes: number[]) => [shape[0]!, sizes[0]!, sizes[1]!, cOut];
+    const outputShape = ctx.addConstant(`${node.output![0]}_shape`, 'int32', [4], irShape(convOut));
+    const final = ctx.tensors[output.index]!;
+    // the full output: the cropped one's type and quantization (a SLICE keeps both)
+    const convTensor = crop ? ctx.addTensor(`${final.name}_full`, final.dtype, irShape(full), final.quant && { ...final.quant }) : output.index;
     ctx.addQuantizedOp(
       'TRANSPOSE_CONV',
       [outputShape, weights, x.index, bias],
-      [output.index],
+      [convTensor],
       { padding, strideH: strides[0]!, strideW: strides[1]!, activation: output.activation },
       quantized,
     );
+    if (crop) {
+      const begin = ctx.addConstant(`${final.name}_begin`, 'int32', [4], [0, crop[0]!, crop[1]!, 0]);
+      const size = ctx.addConstant(`${final.name}_size`, 'int32', [4], irShape(out));
+      ctx.addOp('SLICE', [convTensor, begin, size], [output.index]);
+    }
   },
 };

@@ -3,12 +3,18 @@
  * MaxPool and AveragePool (2-D) -> MAX_POOL_2D / AVERAGE_POOL_2D on NHWC. TFLite's SAME padding
  * leaves padded cells out of both (a max over real cells, an average over them: count_include_pad
  * 0). Other pads: an explicit PAD first (the int8 minimum for a max pool, the zero point for an
- * average pool counting padded cells); an average excluding non-SAME pads is refused.
+ * average pool counting padded cells). Where padded cells are left out (a max, an average with
+ * count_include_pad 0), only the windows' places matter, not the pads: windows that begin where
+ * SAME's (or VALID's) do and are as many are that padding, whatever the end pads or ceil_mode say.
+ * An average leaving out pads of any other geometry is refused: TFLite's pool cannot place its
+ * windows elsewhere, and padding would count the padded cells. MaxPool with ceil_mode 1 gets the
+ * end pads its partial last windows need.
  */
 import type { Lowering } from '../lowering.ts';
 import type { OnnxNodeProto } from '../schema.ts';
 import type { OnnxOpLowering } from './registry.ts';
-import { padNhwc, tflitePadding, windowOf } from './common.ts';
+import { type Window, padNhwc, tflitePadding, windowOf } from './common.ts';
+import type { Padding } from '../../../ir/graph.ts';
 import { outputWithQuant } from './outputs.ts';
 import { type ActivationValue, channelsLastPerm } from '../values.ts';
 
@@ -23,16 +29,22 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
   const spatial = shape.slice(2);
   const ceil = ctx.attrInt(node, 'ceil_mode', 0) !== 0;
   const win = windowOf(ctx, node, spatial, kernel, ceil);
-  if (ceil && !samePoolSize(win, spatial)) throw ctx.fail(node, 'ceil_mode 1 with a partial last window is not supported');
   if (win.dilations.some((d) => d !== 1)) throw ctx.fail(node, 'dilated pools are not supported');
+  const countsPads = kind === 'AVERAGE_POOL_2D' && ctx.attrInt(node, 'count_include_pad', 0) !== 0;
+  if (ceil && countsPads && !samePoolSize(win, spatial))
+    throw ctx.fail(node, 'ceil_mode 1 with a partial last window and count_include_pad 1 is not supported');
   let x: ActivationValue = ctx.inLayout(x0, channelsLastPerm(4));
   let padding = tflitePadding(spatial, win);
+  if (!padding && !countsPads) padding = samePlaces(spatial, win);
   if (!padding) {
     if (kind === 'MAX_POOL_2D') {
-      x = padWithMinimum(ctx, x, win.pads);
+      x = padWithMinimum(ctx, x, validPads(spatial, win));
     } else {
-      if (ctx.attrInt(node, 'count_include_pad', 0) === 0)
-        throw ctx.fail(node, 'pads other than TFLite SAME padding with count_include_pad 0 are not supported');
+      if (!countsPads)
+        throw ctx.fail(
+          node,
+          `pads [${win.pads.join(',')}] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does; an average leaving out the padded cells is supported only there`,
+        );
       x = padNhwc(ctx, x, win.pads);
     }
     padding = 'VALID';
@@ -50,6 +62,35 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
 function samePoolSize(win: { out: number[]; pads: number[]; kernel: number[]; strides: number[] }, spatial: number[]): boolean {
   const n = spatial.length;
   return spatial.every((size, i) => Math.floor((size + win.pads[i]! + win.pads[i + n]! - win.kernel[i]!) / win.strides[i]!) + 1 === win.out[i]);
+}
+
+/**
+ * The TFLite padding whose windows begin at the same places as `win`'s and are as many, on every
+ * axis (a pool leaving padded cells out then computes the same), or undefined.
+ */
+function samePlaces(spatial: number[], win: Window): Padding | undefined {
+  const places = (padding: Padding, i: number) => {
+    const size = spatial[i]!;
+    const k = win.kernel[i]!;
+    const s = win.strides[i]!;
+    if (padding === 'VALID') return { out: Math.floor((size - k) / s) + 1, before: 0 };
+    const out = Math.ceil(size / s);
+    return { out, before: Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) };
+  };
+  return (['SAME', 'VALID'] as const).find((padding) =>
+    spatial.every((_, i) => {
+      const p = places(padding, i);
+      return p.out === win.out[i] && p.before === win.pads[i];
+    }),
+  );
+}
+
+/** `win`'s pads with the end pads a VALID pool needs for exactly `win.out` windows (ceil_mode's partial ones). */
+function validPads(spatial: number[], win: Window): number[] {
+  const n = spatial.length;
+  const pads = [...win.pads];
+  for (let i = 0; i < n; i++) pads[i + n] = Math.max(win.pads[i + n]!, (win.out[i]! - 1) * win.strides[i]! + win.kernel[i]! - spatial[i]! - win.pads[i]!);
+  return pads;
 }
 
 /** PADV2 with the smallest value, so that padded cells never win a max. */
