@@ -12,7 +12,7 @@ export const FIRMWARE_DIR = resolve(import.meta.dirname, '../../../firmware');
 
 /**
  * Which firmware tree builds for the target: `firmware/host`, `firmware/cortex-m`, `firmware/rp2040`,
- * `firmware/riscv`; `xtensa` targets are compile-checked only (no image is linked here).
+ * `firmware/riscv`, `firmware/xtensa` (QEMU's Xtensa sim machine with the ESP32 and ESP32-S3 cores).
  */
 export type FirmwareFamily = 'host' | 'cortex-m' | 'rp2040' | 'riscv' | 'xtensa';
 export const FIRMWARE_FAMILIES: readonly FirmwareFamily[] = ['host', 'cortex-m', 'rp2040', 'riscv', 'xtensa'];
