@@ -6,47 +6,25 @@
  * package (docs/reference-runtimes.md builds them), so without them the suite skips, CI included.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { basename } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
 import { splitInputs } from '../../src/core/ops/interpreter.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
-import { boardOf, loadTarget } from '../../src/core/targets/targets.ts';
-import { findEmulator, toolchainPath } from '../../src/lab/toolchain/compilers.ts';
-import { findTool } from '../../src/lab/toolchain/toolchain.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { XTENSA_BOARD as BOARD, xtensaToolsMissing } from '../helpers/xtensa.ts';
 
 const MODELS = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add', 'mnist_lstm_int8'];
 const TARGETS = ['esp32', 'esp32s3'];
-const BOARD = 'qemu-xtensa-sim';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/** Why the target cannot run here (its compiler, or an emulator with its core, is missing), or null. */
-function missingFor(targetName: string): string | null {
-  const target = loadTarget(targetName);
-  try {
-    findTool(target.toolchain.cc, target.toolchain.install, { ...process.env, PATH: toolchainPath(target) });
-  } catch {
-    return `${target.toolchain.cc} not found`;
-  }
-  const emulator = boardOf(target, BOARD)!.emulator!;
-  let qemu: string;
-  try {
-    qemu = findEmulator(emulator);
-  } catch {
-    return `${emulator.command} not found`;
-  }
-  const cpus = execFileSync(qemu, ['-M', 'sim', '-cpu', 'help'], { encoding: 'utf8' });
-  return new RegExp(`^\\s*${targetName}\\b`, 'm').test(cpus) ? null : `${qemu} has no -cpu ${targetName}`;
-}
 
 for (const targetName of TARGETS) {
   describe(`device: ${targetName} on QEMU's Xtensa sim machine`, function () {
     before(function () {
       sharedModelsAvailable(this);
-      const missing = missingFor(targetName);
+      const missing = xtensaToolsMissing(targetName);
       if (missing) {
         console.warn(`  NOTICE: ${missing}: skipping the ${targetName} runs`);
         this.skip();
