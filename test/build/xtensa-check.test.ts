@@ -9,12 +9,9 @@ import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
 import { compileGraph } from '../../src/core/compile.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
-import { runModel } from '../../src/lab/run/run.ts';
 import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir } from './helpers.ts';
-
-const EXAMPLE_MODEL = join(PROJECT_ROOT, 'examples', 'mnist', 'mnist_cnn_int8.tflite');
 
 /** A stand-in compiler file (never run): enough for findCompiler, which only checks it is executable. */
 function fakeTool(path: string): void {
@@ -23,7 +20,7 @@ function fakeTool(path: string): void {
   chmodSync(path, 0o755);
 }
 
-describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
+describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function () {
   let scratch: ReturnType<typeof scratchDir>;
 
   before(function () {
@@ -120,24 +117,35 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
     );
   });
 
-  it('builds no firmware and runs nothing for Xtensa, and says why', async () => {
-    await expectRejection(
-      buildFirmware({ target: 'esp32s3', modelDir: FAKE_MODEL_DIR, outDir: join(scratch.dir, 'no-build') }),
-      /^esp32s3: no firmware is built here for Xtensa .*compile-checked only/,
-    );
-    // the project's own example model: this refusal needs nothing from ../shared/
-    await expectRejection(runModel(EXAMPLE_MODEL, { target: 'esp32' }), /esp32: no firmware is built here for Xtensa/);
+  it("builds firmware only with the core's own compiler, never with the compile check's fallback", async () => {
+    const saved = { PATH: process.env.PATH, TINYFORGE_TFLM_TOOLS: process.env.TINYFORGE_TFLM_TOOLS, IDF_TOOLS_PATH: process.env.IDF_TOOLS_PATH };
+    const empty = join(scratch.dir, 'no-tools');
+    Object.assign(process.env, { PATH: '', TINYFORGE_TFLM_TOOLS: empty, IDF_TOOLS_PATH: empty });
+    try {
+      await expectRejection(
+        buildFirmware({ target: 'esp32s3', modelDir: FAKE_MODEL_DIR, outDir: join(scratch.dir, 'no-build') }),
+        /^xtensa-esp32s3-elf-gcc not found: install it with: ESP-IDF's install\.sh esp32s3/,
+      );
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
-  it('tinyforge targets tells real hardware, emulated and compile-checked-only targets apart, with memory and counter', () => {
+  it('tinyforge targets lists the ESP32 cores as emulated, on qemu-xtensa-sim, with memory and counter', () => {
     const r = tinyforge(['targets', '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const { targets } = JSON.parse(r.stdout) as {
       targets: { name: string; kind: string; flashBytes: number; ramBytes: number; boards: { name: string; kind: string; counter: { kind: string } }[] }[];
     };
     const byName = new Map(targets.map((t) => [t.name, t]));
-    expect(byName.get('esp32')).to.include({ kind: 'compile-checked only', flashBytes: 4 * 1024 * 1024, ramBytes: 520 * 1024 });
-    expect(byName.get('esp32s3')!.kind).to.equal('compile-checked only');
+    expect(byName.get('esp32')).to.include({ kind: 'emulated', flashBytes: 4 * 1024 * 1024, ramBytes: 520 * 1024 });
+    expect(byName.get('esp32s3')!.kind).to.equal('emulated');
+    for (const name of ['esp32', 'esp32s3'])
+      expect(byName.get(name)!.boards[0]).to.deep.include({ name: 'qemu-xtensa-sim', kind: 'emulated', counter: byName.get(name)!.boards[0]!.counter });
+    expect(byName.get('esp32s3')!.boards[0]!.counter.kind).to.equal('instructions');
     expect(byName.get('esp32c3')).to.include({ kind: 'emulated', ramBytes: 400 * 1024 });
     expect(byName.get('esp32c3')!.boards[0]).to.deep.include({ name: 'qemu-riscv32-virt', kind: 'emulated' });
     const rp2040 = byName.get('rp2040')!;
@@ -148,7 +156,7 @@ describe('build: Xtensa ESP32 / ESP32-S3, compile-checked only', function () {
     ]);
     expect(byName.get('host')!.kind).to.equal('native');
     const table = tinyforge(['targets', '--wide']).stdout;
-    expect(table).to.match(/^esp32 .*\(none here\) .*compile-checked only$/m);
+    expect(table).to.match(/^esp32 .*qemu-xtensa-sim .*emulated$/m);
     expect(table).to.match(/^rp2040 .*pico .*cycles: SysTick at clk_sys \(125 MHz\) .*real hardware$/m);
   });
 });

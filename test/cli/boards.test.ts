@@ -30,7 +30,7 @@ describe('CLI: boards and --board', function () {
     expect(narrow.status, narrow.stderr).to.equal(0);
     expect(narrow.stdout).to.match(/^board +chip +target +flash +ram +clock +kind$/m);
     expect(narrow.stdout).to.match(/^nucleo-l4r5zi +STM32L4R5ZIT6 +cortex-m4 +2 MiB +640 KiB +120 MHz +real$/m);
-    expect(narrow.stdout).to.match(/^esp32-s3-devkitc-1 +ESP32-S3 +esp32s3 +.* +real, C only$/m);
+    expect(narrow.stdout).to.match(/^esp32-s3-devkitc-1 +ESP32-S3 +esp32s3 +.* +real$/m);
     expect(narrow.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +emulated$/m);
     for (const line of narrow.stdout.split('\n')) expect(line.length, line).to.be.at.most(100);
     const r = tinyforge(['boards', '--wide']);
@@ -43,7 +43,7 @@ describe('CLI: boards and --board', function () {
     expect(r.stdout).to.match(
       /^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real \(no port: emulated as rp2040js\)$/m,
     );
-    expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(compile-checked only here\)$/m);
+    expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(no port: emulated as qemu-xtensa-sim\)$/m);
     expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
     const json = tinyforge(['boards', '--json']);

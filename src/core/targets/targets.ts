@@ -12,7 +12,7 @@ export const FIRMWARE_DIR = resolve(import.meta.dirname, '../../../firmware');
 
 /**
  * Which firmware tree builds for the target: `firmware/host`, `firmware/cortex-m`, `firmware/rp2040`,
- * `firmware/riscv`; `xtensa` targets are compile-checked only (no image is linked here).
+ * `firmware/riscv`, `firmware/xtensa` (QEMU's Xtensa sim machine with the ESP32 and ESP32-S3 cores).
  */
 export type FirmwareFamily = 'host' | 'cortex-m' | 'rp2040' | 'riscv' | 'xtensa';
 export const FIRMWARE_FAMILIES: readonly FirmwareFamily[] = ['host', 'cortex-m', 'rp2040', 'riscv', 'xtensa'];
@@ -54,6 +54,12 @@ export interface EmulatorSpec {
   args: string[];
   /** runs inside this Node process (rp2040js) rather than as a child process */
   inProcess?: boolean;
+  /**
+   * folders searched before PATH, patterns as the toolchain's `searchDirs` (`{tools}`: the
+   * reference-runtimes folder): an emulator built there with cores that a distribution's build of
+   * the same name lacks (Debian's qemu-system-xtensa has no ESP32 core)
+   */
+  searchDirs?: string[];
 }
 
 export interface BoardDescriptor {
@@ -595,9 +601,10 @@ function parseBoard(r: Reader): BoardDescriptor {
   if (!board.emulated && !board.hardware) r.field('hardware').fail('present on a real board (its chip, memory, clocks, flashing, console)');
   if (board.emulated && board.hardware) r.field('hardware').fail('absent on an emulated board (the silicon is described on the real board)');
   if (r.has('emulator')) {
-    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess']);
+    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess', 'searchDirs']);
     board.emulator = { command: e.field('command').string(), install: e.field('install').string(), args: e.field('args').strings() };
     if (e.has('inProcess')) board.emulator.inProcess = e.field('inProcess').boolean();
+    if (e.has('searchDirs')) board.emulator.searchDirs = e.field('searchDirs').strings();
     if (!board.emulator.inProcess && !board.emulator.args.includes('{elf}')) e.field('args').fail('a list containing "{elf}"');
   }
   if (board.emulated && !board.emulator) r.field('emulator').fail('present on an emulated board');

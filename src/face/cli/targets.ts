@@ -7,7 +7,7 @@ import { wrapLines } from '../report/layout.ts';
 import { jsonLine } from '../report/json_document.ts';
 
 /** How tinyforge reaches a target's code: run on an emulator, on real hardware, natively, or only compiled. */
-export type TargetKind = 'emulated' | 'real hardware' | 'native' | 'compile-checked only';
+export type TargetKind = 'emulated' | 'real hardware' | 'native';
 
 export interface TargetListing {
   name: string;
@@ -28,7 +28,6 @@ export interface TargetListing {
 
 export function targetKind(target: TargetDescriptor): TargetKind {
   if (target.firmware === 'host') return 'native';
-  if (target.firmware === 'xtensa') return 'compile-checked only';
   const board = target.boards.find((b) => b.name === target.defaultBoard) ?? target.boards[0];
   return board?.emulated === false ? 'real hardware' : 'emulated';
 }
@@ -99,7 +98,7 @@ export function formatTargets(listing: TargetListing[], wide = false): string {
 
 export function targetsCommand(): Command {
   return new Command('targets')
-    .description('list targets and their boards: memory, counter, real hardware, emulated or compile-checked only')
+    .description('list targets and their boards: memory, counter, real hardware or emulated')
     .option('--wide', "every column in full (the ISA's extensions, each counter's source), however wide the lines")
     .option('--json', 'print one JSON object on stdout')
     .action((opts: { json?: boolean; wide?: boolean }) => {

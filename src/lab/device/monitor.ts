@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type BoardDescriptor, findBoard } from '../../core/targets/targets.ts';
-import { findTool } from '../toolchain/toolchain.ts';
+import { findEmulator } from '../toolchain/compilers.ts';
 import { startRp2040js } from './rp2040/board.ts';
 import { type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { SerialTransport } from './transport/serial.ts';
@@ -126,7 +126,7 @@ export async function openMonitor(options: MonitorOptions): Promise<Monitor> {
     if (board.emulator.inProcess) {
       emulator = startRp2040js(board, firmware);
     } else {
-      const command = findTool(board.emulator.command, board.emulator.install);
+      const command = findEmulator(board.emulator);
       emulator = await startQemu(board, command, firmware, { link: 'stdio' });
     }
     transport = emulator.transport;

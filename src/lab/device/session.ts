@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type BoardDescriptor, type CounterSpec, type TargetDescriptor, counterFor, findBoard } from '../../core/targets/targets.ts';
-import { findTool } from '../toolchain/toolchain.ts';
+import { findEmulator } from '../toolchain/compilers.ts';
 import type { ModelFacts } from '../../core/codegen/generate.ts';
 import { ProtocolClient } from './protocol/client.ts';
 import {
@@ -152,7 +152,7 @@ export class DeviceSession {
       if (board.emulator.inProcess) {
         emulator = startRp2040js(board, elf, options.timing?.rp2040Tracer ?? null); // the only in-process emulator: rp2040js
       } else {
-        const command = findTool(board.emulator.command, board.emulator.install);
+        const command = findEmulator(board.emulator);
         emulator = await startQemu(board, command, elf, { link: options.link ?? 'pty', plugin: options.timing?.qemuPlugin });
       }
       transport = emulator.transport;

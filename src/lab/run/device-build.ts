@@ -16,7 +16,7 @@ import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
-import { findCompiler } from '../toolchain/compilers.ts';
+import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { checkFits } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
@@ -73,7 +73,7 @@ export interface DeviceBuild {
  */
 export function requireTools(target: TargetDescriptor, board: BoardDescriptor | undefined, startsEmulator: boolean): void {
   findCompiler(target);
-  if (startsEmulator && board?.emulator && !board.emulator.inProcess) findTool(board.emulator.command, board.emulator.install);
+  if (startsEmulator && board?.emulator && !board.emulator.inProcess) findEmulator(board.emulator);
 }
 
 export interface TargetBuildOptions {

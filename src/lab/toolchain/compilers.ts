@@ -8,7 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
-import type { TargetDescriptor } from '../../core/targets/targets.ts';
+import type { EmulatorSpec, TargetDescriptor } from '../../core/targets/targets.ts';
 import { findTool } from './toolchain.ts';
 
 export interface ResolvedCompiler {
@@ -97,4 +97,13 @@ export function findCompiler(target: TargetDescriptor, env: NodeJS.ProcessEnv = 
       `${tc.cc} not found (on PATH or in ${(tc.searchDirs ?? []).join(', ') || 'no other folder'}): install it with: ${tc.install}; or, for a compile check only, ${tc.fallback.cc}: ${tc.fallback.install}`,
     );
   }
+}
+
+/**
+ * A board's emulator: in the emulator's own search folders, then on PATH (its folders first: a
+ * distribution's build of the same name may lack the board's core).
+ */
+export function findEmulator(emulator: EmulatorSpec, env: NodeJS.ProcessEnv = process.env): string {
+  const path = [...expandSearchDirs(emulator.searchDirs ?? [], env), env.PATH ?? ''].filter((d) => d !== '').join(delimiter);
+  return findTool(emulator.command, emulator.install, { ...env, PATH: path });
 }

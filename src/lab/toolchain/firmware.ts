@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type ObjectCache, compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
+import { toolchainPath } from './compilers.ts';
 import { finishRp2040Image, finishRp2350Image, isRp2350Board } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
 import { FIRMWARE_DIR, type FirmwareFamily, boardOf, loadTarget, type BoardDescriptor, type TargetDescriptor } from '../../core/targets/targets.ts';
@@ -90,11 +91,6 @@ const OBJECT_DIR = 'obj';
 
 export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
   const target = loadTarget(options.target);
-  if (target.firmware === 'xtensa') {
-    throw new TinyforgeError(
-      `${target.name}: no firmware is built here for Xtensa (tinyforge has no harness for the ESP32 cores yet): the generated C is compile-checked only; on a board, build the ESP-IDF project with idf.py`,
-    );
-  }
   const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
   const header = modelHeaderOf(modelDir);
@@ -107,8 +103,11 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
       `${board.name}: tinyforge builds no firmware for this board yet (no linker script or console driver of ours); compile --board ${board.name} gives the C for your own project (docs/boards/)`,
     );
   }
-  const cc = findTool(target.toolchain.cc, target.toolchain.install);
-  const size = findTool(target.toolchain.size, target.toolchain.install);
+  // PATH, then the target's own folders (the ESP32 compilers built into the reference-runtimes folder);
+  // never the compile check's fallback: a firmware needs the core's own compiler and C library
+  const toolEnv = { ...process.env, PATH: toolchainPath(target) };
+  const cc = findTool(target.toolchain.cc, target.toolchain.install, toolEnv);
+  const size = findTool(target.toolchain.size, target.toolchain.install, toolEnv);
 
   mkdirSync(join(outDir, OBJECT_DIR), { recursive: true });
   const units = sourcesFor(target, board, modelDir, outDir, options.ownMain ?? false);

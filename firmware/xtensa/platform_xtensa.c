@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The platform of QEMU's Xtensa `sim` machine standing in for an ESP32 or ESP32-S3 core: console and
+ * exit over QEMU's Xtensa semihosting (`simcall`: call number in a2, arguments in a3..a5; QEMU ties
+ * file descriptors 0..2 to its first serial, `-serial stdio`), the core's cycle counter CCOUNT as the
+ * counter (under QEMU -icount shift=0 one instruction is 1 ns of virtual time, and CCOUNT advances at
+ * the core's 240 MHz: 0.24 counts per instruction), painted stack.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+#include "stack_paint.h"
+#include "tf_bytes.h"
+
+#define SIM_SYS_EXIT 1
+#define SIM_SYS_READ 3
+#define SIM_SYS_WRITE 4
+
+extern uint32_t __stack_limit[], __stack_top[];
+extern uint32_t __bss_start[], __bss_end[];
+
+extern int main(void);
+void tf_reset_continue(void);
+
+const char tf_counter_name[] = "ccount";
+
+static int32_t sim_call(int32_t call, int32_t a, int32_t b, int32_t c) {
+  register int32_t a2 __asm__("a2") = call;
+  register int32_t a3 __asm__("a3") = a;
+  register int32_t a4 __asm__("a4") = b;
+  register int32_t a5 __asm__("a5") = c;
+  __asm__ volatile("simcall" : "+r"(a2), "+r"(a3) : "r"(a4), "r"(a5) : "memory");
+  return a2;
+}
+
+/* Called by _start once the stack is painted: .data is already in RAM (QEMU loads it there). */
+void tf_reset_continue(void) {
+  tf_fill_bytes(__bss_start, 0, (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start));
+  tf_platform_exit(main());
+}
+
+void tf_platform_init(void) {}
+
+void tf_platform_write(const char *text, size_t length) {
+  while (length > 0) {
+    int32_t written = sim_call(SIM_SYS_WRITE, 1, (int32_t)(uintptr_t)text, (int32_t)length);
+    if (written <= 0) continue;
+    text += written;
+    length -= (size_t)written;
+  }
+}
+
+/* QEMU answers a read of an empty console with -1 (EAGAIN) rather than waiting: poll. */
+uint8_t tf_platform_read_byte(void) {
+  uint8_t byte;
+  while (sim_call(SIM_SYS_READ, 0, (int32_t)(uintptr_t)&byte, 1) != 1) {
+  }
+  return byte;
+}
+
+/*
+ * CCOUNT is 32 bits; the harness reads the counter at least once per inference, far more often than
+ * its 2^32 counts (about 18 G instructions) go round, so one wrap between two readings is the most.
+ */
+uint64_t tf_counter_now(void) {
+  static uint32_t last;
+  static uint64_t high;
+  uint32_t now;
+  __asm__ volatile("rsr.ccount %0" : "=r"(now));
+  if (now < last) high += (uint64_t)1 << 32;
+  last = now;
+  return high | now;
+}
+
+void tf_platform_exit(int status) {
+  sim_call(SIM_SYS_EXIT, status, 0, 0);
+  for (;;) {
+  }
+}
+
+/* The lowest word that no longer holds the pattern, or the top if none was touched. */
+static const uint32_t *lowest_touched(void) {
+  const uint32_t *word = __stack_limit;
+  while (word < __stack_top && *word == TF_STACK_PATTERN) word++;
+  return word;
+}
+
+size_t tf_stack_high_water(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)lowest_touched()); }
+
+size_t tf_stack_capacity(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit); }
+
+size_t tf_stack_used_below(uintptr_t mark) {
+  uintptr_t lowest = (uintptr_t)lowest_touched();
+  return lowest < mark ? (size_t)(mark - lowest) : 0u;
+}
+
+/* a1 is the stack pointer of the windowed ABI; read in the caller's frame it is the caller's own */
+uintptr_t tf_stack_pointer(void) {
+  uintptr_t sp;
+  __asm__ volatile("mov %0, a1" : "=r"(sp));
+  return sp;
+}
+
+/*
+ * Paints from the limit up to this function's own stack pointer: its frame (and the caller's, above
+ * it) stay intact; the words below it are free.
+ */
+void tf_stack_repaint_free(void) {
+  uintptr_t sp;
+  __asm__ volatile("mov %0, a1" : "=r"(sp));
+  for (volatile uint32_t *word = __stack_limit; (uintptr_t)word < sp - 64u; word++) *word = TF_STACK_PATTERN;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The ESP32 (LX6) and ESP32-S3 (LX7) cores on QEMU's Xtensa sim machine: the shared TFLite Micro
+ * models built with Espressif's compilers, bit-exact with the recorded TFLite Micro outputs, counted
+ * per inference. Neither the compilers nor a qemu-system-xtensa with the ESP32 cores is an apt
+ * package (docs/reference-runtimes.md builds them), so without them the suite skips, CI included.
+ */
+import { expect } from 'chai';
+import { basename } from 'node:path';
+import { compileGraph } from '../../src/core/compile.ts';
+import { splitInputs } from '../../src/core/ops/interpreter.ts';
+import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { loadTarget } from '../../src/core/targets/targets.ts';
+import { runModel } from '../../src/lab/run/run.ts';
+import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { XTENSA_BOARD as BOARD, xtensaToolsMissing } from '../helpers/xtensa.ts';
+
+const MODELS = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add', 'mnist_lstm_int8'];
+const TARGETS = ['esp32', 'esp32s3'];
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+for (const targetName of TARGETS) {
+  describe(`device: ${targetName} on QEMU's Xtensa sim machine`, function () {
+    before(function () {
+      sharedModelsAvailable(this);
+      const missing = xtensaToolsMissing(targetName);
+      if (missing) {
+        console.warn(`  NOTICE: ${missing}: skipping the ${targetName} runs`);
+        this.skip();
+      }
+    });
+
+    for (const name of MODELS) {
+      it(`${name}: bit-exact with TFLite Micro, instructions counted`, async function () {
+        this.timeout(600_000);
+        const cases = goldenCases(name);
+        const target = loadTarget(targetName);
+        const compiled = compileGraph(readTflite(sharedModelPath(name)), basename(sharedModelPath(name)), { isa: target.isa });
+        const report = await runModel(sharedModelPath(name), {
+          target: targetName,
+          cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+          estimate: false,
+        });
+        expect(report.board).to.equal(BOARD);
+        expect(report.counter?.kind).to.equal('instructions');
+        report.cases.forEach((r, i) => {
+          expect(hex(Buffer.from(Int8Array.from(r.outputs.flat()).buffer)), cases[i]!.name).to.equal(hex(cases[i]!.output));
+          expect(r.count).to.be.greaterThan(0);
+        });
+        expect(report.matchesReference).to.equal(true);
+        expect(report.memory.arena).to.equal(compiled.plan.arenaBytes);
+        expect(report.memory.stack).to.be.greaterThan(0).and.lessThan(target.memory!.stackBytes);
+        console.log(`    ${name} on ${targetName}: ${report.perInference} instructions per inference`);
+      });
+    }
+  });
+}
