@@ -5,7 +5,7 @@
  * faster integer kernels and their target variants, within 1 LSB of ONNX Runtime). `fixed` marks
  * them so (requant_f32.ts ONNX_FIXED_POINT); the kernels then take TFLite's arithmetic.
  */
-import type { Graph } from '../ir/graph.ts';
+import type { Graph, Op, Quantization } from '../ir/graph.ts';
 import { ONNX_FIXED_POINT } from '../ops/common/numerics/requant_f32.ts';
 
 export type OnnxRequant = 'exact' | 'fixed';
@@ -14,6 +14,28 @@ export function applyOnnxRequant(graph: Graph, mode: OnnxRequant | undefined): G
   if (mode !== 'fixed' || !graph.ops.some((op) => op.attrs.arithmetic === 'onnxruntime')) return graph;
   return {
     ...graph,
-    ops: graph.ops.map((op) => (op.attrs.arithmetic === 'onnxruntime' ? { ...op, attrs: { ...op.attrs, arithmetic: ONNX_FIXED_POINT } } : op)),
+    ops: graph.ops.map((op) =>
+      op.attrs.arithmetic === 'onnxruntime' && !keepsExactPool(graph, op) ? { ...op, attrs: { ...op.attrs, arithmetic: ONNX_FIXED_POINT } } : op,
+    ),
   };
+}
+
+/**
+ * An average pool whose output parameters differ from its input's stays exact: TFLite's pool keeps
+ * its input's parameters, so in fixed point it would need a QUANTIZE after it, two roundings and up
+ * to 2 LSB from ONNX Runtime; the exact pool rounds once, for a cost per window, not per MAC.
+ */
+function keepsExactPool(graph: Graph, op: Op): boolean {
+  if (op.kind !== 'AVERAGE_POOL_2D') return false;
+  const input = graph.tensors[op.inputs[0] ?? -1]?.quant;
+  const output = graph.tensors[op.outputs[0] ?? -1]?.quant;
+  return !!input && !!output && !sameParameters(input, output);
+}
+
+function sameParameters(a: Quantization, b: Quantization): boolean {
+  return (
+    a.scale.length === b.scale.length &&
+    a.scale.every((s, i) => Math.fround(s) === Math.fround(b.scale[i]!)) &&
+    a.zeroPoint.every((z, i) => z === b.zeroPoint[i])
+  );
 }

@@ -53,8 +53,17 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
     padding = 'VALID';
   }
   const t = ctx.tensor(x);
-  const out = outputWithQuant(ctx, node, [shape[0]!, shape[1]!, ...win.out], channelsLastPerm(4), quantized, t.quant);
+  const outShape = [shape[0]!, shape[1]!, ...win.out];
   const attrs = { padding, strideH: win.strides[0]!, strideW: win.strides[1]!, filterH: kernel[0]!, filterW: kernel[1]!, activation: 'NONE' };
+  if (kind === 'AVERAGE_POOL_2D') {
+    // ONNX Runtime's average pool rounds once, to the output's own parameters: a pool at the input's
+    // parameters and a QUANTIZE after it would round twice (2 LSB off). Under --onnx-requant fixed,
+    // passes/onnx_requant.ts splits it again, as TFLite's pool keeps its input's parameters.
+    const out = ctx.output(node, 0, outShape, channelsLastPerm(4), { quantized, ...(t.quant ? { inherit: t.quant } : {}) });
+    ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
+    return;
+  }
+  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant);
   ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
   out.finish();
 }
