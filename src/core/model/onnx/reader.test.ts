@@ -282,6 +282,41 @@ describe('ONNX importer', function () {
     expect(graph.tensors[conv.outputs[0]!]!.quant!.zeroPoint).to.deep.equal([-28]);
   });
 
+  it('asymmetric weights that fit int8 once their zero point is taken off are stored centred', async function () {
+    const b = new OnnxBuilder();
+    const x = b.qdq(b.input('x', 'float', [1, 2, 4, 4]), 0.02, 3);
+    // per channel: uint8 zero points 100 and 30, int8 -5 and 0; every w - zw within [-127, 127]
+    const wu8 = b.dqConst([2, 2, 1, 1], [0, 227, 30, 157], [0.01, 0.02], 0, 'uint8', [100, 30]);
+    const wi8 = b.dqConst([2, 2, 3, 1], [-128, 100, 0, 7, -5, 122, 1, 2, 3, -4, -5, -6], [0.01, 0.03], 0, 'int8', [-5, 0]);
+    const c = b.qdq(b.one('Conv', [x, wu8]), 0.05, -2);
+    const y = b.one('Conv', [c, wi8], [attrInts('pads', [1, 0, 1, 0])]);
+    b.output(b.qdq(y, 0.04, 1), 'float');
+    const bytes = b.bytes();
+    const graph = parseOnnx(bytes, 'asymmetric.onnx');
+    const convs = graph.ops.filter((op) => op.kind === 'CONV_2D');
+    const stored = convs.map((op) => Array.from(new Int8Array(graph.tensors[op.inputs[1]!]!.data!.buffer.slice(0))));
+    expect(stored[0]).to.deep.equal([-100, 127, 0, 127]);
+    // OHWI in the IR
+    expect(stored[1]).to.deep.equal([-123, 12, 105, 0, 5, 127, 1, -4, 2, -5, 3, -6]);
+    for (const op of convs) expect(graph.tensors[op.inputs[1]!]!.quant!.zeroPoint).to.deep.equal([0, 0]);
+    const input = inputOf(graph, 5);
+    const ours = ourOutputs(graph, input);
+    const ort = await loadOrt();
+    if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+    expect(Array.from(ours[0]!)).to.deep.equal(Array.from((await ortOutputs(ort, bytes, input, [1, 2, 4, 4]))[0]!));
+  });
+
+  it('asymmetric weights that do not fit int8 once centred are refused in one line', function () {
+    const b = new OnnxBuilder();
+    const x = b.qdq(b.input('x', 'float', [1, 2, 4, 4]), 0.02, 3);
+    const c = b.one('Conv', [x, b.dqConst([1, 2, 1, 1], [0, 200], [0.01], 0, 'uint8', [130])]);
+    b.output(b.qdq(c, 0.05, 0), 'float');
+    expect(() => parseOnnx(b.bytes(), 'wide.onnx'))
+      .to.throw(TinyforgeError, /\(Conv\): the weights have zero point 130; .* do not fit in \[-127, 127\]$/)
+      .with.property('message')
+      .that.does.not.include('\n');
+  });
+
   it('a Relu between two equal quantizations fuses into the conv; tensors name their ONNX values', function () {
     const b = new OnnxBuilder();
     const x = b.qdq(b.input('x', 'float', [1, 2, 4, 4]), 0.1, 0);
