@@ -301,6 +301,10 @@ describe('ONNX importer', function () {
     for (const op of convs) expect(graph.tensors[op.inputs[1]!]!.quant!.zeroPoint).to.deep.equal([0, 0]);
     const input = inputOf(graph, 5);
     const ours = ourOutputs(graph, input);
+    const path = join(dir, 'asymmetric.onnx');
+    writeFileSync(path, bytes);
+    const report = await runModel(path, { target: 'host', cases: [[new Uint8Array(input.buffer)]] });
+    expect(report.matchesReference, 'the compiled C equals the interpreter').to.equal(true);
     const ort = await loadOrt();
     if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
     expect(Array.from(ours[0]!)).to.deep.equal(Array.from((await ortOutputs(ort, bytes, input, [1, 2, 4, 4]))[0]!));
