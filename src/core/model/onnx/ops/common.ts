@@ -107,7 +107,14 @@ function centredWeights(values: number[], zeroPoint: number[], dims: number[], a
  * A weight input (DequantizeLinear of an int8/uint8 initializer, or a float initializer) transposed
  * by `perm` into the IR layout; `quantized` says which the op needs.
  */
-export function weightsOf(ctx: Lowering, node: OnnxNodeProto, i: number, perm: number[], quantized: boolean): IrWeights {
+export function weightsOf(
+  ctx: Lowering,
+  node: OnnxNodeProto,
+  i: number,
+  perm: number[],
+  quantized: boolean,
+  opts: { tensorZeroPoint?: boolean } = {},
+): IrWeights {
   const value: Value = ctx.input(node, i, 'the weights');
   const irDims = (dims: number[]) => perm.map((p) => dims[p]!);
   if (value.kind === 'tensor') throw ctx.fail(node, `the weights '${node.input![i]}' are not constant (weights computed at run time are not supported)`);
@@ -120,13 +127,17 @@ export function weightsOf(ctx: Lowering, node: OnnxNodeProto, i: number, perm: n
   let { values, zeroPoint } = ctx.int8Values(node, value, 'the weights');
   if (zeroPoint.some((z) => z !== 0)) {
     const centred = centredWeights(values, zeroPoint, value.dims, value.axis);
-    if (!centred)
+    // FULLY_CONNECTED takes a per-tensor weight zero point in its sum (TFLite's filter offset)
+    const keepsZeroPoint = !centred && opts.tensorZeroPoint && zeroPoint.length === 1;
+    if (!centred && !keepsZeroPoint)
       throw ctx.fail(
         node,
         `the weights have zero point ${zeroPoint.find((z) => z !== 0)! + (value.dtype === 'uint8' ? 128 : 0)}; tinyforge's kernels take symmetric weights (int8 zero point 0, uint8 128), and these minus their zero point do not fit in [-127, 127]`,
       );
-    values = centred;
-    zeroPoint = zeroPoint.map(() => 0);
+    if (centred) {
+      values = centred;
+      zeroPoint = zeroPoint.map(() => 0);
+    }
   }
   const perChannel = value.scale.length > 1;
   return {

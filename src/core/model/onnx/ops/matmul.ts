@@ -21,7 +21,7 @@ export const matmul: OnnxOpLowering = {
     if (b.dims.length !== 2) throw ctx.fail(node, `B has rank ${b.dims.length}; expected a matrix`);
     const quantized = ctx.quantizedInputs(node, [a0]);
     const a = ctx.inLayout(a0, identityPerm(aShape.length));
-    const w = weightsOf(ctx, node, 1, [1, 0], quantized);
+    const w = weightsOf(ctx, node, 1, [1, 0], quantized, { tensorZeroPoint: true });
     const k = aShape[aShape.length - 1]!;
     if (w.shape[1] !== k) throw ctx.fail(node, `B of shape [${b.dims.join(',')}] does not take K = ${k}`);
     const units = w.shape[0]!;
