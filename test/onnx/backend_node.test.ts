@@ -34,11 +34,9 @@ const TESTS: BackendTest[] = [
   // per-axis (channel) scales on an activation: the IR quantizes activations per tensor only
   { name: 'test_quantizelinear_axis', outcome: /node 0 \(QuantizeLinear\): per-axis quantization of an activation is not supported$/ },
   { name: 'test_dequantizelinear_axis', outcome: /node 0 \(DequantizeLinear\): per-axis dequantization of an activation is not supported$/ },
-  // uint8 weights 0 with zero point 255: w - zw = -255 does not fit the kernels' int8 weights
-  {
-    name: 'test_qlinearconv',
-    outcome: /node 2 'QLinearConv_0' \(Conv\): the weights have zero point 255; tinyforge's kernels take symmetric weights.* do not fit in \[-127, 127\]$/,
-  },
+  // uint8 weight 0 with zero point 255 (w - zw = -255): the 1x1 conv runs as FULLY_CONNECTED,
+  // which keeps the weight zero point in its sum
+  { name: 'test_qlinearconv', outcome: 'pass' },
   // uint8 weights with zero point 114 (w - zw reaches 141): FULLY_CONNECTED keeps the per-tensor
   // weight zero point in its sum
   { name: 'test_qlinearmatmul_2D', outcome: 'pass' },
