@@ -9,7 +9,7 @@ import { TinyforgeError } from '../../errors.ts';
 import type { DType, FusedActivation, Op, OpAttrs, Quantization, Tensor } from '../../ir/graph.ts';
 import { toBytes } from '../../ir/buffers.ts';
 import type { OnnxAttributeProto, OnnxNodeProto } from './schema.ts';
-import { OnnxAttributeType } from './schema.ts';
+import { OnnxAttributeType, OnnxDataType } from './schema.ts';
 import { type ActivationValue, type ConstValue, type QuantConstValue, type Value, irShapeOf, onnxShapeOf, samePerm } from './values.ts';
 
 /** How one ONNX node was lowered, for `inspect`. */
@@ -289,6 +289,13 @@ export class Lowering {
       this.values.set(valueName, { kind: 'tensor', index, perm, dequantized: true });
       return { index, activation, name: valueName };
     }
+    const cast = this.soleConsumer(valueName)?.node;
+    const castTo = cast?.opType === 'Cast' ? cast.attribute?.find((a) => a.name === 'to')?.i : undefined;
+    if (castTo === OnnxDataType.INT32)
+      throw this.fail(
+        node,
+        `its output '${valueName}' is the int32 accumulator (ConvInteger / MatMulInteger), not requantized: tinyforge's conv and fully connected kernels give int8 outputs only`,
+      );
     throw this.fail(
       node,
       `its inputs are quantized (DequantizeLinear) but its output '${valueName}' is not quantized by one QuantizeLinear: tinyforge computes quantized ops on quantized tensors only`,

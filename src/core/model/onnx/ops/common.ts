@@ -92,10 +92,29 @@ export interface IrWeights {
 }
 
 /**
+ * Asymmetric weights as symmetric ones: w - zw, the integer every product of the sum takes, so the
+ * accumulator and the answer are unchanged on either arithmetic. Undefined when some w - zw is
+ * outside [-127, 127] (int8, without the -128 that some kernels' paired lanes cannot hold).
+ */
+function centredWeights(values: number[], zeroPoint: number[], dims: number[], axis: number): number[] | undefined {
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channels = zeroPoint.length > 1 ? dims[axis]! : 1;
+  const centred = values.map((v, i) => v - zeroPoint[Math.floor(i / inner) % channels]!);
+  return centred.every((v) => v >= -127 && v <= 127) ? centred : undefined;
+}
+
+/**
  * A weight input (DequantizeLinear of an int8/uint8 initializer, or a float initializer) transposed
  * by `perm` into the IR layout; `quantized` says which the op needs.
  */
-export function weightsOf(ctx: Lowering, node: OnnxNodeProto, i: number, perm: number[], quantized: boolean): IrWeights {
+export function weightsOf(
+  ctx: Lowering,
+  node: OnnxNodeProto,
+  i: number,
+  perm: number[],
+  quantized: boolean,
+  opts: { tensorZeroPoint?: boolean } = {},
+): IrWeights {
   const value: Value = ctx.input(node, i, 'the weights');
   const irDims = (dims: number[]) => perm.map((p) => dims[p]!);
   if (value.kind === 'tensor') throw ctx.fail(node, `the weights '${node.input![i]}' are not constant (weights computed at run time are not supported)`);
@@ -105,12 +124,21 @@ export function weightsOf(ctx: Lowering, node: OnnxNodeProto, i: number, perm: n
   }
   if (value.kind !== 'qconst')
     throw ctx.fail(node, 'the activations are quantized but the weights are float (expected DequantizeLinear of an int8 initializer)');
-  const { values, zeroPoint } = ctx.int8Values(node, value, 'the weights');
-  if (zeroPoint.some((z) => z !== 0))
-    throw ctx.fail(
-      node,
-      `the weights have zero point ${zeroPoint.find((z) => z !== 0)! + (value.dtype === 'uint8' ? 128 : 0)}; tinyforge's kernels take symmetric weights (int8 zero point 0, uint8 128)`,
-    );
+  let { values, zeroPoint } = ctx.int8Values(node, value, 'the weights');
+  if (zeroPoint.some((z) => z !== 0)) {
+    const centred = centredWeights(values, zeroPoint, value.dims, value.axis);
+    // FULLY_CONNECTED takes a per-tensor weight zero point in its sum (TFLite's filter offset)
+    const keepsZeroPoint = !centred && opts.tensorZeroPoint && zeroPoint.length === 1;
+    if (!centred && !keepsZeroPoint)
+      throw ctx.fail(
+        node,
+        `the weights have zero point ${zeroPoint.find((z) => z !== 0)! + (value.dtype === 'uint8' ? 128 : 0)}; tinyforge's kernels take symmetric weights (int8 zero point 0, uint8 128), and these minus their zero point do not fit in [-127, 127]`,
+      );
+    if (centred) {
+      values = centred;
+      zeroPoint = zeroPoint.map(() => 0);
+    }
+  }
   const perChannel = value.scale.length > 1;
   return {
     dtype: 'int8',

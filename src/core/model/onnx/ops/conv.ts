@@ -5,6 +5,7 @@
  * (1HWO for depthwise) at compile time. Pads TFLite's SAME cannot express become a PAD before it.
  * Other groups (1 < group < C_in) stay one CONV_2D: its filters of C_in / group channels say the
  * group count, as in TFLite, and each output channel already carries its own requantization.
+ * A pointwise (1x1, stride 1, unpadded) conv whose weights keep a zero point becomes FULLY_CONNECTED.
  */
 import type { OnnxOpLowering } from './registry.ts';
 import { addWeights, biasOf, padNhwc, tflitePadding, weightsOf, windowOf } from './common.ts';
@@ -53,7 +54,17 @@ export const conv: OnnxOpLowering = {
     }
     // OIHW -> OHWI, or [O,1,H,W] -> [1,H,W,O]
     const wPerm = oneD ? (depthwise ? [1, 2, 0] : [0, 2, 1]) : depthwise ? [1, 2, 3, 0] : [0, 2, 3, 1];
-    const w = weightsOf(ctx, node, 1, wPerm, quantized);
+    // a pointwise conv is a fully connected layer over the pixels, which can keep a weight zero point
+    const pointwise = !oneD && group === 1 && win.kernel.every((k) => k === 1) && win.strides.every((k) => k === 1) && win.pads.every((p) => p === 0);
+    const w = weightsOf(ctx, node, 1, wPerm, quantized, { tensorZeroPoint: pointwise });
+    if (w.quant?.zeroPoint.some((z) => z !== 0)) {
+      w.shape = [cOut, cIn];
+      const weights = addWeights(ctx, node, 1, w);
+      const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
+      const out = ctx.output(node, 0, [n, cOut, ...win.out], [0, 2, 3, 1], { quantized, fuse: true });
+      ctx.addQuantizedOp('FULLY_CONNECTED', [x.index, weights, bias], [out.index], { activation: out.activation, keepNumDims: true }, quantized);
+      return;
+    }
     if (oneD) {
       // [O,L,I] -> [O,1,L,I]; [1,L,O] -> [1,1,L,O]
       w.shape = [w.shape[0]!, 1, ...w.shape.slice(1)];

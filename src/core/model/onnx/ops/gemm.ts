@@ -21,7 +21,7 @@ export const gemm: OnnxOpLowering = {
     const beta = ctx.attrFloat(node, 'beta', 1);
     if (quantized && (alpha !== 1 || beta !== 1)) throw ctx.fail(node, `alpha ${alpha} and beta ${beta}: a quantized Gemm needs both at 1`);
     const a = ctx.inLayout(a0, identityPerm(2));
-    const w = weightsOf(ctx, node, 1, transB ? [0, 1] : [1, 0], quantized);
+    const w = weightsOf(ctx, node, 1, transB ? [0, 1] : [1, 0], quantized, { tensorZeroPoint: true });
     if (w.shape.length !== 2 || w.shape[1] !== aShape[1]) throw ctx.fail(node, `B of shape [${w.shape.join(',')}] (as [N,K]) does not take K = ${aShape[1]}`);
     if (!quantized && alpha !== 1) w.values = w.values.map((v) => v * alpha);
     const units = w.shape[0]!;

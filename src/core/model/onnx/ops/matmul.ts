@@ -18,10 +18,16 @@ export const matmul: OnnxOpLowering = {
     if (aShape.length < 2) throw ctx.fail(node, `A has rank ${aShape.length}; expected 2 or more`);
     const b = ctx.input(node, 1, 'B');
     if (b.kind === 'tensor') return lowerBatchMatmul(ctx, node, a0, b);
+    if (b.kind === 'qconst' && b.dims.length > 2 && b.scale.length === 1) {
+      // a constant stack of matrices: BATCH_MATMUL with B a constant tensor
+      const { values, zeroPoint } = ctx.int8Values(node, b, 'B');
+      const index = ctx.addConstant(node.input![1]!, 'int8', b.dims, values, { scale: [...b.scale], zeroPoint: [...zeroPoint], axis: 0 });
+      return lowerBatchMatmul(ctx, node, a0, { kind: 'tensor', index, perm: identityPerm(b.dims.length), dequantized: true });
+    }
     if (b.dims.length !== 2) throw ctx.fail(node, `B has rank ${b.dims.length}; expected a matrix`);
     const quantized = ctx.quantizedInputs(node, [a0]);
     const a = ctx.inLayout(a0, identityPerm(aShape.length));
-    const w = weightsOf(ctx, node, 1, [1, 0], quantized);
+    const w = weightsOf(ctx, node, 1, [1, 0], quantized, { tensorZeroPoint: true });
     const k = aShape[aShape.length - 1]!;
     if (w.shape[1] !== k) throw ctx.fail(node, `B of shape [${b.dims.join(',')}] does not take K = ${k}`);
     const units = w.shape[0]!;

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * ONNX's own backend node tests of the quantized ops (libonnx-testdata), each through tinyforge's
+ * whole pipeline: the inputs a microcontroller model holds as constants (scales, zero points,
+ * weights; every input of a DynamicQuantizeLinear test, which then folds) are bound as
+ * initializers, the model is loaded from its file, compiled for the host, built and run, and its
+ * output must equal the test's output_0.pb byte for byte. A test tinyforge does not take is listed
+ * with the one line it is refused with and why.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TinyforgeError } from '../../src/core/errors.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
+import { bindInputsAsConstants } from '../../src/core/model/onnx/qoperator.ts';
+import { decodeModelProto, decodeTensorProto, encodeModelProto, type OnnxTensorProto } from '../../src/core/model/onnx/schema.ts';
+import { tensorValues } from '../../src/core/model/onnx/tensors.ts';
+import { runModel } from '../../src/lab/run/run.ts';
+
+const BACKEND_TESTS = '/usr/share/libonnx-testdata/data/node';
+
+interface BackendTest {
+  name: string;
+  /** 'pass': output_0.pb byte for byte; otherwise the one line the model is refused with */
+  outcome: 'pass' | RegExp;
+  /** bind every input (a constant DynamicQuantizeLinear folds); default all but input 0 */
+  bindAll?: boolean;
+}
+
+const TESTS: BackendTest[] = [
+  { name: 'test_quantizelinear', outcome: 'pass' },
+  { name: 'test_dequantizelinear', outcome: 'pass' },
+  // per-axis (channel) scales on an activation: the IR quantizes activations per tensor only
+  { name: 'test_quantizelinear_axis', outcome: /node 0 \(QuantizeLinear\): per-axis quantization of an activation is not supported$/ },
+  { name: 'test_dequantizelinear_axis', outcome: /node 0 \(DequantizeLinear\): per-axis dequantization of an activation is not supported$/ },
+  // uint8 weight 0 with zero point 255 (w - zw = -255): the 1x1 conv runs as FULLY_CONNECTED,
+  // which keeps the weight zero point in its sum
+  { name: 'test_qlinearconv', outcome: 'pass' },
+  // uint8 weights with zero point 114 (w - zw reaches 141): FULLY_CONNECTED keeps the per-tensor
+  // weight zero point in its sum
+  { name: 'test_qlinearmatmul_2D', outcome: 'pass' },
+  // constant B of rank 3: BATCH_MATMUL with B a constant, which takes both zero points; it
+  // requantizes in TFLite's fixed point (within 1 LSB of ONNX Runtime), equal on these 12 outputs
+  { name: 'test_qlinearmatmul_3D', outcome: 'pass' },
+  // ConvInteger / MatMulInteger: the weights are stored centred, but the output is the int32
+  // accumulator itself, which no kernel gives (they all requantize to int8)
+  {
+    name: 'test_convinteger_with_padding',
+    outcome:
+      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
+  },
+  {
+    name: 'test_convinteger_without_padding',
+    outcome:
+      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
+  },
+  {
+    name: 'test_basic_convinteger',
+    outcome:
+      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
+  },
+  {
+    name: 'test_matmulinteger',
+    outcome:
+      /node 2 'MatMulInteger_0' \(MatMul\): its output 'Y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
+  },
+  // a constant input folds the whole graph: nothing is left to compute on the device
+  { name: 'test_dynamicquantizelinear', bindAll: true, outcome: /graph output 'y' is a constant$/ },
+  { name: 'test_dynamicquantizelinear_max_adjusted', bindAll: true, outcome: /graph output 'y' is a constant$/ },
+  { name: 'test_dynamicquantizelinear_min_adjusted', bindAll: true, outcome: /graph output 'y' is a constant$/ },
+  // the expanded form computes the range at run time with ReduceMin / ReduceMax, which are not lowered
+  { name: 'test_dynamicquantizelinear_expanded', bindAll: true, outcome: /node 2 \(ReduceMin\): op ReduceMin \(opset 11\) is not supported$/ },
+  {
+    name: 'test_dynamicquantizelinear_max_adjusted_expanded',
+    bindAll: true,
+    outcome: /node 2 \(ReduceMin\): op ReduceMin \(opset 11\) is not supported$/,
+  },
+  {
+    name: 'test_dynamicquantizelinear_min_adjusted_expanded',
+    bindAll: true,
+    outcome: /node 2 \(ReduceMin\): op ReduceMin \(opset 11\) is not supported$/,
+  },
+];
+
+/** A tensor's values as the little-endian bytes tinyforge's input buffer holds. */
+function bytesOf(tensor: OnnxTensorProto): Uint8Array {
+  const { dtype, values } = tensorValues(tensor);
+  if (dtype === 'float32') return new Uint8Array(Float32Array.from(values).buffer);
+  if (dtype === 'int8') return new Uint8Array(Int8Array.from(values).buffer);
+  if (dtype === 'uint8') return Uint8Array.from(values);
+  throw new Error(`an input of type ${dtype} is not fed here`);
+}
+
+describe("ONNX's backend node tests through the pipeline", function () {
+  this.timeout(20_000);
+  let dir: string;
+  before(function () {
+    if (!existsSync(BACKEND_TESTS)) {
+      console.log(`    (skipped: ${BACKEND_TESTS} is absent; apt install libonnx-testdata)`);
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-onnx-backend-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const test of TESTS) {
+    const says = test.outcome === 'pass' ? 'gives output_0.pb on the host' : 'is refused in one line';
+    it(`${test.name} ${says}`, async function () {
+      const data = join(BACKEND_TESTS, test.name, 'test_data_set_0');
+      const model = decodeModelProto(readFileSync(join(BACKEND_TESTS, test.name, 'model.onnx')));
+      const bindings: Record<string, OnnxTensorProto> = {};
+      model.graph!.input!.forEach((input, i) => {
+        if (test.bindAll || i > 0) bindings[input.name!] = decodeTensorProto(readFileSync(join(data, `input_${i}.pb`)));
+      });
+      const path = join(dir, `${test.name}.onnx`);
+      writeFileSync(path, encodeModelProto(bindInputsAsConstants(model, bindings)));
+      if (test.outcome !== 'pass') {
+        expect(() => loadGraph(path))
+          .to.throw(TinyforgeError, test.outcome)
+          .with.property('message')
+          .that.does.not.include('\n');
+        return;
+      }
+      const input = decodeTensorProto(readFileSync(join(data, 'input_0.pb')));
+      const report = await runModel(path, { target: 'host', cases: [[bytesOf(input)]] });
+      const expected = tensorValues(decodeTensorProto(readFileSync(join(data, 'output_0.pb'))));
+      expect(report.cases[0]!.matchesReference, 'compiled C equals the TS reference').to.equal(true);
+      expect(report.outputs[0], 'output_0.pb').to.deep.equal(expected.values);
+    });
+  }
+});
