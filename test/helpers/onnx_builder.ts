@@ -120,17 +120,8 @@ export class OnnxBuilder {
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator: op_harness.ts's, so a seed means the same values everywhere. */
+export { rng as seeded } from './op_harness.ts';
 
 export const randomInts = (rand: () => number, count: number, lo: number, hi: number): number[] =>
   Array.from({ length: count }, () => lo + Math.floor(rand() * (hi - lo + 1)));
