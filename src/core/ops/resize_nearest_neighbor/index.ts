@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { f32, roundHalfAway } from '../common/numerics/fixedpoint.ts';
+import { nearestIndex } from '../../ir/tflite_geometry.ts';
 import { type ResizeGeometry, resizeGeometry } from '../common/families/resize.ts';
 
 export interface ResizeNearestParams extends ResizeGeometry {
@@ -13,18 +13,8 @@ export interface ResizeNearestParams extends ResizeGeometry {
   cols: number[];
 }
 
-/**
- * TFLite's GetNearestNeighbor, in float32 as TFLite Micro computes it: scale = in/out (or
- * (in-1)/(out-1) with align_corners), position = (v + 0.5 if half-pixel) · scale, floored (rounded
- * half away with align_corners), clamped to the input.
- */
-export function nearestIndex(v: number, inSize: number, outSize: number, alignCorners: boolean, halfPixel: boolean): number {
-  const scale = alignCorners && outSize > 1 ? f32((inSize - 1) / (outSize - 1)) : f32(inSize / outSize);
-  const position = f32(f32(v + (halfPixel ? 0.5 : 0)) * scale);
-  let index = Math.min(alignCorners ? roundHalfAway(position) : Math.floor(position), inSize - 1);
-  if (halfPixel) index = Math.max(0, index);
-  return index;
-}
+// the index arithmetic is shared with the ONNX importer (ir/tflite_geometry.ts)
+export { nearestIndex };
 
 /**
  * RESIZE_NEAREST_NEIGHBOR (TFLite Micro's reference): every output pixel copies the nearest input

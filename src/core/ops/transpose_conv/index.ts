@@ -14,6 +14,7 @@
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
+import { transposePadding } from '../../ir/tflite_geometry.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -53,15 +54,8 @@ export interface TransposeConvParams extends TransposeWindow, Partial<Accumulato
   hasBias: boolean;
 }
 
-/**
- * TFLite's ComputePaddingHeightWidth on the output size (C integer division): the padding before the
- * first element along one axis.
- */
-export function transposePadding(padding: Padding, outSize: number, filter: number, stride: number): number {
-  const virtualIn = padding === 'SAME' ? Math.trunc((outSize + stride - 1) / stride) : Math.trunc((outSize + stride - filter) / stride);
-  const total = Math.max((virtualIn - 1) * stride + filter - outSize, 0);
-  return Math.floor(total / 2);
-}
+// the padding arithmetic is shared with the ONNX importer (ir/tflite_geometry.ts)
+export { transposePadding };
 
 const INPUT = 2;
 const FILTER = 1;

@@ -10,7 +10,7 @@
  */
 import type { OnnxOpLowering } from './registry.ts';
 import { addWeights, biasOf, weightsOf } from './common.ts';
-import { transposePadding } from '../../../ops/transpose_conv/index.ts';
+import { transposePadding } from '../../../ir/tflite_geometry.ts';
 import { channelsLastPerm } from '../values.ts';
 
 export const convTranspose: OnnxOpLowering = {

@@ -8,7 +8,7 @@
  * 1) is halfPixelCenters, align_corners alignCorners, asymmetric neither.
  */
 import type { OnnxOpLowering } from './registry.ts';
-import { nearestIndex } from '../../../ops/resize_nearest_neighbor/index.ts';
+import { nearestIndex } from '../../../ir/tflite_geometry.ts';
 import { outputWithQuant } from './outputs.ts';
 import { channelsLastPerm } from '../values.ts';
 
