@@ -6,7 +6,11 @@
  * - lab imports core and lab; compress imports core, lab and compress; face imports anything;
  * - inside the core and inside the lab, the folders import in one fixed order (CORE_ORDER,
  *   LAB_ORDER), so no arrow runs back up and no two folders import each other;
- * - nothing in src/ imports from test/ or elsewhere outside src/.
+ * - nothing in src/ imports from test/ or elsewhere outside src/;
+ * - no cycle of value imports joins two folders: ES modules in a cycle run their bodies before their
+ *   imports are bound, so a definition read at load time (an op table, a kernel wrapped around an op)
+ *   is undefined in one of them and the CLI crashes at start-up. Cycles within one folder (an op's
+ *   definition and its variant files, which call each other only when a layer is compiled) are allowed.
  * Tests (`*.test.ts`) are not part of the product and are not read; what only tests use (cases,
  * fixtures, fakes) lives under test/. Each failure lists the offending imports as `file -> target`.
  */
@@ -134,6 +138,58 @@ function builtinName(specifier: string): string | undefined {
   return builtinModules.includes(name) || specifier.startsWith('node:') ? name : undefined;
 }
 
+/** The relative value imports of a source (type-only imports are erased and cannot form a load cycle). */
+function valueImports(s: Source): string[] {
+  const out: string[] = [];
+  for (const statement of s.ast.statements) {
+    let specifier: ts.Expression | undefined;
+    if (ts.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      const named = clause?.namedBindings;
+      const onlyTypes =
+        clause?.isTypeOnly ||
+        (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
+      if (!onlyTypes) specifier = statement.moduleSpecifier;
+    } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) specifier = statement.moduleSpecifier;
+    if (specifier && ts.isStringLiteral(specifier) && specifier.text.startsWith('.')) out.push(target(s.file, specifier.text));
+  }
+  return out;
+}
+
+/** The strongly connected components of more than one file in the value-import graph (Tarjan). */
+function importCycles(sources: Source[]): string[][] {
+  const graph = new Map(sources.map((s) => [s.file, valueImports(s)]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const connect = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) connect(v);
+  return cycles;
+}
+
 const arrows = (list: string[]) => (list.length ? `\n  ${list.join('\n  ')}` : '');
 
 describe('layers: what each part of src/ may import', () => {
@@ -201,6 +257,14 @@ describe('layers: what each part of src/ may import', () => {
       visit(s.ast);
     }
     expect(offending, `environment reads and file writes in the core:${arrows(offending)}`).to.deep.equal([]);
+  });
+
+  it('no cycle of value imports joins two folders (a load-order crash waiting for its import order)', () => {
+    const crossing = importCycles(SOURCES).filter((cycle) => new Set(cycle.map((file) => dirname(file))).size > 1);
+    expect(
+      crossing.map((cycle) => cycle.join(' <-> ')),
+      `import cycles across folders:${arrows(crossing.map((c) => c.join(' <-> ')))}`,
+    ).to.deep.equal([]);
   });
 
   for (const [layer, order] of [

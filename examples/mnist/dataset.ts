@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../../src/lab/data/dataset.ts';
 
 interface MnistDigitClass {
   /** how many samples of this digit the package ships */
@@ -32,17 +33,7 @@ export interface DigitSplit {
   test: Digit[];
 }
 
-/** mulberry32: a small seeded PRNG, so that the same seed gives the same shuffle everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** `items` shuffled in place (Fisher-Yates) with `random`, and returned. */
 export function shuffle<T>(items: T[], random: () => number): T[] {

@@ -27,6 +27,7 @@ import {
   encodeModelProto,
 } from '../../src/core/model/onnx/schema.ts';
 import { runOnnxModel } from '../../src/lab/run/onnxruntime.ts';
+import { seededRandom } from '../../src/lab/data/dataset.ts';
 import { type QParams, activationParams, roundEven, weightParams } from '../../test/fuzz/onnx/emitter.ts';
 
 const OUT_DIR = import.meta.dirname;
@@ -36,18 +37,6 @@ const INPUT_SHAPE = [1, 3, 32, 32];
 const SAMPLE_COUNT = 3;
 const CALIBRATION_COUNT = 16;
 const OPSET = 17;
-
-/** mulberry32: a small seeded generator, so the weights do not depend on any library's. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An "image" as a normalized camera frame: smooth colour gradients and blobs plus some noise. */
 function image(rand: () => number): Float32Array {
@@ -110,7 +99,7 @@ interface Layer {
 
 /** The network, as torch.onnx.export writes `CNN` (see README.md) with do_constant_folding. */
 function network(): Layer[] {
-  const rand = seeded(42);
+  const rand = seededRandom(42);
   const conv = (module: string, cout: number, cin: number, stride: number, group = 1): Layer => {
     const shape = [cout, cin / group, 3, 3];
     return {
@@ -273,7 +262,7 @@ function qdqModel(layers: Layer[], ranges: Map<string, [number, number]>): OnnxM
 }
 
 function samples(seed: number, count: number): Float32Array[] {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   return Array.from({ length: count }, () => image(rand));
 }
 

@@ -50,22 +50,6 @@ void tf_platform_exit(int status) {
   }
 }
 
-/* The lowest word that no longer holds the pattern, or the top if none was touched. */
-static const uint32_t *lowest_touched(void) {
-  const uint32_t *word = __stack_limit;
-  while (word < __stack_top && *word == TF_STACK_PATTERN) word++;
-  return word;
-}
-
-size_t tf_stack_high_water(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)lowest_touched()); }
-
-size_t tf_stack_capacity(void) { return (size_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit); }
-
-size_t tf_stack_used_below(uintptr_t mark) {
-  uintptr_t lowest = (uintptr_t)lowest_touched();
-  return lowest < mark ? (size_t)(mark - lowest) : 0u;
-}
-
 uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
   __asm__ volatile("mv a0, sp\n\t"
                    "ret\n");

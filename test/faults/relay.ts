@@ -11,19 +11,13 @@
 import { rmSync } from 'node:fs';
 import { type PtyPair, ptyPair } from '../device/protocol-fakes.ts';
 import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
+import { seededRandom } from '../../src/lab/data/dataset.ts';
 
-/** mulberry32: small, seeded, good enough to draw fault plans and positions reproducibly. */
+/** The project's seeded mulberry32, drawing fault plans and positions reproducibly. */
 export class Prng {
-  private state: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  /** uniform in [0, 1) */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed >>> 0 || 0x9e3779b9);
   }
   chance(p: number): boolean {
     return this.next() < p;

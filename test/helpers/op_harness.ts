@@ -26,6 +26,7 @@ import { type TensorBuffer, allocBuffer, fromBytes, toBytes } from '../../src/co
 import { type KernelIsa, type LayerEmitContext, type OpDef, isaFamily } from '../../src/core/ops/op.ts';
 import { renderOpTemplate } from '../../src/core/ops/common/render.ts';
 import { selectVariant } from '../../src/core/ops/variant.ts';
+import { seededRandom } from '../../src/lab/data/dataset.ts';
 import { suiteChoices } from './prefer.ts';
 import { type CFile, OPS_DIR, cFilesFor } from '../../src/core/codegen/c_files.ts';
 import { outputSize } from '../../src/core/ops/common/families/padding.ts';
@@ -370,17 +371,8 @@ export function cFloat(v: number): string {
 // ---------------------------------------------------------------------------------------------
 // Random data
 
-/** A small deterministic PRNG (mulberry32) so failing cases reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the project's seeded mulberry32) so failing cases reproduce. */
+export const rng = seededRandom;
 
 export function randomInt(rand: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));

@@ -1,9 +1,0 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-/* Stack painting: the stack region is filled with a pattern, and untouched words still hold it. */
-#ifndef TF_STACK_PAINT_H
-#define TF_STACK_PAINT_H
-
-#define TF_STACK_PATTERN 0xC0FFEE55u
-#define TF_STACK_PATTERN_TEXT "0xC0FFEE55"
-
-#endif
