@@ -376,7 +376,7 @@ export const RV32IMC_ESP32C3: CoreTiming = {
  * - a taken branch on the ESP32: a counted loop closed by a decrement and a conditional branch costs
  *   5 cycles a pass where the zero-overhead loop costs none (pcm1723.hateblo.jp, "ESP32 の命令実行
  *   サイクル数 (1)", CCOUNT-timed), so a taken branch 4 (3 refill cycles); the same C loop takes one
- *   cycle more a pass on the ESP32 than on the ESP8266's 5-stage LX106 (espressif/esp-idf issue 85).
+ *   cycle more a pass on the ESP32 than on the ESP8266's 5-stage LX106 (github.com/espressif/esp-idf/issues/85).
  * Assumed, not measured: one cycle for every other instruction (ALU, store, ENTRY, MUL16, the
  * MAC16 products and accumulations, MULL) except a load, which costs 1 plus half the load-use stall
  * (the next instruction uses its result about half the time; registers are not decoded): the stall
