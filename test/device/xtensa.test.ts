@@ -2,7 +2,7 @@
 /**
  * The ESP32 (LX6) and ESP32-S3 (LX7) cores on QEMU's Xtensa sim machine: the shared TFLite Micro
  * models built with Espressif's compilers, bit-exact with the recorded TFLite Micro outputs, counted
- * per inference. Neither the compilers nor a qemu-system-xtensa with the ESP32 cores is an apt
+ * per inference by the project's QEMU instruction-counting plugin. Neither the compilers nor a qemu-system-xtensa with the ESP32 cores is an apt
  * package (docs/reference-runtimes.md builds them), so without them the suite skips, CI included.
  */
 import { expect } from 'chai';
@@ -44,6 +44,8 @@ for (const targetName of TARGETS) {
         });
         expect(report.board).to.equal(BOARD);
         expect(report.counter?.kind).to.equal('instructions');
+        // counted by the QEMU plugin from the invoke function's entry to its return, not by CCOUNT
+        expect(report.counter?.source).to.match(/instruction-counting plugin/);
         report.cases.forEach((r, i) => {
           expect(hex(Buffer.from(Int8Array.from(r.outputs.flat()).buffer)), cases[i]!.name).to.equal(hex(cases[i]!.output));
           expect(r.count).to.be.greaterThan(0);

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
 import { decodeRv32 } from '../../src/lab/estimate/timing/rv32.ts';
+import { decodeXtensa } from '../../src/lab/estimate/timing/xtensa.ts';
+import type { InsnClass } from '../../src/lab/estimate/timing/classes.ts';
 
 /** Little-endian bytes of a Thumb instruction as objdump prints it: "f7ff fffd" (halfwords in order). */
 function thumb(hex: string): Uint8Array {
@@ -94,6 +96,49 @@ describe('estimate: instruction decoders', () => {
       const d = decodeRv32(rv(word, size));
       expect(d.cls).to.equal(cls);
       expect(d.size).to.equal(size);
+    });
+  }
+
+  // Xtensa: the instruction words as objdump prints them (most significant byte first), from
+  // xtensa-esp32-elf-as; in memory (and in the trace) the bytes are little-endian
+  const xtCases: [string, string, InsnClass][] = [
+    ['822340', 'mull a2, a3, a4', 'mul'],
+    ['d12340', 'mul16s a2, a3, a4', 'mul'],
+    ['a22340', 'muluh a2, a3, a4', 'mull'],
+    ['d22340', 'quos a2, a3, a4', 'div'],
+    ['740234', 'mul.aa.ll a2, a3', 'mul'],
+    ['780234', 'mula.aa.ll a2, a3', 'mla'],
+    ['280004', 'mula.dd.ll m0, m2', 'mla'],
+    ['081404', 'mula.dd.ll.ldinc m1, a4, m0, m2', 'mla'],
+    ['800404', 'ldinc m0, a4', 'load'],
+    ['018276', 'loop a2, +5', 'loop'],
+    ['004136', 'entry a1, 32', 'alu'],
+    ['0020c0', 'memw', 'sys'],
+    ['03ea20', 'rsr.ccount a2', 'sys'],
+    ['0002e0', 'callx8 a2', 'indirect'],
+    ['ff9425', 'call8', 'call'],
+    ['000086', 'j', 'jump'],
+    ['fe1216', 'beqz a2', 'branch'],
+    ['fe3031', 'l32r a3', 'load'],
+    ['006722', 's32i a2, a7, 0', 'store'],
+    ['f01d', 'retw.n', 'indirect'],
+    ['f03d', 'nop.n', 'alu'],
+    ['120c', 'movi.n a2, 1', 'alu'],
+    ['0329', 's32i.n a2, a3, 0', 'store'],
+    ['0728', 'l32i.n a2, a7, 0', 'load'],
+  ];
+  for (const [word, text, cls] of xtCases) {
+    it(`Xtensa ${text} is ${cls}`, () => {
+      const bytes = Uint8Array.from(
+        word
+          .match(/../g)!
+          .map((h) => parseInt(h, 16))
+          .reverse(),
+      );
+      const d = decodeXtensa(bytes);
+      expect(d.cls).to.equal(cls);
+      expect(d.size).to.equal(bytes.length);
+      expect(d.literal).to.equal(text.startsWith('l32r'));
     });
   }
 });

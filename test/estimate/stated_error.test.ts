@@ -12,6 +12,8 @@ import {
   CORTEX_M7,
   CORTEX_M85,
   RV32IMC_ESP32C3,
+  XTENSA_LX6_ESP32,
+  XTENSA_LX7_ESP32S3,
 } from '../../src/lab/estimate/timing/cores.ts';
 import { statedError } from '../../src/lab/estimate/timing/stated_error.ts';
 
@@ -25,6 +27,11 @@ describe('estimate: the stated error of each core table', () => {
       expect(said, core.core).to.match(/\(docs\/timing\.md\)$/);
       for (const figure of said.match(/[+-]?\d+(\.\d+)? %/g)!) expect(TIMING_DOC, `${core.core}: ${figure}`).to.include(figure);
     }
+  });
+
+  it('says why the Xtensa tables have no measured error', () => {
+    for (const core of [XTENSA_LX6_ESP32, XTENSA_LX7_ESP32S3])
+      expect(statedError(core.core), core.core).to.match(/^error not measured: no published cycle count/);
   });
 
   it('says so where no error was measured', () => {

@@ -10,8 +10,11 @@ import {
   CORTEX_M7,
   CORTEX_M85,
   RV32IMC_ESP32C3,
+  XTENSA_LX6_ESP32,
+  XTENSA_LX7_ESP32S3,
   ZERO_WAIT,
 } from '../../src/lab/estimate/timing/cores.ts';
+import { decodeXtensa } from '../../src/lab/estimate/timing/xtensa.ts';
 import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
 import { decodeRv32 } from '../../src/lab/estimate/timing/rv32.ts';
 import { priceInstructions } from '../../src/lab/estimate/timing/index.ts';
@@ -235,5 +238,34 @@ describe('estimate: per-core timing tables', () => {
       { address: 0x108, bytes: rv(0x00b50463, 4), executed: 10, taken: 9 }, // beq
     ];
     expect(priceInstructions(code, decodeRv32, RV32IMC_ESP32C3, ZERO_WAIT).cycles).to.equal(10 + 33 + 10 + 18);
+  });
+
+  it('Xtensa LX6 (ESP32) and LX7 (ESP32-S3): a taken branch refills 3 / 2 cycles, a zero-overhead loop closes for free', () => {
+    const xt = (word: string) =>
+      Uint8Array.from(
+        word
+          .match(/../g)!
+          .map((h) => parseInt(h, 16))
+          .reverse(),
+      );
+    // a counted loop closed by a decrement and a taken branch: 5 cycles a pass on the ESP32 (pcm1723.hateblo.jp)
+    const counted: InsnCount[] = [
+      { address: 0x100, bytes: xt('120c'), executed: 10, taken: 0 }, // movi.n (the body)
+      { address: 0x102, bytes: xt('fec2c2'), executed: 10, taken: 0 }, // addi a12, a2, -2
+      { address: 0x105, bytes: xt('fe1216'), executed: 10, taken: 9 }, // beqz, taken back 9 times
+    ];
+    const perPass = (table: typeof XTENSA_LX6_ESP32) => priceInstructions(counted, decodeXtensa, table, ZERO_WAIT).cycles;
+    expect(perPass(XTENSA_LX6_ESP32)).to.equal(10 + 10 + 10 + 9 * 3);
+    expect(perPass(XTENSA_LX7_ESP32S3)).to.equal(10 + 10 + 10 + 9 * 2);
+    // the same body under LOOP: the back edge is the body's last instruction, priced as itself
+    const zeroOverhead: InsnCount[] = [
+      { address: 0x100, bytes: xt('018276'), executed: 1, taken: 0 }, // loop
+      { address: 0x103, bytes: xt('120c'), executed: 10, taken: 9 }, // movi.n, back to the loop start 9 times
+    ];
+    expect(priceInstructions(zeroOverhead, decodeXtensa, XTENSA_LX6_ESP32, ZERO_WAIT).cycles).to.equal(1 + 10);
+    // loads pay half the load-use stall of each pipeline: 2 on the 7-stage LX6, 1.5 on the 5-stage LX7
+    const loads: InsnCount[] = [{ address: 0x100, bytes: xt('0728'), executed: 4, taken: 0 }];
+    expect(priceInstructions(loads, decodeXtensa, XTENSA_LX6_ESP32, ZERO_WAIT).cycles).to.equal(8);
+    expect(priceInstructions(loads, decodeXtensa, XTENSA_LX7_ESP32S3, ZERO_WAIT).cycles).to.equal(6);
   });
 });

@@ -4,7 +4,8 @@
  * compiled for its targets and run on the host (ASan+UBSan) and on one emulated board per kernel
  * family (Arm DSP, Armv6-M, RV32), its outputs compared byte for byte with what TFLite Micro's
  * reference kernels gave for the same inputs (`golden/<model>/`, one inference from a fresh interpreter
- * each, so every case starts from reset state here too). Models with state also run their inputs as
+ * each, so every case starts from reset state here too). The ESP32 and ESP32-S3 cores run on QEMU's
+ * Xtensa sim machine where Espressif's compilers and that QEMU are found (not apt packages: CI skips). Models with state also run their inputs as
  * one stream, the state carried from each to the next (`run --carry-state`), against TFLite Micro
  * doing the same.
  */
@@ -20,6 +21,7 @@ import { requireTools } from '../build/helpers.ts';
 import { valuesToBytes } from '../fuzz/campaign.ts';
 import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { compileForEveryTarget } from '../../src/lab/toolchain/gate.ts';
+import { xtensaToolsMissing } from '../helpers/xtensa.ts';
 
 const ZOO = join(SHARED_MODELS, 'zoo');
 
@@ -63,7 +65,22 @@ const FAMILY_BOARDS: { target: string; family: string }[] = [
   { target: 'rp2040', family: 'armv6m' },
   { target: 'esp32c3', family: 'rv32' },
   { target: 'cortex-m55', family: 'arm-mve' },
+  { target: 'esp32', family: 'xtensa' },
+  { target: 'esp32s3', family: 'xtensa' },
 ];
+
+/** The tools an emulated board of `target` needs, or skips the test with one line. */
+function requireBoardTools(context: Mocha.Context, target: string): void {
+  if (target.startsWith('esp32') && target !== 'esp32c3') {
+    const missing = xtensaToolsMissing(target);
+    if (missing) {
+      console.warn(`  NOTICE: ${missing}: skipping the ${target} run`);
+      context.skip();
+    }
+    return;
+  }
+  requireTools(context, target === 'esp32c3' ? ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
+}
 
 describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro', function () {
   before(function () {
@@ -122,7 +139,7 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
 
       for (const { target, family } of FAMILY_BOARDS) {
         it(`${family} kernels on the emulated ${target}: the gaussian case`, async function () {
-          requireTools(this, target === 'esp32c3' ? ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);
+          requireBoardTools(this, target);
           const compiled = compileFile(path, {});
           const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
           const c = zooCases(model).find((k) => k.name === 'gaussian') ?? zooCases(model)[0]!;

@@ -35,6 +35,13 @@ export interface CounterSpec {
    * counts are rounded to integers
    */
   countsPerTick: number;
+  /**
+   * emulated boards whose counts come from the project's QEMU instruction-counting plugin
+   * (firmware/qemu-plugin/insn_timing.c: the invoke function's and the layers' own instructions,
+   * exact): what produced them, printed with every figure; `source` and `countsPerTick` then
+   * describe the firmware's counter, the labelled fallback where the plugin cannot be built or loaded
+   */
+  plugin?: string;
 }
 
 /** How an emulated board gets its application image over the serial path, when it can. */
@@ -474,11 +481,12 @@ function parseRegion(r: Reader): MemoryRegion {
 }
 
 function parseCounter(r: Reader): CounterSpec {
-  r.only(['kind', 'source', 'countsPerTick']);
+  r.only(['kind', 'source', 'countsPerTick', 'plugin']);
   return {
     kind: r.field('kind').oneOf(['instructions', 'cycles'] as const),
     source: r.field('source').string(),
     countsPerTick: r.field('countsPerTick').positiveNumber(),
+    ...(r.has('plugin') ? { plugin: r.field('plugin').string() } : {}),
   };
 }
 

@@ -18,8 +18,8 @@ import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './d
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
-import { timingFor } from '../estimate/timing/run.ts';
-import type { EstimateClock } from '../estimate/timing/index.ts';
+import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
+import type { EstimateClock, TracedCounts } from '../estimate/timing/index.ts';
 
 export interface ProfileOptions extends DeviceTargetOptions {
   /** the input to profile with (default: every input at its zero point) */
@@ -123,9 +123,19 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
   const input = options.input ?? zeroPointCase(graph);
   const expected = interpret(compiled.prepared, input).outputs;
   const timing =
-    options.estimate === false || options.port
+    options.port || (options.estimate === false && !countsWithPlugin(board))
       ? null
-      : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, options.progress ?? (() => {}), options.estimateCaches, options.estimateClock);
+      : timingFor(
+          target,
+          board,
+          fitFor,
+          build.elf,
+          compiled.generated.prefix,
+          options.progress ?? (() => {}),
+          options.estimateCaches,
+          options.estimateClock,
+          options.estimate !== false,
+        );
   const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
     const cpt = session.counter.countsPerTick;
     await session.resetState();
@@ -203,13 +213,35 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
   });
   if (timing) {
     const layers = compiled.prepared.layers;
-    report.cycleEstimate = timing.finish({
-      layerCount: layers.length,
-      layerPositions: layers.filter((l) => !l.isAlias).map((l) => l.position),
-      which: 'mean',
-    }).estimate;
+    const layerPositions = layers.filter((l) => !l.isAlias).map((l) => l.position);
+    const timed = timing.finish({ layerCount: layers.length, layerPositions, which: 'mean' });
+    report.cycleEstimate = timed.estimate;
+    const counter = reportedCounter(board, report.counter, timed.counts, runs);
+    report.counter = { kind: counter.kind, source: counter.source };
+    if (counter.plugin) countFromTrace(report, timed.counts, layerPositions, runs);
+  } else if (!options.port) {
+    report.counter = { ...report.counter, source: reportedCounter(board, report.counter, null, runs).source };
   }
   return report;
+}
+
+/**
+ * The plugin's counts in place of the firmware's: per inference the mean of the runs, per layer the
+ * mean of its body's instructions (the hooks are outside it: nothing to subtract).
+ */
+function countFromTrace(report: ProfileReport, counts: TracedCounts, layerPositions: number[], runs: number): void {
+  const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / runs);
+  report.perInference = mean(counts.inferences);
+  const byPosition = new Map(layerPositions.map((position, k) => [position, mean(counts.layers.map((l) => l[k] ?? 0))]));
+  for (const layer of report.layers) {
+    const count = layer.alias ? 0 : (byPosition.get(layer.index) ?? 0);
+    layer.count = count;
+    layer.rawCount = count;
+    layer.macsPerCount = count > 0 ? layer.macs / count : null;
+  }
+  report.layersTotal = report.layers.reduce((n, l) => n + l.count, 0);
+  for (const l of report.layers) l.share = report.layersTotal > 0 ? l.count / report.layersTotal : 0;
+  report.hookOverhead = { insideLayer: 0, perLayer: report.hookOverhead.perLayer };
 }
 
 /** The memory the report measures against: the fit's board (a named real chip, else the emulated board). */

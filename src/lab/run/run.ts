@@ -19,7 +19,7 @@ import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
-import { timingFor } from '../estimate/timing/run.ts';
+import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
 
@@ -167,9 +167,19 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         : `running on ${board.name}`,
     );
     const timing =
-      options.estimate === false
+      options.estimate === false && !countsWithPlugin(board)
         ? null
-        : timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress, options.estimateCaches, options.estimateClock);
+        : timingFor(
+            target,
+            board,
+            fitFor,
+            build.elf,
+            compiled.generated.prefix,
+            progress,
+            options.estimateCaches,
+            options.estimateClock,
+            options.estimate !== false,
+          );
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,
@@ -184,7 +194,12 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     const timed = timing ? timing.finish({ layerCount: null, layerPositions: null, which: 'first' }) : null;
     options.onReferenceCycles?.(timed?.reference ?? null, timed?.instructions ?? null);
     const cycleEstimate = timed?.estimate ?? null;
-    return deviceReport(compiled, target.name, board.name, build, run, expected, realBoard, cycleEstimate);
+    // one inference per case: a board that counts with the plugin takes each case's count from its trace
+    const counter = reportedCounter(board, run.counter, timed?.counts ?? null, run.cases.length);
+    const counted = counter.plugin
+      ? { ...run, counter, cases: run.cases.map((c, i) => ({ ...c, count: timed!.counts.inferences[i]!, instructions: timed!.counts.inferences[i]! })) }
+      : { ...run, counter };
+    return deviceReport(compiled, target.name, board.name, build, counted, expected, realBoard, cycleEstimate);
   });
 }
 

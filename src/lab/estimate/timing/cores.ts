@@ -2,7 +2,8 @@
 /**
  * Per-core timing tables: the cycles of one execution of each instruction class, from the cores'
  * published timing (zero wait states), and what memory adds. Every figure names its source; where
- * a core's vendor publishes no table (Cortex-M7, Cortex-M33, the ESP32-C3's RISC-V core) the
+ * a core's vendor publishes no table (Cortex-M7, Cortex-M33, the ESP32-C3's RISC-V core, the
+ * ESP32's and ESP32-S3's Xtensa cores) the
  * assumption is said so and docs/timing.md lists it as unknown.
  */
 import { MVE_CLASSES, type Decoded, type InsnClass } from './classes.ts';
@@ -366,6 +367,66 @@ export const RV32IMC_ESP32C3: CoreTiming = {
   },
 };
 
+/**
+ * Xtensa LX6 (ESP32) and LX7 (ESP32-S3). Neither Espressif nor Cadence publishes a per-instruction
+ * cycle table for these configurations; what is published:
+ * - the pipeline depth, in Espressif's core configurations (espressif/xtensa-overlays, each core's
+ *   core-isa.h): XCHAL_DATA_PIPE_DELAY 2 on the ESP32 ("7-stage") and 1 on the ESP32-S3 ("5-stage"),
+ *   one load/store unit, a 4-byte instruction fetch, zero-overhead loops, MUL16/MUL32/DIV32, MAC16;
+ * - a taken branch on the ESP32: a counted loop closed by a decrement and a conditional branch costs
+ *   5 cycles a pass where the zero-overhead loop costs none (pcm1723.hateblo.jp, "ESP32 の命令実行
+ *   サイクル数 (1)", CCOUNT-timed), so a taken branch 4 (3 refill cycles); the same C loop takes one
+ *   cycle more a pass on the ESP32 than on the ESP8266's 5-stage LX106 (github.com/espressif/esp-idf/issues/85).
+ * Assumed, not measured: one cycle for every other instruction (ALU, store, ENTRY, MUL16, the
+ * MAC16 products and accumulations, MULL) except a load, which costs 1 plus half the load-use stall
+ * (the next instruction uses its result about half the time; registers are not decoded): the stall
+ * is the data pipe delay, so 2 on the LX6 and 1.5 on the LX7; a taken transfer of control (branch,
+ * J, CALLn, CALLXn, RET/RETW, JX) refills the fetch stages: 3 cycles on the 7-stage LX6 (measured,
+ * above), 2 on the 5-stage LX7 (one stage fewer); MULUH/MULSH 2; QUOS/QUOU/REMS/REMU 33 (an
+ * iterative divider, as assumed for the ESP32-C3); special-register and synchronization
+ * instructions (RSR, WSR, MEMW, ISYNC) 2. The back edge of a zero-overhead loop costs nothing, and
+ * LOOPNEZ/LOOPGTZ skipping their body are priced as a taken branch.
+ */
+function xtensaCycles(i: TimedInsn, refill: number, load: number): number {
+  const { d, executed: n } = i;
+  switch (d.cls) {
+    case 'load':
+    case 'fldst':
+      return load * n;
+    case 'branch':
+    case 'loop':
+      return n + refill * takenCount(i);
+    case 'jump':
+    case 'call':
+    case 'indirect':
+      return (1 + refill) * n;
+    case 'mull':
+      return 2 * n;
+    case 'div':
+      return 33 * n;
+    case 'fdiv':
+      return 14 * n;
+    case 'sys':
+      return 2 * n;
+    default:
+      return n;
+  }
+}
+
+export const XTENSA_LX6_ESP32: CoreTiming = {
+  core: 'xtensa-lx6',
+  source: 'no published table: the ESP32 core configuration (7-stage) and a published CCOUNT-timed loop (taken branch 4)',
+  fetchBytes: 4,
+  cycles: (i) => xtensaCycles(i, 3, 2),
+};
+
+export const XTENSA_LX7_ESP32S3: CoreTiming = {
+  core: 'xtensa-lx7',
+  source: 'no published table: the ESP32-S3 core configuration (5-stage), the ESP32 table one pipeline stage shorter',
+  fetchBytes: 4,
+  cycles: (i) => xtensaCycles(i, 2, 1.5),
+};
+
 /** The vector pipe an MVE class runs on, or null where it holds none long enough to stall the next. */
 type MvePipes = Partial<Record<InsnClass, string>>;
 
@@ -466,9 +527,11 @@ export const CORE_TIMINGS: Readonly<Record<string, CoreTiming>> = {
   'cortex-m85': CORTEX_M85,
   esp32c3: RV32IMC_ESP32C3,
   rv32imc: RV32IMC_ESP32C3,
+  esp32: XTENSA_LX6_ESP32,
+  esp32s3: XTENSA_LX7_ESP32S3,
 };
 
-/** The timing model of a target's `cpu`, or null where there is none (host, Xtensa). */
+/** The timing model of a target's `cpu`, or null where there is none (host). */
 export function coreTiming(cpu: string): CoreTiming | null {
   return CORE_TIMINGS[cpu] ?? null;
 }

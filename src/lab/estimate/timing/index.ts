@@ -12,7 +12,9 @@ import type { Decoded, InsnCount } from './classes.ts';
 import { type CoreTiming, type MemoryCosts, type TimedInsn, ZERO_WAIT, coreTiming, memoryCycles, takenCount } from './cores.ts';
 import { decodeThumb } from './thumb.ts';
 import { decodeRv32 } from './rv32.ts';
+import { decodeXtensa } from './xtensa.ts';
 import { statedError } from './stated_error.ts';
+import { toolchainPath } from '../../toolchain/compilers.ts';
 import type { Trace, TraceSegment } from './trace.ts';
 
 export type { CycleEstimate } from '../types.ts';
@@ -40,8 +42,10 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   let nm: string;
   let dis: string;
   try {
-    nm = execFileSync(binutil(target, 'nm'), [elf], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    dis = execFileSync(binutil(target, 'objdump'), ['-d', elf], { encoding: 'utf8', maxBuffer: 1 << 29 });
+    // the target's own binutils: on PATH, or beside its compiler in the descriptor's search folders
+    const env = { ...process.env, PATH: toolchainPath(target) };
+    nm = execFileSync(binutil(target, 'nm'), [elf], { encoding: 'utf8', maxBuffer: 1 << 26, env });
+    dis = execFileSync(binutil(target, 'objdump'), ['-d', elf], { encoding: 'utf8', maxBuffer: 1 << 29, env });
   } catch (e) {
     throw new TinyforgeError(`${elf}: cannot read its symbols for the timing model (${(e as Error).message.split('\n')[0]})`);
   }
@@ -52,7 +56,8 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   const returnsOf = (name: string): number[] => {
     const lines = dis.split('\n');
     const sites: number[] = [];
-    const call = new RegExp(`^\\s*([0-9a-f]+):\\s.*\\b(bl|blx|jal|jalr|c\\.jal)\\b.*<${name}>\\s*$`);
+    // Thumb, RISC-V and Xtensa (call0/4/8/12: the windowed ABI's calls) direct calls
+    const call = new RegExp(`^\\s*([0-9a-f]+):\\s.*\\b(bl|blx|jal|jalr|c\\.jal|call(?:0|4|8|12))\\b.*<${name}>\\s*$`);
     for (let i = 0; i < lines.length; i++) {
       if (!call.test(lines[i]!)) continue;
       for (let j = i + 1; j < lines.length; j++) {
@@ -147,6 +152,7 @@ export function mergeSegments(segments: TraceSegment[], trace: Trace): { counts:
 
 /** The decoder of a target's instruction set. */
 export function decoderFor(target: TargetDescriptor): (bytes: Uint8Array) => Decoded {
+  if (target.arch.startsWith('xtensa')) return decodeXtensa;
   return target.arch.startsWith('rv') || target.cpu === 'esp32c3' ? decodeRv32 : decodeThumb;
 }
 
@@ -265,6 +271,23 @@ export function tracedInstructions(trace: Trace, marks: TraceMarks, which: 'firs
   let n = 0;
   for (const s of chosen.flatMap((i) => i.segments)) for (const c of s.counts.values()) n += c.executed;
   return n / chosen.length;
+}
+
+/** Instructions the trace saw: per inference (in order), and per inference per layer in hook order. */
+export interface TracedCounts {
+  inferences: number[];
+  layers: number[][];
+}
+
+/** The exact instruction counts of every inference the trace saw, and of its layer bodies (between the hooks). */
+export function tracedCounts(trace: Trace, marks: TraceMarks): TracedCounts {
+  const executed = (segments: TraceSegment[]) => {
+    let n = 0;
+    for (const s of segments) for (const c of s.counts.values()) n += c.executed;
+    return n;
+  };
+  const all = inferences(trace, marks);
+  return { inferences: all.map((i) => executed(i.segments)), layers: all.map((i) => i.layers.map((l) => executed([l]))) };
 }
 
 /** rp2040js's own cycles over the same inferences: the reference the Cortex-M0+ table is checked against. */

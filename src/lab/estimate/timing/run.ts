@@ -9,9 +9,20 @@ import { dirname, join } from 'node:path';
 import type { BoardDescriptor, TargetDescriptor } from '../../../core/targets/targets.ts';
 import type { SessionOptions } from '../../device/session.ts';
 import type { CycleEstimate } from '../types.ts';
+import { findEmulator } from '../../toolchain/compilers.ts';
 import { coreTiming } from './cores.ts';
-import { type EstimateClock, allMarks, cycleEstimate, estimateBoard, findMarks, referenceCycles, tracedInstructions } from './index.ts';
-import { Rp2040Tracer, type Trace, buildTimingPlugin, pluginArgument, readPluginTrace } from './trace.ts';
+import {
+  type EstimateClock,
+  type TracedCounts,
+  allMarks,
+  cycleEstimate,
+  estimateBoard,
+  findMarks,
+  referenceCycles,
+  tracedCounts,
+  tracedInstructions,
+} from './index.ts';
+import { Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginArgument, readPluginTrace } from './trace.ts';
 
 export interface TimingRun {
   /** what the session options take */
@@ -22,6 +33,8 @@ export interface TimingRun {
     reference: number | null;
     /** instructions the trace saw in the same window */
     instructions: number | null;
+    /** every inference's instructions and its layers' (boards that count with the plugin: their counts) */
+    counts: TracedCounts;
   };
 }
 
@@ -39,12 +52,18 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[]): Tra
   }
   const out = join(dirname(elf), 'timing-trace.txt');
   rmSync(out, { force: true });
-  return { session: { qemuPlugin: pluginArgument(buildTimingPlugin(), marks, out) }, trace: () => readPluginTrace(out) };
+  const plugin = buildTimingPlugin();
+  // boards that count with the plugin must know before the run whether their QEMU loads it (else the firmware's counter counts)
+  if (runOn.counter?.plugin) checkPluginLoads(findEmulator(runOn.emulator!), runOn.emulator!.args, plugin);
+  return { session: { qemuPlugin: pluginArgument(plugin, marks, out) }, trace: () => readPluginTrace(out) };
 }
 
-/** Whether the target's core has a timing model and `runOn` is an emulated board to trace it on. */
+/** Whether the emulated board counts its instructions with the QEMU plugin (a trace is needed whether or not cycles are estimated). */
+export const countsWithPlugin = (runOn: BoardDescriptor | undefined): boolean => !!runOn?.emulated && !!runOn.emulator && !!runOn.counter?.plugin;
+
+/** Whether `runOn` is an emulated board to trace on, and the trace serves: the core has a timing model, or the board counts with it. */
 const traceable = (target: TargetDescriptor, runOn: BoardDescriptor | undefined): runOn is BoardDescriptor =>
-  !!runOn && runOn.emulated && !!runOn.emulator && !!coreTiming(target.cpu);
+  !!runOn && runOn.emulated && !!runOn.emulator && (!!coreTiming(target.cpu) || countsWithPlugin(runOn));
 
 /**
  * Prepares the trace for a run of `elf` on the emulated board `runOn`; null where the target's core
@@ -58,7 +77,9 @@ export function prepareTiming(
   prefix: string,
   caches: 'on' | 'off' = 'on',
   clock?: EstimateClock,
+  estimate = true,
 ): TimingRun | null {
+  if (!estimate && !countsWithPlugin(runOn)) return null;
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   const marks = findMarks(elf, target, prefix);
@@ -68,9 +89,10 @@ export function prepareTiming(
     finish: (options) => {
       const trace = traced.trace();
       return {
-        estimate: cycleEstimate(trace, marks, target, board, options),
+        estimate: estimate ? cycleEstimate(trace, marks, target, board, options) : null,
         reference: referenceCycles(trace, marks, options.which),
         instructions: tracedInstructions(trace, marks, options.which),
+        counts: tracedCounts(trace, marks),
       };
     },
   };
@@ -116,7 +138,11 @@ export function prepareStageTiming(
   };
 }
 
-/** prepareTiming, or null with a progress note where the trace cannot be set up (no host C compiler, no symbols). */
+/**
+ * prepareTiming, or null with a progress note where the trace cannot be set up (no host C compiler,
+ * no symbols, a QEMU that does not load plugins). `estimate` false: the trace only for a board that
+ * counts with the plugin.
+ */
 export function timingFor(
   target: TargetDescriptor,
   runOn: BoardDescriptor | undefined,
@@ -126,14 +152,31 @@ export function timingFor(
   progress: (message: string) => void,
   caches: 'on' | 'off' = 'on',
   clock?: EstimateClock,
+  estimate = true,
 ): TimingRun | null {
   try {
-    return prepareTiming(target, runOn, fitFor, elf, prefix, caches, clock);
+    return prepareTiming(target, runOn, fitFor, elf, prefix, caches, clock, estimate);
   } catch (e) {
     if (!(e instanceof TinyforgeError)) throw e;
-    progress(`no estimated cycles: ${e.message}`);
+    const fallback = countsWithPlugin(runOn) ? `; counted by the firmware's counter instead (${runOn!.counter!.source})` : '';
+    progress(`${estimate ? 'no estimated cycles' : 'no instruction trace'}: ${e.message}${fallback}`);
     return null;
   }
+}
+
+/**
+ * A run's counter as reported: on a board that counts with the plugin, the plugin when its counts
+ * (one per inference run) are there, else the firmware's counter labelled as the fallback.
+ */
+export function reportedCounter(
+  runOn: BoardDescriptor | undefined,
+  counter: { kind: 'instructions' | 'cycles'; source: string },
+  counts: TracedCounts | null,
+  inferences: number,
+): { kind: 'instructions' | 'cycles'; source: string; plugin: boolean } {
+  if (!countsWithPlugin(runOn)) return { ...counter, plugin: false };
+  if (counts && counts.inferences.length === inferences) return { kind: 'instructions', source: runOn!.counter!.plugin!, plugin: true };
+  return { ...counter, source: `fallback, the counting plugin not loaded: ${counter.source}`, plugin: false };
 }
 
 /** prepareStageTiming, or null with a progress note where the trace cannot be set up. */

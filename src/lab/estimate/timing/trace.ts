@@ -5,7 +5,7 @@
  * and how often it branched away. Two producers: the QEMU plugin firmware/qemu-plugin/insn_timing.c
  * (per translation block) and, for rp2040js, a tracer called around every instruction it executes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,37 @@ export function buildTimingPlugin(): string {
   }
   renameSync(partial, so);
   return so;
+}
+
+const loadable = new Map<string, string | null>();
+
+/**
+ * Throws, saying why, unless `qemu` loads the plugin (a QEMU built without plugin support, or one
+ * whose plugin API differs, refuses it at start-up): started paused with the board's machine
+ * arguments, no firmware, and told to quit over QMP. Once per emulator and plugin in a process.
+ */
+export function checkPluginLoads(qemu: string, boardArgs: string[], so: string): void {
+  const key = `${qemu}\0${so}`;
+  if (!loadable.has(key)) {
+    const args: string[] = [];
+    for (let i = 0; i < boardArgs.length; i++) {
+      if (['-kernel', '-serial', '-monitor', '-qmp', '-device', '-chardev'].includes(boardArgs[i]!)) {
+        i++; // the firmware and the board's lines: not needed to load a plugin
+        continue;
+      }
+      args.push(boardArgs[i]!);
+    }
+    const r = spawnSync(qemu, ['-plugin', `${so},mark=0x0,out=/dev/null`, ...args, '-serial', 'none', '-monitor', 'none', '-qmp', 'stdio', '-S'], {
+      input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    const greeted = r.status === 0 && r.stdout.includes('"QMP"');
+    const why = (r.stderr ?? '').split('\n').find((l) => l.trim() !== '') ?? r.error?.message ?? `exit status ${r.status}`;
+    loadable.set(key, greeted ? null : why);
+  }
+  const why = loadable.get(key);
+  if (why) throw new TinyforgeError(`${qemu} does not load the QEMU timing plugin: ${why}`);
 }
 
 /** The `-plugin` argument for QEMU. */
