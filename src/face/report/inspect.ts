@@ -149,7 +149,7 @@ function formatExternal(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph
   return (
     `
 ${table}
-external arena: ${n(external.arenaBytes)} bytes in ${external.region}, ${external.buffers.length} buffers, strategy: ${external.strategy}; ` +
+external arena: ${n(external.arenaBytes)} bytes in ${external.region}, ${external.buffers.length} buffer${external.buffers.length === 1 ? '' : 's'}, strategy: ${external.strategy}; ` +
     `internal arena: ${n(plan.arenaBytes)} bytes${traffic}; a byte there costs up to ${external.accessCost}x internal SRAM's on a cache miss`
   );
 }

@@ -37,7 +37,7 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
       kernel: prepared?.layers[position]?.variant.name ?? null,
       weightStorage: prepared?.layers[position] ? storageJson(prepared.layers[position], prepared) : null,
     })),
-    memory: plan ? planJson(plan) : null,
+    memory: plan ? planJson(plan, prepared) : null,
   };
 }
 
