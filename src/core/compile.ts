@@ -18,6 +18,7 @@ import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
+import { type ExternalRam, splitArena } from './plan/regions.ts';
 import {
   type PartRam,
   type PatchOption,
@@ -76,6 +77,14 @@ export interface CompileOptions {
    * within 1 LSB of ONNX Runtime) (passes/onnx_requant.ts)
    */
   onnxRequant?: OnnxRequant;
+  /**
+   * External RAM (a board's PSRAM, targets.ts externalRamOf) the arena's coldest buffers may go in
+   * when it does not fit the internal RAM: `budget.ram` then limits the internal arena only (no
+   * kernel is traded for it), else `internalRam` does (plan/regions.ts)
+   */
+  externalRam?: ExternalRam;
+  /** with `externalRam` and no `budget.ram`: the internal RAM the arena may take (the chip's, less stack and harness) */
+  internalRam?: number;
 }
 
 export interface CompiledModel {
@@ -93,8 +102,25 @@ export interface CompiledModel {
   patchDeclined?: string;
 }
 
-/** Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. */
+/**
+ * Runs the graph passes, then checks, prepares, plans and lowers the graph to C, in memory. With
+ * `externalRam`, an arena over the internal limit is split between internal RAM and it.
+ */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
+  const external = options.externalRam;
+  if (!external) return compileWhole(input, source, options);
+  const internalBytes = options.budget?.ram ?? options.internalRam;
+  // the RAM budget is the internal arena's, met by moving buffers out, not by slower kernels
+  const flash = options.budget?.flash;
+  const whole = compileWhole(input, source, { ...options, budget: flash !== undefined ? { flash } : undefined });
+  if (internalBytes === undefined || whole.plan.arenaBytes <= internalBytes) return whole;
+  if (options.arena === 'caller')
+    throw new TinyforgeError(`${source}: --arena caller takes one arena; an arena split between internal RAM and ${external.name} is static`);
+  const plan = splitArena(whole.prepared, whole.plan, internalBytes, external, source);
+  return { ...whole, plan, generated: lowerToC(whole.prepared, plan, source, options) };
+}
+
+function compileWhole(input: Graph, source: string, options: CompileOptions): CompiledModel {
   const named = options.name !== undefined ? { ...input, name: options.name } : input;
   const graph = optimizeGraph(applyOnnxRequant(named, options.onnxRequant), source, { deadNeurons: options.deadNeurons });
   const fastest = prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
@@ -195,7 +221,13 @@ export function compileModels(inputs: LibraryModel[], options: CompileOptions = 
   });
   const separate = inputs.map((m, k) => {
     // a name given is a choice the banner records; the default (the graph's) is none
-    const own = { ...options, name: m.name !== undefined ? names[k] : undefined, provenance: { ...options.provenance, ...m.provenance } };
+    // one arena shared by several models lives in one memory: no split into external RAM
+    const own = {
+      ...options,
+      externalRam: undefined,
+      name: m.name !== undefined ? names[k] : undefined,
+      provenance: { ...options.provenance, ...m.provenance },
+    };
     return { own, compiled: compileGraph(m.graph, m.source, own) };
   });
   const shared = planSharedArena(separate.map(({ compiled }) => ({ graph: compiled.graph, plan: compiled.plan })));

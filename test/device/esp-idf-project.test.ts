@@ -2,7 +2,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadTarget } from '../../src/core/targets/targets.ts';
+import { findBoard, loadTarget } from '../../src/core/targets/targets.ts';
+import { externalRamOptions } from '../../src/lab/toolchain/fit.ts';
+import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { FIRMWARE_DIR } from '../../src/core/targets/targets.ts';
 import { espIdfProject, picoSdkLibrary, projectFiles } from '../../src/lab/toolchain/project_layouts.ts';
 import { compileGraph } from '../../src/core/compile.ts';
@@ -78,5 +80,48 @@ describe('project layouts: ESP-IDF project, component and harness, pico-sdk libr
     } finally {
       scratch.cleanup();
     }
+  });
+});
+
+describe('ESP-IDF project of an arena split into PSRAM', function () {
+  this.timeout(60_000);
+  const byName = (files: { name: string; text: string }[]) => new Map(files.map((f) => [f.name, f.text]));
+  const compileKws = (target: string, ram?: number) => {
+    const { externalRam } = externalRamOptions(loadTarget(target), findBoard(target === 'esp32' ? 'esp32-devkitc-wrover' : 'esp32-s3-devkitc-1').board);
+    return compileGraph(kwsDsCnn({ channels: 32, blocks: 2 }), 'kws.tflite', {
+      isa: loadTarget(target).isa,
+      externalRam,
+      ...(ram !== undefined ? { budget: { ram } } : {}),
+    });
+  };
+
+  it('turns PSRAM on and lets .bss into it; the component declares the part there with EXT_RAM_BSS_ATTR', () => {
+    const whole = compileKws('esp32s3');
+    const split = compileKws('esp32s3', Math.floor(whole.plan.arenaBytes / 2));
+    expect(split.plan.external).to.not.equal(undefined);
+    const files = byName(espIdfProject(split, loadTarget('esp32s3')));
+    // the layout ESP-IDF expects: a top CMakeLists.txt, main/ and the model as a component
+    expect(files.get('CMakeLists.txt')).to.match(/include\(\$ENV\{IDF_PATH\}\/tools\/cmake\/project\.cmake\)/);
+    expect(files.get('main/CMakeLists.txt')).to.match(/idf_component_register\(/);
+    expect(files.get('components/tf_kws_ds_cnn/CMakeLists.txt')).to.match(/idf_component_register\(/);
+    for (const sdkconfig of ['sdkconfig.defaults', 'harness/sdkconfig.defaults']) {
+      const text = files.get(sdkconfig)!;
+      for (const line of ['CONFIG_SPIRAM=y', 'CONFIG_SPIRAM_MODE_OCT=y', 'CONFIG_SPIRAM_SPEED_80M=y', 'CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY=y'])
+        expect(text, `${sdkconfig}: ${line}`).to.include(line);
+    }
+    const header = files.get('components/tf_kws_ds_cnn/kws_ds_cnn.h')!;
+    expect(header).to.include('#define TF_KWS_DS_CNN_EXT_ARENA_SECTION EXT_RAM_BSS_ATTR');
+    expect(files.get('components/tf_kws_ds_cnn/kws_ds_cnn.c')).to.include('TF_KWS_DS_CNN_EXT_ARENA_SECTION;');
+    // the ESP32's PSRAM is quad SPI: no octal mode line
+    const esp32 = compileKws('esp32', Math.floor(whole.plan.arenaBytes / 2));
+    const esp32Config = byName(espIdfProject(esp32, loadTarget('esp32'))).get('sdkconfig.defaults')!;
+    expect(esp32Config).to.include('CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY=y');
+    expect(esp32Config).to.not.include('CONFIG_SPIRAM_MODE_OCT');
+  });
+
+  it('an arena that fits internal RAM leaves PSRAM off', () => {
+    const files = byName(espIdfProject(compileKws('esp32s3'), loadTarget('esp32s3')));
+    expect(files.get('sdkconfig.defaults')).to.not.include('CONFIG_SPIRAM');
+    expect(files.get('components/tf_kws_ds_cnn/kws_ds_cnn.h')).to.not.include('EXT_RAM_BSS_ATTR');
   });
 });

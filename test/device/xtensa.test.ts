@@ -56,5 +56,24 @@ for (const targetName of TARGETS) {
         console.log(`    ${name} on ${targetName}: ${report.perInference} instructions per inference`);
       });
     }
+
+    it('micro_speech with its arena split into PSRAM (--board with PSRAM, --max-ram 4K): bit-exact with TFLite Micro', async function () {
+      this.timeout(600_000);
+      const cases = goldenCases('micro_speech');
+      const board = targetName === 'esp32' ? 'esp32-devkitc-wrover' : 'esp32-s3-devkitc-1';
+      const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa: loadTarget(targetName).isa });
+      const report = await runModel(sharedModelPath('micro_speech'), {
+        target: targetName,
+        board,
+        budget: { ram: 4096 },
+        cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+        estimate: false,
+      });
+      // the internal arena under 4 KiB, the rest in the second array the sim's RAM holds
+      expect(report.memory.arena).to.be.at.most(4096).and.lessThan(compiled.plan.arenaBytes);
+      report.cases.forEach((r, i) => {
+        expect(hex(Buffer.from(Int8Array.from(r.outputs.flat()).buffer)), cases[i]!.name).to.equal(hex(cases[i]!.output));
+      });
+    });
   });
 }

@@ -7,7 +7,7 @@ import { type KernelIsa, type LayerEmitContext, isaFamily } from '../ops/op.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { cArrayBody, renderOpTemplate, renderTemplateFile } from '../ops/common/render.ts';
 import { cFilesFor } from './c_files.ts';
-import type { MemoryPlan } from '../plan/arena.ts';
+import type { MemoryPlan, PlacedBuffer } from '../plan/arena.ts';
 import { type Banners, type Provenance, bannerLines, renderBanner } from './banner.ts';
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
 import { layerText } from '../ops/layer_code.ts';
@@ -160,6 +160,16 @@ export function generateC(
   // a shared static arena is one array for every model; a caller's is a pointer each model's init keeps
   const arena = shared && codeOptions.arena !== 'caller' ? shared.symbol : `${prefix}_arena`;
   const offsets = arenaOffsetConstants(prepared, plan, PREFIX);
+  // the buffers a split plan put in external RAM (plan/regions.ts): a second static arena
+  const external = plan.external;
+  const externalArena = `${prefix}_ext_arena`;
+  if (external && (codeOptions.arena === 'caller' || shared))
+    throw new TinyforgeError(
+      `an arena split between internal RAM and ${external.region} is static and the model's own: not with --arena caller or a shared arena`,
+    );
+  const scratchPointers = new Map<number, string>();
+  for (const [position, symbol] of offsets.scratch) scratchPointers.set(position, `(${arena} + ${symbol})`);
+  for (const [position, symbol] of offsets.externalScratch) scratchPointers.set(position, `(${externalArena} + ${symbol})`);
 
   const tensorPointer = (index: number): string => {
     const t = graph.tensors[index]!;
@@ -172,6 +182,8 @@ export function generateC(
       }
       return symbol;
     }
+    const outside = offsets.externalTensor.get(index);
+    if (outside !== undefined) return `((${DTYPE_C[t.dtype]} *)(${externalArena} + ${outside}))`;
     const symbol = offsets.tensor.get(index);
     if (symbol === undefined) throw new Error(`internal: tensor ${index} has no arena offset`);
     return `((${DTYPE_C[t.dtype]} *)(${arena} + ${symbol}))`;
@@ -192,7 +204,7 @@ export function generateC(
       definedOnce.add(key);
       shared.push(code);
     };
-    const ctx = emitContext(prepared, layer, offsets.scratch, arena, fnName, prefix, tensorPointer, consts, isa, defineOnce);
+    const ctx = emitContext(prepared, layer, scratchPointers, fnName, prefix, tensorPointer, consts, isa, defineOnce);
     const code = layerText(layer.variant.emit(layer.params, ctx));
     layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
     layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
@@ -237,6 +249,17 @@ export function generateC(
     arenaAlign: Math.max(16, plan.alignment),
     strategy: plan.strategy,
     offsets: offsets.list,
+    external: external
+      ? {
+          arena: externalArena,
+          region: external.region,
+          bytes: Math.max(external.arenaBytes, plan.alignment),
+          plannedBytes: external.arenaBytes,
+          buffers: external.buffers.length,
+          strategy: external.strategy,
+          offsets: offsets.externalList,
+        }
+      : false,
     inputs,
     outputs,
     aliases: [...inputs, ...outputs].flatMap((io) => io.aliases),
@@ -307,22 +330,42 @@ function kernelBanner(name: string, path: string): string {
  * lists its buffers (by first use, then offset): `#define TF_X_T12_CONV1_RELU 7568u`.
  */
 function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX: string) {
+  const inside = offsetConstants(prepared, plan.buffers, plan.tensorOffset, PREFIX, '');
+  const outside = offsetConstants(
+    prepared,
+    plan.external?.buffers ?? [],
+    plan.external?.tensorOffset ?? new Map(),
+    PREFIX,
+    `, in ${plan.external?.region ?? ''}`,
+  );
+  return {
+    tensor: inside.tensor,
+    scratch: inside.scratch,
+    list: inside.list,
+    externalTensor: outside.tensor,
+    externalScratch: outside.scratch,
+    externalList: outside.list,
+  };
+}
+
+/** The named offsets of one arena's buffers (`where`: said after each comment, for the external arena). */
+function offsetConstants(prepared: PreparedGraph, buffers: PlacedBuffer[], tensorOffset: Map<number, number>, PREFIX: string, where: string) {
   const { graph } = prepared;
   const tensor = new Map<number, string>();
   const scratch = new Map<number, string>();
   const list: OffsetConstant[] = [];
   const live = (first: number, last: number) => (first === last ? `live in layer ${first}` : `live layers ${first}..${last}`);
-  for (const b of plan.buffers) {
+  for (const b of buffers) {
     if (b.scratchOf !== undefined) {
       const layer = prepared.layers[b.scratchOf];
       const symbol = `${PREFIX}_L${b.scratchOf}_SCRATCH`;
       scratch.set(b.scratchOf, symbol);
       const what = layer ? `${layer.op.kind}${layerOutput(layer)}` : 'layer';
-      list.push({ symbol, offset: b.offset, comment: `layer ${b.scratchOf} ${what}: ${b.bytes} B of scratch, ${live(b.firstUse, b.lastUse)}` });
+      list.push({ symbol, offset: b.offset, comment: `layer ${b.scratchOf} ${what}: ${b.bytes} B of scratch, ${live(b.firstUse, b.lastUse)}${where}` });
     }
     for (const index of [...b.tensors].sort((x, y) => x - y)) {
       const t = graph.tensors[index]!;
-      const offset = plan.tensorOffset.get(index);
+      const offset = tensorOffset.get(index);
       if (offset === undefined || tensor.has(index)) continue;
       const symbol = `${PREFIX}_T${index}_${tensorNameIdentifier(t.name)}`;
       tensor.set(index, symbol);
@@ -331,17 +374,17 @@ function arenaOffsetConstants(prepared: PreparedGraph, plan: MemoryPlan, PREFIX:
       list.push({
         symbol,
         offset,
-        comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B, ${live(b.firstUse, b.lastUse)}${shared}`,
+        comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B, ${live(b.firstUse, b.lastUse)}${shared}${where}`,
       });
     }
   }
   // any offset the plan holds outside its buffer list (none today) still gets a name
-  for (const [index, offset] of plan.tensorOffset) {
+  for (const [index, offset] of tensorOffset) {
     if (tensor.has(index)) continue;
     const t = graph.tensors[index]!;
     const symbol = `${PREFIX}_T${index}_${tensorNameIdentifier(t.name)}`;
     tensor.set(index, symbol);
-    list.push({ symbol, offset, comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B` });
+    list.push({ symbol, offset, comment: `tensor ${index} "${cCommentText(t.name)}", ${t.dtype}[${t.shape.join(',')}], ${byteSize(t)} B${where}` });
   }
   const width = Math.max(0, ...list.map((c) => c.symbol.length));
   const offsetWidth = Math.max(0, ...list.map((c) => `${c.offset}u`.length));
@@ -433,8 +476,7 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
 function emitContext(
   prepared: PreparedGraph,
   layer: PreparedLayer,
-  scratchSymbols: Map<number, string>,
-  arena: string,
+  scratchPointers: Map<number, string>,
   fnName: string,
   prefix: string,
   tensorPointer: (index: number) => string,
@@ -456,9 +498,9 @@ function emitContext(
     input: (i) => tensorPointer(at(op.inputs, i, 'input')),
     output: (i) => tensorPointer(at(op.outputs, i, 'output')),
     scratch: () => {
-      const symbol = scratchSymbols.get(layer.position);
-      if (symbol === undefined) throw new Error(`internal: op ${op.index} (${op.kind}) asked for scratch it did not declare`);
-      return `(${arena} + ${symbol})`;
+      const pointer = scratchPointers.get(layer.position);
+      if (pointer === undefined) throw new Error(`internal: op ${op.index} (${op.kind}) asked for scratch it did not declare`);
+      return pointer;
     },
     addConst: (suffix, ctype, values) => {
       // C has no empty arrays: an empty table (a sparse layer whose weights are all zero) is one 0 no kernel reads

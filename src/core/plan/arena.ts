@@ -37,6 +37,25 @@ export interface MemoryPlan {
   tensorOffset: Map<number, number>;
   /** layer position → arena offset of its scratch buffer */
   scratchOffset: Map<number, number>;
+  /**
+   * the buffers placed in external RAM (PSRAM) when the arena above did not fit the internal RAM
+   * (plan/regions.ts): a second arena; `buffers`, `tensorOffset` and `scratchOffset` above then hold
+   * the internal buffers only
+   */
+  external?: ExternalArena;
+}
+
+/** The part of a split plan in external RAM: its own arena, its own offsets. */
+export interface ExternalArena {
+  /** the region, as the board names it */
+  region: string;
+  /** what a byte here costs relative to internal SRAM (the board's accessCost) */
+  accessCost: number;
+  arenaBytes: number;
+  buffers: PlacedBuffer[];
+  tensorOffset: Map<number, number>;
+  scratchOffset: Map<number, number>;
+  strategy: string;
 }
 
 export { ARENA_ALIGNMENT };
@@ -73,6 +92,39 @@ const SEARCH_BUDGET = 4_000_000;
 export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT): MemoryPlan {
   const requests = bufferRequests(prepared);
   const pairs = overlapPairs(prepared, requests);
+  const placed = placeBuffers(requests, pairs, alignment);
+  const plan: MemoryPlan = {
+    buffers: placed.buffers,
+    arenaBytes: placed.arenaBytes,
+    scratchBytes: Math.max(0, ...placed.buffers.filter((b) => b.scratchOf !== undefined).map((b) => b.bytes)),
+    lowerBound: placed.lowerBound,
+    classicFloor: classicLiveSetFloor(prepared, alignment),
+    overlaps: pairs.map((p) => ({ layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap })),
+    alignment,
+    strategy: placed.strategy,
+    tensorOffset: placed.tensorOffset,
+    scratchOffset: placed.scratchOffset,
+  };
+  const problems = planViolations(plan);
+  if (problems.length > 0) throw new Error(`internal error: the memory plan overlaps live buffers: ${problems.slice(0, 5).join('; ')}`);
+  return plan;
+}
+
+/** Buffers placed in one arena: planArena's, or one region's of a split plan (plan/regions.ts). */
+export interface PlacedArena {
+  buffers: PlacedBuffer[];
+  arenaBytes: number;
+  lowerBound: number;
+  strategy: string;
+  tensorOffset: Map<number, number>;
+  scratchOffset: Map<number, number>;
+}
+
+/**
+ * Places `requests` in one arena (`pairs`: the overlaps allowed between them). `search: false` tries
+ * the fixed orders only: a quick size for a planner that places many candidate sets.
+ */
+export function placeBuffers(requests: BufferRequest[], pairs: OverlapPair[], alignment: number, search = true): PlacedArena {
   const lowerBound = liveBytesLowerBound(requests, alignment, pairs);
   const placer = new FirstFit(requests, pairs, alignment);
   // the same orders with every buffer disjoint too: first fit is not monotone, and so the plan is
@@ -89,34 +141,20 @@ export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT):
       if (!best || less(cost, best.cost)) best = { order: indices, cost, name, placer: p };
     }
   }
-  if (best && requests.length > 2 && best.cost.size > lowerBound) {
+  if (search && best && requests.length > 2 && best.cost.size > lowerBound) {
     const moves = Math.min(SEARCH_MOVES, Math.floor(SEARCH_BUDGET / requests.length ** 2));
     const searched = placer.search(best.order, best.cost, moves, alignUp(lowerBound, alignment));
     if (less(searched.cost, best.cost)) best = { ...searched, name: `${best.name}, then local search`, placer };
   }
   const offsets = best ? best.placer.place(best.order) : [];
-  const placed = requests.map((r, i) => ({ ...r, offset: offsets[i]! })).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
+  const buffers = requests.map((r, i) => ({ ...r, offset: offsets[i]! })).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
   const tensorOffset = new Map<number, number>();
   const scratchOffset = new Map<number, number>();
-  for (const b of placed) {
+  for (const b of buffers) {
     for (const t of b.tensors) tensorOffset.set(t, b.offset);
     if (b.scratchOf !== undefined) scratchOffset.set(b.scratchOf, b.offset);
   }
-  const plan: MemoryPlan = {
-    buffers: placed,
-    arenaBytes: best?.cost.size ?? 0,
-    scratchBytes: Math.max(0, ...placed.filter((b) => b.scratchOf !== undefined).map((b) => b.bytes)),
-    lowerBound,
-    classicFloor: classicLiveSetFloor(prepared, alignment),
-    overlaps: pairs.map((p) => ({ layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap })),
-    alignment,
-    strategy: best?.name ?? 'empty',
-    tensorOffset,
-    scratchOffset,
-  };
-  const problems = planViolations(plan);
-  if (problems.length > 0) throw new Error(`internal error: the memory plan overlaps live buffers: ${problems.slice(0, 5).join('; ')}`);
-  return plan;
+  return { buffers, arenaBytes: best?.cost.size ?? 0, lowerBound, strategy: best?.name ?? 'empty', tensorOffset, scratchOffset };
 }
 
 /** A placement's arena bytes, then the sum of its buffers' ends (lower: room left for the next move). */

@@ -118,6 +118,22 @@ export interface HardwareRegion {
   name: string;
   origin: number;
   bytes: number;
+  /**
+   * what a byte read or written here costs relative to internal SRAM (1): a region behind a cache
+   * (PSRAM, flash) gives its cost on a miss, streaming; absent: as internal SRAM
+   */
+  accessCost?: number;
+  /** how `accessCost` was derived from the source's figures (bus width, clock) */
+  accessCostDerivation?: string;
+}
+
+/** What kind of memory a region is: the planner puts the arena in internal SRAM, then in PSRAM. */
+export type MemoryKind = 'internal-sram' | 'psram' | 'flash';
+
+/** A board's memory region with its kind: memoryRegions lists them. */
+export interface BoardMemoryRegion extends HardwareRegion {
+  kind: MemoryKind;
+  accessCost: number;
 }
 
 /** One clock the chip can run the core at, and the power range that allows it. */
@@ -175,8 +191,12 @@ export const FLASHING_METHODS: readonly FlashingMethod[] = ['stm32-usart-bootloa
 export interface BoardHardware {
   /** the part on the board: "STM32L4R5ZIT6" */
   chip: string;
-  /** the regions the linker may use; the arena, stack and static data of our harness go in one RAM region */
-  memory: { flash: HardwareRegion[]; ram: HardwareRegion[]; source: FactSource };
+  /**
+   * the regions the linker may use; the arena, stack and static data of our harness go in one RAM
+   * region (`ram`: internal SRAM); `psram`, where the board has it, is external RAM mapped into the
+   * data address space through the cache, where the planner may put the arena's coldest buffers
+   */
+  memory: { flash: HardwareRegion[]; ram: HardwareRegion[]; psram?: HardwareRegion[]; source: FactSource; speedSource?: FactSource };
   /** `resetHz` null where the chip starts on an uncalibrated oscillator the source gives no single figure for */
   clock: { resetHz: number | null; maxHz: number; options: ClockOption[]; source: FactSource };
   /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
@@ -377,6 +397,26 @@ export function memoryFor(target: TargetDescriptor, board: BoardDescriptor | und
   return { flashBytes: target.memory.flash.bytes, ramBytes: target.memory.ram.bytes, stackBytes: target.memory.stackBytes };
 }
 
+/** Every memory region of a board's chip with its kind and access cost (internal SRAM first). */
+export function memoryRegions(board: BoardDescriptor): BoardMemoryRegion[] {
+  if (!board.hardware) return [];
+  const { memory } = board.hardware;
+  const as = (kind: MemoryKind) => (r: HardwareRegion) => ({ ...r, kind, accessCost: r.accessCost ?? 1 });
+  return [...memory.ram.map(as('internal-sram')), ...(memory.psram ?? []).map(as('psram')), ...memory.flash.map(as('flash'))];
+}
+
+/**
+ * The external RAM a compile may put part of the arena in: a real board's largest PSRAM region;
+ * undefined on boards without one (and on emulated boards: the emulator has none).
+ */
+export function externalRamOf(board: BoardDescriptor | undefined): { name: string; bytes: number; accessCost: number } | undefined {
+  const psram = board?.hardware?.memory.psram;
+  if (!psram || psram.length === 0) return undefined;
+  const largest = psram.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  // named by its kind in plans and messages; the board's own name for it is in `boards`
+  return { name: 'PSRAM', bytes: largest.bytes, accessCost: largest.accessCost ?? 1 };
+}
+
 /**
  * The RAM of the smallest real part the target stands for: the least, over its real boards, of
  * their chips' largest RAM region (as memoryFor counts it); undefined when the target has no real
@@ -507,8 +547,18 @@ function parseOrUnknown<T>(r: Reader, parse: (r: Reader) => T): T | UnknownFact 
 
 function parseHardwareRegions(r: Reader): HardwareRegion[] {
   const regions = r.array().map((e) => {
-    e.only(['name', 'origin', 'bytes']);
-    return { name: e.field('name').string(), origin: e.field('origin').nonNegativeInteger(), bytes: e.field('bytes').positiveInteger() };
+    e.only(['name', 'origin', 'bytes', 'accessCost', 'accessCostDerivation']);
+    const region: HardwareRegion = {
+      name: e.field('name').string(),
+      origin: e.field('origin').nonNegativeInteger(),
+      bytes: e.field('bytes').positiveInteger(),
+    };
+    if (e.has('accessCost')) {
+      region.accessCost = e.field('accessCost').positiveNumber();
+      if (region.accessCost < 1) e.field('accessCost').fail('at least 1 (internal SRAM is the fastest data memory)');
+      region.accessCostDerivation = e.field('accessCostDerivation').string();
+    }
+    return region;
   });
   if (regions.length === 0) r.fail('a non-empty list of regions');
   return regions;
@@ -516,13 +566,19 @@ function parseHardwareRegions(r: Reader): HardwareRegion[] {
 
 function parseHardware(r: Reader): BoardHardware {
   r.only(['chip', 'memory', 'clock', 'flashWaitStates', 'runCurrent', 'flashing', 'console']);
-  const mem = r.field('memory').only(['flash', 'ram', 'source']);
+  const mem = r.field('memory').only(['flash', 'ram', 'psram', 'source', 'speedSource']);
   const clock = r.field('clock').only(['resetHz', 'maxHz', 'options', 'source']);
   const flashing = r.field('flashing').only(['method', 'how', 'byTinyforge']);
   const consoleSpec = r.field('console').only(['uart', 'baud', 'via']);
   const hardware: BoardHardware = {
     chip: r.field('chip').string(),
-    memory: { flash: parseHardwareRegions(mem.field('flash')), ram: parseHardwareRegions(mem.field('ram')), source: parseSource(mem.field('source')) },
+    memory: {
+      flash: parseHardwareRegions(mem.field('flash')),
+      ram: parseHardwareRegions(mem.field('ram')),
+      ...(mem.has('psram') ? { psram: parseHardwareRegions(mem.field('psram')) } : {}),
+      source: parseSource(mem.field('source')),
+      ...(mem.has('speedSource') ? { speedSource: parseSource(mem.field('speedSource')) } : {}),
+    },
     clock: {
       resetHz: clock.field('resetHz').value === null ? null : clock.field('resetHz').positiveInteger(),
       maxHz: clock.field('maxHz').positiveInteger(),

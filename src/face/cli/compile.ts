@@ -11,7 +11,7 @@ import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf } from '../../lab/toolchain/fit.ts';
+import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions } from '../../lab/toolchain/fit.ts';
 import { formatOnnxArithmetic, formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
 import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
@@ -39,7 +39,7 @@ import { jsonLine } from '../report/json_document.ts';
 
 /** The plan, and what fitting a budget moved. */
 function summary(compiled: CompiledModel): string {
-  const plan = formatPlan(compiled.graph, compiled.plan);
+  const plan = formatPlan(compiled.graph, compiled.plan, compiled.prepared);
   const lines = [plan];
   if (compiled.patch) lines.push(formatPatch(compiled.patch));
   if (compiled.patchDeclined) lines.push(compiled.patchDeclined);
@@ -194,6 +194,8 @@ export function compileCommand(): Command {
         isa: target.isa,
         partRam: smallestPartRam(target),
         budget,
+        // a named board with PSRAM: --max-ram is its internal RAM's, the arena's coldest buffers may go out
+        ...(opts.board !== undefined ? externalRamOptions(target, board) : {}),
         patch: opts.patch,
         ...choices,
         arena: opts.arena,
@@ -308,7 +310,7 @@ export function compileCommand(): Command {
             arena: opts.arena ?? 'static',
             name: compiled.graph.name,
           },
-          memory: planJson(compiled.plan),
+          memory: planJson(compiled.plan, compiled.prepared),
         };
         process.stdout.write(jsonLine('compile', json));
         return;

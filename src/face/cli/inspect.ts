@@ -10,7 +10,7 @@ import type { Graph, OnnxImportSummary } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
 import { type CompileOptions, compileFiles, resolvePatchOption } from '../../core/compile.ts';
 import { planMemory } from '../../core/plan/schedule.ts';
-import { PREFER_HELP, patchOption, preferOption } from './device-options.ts';
+import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
@@ -18,6 +18,8 @@ import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
 import { jsonLine } from '../report/json_document.ts';
+import { externalRamOptions } from '../../lab/toolchain/fit.ts';
+import { splitArena } from '../../core/plan/regions.ts';
 
 export function inspectCommand(): Command {
   const command = new Command('inspect')
@@ -31,12 +33,25 @@ export function inspectCommand(): Command {
       patchOption,
     )
     .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
+    .option(
+      '--max-ram <bytes>',
+      "with a --board that has PSRAM: the internal RAM limit; the plan shows the arena's buffers split between internal RAM and PSRAM as compile places them",
+      byteSizeOption('--max-ram'),
+    )
     .option('--json', 'print one JSON object on stdout');
   return choiceOptions(command).action(
-    (models: string[] | string, flags: { json?: boolean; target?: string; board?: string; patch?: PatchOption; prefer?: Prefer } & ChoiceFlags) => {
+    (
+      models: string[] | string,
+      flags: { json?: boolean; target?: string; board?: string; patch?: PatchOption; prefer?: Prefer; maxRam?: number } & ChoiceFlags,
+    ) => {
       const choices = compileChoicesOf(flags);
       const opts = { ...flags, prefer: choices.prefer };
-      const target = resolveTargetAndBoard(opts.target, opts.board).target;
+      const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
+      const psram = opts.board !== undefined ? externalRamOptions(target, board) : {};
+      if (opts.maxRam !== undefined && !psram.externalRam)
+        throw new TinyforgeError(
+          'inspect --max-ram is for a --board with PSRAM (esp32-s3-devkitc-1, esp32-devkitc-wrover): compile --max-ram fits other boards',
+        );
       // tinyforge.json's "model" comes as one path
       const modelPaths = typeof models === 'string' ? [models] : models;
       if (modelPaths.length > 1) {
@@ -72,7 +87,17 @@ export function inspectCommand(): Command {
       const declinedLine = planned ? formatDeclined(planned) : undefined;
       prepared = planned?.prepared;
       if (planned) graph = planned.prepared.graph;
-      const plan = planned?.plan;
+      let plan = planned?.plan;
+      // on a board with PSRAM, split as compile splits (plan/regions.ts)
+      const internalLimit = opts.maxRam ?? psram.internalRam;
+      if (plan && prepared && psram.externalRam && internalLimit !== undefined) {
+        try {
+          plan = splitArena(prepared, plan, internalLimit, psram.externalRam, source);
+        } catch (e) {
+          if (!(e instanceof TinyforgeError)) throw e;
+          problem = e.message;
+        }
+      }
       if (opts.json) {
         const json = inspectionJson(graph, prepared, plan, missing, problem);
         process.stdout.write(
@@ -93,7 +118,7 @@ export function inspectCommand(): Command {
       ];
       if (missing.length > 0) out.push(terminalText(`unsupported ops (${missing.length}): ${missing.join(', ')}`));
       if (problem) out.push(`cannot compile: ${terminalText(problem)}`);
-      if (plan) out.push(formatPlan(graph, plan), formatTimeline(plan));
+      if (plan) out.push(formatPlan(graph, plan, prepared), formatTimeline(plan));
       if (stageLine) out.push(stageLine);
       if (declinedLine) out.push(declinedLine);
       if (prepared) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
+import { externalTraffic } from '../../core/plan/regions.ts';
 import type { MemoryPlan } from '../../core/plan/arena.ts';
 import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
 import { underFloor } from './run.ts';
@@ -99,7 +100,7 @@ export function formatStorage(prepared: PreparedGraph): string {
   return `weight storage (--prefer ${prepared.prefer ?? 'speed'}):\n${lines.join('\n')}`;
 }
 
-export function formatPlan(graph: Graph, plan: MemoryPlan): string {
+export function formatPlan(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph): string {
   const rows = plan.buffers.map((b) => [
     b.scratchOf !== undefined
       ? `scratch of layer ${b.scratchOf}`
@@ -119,7 +120,37 @@ export function formatPlan(graph: Graph, plan: MemoryPlan): string {
   return (
     `${table}\narena: ${plan.arenaBytes} bytes (peak), lower bound ${plan.lowerBound} bytes (largest live set less overlaps), scratch ${plan.scratchBytes} bytes, strategy: ${plan.strategy}${shared}\n` +
     `classic live-set floor: ${plan.classicFloor} bytes (every tensor its own buffer, no overlaps, the model's op order, no scratch: ` +
-    `the best a whole-tensor planner such as TFLite Micro's can do); this arena, scratch included, is ${underFloor(plan.arenaBytes, plan.classicFloor)}`
+    `the best a whole-tensor planner such as TFLite Micro's can do); this arena, scratch included, is ${underFloor(plan.arenaBytes, plan.classicFloor)}` +
+    formatExternal(graph, plan, prepared)
+  );
+}
+
+/** The part of a split plan in external RAM: its buffers, its size, what it costs (empty when none). */
+function formatExternal(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph): string {
+  const external = plan.external;
+  if (!external) return '';
+  const n = (v: number) => v.toLocaleString('en-US');
+  const rows = external.buffers.map((b) => [
+    b.scratchOf !== undefined
+      ? `scratch of layer ${b.scratchOf}`
+      : b.tensors
+          .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
+          .join(' = ')
+          .slice(0, 60),
+    b.offset,
+    b.bytes,
+    b.firstUse,
+    b.lastUse,
+  ]);
+  const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, `In ${external.region} (the arena's coldest buffers)`, {
+    shrink: [{ column: 0, min: 24 }],
+  });
+  const traffic = prepared ? `, about ${n(externalTraffic(prepared, plan))} bytes read and written there per inference (estimated)` : '';
+  return (
+    `
+${table}
+external arena: ${n(external.arenaBytes)} bytes in ${external.region}, ${external.buffers.length} buffer${external.buffers.length === 1 ? '' : 's'}, strategy: ${external.strategy}; ` +
+    `internal arena: ${n(plan.arenaBytes)} bytes${traffic}; a byte there costs up to ${external.accessCost}x internal SRAM's on a cache miss`
   );
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
-import type { MemoryPlan } from '../../core/plan/arena.ts';
+import type { MemoryPlan, PlacedBuffer } from '../../core/plan/arena.ts';
+import { externalTraffic } from '../../core/plan/regions.ts';
 import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
 
 /** `inspect --json`: the model, its cost per layer and its memory plan. */
@@ -36,7 +37,7 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
       kernel: prepared?.layers[position]?.variant.name ?? null,
       weightStorage: prepared?.layers[position] ? storageJson(prepared.layers[position], prepared) : null,
     })),
-    memory: plan ? planJson(plan) : null,
+    memory: plan ? planJson(plan, prepared) : null,
   };
 }
 
@@ -47,21 +48,35 @@ function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: str
   return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa).flashBytes };
 }
 
-export function planJson(plan: MemoryPlan) {
+export function planJson(plan: MemoryPlan, prepared?: PreparedGraph) {
+  const buffer = (region: 'internal' | 'external') => (b: PlacedBuffer) => ({
+    tensors: b.tensors,
+    scratchOf: b.scratchOf ?? null,
+    region,
+    offset: b.offset,
+    bytes: b.bytes,
+    firstUse: b.firstUse,
+    lastUse: b.lastUse,
+  });
+  const external = plan.external;
   return {
     arena: plan.arenaBytes,
     lowerBound: plan.lowerBound,
     classicFloor: plan.classicFloor,
     scratch: plan.scratchBytes,
     strategy: plan.strategy,
-    buffers: plan.buffers.map((b) => ({
-      tensors: b.tensors,
-      scratchOf: b.scratchOf ?? null,
-      offset: b.offset,
-      bytes: b.bytes,
-      firstUse: b.firstUse,
-      lastUse: b.lastUse,
-    })),
+    buffers: plan.buffers.map(buffer('internal')),
+    // the part of a split plan in external RAM (PSRAM): its own arena and offsets; null when all is internal
+    external: external
+      ? {
+          region: external.region,
+          accessCost: external.accessCost,
+          arena: external.arenaBytes,
+          strategy: external.strategy,
+          trafficBytes: prepared ? externalTraffic(prepared, plan) : null,
+          buffers: external.buffers.map(buffer('external')),
+        }
+      : null,
   };
 }
 

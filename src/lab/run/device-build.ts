@@ -18,7 +18,7 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
 import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
-import { checkFits } from '../toolchain/fit.ts';
+import { checkFits, externalRamOptions } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
@@ -128,6 +128,7 @@ export function compileForTarget(
     kernels,
     deadNeurons,
     onnxRequant,
+    ...externalRamOptions(target, board),
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));

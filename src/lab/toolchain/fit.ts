@@ -12,7 +12,8 @@
  */
 import type { CompiledModel } from '../../core/compile.ts';
 import { TinyforgeError } from '../../core/errors.ts';
-import { type BoardDescriptor, type TargetDescriptor, memoryFor } from '../../core/targets/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, externalRamOf, memoryFor } from '../../core/targets/targets.ts';
+import type { ExternalRam } from '../../core/plan/regions.ts';
 
 /** Static RAM of the device harness and platform besides the arena (frame buffers, counters): at least this. */
 export const HARNESS_RAM_BYTES = 512;
@@ -50,6 +51,18 @@ export function estimateFitOf(needs: { arena: number; weights: number }, target:
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
+
+/**
+ * The compile options of a board with PSRAM (core/compile.ts externalRam, internalRam): its PSRAM,
+ * and the internal RAM the arena may take without --max-ram (the chip's, less the stack and the
+ * harness's static data); none on other boards.
+ */
+export function externalRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { externalRam?: ExternalRam; internalRam?: number } {
+  const externalRam = externalRamOf(board);
+  const memory = memoryFor(target, board);
+  if (!externalRam || !memory) return {};
+  return { externalRam, internalRam: Math.max(0, memory.ramBytes - memory.stackBytes - HARNESS_RAM_BYTES) };
+}
 
 /** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
 export function checkFits(compiled: CompiledModel, modelName: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {

@@ -456,7 +456,7 @@ export function espIdfLayout(
   view: ExportView,
   target: TargetDescriptor,
   app: GeneratedFile[],
-  extra: { appDoc: string; harness?: boolean; buildId?: string; input0ArenaOffset?: number },
+  extra: { appDoc: string; harness?: boolean; buildId?: string; input0ArenaOffset?: number; psram?: { bytes: number; octal: boolean } },
 ) {
   const chip = idfChip(target);
   const flashMiB = (target.memory?.flash.bytes ?? 4 * 1024 * 1024) / (1024 * 1024);
@@ -496,6 +496,9 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor,
     harness: true,
     buildId: modelBuildId(compiled),
     input0ArenaOffset: compiled.plan.tensorOffset.get(compiled.graph.inputs[0]!) ?? 0,
+    // a plan split into PSRAM (plan/regions.ts): the project turns external RAM on; the S3 board tinyforge
+    // describes (esp32-s3-devkitc-1, N8R8) has octal PSRAM, the ESP32's modules quad (ESP-IDF's only mode there)
+    ...(compiled.plan.external ? { psram: { bytes: compiled.plan.external.arenaBytes, octal: target.name === 'esp32s3' } } : {}),
   });
   const harness = (template: string) => renderTemplateFile(join(IDF_DIR, template), idfView);
   const copy = (file: string) => readFileSync(file, 'utf8');
