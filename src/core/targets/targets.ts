@@ -232,7 +232,7 @@ export interface TargetDescriptor {
    * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
    * (the ESP32-C3 class): picks the RISC-V kernel variants
    */
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean };
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; s3simd?: boolean };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
@@ -636,7 +636,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'defaultBoard',
     'counters',
   ]);
-  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve']);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 's3simd']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
@@ -652,6 +652,8 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       ...(isa.has('armv6m') ? { armv6m: isa.field('armv6m').boolean() } : {}),
       ...(isa.has('rv32') ? { rv32: isa.field('rv32').boolean() } : {}),
       ...(isa.has('mve') ? { mve: isa.field('mve').boolean() } : {}),
+      ...(isa.has('xtensa') ? { xtensa: isa.field('xtensa').boolean() } : {}),
+      ...(isa.has('s3simd') ? { s3simd: isa.field('s3simd').boolean() } : {}),
     },
     memory:
       mem.value === null
