@@ -91,6 +91,17 @@ export interface BoardDescriptor {
   loader?: LoaderSpec;
   /** the silicon of a real board (required when `emulated` is false): docs/adding-a-target.md, Boards */
   hardware?: BoardHardware;
+  /**
+   * instruction-set facts that differ from the target's on this board: an emulator that lacks an
+   * extension the chip has (QEMU 7.2's esp32s3 core runs no `ee.*` SIMD instruction: `s3simd: false`),
+   * so code built to run here takes the kernels of the family below (`boardIsa`)
+   */
+  isa?: { s3simd?: boolean };
+}
+
+/** The ISA the kernels are chosen for when the code runs on `board` (the target's, less what the board lacks). */
+export function boardIsa(target: TargetDescriptor, board: BoardDescriptor | undefined): TargetDescriptor['isa'] {
+  return board?.isa ? { ...target.isa, ...board.isa } : target.isa;
 }
 
 /** Where a fact about the silicon came from: the vendor document and its section (by title where the number is not at hand). */
@@ -583,7 +594,21 @@ function parseHardware(r: Reader): BoardHardware {
 }
 
 function parseBoard(r: Reader): BoardDescriptor {
-  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader', 'hardware']);
+  r.only([
+    'name',
+    'emulated',
+    'description',
+    'clockHz',
+    'linkerScript',
+    'defines',
+    'counter',
+    'deviceCounter',
+    'sources',
+    'emulator',
+    'loader',
+    'hardware',
+    'isa',
+  ]);
   const board: BoardDescriptor = {
     name: r.field('name').string(),
     emulated: r.field('emulated').boolean(),
@@ -592,6 +617,7 @@ function parseBoard(r: Reader): BoardDescriptor {
     defines: r.has('defines') ? r.field('defines').stringMap() : {},
   };
   if (r.has('linkerScript')) board.linkerScript = r.field('linkerScript').string();
+  if (r.has('isa')) board.isa = { s3simd: r.field('isa').only(['s3simd']).field('s3simd').boolean() };
   if (r.has('counter')) board.counter = parseCounter(r.field('counter'));
   if (r.has('hardware')) board.hardware = parseHardware(r.field('hardware'));
   // a board we build firmware for says where it links and what its counts are

@@ -29,6 +29,9 @@
  * layers whose int32 accumulator is proven at compile time not to overflow (variant.ts), so ACCX's
  * low 32 bits (RUR.ACCX_0) are the exact int32 sum, with no shift or rounding in the way.
  *
+ * TF_XTENSA_S3_SIMD_MODEL forces the model on Xtensa too: for a compiler whose assembler lacks the S3's
+ * instructions (the compile check's xtensa-lx106-elf-gcc fallback, targets/esp32s3.json).
+ *
  * The macros take register names (q0..q7) and a literal step; pointer operands are `const int8_t *`
  * lvalues, advanced in place as the instruction advances its address register. */
 #ifndef TF_XTENSA_S3_SIMD_H
@@ -36,7 +39,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__XTENSA__)
+#if defined(__XTENSA__) && !defined(TF_XTENSA_S3_SIMD_MODEL)
 
 #define TF_S3_ZERO_ACCX() __asm__ volatile("ee.zero.accx")
 #define TF_S3_VLD_128_IP(qu, ptr, step) __asm__ volatile("ee.vld.128.ip " #qu ", %0, " #step : "+r"(ptr) : : "memory")
