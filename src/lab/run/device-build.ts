@@ -235,6 +235,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
     progress,
+    runOn: board,
   });
   if (fitFor && fitFor !== board)
     progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);
