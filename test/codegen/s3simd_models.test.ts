@@ -39,4 +39,16 @@ describe('codegen: the shared models on the S3 SIMD kernels, through the functio
       expect(Buffer.from(got.outputs).equals(expected), name).to.equal(true);
     });
   }
+
+  it('person_detect in row bands (the patch stage re-emits its first convolutions per band): bit-exact', async function () {
+    this.timeout(600_000);
+    const path = sharedModelPath('person_detect');
+    const compiled = compileGraph(readTflite(path), basename(path), { isa: loadTarget('esp32s3').isa, patch: 'auto' });
+    expect(compiled.patch).to.not.equal(undefined);
+    const cases = goldenCases('person_detect');
+    const got = await withTargetBuild(compiled, loadTarget('host'), undefined, { profile: false, progress: () => {} }, async ({ build }) =>
+      runOnHost(build.elf, Buffer.concat(cases.map((c) => c.input)), { timeoutMs: 300_000 }),
+    );
+    expect(Buffer.from(got.outputs).equals(Buffer.concat(cases.map((c) => c.output)))).to.equal(true);
+  });
 });
