@@ -238,10 +238,11 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
         scratchSymbol ??= `c${k}_scratch`;
         return scratchSymbol;
       },
-      addConst: (suffix, ctype, values) => {
+      addConst: (suffix, ctype, values, align) => {
         const symbol = `c${k}_${suffix}`;
         // C has no empty arrays: an empty table (an all-zero sparse layer's) is one unread 0, as codegen writes it
-        decls.push(`static const ${ctype} ${symbol}[] = { ${values.length > 0 ? Array.from(values).join(', ') : '0'} };`);
+        const aligned = align ? ` __attribute__((aligned(${align})))` : '';
+        decls.push(`static const ${ctype} ${symbol}[]${aligned} = { ${values.length > 0 ? Array.from(values).join(', ') : '0'} };`);
         return symbol;
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),

@@ -79,6 +79,8 @@ interface ConstArray {
   comment: string;
   /** the same without the tensor's name (weights.h: the name is printed once, in weights.c) */
   shortComment: string;
+  /** 16: the table starts on a 16-byte boundary (128-bit vector loads that ignore the low address bits); else 4 */
+  align?: 16;
 }
 
 /** The labels table's string literals, each element of the first output named once; absent without labels. */
@@ -269,6 +271,7 @@ export function generateC(
     layers,
     numLayers: layers.length,
     consts,
+    weights16: consts.some((c) => c.align === 16),
     weightBytes,
     headers: cFiles.roots,
     // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)
@@ -502,13 +505,13 @@ function emitContext(
       if (pointer === undefined) throw new Error(`internal: op ${op.index} (${op.kind}) asked for scratch it did not declare`);
       return pointer;
     },
-    addConst: (suffix, ctype, values) => {
+    addConst: (suffix, ctype, values, align) => {
       // C has no empty arrays: an empty table (a sparse layer whose weights are all zero) is one 0 no kernel reads
       const body = values.length > 0 ? cArrayBody(values) : '  0';
       const count = Math.max(1, values.length);
       // a table the same as one already emitted is that one (a row-band stage's band and steady
       // instances of a layer carry the same weights and records: person_detect's stage, 808 B)
-      const same = consts.find((c) => c.ctype === ctype && c.count === count && c.body === body);
+      const same = consts.find((c) => c.ctype === ctype && c.count === count && c.body === body && (c.align ?? 4) >= (align ?? 4));
       if (same) return same.symbol;
       const symbol = `${prefix}_l${layer.position}_${suffix}`;
       consts.push({
@@ -518,6 +521,7 @@ function emitContext(
         body,
         comment: `layer ${layer.position} (${op.kind}${layerOutput(layer)}) ${suffix}`,
         shortComment: `layer ${layer.position} (${op.kind}${layerOutput(layer)}) ${suffix}`,
+        ...(align ? { align } : {}),
       });
       return symbol;
     },

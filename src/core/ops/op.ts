@@ -18,19 +18,25 @@ export interface KernelIsa {
   rv32?: boolean;
   /** Armv8.1-M MVE (Helium, Cortex-M55/M85): 128-bit integer vectors, tail predication, low-overhead loops; the DSP extension too */
   mve?: boolean;
+  /** Xtensa LX6/LX7 (the ESP32 and ESP32-S3): zero-overhead loops, MAC16 where the core has it */
+  xtensa?: boolean;
+  /** the ESP32-S3's SIMD extension (PIE): eight 128-bit q registers, the 40-bit ACCX accumulator, `ee.*` instructions */
+  s3simd?: boolean;
 }
 
 /**
  * The instruction-set families kernel variants are written for. A target belongs to exactly one
  * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.
  */
-export type IsaFamily = 'arm-mve' | 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
+export type IsaFamily = 'arm-mve' | 'arm-dsp' | 'armv6m' | 'rv32' | 'xtensa-s3' | 'xtensa' | 'portable';
 
 export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
   if (isa?.mve) return 'arm-mve';
   if (isa?.dsp) return 'arm-dsp';
   if (isa?.armv6m) return 'armv6m';
   if (isa?.rv32) return 'rv32';
+  if (isa?.s3simd) return 'xtensa-s3';
+  if (isa?.xtensa) return 'xtensa';
   return 'portable';
 }
 
@@ -39,7 +45,7 @@ export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
  * MVE core has the DSP extension, so an op without an MVE variant runs its Arm DSP one, not the
  * portable C.
  */
-const FALLBACK_FAMILY: Partial<Record<IsaFamily, IsaFamily>> = { 'arm-mve': 'arm-dsp' };
+const FALLBACK_FAMILY: Partial<Record<IsaFamily, IsaFamily>> = { 'arm-mve': 'arm-dsp', 'xtensa-s3': 'xtensa' };
 
 /** The families whose variants run on the target, most specific first (the last one's before the portable C). */
 export function familyChain(isa: KernelIsa | undefined): IsaFamily[] {
@@ -52,9 +58,11 @@ export function familyChain(isa: KernelIsa | undefined): IsaFamily[] {
  * The family whose measured costs price a family's storage kernels (Huffman, palette, sparse, INT4)
  * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed.
  */
-export type PricedFamily = Exclude<IsaFamily, 'arm-mve'>;
+export type PricedFamily = Exclude<IsaFamily, 'arm-mve' | 'xtensa-s3' | 'xtensa'>;
 
+/** The Xtensa families have no measured storage-kernel costs yet: they are priced as the portable C. */
 export function pricingFamily(family: IsaFamily): PricedFamily {
+  if (family === 'xtensa-s3' || family === 'xtensa') return 'portable';
   return family === 'arm-mve' ? 'arm-dsp' : family;
 }
 
@@ -166,7 +174,7 @@ export interface LayerEmitContext {
    * Adds a const table in flash beside the weights (per-channel multipliers, re-arranged weights)
    * and returns its symbol. `suffix` must be unique within the layer.
    */
-  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t', values: ArrayLike<number>): string;
+  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t', values: ArrayLike<number>, align?: 16): string;
   /** renders a handlebars template that lives beside the op (path relative to the op's folder) */
   render(templatePath: string, view: object): string;
   /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */

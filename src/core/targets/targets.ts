@@ -98,6 +98,17 @@ export interface BoardDescriptor {
   loader?: LoaderSpec;
   /** the silicon of a real board (required when `emulated` is false): docs/adding-a-target.md, Boards */
   hardware?: BoardHardware;
+  /**
+   * instruction-set facts that differ from the target's on this board: an emulator that lacks an
+   * extension the chip has (QEMU 7.2's esp32s3 core runs no `ee.*` SIMD instruction: `s3simd: false`),
+   * so code built to run here takes the kernels of the family below (`boardIsa`)
+   */
+  isa?: { s3simd?: boolean };
+}
+
+/** The ISA the kernels are chosen for when the code runs on `board` (the target's, less what the board lacks). */
+export function boardIsa(target: TargetDescriptor, board: BoardDescriptor | undefined): TargetDescriptor['isa'] {
+  return board?.isa ? { ...target.isa, ...board.isa } : target.isa;
 }
 
 /** Where a fact about the silicon came from: the vendor document and its section (by title where the number is not at hand). */
@@ -259,7 +270,7 @@ export interface TargetDescriptor {
    * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
    * (the ESP32-C3 class): picks the RISC-V kernel variants
    */
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean };
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; s3simd?: boolean };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
@@ -647,7 +658,21 @@ function parseHardware(r: Reader): BoardHardware {
 }
 
 function parseBoard(r: Reader): BoardDescriptor {
-  r.only(['name', 'emulated', 'description', 'clockHz', 'linkerScript', 'defines', 'counter', 'deviceCounter', 'sources', 'emulator', 'loader', 'hardware']);
+  r.only([
+    'name',
+    'emulated',
+    'description',
+    'clockHz',
+    'linkerScript',
+    'defines',
+    'counter',
+    'deviceCounter',
+    'sources',
+    'emulator',
+    'loader',
+    'hardware',
+    'isa',
+  ]);
   const board: BoardDescriptor = {
     name: r.field('name').string(),
     emulated: r.field('emulated').boolean(),
@@ -656,6 +681,7 @@ function parseBoard(r: Reader): BoardDescriptor {
     defines: r.has('defines') ? r.field('defines').stringMap() : {},
   };
   if (r.has('linkerScript')) board.linkerScript = r.field('linkerScript').string();
+  if (r.has('isa')) board.isa = { s3simd: r.field('isa').only(['s3simd']).field('s3simd').boolean() };
   if (r.has('counter')) board.counter = parseCounter(r.field('counter'));
   if (r.has('hardware')) board.hardware = parseHardware(r.field('hardware'));
   // a board we build firmware for says where it links and what its counts are
@@ -700,7 +726,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'defaultBoard',
     'counters',
   ]);
-  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve']);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 's3simd']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
@@ -716,6 +742,8 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       ...(isa.has('armv6m') ? { armv6m: isa.field('armv6m').boolean() } : {}),
       ...(isa.has('rv32') ? { rv32: isa.field('rv32').boolean() } : {}),
       ...(isa.has('mve') ? { mve: isa.field('mve').boolean() } : {}),
+      ...(isa.has('xtensa') ? { xtensa: isa.field('xtensa').boolean() } : {}),
+      ...(isa.has('s3simd') ? { s3simd: isa.field('s3simd').boolean() } : {}),
     },
     memory:
       mem.value === null

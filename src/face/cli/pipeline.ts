@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Graph } from '../../core/ir/graph.ts';
-import { type TargetDescriptor, loadTarget, targetNameFor } from '../../core/targets/targets.ts';
+import { type TargetDescriptor, loadTarget, placeOnBoards, targetNameFor } from '../../core/targets/targets.ts';
 import { type StreamOptions, featureQuantizationNote } from '../../core/pipeline/stream.ts';
 import {
   type LoadedPipeline,
@@ -146,7 +146,7 @@ export async function pipelineReport(
   let costs: StreamCosts;
   let memory: PipelineReport['memory'] = null;
   if (runsOn) {
-    const compiled = compilePipeline(loaded, runsOn);
+    const compiled = compilePipeline(loaded, runsOn, runsOn.firmware === 'host' ? {} : { board: placeOnBoards(runsOn, opts.board, false).runOn });
     if (runsOn.firmware === 'host') {
       progress('building the pipeline for the host');
       result = await runPipelineOnHost(compiled, loaded, runsOn, { workDir: opts.keep, timeoutMs: opts.timeout });

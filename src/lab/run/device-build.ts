@@ -19,7 +19,7 @@ import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index
 import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { checkFits, externalRamOptions } from '../toolchain/fit.ts';
-import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
@@ -108,6 +108,8 @@ export interface PlanShaping {
   onnxRequant?: OnnxRequant;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
+  /** the board the code runs on, when not the one the fit is checked for (an emulator of a real board's core): its ISA picks the kernels */
+  runOn?: BoardDescriptor;
 }
 
 /** Compiles for the target's ISA and refuses a model too big for the board, before any build. */
@@ -120,7 +122,7 @@ export function compileForTarget(
 ): CompiledModel {
   const { budget, patch, prefer, kernels, deadNeurons, onnxRequant } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), {
-    isa: target.isa,
+    isa: boardIsa(target, shaping.runOn ?? board),
     partRam: smallestPartRam(target),
     budget,
     patch,
@@ -234,6 +236,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
     progress,
+    runOn: board,
   });
   if (fitFor && fitFor !== board)
     progress(`${board!.name} runs the model for ${fitFor.name}: the memory fit is checked for ${fitFor.name}, the counts are the emulator's`);

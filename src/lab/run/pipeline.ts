@@ -18,8 +18,8 @@ import { optimizeGraph } from '../../core/passes/index.ts';
 import { executedMacs, prepareGraph } from '../../core/ops/prepare.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
 import { layerCostPerMac } from '../../core/ops/kernel_cost.ts';
-import type { TargetDescriptor } from '../../core/targets/targets.ts';
-import { smallestPartRam } from '../../core/targets/targets.ts';
+import type { BoardDescriptor, TargetDescriptor } from '../../core/targets/targets.ts';
+import { boardIsa, smallestPartRam } from '../../core/targets/targets.ts';
 import { generatePipelineC } from '../../core/pipeline/pipeline_c.ts';
 import {
   type StreamOptions,
@@ -114,13 +114,15 @@ function mergeFiles(models: CompiledModel[]): GeneratedFile[] {
 export interface PipelineCompileOptions {
   /** the banner's command line */
   command?: string;
+  /** the board the pipeline runs on: its ISA picks the kernels (`boardIsa`); absent: the target's chip */
+  board?: BoardDescriptor;
 }
 
 /** Compiles both models for the target and generates tf_pipeline.h/.c next to them. */
 export function compilePipeline(loaded: PipelineModels, target: TargetDescriptor, options: PipelineCompileOptions = {}): CompiledPipeline {
   const names = pipelineNames(loaded.frontEnd?.path ?? null, loaded.model.path);
   const compileOptions = {
-    isa: target.isa,
+    isa: boardIsa(target, options.board),
     partRam: smallestPartRam(target),
     provenance: { target: target.name, ...(options.command ? { command: options.command } : {}) },
   };

@@ -144,6 +144,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
     progress,
+    runOn: board,
   });
   // after compiling: the model is validated (sizes within MAX_MODEL_BYTES) before an input is made for it
   const cases = options.cases ?? [zeroPointCase(graph)];

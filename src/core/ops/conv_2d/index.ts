@@ -14,6 +14,7 @@ import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convRv32Variant } from './rv32.ts';
 import { convMveVariant } from './mve.ts';
+import { convS3Variant } from './s3simd.ts';
 import { emitConvPortable } from './portable.ts';
 import { convSparseTaps, convSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
@@ -215,6 +216,7 @@ const def: OpDef<Conv2DParams> = {
     convM0plusVariant,
     convRv32Variant,
     convMveVariant,
+    convS3Variant,
     ...convSparseVariants,
   ],
   denseCost: (p, isa) =>

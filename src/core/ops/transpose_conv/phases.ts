@@ -208,8 +208,8 @@ function phaseContext(
     },
     output,
     scratch,
-    addConst: (suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t', values: ArrayLike<number>) =>
-      ctx.addConst(`${tag}${suffix}`, ctype, values),
+    addConst: (suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t', values: ArrayLike<number>, align?: 16) =>
+      ctx.addConst(`${tag}${suffix}`, ctype, values, align),
     render: (file: string, view: object) => renderOpTemplate(convDir, file, view),
   });
 }

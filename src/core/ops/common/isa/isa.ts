@@ -17,6 +17,9 @@ export const ISA_HEADERS: Record<IsaFamily, string> = {
   'arm-dsp': 'arm_dsp.h',
   armv6m: 'armv6m.h',
   rv32: 'rv32.h',
+  // the shared kernels' primitives on Xtensa are the portable C's; the S3's SIMD kernels include their own header
+  'xtensa-s3': 'portable.h',
+  xtensa: 'portable.h',
   portable: 'portable.h',
 };
 
@@ -29,12 +32,16 @@ export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly s
   'arm-dsp': ['arm_dsp.h', 'dsp_requant.h'],
   armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
   rv32: ['rv32.h'],
+  'xtensa-s3': ['xtensa_s3_simd.h', 'xtensa_s3_dot.h'],
+  xtensa: [],
 };
 
 /** The common/isa/ files a model of `family` may ship: its own and those of the families it falls back to. */
 export function familyFiles(family: IsaFamily): readonly string[] {
   if (family === 'portable') return [ISA_HEADERS.portable];
-  return family === 'arm-mve' ? [...ISA_FAMILY_FILES['arm-mve'], ...ISA_FAMILY_FILES['arm-dsp']] : ISA_FAMILY_FILES[family];
+  if (family === 'arm-mve') return [...ISA_FAMILY_FILES['arm-mve'], ...ISA_FAMILY_FILES['arm-dsp']];
+  if (family === 'xtensa-s3') return [...ISA_FAMILY_FILES['xtensa-s3'], ...ISA_FAMILY_FILES.xtensa];
+  return ISA_FAMILY_FILES[family];
 }
 
 export function isaHeader(family: IsaFamily): string {

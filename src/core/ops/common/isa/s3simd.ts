@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The ESP32-S3 SIMD kernels' shared shape ('xtensa-s3' family: conv_2d/s3simd.ts,
+ * fully_connected/s3simd.ts): every output is one dot product of an input row with a weight row,
+ * 16 int8 products per EE.VMULAS.S8.ACCX into the 40-bit ACCX (xtensa_s3_dot.h), then TFLite's
+ * requantization.
+ *
+ * The S3's 128-bit loads ignore an address's low four bits, so both operands of a dot product must
+ * start on a 16-byte boundary, and a row's tail must not need a partial load:
+ * - weight rows are padded with zeros to a multiple of 16 bytes and stored 16-byte aligned
+ *   (`addConst(.., 16)`); a zero weight adds nothing whatever input byte meets it;
+ * - the input row (an FC batch row, a 1x1 pixel, an im2col receptive field) is copied or gathered
+ *   into the layer's scratch, which is 16-byte aligned, with its padding zeroed once.
+ * The copy costs one pass over a row against `columns` dot products over it.
+ *
+ * The input offset is folded into per-column start values (b + io·Σw, weighted.ts), so the dot
+ * product runs on the raw int8 bytes: the same int32 sum as the portable kernel, bit-exact. A
+ * padded tap of im2col holds the input zero point: with the offset folded in it adds exactly
+ * nothing, as the reference kernel's skipped taps.
+ */
+import type { ChannelMultipliers } from '../families/weighted.ts';
+import { cTerm, foldedAccumulatorInit, requantExprs } from '../families/weighted.ts';
+import type { LayerEmitContext } from '../../op.ts';
+
+/** The SIMD width in int8 lanes. */
+export const S3_LANES = 16;
+
+/** `n` rounded up to whole 128-bit blocks. */
+export function s3Padded(n: number): number {
+  return Math.ceil(n / S3_LANES) * S3_LANES;
+}
+
+/** `rows` rows of `depth` weights, each padded with zeros to `s3Padded(depth)` bytes. */
+export function s3PaddedRows(weights: Int8Array, rows: number, depth: number): Int8Array {
+  const stride = s3Padded(depth);
+  const out = new Int8Array(rows * stride);
+  for (let r = 0; r < rows; r++) out.set(weights.subarray(r * depth, (r + 1) * depth), r * stride);
+  return out;
+}
+
+/** What the requantizing dot products of one layer need. */
+export interface S3DotLayer extends ChannelMultipliers {
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number;
+  actMax: number;
+}
+
+/** One group of columns: its weight rows (`columns` x `depth`) and biases. */
+export interface S3Group {
+  weights: Int8Array;
+  bias?: Int32Array;
+}
+
+/** Tables and C helpers of a layer's column loop (one call per group). */
+export interface S3Columns {
+  /** padded row length in bytes */
+  stride: number;
+  /** C statements writing `columns` outputs of `groupIndex`'s group from the aligned row `rowExpr` to `outExpr` */
+  loop(rowExpr: string, outExpr: string, groupExpr: string): string[];
+}
+
+/**
+ * The weights and starts of every group (group g's columns follow group g-1's), and the C loop over
+ * one group's columns. `columns` per group, `depth` per row.
+ */
+export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number, depth: number, ctx: LayerEmitContext): S3Columns {
+  const stride = s3Padded(depth);
+  const padded = new Int8Array(groups.length * columns * stride);
+  const starts = new Int32Array(groups.length * columns);
+  groups.forEach((g, i) => {
+    padded.set(s3PaddedRows(g.weights, columns, depth), i * columns * stride);
+    starts.set(foldedAccumulatorInit(g.weights, columns, depth, layer.inputOffset, g.bias), i * columns);
+  });
+  const w = ctx.addConst('w_s3', 'int8_t', padded, 16);
+  const start = ctx.addConst('start_s3', 'int32_t', starts);
+  const { mult, shift } = requantExprs(layer, 'ch', ctx.addConst);
+  const blocks = stride / S3_LANES;
+  return {
+    stride,
+    loop: (rowExpr, outExpr, groupExpr) => [
+      `{`,
+      `  const int base = ${groupExpr} * ${columns};`,
+      `  const int8_t *w = ${w} + base * ${stride};`,
+      `  int8_t *const dst = ${outExpr};`,
+      `  for (int c = 0; c < ${columns}; ++c, w += ${stride}) {`,
+      `    const int ch = base + c;`,
+      `    const int32_t acc = ${start}[ch] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
+      `    dst[c] = (int8_t)tf_clamp(tf_mbqm(acc, ${mult}, ${shift}) ${cTerm(layer.outputZeroPoint)}, ${layer.actMin}, ${layer.actMax});`,
+      `  }`,
+      `}`,
+    ],
+  };
+}
+
+/** Scratch for one aligned row of `depth` bytes per group. */
+export function s3RowScratch(depth: number, groups = 1): number {
+  return groups * s3Padded(depth);
+}
+
+/** The C file every S3 SIMD kernel includes. */
+export const S3_C_FILES = ['common/isa/xtensa_s3_dot.h'] as const;

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The ESP32-S3's SIMD instructions (the processor instruction extensions, PIE) the 'xtensa-s3' kernels
+ * use, one macro each with two definitions:
+ *
+ * - on the chip (__XTENSA__ with the S3's assembler): the instruction itself, as inline asm;
+ * - anywhere else: a functional model in C, the q registers and the ACCX accumulator as static state,
+ *   so the same kernel source runs on a host and is tested there bit for bit against the portable C.
+ *   QEMU 7.2's esp32s3 core does not execute these instructions, so the host model is also what
+ *   checks the kernels in CI.
+ *
+ * Semantics, from the ESP32-S3 Technical Reference Manual, chapter "Processor Instruction Extensions
+ * (PIE)" (its sections on the register file, on ACCX and the instruction list), and the operand lists
+ * of the S3's TIE as GNU binutils has it (xtensa-modules.c of the esp32s3 overlay):
+ *
+ * - q0..q7: eight 128-bit registers, lanes of 16 int8 in little-endian byte order (lane i = byte i of
+ *   memory after a load).
+ * - ACCX: a 40-bit accumulator (the TIE state ACCX, 40 bits; user registers ACCX_0 = bits 31..0 and
+ *   ACCX_1 = bits 39..32).
+ * - EE.ZERO.ACCX: ACCX = 0.
+ * - EE.VLD.128.IP qu, as, imm: qu = the 16 bytes at (as & ~15), the address's low four bits ignored
+ *   (the load is 16-byte aligned); then as += imm (imm a multiple of 16 in [-2048, 2032]).
+ * - EE.VMULAS.S8.ACCX qx, qy: ACCX += sum over the 16 lanes of qx[i] * qy[i], signed 8 x 8 bits.
+ * - EE.VMULAS.S8.ACCX.LD.IP qu, as, imm, qx, qy: the same multiply-accumulate of the old qx, qy and,
+ *   in the same instruction, qu = the 16 bytes at (as & ~15), as += imm.
+ * - RUR.ACCX_0 ar: ar = ACCX bits 31..0.
+ *
+ * The model keeps ACCX in 40 bits, two's complement. Whether the hardware wraps or saturates a sum
+ * beyond 40 bits is not stated where we read it; the kernels never come near it: they run only on
+ * layers whose int32 accumulator is proven at compile time not to overflow (variant.ts), so ACCX's
+ * low 32 bits (RUR.ACCX_0) are the exact int32 sum, with no shift or rounding in the way.
+ *
+ * TF_XTENSA_S3_SIMD_MODEL forces the model on Xtensa too: for a compiler whose assembler lacks the S3's
+ * instructions (the compile check's xtensa-lx106-elf-gcc fallback, targets/esp32s3.json).
+ *
+ * The macros take register names (q0..q7) and a literal step; pointer operands are `const int8_t *`
+ * lvalues, advanced in place as the instruction advances its address register. */
+#ifndef TF_XTENSA_S3_SIMD_H
+#define TF_XTENSA_S3_SIMD_H
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__XTENSA__) && !defined(TF_XTENSA_S3_SIMD_MODEL)
+
+#define TF_S3_ZERO_ACCX() __asm__ volatile("ee.zero.accx")
+#define TF_S3_VLD_128_IP(qu, ptr, step) __asm__ volatile("ee.vld.128.ip " #qu ", %0, " #step : "+r"(ptr) : : "memory")
+#define TF_S3_VMULAS_S8_ACCX(qx, qy) __asm__ volatile("ee.vmulas.s8.accx " #qx ", " #qy)
+#define TF_S3_VMULAS_S8_ACCX_LD_IP(qu, ptr, step, qx, qy) \
+  __asm__ volatile("ee.vmulas.s8.accx.ld.ip " #qu ", %0, " #step ", " #qx ", " #qy : "+r"(ptr) : : "memory")
+#define TF_S3_RUR_ACCX_0(ar) __asm__ volatile("rur.accx_0 %0" : "=r"(ar))
+
+#else
+
+/* the functional model's machine state */
+typedef struct {
+  int8_t q[8][16];
+  int64_t accx; /* 40 bits, sign-extended */
+} tf_s3_state_t;
+
+static inline tf_s3_state_t *tf_s3_state(void) {
+  static tf_s3_state_t state;
+  return &state;
+}
+
+#define TF_S3_Q_q0 0
+#define TF_S3_Q_q1 1
+#define TF_S3_Q_q2 2
+#define TF_S3_Q_q3 3
+#define TF_S3_Q_q4 4
+#define TF_S3_Q_q5 5
+#define TF_S3_Q_q6 6
+#define TF_S3_Q_q7 7
+
+static inline int64_t tf_s3_wrap40(int64_t v) {
+  const uint64_t low = (uint64_t)v & 0xFFFFFFFFFFull;
+  return (low & 0x8000000000ull) ? (int64_t)(low | ~0xFFFFFFFFFFull) : (int64_t)low;
+}
+
+/* the 16 bytes of the 16-byte block holding `address`, as the load reads them */
+static inline void tf_s3_vld_128(int qu, const int8_t *address) {
+  memcpy(tf_s3_state()->q[qu], (const void *)((uintptr_t)address & ~(uintptr_t)15), 16);
+}
+
+static inline void tf_s3_vmulas_s8_accx(int qx, int qy) {
+  tf_s3_state_t *const s = tf_s3_state();
+  int64_t sum = 0;
+  for (int i = 0; i < 16; ++i) sum += (int32_t)s->q[qx][i] * s->q[qy][i];
+  s->accx = tf_s3_wrap40(s->accx + sum);
+}
+
+#define TF_S3_ZERO_ACCX() (tf_s3_state()->accx = 0)
+#define TF_S3_VLD_128_IP(qu, ptr, step) (tf_s3_vld_128(TF_S3_Q_##qu, (ptr)), (ptr) += (step))
+#define TF_S3_VMULAS_S8_ACCX(qx, qy) tf_s3_vmulas_s8_accx(TF_S3_Q_##qx, TF_S3_Q_##qy)
+/* the product reads qx and qy before the load writes qu */
+#define TF_S3_VMULAS_S8_ACCX_LD_IP(qu, ptr, step, qx, qy) (TF_S3_VMULAS_S8_ACCX(qx, qy), TF_S3_VLD_128_IP(qu, ptr, step))
+#define TF_S3_RUR_ACCX_0(ar) ((ar) = (int32_t)(uint32_t)((uint64_t)tf_s3_state()->accx & 0xFFFFFFFFu))
+
+#endif
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * xtensa_s3_simd.h's functional model, instruction by instruction (the semantics its comment cites
+ * from the ESP32-S3 TRM), and xtensa_s3_dot.h's dot product against a plain sum over every block
+ * count the pipelined loop distinguishes. On an S3 compiler, the same header gives the instructions
+ * themselves: test/build/s3simd_asm.test.ts.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileAndRun } from '../../../../../test/helpers/op_harness.ts';
+
+const files = ['xtensa_s3_simd.h', 'xtensa_s3_dot.h'].map((name) => ({
+  name,
+  path: `common/isa/${name}`,
+  text: readFileSync(join(import.meta.dirname, name), 'utf8'),
+}));
+
+function run(body: string): number[] {
+  const program = [
+    '#include <stdint.h>',
+    '#include <stdio.h>',
+    '#include "xtensa_s3_dot.h"',
+    'static void put(int32_t v) { fwrite(&v, 4, 1, stdout); }',
+    'int main(void) {',
+    body,
+    '  return 0;',
+    '}',
+  ].join('\n');
+  const out = compileAndRun(program, files);
+  return Array.from(new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4));
+}
+
+describe('ESP32-S3 SIMD functional model (xtensa_s3_simd.h)', () => {
+  it('EE.VLD.128.IP reads the aligned 16-byte block holding the address and advances it by the step', () => {
+    const got = run(`
+  static int8_t bytes[48] __attribute__((aligned(16)));
+  for (int i = 0; i < 48; ++i) bytes[i] = (int8_t)i;
+  const int8_t *p = bytes + 5; /* the low four bits are ignored: the block at 0 */
+  TF_S3_VLD_128_IP(q4, p, 16);
+  put((int32_t)(p - bytes));
+  put(tf_s3_state()->q[4][0]);
+  put(tf_s3_state()->q[4][15]);
+  TF_S3_VLD_128_IP(q5, p, -16); /* from bytes + 21: the block at 16 */
+  put((int32_t)(p - bytes));
+  put(tf_s3_state()->q[5][0]);`);
+    expect(got).to.deep.equal([21, 0, 15, 5, 16]);
+  });
+
+  it('EE.VMULAS.S8.ACCX adds the 16 signed products to ACCX; RUR.ACCX_0 reads its low 32 bits', () => {
+    const got = run(`
+  static int8_t a[16] __attribute__((aligned(16)));
+  static int8_t b[16] __attribute__((aligned(16)));
+  for (int i = 0; i < 16; ++i) { a[i] = (int8_t)(i % 2 ? -128 : 127); b[i] = (int8_t)(i < 8 ? -128 : 3); }
+  const int8_t *pa = a, *pb = b;
+  int32_t low;
+  TF_S3_ZERO_ACCX();
+  TF_S3_VLD_128_IP(q0, pa, 0);
+  TF_S3_VLD_128_IP(q7, pb, 0);
+  TF_S3_VMULAS_S8_ACCX(q0, q7);
+  TF_S3_VMULAS_S8_ACCX(q0, q7);
+  TF_S3_RUR_ACCX_0(low);
+  put(low);
+  /* 40 bits: a sum past 2^31 keeps its high bits in ACCX, RUR.ACCX_0 shows the low word */
+  tf_s3_state()->accx = ((int64_t)1 << 39) - 1;
+  TF_S3_VMULAS_S8_ACCX(q0, q7);
+  put((int32_t)(tf_s3_state()->accx >> 32));`);
+    // per pass, lanes 0-7: 4 x 127 x -128 + 4 x -128 x -128 = 512; lanes 8-15: 4 x 127 x 3 + 4 x -128 x 3 = -12
+    expect(got[0]).to.equal(2 * (4 * 127 * -128 + 4 * -128 * -128 + 4 * 127 * 3 + 4 * -128 * 3));
+    // 2^39 - 1 + 500 wraps to -2^39 + 499, whose bits 39..32 read back sign-extended are -128
+    expect(got[1]).to.equal(-128);
+  });
+
+  it('EE.VMULAS.S8.ACCX.LD.IP multiplies the old registers, then loads', () => {
+    const got = run(`
+  static int8_t a[32] __attribute__((aligned(16)));
+  for (int i = 0; i < 32; ++i) a[i] = (int8_t)(i < 16 ? 2 : 5);
+  const int8_t *p = a;
+  int32_t low;
+  TF_S3_ZERO_ACCX();
+  TF_S3_VLD_128_IP(q1, p, 16);
+  TF_S3_VMULAS_S8_ACCX_LD_IP(q1, p, 16, q1, q1); /* 16 x 2 x 2, then q1 = 5s */
+  TF_S3_VMULAS_S8_ACCX(q1, q1); /* 16 x 5 x 5 */
+  TF_S3_RUR_ACCX_0(low);
+  put(low);`);
+    expect(got).to.deep.equal([16 * 4 + 16 * 25]);
+  });
+
+  it('tf_s3_dot_s8 sums every product of 1 to 9 blocks (the pipelined loop, both tails)', () => {
+    const got = run(`
+  static int8_t x[144] __attribute__((aligned(16)));
+  static int8_t w[144] __attribute__((aligned(16)));
+  uint32_t seed = 7;
+  for (int i = 0; i < 144; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    x[i] = (int8_t)(seed >> 24);
+    seed = seed * 1103515245u + 12345u;
+    w[i] = (int8_t)(seed >> 24);
+  }
+  for (int blocks = 1; blocks <= 9; ++blocks) {
+    int32_t want = 0;
+    for (int i = 0; i < blocks * 16; ++i) want += x[i] * w[i];
+    put(tf_s3_dot_s8(x, w, blocks) - want);
+  }`);
+    expect(got).to.deep.equal(new Array(9).fill(0));
+  });
+});

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * CONV_2D's ESP32-S3 SIMD variant ('xtensa-s3'): one output pixel at a time, its input row in aligned
+ * scratch, then per output channel a dot product of 16 int8 products per EE.VMULAS.S8.ACCX
+ * (common/isa/s3simd.ts, xtensa_s3_dot.h) and TFLite's requantization.
+ *
+ * - 1x1 at stride 1 without padding: the pixel's channels are copied into the row.
+ * - Every other shape (k x k, strided, dilated, padded, grouped): the pixel's receptive field is
+ *   gathered into the row (rv32.ts's gather, padded taps as the input zero point), one row per group.
+ *
+ * Covers every int8 CONV_2D the op accepts.
+ */
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import { S3_C_FILES, type S3Group, s3Columns, s3Padded, s3RowScratch } from '../common/isa/s3simd.ts';
+import type { Conv2DParams } from './index.ts';
+import { isPointwise, summary } from './describe.ts';
+import { gatherFunction } from './rv32.ts';
+
+/** Bytes of one group's row: the pixel's channels (1x1) or its receptive field. */
+function depthOf(p: Conv2DParams): number {
+  return isPointwise(p) ? p.inC : p.kH * p.kW * p.filterInC;
+}
+
+export function convS3ScratchBytes(p: Conv2DParams): number {
+  return s3RowScratch(depthOf(p), p.groups);
+}
+
+function emitConvS3(p: Conv2DParams, ctx: LayerEmitContext): string {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const depth = depthOf(p);
+  const stride = s3Padded(depth);
+  const perGroup = p.outC / p.groups;
+  // OHWI: a group's filters are consecutive rows, each in the gather's order
+  const groups: S3Group[] = Array.from({ length: p.groups }, (_, g) => ({
+    weights: filter.subarray(g * perGroup * depth, (g + 1) * perGroup * depth),
+    bias: bias?.subarray(g * perGroup, (g + 1) * perGroup),
+  }));
+  const columns = s3Columns(p, groups, perGroup, depth, ctx);
+  const pointwise = isPointwise(p);
+  const lines: string[] = [];
+  if (!pointwise) lines.push(gatherFunction(p, ctx.fnName, stride), '');
+  lines.push(`static void ${ctx.fnName}(void) {`);
+  lines.push(`  /* ${summary(p)}`);
+  lines.push(
+    `   * ESP32-S3 SIMD: ${pointwise ? 'each pixel copied' : `each receptive field (K = ${depth}) gathered`} into a 16-byte aligned row of ${stride} bytes${p.groups > 1 ? ' per group' : ''}, 16 MACs per EE.VMULAS.S8.ACCX */`,
+  );
+  lines.push(`  const int8_t *in = ${ctx.input(0)};`);
+  lines.push(`  int8_t *out = ${ctx.output(0)};`);
+  lines.push(`  int8_t *const row = (int8_t *)${ctx.scratch()};`);
+  // the gather and the copy write only the first `depth` bytes of each group's row: the rest stays zero
+  if (stride > depth) lines.push(`  memset(row, 0, ${stride * p.groups});`);
+  const body = (indent: string) => [
+    ...(p.groups === 1
+      ? columns.loop('row', 'out', '0')
+      : [`for (int g = 0; g < ${p.groups}; ++g)`, ...columns.loop(`row + g * ${stride}`, `out + g * ${perGroup}`, 'g')]
+    ).map((l) => `${indent}${l}`),
+  ];
+  if (pointwise) {
+    lines.push(`  for (int px = 0; px < ${p.batches * p.outH * p.outW}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
+    lines.push(`    memcpy(row, in, ${p.inC});`);
+    lines.push(...body('    '));
+    lines.push('  }');
+  } else {
+    lines.push(`  for (int b = 0; b < ${p.batches}; ++b, in += ${p.inH * p.inW * p.inC}) {`);
+    lines.push(`    for (int oy = 0; oy < ${p.outH}; ++oy) {`);
+    lines.push(`      for (int ox = 0; ox < ${p.outW}; ++ox, out += ${p.outC}) {`);
+    lines.push(`        ${ctx.fnName}_gather(row, in, oy, ox);`);
+    lines.push(...body('        '));
+    lines.push('      }');
+    lines.push('    }');
+    lines.push('  }');
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+export const convS3Variant: KernelVariant<Conv2DParams> = {
+  name: 's3simd',
+  family: 'xtensa-s3',
+  applies: () => true,
+  scratchBytes: convS3ScratchBytes,
+  emit: emitConvS3,
+  cFiles: S3_C_FILES,
+};
