@@ -43,28 +43,12 @@ const TESTS: BackendTest[] = [
   // constant B of rank 3: BATCH_MATMUL with B a constant, which takes both zero points; it
   // requantizes in TFLite's fixed point (within 1 LSB of ONNX Runtime), equal on these 12 outputs
   { name: 'test_qlinearmatmul_3D', outcome: 'pass' },
-  // ConvInteger / MatMulInteger: the weights are stored centred, but the output is the int32
-  // accumulator itself, which no kernel gives (they all requantize to int8)
-  {
-    name: 'test_convinteger_with_padding',
-    outcome:
-      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
-  },
-  {
-    name: 'test_convinteger_without_padding',
-    outcome:
-      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
-  },
-  {
-    name: 'test_basic_convinteger',
-    outcome:
-      /node 2 'ConvInteger_0' \(Conv\): its output 'y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
-  },
-  {
-    name: 'test_matmulinteger',
-    outcome:
-      /node 2 'MatMulInteger_0' \(MatMul\): its output 'Y_float' is the int32 accumulator .*: tinyforge's conv and fully connected kernels give int8 outputs only$/,
-  },
+  // ConvInteger / MatMulInteger: scale 1 on both sides, so the sum is the accumulator: CONV_2D and
+  // FULLY_CONNECTED with an int32 output, which is the accumulator itself (no requantization)
+  { name: 'test_convinteger_with_padding', outcome: 'pass' },
+  { name: 'test_convinteger_without_padding', outcome: 'pass' },
+  { name: 'test_basic_convinteger', outcome: 'pass' },
+  { name: 'test_matmulinteger', outcome: 'pass' },
   // a constant input folds the whole graph: nothing is left to compute on the device
   { name: 'test_dynamicquantizelinear', bindAll: true, outcome: /graph output 'y' is a constant$/ },
   { name: 'test_dynamicquantizelinear_max_adjusted', bindAll: true, outcome: /graph output 'y' is a constant$/ },
