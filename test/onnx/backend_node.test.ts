@@ -31,9 +31,10 @@ interface BackendTest {
 const TESTS: BackendTest[] = [
   { name: 'test_quantizelinear', outcome: 'pass' },
   { name: 'test_dequantizelinear', outcome: 'pass' },
-  // per-axis (channel) scales on an activation: the IR quantizes activations per tensor only
-  { name: 'test_quantizelinear_axis', outcome: /node 0 \(QuantizeLinear\): per-axis quantization of an activation is not supported$/ },
-  { name: 'test_dequantizelinear_axis', outcome: /node 0 \(DequantizeLinear\): per-axis dequantization of an activation is not supported$/ },
+  // per-axis (channel) scales at the model's edge: one QUANTIZE / DEQUANTIZE with a scale and zero
+  // point per channel
+  { name: 'test_quantizelinear_axis', outcome: 'pass' },
+  { name: 'test_dequantizelinear_axis', outcome: 'pass' },
   // uint8 weight 0 with zero point 255 (w - zw = -255): the 1x1 conv runs as FULLY_CONNECTED,
   // which keeps the weight zero point in its sum
   { name: 'test_qlinearconv', outcome: 'pass' },
@@ -68,7 +69,11 @@ const TESTS: BackendTest[] = [
     outcome: /every graph output is a constant and the graph has no inputs: tinyforge runs models that compute from at least one input$/,
   },
   // the expanded form computes the range at run time with ReduceMin / ReduceMax, which are not lowered
-  { name: 'test_dynamicquantizelinear_expanded', bindAll: true, outcome: /node 2 \(ReduceMin\): op ReduceMin \(opset 11\) is not supported$/ },
+  {
+    name: 'test_dynamicquantizelinear_expanded',
+    bindAll: true,
+    outcome: /node 2 \(ReduceMin\): op ReduceMin \(opset 11\) is not supported$/,
+  },
   {
     name: 'test_dynamicquantizelinear_max_adjusted_expanded',
     bindAll: true,
@@ -123,7 +128,10 @@ describe("ONNX's backend node tests through the pipeline", function () {
         return;
       }
       const input = decodeTensorProto(readFileSync(join(data, 'input_0.pb')));
-      const report = await runModel(path, { target: 'host', cases: [[bytesOf(input)]] });
+      const report = await runModel(path, {
+        target: 'host',
+        cases: [[bytesOf(input)]],
+      });
       expect(report.cases[0]!.matchesReference, 'compiled C equals the TS reference').to.equal(true);
       model.graph!.output!.forEach((_, k) => {
         const expected = tensorValues(decodeTensorProto(readFileSync(join(data, `output_${k}.pb`))));
