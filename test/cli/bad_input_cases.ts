@@ -179,12 +179,6 @@ export function makeBadInputFiles(dir: string): void {
     '16384x16384.tflite',
     reluWith((g) => g.tensors.forEach((t) => (t.shape = [16384, 16384]))),
   );
-  const constOut = new GraphBuilder('const_out');
-  const cx = constOut.input({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 } });
-  const [cy] = constOut.op('RELU', [cx], [{ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 } }]);
-  const cc = constOut.constant({ shape: [1, 4], q: { scale: 0.1, zeroPoint: 0 }, name: 'table' }, Int8Array.from([1, 2, 3, 4]));
-  constOut.output(cy!, cc);
-  model('constant-output.tflite', constOut.build());
   model('no-ops.tflite', { name: 'empty', tensors: [], ops: [], inputs: [], outputs: [] });
   model('fine-output-scale.tflite', fcModel([0.01, 1e10, 0.01]));
   model('40000.tflite', reluModel(40000));
@@ -354,14 +348,6 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     says: 'tensor 1 "in1" (input 1 of op 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)): scale Infinity: a scale must be a finite number above 0',
     tflm: 'runs it with gate multipliers made from an infinite scale: outputs that follow no scale of the model',
     tflmModel: { file: 'lstm-infinite-scale.tflite', refuses: false },
-  },
-  {
-    group: 'model contents',
-    what: 'an output that is a constant',
-    args: ['compile', 'constant-output.tflite', '-o', 'out'],
-    says: 'model output tensor 2 "table" is a constant (no op computes it from the inputs)',
-    tflm: "runs it: the output is the constant's data",
-    tflmModel: { file: 'constant-output.tflite', refuses: false },
   },
   {
     group: 'model contents',

@@ -76,7 +76,10 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     try {
       def.check(graph, op);
       const params = def.prepare(graph, op, kernels);
-      const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias: def.isAlias === true };
+      // an alias of a constant cannot share its bytes (they are in flash): its C copies them
+      const source = graph.tensors[op.inputs[0] ?? -1];
+      const isAlias = def.isAlias === true && !(source && isConstant(source));
+      const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias };
       layers.push(withVariant(layer, selectVariant(def, params, isa, prefer, kernels)));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
@@ -98,6 +101,9 @@ function rejectFloatModel(graph: Graph, fileName: string): void {
     if (op.kind === 'QUANTIZE') op.inputs.forEach((i) => boundary.add(i));
     if (op.kind === 'DEQUANTIZE') op.outputs.forEach((o) => boundary.add(o));
     if (op.kind === 'CAST') [...op.inputs, ...op.outputs].forEach((i) => boundary.add(i));
+    // a constant output's copy from flash (passes/constant_outputs.ts) computes nothing
+    if (op.kind === 'RESHAPE' && isConstant(graph.tensors[op.inputs[0]!]!) && op.outputs.every((o) => graph.outputs.includes(o)))
+      [...op.inputs, ...op.outputs].forEach((i) => boundary.add(i));
   }
   const floatTensor = graph.ops
     .flatMap((op) => [...op.inputs, ...op.outputs])

@@ -79,5 +79,7 @@ export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
   if ((p as { accWraps?: boolean }).accWraps) return portableVariant(def);
   // ONNX Runtime's float32 requantization (common/numerics/requant_f32.h) is in the portable C only
   if ((p as { ortScale?: number[] }).ortScale) return portableVariant(def);
+  // an int32-accumulator output (no requantization) is written by the portable C only
+  if ((p as { int32Output?: boolean }).int32Output) return portableVariant(def);
   return def.selectVariant ? def.selectVariant(p, isa, prefer, kernels) : chooseStorage(def, p, isa, prefer, kernels);
 }

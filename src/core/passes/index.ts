@@ -15,7 +15,9 @@
  *    layer (fold_pad_into_conv.ts), and the PAD goes.
  * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
  *    column all zeros: pruned models) goes, with the row computing it (dead_neurons.ts).
- * 7. rejectFloatIslands: float ops inside an int8 model; rejectConstantOutputs: outputs no op computes.
+ * 7. rejectFloatIslands: float ops inside an int8 model; copyConstantOutputs: an output no op computes
+ *    (a constant) gets a RESHAPE that copies it from flash (constant_outputs.ts); rejectConstantOutputs:
+ *    constants of no element an op reads.
  * 8. materializeOpState: the state an op keeps of its own (signal ops) becomes variable tensors.
  *
  * Tensor indices and op indices (`op.index`, used in messages) are kept, so errors and the memory
@@ -23,6 +25,7 @@
  */
 import type { Graph } from '../ir/graph.ts';
 import { aliasNoOps } from './alias_noops.ts';
+import { copyConstantOutputs } from './constant_outputs.ts';
 import { foldConstants } from './fold_constants.ts';
 import { foldTransposes } from './fold_transposes.ts';
 import { foldPadIntoConv } from './fold_pad_into_conv.ts';
@@ -33,6 +36,7 @@ import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validat
 
 export {
   aliasNoOps,
+  copyConstantOutputs,
   materializeOpState,
   removeDeadNeurons,
   foldConstants,
@@ -61,6 +65,7 @@ export function optimizeGraph(graph: Graph, source = graph.name, options: PassOp
   g = removeDeadOps(foldPadIntoConv(g));
   if (options.deadNeurons !== false) g = removeDeadNeurons(g);
   rejectFloatIslands(g, source);
+  g = copyConstantOutputs(g);
   rejectConstantOutputs(g, source);
   return materializeOpState(g);
 }

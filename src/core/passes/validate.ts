@@ -325,10 +325,9 @@ export function validateGraph(graph: Graph, source: string): void {
 }
 
 /**
- * After the passes: a model output that is a constant (the file lists a constant tensor as an
- * output; folding never folds the op that writes an output) has no op to write it into the arena,
- * so the C would hand back whatever the arena held. Refused, naming the tensor; and a constant that
- * an op still reads must hold at least one element.
+ * After the passes: a model output still constant is one of no element (copyConstantOutputs gives
+ * every other a copy from flash), which no op can write; refused, naming the tensor. A constant
+ * that an op still reads must hold at least one element.
  */
 export function rejectConstantOutputs(graph: Graph, source: string): void {
   const problems = graph.outputs

@@ -247,7 +247,7 @@ export class Lowering {
     k: number,
     onnxShape: number[],
     perm: number[],
-    opts: { quantized: boolean; fuse?: boolean; inherit?: Quantization },
+    opts: { quantized: boolean; fuse?: boolean; inherit?: Quantization; accumulatorScale?: readonly number[] },
   ): { index: number; activation: FusedActivation; name: string } {
     const name = node.output?.[k];
     if (!name) throw this.fail(node, `output ${k} is missing`);
@@ -289,13 +289,28 @@ export class Lowering {
       this.values.set(valueName, { kind: 'tensor', index, perm, dequantized: true });
       return { index, activation, name: valueName };
     }
-    const cast = this.soleConsumer(valueName)?.node;
+    const castNode = this.soleConsumer(valueName);
+    const cast = castNode?.node;
     const castTo = cast?.opType === 'Cast' ? cast.attribute?.find((a) => a.name === 'to')?.i : undefined;
-    if (castTo === OnnxDataType.INT32)
-      throw this.fail(
-        node,
-        `its output '${valueName}' is the int32 accumulator (ConvInteger / MatMulInteger), not requantized: tinyforge's conv and fully connected kernels give int8 outputs only`,
-      );
+    if (castTo === OnnxDataType.INT32) {
+      // ConvInteger / MatMulInteger (rewritten with unit scales): the float sum is the integer
+      // accumulator itself only where input scale * weight scale is 1 and nothing clamps it
+      const what = `its output '${valueName}' is cast to int32`;
+      if (!opts.accumulatorScale) throw this.fail(node, `${what}: only a conv or fully connected layer gives its int32 accumulator`);
+      if (opts.accumulatorScale.some((s) => s !== 1))
+        throw this.fail(node, `${what}, but input scale * weight scale is not 1, so the sum is not the integer accumulator`);
+      if (activation !== 'NONE') throw this.fail(node, `${what} after a fused activation: the int32 accumulator is not clamped`);
+      const index = this.addTensor(cast!.output?.[0] ?? valueName, 'int32', shape);
+      this.absorbed.add(castNode!.index);
+      this.values.set(cast!.output![0]!, { kind: 'tensor', index, perm });
+      this.lowered.push({
+        node: cast!.name || `#${castNode!.index}`,
+        opType: 'Cast',
+        kinds: [],
+        note: `the int32 accumulator of ${this.nodeLabel(node)}`,
+      });
+      return { index, activation, name: cast!.output![0]! };
+    }
     throw this.fail(
       node,
       `its inputs are quantized (DequantizeLinear) but its output '${valueName}' is not quantized by one QuantizeLinear: tinyforge computes quantized ops on quantized tensors only`,

@@ -124,12 +124,25 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     const name = output.name ?? '';
     const value = ctx.values.get(name);
     if (!value) throw fail(`graph output '${name}' is produced by no node`);
-    if (value.kind !== 'tensor') throw fail(`graph output '${name}' is a constant`);
+    if (value.kind === 'qconst') throw fail(`graph output '${name}' is a dequantized constant: tinyforge gives a constant output as stored`);
+    if (value.kind === 'const') {
+      // the compiled model copies it from flash (passes/constant_outputs.ts)
+      const index = ctx.addConstant(name, value.dtype, [...value.dims], value.values);
+      ctx.tensors[index]!.onnx = { name };
+      outputs.push(index);
+      continue;
+    }
     outputs.push(finishOutput(ctx, name, value, dtypeOfOnnx(declaredType(output).elemType)));
   }
   ctx.endGraphOutputs();
   recordOnnxValues(ctx);
-  if (ctx.ops.length === 0) throw fail('the graph computes nothing (no node becomes an op)');
+  if (inputs.length === 0)
+    throw fail(
+      outputs.every((o) => ctx.tensors[o]!.data)
+        ? 'every graph output is a constant and the graph has no inputs: tinyforge runs models that compute from at least one input'
+        : 'the graph has no inputs: tinyforge runs models that compute from at least one input',
+    );
+  if (ctx.ops.length === 0 && outputs.every((o) => !ctx.tensors[o]!.data)) throw fail('the graph computes nothing (no node becomes an op)');
 
   const lowered = [...ctx.lowered].sort((a, b) => nodeOrder(a.node, nodes) - nodeOrder(b.node, nodes));
   return {

@@ -47,9 +47,11 @@ import {
   optionalInput,
   requireBias,
   requireConstant,
+  accumulatorOutputParams,
   requireInt8Activation,
   requireOutput,
   requireWeightQuant,
+  requireWeightedOutput,
   tapRange,
   tensorLabel,
 } from '../common/families/weighted.ts';
@@ -58,6 +60,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   /** input channels each filter sees: inC / groups */
   filterInC: number;
   groups: number;
+  /** the output is the int32 accumulator itself (ONNX's ConvInteger): no requantization, portable C only */
+  int32Output?: boolean;
   /** -z_in, added to every input value */
   inputOffset: number;
   outputZeroPoint: number;
@@ -86,7 +90,7 @@ function check(graph: Graph, op: Op): void {
   const bias = optionalInput(graph, op, 2);
   const output = requireOutput(graph, op);
   requireInt8Activation(op, input, 'input');
-  requireInt8Activation(op, output, 'output');
+  requireWeightedOutput(op, output, g.attrs.activation);
   requireWeightQuant(op, filter, 0, g.outC, true);
   requireConstant(op, filter, 'filter');
   if (bias) requireBias(op, bias, g.outC);
@@ -102,12 +106,13 @@ function check(graph: Graph, op: Op): void {
 
 function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv2DParams {
   const g = geometry(graph, op);
+  const int32Output = requireOutput(graph, op).dtype === 'int32';
   return {
     ...convWindow(g),
     filterInC: g.filterInC,
     groups: g.inC / g.filterInC,
     ...int8ConvOffsets(graph, op),
-    ...convRequant(graph, op, g, 0, 8),
+    ...(int32Output ? { int32Output, ...accumulatorOutputParams(g.outC) } : convRequant(graph, op, g, 0, 8)),
     ...convSparseTaps(graph, op, convWindow(g), g.filterInC, kernels),
     ...paletteFilters(g.filter, g.outC, g.kH * g.kW * g.filterInC, kernels),
     weightsStoredInt4: g.filter.storageBits === 4,
@@ -158,7 +163,7 @@ function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs
   const input = inputs[0] as Int8Array;
   const filter = inputs[1] as Int8Array;
   const bias = inputs[2] as Int32Array | undefined;
-  const output = outputs[0] as Int8Array;
+  const output = outputs[0] as Int8Array | Int32Array;
   const filtersPerGroup = p.outC / p.groups;
   let o = 0;
   for (let b = 0; b < p.batches; b++) {
@@ -181,6 +186,10 @@ function evaluate(p: Conv2DParams, inputs: (TensorBuffer | undefined)[], outputs
             }
           }
           if (bias) acc += bias[oc]!;
+          if (p.int32Output) {
+            output[o++] = acc | 0;
+            continue;
+          }
           if (p.ortScale) {
             output[o++] = requantF32(acc | 0, p.ortScale[oc]!, p.outputZeroPoint, p.actMin, p.actMax);
             continue;

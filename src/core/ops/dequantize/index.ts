@@ -3,7 +3,7 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
-import { floatLiteral } from '../quantize/index.ts';
+import { type PerChannelParams, allowsPerChannel, floatLiteral, perChannelParams } from '../quantize/index.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface DequantizeParams {
@@ -11,6 +11,8 @@ export interface DequantizeParams {
   inType: 'int8' | 'uint8' | 'int16';
   scale: number;
   zeroPoint: number;
+  /** ONNX's per-axis DequantizeLinear: one scale and zero point per channel (`scale`, `zeroPoint` are channel 0's) */
+  perChannel?: PerChannelParams;
 }
 
 /** DEQUANTIZE int8/uint8/int16 -> float32: s * (q - z) in float32, as TFLite's reference does. */
@@ -27,7 +29,8 @@ const dequantize: OpDef<DequantizeParams> = {
     if (output.dtype !== 'float32') throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only float32 is supported`);
     const q = input.quant;
     if (!q || q.scale.length === 0) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has no quantization parameters`);
-    if (q.scale.length !== 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is quantized per channel; only per-tensor is supported`);
+    if (q.scale.length !== 1 && !allowsPerChannel(op.attrs, input))
+      throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is quantized per channel; only per-tensor is supported`);
     if (elementCount(input.shape) !== elementCount(output.shape)) {
       throw new OpError(
         op.index,
@@ -44,6 +47,7 @@ const dequantize: OpDef<DequantizeParams> = {
       inType: input.dtype as DequantizeParams['inType'],
       scale: f32(input.quant!.scale[0]!),
       zeroPoint: input.quant!.zeroPoint[0]!,
+      ...(allowsPerChannel(op.attrs, input) ? { perChannel: perChannelParams(input) } : {}),
     };
   },
 
@@ -54,7 +58,11 @@ const dequantize: OpDef<DequantizeParams> = {
   evaluate(p, inputs, outputs) {
     const input = inputs[0] as Int8Array | Uint8Array | Int16Array;
     const out = outputs[0] as Float32Array;
-    for (let i = 0; i < p.count; i++) out[i] = f32(p.scale * (input[i]! - p.zeroPoint));
+    const pc = p.perChannel;
+    for (let i = 0; i < p.count; i++) {
+      const c = pc ? Math.floor(i / pc.inner) % pc.scales.length : 0;
+      out[i] = pc ? f32(pc.scales[c]! * (input[i]! - pc.zeroPoints[c]!)) : f32(p.scale * (input[i]! - p.zeroPoint));
+    }
   },
 
   emitC(p, ctx) {
@@ -65,6 +73,15 @@ const dequantize: OpDef<DequantizeParams> = {
       output: ctx.output(0),
       inCType: DTYPE_C[p.inType],
       scaleLiteral: floatLiteral(p.scale),
+      ...(p.perChannel
+        ? {
+            channelCount: p.perChannel.scales.length,
+            inner: p.perChannel.inner,
+            outer: p.count / (p.perChannel.inner * p.perChannel.scales.length),
+            scaleList: p.perChannel.scales.map(floatLiteral).join(', '),
+            zeroPointList: p.perChannel.zeroPoints.join(', '),
+          }
+        : {}),
       shape: ctx.graph.tensors[ctx.op.inputs[0]!]!.shape.join('x'),
     });
   },

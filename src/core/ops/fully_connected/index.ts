@@ -37,6 +37,7 @@ import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts
 import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled, fcHuffmanDspVariant, fcHuffmanVariant } from './huffman.ts';
 import {
   type ChannelMultipliers,
+  accumulatorOutputParams,
   cTerm,
   constInt32,
   constInt8,
@@ -53,6 +54,7 @@ import {
   requireOutput,
   requireRank,
   requireWeightQuant,
+  requireWeightedOutput,
   tensorLabel,
 } from '../common/families/weighted.ts';
 
@@ -60,6 +62,8 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   batches: number;
   inFeatures: number;
   outFeatures: number;
+  /** the output is the int32 accumulator itself (ONNX's MatMulInteger): no requantization, portable C only */
+  int32Output?: boolean;
   /** -z_in */
   inputOffset: number;
   /** -z_w: nonzero only for per-tensor weights with a zero point */
@@ -99,7 +103,7 @@ function check(graph: Graph, op: Op): void {
   const output = requireOutput(graph, op);
   requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation);
   requireInt8Activation(op, input, 'input');
-  requireInt8Activation(op, output, 'output');
+  const int32Output = requireWeightedOutput(op, output, (op.attrs as Partial<FullyConnectedAttrs>).activation);
   requireRank(op, filter, 'weights', 2);
   const [outFeatures, inFeatures] = filter.shape as [number, number];
   const scales = requireWeightQuant(op, filter, 0, outFeatures, false);
@@ -124,7 +128,7 @@ function check(graph: Graph, op: Op): void {
   if (output.shape[output.shape.length - 1] !== outFeatures || elementCount(output.shape) !== batches * outFeatures) {
     throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected ${batches} row(s) of ${outFeatures}`);
   }
-  if (scales.length === 1 && bias?.quant?.scale.length) {
+  if (scales.length === 1 && bias?.quant?.scale.length && !int32Output) {
     // TFLite refuses a bias whose scale strays from s_in*s_w by more than 2% of an output step.
     const product = f32(input.quant!.scale[0]!) * scales[0]!;
     if (Math.abs(product - f32(bias.quant.scale[0]!)) / f32(output.quant!.scale[0]!) > 0.02) {
@@ -141,25 +145,32 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnec
   const scales = requireWeightQuant(op, filter, 0, outFeatures, false);
   const perChannel = scales.length > 1;
   const inputScale = input.quant!.scale[0]!;
-  const outputScale = output.quant!.scale[0]!;
+  const int32Output = output.dtype === 'int32';
+  const outputScale = int32Output ? 1 : output.quant!.scale[0]!;
   let multipliers: ChannelMultipliers;
-  if (perChannel) {
+  if (int32Output) {
+    const { multiplier, shift } = accumulatorOutputParams(outFeatures);
+    multipliers = { multiplier, shift };
+  } else if (perChannel) {
     multipliers = convChannelMultipliers(inputScale, scales, outputScale, outFeatures);
   } else {
     const q = fcTensorMultiplier(inputScale, scales[0]!, outputScale);
     multipliers = { multiplier: new Array<number>(outFeatures).fill(q.multiplier), shift: new Array<number>(outFeatures).fill(q.shift) };
   }
-  const range = activationRange(requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation), output);
+  const range = int32Output
+    ? { min: -2147483648, max: 2147483647 }
+    : activationRange(requireClampActivation(op, (op.attrs as Partial<FullyConnectedAttrs>).activation), output);
   const filterOffset = perChannel ? 0 : -(filter.quant!.zeroPoint[0] ?? 0);
   const folded = filterOffset === 0 ? undefined : foldedWeights(constInt8(filter), filterOffset);
   return {
     batches: elementCount(input.shape) / inFeatures,
     inFeatures,
     outFeatures,
+    ...(int32Output ? { int32Output } : {}),
     inputOffset: -input.quant!.zeroPoint[0]!,
     filterOffset,
     ...(filterOffset !== 0 ? { weightOffsetFolds: folded !== undefined } : {}),
-    outputZeroPoint: output.quant!.zeroPoint[0]!,
+    outputZeroPoint: int32Output ? 0 : output.quant!.zeroPoint[0]!,
     actMin: range.min,
     actMax: range.max,
     perChannel,
@@ -177,7 +188,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnec
       ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
       : {}),
     ...multipliers,
-    ...ortChannelScales(op.attrs, inputScale, scales, outputScale, outFeatures),
+    ...(int32Output ? {} : ortChannelScales(op.attrs, inputScale, scales, outputScale, outFeatures)),
     ...fcAccumulator(filter, optionalInput(graph, op, 2), outFeatures, inFeatures, -input.quant!.zeroPoint[0]!, filterOffset),
   };
 }
@@ -241,7 +252,7 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
   const input = inputs[0] as Int8Array;
   const filter = inputs[1] as Int8Array;
   const bias = inputs[2] as Int32Array | undefined;
-  const output = outputs[0] as Int8Array;
+  const output = outputs[0] as Int8Array | Int32Array;
   for (let b = 0; b < p.batches; b++) {
     const xBase = b * p.inFeatures;
     for (let o = 0; o < p.outFeatures; o++) {
@@ -249,6 +260,10 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorBuffer | undefined)[],
       let acc = 0;
       for (let d = 0; d < p.inFeatures; d++) acc += (filter[wBase + d]! + p.filterOffset) * (input[xBase + d]! + p.inputOffset);
       if (bias) acc += bias[o]!;
+      if (p.int32Output) {
+        output[b * p.outFeatures + o] = acc | 0;
+        continue;
+      }
       if (p.ortScale) {
         output[b * p.outFeatures + o] = requantF32(acc | 0, p.ortScale[o]!, p.outputZeroPoint, p.actMin, p.actMax);
         continue;

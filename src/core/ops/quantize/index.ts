@@ -18,6 +18,8 @@ export type QuantizeParams =
       outMax: number;
       /** ONNX Runtime's QuantizeLinear (attrs.arithmetic 'onnxruntime'): halves round to even, not away from zero */
       halfEven?: boolean;
+      /** ONNX's per-axis QuantizeLinear: one scale and zero point per channel (`scale`, `zeroPoint` are channel 0's) */
+      perChannel?: PerChannelParams;
     }
   | {
       mode: 'requantize';
@@ -31,6 +33,35 @@ export type QuantizeParams =
       outMin: number;
       outMax: number;
     };
+
+/**
+ * Per-channel parameters of an activation (ONNX's QuantizeLinear / DequantizeLinear with `axis`):
+ * element i is in channel floor(i / inner) % scales.length.
+ */
+export interface PerChannelParams {
+  scales: number[];
+  zeroPoints: number[];
+  /** elements after the channel axis: the run of one channel */
+  inner: number;
+}
+
+/** The per-channel parameters of `t`'s quantization along its axis (scales as float32). */
+export function perChannelParams(t: Tensor): PerChannelParams {
+  const q = t.quant!;
+  return {
+    scales: q.scale.map((s) => f32(s)),
+    zeroPoints: [...q.zeroPoint],
+    inner: t.shape.slice(q.axis + 1).reduce((n, d) => n * d, 1),
+  };
+}
+
+/**
+ * Per-channel quantization of an activation is ONNX's alone (QuantizeLinear / DequantizeLinear with
+ * `axis`, attrs.arithmetic 'onnxruntime'): TFLite quantizes activations per tensor.
+ */
+export function allowsPerChannel(attrs: Record<string, unknown>, t: Tensor): boolean {
+  return opArithmetic(attrs) === 'onnxruntime' && (t.quant?.scale.length ?? 0) > 1;
+}
 
 const RANGE: Partial<Record<DType, [number, number]>> = {
   int8: [-128, 127],
@@ -60,7 +91,8 @@ const quantize: OpDef<QuantizeParams> = {
     const output = requireOutput(graph, op);
     if (!RANGE[output.dtype])
       throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is ${output.dtype}; only int8, uint8, int16 and int32 are supported`);
-    requirePerTensor(op.index, op.kind, output, 'output');
+    const perChannel = input.dtype === 'float32' && allowsPerChannel(op.attrs, output);
+    if (!perChannel) requirePerTensor(op.index, op.kind, output, 'output');
     if (input.dtype !== 'float32') {
       if (!RANGE[input.dtype])
         throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; only float32, int8, uint8, int16 and int32 are supported`);
@@ -78,7 +110,8 @@ const quantize: OpDef<QuantizeParams> = {
     // TFLite Micro's quantize Eval pairs uint8 with int8 only, both ways
     if (input.dtype === 'uint8' && output.dtype !== 'int8')
       throw new OpError(op.index, op.kind, `uint8 -> ${output.dtype} is not a QUANTIZE TFLite Micro runs (uint8 inputs go to int8)`);
-    if (output.dtype === 'uint8' && input.dtype !== 'int8')
+    // ONNX's QuantizeLinear gives uint8 from float directly
+    if (output.dtype === 'uint8' && input.dtype !== 'int8' && !(input.dtype === 'float32' && opArithmetic(op.attrs) === 'onnxruntime'))
       throw new OpError(op.index, op.kind, `${input.dtype} -> uint8 is not a QUANTIZE TFLite Micro runs (uint8 outputs come from int8)`);
     if (output.dtype === 'int32' && (input.dtype === 'float32' || input.dtype === 'int32')) {
       throw new OpError(op.index, op.kind, `${input.dtype} -> int32 is not a QUANTIZE TFLite Micro runs (int32 outputs come from int8 or int16)`);
@@ -101,7 +134,18 @@ const quantize: OpDef<QuantizeParams> = {
     const outZero = output.quant!.zeroPoint[0]!;
     if (input.dtype === 'float32') {
       const halfEven = opArithmetic(op.attrs) === 'onnxruntime';
-      return { mode: 'float', count, outType: output.dtype, scale: outScale, zeroPoint: outZero, outMin, outMax, ...(halfEven ? { halfEven } : {}) };
+      const perChannel = allowsPerChannel(op.attrs, output) ? { perChannel: perChannelParams(output) } : {};
+      return {
+        mode: 'float',
+        count,
+        outType: output.dtype,
+        scale: outScale,
+        zeroPoint: outZero,
+        outMin,
+        outMax,
+        ...(halfEven ? { halfEven } : {}),
+        ...perChannel,
+      };
     }
     const { multiplier, shift } = quantizeMultiplier(f32(input.quant!.scale[0]!) / outScale);
     return {
@@ -131,8 +175,11 @@ const quantize: OpDef<QuantizeParams> = {
     const out = outputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
     if (p.mode === 'float') {
       const input = inputs[0] as Float32Array;
+      const pc = p.perChannel;
       for (let i = 0; i < p.count; i++) {
-        out[i] = clamp(quantizeFloat(input[i]!, p.scale, p.halfEven) + p.zeroPoint, p.outMin, p.outMax);
+        const c = pc ? Math.floor(i / pc.inner) % pc.scales.length : 0;
+        const [scale, zeroPoint] = pc ? [pc.scales[c]!, pc.zeroPoints[c]!] : [p.scale, p.zeroPoint];
+        out[i] = clamp(quantizeFloat(input[i]!, scale, p.halfEven) + zeroPoint, p.outMin, p.outMax);
       }
     } else {
       const input = inputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
@@ -153,7 +200,17 @@ const quantize: OpDef<QuantizeParams> = {
       outMinLiteral: p.outMin === -32768 ? '(-32767 - 1)' : p.outMin === -2147483648 ? '(-2147483647 - 1)' : String(p.outMin),
     };
     if (p.mode === 'float') {
-      return ctx.render('quantize_float.c.hbs', { ...view, scaleLiteral: floatLiteral(p.scale), limit: `${FLOAT_LIMIT}.0f` });
+      const pc = p.perChannel;
+      const channels = pc
+        ? {
+            channelCount: pc.scales.length,
+            inner: pc.inner,
+            outer: p.count / (pc.inner * pc.scales.length),
+            scaleList: pc.scales.map(floatLiteral).join(', '),
+            zeroPointList: pc.zeroPoints.join(', '),
+          }
+        : {};
+      return ctx.render('quantize_float.c.hbs', { ...view, ...channels, scaleLiteral: floatLiteral(p.scale), limit: `${FLOAT_LIMIT}.0f` });
     }
     return ctx.render('requantize.c.hbs', { ...view, inCType: DTYPE_C[p.inType] });
   },

@@ -148,6 +148,12 @@ export function weightsOf(
   };
 }
 
+/** Input scale * weight scale of each output channel: the value of one unit of the int32 accumulator. */
+export function accumulatorScales(ctx: Lowering, input: ActivationValue, w: IrWeights): number[] {
+  const sx = ctx.tensor(input).quant!.scale[0]!;
+  return (w.quant?.scale ?? []).map((sw) => sx * sw);
+}
+
 /** The IR weight tensor. */
 export function addWeights(ctx: Lowering, node: OnnxNodeProto, i: number, w: IrWeights): number {
   return ctx.addConstant(node.input![i]!, w.dtype, w.shape, w.values, w.quant);

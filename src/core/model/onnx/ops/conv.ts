@@ -8,7 +8,7 @@
  * A pointwise (1x1, stride 1, unpadded) conv whose weights keep a zero point becomes FULLY_CONNECTED.
  */
 import type { OnnxOpLowering } from './registry.ts';
-import { addWeights, biasOf, padNhwc, tflitePadding, weightsOf, windowOf } from './common.ts';
+import { accumulatorScales, addWeights, biasOf, padNhwc, tflitePadding, weightsOf, windowOf } from './common.ts';
 import { type ActivationValue, channelsLastPerm } from '../values.ts';
 
 export const conv: OnnxOpLowering = {
@@ -57,11 +57,12 @@ export const conv: OnnxOpLowering = {
     // a pointwise conv is a fully connected layer over the pixels, which can keep a weight zero point
     const pointwise = !oneD && group === 1 && win.kernel.every((k) => k === 1) && win.strides.every((k) => k === 1) && win.pads.every((p) => p === 0);
     const w = weightsOf(ctx, node, 1, wPerm, quantized, { tensorZeroPoint: pointwise });
+    const accumulatorScale = quantized ? accumulatorScales(ctx, x, w) : undefined;
     if (w.quant?.zeroPoint.some((z) => z !== 0)) {
       w.shape = [cOut, cIn];
       const weights = addWeights(ctx, node, 1, w);
       const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
-      const out = ctx.output(node, 0, [n, cOut, ...win.out], [0, 2, 3, 1], { quantized, fuse: true });
+      const out = ctx.output(node, 0, [n, cOut, ...win.out], [0, 2, 3, 1], { quantized, fuse: true, ...(accumulatorScale ? { accumulatorScale } : {}) });
       ctx.addQuantizedOp('FULLY_CONNECTED', [x.index, weights, bias], [out.index], { activation: out.activation, keepNumDims: true }, quantized);
       return;
     }
@@ -73,7 +74,8 @@ export const conv: OnnxOpLowering = {
     const weights = addWeights(ctx, node, 1, w);
     const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
     const onnxOut = oneD ? [n, cOut, 1, win.out[1]!] : [n, cOut, ...win.out];
-    const out = ctx.output(node, 0, onnxOut, [0, 2, 3, 1], { quantized, fuse: true });
+    // DEPTHWISE_CONV_2D has no int32-output form
+    const out = ctx.output(node, 0, onnxOut, [0, 2, 3, 1], { quantized, fuse: true, ...(accumulatorScale && !depthwise ? { accumulatorScale } : {}) });
     const attrs = {
       padding,
       strideH: win.strides[0]!,

@@ -4,9 +4,12 @@
  * it. Of an activation: the same quantized tensor, now read as its real values by the next op (no IR
  * op). Of an int8 / uint8 graph input: that input's quantization (uint8 becomes int8 in a QUANTIZE).
  */
+import type { Quantization } from '../../../ir/graph.ts';
+import type { Lowering } from '../lowering.ts';
+import type { OnnxNodeProto } from '../schema.ts';
 import type { OnnxOpLowering } from './registry.ts';
 import { perChannelAxis } from './quantize_linear.ts';
-import { sameQuantization } from '../values.ts';
+import { type ActivationValue, sameQuantization } from '../values.ts';
 
 export const dequantizeLinear: OnnxOpLowering = {
   minOpset: 10,
@@ -28,7 +31,7 @@ export const dequantizeLinear: OnnxOpLowering = {
       ctx.note('a quantized constant');
       return;
     }
-    if (quant.scale.length > 1) throw ctx.fail(node, 'per-axis dequantization of an activation is not supported');
+    if (quant.scale.length > 1) return perAxisOfInput(ctx, node, x, quant);
     const t = ctx.tensor(x);
     if (x.dequantized) throw ctx.fail(node, 'dequantizes a value that is already dequantized');
     if (t.dtype === 'float32') throw ctx.fail(node, 'dequantizes a float tensor');
@@ -49,3 +52,23 @@ export const dequantizeLinear: OnnxOpLowering = {
     ctx.note('reads the quantized tensor');
   },
 };
+
+/**
+ * Per-axis dequantization of an int8 / uint8 graph input (ONNX's DequantizeLinear with `axis`): the
+ * input takes the per-channel quantization and one DEQUANTIZE gives the float values. Its output is
+ * float, so what reads it is a float op; a quantized op would need the activation per tensor.
+ */
+function perAxisOfInput(ctx: Lowering, node: OnnxNodeProto, x: ActivationValue, quant: Quantization): void {
+  const t = ctx.tensor(x);
+  if (t.quant || x.dequantized || (t.dtype !== 'int8' && t.dtype !== 'uint8'))
+    throw ctx.fail(node, 'per-axis dequantization is supported only of an int8 or uint8 graph input (the ops quantize activations per tensor)');
+  const shape = ctx.onnxShape(x);
+  const axis = perChannelAxis(ctx.attrInt(node, 'axis', 1), shape.length);
+  if (shape[axis] !== quant.scale.length) throw ctx.fail(node, `${quant.scale.length} scales for axis ${axis} of size ${shape[axis]}`);
+  const zeroPoint = quant.zeroPoint.map((z) => (t.dtype === 'uint8' ? z + 128 : z));
+  t.quant = { scale: [...quant.scale], zeroPoint, axis: x.perm.indexOf(axis) };
+  const out = ctx.addTensor(node.output![0]!, 'float32', [...t.shape]);
+  ctx.addQuantizedOp('DEQUANTIZE', [x.index], [out], {}, true);
+  ctx.values.set(node.output![0]!, { kind: 'tensor', index: out, perm: x.perm });
+  ctx.note('per-axis, of a graph input');
+}

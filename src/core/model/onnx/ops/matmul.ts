@@ -5,7 +5,7 @@
  * BATCH_MATMUL (batch dimensions broadcast).
  */
 import type { OnnxOpLowering } from './registry.ts';
-import { addWeights, weightsOf } from './common.ts';
+import { accumulatorScales, addWeights, weightsOf } from './common.ts';
 import type { Lowering } from '../lowering.ts';
 import type { OnnxNodeProto } from '../schema.ts';
 import { type ActivationValue, identityPerm } from '../values.ts';
@@ -33,7 +33,8 @@ export const matmul: OnnxOpLowering = {
     const units = w.shape[0]!;
     const weights = addWeights(ctx, node, 1, w);
     const outShape = [...aShape.slice(0, -1), units];
-    const out = ctx.output(node, 0, outShape, identityPerm(outShape.length), { quantized, fuse: true });
+    const accumulatorScale = quantized ? accumulatorScales(ctx, a, w) : undefined;
+    const out = ctx.output(node, 0, outShape, identityPerm(outShape.length), { quantized, fuse: true, ...(accumulatorScale ? { accumulatorScale } : {}) });
     ctx.addQuantizedOp('FULLY_CONNECTED', [a.index, weights, -1], [out.index], { activation: out.activation, keepNumDims: aShape.length > 2 }, quantized);
   },
 };

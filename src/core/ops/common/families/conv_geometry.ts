@@ -158,7 +158,8 @@ export function convRequant(
 export function int8ConvOffsets(graph: Graph, op: Op): { inputOffset: number; outputZeroPoint: number; hasBias: boolean } {
   return {
     inputOffset: -graph.tensors[op.inputs[0]!]!.quant!.zeroPoint[0]!,
-    outputZeroPoint: graph.tensors[op.outputs[0]!]!.quant!.zeroPoint[0]!,
+    // an int32-accumulator output (requireWeightedOutput) has no zero point
+    outputZeroPoint: graph.tensors[op.outputs[0]!]!.quant?.zeroPoint[0] ?? 0,
     hasBias: optionalInput(graph, op, 2) !== undefined,
   };
 }

@@ -50,6 +50,34 @@ export function requireInt8Activation(op: Op, t: Tensor, role: string): void {
   if (!(q.scale[0]! > 0)) throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has scale ${q.scale[0]}; it must be positive`);
 }
 
+/**
+ * A weighted layer's output: int8 (requantized), or int32, the accumulator itself (bias + sum of
+ * (w - z_w)(x - z_in), ONNX's ConvInteger / MatMulInteger) with no scale, zero point or activation.
+ * True for the int32 form.
+ */
+export function requireWeightedOutput(op: Op, output: Tensor, activation: unknown): boolean {
+  if (output.dtype !== 'int32') {
+    requireInt8Activation(op, output, 'output');
+    return false;
+  }
+  if ((activation ?? 'NONE') !== 'NONE')
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is the int32 accumulator; it takes no fused activation (${String(activation)})`);
+  if (output.quant && (output.quant.scale.some((s) => s !== 1) || output.quant.zeroPoint.some((z) => z !== 0)))
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} is the int32 accumulator; it has no scale or zero point`);
+  return true;
+}
+
+/** The requantization parameters of an int32-accumulator output: none apply (unit multipliers, no clamp). */
+export function accumulatorOutputParams(channels: number): ChannelMultipliers & { outputZeroPoint: number; actMin: number; actMax: number } {
+  return {
+    multiplier: new Array<number>(channels).fill(0),
+    shift: new Array<number>(channels).fill(0),
+    outputZeroPoint: 0,
+    actMin: -2147483648,
+    actMax: 2147483647,
+  };
+}
+
 export function requireRank(op: Op, t: Tensor, role: string, rank: number): void {
   if (t.shape.length !== rank) {
     throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} has shape [${t.shape.join(',')}]; expected rank ${rank}`);
