@@ -18,6 +18,7 @@ import { rejectOversizedPlan } from './passes/validate.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
+import type { OnnxLayout } from './model/onnx/edge_layout.ts';
 import {
   type PartRam,
   type PatchOption,
@@ -76,6 +77,11 @@ export interface CompileOptions {
    * within 1 LSB of ONNX Runtime) (passes/onnx_requant.ts)
    */
   onnxRequant?: OnnxRequant;
+  /**
+   * An ONNX model file's inputs and outputs (read by compileFile / compileFiles as they load it):
+   * `channels-last` (default: NHWC, no transpose on the board) or `as-exported` (NCHW, as ONNX)
+   */
+  onnxLayout?: OnnxLayout;
 }
 
 export interface CompiledModel {
@@ -250,7 +256,7 @@ export function compileFiles(modelPaths: string[], options: CompileOptions = {},
   if (names && names.length !== modelPaths.length)
     throw new TinyforgeError(`give one name per model, in model order: ${modelPaths.length} models, ${names.length} names`);
   return compileModels(
-    modelPaths.map((path, k) => ({ graph: loadGraph(path), source: basename(path), name: names?.[k], provenance: modelFileProvenance(path) })),
+    modelPaths.map((path, k) => ({ graph: loadGraph(path, options), source: basename(path), name: names?.[k], provenance: modelFileProvenance(path) })),
     options,
   );
 }
@@ -296,6 +302,6 @@ export function harnessProvenance(modelPath: string, target: string): Provenance
 }
 
 export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
 }

@@ -44,7 +44,7 @@ export function inspectCommand(): Command {
         return;
       }
       const modelPath = modelPaths[0]!;
-      const original = loadGraph(modelPath);
+      const original = loadGraph(modelPath, choices);
       const source = basename(modelPath);
       // Shown as compiled: after the graph passes (constants folded, no-op moves aliased).
       let graph: Graph = original;

@@ -23,6 +23,7 @@ import { type BoardDescriptor, type TargetDescriptor, placeOnBoards, smallestPar
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
+import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
 
 export interface DeviceTargetOptions {
   target: string;
@@ -53,6 +54,8 @@ export interface DeviceTargetOptions {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
   onnxRequant?: OnnxRequant;
+  /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
+  onnxLayout?: OnnxLayout;
   progress?: (message: string) => void;
 }
 
@@ -106,6 +109,8 @@ export interface PlanShaping {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
   onnxRequant?: OnnxRequant;
+  /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
+  onnxLayout?: OnnxLayout;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
 }
@@ -118,7 +123,7 @@ export function compileForTarget(
   board: BoardDescriptor | undefined,
   shaping: PlanShaping = {},
 ): CompiledModel {
-  const { budget, patch, prefer, kernels, deadNeurons, onnxRequant } = shaping;
+  const { budget, patch, prefer, kernels, deadNeurons, onnxRequant, onnxLayout } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), {
     isa: target.isa,
     partRam: smallestPartRam(target),
@@ -128,6 +133,7 @@ export function compileForTarget(
     kernels,
     deadNeurons,
     onnxRequant,
+    onnxLayout,
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
@@ -232,6 +238,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
+    onnxLayout: options.onnxLayout,
     progress,
   });
   if (fitFor && fitFor !== board)
