@@ -5,7 +5,7 @@
  * channels last takes NHWC where ONNX takes NCHW: data given in ONNX's layout (files, ONNX Runtime's
  * tensors) is permuted into the tensor's on the way in, and outputs back on the way out.
  */
-import { DTYPE_BYTES, type Tensor, elementCount } from './graph.ts';
+import { DTYPE_BYTES, type Graph, type Op, type Tensor, elementCount } from './graph.ts';
 
 /** The axis letters of ONNX's channels-first layouts, by rank. */
 const CHANNELS_FIRST: Record<number, string> = { 3: 'NCW', 4: 'NCHW', 5: 'NCDHW' };
@@ -91,4 +91,55 @@ export function valuesToTensorLayout<T>(t: Tensor, values: ArrayLike<T>): T[] {
   const perm = onnxPermOf(t);
   if (!perm) return Array.from(values);
   return Array.from(transposeIndex(onnxShapeOf(t), perm), (k) => values[k]!);
+}
+
+/** Ops that leave the layout as it is, through which an edge transpose is traced. */
+const ELEMENTWISE_AT_EDGES = new Set(['QUANTIZE', 'DEQUANTIZE']);
+
+/**
+ * The TRANSPOSE ops of a (compiled) graph that run at its edges: reading a model input, or writing a
+ * model output, directly or through QUANTIZE / DEQUANTIZE.
+ */
+export function edgeTransposes(graph: Graph): { inputs: number; outputs: number } {
+  const producer = new Map<number, Op>();
+  for (const op of graph.ops) for (const t of op.outputs) producer.set(t, op);
+  const fromInput = (t: number): boolean => {
+    if (graph.inputs.includes(t)) return true;
+    const op = producer.get(t);
+    return op !== undefined && ELEMENTWISE_AT_EDGES.has(op.kind) && fromInput(op.inputs[0]!);
+  };
+  const toOutput = (t: number): boolean => {
+    if (graph.outputs.includes(t)) return true;
+    const users = graph.ops.filter((op) => op.inputs.includes(t));
+    return users.length === 1 && ELEMENTWISE_AT_EDGES.has(users[0]!.kind) && toOutput(users[0]!.outputs[0]!);
+  };
+  const transposes = graph.ops.filter((op) => op.kind === 'TRANSPOSE');
+  return {
+    inputs: transposes.filter((op) => fromInput(op.inputs[0]!)).length,
+    outputs: transposes.filter((op) => toOutput(op.outputs[0]!)).length,
+  };
+}
+
+/**
+ * How an ONNX model's inputs and outputs are laid out in the compiled model, one line each, and the
+ * transposes that still run at its edges; undefined for a model not imported from ONNX.
+ */
+export function formatOnnxEdges(graph: Graph): string | undefined {
+  const edges = [...graph.inputs.map((i) => ['input', i] as const), ...graph.outputs.map((i) => ['output', i] as const)];
+  if (!edges.some(([, i]) => graph.tensors[i]!.onnx)) return undefined;
+  const lines = edges.map(([role, i]) => {
+    const t = graph.tensors[i]!;
+    const layout = layoutName(t);
+    const own = `[${t.shape.join(', ')}]`;
+    if (!onnxPermOf(t)) return `  ${role} "${t.onnx?.name ?? t.name}": ${layout ? `${layout} ` : ''}${own}, as in the ONNX model`;
+    const onnxLayout = layout ? [...layout].sort((a, b) => 'NCDHW'.indexOf(a) - 'NCDHW'.indexOf(b)).join('') : 'ONNX';
+    return `  ${role} "${t.onnx!.name}": ${layout ?? ''} ${own}, the ONNX model's ${onnxLayout} [${onnxShapeOf(t).join(', ')}] permuted on the host`;
+  });
+  const { inputs, outputs } = edgeTransposes(graph);
+  const count = (n: number, where: string) => `${n} transpose${n === 1 ? '' : 's'} at the ${where}${n === 1 ? '' : 's'}`;
+  const onBoard =
+    inputs + outputs === 0
+      ? 'no transpose runs on the board at the edges'
+      : `${[inputs ? count(inputs, 'input') : '', outputs ? count(outputs, 'output') : ''].filter(Boolean).join(' and ')} ${inputs + outputs === 1 ? 'runs' : 'run'} on the board`;
+  return [`ONNX inputs and outputs (${onBoard}):`, ...lines].join('\n');
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { formatOnnxEdges } from '../../core/ir/onnx_layout.ts';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
@@ -88,6 +89,14 @@ export function inspectCommand(): Command {
       const out = [
         `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
         ...(original.onnx ? [formatOnnxLowering(original.onnx)] : []),
+        ...(original.onnx
+          ? [
+              (formatOnnxEdges(graph) ?? '')
+                .split('\n')
+                .map((line) => terminalText(line))
+                .join('\n'),
+            ].filter(Boolean)
+          : []),
         formatOps(graph, prepared),
         formatTensors(graph),
       ];
@@ -113,7 +122,7 @@ function formatOnnxLowering(onnx: OnnxImportSummary): string {
     const became = n.kinds.length > 0 ? n.kinds.join(' + ') : '(no op)';
     return `  ${terminalText(n.node)} ${n.opType} -> ${became}${n.note ? `: ${terminalText(n.note)}` : ''}`;
   });
-  return [`ONNX opset ${onnx.opset}, ${onnx.nodes.length} nodes lowered (inputs and outputs keep the ONNX model's shapes and layout):`, ...lines].join('\n');
+  return [`ONNX opset ${onnx.opset}, ${onnx.nodes.length} nodes lowered:`, ...lines].join('\n');
 }
 
 function weightBytes(graph: Graph): number {
