@@ -55,7 +55,7 @@ describe('CLI: ONNX models', function () {
     const exported = tinyforge(['inspect', model, '--onnx-layout', 'as-exported']);
     expect(exported.status, exported.stderr).to.equal(0);
     expect(unwrapped(exported.stdout)).to.match(/conv1 Conv -> TRANSPOSE \+ CONV_2D/);
-    expect(unwrapped(exported.stdout)).to.include('ONNX inputs and outputs (1 transpose at the input runs on the board):');
+    expect(unwrapped(exported.stdout)).to.include('ONNX inputs and outputs (1 transpose at the input and 1 transpose at the output run on the board):');
   });
 
   it('compile and run take the .onnx', function () {

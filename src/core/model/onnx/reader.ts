@@ -147,7 +147,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string, options: OnnxRead
   // an output tensor added for ONNX's type (a DEQUANTIZE, a uint8 QUANTIZE) holds the value too, in its layout
   for (const { name, value } of finished) {
     const t = ctx.tensors[value.index]!;
-    if (!t.onnx && !samePerm(value.perm, identityPerm(value.perm.length))) t.onnx = { name, perm: [...value.perm] };
+    if (!t.onnx) t.onnx = samePerm(value.perm, identityPerm(value.perm.length)) ? { name } : { name, perm: [...value.perm] };
   }
   if (ctx.ops.length === 0) throw fail('the graph computes nothing (no node becomes an op)');
 
