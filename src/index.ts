@@ -21,6 +21,7 @@ import { boardOf, buildFirmware, loadTarget, smallestPartRam } from './lab/toolc
 import { resolveTargetAndBoard, targetNameFor } from './core/targets/targets.ts';
 import { type Estimate, type EstimatedFor, type EstimationPlan, coreOf, cycleEstimateOf, estimateRun, planEstimation } from './lab/estimate/estimates.ts';
 import { loadGraph } from './core/model/load.ts';
+import { bytesToTensorLayout } from './core/ir/onnx_layout.ts';
 import { checkLabelCount } from './lab/data/labels.ts';
 import { type InputCase, readInputCases } from './lab/data/inputs.ts';
 import { type RunReport, runModel } from './lab/run/run.ts';
@@ -82,6 +83,12 @@ export interface PlanOptions {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic (`'exact'`, default) or fixed point (the CLI's `--onnx-requant`) */
   onnxRequant?: 'exact' | 'fixed';
+  /**
+   * an ONNX model's inputs and outputs at the C API: `'channels-last'` (default: NHWC / NWC, no
+   * transpose on the board; inputs given and outputs returned here stay in ONNX's layout) or
+   * `'as-exported'` (ONNX's NCHW) (the CLI's `--onnx-layout`)
+   */
+  onnxLayout?: 'channels-last' | 'as-exported';
 }
 
 export interface CompileOptions extends PlanOptions {
@@ -204,7 +211,7 @@ export async function compile(model: string, options: CompileOptions = {}): Prom
   const command = `the Node API: compile(${JSON.stringify(basename(model))}, { target: '${target.name}', ... })`;
   const labels = typeof options.labels === 'string' ? readLabelsFile(options.labels) : options.labels?.slice();
   // a file's labels that do not fit are refused naming the file (the core names only the tensor)
-  if (labels && typeof options.labels === 'string') checkLabelCount(loadGraph(model), labels, options.labels);
+  if (labels && typeof options.labels === 'string') checkLabelCount(loadGraph(model, options), labels, options.labels);
   const compiled = compileFile(model, {
     isa: target.isa,
     partRam: smallestPartRam(target),
@@ -274,7 +281,7 @@ export async function run(model: string, options: RunOptions = {}): Promise<RunR
     estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
     board: options.board,
     port: options.port,
-    cases: inputCases(model, options.inputs, options.inputFile),
+    cases: inputCases(model, options.inputs, options.inputFile, options),
     workDir: options.keep,
     timeoutMs: options.timeoutMs,
     sanitize: options.sanitize,
@@ -305,7 +312,7 @@ export async function profile(model: string, options: ProfileOptions = {}): Prom
     estimateClock: plan ? { clockHz: plan.clock.clockHz, flashWaitStates: plan.clock.flashWaitStates } : undefined,
     board: options.board,
     port: options.port,
-    input: inputCases(model, inputs, options.inputFile)?.[0],
+    input: inputCases(model, inputs, options.inputFile, options)?.[0],
     runs: options.runs,
     workDir: options.keep,
     timeoutMs: options.timeoutMs,
@@ -482,20 +489,22 @@ function planOptions(options: PlanOptions) {
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
+    onnxLayout: options.onnxLayout,
   };
 }
 
 /** Raw input bytes (or an input file) as the runner's per-tensor cases, checked against the model's input sizes. */
-function inputCases(model: string, inputs: InputBytes[] | undefined, inputFile: string | undefined): InputCase[] | undefined {
-  if (inputFile !== undefined) return readInputCases(loadGraph(model), inputFile);
+function inputCases(model: string, inputs: InputBytes[] | undefined, inputFile: string | undefined, options: PlanOptions): InputCase[] | undefined {
+  if (inputFile !== undefined) return readInputCases(loadGraph(model, options), inputFile);
   if (inputs === undefined) return undefined;
-  const graph = loadGraph(model);
+  const graph = loadGraph(model, options);
   const sizes = graph.inputs.map((i) => byteSize(graph.tensors[i]!));
   const total = sizes.reduce((a, b) => a + b, 0);
   return inputs.map((input, n) => {
     const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     if (bytes.length !== total) throw new TinyforgeError(`${model}: input ${n} has ${bytes.length} bytes, the model takes ${total} (${sizes.join(' + ')})`);
     let at = 0;
-    return sizes.map((s) => bytes.slice(at, (at += s)));
+    // given in ONNX's layout, as a file is
+    return sizes.map((s, k) => bytesToTensorLayout(graph.tensors[graph.inputs[k]!]!, bytes.slice(at, (at += s))));
   });
 }

@@ -31,7 +31,8 @@ export async function loadFloatModel(path: string): Promise<Graph> {
     checkFloatGraph(graph);
     graph = { ...graph, name: cIdentifier(graph.name) };
   } else if (!isDir && extname(path).toLowerCase() === '.onnx') {
-    graph = readOnnx(path);
+    // the .tflite written keeps the ONNX model's own input layout: calibration data comes in it
+    graph = readOnnx(path, { layout: 'as-exported' });
     const quantized = graph.ops.find((op) => op.attrs.arithmetic === 'onnxruntime');
     if (quantized)
       throw new TinyforgeError(`${path}: already a quantized (QDQ) model (op ${quantized.index} ${quantized.kind}); compression starts from a float model`);

@@ -19,6 +19,7 @@ import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budge
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
 import { type ExternalRam, splitArena } from './plan/regions.ts';
+import type { OnnxLayout } from './model/onnx/edge_layout.ts';
 import {
   type PartRam,
   type PatchOption,
@@ -85,6 +86,11 @@ export interface CompileOptions {
   externalRam?: ExternalRam;
   /** with `externalRam` and no `budget.ram`: the internal RAM the arena may take (the chip's, less stack and harness) */
   internalRam?: number;
+  /**
+   * An ONNX model file's inputs and outputs (read by compileFile / compileFiles as they load it):
+   * `channels-last` (default: NHWC, no transpose on the board) or `as-exported` (NCHW, as ONNX)
+   */
+  onnxLayout?: OnnxLayout;
 }
 
 export interface CompiledModel {
@@ -282,7 +288,7 @@ export function compileFiles(modelPaths: string[], options: CompileOptions = {},
   if (names && names.length !== modelPaths.length)
     throw new TinyforgeError(`give one name per model, in model order: ${modelPaths.length} models, ${names.length} names`);
   return compileModels(
-    modelPaths.map((path, k) => ({ graph: loadGraph(path), source: basename(path), name: names?.[k], provenance: modelFileProvenance(path) })),
+    modelPaths.map((path, k) => ({ graph: loadGraph(path, options), source: basename(path), name: names?.[k], provenance: modelFileProvenance(path) })),
     options,
   );
 }
@@ -328,6 +334,6 @@ export function harnessProvenance(modelPath: string, target: string): Provenance
 }
 
 export function compileFile(modelPath: string, options: CompileOptions = {}): CompiledModel {
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   return compileGraph(graph, basename(modelPath), { ...options, provenance: { ...modelFileProvenance(modelPath), ...options.provenance } });
 }

@@ -41,14 +41,21 @@ describe('CLI: ONNX models', function () {
     expect(r.status, r.stderr).to.equal(0);
     const text = unwrapped(r.stdout);
     expect(text).to.include('ONNX opset 13');
-    expect(text).to.match(/conv1 Conv -> TRANSPOSE \+ CONV_2D/);
+    // channels last by default: the input is NHWC, no transpose before the conv
+    expect(text).to.match(/conv1 Conv -> CONV_2D\b/);
+    expect(text).to.include('ONNX inputs and outputs (no transpose runs on the board at the edges):');
+    expect(text).to.match(/input "x": NHWC \[1, 4, 4, 2\], the ONNX model's NCHW \[1, 2, 4, 4\] permuted on the host/);
     expect(text).to.match(/Relu -> \(no op\): fused into node \d+ 'conv1' \(Conv\)/);
     const json = expectSchemaValid<{ onnx: { opset: number; nodes: { opType: string; kinds: string[] }[] } }>(
       tinyforge(['inspect', model, '--json']).stdout,
       'inspect',
     );
     expect(json.onnx.opset).to.equal(13);
-    expect(json.onnx.nodes.find((n) => n.opType === 'Conv')!.kinds).to.deep.equal(['TRANSPOSE', 'CONV_2D']);
+    expect(json.onnx.nodes.find((n) => n.opType === 'Conv')!.kinds).to.deep.equal(['CONV_2D']);
+    const exported = tinyforge(['inspect', model, '--onnx-layout', 'as-exported']);
+    expect(exported.status, exported.stderr).to.equal(0);
+    expect(unwrapped(exported.stdout)).to.match(/conv1 Conv -> TRANSPOSE \+ CONV_2D/);
+    expect(unwrapped(exported.stdout)).to.include('ONNX inputs and outputs (1 transpose at the input and 1 transpose at the output run on the board):');
   });
 
   it('compile and run take the .onnx', function () {

@@ -109,6 +109,9 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
     const labels = join(scratch.dir, 'digits.txt');
     for (const make of [compileCommand, runCommand, profileCommand, validateCommand]) expect(parse(make, ['--config', file]).opts.labels).to.equal(labels);
     expect(parse(runCommand, ['--config', file, '--labels', 'mine.txt']).opts.labels).to.equal('mine.txt');
+    const exported = write('exported.json', { model: 'digits.tflite', onnxLayout: 'as-exported' });
+    for (const make of [compileCommand, runCommand, profileCommand, validateCommand])
+      expect(parse(make, ['--config', exported]).opts.onnxLayout).to.equal('as-exported');
   });
 
   it('names the file and the key of every mistake in it', () => {
@@ -117,7 +120,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [[1], 'must hold one JSON object, such as {"model": "model.tflite"}'],
       [
         { modle: 'digits.tflite' },
-        'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery, labels)',
+        'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery, labels, onnxLayout)',
       ],
       [{ model: 'missing.tflite' }, 'model: no such file'],
       [{ target: 'cortex-m5' }, "target: unknown target 'cortex-m5' (known: "],
@@ -128,6 +131,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [{ prefer: 'fast' }, "prefer: must be size or speed, got 'fast'"],
       [{ name: 'my-model' }, "name: must be a C identifier (letters, digits, _), got 'my-model'"],
       [{ arena: 'heap' }, "arena: must be static or caller, got 'heap'"],
+      [{ onnxLayout: 'nchw' }, "onnxLayout: must be one of channels-last, as-exported, got 'nchw'"],
       [{ project: 'keil' }, "project: unknown project kind 'keil' (known: cmake, make, arduino, platformio, zephyr, esp-idf, pico-sdk)"],
       [{ labels: 'classes.txt' }, 'labels: no such file'],
     ];

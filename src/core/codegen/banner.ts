@@ -46,6 +46,7 @@ export function compileChoices(options: {
   arena?: string;
   name?: string;
   onnxRequant?: 'exact' | 'fixed';
+  onnxLayout?: 'channels-last' | 'as-exported';
 }): string | undefined {
   const k = options.kernels ?? {};
   const flags = [
@@ -57,6 +58,7 @@ export function compileChoices(options: {
     ...(k.int4 === false ? ['--no-int4-kernels'] : []),
     ...(options.deadNeurons === false ? ['--no-dead-neurons'] : []),
     ...(options.onnxRequant === 'fixed' ? ['--onnx-requant fixed'] : []),
+    ...(options.onnxLayout === 'as-exported' ? ['--onnx-layout as-exported'] : []),
     ...(options.patch !== undefined ? [`--patch ${patchFlag(options.patch)}`] : []),
     ...(options.arena === 'caller' ? ['--arena caller'] : []),
     ...(options.name !== undefined ? [`--name ${options.name}`] : []),

@@ -11,6 +11,7 @@ import type { MemoryPlan, PlacedBuffer } from '../plan/arena.ts';
 import { type Banners, type Provenance, bannerLines, renderBanner } from './banner.ts';
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
 import { layerText } from '../ops/layer_code.ts';
+import { layoutName, onnxShapeOf } from '../ir/onnx_layout.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
 
@@ -436,6 +437,17 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
     ['ELEMENTS', `${elements}u`, 'elements'],
     ['BYTES', `${byteSize(t)}u`, 'bytes'],
   ];
+  // an ONNX model's tensor: the axis order of DIMS, and how it relates to the ONNX value's
+  const layout = layoutName(t);
+  let layoutDoc: string | undefined;
+  if (layout !== undefined) {
+    const onnxLayout = [...layout].sort((a, b) => 'NCDHW'.indexOf(a) - 'NCDHW'.indexOf(b)).join('');
+    defines.push(['LAYOUT', cStringLiteral(layout), layout === onnxLayout ? "the ONNX model's own layout" : `ONNX's ${onnxLayout}, channels last`]);
+    layoutDoc =
+      layout === onnxLayout
+        ? `layout ${layout}, the ONNX model's own for "${cCommentText(t.onnx!.name)}"`
+        : `layout ${layout}: the ONNX model's "${cCommentText(t.onnx!.name)}" is ${onnxLayout} [${onnxShapeOf(t).join(', ')}]; here channels last`;
+  }
   if (perTensor) {
     defines.push(['SCALE', shortFloatLiteral(perTensor.scale), 'real = SCALE * (q - ZERO_POINT)']);
     defines.push(['ZERO_POINT', perTensor.zeroPoint < 0 ? `(${perTensor.zeroPoint})` : String(perTensor.zeroPoint), '']);
@@ -465,6 +477,7 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
     arenaOffset: plan.tensorOffset.get(index) ?? 0,
     offsetSymbol: offsets.get(index) ?? '0u',
     quantDoc,
+    layoutDoc,
     // a model input that only gave a shape TFLite Micro ignores too (TRANSPOSE_CONV's output shape)
     unread: role === 'Input' && !graph.ops.some((op) => op.inputs.includes(index)) && !graph.outputs.includes(index),
     defines: lines,

@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { TinyforgeError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
-import { readOnnx } from './onnx/reader.ts';
+import { type OnnxReadOptions, readOnnx } from './onnx/reader.ts';
 import { readTflite } from './tflite/reader.ts';
 
 /** The extensions of the model files tinyforge compiles. */
@@ -13,11 +13,16 @@ export function isModelFile(file: string): boolean {
   return (MODEL_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase());
 }
 
+/** How a model file is read: for an ONNX model, the layout of its inputs and outputs (`onnxLayout`, default channels last). */
+export interface LoadOptions {
+  onnxLayout?: OnnxReadOptions['layout'];
+}
+
 /** Reads a model file into the IR, by its extension. */
-export function loadGraph(path: string): Graph {
+export function loadGraph(path: string, options: LoadOptions = {}): Graph {
   const ext = extname(path).toLowerCase();
   if (ext === '.tflite') return readTflite(path);
-  if (ext === '.onnx') return readOnnx(path);
+  if (ext === '.onnx') return readOnnx(path, { layout: options.onnxLayout });
   // a TF.js model is float: the compression commands read it and write the int8 .tflite compiled here
   if (ext === '.json')
     throw new TinyforgeError(

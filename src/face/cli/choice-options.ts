@@ -7,6 +7,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
+import { type OnnxLayout, ONNX_LAYOUTS } from '../../core/model/onnx/edge_layout.ts';
 
 /** What the flags leave in a command's options (commander's `--no-x` gives `x: false`). */
 export interface ChoiceFlags {
@@ -18,14 +19,16 @@ export interface ChoiceFlags {
   int4Kernels?: boolean;
   deadNeurons?: boolean;
   onnxRequant?: 'exact' | 'fixed';
+  onnxLayout?: OnnxLayout;
 }
 
-/** The choices the compile options carry: prefer, kernels, deadNeurons, onnxRequant. */
+/** The choices the compile options carry: prefer, kernels, deadNeurons, onnxRequant, onnxLayout. */
 export interface CompileChoices {
   prefer?: Prefer;
   kernels?: KernelChoices;
   deadNeurons?: boolean;
   onnxRequant?: 'exact' | 'fixed';
+  onnxLayout?: OnnxLayout;
 }
 
 /** The flags, with what each one measures or tests. */
@@ -52,6 +55,12 @@ export function choiceOptions(command: Command): Command {
         '--onnx-requant <mode>',
         "layers of an ONNX model: exact (ONNX Runtime's float32 requantization, bit-exact with it) or fixed (TFLite's fixed point: faster, no float, within 1 LSB); default exact, or TINYFORGE_ONNX_REQUANT",
       ).choices(['exact', 'fixed']),
+    )
+    .addOption(
+      new Option(
+        '--onnx-layout <layout>',
+        "an ONNX model's inputs and outputs at the C API: channels-last (NHWC / NWC, no transpose on the board) or as-exported (ONNX's NCHW); default channels-last, or TINYFORGE_ONNX_LAYOUT (docs/onnx.md)",
+      ).choices([...ONNX_LAYOUTS]),
     );
 }
 
@@ -65,6 +74,7 @@ export function choiceFlagsGiven(opts: ChoiceFlags): string[] {
     ...(opts.int4Kernels === false ? ['--no-int4-kernels'] : []),
     ...(opts.deadNeurons === false ? ['--no-dead-neurons'] : []),
     ...(opts.onnxRequant !== undefined ? ['--onnx-requant'] : []),
+    ...(opts.onnxLayout !== undefined ? ['--onnx-layout'] : []),
   ];
 }
 
@@ -82,6 +92,7 @@ export function choicesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ch
     ...(env.TINYFORGE_INT4_KERNELS === 'off' ? { int4Kernels: false } : {}),
     ...(env.TINYFORGE_DEAD_NEURONS === 'off' ? { deadNeurons: false } : {}),
     ...(env.TINYFORGE_ONNX_REQUANT === 'exact' || env.TINYFORGE_ONNX_REQUANT === 'fixed' ? { onnxRequant: env.TINYFORGE_ONNX_REQUANT } : {}),
+    ...(env.TINYFORGE_ONNX_LAYOUT === 'channels-last' || env.TINYFORGE_ONNX_LAYOUT === 'as-exported' ? { onnxLayout: env.TINYFORGE_ONNX_LAYOUT } : {}),
   };
 }
 
@@ -108,6 +119,7 @@ export function compileChoicesOf(flags: ChoiceFlags, env: NodeJS.ProcessEnv = pr
     ...(Object.keys(kernels).length > 0 ? { kernels } : {}),
     ...(off(flags.deadNeurons, fromEnv.deadNeurons) ? { deadNeurons: false } : {}),
     ...((flags.onnxRequant ?? fromEnv.onnxRequant) === 'fixed' ? { onnxRequant: 'fixed' as const } : {}),
+    ...((flags.onnxLayout ?? fromEnv.onnxLayout) === 'as-exported' ? { onnxLayout: 'as-exported' as const } : {}),
   };
 }
 

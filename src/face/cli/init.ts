@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import { isModelFile } from '../../core/model/load.ts';
 import { DEFAULT_TARGET, listTargets, loadTarget } from '../../core/targets/targets.ts';
@@ -9,6 +9,7 @@ import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
 import { CONFIG_FILE, checkProjectConfig } from './project_config.ts';
 import { PREFER_HELP, byteSizeOption, preferOption } from './device-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
+import { type OnnxLayout, ONNX_LAYOUTS } from '../../core/model/onnx/edge_layout.ts';
 import { jsonLine } from '../report/json_document.ts';
 
 interface InitOptions {
@@ -18,6 +19,7 @@ interface InitOptions {
   maxRam?: number;
   maxFlash?: number;
   prefer?: Prefer;
+  onnxLayout?: OnnxLayout;
   project?: string;
   output: string;
   force?: boolean;
@@ -50,6 +52,11 @@ export function initCommand(program: Command): Command {
     .option('--max-ram <bytes>', 'budget: the arena must fit this many bytes (as compile --max-ram)', byteSizeOption('--max-ram'))
     .option('--max-flash <bytes>', "budget: the model's constant tables must fit this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
     .option('--prefer <what>', PREFER_HELP, preferOption)
+    .addOption(
+      new Option('--onnx-layout <layout>', "an ONNX model's inputs and outputs at the C API (as compile --onnx-layout; default channels-last)").choices([
+        ...ONNX_LAYOUTS,
+      ]),
+    )
     .option('--project <kind>', `what compile writes: ${PROJECT_KINDS.join(', ')} (default: the bare sources)`)
     .option('-o, --output <dir>', 'compile\'s output directory ("out" in the file)', 'out')
     .option('--force', 'replace an existing project file')
@@ -71,6 +78,7 @@ export function initCommand(program: Command): Command {
         ...(opts.inputs !== undefined ? { inputs: inFile(opts.inputs) } : {}),
         ...(budget ? { budget } : {}),
         ...(opts.prefer !== undefined ? { prefer: opts.prefer } : {}),
+        ...(opts.onnxLayout !== undefined ? { onnxLayout: opts.onnxLayout } : {}),
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         out: inFile(opts.output),
       };

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { formatOnnxEdges } from '../../core/ir/onnx_layout.ts';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
@@ -59,7 +60,7 @@ export function inspectCommand(): Command {
         return;
       }
       const modelPath = modelPaths[0]!;
-      const original = loadGraph(modelPath);
+      const original = loadGraph(modelPath, choices);
       const source = basename(modelPath);
       // Shown as compiled: after the graph passes (constants folded, no-op moves aliased).
       let graph: Graph = original;
@@ -113,6 +114,14 @@ export function inspectCommand(): Command {
       const out = [
         `${terminalText(source)}: ${original.ops.length} ops${graph.ops.length !== original.ops.length ? ` (${graph.ops.length} after graph passes)` : ''}, ${graph.tensors.length} tensors, inputs ${graph.inputs.join(',')}, outputs ${graph.outputs.join(',')}; kernels for ${target.name}`,
         ...(original.onnx ? [formatOnnxLowering(original.onnx)] : []),
+        ...(original.onnx
+          ? [
+              (formatOnnxEdges(graph) ?? '')
+                .split('\n')
+                .map((line) => terminalText(line))
+                .join('\n'),
+            ].filter(Boolean)
+          : []),
         formatOps(graph, prepared),
         formatTensors(graph),
       ];
@@ -138,7 +147,7 @@ function formatOnnxLowering(onnx: OnnxImportSummary): string {
     const became = n.kinds.length > 0 ? n.kinds.join(' + ') : '(no op)';
     return `  ${terminalText(n.node)} ${n.opType} -> ${became}${n.note ? `: ${terminalText(n.note)}` : ''}`;
   });
-  return [`ONNX opset ${onnx.opset}, ${onnx.nodes.length} nodes lowered (inputs and outputs keep the ONNX model's shapes and layout):`, ...lines].join('\n');
+  return [`ONNX opset ${onnx.opset}, ${onnx.nodes.length} nodes lowered:`, ...lines].join('\n');
 }
 
 function weightBytes(graph: Graph): number {

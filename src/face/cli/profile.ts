@@ -90,7 +90,7 @@ export function profileCommand(): Command {
         if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
         // the model is read here only when an input or labels need it: a mistyped flag is said first
         let loaded: Graph | undefined;
-        const graph = () => (loaded ??= loadGraph(modelPath));
+        const graph = () => (loaded ??= loadGraph(modelPath, planShaping(opts)));
         const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
         if (labels) checkLabelCount(graph(), labels, opts.labels!);
         const input = opts.input ? readInputCases(graph(), opts.input)[0] : undefined;

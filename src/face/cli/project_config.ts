@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The project file, `tinyforge.json`: the model, target, board, inputs, budget, kernel preference,
- * project kind and output directory of one project, so that `tinyforge compile`, `run`, ... need no
+ * ONNX edge layout, project kind and output directory of one project, so that `tinyforge compile`, `run`, ... need no
  * flags. Every command that takes those options reads `./tinyforge.json` when it is there (or the
  * file of `--config FILE`); a flag on the command line wins over the file. Paths in the file are
  * relative to the file's own directory. `tinyforge init` writes one.
@@ -22,6 +22,7 @@ import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
 import type { Prefer } from '../../core/ops/op.ts';
+import { type OnnxLayout, ONNX_LAYOUTS } from '../../core/model/onnx/edge_layout.ts';
 
 export const CONFIG_FILE = 'tinyforge.json';
 
@@ -47,9 +48,11 @@ export interface ProjectConfig {
   battery?: number;
   /** the class labels file (`--labels`): one label a line, or JSON */
   labels?: string;
+  /** an ONNX model's inputs and outputs at the C API, as `--onnx-layout` */
+  onnxLayout?: OnnxLayout;
 }
 
-const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery', 'labels'] as const;
+const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery', 'labels', 'onnxLayout'] as const;
 const BUDGET_KEYS = ['ram', 'flash'] as const;
 
 /**
@@ -58,9 +61,14 @@ const BUDGET_KEYS = ['ram', 'flash'] as const;
  */
 const CONFIGURED: Record<
   string,
-  Partial<Record<'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery' | 'labels', string>>
+  Partial<
+    Record<
+      'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery' | 'labels' | 'onnxLayout',
+      string
+    >
+  >
 > = {
-  inspect: { target: 'target', board: 'board', prefer: 'prefer' },
+  inspect: { target: 'target', board: 'board', prefer: 'prefer', onnxLayout: 'onnxLayout' },
   compile: {
     target: 'target',
     board: 'board',
@@ -73,6 +81,7 @@ const CONFIGURED: Record<
     project: 'project',
     out: 'output',
     labels: 'labels',
+    onnxLayout: 'onnxLayout',
   },
   run: {
     target: 'target',
@@ -84,6 +93,7 @@ const CONFIGURED: Record<
     clock: 'clock',
     battery: 'battery',
     labels: 'labels',
+    onnxLayout: 'onnxLayout',
   },
   profile: {
     target: 'target',
@@ -95,9 +105,19 @@ const CONFIGURED: Record<
     clock: 'clock',
     battery: 'battery',
     labels: 'labels',
+    onnxLayout: 'onnxLayout',
   },
-  validate: { target: 'target', board: 'board', inputs: 'inputs', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', labels: 'labels' },
-  flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer' },
+  validate: {
+    target: 'target',
+    board: 'board',
+    inputs: 'inputs',
+    ram: 'maxRam',
+    flash: 'maxFlash',
+    prefer: 'prefer',
+    labels: 'labels',
+    onnxLayout: 'onnxLayout',
+  },
+  flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', onnxLayout: 'onnxLayout' },
 };
 
 export const CONFIGURED_COMMANDS = Object.keys(CONFIGURED);
@@ -157,6 +177,11 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
   if (config.board !== undefined) withKey('board', file, () => resolveTargetAndBoard(config.target, config.board));
   const prefer = string('prefer', fields.prefer);
   if (prefer !== undefined) config.prefer = withKey('prefer', file, () => preferOption(prefer));
+  const onnxLayout = string('onnxLayout', fields.onnxLayout);
+  if (onnxLayout !== undefined) {
+    if (!(ONNX_LAYOUTS as readonly string[]).includes(onnxLayout)) fail('onnxLayout', `must be one of ${ONNX_LAYOUTS.join(', ')}, got '${onnxLayout}'`);
+    config.onnxLayout = onnxLayout as OnnxLayout;
+  }
   const name = string('name', fields.name);
   if (name !== undefined) config.name = withKey('name', file, () => nameOption(name));
   const arena = string('arena', fields.arena);
@@ -256,6 +281,7 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     clock: config.clock,
     battery: config.battery,
     labels: config.labels,
+    onnxLayout: config.onnxLayout,
   };
   for (const [key, attribute] of Object.entries(options)) {
     const value = values[key];

@@ -133,7 +133,7 @@ export function runCommand(): Command {
         const plan = planEstimation({ target: opts.target, board: opts.board, port: opts.port, clockHz: opts.clock, batteryMah: opts.battery });
         // the model is read here only when an input or labels need it: a mistyped flag is said first
         let loaded: Graph | undefined;
-        const graph = () => (loaded ??= loadGraph(modelPath));
+        const graph = () => (loaded ??= loadGraph(modelPath, planShaping(opts)));
         const labels = opts.labels !== undefined ? readClassLabels(opts.labels) : null;
         if (labels) checkLabelCount(graph(), labels, opts.labels!);
         const cases = opts.input ? readInputCases(graph(), opts.input) : undefined;

@@ -112,7 +112,7 @@ export function validateCommand(): Command {
           throw new TinyforgeError(
             'give --inputs PATH (inputs, outputs compared with the host reference) or --reference DIR (a per-tensor dump, every layer compared)',
           );
-        const inputs = readNamedInputs(loadGraph(modelPath), opts.inputs);
+        const inputs = readNamedInputs(loadGraph(modelPath, planShaping(opts)), opts.inputs);
         checkBaudNeedsPort(opts);
         const steps = stepReporter();
         const report = await validateModel(modelPath, {
@@ -164,7 +164,7 @@ async function validateOriginal(
     ['--carry-state', opts.carryState],
   ] as const)
     if (given !== undefined) throw new TinyforgeError(`${flag} does not go with --original`);
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, planShaping(opts));
   const classLabels = opts.labels !== undefined ? readClassLabels(opts.labels) : undefined;
   if (classLabels) checkLabelCount(graph, classLabels, opts.labels!);
   checkBaudNeedsPort(opts);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Graph } from '../../core/ir/graph.ts';
 import { fromBytes } from '../../core/ir/buffers.ts';
+import { bytesToOnnxLayout } from '../../core/ir/onnx_layout.ts';
 
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -18,10 +19,11 @@ export function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
   return sizes.map((n) => bytes.slice(at, (at += n)));
 }
 
-/** An output tensor's bytes as numbers (integers, or floats for a float output). */
+/** An output tensor's bytes as numbers (integers, or floats for a float output), in ONNX's layout for an ONNX model. */
 export function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
   const t = graph.tensors[graph.outputs[output]!]!;
-  return Array.from(fromBytes(t.dtype, bytes) as ArrayLike<number | bigint>, Number);
+  // an ONNX model's output compiled channels last reads back in ONNX's own layout (NCHW)
+  return Array.from(fromBytes(t.dtype, bytesToOnnxLayout(t, bytes)) as ArrayLike<number | bigint>, Number);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -6,6 +6,7 @@ import { parseNpy } from '../../core/model/npy.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
 import { MAX_MODEL_BYTES } from '../../core/passes/validate.ts';
 import { clamp, roundHalfAway } from '../../core/ops/common/numerics/fixedpoint.ts';
+import { bytesToTensorLayout, onnxPermOf, onnxShapeOf, valuesToTensorLayout } from '../../core/ir/onnx_layout.ts';
 
 /** One inference's inputs: the raw bytes of each input tensor, in input order. */
 export type InputCase = Uint8Array[];
@@ -14,6 +15,8 @@ export type InputCase = Uint8Array[];
  * Reads inference inputs from a file: raw bytes (every input tensor concatenated, in input order;
  * several such inputs back to back make several cases) or `.npy` (integer data taken as the tensor's
  * own values, float32 data quantized with the input tensor's scale and zero point).
+ * An ONNX model's input compiled channels last (`tensor.onnx.perm`) is given in ONNX's layout (NCHW)
+ * and permuted here; a .npy whose shape is the compiled tensor's own (NHWC) is taken as it is.
  */
 export function readInputCases(graph: Graph, path: string): InputCase[] {
   const bytes = new Uint8Array(readUserFile(path, 'input file (raw bytes or .npy)'));
@@ -26,6 +29,7 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
       throw new TinyforgeError(`${path}: ${count} elements do not make whole inputs of ${perCase} elements (shape [${npy.shape.join(',')}])`);
     }
     const values = npyValues(npy.descr, npy.data);
+    const asCompiled = tensors.length === 1 && givenInTensorLayout(tensors[0]!, npy.shape);
     const isFloat = npy.descr === '<f4';
     requireRepresentable(values, isFloat, tensors, path);
     const cases: InputCase[] = [];
@@ -34,8 +38,9 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
       cases.push(
         tensors.map((t) => {
           const n = elementCount(t.shape);
-          const slice = values.slice(at, (at += n));
-          return encode(t, isFloat && t.dtype !== 'float32' ? Array.from(slice, (v) => quantizeValue(t, v, path)) : Array.from(slice), path);
+          const given = values.slice(at, (at += n));
+          const slice = asCompiled ? Array.from(given) : valuesToTensorLayout(t, given);
+          return encode(t, isFloat && t.dtype !== 'float32' ? slice.map((v) => quantizeValue(t, v, path)) : slice, path);
         }),
       );
     }
@@ -49,8 +54,15 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
     );
   }
   const cases: InputCase[] = [];
-  for (let at = 0; at < bytes.length; ) cases.push(sizes.map((n) => bytes.slice(at, (at += n))));
+  for (let at = 0; at < bytes.length; ) cases.push(sizes.map((n, k) => bytesToTensorLayout(tensors[k]!, bytes.slice(at, (at += n)))));
   return cases;
+}
+
+/** Whether a .npy of `shape` (a batch of inputs, or one) holds a channels-last input in the compiled layout rather than ONNX's. */
+function givenInTensorLayout(t: Tensor, shape: readonly number[]): boolean {
+  if (!onnxPermOf(t)) return false;
+  const tail = shape.slice(-t.shape.length).join(',');
+  return tail === t.shape.join(',') && tail !== onnxShapeOf(t).join(',');
 }
 
 /** An input with every element at its zero point: the model's "nothing" input. */

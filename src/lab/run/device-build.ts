@@ -23,6 +23,7 @@ import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, s
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
+import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
 
 export interface DeviceTargetOptions {
   target: string;
@@ -53,6 +54,8 @@ export interface DeviceTargetOptions {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
   onnxRequant?: OnnxRequant;
+  /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
+  onnxLayout?: OnnxLayout;
   progress?: (message: string) => void;
 }
 
@@ -106,6 +109,8 @@ export interface PlanShaping {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
   onnxRequant?: OnnxRequant;
+  /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
+  onnxLayout?: OnnxLayout;
   /** told what the budget and the row bands changed */
   progress?: (message: string) => void;
   /** the board the code runs on, when not the one the fit is checked for (an emulator of a real board's core): its ISA picks the kernels */
@@ -120,7 +125,7 @@ export function compileForTarget(
   board: BoardDescriptor | undefined,
   shaping: PlanShaping = {},
 ): CompiledModel {
-  const { budget, patch, prefer, kernels, deadNeurons, onnxRequant } = shaping;
+  const { budget, patch, prefer, kernels, deadNeurons, onnxRequant, onnxLayout } = shaping;
   const compiled = compileGraph(graph, basename(modelPath), {
     isa: boardIsa(target, shaping.runOn ?? board),
     partRam: smallestPartRam(target),
@@ -131,6 +136,7 @@ export function compileForTarget(
     deadNeurons,
     onnxRequant,
     ...externalRamOptions(target, board),
+    onnxLayout,
     provenance: harnessProvenance(modelPath, target.name),
   });
   if (compiled.budget) shaping.progress?.(formatBudget(compiled.budget));
@@ -235,6 +241,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
+    onnxLayout: options.onnxLayout,
     progress,
     runOn: board,
   });

@@ -106,7 +106,7 @@ export interface ProfileReport {
 }
 
 export async function profileModel(modelPath: string, options: ProfileOptions): Promise<ProfileReport> {
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   const runs = options.runs ?? 1;
   if (!Number.isInteger(runs) || runs < 1 || runs > 65535) throw new TinyforgeError(`--runs must be an integer from 1 to 65535, got ${runs}`);
   return withDeviceBuild(graph, modelPath, options, (deviceBuild) => profileOnDevice(graph, options, deviceBuild));

@@ -22,6 +22,7 @@ import type { CycleEstimate } from '../estimate/types.ts';
 import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
+import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
 
 export interface RunOptions {
   target: string;
@@ -58,6 +59,8 @@ export interface RunOptions {
   deadNeurons?: boolean;
   /** layers of an ONNX model: ONNX Runtime's float32 arithmetic or fixed point (compile --onnx-requant) */
   onnxRequant?: OnnxRequant;
+  /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
+  onnxLayout?: OnnxLayout;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */
@@ -135,7 +138,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const target = loadTarget(options.target);
   const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
   requireTools(target, board, true); // before any work
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   const compiled = compileForTarget(graph, modelPath, target, fitFor, {
     budget: options.budget,
     patch: options.patch,
@@ -143,6 +146,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
+    onnxLayout: options.onnxLayout,
     progress,
     runOn: board,
   });
@@ -211,7 +215,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
  */
 async function runOnPort(modelPath: string, port: string, options: RunOptions): Promise<RunReport> {
   if (options.sanitize) throw new TinyforgeError('--sanitize is for the host target, not a board on --port');
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   const buildOptions = {
     target: options.target,
     board: options.board,
@@ -226,6 +230,7 @@ async function runOnPort(modelPath: string, port: string, options: RunOptions): 
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
+    onnxLayout: options.onnxLayout,
     progress: options.progress,
   };
   return withDeviceBuild(graph, modelPath, buildOptions, (deviceBuild) => runOnDevice(graph, options, deviceBuild));

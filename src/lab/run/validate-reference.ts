@@ -142,7 +142,7 @@ export const ONNX_RUNTIME_REFERENCE = 'onnxruntime';
 
 export async function validateAgainstReference(modelPath: string, options: ReferenceValidateOptions): Promise<ReferenceReport> {
   const progress = options.progress ?? (() => {});
-  const original = loadGraph(modelPath);
+  const original = loadGraph(modelPath, options);
   const modelLabel = basename(modelPath);
   let onnx: OnnxReference | undefined;
   if (options.reference === ONNX_RUNTIME_REFERENCE) {

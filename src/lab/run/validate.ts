@@ -95,7 +95,7 @@ export function readNamedInputs(graph: Graph, path: string): NamedInput[] {
 }
 
 export async function validateModel(modelPath: string, options: ValidateOptions): Promise<ValidateReport> {
-  const graph = loadGraph(modelPath);
+  const graph = loadGraph(modelPath, options);
   if (options.inputs.length === 0) throw new TinyforgeError('validate: no inputs');
   return withDeviceBuild(graph, modelPath, options, (deviceBuild) => validateOnDevice(graph, options, deviceBuild));
 }

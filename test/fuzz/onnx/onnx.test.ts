@@ -4,7 +4,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph, Tensor } from '../../../src/core/ir/graph.ts';
-import { fromBytes } from '../../../src/core/ir/buffers.ts';
 import { compileGraph } from '../../../src/core/compile.ts';
 import { TinyforgeError } from '../../../src/core/errors.ts';
 import { OnnxDataType, TensorProtoType, decodeModelProto, decodeTensorProto, encodeModelProto } from '../../../src/core/model/onnx/schema.ts';
@@ -19,6 +18,7 @@ import {
 } from '../../../src/lab/run/onnx_reference.ts';
 import { matchReference } from '../../../src/lab/run/reference.ts';
 import { referenceOutputs } from '../../../src/lab/run/run.ts';
+import { outputValues } from '../../../src/lab/data/bytes.ts';
 import { ACT_RANGE } from './emitter.ts';
 import { ONNX_GENERATORS, generateOnnxCase } from './generate.ts';
 import { OnnxImporterAbsent, compareOutputs, irInputs, loadOnnxGraph, runOnnxCampaign } from './campaign.ts';
@@ -94,8 +94,11 @@ describe('ONNX reference: layouts and dumps', () => {
       outputs: [{ name: 'y_q', type: 'uint8' as const, shape: [1, 2, 3, 4], scale: 0.5, zeroPoint: 10 }],
       inputs: [{ name: 'x_q', type: 'uint8' as const, shape: [1, 2, 3, 4], scale: 0.5, zeroPoint: 10, data: Uint8Array.from({ length: 24 }, (_, i) => i) }],
     } as unknown as Parameters<typeof compareOutputs>[1];
-    // ours: the same real values at zero point -118 (= 10 - 128), NHWC, one element 1 LSB up
-    const ours = transposeValues(ort.data, ort.shape, [0, 2, 3, 1]).map((x) => Number(x) - 128);
+    // ours, as a run report gives them (read back NHWC, permuted to ONNX's NCHW): the same real values
+    // at zero point -118 (= 10 - 128), one element 1 LSB up
+    const nhwc = new Int8Array(transposeValues(ort.data, ort.shape, [0, 2, 3, 1]).map((x) => Number(x) - 128));
+    const ours = outputValues(g, 0, new Uint8Array(nhwc.buffer));
+    expect(ours).to.deep.equal(Array.from(ort.data as Uint8Array, (x) => x - 128));
     ours[5]! += 1;
     const r = compareOutputs(g, c, [ours], [ort]);
     expect(r).to.include({ elements: 24, exact: 23, maxDiff: 1 });
@@ -285,7 +288,7 @@ describe('ONNX models: tinyforge against ONNX Runtime', function () {
           continue;
         }
         const [outputs] = referenceOutputs(compiled.prepared, [irInputs(graph, r.case)], false);
-        const ours = outputs!.map((bytes, k) => Array.from(fromBytes(graph.tensors[graph.outputs[k]!]!.dtype, bytes) as ArrayLike<number>, Number));
+        const ours = outputs!.map((bytes, k) => outputValues(graph, k, bytes));
         const m = compareOutputs(graph, r.case, ours, r.expected);
         exact += m.exact;
         elements += m.elements;

@@ -33,6 +33,8 @@ export class Lowering {
   /** nodes lowered as part of an earlier one (a QuantizeLinear after a conv, a fused Relu) */
   readonly absorbed = new Set<number>();
   readonly lowered: LoweredNode[] = [];
+  /** the TRANSPOSE / RESHAPE ops `inLayout` added, with the layouts they go between (edge_layout.ts folds those at the inputs) */
+  readonly layoutChanges = new Map<Op, { from: number[]; to: number[]; kinds: string[] }>();
   /** the node being lowered */
   nodeIndex = -1;
   private currentKinds: string[] = [];
@@ -217,12 +219,14 @@ export class Lowering {
     const out = this.addTensor(`${source.name}_${perm.join('')}`, source.dtype, shape, source.quant && { ...source.quant });
     // the IR axis order of each ONNX axis: moving only size-1 axes keeps the bytes in place
     const order = (p: number[]) => p.filter((axis) => onnxShape[axis]! !== 1);
+    let op: Op;
     if (samePerm(order(value.perm), order(perm))) {
-      this.addOp('RESHAPE', [source.index, this.addConstant(`${source.name}_shape`, 'int32', [shape.length], shape)], [out], { newShape: shape });
+      op = this.addOp('RESHAPE', [source.index, this.addConstant(`${source.name}_shape`, 'int32', [shape.length], shape)], [out], { newShape: shape });
     } else {
       const transpose = perm.map((onnxAxis) => value.perm.indexOf(onnxAxis));
-      this.addOp('TRANSPOSE', [source.index, this.addConstant(`${source.name}_perm`, 'int32', [transpose.length], transpose)], [out]);
+      op = this.addOp('TRANSPOSE', [source.index, this.addConstant(`${source.name}_perm`, 'int32', [transpose.length], transpose)], [out]);
     }
+    this.layoutChanges.set(op, { from: [...value.perm], to: [...perm], kinds: this.currentKinds });
     const result: ActivationValue = { kind: 'tensor', index: out, perm };
     if (value.dequantized) result.dequantized = true;
     return result;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { compileGraph } from '../../compile.ts';
 import { type Graph, elementCount } from '../../ir/graph.ts';
+import { bytesToOnnxLayout, bytesToTensorLayout, onnxShapeOf } from '../../ir/onnx_layout.ts';
 import { interpret } from '../../ops/interpreter.ts';
 import { parseOnnx } from './reader.ts';
 import { decodeModelProto, decodeTensorProto, encodeModelProto } from './schema.ts';
@@ -41,10 +42,13 @@ async function ortOutputs(ort: Ort, bytes: Uint8Array, input: Float32Array, shap
   return session.outputNames.map((n) => result[n]!.data as Float32Array);
 }
 
-/** The interpreter's outputs of a compiled graph with one float input, as floats. */
+/** The interpreter's outputs of a compiled graph with one float input, as floats, both in ONNX's layout. */
 function ourOutputs(graph: Graph, input: Float32Array): Float32Array[] {
   const compiled = compileGraph(graph);
-  return interpret(compiled.prepared, [new Uint8Array(input.buffer.slice(0))]).outputs.map((bytes) => new Float32Array(new Uint8Array(bytes).buffer));
+  const bytes = bytesToTensorLayout(graph.tensors[graph.inputs[0]!]!, new Uint8Array(input.buffer.slice(0)));
+  return interpret(compiled.prepared, [bytes]).outputs.map(
+    (out, k) => new Float32Array(bytesToOnnxLayout(graph.tensors[graph.outputs[k]!]!, new Uint8Array(out)).slice().buffer),
+  );
 }
 
 function inputOf(graph: Graph, seed: number, range = 2): Float32Array {
@@ -323,7 +327,7 @@ describe('ONNX importer', function () {
     it(`QDQ ${c.name}: quantized ops marked for ONNX Runtime's arithmetic, ${c.steps ? `within ${c.steps} output steps of` : `equal to`} ONNX Runtime`, async function () {
       const bytes = built(c).bytes();
       const graph = parseOnnx(bytes, `${c.name}.onnx`);
-      expect(graph.tensors[graph.inputs[0]!]!.shape).to.deep.equal(c.shape);
+      expect(onnxShapeOf(graph.tensors[graph.inputs[0]!]!)).to.deep.equal(c.shape);
       for (const op of graph.ops) {
         if (['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'MUL', 'QUANTIZE', 'DEQUANTIZE'].includes(op.kind))
           expect(op.attrs.arithmetic, op.kind).to.equal('onnxruntime');
@@ -472,8 +476,8 @@ describe('ONNX importer', function () {
     const clipped = b.one('Clip', [r, b.init('lo', 'float', [], [0]), b.init('hi', 'float', [], [6])]);
     b.output(b.qdq(clipped, 0.05, -128), 'float');
     const graph = parseOnnx(b.bytes(), 'fuse.onnx');
-    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['QUANTIZE', 'TRANSPOSE', 'CONV_2D', 'RELU6', 'TRANSPOSE', 'DEQUANTIZE']);
-    const conv = graph.ops[2]!;
+    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['QUANTIZE', 'CONV_2D', 'RELU6', 'DEQUANTIZE']);
+    const conv = graph.ops[1]!;
     expect(conv.attrs.activation).to.equal('RELU');
     const out = graph.tensors[conv.outputs[0]!]!;
     expect(out.onnx!.perm).to.deep.equal([0, 2, 3, 1]);
@@ -481,7 +485,13 @@ describe('ONNX importer', function () {
     const relu = b.nodes.find((n) => n.opType === 'Relu')!;
     const reluQ = b.nodes.find((n) => n.input?.[0] === relu.output![0])!;
     expect(out.onnx!.name).to.equal(reluQ.output![0]);
-    expect(graph.tensors[graph.inputs[0]!]!.onnx).to.deep.equal({ name: 'x' });
+    // channels last at both edges: the input and the output are NHWC, no transpose runs
+    expect(graph.tensors[graph.inputs[0]!]!.onnx).to.deep.equal({ name: 'x', perm: [0, 2, 3, 1] });
+    expect(graph.tensors[graph.inputs[0]!]!.shape).to.deep.equal([1, 4, 4, 2]);
+    expect(graph.tensors[graph.outputs[0]!]!.shape).to.deep.equal([1, 4, 4, 3]);
+    const exported = parseOnnx(b.bytes(), 'fuse.onnx', { layout: 'as-exported' });
+    expect(exported.ops.map((op) => op.kind)).to.deep.equal(['QUANTIZE', 'TRANSPOSE', 'CONV_2D', 'RELU6', 'TRANSPOSE', 'DEQUANTIZE']);
+    expect(exported.tensors[exported.inputs[0]!]!.onnx).to.deep.equal({ name: 'x' });
   });
 
   it('a float model lowers to float ops in NHWC, with the flatten absorbed at compile time', function () {
@@ -512,8 +522,9 @@ describe('ONNX importer', function () {
       'float',
     );
     const graph = parseOnnx(b.bytes(), 'float.onnx');
-    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['TRANSPOSE', 'CONV_2D', 'TRANSPOSE', 'RESHAPE', 'FULLY_CONNECTED']);
-    expect(graph.ops[1]!.attrs.activation).to.equal('RELU');
+    expect(graph.ops.map((op) => op.kind)).to.deep.equal(['CONV_2D', 'TRANSPOSE', 'RESHAPE', 'FULLY_CONNECTED']);
+    expect(graph.ops[0]!.attrs.activation).to.equal('RELU');
+    expect(graph.onnx!.nodes[0]!.kinds, "the input transpose is no longer the Conv node's").to.deep.equal(['CONV_2D']);
     expect(graph.tensors.every((t) => t.dtype !== 'int8')).to.equal(true);
     expect(graph.onnx!.nodes.map((n) => n.opType)).to.deep.equal(['Conv', 'Relu', 'Flatten', 'Gemm']);
   });

@@ -6,29 +6,39 @@
  * ops, NCHW activations NHWC. Every problem is one TinyforgeError line naming the file and the node
  * or tensor.
  *
- * Layout at the model's edges: inputs and outputs keep ONNX's own shapes and byte order (NCHW); the
- * graph transposes a 4-D input to NHWC where its first layer needs it (a TRANSPOSE, read through by a
- * following PAD when there is one, see passes/fold_transposes.ts) and back before a 4-D output.
+ * Layout at the model's edges (`OnnxReadOptions.layout`): by default (`channels-last`) an input its
+ * first layer reads channels last is declared channels last (NHWC, NWC) and an output computed
+ * channels last stays so: no transpose runs on the board, and `tensor.onnx.perm` records the layout
+ * for the host-side tools (edge_layout.ts). `as-exported` keeps ONNX's own shapes and byte order
+ * (NCHW): the graph transposes a 4-D input to NHWC where its first layer needs it (a TRANSPOSE, read
+ * through by a following PAD when there is one, see passes/fold_transposes.ts) and back before a
+ * 4-D output.
  */
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, cIdentifier } from '../../ir/graph.ts';
 import { readUserFile } from '../read_file.ts';
+import { type OnnxLayout, channelsLastInputs } from './edge_layout.ts';
 import { Lowering } from './lowering.ts';
 import { onnxOpLowering } from './ops/index.ts';
 import { qoperatorToQdq } from './qoperator.ts';
 import { type OnnxModelProto, decodeModelProto } from './schema.ts';
 import { TensorContentError, declaredType, dtypeOfOnnx, onnxTypeName, tensorValues } from './tensors.ts';
-import { type ActivationValue, identityPerm } from './values.ts';
+import { type ActivationValue, channelsLastPerm, identityPerm, samePerm } from './values.ts';
 
 /** The oldest opset of the default domain read without looking at each op (older ones: per op). */
 export const ONNX_MIN_OPSET = 13;
 /** ONNX IR versions tinyforge reads (3: opset imports; 10: ONNX 1.16). */
 const IR_VERSIONS = [3, 11] as const;
 
+export interface OnnxReadOptions {
+  /** the layout of the model's inputs and outputs in the compiled model (default `channels-last`) */
+  layout?: OnnxLayout;
+}
+
 /** Reads a `.onnx` file into the IR. */
-export function readOnnx(path: string): Graph {
-  return parseOnnx(readUserFile(path, 'model file (.onnx)'), path);
+export function readOnnx(path: string, options: OnnxReadOptions = {}): Graph {
+  return parseOnnx(readUserFile(path, 'model file (.onnx)'), path, options);
 }
 
 /** Keeps a message on one line whatever names a (possibly corrupt) file holds. */
@@ -37,7 +47,8 @@ function oneLine(text: string): string {
 }
 
 /** Parses the bytes of a `.onnx` file; `fileName` names the model and appears in every error. */
-export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
+export function parseOnnx(bytes: Uint8Array, fileName: string, options: OnnxReadOptions = {}): Graph {
+  const channelsLast = (options.layout ?? 'channels-last') === 'channels-last';
   const fail = (problem: string) => new TinyforgeError(`${fileName}: ${oneLine(problem)}`);
   if (bytes.length === 0) throw fail('empty file, not an ONNX model');
   let model: OnnxModelProto;
@@ -119,6 +130,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
   });
 
   const outputs: number[] = [];
+  const finished: { name: string; value: ActivationValue }[] = [];
   ctx.beginNode(nodes.length);
   for (const output of graph.output ?? []) {
     const name = output.name ?? '';
@@ -132,10 +144,18 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
       outputs.push(index);
       continue;
     }
-    outputs.push(finishOutput(ctx, name, value, dtypeOfOnnx(declaredType(output).elemType)));
+    const done = finishOutput(ctx, name, value, dtypeOfOnnx(declaredType(output).elemType), channelsLast);
+    finished.push({ name, value: done });
+    outputs.push(done.index);
   }
   ctx.endGraphOutputs();
+  if (channelsLast) channelsLastInputs(ctx, inputs, new Set(outputs));
   recordOnnxValues(ctx);
+  // an output tensor added for ONNX's type (a DEQUANTIZE, a uint8 QUANTIZE) holds the value too, in its layout
+  for (const { name, value } of finished) {
+    const t = ctx.tensors[value.index]!;
+    if (!t.onnx) t.onnx = samePerm(value.perm, identityPerm(value.perm.length)) ? { name } : { name, perm: [...value.perm] };
+  }
   if (inputs.length === 0)
     throw fail(
       outputs.every((o) => ctx.tensors[o]!.data)
@@ -176,11 +196,14 @@ function nodeOrder(label: string, nodes: { name?: string }[]): number {
 }
 
 /**
- * A graph output in ONNX's layout and type: transposed back to its ONNX axis order, dequantized to
- * float (a DequantizeLinear at the end) or converted to uint8 (a uint8 QuantizeLinear at the end).
+ * A graph output in ONNX's type, and in its layout (transposed back to its ONNX axis order) unless
+ * `channelsLast` keeps a channels-last value so: dequantized to float (a DequantizeLinear at the end)
+ * or converted to uint8 (a uint8 QuantizeLinear at the end).
  */
-function finishOutput(ctx: Lowering, name: string, value: ActivationValue, declared: string | undefined): number {
-  let v = ctx.inLayout(value, identityPerm(value.perm.length));
+function finishOutput(ctx: Lowering, name: string, value: ActivationValue, declared: string | undefined, channelsLast: boolean): ActivationValue {
+  const rank = value.perm.length;
+  const keep = channelsLast && rank >= 3 && samePerm(value.perm, channelsLastPerm(rank));
+  let v = ctx.inLayout(value, keep ? value.perm : identityPerm(rank));
   const t = ctx.tensor(v);
   if (v.dequantized && t.dtype !== 'float32') {
     const out = ctx.addTensor(`${name}_float`, 'float32', [...t.shape]);
@@ -192,5 +215,5 @@ function finishOutput(ctx: Lowering, name: string, value: ActivationValue, decla
     ctx.addQuantizedOp('QUANTIZE', [v.index], [out], {}, true);
     v = { kind: 'tensor', index: out, perm: v.perm };
   }
-  return v.index;
+  return v;
 }

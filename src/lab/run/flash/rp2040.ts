@@ -127,7 +127,7 @@ async function prepareUf2(
     return { uf2, source: file, buildId: null };
   }
   findTool(target.toolchain.cc, target.toolchain.install);
-  const graph = loadGraph(file);
+  const graph = loadGraph(file, options.shaping ?? {});
   const compiled = compileForTarget(graph, file, target, board, { ...options.shaping, progress });
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   progress(`building for ${target.name} (${board.name})${options.profile ? ', profile build' : ''}`);

@@ -152,7 +152,7 @@ export async function buildModelImage(
 ): Promise<{ elf: string; buildId: string }> {
   const { progress, workDir } = options;
   findTool(target.toolchain.cc, target.toolchain.install);
-  const graph = loadGraph(file);
+  const graph = loadGraph(file, options.shaping ?? {});
   const compiled = compileForTarget(graph, file, target, board, { ...options.shaping, progress });
   const modelDir = writeDirectoryAtomically(join(workDir, 'model'), compiled.generated.files);
   const flashOffset = board.loader?.flashOffset;
