@@ -18,19 +18,24 @@ export interface KernelIsa {
   rv32?: boolean;
   /** Armv8.1-M MVE (Helium, Cortex-M55/M85): 128-bit integer vectors, tail predication, low-overhead loops; the DSP extension too */
   mve?: boolean;
+  /** Xtensa LX6/LX7 (the ESP32 and ESP32-S3): zero-overhead loops (LOOP/LOOPNEZ), 16 visible registers of the windowed ABI */
+  xtensa?: boolean;
+  /** Xtensa MAC16 option (XCHAL_HAVE_MAC16): the 40-bit accumulator ACC, MULA.DD with loads into M0..M3 */
+  mac16?: boolean;
 }
 
 /**
  * The instruction-set families kernel variants are written for. A target belongs to exactly one
  * (`isaFamily`); a variant of family F runs only on targets of family F, the portable C anywhere.
  */
-export type IsaFamily = 'arm-mve' | 'arm-dsp' | 'armv6m' | 'rv32' | 'portable';
+export type IsaFamily = 'arm-mve' | 'arm-dsp' | 'armv6m' | 'rv32' | 'xtensa' | 'portable';
 
 export function isaFamily(isa: KernelIsa | undefined): IsaFamily {
   if (isa?.mve) return 'arm-mve';
   if (isa?.dsp) return 'arm-dsp';
   if (isa?.armv6m) return 'armv6m';
   if (isa?.rv32) return 'rv32';
+  if (isa?.xtensa) return 'xtensa';
   return 'portable';
 }
 
@@ -50,12 +55,13 @@ export function familyChain(isa: KernelIsa | undefined): IsaFamily[] {
 
 /**
  * The family whose measured costs price a family's storage kernels (Huffman, palette, sparse, INT4)
- * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed.
+ * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed; the Xtensa
+ * targets run the portable C of those storages, priced as such.
  */
-export type PricedFamily = Exclude<IsaFamily, 'arm-mve'>;
+export type PricedFamily = Exclude<IsaFamily, 'arm-mve' | 'xtensa'>;
 
 export function pricingFamily(family: IsaFamily): PricedFamily {
-  return family === 'arm-mve' ? 'arm-dsp' : family;
+  return family === 'arm-mve' ? 'arm-dsp' : family === 'xtensa' ? 'portable' : family;
 }
 
 /** Where the output may overlap an input: see `KernelVariant.overlap`. */

@@ -230,9 +230,11 @@ export interface TargetDescriptor {
   arch: string;
   /**
    * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
-   * (the ESP32-C3 class): picks the RISC-V kernel variants
+   * (the ESP32-C3 class): picks the RISC-V kernel variants; `xtensa`: Xtensa LX6/LX7 (the ESP32 and
+   * ESP32-S3): picks the Xtensa kernel variants; `mac16`: the core has the MAC16 option
+   * (XCHAL_HAVE_MAC16 of its configuration), which those variants' dot products use
    */
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean };
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; mac16?: boolean };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
@@ -636,7 +638,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'defaultBoard',
     'counters',
   ]);
-  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve']);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 'mac16']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
@@ -652,6 +654,8 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       ...(isa.has('armv6m') ? { armv6m: isa.field('armv6m').boolean() } : {}),
       ...(isa.has('rv32') ? { rv32: isa.field('rv32').boolean() } : {}),
       ...(isa.has('mve') ? { mve: isa.field('mve').boolean() } : {}),
+      ...(isa.has('xtensa') ? { xtensa: isa.field('xtensa').boolean() } : {}),
+      ...(isa.has('mac16') ? { mac16: isa.field('mac16').boolean() } : {}),
     },
     memory:
       mem.value === null

@@ -19,6 +19,7 @@ import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
 import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit } from './m0plus.ts';
 import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
+import { fcXtensaVariant } from './xtensa.ts';
 import { fcMveVariant } from './mve.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
@@ -282,6 +283,7 @@ const def: OpDef<FullyConnectedParams> = {
     fcM0plusLanesVariant,
     withWeightOffset(fcM0plusVariant),
     fcRv32Variant,
+    fcXtensaVariant,
     fcSparseRv32Variant,
     fcSparseVariant,
     // palette weights (few distinct values per row): the LUT kernels, when the cost model prefers them

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The family header of the Xtensa targets (isa.h; the ESP32's LX6 and the ESP32-S3's LX7): the shared
+ * primitives are portable.h's plain C (Xtensa has none of the Arm DSP instructions), and the int16 dot
+ * product the Xtensa kernel variants (common/isa/xtensa_matmul.ts) are built on.
+ *
+ * The dot product runs on the MAC16 option where the core has it (the target's `mac16` fact, from
+ * XCHAL_HAVE_MAC16 of the core's configuration): MULA.DD.LL.LDINC / MULA.DD.HH.LDINC multiply one
+ * int16 lane of two MAC16 registers into the 40-bit accumulator ACC and load the next word into a
+ * third, so one instruction a multiply-accumulate, in a zero-overhead loop (LOOPNEZ). The sums are
+ * the same integers as the C loop: ACC's low 32 bits are the int32 sum modulo 2^32, and the kernels
+ * take these variants only where the compile-time bound proves the int32 sum cannot overflow. */
+#ifndef TF_XTENSA_H
+#define TF_XTENSA_H
+#include <stdint.h>
+#include "portable.h"
+
+/* acc + the sum of x[i] * w[i] for i < n (n a positive multiple of 4): plain C, which GCC's Xtensa
+ * back end turns into MULA.AA.LL where the core has MAC16. The host build of every Xtensa kernel
+ * runs this, so CI checks the C around the assembly. */
+static inline int32_t tf_xt_dot16_c(const int16_t *x, const int16_t *w, int n, int32_t acc) {
+  for (int i = 0; i < n; ++i) acc += (int32_t)x[i] * w[i];
+  return acc;
+}
+
+/* tf_xt_dot16_c on MAC16: x and w 4-byte aligned, n a positive multiple of 4. LDINC adds 4 to its
+ * address register and then loads, so both pointers start one word early; the loop reads one word
+ * ahead of the multiplies (M0/M2, then M1/M3), so the last four products are outside it and nothing
+ * past either array is read. */
+static inline int32_t tf_xt_dot16_mac16(const int16_t *x, const int16_t *w, int n, int32_t acc) {
+#if defined(__XTENSA__)
+  const int16_t *px = x - 2;
+  const int16_t *pw = w - 2;
+  int rounds = (n >> 2) - 1;
+  __asm__ volatile("wsr %[acc], acclo\n\t"
+                   "wsr %[zero], acchi\n\t"
+                   "ldinc m0, %[px]\n\t"
+                   "ldinc m2, %[pw]\n\t"
+                   "loopnez %[rounds], 1f\n\t"
+                   "mula.dd.ll.ldinc m1, %[px], m0, m2\n\t"
+                   "mula.dd.hh.ldinc m3, %[pw], m0, m2\n\t"
+                   "mula.dd.ll.ldinc m0, %[px], m1, m3\n\t"
+                   "mula.dd.hh.ldinc m2, %[pw], m1, m3\n\t"
+                   "1:\n\t"
+                   "mula.dd.ll.ldinc m1, %[px], m0, m2\n\t"
+                   "mula.dd.hh.ldinc m3, %[pw], m0, m2\n\t"
+                   "mula.dd.ll m1, m3\n\t"
+                   "mula.dd.hh m1, m3\n\t"
+                   "rsr %[acc], acclo\n\t"
+                   : [acc] "+r"(acc), [px] "+r"(px), [pw] "+r"(pw), [rounds] "+r"(rounds)
+                   : [zero] "r"(0)
+                   : "memory");
+  return acc;
+#else
+  return tf_xt_dot16_c(x, w, n, acc);
+#endif
+}
+
+/* dst[i] = src[i] + offset for i < n, then zeros up to `padded`: an int8 row widened to the dot
+ * product's int16 lanes with the input offset added (|src + offset| <= 255), so a padded lane adds
+ * nothing whatever its weight. */
+static inline void tf_xt_widen(int16_t *dst, const int8_t *src, int n, int padded, int32_t offset) {
+  int i = 0;
+  for (; i < n; ++i) dst[i] = (int16_t)(src[i] + offset);
+  for (; i < padded; ++i) dst[i] = 0;
+}
+
+#endif
