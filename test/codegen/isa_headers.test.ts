@@ -23,7 +23,7 @@ import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 // softmax's row kernels (micro_speech, the LSTM), the word pools (person_detect), the common-scale
 // ADD (the ResNet), int4 weights and MEAN: the shared kernels that reach for an ISA header
 const MODELS = ['micro_speech.tflite', 'person_detect.tflite', 'mnist_lstm_int8.tflite', 'zoo/tinymaix_mnist_resnet_q.tflite'];
-const TARGETS = ['cortex-m55', 'cortex-m4', 'rp2040', 'esp32c3', 'host'];
+const TARGETS = ['cortex-m55', 'cortex-m4', 'rp2040', 'esp32c3', 'esp32', 'host'];
 
 /** A 16x8 DEPTHWISE_CONV_2D (int16 activations) of 8 channels: every family's depthwise_conv_2d_int16.h. */
 function depthwiseInt16Net(): Graph {

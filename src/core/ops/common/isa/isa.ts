@@ -30,8 +30,7 @@ export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly s
   'arm-dsp': ['arm_dsp.h', 'dsp_requant.h'],
   armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
   rv32: ['rv32.h'],
-  // rv32.h: the requantization of the channel-group depthwise kernel the Xtensa family shares (plain C off RISC-V)
-  xtensa: ['xtensa.h', 'rv32.h'],
+  xtensa: ['xtensa.h'],
 };
 
 /** The common/isa/ files a model of `family` may ship: its own and those of the families it falls back to. */

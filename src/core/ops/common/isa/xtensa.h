@@ -23,16 +23,18 @@ static inline int32_t tf_xt_dot16_c(const int16_t *x, const int16_t *w, int n, i
 }
 
 /* tf_xt_dot16_c on MAC16: x and w 4-byte aligned, n a positive multiple of 4. LDINC adds 4 to its
- * address register and then loads, so both pointers start one word early; the loop reads one word
- * ahead of the multiplies (M0/M2, then M1/M3), so the last four products are outside it and nothing
- * past either array is read. */
+ * address register and then loads, so both pointers step back one word first (in the assembly: in C
+ * a pointer before its array is undefined); the loop reads one word ahead of the multiplies (M0/M2,
+ * then M1/M3), so the last four products are outside it and nothing past either array is read. */
 static inline int32_t tf_xt_dot16_mac16(const int16_t *x, const int16_t *w, int n, int32_t acc) {
 #if defined(__XTENSA__)
-  const int16_t *px = x - 2;
-  const int16_t *pw = w - 2;
+  const int16_t *px = x;
+  const int16_t *pw = w;
   int rounds = (n >> 2) - 1;
   __asm__ volatile("wsr %[acc], acclo\n\t"
                    "wsr %[zero], acchi\n\t"
+                   "addi %[px], %[px], -4\n\t"
+                   "addi %[pw], %[pw], -4\n\t"
                    "ldinc m0, %[px]\n\t"
                    "ldinc m2, %[pw]\n\t"
                    "loopnez %[rounds], 1f\n\t"
@@ -53,6 +55,16 @@ static inline int32_t tf_xt_dot16_mac16(const int16_t *x, const int16_t *w, int 
 #else
   return tf_xt_dot16_c(x, w, n, acc);
 #endif
+}
+
+/* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
+ * checked at compile time: the same integer without the left-shift branch (rv32.h's
+ * tf_rv32_mbqm_right, for the channel-group depthwise C the two families share). */
+static inline int32_t tf_xt_mbqm_right(int32_t x, int32_t multiplier, int e) {
+  const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)((1u << e) - 1u);
+  const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+  return (high >> e) + ((high & mask) > threshold ? 1 : 0);
 }
 
 /* dst[i] = src[i] + offset for i < n, then zeros up to `padded`: an int8 row widened to the dot

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The Xtensa variants (CONV_2D, FULLY_CONNECTED) on the host: the C an ESP32 or ESP32-S3 build
+ * The Xtensa variants (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) on the host: the C an ESP32 or ESP32-S3 build
  * compiles, with the MAC16 dot product's C fallback (xtensa.h: the assembly is behind __XTENSA__), on
  * random shapes and quantizations, byte for byte against the TypeScript reference. The same variants
  * on the emulated cores: xtensa_emulated.test.ts.
  */
 import { expect } from 'chai';
 import conv from '../../conv_2d/index.ts';
+import depthwise from '../../depthwise_conv_2d/index.ts';
 import fc from '../../fully_connected/index.ts';
 import type { KernelIsa } from '../../op.ts';
 import { selectVariant } from '../../variant.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC } from '../../../../../test/helpers/op_harness.ts';
-import { randomConv, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
+import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { xtensaDepth, xtensaWeights } from './xtensa_matmul.ts';
 
 const ESP32: KernelIsa = { dsp: false, xtensa: true, mac16: true };
@@ -55,6 +56,17 @@ describe('Xtensa variants (ESP32, ESP32-S3) on the host', () => {
     while (cases.length < 40) {
       const c = randomConv(conv, rand);
       if (c && c.graph.tensors[c.op.inputs[0]!]!.shape[3] === c.graph.tensors[c.op.inputs[1]!]!.shape[3]) cases.push(c);
+    }
+    expectXtensaBitExact(cases);
+  });
+
+  it('DEPTHWISE_CONV_2D (the channel-group C, its own requantization) matches the reference byte for byte', function () {
+    this.timeout(300000);
+    const rand = rng(4305);
+    const cases: CCase[] = [];
+    while (cases.length < 30) {
+      const c = randomDepthwise(depthwise, rand);
+      if (c) cases.push(c);
     }
     expectXtensaBitExact(cases);
   });
