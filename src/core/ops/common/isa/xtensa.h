@@ -67,6 +67,69 @@ static inline int32_t tf_xt_mbqm_right(int32_t x, int32_t multiplier, int e) {
   return (high >> e) + ((high & mask) > threshold ? 1 : 0);
 }
 
+/* One output row of a 3x3 depthwise channel: sums[i] = start + the 9 taps of output i, whose window's
+ * rows start at r0, r1, r2 (int16 lanes, input offset added, 0 over the padding) and move `step`
+ * lanes an output. w: the channel's 9 weights as int16 lanes, 4-byte aligned, w[9] unused. */
+static inline void tf_xt_dw3x3_row_c(int32_t *sums, const int16_t *r0, const int16_t *r1, const int16_t *r2, const int16_t *w, int count,
+                                     int step, int32_t start) {
+  for (int i = 0; i < count; ++i, r0 += step, r1 += step, r2 += step) {
+    sums[i] = start + r0[0] * w[0] + r0[1] * w[1] + r0[2] * w[2] + r1[0] * w[3] + r1[1] * w[4] + r1[2] * w[5] + r2[0] * w[6] +
+              r2[1] * w[7] + r2[2] * w[8];
+  }
+}
+
+/* tf_xt_dw3x3_row_c on MAC16 (count >= 1): the first 8 weights stay in M0..M3 for the whole row (MULA.DA
+ * takes M0/M1 with an address register, MULA.AD an address register with M2/M3), the ninth in an
+ * address register (MULA.AA); per output 9 L16SI, each feeding one multiply-accumulate, in a LOOPNEZ.
+ * ACCHI is left as it is: carries only move up, so ACCLO is the int32 sum whatever it holds. */
+static inline void tf_xt_dw3x3_row_mac16(int32_t *sums, const int16_t *r0, const int16_t *r1, const int16_t *r2, const int16_t *w,
+                                         int count, int step, int32_t start) {
+#if defined(__XTENSA__)
+  const int16_t *pw = w;
+  const int32_t w8 = w[8];
+  const int stepBytes = 2 * step;
+  int32_t t0, t1;
+  __asm__ volatile(
+      "addi %[pw], %[pw], -4\n\t"
+      "ldinc m0, %[pw]\n\t"
+      "ldinc m1, %[pw]\n\t"
+      "ldinc m2, %[pw]\n\t"
+      "ldinc m3, %[pw]\n\t"
+      "loopnez %[count], 1f\n\t"
+      "wsr %[start], acclo\n\t"
+      "l16si %[t0], %[r0], 0\n\t"
+      "l16si %[t1], %[r0], 2\n\t"
+      "mula.da.ll m0, %[t0]\n\t"
+      "l16si %[t0], %[r0], 4\n\t"
+      "mula.da.hl m0, %[t1]\n\t"
+      "l16si %[t1], %[r1], 0\n\t"
+      "mula.da.ll m1, %[t0]\n\t"
+      "l16si %[t0], %[r1], 2\n\t"
+      "mula.da.hl m1, %[t1]\n\t"
+      "l16si %[t1], %[r1], 4\n\t"
+      "mula.ad.ll %[t0], m2\n\t"
+      "l16si %[t0], %[r2], 0\n\t"
+      "mula.ad.lh %[t1], m2\n\t"
+      "l16si %[t1], %[r2], 2\n\t"
+      "mula.ad.ll %[t0], m3\n\t"
+      "l16si %[t0], %[r2], 4\n\t"
+      "mula.ad.lh %[t1], m3\n\t"
+      "mula.aa.ll %[t0], %[w8]\n\t"
+      "add %[r0], %[r0], %[stepBytes]\n\t"
+      "add %[r1], %[r1], %[stepBytes]\n\t"
+      "add %[r2], %[r2], %[stepBytes]\n\t"
+      "rsr %[t0], acclo\n\t"
+      "s32i %[t0], %[sums], 0\n\t"
+      "addi %[sums], %[sums], 4\n\t"
+      "1:\n\t"
+      : [pw] "+r"(pw), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [sums] "+r"(sums), [count] "+r"(count), [t0] "=&r"(t0), [t1] "=&r"(t1)
+      : [start] "r"(start), [w8] "r"(w8), [stepBytes] "r"(stepBytes)
+      : "memory");
+#else
+  tf_xt_dw3x3_row_c(sums, r0, r1, r2, w, count, step, start);
+#endif
+}
+
 /* dst[i] = src[i] + offset for i < n, then zeros up to `padded`: an int8 row widened to the dot
  * product's int16 lanes with the input offset added (|src + offset| <= 255), so a padded lane adds
  * nothing whatever its weight. */

@@ -9,13 +9,11 @@ import { expect } from 'chai';
 import conv from '../../conv_2d/index.ts';
 import depthwise from '../../depthwise_conv_2d/index.ts';
 import fc from '../../fully_connected/index.ts';
-import type { KernelIsa } from '../../op.ts';
 import { selectVariant } from '../../variant.ts';
 import { type CCase, evaluateOp, firstDifference, rng, runCasesInC } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { xtensaDepth, xtensaWeights } from './xtensa_matmul.ts';
-
-const ESP32: KernelIsa = { dsp: false, xtensa: true, mac16: true };
+import { ESP32, randomDepthwise3x3 } from '../../../../../test/helpers/xtensa_cases.ts';
 
 /** Every case (retargeted to the ESP32) runs the Xtensa variant and equals the reference. */
 function expectXtensaBitExact(cases: CCase[]): void {
@@ -68,6 +66,14 @@ describe('Xtensa variants (ESP32, ESP32-S3) on the host', () => {
       const c = randomDepthwise(depthwise, rand);
       if (c) cases.push(c);
     }
+    expectXtensaBitExact(cases);
+  });
+
+  it('3x3 DEPTHWISE_CONV_2D at multiplier 1 (the MAC16 row kernel) matches the reference byte for byte', function () {
+    this.timeout(300000);
+    const rand = rng(4306);
+    const cases = Array.from({ length: 30 }, () => randomDepthwise3x3(depthwise, rand));
+    for (const c of cases) expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), ESP32).name).to.equal('xtensa 3x3');
     expectXtensaBitExact(cases);
   });
 

@@ -20,6 +20,7 @@ import { expectExactOnBoard } from '../../../../../test/helpers/emulated_variant
 import { rng } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { xtensaToolsMissing } from '../../../../../test/helpers/xtensa.ts';
+import { randomDepthwise3x3 } from '../../../../../test/helpers/xtensa_cases.ts';
 
 /** Single-op graphs side by side in one graph: every op on its own input, every output a model output. */
 function sideBySide(name: string, graphs: Graph[]): Graph {
@@ -50,6 +51,11 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   { name: 'xt_fc', note: 'FULLY_CONNECTED: 1-6 batches, depths 1-70', graphs: () => sweep((r) => randomFc(fc, r), 12, 4401) },
   { name: 'xt_pointwise', note: '1x1 CONV_2D: 1-48 input channels', graphs: () => sweep((r) => randomPointwise(conv, r), 12, 4402) },
   { name: 'xt_conv', note: 'k x k CONV_2D: kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 12, 4403) },
+  {
+    name: 'xt_depthwise3x3',
+    note: '3x3 DEPTHWISE_CONV_2D at multiplier 1 (MAC16 rows): strides 1-2',
+    graphs: () => sweep((r) => randomDepthwise3x3(depthwise, r), 12, 4405),
+  },
   { name: 'xt_depthwise', note: 'DEPTHWISE_CONV_2D: multipliers 1-16', graphs: () => sweep((r) => randomDepthwise(depthwise, r), 12, 4404) },
 ];
 

@@ -9,12 +9,13 @@
  *
  * MAC16 has one accumulator, so the row is reloaded for every column: the loads cost nothing, and the
  * widening (a few instructions an input) is shared by all the row's columns. The start value is the
- * bias alone (the offset is in the widened inputs), and the requantization is the portable kernel's
- * tf_mbqm and clamp: the same int32 sum and the same integers out, so bit-exact with it. The weights
+ * bias alone (the offset is in the widened inputs), and the requantization the portable kernel's
+ * tf_mbqm (or its right-shift form) and clamp: the same int32 sum and the same integers out, so
+ * bit-exact with it. The weights
  * take 2 bytes each in flash (the LX6 has no instruction to widen a byte lane for MAC16).
  */
 import type { LayerEmitContext } from '../../op.ts';
-import { type ChannelMultipliers, cTerm, requantExprs } from '../families/weighted.ts';
+import { type ChannelMultipliers, cTerm, isUniform, requantExprs } from '../families/weighted.ts';
 
 export interface XtensaMatmulLayer extends ChannelMultipliers {
   /** products of one row (an output pixel, a batch) with every column */
@@ -44,6 +45,26 @@ export function xtensaWeights(weights: Int8Array, columns: number, depth: number
   return out;
 }
 
+/**
+ * `acc` requantized (before the zero point): tf_mbqm, or, when every shift is a right shift and every
+ * multiplier non-negative (checked here, at compile time), xtensa.h's tf_xt_mbqm_right, the same
+ * integer without the left-shift branch, its exponents -shift stored as such.
+ */
+export function xtensaRequantCall(m: ChannelMultipliers, channelVar: string, acc: string, ctx: LayerEmitContext): string {
+  if (!(m.shift.every((v) => v <= 0 && v >= -31) && m.multiplier.every((v) => v >= 0))) {
+    const { mult, shift } = requantExprs(m, channelVar, (s, t, v) => ctx.addConst(s, t, v));
+    return `tf_mbqm(${acc}, ${mult}, ${shift})`;
+  }
+  if (isUniform(m)) return `tf_xt_mbqm_right(${acc}, ${m.multiplier[0]}, ${-m.shift[0]!})`;
+  const mult = ctx.addConst('mult', 'int32_t', m.multiplier);
+  const exponent = ctx.addConst(
+    'e_xt',
+    'int8_t',
+    m.shift.map((v) => -v),
+  );
+  return `tf_xt_mbqm_right(${acc}, ${mult}[${channelVar}], ${exponent}[${channelVar}])`;
+}
+
 /** The dot product the target's core runs: MAC16's where it has the option, else the C loop. */
 export function xtensaDot(ctx: LayerEmitContext): string {
   return ctx.isa?.mac16 ? 'tf_xt_dot16_mac16' : 'tf_xt_dot16_c';
@@ -56,14 +77,13 @@ export function xtensaDot(ctx: LayerEmitContext): string {
 export function xtensaColumnsFunction(layer: XtensaMatmulLayer, weights: Int8Array, bias: Int32Array | undefined, ctx: LayerEmitContext): string {
   const padded = xtensaDepth(layer.depth);
   const w = ctx.addConst('w_xt', 'int16_t', xtensaWeights(weights, layer.columns, layer.depth));
-  const { mult, shift } = requantExprs(layer, 'o', (s, t, v) => ctx.addConst(s, t, v));
   const start = bias ? `${ctx.addConst('bias_xt', 'int32_t', bias)}[o]` : '0';
   return [
     `static void ${ctx.fnName}_columns(const int16_t *xw, int8_t *out) {`,
     `  const int16_t *w = ${w};`,
     `  for (int o = 0; o < ${layer.columns}; ++o, w += ${padded}) {`,
     `    const int32_t acc = ${xtensaDot(ctx)}(xw, w, ${padded}, ${start});`,
-    `    out[o] = (int8_t)tf_clamp(tf_mbqm(acc, ${mult}, ${shift}) ${cTerm(layer.outputZeroPoint)}, ${layer.actMin}, ${layer.actMax});`,
+    `    out[o] = (int8_t)tf_clamp(${xtensaRequantCall(layer, 'o', 'acc', ctx)} ${cTerm(layer.outputZeroPoint)}, ${layer.actMin}, ${layer.actMax});`,
     '  }',
     '}',
   ].join('\n');
