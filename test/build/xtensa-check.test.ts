@@ -36,7 +36,7 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
   });
   after(() => scratch?.cleanup());
 
-  // both get the portable kernels today: the S3 checks one model, the ESP32 all that fit
+  // the `xtensa` kernels (MAC16 assembly; its C twins under the lx106 fallback): the S3 checks one model, the ESP32 all that fit
   const checks: [string, string[]][] = [
     ['esp32', ['hello_world_int8', 'micro_speech', 'person_detect']],
     ['esp32s3', ['micro_speech']],

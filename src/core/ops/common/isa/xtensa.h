@@ -14,6 +14,12 @@
 #include <stdint.h>
 #include "portable.h"
 
+/* The family's cores (the ESP32's LX6, the ESP32-S3's LX7) have MAC16; a compile check with a
+ * compiler for a core without it (the ESP8266's lx106 standing in) sets 0 and gets the C twins. */
+#ifndef TF_XTENSA_MAC16
+#define TF_XTENSA_MAC16 1
+#endif
+
 /* acc + the sum of x[i] * w[i] for i < n (n a positive multiple of 4): plain C, which GCC's Xtensa
  * back end turns into MULA.AA.LL where the core has MAC16. The host build of every Xtensa kernel
  * runs this, so CI checks the C around the assembly. */
@@ -27,7 +33,7 @@ static inline int32_t tf_xt_dot16_c(const int16_t *x, const int16_t *w, int n, i
  * a pointer before its array is undefined); the loop reads one word ahead of the multiplies (M0/M2,
  * then M1/M3), so the last four products are outside it and nothing past either array is read. */
 static inline int32_t tf_xt_dot16_mac16(const int16_t *x, const int16_t *w, int n, int32_t acc) {
-#if defined(__XTENSA__)
+#if defined(__XTENSA__) && TF_XTENSA_MAC16
   const int16_t *px = x;
   const int16_t *pw = w;
   int rounds = (n >> 2) - 1;
@@ -84,7 +90,7 @@ static inline void tf_xt_dw3x3_row_c(int32_t *sums, const int16_t *r0, const int
  * ACCHI is left as it is: carries only move up, so ACCLO is the int32 sum whatever it holds. */
 static inline void tf_xt_dw3x3_row_mac16(int32_t *sums, const int16_t *r0, const int16_t *r1, const int16_t *r2, const int16_t *w,
                                          int count, int step, int32_t start) {
-#if defined(__XTENSA__)
+#if defined(__XTENSA__) && TF_XTENSA_MAC16
   const int16_t *pw = w;
   const int32_t w8 = w[8];
   const int stepBytes = 2 * step;
