@@ -36,7 +36,7 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
   });
   after(() => scratch?.cleanup());
 
-  // the S3 checks one model (its SIMD conv and FC kernels: ee.* inline asm), the ESP32 all that fit
+  // the S3 checks one model (its SIMD conv and FC kernels: ee.* inline asm; the `xtensa` MAC16 assembly elsewhere), the ESP32 all that fit (MAC16; their C twins under the lx106 fallback)
   const checks: [string, string[]][] = [
     ['esp32', ['hello_world_int8', 'micro_speech', 'person_detect']],
     ['esp32s3', ['micro_speech']],

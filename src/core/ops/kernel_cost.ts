@@ -16,11 +16,12 @@ type CostRow = Partial<Record<IsaFamily, number>>;
  * each family. Ops absent here have no family kernel, so no choice to price.
  */
 const FAMILY_KERNEL: Record<string, CostRow> = {
-  // arm-mve: the emulated Cortex-M55's instructions per MAC (docs/kernels.md, Cortex-M55/M85 section)
+  // arm-mve: the emulated Cortex-M55's instructions per MAC (docs/kernels.md, Cortex-M55/M85 section);
+  // xtensa: the ESP32's on qemu-xtensa-sim (docs/kernels.md, Xtensa section);
   // xtensa-s3: counted from the disassembly, not run (QEMU has no ee.*): docs/boards/esp32.md, Kernels
-  CONV_2D: { 'arm-mve': 0.19, 'arm-dsp': 1.17, armv6m: 6.2, rv32: 4.1, 'xtensa-s3': 0.5 },
-  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 8.6 },
-  FULLY_CONNECTED: { 'arm-mve': 0.17, 'arm-dsp': 1.18, armv6m: 4.7, rv32: 3.8, 'xtensa-s3': 0.35 },
+  CONV_2D: { 'arm-mve': 0.19, 'arm-dsp': 1.17, armv6m: 6.2, rv32: 4.1, 'xtensa-s3': 0.5, xtensa: 1.6 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 8.6, xtensa: 9 },
+  FULLY_CONNECTED: { 'arm-mve': 0.17, 'arm-dsp': 1.18, armv6m: 4.7, rv32: 3.8, 'xtensa-s3': 0.35, xtensa: 1.6 },
   UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 1.6, armv6m: 5.5, rv32: 4.5 },
   // per element (what `macs` counts for them)
   ADD: { armv6m: 23.1, rv32: 15.1 },

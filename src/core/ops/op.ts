@@ -18,8 +18,10 @@ export interface KernelIsa {
   rv32?: boolean;
   /** Armv8.1-M MVE (Helium, Cortex-M55/M85): 128-bit integer vectors, tail predication, low-overhead loops; the DSP extension too */
   mve?: boolean;
-  /** Xtensa LX6/LX7 (the ESP32 and ESP32-S3): zero-overhead loops, MAC16 where the core has it */
+  /** Xtensa LX6/LX7 (the ESP32 and ESP32-S3): zero-overhead loops (LOOP/LOOPNEZ), 16 visible registers of the windowed ABI */
   xtensa?: boolean;
+  /** Xtensa MAC16 option (XCHAL_HAVE_MAC16): the 40-bit accumulator ACC, MULA.DD with loads into M0..M3 */
+  mac16?: boolean;
   /** the ESP32-S3's SIMD extension (PIE): eight 128-bit q registers, the 40-bit ACCX accumulator, `ee.*` instructions */
   s3simd?: boolean;
 }
@@ -56,11 +58,11 @@ export function familyChain(isa: KernelIsa | undefined): IsaFamily[] {
 
 /**
  * The family whose measured costs price a family's storage kernels (Huffman, palette, sparse, INT4)
- * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed.
+ * and portable C: the MVE targets run the Arm DSP ones, at the DSP extension's speed; the Xtensa
+ * targets run the portable C of those storages, priced as such.
  */
 export type PricedFamily = Exclude<IsaFamily, 'arm-mve' | 'xtensa-s3' | 'xtensa'>;
 
-/** The Xtensa families have no measured storage-kernel costs yet: they are priced as the portable C. */
 export function pricingFamily(family: IsaFamily): PricedFamily {
   if (family === 'xtensa-s3' || family === 'xtensa') return 'portable';
   return family === 'arm-mve' ? 'arm-dsp' : family;

@@ -268,9 +268,11 @@ export interface TargetDescriptor {
   arch: string;
   /**
    * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
-   * (the ESP32-C3 class): picks the RISC-V kernel variants
+   * (the ESP32-C3 class): picks the RISC-V kernel variants; `xtensa`: Xtensa LX6/LX7 (the ESP32 and
+   * ESP32-S3): picks the Xtensa kernel variants; `mac16`: the core has the MAC16 option
+   * (XCHAL_HAVE_MAC16 of its configuration), which those variants' dot products use
    */
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; s3simd?: boolean };
+  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; mac16?: boolean; s3simd?: boolean };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
@@ -726,7 +728,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
     'defaultBoard',
     'counters',
   ]);
-  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 's3simd']);
+  const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 'mac16', 's3simd']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
   const target: TargetDescriptor = {
@@ -744,6 +746,7 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
       ...(isa.has('mve') ? { mve: isa.field('mve').boolean() } : {}),
       ...(isa.has('xtensa') ? { xtensa: isa.field('xtensa').boolean() } : {}),
       ...(isa.has('s3simd') ? { s3simd: isa.field('s3simd').boolean() } : {}),
+      ...(isa.has('mac16') ? { mac16: isa.field('mac16').boolean() } : {}),
     },
     memory:
       mem.value === null

@@ -12,6 +12,7 @@ import type { KernelChoices, OpDef } from '../op.ts';
 import { convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
+import { convXtensaVariant } from './xtensa.ts';
 import { convRv32Variant } from './rv32.ts';
 import { convMveVariant } from './mve.ts';
 import { convS3Variant } from './s3simd.ts';
@@ -224,6 +225,7 @@ const def: OpDef<Conv2DParams> = {
     convDspVariant,
     convM0plusVariant,
     convRv32Variant,
+    convXtensaVariant,
     convMveVariant,
     convS3Variant,
     ...convSparseVariants,

@@ -15,6 +15,7 @@ import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
+import { depthwiseXtensa3x3Variant, depthwiseXtensaVariant } from './xtensa.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
@@ -175,7 +176,16 @@ const def: OpDef<DepthwiseConv2DParams> = {
   macs,
   evaluate,
   // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
-  variants: [depthwiseMveVariant, depthwiseDspVariant, depthwiseM0plusVariant, depthwiseRv32Variant, ...depthwiseSparseVariants, ...depthwiseInt4Variants],
+  variants: [
+    depthwiseMveVariant,
+    depthwiseDspVariant,
+    depthwiseM0plusVariant,
+    depthwiseRv32Variant,
+    depthwiseXtensa3x3Variant,
+    depthwiseXtensaVariant,
+    ...depthwiseSparseVariants,
+    ...depthwiseInt4Variants,
+  ],
   denseCost: (p, isa) =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',

@@ -160,6 +160,9 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const [colLo, colHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   return ctx.render('depthwise_conv_2d_rv32.c.hbs', {
     ...p,
+    // the Xtensa variant runs this C too, with its own family header's requantization
+    core: ctx.isa?.xtensa ? 'Xtensa' : 'RV32IMC',
+    mbqmRight: ctx.isa?.xtensa ? 'tf_xt_mbqm_right' : 'tf_rv32_mbqm_right',
     fnName: ctx.fnName,
     summary: summary(p),
     how: shared

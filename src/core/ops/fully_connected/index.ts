@@ -20,6 +20,7 @@ import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit } fro
 import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { fcS3Variant } from './s3simd.ts';
+import { fcXtensaVariant } from './xtensa.ts';
 import { fcMveVariant } from './mve.ts';
 import { summary } from './describe.ts';
 import { foldedWeights, withWeightOffset } from './weight_offset.ts';
@@ -299,6 +300,7 @@ const def: OpDef<FullyConnectedParams> = {
     withWeightOffset(fcM0plusVariant),
     fcRv32Variant,
     fcS3Variant,
+    fcXtensaVariant,
     fcSparseRv32Variant,
     fcSparseVariant,
     // palette weights (few distinct values per row): the LUT kernels, when the cost model prefers them

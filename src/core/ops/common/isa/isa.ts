@@ -17,9 +17,9 @@ export const ISA_HEADERS: Record<IsaFamily, string> = {
   'arm-dsp': 'arm_dsp.h',
   armv6m: 'armv6m.h',
   rv32: 'rv32.h',
-  // the shared kernels' primitives on Xtensa are the portable C's; the S3's SIMD kernels include their own header
-  'xtensa-s3': 'portable.h',
-  xtensa: 'portable.h',
+  // the S3 runs the Xtensa family's kernels where its SIMD has none, so it ships their primitives; its SIMD kernels include their own header
+  'xtensa-s3': 'xtensa.h',
+  xtensa: 'xtensa.h',
   portable: 'portable.h',
 };
 
@@ -33,7 +33,7 @@ export const ISA_FAMILY_FILES: Record<Exclude<IsaFamily, 'portable'>, readonly s
   armv6m: ['armv6m.h', 'm0plus_rq.h', 'm0plus_mac.h', 'm0plus_mac.S'],
   rv32: ['rv32.h'],
   'xtensa-s3': ['xtensa_s3_simd.h', 'xtensa_s3_dot.h'],
-  xtensa: [],
+  xtensa: ['xtensa.h'],
 };
 
 /** The common/isa/ files a model of `family` may ship: its own and those of the families it falls back to. */
