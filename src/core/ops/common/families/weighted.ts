@@ -145,7 +145,8 @@ export interface ChannelMultipliers {
   shift: number[];
   /**
    * A layer that must match ONNX Runtime (attrs.arithmetic 'onnxruntime'): its float32 multipliers per
-   * output channel (common/numerics/requant_f32.ts); only the portable C implements them.
+   * output channel (common/numerics/requant_f32.ts); the portable C and the family kernels that say
+   * so (`KernelVariant.ortExact`) run them.
    */
   ortScale?: number[];
 }
