@@ -29,6 +29,12 @@ const EPILOGUES: Epilogue[] = [
     setup: 'const tf_rq_t rq = { .out_zp = zp, .act_min = lo, .act_max = hi };',
     call: 'tf_dsp_rq_ort(acc, bits, &rq)',
   },
+  {
+    name: 'integer arithmetic (requant_f32.h tf_requant_f32_int)',
+    header: 'requant_f32.h',
+    setup: 'const uint32_t mantissa = ((uint32_t)bits & 0x7FFFFFu) | 0x800000u; const int shift = 150 - (int)(((uint32_t)bits >> 23) & 255u);',
+    call: 'tf_requant_f32_int(acc, mantissa, shift, zp, lo, hi)',
+  },
 ];
 
 /** A multiplier of about 2^e, its mantissa random, as float32. */
@@ -51,6 +57,17 @@ function edgeCases(rand: () => number): number[][] {
       const odd = 2 * randomInt(rand, -300, 300) + 1;
       const acc = odd * 2 ** (k - 1);
       if (Math.abs(acc) < 2 ** 31) cases.push([acc, f32Bits(2 ** -k), ...range()]);
+    }
+  }
+  // products within a float32 step of a half (the product's rounding may land on it): small
+  // multipliers, so that consecutive accumulators step by less than the float32 spacing there
+  for (let j = 0; j < 400; j++) {
+    const m = multiplierNear(rand, randomInt(rand, -24, -14));
+    const half = (randomInt(rand, -130, 130) + 0.5) * (rand() < 0.5 ? 1 : 2 ** -randomInt(rand, 1, 6));
+    const centre = Math.round(half / m);
+    for (let d = -24; d <= 24; d++) {
+      const acc = centre + d;
+      if (Math.abs(acc) < 2 ** 31) cases.push([acc, f32Bits(m), ...range()]);
     }
   }
   const accs = [0, 1, -1, 2 ** 24 - 1, 2 ** 24, 2 ** 24 + 1, 2 ** 24 + 3, -(2 ** 24) - 1, -(2 ** 24) - 3, 2 ** 31 - 1, -(2 ** 31), 2 ** 30 + 1, -(2 ** 30) - 1];
