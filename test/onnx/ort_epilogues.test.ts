@@ -22,6 +22,9 @@ interface Epilogue {
   setup?: string;
 }
 
+/** The float32 multiplier as requant_f32.ts ortIntegerMultiplier gives it: mantissa / 2^shift. */
+const SIGNIFICAND = 'const uint32_t mantissa = ((uint32_t)bits & 0x7FFFFFu) | 0x800000u; const int shift = 150 - (int)(((uint32_t)bits >> 23) & 255u);';
+
 const EPILOGUES: Epilogue[] = [
   {
     name: 'Arm DSP (tf_dsp_rq_ort)',
@@ -32,8 +35,20 @@ const EPILOGUES: Epilogue[] = [
   {
     name: 'integer arithmetic (requant_f32.h tf_requant_f32_int)',
     header: 'requant_f32.h',
-    setup: 'const uint32_t mantissa = ((uint32_t)bits & 0x7FFFFFu) | 0x800000u; const int shift = 150 - (int)(((uint32_t)bits >> 23) & 255u);',
+    setup: SIGNIFICAND,
     call: 'tf_requant_f32_int(acc, mantissa, shift, zp, lo, hi)',
+  },
+  {
+    name: 'Armv6-M (m0plus_rq.h tf_m0_rq_ort)',
+    header: 'm0plus_rq.h',
+    setup: `${SIGNIFICAND} const int32_t p = zp * 65536 + shift;`,
+    call: 'tf_m0_rq_ort(acc, (int32_t)mantissa, p, lo, hi)',
+  },
+  {
+    name: 'RV32 (rv32.h tf_rv32_rq_ort)',
+    header: 'rv32.h',
+    setup: SIGNIFICAND,
+    call: 'tf_rv32_rq_ort(acc, (int32_t)mantissa, shift, zp, lo, hi)',
   },
 ];
 

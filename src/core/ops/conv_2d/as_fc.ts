@@ -97,4 +97,5 @@ export const convAsFcRv32Variant: KernelVariant<Conv2DParams> = {
     });
   },
   cFiles: fcRv32Variant.cFiles,
+  ortExact: true,
 };

@@ -252,7 +252,7 @@ export function foldedInitExpr(
 
 /** Whether every channel shares one multiplier and shift (then C bakes them in as literals). */
 export function isUniform(m: ChannelMultipliers): boolean {
-  return m.multiplier.every((v) => v === m.multiplier[0]) && m.shift.every((v) => v === m.shift[0]);
+  return m.multiplier.every((v) => v === m.multiplier[0]) && m.shift.every((v) => v === m.shift[0]) && (m.ortScale ?? []).every((v) => v === m.ortScale![0]);
 }
 
 /**

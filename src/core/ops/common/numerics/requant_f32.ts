@@ -120,6 +120,11 @@ export function ortIntegerMultiplier(m: number): { mantissa: number; shift: numb
   return { mantissa: (bits & 0x7fffff) | 0x800000, shift: 150 - exponent };
 }
 
+/** Whether every multiplier (none: a layer of TFLite's arithmetic) is one tf_requant_f32_int takes. */
+export function ortMultipliersFit(scales: readonly number[] | undefined): boolean {
+  return scales === undefined || scales.every((s) => ortIntegerMultiplier(s) !== undefined);
+}
+
 /**
  * The C expression of a layer's float32 multiplier at `channelVar`: one value inlined, or a table of
  * their bits in flash beside the weights.
