@@ -39,7 +39,11 @@ const ORT_FAMILIES: { name: string; isa: KernelIsa; kernels: Partial<Record<stri
     },
   },
   { name: 'Armv6-M', isa: { dsp: false, armv6m: true }, kernels: { CONV_2D: /Armv6-M: im2col.*ONNX Runtime's float32 requantization in integer/ } },
-  { name: 'RV32', isa: { dsp: false, rv32: true }, kernels: { CONV_2D: /tf_rv32_rq_ort/, FULLY_CONNECTED: /tf_rv32_rq_ort/ } },
+  {
+    name: 'RV32',
+    isa: { dsp: false, rv32: true },
+    kernels: { CONV_2D: /tf_rv32_rq_ort/, DEPTHWISE_CONV_2D: /RV32IMC: .*\n[^]*tf_rv32_rq_ort/, FULLY_CONNECTED: /tf_rv32_rq_ort/ },
+  },
 ];
 
 /** Per-channel weight scales: even channels powers of two over small weights (many exact halves), odd ones arbitrary. */
