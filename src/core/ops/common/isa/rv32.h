@@ -49,8 +49,7 @@ static inline int32_t tf_rv32_mulh(int32_t a, int32_t b) {
  * mantissa / 2^shift (requant_f32.ts ortIntegerMultiplier; rv32_matmul.ts's records hold them).
  * Contract: for every int32 acc and act_min <= act_max within [-128, 127], returns exactly
  * requant_f32.h's tf_requant_f32 of (acc, the multiplier, zp, act_min, act_max), through
- * tf_requant_f32_int (whose 24 x 24-bit product is one MUL and one MULHU here); the result lies in
- * [act_min, act_max]. */
+ * tf_requant_f32_int; the result lies in [act_min, act_max]. */
 static inline int32_t tf_rv32_rq_ort(int32_t acc, int32_t mantissa, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
   return tf_requant_f32_int(acc, (uint32_t)mantissa, (int)shift, zp, lo, hi);
 }
