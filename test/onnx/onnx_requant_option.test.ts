@@ -26,11 +26,16 @@ function onnxFc() {
 
 describe('--onnx-requant', () => {
   it('exact (the default): float32 requantization in the C, counted as exact', () => {
-    const compiled = compileGraph(onnxFc(), 'fc.onnx', { isa: { dsp: true } });
+    const compiled = compileGraph(onnxFc(), 'fc.onnx', {});
     expect(onnxArithmeticCounts(compiled.prepared.layers)).to.deep.equal({ exact: 1, fixed: 0 });
     expect(compiled.prepared.layers[0]!.variant.name).to.equal('portable');
     const source = compiled.generated.files.map((f) => f.text).join('\n');
     expect(source).to.include('tf_requant_f32(');
+    // on the Arm DSP family its kernel, with ONNX Runtime's steps as the epilogue
+    const dsp = compileGraph(onnxFc(), 'fc.onnx', { isa: { dsp: true } });
+    expect(onnxArithmeticCounts(dsp.prepared.layers)).to.deep.equal({ exact: 1, fixed: 0 });
+    expect(dsp.prepared.layers[0]!.variant.family).to.equal('arm-dsp');
+    expect(dsp.generated.files.map((f) => f.text).join('\n')).to.include("ONNX Runtime's float32 requantization");
     expect(formatOnnxArithmetic(compiled.prepared)).to.equal(
       'ONNX arithmetic: 1 layer as ONNX Runtime (float32 requantization, exact), 0 layers in fixed point (within 1 LSB; --onnx-requant)',
     );

@@ -15,14 +15,36 @@ import quantize from '../../src/core/ops/quantize/index.ts';
 import averagePool from '../../src/core/ops/average_pool_2d/index.ts';
 import mean from '../../src/core/ops/mean/index.ts';
 import concatenation from '../../src/core/ops/concatenation/index.ts';
-import type { OpDef } from '../../src/core/ops/op.ts';
+import type { KernelIsa, OpDef } from '../../src/core/ops/op.ts';
 import type { Graph, Op } from '../../src/core/ir/graph.ts';
-import { type CCase, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
+import { type CCase, emitLayerC, evaluateOp, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
 import { dq, int32Tensor, int8Tensor, intAttr, intsAttr, loadOrt, node, onnxModel, q, quantParams, runOrt } from '../helpers/onnx_qdq.ts';
 import { ortOutputScale, requantF32, roundHalfEven } from '../../src/core/ops/common/numerics/requant_f32.ts';
 import { f32 } from '../../src/core/ops/common/numerics/fixedpoint.ts';
 
 const ORT = { arithmetic: 'onnxruntime' };
+
+/**
+ * The families whose kernels take layers that must match ONNX Runtime, and what their layers' C says
+ * per op (an op not listed runs the portable C there).
+ */
+const ORT_FAMILIES: { name: string; isa: KernelIsa; kernels: Partial<Record<string, RegExp>> }[] = [
+  {
+    name: 'Arm DSP',
+    isa: { dsp: true },
+    kernels: {
+      CONV_2D: /Arm DSP: im2col.*ONNX Runtime's float32 requantization/,
+      DEPTHWISE_CONV_2D: /Arm DSP: .*ONNX Runtime's float32 requantization/,
+      FULLY_CONNECTED: /ONNX Runtime's float32 requantization/,
+    },
+  },
+  { name: 'Armv6-M', isa: { dsp: false, armv6m: true }, kernels: { CONV_2D: /Armv6-M: im2col.*ONNX Runtime's float32 requantization in integer/ } },
+  {
+    name: 'RV32',
+    isa: { dsp: false, rv32: true },
+    kernels: { CONV_2D: /tf_rv32_rq_ort/, DEPTHWISE_CONV_2D: /RV32IMC: .*\n[^]*tf_rv32_rq_ort/, FULLY_CONNECTED: /tf_rv32_rq_ort/ },
+  },
+];
 
 /** Per-channel weight scales: even channels powers of two over small weights (many exact halves), odd ones arbitrary. */
 function channelScales(rand: () => number, channels: number, typical: number): number[] {
@@ -134,6 +156,12 @@ function convCase(seed: number, isDepthwise: boolean): ConvCase {
     },
   );
   return { depthwise: isDepthwise, inC, outC, k, size, graph, op, onnx };
+}
+
+/** The family's kernel takes the layer where the family lists its op. */
+function expectKernel(family: (typeof ORT_FAMILIES)[number], def: OpDef, c: { graph: Graph; op: Op }): void {
+  const kernel = family.kernels[c.op.kind];
+  if (kernel) expect(emitLayerC(def, c, family.isa), `${c.op.kind} on ${family.name}`).to.match(kernel);
 }
 
 /** NCHW <-> NHWC of one image. */
@@ -400,6 +428,28 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     }
     expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k}`);
   });
+
+  // the families' kernels run ONNX Runtime's requantization as their epilogue (variant.ts firstOrtVariant)
+  for (const family of ORT_FAMILIES) {
+    it(`the ${family.name} kernels with ONNX Runtime's epilogue equal the reference kernel (host C twins)`, () => {
+      const rand = rng(9);
+      const cases: CCase[] = [];
+      for (const isDepthwise of [false, true]) {
+        const c = convCase(isDepthwise ? 23 : 13, isDepthwise);
+        const def = (isDepthwise ? depthwise : conv2d) as OpDef;
+        expectKernel(family, def, c);
+        for (let f = 0; f < 3; f++) cases.push({ def, graph: c.graph, op: c.op, inputs: [feedValues(rand, c.inC * c.size * c.size, f)], isa: family.isa });
+      }
+      for (const form of ['Gemm', 'MatMul'] as const) {
+        const c = fcCase(form === 'Gemm' ? 33 : 43, form);
+        expectKernel(family, fullyConnected as OpDef, c);
+        for (let f = 0; f < 3; f++) {
+          cases.push({ def: fullyConnected as OpDef, graph: c.graph, op: c.op, inputs: [feedValues(rand, c.batches * c.inF, f)], isa: family.isa });
+        }
+      }
+      expectCasesBitExactInC(cases, (c, k) => `${c.op.kind} case ${k} on ${family.name}`);
+    });
+  }
 });
 
 interface FcCase {

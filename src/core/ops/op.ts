@@ -124,6 +124,12 @@ export interface KernelVariant<P = any> {
    * default, chosen per layer by `--prefer size|speed`.
    */
   cost?(p: P, isa: KernelIsa | undefined): EncodingCost;
+  /**
+   * The kernel requantizes a layer that must match ONNX Runtime (prepared `ortScale`) by its family's
+   * float32 epilogue, bit-exact with the portable C (common/numerics/requant_f32.h); layers of that
+   * arithmetic take only variants that say so.
+   */
+  ortExact?: boolean;
 }
 
 /** A kernel variant's price (KernelVariant.cost, OpDef.denseCost). */

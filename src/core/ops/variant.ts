@@ -34,6 +34,18 @@ export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | 
 }
 
 /**
+ * For a layer that must match ONNX Runtime (prepared `ortScale`): the first variant of the target's
+ * family chain that covers it with ONNX Runtime's requantization (`ortExact`), else the portable C.
+ */
+export function firstOrtVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
+  for (const family of familyChain(isa)) {
+    const variant = def.variants?.find((v) => v.family === family && v.ortExact && !v.cost && v.applies(p));
+    if (variant) return variant;
+  }
+  return portableVariant(def);
+}
+
+/**
  * The storage alternatives (variants with `cost`) that cover the layer on the target: those of its
  * family and the portable ones (plain C runs anywhere; the cost model prices it on the family).
  */
@@ -77,9 +89,9 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
  */
 export function selectVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined, prefer: Prefer = 'speed', kernels: KernelChoices = {}): KernelVariant<P> {
   if ((p as { accWraps?: boolean }).accWraps) return portableVariant(def);
-  // ONNX Runtime's float32 requantization (common/numerics/requant_f32.h) is in the portable C only
-  if ((p as { ortScale?: number[] }).ortScale) return portableVariant(def);
   // an int32-accumulator output (no requantization) is written by the portable C only
   if ((p as { int32Output?: boolean }).int32Output) return portableVariant(def);
+  // ONNX Runtime's float32 requantization: the family kernels that run it as their epilogue, else the portable C
+  if ((p as { ortScale?: number[] }).ortScale) return firstOrtVariant(def, p, isa);
   return def.selectVariant ? def.selectVariant(p, isa, prefer, kernels) : chooseStorage(def, p, isa, prefer, kernels);
 }

@@ -50,6 +50,7 @@ export function asFullyConnected(p: Conv2DParams): FullyConnectedParams {
     hasBias: p.hasBias,
     multiplier: p.multiplier,
     shift: p.shift,
+    ortScale: p.ortScale,
   };
 }
 
@@ -69,6 +70,7 @@ export const convAsFcDspVariant: KernelVariant<Conv2DParams> = {
   applies: (p) => isFullWindow(p) && p.outC >= 4 && fcDspApplies(asFullyConnected(p)),
   emit: (p, ctx) => emitFullyConnectedDsp(asFullyConnected(p), inFcFolder(ctx), note(p)),
   cFiles: fcDspVariant.cFiles,
+  ortExact: true,
 };
 
 export const convAsFcM0plusVariant: KernelVariant<Conv2DParams> = {
@@ -95,4 +97,5 @@ export const convAsFcRv32Variant: KernelVariant<Conv2DParams> = {
     });
   },
   cFiles: fcRv32Variant.cFiles,
+  ortExact: true,
 };

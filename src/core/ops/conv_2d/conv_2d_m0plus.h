@@ -112,6 +112,12 @@ static inline __attribute__((always_inline)) int8_t tf_m0_requant_wide(int32_t a
   return (int8_t)v;
 }
 
+/* The C twin's requantization by the instance's `wide`: 1 tf_m0_requant_wide's records, 2 ONNX
+ * Runtime's (m0plus_rq.h tf_m0_rq_ort: layers that must match ONNX Runtime). */
+static inline __attribute__((always_inline)) int8_t tf_m0_requant_c(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi, int wide) {
+  return wide == 2 ? (int8_t)tf_m0_rq_ort(acc, m, p, lo, hi) : tf_m0_requant_wide(acc, m, p, lo, hi);
+}
+
 /* The pair's packed row: X[i] = x0[i] + x1[i] * 2^16 (x1 absent: the last of an odd pixel count). */
 static inline __attribute__((always_inline)) void tf_m0_pack_pair(const int8_t *x0, const int8_t *x1, int k, uint32_t *cols) {
 #if TF_M0_NATIVE
@@ -171,10 +177,10 @@ static inline __attribute__((always_inline)) void tf_m0_pw_pixels(const uint32_t
       const int32_t ma = tf_m0_word(w), pa = tf_m0_word(w + 4), mb = tf_m0_word(w + 8), pb = tf_m0_word(w + 12);
       w += 16;
       if (wide) {
-        o[off1] = tf_m0_requant_wide((int32_t)a1, ma, pa, lo, hi);
-        o[0] = tf_m0_requant_wide((int32_t)a0, ma, pa, lo, hi);
-        o[off1 + 1] = tf_m0_requant_wide((int32_t)b1, mb, pb, lo, hi);
-        o[1] = tf_m0_requant_wide((int32_t)b0, mb, pb, lo, hi);
+        o[off1] = tf_m0_requant_c((int32_t)a1, ma, pa, lo, hi, wide);
+        o[0] = tf_m0_requant_c((int32_t)a0, ma, pa, lo, hi, wide);
+        o[off1 + 1] = tf_m0_requant_c((int32_t)b1, mb, pb, lo, hi, wide);
+        o[1] = tf_m0_requant_c((int32_t)b0, mb, pb, lo, hi, wide);
       } else {
         o[off1] = tf_m0_requant((int32_t)a1, ma, pa, lo, hi);
         o[0] = tf_m0_requant((int32_t)a0, ma, pa, lo, hi);
@@ -299,8 +305,8 @@ static inline __attribute__((always_inline)) void tf_m0_conv_last_channel(const 
   w += (k & 2); /* the weights' whole words */
   const int32_t m = tf_m0_word(w), p = tf_m0_word(w + 4);
   if (wide) {
-    o[off1] = tf_m0_requant_wide((int32_t)a1, m, p, g->pw.act_min, g->pw.act_max);
-    o[0] = tf_m0_requant_wide((int32_t)a0, m, p, g->pw.act_min, g->pw.act_max);
+    o[off1] = tf_m0_requant_c((int32_t)a1, m, p, g->pw.act_min, g->pw.act_max, wide);
+    o[0] = tf_m0_requant_c((int32_t)a0, m, p, g->pw.act_min, g->pw.act_max, wide);
   } else {
     o[off1] = tf_m0_requant((int32_t)a1, m, p, g->pw.act_min, g->pw.act_max);
     o[0] = tf_m0_requant((int32_t)a0, m, p, g->pw.act_min, g->pw.act_max);

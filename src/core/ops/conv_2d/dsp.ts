@@ -25,6 +25,7 @@ import {
   requantRecords,
   roundUp4,
   rqInit,
+  REQUANT_NAMES,
 } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
 import type { KernelVariant } from '../op.ts';
@@ -619,7 +620,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       runTag,
     }),
   );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? `, 4 channels a block (assembly run${padHead ? `, ${p.outC} channels padded to ${roundUp4(p.outC)}` : ''})` : run ? ' (assembly run)' : ''}, ${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)'][fast]} requantization`;
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? `, 4 channels a block (assembly run${padHead ? `, ${p.outC} channels padded to ${roundUp4(p.outC)}` : ''})` : run ? ' (assembly run)' : ''}, ${REQUANT_NAMES[fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;
@@ -680,4 +681,5 @@ export const convDspVariant: KernelVariant<Conv2DParams> = {
   overlap: dspOverlap,
   emit: (p, ctx) => emitConvDsp(p, ctx, summary(p)),
   cFiles: ['conv_2d/conv_2d_dsp.h'],
+  ortExact: true,
 };

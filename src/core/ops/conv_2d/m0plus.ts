@@ -26,6 +26,7 @@ import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';
 import { emitConvPortable } from './portable.ts';
 import { renderOpTemplate } from '../common/render.ts';
+import { ortIntegerMultiplier } from '../common/numerics/requant_f32.ts';
 
 const INT16_MAX = 32767;
 
@@ -78,7 +79,8 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, _bias?: Int32Arr
   for (let c = 0; c < p.outC; c++) {
     const m = p.multiplier[c]!;
     const shift = p.shift[c]!;
-    if (m < 0 || m >= 2 ** 31 || shift < -31 || shift > 31) return false;
+    // ONNX Runtime's requantization: m0plus_rq.h tf_m0_rq_ort's multipliers
+    if (p.ortScale ? !ortIntegerMultiplier(p.ortScale[c]!) : m < 0 || m >= 2 ** 31 || shift < -31 || shift > 31) return false;
     for (let i = 0; i + 1 < k; i += 2) if (filter[c * k + i] === -128 && filter[c * k + i + 1] === -128) return false;
   }
   return true;
@@ -136,6 +138,13 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
   const weight = (c: number, i: number) => (i < k ? filter[c * k + i]! : 0);
   const fast = fastChannels(p, filter, bias);
   const records = (r: number) => {
+    if (p.ortScale) {
+      // m0plus_rq.h tf_m0_rq_ort: { significand, zp * 2^16 + shift }
+      const { mantissa, shift } = ortIntegerMultiplier(p.ortScale[r]!)!;
+      put(mantissa);
+      put(p.outputZeroPoint * 2 ** 16 + shift);
+      return;
+    }
     put(p.multiplier[r]!);
     if (fast[r]) {
       // the low byte: e + 1, which the assembly's ASRS reads
@@ -168,17 +177,23 @@ export function packedBlob(p: Conv2DParams, filter: Int8Array, bias: Int32Array 
   return out;
 }
 
+/**
+ * The loops' requantization (conv_2d_m0plus.h's `wide`): 0 the fast form (the assembly), 1 any
+ * TFLite requantization (C), 2 ONNX Runtime's (C, m0plus_rq.h tf_m0_rq_ort).
+ */
+type M0Requant = 0 | 1 | 2;
+const INSTANCE_SUFFIX = ['', '_wide', '_ort'];
+const INSTANCE_NOTE = ['', ', any requantization (C)', ", ONNX Runtime's requantization (C)"];
+
 /** The shared loops (conv_2d_m0plus.h), instantiated once per model for every packed layer. */
-const pointwiseInstance = (wide: boolean) => `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model${wide ? ', any requantization (C)' : ''} */
-static void tf_m0_pointwise${wide ? '_wide' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
-  tf_m0_pointwise_body(in, out, blob, cols, g, ${wide ? 1 : 0});
+const pointwiseInstance = (wide: M0Requant) => `/* the shared Armv6-M 1x1 loop (conv_2d_m0plus.h), one copy per model${INSTANCE_NOTE[wide]} */
+static void tf_m0_pointwise${INSTANCE_SUFFIX[wide]}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *cols, const tf_m0_pw_t *g) {
+  tf_m0_pointwise_body(in, out, blob, cols, g, ${wide});
 }
 `;
-const im2colInstance = (
-  wide: boolean,
-) => `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model${wide ? ', any requantization (C)' : ''} */
-static void tf_m0_conv${wide ? '_wide' : ''}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
-  tf_m0_conv_body(in, out, blob, scratch, g, ${wide ? 1 : 0});
+const im2colInstance = (wide: M0Requant) => `/* the shared Armv6-M im2col convolution loop (conv_2d_m0plus.h), one copy per model${INSTANCE_NOTE[wide]} */
+static void tf_m0_conv${INSTANCE_SUFFIX[wide]}(const int8_t *in, int8_t *out, const int8_t *blob, uint32_t *scratch, const tf_m0_conv_t *g) {
+  tf_m0_conv_body(in, out, blob, scratch, g, ${wide});
 }
 `;
 
@@ -189,7 +204,8 @@ export function emitConvM0plus(p: Conv2DParams, ctx: LayerEmitContext, summary: 
   const bias = biasTensor && constInt32(biasTensor);
   const emitted = emitConvM0plusWith(p, ctx, summary, filter, bias);
   if (emitted !== undefined) return emitted;
-  if (isPointwise(p) && p.outC % 2 === 0) return emitTwoChannel(p, ctx, summary, filter, bias);
+  // the two-channel loop has TFLite's requantization only
+  if (isPointwise(p) && p.outC % 2 === 0 && !p.ortScale) return emitTwoChannel(p, ctx, summary, filter, bias);
   return emitConvPortable(p, ctx);
 }
 
@@ -209,15 +225,16 @@ export function emitConvM0plusWith(
   const output = ctx.output(0);
   const pixels = p.batches * p.outH * p.outW;
   const blob = ctx.addConst('w_m0', 'int8_t', packedBlob(p, filter, bias));
-  // a channel the fast form cannot take (a left shift, wide accumulators): the loop's C twin
-  const wide = !fastChannels(p, filter, bias).every(Boolean);
-  const suffix = wide ? '_wide' : '';
+  // a channel the fast form cannot take (a left shift, wide accumulators), or ONNX Runtime's steps: the loop's C twin
+  const wide: M0Requant = p.ortScale ? 2 : fastChannels(p, filter, bias).every(Boolean) ? 0 : 1;
+  const suffix = INSTANCE_SUFFIX[wide]!;
+  const how = p.ortScale ? ", ONNX Runtime's float32 requantization in integer arithmetic" : '';
   const f = (name: string, value: number | string): Field => ({ name, value: `${value}` });
   const call = (callee: string): Statement => ({ callee, args: [input, output, blob, `(uint32_t *)(void *)${ctx.scratch()}`, { addressOf: 'g' }] });
   if (packedLoop(p) === 'pointwise') {
     ctx.defineOnce(`tf_m0_pointwise${suffix}`, pointwiseInstance(wide));
     return {
-      comment: [`/* ${summary} (Armv6-M: 1x1 as a matrix product, 2 pixels x 2 channels, two pixels per multiply) */`],
+      comment: [`/* ${summary} (Armv6-M: 1x1 as a matrix product, 2 pixels x 2 channels, two pixels per multiply${how}) */`],
       fnName: ctx.fnName,
       decls: [
         {
@@ -233,7 +250,7 @@ export function emitConvM0plusWith(
   const { kEven } = taps(p);
   const pw = [f('pixels', pixels), f('k', kEven), f('out_c', p.outC - (p.outC % 2)), f('act_min', p.actMin), f('act_max', p.actMax), f('c30', '0x40004000u')];
   return {
-    comment: [`/* ${summary} (Armv6-M: im2col, 2 pixels x 2 channels, two pixels per multiply) */`],
+    comment: [`/* ${summary} (Armv6-M: im2col, 2 pixels x 2 channels, two pixels per multiply${how}) */`],
     fnName: ctx.fnName,
     decls: [
       {
@@ -328,4 +345,5 @@ export const convM0plusVariant: KernelVariant<Conv2DParams> = {
   overlap: m0plusOverlap,
   emit: (p, ctx) => emitConvM0plus(p, ctx, summary(p)),
   cFiles: ['conv_2d/conv_2d_m0plus.h', 'conv_2d/conv_2d_m0plus.S'],
+  ortExact: true,
 };

@@ -22,10 +22,11 @@ import { emitRv32Matmul, rv32Block, rv32MatmulRecords, rv32MatmulWeights, rv32Pa
 import type { Conv2DParams } from './index.ts';
 import { isPointwise, summary } from './describe.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
+import { ortMultipliersFit } from '../common/numerics/requant_f32.ts';
 
-/** Every int8 CONV_2D: pointwise layers directly, the rest through im2col. */
-export function convRv32Applies(_p: Conv2DParams): boolean {
-  return true;
+/** Every int8 CONV_2D: pointwise layers directly, the rest through im2col (ONNX Runtime's multipliers: those rv32.h tf_rv32_rq_ort takes). */
+export function convRv32Applies(p: Conv2DParams): boolean {
+  return ortMultipliersFit(p.ortScale);
 }
 
 /** Depth of one product row: a receptive field of one group. */
@@ -118,7 +119,11 @@ function emitIm2col(p: Conv2DParams, ctx: LayerEmitContext): string {
     const rows = filter.subarray(g * perGroup * depth, (g + 1) * perGroup * depth);
     const groupBias = bias?.subarray(g * perGroup, (g + 1) * perGroup);
     const start = foldedAccumulatorInit(rows, perGroup, depth, p.inputOffset, groupBias);
-    const m = { multiplier: p.multiplier.slice(g * perGroup, (g + 1) * perGroup), shift: p.shift.slice(g * perGroup, (g + 1) * perGroup) };
+    const m = {
+      multiplier: p.multiplier.slice(g * perGroup, (g + 1) * perGroup),
+      shift: p.shift.slice(g * perGroup, (g + 1) * perGroup),
+      ortScale: p.ortScale?.slice(g * perGroup, (g + 1) * perGroup),
+    };
     weightParts.push(rv32MatmulWeights(rows, perGroup, depth, c));
     recordParts.push(rv32MatmulRecords(start, m, perGroup, c, perChannel, rightOnly));
   }
@@ -202,6 +207,7 @@ export const convRv32Variant: KernelVariant<Conv2DParams> = {
   // writes the block's outputs: output rows may overwrite input rows no later window reads
   overlap: (p) =>
     isPointwise(p) || p.batches !== 1 ? undefined : { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) },
+  ortExact: true,
   emit(p, ctx) {
     if (!isPointwise(p)) return emitIm2col(p, ctx);
     const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);

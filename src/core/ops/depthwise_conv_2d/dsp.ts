@@ -16,7 +16,20 @@ import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes, withRecords } from '../conv_2d/dsp.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
-import { accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, roundUp4, rowWindowGap, rqInit, RQ_FIELDS } from '../common/isa/dsp.ts';
+import {
+  accumulatorBounds,
+  fastRequantHolds,
+  kernelMode,
+  requantRecords,
+  roundUp4,
+  rowWindowGap,
+  rqInit,
+  REQUANT_NAMES,
+  RQ_FAST,
+  RQ_EXACT,
+  RQ_FIELDS,
+  RQ_ORT,
+} from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 
@@ -55,6 +68,7 @@ function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
     hasBias: p.hasBias,
     multiplier: p.multiplier,
     shift: p.shift,
+    ortScale: p.ortScale,
   };
 }
 
@@ -234,7 +248,8 @@ function laneScaling(
   kernel: ReturnType<typeof dspKernel>,
   bounds: readonly number[],
 ): { lsh: number[]; m: ChannelMultipliers } | undefined {
-  if (kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow') return undefined;
+  // ONNX Runtime's float32 steps take the accumulator as it is
+  if (p.ortScale || (kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
   const lsh = p.shift.map((s) => Math.max(s, 0));
   if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
   const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
@@ -263,7 +278,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // the narrow kernel is the any-multiplier loop's instance with nc = 3
   const multm = kernel === 'multm' || narrow;
   const scaled = laneScaling(p, kernel, bounds);
-  const fast = scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint);
+  const fast = p.ortScale ? RQ_ORT : scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint) ? RQ_FAST : RQ_EXACT;
   const unscaledStart = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
   const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
   const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
@@ -292,7 +307,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   );
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const how = `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast ? 'SMMULR' : 'exact 64-bit'} requantization`;
+  const how = `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(void *)${ctx.scratch()}`;
@@ -372,4 +387,5 @@ export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
   // the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)
   cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
+  ortExact: true,
 };

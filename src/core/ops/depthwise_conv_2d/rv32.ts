@@ -17,6 +17,7 @@ import { insideRange } from '../common/families/conv_geometry.ts';
 import { rv32RightOnly } from '../common/isa/rv32_matmul.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
+import { ortIntegerMultiplier, ortMultipliersFit } from '../common/numerics/requant_f32.ts';
 
 /** Columns of a kernel row unrolled in the straight-line path (more: a loop over them). */
 const MAX_UNROLLED_COLUMNS = 16;
@@ -38,8 +39,8 @@ export function rv32Group(p: DepthwiseConv2DParams): number {
 }
 
 /** Every int8 depthwise layer the op accepts. */
-export function depthwiseRv32Applies(_p: DepthwiseConv2DParams): boolean {
-  return true;
+export function depthwiseRv32Applies(p: DepthwiseConv2DParams): boolean {
+  return ortMultipliersFit(p.ortScale);
 }
 
 /** Filter [taps][outC] as [group][tap][G], zero weights padding a narrower last group to G. */
@@ -67,7 +68,12 @@ function records(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array |
     const b = bias ? bias[c]! : 0;
     out[at] = (b + sum * p.inputOffset) | 0;
     out[at + g] = b;
-    if (perChannel) {
+    if (perChannel && p.ortScale) {
+      // rv32.h tf_rv32_rq_ort's { mantissa, shift }
+      const { mantissa, shift } = ortIntegerMultiplier(p.ortScale[c]!)!;
+      out[at + 2 * g] = mantissa;
+      out[at + 3 * g] = shift;
+    } else if (perChannel) {
       out[at + 2 * g] = p.multiplier[c]!;
       out[at + 3 * g] = rv32RightOnly(p) ? -p.shift[c]! : p.shift[c]!;
     }
@@ -79,6 +85,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const g = rv32Group(p);
   const shared = p.depthMultiplier % g === 0;
   const perChannel = !isUniform(p);
+  const ort = p.ortScale ? ortIntegerMultiplier(p.ortScale[0]!)! : undefined;
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
@@ -179,6 +186,9 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     rightOnly: rv32RightOnly(p),
     recMult: 2 * g,
     recShift: 3 * g,
+    ort: p.ortScale !== undefined,
+    ortMantissa: ort?.mantissa,
+    ortShift: ort?.shift,
     mult: p.multiplier[0],
     shift: p.shift[0],
     outputZeroPointTerm: cTerm(p.outputZeroPoint),
@@ -198,4 +208,5 @@ export const depthwiseRv32Variant: KernelVariant<DepthwiseConv2DParams> = {
   family: 'rv32',
   applies: depthwiseRv32Applies,
   emit,
+  ortExact: true,
 };

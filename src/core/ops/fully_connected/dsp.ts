@@ -14,6 +14,8 @@ import {
   RQ_FAST,
   RQ_FIELDS,
   RQ_LONG,
+  RQ_ORT,
+  REQUANT_NAMES,
   accumulatorBounds,
   fastRequantHolds,
   kernelMode,
@@ -72,12 +74,12 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
   const fast = fastRequantHolds(bounds, p, p.outputZeroPoint);
   // where FAST does not hold, the kernels that take LONG (long rows) run it rather than the 64-bit steps
-  const kind = fast ? RQ_FAST : layout.long && longRequantHolds(bounds, p, p.outputZeroPoint) ? RQ_LONG : RQ_EXACT;
+  const kind = p.ortScale ? RQ_ORT : fast ? RQ_FAST : layout.long && longRequantHolds(bounds, p, p.outputZeroPoint) ? RQ_LONG : RQ_EXACT;
   const start = foldedAccumulatorInit(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias);
   const single = p.inFeatures === 1;
   const mode = kernelMode(kind, p.actMin, p.actMax);
   const fix = single ? undefined : layout.fix?.(filter, p.outFeatures, p.inFeatures);
-  const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0]);
+  const uniform = p.multiplier.every((m, i) => m === p.multiplier[0] && p.shift[i] === p.shift[0] && p.ortScale?.[i] === p.ortScale?.[0]);
   // dsp_requant.h's records less the start (the kernel reads the starts apart): { m, P } per output
   const records = requantRecords(start, p, p.outFeatures, p.outputZeroPoint, kind);
   const mp = (o: number) => [records[o * RQ_FIELDS + 1]!, records[o * RQ_FIELDS + 2]!];
@@ -104,7 +106,7 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
   ctx.defineOnce(`${kernel}_${shared.mode}`, ctx.render('fully_connected_dsp_kernel.c.hbs', shared));
   return ctx.render('fully_connected_dsp.c.hbs', {
     summary,
-    how: `${single ? 'one input feature' : layout.how}, ${['exact 64-bit', 'SMMULR', 'SMMULR (wide)', 'SMMULR (long accumulators)'][kind]} requantization`,
+    how: `${single ? 'one input feature' : layout.how}, ${kind === RQ_ORT ? REQUANT_NAMES[kind] : ['exact 64-bit', 'SMMULR', 'SMMULR (wide)', 'SMMULR (long accumulators)'][kind]} requantization`,
     fnName: ctx.fnName,
     single,
     input: ctx.input(0),
@@ -142,4 +144,5 @@ export const fcDspVariant: KernelVariant<FullyConnectedParams> = {
   applies: dspApplies,
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p)),
   cFiles: ['fully_connected/fully_connected_dsp.h'],
+  ortExact: true,
 };

@@ -117,5 +117,6 @@ export const fcDspPairsVariant: KernelVariant<FullyConnectedParams> = {
   // unpacked, one batch row and no rows after the blocks (they read x): x is read before any output
   overlap: (p) => (unpacked(p) && p.batches === 1 && p.outFeatures % BLOCK_ROWS === 0 ? { input: 0, gap: 0 } : undefined),
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), unpacked(p) ? PAIRS_UNPACKED : PAIRS),
+  ortExact: true,
   cFiles: ['fully_connected/fully_connected_dsp_pairs.h'],
 };

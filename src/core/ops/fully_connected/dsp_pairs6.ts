@@ -98,5 +98,6 @@ export const fcDspPairs6Variant: KernelVariant<FullyConnectedParams> = {
   family: 'arm-dsp',
   applies: dspPairs6Applies,
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS6),
+  ortExact: true,
   cFiles: ['fully_connected/fully_connected_dsp_pairs.h', 'fully_connected/fully_connected_dsp_pairs6.h', 'fully_connected/fully_connected_dsp_pairs6.S'],
 };

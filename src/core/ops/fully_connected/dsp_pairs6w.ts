@@ -53,6 +53,7 @@ export const fcDspPairs6wVariant: KernelVariant<FullyConnectedParams> = {
   applies: dspPairs6wApplies,
   scratchBytes: (p) => pairs6wScratch(p.inFeatures, p.outFeatures),
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS6W),
+  ortExact: true,
   cFiles: [
     'fully_connected/fully_connected_dsp_pairs.h',
     'fully_connected/fully_connected_dsp_pairs6.h',

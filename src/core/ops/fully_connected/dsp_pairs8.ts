@@ -119,6 +119,7 @@ export const fcDspPairs8Variant: KernelVariant<FullyConnectedParams> = {
   family: 'arm-dsp',
   applies: dspPairs8Applies,
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS8),
+  ortExact: true,
   cFiles: [
     'fully_connected/fully_connected_dsp_pairs.h',
     'fully_connected/fully_connected_dsp_pairs6.h',

@@ -49,5 +49,6 @@ export const fcDspPairsBatchVariant: KernelVariant<FullyConnectedParams> = {
   applies: dspPairsBatchApplies,
   scratchBytes: (p) => pairsBatchScratch(p.inFeatures, p.outFeatures),
   emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRSB),
+  ortExact: true,
   cFiles: ['fully_connected/fully_connected_dsp_pairs.h', 'fully_connected/fully_connected_dsp_pairsb.h'],
 };

@@ -4,6 +4,7 @@
  * common/isa/rv32_matmul.ts over the batches, the input offset folded into per-row start values. Dense
  * symmetric weights, and through weight_offset.ts those with a zero point.
  */
+import { ortMultipliersFit } from '../common/numerics/requant_f32.ts';
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { withWeightOffset } from './weight_offset.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
@@ -12,7 +13,7 @@ import type { FullyConnectedParams } from './index.ts';
 import { summary } from './describe.ts';
 
 export function fcRv32Applies(p: FullyConnectedParams): boolean {
-  return p.filterOffset === 0 && !p.sparse;
+  return p.filterOffset === 0 && !p.sparse && ortMultipliersFit(p.ortScale);
 }
 
 /** `records`: the start table to read instead of a const one (weight_offset.ts's per-batch starts) */
@@ -28,6 +29,6 @@ function emitFcRv32(p: FullyConnectedParams, ctx: LayerEmitContext, records?: st
 }
 
 export const fcRv32Variant: KernelVariant<FullyConnectedParams> = withWeightOffset(
-  { name: 'rv32', family: 'rv32', applies: fcRv32Applies, emit: (p, ctx) => emitFcRv32(p, ctx) },
+  { name: 'rv32', family: 'rv32', applies: fcRv32Applies, emit: (p, ctx) => emitFcRv32(p, ctx), ortExact: true },
   (p, ctx, starts) => emitFcRv32(p, ctx, starts),
 );

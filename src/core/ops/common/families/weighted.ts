@@ -173,7 +173,8 @@ export interface ChannelMultipliers {
   shift: number[];
   /**
    * A layer that must match ONNX Runtime (attrs.arithmetic 'onnxruntime'): its float32 multipliers per
-   * output channel (common/numerics/requant_f32.ts); only the portable C implements them.
+   * output channel (common/numerics/requant_f32.ts); the portable C and the family kernels that say
+   * so (`KernelVariant.ortExact`) run them.
    */
   ortScale?: number[];
 }
@@ -279,7 +280,7 @@ export function foldedInitExpr(
 
 /** Whether every channel shares one multiplier and shift (then C bakes them in as literals). */
 export function isUniform(m: ChannelMultipliers): boolean {
-  return m.multiplier.every((v) => v === m.multiplier[0]) && m.shift.every((v) => v === m.shift[0]);
+  return m.multiplier.every((v) => v === m.multiplier[0]) && m.shift.every((v) => v === m.shift[0]) && (m.ortScale ?? []).every((v) => v === m.ortScale![0]);
 }
 
 /**

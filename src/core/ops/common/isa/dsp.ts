@@ -4,6 +4,7 @@
  * records, the accumulator bound that licenses the SMMULR requantization, and weight layouts.
  */
 import type { ChannelMultipliers } from '../families/weighted.ts';
+import { f32Bits } from '../numerics/requant_f32.ts';
 
 /**
  * int32 fields of one channel's record: start, multiplier, and one word P packing the shifts and
@@ -96,19 +97,23 @@ export function longRequantHolds(bounds: readonly number[], m: ChannelMultiplier
 /**
  * The requantization a DSP kernel instance runs (dsp_requant.h's `fast` argument): 0 TFLM's exact
  * 64-bit steps, 1 FAST (SMMLAR, zero point in the rounding word), 2 WIDE (SMMLAR, zero point added),
- * 3 LONG (SMMLAR, the rounding and zero point added, any accumulator; kernels that take it say so).
+ * 3 LONG (SMMLAR, the rounding and zero point added, any accumulator; kernels that take it say so),
+ * 4 ORT (ONNX Runtime's float32 steps, dsp_requant.h tf_dsp_rq_ort: layers whose params carry
+ * `ortScale`).
  */
-export type RequantKind = 0 | 1 | 2 | 3;
+export type RequantKind = 0 | 1 | 2 | 3 | 4;
 export const RQ_EXACT = 0;
 export const RQ_FAST = 1;
 export const RQ_WIDE = 2;
 export const RQ_LONG = 3;
+export const RQ_ORT = 4;
 
 /**
  * The fastest requantization exact for these bounds; `wide`: whether the kernel takes RQ_WIDE and
  * FAST records of shift 1 (fastRequantHolds' leftShiftOne).
  */
 export function requantKind(bounds: readonly number[], m: ChannelMultipliers, outputZeroPoint: number, wide = false): RequantKind {
+  if (m.ortScale) return RQ_ORT;
   if (fastRequantHolds(bounds, m, outputZeroPoint, wide)) return RQ_FAST;
   if (wide && wideRequantHolds(bounds, m)) return RQ_WIDE;
   return RQ_EXACT;
@@ -117,7 +122,7 @@ export function requantKind(bounds: readonly number[], m: ChannelMultipliers, ou
 /**
  * Per channel { start, multiplier, P }, flattened (P as RQ_FIELDS says, by mode; `fast` true is
  * RQ_FAST). WIDE: the multiplier as FAST, P = 2^(e+7) + (e + 8). LONG: the multiplier as FAST, P =
- * 256 (2^(e-1) + zp 2^e) + e.
+ * 256 (2^(e-1) + zp 2^e) + e. ORT: the float32 multiplier's bits (`m.ortScale`), P = 0.
  */
 export function requantRecords(
   start: ArrayLike<number>,
@@ -128,6 +133,11 @@ export function requantRecords(
 ): Int32Array {
   const kind = fast === true ? RQ_FAST : fast === false ? RQ_EXACT : fast;
   const out = new Int32Array(channels * RQ_FIELDS);
+  if (kind === RQ_ORT) {
+    if (!m.ortScale) throw new Error('ORT requantization records need the float32 multipliers (ortScale)');
+    for (let c = 0; c < channels; c++) out.set([start[c]!, f32Bits(m.ortScale[c]!), 0], c * RQ_FIELDS);
+    return out;
+  }
   for (let c = 0; c < channels; c++) {
     const shift = m.shift[c]!;
     const right = Math.max(-shift, 0);
@@ -158,6 +168,9 @@ export function rqInit(outputZeroPoint: number, actMin: number, actMax: number):
   return `{ .out_zp = ${outputZeroPoint}, .act_min = ${actMin}, .act_max = ${actMax} }`;
 }
 
+/** What each RequantKind is called in the layers' comments. */
+export const REQUANT_NAMES = ['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)', 'SMMLAR (long accumulators)', "ONNX Runtime's float32"] as const;
+
 /**
  * The compile-time mode of a DSP kernel instance: the `fast` (RequantKind: 1 SMMLAR requantization
  * with the zero point in the rounding word, 2 the WIDE one, 3 the LONG one, 0 TFLM's exact 64-bit
@@ -170,8 +183,8 @@ export function kernelMode(fast: boolean | RequantKind, actMin: number, actMax: 
   return {
     fast: kind,
     full: full ? 1 : 0,
-    mode: `${['x', 'f', 'w', 'l'][kind]}${full ? 's' : 'c'}`,
-    modeText: `${['exact 64-bit', 'SMMLAR', 'SMMLAR (wide)', 'SMMLAR (long accumulators)'][kind]} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
+    mode: `${['x', 'f', 'w', 'l', 'o'][kind]}${full ? 's' : 'c'}`,
+    modeText: `${REQUANT_NAMES[kind]} requantization, ${full ? 'saturating to int8' : 'clamped to the activation range'}`,
   };
 }
 

@@ -24,6 +24,8 @@
  *   whose h passes 2^23 (FULLY_CONNECTED's eight-row block over long rows): h = SMMLAR(acc, m', acc)
  *   exactly as FAST (for any acc), then RDBPOT(h, e) + zp = (h + (h >> 31) + K) >> e, K = 2^(e-1) +
  *   zp 2^e, P = 256 K + e (shifts -1 to -16): SMMLAR, ADD, ADD, ASR and SSAT per output.
+ * ORT mode (`fast` 4: layers that must match ONNX Runtime, dsp.ts RQ_ORT): the record's m holds the
+ *   float32 multiplier's bits, P is unused, and tf_dsp_rq_ort runs ONNX Runtime's float32 steps.
  * Otherwise P = lsh1 | rsh1 << 8 (lsh1 = max(shift,0)+1, rsh1 = max(-shift,0)+1) and TFLM's
  * 64-bit steps run. FULL: the activation range is [-128, 127], one SSAT. */
 #ifndef TF_DSP_REQUANT_H
@@ -95,9 +97,34 @@ static inline __attribute__((always_inline)) int32_t tf_rq_long_p(int32_t acc, i
   return tf_asr_low8((int32_t)n, p);
 }
 
-/* One output from a record's { m, P } (FAST, WIDE, LONG or exact, as the record was built; see
+/* The Arm DSP family's epilogue for layers that must match ONNX Runtime (MlasRequantizeOutput).
+ * Contract: for every int32 acc, every finite float32 multiplier (its IEEE-754 bits in `bits`) and
+ * act_min <= act_max within [-128, 127], returns what common/numerics/requant_f32.h's tf_requant_f32
+ * returns for (acc, multiplier, out_zp, act_min, act_max): float32(acc) * multiplier in float32,
+ * clamped to [act_min - zp, act_max - zp], rounded half to even, plus zp; the result lies in
+ * [act_min, act_max]. The rounding adds 1.5 * 2^23: the clamped value is within 255 of 0, so the sum
+ * lies in [2^23, 2^24), where the float32 step is 1 and the addition itself rounds to an integer,
+ * half to even under the default rounding mode (which C99 code without <fenv.h> runs in); that
+ * integer is the sum's bits less 1.5 * 2^23's. With an FPU (FPv4-SP, FPv5) a few instructions and
+ * no VRINT; without one libgcc's float routines, which round the same way. */
+static inline __attribute__((always_inline)) int32_t tf_dsp_rq_ort(int32_t acc, int32_t bits, const tf_rq_t *rq) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  v.u = (uint32_t)bits;
+  float scaled = (float)acc * v.f;
+  const float low = (float)(rq->act_min - rq->out_zp), high = (float)(rq->act_max - rq->out_zp);
+  if (scaled < low) scaled = low;
+  if (scaled > high) scaled = high;
+  v.f = scaled + 12582912.0f;
+  return (int32_t)v.u - 0x4B400000 + rq->out_zp;
+}
+
+/* One output from a record's { m, P } (FAST, WIDE, LONG, ORT or exact, as the record was built; see
  * above), with the output zero point, before saturation or clamp. */
 static inline __attribute__((always_inline)) int32_t tf_dsp_rq_raw(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast) {
+  if (fast == 4) return tf_dsp_rq_ort(acc, m, rq);
   if (fast == 3) return tf_rq_long_p(acc, m, p);
   if (fast == 2) return tf_rq_wide_p(acc, m, p) + rq->out_zp;
   if (fast) return tf_rq_fast_p(acc, m, p);

@@ -6,6 +6,7 @@
 #ifndef TF_M0PLUS_RQ_H
 #define TF_M0PLUS_RQ_H
 #include <stdint.h>
+#include "requant_f32.h"
 
 /* TFLite's SaturatingRoundingDoublingHighMul for m >= 0 (which never saturates): (x * m + 2^30) >> 31
  * from the products of 16-bit halves, the low ones' carries kept in `mid` (below 2^32 unsigned). */
@@ -42,6 +43,16 @@ static inline int32_t tf_m0_mbqm_rec(int32_t acc, const int32_t *rec) {
   const int right = (int)(p >> 8);
   int32_t q = tf_m0_srdhm((int32_t)((uint32_t)acc << (p & 0xffu)), rec[0]);
   return right > 0 ? tf_m0_rshift(q, right) : q;
+}
+
+/* The Armv6-M family's epilogue for layers that must match ONNX Runtime (MlasRequantizeOutput), in
+ * integer arithmetic (no FPU; libgcc's soft float would cost more). Record { m, P }: m the float32
+ * multiplier's significand with its leading 1, P = zp * 2^16 + shift (requant_f32.ts
+ * ortIntegerMultiplier: multiplier = m / 2^shift). Contract: for every int32 acc and act_min <=
+ * act_max within [-128, 127], returns exactly requant_f32.h's tf_requant_f32 of (acc, the multiplier,
+ * zp, act_min, act_max), through tf_requant_f32_int; the result lies in [act_min, act_max]. */
+static inline int32_t tf_m0_rq_ort(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {
+  return tf_requant_f32_int(acc, (uint32_t)m, (int)(p & 255), p >> 16, lo, hi);
 }
 
 #endif

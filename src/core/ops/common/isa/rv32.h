@@ -7,6 +7,7 @@
 /* the family header of the RV32 targets (isa.h): RV32IMC has none of the DSP primitives, so all of
  * them are portable.h's plain C */
 #include "portable.h"
+#include "requant_f32.h"
 
 /* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
  * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN
@@ -41,6 +42,16 @@ static inline int32_t tf_rv32_mulh(int32_t a, int32_t b) {
 #else
   return (int32_t)(((int64_t)a * b) >> 32);
 #endif
+}
+
+/* The RV32 family's epilogue for layers that must match ONNX Runtime (MlasRequantizeOutput), in
+ * integer arithmetic (no FPU; libgcc's soft float would cost more): the multiplier as
+ * mantissa / 2^shift (requant_f32.ts ortIntegerMultiplier; rv32_matmul.ts's records hold them).
+ * Contract: for every int32 acc and act_min <= act_max within [-128, 127], returns exactly
+ * requant_f32.h's tf_requant_f32 of (acc, the multiplier, zp, act_min, act_max), through
+ * tf_requant_f32_int; the result lies in [act_min, act_max]. */
+static inline int32_t tf_rv32_rq_ort(int32_t acc, int32_t mantissa, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
+  return tf_requant_f32_int(acc, (uint32_t)mantissa, (int)shift, zp, lo, hi);
 }
 
 #endif

@@ -9,6 +9,7 @@
  * columns zero-padded to the group) and every shape and offset is a literal of the layer's code.
  * The same int32 sums as the portable kernel and the same tf_mbqm, so bit-exact with it.
  */
+import { ortIntegerMultiplier } from '../numerics/requant_f32.ts';
 import type { ChannelMultipliers } from '../families/weighted.ts';
 import { cTerm, foldedAccumulatorInit, isUniform } from '../families/weighted.ts';
 import type { LayerEmitContext } from '../../op.ts';
@@ -70,7 +71,12 @@ export function rv32MatmulRecords(
       if (n >= columns) continue;
       const at = g * groupColumns * fields + j;
       out[at] = start[n]!;
-      if (perChannel) {
+      if (perChannel && m.ortScale) {
+        // rv32.h tf_rv32_rq_ort's { mantissa, shift }
+        const { mantissa, shift } = ortIntegerMultiplier(m.ortScale[n]!)!;
+        out[at + groupColumns] = mantissa;
+        out[at + 2 * groupColumns] = shift;
+      } else if (perChannel) {
         out[at + groupColumns] = m.multiplier[n]!;
         out[at + 2 * groupColumns] = rightOnly ? -m.shift[n]! : m.shift[n]!;
       }
@@ -137,7 +143,12 @@ export function rv32AccumulatePass(name: string, depth: number, c: number, withS
  * and shifts are read from a group's records (`rv32MatmulRecords`, groups of `c` columns).
  */
 export function rv32RqFunction(l: Rv32MatmulLayer, c: number, ctx: LayerEmitContext): string {
+  const ort = l.ortScale ? ortIntegerMultiplier(l.ortScale[0]!)! : undefined;
   const text = ctx.render('../common/isa/rv32_matmul_rq.c.hbs', {
+    ort: ort !== undefined,
+    ortMantissa: ort?.mantissa,
+    ortShift: ort?.shift,
+    outputZeroPoint: l.outputZeroPoint,
     fnName: ctx.fnName,
     perChannel: !isUniform(l),
     rightOnly: rv32RightOnly(l),

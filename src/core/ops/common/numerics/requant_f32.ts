@@ -109,6 +109,23 @@ export function f32Bits(v: number): number {
 }
 
 /**
+ * A float32 multiplier as requant_f32.h's tf_requant_f32_int takes it: mantissa / 2^shift with the
+ * mantissa in [2^23, 2^24), shift in [8, 123]; undefined for a multiplier outside [2^-100, 2^16)
+ * (whose layers keep the float steps).
+ */
+export function ortIntegerMultiplier(m: number): { mantissa: number; shift: number } | undefined {
+  if (!(m >= 2 ** -100 && m < 2 ** 16)) return undefined;
+  const bits = f32Bits(m);
+  const exponent = (bits >>> 23) & 0xff;
+  return { mantissa: (bits & 0x7fffff) | 0x800000, shift: 150 - exponent };
+}
+
+/** Whether every multiplier (none: a layer of TFLite's arithmetic) is one tf_requant_f32_int takes. */
+export function ortMultipliersFit(scales: readonly number[] | undefined): boolean {
+  return scales === undefined || scales.every((s) => ortIntegerMultiplier(s) !== undefined);
+}
+
+/**
  * The C expression of a layer's float32 multiplier at `channelVar`: one value inlined, or a table of
  * their bits in flash beside the weights.
  */
