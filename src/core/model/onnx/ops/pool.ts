@@ -19,7 +19,9 @@ import { outputWithQuant } from './outputs.ts';
 import { type ActivationValue, channelsLastPerm } from '../values.ts';
 
 function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): void {
-  const x0 = ctx.activation(node, 0, 'the input');
+  // QOperator models max-pool the stored integers themselves
+  const x0 = kind === 'MAX_POOL_2D' ? ctx.storedIntegers(node, 0, 'the input') : ctx.activation(node, 0, 'the input');
+  const stored = !x0.dequantized && ctx.tensor(x0).dtype !== 'float32';
   const shape = ctx.onnxShape(x0);
   if (shape.length !== 4) throw ctx.fail(node, `input of rank ${shape.length}: tinyforge lowers 2-D pools`);
   const quantized = ctx.quantizedInputs(node, [x0]);
@@ -63,7 +65,7 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
     ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
     return;
   }
-  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant);
+  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant, stored);
   ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
   out.finish();
 }
