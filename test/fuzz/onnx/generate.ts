@@ -151,6 +151,14 @@ function pool(e: OnnxEmitter, rand: Rand, x: Value, op: 'MaxPool' | 'AveragePool
   return op === 'MaxPool' ? e.keep('MaxPool', x, attrs, shape) : e.unary('AveragePool', x, attrs, shape);
 }
 
+/** Clip's bounds: ReLU6-like ones and any others, sometimes only one of the two. */
+function clipBounds(e: OnnxEmitter, rand: Rand): string[] {
+  const lo = pick(rand, [0, -1, -0.5, -0.37, 0.25, -2.5]);
+  const hi = lo + pick(rand, [1, 2, 6, 0.7, 3.3]);
+  const which = pick(rand, ['both', 'both', 'min', 'max']);
+  return [which === 'max' ? '' : e.constant('min', 'float', [], [lo]), ...(which === 'min' ? [] : [e.constant('max', 'float', [], [hi])])];
+}
+
 const flat = (shape: number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
 
 export const ONNX_GENERATORS: OnnxGenerator[] = [
@@ -174,11 +182,10 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
     forms: ['qdq'],
     build(e, rand) {
       const y = conv(e, rand, image(e, rand));
-      e.output(
-        chance(rand, 0.5)
-          ? e.unary('Relu', y, {}, y.shape)
-          : e.unary('Clip', y, {}, y.shape, [e.constant('min', 'float', [], [0]), e.constant('max', 'float', [], [6])]),
-      );
+      const op = pick(rand, ['Relu', 'Relu6', 'Clip']);
+      if (op === 'Relu') e.output(e.unary('Relu', y, {}, y.shape));
+      else if (op === 'Relu6') e.output(e.unary('Clip', y, {}, y.shape, [e.constant('min', 'float', [], [0]), e.constant('max', 'float', [], [6])]));
+      else e.output(e.unary('Clip', y, {}, y.shape, clipBounds(e, rand)));
     },
   },
   {
@@ -287,10 +294,8 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
       const x = image(e, rand);
       const op = form === 'qop' ? pick(rand, ['Sigmoid', 'LeakyRelu']) : pick(rand, ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'Softmax']);
       if (op === 'LeakyRelu') e.output(e.unary(op, x, { alpha: { f: pick(rand, [0.01, 0.1, 0.2, 0.3]) } }, x.shape));
-      else if (op === 'Clip') {
-        const lo = pick(rand, [0, -1, -0.5]);
-        e.output(e.unary(op, x, {}, x.shape, [e.constant('min', 'float', [], [lo]), e.constant('max', 'float', [], [lo + pick(rand, [1, 2, 6])])]));
-      } else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape, [], e.softmaxOutput()));
+      else if (op === 'Clip') e.output(e.unary(op, x, {}, x.shape, clipBounds(e, rand)));
+      else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape, [], e.softmaxOutput()));
       else e.output(e.unary(op, x, {}, x.shape));
     },
   },

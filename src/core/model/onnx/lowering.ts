@@ -164,7 +164,11 @@ export class Lowering {
       return x;
     }
     if (!t.quant) t.quant = { scale: [...quant.scale], zeroPoint: quant.zeroPoint.map((z) => z + 128), axis: 0 };
-    const out = this.addTensor(`${t.name}_int8`, 'int8', [...t.shape], { scale: [...t.quant.scale], zeroPoint: t.quant.zeroPoint.map((z) => z - 128), axis: 0 });
+    const out = this.addTensor(`${t.name}_int8`, 'int8', [...t.shape], {
+      scale: [...t.quant.scale],
+      zeroPoint: t.quant.zeroPoint.map((z) => z - 128),
+      axis: 0,
+    });
     this.addQuantizedOp('QUANTIZE', [x.index], [out], {}, true);
     const value: ActivationValue = { kind: 'tensor', index: out, perm: x.perm };
     this.values.set(node.input![i]!, value);
