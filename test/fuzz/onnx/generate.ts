@@ -147,6 +147,8 @@ function pool(e: OnnxEmitter, rand: Rand, x: Value, op: 'MaxPool' | 'AveragePool
     pads: [...windows.map((w) => w.pb), ...windows.map((w) => w.pe)],
   };
   if (op === 'AveragePool' && chance(rand, 0.3)) attrs.count_include_pad = 1;
+  // the default written out: with pads SAME and VALID do not place, only ONNX Runtime's own pool computes it
+  else if (op === 'AveragePool' && chance(rand, 0.4)) attrs.count_include_pad = 0;
   const shape = [1, x.shape[1]!, ...windows.map((w) => w.out)];
   return op === 'MaxPool' ? e.keep('MaxPool', x, attrs, shape) : e.unary('AveragePool', x, attrs, shape);
 }
