@@ -196,7 +196,10 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
     build(e, rand) {
       const x = image(e, rand, pick(rand, [1, 2, 3, 4]));
       const cin = x.shape[1]!;
-      const cout = pick(rand, [1, 2, 3, 4]);
+      // grouped sometimes, depthwise-style (group = C) among them
+      const groups = [1, 2, 3, 4].filter((g) => cin % g === 0);
+      const group = chance(rand, 0.4) ? pick(rand, groups) : 1;
+      const cout = group === 1 ? pick(rand, [1, 2, 3, 4]) : group * int(rand, 1, 2);
       const k = int(rand, 1, 4);
       const s = int(rand, 1, 3);
       const p = chance(rand, 0.5) ? int(rand, 0, k - 1) : 0;
@@ -205,13 +208,13 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
         e.output(conv(e, rand, x));
         return;
       }
-      const wShape = [cin, cout, k, k];
+      const wShape = [cin, cout / group, k, k];
       const y = e.convTranspose(
         x,
-        weights(rand, wShape, cin * k * k),
+        weights(rand, wShape, (cin / group) * k * k),
         wShape,
         uniform(rand, cout, -0.5, 0.5),
-        { strides: [s, s], pads: [p, p, p, p], group: 1 },
+        { strides: [s, s], pads: [p, p, p, p], group },
         [1, cout, ...out],
         chance(rand, 0.5),
       );
