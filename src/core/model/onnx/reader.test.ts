@@ -304,6 +304,50 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
     steps: 1,
   },
   {
+    name: 'Clip with bounds no fused activation has (-0.37 and 0.9, then a min alone) as clamps',
+    shape: [1, 3, 4, 4],
+    build: () =>
+      qdqModel(
+        [1, 3, 4, 4],
+        (b, x) => {
+          const c = b.qdq(b.one('Clip', [x, b.init('lo', 'float', [], [-0.37]), b.init('hi', 'float', [], [0.9])]), 0.03, 5);
+          return b.one('Clip', [c, b.init('lo', 'float', [], [-0.2])]);
+        },
+        0.02,
+        -7,
+      ),
+  },
+  {
+    name: "an average pool leaving out pads neither SAME nor VALID places: ONNX Runtime's own pool",
+    shape: [1, 2, 7, 6],
+    build: () =>
+      qdqModel(
+        [1, 2, 7, 6],
+        (b, x) => b.one('AveragePool', [x], [attrInts('kernel_shape', [3, 2]), attrInts('strides', [2, 2]), attrInts('pads', [0, 1, 2, 1])]),
+        0.01,
+        3,
+      ),
+  },
+  {
+    name: 'grouped transposed convolutions (2 groups, then one per channel): a SPLIT, one per group, a CONCATENATION',
+    shape: [1, 4, 3, 3],
+    build: () =>
+      qdqModel(
+        [1, 4, 3, 3],
+        (b, x) => {
+          const t = b.qdq(
+            b.one('ConvTranspose', [x, b.dqConst([4, 3, 2, 2], weights(48), [0.01])], [attrInt('group', 2), attrInts('strides', [2, 2])]),
+            0.05,
+            -3,
+          );
+          return b.one('ConvTranspose', [t, b.dqConst([6, 1, 3, 3], weights(54), [0.02])], [attrInt('group', 6), attrInts('pads', [1, 1, 1, 1])]);
+        },
+        0.1,
+      ),
+    // int8 QDQ transposed convolutions run unfused in ONNX Runtime (float sums)
+    steps: 1,
+  },
+  {
     name: 'matmul of two activations (the input by its transpose, batch 2)',
     shape: [1, 2, 3, 4],
     build: () => qdqModel([1, 2, 3, 4], (b, x) => b.one('MatMul', [x, b.one('Transpose', [x], [attrInts('perm', [0, 1, 3, 2])])]), 0.02),
@@ -347,6 +391,8 @@ describe('ONNX importer', function () {
       'add of two branches with a broadcast constant, mul, concat, softmax',
       QDQ_CASES[2]!.name,
       'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+      "an average pool leaving out pads neither SAME nor VALID places: ONNX Runtime's own pool",
+      'Clip with bounds no fused activation has (-0.37 and 0.9, then a min alone) as clamps',
     ];
     for (const c of names.map((name) => QDQ_CASES.find((k) => k.name === name)!)) {
       const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
