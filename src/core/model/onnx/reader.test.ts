@@ -407,6 +407,17 @@ describe('ONNX importer', function () {
     }
   });
 
+  it('a uint8 graph input that two DequantizeLinears read is converted to int8 once', function () {
+    const b = new OnnxBuilder();
+    const x = b.input('x', 'uint8', [1, 2, 3, 3]);
+    const dq = () => b.one('DequantizeLinear', [x, b.init('s', 'float', [], [0.1]), b.init('z', 'uint8', [], [130])]);
+    b.output(b.qdq(b.one('Add', [dq(), dq()]), 0.2, 128, 'uint8'), 'float');
+    const graph = parseOnnx(b.bytes(), 'two_dq.onnx');
+    expect(graph.ops.filter((op) => op.kind === 'QUANTIZE' && graph.tensors[op.inputs[0]!]!.dtype === 'uint8')).to.have.length(1);
+    const add = graph.ops.find((op) => op.kind === 'ADD')!;
+    expect(add.inputs[0]).to.equal(add.inputs[1]);
+  });
+
   it('a uint8 QDQ model becomes int8 inside, with the zero points moved by 128', function () {
     const b = new OnnxBuilder();
     const x = b.input('x', 'float', [1, 2, 4, 4]);
