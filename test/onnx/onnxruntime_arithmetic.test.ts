@@ -348,6 +348,18 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
     expectSame(ours, theirs, 'QUANTIZE');
   });
 
+  it("QUANTIZE (int8 to int8) equals ONNX Runtime's DequantizeLinear then QuantizeLinear", async function () {
+    const ort = await loadOrt();
+    if (!ort) return this.skip();
+    const ours: Int8Array[] = [];
+    const theirs: (Int8Array | Float32Array)[] = [];
+    for (const c of requantizeCases()) {
+      theirs.push(...(await runOrt(ort, c.onnx, [{ x: { dtype: 'int8', dims: [1, c.feed.length], data: c.feed } }])));
+      ours.push(evaluateOp(quantize as OpDef, c.graph, c.op, [c.feed])[0] as Int8Array);
+    }
+    expectSame(ours, theirs, 'QUANTIZE int8');
+  });
+
   it("AVERAGE_POOL_2D equals ONNX Runtime's QLinearAveragePool; MEAN over H, W its QLinearGlobalAveragePool", async function () {
     const ort = await loadOrt();
     if (!ort) return this.skip();
@@ -420,6 +432,7 @@ describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
       }
     }
     for (const c of quantizeCases(rand)) cases.push({ def: quantize as OpDef, graph: c.graph, op: c.op, inputs: [c.feeds[0]!] });
+    for (const c of requantizeCases()) cases.push({ def: quantize as OpDef, graph: c.graph, op: c.op, inputs: [c.feed] });
     for (const kind of ['AVERAGE_POOL_2D', 'MEAN'] as const) {
       for (const c of poolCases(kind)) cases.push({ def: c.def, graph: c.graph, op: c.op, inputs: [randomInt8(rand, count(c.nchw))] });
     }
@@ -573,6 +586,37 @@ function quantizeCases(rand: () => number): { graph: Graph; op: Op; onnx: Uint8A
       Float32Array.from({ length: n }, () => (k % 2 ? f32(((Math.floor(rand() * 600) - 300) * s) / 2) : f32((rand() - 0.5) * 300 * s))),
     );
     return { graph, op, onnx, feeds };
+  });
+}
+
+/**
+ * Every int8 value requantized between pairs of parameters: powers of two whose ratio makes halves
+ * (the rounding decides them), arbitrary ones, and ratios that saturate both ends.
+ */
+function requantizeCases(): { graph: Graph; op: Op; onnx: Uint8Array; feed: Int8Array }[] {
+  const pairs: [number, number, number, number][] = [
+    [2 ** -4, 3, 2 ** -3, -5],
+    [2 ** -5, -2, 2 ** -2, 7],
+    [f32(0.0371), -9, f32(0.0517), 11],
+    [f32(0.113), 4, f32(0.0291), -20],
+    [f32(0.0123), 0, f32(0.0123 * 3), 0],
+    [f32(0.07), 17, f32(0.0099), 1],
+  ];
+  const feed = Int8Array.from({ length: 256 * 70 }, (_, i) => (i % 256) - 128);
+  return pairs.map(([sx, zx, sy, zy]) => {
+    const onnx = onnxModel({
+      nodes: [node('DequantizeLinear', ['x', 'x_scale', 'x_zp'], ['x_f']), node('QuantizeLinear', ['x_f', 'y_scale', 'y_zp'], ['y'])],
+      initializers: [...quantParams('x', sx, zx), ...quantParams('y', sy, zy)],
+      inputs: [{ name: 'x', dtype: 'int8', dims: [1, feed.length] }],
+      outputs: [{ name: 'y', dtype: 'int8', dims: [1, feed.length] }],
+    });
+    const { graph, op } = singleOpGraph(
+      'QUANTIZE',
+      [{ shape: [1, feed.length], scale: sx, zeroPoint: zx }],
+      [{ shape: [1, feed.length], scale: sy, zeroPoint: zy }],
+      ORT,
+    );
+    return { graph, op, onnx, feed };
   });
 }
 

@@ -99,6 +99,13 @@ export interface Pool2DAttrs {
   filterH: number;
   filterW: number;
   activation: FusedActivation;
+  /**
+   * [top, left, bottom, right] pads in place of `padding`'s (ONNX's AveragePool with
+   * count_include_pad 0 and pads neither SAME nor VALID places): the windows start at
+   * out * stride - pad and average their in-bounds cells. Only the ONNX Runtime average pool
+   * (attrs.arithmetic 'onnxruntime') computes it; TFLite has no such pool.
+   */
+  explicitPads?: [number, number, number, number];
 }
 
 export interface FullyConnectedAttrs {

@@ -23,10 +23,13 @@ export function applyOnnxRequant(graph: Graph, mode: OnnxRequant | undefined): G
 /**
  * An average pool whose output parameters differ from its input's stays exact: TFLite's pool keeps
  * its input's parameters, so in fixed point it would need a QUANTIZE after it, two roundings and up
- * to 2 LSB from ONNX Runtime; the exact pool rounds once, for a cost per window, not per MAC.
+ * to 2 LSB from ONNX Runtime; the exact pool rounds once, for a cost per window, not per MAC. So
+ * does one with explicit pads, which only the exact pool places.
  */
 function keepsExactPool(graph: Graph, op: Op): boolean {
   if (op.kind !== 'AVERAGE_POOL_2D') return false;
+  // TFLite's pool has no explicit pads
+  if (op.attrs.explicitPads) return true;
   const input = graph.tensors[op.inputs[0] ?? -1]?.quant;
   const output = graph.tensors[op.outputs[0] ?? -1]?.quant;
   return !!input && !!output && !sameParameters(input, output);

@@ -147,8 +147,18 @@ function pool(e: OnnxEmitter, rand: Rand, x: Value, op: 'MaxPool' | 'AveragePool
     pads: [...windows.map((w) => w.pb), ...windows.map((w) => w.pe)],
   };
   if (op === 'AveragePool' && chance(rand, 0.3)) attrs.count_include_pad = 1;
+  // the default written out: with pads SAME and VALID do not place, only ONNX Runtime's own pool computes it
+  else if (op === 'AveragePool' && chance(rand, 0.4)) attrs.count_include_pad = 0;
   const shape = [1, x.shape[1]!, ...windows.map((w) => w.out)];
   return op === 'MaxPool' ? e.keep('MaxPool', x, attrs, shape) : e.unary('AveragePool', x, attrs, shape);
+}
+
+/** Clip's bounds: ReLU6-like ones and any others, sometimes only one of the two. */
+function clipBounds(e: OnnxEmitter, rand: Rand): string[] {
+  const lo = pick(rand, [0, -1, -0.5, -0.37, 0.25, -2.5]);
+  const hi = lo + pick(rand, [1, 2, 6, 0.7, 3.3]);
+  const which = pick(rand, ['both', 'both', 'min', 'max']);
+  return [which === 'max' ? '' : e.constant('min', 'float', [], [lo]), ...(which === 'min' ? [] : [e.constant('max', 'float', [], [hi])])];
 }
 
 const flat = (shape: number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
@@ -174,11 +184,10 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
     forms: ['qdq'],
     build(e, rand) {
       const y = conv(e, rand, image(e, rand));
-      e.output(
-        chance(rand, 0.5)
-          ? e.unary('Relu', y, {}, y.shape)
-          : e.unary('Clip', y, {}, y.shape, [e.constant('min', 'float', [], [0]), e.constant('max', 'float', [], [6])]),
-      );
+      const op = pick(rand, ['Relu', 'Relu6', 'Clip']);
+      if (op === 'Relu') e.output(e.unary('Relu', y, {}, y.shape));
+      else if (op === 'Relu6') e.output(e.unary('Clip', y, {}, y.shape, [e.constant('min', 'float', [], [0]), e.constant('max', 'float', [], [6])]));
+      else e.output(e.unary('Clip', y, {}, y.shape, clipBounds(e, rand)));
     },
   },
   {
@@ -187,7 +196,10 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
     build(e, rand) {
       const x = image(e, rand, pick(rand, [1, 2, 3, 4]));
       const cin = x.shape[1]!;
-      const cout = pick(rand, [1, 2, 3, 4]);
+      // grouped sometimes, depthwise-style (group = C) among them
+      const groups = [1, 2, 3, 4].filter((g) => cin % g === 0);
+      const group = chance(rand, 0.4) ? pick(rand, groups) : 1;
+      const cout = group === 1 ? pick(rand, [1, 2, 3, 4]) : group * int(rand, 1, 2);
       const k = int(rand, 1, 4);
       const s = int(rand, 1, 3);
       const p = chance(rand, 0.5) ? int(rand, 0, k - 1) : 0;
@@ -196,13 +208,13 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
         e.output(conv(e, rand, x));
         return;
       }
-      const wShape = [cin, cout, k, k];
+      const wShape = [cin, cout / group, k, k];
       const y = e.convTranspose(
         x,
-        weights(rand, wShape, cin * k * k),
+        weights(rand, wShape, (cin / group) * k * k),
         wShape,
         uniform(rand, cout, -0.5, 0.5),
-        { strides: [s, s], pads: [p, p, p, p], group: 1 },
+        { strides: [s, s], pads: [p, p, p, p], group },
         [1, cout, ...out],
         chance(rand, 0.5),
       );
@@ -287,10 +299,8 @@ export const ONNX_GENERATORS: OnnxGenerator[] = [
       const x = image(e, rand);
       const op = form === 'qop' ? pick(rand, ['Sigmoid', 'LeakyRelu']) : pick(rand, ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'Softmax']);
       if (op === 'LeakyRelu') e.output(e.unary(op, x, { alpha: { f: pick(rand, [0.01, 0.1, 0.2, 0.3]) } }, x.shape));
-      else if (op === 'Clip') {
-        const lo = pick(rand, [0, -1, -0.5]);
-        e.output(e.unary(op, x, {}, x.shape, [e.constant('min', 'float', [], [lo]), e.constant('max', 'float', [], [lo + pick(rand, [1, 2, 6])])]));
-      } else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape, [], e.softmaxOutput()));
+      else if (op === 'Clip') e.output(e.unary(op, x, {}, x.shape, clipBounds(e, rand)));
+      else if (op === 'Softmax') e.output(e.unary(op, x, { axis: -1 }, x.shape, [], e.softmaxOutput()));
       else e.output(e.unary(op, x, {}, x.shape));
     },
   },

@@ -26,6 +26,9 @@ export interface LoweredNode {
 /** The consumers of a value: node indices (a graph output counts as -1). */
 export type Consumers = Map<string, number[]>;
 
+/** Ops whose output holds stored integers of their first input, unchanged or moved. */
+const KEEPS_STORED_INTEGERS = new Set(['MaxPool', 'Pad', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity']);
+
 export class Lowering {
   readonly tensors: Tensor[] = [];
   readonly ops: Op[] = [];
@@ -146,6 +149,52 @@ export class Lowering {
     return this.optionalInput(node, i) === undefined ? undefined : this.constant(node, i, what);
   }
 
+  /**
+   * Input `i` of an op that moves or selects stored integers (MaxPool, Pad), QOperator style: an int8
+   * or uint8 tensor no DequantizeLinear reads first. Such an op computes the same whatever the
+   * quantization, but the IR keeps int8 tensors with one: the one a DequantizeLinear further on gives
+   * the value (through other such ops), else scale 1 and zero point 0. A uint8 tensor becomes int8 in
+   * a QUANTIZE, and its ONNX name then stands for that int8 tensor. Other inputs are returned as they are.
+   */
+  storedIntegers(node: OnnxNodeProto, i: number, what = `input ${i}`): ActivationValue {
+    const x = this.activation(node, i, what);
+    const t = this.tensor(x);
+    if (x.dequantized || (t.dtype !== 'int8' && t.dtype !== 'uint8') || (t.dtype === 'int8' && t.quant)) return x;
+    const quant = this.quantizationFurtherOn(node.input![i]!, t.dtype);
+    if (t.dtype === 'int8') {
+      t.quant = quant;
+      return x;
+    }
+    if (!t.quant) t.quant = { scale: [...quant.scale], zeroPoint: quant.zeroPoint.map((z) => z + 128), axis: 0 };
+    const out = this.addTensor(`${t.name}_int8`, 'int8', [...t.shape], {
+      scale: [...t.quant.scale],
+      zeroPoint: t.quant.zeroPoint.map((z) => z - 128),
+      axis: 0,
+    });
+    this.addQuantizedOp('QUANTIZE', [x.index], [out], {}, true);
+    const value: ActivationValue = { kind: 'tensor', index: out, perm: x.perm };
+    this.values.set(node.input![i]!, value);
+    return value;
+  }
+
+  /** The int8 quantization of the first DequantizeLinear reading stored integers `name`, through ops that keep them. */
+  private quantizationFurtherOn(name: string, dtype: DType): Quantization {
+    const seen = new Set<string>();
+    const queue = [name];
+    while (queue.length > 0) {
+      const value = queue.shift()!;
+      if (seen.has(value)) continue;
+      seen.add(value);
+      for (const k of this.consumers.get(value) ?? []) {
+        const user = k >= 0 ? this.nodes[k]! : undefined;
+        if (!user || user.input?.[0] !== value) continue;
+        if (user.opType === 'DequantizeLinear') return this.quantizeParams(user, dtype).quant;
+        if (KEEPS_STORED_INTEGERS.has(user.opType ?? '')) queue.push(...(user.output ?? []).filter(Boolean));
+      }
+    }
+    return { scale: [1], zeroPoint: [dtype === 'uint8' ? -128 : 0], axis: 0 };
+  }
+
   tensor(value: ActivationValue): Tensor {
     return this.tensors[value.index]!;
   }
@@ -251,7 +300,7 @@ export class Lowering {
     k: number,
     onnxShape: number[],
     perm: number[],
-    opts: { quantized: boolean; fuse?: boolean; inherit?: Quantization; accumulatorScale?: readonly number[] },
+    opts: { quantized: boolean; fuse?: boolean; inherit?: Quantization; accumulatorScale?: readonly number[]; stored?: boolean },
   ): { index: number; activation: FusedActivation; name: string } {
     const name = node.output?.[k];
     if (!name) throw this.fail(node, `output ${k} is missing`);
@@ -290,7 +339,8 @@ export class Lowering {
     }
     if (opts.inherit && activation === 'NONE') {
       const index = this.addTensor(valueName, 'int8', shape, { ...opts.inherit, scale: [...opts.inherit.scale], zeroPoint: [...opts.inherit.zeroPoint] });
-      this.values.set(valueName, { kind: 'tensor', index, perm, dequantized: true });
+      // stored integers in, stored integers out (QOperator); real values in, real values out (QDQ)
+      this.values.set(valueName, opts.stored ? { kind: 'tensor', index, perm } : { kind: 'tensor', index, perm, dequantized: true });
       return { index, activation, name: valueName };
     }
     const castNode = this.soleConsumer(valueName);

@@ -308,6 +308,50 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
     steps: 1,
   },
   {
+    name: 'Clip with bounds no fused activation has (-0.37 and 0.9, then a min alone) as clamps',
+    shape: [1, 3, 4, 4],
+    build: () =>
+      qdqModel(
+        [1, 3, 4, 4],
+        (b, x) => {
+          const c = b.qdq(b.one('Clip', [x, b.init('lo', 'float', [], [-0.37]), b.init('hi', 'float', [], [0.9])]), 0.03, 5);
+          return b.one('Clip', [c, b.init('lo', 'float', [], [-0.2])]);
+        },
+        0.02,
+        -7,
+      ),
+  },
+  {
+    name: "an average pool leaving out pads neither SAME nor VALID places: ONNX Runtime's own pool",
+    shape: [1, 2, 7, 6],
+    build: () =>
+      qdqModel(
+        [1, 2, 7, 6],
+        (b, x) => b.one('AveragePool', [x], [attrInts('kernel_shape', [3, 2]), attrInts('strides', [2, 2]), attrInts('pads', [0, 1, 2, 1])]),
+        0.01,
+        3,
+      ),
+  },
+  {
+    name: 'grouped transposed convolutions (2 groups, then one per channel): a SPLIT, one per group, a CONCATENATION',
+    shape: [1, 4, 3, 3],
+    build: () =>
+      qdqModel(
+        [1, 4, 3, 3],
+        (b, x) => {
+          const t = b.qdq(
+            b.one('ConvTranspose', [x, b.dqConst([4, 3, 2, 2], weights(48), [0.01])], [attrInt('group', 2), attrInts('strides', [2, 2])]),
+            0.05,
+            -3,
+          );
+          return b.one('ConvTranspose', [t, b.dqConst([6, 1, 3, 3], weights(54), [0.02])], [attrInt('group', 6), attrInts('pads', [1, 1, 1, 1])]);
+        },
+        0.1,
+      ),
+    // int8 QDQ transposed convolutions run unfused in ONNX Runtime (float sums)
+    steps: 1,
+  },
+  {
     name: 'matmul of two activations (the input by its transpose, batch 2)',
     shape: [1, 2, 3, 4],
     build: () => qdqModel([1, 2, 3, 4], (b, x) => b.one('MatMul', [x, b.one('Transpose', [x], [attrInts('perm', [0, 1, 3, 2])])]), 0.02),
@@ -351,6 +395,8 @@ describe('ONNX importer', function () {
       'add of two branches with a broadcast constant, mul, concat, softmax',
       QDQ_CASES[2]!.name,
       'transposed convolutions with pads and output_padding TFLite cannot place: the full output cropped',
+      "an average pool leaving out pads neither SAME nor VALID places: ONNX Runtime's own pool",
+      'Clip with bounds no fused activation has (-0.37 and 0.9, then a min alone) as clamps',
     ];
     for (const c of names.map((name) => QDQ_CASES.find((k) => k.name === name)!)) {
       const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
@@ -363,6 +409,17 @@ describe('ONNX importer', function () {
         c.name,
       ).to.deep.equal([true, true]);
     }
+  });
+
+  it('a uint8 graph input that two DequantizeLinears read is converted to int8 once', function () {
+    const b = new OnnxBuilder();
+    const x = b.input('x', 'uint8', [1, 2, 3, 3]);
+    const dq = () => b.one('DequantizeLinear', [x, b.init('s', 'float', [], [0.1]), b.init('z', 'uint8', [], [130])]);
+    b.output(b.qdq(b.one('Add', [dq(), dq()]), 0.2, 128, 'uint8'), 'float');
+    const graph = parseOnnx(b.bytes(), 'two_dq.onnx');
+    expect(graph.ops.filter((op) => op.kind === 'QUANTIZE' && graph.tensors[op.inputs[0]!]!.dtype === 'uint8')).to.have.length(1);
+    const add = graph.ops.find((op) => op.kind === 'ADD')!;
+    expect(add.inputs[0]).to.equal(add.inputs[1]);
   });
 
   it('a uint8 QDQ model becomes int8 inside, with the zero points moved by 128', function () {
@@ -585,12 +642,18 @@ describe('ONNX importer', function () {
       model.opsetImport!.push({ domain: 'com.microsoft', version: 1 });
       refuse(encodeModelProto(model), /op com\.microsoft\.FusedGemm \(opset 1\) is not supported/);
     });
-    it('an average pool leaving out pads that place its windows unlike SAME and VALID', () => {
+    it('a float average pool leaving out pads that place its windows unlike SAME and VALID', () => {
       const b = new OnnxBuilder();
-      const x = b.qdq(b.input('x', 'float', [1, 2, 6, 6]), 0.1, 0);
-      const p = b.one('AveragePool', [x], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]);
-      b.output(b.qdq(p, 0.1, 0), 'float');
-      refuse(b.bytes(), /\(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does/);
+      const p = b.one(
+        'AveragePool',
+        [b.input('x', 'float', [1, 2, 6, 6])],
+        [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])],
+      );
+      b.output(p, 'float');
+      refuse(
+        b.bytes(),
+        /\(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does; a float average/,
+      );
     });
     it('a transposed convolution whose output_padding reaches past the full output', () => {
       const b = new OnnxBuilder();

@@ -2,7 +2,7 @@
 import { OpError } from '../../errors.ts';
 import { DTYPE_BYTES, DTYPE_C, type DType, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { opArithmetic, roundHalfEven } from '../common/numerics/requant_f32.ts';
+import { f32Bits, opArithmetic, roundHalfEven } from '../common/numerics/requant_f32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { quantizeM0plusVariant } from './m0plus.ts';
@@ -20,6 +20,23 @@ export type QuantizeParams =
       halfEven?: boolean;
       /** ONNX's per-axis QuantizeLinear: one scale and zero point per channel (`scale`, `zeroPoint` are channel 0's) */
       perChannel?: PerChannelParams;
+    }
+  | {
+      /**
+       * ONNX Runtime's DequantizeLinear then QuantizeLinear (attrs.arithmetic 'onnxruntime', 8-bit):
+       * y = rint(fround(fround(sx * (q - zx)) / sy)) + zy, halves to even, saturated
+       */
+      mode: 'ortRequantize';
+      count: number;
+      inType: DType;
+      outType: DType;
+      sx: number;
+      zx: number;
+      sy: number;
+      zy: number;
+      outMin: number;
+      outMax: number;
+      halfEven: true;
     }
   | {
       mode: 'requantize';
@@ -147,6 +164,21 @@ const quantize: OpDef<QuantizeParams> = {
         ...perChannel,
       };
     }
+    if (opArithmetic(op.attrs) === 'onnxruntime' && NARROW_8.has(input.dtype) && NARROW_8.has(output.dtype)) {
+      return {
+        mode: 'ortRequantize',
+        count,
+        inType: input.dtype,
+        outType: output.dtype,
+        sx: f32(input.quant!.scale[0]!),
+        zx: input.quant!.zeroPoint[0]!,
+        sy: outScale,
+        zy: outZero,
+        outMin,
+        outMax,
+        halfEven: true,
+      };
+    }
     const { multiplier, shift } = quantizeMultiplier(f32(input.quant!.scale[0]!) / outScale);
     return {
       mode: 'requantize',
@@ -181,6 +213,9 @@ const quantize: OpDef<QuantizeParams> = {
         const [scale, zeroPoint] = pc ? [pc.scales[c]!, pc.zeroPoints[c]!] : [p.scale, p.zeroPoint];
         out[i] = clamp(quantizeFloat(input[i]!, scale, p.halfEven) + zeroPoint, p.outMin, p.outMax);
       }
+    } else if (p.mode === 'ortRequantize') {
+      const input = inputs[0] as Int8Array | Uint8Array;
+      for (let i = 0; i < p.count; i++) out[i] = ortRequantize(input[i]!, p);
     } else {
       const input = inputs[0] as Int8Array | Uint8Array | Int16Array | Int32Array;
       for (let i = 0; i < p.count; i++) {
@@ -212,10 +247,37 @@ const quantize: OpDef<QuantizeParams> = {
         : {};
       return ctx.render('quantize_float.c.hbs', { ...view, ...channels, scaleLiteral: floatLiteral(p.scale), limit: `${FLOAT_LIMIT}.0f` });
     }
+    if (p.mode === 'ortRequantize') {
+      const inC = DTYPE_C[p.inType];
+      return `/* QUANTIZE ${inC} -> ${view.outCType} [${view.shape}] as ONNX Runtime's DequantizeLinear then QuantizeLinear: fround(sx * (q - ${p.zx}))
+ * / sy in float32 (sx = ${p.sx}, sy = ${p.sy}), clamped, rounded half to even, + ${p.zy} (requant_f32.h) */
+static void ${ctx.fnName}(void) {
+  const ${inC} *in = ${view.input};
+  ${view.outCType} *out = ${view.output};
+  const float sx = tf_f32_from_bits(${f32Bits(p.sx)}), sy = tf_f32_from_bits(${f32Bits(p.sy)});
+  uint32_t i;
+  for (i = 0; i < ${p.count}u; ++i) {
+    float v = sx * (float)((int32_t)in[i] - (${p.zx})) / sy;
+    if (!(v >= ${p.outMin - p.zy}.0f)) v = ${p.outMin - p.zy}.0f;
+    if (v > ${p.outMax - p.zy}.0f) v = ${p.outMax - p.zy}.0f;
+    out[i] = (${view.outCType})(tf_round_half_even_f32(v) + (${p.zy}));
+  }
+}
+`;
+    }
     return ctx.render('requantize.c.hbs', { ...view, inCType: DTYPE_C[p.inType] });
   },
   variants: [quantizeM0plusVariant],
 };
+
+/** ONNX Runtime's DequantizeLinear then QuantizeLinear of one stored value. */
+export function ortRequantize(q: number, p: { sx: number; zx: number; sy: number; zy: number; outMin: number; outMax: number }): number {
+  const real = f32(p.sx * (q - p.zx));
+  // clamped before rounding (an integer bound: the same as after), so that the rounding stays in range
+  return roundHalfEven(Math.min(Math.max(f32(real / p.sy), p.outMin - p.zy), p.outMax - p.zy)) + p.zy;
+}
+
+const NARROW_8 = new Set<DType>(['int8', 'uint8']);
 
 /**
  * round(x / s) as TFLite computes it in float32. NaN becomes 0 (what the Arm float-to-int conversion

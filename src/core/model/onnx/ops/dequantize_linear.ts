@@ -41,6 +41,8 @@ export const dequantizeLinear: OnnxOpLowering = {
         t.quant = { scale: [...quant.scale], zeroPoint: quant.zeroPoint.map((z) => z + 128), axis: 0 };
         const out = ctx.addTensor(`${t.name}_int8`, 'int8', [...t.shape], quant);
         ctx.addQuantizedOp('QUANTIZE', [x.index], [out], {}, true);
+        // the input's name now stands for the int8 copy: another DequantizeLinear of it reads that
+        ctx.values.set(node.input![0]!, { kind: 'tensor', index: out, perm: x.perm });
         ctx.values.set(name, { kind: 'tensor', index: out, perm: x.perm, dequantized: true });
         return;
       }

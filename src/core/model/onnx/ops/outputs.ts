@@ -23,8 +23,9 @@ export function outputWithQuant(
   perm: number[],
   quantized: boolean,
   wanted?: Quantization,
+  stored = false,
 ): PendingOutput {
-  const out = ctx.output(node, 0, onnxShape, perm, { quantized, ...(wanted ? { inherit: wanted } : {}) });
+  const out = ctx.output(node, 0, onnxShape, perm, { quantized, stored, ...(wanted ? { inherit: wanted } : {}) });
   const t = ctx.tensors[out.index]!;
   if (!quantized || !wanted || sameQuantization(t.quant!, wanted)) return { index: out.index, finish: () => {} };
   const direct = ctx.addTensor(`${t.name}_unscaled`, 'int8', irShapeOf(onnxShape, perm), {

@@ -10,7 +10,9 @@ import { outputWithQuant } from './outputs.ts';
 export const pad: OnnxOpLowering = {
   minOpset: 11,
   lower(ctx, node) {
-    const x = ctx.activation(node, 0, 'the input');
+    // QOperator models pad the stored integers themselves, with a stored constant_value
+    const x = ctx.storedIntegers(node, 0, 'the input');
+    const stored = !x.dequantized && ctx.tensor(x).dtype !== 'float32';
     const quantized = ctx.quantizedInputs(node, [x]);
     const shape = ctx.onnxShape(x);
     const rank = shape.length;
@@ -24,17 +26,23 @@ export const pad: OnnxOpLowering = {
     // IR axis i pads ONNX axis perm[i]
     const paddings = x.perm.flatMap((a) => [pads[a]!, pads[a + rank]!]);
     const paddingTensor = ctx.addConstant(`${t.name}_paddings`, 'int32', [rank, 2], paddings);
-    const out = outputWithQuant(ctx, node, outShape, x.perm, quantized, t.quant);
+    const out = outputWithQuant(ctx, node, outShape, x.perm, quantized, t.quant, stored);
     if (mode === 'reflect') {
       ctx.addQuantizedOp('MIRROR_PAD', [x.index, paddingTensor], [out.index], { mode: 'REFLECT' }, quantized);
     } else if (mode === 'constant') {
-      const value = node.input?.[2] ? (ctx.constant(node, 2, 'constant_value').values[0] ?? 0) : 0;
-      if (value === 0) {
+      const padValue = node.input?.[2] ? ctx.constant(node, 2, 'constant_value') : undefined;
+      const value = padValue?.values[0] ?? 0;
+      const q = t.quant;
+      // a stored value (uint8 shifted to int8), or a real one quantized
+      const storedValue = stored
+        ? value - (padValue?.dtype === 'uint8' ? 128 : 0)
+        : q
+          ? Math.min(127, Math.max(-128, roundHalfEven(value / q.scale[0]!) + q.zeroPoint[0]!))
+          : value;
+      if (stored ? storedValue === q!.zeroPoint[0] : value === 0) {
         ctx.addQuantizedOp('PAD', [x.index, paddingTensor], [out.index], {}, quantized);
       } else {
-        const q = t.quant;
-        const stored = q ? Math.min(127, Math.max(-128, roundHalfEven(value / q.scale[0]!) + q.zeroPoint[0]!)) : value;
-        const valueTensor = ctx.addConstant(`${t.name}_pad_value`, t.dtype, [], [stored], q && { ...q });
+        const valueTensor = ctx.addConstant(`${t.name}_pad_value`, t.dtype, [], [storedValue], q && { ...q });
         ctx.addQuantizedOp('PADV2', [x.index, paddingTensor, valueTensor], [out.index], {}, quantized);
       }
     } else {

@@ -6,9 +6,10 @@
  * average pool counting padded cells). Where padded cells are left out (a max, an average with
  * count_include_pad 0), only the windows' places matter, not the pads: windows that begin where
  * SAME's (or VALID's) do and are as many are that padding, whatever the end pads or ceil_mode say.
- * An average leaving out pads of any other geometry is refused: TFLite's pool cannot place its
- * windows elsewhere, and padding would count the padded cells. MaxPool with ceil_mode 1 gets the
- * end pads its partial last windows need.
+ * A quantized average leaving out pads of any other geometry is ONNX Runtime's own average pool
+ * with explicit pads (Pool2DAttrs.explicitPads: TFLite's pool cannot place its windows elsewhere,
+ * and padding would count the padded cells); a float one is refused. MaxPool with ceil_mode 1 gets
+ * the end pads its partial last windows need, and so do explicit pads.
  */
 import type { Lowering } from '../lowering.ts';
 import type { OnnxNodeProto } from '../schema.ts';
@@ -19,7 +20,9 @@ import { outputWithQuant } from './outputs.ts';
 import { type ActivationValue, channelsLastPerm } from '../values.ts';
 
 function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): void {
-  const x0 = ctx.activation(node, 0, 'the input');
+  // QOperator models max-pool the stored integers themselves
+  const x0 = kind === 'MAX_POOL_2D' ? ctx.storedIntegers(node, 0, 'the input') : ctx.activation(node, 0, 'the input');
+  const stored = !x0.dequantized && ctx.tensor(x0).dtype !== 'float32';
   const shape = ctx.onnxShape(x0);
   if (shape.length !== 4) throw ctx.fail(node, `input of rank ${shape.length}: tinyforge lowers 2-D pools`);
   const quantized = ctx.quantizedInputs(node, [x0]);
@@ -36,6 +39,12 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
   let x: ActivationValue = ctx.inLayout(x0, channelsLastPerm(4));
   let padding = tflitePadding(spatial, win);
   if (!padding && !countsPads) padding = samePlaces(spatial, win);
+  let explicitPads: number[] | undefined;
+  if (!padding && kind === 'AVERAGE_POOL_2D' && !countsPads && quantized) {
+    // ONNX Runtime's average pool itself, windows placed by the pads
+    explicitPads = validPads(spatial, win);
+    padding = 'VALID';
+  }
   if (!padding) {
     if (kind === 'MAX_POOL_2D') {
       x = padWithMinimum(ctx, x, validPads(spatial, win));
@@ -43,7 +52,7 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
       if (!countsPads)
         throw ctx.fail(
           node,
-          `pads [${win.pads.join(',')}] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does; an average leaving out the padded cells is supported only there`,
+          `pads [${win.pads.join(',')}] with count_include_pad 0 place the windows where neither TFLite's SAME nor VALID does; a float average leaving out the padded cells is supported only there`,
         );
       x = padNhwc(ctx, x, win.pads);
     }
@@ -54,7 +63,15 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
   }
   const t = ctx.tensor(x);
   const outShape = [shape[0]!, shape[1]!, ...win.out];
-  const attrs = { padding, strideH: win.strides[0]!, strideW: win.strides[1]!, filterH: kernel[0]!, filterW: kernel[1]!, activation: 'NONE' };
+  const attrs = {
+    padding,
+    strideH: win.strides[0]!,
+    strideW: win.strides[1]!,
+    filterH: kernel[0]!,
+    filterW: kernel[1]!,
+    activation: 'NONE',
+    ...(explicitPads ? { explicitPads } : {}),
+  };
   if (kind === 'AVERAGE_POOL_2D') {
     // ONNX Runtime's average pool rounds once, to the output's own parameters: a pool at the input's
     // parameters and a QUANTIZE after it would round twice (2 LSB off). Under --onnx-requant fixed,
@@ -63,7 +80,7 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
     ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
     return;
   }
-  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant);
+  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant, stored);
   ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
   out.finish();
 }

@@ -10,13 +10,15 @@ import { outputWithQuant } from './outputs.ts';
 import { identityPerm } from '../values.ts';
 
 export function lowerReshape(ctx: Lowering, node: OnnxNodeProto, newShape: number[]): void {
-  const x0 = ctx.activation(node, 0, 'the input');
+  // QOperator models reshape the stored integers themselves
+  const x0 = ctx.storedIntegers(node, 0, 'the input');
+  const stored = !x0.dequantized && ctx.tensor(x0).dtype !== 'float32';
   const quantized = ctx.quantizedInputs(node, [x0]);
   const count = ctx.onnxShape(x0).reduce((n, d) => n * d, 1);
   if (newShape.reduce((n, d) => n * d, 1) !== count) throw ctx.fail(node, `cannot reshape ${count} elements into [${newShape.join(',')}]`);
   const x = ctx.inLayout(x0, identityPerm(x0.perm.length));
   const t = ctx.tensor(x);
-  const out = outputWithQuant(ctx, node, newShape, identityPerm(newShape.length), quantized, t.quant);
+  const out = outputWithQuant(ctx, node, newShape, identityPerm(newShape.length), quantized, t.quant, stored);
   const shapeTensor = ctx.addConstant(`${t.name}_new_shape`, 'int32', [newShape.length], newShape);
   ctx.addOp('RESHAPE', [x.index, shapeTensor], [out.index], { newShape });
   out.finish();

@@ -9,7 +9,7 @@ import { aliasOutput } from './outputs.ts';
 export const transpose: OnnxOpLowering = {
   minOpset: 1,
   lower(ctx, node) {
-    const x = ctx.activation(node, 0, 'the input');
+    const x = ctx.storedIntegers(node, 0, 'the input');
     const rank = x.perm.length;
     const perm = ctx.attrInts(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
     if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))

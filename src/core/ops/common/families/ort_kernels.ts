@@ -145,7 +145,7 @@ function withOutputQuantOfInput(graph: Graph, op: Op): Graph {
 
 /** AVERAGE_POOL_2D as QLinearAveragePool (ONNX Runtime's float kernel): input and output may be quantized differently. */
 export const ortAveragePoolKernel: OrtKernel<OrtAveragePoolParams> = {
-  check: (graph, op) => checkPool(withOutputQuantOfInput(graph, op), op),
+  check: (graph, op) => checkPool(withOutputQuantOfInput(graph, op), op, 8, true),
   prepare(graph, op) {
     const q = (i: number) => graph.tensors[i]!.quant!;
     const input = q(op.inputs[0]!);

@@ -35,7 +35,7 @@ function poolAttrs(op: Op): Pool2DAttrs {
 }
 
 /** int8 NHWC in and out with one shared quantization, a sane window, the output shape TFLite computes. */
-export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
+export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8, explicitPads = false): void {
   const input = requireInput(graph, op, 0, 'input');
   const output = requireOutput(graph, op);
   const requireActivation = bits === 16 ? requireInt16Activation : requireInt8Activation;
@@ -45,6 +45,8 @@ export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
   requireRank(op, output, 'output', 4);
   const a = poolAttrs(op);
   if (a.padding !== 'SAME' && a.padding !== 'VALID') throw new OpError(op.index, op.kind, `unsupported padding ${String(a.padding)}`);
+  if (a.explicitPads && !explicitPads)
+    throw new OpError(op.index, op.kind, `explicit pads [${a.explicitPads.join(',')}] are computed by ONNX Runtime's average pool only (an ONNX layer)`);
   for (const [name, v] of [
     ['stride height', a.strideH],
     ['stride width', a.strideW],
@@ -66,8 +68,7 @@ export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
     );
   }
   const [n, h, w, c] = input.shape as [number, number, number, number];
-  const outH = outputSize(a.padding, h, a.filterH, a.strideH);
-  const outW = outputSize(a.padding, w, a.filterW, a.strideW);
+  const { outH, outW } = poolOutputSize(a, h, w);
   const expected = [n, outH, outW, c];
   if (outH < 1 || outW < 1 || output.shape.some((d, i) => d !== expected[i])) {
     throw new OpError(
@@ -77,7 +78,26 @@ export function checkPool(graph: Graph, op: Op, bits: 8 | 16 = 8): void {
     );
   }
   // (with these output sizes every window holds at least one input pixel, so the average never
-  // divides by zero, the case where TFLite Micro fails at run time)
+  // divides by zero, the case where TFLite Micro fails at run time; explicit pads are checked)
+  if (a.explicitPads) {
+    const p = preparePool(graph, op, bits);
+    for (let oy = 0; oy < p.outH; oy++)
+      for (let ox = 0; ox < p.outW; ox++)
+        if (poolWindow(p, oy, ox).count === 0)
+          throw new OpError(op.index, op.kind, `explicit pads [${a.explicitPads.join(',')}]: the window of output (${oy}, ${ox}) holds no input cell`);
+  }
+}
+
+/** The output size TFLite computes from the padding mode, or the one explicit pads give. */
+function poolOutputSize(a: Pool2DAttrs, inH: number, inW: number): { outH: number; outW: number } {
+  if (a.explicitPads) {
+    const [top, left, bottom, right] = a.explicitPads;
+    return {
+      outH: Math.floor((inH + top + bottom - a.filterH) / a.strideH) + 1,
+      outW: Math.floor((inW + left + right - a.filterW) / a.strideW) + 1,
+    };
+  }
+  return { outH: outputSize(a.padding, inH, a.filterH, a.strideH), outW: outputSize(a.padding, inW, a.filterW, a.strideW) };
 }
 
 export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams {
@@ -85,8 +105,7 @@ export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams 
   const output = graph.tensors[op.outputs[0]!]!;
   const a = poolAttrs(op);
   const [batches, inH, inW, depth] = input.shape as [number, number, number, number];
-  const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
-  const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
+  const { outH, outW } = poolOutputSize(a, inH, inW);
   const range = activationRange(a.activation, output, bits);
   return {
     batches,
@@ -99,8 +118,8 @@ export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams 
     filterW: a.filterW,
     strideH: a.strideH,
     strideW: a.strideW,
-    padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
-    padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
+    padTop: a.explicitPads ? a.explicitPads[0] : paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
+    padLeft: a.explicitPads ? a.explicitPads[1] : paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
     actMin: range.min,
     actMax: range.max,
   };
