@@ -35,14 +35,22 @@ export const dequantizeLinear: OnnxOpLowering = {
     const t = ctx.tensor(x);
     if (x.dequantized) throw ctx.fail(node, 'dequantizes a value that is already dequantized');
     if (t.dtype === 'float32') throw ctx.fail(node, 'dequantizes a float tensor');
+    const int8Copy = t.dtype === 'uint8' && t.quant ? ctx.ops.find((op) => op.kind === 'QUANTIZE' && op.inputs[0] === x.index) : undefined;
+    if (int8Copy) {
+      // a uint8 graph input another DequantizeLinear converted already: this one reads the int8 copy
+      // (the input's own value keeps naming the graph input, whose ONNX layout the edges record)
+      if (!sameQuantization(t.quant!, { ...quant, zeroPoint: quant.zeroPoint.map((z) => z + 128) }))
+        throw ctx.fail(node, `dequantizes '${node.input![0]}' with a scale or zero point other than the one it was quantized with`);
+      ctx.values.set(name, { kind: 'tensor', index: int8Copy.outputs[0]!, perm: x.perm, dequantized: true });
+      ctx.note('reads the quantized tensor');
+      return;
+    }
     if (!t.quant) {
       // an int8 / uint8 graph input: its quantization is this node's
       if (t.dtype === 'uint8') {
         t.quant = { scale: [...quant.scale], zeroPoint: quant.zeroPoint.map((z) => z + 128), axis: 0 };
         const out = ctx.addTensor(`${t.name}_int8`, 'int8', [...t.shape], quant);
         ctx.addQuantizedOp('QUANTIZE', [x.index], [out], {}, true);
-        // the input's name now stands for the int8 copy: another DequantizeLinear of it reads that
-        ctx.values.set(node.input![0]!, { kind: 'tensor', index: out, perm: x.perm });
         ctx.values.set(name, { kind: 'tensor', index: out, perm: x.perm, dequantized: true });
         return;
       }
