@@ -100,19 +100,20 @@ export function formatStorage(prepared: PreparedGraph): string {
   return `weight storage (--prefer ${prepared.prefer ?? 'speed'}):\n${lines.join('\n')}`;
 }
 
-export function formatPlan(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph): string {
-  const rows = plan.buffers.map((b) => [
+/** A plan buffer as a table row: what it holds (its tensors, or whose scratch), offset, bytes, first and last use. */
+function bufferRow(graph: Graph, b: MemoryPlan['buffers'][number]): (string | number)[] {
+  const holds =
     b.scratchOf !== undefined
       ? `scratch of layer ${b.scratchOf}`
       : b.tensors
           .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
           .join(' = ')
-          .slice(0, 60),
-    b.offset,
-    b.bytes,
-    b.firstUse,
-    b.lastUse,
-  ]);
+          .slice(0, 60);
+  return [holds, b.offset, b.bytes, b.firstUse, b.lastUse];
+}
+
+export function formatPlan(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph): string {
+  const rows = plan.buffers.map((b) => bufferRow(graph, b));
   const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, 'Memory plan (arena offsets; first/last = layer positions)', {
     shrink: [{ column: 0, min: 24 }],
   });
@@ -130,18 +131,7 @@ function formatExternal(graph: Graph, plan: MemoryPlan, prepared?: PreparedGraph
   const external = plan.external;
   if (!external) return '';
   const n = (v: number) => v.toLocaleString('en-US');
-  const rows = external.buffers.map((b) => [
-    b.scratchOf !== undefined
-      ? `scratch of layer ${b.scratchOf}`
-      : b.tensors
-          .map((t) => `${t} ${terminalText(graph.tensors[t]!.name)}`)
-          .join(' = ')
-          .slice(0, 60),
-    b.offset,
-    b.bytes,
-    b.firstUse,
-    b.lastUse,
-  ]);
+  const rows = external.buffers.map((b) => bufferRow(graph, b));
   const table = formatTable(['buffer', 'offset', 'bytes', 'first', 'last'], rows, `In ${external.region} (the arena's coldest buffers)`, {
     shrink: [{ column: 0, min: 24 }],
   });
