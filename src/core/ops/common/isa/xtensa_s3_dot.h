@@ -34,4 +34,20 @@ static inline int32_t tf_s3_dot_s8(const int8_t *x, const int8_t *w, int blocks)
   return sum;
 }
 
+/* QACC's 16 s8 lanes (20 bits each) as int32: the two halves stored through `raw` (52 bytes, 16-byte
+ * aligned: QACC_L's 20 bytes at 0, QACC_H's at 32), then each lane's 20 bits sign-extended. The
+ * depthwise kernel's use: 16 channels' sums over a window (depthwise_conv_2d/s3simd.ts). */
+static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
+  int8_t *p = raw;
+  TF_S3_ST_QACC_L_L_128_IP(p, 16);
+  TF_S3_ST_QACC_L_H_32_IP(p, 16);
+  TF_S3_ST_QACC_H_L_128_IP(p, 16);
+  TF_S3_ST_QACC_H_H_32_IP(p, 0);
+  for (int i = 0; i < 16; ++i) {
+    const uint8_t *const b = (const uint8_t *)raw + (i >> 3) * 32 + (i & 7) * 20 / 8;
+    const uint32_t bits = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16) >> ((i & 1) * 4) & 0xFFFFFu;
+    lanes[i] = (int32_t)(bits ^ 0x80000u) - 0x80000;
+  }
+}
+
 #endif
