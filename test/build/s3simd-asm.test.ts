@@ -31,9 +31,9 @@ const LAYERS = {
     [{ shape: [1, 8, 8, 32], scale: 0.1, zeroPoint: -2 }],
     { padding: 'SAME', ...window },
   ),
-  'depthwise 3x3': singleOpGraph(
+  'depthwise 5x5': singleOpGraph(
     'DEPTHWISE_CONV_2D',
-    [{ shape: [1, 8, 8, 40], scale: 0.02, zeroPoint: 3 }, { shape: [1, 3, 3, 40], scale: 0.01, data: randomInt8(rand, 9 * 40) }, null],
+    [{ shape: [1, 8, 8, 40], scale: 0.02, zeroPoint: 3 }, { shape: [1, 5, 5, 40], scale: 0.01, data: randomInt8(rand, 25 * 40) }, null],
     [{ shape: [1, 8, 8, 40], scale: 0.1, zeroPoint: -2 }],
     { padding: 'SAME', depthMultiplier: 1, ...window },
   ),
@@ -90,9 +90,9 @@ describe('build: ESP32-S3 SIMD kernels on the S3 compiler', function () {
     });
   }
 
-  it('depthwise 3x3: per tap two ee.vld.128.ip and an ee.vmulas.s8.qacc, QACC read by its four stores, no model state', function () {
+  it('depthwise 5x5: per tap two ee.vld.128.ip and an ee.vmulas.s8.qacc, QACC read by its four stores, no model state', function () {
     this.timeout(60_000);
-    const { mnemonics, symbols } = disassemble('depthwise 3x3', LAYERS['depthwise 3x3'].graph);
+    const { mnemonics, symbols } = disassemble('depthwise 5x5', LAYERS['depthwise 5x5'].graph);
     for (const m of [
       'ee.zero.qacc',
       'ee.vld.128.ip',

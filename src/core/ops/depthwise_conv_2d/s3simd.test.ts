@@ -19,8 +19,11 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
         2,
       ),
     ).to.equal(false);
-    const p = { depthMultiplier: 1, qaccLanesFit: true, outC: 20, kH: 3, kW: 3 } as DepthwiseConv2DParams;
+    const p = { depthMultiplier: 1, qaccLanesFit: true, outC: 20, kH: 3, kW: 3, dilationH: 2, dilationW: 2 } as DepthwiseConv2DParams;
     expect(depthwiseS3Applies(p)).to.equal(true);
+    // undilated 3x3: the MAC16 3x3 kernel's
+    expect(depthwiseS3Applies({ ...p, dilationH: 1, dilationW: 1 })).to.equal(false);
+    expect(depthwiseS3Applies({ ...p, kH: 5, kW: 5, dilationH: 1, dilationW: 1 })).to.equal(true);
     expect(depthwiseS3Applies({ ...p, depthMultiplier: 2 })).to.equal(false);
     expect(depthwiseS3Applies({ ...p, qaccLanesFit: false })).to.equal(false);
     // the taps of 20 channels are 32 bytes apart; then QACC's store and the 16 lanes
@@ -35,20 +38,20 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
       const c = randomDepthwise(depthwise, rand);
       if (!c) continue;
       const p = depthwise.prepare(c.graph, c.op);
-      if (p.depthMultiplier !== 1 || !p.qaccLanesFit || p.accWraps) continue;
+      if (!depthwiseS3Applies(p) || p.accWraps) continue;
       cases.push(onS3(c));
     }
     expectS3BitExact(cases);
   });
 
-  it('matches the reference kernel byte for byte (wide layers: 24 to 72 channels, 3x3 and 5x5, stride 2, dilation 2, per-channel scales, extreme weights)', function () {
+  it('matches the reference kernel byte for byte (wide layers: 24 to 72 channels, dilated 3x3, 5x5, stride 2, per-channel scales, extreme weights)', function () {
     this.timeout(300000);
     const rand = rng(4323);
     const shapes: { c: number; k: number; stride: number; dilation: number; padding: 'SAME' | 'VALID'; extreme?: boolean }[] = [
-      { c: 32, k: 3, stride: 1, dilation: 1, padding: 'SAME' },
-      { c: 40, k: 3, stride: 2, dilation: 1, padding: 'SAME', extreme: true },
+      { c: 32, k: 3, stride: 1, dilation: 2, padding: 'SAME' },
+      { c: 40, k: 5, stride: 2, dilation: 1, padding: 'SAME', extreme: true },
       { c: 24, k: 5, stride: 1, dilation: 2, padding: 'SAME', extreme: true },
-      { c: 72, k: 3, stride: 2, dilation: 1, padding: 'VALID' },
+      { c: 72, k: 3, stride: 2, dilation: 2, padding: 'VALID' },
       { c: 48, k: 5, stride: 2, dilation: 1, padding: 'SAME' },
     ];
     const cases: CCase[] = shapes.map(({ c, k, stride, dilation, padding, extreme }) => {

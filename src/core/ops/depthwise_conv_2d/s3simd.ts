@@ -8,17 +8,22 @@
  * point: with the input offset folded into the start values it adds exactly nothing, as the
  * reference kernel's skipped taps). Then per 16 channels: QACC zeroed, for every tap the 16 inputs
  * and the 16 weights loaded and multiplied lane by lane into QACC, QACC's 16 lanes read back
- * (xtensa_s3_dot.h), each added to its channel's start (b + io·Σw) and requantized.
+ * (xtensa_s3_dot.h), each added to its channel's start (b + io·Σw) and requantized (xtensa.h's
+ * right-shift form where every shift is a right shift, as the MAC16 kernels).
  *
  * QACC's s8 lanes hold 20 bits: the variant runs only where every channel's sum of |x·w| over its
  * taps, |x| <= 128 for any input byte, stays below 2^19 (`qaccLanesFit`), so no lane can wrap or
  * saturate and each lane is the exact sum. 3x3 and 5x5 windows fit whatever the weights.
+ *
+ * 3x3 layers without dilation stay on the MAC16 3x3 kernel (`depthwiseS3Applies`).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, cTerm, requantExprs } from '../common/families/weighted.ts';
+import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
+import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
 import { S3_C_FILES, S3_LANES, s3Padded } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
+import { depthwise3x3Applies } from './xtensa.ts';
 
 /** The largest step EE.VLD.128.IP's immediate encodes. */
 const MAX_STEP = 2032;
@@ -36,8 +41,14 @@ export function qaccLanesFit(filter: Int8Array, channels: number): boolean {
   return true;
 }
 
+/**
+ * Multiplier 1 within the lane bound, except the shapes of the MAC16 3x3 kernel (xtensa.ts): there,
+ * counted from the S3 compiler's disassembly, this kernel spends about 9.6 instructions a MAC (the
+ * taps' copies, QACC's read-back, the per-output requantization of a 9-MAC output) against the
+ * MAC16 kernel's measured 7.8-8.8 (docs/boards/esp32.md).
+ */
 export function depthwiseS3Applies(p: DepthwiseConv2DParams): boolean {
-  return p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
+  return !depthwise3x3Applies(p) && p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
 }
 
 /** The window's taps (channels padded to 16-byte blocks), QACC's raw store (52 bytes in 64), its 16 lanes. */
@@ -76,7 +87,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
   const tail = channels - (blocks - 1) * S3_LANES;
   const w = ctx.addConst('w_s3', 'int8_t', depthwiseS3Weights(filter, channels), 16);
   const start = ctx.addConst('start_s3', 'int32_t', starts(filter, channels, p.inputOffset, bias));
-  const { mult, shift } = requantExprs(p, 'ch', ctx.addConst);
+  const requant = xtensaRequantCall(p, 'ch', 'acc', ctx);
   const zeroPointByte = -p.inputOffset & 0xff;
   return (
     [
@@ -118,7 +129,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `          for (int i = 0; i < count; ++i) {`,
       `            const int ch = g * ${S3_LANES} + i;`,
       `            const int32_t acc = ${start}[ch] + lanes[i];`,
-      `            out[ch] = (int8_t)tf_clamp(tf_mbqm(acc, ${mult}, ${shift}) ${cTerm(p.outputZeroPoint)}, ${p.actMin}, ${p.actMax});`,
+      `            out[ch] = (int8_t)tf_clamp(${requant} ${cTerm(p.outputZeroPoint)}, ${p.actMin}, ${p.actMax});`,
       `          }`,
       `        }`,
       `      }`,

@@ -26,6 +26,9 @@
  * - QACC: the lane-wise accumulator, QACC_L and QACC_H of 160 bits each. For the s8 instructions it
  *   holds 16 lanes of 20 bits: lanes 0..7 in QACC_L, lanes 8..15 in QACC_H, lane i of a half at bits
  *   20(i mod 8) + 19 .. 20(i mod 8) of it.
+ *   The TRM gives the 16 x 20-bit (s8) and 8 x 40-bit (s16) segmentation; that the segments lie
+ *   in lane order from bit 0 is taken from how Espressif's ESP-NN reads the 40-bit form back after
+ *   the stores below, and is not checked on a chip (QEMU 7.2 runs no ee.*).
  * - EE.ZERO.QACC: QACC = 0.
  * - EE.VMULAS.S8.QACC qx, qy: lane i of QACC += qx[i] * qy[i], signed 8 x 8 bits, i = 0..15.
  * - EE.ST.QACC_L.L.128.IP as, imm: the 16 bytes at (as & ~15) = QACC_L bits 127..0, little-endian;
