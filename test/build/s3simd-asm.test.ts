@@ -31,6 +31,12 @@ const LAYERS = {
     [{ shape: [1, 8, 8, 32], scale: 0.1, zeroPoint: -2 }],
     { padding: 'SAME', ...window },
   ),
+  'depthwise 5x5': singleOpGraph(
+    'DEPTHWISE_CONV_2D',
+    [{ shape: [1, 8, 8, 40], scale: 0.02, zeroPoint: 3 }, { shape: [1, 5, 5, 40], scale: 0.01, data: randomInt8(rand, 25 * 40) }, null],
+    [{ shape: [1, 8, 8, 40], scale: 0.1, zeroPoint: -2 }],
+    { padding: 'SAME', depthMultiplier: 1, ...window },
+  ),
   fc: singleOpGraph(
     'FULLY_CONNECTED',
     [{ shape: [1, 256], scale: 0.02, zeroPoint: 3 }, { shape: [64, 256], scale: 0.01, data: randomInt8(rand, 64 * 256) }, null],
@@ -58,20 +64,45 @@ describe('build: ESP32-S3 SIMD kernels on the S3 compiler', function () {
   });
   after(() => scratch?.cleanup());
 
+  /** The mnemonics of `graph` compiled for the S3 and disassembled, and the object's symbols. */
+  function disassemble(name: string, graph: (typeof LAYERS)[keyof typeof LAYERS]['graph']): { mnemonics: (string | undefined)[]; symbols: string } {
+    const compiled = compileGraph(graph, 'layer.tflite', { isa: target.isa });
+    const dir = join(scratch.dir, name.replace(/\W/g, '_'));
+    const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
+    const source = compiled.generated.files.find((f) => f.role === 'source')!.name;
+    const object = join(dir, 'layer.o');
+    execFileSync(compiler!.path, [...compiler!.cflags, '-Wpedantic', '-I', modelDir, '-c', join(modelDir, source), '-o', object]);
+    const objdump = compiler!.path.replace(/gcc$/, 'objdump');
+    const listing = execFileSync(objdump, ['-d', object], { encoding: 'utf8' });
+    return {
+      mnemonics: listing.split('\n').map((l) => l.split('\t')[2]?.trim()),
+      symbols: execFileSync(compiler!.path.replace(/gcc$/, 'nm'), [object], { encoding: 'utf8' }),
+    };
+  }
+
   for (const [name, { graph }] of Object.entries(LAYERS)) {
+    if (name.startsWith('depthwise')) continue;
     it(`${name}: the inner loop is ee.vld.128.ip and ee.vmulas.s8.accx.ld.ip, no model state`, function () {
       this.timeout(60_000);
-      const compiled = compileGraph(graph, 'layer.tflite', { isa: target.isa });
-      const dir = join(scratch.dir, name.replace(/\W/g, '_'));
-      const modelDir = writeDirectoryAtomically(join(dir, 'model'), compiled.generated.files);
-      const source = compiled.generated.files.find((f) => f.role === 'source')!.name;
-      const object = join(dir, 'layer.o');
-      execFileSync(compiler!.path, [...compiler!.cflags, '-Wpedantic', '-I', modelDir, '-c', join(modelDir, source), '-o', object]);
-      const objdump = compiler!.path.replace(/gcc$/, 'objdump');
-      const listing = execFileSync(objdump, ['-d', object], { encoding: 'utf8' });
-      const mnemonics = listing.split('\n').map((l) => l.split('\t')[2]?.trim());
+      const { mnemonics, symbols } = disassemble(name, graph);
       for (const m of ['ee.zero.accx', 'ee.vld.128.ip', 'ee.vmulas.s8.accx.ld.ip', 'ee.vmulas.s8.accx', 'rur.accx_0']) expect(mnemonics, m).to.include(m);
-      expect(execFileSync(compiler!.path.replace(/gcc$/, 'nm'), [object], { encoding: 'utf8' })).not.to.include('tf_s3_state');
+      expect(symbols).not.to.include('tf_s3_state');
     });
   }
+
+  it('depthwise 5x5: per tap two ee.vld.128.ip and an ee.vmulas.s8.qacc, QACC read by its four stores, no model state', function () {
+    this.timeout(60_000);
+    const { mnemonics, symbols } = disassemble('depthwise 5x5', LAYERS['depthwise 5x5'].graph);
+    for (const m of [
+      'ee.zero.qacc',
+      'ee.vld.128.ip',
+      'ee.vmulas.s8.qacc',
+      'ee.st.qacc_l.l.128.ip',
+      'ee.st.qacc_l.h.32.ip',
+      'ee.st.qacc_h.l.128.ip',
+      'ee.st.qacc_h.h.32.ip',
+    ])
+      expect(mnemonics, m).to.include(m);
+    expect(symbols).not.to.include('tf_s3_state');
+  });
 });

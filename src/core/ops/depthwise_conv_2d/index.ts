@@ -16,6 +16,7 @@ import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { depthwiseXtensa3x3Variant, depthwiseXtensaVariant } from './xtensa.ts';
+import { depthwiseS3Variant, qaccLanesFit } from './s3simd.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
@@ -72,6 +73,8 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   /** the model file stores these weights as INT4: under --prefer speed nothing bigger than that is chosen */
   weightsStoredInt4?: boolean;
   int4Weights?: boolean;
+  /** every channel's window sum fits a 20-bit QACC lane of the ESP32-S3 (s3simd.ts) */
+  qaccLanesFit?: boolean;
 }
 
 /** Filters are quantized along their last axis, the output channel. */
@@ -100,6 +103,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): DepthwiseCo
     ...int8ConvOffsets(graph, op),
     ...convRequant(graph, op, g, QUANTIZED_AXIS, 8),
     channelPairsFit: channelPairsFit(constInt8(g.filter), g.outC),
+    qaccLanesFit: qaccLanesFit(constInt8(g.filter), g.outC),
     // only weights stored as INT4 in the model: the int4 depthwise loop is plain C, several times
     // slower than the int8 SIMD kernels, and depthwise weights are few (docs/kernels.md)
     weightsStoredInt4: g.filter.storageBits === 4,
@@ -181,6 +185,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
     depthwiseDspVariant,
     depthwiseM0plusVariant,
     depthwiseRv32Variant,
+    depthwiseS3Variant,
     depthwiseXtensa3x3Variant,
     depthwiseXtensaVariant,
     ...depthwiseSparseVariants,

@@ -237,7 +237,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       input: (i) => (i === 0 ? (k === 0 ? `((int8_t *)${fn}_source)` : buffer(p.inputBuffer[k]!)) : ctx.input(b.inputMap[i]!)),
       output: () => (k < last ? buffer(p.inputBuffer[k + 1]!) : p.outputBuffer !== undefined ? buffer(p.outputBuffer) : `((int8_t *)${fn}_destination)`),
       scratch: () => `(${scratch} + ${p.subScratch}u)`,
-      addConst: (suffix, ctype, values) => ctx.addConst(`band${k}_${suffix}`, ctype, values),
+      addConst: (suffix, ctype, values, align) => ctx.addConst(`band${k}_${suffix}`, ctype, values, align),
       render: (file, view) => renderOpTemplate(b.original.def.dir, file, view),
     };
     const full = b.band.variant.emit(b.band.params, sub);
@@ -249,7 +249,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       fnName: `${fn}_band${k}s`,
       input: (i) => (i === 0 ? (k === 0 ? `((int8_t *)${fn}_source + ${inAt})` : buffer(p.inputBuffer[k]! + inAt)) : ctx.input(b.inputMap[i]!)),
       output: () => buffer(p.inputBuffer[k + 1]! + steady.keepRows * b.outRowBytes),
-      addConst: (suffix, ctype, values) => ctx.addConst(`band${k}s_${suffix}`, ctype, values),
+      addConst: (suffix, ctype, values, align) => ctx.addConst(`band${k}s_${suffix}`, ctype, values, align),
     };
     const steadyCode = steady.band.variant.emit(steady.band.params, steadySub);
     // kernels emitted as text keep both functions
@@ -268,7 +268,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
       input: (i) => (i === add.chainInput ? buffer(p.outputBuffer!) : `${fn}_skip`),
       output: () => `${fn}_destination`,
       scratch: () => `(${scratch} + ${p.subScratch}u)`,
-      addConst: (suffix, ctype, values) => ctx.addConst(`add_${suffix}`, ctype, values),
+      addConst: (suffix, ctype, values, align) => ctx.addConst(`add_${suffix}`, ctype, values, align),
       render: (file, view) => renderOpTemplate(add.original.def.dir, file, view),
     };
     subs.push(layerText(add.band.variant.emit(add.band.params, sub)));

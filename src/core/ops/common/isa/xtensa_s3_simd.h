@@ -23,11 +23,27 @@
  * - EE.VMULAS.S8.ACCX.LD.IP qu, as, imm, qx, qy: the same multiply-accumulate of the old qx, qy and,
  *   in the same instruction, qu = the 16 bytes at (as & ~15), as += imm.
  * - RUR.ACCX_0 ar: ar = ACCX bits 31..0.
+ * - QACC: the lane-wise accumulator, QACC_L and QACC_H of 160 bits each. For the s8 instructions it
+ *   holds 16 lanes of 20 bits: lanes 0..7 in QACC_L, lanes 8..15 in QACC_H, lane i of a half at bits
+ *   20(i mod 8) + 19 .. 20(i mod 8) of it.
+ *   The TRM gives the 16 x 20-bit (s8) and 8 x 40-bit (s16) segmentation; that the segments lie
+ *   in lane order from bit 0 is taken from how Espressif's ESP-NN reads the 40-bit form back after
+ *   the stores below, and is not checked on a chip (QEMU 7.2 runs no ee.*).
+ * - EE.ZERO.QACC: QACC = 0.
+ * - EE.VMULAS.S8.QACC qx, qy: lane i of QACC += qx[i] * qy[i], signed 8 x 8 bits, i = 0..15.
+ * - EE.ST.QACC_L.L.128.IP as, imm: the 16 bytes at (as & ~15) = QACC_L bits 127..0, little-endian;
+ *   as += imm. EE.ST.QACC_L.H.32.IP as, imm: the 4 bytes at (as & ~3) = QACC_L bits 159..128;
+ *   as += imm. EE.ST.QACC_H.L.128.IP and EE.ST.QACC_H.H.32.IP: the same for QACC_H.
+ *   So the two stores of a half write its 160 bits as 20 consecutive little-endian bytes when the
+ *   32-bit store follows the 128-bit one 16 bytes on.
  *
- * The model keeps ACCX in 40 bits, two's complement. Whether the hardware wraps or saturates a sum
- * beyond 40 bits is not stated where we read it; the kernels never come near it: they run only on
+ * The model keeps ACCX in 40 bits and each QACC lane in 20 bits, two's complement. Whether the
+ * hardware wraps or saturates a sum beyond 40 bits (20 bits per QACC lane) is not stated where we
+ * read it; the kernels never come near it: they run only on
  * layers whose int32 accumulator is proven at compile time not to overflow (variant.ts), so ACCX's
- * low 32 bits (RUR.ACCX_0) are the exact int32 sum, with no shift or rounding in the way.
+ * low 32 bits (RUR.ACCX_0) are the exact int32 sum, with no shift or rounding in the way. A kernel
+ * on QACC's 20-bit lanes runs only where every lane's sum is proven to stay within 20 bits
+ * (depthwise_conv_2d/s3simd.ts).
  *
  * TF_XTENSA_S3_SIMD_MODEL forces the model on Xtensa too: for a compiler whose assembler lacks the S3's
  * instructions (the compile check's xtensa-lx106-elf-gcc fallback, targets/esp32s3.json).
@@ -47,13 +63,20 @@
 #define TF_S3_VMULAS_S8_ACCX_LD_IP(qu, ptr, step, qx, qy) \
   __asm__ volatile("ee.vmulas.s8.accx.ld.ip " #qu ", %0, " #step ", " #qx ", " #qy : "+r"(ptr) : : "memory")
 #define TF_S3_RUR_ACCX_0(ar) __asm__ volatile("rur.accx_0 %0" : "=r"(ar))
+#define TF_S3_ZERO_QACC() __asm__ volatile("ee.zero.qacc")
+#define TF_S3_VMULAS_S8_QACC(qx, qy) __asm__ volatile("ee.vmulas.s8.qacc " #qx ", " #qy)
+#define TF_S3_ST_QACC_L_L_128_IP(ptr, step) __asm__ volatile("ee.st.qacc_l.l.128.ip %0, " #step : "+r"(ptr) : : "memory")
+#define TF_S3_ST_QACC_L_H_32_IP(ptr, step) __asm__ volatile("ee.st.qacc_l.h.32.ip %0, " #step : "+r"(ptr) : : "memory")
+#define TF_S3_ST_QACC_H_L_128_IP(ptr, step) __asm__ volatile("ee.st.qacc_h.l.128.ip %0, " #step : "+r"(ptr) : : "memory")
+#define TF_S3_ST_QACC_H_H_32_IP(ptr, step) __asm__ volatile("ee.st.qacc_h.h.32.ip %0, " #step : "+r"(ptr) : : "memory")
 
 #else
 
 /* the functional model's machine state */
 typedef struct {
   int8_t q[8][16];
-  int64_t accx; /* 40 bits, sign-extended */
+  int64_t accx;     /* 40 bits, sign-extended */
+  int32_t qacc[16]; /* the s8 lanes, 20 bits each, sign-extended */
 } tf_s3_state_t;
 
 static inline tf_s3_state_t *tf_s3_state(void) {
@@ -87,6 +110,33 @@ static inline void tf_s3_vmulas_s8_accx(int qx, int qy) {
   s->accx = tf_s3_wrap40(s->accx + sum);
 }
 
+static inline int32_t tf_s3_wrap20(int32_t v) {
+  const uint32_t low = (uint32_t)v & 0xFFFFFu;
+  return (low & 0x80000u) ? (int32_t)(low | ~0xFFFFFu) : (int32_t)low;
+}
+
+static inline void tf_s3_vmulas_s8_qacc(int qx, int qy) {
+  tf_s3_state_t *const s = tf_s3_state();
+  for (int i = 0; i < 16; ++i) s->qacc[i] = tf_s3_wrap20(s->qacc[i] + (int32_t)s->q[qx][i] * s->q[qy][i]);
+}
+
+/* bytes [first, first + count) of the 20 little-endian bytes of a QACC half (lanes 8 * half ..) */
+static inline void tf_s3_st_qacc(int half, int first, int count, int8_t *address) {
+  uint8_t bytes[20] = {0};
+  for (int lane = 0; lane < 8; ++lane) {
+    const uint32_t bits = (uint32_t)tf_s3_state()->qacc[8 * half + lane] & 0xFFFFFu;
+    for (int b = 0; b < 20; ++b)
+      if (bits >> b & 1u) bytes[(20 * lane + b) / 8] |= (uint8_t)(1u << ((20 * lane + b) % 8));
+  }
+  memcpy(address, bytes + first, (size_t)count);
+}
+
+#define TF_S3_ZERO_QACC() memset(tf_s3_state()->qacc, 0, sizeof tf_s3_state()->qacc)
+#define TF_S3_VMULAS_S8_QACC(qx, qy) tf_s3_vmulas_s8_qacc(TF_S3_Q_##qx, TF_S3_Q_##qy)
+#define TF_S3_ST_QACC_L_L_128_IP(ptr, step) (tf_s3_st_qacc(0, 0, 16, (int8_t *)((uintptr_t)(ptr) & ~(uintptr_t)15)), (ptr) += (step))
+#define TF_S3_ST_QACC_L_H_32_IP(ptr, step) (tf_s3_st_qacc(0, 16, 4, (int8_t *)((uintptr_t)(ptr) & ~(uintptr_t)3)), (ptr) += (step))
+#define TF_S3_ST_QACC_H_L_128_IP(ptr, step) (tf_s3_st_qacc(1, 0, 16, (int8_t *)((uintptr_t)(ptr) & ~(uintptr_t)15)), (ptr) += (step))
+#define TF_S3_ST_QACC_H_H_32_IP(ptr, step) (tf_s3_st_qacc(1, 16, 4, (int8_t *)((uintptr_t)(ptr) & ~(uintptr_t)3)), (ptr) += (step))
 #define TF_S3_ZERO_ACCX() (tf_s3_state()->accx = 0)
 #define TF_S3_VLD_128_IP(qu, ptr, step) (tf_s3_vld_128(TF_S3_Q_##qu, (ptr)), (ptr) += (step))
 #define TF_S3_VMULAS_S8_ACCX(qx, qy) tf_s3_vmulas_s8_accx(TF_S3_Q_##qx, TF_S3_Q_##qy)

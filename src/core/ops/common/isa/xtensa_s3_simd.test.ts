@@ -86,6 +86,58 @@ describe('ESP32-S3 SIMD functional model (xtensa_s3_simd.h)', () => {
     expect(got).to.deep.equal([16 * 4 + 16 * 25]);
   });
 
+  it('EE.VMULAS.S8.QACC adds lane by lane into 20-bit lanes; EE.ZERO.QACC clears them', () => {
+    const got = run(`
+  static int8_t a[16] __attribute__((aligned(16)));
+  static int8_t b[16] __attribute__((aligned(16)));
+  for (int i = 0; i < 16; ++i) { a[i] = (int8_t)(i % 2 ? -128 : 127); b[i] = (int8_t)(i < 8 ? -128 : i); }
+  const int8_t *pa = a, *pb = b;
+  TF_S3_ZERO_QACC();
+  TF_S3_VLD_128_IP(q2, pa, 0);
+  TF_S3_VLD_128_IP(q6, pb, 0);
+  TF_S3_VMULAS_S8_QACC(q2, q6);
+  TF_S3_VMULAS_S8_QACC(q2, q6);
+  for (int i = 0; i < 16; ++i) put(tf_s3_state()->qacc[i]);
+  /* 32 products of -128 x -128 = 2^19: one past the lane, which the model wraps */
+  TF_S3_ZERO_QACC();
+  TF_S3_VLD_128_IP(q2, pb, 0);
+  for (int i = 0; i < 32; ++i) TF_S3_VMULAS_S8_QACC(q2, q2);
+  put(tf_s3_state()->qacc[0]);
+  TF_S3_ZERO_QACC();
+  put(tf_s3_state()->qacc[15]);`);
+    const a = (i: number) => (i % 2 ? -128 : 127);
+    const b = (i: number) => (i < 8 ? -128 : i);
+    expect(got.slice(0, 16)).to.deep.equal(Array.from({ length: 16 }, (_, i) => 2 * a(i) * b(i)));
+    expect(got.slice(16)).to.deep.equal([-(2 ** 19), 0]);
+  });
+
+  it('EE.ST.QACC_{L,H}.{L.128,H.32}.IP store each half as 20 little-endian bytes; tf_s3_qacc_s8_lanes reads the 16 lanes back', () => {
+    const got = run(`
+  static int8_t raw[64] __attribute__((aligned(16)));
+  int32_t lanes[16];
+  for (int i = 0; i < 16; ++i) tf_s3_state()->qacc[i] = (i % 2 ? -1 : 1) * (i * 32749 % 524288);
+  tf_s3_state()->qacc[3] = -524288;
+  tf_s3_state()->qacc[12] = 524287;
+  /* lane 1 of QACC_L alone: bits 39..20, so bytes 2 (high nibble) to 4 */
+  int8_t *p = raw + 3; /* the low four bits are ignored */
+  tf_s3_qacc_s8_lanes(lanes, raw);
+  for (int i = 0; i < 16; ++i) put(lanes[i]);
+  memset(raw, 0, sizeof raw);
+  for (int i = 0; i < 16; ++i) tf_s3_state()->qacc[i] = i == 1 ? 0xABCDE - 0x100000 : 0;
+  TF_S3_ST_QACC_L_L_128_IP(p, 16);
+  put((int32_t)(p - raw));
+  put((uint8_t)raw[2]);
+  put((uint8_t)raw[3]);
+  put((uint8_t)raw[4]);
+  put((uint8_t)raw[5]);`);
+    const want = Array.from({ length: 16 }, (_, i) => (i % 2 ? -1 : 1) * ((i * 32749) % 524288));
+    want[3] = -524288;
+    want[12] = 524287;
+    expect(got.slice(0, 16)).to.deep.equal(want);
+    // 0xABCDE at bit 20: byte 2 = 0xE0, byte 3 = 0xCD, byte 4 = 0xAB, byte 5 untouched
+    expect(got.slice(16)).to.deep.equal([19, 0xe0, 0xcd, 0xab, 0]);
+  });
+
   it('tf_s3_dot_s8 sums every product of 1 to 9 blocks (the pipelined loop, both tails)', () => {
     const got = run(`
   static int8_t x[144] __attribute__((aligned(16)));

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+import { expect } from 'chai';
+import depthwise from './index.ts';
+import { depthwiseS3Applies, depthwiseS3ScratchBytes, qaccLanesFit } from './s3simd.ts';
+import type { DepthwiseConv2DParams } from './index.ts';
+import { type CCase, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
+import { randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
+import { expectS3BitExact, onS3 } from '../../../../test/helpers/s3simd_cases.ts';
+
+describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructions)', () => {
+  it('runs only where every channel fits a 20-bit QACC lane, at depth multiplier 1', () => {
+    // 31 taps of -128: 31 x 128 x 128 = 507904 < 2^19; 32 taps: 524288, one past the lane
+    expect(qaccLanesFit(new Int8Array(31).fill(-128), 1)).to.equal(true);
+    expect(qaccLanesFit(new Int8Array(32).fill(-128), 1)).to.equal(false);
+    // two channels: the second one's taps decide
+    expect(
+      qaccLanesFit(
+        Int8Array.from({ length: 64 }, (_, i) => (i % 2 ? -128 : 1)),
+        2,
+      ),
+    ).to.equal(false);
+    const p = { depthMultiplier: 1, qaccLanesFit: true, outC: 20, kH: 3, kW: 3, dilationH: 2, dilationW: 2 } as DepthwiseConv2DParams;
+    expect(depthwiseS3Applies(p)).to.equal(true);
+    // undilated 3x3: the MAC16 3x3 kernel's
+    expect(depthwiseS3Applies({ ...p, dilationH: 1, dilationW: 1 })).to.equal(false);
+    expect(depthwiseS3Applies({ ...p, kH: 5, kW: 5, dilationH: 1, dilationW: 1 })).to.equal(true);
+    expect(depthwiseS3Applies({ ...p, depthMultiplier: 2 })).to.equal(false);
+    expect(depthwiseS3Applies({ ...p, qaccLanesFit: false })).to.equal(false);
+    // the taps of 20 channels are 32 bytes apart; then QACC's store and the 16 lanes
+    expect(depthwiseS3ScratchBytes(p)).to.equal(9 * 32 + 64 + 64);
+  });
+
+  it('matches the reference kernel byte for byte (random layers: channels 1-17, kernels up to 7x19, strides, dilations, paddings, per-channel scales)', function () {
+    this.timeout(300000);
+    const rand = rng(4321);
+    const cases: CCase[] = [];
+    while (cases.length < 40) {
+      const c = randomDepthwise(depthwise, rand);
+      if (!c) continue;
+      const p = depthwise.prepare(c.graph, c.op);
+      if (!depthwiseS3Applies(p) || p.accWraps) continue;
+      cases.push(onS3(c));
+    }
+    expectS3BitExact(cases);
+  });
+
+  it('matches the reference kernel byte for byte (wide layers: 24 to 72 channels, dilated 3x3, 5x5, stride 2, per-channel scales, extreme weights)', function () {
+    this.timeout(300000);
+    const rand = rng(4323);
+    const shapes: { c: number; k: number; stride: number; dilation: number; padding: 'SAME' | 'VALID'; extreme?: boolean }[] = [
+      { c: 32, k: 3, stride: 1, dilation: 2, padding: 'SAME' },
+      { c: 40, k: 5, stride: 2, dilation: 1, padding: 'SAME', extreme: true },
+      { c: 24, k: 5, stride: 1, dilation: 2, padding: 'SAME', extreme: true },
+      { c: 72, k: 3, stride: 2, dilation: 2, padding: 'VALID' },
+      { c: 48, k: 5, stride: 2, dilation: 1, padding: 'SAME' },
+    ];
+    const cases: CCase[] = shapes.map(({ c, k, stride, dilation, padding, extreme }) => {
+      const span = (k - 1) * dilation + 1;
+      const inH = 9;
+      const outH = padding === 'SAME' ? Math.ceil(inH / stride) : Math.floor((inH - span) / stride) + 1;
+      // -128 weights and -128/127 inputs: the largest lane sums the bound allows
+      const weights = extreme ? Int8Array.from({ length: k * k * c }, (_, i) => (i % 3 ? -128 : 127)) : randomInt8(rand, k * k * c);
+      const input = extreme ? Int8Array.from({ length: inH * inH * c }, (_, i) => (i % 5 ? -128 : 127)) : randomInt8(rand, inH * inH * c);
+      const { graph, op } = singleOpGraph(
+        'DEPTHWISE_CONV_2D',
+        [
+          { shape: [1, inH, inH, c], scale: 0.02, zeroPoint: extreme ? 127 : -5 },
+          { shape: [1, k, k, c], scale: Array.from({ length: c }, () => 0.001 + rand() * 0.01), axis: 3, data: weights },
+          { shape: [c], dtype: 'int32', data: Int32Array.from({ length: c }, () => Math.round((rand() - 0.5) * 20000)) },
+        ],
+        [{ shape: [1, outH, outH, c], scale: 0.5, zeroPoint: 3 }],
+        { padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation: 'NONE', depthMultiplier: 1 },
+      );
+      return onS3({ def: depthwise, graph, op, inputs: [input] });
+    });
+    expectS3BitExact(cases);
+  });
+});

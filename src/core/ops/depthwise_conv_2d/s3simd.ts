@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * DEPTHWISE_CONV_2D's ESP32-S3 SIMD variant ('xtensa-s3'), depth multiplier 1: channels in the 16
+ * int8 lanes of a q register, one EE.VMULAS.S8.QACC per tap and 16 channels (xtensa_s3_simd.h).
+ *
+ * Per output pixel its window's taps are copied into aligned scratch, tap after tap, each the
+ * pixel's C channels padded to a whole number of 16-byte blocks (a padded tap holds the input zero
+ * point: with the input offset folded into the start values it adds exactly nothing, as the
+ * reference kernel's skipped taps). Then per 16 channels: QACC zeroed, for every tap the 16 inputs
+ * and the 16 weights loaded and multiplied lane by lane into QACC, QACC's 16 lanes read back
+ * (xtensa_s3_dot.h), each added to its channel's start (b + io·Σw) and requantized (xtensa.h's
+ * right-shift form where every shift is a right shift, as the MAC16 kernels).
+ *
+ * QACC's s8 lanes hold 20 bits: the variant runs only where every channel's sum of |x·w| over its
+ * taps, |x| <= 128 for any input byte, stays below 2^19 (`qaccLanesFit`), so no lane can wrap or
+ * saturate and each lane is the exact sum. 3x3 and 5x5 windows fit whatever the weights.
+ *
+ * 3x3 layers without dilation stay on the MAC16 3x3 kernel (`depthwiseS3Applies`).
+ */
+import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
+import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
+import { S3_C_FILES, S3_LANES, s3Padded } from '../common/isa/s3simd.ts';
+import type { DepthwiseConv2DParams } from './index.ts';
+import { summary } from './describe.ts';
+import { depthwise3x3Applies } from './xtensa.ts';
+
+/** The largest step EE.VLD.128.IP's immediate encodes. */
+const MAX_STEP = 2032;
+/** One lane's limit: 20 bits, two's complement. */
+const LANE_MAX = 2 ** 19 - 1;
+
+/** Every channel's sum over its taps of 128·|w| fits a 20-bit QACC lane. Filter [1][kh][kw][C]. */
+export function qaccLanesFit(filter: Int8Array, channels: number): boolean {
+  const taps = filter.length / channels;
+  for (let c = 0; c < channels; c++) {
+    let bound = 0;
+    for (let t = 0; t < taps; t++) bound += 128 * Math.abs(filter[t * channels + c]!);
+    if (bound > LANE_MAX) return false;
+  }
+  return true;
+}
+
+/**
+ * Multiplier 1 within the lane bound, except the shapes of the MAC16 3x3 kernel (xtensa.ts): there,
+ * counted from the S3 compiler's disassembly, this kernel spends about 9.6 instructions a MAC (the
+ * taps' copies, QACC's read-back, the per-output requantization of a 9-MAC output) against the
+ * MAC16 kernel's measured 7.8-8.8 (docs/boards/esp32.md).
+ */
+export function depthwiseS3Applies(p: DepthwiseConv2DParams): boolean {
+  return !depthwise3x3Applies(p) && p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
+}
+
+/** The window's taps (channels padded to 16-byte blocks), QACC's raw store (52 bytes in 64), its 16 lanes. */
+export function depthwiseS3ScratchBytes(p: DepthwiseConv2DParams): number {
+  return p.kH * p.kW * s3Padded(p.outC) + 64 + 4 * S3_LANES;
+}
+
+/** Filter [1][kh][kw][C] as [tap][C padded with zeros to 16-byte blocks]. */
+export function depthwiseS3Weights(filter: Int8Array, channels: number): Int8Array {
+  const taps = filter.length / channels;
+  const stride = s3Padded(channels);
+  const out = new Int8Array(taps * stride);
+  for (let t = 0; t < taps; t++) out.set(filter.subarray(t * channels, (t + 1) * channels), t * stride);
+  return out;
+}
+
+/** b + io·Σw per channel: the folded input offset. */
+function starts(filter: Int8Array, channels: number, inputOffset: number, bias: Int32Array | undefined): Int32Array {
+  const taps = filter.length / channels;
+  const out = new Int32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let t = 0; t < taps; t++) sum += filter[t * channels + c]!;
+    out[c] = (bias ? bias[c]! : 0) + inputOffset * sum;
+  }
+  return out;
+}
+
+function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const channels = p.outC;
+  const stride = s3Padded(channels);
+  const taps = p.kH * p.kW;
+  const blocks = stride / S3_LANES;
+  const tail = channels - (blocks - 1) * S3_LANES;
+  const w = ctx.addConst('w_s3', 'int8_t', depthwiseS3Weights(filter, channels), 16);
+  const start = ctx.addConst('start_s3', 'int32_t', starts(filter, channels, p.inputOffset, bias));
+  const requant = xtensaRequantCall(p, 'ch', 'acc', ctx);
+  const zeroPointByte = -p.inputOffset & 0xff;
+  return (
+    [
+      `static void ${ctx.fnName}(void) {`,
+      `  /* ${summary(p)}`,
+      `   * ESP32-S3 SIMD: the window's ${taps} taps copied into aligned scratch (${stride} bytes a tap), then per 16 channels one EE.VMULAS.S8.QACC a tap into QACC's 20-bit lanes */`,
+      `  const int8_t *const in = ${ctx.input(0)};`,
+      `  int8_t *out = ${ctx.output(0)};`,
+      `  int8_t *const window = (int8_t *)${ctx.scratch()};`,
+      `  int8_t *const raw = window + ${taps * stride};`,
+      `  int32_t *const lanes = (int32_t *)(void *)(raw + 64);`,
+      // the copies write each tap's first C bytes only: the padding lanes stay zero (their weights are zero too)
+      ...(stride > channels ? [`  memset(window, 0, ${taps * stride});`] : []),
+      `  for (int b = 0; b < ${p.batches}; ++b) {`,
+      `    for (int oy = 0; oy < ${p.outH}; ++oy) {`,
+      `      for (int ox = 0; ox < ${p.outW}; ++ox, out += ${channels}) {`,
+      `        int8_t *tap = window;`,
+      `        for (int fy = 0; fy < ${p.kH}; ++fy) {`,
+      `          const int iy = oy * ${p.strideH} - ${p.padTop} + fy * ${p.dilationH};`,
+      `          for (int fx = 0; fx < ${p.kW}; ++fx, tap += ${stride}) {`,
+      `            const int ix = ox * ${p.strideW} - ${p.padLeft} + fx * ${p.dilationW};`,
+      `            if (iy < 0 || iy >= ${p.inH} || ix < 0 || ix >= ${p.inW})`,
+      `              memset(tap, ${zeroPointByte}, ${channels});`,
+      `            else`,
+      `              memcpy(tap, in + ((b * ${p.inH} + iy) * ${p.inW} + ix) * ${channels}, ${channels});`,
+      `          }`,
+      `        }`,
+      `        for (int g = 0; g < ${blocks}; ++g) {`,
+      `          const int8_t *x = window + g * ${S3_LANES};`,
+      `          const int8_t *wt = ${w} + g * ${S3_LANES};`,
+      `          TF_S3_ZERO_QACC();`,
+      `          for (int t = 0; t < ${taps}; ++t) {`,
+      `            TF_S3_VLD_128_IP(q0, x, ${stride});`,
+      `            TF_S3_VLD_128_IP(q1, wt, ${stride});`,
+      `            TF_S3_VMULAS_S8_QACC(q0, q1);`,
+      `          }`,
+      `          tf_s3_qacc_s8_lanes(lanes, raw);`,
+      `          const int count = g == ${blocks - 1} ? ${tail} : ${S3_LANES};`,
+      `          for (int i = 0; i < count; ++i) {`,
+      `            const int ch = g * ${S3_LANES} + i;`,
+      `            const int32_t acc = ${start}[ch] + lanes[i];`,
+      `            out[ch] = (int8_t)tf_clamp(${requant} ${cTerm(p.outputZeroPoint)}, ${p.actMin}, ${p.actMax});`,
+      `          }`,
+      `        }`,
+      `      }`,
+      `    }`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n'
+  );
+}
+
+export const depthwiseS3Variant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 's3simd',
+  family: 'xtensa-s3',
+  applies: depthwiseS3Applies,
+  scratchBytes: depthwiseS3ScratchBytes,
+  emit: emitDepthwiseS3,
+  cFiles: S3_C_FILES,
+};
