@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { basename } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
-import { splitInputs } from '../../src/core/ops/interpreter.ts';
+import { interpret, splitInputs } from '../../src/core/ops/interpreter.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { boardIsa, boardOf, loadTarget } from '../../src/core/targets/targets.ts';
 import { runModel } from '../../src/lab/run/run.ts';
@@ -75,6 +75,27 @@ for (const targetName of TARGETS) {
       expect(extra[0])
         .to.be.at.least(0)
         .and.lessThan((run.cases[0]!.count ?? 0) / 1000);
+    });
+
+    it("validate's layer search runs extra invokes: the counts fall back to CCOUNT, labelled", async function () {
+      this.timeout(600_000);
+      const [c] = goldenCases('micro_speech');
+      const target = loadTarget(targetName);
+      const isa = boardIsa(target, boardOf(target, BOARD));
+      const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa });
+      // a bit flipped in the fully connected layer's largest logit, as test/cli/validate.test.ts does
+      const fc = compiled.prepared.layers[2]!;
+      const logits = Array.from(interpret(compiled.prepared, [c!.input]).tensors.get(fc.op.outputs[0]!) as Int8Array);
+      const offset = compiled.plan.tensorOffset.get(fc.op.outputs[0]!)! + logits.indexOf(Math.max(...logits));
+      const validated = await validateModel(sharedModelPath('micro_speech'), {
+        target: targetName,
+        inputs: [{ name: c!.name, tensors: [c!.input] }],
+        extraCflags: ['-DTF_TEST_CORRUPT_LAYER=2', `-DTF_TEST_CORRUPT_OFFSET=${offset}`],
+      });
+      expect(validated.matched).to.equal(0);
+      expect(validated.cases[0]!.firstDifferingLayer?.index).to.equal(2);
+      expect(validated.counter.source).to.match(/^fallback, the counts of a layer search are not one per case: CCOUNT/);
+      expect(validated.cases[0]!.count).to.be.greaterThan(0);
     });
 
     it('micro_speech with its arena split into PSRAM (--board with PSRAM, --max-ram 4K): bit-exact with TFLite Micro', async function () {
