@@ -6,7 +6,7 @@
  * C is unchanged; outputs are bit-exact on the host.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -19,7 +19,9 @@ import { weightsInRamOptions } from '../../src/lab/toolchain/fit.ts';
 import { withTargetBuild } from '../../src/lab/run/device-build.ts';
 import { runOnHost } from '../../src/lab/device/host.ts';
 import { formatWeightsInRam } from '../../src/face/cli/compile.ts';
-import { requireTools } from '../build/helpers.ts';
+import { requireTools, scratchDir } from '../build/helpers.ts';
+import { tinyforge } from '../helpers/cli.ts';
+import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { randomInt8, rng } from '../helpers/op_harness.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 
@@ -141,5 +143,36 @@ describe('weights in internal RAM', function () {
       runOnHost(build.elf, Uint8Array.from(cases.flatMap((c) => Array.from(c)))),
     );
     expect(Array.from(outputs.outputs)).to.deep.equal(expected);
+  });
+
+  it('compile and inspect --weights-in-ram auto agree and report it; none and no flag write the same C', function () {
+    if (!sharedModelsAvailable(this)) this.skip();
+    const { dir, cleanup } = scratchDir('weights-in-ram');
+    try {
+      const model = sharedModelPath('micro_speech');
+      const board = ['--board', 'esp32-s3-devkitc-1'];
+      const compile = (out: string, extra: string[]) => tinyforge(['compile', model, ...board, '-o', join(dir, out), '--json', ...extra]);
+      const auto = compile('auto', ['--weights-in-ram', 'auto']);
+      expect(auto.status, auto.stderr).to.equal(0);
+      const placed = JSON.parse(auto.stdout);
+      expect(placed.weightsInRam.layers.length).to.be.greaterThan(0);
+      expect(placed.fit.ram.weightsInRam).to.equal(placed.weightsInRam.bytes);
+      const inspect = tinyforge(['inspect', model, ...board, '--weights-in-ram', 'auto', '--json']);
+      expect(inspect.status, inspect.stderr).to.equal(0);
+      expect(JSON.parse(inspect.stdout).weightsInRam).to.deep.equal(placed.weightsInRam);
+      const plain = compile('plain', []);
+      const none = compile('none', ['--weights-in-ram', 'none']);
+      expect(JSON.parse(plain.stdout)).to.not.have.property('weightsInRam');
+      const weights = (out: string) => readFileSync(join(dir, out, 'micro_speech_weights.c'), 'utf8');
+      // the banner names the command line; the C after it is the same
+      const code = (out: string) => weights(out).slice(weights(out).indexOf('#include'));
+      expect(code('none')).to.equal(code('plain'));
+      expect(weights('auto')).to.include('TF_MICRO_SPEECH_WEIGHTS_RAM_SECTION DRAM_ATTR');
+      const noBoard = tinyforge(['compile', model, '-o', join(dir, 'x'), '--weights-in-ram', 'auto']);
+      expect(noBoard.status).to.not.equal(0);
+      expect(noBoard.stderr).to.include('give the --board');
+    } finally {
+      cleanup();
+    }
   });
 });

@@ -66,7 +66,7 @@ export function formatWeightsInRam(plan: WeightsInRamPlan): string {
 }
 
 /** --weights-in-ram's value. */
-function weightsInRamOption(value: string): 'auto' | 'none' {
+export function weightsInRamOption(value: string): 'auto' | 'none' {
   if (value === 'auto' || value === 'none') return value;
   throw new TinyforgeError(`--weights-in-ram must be auto or none, got '${value}'`);
 }
