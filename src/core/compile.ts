@@ -19,6 +19,7 @@ import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budge
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
 import { type ExternalRam, splitArena } from './plan/regions.ts';
+import { type WeightsInRamOption, type WeightsInRamPlan, chooseWeightsInRam } from './plan/weight_regions.ts';
 import type { OnnxLayout } from './model/onnx/edge_layout.ts';
 import {
   type PartRam,
@@ -87,6 +88,12 @@ export interface CompileOptions {
   /** with `externalRam` and no `budget.ram`: the internal RAM the arena may take (the chip's, less stack and harness) */
   internalRam?: number;
   /**
+   * Put the constant tables of the layers that read them most per byte in the internal RAM the
+   * arena leaves (plan/weight_regions.ts): `internalBytes` (or `budget.ram` when given) less the
+   * internal arena. Absent: every table stays in flash.
+   */
+  weightsInRam?: WeightsInRamOption;
+  /**
    * An ONNX model file's inputs and outputs (read by compileFile / compileFiles as they load it):
    * `channels-last` (default: NHWC, no transpose on the board) or `as-exported` (NCHW, as ONNX)
    */
@@ -106,6 +113,8 @@ export interface CompiledModel {
   patch?: PatchReport;
   /** why the default policy ran whole tensors though a stage would have lowered the arena (formatDeclined) */
   patchDeclined?: string;
+  /** the layers whose constant tables went to internal RAM; absent without `weightsInRam` */
+  weightsInRam?: WeightsInRamPlan;
 }
 
 /**
@@ -113,6 +122,18 @@ export interface CompiledModel {
  * `externalRam`, an arena over the internal limit is split between internal RAM and it.
  */
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
+  const compiled = compileArena(input, source, options);
+  const weights = options.weightsInRam;
+  if (!weights) return compiled;
+  const available = (options.budget?.ram ?? weights.internalBytes) - compiled.plan.arenaBytes;
+  const chosen = chooseWeightsInRam(compiled.prepared, compiled.generated.layerConstBytes, available, weights);
+  if (chosen.layers.length === 0) return { ...compiled, weightsInRam: chosen };
+  const weightsInRam = new Set(chosen.layers.map((l) => l.position));
+  return { ...compiled, weightsInRam: chosen, generated: lowerToC(compiled.prepared, compiled.plan, source, options, undefined, weightsInRam) };
+}
+
+/** compileGraph before the weights' placement: the arena, split into external RAM when it must be. */
+function compileArena(input: Graph, source: string, options: CompileOptions): CompiledModel {
   const external = options.externalRam;
   if (!external) return compileWhole(input, source, options);
   const internalBytes = options.budget?.ram ?? options.internalRam;
@@ -177,12 +198,20 @@ function compileWhole(input: Graph, source: string, options: CompileOptions): Co
 }
 
 /** The C of a planned model, its banner naming the compile's choices; `sharedArena` when it shares one. */
-function lowerToC(prepared: PreparedGraph, plan: MemoryPlan, source: string, options: CompileOptions, sharedArena?: SharedArenaCode): GeneratedModel {
+function lowerToC(
+  prepared: PreparedGraph,
+  plan: MemoryPlan,
+  source: string,
+  options: CompileOptions,
+  sharedArena?: SharedArenaCode,
+  weightsInRam?: ReadonlySet<number>,
+): GeneratedModel {
   const provenance = { modelFile: source, ...options.provenance, choices: compileChoices(options) };
   return generateC(prepared, plan, options.isa, provenance, {
     arena: options.arena,
     ...(sharedArena ? { sharedArena } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
+    ...(weightsInRam ? { weightsInRam } : {}),
   });
 }
 
@@ -231,6 +260,8 @@ export function compileModels(inputs: LibraryModel[], options: CompileOptions = 
     const own = {
       ...options,
       externalRam: undefined,
+      // one model's RAM left over is not the library's: the shared arena is planned after
+      weightsInRam: undefined,
       name: m.name !== undefined ? names[k] : undefined,
       provenance: { ...options.provenance, ...m.provenance },
     };

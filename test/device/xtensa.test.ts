@@ -8,10 +8,11 @@
 import { expect } from 'chai';
 import { basename } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
-import { splitInputs } from '../../src/core/ops/interpreter.ts';
+import { interpret, splitInputs } from '../../src/core/ops/interpreter.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { boardIsa, boardOf, loadTarget } from '../../src/core/targets/targets.ts';
 import { runModel } from '../../src/lab/run/run.ts';
+import { validateModel } from '../../src/lab/run/validate.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { XTENSA_BOARD as BOARD, xtensaToolsMissing } from '../helpers/xtensa.ts';
 
@@ -58,6 +59,44 @@ for (const targetName of TARGETS) {
         console.log(`    ${name} on ${targetName}: ${report.perInference} instructions per inference`);
       });
     }
+
+    it('validate counts with the plugin as run does: exact counts, the profile hooks apart', async function () {
+      this.timeout(600_000);
+      const cases = goldenCases('micro_speech');
+      const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa: loadTarget(targetName).isa });
+      const inputs = cases.map((c) => ({ name: c.name, tensors: splitInputs(compiled.prepared, c.input, c.name) }));
+      const validated = await validateModel(sharedModelPath('micro_speech'), { target: targetName, inputs });
+      const run = await runModel(sharedModelPath('micro_speech'), { target: targetName, cases: inputs.map((i) => i.tensors), estimate: false });
+      expect(validated.matched).to.equal(cases.length);
+      expect(validated.counter.source).to.match(/instruction-counting plugin/);
+      // validate runs the profile build: its per-layer hooks add the same few instructions to every case
+      const extra = validated.cases.map((c, i) => c.count - (run.cases[i]!.count ?? 0));
+      expect(new Set(extra).size, `extra instructions per case: ${extra.join(', ')}`).to.equal(1);
+      expect(extra[0])
+        .to.be.at.least(0)
+        .and.lessThan((run.cases[0]!.count ?? 0) / 1000);
+    });
+
+    it("validate's layer search runs extra invokes: the counts fall back to CCOUNT, labelled", async function () {
+      this.timeout(600_000);
+      const [c] = goldenCases('micro_speech');
+      const target = loadTarget(targetName);
+      const isa = boardIsa(target, boardOf(target, BOARD));
+      const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa });
+      // a bit flipped in the fully connected layer's largest logit, as test/cli/validate.test.ts does
+      const fc = compiled.prepared.layers[2]!;
+      const logits = Array.from(interpret(compiled.prepared, [c!.input]).tensors.get(fc.op.outputs[0]!) as Int8Array);
+      const offset = compiled.plan.tensorOffset.get(fc.op.outputs[0]!)! + logits.indexOf(Math.max(...logits));
+      const validated = await validateModel(sharedModelPath('micro_speech'), {
+        target: targetName,
+        inputs: [{ name: c!.name, tensors: [c!.input] }],
+        extraCflags: ['-DTF_TEST_CORRUPT_LAYER=2', `-DTF_TEST_CORRUPT_OFFSET=${offset}`],
+      });
+      expect(validated.matched).to.equal(0);
+      expect(validated.cases[0]!.firstDifferingLayer?.index).to.equal(2);
+      expect(validated.counter.source).to.match(/^fallback, the counts of a layer search are not one per case: CCOUNT/);
+      expect(validated.cases[0]!.count).to.be.greaterThan(0);
+    });
 
     it('micro_speech with its arena split into PSRAM (--board with PSRAM, --max-ram 4K): bit-exact with TFLite Micro', async function () {
       this.timeout(600_000);

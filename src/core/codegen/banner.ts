@@ -47,6 +47,7 @@ export function compileChoices(options: {
   name?: string;
   onnxRequant?: 'exact' | 'fixed';
   onnxLayout?: 'channels-last' | 'as-exported';
+  weightsInRam?: unknown;
 }): string | undefined {
   const k = options.kernels ?? {};
   const flags = [
@@ -62,6 +63,7 @@ export function compileChoices(options: {
     ...(options.patch !== undefined ? [`--patch ${patchFlag(options.patch)}`] : []),
     ...(options.arena === 'caller' ? ['--arena caller'] : []),
     ...(options.name !== undefined ? [`--name ${options.name}`] : []),
+    ...(options.weightsInRam !== undefined ? ['--weights-in-ram auto'] : []),
   ];
   return flags.length > 0 ? flags.join(', ') : undefined;
 }

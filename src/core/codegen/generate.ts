@@ -82,6 +82,8 @@ interface ConstArray {
   shortComment: string;
   /** 16: the table starts on a 16-byte boundary (128-bit vector loads that ignore the low address bits); else 4 */
   align?: 16;
+  /** the table goes in internal RAM (plan/weight_regions.ts), its section the weights' RAM macro's */
+  ram?: true;
 }
 
 /** The labels table's string literals, each element of the first output named once; absent without labels. */
@@ -113,6 +115,8 @@ export interface CodeOptions {
   sharedArena?: SharedArenaCode;
   /** the name of each element of the first output: `<prefix>_labels[<PREFIX>_NUM_LABELS]` in the header */
   labels?: readonly string[];
+  /** the layers (by position) whose constant tables go in internal RAM (plan/weight_regions.ts) */
+  weightsInRam?: ReadonlySet<number>;
 }
 
 /** How a model's C reaches an arena several models share. */
@@ -211,6 +215,7 @@ export function generateC(
     const code = layerText(layer.variant.emit(layer.params, ctx));
     layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
     layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
+    if (codeOptions.weightsInRam?.has(layer.position)) for (const c of consts.slice(constsBefore)) c.ram = true;
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
   const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'), isaFamily(isa));
@@ -273,6 +278,8 @@ export function generateC(
     numLayers: layers.length,
     consts,
     weights16: consts.some((c) => c.align === 16),
+    weightsInRam: consts.some((c) => c.ram === true),
+    weightsInRamBytes: consts.filter((c) => c.ram === true).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0),
     weightBytes,
     headers: cFiles.roots,
     // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)

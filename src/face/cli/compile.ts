@@ -11,7 +11,8 @@ import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions } from '../../lab/toolchain/fit.ts';
+import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
+import type { WeightsInRamPlan } from '../../core/plan/weight_regions.ts';
 import { formatOnnxArithmetic, formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
 import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
@@ -48,7 +49,26 @@ function summary(compiled: CompiledModel): string {
   if (storage) lines.push(storage);
   const arithmetic = formatOnnxArithmetic(compiled.prepared);
   if (arithmetic) lines.push(arithmetic);
+  if (compiled.weightsInRam) lines.push(formatWeightsInRam(compiled.weightsInRam));
   return lines.join('\n');
+}
+
+/** `weights in internal RAM: 3 layers' tables, 12,345 of 200,000 bytes left by the arena (#2 ...); ...` */
+export function formatWeightsInRam(plan: WeightsInRamPlan): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  if (plan.layers.length === 0)
+    return `weights in internal RAM: none (${n(plan.availableBytes)} bytes left by the arena; no table read more than once per inference fits)`;
+  const layers = plan.layers.map((l) => `#${l.position} ${n(l.bytes)} bytes, ${l.readsPerByte.toFixed(1)} reads/byte`).join('; ');
+  return (
+    `weights in internal RAM: ${plan.layers.length === 1 ? "1 layer's" : `${plan.layers.length} layers'`} tables, ${n(plan.bytes)} of ${n(plan.availableBytes)} bytes the arena leaves ` +
+    `(${layers}); ~${n(plan.flashReadsSaved)} table bytes per inference read from RAM instead of flash`
+  );
+}
+
+/** --weights-in-ram's value. */
+export function weightsInRamOption(value: string): 'auto' | 'none' {
+  if (value === 'auto' || value === 'none') return value;
+  throw new TinyforgeError(`--weights-in-ram must be auto or none, got '${value}'`);
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */
@@ -56,7 +76,7 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
   const n = (v: number) => v.toLocaleString('en-US');
   return (
     `fits ${boardName}${chip ? ` (${chip})` : ''}: flash needs at least ${n(fit.flash.total)} of ${n(fit.flash.available)} bytes, ` +
-    `RAM at least ${n(fit.ram.total)} of ${n(fit.ram.available)} (arena + stack + harness; the linker has the last word)`
+    `RAM at least ${n(fit.ram.total)} of ${n(fit.ram.available)} (arena + ${fit.ram.weightsInRam ? 'weights in RAM + ' : ''}stack + harness; the linker has the last word)`
   );
 }
 
@@ -92,6 +112,11 @@ export function compileCommand(): Command {
       patchOption,
     )
     .option('--prefer <what>', PREFER_HELP, preferOption)
+    .option(
+      '--weights-in-ram <mode>',
+      "with a --board whose flash is slower than its internal RAM (the ESP32s): auto puts the most-read layers' weight tables in the internal RAM the arena leaves (DRAM_ATTR under ESP-IDF); none (default) keeps them all in flash",
+      weightsInRamOption,
+    )
     .option(
       '--name <name>',
       "the model's name in the C: files <name>.h, <name>.c, ..., symbols tf_<name>_* (default: the model file's name); several models: a comma list in model order",
@@ -134,6 +159,7 @@ export function compileCommand(): Command {
         force?: boolean;
         maxRam?: number;
         maxFlash?: number;
+        weightsInRam?: 'auto' | 'none';
         patch?: PatchOption;
         prefer?: Prefer;
         arena?: ArenaOption;
@@ -186,6 +212,8 @@ export function compileCommand(): Command {
       const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
       // the CLI reads the labels file (the core reads none) and says which file does not fit the output
       const labels = opts.labels !== undefined && modelPaths.length === 1 ? labelsFor(modelPath, opts.labels) : undefined;
+      if (opts.weightsInRam === 'auto' && opts.board === undefined)
+        throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
       const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
       // flags first, then the TINYFORGE_* variables; the banner records any choice off its default
       const choices = compileChoicesOf(opts);
@@ -196,6 +224,7 @@ export function compileCommand(): Command {
         budget,
         // a named board with PSRAM: --max-ram is its internal RAM's, the arena's coldest buffers may go out
         ...(opts.board !== undefined ? externalRamOptions(target, board) : {}),
+        ...(opts.board !== undefined && opts.weightsInRam === 'auto' ? weightsInRamOptions(target, board) : {}),
         patch: opts.patch,
         ...choices,
         arena: opts.arena,
@@ -311,6 +340,7 @@ export function compileCommand(): Command {
             name: compiled.graph.name,
           },
           memory: planJson(compiled.plan, compiled.prepared),
+          ...(compiled.weightsInRam ? { weightsInRam: compiled.weightsInRam } : {}),
         };
         process.stdout.write(jsonLine('compile', json));
         return;

@@ -19,7 +19,10 @@ import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
 import { jsonLine } from '../report/json_document.ts';
-import { externalRamOptions } from '../../lab/toolchain/fit.ts';
+import { externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
+import { chooseWeightsInRam } from '../../core/plan/weight_regions.ts';
+import { generateC } from '../../core/codegen/generate.ts';
+import { formatWeightsInRam, weightsInRamOption } from './compile.ts';
 import { splitArena } from '../../core/plan/regions.ts';
 
 export function inspectCommand(): Command {
@@ -39,11 +42,24 @@ export function inspectCommand(): Command {
       "with a --board that has PSRAM: the internal RAM limit; the plan shows the arena's buffers split between internal RAM and PSRAM as compile places them",
       byteSizeOption('--max-ram'),
     )
+    .option(
+      '--weights-in-ram <mode>',
+      'with a --board whose flash is slower than its internal RAM: auto shows the layers whose weight tables compile --weights-in-ram auto puts in internal RAM; none (default)',
+      weightsInRamOption,
+    )
     .option('--json', 'print one JSON object on stdout');
   return choiceOptions(command).action(
     (
       models: string[] | string,
-      flags: { json?: boolean; target?: string; board?: string; patch?: PatchOption; prefer?: Prefer; maxRam?: number } & ChoiceFlags,
+      flags: {
+        json?: boolean;
+        target?: string;
+        board?: string;
+        patch?: PatchOption;
+        prefer?: Prefer;
+        maxRam?: number;
+        weightsInRam?: 'auto' | 'none';
+      } & ChoiceFlags,
     ) => {
       const choices = compileChoicesOf(flags);
       const opts = { ...flags, prefer: choices.prefer };
@@ -99,8 +115,21 @@ export function inspectCommand(): Command {
           problem = e.message;
         }
       }
+      if (opts.weightsInRam === 'auto' && opts.board === undefined)
+        throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
+      // as compile places them (plan/weight_regions.ts), after the arena
+      const weightsOption = opts.weightsInRam === 'auto' ? weightsInRamOptions(target, board).weightsInRam : undefined;
+      const weightsInRam =
+        weightsOption && plan && prepared && !problem
+          ? chooseWeightsInRam(
+              prepared,
+              generateC(prepared, plan, target.isa).layerConstBytes,
+              (opts.maxRam ?? weightsOption.internalBytes) - plan.arenaBytes,
+              weightsOption,
+            )
+          : undefined;
       if (opts.json) {
-        const json = inspectionJson(graph, prepared, plan, missing, problem);
+        const json = { ...inspectionJson(graph, prepared, plan, missing, problem), ...(weightsInRam ? { weightsInRam } : {}) };
         process.stdout.write(
           jsonLine('inspect', {
             ...json,
@@ -130,6 +159,7 @@ export function inspectCommand(): Command {
       if (plan) out.push(formatPlan(graph, plan, prepared), formatTimeline(plan));
       if (stageLine) out.push(stageLine);
       if (declinedLine) out.push(declinedLine);
+      if (weightsInRam) out.push(formatWeightsInRam(weightsInRam));
       if (prepared) {
         const macs = prepared.layers.reduce((n, l) => n + l.macs, 0);
         out.push(

@@ -15,9 +15,11 @@ import { type InterpreterRun, interpret } from '../../core/ops/interpreter.ts';
 import type { CompiledModel } from '../../core/compile.ts';
 import { type DeviceSession, withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
+import type { TracedCounts } from '../estimate/timing/index.ts';
 import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, readInputCases } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
+import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 
 export interface NamedInput {
   /** file name, with `#i` when the file holds several inputs */
@@ -105,9 +107,14 @@ export async function validateModel(modelPath: string, options: ValidateOptions)
  * made (a campaign reuses one build across many sessions: test/faults/).
  */
 export async function validateOnDevice(graph: Graph, options: ValidateOptions, deviceBuild: DeviceBuild): Promise<ValidateReport> {
-  const { target, board, compiled, session: sessionOptions } = deviceBuild;
+  const { target, board, fitFor, compiled, build, session: sessionOptions } = deviceBuild;
   const progress = options.progress ?? (() => {});
-  return withSession(sessionOptions, async (session) => {
+  // a board that counts with the QEMU plugin (run and profile do): the trace, no cycle estimate
+  const counting =
+    sessionOptions.port === undefined && countsWithPlugin(board)
+      ? timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress, 'on', undefined, false)
+      : null;
+  const validated = await withSession(counting ? { ...sessionOptions, timing: counting.session } : sessionOptions, async (session) => {
     const cases: ValidateCase[] = [];
     const carry = options.carryState ?? false;
     const state = new Map<number, TensorBuffer>();
@@ -150,6 +157,27 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
       memory: { arena: memory.arenaPlanned, arenaUsed: memory.arenaUsed, stack: memory.stackInvoke },
     };
   });
+  return countedReport(validated, board, counting?.finish({ layerCount: null, layerPositions: null, which: 'first' }).counts ?? null);
+}
+
+/**
+ * The report with its counts as the board counts: on a board that counts with the plugin, each
+ * case's from the trace when it holds one inference per case (a first-differing-layer search runs
+ * more), else the firmware's counter labelled as the fallback.
+ */
+function countedReport(report: ValidateReport, board: DeviceBuild['board'], counts: TracedCounts | null): ValidateReport {
+  if (!countsWithPlugin(board)) return report;
+  const counter = reportedCounter(board, report.counter, counts, report.cases.length);
+  if (!counter.plugin) {
+    // the plugin loaded but the layer search's extra invokes leave its counts unmatched to the cases
+    const source = counts ? `fallback, the counts of a layer search are not one per case: ${report.counter.source}` : counter.source;
+    return { ...report, counter: { kind: counter.kind, source } };
+  }
+  return {
+    ...report,
+    counter: { kind: counter.kind, source: counter.source },
+    cases: report.cases.map((c, i) => ({ ...c, count: counts!.inferences[i]! })),
+  };
 }
 
 /** Runs `inputs` whole, one after the other, carrying the state: where a carried-state case begins. */

@@ -12,8 +12,9 @@
  */
 import type { CompiledModel } from '../../core/compile.ts';
 import { TinyforgeError } from '../../core/errors.ts';
-import { type BoardDescriptor, type TargetDescriptor, externalRamOf, memoryFor } from '../../core/targets/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, externalRamOf, memoryFor, memoryRegions } from '../../core/targets/targets.ts';
 import type { ExternalRam } from '../../core/plan/regions.ts';
+import type { WeightsInRamOption } from '../../core/plan/weight_regions.ts';
 
 /** Static RAM of the device harness and platform besides the arena (frame buffers, counters): at least this. */
 export const HARNESS_RAM_BYTES = 512;
@@ -21,7 +22,8 @@ export const HARNESS_RAM_BYTES = 512;
 export const CODE_FLASH_BYTES = 3072;
 
 export interface FitEstimate {
-  ram: { arena: number; stack: number; harness: number; total: number; available: number };
+  /** `weightsInRam`: constant tables placed in internal RAM (compile's `weightsInRam`), when any */
+  ram: { arena: number; weightsInRam?: number; stack: number; harness: number; total: number; available: number };
   flash: { weights: number; code: number; total: number; available: number };
 }
 
@@ -35,7 +37,11 @@ export function constantBytes(compiled: CompiledModel): number {
  * (its largest flash and RAM regions: the arena, stack and harness data are linked into one).
  */
 export function estimateFit(compiled: CompiledModel, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
-  return estimateFitOf({ arena: compiled.plan.arenaBytes, weights: constantBytes(compiled) }, target, board);
+  const fit = estimateFitOf({ arena: compiled.plan.arenaBytes, weights: constantBytes(compiled) }, target, board);
+  const inRam = compiled.weightsInRam?.bytes ?? 0;
+  // the tables placed in RAM keep their initial copy in flash: both count
+  if (!fit || inRam === 0) return fit;
+  return { ...fit, ram: { ...fit.ram, weightsInRam: inRam, total: fit.ram.total + inRam } };
 }
 
 /** estimateFit of an arena and constant tables of any origin (several models sharing one arena). */
@@ -62,6 +68,23 @@ export function externalRamOptions(target: TargetDescriptor, board: BoardDescrip
   const memory = memoryFor(target, board);
   if (!externalRam || !memory) return {};
   return { externalRam, internalRam: Math.max(0, memory.ramBytes - memory.stackBytes - HARNESS_RAM_BYTES) };
+}
+
+/**
+ * The compile option that places the most-read weight tables in internal RAM (core/plan/weight_regions.ts)
+ * on a board whose flash costs more per byte than its internal RAM (a cache in front of flash: the
+ * ESP32s): the internal RAM the arena and those tables may share (the chip's, less stack and harness).
+ * Nothing on other boards or without a board.
+ */
+export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { weightsInRam?: WeightsInRamOption } {
+  const memory = memoryFor(target, board);
+  if (!board || !memory) return {};
+  const regions = memoryRegions(board);
+  const cost = (kind: string) => Math.min(...regions.filter((r) => r.kind === kind).map((r) => r.accessCost));
+  const ramAccessCost = cost('internal-sram');
+  const flashAccessCost = cost('flash');
+  if (!Number.isFinite(ramAccessCost) || !Number.isFinite(flashAccessCost) || flashAccessCost <= ramAccessCost) return {};
+  return { weightsInRam: { internalBytes: Math.max(0, memory.ramBytes - memory.stackBytes - HARNESS_RAM_BYTES), flashAccessCost, ramAccessCost } };
 }
 
 /** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
