@@ -22,12 +22,17 @@ export function portableVariant<P>(def: OpDef<P>): KernelVariant<P> {
 }
 
 /**
- * The first of the op's variants of the target's family that covers the layer, else of the family it
- * falls back to (`familyChain`), else the portable C.
+ * The first of the op's variants of the target's family that covers the layer (and meets `also`), else
+ * of the family it falls back to (`familyChain`), else the portable C.
  */
-export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
+export function firstApplicableVariant<P>(
+  def: OpDef<P>,
+  p: P,
+  isa: KernelIsa | undefined,
+  also: (v: KernelVariant<P>) => boolean = () => true,
+): KernelVariant<P> {
   for (const family of familyChain(isa)) {
-    const variant = def.variants?.find((v) => v.family === family && !v.cost && v.applies(p));
+    const variant = def.variants?.find((v) => v.family === family && !v.cost && also(v) && v.applies(p));
     if (variant) return variant;
   }
   return portableVariant(def);
@@ -38,11 +43,7 @@ export function firstApplicableVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | 
  * family chain that covers it with ONNX Runtime's requantization (`ortExact`), else the portable C.
  */
 export function firstOrtVariant<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined): KernelVariant<P> {
-  for (const family of familyChain(isa)) {
-    const variant = def.variants?.find((v) => v.family === family && v.ortExact && !v.cost && v.applies(p));
-    if (variant) return variant;
-  }
-  return portableVariant(def);
+  return firstApplicableVariant(def, p, isa, (v) => v.ortExact === true);
 }
 
 /**
