@@ -91,3 +91,37 @@ describe('hygiene: license, SPDX lines, formatting', function () {
     expect(unformatted, 'C files clang-format would change (run npm run format)').to.deep.equal([]);
   });
 });
+
+/** Test code: what `npm test` runs, and the helpers it imports. */
+const TEST_CODE = ['test/**/*.ts', 'test/**/*.mjs', 'test/**/*.cjs', 'src/**/*.test.ts'];
+/** The helpers that alone decide how a test meets an absence (see each one's header). */
+const ABSENCE_HELPERS = new Set(['test/helpers/shared.ts', 'test/helpers/absent.ts', 'test/hygiene.test.ts']);
+
+/** Ways into `../shared` other than test/helpers/shared.ts: a path literal, a join of 'shared', its old constants. */
+const SHARED_ROUTES: [RegExp, string][] = [
+  [/['"`](\.\.\/)+shared\b|\/\.\.\/shared\b/, 'a path literal into ../shared'],
+  [/\b(join|resolve)\([^)]*['"`]shared['"`]/, "a join or resolve of 'shared'"],
+  [/\bSHARED_(DIR|MODELS)\b/, 'the shared folder by a constant'],
+];
+
+describe('hygiene: tests reach what may be absent through one helper each', function () {
+  it('no test file reaches ../shared except through test/helpers/shared.ts, which skips where it is absent', () => {
+    const found: string[] = [];
+    for (const file of tracked(...TEST_CODE).filter((f) => !ABSENCE_HELPERS.has(f))) {
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/^\s*(\/\/|\*|\/\*)/.test(line)) return; // comments may name the folder
+          for (const [pattern, what] of SHARED_ROUTES) if (pattern.test(line)) found.push(`${file}:${i + 1}: ${what}: ${line.trim()}`);
+        });
+    }
+    expect(found, 'use sharedFile / sharedModelPath / goldenCases of test/helpers/shared.ts').to.deep.equal([]);
+  });
+
+  it('no test file decides by CI=true whether an absence fails: test/helpers/absent.ts does, by TINYFORGE_CI', () => {
+    const found = tracked(...TEST_CODE)
+      .filter((f) => !ABSENCE_HELPERS.has(f))
+      .filter((f) => /\benv\.CI\b|\benv\[['"]CI['"]\]/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(found, "a user's CI sets CI=true too: use skipAbsent / requireTools").to.deep.equal([]);
+  });
+});

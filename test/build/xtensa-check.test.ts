@@ -12,6 +12,7 @@ import { loadGraph } from '../../src/core/model/load.ts';
 import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FAKE_MODEL_DIR, atInvokeStart, expectRejection, fakeModelVariant, requireTools, scratchDir } from './helpers.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 /** A stand-in compiler file (never run): enough for findCompiler, which only checks it is executable. */
 function fakeTool(path: string): void {
@@ -27,10 +28,8 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
     // Espressif's compiler, or the lx106 fallback (CI has the fallback)
     try {
       findCompiler(loadTarget('esp32'));
-    } catch (e) {
-      if (process.env.CI === 'true') throw e;
-      console.warn('  NOTICE: neither xtensa-esp32-elf-gcc nor xtensa-lx106-elf-gcc found: skipping');
-      this.skip();
+    } catch {
+      skipAbsent('neither xtensa-esp32-elf-gcc nor xtensa-lx106-elf-gcc found', 'skipping', this);
     }
     scratch = scratchDir('xtensa');
   });

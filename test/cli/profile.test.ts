@@ -10,6 +10,7 @@ import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 function chromium(): string | null {
   for (const name of ['chromium', 'chromium-browser']) {
@@ -100,11 +101,7 @@ describe('CLI: profile and ports', function () {
   /** The page as headless Chromium renders it: its DOM after the scripts ran, and a screenshot when asked. */
   function render(this: Mocha.Context, file: string, screenshot = true): { dom: string; png: PNG | null } {
     const browser = chromium();
-    if (!browser) {
-      if (process.env.CI === 'true') throw new Error('chromium is not installed (scripts/setup.sh installs it): the report must be checked in a browser in CI');
-      console.warn('  NOTICE: chromium not installed: the HTML was checked by parsing only');
-      this.skip();
-    }
+    if (!browser) skipAbsent('chromium not installed', 'the HTML was checked by parsing only', this);
     const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,2400'];
     const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 }).stdout;
     if (!screenshot) return { dom, png: null };

@@ -5,12 +5,13 @@
  * and once by relative paths, give the same bytes in every file.
  */
 import { expect } from 'chai';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandLine, portableArg } from '../../src/core/codegen/banner.ts';
 import { tinyforge } from '../helpers/cli.ts';
-import { sharedModelPath } from '../helpers/shared.ts';
+import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { smallConvNet } from '../helpers/small_models.ts';
 
 describe('generated C: the banner records no machine-specific path', function () {
   let dir: string;
@@ -36,8 +37,9 @@ describe('generated C: the banner records no machine-specific path', function ()
     const second = join(dir, 'second');
     mkdirSync(first, { recursive: true });
     mkdirSync(join(second, 'models'), { recursive: true });
-    copyFileSync(sharedModelPath('hello_world_int8'), join(second, 'models', 'hello_world_int8.tflite'));
-    const absolute = tinyforge(['compile', sharedModelPath('hello_world_int8'), '--target', 'cortex-m4', '-o', join(dir, 'elsewhere', 'out')], { cwd: first });
+    const model = join(second, 'models', 'hello_world_int8.tflite');
+    writeFileSync(model, writeTflite(smallConvNet()));
+    const absolute = tinyforge(['compile', model, '--target', 'cortex-m4', '-o', join(dir, 'elsewhere', 'out')], { cwd: first });
     expect(absolute.status, absolute.stderr).to.equal(0);
     const relative = tinyforge(['compile', 'models/hello_world_int8.tflite', '--target', 'cortex-m4', '-o', 'out/'], { cwd: second });
     expect(relative.status, relative.stderr).to.equal(0);

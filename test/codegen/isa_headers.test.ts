@@ -11,7 +11,7 @@ import { compileFile } from '../../src/core/compile.ts';
 import { familyChain, isaFamily } from '../../src/core/ops/op.ts';
 import { ISA_FAMILY_FILES, ISA_HEADERS, ISA_SELECTOR } from '../../src/core/ops/common/isa/isa.ts';
 import { loadTarget } from '../../src/core/targets/targets.ts';
-import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, sharedModelsAvailable } from '../helpers/shared.ts';
 import { int4SmallNet } from '../helpers/int4_models.ts';
 import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { singleOpGraph } from '../helpers/op_harness.ts';
@@ -70,7 +70,7 @@ describe('codegen: each model ships only its ISA family headers', function () {
         depthwise_int16: depthwiseInt16Net(),
       };
       for (const model of [...MODELS, ...Object.keys(built)]) {
-        const compiled = built[model] ? compileGraph(built[model], model, { isa }) : compileFile(join(SHARED_MODELS, model), { isa });
+        const compiled = built[model] ? compileGraph(built[model], model, { isa }) : compileFile(sharedFile(model), { isa });
         const files = compiled.generated.files;
         const names = files.map((f) => f.name);
         expect(

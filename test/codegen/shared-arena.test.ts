@@ -18,15 +18,15 @@ import { loadTarget } from '../../src/core/targets/targets.ts';
 import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { requireTools } from '../build/helpers.ts';
 import { STRICT_HOST_CFLAGS } from '../helpers/op_harness.ts';
-import { SHARED_MODELS, goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
-const KEYWORD = join(SHARED_MODELS, 'zoo', 'tflm_keyword_scrambled.tflite');
+const KEYWORD = sharedFile('zoo', 'tflm_keyword_scrambled.tflite');
 const MODELS = [sharedModelPath('hello_world_int8'), sharedModelPath('micro_speech'), KEYWORD];
 
 /** Every golden case's input and output of each model, in MODELS order. */
 function cases(): { input: Uint8Array; output: Uint8Array }[][] {
   const zoo = (name: string) => {
-    const dir = join(SHARED_MODELS, 'zoo', 'golden', name);
+    const dir = sharedFile('zoo', 'golden', name);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: { input: string; output: string }[] };
     return index.cases.map((c) => ({ input: new Uint8Array(readFileSync(join(dir, c.input))), output: new Uint8Array(readFileSync(join(dir, c.output))) }));
   };

@@ -8,13 +8,13 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { readAudioClip } from '../../src/lab/data/wav.ts';
-import { SHARED_MODELS, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { runTflmRef } from '../helpers/tflm_ref.ts';
 import { tinyforge } from '../helpers/cli.ts';
 
-const FRONT_END = join(SHARED_MODELS, 'zoo', 'tflm_audio_preprocessor_int8.tflite');
-const CLIPS = join(SHARED_MODELS, 'zoo', 'audio');
+const FRONT_END = () => sharedFile('zoo', 'tflm_audio_preprocessor_int8.tflite');
+const clipPath = (clip: string) => sharedFile('zoo', 'audio', `${clip}_1000ms.wav`);
 
 const RUNS = [
   { board: 'nucleo-l4r5zi', clip: 'yes', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
@@ -24,9 +24,9 @@ const RUNS = [
 
 /** TFLite Micro on the clip: the front-end over 49 frames (state carried), then the keyword model. */
 function tflmAnswers(clip: string): { features: number[][]; scores: number[] } {
-  const samples = readAudioClip(join(CLIPS, `${clip}_1000ms.wav`)).samples;
+  const samples = readAudioClip(clipPath(clip)).samples;
   const frames = Array.from({ length: 49 }, (_, k) => Buffer.from(samples.slice(k * 320, k * 320 + 480).buffer));
-  const featureBytes = runTflmRef(FRONT_END, Buffer.concat(frames)).outputs;
+  const featureBytes = runTflmRef(FRONT_END(), Buffer.concat(frames)).outputs;
   const features = Array.from({ length: 49 }, (_, k) => Array.from(new Int8Array(featureBytes.buffer, featureBytes.byteOffset + 40 * k, 40)));
   const scores = Array.from(new Int8Array(runTflmRef(sharedModelPath('micro_speech'), featureBytes).outputs));
   return { features, scores };
@@ -43,10 +43,10 @@ describe('examples/keyword_spotter: a WAV in, the keyword out, as TFLite Micro g
       const expected = tflmAnswers(run.clip);
       const r = tinyforge([
         'run',
-        FRONT_END,
+        FRONT_END(),
         sharedModelPath('micro_speech'),
         '--input',
-        join(CLIPS, `${run.clip}_1000ms.wav`),
+        clipPath(run.clip),
         '--stride',
         '320',
         '--labels',

@@ -20,6 +20,7 @@ import { FARM_OPTIONS } from '../../src/face/cli/farm.ts';
 import { detectPortBoards, emulatedSlots, portBoardOption, portSlots } from '../../src/lab/farm/ports.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/face/cli/main.ts');
 const BOARDS = ['qemu-mps2-an386', 'rp2040js', 'qemu-riscv32-virt'];
@@ -114,10 +115,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
   }
 
   before(async function () {
-    if (!redisServerPresent()) {
-      console.warn('  NOTICE: redis-server not installed (apt-get install redis-server): skipping the farm tests');
-      this.skip();
-    }
+    if (!redisServerPresent()) skipAbsent('redis-server not installed (apt-get install redis-server)', 'skipping the farm tests', this);
     if (!sharedModelsAvailable(this)) return;
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-farm-test-'));
     port = await freePort();

@@ -10,12 +10,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
-import { SHARED_MODELS, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { type FrameCase, expectFramesEqual, hostCOverFrames, referenceOverFrames, tflmOverFrames } from '../helpers/frame_checks.ts';
 import { requireTools } from '../build/helpers.ts';
 
-const FRONT_END = join(SHARED_MODELS, 'zoo', 'tflm_audio_preprocessor_int8.tflite');
-const CLIPS = join(SHARED_MODELS, 'zoo', 'audio');
+const FRONT_END = () => sharedFile('zoo', 'tflm_audio_preprocessor_int8.tflite');
+const clipPath = (clip: string) => sharedFile('zoo', 'audio', `${clip}_1000ms.wav`);
 const WINDOW = 480;
 const STRIDE = 320;
 const LABELS = ['silence', 'unknown', 'yes', 'no'];
@@ -42,7 +42,7 @@ describe('micro_speech end to end: front-end and keyword model, bit-exact with T
   for (const clip of ['yes', 'no']) {
     it(`${clip}_1000ms.wav: 49 frames of features and the scores, on the reference and the host C`, function () {
       requireTools(this, ['gcc']);
-      const frontEnd: FrameCase = { name: `front-end ${clip}`, graph: readTflite(FRONT_END), frames: frames(wavSamples(join(CLIPS, `${clip}_1000ms.wav`))) };
+      const frontEnd: FrameCase = { name: `front-end ${clip}`, graph: readTflite(FRONT_END()), frames: frames(wavSamples(clipPath(clip))) };
       expect(frontEnd.frames.length).to.equal(49);
       const features = referenceOverFrames(frontEnd);
       expectFramesEqual(tflmOverFrames(frontEnd), features, `${clip}: front-end features (expected: TFLite Micro)`);

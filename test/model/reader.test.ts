@@ -8,7 +8,7 @@ import * as tfl from '../../src/core/model/tflite/generated/schema_generated.ts'
 import { parseTflite, readTflite } from '../../src/core/model/tflite/reader.ts';
 import { Graph } from '../../src/core/ir/graph.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
-import { SHARED_MODELS, SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { SHARED_MODEL_NAMES, sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { rawModel } from './raw_model.ts';
 
 /** Runs `fn`, which must fail with a one-line TinyforgeError; returns its message. */
@@ -51,7 +51,7 @@ function prng(seed: number): () => number {
 
 /** The golden activation index: idx, name, type, shape, bytes, scale, zero point per tensor. */
 function goldenTensorTable(model: string): { idx: number; name: string; type: string; shape: number[]; scale: number; zeroPoint: number }[] {
-  const lines = readFileSync(join(SHARED_MODELS, 'golden', model, 'act0', 'index.tsv'), 'utf8')
+  const lines = readFileSync(sharedFile('golden', model, 'act0', 'index.tsv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1);

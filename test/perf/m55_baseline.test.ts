@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { requireRuntime, runtimePath } from '../helpers/runtimes.ts';
-import { SHARED_MODELS, SHARED_MODEL_NAMES, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { SHARED_MODEL_NAMES, sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 const BASELINE = resolve(import.meta.dirname, '../../bench/baselines/tflm-cmsis-m55.json');
 
@@ -38,7 +38,7 @@ describe('the recorded TFLite Micro + CMSIS-NN figures of the Cortex-M55', () =>
     if (!sharedModelsAvailable(this)) return;
     if (!requireRuntime('tflm-cmsis-m55', 'the recorded M55 figures are not re-measured', this)) return;
     this.timeout(60_000);
-    const dir = join(SHARED_MODELS, 'golden', 'hello_world_int8');
+    const dir = sharedFile('golden', 'hello_world_int8');
     const said = execFileSync(runtimePath('tflm-cmsis-m55'), [sharedModelPath('hello_world_int8'), join(dir, 'in0.bin')], { encoding: 'utf8' });
     const out = JSON.parse(said) as { outputs_hex: string; invoke_instructions: number; arena_used_bytes: number };
     const want = recorded.models.hello_world_int8!.cmsis_nn;

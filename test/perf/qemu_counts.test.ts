@@ -17,6 +17,7 @@ import { buildFirmware, loadTarget } from '../../src/lab/toolchain/index.ts';
 import { runOnBoard } from '../../src/lab/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from '../../bench/plugin.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 function haveTools(): boolean {
   try {
@@ -34,11 +35,7 @@ describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4'
 
   it('micro_speech: bit-exact, plugin count = SysTick x 40 within 120', async function () {
     if (!sharedModelsAvailable(this)) return;
-    if (!haveTools()) {
-      if (process.env.CI === 'true') throw new Error('qemu-system-arm, arm-none-eabi-gcc or gcc missing');
-      console.log('    (skipped: qemu-system-arm, arm-none-eabi-gcc or gcc missing)');
-      this.skip();
-    }
+    if (!haveTools()) skipAbsent('qemu-system-arm, arm-none-eabi-gcc or gcc missing', 'skipping', this);
     const work = mkdtempSync(join(tmpdir(), 'tinyforge-perf-'));
     const savedPath = process.env.PATH;
     try {

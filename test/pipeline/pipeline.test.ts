@@ -28,7 +28,7 @@ import {
 import { runPipelineOnBoard } from '../../src/lab/run/pipeline_device.ts';
 import { compileCheck } from '../../src/lab/toolchain/compile_check.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
-import { SHARED_MODELS, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
 
 interface Pair {
@@ -79,15 +79,15 @@ const PAIRS: Pair[] = [
       model: sharedModelPath('micro_speech'),
     }),
     samples: 0,
-    clip: join(SHARED_MODELS, 'zoo', 'audio', 'yes_1000ms.wav'),
+    clip: sharedFile('zoo', 'audio', 'yes_1000ms.wav'),
     stride: 320,
     shared: true,
   },
   {
     name: "TFLite Micro's micro_speech: its audio front-end (signal ops) and keyword model, no_1000ms.wav, hop 320",
-    files: () => ({ frontEnd: join(SHARED_MODELS, 'zoo', 'tflm_audio_preprocessor_int8.tflite'), model: sharedModelPath('micro_speech') }),
+    files: () => ({ frontEnd: sharedFile('zoo', 'tflm_audio_preprocessor_int8.tflite'), model: sharedModelPath('micro_speech') }),
     samples: 0,
-    clip: join(SHARED_MODELS, 'zoo', 'audio', 'no_1000ms.wav'),
+    clip: sharedFile('zoo', 'audio', 'no_1000ms.wav'),
     stride: 320,
     shared: true,
   },
@@ -279,7 +279,7 @@ describe('WAV and raw PCM clips', () => {
   it('reads the recorded clips: 16 kHz, 49 frames of 480 samples at a 320-sample hop', function () {
     if (!sharedModelsAvailable(this)) return;
     for (const word of ['yes', 'no']) {
-      const clip = readAudioClip(join(SHARED_MODELS, 'zoo', 'audio', `${word}_1000ms.wav`));
+      const clip = readAudioClip(sharedFile('zoo', 'audio', `${word}_1000ms.wav`));
       expect(clip.sampleRate).to.equal(16000);
       expect(Math.floor((clip.samples.length - 480) / 320) + 1).to.equal(49);
     }

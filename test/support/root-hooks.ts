@@ -1,17 +1,37 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Mocha root hooks (loaded by .mocharc.json for every test file): the test that is running, so that
- * a helper deep in a call (the oracle without a recorded answer) can skip it with a notice, and at
- * the end one line of how the TFLite Micro oracle was consulted.
+ * Mocha root hooks (loaded by .mocharc.json for every test file): the test or hook that is running, so
+ * that a helper deep in a call (the oracle without a recorded answer, a shared model that is absent)
+ * can skip it with a notice, and at the end one line of how the TFLite Micro oracle was consulted.
  */
+import Mocha from 'mocha';
 import { oracleCounts } from '../helpers/oracle_answers.ts';
 
 // on globalThis: mocha loads this file with --require, the tests import it, and the two must agree
-const slot = globalThis as { tinyforgeCurrentTest?: Mocha.Test };
+const slot = globalThis as { tinyforgeCurrentTest?: Mocha.Test; tinyforgeCurrentRunnable?: Mocha.Runnable; tinyforgeRunPatched?: boolean };
+
+// Every test and hook passes through Runnable#run; mocha runs them one at a time, so the last one
+// started is the one whose code is running (an awaited step included) until the next starts.
+if (!slot.tinyforgeRunPatched) {
+  slot.tinyforgeRunPatched = true;
+  const run = Mocha.Runnable.prototype.run;
+  Mocha.Runnable.prototype.run = function (this: Mocha.Runnable, fn: Parameters<typeof run>[0]) {
+    slot.tinyforgeCurrentRunnable = this;
+    return run.call(this, fn);
+  };
+}
 
 /** The test now running (undefined in before/after hooks). */
 export function currentTest(): Mocha.Test | undefined {
   return slot.tinyforgeCurrentTest;
+}
+
+/**
+ * The test or hook now running, or undefined while mocha loads the test files (describe time). Its
+ * skip() marks it pending: a test is skipped, a before-all hook skips its suite's tests.
+ */
+export function currentRunnable(): Mocha.Runnable | undefined {
+  return slot.tinyforgeCurrentRunnable;
 }
 
 export const mochaHooks = {

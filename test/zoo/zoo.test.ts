@@ -10,20 +10,18 @@
  * doing the same.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../../src/core/ir/graph.ts';
 import { compileFile } from '../../src/core/compile.ts';
 import { splitInputs } from '../../src/core/ops/interpreter.ts';
 import { runModel } from '../../src/lab/run/run.ts';
-import { SHARED_MODELS, sharedModelsAvailable } from '../helpers/shared.ts';
+import { sharedFile, sharedListing, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { valuesToBytes } from '../fuzz/campaign.ts';
 import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { compileForEveryTarget } from '../../src/lab/toolchain/gate.ts';
 import { xtensaToolsMissing } from '../helpers/xtensa.ts';
-
-const ZOO = join(SHARED_MODELS, 'zoo');
 
 interface ZooCase {
   name: string;
@@ -35,15 +33,14 @@ interface ZooCase {
 const WAITING: Record<string, string> = {};
 
 function zooModels(): string[] {
-  if (!existsSync(ZOO)) return [];
-  return readdirSync(ZOO)
+  return sharedListing('zoo')
     .filter((f) => f.endsWith('.tflite'))
     .map((f) => f.replace(/\.tflite$/, ''))
     .sort();
 }
 
 function zooCases(model: string): ZooCase[] {
-  const dir = join(ZOO, 'golden', model);
+  const dir = sharedFile('zoo', 'golden', model);
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: { name: string; input: string; output: string }[] };
   return index.cases.map((c) => ({ name: c.name, input: readFileSync(join(dir, c.input)), output: readFileSync(join(dir, c.output)) }));
 }
@@ -85,14 +82,10 @@ function requireBoardTools(context: Mocha.Context, target: string): void {
 describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro', function () {
   before(function () {
     sharedModelsAvailable(this);
-    if (!existsSync(ZOO)) {
-      console.warn(`  NOTICE: ${ZOO} not found: skipping the zoo models`);
-      this.skip();
-    }
   });
 
   for (const model of zooModels()) {
-    const path = join(ZOO, `${model}.tflite`);
+    const path = sharedFile('zoo', `${model}.tflite`);
     describe(model, () => {
       if (WAITING[model]) {
         it(`waits for ${WAITING[model]}`, function () {

@@ -22,7 +22,7 @@ import { type ObjectCache, pruneObjectCache } from '../../../src/lab/toolchain/o
 import { runOnHost } from '../../../src/lab/device/index.ts';
 import { rng } from '../../helpers/op_harness.ts';
 import { findRuntime } from '../../helpers/runtimes.ts';
-import { SHARED_DIR } from '../../helpers/shared.ts';
+import { sharedFile } from '../../helpers/shared.ts';
 import { fcAutoencoder } from '../../helpers/autoencoder_model.ts';
 import { writeTflite } from '../../../src/core/model/tflite/writer.ts';
 import { MUTATION_CLASSES, type MutationClass, mutate } from './mutate.ts';
@@ -84,7 +84,7 @@ export interface InputFuzzResult {
 export function seedModels(): { name: string; bytes: Uint8Array }[] {
   const seeds = [{ name: 'fc_autoencoder', bytes: writeTflite(fcAutoencoder({ widths: [32, 16, 8, 16, 32] })) }];
   for (const name of ['hello_world_int8', 'micro_speech', 'mnist_lstm_int8', 'simple_add']) {
-    const path = join(SHARED_DIR, 'models', `${name}.tflite`);
+    const path = sharedFile(`${name}.tflite`);
     if (existsSync(path)) seeds.push({ name, bytes: new Uint8Array(readFileSync(path)) });
   }
   return seeds;

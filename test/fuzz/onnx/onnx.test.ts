@@ -24,8 +24,7 @@ import { ONNX_GENERATORS, generateOnnxCase } from './generate.ts';
 import { OnnxImporterAbsent, compareOutputs, irInputs, loadOnnxGraph, runOnnxCampaign } from './campaign.ts';
 import { loadRecordedCases } from './recorded.ts';
 import { REPRO_DIR } from '../repro.ts';
-import { tinyforge } from '../../helpers/cli.ts';
-import { sharedModelPath } from '../../helpers/shared.ts';
+import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
 
 const BACKEND_TESTS = '/usr/share/libonnx-testdata/data/node';
 
@@ -251,10 +250,10 @@ describe('ONNX models: generator and writer', () => {
 describe('CLI: validate --reference onnxruntime', function () {
   this.timeout(30_000);
   it('refuses a model that is not ONNX in one line', () => {
-    const model = sharedModelPath('micro_speech');
+    const model = join(PROJECT_ROOT, 'examples', 'mnist', 'mnist_cnn_int8.tflite');
     const notOnnx = tinyforge(['validate', model, '--reference', 'onnxruntime', '--target', 'host']);
     expect(notOnnx.status).to.equal(1);
-    expect(notOnnx.stderr.trim()).to.match(/^error: --reference onnxruntime is for an ONNX model \(\.onnx\), not micro_speech\.tflite$/);
+    expect(notOnnx.stderr.trim()).to.match(/^error: --reference onnxruntime is for an ONNX model \(\.onnx\), not mnist_cnn_int8\.tflite$/);
   });
 });
 

@@ -15,7 +15,7 @@ import { type FrameCase, expectFramesAgree, expectFramesEqual, hostCOverFrames, 
 import { runTflmRef } from '../../../../test/helpers/tflm_ref.ts';
 import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
 import { sharedGraph } from '../../../../test/helpers/golden_layers.ts';
-import { SHARED_MODELS, sharedModelPath, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
+import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
 
 const MODEL = 'zoo/tflm_audio_preprocessor_int8';
 const ISAS = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
@@ -129,7 +129,7 @@ describe("micro_speech's front-end from the filter bank to the log", () => {
 
 /** Every tensor of the zoo model after each of its golden inputs, run one after the other (state carried). */
 function recordedFrames(): Map<number, Uint8Array>[] {
-  const dir = join(SHARED_MODELS, 'zoo', 'golden', 'tflm_audio_preprocessor_int8');
+  const dir = sharedFile('zoo', 'golden', 'tflm_audio_preprocessor_int8');
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: { input: string }[] };
   const inputs = index.cases.map((c) => new Uint8Array(readFileSync(join(dir, c.input))));
   return inputs.map((_, k) => {

@@ -10,7 +10,7 @@ import type { Graph } from '../../ir/graph.ts';
 import { readTflite } from '../../model/tflite/reader.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_MODELS, sharedModelPath, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
+import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
 import { fftPlan, kissFactors, realFft, unsupportedFftLength } from './fixed_fft.ts';
 
 const ISAS = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
@@ -124,7 +124,7 @@ describe('SignalRfft', () => {
     if (!sharedModelsAvailable(this)) return;
     this.timeout(120_000);
     const graph = preprocessorFront();
-    const golden = join(SHARED_MODELS, 'zoo', 'golden', 'tflm_audio_preprocessor_int8');
+    const golden = sharedFile('zoo', 'golden', 'tflm_audio_preprocessor_int8');
     const frames = [0, 1, 2, 3].map((k) => [new Uint8Array(readFileSync(join(golden, `in${k}.bin`)))]);
     expectFramesAgree(ISAS.map((isa) => ({ name: `audio front end (${isa ? JSON.stringify(isa) : 'portable'})`, graph, frames, isa })));
   });

@@ -24,7 +24,7 @@ import { compileGraph } from '../../compile.ts';
 import { loadTarget } from '../../targets/targets.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
-import { SHARED_DIR, goldenActivation, goldenCases, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
+import { sharedFile, goldenActivation, goldenCases, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
 
 /** Runs the reference kernel; returns the output and the states it leaves behind. */
 function runLstm(graph: Graph, op: Op, input: Int8Array, state = zeroState(graph, op)) {
@@ -600,7 +600,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       if (!sharedModelsAvailable(this)) return;
       const file = join(PROJECT_ROOT, 'test/fuzz/findings/3008-13560-bytes-word.tflite');
       const prepared = prepareGraph(optimizeGraph(parseTflite(readFileSync(file), file)));
-      const input = new Uint8Array(readFileSync(join(SHARED_DIR, 'models/golden/mnist_lstm_int8/in0.bin')));
+      const input = new Uint8Array(readFileSync(sharedFile('golden', 'mnist_lstm_int8', 'in0.bin')));
       expect(firstDifference(runTflmRef(file, input).outputs, interpret(prepared, [input]).outputs[0]!), 'mutant').to.equal(undefined);
     });
   });
