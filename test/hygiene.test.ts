@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HANG_GUARD_MS } from './support/hang-guard.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -28,8 +29,6 @@ const SUBJECT_RULE_SINCE = '97250c0';
 const GENERATED = /^src\/core\/model\/tflite\/generated\//;
 
 describe('hygiene: license, SPDX lines, formatting', function () {
-  this.timeout(300_000);
-
   it('ships the Apache-2.0 license that package.json names', () => {
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).to.match(/Apache License\s+Version 2\.0/);
     expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).license).to.equal('Apache-2.0');
@@ -123,5 +122,51 @@ describe('hygiene: tests reach what may be absent through one helper each', func
       .filter((f) => !ABSENCE_HELPERS.has(f))
       .filter((f) => /\benv\.CI\b|\benv\[['"]CI['"]\]/.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(found, "a user's CI sets CI=true too: use skipAbsent / requireTools").to.deep.equal([]);
+  });
+});
+
+/** A fuzzer's limit per case is a finding when it is exceeded (`npm run fuzz`), not a test's guard. */
+const CASE_LIMITS = new Set(['test/fuzz/campaign.ts', 'test/fuzz/onnx/campaign.ts']);
+/** Below this a wait is a protocol deadline of a fake under test (an ACK, a frame), chosen short on purpose. */
+const PROTOCOL_DEADLINE_MS = 10_000;
+
+describe('hygiene: no wall-clock limit a busy machine can break', function () {
+  const numberOf = (literal: string) => Number(literal.replace(/_/g, ''));
+
+  it("every test and hook runs under the hang guard: .mocharc.json's timeout, which no test lowers", () => {
+    expect(JSON.parse(readFileSync(join(ROOT, '.mocharc.json'), 'utf8')).timeout).to.equal(HANG_GUARD_MS);
+    const lowered: string[] = [];
+    for (const file of tracked(...TEST_CODE)) {
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          for (const m of line.matchAll(/\.timeout\(([0-9_]+)\)/g)) {
+            const ms = numberOf(m[1]!);
+            if (ms !== 0 && ms < HANG_GUARD_MS) lowered.push(`${file}:${i + 1}: ${line.trim()}`);
+          }
+        });
+    }
+    expect(lowered, 'a timeout below HANG_GUARD_MS (test/support/hang-guard.ts)').to.deep.equal([]);
+  });
+
+  it('every child process or board run a test waits for has the hang guard, not a tighter limit', () => {
+    const tight: string[] = [];
+    for (const file of tracked(...TEST_CODE).filter((f) => !CASE_LIMITS.has(f))) {
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          for (const m of line.matchAll(/\btimeout(?:Ms)?: ([0-9_]+)\b/g)) {
+            const ms = numberOf(m[1]!);
+            if (ms >= PROTOCOL_DEADLINE_MS && ms < HANG_GUARD_MS) tight.push(`${file}:${i + 1}: ${line.trim()}`);
+          }
+        });
+    }
+    expect(tight, 'use HANG_GUARD_MS (test/support/hang-guard.ts)').to.deep.equal([]);
+  });
+
+  it('the hang guard is at least 4x the slowest test file measured alone', () => {
+    const times = JSON.parse(readFileSync(join(ROOT, 'test/support/test-times.json'), 'utf8')) as { file: string; seconds: number }[];
+    const slowest = Math.max(...times.map((t) => t.seconds));
+    expect(HANG_GUARD_MS, `the slowest file takes ${slowest} s`).to.be.at.least(4 * slowest * 1000);
   });
 });

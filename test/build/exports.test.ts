@@ -20,6 +20,7 @@ import { loadTarget } from '../../src/core/targets/targets.ts';
 import { isCompiledSource } from '../../src/lab/toolchain/toolchain.ts';
 import { requireTools, scratchDir } from './helpers.ts';
 import { tinyforge } from '../helpers/cli.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const MNIST = resolve(import.meta.dirname, '../../examples/mnist');
 const MODEL = join(MNIST, 'mnist_cnn_int8.tflite');
@@ -49,7 +50,7 @@ const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werr
 const M4_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
 
 function run(command: string, args: string[], options: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(command, args, { input: options.input, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(command, args, { input: options.input, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: HANG_GUARD_MS });
   const log = `$ ${command} ${args.join(' ')}\n${r.stdout}${r.stderr}`;
   expect(r.status, log).to.equal(0);
   return { stdout: r.stdout, stderr: r.stderr, log };
@@ -72,7 +73,6 @@ function properties(text: string): Map<string, string> {
 }
 
 describe('exports: compile --project cmake|make|arduino|platformio|zephyr|esp-idf|pico-sdk', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   const compiled = new Map<string, CompiledModel>();
   const compileFor = (target: string) => {

@@ -17,7 +17,6 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const MODEL = join(ROOT, 'examples/mnist/mnist_cnn_int8.tflite');
 
 describe('--prefer size: link-time optimization on the MCU targets that list it', function () {
-  this.timeout(300_000);
   const scratch = scratchDir('lto');
   after(() => scratch.cleanup());
   const targets = listTargets().filter((name) => (loadTarget(name).toolchain.sizeFlags ?? []).includes('-flto'));

@@ -20,12 +20,13 @@ import { isCompiledSource } from '../../src/lab/toolchain/toolchain.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
 import { requireTools, scratchDir } from './helpers.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror'];
 const LABELS = 'silence,unknown,yes,no';
 
 function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: HANG_GUARD_MS });
   const log = `$ ${command} ${args.join(' ')}\n${r.stdout}${r.stderr}`;
   expect(r.status, log).to.equal(0);
   return { stdout: r.stdout, stderr: r.stderr, log };
@@ -42,7 +43,6 @@ function compileSourcesFor(target: string, dir: string, outDir: string, includes
 }
 
 describe('pipeline exports: compile FRONTEND MODEL --project cmake|arduino|platformio|zephyr|pico-sdk|esp-idf', function () {
-  this.timeout(180_000);
   let scratch: ReturnType<typeof scratchDir>;
   let fe: string;
   let model: string;

@@ -71,7 +71,6 @@ function symbols(elf: string): Map<string, number> {
 const inside = (regions: HardwareRegion[], start: number, bytes: number) => regions.find((r) => start >= r.origin && start + bytes <= r.origin + r.bytes);
 
 describe('build: the real boards’ harness firmware', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   const built = new Map<string, BuildResult>();
 
@@ -161,7 +160,6 @@ describe('build: the real boards’ harness firmware', function () {
 });
 
 describe('firmware: the UART divisors against the reference manuals’ formulas (host-compiled)', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   let lines: string[] = [];
   // kernel clock, baud, LPUART?

@@ -83,7 +83,6 @@ describe('build: ESP32-S3 SIMD kernels on the S3 compiler', function () {
   for (const [name, { graph }] of Object.entries(LAYERS)) {
     if (name.startsWith('depthwise')) continue;
     it(`${name}: the inner loop is ee.vld.128.ip and ee.vmulas.s8.accx.ld.ip, no model state`, function () {
-      this.timeout(60_000);
       const { mnemonics, symbols } = disassemble(name, graph);
       for (const m of ['ee.zero.accx', 'ee.vld.128.ip', 'ee.vmulas.s8.accx.ld.ip', 'ee.vmulas.s8.accx', 'rur.accx_0']) expect(mnemonics, m).to.include(m);
       expect(symbols).not.to.include('tf_s3_state');
@@ -91,7 +90,6 @@ describe('build: ESP32-S3 SIMD kernels on the S3 compiler', function () {
   }
 
   it('depthwise 5x5: per tap two ee.vld.128.ip and an ee.vmulas.s8.qacc, QACC read by its four stores, no model state', function () {
-    this.timeout(60_000);
     const { mnemonics, symbols } = disassemble('depthwise 5x5', LAYERS['depthwise 5x5'].graph);
     for (const m of [
       'ee.zero.qacc',

@@ -9,8 +9,6 @@ import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 
 describe('API: run and profile estimate ms and µJ for a real board', function () {
-  this.timeout(300_000);
-
   before(function () {
     sharedModelsAvailable(this);
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);

@@ -6,8 +6,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type CliResult, PROJECT_ROOT } from '../helpers/cli.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
-export function tinyforgeAsync(args: string[], timeoutMs = 120_000, cwd = PROJECT_ROOT): Promise<CliResult & { elapsedMs: number }> {
+export function tinyforgeAsync(args: string[], timeoutMs = HANG_GUARD_MS, cwd = PROJECT_ROOT): Promise<CliResult & { elapsedMs: number }> {
   const started = Date.now();
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'bin/tinyforge.js'), ...args], { cwd });

@@ -21,7 +21,6 @@ import type { BoardListing } from '../../src/face/cli/boards.ts';
 const n = (v: number) => v.toLocaleString('en-US');
 
 describe('CLI: boards and --board', function () {
-  this.timeout(120_000);
   const dir = mkdtempSync(join(tmpdir(), 'tf-boards-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

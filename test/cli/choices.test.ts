@@ -19,8 +19,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 describe('compile choices: flags, TINYFORGE_* defaults, banner and --json', function () {
-  this.timeout(120_000);
-
   it('a flag wins over its variable; a variable stands in for a missing flag; defaults are left out', () => {
     expect(compileChoicesOf({}, {})).to.deep.equal({});
     expect(compileChoicesOf({ entropy: true, paletteKernels: true, int4Kernels: true, deadNeurons: true }, {})).to.deep.equal({});

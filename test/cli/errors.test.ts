@@ -193,7 +193,6 @@ describe('CLI: every bad path, file, model and argument (docs/errors.md)', funct
 
   it('each case: one error line saying what is wrong, its exit status, nothing written', async function () {
     // a CLI start per case (about 80): minutes on a loaded 2-core machine
-    this.timeout(600_000);
     const before = listing(dir).sort();
     const results: { c: BadInputCase; r: CliResult }[] = [];
     const runnable = BAD_INPUT_CASES.filter((c) => {

@@ -17,7 +17,6 @@ const app = Uint8Array.from({ length: 2500 }, (_, i) => (i * 131 + 7) & 0xff);
 const bootloader = Uint8Array.from({ length: 700 }, (_, i) => (i ^ 0xc0) & 0xff);
 
 describe('cli: flash --target esp32c3 (a fake ROM loader on a pty)', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   let idfBuild: string;
   let appBin: string;

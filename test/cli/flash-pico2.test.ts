@@ -28,7 +28,6 @@ import { elfSymbols, fakePico2WithHarness, harnessImageRange, rp2350HarnessFacts
 const MODEL = 'hello_world_int8';
 
 describe('cli: flash --board pico2 (RP2350), verified by the image CRC its harness reports', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   /** the first build's folder (--keep): its ELF, UF2 and build log */
   let keep: string;

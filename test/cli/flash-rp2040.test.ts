@@ -34,7 +34,6 @@ function fakeBootselDrive(path: string, info = INFO_RP2040): { received: () => U
 }
 
 describe('cli: flash --target rp2040', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   let keep: string;
   let builtId: string;

@@ -13,7 +13,6 @@ import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { FakeBootloader, type PtyPair, startPtyPair } from '../device/stm32-fake-bootloader.ts';
 
 describe('cli: flash', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   const payload = Uint8Array.from({ length: 700 }, (_, i) => (i * 13 + 5) & 0xff);
   let bin: string;

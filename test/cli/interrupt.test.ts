@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 /** Processes whose command line mentions `text` (the private temp dir of the run). */
 function processesMentioning(text: string): string[] {
@@ -48,7 +49,7 @@ function interrupt(
         child.on('close', () => clearInterval(poll));
       }
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), HANG_GUARD_MS);
     child.on('close', (status) => {
       clearTimeout(timer);
       resolvePromise({ status, stderr, seenAtSignal });
@@ -106,7 +107,7 @@ describe('CLI: interrupted commands leave nothing behind', function () {
         cwd: PROJECT_ROOT,
         env: { ...process.env, TMPDIR: temp, TINYFORGE_TEST_INTERRUPT_ON_READ: model },
         encoding: 'utf8',
-        timeout: 120_000,
+        timeout: HANG_GUARD_MS,
       });
       expect(r.status, `exit ${r.status} ${r.signal}: ${r.stderr}`).to.equal(130);
       const lines = r.stderr.trim().split('\n');

@@ -14,7 +14,6 @@ import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 describe('CLI: --json documents and their JSON Schemas', function () {
-  this.timeout(120_000);
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), 'tinyforge-json-schemas-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -32,7 +32,6 @@ function errorOf(body: () => unknown): string {
 }
 
 describe('class labels: --labels FILE', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   const write = (name: string, text: string) => {
     const path = join(scratch.dir, name);

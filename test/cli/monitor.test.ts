@@ -21,7 +21,6 @@ const APP_LINES = ['console up', 'line two', 'three', 'after the pause', 'no end
 const RELATIVE = /^\[ *(\d+\.\d{3})\] (.*)$/;
 
 describe('cli: monitor', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   let pair: PtyPair | undefined;
   before(function () {

@@ -11,6 +11,7 @@ import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 function chromium(): string | null {
   for (const name of ['chromium', 'chromium-browser']) {
@@ -103,10 +104,10 @@ describe('CLI: profile and ports', function () {
     const browser = chromium();
     if (!browser) skipAbsent('chromium not installed', 'the HTML was checked by parsing only', this);
     const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,2400'];
-    const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 }).stdout;
+    const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: HANG_GUARD_MS }).stdout;
     if (!screenshot) return { dom, png: null };
     const shot = `${file}.png`;
-    spawnSync(browser!, [...common, `--screenshot=${shot}`, `file://${file}`], { timeout: 60_000 });
+    spawnSync(browser!, [...common, `--screenshot=${shot}`, `file://${file}`], { timeout: HANG_GUARD_MS });
     return { dom, png: PNG.sync.read(readFileSync(shot)) };
   }
 

@@ -50,7 +50,6 @@ function expectError(body: () => unknown, message: string): void {
 }
 
 describe('project file: tinyforge.json, tinyforge init, --config', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   const write = (name: string, contents: unknown) => {
     const path = join(scratch.dir, name);

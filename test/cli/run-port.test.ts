@@ -17,7 +17,6 @@ import { FakeDevice, type PtyPair, ptyPair } from '../device/protocol-fakes.ts';
 import { lastLine, tinyforgeAsync } from './async-cli.ts';
 
 describe('cli: run --port (a board already flashed with the model)', function () {
-  this.timeout(120_000);
   let scratch: ReturnType<typeof scratchDir>;
   let pair: PtyPair | undefined;
   const model = () => sharedModelPath('hello_world_int8');

@@ -12,7 +12,6 @@ import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 
 describe('cli: compile and inspect several models into one library', function () {
-  this.timeout(120_000);
   let dir: string;
   const hello = sharedModelPath('hello_world_int8');
   const speech = sharedModelPath('micro_speech');

@@ -33,7 +33,6 @@ function reluGraph(int8: boolean): Graph {
 }
 
 describe('validate --original: the int8 model against its float original', function () {
-  this.timeout(300_000);
   let scratch: ReturnType<typeof scratchDir>;
   let digits: string;
   let truth: string;

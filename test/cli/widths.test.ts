@@ -56,7 +56,6 @@ async function inTurn<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<
 }
 
 describe('CLI: every line fits 100 columns', function () {
-  this.timeout(240_000);
   const dir = mkdtempSync(join(tmpdir(), 'tf-widths-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -32,7 +32,6 @@ describe('generated C: the banner records no machine-specific path', function ()
   });
 
   it('the same model and flags from two working directories and output paths give the same bytes', function () {
-    this.timeout(120_000);
     const first = join(dir, 'first', 'deep', 'cwd');
     const second = join(dir, 'second');
     mkdirSync(first, { recursive: true });

@@ -22,6 +22,7 @@ import { withTargetBuild } from '../../src/lab/run/device-build.ts';
 import { requireTools } from '../build/helpers.ts';
 import { randomInt8, rng } from '../helpers/op_harness.ts';
 import { SMALL_MODELS } from '../helpers/small_models.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 /** The strict flags the generated C must pass on the host. */
 const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Wshadow', '-Werror'];
@@ -58,7 +59,6 @@ describe('generated C: the caller-owned arena (--arena caller)', function () {
 
   for (const { name, build } of SMALL_MODELS) {
     it(`${name}: the host harness gives the same outputs with the caller's arena as with the static one`, async function () {
-      this.timeout(120_000);
       const graph = build();
       const outputs: number[][] = [];
       for (const arena of ['static', 'caller'] as const) {
@@ -73,7 +73,6 @@ describe('generated C: the caller-owned arena (--arena caller)', function () {
   }
 
   it('init refuses a NULL, misaligned or too small arena; nothing runs before a successful init', function () {
-    this.timeout(60_000);
     const graph = SMALL_MODELS[1]!.build();
     const compiled = compileGraph(graph, `${graph.name}.tflite`, { arena: 'caller' });
     const modelDir = writeDirectoryAtomically(join(dir, 'status', 'model'), compiled.generated.files);
@@ -118,7 +117,6 @@ int main(void) {
   });
 
   it('runs bit-exact on the emulated Cortex-M4 (QEMU mps2-an386) with the arena the harness gives', async function () {
-    this.timeout(300_000);
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     const target = loadTarget('cortex-m4');
     const board = boardOf(target, 'qemu-mps2-an386')!;
@@ -127,7 +125,7 @@ int main(void) {
     const cases = [randomCase(compiled, 11), randomCase(compiled, 12)];
     const expected = cases.map((c) => concat(interpret(compiled.prepared, c).outputs));
     const run = await withTargetBuild(compiled, target, board, { profile: false, progress: () => {} }, ({ build }) =>
-      runOnBoard({ board: board.name, elf: build.elf, expectModel: compiled.generated.facts, cases: cases.map(concat), timeoutMs: 120_000 }),
+      runOnBoard({ board: board.name, elf: build.elf, expectModel: compiled.generated.facts, cases: cases.map(concat), timeoutMs: HANG_GUARD_MS }),
     );
     expect(run.cases.map((c) => Array.from(c.outputs))).to.deep.equal(expected.map((e) => Array.from(e)));
   });

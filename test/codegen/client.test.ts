@@ -26,7 +26,6 @@ function reluGraph(): Graph {
 }
 
 describe('codegen: the typed host client (compile --client)', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   before(() => (scratch = scratchDir('client')));
   after(() => scratch.cleanup());

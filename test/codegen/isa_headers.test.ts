@@ -47,8 +47,6 @@ function meanNet(): Graph {
 }
 
 describe('codegen: each model ships only its ISA family headers', function () {
-  this.timeout(300_000);
-
   it('the targets stand for the families', () => {
     const families = TARGETS.map((t) => isaFamily(loadTarget(t).isa));
     expect(new Set(families)).to.deep.equal(new Set(Object.keys(ISA_HEADERS)));

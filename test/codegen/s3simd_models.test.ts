@@ -14,6 +14,7 @@ import { withTargetBuild } from '../../src/lab/run/device-build.ts';
 import { runOnHost } from '../../src/lab/device/host.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const MODELS = ['hello_world_int8', 'micro_speech', 'person_detect', 'mnist_lstm_int8'];
 
@@ -25,7 +26,6 @@ describe('codegen: the shared models on the S3 SIMD kernels, through the functio
 
   for (const name of MODELS) {
     it(`${name}: every golden case bit-exact with TFLite Micro`, async function () {
-      this.timeout(600_000);
       const path = sharedModelPath(name);
       const compiled = compileGraph(readTflite(path), basename(path), { isa: loadTarget('esp32s3').isa });
       const families = new Set(compiled.prepared.layers.map((l) => l.variant.family));
@@ -34,20 +34,19 @@ describe('codegen: the shared models on the S3 SIMD kernels, through the functio
       const expected = Buffer.concat(cases.map((c) => c.output));
       const host = loadTarget('host');
       const got = await withTargetBuild(compiled, host, undefined, { profile: false, progress: () => {} }, async ({ build }) =>
-        runOnHost(build.elf, Buffer.concat(cases.map((c) => c.input)), { timeoutMs: 300_000 }),
+        runOnHost(build.elf, Buffer.concat(cases.map((c) => c.input)), { timeoutMs: HANG_GUARD_MS }),
       );
       expect(Buffer.from(got.outputs).equals(expected), name).to.equal(true);
     });
   }
 
   it('person_detect in row bands (the patch stage re-emits its first convolutions per band): bit-exact', async function () {
-    this.timeout(600_000);
     const path = sharedModelPath('person_detect');
     const compiled = compileGraph(readTflite(path), basename(path), { isa: loadTarget('esp32s3').isa, patch: 'auto' });
     expect(compiled.patch).to.not.equal(undefined);
     const cases = goldenCases('person_detect');
     const got = await withTargetBuild(compiled, loadTarget('host'), undefined, { profile: false, progress: () => {} }, async ({ build }) =>
-      runOnHost(build.elf, Buffer.concat(cases.map((c) => c.input)), { timeoutMs: 300_000 }),
+      runOnHost(build.elf, Buffer.concat(cases.map((c) => c.input)), { timeoutMs: HANG_GUARD_MS }),
     );
     expect(Buffer.from(got.outputs).equals(Buffer.concat(cases.map((c) => c.output)))).to.equal(true);
   });

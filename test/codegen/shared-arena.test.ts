@@ -137,7 +137,6 @@ describe('generated C: several models in one library, one shared arena', functio
 
   for (const arena of ['static', 'caller'] as const) {
     it(`${arena} arena: A, B, C, A, B, C, ... each gives its golden outputs, the SVDF state kept across the others`, function () {
-      this.timeout(240_000);
       const library: CompiledLibrary = compileFiles(MODELS, { arena });
       const golden = cases();
       const inputs = golden.map((list) => list.map((c) => c.input));
@@ -177,7 +176,6 @@ describe('generated C: several models in one library, one shared arena', functio
   }
 
   it('two stateful models: their states stacked apart, each stream as when it runs alone', function () {
-    this.timeout(240_000);
     const paths = [KEYWORD, sharedModelPath('mnist_lstm_int8')];
     const library = compileFiles(paths);
     const [keyword, lstm] = library.shared.slots;
@@ -222,7 +220,6 @@ describe('generated C: several models in one library, one shared arena', functio
   });
 
   it("CMakeLists.txt builds every model and the arena's one definition into one library", function () {
-    this.timeout(240_000);
     requireTools(this, ['cmake']);
     const library = compileFiles(MODELS);
     const source = join(dir, 'cmake-src');
@@ -237,7 +234,6 @@ describe('generated C: several models in one library, one shared arena', functio
   });
 
   it('compiles for the Cortex-M4 with its flags (-Werror) and links into one object', function () {
-    this.timeout(120_000);
     requireTools(this, ['arm-none-eabi-gcc']);
     const target = loadTarget('cortex-m4');
     const cc = findTool(target.toolchain.cc, target.toolchain.install);

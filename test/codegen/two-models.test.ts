@@ -98,7 +98,6 @@ describe('generated C: two models in one program, their files in one folder', fu
     [smallFcNet, smallMixNet],
   ] as const) {
     it(`${a().name} and ${b().name}: one folder, one program, each the outputs of its single-model build`, async function () {
-      this.timeout(180_000);
       const models = [a(), b()].map((g) => compileGraph(g, `${g.name}.tflite`));
       const cases = models.map((m, k) => caseOf(m, 40 + k));
       // each alone, through the host harness
@@ -141,7 +140,6 @@ describe('generated C: two models in one program, their files in one folder', fu
   }
 
   it('links two models for the Cortex-M4 and the RP2040 without a clash, assembly kernels included', function () {
-    this.timeout(120_000);
     requireTools(this, ['arm-none-eabi-gcc']);
     for (const name of ['cortex-m4', 'rp2040']) {
       const target = loadTarget(name);

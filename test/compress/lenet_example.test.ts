@@ -14,8 +14,6 @@ import { requireTools } from '../build/helpers.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 describe('examples/lenet: the committed float models and the JSON report', function () {
-  this.timeout(300_000);
-
   it('records the float accuracy of both committed LeNets: LeNet-300-100 on the 10,000 MNIST test digits, trained on 55,000; LeNet-5 on 2,000 of the package, trained on 8,000', () => {
     const records = JSON.parse(readFileSync(join(ROOT, 'examples/lenet/float/accuracy.json'), 'utf8')) as Record<
       string,

@@ -322,7 +322,6 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
     let graph: Graph;
 
     before(async function () {
-      this.timeout(60000);
       model = buildModel(7);
       await trainModel(model, imagesTensor(digits.train), labelsTensor(digits.train), 3);
       graph = quantizeLayersModel(model, calibration, { name: 'trained_cnn' });
@@ -359,7 +358,6 @@ describe('compress/ptq: int8 post-training quantization of tfjs models', functio
     });
 
     it('runs the same in desktop TFLite (tfjs-tflite) from the written file', async function () {
-      this.timeout(60000);
       const bytes = writeTflite(graph);
       const prepared = prepareGraph(parseTflite(bytes, 'trained_cnn.tflite'));
       for (const digit of digits.test.slice(0, 10)) {

@@ -17,6 +17,7 @@ import { runOnBoard } from '../../src/lab/device/emulator.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { LOOP_MODEL_DIR, expectRejection, fakeModelVariant, loopCase, requireTools, scratchDir } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 interface BoardCase {
   target: string;
@@ -58,7 +59,6 @@ function mapMemory(mapFile: string): Record<string, { origin: number; bytes: num
 }
 
 describe('device: the emulated Cortex-M boards', function () {
-  this.timeout(300_000);
   let scratch: ReturnType<typeof scratchDir>;
   let loopDir: string;
 
@@ -123,7 +123,7 @@ describe('device: the emulated Cortex-M boards', function () {
       expect(mapMemory(built.mapFile!)).to.deep.equal({ FLASH: target.memory!.flash, RAM: target.memory!.ram });
       // a loop of 2N instructions: two runs differ by 2 * 1,000,000 instructions, to within one tick
       const iterations = [1, 1_000_001];
-      const run = await runOnBoard({ board: b.board, elf: built.elf, cases: iterations.map(loopCase), timeoutMs: 20_000, link: 'stdio' });
+      const run = await runOnBoard({ board: b.board, elf: built.elf, cases: iterations.map(loopCase), timeoutMs: HANG_GUARD_MS, link: 'stdio' });
       expect(run.counter.device, 'the device found no running DWT and fell back to SysTick').to.equal('systick');
       expect(run.counter.kind).to.equal('instructions');
       const measured = (run.cases[1]!.ticks - run.cases[0]!.ticks) * b.perTick;

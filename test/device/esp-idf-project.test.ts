@@ -84,7 +84,6 @@ describe('project layouts: ESP-IDF project, component and harness, pico-sdk libr
 });
 
 describe('ESP-IDF project of an arena split into PSRAM', function () {
-  this.timeout(60_000);
   const byName = (files: { name: string; text: string }[]) => new Map(files.map((f) => [f.name, f.text]));
   const compileKws = (target: string, ram?: number) => {
     const { externalRam } = externalRamOptions(loadTarget(target), findBoard(target === 'esp32' ? 'esp32-devkitc-wrover' : 'esp32-s3-devkitc-1').board);

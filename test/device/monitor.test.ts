@@ -40,7 +40,6 @@ describe('monitor: lines from bytes', () => {
 });
 
 describe('monitor: an emulated board running a firmware that prints', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);

@@ -11,8 +11,6 @@ import { expectRejection, requireTools } from '../build/helpers.ts';
 import { FakeDevice, type PtyPair, ptyPair } from './protocol-fakes.ts';
 
 describe('library: openDevice', function () {
-  this.timeout(120_000);
-
   it('refuses options that name no device, and the host target', async () => {
     await expectRejection(openDevice({}), /^openDevice: give a port, an elf \(with its board\) or a model$/);
     const e = await openDevice({ model: 'm.tflite', target: 'host' }).catch((x: unknown) => x);

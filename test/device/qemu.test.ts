@@ -15,6 +15,7 @@ import {
   scratchDir,
   withEmptyPath,
 } from '../build/helpers.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const BOARD = 'qemu-mps2-an386';
 const QUICK = 5000; // ms: every run here takes well under a second
@@ -111,7 +112,7 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       // 340M iterations = 680M instructions = 17M ticks, past SysTick's 2^24 range (about 1.5 s in QEMU)
       const iterations = [1, 500_001, 340_000_001];
       const built = await build('loop', LOOP_MODEL_DIR);
-      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: 20_000 });
+      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: HANG_GUARD_MS });
       expect(result.cases[2]!.ticks).to.be.greaterThan(2 ** 24);
       within40(result.cases[0]!.ticks, result.cases[1]!.ticks, iterations[0]!, iterations[1]!);
       within40(result.cases[0]!.ticks, result.cases[2]!.ticks, iterations[0]!, iterations[2]!);

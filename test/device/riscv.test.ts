@@ -16,6 +16,7 @@ import {
   scratchDir,
 } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const BOARD = 'qemu-riscv32-virt';
 const QUICK = 10_000;
@@ -86,7 +87,7 @@ describe('device: ESP32-C3 class RISC-V on QEMU riscv32 virt', function () {
       it(`${model}: every golden case, instructions, stack and flash read back`, async function () {
         if (!sharedModelsAvailable(this)) return;
         const golden = goldenCases(model);
-        const report = await runModel(sharedModelPath(model), { target: 'esp32c3', cases: golden.map((c) => [c.input]), timeoutMs: 120_000 });
+        const report = await runModel(sharedModelPath(model), { target: 'esp32c3', cases: golden.map((c) => [c.input]), timeoutMs: HANG_GUARD_MS });
         expect(report.board).to.equal(BOARD);
         expect(report.counter).to.deep.equal({ kind: 'instructions', source: 'minstret under QEMU -icount shift=0' });
         report.cases.forEach((c, i) => {

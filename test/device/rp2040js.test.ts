@@ -20,6 +20,7 @@ import {
   scratchDir,
 } from '../build/helpers.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const BOARD = 'rp2040js';
 const QUICK = 10_000;
@@ -118,7 +119,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
     it('a known loop costs 3 cycles per iteration, exactly, also across 24-bit SysTick wraps', async () => {
       const iterations = [1, 100_001, 7_000_001];
       const built = await build('loop', LOOP_MODEL_DIR);
-      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: 30_000 });
+      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: HANG_GUARD_MS });
       const delta = (i: number) => result.cases[i]!.count - result.cases[0]!.count;
       const expected = (i: number) => CYCLES_PER_LOOP * (iterations[i]! - iterations[0]!);
       // 21M cycles cross at most two wraps of 2^24; each adds only its interrupt handler's cycles
@@ -133,7 +134,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       // a 4096-cycle period: 3M cycles cross it ~730 times
       const iterations = [1, 1_000_001];
       const built = await build('wraps', LOOP_MODEL_DIR, { extraCflags: ['-DTF_SYSTICK_RELOAD=0xFFFu'] });
-      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: 30_000 });
+      const result = await run(built.elf, { cases: iterations.map(loopCase), timeoutMs: HANG_GUARD_MS });
       const wraps = Math.ceil((CYCLES_PER_LOOP * 1_000_000) / 4096);
       const excess = result.cases[1]!.count - result.cases[0]!.count - CYCLES_PER_LOOP * 1_000_000;
       // a lost wrap would cost 4096 cycles, a doubled one add 4096: only the handlers' cycles remain
@@ -186,7 +187,7 @@ describe('device: RP2040 on rp2040js (in process)', function () {
       it(`${model}: ${caseCount} golden case(s), cycles, stack and flash read back`, async function () {
         if (!sharedModelsAvailable(this)) return;
         const golden = goldenCases(model).slice(0, caseCount);
-        const report = await runModel(sharedModelPath(model), { target: 'rp2040', cases: golden.map((c) => [c.input]), timeoutMs: 120_000 });
+        const report = await runModel(sharedModelPath(model), { target: 'rp2040', cases: golden.map((c) => [c.input]), timeoutMs: HANG_GUARD_MS });
         expect(report.board).to.equal(BOARD);
         expect(report.counter?.kind).to.equal('cycles');
         report.cases.forEach((c, i) => {

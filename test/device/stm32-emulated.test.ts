@@ -26,7 +26,6 @@ const BOARD = 'qemu-mps2-an386';
 const APP_BASE = 0x10000;
 
 describe('device/stm32: flashing an emulated board through our AN3155 loader', function () {
-  this.timeout(120_000);
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
   });

@@ -34,7 +34,6 @@ for (const targetName of TARGETS) {
 
     for (const name of MODELS) {
       it(`${name}: bit-exact with TFLite Micro, instructions counted`, async function () {
-        this.timeout(600_000);
         const cases = goldenCases(name);
         const target = loadTarget(targetName);
         // the kernels the emulated board runs (the S3's SIMD ones need the chip: boardIsa)
@@ -61,7 +60,6 @@ for (const targetName of TARGETS) {
     }
 
     it('validate counts with the plugin as run does: exact counts, the profile hooks apart', async function () {
-      this.timeout(600_000);
       const cases = goldenCases('micro_speech');
       const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa: loadTarget(targetName).isa });
       const inputs = cases.map((c) => ({ name: c.name, tensors: splitInputs(compiled.prepared, c.input, c.name) }));
@@ -78,7 +76,6 @@ for (const targetName of TARGETS) {
     });
 
     it("validate's layer search runs extra invokes: the counts fall back to CCOUNT, labelled", async function () {
-      this.timeout(600_000);
       const [c] = goldenCases('micro_speech');
       const target = loadTarget(targetName);
       const isa = boardIsa(target, boardOf(target, BOARD));
@@ -99,7 +96,6 @@ for (const targetName of TARGETS) {
     });
 
     it('micro_speech with its arena split into PSRAM (--board with PSRAM, --max-ram 4K): bit-exact with TFLite Micro', async function () {
-      this.timeout(600_000);
       const cases = goldenCases('micro_speech');
       const board = targetName === 'esp32' ? 'esp32-devkitc-wrover' : 'esp32-s3-devkitc-1';
       const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa: loadTarget(targetName).isa });

@@ -15,6 +15,7 @@ import { tinyforge } from '../helpers/cli.ts';
 import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const MODEL = () => sharedModelPath('hello_world_int8');
 const BOARD = ['--target', 'cortex-m4', '--board', 'nucleo-l4r5zi'];
@@ -113,7 +114,7 @@ describe('CLI: estimates for a real board on an emulated run', function () {
     if (!browser) return;
     const dom = spawnSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${html}`], {
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: HANG_GUARD_MS,
     }).stdout;
     expect(dom).to.not.match(/data-errors=/);
     expect(dom).to.match(/<body[^>]*data-rendered="3"/);

@@ -146,7 +146,6 @@ function instructions(dir: string, source: string, flags: string[]): Uint8Array[
 const M55 = ['-mcpu=cortex-m55', '-mfloat-abi=hard', '-mthumb'];
 
 describe('estimate: Armv8.1-M decoding (MVE, low-overhead loops), against arm-none-eabi-as', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'arm-none-eabi-objcopy', 'arm-none-eabi-objdump']);

@@ -38,7 +38,6 @@ describe('examples/onnx_cnn: the import', () => {
 });
 
 describe('examples/onnx_cnn: a PyTorch-style QDQ model against ONNX Runtime', function () {
-  this.timeout(600_000);
   let dir: string;
   let sample: string;
   const agreements = new Map<string, Agreement>();

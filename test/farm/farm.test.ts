@@ -93,7 +93,6 @@ function writtenLines(workers: Map<string, Proc>, jobId: string): string[] {
 }
 
 describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
-  this.timeout(300_000);
   let dir: string;
   let port: number;
   let url: string;

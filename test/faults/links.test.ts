@@ -18,6 +18,7 @@ import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { type CommandSummary, FirmwareCache, type LinkCommand, everyKindPlans, formatTable, plannedKinds, runCampaign } from './campaign.ts';
 import { FAULT_KINDS, type FaultKind, FaultRelay, drawPlan, Prng } from './relay.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 /**
  * Every command's sessions run at once (they mostly wait: timeouts, held-back chunks), on the
@@ -91,7 +92,7 @@ async function cliFlashSession(dir: string, bin: string, session: number): Promi
     seed,
   );
   try {
-    const r = await tinyforgeAsync(['flash', bin, '--port', links[0], '--json'], 90_000);
+    const r = await tinyforgeAsync(['flash', bin, '--port', links[0], '--json'], HANG_GUARD_MS);
     const held = Buffer.from(fake.memory.subarray(0, CLI_IMAGE.length)).equals(Buffer.from(CLI_IMAGE));
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, held, goAddress: fake.goAddress };
   } finally {
@@ -112,7 +113,6 @@ function hasTool(tool: string): boolean {
 }
 
 describe('fuzz:links: serial links that lie (a fixed slice of the campaign)', function () {
-  this.timeout(600_000);
   let firmware: FirmwareCache;
   let scratch: ReturnType<typeof scratchDir>;
   let cli: Promise<CliSession[]>;

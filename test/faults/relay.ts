@@ -12,6 +12,7 @@ import { rmSync } from 'node:fs';
 import { type PtyPair, ptyPair } from '../device/protocol-fakes.ts';
 import { SerialTransport } from '../../src/lab/device/transport/serial.ts';
 import { seededRandom } from '../../src/lab/data/dataset.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 /** The project's seeded mulberry32, drawing fault plans and positions reproducibly. */
 export class Prng {
@@ -196,7 +197,7 @@ export class FaultRelay {
 
   private async plug(): Promise<void> {
     // socat is slow to start on a loaded machine: a campaign of many sessions at once waits longer
-    const pair = await ptyPair(this.links, 20_000);
+    const pair = await ptyPair(this.links, HANG_GUARD_MS);
     if (this.stopped) {
       // a replug that was starting when the relay stopped
       pair.kill();

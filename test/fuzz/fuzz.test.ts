@@ -48,8 +48,6 @@ function summary(r: CampaignResult): string {
 }
 
 describe('fuzz: generated models, every output byte against TFLite Micro', function () {
-  this.timeout(900_000);
-
   it('every generator draws valid components from many seeds', async () => {
     const generators = await loadGenerators();
     expect(generators.length).to.be.greaterThan(5);
@@ -89,7 +87,6 @@ describe('fuzz: generated models, every output byte against TFLite Micro', funct
 });
 
 describe('fuzz reproducers: each mismatch the fuzzer found stays fixed', function () {
-  this.timeout(600_000);
   const repros = loadReproducers();
 
   it('the reproducers are readable', () => {

@@ -43,7 +43,6 @@ describe('fuzz: batched sanitized host check of accepted mutants', function () {
   };
 
   it('clears models of the same name (same symbols) in one run, each with its own outputs; the same units compile once', async function () {
-    this.timeout(300_000);
     const alone: HostMaterial[] = [];
     const { host, figures } = batch(alone);
     const a = material([16, 8, 16], 1);
@@ -63,7 +62,6 @@ describe('fuzz: batched sanitized host check of accepted mutants', function () {
   });
 
   it('sends a model whose outputs differ from its TS reference to the classic check, and clears the others', async function () {
-    this.timeout(300_000);
     const alone: HostMaterial[] = [];
     const { host } = batch(alone);
     const good = material([16, 8, 16], 1);
@@ -77,7 +75,6 @@ describe('fuzz: batched sanitized host check of accepted mutants', function () {
   });
 
   it('sends every model of a batch whose run has a sanitizer report to the classic check', async function () {
-    this.timeout(300_000);
     const alone: HostMaterial[] = [];
     const { host } = batch(alone);
     const good = material([16, 8, 16], 1);

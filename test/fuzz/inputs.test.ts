@@ -19,7 +19,6 @@ describe('fuzz: mutated models through inspect, compile and a sanitized host run
 
   it('seed 16, 200 mutants (60 host runs): no crash, hang, memory blow-up, multi-line error or accepted-but-wrong model', async function () {
     // about 30 CPU-seconds (user + sys); a loaded 2-core machine stretches the wall time several-fold
-    this.timeout(900_000);
     const result = await runInputFuzz({ seed: 16, count: 200, hostRuns: 60, timeLimitMs: 20_000 });
     const report = formatInputFuzz(result);
     expect(

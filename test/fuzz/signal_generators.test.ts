@@ -15,8 +15,6 @@ import { concatBytes, runTflmRef } from '../helpers/tflm_ref.ts';
 const SEEDS = 4;
 
 describe('fuzz: signal-library generators', function () {
-  this.timeout(120_000);
-
   it('cover the 14 ops of the signal library and a chain of three, the stateful ones marked', () => {
     expect(new Set(generators.flatMap((g) => g.ops)).size).to.equal(14);
     expect(generators).to.have.length(15);

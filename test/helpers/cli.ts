@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(PROJECT_ROOT, 'bin/tinyforge.js');
@@ -17,7 +18,7 @@ export function tinyforge(args: string[], options: { env?: NodeJS.ProcessEnv; cw
     cwd: options.cwd ?? PROJECT_ROOT,
     env: options.env ?? process.env,
     encoding: 'utf8',
-    timeout: options.timeoutMs ?? 300_000,
+    timeout: options.timeoutMs ?? HANG_GUARD_MS,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

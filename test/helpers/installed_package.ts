@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './cli.ts';
 import { distIsCurrent } from '../../scripts/dist-sources.mjs';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 export interface PackedFile {
   path: string;
@@ -57,7 +58,7 @@ export function plainNodeEnv(): NodeJS.ProcessEnv {
 }
 
 function run(command: string, args: string[], cwd: string): string {
-  const r = spawnSync(command, args, { cwd, env: plainNodeEnv(), encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(command, args, { cwd, env: plainNodeEnv(), encoding: 'utf8', timeout: HANG_GUARD_MS });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (status ${r.status}):\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }

@@ -27,6 +27,7 @@ import {
   saveAnswer,
 } from './oracle_answers.ts';
 import { findRuntime, missingRuntimeNotice, runtimePath } from './runtimes.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 export type { TflmTensorInfo } from './oracle_answers.ts';
 
@@ -202,7 +203,7 @@ export function runTflmRef(model: Uint8Array | string, input?: Uint8Array, optio
   if ('replayed' in run) return run.replayed;
   let failure: unknown;
   try {
-    execFileSync(...run.command, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    execFileSync(...run.command, { stdio: ['ignore', 'pipe', 'pipe'], timeout: HANG_GUARD_MS });
   } catch (e) {
     failure = e;
   }
@@ -215,7 +216,7 @@ export async function runTflmRefAsync(model: Uint8Array | string, input?: Uint8A
   if ('replayed' in run) return run.replayed;
   let failure: unknown;
   try {
-    await promisify(execFile)(...run.command, { timeout: 120_000, encoding: 'buffer' });
+    await promisify(execFile)(...run.command, { timeout: HANG_GUARD_MS, encoding: 'buffer' });
   } catch (e) {
     failure = e;
   }

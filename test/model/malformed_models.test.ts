@@ -163,7 +163,6 @@ const MALFORMED: Malformed[] = [
 ];
 
 describe('malformed models of the TFLite Micro fuzzing seeds: one line, or bit-exact when valid', function () {
-  this.timeout(600_000);
   let dir = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-malformed-'));

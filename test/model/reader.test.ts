@@ -418,7 +418,6 @@ describe('model/tflite reader', () => {
 
     it('gives a one-line error or a graph for randomly corrupted copies, never a crash or hang', function () {
       if (!sharedModelsAvailable(this)) return;
-      this.timeout(60000);
       const random = prng(20240611);
       let failures = 0;
       let trials = 0;

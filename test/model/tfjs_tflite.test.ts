@@ -64,8 +64,6 @@ function expectNearGolden(model: string, c: GoldenCase, output: Uint8Array): voi
 }
 
 describe('tfjs-tflite as an independent interpreter', function () {
-  this.timeout(120000);
-
   it('accepts exactly the models observed, and says why it refuses the others', async function () {
     if (!sharedModelsAvailable(this)) return;
     const accepted: string[] = [];

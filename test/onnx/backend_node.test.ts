@@ -96,7 +96,6 @@ function bytesOf(tensor: OnnxTensorProto): Uint8Array {
 }
 
 describe("ONNX's backend node tests through the pipeline", function () {
-  this.timeout(20_000);
   let dir: string;
   before(function () {
     if (!existsSync(BACKEND_TESTS)) {

@@ -41,7 +41,6 @@ function convModel(): Uint8Array {
 }
 
 describe('ONNX edges: channels last at the C API by default, as exported on request', function () {
-  this.timeout(180_000);
   let dir: string;
   let model: string;
   let inputFile: string;

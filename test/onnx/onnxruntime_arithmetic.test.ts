@@ -183,8 +183,6 @@ function feedValues(rand: () => number, count: number, feed: number): Int8Array 
 }
 
 describe('ONNX Runtime arithmetic (attrs.arithmetic onnxruntime)', function () {
-  this.timeout(60_000);
-
   describe('requant_f32.ts', () => {
     it('rounds halves to even, on both sides of zero', () => {
       expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, -2.5001].map(roundHalfEven)).to.deep.equal([0, 2, 2, -0, -2, -2, 2, -3]);

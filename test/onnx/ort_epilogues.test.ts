@@ -157,7 +157,6 @@ function program(e: Epilogue, cases: number[][], randomCount: number): string {
 }
 
 describe("ONNX Runtime's requantization as the families' epilogues", function () {
-  this.timeout(300_000);
   for (const e of EPILOGUES) {
     it(`${e.name} equals requant_f32 (edge cases, 4,000,000 random cases)`, () => {
       const rand = rng(71);

@@ -73,7 +73,6 @@ function inputCases(graph: Graph): Uint8Array[][] {
 }
 
 describe('a model of the logic, scan, gather and batch/space ops, compiled whole', function () {
-  this.timeout(600_000);
   let dir = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-logic-ops-'));

@@ -17,11 +17,12 @@ import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/
 import { requireTools } from '../build/helpers.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const LABELS = ['silence', 'unknown', 'yes', 'no'];
 
 /** Runs `node args` in the scratch project as a user would: plain Node, no loader. */
-function node(pkg: InstalledPackage, args: string[], timeoutMs = 120_000, cwd = pkg.projectDir) {
+function node(pkg: InstalledPackage, args: string[], timeoutMs = HANG_GUARD_MS, cwd = pkg.projectDir) {
   const r = spawnSync(process.execPath, args, { cwd, env: plainNodeEnv(), encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -39,7 +40,6 @@ function treeBytes(dir: string): number {
 const SMALL_INSTALL_BYTES = 60 * 1024 * 1024;
 
 describe('npm package: built, packed, installed and used with plain Node', function () {
-  this.timeout(300_000);
   let pkg: InstalledPackage;
 
   before(function () {
@@ -229,7 +229,7 @@ try { await MicroSpeechDevice.open({ model: ${JSON.stringify(sharedModelPath('he
 console.log(JSON.stringify({ runs, wrongModel }));
 `,
     );
-    const r = node(pkg, [script], 240_000);
+    const r = node(pkg, [script]);
     expect(r.status, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout) as {
       runs: { name: string; int8: Classified; float: Classified }[];
@@ -266,7 +266,7 @@ console.log(JSON.stringify({ runs, wrongModel }));
       const r = spawnSync(
         'npm',
         ['install', join(pkg.projectDir, pkg.pack.filename), '--omit=optional', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
-        { cwd: userDir, env: plainNodeEnv(), encoding: 'utf8', timeout: 300_000 },
+        { cwd: userDir, env: plainNodeEnv(), encoding: 'utf8', timeout: HANG_GUARD_MS },
       );
       if (r.status !== 0) throw new Error(`npm install --omit=optional failed (status ${r.status}):\n${r.stderr}${r.stdout}`);
       bin = join(userDir, 'node_modules/tinyforge/bin/tinyforge.js');

@@ -47,7 +47,6 @@ describe('pass: constant outputs are copied from flash', () => {
   });
 
   it('the compiled model gives the constants beside the computed output (host C)', async function () {
-    this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-const-out-'));
     try {
       const path = join(dir, 'const_out.tflite');

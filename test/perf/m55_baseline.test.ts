@@ -37,7 +37,6 @@ describe('the recorded TFLite Micro + CMSIS-NN figures of the Cortex-M55', () =>
   it('are what tflm-cmsis-m55/run gives now (hello_world_int8)', function () {
     if (!sharedModelsAvailable(this)) return;
     if (!requireRuntime('tflm-cmsis-m55', 'the recorded M55 figures are not re-measured', this)) return;
-    this.timeout(60_000);
     const dir = sharedFile('golden', 'hello_world_int8');
     const said = execFileSync(runtimePath('tflm-cmsis-m55'), [sharedModelPath('hello_world_int8'), join(dir, 'in0.bin')], { encoding: 'utf8' });
     const out = JSON.parse(said) as { outputs_hex: string; invoke_instructions: number; arena_used_bytes: number };

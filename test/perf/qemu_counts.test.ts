@@ -18,6 +18,7 @@ import { runOnBoard } from '../../src/lab/device/index.ts';
 import { buildPlugin, invokeWindow, pluginWrapper } from '../../bench/plugin.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 function haveTools(): boolean {
   try {
@@ -31,8 +32,6 @@ function haveTools(): boolean {
 }
 
 describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4', function () {
-  this.timeout(300_000);
-
   it('micro_speech: bit-exact, plugin count = SysTick x 40 within 120', async function () {
     if (!sharedModelsAvailable(this)) return;
     if (!haveTools()) skipAbsent('qemu-system-arm, arm-none-eabi-gcc or gcc missing', 'skipping', this);
@@ -57,7 +56,7 @@ describe('instruction counts on QEMU (plugin) and DSP variants on the Cortex-M4'
       process.env.PATH = `${pluginWrapper(work, 'qemu-system-arm')}:${savedPath}`;
       process.env.TF_BENCH_PLUGIN = [plugin, `start=0x${start.toString(16)}`, ...stops.map((s) => `stop=0x${s.toString(16)}`), `out=${counts}`].join(',');
       const golden = goldenCases('micro_speech')[0]!;
-      const run = await runOnBoard({ board: 'qemu-mps2-an386', elf: build.elf, cases: [golden.input], timeoutMs: 120_000 });
+      const run = await runOnBoard({ board: 'qemu-mps2-an386', elf: build.elf, cases: [golden.input], timeoutMs: HANG_GUARD_MS });
       expect(Buffer.from(run.cases[0]!.outputs).equals(Buffer.from(golden.output))).to.equal(true);
       expect(existsSync(counts)).to.equal(true);
       const windows = readFileSync(counts, 'utf8').trim().split('\n').map(Number);

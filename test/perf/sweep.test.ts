@@ -77,7 +77,6 @@ describe('perf sweep grid', () => {
   });
 
   it('every full-grid model prepares for the M4 with the MACs the grid planned', function () {
-    this.timeout(300_000);
     for (const l of sweepGrid().layers) {
       const compiled = compileGraph(layerGraph(l).graph, l.shape, { isa: ISAS[0] });
       expect(compiled.prepared.layers[0]!.macs, `${l.op} ${l.shape}`).to.equal(sizeOf(l).macs);

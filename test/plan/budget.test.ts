@@ -110,7 +110,6 @@ describe('memory budgets (--max-ram, --max-flash)', () => {
     });
 
     it('the model fitted to the frugal arena is bit-exact', async function () {
-      this.timeout(300_000);
       const graph = small();
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa, budget: { ram: frugalArena(DSP) } });
       expect(compiled.budget!.moves.length).to.be.greaterThan(0);

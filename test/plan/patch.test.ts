@@ -107,7 +107,6 @@ function inputCases(graph: Graph, seed: number): Uint8Array[][] {
 }
 
 describe('row-band patch stages (plan/patch.ts)', function () {
-  this.timeout(600_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-patch-'));

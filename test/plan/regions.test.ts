@@ -25,7 +25,6 @@ const XTENSA = loadTarget('esp32s3').isa;
 const model = () => kwsDsCnn({ channels: 32, blocks: 2 });
 
 describe('arena over internal SRAM and PSRAM', function () {
-  this.timeout(120_000);
   const whole = compileGraph(model(), 'kws.tflite', { isa: XTENSA });
 
   it('boards give their regions a kind and an access cost; PSRAM only where the module has it', () => {

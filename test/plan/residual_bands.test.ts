@@ -101,7 +101,6 @@ function inputCases(graph: Graph, seed: number): Uint8Array[][] {
 const bandsOf = (block: Block, seed: number) => randomInt(rng(seed * 7), 1, block.h);
 
 describe('residual ADDs in row-band stages (plan/patch.ts fusableAdd)', function () {
-  this.timeout(300_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-residual-'));

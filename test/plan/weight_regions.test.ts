@@ -30,7 +30,6 @@ const model = () => kwsDsCnn({ channels: 32, blocks: 2 });
 const COSTS = { flashAccessCost: 24, ramAccessCost: 1 };
 
 describe('weights in internal RAM', function () {
-  this.timeout(120_000);
   const whole = compileGraph(model(), 'kws.tflite', { isa: XTENSA });
   const tableBytes = whole.generated.layerConstBytes;
   // every layer with tables read more than once per byte per inference, most-read first

@@ -9,11 +9,12 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
 
 const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 
 function script(path: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(TSX, [join(PROJECT_ROOT, path), ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(TSX, [join(PROJECT_ROOT, path), ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: HANG_GUARD_MS });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,7 +42,6 @@ const SCRIPTS: { name: string; path: string; bad: [string[], RegExp][] }[] = [
 ];
 
 describe('campaign scripts: --help and bad options', function () {
-  this.timeout(120_000);
   for (const { name, path, bad } of SCRIPTS) {
     it(`${name}: --help prints the usage and exits 0; an unknown option or a bad value is one error line, exit 2`, () => {
       const help = script(path, ['--help']);

@@ -14,7 +14,6 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 describe('scripts/test.mjs: shards, then the failed files alone', function () {
-  this.timeout(120_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-runner-'));

@@ -14,7 +14,6 @@ import { sharedModelPath, sharedModelsAvailable } from '../../helpers/shared.ts'
 import { lastLine, tinyforgeAsync } from '../../cli/async-cli.ts';
 
 describe('cli: flash --probe (a fake CMSIS-DAP probe on TCP)', function () {
-  this.timeout(60_000);
   let scratch: ReturnType<typeof scratchDir>;
   let bin: string;
   const payload = Uint8Array.from({ length: 3000 }, (_, i) => (i * 37 + 11) & 0xff);

@@ -17,6 +17,7 @@ import { swdChipOf } from '../../../src/lab/device/swd/chips.ts';
 import { scratchDir } from '../../build/helpers.ts';
 import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
 import { writeFakeOpenOcd } from './fake-openocd.ts';
+import { HANG_GUARD_MS } from '../../support/hang-guard.ts';
 
 /** Whether a process runs (a zombie does not: here PID 1 may not reap orphans). */
 const alive = (pid: number) => {
@@ -33,7 +34,6 @@ const alive = (pid: number) => {
 };
 
 describe('device/swd: flashing through OpenOCD (a fake openocd)', function () {
-  this.timeout(30_000);
   let scratch: ReturnType<typeof scratchDir>;
   let fake: string;
   let elf: string;
@@ -60,7 +60,7 @@ describe('device/swd: flashing through OpenOCD (a fake openocd)', function () {
     probe: { kind: 'openocd' },
     board: 'nucleo-l4r5zi',
     command: fake,
-    timeoutMs: 10_000,
+    timeoutMs: HANG_GUARD_MS,
   });
 
   async function failure(options: OpenOcdOptions): Promise<string> {

@@ -57,8 +57,6 @@ async function failure(work: () => Promise<unknown>): Promise<TinyforgeError> {
 }
 
 describe('device/swd: flashing through a CMSIS-DAP probe (fake probe on TCP)', function () {
-  this.timeout(20_000);
-
   it('aligns an image into programming units, padding with erased bytes', () => {
     const image = makeImage('a.bin', [
       { address: 0x1001, data: Uint8Array.of(1, 2) },

@@ -161,7 +161,6 @@ describe('ONNX models: generator and writer', () => {
 
   it('generated models load and run in ONNX Runtime, with scales that use the integer range', async function () {
     await requireOrt(this);
-    this.timeout(30_000);
     const seen = new Set<string>();
     let saturated = 0;
     let values = 0;
@@ -248,7 +247,6 @@ describe('ONNX models: generator and writer', () => {
 });
 
 describe('CLI: validate --reference onnxruntime', function () {
-  this.timeout(30_000);
   it('refuses a model that is not ONNX in one line', () => {
     const model = join(PROJECT_ROOT, 'examples', 'mnist', 'mnist_cnn_int8.tflite');
     const notOnnx = tinyforge(['validate', model, '--reference', 'onnxruntime', '--target', 'host']);
@@ -258,8 +256,6 @@ describe('CLI: validate --reference onnxruntime', function () {
 });
 
 describe('ONNX models: tinyforge against ONNX Runtime', function () {
-  this.timeout(60_000);
-
   it("every recorded model and ONNX reproducer, through tinyforge's TS reference, is within 1 LSB of ORT's answers", function () {
     // the fuzzer's reproducers (the same format) stay fixed too
     const reproducers = join(REPRO_DIR, 'onnx');

@@ -671,8 +671,6 @@ function cases(): Case[] {
 // ---- the tests ----
 
 describe('ONNX QOperator models rewritten into QDQ form', function () {
-  this.timeout(60_000);
-
   before(async () => {
     try {
       ort = await import('onnxruntime-web');

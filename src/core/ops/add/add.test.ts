@@ -431,7 +431,6 @@ int main(void) {
     });
 
     it('the emitted C (portable and Armv6-M) matches the reference kernel on those pairs', function () {
-      this.timeout(120000);
       const cases = pairCases().map((c) => ({ def: add, ...c }));
       expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
     });

@@ -50,7 +50,6 @@ describe('BATCH_MATMUL accumulators: bounded, or wrapping as in TFLite Micro', (
   });
 
   it('the C (ASan+UBSan, no recovery) equals the reference on wrapping and fitting layers', function () {
-    this.timeout(300_000);
     const cases = [wideMatmul(40_000, 127), wideMatmul(40_000, -128, 127), wideMatmul(70_000, -128, 100, true), wideMatmul(33_025, 127)];
     expect(cases.map((c) => (batchMatmul.prepare(c.graph, c.op) as BatchMatMulParams).accWraps)).to.deep.equal([true, true, true, false]);
     expectCMatchesReference(cases.map((c) => ({ def: batchMatmul, ...c })));

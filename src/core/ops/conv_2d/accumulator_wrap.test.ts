@@ -56,7 +56,6 @@ function expectWraps(def: OpDef, c: { graph: ReturnType<typeof singleOpGraph>['g
 
 describe('CONV_2D and DEPTHWISE_CONV_2D accumulators that pass 2^31 wrap as in TFLite Micro', () => {
   it('a 1x1 (pointwise, folded) and a 3x3 conv over 70,000 and 66,600 taps, and a 258x258 depthwise window: the C equals the reference', function () {
-    this.timeout(300_000);
     const convs = [wideConv(1, 1, 70_000, -128), wideConv(3, 3, 7400, -128), wideConv(3, 3, 7400, 100)];
     const dws = [wideDepthwise(258, 258, -128), wideDepthwise(258, 258, 127)];
     for (const c of convs) expectWraps(conv, c, true);

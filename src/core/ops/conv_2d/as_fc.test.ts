@@ -63,7 +63,6 @@ describe('CONV_2D with one pixel over the whole input: the FULLY_CONNECTED kerne
 
   for (const [family, isa] of Object.entries(ISAS)) {
     it(`${family}: random layers take the FC kernel and match the reference byte for byte`, function () {
-      this.timeout(240000);
       const rand = rng(1307 + family.length);
       const cases = Array.from({ length: 30 }, () => fullWindowCase(rand, isa));
       for (const c of cases) expect(selectVariant(conv, conv.prepare(c.graph, c.op), isa).name).to.equal(`${family} fc`);

@@ -224,7 +224,6 @@ describe('CONV_2D', () => {
 
   describe('emitted C matches the reference kernel byte for byte', () => {
     it('random configurations (SAME/VALID, strides, dilation, groups, per-channel, bias, activations)', function () {
-      this.timeout(60000);
       const rand = rng(2024);
       const cases: CCase[] = [];
       while (cases.length < 30) {
@@ -276,7 +275,6 @@ describe('CONV_2D', () => {
     });
 
     it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
-      this.timeout(120000);
       const cases = sweep(2025, 50);
       expectCMatchesReference([
         ...cases,
@@ -296,7 +294,6 @@ describe('CONV_2D', () => {
 
     it('person_detect: emitted C of the first, a wide and the logits layer', function () {
       if (!sharedModelsAvailable(this)) return;
-      this.timeout(60000);
       const layers = layersOfKind('person_detect', 'CONV_2D');
       const { runs, mismatches } = goldenCMismatches(conv, 'person_detect', [layers[0]!, layers[11]!, layers[13]!], [0, 3]);
       expect(runs).to.equal(6);

@@ -165,7 +165,6 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
   });
 
   it('random layers (kernels 1..7, odd channels, strides, dilation, padding, one to several chunks) match the reference', function () {
-    this.timeout(240000);
     const rand = rng(7013);
     const cases: CCase[] = [];
     let chunked = 0;
@@ -187,7 +186,6 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
   });
 
   it('second-channel sums at the extraction bound in every chunk match the reference', function () {
-    this.timeout(240000);
     const rand = rng(7014);
     const cases: CCase[] = [];
     for (const shape of [0, 1, 2] as const) {
@@ -200,7 +198,6 @@ describe('CONV_2D DSP kernel, two channels in one halfword (host C twin)', () =>
   });
 
   it('1x1 layers of 16..63 values share the pairs instance only in a model that carries it (one kernel in the code), bit-exact', function () {
-    this.timeout(240000);
     const rand = rng(9021);
     const cases: CCase[] = [];
     for (let i = 0; i < 12; i++) {

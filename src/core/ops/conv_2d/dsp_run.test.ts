@@ -87,7 +87,6 @@ function modelText(graph: Graph, isa: NonNullable<Parameters<typeof compileGraph
 
 describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
   it('random layers take the run where it applies (FAST and WIDE, saturated and clamped) and match the reference on the host twin', function () {
-    this.timeout(240000);
     const cases: CCase[] = [];
     const runs = new Set<string>();
     const quads = new Set<string>();
@@ -138,7 +137,6 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         if (dir) rmSync(dir, { recursive: true, force: true });
       });
       it('random 1x1 layers through the assembly run are bit-exact', async function () {
-        this.timeout(240000);
         const graph = runModel(8301 + Object.keys(BOARDS).indexOf(board), 16);
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
@@ -148,7 +146,6 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 9 });
       });
       it('random 1x1 layers of whole channel quads through the quad run are bit-exact', async function () {
-        this.timeout(240000);
         const graph = runModel(8401 + Object.keys(BOARDS).indexOf(board), 16, 'quads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
@@ -159,7 +156,6 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 10 });
       });
       it('random lone-pixel heads through the quad run over padded channels are bit-exact', async function () {
-        this.timeout(240000);
         const graph = runModel(8501 + Object.keys(BOARDS).indexOf(board), 12, 'heads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;

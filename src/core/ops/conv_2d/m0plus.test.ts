@@ -111,7 +111,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('matches the reference kernel byte for byte (random 1x1 layers, biases, zero points, per-channel scales)', function () {
-    this.timeout(120000);
     const rand = rng(133);
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
     const cases: CCase[] = [];
@@ -151,7 +150,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('packed loop: extreme products, odd pixel counts, one pixel, wide layers, tiny and huge scales, and its fallbacks', function () {
-    this.timeout(120000);
     const rand = rng(71);
     const layers: Layer[] = [
       { pixels: [1, 3, 3], inC: 2, outC: 2, extremes: true }, // one chunk, 9 pixels (odd)
@@ -172,7 +170,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('im2col: random kernels 1-7, strides 1-3, dilations 1-2, SAME and VALID, odd channels, one input channel', function () {
-    this.timeout(120000);
     const rand = rng(2026);
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
     const cases: CCase[] = [];
@@ -233,7 +230,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('left shifts (an effective scale of 1 to 128 on some channels): the packed loops C twin (tf_m0_requant_wide), on random layers', function () {
-    this.timeout(120000);
     const rand = rng(2027);
     const cases: CCase[] = [];
     for (let n = 0; n < 30; n++) {
@@ -278,7 +274,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('any requantization: left shifts 1..30 mixed per channel with right shifts 0..31, wide accumulators, zero points (random layers)', function () {
-    this.timeout(240000);
     const rand = rng(2028);
     const cases: CCase[] = [];
     const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6'];
@@ -352,7 +347,6 @@ describe('CONV_2D, Armv6-M variant (Cortex-M0/M0+)', () => {
   });
 
   it('the requantization without a 64-bit multiply equals tf_mbqm on random and edge accumulators', function () {
-    this.timeout(120000);
     // every shift 0..-30, multipliers at the ends of [2^30, 2^31) and 0, accumulators to +-(2^30 - 1),
     // zero points at the ends; v compared before the clamp (an open range)
     const program = `

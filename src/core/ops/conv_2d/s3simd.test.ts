@@ -31,13 +31,11 @@ describe('CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructi
   });
 
   it('matches the reference kernel byte for byte (random 1x1 layers: depths around 16, zero points, per-channel scales)', function () {
-    this.timeout(120000);
     const rand = rng(4301);
     expectS3BitExact(Array.from({ length: 30 }, () => onS3(randomPointwise(conv, rand))));
   });
 
   it('matches the reference kernel byte for byte (random k x k layers: kernels 1-7, strides, dilation, padding, groups)', function () {
-    this.timeout(300000);
     const rand = rng(4303);
     const cases: CCase[] = [];
     while (cases.length < 40) {

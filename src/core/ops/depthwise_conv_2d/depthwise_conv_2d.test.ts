@@ -172,7 +172,6 @@ describe('DEPTHWISE_CONV_2D', () => {
 
   describe('emitted C matches the reference kernel byte for byte', () => {
     it('random configurations (multipliers 1-3, SAME/VALID, strides, dilation, per-tensor and per-channel)', function () {
-      this.timeout(60000);
       const rand = rng(77);
       const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
       const cases: CCase[] = [];
@@ -278,7 +277,6 @@ describe('DEPTHWISE_CONV_2D', () => {
     });
 
     it('the emitted C (portable, DSP twin, Armv6-M) matches the reference kernel on them', function () {
-      this.timeout(120000);
       const cases = sweep(78, 50, true);
       expectCMatchesReference([
         ...cases,
@@ -291,7 +289,6 @@ describe('DEPTHWISE_CONV_2D', () => {
   describe('real models: every DEPTHWISE_CONV_2D layer against TFLite Micro recordings', () => {
     it('micro_speech: 1 layer x 4 golden cases (reference kernel and C)', function () {
       if (!sharedModelsAvailable(this)) return;
-      this.timeout(60000);
       const ref = goldenReferenceMismatches(depthwise, 'micro_speech');
       expect(ref.runs).to.equal(4);
       expect(ref.mismatches).to.deep.equal([]);
@@ -308,7 +305,6 @@ describe('DEPTHWISE_CONV_2D', () => {
 
     it('person_detect: emitted C of the multiplier-8 input layer and two stride-2 layers', function () {
       if (!sharedModelsAvailable(this)) return;
-      this.timeout(60000);
       const layers = layersOfKind('person_detect', 'DEPTHWISE_CONV_2D');
       const { runs, mismatches } = goldenCMismatches(depthwise, 'person_detect', [layers[0]!, layers[2]!, layers[12]!], [0, 3]);
       expect(runs).to.equal(6);

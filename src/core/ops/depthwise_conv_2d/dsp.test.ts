@@ -10,7 +10,6 @@ import { type CCase, evaluateOp, firstDifference, randomInt, rng, runCasesInC } 
 
 describe('DEPTHWISE_CONV_2D, Arm DSP variant (host C twins)', () => {
   it('runs every depth multiplier and channel count (no portable fallback) and matches the reference byte for byte', function () {
-    this.timeout(120000);
     const cases = depthwiseSweep(404, 60, { dsp: true });
     let fewChannels = 0;
     let leftShiftedLanes = 0;
@@ -42,7 +41,6 @@ describe('DEPTHWISE_CONV_2D, Arm DSP variant (host C twins)', () => {
  */
 describe('DEPTHWISE_CONV_2D, Arm DSP three-channel 3x3 kernel (host C twins)', () => {
   it('reads 3-channel pixels in place and matches the reference byte for byte', function () {
-    this.timeout(120000);
     const rand = rng(77);
     const cases: CCase[] = [];
     while (cases.length < 40) {

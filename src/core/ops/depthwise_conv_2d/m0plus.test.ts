@@ -79,7 +79,6 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   });
 
   it('matches the reference kernel byte for byte (random shapes, paddings, strides, dilations, zero points)', function () {
-    this.timeout(120000);
     const rand = rng(2040);
     const cases: CCase[] = [];
     while (cases.length < 40) {
@@ -103,7 +102,6 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   });
 
   it('runs every depth multiplier and channel count (no portable fallback) and matches the reference byte for byte', function () {
-    this.timeout(120000);
     const cases = depthwiseSweep(2041, 60, ARMV6M);
     for (const c of cases) {
       const p = depthwise.prepare(c.graph, c.op);
@@ -153,7 +151,6 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   });
 
   it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {
-    this.timeout(120000);
     const rand = rng(2042);
     const cases: CCase[] = [];
     const fits: boolean[] = [];
@@ -195,7 +192,6 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
   });
 
   it('one input channel, out_c 1..15 (the CONV_2D packed loop) and multiples of 4, and every loop with per-channel left shifts 1..30 mixed with right shifts (random layers)', function () {
-    this.timeout(240000);
     const rand = rng(2043);
     const cases: CCase[] = [];
     let refused = 0;

@@ -81,7 +81,6 @@ function edgesModel(): Graph {
 
 describe(`DEPTHWISE_CONV_2D MVE variant on the emulated board ${BOARD}`, function () {
   // a firmware build and run each, slow on a loaded machine
-  this.timeout(300_000);
   let dir: string;
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);

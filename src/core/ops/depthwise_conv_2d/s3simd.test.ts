@@ -31,7 +31,6 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
   });
 
   it('matches the reference kernel byte for byte (random layers: channels 1-17, kernels up to 7x19, strides, dilations, paddings, per-channel scales)', function () {
-    this.timeout(300000);
     const rand = rng(4321);
     const cases: CCase[] = [];
     while (cases.length < 40) {
@@ -45,7 +44,6 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
   });
 
   it('matches the reference kernel byte for byte (wide layers: 24 to 72 channels, dilated 3x3, 5x5, stride 2, per-channel scales, extreme weights)', function () {
-    this.timeout(300000);
     const rand = rng(4323);
     const shapes: { c: number; k: number; stride: number; dilation: number; padding: 'SAME' | 'VALID'; extreme?: boolean }[] = [
       { c: 32, k: 3, stride: 1, dilation: 2, padding: 'SAME' },

@@ -41,7 +41,6 @@ describe('FULLY_CONNECTED accumulators that pass 2^31 wrap as in TFLite Micro', 
   });
 
   it('the C (UBSan, no recovery) equals the reference on every target family, folded and with a weight zero point', function () {
-    this.timeout(300_000);
     const cases = [wideRow(100_000, -128), wideRow(100_000, -100, { bias: 5_000_000 }), wideRow(70_000, -128, { wZp: 3, bias: -7 })];
     for (const c of cases) expect((fc.prepare(c.graph, c.op) as FullyConnectedParams).accWraps).to.equal(true);
     const isas: (KernelIsa | undefined)[] = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];

@@ -91,7 +91,6 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
   });
 
   it('the C twin is bit-exact with the reference: 256..4096 inputs, batches, extremes', function () {
-    this.timeout(300000);
     const rand = rng(83);
     const cases: CCase[] = [];
     const variants: string[] = [];

@@ -146,7 +146,6 @@ describe('FULLY_CONNECTED', () => {
 
   describe('emitted C matches the reference kernel byte for byte', () => {
     it('random configurations (batches, per-tensor with and without a weight zero point, per-channel, bias, activations)', function () {
-      this.timeout(60000);
       const rand = rng(5);
       const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
       const cases: CCase[] = [];
@@ -177,7 +176,6 @@ describe('FULLY_CONNECTED', () => {
 
   describe('Armv6-M variant (RP2040): emitted C (C twins of the assembly) matches the reference byte for byte', () => {
     it('blocks of 8 and 4 rows and 1-3 left over, one input feature, per-channel, large biases, gains above 1', function () {
-      this.timeout(60000);
       const rand = rng(2040);
       const activations: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
       const cases: CCase[] = [];
@@ -272,13 +270,11 @@ describe('FULLY_CONNECTED', () => {
     });
 
     it('the emitted C (portable, Armv6-M) matches the reference kernel on them', function () {
-      this.timeout(120000);
       const cases = sweep(6, 60, true);
       expectCMatchesReference([...cases, ...cases.map((c) => ({ ...c, isa: { dsp: false, armv6m: true } }))]);
     });
 
     it("layers with a weight zero point run every family's kernel exactly: weights with the offset folded in, or per-batch corrected starts", function () {
-      this.timeout(300000);
       // every layer has a weight zero point; half the layers' weights leave room for it in int8 (folded
       // at compile time), the rest span the whole range (the per-batch correction); input offsets
       // reach both ends, large biases and left shifts (tiny output scales) test the bounds
@@ -322,7 +318,6 @@ describe('FULLY_CONNECTED', () => {
     ] as const) {
       it(`${model}: ${layers} layer(s) x 4 golden cases (reference kernel and C)`, function () {
         if (!sharedModelsAvailable(this)) return;
-        this.timeout(60000);
         const ref = goldenReferenceMismatches(fc, model);
         expect(ref.runs).to.equal(layers * 4);
         expect(ref.mismatches).to.deep.equal([]);

@@ -25,7 +25,6 @@ describe('FULLY_CONNECTED, RV32IMC variant (ESP32-C3)', () => {
   });
 
   it('matches the reference kernel byte for byte (random batches, widths, zero points, scales)', function () {
-    this.timeout(120000);
     const rand = rng(3203);
     expectRv32BitExact(Array.from({ length: 30 }, () => randomFc(fc, rand)));
   });

@@ -6,7 +6,6 @@ import { expectS3BitExact, onS3 } from '../../../../test/helpers/s3simd_cases.ts
 
 describe('FULLY_CONNECTED, ESP32-S3 SIMD variant (functional model of the ee.* instructions)', () => {
   it('matches the reference kernel byte for byte (random layers: 1-70 features, batches, zero points, per-channel scales)', function () {
-    this.timeout(120000);
     const rand = rng(4305);
     expectS3BitExact(Array.from({ length: 40 }, () => onS3(randomFc(fc, rand))));
   });

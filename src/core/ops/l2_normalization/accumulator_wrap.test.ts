@@ -28,7 +28,6 @@ describe('L2_NORMALIZATION sums of squares: bounded, or wrapping as in TFLite Mi
   });
 
   it('the C (ASan+UBSan, no recovery) equals the reference: wrapping negative, wrapping positive, mixed, and fitting rows', function () {
-    this.timeout(300_000);
     const cases = [
       wideRow(40_000, () => 127),
       wideRow(70_000, () => -128, 127),

@@ -44,7 +44,6 @@ describe('MEAN int8 word kernels: taken within their int32 bound only', () => {
   });
 
   it('all-extreme data on the word kernels (ASan+UBSan, no recovery) equals the reference', function () {
-    this.timeout(300_000);
     const cases = [
       { ...spatial(70_000), inputs: [new Int8Array(280_000).fill(-128)] },
       { ...whole(300_001), inputs: [new Int8Array(300_001).fill(127)] },
@@ -53,7 +52,6 @@ describe('MEAN int8 word kernels: taken within their int32 bound only', () => {
   });
 
   it('8,421,505 values of -128 (zero point 127): the sum passes -2^31 and wraps; the portable C, summing in uint32_t, equals the wrapping reference', function () {
-    this.timeout(300_000);
     // the fewest values whose sum leaves int32: 8,421,505 x -255 = -2,147,483,775
     const n = 8_421_505;
     const c = whole(n);

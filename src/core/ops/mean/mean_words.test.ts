@@ -73,7 +73,6 @@ function runReduction(rand: () => number): { in: number[]; axes: number[]; keepD
 describe('MEAN word variants', () => {
   for (const [family, isa] of FAMILIES) {
     it(`${family}: the runs variant equals the reference on random channel and whole-tensor means`, function () {
-      this.timeout(240000);
       const rand = rng(family.length * 7919);
       const cases: CCase[] = [];
       while (cases.length < 50) {
@@ -99,7 +98,6 @@ describe('MEAN word variants', () => {
 
   for (const [family, isa] of FAMILIES) {
     it(`${family}: equals the reference on random spatial means and random reductions`, function () {
-      this.timeout(240000);
       const { cases, words } = randomCases(family.length * 104729, isa, 60);
       expect(words, 'cases on the word variant').to.be.greaterThan(30);
       expectCMatchesReference(cases);

@@ -44,7 +44,6 @@ describe('SignalIrfft', () => {
   });
 
   it('equals TFLite Micro and its C equals the reference: int16 and int32, lengths 64..1024 and radices 3, 5 (every kernel family)', function () {
-    this.timeout(300_000);
     const shapes: ['int16' | 'int32', number, number, number][] = [
       ['int16', 512, 0, 1],
       ['int16', 64, 0, 2],

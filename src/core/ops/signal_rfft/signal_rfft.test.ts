@@ -70,7 +70,6 @@ describe('SignalRfft', () => {
   });
 
   it('equals TFLite Micro and its C equals the reference: int16, lengths 64..1024 and radices 3, 5 (every kernel family)', function () {
-    this.timeout(300_000);
     const shapes: [number, number, number][] = [
       [512, 480, 1],
       [512, 512, 2],
@@ -97,7 +96,6 @@ describe('SignalRfft', () => {
   });
 
   it('equals TFLite Micro and its C equals the reference: int32 (every kernel family)', function () {
-    this.timeout(300_000);
     const shapes: [number, number, number][] = [
       [512, 480, 1],
       [64, 64, 2],
@@ -112,7 +110,6 @@ describe('SignalRfft', () => {
   });
 
   it('equals TFLite Micro and its C equals the reference on the shortest lengths (one or two stages), every kernel family', function () {
-    this.timeout(300_000);
     // every family (the case index picks it) on each length and width
     const cases = [4, 8, 16, 32, 20, 36].flatMap((n, k) =>
       (['int16', 'int32'] as const).flatMap((w, j) => [0, 1, 2, 3].map((isa) => rfftCase(isa, w, n, n - (k % 2), 1, 800 + 8 * k + 4 * j + isa))),
@@ -122,7 +119,6 @@ describe('SignalRfft', () => {
 
   it("the audio preprocessor's front end on the zoo's golden inputs equals TFLite Micro, in C on every kernel family", function () {
     if (!sharedModelsAvailable(this)) return;
-    this.timeout(120_000);
     const graph = preprocessorFront();
     const golden = sharedFile('zoo', 'golden', 'tflm_audio_preprocessor_int8');
     const frames = [0, 1, 2, 3].map((k) => [new Uint8Array(readFileSync(join(golden, `in${k}.bin`)))]);

@@ -58,7 +58,6 @@ function randomCases(seed: number, isa: KernelIsa, want: number, variant = 'exp 
 describe('SOFTMAX exp-table variants', () => {
   for (const [family, isa] of FAMILIES) {
     it(`${family}: equals the reference on random layers, quantizations, betas and rows`, function () {
-      this.timeout(240000);
       expectCMatchesReference(randomCases(family.length * 7919, isa, 40));
     });
   }
@@ -73,13 +72,11 @@ describe('SOFTMAX exp-table variants', () => {
   });
 
   it('armv6m rows (32-bit-product exp and reciprocal): equals the reference on random small layers', function () {
-    this.timeout(240000);
     expectCMatchesReference(randomCases(4242, FAMILIES[1]![1], 40, 'armv6m rows'));
   });
 
   for (const [family, isa] of [FAMILIES[0]!, FAMILIES[2]!]) {
     it(`${family} rows (softmax_fast.h exp and reciprocal): equals the reference on random small layers`, function () {
-      this.timeout(240000);
       expectCMatchesReference(randomCases(family.length * 31337, isa, 40, `${family} rows`));
     });
   }

@@ -52,7 +52,6 @@ describe('TRANSPOSE_CONV accumulators that pass 2^31 wrap as in TFLite Micro', (
   });
 
   it('the C (ASan+UBSan, no recovery) equals the reference on wrapping layers (stride 1 and 2) and a fitting one', function () {
-    this.timeout(300_000);
     const wraps = [wideTranspose(17_000, -128), wideTranspose(17_000, 100), wideTranspose(4_300, -128, 4, 2)];
     for (const c of wraps) expect((transposeConv.prepare(c.graph, c.op) as TransposeConvParams).accWraps).to.equal(true);
     expectCMatchesReference([...wraps, wideTranspose(16, -128, 3, 2)].map((c) => ({ def: transposeConv, ...c })));

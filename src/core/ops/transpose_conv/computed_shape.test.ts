@@ -91,7 +91,6 @@ function inputCases(graph: Graph, seed: number): Uint8Array[][] {
 const MODELS = (['int8', 'int16'] as const).flatMap((a, k) => SOURCES.map((s, j) => layerModel(a, s, 100 + 10 * k + j)));
 
 describe('TRANSPOSE_CONV with a computed output shape (TFLite Micro reads the output tensor)', function () {
-  this.timeout(600_000);
   let dir = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-tconv-shape-'));

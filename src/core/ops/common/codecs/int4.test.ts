@@ -21,7 +21,6 @@ describe('int4 weights (packed two a byte, decoded in registers)', () => {
   });
 
   it('every family runs the int4 kernel, bit-exact with the reference, on generated layers (one compile)', function () {
-    this.timeout(600_000);
     const cases: CCase[] = [];
     FAMILY_ISAS.forEach(({ isa }, f) => KINDS.forEach((kind, k) => cases.push(...int4Cases(kind, 1000 + 10 * f + k, PER_KIND, isa))));
     let int4Layers = 0;

@@ -54,7 +54,6 @@ const BOARDS: { target: string; board: string; tools: string[] }[] = [
 
 for (const { target, board, tools } of BOARDS) {
   describe(`16x8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED variants on the emulated ${target} (${board})`, function () {
-    this.timeout(120000);
     let dir = '';
     before(function () {
       requireTools(this, tools);

@@ -60,7 +60,6 @@ const BOARDS: { target: string; board: string; tools: string[] }[] = [
 
 for (const { target, board, tools } of BOARDS) {
   describe(`16x8 ADD / SUB / MUL / pool / SOFTMAX / MEAN family kernels on the emulated ${target} (${board})`, function () {
-    this.timeout(120000);
     let dir = '';
     before(function () {
       requireTools(this, tools);

@@ -137,7 +137,6 @@ function binaryModel(seed: number): Graph {
 }
 
 describe(`MVE pool and element-wise kernels on the emulated ${BOARD}`, function () {
-  this.timeout(300_000);
   let dir: string;
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);

@@ -138,7 +138,6 @@ describe('AVERAGE_POOL_2D and MAX_POOL_2D word variants (pool_words.h)', () => {
   ] as const) {
     for (const [family, isa] of Object.entries(ISAS)) {
       it(`${kind}, ${family}: random layers match the reference byte for byte`, function () {
-        this.timeout(240000);
         const rand = rng(kind.length * 31 + family.length);
         const cases = Array.from({ length: 40 }, () => randomPoolCase(rand, def, kind, isa, family));
         let chosen = 0;

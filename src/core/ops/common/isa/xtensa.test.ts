@@ -36,19 +36,16 @@ describe('Xtensa variants (ESP32, ESP32-S3) on the host', () => {
   });
 
   it('FULLY_CONNECTED matches the reference byte for byte (random batches, depths, zero points, scales)', function () {
-    this.timeout(120000);
     const rand = rng(4301);
     expectXtensaBitExact(Array.from({ length: 30 }, () => randomFc(fc, rand)));
   });
 
   it('1x1 CONV_2D matches the reference byte for byte (pixel rows, per-channel scales)', function () {
-    this.timeout(120000);
     const rand = rng(4302);
     expectXtensaBitExact(Array.from({ length: 30 }, () => randomPointwise(conv, rand)));
   });
 
   it('k x k CONV_2D (im2col) matches the reference byte for byte (kernels 1-7, strides, dilation, padding)', function () {
-    this.timeout(300000);
     const rand = rng(4303);
     const cases: CCase[] = [];
     while (cases.length < 40) {
@@ -59,7 +56,6 @@ describe('Xtensa variants (ESP32, ESP32-S3) on the host', () => {
   });
 
   it('DEPTHWISE_CONV_2D (the channel-group C, its own requantization) matches the reference byte for byte', function () {
-    this.timeout(300000);
     const rand = rng(4305);
     const cases: CCase[] = [];
     while (cases.length < 30) {
@@ -70,7 +66,6 @@ describe('Xtensa variants (ESP32, ESP32-S3) on the host', () => {
   });
 
   it('3x3 DEPTHWISE_CONV_2D at multiplier 1 (the MAC16 row kernel) matches the reference byte for byte', function () {
-    this.timeout(300000);
     const rand = rng(4306);
     const cases = Array.from({ length: 30 }, () => randomDepthwise3x3(depthwise, rand));
     for (const c of cases) expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), ESP32).name).to.equal('xtensa 3x3');

@@ -76,7 +76,6 @@ for (const targetName of ['esp32', 'esp32s3']) {
 
     for (const [k, s] of SWEEPS.entries()) {
       it(`${s.note}: bit-exact with the reference`, async function () {
-        this.timeout(600_000);
         const graph = sideBySide(`${s.name}_${targetName}`, s.graphs());
         // the emulated board's ISA: QEMU has no ee.* instructions, so on esp32s3 it runs the `xtensa` family too
         const target = loadTarget(targetName);

@@ -36,7 +36,6 @@ function conv16(inC: number, input: number, dtype: 'int32' | 'int64') {
 
 describe('16x8 accumulators: bounds said, int32 ones wrapping where TFLite Micro wraps', () => {
   it('CONV_2D with an int32 bias: 600 x 128 x 32768 + 7 = 2,516,582,407 sums in uint32_t; the C (ASan+UBSan, no recovery) equals the reference', function () {
-    this.timeout(120_000);
     const wraps = conv16(600, -32768, 'int32');
     expect(emitLayerC(conv, wraps)).to.match(/<= 2516582407, past 2\^31: summed in uint32_t/);
     const fits = conv16(511, -32768, 'int32');
