@@ -15,6 +15,7 @@ import { findCompiler } from '../../src/lab/toolchain/compilers.ts';
 import { writeDirectoryAtomically } from '../../src/lab/output.ts';
 import { randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
 import { scratchDir } from './helpers.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 const rand = rng(4311);
 const window = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' as const };
@@ -57,8 +58,7 @@ describe('build: ESP32-S3 SIMD kernels on the S3 compiler', function () {
       compiler = undefined;
     }
     if (!compiler || compiler.fallback !== null) {
-      console.warn('  NOTICE: xtensa-esp32s3-elf-gcc not found: skipping the S3 SIMD disassembly checks');
-      this.skip();
+      skipAbsent('xtensa-esp32s3-elf-gcc not found', 'skipping the S3 SIMD disassembly checks', this, false);
     }
     scratch = scratchDir('s3simd');
   });

@@ -61,8 +61,7 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
     for (const target of ['esp32', 'esp32s3']) {
       const compiler = findCompiler(loadTarget(target));
       if (compiler.fallback !== null) {
-        console.warn(`  NOTICE: xtensa-${target}-elf-gcc not found (PATH, $TINYFORGE_TFLM_TOOLS/xtensa-esp/bin, ESP-IDF): skipping`);
-        this.skip();
+        skipAbsent(`xtensa-${target}-elf-gcc not found (PATH, $TINYFORGE_TFLM_TOOLS/xtensa-esp/bin, ESP-IDF)`, 'skipping', this, false);
       }
       const result = await compileCheck({ target, modelDir: FAKE_MODEL_DIR, outDir: join(scratch.dir, `own-${target}`) });
       expect(result).to.include({ compiler: `xtensa-${target}-elf-gcc`, fallback: null });

@@ -15,6 +15,7 @@ import { withDeviceBuild } from '../../src/lab/run/device-build.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { requireTools } from '../build/helpers.ts';
 import { xtensaToolsMissing } from '../helpers/xtensa.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 /** Every emulated board (QEMU over a pty, or in process such as rp2040js), with its target. */
 function emulatedBoards(): { target: TargetDescriptor; board: BoardDescriptor }[] {
@@ -40,10 +41,7 @@ describe('device protocol: real models on every emulated board, over its serial 
     for (const [model, caseCount] of MODELS) {
       it(`${board.name} (${target.name}): ${model}`, async function () {
         const missing = target.firmware === 'xtensa' ? xtensaToolsMissing(target.name) : null;
-        if (missing) {
-          console.warn(`  NOTICE: ${missing}: skipping ${board.name} (${target.name})`);
-          this.skip();
-        }
+        if (missing) skipAbsent(missing, `skipping ${board.name} (${target.name})`, this, false);
         const graph = loadGraph(sharedModelPath(model));
         const golden = goldenCases(model).slice(0, caseCount);
         const ram = target.memory!.ram.bytes;

@@ -15,6 +15,7 @@ import { runModel } from '../../src/lab/run/run.ts';
 import { validateModel } from '../../src/lab/run/validate.ts';
 import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { XTENSA_BOARD as BOARD, xtensaToolsMissing } from '../helpers/xtensa.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 const MODELS = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add', 'mnist_lstm_int8'];
 const TARGETS = ['esp32', 'esp32s3'];
@@ -26,10 +27,7 @@ for (const targetName of TARGETS) {
     before(function () {
       sharedModelsAvailable(this);
       const missing = xtensaToolsMissing(targetName);
-      if (missing) {
-        console.warn(`  NOTICE: ${missing}: skipping the ${targetName} runs`);
-        this.skip();
-      }
+      if (missing) skipAbsent(missing, `skipping the ${targetName} runs`, this, false);
     });
 
     for (const name of MODELS) {

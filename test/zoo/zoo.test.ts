@@ -22,6 +22,7 @@ import { valuesToBytes } from '../fuzz/campaign.ts';
 import { runTflmRef, tflmRefAvailable } from '../helpers/tflm_ref.ts';
 import { compileForEveryTarget } from '../../src/lab/toolchain/gate.ts';
 import { xtensaToolsMissing } from '../helpers/xtensa.ts';
+import { skipAbsent } from '../helpers/absent.ts';
 
 interface ZooCase {
   name: string;
@@ -70,10 +71,7 @@ const FAMILY_BOARDS: { target: string; family: string }[] = [
 function requireBoardTools(context: Mocha.Context, target: string): void {
   if (target.startsWith('esp32') && target !== 'esp32c3') {
     const missing = xtensaToolsMissing(target);
-    if (missing) {
-      console.warn(`  NOTICE: ${missing}: skipping the ${target} run`);
-      context.skip();
-    }
+    if (missing) skipAbsent(missing, `skipping the ${target} run`, context, false);
     return;
   }
   requireTools(context, target === 'esp32c3' ? ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] : ['arm-none-eabi-gcc', 'qemu-system-arm']);

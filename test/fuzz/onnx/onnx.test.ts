@@ -25,6 +25,7 @@ import { OnnxImporterAbsent, compareOutputs, irInputs, loadOnnxGraph, runOnnxCam
 import { loadRecordedCases } from './recorded.ts';
 import { REPRO_DIR } from '../repro.ts';
 import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
+import { skipAbsent } from '../../helpers/absent.ts';
 
 const BACKEND_TESTS = '/usr/share/libonnx-testdata/data/node';
 
@@ -213,10 +214,7 @@ describe('ONNX models: generator and writer', () => {
 
   it("ONNX's backend node tests of the quantized ops run in the reference with their own answers", async function () {
     await requireOrt(this);
-    if (!existsSync(BACKEND_TESTS)) {
-      console.warn(`  NOTICE: ${BACKEND_TESTS} not found (apt install libonnx-testdata): skipped`);
-      this.skip();
-    }
+    if (!existsSync(BACKEND_TESTS)) skipAbsent(`${BACKEND_TESTS} not found (apt install libonnx-testdata)`, 'skipped', this);
     const names = [
       'test_qlinearconv',
       'test_qlinearmatmul_2D',

@@ -21,6 +21,7 @@ import { rng } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { xtensaToolsMissing } from '../../../../../test/helpers/xtensa.ts';
 import { randomDepthwise3x3 } from '../../../../../test/helpers/xtensa_cases.ts';
+import { skipAbsent } from '../../../../../test/helpers/absent.ts';
 
 /** Single-op graphs side by side in one graph: every op on its own input, every output a model output. */
 function sideBySide(name: string, graphs: Graph[]): Graph {
@@ -64,10 +65,7 @@ for (const targetName of ['esp32', 'esp32s3']) {
     let dir: string;
     before(function () {
       const missing = xtensaToolsMissing(targetName);
-      if (missing) {
-        console.warn(`  NOTICE: ${missing}: skipping the ${targetName} kernel sweeps`);
-        this.skip();
-      }
+      if (missing) skipAbsent(missing, `skipping the ${targetName} kernel sweeps`, this, false);
       dir = mkdtempSync(join(tmpdir(), `tinyforge-${targetName}-`));
     });
     after(() => {
