@@ -117,6 +117,23 @@ describe('hygiene: tests reach what may be absent through one helper each', func
     expect(found, 'use sharedFile / sharedModelPath / goldenCases of test/helpers/shared.ts').to.deep.equal([]);
   });
 
+  it('no test file finds the reference runtimes except through test/helpers/runtimes.ts, which skips where they are absent', () => {
+    const found: string[] = [];
+    for (const file of tracked(...TEST_CODE).filter((f) => f !== 'test/helpers/runtimes.ts' && f !== 'test/hygiene.test.ts')) {
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+          if (
+            /['"`/]tflm-tools\b|tflm-cmsis-m\d+\/run\b|['"`/]tflm-ref['"`]\s*\)/.test(line) &&
+            !/requireRuntime|findRuntime|runtimePath|missingRuntimeNotice/.test(line)
+          )
+            found.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(found, 'use requireRuntime / findRuntime / runtimePath of test/helpers/runtimes.ts').to.deep.equal([]);
+  });
+
   it('no test file decides by CI=true whether an absence fails: test/helpers/absent.ts does, by TINYFORGE_CI', () => {
     const found = tracked(...TEST_CODE)
       .filter((f) => !ABSENCE_HELPERS.has(f))
