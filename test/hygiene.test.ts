@@ -125,7 +125,7 @@ describe('hygiene: tests reach what may be absent through one helper each', func
         .forEach((line, i) => {
           if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
           if (
-            /['"`/]tflm-tools\b|tflm-cmsis-m\d+\/run\b|['"`/]tflm-ref['"`]\s*\)/.test(line) &&
+            /['"`/]tflm-tools\b|['"`/]tflm-cmsis-m\d+\/run\b|['"`/]tflm-ref['"`]\s*\)/.test(line) &&
             !/requireRuntime|findRuntime|runtimePath|missingRuntimeNotice/.test(line)
           )
             found.push(`${file}:${i + 1}: ${line.trim()}`);
