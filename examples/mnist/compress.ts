@@ -21,96 +21,31 @@
  * arena, perInference}], `floatAccuracy` (the float model it started from), `hostInt8Accuracy`,
  * `deviceAccuracy`, `deviceMatchesHost`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
-import { saveLayersModelFile } from '../../src/lab/model_files.ts';
-import { npyBytes } from '../../src/lab/data/npy.ts';
-import { writeZip } from '../../src/lab/data/zip.ts';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { CompressReport } from '../../src/compress/pipeline.ts';
 import { formatCompressReport } from '../../src/face/report/compress.ts';
-import { type Digit, PIXELS, imagesTensor, labelsTensor, loadDigits } from './dataset.ts';
-import { buildModel, trainModel } from './model.ts';
+import { FLOAT_MODEL, ROOT, SEED, TEST_PER_DIGIT, WORK, exampleDigits, tinyforge, trainFloatModel, writeDigitFiles } from './files.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const FLOAT_MODEL = join(import.meta.dirname, 'float', 'model.json');
-const WORK = join(ROOT, '.tinyforge-cache', 'mnist');
-const TRAIN_PER_DIGIT = 300;
-const TEST_PER_DIGIT = 50;
 const DEVICE_DIGITS = 200;
-const SEED = 42;
-const FLOAT_EPOCHS = 10;
-const FLOAT_LEARNING_RATE = 0.003;
 
 const json = process.argv.includes('--json');
 /** progress and logs go to stderr; stdout carries the report (or the JSON line) */
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function npz(digits: Digit[]): Uint8Array {
-  const x = new Float32Array(digits.length * PIXELS);
-  digits.forEach((d, i) => x.set(d.pixels, i * PIXELS));
-  return writeZip(
-    new Map([
-      ['x.npy', npyBytes(x, [digits.length, 28, 28, 1])],
-      [
-        'y.npy',
-        npyBytes(
-          Int32Array.from(digits, (d) => d.label),
-          [digits.length],
-        ),
-      ],
-    ]),
-  );
-}
-
-async function trainFloatModel(train: Digit[]): Promise<void> {
-  log(`training the float model on ${train.length} digits (tfjs, wasm backend) ...`);
-  await useTrainingBackend();
-  const model = buildModel(SEED);
-  const started = Date.now();
-  await trainModel(
-    model,
-    imagesTensor(train),
-    labelsTensor(train),
-    FLOAT_EPOCHS,
-    (epoch, loss, accuracy) => {
-      log(`  epoch ${epoch + 1}/${FLOAT_EPOCHS}: loss ${loss.toFixed(4)}, training accuracy ${(accuracy * 100).toFixed(2)}%`);
-    },
-    FLOAT_LEARNING_RATE,
-  );
-  await saveLayersModelFile(model, FLOAT_MODEL);
-  log(`saved ${relative(ROOT, FLOAT_MODEL)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-}
-
-/** Runs the real CLI, passing its stderr through; returns its stdout. */
-function tinyforge(args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'tinyforge.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`tinyforge ${args[0]} exited with ${code}`))));
-  });
-}
-
 async function main(): Promise<void> {
-  const { train, test } = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
-  if (!existsSync(FLOAT_MODEL)) await trainFloatModel(train);
+  const split = exampleDigits();
+  if (!existsSync(FLOAT_MODEL)) await trainFloatModel(split.train, log);
   else log(`using ${relative(ROOT, FLOAT_MODEL)} (delete it to train again)`);
-  mkdirSync(WORK, { recursive: true });
-  writeFileSync(join(WORK, 'train.npz'), npz(train));
-  writeFileSync(join(WORK, 'test.npz'), npz(test));
+  const data = writeDigitFiles(split);
   const output = join(WORK, 'mnist_cnn_compressed_int8.tflite');
   const stdout = await tinyforge([
     'compress',
     relative(ROOT, FLOAT_MODEL),
     '--data',
-    join(WORK, 'train.npz'),
+    data.train,
     '--eval',
-    join(WORK, 'test.npz'),
+    data.test,
     '--target',
     'cortex-m4',
     '--structured',

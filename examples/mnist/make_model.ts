@@ -1,40 +1,42 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Makes the shipped example model: trains a small float CNN on MNIST digits with tfjs, quantizes it
- * to int8 with tinyforge's post-training quantizer, checks it with tinyforge's reference
- * interpreter, and writes
- *   mnist_cnn_int8.tflite  the int8 model (written by tinyforge's own .tflite writer)
- *   digits.bin             a few test digits, int8-quantized for the model input, 784 bytes each
+ * Makes the shipped example model as a user would: `tinyforge quantize` with its default options on
+ * the shipped float model (float/model.json, trained by files.ts's trainFloatModel when it is
+ * absent), calibrated on the example's training digits, then `tinyforge validate --original` on the
+ * 500 held-out digits on the host. Writes
+ *   mnist_cnn_int8.tflite  the int8 model, as `tinyforge quantize` writes it
+ *   digits.bin             the first held-out digits, int8-quantized for the model input, 784 bytes each
  *   labels.json            their labels, and the figures of this run
  *
  *   npx tsx examples/mnist/make_model.ts
  *
- * Deterministic: a fixed data split, seeded weight initialisers and no shuffling inside fit, so the
- * same machine makes the same model every time (tfjs's cpu backend is single-threaded).
+ * Deterministic: the data split is seeded and quantization has no randomness, so the same float
+ * model gives the same bytes every time.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { quantizeInput, quantizeLayersModel } from '../../src/compress/ptq.ts';
-import { registerFastTrainingKernels } from '../../src/compress/tfjs_kernels.ts';
-import { writeTflite } from '../../src/core/model/tflite/writer.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { quantizeInput } from '../../src/compress/ptq.ts';
 import { parseTflite } from '../../src/core/model/tflite/reader.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import type { Graph } from '../../src/core/ir/graph.ts';
-import { TinyforgeError } from '../../src/core/errors.ts';
-import { type Digit, IMAGE_SIZE, imagesTensor, labelsTensor, loadDigits } from './dataset.ts';
-import { buildModel, trainModel } from './model.ts';
+import { IMAGE_SIZE } from './dataset.ts';
+import {
+  FLOAT_EPOCHS,
+  FLOAT_MODEL,
+  ROOT,
+  SHIPPED_MODEL,
+  exampleDigits,
+  quantizeArgs,
+  tinyforge,
+  trainFloatModel,
+  validateArgs,
+  writeDigitFiles,
+} from './files.ts';
 
-const OUT_DIR = import.meta.dirname;
-const MODEL_FILE = 'mnist_cnn_int8.tflite';
-const TRAIN_PER_DIGIT = 300;
-/** the test digits: accuracy is measured on all of them, the first few are shipped */
-const TEST_PER_DIGIT = 50;
-const CALIBRATION_SAMPLES = 300;
+const MODEL_FILE = basename(SHIPPED_MODEL);
 const SHIPPED_DIGITS = 8;
-const EPOCHS = 4;
-const SEED = 42;
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
 
 function argmax(values: ArrayLike<number>): number {
   let best = 0;
@@ -42,83 +44,71 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-function floatPredictions(model: tf.LayersModel, digits: Digit[]): number[] {
-  return Array.from(tf.tidy(() => (model.predict(imagesTensor(digits)) as tf.Tensor).argMax(1).dataSync()));
-}
-
-function accuracy(predicted: number[], digits: Digit[]): number {
-  return digits.filter((d, i) => predicted[i] === d.label).length / digits.length;
-}
-
-/** The int8 graph's top-1 class for each digit, under tinyforge's reference interpreter. */
-function int8Predictions(graph: Graph, digits: Digit[]): number[] {
-  const prepared = prepareGraph(graph);
-  return digits.map((d) => {
-    const out = interpret(prepared, [quantizeInput(graph, d.pixels)]).outputs[0]!;
-    return argmax(new Int8Array(out.buffer, out.byteOffset, out.length));
-  });
-}
+const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
 async function main(): Promise<void> {
-  await tf.setBackend('cpu');
-  registerFastTrainingKernels();
-  const { train, test } = loadDigits(TRAIN_PER_DIGIT, TEST_PER_DIGIT, SEED);
+  const split = exampleDigits();
+  if (!existsSync(FLOAT_MODEL)) await trainFloatModel(split.train, log);
+  else log(`using ${relative(ROOT, FLOAT_MODEL)} (delete it to train again)`);
+  const data = writeDigitFiles(split);
+  const quantize = quantizeArgs(data, SHIPPED_MODEL);
+  const validate = validateArgs(SHIPPED_MODEL, data.test);
 
-  const model = buildModel(SEED);
-  const xs = imagesTensor(train);
-  const started = Date.now();
-  await trainModel(model, xs, labelsTensor(train), EPOCHS, (epoch, loss, accuracy) => {
-    console.log(`epoch ${epoch + 1}/${EPOCHS}: loss ${loss.toFixed(4)}, accuracy ${accuracy.toFixed(4)}`);
-  });
-  const trainSeconds = (Date.now() - started) / 1000;
-  console.log(`trained on ${train.length} digits in ${trainSeconds.toFixed(1)} s`);
+  log(`tinyforge ${quantize.join(' ')}`);
+  const quantized = lastLine(await tinyforge(quantize)) as { float: { value: number }; int8: { value: number } };
+  log(`tinyforge ${validate.join(' ')}`);
+  const validated = lastLine(await tinyforge(validate)) as {
+    inputs: number;
+    bitExact: { matched: number; total: number };
+    outputs: { cosine: number }[];
+    classes: { accuracy: { compiled: number; original: number }; agreement: number };
+  };
+  const { classes } = validated;
 
-  const calibration = tf.tidy(() => tf.slice(xs, 0, CALIBRATION_SAMPLES));
-  const graph = quantizeLayersModel(model, calibration, { name: 'mnist_cnn_int8' });
-  const bytes = writeTflite(graph);
-  writeFileSync(join(OUT_DIR, MODEL_FILE), bytes);
-  // what is measured below is the file as written, read back
+  const bytes = new Uint8Array(readFileSync(SHIPPED_MODEL));
   const written = parseTflite(bytes, MODEL_FILE);
+  const prepared = prepareGraph(written);
+  const shipped = split.test.slice(0, SHIPPED_DIGITS).map((d) => ({ label: d.label, input: quantizeInput(written, d.pixels) }));
+  const int8Predictions = shipped.map(({ input }) => {
+    const out = interpret(prepared, [input]).outputs[0]!;
+    return argmax(new Int8Array(out.buffer, out.byteOffset, out.length));
+  });
+  writeFileSync(join(import.meta.dirname, 'digits.bin'), Buffer.concat(shipped.map((d) => d.input)));
 
-  const floatPredicted = floatPredictions(model, test);
-  const predicted = int8Predictions(written, test);
-  const floatAcc = accuracy(floatPredicted, test);
-  const int8Acc = accuracy(predicted, test);
-  const agreement = predicted.filter((p, i) => p === floatPredicted[i]).length / test.length;
-  console.log(`float accuracy: ${percent(floatAcc)} on ${test.length} test digits`);
-  console.log(`int8 accuracy:  ${percent(int8Acc)} (tinyforge reference interpreter); int8 and float agree on ${percent(agreement)}`);
-
-  const shipped = test.slice(0, SHIPPED_DIGITS);
-  writeFileSync(join(OUT_DIR, 'digits.bin'), Buffer.concat(shipped.map((d) => quantizeInput(written, d.pixels))));
+  const round = (v: number) => Number(v.toFixed(4));
   const summary = JSON.stringify(
     {
       model: MODEL_FILE,
       digits: 'digits.bin',
       bytesPerDigit: IMAGE_SIZE * IMAGE_SIZE,
       labels: shipped.map((d) => d.label),
-      int8Predictions: predicted.slice(0, SHIPPED_DIGITS),
-      testDigits: test.length,
-      floatAccuracy: Number(floatAcc.toFixed(4)),
-      int8Accuracy: Number(int8Acc.toFixed(4)),
-      int8FloatAgreement: Number(agreement.toFixed(4)),
-      trainDigits: train.length,
-      epochs: EPOCHS,
+      int8Predictions,
+      testDigits: validated.inputs,
+      floatAccuracy: round(classes.accuracy.original),
+      int8Accuracy: round(classes.accuracy.compiled),
+      int8FloatAgreement: round(classes.agreement),
+      cosine: round(validated.outputs[0]!.cosine),
+      trainDigits: split.train.length,
+      epochs: FLOAT_EPOCHS,
     },
     null,
     2,
   ).replace(/\[[\d,\s]+\]/g, (list) => list.replace(/\s+/g, '').replace(/,/g, ', '));
-  writeFileSync(join(OUT_DIR, 'labels.json'), `${summary}\n`);
-  console.log(`wrote ${MODEL_FILE} (${bytes.length} bytes), digits.bin (${shipped.length} digits), labels.json`);
-}
+  writeFileSync(join(import.meta.dirname, 'labels.json'), `${summary}\n`);
 
-function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(2)}%`;
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  log(`quantize: float ${pct(quantized.float.value)}, int8 ${pct(quantized.int8.value)} on ${split.test.length} held-out digits`);
+  log(
+    `validate --original (host): int8 ${pct(classes.accuracy.compiled)}, float ${pct(classes.accuracy.original)}, ` +
+      `top-1 agreement ${pct(classes.agreement)}, cosine ${validated.outputs[0]!.cosine.toFixed(4)}, ` +
+      `${validated.bitExact.matched}/${validated.bitExact.total} bit-exact with the host reference`,
+  );
+  log(`wrote ${MODEL_FILE} (${bytes.length} bytes), digits.bin (${shipped.length} digits), labels.json`);
 }
 
 try {
   await main();
 } catch (e) {
-  if (!(e instanceof TinyforgeError)) throw e;
-  console.error(`error: ${e.message}`);
+  log(`error: ${(e as Error).message.split('\n')[0]}`);
   process.exit(1);
 }

@@ -2,7 +2,7 @@
 /**
  * The example's float architecture: Conv2D(8, 3x3, stride 2) -> DepthwiseConv2D(3x3) ->
  * Conv2D(16, 1x1) -> AveragePooling2D(2) -> Flatten -> Dense(10, softmax), ReLU after each
- * convolution. Every layer lowers to an op tinyforge compiles (about 61,000 MACs per digit).
+ * convolution. Every layer lowers to an op tinyforge compiles (about 64,000 MACs per digit).
  * Weight initialisers are seeded so that training is repeatable.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -32,8 +32,8 @@ export function buildModel(seed: number): tf.Sequential {
 }
 
 /**
- * Trains with Adam on the current backend (cpu for make_model.ts, wasm for compress.ts), without
- * shuffling inside fit (the data come pre-shuffled).
+ * Trains with Adam on the current backend (wasm for the example's float model, cpu in
+ * test/compress/ptq.test.ts), without shuffling inside fit (the data come pre-shuffled).
  */
 export async function trainModel(
   model: tf.LayersModel,
