@@ -14,8 +14,6 @@ import { tinyforge } from '../helpers/cli.ts';
 
 /** the most int8 may lose against float on the held-out digits, in accuracy (half a point) */
 const MAX_LOSS = 0.005;
-/** each command takes seconds (quantize about 3 s, validate on the host about 6 s); room for a busy machine */
-const COMMAND_MS = 600_000;
 
 interface Summary {
   testDigits: number;
@@ -28,7 +26,6 @@ interface Summary {
 const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 describe('examples/mnist: the shipped int8 model is the default quantization of the shipped float model', function () {
-  this.timeout(3 * COMMAND_MS);
   let scratch: ReturnType<typeof scratchDir>;
   let data: { train: string; test: string };
   const summary = JSON.parse(readFileSync(join(SHIPPED_MODEL, '..', 'labels.json'), 'utf8')) as Summary;
@@ -44,7 +41,7 @@ describe('examples/mnist: the shipped int8 model is the default quantization of 
 
   it('tinyforge quantize with its default options makes the same bytes, within half a point of float', () => {
     const output = join(scratch.dir, 'mnist_cnn_int8.tflite');
-    const r = tinyforge(quantizeArgs(data, output), { timeoutMs: COMMAND_MS });
+    const r = tinyforge(quantizeArgs(data, output));
     expect(r.status, r.stderr).to.equal(0);
     const figures = lastLine(r.stdout);
     expect(figures.ranges).to.equal('minmax');
@@ -58,7 +55,7 @@ describe('examples/mnist: the shipped int8 model is the default quantization of 
 
   it('validate --original on the 500 held-out digits (host): int8 within half a point of float, as labels.json records', function () {
     requireTools(this, ['gcc']);
-    const r = tinyforge(validateArgs(SHIPPED_MODEL, data.test), { timeoutMs: COMMAND_MS });
+    const r = tinyforge(validateArgs(SHIPPED_MODEL, data.test));
     expect(r.status, r.stderr).to.equal(0);
     const j = lastLine(r.stdout);
     expect(j).to.include({ inputs: 500, target: 'host' });
