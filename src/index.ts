@@ -224,7 +224,11 @@ export async function compile(model: string, options: CompileOptions = {}): Prom
   if (options.project !== undefined && options.outDir === undefined) throw new TinyforgeError(`${model}: project '${options.project}' needs an outDir`);
   let client: string | null = null;
   if (options.client !== undefined && options.client !== false) {
-    client = generateClient(compiled.graph, model, { labels: labels ?? labelsFromModel(model), provenance: { ...modelFileProvenance(model), command } });
+    client = generateClient(compiled.graph, model, {
+      labels: labels ?? labelsFromModel(model),
+      provenance: { ...modelFileProvenance(model), command },
+      neededBy: "compile()'s client option",
+    });
     if (typeof options.client === 'string' && clientInOutput(options.client, options.outDir) === undefined)
       writeClientFile(options.client, client, options.force);
   }

@@ -26,7 +26,7 @@ const SRC = join(ROOT, 'src');
 /** The core's units, lowest first: each imports only itself and the units before it. */
 const CORE_ORDER = ['terminal_text.ts', 'errors.ts', 'ir', 'model', 'ops', 'passes', 'plan', 'codegen', 'pipeline', 'targets', 'compile.ts'];
 /** The lab's units, lowest first. */
-const LAB_ORDER = ['output.ts', 'lifecycle.ts', 'model_files.ts', 'data', 'toolchain', 'device', 'estimate', 'run', 'farm'];
+const LAB_ORDER = ['optional_deps.ts', 'output.ts', 'lifecycle.ts', 'model_files.ts', 'data', 'toolchain', 'device', 'estimate', 'run', 'farm'];
 /** What each layer may import (src/index.ts, the package API, is the face's). */
 const LAYER_IMPORTS: Record<string, string[]> = {
   core: ['core'],
@@ -140,6 +140,13 @@ function builtinName(specifier: string): string | undefined {
 
 /** The relative value imports of a source (type-only imports are erased and cannot form a load cycle). */
 function valueImports(s: Source): string[] {
+  return staticValueSpecifiers(s)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => target(s.file, specifier));
+}
+
+/** The specifiers of a source's static value imports and re-exports: what loading it loads (dynamic `import()` aside). */
+function staticValueSpecifiers(s: Source): string[] {
   const out: string[] = [];
   for (const statement of s.ast.statements) {
     let specifier: ts.Expression | undefined;
@@ -151,9 +158,43 @@ function valueImports(s: Source): string[] {
         (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
       if (!onlyTypes) specifier = statement.moduleSpecifier;
     } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) specifier = statement.moduleSpecifier;
-    if (specifier && ts.isStringLiteral(specifier) && specifier.text.startsWith('.')) out.push(target(s.file, specifier.text));
+    if (specifier && ts.isStringLiteral(specifier)) out.push(specifier.text);
   }
   return out;
+}
+
+/** The package a bare specifier names (`@scope/name` or `name`, without a subpath). */
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+
+/**
+ * The files loaded with `entry` by static imports, each with the chain of files that reaches it, and
+ * the npm packages they import by value (each with the file importing it).
+ */
+function staticClosure(entry: string): { files: Map<string, string[]>; packages: Map<string, string[]> } {
+  const byFile = new Map(SOURCES.map((s) => [s.file, s]));
+  const files = new Map<string, string[]>([[entry, [entry]]]);
+  const packages = new Map<string, string[]>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    const s = byFile.get(file);
+    if (!s) continue;
+    for (const specifier of staticValueSpecifiers(s)) {
+      if (!specifier.startsWith('.')) {
+        if (builtinName(specifier) === undefined && !packages.has(packageOf(specifier))) packages.set(packageOf(specifier), [...files.get(file)!]);
+        continue;
+      }
+      const to = target(file, specifier);
+      if (files.has(to)) continue;
+      files.set(to, [...files.get(file)!, to]);
+      queue.push(to);
+    }
+  }
+  return { files, packages };
 }
 
 /** The strongly connected components of more than one file in the value-import graph (Tarjan). */
@@ -291,4 +332,18 @@ describe('layers: what each part of src/ may import', () => {
       expect(offending, `${layer} imports running back up:${arrows(offending)}`).to.deep.equal([]);
     });
   }
+
+  it("the optional dependencies are loaded on demand: nothing the CLI or `import 'tinyforge'` loads at start imports one", () => {
+    const optional = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }).optionalDependencies ?? {},
+    );
+    expect(optional).to.include.members(['@tensorflow/tfjs', 'ts-morph', 'chart.js', 'bullmq', 'ioredis']);
+    const offending: string[] = [];
+    for (const entry of ['src/face/cli/main.ts', 'src/index.ts']) {
+      const { files, packages } = staticClosure(entry);
+      expect(files.size, `files ${entry} loads`).to.be.greaterThan(50);
+      for (const pkg of optional) if (packages.has(pkg)) offending.push(`${packages.get(pkg)!.join(' -> ')} -> ${pkg}`);
+    }
+    expect(offending, `static imports of optional dependencies at start-up:${arrows(offending)}`).to.deep.equal([]);
+  });
 });

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../core/errors.ts';
-import { withTfjs } from './tfjs_missing.ts';
+import { TFJS, loadOptional } from '../lab/optional_deps.ts';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -257,7 +257,7 @@ let wasmReady: Promise<void> | undefined;
  */
 export function useTrainingBackend(): Promise<void> {
   wasmReady ??= (async () => {
-    await withTfjs('training', () => import('@tensorflow/tfjs-backend-wasm'));
+    await loadOptional(TFJS, 'training', () => import('@tensorflow/tfjs-backend-wasm'));
     registerTrainingKernels('cpu');
     registerTrainingKernels('wasm');
     const ok = await tf.setBackend('wasm');

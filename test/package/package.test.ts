@@ -7,7 +7,7 @@
  * recorded outputs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -27,17 +27,35 @@ function node(pkg: InstalledPackage, args: string[], timeoutMs = HANG_GUARD_MS, 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The bytes of every file under `dir` (symbolic links not followed): what an install puts on disk. */
-function treeBytes(dir: string): number {
-  let bytes = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) bytes += statSync(join(entry.parentPath, entry.name)).size;
-  }
-  return bytes;
+/** What `dir` takes on disk, in KiB: `du -sk`, disk blocks (not the sum of file sizes), hard links once. */
+function diskKiB(dir: string): number {
+  const r = spawnSync('du', ['-sk', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`du -sk ${dir} failed: ${r.stderr}`);
+  return Number(r.stdout.split('\t')[0]);
 }
 
-/** `npm install tinyforge` without the optional dependencies (TF.js) must stay under this. */
-const SMALL_INSTALL_BYTES = 60 * 1024 * 1024;
+/** `npm install TARBALL --omit=optional` (no TF.js, client generator, HTML report or farm) must take at most this on disk. */
+const SMALL_INSTALL_MIB = 60;
+
+/** The optional dependencies and what says it needs each: the one line a command prints without them. */
+const OPTIONAL: Record<string, { packages: string[]; hint: string }> = {
+  tfjs: {
+    packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
+    hint: 'error: tinyforge quantize needs TensorFlow.js, an optional dependency that is not installed: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm\n',
+  },
+  client: {
+    packages: ['ts-morph'],
+    hint: 'error: tinyforge compile --client needs ts-morph, an optional dependency that is not installed: npm install ts-morph\n',
+  },
+  html: {
+    packages: ['chart.js'],
+    hint: 'error: tinyforge profile --html needs Chart.js, an optional dependency that is not installed: npm install chart.js\n',
+  },
+  farm: {
+    packages: ['bullmq', 'ioredis'],
+    hint: 'error: tinyforge farm status needs BullMQ, an optional dependency that is not installed: npm install bullmq ioredis\n',
+  },
+};
 
 describe('npm package: built, packed, installed and used with plain Node', function () {
   let pkg: InstalledPackage;
@@ -253,7 +271,7 @@ console.log(JSON.stringify({ runs, wrongModel }));
     );
   });
 
-  describe('installed without TF.js (npm install --omit=optional)', function () {
+  describe('installed by path without the optional dependencies (npm install TARBALL --omit=optional)', function () {
     let userDir: string;
     let bin: string;
 
@@ -261,8 +279,8 @@ console.log(JSON.stringify({ runs, wrongModel }));
       // a project of its own: npm installs into the nearest folder with a package.json
       userDir = mkdtempSync(join(tmpdir(), 'tinyforge-small-install-'));
       writeFileSync(join(userDir, 'package.json'), '{ "private": true }\n');
-      // the registry's answers come from npm's cache when it has them; no install scripts (serialport's
-      // native addon ships prebuilt)
+      // the tarball by its path, as the README's Install says; the registry's answers come from npm's
+      // cache when it has them; no install scripts (serialport's native addon ships prebuilt)
       const r = spawnSync(
         'npm',
         ['install', join(pkg.projectDir, pkg.pack.filename), '--omit=optional', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
@@ -275,11 +293,33 @@ console.log(JSON.stringify({ runs, wrongModel }));
       if (userDir) rmSync(userDir, { recursive: true, force: true });
     });
 
-    it('installs under 60 MB, without TF.js', () => {
-      const bytes = treeBytes(join(userDir, 'node_modules'));
-      console.log(`  (installed: ${(bytes / 1024 / 1024).toFixed(1)} MiB in node_modules)`);
-      expect(existsSync(join(userDir, 'node_modules/@tensorflow'))).to.equal(false);
-      expect(bytes).to.be.below(SMALL_INSTALL_BYTES);
+    it('the README installs the very tarball npm pack makes, by its path', () => {
+      const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+      expect(pkg.pack.filename).to.equal(`tinyforge-${version}.tgz`);
+      const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+      expect(readme).to.include(`npm install /path/to/${pkg.pack.filename}`);
+      expect(readme).to.include(`npm install /path/to/${pkg.pack.filename} --omit=optional`);
+      // no command line installs by a name the registry does not have
+      expect(readme).to.not.match(/^npm install tinyforge\b/m);
+      // and it says how to add each optional dependency
+      for (const dep of Object.values(OPTIONAL)) expect(readme).to.include(`\`npm install ${dep.packages.join(' ')}\``);
+      expect(JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')).dependencies.tinyforge).to.match(/^file:.*\.tgz$/);
+    });
+
+    it(`takes at most ${SMALL_INSTALL_MIB} MB on disk, without any optional dependency`, () => {
+      const kib = diskKiB(join(userDir, 'node_modules'));
+      console.log(`  (installed: ${(kib / 1024).toFixed(1)} MB on disk in node_modules, du -sk)`);
+      const declared = Object.keys(
+        (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> }).optionalDependencies,
+      );
+      expect(declared.sort()).to.deep.equal(
+        Object.values(OPTIONAL)
+          .flatMap((d) => d.packages)
+          .sort(),
+      );
+      const present = [...declared, '@ts-morph/common'].filter((p) => existsSync(join(userDir, 'node_modules', p)));
+      expect(present, 'optional packages installed').to.deep.equal([]);
+      expect(kib).to.be.at.most(SMALL_INSTALL_MIB * 1024);
     });
 
     it('compiles, runs on the host and palettizes there', function () {
@@ -298,14 +338,60 @@ console.log(JSON.stringify({ runs, wrongModel }));
       expect(existsSync(join(userDir, 'palette.tflite'))).to.equal(true);
     });
 
+    it("plain node imports 'tinyforge' and compiles; compile()'s client option says what to install", function () {
+      if (!sharedModelsAvailable(this)) return;
+      const script = join(userDir, 'api.mjs');
+      writeFileSync(
+        script,
+        `import { compile, TinyforgeError } from 'tinyforge';
+const model = ${JSON.stringify(sharedModelPath('hello_world_int8'))};
+const compiled = await compile(model);
+let refused = null;
+try { await compile(model, { outDir: 'out-api-client', client: true }); } catch (e) { refused = { isTinyforgeError: e instanceof TinyforgeError, message: e.message }; }
+console.log(JSON.stringify({ arena: compiled.plan.arenaBytes, refused }));
+`,
+      );
+      const r = node(pkg, [script], 120_000, userDir);
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.arena).to.be.above(0);
+      expect(out.refused).to.deep.equal({
+        isTinyforgeError: true,
+        message: "compile()'s client option needs ts-morph, an optional dependency that is not installed: npm install ts-morph",
+      });
+      expect(existsSync(join(userDir, 'out-api-client'))).to.equal(false);
+    });
+
     it('the compression commands say in one line what to install, and exit non-zero', function () {
       if (!sharedModelsAvailable(this)) return;
-      const r = node(pkg, [bin, 'quantize', sharedModelPath('hello_world_int8')], 120_000, userDir);
+      const r = node(pkg, [bin, 'quantize', sharedModelPath('hello_world_int8'), '-o', 'q.tflite'], 120_000, userDir);
       expect(r.status).to.equal(1);
       expect(r.stdout).to.equal('');
-      expect(r.stderr).to.equal(
-        'error: tinyforge quantize needs TensorFlow.js, an optional dependency that is not installed: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm\n',
-      );
+      expect(r.stderr).to.equal(OPTIONAL.tfjs!.hint);
+      expect(existsSync(join(userDir, 'q.tflite'))).to.equal(false);
+    });
+
+    it('compile --client, profile --html and the farm say in one line what to install, exit non-zero and write nothing', function () {
+      if (!sharedModelsAvailable(this)) return;
+      const model = sharedModelPath('hello_world_int8');
+      const cases = [
+        { dep: 'client', args: ['compile', model, '-o', 'out-client', '--client'], writes: ['out-client'] },
+        { dep: 'html', args: ['profile', model, '--target', 'cortex-m4', '--html', 'report.html'], writes: ['report.html'] },
+        // a port nothing listens on: the missing dependency is said before any connection is tried
+        { dep: 'farm', args: ['farm', 'status', '--redis', 'redis://127.0.0.1:9'], writes: [] },
+      ];
+      for (const c of cases) {
+        const r = node(pkg, [bin, ...c.args], 120_000, userDir);
+        const what = `tinyforge ${c.args.slice(0, c.dep === 'farm' ? 2 : 1).join(' ')}`;
+        expect(r.stderr, what).to.equal(OPTIONAL[c.dep]!.hint);
+        expect(r.status, what).to.equal(1);
+        expect(r.stdout, what).to.equal('');
+        for (const f of c.writes) expect(existsSync(join(userDir, f)), `${what} wrote ${f}`).to.equal(false);
+      }
+      // run --farm goes the same way, naming itself
+      const r = node(pkg, [bin, 'run', model, '--farm', 'redis://127.0.0.1:9', '--board', 'mps2-an386'], 120_000, userDir);
+      expect(r.stderr).to.equal('error: tinyforge run --farm needs BullMQ, an optional dependency that is not installed: npm install bullmq ioredis\n');
+      expect(r.status).to.equal(1);
     });
   });
 });

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { CompressCliOptions } from './compress_actions.ts';
 import { PREFER_HELP, preferOption } from './device-options.ts';
@@ -48,7 +48,7 @@ export function compressCommand(): Command {
   addTrainOptions(cmd, '3', '0.002');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: CompressCliOptions) => {
-    const { compressAction } = await withTfjs('tinyforge compress', () => import('./compress_actions.ts'));
+    const { compressAction } = await loadOptional(TFJS, 'tinyforge compress', () => import('./compress_actions.ts'));
     await compressAction(modelPath, opts);
   });
 }

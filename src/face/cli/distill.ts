@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { DistillCliOptions } from './compress_actions.ts';
 
@@ -19,7 +19,7 @@ export function distillCommand(): Command {
   addTrainOptions(cmd, '5', '0.003');
   addCalibrationOptions(cmd);
   return cmd.action(async (opts: DistillCliOptions) => {
-    const { distillAction } = await withTfjs('tinyforge distill', () => import('./compress_actions.ts'));
+    const { distillAction } = await loadOptional(TFJS, 'tinyforge distill', () => import('./compress_actions.ts'));
     await distillAction(opts);
   });
 }

@@ -12,16 +12,17 @@ import cliProgress from 'cli-progress';
 import { TinyforgeError } from '../../core/errors.ts';
 import { clockOption } from '../../lab/estimate/clock.ts';
 import { type FarmCommand, type FarmJob, type FarmResult, type OptionAllowList, INPUT_FLAG, checkBoardName, makeJob, optionArgs } from '../../lab/farm/job.ts';
-import { type JobProgress, type Outcome, FarmClient } from '../../lab/farm/client.ts';
-import { type RedisAccess, checkConnection, checkRedisUrl, connectRedis, redactedUrl } from '../../lab/farm/redis.ts';
-import { type BoardSlot, FarmWorker } from '../../lab/farm/worker.ts';
+import type { FarmClient, JobProgress, Outcome } from '../../lab/farm/client.ts';
+import { type RedisAccess, checkRedisUrl, redactedUrl } from '../../lab/farm/access.ts';
+import type { BoardSlot } from '../../lab/farm/worker.ts';
+import { BULLMQ, loadOptional } from '../../lab/optional_deps.ts';
 import { type PortBoard, detectPortBoards, emulatedSlots, portBoardOption, portSlots } from '../../lab/farm/ports.ts';
 import { takeInterrupt, trackChild } from '../../lab/lifecycle.ts';
 import { assertReplaceable, writeFileAtomically } from '../../lab/output.ts';
 import { byteSizeOption, countOption, patchOption, preferOption, timeoutOption, PREFER_HELP } from './device-options.ts';
 import { formatTable } from '../report/table.ts';
 import { jsonLine } from '../report/json_document.ts';
-import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { chartJsSource, isTinyforgeReport, reportHtml } from '../report/html.ts';
 import type { ProfileJson } from '../report/profile.ts';
 import type { PatchOption } from '../../core/plan/patch_policy.ts';
 
@@ -66,8 +67,25 @@ function accessOf(flags: RedisFlags): RedisAccess {
   return { url: checkRedisUrl(url), tls: flags.redisTls, ca: flags.redisCa, cert: flags.redisCert, key: flags.redisKey };
 }
 
-async function withClient<T>(flags: RedisFlags, use: (client: FarmClient) => Promise<T>): Promise<T> {
+/**
+ * The farm's queues and Redis connection: BullMQ and ioredis are optional dependencies, loaded here,
+ * when a farm command is about to connect; where they are not installed, `neededBy` (the command)
+ * says so in one line.
+ */
+async function loadFarm(neededBy: string) {
+  return loadOptional(BULLMQ, neededBy, async () => {
+    const [client, redis, worker] = await Promise.all([
+      import('../../lab/farm/client.ts'),
+      import('../../lab/farm/redis.ts'),
+      import('../../lab/farm/worker.ts'),
+    ]);
+    return { FarmClient: client.FarmClient, connectRedis: redis.connectRedis, checkConnection: redis.checkConnection, FarmWorker: worker.FarmWorker };
+  });
+}
+
+async function withClient<T>(flags: RedisFlags, neededBy: string, use: (client: FarmClient) => Promise<T>): Promise<T> {
   const access = accessOf(flags);
+  const { FarmClient, connectRedis, checkConnection } = await loadFarm(neededBy);
   const redis = connectRedis(access);
   await checkConnection(redis, access);
   const client = new FarmClient(redis);
@@ -145,9 +163,11 @@ function workerCommand(): Command {
       slots.push(...real.map((s, i) => ({ ...s, ...(found[i]!.probe ? { probe: found[i]!.probe } : {}) })));
     }
     if (slots.length === 0) throw new TinyforgeError('no board to offer: no known USB id on any port (name ports with --port-board PATH=BOARD)');
+    const access = accessOf(opts);
+    const { FarmWorker } = await loadFarm('tinyforge farm worker');
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
     const worker = new FarmWorker({
-      access: accessOf(opts),
+      access,
       id: opts.name,
       slots,
       allow: FARM_OPTIONS,
@@ -336,8 +356,9 @@ function sweepCommand(): Command {
       if (opts.prefer !== undefined) options.prefer = opts.prefer;
       if (opts.runs !== undefined) options.runs = String(opts.runs);
       if (!opts.estimate) options['no-estimate'] = true;
+      if (opts.html) chartJsSource('tinyforge farm sweep --html');
       const bytes = models.map(readModel);
-      const outcomes = await withClient(opts, async (client) => {
+      const outcomes = await withClient(opts, 'tinyforge farm sweep', async (client) => {
         const boards = await resolveBoards(client, opts.boards);
         const jobs = models.flatMap((m, i) => boards.map((b) => makeJob('profile', b, basename(m), bytes[i]!, options, FARM_OPTIONS)));
         return runJobs(client, jobs);
@@ -368,7 +389,10 @@ function statusCommand(): Command {
     new Command('status').description("the farm's workers, their boards, and each board's queue").option('--json', 'print one JSON object on stdout'),
   ).action(async (opts: RedisFlags & { json?: boolean }) => {
     const access = accessOf(opts);
-    const { workers, queues } = await withClient(opts, async (client) => ({ workers: await client.workers(), queues: await client.queueCounts() }));
+    const { workers, queues } = await withClient(opts, 'tinyforge farm status', async (client) => ({
+      workers: await client.workers(),
+      queues: await client.queueCounts(),
+    }));
     if (opts.json) {
       process.stdout.write(jsonLine('farm-status', { redis: redactedUrl(access.url), workers, queues }));
       return;
@@ -448,6 +472,7 @@ export async function runOnFarm(command: FarmCommand, modelPath: string, flags: 
     if (given(flag))
       throw new TinyforgeError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} names something on this host: a farm job cannot carry it`);
   if (command !== 'profile' && given('html')) throw new TinyforgeError('--html with --farm is for profile');
+  if (given('html')) chartJsSource('tinyforge profile --html');
   if (opts.board !== undefined && opts.boards !== undefined) throw new TinyforgeError('give --board B or --boards B1,B2|all, not both');
   if (opts.board === undefined && opts.boards === undefined) throw new TinyforgeError('--farm needs --board B or --boards B1,B2|all');
   const options: Record<string, string | true> = {};
@@ -491,7 +516,7 @@ export async function runOnFarm(command: FarmCommand, modelPath: string, flags: 
   if (inputFile !== undefined && !(existsSync(inputFile) && statSync(inputFile).isFile()))
     throw new TinyforgeError(`--${inputFlag} ${inputFile}: a farm job carries one file (raw bytes or .npy), and this is not one`);
   const input = inputFile !== undefined ? { name: basename(inputFile), bytes: readModel(inputFile) } : undefined;
-  const outcomes = await withClient(opts, async (client) => {
+  const outcomes = await withClient(opts, `tinyforge ${command} --farm`, async (client) => {
     const boards = opts.board !== undefined ? [checkBoardName(opts.board)] : await resolveBoards(client, opts.boards!);
     const jobs = boards.map((b) => makeJob(command, b, basename(modelPath), bytes, options, FARM_OPTIONS, input));
     return runJobs(client, jobs);

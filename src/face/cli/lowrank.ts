@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { LowRankCliOptions } from './compress_actions.ts';
 
@@ -18,7 +18,7 @@ export function lowrankCommand(): Command {
   addTrainOptions(cmd, '3', '0.001');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: LowRankCliOptions) => {
-    const { lowrankAction } = await withTfjs('tinyforge lowrank', () => import('./compress_actions.ts'));
+    const { lowrankAction } = await loadOptional(TFJS, 'tinyforge lowrank', () => import('./compress_actions.ts'));
     await lowrankAction(modelPath, opts);
   });
 }

@@ -9,7 +9,7 @@ import type { Graph } from '../../core/ir/graph.ts';
 import { checkLabelCount, formatTopClass, isSoftmaxOutput, looksLikeClassifier, readClassLabels, topClass } from '../../lab/data/labels.ts';
 import { profileModel } from '../../lab/run/profile.ts';
 import { formatProfileReport, profileJson, provenance, readProfileJson } from '../report/profile.ts';
-import { isTinyforgeReport, reportHtml } from '../report/html.ts';
+import { chartJsSource, isTinyforgeReport, reportHtml } from '../report/html.ts';
 import { styleFor } from '../report/style.ts';
 import { TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { BATTERY_HELP, CLOCK_HELP, clockOption } from '../../lab/estimate/clock.ts';
@@ -87,7 +87,11 @@ export function profileCommand(): Command {
         if (opts.compare && !opts.html) throw new TinyforgeError('--compare needs --html FILE (the comparison is drawn in the HTML report)');
         // read the baseline first: a bad file fails before the build
         const baseline = opts.compare ? readProfileJson(opts.compare) : undefined;
-        if (opts.html) assertReplaceable(opts.html, isTinyforgeReport);
+        if (opts.html) {
+          assertReplaceable(opts.html, isTinyforgeReport);
+          // Chart.js (optional) is read before the build: its absence is said before any work
+          chartJsSource('tinyforge profile --html');
+        }
         // the model is read here only when an input or labels need it: a mistyped flag is said first
         let loaded: Graph | undefined;
         const graph = () => (loaded ??= loadGraph(modelPath, planShaping(opts)));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { PruneCliOptions } from './compress_actions.ts';
 
@@ -24,7 +24,7 @@ export function pruneCommand(): Command {
   addTrainOptions(cmd, '3', '0.002');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: PruneCliOptions) => {
-    const { pruneAction } = await withTfjs('tinyforge prune', () => import('./compress_actions.ts'));
+    const { pruneAction } = await loadOptional(TFJS, 'tinyforge prune', () => import('./compress_actions.ts'));
     await pruneAction(modelPath, opts);
   });
 }

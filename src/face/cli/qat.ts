@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { QatCliOptions } from './compress_actions.ts';
 
@@ -16,7 +16,7 @@ export function qatCommand(): Command {
   addTrainOptions(cmd, '2', '0.0005');
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: QatCliOptions) => {
-    const { qatAction } = await withTfjs('tinyforge qat', () => import('./compress_actions.ts'));
+    const { qatAction } = await loadOptional(TFJS, 'tinyforge qat', () => import('./compress_actions.ts'));
     await qatAction(modelPath, opts);
   });
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from './compress_options.ts';
 
 export function quantizeCommand(): Command {
@@ -22,7 +22,7 @@ export function quantizeCommand(): Command {
       modelPath: string,
       opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
     ) => {
-      const { quantizeAction } = await withTfjs('tinyforge quantize', () => import('./compress_actions.ts'));
+      const { quantizeAction } = await loadOptional(TFJS, 'tinyforge quantize', () => import('./compress_actions.ts'));
       await quantizeAction(modelPath, opts);
     },
   );

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import { writeFileAtomically } from '../../lab/output.ts';
-import { isTinyforgeReport, reportHtml, runLabels } from '../report/html.ts';
+import { chartJsSource, isTinyforgeReport, reportHtml, runLabels } from '../report/html.ts';
 import { type ProfileJson, readProfileJson } from '../report/profile.ts';
 import { formatTable } from '../report/table.ts';
 import { jsonLine } from '../report/json_document.ts';
@@ -49,6 +49,7 @@ export function reportCommand(): Command {
     .option('--json', 'also print the totals and ratios as one JSON object on stdout')
     .action((files: string[], opts: { html?: string; json?: boolean }) => {
       if (files.length > 2) throw new TinyforgeError(`report shows one run or compares two, got ${files.length} files`);
+      if (opts.html) chartJsSource('tinyforge report --html');
       const runs = files.map(readProfileJson);
       if (opts.html) writeFileAtomically(opts.html, reportHtml(runs), isTinyforgeReport);
       const summary = comparisonJson(runs);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
-import { withTfjs } from '../../compress/tfjs_missing.ts';
+import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions } from './compress_options.ts';
 import type { SensitivityCliOptions } from './compress_actions.ts';
 
@@ -20,7 +20,7 @@ export function sensitivityCommand(): Command {
   addDataOptions(cmd);
   addCalibrationOptions(cmd);
   return cmd.action(async (modelPath: string, opts: SensitivityCliOptions) => {
-    const { sensitivityAction } = await withTfjs('tinyforge sensitivity', () => import('./compress_actions.ts'));
+    const { sensitivityAction } = await loadOptional(TFJS, 'tinyforge sensitivity', () => import('./compress_actions.ts'));
     await sensitivityAction(modelPath, opts);
   });
 }

@@ -15,6 +15,7 @@ import { type DType, type Graph, type Tensor, byteSize, elementCount } from '../
 import { readZip } from '../../lab/data/zip.ts';
 import { labelLines, readClassLabels } from '../../lab/data/labels.ts';
 import { type Provenance, TOOL_NAME, TOOL_VERSION, bannerLines } from '../../core/codegen/banner.ts';
+import { TS_MORPH, requireOptional } from '../../lab/optional_deps.ts';
 
 /** The client's name in an output directory when no file is named (`--client` alone). */
 export const CLIENT_IN_OUTPUT = 'client.ts';
@@ -144,6 +145,8 @@ export interface ClientOptions {
   labels?: string[];
   /** what the banner says made the file */
   provenance: Provenance;
+  /** who asks, in the one line said when ts-morph is not installed (default: `tinyforge compile --client`) */
+  neededBy?: string;
 }
 
 /** What the generated client is written from: the model's tensors and the names derived from them. */
@@ -164,12 +167,19 @@ interface ClientModel {
 /** ts-morph, loaded when the first client is generated. */
 type TsMorph = typeof import('ts-morph');
 
+/**
+ * ts-morph, an optional dependency: it carries the whole TypeScript compiler, so it is loaded on the
+ * first client, not by every command and every `import 'tinyforge'`. Where it is not installed, one
+ * line says so naming `neededBy`.
+ */
+export function loadTsMorph(neededBy = 'tinyforge compile --client'): TsMorph {
+  return requireOptional(TS_MORPH, neededBy, () => createRequire(import.meta.url)('ts-morph') as TsMorph);
+}
+
 /** The client's TypeScript source for a compiled graph. `source` names the model in errors. */
 export function generateClient(graph: Graph, source: string, options: ClientOptions): string {
   const c = clientModel(graph, source, options.labels);
-  // ts-morph carries the whole TypeScript compiler: loaded on the first client, not by every command
-  // and every `import 'tinyforge'`
-  const tsm = createRequire(import.meta.url)('ts-morph') as TsMorph;
+  const tsm = loadTsMorph(options.neededBy);
   const project = new tsm.Project({
     useInMemoryFileSystem: true,
     manipulationSettings: { indentationText: tsm.IndentationText.TwoSpaces, quoteKind: tsm.QuoteKind.Single },

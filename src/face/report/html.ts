@@ -9,7 +9,7 @@
  * - a table per layer: op, shapes, the kernel chosen, MACs, counter, share, weight flash, live RAM;
  * - the arena timeline of each run: every buffer a labelled rectangle across the layers it lives.
  *
- * Charts are drawn with Chart.js, read from node_modules when the report is written and inlined. The
+ * Charts are drawn with Chart.js (an optional dependency), read from node_modules and inlined. The
  * runs' data sits in a JSON script block (id "tinyforge-data") that tools can read back. The page
  * marks itself `data-rendered="N"` (N charts drawn) when its script finishes and records script
  * errors in `data-errors`, so a headless browser can tell a drawn page from a blank or broken one.
@@ -18,18 +18,24 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
+import { CHART_JS, requireOptional } from '../../lab/optional_deps.ts';
 import type { ProfileJson } from './profile.ts';
 import { type Estimate, formatEstimate } from '../../lab/estimate/estimates.ts';
 import { formatHz } from '../../lab/estimate/clock.ts';
 
-export function chartJsSource(): string {
-  let dir: string;
-  try {
-    dir = dirname(createRequire(import.meta.url).resolve('chart.js'));
-  } catch {
-    throw new TinyforgeError('chart.js is not installed (npm install): the HTML report inlines it');
+let chartJs: string | undefined;
+
+/**
+ * Chart.js's browser build, read once from node_modules to be inlined. Chart.js is an optional
+ * dependency: a command that writes a report calls this before its work (`neededBy` names it in the
+ * one line said when it is not installed), so nothing is run or written that the report then lacks.
+ */
+export function chartJsSource(neededBy = 'the HTML report'): string {
+  if (chartJs === undefined) {
+    const dir = requireOptional(CHART_JS, neededBy, () => dirname(createRequire(import.meta.url).resolve('chart.js')));
+    chartJs = readFileSync(join(dir, 'chart.umd.min.js'), 'utf8');
   }
-  return readFileSync(join(dir, 'chart.umd.min.js'), 'utf8');
+  return chartJs;
 }
 
 /** Model strings (names, paths, command lines) are text, never markup; control characters are shown as escapes. */

@@ -7,27 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import { TinyforgeError } from '../../core/errors.ts';
-
-export interface RedisAccess {
-  url: string;
-  /** TLS even on a redis:// URL */
-  tls?: boolean;
-  /** PEM files: the CA that signed the server's certificate, and a client certificate and key */
-  ca?: string;
-  cert?: string;
-  key?: string;
-}
-
-/** The URL without its password, for messages and the status table. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
+import { type RedisAccess, checkRedisUrl, redactedUrl } from './access.ts';
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -35,17 +15,6 @@ function readPem(path: string, what: string): Buffer {
   } catch (e) {
     throw new TinyforgeError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-}
-
-export function checkRedisUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new TinyforgeError(`--redis must be a URL such as redis://[user:password@]host:port, got '${redactedUrl(url)}'`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TinyforgeError(`--redis must be a redis:// or rediss:// URL, got '${redactedUrl(url)}'`);
-  return url;
 }
 
 /** ioredis options for the access; blocking BullMQ connections need maxRetriesPerRequest null. */

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FARM_PREFIX, FarmRefusal, type FarmJob, type FarmResult, type OptionAllowList, checkJob, heartbeatKey, queueName, resultKey } from './job.ts';
-import { type RedisAccess, checkConnection, connectRedis } from './redis.ts';
+import type { RedisAccess } from './access.ts';
+import { checkConnection, connectRedis } from './redis.ts';
 import { isModelFile, loadGraph } from '../../core/model/load.ts';
 
 /** One board a worker holds: an emulated board (one of `--instances N`) or a real one on a port. */
