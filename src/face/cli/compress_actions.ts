@@ -95,11 +95,11 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
 
 export async function quantizeAction(
   modelPath: string,
-  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
+  opts: DataCliOptions & CalibrationCliOptions & { output?: string; weightBits?: string; weightClip?: string; json?: boolean },
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const clip = weightClip(opts.weightClip);
-  const session = await openSession(modelPath, opts.calib, opts, true, '--calib');
+  const session = await openSession(modelPath, opts.data, opts, true, 'calibration data');
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
   let int8 = quantizeWithData(session.graph, session.train, opts);

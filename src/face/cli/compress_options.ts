@@ -30,21 +30,16 @@ export interface TrainCliOptions {
   lr?: string;
 }
 
-export function addDataOptions(
-  cmd: Command,
-  dataFlag = '-d, --data <path>',
-  dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)',
-): Command {
-  const data = /--[\w-]+/.exec(dataFlag)![0];
+export function addDataOptions(cmd: Command, dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)'): Command {
   return cmd
-    .option(dataFlag, dataHelp)
+    .option('-d, --data <path>', dataHelp)
     .option('--labels <file.npy>', 'labels for a .npy of inputs')
     .option('--input-key <name>', '.npz array holding the inputs (default: x, inputs, data, images, ...)')
     .option('--label-key <name>', '.npz array holding the labels (default: y, labels, targets, ...)')
     .option('--label-column <name|index>', 'CSV column holding the labels (default: label/class/target/y, or the extra last column)')
     .option('--pixel-range <lo,hi>', 'images: pixel values 0 and 255 map to these', '0,1')
-    .option('--eval <path>', `held-out data for the before/after figures (default: a part of ${data})`)
-    .option('--holdout <fraction>', `share of ${data} held out when --eval is not given`, '0.2')
+    .option('--eval <path>', 'held-out data for the before/after figures (default: a part of --data)')
+    .option('--holdout <fraction>', 'share of --data held out when --eval is not given', '0.2')
     .option('--seed <n>', 'seed for splits and shuffles', '1');
 }
 

@@ -44,9 +44,9 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge flash app.bin --board nrf52840-dk --probe tcp:192.168.1.50:4441',
   ],
   quantize: [
-    'tinyforge quantize float.tflite --calib data.npz -o model_int8.tflite',
-    'tinyforge quantize model.json --calib images/ --ranges percentile',
-    'tinyforge quantize float.onnx --calib data.npz -o model_int8.tflite',
+    'tinyforge quantize float.tflite --data data.npz -o model_int8.tflite',
+    'tinyforge quantize model.json --data images/ --ranges percentile',
+    'tinyforge quantize float.onnx --data data.npz -o model_int8.tflite',
   ],
   prune: ['tinyforge prune float.tflite --data data.npz --sparsity 0.8 --int8', 'tinyforge prune float.tflite --data data.npz --sparsity 0.5 --structured'],
   qat: ['tinyforge qat float.tflite --data data.npz --epochs 2'],
