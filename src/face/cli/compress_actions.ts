@@ -350,7 +350,7 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
 }
 
 export interface SensitivityCliOptions extends DataCliOptions, CalibrationCliOptions {
-  samples: string;
+  sensitivitySamples: string;
   bits: string;
   sparsities: string;
   maxLoss?: string;
@@ -368,7 +368,7 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
   };
   const bits = list(opts.bits, '--bits', (b) => Number.isInteger(b) && b >= 2 && b <= 7);
   const sparsities = list(opts.sparsities, '--sparsities', (v) => v > 0 && v < 1);
-  const samples = positiveNumber(opts.samples, '--samples', true);
+  const samples = positiveNumber(opts.sensitivitySamples, '--sensitivity-samples', true);
   let int8: Graph;
   let float: Graph | undefined;
   let data: Dataset;
