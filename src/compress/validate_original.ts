@@ -24,7 +24,7 @@ import { useTrainingBackend } from './tfjs_kernels.ts';
 export interface OriginalComparisonOptions extends Omit<ValidateOptions, 'inputs' | 'onOutputs' | 'carryState'> {
   /** the float model: a float `.tflite` or a TensorFlow.js model.json */
   original: string;
-  /** the data set: what `quantize --calib` takes (.npz, .npy, .csv, a folder of images) */
+  /** the data set: what `quantize --data` takes (.npz, .npy, .csv, a folder of images) */
   data: string;
   /** a `.npy` of true classes beside a `.npy` of inputs */
   truthFile?: string;

@@ -299,7 +299,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     group: 'model file',
     what: 'a float TensorFlow.js model given to compile',
     args: ['compile', 'model.json', '-o', 'out'],
-    says: 'model.json: a TensorFlow.js model (float) is quantized first: tinyforge quantize model.json --calib DATA -o model_int8.tflite, then use that .tflite',
+    says: 'model.json: a TensorFlow.js model (float) is quantized first: tinyforge quantize model.json --data DATA -o model_int8.tflite, then use that .tflite',
     tflm: NO_FILES,
   },
   {

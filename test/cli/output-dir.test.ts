@@ -51,7 +51,7 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(existsSync(join(empty, 'tiny.h'))).to.equal(true);
   });
 
-  it('-o is --output, as in every command that writes; the older --out still works, once', () => {
+  it('-o is --output, as in every command that writes; --out is another spelling of it, given once', () => {
     const long = join(dir, 'long');
     expect(tinyforge(['compile', model, '--output', long]).status).to.equal(0);
     expect(existsSync(join(long, 'tiny.h'))).to.equal(true);
@@ -60,7 +60,9 @@ describe('compile -o: never deletes or overwrites a file tinyforge did not creat
     expect(existsSync(join(legacy, 'tiny.h'))).to.equal(true);
     const both = tinyforge(['compile', model, '-o', join(dir, 'both1'), '--out', join(dir, 'both2')]);
     expect(both.status).to.not.equal(0);
-    expect(both.stderr.trim()).to.equal('error: give the output directory once: -o/--output DIR');
+    expect(both.stderr.trim()).to.equal('error: -o/--output and --out are one option: give it once');
+    const reversed = tinyforge(['compile', model, '--out', join(dir, 'both2'), '--output', join(dir, 'both1')]);
+    expect(reversed.stderr.trim()).to.equal('error: -o/--output and --out are one option: give it once');
     expect(existsSync(join(dir, 'both1')) || existsSync(join(dir, 'both2'))).to.equal(false);
   });
 

@@ -171,7 +171,7 @@ describe('compress commands and model formats', function () {
 
     it('`quantize` turns it into an int8 .tflite that TFLite interpreters load, close to the float model', async function () {
       const out = join(dir, 'mlp_int8.tflite');
-      const r = tinyforge(['quantize', floatTflite, '--calib', trainNpz, '--eval', testNpz, '-o', out]);
+      const r = tinyforge(['quantize', floatTflite, '--data', trainNpz, '--eval', testNpz, '-o', out]);
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout).to.equal(`wrote ${out}\n`);
       const figures = accuracies(r.stderr);
@@ -195,7 +195,7 @@ describe('compress commands and model formats', function () {
   describe('commands', () => {
     it('`quantize` takes a tfjs model.json and any range method', () => {
       const out = join(dir, 'tfjs_int8.tflite');
-      const r = tinyforge(['quantize', tfjsModel, '--calib', testNpz, '--ranges', 'mse', '-o', out]);
+      const r = tinyforge(['quantize', tfjsModel, '--data', testNpz, '--ranges', 'mse', '-o', out]);
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stderr).to.include('(ranges: mse)');
       expect(() => prepareGraph(readTflite(out))).to.not.throw();
@@ -204,7 +204,7 @@ describe('compress commands and model formats', function () {
     it('`quantize --weight-bits 4 --weight-clip mse`: scales clipped below max-abs, 4-bit values, the model runs', () => {
       const scales = (clip: string) => {
         const out = join(dir, `clip_${clip}_int8.tflite`);
-        const r = tinyforge(['quantize', floatTflite, '--calib', testNpz, '--weight-bits', '4', '--weight-clip', clip, '-o', out]);
+        const r = tinyforge(['quantize', floatTflite, '--data', testNpz, '--weight-bits', '4', '--weight-clip', clip, '-o', out]);
         expect(r.status, r.stderr).to.equal(0);
         const graph = readTflite(out);
         expect(() => prepareGraph(graph)).to.not.throw();
@@ -321,15 +321,16 @@ describe('compress commands and model formats', function () {
       const wrong = join(dir, 'wrong.npy');
       writeFileSync(wrong, npyBytes(new Float32Array(3 * 10), [3, 10]));
       const cases: [string[], RegExp][] = [
-        [['quantize', join(dir, 'mlp_int8.tflite'), '--calib', trainNpz], /already an int8 model/],
-        [['quantize', nan, '--calib', trainNpz], /nan.tflite: tensor \d+ ".*" has a non-finite value \(NaN\)/],
-        [['quantize', floatTflite, '--calib', empty], /empty.npy: the data set is empty/],
+        [['quantize', join(dir, 'mlp_int8.tflite'), '--data', trainNpz], /already an int8 model/],
+        [['quantize', nan, '--data', trainNpz], /nan.tflite: tensor \d+ ".*" has a non-finite value \(NaN\)/],
+        [['quantize', floatTflite, '--data', empty], /empty.npy: the data set is empty/],
         [
-          ['quantize', floatTflite, '--calib', wrong],
+          ['quantize', floatTflite, '--data', wrong],
           /wrong.npy: samples have shape \[10\] \(10 values\) but model input ".*" takes \[28,28,1\] \(784 values\)/,
         ],
         [['prune', floatTflite], /no data given \(--data PATH\)/],
-        [['quantize', floatTflite, '--calib', trainNpz, '--weight-bits', '4', '--weight-clip', 'best'], /--weight-clip best: expected max or mse/],
+        [['quantize', floatTflite], /no calibration data given \(--data PATH\)/],
+        [['quantize', floatTflite, '--data', trainNpz, '--weight-bits', '4', '--weight-clip', 'best'], /--weight-clip best: expected max or mse/],
       ];
       for (const [args, pattern] of cases) {
         const r = tinyforge(args);

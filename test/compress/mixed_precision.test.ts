@@ -358,6 +358,8 @@ describe('mixed precision by sensitivity', function () {
           '4,2',
           '--sparsities',
           '0.5',
+          '--sensitivity-samples',
+          '30',
           '--max-loss',
           '0',
           '-o',

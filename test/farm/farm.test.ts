@@ -108,7 +108,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
   }
 
   function startWorker(name: string): Proc {
-    const w = tinyforge(['farm', 'worker', '--redis', url, '--boards', WORKER_BOARDS[name]!.join(','), '--name', name]);
+    const w = tinyforge(['farm', 'worker', '--farm', url, '--boards', WORKER_BOARDS[name]!.join(','), '--name', name]);
     workers.set(name, w);
     return w;
   }
@@ -147,7 +147,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
       'sweep',
       sharedModelPath('hello_world_int8'),
       sharedModelPath('simple_add'),
-      '--redis',
+      '--farm',
       url,
       '--boards',
       BOARDS.join(','),
@@ -202,7 +202,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
   it('Redis restarted mid-sweep: every job finishes, none lost, none reported twice', async () => {
     // only what the workers log from here on counts as this sweep's
     const seen = new Map([...workers].map(([name, w]) => [name, w.out.length]));
-    const c = tinyforge(['farm', 'sweep', sharedModelPath('hello_world_int8'), '--redis', url, '--boards', BOARDS.join(','), '--no-estimate', '--json']);
+    const c = tinyforge(['farm', 'sweep', sharedModelPath('hello_world_int8'), '--farm', url, '--boards', BOARDS.join(','), '--no-estimate', '--json']);
     await until('a sweep job to run', () =>
       [...workers].some(([name, w]) => /job \S+ profile hello_world_int8\.tflite on/.test(w.out.slice(seen.get(name) ?? 0))),
     );
@@ -263,14 +263,14 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
       expect(p.error).to.match(/no answer within 1 ms/);
     }
     const status = await until('the board to be out', async () => {
-      const c = tinyforge(['farm', 'status', '--redis', url, '--json']);
+      const c = tinyforge(['farm', 'status', '--farm', url, '--json']);
       await c.exited;
       const doc = expectSchemaValid<{ workers: { id: string; slots: { board: string; state: string; failures: number }[] }[] }>(c.out, 'farm status --json');
       const slot = doc.workers.find((w) => w.id === 'w4')?.slots[0];
       return slot?.state === 'out' ? slot : undefined;
     });
     expect(status.failures).to.equal(3);
-    const text = tinyforge(['farm', 'status', '--redis', url]);
+    const text = tinyforge(['farm', 'status', '--farm', url]);
     await text.exited;
     expect(text.out).to.match(/w4\s+qemu-mps2-an385\s+OUT of rotation/);
   });

@@ -378,7 +378,7 @@ console.log(JSON.stringify({ arena: compiled.plan.arenaBytes, refused }));
         { dep: 'client', args: ['compile', model, '-o', 'out-client', '--client'], writes: ['out-client'] },
         { dep: 'html', args: ['profile', model, '--target', 'cortex-m4', '--html', 'report.html'], writes: ['report.html'] },
         // a port nothing listens on: the missing dependency is said before any connection is tried
-        { dep: 'farm', args: ['farm', 'status', '--redis', 'redis://127.0.0.1:9'], writes: [] },
+        { dep: 'farm', args: ['farm', 'status', '--farm', 'redis://127.0.0.1:9'], writes: [] },
       ];
       for (const c of cases) {
         const r = node(pkg, [bin, ...c.args], 120_000, userDir);

@@ -26,7 +26,7 @@ export function loadGraph(path: string, options: LoadOptions = {}): Graph {
   // a TF.js model is float: the compression commands read it and write the int8 .tflite compiled here
   if (ext === '.json')
     throw new TinyforgeError(
-      `${path}: a TensorFlow.js model (float) is quantized first: tinyforge quantize ${path} --calib DATA -o ${path.replace(/\.json$/i, '')}_int8.tflite, then use that .tflite`,
+      `${path}: a TensorFlow.js model (float) is quantized first: tinyforge quantize ${path} --data DATA -o ${path.replace(/\.json$/i, '')}_int8.tflite, then use that .tflite`,
     );
   throw new TinyforgeError(`${path}: unknown model format "${ext || '(no extension)'}" (expected .tflite or .onnx)`);
 }

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { wrapLines } from '../report/layout.ts';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { compileFile, compileFiles, modelFileProvenance } from '../../core/compile.ts';
 import { writeDirectoryAtomically } from '../../lab/output.ts';
 import { letSignalsIn } from '../../lab/lifecycle.ts';
@@ -10,6 +10,7 @@ import { PROJECT_KINDS, projectFiles } from '../../lab/toolchain/project_layouts
 import { readInputCases } from '../../lab/data/inputs.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
+import { addAlias } from './option-aliases.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
 import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
 import type { WeightsInRamPlan } from '../../core/plan/weight_regions.ts';
@@ -97,8 +98,6 @@ export function compileCommand(): Command {
     .option('-t, --target <target>', "target the C is generated for (default: the --board's, else cortex-m4)")
     .option('-b, --board <board>', "a board (`tinyforge boards`): implies its target, and the model must fit its chip's flash and RAM")
     .option('-o, --output <dir>', 'output directory: new, empty, or an earlier tinyforge output (replaced atomically)')
-    // the spelling of sessions before -o/--output was one option everywhere: kept working, not advertised
-    .addOption(new Option('--out <dir>').hideHelp())
     .option('--force', 'write into a non-empty directory tinyforge did not create (its other files are kept)')
     .option(
       '--max-ram <bytes>',
@@ -145,6 +144,8 @@ export function compileCommand(): Command {
     .option('--channels <n>', CHANNELS_HELP, positiveIntegerOption('--channels'))
     .option('--pipeline', 'a front-end and a model (or one sensor model) as a stream pipeline with the default framing: tf_pipeline.h/.c (docs/pipeline.md)')
     .option('--json', 'print one JSON object on stdout: what was written, for which target and board, and the memory plan');
+  // --out, as the project file's "out": another spelling of -o/--output
+  addAlias(command, '--out', '--output');
   choiceOptions(command).action(
     async (
       models: string[] | string,
@@ -152,7 +153,6 @@ export function compileCommand(): Command {
         target?: string;
         board?: string;
         output?: string;
-        out?: string;
         project?: string;
         input?: string;
         json?: boolean;
@@ -176,9 +176,7 @@ export function compileCommand(): Command {
       // tinyforge.json's "model" comes as one path
       const modelPaths = typeof models === 'string' ? [models] : models;
       const modelPath = modelPaths[0]!;
-      const typedOut = command.getOptionValueSource('out') === 'cli';
-      if (typedOut && command.getOptionValueSource('output') === 'cli') throw new TinyforgeError('give the output directory once: -o/--output DIR');
-      const output = typedOut ? opts.out : opts.output;
+      const output = opts.output;
       if (output === undefined) throw new TinyforgeError('give the output directory: -o DIR (or "out" in tinyforge.json)');
       const typedInput = command.getOptionValueSource('input') === 'cli' ? opts.input : undefined;
       // --pipeline, a stream flag, or a stream as the starter app's input: a pipeline (a front-end and a model, or one sensor model)

@@ -95,11 +95,11 @@ export interface CompressCliOptions extends DataCliOptions, TrainCliOptions, Cal
 
 export async function quantizeAction(
   modelPath: string,
-  opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
+  opts: DataCliOptions & CalibrationCliOptions & { output?: string; weightBits?: string; weightClip?: string; json?: boolean },
 ): Promise<void> {
   const bits = opts.weightBits === undefined ? undefined : weightBits(opts.weightBits);
   const clip = weightClip(opts.weightClip);
-  const session = await openSession(modelPath, opts.calib, opts, true, '--calib');
+  const session = await openSession(modelPath, opts.data, opts, true, 'calibration data');
   const before = await evaluateFloat(session, session.graph);
   session.log(`float: ${describeMetric(before, session.test.count)}`);
   let int8 = quantizeWithData(session.graph, session.train, opts);
@@ -350,7 +350,7 @@ export async function lowrankAction(modelPath: string, opts: LowRankCliOptions):
 }
 
 export interface SensitivityCliOptions extends DataCliOptions, CalibrationCliOptions {
-  samples: string;
+  sensitivitySamples: string;
   bits: string;
   sparsities: string;
   maxLoss?: string;
@@ -368,7 +368,7 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
   };
   const bits = list(opts.bits, '--bits', (b) => Number.isInteger(b) && b >= 2 && b <= 7);
   const sparsities = list(opts.sparsities, '--sparsities', (v) => v > 0 && v < 1);
-  const samples = positiveNumber(opts.samples, '--samples', true);
+  const samples = positiveNumber(opts.sensitivitySamples, '--sensitivity-samples', true);
   let int8: Graph;
   let float: Graph | undefined;
   let data: Dataset;

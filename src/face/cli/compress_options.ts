@@ -6,6 +6,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
+import { addAlias } from './option-aliases.ts';
 import type { DataOptions } from '../../lab/data/dataset.ts';
 import type { RangeMethod } from '../../compress/calibrate.ts';
 import type { Progress } from '../../compress/progress.ts';
@@ -14,7 +15,7 @@ const RANGE_CHOICES: RangeMethod[] = ['minmax', 'percentile', 'mse'];
 
 export interface DataCliOptions {
   data?: string;
-  labels?: string;
+  labelsFile?: string;
   inputKey?: string;
   labelKey?: string;
   labelColumn?: string;
@@ -30,22 +31,20 @@ export interface TrainCliOptions {
   lr?: string;
 }
 
-export function addDataOptions(
-  cmd: Command,
-  dataFlag = '-d, --data <path>',
-  dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)',
-): Command {
-  const data = /--[\w-]+/.exec(dataFlag)![0];
-  return cmd
-    .option(dataFlag, dataHelp)
-    .option('--labels <file.npy>', 'labels for a .npy of inputs')
+export function addDataOptions(cmd: Command, dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)'): Command {
+  cmd
+    .option('-d, --data <path>', dataHelp)
+    .option('--labels-file <file.npy>', 'the labels of a .npy of inputs, classes or values (an .npz, .csv or image folder carries its own)')
     .option('--input-key <name>', '.npz array holding the inputs (default: x, inputs, data, images, ...)')
     .option('--label-key <name>', '.npz array holding the labels (default: y, labels, targets, ...)')
     .option('--label-column <name|index>', 'CSV column holding the labels (default: label/class/target/y, or the extra last column)')
     .option('--pixel-range <lo,hi>', 'images: pixel values 0 and 255 map to these', '0,1')
-    .option('--eval <path>', `held-out data for the before/after figures (default: a part of ${data})`)
-    .option('--holdout <fraction>', `share of ${data} held out when --eval is not given`, '0.2')
+    .option('--eval <path>', 'held-out data for the before/after figures (default: a part of --data)')
+    .option('--holdout <fraction>', 'share of --data held out when --eval is not given', '0.2')
     .option('--seed <n>', 'seed for splits and shuffles', '1');
+  // --labels-file as validate names it: --labels is the class names of compile, run, profile and validate
+  addAlias(cmd, '--labels', '--labels-file');
+  return cmd;
 }
 
 export function addTrainOptions(cmd: Command, epochs: string, lr: string): Command {
@@ -95,7 +94,7 @@ export function dataOptions(opts: DataCliOptions, inputShape: number[]): DataOpt
   if (range.length !== 2 || range.some((v) => !Number.isFinite(v)))
     throw new TinyforgeError(`--pixel-range ${opts.pixelRange}: expected two numbers, e.g. 0,1 or -1,1`);
   return {
-    labels: opts.labels,
+    labels: opts.labelsFile,
     inputKey: opts.inputKey,
     labelKey: opts.labelKey,
     labelColumn: opts.labelColumn,

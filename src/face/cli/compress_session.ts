@@ -31,17 +31,12 @@ export interface Session {
 
 /**
  * Loads the model and the data for a command (`data`: the path given); messages go to stderr. With
- * `labelsOptional`, data without labels is accepted (calibration only) and `task` is undefined.
+ * `labelsOptional`, data without labels is accepted (calibration only) and `task` is undefined;
+ * `what` names the data in the message when none is given.
  */
-export async function openSession(
-  modelPath: string,
-  data: string | undefined,
-  opts: DataCliOptions,
-  labelsOptional = false,
-  dataFlag: '--data' | '--calib' = '--data',
-): Promise<Session> {
-  // before TF.js loads: the command's own flag (quantize takes --calib)
-  if (!data) throw new TinyforgeError(dataFlag === '--calib' ? 'no calibration data given (--calib PATH)' : 'no data given (--data PATH)');
+export async function openSession(modelPath: string, data: string | undefined, opts: DataCliOptions, labelsOptional = false, what = 'data'): Promise<Session> {
+  // before TF.js loads
+  if (!data) throw new TinyforgeError(`no ${what} given (--data PATH)`);
   const progress = terminalProgress();
   const log = (m: string) => progress.log(m);
   await useTrainingBackend();

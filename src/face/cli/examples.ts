@@ -44,9 +44,9 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
     'tinyforge flash app.bin --board nrf52840-dk --probe tcp:192.168.1.50:4441',
   ],
   quantize: [
-    'tinyforge quantize float.tflite --calib data.npz -o model_int8.tflite',
-    'tinyforge quantize model.json --calib images/ --ranges percentile',
-    'tinyforge quantize float.onnx --calib data.npz -o model_int8.tflite',
+    'tinyforge quantize float.tflite --data data.npz -o model_int8.tflite',
+    'tinyforge quantize model.json --data images/ --ranges percentile',
+    'tinyforge quantize float.onnx --data data.npz -o model_int8.tflite',
   ],
   prune: ['tinyforge prune float.tflite --data data.npz --sparsity 0.8 --int8', 'tinyforge prune float.tflite --data data.npz --sparsity 0.5 --structured'],
   qat: ['tinyforge qat float.tflite --data data.npz --epochs 2'],
@@ -62,9 +62,9 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   init: ['tinyforge init model.tflite', 'tinyforge init --force'],
   report: ['tinyforge report before.json after.json --html compare.html'],
   farm: [
-    'tinyforge farm worker --redis redis://farm:secret@lab-redis:6379 --boards qemu-mps2-an386,rp2040js --instances 2',
-    'tinyforge farm worker --redis rediss://farm:secret@lab-redis:6379 --redis-ca ca.crt --ports auto',
-    'tinyforge farm sweep a.tflite b.tflite --redis redis://lab-redis:6379 --boards all --max-ram 64K --html sweep.html',
-    'tinyforge farm status --redis redis://lab-redis:6379',
+    'tinyforge farm worker --farm redis://farm:secret@lab-redis:6379 --boards qemu-mps2-an386,rp2040js --instances 2',
+    'tinyforge farm worker --farm rediss://farm:secret@lab-redis:6379 --farm-ca ca.crt --ports auto',
+    'tinyforge farm sweep a.tflite b.tflite --farm redis://lab-redis:6379 --boards all --max-ram 64K --html sweep.html',
+    'tinyforge farm status --farm redis://lab-redis:6379',
   ],
 };

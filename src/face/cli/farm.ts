@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `tinyforge farm worker|sweep|status` and the `--farm URL` of run, profile and validate: many boards
+ * `tinyforge farm worker|sweep|status` and `--farm URL` of run, profile and validate: many boards
  * on many hosts behind BullMQ queues in one Redis (docs/farm.md). A worker runs each job as this CLI
  * would run it locally with --json, so a farm's results are the very documents a local run prints.
  */
@@ -21,6 +21,7 @@ import { takeInterrupt, trackChild } from '../../lab/lifecycle.ts';
 import { assertReplaceable, writeFileAtomically } from '../../lab/output.ts';
 import { byteSizeOption, countOption, patchOption, preferOption, timeoutOption, PREFER_HELP } from './device-options.ts';
 import { formatTable } from '../report/table.ts';
+import { addAlias } from './option-aliases.ts';
 import { jsonLine } from '../report/json_document.ts';
 import { chartJsSource, isTinyforgeReport, reportHtml } from '../report/html.ts';
 import type { ProfileJson } from '../report/profile.ts';
@@ -40,31 +41,41 @@ export const FARM_OPTIONS: OptionAllowList = {
   validate: SHAPING,
 };
 
-const REDIS_HELP = 'Redis URL, redis://[user:password@]host:port (rediss:// for TLS); default: $TINYFORGE_REDIS_URL';
+/** The farm's flags after its URL, spelled alike on every command that reaches the farm. */
+const TLS_OPTIONS: [flags: string, help: string][] = [
+  ['--farm-tls', 'connect over TLS (implied by rediss:// and by the files below)'],
+  ['--farm-ca <file>', "PEM file of the CA that signed the farm's Redis certificate"],
+  ['--farm-cert <file>', 'PEM client certificate (a Redis with tls-auth-clients)'],
+  ['--farm-key <file>', 'PEM key of the client certificate'],
+];
 
-/** The Redis flags every farm command takes. */
-function redisOptions(command: Command, urlFlag = '--redis <url>'): Command {
-  return command
-    .option(urlFlag, REDIS_HELP)
-    .option('--redis-tls', 'connect over TLS (implied by rediss:// and by the files below)')
-    .option('--redis-ca <file>', "PEM file of the CA that signed the Redis server's certificate")
-    .option('--redis-cert <file>', 'PEM client certificate (Redis with tls-auth-clients)')
-    .option('--redis-key <file>', 'PEM key of the client certificate');
+/** The farm's TLS flags (each help after `prefix`), and the `--redis…` spellings of all its flags as aliases. */
+function farmAccess(command: Command, prefix: string): Command {
+  for (const [flags, help] of TLS_OPTIONS) command.option(flags, `${prefix}${help}`);
+  for (const suffix of ['', '-tls', '-ca', '-cert', '-key']) addAlias(command, `--redis${suffix}`, `--farm${suffix}`);
+  return command;
 }
 
-interface RedisFlags {
-  redis?: string;
+/** The farm's flags of `farm worker|sweep|status`. */
+function farmFlags(command: Command): Command {
+  return farmAccess(
+    command.option('--farm <url>', "the farm's Redis URL, redis://[user:password@]host:port (rediss:// for TLS); default: $TINYFORGE_REDIS_URL"),
+    '',
+  );
+}
+
+interface AccessFlags {
   farm?: string;
-  redisTls?: boolean;
-  redisCa?: string;
-  redisCert?: string;
-  redisKey?: string;
+  farmTls?: boolean;
+  farmCa?: string;
+  farmCert?: string;
+  farmKey?: string;
 }
 
-function accessOf(flags: RedisFlags): RedisAccess {
-  const url = flags.farm ?? flags.redis ?? process.env.TINYFORGE_REDIS_URL;
-  if (!url) throw new TinyforgeError("give the farm's Redis: --redis URL (or $TINYFORGE_REDIS_URL)");
-  return { url: checkRedisUrl(url), tls: flags.redisTls, ca: flags.redisCa, cert: flags.redisCert, key: flags.redisKey };
+function accessOf(flags: AccessFlags): RedisAccess {
+  const url = flags.farm ?? process.env.TINYFORGE_REDIS_URL;
+  if (!url) throw new TinyforgeError("give the farm's Redis: --farm URL (or $TINYFORGE_REDIS_URL)");
+  return { url: checkRedisUrl(url), tls: flags.farmTls, ca: flags.farmCa, cert: flags.farmCert, key: flags.farmKey };
 }
 
 /**
@@ -83,7 +94,7 @@ async function loadFarm(neededBy: string) {
   });
 }
 
-async function withClient<T>(flags: RedisFlags, neededBy: string, use: (client: FarmClient) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: AccessFlags, neededBy: string, use: (client: FarmClient) => Promise<T>): Promise<T> {
   const access = accessOf(flags);
   const { FarmClient, connectRedis, checkConnection } = await loadFarm(neededBy);
   const redis = connectRedis(access);
@@ -142,7 +153,7 @@ export async function executeJob(
 }
 
 function workerCommand(): Command {
-  return redisOptions(
+  return farmFlags(
     new Command('worker')
       .description("offer this host's boards to the farm: take their jobs one per board at a time, until stopped")
       .option('--boards <boards>', 'emulated boards to offer, comma-separated (`tinyforge boards`)', boardListOption)
@@ -150,7 +161,7 @@ function workerCommand(): Command {
       .option('--ports <mode>', 'auto: offer the real boards on this host, found by their USB ids')
       .option('--port-board <path=board[@probe]>', 'a real board on a port whose USB id does not name it (repeatable)', portBoardOption)
       .option('--name <id>', "the worker's id in `farm status` (default: host-pid)"),
-  ).action(async (opts: RedisFlags & { boards?: string[]; instances: number; ports?: string; portBoard?: PortBoard[]; name?: string }) => {
+  ).action(async (opts: AccessFlags & { boards?: string[]; instances: number; ports?: string; portBoard?: PortBoard[]; name?: string }) => {
     if (opts.ports !== undefined && opts.ports !== 'auto') throw new TinyforgeError(`--ports must be auto, got '${opts.ports}'`);
     if (!opts.boards && opts.ports === undefined && !opts.portBoard)
       throw new TinyforgeError('give the boards to offer: --boards B1,B2 (emulated) or --ports auto');
@@ -324,7 +335,7 @@ function readModel(path: string): Uint8Array {
 }
 
 function sweepCommand(): Command {
-  return redisOptions(
+  return farmFlags(
     new Command('sweep')
       .description('profile every model on every board of the farm: one table of latency, arena, flash and fit')
       .argument('<models...>', 'model files (.tflite, .onnx)')
@@ -339,7 +350,7 @@ function sweepCommand(): Command {
   ).action(
     async (
       models: string[],
-      opts: RedisFlags & {
+      opts: AccessFlags & {
         boards: string[];
         maxRam?: number;
         maxFlash?: number;
@@ -385,9 +396,9 @@ function finish(outcomes: Outcome[], opts: { json?: boolean; html?: string }, do
 }
 
 function statusCommand(): Command {
-  return redisOptions(
+  return farmFlags(
     new Command('status').description("the farm's workers, their boards, and each board's queue").option('--json', 'print one JSON object on stdout'),
-  ).action(async (opts: RedisFlags & { json?: boolean }) => {
+  ).action(async (opts: AccessFlags & { json?: boolean }) => {
     const access = accessOf(opts);
     const { workers, queues } = await withClient(opts, 'tinyforge farm status', async (client) => ({
       workers: await client.workers(),
@@ -426,18 +437,17 @@ export function farmCommand(): Command {
     .addCommand(statusCommand());
 }
 
-/** The `--farm URL` and `--boards` flags (and the Redis TLS ones) of run, profile and validate. */
+/** The `--farm URL` and `--boards` flags (and the farm's TLS ones) of run, profile and validate. */
 export function farmOptions(command: Command): Command {
-  return command
-    .option('--farm <url>', "run on the farm's boards instead (a Redis URL, docs/farm.md): with --board B, or --boards B1,B2|all")
-    .option('--boards <boards>', 'with --farm: several boards, comma-separated, or all (those live workers offer)', boardListOption)
-    .option('--redis-tls', 'with --farm: connect over TLS (implied by rediss:// and the files below)')
-    .option('--redis-ca <file>', "with --farm: PEM file of the CA that signed the Redis server's certificate")
-    .option('--redis-cert <file>', 'with --farm: PEM client certificate')
-    .option('--redis-key <file>', 'with --farm: PEM key of the client certificate');
+  return farmAccess(
+    command
+      .option('--farm <url>', "run on the farm's boards instead (a Redis URL, docs/farm.md): with --board B, or --boards B1,B2|all")
+      .option('--boards <boards>', 'with --farm: several boards, comma-separated, or all (those live workers offer)', boardListOption),
+    'with --farm: ',
+  );
 }
 
-export interface FarmFlags extends RedisFlags {
+export interface FarmFlags extends AccessFlags {
   board?: string;
   boards?: string[];
 }
@@ -493,10 +503,10 @@ export async function runOnFarm(command: FarmCommand, modelPath: string, flags: 
         'boards',
         'json',
         'html',
-        'redisTls',
-        'redisCa',
-        'redisCert',
-        'redisKey',
+        'farmTls',
+        'farmCa',
+        'farmCert',
+        'farmKey',
         'maxRam',
         'maxFlash',
         'prefer',

@@ -58,9 +58,9 @@ export function monitorCommand(): Command {
       '[firmware]',
       'emulated boards: the firmware to run (an ELF; rp2040js: a UF2, or an ELF with firmware.uf2 beside it), or a model with --project-app',
     )
-    .option('--port <path>', "the board's serial port (tinyforge ports lists them)")
+    .option('-p, --port <port>', "the board's serial port (tinyforge ports lists them)")
     .option('--baud <rate>', "with --port: the line's rate (default: the board's console rate with --board, else 115200)", baudOption)
-    .option('--board <name>', 'an emulated board to run FIRMWARE on, or the real board on --port (for its console rate)')
+    .option('-b, --board <board>', 'an emulated board to run FIRMWARE on, or the real board on --port (for its console rate)')
     .option('--project-app', 'FIRMWARE is a model: build its starter app for the emulated --board and run it (one inference, the top class)')
     .addOption(
       new Option('--timestamps <kind>', 'relative: seconds since the console opened; wall: the time of day').default('relative').argParser(timestampOption),

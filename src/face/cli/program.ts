@@ -65,12 +65,13 @@ export function createProgram(): Command {
   program.addCommand(farmCommand());
   program.addCommand(completionCommand(program));
 
-  // Every command's help: required options marked, and examples at the end.
+  // Every command's help (a subcommand's too): required options marked, and examples at the end.
   const plainHelp = new Help();
   // commander's errors stay one line: its "(Did you mean ...?)" joins the error line instead of a second one
   const oneLine = { outputError: (text: string, write: (t: string) => void) => write(text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) };
   program.configureOutput(oneLine);
-  for (const command of program.commands) {
+  const descendants = (c: Command): Command[] => c.commands.flatMap((sub) => [sub, ...descendants(sub)]);
+  for (const command of descendants(program)) {
     command.configureOutput(oneLine);
     command.configureHelp({
       optionDescription: (option) => {
@@ -78,7 +79,7 @@ export function createProgram(): Command {
         return option.mandatory ? `${base} (required)` : base;
       },
     });
-    const examples = COMMAND_EXAMPLES[command.name()];
+    const examples = command.parent === program ? COMMAND_EXAMPLES[command.name()] : undefined;
     if (examples) command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);
   }
   return program;

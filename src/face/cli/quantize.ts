@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Command } from 'commander';
 import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
+import { addAlias } from './option-aliases.ts';
 import { type CalibrationCliOptions, type DataCliOptions, addCalibrationOptions, addDataOptions } from './compress_options.ts';
 
 export function quantizeCommand(): Command {
@@ -15,13 +16,12 @@ export function quantizeCommand(): Command {
       'how --weight-bits sets each scale: max (the largest weight is the top level) or mse (clipped for the least squared error over the nonzero weights; keeps more small weights at 3-4 bits)',
       'max',
     );
-  addDataOptions(cmd, '-c, --calib <path>', 'calibration data: .npz, .npy, .csv, or a folder of images (labels optional)');
+  addDataOptions(cmd, 'calibration data: .npz, .npy, .csv, or a folder of images (labels optional)');
+  // -c/--calib: another spelling of the data set, -d/--data as on every other command that reads one
+  addAlias(cmd, '-c, --calib', '--data');
   addCalibrationOptions(cmd);
   return cmd.action(
-    async (
-      modelPath: string,
-      opts: DataCliOptions & CalibrationCliOptions & { calib?: string; output?: string; weightBits?: string; weightClip?: string; json?: boolean },
-    ) => {
+    async (modelPath: string, opts: DataCliOptions & CalibrationCliOptions & { output?: string; weightBits?: string; weightClip?: string; json?: boolean }) => {
       const { quantizeAction } = await loadOptional(TFJS, 'tinyforge quantize', () => import('./compress_actions.ts'));
       await quantizeAction(modelPath, opts);
     },

@@ -32,8 +32,8 @@ export function checkRedisUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new TinyforgeError(`--redis must be a URL such as redis://[user:password@]host:port, got '${redactedUrl(url)}'`);
+    throw new TinyforgeError(`--farm must be a URL such as redis://[user:password@]host:port, got '${redactedUrl(url)}'`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TinyforgeError(`--redis must be a redis:// or rediss:// URL, got '${redactedUrl(url)}'`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TinyforgeError(`--farm must be a redis:// or rediss:// URL, got '${redactedUrl(url)}'`);
   return url;
 }
