@@ -103,41 +103,45 @@ const SHARED_ROUTES: [RegExp, string][] = [
   [/\bSHARED_(DIR|MODELS)\b/, 'the shared folder by a constant'],
 ];
 
+/**
+ * Every line of `files` that `says` finds fault with, as `file:line: what: the line`; comment lines
+ * are passed over (they may name what the code must not reach).
+ */
+function offendingLines(files: string[], says: (line: string) => string | undefined): string[] {
+  const found: string[] = [];
+  for (const file of files) {
+    readFileSync(join(ROOT, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+        const what = says(line);
+        if (what !== undefined) found.push(`${file}:${i + 1}: ${what}: ${line.trim()}`);
+      });
+  }
+  return found;
+}
+
 describe('hygiene: tests reach what may be absent through one helper each', function () {
   it('no test file reaches ../shared except through test/helpers/shared.ts, which skips where it is absent', () => {
-    const found: string[] = [];
-    for (const file of tracked(...TEST_CODE).filter((f) => !ABSENCE_HELPERS.has(f))) {
-      readFileSync(join(ROOT, file), 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          if (/^\s*(\/\/|\*|\/\*)/.test(line)) return; // comments may name the folder
-          for (const [pattern, what] of SHARED_ROUTES) if (pattern.test(line)) found.push(`${file}:${i + 1}: ${what}: ${line.trim()}`);
-        });
-    }
+    const files = tracked(...TEST_CODE).filter((f) => !ABSENCE_HELPERS.has(f));
+    const found = offendingLines(files, (line) => SHARED_ROUTES.find(([pattern]) => pattern.test(line))?.[1]);
     expect(found, 'use sharedFile / sharedModelPath / goldenCases of test/helpers/shared.ts').to.deep.equal([]);
   });
 
   it('no test file finds the reference runtimes except through test/helpers/runtimes.ts, which skips where they are absent', () => {
-    const found: string[] = [];
-    for (const file of tracked(...TEST_CODE).filter((f) => f !== 'test/helpers/runtimes.ts' && f !== 'test/hygiene.test.ts')) {
-      readFileSync(join(ROOT, file), 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
-          if (
-            /['"`/]tflm-tools\b|['"`/]tflm-cmsis-m\d+\/run\b|['"`/]tflm-ref['"`]\s*\)/.test(line) &&
-            !/requireRuntime|findRuntime|runtimePath|missingRuntimeNotice/.test(line)
-          )
-            found.push(`${file}:${i + 1}: ${line.trim()}`);
-        });
-    }
+    const files = tracked(...TEST_CODE).filter((f) => f !== 'test/helpers/runtimes.ts' && f !== 'test/hygiene.test.ts');
+    const found = offendingLines(files, (line) =>
+      /['"`/]tflm-tools\b|['"`/]tflm-cmsis-m\d+\/run\b|['"`/]tflm-ref['"`]\s*\)/.test(line) &&
+      !/requireRuntime|findRuntime|runtimePath|missingRuntimeNotice/.test(line)
+        ? 'a runtime by its path'
+        : undefined,
+    );
     expect(found, 'use requireRuntime / findRuntime / runtimePath of test/helpers/runtimes.ts').to.deep.equal([]);
   });
 
   it('no test file decides by CI=true whether an absence fails: test/helpers/absent.ts does, by TINYFORGE_CI', () => {
-    const found = tracked(...TEST_CODE)
-      .filter((f) => !ABSENCE_HELPERS.has(f))
-      .filter((f) => /\benv\.CI\b|\benv\[['"]CI['"]\]/.test(readFileSync(join(ROOT, f), 'utf8')));
+    const files = tracked(...TEST_CODE).filter((f) => !ABSENCE_HELPERS.has(f));
+    const found = offendingLines(files, (line) => (/\benv\.CI\b|\benv\[['"]CI['"]\]/.test(line) ? 'CI read' : undefined));
     expect(found, "a user's CI sets CI=true too: use skipAbsent / requireTools").to.deep.equal([]);
   });
 });
@@ -152,32 +156,19 @@ describe('hygiene: no wall-clock limit a busy machine can break', function () {
 
   it("every test and hook runs under the hang guard: .mocharc.json's timeout, which no test lowers", () => {
     expect(JSON.parse(readFileSync(join(ROOT, '.mocharc.json'), 'utf8')).timeout).to.equal(HANG_GUARD_MS);
-    const lowered: string[] = [];
-    for (const file of tracked(...TEST_CODE)) {
-      readFileSync(join(ROOT, file), 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          for (const m of line.matchAll(/\.timeout\(([0-9_]+)\)/g)) {
-            const ms = numberOf(m[1]!);
-            if (ms !== 0 && ms < HANG_GUARD_MS) lowered.push(`${file}:${i + 1}: ${line.trim()}`);
-          }
-        });
-    }
+    const lowered = offendingLines(tracked(...TEST_CODE), (line) =>
+      [...line.matchAll(/\.timeout\(([0-9_]+)\)/g)].some((m) => numberOf(m[1]!) !== 0 && numberOf(m[1]!) < HANG_GUARD_MS) ? 'below the guard' : undefined,
+    );
     expect(lowered, 'a timeout below HANG_GUARD_MS (test/support/hang-guard.ts)').to.deep.equal([]);
   });
 
   it('every child process or board run a test waits for has the hang guard, not a tighter limit', () => {
-    const tight: string[] = [];
-    for (const file of tracked(...TEST_CODE).filter((f) => !CASE_LIMITS.has(f))) {
-      readFileSync(join(ROOT, file), 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          for (const m of line.matchAll(/\btimeout(?:Ms)?: ([0-9_]+)\b/g)) {
-            const ms = numberOf(m[1]!);
-            if (ms >= PROTOCOL_DEADLINE_MS && ms < HANG_GUARD_MS) tight.push(`${file}:${i + 1}: ${line.trim()}`);
-          }
-        });
-    }
+    const files = tracked(...TEST_CODE).filter((f) => !CASE_LIMITS.has(f));
+    const tight = offendingLines(files, (line) =>
+      [...line.matchAll(/\btimeout(?:Ms)?: ([0-9_]+)\b/g)].some((m) => numberOf(m[1]!) >= PROTOCOL_DEADLINE_MS && numberOf(m[1]!) < HANG_GUARD_MS)
+        ? 'below the guard'
+        : undefined,
+    );
     expect(tight, 'use HANG_GUARD_MS (test/support/hang-guard.ts)').to.deep.equal([]);
   });
 
