@@ -55,21 +55,21 @@ static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int 
   } while (0)
 
 #if TF_DSP_NATIVE
-/* The same in asm, the input word in %[x]; one block per kernel row so that the compiler cannot
- * hoist every load and extension of the unrolled taps ahead of the MACs (it then spills). Every
- * block keeps to 11 register operands, which any build (frame pointer or not) can allocate. */
-#define TF_DWK_MAC_ASM \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
+/* The same in asm, the input word loaded into %[x] by `load` (one or two LDRs) right after the
+ * weights' LDRD, so that it pipelines behind it (TRM 3.3: neighbouring loads pipeline their address
+ * and data phases); one block per kernel row so that the compiler cannot hoist every load and
+ * extension of the unrolled taps ahead of the MACs (it then spills). Every block keeps to 11
+ * register operands, which any build (frame pointer or not) can allocate. */
+#define TF_DWK_MAC_ASM(load) \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
   "sxtb16 %[x], %[x], ror #8\n\t" \
   "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
   "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
   "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
 /* three lanes (tf_dwk_c3_body): lane 3, weight 0 and never stored, left out */
-#define TF_DWK_MAC3_ASM \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
+#define TF_DWK_MAC3_ASM(load) \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
   "sxtb16 %[x], %[x], ror #8\n\t" \
   "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
@@ -85,14 +85,14 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
   uint32_t x, e, we, wo;
   /* l3: lanes 0..2 only (lane 3's accumulator left as it is) */
   if (l3)
-    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC3_ASM
-            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC3_ASM
+    __asm__(TF_DWK_MAC3_ASM("ldr %[x], [%[p]]\n\t") TF_DWK_MAC3_ASM("ldr %[x], [%[p], %[c]]\n\t")
+                TF_DWK_MAC3_ASM("ldr %[x], [%[p], %[c], lsl #1]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
             : [p] "r"(p), [c] "r"(c)
             : "memory");
   else
-    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
-            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[c]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[p], %[c], lsl #1]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
               [wo] "=&r"(wo)
             : [p] "r"(p), [c] "r"(c)
@@ -121,18 +121,16 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
   if (l3)
-    __asm__("ldr %[x], [%[tp]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM
+    __asm__(TF_DWK_MAC3_ASM("ldr %[x], [%[tp]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC3_ASM("ldr %[x], [%[tp], %[tp1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC3_ASM("ldr %[x], [%[tp], %[tp2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
             : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
             : "memory");
   else
-    __asm__("ldr %[x], [%[tp]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[tp1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[tp2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
               [wo] "=&r"(wo)
             /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
