@@ -113,6 +113,33 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
   *acc3 = a3;
 }
 
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+/* Three taps at x + o0, x + o1, x + o2: in a layer's own instance of the multiplier-1 loop (dsp.ts
+ * mult1Constants) the channel count and row length are constants, and so are these offsets, which
+ * then sit in the LDRs as immediates ("J": up to 4095; a larger one takes a register). Every row
+ * reads from x itself: no row pointers, no offset registers, which leaves the loop its output
+ * pointer, bound and clamp word in registers. Unoptimised builds keep the C twin. */
+#define TF_DWK_ROW3K 1
+static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, const int o0, const int o1, const int o2,
+                                                               const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                                               int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  const uint32_t *wq = *wp;
+  uint32_t v, e, we, wo;
+  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o0]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o1]]\n\t")
+              TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o2]]\n\t")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          : [p] "r"(x), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+          : "memory");
+  *wp = wq;
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
+#endif
+
 /* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
 static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0,
                                                                int32_t *acc1, int32_t *acc2, int32_t *acc3, const int l3) {
@@ -276,10 +303,12 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-                                                                    void *scratch, const int fast, const int full) {
-  const int c = g->in_c;
+                                                                    void *scratch, const int fast, const int full, const int kc,
+                                                                    const int krow) {
+  /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g) */
+  const int c = kc ? kc : g->in_c;
   const int taps = g->k_h * g->k_w;
-  const int row_bytes = g->in_w * c;
+  const int row_bytes = kc ? krow : g->in_w * c;
   const int step = g->stride_w * c;
   uint32_t *const wx = (uint32_t *)scratch;
   const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
@@ -307,9 +336,18 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
             const int32_t *qc = q;
             for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS) {
               int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
-              tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3, 0);
-              tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
-              tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+#ifdef TF_DWK_ROW3K
+              if (kc) {
+                tf_dwk_row3k(x, 0, c, 2 * c, &wp, &a0, &a1, &a2, &a3);
+                tf_dwk_row3k(x, row_bytes, row_bytes + c, row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
+                tf_dwk_row3k(x, 2 * row_bytes, 2 * row_bytes + c, 2 * row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
+              } else
+#endif
+              {
+                tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3, 0);
+                tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+                tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+              }
               tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0));
             }
           }
