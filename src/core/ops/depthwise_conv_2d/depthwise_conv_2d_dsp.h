@@ -138,6 +138,27 @@ static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, 
   *acc2 = a2;
   *acc3 = a3;
 }
+/* Border pixels of the same instances: three taps through tap pointers at byte offsets o0..o2 of
+ * tp (constants: immediates), channel offset `ch`; every row from the one tp register. */
+static inline __attribute__((always_inline)) void tf_dwk_row3pk(const int8_t *const *tp, const int o0, const int o1, const int o2, int ch,
+                                                                const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                                                int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  const uint32_t *wq = *wp;
+  uint32_t v, e, we, wo;
+  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o0]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+              TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                  TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          : [tp] "r"(tp), [ch] "r"(ch), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+          : "memory");
+  *wp = wq;
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
 #endif
 
 /* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
@@ -358,7 +379,15 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
         tf_dwk_taps(g, image, oy, ox, zp_row, tp);
         for (int ch = 0; ch < c; ch += 4, out += 4, qc += TF_DWK_GROUP_WORDS) {
           int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
-          if (three) {
+#ifdef TF_DWK_ROW3K
+          if (kc) {
+            const int n = (int)sizeof tp[0];
+            tf_dwk_row3pk(tp, 0, n, 2 * n, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3pk(tp, 3 * n, 4 * n, 5 * n, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3pk(tp, 6 * n, 7 * n, 8 * n, ch, &wp, &a0, &a1, &a2, &a3);
+          } else
+#endif
+              if (three) {
             tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3, 0);
             tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3, 0);
             tf_dwk_row3p(tp + 6, ch, &wp, &a0, &a1, &a2, &a3, 0);

@@ -44,7 +44,7 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * Multiplier-1 layers under an undilated 3x3 window with pixels read in place: their own instance
  * of the loop, channels and row bytes constants, so that the in-place taps load at immediate
  * offsets (depthwise_conv_2d_dsp.h tf_dwk_row3k) and the loop keeps its pointers in registers
- * (M4 VWW 24x24x32: 4.43 -> 4.21 estimated cycles/MAC). Layers of one shape share it; under 1x1
+ * (M4 VWW 24x24x32: 4.43 -> 4.17 estimated cycles/MAC). Layers of one shape share it; under 1x1
  * and 2x2 maps, where no pixel is in place, or with offsets past an LDR's immediate, the shared loop.
  */
 function mult1Constants(p: DepthwiseConv2DParams): { kc: number; krow: number } | undefined {
