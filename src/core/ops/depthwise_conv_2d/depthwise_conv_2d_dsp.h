@@ -55,21 +55,21 @@ static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int 
   } while (0)
 
 #if TF_DSP_NATIVE
-/* The same in asm, the input word in %[x]; one block per kernel row so that the compiler cannot
- * hoist every load and extension of the unrolled taps ahead of the MACs (it then spills). Every
- * block keeps to 11 register operands, which any build (frame pointer or not) can allocate. */
-#define TF_DWK_MAC_ASM \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
+/* The same in asm, the input word loaded into %[x] by `load` (one or two LDRs) right after the
+ * weights' LDRD, so that it pipelines behind it (TRM 3.3: neighbouring loads pipeline their address
+ * and data phases); one block per kernel row so that the compiler cannot hoist every load and
+ * extension of the unrolled taps ahead of the MACs (it then spills). Every block keeps to 11
+ * register operands, which any build (frame pointer or not) can allocate. */
+#define TF_DWK_MAC_ASM(load) \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
   "sxtb16 %[x], %[x], ror #8\n\t" \
   "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
   "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
   "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
 /* three lanes (tf_dwk_c3_body): lane 3, weight 0 and never stored, left out */
-#define TF_DWK_MAC3_ASM \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
+#define TF_DWK_MAC3_ASM(load) \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
   "sxtb16 %[x], %[x], ror #8\n\t" \
   "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
@@ -85,14 +85,14 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
   uint32_t x, e, we, wo;
   /* l3: lanes 0..2 only (lane 3's accumulator left as it is) */
   if (l3)
-    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC3_ASM
-            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC3_ASM
+    __asm__(TF_DWK_MAC3_ASM("ldr %[x], [%[p]]\n\t") TF_DWK_MAC3_ASM("ldr %[x], [%[p], %[c]]\n\t")
+                TF_DWK_MAC3_ASM("ldr %[x], [%[p], %[c], lsl #1]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
             : [p] "r"(p), [c] "r"(c)
             : "memory");
   else
-    __asm__("ldr %[x], [%[p]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[p], %[c]]\n\t" TF_DWK_MAC_ASM
-            "ldr %[x], [%[p], %[c], lsl #1]\n\t" TF_DWK_MAC_ASM
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[c]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[p], %[c], lsl #1]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
               [wo] "=&r"(wo)
             : [p] "r"(p), [c] "r"(c)
@@ -113,6 +113,54 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
   *acc3 = a3;
 }
 
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+/* Three taps at x + o0, x + o1, x + o2: in a layer's own instance of the multiplier-1 loop (dsp.ts
+ * mult1Constants) the channel count and row length are constants, and so are these offsets, which
+ * then sit in the LDRs as immediates ("J": up to 4095; a larger one takes a register). Every row
+ * reads from x itself: no row pointers, no offset registers, which leaves the loop its output
+ * pointer, bound and clamp word in registers. Unoptimised builds keep the C twin. */
+#define TF_DWK_ROW3K 1
+static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, const int o0, const int o1, const int o2,
+                                                               const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                                               int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  const uint32_t *wq = *wp;
+  uint32_t v, e, we, wo;
+  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o0]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o1]]\n\t")
+              TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o2]]\n\t")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          : [p] "r"(x), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+          : "memory");
+  *wp = wq;
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
+/* Border pixels of the same instances: three taps through tap pointers at byte offsets o0..o2 of
+ * tp (constants: immediates), channel offset `ch`; every row from the one tp register. */
+static inline __attribute__((always_inline)) void tf_dwk_row3pk(const int8_t *const *tp, const int o0, const int o1, const int o2, int ch,
+                                                                const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                                                int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  const uint32_t *wq = *wp;
+  uint32_t v, e, we, wo;
+  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o0]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+              TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                  TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+            [wo] "=&r"(wo)
+          : [tp] "r"(tp), [ch] "r"(ch), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+          : "memory");
+  *wp = wq;
+  *acc0 = a0;
+  *acc1 = a1;
+  *acc2 = a2;
+  *acc3 = a3;
+}
+#endif
+
 /* Three taps through their pointers tp[0..2] (loaded inside the block), channel offset `ch`. */
 static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *const *tp, int ch, const uint32_t **wp, int32_t *acc0,
                                                                int32_t *acc1, int32_t *acc2, int32_t *acc3, const int l3) {
@@ -121,18 +169,16 @@ static inline __attribute__((always_inline)) void tf_dwk_row3p(const int8_t *con
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
   if (l3)
-    __asm__("ldr %[x], [%[tp]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC3_ASM
+    __asm__(TF_DWK_MAC3_ASM("ldr %[x], [%[tp]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC3_ASM("ldr %[x], [%[tp], %[tp1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC3_ASM("ldr %[x], [%[tp], %[tp2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
             : [tp] "r"(tp), [ch] "r"(ch), [tp1] "i"(sizeof tp[0]), [tp2] "i"(2 * sizeof tp[0])
             : "memory");
   else
-    __asm__("ldr %[x], [%[tp]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp1]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM "ldr %[x], [%[tp], %[tp2]]\n\t"
-            "ldr %[x], [%[x], %[ch]]\n\t" TF_DWK_MAC_ASM
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[tp1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[tp2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
               [wo] "=&r"(wo)
             /* the offsets of tp[1] and tp[2], from the pointer size rather than written in */
@@ -278,10 +324,12 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
-                                                                    void *scratch, const int fast, const int full) {
-  const int c = g->in_c;
+                                                                    void *scratch, const int fast, const int full, const int kc,
+                                                                    const int krow) {
+  /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g) */
+  const int c = kc ? kc : g->in_c;
   const int taps = g->k_h * g->k_w;
-  const int row_bytes = g->in_w * c;
+  const int row_bytes = kc ? krow : g->in_w * c;
   const int step = g->stride_w * c;
   uint32_t *const wx = (uint32_t *)scratch;
   const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
@@ -309,9 +357,18 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
             const int32_t *qc = q;
             for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS) {
               int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
-              tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3, 0);
-              tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
-              tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+#ifdef TF_DWK_ROW3K
+              if (kc) {
+                tf_dwk_row3k(x, 0, c, 2 * c, &wp, &a0, &a1, &a2, &a3);
+                tf_dwk_row3k(x, row_bytes, row_bytes + c, row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
+                tf_dwk_row3k(x, 2 * row_bytes, 2 * row_bytes + c, 2 * row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
+              } else
+#endif
+              {
+                tf_dwk_row3(x, c, &wp, &a0, &a1, &a2, &a3, 0);
+                tf_dwk_row3(x + row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+                tf_dwk_row3(x + 2 * row_bytes, c, &wp, &a0, &a1, &a2, &a3, 0);
+              }
               tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0));
             }
           }
@@ -322,7 +379,15 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
         tf_dwk_taps(g, image, oy, ox, zp_row, tp);
         for (int ch = 0; ch < c; ch += 4, out += 4, qc += TF_DWK_GROUP_WORDS) {
           int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
-          if (three) {
+#ifdef TF_DWK_ROW3K
+          if (kc) {
+            const int n = (int)sizeof tp[0];
+            tf_dwk_row3pk(tp, 0, n, 2 * n, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3pk(tp, 3 * n, 4 * n, 5 * n, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3pk(tp, 6 * n, 7 * n, 8 * n, ch, &wp, &a0, &a1, &a2, &a3);
+          } else
+#endif
+              if (three) {
             tf_dwk_row3p(tp, ch, &wp, &a0, &a1, &a2, &a3, 0);
             tf_dwk_row3p(tp + 3, ch, &wp, &a0, &a1, &a2, &a3, 0);
             tf_dwk_row3p(tp + 6, ch, &wp, &a0, &a1, &a2, &a3, 0);

@@ -109,7 +109,57 @@ const MODELS: Model[] = [
       ],
       21,
     ),
-    kinds: [/tf_dwk_mult1_fs\(/, /tf_dwk_mult1_fc\(/, /tf_dwk_mult1_xs\(/, /tf_dwk_mult1_xc\(/],
+    // tf_dwk_mult1_k<channels>_<row bytes>_<mode>: a layer shape's own instance (3x3 in place)
+    kinds: [
+      /tf_dwk_mult1_(k\d+_\d+_)?fs\(/,
+      /tf_dwk_mult1_(k\d+_\d+_)?fc\(/,
+      /tf_dwk_mult1_(k\d+_\d+_)?xs\(/,
+      /tf_dwk_mult1_(k\d+_\d+_)?xc\(/,
+      /tf_dwk_mult1_k\d+_\d+_\w+\(/,
+      /tf_dwk_mult1_[fx]\w*\(/,
+    ],
+  },
+  {
+    note: "MobileNet (VWW) shapes, each 3x3 shape's own instance: maps 13x11 down to 1x1, strides 1 and 2, channels 8..200 and off multiples of 4, offsets past an LDR's immediate",
+    graph: depthwiseModel(
+      'dsp_dw_vww',
+      [
+        { name: 'a', shape: [1, 13, 11, 8], zeroPoint: -128 },
+        { name: 'b', shape: [1, 6, 6, 64], zeroPoint: 17 },
+        { name: 'c', shape: [1, 3, 3, 128], zeroPoint: -3 },
+        { name: 'd', shape: [1, 9, 5, 200], zeroPoint: 90 },
+        { name: 'e', shape: [1, 2, 2, 20], zeroPoint: -60 },
+        { name: 'f', shape: [1, 1, 1, 16], zeroPoint: 5 },
+        { name: 'g', shape: [1, 3, 3, 1024], zeroPoint: -128 },
+        { name: 'h', shape: [1, 5, 7, 10], zeroPoint: 33 },
+      ],
+      [
+        // 13x11x8 -> 7x6 -> 4x3 -> 2x2 -> 1x1, SAME, per-channel, RELU6 under zero point -128
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        { stride: [2, 2], padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { stride: [2, 2], padding: 'SAME', perChannel: true },
+        { stride: [2, 2], padding: 'SAME', activation: 'RELU', perChannel: true },
+        { stride: [2, 2], padding: 'SAME', perChannel: true },
+        // 6x6x64 and 3x3x128: one pixel in place, the rest through tap pointers
+        { from: 'b', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'b', stride: [2, 2], padding: 'SAME', activation: 'RELU', perChannel: true },
+        { from: 'c', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'c', padding: 'SAME', gain: true, perChannel: true }, // exact requantization
+        { from: 'c', activation: 'RELU' }, // VALID 1x1: the only pixel in place
+        // 9x5x200: offsets up to 4000 bytes, immediates still
+        { from: 'd', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'd', stride: [2, 2], padding: 'SAME', huge: true, perChannel: true }, // exact
+        // 2x2 and 1x1 maps: no pixel in place (the shared loop)
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'f', padding: 'SAME', perChannel: true },
+        // 3x3x1024: row offsets past 4095 bytes (the shared loop)
+        { from: 'g', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        // 10 channels: the any-multiplier loop
+        { from: 'h', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true },
+      ],
+      55,
+    ),
+    kinds: [/tf_dwk_mult1_k8_88_fch\(/, /tf_dwk_mult1_k64_384_/, /tf_dwk_mult1_k128_384_/, /tf_dwk_mult1_k200_1000_/, /tf_dwk_mult1_f\w*\(/, /tf_dwk_multm1_/],
   },
   {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
@@ -230,7 +280,7 @@ const MODELS: Model[] = [
   {
     note: 'random four-lane layers: multiplier 1 over channels off multiples of 4, output zero point -128 under RELU/RELU6 (ceiling-only clamp)',
     graph: randomLaneModel(31, 14),
-    kinds: [/tf_dwk_multm1_f[sc]h?\(/, /tf_dwk_mult1_fch\(/, /tf_dwk_multm1_fch\(/],
+    kinds: [/tf_dwk_multm1_f[sc]h?\(/, /tf_dwk_mult1_(k\d+_\d+_)?fch\(/, /tf_dwk_multm1_fch\(/],
   },
 ];
 
