@@ -58,13 +58,17 @@ export function missingError(dep: OptionalDependency, what: string): TinyforgeEr
   return new TinyforgeError(`${what} needs ${dep.name}, an optional dependency that is not installed: ${installLine(dep)}`);
 }
 
+/** What a failed load of `dep` throws: the one line where `dep` is absent, else the failure itself. */
+function loadFailure(dep: OptionalDependency, what: string, e: unknown): unknown {
+  return isMissing(dep, e) ? missingError(dep, what) : e;
+}
+
 /** Runs `load` (a dynamic import of `dep` or of code that imports it), turning its absence into the one line. */
 export async function loadOptional<T>(dep: OptionalDependency, what: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (e) {
-    if (isMissing(dep, e)) throw missingError(dep, what);
-    throw e;
+    throw loadFailure(dep, what, e);
   }
 }
 
@@ -73,7 +77,6 @@ export function requireOptional<T>(dep: OptionalDependency, what: string, load: 
   try {
     return load();
   } catch (e) {
-    if (isMissing(dep, e)) throw missingError(dep, what);
-    throw e;
+    throw loadFailure(dep, what, e);
   }
 }

@@ -14,18 +14,15 @@ export function absenceFails(): boolean {
   return process.env.TINYFORGE_CI === '1';
 }
 
-const noticed = new WeakSet<Mocha.Runnable>();
-
 /**
- * `what` is absent: under the project's CI (when `required`) an error; else one notice line (once per
- * test or hook) and a skip of `ctx`'s test or hook, or of the one running (a before-all hook: its
- * suite). At describe time, with nothing running, nothing: the test that opens the path skips.
+ * `what` is absent: under the project's CI (when `required`) an error; else one notice line and a
+ * skip of `ctx`'s test or hook, or of the one running (a before-all hook: its suite). At describe
+ * time, with nothing running, nothing: the test that opens the path skips.
  */
 export function skipAbsent(what: string, skipped: string, ctx?: Mocha.Context, required = true): void {
   if (required && absenceFails()) throw new Error(`${what} (required on the project's CI, TINYFORGE_CI=1: scripts/setup.sh installs it)`);
   const runnable = ctx?.runnable() ?? currentRunnable();
   if (!runnable) return;
-  if (!noticed.has(runnable)) console.warn(`  NOTICE: ${what}: ${skipped}`);
-  noticed.add(runnable);
-  runnable.skip();
+  console.warn(`  NOTICE: ${what}: ${skipped}`);
+  runnable.skip(); // throws: the test or hook ends here
 }
