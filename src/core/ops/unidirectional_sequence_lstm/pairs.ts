@@ -96,6 +96,8 @@ export function emitLstmPairs(
     m0: f.m0,
     family: f.family,
     inlineUnit: !f.m0,
+    widenIn: f.m0 && p.inputSize % 4 === 0,
+    widenRec: f.m0 && S % 4 === 0,
     helpers: helpers.join(''),
     scratch: ctx.scratch(),
     gateViews,

@@ -462,6 +462,8 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
       ['lanes_even', { batches: 1, steps: 3, inputSize: 12, units: 6, timeMajor: true, inZp: 127, hZp: -128, cellPower: -14, seed: 52 }],
       // +-127 weights against inputs at both int8 ends: every lane sum at its bound
       ['lanes_extreme', { batches: 1, steps: 3, inputSize: 301, units: 7, inZp: -128, hZp: 127, seed: 53, weights: extreme(7, 301) }],
+      // input and unit counts multiples of 4: the step's values widened a word at a time (Armv6-M)
+      ['lanes_words', { batches: 2, steps: 3, inputSize: 16, units: 8, inZp: -5, hZp: 3, cellPower: -12, seed: 55 }],
       // a -128 weight: the int8 blocks
       ['lanes_fallback', { batches: 1, steps: 3, inputSize: 11, units: 3, inZp: 3, hZp: -4, seed: 54, weights: withMinus128(3, 11, 54) }],
     ];

@@ -133,4 +133,25 @@
         add sp, #24
         tf_m0_restore_r4_r11_return
         .size tf_m0_lstm_pairs8, . - tf_m0_lstm_pairs8
+/*
+ *   void tf_m0_lstm_widen4(const int8_t *x, int32_t *out, const int8_t *end);
+ * Each byte of [x, end) sign-extended into an int32 of out; x word-aligned, end - x a positive
+ * multiple of 4. A word per loop turn: 16 cycles for 4 bytes (the C loop's byte loads take 11 a byte).
+ */
+        tf_m0_function tf_m0_lstm_widen4
+        push {r4, r5, r6, r7}
+1:
+        ldm r0!, {r4}
+        sxtb r3, r4
+        asrs r5, r4, #8
+        sxtb r5, r5
+        asrs r6, r4, #16
+        sxtb r6, r6
+        asrs r7, r4, #24
+        stm r1!, {r3, r5, r6, r7}
+        cmp r0, r2
+        bne 1b
+        pop {r4, r5, r6, r7}
+        bx lr
+        .size tf_m0_lstm_widen4, . - tf_m0_lstm_widen4
 #endif

@@ -83,5 +83,8 @@ static __attribute__((noinline, unused)) void tf_lstm_pairs4_c(const int32_t *x,
 /* unidirectional_sequence_lstm_m0plus.S: b->blocks blocks of 8 rows over b->n column pairs (b is
  * common/isa/m0plus_mac.h's tf_m0fc_blocks_t) */
 void tf_m0_lstm_pairs8(const int32_t *x, const int32_t *w, const int32_t *start, const void *b);
+/* unidirectional_sequence_lstm_m0plus.S: the bytes of [x, end) sign-extended to int32 at out (x
+ * word-aligned, end - x a positive multiple of 4) */
+void tf_m0_lstm_widen4(const int8_t *x, int32_t *out, const int8_t *end);
 #endif
 #endif
