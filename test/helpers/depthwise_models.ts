@@ -30,6 +30,8 @@ export interface Layer {
   huge?: boolean;
   /** small weights and a multiplier above 1 on some channels (exact path, few values saturated) */
   gain?: boolean;
+  /** small weights and every channel's multiplier 0.75 (TFLite shift 0: no right shift) */
+  unit?: boolean;
   /** not a model output, so that the next layer's output may be planned over it */
   hidden?: boolean;
   /** output zero point -128 (a RELU floor at -128: the four-lane kernels clamp the ceiling only) */
@@ -64,18 +66,18 @@ export function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[
     const oh = outputSize(padding, h, kh, sh, dh);
     const ow = outputSize(padding, w, kw, sw, dw);
     const scales = l.perChannel ? Array.from({ length: outC }, () => 0.002 + rand() * 0.02) : [0.01];
-    const limit = l.huge ? 127 : l.gain ? 2 : 60;
+    const limit = l.huge ? 127 : l.gain || l.unit ? 2 : 60;
     const filter = b.constant(
       { shape: [1, kh, kw, outC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } },
       randomInt8(rand, kh * kw * outC, -limit, limit),
     );
-    const biasLimit = l.huge ? 2e9 : l.gain ? 50 : 3000;
+    const biasLimit = l.huge ? 2e9 : l.gain || l.unit ? 50 : 3000;
     const bias = b.constant(
       { shape: [outC], dtype: 'int32' },
       Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)),
     );
     // gain: the first channel's multiplier is 1.5, the others' spread around it (some below 1)
-    const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : 0.05 + rand() * 0.1;
+    const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : l.unit ? (x.scale * Math.max(...scales)) / 0.75 : 0.05 + rand() * 0.1;
     const [y] = b.op(
       'DEPTHWISE_CONV_2D',
       [x.index, filter, bias],

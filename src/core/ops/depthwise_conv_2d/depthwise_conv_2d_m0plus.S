@@ -14,65 +14,62 @@
 
 /*
  *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
- * tf_m0dw_rq (the C twin's arithmetic) over k->n channels whose shifts are all right shifts. r0 out,
- * r1 acc, r2 records; r3 x then q, r4 m then mh, r5 xl, r6 ml, r7 the low products' sum; r8 zero
- * point, r9 min, r10 max, r11 end, r12 2^14. 45 cycles a channel.
+ * tf_m0dw_rq_fast (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
+ * r1 acc, r2 records, r7 out; r3 the accumulator then al, then P; r4 m then mh; r0 ml then ah ml;
+ * r5 the sum; r6 ah; r9 the outputs' end, r10 act_min, r11 act_max, r12 2^30 + 2^14. 41 cycles a
+ * channel.
  */
         tf_m0_function tf_m0dw_rqn
         tf_m0_save_r4_r11
-        ldm r3!, {r4, r5, r6, r7}         /* n, zero point, act_min, act_max */
+        ldm r3!, {r4, r5, r6, r7}         /* n, zero point (in P), act_min, act_max */
+        mov r10, r6
+        mov r11, r7
+        movs r7, r0
         adds r4, r0, r4
-        mov r11, r4
-        mov r8, r5
-        mov r9, r6
-        mov r10, r7
+        mov r9, r4
         movs r4, #1
+        lsls r5, r4, #30
         lsls r4, r4, #14
+        adds r4, r4, r5
         mov r12, r4
 1:
         ldm r1!, {r3}
         ldr r4, [r2, #TF_M0DW_REC_MULT]
-        uxth r5, r3
-        asrs r3, r3, #16
-        uxth r6, r4
-        asrs r4, r4, #16
-        mov r7, r5
-        muls r7, r6, r7
-        muls r5, r4, r5
-        muls r6, r3, r6
-        muls r3, r4, r3
-        lsrs r7, r7, #16
-        adds r7, r7, r5
-        lsls r5, r6, #17
-        lsrs r5, r5, #17
-        adds r7, r7, r5
-        add r7, r12
-        lsrs r7, r7, #15
-        asrs r6, r6, #15
-        lsls r3, r3, #1
-        adds r3, r3, r6
-        adds r3, r3, r7
-        ldr r4, [r2, #TF_M0DW_REC_SHIFTS]
-        lsrs r4, r4, #8                   /* the right shift */
-        subs r4, #1
-        asrs r5, r3, #31
-        adds r3, r3, r5
-        asrs r3, r3, r4
-        adds r3, #1
-        asrs r3, r3, #1
-        add r3, r8
-        cmp r3, r9
-        bge 2f
-        mov r3, r9
-2:
-        cmp r3, r10
-        ble 3f
-        mov r3, r10
-3:
-        strb r3, [r0]
-        adds r0, #1
+        asrs r6, r3, #16                  /* ah */
+        uxth r3, r3                       /* al */
+        uxth r0, r4                       /* ml */
+        lsrs r4, r4, #16                  /* mh */
+        movs r5, r3
+        muls r5, r0, r5                   /* al ml */
+        lsrs r5, r5, #16
+        muls r3, r4, r3                   /* al mh */
+        adds r5, r5, r3
+        muls r0, r6, r0                   /* ah ml */
+        adds r5, r5, r0
+        add r5, r12                       /* T */
+        lsrs r5, r5, #15
+        lsls r5, r5, #1
+        asrs r0, r6, #31                  /* [acc < 0] */
+        adds r5, r5, r0
+        muls r6, r4, r6                   /* ah mh */
+        lsls r6, r6, #2
+        adds r5, r5, r6
+        ldr r3, [r2, #TF_M0DW_REC_SHIFTS] /* P */
         adds r2, #TF_M0DW_REC_BYTES
-        cmp r0, r11
+        asrs r0, r3, #8
+        adds r5, r5, r0
+        asrs r5, r3                       /* by P's low byte, e + 1 */
+        cmp r5, r10
+        bge 2f
+        mov r5, r10
+2:
+        cmp r5, r11
+        ble 3f
+        mov r5, r11
+3:
+        strb r5, [r7]
+        adds r7, #1
+        cmp r7, r9
         bne 1b
         tf_m0_restore_r4_r11_return
         .size tf_m0dw_rqn, . - tf_m0dw_rqn

@@ -215,14 +215,14 @@ typedef struct {
   /* outputs whose window lies inside the image: rows and columns [lo, hi) */
   int16_t oy_lo, oy_hi, ox_lo, ox_hi;
   int16_t input_zero_point, output_zero_point, act_min, act_max;
-  /* every channel's shift < 0 (no left shift, a right shift >= 1): tf_m0dw_rqn applies */
-  int16_t rq_right_only;
+  /* every channel takes tf_m0dw_rqn's form (m0plus.ts fastChannel), the records' third word its P */
+  int16_t rq_fast;
 } tf_m0dw_geom_t;
 
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
   int32_t start, multiplier;
-  uint32_t shifts; /* left | right << 8 */
+  uint32_t shifts; /* left | right << 8; in rq_fast layers P (tf_m0dw_rq_fast) */
 } tf_m0dw_rec_t;
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, start, TF_M0DW_REC_START);
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, multiplier, TF_M0DW_REC_MULT);
@@ -231,7 +231,8 @@ TF_M0_CHECK_SIZE(tf_m0dw_rec_t, TF_M0DW_REC_BYTES);
 /* a record's fields as indices into the int32 tables */
 #define TF_M0DW_REC_WORDS (TF_M0DW_REC_BYTES / 4)
 
-/* tf_m0dw_rqn's constants: how many channels, then the output zero point and activation range */
+/* tf_m0dw_rqn's constants: how many channels, then the output zero point (folded into P, unused
+ * there) and activation range */
 typedef struct {
   int32_t n, output_zero_point, act_min, act_max;
 } tf_m0dw_rq_t;
@@ -317,10 +318,26 @@ static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
-/* tf_m0dw_rqn: k->n channels whose shifts are all right shifts */
+/* RDBPOT(SRDHM(acc, m), e) + zp for an rq_fast channel, before the clamp: CONV_2D's
+ * tf_m0_requant_raw (conv_2d_m0plus.h, where the form is derived), P = (2^e + zp 2^(e + 1) - 2^16)
+ * 256 + e + 1: v = (4 ah mh + 2 floor(T / 2^15) + (P >> 8) + [acc < 0]) >> (e + 1) with
+ * T = floor(al ml / 2^16) + al mh + ah ml + 2^30 + 2^14, acc = ah 2^16 + al, m = mh 2^16 + ml. */
+static inline int32_t tf_m0dw_rq_fast(int32_t acc, int32_t m, int32_t p) {
+  const uint32_t al = (uint32_t)acc & 0xffffu;
+  const int32_t ah = acc >> 16;
+  const uint32_t mh = (uint32_t)m >> 16;
+  const uint32_t ml = (uint32_t)m & 0xffffu;
+  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
+  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
+  return v >> (p & 255);
+}
+/* tf_m0dw_rqn: k->n channels of an rq_fast layer */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
   for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
-    out[j] = tf_m0dw_rq_clamp(acc[j], q, k->output_zero_point, k->act_min, k->act_max);
+    int32_t v = tf_m0dw_rq_fast(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    if (v < k->act_min) v = k->act_min;
+    if (v > k->act_max) v = k->act_max;
+    out[j] = (int8_t)v;
   }
 }
 /* tf_m0dw_row8: a run of pixels, one group of 8 channels */
@@ -391,7 +408,7 @@ static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32
  * bytes after each run. */
 void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
 void tf_m0dw_mac4(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run);
-/* tf_m0dw_rq over k->n channels, for layers whose shifts are all right shifts. 45 cycles a channel. */
+/* tf_m0dw_rqn_c's requantization over k->n channels of an rq_fast layer. 41 cycles a channel. */
 void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
 /* A run of output pixels (one group of 8 channels) whose windows lie inside the image: per pixel
  * tf_m0dw_mac8's loop over `rows` runs of `n`, then tf_m0dw_rqn, then x and out step on. */
@@ -422,7 +439,7 @@ static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t
 /* Requantizes and stores `n` channels (a call: the loops around it keep their registers). */
 static __attribute__((unused, noinline)) void tf_m0dw_store(int8_t *out, const int32_t *acc, const int32_t *q, int n,
                                                             const tf_m0dw_geom_t *g) {
-  if (g->rq_right_only) {
+  if (g->rq_fast) {
     const tf_m0dw_rq_t k = {.n = n, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
     tf_m0dw_rqn(out, acc, q, &k);
     return;
@@ -527,7 +544,7 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t 
 
 /*
  * A row of windows inside the image (`row` at its first input row), the 8-channel groups of pixels
- * [ox_lo, ox_hi) over `rows` kernel rows through tf_m0dw_row8 (all shifts right), or tf_m0dw_row8s
+ * [ox_lo, ox_hi) over `rows` kernel rows through tf_m0dw_row8 (rq_fast layers), or tf_m0dw_row8s
  * over tap pairs when the layer has their table (`w2`, else null); out at the row's first pixel. Not inlined, like
  * tf_m0dw_single_pixel: only one of the two frames is on the stack at a time.
  */
@@ -576,7 +593,7 @@ static __attribute__((unused, noinline)) void tf_m0dw_cut_records(const tf_m0dw_
 
 /*
  * One input channel: rows of windows inside the image through tf_m0dw_row8 (groups of 8 channels,
- * all shifts right), every other pixel and group through tf_m0dw_single_pixel. `sums`: see
+ * rq_fast layers), every other pixel and group through tf_m0dw_single_pixel. `sums`: see
  * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`), and room for the records of the groups
  * of 8 with the tap-pair table (tf_m0dw_cut_records).
  */
@@ -585,8 +602,8 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
   const int out_c = g->out_c;
   int8_t *const win = (int8_t *)scratch;
   const int in_w = g->in_w, dh = g->dilation_h;
-  /* rows of windows inside the image: their 8-channel groups in runs (all shifts right) */
-  const int runs = g->rq_right_only && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
+  /* rows of windows inside the image: their 8-channel groups in runs (rq_fast layers) */
+  const int runs = g->rq_fast && g->dilation_w == 1 && g->ox_lo < g->ox_hi && out_c >= 8;
   for (int b = 0; b < batches; ++b) {
     const int8_t *const image = in + b * g->in_h * in_w;
     for (int oy = 0; oy < g->out_h; ++oy) {

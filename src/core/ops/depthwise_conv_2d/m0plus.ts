@@ -232,12 +232,38 @@ export function foldSums(filter: Int8Array, p: DepthwiseConv2DParams): Int16Arra
   return out;
 }
 
-/** Per channel { start, multiplier, left | right << 8 }. */
-function records(start: Int32Array, p: DepthwiseConv2DParams): Int32Array {
+/**
+ * Whether channel c's requantization takes tf_m0dw_rqn's form (CONV_2D's tf_m0_requant_raw): no left
+ * shift, e + 1 <= 31, and every accumulator the loops can pass within its bounds. An accumulator is
+ * the bias plus w (x + off) over a subset of the taps (skipped taps leave their share of the fold
+ * with them, padded taps read -off), |x + off| <= 255: |acc| <= |bias| + 255 sum |w| < 2^30; the
+ * rounding numerator as conv_2d/m0plus.ts's fastChannel bounds it.
+ */
+function fastChannel(byChannel: Int8Array, taps: number, bias: Int32Array | undefined, p: DepthwiseConv2DParams, c: number): boolean {
+  const shift = p.shift[c]!;
+  if (shift > 0 || -shift + 1 > 31) return false;
+  let sumAbs = 0;
+  for (let t = 0; t < taps; t++) sumAbs += Math.abs(byChannel[c * taps + t]!);
+  const bound = Math.abs(bias ? bias[c]! : 0) + 255 * sumAbs;
+  if (bound >= 2 ** 30) return false;
+  const e = -shift;
+  const rnd = Math.abs(2 ** e + p.outputZeroPoint * 2 ** (e + 1));
+  const h = Math.floor((bound * p.multiplier[c]!) / 2 ** 31) + 2;
+  return rnd < 2 ** 22 && 2 * h + rnd + 2 ** 19 < 2 ** 31;
+}
+
+/**
+ * Per channel { start, multiplier, third }: when every channel is fast (fastChannel; the layer's
+ * rq_fast), third is CONV_2D's P = (2^e + zp 2^(e + 1) - 2^16) 256 + e + 1 (the output zero point
+ * and the rounding folded in, e + 1 in the low byte); otherwise left | right << 8.
+ */
+function records(start: Int32Array, p: DepthwiseConv2DParams, fast: boolean): Int32Array {
   const out = new Int32Array(p.outC * 3);
   for (let c = 0; c < p.outC; c++) {
     const s = p.shift[c]!;
-    out.set([start[c]!, p.multiplier[c]!, Math.max(s, 0) | (Math.max(-s, 0) << 8)], c * 3);
+    const e = -s;
+    const third = fast ? (2 ** e + p.outputZeroPoint * 2 ** (e + 1) - 2 ** 16) * 256 + e + 1 : Math.max(s, 0) | (Math.max(-s, 0) << 8);
+    out.set([start[c]!, p.multiplier[c]!, third], c * 3);
   }
   return out;
 }
@@ -317,14 +343,16 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const byChannel = new Int8Array(p.outC * taps);
     for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
     const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+    const fast = Array.from({ length: p.outC }, (_, c) => fastChannel(byChannel, taps, bias, p, c)).every((f) => f);
+    const recs = records(start, p, fast);
     const loop = SHARED_LOOPS[kernel];
     ctx.defineOnce(loop.name, loop.code);
     const tables =
       kernel === 'multm'
-        ? multmTables(filter, records(start, p), p)
+        ? multmTables(filter, recs, p)
         : single
-          ? { weights: pairedWeights(groupedWeights(filter, taps, p.outC, 8)), records: records(start, p) }
-          : { weights: groupedWeights(filter, taps, p.outC, 4), records: records(start, p) };
+          ? { weights: pairedWeights(groupedWeights(filter, taps, p.outC, 8)), records: recs }
+          : { weights: groupedWeights(filter, taps, p.outC, 4), records: recs };
     const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
     const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
     // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
@@ -356,7 +384,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       },
       { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft), f('oy_lo', oyLo), f('oy_hi', oyHi), f('ox_lo', oxLo), f('ox_hi', oxHi)] },
       { fields: [f('input_zero_point', -p.inputOffset), f('output_zero_point', p.outputZeroPoint), f('act_min', p.actMin), f('act_max', p.actMax)] },
-      { fields: [f('rq_right_only', p.shift.every((v) => v < 0) ? 1 : 0)] },
+      { fields: [f('rq_fast', fast ? 1 : 0)] },
     ];
     return {
       comment: [`/* ${summary} (Armv6-M: ${how}) */`],

@@ -11,7 +11,7 @@
  * its dead input. Depth multiplier 1 (tf_m0dw_mult1): 3x3 at strides 1 and 2, SAME and VALID, other
  * windows, dilations, batches, images with no inside pixel, 4 to 64 channels. In channels > 1 with a
  * multiplier of 4, and any other multiplier and channel count (tf_m0dw_multm): a
- * tf_m0dw_px4 pass per multiplier, windows gathered when the channels are not a multiple of 4. Every requantization path: all shifts right (the assembly),
+ * tf_m0dw_px4 pass per multiplier, windows gathered when the channels are not a multiple of 4. Every requantization path: no left shift (the assembly, shift 0 included),
  * multipliers above 1 (the C path), clamps, saturating accumulators, per-channel and per-tensor scales.
  */
 import { expect } from 'chai';
@@ -67,11 +67,13 @@ const MODELS: Model[] = [
         // the image's last reader (one channel, multiplier 1: CONV_2D's packed loop), then a reader of its dead output
         { from: 's', k: [3, 2], hidden: true },
         { mult: 8, k: [3, 4], padding: 'SAME', activation: 'RELU' },
+        { from: 'm', mult: 8, k: [10, 8], stride: [2, 2], padding: 'SAME', unit: true }, // shift 0: tf_m0dw_rqn with e = 0
+        { from: 's', mult: 8, padding: 'SAME', unit: true, perChannel: true }, // shift 0, odd k_w (tf_m0dw_row8)
       ],
       31,
     ),
     // micro_speech's layer runs its interior rows over tap pairs
-    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/],
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
     overlap: true,
   },
   {
@@ -103,10 +105,11 @@ const MODELS: Model[] = [
         { hidden: true, perChannel: true },
         { stride: [2, 2], padding: 'SAME', perChannel: true },
         { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: tf_m0dw_multm, gathered windows
+        { from: 'a', padding: 'SAME', unit: true, perChannel: true }, // shift 0: tf_m0dw_rqn with e = 0
       ],
       32,
     ),
-    kinds: [/tf_m0dw_mult1\(/, /tf_m0dw_multm\(/],
+    kinds: [/tf_m0dw_mult1\(/, /tf_m0dw_multm\(/, /\.rq_fast = 1/, /\.rq_fast = 0/],
     overlap: false,
   },
   {
