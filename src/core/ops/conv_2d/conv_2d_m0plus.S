@@ -8,7 +8,7 @@
  * g: the layer's constants (read at the offsets conv_2d_m0plus.h defines and checks); pixel 0's
  * outputs go to o[c], pixel 1's to o[off1 + c] (off1 = 0: no pixel 1, stored first so pixel 0's win).
  *
- * Registers: r0 the packed row, r1 the blob, r2..r6 work, r8..r11 the four accumulators (then lo and
+ * Registers: r0 the packed row, r1 the blob, r2..r6 work, r7 the constant 2^15, r8..r11 the four accumulators (then lo and
  * hi), r12 the constant 2^30 + 2^14 of the requantization, lr the row's end. Frame (28 bytes): [0] the
  * row, [4] lo, [8] hi, [12] the outputs' end, [16] 4k, [20] o, [24] off1; during the requantization
  * the second channel's two accumulators are pushed above it (8 bytes more).
@@ -20,8 +20,11 @@
         .thumb
 
 /* One step of the packed loop: two input channels of the pixel pair (X words in r2, r3) against one
- * weight word of two output channels; the low and high halves of each product sum go to the pixels'
- * accumulators (r8/r9 channel 0, r10/r11 channel 1). 24 cycles. */
+ * weight word of two output channels. Per channel the step's sum s = lo + 2^16 hi (|lo| <= 32640):
+ * s itself goes to pixel 0's running total (r8 channel 0, r10 channel 1; wrapping) and
+ * hi = (s + 2^15) >> 16 (exact: lo + 2^15 lies in [0, 2^16)) to pixel 1's accumulator (r9, r11);
+ * pixel 0's sum is its total - 2^16 pixel 1's, taken before the requantization (the totals start
+ * at start * 65537, so that the starts cancel). r7 holds 2^15. 25 cycles. */
         .macro tf_m0_pw_step
         ldmia r0!, {r2, r3}
         ldmia r1!, {r4}
@@ -37,14 +40,12 @@
         asrs r4, r4, #24
         muls r4, r3, r4
         adds r6, r6, r4
-        sxth r4, r5
-        add r8, r4
-        subs r5, r5, r4
+        add r8, r5
+        adds r5, r5, r7
         asrs r5, r5, #16
         add r9, r5
-        sxth r4, r6
-        add r10, r4
-        subs r6, r6, r4
+        add r10, r6
+        adds r6, r6, r7
         asrs r6, r6, #16
         add r11, r6
         .endm
@@ -106,6 +107,8 @@
         push {r0, r3, r4, r5, r6}
         ldr r5, [r2, #TF_M0_PW_C30]
         mov r12, r5
+        movs r7, #1
+        lsls r7, r7, #15                  /* 2^15, the steps' rounding of hi */
         b .Lpw_pair
 
 /* Entering the four-step loop so that the first pass runs k/2 mod 4 steps (at step 5 - that): 4k =
@@ -124,10 +127,14 @@
         ldr r0, [sp, #0]
         ldr r5, [sp, #16]
         ldmia r1!, {r2, r3}
-        mov r8, r2
         mov r9, r2
-        mov r10, r3
         mov r11, r3
+        lsls r4, r2, #16
+        adds r2, r2, r4
+        mov r8, r2                        /* start0 * 65537 */
+        lsls r4, r3, #16
+        adds r3, r3, r4
+        mov r10, r3                       /* start1 * 65537 */
         adds r4, r0, r5
         mov lr, r4
         lsls r4, r5, #27                  /* bits 3 and 4 of 4k: k/2 mod 4 */
@@ -145,6 +152,8 @@
         /* the second channel's accumulators out of the way, lo and hi into r10, r11 */
         mov r2, r11
         mov r3, r10
+        lsls r4, r2, #16
+        subs r3, r3, r4                   /* pixel 0's sum: its total - 2^16 pixel 1's */
         push {r2, r3}
         ldr r2, [sp, #12]
         mov r10, r2
@@ -159,7 +168,10 @@
         ldr r5, [sp, #28]
         ldr r6, [sp, #32]
         strb r0, [r5, r6]
+        mov r6, r9
+        lsls r6, r6, #16
         mov r5, r8
+        subs r5, r5, r6                   /* pixel 0's sum: its total - 2^16 pixel 1's */
         tf_m0_pw_requant
         ldr r5, [sp, #28]
         strb r0, [r5, #0]

@@ -10,9 +10,11 @@
  * 2^32). With w, x in [-128, 127] one product is within [-16256, 16384], two within [-32512, 32640]
  * unless both weights are -128 (2^15, which the generator refuses): the sum of two input channels'
  * products fits the signed low half exactly, so after every two input channels the
- * halves are split (SXTH, and the rest shifted down) into the two pixels' int32 accumulators. Per
- * channel pair the loop reads one word of weights [w0(k), w0(k+1), w1(k), w1(k+1)] and two words of
- * X: 8 MACs in 4 multiplies, 27 cycles on the M0+ (single-cycle multiplier). The generator checks
+ * halves are split into the two pixels' int32 accumulators: pixel 1's takes hi = (s + 2^15) >> 16,
+ * pixel 0's running total s itself (wrapping), and pixel 0's sum is that total - 2^16 pixel 1's at
+ * the end (the C twin splits with SXTH: the same sums). Per channel pair the loop reads one word of
+ * weights [w0(k), w0(k+1), w1(k), w1(k+1)] and two words of X: 8 MACs in 4 multiplies, 25 cycles on
+ * the M0+ (single-cycle multiplier). The generator checks
  * the weight pairs and, per channel, the requantization bounds (conv_2d/m0plus.ts, packedHolds,
  * fastChannel).
  *

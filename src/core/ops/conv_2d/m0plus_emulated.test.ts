@@ -32,6 +32,8 @@ interface Layer {
   outScale?: number;
   /** biases within +-bias (default 3000) */
   bias?: number;
+  /** weights at the packed step's bounds: per channel all 127, all -127, or -128 beside 127 in every step */
+  bounds?: boolean;
 }
 
 /** A chain of 1x1 CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -48,6 +50,9 @@ function pointwiseChain(name: string, input: [number, number, number, number], l
     weights[0] = 127;
     weights[1] = -127;
     if (l.minWeight) weights.fill(-128, 2, 4);
+    if (l.bounds) {
+      for (let o = 0; o < l.outC; o++) for (let i = 0; i < c; i++) weights[o * c + i] = o % 3 === 0 ? 127 : o % 3 === 1 ? -127 : i % 2 === 0 ? -128 : 127;
+    }
     const filter = b.constant({ shape: [l.outC, 1, 1, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
     const bias = b.constant(
       { shape: [l.outC], dtype: 'int32' },
@@ -151,6 +156,20 @@ const MODELS: { graph: Graph; note: string; packed: number; twoChannel: number }
     ),
     packed: 7,
     twoChannel: 1,
+  },
+  {
+    note: 'weights at the packed sums bounds (all 127, all -127, -128 beside 127 in each step) against inputs at the int8 ends',
+    graph: pointwiseChain(
+      'm0_conv_bounds',
+      [1, 3, 5, 16],
+      [
+        { outC: 6, bounds: true },
+        { outC: 4, bounds: true, perChannel: true },
+      ],
+      23,
+    ),
+    packed: 2,
+    twoChannel: 0,
   },
   {
     note: 'batches, a single pixel per image',
