@@ -259,68 +259,105 @@
         b 7b
         .size tf_m0dw_row8s, . - tf_m0dw_row8s
 
-/*
- *   void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
- * Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r0 input word,
- * r1 product, r2 weight word, r3 input pointer then value, r4 table, r5 weights, accumulators r6, r7,
- * r8, r9; r10 table end, r11 base + channel, r12 records; [sp] acc, [sp + 4] base + channels,
- * [sp + 8] table. 30 cycles a tap of 4 channels.
- */
-        tf_m0_function tf_m0dw_px4
-        tf_m0_save_r4_r11
-        sub sp, #12
-        mov r5, r1
-        mov r12, r2
-        str r0, [sp, #8]
-        ldm r3!, {r0, r1, r2, r4}         /* c, acc, tend, base */
-        adds r0, r0, r4
-        str r0, [sp, #4]
-        str r1, [sp, #0]
-        mov r10, r2
-        mov r11, r4
-1:
-        mov r2, r12
-        tf_m0_load_starts 4, TF_M0DW_REC_BYTES
-        adds r2, #(4 * TF_M0DW_REC_BYTES)
-        mov r12, r2
-        ldr r4, [sp, #8]
-2:
+/* One tap of four channels (tf_m0dw_px4): the table's entry at r4 (post-incremented) plus r6 (base +
+ * the group's first channel) addresses the input word, r5 (post-incremented) the weights' word;
+ * accumulators r8..r11. r0..r3 destroyed. 26 cycles. */
+        .macro tf_m0dw_px4_tap
         ldm r4!, {r3}
-        add r3, r11
-        ldr r0, [r3]
+        ldr r0, [r3, r6]
         ldm r5!, {r2}
-        sxtb r3, r0
-        sxtb r1, r2
-        muls r1, r3, r1
-        add r6, r1
-        asrs r0, r0, #8
-        asrs r2, r2, #8
-        sxtb r3, r0
-        sxtb r1, r2
-        muls r1, r3, r1
-        add r7, r1
-        asrs r0, r0, #8
-        asrs r2, r2, #8
         sxtb r3, r0
         sxtb r1, r2
         muls r1, r3, r1
         add r8, r1
         asrs r0, r0, #8
         asrs r2, r2, #8
+        sxtb r3, r0
+        sxtb r1, r2
+        muls r1, r3, r1
+        add r9, r1
+        asrs r0, r0, #8
+        asrs r2, r2, #8
+        sxtb r3, r0
+        sxtb r1, r2
+        muls r1, r3, r1
+        add r10, r1
+        asrs r0, r0, #8
+        asrs r2, r2, #8
         muls r2, r0, r2
-        add r9, r2
-        cmp r4, r10
+        add r11, r2
+        .endm
+/*
+ *   void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+ * Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r4 table, r5
+ * weights, r6 base + channel (a pointer table's base is 0), r7 table end, accumulators r8..r11, r12
+ * records; [sp] acc, [sp + 4] base + channels, [sp + 8] table, [sp + 12] taps mod 4. Taps four per
+ * loop turn (taps mod 4 = r > 0 enters the turn at its last r copies): 27 cycles a tap of 4 channels.
+ */
+        tf_m0_function tf_m0dw_px4
+        tf_m0_save_r4_r11
+        sub sp, #16
+        mov r5, r1
+        mov r12, r2
+        str r0, [sp, #8]
+        ldm r3, {r1, r2, r3, r6}          /* c, acc, tend, base */
+        mov r7, r3
+        subs r3, r3, r0
+        lsrs r3, r3, #2
+        lsls r3, r3, #30
+        lsrs r3, r3, #30
+        str r3, [sp, #12]                 /* taps mod 4 */
+        adds r1, r1, r6
+        str r1, [sp, #4]
+        str r2, [sp, #0]
+1:
+        mov r2, r12
+        ldr r0, [r2, #0]
+        mov r8, r0
+        ldr r0, [r2, #TF_M0DW_REC_BYTES]
+        mov r9, r0
+        ldr r0, [r2, #(2 * TF_M0DW_REC_BYTES)]
+        mov r10, r0
+        ldr r0, [r2, #(3 * TF_M0DW_REC_BYTES)]
+        mov r11, r0
+        adds r2, #(4 * TF_M0DW_REC_BYTES)
+        mov r12, r2
+        ldr r4, [sp, #8]
+        ldr r1, [sp, #12]
+        cmp r1, #0
+        beq 2f
+        cmp r1, #2
+        beq 4f
+        bhi 3f
+        b 5f
+2:
+        tf_m0dw_px4_tap
+3:
+        tf_m0dw_px4_tap
+4:
+        tf_m0dw_px4_tap
+5:
+        tf_m0dw_px4_tap
+        cmp r4, r7
         bne 2b
         ldr r2, [sp, #0]
-        tf_m0_store_acc 4
+        mov r0, r8
+        str r0, [r2, #0]
+        mov r0, r9
+        str r0, [r2, #4]
+        mov r0, r10
+        str r0, [r2, #8]
+        mov r0, r11
+        str r0, [r2, #12]
         adds r2, #16
         str r2, [sp, #0]
-        movs r0, #4
-        add r11, r0
+        adds r6, #4
         ldr r0, [sp, #4]
-        cmp r0, r11
-        bne 1b
-        add sp, #12
+        cmp r6, r0
+        beq 6f
+        b 1b                              /* beyond a conditional branch's reach */
+6:
+        add sp, #16
         tf_m0_restore_r4_r11_return
         .size tf_m0dw_px4, . - tf_m0dw_px4
 #endif

@@ -417,7 +417,7 @@ void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m
  * tap pair of 8 channels, against tf_m0dw_row8's 65. */
 void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
 /* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
- * the table word-aligned). 30 cycles a tap of 4 channels. */
+ * the table word-aligned). 27 cycles a tap of 4 channels. */
 void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
 #else
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {

@@ -106,6 +106,7 @@ const MODELS: Model[] = [
         { stride: [2, 2], padding: 'SAME', perChannel: true },
         { from: 'u', mult: 4, padding: 'SAME', perChannel: true }, // in_c 2: tf_m0dw_multm, gathered windows
         { from: 'a', padding: 'SAME', unit: true, perChannel: true }, // shift 0: tf_m0dw_rqn with e = 0
+        { from: 'a', k: [2, 3], padding: 'SAME', perChannel: true }, // 6 taps: tf_m0dw_px4 entered at its third copy
       ],
       32,
     ),
