@@ -360,4 +360,132 @@
         add sp, #16
         tf_m0_restore_r4_r11_return
         .size tf_m0dw_px4, . - tf_m0dw_px4
+/* One channel of tf_m0dw_px4q's group: the accumulator in r3, its record at r2 (stepped on), out at
+ * r1 + j; r7 2^30 + 2^14, lr act_min, r12 act_max; tf_m0dw_rqn's arithmetic. r0, r3..r6 destroyed.
+ * 36 cycles. */
+        .macro tf_m0dw_rq_one j
+        ldr r4, [r2, #TF_M0DW_REC_MULT]
+        asrs r6, r3, #16
+        uxth r3, r3
+        uxth r0, r4
+        lsrs r4, r4, #16
+        movs r5, r3
+        muls r5, r0, r5
+        lsrs r5, r5, #16
+        muls r3, r4, r3
+        adds r5, r5, r3
+        muls r0, r6, r0
+        adds r5, r5, r0
+        adds r5, r5, r7
+        lsrs r5, r5, #15
+        lsls r5, r5, #1
+        asrs r0, r6, #31
+        adds r5, r5, r0
+        muls r6, r4, r6
+        lsls r6, r6, #2
+        adds r5, r5, r6
+        ldr r3, [r2, #TF_M0DW_REC_SHIFTS]
+        adds r2, #TF_M0DW_REC_BYTES
+        asrs r0, r3, #8
+        adds r5, r5, r0
+        asrs r5, r3
+        cmp r5, lr
+        bge .Lrq_one_lo\@
+        mov r5, lr
+.Lrq_one_lo\@:
+        cmp r5, r12
+        ble .Lrq_one_hi\@
+        mov r5, r12
+.Lrq_one_hi\@:
+        strb r5, [r1, #\j]
+        .endm
+/*
+ *   void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+ * tf_m0dw_px4's loops with each group's accumulators requantized in registers into p->out (an
+ * rq_fast layer). Frame: [0] out, [4] base + channels, [8] table, [12] taps mod 4, [16] records,
+ * [20] weights, [24] base + channel, [28] 2^30 + 2^14, [32] table end; lr act_min, r12 act_max.
+ */
+        tf_m0_function tf_m0dw_px4q
+        tf_m0_save_r4_r11
+        sub sp, #40
+        mov r5, r1
+        str r2, [sp, #16]
+        str r0, [sp, #8]
+        ldr r1, [r3, #TF_M0DW_PIX_ACT_MIN]
+        mov lr, r1
+        ldr r1, [r3, #TF_M0DW_PIX_ACT_MAX]
+        mov r12, r1
+        ldr r1, [r3, #TF_M0DW_PIX_OUT]
+        str r1, [sp, #0]
+        ldm r3, {r1, r2, r3, r6}          /* c, acc (unused), tend, base */
+        mov r7, r3
+        str r3, [sp, #32]
+        subs r3, r3, r0
+        lsrs r3, r3, #2
+        lsls r3, r3, #30
+        lsrs r3, r3, #30
+        str r3, [sp, #12]                 /* taps mod 4 */
+        adds r1, r1, r6
+        str r1, [sp, #4]
+        movs r0, #1
+        lsls r1, r0, #30
+        lsls r0, r0, #14
+        adds r0, r0, r1
+        str r0, [sp, #28]
+1:
+        ldr r2, [sp, #16]
+        ldr r0, [r2, #0]
+        mov r8, r0
+        ldr r0, [r2, #TF_M0DW_REC_BYTES]
+        mov r9, r0
+        ldr r0, [r2, #(2 * TF_M0DW_REC_BYTES)]
+        mov r10, r0
+        ldr r0, [r2, #(3 * TF_M0DW_REC_BYTES)]
+        mov r11, r0
+        ldr r4, [sp, #8]
+        ldr r1, [sp, #12]
+        cmp r1, #0
+        beq 2f
+        cmp r1, #2
+        beq 4f
+        bhi 3f
+        b 5f
+2:
+        tf_m0dw_px4_tap
+3:
+        tf_m0dw_px4_tap
+4:
+        tf_m0dw_px4_tap
+5:
+        tf_m0dw_px4_tap
+        cmp r4, r7
+        bne 2b
+        str r5, [sp, #20]
+        str r6, [sp, #24]
+        ldr r1, [sp, #0]
+        ldr r2, [sp, #16]
+        ldr r7, [sp, #28]
+        mov r3, r8
+        tf_m0dw_rq_one 0
+        mov r3, r9
+        tf_m0dw_rq_one 1
+        mov r3, r10
+        tf_m0dw_rq_one 2
+        mov r3, r11
+        tf_m0dw_rq_one 3
+        adds r1, #4
+        str r1, [sp, #0]
+        str r2, [sp, #16]
+        ldr r5, [sp, #20]
+        ldr r6, [sp, #24]
+        ldr r7, [sp, #32]
+        adds r6, #4
+        ldr r0, [sp, #4]
+        cmp r6, r0
+        beq 6f
+        b 1b                              /* beyond a conditional branch's reach */
+6:
+        add sp, #40
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_px4q, . - tf_m0dw_px4q
 #endif

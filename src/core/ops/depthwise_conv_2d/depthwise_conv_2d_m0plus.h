@@ -48,6 +48,10 @@
 #define TF_M0DW_PIX_ACC 4
 #define TF_M0DW_PIX_TEND 8
 #define TF_M0DW_PIX_BASE 12
+/* then act_min, act_max, out (tf_m0dw_px4q) */
+#define TF_M0DW_PIX_ACT_MIN 16
+#define TF_M0DW_PIX_ACT_MAX 20
+#define TF_M0DW_PIX_OUT 24
 
 #ifdef __ASSEMBLER__
 /* assembler source, whose operands clang-format would respace as C */
@@ -256,6 +260,9 @@ typedef struct {
   int32_t *acc;
   const void *tend;
   const int8_t *base;
+  /* tf_m0dw_px4q only: the activation range and the pixel's first output */
+  int32_t act_min, act_max;
+  int8_t *out;
 } tf_m0dw_pix_t;
 
 #if TF_M0_NATIVE
@@ -272,6 +279,9 @@ TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, c, TF_M0DW_PIX_C);
 TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, acc, TF_M0DW_PIX_ACC);
 TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, tend, TF_M0DW_PIX_TEND);
 TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, base, TF_M0DW_PIX_BASE);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, act_min, TF_M0DW_PIX_ACT_MIN);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, act_max, TF_M0DW_PIX_ACT_MAX);
+TF_M0_CHECK_OFFSET(tf_m0dw_pix_t, out, TF_M0DW_PIX_OUT);
 #endif
 
 /* MultiplyByQuantizedMultiplier, + output zero point, clamp. The rounding right shift by r >= 1 is
@@ -398,6 +408,16 @@ static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32
     acc[3] = a3;
   }
 }
+/* tf_m0dw_px4q: tf_m0dw_px4, then every channel requantized (an rq_fast layer) and clamped into p->out */
+static inline void tf_m0dw_px4q_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  tf_m0dw_px4_c(table, w, q, p);
+  for (int j = 0; j < p->c; ++j, q += TF_M0DW_REC_WORDS) {
+    int32_t v = tf_m0dw_rq_fast(p->acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    if (v < p->act_min) v = p->act_min;
+    if (v > p->act_max) v = p->act_max;
+    p->out[j] = (int8_t)v;
+  }
+}
 
 #if TF_M0_NATIVE
 /* depthwise_conv_2d_m0plus.S */
@@ -419,6 +439,9 @@ void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_
 /* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
  * the table word-aligned). 27 cycles a tap of 4 channels. */
 void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+/* tf_m0dw_px4 with each group's four accumulators requantized in registers (an rq_fast layer, as
+ * tf_m0dw_rqn) and clamped into p->out, p->acc unused. */
+void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
 #else
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_mac8_c(x, w, q, run);
@@ -433,6 +456,9 @@ static inline void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t
 }
 static inline void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   tf_m0dw_px4_c(table, w, q, p);
+}
+static inline void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  tf_m0dw_px4q_c(table, w, q, p);
 }
 #endif
 
@@ -660,7 +686,8 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
   int32_t *const toff = (int32_t *)(void *)(tp + 8 * ((taps + 7) / 8));
   int8_t *const zp_row = (int8_t *)(void *)(toff + taps);
   const int row_bytes = in_w * c;
-  tf_m0dw_pix_t pix = {.c = c, .acc = acc, .tend = 0, .base = 0};
+  tf_m0dw_pix_t pix = {.c = c, .acc = acc, .tend = 0, .base = 0, .act_min = g->act_min, .act_max = g->act_max, .out = 0};
+  const int fast = g->rq_fast;
   memset(zp_row, g->input_zero_point, (size_t)c);
   for (int ky = 0, t = 0; ky < k_h; ++ky) {
     for (int kx = 0; kx < k_w; ++kx) toff[t++] = ky * dh * row_bytes + kx * dw * c;
@@ -677,6 +704,12 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
         if (aligned && row_in && ox >= ox_lo && ox < ox_hi) {
           pix.tend = toff + taps;
           pix.base = image + iy0 * row_bytes + ix0 * c;
+          if (fast) {
+            /* requantized and stored by the same call */
+            pix.out = out;
+            tf_m0dw_px4q(toff, w, q, &pix);
+            continue;
+          }
           tf_m0dw_px4(toff, w, q, &pix);
         } else {
           const int8_t **t = tp;
@@ -691,6 +724,11 @@ static inline void tf_m0dw_mult1_body(const int8_t *in, int batches, const tf_m0
           }
           pix.tend = tp + taps;
           pix.base = 0;
+          if (aligned && fast) {
+            pix.out = out;
+            tf_m0dw_px4q(tp, w, q, &pix);
+            continue;
+          }
           if (aligned)
             tf_m0dw_px4(tp, w, q, &pix);
           else
