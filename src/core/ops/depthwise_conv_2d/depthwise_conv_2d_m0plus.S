@@ -21,6 +21,12 @@
  */
         tf_m0_function tf_m0dw_rqn
         tf_m0_save_r4_r11
+        bl tf_m0dw_rqn_body
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_rqn, . - tf_m0dw_rqn
+/* tf_m0dw_rqn's loop for the callers in this file, whose registers the loop may take (they reload
+ * theirs after it): no r4..r11 saved, returns by lr. */
+        tf_m0_function tf_m0dw_rqn_body
         ldm r3!, {r4, r5, r6, r7}         /* n, zero point (in P), act_min, act_max */
         mov r10, r6
         mov r11, r7
@@ -71,8 +77,8 @@
         adds r7, #1
         cmp r7, r9
         bne 1b
-        tf_m0_restore_r4_r11_return
-        .size tf_m0dw_rqn, . - tf_m0dw_rqn
+        bx lr
+        .size tf_m0dw_rqn_body, . - tf_m0dw_rqn_body
 
 /* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the accumulators
  * at sp requantized into out (tf_m0dw_rqn), out and x stepped on, the pixels left counted down (flags
@@ -82,7 +88,7 @@
         mov r1, sp
         ldr r2, [sp, #60]
         ldr r3, [sp, #76]
-        bl tf_m0dw_rqn
+        bl tf_m0dw_rqn_body               /* r4..r12 and lr are reloaded after it */
         ldr r0, [sp, #56]
         ldr r1, [sp, #68]
         adds r0, r0, r1
