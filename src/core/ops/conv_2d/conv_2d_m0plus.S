@@ -8,10 +8,10 @@
  * g: the layer's constants (read at the offsets conv_2d_m0plus.h defines and checks); pixel 0's
  * outputs go to o[c], pixel 1's to o[off1 + c] (off1 = 0: no pixel 1, stored first so pixel 0's win).
  *
- * Registers: r0 the packed row, r1 the blob, r2..r6 work, r7 the constant 2^15, r8..r11 the four accumulators (then lo and
- * hi), r12 the constant 2^30 + 2^14 of the requantization, lr the row's end. Frame (28 bytes): [0] the
- * row, [4] lo, [8] hi, [12] the outputs' end, [16] 4k, [20] o, [24] off1; during the requantization
- * the second channel's two accumulators are pushed above it (8 bytes more).
+ * Registers: r0 the packed row, r1 the blob, r2..r6 work, r7 the constant 2^15 (during the
+ * requantization 2^30 + 2^14), r8..r11 the four accumulators, r12 the row's end (during the
+ * requantization act_max), lr act_min. Frame (28 bytes): [0] the row, [4] 2^30 + 2^14, [8] act_max,
+ * [12] the outputs' end, [16] 4k, [20] o, [24] off1.
  * Weak: two models linked into one image each ship this same file. */
 #include "conv_2d_m0plus.h"
 
@@ -51,8 +51,8 @@
         .endm
 
 /* One output's requantization and activation clamp, into r0: the accumulator in r5, the multiplier's
- * halves in r2 (low) and r4 (high), P in r3, the SRDHM offset in r12, the activation range in r10
- * (lo) and r11 (hi). tf_m0_requant_raw in conv_2d_m0plus.h is the same arithmetic in C. */
+ * halves in r2 (low) and r4 (high), P in r3, the SRDHM offset in r7, the activation range in lr
+ * (lo) and r12 (hi). tf_m0_requant_raw in conv_2d_m0plus.h is the same arithmetic in C. */
         .macro tf_m0_pw_requant
         asrs r6, r5, #16
         uxth r5, r5
@@ -64,7 +64,7 @@
         movs r5, r6
         muls r5, r2, r5
         adds r0, r0, r5
-        add r0, r12
+        adds r0, r0, r7
         lsrs r0, r0, #15
         lsls r0, r0, #1
         asrs r5, r6, #31
@@ -75,13 +75,13 @@
         asrs r5, r3, #8
         adds r0, r0, r5
         asrs r0, r3
-        cmp r0, r10
+        cmp r0, lr
         bge .Lpw_above_lo\@
-        mov r0, r10
+        mov r0, lr
 .Lpw_above_lo\@:
-        cmp r0, r11
+        cmp r0, r12
         ble .Lpw_below_hi\@
-        mov r0, r11
+        mov r0, r12
 .Lpw_below_hi\@:
         .endm
 
@@ -105,8 +105,9 @@
         ldr r6, [r2, #TF_M0_PW_K]
         lsls r6, r6, #2                   /* the row's bytes, 4k */
         push {r0, r3, r4, r5, r6}
+        mov lr, r3                        /* act_min, for the whole call */
         ldr r5, [r2, #TF_M0_PW_C30]
-        mov r12, r5
+        str r5, [sp, #4]                  /* 2^30 + 2^14 in act_min's slot, for r7 at the requantization */
         movs r7, #1
         lsls r7, r7, #15                  /* 2^15, the steps' rounding of hi */
         b .Lpw_pair
@@ -136,7 +137,7 @@
         adds r3, r3, r4
         mov r10, r3                       /* start1 * 65537 */
         adds r4, r0, r5
-        mov lr, r4
+        mov r12, r4
         lsls r4, r5, #27                  /* bits 3 and 4 of 4k: k/2 mod 4 */
         bne .Lpw_enter
 .Lpw_step1:
@@ -147,50 +148,46 @@
         tf_m0_pw_step
 .Lpw_step4:
         tf_m0_pw_step
-        cmp r0, lr
+        cmp r0, r12
         bne .Lpw_step1
-        /* the second channel's accumulators out of the way, lo and hi into r10, r11 */
-        mov r2, r11
-        mov r3, r10
-        lsls r4, r2, #16
-        subs r3, r3, r4                   /* pixel 0's sum: its total - 2^16 pixel 1's */
-        push {r2, r3}
-        ldr r2, [sp, #12]
-        mov r10, r2
-        ldr r2, [sp, #16]
-        mov r11, r2
+        ldr r2, [sp, #8]
+        mov r12, r2                       /* act_max */
+        ldr r7, [sp, #4]                  /* 2^30 + 2^14 */
         /* channel 0: pixel 1 (r9), then pixel 0 (r8) */
         ldmia r1!, {r2, r3}
         lsrs r4, r2, #16
         uxth r2, r2
         mov r5, r9
         tf_m0_pw_requant
-        ldr r5, [sp, #28]
-        ldr r6, [sp, #32]
+        ldr r5, [sp, #20]
+        ldr r6, [sp, #24]
         strb r0, [r5, r6]
         mov r6, r9
         lsls r6, r6, #16
         mov r5, r8
         subs r5, r5, r6                   /* pixel 0's sum: its total - 2^16 pixel 1's */
         tf_m0_pw_requant
-        ldr r5, [sp, #28]
+        ldr r5, [sp, #20]
         strb r0, [r5, #0]
-        /* channel 1: pixel 1 (was r11), then pixel 0 (was r10) */
+        /* channel 1: pixel 1 (r11), then pixel 0 (r10) */
         ldmia r1!, {r2, r3}
         lsrs r4, r2, #16
         uxth r2, r2
-        pop {r0}
-        movs r5, r0
+        mov r5, r11
         tf_m0_pw_requant
-        ldr r5, [sp, #24]
-        ldr r6, [sp, #28]
+        ldr r5, [sp, #20]
+        ldr r6, [sp, #24]
         adds r6, r6, #1
         strb r0, [r5, r6]
-        pop {r0}
-        movs r5, r0
+        mov r6, r11
+        lsls r6, r6, #16
+        mov r5, r10
+        subs r5, r5, r6                   /* pixel 0's sum: its total - 2^16 pixel 1's */
         tf_m0_pw_requant
         ldr r5, [sp, #20]
         strb r0, [r5, #1]
+        movs r7, #1
+        lsls r7, r7, #15                  /* 2^15 again for the steps */
         adds r5, r5, #2
         str r5, [sp, #20]
         ldr r6, [sp, #12]
