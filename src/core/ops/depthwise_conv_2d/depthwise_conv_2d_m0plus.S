@@ -12,33 +12,9 @@
         tf_m0dw_pair_mac_fn tf_m0dw_mac8, 8, TF_M0DW_REC_BYTES
         tf_m0dw_pair_mac_fn tf_m0dw_mac4, 4, TF_M0DW_REC_BYTES
 
-/*
- *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
- * tf_m0dw_rq_fast (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
- * r1 acc, r2 records, r7 out; r3 the accumulator then al, then P; r4 m then mh; r0 ml then ah ml;
- * r5 the sum; r6 ah; r9 the outputs' end, r10 act_min, r11 act_max, r12 2^30 + 2^14. 41 cycles a
- * channel.
- */
-        tf_m0_function tf_m0dw_rqn
-        tf_m0_save_r4_r11
-        bl tf_m0dw_rqn_body
-        tf_m0_restore_r4_r11_return
-        .size tf_m0dw_rqn, . - tf_m0dw_rqn
-/* tf_m0dw_rqn's loop for the callers in this file, whose registers the loop may take (they reload
- * theirs after it): no r4..r11 saved, returns by lr. */
-        tf_m0_function tf_m0dw_rqn_body
-        ldm r3!, {r4, r5, r6, r7}         /* n, zero point (in P), act_min, act_max */
-        mov r10, r6
-        mov r11, r7
-        movs r7, r0
-        adds r4, r0, r4
-        mov r9, r4
-        movs r4, #1
-        lsls r5, r4, #30
-        lsls r4, r4, #14
-        adds r4, r4, r5
-        mov r12, r4
-1:
+/* One channel of tf_m0dw_rqn: the accumulator from r1 and the record at r2 (both stepped on), the
+ * byte to r7 + j. r0, r3..r6 destroyed. */
+        .macro tf_m0dw_rqn_channel j
         ldm r1!, {r3}
         ldr r4, [r2, #TF_M0DW_REC_MULT]
         asrs r6, r3, #16                  /* ah */
@@ -66,15 +42,50 @@
         adds r5, r5, r0
         asrs r5, r3                       /* by P's low byte, e + 1 */
         cmp r5, r10
-        bge 2f
+        bge .Lrqn_lo\@
         mov r5, r10
-2:
+.Lrqn_lo\@:
         cmp r5, r11
-        ble 3f
+        ble .Lrqn_hi\@
         mov r5, r11
-3:
-        strb r5, [r7]
-        adds r7, #1
+.Lrqn_hi\@:
+        strb r5, [r7, #\j]
+        .endm
+/*
+ *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
+ * tf_m0dw_rq_fast (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
+ * r1 acc, r2 records, r7 out; r3 the accumulator then al, then P; r4 m then mh; r0 ml then ah ml;
+ * r5 the sum; r6 ah; r9 the outputs' end, r10 act_min, r11 act_max, r12 2^30 + 2^14. Two channels
+ * a loop turn: 39 cycles a channel.
+ */
+        tf_m0_function tf_m0dw_rqn
+        tf_m0_save_r4_r11
+        bl tf_m0dw_rqn_body
+        tf_m0_restore_r4_r11_return
+        .size tf_m0dw_rqn, . - tf_m0dw_rqn
+/* tf_m0dw_rqn's loop for the callers in this file, whose registers the loop may take (they reload
+ * theirs after it): no r4..r11 saved, returns by lr. */
+        tf_m0_function tf_m0dw_rqn_body
+        ldm r3!, {r4, r5, r6, r7}         /* n, zero point (in P), act_min, act_max */
+        mov r10, r6
+        mov r11, r7
+        movs r7, r0
+        adds r5, r0, r4
+        mov r9, r5
+        movs r5, #1
+        lsls r6, r5, #30
+        lsls r5, r5, #14
+        adds r5, r5, r6
+        mov r12, r5
+        lsls r4, r4, #31                  /* an odd n enters at the second channel of a turn */
+        beq 1f
+        subs r7, #1
+        b 2f
+1:
+        tf_m0dw_rqn_channel 0
+2:
+        tf_m0dw_rqn_channel 1
+        adds r7, #2
         cmp r7, r9
         bne 1b
         bx lr
