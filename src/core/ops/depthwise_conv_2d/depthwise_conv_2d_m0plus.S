@@ -307,80 +307,7 @@
         muls r2, r0, r2
         add r11, r2
         .endm
-/*
- *   void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
- * Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r4 table, r5
- * weights, r6 base + channel (a pointer table's base is 0), r7 table end, accumulators r8..r11, r12
- * records; [sp] acc, [sp + 4] base + channels, [sp + 8] table, [sp + 12] taps mod 4. Taps four per
- * loop turn (taps mod 4 = r > 0 enters the turn at its last r copies): 27 cycles a tap of 4 channels.
- */
-        tf_m0_function tf_m0dw_px4
-        tf_m0_save_r4_r11
-        sub sp, #16
-        mov r5, r1
-        mov r12, r2
-        str r0, [sp, #8]
-        ldm r3, {r1, r2, r3, r6}          /* c, acc, tend, base */
-        mov r7, r3
-        subs r3, r3, r0
-        lsrs r3, r3, #2
-        lsls r3, r3, #30
-        lsrs r3, r3, #30
-        str r3, [sp, #12]                 /* taps mod 4 */
-        adds r1, r1, r6
-        str r1, [sp, #4]
-        str r2, [sp, #0]
-1:
-        mov r2, r12
-        ldr r0, [r2, #0]
-        mov r8, r0
-        ldr r0, [r2, #TF_M0DW_REC_BYTES]
-        mov r9, r0
-        ldr r0, [r2, #(2 * TF_M0DW_REC_BYTES)]
-        mov r10, r0
-        ldr r0, [r2, #(3 * TF_M0DW_REC_BYTES)]
-        mov r11, r0
-        adds r2, #(4 * TF_M0DW_REC_BYTES)
-        mov r12, r2
-        ldr r4, [sp, #8]
-        ldr r1, [sp, #12]
-        cmp r1, #0
-        beq 2f
-        cmp r1, #2
-        beq 4f
-        bhi 3f
-        b 5f
-2:
-        tf_m0dw_px4_tap
-3:
-        tf_m0dw_px4_tap
-4:
-        tf_m0dw_px4_tap
-5:
-        tf_m0dw_px4_tap
-        cmp r4, r7
-        bne 2b
-        ldr r2, [sp, #0]
-        mov r0, r8
-        str r0, [r2, #0]
-        mov r0, r9
-        str r0, [r2, #4]
-        mov r0, r10
-        str r0, [r2, #8]
-        mov r0, r11
-        str r0, [r2, #12]
-        adds r2, #16
-        str r2, [sp, #0]
-        adds r6, #4
-        ldr r0, [sp, #4]
-        cmp r6, r0
-        beq 6f
-        b 1b                              /* beyond a conditional branch's reach */
-6:
-        add sp, #16
-        tf_m0_restore_r4_r11_return
-        .size tf_m0dw_px4, . - tf_m0dw_px4
-/* One channel of tf_m0dw_px4q's group: the accumulator in r3, its record at r2 (stepped on), out at
+/* One channel of tf_m0dw_px4's group (requantizing): the accumulator in r3, its record at r2 (stepped on), out at
  * r1 + j; r7 2^30 + 2^14, lr act_min, r12 act_max; tf_m0dw_rqn's arithmetic. r0, r3..r6 destroyed.
  * 36 cycles. */
         .macro tf_m0dw_rq_one j
@@ -420,12 +347,16 @@
         strb r5, [r1, #\j]
         .endm
 /*
- *   void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
- * tf_m0dw_px4's loops with each group's accumulators requantized in registers into p->out (an
- * rq_fast layer). Frame: [0] out, [4] base + channels, [8] table, [12] taps mod 4, [16] records,
- * [20] weights, [24] base + channel, [28] 2^30 + 2^14, [32] table end; lr act_min, r12 act_max.
+ *   void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+ * Taps: a table of 32-bit entries (pointers, or offsets from p->base) up to p->tend. r4 table, r5
+ * weights, r6 base + channel (a pointer table's base is 0), r7 table end, accumulators r8..r11.
+ * Taps four per loop turn (taps mod 4 = r > 0 enters the turn at its last r copies): 27 cycles a
+ * tap of 4 channels. Each group's accumulators then go to p->acc, or, when p->out is set (an
+ * rq_fast layer: tf_m0dw_px4q), are requantized in registers (tf_m0dw_rq_one, lr act_min, r12
+ * act_max) into p->out. Frame: [0] acc or out, [4] base + channels, [8] table, [12] taps mod 4,
+ * [16] records, [20] weights, [24] base + channel, [28] 2^30 + 2^14, [32] table end, [36] out set.
  */
-        tf_m0_function tf_m0dw_px4q
+        tf_m0_function tf_m0dw_px4
         tf_m0_save_r4_r11
         sub sp, #40
         mov r5, r1
@@ -436,8 +367,14 @@
         ldr r1, [r3, #TF_M0DW_PIX_ACT_MAX]
         mov r12, r1
         ldr r1, [r3, #TF_M0DW_PIX_OUT]
-        str r1, [sp, #0]
-        ldm r3, {r1, r2, r3, r6}          /* c, acc (unused), tend, base */
+        str r1, [sp, #36]
+        ldm r3, {r1, r2, r3, r6}          /* c, acc, tend, base */
+        ldr r4, [sp, #36]
+        cmp r4, #0
+        beq 7f
+        movs r2, r4                       /* requantized bytes to out, acc unused */
+7:
+        str r2, [sp, #0]
         mov r7, r3
         str r3, [sp, #32]
         subs r3, r3, r0
@@ -480,10 +417,26 @@
         tf_m0dw_px4_tap
         cmp r4, r7
         bne 2b
-        str r5, [sp, #20]
-        str r6, [sp, #24]
         ldr r1, [sp, #0]
         ldr r2, [sp, #16]
+        ldr r0, [sp, #36]
+        cmp r0, #0
+        bne 8f
+        /* the sums to acc */
+        mov r0, r8
+        str r0, [r1, #0]
+        mov r0, r9
+        str r0, [r1, #4]
+        mov r0, r10
+        str r0, [r1, #8]
+        mov r0, r11
+        str r0, [r1, #12]
+        adds r1, #16
+        adds r2, #(4 * TF_M0DW_REC_BYTES)
+        b 9f
+8:
+        str r5, [sp, #20]
+        str r6, [sp, #24]
         ldr r7, [sp, #28]
         mov r3, r8
         tf_m0dw_rq_one 0
@@ -494,11 +447,12 @@
         mov r3, r11
         tf_m0dw_rq_one 3
         adds r1, #4
-        str r1, [sp, #0]
-        str r2, [sp, #16]
         ldr r5, [sp, #20]
         ldr r6, [sp, #24]
         ldr r7, [sp, #32]
+9:
+        str r1, [sp, #0]
+        str r2, [sp, #16]
         adds r6, #4
         ldr r0, [sp, #4]
         cmp r6, r0
@@ -507,5 +461,5 @@
 6:
         add sp, #40
         tf_m0_restore_r4_r11_return
-        .size tf_m0dw_px4q, . - tf_m0dw_px4q
+        .size tf_m0dw_px4, . - tf_m0dw_px4
 #endif

@@ -437,11 +437,12 @@ void tf_m0dw_row8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m
  * tap pair of 8 channels, against tf_m0dw_row8's 65. */
 void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
 /* Every group of four channels of one pixel, a word of input and of weights per tap (the input and
- * the table word-aligned). 27 cycles a tap of 4 channels. */
+ * the table word-aligned). 27 cycles a tap of 4 channels. The sums go to p->acc when p->out is null;
+ * otherwise (tf_m0dw_px4q) each group's four are requantized in registers (an rq_fast layer, as
+ * tf_m0dw_rqn) and clamped into p->out. */
 void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
-/* tf_m0dw_px4 with each group's four accumulators requantized in registers (an rq_fast layer, as
- * tf_m0dw_rqn) and clamped into p->out, p->acc unused. */
-void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
+/* tf_m0dw_px4 with p->out set: one function on the device */
+static inline void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) { tf_m0dw_px4(table, w, q, p); }
 #else
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_mac8_c(x, w, q, run);
