@@ -442,7 +442,9 @@ void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_
  * tf_m0dw_rqn) and clamped into p->out. */
 void tf_m0dw_px4(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p);
 /* tf_m0dw_px4 with p->out set: one function on the device */
-static inline void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) { tf_m0dw_px4(table, w, q, p); }
+static inline void tf_m0dw_px4q(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
+  tf_m0dw_px4(table, w, q, p);
+}
 #else
 static inline void tf_m0dw_mac8(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_mac8_c(x, w, q, run);
