@@ -759,7 +759,7 @@ describe('ONNX QOperator models rewritten into QDQ form', function () {
     expect(initializers.sort()).to.deep.equal(['a_scale', 'a_zero_point', 'w', 'w_scale', 'w_zero_point']);
   });
 
-  it('refuses a scale computed at run time, naming the node and input', () => {
+  it('refuses a scale that is a graph input, naming the node and input and how to bind it', () => {
     const c = cases()[0]!;
     const m = model({
       ...c,
@@ -769,7 +769,7 @@ describe('ONNX QOperator models rewritten into QDQ form', function () {
     expect(() => qoperatorToQdq(m.graph!, 'm.onnx'))
       .to.throw(TinyforgeError)
       .with.property('message')
-      .that.matches(/^m\.onnx: node 0 'y' \(QLinearConv\): x_scale 'x_scale' is computed at run time; [^\n]*$/);
+      .that.matches(/^m\.onnx: node 0 'y' \(QLinearConv\): x_scale 'x_scale' is a graph input; [^\n]*\(--bind x_scale=FILE\)$/);
   });
 
   it('refuses a DynamicQuantizeLinear of a run-time tensor in one line', () => {

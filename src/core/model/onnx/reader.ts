@@ -104,6 +104,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string, options: OnnxRead
       );
     });
     const index = ctx.addTensor(name, dtype, shape);
+    ctx.graphInputs.add(name);
     inputs.push(index);
     ctx.values.set(name, { kind: 'tensor', index, perm: identityPerm(shape.length) });
   }
