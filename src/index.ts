@@ -89,6 +89,12 @@ export interface PlanOptions {
    * `'as-exported'` (ONNX's NCHW) (the CLI's `--onnx-layout`)
    */
   onnxLayout?: 'channels-last' | 'as-exported';
+  /**
+   * an ONNX model's graph inputs that are constants, each read from a file: input name -> `.pb`
+   * (TensorProto), `.npy` or raw bytes in the input's declared type and shape (the CLI's `--bind`);
+   * the model then takes only its other inputs
+   */
+  bind?: Readonly<Record<string, string>>;
 }
 
 export interface CompileOptions extends PlanOptions {
@@ -494,6 +500,7 @@ function planOptions(options: PlanOptions) {
     deadNeurons: options.deadNeurons,
     onnxRequant: options.onnxRequant,
     onnxLayout: options.onnxLayout,
+    ...(options.bind ? { bind: options.bind } : {}),
   };
 }
 

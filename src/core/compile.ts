@@ -21,6 +21,7 @@ import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
 import { type ExternalRam, splitArena } from './plan/regions.ts';
 import { type WeightsInRamOption, type WeightsInRamPlan, chooseWeightsInRam } from './plan/weight_regions.ts';
 import type { OnnxLayout } from './model/onnx/edge_layout.ts';
+import type { OnnxBindings } from './model/onnx/bind.ts';
 import {
   type PartRam,
   type PatchOption,
@@ -98,6 +99,8 @@ export interface CompileOptions {
    * `channels-last` (default: NHWC, no transpose on the board) or `as-exported` (NCHW, as ONNX)
    */
   onnxLayout?: OnnxLayout;
+  /** an ONNX model file's graph inputs bound to constants (read by compileFile / compileFiles): input name -> file (.pb, .npy or raw bytes) */
+  bind?: OnnxBindings;
 }
 
 export interface CompiledModel {

@@ -32,6 +32,16 @@ export const TS_MORPH: OptionalDependency = { name: 'ts-morph', packages: ['ts-m
 export const CHART_JS: OptionalDependency = { name: 'Chart.js', packages: ['chart.js'] };
 /** The board farm (`farm ...`, `--farm`): queues on Redis. */
 export const BULLMQ: OptionalDependency = { name: 'BullMQ', packages: ['bullmq', 'ioredis'] };
+/**
+ * `validate --reference onnxruntime`: native ONNX Runtime's CPU execution provider (~45 MB installed
+ * on Linux x64; its install script fetches only GPU parts, which `.npmrc`'s
+ * `onnxruntime-node-install=skip` turns off).
+ */
+export const ONNX_RUNTIME: OptionalDependency = {
+  name: 'ONNX Runtime',
+  packages: ['onnxruntime-node'],
+  owns: (pkg) => pkg === 'onnxruntime-node' || pkg === 'onnxruntime-common',
+};
 
 export const installLine = (dep: OptionalDependency) => `npm install ${dep.packages.join(' ')}`;
 

@@ -15,6 +15,7 @@ import { runFloatGraph } from '../../src/compress/float_executor.ts';
 import { loadFloatModel } from '../../src/compress/model_io.ts';
 import { quantizeGraph } from '../../src/compress/ptq.ts';
 import { OnnxBuilder, attrInt, attrInts, randomInts, seeded } from '../helpers/onnx_builder.ts';
+import { loadOnnxRuntime } from '../../src/lab/run/onnxruntime.ts';
 
 function floatModel(): Uint8Array {
   const rand = seeded(3);
@@ -49,13 +50,12 @@ describe('float ONNX models for compression', function () {
     const ours = tf.tidy(() => runFloatGraph(graph, [tf.tensor(batch, [8, 3, 8, 8])])[0]!.dataSync() as Float32Array);
     let ort: typeof import('onnxruntime-web') | undefined;
     try {
-      ort = await import('onnxruntime-web');
-      ort.env.wasm.numThreads = 1;
+      ort = await loadOnnxRuntime('node');
     } catch {
-      console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+      console.log('      (onnxruntime-node does not load: ONNX Runtime comparison skipped)');
     }
     if (ort) {
-      const session = await ort.InferenceSession.create(bytes);
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const result = await session.run({ x: new ort.Tensor('float32', batch, [8, 3, 8, 8]) });
       const theirs = result[session.outputNames[0]!]!.data as Float32Array;
       expect(ours.length).to.equal(theirs.length);

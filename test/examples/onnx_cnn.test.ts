@@ -44,7 +44,7 @@ describe('examples/onnx_cnn: a PyTorch-style QDQ model against ONNX Runtime', fu
 
   before(async function () {
     if (!(await onnxRuntimeAvailable())) {
-      console.warn('  NOTICE: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): skipped');
+      console.warn('  NOTICE: onnxruntime-node is not installed (npm install onnxruntime-node): skipped');
       this.skip();
     }
     dir = makeTempFolder('onnx-cnn');

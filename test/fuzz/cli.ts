@@ -63,7 +63,7 @@ async function onnxMain(): Promise<number> {
   const { onnxRuntimeAvailable, ORT_OPTIMIZATION_LEVELS } = await import('../../src/lab/run/onnxruntime.ts');
   const { OnnxImporterAbsent, formatOnnxCampaign, runOnnxCampaign } = await import('./onnx/campaign.ts');
   if (!(await onnxRuntimeAvailable())) {
-    console.error('NOTICE: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): the ONNX campaign compares with it');
+    console.error('NOTICE: onnxruntime-node is not installed (npm install onnxruntime-node): the ONNX campaign compares with it');
     return 2;
   }
   if (!(ORT_OPTIMIZATION_LEVELS as readonly string[]).includes(o.ortLevel))

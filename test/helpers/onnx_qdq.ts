@@ -2,8 +2,9 @@
 /**
  * Small ONNX models for tests that compare tinyforge's arithmetic with ONNX Runtime's: QDQ graphs
  * (int8 in, DequantizeLinear, the float op, QuantizeLinear, int8 out) that ONNX Runtime fuses into its
- * QLinear* kernels at graphOptimizationLevel 'all', built with schema.ts and run with onnxruntime-web.
+ * QLinear* kernels at graphOptimizationLevel 'all', built with schema.ts and run with native ONNX Runtime (onnxruntime-node).
  */
+import { loadOnnxRuntime } from '../../src/lab/run/onnxruntime.ts';
 import {
   type OnnxAttributeProto,
   OnnxAttributeType,
@@ -18,15 +19,14 @@ type Ort = typeof import('onnxruntime-web');
 
 let ortModule: Ort | null | undefined;
 
-/** onnxruntime-web on one thread, or null (with the reason printed once) where it cannot load. */
+/** Native ONNX Runtime (onnxruntime-node, CPU), or null (with the reason printed once) where it cannot load. */
 export async function loadOrt(): Promise<Ort | null> {
   if (ortModule !== undefined) return ortModule;
   try {
-    const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = 1;
+    const ort = await loadOnnxRuntime('node');
     ortModule = ort;
   } catch (e) {
-    console.log(`      (onnxruntime-web cannot load here, ONNX Runtime comparisons skipped: ${(e as Error).message.split('\n')[0]})`);
+    console.log(`      (onnxruntime-node cannot load here, ONNX Runtime comparisons skipped: ${(e as Error).message.split('\n')[0]})`);
     ortModule = null;
   }
   return ortModule;
@@ -124,7 +124,7 @@ export function onnxModel(spec: OnnxGraphSpec): Uint8Array {
 export type OrtLevel = 'all' | 'extended' | 'basic' | 'disabled';
 
 /**
- * Runs a model once per feed with onnxruntime-web (one session), returning each run's first output
+ * Runs a model once per feed with native ONNX Runtime (one session, one thread), returning each run's first output
  * as raw values.
  */
 export async function runOrt(
@@ -133,7 +133,12 @@ export async function runOrt(
   feeds: { [name: string]: { dtype: 'int8' | 'float32'; dims: number[]; data: Int8Array | Float32Array } }[],
   level: OrtLevel = 'all',
 ): Promise<(Int8Array | Float32Array)[]> {
-  const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: level, executionProviders: ['wasm'] });
+  const session = await ort.InferenceSession.create(model, {
+    graphOptimizationLevel: level,
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   try {
     const results: (Int8Array | Float32Array)[] = [];
     for (const feed of feeds) {

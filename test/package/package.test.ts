@@ -55,6 +55,10 @@ const OPTIONAL: Record<string, { packages: string[]; hint: string }> = {
     packages: ['bullmq', 'ioredis'],
     hint: 'error: tinyforge farm status needs BullMQ, an optional dependency that is not installed: npm install bullmq ioredis\n',
   },
+  ort: {
+    packages: ['onnxruntime-node'],
+    hint: 'error: tinyforge validate --reference onnxruntime needs ONNX Runtime, an optional dependency that is not installed: npm install onnxruntime-node\n',
+  },
 };
 
 describe('npm package: built, packed, installed and used with plain Node', function () {
@@ -379,6 +383,12 @@ console.log(JSON.stringify({ arena: compiled.plan.arenaBytes, refused }));
         { dep: 'html', args: ['profile', model, '--target', 'cortex-m4', '--html', 'report.html'], writes: ['report.html'] },
         // a port nothing listens on: the missing dependency is said before any connection is tried
         { dep: 'farm', args: ['farm', 'status', '--farm', 'redis://127.0.0.1:9'], writes: [] },
+        // the ONNX reference loads before anything is built
+        {
+          dep: 'ort',
+          args: ['validate', join(PROJECT_ROOT, 'test', 'data', 'onnx', 'conv2d-qdq-uint8-1010.onnx'), '--reference', 'onnxruntime', '--target', 'host'],
+          writes: [],
+        },
       ];
       for (const c of cases) {
         const r = node(pkg, [bin, ...c.args], 120_000, userDir);

@@ -9,7 +9,7 @@
 import type { PatchOption } from '../plan/patch_policy.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { KernelChoices, KernelIsa, Prefer } from '../ops/op.ts';
 import { cCommentText, cmakeCommentText } from './c_text.ts';
 
@@ -47,6 +47,7 @@ export function compileChoices(options: {
   name?: string;
   onnxRequant?: 'exact' | 'fixed';
   onnxLayout?: 'channels-last' | 'as-exported';
+  bind?: Readonly<Record<string, string>>;
   weightsInRam?: unknown;
 }): string | undefined {
   const k = options.kernels ?? {};
@@ -60,6 +61,7 @@ export function compileChoices(options: {
     ...(options.deadNeurons === false ? ['--no-dead-neurons'] : []),
     ...(options.onnxRequant === 'fixed' ? ['--onnx-requant fixed'] : []),
     ...(options.onnxLayout === 'as-exported' ? ['--onnx-layout as-exported'] : []),
+    ...Object.entries(options.bind ?? {}).map(([name, file]) => `--bind ${name}=${basename(file)}`),
     ...(options.patch !== undefined ? [`--patch ${patchFlag(options.patch)}`] : []),
     ...(options.arena === 'caller' ? ['--arena caller'] : []),
     ...(options.name !== undefined ? [`--name ${options.name}`] : []),
@@ -85,11 +87,12 @@ export function shellQuote(arg: string): string {
 /**
  * A command-line word with any path in it cut to its last component: `/home/me/m.tflite` and
  * `../m.tflite` are `m.tflite`, `-o /tmp/build/out/` is `-o out`, `--input=data/x.npy` is
- * `--input=x.npy`. A word with no path separator is kept.
+ * `--input=x.npy`, `x_scale=d/in.pb` is `x_scale=in.pb`. A word with no path separator is kept.
  */
 export function portableArg(arg: string): string {
-  const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-  if (eq > 0) return `${arg.slice(0, eq + 1)}${portableArg(arg.slice(eq + 1))}`;
+  // `--input=data/x.npy`, and `--bind`'s `NAME=dir/file.pb`: the part before the `=` holds no path
+  const eq = arg.indexOf('=');
+  if (eq > 0 && !/[/\\]/.test(arg.slice(0, eq))) return `${arg.slice(0, eq + 1)}${portableArg(arg.slice(eq + 1))}`;
   if (!/[/\\]/.test(arg)) return arg;
   const parts = arg.split(/[/\\]+/).filter((p) => p !== '' && p !== '.');
   return parts.at(-1) ?? '.';

@@ -16,13 +16,20 @@ export function isModelFile(file: string): boolean {
 /** How a model file is read: for an ONNX model, the layout of its inputs and outputs (`onnxLayout`, default channels last). */
 export interface LoadOptions {
   onnxLayout?: OnnxReadOptions['layout'];
+  /** an ONNX model's graph inputs bound to constants: input name -> file (.pb, .npy or raw bytes) */
+  bind?: OnnxReadOptions['bind'];
 }
 
 /** Reads a model file into the IR, by its extension. */
 export function loadGraph(path: string, options: LoadOptions = {}): Graph {
   const ext = extname(path).toLowerCase();
-  if (ext === '.tflite') return readTflite(path);
-  if (ext === '.onnx') return readOnnx(path, { layout: options.onnxLayout });
+  const bound = Object.keys(options.bind ?? {});
+  if (ext === '.tflite') {
+    if (bound.length > 0)
+      throw new TinyforgeError(`${path}: --bind ${bound[0]}: binding inputs to constants is for ONNX models; a .tflite model's constants are in the file`);
+    return readTflite(path);
+  }
+  if (ext === '.onnx') return readOnnx(path, { layout: options.onnxLayout, ...(bound.length > 0 ? { bind: options.bind } : {}) });
   // a TF.js model is float: the compression commands read it and write the int8 .tflite compiled here
   if (ext === '.json')
     throw new TinyforgeError(

@@ -7,6 +7,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
+import { type OnnxBindings, bindingsOf } from '../../core/model/onnx/bind.ts';
 import { type OnnxLayout, ONNX_LAYOUTS } from '../../core/model/onnx/edge_layout.ts';
 
 /** What the flags leave in a command's options (commander's `--no-x` gives `x: false`). */
@@ -20,15 +21,18 @@ export interface ChoiceFlags {
   deadNeurons?: boolean;
   onnxRequant?: 'exact' | 'fixed';
   onnxLayout?: OnnxLayout;
+  /** `--bind NAME=FILE`, each as given */
+  bind?: string[];
 }
 
-/** The choices the compile options carry: prefer, kernels, deadNeurons, onnxRequant, onnxLayout. */
+/** The choices the compile options carry: prefer, kernels, deadNeurons, onnxRequant, onnxLayout, bind. */
 export interface CompileChoices {
   prefer?: Prefer;
   kernels?: KernelChoices;
   deadNeurons?: boolean;
   onnxRequant?: 'exact' | 'fixed';
   onnxLayout?: OnnxLayout;
+  bind?: OnnxBindings;
 }
 
 /** The flags, with what each one measures or tests. */
@@ -61,6 +65,11 @@ export function choiceOptions(command: Command): Command {
         '--onnx-layout <layout>',
         "an ONNX model's inputs and outputs at the C API: channels-last (NHWC / NWC, no transpose on the board) or as-exported (ONNX's NCHW); default channels-last, or TINYFORGE_ONNX_LAYOUT (docs/onnx.md)",
       ).choices([...ONNX_LAYOUTS]),
+    )
+    .option(
+      '--bind <name=file>',
+      "an ONNX graph input that is a constant (a scale, a zero point, weights): its value from FILE (.pb TensorProto, .npy, or raw bytes in the input's declared type and shape); the model takes the other inputs; repeatable (docs/onnx.md)",
+      (value: string, previous: string[] = []) => [...previous, value],
     );
 }
 
@@ -75,6 +84,7 @@ export function choiceFlagsGiven(opts: ChoiceFlags): string[] {
     ...(opts.deadNeurons === false ? ['--no-dead-neurons'] : []),
     ...(opts.onnxRequant !== undefined ? ['--onnx-requant'] : []),
     ...(opts.onnxLayout !== undefined ? ['--onnx-layout'] : []),
+    ...(opts.bind !== undefined ? ['--bind'] : []),
   ];
 }
 
@@ -120,6 +130,7 @@ export function compileChoicesOf(flags: ChoiceFlags, env: NodeJS.ProcessEnv = pr
     ...(off(flags.deadNeurons, fromEnv.deadNeurons) ? { deadNeurons: false } : {}),
     ...((flags.onnxRequant ?? fromEnv.onnxRequant) === 'fixed' ? { onnxRequant: 'fixed' as const } : {}),
     ...((flags.onnxLayout ?? fromEnv.onnxLayout) === 'as-exported' ? { onnxLayout: 'as-exported' as const } : {}),
+    ...(flags.bind && flags.bind.length > 0 ? { bind: bindingsOf(flags.bind) } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import { CLIENT_IN_OUTPUT, clientInOutput, generateClient, labelsFromModel, writeClientFile } from '../client/client.ts';
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
-import { loadGraph } from '../../core/model/load.ts';
+import { type LoadOptions, loadGraph } from '../../core/model/load.ts';
 import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import {
   CHANNELS_HELP,
@@ -82,9 +82,9 @@ export function fitSummary(boardName: string, chip: string | undefined, fit: Fit
 }
 
 /** A labels file's labels, checked against the model's first output. */
-function labelsFor(modelPath: string, file: string): string[] {
+function labelsFor(modelPath: string, file: string, load: LoadOptions): string[] {
   const labels = readClassLabels(file);
-  checkLabelCount(loadGraph(modelPath), labels, file);
+  checkLabelCount(loadGraph(modelPath, load), labels, file);
   return labels;
 }
 
@@ -209,7 +209,7 @@ export function compileCommand(): Command {
         throw new TinyforgeError("--input is the starter app's sample: it goes with --project");
       const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
       // the CLI reads the labels file (the core reads none) and says which file does not fit the output
-      const labels = opts.labels !== undefined && modelPaths.length === 1 ? labelsFor(modelPath, opts.labels) : undefined;
+      const labels = opts.labels !== undefined && modelPaths.length === 1 ? labelsFor(modelPath, opts.labels, compileChoicesOf(opts)) : undefined;
       if (opts.weightsInRam === 'auto' && opts.board === undefined)
         throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
       const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;

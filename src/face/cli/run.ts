@@ -62,7 +62,7 @@ export function runCommand(): Command {
     )
     .option('-p, --port <port>', 'serial port of a real board already flashed with this model (tinyforge flash MODEL)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
-    .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) or .npy')
+    .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) , .npy, or .pb (an ONNX TensorProto)')
     .option('--carry-state', CARRY_STATE_HELP)
     .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')

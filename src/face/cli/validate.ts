@@ -19,6 +19,7 @@ import {
   timeoutFlag,
 } from './device-options.ts';
 import { stepReporter } from './steps.ts';
+import { compileChoicesOf } from './choice-options.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
@@ -196,10 +197,23 @@ async function validateOriginal(
 
 async function validateReference(
   modelPath: string,
-  opts: { reference: string; input?: string; target?: string; board?: string; port?: string; link: string; timeout: number; json?: boolean; ortLevel: string },
+  opts: {
+    reference: string;
+    input?: string;
+    target?: string;
+    board?: string;
+    port?: string;
+    link: string;
+    timeout: number;
+    json?: boolean;
+    ortLevel: string;
+    bind?: string[];
+  },
 ): Promise<void> {
   const steps = stepReporter();
+  const { bind } = compileChoicesOf({ bind: opts.bind });
   const report = await validateAgainstReference(modelPath, {
+    ...(bind ? { bind } : {}),
     ortLevel: opts.ortLevel as OrtOptimizationLevel,
     target: targetNameFor(opts.target, opts.board),
     board: opts.board,

@@ -3,6 +3,8 @@ import { extname } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { DTYPE_BYTES, type Graph, type Tensor, byteSize, elementCount } from '../../core/ir/graph.ts';
 import { parseNpy } from '../../core/model/npy.ts';
+import { type OnnxTensorProto, decodeTensorProto } from '../../core/model/onnx/schema.ts';
+import { TensorContentError, tensorValues } from '../../core/model/onnx/tensors.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
 import { MAX_MODEL_BYTES } from '../../core/passes/validate.ts';
 import { clamp, roundHalfAway } from '../../core/ops/common/numerics/fixedpoint.ts';
@@ -19,18 +21,18 @@ export type InputCase = Uint8Array[];
  * and permuted here; a .npy whose shape is the compiled tensor's own (NHWC) is taken as it is.
  */
 export function readInputCases(graph: Graph, path: string): InputCase[] {
-  const bytes = new Uint8Array(readUserFile(path, 'input file (raw bytes or .npy)'));
+  const bytes = new Uint8Array(readUserFile(path, 'input file (raw bytes, .npy or .pb)'));
   const tensors = graph.inputs.map((i) => graph.tensors[i]!);
-  if (extname(path).toLowerCase() === '.npy') {
-    const npy = parseNpy(bytes, path);
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy' || ext === '.pb') {
+    const array = ext === '.npy' ? npyArray(bytes, path) : tensorProtoArray(bytes, path);
     const perCase = tensors.reduce((n, t) => n + elementCount(t.shape), 0);
-    const count = elementCount(npy.shape);
+    const count = elementCount(array.shape);
     if (count === 0 || count % perCase !== 0) {
-      throw new TinyforgeError(`${path}: ${count} elements do not make whole inputs of ${perCase} elements (shape [${npy.shape.join(',')}])`);
+      throw new TinyforgeError(`${path}: ${count} elements do not make whole inputs of ${perCase} elements (shape [${array.shape.join(',')}])`);
     }
-    const values = npyValues(npy.descr, npy.data);
-    const asCompiled = tensors.length === 1 && givenInTensorLayout(tensors[0]!, npy.shape);
-    const isFloat = npy.descr === '<f4';
+    const { values, isFloat } = array;
+    const asCompiled = tensors.length === 1 && givenInTensorLayout(tensors[0]!, array.shape);
     requireRepresentable(values, isFloat, tensors, path);
     const cases: InputCase[] = [];
     let at = 0;
@@ -56,6 +58,39 @@ export function readInputCases(graph: Graph, path: string): InputCase[] {
   const cases: InputCase[] = [];
   for (let at = 0; at < bytes.length; ) cases.push(sizes.map((n, k) => bytesToTensorLayout(tensors[k]!, bytes.slice(at, (at += n)))));
   return cases;
+}
+
+/** An input array's shape and values, and whether they are real (float) values. */
+interface InputArray {
+  shape: number[];
+  values: Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
+  isFloat: boolean;
+}
+
+function npyArray(bytes: Uint8Array, path: string): InputArray {
+  const npy = parseNpy(bytes, path);
+  return { shape: npy.shape, values: npyValues(npy.descr, npy.data), isFloat: npy.descr === '<f4' };
+}
+
+/** An ONNX TensorProto (`.pb`, as ONNX's test data holds inputs): int8, uint8, int16, int32 or float32 values. */
+function tensorProtoArray(bytes: Uint8Array, path: string): InputArray {
+  let proto: OnnxTensorProto;
+  try {
+    proto = decodeTensorProto(bytes);
+  } catch (e) {
+    throw new TinyforgeError(`${path}: not an ONNX TensorProto (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
+  }
+  let value: ReturnType<typeof tensorValues>;
+  try {
+    value = tensorValues(proto);
+  } catch (e) {
+    if (e instanceof TensorContentError) throw new TinyforgeError(`${path}: TensorProto '${proto.name ?? ''}': ${e.message}`);
+    throw e;
+  }
+  if (!['int8', 'uint8', 'int16', 'int32', 'float32'].includes(value.dtype))
+    throw new TinyforgeError(`${path}: TensorProto '${proto.name ?? ''}' holds ${value.dtype}; an input is int8, uint8, int16, int32 or float32`);
+  const Typed = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array }[value.dtype as 'int8'];
+  return { shape: value.dims, values: Typed.from(value.values), isFloat: value.dtype === 'float32' };
 }
 
 /** Whether a .npy of `shape` (a batch of inputs, or one) holds a channels-last input in the compiled layout rather than ONNX's. */

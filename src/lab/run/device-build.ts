@@ -23,6 +23,7 @@ import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, s
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
+import type { OnnxBindings } from '../../core/model/onnx/bind.ts';
 import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
 
 export interface DeviceTargetOptions {
@@ -56,6 +57,8 @@ export interface DeviceTargetOptions {
   onnxRequant?: OnnxRequant;
   /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
   onnxLayout?: OnnxLayout;
+  /** an ONNX model's graph inputs bound to constants: input name -> file (compile --bind) */
+  bind?: OnnxBindings;
   progress?: (message: string) => void;
 }
 

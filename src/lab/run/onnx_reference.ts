@@ -17,7 +17,8 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { type DType, type Graph, type Tensor, DTYPE_BYTES, elementCount, isConstant } from '../../core/ir/graph.ts';
 import { fromBytes } from '../../core/ir/buffers.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
-import { OnnxDataType, decodeModelProto, decodeTensorProto, type OnnxTensorProto } from '../../core/model/onnx/schema.ts';
+import { type OnnxBindings, bindGraphInputs } from '../../core/model/onnx/bind.ts';
+import { OnnxDataType, decodeModelProto, decodeTensorProto, type OnnxModelProto, type OnnxTensorProto } from '../../core/model/onnx/schema.ts';
 import type { ReferenceDump, ReferenceTensor } from './reference.ts';
 import {
   type OnnxTypedArray,
@@ -196,9 +197,8 @@ export function dumpFromOnnxTensors(graph: Graph, tensors: Map<string, OnnxValue
 }
 
 /** The IR's input record as ONNX Runtime takes it: the model's own layout and element type. */
-export function onnxFeeds(modelPath: string, graph: Graph, record: InputCase): OnnxTypedArray[] {
-  const proto = decodeModelProto(readUserFile(modelPath, 'ONNX model'));
-  return onnxModelInputs(proto).map((input) => {
+export function onnxFeeds(modelPath: string, graph: Graph, record: InputCase, bind?: OnnxBindings): OnnxTypedArray[] {
+  return onnxModelInputs(boundOnnxModel(modelPath, bind)).map((input) => {
     const position = graph.inputs.findIndex((i) => onnxNameOf(graph.tensors[i]!) === input.name);
     if (position < 0) throw new TinyforgeError(`${modelPath}: ONNX input "${input.name}" is no input of the compiled model`);
     const t = graph.tensors[graph.inputs[position]!]!;
@@ -229,14 +229,29 @@ export function onnxFeeds(modelPath: string, graph: Graph, record: InputCase): O
   });
 }
 
+/** The model file as ONNX Runtime runs it: its bound inputs (`--bind`) initializers, as tinyforge compiles them. */
+export function boundOnnxModel(modelPath: string, bind?: OnnxBindings): OnnxModelProto {
+  const bytes = readUserFile(modelPath, 'ONNX model');
+  let proto: OnnxModelProto;
+  try {
+    proto = decodeModelProto(bytes);
+  } catch (e) {
+    throw new TinyforgeError(`${modelPath}: not an ONNX model (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!bind || Object.keys(bind).length === 0 || !proto.graph) return proto;
+  return { ...proto, graph: bindGraphInputs(proto.graph, bind, modelPath) };
+}
+
 /** `--reference onnxruntime`: the model runs in ONNX Runtime on the last input record, every integer tensor dumped. */
 export async function onnxRuntimeReference(
   modelPath: string,
   graph: Graph,
   record: InputCase,
   level: OrtOptimizationLevel = DEFAULT_ORT_LEVEL,
+  bind?: OnnxBindings,
 ): Promise<OnnxReference> {
-  const run = await runOnnxModel(modelPath, onnxFeeds(modelPath, graph, record), { level, dump: 'integer' });
+  const model = bind && Object.keys(bind).length > 0 ? boundOnnxModel(modelPath, bind) : modelPath;
+  const run = await runOnnxModel(model, onnxFeeds(modelPath, graph, record, bind), { level, dump: 'integer' });
   return dumpFromOnnxTensors(graph, run.tensors, `onnxruntime (level ${level})`);
 }
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * ONNX Runtime as the reference for ONNX models, as TensorFlow Lite Micro is for TFLite: its CPU
- * kernels compiled to wasm (`onnxruntime-web`, a dev dependency loaded only when asked for), one
- * thread, at a named graph optimization level. The level matters: ORT fuses QDQ node groups into
- * integer kernels (QLinearConv, ...) at 'extended' and 'all', and a fused kernel may round 1 LSB
- * away from the unfused float path; 'all' is the level tinyforge matches (docs/onnx.md).
+ * ONNX Runtime as the reference for ONNX models, as TensorFlow Lite Micro is for TFLite: the native
+ * CPU execution provider a PyTorch user checks a model with (`onnxruntime-node`, an optional
+ * dependency loaded only when asked for: its CPU binary ships in the package), one thread, at a
+ * named graph optimization level. The level matters: ORT fuses QDQ node groups into integer kernels
+ * (QLinearConv, ...) at 'extended' and 'all', and a fused kernel may round 1 LSB away from the
+ * unfused float path; 'all', ORT's default, is the level tinyforge matches (docs/onnx.md).
+ * `runtime: 'web'` runs the same kernels compiled to wasm (`onnxruntime-web`, a dev dependency) for
+ * comparing the two builds.
  *
  * Inputs and outputs are typed arrays in the model's own layout (NCHW for a PyTorch export). Per-node
  * dumps come from a copy of the model whose node outputs are graph outputs too: every intermediate
@@ -12,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TinyforgeError } from '../../core/errors.ts';
+import { ONNX_RUNTIME, loadOptional } from '../optional_deps.ts';
 import {
   type OnnxGraphProto,
   type OnnxModelProto,
@@ -40,8 +44,13 @@ export interface OnnxValue {
 /** Which intermediate tensors a run also returns: none, the integer ones (quantized activations) or all. */
 export type OnnxDumpChoice = 'none' | 'integer' | 'all';
 
+/** Which build of ONNX Runtime runs a model: the native CPU one (the reference) or the wasm one. */
+export type OrtRuntime = 'node' | 'web';
+
 export interface OnnxRunOptions {
   level?: OrtOptimizationLevel;
+  /** 'node' (default): onnxruntime-node's native CPU execution provider; 'web': onnxruntime-web's wasm */
+  runtime?: OrtRuntime;
   /**
    * 'integer' (the default of a dump) keeps ORT's QDQ fusion intact: a float tensor between a
    * DequantizeLinear and the op it feeds may not be a graph output for the fusion to happen, so
@@ -79,37 +88,55 @@ export function ortTypeName(elemType: number): string | undefined {
 }
 
 type Ort = typeof import('onnxruntime-web');
-let ortModule: Promise<Ort> | undefined;
+const ortModules: Partial<Record<OrtRuntime, Promise<Ort>>> = {};
 
-/** ONNX Runtime (onnxruntime-web), loaded once; one clear line when it is not installed. */
-export function loadOnnxRuntime(): Promise<Ort> {
-  ortModule ??= import('onnxruntime-web').then(
+/**
+ * ONNX Runtime, loaded once per build; one clear line when it is not installed. The native build
+ * runs on one thread (intra- and inter-op, set per session): the answers must not depend on how a
+ * reduction was split.
+ */
+export function loadOnnxRuntime(runtime: OrtRuntime = 'node'): Promise<Ort> {
+  if (runtime === 'node') {
+    ortModules.node ??= loadOptional(ONNX_RUNTIME, 'tinyforge validate --reference onnxruntime', () => import('onnxruntime-node')).then(
+      (m) => {
+        const ort = ((m as { default?: Ort }).default ?? m) as unknown as Ort;
+        ort.env.logLevel = 'error';
+        return ort;
+      },
+      (e: unknown) => {
+        ortModules.node = undefined;
+        throw e;
+      },
+    );
+    return ortModules.node;
+  }
+  ortModules.web ??= import('onnxruntime-web').then(
     (m) => {
       const ort = ((m as { default?: Ort }).default ?? m) as Ort;
-      // one thread: the answers must not depend on how a reduction was split
       ort.env.wasm.numThreads = 1;
       ort.env.logLevel = 'error';
       return ort;
     },
     (e: unknown) => {
-      ortModule = undefined;
+      ortModules.web = undefined;
       const code = (e as { code?: string }).code;
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
-        throw new TinyforgeError('ONNX Runtime is not installed: `npm install --save-dev onnxruntime-web` (the ONNX reference runs its CPU kernels in wasm)');
+        throw new TinyforgeError("onnxruntime-web is not installed: `npm install --save-dev onnxruntime-web` (ONNX Runtime's CPU kernels in wasm)");
       throw e;
     },
   );
-  return ortModule;
+  return ortModules.web;
 }
 
-let runs: Promise<boolean> | undefined;
+const runs: Partial<Record<OrtRuntime, Promise<boolean>>> = {};
 
 /**
  * Whether ONNX Runtime runs here (tests and the fuzzer skip with one line otherwise). Loading the
- * package is not enough: its wasm starts with the first session, so one of a single Identity runs.
+ * package is not enough (the wasm starts with the first session, a native binary may not load on
+ * this system), so one session of a single Identity runs.
  */
-export function onnxRuntimeAvailable(): Promise<boolean> {
-  runs ??= (async () => {
+export function onnxRuntimeAvailable(runtime: OrtRuntime = 'node'): Promise<boolean> {
+  runs[runtime] ??= (async () => {
     try {
       const identity: OnnxModelProto = {
         irVersion: 7,
@@ -121,13 +148,13 @@ export function onnxRuntimeAvailable(): Promise<boolean> {
           output: [{ name: 'y', type: { tensorType: { elemType: OnnxDataType.UINT8 } } }],
         },
       };
-      const run = await runOnnxModel(identity, [Uint8Array.of(7)], { level: 'disabled' });
+      const run = await runOnnxModel(identity, [Uint8Array.of(7)], { level: 'disabled', runtime });
       return run.outputs[0]!.data[0] === 7;
     } catch {
       return false;
     }
   })();
-  return runs;
+  return runs[runtime];
 }
 
 /** ONNX elem type of every value the graph names, as far as it can be told without shapes. */
@@ -263,12 +290,13 @@ function readModel(model: Uint8Array | string | OnnxModelProto): { proto: OnnxMo
 }
 
 /**
- * Runs the model once in ONNX Runtime (CPU, wasm, one thread). With `dump`, also returns the
+ * Runs the model once in ONNX Runtime (CPU, one thread; native unless `runtime: 'web'`). With `dump`, also returns the
  * intermediate tensors by name; should ORT refuse the copy with the extra outputs, the typed ones
  * it rejected are dropped and the model's own outputs still come back.
  */
 export async function runOnnxModel(model: Uint8Array | string | OnnxModelProto, inputs: OnnxInputs, options: OnnxRunOptions = {}): Promise<OnnxRun> {
-  const ort = await loadOnnxRuntime();
+  const runtime = options.runtime ?? 'node';
+  const ort = await loadOnnxRuntime(runtime);
   const level = options.level ?? DEFAULT_ORT_LEVEL;
   const { proto, label } = readModel(model);
   const declared = onnxModelInputs(proto);
@@ -286,7 +314,12 @@ export async function runOnnxModel(model: Uint8Array | string | OnnxModelProto, 
   const dump = options.dump ?? 'none';
   const create = async (m: OnnxModelProto) => {
     try {
-      return await ort.InferenceSession.create(encodeModelProto(m), { graphOptimizationLevel: level, executionProviders: ['wasm'] });
+      return await ort.InferenceSession.create(
+        encodeModelProto(m),
+        runtime === 'node'
+          ? { graphOptimizationLevel: level, executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 }
+          : { graphOptimizationLevel: level, executionProviders: ['wasm'] },
+      );
     } catch (e) {
       throw new TinyforgeError(`${label}: ONNX Runtime refuses the model: ${String((e as Error).message ?? e).split('\n')[0]}`);
     }

@@ -23,6 +23,7 @@ import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing
 import type { EstimateClock } from '../estimate/timing/index.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
 import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
+import type { OnnxBindings } from '../../core/model/onnx/bind.ts';
 
 export interface RunOptions {
   target: string;
@@ -61,6 +62,8 @@ export interface RunOptions {
   onnxRequant?: OnnxRequant;
   /** an ONNX model's inputs and outputs: channels last (default; no transpose on the board) or as exported (NCHW) (compile --onnx-layout) */
   onnxLayout?: OnnxLayout;
+  /** an ONNX model's graph inputs bound to constants: input name -> file (compile --bind) */
+  bind?: OnnxBindings;
   /** reports progress (to stderr in the CLI) */
   progress?: (message: string) => void;
   /** trace the instructions for the timing model's estimated cycles (default true where the core has one) */

@@ -148,7 +148,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
   if (options.reference === ONNX_RUNTIME_REFERENCE) {
     if (extname(modelPath).toLowerCase() !== '.onnx') throw new TinyforgeError(`--reference onnxruntime is for an ONNX model (.onnx), not ${modelLabel}`);
     const given = options.input !== undefined ? readInputCases(original, options.input) : [zeroPointCase(original)];
-    onnx = await onnxRuntimeReference(modelPath, original, given[given.length - 1]!, options.ortLevel);
+    onnx = await onnxRuntimeReference(modelPath, original, given[given.length - 1]!, options.ortLevel, options.bind);
   } else if (isOnnxTensorDir(options.reference)) onnx = onnxTensorDirReference(options.reference, original);
   const dump = onnx?.dump ?? readReferenceDump(options.reference);
   const matched = matchReference(original, dump, modelLabel);

@@ -31,7 +31,7 @@ const BACKEND_TESTS = '/usr/share/libonnx-testdata/data/node';
 
 async function requireOrt(ctx: Mocha.Context): Promise<void> {
   if (await onnxRuntimeAvailable()) return;
-  console.warn('  NOTICE: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): the ONNX Runtime checks are skipped');
+  console.warn('  NOTICE: onnxruntime-node is not installed (npm install onnxruntime-node): the ONNX Runtime checks are skipped');
   ctx.skip();
 }
 

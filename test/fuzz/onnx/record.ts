@@ -2,7 +2,7 @@
 /**
  * `npm run oracle:record:onnx`: writes test/data/onnx/ afresh: one generated model per generator and
  * form (the smallest of a few seeds, to keep the store small), its input and ONNX Runtime's outputs
- * at the level tinyforge matches. Needs onnxruntime-web; the tests replay the answers without it.
+ * at the level tinyforge matches. Needs onnxruntime-node (native ONNX Runtime); the tests replay the answers without it.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { RECORDED_DIR } from './recorded.ts';
 const SEEDS_TRIED = 4;
 
 if (!(await onnxRuntimeAvailable())) {
-  console.error('oracle:record:onnx: onnxruntime-web is not installed (npm install --save-dev onnxruntime-web): nothing can be recorded without it');
+  console.error('oracle:record:onnx: onnxruntime-node is not installed (npm install onnxruntime-node): nothing can be recorded without it');
   process.exit(2);
 }
 for (const f of readdirSync(RECORDED_DIR, { withFileTypes: true })) if (/\.(onnx|json)$/.test(f.name)) rmSync(join(RECORDED_DIR, f.name));

@@ -33,6 +33,8 @@ export class Lowering {
   readonly tensors: Tensor[] = [];
   readonly ops: Op[] = [];
   readonly values = new Map<string, Value>();
+  /** the names of the graph's inputs (a constant expected there is one to bind) */
+  readonly graphInputs = new Set<string>();
   /** nodes lowered as part of an earlier one (a QuantizeLinear after a conv, a fused Relu) */
   readonly absorbed = new Set<number>();
   readonly lowered: LoweredNode[] = [];
@@ -141,7 +143,11 @@ export class Lowering {
 
   constant(node: OnnxNodeProto, i: number, what = `input ${i}`): ConstValue {
     const value = this.input(node, i, what);
-    if (value.kind !== 'const') throw this.fail(node, `${what} '${node.input![i]}' must be a constant (an initializer or Constant node)`);
+    if (value.kind !== 'const') {
+      const name = node.input![i]!;
+      const hint = this.graphInputs.has(name) ? `; it is a graph input: bind it to its value (--bind ${name}=FILE)` : '';
+      throw this.fail(node, `${what} '${name}' must be a constant (an initializer or Constant node)${hint}`);
+    }
     return value;
   }
 

@@ -301,7 +301,11 @@ class QdqRewrite {
       throw this.fail(
         node,
         index,
-        name ? `${what} '${name}' is computed at run time; QOperator scales and zero points must be initializers or Constant nodes` : `${what} is missing`,
+        !name
+          ? `${what} is missing`
+          : (this.graph.input ?? []).some((i) => i.name === name)
+            ? `${what} '${name}' is a graph input; QOperator scales and zero points must be constants: bind it to its value (--bind ${name}=FILE)`
+            : `${what} '${name}' is computed at run time; QOperator scales and zero points must be initializers or Constant nodes`,
       );
     }
     if (t.dataLocation === 1) throw this.fail(node, index, `${what} '${name}' is stored outside the model (external data)`);

@@ -2,7 +2,7 @@
 /**
  * The ONNX importer: QDQ and float models built here (test/helpers/onnx_builder.ts) are lowered,
  * compiled and run; the compiled C on the host must equal the TS interpreter, and the interpreter
- * must agree with ONNX Runtime (onnxruntime-web, when it loads): exactly, or within the steps a
+ * must agree with ONNX Runtime (native onnxruntime-node, when it loads): exactly, or within the steps a
  * case states where an op keeps TFLite's fixed-point kernel.
  * Malformed and unsupported models each end in one TinyforgeError line.
  */
@@ -19,6 +19,7 @@ import { parseOnnx } from './reader.ts';
 import { decodeModelProto, decodeTensorProto, encodeModelProto } from './schema.ts';
 import { tensorValues } from './tensors.ts';
 import { runModel } from '../../../lab/run/run.ts';
+import { loadOnnxRuntime } from '../../../lab/run/onnxruntime.ts';
 import { OnnxBuilder, attrFloat, attrInt, attrInts, attrString, randomInts, seeded, tensorProto } from '../../../../test/helpers/onnx_builder.ts';
 
 type Ort = typeof import('onnxruntime-web');
@@ -26,8 +27,7 @@ let ortModule: Ort | undefined | null;
 async function loadOrt(): Promise<Ort | undefined> {
   if (ortModule === undefined) {
     try {
-      ortModule = await import('onnxruntime-web');
-      ortModule.env.wasm.numThreads = 1;
+      ortModule = await loadOnnxRuntime('node');
     } catch {
       ortModule = null;
     }
@@ -37,7 +37,7 @@ async function loadOrt(): Promise<Ort | undefined> {
 
 /** ONNX Runtime's float outputs of a model with one float input. */
 async function ortOutputs(ort: Ort, bytes: Uint8Array, input: Float32Array, shape: number[]): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
   const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, shape) });
   return session.outputNames.map((n) => result[n]!.data as Float32Array);
 }
@@ -379,7 +379,7 @@ describe('ONNX importer', function () {
       const x = inputOf(graph, 3);
       const ours = ourOutputs(graph, x);
       const ort = await loadOrt();
-      if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+      if (!ort) return void console.log('      (onnxruntime-node does not load: ONNX Runtime comparison skipped)');
       const theirs = await ortOutputs(ort, bytes, x, c.shape);
       const out = graph.tensors[graph.ops.at(-1)!.inputs[0]!]!;
       const step = out.quant!.scale[0]!;
@@ -461,7 +461,7 @@ describe('ONNX importer', function () {
     const report = await runModel(path, { target: 'host', cases: [[new Uint8Array(input.buffer)]] });
     expect(report.matchesReference, 'the compiled C equals the interpreter').to.equal(true);
     const ort = await loadOrt();
-    if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+    if (!ort) return void console.log('      (onnxruntime-node does not load: ONNX Runtime comparison skipped)');
     expect(Array.from(ours[0]!)).to.deep.equal(Array.from((await ortOutputs(ort, bytes, input, [1, 2, 4, 4]))[0]!));
   });
 
@@ -489,7 +489,7 @@ describe('ONNX importer', function () {
     const report = await runModel(path, { target: 'host', cases: [[new Uint8Array(input.buffer)]] });
     expect(report.matchesReference, 'the compiled C equals the interpreter').to.equal(true);
     const ort = await loadOrt();
-    if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+    if (!ort) return void console.log('      (onnxruntime-node does not load: ONNX Runtime comparison skipped)');
     expect(Array.from(ours[0]!)).to.deep.equal(Array.from((await ortOutputs(ort, bytes, input, [2, 6]))[0]!));
   });
 
@@ -510,7 +510,7 @@ describe('ONNX importer', function () {
     const report = await runModel(path, { target: 'host', cases: [[new Uint8Array(input.buffer)]] });
     expect(report.matchesReference, 'the compiled C equals the interpreter').to.equal(true);
     const ort = await loadOrt();
-    if (!ort) return void console.log('      (onnxruntime-web does not load: ONNX Runtime comparison skipped)');
+    if (!ort) return void console.log('      (onnxruntime-node does not load: ONNX Runtime comparison skipped)');
     expect(Array.from(ours[0]!)).to.deep.equal(Array.from((await ortOutputs(ort, bytes, input, [1, 2, 4, 4]))[0]!));
   });
 

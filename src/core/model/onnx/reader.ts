@@ -18,6 +18,7 @@ import { basename } from 'node:path';
 import { TinyforgeError } from '../../errors.ts';
 import { type Graph, cIdentifier } from '../../ir/graph.ts';
 import { readUserFile } from '../read_file.ts';
+import { type OnnxBindings, bindGraphInputs } from './bind.ts';
 import { type OnnxLayout, channelsLastInputs } from './edge_layout.ts';
 import { Lowering } from './lowering.ts';
 import { onnxOpLowering } from './ops/index.ts';
@@ -34,6 +35,8 @@ const IR_VERSIONS = [3, 11] as const;
 export interface OnnxReadOptions {
   /** the layout of the model's inputs and outputs in the compiled model (default `channels-last`) */
   layout?: OnnxLayout;
+  /** graph inputs that are constants, each read from a file (bind.ts) */
+  bind?: OnnxBindings;
 }
 
 /** Reads a `.onnx` file into the IR. */
@@ -65,7 +68,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string, options: OnnxRead
   if (!defaultOpset || defaultOpset.version === undefined) throw fail('the model imports no opset of the default ONNX domain');
   const opset = Number(defaultOpset.version);
   // QOperator nodes (QLinearConv, ...) become DequantizeLinear -> float op -> QuantizeLinear first
-  const graph = qoperatorToQdq(model.graph, fileName);
+  const graph = qoperatorToQdq(bindGraphInputs(model.graph, options.bind, fileName), fileName);
   const nodes = graph.node ?? [];
 
   const consumers = new Map<string, number[]>();
@@ -101,6 +104,7 @@ export function parseOnnx(bytes: Uint8Array, fileName: string, options: OnnxRead
       );
     });
     const index = ctx.addTensor(name, dtype, shape);
+    ctx.graphInputs.add(name);
     inputs.push(index);
     ctx.values.set(name, { kind: 'tensor', index, perm: identityPerm(shape.length) });
   }

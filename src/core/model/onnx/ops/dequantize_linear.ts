@@ -40,7 +40,7 @@ export const dequantizeLinear: OnnxOpLowering = {
       // a uint8 graph input another DequantizeLinear converted already: this one reads the int8 copy
       // (the input's own value keeps naming the graph input, whose ONNX layout the edges record)
       if (!sameQuantization(t.quant!, { ...quant, zeroPoint: quant.zeroPoint.map((z) => z + 128) }))
-        throw ctx.fail(node, `dequantizes '${node.input![0]}' with a scale or zero point other than the one it was quantized with`);
+        return readWithOwnParameters(ctx, node, { ...x, index: int8Copy.outputs[0]! }, quant);
       ctx.values.set(name, { kind: 'tensor', index: int8Copy.outputs[0]!, perm: x.perm, dequantized: true });
       ctx.note('reads the quantized tensor');
       return;
@@ -56,12 +56,32 @@ export const dequantizeLinear: OnnxOpLowering = {
       }
       t.quant = quant;
     } else if (!sameQuantization(t.quant, quant)) {
-      throw ctx.fail(node, `dequantizes '${node.input![0]}' with a scale or zero point other than the one it was quantized with`);
+      return readWithOwnParameters(ctx, node, x, quant);
     }
     ctx.values.set(name, { ...x, dequantized: true });
     ctx.note('reads the quantized tensor');
   },
 };
+
+/**
+ * A DequantizeLinear whose scale or zero point is not the one its input was quantized with (a tensor
+ * quantized twice, as hand-edited and some exported graphs hold): ONNX Runtime reads the stored
+ * integers as they are, (q - z) * s with the DequantizeLinear's own parameters, and so does the IR:
+ * a RESHAPE to the same shape (an alias: no bytes move) whose output carries this node's
+ * quantization, so the op that reads it takes the same integers under the other scale and zero point.
+ */
+function readWithOwnParameters(ctx: Lowering, node: OnnxNodeProto, x: ActivationValue, quant: Quantization): void {
+  const name = node.output![0]!;
+  const t = ctx.tensor(x);
+  const shape = [...t.shape];
+  const out = ctx.addTensor(`${name}_quantized`, t.dtype, shape, { scale: [...quant.scale], zeroPoint: [...quant.zeroPoint], axis: 0 });
+  ctx.addOp('RESHAPE', [x.index, ctx.addConstant(`${name}_shape`, 'int32', [shape.length], shape)], [out], { newShape: shape });
+  // it holds the very integers of the value it reads, which a reference compares it with
+  const source = node.input![0]!;
+  ctx.tensors[out]!.onnx = x.perm.every((p, i) => p === i) ? { name: source } : { name: source, perm: [...x.perm] };
+  ctx.values.set(name, { kind: 'tensor', index: out, perm: x.perm, dequantized: true });
+  ctx.note(`reads the integers of '${node.input![0]}' with its own scale and zero point (the tensor is quantized twice)`);
+}
 
 /**
  * Per-axis dequantization of an int8 / uint8 graph input (ONNX's DequantizeLinear with `axis`): the
