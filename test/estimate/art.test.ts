@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ART_L4PLUS, artEventsConsistent, artFetchStalls, type ArtFetchEvents } from '../../src/lab/estimate/timing/art.ts';
+import { ART_L4PLUS, artDataStalls, artEventsConsistent, artFetchStalls, type ArtFetchEvents } from '../../src/lab/estimate/timing/art.ts';
 import { CORTEX_M4, ZERO_WAIT } from '../../src/lab/estimate/timing/cores.ts';
 import { priceInstructions } from '../../src/lab/estimate/timing/index.ts';
 import { decodeThumb } from '../../src/lab/estimate/timing/thumb.ts';
@@ -11,6 +11,7 @@ interface TracedModel {
   measuredMs: number;
   instructions: number;
   art: ArtFetchEvents;
+  dataMissesEstimated: number;
   counts: [number, string, number, number][];
 }
 const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'mlperf-v05-l4r5-traces.json'), 'utf8')) as {
@@ -20,12 +21,15 @@ const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'ml
 };
 const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
 
-/** The recorded figures, as docs/timing.md publishes them: cycles with every fetch hitting, ART stalls, every fetch word paying. */
-const EXPECTED: Record<string, { hits: number; art: number; every: number }> = {
-  kws: { hits: 14_942_600, art: 3_699_972, every: 64_114_052.5 },
-  vww: { hits: 49_268_959, art: 12_623_980, every: 209_183_516.5 },
-  ic: { hits: 61_032_973, art: 5_724_204, every: 256_573_048 },
-  ad: { hits: 861_017, art: 17_107, every: 4_273_224.5 },
+/**
+ * The recorded figures, as docs/timing.md publishes them: cycles with every fetch hitting, the ART's
+ * instruction-side stalls, its data-side stalls (estimated misses), every fetch word paying.
+ */
+const EXPECTED: Record<string, { hits: number; art: number; data: number; every: number }> = {
+  kws: { hits: 14_942_600, art: 3_699_972, data: 1_056_830, every: 64_114_052.5 },
+  vww: { hits: 49_268_959, art: 12_623_980, data: 2_480_875, every: 209_183_516.5 },
+  ic: { hits: 61_032_973, art: 5_724_204, data: 4_014_505, every: 256_573_048 },
+  ad: { hits: 861_017, art: 17_107, data: 169_300, every: 4_273_224.5 },
 };
 
 function price(m: TracedModel) {
@@ -33,7 +37,13 @@ function price(m: TracedModel) {
   const ws = DATA.waitStates;
   const hits = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
   const every = priceInstructions(counts, decodeThumb, CORTEX_M4, { perFetchWord: ws, perTakenBranch: ws, perFlashRead: ws, codeInFlash: true });
-  return { instructions: hits.instructions, hits: hits.cycles, every: every.cycles, art: artFetchStalls(m.art, ws) };
+  return {
+    instructions: hits.instructions,
+    hits: hits.cycles,
+    every: every.cycles,
+    art: artFetchStalls(m.art, ws),
+    data: artDataStalls(m.dataMissesEstimated, ws),
+  };
 }
 const errorPercent = (cycles: number, m: TracedModel) => (((cycles / DATA.clockHz) * 1000 - m.measuredMs) / m.measuredMs) * 100;
 
@@ -59,9 +69,9 @@ describe('estimate: the Cortex-M4 table and the ART model against the MLPerf Tin
       expect(artEventsConsistent(m.art), 'ART events').to.equal(true);
       const got = price(m);
       expect(got.instructions).to.equal(m.instructions);
-      expect({ hits: got.hits, art: got.art, every: got.every }).to.deep.equal(expected);
+      expect({ hits: got.hits, art: got.art, data: got.data, every: got.every }).to.deep.equal(expected);
       // the published errors (docs/timing.md) are these figures, rounded to 0.1 %
-      for (const cycles of [got.hits, got.hits + got.art, got.every]) {
+      for (const cycles of [got.hits, got.hits + got.art, got.hits + got.art + got.data, got.every]) {
         const e = errorPercent(cycles, m);
         expect(TIMING_DOC, `${name}: ${e.toFixed(1)} %`).to.include(`${e > 0 ? '+' : ''}${e.toFixed(1)} %`);
       }

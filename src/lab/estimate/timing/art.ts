@@ -14,8 +14,10 @@
  *   of the read, `waitStates + 1` cycles less one per instruction it ran from the previous word (each
  *   takes at least one cycle), never less than 0;
  * - a miss on any other word (a jump) pays the wait states.
- * Data reads from flash (weights in a const array) are not priced: QEMU 7.2's plugin memory callbacks
- * report too few of the loads to replay them (docs/timing.md).
+ * Data reads from flash (weights in a const array) go through the data cache: each 64-bit word that
+ * misses it pays the wait states (`artDataStalls`). QEMU 7.2's plugin memory callbacks report too
+ * few of the loads to replay them, so their misses are estimated from the layer shapes
+ * (docs/timing.md), not traced.
  */
 
 /** The ART's geometry on the STM32L4+ (RM0432). */
@@ -54,4 +56,9 @@ export function artFetchStalls(events: ArtFetchEvents, waitStates: number): numb
 export function artEventsConsistent(events: ArtFetchEvents): boolean {
   const misses = events.jumps + events.sequential.reduce((a, b) => a + b, 0);
   return events.hits + misses === events.fetches && events.hits >= 0;
+}
+
+/** Stall cycles of `missingWords` 64-bit flash data reads missing the data cache, at `waitStates`. */
+export function artDataStalls(missingWords: number, waitStates: number): number {
+  return missingWords * waitStates;
 }
