@@ -122,9 +122,9 @@ static void on_insn(unsigned int vcpu, void *userdata) {
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   (void)vcpu;
-  (void)info;
   (void)userdata;
-  if (!active) return;
+  /* QEMU 7.2's meminfo: the access's MemOpIdx, and its direction above bit 16 */
+  if (!active || ((info >> 16) & QEMU_PLUGIN_MEM_W)) return;
   for (int r = 0; r < data_ranges; r++)
     if (vaddr >= data_lo[r] && vaddr < data_hi[r]) {
       dreads++;
@@ -143,7 +143,7 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     const uint64_t packed = (qemu_plugin_insn_vaddr(insn) << 3) | (qemu_plugin_insn_size(insn) & 7);
     qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)packed);
-    qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, NULL);
+    qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
   }
 }
 

@@ -14,10 +14,8 @@
  *   of the read, `waitStates + 1` cycles less one per instruction it ran from the previous word (each
  *   takes at least one cycle), never less than 0;
  * - a miss on any other word (a jump) pays the wait states.
- * Data reads from flash (weights in a const array) go through the data cache: each 64-bit word that
- * misses it pays the wait states (`artDataStalls`). QEMU 7.2's plugin memory callbacks report too
- * few of the loads to replay them, so their misses are estimated from the layer shapes
- * (docs/timing.md), not traced.
+ * Data reads from flash (weights in a const array) go through the data cache, replayed the same way:
+ * each 64-bit word that misses it pays the wait states (`artDataStalls`).
  */
 
 /** The ART's geometry on the STM32L4+ (RM0432). */
@@ -31,7 +29,7 @@ export const ART_L4PLUS = {
   lineBytes: 32,
 } as const;
 
-/** Instruction-side events of one window (the plugin's counts). */
+/** The events of one window (the plugin's counts). */
 export interface ArtFetchEvents {
   /** 64-bit words fetched (each change of the word the core executes from) */
   fetches: number;
@@ -41,6 +39,10 @@ export interface ArtFetchEvents {
   jumps: number;
   /** misses on the next word, by the instructions the core ran from the word before it (index 0, 1, ...; the last bin holds that many or more) */
   sequential: number[];
+  /** reads of the flash data range, of them hits and misses in the data cache */
+  dataReads: number;
+  dataHits: number;
+  dataMisses: number;
 }
 
 /** Stall cycles the ART leaves at `waitStates` flash wait states, for these fetch events. */
@@ -52,13 +54,13 @@ export function artFetchStalls(events: ArtFetchEvents, waitStates: number): numb
   return stalls;
 }
 
-/** Checks the events add up (every fetch is a hit, a jump miss or a sequential miss). */
+/** Checks the events add up (every fetch is a hit, a jump miss or a sequential miss; every data read a hit or a miss). */
 export function artEventsConsistent(events: ArtFetchEvents): boolean {
   const misses = events.jumps + events.sequential.reduce((a, b) => a + b, 0);
-  return events.hits + misses === events.fetches && events.hits >= 0;
+  return events.hits + misses === events.fetches && events.dataHits + events.dataMisses === events.dataReads;
 }
 
-/** Stall cycles of `missingWords` 64-bit flash data reads missing the data cache, at `waitStates`. */
-export function artDataStalls(missingWords: number, waitStates: number): number {
-  return missingWords * waitStates;
+/** Stall cycles of the data reads that missed the data cache, at `waitStates`. */
+export function artDataStalls(events: ArtFetchEvents, waitStates: number): number {
+  return events.dataMisses * waitStates;
 }
