@@ -71,7 +71,19 @@ describe('estimate: the Cortex-M4 table and the ART model against the MLPerf Tin
       expect(got.instructions).to.equal(m.instructions);
       expect({ hits: got.hits, art: got.art, data: got.data, every: got.every }).to.deep.equal(expected);
       // the published errors (docs/timing.md) are these figures, rounded to 0.1 %
-      for (const cycles of [got.hits, got.hits + got.art, got.hits + got.art + got.data, got.every]) {
+      // and priced without the pipelining of a load after a load or store (docs/timing.md: the likeliest cause of the rest)
+      const unpipelined = priceInstructions(
+        m.counts.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken })),
+        decodeThumb,
+        {
+          ...CORTEX_M4,
+          cycles: (i) =>
+            CORTEX_M4.cycles(i) +
+            (i.d.cls === 'load' && i.previous?.memory && i.previous.cls !== 'ldm' && i.previous.cls !== 'stm' ? Math.min(i.afterPrevious, i.executed) : 0),
+        },
+        ZERO_WAIT,
+      ).cycles;
+      for (const cycles of [got.hits, got.hits + got.art, got.hits + got.art + got.data, got.every, unpipelined + got.art + got.data]) {
         const e = errorPercent(cycles, m);
         expect(TIMING_DOC, `${name}: ${e.toFixed(1)} %`).to.include(`${e > 0 ? '+' : ''}${e.toFixed(1)} %`);
       }
