@@ -45,11 +45,15 @@ export interface ArtFetchEvents {
   dataMisses: number;
 }
 
-/** Stall cycles the ART leaves at `waitStates` flash wait states, for these fetch events. */
-export function artFetchStalls(events: ArtFetchEvents, waitStates: number): number {
+/**
+ * Stall cycles the ART leaves at `waitStates` flash wait states, for these fetch events; with the
+ * prefetch off (FLASH_ACR PRFTEN clear: STM32CubeL4's and Mbed's `PREFETCH_ENABLE 0U`), a miss on
+ * the next word pays the wait states as any other miss.
+ */
+export function artFetchStalls(events: ArtFetchEvents, waitStates: number, prefetch = true): number {
   let stalls = events.jumps * waitStates;
   events.sequential.forEach((n, ran) => {
-    stalls += n * Math.max(0, waitStates + 1 - ran);
+    stalls += n * (prefetch ? Math.max(0, waitStates + 1 - ran) : waitStates);
   });
   return stalls;
 }
