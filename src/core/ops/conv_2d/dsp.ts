@@ -422,6 +422,19 @@ export function quadRunApplies(outC: number): boolean {
  */
 const QUAD_STEPS_PER_TURN = 4;
 
+/** A step of quadRunAsm's pipelined loop: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
+const QUAD_PIPELINED_STEP_BYTES = 112;
+
+/**
+ * Whether the target's loads pipeline (LDR 1 cycle after another load, LDM 1 + N): the Cortex-M4,
+ * the one core with the FPv4-SP FPU. There quadRunAsm's four LDR in a row cost 5 cycles where two
+ * LDM of two cost 6 (15 cycles per 16 MACs, not 16); on the Cortex-M33 (LDM N) and the Cortex-M7
+ * (LDM ceil(N / 2)) the LDM are cheaper, and an M4 without FPU keeps them too.
+ */
+export function loadsPipeline(isa: { fpu?: string } | undefined): boolean {
+  return isa?.fpu === 'fpv4-sp-d16';
+}
+
 /**
  * The channel quads of a 1x1 `pairs` layer: conv_2d_dsp.h's run of two pixels by four channels (two
  * channel pairs) as a naked function (one per model and mode). A half step (two of a step's four
@@ -435,11 +448,15 @@ const QUAD_STEPS_PER_TURN = 4;
  * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
  * with LDR at the ends of a turn or a block.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
+  // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
+  const loads = pipelined
+    ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
+    : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
+  const stepBytes = pipelined ? `${QUAD_PIPELINED_STEP_BYTES}` : '" TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) "';
   const half = [
-    'ldm.w r12!, {r8, r9}',
-    'ldm.w lr!, {r10, r11}',
+    ...loads,
     'smlad r2, r8, r10, r2',
     'smlad r3, r9, r10, r3',
     'sxtb16 r10, r10',
@@ -453,12 +470,14 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string 
   ];
   const step = [...half, ...half];
   // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+  // pipelined steps are QUAD_PIPELINED_STEP_BYTES of code: the entry is computed here from cols and
+  // stop, (cols - stop) & 63 being 16 times the steps skipped (tf_dsp_entry_quads), times 7
+  const entry = pipelined
+    ? ['ldm r2, {r4-r11}', 'sub r3, r4, r11', 'and r3, r3, #63', 'rsb r3, r3, r3, lsl #3', 'adr.w r12, 10f', 'add r3, r3, r12']
+    : ['ldr r3, [r2, #32]', 'adr.w r4, 10f', 'add r3, r3, r4', 'ldm r2, {r4-r11}'];
   const lines: string[] = [
     'push {r4-r11, lr}',
-    'ldr r3, [r2, #32]', // entry bytes
-    'adr.w r4, 10f',
-    'add r3, r3, r4',
-    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    ...entry, // r3 the entry address; cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
@@ -476,10 +495,10 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string 
     '12:',
     ...Array.from({ length: QUAD_STEPS_PER_TURN - 1 }, () => step).flat(),
     '13:',
-    '.if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) "',
+    `.if (12b - 10b) != ${stepBytes}`,
     '.error "quadRunAsm: the step is no longer TF_DSP_STEP2X4P_BYTES of code (tf_dsp_entry_quads)"',
     '.endif',
-    '.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) " * " TF_DSP_STR(TF_DSP_QUAD_STEPS_PER_TURN) "',
+    `.if (13b - 10b) != ${stepBytes} * " TF_DSP_STR(TF_DSP_QUAD_STEPS_PER_TURN) "`,
     '.error "quadRunAsm: the turn is not TF_DSP_QUAD_STEPS_PER_TURN steps (tf_dsp_entry_quads)"',
     '.endif',
     'ldr r10, [sp, #32]', // stop
@@ -540,7 +559,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp): string 
   );
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -615,7 +634,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       run,
       quad,
       runName,
-      runAsm: quad ? quadRunAsm(runName, fast, clamp) : run ? pairsRunAsm(runName, fast, clamp) : '',
+      runAsm: quad ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa as { fpu?: string } | undefined)) : run ? pairsRunAsm(runName, fast, clamp) : '',
       ...mode,
       runTag,
     }),

@@ -24,17 +24,19 @@ import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
 type Regime = 'fast' | 'shift1' | 'wide' | 'wideLowFloor';
-type LayerKind = 'any' | 'quads' | 'heads';
+type LayerKind = 'any' | 'quads' | 'heads' | 'narrowQuads';
 const REGIMES: Regime[] = ['fast', 'shift1', 'wide', 'wideLowFloor'];
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 /** One random 1x1 layer on its own input; returns its output tensor. */
 function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime, kind: LayerKind = 'any'): number {
   // k4 over the loop's eight entries, up to one chunk (480) and one step past it
-  const inC = rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
+  // narrowQuads: 16 to 60 input channels (every entry of the loop), sharing the pairs instance that
+  // the first layer's 64 channels bring in (dsp.ts PAIRS_MIN_K4_POINTWISE_SHARED)
+  const inC = kind === 'narrowQuads' ? (i === 0 ? 64 : 4 * randomInt(rand, 4, 15)) : rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
   // quads: whole channel quads only (the two-pixel by four-channel run); heads: one pixel, 2 or 3
   // channels (the quad run over padded channels; from 4 on, FULLY_CONNECTED's kernel: as_fc.ts)
-  const outC = kind === 'quads' ? 4 * randomInt(rand, 1, 9) : kind === 'heads' ? randomInt(rand, 2, 3) : randomInt(rand, 2, 37);
+  const outC = kind === 'quads' || kind === 'narrowQuads' ? 4 * randomInt(rand, 1, 9) : kind === 'heads' ? randomInt(rand, 2, 3) : randomInt(rand, 2, 37);
   const [n, h, w] = kind === 'heads' ? [1, 1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
   const inScale = 0.02 + rand() * 0.05;
   const x = b.input({ shape: [n, h, w, inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
@@ -153,7 +155,16 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         // FAST saturated and clamped, WIDE saturated and clamped
         expect(quads).to.include.members(['fs', 'wch', 'ws']);
         expect(quads.some((q) => q.startsWith('fc'))).to.equal(true);
+        // the Cortex-M4 runs the quads on pipelined LDR (dsp.ts loadsPipeline), the others on LDM
+        expect(text.includes('pipelined loads')).to.equal(target === 'cortex-m4');
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 10 });
+      });
+      it('random 1x1 layers of 16 to 64 input channels through the quad run are bit-exact', async function () {
+        const graph = runModel(8601 + Object.keys(BOARDS).indexOf(board), 16, 'narrowQuads');
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        expect([...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)]).to.not.be.empty;
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 12 });
       });
       it('random lone-pixel heads through the quad run over padded channels are bit-exact', async function () {
         const graph = runModel(8501 + Object.keys(BOARDS).indexOf(board), 12, 'heads');
