@@ -671,14 +671,22 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
 /* Armv7E-M with a double-precision FPU: the Cortex-M7 (no Cortex-M4 has one), which issues a MAC
  * with a load or an ALU instruction beside it, never two multiplies, and moves LDM's registers two
  * a cycle without pairing it. The step loads its eight words one LDR at a time, each beside an
- * SMLAD, and extends the second weight word into the first one's register (free by then), so that
- * ten of its twelve SMLAD follow a load or an SXTB16: 14 cycles per 24 MACs in the timing model
- * (docs/timing.md) against 18 with the LDMs; on the M4 and M33, whose LDM moves a word a cycle and
- * whose LDR costs 2 outside a run of loads, the LDM step stays. */
+ * SMLAD, and extends the second weight word into the first one's register (free by then); its
+ * last two loads fetch the next step's first weight and column words (TF_DSP_STEP3X2P_AHEAD words
+ * ahead: the chunk's first two are loaded before the jump into the loop, and the pointers step
+ * back past the loop), so that every SMLAD but two follows a load or an SXTB16: 13 cycles per 24
+ * MACs in the timing model (docs/timing.md) against 18 with the LDMs. On the M4 and M33, whose LDM
+ * moves a word a cycle and whose LDR costs 2 outside a run of loads, the LDM step stays. The words
+ * read ahead past a chunk's end are the row buffers' (columns) and the records' (weights). */
 #define TF_DSP_STEP3X2P_BYTES 88
-#define TF_DSP_STEP3X2P \
+#define TF_DSP_STEP3X2P_AHEAD 1
+#define TF_DSP_STEP3X2P_PRE \
   "ldr.w %[w0], [%[w]], #4\n\t" \
-  "ldr.w %[x0], [%[x]], #4\n\t" \
+  "ldr.w %[x0], [%[x]], #4\n\t"
+#define TF_DSP_STEP3X2P_POST \
+  "sub %[x], %[x], #4\n\t" \
+  "sub %[w], %[w], #4\n\t"
+#define TF_DSP_STEP3X2P \
   "smlad %[ca], %[x0], %[w0], %[ca]\n\t" \
   "ldr.w %[x1], [%[x]], #4\n\t" \
   "smlad %[cb], %[x1], %[w0], %[cb]\n\t" \
@@ -696,11 +704,16 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
   "smlad %[ca], %[x0], %[w1], %[ca]\n\t" \
   "ldr.w %[x2], [%[x]], #4\n\t" \
   "smlad %[rb], %[x1], %[w0], %[rb]\n\t" \
-  "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
   "smlad %[rc], %[x2], %[w0], %[rc]\n\t" \
+  "ldr.w %[w0], [%[w]], #4\n\t" \
+  "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
+  "ldr.w %[x0], [%[x]], #4\n\t" \
   "smlad %[cc], %[x2], %[w1], %[cc]\n\t"
 #else
 #define TF_DSP_STEP3X2P_BYTES 68
+#define TF_DSP_STEP3X2P_AHEAD 0
+#define TF_DSP_STEP3X2P_PRE ""
+#define TF_DSP_STEP3X2P_POST ""
 #endif
 
 #if TF_DSP_NATIVE && !defined(TF_DSP_STEP3X2P)
@@ -782,7 +795,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
   w += 8;
   int32_t sa = start_s, sb = start_s, sc = start_s;
 #if TF_DSP_NATIVE
-  const uint32_t *stop = x + first;
+  const uint32_t *stop = x + first + TF_DSP_STEP3X2P_AHEAD;
   register int32_t ra __asm__("r0") = start_r;
   register int32_t rb __asm__("r1") = start_r;
   register int32_t rc __asm__("r2") = start_r;
@@ -800,6 +813,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
     /* a chunk: the first turn entered `entry` bytes in (as tf_dsp_dot2x2p; 0 after the first chunk) */
     w1 = (uint32_t)entry;
     __asm__ volatile(
+        TF_DSP_STEP3X2P_PRE
         "11:\n\t"
         "add pc, %[w1]\n\t"
         "nop\n\t"
@@ -816,7 +830,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
         ".endif\n\t"
         "ldr %[w1], %[stop]\n\t"
         "cmp %[x], %[w1]\n\t"
-        "bne 10b\n\t"
+        "bne 10b\n\t" TF_DSP_STEP3X2P_POST
         : [ra] "+&r"(ra), [rb] "+&r"(rb), [rc] "+&r"(rc), [ca] "+&r"(ca), [cb] "+&r"(cb), [cc] "+&r"(cc), [x] "+&r"(rx), [w] "+&r"(rw),
           [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [w0] "=&r"(w0), [w1] "+&r"(w1)
         : [stop] "m"(stop), [step] "i"(TF_DSP_STEP3X2P_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
@@ -829,7 +843,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
     cb = rb;
     cc = rc;
     entry = 0;
-    stop = rx + 6 * TF_DSP_PAIR_CHUNK_STEPS;
+    stop = rx + 6 * TF_DSP_PAIR_CHUNK_STEPS + TF_DSP_STEP3X2P_AHEAD;
   }
   acc[0] = ra;
   acc[1] = rb;
