@@ -1203,10 +1203,25 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
         ++oy;
       }
       if (by_rows) {
+        /* three pixels of one output row whose fields lie inside the image at dilation 1: their
+         * rows straight from it, stride_w in_c bytes apart (no per-row bounds) */
+        const int iy0 = at[0][0] * g->stride_h - g->pad_top, ix0 = at[0][1] * g->stride_w - g->pad_left;
+        const int inside = n == 3 && at[2][0] == at[0][0] && g->dilation_h == 1 && g->dilation_w == 1 && iy0 >= 0 &&
+                           iy0 + g->k_h <= g->in_h && ix0 >= 0 && ix0 + 2 * g->stride_w + g->k_w <= g->in_w;
+        const int8_t *src = image + (iy0 * g->in_w + ix0) * g->in_c;
+        const int step = g->stride_w * g->in_c;
         for (int ky = 0; ky < g->k_h; ++ky) {
-          const int8_t *const ra = tf_dsp_filter_row(row_a, image, at[0][0], at[0][1], ky, g);
-          const int8_t *const rb = tf_dsp_filter_row(row_b, image, at[1][0], at[1][1], ky, g);
-          const int8_t *const rc = tf_dsp_filter_row(row_c, image, at[2][0], at[2][1], ky, g);
+          const int8_t *ra, *rb, *rc;
+          if (inside) {
+            ra = src;
+            rb = src + step;
+            rc = rb + step;
+            src += g->in_w * g->in_c;
+          } else {
+            ra = tf_dsp_filter_row(row_a, image, at[0][0], at[0][1], ky, g);
+            rb = tf_dsp_filter_row(row_b, image, at[1][0], at[1][1], ky, g);
+            rc = tf_dsp_filter_row(row_c, image, at[2][0], at[2][1], ky, g);
+          }
           tf_dsp_pack_triple(cols + 3 * ((ky * run_bytes) >> 1), ra, rb, rc, run_bytes);
         }
       } else {

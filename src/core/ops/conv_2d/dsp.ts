@@ -83,7 +83,7 @@ export function dspScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const direct = pointwiseDirect(p);
   const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
-  const triples = !direct && pairsPay(k4, false);
+  const triples = !direct && (pairsPay(k4, false) || k4 >= TRIPLE_RUN_MIN_K4);
   // triples: a last partial triple's three pixels of outputs (conv_2d_dsp.h tf_dsp_im2col_triple_run_body)
   const lone = triples ? (pixels % 3 !== 0 ? roundUp4(3 * p.outC) : 0) : pixels % 2 === 1 ? roundUp4(p.outC) : 0;
   // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
@@ -561,6 +561,18 @@ export function tripleRunApplies(k4: number, fast: number, actMin: number, outpu
   return pairsRunApplies(k4, fast, actMin, outputZeroPoint);
 }
 
+/**
+ * The fewest values per output (k4) from which an im2col layer runs in tripleRunAsm: the run's
+ * per-block work is small enough that stems gain too (3x3 over 3 channels, k4 28, and over 1, k4 12),
+ * where the C pair loop's did not pay (PAIRS_MIN_K4).
+ */
+export const TRIPLE_RUN_MIN_K4 = 12;
+
+/** Whether an im2col layer (weights aside: channelPairsFit) takes tripleRunAsm. */
+function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
+  return p.outC >= 2 && k4 >= TRIPLE_RUN_MIN_K4 && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
+}
+
 /** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp.h TF_DSP_STEP3X2P), registers pinned. */
 function tripleStep(dual: boolean): string[] {
   // r0..r2 r of pixels A, B, C; r3..r5 r + 256 s; r6 r8 r9 the column words; r10 r11 the weight words; r12 the columns; lr the weights
@@ -755,7 +767,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
-  if (!direct && pairs && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
+  if (!direct && tripleRunTaken(p, k4, fast) && channelPairsFit(plain, p.outC, k4)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
   const padHead = run && paddedQuadHead(p);
   const quad = run && (quadRunApplies(p.outC) || padHead);
