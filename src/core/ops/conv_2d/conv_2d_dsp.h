@@ -675,8 +675,9 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
  * last two loads fetch the next step's first weight and column words (TF_DSP_STEP3X2P_AHEAD words
  * ahead: the chunk's first two are loaded before the jump into the loop, and the pointers step
  * back past the loop), so that every SMLAD but two follows a load or an SXTB16: 13 cycles per 24
- * MACs in the timing model (docs/timing.md) against 18 with the LDMs. The words read ahead past a
- * chunk's end are the row buffers' (columns) and the records' (weights). */
+ * MACs in the timing model (docs/timing.md) against 18 with the LDMs. On the M4 and M33, whose LDM
+ * moves a word a cycle and whose LDR costs 2 outside a run of loads, the LDM step stays. The words
+ * read ahead past a chunk's end are the row buffers' (columns) and the records' (weights). */
 #define TF_DSP_DUAL_ISSUE 1
 #define TF_DSP_STEP3X2P_BYTES 88
 #define TF_DSP_STEP3X2P_AHEAD 1
@@ -709,45 +710,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
   "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
   "ldr.w %[x0], [%[x]], #4\n\t" \
   "smlad %[cc], %[x2], %[w1], %[cc]\n\t"
-#define TF_DSP_LOAD_RUNS 0
-#elif TF_DSP_NATIVE && defined(__ARM_ARCH_7EM__)
-/* The Cortex-M4 (Armv7E-M without the M7's FPU): neighbouring single loads pipeline (a run of N
- * LDR costs N + 1 cycles, Cortex-M4 TRM 3.3), so the step's first five words come in one run of LDR
- * from both pointers (6 cycles, against 7 for its two LDMs) and the last three in another: 24 cycles
- * per 24 MACs against 25. */
-#define TF_DSP_DUAL_ISSUE 0
-#define TF_DSP_LOAD_RUNS 1
-#define TF_DSP_STEP3X2P_BYTES 88
-#define TF_DSP_STEP3X2P_AHEAD 0
-#define TF_DSP_STEP3X2P_PRE ""
-#define TF_DSP_STEP3X2P_POST ""
-#define TF_DSP_STEP3X2P \
-  "ldr.w %[w0], [%[w]], #4\n\t" \
-  "ldr.w %[w1], [%[w]], #4\n\t" \
-  "ldr.w %[x0], [%[x]], #4\n\t" \
-  "ldr.w %[x1], [%[x]], #4\n\t" \
-  "ldr.w %[x2], [%[x]], #4\n\t" \
-  "smlad %[ca], %[x0], %[w0], %[ca]\n\t" \
-  "smlad %[cb], %[x1], %[w0], %[cb]\n\t" \
-  "smlad %[cc], %[x2], %[w0], %[cc]\n\t" \
-  "sxtb16 %[w0], %[w0]\n\t" \
-  "smlad %[ra], %[x0], %[w0], %[ra]\n\t" \
-  "smlad %[rb], %[x1], %[w0], %[rb]\n\t" \
-  "smlad %[rc], %[x2], %[w0], %[rc]\n\t" \
-  "ldr.w %[x0], [%[x]], #4\n\t" \
-  "ldr.w %[x1], [%[x]], #4\n\t" \
-  "ldr.w %[x2], [%[x]], #4\n\t" \
-  "smlad %[ca], %[x0], %[w1], %[ca]\n\t" \
-  "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
-  "smlad %[cc], %[x2], %[w1], %[cc]\n\t" \
-  "sxtb16 %[w1], %[w1]\n\t" \
-  "smlad %[ra], %[x0], %[w1], %[ra]\n\t" \
-  "smlad %[rb], %[x1], %[w1], %[rb]\n\t" \
-  "smlad %[rc], %[x2], %[w1], %[rc]\n\t"
 #else
-/* the Cortex-M33 (LDM of N words N cycles, a load 2 outside a run): the LDM step */
 #define TF_DSP_DUAL_ISSUE 0
-#define TF_DSP_LOAD_RUNS 0
 #define TF_DSP_STEP3X2P_BYTES 68
 #define TF_DSP_STEP3X2P_AHEAD 0
 #define TF_DSP_STEP3X2P_PRE ""

@@ -573,43 +573,10 @@ function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
   return p.outC >= 2 && k4 >= TRIPLE_RUN_MIN_K4 && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
 }
 
-/**
- * The triple loop's instruction order per core (conv_2d_dsp.h picks one by the compiler's target):
- * `ldm` LDM of the words (Cortex-M33), `runs` runs of pipelined LDR (Cortex-M4, TF_DSP_LOAD_RUNS),
- * `dual` an LDR beside each MAC, the next step's first words loaded ahead (Cortex-M7, TF_DSP_DUAL_ISSUE).
- */
-export type TripleSchedule = 'ldm' | 'runs' | 'dual';
-
 /** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp.h TF_DSP_STEP3X2P), registers pinned. */
-function tripleStep(schedule: TripleSchedule): string[] {
+function tripleStep(dual: boolean): string[] {
   // r0..r2 r of pixels A, B, C; r3..r5 r + 256 s; r6 r8 r9 the column words; r10 r11 the weight words; r12 the columns; lr the weights
-  if (schedule === 'runs')
-    // the Cortex-M4's: runs of pipelined LDR (conv_2d_dsp.h TF_DSP_LOAD_RUNS)
-    return [
-      'ldr.w r10, [lr], #4',
-      'ldr.w r11, [lr], #4',
-      'ldr.w r6, [r12], #4',
-      'ldr.w r8, [r12], #4',
-      'ldr.w r9, [r12], #4',
-      'smlad r3, r6, r10, r3',
-      'smlad r4, r8, r10, r4',
-      'smlad r5, r9, r10, r5',
-      'sxtb16 r10, r10',
-      'smlad r0, r6, r10, r0',
-      'smlad r1, r8, r10, r1',
-      'smlad r2, r9, r10, r2',
-      'ldr.w r6, [r12], #4',
-      'ldr.w r8, [r12], #4',
-      'ldr.w r9, [r12], #4',
-      'smlad r3, r6, r11, r3',
-      'smlad r4, r8, r11, r4',
-      'smlad r5, r9, r11, r5',
-      'sxtb16 r11, r11',
-      'smlad r0, r6, r11, r0',
-      'smlad r1, r8, r11, r1',
-      'smlad r2, r9, r11, r2',
-    ];
-  if (schedule === 'ldm')
+  if (!dual)
     return [
       'ldm.w r12!, {r6, r8, r9}',
       'ldm.w lr!, {r10, r11}',
@@ -658,17 +625,17 @@ function tripleStep(schedule: TripleSchedule): string[] {
 
 /**
  * conv_2d_dsp.h's channel pairs of an im2col pixel triple in the `pairs` layout as a naked function
- * (one per model and mode, in the core's schedule: TripleSchedule). Per block: the start r in six accumulators, the loop entered part-way (the
+ * (one per model and mode; `dual`: the Cortex-M7's schedule, which the header picks with
+ * TF_DSP_DUAL_ISSUE). Per block: the start r in six accumulators, the loop entered part-way (the
  * entry address on the frame), one LDM of { start s, m r, P r, m s, P s }, the extraction of s for
  * the three pixels, six requantizations, the outputs packed (A and B in one word, C in another), the
  * clamp on their lanes where it cuts, three halfword stores (A at out, B out_c and C 2 out_c on).
  * Registers: the loop's thirteen (tripleStep) and r7 the stop; the frame holds the entry address,
  * then tf_dsp_tr_run_t's cols, out, end, out_c, lo4, hi4, zp4 (copied from it).
  */
-export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, schedule: TripleSchedule): string {
+export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: boolean): string {
   if (fast !== 1 && fast !== 2) throw new Error('tripleRunAsm: FAST or WIDE requantization only');
-  const step = tripleStep(schedule);
-  const dual = schedule === 'dual';
+  const step = tripleStep(dual);
   const lines: string[] = [
     'push {r4-r11, lr}',
     'ldr r3, [r2, #32]', // entry bytes
@@ -751,7 +718,7 @@ export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, schedu
   );
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm, the ${schedule} schedule): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm${dual ? ', the Cortex-M7 schedule' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_tr_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */',
@@ -887,8 +854,8 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
 
 /**
  * An im2col layer in the `pairs` layout whose channel pairs run in tripleRunAsm: the weights in the
- * run's split layout (withRecords), one routine per model, mode and clamp, in each schedule (the
- * header picks the core's: TripleSchedule).
+ * run's split layout (withRecords), one routine per model, mode and clamp, in both schedules (the
+ * header picks the Cortex-M7's where TF_DSP_DUAL_ISSUE).
  */
 function emitTripleRun(
   p: Conv2DParams,
@@ -910,9 +877,8 @@ function emitTripleRun(
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_triple.c.hbs', {
       runName,
       runTag,
-      runAsm: tripleRunAsm(runName, fast, clamp, 'ldm'),
-      runAsmRuns: tripleRunAsm(runName, fast, clamp, 'runs'),
-      runAsmDual: tripleRunAsm(runName, fast, clamp, 'dual'),
+      runAsm: tripleRunAsm(runName, fast, clamp, false),
+      runAsmDual: tripleRunAsm(runName, fast, clamp, true),
       ...mode,
     }),
   );
