@@ -44,16 +44,20 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * Multiplier-1 layers under an undilated 3x3 window with pixels read in place: their own instance
  * of the loop, channels and row bytes constants, so that the in-place taps load at immediate
  * offsets (depthwise_conv_2d_dsp.h tf_dwk_row3k) and the loop keeps its pointers in registers
- * (M4 VWW 24x24x32: 4.43 -> 4.17 estimated cycles/MAC). Layers of one shape share it; under 1x1
+ * (M4 VWW 24x24x32: 4.43 -> 4.17 estimated cycles/MAC). Its stride along rows `ks` is a constant
+ * too: pixels in place go two at a time (tf_dwk_pair3k), every weight word pair feeding both; 0 when
+ * the second pixel's offsets pass 4095. Layers of one shape and stride share it; under 1x1
  * and 2x2 maps, where no pixel is in place, or with offsets past an LDR's immediate, the shared loop.
  */
-function mult1Constants(p: DepthwiseConv2DParams): { kc: number; krow: number } | undefined {
+function mult1Constants(p: DepthwiseConv2DParams): { kc: number; krow: number; ks: number } | undefined {
   if (p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return undefined;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   const krow = p.inW * p.inC;
   if (rowsLo >= rowsHi || colsLo >= colsHi || 2 * krow + 2 * p.inC > 4095) return undefined;
-  return { kc: p.inC, krow };
+  // pixel pairs (tf_dwk_pair3k) when the second pixel's taps are immediates too
+  const ks = 2 * krow + (2 + p.strideW) * p.inC <= 4095 ? p.strideW : 0;
+  return { kc: p.inC, krow, ks };
 }
 
 /** The layer as a CONV_2D over one input channel (depthwise with in_c 1 is exactly that). */
@@ -313,7 +317,14 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
   const k = kernel === 'mult1' ? mult1Constants(p) : undefined;
-  const kname = single && !one ? 'few' : multm ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}` : k ? `mult1_k${k.kc}_${k.krow}` : kernel;
+  const kname =
+    single && !one
+      ? 'few'
+      : multm
+        ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
+        : k
+          ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}`
+          : kernel;
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
@@ -329,6 +340,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       nc: narrow ? 3 : 0,
       kc: k?.kc ?? 0,
       krow: k?.krow ?? 0,
+      ks: k?.ks ?? 0,
       ...kmode,
     }),
   );

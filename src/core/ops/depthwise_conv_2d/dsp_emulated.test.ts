@@ -109,13 +109,15 @@ const MODELS: Model[] = [
       ],
       21,
     ),
-    // tf_dwk_mult1_k<channels>_<row bytes>_<mode>: a layer shape's own instance (3x3 in place)
+    // tf_dwk_mult1_k<channels>_<row bytes>[_s<stride>]_<mode>: a layer shape's own instance (3x3 in
+    // place, pixels in pairs), stride 1 unnamed
     kinds: [
-      /tf_dwk_mult1_(k\d+_\d+_)?fs\(/,
-      /tf_dwk_mult1_(k\d+_\d+_)?fc\(/,
-      /tf_dwk_mult1_(k\d+_\d+_)?xs\(/,
-      /tf_dwk_mult1_(k\d+_\d+_)?xc\(/,
+      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?fs\(/,
+      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?fc\(/,
+      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?xs\(/,
+      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?xc\(/,
       /tf_dwk_mult1_k\d+_\d+_\w+\(/,
+      /tf_dwk_mult1_k\d+_\d+_s2_\w+\(/,
       /tf_dwk_mult1_[fx]\w*\(/,
     ],
   },
