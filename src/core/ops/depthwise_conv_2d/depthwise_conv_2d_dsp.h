@@ -426,14 +426,18 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  * extends them into the scratch, SXTB16 halves (channels 0, 2 and 1, 3) as a word pair per tap, so
  * that a tap of a group is one input word, one LDRD, two SXTB16 and four SMLAxy. 3x3 undilated
  * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
- * a pointer per tap, then `in_c` bytes of the zero-point row.
+ * a pointer per tap, `in_c` bytes of the zero-point row, then (kpad) the padded copy of a band of
+ * rows.
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int krow, const int ks) {
+                                                                    const int krow, const int ks, const int kpad) {
   /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g);
-   * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0 */
+   * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0; kpad: the image's
+   * rows are first copied into the scratch, kpad output rows' windows (kpad + 2 rows of krow
+   * bytes) at a time, with their padding (the input zero point) written out, so that every window
+   * lies inside the copy (stride 1) */
   const int c = kc ? kc : g->in_c;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = kc ? krow : g->in_w * c;
@@ -445,15 +449,39 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   memset(zp_row, g->input_zero_point, (size_t)c);
   TF_DWK_WIDEN(wx, w, taps * c / 4, taps, lsh);
+  /* the padded copy: every output pixel in place, windows from its top left corner */
+  int8_t *const padded = zp_row + c;
+  const int oy_lo = kpad ? 0 : g->oy_lo, oy_hi = kpad ? g->out_h : g->oy_hi;
+  const int ox_lo = kpad ? 0 : g->ox_lo, ox_hi = kpad ? g->out_w : g->ox_hi;
+  /* the copy's pixels [pad_left, pad_left + copied) from the image */
+  const int copied = kpad ? (krow / c - g->pad_left < g->in_w ? krow / c - g->pad_left : g->in_w) : 0;
   for (int b = 0; b < batches; ++b) {
-    const int8_t *image = in + b * g->in_h * row_bytes;
+    const int8_t *image = in + b * g->in_h * g->in_w * c;
+    int band = 0;
     for (int oy = 0; oy < g->out_h; ++oy) {
-      const int row_in = three && oy >= g->oy_lo && oy < g->oy_hi;
+      if (kpad && oy == band) {
+        /* the next kpad output rows' windows: input rows from oy - pad_top */
+        const int rows = g->out_h - oy < kpad ? g->out_h - oy + 2 : kpad + 2;
+        int8_t *d = padded;
+        for (int r = 0; r < rows; ++r, d += krow) {
+          const int iy = oy + r - g->pad_top;
+          if (iy < 0 || iy >= g->in_h) {
+            memset(d, g->input_zero_point, (size_t)krow);
+            continue;
+          }
+          memset(d, g->input_zero_point, (size_t)(g->pad_left * c));
+          memcpy(d + g->pad_left * c, image + iy * g->in_w * c, (size_t)(copied * c));
+          memset(d + (g->pad_left + copied) * c, g->input_zero_point, (size_t)(krow - (g->pad_left + copied) * c));
+        }
+        band += kpad;
+      }
+      const int row_in = three && oy >= oy_lo && oy < oy_hi;
       /* [lo, hi): pixels read in place, with no tap pointers */
-      const int lo = row_in ? g->ox_lo : g->out_w, hi = row_in ? g->ox_hi : g->out_w;
+      const int lo = row_in ? ox_lo : g->out_w, hi = row_in ? ox_hi : g->out_w;
       for (int ox = 0; ox < g->out_w; ++ox) {
         if (ox == lo && lo < hi) {
-          const int8_t *x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
+          const int8_t *x0 = kpad ? padded + (oy - (band - kpad)) * krow + lo * c
+                                  : image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
           /* its own count, not `for (; ox < hi; ++ox)` running on from the outer loop's value: a
            * loop whose start GCC learns only after it has copied and rotated it can be counted
            * negative once shapes are constants (fully_connected_dsp.h's row tail failed
