@@ -167,11 +167,9 @@ static inline __attribute__((always_inline)) void tf_dwk_pair3k(const int8_t *p,
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
   /* the offsets: assembler expressions of the constants c, r, s */
-  __asm__(TF_DWK_PAIR_ASM("0") TF_DWK_PAIR_ASM("%c[c]") TF_DWK_PAIR_ASM("2 * %c[c]")
-              TF_DWK_PAIR_ASM("%c[r]") TF_DWK_PAIR_ASM("%c[r] + %c[c]")
-                  TF_DWK_PAIR_ASM("%c[r] + 2 * %c[c]") TF_DWK_PAIR_ASM("2 * %c[r]")
-                      TF_DWK_PAIR_ASM("2 * %c[r] + %c[c]")
-                          TF_DWK_PAIR_ASM("2 * %c[r] + 2 * %c[c]")
+  __asm__(TF_DWK_PAIR_ASM("0") TF_DWK_PAIR_ASM("%c[c]") TF_DWK_PAIR_ASM("2 * %c[c]") TF_DWK_PAIR_ASM("%c[r]")
+              TF_DWK_PAIR_ASM("%c[r] + %c[c]") TF_DWK_PAIR_ASM("%c[r] + 2 * %c[c]") TF_DWK_PAIR_ASM("2 * %c[r]")
+                  TF_DWK_PAIR_ASM("2 * %c[r] + %c[c]") TF_DWK_PAIR_ASM("2 * %c[r] + 2 * %c[c]")
           : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
             [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
           : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s)
