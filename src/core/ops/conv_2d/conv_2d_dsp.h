@@ -787,6 +787,25 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *c
 #endif
 }
 
+/* One step of a pixel triple's channel pair in C: 4 values of pixels A, B, C (x[0..5], two halfword
+ * pairs each) against the pair's two weight words; r in r*, the combined lanes r + 256 s in c*. */
+static inline __attribute__((always_inline)) void tf_dsp_step3x2p_c(const uint32_t *x, const int8_t *w, int32_t *ra, int32_t *rb,
+                                                                    int32_t *rc, int32_t *ca, int32_t *cb, int32_t *cc) {
+  const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
+  *ca = tf_smlad(x[0], w0, *ca);
+  *cb = tf_smlad(x[1], w0, *cb);
+  *cc = tf_smlad(x[2], w0, *cc);
+  *ra = tf_smlad(x[0], tf_sxtb16(w0), *ra);
+  *rb = tf_smlad(x[1], tf_sxtb16(w0), *rb);
+  *rc = tf_smlad(x[2], tf_sxtb16(w0), *rc);
+  *ca = tf_smlad(x[3], w1, *ca);
+  *cb = tf_smlad(x[4], w1, *cb);
+  *cc = tf_smlad(x[5], w1, *cc);
+  *ra = tf_smlad(x[3], tf_sxtb16(w1), *ra);
+  *rb = tf_smlad(x[4], tf_sxtb16(w1), *rb);
+  *rc = tf_smlad(x[5], tf_sxtb16(w1), *rc);
+}
+
 /* One channel pair of a pixel triple: { start r, start s }, the 2 k4 weight bytes of the pair, then
  * the four record words into `rec`; `acc` gets r of pixels A, B, C then s. `end` is cols + 3 k4 / 2
  * (words), `first` the words of the first chunk (6 per step: tf_dsp_first_chunk's steps). Returns the
@@ -857,19 +876,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
   for (const uint32_t *stop = x + first;; stop = x + 6 * TF_DSP_PAIR_CHUNK_STEPS) {
     int32_t ca = ra, cb = rb, cc = rc;
     for (; x < stop; x += 6, w += 8) {
-      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
-      ca = tf_smlad(x[0], w0, ca);
-      cb = tf_smlad(x[1], w0, cb);
-      cc = tf_smlad(x[2], w0, cc);
-      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
-      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
-      rc = tf_smlad(x[2], tf_sxtb16(w0), rc);
-      ca = tf_smlad(x[3], w1, ca);
-      cb = tf_smlad(x[4], w1, cb);
-      cc = tf_smlad(x[5], w1, cc);
-      ra = tf_smlad(x[3], tf_sxtb16(w1), ra);
-      rb = tf_smlad(x[4], tf_sxtb16(w1), rb);
-      rc = tf_smlad(x[5], tf_sxtb16(w1), rc);
+      tf_dsp_step3x2p_c(x, w, &ra, &rb, &rc, &ca, &cb, &cc);
     }
     sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
     sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
@@ -1117,19 +1124,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_tr_run_twin(co
     int32_t ra = start_r, rb = start_r, rc = start_r, ca = start_r, cb = start_r, cc = start_r;
     w += 4;
     for (const uint32_t *x = s->cols; x < s->cols + 3 * (k4 >> 1); x += 6, w += 8) {
-      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
-      ca = tf_smlad(x[0], w0, ca);
-      cb = tf_smlad(x[1], w0, cb);
-      cc = tf_smlad(x[2], w0, cc);
-      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
-      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
-      rc = tf_smlad(x[2], tf_sxtb16(w0), rc);
-      ca = tf_smlad(x[3], w1, ca);
-      cb = tf_smlad(x[4], w1, cb);
-      cc = tf_smlad(x[5], w1, cc);
-      ra = tf_smlad(x[3], tf_sxtb16(w1), ra);
-      rb = tf_smlad(x[4], tf_sxtb16(w1), rb);
-      rc = tf_smlad(x[5], tf_sxtb16(w1), rc);
+      tf_dsp_step3x2p_c(x, w, &ra, &rb, &rc, &ca, &cb, &cc);
     }
     const int32_t start_s = (int32_t)TF_LOAD32(w), mr = (int32_t)TF_LOAD32(w + 4), pr = (int32_t)TF_LOAD32(w + 8);
     const int32_t ms = (int32_t)TF_LOAD32(w + 12), ps = (int32_t)TF_LOAD32(w + 16);

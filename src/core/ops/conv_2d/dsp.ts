@@ -268,6 +268,26 @@ export function runClamp(fast: number, actMin: number, actMax: number, outputZer
   return fast === 2 ? { lo: actMin > outputZeroPoint, hi: actMax - outputZeroPoint < 255 } : { lo: actMin > -128, hi: actMax < 127 };
 }
 
+/**
+ * The clamp of packed output words on four lanes, signed outputs (FAST) or unsigned v (WIDE), each
+ * bound only where it cuts: lo4, hi4, zp4 (WIDE's zero point) read from sp + 20, 24, 28 into r8..r10.
+ */
+function laneClampLines(fast: number, clamp: RunClamp, words: string[]): string[] {
+  if (fast !== 2 && !clamp.lo && !clamp.hi) return [];
+  const lines: string[] = [];
+  if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
+  else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
+  else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
+  if (fast === 2) lines.push('ldr r10, [sp, #28]');
+  const sub = fast === 2 ? 'usub8' : 'ssub8';
+  for (const v of words) {
+    if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
+    if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
+    if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
+  }
+  return lines;
+}
+
 /** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
 function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
   const lines = [
@@ -533,20 +553,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
   ];
-  if (fast === 2 || clamp.lo || clamp.hi) {
-    // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
-    // only the bounds the clamp applies (and WIDE's zero point): lo4, hi4, zp4 at sp + 20, 24, 28
-    if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
-    else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
-    else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
-    if (fast === 2) lines.push('ldr r10, [sp, #28]');
-    const sub = fast === 2 ? 'usub8' : 'ssub8';
-    for (const v of ['r0', 'r1']) {
-      if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
-      if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
-      if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
-    }
-  }
+  lines.push(...laneClampLines(fast, clamp, ['r0', 'r1']));
   lines.push(
     'ldrd r8, r9, [sp, #8]', // out_a, out_b
     'str r0, [r8], #4',
@@ -707,19 +714,7 @@ export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: 
     'bfi r0, r4, #24, #8',
     'bfi r2, r5, #8, #8',
   ];
-  if (fast === 2 || clamp.lo || clamp.hi) {
-    // lo4, hi4, zp4 at sp + 20, 24, 28: only the bounds that cut (and WIDE's zero point)
-    if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
-    else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
-    else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
-    if (fast === 2) lines.push('ldr r10, [sp, #28]');
-    const sub = fast === 2 ? 'usub8' : 'ssub8';
-    for (const v of ['r0', 'r2']) {
-      if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
-      if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
-      if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
-    }
-  }
+  lines.push(...laneClampLines(fast, clamp, ['r0', 'r2']));
   lines.push(
     'ldrd r8, r9, [sp, #8]', // out, end
     'ldr r10, [sp, #16]', // out_c
