@@ -202,8 +202,9 @@
  * per tap pair, per channel pair its two words): each input byte loaded once for the 8 channels, the
  * 8 accumulators one per channel in registers (r6, r7, r8..r12, lr). Frame (92 bytes, keeping sp
  * 8-aligned for the call): [0, 32) acc, 32 n, 36 step - n, 40 rows, 44 runs left, 48 pixels left,
- * 52 x, 56 out, 60 q, 64 xstep, 68 outstep, 72 w, 76 k, 80 the run's end. Tap pairs two per loop
- * turn (54 cycles a tap pair), runs of 8 taps without a loop (216 cycles a run).
+ * 52 x, 56 out, 60 q, 64 xstep, 68 outstep, 72 w, 76 k, 80 the run's end (runs of 8 taps: the
+ * pixel's), 84 step, 88 rows * step. Tap pairs two per loop turn (54 cycles a tap pair); runs of 8
+ * taps without a loop, two per loop turn (an odd count enters at the second; 207 cycles a run).
  */
         tf_m0_function tf_m0dw_row8s
         tf_m0_save_r4_r11
@@ -214,6 +215,9 @@
         ldm r3!, {r0, r1, r2, r4}         /* n, rows, step, pixels */
         str r0, [sp, #32]
         str r1, [sp, #40]
+        str r2, [sp, #84]
+        muls r1, r2, r1
+        str r1, [sp, #88]
         subs r2, r2, r0                   /* a run leaves x at its end */
         str r2, [sp, #36]
         str r4, [sp, #48]
@@ -261,20 +265,34 @@
 4:
         add sp, #92
         tf_m0_restore_r4_r11_return
-/* rows of 8 taps (micro_speech's 10x8): four tap pairs in a row, no end test */
+/* rows of 8 taps (micro_speech's 10x8): four tap pairs in a row, no end test; two rows a turn,
+ * up to the pixel's end of runs (x + rows * step) */
 6:
+        ldr r1, [sp, #88]
+        adds r1, r3, r1
+        str r1, [sp, #80]
+        ldr r1, [sp, #40]
+        lsrs r1, r1, #1                   /* an odd count of rows enters at the second */
+        bcc 9f
+        b 10f                             /* beyond a conditional branch's reach */
+9:
         tf_m0dw_tap_pairs8 0, 0
         tf_m0dw_tap_pairs8 2, 0
         tf_m0dw_tap_pairs8 4, 0
         tf_m0dw_tap_pairs8 6, 0
-        adds r3, #8
-        ldr r2, [sp, #36]
+        ldr r2, [sp, #84]
         adds r3, r3, r2
-        ldr r2, [sp, #44]
-        subs r2, #1
-        str r2, [sp, #44]
+10:
+        tf_m0dw_tap_pairs8 0, 0
+        tf_m0dw_tap_pairs8 2, 0
+        tf_m0dw_tap_pairs8 4, 0
+        tf_m0dw_tap_pairs8 6, 0
+        ldr r2, [sp, #84]
+        adds r3, r3, r2
+        ldr r2, [sp, #80]
+        cmp r3, r2
         beq 8f
-        b 6b                              /* beyond a conditional branch's reach */
+        b 9b                              /* beyond a conditional branch's reach */
 8:
         b 7b
         .size tf_m0dw_row8s, . - tf_m0dw_row8s
