@@ -90,16 +90,37 @@
         bne 1b
         bx lr
         .size tf_m0dw_rqn_body, . - tf_m0dw_rqn_body
+/* tf_m0dw_rqn_body for k->n = 8 (the rows' pixels), the channels unrolled: 20 cycles less a pixel. */
+        tf_m0_function tf_m0dw_rqn8_body
+        ldm r3!, {r4, r5, r6, r7}         /* n (8), zero point (in P), act_min, act_max */
+        mov r10, r6
+        mov r11, r7
+        movs r7, r0
+        movs r5, #1
+        lsls r6, r5, #30
+        lsls r5, r5, #14
+        adds r5, r5, r6
+        mov r12, r5
+        tf_m0dw_rqn_channel 0
+        tf_m0dw_rqn_channel 1
+        tf_m0dw_rqn_channel 2
+        tf_m0dw_rqn_channel 3
+        tf_m0dw_rqn_channel 4
+        tf_m0dw_rqn_channel 5
+        tf_m0dw_rqn_channel 6
+        tf_m0dw_rqn_channel 7
+        bx lr
+        .size tf_m0dw_rqn8_body, . - tf_m0dw_rqn8_body
 
-/* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the accumulators
- * at sp requantized into out (tf_m0dw_rqn), out and x stepped on, the pixels left counted down (flags
+/* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the 8 accumulators
+ * at sp requantized into out (tf_m0dw_rqn8_body; k->n is 8), out and x stepped on, the pixels left counted down (flags
  * set for the caller's branch). */
         .macro tf_m0dw_rq_pixel_step
         ldr r0, [sp, #56]
         mov r1, sp
         ldr r2, [sp, #60]
         ldr r3, [sp, #76]
-        bl tf_m0dw_rqn_body               /* r4..r12 and lr are reloaded after it */
+        bl tf_m0dw_rqn8_body              /* r4..r12 and lr are reloaded after it */
         ldr r0, [sp, #56]
         ldr r1, [sp, #68]
         adds r0, r0, r1

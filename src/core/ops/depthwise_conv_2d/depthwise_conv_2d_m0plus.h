@@ -246,7 +246,7 @@ TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
 
 /* tf_m0dw_row8's pixels: per pixel `rows` runs of `n` at x + r * step; x steps by xstep and out by
- * outstep between pixels; k the requantization's constants. */
+ * outstep between pixels; k the requantization's constants (k->n = 8: one group of 8 channels). */
 typedef struct {
   int32_t n, rows, step, pixels, xstep, outstep;
   int8_t *out;
