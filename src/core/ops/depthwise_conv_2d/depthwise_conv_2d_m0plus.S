@@ -247,6 +247,10 @@
         str r1, [sp, #68]
         str r2, [sp, #56]
         str r4, [sp, #76]
+        ldr r1, [sp, #32]
+        cmp r1, #8
+        bne 1f
+        b 6f                              /* beyond a conditional branch's reach */
 1:
         ldr r2, [sp, #60]
         tf_m0_load_starts 8, TF_M0DW_REC_BYTES
@@ -254,10 +258,6 @@
         ldr r3, [sp, #52]
         ldr r1, [sp, #40]
         str r1, [sp, #44]
-        ldr r1, [sp, #32]
-        cmp r1, #8
-        bne 2f
-        b 6f                              /* beyond a conditional branch's reach */
 2:
         ldr r1, [sp, #32]
         adds r2, r3, r1
@@ -286,9 +286,13 @@
 4:
         add sp, #92
         tf_m0_restore_r4_r11_return
-/* rows of 8 taps (micro_speech's 10x8): four tap pairs in a row, no end test; two rows a turn,
- * up to the pixel's end of runs (x + rows * step) */
+/* rows of 8 taps (micro_speech's 10x8), a pixel loop of their own: four tap pairs in a row, no end
+ * test; two rows a turn, up to the pixel's end of runs (x + rows * step) */
 6:
+        ldr r2, [sp, #60]
+        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
+        ldr r5, [sp, #72]
+        ldr r3, [sp, #52]
         ldr r1, [sp, #88]
         adds r1, r3, r1
         str r1, [sp, #80]
@@ -315,7 +319,13 @@
         beq 8f
         b 9b                              /* beyond a conditional branch's reach */
 8:
-        b 7b
+        mov r2, sp
+        tf_m0_store_acc 8
+        tf_m0dw_rq_pixel_step
+        beq 11f
+        b 6b                              /* beyond a conditional branch's reach */
+11:
+        b 4b
         .size tf_m0dw_row8s, . - tf_m0dw_row8s
 
 /* One tap of four channels (tf_m0dw_px4): the table's entry at r4 (post-incremented) plus r6 (base +
