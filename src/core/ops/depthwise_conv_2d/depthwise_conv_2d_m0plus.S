@@ -113,14 +113,15 @@
         .size tf_m0dw_rqn8_body, . - tf_m0dw_rqn8_body
 
 /* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the 8 accumulators
- * at sp requantized into out (tf_m0dw_rqn8_body; k->n is 8), out and x stepped on, the pixels left counted down (flags
+ * at sp requantized into out by `body` (tf_m0dw_rqn_body, or tf_m0dw_rqn8_body: k->n is 8; row8,
+ * which person_detect links, keeps the loop's shorter code), out and x stepped on, the pixels left counted down (flags
  * set for the caller's branch). */
-        .macro tf_m0dw_rq_pixel_step
+        .macro tf_m0dw_rq_pixel_step body
         ldr r0, [sp, #56]
         mov r1, sp
         ldr r2, [sp, #60]
         ldr r3, [sp, #76]
-        bl tf_m0dw_rqn8_body              /* r4..r12 and lr are reloaded after it */
+        bl \body                          /* r4..r12 and lr are reloaded after it */
         ldr r0, [sp, #56]
         ldr r1, [sp, #68]
         adds r0, r0, r1
@@ -177,7 +178,7 @@
         mov r2, sp
         ldr r3, [sp, #60]
         tf_m0dw_pair_store_acc 8, TF_M0DW_REC_BYTES
-        tf_m0dw_rq_pixel_step
+        tf_m0dw_rq_pixel_step tf_m0dw_rqn_body
         beq 5f
         b 1b
 5:
@@ -280,7 +281,7 @@
 7:
         mov r2, sp
         tf_m0_store_acc 8
-        tf_m0dw_rq_pixel_step
+        tf_m0dw_rq_pixel_step tf_m0dw_rqn8_body
         beq 4f
         b 1b
 4:
@@ -321,7 +322,7 @@
 8:
         mov r2, sp
         tf_m0_store_acc 8
-        tf_m0dw_rq_pixel_step
+        tf_m0dw_rq_pixel_step tf_m0dw_rqn8_body
         beq 11f
         b 6b                              /* beyond a conditional branch's reach */
 11:
