@@ -74,7 +74,7 @@ static void tf_small_conv_layer1(void) {
     .k_h = 3, .k_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
     .pad_top = 0, .pad_left = 0, .oy_lo = 0, .oy_hi = 3, .ox_lo = 0, .ox_hi = 3,
     .input_zero_point = -128, .output_zero_point = -128, .act_min = -128, .act_max = 127,
-    .rq_right_only = 1,
+    .rq_fast = 1,
   };
   tf_m0dw_mult1(((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D)), 1, &geom, tf_small_conv_l1_w_m0, tf_small_conv_l1_rq, ((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D)), (void *)(tf_small_conv_arena + TF_SMALL_CONV_L1_SCRATCH));
 }
