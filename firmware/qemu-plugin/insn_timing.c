@@ -15,6 +15,17 @@
  *   S <mark address>                                                          a segment closes, opened at that mark
  *   C <block id> <executions> <taken exits>                                   one line per block the segment ran
  *   W <block id> <address>                                                    a mark inside a block (not at its start)
+ *   A <fetches> <hits> <jumps> <h0,h1,...,h15> <reads> <read hits> <read misses>   after a segment's C lines, with `art`
+ *
+ * With `art=I:D,flash=LO:HI` it also replays, per instruction and in program order, the fetches
+ * from and the data reads of the flash range [LO, HI) through a model of ST's ART accelerator
+ * (STM32L4/L4+: a 64-bit flash read port, an instruction cache of I lines and a data cache of D
+ * lines of 4 x 64 bits, fully associative, least recently used, each 64-bit word filled when first
+ * read), and writes each segment's events on its A line: 64-bit words fetched (each change of the
+ * word the core executes from), of them found in the instruction cache, misses on a word other than
+ * the next one (jumps), misses on the next word by how many instructions ran from the word before it
+ * (the last bin: that many or more; the prefetch hides that much of the read), then the data reads
+ * of the range, their hits and misses in the data cache. src/lab/estimate/timing/art.ts prices them.
  *
  * Debian's QEMU 7.2 loads plugins but ships no <qemu-plugin.h>: the few API functions used here are
  * declared below as that version's plugin API (QEMU_PLUGIN_VERSION 1) defines them.
@@ -38,6 +49,13 @@ typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
 extern void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 extern void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb, enum qemu_plugin_cb_flags flags,
                                                  void *userdata);
+typedef uint32_t qemu_plugin_meminfo_t;
+enum qemu_plugin_mem_rw { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata);
+extern void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
+                                                   enum qemu_plugin_cb_flags flags, void *userdata);
+extern void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb, enum qemu_plugin_cb_flags flags,
+                                             enum qemu_plugin_mem_rw rw, void *userdata);
 extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 extern uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
@@ -68,6 +86,94 @@ static struct block *previous;
 static struct block *touched;
 static uint64_t open_mark = UINT64_MAX;
 
+/* The ART model (with `art=`): caches of 64-bit flash words in lines of four. */
+#define ART_MAX_LINES 256
+#define ART_HIST 16
+
+struct art_cache {
+  int lines;
+  uint64_t tag[ART_MAX_LINES];  /* line address (32 bytes) + 1; 0 = empty */
+  uint8_t valid[ART_MAX_LINES]; /* one bit per 64-bit word */
+  uint64_t used[ART_MAX_LINES];
+  uint64_t clock;
+};
+
+static int art_on;
+static struct art_cache icache, dcache;
+static uint64_t flash_lo, flash_hi;
+static uint64_t art_fetches, art_ihit, art_jump, art_seq[ART_HIST], art_reads, art_dhit, art_dmiss;
+static uint64_t current_word = UINT64_MAX, ran_from_word;
+
+/* Looks a 64-bit word up; fills it (allocating its line, the least recently used out) when absent. 1 = hit. */
+static int art_lookup(struct art_cache *c, uint64_t address) {
+  const uint64_t tag = (address >> 5) + 1;
+  const uint8_t bit = (uint8_t)(1u << ((address >> 3) & 3));
+  int victim = 0;
+  c->clock++;
+  for (int i = 0; i < c->lines; i++) {
+    if (c->tag[i] == tag) {
+      c->used[i] = c->clock;
+      if (c->valid[i] & bit) return 1;
+      c->valid[i] |= bit;
+      return 0;
+    }
+    if (c->used[i] < c->used[victim]) victim = i;
+  }
+  c->tag[victim] = tag;
+  c->valid[victim] = bit;
+  c->used[victim] = c->clock;
+  return 0;
+}
+
+static void art_fetch_word(uint64_t word) {
+  if (word == current_word) return;
+  const int sequential = current_word != UINT64_MAX && word == current_word + 8;
+  art_fetches++;
+  if (art_lookup(&icache, word))
+    art_ihit++;
+  else if (sequential)
+    art_seq[ran_from_word < ART_HIST ? ran_from_word : ART_HIST - 1]++;
+  else
+    art_jump++;
+  current_word = word;
+  ran_from_word = 0;
+}
+
+/* Executed before every instruction (with `art`): the userdata packs its address and size. */
+static void on_insn_exec(unsigned int vcpu, void *userdata) {
+  (void)vcpu;
+  const uint64_t packed = (uint64_t)(uintptr_t)userdata;
+  const uint64_t address = packed >> 3, size = packed & 7;
+  if (address < flash_lo || address >= flash_hi) return;
+  art_fetch_word(address & ~7ull);
+  if (((address + size - 1) & ~7ull) != (address & ~7ull)) art_fetch_word((address + size - 1) & ~7ull);
+  ran_from_word++;
+}
+
+/* Every memory access (with `art`): the reads of the flash range go through the data cache. */
+static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)vcpu;
+  (void)userdata;
+  /* QEMU 7.2's meminfo: the access's MemOpIdx, its direction above bit 16 */
+  if (((info >> 16) & QEMU_PLUGIN_MEM_W) || vaddr < flash_lo || vaddr >= flash_hi) return;
+  art_reads++;
+  if (art_lookup(&dcache, vaddr & ~7ull))
+    art_dhit++;
+  else
+    art_dmiss++;
+}
+
+/* Writes the open segment's ART events and starts the next segment's (the caches keep their state). */
+static void art_close_segment(int write) {
+  if (write) {
+    fprintf(out, "A %llu %llu %llu ", (unsigned long long)art_fetches, (unsigned long long)art_ihit, (unsigned long long)art_jump);
+    for (int i = 0; i < ART_HIST; i++) fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)art_seq[i]);
+    fprintf(out, " %llu %llu %llu\n", (unsigned long long)art_reads, (unsigned long long)art_dhit, (unsigned long long)art_dmiss);
+  }
+  art_fetches = art_ihit = art_jump = art_reads = art_dhit = art_dmiss = 0;
+  memset(art_seq, 0, sizeof art_seq);
+}
+
 static int is_mark(uint64_t address) {
   for (size_t i = 0; i < mark_count; i++)
     if (marks[i] == address) return 1;
@@ -94,6 +200,7 @@ static void close_segment(void) {
     b = next;
   }
   touched = NULL;
+  if (art_on) art_close_segment(open_mark != UINT64_MAX);
 }
 
 /* A block and its address (the taken test compares the next block's address with a fall-through). */
@@ -139,6 +246,10 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     for (size_t k = 0; k < size; k++) fprintf(out, "%02x", data[k]);
     if (i > 0 && is_mark(address)) inner_mark = address;
     if (i + 1 == n) bw->b.fall_through = address + size;
+    if (art_on) {
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn_exec, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)((address << 3) | (size & 7)));
+      qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+    }
   }
   fprintf(out, "\n");
   if (inner_mark != UINT64_MAX) fprintf(out, "W %llu 0x%llx\n", (unsigned long long)bw->b.id, (unsigned long long)inner_mark);
@@ -161,10 +272,23 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       marks[mark_count++] = strtoull(arg + 5, NULL, 0);
     else if (strncmp(arg, "out=", 4) == 0)
       path = arg + 4;
-    else
+    else if (strncmp(arg, "art=", 4) == 0) {
+      char *colon;
+      icache.lines = (int)strtol(arg + 4, &colon, 0);
+      if (*colon != ':') return -1;
+      dcache.lines = (int)strtol(colon + 1, NULL, 0);
+      art_on = 1;
+    } else if (strncmp(arg, "flash=", 6) == 0) {
+      char *colon;
+      flash_lo = strtoull(arg + 6, &colon, 0);
+      if (*colon != ':') return -1;
+      flash_hi = strtoull(colon + 1, NULL, 0);
+    } else
       return -1;
   }
   if (!path || mark_count == 0) return -1;
+  if (art_on && (icache.lines < 1 || icache.lines > ART_MAX_LINES || dcache.lines < 1 || dcache.lines > ART_MAX_LINES || flash_hi <= flash_lo))
+    return -1;
   out = fopen(path, "w");
   if (!out) return -1;
   setvbuf(out, NULL, _IOFBF, 1 << 20);

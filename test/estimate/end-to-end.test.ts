@@ -49,8 +49,20 @@ describe('estimate: estimated cycles from the emulators’ instruction streams',
     expect(e.board).to.equal('nucleo-l4r5zi');
     expect(e.clockHz).to.equal(120_000_000);
     expect(e.flashWaitStates).to.equal(5);
-    expect(e.basis).to.match(/ART Accelerator/);
+    // the board's ART accelerator is replayed, not assumed away
+    expect(e.basis).to.match(
+      /5 flash wait states behind the ART accelerator, its caches \(32 and 8 lines of 32 B\) and prefetch \(on\) replayed in program order/,
+    );
     expect(e.perLayer).to.equal(null);
+  });
+
+  it('cortex-m4 profile for the NUCLEO-L4R5ZI: the ART replay costs every layer at least the zero-wait figure, and the layers add up', async () => {
+    const flat = (await profileModel(model, { target: 'cortex-m4' })).cycleEstimate!;
+    const r = await profileModel(model, { target: 'cortex-m4', board: 'nucleo-l4r5zi' });
+    const e = r.cycleEstimate!;
+    expect(e.perInference).to.be.greaterThan(flat.perInference);
+    for (const [k, cycles] of e.perLayer!.entries()) expect(cycles, `layer ${k}`).to.be.at.least(flat.perLayer![k]!);
+    expect(e.perLayer!.reduce((a, b) => a + b, 0)).to.be.lessThan(e.perInference);
   });
 
   it('cortex-m55 run: the Cortex-M55 table prices the stream, its stated error says not validated', async () => {

@@ -60,6 +60,23 @@ describe('estimate: per-core timing tables', () => {
     expect(cycles).to.equal(70 + 19 + 2);
   });
 
+  it('Cortex-M4: a load pipelines only after a single load that did not write its address register (TRM "Load/store timings")', () => {
+    const afterStore = listing([
+      ['6008', 10], // str r0, [r1]
+      ['688a', 10], // ldr r2, [r1, #8]: nothing pipelines after a store, 2
+    ]);
+    expect(priceInstructions(afterStore, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(10 + 20);
+    const chained = listing([
+      ['6808', 10], // ldr r0, [r1]
+      ['6802', 10], // ldr r2, [r0]: its address is the load before's result, 2
+      ['684b', 10], // ldr r3, [r1, #4]: independent of r2, 1
+      ['f851 4023', 10], // ldr.w r4, [r1, r3, lsl #2]: indexed by the load before's result, 2
+    ]);
+    expect(priceInstructions(chained, decodeThumb, CORTEX_M4, ZERO_WAIT).cycles).to.equal(20 + 20 + 10 + 20);
+    // the Cortex-M33 keeps a load after any single load or store at 1 (its RP2350 measurements)
+    expect(priceInstructions(afterStore, decodeThumb, CORTEX_M33, ZERO_WAIT).cycles).to.equal(10 + 10);
+  });
+
   it('PUSH/POP count every register, pc and lr included (1+N; POP pc 3+N on the M0+, 1+N+P on the M3)', () => {
     const frame = listing([
       ['b5f0', 1], // push {r4-r7, lr}

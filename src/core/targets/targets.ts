@@ -186,6 +186,17 @@ export interface RunCurrent {
 }
 
 /** Flash wait states for core clocks up to `maxHz` (in the named power range). */
+/**
+ * ST's ART accelerator as the timing model replays it (src/lab/estimate/timing/art.ts): the lines of
+ * its instruction and data caches (4 x 64-bit flash words each), and whether our firmware turns its
+ * instruction prefetch on.
+ */
+export interface ArtGeometry {
+  instructionLines: number;
+  dataLines: number;
+  prefetch: boolean;
+}
+
 export interface WaitStateStep {
   range: string;
   maxHz: number;
@@ -211,7 +222,7 @@ export interface BoardHardware {
   /** `resetHz` null where the chip starts on an uncalibrated oscillator the source gives no single figure for */
   clock: { resetHz: number | null; maxHz: number; options: ClockOption[]; source: FactSource };
   /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
-  flashWaitStates: { accelerator: string; steps: WaitStateStep[]; source: FactSource } | UnknownFact;
+  flashWaitStates: { accelerator: string; steps: WaitStateStep[]; art?: ArtGeometry; source: FactSource } | UnknownFact;
   /** Run-mode supply current per MHz; `volts` null where the source does not state the supply of the figure */
   runCurrent: RunCurrent | UnknownFact;
   flashing: {
@@ -608,7 +619,7 @@ function parseHardware(r: Reader): BoardHardware {
       source: parseSource(clock.field('source')),
     },
     flashWaitStates: parseOrUnknown(r.field('flashWaitStates'), (w) => {
-      w.only(['accelerator', 'steps', 'source']);
+      w.only(['accelerator', 'steps', 'art', 'source']);
       const steps = w
         .field('steps')
         .array()
@@ -616,7 +627,21 @@ function parseHardware(r: Reader): BoardHardware {
           e.only(['range', 'maxHz', 'waitStates']);
           return { range: e.field('range').string(), maxHz: e.field('maxHz').positiveInteger(), waitStates: e.field('waitStates').nonNegativeInteger() };
         });
-      return { accelerator: w.field('accelerator').string(), steps, source: parseSource(w.field('source')) };
+      const waits: { accelerator: string; steps: WaitStateStep[]; art?: ArtGeometry; source: FactSource } = {
+        accelerator: w.field('accelerator').string(),
+        steps,
+        source: parseSource(w.field('source')),
+      };
+      if (w.has('art')) {
+        const a = w.field('art');
+        a.only(['instructionLines', 'dataLines', 'prefetch']);
+        waits.art = {
+          instructionLines: a.field('instructionLines').positiveInteger(),
+          dataLines: a.field('dataLines').positiveInteger(),
+          prefetch: a.field('prefetch').boolean(),
+        };
+      }
+      return waits;
     }),
     runCurrent: parseOrUnknown(r.field('runCurrent'), (c) => {
       c.only(['microampsPerMHz', 'volts', 'conditions', 'source', 'given', 'derivation', 'perClock']);

@@ -7,7 +7,7 @@
  * the flash reads the next 64-bit word while the core executes the current one.
  *
  * The events come from the executed fetches replayed in program order through that model
- * (firmware/qemu-plugin/art_cache.c; fully associative caches, least recently used, each 64-bit word
+ * (firmware/qemu-plugin/insn_timing.c, its `art` replay; fully associative caches, least recently used, each 64-bit word
  * filled when first read: assumed, the manuals give neither the associativity nor the fill policy):
  * - a fetch that hits the instruction cache costs nothing;
  * - a miss on the word right after the one executing was prefetched: the core waits for what is left
@@ -15,7 +15,11 @@
  *   takes at least one cycle), never less than 0;
  * - a miss on any other word (a jump) pays the wait states.
  * Data reads from flash (weights in a const array) go through the data cache, replayed the same way:
- * each 64-bit word that misses it pays the wait states (`artDataStalls`).
+ * each 64-bit word that misses it pays the wait states (`artDataStalls`). Every data read of the
+ * flash also pays one cycle of contention with the instruction fetch, which reaches the flash over
+ * the same accelerator: the Cortex-M4 TRM's "LDR Rx,[PC,#imm] might add a cycle because of
+ * contention with the fetch unit" (3.3.2), taken for every load from the code's flash, not only the
+ * pc-relative ones (assumed: docs/timing.md, "Cortex-M4 against silicon", gives the evidence).
  */
 
 /** The ART's geometry on the STM32L4+ (RM0432). */
@@ -64,7 +68,30 @@ export function artEventsConsistent(events: ArtFetchEvents): boolean {
   return events.hits + misses === events.fetches && events.dataHits + events.dataMisses === events.dataReads;
 }
 
-/** Stall cycles of the data reads that missed the data cache, at `waitStates`. */
+/** Cycles a data read of the flash adds for its contention with the instruction fetch (hit or miss). */
+export const FLASH_READ_CONTENTION = 1;
+
+/** Stall cycles of the flash data reads: the wait states of those that missed the data cache, and the fetch contention of each. */
 export function artDataStalls(events: ArtFetchEvents, waitStates: number): number {
-  return events.dataMisses * waitStates;
+  return events.dataMisses * waitStates + events.dataReads * FLASH_READ_CONTENTION;
+}
+
+/** The events of several segments together. */
+export function sumArtEvents(list: ArtFetchEvents[]): ArtFetchEvents {
+  const sum: ArtFetchEvents = { fetches: 0, hits: 0, jumps: 0, sequential: [], dataReads: 0, dataHits: 0, dataMisses: 0 };
+  for (const e of list) {
+    sum.fetches += e.fetches;
+    sum.hits += e.hits;
+    sum.jumps += e.jumps;
+    e.sequential.forEach((n, k) => (sum.sequential[k] = (sum.sequential[k] ?? 0) + n));
+    sum.dataReads += e.dataReads;
+    sum.dataHits += e.dataHits;
+    sum.dataMisses += e.dataMisses;
+  }
+  return sum;
+}
+
+/** Every stall cycle the ART leaves: the instruction side's and the data side's. */
+export function artStalls(events: ArtFetchEvents, waitStates: number, prefetch: boolean): number {
+  return artFetchStalls(events, waitStates, prefetch) + artDataStalls(events, waitStates);
 }

@@ -82,6 +82,8 @@ export interface Decoded {
   memory: boolean;
   /** bytes of the instruction */
   size: number;
+  /** a single load (Thumb): the registers it writes and those it forms its address from, one bit per register */
+  loadRegs?: { writes: number; address: number };
 }
 
 /** One instruction address as the emulator ran it in a window. */

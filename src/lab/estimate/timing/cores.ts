@@ -135,19 +135,34 @@ const P = 1;
 const DIVIDE = 7;
 
 /** Shared by the Cortex-M3/M4/M33 tables: what only depends on the three-stage Armv7-M pipeline. */
-function armv7mCommon(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
+function armv7mCommon(i: TimedInsn, multiply: (cls: InsnClass) => number, pipelines = pipelinesAfter): number {
   // a branch to a 32-bit instruction that is not word-aligned refills for one more cycle (P = 2, not 1):
   // the TRMs' "depending on the alignment and width of the target instruction"; the published
   // measurement behind P = 1 gives 3 cycles for such a taken branch
   const unalignedTarget = i.d.size === 4 && i.halfwordAligned ? i.executed - Math.min(i.afterPrevious, i.executed) : 0;
-  return unalignedTarget + armv7mBase(i, multiply);
+  return unalignedTarget + armv7mBase(i, multiply, pipelines);
 }
 
-function armv7mBase(i: TimedInsn, multiply: (cls: InsnClass) => number): number {
+/** Whether a single load pipelines after `previous` (Armv7-M TRMs, "Load/store timings"). */
+function pipelinesAfter(previous: Decoded | null, load: Decoded): boolean {
+  if (previous?.cls !== 'load') return false;
+  const written = previous.loadRegs?.writes ?? 0;
+  const address = load.loadRegs?.address ?? 0;
+  return (written & address) === 0;
+}
+
+/** The Cortex-M33's looser terms: a load pipelines after any single load or store (see CORTEX_M33). */
+function afterAnySingle(previous: Decoded | null): boolean {
+  return !!previous?.memory && previous.cls !== 'ldm' && previous.cls !== 'stm';
+}
+
+function armv7mBase(i: TimedInsn, multiply: (cls: InsnClass) => number, pipelines: (previous: Decoded | null, load: Decoded) => boolean): number {
   const { d, executed: n } = i;
-  // "Neighboring load and store single instructions can pipeline their address and data phases":
-  // a single load/store right after another costs 1, not 2 (TRM 3.3, note to Table 3-1)
-  const pipelined = d.cls === 'load' && i.previous?.memory && i.previous.cls !== 'ldm' && i.previous.cls !== 'stm' ? Math.min(i.afterPrevious, n) : 0;
+  // "Neighboring load and store single instructions can pipeline their address and data phases"
+  // (TRM 3.3, note to Table 3-1), on the terms of its "Load/store timings": a load right after a
+  // single load costs 1, not 2, unless that load wrote a register this one's address is formed from;
+  // nothing pipelines after a store, nor with LDRD/STRD, LDM/STM
+  const pipelined = d.cls === 'load' && pipelines(i.previous, d) ? Math.min(i.afterPrevious, n) : 0;
   switch (d.cls) {
     case 'load':
       return 2 * n - pipelined; // LDR 2 (1 when pipelined)
@@ -221,9 +236,10 @@ export const CORTEX_M4: CoreTiming = {
  *   instruction costs 0 when not taken, and when taken 1, not 2, if that instruction sets no flags
  *   (only 16-bit loads and stores are known here to set none); IT issues with the instruction
  *   before it (0).
- * Loads keep the M4 pricing (2, 1 right after another load/store): the RP2350 measurements give a
- * load 1 cycle plus 1 when the next instruction uses its result (load-to-use latency 2), which the
- * M4's figure matches when the result is used next; register dependencies are not decoded.
+ * Loads cost 2, 1 right after another load or store: the RP2350 measurements give a load 1 cycle
+ * plus 1 when the next instruction uses its result (load-to-use latency 2), which this matches when
+ * the result is used next; the M4's stricter pipelining terms (not after a store, nor into a load
+ * whose address the previous load wrote) are not applied, the measurements showing none of them.
  */
 export const CORTEX_M33: CoreTiming = {
   core: 'cortex-m33',
@@ -243,6 +259,8 @@ export const CORTEX_M33: CoreTiming = {
         return 2 * n;
       case 'mul':
         return (d.size === 2 ? 2 : 1) * n;
+      case 'load':
+        return armv7mCommon(i, () => 1, afterAnySingle);
       case 'it':
         return n - narrowPair;
       case 'branch': {

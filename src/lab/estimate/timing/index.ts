@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { TinyforgeError } from '../../../core/errors.ts';
-import type { BoardDescriptor, TargetDescriptor } from '../../../core/targets/targets.ts';
+import type { ArtGeometry, BoardDescriptor, TargetDescriptor } from '../../../core/targets/targets.ts';
+import { artStalls, sumArtEvents } from './art.ts';
 import type { CycleEstimate } from '../types.ts';
 import type { Decoded, InsnCount } from './classes.ts';
 import { type CoreTiming, type MemoryCosts, type TimedInsn, ZERO_WAIT, coreTiming, memoryCycles, takenCount } from './cores.ts';
@@ -162,6 +163,8 @@ export interface EstimateBoard {
   clockHz: number;
   waitStates: number;
   memory: MemoryCosts;
+  /** the board's ART accelerator, replayed by the trace and priced on top of `memory` (which then assumes every fetch hits) */
+  art?: ArtGeometry;
   /** what was assumed of the memory, for the basis line */
   note: string;
 }
@@ -210,6 +213,17 @@ export function estimateBoard(
   const step = ws.steps.filter((s) => s.range === range).find((s) => s.maxHz >= real.clockHz) ?? ws.steps[ws.steps.length - 1]!;
   const n = clock?.flashWaitStates ?? step.waitStates;
   const cached = caches === 'on' && /cache|ART|accelerator/i.test(ws.accelerator);
+  if (cached && ws.art) {
+    const a = ws.art;
+    return {
+      name: real.name,
+      clockHz: real.clockHz,
+      waitStates: n,
+      memory: { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true },
+      art: a,
+      note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind the ART accelerator, its caches (${a.instructionLines} and ${a.dataLines} lines of 32 B) and prefetch (${a.prefetch ? 'on' : 'off'}) replayed in program order`,
+    };
+  }
   // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
   const memory: MemoryCosts = cached
     ? { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true }
@@ -223,6 +237,15 @@ export function estimateBoard(
       ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states hidden by ${ws.accelerator.split(/[;(]/)[0]!.trim()} (all hits assumed; constant-table reads not modelled)`
       : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load${caches === 'off' ? ' (caches and accelerator off)' : ''} (constant-table reads not modelled)`,
   };
+}
+
+/** The stall cycles of the ART accelerator over `segments`, on a board whose trace replayed it (else 0). */
+function artCycles(segments: TraceSegment[], board: EstimateBoard): number {
+  if (!board.art) return 0;
+  const events = segments.flatMap((s) => (s.art ? [s.art] : []));
+  if (events.length !== segments.length)
+    throw new TinyforgeError(`the trace holds no ART events for ${board.name}: its QEMU timing plugin predates the ART replay`);
+  return artStalls(sumArtEvents(events), board.waitStates, board.art.prefetch);
 }
 
 /** Builds the CycleEstimate of a traced run. `layerPositions` maps hook order to layer positions; null outside profile. */
@@ -241,7 +264,7 @@ export function cycleEstimate(
   const chosen = options.which === 'first' ? [all[0]!] : all;
   const price = (segments: TraceSegment[]) => {
     const m = mergeSegments(segments, trace);
-    return priceInstructions(m.counts, decode, timing, board.memory).cycles;
+    return priceInstructions(m.counts, decode, timing, board.memory).cycles + artCycles(segments, board);
   };
   const perInference = price(chosen.flatMap((i) => i.segments)) / chosen.length;
   let perLayer: number[] | null = null;

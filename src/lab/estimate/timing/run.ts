@@ -12,6 +12,7 @@ import type { CycleEstimate } from '../types.ts';
 import { findEmulator } from '../../toolchain/compilers.ts';
 import { coreTiming } from './cores.ts';
 import {
+  type EstimateBoard,
   type EstimateClock,
   type TracedCounts,
   allMarks,
@@ -22,7 +23,7 @@ import {
   tracedCounts,
   tracedInstructions,
 } from './index.ts';
-import { Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginArgument, readPluginTrace } from './trace.ts';
+import { type ArtReplay, Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginArgument, readPluginTrace } from './trace.ts';
 
 export interface TimingRun {
   /** what the session options take */
@@ -45,7 +46,7 @@ interface TraceSession {
 }
 
 /** Traces `elf` on `runOn` cut at `marks`: a tracer inside rp2040js, else the QEMU plugin. */
-function traceSession(runOn: BoardDescriptor, elf: string, marks: number[]): TraceSession {
+function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], art?: ArtReplay): TraceSession {
   if (runOn.emulator!.inProcess) {
     const tracer = new Rp2040Tracer(marks);
     return { session: { rp2040Tracer: tracer }, trace: () => tracer.trace() };
@@ -55,7 +56,17 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[]): Tra
   const plugin = buildTimingPlugin();
   // boards that count with the plugin must know before the run whether their QEMU loads it (else the firmware's counter counts)
   if (runOn.counter?.plugin) checkPluginLoads(findEmulator(runOn.emulator!), runOn.emulator!.args, plugin);
-  return { session: { qemuPlugin: pluginArgument(plugin, marks, out) }, trace: () => readPluginTrace(out) };
+  return { session: { qemuPlugin: pluginArgument(plugin, marks, out, art) }, trace: () => readPluginTrace(out) };
+}
+
+/**
+ * The ART replay the trace needs when the estimate is for a board with an ART accelerator: its
+ * fetches and flash reads are those of the emulated board's code memory, where the firmware keeps
+ * code and constants as the real board keeps them in flash.
+ */
+function artReplay(target: TargetDescriptor, runOn: BoardDescriptor, board: EstimateBoard, estimate: boolean): ArtReplay | undefined {
+  if (!estimate || !board.art || runOn.emulator!.inProcess || !target.memory) return undefined;
+  return { geometry: board.art, flash: target.memory.flash };
 }
 
 /** Whether the emulated board counts its instructions with the QEMU plugin (a trace is needed whether or not cycles are estimated). */
@@ -83,7 +94,7 @@ export function prepareTiming(
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   const marks = findMarks(elf, target, prefix);
-  const traced = traceSession(runOn, elf, allMarks(marks));
+  const traced = traceSession(runOn, elf, allMarks(marks), artReplay(target, runOn, board, estimate));
   return {
     session: traced.session,
     finish: (options) => {
@@ -124,7 +135,7 @@ export function prepareStageTiming(
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   // a stage's segments open at its own invoke mark and close at its own return: the others' marks only cut between them
   const stages = prefixes.map((prefix) => findMarks(elf, target, prefix));
-  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))]);
+  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))], artReplay(target, runOn, board, true));
   return {
     session: traced.session,
     finish: () => {

@@ -19,6 +19,11 @@ function make(cls: InsnClass, size: number, regs = 1, literal = false): Decoded 
   return { cls, regs, literal, memory: MEMORY_CLASSES.has(cls), size };
 }
 
+/** A single load with the registers it writes (`rt`) and forms its address from (`address`: register numbers). */
+function load(size: number, rt: number, address: number[], literal = false): Decoded {
+  return { ...make('load', size, 1, literal), loadRegs: { writes: 1 << rt, address: address.reduce((m, r) => m | (1 << r), 0) } };
+}
+
 /** True when the halfword starts a 32-bit Thumb-2 instruction. */
 export function isWide(hw1: number): boolean {
   return hw1 >>> 11 === 0b11101 || hw1 >>> 11 === 0b11110 || hw1 >>> 11 === 0b11111;
@@ -44,12 +49,14 @@ function decode16(hw: number): Decoded {
     if (op !== 1 && rd === 15) return make('indirect', 2); // ADD pc / MOV pc
     return make('alu', 2);
   }
-  if (hw >>> 11 === 0b01001) return make('load', 2, 1, true); // LDR literal
+  if (hw >>> 11 === 0b01001) return load(2, (hw >>> 8) & 7, [15], true); // LDR literal
   if (hw >>> 12 === 0b0101) {
+    // register offset: Rt, Rn, Rm in bits 2:0, 5:3, 8:6
     const opB = (hw >>> 9) & 7;
-    return make(opB <= 2 ? 'store' : 'load', 2);
+    return opB <= 2 ? make('store', 2) : load(2, hw & 7, [(hw >>> 3) & 7, (hw >>> 6) & 7]);
   }
-  if (hw >>> 13 === 0b011 || hw >>> 12 === 0b1000 || hw >>> 12 === 0b1001) return make((hw >>> 11) & 1 ? 'load' : 'store', 2);
+  if (hw >>> 13 === 0b011 || hw >>> 12 === 0b1000) return (hw >>> 11) & 1 ? load(2, hw & 7, [(hw >>> 3) & 7]) : make('store', 2); // immediate offset
+  if (hw >>> 12 === 0b1001) return (hw >>> 11) & 1 ? load(2, (hw >>> 8) & 7, [13]) : make('store', 2); // sp-relative
   if (hw >>> 12 === 0b1010) return make('alu', 2); // ADR, ADD sp
   if (hw >>> 12 === 0b1011) {
     // miscellaneous
@@ -86,11 +93,11 @@ function decode32(hw1: number, hw2: number): Decoded {
       const o1 = (hw1 >>> 7) & 3;
       const o2 = (hw1 >>> 4) & 3;
       if (o1 === 0 && o2 === 0) return make('store', 4); // STREX
-      if (o1 === 0 && o2 === 1) return make('load', 4); // LDREX
+      if (o1 === 0 && o2 === 1) return load(4, (hw2 >>> 12) & 0xf, [hw1 & 0xf]); // LDREX
       if (o1 === 1 && o2 === 1) {
         const o3 = (hw2 >>> 4) & 0xf;
         if (o3 === 0 || o3 === 1) return make('table', 4); // TBB, TBH
-        return make(o3 >= 4 ? 'load' : 'other', 4); // LDREXB/H
+        return o3 >= 4 ? load(4, (hw2 >>> 12) & 0xf, [hw1 & 0xf]) : make('other', 4); // LDREXB/H
       }
       if (o1 === 1 && o2 === 0) return make('store', 4); // STREXB/H
       return make((hw1 >>> 4) & 1 ? 'load2' : 'store2', 4, 2, (hw1 & 0xf) === 15); // LDRD, STRD
@@ -116,7 +123,9 @@ function decode32(hw1: number, hw2: number): Decoded {
     const rt = (hw2 >>> 12) & 0xf;
     const rn = hw1 & 0xf;
     if (rt === 15 && (op2 & 0b1100111) !== 0b0000101) return make('other', 4); // PLD, PLI
-    return make('load', 4, 1, rn === 15);
+    // register offset (not pc-relative, 12-bit immediate clear, hw2 bits 11:6 zero): Rm in hw2 bits 3:0
+    const registerOffset = rn !== 15 && (op2 & 0b0001000) === 0 && ((hw2 >>> 6) & 0x3f) === 0;
+    return load(4, rt, registerOffset ? [rn, hw2 & 0xf] : [rn], rn === 15);
   }
   if ((op2 & 0b1110000) === 0b0100000) {
     // data processing (register): parallel add/subtract, saturating, extend-and-add, misc

@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
+import type { ArtGeometry } from '../../../core/targets/targets.ts';
+import type { ArtFetchEvents } from './art.ts';
 
 /** One stretch of execution between two marks. */
 export interface TraceSegment {
@@ -20,6 +22,8 @@ export interface TraceSegment {
   counts: Map<number, { executed: number; taken: number }>;
   /** the emulator's own cycle count over the segment (rp2040js), else null */
   referenceCycles: number | null;
+  /** the ART accelerator's events over the segment, where the trace replayed them (the plugin's `art`) */
+  art?: ArtFetchEvents;
 }
 
 export interface Trace {
@@ -81,9 +85,35 @@ export function checkPluginLoads(qemu: string, boardArgs: string[], so: string):
   if (why) throw new TinyforgeError(`${qemu} does not load the QEMU timing plugin: ${why}`);
 }
 
+/** What the plugin replays through the ART model: the accelerator's caches, and the flash range fetched and read from. */
+export interface ArtReplay {
+  geometry: ArtGeometry;
+  flash: { origin: number; bytes: number };
+}
+
 /** The `-plugin` argument for QEMU. */
-export function pluginArgument(so: string, marks: number[], out: string): string {
-  return [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`].join(',');
+export function pluginArgument(so: string, marks: number[], out: string, art?: ArtReplay): string {
+  const replay = art
+    ? [
+        `art=${art.geometry.instructionLines}:${art.geometry.dataLines}`,
+        `flash=0x${art.flash.origin.toString(16)}:0x${(art.flash.origin + art.flash.bytes).toString(16)}`,
+      ]
+    : [];
+  return [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`, ...replay].join(',');
+}
+
+/** Parses an A line's fields (after the letter): fetches, hits, jumps, the sequential histogram, reads, read hits, read misses. */
+function parseArtLine(fields: string[]): ArtFetchEvents {
+  const [fetches, hits, jumps, sequential, dataReads, dataHits, dataMisses] = fields as [string, string, string, string, string, string, string];
+  return {
+    fetches: Number(fetches),
+    hits: Number(hits),
+    jumps: Number(jumps),
+    sequential: sequential.split(',').map(Number),
+    dataReads: Number(dataReads),
+    dataHits: Number(dataHits),
+    dataMisses: Number(dataMisses),
+  };
 }
 
 /** Reads the plugin's output file into segments (per instruction address). */
@@ -109,6 +139,8 @@ export function readPluginTrace(path: string): Trace {
     } else if (line.startsWith('S ')) {
       current = { opener: Number(line.slice(2)), counts: new Map(), referenceCycles: null };
       segments.push(current);
+    } else if (line.startsWith('A ') && current) {
+      current.art = parseArtLine(line.split(' ').slice(1));
     } else if (line.startsWith('C ') && current) {
       const [, id, executed, taken] = line.split(' ').map(Number) as [number, number, number, number];
       const insns = blocks.get(id);
