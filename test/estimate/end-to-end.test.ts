@@ -56,6 +56,15 @@ describe('estimate: estimated cycles from the emulators’ instruction streams',
     expect(e.perLayer).to.equal(null);
   });
 
+  it('cortex-m4 run for the NUCLEO-L4R5ZI with --weights-in-ram auto: the tables read from SRAM cost fewer cycles, the same outputs, more RAM', async () => {
+    const flash = await runModel(model, { target: 'cortex-m4', board: 'nucleo-l4r5zi' });
+    const ram = await runModel(model, { target: 'cortex-m4', board: 'nucleo-l4r5zi', weightsInRam: 'auto' });
+    expect(ram.matchesReference).to.equal(true);
+    expect(ram.cases.map((c) => c.outputs)).to.deep.equal(flash.cases.map((c) => c.outputs));
+    expect(ram.cycleEstimate!.perInference).to.be.lessThan(flash.cycleEstimate!.perInference);
+    expect(ram.realBoard!.ram.needed).to.be.greaterThan(flash.realBoard!.ram.needed);
+  });
+
   it('cortex-m4 profile for the NUCLEO-L4R5ZI: the ART replay costs every layer at least the zero-wait figure, and the layers add up', async () => {
     const flat = (await profileModel(model, { target: 'cortex-m4' })).cycleEstimate!;
     const r = await profileModel(model, { target: 'cortex-m4', board: 'nucleo-l4r5zi' });

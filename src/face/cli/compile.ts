@@ -19,7 +19,7 @@ import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
 import { formatBudget } from '../../core/plan/budget.ts';
 import type { CompiledModel } from '../../core/compile.ts';
-import { PREFER_HELP, arenaOption, byteSizeOption, nameListOption, patchOption, preferOption } from './device-options.ts';
+import { PREFER_HELP, arenaOption, byteSizeOption, nameListOption, patchOption, preferOption, weightsInRamOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, choicesJson, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
@@ -64,12 +64,6 @@ export function formatWeightsInRam(plan: WeightsInRamPlan): string {
     `weights in internal RAM: ${plan.layers.length === 1 ? "1 layer's" : `${plan.layers.length} layers'`} tables, ${n(plan.bytes)} of ${n(plan.availableBytes)} bytes the arena leaves ` +
     `(${layers}); ~${n(plan.flashReadsSaved)} table bytes per inference read from RAM instead of flash`
   );
-}
-
-/** --weights-in-ram's value. */
-export function weightsInRamOption(value: string): 'auto' | 'none' {
-  if (value === 'auto' || value === 'none') return value;
-  throw new TinyforgeError(`--weights-in-ram must be auto or none, got '${value}'`);
 }
 
 /** `fits nucleo-l4r5zi (STM32L4R5ZIT6): flash >= 12,345 of 2,097,152 bytes, RAM >= 6,789 of 655,360` */

@@ -57,6 +57,7 @@ export interface PlanShapingFlags extends ChoiceFlags {
   maxRam?: number;
   maxFlash?: number;
   patch?: PatchOption;
+  weightsInRam?: 'auto' | 'none';
   prefer?: Prefer;
 }
 
@@ -102,14 +103,25 @@ export function planShapingOptions(command: Command): Command {
         'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch, whose default applies)',
         patchOption,
       )
-      .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption),
+      .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
+      .option(
+        '--weights-in-ram <mode>',
+        "auto or none: the most-read layers' weight tables in internal RAM where the --board's flash is slower (as compile --weights-in-ram)",
+        weightsInRamOption,
+      ),
   );
 }
 
+/** --weights-in-ram's value. */
+export function weightsInRamOption(value: string): 'auto' | 'none' {
+  if (value === 'auto' || value === 'none') return value;
+  throw new TinyforgeError(`--weights-in-ram must be auto or none, got '${value}'`);
+}
+
 /** The budget, row-band and weight-storage choices the flags (and TINYFORGE_* variables) ask for, as compile options. */
-export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption } & CompileChoices {
+export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; weightsInRam?: 'auto' | 'none' } & CompileChoices {
   const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
-  return { budget, patch: flags.patch, ...compileChoicesOf(flags) };
+  return { budget, patch: flags.patch, ...(flags.weightsInRam ? { weightsInRam: flags.weightsInRam } : {}), ...compileChoicesOf(flags) };
 }
 
 /** The longest limit `--timeout` takes: a day (a longer wait is a hang, not a run). */

@@ -11,7 +11,7 @@ import type { Graph, OnnxImportSummary } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
 import { type CompileOptions, compileFiles, resolvePatchOption } from '../../core/compile.ts';
 import { planMemory } from '../../core/plan/schedule.ts';
-import { PREFER_HELP, byteSizeOption, patchOption, preferOption } from './device-options.ts';
+import { PREFER_HELP, byteSizeOption, patchOption, preferOption, weightsInRamOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
@@ -22,7 +22,7 @@ import { jsonLine } from '../report/json_document.ts';
 import { externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
 import { chooseWeightsInRam } from '../../core/plan/weight_regions.ts';
 import { generateC } from '../../core/codegen/generate.ts';
-import { formatWeightsInRam, weightsInRamOption } from './compile.ts';
+import { formatWeightsInRam } from './compile.ts';
 import { splitArena } from '../../core/plan/regions.ts';
 
 export function inspectCommand(): Command {

@@ -18,7 +18,7 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
 import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
-import { checkFits, externalRamOptions } from '../toolchain/fit.ts';
+import { type WeightsInRamMode, checkFits, externalRamOptions, weightsInRamOptions } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
@@ -47,6 +47,8 @@ export interface DeviceTargetOptions {
   budget?: MemoryBudget;
   /** row-band execution of an initial convolution chain (compile --patch) */
   patch?: PatchOption;
+  /** the most-read layers' weight tables in the internal RAM the arena leaves, on a board whose flash is slower (compile --weights-in-ram) */
+  weightsInRam?: WeightsInRamMode;
   /** dense or sparse (or other) weight storage per layer: compile --prefer */
   prefer?: Prefer;
   /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
@@ -104,6 +106,8 @@ export interface TargetBuild {
 export interface PlanShaping {
   budget?: MemoryBudget;
   patch?: PatchOption;
+  /** compile --weights-in-ram: auto weighs the board's flash against its internal RAM; none (default) keeps every table in flash */
+  weightsInRam?: WeightsInRamMode;
   /** weight storage per layer: the fastest no bigger than dense, or the smallest (compile --prefer) */
   prefer?: Prefer;
   /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
@@ -139,6 +143,7 @@ export function compileForTarget(
     deadNeurons,
     onnxRequant,
     ...externalRamOptions(target, board),
+    ...(shaping.weightsInRam === 'auto' ? weightsInRamOptions(target, board) : {}),
     onnxLayout,
     provenance: harnessProvenance(modelPath, target.name),
   });
@@ -149,6 +154,12 @@ export function compileForTarget(
     shaping.progress?.(`row bands from layer ${compiled.patch.position}: arena ${n(compiled.patch.arenaBefore)} -> ${n(compiled.patch.arenaAfter)} B`);
   }
   if (compiled.patchDeclined) shaping.progress?.('row bands: none by default (`tinyforge inspect` says why; --patch auto takes them)');
+  if (compiled.weightsInRam) {
+    const w = compiled.weightsInRam;
+    shaping.progress?.(
+      `weights in RAM: ${w.bytes.toLocaleString('en-US')} B of ${w.layers.length} layers' tables (${board?.name ?? target.name}'s flash is slower)`,
+    );
+  }
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }
@@ -240,6 +251,7 @@ export async function withDeviceBuild<T>(graph: Graph, modelPath: string, option
   const compiled = compileForTarget(graph, modelPath, target, fitFor, {
     budget: options.budget,
     patch: options.patch,
+    weightsInRam: options.weightsInRam,
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,

@@ -8,7 +8,7 @@ import type { PreparedGraph } from '../../core/ops/prepare.ts';
 import type { TensorBuffer } from '../../core/ir/buffers.ts';
 import { loadTarget } from '../toolchain/index.ts';
 import { type BoardDescriptor, placeOnBoards } from '../../core/targets/targets.ts';
-import { type FitEstimate, estimateFit } from '../toolchain/fit.ts';
+import { type FitEstimate, type WeightsInRamMode, estimateFit } from '../toolchain/fit.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
@@ -52,6 +52,8 @@ export interface RunOptions {
   budget?: MemoryBudget;
   /** row-band execution of an initial convolution chain (compile --patch) */
   patch?: PatchOption;
+  /** the most-read layers' weight tables in internal RAM where the board's flash is slower (compile --weights-in-ram) */
+  weightsInRam?: WeightsInRamMode;
   /** weight storage per layer (compile --prefer) */
   prefer?: Prefer;
   /** the weight storages to choose among (compile --sparse-kernels, --no-entropy, ...); absent: all */
@@ -145,6 +147,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   const compiled = compileForTarget(graph, modelPath, target, fitFor, {
     budget: options.budget,
     patch: options.patch,
+    weightsInRam: options.weightsInRam,
     prefer: options.prefer,
     kernels: options.kernels,
     deadNeurons: options.deadNeurons,

@@ -76,6 +76,9 @@ export function externalRamOptions(target: TargetDescriptor, board: BoardDescrip
  * ESP32s): the internal RAM the arena and those tables may share (the chip's, less stack and harness).
  * Nothing on other boards or without a board.
  */
+/** --weights-in-ram: auto places the most-read tables in internal RAM where the board's flash is slower; none keeps them all in flash. */
+export type WeightsInRamMode = 'auto' | 'none';
+
 export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { weightsInRam?: WeightsInRamOption } {
   const memory = memoryFor(target, board);
   if (!board || !memory) return {};
