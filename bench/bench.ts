@@ -658,6 +658,7 @@ interface BenchArgs {
   zoo?: boolean;
   sweep?: boolean;
   mlperf?: boolean;
+  weightsInRam?: string;
   quick?: boolean;
   json?: boolean;
   report?: string;
@@ -678,6 +679,7 @@ const program = new Command('bench')
     '--mlperf',
     'the MLPerf Tiny models on the boards with published results: estimated ms against the best published (--models kws,vww,ic,ad, --boards, --json)',
   )
+  .option('--weights-in-ram <mode>', "with --mlperf: run's --weights-in-ram (auto: the most-read tables in SRAM where a board's flash is slower)")
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
@@ -690,6 +692,10 @@ const program = new Command('bench')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
 usageErrorsExitTwo(program).parse();
 const cli = program.opts<BenchArgs>();
+if (cli.weightsInRam !== undefined && !cli.mlperf) {
+  process.stderr.write('error: bench: --weights-in-ram is an option of --mlperf\n');
+  process.exit(2);
+}
 const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report', 'markdown'].filter(
   (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && cli.mlperf),
 );
@@ -701,7 +707,7 @@ if (cli.mlperf) {
   const { runMlperf } = await import('./mlperf.ts');
   const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
   try {
-    await runMlperf({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true });
+    await runMlperf({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true, weightsInRam: cli.weightsInRam });
   } catch (e) {
     process.stderr.write(`error: bench --mlperf: ${(e as Error).message}\n`);
     process.exit(2);

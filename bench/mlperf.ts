@@ -104,11 +104,11 @@ interface RunJson {
   estimates?: { kind: string; value: number }[];
 }
 
-async function runCell(modelPath: string, model: string, board: string): Promise<MlperfCell> {
+async function runCell(modelPath: string, model: string, board: string, extra: string[]): Promise<MlperfCell> {
   const published = PUBLISHED_BEST[board]!.best[model]!;
   const cell: MlperfCell = { model, board, ms: null, best: published.ms, by: published.by, ratio: null, meets: false, bitExact: false };
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/face/cli/main.ts'), 'run', modelPath, '--board', board, '--json'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/face/cli/main.ts'), 'run', modelPath, '--board', board, '--json', ...extra], {
       cwd: ROOT,
       maxBuffer: 64 << 20,
       timeout: 900_000,
@@ -162,7 +162,8 @@ function table(cells: MlperfCell[], models: string[], boards: string[]): string 
   return lines.join('\n');
 }
 
-export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean }): Promise<number> {
+export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean; weightsInRam?: string }): Promise<number> {
+  const extra = options.weightsInRam === undefined ? [] : ['--weights-in-ram', options.weightsInRam];
   const models = options.models ?? MLPERF_MODELS.map((m) => m.key);
   const boards = options.boards ?? Object.keys(PUBLISHED_BEST);
   for (const m of models) if (!MLPERF_MODELS.some((x) => x.key === m)) throw new Error(`unknown model ${m} (kws, vww, ic, ad)`);
@@ -179,7 +180,7 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
     const cells: MlperfCell[] = [];
     // two at a time: each run is an emulator and a compiler, one core each
     for (let i = 0; i < jobs.length; i += 2) {
-      const batch = jobs.slice(i, i + 2).map(([m, b]) => runCell(paths.get(m)!, m, b));
+      const batch = jobs.slice(i, i + 2).map(([m, b]) => runCell(paths.get(m)!, m, b, extra));
       for (const c of await Promise.all(batch)) {
         cells.push(c);
         process.stderr.write(`${c.model} on ${c.board}: ${c.ms === null ? c.error : `${c.ms.toFixed(2)} ms`}\n`);
