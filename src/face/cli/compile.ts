@@ -107,7 +107,7 @@ export function compileCommand(): Command {
     .option('--prefer <what>', PREFER_HELP, preferOption)
     .option(
       '--weights-in-ram <mode>',
-      "with a --board whose flash is slower than its internal RAM (the ESP32s): auto puts the most-read layers' weight tables in the internal RAM the arena leaves (DRAM_ATTR under ESP-IDF); none (default) keeps them all in flash",
+      "with a --board whose flash is slower than its internal RAM (the ESP32s, the NUCLEO-L4R5ZI): auto puts the most-read layers' weight tables in the internal RAM the arena leaves (DRAM_ATTR under ESP-IDF, a .data section elsewhere); none (default) keeps them all in flash",
       weightsInRamOption,
     )
     .option(
