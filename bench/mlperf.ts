@@ -108,11 +108,15 @@ async function runCell(modelPath: string, model: string, board: string, extra: s
   const published = PUBLISHED_BEST[board]!.best[model]!;
   const cell: MlperfCell = { model, board, ms: null, best: published.ms, by: published.by, ratio: null, meets: false, bitExact: false };
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/face/cli/main.ts'), 'run', modelPath, '--board', board, '--json', ...extra], {
-      cwd: ROOT,
-      maxBuffer: 64 << 20,
-      timeout: 900_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/face/cli/main.ts'), 'run', modelPath, '--board', board, '--json', ...extra],
+      {
+        cwd: ROOT,
+        maxBuffer: 64 << 20,
+        timeout: 900_000,
+      },
+    );
     const out = JSON.parse(stdout) as RunJson;
     const ms = out.estimates?.find((e) => e.kind === 'ms-estimated')?.value;
     if (ms === undefined) throw new Error('no ms estimate in the run report');

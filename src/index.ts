@@ -75,6 +75,8 @@ export interface PlanOptions {
   maxFlash?: ByteSize;
   /** row-band execution of an initial convolution chain: `'auto'`, `'off'` or a stage */
   patch?: PatchOption;
+  /** run and profile: `'auto'` puts the most-read layers' weight tables in internal RAM where the board's flash is slower (the CLI's `--weights-in-ram`); default `'none'` */
+  weightsInRam?: 'auto' | 'none';
   /** weight storage per layer where several compete: the fastest no bigger than dense, or the smallest */
   prefer?: Prefer;
   /** the weight storages to choose among (the CLI's `--sparse-kernels`, `--no-entropy`, ...); absent: all */
@@ -299,6 +301,7 @@ export async function run(model: string, options: RunOptions = {}): Promise<RunR
     estimate: options.estimate,
     estimateCaches: options.estimateCaches,
     ...planOptions(options),
+    ...(options.weightsInRam ? { weightsInRam: options.weightsInRam } : {}),
     progress: options.progress,
   });
   const exact =
@@ -330,6 +333,7 @@ export async function profile(model: string, options: ProfileOptions = {}): Prom
     estimate: options.estimate,
     estimateCaches: options.estimateCaches,
     ...planOptions(options),
+    ...(options.weightsInRam ? { weightsInRam: options.weightsInRam } : {}),
     progress: options.progress,
   });
   const exact = {

@@ -66,8 +66,8 @@ export function chooseWeightsInRam(
   let left = availableBytes;
   const layers: WeightsInRamLayer[] = [];
   for (const c of candidates) {
-    // a table read at most once per inference gains nothing from being copied to RAM at boot
-    if (c.readsPerByte <= 1 || c.bytes > left) continue;
+    // a table read once per inference still gains: the copy is made at boot, every inference reads RAM
+    if (c.bytes > left) continue;
     layers.push(c);
     left -= c.bytes;
   }
