@@ -9,6 +9,7 @@
 import { expect } from 'chai';
 import { compileGraph } from '../../src/core/compile.ts';
 import { kernelChoices } from '../../src/core/plan/budget.ts';
+import { formatFastForms } from '../../src/core/plan/fast_forms.ts';
 import { costPerMac } from '../../src/core/ops/kernel_cost.ts';
 import { loadTarget, smallestPartRam } from '../../src/core/targets/targets.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
@@ -42,6 +43,9 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     expect(chosen.plan.arenaBytes).to.equal(chosen.fastFormsDeclined!.arenaChosen);
     expect(fast.plan.arenaBytes - chosen.plan.arenaBytes).to.be.at.least(4000);
     expect(chosen.fastFormsDeclined!.instructionsForgone).to.be.greaterThan(0);
+    expect(formatFastForms(chosen.fastFormsDeclined!)).to.match(
+      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp-padded -> arm-dsp\): arena 14,608 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
+    );
   });
 
   it('where RAM is plentiful the default keeps it', () => {

@@ -19,6 +19,8 @@ import { planMemory } from './schedule.ts';
 export interface FastFormsOutcome {
   /** positions of the layers that run the frugal form instead */
   declined: number[];
+  /** the forms declined and what ran instead, `arm-dsp-padded -> arm-dsp` */
+  moves: string[];
   /** arena bytes with every fast form, and as chosen */
   arenaFast: number;
   arenaChosen: number;
@@ -70,9 +72,17 @@ export function chooseFastForms(prepared: PreparedGraph, partRam?: PartRam): { p
     prepared: chosen,
     outcome: {
       declined: [...declined].map((i) => prepared.layers[i]!.position),
+      moves: [...new Set([...declined].map((i) => `${prepared.layers[i]!.variant.name} -> ${hungry.find((h) => h.i === i)!.frugal.name}`))],
       arenaFast,
       arenaChosen: arenaOf(chosen),
       instructionsForgone: Math.round(estimatedInstructions(chosen) - estimatedInstructions(prepared)),
     },
   };
+}
+
+/** The default's decline in one line for the terminal. */
+export function formatFastForms(o: FastFormsOutcome): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const layers = `layer${o.declined.length === 1 ? '' : 's'} ${o.declined.join(', ')}`;
+  return `fast kernel forms: none by default on ${layers} (${o.moves.join(', ')}): arena ${n(o.arenaFast)} -> ${n(o.arenaChosen)} B for about +${n(o.instructionsForgone)} estimated instructions (--prefer speed keeps them)`;
 }
