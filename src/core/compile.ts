@@ -32,6 +32,7 @@ import {
   patchReport,
   planWithPatch,
 } from './plan/patch_policy.ts';
+import { type FastFormsOutcome, chooseFastForms } from './plan/fast_forms.ts';
 
 export type { Provenance } from './codegen/banner.ts';
 
@@ -116,6 +117,8 @@ export interface CompiledModel {
   patch?: PatchReport;
   /** why the default policy ran whole tensors though a stage would have lowered the arena (formatDeclined) */
   patchDeclined?: string;
+  /** the layers the default ran on a frugal form rather than an arena-hungry fast one (plan/fast_forms.ts) */
+  fastFormsDeclined?: FastFormsOutcome;
   /** the layers whose constant tables went to internal RAM; absent without `weightsInRam` */
   weightsInRam?: WeightsInRamPlan;
 }
@@ -153,7 +156,11 @@ function compileArena(input: Graph, source: string, options: CompileOptions): Co
 function compileWhole(input: Graph, source: string, options: CompileOptions): CompiledModel {
   const named = options.name !== undefined ? { ...input, name: options.name } : input;
   const graph = optimizeGraph(applyOnnxRequant(named, options.onnxRequant), source, { deadNeurons: options.deadNeurons });
-  const fastest = prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
+  // arena-hungry fast forms where they pay (plan/fast_forms.ts); every one under an explicit `--prefer speed`
+  const forms =
+    options.prefer === 'speed' ? undefined : chooseFastForms(prepareGraph(graph, source, options.isa, options.prefer, options.kernels), options.partRam);
+  const fastest = forms?.prepared ?? prepareGraph(graph, source, options.isa, options.prefer, options.kernels);
+  const declinedForms = forms?.outcome ? { fastFormsDeclined: forms.outcome } : {};
   // the ops may run in another topological order when that needs a smaller arena
   const whole = planMemory(fastest);
   const ram = options.budget?.ram;
@@ -169,7 +176,7 @@ function compileWhole(input: Graph, source: string, options: CompileOptions): Co
     const { prepared, plan } = banded;
     rejectOversizedPlan(plan.arenaBytes, constantBytes(prepared.graph), source);
     const generated = lower(prepared, plan);
-    return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}) };
+    return { source, graph: prepared.graph, prepared, plan, generated, patch, ...(patchDeclined ? { patchDeclined } : {}), ...declinedForms };
   }
   const constBytes = (p: PreparedGraph, plan: MemoryPlan) => generateC(p, plan, options.isa).layerConstBytes;
   // a stage the budget took that does not fit alone: frugal kernels without it first, with it if they fall short
@@ -197,6 +204,7 @@ function compileWhole(input: Graph, source: string, options: CompileOptions): Co
     budget: fitted.outcome,
     patch: patch && kept ? { ...patch, position: kept.position, arenaAfter: plan.arenaBytes } : undefined,
     ...(patchDeclined ? { patchDeclined } : {}),
+    ...declinedForms,
   };
 }
 

@@ -130,6 +130,11 @@ export interface KernelVariant<P = any> {
    * arithmetic take only variants that say so.
    */
   ortExact?: boolean;
+  /**
+   * The variant spends arena (more scratch) for speed over the next variant of its family that
+   * covers the layer: a compile without a budget keeps it only where that pays (plan/fast_forms.ts).
+   */
+  arenaForSpeed?: boolean;
 }
 
 /** A kernel variant's price (KernelVariant.cost, OpDef.denseCost). */

@@ -99,8 +99,11 @@ export function fitToBudget(
   const over = (ram: number, flash: number) => Math.max(0, ram - (budget.ram ?? Infinity)) + Math.max(0, flash - (budget.flash ?? Infinity));
   const costOf = (i: number, k: number) => {
     const layer = prepared.layers[i]!;
-    return layer.macs * costPerMac(layer.op.kind, choices[i]![k]!.family, targetFamily);
+    return layer.macs * costPerMac(layer.op.kind, choices[i]![k]!.family, targetFamily, choices[i]![k]!.name);
   };
+
+  const scratchOf = (i: number, k: number) => choices[i]![k]!.scratchBytes?.(prepared.layers[i]!.params) ?? 0;
+  let plateau = false;
 
   let ram = ramOf(picked);
   let flash = flashOf(picked);
@@ -120,10 +123,40 @@ export function fitToBudget(
         if (!best || score > best.score) best = { i, k, ram: nextRam, flash: nextFlash, score };
       }
     }
+    // no single move lowers the peak (layers of equal scratch share it): the one that frees the
+    // most scratch per instruction without going further over, so that the next move can
+    if (!best && budget.ram !== undefined && ram > budget.ram) {
+      for (let i = 0; i < choices.length; i++) {
+        for (let k = 0; k < choices[i]!.length; k++) {
+          const freed = scratchOf(i, picked[i]!) - scratchOf(i, k);
+          if (freed <= 0) continue;
+          const pick = picked.map((v, j) => (j === i ? k : v));
+          const nextRam = ramOf(pick);
+          const nextFlash = flashOf(pick);
+          if (over(nextRam, nextFlash) > over(ram, flash)) continue;
+          const score = freed / Math.max(1, costOf(i, k) - costOf(i, picked[i]!));
+          if (!best || score > best.score) best = { i, k, ram: nextRam, flash: nextFlash, score };
+        }
+      }
+      if (best) plateau = true;
+    }
     if (!best) break;
     picked[best.i] = best.k;
     ram = best.ram;
     flash = best.flash;
+  }
+  // after moves that lowered nothing alone: back to the fastest kernel where the plan still fits
+  if (plateau && over(ram, flash) === 0) {
+    for (let i = 0; i < picked.length; i++) {
+      if (picked[i] === 0) continue;
+      const pick = picked.map((v, j) => (j === i ? 0 : v));
+      const nextRam = ramOf(pick);
+      const nextFlash = flashOf(pick);
+      if (over(nextRam, nextFlash) > 0) continue;
+      picked[i] = 0;
+      ram = nextRam;
+      flash = nextFlash;
+    }
   }
 
   const shortfall: string[] = [];

@@ -37,6 +37,7 @@ import {
   positiveIntegerOption,
   refusePipelineFlags,
 } from './pipeline.ts';
+import { formatFastForms } from '../../core/plan/fast_forms.ts';
 import { jsonLine } from '../report/json_document.ts';
 
 /** The plan, and what fitting a budget moved. */
@@ -45,6 +46,7 @@ function summary(compiled: CompiledModel): string {
   const lines = [plan];
   if (compiled.patch) lines.push(formatPatch(compiled.patch));
   if (compiled.patchDeclined) lines.push(compiled.patchDeclined);
+  if (compiled.fastFormsDeclined) lines.push(formatFastForms(compiled.fastFormsDeclined));
   if (compiled.budget) lines.push(formatBudget(compiled.budget));
   const storage = formatStorage(compiled.prepared);
   if (storage) lines.push(storage);

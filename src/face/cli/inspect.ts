@@ -6,6 +6,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { prepareGraph, unsupportedOps } from '../../core/ops/prepare.ts';
 import { optimizeGraph } from '../../core/passes/index.ts';
+import { chooseFastForms } from '../../core/plan/fast_forms.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
 import type { Graph, OnnxImportSummary } from '../../core/ir/graph.ts';
 import { type PatchOption, chosenBy, formatDeclined, formatPatch, patchReport, planWithPatch } from '../../core/plan/patch_policy.ts';
@@ -95,7 +96,8 @@ export function inspectCommand(): Command {
         if (!(e instanceof TinyforgeError)) throw e;
         problem = e.message;
       }
-      // planned as compile plans it (the same row-band policy)
+      // planned as compile plans it (the same fast forms and row-band policy)
+      if (prepared && opts.prefer !== 'speed') prepared = chooseFastForms(prepared, smallestPartRam(target)).prepared;
       const whole = prepared ? planMemory(prepared) : undefined;
       const option = whole ? resolvePatchOption(opts, whole.plan.arenaBytes) : 'off';
       const planned = prepared ? planWithPatch(prepared, option, whole, undefined, smallestPartRam(target)) : undefined;

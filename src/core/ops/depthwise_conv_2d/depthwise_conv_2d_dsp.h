@@ -138,6 +138,53 @@ static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, 
   *acc2 = a2;
   *acc3 = a3;
 }
+/* One tap of two output pixels (tf_dwk_pair3k): the weights' LDRD read once for both, each pixel's
+ * input word at its own immediate offset of p. Ordered for the Cortex-M7's dual issue (an SXTB16
+ * ahead of a MAC, a MAC ahead of a load). */
+#define TF_DWK_PAIR_ASM(o) \
+  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
+  "ldr %[x], [%[p], #(" o ")]\n\t" \
+  "sxtb16 %[e], %[x]\n\t" \
+  "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+  "sxtb16 %[x], %[x], ror #8\n\t" \
+  "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+  "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+  "smlatt %[a3], %[x], %[wo], %[a3]\n\t" \
+  "ldr %[x], [%[p], #(%c[s] + " o ")]\n\t" \
+  "sxtb16 %[e], %[x]\n\t" \
+  "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
+  "sxtb16 %[x], %[x], ror #8\n\t" \
+  "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
+  "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
+  "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
+/* The 3x3 window of two output pixels, at p and p + s (s: the stride times the channels), rows r
+ * bytes apart, channels c apart (all constants: immediates), four channels each: every weight word
+ * pair feeds eight MACs. Fourteen register operands, every one the core has (r0-r12, lr): the
+ * loop's other values wait on the stack for the block's time. */
+static inline __attribute__((always_inline)) void tf_dwk_pair3k(const int8_t *p, const int c, const int r, const int s, const uint32_t **wp,
+                                                                int32_t *acc) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+  const uint32_t *wq = *wp;
+  uint32_t x, e, we, wo;
+  /* the offsets: assembler expressions of the constants c, r, s */
+  __asm__(TF_DWK_PAIR_ASM("0") TF_DWK_PAIR_ASM("%c[c]") TF_DWK_PAIR_ASM("2 * %c[c]") TF_DWK_PAIR_ASM("%c[r]")
+              TF_DWK_PAIR_ASM("%c[r] + %c[c]") TF_DWK_PAIR_ASM("%c[r] + 2 * %c[c]") TF_DWK_PAIR_ASM("2 * %c[r]")
+                  TF_DWK_PAIR_ASM("2 * %c[r] + %c[c]") TF_DWK_PAIR_ASM("2 * %c[r] + 2 * %c[c]")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+            [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+          : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s)
+          : "memory");
+  *wp = wq;
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  acc[4] = b0;
+  acc[5] = b1;
+  acc[6] = b2;
+  acc[7] = b3;
+}
+#undef TF_DWK_PAIR_ASM
 /* Border pixels of the same instances: three taps through tap pointers at byte offsets o0..o2 of
  * tp (constants: immediates), channel offset `ch`; every row from the one tp register. */
 static inline __attribute__((always_inline)) void tf_dwk_row3pk(const int8_t *const *tp, const int o0, const int o1, const int o2, int ch,
@@ -269,6 +316,63 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
 }
 #undef TF_DWK_RQ_ASM
 
+/* One lane of tf_dwk_out8: the record { m, P } read once for the lane of both pixels. */
+#define TF_DWK_RQ2_ASM(a, b, at) \
+  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
+  "smmlar %[" b "], %[" b "], %[m], %[" b "]\n\t" \
+  "add %[t], %[p], %[" a "], lsl #9\n\t" \
+  "sub %[t], %[t], %[" a "], lsr #24\n\t" \
+  "asr %[t], %[t], %[p]\n\t" \
+  "ssat %[" a "], #8, %[t]\n\t" \
+  "add %[t], %[p], %[" b "], lsl #9\n\t" \
+  "sub %[t], %[t], %[" b "], lsr #24\n\t" \
+  "asr %[t], %[t], %[p]\n\t" \
+  "ssat %[" b "], #8, %[t]\n\t"
+
+/* tf_dwk_out4 of two pixels' accumulators of the same lane group (acc[0..3] and acc[4..7]), their
+ * words in *va and *vb: in FAST mode on the device each lane's record is read once for both. */
+static inline __attribute__((always_inline)) void tf_dwk_out8(const int32_t *acc, const int32_t *q, uint32_t lo4, uint32_t hi4,
+                                                              const tf_rq_t *rq, const int fast, const int full, uint32_t *va,
+                                                              uint32_t *vb) {
+#if TF_DSP_NATIVE
+  if (fast == 1) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+    int32_t m, p, t;
+    __asm__(TF_DWK_RQ2_ASM("a0", "b0", 16) TF_DWK_RQ2_ASM("a1", "b1", 24) TF_DWK_RQ2_ASM("a2", "b2", 32) TF_DWK_RQ2_ASM("a3", "b3", 40)
+            /* each pixel's lanes (0, 2) and (1, 3) paired in halfwords, low bytes kept, interleaved */
+            "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+            "pkhbt %[b0], %[b0], %[b2], lsl #16\n\t"
+            "pkhbt %[b1], %[b1], %[b3], lsl #16\n\t"
+            "uxtb16 %[a0], %[a0]\n\t"
+            "uxtb16 %[a1], %[a1]\n\t"
+            "uxtb16 %[b0], %[b0]\n\t"
+            "uxtb16 %[b1], %[b1]\n\t"
+            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+            "orr %[b0], %[b0], %[b1], lsl #8"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+              [m] "=&r"(m), [p] "=&r"(p), [t] "=&r"(t)
+            : [q] "r"(q)
+            : "memory");
+    uint32_t v = (uint32_t)a0, w = (uint32_t)b0;
+    if (full == TF_DWK_CEILING_ONLY) {
+      v = tf_smin8(v, hi4);
+      w = tf_smin8(w, hi4);
+    } else if (full != 1) {
+      v = tf_smin8(tf_smax8(v, lo4), hi4);
+      w = tf_smin8(tf_smax8(w, lo4), hi4);
+    }
+    *va = v;
+    *vb = w;
+    return;
+  }
+#endif
+  *va = tf_dwk_out4(acc[0], acc[1], acc[2], acc[3], q, lo4, hi4, rq, fast, full, 0);
+  *vb = tf_dwk_out4(acc[4], acc[5], acc[6], acc[7], q, lo4, hi4, rq, fast, full, 0);
+}
+#undef TF_DWK_RQ2_ASM
+
 /* A word of four outputs (at a multiple of 4 in the arena on the device; the host's test buffers
  * promise no alignment) */
 static inline __attribute__((always_inline)) void tf_dwk_put4(int8_t *out, uint32_t v) {
@@ -320,13 +424,18 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  * extends them into the scratch, SXTB16 halves (channels 0, 2 and 1, 3) as a word pair per tap, so
  * that a tap of a group is one input word, one LDRD, two SXTB16 and four SMLAxy. 3x3 undilated
  * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
- * a pointer per tap, then `in_c` bytes of the zero-point row.
+ * a pointer per tap, `in_c` bytes of the zero-point row, then (kpad) the padded copy of a band of
+ * rows.
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int krow) {
-  /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g) */
+                                                                    const int krow, const int ks, const int kpad) {
+  /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g);
+   * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0; kpad: the image's
+   * rows are first copied into the scratch, kpad output rows' windows (kpad + 2 rows of krow
+   * bytes) at a time, with their padding (the input zero point) written out, so that every window
+   * lies inside the copy (stride 1) */
   const int c = kc ? kc : g->in_c;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = kc ? krow : g->in_w * c;
@@ -338,20 +447,70 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   memset(zp_row, g->input_zero_point, (size_t)c);
   TF_DWK_WIDEN(wx, w, taps * c / 4, taps, lsh);
+  /* the padded copy: every output pixel in place, windows from its top left corner */
+  int8_t *const padded = zp_row + c;
+  const int oy_lo = kpad ? 0 : g->oy_lo, oy_hi = kpad ? g->out_h : g->oy_hi;
+  const int ox_lo = kpad ? 0 : g->ox_lo, ox_hi = kpad ? g->out_w : g->ox_hi;
+  /* the copy's pixels [pad_left, pad_left + copied) from the image */
+  const int copied = kpad ? (krow / c - g->pad_left < g->in_w ? krow / c - g->pad_left : g->in_w) : 0;
   for (int b = 0; b < batches; ++b) {
-    const int8_t *image = in + b * g->in_h * row_bytes;
+    const int8_t *image = in + b * g->in_h * g->in_w * c;
+    int band = 0;
     for (int oy = 0; oy < g->out_h; ++oy) {
-      const int row_in = three && oy >= g->oy_lo && oy < g->oy_hi;
+      if (kpad && oy == band) {
+        /* the next kpad output rows' windows: input rows from oy - pad_top */
+        const int rows = g->out_h - oy < kpad ? g->out_h - oy + 2 : kpad + 2;
+        int8_t *d = padded;
+        for (int r = 0; r < rows; ++r, d += krow) {
+          const int iy = oy + r - g->pad_top;
+          if (iy < 0 || iy >= g->in_h) {
+            memset(d, g->input_zero_point, (size_t)krow);
+            continue;
+          }
+          memset(d, g->input_zero_point, (size_t)(g->pad_left * c));
+          memcpy(d + g->pad_left * c, image + iy * g->in_w * c, (size_t)(copied * c));
+          memset(d + (g->pad_left + copied) * c, g->input_zero_point, (size_t)(krow - (g->pad_left + copied) * c));
+        }
+        band += kpad;
+      }
+      const int row_in = three && oy >= oy_lo && oy < oy_hi;
       /* [lo, hi): pixels read in place, with no tap pointers */
-      const int lo = row_in ? g->ox_lo : g->out_w, hi = row_in ? g->ox_hi : g->out_w;
+      const int lo = row_in ? ox_lo : g->out_w, hi = row_in ? ox_hi : g->out_w;
       for (int ox = 0; ox < g->out_w; ++ox) {
         if (ox == lo && lo < hi) {
-          const int8_t *x0 = image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
+          const int8_t *x0 = kpad ? padded + (oy - (band - kpad)) * krow + lo * c
+                                  : image + ((oy * g->stride_h - g->pad_top) * g->in_w + lo * g->stride_w - g->pad_left) * c;
           /* its own count, not `for (; ox < hi; ++ox)` running on from the outer loop's value: a
            * loop whose start GCC learns only after it has copied and rotated it can be counted
            * negative once shapes are constants (fully_connected_dsp.h's row tail failed
            * -Werror=aggressive-loop-optimizations that way) */
-          for (int n = hi - lo; n > 0; --n, ++ox, x0 += step) {
+#ifdef TF_DWK_ROW3K
+          const int pairs = ks ? (hi - lo) / 2 : 0;
+#else
+          const int pairs = 0;
+          (void)ks;
+#endif
+#ifdef TF_DWK_ROW3K
+          /* two pixels at a time, ks * c bytes apart: each of their groups' weights read once */
+          for (int n = pairs; n > 0; --n, ox += 2, x0 += 2 * step, out += c) {
+            const int8_t *x = x0;
+            const uint32_t *wp = wx;
+            const int32_t *qc = q;
+            for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS) {
+              int32_t a[8];
+              a[0] = a[4] = qc[0];
+              a[1] = a[5] = qc[1];
+              a[2] = a[6] = qc[2];
+              a[3] = a[7] = qc[3];
+              tf_dwk_pair3k(x, kc, row_bytes, ks * kc, &wp, a);
+              uint32_t va, vb;
+              tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, &va, &vb);
+              tf_dwk_put4(out, va);
+              tf_dwk_put4(out + c, vb);
+            }
+          }
+#endif
+          for (int n = hi - lo - 2 * pairs; n > 0; --n, ++ox, x0 += step) {
             const int8_t *x = x0;
             const uint32_t *wp = wx;
             const int32_t *qc = q;

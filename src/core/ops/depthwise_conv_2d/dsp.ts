@@ -44,16 +44,48 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * Multiplier-1 layers under an undilated 3x3 window with pixels read in place: their own instance
  * of the loop, channels and row bytes constants, so that the in-place taps load at immediate
  * offsets (depthwise_conv_2d_dsp.h tf_dwk_row3k) and the loop keeps its pointers in registers
- * (M4 VWW 24x24x32: 4.43 -> 4.17 estimated cycles/MAC). Layers of one shape share it; under 1x1
- * and 2x2 maps, where no pixel is in place, or with offsets past an LDR's immediate, the shared loop.
+ * (M4 VWW 24x24x32: 4.43 -> 4.17 estimated cycles/MAC). Its stride along rows `ks` is a constant
+ * too: pixels in place go two at a time (tf_dwk_pair3k), every weight word pair feeding both; 0 when
+ * the second pixel's offsets pass 4095. Narrow maps with a border (stride 1) are read from a padded
+ * copy of bands of their rows (kpad: the output rows of a band), every pixel in place, when `copy`
+ * (the `arm-dsp-padded` variant: the copy is arena the planner may refuse). Layers of one shape,
+ * stride and band share it; without a pixel in place and no copy, or with offsets past an LDR's
+ * immediate, the shared loop.
  */
-function mult1Constants(p: DepthwiseConv2DParams): { kc: number; krow: number } | undefined {
+function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; krow: number; ks: number; kpad: number } | undefined {
   if (p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return undefined;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  // pixels in pairs (tf_dwk_pair3k) when the second pixel's taps are immediates too
+  const fits = (krow: number) => 2 * krow + 2 * p.inC <= 4095;
+  const pairs = (krow: number) => (2 * krow + (2 + p.strideW) * p.inC <= 4095 ? p.strideW : 0);
+  const border = (rowsLo > 0 || rowsHi < p.outH || colsLo > 0 || colsHi < p.outW) && p.outW <= PAD_COPY_WIDTH && p.strideH === 1 && p.strideW === 1;
+  const padded = paddedRows(p);
+  if (copy && border && padded.band > 0 && fits(padded.krow)) return { kc: p.inC, krow: padded.krow, ks: pairs(padded.krow), kpad: padded.band };
   const krow = p.inW * p.inC;
-  if (rowsLo >= rowsHi || colsLo >= colsHi || 2 * krow + 2 * p.inC > 4095) return undefined;
-  return { kc: p.inC, krow };
+  if (rowsLo >= rowsHi || colsLo >= colsHi || !fits(krow)) return undefined;
+  return { kc: p.inC, krow, ks: pairs(krow), kpad: 0 };
+}
+
+/**
+ * The bytes of the zero-point-padded copy of a 3x3 layer's rows that tf_dwk_mult1_body makes in its
+ * scratch, a band of output rows' windows at a time, so that pixels at the border are read in place
+ * and in pairs like the others (VWW's 6x6x128 maps: 20 of 36 pixels at the border); at most this,
+ * which keeps the arena of a small map's layer about as it was (KWS 25x5x64: 7 output rows a band).
+ */
+const PAD_COPY_BYTES = 4096;
+/**
+ * And the widest output rows copied so: in wider maps (and in row bands of them) the two border
+ * columns are a small share (VWW 48x48x8 in bands: +2 % with a copy). Stride 1 only: under stride 2
+ * SAME pads one side, and the copy did not pay (VWW 6x6x128 s2: +2 %).
+ */
+const PAD_COPY_WIDTH = 16;
+
+/** The padded copy: rows of out_w + 2 pixels, `band` output rows' windows (band + 2 rows) at a time, 0 when 3 rows do not fit. */
+function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } {
+  const krow = (p.outW + 2) * p.inC;
+  const band = Math.min(p.outH, Math.floor(PAD_COPY_BYTES / krow) - 2);
+  return band > 0 ? { krow, band, bytes: (band + 2) * krow } : { krow, band: 0, bytes: 0 };
 }
 
 /** The layer as a CONV_2D over one input channel (depthwise with in_c 1 is exactly that). */
@@ -187,7 +219,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
  * extended to 16 bits (twice their bytes, in RAM only while the layer runs), a pointer per tap (host
  * pointers may be 8 bytes), then a zero-point row.
  */
-export function dspScratchBytes(p: DepthwiseConv2DParams): number {
+export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number {
   const kernel = dspKernel(p);
   if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
@@ -195,7 +227,9 @@ export function dspScratchBytes(p: DepthwiseConv2DParams): number {
   if (kernel === 'multm') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + roundUp4(p.inC);
   // and the copy of the image's last pixel
   if (kernel === 'narrow') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + 4 + 4;
-  return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC;
+  // and the padded copy of the image
+  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC + (k?.kpad ? paddedRows(p).bytes : 0);
 }
 
 /**
@@ -273,7 +307,7 @@ function laneScaling(
   return fastRequantHolds(scaledBounds, m, p.outputZeroPoint) ? { lsh, m } : undefined;
 }
 
-export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): LayerCode {
+export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string, copy = false): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
@@ -312,8 +346,15 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // multiplier 1 over channels not a multiple of 4 (10, 6, ...): its own copy of the any-multiplier
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
-  const k = kernel === 'mult1' ? mult1Constants(p) : undefined;
-  const kname = single && !one ? 'few' : multm ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}` : k ? `mult1_k${k.kc}_${k.krow}` : kernel;
+  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  const kname =
+    single && !one
+      ? 'few'
+      : multm
+        ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
+        : k
+          ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}`
+          : kernel;
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
@@ -329,6 +370,8 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       nc: narrow ? 3 : 0,
       kc: k?.kc ?? 0,
       krow: k?.krow ?? 0,
+      ks: k?.ks ?? 0,
+      kpad: k?.kpad ?? 0,
       ...kmode,
     }),
   );
@@ -405,11 +448,35 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   };
 }
 
+/** Layers the padded copy serves: multiplier-1 3x3 layers with a border whose rows get a copy. */
+export function paddedCopyApplies(p: DepthwiseConv2DParams): boolean {
+  return dspKernel(p) === 'mult1' && (mult1Constants(p, true)?.kpad ?? 0) > 0;
+}
+
+/**
+ * The fast form of the layers with a padded copy (`paddedCopyApplies`): its scratch holds the copy
+ * (up to PAD_COPY_BYTES more arena), every pixel read in place and in pairs. `arm-dsp` is the same
+ * kernel without the copy, the border through tap pointers: the choice a RAM budget falls back to
+ * (plan/budget.ts), priced apart by kernel_cost.ts, and the default's when the copy grows the arena
+ * by more than it saves (plan/fast_forms.ts).
+ */
+export const depthwiseDspPaddedVariant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 'arm-dsp-padded',
+  family: 'arm-dsp',
+  applies: (p) => dspApplies(p) && paddedCopyApplies(p),
+  scratchBytes: (p) => dspScratchBytes(p, true),
+  overlap: dspOverlap,
+  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), true),
+  cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
+  ortExact: true,
+  arenaForSpeed: true,
+};
+
 export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
   name: 'arm-dsp',
   family: 'arm-dsp',
   applies: dspApplies,
-  scratchBytes: dspScratchBytes,
+  scratchBytes: (p) => dspScratchBytes(p),
   overlap: dspOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
   // the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)

@@ -9,7 +9,7 @@ import { int4Applies } from '../common/codecs/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
-import { depthwiseDspVariant } from './dsp.ts';
+import { depthwiseDspPaddedVariant, depthwiseDspVariant } from './dsp.ts';
 import { depthwiseMveVariant } from './mve.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
@@ -182,6 +182,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
   // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
   variants: [
     depthwiseMveVariant,
+    depthwiseDspPaddedVariant,
     depthwiseDspVariant,
     depthwiseM0plusVariant,
     depthwiseRv32Variant,

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Arena-hungry fast forms (plan/fast_forms.ts): DEPTHWISE_CONV_2D's `arm-dsp-padded` (a padded copy
+ * of narrow maps' rows in its scratch) against `arm-dsp`, the same kernel without it. The default
+ * declines the copy where it grows a scarce arena by more than the instructions it saves are worth,
+ * keeps it where RAM is plentiful or under `--prefer speed`, and a RAM budget moves a layer from it
+ * to `arm-dsp` before the portable C, at a price.
+ */
+import { expect } from 'chai';
+import { compileGraph } from '../../src/core/compile.ts';
+import { kernelChoices } from '../../src/core/plan/budget.ts';
+import { formatFastForms } from '../../src/core/plan/fast_forms.ts';
+import { costPerMac } from '../../src/core/ops/kernel_cost.ts';
+import { loadTarget, smallestPartRam } from '../../src/core/targets/targets.ts';
+import { kwsDsCnn } from '../helpers/kws_model.ts';
+
+const M4 = loadTarget('cortex-m4');
+const padded = (c: ReturnType<typeof compileGraph>) =>
+  c.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D' && l.variant.name === 'arm-dsp-padded').map((l) => l.position);
+const depthwise = (c: ReturnType<typeof compileGraph>) => c.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D').map((l) => l.position);
+
+describe('arena-hungry fast forms (the padded depthwise copy)', () => {
+  it('a layer on the padded copy may fall back to arm-dsp, then the portable C; arm-dsp costs more per MAC', () => {
+    const fast = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'speed' });
+    expect(padded(fast)).to.deep.equal(depthwise(fast)).and.to.have.length(4);
+    for (const layer of fast.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D')) {
+      const choices = kernelChoices(layer);
+      expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp-padded', 'arm-dsp', 'portable']);
+      // 25x5x64: a band of 7 output rows' windows, 9 rows of 7 padded pixels
+      expect(choices[0]!.scratchBytes!(layer.params) - choices[1]!.scratchBytes!(layer.params)).to.equal(9 * 7 * 64);
+    }
+    expect(costPerMac('DEPTHWISE_CONV_2D', 'arm-dsp', 'arm-dsp', 'arm-dsp-padded')).to.be.lessThan(
+      costPerMac('DEPTHWISE_CONV_2D', 'arm-dsp', 'arm-dsp', 'arm-dsp'),
+    );
+  });
+
+  it('the default declines the copy where it grows a scarce arena for a few percent of instructions (KWS on the M4)', () => {
+    const fast = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'speed', partRam: smallestPartRam(M4) });
+    const chosen = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, partRam: smallestPartRam(M4) });
+    expect(padded(chosen)).to.deep.equal([]);
+    expect(chosen.fastFormsDeclined!.declined).to.deep.equal(depthwise(chosen));
+    expect(chosen.fastFormsDeclined!.arenaFast).to.equal(fast.plan.arenaBytes);
+    expect(chosen.plan.arenaBytes).to.equal(chosen.fastFormsDeclined!.arenaChosen);
+    expect(fast.plan.arenaBytes - chosen.plan.arenaBytes).to.be.at.least(4000);
+    expect(chosen.fastFormsDeclined!.instructionsForgone).to.be.greaterThan(0);
+    expect(formatFastForms(chosen.fastFormsDeclined!)).to.match(
+      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp-padded -> arm-dsp\): arena 14,608 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
+    );
+  });
+
+  it('where RAM is plentiful the default keeps it', () => {
+    const chosen = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, partRam: { bytes: 1 << 20, board: 'a 1 MiB part' } });
+    expect(padded(chosen)).to.have.length(4);
+    expect(chosen.fastFormsDeclined).to.equal(undefined);
+  });
+
+  it('a RAM budget moves layers off the copy to arm-dsp, not to the portable C, and prices each move', () => {
+    const frugal = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, partRam: smallestPartRam(M4) }).plan.arenaBytes;
+    const fitted = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'speed', budget: { ram: frugal } });
+    expect(fitted.plan.arenaBytes).to.be.at.most(frugal);
+    const { moves } = fitted.budget!;
+    expect(moves.length).to.be.greaterThan(0);
+    for (const m of moves) {
+      expect(m).to.include({ opKind: 'DEPTHWISE_CONV_2D', from: 'arm-dsp-padded', to: 'arm-dsp' });
+      expect(m.extraInstructions).to.be.greaterThan(0);
+    }
+  });
+});
