@@ -79,7 +79,7 @@ const PAIRS6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, long: tru
 
 /**
  * Classifier heads under 16 rows keep the four-row kernel: one or two blocks of six gain little
- * (mnist_lstm's 560 -> 10: 1,280 of 262,320 instructions) for the block's 1.5 KB of code and its
+ * (mnist_lstm's 560 -> 10: 1,280 of 262,320 instructions) for the block's 0.8 KB of code and its
  * stack (the layer's function, its acc[6] and the block's frame: that model's stack 124 -> 220 B).
  */
 export const PAIRS6_MIN_ROWS = 16;

@@ -12,11 +12,13 @@
  * after the first) is paid once per block of 6 * 4 * words MACs.
  *
  * One word of x (4 inputs) against a block: LDR + 2 SXTB16 of x, an LDM of four and one of two
- * weight words, 6 SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 16 such steps per loop turn
- * (+ LDR/CMP/BNE: 0.008 per MAC; the turn is 1.5 KB of code, once per model). Per pair
+ * weight words, 6 SXTB16 and 12 SMLAD = 23 instructions per 24 MACs; 8 such steps per loop turn
+ * (+ LDR/CMP/BNE: 0.016 per MAC). The turn is about 750 B of code: it stays within the 1 KB
+ * instruction cache of the STM32L4's ART accelerator, where a turn of 16 steps (1.5 KB) ran from
+ * flash, at 5 wait states, every time round (docs/timing.md). Per pair
  * (r, s) and word W holding the lanes r_k + 256 s_k:
  *   SMLAD(SXTB16(W), X) adds row r's products exactly, SMLAD(W, X) adds r's + 256 * s's (mod 2^32),
- * so every chunk of at most 112 words (448 inputs: |sum s x| <= 448 * 128 * 128 < 2^23; 7 turns) the
+ * so every chunk of at most 112 words (448 inputs: |sum s x| <= 448 * 128 * 128 < 2^23; 14 turns) the
  * difference of a pair's two accumulators, shifted right by 8, is row s's sum over the chunk exactly.
  *
  *   const int8_t *tf_fcp6_dot(const int8_t *x, const int8_t *w, const int32_t *start, int32_t *acc, int words)
@@ -116,7 +118,7 @@ tf_fcp6_dot:
         mov r9, r8
         str r2, [sp, #8]
         sub r3, r2, r0
-        ands r3, r3, #60                  /* 4 * (words % 16): single steps first */
+        ands r3, r3, #28                  /* 4 * (words % 8): single steps first */
         beq 3f
         add r3, r0, r3
         str r3, [sp, #24]
@@ -128,8 +130,8 @@ tf_fcp6_dot:
         ldr r2, [sp, #8]
         cmp r0, r2
         beq 4f
-3:                                        /* then turns of 16 steps */
-        .rept 16
+3:                                        /* then turns of 8 steps */
+        .rept 8
         tf_fcp6_step
         .endr
         ldr r2, [sp, #8]
@@ -189,7 +191,7 @@ tf_fcp6w_dot:
         mov r7, r6
         mov r9, r8
         mov r2, r12
-        ands r3, r3, #15                  /* words % 16: single steps first */
+        ands r3, r3, #7                   /* words % 8: single steps first */
         beq 3f
         add r2, r0, r3, lsl #3
 2:
@@ -200,8 +202,8 @@ tf_fcp6w_dot:
         ldr r2, [sp, #16]
         cmp r0, r2
         beq 4f
-3:                                        /* then turns of 16 steps */
-        .rept 16
+3:                                        /* then turns of 8 steps */
+        .rept 8
         ldrd r3, lr, [r0], #8
         tf_fcp6_words
         .endr
