@@ -743,11 +743,23 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
 static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP3X2P_BYTES; }
 
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
-/* tf_dsp_pack_triple's loop out of line: four values a turn, three LDR, six SXTB16, one STM of
- * r4..r9 (the STM's register order fixes the words'). A naked routine with its own registers, never
- * inlined: pinned registers in an inlined asm left GCC no allocation in register-hungry callers
- * (the transpose convolution's phase kernels: "impossible constraints"). r0 cols, r1..r3 the three
- * pixels' values, k4 on the stack (AAPCS); reads exactly k4 bytes of each pixel. */
+/* tf_dsp_pack_triple's loop out of line: four values of the three pixels a group, three LDR, six
+ * SXTB16, one STM of r4..r9 (the STM's register order fixes the words'), two groups a turn after an
+ * odd first one. A naked routine with its own registers, never inlined: pinned registers in an
+ * inlined asm left GCC no allocation in register-hungry callers (the transpose convolution's phase
+ * kernels: "impossible constraints"). r0 cols, r1..r3 the three pixels' values, k4 on the stack
+ * (AAPCS); reads exactly k4 bytes of each pixel. */
+#define TF_DSP_PACK_TRIPLE_GROUP \
+      "ldr r7, [r1], #4\n\t" \
+      "ldr r8, [r2], #4\n\t" \
+      "ldr r9, [r3], #4\n\t" \
+      "sxtb16 r4, r7\n\t" \
+      "sxtb16 r5, r8\n\t" \
+      "sxtb16 r6, r9\n\t" \
+      "sxtb16 r7, r7, ror #8\n\t" \
+      "sxtb16 r8, r8, ror #8\n\t" \
+      "sxtb16 r9, r9, ror #8\n\t" \
+      "stm r0!, {r4-r9}\n\t"
 __attribute__((naked, noinline, unused)) static void tf_dsp_pack_triple_asm(uint32_t *cols __attribute__((unused)),
                                                                            const int8_t *xa __attribute__((unused)),
                                                                            const int8_t *xb __attribute__((unused)),
@@ -756,20 +768,15 @@ __attribute__((naked, noinline, unused)) static void tf_dsp_pack_triple_asm(uint
   __asm__ volatile(
       "ldr r12, [sp]\n\t"
       "push {r4-r9}\n\t"
+      "lsls r4, r12, #30\n\t" /* C: bit 2 of k4, an odd group */
       "add r12, r1, r12\n\t"
-      "1:\n\t"
-      "ldr r7, [r1], #4\n\t"
-      "ldr r8, [r2], #4\n\t"
-      "ldr r9, [r3], #4\n\t"
-      "sxtb16 r4, r7\n\t"
-      "sxtb16 r5, r8\n\t"
-      "sxtb16 r6, r9\n\t"
-      "sxtb16 r7, r7, ror #8\n\t"
-      "sxtb16 r8, r8, ror #8\n\t"
-      "sxtb16 r9, r9, ror #8\n\t"
-      "stm r0!, {r4-r9}\n\t"
+      "bcc 2f\n\t" TF_DSP_PACK_TRIPLE_GROUP
       "cmp r1, r12\n\t"
-      "bne 1b\n\t"
+      "beq 3f\n\t"
+      "2:\n\t" TF_DSP_PACK_TRIPLE_GROUP TF_DSP_PACK_TRIPLE_GROUP
+      "cmp r1, r12\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
       "pop {r4-r9}\n\t"
       "bx lr\n\t");
 }
