@@ -750,35 +750,30 @@ static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_S
  * kernels: "impossible constraints"). r0 cols, r1..r3 the three pixels' values, k4 on the stack
  * (AAPCS); reads exactly k4 bytes of each pixel. */
 #define TF_DSP_PACK_TRIPLE_GROUP \
-      "ldr r7, [r1], #4\n\t" \
-      "ldr r8, [r2], #4\n\t" \
-      "ldr r9, [r3], #4\n\t" \
-      "sxtb16 r4, r7\n\t" \
-      "sxtb16 r5, r8\n\t" \
-      "sxtb16 r6, r9\n\t" \
-      "sxtb16 r7, r7, ror #8\n\t" \
-      "sxtb16 r8, r8, ror #8\n\t" \
-      "sxtb16 r9, r9, ror #8\n\t" \
-      "stm r0!, {r4-r9}\n\t"
-__attribute__((naked, noinline, unused)) static void tf_dsp_pack_triple_asm(uint32_t *cols __attribute__((unused)),
-                                                                           const int8_t *xa __attribute__((unused)),
-                                                                           const int8_t *xb __attribute__((unused)),
-                                                                           const int8_t *xc __attribute__((unused)),
-                                                                           int k4 __attribute__((unused))) {
-  __asm__ volatile(
-      "ldr r12, [sp]\n\t"
-      "push {r4-r9}\n\t"
-      "lsls r4, r12, #30\n\t" /* C: bit 2 of k4, an odd group */
-      "add r12, r1, r12\n\t"
-      "bcc 2f\n\t" TF_DSP_PACK_TRIPLE_GROUP
-      "cmp r1, r12\n\t"
-      "beq 3f\n\t"
-      "2:\n\t" TF_DSP_PACK_TRIPLE_GROUP TF_DSP_PACK_TRIPLE_GROUP
-      "cmp r1, r12\n\t"
-      "bne 2b\n\t"
-      "3:\n\t"
-      "pop {r4-r9}\n\t"
-      "bx lr\n\t");
+  "ldr r7, [r1], #4\n\t" \
+  "ldr r8, [r2], #4\n\t" \
+  "ldr r9, [r3], #4\n\t" \
+  "sxtb16 r4, r7\n\t" \
+  "sxtb16 r5, r8\n\t" \
+  "sxtb16 r6, r9\n\t" \
+  "sxtb16 r7, r7, ror #8\n\t" \
+  "sxtb16 r8, r8, ror #8\n\t" \
+  "sxtb16 r9, r9, ror #8\n\t" \
+  "stm r0!, {r4-r9}\n\t"
+__attribute__((naked, noinline, unused)) static void
+tf_dsp_pack_triple_asm(uint32_t *cols __attribute__((unused)), const int8_t *xa __attribute__((unused)),
+                       const int8_t *xb __attribute__((unused)), const int8_t *xc __attribute__((unused)), int k4 __attribute__((unused))) {
+  __asm__ volatile("ldr r12, [sp]\n\t"
+                   "push {r4-r9}\n\t"
+                   "lsls r4, r12, #30\n\t" /* C: bit 2 of k4, an odd group */
+                   "add r12, r1, r12\n\t"
+                   "bcc 2f\n\t" TF_DSP_PACK_TRIPLE_GROUP "cmp r1, r12\n\t"
+                   "beq 3f\n\t"
+                   "2:\n\t" TF_DSP_PACK_TRIPLE_GROUP TF_DSP_PACK_TRIPLE_GROUP "cmp r1, r12\n\t"
+                   "bne 2b\n\t"
+                   "3:\n\t"
+                   "pop {r4-r9}\n\t"
+                   "bx lr\n\t");
 }
 #endif
 
