@@ -667,9 +667,58 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
  * weight word is used before SXTB16 overwrites it, and the second weight word's register takes the
  * entry and the stop. Pixel counts not a multiple of 3 end with the two-pixel path.
  */
+#if TF_DSP_NATIVE && defined(__ARM_ARCH_7EM__) && defined(__ARM_FP) && (__ARM_FP & 8)
+/* Armv7E-M with a double-precision FPU: the Cortex-M7 (no Cortex-M4 has one), which issues a MAC
+ * with a load or an ALU instruction beside it, never two multiplies, and moves LDM's registers two
+ * a cycle without pairing it. The step loads its eight words one LDR at a time, each beside an
+ * SMLAD, and extends the second weight word into the first one's register (free by then); its
+ * last two loads fetch the next step's first weight and column words (TF_DSP_STEP3X2P_AHEAD words
+ * ahead: the chunk's first two are loaded before the jump into the loop, and the pointers step
+ * back past the loop), so that every SMLAD but two follows a load or an SXTB16: 13 cycles per 24
+ * MACs in the timing model (docs/timing.md) against 18 with the LDMs. On the M4 and M33, whose LDM
+ * moves a word a cycle and whose LDR costs 2 outside a run of loads, the LDM step stays. The words
+ * read ahead past a chunk's end are the row buffers' (columns) and the records' (weights). */
+#define TF_DSP_DUAL_ISSUE 1
+#define TF_DSP_STEP3X2P_BYTES 88
+#define TF_DSP_STEP3X2P_AHEAD 1
+#define TF_DSP_STEP3X2P_PRE \
+  "ldr.w %[w0], [%[w]], #4\n\t" \
+  "ldr.w %[x0], [%[x]], #4\n\t"
+#define TF_DSP_STEP3X2P_POST \
+  "sub %[x], %[x], #4\n\t" \
+  "sub %[w], %[w], #4\n\t"
+#define TF_DSP_STEP3X2P \
+  "smlad %[ca], %[x0], %[w0], %[ca]\n\t" \
+  "ldr.w %[x1], [%[x]], #4\n\t" \
+  "smlad %[cb], %[x1], %[w0], %[cb]\n\t" \
+  "ldr.w %[x2], [%[x]], #4\n\t" \
+  "smlad %[cc], %[x2], %[w0], %[cc]\n\t" \
+  "sxtb16 %[w0], %[w0]\n\t" \
+  "smlad %[ra], %[x0], %[w0], %[ra]\n\t" \
+  "ldr.w %[w1], [%[w]], #4\n\t" \
+  "smlad %[rb], %[x1], %[w0], %[rb]\n\t" \
+  "ldr.w %[x0], [%[x]], #4\n\t" \
+  "smlad %[rc], %[x2], %[w0], %[rc]\n\t" \
+  "sxtb16 %[w0], %[w1]\n\t" \
+  "smlad %[ra], %[x0], %[w0], %[ra]\n\t" \
+  "ldr.w %[x1], [%[x]], #4\n\t" \
+  "smlad %[ca], %[x0], %[w1], %[ca]\n\t" \
+  "ldr.w %[x2], [%[x]], #4\n\t" \
+  "smlad %[rb], %[x1], %[w0], %[rb]\n\t" \
+  "smlad %[rc], %[x2], %[w0], %[rc]\n\t" \
+  "ldr.w %[w0], [%[w]], #4\n\t" \
+  "smlad %[cb], %[x1], %[w1], %[cb]\n\t" \
+  "ldr.w %[x0], [%[x]], #4\n\t" \
+  "smlad %[cc], %[x2], %[w1], %[cc]\n\t"
+#else
+#define TF_DSP_DUAL_ISSUE 0
 #define TF_DSP_STEP3X2P_BYTES 68
+#define TF_DSP_STEP3X2P_AHEAD 0
+#define TF_DSP_STEP3X2P_PRE ""
+#define TF_DSP_STEP3X2P_POST ""
+#endif
 
-#if TF_DSP_NATIVE
+#if TF_DSP_NATIVE && !defined(TF_DSP_STEP3X2P)
 #define TF_DSP_STEP3X2P \
   "ldm.w %[x]!, {%[x0], %[x1], %[x2]}\n\t" \
   "ldm.w %[w]!, {%[w0], %[w1]}\n\t" \
@@ -693,38 +742,47 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_filter_row(int
 /* Where tf_dsp_dot3x2p enters its loop: as tf_dsp_entry_pairs, in its own step size. */
 static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_STEPS_PER_TURN - 1)) * TF_DSP_STEP3X2P_BYTES; }
 
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+/* tf_dsp_pack_triple's loop out of line: four values of the three pixels a group, three LDR, six
+ * SXTB16, one STM of r4..r9 (the STM's register order fixes the words'), two groups a turn after an
+ * odd first one. A naked routine with its own registers, never inlined: pinned registers in an
+ * inlined asm left GCC no allocation in register-hungry callers (the transpose convolution's phase
+ * kernels: "impossible constraints"). r0 cols, r1..r3 the three pixels' values, k4 on the stack
+ * (AAPCS); reads exactly k4 bytes of each pixel. */
+#define TF_DSP_PACK_TRIPLE_GROUP \
+  "ldr r7, [r1], #4\n\t" \
+  "ldr r8, [r2], #4\n\t" \
+  "ldr r9, [r3], #4\n\t" \
+  "sxtb16 r4, r7\n\t" \
+  "sxtb16 r5, r8\n\t" \
+  "sxtb16 r6, r9\n\t" \
+  "sxtb16 r7, r7, ror #8\n\t" \
+  "sxtb16 r8, r8, ror #8\n\t" \
+  "sxtb16 r9, r9, ror #8\n\t" \
+  "stm r0!, {r4-r9}\n\t"
+__attribute__((naked, noinline, unused)) static void
+tf_dsp_pack_triple_asm(uint32_t *cols __attribute__((unused)), const int8_t *xa __attribute__((unused)),
+                       const int8_t *xb __attribute__((unused)), const int8_t *xc __attribute__((unused)), int k4 __attribute__((unused))) {
+  __asm__ volatile("ldr r12, [sp]\n\t"
+                   "push {r4-r9}\n\t"
+                   "lsls r4, r12, #30\n\t" /* C: bit 2 of k4, an odd group */
+                   "add r12, r1, r12\n\t"
+                   "bcc 2f\n\t" TF_DSP_PACK_TRIPLE_GROUP "cmp r1, r12\n\t"
+                   "beq 3f\n\t"
+                   "2:\n\t" TF_DSP_PACK_TRIPLE_GROUP TF_DSP_PACK_TRIPLE_GROUP "cmp r1, r12\n\t"
+                   "bne 2b\n\t"
+                   "3:\n\t"
+                   "pop {r4-r9}\n\t"
+                   "bx lr\n\t");
+}
+#endif
+
 /* The values of three pixels (k4 each, a multiple of 4, at least 4) as SXTB16 halves into columns:
  * per group of four values, words 0..2 the lanes (0, 2) of pixels A, B, C, words 3..5 lanes (1, 3). */
 static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *cols, const int8_t *xa, const int8_t *xb, const int8_t *xc,
                                                                      int k4) {
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
-  /* four values a turn: three LDR, six SXTB16, one STM (registers pinned for the STM order: those
-   * tf_dsp_pack_pair pins; with r4 and r5 among them GCC found no allocation for the kernel inlined
-   * in a banded residual block, "impossible constraints") */
-  register uint32_t t0 __asm__("r0");
-  register uint32_t t1 __asm__("r1");
-  register uint32_t t2 __asm__("r2");
-  register uint32_t a __asm__("r3");
-  register uint32_t b __asm__("r6");
-  register uint32_t c __asm__("r8");
-  const int8_t *const end = xa + k4;
-  __asm__ volatile("1:\n\t"
-                   "ldr %[a], [%[xa]], #4\n\t"
-                   "ldr %[b], [%[xb]], #4\n\t"
-                   "ldr %[c], [%[xc]], #4\n\t"
-                   "sxtb16 %[t0], %[a]\n\t"
-                   "sxtb16 %[t1], %[b]\n\t"
-                   "sxtb16 %[t2], %[c]\n\t"
-                   "sxtb16 %[a], %[a], ror #8\n\t"
-                   "sxtb16 %[b], %[b], ror #8\n\t"
-                   "sxtb16 %[c], %[c], ror #8\n\t"
-                   "stm %[d]!, {%[t0], %[t1], %[t2], %[a], %[b], %[c]}\n\t"
-                   "cmp %[xa], %[end]\n\t"
-                   "bne 1b\n\t"
-                   : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [xa] "+&r"(xa),
-                     [xb] "+&r"(xb), [xc] "+&r"(xc), [d] "+&r"(cols)
-                   : [end] "r"(end)
-                   : "cc", "memory");
+  tf_dsp_pack_triple_asm(cols, xa, xb, xc, k4);
 #else
   for (const int8_t *const end = xa + k4; xa < end; xa += 4, xb += 4, xc += 4, cols += 6) {
     const uint32_t a = TF_LOAD32(xa), b = TF_LOAD32(xb), c = TF_LOAD32(xc);
@@ -738,6 +796,25 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_triple(uint32_t *c
 #endif
 }
 
+/* One step of a pixel triple's channel pair in C: 4 values of pixels A, B, C (x[0..5], two halfword
+ * pairs each) against the pair's two weight words; r in r*, the combined lanes r + 256 s in c*. */
+static inline __attribute__((always_inline)) void tf_dsp_step3x2p_c(const uint32_t *x, const int8_t *w, int32_t *ra, int32_t *rb,
+                                                                    int32_t *rc, int32_t *ca, int32_t *cb, int32_t *cc) {
+  const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
+  *ca = tf_smlad(x[0], w0, *ca);
+  *cb = tf_smlad(x[1], w0, *cb);
+  *cc = tf_smlad(x[2], w0, *cc);
+  *ra = tf_smlad(x[0], tf_sxtb16(w0), *ra);
+  *rb = tf_smlad(x[1], tf_sxtb16(w0), *rb);
+  *rc = tf_smlad(x[2], tf_sxtb16(w0), *rc);
+  *ca = tf_smlad(x[3], w1, *ca);
+  *cb = tf_smlad(x[4], w1, *cb);
+  *cc = tf_smlad(x[5], w1, *cc);
+  *ra = tf_smlad(x[3], tf_sxtb16(w1), *ra);
+  *rb = tf_smlad(x[4], tf_sxtb16(w1), *rb);
+  *rc = tf_smlad(x[5], tf_sxtb16(w1), *rc);
+}
+
 /* One channel pair of a pixel triple: { start r, start s }, the 2 k4 weight bytes of the pair, then
  * the four record words into `rec`; `acc` gets r of pixels A, B, C then s. `end` is cols + 3 k4 / 2
  * (words), `first` the words of the first chunk (6 per step: tf_dsp_first_chunk's steps). Returns the
@@ -748,7 +825,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
   w += 8;
   int32_t sa = start_s, sb = start_s, sc = start_s;
 #if TF_DSP_NATIVE
-  const uint32_t *stop = x + first;
+  const uint32_t *stop = x + first + TF_DSP_STEP3X2P_AHEAD;
   register int32_t ra __asm__("r0") = start_r;
   register int32_t rb __asm__("r1") = start_r;
   register int32_t rc __asm__("r2") = start_r;
@@ -766,6 +843,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
     /* a chunk: the first turn entered `entry` bytes in (as tf_dsp_dot2x2p; 0 after the first chunk) */
     w1 = (uint32_t)entry;
     __asm__ volatile(
+        TF_DSP_STEP3X2P_PRE
         "11:\n\t"
         "add pc, %[w1]\n\t"
         "nop\n\t"
@@ -782,7 +860,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
         ".endif\n\t"
         "ldr %[w1], %[stop]\n\t"
         "cmp %[x], %[w1]\n\t"
-        "bne 10b\n\t"
+        "bne 10b\n\t" TF_DSP_STEP3X2P_POST
         : [ra] "+&r"(ra), [rb] "+&r"(rb), [rc] "+&r"(rc), [ca] "+&r"(ca), [cb] "+&r"(cb), [cc] "+&r"(cc), [x] "+&r"(rx), [w] "+&r"(rw),
           [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [w0] "=&r"(w0), [w1] "+&r"(w1)
         : [stop] "m"(stop), [step] "i"(TF_DSP_STEP3X2P_BYTES), [steps] "i"(TF_DSP_STEPS_PER_TURN)
@@ -795,7 +873,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
     cb = rb;
     cc = rc;
     entry = 0;
-    stop = rx + 6 * TF_DSP_PAIR_CHUNK_STEPS;
+    stop = rx + 6 * TF_DSP_PAIR_CHUNK_STEPS + TF_DSP_STEP3X2P_AHEAD;
   }
   acc[0] = ra;
   acc[1] = rb;
@@ -807,19 +885,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
   for (const uint32_t *stop = x + first;; stop = x + 6 * TF_DSP_PAIR_CHUNK_STEPS) {
     int32_t ca = ra, cb = rb, cc = rc;
     for (; x < stop; x += 6, w += 8) {
-      const uint32_t w0 = tf_read_u32(w), w1 = tf_read_u32(w + 4);
-      ca = tf_smlad(x[0], w0, ca);
-      cb = tf_smlad(x[1], w0, cb);
-      cc = tf_smlad(x[2], w0, cc);
-      ra = tf_smlad(x[0], tf_sxtb16(w0), ra);
-      rb = tf_smlad(x[1], tf_sxtb16(w0), rb);
-      rc = tf_smlad(x[2], tf_sxtb16(w0), rc);
-      ca = tf_smlad(x[3], w1, ca);
-      cb = tf_smlad(x[4], w1, cb);
-      cc = tf_smlad(x[5], w1, cc);
-      ra = tf_smlad(x[3], tf_sxtb16(w1), ra);
-      rb = tf_smlad(x[4], tf_sxtb16(w1), rb);
-      rc = tf_smlad(x[5], tf_sxtb16(w1), rc);
+      tf_dsp_step3x2p_c(x, w, &ra, &rb, &rc, &ca, &cb, &cc);
     }
     sa += (int32_t)((uint32_t)ca - (uint32_t)ra) >> 8;
     sb += (int32_t)((uint32_t)cb - (uint32_t)rb) >> 8;
@@ -1013,6 +1079,194 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_body(const int8_
       }
       tf_dsp_pair_channels_in(cols, k4, entry, &end, w, out_c, rq, out, pair ? out + out_c : twin, fast, full, pairs);
       out += pair ? 2 * out_c : out_c;
+    }
+  }
+}
+
+/*
+ * The im2col `pairs` layers' channel pairs of a pixel triple as one assembly routine (dsp.ts
+ * tripleRunAsm, one per model and mode, the Cortex-M7's schedule where TF_DSP_DUAL_ISSUE): starts,
+ * the SMLAD loop, the extraction, the requantization, the clamp and the stores of every channel pair
+ * without leaving the assembly (in C the loop's thirteen pinned registers left the block's state on
+ * the stack). One extraction chunk (k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS), FAST or WIDE (act_min >= zp)
+ * requantization, as the 1x1 run. Layout of a pair in the weights: { start r }, the pair's 2 k4
+ * weight bytes, { start s, m r, P r, m s, P s } (dsp.ts withRecords, `split`); an odd last channel
+ * { start }, k4 plain weights, { m, P }, in C. Every pixel goes in a triple: the last one or two of an
+ * image with copies of the last as the others, their outputs into the scratch and copied out.
+ */
+typedef struct {
+  const uint32_t *cols; /* the triple's columns */
+  int8_t *out;          /* pixel A's first output of the run (B's out_c on, C's 2 out_c) */
+  int8_t *end;          /* out past the last channel pair */
+  int32_t out_c;        /* output channels */
+  uint32_t lo4, hi4;    /* the clamp's bounds in four bytes (WIDE: minus the zero point) */
+  uint32_t zp4;         /* the zero point in four bytes (WIDE) */
+  const uint32_t *stop; /* cols + 3 k4 / 2, and TF_DSP_STEP3X2P_AHEAD words read ahead */
+  int32_t entry;        /* tf_dsp_entry_triple(k4): code bytes into the loop's first turn */
+} tf_dsp_tr_run_t;
+
+#if TF_DSP_NATIVE
+#define TF_DSP_CHECK_TR_OFFSET(field, offset) \
+  typedef char tf_dsp_tr_run_check_##field[(offsetof(tf_dsp_tr_run_t, field) == (offset)) ? 1 : -1]
+/* the offsets tripleRunAsm's LDM and LDR read (32-bit pointers) */
+TF_DSP_CHECK_TR_OFFSET(cols, 0);
+TF_DSP_CHECK_TR_OFFSET(out, 4);
+TF_DSP_CHECK_TR_OFFSET(end, 8);
+TF_DSP_CHECK_TR_OFFSET(out_c, 12);
+TF_DSP_CHECK_TR_OFFSET(lo4, 16);
+TF_DSP_CHECK_TR_OFFSET(hi4, 20);
+TF_DSP_CHECK_TR_OFFSET(zp4, 24);
+TF_DSP_CHECK_TR_OFFSET(stop, 28);
+TF_DSP_CHECK_TR_OFFSET(entry, 32);
+#endif
+
+/* the assembly routine: returns the weights past the channel pairs */
+typedef const int8_t *(*tf_dsp_tr_run_fn)(const uint32_t *cols, const int8_t *w, const tf_dsp_tr_run_t *s);
+
+/* The routine's C twin (the host's; the same layout and the same integers). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_tr_run_twin(const tf_dsp_tr_run_t *s, const int8_t *w, int k4,
+                                                                              const tf_rq_t *rq, const int fast, const int full) {
+  const int out_c = s->out_c;
+  const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+  for (int8_t *out = s->out; out < s->end; out += 2) {
+    const int32_t start_r = (int32_t)TF_LOAD32(w);
+    int32_t ra = start_r, rb = start_r, rc = start_r, ca = start_r, cb = start_r, cc = start_r;
+    w += 4;
+    for (const uint32_t *x = s->cols; x < s->cols + 3 * (k4 >> 1); x += 6, w += 8) {
+      tf_dsp_step3x2p_c(x, w, &ra, &rb, &rc, &ca, &cb, &cc);
+    }
+    const int32_t start_s = (int32_t)TF_LOAD32(w), mr = (int32_t)TF_LOAD32(w + 4), pr = (int32_t)TF_LOAD32(w + 8);
+    const int32_t ms = (int32_t)TF_LOAD32(w + 12), ps = (int32_t)TF_LOAD32(w + 16);
+    w += 20;
+    const int32_t sa = start_s + ((int32_t)((uint32_t)ca - (uint32_t)ra) >> 8);
+    const int32_t sb = start_s + ((int32_t)((uint32_t)cb - (uint32_t)rb) >> 8);
+    const int32_t sc = start_s + ((int32_t)((uint32_t)cc - (uint32_t)rc) >> 8);
+    const int32_t ar = tf_dsp_rq_sat(ra, mr, pr, rq, fast), br = tf_dsp_rq_sat(rb, mr, pr, rq, fast);
+    const int32_t cr = tf_dsp_rq_sat(rc, mr, pr, rq, fast), as = tf_dsp_rq_sat(sa, ms, ps, rq, fast);
+    const int32_t bs = tf_dsp_rq_sat(sb, ms, ps, rq, fast), cs = tf_dsp_rq_sat(sc, ms, ps, rq, fast);
+    const uint32_t v = tf_bytes4(ar, as, br, bs), u = tf_bytes4(cr, cs, 0, 0);
+    const uint32_t cv = full ? v : tf_smin8(tf_smax8(v, lo4), hi4), cu = full ? u : tf_smin8(tf_smax8(u, lo4), hi4);
+    tf_put2(out, cv);
+    tf_put2(out + out_c, cv >> 16);
+    tf_put2(out + 2 * out_c, cu);
+  }
+  return w;
+}
+
+/*
+ * tf_dsp_im2col_body's `pairs` path with the channel pairs of each pixel triple in the assembly
+ * routine `run` (0 on the host: its twin). `cols`: 3 k4 / 2 words of columns, three row buffers (of
+ * k_w in_c bytes, or of k4 and 4 bytes of slack when whole fields are gathered), at least 3 out_c
+ * bytes (rounded up to 4), where a last partial triple writes its outputs before they are copied out.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
+                                                                                const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                                                                                uint32_t *cols, const int fast, const int full,
+                                                                                tf_dsp_tr_run_fn run) {
+  const int k4 = g->k4;
+  const int run_bytes = g->k_w * g->in_c;
+  const int out_c = g->out_c;
+  const int by_rows = (g->in_c & 3) == 0;
+  const int row_bytes = by_rows ? run_bytes : k4;
+  int8_t *const row_a = (int8_t *)(void *)(cols + 3 * (k4 >> 1));
+  int8_t *const row_b = row_a + row_bytes;
+  int8_t *const row_c = row_b + row_bytes;
+  /* a last partial triple's outputs: over the row buffers, packed into the columns by then (the
+   * Cortex-M7 loop's read-ahead word there is never used; the tails past k stay defined values) */
+  int8_t *const spare = row_a;
+  int8_t *const rows[3] = {row_a, row_b, row_c};
+  const int wide = fast == 2;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  tf_dsp_tr_run_t s;
+  s.cols = cols;
+  s.out_c = out_c;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  s.stop = cols + 3 * (k4 >> 1) + TF_DSP_STEP3X2P_AHEAD;
+  s.entry = tf_dsp_entry_triple(k4);
+  const int pairs_c = out_c & ~1;
+  /* the tails past k: any value meets a zero weight, but a defined one */
+  memset(row_a, 0, (size_t)(3 * row_bytes));
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * g->in_w * g->in_c;
+    const int image_bytes = g->in_h * g->in_w * g->in_c;
+    int oy = 0, ox = 0;
+    for (int left = g->out_h * g->out_w; left > 0; left -= 3) {
+      const int n = left < 3 ? left : 3;
+      /* the pixels of the triple; past the image's last pixel, copies of it */
+      int at[3][2];
+      for (int i = 0; i < 3; ++i) {
+        at[i][0] = oy;
+        at[i][1] = ox;
+        if (i + 1 < n && ++ox == g->out_w) {
+          ox = 0;
+          ++oy;
+        }
+      }
+      if (++ox == g->out_w) {
+        ox = 0;
+        ++oy;
+      }
+      if (by_rows) {
+        /* three pixels of one output row whose fields lie inside the image at dilation 1: their
+         * rows straight from it, stride_w in_c bytes apart (no per-row bounds) */
+        const int iy0 = at[0][0] * g->stride_h - g->pad_top, ix0 = at[0][1] * g->stride_w - g->pad_left;
+        const int inside = n == 3 && at[2][0] == at[0][0] && g->dilation_h == 1 && g->dilation_w == 1 && iy0 >= 0 &&
+                           iy0 + g->k_h <= g->in_h && ix0 >= 0 && ix0 + 2 * g->stride_w + g->k_w <= g->in_w;
+        const int8_t *src = image + (iy0 * g->in_w + ix0) * g->in_c;
+        const int step = g->stride_w * g->in_c;
+        for (int ky = 0; ky < g->k_h; ++ky) {
+          const int8_t *ra, *rb, *rc;
+          if (inside) {
+            ra = src;
+            rb = src + step;
+            rc = rb + step;
+            src += g->in_w * g->in_c;
+          } else {
+            ra = tf_dsp_filter_row(row_a, image, at[0][0], at[0][1], ky, g);
+            rb = tf_dsp_filter_row(row_b, image, at[1][0], at[1][1], ky, g);
+            rc = tf_dsp_filter_row(row_c, image, at[2][0], at[2][1], ky, g);
+          }
+          tf_dsp_pack_triple(cols + 3 * ((ky * run_bytes) >> 1), ra, rb, rc, run_bytes);
+        }
+      } else {
+        for (int i = 0; i < 3; ++i) tf_dsp_gather_field(rows[i], image, image_bytes, at[i][0], at[i][1], run_bytes, g);
+        tf_dsp_pack_triple(cols, row_a, row_b, row_c, k4);
+      }
+      int8_t *const dst = n == 3 ? out : spare;
+      const int8_t *rest = w;
+      if (pairs_c) {
+        s.out = dst;
+        s.end = dst + pairs_c;
+#if TF_DSP_NATIVE
+        rest = run(cols, w, &s);
+#else
+        (void)run;
+        rest = tf_dsp_tr_run_twin(&s, w, k4, rq, fast, full);
+#endif
+      }
+      if (out_c & 1) {
+        const uint32_t *const end = cols + 3 * (k4 >> 1);
+        int32_t a = (int32_t)TF_LOAD32(rest), bb = a, c = a;
+        rest += 4;
+        for (const uint32_t *x = cols; x < end; x += 6, rest += 4) {
+          const uint32_t w1 = TF_LOAD32(rest);
+          const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+          a = tf_smlad(x[0], e, a);
+          bb = tf_smlad(x[1], e, bb);
+          c = tf_smlad(x[2], e, c);
+          a = tf_smlad(x[3], o, a);
+          bb = tf_smlad(x[4], o, bb);
+          c = tf_smlad(x[5], o, c);
+        }
+        const int32_t m = (int32_t)TF_LOAD32(rest), p = (int32_t)TF_LOAD32(rest + 4);
+        dst[pairs_c] = tf_dsp_rq(a, m, p, rq, fast, full);
+        dst[out_c + pairs_c] = tf_dsp_rq(bb, m, p, rq, fast, full);
+        dst[2 * out_c + pairs_c] = tf_dsp_rq(c, m, p, rq, fast, full);
+      }
+      if (n < 3) memcpy(out, spare, (size_t)(n * out_c));
+      out += n * out_c;
     }
   }
 }

@@ -17,6 +17,7 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families
 import {
   RQ_FIELDS,
   accumulatorBounds,
+  type RequantKind,
   interleavedPairs,
   kernelMode,
   pixelPairGap,
@@ -76,20 +77,30 @@ function pointwiseDirect(p: Conv2DParams): boolean {
  * of k4, with the 4 bytes the word copies may run past them, conv_2d_dsp.h tf_dsp_gather_field);
  * with a lone last pixel (computed as a pair), out_c bytes more for its twin outputs. im2col layers
  * in the `pairs` layout (pairsPay) run pixel triples: three pixels' columns and three row buffers,
- * a lone pixel left when the count is 1 past a multiple of 3.
+ * and a last partial triple's three pixels of outputs over the row buffers (packed by then).
  */
 export function dspScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const direct = pointwiseDirect(p);
   const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
-  const triples = !direct && pairsPay(k4, false);
-  const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
-  // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
-  if (direct) return k4 * 4 + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
+  if (direct) {
+    const lone = pixels % 2 === 1 ? roundUp4(p.outC) : 0;
+    // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
+    return k4 * 4 + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
+  }
   // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
   const byRows = p.inC % 4 === 0;
-  const rows = (triples ? 3 : 2) * (byRows ? p.kW * p.inC : k4) + (byRows ? 0 : 4);
-  return (triples ? k4 * 6 : k4 * 4) + rows + lone;
+  const rowBytes = byRows ? p.kW * p.inC : k4;
+  const slack = byRows ? 0 : 4;
+  // conv_2d_dsp.h tf_dsp_im2col_body: pixel triples in the `pairs` layout, else pairs; a lone last pixel's twin outputs past the rows
+  const triples = pairsPay(k4, false);
+  const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
+  const body = (triples ? k4 * 6 + 3 * rowBytes : k4 * 4 + 2 * rowBytes) + slack + lone;
+  if (k4 < TRIPLE_RUN_MIN_K4 || p.outC < 2) return body;
+  // tf_dsp_im2col_triple_run_body (tripleRunTaken; its requantization is not known here, so either
+  // body fits): a last partial triple's three pixels of outputs over the row buffers, packed by then
+  const partial = pixels % 3 !== 0 ? roundUp4(3 * p.outC) : 0;
+  return Math.max(body, k4 * 6 + Math.max(3 * rowBytes + slack, partial));
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -266,6 +277,34 @@ export function runClamp(fast: number, actMin: number, actMax: number, outputZer
   return fast === 2 ? { lo: actMin > outputZeroPoint, hi: actMax - outputZeroPoint < 255 } : { lo: actMin > -128, hi: actMax < 127 };
 }
 
+/**
+ * The clamp of packed output words on four lanes, signed outputs (FAST) or unsigned v (WIDE), each
+ * bound only where it cuts: lo4, hi4, zp4 (WIDE's zero point) read from sp + 20, 24, 28 into r8..r10.
+ */
+function laneClampLines(fast: number, clamp: RunClamp, words: string[]): string[] {
+  if (fast !== 2 && !clamp.lo && !clamp.hi) return [];
+  const lines: string[] = [];
+  if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
+  else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
+  else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
+  if (fast === 2) lines.push('ldr r10, [sp, #28]');
+  const sub = fast === 2 ? 'usub8' : 'ssub8';
+  for (const v of words) {
+    if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
+    if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
+    if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
+  }
+  return lines;
+}
+
+/**
+ * The assembly runs' function attributes. aligned(4): each run finds its loop with `adr.w`, which the
+ * assembler resolves against the word-aligned PC as if the function's section began on a word; at
+ * -Os a function is only halfword aligned, and one placed 2 bytes past a word jumped 2 bytes off
+ * its loop's entry (a HardFault on the Cortex-M4 under --prefer size).
+ */
+const NAKED_RUN = '__attribute__((naked, noinline, aligned(4)))';
+
 /** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
 function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
   const lines = [
@@ -357,7 +396,7 @@ export function pairsRunAsm(name: string, fast: number, clamp: RunClamp): string
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
     `/* the channel pairs of a 1x1 pairs layer in assembly (conv_2d/dsp.ts pairsRunAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
-    `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+    `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */',
     '  __asm__ volatile(',
@@ -531,20 +570,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
   ];
-  if (fast === 2 || clamp.lo || clamp.hi) {
-    // the clamp on four lanes, signed outputs (FAST) or unsigned v (WIDE), each bound only where it cuts
-    // only the bounds the clamp applies (and WIDE's zero point): lo4, hi4, zp4 at sp + 20, 24, 28
-    if (clamp.lo && clamp.hi) lines.push('ldrd r8, r9, [sp, #20]');
-    else if (clamp.lo) lines.push('ldr r8, [sp, #20]');
-    else if (clamp.hi) lines.push('ldr r9, [sp, #24]');
-    if (fast === 2) lines.push('ldr r10, [sp, #28]');
-    const sub = fast === 2 ? 'usub8' : 'ssub8';
-    for (const v of ['r0', 'r1']) {
-      if (clamp.lo) lines.push(`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`);
-      if (clamp.hi) lines.push(`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`);
-      if (fast === 2) lines.push(`uadd8 ${v}, ${v}, r10`);
-    }
-  }
+  lines.push(...laneClampLines(fast, clamp, ['r0', 'r1']));
   lines.push(
     'ldrd r8, r9, [sp, #8]', // out_a, out_b
     'str r0, [r8], #4',
@@ -560,9 +586,173 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
     `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
-    `__attribute__((naked, noinline)) static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+    `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
+}
+
+/**
+ * Whether an im2col layer in the `pairs` layout runs its pixel triples' channel pairs in the
+ * assembly routine (tripleRunAsm): one extraction chunk (k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS) and the
+ * requantizations the 1x1 run takes (pairsRunApplies).
+ */
+export function tripleRunApplies(k4: number, fast: number, actMin: number, outputZeroPoint: number): boolean {
+  return pairsRunApplies(k4, fast, actMin, outputZeroPoint);
+}
+
+/**
+ * The fewest values per output (k4) from which an im2col layer runs in tripleRunAsm: the run's
+ * per-block work is small enough that stems gain too (3x3 over 3 channels, k4 28, and over 1, k4 12),
+ * where the C pair loop's did not pay (PAIRS_MIN_K4).
+ */
+export const TRIPLE_RUN_MIN_K4 = 12;
+
+/** Whether an im2col layer (weights aside: channelPairsFit) takes tripleRunAsm. */
+function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
+  return p.outC >= 2 && k4 >= TRIPLE_RUN_MIN_K4 && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
+}
+
+/** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp.h TF_DSP_STEP3X2P), registers pinned. */
+function tripleStep(dual: boolean): string[] {
+  // r0..r2 r of pixels A, B, C; r3..r5 r + 256 s; r6 r8 r9 the column words; r10 r11 the weight words; r12 the columns; lr the weights
+  if (!dual)
+    return [
+      'ldm.w r12!, {r6, r8, r9}',
+      'ldm.w lr!, {r10, r11}',
+      'smlad r3, r6, r10, r3',
+      'smlad r4, r8, r10, r4',
+      'smlad r5, r9, r10, r5',
+      'sxtb16 r10, r10',
+      'smlad r0, r6, r10, r0',
+      'smlad r1, r8, r10, r1',
+      'smlad r2, r9, r10, r2',
+      'ldm.w r12!, {r6, r8, r9}',
+      'smlad r3, r6, r11, r3',
+      'smlad r4, r8, r11, r4',
+      'smlad r5, r9, r11, r5',
+      'sxtb16 r11, r11',
+      'smlad r0, r6, r11, r0',
+      'smlad r1, r8, r11, r1',
+      'smlad r2, r9, r11, r2',
+    ];
+  // the Cortex-M7's schedule (conv_2d_dsp.h): a load beside each MAC, the next step's first words loaded ahead
+  return [
+    'smlad r3, r6, r10, r3',
+    'ldr.w r8, [r12], #4',
+    'smlad r4, r8, r10, r4',
+    'ldr.w r9, [r12], #4',
+    'smlad r5, r9, r10, r5',
+    'sxtb16 r10, r10',
+    'smlad r0, r6, r10, r0',
+    'ldr.w r11, [lr], #4',
+    'smlad r1, r8, r10, r1',
+    'ldr.w r6, [r12], #4',
+    'smlad r2, r9, r10, r2',
+    'sxtb16 r10, r11',
+    'smlad r0, r6, r10, r0',
+    'ldr.w r8, [r12], #4',
+    'smlad r3, r6, r11, r3',
+    'ldr.w r9, [r12], #4',
+    'smlad r1, r8, r10, r1',
+    'smlad r2, r9, r10, r2',
+    'ldr.w r10, [lr], #4',
+    'smlad r4, r8, r11, r4',
+    'ldr.w r6, [r12], #4',
+    'smlad r5, r9, r11, r5',
+  ];
+}
+
+/**
+ * conv_2d_dsp.h's channel pairs of an im2col pixel triple in the `pairs` layout as a naked function
+ * (one per model and mode; `dual`: the Cortex-M7's schedule, which the header picks with
+ * TF_DSP_DUAL_ISSUE). Per block: the start r in six accumulators, the loop entered part-way (the
+ * entry address on the frame), one LDM of { start s, m r, P r, m s, P s }, the extraction of s for
+ * the three pixels, six requantizations, the outputs packed (A and B in one word, C in another), the
+ * clamp on their lanes where it cuts, three halfword stores (A at out, B out_c and C 2 out_c on).
+ * Registers: the loop's thirteen (tripleStep) and r7 the stop; the frame holds the entry address,
+ * then tf_dsp_tr_run_t's cols, out, end, out_c, lo4, hi4, zp4 (copied from it).
+ */
+export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: boolean): string {
+  if (fast !== 1 && fast !== 2) throw new Error('tripleRunAsm: FAST or WIDE requantization only');
+  const step = tripleStep(dual);
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    'ldr r3, [r2, #32]', // entry bytes
+    'adr.w r4, 10f',
+    'add r3, r3, r4',
+    'ldr r7, [r2, #28]', // stop
+    'ldm r2, {r4, r5, r6, r8, r9, r10, r11}', // cols, out, end, out_c, lo4, hi4, zp4
+    'push {r3, r4, r5, r6, r8, r9, r10, r11}',
+    'mov lr, r1',
+    '1:',
+    'ldr r0, [lr], #4', // start r
+    'mov r1, r0',
+    'mov r2, r0',
+    'mov r3, r0',
+    'mov r4, r0',
+    'mov r5, r0',
+    'ldrd r11, r12, [sp]', // entry address, cols
+    ...(dual ? ['ldr.w r10, [lr], #4', 'ldr.w r6, [r12], #4'] : []),
+    'mov pc, r11',
+    '10:',
+    ...step,
+    '12:',
+    ...Array.from({ length: 7 }, () => step).flat(),
+    '13:',
+    '.if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) "',
+    '.error "tripleRunAsm: the step is no longer TF_DSP_STEP3X2P_BYTES of code (tf_dsp_entry_triple)"',
+    '.endif',
+    '.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * " TF_DSP_STR(TF_DSP_STEPS_PER_TURN) "',
+    '.error "tripleRunAsm: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_triple)"',
+    '.endif',
+    'cmp r12, r7',
+    'bne 10b',
+    ...(dual ? ['sub lr, lr, #4'] : []), // the weight word read ahead
+    'ldm lr!, {r6, r8, r9, r10, r11}', // start s, m r, P r, m s, P s
+    'sub r3, r3, r0',
+    'add r3, r6, r3, asr #8',
+    'sub r4, r4, r1',
+    'add r4, r6, r4, asr #8',
+    'sub r5, r5, r2',
+    'add r5, r6, r5, asr #8',
+    ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r2', 'r8', 'r9', fast, 'r12'),
+    ...rqLines('r3', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r4', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r5', 'r10', 'r11', fast, 'r12'),
+    // pixel A's (r, s) and B's in one word, C's in the low half of another
+    'bfi r0, r3, #8, #8',
+    'bfi r0, r1, #16, #8',
+    'bfi r0, r4, #24, #8',
+    'bfi r2, r5, #8, #8',
+  ];
+  lines.push(...laneClampLines(fast, clamp, ['r0', 'r2']));
+  lines.push(
+    'ldrd r8, r9, [sp, #8]', // out, end
+    'ldr r10, [sp, #16]', // out_c
+    'strh r0, [r8]',
+    'lsr r0, r0, #16',
+    'strh r0, [r8, r10]',
+    'strh r2, [r8, r10, lsl #1]',
+    'add r8, r8, #2',
+    'str r8, [sp, #8]',
+    'cmp r8, r9',
+    'bne 1b',
+    'mov r0, lr',
+    'add sp, #32',
+    'pop {r4-r11, pc}',
+  );
+  const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  return [
+    `/* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm${dual ? ', the Cortex-M7 schedule' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_tr_run_t *s __attribute__((unused))) {`,
+    '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */',
     '  __asm__ volatile(',
     body + ');',
     '}',
@@ -608,6 +798,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
+  if (!direct && tripleRunTaken(p, k4, fast) && channelPairsFit(plain, p.outC, k4)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
   const padHead = run && paddedQuadHead(p);
   const quad = run && (quadRunApplies(p.outC) || padHead);
@@ -687,6 +878,60 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       {
         callee: `tf_dsp_im2col${pairsTag}_${callMode}`,
         args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, output, scratch],
+      },
+    ],
+  };
+}
+
+/**
+ * An im2col layer in the `pairs` layout whose channel pairs run in tripleRunAsm: the weights in the
+ * run's split layout (withRecords), one routine per model, mode and clamp, in both schedules (the
+ * header picks the Cortex-M7's where TF_DSP_DUAL_ISSUE).
+ */
+function emitTripleRun(
+  p: Conv2DParams,
+  ctx: LayerEmitContext,
+  summary: string,
+  plain: Int8Array,
+  records: Int32Array,
+  k4: number,
+  fast: RequantKind,
+): LayerCode {
+  const blob = withRecords(halfwordPairs(plain, p.outC, k4), records, p.outC, k4, true);
+  const weights = ctx.addConst('w_dsp', 'int8_t', blob);
+  const mode = kernelMode(fast, p.actMin, p.actMax);
+  const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}`;
+  const runName = `tf_dsp_tr_run_${runTag}`;
+  ctx.defineOnce(
+    `tf_dsp_im2col_triple_${runTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_triple.c.hbs', {
+      runName,
+      runTag,
+      runAsm: tripleRunAsm(runName, fast, clamp, false),
+      runAsmDual: tripleRunAsm(runName, fast, clamp, true),
+      ...mode,
+    }),
+  );
+  const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+  const geom: InitLine[] = [
+    { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
+    { fields: [f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
+    { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
+    { fields: [f('stride_h', p.strideH), f('stride_w', p.strideW), f('dilation_h', p.dilationH), f('dilation_w', p.dilationW)] },
+    { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft)] },
+    { fields: [f('input_offset', p.inputOffset)] },
+    { fields: [f('k4', k4)] },
+  ];
+  const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
+  return {
+    comment: [`/* ${summary} (Arm DSP: im2col, 3 pixels x 2 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`],
+    fnName: ctx.fnName,
+    decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
+    body: [
+      {
+        callee: `tf_dsp_im2col_triple_${runTag}`,
+        args: [ctx.input(0), `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, ctx.output(0), `(uint32_t *)(void *)${ctx.scratch()}`],
       },
     ],
   };
