@@ -53,7 +53,7 @@
         .endm
 /*
  *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
- * tf_m0dw_rq_fast (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
+ * m0plus_rq.h tf_m0_requant_raw (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
  * r1 acc, r2 records, r7 out; r3 the accumulator then al, then P; r4 m then mh; r0 ml then ah ml;
  * r5 the sum; r6 ah; r9 the outputs' end, r10 act_min, r11 act_max, r12 2^30 + 2^14. Two channels
  * a loop turn: 39 cycles a channel.

@@ -226,7 +226,7 @@ typedef struct {
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
   int32_t start, multiplier;
-  uint32_t shifts; /* left | right << 8; in rq_fast layers P (tf_m0dw_rq_fast) */
+  uint32_t shifts; /* left | right << 8; in rq_fast layers P (m0plus_rq.h tf_m0_requant_raw) */
 } tf_m0dw_rec_t;
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, start, TF_M0DW_REC_START);
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, multiplier, TF_M0DW_REC_MULT);
@@ -328,23 +328,10 @@ static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
-/* RDBPOT(SRDHM(acc, m), e) + zp for an rq_fast channel, before the clamp: CONV_2D's
- * tf_m0_requant_raw (conv_2d_m0plus.h, where the form is derived), P = (2^e + zp 2^(e + 1) - 2^16)
- * 256 + e + 1: v = (4 ah mh + 2 floor(T / 2^15) + (P >> 8) + [acc < 0]) >> (e + 1) with
- * T = floor(al ml / 2^16) + al mh + ah ml + 2^30 + 2^14, acc = ah 2^16 + al, m = mh 2^16 + ml. */
-static inline int32_t tf_m0dw_rq_fast(int32_t acc, int32_t m, int32_t p) {
-  const uint32_t al = (uint32_t)acc & 0xffffu;
-  const int32_t ah = acc >> 16;
-  const uint32_t mh = (uint32_t)m >> 16;
-  const uint32_t ml = (uint32_t)m & 0xffffu;
-  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
-  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
-  return v >> (p & 255);
-}
 /* tf_m0dw_rqn: k->n channels of an rq_fast layer */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
   for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
-    int32_t v = tf_m0dw_rq_fast(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    int32_t v = tf_m0_requant_raw(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < k->act_min) v = k->act_min;
     if (v > k->act_max) v = k->act_max;
     out[j] = (int8_t)v;
@@ -412,7 +399,7 @@ static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32
 static inline void tf_m0dw_px4q_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   tf_m0dw_px4_c(table, w, q, p);
   for (int j = 0; j < p->c; ++j, q += TF_M0DW_REC_WORDS) {
-    int32_t v = tf_m0dw_rq_fast(p->acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    int32_t v = tf_m0_requant_raw(p->acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < p->act_min) v = p->act_min;
     if (v > p->act_max) v = p->act_max;
     p->out[j] = (int8_t)v;

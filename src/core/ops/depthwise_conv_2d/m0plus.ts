@@ -233,7 +233,7 @@ export function foldSums(filter: Int8Array, p: DepthwiseConv2DParams): Int16Arra
 }
 
 /**
- * Whether channel c's requantization takes tf_m0dw_rqn's form (CONV_2D's tf_m0_requant_raw): no left
+ * Whether channel c's requantization takes tf_m0dw_rqn's form (m0plus_rq.h tf_m0_requant_raw): no left
  * shift, e + 1 <= 31, and every accumulator the loops can pass within its bounds. An accumulator is
  * the bias plus w (x + off) over a subset of the taps (skipped taps leave their share of the fold
  * with them, padded taps read -off), |x + off| <= 255: |acc| <= |bias| + 255 sum |w| < 2^30; the
