@@ -10,6 +10,8 @@ import { selectVariant } from '../variant.ts';
 import { depthwiseCase, depthwiseSweep } from '../../../../test/helpers/depthwise_variant_sweep.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
+import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../targets/targets.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
@@ -148,6 +150,32 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const across = Int8Array.from(filter);
     for (let c = 0; c < 16; c++) [across[3 * 16 + c], across[4 * 16 + c], across[2 * 16 + c], across[5 * 16 + c]] = [-128, -128, 0, 0];
     expect(tapPairWeights(across, shape(2, 4, 16)), '-128 on taps 3 and 4').to.not.equal(undefined);
+  });
+
+  it('one input channel: --prefer size keeps the rows on the one weight table (no tap-pair copy, tf_m0dw_row8)', () => {
+    const rp2040 = loadTarget('rp2040').isa;
+    const rand = rng(7301);
+    let checked = 0;
+    for (let i = 0; i < 12; i++) {
+      // micro_speech's first layer: 10x8 windows over one input channel, 8 output channels
+      const { graph } = depthwiseCase(
+        rand,
+        { mult: 8, k: [10, 8], stride: [2, 2], dilation: [1, 1], padding: 'SAME', input: [1, 49, 40, 1], outH: 25, outW: 20 },
+        rp2040,
+      );
+      const text = (prefer?: 'size') =>
+        compileGraph(graph, `${graph.name}.tflite`, { isa: rp2040, ...(prefer ? { prefer } : {}) }).generated.files.find((f) => f.role === 'source')!.text;
+      const fast = text();
+      // the tap pairs need right shifts on every channel: layers of a tiny output scale keep the one table anyway
+      if (!fast.includes('w_m0_pairs')) continue;
+      expect(fast).to.include('two products per multiply inside the image');
+      const small = text('size');
+      expect(small).to.not.include('w_m0_pairs');
+      expect(small).to.not.include('two products per multiply');
+      expect(small).to.include('one input load per tap for 8 channels');
+      checked++;
+    }
+    expect(checked).to.be.greaterThan(3);
   });
 
   it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {

@@ -98,9 +98,12 @@ export function tapPairWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int
   return out;
 }
 
-/** Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the weights). */
+/**
+ * Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the
+ * weights): not under `--prefer size` (tapPairRows false), which keeps tf_m0dw_row8's one table.
+ */
 function pairRowsPossible(p: DepthwiseConv2DParams): boolean {
-  return p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
+  return p.tapPairRows !== false && p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
 }
 
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
