@@ -223,6 +223,15 @@ typedef struct {
   int16_t rq_fast;
 } tf_m0dw_geom_t;
 
+/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
+ * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
+ * their records (the 8-channel groups' channels, per column). */
+typedef struct {
+  const int32_t *info;
+  const int8_t *w;
+  const int32_t *q;
+} tf_m0dw_edges_t;
+
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
   int32_t start, multiplier;
@@ -589,6 +598,46 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
+ * The pixels of a row of whole kernel rows (`row` at its first input row, out at the row's first
+ * pixel) outside [ox_lo, ox_hi) that have a table of their own (`ed`): tf_m0dw_row8s over
+ * one pixel, its taps the columns in the image padded to whole tap pairs with zero weights (read
+ * inside the image), its records' starts without the columns in the padding's share of the fold.
+ * Not inlined, like tf_m0dw_single_rows.
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *row, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
+                                                                   int8_t *out) {
+  const int out_c = g->out_c, groups = out_c >> 3;
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+  tf_m0dw_row_t r = {
+      .n = 0,
+      .rows = g->k_h,
+      .step = g->dilation_h * g->in_w,
+      .pixels = 1,
+      .xstep = 0,
+      .outstep = out_c,
+      .out = 0,
+      .k = &k8,
+  };
+  const int32_t *e = ed->info + 1;
+  const int32_t *q = ed->q;
+  for (int i = 0; i < ed->info[0]; ++i, e += 4) {
+    const int8_t *w = ed->w + e[3];
+    r.n = e[2];
+    for (int c = 0; c < groups; ++c, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
+      r.out = out + e[0] * out_c + 8 * c;
+      tf_m0dw_row8s(row + e[1], w, q, &r);
+    }
+  }
+}
+
+/* Whether pixel ox of a row of whole kernel rows has run through tf_m0dw_single_edges. */
+static inline int tf_m0dw_edge_done(const tf_m0dw_edges_t *ed, int ox) {
+  for (int i = 0; i < ed->info[0]; ++i)
+    if (ed->info[1 + 4 * i] == ox) return 1;
+  return 0;
+}
+
+/*
  * Rows of windows cut only by the padding above or below (kernel rows [fy_lo, fy_hi) in the image),
  * for a layer with the tap-pair table: a copy of the 8-channel groups' records in `recs` (the
  * scratch) whose starts drop the skipped rows' share of the fold, as tf_m0dw_single_pixel takes it
@@ -613,8 +662,10 @@ static __attribute__((unused, noinline)) void tf_m0dw_cut_records(const tf_m0dw_
  * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`), and room for the records of the groups
  * of 8 with the tap-pair table (tf_m0dw_cut_records).
  */
-static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                                       const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
+static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g,
+                                                                      const int8_t *w, const int32_t *q, const int16_t *sums,
+                                                                      const int8_t *w2, const tf_m0dw_edges_t *ed, int8_t *out,
+                                                                      void *scratch) {
   const int out_c = g->out_c;
   int8_t *const win = (int8_t *)scratch;
   const int in_w = g->in_w, dh = g->dilation_h;
@@ -631,8 +682,10 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       const int all_rows = rows == g->k_h;
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
+      const int edges = runs && all_rows && ed;
       if (runs && all_rows) {
         tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
+        if (edges) tf_m0dw_single_edges(image + iy0 * in_w, g, ed, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       } else if (runs && w2 && rows > 0) {
@@ -645,7 +698,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
         run_hi = g->ox_hi;
       }
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
-        const int c_from = ox >= run_lo && ox < run_hi ? out_c & ~7 : 0;
+        const int c_from = (ox >= run_lo && ox < run_hi) || (edges && tf_m0dw_edge_done(ed, ox)) ? out_c & ~7 : 0;
         if (c_from != out_c) tf_m0dw_single_pixel(image, g, w, q, sums, out, win, oy, ox, c_from);
       }
     }

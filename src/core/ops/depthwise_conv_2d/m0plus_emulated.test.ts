@@ -76,7 +76,7 @@ const MODELS: Model[] = [
       31,
     ),
     // micro_speech's layer runs its interior rows over tap pairs
-    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /_w_m0_edges\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
     overlap: true,
   },
   {
@@ -183,7 +183,7 @@ MODELS.push({
   note: 'the same under --prefer size: no tap-pair table (tf_m0dw_row8)',
   kinds: [/tf_m0dw_single\(/],
   prefer: 'size',
-  absent: [/_w_m0_pairs\b/],
+  absent: [/_w_m0_pairs\b/, /_w_m0_edges\b/],
 });
 for (const seed of [41, 42]) {
   MODELS.push({
