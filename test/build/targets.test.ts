@@ -14,7 +14,7 @@ describe('build/targets', () => {
 
   it('describes the Cortex-M4 on the emulated MPS2 AN386 with the agreed flags and counter', () => {
     const m4 = loadTarget('cortex-m4');
-    expect(m4.isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv4-sp-d16' });
+    expect(m4.isa).to.deep.equal({ core: 'cortex-m4', thumb: true, dsp: true, fpu: 'fpv4-sp-d16' });
     expect(m4.toolchain.cflags).to.deep.equal([
       '-O2',
       '-mcpu=cortex-m4',

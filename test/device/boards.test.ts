@@ -110,10 +110,10 @@ describe('device: the emulated Cortex-M boards', function () {
     expect(loadTarget('cortex-m85').description).to.match(/QEMU 7\.2 has no Cortex-M85/);
     expect(m85board.description).to.match(/QEMU 7\.2 models no Cortex-M85/);
     expect(findBoard('qemu-mps3-an547').target.name).to.equal('cortex-m55');
-    expect(loadTarget('cortex-m7').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16' });
-    expect(loadTarget('cortex-m33').isa).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-sp-d16' });
+    expect(loadTarget('cortex-m7').isa).to.deep.equal({ core: 'cortex-m7', thumb: true, dsp: true, fpu: 'fpv5-d16' });
+    expect(loadTarget('cortex-m33').isa).to.deep.equal({ core: 'cortex-m33', thumb: true, dsp: true, fpu: 'fpv5-sp-d16' });
     // Helium: the Arm MVE kernel family, falling back to the Arm DSP one
-    for (const t of ['cortex-m55', 'cortex-m85']) expect(loadTarget(t).isa, t).to.deep.equal({ thumb: true, dsp: true, fpu: 'fpv5-d16', mve: true });
+    for (const t of ['cortex-m55', 'cortex-m85']) expect(loadTarget(t).isa, t).to.deep.equal({ core: t, thumb: true, dsp: true, fpu: 'fpv5-d16', mve: true });
   });
 
   for (const b of BOARDS) {

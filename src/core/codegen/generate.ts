@@ -547,6 +547,7 @@ function emitContext(
     },
     render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
     isa,
+    ...(prepared.prefer ? { prefer: prepared.prefer } : {}),
     defineOnce,
   };
 }

@@ -10,6 +10,12 @@ export type { LayerCode, LayerEmission } from './layer_code.ts';
  * a kernel variant from them at compile time; absent means the portable C variant only.
  */
 export interface KernelIsa {
+  /**
+   * The core, as the target descriptor's `cpu` names it (GCC's -mcpu: `cortex-m4`, `cortex-m7`,
+   * `cortex-m33`, `cortex-m0plus`, ...): tunes a variant to the timings of one core of its family
+   * (conv_2d/dsp.ts loadsPipeline); absent: no core's tuning
+   */
+  core?: string;
   /** Armv7E-M / Armv8-M DSP extension: SXTB16, SMLAD, SMMULR, SSAT */
   dsp: boolean;
   /** Armv6-M (Cortex-M0+, the RP2040): Thumb-1 only, few registers, single-cycle multiplier */
@@ -192,6 +198,12 @@ export interface LayerEmitContext {
   render(templatePath: string, view: object): string;
   /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */
   isa?: KernelIsa;
+  /**
+   * What the compile weighs first (`--prefer`; absent: speed). Under `size` a variant whose code has
+   * a larger fast form (an assembly routine unrolled or pipelined, a second copy of its weights) keeps
+   * the compact one, as selectVariant keeps the 1-byte weight storages.
+   */
+  prefer?: Prefer;
   /**
    * File-scope C shared by several layers (a kernel body instantiated once per model and mode):
    * emitted once, before the first layer that asks for it under this key.

@@ -281,9 +281,21 @@ export interface TargetDescriptor {
    * `armv6m`: Cortex-M0/M0+ (Thumb-1 only): picks the Armv6-M kernel variants; `rv32`: RV32IMC
    * (the ESP32-C3 class): picks the RISC-V kernel variants; `xtensa`: Xtensa LX6/LX7 (the ESP32 and
    * ESP32-S3): picks the Xtensa kernel variants; `mac16`: the core has the MAC16 option
-   * (XCHAL_HAVE_MAC16 of its configuration), which those variants' dot products use
+   * (XCHAL_HAVE_MAC16 of its configuration), which those variants' dot products use; `core`: `cpu`
+   * again, so that the kernels see which core of their family they run on (KernelIsa.core)
    */
-  isa: { thumb: boolean; dsp: boolean; fpu: FpuKind; armv6m?: boolean; rv32?: boolean; mve?: boolean; xtensa?: boolean; mac16?: boolean; s3simd?: boolean };
+  isa: {
+    core: string;
+    thumb: boolean;
+    dsp: boolean;
+    fpu: FpuKind;
+    armv6m?: boolean;
+    rv32?: boolean;
+    mve?: boolean;
+    xtensa?: boolean;
+    mac16?: boolean;
+    s3simd?: boolean;
+  };
   /** code and data memory the linker script uses; null for the host (not a fixed memory map) */
   memory: { flash: MemoryRegion; ram: MemoryRegion; stackBytes: number } | null;
   toolchain: ToolchainSpec;
@@ -756,13 +768,15 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
   const isa = r.field('isa').only(['thumb', 'dsp', 'fpu', 'armv6m', 'rv32', 'mve', 'xtensa', 'mac16', 's3simd']);
   const tc = r.field('toolchain').only(['cc', 'size', 'install', 'cflags', 'ldflags', 'sanitizeFlags', 'sizeFlags', 'searchDirs', 'fallback']);
   const mem = r.field('memory');
+  const cpu = r.field('cpu').string();
   const target: TargetDescriptor = {
     name: r.field('name').string(),
     description: r.field('description').string(),
     firmware: r.field('firmware').oneOf(FIRMWARE_FAMILIES),
-    cpu: r.field('cpu').string(),
+    cpu,
     arch: r.field('arch').string(),
     isa: {
+      core: cpu,
       thumb: isa.field('thumb').boolean(),
       dsp: isa.field('dsp').boolean(),
       fpu: isa.field('fpu').oneOf(['none', 'fpv4-sp-d16', 'fpv5-sp-d16', 'fpv5-d16', 'native'] as const),

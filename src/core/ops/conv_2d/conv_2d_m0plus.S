@@ -52,7 +52,7 @@
 
 /* One output's requantization and activation clamp, into r0: the accumulator in r5, the multiplier's
  * halves in r2 (low) and r4 (high), P in r3, the SRDHM offset in r7, the activation range in lr
- * (lo) and r12 (hi). tf_m0_requant_raw in conv_2d_m0plus.h is the same arithmetic in C. */
+ * (lo) and r12 (hi). tf_m0_requant_raw in m0plus_rq.h is the same arithmetic in C. */
         .macro tf_m0_pw_requant
         asrs r6, r5, #16
         uxth r5, r5

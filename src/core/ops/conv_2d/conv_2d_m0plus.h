@@ -21,13 +21,8 @@
  * Layer blob, per channel pair: { start0, start1 } (int32, input offset and bias folded in), the
  * pair's 2k weights in that read order, { m0, P0, m1, P1 }. m is TFLM's multiplier; for a channel
  * the fast form takes (shift <= 0, bounds below), P = (rnd - 2^16) * 256 + (e + 1) with e = -shift
- * and rnd = 2^e + zp * 2^(e+1); for the others see tf_m0_requant_wide.
- *
- * Requantization without a 64-bit multiply (Armv6-M has none): with acc = ah 2^16 + al, m = mh 2^16
- * + ml (al, ml unsigned 16 bit), SRDHM(acc, m) = floor((acc m + 2^30) / 2^31)
- *   = 2 ah mh + floor((ah ml + al mh + floor(al ml / 2^16) + 2^14) / 2^15),
- * where the inner sum T, offset by 2^30, is an unsigned 32-bit value whenever |acc| < 2^30; then
- * RDBPOT(h, e) + zp = (2h + rnd - [h < 0]) >> (e + 1): four 16x16 multiplies and no carries. */
+ * and rnd = 2^e + zp * 2^(e+1) (m0plus_rq.h's tf_m0_requant_raw, shared with DEPTHWISE_CONV_2D);
+ * for the others see tf_m0_requant_wide. */
 #ifndef TF_CONV_2D_M0PLUS_H
 #define TF_CONV_2D_M0PLUS_H
 #include "armv6m.h"
@@ -72,21 +67,6 @@ static inline __attribute__((always_inline)) int32_t tf_m0_word(const int8_t *p)
   const uint8_t *b = (const uint8_t *)p;
   return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
 #endif
-}
-
-/* RDBPOT(SRDHM(acc, m), e) + zp, before the activation clamp. With the -2^15 of h and the 2^16 of
- * 2h folded into the record's rnd (P holds (rnd - 2^16) * 256 + e + 1), and [acc < 0] in place of
- * [h < 0] (they differ only when h = 0, where the shift drops the -1 as rnd's low bits are 2^e):
- * v = (4 ah mh + 2 floor(T / 2^15) + rnd - 2^16 - [acc < 0]) >> (e + 1). */
-static inline __attribute__((always_inline)) int32_t tf_m0_requant_raw(int32_t acc, int32_t m, int32_t p) {
-  const uint32_t al = (uint32_t)acc & 0xffffu;
-  const int32_t ah = acc >> 16;
-  const uint32_t mh = (uint32_t)m >> 16;
-  const uint32_t ml = (uint32_t)m & 0xffffu;
-  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
-  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
-  /* the device's ASRS by register reads P's low byte, e + 1 */
-  return v >> (p & 255);
 }
 
 static inline __attribute__((always_inline)) int8_t tf_m0_requant(int32_t acc, int32_t m, int32_t p, int32_t lo, int32_t hi) {

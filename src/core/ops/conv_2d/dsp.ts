@@ -9,7 +9,7 @@
  * replaces the model's filter and bias in flash, 8 bytes more per channel). 1x1 layers of whole
  * channel quads in the halfword-pairs layout run two pixels by four channels (quadRunAsm).
  */
-import type { LayerEmitContext } from '../op.ts';
+import type { KernelIsa, LayerEmitContext, Prefer } from '../op.ts';
 import type { Field, InitLine, LayerCode, Statement, StaticDecl } from '../layer_code.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
@@ -465,13 +465,14 @@ const QUAD_STEPS_PER_TURN = 4;
 const QUAD_PIPELINED_STEP_BYTES = 112;
 
 /**
- * Whether the target's loads pipeline (LDR 1 cycle after another load, LDM 1 + N): the Cortex-M4,
- * the one core with the FPv4-SP FPU. There quadRunAsm's four LDR in a row cost 5 cycles where two
- * LDM of two cost 6 (15 cycles per 16 MACs, not 16); on the Cortex-M33 (LDM N) and the Cortex-M7
- * (LDM ceil(N / 2)) the LDM are cheaper, and an M4 without FPU keeps them too.
+ * Whether quadRunAsm takes the pipelined loads: on the Cortex-M4 (with or without its FPU) an LDR
+ * issues 1 cycle after another load and an LDM costs 1 + N, so four LDR in a row cost 5 cycles where
+ * two LDM of two cost 6 (15 cycles per 16 MACs, not 16); on the Cortex-M33 (LDM N) and the Cortex-M7
+ * (LDM ceil(N / 2)) the LDM are cheaper. The pipelined step is the larger code, so `--prefer size`
+ * keeps the LDM.
  */
-export function loadsPipeline(isa: { fpu?: string } | undefined): boolean {
-  return isa?.fpu === 'fpv4-sp-d16';
+export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): boolean {
+  return isa?.core === 'cortex-m4' && prefer !== 'size';
 }
 
 /**
@@ -825,7 +826,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       run,
       quad,
       runName,
-      runAsm: quad ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa as { fpu?: string } | undefined)) : run ? pairsRunAsm(runName, fast, clamp) : '',
+      runAsm: quad ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer)) : run ? pairsRunAsm(runName, fast, clamp) : '',
       ...mode,
       runTag,
     }),

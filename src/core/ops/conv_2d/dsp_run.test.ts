@@ -17,6 +17,7 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
+import { loadsPipeline } from './dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
@@ -125,6 +126,31 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     // the heads that take a run take the quad one over padded channels
     expect(padded).to.be.greaterThan(3);
     expectCMatchesReference(cases);
+  });
+
+  it('the quads run on pipelined loads on the Cortex-M4 with or without its FPU, on LDM elsewhere and under --prefer size', function () {
+    const m4 = loadTarget('cortex-m4').isa;
+    const graph = runModel(8401, 16, 'quads');
+    const text = (isa: typeof m4, prefer?: 'size') =>
+      compileGraph(graph, `${graph.name}.tflite`, { isa, ...(prefer ? { prefer } : {}) }).generated.files.find((f) => f.role === 'source')!.text;
+    const quads = (t: string) => [...t.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)].length;
+    const withFpu = text(m4);
+    expect(quads(withFpu)).to.be.greaterThan(0);
+    expect(withFpu).to.include('pipelined loads');
+    // the core decides, not its FPU: an M4 built without one pipelines too, an M33 given the M4's FPU does not
+    const noFpu = text({ ...m4, fpu: 'none' });
+    expect(noFpu).to.include('pipelined loads');
+    expect(noFpu).to.equal(withFpu);
+    expect(text({ ...loadTarget('cortex-m33').isa, fpu: 'fpv4-sp-d16' })).to.not.include('pipelined loads');
+    expect(text(loadTarget('cortex-m7').isa)).to.not.include('pipelined loads');
+    // --prefer size: the quads keep the smaller LDM step
+    const small = text(m4, 'size');
+    expect(quads(small)).to.be.greaterThan(0);
+    expect(small).to.not.include('pipelined loads');
+    expect(loadsPipeline({ dsp: true, core: 'cortex-m4' })).to.equal(true);
+    expect(loadsPipeline({ dsp: true, core: 'cortex-m4' }, 'speed')).to.equal(true);
+    expect(loadsPipeline({ dsp: true, core: 'cortex-m4' }, 'size')).to.equal(false);
+    expect(loadsPipeline({ dsp: true })).to.equal(false);
   });
 
   const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };

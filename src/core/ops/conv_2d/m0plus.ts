@@ -89,7 +89,7 @@ export function packedHolds(p: Conv2DParams, filter: Int8Array, _bias?: Int32Arr
 /**
  * Whether channel c's requantization takes the fast form (tf_m0_requant_raw, the assembly's): shift
  * <= 0 with e + 1 <= 31, every accumulator and every partial sum within +-2^30, and the rounding
- * numerator 2h + rnd within int32 with room for its partial sums (see conv_2d_m0plus.h). `bounds`:
+ * numerator 2h + rnd within int32 with room for its partial sums (see m0plus_rq.h tf_m0_requant_raw). `bounds`:
  * accumulatorBounds of the layer.
  */
 function fastChannel(p: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined, bounds: number[], c: number): boolean {

@@ -53,7 +53,7 @@
         .endm
 /*
  *   void tf_m0dw_rqn(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k);
- * tf_m0dw_rq_fast (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
+ * m0plus_rq.h tf_m0_requant_raw (the C twin's arithmetic) and the clamp over k->n channels of an rq_fast layer.
  * r1 acc, r2 records, r7 out; r3 the accumulator then al, then P; r4 m then mh; r0 ml then ah ml;
  * r5 the sum; r6 ah; r9 the outputs' end, r10 act_min, r11 act_max, r12 2^30 + 2^14. Two channels
  * a loop turn: 39 cycles a channel.
@@ -218,6 +218,24 @@
         tf_m0dw_tap_pair r12, lr
         .endm
 
+/* A pixel's start in tf_m0dw_row8s (both its loops): the 8 accumulators from the records' starts (q
+ * at sp + 60), the weights at r5, x at r3 and the row count in r1 (r0, r2 destroyed). */
+        .macro tf_m0dw_row8s_pixel_start
+        ldr r2, [sp, #60]
+        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
+        ldr r5, [sp, #72]
+        ldr r3, [sp, #52]
+        ldr r1, [sp, #40]
+        .endm
+
+/* A pixel's end in tf_m0dw_row8s (both its loops): the 8 accumulators to the frame, requantized
+ * (k->n is 8) and stored, out and x stepped on (tf_m0dw_rq_pixel_step; flags set for the branch). */
+        .macro tf_m0dw_row8s_pixel_end
+        mov r2, sp
+        tf_m0_store_acc 8
+        tf_m0dw_rq_pixel_step tf_m0dw_rqn8_body
+        .endm
+
 /*
  *   void tf_m0dw_row8s(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_row_t *r);
  * tf_m0dw_row8 over tap pairs (r->n even), the weights as tapPairWeights lays them (per kernel row,
@@ -253,11 +271,7 @@
         bne 1f
         b 6f                              /* beyond a conditional branch's reach */
 1:
-        ldr r2, [sp, #60]
-        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
-        ldr r5, [sp, #72]
-        ldr r3, [sp, #52]
-        ldr r1, [sp, #40]
+        tf_m0dw_row8s_pixel_start
         str r1, [sp, #44]
 2:
         ldr r1, [sp, #32]
@@ -279,9 +293,7 @@
         str r2, [sp, #44]
         bne 2b
 7:
-        mov r2, sp
-        tf_m0_store_acc 8
-        tf_m0dw_rq_pixel_step tf_m0dw_rqn8_body
+        tf_m0dw_row8s_pixel_end
         beq 4f
         b 1b
 4:
@@ -290,14 +302,10 @@
 /* rows of 8 taps (micro_speech's 10x8), a pixel loop of their own: four tap pairs in a row, no end
  * test; two rows a turn, up to the pixel's end of runs (x + rows * step) */
 6:
-        ldr r2, [sp, #60]
-        tf_m0_load_starts 8, TF_M0DW_REC_BYTES
-        ldr r5, [sp, #72]
-        ldr r3, [sp, #52]
-        ldr r1, [sp, #88]
-        adds r1, r3, r1
-        str r1, [sp, #80]
-        ldr r1, [sp, #40]
+        tf_m0dw_row8s_pixel_start
+        ldr r2, [sp, #88]
+        adds r2, r3, r2
+        str r2, [sp, #80]
         lsrs r1, r1, #1                   /* an odd count of rows enters at the second */
         bcc 9f
         b 10f                             /* beyond a conditional branch's reach */
@@ -320,9 +328,7 @@
         beq 8f
         b 9b                              /* beyond a conditional branch's reach */
 8:
-        mov r2, sp
-        tf_m0_store_acc 8
-        tf_m0dw_rq_pixel_step tf_m0dw_rqn8_body
+        tf_m0dw_row8s_pixel_end
         beq 11f
         b 6b                              /* beyond a conditional branch's reach */
 11:

@@ -223,10 +223,19 @@ typedef struct {
   int16_t rq_fast;
 } tf_m0dw_geom_t;
 
+/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
+ * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
+ * their records (the 8-channel groups' channels, per column). */
+typedef struct {
+  const int32_t *info;
+  const int8_t *w;
+  const int32_t *q;
+} tf_m0dw_edges_t;
+
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
   int32_t start, multiplier;
-  uint32_t shifts; /* left | right << 8; in rq_fast layers P (tf_m0dw_rq_fast) */
+  uint32_t shifts; /* left | right << 8; in rq_fast layers P (m0plus_rq.h tf_m0_requant_raw) */
 } tf_m0dw_rec_t;
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, start, TF_M0DW_REC_START);
 TF_M0_CHECK_OFFSET(tf_m0dw_rec_t, multiplier, TF_M0DW_REC_MULT);
@@ -328,23 +337,10 @@ static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
-/* RDBPOT(SRDHM(acc, m), e) + zp for an rq_fast channel, before the clamp: CONV_2D's
- * tf_m0_requant_raw (conv_2d_m0plus.h, where the form is derived), P = (2^e + zp 2^(e + 1) - 2^16)
- * 256 + e + 1: v = (4 ah mh + 2 floor(T / 2^15) + (P >> 8) + [acc < 0]) >> (e + 1) with
- * T = floor(al ml / 2^16) + al mh + ah ml + 2^30 + 2^14, acc = ah 2^16 + al, m = mh 2^16 + ml. */
-static inline int32_t tf_m0dw_rq_fast(int32_t acc, int32_t m, int32_t p) {
-  const uint32_t al = (uint32_t)acc & 0xffffu;
-  const int32_t ah = acc >> 16;
-  const uint32_t mh = (uint32_t)m >> 16;
-  const uint32_t ml = (uint32_t)m & 0xffffu;
-  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
-  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
-  return v >> (p & 255);
-}
 /* tf_m0dw_rqn: k->n channels of an rq_fast layer */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
   for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
-    int32_t v = tf_m0dw_rq_fast(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    int32_t v = tf_m0_requant_raw(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < k->act_min) v = k->act_min;
     if (v > k->act_max) v = k->act_max;
     out[j] = (int8_t)v;
@@ -412,7 +408,7 @@ static inline void tf_m0dw_px4_c(const void *table, const int8_t *w, const int32
 static inline void tf_m0dw_px4q_c(const void *table, const int8_t *w, const int32_t *q, const tf_m0dw_pix_t *p) {
   tf_m0dw_px4_c(table, w, q, p);
   for (int j = 0; j < p->c; ++j, q += TF_M0DW_REC_WORDS) {
-    int32_t v = tf_m0dw_rq_fast(p->acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
+    int32_t v = tf_m0_requant_raw(p->acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < p->act_min) v = p->act_min;
     if (v > p->act_max) v = p->act_max;
     p->out[j] = (int8_t)v;
@@ -602,6 +598,46 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
+ * The pixels of a row of whole kernel rows (`row` at its first input row, out at the row's first
+ * pixel) outside [ox_lo, ox_hi) that have a table of their own (`ed`): tf_m0dw_row8s over
+ * one pixel, its taps the columns in the image padded to whole tap pairs with zero weights (read
+ * inside the image), its records' starts without the columns in the padding's share of the fold.
+ * Not inlined, like tf_m0dw_single_rows.
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *row, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
+                                                                   int8_t *out) {
+  const int out_c = g->out_c, groups = out_c >> 3;
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+  tf_m0dw_row_t r = {
+      .n = 0,
+      .rows = g->k_h,
+      .step = g->dilation_h * g->in_w,
+      .pixels = 1,
+      .xstep = 0,
+      .outstep = out_c,
+      .out = 0,
+      .k = &k8,
+  };
+  const int32_t *e = ed->info + 1;
+  const int32_t *q = ed->q;
+  for (int i = 0; i < ed->info[0]; ++i, e += 4) {
+    const int8_t *w = ed->w + e[3];
+    r.n = e[2];
+    for (int c = 0; c < groups; ++c, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
+      r.out = out + e[0] * out_c + 8 * c;
+      tf_m0dw_row8s(row + e[1], w, q, &r);
+    }
+  }
+}
+
+/* Whether pixel ox of a row of whole kernel rows has run through tf_m0dw_single_edges. */
+static inline int tf_m0dw_edge_done(const tf_m0dw_edges_t *ed, int ox) {
+  for (int i = 0; i < ed->info[0]; ++i)
+    if (ed->info[1 + 4 * i] == ox) return 1;
+  return 0;
+}
+
+/*
  * Rows of windows cut only by the padding above or below (kernel rows [fy_lo, fy_hi) in the image),
  * for a layer with the tap-pair table: a copy of the 8-channel groups' records in `recs` (the
  * scratch) whose starts drop the skipped rows' share of the fold, as tf_m0dw_single_pixel takes it
@@ -626,8 +662,10 @@ static __attribute__((unused, noinline)) void tf_m0dw_cut_records(const tf_m0dw_
  * tf_m0dw_single_pixel. `scratch`: k_h * k_w bytes (`win`), and room for the records of the groups
  * of 8 with the tap-pair table (tf_m0dw_cut_records).
  */
-static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
-                                       const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
+static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m0dw_geom_t *g,
+                                                                      const int8_t *w, const int32_t *q, const int16_t *sums,
+                                                                      const int8_t *w2, const tf_m0dw_edges_t *ed, int8_t *out,
+                                                                      void *scratch) {
   const int out_c = g->out_c;
   int8_t *const win = (int8_t *)scratch;
   const int in_w = g->in_w, dh = g->dilation_h;
@@ -644,8 +682,10 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
       const int all_rows = rows == g->k_h;
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
+      const int edges = runs && all_rows && ed;
       if (runs && all_rows) {
         tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
+        if (edges) tf_m0dw_single_edges(image + iy0 * in_w, g, ed, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       } else if (runs && w2 && rows > 0) {
@@ -658,7 +698,7 @@ static inline void tf_m0dw_single_body(const int8_t *in, int batches, const tf_m
         run_hi = g->ox_hi;
       }
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
-        const int c_from = ox >= run_lo && ox < run_hi ? out_c & ~7 : 0;
+        const int c_from = (ox >= run_lo && ox < run_hi) || (edges && tf_m0dw_edge_done(ed, ox)) ? out_c & ~7 : 0;
         if (c_from != out_c) tf_m0dw_single_pixel(image, g, w, q, sums, out, win, oy, ox, c_from);
       }
     }

@@ -22,7 +22,7 @@ import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { depthwiseSparseTaps, depthwiseSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
-import { firstApplicableVariant } from '../variant.ts';
+import { chooseStorage, firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { requantF32 } from '../common/numerics/requant_f32.ts';
@@ -65,6 +65,12 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   channelPairsFit?: boolean;
   /** One input channel: no channel has -128 on both taps of a step of CONV_2D's Armv6-M packed loop (m0plus.ts). */
   convStepsFit?: boolean;
+  /**
+   * false: the Armv6-M one-input-channel loop's rows keep the single weight table (tf_m0dw_row8), no
+   * tap-pair copy for tf_m0dw_row8s (m0plus.ts tapPairWeights: 2 bytes a weight more, and its larger
+   * routine): `--prefer size`
+   */
+  tapPairRows?: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
   sparse?: SparseTaps;
   /** ... and in the offsets form, where it applies */
@@ -192,6 +198,11 @@ const def: OpDef<DepthwiseConv2DParams> = {
     ...depthwiseSparseVariants,
     ...depthwiseInt4Variants,
   ],
+  // --prefer size keeps the compact forms: Armv6-M's tap-pair rows (a second copy of the weights) are a speed choice
+  selectVariant(p, isa, prefer, kernels) {
+    if (prefer === 'size') p.tapPairRows = false;
+    return chooseStorage(def, p, isa, prefer, kernels);
+  },
   denseCost: (p, isa) =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',

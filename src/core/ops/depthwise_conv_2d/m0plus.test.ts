@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
-import { m0plusApplies, m0plusOverlap, tapPairWeights } from './m0plus.ts';
+import { edgeTables, m0plusApplies, m0plusOverlap, tapPairWeights } from './m0plus.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
@@ -10,6 +10,8 @@ import { selectVariant } from '../variant.ts';
 import { depthwiseCase, depthwiseSweep } from '../../../../test/helpers/depthwise_variant_sweep.ts';
 import { type CCase, evaluateOp, firstDifference, randomInt, randomInt8, rng, runCasesInC, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
+import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../targets/targets.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 
@@ -148,6 +150,75 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const across = Int8Array.from(filter);
     for (let c = 0; c < 16; c++) [across[3 * 16 + c], across[4 * 16 + c], across[2 * 16 + c], across[5 * 16 + c]] = [-128, -128, 0, 0];
     expect(tapPairWeights(across, shape(2, 4, 16)), '-128 on taps 3 and 4').to.not.equal(undefined);
+  });
+
+  it('one input channel: the edge columns take tap-pair tables over their columns in the image, zero-weight padded to whole pairs', () => {
+    // micro_speech's layer: 49x40, 10x8 stride 2 SAME (pad_left 3): columns 0, 1, 18, 19 outside [2, 18)
+    const p = {
+      inH: 49,
+      inW: 40,
+      inC: 1,
+      outH: 25,
+      outW: 20,
+      outC: 8,
+      kH: 10,
+      kW: 8,
+      strideH: 2,
+      strideW: 2,
+      dilationH: 1,
+      dilationW: 1,
+      padTop: 4,
+      padLeft: 3,
+      inputOffset: 5,
+    } as DepthwiseConv2DParams;
+    const rand = rng(7302);
+    const filter = randomInt8(rand, 10 * 8 * 8, -127, 127);
+    const recs = Int32Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 1000 + i : i));
+    const edges = edgeTables(filter, recs, p, 2, 18)!;
+    // { ox, first input column, taps a row, offset }: every read inside the image
+    expect(Array.from(edges.info)).to.deep.equal([4, 0, 0, 6, 0, 1, 0, 8, 960, 18, 32, 8, 2240, 19, 34, 6, 3520]);
+    expect(edges.weights.length).to.equal(4480);
+    const word = (at: number) => new DataView(edges.weights.buffer).getInt32(at, true);
+    // column 0 (ix0 -3): kernel columns 3..7 and a zero-weight eighth; its first pair is kernel columns 3, 4 of channels 0, 1
+    expect(word(0)).to.equal(filter[3 * 8]! + 65536 * filter[3 * 8 + 1]!);
+    expect(word(4)).to.equal(filter[4 * 8]! + 65536 * filter[4 * 8 + 1]!);
+    expect(word(2 * 32 + 4)).to.equal(0);
+    // the starts drop the padded columns' share of the fold (off * their weights)
+    let cut = 0;
+    for (let ky = 0; ky < 10; ky++) for (let kx = 0; kx < 3; kx++) cut += filter[(ky * 8 + kx) * 8]!;
+    expect(edges.records[0]).to.equal(recs[0]! - 5 * cut);
+    expect(Array.from(edges.records.subarray(1, 3))).to.deep.equal([1, 2]);
+    // -128 on both taps of kernel columns 1, 2 (a pair of columns 1, 18 and 19, not of the natural table): those keep the gathered pixel
+    const bad = Int8Array.from(filter);
+    bad[1 * 8] = -128;
+    bad[2 * 8] = -128;
+    expect(Array.from(edgeTables(bad, recs, p, 2, 18)!.info.subarray(0, 2))).to.deep.equal([1, 0]);
+  });
+
+  it('one input channel: --prefer size keeps the rows on the one weight table (no tap-pair copy, tf_m0dw_row8)', () => {
+    const rp2040 = loadTarget('rp2040').isa;
+    const rand = rng(7301);
+    let checked = 0;
+    for (let i = 0; i < 12; i++) {
+      // micro_speech's first layer: 10x8 windows over one input channel, 8 output channels
+      const { graph } = depthwiseCase(
+        rand,
+        { mult: 8, k: [10, 8], stride: [2, 2], dilation: [1, 1], padding: 'SAME', input: [1, 49, 40, 1], outH: 25, outW: 20 },
+        rp2040,
+      );
+      const text = (prefer?: 'size') =>
+        compileGraph(graph, `${graph.name}.tflite`, { isa: rp2040, ...(prefer ? { prefer } : {}) }).generated.files.find((f) => f.role === 'source')!.text;
+      const fast = text();
+      // the tap pairs need right shifts on every channel: layers of a tiny output scale keep the one table anyway
+      if (!fast.includes('w_m0_pairs')) continue;
+      expect(fast).to.include('two products per multiply inside the image');
+      const small = text('size');
+      expect(small).to.not.include('w_m0_pairs');
+      expect(small).to.not.include('two products per multiply');
+      expect(small).to.include('one input load per tap for 8 channels');
+      checked++;
+    }
+    expect(checked).to.be.greaterThan(3);
   });
 
   it('one input channel: channel pairs hold every int8 weight that fits their halfword (-128 included), other filters take another loop', function () {

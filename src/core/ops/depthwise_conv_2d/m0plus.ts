@@ -98,9 +98,85 @@ export function tapPairWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int
   return out;
 }
 
-/** Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the weights). */
+/** The pixel columns outside the inside range with tap-pair tables of their own (edgeTables). */
+export interface EdgeTables {
+  /** count, then per column { ox, first input column, taps a row, byte offset in `weights` } */
+  info: Int32Array;
+  /** per column, per group of 8 channels: tapPairWeights' layout over the column's taps */
+  weights: Int8Array;
+  /** per column, the groups of 8's records with the starts less the padded columns' share of the fold */
+  records: Int32Array;
+}
+
+/**
+ * The tap-pair tables of the pixel columns outside [oxLo, oxHi) (undilated columns): the window's
+ * columns in the image, one more where their count is odd (zero weights, on the side that stays
+ * inside the image), as whole tap pairs, so that tf_m0dw_single_edges runs those pixels of whole
+ * kernel rows through tf_m0dw_row8s, reading only the image. A column whose pairs would hold -128
+ * twice for a channel (or wider than the image) keeps tf_m0dw_single_pixel. Undefined when none is left.
+ */
+export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DParams, oxLo: number, oxHi: number): EdgeTables | undefined {
+  const groups = Math.floor(p.outC / 8);
+  if (groups === 0 || p.dilationW !== 1 || oxLo >= oxHi) return undefined;
+  const off = p.inputOffset;
+  const info: number[] = [0];
+  const weights: number[] = [];
+  const records: number[] = [];
+  for (let ox = 0; ox < p.outW; ox++) {
+    if (ox >= oxLo && ox < oxHi) continue;
+    const ix0 = ox * p.strideW - p.padLeft;
+    const fxLo = Math.max(0, -ix0);
+    const fxHi = Math.min(p.kW, p.inW - ix0);
+    const cols = fxHi - fxLo;
+    if (cols <= 0) continue;
+    const n = cols + (cols % 2);
+    let sx = ix0 + fxLo;
+    if (sx + n > p.inW) sx -= n - cols;
+    if (sx < 0 || n > p.inW) continue;
+    const weight = (ky: number, ix: number, c: number) => {
+      const kx = ix - ix0;
+      return kx >= 0 && kx < p.kW ? filter[(ky * p.kW + kx) * p.outC + c]! : 0;
+    };
+    let fits = true;
+    for (let c = 0; c < groups * 8 && fits; c++) {
+      for (let ky = 0; ky < p.kH && fits; ky++) {
+        for (let t = 0; t < n; t += 2) if (weight(ky, sx + t, c) === -128 && weight(ky, sx + t + 1, c) === -128) fits = false;
+      }
+    }
+    if (!fits) continue;
+    info[0]!++;
+    info.push(ox, sx, n, weights.length);
+    for (let g = 0; g < groups; g++) {
+      for (let ky = 0; ky < p.kH; ky++) {
+        for (let t = 0; t < n; t += 2) {
+          for (let j = 0; j < 8; j += 2) {
+            for (const ix of [sx + t, sx + t + 1]) {
+              const word = weight(ky, ix, 8 * g + j) + 65536 * weight(ky, ix, 8 * g + j + 1);
+              weights.push(word & 0xff, (word >> 8) & 0xff, (word >> 16) & 0xff, (word >> 24) & 0xff);
+            }
+          }
+        }
+      }
+    }
+    for (let c = 0; c < groups * 8; c++) {
+      // the start holds off * (every weight): the columns in the padding read nothing
+      let cut = 0;
+      for (let ky = 0; ky < p.kH; ky++) {
+        for (let kx = 0; kx < p.kW; kx++) if (kx < fxLo || kx >= fxHi) cut += filter[(ky * p.kW + kx) * p.outC + c]!;
+      }
+      records.push((recs[3 * c]! - off * cut) | 0, recs[3 * c + 1]!, recs[3 * c + 2]!);
+    }
+  }
+  if (info[0] === 0) return undefined;
+  return { info: Int32Array.from(info), weights: Int8Array.from(weights, (b) => (b << 24) >> 24), records: Int32Array.from(records) };
+}
+
+/**
+ * Whether a one-input-channel layer's rows may run over tap pairs (tapPairWeights decides on the
+ * weights): not under `--prefer size` (tapPairRows false), which keeps tf_m0dw_row8's one table.
+ */
 function pairRowsPossible(p: DepthwiseConv2DParams): boolean {
-  return p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
+  return p.tapPairRows !== false && p.kW % 2 === 0 && p.outC >= 8 && p.dilationW === 1 && p.shift.every((v) => v < 0);
 }
 
 /** Depth multiplier 1, channels a multiple of 4: tf_m0dw_mult1. */
@@ -233,7 +309,7 @@ export function foldSums(filter: Int8Array, p: DepthwiseConv2DParams): Int16Arra
 }
 
 /**
- * Whether channel c's requantization takes tf_m0dw_rqn's form (CONV_2D's tf_m0_requant_raw): no left
+ * Whether channel c's requantization takes tf_m0dw_rqn's form (m0plus_rq.h tf_m0_requant_raw): no left
  * shift, e + 1 <= 31, and every accumulator the loops can pass within its bounds. An accumulator is
  * the bias plus w (x + off) over a subset of the taps (skipped taps leave their share of the fold
  * with them, padded taps read -off), |x + off| <= 255: |acc| <= |bias| + 255 sum |w| < 2^30; the
@@ -275,7 +351,16 @@ const SHARED_LOOPS = {
     code: `/* the shared Armv6-M depthwise loop (one input channel), one copy per model */
 static __attribute__((noinline)) void tf_m0dw_single(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
                            const int16_t *sums, const int8_t *w2, int8_t *out, void *scratch) {
-  tf_m0dw_single_body(in, batches, g, w, q, sums, w2, out, scratch);
+  tf_m0dw_single_body(in, batches, g, w, q, sums, w2, (const tf_m0dw_edges_t *)0, out, scratch);
+}
+`,
+  },
+  singleEdges: {
+    name: 'tf_m0dw_single_e',
+    code: `/* the shared Armv6-M depthwise loop (one input channel, pixel columns with tap-pair tables of their own), one copy per model */
+static __attribute__((noinline)) void tf_m0dw_single_e(const int8_t *in, int batches, const tf_m0dw_geom_t *g, const int8_t *w, const int32_t *q,
+                             const int16_t *sums, const int8_t *w2, const tf_m0dw_edges_t *ed, int8_t *out, void *scratch) {
+  tf_m0dw_single_body(in, batches, g, w, q, sums, w2, ed, out, scratch);
 }
 `,
   },
@@ -345,7 +430,13 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
     const fast = Array.from({ length: p.outC }, (_, c) => fastChannel(byChannel, taps, bias, p, c)).every((f) => f);
     const recs = records(start, p, fast);
-    const loop = SHARED_LOOPS[kernel];
+    const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+    const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+    // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
+    const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
+    // the pixel columns outside the inside range over tap pairs too, each with its own table
+    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi) : undefined;
+    const loop = SHARED_LOOPS[edges ? 'singleEdges' : kernel];
     ctx.defineOnce(loop.name, loop.code);
     const tables =
       kernel === 'multm'
@@ -353,10 +444,6 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
         : single
           ? { weights: pairedWeights(groupedWeights(filter, taps, p.outC, 8)), records: recs }
           : { weights: groupedWeights(filter, taps, p.outC, 4), records: recs };
-    const [oyLo, oyHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
-    const [oxLo, oxHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-    // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
-    const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     const how = single
       ? `one input load per tap for 8 channels${pairTable ? ', two products per multiply inside the image' : ''}, assembly`
       : kernel === 'multm'
@@ -386,11 +473,43 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       { fields: [f('input_zero_point', -p.inputOffset), f('output_zero_point', p.outputZeroPoint), f('act_min', p.actMin), f('act_max', p.actMax)] },
       { fields: [f('rq_fast', fast ? 1 : 0)] },
     ];
+    const edgeDecl = edges
+      ? [
+          {
+            ctype: 'tf_m0dw_edges_t',
+            name: 'edges',
+            init: [
+              {
+                fields: [
+                  { name: 'info', value: ctx.addConst('edges', 'int32_t', edges.info) },
+                  { name: 'w', value: ctx.addConst('w_m0_edges', 'int8_t', edges.weights) },
+                  { name: 'q', value: ctx.addConst('rq_edges', 'int32_t', edges.records) },
+                ],
+              },
+            ],
+          },
+        ]
+      : [];
     return {
       comment: [`/* ${summary} (Armv6-M: ${how}) */`],
       fnName: ctx.fnName,
-      decls: [{ ctype: 'tf_m0dw_geom_t', name: 'geom', init: geom }],
-      body: [{ callee: loop.name, args: [input, `${p.batches}`, { addressOf: 'geom' }, weights, recordTable, ...(sums ? [sums, w2] : []), output, scratch] }],
+      decls: [{ ctype: 'tf_m0dw_geom_t', name: 'geom', init: geom }, ...edgeDecl],
+      body: [
+        {
+          callee: loop.name,
+          args: [
+            input,
+            `${p.batches}`,
+            { addressOf: 'geom' },
+            weights,
+            recordTable,
+            ...(sums ? [sums, w2] : []),
+            ...(edges ? [{ addressOf: 'edges' }] : []),
+            output,
+            scratch,
+          ],
+        },
+      ],
     };
   }
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));

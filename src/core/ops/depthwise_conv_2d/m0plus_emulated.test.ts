@@ -8,7 +8,7 @@
  * CONV_2D's packed im2col loop; generated layers with out_c 1..15 and left shifts): micro_speech's 10x8 stride-2
  * shape, windows cut at the top, bottom and sides (rows and columns skipped) and at corners (gathered),
  * odd and even run lengths, 1x1 windows, dilated rows and columns, batches, an output written over
- * its dead input. Depth multiplier 1 (tf_m0dw_mult1): 3x3 at strides 1 and 2, SAME and VALID, other
+ * its dead input; the same layers under --prefer size (no tap-pair table: tf_m0dw_row8). Depth multiplier 1 (tf_m0dw_mult1): 3x3 at strides 1 and 2, SAME and VALID, other
  * windows, dilations, batches, images with no inside pixel, 4 to 64 channels. In channels > 1 with a
  * multiplier of 4, and any other multiplier and channel count (tf_m0dw_multm): a
  * tf_m0dw_px4 pass per multiplier, windows gathered when the channels are not a multiple of 4. Every requantization path: no left shift (the assembly, shift 0 included),
@@ -35,6 +35,9 @@ interface Model {
   portable?: number;
   /** at least one layer must be planned over its input */
   overlap: boolean;
+  /** compiled under `--prefer size`; `absent`: none may occur then */
+  prefer?: 'size';
+  absent?: RegExp[];
 }
 
 const MODELS: Model[] = [
@@ -73,7 +76,7 @@ const MODELS: Model[] = [
       31,
     ),
     // micro_speech's layer runs its interior rows over tap pairs
-    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /_w_m0_edges\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
     overlap: true,
   },
   {
@@ -174,6 +177,14 @@ function singleChannelModel(seed: number): Graph {
     seed,
   );
 }
+// --prefer size: the same layers without the tap-pair table, interior rows through tf_m0dw_row8
+MODELS.push({
+  ...MODELS[0]!,
+  note: 'the same under --prefer size: no tap-pair table (tf_m0dw_row8)',
+  kinds: [/tf_m0dw_single\(/],
+  prefer: 'size',
+  absent: [/_w_m0_pairs\b/, /_w_m0_edges\b/],
+});
 for (const seed of [41, 42]) {
   MODELS.push({
     note: 'generated one-input-channel layers: out_c 1..15 and multiples of 4, right shifts, gains and tiny scales (left shifts)',
@@ -193,11 +204,12 @@ describe('DEPTHWISE_CONV_2D Armv6-M variants on the emulated RP2040 (rp2040js)',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const { graph, note, kinds, overlap, portable } of MODELS) {
+  for (const { graph, note, kinds, overlap, portable, prefer, absent } of MODELS) {
     it(`${graph.name}: ${note}`, async () => {
-      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa });
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('rp2040').isa, ...(prefer ? { prefer } : {}) });
       const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
       for (const kind of kinds) expect(text).to.match(kind);
+      for (const kind of absent ?? []) expect(text).to.not.match(kind);
       // every layer runs an Armv6-M loop but those meant to run the portable one
       expect(text.match(/\(Armv6-M: /g) ?? []).to.have.length(graph.ops.length - (portable ?? 0));
       if (overlap) {

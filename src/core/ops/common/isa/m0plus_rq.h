@@ -31,6 +31,29 @@ static inline __attribute__((always_inline)) int32_t tf_m0_k(int32_t v) {
  * 2^(r-1) - [q < 0]) / 2^r) = ((t >> (r-1)) + 1) >> 1 with t = q - [q < 0]; |q| < 2^31 - 1. */
 static inline __attribute__((always_inline)) int32_t tf_m0_rshift(int32_t q, int r) { return (((q + (q >> 31)) >> (r - 1)) + 1) >> 1; }
 
+/* The fast form of MultiplyByQuantizedMultiplier + zp for a right shift e = -shift >= 0, before the
+ * activation clamp (CONV_2D's and DEPTHWISE_CONV_2D's Armv6-M kernels and their assembly). Without a
+ * 64-bit multiply: with acc = ah 2^16 + al, m = mh 2^16 + ml (al, ml unsigned 16 bit),
+ * SRDHM(acc, m) = floor((acc m + 2^30) / 2^31)
+ *   = 2 ah mh + floor((ah ml + al mh + floor(al ml / 2^16) + 2^14) / 2^15),
+ * where the inner sum T, offset by 2^30, is an unsigned 32-bit value whenever |acc| < 2^30; then
+ * RDBPOT(h, e) + zp = (2h + rnd - [h < 0]) >> (e + 1) with rnd = 2^e + zp 2^(e + 1): four 16x16
+ * multiplies and no carries. The record's P = (rnd - 2^16) * 256 + e + 1 folds the -2^15 of h and
+ * the 2^16 of 2h into rnd, and [acc < 0] stands for [h < 0] (they differ only when h = 0, where the
+ * shift drops the -1 as rnd's low bits are 2^e):
+ * v = (4 ah mh + 2 floor(T / 2^15) + rnd - 2^16 - [acc < 0]) >> (e + 1). The generators check per
+ * channel that the form holds (conv_2d/m0plus.ts fastChannel, depthwise_conv_2d/m0plus.ts). */
+static inline __attribute__((always_inline)) int32_t tf_m0_requant_raw(int32_t acc, int32_t m, int32_t p) {
+  const uint32_t al = (uint32_t)acc & 0xffffu;
+  const int32_t ah = acc >> 16;
+  const uint32_t mh = (uint32_t)m >> 16;
+  const uint32_t ml = (uint32_t)m & 0xffffu;
+  const uint32_t t = ((al * ml) >> 16) + al * mh + (uint32_t)(ah * (int32_t)ml) + ((1u << 30) + (1u << 14));
+  const int32_t v = ah * (int32_t)(mh << 2) + ((int32_t)((t >> 15) << 1) + (p >> 8) + (acc >> 31));
+  /* the device's ASRS by register reads P's low byte, e + 1 */
+  return v >> (p & 255);
+}
+
 /* Saturates to int16: in range exactly when (x + 2^15) >> 16 is 0. */
 static inline __attribute__((always_inline)) int32_t tf_m0_sat16(int32_t x) {
   return (int32_t)(((uint32_t)x + 0x8000u) >> 16) == 0 ? x : (x >> 31) ^ 0x7fff;
