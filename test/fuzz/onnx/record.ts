@@ -2,7 +2,10 @@
 /**
  * `npm run oracle:record:onnx`: writes test/data/onnx/ afresh: one generated model per generator and
  * form (the smallest of a few seeds, to keep the store small), its input and ONNX Runtime's outputs
- * at the level tinyforge matches. Needs onnxruntime-node (native ONNX Runtime); the tests replay the answers without it.
+ * at the level tinyforge matches; and for each op whose layer is ONNX Runtime's lookup table (Sigmoid,
+ * LeakyRelu, QLinearSigmoid, QLinearLeakyRelu) the largest model holding it of a few seeds, its input
+ * reaching most of the table's 256 entries. Needs onnxruntime-node (native ONNX Runtime); the tests
+ * replay the answers without it.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +15,15 @@ import { ortOutputs, saveCase } from './campaign.ts';
 import { RECORDED_DIR } from './recorded.ts';
 
 const SEEDS_TRIED = 4;
+
+/** Ops recorded on their own (generator 'activation'), with the form that writes them. */
+const TABLE_OPS: { op: string; form: 'qdq' | 'qop' }[] = [
+  { op: 'Sigmoid', form: 'qdq' },
+  { op: 'LeakyRelu', form: 'qdq' },
+  { op: 'QLinearSigmoid', form: 'qop' },
+  { op: 'QLinearLeakyRelu', form: 'qop' },
+];
+const TABLE_SEEDS_TRIED = 24;
 
 if (!(await onnxRuntimeAvailable())) {
   console.error('oracle:record:onnx: onnxruntime-node is not installed (npm install onnxruntime-node): nothing can be recorded without it');
@@ -30,6 +42,17 @@ for (const [g, generator] of ONNX_GENERATORS.entries()) {
     saveCase(RECORDED_DIR, smallest!, await ortOutputs(smallest!, DEFAULT_ORT_LEVEL), DEFAULT_ORT_LEVEL);
     models++;
   }
+}
+const activation = ONNX_GENERATORS.findIndex((g) => g.name === 'activation');
+for (const { op, form } of TABLE_OPS) {
+  let largest: OnnxCase | undefined;
+  for (let k = 0; k < TABLE_SEEDS_TRIED; k++) {
+    const c = await generateOnnxCase(1000 * (activation + 1) + 500 + 10 * k + (form === 'qop' ? 1 : 0), { only: ['activation'], forms: [form] });
+    if (c.ops.length === 1 && c.ops[0] === op && (!largest || c.inputs[0]!.data.length > largest.inputs[0]!.data.length)) largest = c;
+  }
+  if (!largest) throw new Error(`oracle:record:onnx: no model of ${TABLE_SEEDS_TRIED} seeds holds ${op} alone`);
+  saveCase(RECORDED_DIR, largest, await ortOutputs(largest, DEFAULT_ORT_LEVEL), DEFAULT_ORT_LEVEL);
+  models++;
 }
 const bytes = readdirSync(RECORDED_DIR).reduce((n, f) => n + statSync(join(RECORDED_DIR, f)).size, 0);
 console.log(
