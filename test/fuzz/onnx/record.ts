@@ -2,9 +2,10 @@
 /**
  * `npm run oracle:record:onnx`: writes test/data/onnx/ afresh: one generated model per generator and
  * form (the smallest of a few seeds, to keep the store small), its input and ONNX Runtime's outputs
- * at the level tinyforge matches; and for each op whose layer is ONNX Runtime's lookup table (Sigmoid,
- * LeakyRelu, QLinearSigmoid, QLinearLeakyRelu) the largest model holding it of a few seeds, its input
- * reaching most of the table's 256 entries. Needs onnxruntime-node (native ONNX Runtime); the tests
+ * at the level tinyforge matches; and for each op whose ORT kernel is float arithmetic that tinyforge
+ * reproduces (the lookup tables of Sigmoid, LeakyRelu, QLinearSigmoid, QLinearLeakyRelu; ConvTranspose)
+ * the largest model holding it alone of a few seeds (a table op's input then reaches most of its 256
+ * entries). Needs onnxruntime-node (native ONNX Runtime); the tests
  * replay the answers without it.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
@@ -16,12 +17,13 @@ import { RECORDED_DIR } from './recorded.ts';
 
 const SEEDS_TRIED = 4;
 
-/** Ops recorded on their own (generator 'activation'), with the form that writes them. */
-const TABLE_OPS: { op: string; form: 'qdq' | 'qop' }[] = [
-  { op: 'Sigmoid', form: 'qdq' },
-  { op: 'LeakyRelu', form: 'qdq' },
-  { op: 'QLinearSigmoid', form: 'qop' },
-  { op: 'QLinearLeakyRelu', form: 'qop' },
+/** Ops recorded on their own, with the generator and form that write them. */
+const FLOAT_KERNEL_OPS: { op: string; generator: string; form: 'qdq' | 'qop' }[] = [
+  { op: 'Sigmoid', generator: 'activation', form: 'qdq' },
+  { op: 'LeakyRelu', generator: 'activation', form: 'qdq' },
+  { op: 'QLinearSigmoid', generator: 'activation', form: 'qop' },
+  { op: 'QLinearLeakyRelu', generator: 'activation', form: 'qop' },
+  { op: 'ConvTranspose', generator: 'conv-transpose', form: 'qdq' },
 ];
 const TABLE_SEEDS_TRIED = 24;
 
@@ -43,11 +45,11 @@ for (const [g, generator] of ONNX_GENERATORS.entries()) {
     models++;
   }
 }
-const activation = ONNX_GENERATORS.findIndex((g) => g.name === 'activation');
-for (const { op, form } of TABLE_OPS) {
+for (const { op, generator, form } of FLOAT_KERNEL_OPS) {
+  const g = ONNX_GENERATORS.findIndex((x) => x.name === generator);
   let largest: OnnxCase | undefined;
   for (let k = 0; k < TABLE_SEEDS_TRIED; k++) {
-    const c = await generateOnnxCase(1000 * (activation + 1) + 500 + 10 * k + (form === 'qop' ? 1 : 0), { only: ['activation'], forms: [form] });
+    const c = await generateOnnxCase(1000 * (g + 1) + 500 + 10 * k + (form === 'qop' ? 1 : 0), { only: [generator], forms: [form] });
     if (c.ops.length === 1 && c.ops[0] === op && (!largest || c.inputs[0]!.data.length > largest.inputs[0]!.data.length)) largest = c;
   }
   if (!largest) throw new Error(`oracle:record:onnx: no model of ${TABLE_SEEDS_TRIED} seeds holds ${op} alone`);
