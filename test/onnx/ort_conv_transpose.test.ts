@@ -17,18 +17,18 @@ import type { OpDef } from '../../src/core/ops/op.ts';
 import { referenceOutputs } from '../../src/lab/run/run.ts';
 import { outputValues } from '../../src/lab/data/bytes.ts';
 import { onnxRuntimeAvailable } from '../../src/lab/run/onnxruntime.ts';
-import { generateOnnxCase } from '../fuzz/onnx/generate.ts';
+import { type OnnxCase, generateOnnxCase } from '../fuzz/onnx/generate.ts';
+import { OnnxBuilder, attrInt, attrInts, seeded } from '../helpers/onnx_builder.ts';
 import { compareOutputs, irInputs, loadOnnxGraph, ortOutputs } from '../fuzz/onnx/campaign.ts';
 import { type CCase, expectCasesBitExactInC, randomInt8, rng, singleOpGraph } from '../helpers/op_harness.ts';
 
 describe("TRANSPOSE_CONV from ONNX: ONNX Runtime's float ConvTranspose", function () {
-  it("MLAS's K stride: one block up to 128 input channels, wider when few pixels meet a prepacked filter", () => {
-    expect(mlasBlockK(4, 36, 18)).to.equal(4);
-    expect(mlasBlockK(128, 200, 9)).to.equal(128);
-    expect(mlasBlockK(160, 200, 9)).to.equal(128);
-    expect(mlasBlockK(160, 40, 9)).to.equal(256);
-    expect(mlasBlockK(160, 1, 9)).to.equal(1024);
-    expect(mlasBlockK(160, 40, 1)).to.equal(128);
+  it("MLAS's K stride: one block up to 128 input channels, then blocks of 128", () => {
+    expect(mlasBlockK(4, 36)).to.equal(4);
+    expect(mlasBlockK(128, 200)).to.equal(128);
+    expect(mlasBlockK(160, 200)).to.equal(128);
+    expect(mlasBlockK(160, 40)).to.equal(128);
+    expect(mlasBlockK(400, 1)).to.equal(128);
   });
 
   it('generated QDQ models through the TS reference equal native ONNX Runtime, every output', async function () {
@@ -57,6 +57,97 @@ describe("TRANSPOSE_CONV from ONNX: ONNX Runtime's float ConvTranspose", functio
       }
       expect(off).to.deep.equal([]);
       expect(elements).to.be.at.least(5000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("wide layers (up to 160 input channels, 1x1 inputs: MLAS's K blocks and strides) equal native ONNX Runtime", async function () {
+    if (!(await onnxRuntimeAvailable())) this.skip();
+    const rand = seeded(404);
+    const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-ort-convt-wide-'));
+    try {
+      const off: string[] = [];
+      let elements = 0;
+      for (let n = 0; n < 24; n++) {
+        const t = n % 2 === 0 ? 'int8' : 'uint8';
+        const [lo, hi] = t === 'int8' ? [-128, 127] : [0, 255];
+        const cin = n % 3 === 0 ? ri(129, 160) : ri(8, 128);
+        const cout = ri(1, 3);
+        const k = ri(1, 3);
+        const s = ri(1, 2);
+        const [h, w] = n % 4 === 1 ? [1, 1] : [ri(1, 5), ri(1, 5)];
+        const out = [(h - 1) * s + k, (w - 1) * s + k];
+        const sx = Math.fround(Math.exp(-5 + 3 * rand()));
+        const perChannel = n % 2 === 1;
+        const sw = Array.from({ length: perChannel ? cout : 1 }, () => Math.fround(Math.exp(-8 + 3 * rand())));
+        const sb = Array.from({ length: cout }, (_, c) => Math.fround(sx * sw[perChannel ? c : 0]!));
+        const b = new OnnxBuilder(13);
+        const x = b.input('x', t, [1, cin, h, w]);
+        const dx = b.one('DequantizeLinear', [x, b.init('sx', 'float', [], [sx]), b.init('zx', t, [], [ri(lo, hi)])]);
+        const zw = b.init(
+          'zw',
+          'int8',
+          perChannel ? [cout] : [],
+          sw.map(() => 0),
+        );
+        const wq = b.init(
+          'w',
+          'int8',
+          [cin, cout, k, k],
+          Array.from({ length: cin * cout * k * k }, () => ri(-127, 127)),
+        );
+        const dw = b.node('DequantizeLinear', [wq, b.init('sw', 'float', perChannel ? [cout] : [], sw), zw], perChannel ? [attrInt('axis', 1)] : [])[0]!;
+        const bias = b.init(
+          'b',
+          'int32',
+          [cout],
+          Array.from({ length: cout }, () => ri(-5000, 5000)),
+        );
+        const db = b.node(
+          'DequantizeLinear',
+          [
+            bias,
+            b.init('sb', 'float', [cout], sb),
+            b.init(
+              'zb',
+              'int32',
+              [cout],
+              sb.map(() => 0),
+            ),
+          ],
+          [attrInt('axis', 0)],
+        )[0]!;
+        const y = b.one('ConvTranspose', [dx, dw, db], [attrInts('strides', [s, s])]);
+        const sy = Math.fround(Math.exp(-3 + 3 * rand()));
+        const zy = ri(lo, hi);
+        const q = b.one('QuantizeLinear', [y, b.init('sy', 'float', [], [sy]), b.init('zy', t, [], [zy])]);
+        b.output(q, t, [1, cout, ...out]);
+        const data = Array.from({ length: cin * h * w }, () => ri(lo, hi));
+        const c: OnnxCase = {
+          label: `wide-${n}`,
+          generator: 'conv-transpose',
+          form: 'qdq',
+          act: t,
+          seed: n,
+          ops: ['ConvTranspose'],
+          model: b.bytes(),
+          inputs: [{ name: 'x', type: t, shape: [1, cin, h, w], scale: sx, zeroPoint: 0, data: t === 'int8' ? Int8Array.from(data) : Uint8Array.from(data) }],
+          outputs: [{ name: q, type: t, shape: [1, cout, ...out], scale: sy, zeroPoint: zy }],
+        };
+        const path = join(dir, `${c.label}.onnx`);
+        writeFileSync(path, c.model);
+        const graph = loadOnnxGraph(path);
+        const compiled = compileGraph(graph, path);
+        const [outputs] = referenceOutputs(compiled.prepared, [irInputs(graph, c)], false);
+        const ours = outputs!.map((bytes, k) => outputValues(graph, k, bytes));
+        const m = compareOutputs(graph, c, ours, await ortOutputs(c));
+        if (m.exact !== m.elements) off.push(`${c.label} (${cin} channels, ${h}x${w}): ${m.exact}/${m.elements} exact`);
+        elements += m.elements;
+      }
+      expect(off).to.deep.equal([]);
+      expect(elements).to.be.at.least(300);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,17 +8,20 @@
  * - x = fround(s_x (q - z_x)), w = fround(s_w[oc] q_w), the bias fround(fround(b) s_b[oc]);
  * - the column of each tap (oc, ky, kx) and input pixel: the sum over the input channels of w x,
  *   as MLAS's SGEMM takes it: a chain of fused multiply-adds from 0 (one rounding each), over blocks
- *   of `blockK` channels (MLAS's K stride, 128 unless the shapes widen it), the blocks added in order;
+ *   of `blockK` channels (MLAS's K stride, 128), the blocks added in order;
  * - col2im: each output cell starts at 0 and adds its taps' columns in filter order (ky, then kx);
  * - the bias added, then QuantizeLinear: / s_out, rounded half to even, + z_out, saturated.
  *
  * Checked against native ONNX Runtime over 1,650 random layers (input channels up to 160, 1x1
- * inputs, strides, pads, groups, per-channel weights): every output equal. The emitted C takes the
- * same steps; its fused multiply-add is exact without libm or an FMA instruction (`fmaF32`'s
- * round-to-odd in double), so every target gives the same bytes.
+ * inputs, strides, pads, groups, per-channel weights): every output equal; and the float
+ * ConvTranspose output itself (before QuantizeLinear), bit for bit, on 71,186 outputs of layers with
+ * up to 400 input channels. One exception in float: an input of one pixel with several channels,
+ * where MLAS's GEMM takes its one-column path and sums in another order, so the float result can
+ * differ in its last bits (its quantized outputs equalled ORT's on all 239 such layers tried).
+ * The emitted C takes the same steps; its fused multiply-add is exact without libm or an FMA
+ * instruction (`fmaF32`'s round-to-odd in double), so every target gives the same bytes.
  */
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
-import { fromBytes } from '../../ir/buffers.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { fmaF32 } from '../common/numerics/ort_lookup.ts';
 import { f32Bits, opArithmetic, roundHalfEven } from '../common/numerics/requant_f32.ts';
@@ -40,22 +43,18 @@ export interface OrtTransposeFloat {
 const SGEMM_STRIDE = 128;
 
 /**
- * MlasSgemmOperation's K stride: 128, halved while K fits half of it (no block then), or, when the
- * GEMM has fewer columns (input pixels) than K and its A operand is the prepacked, transposed filter
- * (K > 1 and more than one tap row), doubled while the N stride halves down to the columns.
+ * MlasSgemmOperation's K stride: 128 (it halves while K fits half of it, which leaves K in one
+ * block). ORT's filter here is the DequantizeLinear's output, computed at run time, so ConvTranspose
+ * cannot prepack (transpose) it: the GEMM takes A transposed, and the stride does not widen for few
+ * columns as it does for a prepacked A.
  */
-export function mlasBlockK(k: number, n: number, m: number): number {
+export function mlasBlockK(k: number, n: number): number {
   let strideN = SGEMM_STRIDE;
   let strideK = SGEMM_STRIDE;
   if (n >= k) {
     while (strideK / 2 >= k) {
       strideN *= 2;
       strideK /= 2;
-    }
-  } else if (k > 1 && m > 1) {
-    while (strideN > 16 && strideN / 2 >= n) {
-      strideK *= 2;
-      strideN /= 2;
     }
   }
   return strideK;
@@ -71,7 +70,7 @@ export function ortTransposeFloat(
   output: Tensor,
 ): OrtTransposeFloat | undefined {
   if (opArithmetic(op.attrs) !== 'onnxruntime' || input.dtype !== 'int8') return undefined;
-  const [outC, kH, kW, inC] = filter.shape as [number, number, number, number];
+  const [outC, , , inC] = filter.shape as [number, number, number, number];
   const ws = filter.quant!.scale;
   const [, inH, inW] = input.shape as [number, number, number, number];
   void graph;
@@ -80,7 +79,7 @@ export function ortTransposeFloat(
     weightScales: Array.from({ length: outC }, (_, c) => f32(ws.length === 1 ? ws[0]! : ws[c]!)),
     biasScales: bias ? Array.from({ length: outC }, (_, c) => f32(bias.quant!.scale.length === 1 ? bias.quant!.scale[0]! : bias.quant!.scale[c]!)) : [],
     outputScale: f32(output.quant!.scale[0]!),
-    blockK: mlasBlockK(inC, inH * inW, outC * kH * kW),
+    blockK: mlasBlockK(inC, inH * inW),
   };
 }
 
