@@ -15,10 +15,18 @@ export function applyOnnxRequant(graph: Graph, mode: OnnxRequant | undefined): G
   return {
     ...graph,
     ops: graph.ops.map((op) =>
-      op.attrs.arithmetic === 'onnxruntime' && !keepsExactPool(graph, op) ? { ...op, attrs: { ...op.attrs, arithmetic: ONNX_FIXED_POINT } } : op,
+      op.attrs.arithmetic === 'onnxruntime' && !keepsExactPool(graph, op) && !EXACT_TABLES.has(op.kind)
+        ? { ...op, attrs: { ...op.attrs, arithmetic: ONNX_FIXED_POINT } }
+        : op,
     ),
   };
 }
+
+/**
+ * Ops that run as a 256-entry table either way: ONNX Runtime's table costs what TFLite's does, and
+ * takes any output quantization (TFLite's LOGISTIC writes 1/256 only), so they stay exact.
+ */
+const EXACT_TABLES = new Set(['LOGISTIC', 'LEAKY_RELU']);
 
 /**
  * An average pool whose output parameters differ from its input's stays exact: TFLite's pool keeps

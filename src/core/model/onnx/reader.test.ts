@@ -253,7 +253,7 @@ const QDQ_CASES: { name: string; build: () => OnnxBuilder; shape: number[]; step
         0,
         14,
       ),
-    // LOGISTIC, LEAKY_RELU and HARD_SWISH are TFLite's fixed-point kernels
+    // LOGISTIC and LEAKY_RELU are ONNX Runtime's tables; HARD_SWISH is TFLite's fixed-point kernel
     steps: 1,
   },
   {

@@ -3,7 +3,9 @@
  * LEAKY_RELU, int8: TFLite Micro's QuantizeLeakyRelu. Non-negative inputs (q >= z_in) are rescaled
  * by s_in/s_out, negative ones by s_in·alpha/s_out; both multipliers are computed in float32 (as
  * TFLite Micro's Prepare does) before widening. A negative alpha rounds exact halves the other way
- * (see alphaScaled). Tabulated at compile time for the 256 input values.
+ * (see alphaScaled). Tabulated at compile time for the 256 input values. A layer lowered from ONNX
+ * (attrs.arithmetic 'onnxruntime') takes ONNX Runtime's QLinearLeakyRelu table instead
+ * (common/numerics/ort_lookup.ts: the float LeakyRelu between DequantizeLinear and QuantizeLinear).
  */
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { leakyReluInt16 } from './leaky_relu_int16.ts';
@@ -13,6 +15,8 @@ import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
 import { clamp, f32, mbqm, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
 import { tableOp } from '../common/families/table_op.ts';
+import { type OrtLookupQuant, ortLeakyRelu, ortLookupValue } from '../common/numerics/ort_lookup.ts';
+import { opArithmetic } from '../common/numerics/requant_f32.ts';
 
 export interface LeakyReluQuant {
   inputZeroPoint: number;
@@ -21,6 +25,8 @@ export interface LeakyReluQuant {
   identityShift: number;
   alphaMultiplier: number;
   alphaShift: number;
+  /** set for a layer lowered from ONNX: ONNX Runtime's table (the fields above are then unused) */
+  ort?: OrtLookupQuant & { alpha: number };
 }
 
 /** The LeakyReluOptions alpha (the IR keeps the options' fields as they are named there). */
@@ -39,6 +45,10 @@ function alphaScaled(x: number, multiplier: number, shift: number): number {
 }
 
 export function leakyReluValue(q: number, p: LeakyReluQuant): number {
+  if (p.ort) {
+    const alpha = p.ort.alpha;
+    return ortLookupValue(q, p.ort, (x) => ortLeakyRelu(x, alpha));
+  }
   const x = q - p.inputZeroPoint;
   const scaled = x >= 0 ? mbqm(x, p.identityMultiplier, p.identityShift) : alphaScaled(x, p.alphaMultiplier, p.alphaShift);
   return clamp(p.outputZeroPoint + scaled, -128, 127);
@@ -53,7 +63,12 @@ function quantOf(graph: Graph, op: Op): LeakyReluQuant {
   const alpha = f32(alphaOf(op.attrs) as number);
   const identity = quantizeMultiplierUnchecked(f32(si / so));
   const negative = quantizeMultiplierUnchecked(f32(f32(si * alpha) / so));
+  const ort =
+    opArithmetic(op.attrs) === 'onnxruntime'
+      ? { inputScale: si, inputZeroPoint: input.quant!.zeroPoint[0]!, outputScale: so, outputZeroPoint: output.quant!.zeroPoint[0]!, alpha }
+      : undefined;
   return {
+    ...(ort ? { ort } : {}),
     inputZeroPoint: input.quant!.zeroPoint[0]!,
     outputZeroPoint: output.quant!.zeroPoint[0]!,
     identityMultiplier: identity.multiplier,
@@ -75,12 +90,15 @@ const leakyRelu = tableOp<LeakyReluQuant>({
       throw new OpError(op.index, op.kind, `attribute alpha = ${String(alpha)}; expected a finite number`);
     }
     const q = quantOf(graph, op);
+    // ONNX Runtime's table has no fixed-point multipliers to fit
+    if (q.ort) return;
     requireLeftShiftFits(op, q.identityShift, 's_in/s_out');
     requireLeftShiftFits(op, q.alphaShift, 's_in·alpha/s_out');
   },
 
   quantize: quantOf,
   value: leakyReluValue,
+  ortNote: (q) => (q.ort ? "ONNX Runtime's QLinearLeakyRelu table (float32 x or alpha * x, requantized)" : undefined),
 });
 
 // int16 activations (16x8) go to their own kernel in leaky_relu_int16.ts

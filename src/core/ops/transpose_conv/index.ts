@@ -10,6 +10,9 @@
  * reference kernel here does the same; the emitted C gathers instead (for each output element, the
  * taps whose input position lands on the stride grid), which needs no scratch: the same int32 terms
  * are summed, and int32 addition is associative, so the results are identical.
+ *
+ * A layer lowered from an ONNX ConvTranspose (attrs.arithmetic 'onnxruntime') computes ONNX Runtime's
+ * float ConvTranspose instead (ort_float.ts), in the portable C on every target.
  */
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, Graph, Op, Padding } from '../../ir/graph.ts';
@@ -20,6 +23,7 @@ import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
 import { transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant } from './phases.ts';
+import { type OrtTransposeFloat, emitOrtTransposeConv, evaluateOrtTransposeConv, ortTransposeFloat } from './ort_float.ts';
 import { activationRange } from '../common/numerics/activation.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { type AccumulatorView, accumulatorC, dotProductBound, dtypeRange, int32Accumulator } from '../common/numerics/accumulator_bound.ts';
@@ -52,6 +56,10 @@ export interface TransposeConvParams extends TransposeWindow, Partial<Accumulato
   actMin: number;
   actMax: number;
   hasBias: boolean;
+  /** ONNX Runtime's float ConvTranspose (a layer lowered from ONNX): ort_float.ts */
+  ort?: OrtTransposeFloat;
+  /** set with `ort`: the layer computes as ONNX Runtime does (counted among the exact ONNX layers) */
+  onnxRuntime?: true;
 }
 
 // the padding arithmetic is shared with the ONNX importer (ir/tflite_geometry.ts)
@@ -243,7 +251,9 @@ const transposeConv: OpDef<TransposeConvParams> = {
   prepare(graph, op) {
     const g = geometry(graph, op);
     const range = activationRange(g.activation, g.output);
+    const ort = ortTransposeFloat(graph, op, g.input, g.filter, optionalInput(graph, op, BIAS), g.output);
     return {
+      ...(ort ? { ort, onnxRuntime: true as const } : {}),
       ...transposeWindow(op, g),
       inputOffset: -g.input.quant!.zeroPoint[0]!,
       outputZeroPoint: g.output.quant!.zeroPoint[0]!,
@@ -263,6 +273,10 @@ const transposeConv: OpDef<TransposeConvParams> = {
   evaluate(p, inputs, outputs) {
     const bias = inputs[BIAS] as Int32Array | undefined;
     const out = outputs[0] as Int8Array;
+    if (p.ort) {
+      evaluateOrtTransposeConv({ ...p, ort: p.ort }, inputs[INPUT] as Int8Array, inputs[FILTER] as Int8Array, bias, out);
+      return;
+    }
     const acc = new Int32Array(p.batches * p.outH * p.outW * p.outC);
     scatterTransposeConv(p, inputs[INPUT] as Int8Array, inputs[FILTER] as Int8Array, p.inputOffset, acc);
     for (let o = 0; o < acc.length; o++) {
@@ -276,6 +290,14 @@ const transposeConv: OpDef<TransposeConvParams> = {
   variants: [transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant],
 
   emitC(p, ctx) {
+    if (p.ort) {
+      return emitOrtTransposeConv({ ...p, ort: p.ort }, ctx, {
+        input: ctx.input(INPUT),
+        filter: ctx.input(FILTER),
+        bias: p.hasBias ? ctx.input(BIAS) : '',
+        output: ctx.output(0),
+      });
+    }
     return ctx.render('transpose_conv.c.hbs', {
       ...transposeCView(p, ctx),
       bias: p.hasBias ? ctx.input(BIAS) : '',

@@ -128,6 +128,8 @@ function phasesOf(p: TransposeConvParams): Phase[] {
 
 /** Whether every phase is a convolution the CONV_2D kernels take (always, after asConvolution: checked). */
 export function phasesApply(p: TransposeConvParams): boolean {
+  // ONNX Runtime's float ConvTranspose runs in the portable C (ort_float.ts)
+  if (p.ort) return false;
   return phasesOf(p).every(({ conv: c }) => !c || (c.padTop >= 0 && c.padLeft >= 0 && (!isPointwise(c) || (c.outH === c.inH && c.outW === c.inW))));
 }
 

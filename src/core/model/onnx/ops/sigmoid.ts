@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Sigmoid -> LOGISTIC (int8 writes scale 1/256, zero point -128; another output quantization is requantized). */
+/**
+ * Sigmoid -> LOGISTIC. Quantized, it writes the QuantizeLinear's own parameters: the layer computes
+ * ONNX Runtime's QLinearSigmoid table, which takes any output quantization (TFLite's fixed 1/256 and
+ * -128 would need a second rounding after it).
+ */
 import type { OnnxOpLowering } from './registry.ts';
 import { lowerUnary } from './unary.ts';
 
 export const sigmoid: OnnxOpLowering = {
   minOpset: 6,
-  lower: (ctx, node) => lowerUnary(ctx, node, 'LOGISTIC', {}, { scale: [1 / 256], zeroPoint: [-128], axis: 0 }),
+  lower: (ctx, node) => lowerUnary(ctx, node, 'LOGISTIC'),
 };

@@ -4,7 +4,7 @@
  * supplies its checks, its TFLite Micro Prepare (`quantize`) and its reference function for one input
  * value; prepare tabulates that function, evaluate and the emitted C look the table up. The C
  * template lives in the op's folder and receives `fnName`, `input`, `output`, `size`, `table` (the
- * const table's symbol), `shape`.
+ * const table's symbol), `shape`, and `note` when the table is ONNX Runtime's (what it holds).
  */
 import type { Graph, Op } from '../../../ir/graph.ts';
 import { elementCount } from '../../../ir/graph.ts';
@@ -18,6 +18,10 @@ export interface TableParams<Q> {
   quant: Q;
   /** output for the input byte i (q = (int8)i) */
   table: number[];
+  /** the table is ONNX Runtime's (a layer lowered from ONNX computing as ORT does) */
+  onnxRuntime?: true;
+  /** what the emitted C's comment says the table holds, when not the op's TFLite Micro algorithm */
+  note?: string;
 }
 
 export interface TableOpSpec<Q> {
@@ -29,6 +33,8 @@ export interface TableOpSpec<Q> {
   quantize(graph: Graph, op: Op): Q;
   /** the bit-exact reference: the output for one int8 input value */
   value(q: number, quant: Q): number;
+  /** for a table that is ONNX Runtime's rather than TFLite Micro's: what the C's comment says it holds */
+  ortNote?(quant: Q): string | undefined;
 }
 
 export function tableOp<Q>(spec: TableOpSpec<Q>): OpDef<TableParams<Q>> {
@@ -39,10 +45,12 @@ export function tableOp<Q>(spec: TableOpSpec<Q>): OpDef<TableParams<Q>> {
 
     prepare(graph, op) {
       const quant = spec.quantize(graph, op);
+      const note = spec.ortNote?.(quant);
       return {
         size: elementCount(graph.tensors[op.inputs[0]!]!.shape),
         quant,
         table: int8Table((q) => spec.value(q, quant)),
+        ...(note === undefined ? {} : { onnxRuntime: true as const, note }),
       };
     },
 
@@ -65,6 +73,7 @@ export function tableOp<Q>(spec: TableOpSpec<Q>): OpDef<TableParams<Q>> {
         size: p.size,
         table: ctx.addConst('lut', 'int8_t', p.table),
         shape: ctx.graph.tensors[ctx.op.inputs[0]!]!.shape.join('x'),
+        note: p.note,
       });
     },
   };
