@@ -746,7 +746,7 @@ static inline int tf_dsp_entry_triple(int k4) { return ((-(k4 >> 2)) & (TF_DSP_S
 /* tf_dsp_pack_triple's loop out of line: four values of the three pixels a group, three LDR, six
  * SXTB16, one STM of r4..r9 (the STM's register order fixes the words'), two groups a turn after an
  * odd first one. A naked routine with its own registers, never inlined: pinned registers in an
- * inlined asm left GCC no allocation in register-hungry callers (the transpose convolution's phase
+ * inlined asm left GCC no allocation in register-hungry callers (the strided up-sampling op's phase
  * kernels: "impossible constraints"). r0 cols, r1..r3 the three pixels' values, k4 on the stack
  * (AAPCS); reads exactly k4 bytes of each pixel. */
 #define TF_DSP_PACK_TRIPLE_GROUP \
