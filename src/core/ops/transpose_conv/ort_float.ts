@@ -21,6 +21,7 @@
  * The emitted C takes the same steps; its fused multiply-add is exact without libm or an FMA
  * instruction (`fmaF32`'s round-to-odd in double), so every target gives the same bytes.
  */
+import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { fmaF32 } from '../common/numerics/ort_lookup.ts';
@@ -83,25 +84,13 @@ export function ortTransposeFloat(
   };
 }
 
-interface Window {
-  batches: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  outH: number;
-  outW: number;
-  outC: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
+/** The layer's window (no dilation: ConvTranspose's taps are the filter's) and its quantized edges. */
+type Window = Omit<ConvWindowParams, 'dilationH' | 'dilationW'> & {
   inputOffset: number;
   outputZeroPoint: number;
   actMin: number;
   actMax: number;
-}
+};
 
 /** The reference: ONNX Runtime's float ConvTranspose and QuantizeLinear, gathered per output cell (NHWC, OHWI). */
 export function evaluateOrtTransposeConv(
