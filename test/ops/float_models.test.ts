@@ -23,6 +23,7 @@ import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { randomInt8, rng } from '../helpers/op_harness.ts';
 import { randomFloats } from '../helpers/float_cases.ts';
 import { tflmOutputs } from '../helpers/tflm_ref.ts';
+import { listTargets, loadTarget } from '../../src/core/targets/targets.ts';
 
 const F = 'float32' as const;
 
@@ -108,6 +109,18 @@ describe('float32 models (host, Cortex-M4 with FPU, Cortex-M0 soft-float)', func
   });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every target compiles in ISO C mode, where GCC contracts no a * b + c into an FMA (-ffp-contract=off)', () => {
+    // with -std=gnu99 the Cortex-M4 build fuses the float sums into vfma.f32: bits TFLite Micro never computes
+    for (const name of listTargets()) {
+      const flags = loadTarget(name).toolchain.cflags;
+      expect(flags, name).to.include('-std=c99');
+      expect(
+        flags.filter((f) => /^-ffp-contract=(fast|on)$|^-ffast-math$|^-Ofast$/.test(f)),
+        name,
+      ).to.deep.equal([]);
+    }
   });
 
   for (const [what, build, seed] of MODELS) {
