@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Float32 models end to end: a float CNN (CONV_2D, DEPTHWISE_CONV_2D, pools, RELU/RELU6, RESHAPE,
- * FULLY_CONNECTED, ADD, MUL, SUB) and a hybrid int8 model whose middle runs in float32 between a
+ * FULLY_CONNECTED, ADD, MUL, SUB, NEG, SQUARE) and a hybrid int8 model whose middle runs in float32 between a
  * DEQUANTIZE and a QUANTIZE, with a float output. The TypeScript reference gives TFLite Micro's
  * outputs (tflm-ref) byte for byte, and the compiled C gives the same bytes on the host (sanitizers
  * on), on the emulated Cortex-M4 (single-precision FPU, -mfloat-abi=hard) and on the emulated
@@ -27,7 +27,7 @@ import { listTargets, loadTarget } from '../../src/core/targets/targets.ts';
 
 const F = 'float32' as const;
 
-/** A float CNN: 8x8x2 -> conv 3x3 RELU -> depthwise 3x3 /2 RELU6 -> max pool -> average pool -> FC -> +, x, -. */
+/** A float CNN: 8x8x2 -> conv 3x3 RELU -> depthwise 3x3 /2 RELU6 -> max pool -> average pool -> FC -> +, x, -, RELU, NEG, SQUARE. */
 export function floatCnn(): Graph {
   const rand = rng(501);
   const b = new GraphBuilder('float_cnn');
@@ -57,7 +57,9 @@ export function floatCnn(): Graph {
   const [p1] = b.op('MUL', [s1!, f1!], [{ shape: [1, 10], dtype: F }], { activation: 'RELU_N1_TO_1' });
   const [q1] = b.op('SUB', [p1!, s1!], [{ shape: [1, 10], dtype: F }], { activation: 'NONE' });
   const [u1] = b.op('RELU', [q1!], [{ shape: [1, 10], dtype: F }]);
-  b.output(u1!, s1!);
+  const [n1] = b.op('NEG', [u1!], [{ shape: [1, 10], dtype: F }]);
+  const [v1] = b.op('SQUARE', [s1!], [{ shape: [1, 10], dtype: F }]);
+  b.output(n1!, v1!);
   return b.build();
 }
 
