@@ -101,7 +101,10 @@ describe('AVERAGE_POOL_2D', () => {
         filterW: 2,
         activation: 'NONE',
       });
-      expect(() => averagePool2d.check(f.graph, f.op)).to.throw(OpError, /output tensor 1 "out1" is int8; a float32 layer of AVERAGE_POOL_2D takes float32 outputs only/);
+      expect(() => averagePool2d.check(f.graph, f.op)).to.throw(
+        OpError,
+        /output tensor 1 "out1" is int8; a float32 layer of AVERAGE_POOL_2D takes float32 outputs only/,
+      );
     });
   });
 
