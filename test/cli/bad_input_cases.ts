@@ -415,9 +415,9 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   },
   {
     group: 'model contents',
-    what: 'a float op inside an int8 model',
+    what: 'a float op tinyforge has no float32 kernel for',
     args: ['compile', 'float-island.tflite', '-o', 'out'],
-    says: 'op 1 (LOGISTIC) computes in float32 (tensor 1 "t1") inside an int8 model: tinyforge runs integer kernels only',
+    says: 'op 1 (LOGISTIC) computes in float32 (tensor 1 "t1"): tinyforge has no float32 kernel for LOGISTIC yet',
     tflm: 'runs it with its float kernels',
     tflmModel: { file: 'float-island.tflite', refuses: false },
   },

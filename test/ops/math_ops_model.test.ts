@@ -3,8 +3,8 @@
  * The elementwise math ops in one model written by our writer: int8 ABS, RSQRT, ELU, DIV,
  * LOG_SOFTMAX and int16 ABS and RSQRT. The compiled C must give TFLite Micro's outputs (tflm-ref)
  * byte for byte on the host (sanitizers on) and on the emulated Cortex-M4 and Cortex-M0. (GELU is
- * left out: tflm-ref has no GELU. The float32-only NEG, SQUARE, FLOOR and SQRT are left out: the
- * compiler refuses float ops inside an int8 model, passes/validate.ts rejectFloatIslands.)
+ * left out: tflm-ref has no GELU. The float32-only NEG, SQUARE, FLOOR and SQRT are left out: float
+ * layers have their own model tests, test/ops/float_models.test.ts.)
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -65,7 +65,7 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     );
   });
 
-  it('rejects a float op inside an int8 model, naming it; QUANTIZE/DEQUANTIZE boundaries are fine', () => {
+  it('rejects a float op without a float32 kernel, naming it; QUANTIZE/DEQUANTIZE boundaries are fine', () => {
     const b = new GraphBuilder('island');
     const x = b.input({ shape: [1, 4], q: Q });
     const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 4], dtype: 'float32' }]);
@@ -75,7 +75,7 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     b.output(y!);
     expect(() => compileGraph(b.build(), 'island.tflite')).to.throw(
       TinyforgeError,
-      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\) inside an int8 model: tinyforge runs integer kernels only/,
+      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for LOGISTIC yet/,
     );
 
     const ok = new GraphBuilder('boundary');
@@ -87,11 +87,21 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     expect(() => compileGraph(ok.build())).to.not.throw();
   });
 
-  it('leaves an all-float model to the "float model" message', () => {
+  it('compiles a float model of ops with float32 kernels, and names the first op without one', () => {
     const b = new GraphBuilder('float');
     const x = b.input({ shape: [4], dtype: 'float32' });
     const [y] = b.op('RESHAPE', [x], [{ shape: [2, 2], dtype: 'float32' }]);
     b.output(y!);
-    expect(() => compileGraph(b.build(), 'f.tflite')).to.throw(TinyforgeError, /f\.tflite: float model/);
+    expect(() => compileGraph(b.build(), 'f.tflite')).to.not.throw();
+
+    const c = new GraphBuilder('float2');
+    const u = c.input({ shape: [4], dtype: 'float32' });
+    const [v] = c.op('RELU', [u], [{ shape: [4], dtype: 'float32' }]);
+    const [w] = c.op('TANH', [v!], [{ shape: [4], dtype: 'float32' }]);
+    c.output(w!);
+    expect(() => compileGraph(c.build(), 'g.tflite')).to.throw(
+      TinyforgeError,
+      /^g\.tflite: op 1 \(TANH\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for TANH yet/,
+    );
   });
 });

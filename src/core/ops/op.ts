@@ -249,6 +249,12 @@ export interface OpDef<P = any> {
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
   /**
+   * The op runs float32 layers (a float kernel: common/families/float_variant.ts, or an op that is
+   * float32 only). An op without it that reads or writes a float32 tensor is refused
+   * (passes/validate.ts, rejectFloatOps); QUANTIZE, DEQUANTIZE and CAST convert and need none.
+   */
+  floatKernel?: boolean;
+  /**
    * State the op keeps from one invocation to the next besides its tensors: what TFLite Micro's
    * signal ops allocate in Prepare (a frame's circular buffer, a noise estimate). The compiler adds
    * each as a variable tensor after the op's own inputs (passes/op_state.ts), so the planner keeps

@@ -64,7 +64,6 @@ export function unsupportedOps(graph: Graph): string[] {
  * reported together in one error so the user sees the full list at once.
  */
 export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa, prefer?: Prefer, kernels?: KernelChoices): PreparedGraph {
-  rejectFloatModel(graph, fileName);
   const missing = unsupportedOps(graph);
   if (missing.length > 0) {
     throw new TinyforgeError(`${fileName}: unsupported ops (${missing.length}): ${missing.join(', ')}`);
@@ -89,30 +88,4 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
   return { graph, layers, isa, ...(prefer ? { prefer } : {}), ...(kernels && Object.keys(kernels).length > 0 ? { kernels } : {}) };
-}
-
-/**
- * A float model has float32 tensors flowing between compute ops; int8 models only meet float at a
- * QUANTIZE input or a DEQUANTIZE output.
- */
-function rejectFloatModel(graph: Graph, fileName: string): void {
-  const boundary = new Set<number>();
-  for (const op of graph.ops) {
-    if (op.kind === 'QUANTIZE') op.inputs.forEach((i) => boundary.add(i));
-    if (op.kind === 'DEQUANTIZE') op.outputs.forEach((o) => boundary.add(o));
-    if (op.kind === 'CAST') [...op.inputs, ...op.outputs].forEach((i) => boundary.add(i));
-    // a constant output's copy from flash (passes/constant_outputs.ts) computes nothing
-    if (op.kind === 'RESHAPE' && isConstant(graph.tensors[op.inputs[0]!]!) && op.outputs.every((o) => graph.outputs.includes(o)))
-      [...op.inputs, ...op.outputs].forEach((i) => boundary.add(i));
-  }
-  const floatTensor = graph.ops
-    .flatMap((op) => [...op.inputs, ...op.outputs])
-    .filter((i) => i >= 0)
-    .map((i) => graph.tensors[i]!)
-    .find((t) => t.dtype === 'float32' && !boundary.has(t.index));
-  if (floatTensor) {
-    throw new TinyforgeError(
-      `${fileName}: float model (tensor ${floatTensor.index} "${floatTensor.name}" is float32): tinyforge compiles int8 models; quantize it first (int8 post-training quantization)`,
-    );
-  }
 }

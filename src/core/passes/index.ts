@@ -15,7 +15,7 @@
  *    layer (fold_pad_into_conv.ts), and the PAD goes.
  * 6. removeDeadNeurons: a FULLY_CONNECTED output the next FULLY_CONNECTED never reads (its weight
  *    column all zeros: pruned models) goes, with the row computing it (dead_neurons.ts).
- * 7. rejectFloatIslands: float ops inside an int8 model; copyConstantOutputs: an output no op computes
+ * 7. rejectFloatOps: float32 ops without a float kernel (in float and hybrid models alike); copyConstantOutputs: an output no op computes
  *    (a constant) gets a RESHAPE that copies it from flash (constant_outputs.ts); rejectConstantOutputs:
  *    constants of no element an op reads.
  * 8. materializeOpState: the state an op keeps of its own (signal ops) becomes variable tensors.
@@ -32,7 +32,7 @@ import { foldPadIntoConv } from './fold_pad_into_conv.ts';
 import { removeDeadNeurons } from './dead_neurons.ts';
 import { materializeOpState } from './op_state.ts';
 import { dropReshapeShapeInputs, dropTransposeConvShapeInputs, removeDeadOps } from './prune.ts';
-import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatIslands, validateGraph } from './validate.ts';
+import { rejectConstantOutputs, rejectDynamicShapes, rejectFloatOps, validateGraph } from './validate.ts';
 
 export {
   aliasNoOps,
@@ -46,7 +46,7 @@ export {
   dropTransposeConvShapeInputs,
   removeDeadOps,
   rejectDynamicShapes,
-  rejectFloatIslands,
+  rejectFloatOps,
   validateGraph,
 };
 
@@ -64,7 +64,7 @@ export function optimizeGraph(graph: Graph, source = graph.name, options: PassOp
   g = aliasNoOps(g);
   g = removeDeadOps(foldPadIntoConv(g));
   if (options.deadNeurons !== false) g = removeDeadNeurons(g);
-  rejectFloatIslands(g, source);
+  rejectFloatOps(g, source);
   g = copyConstantOutputs(g);
   rejectConstantOutputs(g, source);
   return materializeOpState(g);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * What tinyforge cannot compile, reported up front with the op at fault: dynamic shapes (a -1 in a
- * tensor's shape) and float ops inside an int8 model. All problems are listed in
+ * tensor's shape) and float ops tinyforge has no float32 kernel for. All problems are listed in
  * one error, each naming its op.
  */
 import { TinyforgeError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { byteSize, elementCount, isConstant } from '../ir/graph.ts';
 import { fromBytes } from '../ir/buffers.ts';
 import { tensorLabel } from '../ops/common/families/weighted.ts';
 import { opLabel } from './graph_edit.ts';
+import { opDef } from '../ops/index.ts';
 
 /**
  * A dimension is dynamic when the shape holds a negative size. The shape_signature's -1 marks
@@ -47,32 +48,23 @@ export function rejectDynamicShapes(graph: Graph, source: string): void {
 // CAST to or from float32 is a boundary too: converting is that op's job
 const BOUNDARY = new Set(['QUANTIZE', 'DEQUANTIZE', 'CAST']);
 
-/** An op computes on quantized integers: a non-constant int8/int16 tensor with quantization parameters. */
-function isIntegerOp(graph: Graph, op: Op): boolean {
-  return [...op.inputs, ...op.outputs].some((i) => {
-    const t = graph.tensors[i];
-    return t !== undefined && !isConstant(t) && (t.dtype === 'int8' || t.dtype === 'int16') && t.quant !== undefined;
-  });
-}
-
 function floatTensorOf(graph: Graph, op: Op): Tensor | undefined {
   return [...op.inputs, ...op.outputs].map((i) => graph.tensors[i]).find((t): t is Tensor => t !== undefined && t.dtype === 'float32');
 }
 
 /**
- * Float ops inside an int8 model: anything but QUANTIZE / DEQUANTIZE (the legitimate boundaries)
- * that reads or writes float32, in a model that otherwise computes on int8. (A model with no integer
- * op at all is a float model; prepareGraph says so.)
+ * Float ops tinyforge has no float32 kernel for: anything but QUANTIZE / DEQUANTIZE / CAST (the
+ * conversions) that reads or writes float32 and whose op definition has no float kernel
+ * (`OpDef.floatKernel`), in a float model or between a DEQUANTIZE and a QUANTIZE of an int8 one.
  */
-export function rejectFloatIslands(graph: Graph, source: string): void {
-  if (!graph.ops.some((op) => !BOUNDARY.has(op.kind) && isIntegerOp(graph, op))) return;
+export function rejectFloatOps(graph: Graph, source: string): void {
   const problems = graph.ops
-    .filter((op) => !BOUNDARY.has(op.kind))
+    .filter((op) => !BOUNDARY.has(op.kind) && opDef(op.kind)?.floatKernel !== true)
     .map((op) => ({ op, t: floatTensorOf(graph, op) }))
     .filter((x): x is { op: Op; t: Tensor } => x.t !== undefined)
     .map(
       ({ op, t }) =>
-        `${opLabel(op)} computes in float32 (${tensorLabel(t)}) inside an int8 model: tinyforge runs integer kernels only; quantize this op too (full-integer quantization) or end the model before it`,
+        `${opLabel(op)} computes in float32 (${tensorLabel(t)}): tinyforge has no float32 kernel for ${op.kind} yet; quantize the model (full-integer quantization) or end it before this op`,
     );
   if (problems.length > 0) throw new TinyforgeError(`${source}: ${problems.join('; ')}`);
 }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatArithmetic, outputIsFloat } from '../common/families/float_arithmetic.ts';
 import { OpError } from '../../errors.ts';
 import type { ActivationAttrs, FusedActivation, Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -135,4 +137,9 @@ function realMultipliers(graph: Graph, op: Op): CommonScaleReals {
 // int16 activations (16x8) go to their own kernel in add_int16.ts
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
 // layers imported from ONNX: QLinearAdd's float32 arithmetic (common/families/ort_kernels.ts)
-export default withOrtArithmetic(withInt32Arithmetic(withInt16Variant(add, addInt16, anyOperandInt16), 'ADD'), ortBinaryKernel('add'));
+// float32 tensors: TFLite Micro's float ADD, common/families/float_arithmetic.ts
+export default withFloatVariant(
+  withOrtArithmetic(withInt32Arithmetic(withInt16Variant(add, addInt16, anyOperandInt16), 'ADD'), ortBinaryKernel('add')),
+  floatArithmetic('ADD'),
+  outputIsFloat,
+);

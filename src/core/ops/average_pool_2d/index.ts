@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatPool } from '../common/families/float_pool.ts';
 import type { OpDef } from '../op.ts';
 import { avgPoolVariants } from '../common/families/pool_variants.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -30,4 +32,8 @@ const averagePool2d: OpDef<PoolParams> = {
 
 // int16 activations (16x8) go to the int16 pool kernel (common/families/pool_int16.ts)
 // layers imported from ONNX: QLinearAveragePool's float32 arithmetic (common/families/ort_kernels.ts)
-export default withOrtArithmetic(withInt16Variant(averagePool2d, poolInt16('AVERAGE_POOL_2D', 'average_pool_2d_int16.c.hbs')), ortAveragePoolKernel);
+// float32 layers: TFLite Micro's reference AveragePool<float> (common/families/float_pool.ts)
+export default withFloatVariant(
+  withOrtArithmetic(withInt16Variant(averagePool2d, poolInt16('AVERAGE_POOL_2D', 'average_pool_2d_int16.c.hbs')), ortAveragePoolKernel),
+  floatPool(false),
+);

@@ -197,8 +197,8 @@ describe('CONV_2D', () => {
       const g = convGraph(ok);
       expect(() => conv.check(g.graph, g.op)).not.to.throw();
     });
-    it('rejects a non-int8 input', () =>
-      fails(ok, /input tensor 0 "in0" is float32/, (g) => {
+    it('rejects a float32 input with int8 weights', () =>
+      fails(ok, /filter tensor 1 "in1" is int8; a float32 layer of CONV_2D takes float32 inputs only/, (g) => {
         g.graph.tensors[0]!.dtype = 'float32';
       }));
     it('rejects a missing quantization', () =>

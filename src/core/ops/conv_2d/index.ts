@@ -4,6 +4,8 @@
  * requantization, optional int32 bias, SAME/VALID padding whose taps are skipped (never filled with
  * the zero point), strides, dilation, groups (filter in-channels dividing the input channels).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { conv2dFloat } from './conv_2d_float.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
@@ -242,4 +244,5 @@ const def: OpDef<Conv2DParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in conv_2d_int16.ts
-export default withInt16Variant(def, conv2dInt16);
+// float32 layers: TFLite Micro's reference Conv<float>, conv_2d_float.ts
+export default withFloatVariant(withInt16Variant(def, conv2dInt16), conv2dFloat);

@@ -4,6 +4,8 @@
  * output channel oc = ic*mult + m reads input channel ic; requantized per output channel (or with
  * one broadcast scale, as micro_speech's layer is); padded taps skipped.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { depthwiseConv2dFloat } from './depthwise_conv_2d_float.ts';
 import { depthwiseInt4Variants } from './int4.ts';
 import { int4Applies } from '../common/codecs/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
@@ -237,4 +239,5 @@ const def: OpDef<DepthwiseConv2DParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in depthwise_conv_2d_int16.ts
-export default withInt16Variant(def, depthwiseConv2dInt16);
+// float32 layers: TFLite Micro's reference DepthwiseConv<float>, depthwise_conv_2d_float.ts
+export default withFloatVariant(withInt16Variant(def, depthwiseConv2dInt16), depthwiseConv2dFloat);

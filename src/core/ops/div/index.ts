@@ -14,6 +14,8 @@
  * DCHECK in TFLM (undefined): here the quotient saturates to the activation bound of x1's sign, and
  * 0/0 gives z_out (clamped).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatArithmetic, outputIsFloat } from '../common/families/float_arithmetic.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -127,4 +129,5 @@ const div: OpDef<DivParams> = {
 };
 
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
-export default withInt32Arithmetic(div, 'DIV');
+// float32 tensors: TFLite Micro's float DIV, common/families/float_arithmetic.ts
+export default withFloatVariant(withInt32Arithmetic(div, 'DIV'), floatArithmetic('DIV'), outputIsFloat);

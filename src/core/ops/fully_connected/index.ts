@@ -27,6 +27,8 @@ import { foldedWeights, withWeightOffset } from './weight_offset.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { fullyConnectedInt16 } from './fully_connected_int16.ts';
+import { fullyConnectedFloat } from './fully_connected_float.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
 import { activationRange } from '../common/numerics/activation.ts';
 import { clamp, f32, mbqm } from '../common/numerics/fixedpoint.ts';
 import { ortChannelScales, requantF32 } from '../common/numerics/requant_f32.ts';
@@ -370,5 +372,6 @@ const def: OpDef<FullyConnectedParams> = {
   },
 };
 
-// int16 activations (16x8) go to their own kernel in fully_connected_int16.ts
-export default withInt16Variant(def, fullyConnectedInt16);
+// int16 activations (16x8) go to their own kernel in fully_connected_int16.ts, float32 layers to
+// fully_connected_float.ts
+export default withFloatVariant(withInt16Variant(def, fullyConnectedInt16), fullyConnectedFloat);

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatPool } from '../common/families/float_pool.ts';
 import type { OpDef } from '../op.ts';
 import { maxPoolVariants } from '../common/families/pool_variants.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -22,4 +24,5 @@ const maxPool2d: OpDef<PoolParams> = {
 };
 
 // int16 activations (16x8) go to the int16 pool kernel (common/families/pool_int16.ts)
-export default withInt16Variant(maxPool2d, poolInt16('MAX_POOL_2D', 'max_pool_2d_int16.c.hbs'));
+// float32 layers: TFLite Micro's reference MaxPool<float> (common/families/float_pool.ts)
+export default withFloatVariant(withInt16Variant(maxPool2d, poolInt16('MAX_POOL_2D', 'max_pool_2d_int16.c.hbs')), floatPool(true));

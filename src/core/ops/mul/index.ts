@@ -6,6 +6,8 @@
  * broadcasts, quantizations and activations; a multiplier of 2^31 or more is refused (TFLite Micro's
  * left shift is undefined in C there, see common/numerics/multiplier_fits.ts).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatArithmetic, outputIsFloat } from '../common/families/float_arithmetic.ts';
 import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -92,7 +94,9 @@ const mul: OpDef<MulParams> = {
 // int16 activations (16x8) go to their own kernel in mul_int16.ts
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
 // layers imported from ONNX: QLinearMul's float32 arithmetic (common/families/ort_kernels.ts)
-export default withOrtArithmetic(
-  withInt32Arithmetic(withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16), 'MUL'),
-  ortBinaryKernel('mul'),
+// float32 tensors: TFLite Micro's float MUL, common/families/float_arithmetic.ts
+export default withFloatVariant(
+  withOrtArithmetic(withInt32Arithmetic(withInt16Variant(mul, { ...mulInt16, variants: mulInt16Variants }, anyOperandInt16), 'MUL'), ortBinaryKernel('mul')),
+  floatArithmetic('MUL'),
+  outputIsFloat,
 );

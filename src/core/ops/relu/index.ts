@@ -4,6 +4,8 @@
  * (multiplier s_in/s_out, the scales widened to double before dividing) and clamped at the output's
  * zero point; tabulated at compile time for the 256 input values.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatRelu } from '../common/families/float_relu.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { reluInt16 } from './relu_int16.ts';
 import { f32, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
@@ -32,4 +34,5 @@ const relu = tableOp<RequantizeClamp>({
 });
 
 // int16 activations (16x8) go to their own kernel in relu_int16.ts
-export default withInt16Variant(relu, reluInt16);
+// float32 tensors: TFLite Micro's ReluFloat, common/families/float_relu.ts
+export default withFloatVariant(withInt16Variant(relu, reluInt16), floatRelu(false));

@@ -5,6 +5,8 @@
  * as having the input's scale and zero point (desktop TFLite requantizes to the output's scale, so
  * the two differ when a model gives RELU6 an output quantization of its own).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatRelu } from '../common/families/float_relu.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { relu6Int16 } from './relu6_int16.ts';
 import { elementCount } from '../../ir/graph.ts';
@@ -63,4 +65,5 @@ const relu6: OpDef<Relu6Params> = {
 };
 
 // int16 activations (16x8) go to their own kernel in relu6_int16.ts
-export default withInt16Variant(relu6, relu6Int16);
+// float32 tensors: TFLite Micro's Relu6Float, common/families/float_relu.ts
+export default withFloatVariant(withInt16Variant(relu6, relu6Int16), floatRelu(true));

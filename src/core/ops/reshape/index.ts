@@ -20,6 +20,8 @@ const reshape: OpDef<ReshapeParams> = {
   kind: 'RESHAPE',
   dir: import.meta.dirname,
   isAlias: true,
+  // moves no data: float32 tensors alias like any other
+  floatKernel: true,
 
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');

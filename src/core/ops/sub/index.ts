@@ -5,6 +5,8 @@
  * rescaled to the output; unlike TFLite Micro's ADD, SUB's Prepare divides the scales in float32
  * before widening (s_i / (2·max) and 2·max / (2^20·s_out) are float quotients).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatArithmetic, outputIsFloat } from '../common/families/float_arithmetic.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -88,4 +90,5 @@ const sub: OpDef<SubParams> = {
 
 // int16 activations (16x8) go to their own kernel in sub_int16.ts
 // int32 tensors (signal front-ends' output scaling): plain integer arithmetic, common/families/int32_arithmetic.ts
-export default withInt32Arithmetic(withInt16Variant(sub, subInt16, anyOperandInt16), 'SUB');
+// float32 tensors: TFLite Micro's float SUB, common/families/float_arithmetic.ts
+export default withFloatVariant(withInt32Arithmetic(withInt16Variant(sub, subInt16, anyOperandInt16), 'SUB'), floatArithmetic('SUB'), outputIsFloat);

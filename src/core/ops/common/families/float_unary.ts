@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * float32 elementwise ops that TFLite Micro runs in float only (NEG, SQUARE, FLOOR, SQRT): TFLM
- * rejects int8 and int16 for them, so float32 is the only form a converter can leave them in. The
- * compiler refuses float ops inside an int8 model (passes/validate.ts, rejectFloatIslands), so
- * today these kernels serve the reference interpreter and constant folding, and are ready for the
- * day float pre/post-processing is accepted; the emitted C is tested all the same. Every op here is
- * an exactly rounded IEEE operation (negation, one product, floor, square root), so the emitted C
+ * rejects int8 and int16 for them, so float32 is the only form a converter can leave them in. They
+ * run in float models and between a DEQUANTIZE and a QUANTIZE of an int8 one (`floatKernel`).
+ * Every op here is an exactly rounded IEEE operation (negation, one product, floor, square root), so the emitted C
  * needs no libm and gives TFLM's bits on every target: the C computes on the bit pattern or with
  * plain float arithmetic, and the TS reference works on the same bits (NaN payloads included, which
  * JS numbers do not keep).
@@ -51,6 +49,7 @@ export function floatUnaryOp(spec: FloatUnarySpec): OpDef<FloatUnaryParams> {
   return {
     kind: spec.kind,
     dir: spec.dir,
+    floatKernel: true,
     check(graph: Graph, op: Op) {
       const { input, output } = unaryTensors(graph, op);
       for (const [t, role] of [
