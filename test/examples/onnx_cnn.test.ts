@@ -21,6 +21,7 @@ const INPUT_BYTES = 3 * 32 * 32 * 4;
 
 interface ValidateReport {
   layers: { op: string; tensors: { name: string; elements: number; differing: number; maxDifference?: number }[] }[];
+  ortLevels?: { compared: string; other: string; differing: number; elements: number };
 }
 
 describe('examples/onnx_cnn: the import', () => {
@@ -74,6 +75,8 @@ describe('examples/onnx_cnn: a PyTorch-style QDQ model against ONNX Runtime', fu
       for (const op of ['CONV_2D', 'MAX_POOL_2D', 'DEPTHWISE_CONV_2D', 'MEAN', 'FULLY_CONNECTED']) expect(ops, op).to.include(op);
       const a = agreementOf([report]);
       expect(a).to.deep.equal({ values: 10, exact: 10, maxLsb: 0 });
+      // ONNX Runtime's default level is the one compared against; its basic level is run too and reported
+      expect(report.ortLevels).to.deep.include({ compared: 'all', other: 'basic', elements: 10 });
       agreements.set(run.target, a);
     });
   }

@@ -22,6 +22,7 @@ import { stepReporter } from './steps.ts';
 import { compileChoicesOf } from './choice-options.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
+import type { OrtLevelComparison } from '../../lab/run/onnx_reference.ts';
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
 import { formatOriginalComparison } from '../report/validate.ts';
 import { jsonLine } from '../report/json_document.ts';
@@ -231,6 +232,12 @@ async function validateReference(
   if (!report.match) reportMismatch(`${modelPath}: ${verdict}`);
 }
 
+/** ONNX Runtime at the level compared against and at the other one: equal, or how many output elements differ. */
+export function formatOrtLevels(l: OrtLevelComparison): string {
+  if (l.differing === 0) return `ONNX Runtime gives the same outputs at levels ${l.compared} (compared against) and ${l.other}`;
+  return `ONNX Runtime at level ${l.other} gives other outputs than at ${l.compared}: ${l.differing} of ${l.elements} output elements differ; compared against ${l.compared}`;
+}
+
 function formatReferenceReport(r: ReferenceReport): string {
   const result = (c: { differing: number; elements: number; element?: number; expected?: number; actual?: number }) =>
     c.differing === 0 ? 'equal' : `${c.differing} of ${c.elements} differ; first [${c.element}]: expected ${c.expected}, got ${c.actual}`;
@@ -257,6 +264,7 @@ function formatReferenceReport(r: ReferenceReport): string {
     `also checked: ${r.checked.inputs} model input${r.checked.inputs === 1 ? '' : 's'} equal the input, ${r.checked.constants} constants equal the model file's`,
   );
   if (r.absent.length > 0) lines.push(`not in the reference: tensor${r.absent.length === 1 ? '' : 's'} ${r.absent.join(', ')}`);
+  if (r.ortLevels) lines.push(formatOrtLevels(r.ortLevels));
   return lines.join('\n');
 }
 

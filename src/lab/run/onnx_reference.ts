@@ -129,6 +129,33 @@ function encodeValues(dtype: DType, values: (number | bigint)[]): Uint8Array {
 export interface OnnxReference {
   dump: ReferenceDump;
   unmatched: { tensor: number; name: string; reason: string }[];
+  /** ONNX Runtime's outputs at the level compared against and at the other one users meet (all or basic) */
+  levels?: OrtLevelComparison;
+}
+
+/**
+ * Whether ONNX Runtime gives the same outputs at two graph optimization levels: it fuses QDQ
+ * groups at `all` (its default) and runs them op by op at `basic`, which can round differently.
+ * The level compared against is the one asked for (default all); the other is reported.
+ */
+export interface OrtLevelComparison {
+  compared: OrtOptimizationLevel;
+  other: OrtOptimizationLevel;
+  /** output elements whose values differ between the two levels, of all the outputs' elements */
+  differing: number;
+  elements: number;
+}
+
+/** Counts the elements of the model's outputs that differ between two runs of it. */
+function levelDifference(a: OnnxValue[], b: OnnxValue[]): { differing: number; elements: number } {
+  let differing = 0;
+  let elements = 0;
+  a.forEach((value, k) => {
+    const other = b[k]!.data;
+    elements += value.data.length;
+    for (let i = 0; i < value.data.length; i++) if (!Object.is(value.data[i], other[i])) differing++;
+  });
+  return { differing, elements };
 }
 
 /** The permutation of `[0, 2, ..., rank-1, 1]`: channels first to channels last. */
@@ -251,8 +278,14 @@ export async function onnxRuntimeReference(
   bind?: OnnxBindings,
 ): Promise<OnnxReference> {
   const model = bind && Object.keys(bind).length > 0 ? boundOnnxModel(modelPath, bind) : modelPath;
-  const run = await runOnnxModel(model, onnxFeeds(modelPath, graph, record, bind), { level, dump: 'integer' });
-  return dumpFromOnnxTensors(graph, run.tensors, `onnxruntime (level ${level})`);
+  const feeds = onnxFeeds(modelPath, graph, record, bind);
+  const run = await runOnnxModel(model, feeds, { level, dump: 'integer' });
+  const other: OrtOptimizationLevel = level === 'all' ? 'basic' : 'all';
+  const otherRun = await runOnnxModel(model, feeds, { level: other });
+  return {
+    ...dumpFromOnnxTensors(graph, run.tensors, `onnxruntime (level ${level})`),
+    levels: { compared: level, other, ...levelDifference(run.outputs, otherRun.outputs) },
+  };
 }
 
 /** Whether `dir` is a directory of TensorProto files (`.tensorproto` or `.pb`) rather than an index.json dump. */

@@ -31,7 +31,7 @@ import { type InputCase, readInputCases, zeroPointCase } from '../data/inputs.ts
 import { concat, splitOutputs } from '../data/bytes.ts';
 import { type MatchedReference, type ReferenceDump, readReferenceDump, matchReference } from './reference.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
-import { type OnnxReference, isOnnxTensorDir, onnxRuntimeReference, onnxTensorDirReference } from './onnx_reference.ts';
+import { type OnnxReference, type OrtLevelComparison, isOnnxTensorDir, onnxRuntimeReference, onnxTensorDirReference } from './onnx_reference.ts';
 import type { OrtOptimizationLevel } from './onnxruntime.ts';
 
 export interface ReferenceValidateOptions extends DeviceTargetOptions {
@@ -118,6 +118,8 @@ export interface ReferenceReport {
   checked: { inputs: number; constants: number };
   /** activations of the model the reference has no entry for */
   absent: number[];
+  /** with --reference onnxruntime: whether ONNX Runtime's outputs at the other optimization level equal the ones compared */
+  ortLevels?: OrtLevelComparison;
 }
 
 /** What the device computed: bytes of the tensors asked for, read right after their layer, and the outputs. */
@@ -161,7 +163,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
     const plan = planReads(original, compiled, byTensor, records[records.length - 1]!);
     const device = await run(plan);
     plan.notComparable.push(...(onnx?.unmatched ?? []));
-    return compare(compiled, original, plan, device, byTensor, {
+    const report = compare(compiled, original, plan, device, byTensor, {
       model: compiled.graph.name,
       target: target.name,
       reference: dump.dir,
@@ -169,6 +171,7 @@ export async function validateAgainstReference(modelPath: string, options: Refer
       inferences: records.length,
       checked,
     });
+    return onnx?.levels ? { ...report, ortLevels: onnx.levels } : report;
   };
 
   if (target.firmware === 'host') {
