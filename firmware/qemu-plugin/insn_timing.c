@@ -287,7 +287,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       return -1;
   }
   if (!path || mark_count == 0) return -1;
-  if (art_on && (icache.lines < 1 || icache.lines > ART_MAX_LINES || dcache.lines < 1 || dcache.lines > ART_MAX_LINES || flash_hi <= flash_lo))
+  if (art_on &&
+      (icache.lines < 1 || icache.lines > ART_MAX_LINES || dcache.lines < 1 || dcache.lines > ART_MAX_LINES || flash_hi <= flash_lo))
     return -1;
   out = fopen(path, "w");
   if (!out) return -1;
