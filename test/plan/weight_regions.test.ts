@@ -170,6 +170,9 @@ describe('weights in internal RAM', function () {
       const noBoard = tinyforge(['compile', model, '-o', join(dir, 'x'), '--weights-in-ram', 'auto']);
       expect(noBoard.status).to.not.equal(0);
       expect(noBoard.stderr).to.include('give the --board');
+      const inspectNoBoard = tinyforge(['inspect', model, '--weights-in-ram', 'auto']);
+      expect(inspectNoBoard.status).to.not.equal(0);
+      expect(inspectNoBoard.stderr).to.include('give the --board');
     } finally {
       cleanup();
     }

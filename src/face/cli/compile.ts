@@ -12,7 +12,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { addAlias } from './option-aliases.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
+import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions, weightsInRamChoice } from '../../lab/toolchain/fit.ts';
 import type { WeightsInRamPlan } from '../../core/plan/weight_regions.ts';
 import { formatOnnxArithmetic, formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
 import { planJson, sharedArenaJson } from '../report/json.ts';
@@ -206,8 +206,6 @@ export function compileCommand(): Command {
       const { target, board } = resolveTargetAndBoard(opts.target, opts.board);
       // the CLI reads the labels file (the core reads none) and says which file does not fit the output
       const labels = opts.labels !== undefined && modelPaths.length === 1 ? labelsFor(modelPath, opts.labels, compileChoicesOf(opts)) : undefined;
-      if (opts.weightsInRam === 'auto' && opts.board === undefined)
-        throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
       const budget = opts.maxRam !== undefined || opts.maxFlash !== undefined ? { ram: opts.maxRam, flash: opts.maxFlash } : undefined;
       // flags first, then the TINYFORGE_* variables; the banner records any choice off its default
       const choices = compileChoicesOf(opts);
@@ -218,7 +216,7 @@ export function compileCommand(): Command {
         budget,
         // a named board with PSRAM: --max-ram is its internal RAM's, the arena's coldest buffers may go out
         ...(opts.board !== undefined ? externalRamOptions(target, board) : {}),
-        ...(opts.board !== undefined && opts.weightsInRam === 'auto' ? weightsInRamOptions(target, board) : {}),
+        ...weightsInRamChoice(opts.weightsInRam, target, opts.board !== undefined ? board : undefined),
         patch: opts.patch,
         ...choices,
         arena: opts.arena,

@@ -94,7 +94,7 @@ export const PREFER_HELP =
  * board would run a different arena than the one the user sized.
  */
 export function planShapingOptions(command: Command): Command {
-  return choiceOptions(
+  const shaped = choiceOptions(
     command
       .option('--max-ram <bytes>', 'fit the arena in this many bytes, moving layers to more frugal kernels (as compile --max-ram)', byteSizeOption('--max-ram'))
       .option('--max-flash <bytes>', "fit the model's constant tables in this many bytes (as compile --max-flash)", byteSizeOption('--max-flash'))
@@ -103,12 +103,12 @@ export function planShapingOptions(command: Command): Command {
         'run an initial convolution chain in row bands: auto, off, or START:LENGTH:ROWS (as compile --patch, whose default applies)',
         patchOption,
       )
-      .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption)
-      .option(
-        '--weights-in-ram <mode>',
-        "auto or none: the most-read layers' weight tables in internal RAM where the --board's flash is slower (as compile --weights-in-ram)",
-        weightsInRamOption,
-      ),
+      .option('--prefer <what>', `${PREFER_HELP} (as compile --prefer)`, preferOption),
+  );
+  return shaped.option(
+    '--weights-in-ram <mode>',
+    "auto or none: the most-read layers' weight tables in internal RAM where the --board's flash is slower (as compile --weights-in-ram)",
+    weightsInRamOption,
   );
 }
 

@@ -20,7 +20,7 @@ import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
 import { jsonLine } from '../report/json_document.ts';
-import { externalRamOptions, weightsInRamOptions } from '../../lab/toolchain/fit.ts';
+import { externalRamOptions, weightsInRamChoice } from '../../lab/toolchain/fit.ts';
 import { chooseWeightsInRam } from '../../core/plan/weight_regions.ts';
 import { generateC } from '../../core/codegen/generate.ts';
 import { formatWeightsInRam } from './compile.ts';
@@ -117,10 +117,8 @@ export function inspectCommand(): Command {
           problem = e.message;
         }
       }
-      if (opts.weightsInRam === 'auto' && opts.board === undefined)
-        throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
       // as compile places them (plan/weight_regions.ts), after the arena
-      const weightsOption = opts.weightsInRam === 'auto' ? weightsInRamOptions(target, board).weightsInRam : undefined;
+      const weightsOption = weightsInRamChoice(opts.weightsInRam, target, opts.board !== undefined ? board : undefined).weightsInRam;
       const weightsInRam =
         weightsOption && plan && prepared && !problem
           ? chooseWeightsInRam(

@@ -18,7 +18,7 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
 import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
-import { type WeightsInRamMode, checkFits, externalRamOptions, weightsInRamOptions } from '../toolchain/fit.ts';
+import { type WeightsInRamMode, checkFits, externalRamOptions, weightsInRamChoice } from '../toolchain/fit.ts';
 import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
@@ -143,7 +143,7 @@ export function compileForTarget(
     deadNeurons,
     onnxRequant,
     ...externalRamOptions(target, board),
-    ...(shaping.weightsInRam === 'auto' ? weightsInRamOptions(target, board) : {}),
+    ...weightsInRamChoice(shaping.weightsInRam, target, board),
     onnxLayout,
     provenance: harnessProvenance(modelPath, target.name),
   });
@@ -159,7 +159,8 @@ export function compileForTarget(
     shaping.progress?.(
       `weights in RAM: ${w.bytes.toLocaleString('en-US')} B of ${w.layers.length} layers' tables (${board?.name ?? target.name}'s flash is slower)`,
     );
-  }
+  } else if (shaping.weightsInRam === 'auto')
+    shaping.progress?.(`weights in RAM: none (${board?.name ?? target.name}'s flash is no slower than its RAM, or no table gains)`);
   checkFits(compiled, basename(modelPath), target, board);
   return compiled;
 }

@@ -79,6 +79,17 @@ export function externalRamOptions(target: TargetDescriptor, board: BoardDescrip
 /** --weights-in-ram: auto places the most-read tables in internal RAM where the board's flash is slower; none keeps them all in flash. */
 export type WeightsInRamMode = 'auto' | 'none';
 
+/** compile's options for --weights-in-ram MODE: auto needs the board whose flash it weighs against its RAM. */
+export function weightsInRamChoice(
+  mode: WeightsInRamMode | undefined,
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+): { weightsInRam?: WeightsInRamOption } {
+  if (mode !== 'auto') return {};
+  if (!board) throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
+  return weightsInRamOptions(target, board);
+}
+
 export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { weightsInRam?: WeightsInRamOption } {
   const memory = memoryFor(target, board);
   if (!board || !memory) return {};
