@@ -8,15 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artDataStalls, artFetchStalls, type ArtFetchEvents } from '../src/lab/estimate/timing/art.ts';
-import { CORTEX_M4, ZERO_WAIT } from '../src/lab/estimate/timing/cores.ts';
-import { priceInstructions } from '../src/lab/estimate/timing/index.ts';
-import { decodeThumb } from '../src/lab/estimate/timing/thumb.ts';
+import { type RecordedTrace, priceRecordedTrace } from '../src/lab/estimate/timing/recorded_traces.ts';
 
 const data = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'data', 'mlperf-v05-l4r5-traces.json'), 'utf8')) as {
   clockHz: number;
   waitStates: number;
-  models: Record<string, { measuredMs: number; art: ArtFetchEvents; counts: [number, string, number, number][] }>;
+  models: Record<string, RecordedTrace>;
 };
 const ws = data.waitStates;
 const ms = (cycles: number) => (cycles / data.clockHz) * 1000;
@@ -27,11 +24,11 @@ const cell = (cycles: number, measured: number) => {
 console.log(`Cortex-M4 table over TFLite Micro 2.3 + CMSIS-NN, NUCLEO-L4R5ZI at ${data.clockHz / 1e6} MHz, ${ws} wait states (ms, error)`);
 console.log('model   instructions            all hits      ART, prefetch on     ART, prefetch off      every fetch word    measured');
 for (const [name, m] of Object.entries(data.models)) {
-  const counts = m.counts.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken }));
-  const hits = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
-  const every = priceInstructions(counts, decodeThumb, CORTEX_M4, { perFetchWord: ws, perTakenBranch: ws, perFlashRead: ws, codeInFlash: true }).cycles;
-  const prefetchOn = hits.cycles + artFetchStalls(m.art, ws) + artDataStalls(m.art, ws);
-  const prefetchOff = hits.cycles + artFetchStalls(m.art, ws, false) + artDataStalls(m.art, ws);
+  const p = priceRecordedTrace(m, ws);
+  const hits = { instructions: p.instructions, cycles: p.hits };
+  const every = p.everyFetchWord;
+  const prefetchOn = p.hits + p.artFetchPrefetchOn + p.artData;
+  const prefetchOff = p.hits + p.artFetch + p.artData;
   console.log(
     `${name.padEnd(6)} ${String(hits.instructions).padStart(13)} ${cell(hits.cycles, m.measuredMs)} ${cell(prefetchOn, m.measuredMs)} ${cell(prefetchOff, m.measuredMs)} ${cell(every, m.measuredMs)} ${m.measuredMs.toFixed(2).padStart(11)}`,
   );

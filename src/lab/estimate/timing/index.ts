@@ -179,6 +179,9 @@ export interface EstimateClock {
   flashWaitStates: number | null;
 }
 
+/** Code in flash behind a cache or accelerator every fetch and literal read hits. */
+const ALL_HITS: MemoryCosts = { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true };
+
 export function estimateBoard(
   target: TargetDescriptor,
   runOn: BoardDescriptor,
@@ -219,15 +222,13 @@ export function estimateBoard(
       name: real.name,
       clockHz: real.clockHz,
       waitStates: n,
-      memory: { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true },
+      memory: ALL_HITS,
       art: a,
       note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind the ART accelerator, its caches (${a.instructionLines} and ${a.dataLines} lines of 32 B) and prefetch (${a.prefetch ? 'on' : 'off'}) replayed in program order`,
     };
   }
   // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
-  const memory: MemoryCosts = cached
-    ? { perFetchWord: 0, perTakenBranch: 0, perFlashRead: 0, codeInFlash: true }
-    : { perFetchWord: n, perTakenBranch: n, perFlashRead: n, codeInFlash: true };
+  const memory: MemoryCosts = cached ? ALL_HITS : { perFetchWord: n, perTakenBranch: n, perFlashRead: n, codeInFlash: true };
   return {
     name: real.name,
     clockHz: real.clockHz,
