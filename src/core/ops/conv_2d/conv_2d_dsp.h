@@ -1189,8 +1189,8 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_split(uint32_t *co
  * image: pixel A's rows start at `src`, B's and C's `step` (stride_w in_c) and 2 `step` bytes on.
  * Per word of the three: three loads, six SXTB16, six stores.
  */
-static inline __attribute__((always_inline)) void tf_dsp_pack_split3(uint32_t *cols, const int8_t *src, int step, int stride,
-                                                                     const int k_h, const int q, const int tail) {
+static inline __attribute__((always_inline)) void tf_dsp_pack_split3(uint32_t *cols, const int8_t *src, int step, int stride, const int k_h,
+                                                                     const int q, const int tail) {
   uint32_t *c = cols;
   const int8_t *row = src;
   for (int ky = 0; ky < k_h; ++ky, row += stride) {
