@@ -1102,7 +1102,7 @@ typedef struct {
   uint32_t lo4, hi4;    /* the clamp's bounds in four bytes (WIDE: minus the zero point) */
   uint32_t zp4;         /* the zero point in four bytes (WIDE) */
   const uint32_t *stop; /* cols + 3 k4 / 2, and TF_DSP_STEP3X2P_AHEAD words read ahead */
-  int32_t entry;        /* tf_dsp_entry_triple(k4): code bytes into the loop's first turn */
+  int32_t entry;        /* code bytes into the loop's first turn (k4 / 4 mod the turn's steps) */
 } tf_dsp_tr_run_t;
 
 #if TF_DSP_NATIVE
@@ -1154,6 +1154,73 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_tr_run_twin(co
 }
 
 /*
+ * One pixel of a triple into the columns (at `cols`, the pixel's lane: 0, 1 or 2) in the `split`
+ * order of the values (dsp.ts splitRows): each filter row's first 4 q values (q words straight from
+ * the row, which starts at `src`, `stride` bytes after the one before), then the rows' last values
+ * (run = 4 q + 1) four a group, zeros past the last row (`tail` 1), or none (run = 4 q, `tail` 0).
+ * k_h, q and tail are constants of the layer, so the loops unroll: two SXTB16 and two stores a word.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_pack_split(uint32_t *cols, const int8_t *src, int stride, const int k_h,
+                                                                    const int q, const int tail) {
+  uint32_t *c = cols;
+  const int8_t *row = src;
+  for (int ky = 0; ky < k_h; ++ky, row += stride) {
+    for (int j = 0; j < q; ++j, c += 6) {
+      const uint32_t v = tf_read_u32(row + 4 * j);
+      c[0] = tf_sxtb16(v);
+      c[3] = tf_sxtb16_ror8(v);
+    }
+  }
+  if (tail) {
+    const int8_t *last = src + 4 * q;
+    for (int ky = 0; ky < k_h; ky += 4, c += 6, last += 4 * stride) {
+      const int32_t a = last[0];
+      const int32_t b = ky + 1 < k_h ? last[stride] : 0;
+      const int32_t d = ky + 2 < k_h ? last[2 * stride] : 0;
+      const int32_t e = ky + 3 < k_h ? last[3 * stride] : 0;
+      c[0] = ((uint32_t)a & 0xffffu) | ((uint32_t)d << 16);
+      c[3] = ((uint32_t)b & 0xffffu) | ((uint32_t)e << 16);
+    }
+  }
+}
+
+/*
+ * Three pixels of one output row into the columns in the `split` order, their fields inside the
+ * image: pixel A's rows start at `src`, B's and C's `step` (stride_w in_c) and 2 `step` bytes on.
+ * Per word of the three: three loads, six SXTB16, six stores.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_pack_split3(uint32_t *cols, const int8_t *src, int step, int stride, const int k_h,
+                                                                     const int q, const int tail) {
+  uint32_t *c = cols;
+  const int8_t *row = src;
+  for (int ky = 0; ky < k_h; ++ky, row += stride) {
+    for (int j = 0; j < q; ++j, c += 6) {
+      const uint32_t a = tf_read_u32(row + 4 * j), b = tf_read_u32(row + step + 4 * j), d = tf_read_u32(row + 2 * step + 4 * j);
+      c[0] = tf_sxtb16(a);
+      c[1] = tf_sxtb16(b);
+      c[2] = tf_sxtb16(d);
+      c[3] = tf_sxtb16_ror8(a);
+      c[4] = tf_sxtb16_ror8(b);
+      c[5] = tf_sxtb16_ror8(d);
+    }
+  }
+  if (tail) {
+    for (int i = 0; i < 3; ++i) {
+      const int8_t *last = src + i * step + 4 * q;
+      uint32_t *t = c + i;
+      for (int ky = 0; ky < k_h; ky += 4, t += 6, last += 4 * stride) {
+        const int32_t a = last[0];
+        const int32_t b = ky + 1 < k_h ? last[stride] : 0;
+        const int32_t d = ky + 2 < k_h ? last[2 * stride] : 0;
+        const int32_t e = ky + 3 < k_h ? last[3 * stride] : 0;
+        t[0] = ((uint32_t)a & 0xffffu) | ((uint32_t)d << 16);
+        t[3] = ((uint32_t)b & 0xffffu) | ((uint32_t)e << 16);
+      }
+    }
+  }
+}
+
+/*
  * tf_dsp_im2col_body's `pairs` path with the channel pairs of each pixel triple in the assembly
  * routine `run` (0 on the host: its twin). `cols`: 3 k4 / 2 words of columns, three row buffers (of
  * k_w in_c bytes, or of k4 and 4 bytes of slack when whole fields are gathered), at least 3 out_c
@@ -1162,7 +1229,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_tr_run_twin(co
 static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                                 const int8_t *w, const tf_rq_t *rq, int8_t *out,
                                                                                 uint32_t *cols, const int fast, const int full,
-                                                                                tf_dsp_tr_run_fn run) {
+                                                                                tf_dsp_tr_run_fn run, const int turn, const int split_kh,
+                                                                                const int split_q, const int split_tail) {
   const int k4 = g->k4;
   const int run_bytes = g->k_w * g->in_c;
   const int out_c = g->out_c;
@@ -1184,7 +1252,9 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + 3 * (k4 >> 1) + TF_DSP_STEP3X2P_AHEAD;
-  s.entry = tf_dsp_entry_triple(k4);
+  /* the run's loop turns every `turn` steps (2 or 8, dsp.ts tripleTurn): the first turn entered past
+   * the steps k4 / 4 mod turn does not need */
+  s.entry = ((-(k4 >> 2)) & (turn - 1)) * TF_DSP_STEP3X2P_BYTES;
   const int pairs_c = out_c & ~1;
   /* the tails past k: any value meets a zero weight, but a defined one */
   memset(row_a, 0, (size_t)(3 * row_bytes));
@@ -1229,6 +1299,28 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
             rc = tf_dsp_filter_row(row_c, image, at[2][0], at[2][1], ky, g);
           }
           tf_dsp_pack_triple(cols + 3 * ((ky * run_bytes) >> 1), ra, rb, rc, run_bytes);
+        }
+      } else if (split_kh) {
+        /* the `split` order (dsp.ts splitRows): three pixels of one row inside the image packed
+         * together from it; else each field inside the image packed from it, another gathered into
+         * its row buffer first (rows back to back) */
+        const int iy0 = at[0][0] * g->stride_h - g->pad_top, ix0 = at[0][1] * g->stride_w - g->pad_left;
+        const int step = g->stride_w * g->in_c;
+        if (n == 3 && at[2][0] == at[0][0] && iy0 >= 0 && iy0 + (split_kh - 1) * g->dilation_h < g->in_h && ix0 >= 0 &&
+            ix0 + 2 * g->stride_w + g->k_w <= g->in_w) {
+          tf_dsp_pack_split3(cols, image + (iy0 * g->in_w + ix0) * g->in_c, step, g->dilation_h * g->in_w * g->in_c, split_kh, split_q,
+                             split_tail);
+        } else {
+          for (int i = 0; i < 3; ++i) {
+            const int y0 = at[i][0] * g->stride_h - g->pad_top, x0 = at[i][1] * g->stride_w - g->pad_left;
+            if (y0 >= 0 && y0 + (split_kh - 1) * g->dilation_h < g->in_h && x0 >= 0 && x0 + g->k_w <= g->in_w) {
+              tf_dsp_pack_split(cols + i, image + (y0 * g->in_w + x0) * g->in_c, g->dilation_h * g->in_w * g->in_c, split_kh, split_q,
+                                split_tail);
+            } else {
+              tf_dsp_gather_field(rows[i], image, image_bytes, at[i][0], at[i][1], run_bytes, g);
+              tf_dsp_pack_split(cols + i, rows[i], run_bytes, split_kh, split_q, split_tail);
+            }
+          }
         }
       } else {
         for (int i = 0; i < 3; ++i) tf_dsp_gather_field(rows[i], image, image_bytes, at[i][0], at[i][1], run_bytes, g);

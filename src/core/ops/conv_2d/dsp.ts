@@ -612,6 +612,21 @@ export function tripleRunApplies(k4: number, fast: number, actMin: number, outpu
  */
 export const TRIPLE_RUN_MIN_K4 = 12;
 
+/**
+ * The most values per output (k4) for which tripleRunAsm's loop turns every 4 steps instead of 8 on
+ * the Cortex-M4: a stem's (3x3 over 3 channels, k4 28) loop unrolled 8 steps is 544 code bytes, and
+ * with the packing and the C loop around it overflows a 1 KB instruction cache (the STM32L4's and
+ * STM32F4's ART accelerator: every fetch of the loop then misses); 4 steps a turn cost one more
+ * compare and branch per 16 values. Cores whose parts carry larger caches (the M33's, the M7's)
+ * keep 8.
+ */
+export const TRIPLE_SHORT_TURN_K4 = 32;
+
+/** The steps a turn of tripleRunAsm's loop for k4 values per output on `core` (KernelIsa.core). */
+export function tripleTurn(k4: number, core: string | undefined): number {
+  return core === 'cortex-m4' && k4 <= TRIPLE_SHORT_TURN_K4 ? 4 : 8;
+}
+
 /** Whether an im2col layer (weights aside: channelPairsFit) takes tripleRunAsm. */
 function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
   return p.outC >= 2 && k4 >= TRIPLE_RUN_MIN_K4 && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
@@ -677,8 +692,9 @@ function tripleStep(dual: boolean): string[] {
  * Registers: the loop's thirteen (tripleStep) and r7 the stop; the frame holds the entry address,
  * then tf_dsp_tr_run_t's cols, out, end, out_c, lo4, hi4, zp4 (copied from it).
  */
-export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: boolean): string {
+export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: boolean, turn = 8): string {
   if (fast !== 1 && fast !== 2) throw new Error('tripleRunAsm: FAST or WIDE requantization only');
+  if (turn !== 2 && turn !== 4 && turn !== 8) throw new Error('tripleRunAsm: turns of 2, 4 or 8 steps');
   const step = tripleStep(dual);
   const lines: string[] = [
     'push {r4-r11, lr}',
@@ -702,13 +718,13 @@ export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: 
     '10:',
     ...step,
     '12:',
-    ...Array.from({ length: 7 }, () => step).flat(),
+    ...Array.from({ length: turn - 1 }, () => step).flat(),
     '13:',
     '.if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) "',
     '.error "tripleRunAsm: the step is no longer TF_DSP_STEP3X2P_BYTES of code (tf_dsp_entry_triple)"',
     '.endif',
-    '.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * " TF_DSP_STR(TF_DSP_STEPS_PER_TURN) "',
-    '.error "tripleRunAsm: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_triple)"',
+    `.if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * ${turn}`,
+    `.error "tripleRunAsm: the turn is not ${turn} steps (tf_dsp_im2col_triple_run_body's entry)"`,
     '.endif',
     'cmp r12, r7',
     'bne 10b',
@@ -884,6 +900,42 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   };
 }
 
+/** The `split` order of an im2col layer's values: k_h filter rows of 4 q values, then a tail of one value a row (or none). */
+export interface SplitShape {
+  kh: number;
+  q: number;
+  tail: 0 | 1;
+}
+
+/**
+ * Whether the triple run's layer packs its fields in the `split` order (conv_2d_dsp.h
+ * tf_dsp_pack_split), and its shape: input channels not a multiple of 4 (whose filter rows straddle
+ * the words of the filter order), dilation_w 1 and k_w in_c = 4 q + 1 or 4 q (q >= 1), as a stem's
+ * 3x3 over 3 channels (9 = 4 * 2 + 1) or 10x4 over 1. Each filter row's first 4 q values are q
+ * words straight from the image and the rows' last values make a tail: k4 is unchanged (k_h 4 q +
+ * roundUp4(k_h)), and no field is copied before it is packed, where it lies inside the image.
+ */
+export function splitShape(p: Pick<Conv2DParams, 'inC' | 'kH' | 'kW' | 'dilationW'>): SplitShape | undefined {
+  const run = p.kW * p.inC;
+  if (p.inC % 4 === 0 || p.dilationW !== 1 || run < 4 || run % 4 > 1) return undefined;
+  return { kh: p.kH, q: run >> 2, tail: (run % 4) as 0 | 1 };
+}
+
+/** Rows of k4 values in filter order into the `split` order (splitShape), zeros past them. */
+export function splitRows(plain: Int8Array, outC: number, k4: number, split: SplitShape): Int8Array {
+  const { kh, q, tail } = split;
+  const run = 4 * q + tail;
+  const out = new Int8Array(outC * k4);
+  for (let r = 0; r < outC; r++) {
+    const from = r * k4;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let j = 0; j < 4 * q; j++) out[from + ky * 4 * q + j] = plain[from + ky * run + j]!;
+      if (tail) out[from + kh * 4 * q + ky] = plain[from + ky * run + 4 * q]!;
+    }
+  }
+  return out;
+}
+
 /**
  * An im2col layer in the `pairs` layout whose channel pairs run in tripleRunAsm: the weights in the
  * run's split layout (withRecords), one routine per model, mode and clamp, in both schedules (the
@@ -898,19 +950,37 @@ function emitTripleRun(
   k4: number,
   fast: RequantKind,
 ): LayerCode {
-  const blob = withRecords(halfwordPairs(plain, p.outC, k4), records, p.outC, k4, true);
+  const split = splitShape(p);
+  const rows = split ? splitRows(plain, p.outC, k4, split) : plain;
+  const blob = withRecords(halfwordPairs(rows, p.outC, k4), records, p.outC, k4, true);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}`;
+  const turn = tripleTurn(k4, ctx.isa?.core);
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${turn === 8 ? '' : `_t${turn}`}`;
   const runName = `tf_dsp_tr_run_${runTag}`;
+  const fnTag = split ? `${runTag}_s${split.kh}x${split.q}${split.tail ? 't' : ''}` : runTag;
   ctx.defineOnce(
-    `tf_dsp_im2col_triple_${runTag}`,
+    runName,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_triple.c.hbs', {
+      asm: true,
       runName,
       runTag,
-      runAsm: tripleRunAsm(runName, fast, clamp, false),
+      runAsm: tripleRunAsm(runName, fast, clamp, false, turn),
+      // the Cortex-M7's own schedule keeps 8 steps a turn: its caches hold the layer's code
       runAsmDual: tripleRunAsm(runName, fast, clamp, true),
+    }),
+  );
+  ctx.defineOnce(
+    `tf_dsp_im2col_triple_${fnTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_triple.c.hbs', {
+      asm: false,
+      runTag,
+      fnTag,
+      turn,
+      splitKh: split?.kh ?? 0,
+      splitQ: split?.q ?? 0,
+      splitTail: split?.tail ?? 0,
       ...mode,
     }),
   );
@@ -926,12 +996,14 @@ function emitTripleRun(
   ];
   const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
   return {
-    comment: [`/* ${summary} (Arm DSP: im2col, 3 pixels x 2 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`],
+    comment: [
+      `/* ${summary} (Arm DSP: im2col, 3 pixels x 2 channels in one halfword (assembly run)${split ? ', fields packed from the image' : ''}, ${REQUANT_NAMES[fast]} requantization) */`,
+    ],
     fnName: ctx.fnName,
     decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
     body: [
       {
-        callee: `tf_dsp_im2col_triple_${runTag}`,
+        callee: `tf_dsp_im2col_triple_${fnTag}`,
         args: [ctx.input(0), `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, ctx.output(0), `(uint32_t *)(void *)${ctx.scratch()}`],
       },
     ],

@@ -6,7 +6,9 @@
  * stride 2 to 10x4, strides 1 and 2, SAME and VALID padding, input channels 1 to 16 (odd ones: whole
  * fields gathered), output channels odd and even, pixel counts 0, 1 and 2 past a multiple of 3 (the
  * last triple's copies), batches, every entry into the eight-step loop (k4 12 to 144, and 480, one
- * whole chunk), FAST saturated and clamped (RELU, RELU6, RELU_N1_TO_1) and WIDE requantization.
+ * whole chunk), FAST saturated and clamped (RELU, RELU6, RELU_N1_TO_1) and WIDE requantization;
+ * stems whose fields pack straight from the image (dsp.ts splitShape: k_w in_c = 4 q or 4 q + 1)
+ * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,7 +79,10 @@ function chain(name: string, input: [number, number, number, number], layers: La
 
 const RUN = /3 pixels x 2 channels in one halfword \(assembly run\)/g;
 
-const MODELS: { graph: Graph; note: string; runs: number }[] = [
+/** the layers whose fields pack straight from the image (dsp.ts splitShape) */
+const SPLIT = /fields packed from the image/g;
+
+const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = [
   {
     note: 'stems over 3 and 1 channels: 3x3 s2 SAME (k4 28), 10x4 s2 (k4 40), 3x3 (k4 12); odd channels, partial triples',
     graph: chain(
@@ -158,7 +163,61 @@ const MODELS: { graph: Graph; note: string; runs: number }[] = [
     ),
     runs: 3,
   },
+  {
+    note: "stems' fields packed from the image (`split` order): over 3 and 1 channels, 3x3 to 6x4, s1/s2, SAME/VALID, odd sizes, a tail of 5 rows",
+    graph: chain(
+      'dsp_tr_f',
+      [1, 17, 15, 3],
+      [
+        { outC: 6, kh: 3, kw: 3, padding: 'VALID', perChannel: true }, // 9 = 4 * 2 + 1 a row, k4 28: 15x13 pixels
+        { outC: 1, kh: 1, kw: 1 },
+        { outC: 5, kh: 3, kw: 5, stride: 2, padding: 'SAME', perChannel: true }, // over 1 channel, 5 a row: k4 16, 8x7 pixels
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 8, kh: 5, kw: 3, stride: 2, padding: 'VALID', activation: 'RELU' }, // 5 rows' last values: two tail groups, k4 48
+      ],
+      26,
+    ),
+    runs: 3,
+    splits: 3,
+  },
+  {
+    note: 'split fields without a tail (4 values a row) and the short loop turns: k4 20, 24 and 28, 2 batches',
+    graph: chain(
+      'dsp_tr_g',
+      [2, 14, 12, 1],
+      [
+        { outC: 4, kh: 5, kw: 4, padding: 'SAME', perChannel: true }, // k4 20 (entry 3 of 4)
+        { outC: 1, kh: 1, kw: 1 },
+        { outC: 7, kh: 6, kw: 4, stride: 2, padding: 'VALID', perChannel: true }, // k4 24 (entry 2), 5x5 pixels
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 9, kh: 3, kw: 3, padding: 'SAME', activation: 'RELU6', perChannel: true }, // k4 28 (entry 1), odd out_c
+      ],
+      27,
+    ),
+    runs: 3,
+    splits: 3,
+  },
 ];
+
+describe('CONV_2D DSP triple run: the split order', () => {
+  it('takes filter rows of 4 q or 4 q + 1 values over input channels not a multiple of 4', async () => {
+    const { splitShape } = await import('./dsp.ts');
+    expect(splitShape({ inC: 3, kH: 3, kW: 3, dilationW: 1 })).to.deep.equal({ kh: 3, q: 2, tail: 1 });
+    expect(splitShape({ inC: 1, kH: 10, kW: 4, dilationW: 1 })).to.deep.equal({ kh: 10, q: 1, tail: 0 });
+    expect(splitShape({ inC: 1, kH: 3, kW: 3, dilationW: 1 })).to.equal(undefined); // 3 a row
+    expect(splitShape({ inC: 3, kH: 3, kW: 3, dilationW: 2 })).to.equal(undefined);
+    expect(splitShape({ inC: 8, kH: 3, kW: 3, dilationW: 1 })).to.equal(undefined); // rows straight from the image already
+  });
+
+  it("moves each row's last value into the tail, k4 unchanged", async () => {
+    const { splitRows } = await import('./dsp.ts');
+    // 3x3 over 3 channels: k 27, k4 28; values numbered 1..27 in filter order
+    const plain = Int8Array.from({ length: 2 * 28 }, (_, i) => (i % 28 < 27 ? (i % 28) + 1 : 0));
+    const out = splitRows(plain, 2, 28, { kh: 3, q: 2, tail: 1 });
+    const row = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, 9, 18, 27, 0];
+    expect([...out]).to.deep.equal([...row, ...row]);
+  });
+});
 
 describe('CONV_2D DSP triple run: scratch', () => {
   it('keeps three pixels of outputs for a last partial triple, over the row buffers', async () => {
@@ -230,11 +289,12 @@ for (const [board, target] of Object.entries(TARGETS)) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const { graph, note, runs } of MODELS) {
+    for (const { graph, note, runs, splits } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(RUN)?.length ?? 0).to.equal(runs);
+        if (splits !== undefined) expect(text.match(SPLIT)?.length ?? 0).to.equal(splits);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 7 });
       });
     }

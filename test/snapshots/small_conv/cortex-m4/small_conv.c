@@ -47,7 +47,7 @@ static uint8_t tf_small_conv_arena[432] TF_ALIGNED(16) TF_SMALL_CONV_ARENA_SECTI
 #if TF_DSP_NATIVE
 #if TF_DSP_DUAL_ISSUE
 /* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm, the Cortex-M7 schedule): FAST requantization, saturated */
-__attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_fs(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+__attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_fs_t4(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_tr_run_t *s __attribute__((unused))) {
   /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */
   __asm__ volatile(
@@ -252,8 +252,8 @@ __attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_
       ".if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) "\n\t"
       ".error \"tripleRunAsm: the step is no longer TF_DSP_STEP3X2P_BYTES of code (tf_dsp_entry_triple)\"\n\t"
       ".endif\n\t"
-      ".if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * " TF_DSP_STR(TF_DSP_STEPS_PER_TURN) "\n\t"
-      ".error \"tripleRunAsm: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_triple)\"\n\t"
+      ".if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * 8\n\t"
+      ".error \"tripleRunAsm: the turn is not 8 steps (tf_dsp_im2col_triple_run_body's entry)\"\n\t"
       ".endif\n\t"
       "cmp r12, r7\n\t"
       "bne 10b\n\t"
@@ -315,7 +315,7 @@ __attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_
 }
 #else
 /* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm): FAST requantization, saturated */
-__attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_fs(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+__attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_fs_t4(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_tr_run_t *s __attribute__((unused))) {
   /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */
   __asm__ volatile(
@@ -406,80 +406,12 @@ __attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_
       "smlad r0, r6, r11, r0\n\t"
       "smlad r1, r8, r11, r1\n\t"
       "smlad r2, r9, r11, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "ldm.w lr!, {r10, r11}\n\t"
-      "smlad r3, r6, r10, r3\n\t"
-      "smlad r4, r8, r10, r4\n\t"
-      "smlad r5, r9, r10, r5\n\t"
-      "sxtb16 r10, r10\n\t"
-      "smlad r0, r6, r10, r0\n\t"
-      "smlad r1, r8, r10, r1\n\t"
-      "smlad r2, r9, r10, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "smlad r3, r6, r11, r3\n\t"
-      "smlad r4, r8, r11, r4\n\t"
-      "smlad r5, r9, r11, r5\n\t"
-      "sxtb16 r11, r11\n\t"
-      "smlad r0, r6, r11, r0\n\t"
-      "smlad r1, r8, r11, r1\n\t"
-      "smlad r2, r9, r11, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "ldm.w lr!, {r10, r11}\n\t"
-      "smlad r3, r6, r10, r3\n\t"
-      "smlad r4, r8, r10, r4\n\t"
-      "smlad r5, r9, r10, r5\n\t"
-      "sxtb16 r10, r10\n\t"
-      "smlad r0, r6, r10, r0\n\t"
-      "smlad r1, r8, r10, r1\n\t"
-      "smlad r2, r9, r10, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "smlad r3, r6, r11, r3\n\t"
-      "smlad r4, r8, r11, r4\n\t"
-      "smlad r5, r9, r11, r5\n\t"
-      "sxtb16 r11, r11\n\t"
-      "smlad r0, r6, r11, r0\n\t"
-      "smlad r1, r8, r11, r1\n\t"
-      "smlad r2, r9, r11, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "ldm.w lr!, {r10, r11}\n\t"
-      "smlad r3, r6, r10, r3\n\t"
-      "smlad r4, r8, r10, r4\n\t"
-      "smlad r5, r9, r10, r5\n\t"
-      "sxtb16 r10, r10\n\t"
-      "smlad r0, r6, r10, r0\n\t"
-      "smlad r1, r8, r10, r1\n\t"
-      "smlad r2, r9, r10, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "smlad r3, r6, r11, r3\n\t"
-      "smlad r4, r8, r11, r4\n\t"
-      "smlad r5, r9, r11, r5\n\t"
-      "sxtb16 r11, r11\n\t"
-      "smlad r0, r6, r11, r0\n\t"
-      "smlad r1, r8, r11, r1\n\t"
-      "smlad r2, r9, r11, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "ldm.w lr!, {r10, r11}\n\t"
-      "smlad r3, r6, r10, r3\n\t"
-      "smlad r4, r8, r10, r4\n\t"
-      "smlad r5, r9, r10, r5\n\t"
-      "sxtb16 r10, r10\n\t"
-      "smlad r0, r6, r10, r0\n\t"
-      "smlad r1, r8, r10, r1\n\t"
-      "smlad r2, r9, r10, r2\n\t"
-      "ldm.w r12!, {r6, r8, r9}\n\t"
-      "smlad r3, r6, r11, r3\n\t"
-      "smlad r4, r8, r11, r4\n\t"
-      "smlad r5, r9, r11, r5\n\t"
-      "sxtb16 r11, r11\n\t"
-      "smlad r0, r6, r11, r0\n\t"
-      "smlad r1, r8, r11, r1\n\t"
-      "smlad r2, r9, r11, r2\n\t"
       "13:\n\t"
       ".if (12b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) "\n\t"
       ".error \"tripleRunAsm: the step is no longer TF_DSP_STEP3X2P_BYTES of code (tf_dsp_entry_triple)\"\n\t"
       ".endif\n\t"
-      ".if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * " TF_DSP_STR(TF_DSP_STEPS_PER_TURN) "\n\t"
-      ".error \"tripleRunAsm: the turn is not TF_DSP_STEPS_PER_TURN steps (tf_dsp_entry_triple)\"\n\t"
+      ".if (13b - 10b) != " TF_DSP_STR(TF_DSP_STEP3X2P_BYTES) " * 4\n\t"
+      ".error \"tripleRunAsm: the turn is not 4 steps (tf_dsp_im2col_triple_run_body's entry)\"\n\t"
       ".endif\n\t"
       "cmp r12, r7\n\t"
       "bne 10b\n\t"
@@ -539,14 +471,16 @@ __attribute__((naked, noinline, aligned(4))) static const int8_t *tf_dsp_tr_run_
       "pop {r4-r11, pc}\n\t");
 }
 #endif
-#define TF_DSP_TRIPLE_fs tf_dsp_tr_run_fs
+#define TF_DSP_TRIPLE_fs_t4 tf_dsp_tr_run_fs_t4
 #else
-#define TF_DSP_TRIPLE_fs 0
+#define TF_DSP_TRIPLE_fs_t4 0
 #endif
-/* the shared im2col DSP convolution in pixel triples, channel pairs in one halfword run in assembly, one copy per model and requantization mode (fs: SMMLAR requantization, saturating to int8) */
-static void tf_dsp_im2col_triple_fs(const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w,
+
+/* the shared im2col DSP convolution in pixel triples, channel pairs in one halfword run in assembly, one copy per model, requantization mode (fs: SMMLAR requantization, saturating to int8), loop turn (4 steps) */
+static void tf_dsp_im2col_triple_fs_t4(const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w,
                                     const tf_rq_t *rq, int8_t *out, uint32_t *cols) {
-  tf_dsp_im2col_triple_run_body(in, batches, g, w, rq, out, cols, 1, 1, TF_DSP_TRIPLE_fs);
+  tf_dsp_im2col_triple_run_body(in, batches, g, w, rq, out, cols, 1, 1, TF_DSP_TRIPLE_fs_t4, TF_DSP_DUAL_ISSUE ? 8 : 4,
+                                0, 0, 0);
 }
 
 /* CONV_2D [1,8,8,1] * [4,3,3,1] -> [1,8,8,4] stride 1x1 dilation 1x1 pad 1,1, 2304 MACs (Arm DSP: im2col, 3 pixels x 2 channels in one halfword (assembly run), SMMLAR requantization) */
@@ -561,7 +495,7 @@ static void tf_small_conv_layer0(void) {
     .input_offset = 3,
     .k4 = 12,
   };
-  tf_dsp_im2col_triple_fs(((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T0_SERVING_DEFAULT_IMAGE_0)), 1, &geom, tf_small_conv_l0_w_dsp, &rq, ((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D)), (uint32_t *)(void *)(tf_small_conv_arena + TF_SMALL_CONV_L0_SCRATCH));
+  tf_dsp_im2col_triple_fs_t4(((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T0_SERVING_DEFAULT_IMAGE_0)), 1, &geom, tf_small_conv_l0_w_dsp, &rq, ((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D)), (uint32_t *)(void *)(tf_small_conv_arena + TF_SMALL_CONV_L0_SCRATCH));
 }
 
 
