@@ -223,15 +223,6 @@ typedef struct {
   int16_t rq_fast;
 } tf_m0dw_geom_t;
 
-/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
- * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
- * their records (the 8-channel groups' channels, per column). */
-typedef struct {
-  const int32_t *info;
-  const int8_t *w;
-  const int32_t *q;
-} tf_m0dw_edges_t;
-
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
   int32_t start, multiplier;
@@ -253,6 +244,20 @@ TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, n, TF_M0DW_RQ_N);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, output_zero_point, TF_M0DW_RQ_ZERO_POINT);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
+
+/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
+ * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
+ * their records (the 8-channel groups' channels, per column); rows, per column, per kernel row
+ * boundary ky (0..k_h) and channel of q, the sum of the column's weights in the image over kernel
+ * rows [0, ky). */
+typedef struct {
+  const int32_t *info;
+  const int8_t *w;
+  const int32_t *q;
+  const int16_t *rows;
+  /* the pixels' requantization constants (n = 8) */
+  tf_m0dw_rq_t k8;
+} tf_m0dw_edges_t;
 
 /* tf_m0dw_row8's pixels: per pixel `rows` runs of `n` at x + r * step; x steps by xstep and out by
  * outstep between pixels; k the requantization's constants (k->n = 8: one group of 8 channels). */
@@ -598,39 +603,61 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
- * The pixels of a row of whole kernel rows (`row` at its first input row, out at the row's first
- * pixel) outside [ox_lo, ox_hi) that have a table of their own (`ed`): tf_m0dw_row8s over
- * one pixel, its taps the columns in the image padded to whole tap pairs with zero weights (read
- * inside the image), its records' starts without the columns in the padding's share of the fold.
- * Not inlined, like tf_m0dw_single_rows.
+ * tf_m0dw_single_edges' records of one group of 8 channels over kernel rows [fy_lo, fy_hi) into
+ * `recs`: the column's (q) with the starts less the skipped rows' share of the fold (`sums`, the
+ * column's row sums at its group's first channel, n8 channels a kernel row boundary). Not inlined:
+ * its frame is off the stack while the pixel runs.
+ */
+static __attribute__((unused, noinline)) void tf_m0dw_edge_records(const tf_m0dw_geom_t *g, const int32_t *q, const int16_t *sums, int n8,
+                                                                   int fy_lo, int fy_hi, int32_t *recs) {
+  const int32_t off = -(int32_t)g->input_zero_point;
+  const int16_t *const lo = sums + fy_lo * n8, *const hi = sums + fy_hi * n8, *const all = sums + g->k_h * n8;
+  for (int j = 0; j < 8; ++j, q += TF_M0DW_REC_WORDS, recs += TF_M0DW_REC_WORDS) {
+    recs[0] = q[0] + off * (hi[j] - lo[j] - all[j]);
+    recs[1] = q[1];
+    recs[2] = q[2];
+  }
+}
+
+/*
+ * The pixels of a row outside [ox_lo, ox_hi) that have a table of their own (`ed`), over kernel rows
+ * [fy_lo, fy_hi) in the image (`row` at the input row of fy_lo, out at the row's first pixel):
+ * tf_m0dw_row8s over one pixel, its taps the columns in the image padded to whole tap pairs with
+ * zero weights (read inside the image), its records' starts without the columns in the padding's
+ * share of the fold; rows cut by the padding above or below take a copy of them in `recs` (8
+ * records) whose starts drop the skipped rows' share too (ed->rows). Not inlined, like
+ * tf_m0dw_single_rows.
  */
 static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *row, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
-                                                                   int8_t *out) {
-  const int out_c = g->out_c, groups = out_c >> 3;
-  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+                                                                   int fy_lo, int fy_hi, int32_t *recs, int8_t *out) {
+  const int n8 = g->out_c & ~7;
   tf_m0dw_row_t r = {
       .n = 0,
-      .rows = g->k_h,
+      .rows = fy_hi - fy_lo,
       .step = g->dilation_h * g->in_w,
       .pixels = 1,
       .xstep = 0,
-      .outstep = out_c,
+      .outstep = g->out_c,
       .out = 0,
-      .k = &k8,
+      .k = &ed->k8,
   };
-  const int32_t *e = ed->info + 1;
+  if (fy_lo == 0 && fy_hi == g->k_h) recs = 0;
+  const int32_t *const end = ed->info + 1 + 4 * ed->info[0];
   const int32_t *q = ed->q;
-  for (int i = 0; i < ed->info[0]; ++i, e += 4) {
-    const int8_t *w = ed->w + e[3];
+  const int16_t *sums = ed->rows;
+  for (const int32_t *e = ed->info + 1; e != end; e += 4, sums += (g->k_h + 1) * n8) {
+    const int8_t *w = ed->w + e[3] + 16 * fy_lo * e[2];
     r.n = e[2];
-    for (int c = 0; c < groups; ++c, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
-      r.out = out + e[0] * out_c + 8 * c;
-      tf_m0dw_row8s(row + e[1], w, q, &r);
+    for (int c = 0; c < n8; c += 8, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
+      if (recs) tf_m0dw_edge_records(g, q, sums + c, n8, fy_lo, fy_hi, recs);
+      r.out = out + e[0] * g->out_c + c;
+      /* a kernel row is n / 2 tap pairs of 32 bytes */
+      tf_m0dw_row8s(row + e[1], w, recs ? recs : q, &r);
     }
   }
 }
 
-/* Whether pixel ox of a row of whole kernel rows has run through tf_m0dw_single_edges. */
+/* Whether pixel ox has run through tf_m0dw_single_edges. */
 static inline int tf_m0dw_edge_done(const tf_m0dw_edges_t *ed, int ox) {
   for (int i = 0; i < ed->info[0]; ++i)
     if (ed->info[1 + 4 * i] == ox) return 1;
@@ -682,10 +709,9 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
       const int all_rows = rows == g->k_h;
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
-      const int edges = runs && all_rows && ed;
+      const int edges = runs && ed && rows > 0 && (all_rows || w2);
       if (runs && all_rows) {
         tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
-        if (edges) tf_m0dw_single_edges(image + iy0 * in_w, g, ed, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       } else if (runs && w2 && rows > 0) {
@@ -697,6 +723,8 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }
+      /* the records the rows above took from the scratch are used up: the edges' copies take it */
+      if (edges) tf_m0dw_single_edges(image + (iy0 + fy_lo * dh) * in_w, g, ed, fy_lo, fy_hi, (int32_t *)scratch, out);
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int c_from = (ox >= run_lo && ox < run_hi) || (edges && tf_m0dw_edge_done(ed, ox)) ? out_c & ~7 : 0;
         if (c_from != out_c) tf_m0dw_single_pixel(image, g, w, q, sums, out, win, oy, ox, c_from);

@@ -152,7 +152,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(tapPairWeights(across, shape(2, 4, 16)), '-128 on taps 3 and 4').to.not.equal(undefined);
   });
 
-  it('one input channel: the edge columns take tap-pair tables over their columns in the image, zero-weight padded to whole pairs', () => {
+  it('one input channel: the edge columns take tap-pair tables over their columns in the image, zero-weight padded to whole pairs, with their row sums', () => {
     // micro_speech's layer: 49x40, 10x8 stride 2 SAME (pad_left 3): columns 0, 1, 18, 19 outside [2, 18)
     const p = {
       inH: 49,
@@ -188,6 +188,12 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     for (let ky = 0; ky < 10; ky++) for (let kx = 0; kx < 3; kx++) cut += filter[(ky * 8 + kx) * 8]!;
     expect(edges.records[0]).to.equal(recs[0]! - 5 * cut);
     expect(Array.from(edges.records.subarray(1, 3))).to.deep.equal([1, 2]);
+    // rows cut by the padding: per kernel row boundary and channel, the sum of the column's weights in the image above it
+    expect(edges.rowSums.length).to.equal(4 * 11 * 8);
+    let above = 0;
+    for (let ky = 0; ky < 4; ky++) for (let kx = 3; kx < 8; kx++) above += filter[(ky * 8 + kx) * 8 + 2]!;
+    expect(edges.rowSums[4 * 8 + 2]).to.equal(above);
+    expect(Array.from(edges.rowSums.subarray(0, 8))).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0]);
     // -128 on both taps of kernel columns 1, 2 (a pair of columns 1, 18 and 19, not of the natural table): those keep the gathered pixel
     const bad = Int8Array.from(filter);
     bad[1 * 8] = -128;

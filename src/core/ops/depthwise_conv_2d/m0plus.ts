@@ -106,6 +106,11 @@ export interface EdgeTables {
   weights: Int8Array;
   /** per column, the groups of 8's records with the starts less the padded columns' share of the fold */
   records: Int32Array;
+  /**
+   * per column, per kernel row boundary ky (0..k_h), per channel of the groups of 8: the sum of the
+   * column's weights in the image over kernel rows [0, ky), for rows cut by the padding above or below
+   */
+  rowSums: Int16Array;
 }
 
 /**
@@ -122,6 +127,7 @@ export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv
   const info: number[] = [0];
   const weights: number[] = [];
   const records: number[] = [];
+  const rowSums: number[] = [];
   for (let ox = 0; ox < p.outW; ox++) {
     if (ox >= oxLo && ox < oxHi) continue;
     const ix0 = ox * p.strideW - p.padLeft;
@@ -166,9 +172,19 @@ export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv
       }
       records.push((recs[3 * c]! - off * cut) | 0, recs[3 * c + 1]!, recs[3 * c + 2]!);
     }
+    for (let ky = 0, sums = new Array<number>(groups * 8).fill(0); ky <= p.kH; ky++) {
+      rowSums.push(...sums);
+      if (ky === p.kH) break;
+      for (let c = 0; c < groups * 8; c++) for (let kx = fxLo; kx < fxHi; kx++) sums[c] = sums[c]! + filter[(ky * p.kW + kx) * p.outC + c]!;
+    }
   }
   if (info[0] === 0) return undefined;
-  return { info: Int32Array.from(info), weights: Int8Array.from(weights, (b) => (b << 24) >> 24), records: Int32Array.from(records) };
+  return {
+    info: Int32Array.from(info),
+    weights: Int8Array.from(weights, (b) => (b << 24) >> 24),
+    records: Int32Array.from(records),
+    rowSums: Int16Array.from(rowSums),
+  };
 }
 
 /**
@@ -484,6 +500,11 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
                   { name: 'info', value: ctx.addConst('edges', 'int32_t', edges.info) },
                   { name: 'w', value: ctx.addConst('w_m0_edges', 'int8_t', edges.weights) },
                   { name: 'q', value: ctx.addConst('rq_edges', 'int32_t', edges.records) },
+                  { name: 'rows', value: ctx.addConst('wsum_edges', 'int16_t', edges.rowSums) },
+                  {
+                    name: 'k8',
+                    value: [f('n', 8), f('output_zero_point', p.outputZeroPoint), f('act_min', p.actMin), f('act_max', p.actMax)],
+                  },
                 ],
               },
             ],
