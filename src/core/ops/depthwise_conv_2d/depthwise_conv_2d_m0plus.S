@@ -90,8 +90,54 @@
         bne 1b
         bx lr
         .size tf_m0dw_rqn_body, . - tf_m0dw_rqn_body
-/* tf_m0dw_rqn_body for k->n = 8 (the rows' pixels), the channels unrolled: 20 cycles less a pixel. */
+/* One channel of tf_m0dw_rqn8_body's threshold form: the accumulator from r1 (stepped on), A, S, B
+ * and T[1..N-1] at r2 (stepped on by r12 past T), the byte to r7 + j; r10 act_min, r11 N - 2. An
+ * output beyond [0, N - 2] before the threshold goes to the channel's block after the group (its
+ * `sat`), which comes back to `back`. r3..r6 destroyed. 21 cycles. */
+        .macro tf_m0dw_rqt_channel j, sat, back
+        ldm r1!, {r3}
+        ldm r2!, {r4, r5, r6}             /* A, S, B */
+        muls r4, r3, r4
+        asrs r4, r5
+        adds r4, r4, r6                   /* q0 */
+        cmp r4, r11
+        bhi \sat
+        lsls r5, r4, #2
+        ldr r5, [r2, r5]                  /* T[q0 + 1] */
+        cmp r3, r5
+        blt .Lrqt_keep\@
+        adds r4, #1
+.Lrqt_keep\@:
+        add r2, r12
+        add r4, r10
+        strb r4, [r7, #\j]
+\back:
+        .endm
+/* The saturated output of a channel of tf_m0dw_rqt_channel: act_min when q0 < 0, else act_max. */
+        .macro tf_m0dw_rqt_sat j, sat, back
+\sat:
+        add r2, r12
+        cmp r4, #0
+        blt .Lrqt_low\@
+        mov r4, r11
+        adds r4, #1
+        b .Lrqt_store\@
+.Lrqt_low\@:
+        movs r4, #0
+.Lrqt_store\@:
+        add r4, r10
+        strb r4, [r7, #\j]
+        b \back
+        .endm
+
+/* tf_m0dw_rqn_body for k->n = 8 (the rows' pixels), the channels unrolled: 20 cycles less a pixel.
+ * With k->thr set, its thresholds instead of the multiplies (tf_m0dw_rq_t): 21 cycles a channel. */
         tf_m0_function tf_m0dw_rqn8_body
+        ldr r4, [r3, #TF_M0DW_RQ_THR]
+        cmp r4, #0
+        beq 1f
+        b .Lrqt8
+1:
         ldm r3!, {r4, r5, r6, r7}         /* n (8), zero point (in P), act_min, act_max */
         mov r10, r6
         mov r11, r7
@@ -110,6 +156,37 @@
         tf_m0dw_rqn_channel 6
         tf_m0dw_rqn_channel 7
         bx lr
+/* the threshold form: r2 the tables, r7 out, r10 act_min, r11 N - 2, r12 the bytes of T */
+.Lrqt8:
+        ldr r5, [r3, #TF_M0DW_RQ_ACT_MIN]
+        ldr r6, [r3, #TF_M0DW_RQ_ACT_MAX]
+        mov r10, r5
+        subs r6, r6, r5
+        lsls r5, r6, #2
+        mov r12, r5
+        subs r6, #1
+        mov r11, r6
+        movs r7, r0
+        movs r2, r4
+        tf_m0dw_rqt_channel 0, .Lrqt_sat0, .Lrqt_back0
+        tf_m0dw_rqt_channel 1, .Lrqt_sat1, .Lrqt_back1
+        tf_m0dw_rqt_channel 2, .Lrqt_sat2, .Lrqt_back2
+        tf_m0dw_rqt_channel 3, .Lrqt_sat3, .Lrqt_back3
+        b .Lrqt_half
+        tf_m0dw_rqt_sat 0, .Lrqt_sat0, .Lrqt_back0
+        tf_m0dw_rqt_sat 1, .Lrqt_sat1, .Lrqt_back1
+        tf_m0dw_rqt_sat 2, .Lrqt_sat2, .Lrqt_back2
+        tf_m0dw_rqt_sat 3, .Lrqt_sat3, .Lrqt_back3
+.Lrqt_half:
+        tf_m0dw_rqt_channel 4, .Lrqt_sat4, .Lrqt_back4
+        tf_m0dw_rqt_channel 5, .Lrqt_sat5, .Lrqt_back5
+        tf_m0dw_rqt_channel 6, .Lrqt_sat6, .Lrqt_back6
+        tf_m0dw_rqt_channel 7, .Lrqt_sat7, .Lrqt_back7
+        bx lr
+        tf_m0dw_rqt_sat 4, .Lrqt_sat4, .Lrqt_back4
+        tf_m0dw_rqt_sat 5, .Lrqt_sat5, .Lrqt_back5
+        tf_m0dw_rqt_sat 6, .Lrqt_sat6, .Lrqt_back6
+        tf_m0dw_rqt_sat 7, .Lrqt_sat7, .Lrqt_back7
         .size tf_m0dw_rqn8_body, . - tf_m0dw_rqn8_body
 
 /* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the 8 accumulators

@@ -29,11 +29,12 @@
 #define TF_M0DW_REC_MULT 4
 #define TF_M0DW_REC_SHIFTS 8
 #define TF_M0DW_REC_BYTES 12
-/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM */
+/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM; then the thresholds (or null) */
 #define TF_M0DW_RQ_N 0
 #define TF_M0DW_RQ_ZERO_POINT 4
 #define TF_M0DW_RQ_ACT_MIN 8
 #define TF_M0DW_RQ_ACT_MAX 12
+#define TF_M0DW_RQ_THR 16
 /* tf_m0dw_row_t: n, rows, step, pixels, then xstep, outstep, out, k: two LDMs */
 #define TF_M0DW_ROW_N 0
 #define TF_M0DW_ROW_ROWS 4
@@ -221,6 +222,8 @@ typedef struct {
   int16_t input_zero_point, output_zero_point, act_min, act_max;
   /* every channel takes tf_m0dw_rqn's form (m0plus.ts fastChannel), the records' third word its P */
   int16_t rq_fast;
+  /* the rows' pixels requantized through thresholds (tf_m0dw_rq_t's thr), or null */
+  const int32_t *thr;
 } tf_m0dw_geom_t;
 
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
@@ -236,14 +239,21 @@ TF_M0_CHECK_SIZE(tf_m0dw_rec_t, TF_M0DW_REC_BYTES);
 #define TF_M0DW_REC_WORDS (TF_M0DW_REC_BYTES / 4)
 
 /* tf_m0dw_rqn's constants: how many channels, then the output zero point (folded into P, unused
- * there) and activation range */
+ * there) and activation range. thr (k->n = 8 only, or null): per channel the words A, S, B and
+ * T[1..N-1] (N = act_max - act_min + 1) of depthwise_conv_2d/m0plus.ts's thresholdTables, which
+ * give the same bytes as the records: q0 = (acc A >> S) + B, then act_min plus 0 when q0 < 0, N - 1
+ * when q0 > N - 2, else q0 + [acc >= T[q0 + 1]]. */
 typedef struct {
   int32_t n, output_zero_point, act_min, act_max;
+  const int32_t *thr;
 } tf_m0dw_rq_t;
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, n, TF_M0DW_RQ_N);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, output_zero_point, TF_M0DW_RQ_ZERO_POINT);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
+#if TF_M0_NATIVE
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, thr, TF_M0DW_RQ_THR);
+#endif
 
 /* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
  * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
@@ -342,8 +352,23 @@ static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
-/* tf_m0dw_rqn: k->n channels of an rq_fast layer */
+/* tf_m0dw_rqn: k->n channels of an rq_fast layer (through k->thr's thresholds when set) */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  if (k->thr) {
+    const int32_t n = k->act_max - k->act_min + 1;
+    const int32_t *t = k->thr;
+    for (int j = 0; j < k->n; ++j, t += n + 2) {
+      int32_t q0 = (int32_t)((acc[j] * t[0]) >> t[1]) + t[2];
+      if (q0 < 0)
+        q0 = 0;
+      else if (q0 > n - 2)
+        q0 = n - 1;
+      else if (acc[j] >= t[3 + q0])
+        ++q0;
+      out[j] = (int8_t)(q0 + k->act_min);
+    }
+    return;
+  }
   for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
     int32_t v = tf_m0_requant_raw(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < k->act_min) v = k->act_min;
@@ -581,7 +606,7 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t 
 static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *row, const tf_m0dw_geom_t *g, const int8_t *w,
                                                                   const int32_t *q, const int8_t *w2, int rows, int8_t *out) {
   const int out_c = g->out_c, taps = g->k_h * g->k_w;
-  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max, .thr = g->thr};
   tf_m0dw_row_t r = {
       .n = g->k_w,
       .rows = rows,
