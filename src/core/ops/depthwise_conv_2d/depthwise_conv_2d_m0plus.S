@@ -321,7 +321,8 @@
  * 8-aligned for the call): [0, 32) acc, 32 n, 36 step - n, 40 rows, 44 runs left, 48 pixels left,
  * 52 x, 56 out, 60 q, 64 xstep, 68 outstep, 72 w, 76 k, 80 the run's end (runs of 8 taps: the
  * pixel's), 84 step, 88 rows * step. Tap pairs two per loop turn (54 cycles a tap pair); runs of 8
- * taps without a loop, two per loop turn (an odd count enters at the second; 207 cycles a run).
+ * (or 6) taps without a loop, two per loop turn (an odd count enters at the second; 207 cycles a run
+ * of 8).
  */
         tf_m0_function tf_m0dw_row8s
         tf_m0_save_r4_r11
@@ -345,8 +346,12 @@
         str r4, [sp, #76]
         ldr r1, [sp, #32]
         cmp r1, #8
-        bne 1f
+        bne 14f
         b 6f                              /* beyond a conditional branch's reach */
+14:
+        cmp r1, #6
+        bne 1f
+        b 12f                             /* beyond a conditional branch's reach */
 1:
         tf_m0dw_row8s_pixel_start
         str r1, [sp, #44]
@@ -409,6 +414,37 @@
         beq 11f
         b 6b                              /* beyond a conditional branch's reach */
 11:
+        b 4b
+/* rows of 6 taps (micro_speech's edge columns), the same as rows of 8 with three tap pairs */
+12:
+        tf_m0dw_row8s_pixel_start
+        ldr r2, [sp, #88]
+        adds r2, r3, r2
+        str r2, [sp, #80]
+        lsrs r1, r1, #1                   /* an odd count of rows enters at the second */
+        bcc 15f
+        b 16f                             /* beyond a conditional branch's reach */
+15:
+        tf_m0dw_tap_pairs8 0, 0
+        tf_m0dw_tap_pairs8 2, 0
+        tf_m0dw_tap_pairs8 4, 0
+        ldr r2, [sp, #84]
+        adds r3, r3, r2
+16:
+        tf_m0dw_tap_pairs8 0, 0
+        tf_m0dw_tap_pairs8 2, 0
+        tf_m0dw_tap_pairs8 4, 0
+        ldr r2, [sp, #84]
+        adds r3, r3, r2
+        ldr r2, [sp, #80]
+        cmp r3, r2
+        beq 17f
+        b 15b                             /* beyond a conditional branch's reach */
+17:
+        tf_m0dw_row8s_pixel_end
+        beq 18f
+        b 12b                             /* beyond a conditional branch's reach */
+18:
         b 4b
         .size tf_m0dw_row8s, . - tf_m0dw_row8s
 

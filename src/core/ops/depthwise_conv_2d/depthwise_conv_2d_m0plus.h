@@ -750,6 +750,11 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
       }
       /* the records the rows above took from the scratch are used up: the edges' copies take it */
       if (edges) tf_m0dw_single_edges(image + (iy0 + fy_lo * dh) * in_w, g, ed, fy_lo, fy_hi, (int32_t *)scratch, out);
+      if (edges && (out_c & 7) == 0 && ed->info[0] == g->out_w - (run_hi - run_lo)) {
+        /* every pixel of the row done */
+        out += g->out_w * out_c;
+        continue;
+      }
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int c_from = (ox >= run_lo && ox < run_hi) || (edges && tf_m0dw_edge_done(ed, ox)) ? out_c & ~7 : 0;
         if (c_from != out_c) tf_m0dw_single_pixel(image, g, w, q, sums, out, win, oy, ox, c_from);
