@@ -257,14 +257,12 @@ TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, thr, TF_M0DW_RQ_THR);
 
 /* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
  * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
- * their records (the 8-channel groups' channels, per column); rows, per column, per kernel row
- * boundary ky (0..k_h) and channel of q, the sum of the column's weights in the image over kernel
- * rows [0, ky). */
+ * their records (the 8-channel groups' channels, per column), a block for the rows of whole kernel
+ * rows, then one for each output row cut by the padding (rows [0, oy_lo), then [oy_hi, out_h)). */
 typedef struct {
   const int32_t *info;
   const int8_t *w;
   const int32_t *q;
-  const int16_t *rows;
   /* the pixels' requantization constants (n = 8) */
   tf_m0dw_rq_t k8;
 } tf_m0dw_edges_t;
@@ -628,56 +626,40 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
- * tf_m0dw_single_edges' records of one group of 8 channels over kernel rows [fy_lo, fy_hi) into
- * `recs`: the column's (q) with the starts less the skipped rows' share of the fold (`sums`, the
- * column's row sums at its group's first channel, n8 channels a kernel row boundary). Not inlined:
- * its frame is off the stack while the pixel runs.
+ * The pixels of output row oy outside [ox_lo, ox_hi) that have a table of their own (`ed`), over the
+ * kernel rows in the image (out at the row's first pixel): tf_m0dw_row8s over one pixel, its taps the
+ * columns in the image padded to whole tap pairs with zero weights (read inside the image), its
+ * records' starts without the padded columns' and rows' share of the fold (the row's block of ed->q).
+ * Not inlined, like tf_m0dw_single_rows.
  */
-static __attribute__((unused, noinline)) void tf_m0dw_edge_records(const tf_m0dw_geom_t *g, const int32_t *q, const int16_t *sums, int n8,
-                                                                   int fy_lo, int fy_hi, int32_t *recs) {
-  const int32_t off = -(int32_t)g->input_zero_point;
-  const int16_t *const lo = sums + fy_lo * n8, *const hi = sums + fy_hi * n8, *const all = sums + g->k_h * n8;
-  for (int j = 0; j < 8; ++j, q += TF_M0DW_REC_WORDS, recs += TF_M0DW_REC_WORDS) {
-    recs[0] = q[0] + off * (hi[j] - lo[j] - all[j]);
-    recs[1] = q[1];
-    recs[2] = q[2];
-  }
-}
-
-/*
- * The pixels of a row outside [ox_lo, ox_hi) that have a table of their own (`ed`), over kernel rows
- * [fy_lo, fy_hi) in the image (`row` at the input row of fy_lo, out at the row's first pixel):
- * tf_m0dw_row8s over one pixel, its taps the columns in the image padded to whole tap pairs with
- * zero weights (read inside the image), its records' starts without the columns in the padding's
- * share of the fold; rows cut by the padding above or below take a copy of them in `recs` (8
- * records) whose starts drop the skipped rows' share too (ed->rows). Not inlined, like
- * tf_m0dw_single_rows.
- */
-static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *row, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
-                                                                   int fy_lo, int fy_hi, int32_t *recs, int8_t *out) {
-  const int n8 = g->out_c & ~7;
+static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *image, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
+                                                                   int oy, int8_t *out) {
+  const int n8 = g->out_c & ~7, dh = g->dilation_h;
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int fy_lo = iy0 < 0 ? (dh - 1 - iy0) / dh : 0;
+  const int fy_end = (g->in_h + dh - 1 - iy0) / dh;
+  const int fy_hi = fy_end < g->k_h ? fy_end : g->k_h;
+  const int block = oy < g->oy_lo ? 1 + oy : oy >= g->oy_hi ? 1 + g->oy_lo + oy - g->oy_hi : 0;
   tf_m0dw_row_t r = {
       .n = 0,
       .rows = fy_hi - fy_lo,
-      .step = g->dilation_h * g->in_w,
+      .step = dh * g->in_w,
       .pixels = 1,
       .xstep = 0,
       .outstep = g->out_c,
       .out = 0,
       .k = &ed->k8,
   };
-  if (fy_lo == 0 && fy_hi == g->k_h) recs = 0;
+  const int8_t *const row = image + (iy0 + fy_lo * dh) * g->in_w;
   const int32_t *const end = ed->info + 1 + 4 * ed->info[0];
-  const int32_t *q = ed->q;
-  const int16_t *sums = ed->rows;
-  for (const int32_t *e = ed->info + 1; e != end; e += 4, sums += (g->k_h + 1) * n8) {
+  const int32_t *q = ed->q + block * ed->info[0] * n8 * TF_M0DW_REC_WORDS;
+  for (const int32_t *e = ed->info + 1; e != end; e += 4) {
+    /* a kernel row is n / 2 tap pairs of 32 bytes */
     const int8_t *w = ed->w + e[3] + 16 * fy_lo * e[2];
     r.n = e[2];
     for (int c = 0; c < n8; c += 8, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
-      if (recs) tf_m0dw_edge_records(g, q, sums + c, n8, fy_lo, fy_hi, recs);
       r.out = out + e[0] * g->out_c + c;
-      /* a kernel row is n / 2 tap pairs of 32 bytes */
-      tf_m0dw_row8s(row + e[1], w, recs ? recs : q, &r);
+      tf_m0dw_row8s(row + e[1], w, q, &r);
     }
   }
 }
@@ -748,8 +730,7 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       }
-      /* the records the rows above took from the scratch are used up: the edges' copies take it */
-      if (edges) tf_m0dw_single_edges(image + (iy0 + fy_lo * dh) * in_w, g, ed, fy_lo, fy_hi, (int32_t *)scratch, out);
+      if (edges) tf_m0dw_single_edges(image, g, ed, oy, out);
       if (edges && (out_c & 7) == 0 && ed->info[0] == g->out_w - (run_hi - run_lo)) {
         /* every pixel of the row done */
         out += g->out_w * out_c;

@@ -195,6 +195,11 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     for (let ky = 0; ky < 4; ky++) for (let kx = 3; kx < 8; kx++) above += filter[(ky * 8 + kx) * 8 + 2]!;
     expect(edges.rowSums[4 * 8 + 2]).to.equal(above);
     expect(Array.from(edges.rowSums.subarray(0, 8))).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0]);
+    // with the inside rows [2, 22): a block of records for each of the 5 cut rows; row 0 skips kernel rows 0..3
+    const cut5 = edgeTables(filter, recs, p, 2, 18, 2, 22)!;
+    expect(cut5.records.length).to.equal(6 * 4 * 8 * 3);
+    expect(cut5.records[4 * 8 * 3 + 3 * 2]).to.equal(cut5.records[3 * 2]! - 5 * cut5.rowSums[4 * 8 + 2]!);
+    expect(cut5.records[4 * 8 * 3 + 3 * 2 + 1]).to.equal(cut5.records[3 * 2 + 1]);
     // -128 on both taps of kernel columns 1, 2 (a pair of columns 1, 18 and 19, not of the natural table): those keep the gathered pixel
     const bad = Int8Array.from(filter);
     bad[1 * 8] = -128;

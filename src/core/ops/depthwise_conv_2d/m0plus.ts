@@ -105,7 +105,11 @@ export interface EdgeTables {
   info: Int32Array;
   /** per column, per group of 8 channels: tapPairWeights' layout over the column's taps */
   weights: Int8Array;
-  /** per column, the groups of 8's records with the starts less the padded columns' share of the fold */
+  /**
+   * per column, the groups of 8's records with the starts less the padded columns' share of the fold;
+   * then the same block for each output row cut by the padding above or below (rows [0, oy_lo), then
+   * [oy_hi, out_h)), the starts less the skipped kernel rows' share too (rowSums)
+   */
   records: Int32Array;
   /**
    * per column, per kernel row boundary ky (0..k_h), per channel of the groups of 8: the sum of the
@@ -121,7 +125,15 @@ export interface EdgeTables {
  * kernel rows through tf_m0dw_row8s, reading only the image. A column whose pairs would hold -128
  * twice for a channel (or wider than the image) keeps tf_m0dw_single_pixel. Undefined when none is left.
  */
-export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DParams, oxLo: number, oxHi: number): EdgeTables | undefined {
+export function edgeTables(
+  filter: Int8Array,
+  recs: Int32Array,
+  p: DepthwiseConv2DParams,
+  oxLo: number,
+  oxHi: number,
+  oyLo = 0,
+  oyHi = p.outH,
+): EdgeTables | undefined {
   const groups = Math.floor(p.outC / 8);
   if (groups === 0 || p.dilationW !== 1 || oxLo >= oxHi) return undefined;
   const off = p.inputOffset;
@@ -180,6 +192,24 @@ export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv
     }
   }
   if (info[0] === 0) return undefined;
+  // the rows cut by the padding: the whole rows' records less the skipped kernel rows' share of the fold
+  const whole = records.slice();
+  const n8 = groups * 8;
+  for (let oy = 0; oy < p.outH; oy++) {
+    if (oy >= oyLo && oy < oyHi) continue;
+    const dh = p.dilationH;
+    const iy0 = oy * p.strideH - p.padTop;
+    const fyLo = iy0 < 0 ? Math.floor((dh - 1 - iy0) / dh) : 0;
+    const fyHi = Math.min(p.kH, Math.floor((p.inH + dh - 1 - iy0) / dh));
+    for (let col = 0; col < info[0]!; col++) {
+      const sums = rowSums.slice(col * (p.kH + 1) * n8, (col + 1) * (p.kH + 1) * n8);
+      for (let c = 0; c < n8; c++) {
+        const at = (col * n8 + c) * 3;
+        const skipped = fyHi > fyLo ? sums[fyHi * n8 + c]! - sums[fyLo * n8 + c]! - sums[p.kH * n8 + c]! : 0;
+        records.push((whole[at]! + off * skipped) | 0, whole[at + 1]!, whole[at + 2]!);
+      }
+    }
+  }
   return {
     info: Int32Array.from(info),
     weights: Int8Array.from(weights, (b) => (b << 24) >> 24),
@@ -530,7 +560,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
     const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     // the pixel columns outside the inside range over tap pairs too, each with its own table
-    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi) : undefined;
+    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi, oyLo, oyHi) : undefined;
     // the pixels of the rows' loop requantized through thresholds (one group of 8 channels)
     const thresholds = pairTable && fast ? thresholdTables(byChannel, taps, bias, p) : undefined;
     const thr = thresholds ? ctx.addConst('rq_thr', 'int32_t', thresholds) : undefined;
@@ -582,7 +612,6 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
                   { name: 'info', value: ctx.addConst('edges', 'int32_t', edges.info) },
                   { name: 'w', value: ctx.addConst('w_m0_edges', 'int8_t', edges.weights) },
                   { name: 'q', value: ctx.addConst('rq_edges', 'int32_t', edges.records) },
-                  { name: 'rows', value: ctx.addConst('wsum_edges', 'int16_t', edges.rowSums) },
                   {
                     name: 'k8',
                     value: [
