@@ -90,8 +90,54 @@
         bne 1b
         bx lr
         .size tf_m0dw_rqn_body, . - tf_m0dw_rqn_body
-/* tf_m0dw_rqn_body for k->n = 8 (the rows' pixels), the channels unrolled: 20 cycles less a pixel. */
+/* One channel of tf_m0dw_rqn8_body's threshold form: the accumulator from r1 (stepped on), A, S, B
+ * and T[1..N-1] at r2 (stepped on by r12 past T), the byte to r7 + j; r10 act_min, r11 N - 2. An
+ * output beyond [0, N - 2] before the threshold goes to the channel's block after the group (its
+ * `sat`), which comes back to `back`. r3..r6 destroyed. 21 cycles. */
+        .macro tf_m0dw_rqt_channel j, sat, back
+        ldm r1!, {r3}
+        ldm r2!, {r4, r5, r6}             /* A, S, B */
+        muls r4, r3, r4
+        asrs r4, r5
+        adds r4, r4, r6                   /* q0 */
+        cmp r4, r11
+        bhi \sat
+        lsls r5, r4, #2
+        ldr r5, [r2, r5]                  /* T[q0 + 1] */
+        cmp r3, r5
+        blt .Lrqt_keep\@
+        adds r4, #1
+.Lrqt_keep\@:
+        add r2, r12
+        add r4, r10
+        strb r4, [r7, #\j]
+\back:
+        .endm
+/* The saturated output of a channel of tf_m0dw_rqt_channel: act_min when q0 < 0, else act_max. */
+        .macro tf_m0dw_rqt_sat j, sat, back
+\sat:
+        add r2, r12
+        cmp r4, #0
+        blt .Lrqt_low\@
+        mov r4, r11
+        adds r4, #1
+        b .Lrqt_store\@
+.Lrqt_low\@:
+        movs r4, #0
+.Lrqt_store\@:
+        add r4, r10
+        strb r4, [r7, #\j]
+        b \back
+        .endm
+
+/* tf_m0dw_rqn_body for k->n = 8 (the rows' pixels), the channels unrolled: 20 cycles less a pixel.
+ * With k->thr set, its thresholds instead of the multiplies (tf_m0dw_rq_t): 21 cycles a channel. */
         tf_m0_function tf_m0dw_rqn8_body
+        ldr r4, [r3, #TF_M0DW_RQ_THR]
+        cmp r4, #0
+        beq 1f
+        b .Lrqt8
+1:
         ldm r3!, {r4, r5, r6, r7}         /* n (8), zero point (in P), act_min, act_max */
         mov r10, r6
         mov r11, r7
@@ -110,6 +156,37 @@
         tf_m0dw_rqn_channel 6
         tf_m0dw_rqn_channel 7
         bx lr
+/* the threshold form: r2 the tables, r7 out, r10 act_min, r11 N - 2, r12 the bytes of T */
+.Lrqt8:
+        ldr r5, [r3, #TF_M0DW_RQ_ACT_MIN]
+        ldr r6, [r3, #TF_M0DW_RQ_ACT_MAX]
+        mov r10, r5
+        subs r6, r6, r5
+        lsls r5, r6, #2
+        mov r12, r5
+        subs r6, #1
+        mov r11, r6
+        movs r7, r0
+        movs r2, r4
+        tf_m0dw_rqt_channel 0, .Lrqt_sat0, .Lrqt_back0
+        tf_m0dw_rqt_channel 1, .Lrqt_sat1, .Lrqt_back1
+        tf_m0dw_rqt_channel 2, .Lrqt_sat2, .Lrqt_back2
+        tf_m0dw_rqt_channel 3, .Lrqt_sat3, .Lrqt_back3
+        b .Lrqt_half
+        tf_m0dw_rqt_sat 0, .Lrqt_sat0, .Lrqt_back0
+        tf_m0dw_rqt_sat 1, .Lrqt_sat1, .Lrqt_back1
+        tf_m0dw_rqt_sat 2, .Lrqt_sat2, .Lrqt_back2
+        tf_m0dw_rqt_sat 3, .Lrqt_sat3, .Lrqt_back3
+.Lrqt_half:
+        tf_m0dw_rqt_channel 4, .Lrqt_sat4, .Lrqt_back4
+        tf_m0dw_rqt_channel 5, .Lrqt_sat5, .Lrqt_back5
+        tf_m0dw_rqt_channel 6, .Lrqt_sat6, .Lrqt_back6
+        tf_m0dw_rqt_channel 7, .Lrqt_sat7, .Lrqt_back7
+        bx lr
+        tf_m0dw_rqt_sat 4, .Lrqt_sat4, .Lrqt_back4
+        tf_m0dw_rqt_sat 5, .Lrqt_sat5, .Lrqt_back5
+        tf_m0dw_rqt_sat 6, .Lrqt_sat6, .Lrqt_back6
+        tf_m0dw_rqt_sat 7, .Lrqt_sat7, .Lrqt_back7
         .size tf_m0dw_rqn8_body, . - tf_m0dw_rqn8_body
 
 /* A pixel's end in tf_m0dw_row8 and tf_m0dw_row8s (their frames share these slots): the 8 accumulators
@@ -244,7 +321,8 @@
  * 8-aligned for the call): [0, 32) acc, 32 n, 36 step - n, 40 rows, 44 runs left, 48 pixels left,
  * 52 x, 56 out, 60 q, 64 xstep, 68 outstep, 72 w, 76 k, 80 the run's end (runs of 8 taps: the
  * pixel's), 84 step, 88 rows * step. Tap pairs two per loop turn (54 cycles a tap pair); runs of 8
- * taps without a loop, two per loop turn (an odd count enters at the second; 207 cycles a run).
+ * (or 6) taps without a loop, two per loop turn (an odd count enters at the second; 207 cycles a run
+ * of 8).
  */
         tf_m0_function tf_m0dw_row8s
         tf_m0_save_r4_r11
@@ -268,8 +346,12 @@
         str r4, [sp, #76]
         ldr r1, [sp, #32]
         cmp r1, #8
-        bne 1f
+        bne 14f
         b 6f                              /* beyond a conditional branch's reach */
+14:
+        cmp r1, #6
+        bne 1f
+        b 12f                             /* beyond a conditional branch's reach */
 1:
         tf_m0dw_row8s_pixel_start
         str r1, [sp, #44]
@@ -332,6 +414,37 @@
         beq 11f
         b 6b                              /* beyond a conditional branch's reach */
 11:
+        b 4b
+/* rows of 6 taps (micro_speech's edge columns), the same as rows of 8 with three tap pairs */
+12:
+        tf_m0dw_row8s_pixel_start
+        ldr r2, [sp, #88]
+        adds r2, r3, r2
+        str r2, [sp, #80]
+        lsrs r1, r1, #1                   /* an odd count of rows enters at the second */
+        bcc 15f
+        b 16f                             /* beyond a conditional branch's reach */
+15:
+        tf_m0dw_tap_pairs8 0, 0
+        tf_m0dw_tap_pairs8 2, 0
+        tf_m0dw_tap_pairs8 4, 0
+        ldr r2, [sp, #84]
+        adds r3, r3, r2
+16:
+        tf_m0dw_tap_pairs8 0, 0
+        tf_m0dw_tap_pairs8 2, 0
+        tf_m0dw_tap_pairs8 4, 0
+        ldr r2, [sp, #84]
+        adds r3, r3, r2
+        ldr r2, [sp, #80]
+        cmp r3, r2
+        beq 17f
+        b 15b                             /* beyond a conditional branch's reach */
+17:
+        tf_m0dw_row8s_pixel_end
+        beq 18f
+        b 12b                             /* beyond a conditional branch's reach */
+18:
         b 4b
         .size tf_m0dw_row8s, . - tf_m0dw_row8s
 

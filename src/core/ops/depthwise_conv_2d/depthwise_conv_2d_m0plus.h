@@ -29,11 +29,12 @@
 #define TF_M0DW_REC_MULT 4
 #define TF_M0DW_REC_SHIFTS 8
 #define TF_M0DW_REC_BYTES 12
-/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM */
+/* tf_m0dw_rq_t: n, output zero point, act_min, act_max, one LDM; then the thresholds (or null) */
 #define TF_M0DW_RQ_N 0
 #define TF_M0DW_RQ_ZERO_POINT 4
 #define TF_M0DW_RQ_ACT_MIN 8
 #define TF_M0DW_RQ_ACT_MAX 12
+#define TF_M0DW_RQ_THR 16
 /* tf_m0dw_row_t: n, rows, step, pixels, then xstep, outstep, out, k: two LDMs */
 #define TF_M0DW_ROW_N 0
 #define TF_M0DW_ROW_ROWS 4
@@ -221,16 +222,9 @@ typedef struct {
   int16_t input_zero_point, output_zero_point, act_min, act_max;
   /* every channel takes tf_m0dw_rqn's form (m0plus.ts fastChannel), the records' third word its P */
   int16_t rq_fast;
+  /* the rows' pixels requantized through thresholds (tf_m0dw_rq_t's thr), or null */
+  const int32_t *thr;
 } tf_m0dw_geom_t;
-
-/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
- * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
- * their records (the 8-channel groups' channels, per column). */
-typedef struct {
-  const int32_t *info;
-  const int8_t *w;
-  const int32_t *q;
-} tf_m0dw_edges_t;
 
 /* A channel's record as the layers' int32 tables hold it (the loops step through them as int32). */
 typedef struct {
@@ -245,14 +239,33 @@ TF_M0_CHECK_SIZE(tf_m0dw_rec_t, TF_M0DW_REC_BYTES);
 #define TF_M0DW_REC_WORDS (TF_M0DW_REC_BYTES / 4)
 
 /* tf_m0dw_rqn's constants: how many channels, then the output zero point (folded into P, unused
- * there) and activation range */
+ * there) and activation range. thr (k->n = 8 only, or null): per channel the words A, S, B and
+ * T[1..N-1] (N = act_max - act_min + 1) of depthwise_conv_2d/m0plus.ts's thresholdTables, which
+ * give the same bytes as the records: q0 = (acc A >> S) + B, then act_min plus 0 when q0 < 0, N - 1
+ * when q0 > N - 2, else q0 + [acc >= T[q0 + 1]]. */
 typedef struct {
   int32_t n, output_zero_point, act_min, act_max;
+  const int32_t *thr;
 } tf_m0dw_rq_t;
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, n, TF_M0DW_RQ_N);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, output_zero_point, TF_M0DW_RQ_ZERO_POINT);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_min, TF_M0DW_RQ_ACT_MIN);
 TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, act_max, TF_M0DW_RQ_ACT_MAX);
+#if TF_M0_NATIVE
+TF_M0_CHECK_OFFSET(tf_m0dw_rq_t, thr, TF_M0DW_RQ_THR);
+#endif
+
+/* The pixels outside [ox_lo, ox_hi) with tap-pair tables of their own (tf_m0dw_single_edges): info[0]
+ * the count, then per pixel column { ox, first input column, taps a row (even), offset in w }; q
+ * their records (the 8-channel groups' channels, per column), a block for the rows of whole kernel
+ * rows, then one for each output row cut by the padding (rows [0, oy_lo), then [oy_hi, out_h)). */
+typedef struct {
+  const int32_t *info;
+  const int8_t *w;
+  const int32_t *q;
+  /* the pixels' requantization constants (n = 8) */
+  tf_m0dw_rq_t k8;
+} tf_m0dw_edges_t;
 
 /* tf_m0dw_row8's pixels: per pixel `rows` runs of `n` at x + r * step; x steps by xstep and out by
  * outstep between pixels; k the requantization's constants (k->n = 8: one group of 8 channels). */
@@ -337,8 +350,23 @@ static inline void tf_m0dw_mac8_c(const int8_t *x, const int8_t *w, const int32_
 static inline void tf_m0dw_mac4_c(const int8_t *x, const int8_t *w, const int32_t *q, const tf_m0dw_run_t *run) {
   tf_m0dw_pair_mac_c(x, w, q, run, 4);
 }
-/* tf_m0dw_rqn: k->n channels of an rq_fast layer */
+/* tf_m0dw_rqn: k->n channels of an rq_fast layer (through k->thr's thresholds when set) */
 static inline void tf_m0dw_rqn_c(int8_t *out, const int32_t *acc, const int32_t *q, const tf_m0dw_rq_t *k) {
+  if (k->thr) {
+    const int32_t n = k->act_max - k->act_min + 1;
+    const int32_t *t = k->thr;
+    for (int j = 0; j < k->n; ++j, t += n + 2) {
+      int32_t q0 = (int32_t)((acc[j] * t[0]) >> t[1]) + t[2];
+      if (q0 < 0)
+        q0 = 0;
+      else if (q0 > n - 2)
+        q0 = n - 1;
+      else if (acc[j] >= t[3 + q0])
+        ++q0;
+      out[j] = (int8_t)(q0 + k->act_min);
+    }
+    return;
+  }
   for (int j = 0; j < k->n; ++j, q += TF_M0DW_REC_WORDS) {
     int32_t v = tf_m0_requant_raw(acc[j], q[TF_M0DW_REC_MULT / 4], q[TF_M0DW_REC_SHIFTS / 4]);
     if (v < k->act_min) v = k->act_min;
@@ -576,7 +604,7 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_pixel(const int8_t 
 static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *row, const tf_m0dw_geom_t *g, const int8_t *w,
                                                                   const int32_t *q, const int8_t *w2, int rows, int8_t *out) {
   const int out_c = g->out_c, taps = g->k_h * g->k_w;
-  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max, .thr = g->thr};
   tf_m0dw_row_t r = {
       .n = g->k_w,
       .rows = rows,
@@ -598,39 +626,45 @@ static __attribute__((unused, noinline)) void tf_m0dw_single_rows(const int8_t *
 }
 
 /*
- * The pixels of a row of whole kernel rows (`row` at its first input row, out at the row's first
- * pixel) outside [ox_lo, ox_hi) that have a table of their own (`ed`): tf_m0dw_row8s over
- * one pixel, its taps the columns in the image padded to whole tap pairs with zero weights (read
- * inside the image), its records' starts without the columns in the padding's share of the fold.
+ * The pixels of output row oy outside [ox_lo, ox_hi) that have a table of their own (`ed`), over the
+ * kernel rows in the image (out at the row's first pixel): tf_m0dw_row8s over one pixel, its taps the
+ * columns in the image padded to whole tap pairs with zero weights (read inside the image), its
+ * records' starts without the padded columns' and rows' share of the fold (the row's block of ed->q).
  * Not inlined, like tf_m0dw_single_rows.
  */
-static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *row, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
-                                                                   int8_t *out) {
-  const int out_c = g->out_c, groups = out_c >> 3;
-  const tf_m0dw_rq_t k8 = {.n = 8, .output_zero_point = g->output_zero_point, .act_min = g->act_min, .act_max = g->act_max};
+static __attribute__((unused, noinline)) void tf_m0dw_single_edges(const int8_t *image, const tf_m0dw_geom_t *g, const tf_m0dw_edges_t *ed,
+                                                                   int oy, int8_t *out) {
+  const int n8 = g->out_c & ~7, dh = g->dilation_h;
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  const int fy_lo = iy0 < 0 ? (dh - 1 - iy0) / dh : 0;
+  const int fy_end = (g->in_h + dh - 1 - iy0) / dh;
+  const int fy_hi = fy_end < g->k_h ? fy_end : g->k_h;
+  const int block = oy < g->oy_lo ? 1 + oy : oy >= g->oy_hi ? 1 + g->oy_lo + oy - g->oy_hi : 0;
   tf_m0dw_row_t r = {
       .n = 0,
-      .rows = g->k_h,
-      .step = g->dilation_h * g->in_w,
+      .rows = fy_hi - fy_lo,
+      .step = dh * g->in_w,
       .pixels = 1,
       .xstep = 0,
-      .outstep = out_c,
+      .outstep = g->out_c,
       .out = 0,
-      .k = &k8,
+      .k = &ed->k8,
   };
-  const int32_t *e = ed->info + 1;
-  const int32_t *q = ed->q;
-  for (int i = 0; i < ed->info[0]; ++i, e += 4) {
-    const int8_t *w = ed->w + e[3];
+  const int8_t *const row = image + (iy0 + fy_lo * dh) * g->in_w;
+  const int32_t *const end = ed->info + 1 + 4 * ed->info[0];
+  const int32_t *q = ed->q + block * ed->info[0] * n8 * TF_M0DW_REC_WORDS;
+  for (const int32_t *e = ed->info + 1; e != end; e += 4) {
+    /* a kernel row is n / 2 tap pairs of 32 bytes */
+    const int8_t *w = ed->w + e[3] + 16 * fy_lo * e[2];
     r.n = e[2];
-    for (int c = 0; c < groups; ++c, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
-      r.out = out + e[0] * out_c + 8 * c;
+    for (int c = 0; c < n8; c += 8, q += 8 * TF_M0DW_REC_WORDS, w += 16 * g->k_h * e[2]) {
+      r.out = out + e[0] * g->out_c + c;
       tf_m0dw_row8s(row + e[1], w, q, &r);
     }
   }
 }
 
-/* Whether pixel ox of a row of whole kernel rows has run through tf_m0dw_single_edges. */
+/* Whether pixel ox has run through tf_m0dw_single_edges. */
 static inline int tf_m0dw_edge_done(const tf_m0dw_edges_t *ed, int ox) {
   for (int i = 0; i < ed->info[0]; ++i)
     if (ed->info[1 + 4 * i] == ox) return 1;
@@ -682,10 +716,9 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
       const int all_rows = rows == g->k_h;
       /* pixels [run_lo, run_hi) have had their groups of 8 done: only a group of 4 is left */
       int run_lo = 0, run_hi = 0;
-      const int edges = runs && all_rows && ed;
+      const int edges = runs && ed && rows > 0 && (all_rows || w2);
       if (runs && all_rows) {
         tf_m0dw_single_rows(image + iy0 * in_w, g, w, q, w2, rows, out);
-        if (edges) tf_m0dw_single_edges(image + iy0 * in_w, g, ed, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
       } else if (runs && w2 && rows > 0) {
@@ -696,6 +729,12 @@ static inline __attribute__((always_inline)) void tf_m0dw_single_body(const int8
         tf_m0dw_single_rows(image + (iy0 + fy_lo * dh) * in_w, g, w, recs, w2 + 16 * fy_lo * g->k_w, rows, out);
         run_lo = g->ox_lo;
         run_hi = g->ox_hi;
+      }
+      if (edges) tf_m0dw_single_edges(image, g, ed, oy, out);
+      if (edges && (out_c & 7) == 0 && ed->info[0] == g->out_w - (run_hi - run_lo)) {
+        /* every pixel of the row done */
+        out += g->out_w * out_c;
+        continue;
       }
       for (int ox = 0; ox < g->out_w; ++ox, out += out_c) {
         const int c_from = (ox >= run_lo && ox < run_hi) || (edges && tf_m0dw_edge_done(ed, ox)) ? out_c & ~7 : 0;

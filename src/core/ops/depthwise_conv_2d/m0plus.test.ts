@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
-import { edgeTables, m0plusApplies, m0plusOverlap, tapPairWeights } from './m0plus.ts';
+import { edgeTables, m0plusApplies, m0plusOverlap, tapPairWeights, thresholdTables } from './m0plus.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
@@ -152,7 +153,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(tapPairWeights(across, shape(2, 4, 16)), '-128 on taps 3 and 4').to.not.equal(undefined);
   });
 
-  it('one input channel: the edge columns take tap-pair tables over their columns in the image, zero-weight padded to whole pairs', () => {
+  it('one input channel: the edge columns take tap-pair tables over their columns in the image, zero-weight padded to whole pairs, with their row sums', () => {
     // micro_speech's layer: 49x40, 10x8 stride 2 SAME (pad_left 3): columns 0, 1, 18, 19 outside [2, 18)
     const p = {
       inH: 49,
@@ -188,11 +189,67 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     for (let ky = 0; ky < 10; ky++) for (let kx = 0; kx < 3; kx++) cut += filter[(ky * 8 + kx) * 8]!;
     expect(edges.records[0]).to.equal(recs[0]! - 5 * cut);
     expect(Array.from(edges.records.subarray(1, 3))).to.deep.equal([1, 2]);
+    // rows cut by the padding: per kernel row boundary and channel, the sum of the column's weights in the image above it
+    expect(edges.rowSums.length).to.equal(4 * 11 * 8);
+    let above = 0;
+    for (let ky = 0; ky < 4; ky++) for (let kx = 3; kx < 8; kx++) above += filter[(ky * 8 + kx) * 8 + 2]!;
+    expect(edges.rowSums[4 * 8 + 2]).to.equal(above);
+    expect(Array.from(edges.rowSums.subarray(0, 8))).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0]);
+    // with the inside rows [2, 22): a block of records for each of the 5 cut rows; row 0 skips kernel rows 0..3
+    const cut5 = edgeTables(filter, recs, p, 2, 18, 2, 22)!;
+    expect(cut5.records.length).to.equal(6 * 4 * 8 * 3);
+    expect(cut5.records[4 * 8 * 3 + 3 * 2]).to.equal(cut5.records[3 * 2]! - 5 * cut5.rowSums[4 * 8 + 2]!);
+    expect(cut5.records[4 * 8 * 3 + 3 * 2 + 1]).to.equal(cut5.records[3 * 2 + 1]);
     // -128 on both taps of kernel columns 1, 2 (a pair of columns 1, 18 and 19, not of the natural table): those keep the gathered pixel
     const bad = Int8Array.from(filter);
     bad[1 * 8] = -128;
     bad[2 * 8] = -128;
     expect(Array.from(edgeTables(bad, recs, p, 2, 18)!.info.subarray(0, 2))).to.deep.equal([1, 0]);
+  });
+
+  it('one input channel: the threshold form gives TFLite Micro requantization and clamp at every accumulator in the bound (random layers)', () => {
+    const rand = rng(7303);
+    let tables = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const taps = 1 + randomInt(rand, 0, 79);
+      const byChannel = randomInt8(rand, 8 * taps, -127, 127);
+      const bias = Int32Array.from({ length: 8 }, () => randomInt(rand, -20000, 20000));
+      const relu = trial % 3 === 0;
+      const zp = randomInt(rand, -128, 127);
+      // right shifts that map the accumulators' bound to some 2^4..2^12 output steps
+      const shift = Array.from({ length: 8 }, (_, c) => {
+        let sumAbs = 0;
+        for (let k = 0; k < taps; k++) sumAbs += Math.abs(byChannel[c * taps + k]!);
+        return -Math.max(0, Math.floor(Math.log2(Math.abs(bias[c]!) + 255 * sumAbs)) - randomInt(rand, 4, 12));
+      });
+      const p = {
+        outC: 8,
+        multiplier: Array.from({ length: 8 }, () => 1073741824 + randomInt(rand, 0, 1073741823)),
+        shift,
+        outputZeroPoint: zp,
+        actMin: relu ? zp : trial % 3 === 1 ? Math.max(-128, zp) : -128,
+        actMax: trial % 5 === 0 ? Math.min(127, zp + 6 * 16) : 127,
+      } as unknown as DepthwiseConv2DParams;
+      const t = thresholdTables(byChannel, taps, bias, p);
+      if (!t) continue;
+      tables++;
+      const n = p.actMax - p.actMin + 1;
+      for (let c = 0; c < 8; c++) {
+        let sumAbs = 0;
+        for (let k = 0; k < taps; k++) sumAbs += Math.abs(byChannel[c * taps + k]!);
+        const bound = Math.abs(bias[c]!) + 255 * sumAbs;
+        const rec = t.subarray(c * (n + 2), (c + 1) * (n + 2));
+        expect(rec[0]! * bound).to.be.below(2 ** 31);
+        for (let i = 0; i < 3000; i++) {
+          const acc = i < 2 ? (i ? bound : -bound) : randomInt(rand, -bound, bound);
+          const want = clamp(mbqm(acc, p.multiplier[c]!, p.shift[c]!) + zp, p.actMin, p.actMax);
+          let q0 = Math.floor((acc * rec[0]!) / 2 ** rec[1]!) + rec[2]!;
+          q0 = q0 < 0 ? 0 : q0 > n - 2 ? n - 1 : acc >= rec[3 + q0]! ? q0 + 1 : q0;
+          expect(q0 + p.actMin, `channel ${c} acc ${acc}`).to.equal(want);
+        }
+      }
+    }
+    expect(tables).to.be.above(30);
   });
 
   it('one input channel: --prefer size keeps the rows on the one weight table (no tap-pair copy, tf_m0dw_row8)', () => {

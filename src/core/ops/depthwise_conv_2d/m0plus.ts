@@ -16,6 +16,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { Field, InitLine, LayerEmission } from '../layer_code.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/families/weighted.ts';
+import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
@@ -104,8 +105,17 @@ export interface EdgeTables {
   info: Int32Array;
   /** per column, per group of 8 channels: tapPairWeights' layout over the column's taps */
   weights: Int8Array;
-  /** per column, the groups of 8's records with the starts less the padded columns' share of the fold */
+  /**
+   * per column, the groups of 8's records with the starts less the padded columns' share of the fold;
+   * then the same block for each output row cut by the padding above or below (rows [0, oy_lo), then
+   * [oy_hi, out_h)), the starts less the skipped kernel rows' share too (rowSums)
+   */
   records: Int32Array;
+  /**
+   * per column, per kernel row boundary ky (0..k_h), per channel of the groups of 8: the sum of the
+   * column's weights in the image over kernel rows [0, ky), for rows cut by the padding above or below
+   */
+  rowSums: Int16Array;
 }
 
 /**
@@ -115,13 +125,22 @@ export interface EdgeTables {
  * kernel rows through tf_m0dw_row8s, reading only the image. A column whose pairs would hold -128
  * twice for a channel (or wider than the image) keeps tf_m0dw_single_pixel. Undefined when none is left.
  */
-export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DParams, oxLo: number, oxHi: number): EdgeTables | undefined {
+export function edgeTables(
+  filter: Int8Array,
+  recs: Int32Array,
+  p: DepthwiseConv2DParams,
+  oxLo: number,
+  oxHi: number,
+  oyLo = 0,
+  oyHi = p.outH,
+): EdgeTables | undefined {
   const groups = Math.floor(p.outC / 8);
   if (groups === 0 || p.dilationW !== 1 || oxLo >= oxHi) return undefined;
   const off = p.inputOffset;
   const info: number[] = [0];
   const weights: number[] = [];
   const records: number[] = [];
+  const rowSums: number[] = [];
   for (let ox = 0; ox < p.outW; ox++) {
     if (ox >= oxLo && ox < oxHi) continue;
     const ix0 = ox * p.strideW - p.padLeft;
@@ -166,9 +185,37 @@ export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv
       }
       records.push((recs[3 * c]! - off * cut) | 0, recs[3 * c + 1]!, recs[3 * c + 2]!);
     }
+    for (let ky = 0, sums = new Array<number>(groups * 8).fill(0); ky <= p.kH; ky++) {
+      rowSums.push(...sums);
+      if (ky === p.kH) break;
+      for (let c = 0; c < groups * 8; c++) for (let kx = fxLo; kx < fxHi; kx++) sums[c] = sums[c]! + filter[(ky * p.kW + kx) * p.outC + c]!;
+    }
   }
   if (info[0] === 0) return undefined;
-  return { info: Int32Array.from(info), weights: Int8Array.from(weights, (b) => (b << 24) >> 24), records: Int32Array.from(records) };
+  // the rows cut by the padding: the whole rows' records less the skipped kernel rows' share of the fold
+  const whole = records.slice();
+  const n8 = groups * 8;
+  for (let oy = 0; oy < p.outH; oy++) {
+    if (oy >= oyLo && oy < oyHi) continue;
+    const dh = p.dilationH;
+    const iy0 = oy * p.strideH - p.padTop;
+    const fyLo = iy0 < 0 ? Math.floor((dh - 1 - iy0) / dh) : 0;
+    const fyHi = Math.min(p.kH, Math.floor((p.inH + dh - 1 - iy0) / dh));
+    for (let col = 0; col < info[0]!; col++) {
+      const sums = rowSums.slice(col * (p.kH + 1) * n8, (col + 1) * (p.kH + 1) * n8);
+      for (let c = 0; c < n8; c++) {
+        const at = (col * n8 + c) * 3;
+        const skipped = fyHi > fyLo ? sums[fyHi * n8 + c]! - sums[fyLo * n8 + c]! - sums[p.kH * n8 + c]! : 0;
+        records.push((whole[at]! + off * skipped) | 0, whole[at + 1]!, whole[at + 2]!);
+      }
+    }
+  }
+  return {
+    info: Int32Array.from(info),
+    weights: Int8Array.from(weights, (b) => (b << 24) >> 24),
+    records: Int32Array.from(records),
+    rowSums: Int16Array.from(rowSums),
+  };
 }
 
 /**
@@ -328,6 +375,84 @@ function fastChannel(byChannel: Int8Array, taps: number, bias: Int32Array | unde
   return rnd < 2 ** 22 && 2 * h + rnd + 2 ** 19 < 2 ** 31;
 }
 
+/** The most breakpoints thresholdTables checks a channel at (else the layer keeps the multiplies). */
+const THRESHOLD_CHECKS = 20000;
+
+/**
+ * tf_m0dw_rqn8's threshold form of an rq_fast layer of one group of 8 channels: per channel c the words
+ * A, S, B, then T[1..N-1] (N = act_max - act_min + 1 outputs), T[k] the least accumulator whose output
+ * is at least act_min + k. The output is monotonic in the accumulator, so with q0 = (acc A >> S) + B
+ * (acc A within int32 for every accumulator the loops can pass, fastChannel's bound) it is act_min
+ * plus 0 when q0 < 0, N - 1 when q0 > N - 2, else q0 + [acc >= T[q0 + 1]]: one multiply instead of
+ * four. A and B are chosen so that this equals TFLite Micro's requantization and clamp at every
+ * accumulator in the bound: both sides are steps, checked at every step of either. Undefined when no
+ * choice passes (or the steps are too many to check): the layer keeps tf_m0_requant_raw's form.
+ */
+export function thresholdTables(byChannel: Int8Array, taps: number, bias: Int32Array | undefined, p: DepthwiseConv2DParams): Int32Array | undefined {
+  const n = p.actMax - p.actMin + 1;
+  if (p.outC !== 8 || n < 2 || n > 256) return undefined;
+  const out: number[] = [];
+  for (let c = 0; c < p.outC; c++) {
+    let sumAbs = 0;
+    for (let t = 0; t < taps; t++) sumAbs += Math.abs(byChannel[c * taps + t]!);
+    const bound = Math.abs(bias ? bias[c]! : 0) + 255 * sumAbs;
+    const m = p.multiplier[c]!;
+    const shift = p.shift[c]!;
+    if (shift > 0 || m <= 0 || bound >= 2 ** 30) return undefined;
+    const level = (acc: number) => clamp(mbqm(acc, m, shift) + p.outputZeroPoint, p.actMin, p.actMax) - p.actMin;
+    // T[k]: the least accumulator in [-bound, bound + 1] with level >= k (bound + 1: none)
+    const t = [0];
+    for (let k = 1; k < n; k++) {
+      let lo = -bound;
+      let hi = bound + 1;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (level(mid) >= k) hi = mid;
+        else lo = mid + 1;
+      }
+      t.push(lo);
+    }
+    // the widest S whose A = floor(m 2^(shift + S - 31)) keeps acc A within int32
+    let a = 0;
+    let sh = -1;
+    for (let s = 31; s >= 0; s--) {
+      const cand = Math.floor(m * 2 ** (shift + s - 31));
+      if (cand >= 1 && cand * bound < 2 ** 31) {
+        a = cand;
+        sh = s;
+        break;
+      }
+    }
+    if (sh < 0) return undefined;
+    const steps = Math.ceil((2 * bound * a) / 2 ** sh);
+    if (steps > THRESHOLD_CHECKS) return undefined;
+    const points: number[] = [-bound, bound];
+    for (let k = 1; k < n; k++) points.push(t[k]!, t[k]! - 1);
+    const first = Math.floor((-bound * a) / 2 ** sh);
+    for (let j = first; j <= first + steps + 1; j++) {
+      const at = Math.ceil((j * 2 ** sh) / a);
+      points.push(at, at - 1);
+    }
+    const inside = points.filter((x) => x >= -bound && x <= bound);
+    const guess = p.outputZeroPoint - p.actMin;
+    let chosen: number | undefined;
+    for (const b of [guess, guess - 1, guess + 1, guess - 2, guess + 2]) {
+      const ok = inside.every((acc) => {
+        const q0 = Math.floor((acc * a) / 2 ** sh) + b;
+        const got = q0 < 0 ? 0 : q0 > n - 2 ? n - 1 : acc >= t[q0 + 1]! ? q0 + 1 : q0;
+        return got === level(acc);
+      });
+      if (ok) {
+        chosen = b;
+        break;
+      }
+    }
+    if (chosen === undefined) return undefined;
+    out.push(a, sh, chosen, ...t.slice(1));
+  }
+  return Int32Array.from(out);
+}
+
 /**
  * Per channel { start, multiplier, third }: when every channel is fast (fastChannel; the layer's
  * rq_fast), third is CONV_2D's P = (2^e + zp 2^(e + 1) - 2^16) 256 + e + 1 (the output zero point
@@ -435,7 +560,10 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
     const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     // the pixel columns outside the inside range over tap pairs too, each with its own table
-    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi) : undefined;
+    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi, oyLo, oyHi) : undefined;
+    // the pixels of the rows' loop requantized through thresholds (one group of 8 channels)
+    const thresholds = pairTable && fast ? thresholdTables(byChannel, taps, bias, p) : undefined;
+    const thr = thresholds ? ctx.addConst('rq_thr', 'int32_t', thresholds) : undefined;
     const loop = SHARED_LOOPS[edges ? 'singleEdges' : kernel];
     ctx.defineOnce(loop.name, loop.code);
     const tables =
@@ -471,7 +599,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
       },
       { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft), f('oy_lo', oyLo), f('oy_hi', oyHi), f('ox_lo', oxLo), f('ox_hi', oxHi)] },
       { fields: [f('input_zero_point', -p.inputOffset), f('output_zero_point', p.outputZeroPoint), f('act_min', p.actMin), f('act_max', p.actMax)] },
-      { fields: [f('rq_fast', fast ? 1 : 0)] },
+      { fields: [f('rq_fast', fast ? 1 : 0), ...(thr ? [{ name: 'thr', value: thr }] : [])] },
     ];
     const edgeDecl = edges
       ? [
@@ -484,6 +612,16 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
                   { name: 'info', value: ctx.addConst('edges', 'int32_t', edges.info) },
                   { name: 'w', value: ctx.addConst('w_m0_edges', 'int8_t', edges.weights) },
                   { name: 'q', value: ctx.addConst('rq_edges', 'int32_t', edges.records) },
+                  {
+                    name: 'k8',
+                    value: [
+                      f('n', 8),
+                      f('output_zero_point', p.outputZeroPoint),
+                      f('act_min', p.actMin),
+                      f('act_max', p.actMax),
+                      ...(thr ? [{ name: 'thr', value: thr }] : []),
+                    ],
+                  },
                 ],
               },
             ],

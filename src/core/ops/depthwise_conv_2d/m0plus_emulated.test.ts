@@ -76,7 +76,7 @@ const MODELS: Model[] = [
       31,
     ),
     // micro_speech's layer runs its interior rows over tap pairs
-    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /_w_m0_edges\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
+    kinds: [/tf_m0dw_single\(/, /_w_m0_pairs\b/, /_w_m0_edges\b/, /_rq_thr\b/, /\.rq_fast = 1/, /\.rq_fast = 0/],
     overlap: true,
   },
   {

@@ -16,7 +16,7 @@ import { fcDspPairs6Variant, pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
 import { fcDspPairs6wVariant } from './dsp_pairs6w.ts';
 import { fcDspPairs8Variant, pairs8Shape } from './dsp_pairs8.ts';
 import { fcDspPairsBatchVariant, pairsBatchShape } from './dsp_pairsb.ts';
-import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit } from './m0plus.ts';
+import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks, laneWeightsFit, pairs4Fit } from './m0plus.ts';
 import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { fcS3Variant } from './s3simd.ts';
@@ -83,6 +83,8 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   rowPairs6Fit?: boolean;
   /** symmetric weights none of which is -128, 16 rows or more: Armv6-M's row-pair lanes (m0plus.ts), off under `--prefer size` */
   laneWeights?: boolean;
+  /** Armv6-M's block of 4 rows as two row pairs (m0plus.ts pairs4Fit), off under `--prefer size` */
+  pairs4Weights?: boolean;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;
   /** added to the compile-time bound on |accumulator| (weight_offset.ts's per-batch correction) */
@@ -185,6 +187,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): FullyConnec
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
     rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
     laneWeights: filterOffset === 0 && laneWeightsFit(constInt8(filter), outFeatures, inFeatures),
+    pairs4Weights: filterOffset === 0 && pairs4Fit(constInt8(filter), outFeatures, inFeatures),
     ...(pairs6Shape(inFeatures, outFeatures) ||
     pairs8Shape(inFeatures, outFeatures) ||
     pairsBatchShape(elementCount(input.shape) / inFeatures, inFeatures, outFeatures)
@@ -315,17 +318,22 @@ const def: OpDef<FullyConnectedParams> = {
   ],
   // --prefer size keeps the model's 1 byte a weight: Armv6-M's row-pair lanes (2 bytes a weight) are a speed choice
   selectVariant(p, isa, prefer, kernels) {
-    if (prefer === 'size') p.laneWeights = false;
+    if (prefer === 'size') {
+      p.laneWeights = false;
+      p.pairs4Weights = false;
+    }
     return chooseStorage(def, p, isa, prefer, kernels);
   },
   denseCost: (p, isa) => {
     const variant = firstApplicableVariant(def, p, isa);
     const laneRows = variant === fcM0plusLanesVariant ? 8 * laneBlocks(p) : 0;
+    // Armv6-M's block of 4 as two row pairs: 2 bytes a weight
+    const pairRows = variant === fcM0plusVariant && p.pairs4Weights === true && laneRows === 0 && p.inFeatures > 1 && p.outFeatures % 8 >= 4 ? 4 : 0;
     return denseCostFromRates(
       'FULLY_CONNECTED',
       p.batches * p.outFeatures * p.inFeatures,
       // the lanes' rows take one int32 per two weights, columns padded to pairs
-      laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows) * p.inFeatures,
+      laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows + pairRows) * p.inFeatures,
       variant.family,
       isa,
     );

@@ -13,7 +13,9 @@
  * assembly, tf_m0_lstm_pairs8): rows a, b of a pair stored per column as one int32 W = w_a + 65536 w_b,
  * one MULS by the column's value giving both products, the pair split exactly every two columns; the
  * input row is widened to int32 once (scratch). 11 cycles per 4 MACs instead of 15, for 2 bytes a
- * weight instead of 1; the last 1-7 rows keep the int8 blocks.
+ * weight instead of 1; the last 1-7 rows keep the int8 blocks. Without the lanes, a block of 4 rows
+ * whose weights allow it (`pairs4Weights`, an even row length) runs as two row pairs over the int8
+ * input (tf_m0fc_pairs4: 26 cycles per 8 MACs instead of 40), for 2 bytes a weight in those rows.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
@@ -87,6 +89,34 @@ export function rowPairLanes8(weights: ArrayLike<number>, blocks: number, rowLen
   return out;
 }
 
+/**
+ * Whether a layer's block of 4 rows (the rows after its blocks of 8, when it has 4 or more left and no
+ * lanes) may run as two row pairs (tf_m0fc_pairs4): whole column pairs, none of those rows' weights
+ * -128 (a step's low half could reach 2^15).
+ */
+export function pairs4Fit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+  if (rows % 8 < 4 || rowLength < 2 || rowLength % 2 !== 0 || rowLength > PAIR_MAX_COLUMNS) return false;
+  const first = Math.floor(rows / 8) * 8;
+  for (let i = first * rowLength; i < (first + 4) * rowLength; i++) if (weights[i] === -128) return false;
+  return true;
+}
+
+/**
+ * A block of 4 rows (from row `first`) as two row pairs, in the order tf_m0fc_pairs4 reads them: per
+ * column pair, per row pair (rows 0, 1 then 2, 3), the words w_a + 65536 w_b of the two columns.
+ */
+export function rowPairLanes4(weights: ArrayLike<number>, first: number, rowLength: number): Int32Array {
+  const out = new Int32Array(2 * rowLength);
+  let n = 0;
+  for (let k = 0; k < rowLength; k += 2)
+    for (let pair = 0; pair < 2; pair++)
+      for (const c of [k, k + 1]) out[n++] = weights[(first + 2 * pair) * rowLength + c]! + 65536 * weights[(first + 2 * pair + 1) * rowLength + c]!;
+  return out;
+}
+
+/** Whether the layer's block of 4 rows runs as two row pairs (pairs4Fit, and not under `--prefer size`). */
+const pairs4Runs = (p: FullyConnectedParams, lanes: number): boolean => p.pairs4Weights === true && lanes === 0 && p.inFeatures > 1;
+
 export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
@@ -116,11 +146,18 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   // rows the int8 blocks run: all of them, or those after the lanes' blocks
   const int8From = 8 * lanes;
   const allZero = start.every((v) => v === 0);
+  // the block of 4 as two row pairs: its rows leave the int8 table
+  const pairs4 = group4 && pairs4Runs(p, lanes);
+  const pairs4From = Math.floor(p.outFeatures / 8) * 8;
+  const int8Rows = pairs4
+    ? Int8Array.from([...filter.subarray(int8From * p.inFeatures, pairs4From * p.inFeatures), ...filter.subarray((pairs4From + 4) * p.inFeatures)])
+    : filter.subarray(int8From * p.inFeatures);
+  const int8Count = p.outFeatures - int8From - (pairs4 ? 4 : 0);
   return ctx.render('fully_connected_m0plus.c.hbs', {
     summary,
     how: single
       ? 'one input feature'
-      : `${lanes > 0 ? 'row-pair lanes in blocks' : 'blocks'} of 8 rows${group4 ? ' and 4' : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
+      : `${lanes > 0 ? 'row-pair lanes in blocks' : 'blocks'} of 8 rows${group4 ? (pairs4 ? ' and 4 as row pairs' : ' and 4') : ''}${tailStart < p.outFeatures ? `, ${p.outFeatures - tailStart} row(s) in C` : ''}`,
     fnName: ctx.fnName,
     rqFn,
     input: ctx.input(0),
@@ -130,11 +167,9 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
     rows: p.outFeatures,
     single,
     // one input feature reads the weights in their own order: the tensor itself
-    weights: single
-      ? ctx.input(1)
-      : int8From < p.outFeatures
-        ? ctx.addConst('w_m0', 'int8_t', rowBlocks84(filter.subarray(int8From * p.inFeatures), p.outFeatures - int8From, p.inFeatures))
-        : undefined,
+    weights: single ? ctx.input(1) : int8Count > 0 ? ctx.addConst('w_m0', 'int8_t', rowBlocks84(int8Rows, int8Count, p.inFeatures)) : undefined,
+    pairs4,
+    pairs4Weights: pairs4 ? ctx.addConst('w_pairs4', 'int32_t', Array.from(rowPairLanes4(filter, pairs4From, p.inFeatures))) : undefined,
     lanes: lanes > 0,
     laneWeights: lanes > 0 ? ctx.addConst('w_lanes', 'int32_t', Array.from(rowPairLanes8(filter, lanes, p.inFeatures))) : undefined,
     laneBlocks: lanes,

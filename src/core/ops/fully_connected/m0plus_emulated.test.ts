@@ -5,7 +5,7 @@
  * one model, bit-exact with the TypeScript reference over every output byte.
  *
  * FULLY_CONNECTED: blocks of 8 rows (one and several; int8, and the row-pair lanes of weights in
- * [-127, 127]), a block of 4, 1-3 rows left over, one input feature, odd and even input lengths, batches, per-channel scales, gains above 1 (left shifts),
+ * [-127, 127]), a block of 4 (int8, and two row pairs over even input lengths), 1-3 rows left over, one input feature, odd and even input lengths, batches, per-channel scales, gains above 1 (left shifts),
  * accumulators beyond the pieces' bound (tf_m0_srdhm), clamps. LSTM: pairs of units in one
  * tf_m0fc_blocks8 call per step, an odd last unit (tf_m0fc_mac4), hidden zero points (recurrent
  * starts) and none (null starts), time-major batches, cell clipping, odd input sizes. Weight zero
@@ -172,6 +172,27 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[]; prefer?: 'size' }[]
     note: 'FC, row-pair lanes for the blocks of 8 (weights in [-127, 127]), the int8 blocks for the 1-7 rows after them',
     graph: fcBlocksModel('m0_fc_lanes'),
     kinds: [/tf_m0_lstm_pairs8\(/, /tf_m0fc_mac4\(/, /row-pair lanes/, /one input feature/],
+  },
+  {
+    note: 'FC, a block of 4 rows as two row pairs (even input lengths): 4-7 rows, 8 + 4 (+ 3), batches, per-channel, huge biases, gains above 1',
+    graph: fcModel(
+      'm0_fc_pairs4',
+      [
+        { name: 'c', shape: [1, 4000], zeroPoint: -128 },
+        { name: 'd', shape: [3, 10], zeroPoint: 7 },
+        { name: 'e', shape: [2, 2], zeroPoint: 0 },
+      ],
+      [
+        { out: 4 }, // micro_speech's last layer: one block of 4 over 4000 inputs
+        { from: 'd', out: 5, perChannel: true }, // 4 + 1
+        { from: 'd', out: 7, huge: true, activation: 'RELU' }, // 4 + 3
+        { from: 'd', out: 12, gain: true, perChannel: true }, // 8 + 4
+        { from: 'e', out: 6, noBias: true }, // one column pair, 2 batches
+        { from: 'c', out: 15, perChannel: true, activation: 'RELU6' }, // 8 + 4 + 3
+      ],
+      44,
+    ),
+    kinds: [/tf_m0fc_pairs4\(/, /and 4 as row pairs/, /tf_m0fc_mac8\(/],
   },
   {
     note: 'FC with weight zero points: per-batch corrected starts (full-range weights) and folded weights, batches, one input feature, huge biases',

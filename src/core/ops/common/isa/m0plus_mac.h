@@ -212,12 +212,30 @@ void tf_m0fc_mac4(const int8_t *x, const int8_t *w, const int32_t *start, const 
  * weights contiguous, starts 8 per block (or all 0 when `start` is null), accumulators stored 8 per
  * block at b->acc. One call per layer step instead of one per block. */
 void tf_m0fc_blocks8(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0fc_blocks_t *b);
+/* A block of 4 rows as two row pairs over run->n (even) input bytes (m0plus_mac.S): weights as
+ * fully_connected/m0plus.ts's rowPairLanes4 lays them, 4 starts, 4 sums at run->acc. 26 cycles per 8
+ * MACs against tf_m0fc_mac4's 40. */
+void tf_m0fc_pairs4(const int8_t *x, const int32_t *w, const int32_t *start, const tf_m0dw_run_t *run);
 #else
 static inline void tf_m0fc_mac8(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0dw_run_t *run) {
   tf_m0dw_mac_c(x, w, start, 1, run, 8);
 }
 static inline void tf_m0fc_mac4(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0dw_run_t *run) {
   tf_m0dw_mac_c(x, w, start, 1, run, 4);
+}
+/* tf_m0fc_pairs4's sums: each word w_a + 65536 w_b split back into its two weights */
+static inline void tf_m0fc_pairs4(const int8_t *x, const int32_t *w, const int32_t *start, const tf_m0dw_run_t *run) {
+  int32_t *const acc = run->acc;
+  for (int j = 0; j < 4; ++j) acc[j] = start[j];
+  for (int k = 0; k < run->n; k += 2, w += 4) {
+    for (int p = 0; p < 2; ++p) {
+      for (int c = 0; c < 2; ++c) {
+        const int32_t word = w[2 * p + c], lo = (int16_t)(uint16_t)((uint32_t)word & 0xffffu);
+        acc[2 * p] += lo * x[k + c];
+        acc[2 * p + 1] += ((word - lo) / 65536) * x[k + c];
+      }
+    }
+  }
 }
 static inline void tf_m0fc_blocks8(const int8_t *x, const int8_t *w, const int32_t *start, const tf_m0fc_blocks_t *b) {
   int32_t *acc = b->acc;
