@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * How a device's float32 outputs are compared with the reference. A float32 layer of an op whose
+ * TFLite Micro kernel calls libm (LOGISTIC, TANH, SOFTMAX, ...) gives each C library's rounding of
+ * expf, tanhf, logf, so it is within a stated number of ULPs of the reference, not bit-exact
+ * (`FLOAT_LIBM_ULP`, docs/kernels.md). The rule: a float32 output may differ from the reference by
+ * the sum of the ULP bounds of the libm layers it depends on (each counted once); an output that
+ * depends on none, and every integer output, is compared byte for byte.
+ */
+import type { Graph } from '../../core/ir/graph.ts';
+import { floatUlpBound } from '../../core/ops/common/families/float_libm.ts';
+import { ulpDistanceBits } from '../../core/ops/common/numerics/float_ulp.ts';
+import { equalBytes } from '../data/bytes.ts';
+
+export const TOLERANCE_RULE =
+  'a float32 output is within the summed ULP bounds of the libm layers it depends on (LOGISTIC, TANH, SOFTMAX, ...: docs/kernels.md); other outputs byte for byte';
+
+export interface FloatTolerance {
+  /** per output: the ULPs a float32 output may differ by (0: bit-exact); null for an integer output (byte for byte) */
+  ulps: (number | null)[];
+  /** per output: the largest ULP distance seen over every case (null for an integer output) */
+  worst: (number | null)[];
+  rule: string;
+}
+
+/** The layer kinds with a ULP bound that each output depends on, and the output's tolerance (null: integer). */
+export function outputUlpTolerances(graph: Graph): (number | null)[] {
+  const libmLayers = new Map<number, Set<number>>(); // tensor -> the ops with a bound it depends on
+  for (const op of graph.ops) {
+    const deps = new Set<number>();
+    for (const i of op.inputs) if (i >= 0) for (const d of libmLayers.get(i) ?? []) deps.add(d);
+    const input = op.inputs[0] === undefined || op.inputs[0] < 0 ? undefined : graph.tensors[op.inputs[0]];
+    if (input?.dtype === 'float32' && floatUlpBound(op.kind) > 0) deps.add(op.index);
+    for (const o of op.outputs) if (o >= 0) libmLayers.set(o, deps);
+  }
+  const boundOf = new Map(graph.ops.map((op) => [op.index, floatUlpBound(op.kind)]));
+  return graph.outputs.map((t) => {
+    if (graph.tensors[t]!.dtype !== 'float32') return null;
+    let sum = 0;
+    for (const d of libmLayers.get(t) ?? []) sum += boundOf.get(d) ?? 0;
+    return sum;
+  });
+}
+
+/** The largest ULP distance between two float32 byte strings of one length. */
+export function maxUlpOfBytes(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Infinity;
+  const va = new DataView(a.buffer, a.byteOffset, a.length);
+  const vb = new DataView(b.buffer, b.byteOffset, b.length);
+  let worst = 0;
+  for (let i = 0; i + 4 <= a.length; i += 4) worst = Math.max(worst, ulpDistanceBits(va.getUint32(i, true), vb.getUint32(i, true)));
+  return worst;
+}
+
+/** One output of one case against the reference: byte for byte, or within `ulps` ULPs for a float32 output with a bound. */
+export function outputMatches(actual: Uint8Array, expected: Uint8Array, ulps: number | null): boolean {
+  if (ulps === null || ulps === 0) return equalBytes(actual, expected);
+  return maxUlpOfBytes(actual, expected) <= ulps;
+}
+
+/**
+ * The tolerance of a model's outputs and the worst distances over every case; undefined when the
+ * model has no float32 output (every output byte for byte).
+ */
+export function floatTolerance(graph: Graph, actual: Uint8Array[][], expected: Uint8Array[][]): FloatTolerance | undefined {
+  const ulps = outputUlpTolerances(graph);
+  if (ulps.every((u) => u === null)) return undefined;
+  const worst = ulps.map((u, o) => (u === null ? null : actual.reduce((w, outs, k) => Math.max(w, maxUlpOfBytes(outs[o]!, expected[k]![o]!)), 0)));
+  return { ulps, worst, rule: TOLERANCE_RULE };
+}
+
+/** One line for the text reports: what the float32 outputs were compared with and the worst distance seen. */
+export function toleranceLine(t: FloatTolerance): string {
+  const parts = t.ulps.flatMap((u, o) => (u === null ? [] : [`output ${o}: ${u === 0 ? 'exact' : `<= ${u} ULP`}, worst ${fmt(t.worst[o])} ULP`]));
+  return `float32 outputs compared within a tolerance (${parts.join('; ')}): ${t.rule}`;
+}
+
+const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number.isFinite(v) ? String(v) : 'inf');
