@@ -4,8 +4,9 @@
  * TFLite Micro kernel calls libm (LOGISTIC, TANH, SOFTMAX, ...) gives each C library's rounding of
  * expf, tanhf, logf, so it is within a stated number of ULPs of the reference, not bit-exact
  * (`FLOAT_LIBM_ULP`, docs/kernels.md). The rule: a float32 output may differ from the reference by
- * the sum of the ULP bounds of the libm layers it depends on (each counted once); an output that
- * depends on none, and every integer output, is compared byte for byte.
+ * the sum of the ULP bounds of the libm layers it depends on (each counted once); a float32 output
+ * that depends on none is bit-exact, a NaN matching any NaN (x86 and Arm make NaNs of other signs
+ * and payloads); every integer output is compared byte for byte.
  */
 import type { Graph } from '../../core/ir/graph.ts';
 import { floatUlpBound } from '../../core/ops/common/families/float_libm.ts';
@@ -13,7 +14,7 @@ import { ulpDistanceBits } from '../../core/ops/common/numerics/float_ulp.ts';
 import { equalBytes } from '../data/bytes.ts';
 
 export const TOLERANCE_RULE =
-  'a float32 output is within the summed ULP bounds of the libm layers it depends on (LOGISTIC, TANH, SOFTMAX, ...: docs/kernels.md); other outputs byte for byte';
+  'a float32 output is within the summed ULP bounds of the libm layers it depends on (LOGISTIC, TANH, SOFTMAX, ...: docs/kernels.md), else bit-exact (any NaN matching a NaN); other outputs byte for byte';
 
 export interface FloatTolerance {
   /** per output: the ULPs a float32 output may differ by (0: bit-exact); null for an integer output (byte for byte) */
@@ -54,9 +55,22 @@ export function maxUlpOfBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** One output of one case against the reference: byte for byte, or within `ulps` ULPs for a float32 output with a bound. */
 export function outputMatches(actual: Uint8Array, expected: Uint8Array, ulps: number | null): boolean {
-  if (ulps === null || ulps === 0) return equalBytes(actual, expected);
-  return maxUlpOfBytes(actual, expected) <= ulps;
+  if (equalBytes(actual, expected)) return true;
+  if (ulps === null) return false;
+  if (ulps > 0) return maxUlpOfBytes(actual, expected) <= ulps;
+  // bit-exact float32: the same bits, or NaN where the reference has NaN (x86 and Arm give NaNs other signs and payloads)
+  if (actual.length !== expected.length) return false;
+  const va = new DataView(actual.buffer, actual.byteOffset, actual.length);
+  const vb = new DataView(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i + 4 <= actual.length; i += 4) {
+    const a = va.getUint32(i, true);
+    const b = vb.getUint32(i, true);
+    if (a !== b && !(isNaNBits(a) && isNaNBits(b))) return false;
+  }
+  return true;
 }
+
+const isNaNBits = (u: number): boolean => (u & 0x7f800000) === 0x7f800000 && (u & 0x007fffff) !== 0;
 
 /**
  * The tolerance of a model's outputs and the worst distances over every case; undefined when the

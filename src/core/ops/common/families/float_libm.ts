@@ -57,7 +57,10 @@ export interface LibmUnarySpec {
   what: string;
 }
 
-/** An elementwise float32 kernel whose element calls libm (LOGISTIC, TANH, ELU, EXP, LOG, SIN, COS). */
+/**
+ * An elementwise float32 kernel of TFLite Micro's formula: with libm calls (LOGISTIC, TANH, ELU, EXP,
+ * LOG, SIN, COS), or exactly rounded operations only (HARD_SWISH, RSQRT: bit-exact).
+ */
 export function libmUnaryKernel(spec: LibmUnarySpec): FloatKernel<LibmUnaryParams> {
   return {
     check(graph, op) {
@@ -88,7 +91,9 @@ export function libmUnaryKernel(spec: LibmUnarySpec): FloatKernel<LibmUnaryParam
     },
     emitC(p, ctx) {
       const shape = ctx.graph.tensors[ctx.op.inputs[0]!]!.shape.join('x');
-      return `/* ${spec.kind} float32 [${shape}], ${p.size} elements: ${spec.what} (libm; within ${floatUlpBound(spec.kind)} ULP of TFLite Micro) */
+      const bound = floatUlpBound(spec.kind);
+      const how = bound > 0 ? `libm; within ${bound} ULP of TFLite Micro` : "TFLite Micro's float operations in its order: its bits";
+      return `/* ${spec.kind} float32 [${shape}], ${p.size} elements: ${spec.what} (${how}) */
 #include <math.h>
 static void ${ctx.fnName}(void) {
   const float *in = ${ctx.input(0)};
@@ -185,4 +190,25 @@ export function floatOnlyOp(kind: string, dir: string, kernel: FloatKernel<LibmU
     evaluate: (p: LibmUnaryParams, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]) => kernel.evaluate(p, inputs, outputs),
     emitC: (p: LibmUnaryParams, ctx: LayerEmitContext) => kernel.emitC(p, ctx),
   };
+}
+
+/** A row op (SOFTMAX, LOG_SOFTMAX) over the last dimension: float32 in and out, one shape. */
+export function rowTensorsFloat(graph: Graph, op: Op): void {
+  const input = graph.tensors[op.inputs[0]!];
+  const output = graph.tensors[op.outputs[0]!];
+  requireFloat(op, [
+    [input, 'input'],
+    [output, 'output'],
+  ]);
+  if (input!.shape.length === 0) throw new OpError(op.index, op.kind, `input ${tensorLabel(input!)} is a scalar; the op works on its last dimension`);
+  if (input!.shape.join('x') !== output!.shape.join('x')) {
+    throw new OpError(op.index, op.kind, `output ${tensorLabel(output!)} has shape [${output!.shape.join(', ')}], input [${input!.shape.join(', ')}]`);
+  }
+}
+
+/** rows (every dimension but the last) and their length (the last dimension) */
+export function rowShape(graph: Graph, op: Op): { outer: number; depth: number } {
+  const shape = graph.tensors[op.inputs[0]!]!.shape;
+  const depth = shape[shape.length - 1] ?? 1;
+  return { outer: depth === 0 ? 0 : elementCount(shape) / depth, depth };
 }
