@@ -53,8 +53,8 @@ export function libmInputs(rand: () => number, n: number, opts: { nan?: boolean;
 }
 
 /** Every value of `actual` within `bound` ULPs of `expected` (NaN where NaN); returns the largest distance. */
-export function expectWithinUlp(expected: Float32Array, actual: Float32Array, bound: number, label: string): number {
-  const { ulps, index } = maxUlpDistance(expected, actual);
+export function expectWithinUlp(expected: Float32Array, actual: Float32Array, bound: number, label: string, floor = 0): number {
+  const { ulps, index } = maxUlpDistance(expected, actual, floor);
   expect(ulps, `${label}: ${ulps} ULP at element ${index} (expected ${expected[index]}, got ${actual[index]}), bound ${bound}`).to.be.at.most(bound);
   return ulps;
 }

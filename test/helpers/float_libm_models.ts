@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Models whose float32 layers call libm (LOGISTIC, TANH, ELU, SOFTMAX, LOG_SOFTMAX): hybrid int8 and float. */
+/** Models whose float32 layers call libm (LOGISTIC, TANH, ELU, EXP, LOG, SOFTMAX, LOG_SOFTMAX). */
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { randomInt8, rng } from './op_harness.ts';

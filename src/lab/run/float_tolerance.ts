@@ -9,8 +9,8 @@
  * and payloads); every integer output is compared byte for byte.
  */
 import type { Graph } from '../../core/ir/graph.ts';
-import { floatUlpBound } from '../../core/ops/common/families/float_libm.ts';
-import { ulpDistanceBits } from '../../core/ops/common/numerics/float_ulp.ts';
+import { floatUlpBound, floatUlpFloor } from '../../core/ops/common/families/float_libm.ts';
+import { ulpDistanceFloored } from '../../core/ops/common/numerics/float_ulp.ts';
 import { equalBytes } from '../data/bytes.ts';
 
 export const TOLERANCE_RULE =
@@ -19,13 +19,23 @@ export const TOLERANCE_RULE =
 export interface FloatTolerance {
   /** per output: the ULPs a float32 output may differ by (0: bit-exact); null for an integer output (byte for byte) */
   ulps: (number | null)[];
+  /** per output: below this magnitude the ULPs are those of the floor (LOG_SOFTMAX: 1; 0: plain ULPs); null for an integer output */
+  floor: (number | null)[];
   /** per output: the largest ULP distance seen over every case (null for an integer output) */
   worst: (number | null)[];
   rule: string;
 }
 
-/** The layer kinds with a ULP bound that each output depends on, and the output's tolerance (null: integer). */
-export function outputUlpTolerances(graph: Graph): (number | null)[] {
+/** How one output is compared: null for an integer output (byte for byte). */
+export interface OutputTolerance {
+  /** the summed bounds of the libm layers the output depends on (0: bit-exact) */
+  ulps: number;
+  /** the largest floor among them (ulpDistanceFloored) */
+  floor: number;
+}
+
+/** Each output's tolerance: the sum of the ULP bounds of the libm layers it depends on, each counted once. */
+export function outputUlpTolerances(graph: Graph): (OutputTolerance | null)[] {
   const libmLayers = new Map<number, Set<number>>(); // tensor -> the ops with a bound it depends on
   for (const op of graph.ops) {
     const deps = new Set<number>();
@@ -34,30 +44,34 @@ export function outputUlpTolerances(graph: Graph): (number | null)[] {
     if (input?.dtype === 'float32' && floatUlpBound(op.kind) > 0) deps.add(op.index);
     for (const o of op.outputs) if (o >= 0) libmLayers.set(o, deps);
   }
-  const boundOf = new Map(graph.ops.map((op) => [op.index, floatUlpBound(op.kind)]));
+  const kindOf = new Map(graph.ops.map((op) => [op.index, op.kind]));
   return graph.outputs.map((t) => {
     if (graph.tensors[t]!.dtype !== 'float32') return null;
-    let sum = 0;
-    for (const d of libmLayers.get(t) ?? []) sum += boundOf.get(d) ?? 0;
-    return sum;
+    let ulps = 0;
+    let floor = 0;
+    for (const d of libmLayers.get(t) ?? []) {
+      ulps += floatUlpBound(kindOf.get(d)!);
+      floor = Math.max(floor, floatUlpFloor(kindOf.get(d)!));
+    }
+    return { ulps, floor };
   });
 }
 
 /** The largest ULP distance between two float32 byte strings of one length. */
-export function maxUlpOfBytes(a: Uint8Array, b: Uint8Array): number {
+export function maxUlpOfBytes(a: Uint8Array, b: Uint8Array, floor = 0): number {
   if (a.length !== b.length) return Infinity;
   const va = new DataView(a.buffer, a.byteOffset, a.length);
   const vb = new DataView(b.buffer, b.byteOffset, b.length);
   let worst = 0;
-  for (let i = 0; i + 4 <= a.length; i += 4) worst = Math.max(worst, ulpDistanceBits(va.getUint32(i, true), vb.getUint32(i, true)));
+  for (let i = 0; i + 4 <= a.length; i += 4) worst = Math.max(worst, ulpDistanceFloored(va.getUint32(i, true), vb.getUint32(i, true), floor));
   return worst;
 }
 
 /** One output of one case against the reference: byte for byte, or within `ulps` ULPs for a float32 output with a bound. */
-export function outputMatches(actual: Uint8Array, expected: Uint8Array, ulps: number | null): boolean {
+export function outputMatches(actual: Uint8Array, expected: Uint8Array, tolerance: OutputTolerance | null): boolean {
   if (equalBytes(actual, expected)) return true;
-  if (ulps === null) return false;
-  if (ulps > 0) return maxUlpOfBytes(actual, expected) <= ulps;
+  if (tolerance === null) return false;
+  if (tolerance.ulps > 0) return maxUlpOfBytes(actual, expected, tolerance.floor) <= tolerance.ulps;
   // bit-exact float32: the same bits, or NaN where the reference has NaN (x86 and Arm give NaNs other signs and payloads)
   if (actual.length !== expected.length) return false;
   const va = new DataView(actual.buffer, actual.byteOffset, actual.length);
@@ -77,15 +91,19 @@ const isNaNBits = (u: number): boolean => (u & 0x7f800000) === 0x7f800000 && (u 
  * model has no float32 output (every output byte for byte).
  */
 export function floatTolerance(graph: Graph, actual: Uint8Array[][], expected: Uint8Array[][]): FloatTolerance | undefined {
-  const ulps = outputUlpTolerances(graph);
-  if (ulps.every((u) => u === null)) return undefined;
-  const worst = ulps.map((u, o) => (u === null ? null : actual.reduce((w, outs, k) => Math.max(w, maxUlpOfBytes(outs[o]!, expected[k]![o]!)), 0)));
-  return { ulps, worst, rule: TOLERANCE_RULE };
+  const tolerances = outputUlpTolerances(graph);
+  if (tolerances.every((u) => u === null)) return undefined;
+  const worst = tolerances.map((u, o) =>
+    u === null ? null : actual.reduce((w, outs, k) => Math.max(w, maxUlpOfBytes(outs[o]!, expected[k]![o]!, u.floor)), 0),
+  );
+  return { ulps: tolerances.map((u) => u?.ulps ?? null), floor: tolerances.map((u) => u?.floor ?? null), worst, rule: TOLERANCE_RULE };
 }
 
 /** One line for the text reports: what the float32 outputs were compared with and the worst distance seen. */
 export function toleranceLine(t: FloatTolerance): string {
-  const parts = t.ulps.flatMap((u, o) => (u === null ? [] : [`output ${o}: ${u === 0 ? 'exact' : `<= ${u} ULP`}, worst ${fmt(t.worst[o])} ULP`]));
+  const parts = t.ulps.flatMap((u, o) =>
+    u === null ? [] : [`output ${o}: ${u === 0 ? 'exact' : `<= ${u} ULP${t.floor[o] ? ` of max(|y|, ${t.floor[o]})` : ''}`}, worst ${fmt(t.worst[o])} ULP`],
+  );
   return `float32 outputs compared within a tolerance (${parts.join('; ')}): ${t.rule}`;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The float32 kernels that call libm (LOGISTIC, TANH, ELU, EXP, LOG, SIN, COS, SOFTMAX, LOG_SOFTMAX)
+ * The float32 kernels that call libm (LOGISTIC, TANH, ELU, EXP, LOG, SOFTMAX, LOG_SOFTMAX)
  * on the emulated Cortex-M4 (newlib, single-precision FPU) and Cortex-M0 (newlib, soft-float) and
  * on the host (glibc): every output within its op's ULP bound (FLOAT_LIBM_ULP) of the TypeScript
  * reference and of TFLite Micro, over inputs with zeros of both signs, subnormals, infinities, NaNs

@@ -30,20 +30,41 @@ export function ulpDistanceBits(a: number, b: number): number {
   return Math.abs(ordered(a >>> 0) - ordered(b >>> 0));
 }
 
+/**
+ * ULP distance with a floor: where both values are below `floor` in magnitude, the distance counts
+ * in ULPs of `floor` (|a - b| / ulp(floor), rounded up), else in their own ULPs. An error stated
+ * relative to max(|y|, floor) (LOG_SOFTMAX's, whose outputs near 0 are differences of nearly equal
+ * values) is then a bound in ULPs like any other. `floor` 0: the plain distance.
+ */
+export function ulpDistanceFloored(aBits: number, bBits: number, floor: number): number {
+  const d = ulpDistanceBits(aBits, bBits);
+  if (floor <= 0 || d === 0 || !Number.isFinite(d)) return d;
+  const a = fromBits(aBits);
+  const b = fromBits(bBits);
+  if (Math.abs(a) >= floor || Math.abs(b) >= floor) return d;
+  const ulpOfFloor = 2 ** (Math.floor(Math.log2(floor)) - 23);
+  return Math.ceil(Math.abs(a - b) / ulpOfFloor);
+}
+
+function fromBits(u: number): number {
+  U32[0] = u >>> 0;
+  return F32[0]!;
+}
+
 /** ULP distance between two numbers, each rounded to float32 first. */
 export function ulpDistance(a: number, b: number): number {
   return ulpDistanceBits(bitsOf(a), bitsOf(b));
 }
 
 /** The largest ULP distance between two float32 arrays of one length, and where it is. */
-export function maxUlpDistance(a: Float32Array, b: Float32Array): { ulps: number; index: number } {
+export function maxUlpDistance(a: Float32Array, b: Float32Array, floor = 0): { ulps: number; index: number } {
   if (a.length !== b.length) throw new Error(`maxUlpDistance: ${a.length} values against ${b.length}`);
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
   const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   let ulps = 0;
   let index = -1;
   for (let i = 0; i < a.length; i++) {
-    const d = ulpDistanceBits(ua[i]!, ub[i]!);
+    const d = ulpDistanceFloored(ua[i]!, ub[i]!, floor);
     if (d > ulps) {
       ulps = d;
       index = i;
