@@ -331,7 +331,7 @@ export function compileAndRun(program: string, files: readonly CFile[] = []): Ui
     const exe = join(dir, 'case');
     writeFileSync(src, program);
     try {
-      execFileSync('gcc', [...STRICT_HOST_CFLAGS, ...COMMON_INCLUDES, src, '-o', exe], {
+      execFileSync('gcc', [...STRICT_HOST_CFLAGS, ...COMMON_INCLUDES, src, '-o', exe, '-lm'], {
         stdio: 'pipe',
       });
     } catch (e) {

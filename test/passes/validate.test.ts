@@ -69,13 +69,13 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     const b = new GraphBuilder('island');
     const x = b.input({ shape: [1, 4], q: Q });
     const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 4], dtype: 'float32' }]);
-    const [g] = b.op('LOGISTIC', [f!], [{ shape: [1, 4], dtype: 'float32', name: 'sigmoid' }]);
+    const [g] = b.op('GELU', [f!], [{ shape: [1, 4], dtype: 'float32', name: 'gelu' }], { approximate: false });
     const [q] = b.op('QUANTIZE', [g!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
     const [y] = b.op('RESHAPE', [q!], [{ shape: [4], q: { scale: 1 / 256, zeroPoint: -128 } }]);
     b.output(y!);
     expect(() => compileGraph(b.build(), 'island.tflite')).to.throw(
       TinyforgeError,
-      /^island\.tflite: op 1 \(LOGISTIC\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for LOGISTIC yet/,
+      /^island\.tflite: op 1 \(GELU\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for GELU yet/,
     );
 
     const ok = new GraphBuilder('boundary');
@@ -97,11 +97,11 @@ describe('pass: rejecting what cannot be compiled, naming the op', () => {
     const c = new GraphBuilder('float2');
     const u = c.input({ shape: [4], dtype: 'float32' });
     const [v] = c.op('RELU', [u], [{ shape: [4], dtype: 'float32' }]);
-    const [w] = c.op('TANH', [v!], [{ shape: [4], dtype: 'float32' }]);
+    const [w] = c.op('GELU', [v!], [{ shape: [4], dtype: 'float32' }], { approximate: true });
     c.output(w!);
     expect(() => compileGraph(c.build(), 'g.tflite')).to.throw(
       TinyforgeError,
-      /^g\.tflite: op 1 \(TANH\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for TANH yet/,
+      /^g\.tflite: op 1 \(GELU\) computes in float32 \(tensor 1 "t1"\): tinyforge has no float32 kernel for GELU yet/,
     );
   });
 });

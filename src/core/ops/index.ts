@@ -152,10 +152,12 @@ import neg from './neg/index.ts';
 import square from './square/index.ts';
 import floor from './floor/index.ts';
 import sqrt from './sqrt/index.ts';
+import exp from './exp/index.ts';
+import log from './log/index.ts';
 // ADD_N's folder is shared with the logic-ops work (its kernel, this C template); registered once here
 import addNOp from './add_n/index.ts';
 
-const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, addNOp];
+const MATH_OPS: OpDef[] = [abs, rsqrt, elu, div, gelu, logSoftmax, neg, square, floor, sqrt, exp, log, addNOp];
 
 // TFLite Micro's signal library: custom ops of audio and sensor front-ends (CUSTOM:Signal<Name>)
 import signalDelay from './signal_delay/index.ts';

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../../lab/run/validate.ts';
+import { toleranceLine } from '../../lab/run/float_tolerance.ts';
 import { formatTable } from '../report/table.ts';
 import {
   type PlanShapingFlags,
@@ -281,7 +282,8 @@ function formatValidateReport(r: ValidateReport): string {
     return [c.input, c.match ? 'yes' : 'NO', c.count, detail];
   });
   // the whole mismatch, layer and tensor included, is in --json
-  const table = formatTable(['input', 'bit-exact', r.counter.kind, 'first mismatch'], rows, undefined, {
+  const tol = r.floatTolerance;
+  const table = formatTable(['input', tol ? 'matches' : 'bit-exact', r.counter.kind, 'first mismatch'], rows, undefined, {
     shrink: [
       { column: 3, min: 24 },
       { column: 0, from: 'start', min: 16 },
@@ -289,7 +291,7 @@ function formatValidateReport(r: ValidateReport): string {
   });
   const verdict =
     r.matched === r.total
-      ? `all ${r.total} inputs bit-exact with the host reference on ${r.board ?? r.target}`
+      ? `all ${r.total} inputs ${tol ? 'match the host reference within the tolerance' : 'bit-exact with the host reference'} on ${r.board ?? r.target}`
       : `MISMATCH: ${r.total - r.matched} of ${r.total} inputs differ from the host reference on ${r.board ?? r.target}`;
-  return `${table}\n\n${verdict}`;
+  return `${table}\n\n${verdict}${tol ? `\n${toleranceLine(tol)}` : ''}`;
 }

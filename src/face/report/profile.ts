@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { ProfileReport } from '../../lab/run/profile.ts';
+import { type FloatTolerance, toleranceLine } from '../../lab/run/float_tolerance.ts';
 import { formatBytes, formatTable } from './table.ts';
 import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKind, formatEstimate } from '../../lab/estimate/estimates.ts';
 import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, formatSummary } from './run.ts';
@@ -59,9 +60,11 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
   }).replace(/^.*/, (header) => style.bold(header));
   const m = r.memory;
   const target = `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`;
-  const verdict = r.matchesReference
-    ? style.good('outputs bit-exact with the host reference')
-    : style.bad('MISMATCH: the board and the host reference disagree (run `tinyforge validate`)');
+  const tol = r.floatTolerance;
+  const verdict =
+    (r.matchesReference
+      ? style.good(tol ? 'outputs match the host reference within the tolerance' : 'outputs bit-exact with the host reference')
+      : style.bad('MISMATCH: the board and the host reference disagree (run `tinyforge validate`)')) + (tol ? `\n${toleranceLine(tol)}` : '');
   if (!verbose) {
     const capacity = r.capacity;
     const summary = formatSummary(
@@ -155,6 +158,7 @@ export function profileJson(r: ProfileReport, made?: Provenance, e?: Estimation)
     runs: r.runs,
     macs: r.macs,
     matchesReference: r.matchesReference,
+    ...(r.floatTolerance ? { floatTolerance: r.floatTolerance } : {}),
     port: r.port,
     buildId: r.buildId,
     ...(e ? { estimates: e.estimates, estimatedFor: e.estimatedFor } : {}),
@@ -180,6 +184,8 @@ export interface ProfileJson {
   runs: number;
   macs: number;
   matchesReference: boolean;
+  /** where the model has float32 outputs: the ULPs each may differ from the reference by, and the worst seen */
+  floatTolerance?: FloatTolerance;
   port: string;
   buildId: string;
   estimates?: Estimate[];

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { RunReport } from '../../lab/run/run.ts';
+import { toleranceLine } from '../../lab/run/float_tolerance.ts';
 import { type Estimate, type Estimation, formatEstimate } from '../../lab/estimate/estimates.ts';
 import { formatHz } from '../../lab/estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
@@ -151,7 +152,7 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation,
   const top = (i: number): string[] => (classes ? [classes.tops[i] ? formatTopClass(classes.tops[i], classes.probability) : '-'] : []);
   const caseRows = r.cases.map((c, i) => [c.index, ...top(i), c.outputs.map(preview).join(' '), c.count ?? '-', c.matchesReference ? 'yes' : 'NO']);
   const cases = formatTable(
-    ['case', ...(classes ? ['top class'] : []), 'outputs', r.counter ? unit : 'counter', 'bit-exact vs reference'],
+    ['case', ...(classes ? ['top class'] : []), 'outputs', r.counter ? unit : 'counter', r.floatTolerance ? 'matches reference' : 'bit-exact vs reference'],
     caseRows,
     undefined,
     {
@@ -160,9 +161,11 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation,
   ).replace(/^.*/, (header) => style.bold(header));
   const m = r.memory;
   const target = `${r.target}${r.board ? ` on ${r.board}` : ' (native build, no counter)'}${r.realBoard ? ' (emulated)' : ''}`;
-  const verdict = r.matchesReference
-    ? style.good('all outputs bit-exact with the host reference')
-    : style.bad('MISMATCH: the board and the host reference disagree');
+  const tol = r.floatTolerance;
+  const verdict =
+    (r.matchesReference
+      ? style.good(tol ? 'all outputs match the host reference within the tolerance' : 'all outputs bit-exact with the host reference')
+      : style.bad('MISMATCH: the board and the host reference disagree')) + (tol ? `\n${toleranceLine(tol)}` : '');
   if (!format.verbose) {
     const capacity = format.capacity;
     const fits = r.realBoard

@@ -16,7 +16,8 @@ import { tensorLifetimes } from '../../core/plan/lifetimes.ts';
 import type { CompiledModel } from '../../core/compile.ts';
 import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
-import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts';
+import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
+import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
 import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock, TracedCounts } from '../estimate/timing/index.ts';
@@ -76,6 +77,8 @@ export interface ProfileReport {
   layers: ProfileLayer[];
   outputs: number[][];
   matchesReference: boolean;
+  /** where the model has float32 outputs: the ULPs each may differ from the reference by, and the worst seen */
+  floatTolerance?: FloatTolerance;
   memory: {
     arena: number;
     arenaUsed: number | null;
@@ -181,6 +184,9 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
       outputBytes,
       expected.map((o) => o.length),
     );
+    // float32 outputs of libm layers: within their ULP bounds (float_tolerance.ts); all else byte for byte
+    const ulps = outputUlpTolerances(graph);
+    const tolerance = floatTolerance(graph, [outputs], [expected]);
     return {
       model: graph.name,
       target: target.name,
@@ -194,7 +200,8 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
       macs: compiled.prepared.layers.reduce((n, l) => n + l.macs, 0),
       layers,
       outputs: outputs.map((bytes, o) => outputValues(graph, o, bytes)),
-      matchesReference: outputs.every((bytes, o) => equalBytes(bytes, expected[o]!)),
+      matchesReference: outputs.every((bytes, o) => outputMatches(bytes, expected[o]!, ulps[o] ?? null)),
+      ...(tolerance ? { floatTolerance: tolerance } : {}),
       memory: {
         arena: compiled.plan.arenaBytes,
         arenaUsed: memory.arenaUsed,

@@ -17,7 +17,8 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
-import { concat, equalBytes, outputValues, splitOutputs } from '../data/bytes.ts';
+import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
+import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
 import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
@@ -123,6 +124,8 @@ export interface RunReport {
    * core's published timing (src/lab/estimate/timing/); null where the target has no timing model
    */
   cycleEstimate: CycleEstimate | null;
+  /** where the model has float32 outputs: the ULPs each may differ from the reference by, and the worst seen (float_tolerance.ts) */
+  floatTolerance?: FloatTolerance;
 }
 
 /** What `realBoard` says about a real board the fit was checked for while `runOn` ran the model. */
@@ -302,11 +305,14 @@ function report(
   cycleEstimate: CycleEstimate | null,
 ): RunReport {
   const { graph, plan } = compiled;
+  // float32 outputs of libm layers (LOGISTIC, TANH, ...): within their ULP bounds; all else byte for byte
+  const ulps = outputUlpTolerances(graph);
+  const tolerance = floatTolerance(graph, actual, expected);
   const cases = actual.map((outs, index) => ({
     index,
     outputs: outs.map((bytes, o) => outputValues(graph, o, bytes)),
     count: counts ? counts[index]! : null,
-    matchesReference: outs.every((bytes, o) => equalBytes(bytes, expected[index]![o]!)),
+    matchesReference: outs.every((bytes, o) => outputMatches(bytes, expected[index]![o]!, ulps[o] ?? null)),
   }));
   return {
     model: graph.name,
@@ -331,6 +337,7 @@ function report(
     realBoard,
     cycleEstimate,
     ...(compiled.patch ? { patch: formatPatch(compiled.patch) } : {}),
+    ...(tolerance ? { floatTolerance: tolerance } : {}),
   };
 }
 

@@ -311,6 +311,8 @@ function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined,
     if (flashOffset) flags.push(`-Wl,--defsym=__flash_offset=0x${flashOffset.toString(16)}`);
   }
   if (mapFile) flags.push(`-Wl,-Map=${mapFile}`);
+  // after the objects: the float kernels of LOGISTIC, TANH, SOFTMAX, ... call the C library's expf, tanhf, logf
+  flags.push('-lm');
   return flags;
 }
 

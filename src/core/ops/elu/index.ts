@@ -9,6 +9,8 @@ import { f32 } from '../common/numerics/fixedpoint.ts';
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
 import { type FloatTableQuant, expf, floatTableValue } from '../common/numerics/float_table.ts';
 import { tableOp } from '../common/families/table_op.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { ELU_KERNEL } from '../common/families/float_libm.ts';
 
 export const eluF32 = (x: number): number => (x < 0 ? f32(expf(x) - 1) : x);
 
@@ -23,7 +25,7 @@ export function floatTableQuant(graph: import('../../ir/graph.ts').Graph, op: im
   };
 }
 
-export default tableOp<FloatTableQuant>({
+const elu = tableOp<FloatTableQuant>({
   kind: 'ELU',
   dir: import.meta.dirname,
   template: 'elu.c.hbs',
@@ -33,3 +35,6 @@ export default tableOp<FloatTableQuant>({
   quantize: floatTableQuant,
   value: (q, p) => floatTableValue(q, p, eluF32),
 });
+
+// float32: TFLite's reference Elu with libm's expm1f (common/families/float_libm.ts)
+export default withFloatVariant(elu, ELU_KERNEL);

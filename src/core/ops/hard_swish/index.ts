@@ -13,6 +13,8 @@ import { INT32_MAX, f32, quantizeMultiplier } from '../common/numerics/fixedpoin
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
 import { tableOp } from '../common/families/table_op.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { hardSwishFloat } from './hard_swish_float.ts';
 
 export interface HardSwishQuant {
   inputZeroPoint: number;
@@ -122,4 +124,5 @@ const hardSwish = tableOp<HardSwishQuant>({
   value: hardSwishValue,
 });
 
-export default hardSwish;
+// float32: TFLite's reference HardSwish<float>, its bits (hard_swish_float.ts)
+export default withFloatVariant(hardSwish, hardSwishFloat);

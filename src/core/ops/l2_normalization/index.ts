@@ -19,6 +19,8 @@ import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { invSqrtQuantizedMultiplierExp } from '../common/numerics/inv_sqrt.ts';
 import { int8UnaryTensors, requireOutputQuantization } from '../common/families/elementwise.ts';
 import { cTerm, tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { l2NormalizationFloat } from './l2_normalization_float.ts';
 import { type AccumulatorView, accumulatorC, int32Accumulator, sumBound } from '../common/numerics/accumulator_bound.ts';
 
 /** The output is Q0.7: 1/128 per step */
@@ -98,4 +100,5 @@ const l2Normalization: OpDef<L2NormalizationParams> = {
   },
 };
 
-export default l2Normalization;
+// float32: TFLite's reference L2Normalization (float), its bits (l2_normalization_float.ts)
+export default withFloatVariant(l2Normalization, l2NormalizationFloat);

@@ -19,6 +19,8 @@ import { INT32_MAX, INT32_MIN, clamp, f32, mbqm, quantizeMultiplier, rdbpot, srd
 import { add32, expOnNegativeValues, oneOverOnePlusXForXIn0To1, rescale, roundingHalfSum, srmulpot } from '../common/numerics/gemmlowp.ts';
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { logSoftmaxFloat } from './log_softmax_float.ts';
 
 const INPUT_INTEGER_BITS = 5;
 const ACCUMULATION_INTEGER_BITS = 12;
@@ -187,4 +189,5 @@ const logSoftmax: OpDef<LogSoftmaxParams> = {
   },
 };
 
-export default logSoftmax;
+// float32: TFLite's reference LogSoftmax with libm's expf and logf (log_softmax_float.ts)
+export default withFloatVariant(logSoftmax, logSoftmaxFloat);

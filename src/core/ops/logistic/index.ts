@@ -14,6 +14,8 @@ import { tableOp } from '../common/families/table_op.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { sigmoidInt16Variant } from '../common/families/sigmoid_int16_op.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { LOGISTIC_KERNEL } from '../common/families/float_libm.ts';
 import { type OrtLookupQuant, mlasLogisticFma3, ortLookupValue } from '../common/numerics/ort_lookup.ts';
 import { opArithmetic } from '../common/numerics/requant_f32.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
@@ -52,5 +54,6 @@ const logistic = tableOp<LogisticQuant>({
   ortNote: (quant) => ('ort' in quant ? "ONNX Runtime's QLinearSigmoid table (MLAS's logistic, x86-64 FMA3 kernel, in float32)" : undefined),
 });
 
-// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts
-export default withInt16Variant(logistic, sigmoidInt16Variant('LOGISTIC', 'logistic_int16.c.hbs'));
+// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts;
+// float32: TFLite's reference Logistic<float> with libm's expf (common/families/float_libm.ts)
+export default withFloatVariant(withInt16Variant(logistic, sigmoidInt16Variant('LOGISTIC', 'logistic_int16.c.hbs')), LOGISTIC_KERNEL);

@@ -19,6 +19,8 @@ import { unaryTensors } from '../common/families/elementwise.ts';
 import { tableOp } from '../common/families/table_op.ts';
 import { type Int16Tagged, requireInt16Activation, withInt16Variant } from '../common/families/int16_variant.ts';
 import { requireInt8Activation, tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { rsqrtFloat } from './rsqrt_float.ts';
 
 /** the shift TFLM keeps the intermediate 1/sqrt integer at */
 const K_SHIFT = 20;
@@ -86,7 +88,7 @@ interface RsqrtInt16Params extends Int16Tagged, RsqrtQuant {
   size: number;
 }
 
-export default withInt16Variant(rsqrtInt8, {
+const rsqrt = withInt16Variant(rsqrtInt8, {
   check: (graph, op) => checkRsqrt(graph, op, 16),
   prepare(graph, op): RsqrtInt16Params {
     return { activationBits: 16, size: elementCount(graph.tensors[op.inputs[0]!]!.shape), ...rsqrtQuant(graph, op) };
@@ -108,3 +110,6 @@ export default withInt16Variant(rsqrtInt8, {
     });
   },
 });
+
+// float32: 1.f / sqrtf(x), TFLite Micro's bits (rsqrt_float.ts)
+export default withFloatVariant(rsqrt, rsqrtFloat);

@@ -9,6 +9,8 @@ import { add32, reciprocal } from '../common/numerics/gemmlowp.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { softmaxInt16 } from './softmax_int16.ts';
+import { softmaxFloat } from './softmax_float.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
 import { softmaxInt16Variants } from './softmax_int16_variants.ts';
 import { ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS, expOfDifference, expToSumPrecision, softmaxTableVariants } from './table.ts';
 
@@ -231,5 +233,5 @@ function calculateInputRadius(integerBits: number, leftShift: number): number {
   return Math.floor(((2 ** integerBits - 1) * 2 ** (31 - integerBits)) / 2 ** leftShift);
 }
 
-// int16 input (16x8) goes to its own kernel in softmax_int16.ts
-export default withInt16Variant(softmax, { ...softmaxInt16, variants: softmaxInt16Variants });
+// int16 input (16x8) goes to its own kernel in softmax_int16.ts; float32 to softmax_float.ts
+export default withFloatVariant(withInt16Variant(softmax, { ...softmaxInt16, variants: softmaxInt16Variants }), softmaxFloat);

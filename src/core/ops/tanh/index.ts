@@ -12,6 +12,8 @@ import { tableOp } from '../common/families/table_op.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { sigmoidInt16Variant } from '../common/families/sigmoid_int16_op.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { TANH_KERNEL } from '../common/families/float_libm.ts';
 
 const tanh = tableOp<Int8SigmoidScaling>({
   kind: 'TANH',
@@ -34,5 +36,6 @@ const tanh = tableOp<Int8SigmoidScaling>({
   value: tanhInt8,
 });
 
-// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts
-export default withInt16Variant(tanh, sigmoidInt16Variant('TANH', 'tanh_int16.c.hbs'));
+// int16 activations (16x8): TFLite's int16 table kernel, common/families/sigmoid_int16_op.ts;
+// float32: libm's tanhf (common/families/float_libm.ts)
+export default withFloatVariant(withInt16Variant(tanh, sigmoidInt16Variant('TANH', 'tanh_int16.c.hbs')), TANH_KERNEL);
